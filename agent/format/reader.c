@@ -1,0 +1,788 @@
+/* reader.c - reading weft trace files and recording directories.
+ * SPDX-License-Identifier: MIT
+ *
+ * C11 + POSIX only (no GLib, no SQLite): the agent's tools and the analyzer
+ * both link it, and the fuzzer runs it. The input is untrusted: every offset
+ * is a uint64_t checked against the end of the chunk and of the file before
+ * it is used, and every tick computation saturates instead of wrapping.
+ *
+ * A file is read through a read-only private mapping (or a borrowed buffer).
+ * weft_trace_open() makes one pass over the file to collect its clock sync
+ * points (file header, chunk headers, SYNC records) and builds the tick -> ns
+ * fit from them; weft_trace_scan() then walks the records again and hands
+ * them out with their time. A recording builds one fit over the sync points of
+ * all its files and every file of the recording uses it.
+ *
+ * The fit (see fit_build): the points are sorted by tick and deduplicated
+ * (first ns wins for equal ticks); points whose ns would run backwards are
+ * dropped by keeping the longest subsequence with non-decreasing ns, so one
+ * corrupt or jittery point cannot bend the rest. Between two neighbouring
+ * points the conversion is linear and exact at the points; before the first
+ * and after the last it extrapolates with the slope of the least-squares line
+ * over all kept points. With a single point (or no usable slope) the slope is
+ * 1e9 / tsc_hz when the header gives tsc_hz, else 1 ns per tick (the right
+ * answer for WEFT_CLOCK_MONOTONIC, whose ticks are ns).
+ *
+ * Mixing clocks: a recording keeps one fit per clock kind (TSC, MONOTONIC),
+ * since the ticks of the two are not comparable; a normal recording uses one.
+ */
+#include "weft-reader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+  uint64_t tick;
+  uint64_t ns;
+} SyncPoint;
+
+typedef struct {
+  SyncPoint *p;
+  size_t     n, cap;
+  int        oom;      /* an append failed */
+} PointVec;
+
+/* tick -> ns conversion: p[] has strictly increasing ticks and non-decreasing
+ * ns, n >= 1; slope (ns per tick) is finite and > 0. */
+typedef struct {
+  SyncPoint *p;
+  size_t     n;
+  double     slope;
+} Fit;
+
+struct WeftTrace {
+  char                *name;
+  const unsigned char *base;      /* the file's bytes, 8-byte aligned */
+  uint64_t             len;
+  void                *map;       /* mmap'd (len bytes) or NULL */
+  void                *copy;      /* malloc'd copy of an unaligned buffer or NULL */
+  PointVec             pts;       /* this file's sync points */
+  Fit                  own;       /* fit over pts alone */
+  const Fit           *fit;       /* own, or the recording's */
+  WeftRecording       *rec;       /* owner, or NULL */
+};
+
+struct WeftRecording {
+  WeftTrace **traces;
+  size_t      n;
+  Fit         fits[3];            /* by WEFT_CLOCK_* (index 0 unused) */
+  uint64_t    start_ns;
+};
+
+/* ---- helpers ---- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+/* Format a one-line message into err (if given) and return -1. */
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+static int all_zero(const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i])
+      return 0;
+  return 1;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint32_t bswap32(uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+static uint64_t load64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* a * b / c for a < c: the result is < b, so it fits. */
+static uint64_t muldiv_lt(uint64_t a, uint64_t b, uint64_t c) {
+#ifdef __SIZEOF_INT128__
+  __extension__ typedef unsigned __int128 u128;
+  return (uint64_t)((u128)a * b / c);
+#else
+  long double r = (long double)a * (long double)b / (long double)c;
+  return r >= (long double)b ? b : (uint64_t)r;
+#endif
+}
+
+static void points_add(PointVec *v, uint64_t tick, uint64_t ns) {
+  if (v->oom)
+    return;
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    SyncPoint *p = cap > SIZE_MAX / sizeof *p ? NULL : realloc(v->p, cap * sizeof *p);
+    if (!p) {
+      v->oom = 1;
+      return;
+    }
+    v->p = p;
+    v->cap = cap;
+  }
+  v->p[v->n++] = (SyncPoint){ tick, ns };
+}
+
+/* ---- the clock fit ---- */
+
+static int point_cmp(const void *a, const void *b) {
+  const SyncPoint *x = a, *y = b;
+  if (x->tick != y->tick)
+    return x->tick < y->tick ? -1 : 1;
+  if (x->ns != y->ns)
+    return x->ns < y->ns ? -1 : 1;
+  return 0;
+}
+
+static void fit_free(Fit *f) {
+  free(f->p);
+  f->p = NULL;
+  f->n = 0;
+}
+
+/* Build f from n points (copied; n may be 0, then the fit maps tick t to t).
+ * fallback_hz is the header's tsc_hz (0 = unknown). Returns 0, or -1 when out
+ * of memory. */
+static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz) {
+  f->p = NULL;
+  f->n = 0;
+  f->slope = fallback_hz ? 1e9 / (double)fallback_hz : 1.0;
+  if (!(isfinite(f->slope) && f->slope > 0))
+    f->slope = 1.0;
+  if (n == 0) {
+    f->p = malloc(sizeof *f->p);
+    if (!f->p)
+      return -1;
+    f->p[0] = (SyncPoint){ 0, 0 };
+    f->n = 1;
+    return 0;
+  }
+  if (n > SIZE_MAX / sizeof(SyncPoint) || n > SIZE_MAX / (2 * sizeof(size_t)))
+    return -1;
+  SyncPoint *p = malloc(n * sizeof *p);
+  size_t *tails = malloc(n * sizeof *tails);
+  size_t *prev = malloc(n * sizeof *prev);
+  if (!p || !tails || !prev) {
+    free(p);
+    free(tails);
+    free(prev);
+    return -1;
+  }
+  memcpy(p, in, n * sizeof *p);
+  qsort(p, n, sizeof *p, point_cmp);
+
+  /* Equal ticks: keep the first (smallest ns). */
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (m == 0 || p[i].tick != p[m - 1].tick)
+      p[m++] = p[i];
+
+  /* Longest subsequence with non-decreasing ns (patience sorting). tails[k]
+   * is the index ending the best subsequence of length k + 1 found so far. */
+  size_t len = 0;
+  for (size_t i = 0; i < m; i++) {
+    size_t lo = 0, hi = len;             /* first k with ns(tails[k]) > ns(i) */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (p[tails[mid]].ns <= p[i].ns)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    prev[i] = lo ? tails[lo - 1] : SIZE_MAX;
+    tails[lo] = i;
+    if (lo == len)
+      len++;
+  }
+  /* Walk back from the end; write the kept points into tails[] in order. */
+  size_t k = len, i = tails[len - 1];
+  while (k > 0) {
+    tails[--k] = i;
+    i = prev[i];
+  }
+  for (k = 0; k < len; k++)
+    p[k] = p[tails[k]];
+  free(tails);
+  free(prev);
+  f->p = p;
+  f->n = len;
+
+  /* Least-squares slope, in coordinates relative to the first point (exact
+   * in 64 bits since both coordinates are sorted). */
+  if (len >= 2) {
+    long double mx = 0, my = 0;
+    for (k = 0; k < len; k++) {
+      mx += (long double)(p[k].tick - p[0].tick);
+      my += (long double)(p[k].ns - p[0].ns);
+    }
+    mx /= (long double)len;
+    my /= (long double)len;
+    long double sxx = 0, sxy = 0;
+    for (k = 0; k < len; k++) {
+      long double dx = (long double)(p[k].tick - p[0].tick) - mx;
+      long double dy = (long double)(p[k].ns - p[0].ns) - my;
+      sxx += dx * dx;
+      sxy += dx * dy;
+    }
+    if (sxx > 0) {
+      double s = (double)(sxy / sxx);
+      if (isfinite(s) && s > 0)
+        f->slope = s;
+    }
+  }
+  return 0;
+}
+
+/* base_ns -/+ d ticks * slope (rounded to the nearest ns), saturating at 0 and UINT64_MAX. */
+static uint64_t extrapolate(uint64_t base_ns, uint64_t d, double slope, int backwards) {
+  long double x = (long double)d * (long double)slope + 0.5L;    /* rounded */
+  if (!(x < 18446744073709551616.0L))
+    return backwards ? 0 : UINT64_MAX;
+  uint64_t dx = (uint64_t)x;
+  if (backwards)
+    return dx >= base_ns ? 0 : base_ns - dx;
+  return sat_add(base_ns, dx);
+}
+
+/* Convert tick x; *hint is the segment used last (a cache, any value is safe). */
+static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
+  const SyncPoint *p = f->p;
+  size_t n = f->n, i = *hint;
+  if (x < p[0].tick)
+    return extrapolate(p[0].ns, p[0].tick - x, f->slope, 1);
+  if (x >= p[n - 1].tick)
+    return extrapolate(p[n - 1].ns, x - p[n - 1].tick, f->slope, 0);
+  /* Now n >= 2 and p[0].tick <= x < p[n-1].tick: find i with p[i] <= x < p[i+1]. */
+  if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
+    size_t lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (p[mid].tick <= x)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    i = lo;
+    *hint = i;
+  }
+  return p[i].ns + muldiv_lt(x - p[i].tick, p[i + 1].ns - p[i].ns, p[i + 1].tick - p[i].tick);
+}
+
+/* ---- strings ---- */
+
+/* Bytes of a string that has no NUL inside its record, NUL-terminated. */
+static _Thread_local char clip_buf[WEFT_RECORD_MAX_WORDS * 8 + 1];
+
+const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos,
+                                   size_t *len_out) {
+  size_t area = ev && ev->w && from < ev->nwords ? (size_t)(ev->nwords - from) * 8 : 0;
+  size_t at = pos ? *pos : 0;
+  if (len_out)
+    *len_out = 0;
+  if (at >= area)
+    return NULL;
+  const char *s = (const char *)(ev->w + from) + at;
+  size_t room = area - at;
+  const char *nul = memchr(s, 0, room);
+  if (nul) {
+    if (pos)
+      *pos = at + (size_t)(nul - s) + 1;
+    if (len_out)
+      *len_out = (size_t)(nul - s);
+    return s;
+  }
+  if (room > sizeof clip_buf - 1)
+    room = sizeof clip_buf - 1;
+  memcpy(clip_buf, s, room);
+  clip_buf[room] = '\0';
+  if (pos)
+    *pos = area;
+  if (len_out)
+    *len_out = room;
+  return clip_buf;
+}
+
+const char *weft_event_string(const WeftEvent *ev, unsigned from, size_t *len_out) {
+  size_t pos = 0;
+  const char *s = weft_event_next_string(ev, from, &pos, len_out);
+  return s ? s : "";
+}
+
+/* ---- opening ---- */
+
+static const WeftFileHeader *hdr_of(const WeftTrace *t) {
+  return (const WeftFileHeader *)(const void *)t->base;
+}
+
+static void trace_free(WeftTrace *t) {
+  if (!t)
+    return;
+  if (t->map)
+    munmap(t->map, (size_t)t->len);
+  free(t->copy);
+  free(t->pts.p);
+  fit_free(&t->own);
+  free(t->name);
+  free(t);
+}
+
+#define UNSTARTED_MSG "%s: empty trace: the process never finished writing its header"
+
+static int check_header(const WeftTrace *t, char *err, size_t errlen) {
+  const char *name = t->name;
+  if (t->len < WEFT_FILE_HEADER_SIZE)
+    return fail(err, errlen, "%s: not a weft trace: %" PRIu64 " bytes, shorter than the %u-byte "
+                "file header", name, t->len, WEFT_FILE_HEADER_SIZE);
+  const WeftFileHeader *h = hdr_of(t);
+  if (memcmp(h->magic, WEFT_TRACE_MAGIC, sizeof h->magic) != 0) {
+    if (all_zero(t->base, sizeof h->magic))
+      return fail(err, errlen, UNSTARTED_MSG, name);
+    return fail(err, errlen, "%s: not a weft trace (bad magic)", name);
+  }
+  /* magic, version and endian mark stay where they are in every version. */
+  if (h->endian == bswap32(WEFT_ENDIAN_MARK))
+    return fail(err, errlen, "%s: trace written with the other byte order; this reader reads "
+                "native byte order only", name);
+  if (h->version != WEFT_TRACE_VERSION)
+    return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u)",
+                name, h->version, WEFT_TRACE_VERSION);
+  if (h->endian != WEFT_ENDIAN_MARK)
+    return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h->endian);
+  if (h->header_size != WEFT_FILE_HEADER_SIZE)
+    return fail(err, errlen, "%s: bad header size %" PRIu32 " (expected %u)", name,
+                h->header_size, WEFT_FILE_HEADER_SIZE);
+  if (h->clock != WEFT_CLOCK_TSC && h->clock != WEFT_CLOCK_MONOTONIC)
+    return fail(err, errlen, "%s: unknown clock %" PRIu32, name, h->clock);
+  return 0;
+}
+
+static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, char *err,
+                      size_t errlen);
+
+/* Second half of both opens: validate, collect sync points, build own fit. */
+static int trace_finish_open(WeftTrace *t, WeftTrace **out, char *err, size_t errlen) {
+  if (check_header(t, err, errlen) < 0) {
+    trace_free(t);
+    return -1;
+  }
+  const WeftFileHeader *h = hdr_of(t);
+  points_add(&t->pts, h->start_tsc, h->start_ns);
+  (void)trace_walk(t, NULL, NULL, &t->pts, NULL, 0);   /* faults are reported by scans */
+  if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0) {
+    fail(err, errlen, "%s: out of memory", t->name);
+    trace_free(t);
+    return -1;
+  }
+  t->fit = &t->own;
+  *out = t;
+  return 0;
+}
+
+/* A file shorter than the header that holds only zeros (or nothing): the
+ * process was killed between creating it and writing its header. */
+static int short_file_is_empty(int fd, off_t size) {
+  unsigned char buf[WEFT_FILE_HEADER_SIZE];
+  if (size <= 0)
+    return 1;
+  ssize_t r = pread(fd, buf, (size_t)size, 0);
+  return r == (ssize_t)size && all_zero(buf, (size_t)r);
+}
+
+/* weft_trace_open; *unstarted (if not NULL) is set when the file is an
+ * empty trace of a process that never finished writing the header. */
+static int trace_open_file(const char *path, WeftTrace **out, int *unstarted, char *err,
+                           size_t errlen) {
+  *out = NULL;
+  if (unstarted)
+    *unstarted = 0;
+  WeftTrace *t = calloc(1, sizeof *t);
+  if (!t || !(t->name = strdup(path))) {
+    free(t);
+    return fail(err, errlen, "%s: out of memory", path);
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    trace_free(t);
+    return fail(err, errlen, "%s: %s", path, strerror(e));
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
+    close(fd);
+    trace_free(t);
+    return fail(err, errlen, "%s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    trace_free(t);
+    return fail(err, errlen, "%s: not a regular file", path);
+  }
+  if (st.st_size < (off_t)WEFT_FILE_HEADER_SIZE) {
+    int empty = short_file_is_empty(fd, st.st_size);
+    close(fd);
+    trace_free(t);
+    if (empty) {
+      if (unstarted)
+        *unstarted = 1;
+      return fail(err, errlen, UNSTARTED_MSG, path);
+    }
+    return fail(err, errlen, "%s: not a weft trace: %jd bytes, shorter than the %u-byte "
+                "file header", path, (intmax_t)st.st_size, WEFT_FILE_HEADER_SIZE);
+  }
+  if ((uintmax_t)st.st_size > SIZE_MAX) {
+    close(fd);
+    trace_free(t);
+    return fail(err, errlen, "%s: too large to map", path);
+  }
+  void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  close(fd);
+  if (m == MAP_FAILED) {
+    trace_free(t);
+    return fail(err, errlen, "%s: mmap: %s", path, strerror(e));
+  }
+  t->map = m;
+  t->base = m;
+  t->len = (uint64_t)st.st_size;
+  if (unstarted && all_zero(t->base, 8))
+    *unstarted = 1;
+  return trace_finish_open(t, out, err, errlen);
+}
+
+int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen) {
+  return trace_open_file(path, out, NULL, err, errlen);
+}
+
+int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
+                        char *err, size_t errlen) {
+  *out = NULL;
+  if (!name)
+    name = "<memory>";
+  WeftTrace *t = calloc(1, sizeof *t);
+  if (!t || !(t->name = strdup(name))) {
+    free(t);
+    return fail(err, errlen, "%s: out of memory", name);
+  }
+  t->base = buf;
+  t->len = len;
+  if (len >= WEFT_FILE_HEADER_SIZE && ((uintptr_t)buf % _Alignof(uint64_t)) != 0) {
+    if (!(t->copy = malloc(len))) {
+      trace_free(t);
+      return fail(err, errlen, "%s: out of memory", name);
+    }
+    memcpy(t->copy, buf, len);
+    t->base = t->copy;
+  }
+  return trace_finish_open(t, out, err, errlen);
+}
+
+void weft_trace_close(WeftTrace *t) {
+  if (t && !t->rec)
+    trace_free(t);
+}
+
+const WeftFileHeader *weft_trace_header(const WeftTrace *t) {
+  return hdr_of(t);
+}
+
+const char *weft_trace_name(const WeftTrace *t) {
+  return t->name;
+}
+
+uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
+  size_t hint = 0;
+  return fit_convert(t->fit, ticks, &hint);
+}
+
+/* ---- scanning ---- */
+
+/* Walk the chunks and records of t. With fn, deliver every record (t->fit
+ * must be set). With pts, collect chunk header and SYNC sync points. Returns
+ * 0, fn's non-zero value, or -1 with a message. */
+static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, char *err,
+                      size_t errlen) {
+  const char *name = t->name;
+  const unsigned char *base = t->base;
+  const uint64_t len = t->len;
+  const uint32_t pid = hdr_of(t)->pid;
+  size_t hint = 0;
+  uint64_t off = WEFT_FILE_HEADER_SIZE;
+
+  while (off < len) {
+    const uint64_t rem = len - off;
+    if (rem < sizeof(WeftChunkHeader)) {
+      if (all_zero(base + off, (size_t)rem))
+        break;                                   /* a partial page never written */
+      return fail(err, errlen, "%s: truncated: chunk header at offset %" PRIu64 ", file has %"
+                  PRIu64 " bytes", name, off, len);
+    }
+    WeftChunkHeader ch;
+    memcpy(&ch, base + off, sizeof ch);
+    if (ch.magic == 0) {
+      /* Reserved but never written: all zero, or a chunk taken just before a
+       * kill (the writer stores the magic last, after the other fields, and
+       * writes records only after that). Its pages are zero: skip one. */
+      off = sat_add(off, WEFT_CHUNK_ALIGN);
+      continue;
+    }
+    if (ch.magic != WEFT_CHUNK_MAGIC)
+      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": bad magic 0x%08" PRIx32,
+                  name, off, ch.magic);
+    if (ch.size == 0 || ch.size % WEFT_CHUNK_ALIGN != 0 || ch.size > WEFT_CHUNK_MAX)
+      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": bad size %" PRIu32
+                  " (a multiple of %u up to %u)", name, off, ch.size, WEFT_CHUNK_ALIGN,
+                  WEFT_CHUNK_MAX);
+    if (ch.tid == 0)
+      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": thread id 0", name, off);
+    if (pts)
+      points_add(pts, ch.tsc, ch.ns);
+
+    const uint64_t chunk_end = off + ch.size;    /* off < len <= SIZE_MAX: no overflow */
+    const int truncated = ch.size > rem;
+    const uint64_t end = truncated ? len : chunk_end;
+    uint64_t p = off + sizeof ch;
+    uint64_t tick = ch.tsc;
+    while (end - p >= 8) {
+      const uint64_t w0 = load64(base + p);
+      if (w0 == 0)
+        break;                                   /* end of the written part */
+      const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
+      const char *tname = weft_event_name(type);
+      if (nw == 0)
+        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
+                    ": record of 0 words", name, off, p);
+      if (!tname)
+        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
+                    ": unknown record type %u", name, off, p, type);
+      if (nw < weft_event_min_words(type))
+        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
+                    ": %s record of %u words, needs at least %u", name, off, p, tname, nw,
+                    weft_event_min_words(type));
+      const uint64_t bytes = (uint64_t)nw * 8;
+      if (bytes > chunk_end - p)
+        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
+                    ": %s record of %u words overruns the chunk end at offset %" PRIu64,
+                    name, off, p, tname, nw, chunk_end);
+      if (bytes > end - p)
+        break;                                   /* cut off by the end of the file */
+      const uint64_t *w = (const uint64_t *)(const void *)(base + p);
+      if (type == WEFT_EV_TIME)
+        tick = w[1];
+      else
+        tick = sat_add(tick, WEFT_W0_DT(w0));
+      if (type == WEFT_EV_SYNC && pts)
+        points_add(pts, w[1], w[2]);
+      if (fn) {
+        WeftEvent ev = {
+          .ns = fit_convert(t->fit, tick, &hint),
+          .tsc = tick,
+          .pid = pid,
+          .tid = ch.tid,
+          .type = type,
+          .aux = WEFT_W0_AUX(w0),
+          .nwords = nw,
+          .w = w,
+          .offset = p,
+        };
+        int r = fn(&ev, user);
+        if (r)
+          return r;
+      }
+      p += bytes;
+    }
+    if (truncated)
+      return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32
+                  " bytes, file has %" PRIu64, name, off, ch.size, len);
+    off = chunk_end;
+  }
+  return 0;
+}
+
+int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen) {
+  return trace_walk(t, fn, user, NULL, err, errlen);
+}
+
+/* ---- recordings ---- */
+
+static int trace_order(const void *a, const void *b) {
+  const WeftTrace *x = *(WeftTrace *const *)a, *y = *(WeftTrace *const *)b;
+  const WeftFileHeader *hx = hdr_of(x), *hy = hdr_of(y);
+  if (hx->pid != hy->pid)
+    return hx->pid < hy->pid ? -1 : 1;
+  if (hx->image != hy->image)
+    return hx->image < hy->image ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static int is_trace_name(const char *s) {
+  size_t n = strlen(s);
+  return n > 7 && strcmp(s + n - 7, ".wtrace") == 0;
+}
+
+/* Build the recording-wide fits and hand them to the traces. */
+static int recording_fit(WeftRecording *r) {
+  for (unsigned clock = WEFT_CLOCK_TSC; clock <= WEFT_CLOCK_MONOTONIC; clock++) {
+    size_t n = 0;
+    uint64_t hz = 0;
+    for (size_t i = 0; i < r->n; i++) {
+      const WeftFileHeader *h = hdr_of(r->traces[i]);
+      if (h->clock != clock)
+        continue;
+      if (r->traces[i]->pts.n > SIZE_MAX - n)
+        return -1;
+      n += r->traces[i]->pts.n;
+      if (!hz)
+        hz = h->tsc_hz;
+    }
+    if (n == 0)
+      continue;
+    SyncPoint *all = n <= SIZE_MAX / sizeof *all ? malloc(n * sizeof *all) : NULL;
+    if (!all)
+      return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++)
+      if (hdr_of(r->traces[i])->clock == clock) {
+        memcpy(all + k, r->traces[i]->pts.p, r->traces[i]->pts.n * sizeof *all);
+        k += r->traces[i]->pts.n;
+      }
+    int rc = fit_build(&r->fits[clock], all, n, hz);
+    free(all);
+    if (rc < 0)
+      return -1;
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    WeftTrace *t = r->traces[i];
+    t->fit = &r->fits[hdr_of(t)->clock];
+    t->rec = r;
+    free(t->pts.p);                              /* no longer needed */
+    t->pts = (PointVec){ 0 };
+  }
+  return 0;
+}
+
+int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
+  *out = NULL;
+  WeftRecording *r = calloc(1, sizeof *r);
+  if (!r)
+    return fail(err, errlen, "%s: out of memory", dir);
+  DIR *d = opendir(dir);
+  if (!d) {
+    int e = errno;
+    free(r);
+    return fail(err, errlen, "%s: %s", dir, strerror(e));
+  }
+  size_t cap = 0, nempty = 0;
+  int rc = 0;
+  struct dirent *de;
+  errno = 0;
+  while ((de = readdir(d))) {
+    if (!is_trace_name(de->d_name))
+      continue;
+    if (r->n == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      WeftTrace **nt = ncap > SIZE_MAX / sizeof *nt ? NULL : realloc(r->traces, ncap * sizeof *nt);
+      if (!nt) {
+        rc = fail(err, errlen, "%s: out of memory", dir);
+        break;
+      }
+      r->traces = nt;
+      cap = ncap;
+    }
+    size_t plen = strlen(dir) + 1 + strlen(de->d_name) + 1;
+    char *path = malloc(plen);
+    if (!path) {
+      rc = fail(err, errlen, "%s: out of memory", dir);
+      break;
+    }
+    snprintf(path, plen, "%s/%s", dir, de->d_name);
+    int unstarted;
+    rc = trace_open_file(path, &r->traces[r->n], &unstarted, err, errlen);
+    free(path);
+    if (rc < 0 && unstarted) {
+      rc = 0;                                    /* killed before it started: nothing to read */
+      nempty++;
+      errno = 0;
+      continue;
+    }
+    if (rc < 0)
+      break;
+    r->n++;
+    errno = 0;
+  }
+  if (rc == 0 && errno != 0)
+    rc = fail(err, errlen, "%s: %s", dir, strerror(errno));
+  closedir(d);
+  if (rc == 0 && r->n == 0 && nempty)
+    rc = fail(err, errlen, "%s: no weft trace with data in this directory (%zu empty *.wtrace "
+              "files)", dir, nempty);
+  else if (rc == 0 && r->n == 0)
+    rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
+  if (rc == 0) {
+    qsort(r->traces, r->n, sizeof *r->traces, trace_order);
+    if (recording_fit(r) < 0)
+      rc = fail(err, errlen, "%s: out of memory", dir);
+  }
+  if (rc < 0) {
+    weft_recording_close(r);
+    return -1;
+  }
+  r->start_ns = UINT64_MAX;
+  for (size_t i = 0; i < r->n; i++)
+    if (hdr_of(r->traces[i])->start_ns < r->start_ns)
+      r->start_ns = hdr_of(r->traces[i])->start_ns;
+  *out = r;
+  return 0;
+}
+
+void weft_recording_close(WeftRecording *r) {
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->n; i++)
+    trace_free(r->traces[i]);
+  for (unsigned c = 0; c < 3; c++)
+    fit_free(&r->fits[c]);
+  free(r->traces);
+  free(r);
+}
+
+size_t weft_recording_count(const WeftRecording *r) {
+  return r->n;
+}
+
+WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i) {
+  return i < r->n ? r->traces[i] : NULL;
+}
+
+uint64_t weft_recording_start_ns(const WeftRecording *r) {
+  return r->start_ns;
+}
+
+int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen) {
+  for (size_t i = 0; i < r->n; i++) {
+    int rc = weft_trace_scan(r->traces[i], fn, user, err, errlen);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}

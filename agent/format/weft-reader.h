@@ -1,0 +1,96 @@
+/* weft-reader.h - reading weft trace files and recording directories.
+ * SPDX-License-Identifier: MIT
+ *
+ * C11 + POSIX only. Every length in the input is checked; foreign, truncated
+ * or corrupt input yields -1 and a one-line message that names the file and
+ * what is wrong ("run/12.0.wtrace: chunk at offset 8192: record of 0 words").
+ * A trace cut off by a crash (records never published read as zero) is not an
+ * error: it reads up to its last complete record.
+ *
+ * Not thread-safe per object; distinct objects may be used from distinct threads.
+ */
+#ifndef WEFT_READER_H
+#define WEFT_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "weft-trace.h"
+
+typedef struct {
+  uint64_t        ns;      /* CLOCK_MONOTONIC ns (converted from ticks) */
+  uint64_t        tsc;     /* raw tick count */
+  uint32_t        pid;     /* from the file header */
+  uint32_t        tid;     /* from the chunk header */
+  unsigned        type;    /* WEFT_EV_* */
+  unsigned        aux;     /* WEFT_W0_AUX */
+  unsigned        nwords;  /* record length in words, word 0 included */
+  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload */
+  uint64_t        offset;  /* byte offset of the record in its file */
+} WeftEvent;
+
+/* Return a NUL-terminated string stored in words w[from .. nwords-1] of ev, or
+ * "" if there is none; the string is clipped to the record (never overruns). */
+const char *weft_event_string(const WeftEvent *ev, unsigned from, size_t *len_out);
+
+/* Walk NUL-terminated strings packed back to back in words w[from .. nwords-1]
+ * (PROCESS_INFO: argv, then the executable). *pos is a byte offset into that
+ * area, 0 for the first string; each call returns the string at *pos, sets
+ * *len_out (if not NULL) and moves *pos past the string's NUL. Returns NULL
+ * once *pos reaches the end of the record; the zero padding after the last
+ * string reads as empty strings.
+ * Clipping (both functions): a string with no NUL before the end of the record
+ * is copied into a thread-local buffer and NUL-terminated there; that pointer
+ * is valid until the next clipped string on the same thread. */
+const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos,
+                                   size_t *len_out);
+
+typedef struct WeftTrace WeftTrace;
+
+/* Open one trace file (mmap, read-only) or a memory buffer (borrowed, must
+ * outlive the trace; name is used in messages). Validates the file header.
+ * Returns 0, or -1 with a message in err. */
+int  weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
+int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
+                         char *err, size_t errlen);
+/* Does nothing for a trace that belongs to a recording (the recording owns it). */
+void weft_trace_close(WeftTrace *t);
+const WeftFileHeader *weft_trace_header(const WeftTrace *t);
+const char *weft_trace_name(const WeftTrace *t);
+
+/* Callback for scans: return 0 to go on, non-zero to stop the scan early
+ * (the scan then returns that value). */
+typedef int (*WeftEventFn)(const WeftEvent *ev, void *user);
+
+/* Visit every record of the file in file order (chunk by chunk; within one
+ * thread this is time order). ev->ns uses the file's own clock fit unless the
+ * trace belongs to a recording (then the recording-wide fit).
+ * Returns 0 at the end, the callback's non-zero value if it stopped, or -1 on
+ * corrupt input with a message in err (records before the fault were delivered). */
+int  weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen);
+
+/* A recording directory: every *.wtrace in it, sorted by (pid, image), one
+ * clock for all of them (piecewise-linear tick -> ns fit over every sync point
+ * of every file: file headers, chunk headers and SYNC records). */
+typedef struct WeftRecording WeftRecording;
+
+/* Files of processes killed before they wrote their header (empty, or a zero
+ * header) are skipped; any other bad file fails the open with its message. */
+
+int    weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen);
+void   weft_recording_close(WeftRecording *r);
+size_t weft_recording_count(const WeftRecording *r);
+WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);
+/* Earliest start_ns of all files (the recording's time origin). */
+uint64_t weft_recording_start_ns(const WeftRecording *r);
+/* Scan every file in order; stops at the first error (-1, message in err). */
+int    weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen);
+
+/* Tick -> ns with the fit in use for this trace. The fit is exact at every
+ * sync point, linear between neighbouring points, and extrapolates with the
+ * least-squares slope of all points (one point only: 1e9 / tsc_hz, or 1 ns per
+ * tick if tsc_hz is 0). Points whose ns run backwards are dropped (longest
+ * non-decreasing subsequence), so the conversion never decreases. A recording
+ * fits TSC and MONOTONIC files separately. Saturates at 0 and UINT64_MAX. */
+uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks);
+
+#endif /* WEFT_READER_H */

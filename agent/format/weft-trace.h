@@ -1,0 +1,148 @@
+/* weft-trace.h - the on-disk trace format shared by the agent and the analyzer.
+ * SPDX-License-Identifier: MIT
+ *
+ * C11 + POSIX only: no GLib, no SQLite. See docs/trace-format.md for the
+ * OFFSET/SIZE tables; this header is the normative definition.
+ *
+ * A recording is a directory. Every process image (a process, and again after
+ * each successful exec) writes one file  PID.N.wtrace  where N = 0, 1, ... is
+ * the first number not yet taken for that pid. The file is:
+ *
+ *   [ file header, WEFT_FILE_HEADER_SIZE bytes (one page) ]
+ *   [ chunk ][ chunk ] ...        each chunk page-aligned, owned by one thread
+ *
+ * A chunk is a 32-byte chunk header followed by records. A record is 1..255
+ * 8-byte words; word 0 carries type, length, aux and the tick delta. A word 0
+ * equal to zero ends the chunk (the writer publishes word 0 last, so a record
+ * cut off by a crash reads as zero). Chunk headers with magic 0 are pages that
+ * were reserved but never written and are skipped page by page.
+ */
+#ifndef WEFT_TRACE_H
+#define WEFT_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEFT_TRACE_MAGIC        "WEFTTRC"      /* 8 bytes with the NUL */
+#define WEFT_TRACE_VERSION      1u
+#define WEFT_ENDIAN_MARK        0x01020304u
+#define WEFT_FILE_HEADER_SIZE   4096u
+#define WEFT_CHUNK_ALIGN        4096u
+#define WEFT_CHUNK_MAGIC        0x4b484357u    /* "WCHK" little-endian */
+#define WEFT_CHUNK_MAX          (64u << 20)    /* reader sanity bound */
+#define WEFT_RECORD_MAX_WORDS   255u
+#define WEFT_STACK_MAX_DEPTH    64u
+
+/* File header clock field */
+enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
+
+/* File header feature bits */
+#define WEFT_FEAT_STACKS_CONTENDED  (1ull << 0)
+#define WEFT_FEAT_STACKS_ALL        (1ull << 1)
+#define WEFT_FEAT_IO_WAITS          (1ull << 2)
+#define WEFT_FEAT_SCHEDSTAT         (1ull << 3)
+
+typedef struct {
+  char     magic[8];        /*  0 "WEFTTRC\0" */
+  uint32_t version;         /*  8 WEFT_TRACE_VERSION */
+  uint32_t endian;          /* 12 WEFT_ENDIAN_MARK as written by the host */
+  uint32_t header_size;     /* 16 WEFT_FILE_HEADER_SIZE */
+  uint32_t clock;           /* 20 WEFT_CLOCK_* : what the tick counts are */
+  uint64_t features;        /* 24 WEFT_FEAT_* */
+  uint32_t pid;             /* 32 */
+  uint32_t ppid;            /* 36 getppid() at start */
+  uint32_t image;           /* 40 N of PID.N.wtrace: 0 first image, N after N execs (or pid reuse) */
+  uint32_t ncpus;           /* 44 online CPUs at start */
+  uint64_t session;         /* 48 recording id, shared by all processes of one recording */
+  uint64_t start_tsc;       /* 56 ticks at agent start */
+  uint64_t start_ns;        /* 64 CLOCK_MONOTONIC ns read with start_tsc */
+  uint64_t tsc_hz;          /* 72 tick rate hint (0 = unknown; 1e9 for WEFT_CLOCK_MONOTONIC) */
+  uint64_t lost;            /* 80 records lost with no chunk to count them in (updated live) */
+  uint64_t realtime_ns;     /* 88 CLOCK_REALTIME at start, for display only */
+} WeftFileHeader;           /* 96 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+
+typedef struct {
+  uint32_t magic;           /*  0 WEFT_CHUNK_MAGIC */
+  uint32_t size;            /*  4 bytes, header included, multiple of WEFT_CHUNK_ALIGN */
+  uint32_t tid;             /*  8 the thread that owns the chunk */
+  uint32_t seq;             /* 12 per-thread chunk number, 0, 1, 2, ... */
+  uint64_t tsc;             /* 16 ticks at chunk start; base of the first record's dt */
+  uint64_t ns;              /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
+} WeftChunkHeader;          /* 32 bytes */
+
+_Static_assert(sizeof(WeftFileHeader) == 96, "file header layout");
+_Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
+
+/* Record types */
+enum {
+#define WEFT_EVENT(name, id, minw, doc) WEFT_EV_##name = id,
+#include "weft-events.def"
+  WEFT_EV_MAX_ID = 255
+};
+
+/* Word 0 encoding */
+#define WEFT_W0(type, nwords, aux, dt) \
+  ((uint64_t)(uint8_t)(type) | ((uint64_t)(uint8_t)(nwords) << 8) | \
+   ((uint64_t)(uint16_t)(aux) << 16) | ((uint64_t)(uint32_t)(dt) << 32))
+#define WEFT_W0_TYPE(w)   ((unsigned)((w) & 0xff))
+#define WEFT_W0_NWORDS(w) ((unsigned)(((w) >> 8) & 0xff))
+#define WEFT_W0_AUX(w)    ((unsigned)(((w) >> 16) & 0xffff))
+#define WEFT_W0_DT(w)     ((uint32_t)((w) >> 32))
+
+/* aux of synchronisation records: kind | op << 5 | result << 8 */
+enum WeftKind {
+  WEFT_KIND_NONE = 0,
+  WEFT_KIND_MUTEX = 1,
+  WEFT_KIND_RWLOCK_RD = 2,
+  WEFT_KIND_RWLOCK_WR = 3,
+  WEFT_KIND_RWLOCK = 4,       /* unlock: mode not known at the call */
+  WEFT_KIND_SPIN = 5,
+  WEFT_KIND_COND = 6,
+  WEFT_KIND_BARRIER = 7,
+  WEFT_KIND_SEM = 8,
+  WEFT_KIND_JOIN = 9,         /* object = pthread_t joined */
+  WEFT_KIND_CHILD = 10,       /* wait/waitpid; object = pid argument */
+  WEFT_KIND_POLL = 11,        /* poll/select/epoll_wait; object = fd or 0 */
+  WEFT_KIND_READ = 12,        /* read/recv on a pipe or socket; object = fd */
+  WEFT_KIND_SLEEP = 13,       /* nanosleep and friends */
+  WEFT_KIND_COUNT
+};
+enum WeftOp {
+  WEFT_OP_LOCK = 0,           /* blocking call */
+  WEFT_OP_TRY = 1,            /* try variant */
+  WEFT_OP_TIMED = 2,          /* timed variant (CLOCK_REALTIME deadline) */
+  WEFT_OP_CLOCK = 3,          /* clock variant (explicit clock) */
+  WEFT_OP_SIGNAL = 4,         /* cond signal */
+  WEFT_OP_BROADCAST = 5,      /* cond broadcast */
+  WEFT_OP_SERIAL = 6          /* barrier: this thread got PTHREAD_BARRIER_SERIAL_THREAD */
+};
+#define WEFT_AUX(kind, op, result) \
+  ((uint16_t)(((unsigned)(kind) & 0x1f) | (((unsigned)(op) & 7) << 5) | (((unsigned)(result) & 0xff) << 8)))
+#define WEFT_AUX_KIND(a)   ((a) & 0x1f)
+#define WEFT_AUX_OP(a)     (((a) >> 5) & 7)
+#define WEFT_AUX_RESULT(a) (((a) >> 8) & 0xff)
+
+/* INIT w2 attributes */
+#define WEFT_ATTR_TYPE_MASK   0xffull      /* PTHREAD_MUTEX_* type */
+#define WEFT_ATTR_ROBUST      (1ull << 8)
+#define WEFT_ATTR_PSHARED     (1ull << 9)
+#define WEFT_ATTR_PI          (1ull << 10)
+
+/* THREAD_EXIT aux */
+enum { WEFT_EXIT_RETURN = 0, WEFT_EXIT_PTHREAD_EXIT = 1, WEFT_EXIT_AT_PROCESS_EXIT = 2 };
+/* EXIT aux */
+enum { WEFT_PEXIT_EXIT = 0,      /* exit(status) */
+       WEFT_PEXIT__EXIT = 1,     /* _exit / _Exit */
+       WEFT_PEXIT_RETURN = 2 };  /* return from main or exit not seen: status unknown (w1 = 0) */
+/* FORK aux low byte */
+enum { WEFT_FORK_FORK = 0, WEFT_FORK_VFORK = 1, WEFT_FORK_SPAWN = 2 };
+/* MARK aux */
+enum { WEFT_MARK_INSTANT = 0, WEFT_MARK_BEGIN = 1, WEFT_MARK_END = 2 };
+
+/* Names for dumps and errors; NULL for an unknown id. */
+const char *weft_event_name(unsigned type);
+unsigned    weft_event_min_words(unsigned type);
+const char *weft_kind_name(unsigned kind);
+const char *weft_op_name(unsigned op);
+
+#endif /* WEFT_TRACE_H */

@@ -1,0 +1,455 @@
+/* weft-dump.c - print weft trace files as text, for debugging and tests.
+ * SPDX-License-Identifier: MIT
+ *
+ * Usage: weft-dump [--stats] [--raw-ts] DIR|FILE...
+ *
+ * For each file a line
+ *   # file NAME pid=P ppid=Q image=N version=V clock=tsc|monotonic session=HEX lost=L
+ * then one line per record
+ *   NS PID TID NAME key=value ...
+ * NS is ns since the recording's start (the earliest file header start_ns; for
+ * a FILE argument its own start_ns), or the absolute CLOCK_MONOTONIC ns with
+ * --raw-ts. Strings are quoted with C escapes. --stats prints counts instead
+ * (see print_stats). A DIR is read as one recording (one clock fit); each FILE
+ * argument is read on its own.
+ *
+ * Exit status: 0; 1 on unreadable or corrupt input (after printing what was
+ * read, with "weft-dump: MESSAGE" on stderr); 2 on a usage error.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "weft-reader.h"
+
+typedef struct {
+  uint64_t *v;
+  size_t    n, cap;
+} U64Vec;
+
+typedef struct {
+  int      stats;
+  int      raw_ts;
+  uint64_t origin;               /* ns subtracted from record times */
+  /* --stats */
+  uint64_t files, records, lost;
+  U64Vec   pids, threads;        /* threads: pid << 32 | tid with a THREAD_START */
+  uint64_t by_type[256];
+  uint64_t by_kind[256][32];
+} Dump;
+
+static void oom(void) {
+  fflush(stdout);
+  fprintf(stderr, "weft-dump: out of memory\n");
+  exit(1);
+}
+
+static void vec_add(U64Vec *v, uint64_t x) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    uint64_t *p = cap > SIZE_MAX / sizeof *p ? NULL : realloc(v->v, cap * sizeof *p);
+    if (!p)
+      oom();
+    v->v = p;
+    v->cap = cap;
+  }
+  v->v[v->n++] = x;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static size_t vec_distinct(U64Vec *v) {
+  if (v->n == 0)
+    return 0;
+  qsort(v->v, v->n, sizeof *v->v, u64_cmp);
+  size_t d = 1;
+  for (size_t i = 1; i < v->n; i++)
+    d += v->v[i] != v->v[i - 1];
+  return d;
+}
+
+/* ---- text output ---- */
+
+/* s (len bytes) in double quotes, with C escapes for quotes, backslashes and
+ * every byte outside printable ASCII (three-digit octal). */
+static void put_quoted(const char *s, size_t len) {
+  putchar('"');
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': fputs("\\\"", stdout); break;
+    case '\\': fputs("\\\\", stdout); break;
+    case '\n': fputs("\\n", stdout); break;
+    case '\t': fputs("\\t", stdout); break;
+    case '\r': fputs("\\r", stdout); break;
+    default:
+      if (c >= 0x20 && c < 0x7f)
+        putchar(c);
+      else
+        printf("\\%03o", c);
+    }
+  }
+  putchar('"');
+}
+
+static void put_string(const char *key, const WeftEvent *ev, unsigned from) {
+  size_t len;
+  const char *s = weft_event_string(ev, from, &len);
+  printf(" %s=", key);
+  put_quoted(s, len);
+}
+
+static void put_kind(unsigned kind) {
+  const char *k = weft_kind_name(kind);
+  if (k)
+    printf(" kind=%s", k);
+  else
+    printf(" kind=%u", kind);
+}
+
+static void put_op(unsigned op) {
+  const char *o = weft_op_name(op);
+  if (o)
+    printf(" op=%s", o);
+  else
+    printf(" op=%u", op);
+}
+
+static void put_enum(const char *key, unsigned v, const char *const *names, unsigned n) {
+  if (v < n)
+    printf(" %s=%s", key, names[v]);
+  else
+    printf(" %s=%u", key, v);
+}
+
+static void put_record(const Dump *d, const WeftEvent *ev) {
+  static const char *const thread_exit[] = { "return", "pthread_exit", "at_process_exit" };
+  static const char *const pexit[] = { "exit", "_exit", "return" };
+  static const char *const fork_how[] = { "fork", "vfork", "spawn" };
+  static const char *const mark_how[] = { "instant", "begin", "end" };
+  const uint64_t *w = ev->w;
+  const unsigned n = ev->nwords, aux = ev->aux;
+  const unsigned kind = WEFT_AUX_KIND(aux), op = WEFT_AUX_OP(aux), res = WEFT_AUX_RESULT(aux);
+
+  if (d->raw_ts)
+    printf("%" PRIu64, ev->ns);
+  else if (ev->ns >= d->origin)
+    printf("%" PRIu64, ev->ns - d->origin);
+  else
+    printf("-%" PRIu64, d->origin - ev->ns);
+  printf(" %" PRIu32 " %" PRIu32 " %s", ev->pid, ev->tid, weft_event_name(ev->type));
+
+  /* The reader guarantees n >= weft_event_min_words(type); optional words are tested. */
+  switch (ev->type) {
+  case WEFT_EV_TIME:
+    printf(" tick=%" PRIu64, w[1]);
+    break;
+  case WEFT_EV_SYNC:
+    printf(" tick=%" PRIu64 " ns=%" PRIu64, w[1], w[2]);
+    break;
+  case WEFT_EV_LOST:
+    printf(" count=%" PRIu64, w[1]);
+    break;
+  case WEFT_EV_THREAD_START:
+    printf(" self=0x%" PRIx64 " routine=0x%" PRIx64 " creator=%" PRIu64 " main=%u", w[1], w[2],
+           w[3], aux);
+    break;
+  case WEFT_EV_THREAD_EXIT:
+    printf(" self=0x%" PRIx64, w[1]);
+    put_enum("how", aux, thread_exit, 3);
+    break;
+  case WEFT_EV_THREAD_CREATE:
+    printf(" new=0x%" PRIx64 " routine=0x%" PRIx64 " stack=%" PRIu64 " res=%u", w[1], w[2], w[3],
+           aux);
+    break;
+  case WEFT_EV_THREAD_DETACH:
+    printf(" thread=0x%" PRIx64 " res=%u", w[1], aux);
+    break;
+  case WEFT_EV_THREAD_NAME:
+    printf(" thread=0x%" PRIx64, w[1]);
+    put_string("name", ev, 2);
+    printf(" res=%u", aux);
+    break;
+  case WEFT_EV_ACQ:
+  case WEFT_EV_REL:
+  case WEFT_EV_SIGNAL:
+  case WEFT_EV_DESTROY:
+    put_kind(kind);
+    put_op(op);
+    printf(" res=%u obj=0x%" PRIx64, res, w[1]);
+    break;
+  case WEFT_EV_WAIT_BEGIN:
+    put_kind(kind);
+    put_op(op);
+    printf(" obj=0x%" PRIx64 " holder=%" PRIu64 " stack=%" PRIu64 " obj2=0x%" PRIx64, w[1],
+           w[2] & 0xffffffffu, w[2] >> 32, w[3]);
+    break;
+  case WEFT_EV_WAIT_END:
+    put_kind(kind);
+    put_op(op);
+    printf(" res=%u obj=0x%" PRIx64, res, w[1]);
+    if (kind == WEFT_KIND_CHILD) {
+      if (n > 2)
+        printf(" pid=%" PRId64, (int64_t)w[2]);
+      if (n > 3)
+        printf(" status=%" PRId64, (int64_t)w[3]);
+    } else if (kind == WEFT_KIND_READ && n > 2) {
+      printf(" bytes=%" PRId64, (int64_t)w[2]);
+    }
+    break;
+  case WEFT_EV_INIT:
+    put_kind(kind);
+    printf(" obj=0x%" PRIx64 " attr=0x%" PRIx64, w[1], w[2]);
+    if (n > 3)
+      printf(" stack=%" PRIu64, w[3]);
+    break;
+  case WEFT_EV_SEM_OPEN:
+    printf(" obj=0x%" PRIx64, w[1]);
+    put_string("name", ev, 2);
+    break;
+  case WEFT_EV_FORK:
+    put_enum("how", aux & 0xff, fork_how, 3);
+    printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);
+    break;
+  case WEFT_EV_EXEC:
+    put_string("path", ev, 1);
+    break;
+  case WEFT_EV_EXEC_FAILED:
+    printf(" errno=%u", aux);
+    break;
+  case WEFT_EV_EXIT:
+    put_enum("how", aux, pexit, 3);
+    printf(" status=%" PRId64, (int64_t)w[1]);
+    break;
+  case WEFT_EV_PROCESS_INFO: {
+    uint64_t argc = w[1] & 0xffffffffu;
+    size_t pos = 0, len;
+    const char *s;
+    printf(" image=%" PRIu64 " argv=", w[1] >> 32);
+    for (uint64_t i = 0; i < argc && (s = weft_event_next_string(ev, 2, &pos, &len)); i++) {
+      if (i)
+        putchar(' ');
+      put_quoted(s, len);
+    }
+    s = weft_event_next_string(ev, 2, &pos, &len);
+    fputs(" exe=", stdout);
+    put_quoted(s ? s : "", s ? len : 0);
+    break;
+  }
+  case WEFT_EV_MODULE: {
+    printf(" bias=0x%" PRIx64 " start=0x%" PRIx64 " end=0x%" PRIx64 " buildid=", w[1], w[2], w[3]);
+    size_t idlen = (size_t)(w[4] & 0xff), room = n > 5 ? (size_t)(n - 5) * 8 : 0;
+    if (idlen > 20)
+      idlen = 20;
+    if (idlen > room)
+      idlen = room;
+    const unsigned char *id = (const unsigned char *)(w + 5);
+    for (size_t i = 0; i < idlen; i++)
+      printf("%02x", id[i]);
+    put_string("path", ev, 8);
+    break;
+  }
+  case WEFT_EV_STACK: {
+    uint64_t depth = w[1] >> 32, have = n - 2;
+    printf(" id=%" PRIu64 " depth=%" PRIu64 " ips=", w[1] & 0xffffffffu, depth);
+    for (uint64_t i = 0; i < depth && i < have; i++)
+      printf("%s0x%" PRIx64, i ? "," : "", w[2 + i]);
+    break;
+  }
+  case WEFT_EV_SCHED:
+    printf(" tid=%" PRIu64 " cpu_ns=%" PRIu64 " runq_ns=%" PRIu64 " slices=%" PRIu64, w[1], w[2],
+           w[3], w[4]);
+    break;
+  case WEFT_EV_NAME_OBJECT:
+    printf(" obj=0x%" PRIx64, w[1]);
+    put_string("name", ev, 2);
+    break;
+  case WEFT_EV_MARK:
+    printf(" id=%" PRIu64, w[1]);
+    put_enum("how", aux, mark_how, 3);
+    put_string("label", ev, 2);
+    break;
+  default:                        /* a type this dump does not know yet: raw words */
+    printf(" aux=%u", aux);
+    for (unsigned i = 1; i < n; i++)
+      printf(" w%u=0x%" PRIx64, i, w[i]);
+    break;
+  }
+  putchar('\n');
+}
+
+/* ---- stats ---- */
+
+static int is_sync_type(unsigned type) {
+  switch (type) {
+  case WEFT_EV_ACQ: case WEFT_EV_REL: case WEFT_EV_WAIT_BEGIN: case WEFT_EV_WAIT_END:
+  case WEFT_EV_INIT: case WEFT_EV_DESTROY: case WEFT_EV_SIGNAL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static void count_record(Dump *d, const WeftEvent *ev) {
+  d->records++;
+  d->by_type[ev->type & 0xff]++;
+  if (is_sync_type(ev->type))
+    d->by_kind[ev->type & 0xff][WEFT_AUX_KIND(ev->aux)]++;
+  if (ev->type == WEFT_EV_LOST)
+    d->lost += ev->w[1];       /* wraps only on absurd input; a debug tool */
+  if (ev->type == WEFT_EV_THREAD_START)
+    vec_add(&d->threads, (uint64_t)ev->pid << 32 | ev->tid);
+}
+
+typedef struct {
+  char     name[64];
+  uint64_t count;
+} StatLine;
+
+static int stat_cmp(const void *a, const void *b) {
+  return strcmp(((const StatLine *)a)->name, ((const StatLine *)b)->name);
+}
+
+/* files, processes, threads, records, lost; then NAME COUNT and NAME.KIND COUNT
+ * lines sorted by name. */
+static void print_stats(Dump *d) {
+  printf("files %" PRIu64 "\n", d->files);
+  printf("processes %zu\n", vec_distinct(&d->pids));
+  printf("threads %zu\n", vec_distinct(&d->threads));
+  printf("records %" PRIu64 "\n", d->records);
+  printf("lost %" PRIu64 "\n", d->lost);
+  static StatLine lines[256 * 33];
+  size_t nl = 0;
+  for (unsigned t = 0; t < 256; t++) {
+    if (!d->by_type[t])
+      continue;
+    const char *name = weft_event_name(t);
+    snprintf(lines[nl].name, sizeof lines[nl].name, "%s", name ? name : "?");
+    lines[nl++].count = d->by_type[t];
+    for (unsigned k = 0; k < 32; k++) {
+      if (!d->by_kind[t][k])
+        continue;
+      const char *kn = weft_kind_name(k);
+      if (kn)
+        snprintf(lines[nl].name, sizeof lines[nl].name, "%s.%s", name, kn);
+      else
+        snprintf(lines[nl].name, sizeof lines[nl].name, "%s.%u", name, k);
+      lines[nl++].count = d->by_kind[t][k];
+    }
+  }
+  qsort(lines, nl, sizeof lines[0], stat_cmp);
+  for (size_t i = 0; i < nl; i++)
+    printf("%s %" PRIu64 "\n", lines[i].name, lines[i].count);
+}
+
+/* ---- driving ---- */
+
+static int on_event(const WeftEvent *ev, void *user) {
+  Dump *d = user;
+  if (d->stats)
+    count_record(d, ev);
+  else
+    put_record(d, ev);
+  return 0;
+}
+
+static const char *base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
+  const WeftFileHeader *h = weft_trace_header(t);
+  d->files++;
+  vec_add(&d->pids, h->pid);
+  d->lost += h->lost;
+  if (!d->stats)
+    printf("# file %s pid=%" PRIu32 " ppid=%" PRIu32 " image=%" PRIu32 " version=%" PRIu32
+           " clock=%s session=%016" PRIx64 " lost=%" PRIu64 "\n",
+           base_name(weft_trace_name(t)), h->pid, h->ppid, h->image, h->version,
+           h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session, h->lost);
+  return weft_trace_scan(t, on_event, d, err, errlen);
+}
+
+static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
+  struct stat st;
+  int rc;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    WeftRecording *r;
+    if (weft_recording_open(path, &r, err, errlen) < 0)
+      return -1;
+    d->origin = weft_recording_start_ns(r);
+    rc = 0;
+    for (size_t i = 0; rc == 0 && i < weft_recording_count(r); i++)
+      rc = dump_trace(d, weft_recording_trace(r, i), err, errlen);
+    weft_recording_close(r);
+  } else {
+    WeftTrace *t;
+    if (weft_trace_open(path, &t, err, errlen) < 0)
+      return -1;
+    d->origin = weft_trace_header(t)->start_ns;
+    rc = dump_trace(d, t, err, errlen);
+    weft_trace_close(t);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: weft-dump [--stats] [--raw-ts] DIR|FILE...\n"
+             "Print weft trace files (a recording directory or single .wtrace files) as text.\n"
+             "  --stats   print counts of files, processes, threads and records by type\n"
+             "  --raw-ts  print absolute CLOCK_MONOTONIC ns instead of ns since the start\n");
+}
+
+int main(int argc, char **argv) {
+  static Dump d;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--stats") == 0)
+      d.stats = 1;
+    else if (strcmp(argv[i], "--raw-ts") == 0)
+      d.raw_ts = 1;
+    else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    } else {
+      fprintf(stderr, "weft-dump: unknown option %s\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return 2;
+  }
+  static char outbuf[1 << 16];
+  setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+
+  char err[1024] = "";
+  int rc = 0;
+  for (; i < argc && rc == 0; i++)
+    rc = dump_path(&d, argv[i], err, sizeof err);
+  if (d.stats)
+    print_stats(&d);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "weft-dump: error writing the output\n");
+    return 1;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "weft-dump: %s\n", err);
+    return 1;
+  }
+  free(d.pids.v);
+  free(d.threads.v);
+  return 0;
+}
