@@ -1,0 +1,661 @@
+/* weft-agent.c - start-up, the trace file, chunks, threads and process exit.
+ * SPDX-License-Identifier: MIT
+ *
+ * Configuration (environment, read once in the constructor):
+ *   WEFT_OUTPUT   directory for the trace files (required; untraced without it)
+ *   WEFT_STACKS   none | contended (default) | all
+ *   WEFT_IO       1 to record blocking poll/select/epoll/read/recv/sleep waits
+ *   WEFT_CLOCK    tsc (default where invariant) | monotonic
+ *   WEFT_SESSION  recording id (hex), set by `weft record`
+ *   WEFT_BUFFER_KB  largest chunk a thread takes at once (default 1024)
+ */
+#include "weft-agent-private.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+__thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
+WeftProcess _weft_proc = {.fd = -1};
+
+#define WEFT_CHUNK_FIRST (64u << 10)
+static uint32_t chunk_max = 1u << 20;
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+/* ---- live thread registry: tid and pthread_t of every thread we know ---- */
+#define WEFT_REG_SLOTS 4096
+typedef struct {
+  _Atomic uint32_t tid;
+  _Atomic uint64_t self;
+  WeftThread *t;
+} WeftRegSlot;
+static WeftRegSlot registry[WEFT_REG_SLOTS];
+
+static int registry_add(WeftThread *t) {
+  for (int i = 0; i < WEFT_REG_SLOTS; i++) {
+    uint32_t expect = 0;
+    if (atomic_load_explicit(&registry[i].tid, memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong(&registry[i].tid, &expect, t->tid)) {
+      registry[i].t = t;
+      atomic_store(&registry[i].self, t->self);
+      return i;
+    }
+  }
+  return -1;
+}
+
+static void registry_del(WeftThread *t) {
+  if (t->slot >= 0) {
+    atomic_store(&registry[t->slot].self, 0);
+    atomic_store(&registry[t->slot].tid, 0);
+    t->slot = -1;
+  }
+}
+
+uint32_t _weft_tid_of(pthread_t th) {
+  for (int i = 0; i < WEFT_REG_SLOTS; i++)
+    if (atomic_load_explicit(&registry[i].self, memory_order_relaxed) == (uint64_t)th)
+      return atomic_load_explicit(&registry[i].tid, memory_order_relaxed);
+  return 0;
+}
+
+pid_t _weft_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+/* ---- small helpers with no libc state ---- */
+static size_t str_copy(char *dst, size_t cap, const char *src) {
+  size_t n = 0;
+  if (cap == 0) return 0;
+  while (src && src[n] && n + 1 < cap) { dst[n] = src[n]; n++; }
+  dst[n] = 0;
+  return n;
+}
+
+static size_t fmt_u64(char *dst, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  for (size_t i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
+  dst[n] = 0;
+  return n;
+}
+
+static void say(const char *a, const char *b, const char *c) {
+  /* one line on stderr, no stdio (we may run before it is set up, or inside a wrapper) */
+  char buf[4600];
+  size_t n = str_copy(buf, sizeof buf, "weft: ");
+  n += str_copy(buf + n, sizeof buf - n, a);
+  n += str_copy(buf + n, sizeof buf - n, b);
+  n += str_copy(buf + n, sizeof buf - n, c);
+  if (n < sizeof buf - 1) buf[n++] = '\n';
+  ssize_t w = write(2, buf, n);
+  (void)w;
+}
+
+/* ---- the trace file ---- */
+static int tsc_usable(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a, b, c, d;
+  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000007u &&
+      __get_cpuid(0x80000007u, &a, &b, &c, &d) && (d & (1u << 8)))
+    return 1; /* invariant TSC */
+#endif
+  return 0;
+}
+
+static uint64_t tsc_hz_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a, b, c, d;
+  if (__get_cpuid(0, &a, &b, &c, &d) && a >= 0x15) {
+    __cpuid(0x15, a, b, c, d);
+    if (a && b && c) return (uint64_t)c * b / a;
+  }
+  /* KVM and VMware publish the TSC rate in a hypervisor leaf (kHz) */
+  __cpuid(0x40000000u, a, b, c, d);
+  if (a >= 0x40000010u) {
+    __cpuid(0x40000010u, a, b, c, d);
+    if (a) return (uint64_t)a * 1000;
+  }
+#endif
+  return 0;
+}
+
+/* Check that our fd still is our file (a program may close every fd, or dup2
+ * over ours); reopen it by path if not. Returns the fd or -1. */
+static int trace_fd(void) {
+  struct stat st;
+  int fd = _weft_proc.fd;
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == _weft_proc.dev && st.st_ino == _weft_proc.ino)
+    return fd;
+  int nfd = open(_weft_proc.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (nfd < 0) return -1;
+  int hfd = fcntl(nfd, F_DUPFD_CLOEXEC, 700);
+  if (hfd >= 0) { close(nfd); nfd = hfd; }
+  if (fstat(nfd, &st) != 0 || st.st_dev != _weft_proc.dev || st.st_ino != _weft_proc.ino) {
+    close(nfd);
+    return -1;
+  }
+  _weft_proc.fd = nfd;
+  return nfd;
+}
+
+static int reserve_space(int fd, uint64_t off, uint64_t len) {
+  /* Real blocks now, so a full disk is an error here and never a SIGBUS later. */
+  if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0) return 0;
+  if (errno != EOPNOTSUPP) return -1;
+  return posix_fallocate(fd, (off_t)off, (off_t)len) == 0 ? 0 : -1;
+}
+
+/* Create PID.N.wtrace with the first free N; map its header. */
+static int trace_open(pid_t ppid) {
+  char path[sizeof _weft_proc.path];
+  char num[24];
+  int fd = -1;
+  uint32_t image = 0;
+  for (; image < 10000; image++) {
+    size_t n = str_copy(path, sizeof path, _weft_proc.dir);
+    n += str_copy(path + n, sizeof path - n, "/");
+    fmt_u64(num, (uint64_t)_weft_proc.pid);
+    n += str_copy(path + n, sizeof path - n, num);
+    n += str_copy(path + n, sizeof path - n, ".");
+    fmt_u64(num, image);
+    n += str_copy(path + n, sizeof path - n, num);
+    str_copy(path + n, sizeof path - n, ".wtrace");
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 || errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    say("cannot create a trace file in WEFT_OUTPUT=", _weft_proc.dir,
+        errno == ENOENT ? ": no such directory; running untraced"
+        : errno == EACCES ? ": permission denied; running untraced"
+        : ": cannot write there; running untraced");
+    return -1;
+  }
+  int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
+  if (hfd >= 0) { close(fd); fd = hfd; }
+  struct stat st;
+  if (reserve_space(fd, 0, WEFT_FILE_HEADER_SIZE) != 0 || fstat(fd, &st) != 0) {
+    say("cannot write the trace file ", path, ": disk full or unwritable; running untraced");
+    close(fd);
+    unlink(path);
+    return -1;
+  }
+  WeftFileHeader *h = mmap(NULL, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (h == MAP_FAILED) {
+    close(fd);
+    unlink(path);
+    return -1;
+  }
+  str_copy(_weft_proc.path, sizeof _weft_proc.path, path);
+  _weft_proc.fd = fd;
+  _weft_proc.dev = st.st_dev;
+  _weft_proc.ino = st.st_ino;
+  _weft_proc.hdr = h;
+  atomic_store(&_weft_proc.next_off, WEFT_FILE_HEADER_SIZE);
+
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  h->version = WEFT_TRACE_VERSION;
+  h->endian = WEFT_ENDIAN_MARK;
+  h->header_size = WEFT_FILE_HEADER_SIZE;
+  h->clock = _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC;
+  h->features = (_weft_proc.stacks == WEFT_STACKS_ALL ? WEFT_FEAT_STACKS_ALL
+                 : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED : 0) |
+                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT;
+  h->pid = (uint32_t)_weft_proc.pid;
+  h->ppid = (uint32_t)ppid;
+  h->image = image;
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  h->ncpus = nc > 0 ? (uint32_t)nc : 0;
+  h->session = _weft_proc.session;
+  h->start_tsc = weft_ticks();
+  h->start_ns = weft_mono_ns();
+  h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
+  h->realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+  /* the magic last: a header without it is a file that never started */
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  memcpy(h->magic, WEFT_TRACE_MAGIC, 8);
+  return 0;
+}
+
+static void chunk_drop(WeftThread *t) {
+  if (t->chunk) munmap(t->chunk, t->chunk_size);
+  t->chunk = NULL;
+  t->pos = t->end = NULL;
+}
+
+/* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
+static int chunk_new(WeftThread *t) {
+  uint32_t size = t->next_size ? t->next_size : WEFT_CHUNK_FIRST;
+  int fd = trace_fd();
+  if (fd < 0) return -1;
+  uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
+  if (reserve_space(fd, off, size) != 0) return -1;
+  void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+  if (m == MAP_FAILED) return -1;
+  /* Fault the whole chunk in with one call (Linux >= 5.14): one batched kernel
+   * entry instead of a page fault every 256 records. Older kernels: ignored. */
+  madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
+  chunk_drop(t);
+  WeftChunkHeader *c = m;
+  c->size = size;
+  c->tid = t->tid;
+  c->seq = t->seq++;
+  c->ns = weft_mono_ns();
+  c->tsc = weft_ticks();
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&c->magic, WEFT_CHUNK_MAGIC, __ATOMIC_RELEASE);
+  t->chunk = m;
+  t->chunk_size = size;
+  t->pos = (uint64_t *)((char *)m + sizeof *c);
+  t->end = (uint64_t *)((char *)m + size);
+  t->last = c->tsc;
+  t->next_size = size * 2 <= chunk_max ? size * 2 : chunk_max;
+  return 0;
+}
+
+/* Write a record directly (slow paths only; the thread has a chunk with room). */
+static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t now) {
+  if (!t->pos || (size_t)(t->end - t->pos) < n) return NULL;
+  uint64_t *p = t->pos;
+  if (now - t->last > UINT32_MAX) {
+    if ((size_t)(t->end - p) < n + 2u) return NULL;
+    p[1] = now;
+    t->pos = p + 2;
+    t->last = now;
+    __atomic_store_n(p, WEFT_W0(WEFT_EV_TIME, 2, 0, 0), __ATOMIC_RELEASE);
+    p = t->pos;
+  }
+  t->pos = p + n;
+  return p;
+}
+
+static int read_schedstat(uint32_t tid, uint64_t v[3]) {
+  char path[64], buf[96];
+  size_t n = str_copy(path, sizeof path, "/proc/self/task/");
+  n += fmt_u64(path + n, tid);
+  str_copy(path + n, sizeof path - n, "/schedstat");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (r <= 0) return -1;
+  buf[r] = 0;
+  const char *s = buf;
+  for (int i = 0; i < 3; i++) {
+    uint64_t x = 0;
+    while (*s == ' ') s++;
+    if (*s < '0' || *s > '9') return -1;
+    while (*s >= '0' && *s <= '9') x = x * 10 + (uint64_t)(*s++ - '0');
+    v[i] = x;
+  }
+  return 0;
+}
+
+/* SYNC point plus the SCHED reading of thread tid, into the calling thread's chunk. */
+static void sample(WeftThread *t, uint32_t tid) {
+  uint64_t v[3];
+  int saved = errno;
+  int have = read_schedstat(tid, v) == 0;
+  errno = saved;
+  uint64_t now = weft_ticks();
+  uint64_t ns = weft_mono_ns();
+  uint64_t *p = raw_reserve(t, 3, now);
+  if (p) {
+    p[1] = now;
+    p[2] = ns;
+    __atomic_store_n(p, WEFT_W0(WEFT_EV_SYNC, 3, 0, now - t->last), __ATOMIC_RELEASE);
+    t->last = now;
+  }
+  if (!have) return;
+  now = weft_ticks();
+  p = raw_reserve(t, 5, now);
+  if (p) {
+    p[1] = tid;
+    p[2] = v[0];
+    p[3] = v[1];
+    p[4] = v[2];
+    __atomic_store_n(p, WEFT_W0(WEFT_EV_SCHED, 5, 0, now - t->last), __ATOMIC_RELEASE);
+    t->last = now;
+  }
+}
+
+void _weft_sched_sample(uint32_t tid) {
+  WeftThread *t = &_weft_tls;
+  weft_busy_enter();
+  sample(t, tid);
+  weft_busy_leave();
+}
+
+static void thread_activate(WeftThread *t);
+
+uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
+  uint64_t now = *nowp;
+  if (!atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) || t->busy) return NULL;
+  if (WEFT_UNLIKELY(t->state != WEFT_T_ACTIVE || t->gen != _weft_proc.gen)) {
+    if (t->state == WEFT_T_DONE && t->gen == _weft_proc.gen && t->pos == NULL) return NULL;
+    thread_activate(t); /* a thread we did not see start (or the first record after fork) */
+  }
+  int saved = errno;
+  weft_busy_enter();
+  uint64_t *p = NULL;
+  if (t->pos == NULL || (size_t)(t->end - t->pos) < n + 16u) {
+    /* out of room: a new chunk, or count the loss (retrying now and then) */
+    if (t->lost && t->lost < t->retry_at) {
+      t->lost++;
+      goto out;
+    }
+    if (chunk_new(t) != 0) {
+      t->lost++;
+      t->retry_at = t->lost + 4096;
+      goto out;
+    }
+  }
+  if (t->lost) {
+    uint64_t tick = weft_ticks();
+    uint64_t *q = raw_reserve(t, 2, tick);
+    if (q) {
+      q[1] = t->lost;
+      __atomic_store_n(q, WEFT_W0(WEFT_EV_LOST, 2, 0, tick - t->last), __ATOMIC_RELEASE);
+      t->last = tick;
+      t->lost = 0;
+    }
+  }
+  if (now >= t->next_sample) {
+    sample(t, t->tid);
+    t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
+  }
+  *nowp = weft_ticks(); /* after the work above: the caller stamps its record with it */
+  p = raw_reserve(t, n, *nowp); /* writes a TIME record first if needed */
+  if (!p) t->lost++;
+out:
+  weft_busy_leave();
+  errno = saved;
+  return p;
+}
+
+void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned nfixed,
+                    const char *s1, const char *s2) {
+  WeftThread *t = &_weft_tls;
+  size_t l1 = s1 ? strnlen(s1, 1500) : 0;
+  size_t l2 = s2 ? strnlen(s2, 400) : 0;
+  size_t bytes = l1 + 1 + (s2 ? l2 + 1 : 0);
+  unsigned n = 1 + nfixed + (unsigned)((bytes + 7) / 8);
+  if (n > WEFT_RECORD_MAX_WORDS) return;
+  uint64_t now = weft_ticks();
+  uint64_t *p = weft_reserve(t, n, &now);
+  if (!p) return;
+  for (unsigned i = 0; i < nfixed; i++) p[1 + i] = fixed[i];
+  char *s = (char *)(p + 1 + nfixed);
+  memset(s, 0, (size_t)(n - 1 - nfixed) * 8);
+  if (l1) memcpy(s, s1, l1);
+  if (s2 && l2) memcpy(s + l1 + 1, s2, l2);
+  weft_publish(t, p, type, n, aux, now);
+}
+
+/* ---- threads ---- */
+/* Forget everything but busy and the exit bookkeeping of the wrappers: a new
+ * thread, or the state a fork child inherited (the parent's chunk is not ours). */
+static void thread_reset(WeftThread *t) {
+  t->pos = t->end = NULL;
+  t->chunk = NULL;
+  t->chunk_size = 0;
+  t->next_size = 0;
+  t->seq = 0;
+  t->lost = 0;
+  t->retry_at = 0;
+  t->exited = 0;
+  t->slot = -1;
+  t->state = WEFT_T_NEW;
+  t->gen = _weft_proc.gen;
+}
+
+static void thread_activate(WeftThread *t) {
+  if (t->gen != _weft_proc.gen) thread_reset(t);
+  if (t->state == WEFT_T_NEW) {
+    t->state = WEFT_T_ACTIVE;
+    t->tid = (uint32_t)_weft_gettid();
+    t->self = (uint64_t)pthread_self();
+    t->next_sample = 0;
+    t->slot = registry_add(t);
+    if (exit_key_ok) pthread_setspecific(exit_key, t);
+  }
+}
+
+void _weft_thread_begin(uint64_t routine, uint32_t creator, int is_main) {
+  WeftThread *t = &_weft_tls;
+  if (!atomic_load(&_weft_proc.enabled)) return;
+  thread_reset(t);
+  weft_busy_enter();
+  thread_activate(t);
+  weft_busy_leave();
+  weft_emit3(WEFT_EV_THREAD_START, is_main ? 1 : 0, t->self, routine, creator);
+}
+
+void _weft_thread_end(unsigned how) {
+  WeftThread *t = &_weft_tls;
+  if (t->state != WEFT_T_ACTIVE || t->gen != _weft_proc.gen || t->exited) return;
+  if (!atomic_load(&_weft_proc.enabled)) return;
+  t->exited = 1;
+  weft_emit1(WEFT_EV_THREAD_EXIT, how, t->self);
+  weft_busy_enter();
+  if (t->pos) sample(t, t->tid);
+  if (t->lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, t->lost, __ATOMIC_RELAXED);
+  t->lost = 0;
+  registry_del(t);
+  weft_busy_leave();
+  /* Keep the chunk mapped: destructors of other keys may still lock and unlock. */
+}
+
+static void exit_key_destructor(void *p) {
+  WeftThread *t = &_weft_tls;
+  (void)p;
+  _weft_thread_end(t->exit_how);
+  chunk_drop(t);
+  t->state = WEFT_T_DONE;
+}
+
+/* ---- process exit ---- */
+void _weft_process_exit(unsigned how, int status) {
+  if (!atomic_load(&_weft_proc.enabled) || _weft_is_vfork_child()) return;
+  int expect = 0;
+  if (!atomic_compare_exchange_strong(&_weft_proc.exit_written, &expect, 1)) return;
+  WeftThread *t = &_weft_tls;
+  int saved = errno;
+  /* The last thread to end (after main's pthread_exit) ends the process from
+   * inside its own exit: it has written THREAD_EXIT and given up its chunk. */
+  if (t->state == WEFT_T_DONE) t->state = WEFT_T_NEW;
+  /* CPU time of every thread still alive, read from here */
+  for (int i = 0; i < WEFT_REG_SLOTS; i++) {
+    uint32_t tid = atomic_load(&registry[i].tid);
+    if (tid && tid != t->tid) _weft_sched_sample(tid);
+  }
+  _weft_sched_sample(t->tid ? t->tid : (uint32_t)_weft_gettid());
+  weft_busy_enter();
+  _weft_modules_scan(0);
+  weft_busy_leave();
+  weft_emit1(WEFT_EV_EXIT, how, (uint64_t)(int64_t)status);
+  if (t->lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, t->lost, __ATOMIC_RELAXED);
+  t->lost = 0;
+  errno = saved;
+}
+
+int _weft_is_vfork_child(void) {
+  /* A vfork child shares our memory (and this thread's TLS): touch nothing. */
+  return _weft_proc.pid != 0 && (pid_t)syscall(SYS_getpid) != _weft_proc.pid;
+}
+
+static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
+
+/* ---- process start ---- */
+static void process_info(void) {
+  /* argv from /proc/self/cmdline (no libc state needed), the executable from /proc/self/exe */
+  char buf[1600];
+  char exe[1024];
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  ssize_t n = 0;
+  if (fd >= 0) {
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+  }
+  if (n < 0) n = 0;
+  buf[n] = 0;
+  uint64_t argc = 0;
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == 0) argc++;
+  ssize_t e = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[e > 0 ? e : 0] = 0;
+  /* argv strings are already NUL-separated: pass them as one blob */
+  WeftThread *t = &_weft_tls;
+  size_t bytes = (size_t)n + strlen(exe) + 1;
+  unsigned words = 2 + (unsigned)((bytes + 7) / 8);
+  if (words > WEFT_RECORD_MAX_WORDS) return;
+  uint64_t now = weft_ticks();
+  uint64_t *p = weft_reserve(t, words, &now);
+  if (!p) return;
+  p[1] = argc | ((uint64_t)_weft_proc.hdr->image << 32);
+  char *s = (char *)(p + 2);
+  memset(s, 0, (size_t)(words - 2) * 8);
+  memcpy(s, buf, (size_t)n);
+  memcpy(s + n, exe, strlen(exe));
+  weft_publish(t, p, WEFT_EV_PROCESS_INFO, words, 0, now);
+}
+
+static uint64_t parse_hex(const char *s) {
+  uint64_t v = 0;
+  for (; s && *s; s++) {
+    int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+          : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+    if (d < 0) break;
+    v = v * 16 + (uint64_t)d;
+  }
+  return v;
+}
+
+static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  uintptr_t me = (uintptr_t)data;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (me >= lo && me < hi) {
+      _weft_proc.self_lo = lo;
+      _weft_proc.self_hi = hi;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Start tracing this process (constructor, or the child side of fork). */
+static void process_start(pid_t ppid) {
+  if (trace_open(ppid) != 0) {
+    atomic_store(&_weft_proc.enabled, 0);
+    return;
+  }
+  _weft_proc.ticks_per_ms = _weft_proc.hdr->tsc_hz ? _weft_proc.hdr->tsc_hz / 1000
+                            : _weft_proc.use_tsc ? 3000000 : 1000000;
+  _weft_proc.sample_ticks = _weft_proc.ticks_per_ms * 50; /* schedstat every 50 ms of activity */
+  _weft_proc.io_min_ticks = _weft_proc.ticks_per_ms / 100; /* 10 us */
+  atomic_store(&_weft_proc.exit_written, 0);
+  atomic_store(&_weft_proc.enabled, 1);
+}
+
+static void atfork_prepare(void) { _weft_tls.busy++; }
+static void atfork_parent(void) { _weft_tls.busy--; }
+
+static void atfork_child(void) {
+  WeftThread *t = &_weft_tls;
+  t->busy--;
+  if (!atomic_load(&_weft_proc.enabled)) return;
+  pid_t parent = _weft_proc.pid;
+  /* Our copies of the parent's mappings point into the parent's file: drop them
+   * (the threads that owned them do not exist here). */
+  for (int i = 0; i < WEFT_REG_SLOTS; i++) {
+    WeftThread *o = registry[i].t;
+    if (atomic_load(&registry[i].tid) && o && o != t && o->chunk) munmap(o->chunk, o->chunk_size);
+    atomic_store(&registry[i].tid, 0);
+    atomic_store(&registry[i].self, 0);
+    registry[i].t = NULL;
+  }
+  if (t->chunk) munmap(t->chunk, t->chunk_size);
+  t->chunk = NULL;
+  t->pos = t->end = NULL;
+  if (_weft_proc.hdr) munmap(_weft_proc.hdr, WEFT_FILE_HEADER_SIZE);
+  _weft_proc.hdr = NULL;
+  if (_weft_proc.fd >= 0) close(_weft_proc.fd);
+  _weft_proc.fd = -1;
+  _weft_proc.gen++;
+  _weft_proc.pid = (pid_t)syscall(SYS_getpid);
+  atomic_store(&_weft_proc.enabled, 0);
+  _weft_stacks_reset();
+  process_start(parent);
+  if (!atomic_load(&_weft_proc.enabled)) return;
+  uint64_t routine = t->routine;
+  _weft_thread_begin(routine, 0, 1);
+  weft_busy_enter();
+  _weft_modules_scan(1);
+  weft_busy_leave();
+  process_info();
+}
+
+__attribute__((constructor(101))) static void weft_agent_init(void) {
+  _weft_real_init();
+  WeftThread *t = &_weft_tls;
+  t->slot = -1;
+  const char *dir = getenv("WEFT_OUTPUT");
+  _weft_proc.pid = (pid_t)syscall(SYS_getpid);
+  if (!dir || !*dir) {
+    say("WEFT_OUTPUT is not set: no directory to write the trace to; running untraced", "", "");
+    return;
+  }
+  if (strlen(dir) >= sizeof _weft_proc.dir - 64) {
+    say("WEFT_OUTPUT is too long; running untraced", "", "");
+    return;
+  }
+  str_copy(_weft_proc.dir, sizeof _weft_proc.dir, dir);
+  const char *s = getenv("WEFT_STACKS");
+  _weft_proc.stacks = !s || !*s || !strcmp(s, "contended") ? WEFT_STACKS_CONTENDED
+                      : !strcmp(s, "none") ? WEFT_STACKS_NONE
+                      : !strcmp(s, "all") ? WEFT_STACKS_ALL : WEFT_STACKS_CONTENDED;
+  if (s && *s && strcmp(s, "contended") && strcmp(s, "none") && strcmp(s, "all"))
+    say("WEFT_STACKS=", s, " is not one of none, contended, all; using contended");
+  s = getenv("WEFT_IO");
+  _weft_proc.io = s && *s && strcmp(s, "0") != 0;
+  s = getenv("WEFT_CLOCK");
+  _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
+  s = getenv("WEFT_SESSION");
+  _weft_proc.session = parse_hex(s);
+  s = getenv("WEFT_BUFFER_KB");
+  if (s && *s) {
+    uint64_t kb = 0;
+    for (const char *q = s; *q >= '0' && *q <= '9'; q++) kb = kb * 10 + (uint64_t)(*q - '0');
+    if (kb >= 64 && kb <= (WEFT_CHUNK_MAX >> 10)) chunk_max = (uint32_t)(kb << 10) & ~(WEFT_CHUNK_ALIGN - 1);
+  }
+  dl_iterate_phdr(self_range_cb, (void *)(uintptr_t)&weft_agent_init);
+  Dl_info self_info;
+  _weft_env_capture(dladdr((void *)(uintptr_t)&weft_agent_init, &self_info) ? self_info.dli_fname : NULL);
+  if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  atexit(at_exit_handler);
+  process_start((pid_t)getppid());
+  if (!atomic_load(&_weft_proc.enabled)) return;
+  _weft_thread_begin(0, 0, 1);
+  weft_busy_enter();
+  _weft_modules_scan(1);
+  weft_busy_leave();
+  process_info();
+}
+
+__attribute__((destructor)) static void weft_agent_fini(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }

@@ -1,0 +1,185 @@
+/* weft-wrap-cond.c - condition variables, barriers and semaphores.
+ * SPDX-License-Identifier: MIT
+ *
+ * A condvar wait releases and re-acquires its mutex inside glibc, where no
+ * wrapper sees it: the wrapper writes REL(mutex) and WAIT_BEGIN(cond, obj2 =
+ * mutex) before the call, and WAIT_END(cond) and ACQ(mutex) after it. The
+ * waits are cancellation points; cancellation still happens inside the real
+ * call (the thread's exit then closes its open wait). Semaphore calls report
+ * failure through errno: the wrappers keep the caller's errno intact on success.
+ */
+#include "weft-agent-private.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+
+#define OBJ(p) ((uint64_t)(uintptr_t)(p))
+
+static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned op) {
+  weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), OBJ(m));
+  uint32_t st = weft_stack_contended();
+  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
+}
+
+static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, int r) {
+  weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_COND, op, r), OBJ(c));
+  weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r == EOWNERDEAD ? r : 0), OBJ(m));
+}
+
+WEFT_PUBLIC int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
+  int r = REAL(pthread_cond_init)(c, a);
+  if (r == 0 && weft_on()) weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c), 0, weft_stack_init());
+  return r;
+}
+
+WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
+  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c));
+  return REAL(pthread_cond_destroy)(c);
+}
+
+WEFT_PUBLIC int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  if (!weft_on()) return REAL(pthread_cond_wait)(c, m);
+  cond_before(c, m, WEFT_OP_LOCK);
+  int r = REAL(pthread_cond_wait)(c, m);
+  cond_after(c, m, WEFT_OP_LOCK, r);
+  return r;
+}
+
+WEFT_PUBLIC int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts) {
+  if (!weft_on()) return REAL(pthread_cond_timedwait)(c, m, ts);
+  cond_before(c, m, WEFT_OP_TIMED);
+  int r = REAL(pthread_cond_timedwait)(c, m, ts);
+  cond_after(c, m, WEFT_OP_TIMED, r);
+  return r;
+}
+
+WEFT_PUBLIC int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                       const struct timespec *ts) {
+  if (!weft_on()) return REAL(pthread_cond_clockwait)(c, m, clk, ts);
+  cond_before(c, m, WEFT_OP_CLOCK);
+  int r = REAL(pthread_cond_clockwait)(c, m, clk, ts);
+  cond_after(c, m, WEFT_OP_CLOCK, r);
+  return r;
+}
+
+WEFT_PUBLIC int pthread_cond_signal(pthread_cond_t *c) {
+  if (weft_on()) weft_emit1(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_SIGNAL, 0), OBJ(c));
+  return REAL(pthread_cond_signal)(c);
+}
+
+WEFT_PUBLIC int pthread_cond_broadcast(pthread_cond_t *c) {
+  if (weft_on()) weft_emit1(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_BROADCAST, 0), OBJ(c));
+  return REAL(pthread_cond_broadcast)(c);
+}
+
+/* ---- barriers ---- */
+WEFT_PUBLIC int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n) {
+  int r = REAL(pthread_barrier_init)(b, a, n);
+  if (r == 0 && weft_on()) weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), OBJ(b), n, weft_stack_init());
+  return r;
+}
+
+WEFT_PUBLIC int pthread_barrier_destroy(pthread_barrier_t *b) {
+  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), OBJ(b));
+  return REAL(pthread_barrier_destroy)(b);
+}
+
+WEFT_PUBLIC int pthread_barrier_wait(pthread_barrier_t *b) {
+  if (!weft_on()) return REAL(pthread_barrier_wait)(b);
+  uint32_t st = weft_stack_contended();
+  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), (uint64_t)st << 32, 0);
+  int r = REAL(pthread_barrier_wait)(b);
+  if (r == PTHREAD_BARRIER_SERIAL_THREAD)
+    weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_SERIAL, 0), OBJ(b));
+  else
+    weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, r), OBJ(b));
+  return r;
+}
+
+/* ---- semaphores ---- */
+WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
+  int r = REAL(sem_init)(s, pshared, value);
+  if (r == 0 && weft_on()) {
+    int e = errno;
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s), value, weft_stack_init());
+    errno = e;
+  }
+  return r;
+}
+
+WEFT_PUBLIC int sem_destroy(sem_t *s) {
+  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  return REAL(sem_destroy)(s);
+}
+
+static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts) {
+#define SEM_CALL()                                              \
+  (op == WEFT_OP_LOCK    ? REAL(sem_wait)(s)                    \
+   : op == WEFT_OP_TIMED ? REAL(sem_timedwait)(s, ts)           \
+                         : REAL(sem_clockwait)(s, clk, ts))
+  if (!weft_on()) return SEM_CALL();
+  int saved = errno;
+  if (REAL(sem_trywait)(s) == 0) {
+    errno = saved;
+    weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s));
+    return 0;
+  }
+  errno = saved; /* the try's EAGAIN must not leak out of a wait that succeeds */
+  uint32_t st = weft_stack_contended();
+  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s), (uint64_t)st << 32, 0);
+  int r = SEM_CALL();
+  int e = errno;
+  weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
+  errno = e;
+  return r;
+#undef SEM_CALL
+}
+
+WEFT_PUBLIC int sem_wait(sem_t *s) { return sem_blocking(s, WEFT_OP_LOCK, 0, NULL); }
+WEFT_PUBLIC int sem_timedwait(sem_t *s, const struct timespec *ts) {
+  return sem_blocking(s, WEFT_OP_TIMED, CLOCK_REALTIME, ts);
+}
+WEFT_PUBLIC int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts) {
+  return sem_blocking(s, WEFT_OP_CLOCK, clk, ts);
+}
+
+WEFT_PUBLIC int sem_trywait(sem_t *s) {
+  int r = REAL(sem_trywait)(s);
+  if (weft_on()) {
+    int e = errno;
+    weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_TRY, r == 0 ? 0 : e), OBJ(s));
+    errno = e;
+  }
+  return r;
+}
+
+WEFT_PUBLIC int sem_post(sem_t *s) {
+  if (weft_on()) weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  return REAL(sem_post)(s);
+}
+
+WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
+  mode_t mode = 0;
+  unsigned value = 0;
+  if (oflag & O_CREAT) {
+    va_list ap;
+    va_start(ap, oflag);
+    mode = (mode_t)va_arg(ap, unsigned);
+    value = va_arg(ap, unsigned);
+    va_end(ap);
+  }
+  sem_t *s = (oflag & O_CREAT) ? REAL(sem_open)(name, oflag, mode, value) : REAL(sem_open)(name, oflag);
+  if (weft_on()) {
+    int e = errno;
+    uint64_t w = s == SEM_FAILED ? 0 : OBJ(s);
+    _weft_emit_str(WEFT_EV_SEM_OPEN, WEFT_AUX(WEFT_KIND_SEM, 0, s == SEM_FAILED ? e : 0), &w, 1,
+                   name, NULL);
+    errno = e;
+  }
+  return s;
+}
+
+WEFT_PUBLIC int sem_close(sem_t *s) {
+  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  return REAL(sem_close)(s);
+}
