@@ -1,0 +1,1309 @@
+#!/usr/bin/env python3
+# test_agent.py - the agent end to end: fixtures and real programs run natively
+# and under LD_PRELOAD, their recordings read back through weft-dump.
+# SPDX-License-Identifier: MIT
+"""Usage: test_agent.py --group G --agent LIB --dump WEFT_DUMP [--python-dir D] -- FIXTURES...
+
+Python 3 standard library only. Prints TAP: one test point per scenario. A
+scenario runs a program natively and under the agent (WEFT_OUTPUT = a fresh
+directory), requires the same stdout and exit status, reads the recording
+with `weft-dump` and `weft-dump --stats`, checks the invariants every
+recording must keep (validate()) and then the exact numbers the fixture
+(tests/programs/fx-*.c) is built to produce. A scenario collects every failed
+check before it reports, so one run shows all that is wrong.
+
+A check marked as a known agent bug (Check.known_bug) reports "not ok # TODO"
+instead of failing the run; WEFT_TEST_STRICT=1 makes it fail. When the agent
+is fixed the check passes and the point turns into a plain "ok".
+
+Options: --list prints the scenarios of every group; --only NAME runs one;
+--keep keeps the temporary directories (they are kept anyway on failure).
+"""
+
+import argparse
+import errno
+import gzip
+import hashlib
+import lzma
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "MODULE"}
+TIMEOUT = 60  # seconds for any one program run
+
+
+# ---------------------------------------------------------------- checks
+
+class Check:
+    """Soft assertions: every failure is collected, the scenario fails at the end."""
+
+    def __init__(self):
+        self.fails = []
+        self.todo = []
+        self.notes = []
+
+    @staticmethod
+    def _short(v):
+        s = repr(v)
+        return s if len(s) <= 300 else s[:300] + "..."
+
+    def true(self, what, cond, detail=""):
+        if not cond:
+            self.fails.append(what + (": " + detail if detail else ""))
+        return bool(cond)
+
+    def eq(self, what, got, want):
+        if got != want:
+            self.fails.append("%s: got %s, want %s" % (what, self._short(got), self._short(want)))
+            return False
+        return True
+
+    def ge(self, what, got, low):
+        if not got >= low:
+            self.fails.append("%s: got %s, want >= %s" % (what, self._short(got), self._short(low)))
+            return False
+        return True
+
+    def known_bug(self, what, cond, detail=""):
+        """A check the agent is known to fail today: a TODO unless WEFT_TEST_STRICT=1."""
+        if cond:
+            return True
+        msg = what + (": " + detail if detail else "")
+        if os.environ.get("WEFT_TEST_STRICT") == "1":
+            self.fails.append(msg)
+        else:
+            self.todo.append((what, msg))
+        return False
+
+    def note(self, msg):
+        self.notes.append(msg)
+
+
+class Skip(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- running programs
+
+class Result:
+    def __init__(self, argv, rc, out, err, outdir=None):
+        self.argv, self.rc, self.out, self.err, self.outdir = argv, rc, out, err, outdir
+
+    def weft_lines(self):
+        return [l for l in self.err.splitlines() if l.startswith("weft:")]
+
+    def info(self):
+        """The fixture's "fx: key=value ..." lines on stderr, as one dict."""
+        d = {}
+        for line in self.err.splitlines():
+            if line.startswith("fx: ") and not line.startswith("fx: error"):
+                for m in re.finditer(r"(\w+)=(\S+)", line):
+                    d[m.group(1)] = m.group(2)
+        return d
+
+    def describe(self):
+        return "%s: exit %s, stderr %s" % (" ".join(self.argv), self.rc, self.err.strip()[-600:])
+
+
+def to_int(v):
+    if isinstance(v, int):
+        return v
+    return int(v, 16) if v.startswith(("0x", "-0x")) else int(v, 10)
+
+
+class Ctx:
+    def __init__(self, args):
+        self.agent = os.path.abspath(args.agent)
+        self.dump = os.path.abspath(args.dump)
+        self.pydir = args.python_dir
+        self.fx = {}
+        for p in args.fixtures:
+            b = os.path.basename(p)
+            if b.startswith("fx-"):
+                self.fx[b[3:]] = os.path.abspath(p)
+        self.keep = args.keep
+        self.tmp = None  # per scenario
+
+    def fixture(self, name):
+        if name not in self.fx:
+            raise RuntimeError("fixture fx-%s was not passed on the command line" % name)
+        return self.fx[name]
+
+    def base_env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("WEFT_") or k == "WEFT_TEST_STRICT"}
+        env.pop("LD_PRELOAD", None)
+        env.pop("WEFT_TEST_STRICT", None)
+        env["LC_ALL"] = "C"
+        return env
+
+    def run(self, argv, env, cwd=None, stdin=None, timeout=TIMEOUT, preexec=None):
+        p = subprocess.run(argv, env=env, cwd=cwd or self.tmp, input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, preexec_fn=preexec)
+        return Result(argv, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+
+    def native(self, argv, env=None, **kw):
+        e = self.base_env()
+        e.update(env or {})
+        return self.run(argv, e, **kw)
+
+    def new_dir(self, name):
+        d = os.path.join(self.tmp, name)
+        os.mkdir(d)
+        return d
+
+    def traced_env(self, outdir, env=None):
+        e = self.base_env()
+        e["LD_PRELOAD"] = self.agent
+        if outdir is not None:
+            e["WEFT_OUTPUT"] = outdir
+        e.update(env or {})
+        return e
+
+    def traced(self, argv, env=None, outdir=None, **kw):
+        outdir = outdir or self.new_dir("rec-%d" % len(os.listdir(self.tmp)))
+        r = self.run(argv, self.traced_env(outdir, env), **kw)
+        r.outdir = outdir
+        return r
+
+    def compare(self, chk, argv, env=None, rc=0, **kw):
+        """Run natively and traced; same stdout and exit status, agent silent."""
+        nat = self.native(argv, env, **kw)
+        tr = self.traced(argv, env, **kw)
+        chk.eq("native exit status (%s)" % nat.describe(), nat.rc, rc)
+        chk.eq("traced exit status (%s)" % tr.describe(), tr.rc, rc)
+        chk.eq("stdout traced vs native", tr.out, nat.out)
+        chk.eq("weft: lines on stderr of a traced run", tr.weft_lines(), [])
+        return nat, tr
+
+    def weft_dump(self, *args):
+        p = subprocess.run([self.dump] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=TIMEOUT)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- reading a recording
+
+_FIELD = re.compile(r' (\w+)=((?:"(?:[^"\\]|\\.)*"(?: "(?:[^"\\]|\\.)*")*)|\S*)')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESC = re.compile(r"\\(\d{3}|.)")
+
+
+def _unescape(s):
+    def one(m):
+        e = m.group(1)
+        if len(e) == 3 and e.isdigit():
+            return chr(int(e, 8))
+        return {"n": "\n", "t": "\t", "r": "\r"}.get(e, e)
+    return _ESC.sub(one, s)
+
+
+class Rec:
+    """One record line of weft-dump; fields are parsed on first use."""
+    __slots__ = ("ns", "pid", "tid", "name", "_rest", "_f", "file", "line")
+
+    def __init__(self, ns, pid, tid, name, rest, file, line):
+        self.ns, self.pid, self.tid, self.name, self._rest, self.file, self.line = \
+            ns, pid, tid, name, rest, file, line
+        self._f = None
+
+    @property
+    def f(self):
+        if self._f is None:
+            f = {}
+            if '"' not in self._rest:
+                for kv in self._rest.split():
+                    k, _, v = kv.partition("=")
+                    f[k] = v
+            else:
+                for fm in _FIELD.finditer(self._rest):
+                    v = fm.group(2)
+                    if v.startswith('"'):
+                        qs = [_unescape(q) for q in _QUOTED.findall(v)]
+                        v = qs[0] if len(qs) == 1 else qs
+                    f[fm.group(1)] = v
+            self._f = f
+        return self._f
+
+    def i(self, key):
+        return to_int(self.f[key])
+
+    def get(self, key, default=None):
+        return self.f.get(key, default)
+
+    def __repr__(self):
+        return "<%s:%d %s%s>" % (self.file, self.line, self.name, self._rest)
+
+
+class Recording:
+    def __init__(self, ctx, outdir):
+        self.dir = outdir
+        self.rc, out, self.err = ctx.weft_dump(outdir)
+        self.stats_rc, sout, self.stats_err = ctx.weft_dump("--stats", outdir)
+        self.stats = {}
+        for line in sout.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                self.stats[parts[0]] = int(parts[1])
+        self.files = []      # header dicts, in dump order
+        self.records = []
+        self.bad_lines = []
+        cur = None
+        for n, line in enumerate(out.splitlines()):
+            if line.startswith("# file "):
+                parts = line[7:].split()
+                cur = {"name": parts[0]}
+                for kv in parts[1:]:
+                    k, _, v = kv.partition("=")
+                    cur[k] = v
+                self.files.append(cur)
+                continue
+            parts = line.split(" ", 4)
+            try:
+                if cur is None or len(parts) < 4 or not parts[3].isupper():
+                    raise ValueError
+                r = Rec(int(parts[0]), int(parts[1]), int(parts[2]), parts[3],
+                        " " + parts[4] if len(parts) == 5 else "", cur["name"], n + 1)
+            except ValueError:
+                self.bad_lines.append(line)
+                continue
+            self.records.append(r)
+        self._threads = None
+
+    def file(self, pid, image):
+        for h in self.files:
+            if int(h["pid"]) == pid and int(h["image"]) == image:
+                return h
+        return None
+
+    def sel(self, type_=None, at_pid=None, at_tid=None, in_file=None, **fields):
+        out = []
+        for r in self.records:
+            if type_ is not None and r.name != type_:
+                continue
+            if at_pid is not None and r.pid != at_pid:
+                continue
+            if at_tid is not None and r.tid != at_tid:
+                continue
+            if in_file is not None and r.file != in_file:
+                continue
+            ok = True
+            for k, want in fields.items():
+                v = r.f.get(k)
+                if v is None:
+                    ok = False
+                elif isinstance(want, int):
+                    try:
+                        ok = to_int(v) == want
+                    except ValueError:
+                        ok = False
+                else:
+                    ok = v == want
+                if not ok:
+                    break
+            if ok:
+                out.append(r)
+        return out
+
+    def count(self, *a, **kw):
+        return len(self.sel(*a, **kw))
+
+    def threads(self):
+        """(file, tid) -> that thread's records other than bookkeeping, in order."""
+        if self._threads is None:
+            t = {}
+            for r in self.records:
+                if r.name not in BOOKKEEPING:
+                    t.setdefault((r.file, r.tid), []).append(r)
+            self._threads = t
+        return self._threads
+
+    def thread_records(self, tid, file=None):
+        out = []
+        for (f, t), recs in self.threads().items():
+            if t == tid and (file is None or f == file):
+                out.extend(recs)
+        return out
+
+
+def validate(chk, rec, allow_open=(), exits=None):
+    """Invariants of every recording. allow_open: tids that may end inside a
+    wait (blocked at exit or kill), or True for any thread (a real program
+    may exit with its workers still blocked). exits: expected EXIT records
+    per file (None: do not check)."""
+    chk.eq("weft-dump exit status (stderr %r)" % rec.err[-300:], rec.rc, 0)
+    chk.eq("weft-dump stderr", rec.err, "")
+    chk.eq("weft-dump --stats exit status", rec.stats_rc, 0)
+    chk.eq("unparsed weft-dump lines", rec.bad_lines[:5], [])
+    chk.eq("stats lost", rec.stats.get("lost"), 0)
+    chk.true("at least one trace file", len(rec.files) > 0)
+
+    # the directory: only PID.N.wtrace files, mode 0600, matching their headers
+    names = sorted(os.listdir(rec.dir))
+    chk.eq("files in the output directory vs files dumped",
+           names, sorted(h["name"] for h in rec.files))
+    for h in rec.files:
+        m = re.match(r"^(\d+)\.(\d+)\.wtrace$", h["name"])
+        if not chk.true("trace file name %s is PID.N.wtrace" % h["name"], m):
+            continue
+        chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
+        chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
+        chk.eq("%s header version" % h["name"], h.get("version"), "1")
+        chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
+        chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
+        st = os.lstat(os.path.join(rec.dir, h["name"]))
+        chk.eq("%s mode" % h["name"], oct(st.st_mode & 0o7777), oct(0o600))
+        chk.true("%s is a regular file" % h["name"], (st.st_mode & 0o170000) == 0o100000)
+
+    # --stats agrees with the full dump
+    by_name = {}
+    for r in rec.records:
+        by_name[r.name] = by_name.get(r.name, 0) + 1
+    chk.eq("stats records vs dumped records", rec.stats.get("records"), len(rec.records))
+    chk.eq("stats files", rec.stats.get("files"), len(rec.files))
+    chk.eq("stats processes", rec.stats.get("processes"), len({int(h["pid"]) for h in rec.files}))
+    chk.eq("stats threads", rec.stats.get("threads"),
+           len({(r.pid, r.tid) for r in rec.records if r.name == "THREAD_START"}))
+    for name, n in by_name.items():
+        chk.eq("stats %s" % name, rec.stats.get(name), n)
+
+    # per file: one main THREAD_START (tid == pid), one PROCESS_INFO of this image
+    for h in rec.files:
+        fn, pid = h["name"], int(h["pid"])
+        mains = rec.sel("THREAD_START", in_file=fn, main=1)
+        chk.eq("%s: main THREAD_START count" % fn, len(mains), 1)
+        if mains:
+            chk.eq("%s: main thread tid" % fn, mains[0].tid, pid)
+        infos = rec.sel("PROCESS_INFO", in_file=fn)
+        chk.eq("%s: PROCESS_INFO count" % fn, len(infos), 1)
+        if infos:
+            chk.eq("%s: PROCESS_INFO image" % fn, infos[0].get("image"), h["image"])
+        if exits is not None and fn in exits:
+            chk.eq("%s: EXIT records" % fn, len(rec.sel("EXIT", in_file=fn)), exits[fn])
+        for r in rec.sel(in_file=fn):
+            if r.pid != pid:
+                chk.true("%s: record of pid %d in the file of pid %d" % (fn, r.pid, pid), False)
+                break
+
+    # per thread: time order, starts with THREAD_START, waits open and close in pairs
+    last_ns = {}
+    for r in rec.records:
+        key = (r.file, r.tid)
+        if key in last_ns and r.ns < last_ns[key]:
+            chk.true("time runs backwards in thread %s: %s" % (key, r), False)
+        last_ns[key] = r.ns
+    stacks = {}
+    for r in rec.sel("STACK"):
+        stacks.setdefault(r.file, set()).add(r.i("id"))
+    for (fn, tid), recs in rec.threads().items():
+        chk.eq("first record of thread %d in %s" % (tid, fn), recs[0].name, "THREAD_START")
+        for i, r in enumerate(recs):
+            if r.name == "WAIT_BEGIN":
+                st = r.i("stack")
+                if st:
+                    chk.true("stack id %d of %s is defined in %s" % (st, r, fn),
+                             st in stacks.get(fn, set()))
+                if i + 1 == len(recs):
+                    chk.true("wait never ends in thread %d: %s" % (tid, r), allow_open is True or tid in allow_open)
+                    continue
+                n = recs[i + 1]
+                ok = (n.name == "WAIT_END" and n.get("obj") == r.get("obj")
+                      and n.get("kind") == r.get("kind")
+                      and (n.get("op") == r.get("op")
+                           or (r.get("kind") == "barrier" and n.get("op") == "serial")))
+                chk.true("WAIT_BEGIN closed by its WAIT_END", ok, "%s then %s" % (r, n))
+            elif r.name == "WAIT_END":
+                chk.true("WAIT_END after its WAIT_BEGIN", i > 0 and recs[i - 1].name == "WAIT_BEGIN",
+                         repr(r))
+            elif r.name == "THREAD_EXIT":
+                later = [x for x in recs[i + 1:] if x.name not in ("EXIT",)]
+                chk.eq("records after THREAD_EXIT in thread %d" % tid, later[:3], [])
+    # condvar waits: REL(mutex) WAIT_BEGIN(cond, obj2=mutex) WAIT_END(cond) ACQ(mutex)
+    for (fn, tid), recs in rec.threads().items():
+        for i, r in enumerate(recs):
+            if r.name != "WAIT_BEGIN" or r.get("kind") != "cond":
+                continue
+            m = r.get("obj2")
+            if i + 1 == len(recs):
+                continue  # an open wait: reported above unless allowed
+            chk.true("REL of the mutex before a cond wait", i > 0 and recs[i - 1].name == "REL"
+                     and recs[i - 1].get("obj") == m and recs[i - 1].get("kind") == "mutex",
+                     repr(recs[max(0, i - 1):i + 1]))
+            chk.true("ACQ of the mutex after a cond wait", i + 2 < len(recs)
+                     and recs[i + 2].name == "ACQ" and recs[i + 2].get("obj") == m
+                     and recs[i + 2].get("kind") == "mutex", repr(recs[i:i + 3]))
+
+
+def kinds(recs):
+    return sorted({(r.get("kind"), r.get("op"), r.get("res")) for r in recs})
+
+
+# ---------------------------------------------------------------- scenarios
+
+def traced_fixture(ctx, chk, name, args=(), env=None, rc=0, allow_open=(), exits=None):
+    argv = [ctx.fixture(name)] + [str(a) for a in args]
+    nat, tr = ctx.compare(chk, argv, env, rc)
+    info = tr.info()
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec, allow_open=allow_open if allow_open is True else [int(t) for t in allow_open],
+             exits=exits)
+    return rec, info, tr
+
+
+def only_file(rec):
+    return rec.files[0]["name"] if rec.files else ""
+
+
+def t_uncontended(ctx, chk, n=1000):
+    rec, info, tr = traced_fixture(ctx, chk, "uncontended", [n])
+    chk.eq("stdout", tr.out, b"uncontended n=%d counter=%d\n" % (n, n))
+    m, main, idle = to_int(info["mutex"]), int(info["main_tid"]), int(info["idle_tid"])
+    idle_self = to_int(info["idle_self"])
+    chk.eq("files", len(rec.files), 1)
+    chk.eq("stats threads", rec.stats.get("threads"), 2)
+    acq = rec.sel("ACQ", obj=m)
+    chk.eq("ACQ on the mutex", len(acq), n)
+    chk.eq("ACQ kinds", kinds(acq), [("mutex", "lock", "0")])
+    chk.eq("ACQ threads", {r.tid for r in acq}, {main})
+    rel = rec.sel("REL", obj=m)
+    chk.eq("REL on the mutex", len(rel), n)
+    chk.eq("REL kinds", {(r.get("kind"), r.get("res")) for r in rel}, {("mutex", "0")})
+    chk.eq("WAIT_BEGIN on the mutex", rec.count("WAIT_BEGIN", obj=m), 0)
+    chk.eq("stats ACQ.mutex", rec.stats.get("ACQ.mutex"), n)
+    chk.eq("stats REL.mutex", rec.stats.get("REL.mutex"), n)
+    chk.eq("stats WAIT_BEGIN.mutex", rec.stats.get("WAIT_BEGIN.mutex", 0), 0)
+    seq = [r.name for r in rec.thread_records(main) if r.get("obj") == info["mutex"]]
+    chk.true("ACQ and REL alternate", seq == ["ACQ", "REL"] * n, str(seq[:6]))
+    b = to_int(info["barrier"])
+    chk.eq("barrier WAIT_BEGIN", rec.count("WAIT_BEGIN", kind="barrier", obj=b), 2)
+    ends = rec.sel("WAIT_END", kind="barrier", obj=b)
+    chk.eq("barrier WAIT_END", len(ends), 2)
+    chk.eq("barrier serial ends", sum(r.get("op") == "serial" for r in ends), 1)
+    jb = rec.sel("WAIT_BEGIN", kind="join")
+    chk.eq("join waits", len(jb), 1)
+    if jb:
+        chk.eq("join obj", jb[0].i("obj"), idle_self)
+        chk.eq("join holder (the joined thread, alive)", jb[0].i("holder"), idle)
+        chk.eq("join thread", jb[0].tid, main)
+    chk.eq("join WAIT_END res", [r.get("res") for r in rec.sel("WAIT_END", kind="join")], ["0"])
+    cr = rec.sel("THREAD_CREATE")
+    chk.eq("THREAD_CREATE", [(r.i("new"), r.get("res"), r.tid) for r in cr], [(idle_self, "0", main)])
+    st = rec.sel("THREAD_START", main=0)
+    chk.eq("THREAD_START of the idle thread", [(r.tid, r.i("self"), r.i("creator")) for r in st],
+           [(idle, idle_self, main)])
+    if cr and st:
+        chk.eq("THREAD_START routine == THREAD_CREATE routine", st[0].get("routine"), cr[0].get("routine"))
+    chk.eq("THREAD_EXIT of the idle thread", [(r.tid, r.get("how"), r.i("self"))
+                                             for r in rec.sel("THREAD_EXIT")], [(idle, "return", idle_self)])
+    chk.eq("EXIT", [(r.get("how"), r.get("status"), r.tid) for r in rec.sel("EXIT")],
+           [("return", "0", main)])
+    pi = rec.sel("PROCESS_INFO")
+    if pi:
+        chk.eq("PROCESS_INFO argv", pi[0].get("argv"), [ctx.fixture("uncontended"), str(n)])
+        chk.eq("PROCESS_INFO exe", pi[0].get("exe"), os.path.realpath(ctx.fixture("uncontended")))
+    mods = [r for r in rec.sel("MODULE") if r.get("path", "").endswith("/fx-uncontended")]
+    chk.eq("MODULE record of the fixture", len(mods), 1)
+
+
+def t_uncontended_big(ctx, chk):
+    """Many chunks: 100000 lock pairs (3.2 MB of records; chunks grow to 1 MB)."""
+    n = 100000
+    rec, info, tr = traced_fixture(ctx, chk, "uncontended", [n])
+    m = to_int(info["mutex"])
+    chk.eq("ACQ on the mutex", rec.count("ACQ", obj=m), n)
+    chk.eq("REL on the mutex", rec.count("REL", obj=m), n)
+    chk.eq("stats ACQ.mutex", rec.stats.get("ACQ.mutex"), n)
+    chk.ge("SYNC records (periodic samples)", rec.stats.get("SYNC", 0), 2)
+
+
+def contended_checks(ctx, chk, rec, info, k):
+    m, main, waiter = to_int(info["mutex"]), int(info["main_tid"]), int(info["waiter_tid"])
+    wb = rec.sel("WAIT_BEGIN", kind="mutex", obj=m)
+    chk.eq("contended WAIT_BEGIN on the mutex", len(wb), k)
+    chk.eq("WAIT_BEGIN threads", {r.tid for r in wb}, {waiter})
+    chk.eq("WAIT_BEGIN holders", [r.i("holder") for r in wb], [main] * k)
+    chk.eq("WAIT_BEGIN ops", {r.get("op") for r in wb}, {"lock"})
+    we = rec.sel("WAIT_END", kind="mutex", obj=m)
+    chk.eq("WAIT_END on the mutex", [(r.tid, r.get("res")) for r in we], [(waiter, "0")] * k)
+    acq = rec.sel("ACQ", obj=m)
+    chk.eq("ACQ on the mutex (main only, uncontended)", [(r.tid, r.get("res")) for r in acq], [(main, "0")] * k)
+    rel = rec.sel("REL", obj=m)
+    chk.eq("REL on the mutex", sorted(r.tid for r in rel), sorted([main] * k + [waiter] * k))
+    go = to_int(info["go"])
+    chk.eq("sem_wait on go (ACQ + WAIT_END)",
+           rec.count("ACQ", kind="sem", obj=go, op="lock", res=0)
+           + rec.count("WAIT_END", kind="sem", obj=go, op="lock", res=0), k)
+    chk.eq("sem_post on go", [r.tid for r in rec.sel("REL", kind="sem", obj=go)], [main] * k)
+    # causality across threads: the waiter asked before main released, got it after
+    main_rel = [r for r in rel if r.tid == main]
+    if len(main_rel) == k and len(wb) == k and len(we) == k:
+        for i in range(k):
+            chk.true("round %d: WAIT_BEGIN (%d) <= holder's REL (%d)" % (i, wb[i].ns, main_rel[i].ns),
+                     wb[i].ns <= main_rel[i].ns)
+            chk.true("round %d: holder's REL (%d) <= WAIT_END (%d)" % (i, main_rel[i].ns, we[i].ns),
+                     main_rel[i].ns <= we[i].ns)
+    return wb
+
+
+def stack_in_module(rec, wb, module_suffix):
+    """Does the STACK of wb hold a return address inside the module's text?"""
+    mods = [r for r in rec.sel("MODULE", in_file=wb.file) if r.get("path", "").endswith(module_suffix)]
+    sts = rec.sel("STACK", in_file=wb.file, id=wb.i("stack"))
+    if not mods or not sts:
+        return False
+    lo, hi = mods[0].i("start"), mods[0].i("end")
+    ips = [to_int(x) for x in sts[0].get("ips", "").split(",") if x]
+    return any(lo <= ip < hi for ip in ips)
+
+
+def t_contended(ctx, chk, k=20):
+    rec, info, tr = traced_fixture(ctx, chk, "contended", [k])
+    chk.eq("stdout", tr.out, b"contended rounds=%d waiter_locks=%d\n" % (k, k))
+    wb = contended_checks(ctx, chk, rec, info, k)
+    chk.eq("stats WAIT_BEGIN.mutex", rec.stats.get("WAIT_BEGIN.mutex"), k)
+    # default WEFT_STACKS=contended: each contended wait has a stack through the fixture
+    for r in wb[:3]:
+        chk.true("contended wait has a stack id", r.i("stack") != 0, repr(r))
+        if r.i("stack"):
+            chk.true("its STACK has a frame in fx-contended", stack_in_module(rec, r, "/fx-contended"))
+    chk.eq("file header clock (invariant TSC expected on x86-64, else monotonic)",
+           rec.files[0].get("clock") in ("tsc", "monotonic"), True)
+
+
+def t_mutextypes(ctx, chk):
+    rec, info, tr = traced_fixture(ctx, chk, "mutextypes")
+    chk.eq("stdout", tr.out,
+           b"mutextypes errorcheck=EDEADLK,EDEADLK,EPERM,EPERM robust=EOWNERDEAD\n"
+           b"mutextypes timed=ETIMEDOUT,ETIMEDOUT,EBUSY after=0,0 spin_try=EBUSY cond=ETIMEDOUT,ETIMEDOUT\n")
+    o = {k: to_int(info[k]) for k in ("rec", "ec", "rob", "tm", "spin", "cm", "cv")}
+    main, unl, hold = int(info["main_tid"]), int(info["unlocker_tid"]), int(info["holder_tid"])
+    ED, EP, ET, EB, EO = errno.EDEADLK, errno.EPERM, errno.ETIMEDOUT, errno.EBUSY, errno.EOWNERDEAD
+
+    def attrs(obj):
+        return [r.i("attr") for r in rec.sel("INIT", kind="mutex", obj=obj)]
+    chk.eq("INIT rec attr (RECURSIVE)", attrs(o["rec"]), [1])
+    chk.eq("INIT ec attr (ERRORCHECK)", attrs(o["ec"]), [2])
+    chk.eq("INIT rob attr (ROBUST)", attrs(o["rob"]), [0x100])
+    chk.eq("INIT tm attr (NULL attr)", attrs(o["tm"]), [0])
+
+    # recursive
+    chk.eq("recursive ACQ", kinds(rec.sel("ACQ", obj=o["rec"])), [("mutex", "lock", "0")])
+    chk.eq("recursive ACQ count", rec.count("ACQ", obj=o["rec"]), 3)
+    chk.eq("recursive REL count", rec.count("REL", obj=o["rec"], res=0), 3)
+    chk.eq("recursive waits", rec.count("WAIT_BEGIN", obj=o["rec"]), 0)
+
+    # error-checking: EDEADLK on relock, EPERM on unlock when unlocked and by a non-owner
+    ec_all = rec.sel(None, obj=o["ec"])
+    chk.eq("EDEADLK recorded twice on ec (lock, timedlock)", sum(r.get("res") == str(ED) for r in ec_all), 2)
+    chk.eq("successful ec acquisitions", rec.count("ACQ", obj=o["ec"], res=0), 2)
+    chk.eq("relock of an owned error-checking mutex is ACQ res=EDEADLK, not a wait",
+           sorted((r.name, r.get("op")) for r in ec_all if r.get("res") == str(ED) or r.name == "WAIT_BEGIN"),
+           [("ACQ", "lock"), ("ACQ", "timed")])
+    for r in rec.sel("WAIT_BEGIN", kind="mutex"):
+        chk.true("no thread waits on a mutex it holds itself", r.i("holder") != r.tid, repr(r))
+    eperm = rec.sel("REL", obj=o["ec"], res=EP)
+    chk.eq("REL res=EPERM on ec (main unlocked twice, B unlocked main's)", sorted(r.tid for r in eperm),
+           sorted([main, unl]))
+    chk.eq("ec REL total (a failed unlock writes REL then REL res=EPERM)", rec.count("REL", obj=o["ec"]), 6)
+
+    # robust
+    chk.eq("robust ACQ res=EOWNERDEAD by main", [r.tid for r in rec.sel("ACQ", obj=o["rob"], res=EO)], [main])
+    owners = [r.tid for r in rec.sel("ACQ", obj=o["rob"], res=0)]
+    chk.true("robust owner's ACQ: one, in another thread", len(owners) == 1 and owners[0] != main, str(owners))
+    chk.eq("robust ACQ total", rec.count("ACQ", obj=o["rob"]), 2)
+    chk.eq("robust REL (main, after consistent)", [r.tid for r in rec.sel("REL", obj=o["rob"])], [main])
+
+    # timed and clock variants
+    tm = o["tm"]
+    for op in ("timed", "clock"):
+        wb = rec.sel("WAIT_BEGIN", obj=tm, op=op)
+        chk.eq("%slock WAIT_BEGIN (holder, thread)" % op, [(r.i("holder"), r.tid) for r in wb], [(hold, main)])
+        we = rec.sel("WAIT_END", obj=tm, op=op)
+        chk.eq("%slock WAIT_END res" % op, [r.get("res") for r in we], [str(ET)])
+        if wb and we:
+            chk.true("%slock waited >= 15 ms (%d ns)" % (op, we[0].ns - wb[0].ns),
+                     we[0].ns - wb[0].ns >= 15000000)
+        chk.eq("%slock uncontended ACQ" % op, [(r.get("res"), r.tid) for r in rec.sel("ACQ", obj=tm, op=op)],
+               [("0", main)])
+    chk.eq("trylock EBUSY", [(r.get("res"), r.tid) for r in rec.sel("ACQ", obj=tm, op="try")], [(str(EB), main)])
+    chk.eq("holder's ACQ", [(r.get("op"), r.tid) for r in rec.sel("ACQ", obj=tm, op="lock")], [("lock", hold)])
+
+    # spinlock
+    sp = o["spin"]
+    chk.eq("spin INIT", rec.count("INIT", kind="spin", obj=sp), 1)
+    chk.eq("spin ACQ lock", rec.count("ACQ", kind="spin", obj=sp, op="lock", res=0), 6)
+    chk.eq("spin ACQ try EBUSY", rec.count("ACQ", kind="spin", obj=sp, op="try", res=EB), 1)
+    chk.eq("spin REL", rec.count("REL", kind="spin", obj=sp), 6)
+    chk.eq("spin DESTROY", rec.count("DESTROY", kind="spin", obj=sp), 1)
+
+    # condvar timeouts
+    for op in ("timed", "clock"):
+        ends = rec.sel("WAIT_END", kind="cond", obj=o["cv"], op=op)
+        chk.eq("cond %swait timeouts" % op, [r.get("res") for r in ends if r.get("res") != "0"], [str(ET)])
+        for r in rec.sel("WAIT_BEGIN", kind="cond", obj=o["cv"], op=op):
+            chk.eq("cond wait obj2", r.i("obj2"), o["cm"])
+    chk.eq("DESTROY mutexes", sorted(r.i("obj") for r in rec.sel("DESTROY", kind="mutex")),
+           sorted(o[k] for k in ("rec", "ec", "rob", "tm", "cm")))
+    chk.eq("DESTROY cond", [r.i("obj") for r in rec.sel("DESTROY", kind="cond")], [o["cv"]])
+    chk.eq("INIT cond", [r.i("obj") for r in rec.sel("INIT", kind="cond")], [o["cv"]])
+
+
+def t_rwlock(ctx, chk):
+    nr, rr, nw, ww, k = 3, 200, 2, 100, 5
+    rec, info, tr = traced_fixture(ctx, chk, "rwlock", [nr, rr, nw, ww, k])
+    chk.eq("stdout", tr.out, b"rwlock reads=%d writes=%d contended_reads=%d trywrlock=EBUSY tryrdlock=0\n"
+           b"rwlock relock=EDEADLK rdlock_in_wrlock=EDEADLK\n" % (nr * rr, nw * ww, k))
+    lk, main, cont = to_int(info["lock"]), int(info["main_tid"]), int(info["contender_tid"])
+    rd = rec.count("ACQ", kind="rwlock_rd", op="lock", res=0, obj=lk) + \
+        rec.count("WAIT_END", kind="rwlock_rd", op="lock", res=0, obj=lk)
+    chk.eq("read acquisitions", rd, nr * rr + k + 1)
+    wr = rec.count("ACQ", kind="rwlock_wr", op="lock", res=0, obj=lk) + \
+        rec.count("WAIT_END", kind="rwlock_wr", op="lock", res=0, obj=lk)
+    chk.eq("write acquisitions", wr, nw * ww + k + 1)
+    chk.eq("REL rwlock_rd", rec.count("REL", kind="rwlock_rd", obj=lk, res=0), nr * rr + k + 2)
+    chk.eq("REL rwlock_wr", rec.count("REL", kind="rwlock_wr", obj=lk, res=0), nw * ww + k + 1)
+    dead = [r for r in rec.sel(None, obj=lk) if r.get("res") == str(errno.EDEADLK)]
+    chk.eq("EDEADLK results (wrlock, rdlock while write-holding)", sorted((r.get("kind"), r.tid) for r in dead),
+           [("rwlock_rd", main), ("rwlock_wr", main)])
+    for r in rec.sel("WAIT_BEGIN", obj=lk):
+        chk.true("no thread waits on an rwlock it write-holds itself", r.i("holder") != r.tid, repr(r))
+    chk.true("relocking a held rwlock is ACQ res=EDEADLK, not a wait",
+                  all(r.name == "ACQ" for r in dead), repr(dead))
+    wb = rec.sel("WAIT_BEGIN", kind="rwlock_rd", obj=lk, at_tid=cont)
+    chk.eq("contended reads (holder = the writer, main)", [r.i("holder") for r in wb], [main] * k)
+    chk.eq("failed waits", [r for r in rec.sel("WAIT_END", obj=lk) if r.get("res") not in ("0", "35")], [])
+    chk.eq("trywrlock", [(r.get("res"), r.tid) for r in rec.sel("ACQ", obj=lk, op="try", kind="rwlock_wr")],
+           [(str(errno.EBUSY), main)])
+    chk.eq("tryrdlock", [(r.get("res"), r.tid) for r in rec.sel("ACQ", obj=lk, op="try", kind="rwlock_rd")],
+           [("0", main)])
+    chk.eq("INIT rwlock", rec.count("INIT", kind="rwlock", obj=lk), 1)
+    chk.eq("DESTROY rwlock", rec.count("DESTROY", kind="rwlock", obj=lk), 1)
+    chk.eq("threads", rec.stats.get("threads"), 1 + nr + nw + 1)
+
+
+def t_condvar(ctx, chk, n=100):
+    rec, info, tr = traced_fixture(ctx, chk, "condvar", [n])
+    chk.eq("stdout", tr.out, b"condvar rounds=%d main_waited_each_round=yes\n" % n)
+    m, ping, pong = to_int(info["mutex"]), to_int(info["ping"]), to_int(info["pong"])
+    main, peer = int(info["main_tid"]), int(info["peer_tid"])
+    mw, pw = int(info["main_waits"]), int(info["peer_waits"])
+    chk.ge("main waits", mw, n)
+    chk.eq("cond waits of main (on pong)", [(r.i("obj"), r.i("obj2")) for r in
+                                           rec.sel("WAIT_BEGIN", kind="cond", at_tid=main)], [(pong, m)] * mw)
+    chk.eq("cond waits of peer (on ping)", [(r.i("obj"), r.i("obj2")) for r in
+                                           rec.sel("WAIT_BEGIN", kind="cond", at_tid=peer)], [(ping, m)] * pw)
+    chk.eq("cond WAIT_END results", kinds(rec.sel("WAIT_END", kind="cond")), [("cond", "lock", "0")])
+    chk.eq("stats WAIT_END.cond", rec.stats.get("WAIT_END.cond"), mw + pw)
+    chk.eq("signals on ping (main)", [r.tid for r in rec.sel("SIGNAL", obj=ping, op="signal")], [main] * n)
+    chk.eq("signals on pong (peer)", [r.tid for r in rec.sel("SIGNAL", obj=pong, op="signal")], [peer] * n)
+    acq = rec.count("ACQ", kind="mutex", obj=m, res=0) + rec.count("WAIT_END", kind="mutex", obj=m, res=0)
+    chk.eq("mutex acquisitions (locks + cond re-acquisitions)", acq, 2 * n + mw + pw)
+    chk.eq("mutex releases (unlocks + cond releases)", rec.count("REL", kind="mutex", obj=m), 2 * n + mw + pw)
+
+
+def t_barrier(ctx, chk, t=4, r=50):
+    rec, info, tr = traced_fixture(ctx, chk, "barrier", [t, r])
+    chk.eq("stdout", tr.out, b"barrier threads=%d rounds=%d serial=%d\n" % (t, r, r))
+    b = to_int(info["barrier"])
+    chk.eq("INIT barrier attr=T", [x.i("attr") for x in rec.sel("INIT", kind="barrier", obj=b)], [t])
+    chk.eq("DESTROY barrier", rec.count("DESTROY", kind="barrier", obj=b), 1)
+    chk.eq("barrier WAIT_BEGIN", rec.count("WAIT_BEGIN", kind="barrier", obj=b), t * r)
+    chk.eq("barrier WAIT_END", rec.count("WAIT_END", kind="barrier", obj=b), t * r)
+    begins, ends = {}, {}
+    for x in rec.sel("WAIT_BEGIN", kind="barrier", obj=b):
+        begins.setdefault(x.tid, []).append(x)
+    for x in rec.sel("WAIT_END", kind="barrier", obj=b):
+        ends.setdefault(x.tid, []).append(x)
+    chk.eq("threads waiting", len(ends), t)
+    chk.eq("waits per thread", sorted(len(v) for v in ends.values()), [r] * t)
+    if len(ends) == t and all(len(v) == r for v in ends.values()) and \
+            all(len(v) == r for v in begins.values()):
+        for i in range(r):
+            serial = sum(v[i].get("op") == "serial" for v in ends.values())
+            chk.eq("round %d: serial ends" % i, serial, 1)
+            last_in = max(v[i].ns for v in begins.values())
+            first_out = min(v[i].ns for v in ends.values())
+            chk.true("round %d: nobody leaves (%d) before the last arrives (%d)" % (i, first_out, last_in),
+                     first_out >= last_in)
+    chk.eq("failed barrier waits", [x for x in rec.sel("WAIT_END", kind="barrier") if x.get("res") != "0"], [])
+
+
+def t_sem(ctx, chk, n=200):
+    rec, info, tr = traced_fixture(ctx, chk, "sem", [n])
+    chk.eq("stdout", tr.out,
+           b"sem waits=%d trywait=EAGAIN timedwait=ETIMEDOUT named_value=1 reopen=ENOENT\n" % n)
+    items, three, named = to_int(info["items"]), to_int(info["three"]), to_int(info["named"])
+    prod = int(info["producer_tid"])
+    main = int(rec.files[0]["pid"]) if rec.files else 0
+    chk.eq("INIT items (value 0)", [x.i("attr") for x in rec.sel("INIT", kind="sem", obj=items)], [0])
+    chk.eq("INIT three (value 3)", [x.i("attr") for x in rec.sel("INIT", kind="sem", obj=three)], [3])
+    chk.eq("posts on items (producer)", [x.tid for x in rec.sel("REL", kind="sem", obj=items)], [prod] * n)
+    got = rec.count("ACQ", kind="sem", obj=items, op="lock", res=0) + \
+        rec.count("WAIT_END", kind="sem", obj=items, op="lock", res=0)
+    chk.eq("waits on items that returned (ACQ + WAIT_END)", got, n)
+    chk.eq("trywait EAGAIN", [(x.get("res"), x.tid) for x in rec.sel("ACQ", kind="sem", obj=items, op="try")],
+           [(str(errno.EAGAIN), main)])
+    chk.eq("timedwait WAIT_BEGIN", rec.count("WAIT_BEGIN", kind="sem", obj=items, op="timed"), 1)
+    chk.eq("timedwait WAIT_END ETIMEDOUT", [x.get("res") for x in
+                                           rec.sel("WAIT_END", kind="sem", obj=items, op="timed")],
+           [str(errno.ETIMEDOUT)])
+    chk.eq("three: never waits", rec.count("WAIT_BEGIN", obj=three), 0)
+    chk.eq("three: 3 ACQ", rec.count("ACQ", kind="sem", obj=three, op="lock", res=0), 3)
+    chk.eq("three: 3 REL", rec.count("REL", kind="sem", obj=three), 3)
+    chk.eq("sem_destroy", sorted(x.i("obj") for x in rec.sel("DESTROY", kind="sem") if x.i("obj") != named),
+           sorted([items, three]))
+    name = info["name"]
+    opens = rec.sel("SEM_OPEN")
+    chk.eq("SEM_OPEN records (create, failed reopen)", [(x.i("obj"), x.get("name")) for x in opens],
+           [(named, name), (0, name)])
+    chk.eq("named: 2 ACQ", rec.count("ACQ", kind="sem", obj=named, op="lock", res=0), 2)
+    chk.eq("named: 1 REL", rec.count("REL", kind="sem", obj=named), 1)
+    chk.eq("named: sem_close", rec.count("DESTROY", kind="sem", obj=named), 1)
+    chk.eq("the named semaphore is gone", os.path.exists("/dev/shm/sem." + name.lstrip("/")), False)
+
+
+def t_io(ctx, chk):
+    rec, info, tr = traced_fixture(ctx, chk, "io", env={"WEFT_IO": "1"})
+    chk.eq("stdout", tr.out, b"io poll=0 read=5 data=hello\n")
+    rfd, main, wr = int(info["rfd"]), int(info["main_tid"]), int(info["writer_tid"])
+
+    def waits(kind):
+        out = []
+        for (fn, tid), recs in rec.threads().items():
+            for i, r in enumerate(recs[:-1]):
+                if r.name == "WAIT_BEGIN" and r.get("kind") == kind:
+                    out.append((tid, r, recs[i + 1]))
+        return out
+    p = waits("poll")
+    chk.eq("poll waits", [(t, b.i("obj")) for t, b, e in p], [(main, rfd)])
+    for t, b, e in p:
+        chk.true("poll waited >= 14 ms (%d ns)" % (e.ns - b.ns), e.ns - b.ns >= 14000000)
+    rd = waits("read")
+    chk.eq("read waits", [(t, b.i("obj"), e.get("bytes"), e.get("res")) for t, b, e in rd],
+           [(main, rfd, "5", "0")])
+    sl = sorted(waits("sleep"), key=lambda x: x[0] != main)
+    chk.eq("sleep waits (main 10 ms, writer 20 ms)", [t for t, b, e in sl], [main, wr])
+    if len(sl) == 2:
+        chk.true("main slept >= 9 ms", sl[0][2].ns - sl[0][1].ns >= 9000000)
+        chk.true("writer slept >= 19 ms", sl[1][2].ns - sl[1][1].ns >= 19000000)
+        chk.true("sleeps shorter than 2 s", all(e.ns - b.ns < 2000000000 for t, b, e in sl))
+    # and without WEFT_IO: none of them
+    tr2 = ctx.traced([ctx.fixture("io")])
+    chk.eq("stdout without WEFT_IO", tr2.out, tr.out)
+    rec2 = Recording(ctx, tr2.outdir)
+    validate(chk, rec2)
+    chk.eq("io waits without WEFT_IO", [r for r in rec2.records
+                                        if r.get("kind") in ("poll", "read", "sleep")][:3], [])
+
+
+def t_names(ctx, chk):
+    rec, info, tr = traced_fixture(ctx, chk, "names")
+    chk.eq("stdout", tr.out, b"names worker_before=fx-prctl\nnames main=fx-main worker=fx-worker toolong=ERANGE\n")
+    main, wt, ws = int(info["main_tid"]), int(info["worker_tid"]), to_int(info["worker_self"])
+    got = [(r.tid, r.i("thread"), r.get("name"), r.get("res")) for r in rec.sel("THREAD_NAME")]
+    want = [(main, 0, "fx-main", "0"), (wt, 0, "fx-prctl", "0"), (main, ws, "fx-worker", "0"),
+            (main, 0, "this-name-is-far-too-long", str(errno.ERANGE))]
+    chk.eq("THREAD_NAME records", sorted(got), sorted(want))
+    mine = [g for g in got if g[0] == main]
+    chk.eq("main's THREAD_NAME order", mine, [w for w in want if w[0] == main])
+
+
+def t_threadexit(ctx, chk):
+    rec, info, tr = traced_fixture(ctx, chk, "threadexit")
+    chk.eq("stdout", tr.out, b"threadexit values=1,2,3\nthreadexit t4 outlived main\n")
+    main = int(info["main_tid"])
+    starts = sorted(rec.sel("THREAD_START", main=0), key=lambda r: r.ns)
+    chk.eq("threads started", len(starts), 4)
+    exits = {r.tid: r.get("how") for r in rec.sel("THREAD_EXIT")}
+    if len(starts) == 4:
+        names = ["t1", "t2", "t3", "t4"]
+        by_self = {}
+        for s in starts:
+            by_self.setdefault(s.i("self"), []).append(s.tid)
+        tid_of = {}
+        for nm in names:
+            tids = by_self.get(to_int(info[nm]), [])
+            tid_of[nm] = tids.pop(0) if tids else None
+        chk.true("THREAD_START self values match t1..t4", None not in tid_of.values(), str(tid_of))
+        want = {"t1": "return", "t2": "pthread_exit", "t3": "pthread_exit", "t4": "return"}
+        for nm, how in want.items():
+            chk.eq("THREAD_EXIT how of %s" % nm, exits.get(tid_of[nm]), how)
+    chk.eq("THREAD_EXIT how of the main thread", exits.get(main), "pthread_exit")
+    chk.eq("EXIT (the last thread ends the process)", [(r.get("how"), r.get("status"))
+                                                       for r in rec.sel("EXIT")], [("return", "0")])
+    joins = rec.sel("WAIT_BEGIN", kind="join")
+    chk.eq("joins", sorted(r.i("obj") for r in joins), sorted(to_int(info[t]) for t in ("t1", "t2", "t3")))
+    for r in joins:
+        h = r.i("holder")
+        chk.true("join holder is 0 or the joined thread", h == 0 or
+                 any(s.tid == h and s.get("self") == r.get("obj") for s in starts), repr(r))
+
+
+def t_detach(ctx, chk, n=6):
+    rec, info, tr = traced_fixture(ctx, chk, "detach", [n])
+    chk.eq("stdout", tr.out, b"detach threads=%d ran=%d\n" % (n, n))
+    det = sorted(to_int(x) for x in info["detached"].split(","))
+    chk.eq("THREAD_DETACH", sorted((r.i("thread"), r.get("res")) for r in rec.sel("THREAD_DETACH")),
+           [(d, "0") for d in det])
+    chk.eq("THREAD_CREATE", rec.count("THREAD_CREATE", res=0), n)
+    chk.eq("THREAD_START (not main)", rec.count("THREAD_START", main=0), n)
+    chk.eq("THREAD_EXIT how=return", rec.count("THREAD_EXIT", how="return"), n)
+    m = to_int(info["mutex"])
+    chk.eq("ACQ on the mutex", rec.count("ACQ", obj=m, res=0), n)
+    chk.eq("REL on the mutex", rec.count("REL", obj=m), n)
+
+
+def t_exitthreads(ctx, chk):
+    argv = [ctx.fixture("exitthreads")]
+    nat, tr = ctx.compare(chk, argv, rc=3)
+    info = tr.info()
+    blocked = [int(t) for t in info.get("blocked_tids", "0,0").split(",")]
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec, allow_open=blocked)
+    chk.eq("stdout", tr.out, b"exitthreads exiting with 3\n")
+    pid = int(rec.files[0]["pid"]) if rec.files else 0
+    chk.eq("EXIT", [(r.get("how"), r.get("status"), r.tid) for r in rec.sel("EXIT")], [("exit", "3", pid)])
+    never = to_int(info["never"])
+    for t in blocked:
+        recs = rec.thread_records(t)
+        last = recs[-1] if recs else None
+        chk.true("thread %d ends inside its sem wait" % t, last is not None and last.name == "WAIT_BEGIN"
+                 and last.get("kind") == "sem" and last.i("obj") == never, repr(last))
+        chk.eq("THREAD_EXIT return/pthread_exit of blocked thread %d" % t,
+               [r.get("how") for r in rec.sel("THREAD_EXIT", at_tid=t) if r.get("how") != "at_process_exit"], [])
+        chk.ge("SCHED sample of blocked thread %d taken at exit (by main)" % t,
+               len([r for r in rec.sel("SCHED", at_tid=pid) if r.i("tid") == t]), 1)
+
+
+def t_forktree(ctx, chk):
+    env = {"WEFT_SESSION": "5eed0123abcd"}
+    argv = [ctx.fixture("forktree")]
+    nat, tr = ctx.compare(chk, argv, env)
+    chk.eq("stdout", tr.out, b"forktree child1=5 child2=7\n")
+    info = tr.info()
+    p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
+    rec = Recording(ctx, tr.outdir)
+    f = lambda pid, img: "%d.%d.wtrace" % (pid, img)
+    validate(chk, rec, exits={f(p, 0): 1, f(c1, 0): 0, f(c1, 1): 1, f(c2, 0): 1})
+    chk.eq("trace files", sorted(h["name"] for h in rec.files), sorted([f(p, 0), f(c1, 0), f(c1, 1), f(c2, 0)]))
+    me = os.getpid()
+    for (pid, img), ppid in {(p, 0): me, (c1, 0): p, (c1, 1): p, (c2, 0): p}.items():
+        h = rec.file(pid, img)
+        if chk.true("file %s" % f(pid, img), h is not None):
+            chk.eq("%s ppid" % f(pid, img), int(h["ppid"]), ppid)
+            chk.eq("%s session" % f(pid, img), h["session"], "00005eed0123abcd")
+    chk.eq("parent FORK records", [(r.get("how"), r.i("child"), r.get("res"))
+                                   for r in rec.sel("FORK", in_file=f(p, 0))],
+           [("fork", c1, "0"), ("fork", c2, "0")])
+    ends = rec.sel("WAIT_END", kind="child", in_file=f(p, 0))
+    chk.eq("parent waitpid ends", [(r.i("pid"), r.i("status"), r.get("res")) for r in ends],
+           [(c1, 5 << 8, "0"), (c2, 7 << 8, "0")])
+    chk.eq("parent waitpid begins", [(r.i("obj"), r.i("obj2")) for r in
+                                     rec.sel("WAIT_BEGIN", kind="child", in_file=f(p, 0))], [(c1, c1), (c2, c2)])
+    # child 1: EXEC as its last record, then the new image
+    c10 = [r for r in rec.sel(in_file=f(c1, 0)) if r.name not in BOOKKEEPING]
+    exe = os.path.realpath(ctx.fixture("forktree"))
+    chk.true("EXEC is the last record of %s" % f(c1, 0), c10 and c10[-1].name == "EXEC"
+             and c10[-1].get("path") == info["exe"], repr(c10[-1:]))
+    chk.eq("EXEC path", info.get("exe"), exe)
+    pi = rec.sel("PROCESS_INFO", in_file=f(c1, 1))
+    chk.eq("new image PROCESS_INFO", [(r.get("image"), r.get("argv"), r.get("exe")) for r in pi],
+           [("1", ["fx-forktree", "exec-child", "5"], exe)])
+    chk.eq("new image EXIT", [(r.get("how"), r.get("status")) for r in rec.sel("EXIT", in_file=f(c1, 1))],
+           [("exit", "5")])
+    c20 = [r for r in rec.sel(in_file=f(c2, 0)) if r.name in ("EXEC", "EXEC_FAILED", "EXIT")]
+    chk.eq("child 2: failed exec, then _exit(7)", [(r.name, r.get("path"), r.get("errno"), r.get("how"),
+                                                    r.get("status")) for r in c20],
+           [("EXEC", "/nonexistent/weft-fx-no-such-program", None, None, None),
+            ("EXEC_FAILED", None, str(errno.ENOENT), None, None), ("EXIT", None, None, "_exit", "7")])
+    chk.eq("parent EXIT", [(r.get("how"), r.get("status")) for r in rec.sel("EXIT", in_file=f(p, 0))],
+           [("return", "0")])
+    chk.eq("lock pairs per file", {fn: rec.count("ACQ", kind="mutex", in_file=fn)
+                                   for fn in (f(p, 0), f(c1, 0), f(c1, 1), f(c2, 0))},
+           {f(p, 0): 1, f(c1, 0): 0, f(c1, 1): 3, f(c2, 0): 2})
+    # one clock for the recording: causes come before their effects across processes
+    if c10 and c10[-1].name == "EXEC":
+        first_new = rec.sel(in_file=f(c1, 1))
+        chk.true("new image starts (%d) after EXEC (%d)" % (first_new[0].ns, c10[-1].ns),
+                 first_new and first_new[0].ns >= c10[-1].ns)
+    ex = rec.sel("EXIT", in_file=f(c1, 1))
+    if ex and ends:
+        chk.true("parent reaps child 1 (%d) after its EXIT (%d)" % (ends[0].ns, ex[0].ns), ends[0].ns >= ex[0].ns)
+
+
+def t_vfork(ctx, chk):
+    argv = [ctx.fixture("vfork")]
+    nat, tr = ctx.compare(chk, argv)
+    chk.eq("stdout", tr.out, b"vfork child1=4 child2=9\n")
+    info = tr.info()
+    p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
+    rec = Recording(ctx, tr.outdir)
+    pf, cf = "%d.0.wtrace" % p, "%d.0.wtrace" % c1
+    validate(chk, rec, exits={pf: 1, cf: 1})
+    chk.eq("trace files (no file for the child whose exec failed)", sorted(h["name"] for h in rec.files),
+           sorted([pf, cf]))
+    h = rec.file(c1, 0)
+    if h:
+        chk.eq("exec'd vfork child ppid", int(h["ppid"]), p)
+    chk.eq("parent: no EXEC/EXEC_FAILED from the vfork children",
+           [r for r in rec.sel(in_file=pf) if r.name in ("EXEC", "EXEC_FAILED")], [])
+    chk.eq("parent EXIT (no _exit of a vfork child)", [(r.get("how"), r.get("status"))
+                                                       for r in rec.sel("EXIT", in_file=pf)], [("return", "0")])
+    chk.eq("child image PROCESS_INFO argv", [r.get("argv") for r in rec.sel("PROCESS_INFO", in_file=cf)],
+           [["fx-vfork", "exec-child"]])
+    chk.eq("child image EXIT", [(r.get("how"), r.get("status")) for r in rec.sel("EXIT", in_file=cf)],
+           [("exit", "4")])
+    chk.eq("child image lock pairs", rec.count("ACQ", kind="mutex", in_file=cf), 2)
+    chk.eq("parent waitpid ends", [(r.i("pid"), r.i("status")) for r in rec.sel("WAIT_END", kind="child")],
+           [(c1, 4 << 8), (c2, 9 << 8)])
+
+
+def t_spawn(ctx, chk):
+    argv = [ctx.fixture("spawn")]
+    nat, tr = ctx.compare(chk, argv)
+    chk.eq("stdout", tr.out, b"spawn child=6 missing=ENOENT\n")
+    info = tr.info()
+    p, c = int(info["parent"]), int(info["child"])
+    rec = Recording(ctx, tr.outdir)
+    pf, cf = "%d.0.wtrace" % p, "%d.0.wtrace" % c
+    validate(chk, rec, exits={pf: 1, cf: 1})
+    chk.eq("trace files", sorted(h["name"] for h in rec.files), sorted([pf, cf]))
+    forks = rec.sel("FORK", in_file=pf)
+    chk.eq("FORK records", [(r.get("how"), r.i("child"), r.get("res")) for r in forks],
+           [("spawn", c, "0"), ("spawn", -1, str(errno.ENOENT))])
+    h = rec.file(c, 0)
+    if h:
+        chk.eq("spawned child ppid", int(h["ppid"]), p)
+    chk.eq("child PROCESS_INFO argv", [r.get("argv") for r in rec.sel("PROCESS_INFO", in_file=cf)],
+           [["fx-spawn", "child"]])
+    chk.eq("child EXIT", [(r.get("how"), r.get("status")) for r in rec.sel("EXIT", in_file=cf)], [("exit", "6")])
+    chk.eq("child lock pair", rec.count("ACQ", kind="mutex", in_file=cf), 1)
+    chk.eq("parent waitpid", [(r.i("pid"), r.i("status")) for r in rec.sel("WAIT_END", kind="child")],
+           [(c, 6 << 8)])
+
+
+def run_until_ready(ctx, argv, env, line, sig):
+    """Start argv, wait for `line` on stdout, send sig; return (rc, stdout, stderr)."""
+    p = subprocess.Popen(argv, env=env, cwd=ctx.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        got = p.stdout.readline()
+        if got.strip() == line:
+            p.send_signal(sig)
+        out, err = p.communicate(timeout=TIMEOUT)
+    except Exception:
+        p.kill()
+        p.communicate()
+        raise
+    return p.returncode, got + out, err.decode("utf-8", "replace")
+
+
+def t_killme(ctx, chk, n=500):
+    argv = [ctx.fixture("killme"), str(n)]
+    rc_n, out_n, _ = run_until_ready(ctx, argv, ctx.base_env(), b"ready", signal.SIGKILL)
+    outdir = ctx.new_dir("rec-kill")
+    rc_t, out_t, err_t = run_until_ready(ctx, argv, ctx.traced_env(outdir), b"ready", signal.SIGKILL)
+    chk.eq("native exit (killed)", rc_n, -signal.SIGKILL)
+    chk.eq("traced exit (killed)", rc_t, -signal.SIGKILL)
+    chk.eq("stdout", out_t, out_n)
+    chk.eq("stdout", out_t, b"ready\n")
+    info = Result(argv, rc_t, out_t, err_t).info()
+    rec = Recording(ctx, outdir)
+    tids = {r.tid for r in rec.sel("THREAD_START", main=0)}
+    validate(chk, rec, allow_open=tids, exits={only_file(rec): 0})
+    m = to_int(info["mutex"])
+    chk.eq("ACQ written before the kill", rec.count("ACQ", obj=m, res=0), n)
+    chk.eq("REL written before the kill", rec.count("REL", obj=m), n)
+
+
+def t_segv(ctx, chk, n=500):
+    argv = [ctx.fixture("segv"), str(n)]
+    nat, tr = ctx.compare(chk, argv, rc=-signal.SIGSEGV)
+    chk.eq("stdout", tr.out, b"crashing after %d\n" % n)
+    info = tr.info()
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec, exits={only_file(rec): 0})
+    m = to_int(info["mutex"])
+    chk.eq("ACQ written before the crash", rec.count("ACQ", obj=m, res=0), n)
+    chk.eq("REL written before the crash", rec.count("REL", obj=m), n)
+    chk.eq("no core file left in the cwd", [x for x in os.listdir(ctx.tmp) if x.startswith("core")], [])
+
+
+# ---- environment
+
+def untraced_case(ctx, chk, label, env_out, argv=None, images=1, cwd_check=True):
+    """Run with LD_PRELOAD and a WEFT_OUTPUT that cannot be used (env_out: a
+    path, or None for unset): same stdout and status as native, one "weft:"
+    line per process image, no file created in the cwd."""
+    argv = argv or [ctx.fixture("uncontended"), "300"]
+    cwd = ctx.new_dir("cwd-" + re.sub(r"[^A-Za-z0-9_.-]", "_", label))
+    nat = ctx.native(argv, cwd=cwd)
+    env = ctx.traced_env(None)
+    if env_out is not None:
+        env["WEFT_OUTPUT"] = env_out
+    tr = ctx.run(argv, env, cwd=cwd)
+    chk.eq("%s: exit status" % label, tr.rc, nat.rc)
+    chk.eq("%s: stdout" % label, tr.out, nat.out)
+    wl = tr.weft_lines()
+    chk.eq("%s: weft: lines on stderr (%r)" % (label, wl), len(wl), images)
+    others = [l for l in tr.err.splitlines() if not l.startswith(("weft:", "fx:"))]
+    chk.eq("%s: other stderr lines" % label, others, [])
+    if cwd_check:
+        chk.eq("%s: files created in the cwd" % label, os.listdir(cwd), [])
+    return tr
+
+
+def t_env_output(ctx, chk):
+    missing = os.path.join(ctx.tmp, "does-not-exist")
+    tr = untraced_case(ctx, chk, "missing dir", missing)
+    chk.eq("missing dir is not created", os.path.exists(missing), False)
+    chk.true("message names the directory", any(missing in l for l in tr.weft_lines()), str(tr.weft_lines()))
+    afile = os.path.join(ctx.tmp, "a-file")
+    open(afile, "w").close()
+    untraced_case(ctx, chk, "WEFT_OUTPUT is a file", afile)
+    chk.eq("the file is untouched", os.path.getsize(afile), 0)
+    untraced_case(ctx, chk, "WEFT_OUTPUT=/proc/self", "/proc/self")
+    if os.geteuid() != 0:
+        ro = ctx.new_dir("read-only")
+        os.chmod(ro, 0o500)
+        untraced_case(ctx, chk, "read-only dir", ro)
+        chk.eq("nothing written in the read-only dir", os.listdir(ro), [])
+    else:
+        chk.note("running as root: the read-only directory case is not testable")
+    untraced_case(ctx, chk, "WEFT_OUTPUT unset", None)
+    untraced_case(ctx, chk, "WEFT_OUTPUT empty", "")
+    chk.eq("nothing left in the scenario's temp dir but ours",
+           sorted(x for x in os.listdir(ctx.tmp) if not x.startswith(("cwd-", "a-file", "read-only"))), [])
+
+
+def t_env_untraced_identical(ctx, chk):
+    """With the agent loaded but not recording, every fixture behaves as natively."""
+    cases = [("contended", ["10"], 1), ("condvar", ["50"], 1), ("barrier", ["3", "20"], 1),
+             ("rwlock", ["2", "50", "2", "50", "3"], 1), ("sem", ["100"], 1), ("mutextypes", [], 1),
+             ("names", [], 1), ("threadexit", [], 1), ("detach", ["4"], 1), ("exitthreads", [], 1),
+             ("forktree", [], 2), ("vfork", [], 2), ("spawn", [], 2), ("segv", ["100"], 1)]
+    for name, args, images in cases:
+        untraced_case(ctx, chk, name, None, argv=[ctx.fixture(name)] + args, images=images)
+    untraced_case(ctx, chk, "io with WEFT_IO=1", None, argv=[ctx.fixture("io")])
+
+
+def t_env_stacks(ctx, chk):
+    k = 8
+    for mode in ("none", "contended", "all", "bogus"):
+        argv = [ctx.fixture("contended"), str(k)]
+        nat = ctx.native(argv)
+        tr = ctx.traced(argv, {"WEFT_STACKS": mode})
+        chk.eq("WEFT_STACKS=%s: exit" % mode, tr.rc, 0)
+        chk.eq("WEFT_STACKS=%s: stdout" % mode, tr.out, nat.out)
+        chk.eq("WEFT_STACKS=%s: weft: lines" % mode, len(tr.weft_lines()), 1 if mode == "bogus" else 0)
+        rec = Recording(ctx, tr.outdir)
+        validate(chk, rec)
+        wb = contended_checks(ctx, chk, rec, tr.info(), k)
+        ids = [r.i("stack") for r in wb]
+        if mode == "none":
+            chk.eq("WEFT_STACKS=none: stack ids", set(ids), {0})
+            chk.eq("WEFT_STACKS=none: STACK records", rec.stats.get("STACK", 0), 0)
+        else:
+            chk.true("WEFT_STACKS=%s: every contended wait has a stack" % mode, ids and 0 not in ids, str(ids))
+            chk.true("WEFT_STACKS=%s: a stack goes through fx-contended" % mode,
+                     wb and stack_in_module(rec, wb[0], "/fx-contended"))
+            chk.eq("WEFT_STACKS=%s: one stack for one call site" % mode, len(set(ids)), 1)
+        creates = [r.i("stack") for r in rec.sel("THREAD_CREATE")]
+        if mode == "all":
+            chk.true("WEFT_STACKS=all: THREAD_CREATE carries a stack", creates and 0 not in creates, str(creates))
+        else:
+            chk.eq("WEFT_STACKS=%s: THREAD_CREATE carries no stack" % mode, creates, [0])
+
+
+def t_env_clock_umask(ctx, chk):
+    argv = [ctx.fixture("contended"), "6"]
+    nat = ctx.native(argv)
+    tr = ctx.traced(argv, {"WEFT_CLOCK": "monotonic"}, preexec=lambda: os.umask(0))
+    chk.eq("stdout", tr.out, nat.out)
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec)  # includes: mode 0600 even with umask 0
+    chk.eq("clock", [h.get("clock") for h in rec.files], ["monotonic"])
+    contended_checks(ctx, chk, rec, tr.info(), 6)
+
+
+# ---- real programs
+
+def need(prog):
+    path = shutil.which(prog)
+    if not path:
+        raise Skip("%s is not installed" % prog)
+    return os.path.realpath(path)
+
+
+def make_input(ctx, size=20 << 20):
+    """~20 MB, deterministic, half random and half text: compresses, but not to nothing."""
+    path = os.path.join(ctx.tmp, "input.bin")
+    rnd = random.Random(20261124)
+    words = [b"weft", b"thread", b"mutex", b"wait", b"barrier", b"trace", b"record", b"lock"]
+    text = b" ".join(rnd.choice(words) for _ in range(8192))  # ~45 KB
+    with open(path, "wb") as f:
+        done = 0
+        while done < size:
+            cut = rnd.randrange(len(text))
+            block = rnd.randbytes(32768) + text[cut:] + text[:cut]
+            f.write(block)
+            done += len(block)
+    return path
+
+
+def t_real_compressor(ctx, chk, prog, args, decompress):
+    exe = need(prog)
+    data = make_input(ctx)
+    with open(data, "rb") as f:
+        raw = f.read()
+    argv = [exe] + args
+    nat, tr = ctx.compare(chk, argv, stdin=raw)
+    chk.eq("%s output sha256 traced vs native" % prog, hashlib.sha256(tr.out).hexdigest(),
+           hashlib.sha256(nat.out).hexdigest())
+    try:
+        back = decompress(tr.out)
+    except Exception as e:  # a corrupt stream
+        back = repr(e).encode()
+    chk.eq("%s output decompresses to the input" % prog, hashlib.sha256(back).hexdigest(),
+           hashlib.sha256(raw).hexdigest())
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec, allow_open=True)
+    chk.eq("processes", rec.stats.get("processes"), 1)
+    chk.ge("threads (main + 2 workers)", rec.stats.get("threads", 0), 3)
+    chk.ge("mutex acquisitions", rec.stats.get("ACQ.mutex", 0) + rec.stats.get("WAIT_END.mutex", 0), 1)
+    pi = rec.sel("PROCESS_INFO")
+    chk.eq("PROCESS_INFO exe", [r.get("exe") for r in pi], [exe])
+
+
+def t_pigz(ctx, chk):
+    t_real_compressor(ctx, chk, "pigz", ["-p", "2", "-n", "-c"], gzip.decompress)
+
+
+def t_xz(ctx, chk):
+    t_real_compressor(ctx, chk, "xz", ["-T2", "-0", "-c"], lzma.decompress)
+
+
+def python_exe():
+    for p in ("/usr/bin/python3", os.path.realpath(sys.executable)):
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return os.path.realpath(p)
+    raise Skip("no python3 interpreter")
+
+
+def t_python_pool(ctx, chk):
+    py = python_exe()
+    script = os.path.join(ctx.pydir, "mp_pool.py")
+    nat, tr = ctx.compare(chk, [py, script])
+    chk.true("stdout", tr.out.startswith(b"pool sum="), repr(tr.out))
+    info = tr.info()
+    parent = int(info.get("parent", "0"))
+    workers = [int(w) for w in info.get("workers", "").split(",") if w]
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec)
+    chk.ge("processes (parent + 2 workers)", rec.stats.get("processes", 0), 3)
+    chk.eq("worker processes", len(workers), 2)
+    pf = "%d.0.wtrace" % parent
+    forked = {r.i("child") for r in rec.sel("FORK", in_file=pf, how="fork", res=0)}
+    for w in workers:
+        h = rec.file(w, 0)
+        if chk.true("worker %d has a trace file" % w, h is not None):
+            chk.eq("worker %d ppid" % w, int(h["ppid"]), parent)
+            chk.eq("worker %d EXIT" % w, [(r.get("how"), r.get("status")) for r in
+                                         rec.sel("EXIT", in_file=h["name"])], [("_exit", "0")])
+        chk.true("parent's FORK of worker %d" % w, w in forked, str(sorted(forked)))
+    chk.ge("SEM_OPEN of multiprocessing locks (/mp-*)",
+           len([r for r in rec.sel("SEM_OPEN") if str(r.get("name")).startswith("/mp-")]), 1)
+
+
+def t_python_threads(ctx, chk):
+    py = python_exe()
+    script = os.path.join(ctx.pydir, "thread_pool.py")
+    nat, tr = ctx.compare(chk, [py, script])
+    chk.eq("stdout", tr.out, b"threadpool met=[0, 1, 2, 3] doubled=39800 counter=19900\n")
+    rec = Recording(ctx, tr.outdir)
+    validate(chk, rec)
+    chk.eq("processes", rec.stats.get("processes"), 1)
+    chk.ge("threads (main + 4 workers)", rec.stats.get("threads", 0), 5)
+    chk.ge("thread exits of the workers", rec.count("THREAD_EXIT", how="return"), 4)
+
+
+GROUPS = {
+    "locks": [("uncontended", t_uncontended), ("uncontended-100k", t_uncontended_big),
+              ("contended", t_contended), ("mutextypes", t_mutextypes), ("rwlock", t_rwlock)],
+    "sync": [("condvar", t_condvar), ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
+    "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach),
+                ("exitthreads", t_exitthreads)],
+    "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn)],
+    "crash": [("killme", t_killme), ("segv", t_segv)],
+    "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
+            ("stacks", t_env_stacks), ("clock-monotonic-umask0", t_env_clock_umask)],
+    "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
+             ("python-threadpool", t_python_threads)],
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--group", choices=sorted(GROUPS))
+    ap.add_argument("--only")
+    ap.add_argument("--agent")
+    ap.add_argument("--dump")
+    ap.add_argument("--python-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                         "..", "programs", "python"))
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("fixtures", nargs="*")
+    args = ap.parse_args()
+    if args.list:
+        for g in sorted(GROUPS):
+            print("%s: %s" % (g, " ".join(n for n, _ in GROUPS[g])))
+        return 0
+    if not args.group or not args.agent or not args.dump:
+        ap.error("--group, --agent and --dump are required")
+    ctx = Ctx(args)
+    tests = [(n, f) for n, f in GROUPS[args.group] if not args.only or n == args.only]
+    print("1..%d" % len(tests))
+    sys.stdout.flush()
+    failed = 0
+    for i, (name, fn) in enumerate(tests, 1):
+        ctx.tmp = tempfile.mkdtemp(prefix="weft-%s-" % name)
+        chk = Check()
+        t0 = time.monotonic()
+        status = None
+        try:
+            fn(ctx, chk)
+        except Skip as e:
+            status = "ok %d - %s # SKIP %s" % (i, name, e)
+        except Exception:
+            chk.fails.append("exception:\n" + traceback.format_exc())
+        dt = time.monotonic() - t0
+        if status is None:
+            if chk.fails:
+                status = "not ok %d - %s" % (i, name)
+                failed += 1
+            elif chk.todo:
+                status = "not ok %d - %s # TODO known agent bug: %s" % (i, name, chk.todo[0][0])
+            else:
+                status = "ok %d - %s" % (i, name)
+        for msg in chk.fails + ["known agent bug: " + t[1] for t in chk.todo] + chk.notes:
+            for line in msg.splitlines():
+                print("# " + line)
+        if chk.fails or args.keep:
+            print("# kept %s" % ctx.tmp)
+        else:
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+        print("%s (%.2f s)" % (status, dt) if "#" not in status else status)
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,730 @@
+/* test-reader.c - unit tests of the trace reader (agent/format/reader.c), TAP output.
+ * SPDX-License-Identifier: MIT
+ *
+ * Traces are built in memory with tests/fuzz/trace-build.h; the recording
+ * tests write files into a fresh directory under $TMPDIR (removed at the end).
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace-build.h"
+#include "weft-reader.h"
+
+static int ntest, nfail;
+
+static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ok(int cond, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  if (!cond)
+    nfail++;
+  fflush(stdout);
+  return cond;
+}
+
+/* ---- collecting records ---- */
+
+typedef struct {
+  WeftEvent ev[256];
+  size_t    n;
+  size_t    stop_at;     /* return 7 when this many records were seen (0 = never) */
+} Events;
+
+static int collect(const WeftEvent *ev, void *user) {
+  Events *e = user;
+  if (e->n < sizeof e->ev / sizeof e->ev[0])
+    e->ev[e->n] = *ev;
+  e->n++;
+  return e->stop_at && e->n == e->stop_at ? 7 : 0;
+}
+
+/* Open b's buffer as name, scan it into e; returns the scan result, or -100
+ * if the open failed. err gets the message. */
+static int open_scan(const TraceBuild *b, size_t len, const char *name, Events *e, WeftTrace **tp,
+                     char *err, size_t errlen) {
+  WeftTrace *t;
+  memset(e, 0, sizeof *e);
+  err[0] = '\0';
+  if (weft_trace_open_mem(b->buf, len, name, &t, err, errlen) < 0)
+    return -100;
+  int rc = weft_trace_scan(t, collect, e, err, errlen);
+  if (tp)
+    *tp = t;
+  else
+    weft_trace_close(t);
+  return rc;
+}
+
+static int has(const char *s, const char *sub) {
+  return strstr(s, sub) != NULL;
+}
+
+/* ---- the seed: exact decoding ---- */
+
+static void test_seed(void) {
+  TraceBuild b;
+  tb_build_seed(&b);
+  Events e;
+  char err[512];
+  WeftTrace *t = NULL;
+  int rc = open_scan(&b, b.len, "seed.wtrace", &e, &t, err, sizeof err);
+  ok(rc == 0, "seed scans cleanly (%s)", err);
+  if (rc != 0) {
+    free(b.buf);
+    return;
+  }
+  const WeftFileHeader *h = weft_trace_header(t);
+  ok(h->pid == SEED_PID && h->clock == WEFT_CLOCK_TSC && h->tsc_hz == SEED_HZ &&
+     h->session == 0x5eed0000cafe0001ull, "seed header fields");
+  ok(strcmp(weft_trace_name(t), "seed.wtrace") == 0, "trace name");
+  ok(e.n == 41, "seed has 41 records (got %zu)", e.n);
+
+  static const unsigned types[] = {
+    WEFT_EV_THREAD_START, WEFT_EV_PROCESS_INFO, WEFT_EV_MODULE, WEFT_EV_THREAD_NAME, WEFT_EV_INIT,
+    WEFT_EV_NAME_OBJECT, WEFT_EV_STACK, WEFT_EV_THREAD_CREATE, WEFT_EV_ACQ, WEFT_EV_REL,
+    WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_SIGNAL, WEFT_EV_REL, WEFT_EV_TIME, WEFT_EV_SYNC,
+    WEFT_EV_MARK, WEFT_EV_FORK, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_MARK,
+    WEFT_EV_SEM_OPEN, WEFT_EV_SCHED, WEFT_EV_LOST, WEFT_EV_THREAD_EXIT, WEFT_EV_EXIT,
+    WEFT_EV_THREAD_START, WEFT_EV_THREAD_NAME, WEFT_EV_ACQ, WEFT_EV_ACQ, WEFT_EV_WAIT_BEGIN,
+    WEFT_EV_WAIT_END, WEFT_EV_REL, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_INIT,
+    WEFT_EV_DESTROY, WEFT_EV_THREAD_DETACH, WEFT_EV_EXEC, WEFT_EV_EXEC_FAILED, WEFT_EV_THREAD_EXIT,
+  };
+  int types_ok = e.n == 41, tids_ok = 1, ns_ok = 1, pid_ok = 1, order_ok = 1;
+  for (size_t i = 0; i < e.n && i < 41; i++) {
+    const WeftEvent *ev = &e.ev[i];
+    if (ev->type != types[i])
+      types_ok = 0;
+    if (ev->tid != (i < 26 ? SEED_PID : SEED_TID2))
+      tids_ok = 0;
+    if (ev->pid != SEED_PID)
+      pid_ok = 0;
+    if (ev->ns != SEED_NS(ev->tsc) || weft_trace_ticks_to_ns(t, ev->tsc) != ev->ns)
+      ns_ok = 0;
+    if (i > 0 && i != 26 && ev->tsc <= e.ev[i - 1].tsc)
+      order_ok = 0;
+    if (ev->w[0] != 0 && WEFT_W0_NWORDS(ev->w[0]) != ev->nwords)
+      types_ok = 0;
+  }
+  ok(types_ok, "seed record types and lengths in file order");
+  ok(tids_ok && pid_ok, "seed pid and tids");
+  ok(ns_ok, "seed ns = the 2 GHz line through the sync points, for every record");
+  ok(order_ok, "seed ticks increase within each chunk");
+
+  const WeftEvent *ev = e.ev;
+  ok(ev[0].offset == WEFT_FILE_HEADER_SIZE + 32 && ev[0].tsc == SEED_START_TSC + 220,
+     "first record: offset 4128, tick = chunk tsc + dt");
+  ok(ev[0].w[1] == SEED_SELF1 && ev[0].w[2] == 0 && ev[0].aux == 1, "THREAD_START fields");
+  {
+    size_t pos = 0, len;
+    const char *a0 = weft_event_next_string(&ev[1], 2, &pos, &len);
+    int good = a0 && strcmp(a0, "./prog") == 0 && len == 6;
+    const char *a1 = weft_event_next_string(&ev[1], 2, &pos, &len);
+    good = good && a1 && strcmp(a1, "-j4") == 0 && len == 3;
+    const char *exe = weft_event_next_string(&ev[1], 2, &pos, &len);
+    good = good && exe && strcmp(exe, "/usr/bin/prog") == 0;
+    while (weft_event_next_string(&ev[1], 2, &pos, &len))
+      good = good && len == 0;                  /* padding reads as empty strings */
+    ok(good && (ev[1].w[1] & 0xffffffffu) == 2, "PROCESS_INFO argv and exe");
+  }
+  ok(strcmp(weft_event_string(&ev[2], 8, NULL), "/usr/bin/prog") == 0 && ev[2].w[4] == 20 &&
+     ev[2].nwords == 10, "MODULE path at w8");
+  ok(strcmp(weft_event_string(&ev[3], 2, NULL), "main") == 0, "THREAD_NAME string");
+  ok(ev[4].nwords == 4 && ev[4].w[3] == 1 && WEFT_AUX_KIND(ev[4].aux) == WEFT_KIND_MUTEX,
+     "INIT with stack id");
+  {
+    size_t len;
+    const char *s = weft_event_string(&ev[5], 2, &len);
+    ok(strcmp(s, "queue\tlock \"q\"") == 0 && len == 14, "NAME_OBJECT string with tab and quotes");
+  }
+  ok(ev[6].w[1] == (1ull | 3ull << 32) && ev[6].nwords == 5 && ev[6].w[4] == 0x7f0000400000ull,
+     "STACK id, depth and frames");
+  ok((ev[10].w[2] & 0xffffffffu) == SEED_TID2 && ev[10].w[2] >> 32 == 1,
+     "WAIT_BEGIN holder tid and stack id");
+  ok(ev[14].type == WEFT_EV_TIME && ev[14].tsc == ev[14].w[1] && ev[15].tsc == ev[14].w[1] + 20,
+     "TIME sets the running tick");
+  ok(ev[15].w[1] == ev[15].tsc && ev[15].ns == ev[15].w[2], "SYNC maps its own tick exactly");
+  ok(WEFT_AUX_RESULT(ev[28].aux) == 16 && WEFT_AUX_OP(ev[28].aux) == WEFT_OP_TRY,
+     "try-lock failure result in aux");
+  ok(ev[26].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
+  ok(ev[38].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[38], 1, NULL), "/bin/true") == 0,
+     "EXEC path");
+  ok(ev[39].nwords == 1 && ev[39].aux == 2, "EXEC_FAILED has no payload");
+
+  /* Stopping early. */
+  Events e2 = { .stop_at = 3 };
+  ok(weft_trace_scan(t, collect, &e2, err, sizeof err) == 7 && e2.n == 3,
+     "the callback's non-zero value stops the scan and is returned");
+  weft_trace_close(t);
+
+  /* An unaligned buffer reads the same. */
+  unsigned char *odd = malloc(b.len + 1);
+  memcpy(odd + 1, b.buf, b.len);
+  WeftTrace *t2;
+  memset(&e, 0, sizeof e);
+  rc = weft_trace_open_mem(odd + 1, b.len, "odd", &t2, err, sizeof err);
+  if (rc == 0) {
+    rc = weft_trace_scan(t2, collect, &e, err, sizeof err);
+    weft_trace_close(t2);
+  }
+  ok(rc == 0 && e.n == 41, "unaligned buffer");
+  free(odd);
+  free(b.buf);
+}
+
+/* ---- the clock ---- */
+
+static void test_clock(void) {
+  char err[512];
+  Events e;
+  WeftTrace *t;
+  TraceBuild b;
+
+  /* Points (1000,10000) header, (3000,12000) chunk, (5000,16000) and
+   * (9000,17000) SYNC: slopes 1, 2, 0.25; least squares 0.9. */
+  tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
+  tb_chunk(&b, 10, 0, 3000, 12000, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 3000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_SYNC, 0, 5000, 3, 5000ull, 16000ull);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 7000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_SYNC, 0, 9000, 3, 9000ull, 17000ull);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 9400, 2, 1ull);
+  int rc = open_scan(&b, b.len, "clock.wtrace", &e, &t, err, sizeof err);
+  ok(rc == 0 && e.n == 5, "clock trace scans");
+  if (rc == 0) {
+    ok(weft_trace_ticks_to_ns(t, 1000) == 10000 && weft_trace_ticks_to_ns(t, 3000) == 12000 &&
+       weft_trace_ticks_to_ns(t, 5000) == 16000 && weft_trace_ticks_to_ns(t, 9000) == 17000,
+       "exact at the sync points");
+    ok(weft_trace_ticks_to_ns(t, 2000) == 11000 && weft_trace_ticks_to_ns(t, 4000) == 14000 &&
+       weft_trace_ticks_to_ns(t, 4500) == 15000 && weft_trace_ticks_to_ns(t, 7000) == 16500,
+       "linear between neighbouring points");
+    ok(e.ev[0].ns == 12000 && e.ev[2].ns == 16500, "record ns use the fit");
+    uint64_t after = weft_trace_ticks_to_ns(t, 9400), before = weft_trace_ticks_to_ns(t, 0);
+    ok(after == 17360 && e.ev[4].ns == 17360, "after the last point: least-squares slope 0.9 "
+       "(got %" PRIu64 ")", after);
+    ok(before == 9100, "before the first point: least-squares slope 0.9 (got %" PRIu64 ")",
+       before);
+    ok(weft_trace_ticks_to_ns(t, UINT64_MAX) >= weft_trace_ticks_to_ns(t, UINT64_MAX - 1) &&
+       weft_trace_ticks_to_ns(t, UINT64_MAX - 1) > 17000, "far extrapolation forwards");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  /* One point: 1e9 / tsc_hz. */
+  tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 5000, 4000000000ull);
+  rc = open_scan(&b, b.len, "one.wtrace", &e, &t, err, sizeof err);
+  if (ok(rc == 0 && e.n == 0, "header-only trace scans, no records")) {
+    ok(weft_trace_ticks_to_ns(t, 5000) == 6000 && weft_trace_ticks_to_ns(t, 0) == 4750,
+       "one point: slope 1e9/tsc_hz");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 5000, 100000000ull);
+  rc = open_scan(&b, b.len, "slow.wtrace", &e, &t, err, sizeof err);
+  if (ok(rc == 0, "10 ns per tick trace")) {
+    ok(weft_trace_ticks_to_ns(t, UINT64_MAX) == UINT64_MAX &&
+       weft_trace_ticks_to_ns(t, UINT64_MAX / 4) == UINT64_MAX, "saturates at UINT64_MAX");
+    ok(weft_trace_ticks_to_ns(t, 0) == 0 && weft_trace_ticks_to_ns(t, 500) == 0 &&
+       weft_trace_ticks_to_ns(t, 600) == 1000, "saturates at 0");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  tb_header(&b, 10, 0, WEFT_CLOCK_MONOTONIC, 1000, 5000, 0);
+  rc = open_scan(&b, b.len, "mono.wtrace", &e, &t, err, sizeof err);
+  if (ok(rc == 0, "monotonic header-only trace")) {
+    ok(weft_trace_ticks_to_ns(t, 2000) == 6000 && weft_trace_ticks_to_ns(t, 0) == 4000,
+       "one point, tsc_hz 0: 1 ns per tick");
+    ok(weft_trace_ticks_to_ns(t, 1000000) == 1004000, "far extrapolation");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  /* An outlier point running far ahead is dropped, not followed. */
+  tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
+  tb_chunk(&b, 10, 0, 2000, 11000, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_SYNC, 0, 3000, 3, 3000ull, 999999999ull);
+  tb_rec(&b, WEFT_EV_SYNC, 0, 4000, 3, 4000ull, 13000ull);
+  tb_rec(&b, WEFT_EV_SYNC, 0, 5000, 3, 5000ull, 14000ull);
+  rc = open_scan(&b, b.len, "outlier.wtrace", &e, &t, err, sizeof err);
+  if (ok(rc == 0 && e.n == 3, "outlier trace scans")) {
+    ok(weft_trace_ticks_to_ns(t, 3000) == 12000 && e.ev[0].ns == 12000,
+       "backwards point dropped (longest non-decreasing run kept)");
+    int mono = 1;
+    uint64_t prev = 0;
+    for (uint64_t x = 0; x < 8000; x += 7) {
+      uint64_t ns = weft_trace_ticks_to_ns(t, x);
+      if (ns < prev)
+        mono = 0;
+      prev = ns;
+    }
+    ok(mono, "conversion never decreases");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  /* Ticks saturate instead of wrapping. */
+  tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
+  tb_chunk(&b, 10, 0, UINT64_MAX - 5, 20000, WEFT_CHUNK_ALIGN);
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 100));
+  tb_word(&b, 1);
+  rc = open_scan(&b, b.len, "sat.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == 1 && e.ev[0].tsc == UINT64_MAX, "tick sum saturates at UINT64_MAX");
+  free(b.buf);
+}
+
+/* ---- layout: end markers and reserved pages ---- */
+
+static void test_layout(void) {
+  char err[512];
+  Events e;
+  TraceBuild b;
+
+  tb_header(&b, 20, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  tb_rec(&b, WEFT_EV_REL, 0, 120, 2, 1ull);
+  tb_word(&b, 0);                                /* crash cut: word 0 never published */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 5));    /* ... a later record is not read */
+  tb_word(&b, 1);
+  tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  int rc = open_scan(&b, b.len, "cut.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == 3 && e.ev[1].type == WEFT_EV_REL && e.ev[2].tid == 8,
+     "word 0 == 0 mid-chunk ends the chunk without error (%s)", err);
+  free(b.buf);
+
+  tb_header(&b, 20, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_zero_pages(&b, 2);
+  tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  tb_zero_pages(&b, 1);
+  rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == 1 && e.ev[0].offset == 3 * 4096 + 32,
+     "reserved zero pages skipped, 8 KiB chunk read (%s)", err);
+  tb_reserve(&b, b.len + 100);
+  rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == 1, "zero partial page at the end (%s)", err);
+  b.len -= 100 - 16;
+  rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == 1, "zero partial chunk header at the end (%s)", err);
+  free(b.buf);
+
+  /* A chunk full to the last word. */
+  tb_header(&b, 20, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  unsigned nrec = 0;
+  while (b.pos + 16 <= b.chunk_end) {
+    tb_rec(&b, WEFT_EV_ACQ, 0, 100 + nrec, 2, 1ull);
+    nrec++;
+  }
+  rc = open_scan(&b, b.len, "full.wtrace", &e, NULL, err, sizeof err);
+  ok(rc == 0 && e.n == nrec && nrec == (4096 - 32) / 16, "a chunk filled to its end (%u records)",
+     nrec);
+  free(b.buf);
+}
+
+/* ---- strings ---- */
+
+static void test_strings(void) {
+  char err[512];
+  Events e;
+  TraceBuild b;
+  tb_header(&b, 30, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  tb_word(&b, WEFT_W0(WEFT_EV_THREAD_NAME, 3, 0, 1));
+  tb_word(&b, 0);
+  uint64_t word;
+  memcpy(&word, "abcdefgh", 8);
+  tb_word(&b, word);                            /* no NUL inside the record */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 1));   /* a record right after it */
+  tb_word(&b, 0x4141414141414141ull);
+  tb_word(&b, WEFT_W0(WEFT_EV_THREAD_NAME, 4, 0, 1));
+  tb_word(&b, 0);
+  memcpy(&word, "12345678", 8);
+  tb_word(&b, word);
+  memcpy(&word, "abcdefg", 8);                  /* NUL in the last byte */
+  tb_word(&b, word);
+  int rc = open_scan(&b, b.len, "str.wtrace", &e, NULL, err, sizeof err);
+  if (ok(rc == 0 && e.n == 3, "string trace scans (%s)", err)) {
+    size_t len = 0;
+    const char *s = weft_event_string(&e.ev[0], 2, &len);
+    ok(strcmp(s, "abcdefgh") == 0 && len == 8, "unterminated string clipped to the record");
+    s = weft_event_string(&e.ev[2], 2, &len);
+    ok(strcmp(s, "12345678abcdefg") == 0 && len == 15, "string filling its record");
+    s = weft_event_string(&e.ev[0], 3, &len);
+    ok(s && *s == '\0' && len == 0, "string index at the end: empty");
+    s = weft_event_string(&e.ev[0], 200, &len);
+    ok(s && *s == '\0' && len == 0, "string index past the end: empty");
+    size_t pos = 0;
+    ok(weft_event_next_string(&e.ev[0], 2, &pos, &len) && pos == 8 &&
+       weft_event_next_string(&e.ev[0], 2, &pos, &len) == NULL, "next_string stops at the end");
+    WeftEvent fake = e.ev[1];                   /* a user-built event, bigger than any record */
+    fake.nwords = 1;
+    ok(*weft_event_string(&fake, 1, NULL) == '\0', "no payload: empty");
+  }
+  free(b.buf);
+}
+
+/* ---- errors ---- */
+
+typedef struct {
+  const char *what;
+  const char *expect;       /* substring of the message */
+  int         at_open;      /* fails at open (else at scan) */
+  size_t      delivered;    /* records delivered before a scan error */
+} Expect;
+
+static void expect_fail(const TraceBuild *b, size_t len, Expect x) {
+  char err[512];
+  Events e;
+  int rc = open_scan(b, len, "bad.wtrace", &e, NULL, err, sizeof err);
+  int good = x.at_open ? rc == -100 : rc == -1 && e.n == x.delivered;
+  good = good && strncmp(err, "bad.wtrace: ", 12) == 0 && has(err, x.expect);
+  ok(good, "%s: \"%s\"", x.what, err);
+}
+
+/* A valid one-chunk trace with 3 ACQ records, to break. */
+static void good_trace(TraceBuild *b) {
+  tb_header(b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, 0, 120, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, 0, 130, 2, 1ull);
+}
+
+static void test_errors(void) {
+  TraceBuild b;
+  WeftFileHeader *h;
+  uint32_t v;
+
+  good_trace(&b);
+  h = tb_hdr(&b);
+  memcpy(h->magic, "NOTWEFT", 8);
+  expect_fail(&b, b.len, (Expect){ "foreign magic", "not a weft trace (bad magic)", 1, 0 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_hdr(&b)->version = 2;
+  expect_fail(&b, b.len, (Expect){ "wrong version",
+                                   "unsupported trace version 2 (this reader knows 1)", 1, 0 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_hdr(&b)->endian = 0x04030201u;
+  expect_fail(&b, b.len, (Expect){ "foreign endianness", "other byte order", 1, 0 });
+  tb_hdr(&b)->endian = 0x11111111u;
+  expect_fail(&b, b.len, (Expect){ "bad endian mark", "bad endian mark", 1, 0 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_hdr(&b)->header_size = 8192;
+  expect_fail(&b, b.len, (Expect){ "header size", "bad header size 8192", 1, 0 });
+  tb_hdr(&b)->header_size = WEFT_FILE_HEADER_SIZE;
+  tb_hdr(&b)->clock = 3;
+  expect_fail(&b, b.len, (Expect){ "clock", "unknown clock 3", 1, 0 });
+  expect_fail(&b, 100, (Expect){ "truncated header", "100 bytes, shorter than the 4096-byte", 1,
+                                 0 });
+  expect_fail(&b, 0, (Expect){ "empty file", "0 bytes", 1, 0 });
+  free(b.buf);
+
+  /* A chunk cut by the end of the file. */
+  tb_header(&b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
+  for (unsigned i = 0; i < 300; i++)             /* 300 * 16 bytes: into the second page */
+    tb_rec(&b, WEFT_EV_ACQ, 0, 100 + i, 2, 1ull);
+  expect_fail(&b, 2 * 4096, (Expect){ "truncated chunk",
+              "truncated: chunk at offset 4096 claims 8192 bytes, file has 8192", 0, 254 });
+  expect_fail(&b, 2 * 4096 + 100, (Expect){ "truncated chunk, odd length",
+              "truncated: chunk at offset 4096 claims 8192 bytes, file has 8292", 0, 260 });
+  free(b.buf);
+
+  good_trace(&b);
+  while (b.pos < b.chunk_end - 16)
+    tb_rec(&b, WEFT_EV_ACQ, 0, 200, 2, 1ull);
+  tb_word(&b, WEFT_W0(WEFT_EV_WAIT_BEGIN, 4, 0, 1));
+  tb_word(&b, 1);
+  expect_fail(&b, b.len, (Expect){ "record overrunning the chunk",
+              "record at offset 8176: WAIT_BEGIN record of 4 words overruns the chunk end at "
+              "offset 8192", 0, 253 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 1, 0, 1));
+  expect_fail(&b, b.len, (Expect){ "nwords below the minimum",
+              "ACQ record of 1 words, needs at least 2", 0, 3 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_word(&b, WEFT_W0(99, 2, 0, 1));
+  expect_fail(&b, b.len, (Expect){ "unknown type", "unknown record type 99", 0, 3 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 0, 0, 1));
+  expect_fail(&b, b.len, (Expect){ "record of 0 words",
+              "chunk at offset 4096: record at offset 4176: record of 0 words", 0, 3 });
+  free(b.buf);
+
+  good_trace(&b);
+  tb_word(&b, WEFT_W0(0, 2, 5, 1));             /* type 0 with other bits set */
+  expect_fail(&b, b.len, (Expect){ "type 0", "unknown record type 0", 0, 3 });
+  free(b.buf);
+
+  /* Chunk headers. */
+  good_trace(&b);
+  v = 0x12345678;
+  memcpy(b.buf + 4096, &v, 4);
+  expect_fail(&b, b.len, (Expect){ "bad chunk magic", "chunk at offset 4096: bad magic 0x12345678",
+                                   0, 0 });
+  free(b.buf);
+
+  /* A chunk taken just before a kill: fields written, magic (stored last) not. */
+  {
+    char err[512];
+    Events e;
+    tb_header(&b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+    tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
+    v = 0;
+    memcpy(b.buf + 4096, &v, 4);
+    tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
+    tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 1ull);
+    int rc = open_scan(&b, b.len, "unfinished.wtrace", &e, NULL, err, sizeof err);
+    ok(rc == 0 && e.n == 1 && e.ev[0].tid == 8 && e.ev[0].offset == 3 * 4096 + 32,
+       "chunk header with magic 0 but fields set: skipped page by page (%s)", err);
+    free(b.buf);
+  }
+  good_trace(&b);
+  memset(b.buf, 0, 8);
+  expect_fail(&b, b.len, (Expect){ "zero file magic", "empty trace", 1, 0 });
+  free(b.buf);
+
+  static const uint32_t bad_sizes[] = { 0, 100, 4097, WEFT_CHUNK_MAX + 4096 };
+  for (unsigned i = 0; i < 4; i++) {
+    good_trace(&b);
+    memcpy(b.buf + 4096 + 4, &bad_sizes[i], 4);
+    char what[64];
+    snprintf(what, sizeof what, "chunk size %" PRIu32, bad_sizes[i]);
+    char expect[64];
+    snprintf(expect, sizeof expect, "bad size %" PRIu32, bad_sizes[i]);
+    expect_fail(&b, b.len, (Expect){ what, expect, 0, 0 });
+    free(b.buf);
+  }
+
+  good_trace(&b);
+  v = 0;
+  memcpy(b.buf + 4096 + 8, &v, 4);
+  expect_fail(&b, b.len, (Expect){ "chunk tid 0", "thread id 0", 0, 0 });
+  free(b.buf);
+
+  /* Second chunk's header cut off, non-zero. */
+  good_trace(&b);
+  tb_reserve(&b, b.len + 16);
+  b.buf[b.len - 16] = 'W';
+  expect_fail(&b, b.len, (Expect){ "truncated chunk header",
+              "truncated: chunk header at offset 8192, file has 8208 bytes", 0, 3 });
+  free(b.buf);
+
+  /* Errors from weft_trace_open on paths. */
+  char err[512];
+  WeftTrace *t;
+  ok(weft_trace_open("/nonexistent/x.wtrace", &t, err, sizeof err) < 0 &&
+     has(err, "/nonexistent/x.wtrace: ") && t == NULL, "missing file: \"%s\"", err);
+  ok(weft_trace_open("/", &t, err, sizeof err) < 0 && has(err, "/: not a regular file"),
+     "directory as a file: \"%s\"", err);
+}
+
+/* ---- recordings ---- */
+
+static char tmpdir[4096];
+
+static void write_file(const char *name, const TraceBuild *b) {
+  char path[sizeof tmpdir + 300];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(b->buf, 1, b->len, f) != b->len || fclose(f) != 0) {
+    perror(path);
+    exit(99);
+  }
+}
+
+static void remove_tmpdir(void) {
+  DIR *d = opendir(tmpdir);
+  if (!d)
+    return;
+  struct dirent *de;
+  char path[sizeof tmpdir + 300];
+  while ((de = readdir(d)))
+    if (de->d_name[0] != '.') {
+      snprintf(path, sizeof path, "%s/%s", tmpdir, de->d_name);
+      unlink(path);
+    }
+  closedir(d);
+  rmdir(tmpdir);
+}
+
+static void test_recording(void) {
+  const char *base = getenv("TMPDIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/test-reader-XXXXXX", base && *base ? base : "/tmp");
+  if (!mkdtemp(tmpdir)) {
+    perror("mkdtemp");
+    exit(99);
+  }
+  char err[512];
+  WeftRecording *r = NULL;
+  ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
+     has(err, tmpdir) && has(err, ": no weft trace files (*.wtrace) in this directory"),
+     "empty directory: \"%s\"", err);
+
+  /* pid 200: only its header point (1000 -> 10000). */
+  TraceBuild b;
+  tb_header(&b, 200, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
+  tb_chunk(&b, 200, 0, 4000, 14000, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 6000, 2, 1ull);
+  write_file("200.0.wtrace", &b);
+  free(b.buf);
+  /* pid 100, two images: the points (3000 -> 12000), (5000 -> 16000). */
+  tb_header(&b, 100, 1, WEFT_CLOCK_TSC, 5000, 16000, 0);
+  tb_chunk(&b, 100, 0, 5000, 16000, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 5000, 2, 1ull);
+  write_file("100.1.wtrace", &b);
+  free(b.buf);
+  tb_header(&b, 100, 0, WEFT_CLOCK_TSC, 3000, 12000, 0);
+  tb_chunk(&b, 100, 0, 3000, 12000, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 3000, 2, 1ull);
+  write_file("100.0.wtrace", &b);
+  free(b.buf);
+  /* A MONOTONIC file keeps its own clock. */
+  tb_header(&b, 300, 0, WEFT_CLOCK_MONOTONIC, 500000, 500000, 1000000000);
+  write_file("300.0.wtrace", &b);
+  free(b.buf);
+  {
+    char path[sizeof tmpdir + 300];
+    snprintf(path, sizeof path, "%s/notes.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+      fputs("not a trace\n", f);
+      fclose(f);
+    }
+  }
+
+  int rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+  if (ok(rc == 0, "recording opens (%s)", err)) {
+    ok(weft_recording_count(r) == 4, "4 trace files, notes.txt ignored");
+    const char *names[] = { "100.0.wtrace", "100.1.wtrace", "200.0.wtrace", "300.0.wtrace" };
+    int order = weft_recording_count(r) == 4;
+    for (size_t i = 0; order && i < 4; i++) {
+      const char *n = weft_trace_name(weft_recording_trace(r, i));
+      size_t ln = strlen(n), lw = strlen(names[i]);
+      order = ln > lw && strcmp(n + ln - lw, names[i]) == 0;
+    }
+    ok(order, "sorted by (pid, image)");
+    ok(weft_recording_trace(r, 4) == NULL, "trace index out of range: NULL");
+    ok(weft_recording_start_ns(r) == 10000, "start = earliest start_ns");
+    WeftTrace *t200 = weft_recording_trace(r, 2);
+    ok(weft_trace_ticks_to_ns(t200, 2000) == 11000 && weft_trace_ticks_to_ns(t200, 4500) == 15000,
+       "one recording-wide fit over the points of all files");
+    ok(weft_trace_ticks_to_ns(weft_recording_trace(r, 0), 4000) == 14000,
+       "every trace uses the recording fit");
+    ok(weft_trace_ticks_to_ns(weft_recording_trace(r, 3), 600000) == 600000,
+       "a MONOTONIC file is fitted apart from the TSC files");
+    weft_trace_close(t200);                     /* owned by the recording: a no-op */
+    Events e;
+    memset(&e, 0, sizeof e);
+    rc = weft_recording_scan(r, collect, &e, err, sizeof err);
+    ok(rc == 0 && e.n == 3 && e.ev[0].pid == 100 && e.ev[0].ns == 12000 && e.ev[1].ns == 16000 &&
+       e.ev[2].pid == 200 && e.ev[2].ns == 17486, "recording scan: every file in order, one clock; "
+       "extrapolated with the least-squares slope 1.4857 (%s)", err);
+    weft_recording_close(r);
+  }
+
+  /* Files of processes killed before their header was written: skipped. */
+  {
+    char path[sizeof tmpdir + 300];
+    snprintf(path, sizeof path, "%s/500.0.wtrace", tmpdir);
+    FILE *f0 = fopen(path, "w");
+    if (f0)
+      fclose(f0);
+    snprintf(path, sizeof path, "%s/501.0.wtrace", tmpdir);
+    f0 = fopen(path, "w");
+    if (f0) {
+      static const char zeros[4096];
+      fwrite(zeros, 1, sizeof zeros, f0);
+      fclose(f0);
+    }
+    rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+    ok(rc == 0 && weft_recording_count(r) == 4, "empty trace files skipped in a recording (%s)",
+       rc == 0 ? "" : err);
+    if (rc == 0)
+      weft_recording_close(r);
+    WeftTrace *t0;
+    ok(weft_trace_open(path, &t0, err, sizeof err) < 0 && has(err, "501.0.wtrace: empty trace"),
+       "empty trace opened alone: \"%s\"", err);
+  }
+
+  /* A corrupt file fails the recording with its name. */
+  tb_header(&b, 400, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
+  tb_hdr(&b)->version = 9;
+  write_file("400.0.wtrace", &b);
+  free(b.buf);
+  r = NULL;
+  ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
+     has(err, "400.0.wtrace: unsupported trace version 9"), "corrupt file in a recording: \"%s\"",
+     err);
+  ok(weft_recording_open("/nonexistent-dir", &r, err, sizeof err) < 0 &&
+     has(err, "/nonexistent-dir: "), "missing directory: \"%s\"", err);
+
+  /* weft_trace_open on a real file. */
+  char path[sizeof tmpdir + 300];
+  snprintf(path, sizeof path, "%s/seed.wtrace", tmpdir);
+  tb_build_seed(&b);
+  write_file("seed.wtrace", &b);
+  free(b.buf);
+  WeftTrace *t;
+  Events e;
+  memset(&e, 0, sizeof e);
+  rc = weft_trace_open(path, &t, err, sizeof err);
+  if (rc == 0) {
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(strcmp(weft_trace_name(t), path) == 0, "name of a file trace is its path");
+    weft_trace_close(t);
+  }
+  ok(rc == 0 && e.n == 41, "seed file read through mmap (%s)", err);
+  remove_tmpdir();
+}
+
+static void test_names(void) {
+  ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 &&
+     weft_event_name(0) == NULL && weft_event_name(99) == NULL && weft_event_name(256) == NULL,
+     "event names");
+  ok(weft_event_min_words(WEFT_EV_MODULE) == 9 && weft_event_min_words(WEFT_EV_EXEC_FAILED) == 1 &&
+     weft_event_min_words(0) == 0, "event min words");
+  ok(strcmp(weft_kind_name(WEFT_KIND_NONE), "none") == 0 &&
+     strcmp(weft_kind_name(WEFT_KIND_RWLOCK_RD), "rwlock_rd") == 0 &&
+     strcmp(weft_kind_name(WEFT_KIND_SLEEP), "sleep") == 0 &&
+     weft_kind_name(WEFT_KIND_COUNT) == NULL,
+     "kind names");
+  ok(strcmp(weft_op_name(WEFT_OP_LOCK), "lock") == 0 &&
+     strcmp(weft_op_name(WEFT_OP_SERIAL), "serial") == 0 && weft_op_name(7) == NULL, "op names");
+}
+
+int main(void) {
+  test_names();
+  test_seed();
+  test_clock();
+  test_layout();
+  test_strings();
+  test_errors();
+  test_recording();
+  printf("1..%d\n", ntest);
+  return nfail ? 1 : 0;
+}
