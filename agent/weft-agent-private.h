@@ -84,6 +84,7 @@ typedef struct {
   uint64_t          io_min_ticks; /* io waits shorter than this are not recorded */
   uint64_t          session;
   _Atomic int       exit_written;
+  _Atomic int       inited;       /* the constructor's work has been done (or is being done) */
   char              dir[4096];
   char              path[4200];
   uintptr_t         self_lo, self_hi;   /* the agent's own text, skipped in stacks */
@@ -180,9 +181,12 @@ WEFT_HIDDEN void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fix
                                 const char *s1, const char *s2);
 
 /* Is recording on for this thread right now? Wrappers bail out early if not. */
+WEFT_HIDDEN int _weft_lazy_init(void);
+
 static inline int weft_on(void) {
-  return WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) &&
-         !_weft_tls.busy;
+  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)))
+    return !_weft_tls.busy;
+  return _weft_lazy_init(); /* a call before our constructor: start now (once) */
 }
 
 /* ---- stacks (weft-unwind.c) ---- */

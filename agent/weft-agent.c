@@ -478,7 +478,11 @@ void _weft_process_exit(unsigned how, int status) {
   /* CPU time of every thread still alive, read from here */
   for (int i = 0; i < WEFT_REG_SLOTS; i++) {
     uint32_t tid = atomic_load(&registry[i].tid);
-    if (tid && tid != t->tid) _weft_sched_sample(tid);
+    uint64_t self = atomic_load(&registry[i].self);
+    if (!tid || tid == t->tid) continue;
+    _weft_sched_sample(tid);
+    /* written on its behalf: w1 names the thread (the record's tid is ours) */
+    weft_emit1(WEFT_EV_THREAD_EXIT, WEFT_EXIT_AT_PROCESS_EXIT, self);
   }
   _weft_sched_sample(t->tid ? t->tid : (uint32_t)_weft_gettid());
   weft_busy_enter();
@@ -610,7 +614,20 @@ static void atfork_child(void) {
   process_info();
 }
 
+static void weft_agent_init(void);
+
+/* A library constructor that runs before ours (the loader orders them) may
+ * call a wrapper: set up then, once. Returns whether recording is on. */
+int _weft_lazy_init(void) {
+  if (!atomic_load_explicit(&_weft_proc.inited, memory_order_acquire) && !_weft_tls.busy &&
+      !_weft_tls.resolving)
+    weft_agent_init();
+  return atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) && !_weft_tls.busy;
+}
+
 __attribute__((constructor(101))) static void weft_agent_init(void) {
+  int expect = 0;
+  if (!atomic_compare_exchange_strong(&_weft_proc.inited, &expect, 1)) return;
   _weft_real_init();
   WeftThread *t = &_weft_tls;
   t->slot = -1;

@@ -424,8 +424,11 @@ def validate(chk, rec, allow_open=(), exits=None):
             elif r.name == "WAIT_END":
                 chk.true("WAIT_END after its WAIT_BEGIN", i > 0 and recs[i - 1].name == "WAIT_BEGIN",
                          repr(r))
-            elif r.name == "THREAD_EXIT":
-                later = [x for x in recs[i + 1:] if x.name not in ("EXIT",)]
+            elif r.name == "THREAD_EXIT" and r.get("how") != "at_process_exit":
+                # after its own exit a thread may still end the process: its samples of the
+                # threads still alive, their THREAD_EXIT at_process_exit, modules, EXIT
+                later = [x for x in recs[i + 1:] if x.name not in ("EXIT", "SYNC", "SCHED", "MODULE")
+                         and not (x.name == "THREAD_EXIT" and x.get("how") == "at_process_exit")]
                 chk.eq("records after THREAD_EXIT in thread %d" % tid, later[:3], [])
     # condvar waits: REL(mutex) WAIT_BEGIN(cond, obj2=mutex) WAIT_END(cond) ACQ(mutex)
     for (fn, tid), recs in rec.threads().items():
@@ -862,6 +865,20 @@ def t_detach(ctx, chk, n=6):
     chk.eq("REL on the mutex", rec.count("REL", obj=m), n)
 
 
+def t_early(ctx, chk, n=5):
+    """A library constructor that runs before the agent's uses threads, a mutex, a condvar
+    and join: the agent starts at that first call, and the program works as without it."""
+    rec, info, tr = traced_fixture(ctx, chk, "early", [n])
+    chk.eq("stdout", tr.out, b"early sum=42 pairs=%d\n" % n)
+    chk.eq("THREAD_START", rec.count("THREAD_START"), 2)
+    chk.eq("THREAD_START main=1 first", [r.get("main") for r in rec.sel("THREAD_START")][:1], ["1"])
+    chk.eq("WAIT_BEGIN.cond", rec.count("WAIT_BEGIN", kind="cond"), 1)
+    chk.eq("joins", rec.count("WAIT_END", kind="join", res=0), 1)
+    # constructor: lock + reacquire after the wait; its thread: lock; main: n pairs
+    chk.eq("ACQ.mutex", rec.count("ACQ", kind="mutex", res=0), n + 3)
+    chk.eq("PROCESS_INFO", rec.count("PROCESS_INFO"), 1)
+
+
 def t_exitthreads(ctx, chk):
     argv = [ctx.fixture("exitthreads")]
     nat, tr = ctx.compare(chk, argv, rc=3)
@@ -882,6 +899,10 @@ def t_exitthreads(ctx, chk):
                [r.get("how") for r in rec.sel("THREAD_EXIT", at_tid=t) if r.get("how") != "at_process_exit"], [])
         chk.ge("SCHED sample of blocked thread %d taken at exit (by main)" % t,
                len([r for r in rec.sel("SCHED", at_tid=pid) if r.i("tid") == t]), 1)
+    selfs = sorted(r.get("self") for t in blocked for r in rec.sel("THREAD_START", at_tid=t))
+    chk.eq("THREAD_EXIT at_process_exit written by main for each blocked thread",
+           sorted(r.get("self") for r in rec.sel("THREAD_EXIT", at_tid=pid) if r.get("how") == "at_process_exit"),
+           selfs)
 
 
 def t_forktree(ctx, chk):
@@ -1240,7 +1261,7 @@ GROUPS = {
               ("contended", t_contended), ("mutextypes", t_mutextypes), ("rwlock", t_rwlock)],
     "sync": [("condvar", t_condvar), ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
     "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach),
-                ("exitthreads", t_exitthreads)],
+                ("exitthreads", t_exitthreads), ("early", t_early)],
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
