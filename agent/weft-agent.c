@@ -28,7 +28,11 @@
 __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
 WeftProcess _weft_proc = {.fd = -1};
 
-#define WEFT_CHUNK_FIRST (64u << 10)
+/* A thread's first chunk is small (most threads of a pool write little); each
+ * next one doubles, up to chunk_max. Chunks from WEFT_POPULATE_MIN up are
+ * faulted in at once. */
+#define WEFT_CHUNK_FIRST (16u << 10)
+#define WEFT_POPULATE_MIN (256u << 10)
 static uint32_t chunk_max = 1u << 20;
 static pthread_key_t exit_key;
 static int exit_key_ok;
@@ -41,6 +45,7 @@ typedef struct {
   WeftThread *t;
 } WeftRegSlot;
 static WeftRegSlot registry[WEFT_REG_SLOTS];
+static _Atomic int registry_hi; /* slots at and above are unused */
 
 static int registry_add(WeftThread *t) {
   for (int i = 0; i < WEFT_REG_SLOTS; i++) {
@@ -49,6 +54,8 @@ static int registry_add(WeftThread *t) {
         atomic_compare_exchange_strong(&registry[i].tid, &expect, t->tid)) {
       registry[i].t = t;
       atomic_store(&registry[i].self, t->self);
+      int hi = atomic_load(&registry_hi);
+      while (hi < i + 1 && !atomic_compare_exchange_weak(&registry_hi, &hi, i + 1)) {}
       return i;
     }
   }
@@ -64,7 +71,8 @@ static void registry_del(WeftThread *t) {
 }
 
 uint32_t _weft_tid_of(pthread_t th) {
-  for (int i = 0; i < WEFT_REG_SLOTS; i++)
+  int hi = atomic_load_explicit(&registry_hi, memory_order_relaxed);
+  for (int i = 0; i < hi; i++)
     if (atomic_load_explicit(&registry[i].self, memory_order_relaxed) == (uint64_t)th)
       return atomic_load_explicit(&registry[i].tid, memory_order_relaxed);
   return 0;
@@ -245,7 +253,7 @@ static int chunk_new(WeftThread *t) {
   if (m == MAP_FAILED) return -1;
   /* Fault the whole chunk in with one call (Linux >= 5.14): one batched kernel
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
-  madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
+  if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
   WeftChunkHeader *c = m;
   c->size = size;
@@ -426,7 +434,9 @@ static void thread_activate(WeftThread *t) {
     t->state = WEFT_T_ACTIVE;
     t->tid = (uint32_t)_weft_gettid();
     t->self = (uint64_t)pthread_self();
-    t->next_sample = 0;
+    /* the first chunk's header is a sync point; schedstat comes later (at
+     * 50 ms of activity, and at the thread's end) */
+    t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->slot = registry_add(t);
     if (exit_key_ok) pthread_setspecific(exit_key, t);
   }
@@ -476,7 +486,8 @@ void _weft_process_exit(unsigned how, int status) {
    * inside its own exit: it has written THREAD_EXIT and given up its chunk. */
   if (t->state == WEFT_T_DONE) t->state = WEFT_T_NEW;
   /* CPU time of every thread still alive, read from here */
-  for (int i = 0; i < WEFT_REG_SLOTS; i++) {
+  int hi = atomic_load(&registry_hi);
+  for (int i = 0; i < hi; i++) {
     uint32_t tid = atomic_load(&registry[i].tid);
     uint64_t self = atomic_load(&registry[i].self);
     if (!tid || tid == t->tid) continue;
@@ -586,13 +597,16 @@ static void atfork_child(void) {
   pid_t parent = _weft_proc.pid;
   /* Our copies of the parent's mappings point into the parent's file: drop them
    * (the threads that owned them do not exist here). */
-  for (int i = 0; i < WEFT_REG_SLOTS; i++) {
+  int hi = atomic_load_explicit(&registry_hi, memory_order_relaxed);
+  for (int i = 0; i < hi; i++) { /* one thread here: plain stores, only the slots in use */
     WeftThread *o = registry[i].t;
-    if (atomic_load(&registry[i].tid) && o && o != t && o->chunk) munmap(o->chunk, o->chunk_size);
-    atomic_store(&registry[i].tid, 0);
-    atomic_store(&registry[i].self, 0);
+    if (atomic_load_explicit(&registry[i].tid, memory_order_relaxed) && o && o != t && o->chunk)
+      munmap(o->chunk, o->chunk_size);
+    atomic_store_explicit(&registry[i].tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&registry[i].self, 0, memory_order_relaxed);
     registry[i].t = NULL;
   }
+  atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
   if (t->chunk) munmap(t->chunk, t->chunk_size);
   t->chunk = NULL;
   t->pos = t->end = NULL;
