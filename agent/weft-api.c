@@ -1,0 +1,31 @@
+/* weft-api.c - the functions of the public header weft.h.
+ * SPDX-License-Identifier: MIT
+ *
+ * Async-signal-safe like every record: no locks, no allocation. Strings are
+ * clipped at 1500 bytes.
+ */
+#include "weft-agent-private.h"
+
+WEFT_PUBLIC void weft_name_object(const void *object, const char *name);
+WEFT_PUBLIC void weft_mark_begin(uint64_t id, const char *label);
+WEFT_PUBLIC void weft_mark_end(uint64_t id);
+WEFT_PUBLIC void weft_mark_instant(const char *label);
+
+WEFT_PUBLIC void weft_name_object(const void *object, const char *name) {
+  if (!object || !name || !weft_on()) return;
+  int e = errno;
+  uint64_t w = (uint64_t)(uintptr_t)object;
+  _weft_emit_str(WEFT_EV_NAME_OBJECT, 0, &w, 1, name, NULL);
+  errno = e;
+}
+
+static void mark(unsigned how, uint64_t id, const char *label) {
+  if (!weft_on()) return;
+  int e = errno;
+  _weft_emit_str(WEFT_EV_MARK, how, &id, 1, label ? label : "", NULL);
+  errno = e;
+}
+
+WEFT_PUBLIC void weft_mark_begin(uint64_t id, const char *label) { mark(WEFT_MARK_BEGIN, id, label); }
+WEFT_PUBLIC void weft_mark_end(uint64_t id) { mark(WEFT_MARK_END, id, NULL); }
+WEFT_PUBLIC void weft_mark_instant(const char *label) { mark(WEFT_MARK_INSTANT, 0, label); }

@@ -1,0 +1,87 @@
+/* cmd-check.c - weft check run.db: verify the invariants docs/schema.md promises.
+ * SPDX-License-Identifier: MIT
+ *
+ * Each check is one SQL query that must return 0 (violations counted); a
+ * failed check prints its name, the count and up to 3 examples.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "weft-cli.h"
+#include "weft-db.h"
+
+static const struct {
+  const char *name;
+  const char *count_sql;
+} checks[] = {
+  {"thread_state intervals have a positive duration",
+   "SELECT count(*) FROM thread_state WHERE dur_ns <= 0"},
+  {"a thread's states do not overlap and leave no gap",
+   "SELECT count(*) FROM (SELECT start_ns, lag(start_ns + dur_ns) OVER (PARTITION BY utid ORDER BY start_ns) AS prev_end"
+   " FROM thread_state) WHERE prev_end IS NOT NULL AND prev_end != start_ns"},
+  {"a thread's states cover its life from start to end",
+   "SELECT count(*) FROM thread t LEFT JOIN (SELECT utid, min(start_ns) AS a, max(start_ns + dur_ns) AS b"
+   " FROM thread_state GROUP BY utid) s USING (utid)"
+   " WHERE t.end_ns > t.start_ns AND (s.a IS NULL OR s.a != t.start_ns OR s.b != t.end_ns)"},
+  {"threads lie inside their process",
+   "SELECT count(*) FROM thread t JOIN process p USING (upid) WHERE t.start_ns < p.start_ns OR t.end_ns > p.end_ns"},
+  {"state codes are known", "SELECT count(*) FROM thread_state WHERE state NOT IN (SELECT state FROM state_name)"},
+  {"flows point at existing threads",
+   "SELECT count(*) FROM flow WHERE from_utid NOT IN (SELECT utid FROM thread) OR to_utid NOT IN (SELECT utid FROM thread)"},
+  {"flows go forward in time", "SELECT count(*) FROM flow WHERE from_ns > to_ns"},
+  {"flows start inside the life of their thread",
+   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.from_utid WHERE f.from_ns < t.start_ns OR f.from_ns > t.end_ns"},
+  {"flows end inside the life of their thread",
+   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.to_utid WHERE f.to_ns < t.start_ns OR f.to_ns > t.end_ns"},
+  {"waits name existing objects",
+   "SELECT count(*) FROM thread_state WHERE object_id IS NOT NULL AND object_id NOT IN (SELECT object_id FROM sync_object)"},
+  {"lock holds lie inside their thread's life",
+   "SELECT count(*) FROM lock_hold h JOIN thread t USING (utid) WHERE h.dur_ns < 0 OR h.start_ns < t.start_ns"
+   " OR h.start_ns + h.dur_ns > t.end_ns"},
+  {"object wait totals equal the sum of their waits",
+   "SELECT count(*) FROM sync_object o WHERE o.wait_ns != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state s"
+   " WHERE s.object_id = o.object_id AND s.state != 0)"},
+  {"object hold totals equal the sum of their holds",
+   "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(dur_ns), 0) FROM lock_hold h"
+   " WHERE h.object_id = o.object_id)"},
+  {"summaries equal the raw sums (per thread, level and state)",
+   "SELECT count(*) FROM (SELECT utid, level, state, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, state) x"
+   " WHERE x.s != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state t WHERE t.utid = x.utid AND t.state = x.state)"},
+  {"summary buckets add up to at most their width",
+   "SELECT count(*) FROM (SELECT level, bucket, utid, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, bucket)"
+   " WHERE s > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lod_base_ns') << (2 * level)"},
+  {"stack frames exist", "SELECT count(*) FROM stack_frame WHERE frame_id NOT IN (SELECT frame_id FROM frame)"},
+  {"processes end after they start", "SELECT count(*) FROM process WHERE end_ns < start_ns"},
+};
+
+int weft_cmd_check(int argc, char **argv) {
+  if (argc != 2 || argv[1][0] == '-') {
+    fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
+            "usage: weft check run.db\n  Verifies the invariants of a recording database.\n");
+    return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+  }
+  char err[1024];
+  sqlite3 *db = weft_db_open(argv[1], 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft check: %s\n", err);
+    return 1;
+  }
+  int bad = 0;
+  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+    sqlite3_stmt *q;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db, checks[i].count_sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+      n = sqlite3_column_int64(q, 0);
+    else
+      fprintf(stderr, "weft check: %s: %s\n", argv[1], sqlite3_errmsg(db));
+    sqlite3_finalize(q);
+    printf("%-4s %s%s", n == 0 ? "ok" : "FAIL", checks[i].name, n > 0 ? "" : "\n");
+    if (n > 0) printf(" (%lld violations)\n", n);
+    if (n != 0) bad++;
+  }
+  sqlite3_close(db);
+  if (bad) fprintf(stderr, "weft check: %s: %d invariant(s) violated\n", argv[1], bad);
+  return bad ? 1 : 0;
+}

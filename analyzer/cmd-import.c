@@ -1,0 +1,53 @@
+/* cmd-import.c - weft import DIR -o run.db: store a recording made with plain LD_PRELOAD.
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "weft-cli.h"
+#include "weft-import.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: weft import DIR -o run.db [--force] [--no-symbols] [--quiet]\n"
+             "  Reads the trace files (*.wtrace) that libweft-agent.so wrote into DIR\n"
+             "  (WEFT_OUTPUT=DIR) and stores the recording in run.db.\n");
+}
+
+int weft_cmd_import(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
+    {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+  const char *out = NULL;
+  WeftImportOptions opt = {0, 1, 0};
+  int quiet = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:fqh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'f': opt.force = 1; break;
+    case 'S': opt.no_symbols = 1; break;
+    case 'q': quiet = 1; opt.progress = 0; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind != argc - 1 || !out) {
+    usage(stderr);
+    return 2;
+  }
+  char err[1024];
+  WeftImportStats st;
+  if (weft_import(argv[optind], out, &opt, &st, quiet ? NULL : stderr, err, sizeof err) != 0) {
+    fprintf(stderr, "weft import: %s\n", err);
+    return 1;
+  }
+  if (!quiet)
+    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost) in %.2f s into %s\n",
+            (unsigned long long)st.records, (unsigned long long)st.processes, (unsigned long long)st.threads,
+            (unsigned long long)st.lost, st.seconds, out);
+  return 0;
+}

@@ -1,0 +1,648 @@
+/* cmd-record.c - weft record: run a program under the agent, store its recording.
+ * SPDX-License-Identifier: MIT
+ *
+ *   weft record [-o run.db] [--force] [--stacks none|contended|all] [--io]
+ *               [--keep-trace DIR] [--quiet] [--] PROG ARGS...
+ *
+ * The steps, in order, each of which can stop the command before the next:
+ *   1. refuse an existing output database (unless --force) and find the agent,
+ *      so nothing is run that could not be stored;
+ *   2. make the trace directory: a private mkdtemp() directory, or --keep-trace;
+ *   3. fork, and exec PROG (PATH search) with LD_PRELOAD and the WEFT_*
+ *      variables set in its environment only; an exec failure comes back over
+ *      a close-on-exec pipe, so "command not found" is told apart from a
+ *      program that ran and exited 127;
+ *   4. wait for PROG. It is in weft's process group, so the terminal's Ctrl-C
+ *      (SIGINT) and Ctrl-\ (SIGQUIT) reach it directly: weft ignores those two
+ *      while it waits (as a shell does for a foreground job) and forwards
+ *      SIGTERM and SIGHUP, which are usually sent to weft alone;
+ *   5. import the trace directory (weft_import), print a summary, remove the
+ *      private directory; on a failed import the directory is kept and named.
+ * The exit status is PROG's: its exit code, or 128 + the signal that killed it.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "weft-cli.h"
+#include "weft-db.h"
+#include "weft-import.h"
+#include "weft-trace.h"
+
+#define AGENT_NAME "libweft-agent.so"
+
+/* The Debian/Ubuntu multiarch directory of this architecture, for the
+ * installed layout BIN/../lib/<triplet>/. */
+#if defined(__x86_64__) && defined(__ILP32__)
+#define MULTIARCH "x86_64-linux-gnux32"
+#elif defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#elif defined(__i386__)
+#define MULTIARCH "i386-linux-gnu"
+#elif defined(__arm__)
+#define MULTIARCH "arm-linux-gnueabihf"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MULTIARCH "powerpc64le-linux-gnu"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define MULTIARCH "riscv64-linux-gnu"
+#elif defined(__s390x__)
+#define MULTIARCH "s390x-linux-gnu"
+#else
+#define MULTIARCH NULL
+#endif
+
+/* ------------------------------------------------------------ the agent */
+
+static int readable_file(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
+}
+
+/* Where libweft-agent.so is. WEFT_AGENT wins (returned as set, even if it
+ * names nothing: the caller reports it). Otherwise, relative to the running
+ * weft binary (/proc/self/exe) in BIN: the build tree (BIN/../agent/), the
+ * meson libdir (WEFT_LIBDIR, when config.h defines it), BIN/../lib/<multiarch>/,
+ * BIN/../lib64/, BIN/../lib/. Returns a static buffer (overwritten by the next
+ * call; not thread-safe) holding a canonical path, or NULL if none exists. */
+const char *weft_agent_path(void) {
+  static char found[PATH_MAX];
+  const char *env = getenv("WEFT_AGENT");
+  if (env && *env) return env;
+
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return NULL;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return NULL;
+  *slash = 0; /* exe is now BIN */
+
+  const char *rel[] = {
+    "../agent",
+#ifdef WEFT_LIBDIR
+    WEFT_LIBDIR,
+#endif
+    MULTIARCH ? "../lib/" MULTIARCH : NULL,
+    "../lib64",
+    "../lib",
+  };
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    if (!rel[i]) continue;
+    char cand[PATH_MAX + 64];
+    if (rel[i][0] == '/') /* an absolute libdir */
+      snprintf(cand, sizeof cand, "%s/" AGENT_NAME, rel[i]);
+    else if (!strncmp(rel[i], "..", 2))
+      snprintf(cand, sizeof cand, "%s/%s/" AGENT_NAME, exe, rel[i]);
+    else /* a libdir relative to the prefix, BIN/.. */
+      snprintf(cand, sizeof cand, "%s/../%s/" AGENT_NAME, exe, rel[i]);
+    if (readable_file(cand) && realpath(cand, found)) return found;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io]\n"
+          "                   [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
+          "\n"
+          "Run PROG under the weft agent, store the recording in a database and\n"
+          "print a summary. Exits with PROG's exit status.\n"
+          "\n"
+          "  -o, --output FILE     the database to write (default weft-run.db)\n"
+          "  -f, --force           replace FILE if it exists\n"
+          "      --stacks WHEN     call stacks: none, contended (default), all\n"
+          "      --io              also record blocking poll/select/read and sleeps\n"
+          "      --keep-trace DIR  write the trace files to DIR and keep them\n"
+          "  -q, --quiet           no summary, no progress (errors only)\n");
+}
+
+/* "12.3 ms", "4.56 s": a duration for people. */
+static const char *fmt_dur(int64_t ns, char *buf, size_t len) {
+  if (ns < 0) ns = 0;
+  double v = (double)ns;
+  if (ns < 1000)
+    snprintf(buf, len, "%" PRId64 " ns", ns);
+  else if (ns < 1000000)
+    snprintf(buf, len, "%.1f us", v / 1e3);
+  else if (ns < 1000000000)
+    snprintf(buf, len, "%.1f ms", v / 1e6);
+  else
+    snprintf(buf, len, "%.2f s", v / 1e9);
+  return buf;
+}
+
+static const char *fmt_size(off_t bytes, char *buf, size_t len) {
+  if (bytes < 1000 * 1000)
+    snprintf(buf, len, "%.0f kB", (double)bytes / 1e3);
+  else
+    snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
+  return buf;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+/* The number of PID.N.wtrace files in dir, or -1 if it cannot be read. */
+static long count_traces(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  long n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l > 7 && !strcmp(e->d_name + l - 7, ".wtrace")) n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* Remove the private trace directory: its files (the agent writes only
+ * regular files into it), then the directory. Returns 0 or -1 (errno). */
+static int remove_trace_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int dfd = dirfd(d), rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (unlinkat(dfd, e->d_name, 0) != 0) rc = -1;
+  }
+  closedir(d);
+  if (rmdir(dir) != 0) rc = -1;
+  return rc;
+}
+
+/* Free an environment made by child_env(): the array and its own strings,
+ * env[nours] up to the NULL (those before are environ's). */
+static void free_env(char **env, size_t nours) {
+  if (!env) return;
+  for (size_t i = nours; env[i]; i++) free(env[i]);
+  free(env);
+}
+
+/* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
+ * WEFT_SESSION replaced and the agent put first in LD_PRELOAD. The strings of
+ * environ are shared; the new ones, from *nours on, are malloc'd: free with
+ * free_env(). Returns NULL (errno ENOMEM) if out of memory. */
+static char **child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
+                        size_t *nours) {
+  extern char **environ;
+  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD="};
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **env = calloc(n + 6, sizeof *env);
+  if (!env) return NULL;
+  const char *old_preload = NULL;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    int skip = 0;
+    for (size_t k = 0; k < sizeof ours / sizeof ours[0]; k++)
+      if (!strncmp(environ[i], ours[k], strlen(ours[k]))) {
+        skip = 1;
+        if (k == 4) old_preload = environ[i] + strlen(ours[k]);
+      }
+    if (!skip) env[m++] = environ[i];
+  }
+  *nours = m;
+  /* LD_PRELOAD is a list separated by colons or spaces: the agent goes first
+   * so its wrappers are the ones other preloaded libraries call into. */
+  if (asprintf(&env[m++], "WEFT_OUTPUT=%s", dir) < 0 || asprintf(&env[m++], "WEFT_STACKS=%s", stacks) < 0 ||
+      asprintf(&env[m++], "WEFT_IO=%d", io) < 0 || asprintf(&env[m++], "WEFT_SESSION=%016" PRIx64, session) < 0 ||
+      asprintf(&env[m++], "LD_PRELOAD=%s%s%s", agent, old_preload && *old_preload ? ":" : "",
+               old_preload ? old_preload : "") < 0) {
+    env[m - 1] = NULL; /* asprintf left it undefined */
+    free_env(env, *nours);
+    errno = ENOMEM;
+    return NULL;
+  }
+  env[m] = NULL;
+  return env;
+}
+
+static uint64_t new_session(void) {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+  }
+  return v ? v : 1;
+}
+
+/* ------------------------------------------------------------ signals */
+
+/* The child, for the forwarding handler; 0 while there is none. pid_t fits. */
+static volatile sig_atomic_t child_pid;
+/* For an import cut short by a signal: the message (where the trace is) and
+ * the unfinished database to remove. */
+static char trace_dir_msg[3 * PATH_MAX + 256];
+static char import_db[PATH_MAX];
+static volatile sig_atomic_t importing;
+
+/* SIGTERM and SIGHUP while the program runs: pass them on. Async-signal-safe. */
+static void forward_signal(int sig) {
+  int e = errno;
+  if (child_pid > 0) kill((pid_t)child_pid, sig);
+  errno = e;
+}
+
+/* A signal during the import: remove the unfinished database (readers would
+ * refuse it; the importer has already removed the one --force replaces) and
+ * say where the trace is, so it can be imported again. Async-signal-safe. */
+static void import_interrupted(int sig) {
+  if (importing) unlink(import_db);
+  ssize_t r = write(STDERR_FILENO, trace_dir_msg, strlen(trace_dir_msg));
+  (void)r;
+  _exit(128 + sig);
+}
+
+static const int waited_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+#define NWAITED (sizeof waited_signals / sizeof waited_signals[0])
+
+/* ------------------------------------------------------------ summary */
+
+/* How the program ended, for the summary and the exit status. */
+static int exit_code(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return 1;
+}
+
+/* The name people know an object by: its symbol or given name, else the
+ * source site of its init or first contended wait (pool.c:88), else
+ * kind@0xaddr. Writes into buf. */
+static const char *object_display_name(sqlite3 *db, sqlite3_int64 object_id, char *buf, size_t len) {
+  static const char sql[] =
+    "SELECT o.name, k.name, o.addr,"
+    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
+    "   WHERE sf.stack_id = o.init_stack_id AND sf.depth = 0 AND f.file IS NOT NULL),"
+    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
+    "   WHERE sf.stack_id = o.first_stack_id AND sf.depth = 0 AND f.file IS NOT NULL)"
+    " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind WHERE o.object_id = ?";
+  sqlite3_stmt *q = NULL;
+  snprintf(buf, len, "object %lld", (long long)object_id);
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return buf;
+  sqlite3_bind_int64(q, 1, object_id);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(q, 0);
+    const char *kind = (const char *)sqlite3_column_text(q, 1);
+    const char *site = (const char *)sqlite3_column_text(q, 3);
+    if (!site) site = (const char *)sqlite3_column_text(q, 4);
+    if (name && *name)
+      snprintf(buf, len, "%s", name);
+    else if (site) {
+      const char *base = strrchr(site, '/');
+      snprintf(buf, len, "%s", base ? base + 1 : site);
+    } else
+      snprintf(buf, len, "%s@0x%llx", kind ? kind : "object", (unsigned long long)sqlite3_column_int64(q, 2));
+  }
+  sqlite3_finalize(q);
+  return buf;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt) {
+  sqlite3_stmt *q = NULL;
+  int64_t v = dflt;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
+      sqlite3_column_type(q, 0) != SQLITE_NULL)
+    v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* The summary on stderr: what ran, how much was recorded, the top 3 waits on
+ * synchronisation objects. Returns -1 if the database cannot be read. */
+static int print_summary(const char *db_path, const WeftImportStats *st) {
+  char err[512], a[32], b[32];
+  sqlite3 *db = weft_db_open(db_path, 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft record: %s\n", err);
+    return -1;
+  }
+  int64_t nproc = query_int(db, "SELECT count(*) FROM process", (int64_t)st->processes);
+  int64_t nthr = query_int(db, "SELECT count(*) FROM thread", (int64_t)st->threads);
+  int64_t end = weft_db_meta_get_int(db, "end_ns", -1);
+  if (end < 0) end = query_int(db, "SELECT max(end_ns) FROM process", 0);
+  int64_t lost = weft_db_meta_get_int(db, "lost_events", (int64_t)st->lost);
+  fprintf(stderr, "weft: %" PRId64 " %s, %" PRId64 " %s, %" PRIu64 " %s, %" PRId64 " lost, %s\n", nproc,
+          plural((uint64_t)nproc, "process", "processes"), nthr, plural((uint64_t)nthr, "thread", "threads"),
+          st->records, plural(st->records, "record", "records"), lost, fmt_dur(end, a, sizeof a));
+  if (lost > 0)
+    fprintf(stderr, "weft: %" PRId64 " events were lost (the trace directory's disk was full): the numbers "
+                    "are incomplete\n", lost);
+
+  /* Waits on synchronisation objects only: joins, child waits, I/O and
+   * sleeps are waits too, but a main thread joining its workers would top
+   * every list. */
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT o.object_id, o.wait_ns,"
+           " (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), k.name,"
+           " (SELECT sum(wait_ns) FROM sync_object WHERE kind BETWEEN %d AND %d)"
+           " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind"
+           " WHERE o.kind BETWEEN %d AND %d AND o.wait_ns > 0 ORDER BY o.wait_ns DESC LIMIT 3",
+           WEFT_KIND_MUTEX, WEFT_KIND_SEM, WEFT_KIND_MUTEX, WEFT_KIND_SEM);
+  sqlite3_stmt *q = NULL;
+  int rows = 0;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      char name[256], what[300];
+      int64_t wait = sqlite3_column_int64(q, 1), total = sqlite3_column_int64(q, 4);
+      int64_t nwaits = sqlite3_column_int64(q, 2);
+      const char *kind = (const char *)sqlite3_column_text(q, 3);
+      object_display_name(db, sqlite3_column_int64(q, 0), name, sizeof name);
+      size_t kl = kind ? strlen(kind) : 0;
+      if (kind && !(strncmp(name, kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
+        snprintf(what, sizeof what, "%s (%s)", name, kind);
+      else
+        snprintf(what, sizeof what, "%s", name);
+      if (!rows++) fprintf(stderr, "weft: top waits on locks, condition variables, barriers, semaphores:\n");
+      fprintf(stderr, "weft:   %9s  %-32s %3.0f%% of the waiting, %" PRId64 " %s\n", fmt_dur(wait, b, sizeof b),
+              what, total > 0 ? 100.0 * (double)wait / (double)total : 0.0, nwaits,
+              plural((uint64_t)nwaits, "wait", "waits"));
+    }
+  }
+  sqlite3_finalize(q);
+  if (!rows) fprintf(stderr, "weft: no thread waited on a lock, condition variable, barrier or semaphore\n");
+  sqlite3_close(db);
+  return 0;
+}
+
+/* ------------------------------------------------------------ the command */
+
+int weft_cmd_record(int argc, char **argv) {
+  enum { OPT_STACKS = 256, OPT_IO, OPT_KEEP };
+  static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
+    {"stacks", required_argument, NULL, OPT_STACKS}, {"io", no_argument, NULL, OPT_IO},
+    {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  const char *out = "weft-run.db", *stacks = "contended", *keep = NULL;
+  int force = 0, io = 0, quiet = 0, c;
+  optind = 1;
+  /* '+': stop at PROG, so its own options are left alone */
+  while ((c = getopt_long(argc, argv, "+o:fqh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'f': force = 1; break;
+    case 'q': quiet = 1; break;
+    case OPT_IO: io = 1; break;
+    case OPT_KEEP: keep = optarg; break;
+    case OPT_STACKS:
+      if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
+        fprintf(stderr, "weft record: --stacks %s: expected none, contended or all\n", optarg);
+        return 2;
+      }
+      stacks = optarg;
+      break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "weft record: no program to run\n");
+    usage(stderr);
+    return 2;
+  }
+  char **prog = argv + optind;
+
+  /* 1. Everything that can be checked before the program runs. */
+  struct stat st;
+  if (!*out) {
+    fprintf(stderr, "weft record: -o: empty file name\n");
+    return 2;
+  }
+  if (stat(out, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "weft record: %s: is a directory\n", out);
+      return 2;
+    }
+    if (!force) {
+      fprintf(stderr, "weft record: %s exists already (use --force to replace it, or -o another name)\n", out);
+      return 2;
+    }
+  }
+  {
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", out);
+    char *sl = strrchr(parent, '/');
+    if (sl == parent) sl[1] = 0;
+    else if (sl) *sl = 0;
+    else snprintf(parent, sizeof parent, ".");
+    if (access(parent, W_OK | X_OK) != 0) {
+      fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
+      return 1;
+    }
+  }
+  const char *agent = weft_agent_path();
+  if (!agent) {
+    fprintf(stderr, "weft record: cannot find " AGENT_NAME " next to the weft binary; set WEFT_AGENT to its path\n");
+    return 1;
+  }
+  errno = 0;
+  if (!readable_file(agent)) {
+    fprintf(stderr, "weft record: agent %s (WEFT_AGENT): %s\n", agent, errno ? strerror(errno) : "not a file");
+    return 1;
+  }
+  char agent_abs[PATH_MAX];
+  if (!realpath(agent, agent_abs)) {
+    fprintf(stderr, "weft record: agent %s: %s\n", agent, strerror(errno));
+    return 1;
+  }
+  if (strpbrk(agent_abs, " :")) {
+    fprintf(stderr, "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
+                    "set WEFT_AGENT to another path (a symbolic link will do)\n", agent_abs);
+    return 1;
+  }
+
+  /* 2. The trace directory. */
+  char dir[PATH_MAX];
+  int private_dir = !keep;
+  if (keep) {
+    if (mkdir(keep, 0700) != 0 && errno != EEXIST) {
+      fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
+      return 1;
+    }
+    if (stat(keep, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "weft record: --keep-trace %s: not a directory\n", keep);
+      return 1;
+    }
+    long n = count_traces(keep);
+    if (n != 0) {
+      if (n < 0)
+        fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
+      else
+        fprintf(stderr, "weft record: --keep-trace %s holds a recording already (%ld trace %s); use an empty "
+                        "directory\n", keep, n, plural((uint64_t)n, "file", "files"));
+      return n < 0 ? 1 : 2;
+    }
+    if (!realpath(keep, dir)) {
+      fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
+      return 1;
+    }
+  } else {
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    if (snprintf(dir, sizeof dir, "%s/weft-XXXXXX", tmp) >= (int)sizeof dir || !mkdtemp(dir)) {
+      fprintf(stderr, "weft record: cannot make a trace directory in %s: %s\n", tmp, strerror(errno));
+      return 1;
+    }
+    if (dir[0] != '/') { /* a relative TMPDIR: the program may chdir */
+      char abs[PATH_MAX];
+      if (realpath(dir, abs)) snprintf(dir, sizeof dir, "%s", abs);
+    }
+  }
+
+  /* 3. Run the program. */
+  size_t nours = 0;
+  char **env = child_env(agent_abs, dir, stacks, io, new_session(), &nours);
+  int errpipe[2];
+  if (!env || pipe2(errpipe, O_CLOEXEC) != 0) {
+    fprintf(stderr, "weft record: %s\n", strerror(errno));
+    free_env(env, nours);
+    if (private_dir) remove_trace_dir(dir);
+    return 1;
+  }
+  sigset_t block, oldmask;
+  sigemptyset(&block);
+  for (size_t i = 0; i < NWAITED; i++) sigaddset(&block, waited_signals[i]);
+  struct sigaction oldact[NWAITED], sa;
+  sigprocmask(SIG_BLOCK, &block, &oldmask);
+  for (size_t i = 0; i < NWAITED; i++) {
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = waited_signals[i] == SIGINT || waited_signals[i] == SIGQUIT ? SIG_IGN : forward_signal;
+    sigaction(waited_signals[i], &sa, &oldact[i]);
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* The child: the dispositions and mask weft was started with. */
+    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    close(errpipe[0]);
+    execvpe(prog[0], prog, env);
+    int e = errno;
+    ssize_t w = write(errpipe[1], &e, sizeof e);
+    (void)w;
+    _exit(127);
+  }
+  int fork_errno = errno;
+  if (pid > 0) child_pid = pid;
+  sigprocmask(SIG_SETMASK, &oldmask, NULL);
+  close(errpipe[1]);
+  free_env(env, nours);
+  if (pid < 0) {
+    fprintf(stderr, "weft record: fork: %s\n", strerror(fork_errno));
+    close(errpipe[0]);
+    if (private_dir) remove_trace_dir(dir);
+    return 1;
+  }
+  int exec_errno = 0;
+  ssize_t r;
+  while ((r = read(errpipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {}
+  close(errpipe[0]);
+  if (r != (ssize_t)sizeof exec_errno) exec_errno = 0;
+
+  /* 4. Wait for it. */
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0) {
+    if (errno != EINTR) {
+      fprintf(stderr, "weft record: waitpid: %s\n", strerror(errno));
+      wstatus = 1 << 8;
+      break;
+    }
+  }
+  child_pid = 0;
+
+  if (exec_errno) {
+    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
+    if (exec_errno == ENOENT)
+      fprintf(stderr, "weft record: %s: command not found\n", prog[0]);
+    else
+      fprintf(stderr, "weft record: %s: %s\n", prog[0], strerror(exec_errno));
+    if (private_dir) remove_trace_dir(dir);
+    return exec_errno == ENOENT ? 127 : 126;
+  }
+  int status = exit_code(wstatus);
+
+  /* 5. Import. A signal now would leave an unfinished database: say where
+   * the trace is. */
+  if (private_dir)
+    snprintf(trace_dir_msg, sizeof trace_dir_msg,
+             "\nweft record: interrupted during the import; the trace is kept in %s (`weft import %s -o %s`)\n", dir,
+             dir, out);
+  else
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "\nweft record: interrupted during the import of %s\n", dir);
+  snprintf(import_db, sizeof import_db, "%s", out);
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = import_interrupted;
+  for (size_t i = 0; i < NWAITED; i++)
+    if (oldact[i].sa_handler != SIG_IGN) sigaction(waited_signals[i], &sa, NULL);
+
+  if (!quiet) {
+    if (WIFSIGNALED(wstatus)) {
+      const char *abbrev = sigabbrev_np(WTERMSIG(wstatus));
+      fprintf(stderr, "weft: %s was killed by SIG%s (%s)%s\n", prog[0], abbrev ? abbrev : "?",
+              strsignal(WTERMSIG(wstatus)), WCOREDUMP(wstatus) ? ", core dumped" : "");
+    } else
+      fprintf(stderr, "weft: %s exited with status %d\n", prog[0], status);
+  }
+
+  long ntraces = count_traces(dir);
+  if (ntraces <= 0) {
+    fprintf(stderr, "weft record: %s wrote no trace: it may be statically linked, setuid, or have dropped "
+                    "LD_PRELOAD; nothing to store\n", prog[0]);
+    if (private_dir) remove_trace_dir(dir);
+    return status ? status : 1;
+  }
+
+  WeftImportOptions opt = {.force = force, .progress = !quiet, .no_symbols = 0};
+  WeftImportStats stats;
+  memset(&stats, 0, sizeof stats);
+  char err[1024] = "";
+  importing = 1;
+  int irc = weft_import(dir, out, &opt, &stats, quiet ? NULL : stderr, err, sizeof err);
+  importing = 0; /* finished, or removed by the importer */
+  if (irc != 0) {
+    fprintf(stderr, "weft record: import failed: %s\n", err[0] ? err : "unknown error");
+    if (private_dir)
+      fprintf(stderr, "weft record: the trace is kept in %s (`weft import %s -o %s` to try again)\n", dir, dir, out);
+    else
+      fprintf(stderr, "weft record: the trace is in %s\n", dir);
+    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
+    return status ? status : 1;
+  }
+  for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
+
+  if (private_dir && remove_trace_dir(dir) != 0)
+    fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", dir, strerror(errno));
+
+  if (!quiet) {
+    print_summary(out, &stats);
+    char sz[32];
+    off_t bytes = stat(out, &st) == 0 ? st.st_size : 0;
+    fprintf(stderr, "weft: wrote %s (%s); see `weft report %s`\n", out, fmt_size(bytes, sz, sizeof sz), out);
+    if (!private_dir) fprintf(stderr, "weft: the trace files are kept in %s\n", dir);
+  }
+  return status;
+}

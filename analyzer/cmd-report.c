@@ -1,0 +1,147 @@
+/* cmd-report.c - `weft report`: explain where the time of a recording went.
+ * SPDX-License-Identifier: MIT
+ *
+ *   weft report run.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]
+ *
+ * The analyses are metrics.c, the rendering report.c; this file parses the
+ * command line and maps failures to exit statuses (weft-cli.h): 1 with a
+ * one-line message naming the file when the database cannot be used, 2 for
+ * usage errors. docs/man/weft-report.md is the manual.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "report.h"
+#include "weft-cli.h"
+#include "weft-db.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
+          "\n"
+          "Explain where the time of a recording went: per process and thread time, load balance and\n"
+          "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
+          "\n"
+          "  --format F     text (default), json (docs/report-json.md) or markdown (for a PR comment)\n"
+          "  --top N        at most N rows per list (default: text 10, markdown 5, json all; 0: all)\n"
+          "  --range A..B   only [A, B); times since the recording started, with a unit s, ms, us or ns\n"
+          "                 (none: ns); either end may be left out: 1.5s..  ..200ms\n"
+          "  --process PID  only the process images with this pid\n");
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("weft report: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n(`weft report --help` for usage)\n", stderr);
+  return 2;
+}
+
+/* "A..B" with either side empty; 0 or -1. */
+static int parse_range(const char *s, int64_t *a, int64_t *b) {
+  const char *dots = strstr(s, "..");
+  if (!dots) return -1;
+  char lhs[64];
+  size_t n = (size_t)(dots - s);
+  if (n >= sizeof lhs) return -1;
+  memcpy(lhs, s, n);
+  lhs[n] = '\0';
+  const char *rhs = dots + 2;
+  *a = WEFT_TIME_OPEN_START;
+  *b = WEFT_TIME_OPEN_END;
+  if (*lhs && weft_parse_time(lhs, a) < 0) return -1;
+  if (*rhs && weft_parse_time(rhs, b) < 0) return -1;
+  return 0;
+}
+
+/* A non-negative decimal integer; 0 or -1. */
+static int parse_count(const char *s, long long *out) {
+  if (!*s) return -1;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return -1;
+  errno = 0;
+  *out = strtoll(s, NULL, 10);
+  return errno ? -1 : 0;
+}
+
+/* The value of option name at argv[*i] ("--name V" or "--name=V"), or NULL
+ * if argv[*i] is not that option; *missing is set when the value is absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return NULL;
+  if (argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (argv[*i][n] != '\0') return NULL;
+  if (*i + 1 >= argc) {
+    *missing = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int weft_cmd_report(int argc, char **argv) {
+  const char *path = NULL, *v;
+  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0};
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  int only_args = 0;
+
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    int missing = 0;
+    if (only_args || arg[0] != '-' || !strcmp(arg, "-")) {
+      if (path) return usage_error("more than one database given ('%s')", arg);
+      path = arg;
+    } else if (!strcmp(arg, "--")) {
+      only_args = 1;
+    } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
+      if (weft_report_format_parse(v, &opt.format) < 0)
+        return usage_error("unknown format '%s' (text, json or markdown)", v);
+    } else if ((v = opt_value(argc, argv, &i, "--top", &missing))) {
+      long long n;
+      if (parse_count(v, &n) < 0 || n > 1000000000) return usage_error("--top wants a count, not '%s'", v);
+      opt.top = n == 0 ? -1 : (long)n;
+    } else if ((v = opt_value(argc, argv, &i, "--range", &missing))) {
+      if (parse_range(v, &q.start_ns, &q.end_ns) < 0)
+        return usage_error("--range wants A..B with times like 1.5s, 200ms, 30us or 1000 (ns), not '%s'", v);
+      if (q.start_ns != WEFT_TIME_OPEN_START && q.end_ns != WEFT_TIME_OPEN_END && q.start_ns >= q.end_ns)
+        return usage_error("--range %s is empty", v);
+    } else if ((v = opt_value(argc, argv, &i, "--process", &missing))) {
+      long long pid;
+      if (parse_count(v, &pid) < 0 || pid > 0x7fffffff) return usage_error("--process wants a pid, not '%s'", v);
+      q.pid = pid;
+    } else if (missing) {
+      return usage_error("%s needs a value", arg);
+    } else {
+      return usage_error("unknown option '%s'", arg);
+    }
+  }
+  if (!path) return usage_error("%s", "no database given");
+
+  char err[512];
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft report: %s\n", err);
+    return 1;
+  }
+  WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
+  sqlite3_close(db);
+  if (!m) {
+    fprintf(stderr, "weft report: %s: %s\n", path, err);
+    return 1;
+  }
+  opt.database = path;
+  int rc = weft_report_write(stdout, m, &opt);
+  weft_metrics_free(m);
+  if (rc < 0) {
+    fprintf(stderr, "weft report: writing the report of %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  return 0;
+}

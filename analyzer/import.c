@@ -1,0 +1,1440 @@
+/* import.c - a recording directory into a recording database.
+ * SPDX-License-Identifier: MIT
+ *
+ * Each trace file (one process image) is read twice:
+ *   pass 1 learns its threads (tid reuse: a new THREAD_START for a tid starts
+ *          a new thread), objects, per-object timelines of releases, signals
+ *          and barrier arrivals, stacks, modules, forks, execs, exits;
+ *   pass 2 runs one state machine per thread and writes thread_state,
+ *          lock_hold and the flows that need the timelines of pass 1
+ *          (who released the lock a waiter got, who signalled it, ...).
+ * Links between processes (fork, exec, wait) and the process rows come
+ * last, then level-of-detail summaries and symbols. Everything runs in one
+ * transaction; on failure the database file is removed.
+ */
+#include "config.h"
+
+#include "weft-import.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "symbolize.h"
+#include "weft-db.h"
+#include "weft-reader.h"
+
+/* ---- the in-memory model of one process image ---- */
+typedef struct {
+  int64_t ns;
+  int64_t utid;
+} Stamp;
+
+typedef struct {
+  int64_t begin, end;
+  int64_t utid;
+  int serial;
+  int64_t rel_utid, rel_ns;   /* the last arrival of its round */
+} Arrival;
+
+typedef struct Obj {
+  int64_t id;
+  uint64_t addr;
+  int kind;               /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
+  int64_t init_stack, first_stack, first_ns;
+  int64_t acquisitions, contended, wait_ns, hold_ns;
+  int64_t barrier_count;
+  char *name;             /* from weft.h, else NULL */
+  GArray *rel;            /* Stamp: releases (unlock, sem_post) */
+  GArray *sig;            /* Stamp: cond signal/broadcast */
+  GArray *arr;            /* Arrival: barrier waits */
+  int rel_sorted, sig_sorted;
+} Obj;
+
+typedef struct {
+  int64_t obj;            /* object_id */
+  Obj *o;
+  int64_t start;
+  int contended, shared, depth;
+} Hold;
+
+typedef struct Thr {
+  int64_t utid;
+  uint32_t tid;
+  uint64_t self, routine;
+  uint32_t creator_tid;
+  int is_main, has_start, has_exit, exit_how;
+  int64_t start_ns, end_ns, first_ns, last_ns, exit_ns;
+  char *name;
+  int64_t cpu_ns, runq_ns, lost;
+  const char *end_how;
+  /* pass 2 */
+  int st;                 /* current state */
+  int64_t st_start;
+  Obj *wobj;
+  int wkind, wop;
+  uint32_t blocker_tid;
+  int64_t wstack, wbegin;
+  uint64_t waddr, wobj2;
+  GArray *holds;          /* Hold */
+  int started2;           /* pass 2 has seen its THREAD_START */
+  struct Thr *next_same_tid;
+} Thr;
+
+typedef struct {
+  int64_t ns, utid;
+  int64_t child_pid;
+  int how;
+} ForkEv;
+
+typedef struct {
+  int64_t begin, end, utid;
+  int64_t pid;            /* reaped */
+  int status;
+} WaitEv;
+
+typedef struct {
+  int64_t ns, utid;
+  uint64_t self;          /* new thread */
+} CreateEv;
+
+typedef struct Proc {
+  int64_t upid;
+  uint32_t pid, ppid, image;
+  uint64_t session;
+  int64_t start_ns, end_ns;
+  const char *end_how;
+  int has_exit, exit_how;
+  int64_t exit_status, has_status;
+  int64_t exec_ns;        /* last EXEC record, -1 none */
+  int exec_failed_after;
+  char *cmdline, *exe;
+  int64_t lost;
+  char *file;
+  int64_t parent_upid, exec_from_upid;
+  int64_t main_utid;
+  GArray *forks, *waits;  /* ForkEv, WaitEv */
+  int64_t last_ns;
+} Proc;
+
+typedef struct {
+  sqlite3 *db;
+  WeftRecording *rec;
+  uint64_t origin;
+  FILE *warn;
+  WeftImportStats *stats;
+  int progress;
+  struct timespec t0;
+  uint64_t records_done, records_total;
+  int progress_shown;
+  /* ids */
+  int64_t next_utid, next_obj, next_stack, next_frame, next_flow, next_module;
+  GPtrArray *procs;
+  /* per file */
+  Proc *p;
+  GHashTable *thr_by_tid;     /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
+  GHashTable *thr_first;      /* tid -> first Thr* of the chain */
+  GPtrArray *threads;         /* all Thr of the file, in order of appearance */
+  GHashTable *objs;           /* key(addr, kind) -> Obj* */
+  GPtrArray *objlist;
+  GHashTable *stack_map;      /* trace stack id -> global stack id */
+  GArray *modules;            /* ModRec */
+  GArray *creates;            /* CreateEv */
+  GArray *scheds;
+  GArray *marks;
+  GHashTable *names;          /* object address -> name (weft.h) */
+  int pass;
+  /* statements */
+  sqlite3_stmt *ins_state, *ins_hold, *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
+      *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
+  char *err;
+  size_t errlen;
+  int failed;
+} Imp;
+
+typedef struct {
+  int64_t id;
+  uint64_t bias, start, end;
+} ModRec;
+
+typedef struct {
+  int64_t ns;
+  uint32_t tid;
+  int64_t cpu, runq, slices;
+} SchedRec;
+
+typedef struct {
+  int64_t ns;
+  uint32_t tid;
+  int64_t id;
+  int how;
+  char *label;
+} MarkRec;
+
+static int64_t rel_ns(Imp *im, uint64_t ns) {
+  return ns >= im->origin ? (int64_t)(ns - im->origin) : -(int64_t)(im->origin - ns);
+}
+
+static int fail(Imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(Imp *im, const char *fmt, ...) {
+  if (!im->failed) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(im->err, im->errlen, fmt, ap);
+    va_end(ap);
+  }
+  im->failed = 1;
+  return -1;
+}
+
+static void warnf(Imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(Imp *im, const char *fmt, ...) {
+  im->stats->warnings++;
+  if (!im->warn) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("weft: ", im->warn);
+  vfprintf(im->warn, fmt, ap);
+  fputc('\n', im->warn);
+  va_end(ap);
+}
+
+static int step(Imp *im, sqlite3_stmt *q) {
+  int rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  sqlite3_clear_bindings(q);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return fail(im, "database: %s", sqlite3_errmsg(im->db));
+  return 0;
+}
+
+static void bind_opt(sqlite3_stmt *q, int i, int64_t v) {
+  if (v > 0) sqlite3_bind_int64(q, i, v);
+  else sqlite3_bind_null(q, i);
+}
+
+/* ---- progress ---- */
+static double elapsed(Imp *im) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - im->t0.tv_sec) + (double)(t.tv_nsec - im->t0.tv_nsec) / 1e9;
+}
+
+static void progress(Imp *im, const char *what) {
+  if (!im->progress) return;
+  double e = elapsed(im);
+  if (e < 1.0) return;
+  /* every record is read twice (two passes) */
+  double frac = im->records_total ? (double)im->records_done / (2.0 * (double)im->records_total) : 0;
+  if (frac > 1) frac = 1;
+  fprintf(stderr, "\rweft: importing: %5.1f%% of %" PRIu64 " records, %s   ", 100.0 * frac, im->records_total, what);
+  im->progress_shown = 1;
+}
+
+/* ---- objects ---- */
+static int kind_class(int kind) {
+  switch (kind) {
+  case WEFT_KIND_RWLOCK_RD:
+  case WEFT_KIND_RWLOCK_WR:
+  case WEFT_KIND_RWLOCK: return WEFT_KIND_RWLOCK;
+  default: return kind;
+  }
+}
+
+static int has_object(int kind) {
+  switch (kind) {
+  case WEFT_KIND_MUTEX: case WEFT_KIND_RWLOCK: case WEFT_KIND_SPIN: case WEFT_KIND_COND:
+  case WEFT_KIND_BARRIER: case WEFT_KIND_SEM: case WEFT_KIND_POLL: case WEFT_KIND_READ:
+    return 1;
+  default: return 0;
+  }
+}
+
+static int is_lock(int kclass) {
+  return kclass == WEFT_KIND_MUTEX || kclass == WEFT_KIND_RWLOCK || kclass == WEFT_KIND_SPIN;
+}
+
+static Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) {
+  int k = kind_class(kind);
+  if (!has_object(k)) return NULL;
+  guint64 key = (addr << 5) ^ (guint64)k;
+  Obj *o = g_hash_table_lookup(im->objs, &key);
+  if (o) return o;
+  o = g_new0(Obj, 1);
+  o->id = ++im->next_obj;
+  o->addr = addr;
+  o->kind = k;
+  o->first_ns = ns;
+  o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
+  o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
+  o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
+  guint64 *kp = g_new(guint64, 1);
+  *kp = key;
+  g_hash_table_insert(im->objs, kp, o);
+  g_ptr_array_add(im->objlist, o);
+  return o;
+}
+
+static Obj *obj_find(Imp *im, uint64_t addr, int kind) {
+  guint64 key = (addr << 5) ^ (guint64)kind_class(kind);
+  return g_hash_table_lookup(im->objs, &key);
+}
+
+static void obj_free(gpointer p) {
+  Obj *o = p;
+  g_free(o->name);
+  g_array_free(o->rel, TRUE);
+  g_array_free(o->sig, TRUE);
+  g_array_free(o->arr, TRUE);
+  g_free(o);
+}
+
+static gint cmp_stamp(gconstpointer a, gconstpointer b) {
+  const Stamp *x = a, *y = b;
+  return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+/* the last stamp in v at or before ns by a thread other than utid, within [lo, ns] */
+static const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
+  if (!v->len) return NULL;
+  if (!*sorted) {
+    g_array_sort(v, cmp_stamp);
+    *sorted = 1;
+  }
+  const Stamp *s = (const Stamp *)v->data;
+  /* binary search: first index with ns > target */
+  guint a = 0, b = v->len;
+  while (a < b) {
+    guint m = (a + b) / 2;
+    if (s[m].ns <= ns) a = m + 1;
+    else b = m;
+  }
+  for (guint i = a; i-- > 0;) {
+    if (s[i].ns < lo) break;
+    if (s[i].utid != utid) return &s[i];
+  }
+  return NULL;
+}
+
+/* ---- threads ---- */
+static Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
+  Thr *t = g_new0(Thr, 1);
+  t->utid = ++im->next_utid;
+  t->tid = tid;
+  t->first_ns = t->last_ns = ns;
+  t->start_ns = ns;
+  t->exit_ns = -1;
+  t->holds = g_array_new(FALSE, FALSE, sizeof(Hold));
+  g_ptr_array_add(im->threads, t);
+  Thr *prev = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(tid));
+  if (prev) prev->next_same_tid = t;
+  else g_hash_table_insert(im->thr_first, GUINT_TO_POINTER(tid), t);
+  g_hash_table_insert(im->thr_by_tid, GUINT_TO_POINTER(tid), t);
+  return t;
+}
+
+static void thr_free(gpointer p) {
+  Thr *t = p;
+  g_array_free(t->holds, TRUE);
+  g_free(t->name);
+  g_free(t);
+}
+
+/* The thread of tid alive at ns (pass 2 and cross-references): the last of
+ * its chain that started at or before ns. */
+static Thr *thr_at(Imp *im, uint32_t tid, int64_t ns) {
+  Thr *t = g_hash_table_lookup(im->thr_first, GUINT_TO_POINTER(tid));
+  Thr *best = t;
+  for (; t; t = t->next_same_tid)
+    if (t->start_ns <= ns) best = t;
+  return best;
+}
+
+static int64_t utid_at(Imp *im, uint32_t tid, int64_t ns) {
+  if (!tid) return 0;
+  Thr *t = thr_at(im, tid, ns);
+  return t ? t->utid : 0;
+}
+
+static Thr *thr_by_self(Imp *im, uint64_t self, int64_t after_ns) {
+  Thr *best = NULL;
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    if (t->self == self && t->start_ns >= after_ns && (!best || t->start_ns < best->start_ns)) best = t;
+  }
+  return best;
+}
+
+/* the thread with pthread_t self alive (or most recently ended) at ns */
+static Thr *thr_by_self_at(Imp *im, uint64_t self, int64_t ns) {
+  Thr *best = NULL;
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    if (t->self == self && t->start_ns <= ns && (!best || t->start_ns > best->start_ns)) best = t;
+  }
+  return best;
+}
+
+/* ---- pass 1 ---- */
+static int64_t stack_global(Imp *im, uint64_t trace_id) {
+  if (!trace_id) return 0;
+  gpointer v = g_hash_table_lookup(im->stack_map, GUINT_TO_POINTER((guint)trace_id));
+  return v ? (int64_t)GPOINTER_TO_SIZE(v) : 0;
+}
+
+static int64_t module_for(Imp *im, uint64_t ip, uint64_t *bias) {
+  for (guint i = 0; i < im->modules->len; i++) {
+    ModRec *m = &g_array_index(im->modules, ModRec, i);
+    if (ip >= m->start && ip < m->end) {
+      *bias = m->bias;
+      return m->id;
+    }
+  }
+  return 0;
+}
+
+static int frame_id(Imp *im, uint64_t ip) {
+  /* (upid, ip) unique: look up, else insert */
+  sqlite3_bind_int64(im->find_frame, 1, im->p->upid);
+  sqlite3_bind_int64(im->find_frame, 2, (int64_t)ip);
+  int64_t id = 0;
+  if (sqlite3_step(im->find_frame) == SQLITE_ROW) id = sqlite3_column_int64(im->find_frame, 0);
+  sqlite3_reset(im->find_frame);
+  if (id) return (int)id;
+  uint64_t bias = 0;
+  int64_t mod = module_for(im, ip, &bias);
+  id = ++im->next_frame;
+  sqlite3_bind_int64(im->ins_frame, 1, id);
+  sqlite3_bind_int64(im->ins_frame, 2, im->p->upid);
+  sqlite3_bind_int64(im->ins_frame, 3, (int64_t)ip);
+  bind_opt(im->ins_frame, 4, mod);
+  if (mod) sqlite3_bind_int64(im->ins_frame, 5, (int64_t)(ip - bias));
+  step(im, im->ins_frame);
+  return (int)id;
+}
+
+typedef struct {
+  uint64_t trace_id;
+  int64_t global;
+  GArray *ips;
+} PendingStack;
+
+static GArray *pending_stacks; /* used only during one file's pass 1 */
+
+static int pass1(const WeftEvent *ev, void *user) {
+  Imp *im = user;
+  Proc *p = im->p;
+  int64_t ns = rel_ns(im, ev->ns);
+  Thr *t = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(ev->tid));
+  if (ev->type == WEFT_EV_THREAD_START && t && t->has_start) t = NULL; /* tid reused */
+  if (!t) t = thr_new(im, ev->tid, ns);
+  if (ns > t->last_ns) t->last_ns = ns;
+  if (ns > p->last_ns) p->last_ns = ns;
+  im->records_done++;
+  if ((im->records_done & 0xfffff) == 0) progress(im, "reading");
+  const uint64_t *w = ev->w;
+  unsigned kind = WEFT_AUX_KIND(ev->aux);
+  switch (ev->type) {
+  case WEFT_EV_THREAD_START:
+    t->has_start = 1;
+    t->start_ns = ns;
+    t->self = w[1];
+    t->routine = w[2];
+    t->creator_tid = (uint32_t)w[3];
+    t->is_main = ev->aux & 1;
+    break;
+  case WEFT_EV_THREAD_EXIT:
+    if (ev->aux == WEFT_EXIT_AT_PROCESS_EXIT) {
+      /* on behalf of another thread: resolved after pass 1 */
+      Thr *o = thr_by_self_at(im, w[1], ns);
+      if (o && !o->has_exit && o != t) {
+        o->has_exit = 1;
+        o->exit_ns = ns;
+        o->exit_how = WEFT_EXIT_AT_PROCESS_EXIT;
+      }
+    } else if (!t->has_exit) {
+      t->has_exit = 1;
+      t->exit_ns = ns;
+      t->exit_how = (int)ev->aux;
+    }
+    break;
+  case WEFT_EV_THREAD_CREATE:
+    if (WEFT_AUX_RESULT(ev->aux) == 0 && ev->aux == 0) {
+      CreateEv c = {ns, t->utid, w[1]};
+      g_array_append_val(im->creates, c);
+    }
+    break;
+  case WEFT_EV_THREAD_NAME: {
+    size_t len;
+    const char *s = weft_event_string(ev, 2, &len);
+    if (ev->aux == 0) {
+      Thr *target = w[1] ? thr_by_self_at(im, w[1], ns) : t;
+      if (!target) target = t;
+      g_free(target->name);
+      target->name = g_strndup(s, len);
+    }
+    break;
+  }
+  case WEFT_EV_LOST:
+    t->lost += (int64_t)w[1];
+    p->lost += (int64_t)w[1];
+    break;
+  case WEFT_EV_INIT: {
+    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    if (o) {
+      if (ev->nwords > 3 && w[3]) o->init_stack = stack_global(im, w[3]);
+      if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)w[2];
+    }
+    break;
+  }
+  case WEFT_EV_ACQ:
+  case WEFT_EV_DESTROY:
+    obj_get(im, w[1], (int)kind, ns);
+    break;
+  case WEFT_EV_REL: {
+    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
+      Stamp s = {ns, t->utid};
+      g_array_append_val(o->rel, s);
+    } else if (o && o->rel->len) {
+      /* a failed unlock cancels this thread's REL just before */
+      Stamp *last = &g_array_index(o->rel, Stamp, o->rel->len - 1);
+      if (last->utid == t->utid) g_array_set_size(o->rel, o->rel->len - 1);
+    }
+    break;
+  }
+  case WEFT_EV_SIGNAL: {
+    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    if (o) {
+      Stamp s = {ns, t->utid};
+      g_array_append_val(o->sig, s);
+    }
+    break;
+  }
+  case WEFT_EV_WAIT_BEGIN: {
+    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    if (o && !o->first_stack && (w[2] >> 32)) o->first_stack = stack_global(im, w[2] >> 32);
+    if (o && o->kind == WEFT_KIND_BARRIER) {
+      Arrival a = {ns, -1, t->utid, 0, 0, 0};
+      g_array_append_val(o->arr, a);
+    }
+    if (kind == WEFT_KIND_COND && w[3]) obj_get(im, w[3], WEFT_KIND_MUTEX, ns);
+    if (kind == WEFT_KIND_CHILD) {
+      WaitEv we = {ns, -1, t->utid, -1, 0};
+      g_array_append_val(p->waits, we);
+    }
+    break;
+  }
+  case WEFT_EV_WAIT_END:
+    if (kind == WEFT_KIND_BARRIER) {
+      Obj *o = obj_find(im, w[1], (int)kind);
+      if (o) /* close this thread's open arrival */
+        for (guint i = o->arr->len; i-- > 0;) {
+          Arrival *a = &g_array_index(o->arr, Arrival, i);
+          if (a->utid == t->utid && a->end < 0) {
+            a->end = ns;
+            a->serial = WEFT_AUX_OP(ev->aux) == WEFT_OP_SERIAL;
+            break;
+          }
+        }
+    }
+    if (kind == WEFT_KIND_CHILD && ev->nwords >= 4) {
+      for (guint i = p->waits->len; i-- > 0;) {
+        WaitEv *we = &g_array_index(p->waits, WaitEv, i);
+        if (we->utid == t->utid && we->end < 0) {
+          we->end = ns;
+          we->pid = (int64_t)w[2];
+          we->status = (int)(uint32_t)w[3];
+          break;
+        }
+      }
+    }
+    break;
+  case WEFT_EV_FORK:
+    if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
+      ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};
+      g_array_append_val(p->forks, f);
+    }
+    break;
+  case WEFT_EV_EXEC:
+    p->exec_ns = ns;
+    break;
+  case WEFT_EV_EXEC_FAILED:
+    p->exec_ns = -1;
+    break;
+  case WEFT_EV_EXIT:
+    if (!p->has_exit) {
+      p->has_exit = 1;
+      p->exit_how = (int)ev->aux;
+      p->end_ns = ns;
+      if (ev->aux != WEFT_PEXIT_RETURN) {
+        p->exit_status = (int64_t)(int32_t)w[1];
+        p->has_status = 1;
+      }
+    }
+    break;
+  case WEFT_EV_PROCESS_INFO: {
+    /* argv: NUL-separated strings then the exe */
+    unsigned argc = (unsigned)(w[1] & 0xffffffffu);
+    const char *s = (const char *)&w[2];
+    size_t cap = (size_t)(ev->nwords - 2) * 8, off = 0;
+    GString *cmd = g_string_new(NULL);
+    for (unsigned i = 0; i < argc && off < cap; i++) {
+      size_t l = strnlen(s + off, cap - off);
+      if (i) g_string_append_c(cmd, ' ');
+      g_string_append_len(cmd, s + off, (gssize)l);
+      off += l + 1;
+    }
+    g_free(p->cmdline);
+    p->cmdline = g_string_free(cmd, FALSE);
+    g_free(p->exe);
+    p->exe = off < cap ? g_strndup(s + off, strnlen(s + off, cap - off)) : g_strdup("");
+    break;
+  }
+  case WEFT_EV_MODULE: {
+    size_t len;
+    const char *path = weft_event_string(ev, 8, &len);
+    ModRec m = {++im->next_module, w[1], w[2], w[3]};
+    g_array_append_val(im->modules, m);
+    char bid[41] = {0};
+    unsigned bl = (unsigned)(w[4] & 0xff);
+    if (bl > 20) bl = 20;
+    const uint8_t *b = (const uint8_t *)&w[5];
+    for (unsigned i = 0; i < bl; i++) snprintf(bid + 2 * i, 3, "%02x", b[i]);
+    sqlite3_bind_int64(im->ins_module, 1, m.id);
+    sqlite3_bind_int64(im->ins_module, 2, p->upid);
+    sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
+    if (bl) sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(im->ins_module, 5, (int64_t)w[1]);
+    sqlite3_bind_int64(im->ins_module, 6, (int64_t)w[2]);
+    sqlite3_bind_int64(im->ins_module, 7, (int64_t)w[3]);
+    step(im, im->ins_module);
+    break;
+  }
+  case WEFT_EV_STACK: {
+    uint32_t id = (uint32_t)w[1];
+    uint32_t depth = (uint32_t)(w[1] >> 32);
+    if (depth > ev->nwords - 2) depth = ev->nwords - 2;
+    PendingStack ps = {id, ++im->next_stack, g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), depth)};
+    g_array_append_vals(ps.ips, &w[2], depth);
+    g_array_append_val(pending_stacks, ps);
+    g_hash_table_insert(im->stack_map, GUINT_TO_POINTER(id), GSIZE_TO_POINTER((gsize)ps.global));
+    break;
+  }
+  case WEFT_EV_SCHED: {
+    SchedRec s = {ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4]};
+    g_array_append_val(im->scheds, s);
+    break;
+  }
+  case WEFT_EV_NAME_OBJECT: {
+    size_t len;
+    const char *s = weft_event_string(ev, 2, &len);
+    g_hash_table_insert(im->names, GSIZE_TO_POINTER((gsize)w[1]), g_strndup(s, len));
+    break;
+  }
+  case WEFT_EV_MARK: {
+    size_t len;
+    const char *s = weft_event_string(ev, 2, &len);
+    MarkRec m = {ns, ev->tid, (int64_t)w[1], (int)ev->aux, g_strndup(s, len)};
+    g_array_append_val(im->marks, m);
+    break;
+  }
+  default:
+    break;
+  }
+  return im->failed ? -1 : 0;
+}
+
+/* ---- barriers: rounds ---- */
+static gint cmp_arrival(gconstpointer a, gconstpointer b) {
+  const Arrival *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->utid > y->utid) - (x->utid < y->utid);
+}
+
+/* Arrivals in time order, N at a time, make the rounds (N from the barrier's
+ * init, else the number of waits per serial thread); the last of each round
+ * releases the others. */
+static void barrier_rounds(Obj *o) {
+  if (!o->arr->len) return;
+  g_array_sort(o->arr, cmp_arrival);
+  int64_t n = o->barrier_count, serial = 0;
+  for (guint i = 0; i < o->arr->len; i++) serial += g_array_index(o->arr, Arrival, i).serial;
+  if (n <= 0 && serial > 0 && o->arr->len % (guint)serial == 0) n = (int64_t)(o->arr->len / (guint)serial);
+  if (n <= 0) n = 1;
+  for (guint r = 0; r < o->arr->len; r += (guint)n) {
+    guint last = r + (guint)n - 1 < o->arr->len ? r + (guint)n - 1 : o->arr->len - 1;
+    Arrival *l = &g_array_index(o->arr, Arrival, last);
+    for (guint i = r; i <= last; i++) {
+      Arrival *a = &g_array_index(o->arr, Arrival, i);
+      a->rel_utid = l->utid;
+      a->rel_ns = l->begin;
+    }
+  }
+}
+
+static const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
+  const Arrival *v = (const Arrival *)o->arr->data;
+  guint a = 0, b = o->arr->len;
+  while (a < b) { /* first with begin >= target */
+    guint m = (a + b) / 2;
+    if (v[m].begin < begin) a = m + 1;
+    else b = m;
+  }
+  for (guint i = a; i < o->arr->len && v[i].begin == begin; i++)
+    if (v[i].utid == utid) return &v[i];
+  return NULL;
+}
+
+/* ---- pass 2: per-thread state machines ---- */
+static int wait_state(int kind) {
+  switch (kind) {
+  case WEFT_KIND_MUTEX: return WEFT_ST_LOCK_WAIT;
+  case WEFT_KIND_RWLOCK_RD: case WEFT_KIND_RWLOCK_WR: case WEFT_KIND_RWLOCK: return WEFT_ST_RWLOCK_WAIT;
+  case WEFT_KIND_SPIN: return WEFT_ST_SPIN_WAIT;
+  case WEFT_KIND_COND: return WEFT_ST_COND_WAIT;
+  case WEFT_KIND_BARRIER: return WEFT_ST_BARRIER_WAIT;
+  case WEFT_KIND_SEM: return WEFT_ST_SEM_WAIT;
+  case WEFT_KIND_JOIN: return WEFT_ST_JOIN_WAIT;
+  case WEFT_KIND_CHILD: return WEFT_ST_CHILD_WAIT;
+  case WEFT_KIND_POLL: case WEFT_KIND_READ: return WEFT_ST_IO_WAIT;
+  case WEFT_KIND_SLEEP: return WEFT_ST_SLEEP;
+  default: return WEFT_ST_LOCK_WAIT;
+  }
+}
+
+static int flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns,
+                int64_t obj) {
+  if (!from_utid || !to_utid || from_ns > to_ns) return 0;
+  sqlite3_bind_int64(im->ins_flow, 1, ++im->next_flow);
+  sqlite3_bind_int(im->ins_flow, 2, kind);
+  sqlite3_bind_int64(im->ins_flow, 3, from_utid);
+  sqlite3_bind_int64(im->ins_flow, 4, from_ns);
+  sqlite3_bind_int64(im->ins_flow, 5, to_utid);
+  sqlite3_bind_int64(im->ins_flow, 6, to_ns);
+  bind_opt(im->ins_flow, 7, obj);
+  return step(im, im->ins_flow);
+}
+
+/* Emit the current interval of t up to ns (if not empty) and start `state` there. */
+static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_t waker) {
+  if (ns < t->st_start) ns = t->st_start;
+  if (ns > t->st_start) {
+    sqlite3_stmt *q = im->ins_state;
+    sqlite3_bind_int64(q, 1, t->utid);
+    sqlite3_bind_int64(q, 2, t->st_start);
+    sqlite3_bind_int64(q, 3, ns - t->st_start);
+    sqlite3_bind_int(q, 4, t->st);
+    if (t->st != WEFT_ST_RUNNING) {
+      bind_opt(q, 5, t->wobj ? t->wobj->id : 0);
+      bind_opt(q, 6, utid_at(im, t->blocker_tid, t->st_start));
+      bind_opt(q, 7, waker);
+      bind_opt(q, 8, t->wstack);
+    }
+    sqlite3_bind_int(q, 9, result);
+    step(im, q);
+    if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
+  }
+  t->st = state;
+  t->st_start = ns;
+}
+
+static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
+  if (end < h->start) end = h->start;
+  sqlite3_stmt *q = im->ins_hold;
+  sqlite3_bind_int64(q, 1, h->obj);
+  sqlite3_bind_int64(q, 2, t->utid);
+  sqlite3_bind_int64(q, 3, h->start);
+  sqlite3_bind_int64(q, 4, end - h->start);
+  sqlite3_bind_int(q, 5, h->contended);
+  sqlite3_bind_int(q, 6, h->shared);
+  step(im, q);
+  h->o->hold_ns += end - h->start;
+}
+
+static void hold_begin(Imp *im, Thr *t, Obj *o, int64_t ns, int contended, int shared) {
+  (void)im;
+  o->acquisitions++;
+  if (contended) o->contended++;
+  if (!is_lock(o->kind)) return;
+  for (guint i = t->holds->len; i-- > 0;) {
+    Hold *h = &g_array_index(t->holds, Hold, i);
+    if (h->o == o) { /* recursive mutex, or read lock taken twice */
+      h->depth++;
+      return;
+    }
+  }
+  Hold h = {o->id, o, ns, contended, shared, 1};
+  g_array_append_val(t->holds, h);
+}
+
+static void hold_end(Imp *im, Thr *t, Obj *o, int64_t ns) {
+  for (guint i = t->holds->len; i-- > 0;) {
+    Hold *h = &g_array_index(t->holds, Hold, i);
+    if (h->o != o) continue;
+    if (--h->depth > 0) return;
+    hold_emit(im, t, h, ns);
+    g_array_remove_index(t->holds, i);
+    return;
+  }
+}
+
+static int pass2(const WeftEvent *ev, void *user) {
+  Imp *im = user;
+  int64_t ns = rel_ns(im, ev->ns);
+  Thr *t = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(ev->tid));
+  if (!t) return 0;
+  if (ev->type == WEFT_EV_THREAD_START) {
+    if (t->started2 && t->next_same_tid) { /* the tid was reused: the next thread of the chain */
+      t = t->next_same_tid;
+      g_hash_table_insert(im->thr_by_tid, GUINT_TO_POINTER(ev->tid), t);
+    }
+    t->started2 = 1;
+  }
+  im->records_done++;
+  if ((im->records_done & 0xfffff) == 0) progress(im, "building the timeline");
+  if (ns > t->end_ns) ns = t->end_ns; /* records after the thread's end (it ended the process) */
+  const uint64_t *w = ev->w;
+  unsigned kind = WEFT_AUX_KIND(ev->aux), op = WEFT_AUX_OP(ev->aux), res = WEFT_AUX_RESULT(ev->aux);
+  switch (ev->type) {
+  case WEFT_EV_ACQ: {
+    Obj *o = obj_find(im, w[1], (int)kind);
+    if (o && (res == 0 || res == EOWNERDEAD))
+      hold_begin(im, t, o, ns, 0, kind == WEFT_KIND_RWLOCK_RD);
+    break;
+  }
+  case WEFT_EV_REL: {
+    Obj *o = obj_find(im, w[1], (int)kind);
+    if (o && res == 0) hold_end(im, t, o, ns);
+    break;
+  }
+  case WEFT_EV_WAIT_BEGIN:
+    if (t->st != WEFT_ST_RUNNING) set_state(im, t, ns, WEFT_ST_RUNNING, 0, 0);
+    set_state(im, t, ns, wait_state((int)kind), 0, 0);
+    t->wobj = obj_find(im, w[1], (int)kind);
+    t->wkind = (int)kind;
+    t->wop = (int)op;
+    t->waddr = w[1];
+    t->wobj2 = w[3];
+    t->blocker_tid = (uint32_t)w[2];
+    t->wstack = stack_global(im, w[2] >> 32);
+    t->wbegin = ns;
+    break;
+  case WEFT_EV_WAIT_END: {
+    if (t->st == WEFT_ST_RUNNING) break; /* an end without a begin (cut trace): ignore */
+    Obj *o = t->wobj;
+    int64_t waker = 0, from_ns = 0;
+    int fk = 0;
+    int ok = res == 0 || res == EOWNERDEAD;
+    if (o && ok && is_lock(o->kind)) {
+      /* the release that let it in: the last one before, whenever it was */
+      const Stamp *s = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns, t->utid);
+      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_LOCK_HANDOFF; }
+    } else if (o && ok && o->kind == WEFT_KIND_COND) {
+      const Stamp *s = last_before(o->sig, &o->sig_sorted, t->wbegin, ns, t->utid);
+      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_WAKEUP; }
+    } else if (o && ok && o->kind == WEFT_KIND_SEM) {
+      const Stamp *s = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns, t->utid);
+      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_SEM_POST; }
+    } else if (o && o->kind == WEFT_KIND_BARRIER) {
+      const Arrival *a = arrival_find(o, t->utid, t->wbegin);
+      if (a && a->rel_utid != t->utid) { waker = a->rel_utid; from_ns = a->rel_ns; fk = WEFT_FLOW_BARRIER; }
+    } else if (t->wkind == WEFT_KIND_JOIN && ok) {
+      Thr *j = thr_by_self_at(im, t->waddr, t->wbegin);
+      if (j) { waker = j->utid; from_ns = j->end_ns; fk = WEFT_FLOW_JOIN; }
+    }
+    if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
+    set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
+    if (fk && from_ns <= ns) flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
+    t->wobj = NULL;
+    break;
+  }
+  default:
+    break;
+  }
+  return im->failed ? -1 : 0;
+}
+
+/* ---- one file ---- */
+static void thread_finish(Imp *im, Proc *p, Thr *t) {
+  /* when did it end, and how */
+  if (t->is_main || (!t->has_start && t == g_hash_table_lookup(im->thr_first, GUINT_TO_POINTER(p->pid))))
+    t->start_ns = p->start_ns;
+  if (t->has_exit && t->exit_how != WEFT_EXIT_AT_PROCESS_EXIT) {
+    t->end_ns = t->exit_ns;
+    t->end_how = t->exit_how == WEFT_EXIT_PTHREAD_EXIT ? "pthread_exit" : "return";
+  } else if (t->has_exit) {
+    t->end_ns = t->exit_ns;
+    t->end_how = "process_exit";
+  } else {
+    t->end_ns = p->end_ns;
+    t->end_how = !strcmp(p->end_how, "exec") ? "exec" : !strcmp(p->end_how, "killed") ? "killed" : "process_exit";
+  }
+  if (t->end_ns < t->start_ns) t->end_ns = t->start_ns;
+}
+
+static int import_file(Imp *im, WeftTrace *tr) {
+  const WeftFileHeader *h = weft_trace_header(tr);
+  Proc *p = g_new0(Proc, 1);
+  g_ptr_array_add(im->procs, p);
+  p->upid = (int64_t)im->procs->len;
+  p->pid = h->pid;
+  p->ppid = h->ppid;
+  p->image = h->image;
+  p->session = h->session;
+  p->start_ns = rel_ns(im, h->start_ns);
+  p->last_ns = p->start_ns;
+  p->exec_ns = -1;
+  p->lost = (int64_t)h->lost;
+  p->file = g_strdup(weft_trace_name(tr));
+  p->forks = g_array_new(FALSE, FALSE, sizeof(ForkEv));
+  p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
+  im->p = p;
+  im->thr_by_tid = g_hash_table_new(g_direct_hash, g_direct_equal);
+  im->thr_first = g_hash_table_new(g_direct_hash, g_direct_equal);
+  im->threads = g_ptr_array_new_with_free_func(thr_free);
+  im->objs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  im->objlist = g_ptr_array_new_with_free_func(obj_free);
+  im->stack_map = g_hash_table_new(g_direct_hash, g_direct_equal);
+  im->modules = g_array_new(FALSE, FALSE, sizeof(ModRec));
+  im->creates = g_array_new(FALSE, FALSE, sizeof(CreateEv));
+  im->scheds = g_array_new(FALSE, FALSE, sizeof(SchedRec));
+  im->marks = g_array_new(FALSE, FALSE, sizeof(MarkRec));
+  im->names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  pending_stacks = g_array_new(FALSE, FALSE, sizeof(PendingStack));
+  char err[512];
+  int rc = 0;
+
+  /* pass 1 */
+  im->pass = 1;
+  int r = weft_trace_scan(tr, pass1, im, err, sizeof err);
+  if (r < 0) {
+    if (im->failed) { rc = -1; goto out; }
+    /* corrupt: keep what was read, say so */
+    warnf(im, "%s; the records before the fault are imported", err);
+  }
+  if (im->failed) { rc = -1; goto out; }
+  im->stats->lost += (uint64_t)p->lost;
+
+  /* how the process ended */
+  if (p->has_exit) {
+    p->end_how = p->exit_how == WEFT_PEXIT_EXIT ? "exit" : p->exit_how == WEFT_PEXIT__EXIT ? "_exit" : "return";
+    if (p->end_ns < p->last_ns && p->exit_how == WEFT_PEXIT_RETURN) p->end_ns = p->end_ns; /* atexit work after */
+  } else if (p->exec_ns >= 0) {
+    p->end_how = "exec";
+    p->end_ns = p->exec_ns;
+  } else {
+    p->end_how = "killed";
+    p->end_ns = p->last_ns;
+  }
+  if (p->end_ns < p->last_ns) p->end_ns = p->last_ns;
+
+  /* stacks and frames (modules are all known now) */
+  for (guint i = 0; i < pending_stacks->len; i++) {
+    PendingStack *ps = &g_array_index(pending_stacks, PendingStack, i);
+    sqlite3_bind_int64(im->ins_stack, 1, ps->global);
+    sqlite3_bind_int64(im->ins_stack, 2, p->upid);
+    sqlite3_bind_int(im->ins_stack, 3, (int)ps->ips->len);
+    step(im, im->ins_stack);
+    for (guint d = 0; d < ps->ips->len; d++) {
+      int fid = frame_id(im, g_array_index(ps->ips, uint64_t, d));
+      sqlite3_bind_int64(im->ins_sf, 1, ps->global);
+      sqlite3_bind_int(im->ins_sf, 2, (int)d);
+      sqlite3_bind_int(im->ins_sf, 3, fid);
+      step(im, im->ins_sf);
+    }
+  }
+
+  /* threads: ends, then pass 2 */
+  for (guint i = 0; i < im->threads->len; i++) thread_finish(im, p, im->threads->pdata[i]);
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    t->st = WEFT_ST_RUNNING;
+    t->st_start = t->start_ns;
+    if (t->is_main) p->main_utid = t->utid;
+  }
+  if (!p->main_utid) {
+    Thr *m = g_hash_table_lookup(im->thr_first, GUINT_TO_POINTER(p->pid));
+    if (m) p->main_utid = m->utid;
+  }
+  /* pass 2 starts every tid at the first thread of its chain */
+  {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, im->thr_first);
+    while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(im->thr_by_tid, k, v);
+  }
+  for (guint j = 0; j < im->objlist->len; j++) barrier_rounds(im->objlist->pdata[j]);
+  im->pass = 2;
+  r = weft_trace_scan(tr, pass2, im, err, sizeof err);
+  if (im->failed) { rc = -1; goto out; }
+
+  /* close every thread: open waits and holds end with it */
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    if (t->st != WEFT_ST_RUNNING) {
+      if (t->end_ns > t->st_start) warnf(im, "%s: thread %u ends inside a %s wait", p->file, t->tid, weft_state_name(t->st));
+    }
+    set_state(im, t, t->end_ns, WEFT_ST_RUNNING, 0, 0);
+    for (guint j = 0; j < t->holds->len; j++) hold_emit(im, t, &g_array_index(t->holds, Hold, j), t->end_ns);
+    t->holds->len = 0;
+    /* the last schedstat reading of the thread */
+    for (guint j = 0; j < im->scheds->len; j++) {
+      SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
+      if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= t->end_ns + 1000000) {
+        t->cpu_ns = s->cpu;
+        t->runq_ns = s->runq;
+      }
+    }
+    /* row */
+    sqlite3_stmt *q = im->ins_thread;
+    Thr *creator = t->creator_tid ? thr_at(im, t->creator_tid, t->start_ns) : NULL;
+    const char *name = t->name;
+    char *base = NULL;
+    if (!name || !*name) {
+      const char *exe = p->exe && *p->exe ? p->exe : p->cmdline ? p->cmdline : "";
+      const char *sl = strrchr(exe, '/');
+      base = g_strdup(sl ? sl + 1 : exe);
+      name = base;
+    }
+    sqlite3_bind_int64(q, 1, t->utid);
+    sqlite3_bind_int64(q, 2, p->upid);
+    sqlite3_bind_int64(q, 3, t->tid);
+    sqlite3_bind_text(q, 4, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 5, t->is_main || t->tid == p->pid);
+    bind_opt(q, 6, creator ? creator->utid : 0);
+    if (t->routine) sqlite3_bind_int64(q, 7, (int64_t)t->routine);
+    if (t->routine) bind_opt(q, 8, frame_id(im, t->routine));
+    sqlite3_bind_int64(q, 9, t->start_ns);
+    sqlite3_bind_int64(q, 10, t->end_ns);
+    sqlite3_bind_text(q, 11, t->end_how, -1, SQLITE_STATIC);
+    if (t->cpu_ns || t->runq_ns) {
+      sqlite3_bind_int64(q, 12, t->cpu_ns);
+      sqlite3_bind_int64(q, 13, t->runq_ns);
+    }
+    sqlite3_bind_int64(q, 14, t->lost);
+    step(im, q);
+    g_free(base);
+    im->stats->threads++;
+  }
+  /* schedstat samples */
+  for (guint j = 0; j < im->scheds->len; j++) {
+    SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
+    int64_t u = utid_at(im, s->tid, s->ns);
+    if (!u) continue;
+    sqlite3_bind_int64(im->ins_sched, 1, u);
+    sqlite3_bind_int64(im->ins_sched, 2, s->ns);
+    sqlite3_bind_int64(im->ins_sched, 3, s->cpu);
+    sqlite3_bind_int64(im->ins_sched, 4, s->runq);
+    sqlite3_bind_int64(im->ins_sched, 5, s->slices);
+    step(im, im->ins_sched);
+  }
+  /* marks: begin/end pairs per thread and id */
+  for (guint j = 0; j < im->marks->len; j++) {
+    MarkRec *m = &g_array_index(im->marks, MarkRec, j);
+    if (m->how == WEFT_MARK_END) continue;
+    int64_t end = m->ns;
+    if (m->how == WEFT_MARK_BEGIN) {
+      end = -1;
+      for (guint k = j + 1; k < im->marks->len; k++) {
+        MarkRec *e = &g_array_index(im->marks, MarkRec, k);
+        if (e->how == WEFT_MARK_END && e->id == m->id && e->tid == m->tid) { end = e->ns; break; }
+      }
+      if (end < 0) end = p->end_ns;
+    }
+    sqlite3_bind_int64(im->ins_mark, 1, utid_at(im, m->tid, m->ns));
+    sqlite3_bind_int64(im->ins_mark, 2, m->ns);
+    sqlite3_bind_int64(im->ins_mark, 3, end - m->ns);
+    sqlite3_bind_int64(im->ins_mark, 4, m->id);
+    sqlite3_bind_text(im->ins_mark, 5, m->label, -1, SQLITE_TRANSIENT);
+    step(im, im->ins_mark);
+  }
+  /* create -> start flows */
+  for (guint j = 0; j < im->creates->len; j++) {
+    CreateEv *c = &g_array_index(im->creates, CreateEv, j);
+    Thr *n = thr_by_self(im, c->self, c->ns);
+    if (n) flow(im, WEFT_FLOW_CREATE, c->utid, c->ns, n->utid, n->start_ns, 0);
+  }
+  /* objects */
+  for (guint j = 0; j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    sqlite3_stmt *q = im->ins_obj;
+    sqlite3_bind_int64(q, 1, o->id);
+    sqlite3_bind_int64(q, 2, p->upid);
+    sqlite3_bind_int64(q, 3, (int64_t)o->addr);
+    sqlite3_bind_int(q, 4, o->kind);
+    bind_opt(q, 5, o->init_stack);
+    bind_opt(q, 6, o->first_stack);
+    sqlite3_bind_int64(q, 7, o->first_ns);
+    sqlite3_bind_int64(q, 8, o->acquisitions);
+    sqlite3_bind_int64(q, 9, o->contended);
+    sqlite3_bind_int64(q, 10, o->wait_ns);
+    sqlite3_bind_int64(q, 11, o->hold_ns);
+    const char *nm = g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr));
+    if (nm) sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
+    step(im, q);
+  }
+  im->stats->processes++;
+out:
+  for (guint i = 0; i < pending_stacks->len; i++) g_array_free(g_array_index(pending_stacks, PendingStack, i).ips, TRUE);
+  g_array_free(pending_stacks, TRUE);
+  pending_stacks = NULL;
+  for (guint j = 0; j < im->marks->len; j++) g_free(g_array_index(im->marks, MarkRec, j).label);
+  g_array_free(im->marks, TRUE);
+  g_hash_table_destroy(im->names);
+  g_array_free(im->scheds, TRUE);
+  g_array_free(im->creates, TRUE);
+  g_array_free(im->modules, TRUE);
+  g_hash_table_destroy(im->stack_map);
+  g_hash_table_destroy(im->objs);
+  g_ptr_array_free(im->objlist, TRUE);
+  g_ptr_array_free(im->threads, TRUE);
+  g_hash_table_destroy(im->thr_first);
+  g_hash_table_destroy(im->thr_by_tid);
+  return rc;
+}
+
+/* ---- links between processes ---- */
+static Proc *proc_of_pid_at(Imp *im, int64_t pid, int64_t ns) {
+  Proc *best = NULL;
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->pid == pid && p->start_ns <= ns + 1 && (!best || p->start_ns > best->start_ns)) best = p;
+  }
+  return best;
+}
+
+static Proc *proc_first_after(Imp *im, int64_t pid, int64_t ns) {
+  Proc *best = NULL;
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->pid == pid && p->start_ns >= ns && (!best || p->start_ns < best->start_ns)) best = p;
+  }
+  return best;
+}
+
+static int link_processes(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    /* exec: the image before, of the same pid, that ended by exec */
+    if (p->image > 0) {
+      for (guint j = 0; j < im->procs->len; j++) {
+        Proc *q = im->procs->pdata[j];
+        if (q->pid == p->pid && q->image + 1 == p->image && q->exec_ns >= 0) {
+          p->exec_from_upid = q->upid;
+          p->parent_upid = q->parent_upid; /* set below for q too; fixed in a second round */
+          flow(im, WEFT_FLOW_EXEC, q->main_utid, q->exec_ns, p->main_utid, p->start_ns, 0);
+        }
+      }
+    }
+  }
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->exec_from_upid) continue;
+    Proc *parent = proc_of_pid_at(im, p->ppid, p->start_ns);
+    if (parent && parent != p) p->parent_upid = parent->upid;
+  }
+  /* images after exec inherit the parent of the first image */
+  for (int round = 0; round < 64; round++) {
+    int changed = 0;
+    for (guint i = 0; i < im->procs->len; i++) {
+      Proc *p = im->procs->pdata[i];
+      if (!p->exec_from_upid) continue;
+      Proc *q = im->procs->pdata[p->exec_from_upid - 1];
+      if (p->parent_upid != q->parent_upid) { p->parent_upid = q->parent_upid; changed = 1; }
+    }
+    if (!changed) break;
+  }
+  /* fork/spawn -> the child's first image; wait -> the child's last image */
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    for (guint j = 0; j < p->forks->len; j++) {
+      ForkEv *f = &g_array_index(p->forks, ForkEv, j);
+      /* the first image of that pid, child of p, that started nearest the fork
+       * (the parent may have been descheduled right after fork returned) */
+      Proc *c = NULL;
+      for (guint k = 0; k < im->procs->len; k++) {
+        Proc *q = im->procs->pdata[k];
+        if (q->pid != f->child_pid || q->image != 0 || q->ppid != p->pid) continue;
+        int64_t dq = q->start_ns > f->ns ? q->start_ns - f->ns : f->ns - q->start_ns;
+        int64_t dc = c ? (c->start_ns > f->ns ? c->start_ns - f->ns : f->ns - c->start_ns) : INT64_MAX;
+        if (dq < dc) c = q;
+      }
+      /* the parent writes FORK when fork() returns, maybe after the child ran:
+       * the flow goes from no later than the child's start to its start */
+      if (c && c->image == 0)
+        flow(im, WEFT_FLOW_FORK, f->utid, f->ns < c->start_ns ? f->ns : c->start_ns, c->main_utid, c->start_ns, 0);
+    }
+    for (guint j = 0; j < p->waits->len; j++) {
+      WaitEv *w = &g_array_index(p->waits, WaitEv, j);
+      if (w->pid <= 0 || w->end < 0) continue;
+      Proc *c = proc_of_pid_at(im, w->pid, w->end);
+      if (!c) continue;
+      /* the last image of that pid */
+      for (Proc *n = proc_first_after(im, c->pid, c->start_ns + 1); n && n->exec_from_upid == c->upid;
+           n = proc_first_after(im, c->pid, c->start_ns + 1))
+        c = n;
+      if (!c->has_status) {
+        c->has_status = 1;
+        c->exit_status = WIFEXITED(w->status) ? WEXITSTATUS(w->status)
+                        : WIFSIGNALED(w->status) ? 128 + WTERMSIG(w->status) : w->status;
+      }
+      flow(im, WEFT_FLOW_WAIT, c->main_utid, c->end_ns < w->end ? c->end_ns : w->end, w->utid, w->end, 0);
+      /* the parent's wait state gets its waker */
+      sqlite3_stmt *q;
+      if (sqlite3_prepare_v2(im->db, "UPDATE thread_state SET waker_utid = ? WHERE utid = ? AND start_ns = ?", -1,
+                             &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, c->main_utid);
+        sqlite3_bind_int64(q, 2, w->utid);
+        sqlite3_bind_int64(q, 3, w->begin);
+        sqlite3_step(q);
+        sqlite3_finalize(q);
+      }
+    }
+  }
+  /* rows */
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    sqlite3_stmt *q = im->ins_proc;
+    char sess[24];
+    snprintf(sess, sizeof sess, "%016" PRIx64, p->session);
+    sqlite3_bind_int64(q, 1, p->upid);
+    sqlite3_bind_int64(q, 2, p->pid);
+    sqlite3_bind_int64(q, 3, p->image);
+    bind_opt(q, 4, p->parent_upid);
+    bind_opt(q, 5, p->exec_from_upid);
+    sqlite3_bind_text(q, 6, sess, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 7, p->cmdline ? p->cmdline : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, p->exe ? p->exe : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, p->start_ns);
+    sqlite3_bind_int64(q, 10, p->end_ns);
+    sqlite3_bind_text(q, 11, p->end_how, -1, SQLITE_STATIC);
+    if (p->has_status) sqlite3_bind_int64(q, 12, p->exit_status);
+    sqlite3_bind_int64(q, 13, p->lost);
+    sqlite3_bind_text(q, 14, p->file, -1, SQLITE_STATIC);
+    if (step(im, q)) return -1;
+  }
+  return 0;
+}
+
+/* ---- level of detail ---- */
+#define LOD_BASE_NS 1024
+#define LOD_MAX_LEVEL 24
+
+typedef struct {
+  int64_t total[WEFT_ST_COUNT], longest[WEFT_ST_COUNT], count[WEFT_ST_COUNT];
+  int64_t bucket;
+  int used;
+} Bucket;
+
+static int lod_flush(Imp *im, sqlite3_stmt *q, int64_t utid, int level, Bucket *b) {
+  if (!b->used) return 0;
+  for (int s = 0; s < WEFT_ST_COUNT; s++) {
+    if (!b->count[s]) continue;
+    sqlite3_bind_int64(q, 1, utid);
+    sqlite3_bind_int(q, 2, level);
+    sqlite3_bind_int64(q, 3, b->bucket);
+    sqlite3_bind_int(q, 4, s);
+    sqlite3_bind_int64(q, 5, b->total[s]);
+    sqlite3_bind_int64(q, 6, b->longest[s]);
+    sqlite3_bind_int64(q, 7, b->count[s]);
+    if (step(im, q)) return -1;
+  }
+  memset(b, 0, sizeof *b);
+  return 0;
+}
+
+/* Per thread: the finest level kept is the first whose bucket count is at most
+ * half the thread's interval count; every coarser level up to one bucket for
+ * the thread's life is kept. */
+static int build_lod(Imp *im) {
+  sqlite3_stmt *th, *st, *ins;
+  if (sqlite3_prepare_v2(im->db, "SELECT utid, start_ns, end_ns, (SELECT count(*) FROM thread_state s WHERE s.utid = t.utid) FROM thread t", -1, &th, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(im->db, "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ? ORDER BY start_ns", -1, &st, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(im->db, "INSERT INTO state_summary VALUES (?,?,?,?,?,?,?)", -1, &ins, NULL) != SQLITE_OK)
+    return fail(im, "database: %s", sqlite3_errmsg(im->db));
+  int rc = 0;
+  Bucket *b = g_new0(Bucket, LOD_MAX_LEVEL + 1);
+  while (rc == 0 && sqlite3_step(th) == SQLITE_ROW) {
+    int64_t utid = sqlite3_column_int64(th, 0), s0 = sqlite3_column_int64(th, 1), s1 = sqlite3_column_int64(th, 2);
+    int64_t n = sqlite3_column_int64(th, 3);
+    int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
+    int lo = 0, hi = 0;
+    while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > n / 2) lo++;
+    while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
+    if (n < 8 || lo > hi) continue; /* few intervals: viewers read them directly */
+    memset(b, 0, sizeof(Bucket) * (LOD_MAX_LEVEL + 1));
+    sqlite3_bind_int64(st, 1, utid);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+      int64_t a = sqlite3_column_int64(st, 0), d = sqlite3_column_int64(st, 1);
+      int s = sqlite3_column_int(st, 2);
+      if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) continue;
+      for (int L = lo; L <= hi && rc == 0; L++) {
+        int64_t w = (int64_t)LOD_BASE_NS << (2 * L);
+        for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
+          if (b[L].used && b[L].bucket != k) rc = lod_flush(im, ins, utid, L, &b[L]);
+          b[L].used = 1;
+          b[L].bucket = k;
+          int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
+          b[L].total[s] += x1 - x0;
+          if (d > b[L].longest[s]) b[L].longest[s] = d;
+          b[L].count[s]++;
+        }
+      }
+    }
+    sqlite3_reset(st);
+    for (int L = lo; L <= hi && rc == 0; L++) rc = lod_flush(im, ins, utid, L, &b[L]);
+  }
+  g_free(b);
+  sqlite3_finalize(th);
+  sqlite3_finalize(st);
+  sqlite3_finalize(ins);
+  return rc;
+}
+
+/* ---- the import ---- */
+static int count_cb(const WeftEvent *ev, void *user) {
+  (void)ev;
+  (*(uint64_t *)user)++;
+  return 0;
+}
+
+#define PREP(field, sql) \
+  if (sqlite3_prepare_v2(im.db, sql, -1, &im.field, NULL) != SQLITE_OK) { \
+    fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db)); goto done; }
+
+int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,
+                FILE *warn, char *err, size_t errlen) {
+  Imp im;
+  memset(&im, 0, sizeof im);
+  WeftImportStats dummy;
+  memset(&dummy, 0, sizeof dummy);
+  if (!stats) stats = &dummy;
+  memset(stats, 0, sizeof *stats);
+  im.stats = stats;
+  im.warn = warn;
+  im.err = err;
+  im.errlen = errlen;
+  im.progress = opt && opt->progress;
+  clock_gettime(CLOCK_MONOTONIC, &im.t0);
+  int created = 0;
+
+  if (weft_recording_open(dir, &im.rec, err, errlen) != 0) return -1;
+  im.origin = weft_recording_start_ns(im.rec);
+  size_t nfiles = weft_recording_count(im.rec);
+  if (im.progress) /* the total, for a percentage */
+    for (size_t i = 0; i < nfiles; i++) {
+      char e2[256];
+      weft_trace_scan(weft_recording_trace(im.rec, i), count_cb, &im.records_total, e2, sizeof e2);
+    }
+  im.db = weft_db_create(db_path, opt && opt->force, err, errlen);
+  if (!im.db) {
+    weft_recording_close(im.rec);
+    return -1;
+  }
+  created = 1;
+  sqlite3_exec(im.db, "BEGIN", NULL, NULL, NULL);
+  PREP(ins_state, "INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)");
+  PREP(ins_hold, "INSERT INTO lock_hold VALUES (?,?,?,?,?,?)");
+  PREP(ins_flow, "INSERT INTO flow VALUES (?,?,?,?,?,?,?)");
+  PREP(ins_thread, "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  PREP(ins_obj, "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, first_ns, "
+                "acquisitions, contended, wait_ns, hold_ns, name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  PREP(ins_stack, "INSERT INTO stack VALUES (?,?,?)");
+  PREP(ins_sf, "INSERT INTO stack_frame VALUES (?,?,?)");
+  PREP(ins_frame, "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)");
+  PREP(find_frame, "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?");
+  PREP(ins_module, "INSERT INTO module VALUES (?,?,?,?,?,?,?)");
+  PREP(ins_proc, "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  PREP(ins_sched, "INSERT INTO sched_sample VALUES (?,?,?,?,?)");
+  PREP(ins_mark, "INSERT INTO mark VALUES (?,?,?,?,?)");
+  im.procs = g_ptr_array_new();
+
+  for (size_t i = 0; i < nfiles && !im.failed; i++) {
+    import_file(&im, weft_recording_trace(im.rec, i));
+    progress(&im, weft_trace_name(weft_recording_trace(im.rec, i)));
+  }
+  if (im.failed) goto done;
+  if (link_processes(&im) != 0) goto done;
+  if (build_lod(&im) != 0) goto done;
+
+  /* meta */
+  {
+    int64_t end = 0;
+    char *cmd = NULL;
+    uint64_t lost = 0;
+    for (guint i = 0; i < im.procs->len; i++) {
+      Proc *p = im.procs->pdata[i];
+      if (p->end_ns > end) end = p->end_ns;
+      if (!cmd && !p->parent_upid && p->cmdline) cmd = p->cmdline;
+      lost += (uint64_t)p->lost;
+    }
+    const WeftFileHeader *h = nfiles ? weft_trace_header(weft_recording_trace(im.rec, 0)) : NULL;
+    char sess[24];
+    snprintf(sess, sizeof sess, "%016" PRIx64, h ? h->session : 0);
+    weft_db_meta_set(im.db, "weft_version", WEFT_VERSION);
+    weft_db_meta_set_int(im.db, "schema_version", WEFT_SCHEMA_VERSION);
+    weft_db_meta_set_int(im.db, "origin_ns", (int64_t)im.origin);
+    weft_db_meta_set_int(im.db, "end_ns", end);
+    if (cmd) weft_db_meta_set(im.db, "command", cmd);
+    weft_db_meta_set(im.db, "clock", h && h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic");
+    weft_db_meta_set_int(im.db, "ncpus", h ? h->ncpus : 0);
+    weft_db_meta_set_int(im.db, "lost_events", (int64_t)lost);
+    weft_db_meta_set(im.db, "session", sess);
+    char *abs = realpath(dir, NULL);
+    weft_db_meta_set(im.db, "source_dir", abs ? abs : dir);
+    free(abs);
+    weft_db_meta_set_int(im.db, "lod_base_ns", LOD_BASE_NS);
+    weft_db_meta_set_int(im.db, "records", (int64_t)im.records_done / 2);
+  }
+  if (!(opt && opt->no_symbols)) {
+    char e2[512];
+    if (weft_sym_fill_frames(im.db, warn, e2, sizeof e2) < 0) warnf(&im, "symbols: %s", e2);
+    if (weft_sym_name_objects(im.db, e2, sizeof e2) < 0) warnf(&im, "object names: %s", e2);
+  }
+  weft_db_meta_set(im.db, "import_complete", "1");
+  if (sqlite3_exec(im.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
+  if (!im.failed) sqlite3_exec(im.db, "ANALYZE", NULL, NULL, NULL);
+
+done:
+  stats->records = im.records_done / 2;
+  sqlite3_finalize(im.ins_state);
+  sqlite3_finalize(im.ins_hold);
+  sqlite3_finalize(im.ins_flow);
+  sqlite3_finalize(im.ins_thread);
+  sqlite3_finalize(im.ins_obj);
+  sqlite3_finalize(im.ins_stack);
+  sqlite3_finalize(im.ins_sf);
+  sqlite3_finalize(im.ins_frame);
+  sqlite3_finalize(im.find_frame);
+  sqlite3_finalize(im.ins_module);
+  sqlite3_finalize(im.ins_proc);
+  sqlite3_finalize(im.ins_sched);
+  sqlite3_finalize(im.ins_mark);
+  if (im.procs) {
+    for (guint i = 0; i < im.procs->len; i++) {
+      Proc *p = im.procs->pdata[i];
+      g_array_free(p->forks, TRUE);
+      g_array_free(p->waits, TRUE);
+      g_free(p->cmdline);
+      g_free(p->exe);
+      g_free(p->file);
+      g_free(p);
+    }
+    g_ptr_array_free(im.procs, TRUE);
+  }
+  if (im.db) sqlite3_close(im.db);
+  weft_recording_close(im.rec);
+  if (im.progress_shown) fputs("\n", stderr);
+  stats->seconds = elapsed(&im);
+  if (im.failed && created) unlink(db_path);
+  return im.failed ? -1 : 0;
+}

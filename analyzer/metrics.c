@@ -1,0 +1,2205 @@
+/* metrics.c - the analyses of a recording (see metrics.h, docs/report-json.md).
+ * SPDX-License-Identifier: MIT
+ *
+ * One pass per selected thread over its thread_state rows inside the range
+ * (found through the (utid, start_ns) primary key: the interval containing a
+ * is the one with the largest start <= a, the states being contiguous) feeds
+ * everything else:
+ *   - the per-thread state totals (clipped to [a, b));
+ *   - the thread's running spans (and join/child wait spans), kept sorted
+ *     with prefix sums so that the useful time of any thread over any region
+ *     is two binary searches;
+ *   - per object accumulators for waits (durations for the percentiles,
+ *     distinct waiters, contended acquisitions) and per (object, stack) call
+ *     site accumulators.
+ * Then the lock holds and lock hand-offs of the selected threads (through
+ * the lock_hold_thread and flow_to indexes, or for a wide range of all
+ * processes by scanning the tables), and, for the regions, all waits of each
+ * barrier seen (thread_state_object index), the create and join flows, and
+ * the marks with a duration. Reading rows is most of the cost, so these
+ * loads run on one thread per CPU (see "loading on several threads").
+ *
+ * Regions are defined over the whole recording and then clipped to the
+ * range, so that a region means the same thing whatever the range.
+ *
+ * Memory: O(running intervals + waits in the range). The result is
+ * immutable; weft_metrics_compute may be called from any thread, on a
+ * connection no other thread uses meanwhile.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weft-trace.h"
+
+/* Finding thresholds (docs/report-json.md, "Findings"). */
+#define FIND_MIN_COST_DIV      100    /* a finding costs >= 1/100 of the thread time in the range */
+#define FIND_IMBALANCE_LB      0.90   /* regions with LB below this are imbalanced */
+#define FIND_SERIAL_SHARE      0.10   /* at most one thread running >= 10% of the range */
+#define FIND_RUNQ_SHARE        0.10   /* runq >= 10% of the thread time */
+
+/* ------------------------------------------------------------------------ */
+/* allocation                                                                */
+
+typedef struct {
+  void  **p;
+  size_t  n, cap;
+} Pool;
+
+typedef struct {
+  Pool pool;
+} Priv;
+
+static int pool_adopt(Pool *pl, void *p) {
+  if (!p) return -1;
+  if (pl->n == pl->cap) {
+    size_t cap = pl->cap ? pl->cap * 2 : 64;
+    void **np = realloc(pl->p, cap * sizeof *np);
+    if (!np) {
+      free(p);
+      return -1;
+    }
+    pl->p = np;
+    pl->cap = cap;
+  }
+  pl->p[pl->n++] = p;
+  return 0;
+}
+
+static void *pool_calloc(Pool *pl, size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  return pool_adopt(pl, p) == 0 ? p : NULL;
+}
+
+static char *pool_strdup(Pool *pl, const char *s) {
+  char *d = strdup(s ? s : "");
+  return pool_adopt(pl, d) == 0 ? d : NULL;
+}
+
+static char *pool_printf(Pool *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *pool_printf(Pool *pl, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0) return NULL;
+  return pool_adopt(pl, s) == 0 ? s : NULL;
+}
+
+static void pool_free(Pool *pl) {
+  for (size_t i = 0; i < pl->n; i++) free(pl->p[i]);
+  free(pl->p);
+  memset(pl, 0, sizeof *pl);
+}
+
+/* Grow *v (elements of size sz) to hold at least n + 1; 0 or -1. */
+static int vec_reserve(void **v, size_t *cap, size_t n, size_t sz) {
+  if (n < *cap) return 0;
+  size_t nc = *cap ? *cap * 2 : 16;
+  while (nc <= n) nc *= 2;
+  void *nv = realloc(*v, nc * sz);
+  if (!nv) return -1;
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+#define VEC_PUSH(vec, n, cap, val)                                                                        \
+  (vec_reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
+
+/* ------------------------------------------------------------------------ */
+/* a hash map from a pair of int64 to an index                               */
+
+typedef struct {
+  int64_t k1, k2;
+  size_t  v;
+  bool    used;
+} HEnt;
+
+typedef struct {
+  HEnt  *e;
+  size_t cap, n;     /* cap: a power of two */
+} HMap;
+
+static uint64_t hmix(int64_t k1, int64_t k2) {
+  uint64_t x = (uint64_t)k1 * 0x9e3779b97f4a7c15ull ^ ((uint64_t)k2 + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 31;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 29;
+  return x;
+}
+
+static HEnt *hmap_slot(const HMap *h, int64_t k1, int64_t k2) {
+  size_t mask = h->cap - 1, i = (size_t)hmix(k1, k2) & mask;
+  while (h->e[i].used && (h->e[i].k1 != k1 || h->e[i].k2 != k2)) i = (i + 1) & mask;
+  return &h->e[i];
+}
+
+static bool hmap_get(const HMap *h, int64_t k1, int64_t k2, size_t *v) {
+  if (!h->cap) return false;
+  HEnt *e = hmap_slot(h, k1, k2);
+  if (!e->used) return false;
+  *v = e->v;
+  return true;
+}
+
+static int hmap_put(HMap *h, int64_t k1, int64_t k2, size_t v) {
+  if ((h->n + 1) * 2 > h->cap) {
+    size_t nc = h->cap ? h->cap * 2 : 64;
+    HEnt *ne = calloc(nc, sizeof *ne);
+    if (!ne) return -1;
+    HMap nh = {ne, nc, 0};
+    for (size_t i = 0; i < h->cap; i++)
+      if (h->e[i].used) {
+        *hmap_slot(&nh, h->e[i].k1, h->e[i].k2) = h->e[i];
+        nh.n++;
+      }
+    free(h->e);
+    *h = nh;
+  }
+  HEnt *e = hmap_slot(h, k1, k2);
+  if (!e->used) h->n++;
+  e->k1 = k1;
+  e->k2 = k2;
+  e->v = v;
+  e->used = true;
+  return 0;
+}
+
+static void hmap_free(HMap *h) {
+  free(h->e);
+  memset(h, 0, sizeof *h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                             */
+
+static int64_t sat_add(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_add_overflow(x, y, &r)) return y > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* [s, e) clipped to [a, b) as [*cs, *ce); true if it is inside the range:
+ * a positive overlap, or a zero-length interval at an instant in [a, b). */
+static bool clip(int64_t s, int64_t e, int64_t a, int64_t b, int64_t *cs, int64_t *ce) {
+  *cs = max64(s, a);
+  *ce = min64(e, b);
+  if (*ce > *cs) return true;
+  if (e == s && s >= a && s < b) {
+    *ce = *cs;
+    return true;
+  }
+  return false;
+}
+
+/* LSD radix sort of non-negative int64 values, 16 bits per pass, skipping
+ * passes above the largest value. tmp has n entries; count 65536. */
+static void radix_sort(int64_t *v, int64_t *tmp, size_t *count, size_t n) {
+  int64_t mx = 0;
+  for (size_t i = 0; i < n; i++) mx = max64(mx, v[i]);
+  for (int shift = 0; shift < 64 && ((uint64_t)mx >> shift) != 0; shift += 16) {
+    memset(count, 0, 65536 * sizeof *count);
+    for (size_t i = 0; i < n; i++) count[((uint64_t)v[i] >> shift) & 0xffff]++;
+    size_t sum = 0;
+    for (size_t i = 0; i < 65536; i++) {
+      size_t c = count[i];
+      count[i] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) tmp[count[((uint64_t)v[i] >> shift) & 0xffff]++] = v[i];
+    memcpy(v, tmp, n * sizeof *v);
+  }
+}
+
+static const char *basename_of(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+/* ------------------------------------------------------------------------ */
+/* time units                                                                */
+
+const char *weft_format_ns(char *buf, size_t len, int64_t ns) {
+  static const struct {
+    const char *unit;
+    double scale;
+  } u[] = {{"s", 1e9}, {"ms", 1e6}, {"µs", 1e3}};
+  const char *sign = ns < 0 ? "-" : "";
+  double v = ns < 0 ? -(double)ns : (double)ns;
+  if (v < 999.5) {
+    snprintf(buf, len, "%s%.0f ns", sign, v);
+    return buf;
+  }
+  for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+    double x = v / u[i].scale;
+    /* round first so that 999.96 ms prints as 1.00 s, not 1000 ms */
+    if (x >= 0.9995 || i == 2) {
+      if (x < 9.995)
+        snprintf(buf, len, "%s%.2f %s", sign, x, u[i].unit);
+      else if (x < 99.95)
+        snprintf(buf, len, "%s%.1f %s", sign, x, u[i].unit);
+      else
+        snprintf(buf, len, "%s%.0f %s", sign, x, u[i].unit);
+      return buf;
+    }
+  }
+  return buf; /* not reached */
+}
+
+int weft_parse_time(const char *s, int64_t *out_ns) {
+  if (!s || !*s) return -1;
+  errno = 0;
+  char *end;
+  /* digits and one optional dot only: no sign, exponent, hex, inf or nan */
+  size_t i = 0, digits = 0, dots = 0;
+  for (; s[i] && (s[i] == '.' || (s[i] >= '0' && s[i] <= '9')); i++) {
+    if (s[i] == '.') dots++;
+    else digits++;
+  }
+  if (!digits || dots > 1) return -1;
+  double v = strtod(s, &end);
+  if (errno || end != s + i) return -1;
+  double scale;
+  if (!strcmp(end, "") || !strcmp(end, "ns")) scale = 1;
+  else if (!strcmp(end, "us") || !strcmp(end, "µs")) scale = 1e3;
+  else if (!strcmp(end, "ms")) scale = 1e6;
+  else if (!strcmp(end, "s")) scale = 1e9;
+  else return -1;
+  double ns = v * scale;
+  if (!(ns >= 0) || ns >= 9.2e18) return -1;
+  *out_ns = (int64_t)(ns + 0.5);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* POP                                                                       */
+
+void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out) {
+  memset(out, 0, sizeof *out);
+  out->n = n;
+  out->span_ns = span_ns;
+  out->lb = 1.0;
+  if (n == 0 || span_ns <= 0) return;
+  int64_t sum = 0, mx = 0, idle = 0;
+  for (size_t i = 0; i < n; i++) {
+    sum += useful_ns[i];
+    mx = max64(mx, useful_ns[i]);
+    idle += span_ns - useful_ns[i];
+  }
+  out->sum_useful_ns = sum;
+  out->max_useful_ns = mx;
+  out->idle_ns = idle;
+  out->imbalance_ns = (int64_t)n * mx - sum;
+  double mean = (double)sum / (double)n;
+  out->lb = mx > 0 ? mean / (double)mx : 1.0;
+  out->synce = (double)mx / (double)span_ns;
+  out->pe = out->lb * out->synce;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the computation context                                                   */
+
+typedef struct {
+  int64_t     upid, pid, image, parent_upid;
+  const char *cmdline, *exe, *end_how;
+  int64_t     start, end;
+  bool        has_exit;
+  int64_t     exit_status;
+  bool        sel;            /* matches the pid filter */
+  ptrdiff_t   idx;            /* in m->processes, or -1 */
+} ProcInfo;
+
+typedef struct {
+  int64_t     utid, upid, tid, pid, creator;
+  const char *name, *end_how;
+  int         is_main;
+  int64_t     start, end;
+  int64_t     cpu, runq;      /* -1: NULL */
+  bool        sel;            /* its process is selected */
+  ptrdiff_t   idx;            /* in m->threads, or -1 */
+} ThreadInfo;
+
+typedef struct {
+  int64_t s, e;
+} Span;
+
+/* Sorted, non-overlapping spans of one thread with prefix sums. */
+typedef struct {
+  Span    *run;
+  size_t   n, cap;
+  int64_t *prefix;            /* n + 1: prefix[i] = sum of lengths of run[0..i) */
+} RunList;
+
+typedef struct {
+  int64_t  object_id;
+  int64_t *durs;
+  size_t   ndurs, capdurs;
+  int64_t  wait_ns, wait_max, waits, contended, waiters;
+  size_t   last_thread;       /* for distinct waiters: threads are loaded one at a time */
+  int64_t  holds, hold_ns, hold_max, hold_starts;
+  int64_t  handoffs;
+} ObjAcc;
+
+typedef struct {
+  size_t  obj;                /* index into objs */
+  int64_t stack_id;
+  int64_t waits, wait_ns;
+} SiteAcc;
+
+typedef struct {
+  const char *label, *symbol, *file, *site;
+  int64_t     line;
+  bool        known;          /* the stack has a depth-0 frame */
+} StackInfo;
+
+typedef struct {
+  sqlite3     *db;
+  WeftMetrics *m;
+  Pool        *pool;
+  char        *err;
+  size_t       errlen;
+  bool         failed;
+  int64_t      a, b;
+
+  ProcInfo    *procs;
+  size_t       nprocs, capprocs;
+  HMap         proc_by_upid;
+  ThreadInfo  *thr;
+  size_t       nthr, capthr;
+  HMap         thr_by_utid;
+
+  RunList     *runs;          /* parallel to m->threads: running spans */
+  RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
+
+  ObjAcc      *objs;
+  size_t       nobjs, capobjs;
+  HMap         obj_by_id;
+  SiteAcc     *sites;
+  size_t       nsites, capsites;
+  HMap         site_by_key;
+  StackInfo   *stacks;
+  size_t       nstacks, capstacks;
+  HMap         stack_by_id;
+
+  int64_t      share_base;    /* waiting in the range but for threads or children to end */
+} Ctx;
+
+static bool fail(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(Ctx *c, const char *fmt, ...) {
+  if (!c->failed && c->err && c->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errlen, fmt, ap);
+    va_end(ap);
+  }
+  c->failed = true;
+  return false;
+}
+
+static bool oom(Ctx *c) { return fail(c, "out of memory"); }
+
+static bool sql_fail(Ctx *c) {
+  const char *msg = sqlite3_errmsg(c->db);
+  return fail(c, "cannot read the database: %s", msg ? msg : "unknown error");
+}
+
+static sqlite3_stmt *prep(Ctx *c, const char *sql) {
+  sqlite3_stmt *q = NULL;
+  if (c->failed) return NULL;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) != SQLITE_OK) {
+    sql_fail(c);
+    sqlite3_finalize(q);
+    return NULL;
+  }
+  return q;
+}
+
+/* sqlite3_step: true on a row, false on done or error (c->failed set). */
+static bool step(Ctx *c, sqlite3_stmt *q) {
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) sql_fail(c);
+  return false;
+}
+
+static int64_t col_i64(sqlite3_stmt *q, int i, int64_t dflt) {
+  return sqlite3_column_type(q, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(q, i);
+}
+
+static const char *col_str(Ctx *c, sqlite3_stmt *q, int i) {
+  const unsigned char *s = sqlite3_column_text(q, i);
+  char *d = pool_strdup(c->pool, s ? (const char *)s : "");
+  if (!d) oom(c);
+  return d ? d : "";
+}
+
+static ThreadInfo *thread_info(const Ctx *c, int64_t utid) {
+  size_t i;
+  return hmap_get(&c->thr_by_utid, utid, 0, &i) ? &c->thr[i] : NULL;
+}
+
+/* "name [tid]" of any thread of the recording. */
+static const char *ctx_thread_label(const Ctx *c, int64_t utid, char *buf, size_t len) {
+  const ThreadInfo *t = thread_info(c, utid);
+  if (!t)
+    snprintf(buf, len, "utid %lld", (long long)utid);
+  else
+    snprintf(buf, len, "%s [%lld]", t->name && *t->name ? t->name : "thread", (long long)t->tid);
+  return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* meta, processes, threads                                                  */
+
+static bool load_meta(Ctx *c, int64_t *end_ns) {
+  WeftMetrics *m = c->m;
+  static const struct {
+    const char *key;
+    size_t off;
+  } strs[] = {{"command", offsetof(WeftMetrics, command)},
+              {"weft_version", offsetof(WeftMetrics, weft_version)},
+              {"clock", offsetof(WeftMetrics, clock)}};
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+    char *v = weft_db_meta_get(c->db, strs[i].key);
+    char *d = pool_strdup(c->pool, v ? v : "");
+    free(v);
+    if (!d) return oom(c);
+    *(const char **)((char *)m + strs[i].off) = d;
+  }
+  m->ncpus = weft_db_meta_get_int(c->db, "ncpus", -1);
+  m->lost_events = weft_db_meta_get_int(c->db, "lost_events", 0);
+  *end_ns = weft_db_meta_get_int(c->db, "end_ns", -1);
+  if (*end_ns < 0) {
+    sqlite3_stmt *q = prep(c, "SELECT max(end_ns) FROM process");
+    if (!q) return false;
+    *end_ns = step(c, q) ? col_i64(q, 0, 0) : 0;
+    sqlite3_finalize(q);
+  }
+  m->recording_end_ns = *end_ns;
+  return !c->failed;
+}
+
+static bool load_processes(Ctx *c, int64_t pid) {
+  sqlite3_stmt *q = prep(c, "SELECT upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, end_how, "
+                            "exit_status FROM process ORDER BY upid");
+  if (!q) return false;
+  bool any = false;
+  while (step(c, q)) {
+    ProcInfo p = {
+      .upid = sqlite3_column_int64(q, 0), .pid = sqlite3_column_int64(q, 1), .image = col_i64(q, 2, 0),
+      .parent_upid = col_i64(q, 3, -1), .cmdline = col_str(c, q, 4), .exe = col_str(c, q, 5),
+      .start = col_i64(q, 6, 0), .end = col_i64(q, 7, 0), .end_how = col_str(c, q, 8),
+      .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL, .exit_status = col_i64(q, 9, 0), .idx = -1};
+    if (p.end < p.start) p.end = p.start;
+    p.sel = pid < 0 || p.pid == pid;
+    any |= p.sel;
+    if (VEC_PUSH(c->procs, c->nprocs, c->capprocs, p) < 0 ||
+        hmap_put(&c->proc_by_upid, p.upid, 0, c->nprocs - 1) < 0) {
+      oom(c);
+      break;
+    }
+  }
+  sqlite3_finalize(q);
+  if (c->failed) return false;
+  if (pid >= 0 && !any) return fail(c, "no process with pid %lld in the recording", (long long)pid);
+
+  WeftMetrics *m = c->m;
+  size_t n = 0;
+  for (size_t i = 0; i < c->nprocs; i++) {
+    int64_t cs, ce;
+    if (c->procs[i].sel && clip(c->procs[i].start, c->procs[i].end, c->a, c->b, &cs, &ce)) n++;
+  }
+  m->processes = calloc(n ? n : 1, sizeof *m->processes);
+  if (!m->processes) return oom(c);
+  for (size_t i = 0; i < c->nprocs; i++) {
+    ProcInfo *p = &c->procs[i];
+    int64_t cs, ce;
+    if (!p->sel || !clip(p->start, p->end, c->a, c->b, &cs, &ce)) continue;
+    WeftProcessMetrics *pm = &m->processes[m->nprocesses];
+    p->idx = (ptrdiff_t)m->nprocesses++;
+    *pm = (WeftProcessMetrics){.upid = p->upid, .pid = p->pid, .image = p->image, .parent_upid = p->parent_upid,
+                               .cmdline = p->cmdline, .exe = p->exe, .end_how = p->end_how,
+                               .start_ns = p->start, .end_ns = p->end, .has_exit_status = p->has_exit,
+                               .exit_status = p->exit_status, .lifetime_ns = ce - cs,
+                               .cpu_ns = -1, .runq_ns = -1};
+  }
+  return true;
+}
+
+static bool load_threads(Ctx *c) {
+  sqlite3_stmt *q = prep(c, "SELECT utid, upid, tid, name, is_main, creator_utid, start_ns, end_ns, end_how, "
+                            "cpu_ns, runq_ns FROM thread ORDER BY utid");
+  if (!q) return false;
+  while (step(c, q)) {
+    ThreadInfo t = {.utid = sqlite3_column_int64(q, 0), .upid = sqlite3_column_int64(q, 1),
+                    .tid = sqlite3_column_int64(q, 2), .name = col_str(c, q, 3),
+                    .is_main = (int)col_i64(q, 4, 0), .creator = col_i64(q, 5, -1),
+                    .start = col_i64(q, 6, 0), .end = col_i64(q, 7, 0), .end_how = col_str(c, q, 8),
+                    .cpu = col_i64(q, 9, -1), .runq = col_i64(q, 10, -1), .pid = -1, .idx = -1};
+    if (t.end < t.start) t.end = t.start;
+    size_t pi;
+    if (hmap_get(&c->proc_by_upid, t.upid, 0, &pi)) {
+      t.pid = c->procs[pi].pid;
+      t.sel = c->procs[pi].sel;
+    }
+    if (VEC_PUSH(c->thr, c->nthr, c->capthr, t) < 0 || hmap_put(&c->thr_by_utid, t.utid, 0, c->nthr - 1) < 0) {
+      oom(c);
+      break;
+    }
+  }
+  sqlite3_finalize(q);
+  if (c->failed) return false;
+
+  WeftMetrics *m = c->m;
+  size_t n = 0;
+  int64_t cs, ce;
+  for (size_t i = 0; i < c->nthr; i++)
+    if (c->thr[i].sel && clip(c->thr[i].start, c->thr[i].end, c->a, c->b, &cs, &ce)) n++;
+  m->threads = calloc(n ? n : 1, sizeof *m->threads);
+  c->runs = calloc(n ? n : 1, sizeof *c->runs);
+  c->joins = calloc(n ? n : 1, sizeof *c->joins);
+  if (!m->threads || !c->runs || !c->joins) return oom(c);
+  for (size_t i = 0; i < c->nthr; i++) {
+    ThreadInfo *t = &c->thr[i];
+    if (!t->sel || !clip(t->start, t->end, c->a, c->b, &cs, &ce)) continue;
+    t->idx = (ptrdiff_t)m->nthreads;
+    m->threads[m->nthreads++] = (WeftThreadMetrics){
+      .utid = t->utid, .upid = t->upid, .tid = t->tid, .pid = t->pid, .name = t->name, .is_main = t->is_main,
+      .creator_utid = t->creator, .start_ns = t->start, .end_ns = t->end, .end_how = t->end_how,
+      .lifetime_ns = ce - cs, .cpu_ns = -1, .runq_ns = -1};
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* states, waits, holds, hand-offs                                           */
+
+static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
+  size_t i;
+  if (!hmap_get(&c->obj_by_id, object_id, 0, &i)) {
+    ObjAcc o = {.object_id = object_id, .last_thread = SIZE_MAX};
+    if (VEC_PUSH(c->objs, c->nobjs, c->capobjs, o) < 0) return oom(c), NULL;
+    i = c->nobjs - 1;
+    if (hmap_put(&c->obj_by_id, object_id, 0, i) < 0) return oom(c), NULL;
+  }
+  if (index) *index = i;
+  return &c->objs[i];
+}
+
+static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack,
+                     int64_t result) {
+  size_t oi;
+  ObjAcc *o = obj_acc(c, obj, &oi);
+  if (!o) return false;
+  int64_t len = ce - cs;
+  if (VEC_PUSH(o->durs, o->ndurs, o->capdurs, len) < 0) return oom(c);
+  o->wait_ns += len;
+  o->wait_max = max64(o->wait_max, len);
+  o->waits++;
+  if (e > c->a && e <= c->b && result == 0) o->contended++;
+  if (o->last_thread != ti) {
+    o->last_thread = ti;
+    o->waiters++;
+  }
+  size_t si;
+  if (!hmap_get(&c->site_by_key, (int64_t)oi, stack, &si)) {
+    SiteAcc s = {.obj = oi, .stack_id = stack};
+    if (VEC_PUSH(c->sites, c->nsites, c->capsites, s) < 0) return oom(c);
+    si = c->nsites - 1;
+    if (hmap_put(&c->site_by_key, (int64_t)oi, stack, si) < 0) return oom(c);
+  }
+  c->sites[si].waits++;
+  c->sites[si].wait_ns += len;
+  return true;
+}
+
+/* Append [cs, ce) to rl, merging with an adjacent last span. */
+static bool span_push(Ctx *c, RunList *rl, int64_t cs, int64_t ce) {
+  if (ce <= cs) return true;
+  if (rl->n && rl->run[rl->n - 1].e == cs) {
+    rl->run[rl->n - 1].e = ce;
+    return true;
+  }
+  if (VEC_PUSH(rl->run, rl->n, rl->cap, ((Span){cs, ce})) < 0) return oom(c);
+  return true;
+}
+
+static bool span_index(Ctx *c, RunList *rl) {
+  rl->prefix = malloc((rl->n + 1) * sizeof *rl->prefix);
+  if (!rl->prefix) return oom(c);
+  rl->prefix[0] = 0;
+  for (size_t i = 0; i < rl->n; i++) rl->prefix[i + 1] = rl->prefix[i] + (rl->run[i].e - rl->run[i].s);
+  return true;
+}
+
+/* One selected thread's states inside the range: its state totals, running
+ * and join spans, waits. q0 and q are the two statements of load_prepare. */
+static bool load_thread_states(Ctx *c, sqlite3_stmt *q0, sqlite3_stmt *q, size_t ti) {
+  WeftThreadMetrics *t = &c->m->threads[ti];
+  RunList *rl = &c->runs[ti];
+  int64_t lo = c->a;
+  sqlite3_bind_int64(q0, 1, t->utid);
+  sqlite3_bind_int64(q0, 2, c->a);
+  if (step(c, q0)) lo = min64(col_i64(q0, 0, c->a), c->a);
+  sqlite3_reset(q0);
+  if (c->failed) return false;
+  sqlite3_bind_int64(q, 1, t->utid);
+  sqlite3_bind_int64(q, 2, lo);
+  sqlite3_bind_int64(q, 3, c->b);
+  int64_t other = 0;
+  while (step(c, q)) {
+    int64_t s = sqlite3_column_int64(q, 0), dur = max64(col_i64(q, 1, 0), 0);
+    int64_t e = sat_add(s, dur), cs, ce;
+    int st = (int)col_i64(q, 2, -1);
+    if (!clip(s, e, c->a, c->b, &cs, &ce)) continue;
+    int64_t len = ce - cs;
+    if (st == WEFT_ST_RUNNING) {
+      t->state_ns[st] += len;
+      if (!span_push(c, rl, cs, ce)) break;
+      continue;
+    }
+    if ((st == WEFT_ST_JOIN_WAIT || st == WEFT_ST_CHILD_WAIT) && !span_push(c, &c->joins[ti], cs, ce)) break;
+    if (st > WEFT_ST_RUNNING && st < WEFT_ST_COUNT)
+      t->state_ns[st] += len;
+    else
+      other += len; /* a state this weft does not know: not useful */
+    if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
+        !add_wait(c, ti, sqlite3_column_int64(q, 3), cs, ce, e, col_i64(q, 4, -1), col_i64(q, 5, 0)))
+      break;
+  }
+  sqlite3_reset(q);
+  if (c->failed) return false;
+  t->useful_ns = t->state_ns[WEFT_ST_RUNNING];
+  t->wait_ns = other;
+  for (int k = 1; k < WEFT_ST_COUNT; k++) t->wait_ns += t->state_ns[k];
+  c->share_base += t->wait_ns - t->state_ns[WEFT_ST_JOIN_WAIT] - t->state_ns[WEFT_ST_CHILD_WAIT];
+  return span_index(c, rl) && span_index(c, &c->joins[ti]);
+}
+
+/* Total length of rl's spans inside [x, y). */
+static int64_t span_sum(const RunList *rl, int64_t x, int64_t y) {
+  if (y <= x || !rl->n) return 0;
+  /* i: first span ending after x; j: first span starting at or after y */
+  size_t lo = 0, hi = rl->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (rl->run[mid].e > x) hi = mid;
+    else lo = mid + 1;
+  }
+  size_t i = lo;
+  lo = i, hi = rl->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (rl->run[mid].s >= y) hi = mid;
+    else lo = mid + 1;
+  }
+  size_t j = lo;
+  if (i >= j) return 0;
+  int64_t sum = rl->prefix[j] - rl->prefix[i];
+  sum -= max64(0, x - rl->run[i].s);
+  sum -= max64(0, rl->run[j - 1].e - y);
+  return sum;
+}
+
+/* Useful (running) time of selected thread ti inside [x, y). */
+static int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) { return span_sum(&c->runs[ti], x, y); }
+
+/* cpu_ns/runq_ns of thread t inside [a, b): the thread's last reading when
+ * its whole life is inside the range, else the cumulative sched_sample
+ * readings interpolated linearly at the clipped ends (0 at the thread's
+ * start; the last reading at its end); unknown (-1) for a thread without
+ * samples, whose time would be a guess. */
+static bool thread_sched(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, WeftThreadMetrics *t) {
+  if (ti->start >= c->a && ti->end <= c->b) {
+    t->cpu_ns = ti->cpu;
+    t->runq_ns = ti->runq;
+    return true;
+  }
+  typedef struct {
+    int64_t ts, cpu, runq;
+  } Pt;
+  Pt *pt = NULL;
+  size_t n = 0, cap = 0;
+  if (VEC_PUSH(pt, n, cap, ((Pt){ti->start, 0, 0})) < 0) return oom(c);
+  sqlite3_bind_int64(q, 1, ti->utid);
+  while (step(c, q)) {
+    Pt p = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
+    if (VEC_PUSH(pt, n, cap, p) < 0) {
+      oom(c);
+      break;
+    }
+  }
+  sqlite3_reset(q);
+  if (n == 1) {
+    free(pt);
+    return !c->failed;
+  }
+  if (!c->failed && ti->cpu >= 0 && ti->end >= pt[n - 1].ts &&
+      VEC_PUSH(pt, n, cap, ((Pt){ti->end, ti->cpu, max64(ti->runq, 0)})) < 0)
+    oom(c);
+  if (c->failed) {
+    free(pt);
+    return false;
+  }
+  if (n > 1) {
+    int64_t x[2] = {max64(c->a, ti->start), min64(c->b, ti->end)};
+    double vc[2], vr[2];
+    for (int k = 0; k < 2; k++) {
+      size_t i = 0;
+      while (i + 1 < n && pt[i + 1].ts <= x[k]) i++;
+      if (i + 1 >= n || pt[i + 1].ts == pt[i].ts) {
+        vc[k] = (double)pt[i].cpu;
+        vr[k] = (double)pt[i].runq;
+      } else {
+        double f = (double)(x[k] - pt[i].ts) / (double)(pt[i + 1].ts - pt[i].ts);
+        vc[k] = (double)pt[i].cpu + f * (double)(pt[i + 1].cpu - pt[i].cpu);
+        vr[k] = (double)pt[i].runq + f * (double)(pt[i + 1].runq - pt[i].runq);
+      }
+    }
+    /* rounded to ns (no libm: the analysis library links without it) */
+    double dc = vc[1] - vc[0], dr = vr[1] - vr[0];
+    t->cpu_ns = dc > 0 ? (int64_t)(dc + 0.5) : 0;
+    t->runq_ns = dr > 0 ? (int64_t)(dr + 0.5) : 0;
+  }
+  free(pt);
+  return true;
+}
+
+static void add_hold(Ctx *c, sqlite3_stmt *q, int col0) {
+  int64_t s = sqlite3_column_int64(q, col0 + 1), e = sat_add(s, max64(col_i64(q, col0 + 2, 0), 0)), cs, ce;
+  if (!clip(s, e, c->a, c->b, &cs, &ce)) return;
+  ObjAcc *o = obj_acc(c, sqlite3_column_int64(q, col0), NULL);
+  if (!o) return;
+  o->holds++;
+  o->hold_ns += ce - cs;
+  o->hold_max = max64(o->hold_max, ce - cs);
+  if (s >= c->a) o->hold_starts++;
+}
+
+/* Lock holds and hand-offs of one selected thread, through the
+ * lock_hold_thread and flow_to indexes. */
+static bool load_thread_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, size_t ti) {
+  int64_t utid = c->m->threads[ti].utid;
+  sqlite3_bind_int64(qh, 1, utid);
+  sqlite3_bind_int64(qh, 2, c->a);
+  sqlite3_bind_int64(qh, 3, c->b);
+  while (!c->failed && step(c, qh)) add_hold(c, qh, 0);
+  sqlite3_reset(qh);
+  sqlite3_bind_int64(qf, 1, utid);
+  sqlite3_bind_int64(qf, 2, c->a);
+  sqlite3_bind_int64(qf, 3, c->b);
+  while (!c->failed && step(c, qf)) {
+    ObjAcc *o = obj_acc(c, sqlite3_column_int64(qf, 0), NULL);
+    if (o) o->handoffs++;
+  }
+  sqlite3_reset(qf);
+  return !c->failed;
+}
+
+/* Lock holds with rowids in [hlo, hhi) and hand-offs with rowids in [flo,
+ * fhi), by a scan of the tables: for a wide range over all processes it
+ * costs less than the indexes, whose every row is one more lookup in the
+ * table. */
+static bool load_chunk_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, int64_t hlo, int64_t hhi, int64_t flo,
+                             int64_t fhi) {
+  sqlite3_stmt *q[2] = {qh, qf};
+  int64_t lo[2] = {hlo, flo}, hi[2] = {hhi, fhi};
+  for (int k = 0; k < 2; k++) {
+    sqlite3_bind_int64(q[k], 1, c->a);
+    sqlite3_bind_int64(q[k], 2, c->b);
+    sqlite3_bind_int64(q[k], 3, lo[k]);
+    sqlite3_bind_int64(q[k], 4, hi[k]);
+    while (!c->failed && step(c, q[k])) {
+      const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q[k], 0));
+      if (!ti || ti->idx < 0) continue;
+      if (k == 0) {
+        add_hold(c, q[k], 1);
+      } else {
+        ObjAcc *o = obj_acc(c, sqlite3_column_int64(q[k], 1), NULL);
+        if (o) o->handoffs++;
+      }
+    }
+    sqlite3_reset(q[k]);
+  }
+  return !c->failed;
+}
+
+/* ---- loading on several threads ----
+ *
+ * The per-thread loads (states; holds and hand-offs) are independent, and
+ * reading SQLite rows is most of the time of a report, so they run on up to
+ * WEFT_MAX_JOBS threads: the caller's, on its connection, and workers with
+ * their own read-only connections to the same file. Each worker has a copy
+ * of the Ctx whose accumulators (objects, call sites, share_base, error)
+ * are its own; per-thread results go straight to the thread's slots, each
+ * thread index being taken by one worker. Work is handed out one thread (or
+ * one rowid chunk of the tables) at a time. After the join, the workers'
+ * accumulators are merged into the caller's, and every list built from them
+ * is sorted, so the result does not depend on the schedule. */
+
+#define WEFT_MAX_JOBS 8
+#define HOLD_CHUNKS_PER_JOB 4
+
+typedef struct {
+  atomic_size_t next_thread;   /* states: the next thread index to load */
+  atomic_size_t next_holds;    /* holds, per thread: the next thread index */
+  atomic_size_t next_chunk;    /* holds, by chunks: the next chunk */
+  atomic_bool   abort;         /* a worker failed: stop taking work */
+  bool          objects;       /* load holds and hand-offs too */
+  bool          chunked;       /* ... by rowid chunks of the tables */
+  size_t        nchunks;
+  int64_t       hold_step, flow_step;  /* rowids per chunk */
+} Shared;
+
+static bool load_work(Ctx *c, Shared *sh) {
+  WeftMetrics *m = c->m;
+  sqlite3_stmt *q0 = prep(c, "SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2");
+  sqlite3_stmt *q = prep(c, "SELECT start_ns, dur_ns, state, object_id, stack_id, result FROM thread_state "
+                            "WHERE utid = ?1 AND start_ns >= ?2 AND start_ns < ?3 ORDER BY start_ns");
+  sqlite3_stmt *qh = NULL, *qf = NULL;
+  if (sh->objects && sh->chunked) {
+    qh = prep(c, "SELECT utid, object_id, start_ns, dur_ns FROM lock_hold NOT INDEXED "
+                 "WHERE rowid >= ?3 AND rowid < ?4 AND start_ns < ?2 AND start_ns + dur_ns >= ?1");
+    qf = prep(c, "SELECT to_utid, object_id FROM flow NOT INDEXED WHERE rowid >= ?3 AND rowid < ?4 AND "
+                 "kind = 1 AND to_ns > ?1 AND to_ns <= ?2 AND object_id IS NOT NULL");
+  } else if (sh->objects) {
+    qh = prep(c, "SELECT object_id, start_ns, dur_ns FROM lock_hold "
+                 "WHERE utid = ?1 AND start_ns < ?3 AND start_ns + dur_ns >= ?2");
+    qf = prep(c, "SELECT object_id FROM flow WHERE to_utid = ?1 AND to_ns > ?2 AND to_ns <= ?3 "
+                 "AND kind = 1 AND object_id IS NOT NULL");
+  }
+  size_t i;
+  while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_thread, 1)) < m->nthreads)
+    load_thread_states(c, q0, q, i);
+  if (sh->objects && sh->chunked) {
+    while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_chunk, 1)) < sh->nchunks) {
+      int64_t k = (int64_t)i;
+      bool last = i + 1 == sh->nchunks;
+      load_chunk_holds(c, qh, qf, k * sh->hold_step, last ? INT64_MAX : (k + 1) * sh->hold_step,
+                       k * sh->flow_step, last ? INT64_MAX : (k + 1) * sh->flow_step);
+    }
+  } else if (sh->objects) {
+    while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_holds, 1)) < m->nthreads)
+      load_thread_holds(c, qh, qf, i);
+  }
+  sqlite3_finalize(q0);
+  sqlite3_finalize(q);
+  sqlite3_finalize(qh);
+  sqlite3_finalize(qf);
+  if (c->failed) atomic_store(&sh->abort, true);
+  return !c->failed;
+}
+
+typedef struct {
+  Ctx       w;
+  Shared   *sh;
+  const char *path;
+  char      err[256];
+  pthread_t thread;
+  bool      started;
+} Worker;
+
+static void *worker_main(void *arg) {
+  Worker *wk = arg;
+  Ctx *c = &wk->w;
+  if (sqlite3_open_v2(wk->path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* no connection: leave the work to the others */
+    sqlite3_close(c->db);
+    c->db = NULL;
+    return NULL;
+  }
+  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  load_work(c, wk->sh);
+  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close(c->db);
+  c->db = NULL;
+  return NULL;
+}
+
+static void acc_free(Ctx *c) {
+  for (size_t i = 0; i < c->nobjs; i++) free(c->objs[i].durs);
+  free(c->objs);
+  hmap_free(&c->obj_by_id);
+  free(c->sites);
+  hmap_free(&c->site_by_key);
+  c->objs = NULL;
+  c->sites = NULL;
+  c->nobjs = c->nsites = c->capobjs = c->capsites = 0;
+}
+
+/* Add worker w's accumulators to c's. */
+static bool merge_acc(Ctx *c, Ctx *w) {
+  size_t *map = malloc((w->nobjs ? w->nobjs : 1) * sizeof *map);
+  if (!map) return oom(c);
+  for (size_t i = 0; i < w->nobjs && !c->failed; i++) {
+    ObjAcc *wo = &w->objs[i];
+    ObjAcc *o = obj_acc(c, wo->object_id, &map[i]);
+    if (!o) break;
+    if (!o->ndurs) {
+      free(o->durs);
+      o->durs = wo->durs;
+      o->ndurs = wo->ndurs;
+      o->capdurs = wo->capdurs;
+      wo->durs = NULL;
+      wo->ndurs = 0;
+    } else if (wo->ndurs) {
+      if (vec_reserve((void **)&o->durs, &o->capdurs, o->ndurs + wo->ndurs, sizeof *o->durs) < 0) {
+        oom(c);
+        break;
+      }
+      memcpy(o->durs + o->ndurs, wo->durs, wo->ndurs * sizeof *o->durs);
+      o->ndurs += wo->ndurs;
+    }
+    o->wait_ns += wo->wait_ns;
+    o->wait_max = max64(o->wait_max, wo->wait_max);
+    o->waits += wo->waits;
+    o->contended += wo->contended;
+    o->waiters += wo->waiters; /* each thread was loaded by one worker */
+    o->holds += wo->holds;
+    o->hold_ns += wo->hold_ns;
+    o->hold_max = max64(o->hold_max, wo->hold_max);
+    o->hold_starts += wo->hold_starts;
+    o->handoffs += wo->handoffs;
+  }
+  for (size_t i = 0; i < w->nsites && !c->failed; i++) {
+    const SiteAcc *ws = &w->sites[i];
+    size_t oi = map[ws->obj], si;
+    if (!hmap_get(&c->site_by_key, (int64_t)oi, ws->stack_id, &si)) {
+      SiteAcc sa = {.obj = oi, .stack_id = ws->stack_id};
+      if (VEC_PUSH(c->sites, c->nsites, c->capsites, sa) < 0 ||
+          hmap_put(&c->site_by_key, (int64_t)oi, ws->stack_id, c->nsites - 1) < 0) {
+        oom(c);
+        break;
+      }
+      si = c->nsites - 1;
+    }
+    c->sites[si].waits += ws->waits;
+    c->sites[si].wait_ns += ws->wait_ns;
+  }
+  c->share_base += w->share_base;
+  free(map);
+  return !c->failed;
+}
+
+/* max(rowid) of table, or 0. */
+static int64_t max_rowid(Ctx *c, const char *sql) {
+  sqlite3_stmt *q = prep(c, sql);
+  int64_t v = q && step(c, q) ? col_i64(q, 0, 0) : 0;
+  sqlite3_finalize(q);
+  return v;
+}
+
+static bool load_all(Ctx *c, bool objects, int jobs) {
+  WeftMetrics *m = c->m;
+  Shared sh = {.objects = objects};
+  atomic_init(&sh.next_thread, 0);
+  atomic_init(&sh.next_holds, 0);
+  atomic_init(&sh.next_chunk, 0);
+  atomic_init(&sh.abort, false);
+
+  if (jobs <= 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    jobs = n > 0 ? (int)n : 1;
+  }
+  if (jobs > WEFT_MAX_JOBS) jobs = WEFT_MAX_JOBS;
+  if ((size_t)jobs > m->nthreads) jobs = m->nthreads ? (int)m->nthreads : 1;
+  const char *path = sqlite3_db_filename(c->db, "main");
+  if (!path || !*path || !sqlite3_threadsafe()) jobs = 1;
+
+  if (objects && m->pid < 0 && (c->b - c->a) >= m->recording_end_ns / 4) {
+    int64_t mh = max_rowid(c, "SELECT max(rowid) FROM lock_hold");
+    int64_t mf = max_rowid(c, "SELECT max(rowid) FROM flow");
+    sh.chunked = true;
+    sh.nchunks = (size_t)jobs * HOLD_CHUNKS_PER_JOB;
+    sh.hold_step = mh / (int64_t)sh.nchunks + 1;
+    sh.flow_step = mf / (int64_t)sh.nchunks + 1;
+  }
+  if (c->failed) return false;
+
+  Worker *wk = calloc((size_t)jobs, sizeof *wk);
+  if (!wk) return oom(c);
+  for (int i = 1; i < jobs; i++) {
+    wk[i].w = *c;
+    Ctx *w = &wk[i].w;
+    w->db = NULL;
+    w->err = wk[i].err;
+    w->errlen = sizeof wk[i].err;
+    w->failed = false;
+    w->objs = NULL;
+    w->nobjs = w->capobjs = 0;
+    memset(&w->obj_by_id, 0, sizeof w->obj_by_id);
+    w->sites = NULL;
+    w->nsites = w->capsites = 0;
+    memset(&w->site_by_key, 0, sizeof w->site_by_key);
+    w->share_base = 0;
+    wk[i].sh = &sh;
+    wk[i].path = path;
+    wk[i].started = pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]) == 0;
+  }
+  load_work(c, &sh); /* the caller's thread is a worker too */
+  for (int i = 1; i < jobs; i++) {
+    if (!wk[i].started) continue;
+    pthread_join(wk[i].thread, NULL);
+    if (wk[i].w.failed && !c->failed) fail(c, "%s", wk[i].err);
+    if (!c->failed) merge_acc(c, &wk[i].w);
+    acc_free(&wk[i].w);
+  }
+  free(wk);
+  return !c->failed;
+}
+
+/* ------------------------------------------------------------------------ */
+/* stacks and objects                                                        */
+
+/* The innermost frame of stack_id, described; cached. */
+static const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
+  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false};
+  if (stack_id < 0) return &none;
+  size_t i;
+  if (hmap_get(&c->stack_by_id, stack_id, 0, &i)) return &c->stacks[i];
+  StackInfo si = none;
+  sqlite3_stmt *q = prep(c, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
+                            "JOIN frame f ON f.frame_id = sf.frame_id "
+                            "LEFT JOIN module m ON m.module_id = f.module_id "
+                            "WHERE sf.stack_id = ?1 AND sf.depth = 0");
+  if (!q) return &none;
+  sqlite3_bind_int64(q, 1, stack_id);
+  if (step(c, q)) {
+    const char *sym = (const char *)sqlite3_column_text(q, 0);
+    const char *file = (const char *)sqlite3_column_text(q, 1);
+    int64_t line = col_i64(q, 2, 0);
+    const char *mod = (const char *)sqlite3_column_text(q, 5);
+    if (sym && !*sym) sym = NULL;
+    if (file && !*file) file = NULL;
+    si.known = true;
+    si.line = line > 0 ? line : 0;
+    si.symbol = sym ? pool_strdup(c->pool, sym) : NULL;
+    si.file = file ? pool_strdup(c->pool, file) : NULL;
+    if (file && si.line)
+      si.site = pool_printf(c->pool, "%s:%lld", basename_of(file), (long long)si.line);
+    else if (file)
+      si.site = pool_strdup(c->pool, basename_of(file));
+    else
+      si.site = NULL;
+    if (sym && si.site)
+      si.label = pool_printf(c->pool, "%s (%s)", sym, si.site);
+    else if (sym)
+      si.label = pool_strdup(c->pool, sym);
+    else if (si.site)
+      si.label = pool_strdup(c->pool, si.site);
+    else if (mod && *mod)
+      si.label = pool_printf(c->pool, "%s+0x%llx", basename_of(mod), (unsigned long long)col_i64(q, 4, 0));
+    else
+      si.label = pool_printf(c->pool, "0x%llx", (unsigned long long)col_i64(q, 3, 0));
+    if (!si.label || (sym && !si.symbol) || (file && !si.file) || (file && !si.site)) oom(c);
+  }
+  sqlite3_finalize(q);
+  if (c->failed) return &none;
+  if (VEC_PUSH(c->stacks, c->nstacks, c->capstacks, si) < 0 ||
+      hmap_put(&c->stack_by_id, stack_id, 0, c->nstacks - 1) < 0) {
+    oom(c);
+    return &none;
+  }
+  return &c->stacks[c->nstacks - 1];
+}
+
+static bool kind_is_rwlock(int k) { return k == WEFT_KIND_RWLOCK || k == WEFT_KIND_RWLOCK_RD || k == WEFT_KIND_RWLOCK_WR; }
+static bool kind_is_lockish(int k) {
+  return k == WEFT_KIND_MUTEX || kind_is_rwlock(k) || k == WEFT_KIND_SPIN || k == WEFT_KIND_SEM;
+}
+
+static int cmp_site(const void *x, const void *y) {
+  const WeftCallSite *a = x, *b = y;
+  if (a->wait_ns != b->wait_ns) return a->wait_ns > b->wait_ns ? -1 : 1;
+  return strcmp(a->label, b->label);
+}
+static int cmp_site_label(const void *x, const void *y) {
+  return strcmp(((const WeftCallSite *)x)->label, ((const WeftCallSite *)y)->label);
+}
+
+static int cmp_object(const void *x, const void *y) {
+  const WeftObjectMetrics *a = x, *b = y;
+  if (a->wait_ns != b->wait_ns) return a->wait_ns > b->wait_ns ? -1 : 1;
+  if (a->hold_ns != b->hold_ns) return a->hold_ns > b->hold_ns ? -1 : 1;
+  return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+}
+
+static bool build_objects(Ctx *c) {
+  WeftMetrics *m = c->m;
+  m->objects = calloc(c->nobjs ? c->nobjs : 1, sizeof *m->objects);
+  if (!m->objects) return oom(c);
+  /* call sites grouped per object (order[site_start[o] .. site_start[o+1])),
+   * scratch for the call sites and for sorting the wait durations */
+  size_t maxd = 0;
+  for (size_t i = 0; i < c->nobjs; i++)
+    if (c->objs[i].ndurs > maxd) maxd = c->objs[i].ndurs;
+  size_t *site_start = calloc(c->nobjs + 1, sizeof *site_start);
+  size_t *fillp = calloc(c->nobjs + 1, sizeof *fillp);
+  size_t *order = malloc((c->nsites ? c->nsites : 1) * sizeof *order);
+  WeftCallSite *tmp = malloc((c->nsites ? c->nsites : 1) * sizeof *tmp);
+  int64_t *rtmp = malloc((maxd ? maxd : 1) * sizeof *rtmp);
+  size_t *rcount = malloc(65536 * sizeof *rcount);
+  if (!site_start || !fillp || !order || !tmp || !rtmp || !rcount) {
+    free(site_start);
+    free(fillp);
+    free(order);
+    free(tmp);
+    free(rtmp);
+    free(rcount);
+    return oom(c);
+  }
+  for (size_t i = 0; i < c->nsites; i++) site_start[c->sites[i].obj + 1]++;
+  for (size_t i = 0; i < c->nobjs; i++) site_start[i + 1] += site_start[i];
+  for (size_t i = 0; i < c->nsites; i++) {
+    size_t o = c->sites[i].obj;
+    order[site_start[o] + fillp[o]++] = i;
+  }
+  free(fillp);
+
+  sqlite3_stmt *q = prep(c, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions "
+                            "FROM sync_object WHERE object_id = ?1");
+  sqlite3_stmt *qh = prep(c, "SELECT 1 FROM lock_hold WHERE object_id = ?1 LIMIT 1");
+  for (size_t oi = 0; q && qh && oi < c->nobjs && !c->failed; oi++) {
+    ObjAcc *o = &c->objs[oi];
+    WeftObjectMetrics *om = &m->objects[m->nobjects++];
+    om->object_id = o->object_id;
+    om->upid = -1;
+    int64_t init_stack = -1, first_stack = -1, so_acq = 0;
+    const char *so_name = NULL;
+    sqlite3_bind_int64(q, 1, o->object_id);
+    if (step(c, q)) {
+      om->upid = col_i64(q, 0, -1);
+      om->addr = col_i64(q, 1, 0);
+      om->kind = (int)col_i64(q, 2, 0);
+      so_name = (const char *)sqlite3_column_text(q, 3);
+      if (so_name && *so_name) so_name = pool_strdup(c->pool, so_name);
+      else so_name = NULL;
+      init_stack = col_i64(q, 4, -1);
+      first_stack = col_i64(q, 5, -1);
+      so_acq = col_i64(q, 6, 0);
+    }
+    sqlite3_reset(q);
+    if (c->failed) break;
+    if (om->kind == WEFT_KIND_JOIN || om->kind == WEFT_KIND_CHILD) {
+      /* waiting for a thread or process to end is not contention: it shows
+       * in the join_wait/child_wait totals and the fork-join regions */
+      memset(om, 0, sizeof *om);
+      m->nobjects--;
+      continue;
+    }
+    const char *kn = weft_kind_name((unsigned)om->kind);
+    om->kind_name = kn ? kn : "object";
+
+    /* naming */
+    const StackInfo *si = stack_info(c, init_stack), *sf = stack_info(c, first_stack);
+    om->site = si->site ? si->site : sf->site;
+    if (so_name) {
+      om->name = so_name;
+      om->named = 1;
+    } else if (si->known) {
+      om->name = si->label;
+    } else if (sf->known) {
+      om->name = sf->label;
+    } else {
+      om->name = pool_printf(c->pool, "%s@0x%llx", om->kind_name, (unsigned long long)om->addr);
+    }
+    om->label = om->named && om->site ? pool_printf(c->pool, "%s (%s)", om->name, om->site) : om->name;
+    if (!om->name || !om->label) {
+      oom(c);
+      break;
+    }
+
+    /* waits */
+    om->waits = o->waits;
+    om->wait_ns = o->wait_ns;
+    om->wait_max_ns = o->wait_max;
+    om->contended = o->contended;
+    om->waiters = o->waiters;
+    if (o->ndurs) {
+      radix_sort(o->durs, rtmp, rcount, o->ndurs); /* durations are >= 0 */
+      size_t n = o->ndurs;
+      om->wait_p50_ns = o->durs[(n + 1) / 2 - 1];
+      om->wait_p99_ns = o->durs[(99 * n + 99) / 100 - 1];
+    }
+    om->wait_share = c->share_base > 0 ? (double)o->wait_ns / (double)c->share_base : 0;
+
+    /* holds, acquisitions */
+    om->holds = o->holds;
+    om->hold_ns = o->hold_ns;
+    om->hold_max_ns = o->hold_max;
+    om->hold_mean_ns = o->holds ? o->hold_ns / o->holds : 0;
+    om->handoffs = o->handoffs;
+    bool has_holds = o->holds > 0;
+    if (!has_holds) {
+      sqlite3_bind_int64(qh, 1, o->object_id);
+      has_holds = step(c, qh);
+      sqlite3_reset(qh);
+    }
+    if (!kind_is_lockish(om->kind))
+      om->acquisitions = -1;
+    else if (m->whole && m->pid < 0) /* the importer's total counts every thread */
+      om->acquisitions = max64(max64(so_acq, o->hold_starts), o->contended);
+    else if (has_holds)
+      om->acquisitions = max64(o->hold_starts, o->contended);
+    else
+      om->acquisitions = -1;
+    om->contended_frac = om->acquisitions > 0 ? (double)om->contended / (double)om->acquisitions : -1;
+
+    /* call sites, merged by label */
+    size_t ns = 0;
+    for (size_t k = site_start[oi]; k < site_start[oi + 1]; k++) {
+      const SiteAcc *sa = &c->sites[order[k]];
+      const StackInfo *st = stack_info(c, sa->stack_id);
+      tmp[ns++] = (WeftCallSite){.label = st->label, .symbol = st->symbol, .file = st->file, .line = st->line,
+                                 .waits = sa->waits, .wait_ns = sa->wait_ns};
+    }
+    qsort(tmp, ns, sizeof *tmp, cmp_site_label);
+    size_t nm = 0;
+    for (size_t k = 0; k < ns; k++) {
+      if (nm && !strcmp(tmp[nm - 1].label, tmp[k].label)) {
+        tmp[nm - 1].waits += tmp[k].waits;
+        tmp[nm - 1].wait_ns += tmp[k].wait_ns;
+      } else {
+        tmp[nm++] = tmp[k];
+      }
+    }
+    qsort(tmp, nm, sizeof *tmp, cmp_site);
+    om->nsites_total = nm;
+    om->nsites = nm < WEFT_TOP_SITES ? nm : WEFT_TOP_SITES;
+    memcpy(om->sites, tmp, om->nsites * sizeof *tmp);
+  }
+  sqlite3_finalize(q);
+  sqlite3_finalize(qh);
+  free(site_start);
+  free(order);
+  free(tmp);
+  free(rtmp);
+  free(rcount);
+  if (c->failed) return false;
+  qsort(m->objects, m->nobjects, sizeof *m->objects, cmp_object);
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* regions                                                                   */
+
+typedef struct {
+  WeftRegion *v;
+  size_t      n, cap;
+} RegionVec;
+
+typedef struct {
+  int64_t utid, s, e;
+} Member;
+
+typedef struct {
+  int64_t utid, useful;
+} TeamMember;
+
+static int cmp_team(const void *x, const void *y) {
+  const TeamMember *a = x, *b = y;
+  return (a->utid > b->utid) - (a->utid < b->utid);
+}
+
+/* Fill r's team from the distinct utids (those selected and alive in
+ * [r->start_ns, r->end_ns); with no_joiners, not those waiting for threads
+ * or children to end for more than half of their time in it), its POP and
+ * straggler; false when the team is empty (the region is dropped) or on
+ * error. */
+static bool region_team(Ctx *c, WeftRegion *r, const int64_t *utids, size_t n, bool no_joiners) {
+  TeamMember *tm = malloc((n ? n : 1) * sizeof *tm);
+  if (!tm) return oom(c);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    ThreadInfo *ti = thread_info(c, utids[i]);
+    int64_t cs, ce;
+    if (!ti || ti->idx < 0 || !clip(ti->start, ti->end, r->start_ns, r->end_ns, &cs, &ce) || ce <= cs) continue;
+    if (no_joiners && 2 * span_sum(&c->joins[ti->idx], cs, ce) > ce - cs) continue;
+    tm[k].utid = utids[i];
+    tm[k].useful = run_useful(c, (size_t)ti->idx, r->start_ns, r->end_ns);
+    k++;
+  }
+  if (!k) {
+    free(tm);
+    return false;
+  }
+  qsort(tm, k, sizeof *tm, cmp_team);
+  int64_t *team = pool_calloc(c->pool, k, sizeof *team);
+  int64_t *useful = pool_calloc(c->pool, k, sizeof *useful);
+  if (!team || !useful) {
+    free(tm);
+    return oom(c);
+  }
+  size_t best = 0;
+  for (size_t i = 0; i < k; i++) {
+    team[i] = tm[i].utid;
+    useful[i] = tm[i].useful;
+    if (useful[i] > useful[best]) best = i;
+  }
+  free(tm);
+  r->nteam = k;
+  r->team_utid = team;
+  r->team_useful_ns = useful;
+  weft_pop(useful, k, r->end_ns - r->start_ns, &r->pop);
+  r->straggler_utid = team[best];
+  return true;
+}
+
+static bool push_region(Ctx *c, RegionVec *rv, WeftRegion *r, const int64_t *utids, size_t n) {
+  if (!region_team(c, r, utids, n, r->kind == WEFT_REGION_PHASE)) return !c->failed;
+  if (VEC_PUSH(rv->v, rv->n, rv->cap, *r) < 0) return oom(c);
+  return true;
+}
+
+static int cmp_member_start(const void *x, const void *y) {
+  const Member *a = x, *b = y;
+  if (a->s != b->s) return (a->s > b->s) - (a->s < b->s);
+  return (a->utid > b->utid) - (a->utid < b->utid);
+}
+
+/* Barrier rounds: the waits of one round all contain the release instant,
+ * so, in order of start, a wait joins the current round while it starts no
+ * later than the round's earliest end and its thread is not in the round
+ * yet. A round ends when its last thread leaves (the latest end). Region k
+ * spans from the end of round k-1 to the end of round k (region 0 from when
+ * the last of its team started); its team is round k's threads; the last to
+ * arrive is the latest start. */
+static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) {
+  sqlite3_stmt *q = prep(c, "SELECT utid, start_ns, dur_ns FROM thread_state WHERE object_id = ?1 AND state = 5");
+  if (!q) return false;
+  Member *w = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_bind_int64(q, 1, om->object_id);
+  while (step(c, q)) {
+    int64_t s = sqlite3_column_int64(q, 1);
+    Member mb = {sqlite3_column_int64(q, 0), s, sat_add(s, max64(col_i64(q, 2, 0), 0))};
+    if (VEC_PUSH(w, n, cap, mb) < 0) {
+      oom(c);
+      break;
+    }
+  }
+  sqlite3_finalize(q);
+  if (c->failed) {
+    free(w);
+    return false;
+  }
+  if (n) qsort(w, n, sizeof *w, cmp_member_start);
+  int64_t *utids = malloc((n ? n : 1) * sizeof *utids);
+  if (!utids) {
+    free(w);
+    return oom(c);
+  }
+  int64_t prev_end = INT64_MIN, round = 0;
+  size_t i = 0;
+  while (i < n && !c->failed) {
+    size_t j = i + 1;
+    int64_t min_end = w[i].e, max_end = w[i].e, last_start = w[i].s, last_utid = w[i].utid;
+    for (; j < n && w[j].s <= min_end; j++) {
+      bool dup = false;
+      for (size_t k = i; k < j; k++) dup |= w[k].utid == w[j].utid;
+      if (dup) break;
+      min_end = min64(min_end, w[j].e);
+      max_end = max64(max_end, w[j].e);
+      if (w[j].s >= last_start) {
+        last_start = w[j].s;
+        last_utid = w[j].utid;
+      }
+    }
+    int64_t start = prev_end;
+    if (start == INT64_MIN)
+      for (size_t k = i; k < j; k++) {
+        const ThreadInfo *ti = thread_info(c, w[k].utid);
+        start = max64(start, ti ? ti->start : w[k].s);
+      }
+    {
+      WeftRegion r = {.kind = WEFT_REGION_BARRIER, .kind_name = "barrier", .object_id = om->object_id,
+                      .round = round, .owner_utid = -1, .mark_id = -1, .last_utid = last_utid};
+      int64_t cs, ce;
+      if (start < max_end && clip(start, max_end, c->a, c->b, &cs, &ce) && ce > cs) {
+        r.start_ns = cs;
+        r.end_ns = ce;
+        r.clipped = cs != start || ce != max_end;
+        r.label = pool_printf(c->pool, "barrier %s, round %lld", om->label, (long long)round);
+        if (!r.label) {
+          oom(c);
+          break;
+        }
+        for (size_t k = i; k < j; k++) utids[k - i] = w[k].utid;
+        if (!push_region(c, rv, &r, utids, j - i)) break;
+      }
+    }
+    prev_end = max_end;
+    round++;
+    i = j;
+  }
+  free(utids);
+  free(w);
+  return !c->failed;
+}
+
+typedef struct {
+  int64_t creator, child, create_ns, join_ns;
+} ForkJoin;
+
+static int cmp_forkjoin(const void *x, const void *y) {
+  const ForkJoin *a = x, *b = y;
+  if (a->creator != b->creator) return (a->creator > b->creator) - (a->creator < b->creator);
+  if (a->create_ns != b->create_ns) return (a->create_ns > b->create_ns) - (a->create_ns < b->create_ns);
+  return (a->child > b->child) - (a->child < b->child);
+}
+
+/* Fork-join groups: the children a creator joins itself (thread.creator_utid,
+ * or the create flow's source, equals the join flow's target), as intervals
+ * [create, join return]; a group is a connected run of overlapping
+ * intervals of one creator (the number of outstanding children returns to
+ * zero at its end). Team: the children; the last to finish: the child that
+ * ended last. */
+static bool forkjoin_regions(Ctx *c, RegionVec *rv) {
+  ForkJoin *fj = calloc(c->nthr ? c->nthr : 1, sizeof *fj);
+  if (!fj) return oom(c);
+  for (size_t i = 0; i < c->nthr; i++)
+    fj[i] = (ForkJoin){.creator = c->thr[i].creator, .child = c->thr[i].utid, .create_ns = c->thr[i].start,
+                       .join_ns = INT64_MIN};
+  sqlite3_stmt *q = prep(c, "SELECT kind, from_utid, from_ns, to_utid, to_ns FROM flow WHERE kind IN (5, 6)");
+  while (q && step(c, q)) {
+    int kind = sqlite3_column_int(q, 0);
+    int64_t fu = sqlite3_column_int64(q, 1), fns = sqlite3_column_int64(q, 2);
+    int64_t tu = sqlite3_column_int64(q, 3), tns = sqlite3_column_int64(q, 4);
+    size_t i;
+    if (kind == WEFT_FLOW_CREATE && hmap_get(&c->thr_by_utid, tu, 0, &i)) {
+      if (fj[i].creator < 0) fj[i].creator = fu;
+      if (fj[i].creator == fu) fj[i].create_ns = fns;
+    } else if (kind == WEFT_FLOW_JOIN && hmap_get(&c->thr_by_utid, fu, 0, &i) && tu == fj[i].creator) {
+      fj[i].join_ns = max64(fj[i].join_ns, tns);
+    }
+  }
+  sqlite3_finalize(q);
+  size_t n = 0;
+  for (size_t i = 0; i < c->nthr; i++)
+    if (fj[i].creator >= 0 && fj[i].join_ns != INT64_MIN && fj[i].join_ns >= fj[i].create_ns) fj[n++] = fj[i];
+  qsort(fj, n, sizeof *fj, cmp_forkjoin);
+  int64_t *utids = malloc((n ? n : 1) * sizeof *utids);
+  if (!utids) {
+    free(fj);
+    return oom(c);
+  }
+  size_t i = 0;
+  while (i < n && !c->failed) {
+    /* the creator's groups: [i, end_creator) */
+    size_t ec = i;
+    while (ec < n && fj[ec].creator == fj[i].creator) ec++;
+    size_t ngroups = 0;
+    for (size_t k = i; k < ec;) {
+      int64_t end = fj[k].join_ns;
+      size_t j = k + 1;
+      for (; j < ec && fj[j].create_ns < end; j++) end = max64(end, fj[j].join_ns);
+      ngroups++;
+      k = j;
+    }
+    ThreadInfo *cr = thread_info(c, fj[i].creator);
+    char who[160];
+    ctx_thread_label(c, fj[i].creator, who, sizeof who);
+    size_t g = 0;
+    for (size_t k = i; k < ec && !c->failed;) {
+      int64_t start = fj[k].create_ns, end = fj[k].join_ns, last_end = INT64_MIN, last = -1;
+      size_t j = k;
+      for (; j < ec && (j == k || fj[j].create_ns < end); j++) {
+        end = max64(end, fj[j].join_ns);
+        ThreadInfo *ch = thread_info(c, fj[j].child);
+        if (ch && ch->end > last_end) {
+          last_end = ch->end;
+          last = ch->utid;
+        }
+        utids[j - k] = fj[j].child;
+      }
+      g++;
+      int64_t cs, ce;
+      if (cr && cr->sel && clip(start, end, c->a, c->b, &cs, &ce) && ce > cs) {
+        WeftRegion r = {.kind = WEFT_REGION_FORK_JOIN, .kind_name = "fork_join", .start_ns = cs, .end_ns = ce,
+                        .clipped = cs != start || ce != end, .object_id = -1, .round = -1,
+                        .owner_utid = fj[k].creator, .mark_id = -1, .last_utid = last};
+        r.label = ngroups > 1 ? pool_printf(c->pool, "fork-join %zu/%zu by %s", g, ngroups, who)
+                              : pool_printf(c->pool, "fork-join by %s", who);
+        if (!r.label) oom(c);
+        else if (!push_region(c, rv, &r, utids, j - k)) break;
+      }
+      k = j;
+    }
+    i = ec;
+  }
+  free(utids);
+  free(fj);
+  return !c->failed;
+}
+
+/* Phases: marks with a duration; team: the selected threads alive in them,
+ * but for those that spent more than half of it waiting for threads or
+ * child processes to end (a parent joining its workers does not do the
+ * phase's work). */
+static bool phase_regions(Ctx *c, RegionVec *rv) {
+  WeftMetrics *m = c->m;
+  sqlite3_stmt *q = prep(c, "SELECT utid, start_ns, dur_ns, id, label FROM mark WHERE dur_ns > 0 AND "
+                            "start_ns < ?2 AND start_ns + dur_ns > ?1 ORDER BY start_ns, utid, id");
+  if (!q) return false;
+  int64_t *utids = malloc((m->nthreads ? m->nthreads : 1) * sizeof *utids);
+  if (!utids) {
+    sqlite3_finalize(q);
+    return oom(c);
+  }
+  sqlite3_bind_int64(q, 1, c->a);
+  sqlite3_bind_int64(q, 2, c->b);
+  while (step(c, q)) {
+    int64_t utid = sqlite3_column_int64(q, 0), s = sqlite3_column_int64(q, 1);
+    int64_t e = sat_add(s, max64(col_i64(q, 2, 0), 0)), cs, ce;
+    ThreadInfo *owner = thread_info(c, utid);
+    if ((owner && !owner->sel) || !clip(s, e, c->a, c->b, &cs, &ce) || ce <= cs) continue;
+    const char *label = (const char *)sqlite3_column_text(q, 4);
+    WeftRegion r = {.kind = WEFT_REGION_PHASE, .kind_name = "phase", .start_ns = cs, .end_ns = ce,
+                    .clipped = cs != s || ce != e, .object_id = -1, .round = -1, .owner_utid = utid,
+                    .mark_id = col_i64(q, 3, 0), .last_utid = -1};
+    r.label = label && *label ? pool_printf(c->pool, "phase '%s'", label)
+                              : pool_printf(c->pool, "phase #%lld", (long long)r.mark_id);
+    if (!r.label) {
+      oom(c);
+      break;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < m->nthreads; i++) utids[n++] = m->threads[i].utid;
+    if (!push_region(c, rv, &r, utids, n)) break;
+  }
+  sqlite3_finalize(q);
+  free(utids);
+  return !c->failed;
+}
+
+static int cmp_region(const void *x, const void *y) {
+  const WeftRegion *a = x, *b = y;
+  if (a->start_ns != b->start_ns) return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+  if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+  if (a->end_ns != b->end_ns) return (a->end_ns > b->end_ns) - (a->end_ns < b->end_ns);
+  if (a->object_id != b->object_id) return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+  if (a->owner_utid != b->owner_utid) return (a->owner_utid > b->owner_utid) - (a->owner_utid < b->owner_utid);
+  return (a->mark_id > b->mark_id) - (a->mark_id < b->mark_id);
+}
+
+static bool build_regions(Ctx *c) {
+  WeftMetrics *m = c->m;
+  RegionVec rv = {0};
+  for (size_t i = 0; i < m->nobjects && !c->failed; i++)
+    if (m->objects[i].kind == WEFT_KIND_BARRIER) barrier_regions(c, &rv, &m->objects[i]);
+  if (!c->failed) forkjoin_regions(c, &rv);
+  if (!c->failed) phase_regions(c, &rv);
+  if (c->failed) {
+    free(rv.v);
+    return false;
+  }
+  if (rv.n) qsort(rv.v, rv.n, sizeof *rv.v, cmp_region);
+  m->regions = rv.v;
+  m->nregions = rv.n;
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* parallelism                                                               */
+
+static bool build_parallelism(Ctx *c) {
+  WeftMetrics *m = c->m;
+  WeftParallelism *p = &m->parallelism;
+  size_t n = 0;
+  for (size_t i = 0; i < m->nthreads; i++) n += c->runs[i].n;
+  int64_t *st = malloc((n ? n : 1) * sizeof *st), *en = malloc((n ? n : 1) * sizeof *en);
+  int64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+  size_t *count = malloc(65536 * sizeof *count);
+  if (!st || !en || !tmp || !count) {
+    free(st);
+    free(en);
+    free(tmp);
+    free(count);
+    return oom(c);
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < m->nthreads; i++)
+    for (size_t j = 0; j < c->runs[i].n; j++, k++) {
+      st[k] = c->runs[i].run[j].s - c->a;
+      en[k] = c->runs[i].run[j].e - c->a;
+    }
+  radix_sort(st, tmp, count, n);
+  radix_sort(en, tmp, count, n);
+  free(tmp);
+  free(count);
+  int64_t *hist = calloc(m->nthreads + 1, sizeof *hist);
+  if (!hist) {
+    free(st);
+    free(en);
+    return oom(c);
+  }
+  size_t cur = 0, kmax = 0, i = 0, j = 0;
+  int64_t t = 0, T = c->b - c->a;
+  while (j < n) {
+    /* ends first at equal times: a zero-length overlap is no parallelism */
+    if (i < n && st[i] < en[j]) {
+      hist[cur] += st[i] - t;
+      t = st[i++];
+      cur++;
+      if (cur > kmax) kmax = cur;
+    } else {
+      hist[cur] += en[j] - t;
+      t = en[j++];
+      cur--;
+    }
+  }
+  hist[0] += T - t;
+  free(st);
+  free(en);
+  p->span_ns = T;
+  p->kmax = kmax;
+  p->ns = hist;
+  p->fraction = calloc(kmax + 1, sizeof *p->fraction);
+  if (!p->fraction) return oom(c);
+  p->average = 0;
+  for (size_t q = 0; q <= kmax; q++) {
+    p->fraction[q] = T > 0 ? (double)hist[q] / (double)T : 0;
+    p->average += (double)q * p->fraction[q];
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* findings                                                                  */
+
+typedef struct {
+  WeftFinding *v;
+  size_t       n, cap;
+} FindVec;
+
+static const char *pct(char *buf, size_t len, double f) {
+  double x = f * 100;
+  if (x > 0 && x < 0.95)
+    snprintf(buf, len, "%.1f%%", x);
+  else
+    snprintf(buf, len, "%.0f%%", x);
+  return buf;
+}
+
+static const char *find_kind_name(WeftFindingKind k) {
+  switch (k) {
+  case WEFT_FIND_CONTENTION: return "contention";
+  case WEFT_FIND_CONDVAR: return "condvar";
+  case WEFT_FIND_IMBALANCE: return "imbalance";
+  case WEFT_FIND_SERIAL: return "serial";
+  case WEFT_FIND_OVERSUBSCRIBED: return "oversubscribed";
+  case WEFT_FIND_GIL: return "gil";
+  case WEFT_FIND_IO: return "io";
+  case WEFT_FIND_SLEEP: return "sleep";
+  }
+  return "other";
+}
+
+static bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *title, char *evidence,
+                        char *fix, int64_t object_id, int64_t utid, int64_t region) {
+  if (!title || !evidence || !fix) return oom(c);
+  WeftFinding f = {.kind = kind, .kind_name = find_kind_name(kind), .cost_ns = cost, .title = title,
+                   .evidence = evidence, .fix = fix, .object_id = object_id, .utid = utid, .region = region};
+  if (VEC_PUSH(fv->v, fv->n, fv->cap, f) < 0) return oom(c);
+  return true;
+}
+
+static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  Pool *pl = c->pool;
+  for (size_t i = 0; i < m->nobjects && !c->failed; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    bool cond = o->kind == WEFT_KIND_COND;
+    if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
+    const char *noun = o->kind == WEFT_KIND_MUTEX ? "lock"
+                       : kind_is_rwlock(o->kind) ? "rwlock"
+                       : o->kind == WEFT_KIND_SPIN ? "spinlock"
+                       : o->kind == WEFT_KIND_SEM  ? "semaphore"
+                                                   : "condition variable";
+    char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
+    char *title = pool_printf(pl, "%s %s: threads waited %s on it (%s of all waiting); %zu call site%s", noun,
+                              o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
+                              pct(p1, sizeof p1, o->wait_share), o->nsites_total, o->nsites_total == 1 ? "" : "s");
+    char acq[96] = "";
+    if (o->acquisitions > 0)
+      snprintf(acq, sizeof acq, "%lld of %lld acquisitions contended (%s); ", (long long)o->contended,
+               (long long)o->acquisitions, pct(p2, sizeof p2, o->contended_frac));
+    else
+      snprintf(acq, sizeof acq, "%lld wait%s; ", (long long)o->waits, o->waits == 1 ? "" : "s");
+    char hold[160] = "";
+    if (o->holds)
+      snprintf(hold, sizeof hold, "; held %s in %lld hold%s (mean %s, max %s); %lld hand-off%s",
+               weft_format_ns(b5, sizeof b5, o->hold_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
+               weft_format_ns(b6, sizeof b6, o->hold_mean_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
+               (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    char *evidence = pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s", acq,
+                                 weft_format_ns(b2, sizeof b2, o->wait_p50_ns),
+                                 weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
+                                 weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
+                                 o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)");
+    const char *fix;
+    if (o->kind == WEFT_KIND_MUTEX)
+      fix = "shorten the critical section (move work out of it) or shard the lock (one per bucket or per "
+            "thread, merged at the end)";
+    else if (kind_is_rwlock(o->kind))
+      fix = "shorten the write-locked sections; if reads dominate, use per-thread copies or RCU instead of "
+            "a shared rwlock";
+    else if (o->kind == WEFT_KIND_SPIN)
+      fix = "a spinlock held this long burns CPU in the waiters: use a mutex, or shorten the critical section";
+    else if (o->kind == WEFT_KIND_SEM)
+      fix = "the semaphore's count limits concurrency: raise it if the resource allows, or hold it for less "
+            "time";
+    else
+      fix = "threads wait for work or a state change: the producer is the bottleneck or the tasks are too "
+            "small; hand out work in bigger batches, or add producers";
+    add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, o->wait_ns, title, evidence,
+                pool_strdup(pl, fix), o->object_id, -1, -1);
+  }
+  return !c->failed;
+}
+
+static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) {
+  ctx_thread_label(c, utid, buf, len);
+}
+
+static bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], b4[32], b5[32], who[160];
+  /* fork-join groups and phases, one finding per region */
+  for (size_t i = 0; i < m->nregions && !c->failed; i++) {
+    const WeftRegion *r = &m->regions[i];
+    if (r->kind == WEFT_REGION_BARRIER || r->nteam < 2 || r->pop.lb >= FIND_IMBALANCE_LB ||
+        r->pop.imbalance_ns < min_cost || r->pop.imbalance_ns <= 0)
+      continue;
+    /* a fork-join group that a phase marks exactly: one finding, under the
+     * phase's name (regions are sorted by start, so the twin is near) */
+    bool twin = false;
+    for (size_t k = i + 1; r->kind == WEFT_REGION_FORK_JOIN && k < m->nregions &&
+                           m->regions[k].start_ns == r->start_ns; k++) {
+      const WeftRegion *r2 = &m->regions[k];
+      twin |= r2->kind == WEFT_REGION_PHASE && r2->end_ns == r->end_ns && r2->nteam == r->nteam &&
+              !memcmp(r2->team_utid, r->team_utid, r->nteam * sizeof *r->team_utid);
+    }
+    if (twin) continue;
+    thread_name(c, r->straggler_utid, who, sizeof who);
+    int64_t mn = INT64_MAX;
+    for (size_t k = 0; k < r->nteam; k++) mn = min64(mn, r->team_useful_ns[k]);
+    char *title = pool_printf(pl, "load imbalance in %s: LB %.2f; %s is the straggler; %s of thread time idle",
+                              r->label, r->pop.lb, who, weft_format_ns(b1, sizeof b1, r->pop.idle_ns));
+    char *evidence = pool_printf(
+      pl, "%zu threads over %s: useful time min %s, mean %s, max %s; parallel efficiency %.2f", r->nteam,
+      weft_format_ns(b2, sizeof b2, r->pop.span_ns), weft_format_ns(b3, sizeof b3, mn),
+      weft_format_ns(b4, sizeof b4, r->pop.sum_useful_ns / (int64_t)r->nteam),
+      weft_format_ns(b5, sizeof b5, r->pop.max_useful_ns), r->pop.pe);
+    char *fix = pool_strdup(pl, "split the work into smaller chunks handed out dynamically (a shared work queue, "
+                                "OpenMP schedule(dynamic)) instead of one equal share per thread");
+    add_finding(c, fv, WEFT_FIND_IMBALANCE, r->pop.imbalance_ns, title, evidence, fix, -1, r->straggler_utid,
+                (int64_t)i);
+  }
+  /* barriers: one finding per object over all its rounds */
+  for (size_t oi = 0; oi < m->nobjects && !c->failed; oi++) {
+    const WeftObjectMetrics *o = &m->objects[oi];
+    if (o->kind != WEFT_KIND_BARRIER) continue;
+    double sum_mean = 0, sum_max = 0;
+    int64_t cost = 0, idle = 0, rounds = 0, worst = -1, worst_cost = -1;
+    for (size_t i = 0; i < m->nregions; i++) {
+      const WeftRegion *r = &m->regions[i];
+      if (r->kind != WEFT_REGION_BARRIER || r->object_id != o->object_id || r->nteam < 2) continue;
+      rounds++;
+      sum_mean += (double)r->pop.sum_useful_ns / (double)r->nteam;
+      sum_max += (double)r->pop.max_useful_ns;
+      cost += r->pop.imbalance_ns;
+      idle += r->pop.idle_ns;
+      if (r->pop.imbalance_ns > worst_cost) {
+        worst_cost = r->pop.imbalance_ns;
+        worst = (int64_t)i;
+      }
+    }
+    double lb = sum_max > 0 ? sum_mean / sum_max : 1.0;
+    if (!rounds || lb >= FIND_IMBALANCE_LB || cost < min_cost || cost <= 0) continue;
+    /* the thread that was the straggler most often (lowest utid on ties) */
+    int64_t best = -1, best_n = 0;
+    HMap cnt = {0};
+    int64_t *counts = calloc(m->nthreads ? m->nthreads : 1, sizeof *counts);
+    if (!counts) return oom(c);
+    for (size_t i = 0; i < m->nregions && !c->failed; i++) {
+      const WeftRegion *r = &m->regions[i];
+      if (r->kind != WEFT_REGION_BARRIER || r->object_id != o->object_id || r->nteam < 2) continue;
+      size_t slot;
+      if (!hmap_get(&cnt, r->straggler_utid, 0, &slot)) {
+        slot = cnt.n;
+        if (slot >= m->nthreads || hmap_put(&cnt, r->straggler_utid, 0, slot) < 0) {
+          oom(c);
+          break;
+        }
+      }
+      int64_t n = ++counts[slot];
+      if (n > best_n || (n == best_n && r->straggler_utid < best)) {
+        best_n = n;
+        best = r->straggler_utid;
+      }
+    }
+    free(counts);
+    hmap_free(&cnt);
+    if (c->failed) break;
+    thread_name(c, best, who, sizeof who);
+    char *title = pool_printf(pl, "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
+                                  "%s was the straggler in %lld; %s of thread time idle",
+                              o->label, lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
+                              weft_format_ns(b1, sizeof b1, idle));
+    char *evidence = pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
+                                 weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label,
+                                 m->regions[worst].pop.lb,
+                                 weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
+    char *fix = pool_strdup(pl, "balance the work of each phase (smaller chunks, work stealing), or let fast "
+                                "threads take other work instead of waiting at the barrier");
+    add_finding(c, fv, WEFT_FIND_IMBALANCE, cost, title, evidence, fix, o->object_id, best, worst);
+  }
+  return !c->failed;
+}
+
+static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  const WeftSummary *s = &m->summary;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], p1[16];
+  const WeftParallelism *p = &m->parallelism;
+  if (p->kmax >= 2 && p->span_ns > 0) {
+    int64_t serial = p->ns[0] + p->ns[1];
+    double frac = (double)serial / (double)p->span_ns;
+    /* cost: the wall time itself. Multiplying by the idle capacity would
+     * rank it above the lock or imbalance that usually causes it. */
+    int64_t cost = serial;
+    if (frac >= FIND_SERIAL_SHARE && cost >= min_cost) {
+      char *title = pool_printf(pl, "serial phases: at most one thread running for %s of the time (%s)",
+                                pct(p1, sizeof p1, frac), weft_format_ns(b1, sizeof b1, serial));
+      char *evidence = pool_printf(pl, "no thread running %s, one thread %s; up to %zu threads ran at once; "
+                                       "average parallelism %.2f",
+                                   weft_format_ns(b2, sizeof b2, p->ns[0]), weft_format_ns(b3, sizeof b3, p->ns[1]),
+                                   p->kmax, p->average);
+      char *fix = pool_printf(pl, "parallelise the serial part or overlap it with parallel work: with %s of the "
+                                  "time serial, no number of threads can make this range more than %.1fx faster "
+                                  "(Amdahl)",
+                              pct(p1, sizeof p1, frac), 1.0 / frac);
+      add_finding(c, fv, WEFT_FIND_SERIAL, cost, title, evidence, fix, -1, -1, -1);
+    }
+  }
+  /* run-queue time is compared with the thread time, not the running
+   * time: a woken thread waiting for a CPU is still in its wait state */
+  if (s->runq_ns > 0 && s->thread_ns > 0 && (double)s->runq_ns >= FIND_RUNQ_SHARE * (double)s->thread_ns &&
+      s->runq_ns >= min_cost) {
+    char *title = pool_printf(pl, "threads were runnable but waiting for a CPU for %s (%s of the thread time)",
+                              weft_format_ns(b1, sizeof b1, s->runq_ns),
+                              pct(p1, sizeof p1, (double)s->runq_ns / (double)s->thread_ns));
+    char ncpu[32] = "an unknown number of";
+    if (m->ncpus > 0) snprintf(ncpu, sizeof ncpu, "%lld", (long long)m->ncpus);
+    size_t kmax = p->kmax;
+    char *evidence = pool_printf(pl, "up to %zu thread%s running or runnable at once, on %s CPU%s; on-CPU time %s",
+                                 kmax, kmax == 1 ? "" : "s", ncpu, m->ncpus == 1 ? "" : "s",
+                                 weft_format_ns(b2, sizeof b2, max64(s->cpu_ns, 0)));
+    char *fix;
+    if (m->ncpus > 0 && kmax > (size_t)m->ncpus)
+      fix = pool_printf(pl, "more runnable threads than CPUs: use at most %lld worker threads, or look for other "
+                            "load on the machine",
+                        (long long)m->ncpus);
+    else if (m->ncpus > 0)
+      fix = pool_strdup(pl, "the program never had more threads running than CPUs: other load on the machine, "
+                            "or a CPU limit (cgroup quota, taskset), took the CPUs; measure on a quiet machine");
+    else
+      fix = pool_strdup(pl, "use at most one worker thread per CPU, or look for other load on the machine");
+    add_finding(c, fv, WEFT_FIND_OVERSUBSCRIBED, s->runq_ns, title, evidence, fix, -1, -1, -1);
+  }
+  static const struct {
+    int state;
+    WeftFindingKind kind;
+    const char *what, *fix;
+  } st[] = {
+    {WEFT_ST_GIL_WAIT, WEFT_FIND_GIL, "Python threads waited %s for the GIL (%s of thread time)",
+     "CPU-bound Python threads do not run in parallel: use processes (multiprocessing, "
+     "concurrent.futures.ProcessPoolExecutor), or move the hot loop into native code that releases the GIL"},
+    {WEFT_ST_IO_WAIT, WEFT_FIND_IO, "threads were blocked in I/O for %s (%s of thread time)",
+     "overlap I/O with computation: read ahead, use more I/O threads or asynchronous I/O, or batch small "
+     "reads and writes"},
+    {WEFT_ST_SLEEP, WEFT_FIND_SLEEP, "threads slept %s (%s of thread time)",
+     "sleeping to wait for something (polling) wastes time: wait on a condition variable, semaphore or "
+     "eventfd that wakes the thread exactly when it is ready"},
+  };
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+    int64_t v = s->state_ns[st[i].state];
+    if (v <= 0 || v < min_cost || s->thread_ns <= 0) continue;
+    /* the thread that spent the most time in it */
+    int64_t top = -1, topv = -1;
+    for (size_t k = 0; k < m->nthreads; k++)
+      if (m->threads[k].state_ns[st[i].state] > topv) {
+        topv = m->threads[k].state_ns[st[i].state];
+        top = m->threads[k].utid;
+      }
+    char who[160];
+    thread_name(c, top, who, sizeof who);
+    char *title = pool_printf(pl, st[i].what, weft_format_ns(b1, sizeof b1, v),
+                              pct(p1, sizeof p1, (double)v / (double)s->thread_ns));
+    char *evidence = pool_printf(pl, "most of it in %s (%s)", who, weft_format_ns(b2, sizeof b2, topv));
+    add_finding(c, fv, st[i].kind, v, title, evidence, pool_strdup(pl, st[i].fix), -1, top, -1);
+  }
+  return !c->failed;
+}
+
+static int cmp_finding(const void *x, const void *y) {
+  const WeftFinding *a = x, *b = y;
+  if (a->cost_ns != b->cost_ns) return a->cost_ns > b->cost_ns ? -1 : 1;
+  if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+  if (a->object_id != b->object_id) return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+  return (a->region > b->region) - (a->region < b->region);
+}
+
+static bool build_findings(Ctx *c) {
+  WeftMetrics *m = c->m;
+  FindVec fv = {0};
+  int64_t min_cost = (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
+  if (find_objects(c, &fv, min_cost) && find_imbalance(c, &fv, min_cost)) find_global(c, &fv, min_cost);
+  if (c->failed) {
+    free(fv.v);
+    return false;
+  }
+  if (fv.n) qsort(fv.v, fv.n, sizeof *fv.v, cmp_finding);
+  m->findings = fv.v;
+  m->nfindings = fv.n;
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* summary and processes                                                     */
+
+static bool build_summary(Ctx *c) {
+  WeftMetrics *m = c->m;
+  WeftSummary *s = &m->summary;
+  sqlite3_stmt *q = prep(c, "SELECT ts_ns, cpu_ns, runq_ns FROM sched_sample WHERE utid = ?1 ORDER BY ts_ns");
+  if (!q) return false;
+  for (size_t i = 0; i < m->nthreads && !c->failed; i++) {
+    WeftThreadMetrics *t = &m->threads[i];
+    thread_sched(c, q, thread_info(c, t->utid), t);
+    /* a reading can include time before the thread's first record (for
+     * the first thread of a process: since the fork) */
+    if (t->cpu_ns > t->lifetime_ns) t->cpu_ns = t->lifetime_ns;
+    if (t->runq_ns > t->lifetime_ns) t->runq_ns = t->lifetime_ns;
+  }
+  sqlite3_finalize(q);
+  if (c->failed) return false;
+
+  int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
+  if (!useful) return oom(c);
+  s->nprocesses = m->nprocesses;
+  s->nthreads = m->nthreads;
+  s->span_ns = c->b - c->a;
+  s->cpu_ns = s->runq_ns = -1;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *t = &m->threads[i];
+    s->thread_ns += t->lifetime_ns;
+    for (int k = 0; k < WEFT_ST_COUNT; k++) s->state_ns[k] += t->state_ns[k];
+    s->useful_ns += t->useful_ns;
+    s->wait_ns += t->wait_ns;
+    if (t->cpu_ns >= 0) s->cpu_ns = max64(s->cpu_ns, 0) + t->cpu_ns;
+    if (t->runq_ns >= 0) s->runq_ns = max64(s->runq_ns, 0) + t->runq_ns;
+    useful[i] = t->useful_ns;
+    size_t pi;
+    if (hmap_get(&c->proc_by_upid, t->upid, 0, &pi) && c->procs[pi].idx >= 0) {
+      WeftProcessMetrics *p = &m->processes[c->procs[pi].idx];
+      p->nthreads++;
+      p->thread_ns += t->lifetime_ns;
+      for (int k = 0; k < WEFT_ST_COUNT; k++) p->state_ns[k] += t->state_ns[k];
+      p->useful_ns += t->useful_ns;
+      p->wait_ns += t->wait_ns;
+      if (t->cpu_ns >= 0) p->cpu_ns = max64(p->cpu_ns, 0) + t->cpu_ns;
+      if (t->runq_ns >= 0) p->runq_ns = max64(p->runq_ns, 0) + t->runq_ns;
+    }
+  }
+  weft_pop(useful, m->nthreads, s->span_ns, &s->pop);
+  /* per process: its threads over its lifetime in the range */
+  for (size_t pi = 0; pi < m->nprocesses; pi++) {
+    WeftProcessMetrics *p = &m->processes[pi];
+    size_t n = 0;
+    for (size_t i = 0; i < m->nthreads; i++)
+      if (m->threads[i].upid == p->upid) useful[n++] = m->threads[i].useful_ns;
+    weft_pop(useful, n, p->lifetime_ns, &p->pop);
+  }
+  free(useful);
+  return true;
+}
+
+/* With a pid filter, an open end of the range is the selected processes'
+ * first start or last end instead of the recording's. Called after
+ * load_processes (which clipped them to the recording). */
+static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) {
+  WeftMetrics *m = c->m;
+  if (m->pid < 0 || !m->nprocesses) return true;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (size_t i = 0; i < c->nprocs; i++)
+    if (c->procs[i].sel) {
+      lo = min64(lo, c->procs[i].start);
+      hi = max64(hi, c->procs[i].end);
+    }
+  int64_t a = q->start_ns == WEFT_TIME_OPEN_START ? max64(lo, c->a) : c->a;
+  int64_t b = q->end_ns == WEFT_TIME_OPEN_END ? min64(hi, c->b) : c->b;
+  if (a >= b) return true; /* a process of no duration: keep the range */
+  c->a = m->range_start_ns = a;
+  c->b = m->range_end_ns = b;
+  m->whole = a == 0 && b == end;
+  for (size_t i = 0; i < m->nprocesses; i++) {
+    int64_t cs, ce;
+    clip(m->processes[i].start_ns, m->processes[i].end_ns, a, b, &cs, &ce);
+    m->processes[i].lifetime_ns = ce - cs;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the entry points                                                          */
+
+void weft_metrics_query_init(WeftMetricsQuery *q) {
+  q->start_ns = WEFT_TIME_OPEN_START;
+  q->end_ns = WEFT_TIME_OPEN_END;
+  q->pid = -1;
+  q->what = WEFT_METRICS_ALL;
+  q->jobs = 0;
+}
+
+static void ctx_free(Ctx *c) {
+  free(c->procs);
+  hmap_free(&c->proc_by_upid);
+  free(c->thr);
+  hmap_free(&c->thr_by_utid);
+  for (size_t i = 0; i < c->m->nthreads; i++) {
+    if (c->runs) {
+      free(c->runs[i].run);
+      free(c->runs[i].prefix);
+    }
+    if (c->joins) {
+      free(c->joins[i].run);
+      free(c->joins[i].prefix);
+    }
+  }
+  free(c->runs);
+  free(c->joins);
+  acc_free(c);
+  free(c->stacks);
+  hmap_free(&c->stack_by_id);
+}
+
+WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, char *err, size_t errlen) {
+  WeftMetricsQuery dq;
+  if (!query) {
+    weft_metrics_query_init(&dq);
+    query = &dq;
+  }
+  if (err && errlen) err[0] = '\0';
+  WeftMetrics *m = calloc(1, sizeof *m);
+  Priv *priv = calloc(1, sizeof *priv);
+  if (!m || !priv) {
+    free(m);
+    free(priv);
+    if (err && errlen) snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  m->_priv = priv;
+  Ctx c = {.db = db, .m = m, .pool = &priv->pool, .err = err, .errlen = errlen};
+  unsigned what = query->what ? query->what : WEFT_METRICS_ALL;
+  if (what & WEFT_METRICS_FINDINGS) what |= WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS | WEFT_METRICS_PARALLELISM;
+  what &= WEFT_METRICS_ALL;
+  m->what = what;
+  m->pid = query->pid < 0 ? -1 : query->pid;
+
+  int64_t end = 0;
+  /* one read transaction: a consistent snapshot, and faster. A transaction
+   * of the caller's may hold changes other connections cannot see: then no
+   * worker threads. */
+  bool txn = sqlite3_get_autocommit(db);
+  if (txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) sql_fail(&c);
+  if (!c.failed && load_meta(&c, &end)) {
+    int64_t a = query->start_ns == WEFT_TIME_OPEN_START ? 0 : query->start_ns;
+    int64_t b = query->end_ns == WEFT_TIME_OPEN_END ? end : query->end_ns;
+    char b1[32], b2[32], b3[32];
+    if (end <= 0)
+      fail(&c, "the recording is empty");
+    else if (max64(a, 0) >= min64(b, end))
+      fail(&c, "the range %s..%s does not overlap the recording (0 ns..%s)",
+           a < 0 ? "-" : weft_format_ns(b1, sizeof b1, a), b < 0 ? "-" : weft_format_ns(b2, sizeof b2, b),
+           weft_format_ns(b3, sizeof b3, end));
+    c.a = max64(a, 0);
+    c.b = min64(b, end);
+    m->range_start_ns = c.a;
+    m->range_end_ns = c.b;
+    m->whole = c.a == 0 && c.b == end;
+  }
+  if (!c.failed && load_processes(&c, m->pid) && narrow_to_processes(&c, query, end) && load_threads(&c) &&
+      load_all(&c, (what & WEFT_METRICS_OBJECTS) != 0, txn ? query->jobs : 1) && build_summary(&c)) {
+    /* objects are needed by the barrier regions */
+    if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);
+    if (!c.failed && (what & WEFT_METRICS_REGIONS)) build_regions(&c);
+    if (!c.failed && (what & WEFT_METRICS_PARALLELISM)) build_parallelism(&c);
+    if (!c.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);
+    if (!c.failed && !(what & WEFT_METRICS_OBJECTS)) m->nobjects = 0;
+  }
+  if (txn) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  ctx_free(&c);
+  if (c.failed) {
+    weft_metrics_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+void weft_metrics_free(WeftMetrics *m) {
+  if (!m) return;
+  free(m->processes);
+  free(m->threads);
+  free(m->objects);
+  free(m->regions);
+  free(m->findings);
+  free(m->parallelism.ns);
+  free(m->parallelism.fraction);
+  Priv *priv = m->_priv;
+  if (priv) {
+    pool_free(&priv->pool);
+    free(priv);
+  }
+  free(m);
+}
+
+const WeftThreadMetrics *weft_metrics_thread(const WeftMetrics *m, int64_t utid) {
+  size_t lo = 0, hi = m->nthreads;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->threads[mid].utid < utid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < m->nthreads && m->threads[lo].utid == utid ? &m->threads[lo] : NULL;
+}
+
+const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upid) {
+  for (size_t i = 0; i < m->nprocesses; i++)
+    if (m->processes[i].upid == upid) return &m->processes[i];
+  return NULL;
+}
+
+const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len) {
+  const WeftThreadMetrics *t = weft_metrics_thread(m, utid);
+  if (!t)
+    snprintf(buf, len, "utid %lld", (long long)utid);
+  else if (t->name && *t->name)
+    snprintf(buf, len, "%s [%lld]", t->name, (long long)t->tid);
+  else
+    snprintf(buf, len, "thread [%lld]", (long long)t->tid);
+  return buf;
+}

@@ -1,0 +1,281 @@
+/* metrics.h - the analyses of a recording: one definition for `weft report`,
+ * `weft scale` and weft-gui.
+ * SPDX-License-Identifier: MIT
+ *
+ * weft_metrics_compute() reads a recording database (docs/schema.md) over a
+ * time range [a, b) and, optionally, the processes of one pid, and returns
+ * plain structs: per process and per thread time accounting, POP efficiency
+ * metrics for the range and for regions (barrier rounds, fork-join groups,
+ * marked phases), contention per synchronisation object, the parallelism
+ * profile, and ranked findings with suggested fixes. Nothing here prints;
+ * report.h renders the structs as text, JSON or Markdown.
+ *
+ * Time is ns relative to the recording's origin, like the database. Every
+ * interval is clipped to the range: a wait that began before a counts only
+ * from a. "Useful" time is time in state running (thread_state.state 0);
+ * cpu_ns/runq_ns (schedstat) are reported beside it, never mixed into it.
+ *
+ * The definitions of every number are in docs/report-json.md.
+ *
+ * Threads: weft_metrics_compute() may be called from any thread, with a
+ * connection no other thread uses during the call; it reads in a read
+ * transaction of its own (unless the caller has one open) and, with
+ * query.jobs != 1, on worker threads with their own read-only connections
+ * to the same file. A WeftMetrics is immutable after the call and may be
+ * read from any thread.
+ */
+#ifndef WEFT_METRICS_H
+#define WEFT_METRICS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft-db.h"
+
+/* ---- the query ---- */
+
+#define WEFT_TIME_OPEN_START INT64_MIN   /* range starts at the recording's start */
+#define WEFT_TIME_OPEN_END   INT64_MAX   /* range ends at the recording's end */
+
+/* What to compute; the per-process and per-thread accounting and the
+ * summary are always computed. WEFT_METRICS_FINDINGS needs the rest and
+ * turns it on. */
+enum {
+  WEFT_METRICS_OBJECTS     = 1u << 0,   /* contention per sync object */
+  WEFT_METRICS_REGIONS     = 1u << 1,   /* barrier rounds, fork-join groups, phases */
+  WEFT_METRICS_PARALLELISM = 1u << 2,   /* fraction of time with k threads running */
+  WEFT_METRICS_FINDINGS    = 1u << 3,   /* ranked findings (implies the three above) */
+  /* TODO(critical path, what-if): reserved. The critical path through the
+   * flows (attributed to threads, objects and call sites) and what-if
+   * replays will be WEFT_METRICS_CRITICAL_PATH = 1u << 4, filling
+   * WeftMetrics.critical_path and WeftObjectMetrics.critical_share_ns. Until
+   * then the bit is ignored. */
+  WEFT_METRICS_ALL         = 0xfu,
+};
+
+typedef struct {
+  int64_t  start_ns;   /* a, or WEFT_TIME_OPEN_START */
+  int64_t  end_ns;     /* b, or WEFT_TIME_OPEN_END */
+  int64_t  pid;        /* only the process images with this pid; -1: all processes. An open
+                        * end of the range is then their first start / last end */
+  unsigned what;       /* WEFT_METRICS_* bits; 0 means WEFT_METRICS_ALL */
+  int      jobs;       /* threads reading the database: 0 one per CPU (at most 8), 1 only the
+                        * caller's. Extra threads open their own read-only connections to
+                        * db's file (not for an in-memory database) */
+} WeftMetricsQuery;
+
+/* The whole recording, all processes, everything, one thread per CPU. */
+void weft_metrics_query_init(WeftMetricsQuery *q);
+
+/* ---- results ---- */
+
+/* POP efficiencies of a team of n threads over a span of length T, from
+ * each member's useful time:
+ *   lb    = mean(useful) / max(useful)   (1 when max is 0: no work, nothing to balance)
+ *   synce = max(useful) / T
+ *   pe    = lb * synce = mean(useful) / T
+ *   idle_ns = sum(T - useful_i)          (thread-ns the team did no useful work)
+ *   imbalance_ns = sum(max - useful_i)   (the part of idle caused by imbalance)
+ * All zero (lb 1) for an empty team or T <= 0. */
+typedef struct {
+  size_t  n;
+  int64_t span_ns;          /* T */
+  int64_t sum_useful_ns;
+  int64_t max_useful_ns;
+  double  lb, synce, pe;
+  int64_t idle_ns;
+  int64_t imbalance_ns;
+} WeftPop;
+
+void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out);
+
+typedef struct {
+  int64_t     utid, upid, tid, pid;
+  const char *name;             /* thread.name, or "" */
+  int         is_main;
+  int64_t     creator_utid;     /* -1: none/unknown */
+  int64_t     start_ns, end_ns; /* its whole life, unclipped */
+  const char *end_how;
+  int64_t     lifetime_ns;      /* its life inside the range */
+  int64_t     state_ns[WEFT_ST_COUNT]; /* time in each state inside the range */
+  int64_t     useful_ns;        /* = state_ns[WEFT_ST_RUNNING] */
+  int64_t     wait_ns;          /* time in every other state (waits, unknown states) */
+  int64_t     cpu_ns;           /* schedstat on-CPU time in the range; -1 unknown */
+  int64_t     runq_ns;          /* schedstat runnable-but-not-running time in the range; -1 unknown.
+                                 * Life partly in the range: interpolated between sched_sample
+                                 * readings; unknown without samples. Both at most lifetime_ns */
+} WeftThreadMetrics;
+
+typedef struct {
+  int64_t     upid, pid, image;
+  int64_t     parent_upid;      /* -1: none */
+  const char *cmdline, *exe, *end_how;   /* "" when unknown */
+  int64_t     start_ns, end_ns; /* unclipped */
+  int         has_exit_status;
+  int64_t     exit_status;
+  int64_t     lifetime_ns;      /* inside the range */
+  size_t      nthreads;         /* its threads alive in the range */
+  int64_t     thread_ns;        /* sum of their lifetimes in the range */
+  int64_t     state_ns[WEFT_ST_COUNT];
+  int64_t     useful_ns, wait_ns;
+  int64_t     cpu_ns, runq_ns;  /* sums over threads that know them; -1 if none does */
+  WeftPop     pop;              /* team: its threads; T: its lifetime in the range */
+} WeftProcessMetrics;
+
+/* A call site: the innermost frame (the caller of the wait) of the stacks of
+ * waits, grouped by label. */
+typedef struct {
+  const char *label;            /* "symbol (file.c:88)", "symbol", "module+0x1a2b", "0x7f..", "(no stack)" */
+  const char *symbol, *file;    /* NULL when unknown; file as stored (full path) */
+  int64_t     line;             /* 0 when unknown */
+  int64_t     waits;
+  int64_t     wait_ns;
+} WeftCallSite;
+
+#define WEFT_TOP_SITES 3
+
+typedef struct {
+  int64_t     object_id, upid, addr;
+  int         kind;             /* WEFT_KIND_* (agent/format/weft-trace.h) */
+  const char *kind_name;        /* "mutex", ... */
+  const char *name;             /* sync_object.name, else the init site label, else the first
+                                 * contended site label, else "kind@0xaddr" */
+  const char *site;             /* "file.c:88" of the init (else first) stack, or NULL */
+  const char *label;            /* name plus " (site)" when named and the site is known */
+  int         named;            /* name came from sync_object.name */
+  int64_t     acquisitions;     /* successful acquisitions in the range; -1 unknown */
+  int64_t     contended;        /* waits on it that ended in (a, b] with result 0 */
+  double      contended_frac;   /* contended / acquisitions; -1 when acquisitions unknown or 0 */
+  int64_t     waits;            /* wait intervals overlapping the range */
+  int64_t     wait_ns, wait_p50_ns, wait_p99_ns, wait_max_ns; /* clipped durations; nearest rank */
+  int64_t     holds;            /* lock_hold intervals overlapping the range */
+  int64_t     hold_ns, hold_mean_ns, hold_max_ns;
+  int64_t     handoffs;         /* lock_handoff flows on it arriving in (a, b] */
+  int64_t     waiters;          /* distinct threads that waited on it */
+  double      wait_share;       /* wait_ns / all waiting in the range except join_wait and
+                                 * child_wait (waiting for threads or children to end); 0 if none */
+  WeftCallSite sites[WEFT_TOP_SITES];
+  size_t      nsites;           /* entries in sites (top by wait_ns) */
+  size_t      nsites_total;     /* distinct call sites */
+  /* TODO(critical path): int64_t critical_share_ns; */
+} WeftObjectMetrics;     /* every object waited on or held in the range, except joins and children
+                          * (kinds join, child: see the state totals and fork-join regions) */
+
+typedef enum {
+  WEFT_REGION_BARRIER = 1,      /* up to a round of one barrier, from the previous round */
+  WEFT_REGION_FORK_JOIN = 2,    /* a creator's first create .. last join of a group */
+  WEFT_REGION_PHASE = 3,        /* a mark with a duration (weft.h) */
+} WeftRegionKind;
+
+typedef struct {
+  WeftRegionKind kind;
+  const char    *kind_name;     /* "barrier", "fork_join", "phase" */
+  const char    *label;         /* for people */
+  int64_t        start_ns, end_ns;  /* clipped to the range */
+  int            clipped;       /* the region extends beyond the range */
+  int64_t        object_id;     /* barrier: the object; else -1 */
+  int64_t        round;         /* barrier: index of the round that closes it (0..); else -1 */
+  int64_t        owner_utid;    /* fork-join: the creator; phase: the marking thread; else -1 */
+  int64_t        mark_id;       /* phase: mark.id; else -1 */
+  WeftPop        pop;
+  int64_t        straggler_utid;  /* the member with the most useful time */
+  int64_t        last_utid;       /* the last to arrive (barrier), to end (fork-join); phase: -1 */
+  size_t         nteam;
+  const int64_t *team_utid;     /* nteam entries, ascending utid */
+  const int64_t *team_useful_ns;
+} WeftRegion;
+
+typedef struct {
+  int64_t  span_ns;             /* T of the range */
+  size_t   kmax;                /* most threads running at once */
+  int64_t *ns;                  /* kmax + 1 entries: time with exactly k threads running */
+  double  *fraction;            /* ns[k] / T */
+  double   average;             /* sum k * fraction[k] (= total useful / T) */
+} WeftParallelism;
+
+typedef enum {
+  WEFT_FIND_CONTENTION = 1,     /* a lock, rwlock, spinlock or semaphore */
+  WEFT_FIND_CONDVAR = 2,        /* waiting for a condition variable */
+  WEFT_FIND_IMBALANCE = 3,      /* a region (or a barrier's rounds) with LB < 0.9 */
+  WEFT_FIND_SERIAL = 4,         /* time with at most one thread running (cost: that wall time) */
+  WEFT_FIND_OVERSUBSCRIBED = 5, /* runnable threads waiting for a CPU (>= 10% of thread time) */
+  WEFT_FIND_GIL = 6,            /* Python threads waiting for the GIL */
+  WEFT_FIND_IO = 7,             /* blocked in I/O */
+  WEFT_FIND_SLEEP = 8,          /* sleeping */
+} WeftFindingKind;
+
+typedef struct {
+  WeftFindingKind kind;
+  const char *kind_name;        /* "contention", "condvar", "imbalance", ... */
+  int64_t     cost_ns;          /* the ranking key: thread-ns it accounts for (serial: wall ns) */
+  const char *title;            /* one line: what and how much */
+  const char *evidence;         /* the numbers behind it */
+  const char *fix;              /* the suggested fix */
+  int64_t     object_id;        /* the object, or -1 */
+  int64_t     utid;             /* the thread (straggler), or -1 */
+  int64_t     region;           /* index into WeftMetrics.regions, or -1 */
+} WeftFinding;
+
+typedef struct {
+  size_t   nprocesses, nthreads;
+  int64_t  span_ns;             /* T = b - a */
+  int64_t  thread_ns;           /* sum of thread lifetimes in the range */
+  int64_t  state_ns[WEFT_ST_COUNT];
+  int64_t  useful_ns, wait_ns;
+  int64_t  cpu_ns, runq_ns;     /* -1 unknown */
+  WeftPop  pop;                 /* team: every thread alive in the range; T = b - a */
+} WeftSummary;
+
+struct WeftCriticalPath;        /* TODO(critical path): not computed yet */
+
+typedef struct {
+  /* the recording (meta) */
+  const char *command, *weft_version, *clock;  /* "" when unknown */
+  int64_t     ncpus;            /* -1 unknown */
+  int64_t     lost_events;
+  int64_t     recording_end_ns; /* meta end_ns */
+  /* the query, resolved */
+  int64_t     range_start_ns, range_end_ns;
+  int         whole;            /* the range is the whole recording */
+  int64_t     pid;              /* -1: all processes */
+  unsigned    what;             /* what was computed */
+
+  WeftSummary summary;
+  WeftProcessMetrics *processes; size_t nprocesses;   /* by upid */
+  WeftThreadMetrics  *threads;   size_t nthreads;     /* by utid; alive in the range */
+  WeftObjectMetrics  *objects;   size_t nobjects;     /* by wait_ns, hold_ns desc, object_id */
+  WeftRegion         *regions;   size_t nregions;     /* by start_ns, kind, end_ns */
+  WeftParallelism     parallelism;
+  WeftFinding        *findings;  size_t nfindings;    /* by cost_ns desc */
+  struct WeftCriticalPath *critical_path;             /* TODO(critical path): always NULL */
+
+  void *_priv;                  /* allocations, freed by weft_metrics_free() */
+} WeftMetrics;
+
+/* Compute the metrics of db (opened with weft_db_open) for q (NULL: the whole
+ * recording). Returns NULL with a one-line message in err (not naming the
+ * file: the caller knows it) when the range does not overlap the recording,
+ * no process has q->pid, or the database cannot be read (corrupt). */
+WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *q, char *err, size_t errlen);
+void         weft_metrics_free(WeftMetrics *m);
+
+/* Lookups in a result; NULL when absent. */
+const WeftThreadMetrics  *weft_metrics_thread(const WeftMetrics *m, int64_t utid);
+const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upid);
+
+/* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */
+const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len);
+
+/* ---- time units ---- */
+
+/* A duration for people, three significant digits, auto-scaled:
+ * "850 ns", "12.3 µs", "1.23 ms", "2.00 s". Returns buf. */
+const char *weft_format_ns(char *buf, size_t len, int64_t ns);
+
+/* Parse a time: a non-negative decimal number with an optional unit s, ms,
+ * us (or µs) or ns; no unit means ns ("1.5s", "200ms", "30us", "1000").
+ * Returns 0, or -1 on malformed or out-of-range input. */
+int weft_parse_time(const char *s, int64_t *out_ns);
+
+#endif /* WEFT_METRICS_H */

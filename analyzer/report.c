@@ -1,0 +1,949 @@
+/* report.c - `weft report` renderers: text, JSON, Markdown (see report.h).
+ * SPDX-License-Identifier: MIT
+ *
+ * Lists are cut to opt->top rows: findings by cost, sync objects by wait
+ * time, regions by idle thread time, threads and processes in id order.
+ * Durations are scaled for people in text and Markdown (weft_format_ns) and
+ * raw ns in JSON; fractions are printed with 6 significant digits in JSON.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+int weft_report_format_parse(const char *s, WeftReportFormat *out) {
+  if (!strcmp(s, "text")) *out = WEFT_REPORT_TEXT;
+  else if (!strcmp(s, "json")) *out = WEFT_REPORT_JSON;
+  else if (!strcmp(s, "markdown") || !strcmp(s, "md")) *out = WEFT_REPORT_MARKDOWN;
+  else return -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* shared helpers                                                            */
+
+/* Rotating buffers for formatted numbers, so that several can appear in one
+ * call: one table row takes at most 16. */
+#define NBUFS 32
+typedef struct {
+  char b[NBUFS][48];
+  int  i;
+} Bufs;
+
+static char *next_buf(Bufs *bf) { return bf->b[bf->i++ % NBUFS]; }
+
+/* A duration for people. */
+static const char *D(Bufs *bf, int64_t ns) {
+  char *b = next_buf(bf);
+  return weft_format_ns(b, sizeof bf->b[0], ns);
+}
+
+static const char *P(Bufs *bf, double f) {
+  char *b = next_buf(bf);
+  snprintf(b, sizeof bf->b[0], "%.1f%%", f * 100);
+  return b;
+}
+
+static const char *I(Bufs *bf, int64_t v) {
+  char *b = next_buf(bf);
+  snprintf(b, sizeof bf->b[0], "%lld", (long long)v);
+  return b;
+}
+
+static const char *F2(Bufs *bf, double v) {
+  char *b = next_buf(bf);
+  snprintf(b, sizeof bf->b[0], "%.2f", v);
+  return b;
+}
+
+static size_t limit(long top, size_t n) { return top < 0 || (size_t)top >= n ? n : (size_t)top; }
+
+/* Sync objects by wait time are already in order; regions by idle time: */
+static int cmp_region_idle(const void *x, const void *y) {
+  const WeftRegion *a = *(const WeftRegion *const *)x, *b = *(const WeftRegion *const *)y;
+  if (a->pop.idle_ns != b->pop.idle_ns) return a->pop.idle_ns > b->pop.idle_ns ? -1 : 1;
+  if (a->start_ns != b->start_ns) return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+  return (a > b) - (a < b); /* regions[] is in a fixed order */
+}
+
+static const WeftRegion **regions_by_idle(const WeftMetrics *m) {
+  const WeftRegion **v = malloc((m->nregions ? m->nregions : 1) * sizeof *v);
+  if (!v) return NULL;
+  for (size_t i = 0; i < m->nregions; i++) v[i] = &m->regions[i];
+  qsort(v, m->nregions, sizeof *v, cmp_region_idle);
+  return v;
+}
+
+/* The wait state a thread (or process) spent the most time in, or -1. */
+static int top_wait_state(const int64_t *state_ns) {
+  int best = -1;
+  for (int s = 1; s < WEFT_ST_COUNT; s++)
+    if (state_ns[s] > 0 && (best < 0 || state_ns[s] > state_ns[best])) best = s;
+  return best;
+}
+
+static const char *thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len) {
+  if (utid < 0) {
+    snprintf(buf, len, "-");
+    return buf;
+  }
+  return weft_metrics_thread_label(m, utid, buf, len);
+}
+
+static const char *range_desc(const WeftMetrics *m, Bufs *bf, char *buf, size_t len) {
+  snprintf(buf, len, "%s%s .. %s (%s)", m->whole ? "whole recording, " : "", D(bf, m->range_start_ns),
+           D(bf, m->range_end_ns), D(bf, m->range_end_ns - m->range_start_ns));
+  return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* tables                                                                    */
+
+typedef struct {
+  size_t       ncols;
+  const char  *align;         /* 'l' or 'r' per column */
+  char       **cell;          /* (nrows + 1) * ncols; row 0 is the header */
+  size_t       nrows, cap;
+  bool         oom;
+} Table;
+
+static void table_init(Table *t, const char *align) {
+  memset(t, 0, sizeof *t);
+  t->ncols = strlen(align);
+  t->align = align;
+}
+
+/* Append a row of t->ncols strings (copied). */
+static void table_row(Table *t, ...) {
+  if (t->oom) return;
+  if (t->nrows == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 16;
+    char **nc = realloc(t->cell, cap * t->ncols * sizeof *nc);
+    if (!nc) {
+      t->oom = true;
+      return;
+    }
+    t->cell = nc;
+    t->cap = cap;
+  }
+  va_list ap;
+  va_start(ap, t);
+  for (size_t i = 0; i < t->ncols; i++) {
+    const char *s = va_arg(ap, const char *);
+    char *d = strdup(s ? s : "");
+    if (!d) t->oom = true;
+    t->cell[t->nrows * t->ncols + i] = d;
+  }
+  va_end(ap);
+  t->nrows++;
+}
+
+static void table_free(Table *t) {
+  for (size_t i = 0; i < t->nrows * t->ncols; i++) free(t->cell[i]);
+  free(t->cell);
+}
+
+/* Display width: UTF-8 code points (µ is one column). */
+static size_t width(const char *s) {
+  size_t w = 0;
+  for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
+  return w;
+}
+
+static void pad(FILE *f, size_t n) {
+  for (size_t i = 0; i < n; i++) fputc(' ', f);
+}
+
+/* Columns padded to their widest cell, two spaces apart, no trailing
+ * blanks. */
+static void table_text(FILE *f, const Table *t, int indent) {
+  if (t->oom || !t->nrows) return;
+  size_t w[32] = {0};
+  for (size_t r = 0; r < t->nrows; r++)
+    for (size_t c = 0; c < t->ncols && c < 32; c++) {
+      size_t x = width(t->cell[r * t->ncols + c]);
+      if (x > w[c]) w[c] = x;
+    }
+  for (size_t r = 0; r < t->nrows; r++) {
+    size_t blanks = (size_t)indent; /* owed: written only before something visible */
+    for (size_t c = 0; c < t->ncols && c < 32; c++) {
+      const char *s = t->cell[r * t->ncols + c];
+      size_t x = width(s);
+      if (t->align[c] == 'r') blanks += w[c] - x;
+      if (*s) {
+        pad(f, blanks);
+        fputs(s, f);
+        blanks = 0;
+      }
+      if (t->align[c] != 'r') blanks += w[c] - x;
+      blanks += 2;
+    }
+    fputc('\n', f);
+  }
+}
+
+/* Markdown: escape what would end a cell or start markup. */
+static void md_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (strchr("\\`*_[]<>|#", *s)) fputc('\\', f);
+    fputc(*s, f);
+  }
+}
+
+static void table_md(FILE *f, const Table *t) {
+  if (t->oom || !t->nrows) return;
+  for (size_t r = 0; r < t->nrows; r++) {
+    fputc('|', f);
+    for (size_t c = 0; c < t->ncols; c++) {
+      fputc(' ', f);
+      md_text(f, t->cell[r * t->ncols + c]);
+      fputs(" |", f);
+    }
+    fputc('\n', f);
+    if (r == 0) {
+      fputc('|', f);
+      for (size_t c = 0; c < t->ncols; c++) fputs(t->align[c] == 'r' ? " ---: |" : " --- |", f);
+      fputc('\n', f);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* text                                                                      */
+
+static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt, Bufs *bf) {
+  char buf[256];
+  fprintf(f, "weft report%s%s\n", opt->database ? ": " : "", opt->database ? opt->database : "");
+  Table t;
+  table_init(&t, "ll");
+  if (*m->command) table_row(&t, "command", m->command);
+  table_row(&t, "range", range_desc(m, bf, buf, sizeof buf));
+  char scope[256], pid[48] = "";
+  if (m->pid >= 0) snprintf(pid, sizeof pid, "pid %lld: ", (long long)m->pid);
+  snprintf(scope, sizeof scope, "%s%zu process%s, %zu thread%s", pid, m->summary.nprocesses,
+           m->summary.nprocesses == 1 ? "" : "es", m->summary.nthreads, m->summary.nthreads == 1 ? "" : "s");
+  table_row(&t, "scope", scope);
+  char rec[128];
+  snprintf(rec, sizeof rec, "%s CPUs, %lld lost events", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
+           (long long)m->lost_events);
+  table_row(&t, "recording", rec);
+  table_text(f, &t, 2);
+  table_free(&t);
+}
+
+static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
+  const WeftSummary *s = &m->summary;
+  char buf[512];
+  fprintf(f, "\nSummary\n");
+  Table t;
+  table_init(&t, "ll");
+  snprintf(buf, sizeof buf, "%.2f  (load balance %.2f x synchronisation efficiency %.2f)", s->pop.pe, s->pop.lb,
+           s->pop.synce);
+  table_row(&t, "parallel efficiency", buf);
+  if (m->what & WEFT_METRICS_PARALLELISM) {
+    snprintf(buf, sizeof buf, "%.2f  (at most %zu thread%s running at once)", m->parallelism.average,
+             m->parallelism.kmax, m->parallelism.kmax == 1 ? "" : "s");
+    table_row(&t, "average parallelism", buf);
+  }
+  double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
+  snprintf(buf, sizeof buf, "%s: useful %s (%s), waiting %s (%s)", D(bf, s->thread_ns), D(bf, s->useful_ns),
+           P(bf, (double)s->useful_ns / tt), D(bf, s->wait_ns), P(bf, (double)s->wait_ns / tt));
+  table_row(&t, "thread time", buf);
+  /* the wait states, largest first */
+  int order[WEFT_ST_COUNT], n = 0;
+  for (int k = 1; k < WEFT_ST_COUNT; k++)
+    if (s->state_ns[k] > 0) order[n++] = k;
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && s->state_ns[order[j]] > s->state_ns[order[j - 1]]; j--) {
+      int x = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = x;
+    }
+  if (n) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len < sizeof buf; i++)
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %s", i ? ", " : "", weft_state_name(order[i]),
+                              D(bf, s->state_ns[order[i]]));
+    table_row(&t, "waiting in", buf);
+  }
+  if (s->cpu_ns >= 0 || s->runq_ns >= 0) {
+    snprintf(buf, sizeof buf, "on a CPU %s, runnable but waiting for a CPU %s", s->cpu_ns >= 0 ? D(bf, s->cpu_ns) : "?",
+             s->runq_ns >= 0 ? D(bf, s->runq_ns) : "?");
+    table_row(&t, "schedstat", buf);
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+}
+
+/* Print text word-wrapped at TEXT_WIDTH columns: the first line starts with
+ * first (indent columns wide, or indent blanks when first is ""), the next
+ * ones with indent blanks. */
+#define TEXT_WIDTH 100
+static void wrap(FILE *f, const char *first, size_t indent, const char *text) {
+  if (*first) fputs(first, f);
+  else pad(f, indent);
+  size_t col = indent;
+  const char *p = text;
+  while (*p) {
+    while (*p == ' ') p++;
+    if (!*p) break;
+    size_t len = strcspn(p, " "), wlen = 0;
+    for (size_t k = 0; k < len; k++) wlen += ((unsigned char)p[k] & 0xc0) != 0x80;
+    if (col > indent && col + 1 + wlen > TEXT_WIDTH) {
+      fputc('\n', f);
+      pad(f, indent);
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', f);
+      col++;
+    }
+    fwrite(p, 1, len, f);
+    col += wlen;
+    p += len;
+  }
+  fputc('\n', f);
+}
+
+static void text_findings(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  size_t n = limit(top, m->nfindings);
+  fprintf(f, "\nFindings");
+  if (!m->nfindings) {
+    fprintf(f, "\n  none: no wait, imbalance or serial phase costs 1%% or more of the thread time\n");
+    return;
+  }
+  if (n < m->nfindings)
+    fprintf(f, " (top %zu of %zu, ranked by the time they cost)\n", n, m->nfindings);
+  else
+    fprintf(f, " (ranked by the time they cost)\n");
+  for (size_t i = 0; i < n; i++) {
+    const WeftFinding *fd = &m->findings[i];
+    char num[16], line[1024];
+    int w = snprintf(num, sizeof num, "  %zu. ", i + 1);
+    wrap(f, num, (size_t)w, fd->title);
+    snprintf(line, sizeof line, "cost %s; %s", D(bf, fd->cost_ns), fd->evidence);
+    wrap(f, "", (size_t)w, line);
+    snprintf(line, sizeof line, "fix: %s", fd->fix);
+    wrap(f, "", (size_t)w, line);
+  }
+}
+
+static void text_processes(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  size_t n = limit(top, m->nprocesses);
+  if (!m->nprocesses) return;
+  fprintf(f, "\nProcesses");
+  if (n < m->nprocesses) fprintf(f, " (first %zu of %zu)", n, m->nprocesses);
+  fprintf(f, "\n");
+  Table t;
+  table_init(&t, "rllrrrrrrrl");
+  table_row(&t, "PID", "COMMAND", "", "LIFETIME", "THREADS", "USEFUL", "WAITING", "LB", "SYNCE", "PE", "END");
+  for (size_t i = 0; i < n; i++) {
+    const WeftProcessMetrics *p = &m->processes[i];
+    char pid[48], cmd[64], end[64], img[24] = "";
+    snprintf(pid, sizeof pid, "%lld", (long long)p->pid);
+    if (p->image) snprintf(img, sizeof img, "(image %lld)", (long long)p->image);
+    const char *c = *p->cmdline ? p->cmdline : p->exe;
+    if (width(c) > 40)
+      snprintf(cmd, sizeof cmd, "%.37s...", c);
+    else
+      snprintf(cmd, sizeof cmd, "%s", c);
+    if (p->has_exit_status)
+      snprintf(end, sizeof end, "%s %lld", p->end_how, (long long)p->exit_status);
+    else
+      snprintf(end, sizeof end, "%s", p->end_how);
+    table_row(&t, pid, cmd, img, D(bf, p->lifetime_ns), I(bf, (int64_t)p->nthreads), D(bf, p->useful_ns),
+              D(bf, p->wait_ns), F2(bf, p->pop.lb), F2(bf, p->pop.synce), F2(bf, p->pop.pe), end);
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+}
+
+static void text_threads(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  size_t n = limit(top, m->nthreads);
+  if (!m->nthreads) return;
+  fprintf(f, "\nThreads");
+  if (n < m->nthreads) fprintf(f, " (first %zu of %zu)", n, m->nthreads);
+  fprintf(f, "\n");
+  Table t;
+  table_init(&t, "lrrrrrlrr");
+  table_row(&t, "THREAD", "PID", "LIFETIME", "USEFUL", "USEFUL%", "WAITING", "MOSTLY WAITING IN", "CPU", "RUNQ");
+  for (size_t i = 0; i < n; i++) {
+    const WeftThreadMetrics *th = &m->threads[i];
+    char who[160], mw[96] = "-";
+    weft_metrics_thread_label(m, th->utid, who, sizeof who);
+    int ws = top_wait_state(th->state_ns);
+    if (ws > 0) snprintf(mw, sizeof mw, "%s %s", weft_state_name(ws), D(bf, th->state_ns[ws]));
+    table_row(&t, who, I(bf, th->pid), D(bf, th->lifetime_ns), D(bf, th->useful_ns),
+              P(bf, th->lifetime_ns > 0 ? (double)th->useful_ns / (double)th->lifetime_ns : 0), D(bf, th->wait_ns),
+              mw, th->cpu_ns >= 0 ? D(bf, th->cpu_ns) : "-", th->runq_ns >= 0 ? D(bf, th->runq_ns) : "-");
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+}
+
+static void text_objects(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  if (!(m->what & WEFT_METRICS_OBJECTS)) return;
+  size_t n = limit(top, m->nobjects);
+  fprintf(f, "\nContention");
+  if (!m->nobjects) {
+    fprintf(f, "\n  no thread waited on or held a synchronisation object in the range\n");
+    return;
+  }
+  if (n < m->nobjects)
+    fprintf(f, " (top %zu of %zu objects, by wait time)\n", n, m->nobjects);
+  else
+    fprintf(f, " (by wait time)\n");
+  Table t;
+  table_init(&t, "llrrrrrrrrrrrr");
+  table_row(&t, "OBJECT", "KIND", "ACQUIRED", "CONTENDED", "WAITED", "SHARE", "P50", "P99", "MAX", "HELD", "HOLD AVG",
+            "HOLD MAX", "HAND-OFFS", "WAITERS");
+  for (size_t i = 0; i < n; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    char cont[48];
+    if (o->contended_frac >= 0)
+      snprintf(cont, sizeof cont, "%lld (%s)", (long long)o->contended, P(bf, o->contended_frac));
+    else
+      snprintf(cont, sizeof cont, "%lld", (long long)o->contended);
+    bool w = o->waits > 0, h = o->holds > 0;
+    table_row(&t, o->label, o->kind_name, o->acquisitions >= 0 ? I(bf, o->acquisitions) : "-", cont,
+              D(bf, o->wait_ns), P(bf, o->wait_share), w ? D(bf, o->wait_p50_ns) : "-",
+              w ? D(bf, o->wait_p99_ns) : "-", w ? D(bf, o->wait_max_ns) : "-", h ? D(bf, o->hold_ns) : "-",
+              h ? D(bf, o->hold_mean_ns) : "-", h ? D(bf, o->hold_max_ns) : "-", I(bf, o->handoffs),
+              I(bf, o->waiters));
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+
+  bool any = false;
+  for (size_t i = 0; i < n; i++) any |= m->objects[i].nsites > 0;
+  if (!any) return;
+  fprintf(f, "\n  Call sites (where the waits were called)\n");
+  for (size_t i = 0; i < n; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    if (!o->nsites) continue;
+    fprintf(f, "    %s", o->label);
+    if (o->nsites_total > o->nsites) fprintf(f, " (top %zu of %zu sites)", o->nsites, o->nsites_total);
+    fprintf(f, "\n");
+    Table s;
+    table_init(&s, "rrl");
+    for (size_t k = 0; k < o->nsites; k++) {
+      char waits[48];
+      snprintf(waits, sizeof waits, "%lld wait%s", (long long)o->sites[k].waits, o->sites[k].waits == 1 ? "" : "s");
+      table_row(&s, D(bf, o->sites[k].wait_ns), waits, o->sites[k].label);
+    }
+    table_text(f, &s, 6);
+    table_free(&s);
+  }
+}
+
+static void text_regions(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  if (!(m->what & WEFT_METRICS_REGIONS)) return;
+  size_t n = limit(top, m->nregions);
+  fprintf(f, "\nRegions");
+  if (!m->nregions) {
+    fprintf(f, "\n  none: no barrier rounds, fork-join groups or marked phases in the range\n");
+    return;
+  }
+  if (n < m->nregions)
+    fprintf(f, " (top %zu of %zu, by idle thread time)\n", n, m->nregions);
+  else
+    fprintf(f, " (by idle thread time)\n");
+  const WeftRegion **v = regions_by_idle(m);
+  if (!v) return;
+  Table t;
+  table_init(&t, "lrrrrrrlr");
+  table_row(&t, "REGION", "START", "LENGTH", "TEAM", "LB", "SYNCE", "PE", "STRAGGLER", "IDLE");
+  for (size_t i = 0; i < n; i++) {
+    const WeftRegion *r = v[i];
+    char who[160], label[320];
+    thread_label(m, r->straggler_utid, who, sizeof who);
+    snprintf(label, sizeof label, "%s%s", r->label, r->clipped ? " (clipped)" : "");
+    table_row(&t, label, D(bf, r->start_ns), D(bf, r->end_ns - r->start_ns), I(bf, (int64_t)r->nteam),
+              F2(bf, r->pop.lb), F2(bf, r->pop.synce), F2(bf, r->pop.pe), who, D(bf, r->pop.idle_ns));
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+  free(v);
+}
+
+static void text_parallelism(FILE *f, const WeftMetrics *m, Bufs *bf) {
+  if (!(m->what & WEFT_METRICS_PARALLELISM)) return;
+  const WeftParallelism *p = &m->parallelism;
+  fprintf(f, "\nParallelism (average %.2f threads running)\n", p->average);
+  Table t;
+  table_init(&t, "rrrl");
+  table_row(&t, "RUNNING", "TIME", "SHARE", "");
+  for (size_t k = 0; k <= p->kmax; k++) {
+    if (!p->ns[k]) continue;
+    char bar[48];
+    size_t len = (size_t)(p->fraction[k] * 40 + 0.5);
+    if (len > 40) len = 40;
+    memset(bar, '#', len);
+    bar[len] = '\0';
+    table_row(&t, I(bf, (int64_t)k), D(bf, p->ns[k]), P(bf, p->fraction[k]), bar);
+  }
+  table_text(f, &t, 2);
+  table_free(&t);
+}
+
+static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
+  Bufs bf = {.i = 0};
+  long top = opt->top ? opt->top : 10;
+  text_header(f, m, opt, &bf);
+  text_summary(f, m, &bf);
+  if (m->what & WEFT_METRICS_FINDINGS) text_findings(f, m, top, &bf);
+  text_processes(f, m, top, &bf);
+  text_threads(f, m, top, &bf);
+  text_objects(f, m, top, &bf);
+  text_regions(f, m, top, &bf);
+  text_parallelism(f, m, &bf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON                                                                      */
+
+typedef struct {
+  FILE *f;
+  int   depth;
+  bool  first;        /* no member written yet at this depth */
+} Json;
+
+static void j_sep(Json *j, const char *key) {
+  if (j->depth > 0) {
+    fputs(j->first ? "\n" : ",\n", j->f);
+    pad(j->f, (size_t)j->depth * 2);
+  }
+  j->first = false;
+  if (key) fprintf(j->f, "\"%s\": ", key);
+}
+
+static void j_string_raw(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20 || *p == 0x7f)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+static void j_open(Json *j, const char *key, char c) {
+  j_sep(j, key);
+  fputc(c, j->f);
+  j->depth++;
+  j->first = true;
+}
+
+static void j_close(Json *j, char c) {
+  j->depth--;
+  if (!j->first) {
+    fputc('\n', j->f);
+    pad(j->f, (size_t)j->depth * 2);
+  }
+  fputc(c, j->f);
+  j->first = false;
+}
+
+static void j_int(Json *j, const char *key, int64_t v) {
+  j_sep(j, key);
+  fprintf(j->f, "%lld", (long long)v);
+}
+
+/* v, or null when v < 0 (unknown / none) */
+static void j_opt(Json *j, const char *key, int64_t v) {
+  j_sep(j, key);
+  if (v < 0) fputs("null", j->f);
+  else fprintf(j->f, "%lld", (long long)v);
+}
+
+static void j_num(Json *j, const char *key, double v) {
+  j_sep(j, key);
+  if (!isfinite(v)) fputs("null", j->f);
+  else if (v == 0) fputs("0", j->f);
+  else fprintf(j->f, "%.6g", v);
+}
+
+static void j_str(Json *j, const char *key, const char *s) {
+  j_sep(j, key);
+  if (s) j_string_raw(j->f, s);
+  else fputs("null", j->f);
+}
+
+static void j_bool(Json *j, const char *key, bool b) {
+  j_sep(j, key);
+  fputs(b ? "true" : "false", j->f);
+}
+
+static void j_states(Json *j, const int64_t *state_ns) {
+  j_open(j, "states", '{');
+  for (int s = 0; s < WEFT_ST_COUNT; s++) j_int(j, weft_state_name(s), state_ns[s]);
+  j_close(j, '}');
+}
+
+static void j_pop(Json *j, const WeftPop *p) {
+  j_num(j, "load_balance", p->lb);
+  j_num(j, "sync_efficiency", p->synce);
+  j_num(j, "parallel_efficiency", p->pe);
+  j_int(j, "max_useful_ns", p->max_useful_ns);
+  j_int(j, "idle_ns", p->idle_ns);
+  j_int(j, "imbalance_ns", p->imbalance_ns);
+}
+
+static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
+  Json jj = {.f = f, .depth = 0, .first = true}, *j = &jj;
+  long top = opt->top ? opt->top : -1;
+  const WeftSummary *s = &m->summary;
+  j_open(j, NULL, '{');
+  j_int(j, "weft_report_version", WEFT_REPORT_JSON_VERSION);
+  j_str(j, "database", opt->database);
+
+  j_open(j, "recording", '{');
+  j_str(j, "command", m->command);
+  j_str(j, "weft_version", m->weft_version);
+  j_str(j, "clock", m->clock);
+  j_opt(j, "ncpus", m->ncpus);
+  j_int(j, "lost_events", m->lost_events);
+  j_int(j, "end_ns", m->recording_end_ns);
+  j_close(j, '}');
+
+  j_open(j, "range", '{');
+  j_int(j, "start_ns", m->range_start_ns);
+  j_int(j, "end_ns", m->range_end_ns);
+  j_int(j, "duration_ns", m->range_end_ns - m->range_start_ns);
+  j_bool(j, "whole", m->whole);
+  j_opt(j, "pid", m->pid);
+  j_close(j, '}');
+
+  j_open(j, "summary", '{');
+  j_int(j, "processes", (int64_t)s->nprocesses);
+  j_int(j, "threads", (int64_t)s->nthreads);
+  j_int(j, "thread_ns", s->thread_ns);
+  j_int(j, "useful_ns", s->useful_ns);
+  j_int(j, "wait_ns", s->wait_ns);
+  j_opt(j, "cpu_ns", s->cpu_ns);
+  j_opt(j, "runq_ns", s->runq_ns);
+  j_pop(j, &s->pop);
+  if (m->what & WEFT_METRICS_PARALLELISM) {
+    j_num(j, "average_parallelism", m->parallelism.average);
+    j_int(j, "max_parallelism", (int64_t)m->parallelism.kmax);
+  }
+  j_states(j, s->state_ns);
+  j_close(j, '}');
+
+  j_open(j, "counts", '{');
+  j_int(j, "findings", (int64_t)m->nfindings);
+  j_int(j, "processes", (int64_t)m->nprocesses);
+  j_int(j, "threads", (int64_t)m->nthreads);
+  j_int(j, "sync_objects", (int64_t)m->nobjects);
+  j_int(j, "regions", (int64_t)m->nregions);
+  j_close(j, '}');
+
+  j_open(j, "findings", '[');
+  for (size_t i = 0; i < limit(top, m->nfindings); i++) {
+    const WeftFinding *fd = &m->findings[i];
+    j_open(j, NULL, '{');
+    j_int(j, "rank", (int64_t)i + 1);
+    j_str(j, "kind", fd->kind_name);
+    j_int(j, "cost_ns", fd->cost_ns);
+    j_str(j, "title", fd->title);
+    j_str(j, "evidence", fd->evidence);
+    j_str(j, "fix", fd->fix);
+    j_opt(j, "object_id", fd->object_id);
+    j_opt(j, "utid", fd->utid);
+    j_opt(j, "region", fd->region);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+
+  j_open(j, "processes", '[');
+  for (size_t i = 0; i < limit(top, m->nprocesses); i++) {
+    const WeftProcessMetrics *p = &m->processes[i];
+    j_open(j, NULL, '{');
+    j_int(j, "upid", p->upid);
+    j_int(j, "pid", p->pid);
+    j_int(j, "image", p->image);
+    j_opt(j, "parent_upid", p->parent_upid);
+    j_str(j, "cmdline", p->cmdline);
+    j_str(j, "exe", p->exe);
+    j_int(j, "start_ns", p->start_ns);
+    j_int(j, "end_ns", p->end_ns);
+    j_str(j, "end_how", p->end_how);
+    j_sep(j, "exit_status");
+    if (p->has_exit_status) fprintf(f, "%lld", (long long)p->exit_status);
+    else fputs("null", f);
+    j_int(j, "lifetime_ns", p->lifetime_ns);
+    j_int(j, "threads", (int64_t)p->nthreads);
+    j_int(j, "thread_ns", p->thread_ns);
+    j_int(j, "useful_ns", p->useful_ns);
+    j_int(j, "wait_ns", p->wait_ns);
+    j_opt(j, "cpu_ns", p->cpu_ns);
+    j_opt(j, "runq_ns", p->runq_ns);
+    j_pop(j, &p->pop);
+    j_states(j, p->state_ns);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+
+  j_open(j, "threads", '[');
+  for (size_t i = 0; i < limit(top, m->nthreads); i++) {
+    const WeftThreadMetrics *t = &m->threads[i];
+    j_open(j, NULL, '{');
+    j_int(j, "utid", t->utid);
+    j_int(j, "tid", t->tid);
+    j_int(j, "upid", t->upid);
+    j_int(j, "pid", t->pid);
+    j_str(j, "name", t->name);
+    j_bool(j, "is_main", t->is_main);
+    j_opt(j, "creator_utid", t->creator_utid);
+    j_int(j, "start_ns", t->start_ns);
+    j_int(j, "end_ns", t->end_ns);
+    j_str(j, "end_how", t->end_how);
+    j_int(j, "lifetime_ns", t->lifetime_ns);
+    j_int(j, "useful_ns", t->useful_ns);
+    j_int(j, "wait_ns", t->wait_ns);
+    j_opt(j, "cpu_ns", t->cpu_ns);
+    j_opt(j, "runq_ns", t->runq_ns);
+    j_states(j, t->state_ns);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+
+  if (m->what & WEFT_METRICS_OBJECTS) {
+    j_open(j, "sync_objects", '[');
+    for (size_t i = 0; i < limit(top, m->nobjects); i++) {
+      const WeftObjectMetrics *o = &m->objects[i];
+      j_open(j, NULL, '{');
+      j_int(j, "object_id", o->object_id);
+      j_opt(j, "upid", o->upid);
+      j_int(j, "addr", o->addr);
+      j_str(j, "kind", o->kind_name);
+      j_str(j, "name", o->name);
+      j_bool(j, "named", o->named);
+      j_str(j, "site", o->site);
+      j_str(j, "label", o->label);
+      j_opt(j, "acquisitions", o->acquisitions);
+      j_int(j, "contended", o->contended);
+      j_num(j, "contended_fraction", o->contended_frac >= 0 ? o->contended_frac : NAN);
+      j_int(j, "waits", o->waits);
+      j_int(j, "wait_ns", o->wait_ns);
+      j_int(j, "wait_p50_ns", o->wait_p50_ns);
+      j_int(j, "wait_p99_ns", o->wait_p99_ns);
+      j_int(j, "wait_max_ns", o->wait_max_ns);
+      j_num(j, "wait_share", o->wait_share);
+      j_int(j, "holds", o->holds);
+      j_int(j, "hold_ns", o->hold_ns);
+      j_int(j, "hold_mean_ns", o->hold_mean_ns);
+      j_int(j, "hold_max_ns", o->hold_max_ns);
+      j_int(j, "handoffs", o->handoffs);
+      j_int(j, "waiters", o->waiters);
+      j_int(j, "call_sites_total", (int64_t)o->nsites_total);
+      j_open(j, "call_sites", '[');
+      for (size_t k = 0; k < o->nsites; k++) {
+        const WeftCallSite *cs = &o->sites[k];
+        j_open(j, NULL, '{');
+        j_str(j, "label", cs->label);
+        j_str(j, "symbol", cs->symbol);
+        j_str(j, "file", cs->file);
+        j_opt(j, "line", cs->line > 0 ? cs->line : -1);
+        j_int(j, "waits", cs->waits);
+        j_int(j, "wait_ns", cs->wait_ns);
+        j_close(j, '}');
+      }
+      j_close(j, ']');
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+  }
+
+  if (m->what & WEFT_METRICS_REGIONS) {
+    const WeftRegion **v = regions_by_idle(m);
+    j_open(j, "regions", '[');
+    for (size_t i = 0; v && i < limit(top, m->nregions); i++) {
+      const WeftRegion *r = v[i];
+      j_open(j, NULL, '{');
+      j_int(j, "index", (int64_t)(r - m->regions));
+      j_str(j, "kind", r->kind_name);
+      j_str(j, "label", r->label);
+      j_int(j, "start_ns", r->start_ns);
+      j_int(j, "end_ns", r->end_ns);
+      j_int(j, "duration_ns", r->end_ns - r->start_ns);
+      j_bool(j, "clipped", r->clipped);
+      j_opt(j, "object_id", r->object_id);
+      j_opt(j, "round", r->round);
+      j_opt(j, "owner_utid", r->owner_utid);
+      j_opt(j, "mark_id", r->mark_id);
+      j_pop(j, &r->pop);
+      j_opt(j, "straggler_utid", r->straggler_utid);
+      j_opt(j, "last_utid", r->last_utid);
+      j_open(j, "team", '[');
+      for (size_t k = 0; k < r->nteam; k++) {
+        j_open(j, NULL, '{');
+        j_int(j, "utid", r->team_utid[k]);
+        j_int(j, "useful_ns", r->team_useful_ns[k]);
+        j_close(j, '}');
+      }
+      j_close(j, ']');
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    free(v);
+  }
+
+  if (m->what & WEFT_METRICS_PARALLELISM) {
+    const WeftParallelism *p = &m->parallelism;
+    j_open(j, "parallelism", '{');
+    j_int(j, "duration_ns", p->span_ns);
+    j_num(j, "average", p->average);
+    j_int(j, "max", (int64_t)p->kmax);
+    j_open(j, "histogram", '[');
+    for (size_t k = 0; k <= p->kmax; k++) {
+      j_open(j, NULL, '{');
+      j_int(j, "running", (int64_t)k);
+      j_int(j, "ns", p->ns[k]);
+      j_num(j, "fraction", p->fraction[k]);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_close(j, '}');
+  }
+  j_close(j, '}');
+  fputc('\n', f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Markdown                                                                  */
+
+static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
+  Bufs bf = {.i = 0};
+  long top = opt->top ? opt->top : 5;
+  const WeftSummary *s = &m->summary;
+  char buf[512];
+
+  fputs("### weft report", f);
+  if (*m->command) {
+    fputs(": `", f);
+    for (const char *c = m->command; *c; c++) fputc(*c == '`' ? '\'' : *c, f);
+    fputs("`", f);
+  }
+  fputs("\n\n", f);
+  fprintf(f, "**Parallel efficiency %.2f** (load balance %.2f × synchronisation efficiency %.2f)", s->pop.pe, s->pop.lb,
+          s->pop.synce);
+  if (m->what & WEFT_METRICS_PARALLELISM)
+    fprintf(f, " · average parallelism %.2f (max %zu)", m->parallelism.average, m->parallelism.kmax);
+  fprintf(f, " · %zu process%s, %zu thread%s · %s\n", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,
+          s->nthreads == 1 ? "" : "s", range_desc(m, &bf, buf, sizeof buf));
+  double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
+  fprintf(f, "\nThread time %s: useful %s (%s), waiting %s (%s).\n", D(&bf, s->thread_ns), D(&bf, s->useful_ns),
+          P(&bf, (double)s->useful_ns / tt), D(&bf, s->wait_ns), P(&bf, (double)s->wait_ns / tt));
+
+  if (m->what & WEFT_METRICS_FINDINGS) {
+    size_t n = limit(top, m->nfindings);
+    fputs("\n#### Findings\n\n", f);
+    if (!m->nfindings) fputs("None: no wait, imbalance or serial phase costs 1% or more of the thread time.\n", f);
+    for (size_t i = 0; i < n; i++) {
+      const WeftFinding *fd = &m->findings[i];
+      fprintf(f, "%zu. **", i + 1);
+      md_text(f, fd->title);
+      fputs("**  \n   ", f);
+      md_text(f, fd->evidence);
+      fputs("  \n   *Fix:* ", f);
+      md_text(f, fd->fix);
+      fputc('\n', f);
+    }
+    if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
+  }
+
+  if ((m->what & WEFT_METRICS_OBJECTS) && m->nobjects) {
+    size_t n = limit(top, m->nobjects);
+    fputs("\n#### Contention", f);
+    if (n < m->nobjects) fprintf(f, " (top %zu of %zu)", n, m->nobjects);
+    fputs("\n\n", f);
+    Table t;
+    table_init(&t, "llrrrrrrl");
+    table_row(&t, "object", "kind", "waited", "share", "contended", "p99", "max", "held", "top call site");
+    for (size_t i = 0; i < n; i++) {
+      const WeftObjectMetrics *o = &m->objects[i];
+      char cont[48];
+      if (o->contended_frac >= 0)
+        snprintf(cont, sizeof cont, "%lld (%s)", (long long)o->contended, P(&bf, o->contended_frac));
+      else
+        snprintf(cont, sizeof cont, "%lld", (long long)o->contended);
+      table_row(&t, o->label, o->kind_name, D(&bf, o->wait_ns), P(&bf, o->wait_share), cont,
+                o->waits ? D(&bf, o->wait_p99_ns) : "-", o->waits ? D(&bf, o->wait_max_ns) : "-",
+                o->holds ? D(&bf, o->hold_ns) : "-", o->nsites ? o->sites[0].label : "-");
+    }
+    table_md(f, &t);
+    table_free(&t);
+  }
+
+  if ((m->what & WEFT_METRICS_REGIONS) && m->nregions) {
+    size_t n = limit(top, m->nregions);
+    const WeftRegion **v = regions_by_idle(m);
+    if (v) {
+      fputs("\n#### Regions (", f);
+      if (n < m->nregions) fprintf(f, "top %zu of %zu, ", n, m->nregions);
+      fputs("by idle thread time)\n\n", f);
+      Table t;
+      table_init(&t, "lrrrrlr");
+      table_row(&t, "region", "length", "team", "LB", "PE", "straggler", "idle");
+      for (size_t i = 0; i < n; i++) {
+        char who[160];
+        thread_label(m, v[i]->straggler_utid, who, sizeof who);
+        table_row(&t, v[i]->label, D(&bf, v[i]->end_ns - v[i]->start_ns), I(&bf, (int64_t)v[i]->nteam),
+                  F2(&bf, v[i]->pop.lb), F2(&bf, v[i]->pop.pe), who, D(&bf, v[i]->pop.idle_ns));
+      }
+      table_md(f, &t);
+      table_free(&t);
+      free(v);
+    }
+  }
+
+  if (m->what & WEFT_METRICS_PARALLELISM) {
+    const WeftParallelism *p = &m->parallelism;
+    fputs("\n#### Parallelism\n\n", f);
+    fputs("| threads running |", f);
+    for (size_t k = 0; k <= p->kmax; k++)
+      if (p->ns[k]) fprintf(f, " %zu |", k);
+    fputs("\n| ---: |", f);
+    for (size_t k = 0; k <= p->kmax; k++)
+      if (p->ns[k]) fputs(" ---: |", f);
+    fputs("\n| share of time |", f);
+    for (size_t k = 0; k <= p->kmax; k++)
+      if (p->ns[k]) fprintf(f, " %s |", P(&bf, p->fraction[k]));
+    fputc('\n', f);
+  }
+  fputs("\n<sub>weft report", f);
+  if (opt->database) {
+    fputs(" · ", f);
+    md_text(f, opt->database);
+  }
+  fputs("</sub>\n", f);
+}
+
+int weft_report_write(FILE *out, const WeftMetrics *m, const WeftReportOptions *opt) {
+  WeftReportOptions dflt = {.format = WEFT_REPORT_TEXT};
+  if (!opt) opt = &dflt;
+  switch (opt->format) {
+  case WEFT_REPORT_JSON: write_json(out, m, opt); break;
+  case WEFT_REPORT_MARKDOWN: write_markdown(out, m, opt); break;
+  default: write_text(out, m, opt); break;
+  }
+  if (fflush(out) != 0 || ferror(out)) {
+    if (!errno) errno = EIO;
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,194 @@
+-- schema.sql - the weft recording database (one SQLite file per recording).
+-- SPDX-License-Identifier: MIT
+--
+-- The contract between `weft import` (the only writer) and everything that
+-- reads a recording: `weft report`, `weft scale`, `weft export` and weft-gui.
+-- Documented in docs/schema.md; PRAGMA user_version is the schema version
+-- (WEFT_SCHEMA_VERSION in analyzer/weft-db.h). Times are CLOCK_MONOTONIC
+-- nanoseconds relative to meta 'origin_ns' (the start of the earliest
+-- process), so 0 is the start of the recording. Durations are ns.
+--
+-- Identity: a process image is a upid (a pid gets a new upid at each exec
+-- and on pid reuse); a thread is a utid ((tid, start) is unique, tids get
+-- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
+
+PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
+PRAGMA user_version = 1;
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT
+) WITHOUT ROWID;
+
+-- Names of the integer codes used below, so SQL can be read by a person.
+CREATE TABLE state_name (
+  state INTEGER PRIMARY KEY,
+  name  TEXT NOT NULL UNIQUE,
+  is_wait INTEGER NOT NULL            -- 1: time not useful (waiting); 0: running
+);
+CREATE TABLE kind_name (
+  kind INTEGER PRIMARY KEY,           -- WEFT_KIND_* of agent/format/weft-trace.h
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE flow_kind_name (
+  kind INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE process (
+  upid           INTEGER PRIMARY KEY,
+  pid            INTEGER NOT NULL,
+  image          INTEGER NOT NULL,    -- N of PID.N.wtrace
+  parent_upid    INTEGER,             -- the image that forked or spawned it (NULL: the root, or unknown)
+  exec_from_upid INTEGER,             -- the image of the same pid that exec'd into this one
+  session        TEXT,
+  cmdline        TEXT,                -- argv joined by spaces (shell-quoted where needed)
+  exe            TEXT,
+  start_ns       INTEGER NOT NULL,
+  end_ns         INTEGER NOT NULL,    -- exit, exec, or the last record (killed)
+  end_how        TEXT NOT NULL,       -- exit | _exit | return | exec | killed
+  exit_status    INTEGER,             -- from the process's EXIT or its parent's wait; NULL unknown
+  lost           INTEGER NOT NULL DEFAULT 0,
+  file           TEXT NOT NULL        -- the trace file it came from
+);
+CREATE INDEX process_pid ON process(pid);
+
+CREATE TABLE thread (
+  utid         INTEGER PRIMARY KEY,
+  upid         INTEGER NOT NULL,
+  tid          INTEGER NOT NULL,
+  name         TEXT,                  -- last name set, else the process's executable name
+  is_main      INTEGER NOT NULL,
+  creator_utid INTEGER,
+  start_routine INTEGER,              -- address (symbolised in frame via start_frame_id)
+  start_frame_id INTEGER,
+  start_ns     INTEGER NOT NULL,
+  end_ns       INTEGER NOT NULL,
+  end_how      TEXT NOT NULL,         -- return | pthread_exit | process_exit | killed | exec
+  cpu_ns       INTEGER,               -- last schedstat reading: on-CPU time
+  runq_ns      INTEGER,               -- last schedstat reading: runnable but waiting for a CPU
+  lost         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX thread_upid ON thread(upid);
+
+-- Every thread's life as contiguous, non-overlapping intervals from
+-- thread.start_ns to thread.end_ns.
+CREATE TABLE thread_state (
+  utid         INTEGER NOT NULL,
+  start_ns     INTEGER NOT NULL,
+  dur_ns       INTEGER NOT NULL,
+  state        INTEGER NOT NULL,      -- state_name.state
+  object_id    INTEGER,               -- what it waited for (sync_object)
+  blocker_utid INTEGER,               -- who held it when the wait began
+  waker_utid   INTEGER,               -- who ended the wait (released, signalled, exited)
+  stack_id     INTEGER,               -- where the wait was called
+  result       INTEGER NOT NULL DEFAULT 0, -- errno-style result of the wait
+  PRIMARY KEY (utid, start_ns)
+) WITHOUT ROWID;
+CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS NOT NULL;
+
+CREATE TABLE sync_object (
+  object_id     INTEGER PRIMARY KEY,
+  upid          INTEGER NOT NULL,     -- the process it lives in (process-shared objects: the first)
+  addr          INTEGER NOT NULL,
+  kind          INTEGER NOT NULL,     -- kind_name.kind (mutex, rwlock, spin, cond, barrier, sem, join, child, ...)
+  name          TEXT,                 -- symbol (queue_lock), name given through weft.h, or NULL
+  init_stack_id INTEGER,
+  first_stack_id INTEGER,             -- stack of its first contended wait (names it by site)
+  first_ns      INTEGER,
+  acquisitions  INTEGER NOT NULL DEFAULT 0,
+  contended     INTEGER NOT NULL DEFAULT 0,
+  wait_ns       INTEGER NOT NULL DEFAULT 0,
+  hold_ns       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sync_object_addr ON sync_object(upid, addr);
+
+CREATE TABLE lock_hold (
+  object_id  INTEGER NOT NULL,
+  utid       INTEGER NOT NULL,
+  start_ns   INTEGER NOT NULL,
+  dur_ns     INTEGER NOT NULL,
+  contended  INTEGER NOT NULL,        -- 1 if this acquisition had to wait
+  shared     INTEGER NOT NULL DEFAULT 0 -- 1 for a read hold of an rwlock
+);
+CREATE INDEX lock_hold_object ON lock_hold(object_id, start_ns);
+CREATE INDEX lock_hold_thread ON lock_hold(utid, start_ns);
+
+-- Causality: A at from_ns made B continue at to_ns.
+CREATE TABLE flow (
+  flow_id    INTEGER PRIMARY KEY,
+  kind       INTEGER NOT NULL,        -- flow_kind_name.kind
+  from_utid  INTEGER NOT NULL,
+  from_ns    INTEGER NOT NULL,
+  to_utid    INTEGER NOT NULL,
+  to_ns      INTEGER NOT NULL,
+  object_id  INTEGER
+);
+CREATE INDEX flow_to ON flow(to_utid, to_ns);
+CREATE INDEX flow_from ON flow(from_utid, from_ns);
+
+-- Symbolisation (offline, from the recorded modules and their build-ids).
+CREATE TABLE module (
+  module_id  INTEGER PRIMARY KEY,
+  upid       INTEGER NOT NULL,
+  path       TEXT NOT NULL,
+  build_id   TEXT,
+  bias       INTEGER NOT NULL,
+  start      INTEGER NOT NULL,
+  end        INTEGER NOT NULL
+);
+CREATE TABLE frame (
+  frame_id   INTEGER PRIMARY KEY,
+  upid       INTEGER NOT NULL,
+  ip         INTEGER NOT NULL,
+  module_id  INTEGER,
+  rel_pc     INTEGER,                 -- ip relative to the module's load bias
+  symbol     TEXT,                    -- function, demangled where possible
+  file       TEXT,
+  line       INTEGER
+);
+CREATE UNIQUE INDEX frame_ip ON frame(upid, ip);
+CREATE TABLE stack (
+  stack_id   INTEGER PRIMARY KEY,     -- recording-wide (the trace's per-process ids are remapped)
+  upid       INTEGER NOT NULL,
+  depth      INTEGER NOT NULL
+);
+CREATE TABLE stack_frame (
+  stack_id   INTEGER NOT NULL,
+  depth      INTEGER NOT NULL,        -- 0 = innermost (the caller of the lock function)
+  frame_id   INTEGER NOT NULL,
+  PRIMARY KEY (stack_id, depth)
+) WITHOUT ROWID;
+
+-- Scheduling samples (schedstat): cumulative per thread.
+CREATE TABLE sched_sample (
+  utid     INTEGER NOT NULL,
+  ts_ns    INTEGER NOT NULL,
+  cpu_ns   INTEGER NOT NULL,
+  runq_ns  INTEGER NOT NULL,
+  slices   INTEGER NOT NULL
+);
+CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);
+
+-- Marks and phases from weft.h.
+CREATE TABLE mark (
+  utid     INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  dur_ns   INTEGER NOT NULL,          -- 0 for an instant
+  id       INTEGER NOT NULL,
+  label    TEXT
+);
+
+-- Level of detail for viewers: per thread, per level L (bucket width
+-- lod_base_ns * 4^L, see meta), per bucket: time in each state and the
+-- longest interval of that state overlapping the bucket.
+CREATE TABLE state_summary (
+  utid       INTEGER NOT NULL,
+  level      INTEGER NOT NULL,
+  bucket     INTEGER NOT NULL,        -- bucket * width is its start
+  state      INTEGER NOT NULL,
+  total_ns   INTEGER NOT NULL,
+  longest_ns INTEGER NOT NULL,
+  count      INTEGER NOT NULL,        -- intervals of that state overlapping the bucket
+  PRIMARY KEY (utid, level, bucket, state)
+) WITHOUT ROWID;

@@ -1,0 +1,785 @@
+/* symbolize.c - offline symbolisation of recorded addresses (elfutils libdwfl).
+ * SPDX-License-Identifier: MIT
+ *
+ * One Dwfl per module file, holding just that module reported at bias 0, so
+ * a recorded rel_pc (ip - load bias) is a Dwfl address as it is. Files are
+ * keyed by the recorded path and opened once; the on-disk build-id is read
+ * once and compared with the recorded one on every use (a path may appear in
+ * a recording with several build-ids, if it was rebuilt between two runs).
+ * Results are memoised per (file, looked-up address) in an open-addressing
+ * table, so a frame shared by a thousand processes costs one DWARF lookup.
+ *
+ * Strings returned point into the Dwfl's own ELF and DWARF data (string
+ * tables, line-table file names), which live until dwfl_end(), or into
+ * demangled copies kept in a map; all stay valid until weft_sym_free().
+ */
+#include "symbolize.h"
+
+#include <dlfcn.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- a string-keyed map (keys copied, values opaque) ---- */
+
+typedef struct {
+  char *key; /* NULL: empty slot */
+  uint64_t hash;
+  void *val;
+} StrSlot;
+
+typedef struct {
+  StrSlot *slots;
+  size_t cap; /* power of two, or 0 */
+  size_t used;
+} StrMap;
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 0x100000001b3ull; /* FNV-1a */
+  }
+  return h;
+}
+
+static uint64_t hash_str(const char *s) { return hash_bytes(s, strlen(s), 0xcbf29ce484222325ull); }
+
+/* The slot of key, or the empty slot where it would go. cap must be > 0. */
+static StrSlot *strmap_slot(const StrMap *m, const char *key, uint64_t h) {
+  size_t mask = m->cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    StrSlot *s = &m->slots[i];
+    if (!s->key || (s->hash == h && strcmp(s->key, key) == 0)) return s;
+  }
+}
+
+/* The value stored under key, or NULL. */
+static void *strmap_get(const StrMap *m, const char *key) {
+  if (!m->cap) return NULL;
+  StrSlot *s = strmap_slot(m, key, hash_str(key));
+  return s->key ? s->val : NULL;
+}
+
+/* Store val under a copy of key (replacing). Returns the stored key, or NULL
+ * when out of memory. */
+static const char *strmap_put(StrMap *m, const char *key, void *val) {
+  if ((m->used + 1) * 4 >= m->cap * 3) {
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    StrSlot *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return NULL;
+    StrMap nm = {ns, ncap, m->used};
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->slots[i].key) *strmap_slot(&nm, m->slots[i].key, m->slots[i].hash) = m->slots[i];
+    free(m->slots);
+    *m = nm;
+  }
+  uint64_t h = hash_str(key);
+  StrSlot *s = strmap_slot(m, key, h);
+  if (!s->key) {
+    s->key = strdup(key);
+    if (!s->key) return NULL;
+    s->hash = h;
+    m->used++;
+  }
+  s->val = val;
+  return s->key;
+}
+
+/* Free the keys (and the values with free_val, unless NULL) and the table. */
+static void strmap_clear(StrMap *m, void (*free_val)(void *)) {
+  for (size_t i = 0; i < m->cap; i++) {
+    if (!m->slots[i].key) continue;
+    if (free_val) free_val(m->slots[i].val);
+    free(m->slots[i].key);
+  }
+  free(m->slots);
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- modules ---- */
+
+enum { MOD_OK = 0, MOD_UNREADABLE = -1, MOD_MISMATCH = -2, MOD_PSEUDO = -3 };
+
+/* A function symbol: [lo, hi) in Dwfl (= rel_pc) addresses. */
+typedef struct {
+  uint64_t lo, hi;
+  const char *name;
+  int rank;   /* binding: 2 global, 1 weak, 0 local; -1 an internal alias */
+  int order;  /* index in the symbol table (a stable sort) */
+  int sized;  /* st_size > 0; else hi is where it is taken to end */
+} FuncSym;
+
+typedef struct {
+  uint32_t index;     /* 1-based, the key of its cached results */
+  int syms_state;     /* 0 not loaded, 1 loaded, -1 load failed: ask libdwfl */
+  FuncSym *syms;      /* sorted by lo, one per address */
+  size_t nsyms;
+  int status;         /* MOD_OK or MOD_UNREADABLE */
+  char *error;        /* why it is unreadable */
+  Dwfl *dwfl;
+  Dwfl_Module *mod;
+  int bid_len;        /* on-disk build-id, 0 if none */
+  unsigned char bid[64];
+} SymFile;
+
+/* ---- memoised results, keyed by (file index, address) ---- */
+
+typedef struct {
+  uint64_t addr;
+  uint32_t file; /* 0: empty slot */
+  int line;
+  const char *symbol;
+  const char *src;
+} AddrSlot;
+
+struct WeftSymbolizer {
+  StrMap files;     /* recorded path -> SymFile */
+  uint32_t nfiles;
+  AddrSlot *cache;
+  size_t cache_cap, cache_used;
+  StrMap demangled; /* mangled name -> malloc'd demangled name */
+  StrMap strings;   /* made-up strings handed out: absolute source paths,
+                       names without their symbol version (keys only) */
+  void *cxxabi;     /* dlopen'ed libstdc++, or NULL */
+  char *(*cxa_demangle)(const char *, char *, size_t *, int *);
+  int cxxabi_tried;
+  const char *last_error; /* static text or a SymFile's error */
+};
+
+static char *debuginfo_path; /* NULL: the elfutils default ":.debug:/usr/lib/debug" */
+
+/* Offline callbacks: the file is reported by name (find_elf is not used);
+ * separate debug info is found by build-id under the debug directories,
+ * then by .gnu_debuglink, as eu-addr2line does, and last from the debuginfod
+ * servers in $DEBUGINFOD_URLS if the user set it. */
+static const Dwfl_Callbacks offline_callbacks = {
+  .find_elf = dwfl_build_id_find_elf,
+  .find_debuginfo = dwfl_standard_find_debuginfo,
+  .section_address = dwfl_offline_section_address,
+  .debuginfo_path = &debuginfo_path,
+};
+
+WeftSymbolizer *weft_sym_new(void) {
+  WeftSymbolizer *sym = calloc(1, sizeof *sym);
+  if (sym) sym->last_error = "";
+  return sym;
+}
+
+static void free_file(void *p) {
+  SymFile *f = p;
+  if (!f) return;
+  if (f->dwfl) dwfl_end(f->dwfl);
+  free(f->syms);
+  free(f->error);
+  free(f);
+}
+
+void weft_sym_free(WeftSymbolizer *sym) {
+  if (!sym) return;
+  strmap_clear(&sym->files, free_file);
+  strmap_clear(&sym->demangled, free);
+  strmap_clear(&sym->strings, NULL);
+  free(sym->cache);
+  if (sym->cxxabi) dlclose(sym->cxxabi);
+  free(sym);
+}
+
+const char *weft_sym_last_error(const WeftSymbolizer *sym) { return sym->last_error; }
+
+/* Modules the loader made up, with no file behind them. */
+static int is_pseudo(const char *path) {
+  return !path || !*path || path[0] == '[' || strncmp(path, "linux-vdso", 10) == 0 ||
+         strncmp(path, "linux-gate", 10) == 0;
+}
+
+/* Parse hex into out (at most cap bytes). Returns the byte count, 0 for
+ * NULL/"", -1 if not an even number of hex digits or too long. */
+static int parse_hex(const char *hex, unsigned char *out, size_t cap) {
+  if (!hex) return 0;
+  size_t n = 0;
+  for (const char *p = hex; *p; p += 2) {
+    int v[2];
+    for (int k = 0; k < 2; k++) {
+      char c = p[k];
+      if (c >= '0' && c <= '9') v[k] = c - '0';
+      else if (c >= 'a' && c <= 'f') v[k] = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v[k] = c - 'A' + 10;
+      else return -1; /* includes an odd length (c == 0) */
+    }
+    if (n == cap) return -1;
+    out[n++] = (unsigned char)(v[0] << 4 | v[1]);
+  }
+  return (int)n;
+}
+
+/* Open path as a new SymFile (status MOD_UNREADABLE with a reason when it
+ * cannot be read). NULL only when out of memory. */
+static SymFile *open_file(WeftSymbolizer *sym, const char *path) {
+  SymFile *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->index = ++sym->nfiles;
+  f->status = MOD_UNREADABLE;
+  struct stat st;
+  char *alt = NULL;
+  const char *open_path = path;
+  int rc = stat(path, &st);
+  /* /proc/self/exe of a binary replaced while it ran; the build-id check
+   * decides whether the file now there is the one that ran */
+  size_t len = strlen(path), dl = strlen(" (deleted)");
+  if (rc != 0 && len > dl && strcmp(path + len - dl, " (deleted)") == 0) {
+    alt = strndup(path, len - dl);
+    if (alt && stat(alt, &st) == 0) {
+      open_path = alt;
+      rc = 0;
+    } else {
+      errno = ENOENT;
+    }
+  }
+  if (rc != 0) {
+    f->error = strdup(strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    f->error = strdup("not a regular file");
+  } else if (!(f->dwfl = dwfl_begin(&offline_callbacks))) {
+    f->error = strdup(dwfl_errmsg(-1));
+  } else {
+    dwfl_report_begin(f->dwfl);
+    /* base 0 with add_p_vaddr: Dwfl addresses are the file's own p_vaddr
+     * addresses (bias 0) for ET_DYN and ET_EXEC alike */
+    f->mod = dwfl_report_elf(f->dwfl, path, open_path, -1, 0, true);
+    if (!f->mod) f->error = strdup(dwfl_errmsg(-1));
+    dwfl_report_end(f->dwfl, NULL, NULL);
+  }
+  free(alt);
+  if (f->mod) {
+    const unsigned char *bits = NULL;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(f->mod, &bits, &vaddr);
+    if (n > 0 && bits) {
+      f->bid_len = n < (int)sizeof f->bid ? n : (int)sizeof f->bid;
+      memcpy(f->bid, bits, (size_t)f->bid_len);
+    }
+    f->status = MOD_OK;
+  } else if (!f->error) {
+    f->error = strdup("out of memory");
+  }
+  return f;
+}
+
+/* Does the recorded hex id name the on-disk file f? No recorded id: yes
+ * (nothing to check against). A 20-byte recorded id also matches a longer
+ * on-disk id with that prefix (the agent keeps 20 bytes). */
+static int build_id_matches(const SymFile *f, const char *hex) {
+  unsigned char rec[64];
+  int n = parse_hex(hex, rec, sizeof rec);
+  if (n == 0) return 1;
+  if (n < 0 || f->bid_len == 0) return 0;
+  if (n != f->bid_len && !(n == 20 && f->bid_len > 20)) return 0;
+  return memcmp(rec, f->bid, (size_t)n) == 0;
+}
+
+/* Find (opening once) the module file of path and check the recorded id.
+ * Returns MOD_OK with *out set, or MOD_UNREADABLE / MOD_MISMATCH /
+ * MOD_PSEUDO with sym->last_error set. */
+static int resolve(WeftSymbolizer *sym, const char *path, const char *build_id, SymFile **out) {
+  *out = NULL;
+  if (is_pseudo(path)) {
+    sym->last_error = "pseudo module";
+    return MOD_PSEUDO;
+  }
+  SymFile *f = strmap_get(&sym->files, path);
+  if (!f) {
+    f = open_file(sym, path);
+    if (!f || !strmap_put(&sym->files, path, f)) {
+      free_file(f);
+      sym->last_error = "out of memory";
+      return MOD_UNREADABLE;
+    }
+  }
+  if (f->status != MOD_OK) {
+    sym->last_error = f->error ? f->error : "cannot be read";
+    return MOD_UNREADABLE;
+  }
+  if (!build_id_matches(f, build_id)) {
+    sym->last_error = "build-id differs from the recording";
+    return MOD_MISMATCH;
+  }
+  *out = f;
+  return MOD_OK;
+}
+
+/* name demangled if it is a mangled C++ name and libstdc++ can be loaded,
+ * else name itself. */
+static const char *demangle(WeftSymbolizer *sym, const char *name) {
+  if (strncmp(name, "_Z", 2) != 0) return name;
+  const char *done = strmap_get(&sym->demangled, name);
+  if (done) return done;
+  if (!sym->cxxabi_tried) {
+    sym->cxxabi_tried = 1;
+    sym->cxxabi = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+    if (sym->cxxabi) {
+      void *fn = dlsym(sym->cxxabi, "__cxa_demangle");
+      memcpy(&sym->cxa_demangle, &fn, sizeof fn); /* object -> function pointer */
+    }
+  }
+  if (!sym->cxa_demangle) return name;
+  int status = -1;
+  char *d = sym->cxa_demangle(name, NULL, NULL, &status);
+  if (status != 0 || !d) {
+    free(d);
+    return name;
+  }
+  const char *key = strmap_put(&sym->demangled, name, d);
+  if (!key) {
+    free(d);
+    return name;
+  }
+  return d;
+}
+
+/* Collapse "//", "/./" and "dir/.." in an absolute path, in place. */
+static void normalize_path(char *p) {
+  char *out = p + 1; /* keeps the leading '/' */
+  const char *in = p + 1;
+  while (*in) {
+    const char *end = strchr(in, '/');
+    size_t n = end ? (size_t)(end - in) : strlen(in);
+    if (n == 0 || (n == 1 && in[0] == '.')) {
+      /* skip */
+    } else if (n == 2 && in[0] == '.' && in[1] == '.') {
+      if (out > p + 1) {
+        out--; /* the '/' after the last kept component */
+        while (out > p + 1 && out[-1] != '/') out--;
+      }
+    } else {
+      memmove(out, in, n);
+      out += n;
+      *out++ = '/';
+    }
+    in += n + (end ? 1 : 0);
+  }
+  if (out > p + 1) out--; /* no trailing '/' */
+  *out = '\0';
+}
+
+/* The source file of a line-table row as an absolute path where the CU's
+ * compilation directory allows (libdw joins only the line table's own
+ * directory entry, which is relative when the compiler was given a
+ * relative path, as meson does). */
+static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *src) {
+  if (src[0] == '/') return src;
+  const char *dir = dwfl_line_comp_dir(ln);
+  if (!dir || dir[0] != '/') return src;
+  size_t ld = strlen(dir), ls = strlen(src);
+  char *joined = malloc(ld + ls + 2);
+  if (!joined) return src;
+  memcpy(joined, dir, ld);
+  joined[ld] = '/';
+  memcpy(joined + ld + 1, src, ls + 1);
+  normalize_path(joined);
+  const char *kept = strmap_put(&sym->strings, joined, NULL); /* the stored copy, new or old */
+  free(joined);
+  return kept ? kept : src;
+}
+
+/* ---- function symbols ----
+ * dwfl_module_addrinfo() scans the whole symbol table on every call (some
+ * 100 us in libc); instead the function symbols of the table libdwfl chose
+ * (.symtab of the separate debug file, else of the file, else .dynsym, plus
+ * .gnu_debugdata) are sorted once and searched by bisection. */
+
+static int leading_underscores(const char *s) {
+  int n = 0;
+  while (s[n] == '_') n++;
+  return n;
+}
+
+/* Order: address; then the name to keep for it: sized, global before weak
+ * before local before glibc's __GI_ aliases, fewer leading underscores
+ * (malloc over __libc_malloc), the first in the table. */
+static int cmp_funcsym(const void *pa, const void *pb) {
+  const FuncSym *a = pa, *b = pb;
+  if (a->lo != b->lo) return a->lo < b->lo ? -1 : 1;
+  if (a->sized != b->sized) return b->sized - a->sized;
+  if (a->rank != b->rank) return b->rank - a->rank;
+  int ua = leading_underscores(a->name), ub = leading_underscores(b->name);
+  if (ua != ub) return ua - ub;
+  return a->order - b->order;
+}
+
+/* The end of section shndx of elf in module addresses, or 0 if unknown. */
+static uint64_t section_end(Elf *elf, GElf_Word shndx, Dwarf_Addr bias) {
+  if (!elf || shndx == SHN_UNDEF || shndx >= SHN_LORESERVE) return 0;
+  Elf_Scn *scn = elf_getscn(elf, shndx);
+  GElf_Shdr mem, *sh = scn ? gelf_getshdr(scn, &mem) : NULL;
+  return sh ? sh->sh_addr + sh->sh_size + bias : 0;
+}
+
+/* Build f->syms: one symbol per address, sizeless ones (hand-written
+ * assembly, crt files) ending at the next symbol or their section's end,
+ * symbol versions ("name@@VER", from .symver) cut off the names kept
+ * (copies in sym->strings).
+ * Sets syms_state 1, or -1 when out of memory (then libdwfl is asked). */
+static void load_syms(WeftSymbolizer *sym, SymFile *f) {
+  f->syms_state = 1;
+  int n = dwfl_module_getsymtab(f->mod);
+  if (n <= 1) return;
+  FuncSym *v = malloc((size_t)n * sizeof *v);
+  if (!v) {
+    f->syms_state = -1;
+    return;
+  }
+  size_t k = 0;
+  for (int i = 1; i < n; i++) { /* 0 is the null symbol */
+    GElf_Sym es;
+    GElf_Addr addr;
+    GElf_Word shndx = SHN_UNDEF;
+    Elf *elf = NULL;
+    Dwarf_Addr bias = 0;
+    const char *name = dwfl_module_getsym_info(f->mod, i, &es, &addr, &shndx, &elf, &bias);
+    if (!name || !*name || shndx == SHN_UNDEF || shndx == (GElf_Word)-1) continue; /* -1: not allocated */
+    int type = GELF_ST_TYPE(es.st_info), bind = GELF_ST_BIND(es.st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC && !(type == STT_NOTYPE && es.st_size > 0)) continue;
+    FuncSym *fs = &v[k++];
+    fs->lo = addr;
+    fs->sized = es.st_size > 0;
+    fs->hi = fs->sized ? addr + es.st_size : section_end(elf, shndx, bias);
+    fs->name = name;
+    fs->rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
+    if (strncmp(name, "__GI_", 5) == 0) fs->rank = -1; /* glibc's internal aliases */
+    fs->order = i;
+  }
+  qsort(v, k, sizeof *v, cmp_funcsym);
+  size_t m = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (m && v[m - 1].lo == v[i].lo) continue; /* an alias: the first is the one to keep */
+    v[m++] = v[i];
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < m; i++) {
+    if (!v[i].sized && i + 1 < m && v[i + 1].lo < v[i].hi) v[i].hi = v[i + 1].lo;
+    if (v[i].hi <= v[i].lo) continue;
+    const char *at = strchr(v[i].name, '@');
+    if (at && at > v[i].name) {
+      char *bare = strndup(v[i].name, (size_t)(at - v[i].name));
+      const char *kept = bare ? strmap_put(&sym->strings, bare, NULL) : NULL;
+      if (kept) v[i].name = kept;
+      free(bare);
+    }
+    v[out++] = v[i];
+  }
+  f->syms = v;
+  f->nsyms = out;
+}
+
+/* The function symbol containing addr, or NULL. Nested symbols: the
+ * innermost (the closest start) that contains it. */
+static const char *find_func(const SymFile *f, uint64_t addr) {
+  size_t lo = 0, hi = f->nsyms; /* first index with v[i].lo > addr */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (f->syms[mid].lo <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  for (size_t i = lo, tries = 0; i > 0 && tries < 16; i--, tries++)
+    if (addr < f->syms[i - 1].hi) return f->syms[i - 1].name;
+  return NULL;
+}
+
+/* The memo slot for (f, addr), empty if not yet resolved. */
+static AddrSlot *cache_slot(WeftSymbolizer *sym, uint32_t file, uint64_t addr) {
+  uint64_t h = (addr ^ ((uint64_t)file << 47)) * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+  size_t mask = sym->cache_cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    AddrSlot *s = &sym->cache[i];
+    if (!s->file || (s->file == file && s->addr == addr)) return s;
+  }
+}
+
+static int cache_grow(WeftSymbolizer *sym) {
+  size_t ncap = sym->cache_cap ? sym->cache_cap * 2 : 1024;
+  AddrSlot *old = sym->cache;
+  size_t ocap = sym->cache_cap;
+  AddrSlot *ns = calloc(ncap, sizeof *ns);
+  if (!ns) return -1;
+  sym->cache = ns;
+  sym->cache_cap = ncap;
+  for (size_t i = 0; i < ocap; i++)
+    if (old[i].file) *cache_slot(sym, old[i].file, old[i].addr) = old[i];
+  free(old);
+  return 0;
+}
+
+/* Resolve addr (already adjusted for return addresses) in f, memoised. */
+static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInfo *out) {
+  /* out of memory to grow: use what room is left (one slot stays empty so
+   * probes end), then carry on without memoising */
+  if ((sym->cache_used + 1) * 4 >= sym->cache_cap * 3) (void)cache_grow(sym);
+  AddrSlot *s = sym->cache_used + 1 < sym->cache_cap ? cache_slot(sym, f->index, addr) : NULL;
+  if (s && s->file) {
+    out->symbol = s->symbol;
+    out->file = s->src;
+    out->line = s->line;
+    return;
+  }
+  if (!f->syms_state) load_syms(sym, f);
+  const char *name;
+  if (f->syms_state > 0) {
+    name = find_func(f, addr);
+  } else {
+    GElf_Off off = 0;
+    GElf_Sym es;
+    name = dwfl_module_addrinfo(f->mod, (GElf_Addr)addr, &off, &es, NULL, NULL, NULL);
+  }
+  out->symbol = name && *name ? demangle(sym, name) : NULL;
+  out->file = NULL;
+  out->line = 0;
+  Dwfl_Line *ln = dwfl_module_getsrc(f->mod, (Dwarf_Addr)addr);
+  if (ln) {
+    int lineno = 0;
+    const char *src = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
+    if (src && lineno > 0) {
+      out->file = source_path(sym, ln, src);
+      out->line = lineno;
+    }
+  }
+  if (s) {
+    s->file = f->index;
+    s->addr = addr;
+    s->symbol = out->symbol;
+    s->src = out->file;
+    s->line = out->line;
+    sym->cache_used++;
+  }
+}
+
+int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id,
+                    uint64_t rel_pc, int is_return_address, WeftSymInfo *out) {
+  memset(out, 0, sizeof *out);
+  SymFile *f;
+  if (resolve(sym, module_path, build_id, &f) != MOD_OK) return -1;
+  sym->last_error = "";
+  lookup_in(sym, f, is_return_address && rel_pc > 0 ? rel_pc - 1 : rel_pc, out);
+  return 0;
+}
+
+/* ---- filling a recording's frame table ---- */
+
+typedef struct {
+  int64_t frame_id;
+  const char *symbol, *file;
+  int line;
+} FrameFill;
+
+static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db) {
+  if (err && errlen)
+    snprintf(err, errlen, "symbolising frames: %s%s%s", what, db ? ": " : "", db ? sqlite3_errmsg(db) : "");
+}
+
+/* Say once per (path, build-id) why a module's frames stay unsymbolised. */
+static void warn_module(StrMap *warned, FILE *warn, const char *path, const char *bid, int status,
+                        const char *why) {
+  if (!warn || status == MOD_PSEUDO) return;
+  size_t lp = strlen(path), lb = bid ? strlen(bid) : 0;
+  char *key = malloc(lp + lb + 2);
+  if (!key) return;
+  memcpy(key, path, lp);
+  key[lp] = '\n'; /* not in either part as the agent records them */
+  memcpy(key + lp + 1, bid ? bid : "", lb + 1);
+  if (!strmap_get(warned, key)) {
+    strmap_put(warned, key, (void *)1);
+    if (status == MOD_MISMATCH)
+      fprintf(warn, "weft: %s: build-id differs from the recording; its frames are left unsymbolised\n", path);
+    else
+      fprintf(warn, "weft: %s: cannot be read (%s); its frames are left unsymbolised\n", path, why);
+  }
+  free(key);
+}
+
+long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
+  static const char select_sql[] =
+    "SELECT f.frame_id, f.rel_pc, f.module_id, m.path, m.build_id,"
+    "       f.frame_id IN (SELECT start_frame_id FROM thread WHERE start_frame_id IS NOT NULL)"
+    "  FROM frame f JOIN module m ON m.module_id = f.module_id"
+    " WHERE f.rel_pc IS NOT NULL"
+    " ORDER BY f.module_id";
+  static const char update_sql[] = "UPDATE frame SET symbol = ?1, file = ?2, line = ?3 WHERE frame_id = ?4";
+
+  if (err && errlen) err[0] = '\0';
+  WeftSymbolizer *sym = weft_sym_new();
+  if (!sym) {
+    set_err(err, errlen, "out of memory", NULL);
+    return -1;
+  }
+  StrMap warned = {0};
+  FrameFill *fills = NULL;
+  size_t nfills = 0, capfills = 0;
+  sqlite3_stmt *q = NULL, *u = NULL;
+  long result = -1;
+  int in_savepoint = 0;
+
+  if (sqlite3_exec(db, "SAVEPOINT weft_symbolize", NULL, NULL, NULL) != SQLITE_OK) {
+    set_err(err, errlen, "begin", db);
+    goto out;
+  }
+  in_savepoint = 1;
+  if (sqlite3_prepare_v2(db, select_sql, -1, &q, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, update_sql, -1, &u, NULL) != SQLITE_OK) {
+    set_err(err, errlen, "prepare", db);
+    goto out;
+  }
+
+  /* Read everything first (the table is not updated under a running
+   * SELECT); strings returned by the symbolizer outlive the statement. */
+  int64_t cur_module = 0;
+  int cur_status = MOD_UNREADABLE, have_cur = 0;
+  SymFile *cur_file = NULL;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t frame_id = sqlite3_column_int64(q, 0);
+    uint64_t rel_pc = (uint64_t)sqlite3_column_int64(q, 1);
+    int64_t module_id = sqlite3_column_int64(q, 2);
+    int is_entry = sqlite3_column_int(q, 5);
+    if (!have_cur || module_id != cur_module) {
+      const char *path = (const char *)sqlite3_column_text(q, 3);
+      const char *bid = (const char *)sqlite3_column_text(q, 4);
+      have_cur = 1;
+      cur_module = module_id;
+      cur_status = resolve(sym, path ? path : "", bid, &cur_file);
+      if (cur_status != MOD_OK) warn_module(&warned, warn, path ? path : "", bid, cur_status, sym->last_error);
+    }
+    if (cur_status != MOD_OK) continue;
+    WeftSymInfo info;
+    lookup_in(sym, cur_file, !is_entry && rel_pc > 0 ? rel_pc - 1 : rel_pc, &info);
+    if (!info.symbol && !info.file) continue;
+    if (nfills == capfills) {
+      size_t ncap = capfills ? capfills * 2 : 1024;
+      FrameFill *nf = realloc(fills, ncap * sizeof *nf);
+      if (!nf) {
+        set_err(err, errlen, "out of memory", NULL);
+        goto out;
+      }
+      fills = nf;
+      capfills = ncap;
+    }
+    fills[nfills++] = (FrameFill){frame_id, info.symbol, info.file, info.line};
+  }
+  if (rc != SQLITE_DONE) {
+    set_err(err, errlen, "reading frames", db);
+    goto out;
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+
+  for (size_t i = 0; i < nfills; i++) {
+    const FrameFill *ff = &fills[i];
+    if (ff->symbol) sqlite3_bind_text(u, 1, ff->symbol, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(u, 1);
+    if (ff->file) {
+      sqlite3_bind_text(u, 2, ff->file, -1, SQLITE_STATIC);
+      sqlite3_bind_int(u, 3, ff->line);
+    } else {
+      sqlite3_bind_null(u, 2);
+      sqlite3_bind_null(u, 3);
+    }
+    sqlite3_bind_int64(u, 4, ff->frame_id);
+    if (sqlite3_step(u) != SQLITE_DONE) {
+      set_err(err, errlen, "updating frames", db);
+      goto out;
+    }
+    sqlite3_reset(u);
+  }
+  sqlite3_finalize(u);
+  u = NULL;
+  if (sqlite3_exec(db, "RELEASE weft_symbolize", NULL, NULL, NULL) != SQLITE_OK) {
+    set_err(err, errlen, "commit", db);
+    goto out;
+  }
+  in_savepoint = 0;
+  result = (long)nfills;
+
+out:
+  sqlite3_finalize(q);
+  sqlite3_finalize(u);
+  if (in_savepoint) {
+    sqlite3_exec(db, "ROLLBACK TO weft_symbolize", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE weft_symbolize", NULL, NULL, NULL);
+  }
+  free(fills);
+  strmap_clear(&warned, NULL);
+  weft_sym_free(sym);
+  return result;
+}
+
+/* ---- data symbols: naming locks that are global or static variables ---- */
+
+const char *weft_sym_object(WeftSymbolizer *sym, const char *module_path, const char *build_id, uint64_t rel_addr,
+                            uint64_t *offset) {
+  SymFile *f;
+  if (resolve(sym, module_path, build_id, &f) != MOD_OK || !f->mod) return NULL;
+  GElf_Sym s;
+  GElf_Off off = 0;
+  GElf_Word shndx = 0;
+  Elf *elf = NULL;
+  Dwarf_Addr bias = 0;
+  const char *name = dwfl_module_addrinfo(f->mod, rel_addr, &off, &s, &shndx, &elf, &bias);
+  if (!name || !*name) return NULL;
+  int type = GELF_ST_TYPE(s.st_info);
+  if ((type != STT_OBJECT && type != STT_TLS) || s.st_size == 0 || off >= s.st_size) return NULL;
+  if (offset) *offset = off;
+  return demangle(sym, name);
+}
+
+long weft_sym_name_objects(sqlite3 *db, char *err, size_t errlen) {
+  sqlite3_stmt *objs = NULL, *mods = NULL, *upd = NULL;
+  WeftSymbolizer *sym = weft_sym_new();
+  long named = 0;
+  if (!sym) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (sqlite3_prepare_v2(db, "SELECT object_id, upid, addr FROM sync_object WHERE name IS NULL", -1, &objs, NULL) !=
+          SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT path, build_id, bias FROM module WHERE upid = ? AND ? >= bias", -1, &mods,
+                         NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE sync_object SET name = ? WHERE object_id = ?", -1, &upd, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+    named = -1;
+    goto out;
+  }
+  while (sqlite3_step(objs) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(objs, 0), upid = sqlite3_column_int64(objs, 1);
+    uint64_t addr = (uint64_t)sqlite3_column_int64(objs, 2);
+    sqlite3_bind_int64(mods, 1, upid);
+    sqlite3_bind_int64(mods, 2, (int64_t)addr);
+    while (sqlite3_step(mods) == SQLITE_ROW) {
+      const char *path = (const char *)sqlite3_column_text(mods, 0);
+      const char *bid = (const char *)sqlite3_column_text(mods, 1);
+      uint64_t bias = (uint64_t)sqlite3_column_int64(mods, 2);
+      uint64_t off = 0;
+      const char *name = path ? weft_sym_object(sym, path, bid, addr - bias, &off) : NULL;
+      if (!name) continue;
+      char buf[512];
+      if (off) snprintf(buf, sizeof buf, "%s+%#" PRIx64, name, off);
+      else snprintf(buf, sizeof buf, "%s", name);
+      sqlite3_bind_text(upd, 1, buf, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(upd, 2, id);
+      sqlite3_step(upd);
+      sqlite3_reset(upd);
+      named++;
+      break;
+    }
+    sqlite3_reset(mods);
+  }
+out:
+  sqlite3_finalize(objs);
+  sqlite3_finalize(mods);
+  sqlite3_finalize(upd);
+  weft_sym_free(sym);
+  return named;
+}

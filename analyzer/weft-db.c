@@ -1,0 +1,194 @@
+/* weft-db.c - opening and creating recording databases; code names.
+ * SPDX-License-Identifier: MIT
+ */
+#include "weft-db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weft-trace.h"
+
+extern const char weft_schema_sql[];
+
+static const char *const state_names[WEFT_ST_COUNT] = {
+  "running", "lock_wait", "rwlock_wait", "spin_wait", "cond_wait", "barrier_wait",
+  "sem_wait", "join_wait", "child_wait", "io_wait", "sleep", "gil_wait"};
+
+static const char *const flow_names[WEFT_FLOW_COUNT] = {
+  NULL, "lock_handoff", "wakeup", "barrier", "sem_post", "create", "join", "fork", "exec", "wait"};
+
+const char *weft_state_name(int state) {
+  return state >= 0 && state < WEFT_ST_COUNT ? state_names[state] : NULL;
+}
+
+int weft_state_is_wait(int state) { return state > WEFT_ST_RUNNING && state < WEFT_ST_COUNT; }
+
+const char *weft_flow_name(int kind) {
+  return kind > 0 && kind < WEFT_FLOW_COUNT ? flow_names[kind] : NULL;
+}
+
+static void set_err(char *err, size_t errlen, const char *path, const char *what) {
+  if (err && errlen) snprintf(err, errlen, "%s: %s", path, what);
+}
+
+sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    set_err(err, errlen, path, strerror(errno));
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    set_err(err, errlen, path, S_ISDIR(st.st_mode) ? "is a directory, not a weft database (to read a "
+                                                     "trace directory use `weft import DIR -o run.db`)"
+                                                   : "not a regular file");
+    return NULL;
+  }
+  if (st.st_size == 0) {
+    set_err(err, errlen, path, "empty file, not a weft database");
+    return NULL;
+  }
+  sqlite3 *db = NULL;
+  int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    set_err(err, errlen, path, db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_stmt *q = NULL;
+  int app = 0, ver = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL) != SQLITE_OK ||
+      sqlite3_step(q) != SQLITE_ROW) {
+    /* SQLITE_NOTADB surfaces here */
+    set_err(err, errlen, path, "not a weft database (not an SQLite file)");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return NULL;
+  }
+  app = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  if (app != WEFT_DB_APPLICATION_ID) {
+    set_err(err, errlen, path, "not a weft database (an SQLite file of another application)");
+    sqlite3_close(db);
+    return NULL;
+  }
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+    ver = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  if (ver != WEFT_SCHEMA_VERSION) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "weft database schema version %d; this weft reads version %d%s", ver,
+             WEFT_SCHEMA_VERSION, ver > WEFT_SCHEMA_VERSION ? " (made by a newer weft)" : " (re-import the recording)");
+    set_err(err, errlen, path, msg);
+    sqlite3_close(db);
+    return NULL;
+  }
+  char *complete = weft_db_meta_get(db, "import_complete");
+  int ok = complete && strcmp(complete, "1") == 0;
+  free(complete);
+  if (!ok) {
+    set_err(err, errlen, path, "incomplete weft database (the import did not finish)");
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+sqlite3 *weft_db_create(const char *path, int overwrite, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (!overwrite) {
+      set_err(err, errlen, path, "exists already (use --force to replace it)");
+      return NULL;
+    }
+    if (!S_ISREG(st.st_mode) || unlink(path) != 0) {
+      set_err(err, errlen, path, "cannot replace it");
+      return NULL;
+    }
+  }
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    set_err(err, errlen, path, db ? sqlite3_errmsg(db) : "cannot create");
+    sqlite3_close(db);
+    return NULL;
+  }
+  char *msg = NULL;
+  if (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536;", NULL,
+                   NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(db, weft_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    set_err(err, errlen, path, msg ? msg : "cannot create the schema");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    unlink(path);
+    return NULL;
+  }
+  /* code tables */
+  sqlite3_stmt *q;
+  sqlite3_prepare_v2(db, "INSERT INTO state_name VALUES (?,?,?)", -1, &q, NULL);
+  for (int i = 0; i < WEFT_ST_COUNT; i++) {
+    sqlite3_bind_int(q, 1, i);
+    sqlite3_bind_text(q, 2, state_names[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, weft_state_is_wait(i));
+    sqlite3_step(q);
+    sqlite3_reset(q);
+  }
+  sqlite3_finalize(q);
+  sqlite3_prepare_v2(db, "INSERT INTO kind_name VALUES (?,?)", -1, &q, NULL);
+  for (int i = 0; i < WEFT_KIND_COUNT; i++) {
+    sqlite3_bind_int(q, 1, i);
+    sqlite3_bind_text(q, 2, weft_kind_name((unsigned)i), -1, SQLITE_STATIC);
+    sqlite3_step(q);
+    sqlite3_reset(q);
+  }
+  sqlite3_finalize(q);
+  sqlite3_prepare_v2(db, "INSERT INTO flow_kind_name VALUES (?,?)", -1, &q, NULL);
+  for (int i = 1; i < WEFT_FLOW_COUNT; i++) {
+    sqlite3_bind_int(q, 1, i);
+    sqlite3_bind_text(q, 2, flow_names[i], -1, SQLITE_STATIC);
+    sqlite3_step(q);
+    sqlite3_reset(q);
+  }
+  sqlite3_finalize(q);
+  return db;
+}
+
+int weft_db_meta_set(sqlite3 *db, const char *key, const char *value) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES (?,?)", -1, &q, NULL) != SQLITE_OK) return -1;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+  sqlite3_finalize(q);
+  return rc;
+}
+
+int weft_db_meta_set_int(sqlite3 *db, const char *key, int64_t value) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%lld", (long long)value);
+  return weft_db_meta_set(db, key, buf);
+}
+
+char *weft_db_meta_get(sqlite3 *db, const char *key) {
+  sqlite3_stmt *q;
+  char *out = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK) return NULL;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+    out = strdup((const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  return out;
+}
+
+int64_t weft_db_meta_get_int(sqlite3 *db, const char *key, int64_t dflt) {
+  char *s = weft_db_meta_get(db, key);
+  if (!s) return dflt;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  int ok = end != s && *end == 0;
+  free(s);
+  return ok ? (int64_t)v : dflt;
+}

@@ -1,0 +1,31 @@
+/* weft-import.h - turning a recording directory into a recording database.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef WEFT_IMPORT_H
+#define WEFT_IMPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+  int force;        /* replace an existing database */
+  int progress;     /* show progress on stderr when the import takes over a second */
+  int no_symbols;   /* skip symbolisation (faster; frames keep raw addresses) */
+} WeftImportOptions;
+
+typedef struct {
+  uint64_t records;
+  uint64_t processes;
+  uint64_t threads;
+  uint64_t lost;
+  uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
+  double   seconds;
+} WeftImportStats;
+
+/* Import every trace file of dir into a new database at db_path. Returns 0,
+ * or -1 with a one-line message (naming the file at fault) in err; on failure
+ * no database is left behind. Warnings go to warn (may be NULL), one per line. */
+int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,
+                FILE *warn, char *err, size_t errlen);
+
+#endif /* WEFT_IMPORT_H */

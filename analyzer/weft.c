@@ -1,0 +1,48 @@
+/* weft.c - the weft command: dispatch to the subcommands.
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "weft-cli.h"
+
+static const struct {
+  const char *name;
+  int (*fn)(int, char **);
+  const char *what;
+} commands[] = {
+  {"record", weft_cmd_record, "run a program under the agent and store its recording"},
+  {"import", weft_cmd_import, "store a recording made with plain LD_PRELOAD"},
+  {"report", weft_cmd_report, "explain where the time went: imbalance, contention, waits"},
+  {"check", weft_cmd_check, "verify the invariants of a recording database"},
+  {"export", weft_cmd_export, "export a recording for Perfetto UI / chrome://tracing"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: weft COMMAND [ARGS...]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+  fprintf(f, "\n`weft COMMAND --help` for a command's options; `man weft` for more.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("weft %s\n", WEFT_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "weft: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

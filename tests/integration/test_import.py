@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+# test_import.py - weft import and weft check on fixture recordings: exact database contents.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_import.py --agent SO --weft WEFT -- FIXTURE-EXES...
+# Records each fixture under the agent, imports it, runs `weft check`, and
+# compares what the database says with what the fixture is known to do.
+# Prints TAP.
+import argparse
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+results = []
+
+
+def ok(cond, what, detail=""):
+    results.append(bool(cond))
+    n = len(results)
+    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
+    if not cond and detail:
+        for line in str(detail).splitlines()[:20]:
+            print("# " + line)
+    sys.stdout.flush()
+
+
+def eq(got, want, what):
+    ok(got == want, what, "got %r, want %r" % (got, want))
+
+
+class Ctx:
+    def __init__(self, args):
+        self.agent = os.path.abspath(args.agent)
+        self.weft_bin = os.path.abspath(args.weft)
+        self.fx = {}
+        for exe in args.fixtures:
+            name = os.path.basename(exe)
+            if name.startswith("fx-"):
+                self.fx[name[3:]] = os.path.abspath(exe)
+        self.tmp = tempfile.mkdtemp(prefix="weft-import-test-")
+
+    def record(self, name, args=(), env=None, kill_after_ready=False):
+        """Run fixture `name` under the agent; return (dir, info dict, returncode)."""
+        out = tempfile.mkdtemp(dir=self.tmp, prefix=name + "-")
+        e = dict(os.environ)
+        e.update({"WEFT_OUTPUT": out, "LD_PRELOAD": self.agent})
+        e.update(env or {})
+        argv = [self.fx[name]] + [str(a) for a in args]
+        if kill_after_ready:
+            p = subprocess.Popen(argv, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            line = p.stdout.readline()
+            ok(b"ready" in line, "%s printed ready" % name, line)
+            p.send_signal(signal.SIGKILL)
+            _, err = p.communicate()
+            rc = p.returncode
+        else:
+            r = subprocess.run(argv, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            err, rc = r.stderr, r.returncode
+        info = {}
+        for line in err.decode(errors="replace").splitlines():
+            if line.startswith("fx: ") and not line.startswith("fx: error"):
+                for m in re.finditer(r"(\w+)=(\S+)", line):
+                    info[m.group(1)] = m.group(2)
+        return out, info, rc
+
+    def weft(self, *args):
+        return subprocess.run([self.weft_bin] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=120)
+
+    def imported(self, name, args=(), env=None, kill_after_ready=False):
+        d, info, rc = self.record(name, args, env, kill_after_ready)
+        db = d + ".db"
+        r = self.weft("import", d, "-o", db, "--quiet")
+        ok(r.returncode == 0, "%s: weft import" % name, r.stderr.decode())
+        c = self.weft("check", db)
+        ok(c.returncode == 0, "%s: weft check" % name, c.stdout.decode() + c.stderr.decode())
+        con = sqlite3.connect(db)
+        return con, info, rc
+
+
+def one(con, sql, *params):
+    row = con.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def addr(info, key):
+    return int(info[key], 16)
+
+
+def utid_of(con, tid):
+    return one(con, "SELECT utid FROM thread WHERE tid = ?", int(tid))
+
+
+def t_contended(ctx, k=20):
+    con, info, _ = ctx.imported("contended", [k])
+    m = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 1", addr(info, "mutex"))
+    main, waiter = utid_of(con, info["main_tid"]), utid_of(con, info["waiter_tid"])
+    eq(one(con, "SELECT contended FROM sync_object WHERE object_id = ?", m), k, "contended: contended count")
+    eq(one(con, "SELECT name FROM sync_object WHERE object_id = ?", m), "mutex",
+       "contended: the static lock is named by its variable")
+    eq(one(con, "SELECT acquisitions FROM sync_object WHERE object_id = ?", m), 2 * k, "contended: acquisitions")
+    rows = con.execute("SELECT utid, blocker_utid, waker_utid, result FROM thread_state WHERE object_id = ? "
+                       "AND state = 1", (m,)).fetchall()
+    eq(rows, [(waiter, main, main, 0)] * k, "contended: every wait by the waiter, blocked and woken by main")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 1 AND object_id = ? AND from_utid = ? AND to_utid = ?",
+           m, main, waiter), k, "contended: lock hand-offs main -> waiter")
+    eq(one(con, "SELECT count(*) FROM lock_hold WHERE object_id = ?", m), 2 * k, "contended: holds")
+    eq(one(con, "SELECT count(*) FROM lock_hold WHERE object_id = ? AND contended = 1 AND utid = ?", m, waiter), k,
+       "contended: the waiter's holds are the contended ones")
+    eq(one(con, "SELECT wait_ns FROM sync_object WHERE object_id = ?", m),
+       one(con, "SELECT sum(dur_ns) FROM thread_state WHERE object_id = ?", m), "contended: wait total")
+    # each wait ends at the hand-off's target time, after main's release
+    bad = one(con, "SELECT count(*) FROM flow f JOIN thread_state s ON s.utid = f.to_utid AND "
+                   "s.start_ns + s.dur_ns = f.to_ns WHERE f.kind = 1 AND s.object_id = ? AND f.from_ns < s.start_ns - 0",
+              m)
+    eq(bad, 0, "contended: releases fall inside the waits they end")
+    sym = con.execute("SELECT f.symbol FROM sync_object o JOIN stack_frame sf ON sf.stack_id = o.first_stack_id "
+                      "AND sf.depth = 0 JOIN frame f USING (frame_id) WHERE o.object_id = ?", (m,)).fetchone()
+    ok(sym is not None and sym[0] == "waiter", "contended: first wait's stack is in waiter()", sym)
+
+
+def t_barrier(ctx, t=4, r=25):
+    con, info, _ = ctx.imported("barrier", [t, r])
+    b = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 7", addr(info, "barrier"))
+    eq(one(con, "SELECT count(*) FROM thread_state WHERE object_id = ? AND state = 5", b), t * r,
+       "barrier: waits")
+    nflows = one(con, "SELECT count(*) FROM flow WHERE kind = 3 AND object_id = ?", b)
+    eq(nflows, (t - 1) * r, "barrier: each round releases T-1 waiters")
+    eq(one(con, "SELECT count(*) FROM thread_state WHERE object_id = ? AND state = 5 AND waker_utid IS NULL", b), r,
+       "barrier: the last arrival of each round has no waker")
+    bad = one(con, "SELECT count(*) FROM flow f JOIN thread_state s ON s.utid = f.to_utid AND "
+                   "s.start_ns + s.dur_ns = f.to_ns AND s.object_id = f.object_id "
+                   "WHERE f.kind = 3 AND f.object_id = ? AND f.from_ns < s.start_ns", b)
+    eq(bad, 0, "barrier: the releasing arrival is inside each released wait")
+
+
+def t_condvar(ctx, n=50):
+    con, info, _ = ctx.imported("condvar", [n])
+    waits = int(info.get("main_waits", 0)) + int(info.get("peer_waits", 0))
+    got = one(con, "SELECT count(*) FROM thread_state WHERE state = 4")
+    eq(got, waits, "condvar: cond waits as the fixture counted them")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 2"), waits, "condvar: one wake-up flow per wait")
+    eq(one(con, "SELECT count(*) FROM thread_state WHERE state = 4 AND waker_utid IS NULL"), 0,
+       "condvar: every wait has its waker")
+
+
+def t_forktree(ctx):
+    con, info, _ = ctx.imported("forktree")
+    p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
+    procs = con.execute("SELECT upid, pid, image, parent_upid, exec_from_upid, end_how, exit_status FROM process "
+                        "ORDER BY pid, image").fetchall()
+    by = {(r[1], r[2]): r for r in procs}
+    eq(sorted(by), sorted([(p, 0), (c1, 0), (c1, 1), (c2, 0)]), "forktree: process images")
+    up = by[(p, 0)][0]
+    eq(by[(c1, 0)][3], up, "forktree: child1's parent")
+    eq(by[(c2, 0)][3], up, "forktree: child2's parent")
+    eq(by[(c1, 1)][4], by[(c1, 0)][0], "forktree: child1's exec'd image links to the one before")
+    eq(by[(c1, 1)][3], up, "forktree: the exec'd image keeps the parent")
+    eq(by[(c1, 0)][5], "exec", "forktree: child1's first image ends by exec")
+    eq((by[(c2, 0)][5], by[(c2, 0)][6]), ("_exit", 7), "forktree: child2 _exit(7)")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 7"), 2, "forktree: fork flows")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 8"), 1, "forktree: exec flow")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 9"), 2, "forktree: wait flows")
+    eq(one(con, "SELECT count(*) FROM thread_state WHERE state = 8 AND waker_utid IS NOT NULL"), 2,
+       "forktree: the parent's child waits know who ended them")
+
+
+def t_killed(ctx):
+    con, info, rc = ctx.imported("killme", [300], kill_after_ready=True)
+    eq(rc, -9, "killme: killed")
+    eq(one(con, "SELECT end_how FROM process"), "killed", "killme: process end_how")
+    m = one(con, "SELECT object_id FROM sync_object WHERE addr = ?", addr(info, "mutex"))
+    ok((one(con, "SELECT acquisitions FROM sync_object WHERE object_id = ?", m) or 0) >= 300,
+       "killme: the lock pairs before the kill are there")
+
+
+def t_annotate(ctx, n=10):
+    con, info, rc = ctx.imported("annotate", [n])
+    eq(rc, 0, "annotate: exit status")
+    eq(con.execute("SELECT name, acquisitions FROM sync_object WHERE addr = ?", (addr(info, "lock"),)).fetchall(),
+       [("work queue", n + 1)], "annotate: the lock has the name the program gave it")
+    marks = con.execute("SELECT id, label, dur_ns > 0 FROM mark ORDER BY start_ns").fetchall()
+    eq(marks, [(1, "setup", 1), (2, "work", 1), (0, "halfway", 0)], "annotate: phases and the instant mark")
+    inside = one(con, "SELECT count(*) FROM mark a JOIN mark b ON b.label = 'halfway' WHERE a.label = 'work' "
+                      "AND b.start_ns BETWEEN a.start_ns AND a.start_ns + a.dur_ns")
+    eq(inside, 1, "annotate: the mark lies inside the work phase")
+    # without the agent the program runs the same
+    r = subprocess.run([ctx.fx["annotate"], str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    eq((r.returncode, r.stdout), (0, b"annotate pairs=%d\n" % (n + 1)), "annotate: runs without the agent")
+
+
+def t_all_fixtures_check(ctx):
+    for name in ("uncontended", "rwlock", "sem", "names", "threadexit", "detach", "exitthreads", "vfork", "spawn",
+                 "mutextypes", "early"):
+        if name in ctx.fx:
+            con, info, rc = ctx.imported(name)
+            ok(one(con, "SELECT count(*) FROM thread") >= 1, "%s: threads imported" % name)
+
+
+def t_bad_input(ctx):
+    empty = tempfile.mkdtemp(dir=ctx.tmp)
+    r = ctx.weft("import", empty, "-o", empty + ".db")
+    ok(r.returncode == 1 and empty.encode() in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+       "import of an empty directory: one line naming it, exit 1", r.stderr)
+    ok(not os.path.exists(empty + ".db"), "no database is left behind")
+    r = ctx.weft("import", ctx.tmp + "/missing", "-o", ctx.tmp + "/m.db")
+    ok(r.returncode == 1 and b"missing" in r.stderr, "import of a missing directory", r.stderr)
+    # a database that exists is not replaced without --force
+    d, _, _ = ctx.record("uncontended", [10])
+    db = d + ".db"
+    open(db, "w").write("precious")
+    r = ctx.weft("import", d, "-o", db)
+    ok(r.returncode == 1 and open(db).read() == "precious", "an existing file is not overwritten", r.stderr)
+    # files that are not weft databases
+    for what, content in (("empty", b""), ("text", b"hello\n" * 100), ("foreign sqlite", None)):
+        f = os.path.join(ctx.tmp, "bad-%s.db" % what.replace(" ", "-"))
+        if content is None:
+            c = sqlite3.connect(f)
+            c.execute("CREATE TABLE t(x)")
+            c.commit()
+            c.close()
+        else:
+            open(f, "wb").write(content)
+        r = ctx.weft("check", f)
+        ok(r.returncode == 1 and f.encode() in r.stderr and b"not a weft database" in r.stderr or
+           (what == "empty" and b"empty" in r.stderr), "check rejects a %s file" % what, r.stderr)
+    # a truncated database
+    good_dir, _, _ = ctx.record("uncontended", [100])
+    good = good_dir + ".db"
+    ctx.weft("import", good_dir, "-o", good, "--quiet")
+    data = open(good, "rb").read()
+    cut = os.path.join(ctx.tmp, "cut.db")
+    open(cut, "wb").write(data[: len(data) // 3])
+    r = ctx.weft("check", cut)
+    ok(r.returncode != 0 and b"cut.db" in r.stderr and b"Traceback" not in r.stderr, "check on a truncated db fails "
+       "cleanly", r.stderr)
+    # a trace file cut short still imports (with a warning)
+    tdir = tempfile.mkdtemp(dir=ctx.tmp)
+    src = [f for f in os.listdir(good_dir) if f.endswith(".wtrace")][0]
+    raw = open(os.path.join(good_dir, src), "rb").read()
+    open(os.path.join(tdir, src), "wb").write(raw[: 4096 + 2000])
+    r = ctx.weft("import", tdir, "-o", tdir + ".db")
+    ok(r.returncode == 0 and b"truncated" in r.stderr, "a truncated trace imports with a warning", r.stderr)
+    # a foreign file named .wtrace
+    fdir = tempfile.mkdtemp(dir=ctx.tmp)
+    open(os.path.join(fdir, "1.0.wtrace"), "wb").write(b"\x7fELF" + b"\0" * 5000)
+    r = ctx.weft("import", fdir, "-o", fdir + ".db")
+    ok(r.returncode == 1 and b"1.0.wtrace" in r.stderr, "a foreign .wtrace file is rejected by name", r.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agent", required=True)
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("fixtures", nargs="*")
+    args = ap.parse_args()
+    ctx = Ctx(args)
+    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_all_fixtures_check, t_bad_input]
+    try:
+        for t in tests:
+            try:
+                t(ctx)
+            except Exception as e:  # a crash in a test is a failure, not a pass
+                import traceback
+                ok(False, "%s raised %s" % (t.__name__, e), traceback.format_exc())
+    finally:
+        if all(results):
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+        else:
+            print("# kept %s" % ctx.tmp)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

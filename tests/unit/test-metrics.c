@@ -1,0 +1,749 @@
+/* test-metrics.c - unit tests of the analyses (analyzer/metrics.c), TAP output.
+ * SPDX-License-Identifier: MIT
+ *
+ * Each test builds a small recording database by hand (weft_db_create in a
+ * fresh directory under $TMPDIR, rows INSERTed as docs/schema.md says the
+ * importer writes them, meta import_complete = 1), reopens it read-only with
+ * weft_db_open like `weft report` does, and checks the metrics against
+ * values computed by hand in the comments.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "report.h"
+#include "weft-db.h"
+#include "weft-trace.h"
+
+#define MS 1000000LL
+
+static int ntest, nfail;
+
+static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ok(int cond, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  if (!cond) nfail++;
+  fflush(stdout);
+  return cond;
+}
+
+static int near(double a, double b) {
+  double d = a - b;
+  return d < 1e-9 && d > -1e-9;
+}
+
+static int has(const char *s, const char *sub) { return s && sub && strstr(s, sub) != NULL; }
+
+/* ---- building databases ---- */
+
+static char tmpdir[256];
+static sqlite3 *db;
+static char dbpath[320];
+static int ndb;
+
+/* Run SQL formatted by sqlite3_vmprintf (%Q quotes a string or NULL; no
+ * printf format attribute: the compiler does not know %Q). */
+static void X(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *sql = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    printf("Bail out! SQL failed: %s: %s\n", sql, msg);
+    exit(99);
+  }
+  sqlite3_free(sql);
+}
+
+static void db_new(void) {
+  char err[256];
+  snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, ++ndb);
+  db = weft_db_create(dbpath, 1, err, sizeof err);
+  if (!db) {
+    printf("Bail out! %s\n", err);
+    exit(99);
+  }
+  X("BEGIN");
+}
+
+/* NULL for negative ids */
+#define OPT(v) ((v) < 0 ? "NULL" : num((v)))
+static const char *num(long long v) {
+  static char b[8][24];
+  static int i;
+  char *s = b[i++ & 7];
+  snprintf(s, sizeof b[0], "%lld", v);
+  return s;
+}
+
+static void P(long long upid, long long pid, long long s, long long e, const char *cmd) {
+  X("INSERT INTO process(upid, pid, image, cmdline, exe, start_ns, end_ns, end_how, exit_status, file) "
+    "VALUES (%lld, %lld, 0, %Q, %Q, %lld, %lld, 'exit', 0, 'x.wtrace')",
+    upid, pid, cmd, cmd, s, e);
+}
+
+static void T(long long utid, long long upid, long long tid, const char *name, long long creator, long long s,
+              long long e) {
+  X("INSERT INTO thread(utid, upid, tid, name, is_main, creator_utid, start_ns, end_ns, end_how) "
+    "VALUES (%lld, %lld, %lld, %Q, %d, %s, %lld, %lld, 'return')",
+    utid, upid, tid, name, creator < 0, OPT(creator), s, e);
+}
+
+/* a thread_state row [s, e) */
+static void S(long long utid, long long s, long long e, int state, long long obj, long long stack) {
+  X("INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, stack_id) VALUES (%lld, %lld, %lld, %d, %s, %s)",
+    utid, s, e - s, state, OPT(obj), OPT(stack));
+}
+
+static void O(long long id, int kind, long long addr, const char *name, long long init_stack, long long first_stack,
+              long long acq) {
+  X("INSERT INTO sync_object(object_id, upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions) "
+    "VALUES (%lld, 1, %lld, %d, %Q, %s, %s, %lld)",
+    id, addr, kind, name, OPT(init_stack), OPT(first_stack), acq);
+}
+
+static void H(long long obj, long long utid, long long s, long long e, int contended) {
+  X("INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended) VALUES (%lld, %lld, %lld, %lld, %d)", obj,
+    utid, s, e - s, contended);
+}
+
+static void F(int kind, long long fu, long long fns, long long tu, long long tns, long long obj) {
+  X("INSERT INTO flow(kind, from_utid, from_ns, to_utid, to_ns, object_id) VALUES (%d, %lld, %lld, %lld, %lld, %s)",
+    kind, fu, fns, tu, tns, OPT(obj));
+}
+
+static void FRAME(long long id, const char *sym, const char *file, int line) {
+  X("INSERT INTO frame(frame_id, upid, ip, symbol, file, line) VALUES (%lld, 1, %lld, %Q, %Q, %d)", id, 0x1000 + id,
+    sym, file, line);
+}
+
+static void STACK(long long id, long long f0, long long f1) {
+  X("INSERT INTO stack(stack_id, upid, depth) VALUES (%lld, 1, %d)", id, f1 < 0 ? 1 : 2);
+  X("INSERT INTO stack_frame(stack_id, depth, frame_id) VALUES (%lld, 0, %lld)", id, f0);
+  if (f1 >= 0) X("INSERT INTO stack_frame(stack_id, depth, frame_id) VALUES (%lld, 1, %lld)", id, f1);
+}
+
+/* Mark the import complete, close, and reopen read-only like weft report. */
+static sqlite3 *db_finish(long long end_ns) {
+  X("INSERT OR REPLACE INTO meta VALUES ('origin_ns', '1000000000000')");
+  X("INSERT OR REPLACE INTO meta VALUES ('end_ns', %Q)", num(end_ns));
+  X("INSERT OR REPLACE INTO meta VALUES ('ncpus', '4')");
+  X("INSERT OR REPLACE INTO meta VALUES ('command', 'test')");
+  X("INSERT OR REPLACE INTO meta VALUES ('import_complete', '1')");
+  X("COMMIT");
+  sqlite3_close(db);
+  db = NULL;
+  char err[256];
+  sqlite3 *r = weft_db_open(dbpath, 0, err, sizeof err);
+  if (!r) {
+    printf("Bail out! %s\n", err);
+    exit(99);
+  }
+  return r;
+}
+
+static WeftMetrics *compute(sqlite3 *d, long long a, long long b, long long pid, char *err, size_t errlen) {
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.start_ns = a;
+  q.end_ns = b;
+  q.pid = pid;
+  return weft_metrics_compute(d, &q, err, errlen);
+}
+
+static WeftMetrics *compute_ok(sqlite3 *d, long long a, long long b) {
+  char err[256];
+  WeftMetrics *m = compute(d, a, b, -1, err, sizeof err);
+  if (!m) {
+    printf("Bail out! weft_metrics_compute: %s\n", err);
+    exit(99);
+  }
+  return m;
+}
+
+static const WeftObjectMetrics *object(const WeftMetrics *m, long long id) {
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (m->objects[i].object_id == id) return &m->objects[i];
+  return NULL;
+}
+
+/* ---- tests ---- */
+
+static void test_pop(void) {
+  WeftPop p;
+  int64_t u[] = {1000 * MS, 2000 * MS};
+  weft_pop(u, 2, 2000 * MS, &p);
+  ok(near(p.lb, 0.75) && near(p.synce, 1.0) && near(p.pe, 0.75),
+     "pop: useful 1 s and 2 s over 2 s: LB %.4f SyncE %.4f PE %.4f (0.75 1 0.75)", p.lb, p.synce, p.pe);
+  ok(p.idle_ns == 1000 * MS && p.imbalance_ns == 1000 * MS && p.max_useful_ns == 2000 * MS,
+     "pop: idle 1 s, imbalance 1 s");
+  weft_pop(u, 0, 10, &p);
+  ok(near(p.lb, 1.0) && p.pe == 0 && p.n == 0, "pop: an empty team is LB 1, PE 0");
+  int64_t z[] = {0, 0};
+  weft_pop(z, 2, 10, &p);
+  ok(near(p.lb, 1.0) && p.synce == 0 && p.idle_ns == 20, "pop: no work at all is LB 1, SyncE 0, idle 2T");
+}
+
+static void test_units(void) {
+  int64_t v = -1;
+  ok(weft_parse_time("1.5s", &v) == 0 && v == 1500 * MS, "parse 1.5s");
+  ok(weft_parse_time("200ms", &v) == 0 && v == 200 * MS, "parse 200ms");
+  ok(weft_parse_time("30us", &v) == 0 && v == 30000, "parse 30us");
+  ok(weft_parse_time("30µs", &v) == 0 && v == 30000, "parse 30µs");
+  ok(weft_parse_time("1000ns", &v) == 0 && v == 1000, "parse 1000ns");
+  ok(weft_parse_time("1000", &v) == 0 && v == 1000, "parse 1000 (ns)");
+  ok(weft_parse_time(".5ms", &v) == 0 && v == 500000, "parse .5ms");
+  const char *bad[] = {"", "-1s", "1e3", "abc", "1.2.3s", "5 s", "5sec", "s", "inf", "nan", "99999999999s"};
+  int nbad = 0;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) nbad += weft_parse_time(bad[i], &v) < 0;
+  ok(nbad == (int)(sizeof bad / sizeof bad[0]), "parse rejects %d of %zu malformed times", nbad,
+     sizeof bad / sizeof bad[0]);
+  char b[32];
+  ok(!strcmp(weft_format_ns(b, sizeof b, 850), "850 ns"), "format 850 ns: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 12345), "12.3 µs"), "format 12.3 µs: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 1230000), "1.23 ms"), "format 1.23 ms: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 999999), "1.00 ms"), "format 999999 ns as 1.00 ms: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 2000 * MS), "2.00 s"), "format 2.00 s: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 100000 * MS), "100 s"), "format 100 s: %s", b);
+  ok(!strcmp(weft_format_ns(b, sizeof b, 0), "0 ns"), "format 0 ns: %s", b);
+}
+
+/* Two threads over 2 s: main runs 1 s then sleeps 1 s, worker runs 2 s.
+ * Worker: cpu 1.8 s, runq 100 ms, one schedstat sample at 1 s (900 ms, 50 ms). */
+static sqlite3 *db_two(void) {
+  db_new();
+  P(1, 100, 0, 2000 * MS, "two");
+  T(1, 1, 100, "main", -1, 0, 2000 * MS);
+  T(2, 1, 101, "worker", 1, 0, 2000 * MS);
+  S(1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(1, 1000 * MS, 2000 * MS, WEFT_ST_SLEEP, -1, -1);
+  S(2, 0, 2000 * MS, WEFT_ST_RUNNING, -1, -1);
+  X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 2", 1800 * MS, 100 * MS);
+  X("INSERT INTO sched_sample VALUES (2, %lld, %lld, %lld, 10)", 1000 * MS, 900 * MS, 50 * MS);
+  return db_finish(2000 * MS);
+}
+
+static void test_two_threads(void) {
+  sqlite3 *d = db_two();
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftSummary *s = &m->summary;
+  ok(m->whole && m->range_start_ns == 0 && m->range_end_ns == 2000 * MS, "whole range 0..2 s");
+  ok(s->nthreads == 2 && s->nprocesses == 1 && s->thread_ns == 4000 * MS, "2 threads, 1 process, 4 s thread time");
+  ok(near(s->pop.lb, 0.75) && near(s->pop.synce, 1.0) && near(s->pop.pe, 0.75),
+     "whole run: LB %.4f SyncE %.4f PE %.4f (0.75 1 0.75)", s->pop.lb, s->pop.synce, s->pop.pe);
+  ok(m->threads[0].useful_ns == 1000 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 1000 * MS &&
+       m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS,
+     "main: useful 1 s, sleep 1 s, lifetime 2 s");
+  ok(m->threads[0].cpu_ns == -1 && m->threads[1].cpu_ns == 1800 * MS && m->threads[1].runq_ns == 100 * MS,
+     "cpu/runq: unknown for main, the thread's reading for the worker");
+  ok(s->cpu_ns == 1800 * MS && s->runq_ns == 100 * MS, "summary cpu/runq sum the known threads");
+  ok(near(m->processes[0].pop.lb, 0.75) && m->processes[0].nthreads == 2 && m->processes[0].useful_ns == 3000 * MS,
+     "process: 2 threads, useful 3 s, LB 0.75");
+  const WeftParallelism *p = &m->parallelism;
+  ok(p->kmax == 2 && p->ns[0] == 0 && p->ns[1] == 1000 * MS && p->ns[2] == 1000 * MS,
+     "parallelism: 1 s with 1 running, 1 s with 2");
+  ok(near(p->fraction[1], 0.5) && near(p->fraction[2], 0.5) && near(p->average, 1.5), "parallelism: 0.5/0.5, average %.4f",
+     p->average);
+  /* findings: serial (1 s at most one thread x (2-1)) and sleep (1 s); equal
+   * cost, serial ranks first by kind; runq 100 ms < 10% of 3 s running */
+  ok(m->nfindings == 2 && m->findings[0].kind == WEFT_FIND_SERIAL && m->findings[1].kind == WEFT_FIND_SLEEP &&
+       m->findings[0].cost_ns == 1000 * MS && m->findings[1].cost_ns == 1000 * MS,
+     "findings: serial then sleep, 1 s each (%zu findings)", m->nfindings);
+  ok(m->nfindings >= 1 && has(m->findings[0].title, "50% of the time") && has(m->findings[0].fix, "2.0x"),
+     "serial finding: 50%% of the time, Amdahl bound 2.0x: %s / %s", m->nfindings ? m->findings[0].title : "",
+     m->nfindings ? m->findings[0].fix : "");
+  ok(m->nregions == 0 && m->nobjects == 0, "no regions, no objects");
+  weft_metrics_free(m);
+
+  /* clipped to [0.5 s, 1.5 s): useful 0.5 s and 1 s over T 1 s */
+  m = compute_ok(d, 500 * MS, 1500 * MS);
+  s = &m->summary;
+  ok(!m->whole && s->span_ns == 1000 * MS && m->threads[0].lifetime_ns == 1000 * MS &&
+       m->threads[1].lifetime_ns == 1000 * MS,
+     "range 0.5..1.5 s: T 1 s, lifetimes clipped to 1 s");
+  ok(m->threads[0].useful_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 500 * MS &&
+       m->threads[1].useful_ns == 1000 * MS,
+     "range: main useful 0.5 s, sleep 0.5 s; worker useful 1 s");
+  ok(near(s->pop.lb, 0.75) && near(s->pop.synce, 1.0), "range: LB %.4f SyncE %.4f", s->pop.lb, s->pop.synce);
+  ok(m->parallelism.ns[1] == 500 * MS && m->parallelism.ns[2] == 500 * MS && near(m->parallelism.average, 1.5),
+     "range: parallelism 0.5 s / 0.5 s");
+  /* schedstat interpolated: cpu points (0,0) (1 s, 900 ms) (2 s, 1.8 s): 450 ms at 0.5 s, 1.35 s at 1.5 s */
+  ok(m->threads[1].cpu_ns == 900 * MS && m->threads[1].runq_ns == 50 * MS,
+     "range: worker cpu %lld ns (900 ms), runq %lld ns (50 ms), interpolated", (long long)m->threads[1].cpu_ns,
+     (long long)m->threads[1].runq_ns);
+  weft_metrics_free(m);
+
+  /* open end */
+  m = compute_ok(d, 1500 * MS, WEFT_TIME_OPEN_END);
+  ok(m->range_end_ns == 2000 * MS && m->threads[0].useful_ns == 0 && m->threads[1].useful_ns == 500 * MS,
+     "range 1.5 s..: to the end of the recording");
+  weft_metrics_free(m);
+  /* a range past the end is clipped */
+  m = compute_ok(d, 1000 * MS, 9000 * MS);
+  ok(m->range_end_ns == 2000 * MS && m->summary.span_ns == 1000 * MS, "range 1..9 s is clipped to 1..2 s");
+  weft_metrics_free(m);
+
+  char err[256];
+  m = compute(d, 3000 * MS, 4000 * MS, -1, err, sizeof err);
+  ok(!m && has(err, "does not overlap"), "range 3..4 s: error '%s'", err);
+  weft_metrics_free(m);
+  m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 999, err, sizeof err);
+  ok(!m && has(err, "no process with pid 999"), "pid 999: error '%s'", err);
+  weft_metrics_free(m);
+  m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 100, err, sizeof err);
+  ok(m && m->nthreads == 2 && m->pid == 100, "pid 100 selects its threads");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* A lock with ten waits of 1..10 ms, a condvar with one 45 ms wait, and an
+ * unnamed lock only held. Three threads over 100 ms.
+ *   object 1 mutex "queue_lock", init stack 1 (init_pool, pool.c:80)
+ *     waits by t2: 1 2 3 4 5 ms at stack 10 (worker pool.c:88)
+ *     waits by t3: 6 (stack 12: same innermost frame as 10, another caller),
+ *                  7 8 (stack 10), 9 10 (stack 11: flush pool.c:120)
+ *     holds: 1, 2, 1, 4 ms (two contended); acquisitions (importer) 12
+ *     hand-offs: 3
+ *   object 2 cond at 0x1000, no name, no stacks: main waits 45 ms
+ *   object 3 mutex, no name, first stack 11: held 10 ms by main, no waits */
+static sqlite3 *db_lock(void) {
+  db_new();
+  P(1, 200, 0, 100 * MS, "pool");
+  T(1, 1, 200, "main", -1, 0, 100 * MS);
+  T(2, 1, 201, "w1", 1, 0, 100 * MS);
+  T(3, 1, 202, "w2", 1, 0, 100 * MS);
+  FRAME(1, "init_pool", "/src/pool.c", 80);
+  FRAME(2, "worker", "/src/pool.c", 88);
+  FRAME(3, "flush", "/src/pool.c", 120);
+  FRAME(4, "main", "/src/main.c", 10);
+  STACK(1, 1, 4);
+  STACK(10, 2, 4);
+  STACK(11, 3, 4);
+  STACK(12, 2, 3);
+  O(1, WEFT_KIND_MUTEX, 0x5000, "queue_lock", 1, 10, 12);
+  O(2, WEFT_KIND_COND, 0x1000, NULL, -1, -1, 0);
+  O(3, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 11, 1);
+  const int L = WEFT_ST_LOCK_WAIT, R = WEFT_ST_RUNNING;
+  S(1, 0, 5 * MS, R, -1, -1);
+  S(1, 5 * MS, 50 * MS, WEFT_ST_COND_WAIT, 2, -1);
+  S(1, 50 * MS, 100 * MS, R, -1, -1);
+  long long t2[][2] = {{0, 10}, {10, 11}, {11, 20}, {20, 22}, {22, 30}, {30, 33}, {33, 40}, {40, 44}, {44, 50},
+                       {50, 55}, {55, 100}};
+  for (int i = 0; i < 11; i++) S(2, t2[i][0] * MS, t2[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, i % 2 ? 10 : -1);
+  long long t3[][3] = {{0, 10, -1}, {10, 16, 12}, {16, 20, -1}, {20, 27, 10}, {27, 30, -1}, {30, 38, 10},
+                       {38, 40, -1}, {40, 49, 11}, {49, 50, -1}, {50, 60, 11}, {60, 100, -1}};
+  for (int i = 0; i < 11; i++) S(3, t3[i][0] * MS, t3[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, t3[i][2]);
+  H(1, 2, 11 * MS, 12 * MS, 1);
+  H(1, 3, 16 * MS, 18 * MS, 1);
+  H(1, 1, 1 * MS, 2 * MS, 0);
+  H(1, 2, 60 * MS, 64 * MS, 0);
+  H(3, 1, 60 * MS, 70 * MS, 0);
+  F(WEFT_FLOW_LOCK_HANDOFF, 1, 2 * MS, 2, 11 * MS, 1);
+  F(WEFT_FLOW_LOCK_HANDOFF, 2, 12 * MS, 3, 16 * MS, 1);
+  F(WEFT_FLOW_LOCK_HANDOFF, 3, 18 * MS, 2, 22 * MS, 1);
+  return db_finish(100 * MS);
+}
+
+static void test_lock(void) {
+  sqlite3 *d = db_lock();
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->nobjects == 3 && m->objects[0].object_id == 1 && m->objects[1].object_id == 2 && m->objects[2].object_id == 3,
+     "3 objects, by wait time: the lock, the condvar, the held-only lock");
+  const WeftObjectMetrics *o = object(m, 1);
+  ok(o && o->waits == 10 && o->wait_ns == 55 * MS && o->waiters == 2, "lock: 10 waits, 55 ms, 2 waiters");
+  ok(o && o->wait_p50_ns == 5 * MS && o->wait_p99_ns == 10 * MS && o->wait_max_ns == 10 * MS,
+     "lock: p50 5 ms, p99 10 ms, max 10 ms (nearest rank)");
+  ok(o && near(o->wait_share, 0.55), "lock: 55%% of all waiting (55 of 100 ms): %.4f", o ? o->wait_share : -1);
+  ok(o && o->holds == 4 && o->hold_ns == 8 * MS && o->hold_mean_ns == 2 * MS && o->hold_max_ns == 4 * MS,
+     "lock: 4 holds, 8 ms, mean 2 ms, max 4 ms");
+  ok(o && o->acquisitions == 12 && o->contended == 10 && near(o->contended_frac, 10.0 / 12),
+     "lock: 12 acquisitions (importer total), 10 contended");
+  ok(o && o->handoffs == 3, "lock: 3 hand-offs");
+  ok(o && o->named && !strcmp(o->name, "queue_lock") && o->site && !strcmp(o->site, "pool.c:80") &&
+       !strcmp(o->label, "queue_lock (pool.c:80)"),
+     "lock: named queue_lock, site pool.c:80 from its init stack: %s", o ? o->label : "");
+  ok(o && o->nsites_total == 2 && o->nsites == 2 && !strcmp(o->sites[0].label, "worker (pool.c:88)") &&
+       o->sites[0].waits == 8 && o->sites[0].wait_ns == 36 * MS && o->sites[0].line == 88 &&
+       !strcmp(o->sites[0].file, "/src/pool.c") && !strcmp(o->sites[1].label, "flush (pool.c:120)") &&
+       o->sites[1].wait_ns == 19 * MS,
+     "lock: call sites merged by innermost frame: worker (pool.c:88) 8 waits 36 ms, flush (pool.c:120) 19 ms");
+  const WeftObjectMetrics *cv = object(m, 2);
+  ok(cv && !cv->named && !strcmp(cv->name, "cond@0x1000") && !cv->site && cv->acquisitions == -1 &&
+       cv->contended_frac < 0 && near(cv->wait_share, 0.45),
+     "condvar: named cond@0x1000 (no name, no stacks), acquisitions n/a, 45%% of waiting");
+  ok(cv && cv->nsites == 1 && !strcmp(cv->sites[0].label, "(no stack)"), "condvar: its waits have no stack");
+  const WeftObjectMetrics *o3 = object(m, 3);
+  ok(o3 && !strcmp(o3->name, "flush (pool.c:120)") && !strcmp(o3->label, "flush (pool.c:120)") && o3->waits == 0 &&
+       o3->holds == 1 && o3->hold_ns == 10 * MS && o3->acquisitions == 1,
+     "unnamed lock: named by its first contended site; held only: %s", o3 ? o3->label : "");
+  ok(m->nfindings >= 2 && m->findings[0].kind == WEFT_FIND_CONTENTION && m->findings[0].object_id == 1 &&
+       m->findings[0].cost_ns == 55 * MS && m->findings[1].kind == WEFT_FIND_CONDVAR,
+     "findings: the lock first (55 ms), then the condvar");
+  ok(m->nfindings >= 1 && has(m->findings[0].title, "lock queue_lock (pool.c:80): threads waited 55.0 ms on it "
+                                                      "(55% of all waiting); 2 call sites"),
+     "lock finding title: %s", m->nfindings ? m->findings[0].title : "");
+  ok(m->nfindings >= 1 && has(m->findings[0].evidence, "10 of 12 acquisitions contended (83%)") &&
+       has(m->findings[0].evidence, "top site worker (pool.c:88)") && has(m->findings[0].fix, "shard the lock"),
+     "lock finding evidence and fix: %s", m->nfindings ? m->findings[0].evidence : "");
+  weft_metrics_free(m);
+
+  /* clipped to [0, 35 ms): t2 waits 1 2 3; t3 waits 6 7 and 5 of its 8 */
+  m = compute_ok(d, 0, 35 * MS);
+  o = object(m, 1);
+  ok(o && o->waits == 6 && o->wait_ns == 24 * MS && o->wait_max_ns == 7 * MS,
+     "range 0..35 ms: lock waits clipped: 6 waits, 24 ms, max 7 ms");
+  ok(o && o->contended == 5, "range: 5 waits ended inside (the 8 ms one ends at 38 ms)");
+  ok(o && o->acquisitions == 5 && o->holds == 3 && o->hold_ns == 4 * MS,
+     "range: acquisitions max(3 holds started, 5 contended) = 5; holds 3, 4 ms");
+  ok(o && o->handoffs == 3, "range: 3 hand-offs");
+  const WeftObjectMetrics *c2 = object(m, 2);
+  ok(c2 && c2->wait_ns == 30 * MS && near(o->wait_share, 24.0 / 54), "range: condvar 30 ms; lock share 24/54");
+  ok(!object(m, 3), "range: the lock held at 60..70 ms is not in 0..35 ms");
+  weft_metrics_free(m);
+
+  /* a narrow range (holds and hand-offs read through the per-thread
+   * indexes): [10, 20 ms) has the holds at 11 and 16 ms and the hand-offs
+   * arriving at 11 and 16 ms */
+  m = compute_ok(d, 10 * MS, 20 * MS);
+  o = object(m, 1);
+  ok(o && o->holds == 2 && o->hold_ns == 3 * MS && o->handoffs == 2 && o->contended == 2 && o->acquisitions == 2,
+     "range 10..20 ms: 2 holds, 3 ms, 2 hand-offs; 2 waits ended inside (at 11 and 16 ms)");
+  weft_metrics_free(m);
+  /* the pid filter also takes the per-thread path: the same as the whole run */
+  char err[256];
+  m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 200, err, sizeof err);
+  o = m ? object(m, 1) : NULL;
+  ok(o && o->holds == 4 && o->hold_ns == 8 * MS && o->handoffs == 3 && o->acquisitions == 10,
+     "--process 200: holds 4, 8 ms, 3 hand-offs as for the whole run; acquisitions from its own threads "
+     "(max of 4 holds, 10 contended), not the importer's all-process total 12");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* The same metrics with the loading on 1 and on 4 threads. */
+static void test_jobs(void) {
+  sqlite3 *d = db_lock();
+  WeftMetrics *r[2];
+  for (int i = 0; i < 2; i++) {
+    WeftMetricsQuery q;
+    weft_metrics_query_init(&q);
+    q.jobs = i ? 4 : 1;
+    char err[256];
+    r[i] = weft_metrics_compute(d, &q, err, sizeof err);
+    if (!r[i]) {
+      printf("Bail out! %s\n", err);
+      exit(99);
+    }
+  }
+  int same = r[0]->nobjects == r[1]->nobjects && r[0]->nthreads == r[1]->nthreads &&
+             r[0]->nfindings == r[1]->nfindings && r[0]->summary.useful_ns == r[1]->summary.useful_ns;
+  for (size_t i = 0; same && i < r[0]->nobjects; i++) {
+    const WeftObjectMetrics *a = &r[0]->objects[i], *b = &r[1]->objects[i];
+    same = a->object_id == b->object_id && a->waits == b->waits && a->wait_ns == b->wait_ns &&
+           a->wait_p50_ns == b->wait_p50_ns && a->wait_p99_ns == b->wait_p99_ns && a->waiters == b->waiters &&
+           a->holds == b->holds && a->hold_ns == b->hold_ns && a->handoffs == b->handoffs &&
+           a->contended == b->contended && a->acquisitions == b->acquisitions && a->nsites == b->nsites &&
+           a->wait_share == b->wait_share;
+    for (size_t k = 0; same && k < a->nsites; k++)
+      same = !strcmp(a->sites[k].label, b->sites[k].label) && a->sites[k].wait_ns == b->sites[k].wait_ns;
+  }
+  for (size_t i = 0; same && i < r[0]->nthreads; i++)
+    same = !memcmp(r[0]->threads[i].state_ns, r[1]->threads[i].state_ns, sizeof r[0]->threads[i].state_ns);
+  ok(same, "jobs 1 and jobs 4 give the same metrics");
+  weft_metrics_free(r[0]);
+  weft_metrics_free(r[1]);
+  sqlite3_close(d);
+}
+
+/* Three threads over 100 ns with known overlaps:
+ *   t1 runs [0,100); t2 sleeps [0,20), runs [20,60), sleeps [60,100); t3 lives [50,80), runs.
+ *   running: [0,20) 1, [20,50) 2, [50,60) 3, [60,80) 2, [80,100) 1
+ *   -> k1 40, k2 50, k3 10; average 0.4 + 1.0 + 0.3 = 1.7 */
+static void test_parallelism(void) {
+  db_new();
+  P(1, 300, 0, 100, "par");
+  T(1, 1, 300, "t1", -1, 0, 100);
+  T(2, 1, 301, "t2", 1, 0, 100);
+  T(3, 1, 302, "t3", 1, 50, 80);
+  S(1, 0, 100, WEFT_ST_RUNNING, -1, -1);
+  S(2, 0, 20, WEFT_ST_SLEEP, -1, -1);
+  S(2, 20, 40, WEFT_ST_RUNNING, -1, -1); /* two adjacent running rows: one span */
+  S(2, 40, 60, WEFT_ST_RUNNING, -1, -1);
+  S(2, 60, 100, WEFT_ST_SLEEP, -1, -1);
+  S(3, 50, 80, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(100);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftParallelism *p = &m->parallelism;
+  ok(p->kmax == 3 && p->ns[0] == 0 && p->ns[1] == 40 && p->ns[2] == 50 && p->ns[3] == 10,
+     "parallelism: k=1 40 ns, k=2 50 ns, k=3 10 ns");
+  ok(near(p->fraction[1], 0.4) && near(p->fraction[2], 0.5) && near(p->fraction[3], 0.1) && near(p->average, 1.7),
+     "parallelism: fractions 0.4 0.5 0.1, average %.4f (1.7)", p->average);
+  ok(near(m->summary.pop.lb, (170.0 / 3) / 100) && near(m->summary.pop.synce, 1.0) &&
+       m->threads[2].lifetime_ns == 30,
+     "team of 3 over 100 ns: LB %.4f (0.5667), SyncE 1", m->summary.pop.lb);
+  weft_metrics_free(m);
+  /* [55, 75): t1 20, t2 5, t3 20 -> k2 15 ([60,75)), k3 5 ([55,60)) */
+  m = compute_ok(d, 55, 75);
+  p = &m->parallelism;
+  ok(p->kmax == 3 && p->ns[2] == 15 && p->ns[3] == 5 && p->ns[0] == 0 && p->ns[1] == 0,
+     "parallelism in 55..75: k=2 15 ns, k=3 5 ns");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* Two threads, barrier object 5, two rounds:
+ *   t1: run [0,100)  bw [100,301) run [301,500) bw [500,601) run [601,700)
+ *   t2: run [0,299)  bw [299,300) run [300,598) bw [598,600) run [600,700)
+ * round 0 ends at 301 (t1 leaves last), round 1 at 601.
+ * Region 0 [0, 301) (both started at 0): T 301; useful t1 100, t2 300;
+ *   LB 200/300; imbalance 200; idle 201 + 1 = 202.
+ * Region 1 [301, 601): T 300; useful t1 199, t2 297 + 1 = 298;
+ *   LB 248.5/298; SyncE 298/300; idle 101 + 2 = 103; imbalance 99;
+ *   straggler t2; last arrival t2.
+ * Over both rounds: LB (200 + 248.5) / (300 + 298) = 0.75, cost 299. */
+static void test_barrier(void) {
+  db_new();
+  P(1, 400, 0, 700, "bar");
+  T(1, 1, 400, "t1", -1, 0, 700);
+  T(2, 1, 401, "t2", 1, 0, 700);
+  FRAME(1, "phase_loop", "/src/bar.c", 42);
+  STACK(1, 1, -1);
+  O(5, WEFT_KIND_BARRIER, 0x7000, "bar", 1, -1, 0);
+  const int R = WEFT_ST_RUNNING, B = WEFT_ST_BARRIER_WAIT;
+  S(1, 0, 100, R, -1, -1);
+  S(1, 100, 301, B, 5, 1);
+  S(1, 301, 500, R, -1, -1);
+  S(1, 500, 601, B, 5, 1);
+  S(1, 601, 700, R, -1, -1);
+  S(2, 0, 299, R, -1, -1);
+  S(2, 299, 300, B, 5, 1);
+  S(2, 300, 598, R, -1, -1);
+  S(2, 598, 600, B, 5, 1);
+  S(2, 600, 700, R, -1, -1);
+  sqlite3 *d = db_finish(700);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->nregions == 2 && m->regions[0].kind == WEFT_REGION_BARRIER && m->regions[1].kind == WEFT_REGION_BARRIER,
+     "two barrier regions");
+  if (m->nregions == 2) {
+    const WeftRegion *r0 = &m->regions[0];
+    ok(r0->start_ns == 0 && r0->end_ns == 301 && r0->round == 0 && r0->team_useful_ns[0] == 100 &&
+         r0->team_useful_ns[1] == 300 && near(r0->pop.lb, 200.0 / 300) && r0->pop.idle_ns == 202 &&
+         r0->pop.imbalance_ns == 200,
+       "region 0..301 (round 0): useful 100/300, LB %.4f, idle 202", r0->pop.lb);
+    const WeftRegion *r = &m->regions[1];
+    ok(r->start_ns == 301 && r->end_ns == 601 && r->round == 1 && r->object_id == 5 && !r->clipped,
+       "region 301..601, round 1 of object 5");
+    ok(r->nteam == 2 && r->team_utid[0] == 1 && r->team_useful_ns[0] == 199 && r->team_utid[1] == 2 &&
+         r->team_useful_ns[1] == 298,
+       "team t1 199 ns, t2 298 ns");
+    ok(near(r->pop.lb, 248.5 / 298) && near(r->pop.synce, 298.0 / 300) && near(r->pop.pe, 248.5 / 300),
+       "LB %.6f SyncE %.6f PE %.6f", r->pop.lb, r->pop.synce, r->pop.pe);
+    ok(r->pop.idle_ns == 103 && r->pop.imbalance_ns == 99 && r->straggler_utid == 2 && r->last_utid == 2,
+       "idle 103, imbalance 99, straggler and last arrival t2");
+    ok(has(r->label, "barrier bar (bar.c:42), round 1"), "label: %s", r->label);
+  }
+  const WeftFinding *bf = NULL;
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_IMBALANCE) bf = &m->findings[i];
+  ok(bf && bf->object_id == 5 && bf->cost_ns == 299 && bf->region == 0 &&
+       has(bf->title, "barrier bar (bar.c:42): LB 0.75 over 2 rounds; t2 [401] was the straggler in 2; 305 ns"),
+     "barrier imbalance finding: %s", bf ? bf->title : "");
+  weft_metrics_free(m);
+  /* clipped: [400, 650) -> region [400, 601): t1 100, t2 198 + 1 */
+  m = compute_ok(d, 400, 650);
+  ok(m->nregions == 1 && m->regions[0].start_ns == 400 && m->regions[0].end_ns == 601 && m->regions[0].clipped &&
+       m->regions[0].team_useful_ns[0] == 100 && m->regions[0].team_useful_ns[1] == 199,
+     "range 400..650: the region is clipped to 400..601, useful 100 and 199");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* main creates w1 at 100 (starts 100) and w2 at 105 (starts 110), joins w1
+ * at 500 and w2 at 900; w3 is created at 300 and never joined (detached).
+ *   w1 runs [100,500); w2 runs [110,700), sleeps [700,900); w3 runs [300,400)
+ * fork-join region [100,900): T 800, team w1 400, w2 590:
+ *   LB 495/590, SyncE 590/800, PE 495/800, idle 400 + 210, straggler w2,
+ *   last to finish w2.
+ * A phase mark 'compute' by main over [100,500): team = w1 400, w2 390,
+ *   w3 100 (not main: it only waits in join): LB 296.67/400, imbalance 310. */
+static void test_forkjoin(void) {
+  db_new();
+  P(1, 500, 0, 1000, "fj");
+  T(1, 1, 500, "main", -1, 0, 1000);
+  T(2, 1, 501, "w1", 1, 100, 500);
+  T(3, 1, 502, "w2", 1, 110, 900);
+  T(4, 1, 503, "w3", 1, 300, 400);
+  O(20, WEFT_KIND_JOIN, 0xa, NULL, -1, -1, 0);
+  O(21, WEFT_KIND_JOIN, 0xb, NULL, -1, -1, 0);
+  S(1, 0, 100, WEFT_ST_RUNNING, -1, -1);
+  S(1, 100, 500, WEFT_ST_JOIN_WAIT, 20, -1);
+  S(1, 500, 900, WEFT_ST_JOIN_WAIT, 21, -1);
+  S(1, 900, 1000, WEFT_ST_RUNNING, -1, -1);
+  S(2, 100, 500, WEFT_ST_RUNNING, -1, -1);
+  S(3, 110, 700, WEFT_ST_RUNNING, -1, -1);
+  S(3, 700, 900, WEFT_ST_SLEEP, -1, -1);
+  S(4, 300, 400, WEFT_ST_RUNNING, -1, -1);
+  F(WEFT_FLOW_CREATE, 1, 100, 2, 100, -1);
+  F(WEFT_FLOW_CREATE, 1, 105, 3, 110, -1);
+  F(WEFT_FLOW_CREATE, 1, 300, 4, 300, -1);
+  F(WEFT_FLOW_JOIN, 2, 500, 1, 500, 20);
+  F(WEFT_FLOW_JOIN, 3, 900, 1, 900, 21);
+  X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, 100, 400, 7, 'compute')");
+  X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, 150, 0, 8, 'instant')");
+  sqlite3 *d = db_finish(1000);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftRegion *fj = NULL, *ph = NULL;
+  for (size_t i = 0; i < m->nregions; i++) {
+    if (m->regions[i].kind == WEFT_REGION_FORK_JOIN) fj = &m->regions[i];
+    if (m->regions[i].kind == WEFT_REGION_PHASE) ph = &m->regions[i];
+  }
+  ok(m->nregions == 2 && fj && ph, "two regions: a fork-join group and a phase (the instant mark is none)");
+  if (fj) {
+    ok(fj->start_ns == 100 && fj->end_ns == 900 && fj->owner_utid == 1 && fj->nteam == 2 && fj->team_utid[0] == 2 &&
+         fj->team_utid[1] == 3,
+       "fork-join 100..900 by main, team w1 w2 (not main, not the detached w3)");
+    ok(fj->team_useful_ns[0] == 400 && fj->team_useful_ns[1] == 590 && near(fj->pop.lb, 495.0 / 590) &&
+         near(fj->pop.synce, 590.0 / 800) && near(fj->pop.pe, 495.0 / 800),
+       "fork-join: useful 400/590, LB %.6f SyncE %.6f PE %.6f", fj->pop.lb, fj->pop.synce, fj->pop.pe);
+    ok(fj->pop.idle_ns == 610 && fj->straggler_utid == 3 && fj->last_utid == 3 &&
+         !strcmp(fj->label, "fork-join by main [500]"),
+       "fork-join: idle 610, straggler and last w2, label '%s'", fj->label);
+  }
+  if (ph) {
+    ok(ph->start_ns == 100 && ph->end_ns == 500 && ph->nteam == 3 && ph->team_utid[0] == 2 &&
+         near(ph->pop.lb, (890.0 / 3) / 400) && ph->pop.imbalance_ns == 310 && ph->mark_id == 7 &&
+         !strcmp(ph->label, "phase 'compute'"),
+       "phase 'compute' 100..500: team of the 3 workers (not main, joining), LB %.6f", ph->pop.lb);
+  }
+  /* findings: serial 610 (at most one running: [0,110) main then w1
+   * alone, [500,700) w2 alone, [700,900) none, [900,1000) main: 110 + 200
+   * + 200 + 100); phase imbalance 310; sleep 200; fork-join imbalance 190 */
+  ok(m->nfindings == 4 && m->findings[0].kind == WEFT_FIND_SERIAL && m->findings[0].cost_ns == 610 &&
+       m->findings[1].kind == WEFT_FIND_IMBALANCE && m->findings[1].utid == 2 && m->findings[1].cost_ns == 310 &&
+       m->findings[2].kind == WEFT_FIND_SLEEP && m->findings[3].cost_ns == 190,
+     "findings ranked: serial 610, phase imbalance 310, sleep 200, fork-join imbalance 190");
+  int fjfind = 0;
+  for (size_t i = 0; i < m->nfindings; i++)
+    fjfind |= m->findings[i].kind == WEFT_FIND_IMBALANCE && m->findings[i].cost_ns == 190 &&
+              has(m->findings[i].title, "load imbalance in fork-join by main [500]: LB 0.84; w2 [502] is the straggler");
+  ok(fjfind, "fork-join imbalance finding: cost 190, straggler w2");
+  weft_metrics_free(m);
+
+  /* clipped to [200, 600): fork-join [200, 600): w1 300, w2 400 -> LB 0.875 */
+  m = compute_ok(d, 200, 600);
+  fj = NULL;
+  for (size_t i = 0; i < m->nregions; i++)
+    if (m->regions[i].kind == WEFT_REGION_FORK_JOIN) fj = &m->regions[i];
+  ok(fj && fj->clipped && fj->start_ns == 200 && fj->end_ns == 600 && fj->team_useful_ns[0] == 300 &&
+       fj->team_useful_ns[1] == 400 && near(fj->pop.lb, 0.875),
+     "range 200..600: fork-join clipped, useful 300/400, LB 0.875");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* Two processes; the pid filter; the report renders all formats. */
+static void test_filter_and_render(void) {
+  db_new();
+  P(1, 600, 0, 100, "parent");
+  P(2, 601, 10, 90, "child");
+  X("UPDATE process SET parent_upid = 1 WHERE upid = 2");
+  T(1, 1, 600, "parent", -1, 0, 100);
+  T(2, 2, 601, "child", -1, 10, 90);
+  S(1, 0, 10, WEFT_ST_RUNNING, -1, -1);
+  S(1, 10, 90, WEFT_ST_CHILD_WAIT, -1, -1);
+  S(1, 90, 100, WEFT_ST_RUNNING, -1, -1);
+  S(2, 10, 90, WEFT_ST_RUNNING, -1, -1);
+  /* the child's reading exceeds its life (time before its first record) */
+  X("UPDATE thread SET cpu_ns = 500, runq_ns = 30 WHERE utid = 2");
+  sqlite3 *d = db_finish(100);
+  char err[256];
+  WeftMetrics *m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 601, err, sizeof err);
+  ok(m && m->nprocesses == 1 && m->processes[0].pid == 601 && m->nthreads == 1 && m->threads[0].utid == 2 &&
+       m->summary.thread_ns == 80,
+     "--process 601: only the child and its thread");
+  ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole && near(m->processes[0].pop.synce, 1.0) &&
+       near(m->summary.pop.synce, 1.0),
+     "--process 601: the open range narrows to its life 10..90; SyncE 1");
+  ok(m && m->threads[0].cpu_ns == 80 && m->threads[0].runq_ns == 30, "cpu_ns 500 is cut to the lifetime 80");
+  /* runq 30 >= 10% of the thread time 80: oversubscribed, cost 30 */
+  int over = 0;
+  for (size_t i = 0; m && i < m->nfindings; i++)
+    over |= m->findings[i].kind == WEFT_FIND_OVERSUBSCRIBED && m->findings[i].cost_ns == 30 &&
+            has(m->findings[i].title, "(38% of the thread time)") && has(m->findings[i].fix, "other load");
+  ok(over, "an oversubscription finding: 30 ns of run queue in 80 ns; 1 thread, 4 CPUs: other load");
+  weft_metrics_free(m);
+  m = compute(d, 0, 50, 601, err, sizeof err);
+  ok(m && m->range_start_ns == 0 && m->range_end_ns == 50 && m->processes[0].lifetime_ns == 40 &&
+       near(m->summary.pop.synce, 40.0 / 50),
+     "--process 601 --range 0..50: an explicit range is kept; SyncE 0.8");
+  weft_metrics_free(m);
+  m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->nprocesses == 2 && m->summary.state_ns[WEFT_ST_CHILD_WAIT] == 80, "all processes: child_wait 80 ns");
+  const WeftReportFormat fmts[] = {WEFT_REPORT_TEXT, WEFT_REPORT_JSON, WEFT_REPORT_MARKDOWN};
+  const char *want[] = {"Parallelism", "\"weft_report_version\": 1", "**Parallel efficiency"};
+  for (int i = 0; i < 3; i++) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    WeftReportOptions opt = {.format = fmts[i], .top = 0, .database = "t.db"};
+    int rc = weft_report_write(f, m, &opt);
+    fclose(f);
+    ok(rc == 0 && has(buf, want[i]), "render format %d: %zu bytes with '%s'", i, len, want[i]);
+    free(buf);
+  }
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* A database that is damaged after weft_db_open accepted it: the metrics
+ * fail with a message instead of crashing. */
+static void test_corrupt(void) {
+  sqlite3 *d = db_lock();
+  sqlite3_close(d);
+  /* drop a table behind the reader's back */
+  sqlite3 *w = NULL;
+  sqlite3_open(dbpath, &w);
+  sqlite3_exec(w, "DROP TABLE lock_hold", NULL, NULL, NULL);
+  sqlite3_close(w);
+  char err[256];
+  d = weft_db_open(dbpath, 0, err, sizeof err);
+  WeftMetrics *m = d ? compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, -1, err, sizeof err) : NULL;
+  ok(d && !m && has(err, "cannot read the database") && has(err, "lock_hold"), "a missing table: '%s'", err);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+int main(void) {
+  const char *t = getenv("TMPDIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/test-metrics.XXXXXX", t && *t ? t : "/tmp");
+  if (!mkdtemp(tmpdir)) {
+    printf("Bail out! mkdtemp %s\n", tmpdir);
+    return 99;
+  }
+  test_pop();
+  test_units();
+  test_two_threads();
+  test_lock();
+  test_jobs();
+  test_parallelism();
+  test_barrier();
+  test_forkjoin();
+  test_filter_and_render();
+  test_corrupt();
+  for (int i = 1; i <= ndb; i++) {
+    snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, i);
+    unlink(dbpath);
+  }
+  rmdir(tmpdir);
+  printf("1..%d\n", ntest);
+  return nfail ? 1 : 0;
+}
