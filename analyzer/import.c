@@ -847,8 +847,16 @@ static int pass2(const WeftEvent *ev, void *user) {
       const Arrival *a = arrival_find(o, t->utid, t->wbegin);
       if (a && a->rel_utid != t->utid) { waker = a->rel_utid; from_ns = a->rel_ns; fk = WEFT_FLOW_BARRIER; }
     } else if (t->wkind == WEFT_KIND_JOIN && ok) {
-      Thr *j = thr_by_self_at(im, t->waddr, t->wbegin);
-      if (j) { waker = j->utid; from_ns = j->end_ns; fk = WEFT_FLOW_JOIN; }
+      /* the thread with that pthread_t alive when the join returned: it may
+       * have started only after the join began (pthread_t are reused only
+       * once joined, so no later thread can have it yet) */
+      Thr *j = thr_by_self_at(im, t->waddr, ns);
+      if (j) {
+        waker = j->utid;
+        from_ns = j->end_ns;
+        fk = WEFT_FLOW_JOIN;
+        if (!t->blocker_tid) t->blocker_tid = j->tid; /* the agent forgets threads that ended */
+      }
     }
     if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
     set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);

@@ -138,6 +138,10 @@ def t_barrier(ctx, t=4, r=25):
                    "s.start_ns + s.dur_ns = f.to_ns AND s.object_id = f.object_id "
                    "WHERE f.kind = 3 AND f.object_id = ? AND f.from_ns < s.start_ns", b)
     eq(bad, 0, "barrier: the releasing arrival is inside each released wait")
+    joins = con.execute("SELECT blocker_utid, waker_utid FROM thread_state WHERE state = 7").fetchall()
+    eq(len(joins), t, "barrier: main joins every worker")
+    ok(all(b is not None and b == w for b, w in joins), "barrier: each join is blocked and ended by its thread", joins)
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 6"), t, "barrier: join flows")
 
 
 def t_condvar(ctx, n=50):
