@@ -683,6 +683,9 @@ __attribute__((constructor(101))) static void weft_agent_init(void) {
   process_start((pid_t)getppid());
   if (!atomic_load(&_weft_proc.enabled)) return;
   _weft_thread_begin(0, 0, 1);
+  /* the main thread's schedstat counts from its fork, before this exec: a
+   * baseline reading lets the analyzer count this image's time only */
+  _weft_sched_sample(_weft_tls.tid);
   weft_busy_enter();
   _weft_modules_scan(1);
   weft_busy_leave();

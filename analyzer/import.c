@@ -993,12 +993,18 @@ static int import_file(Imp *im, WeftTrace *tr) {
     set_state(im, t, t->end_ns, WEFT_ST_RUNNING, 0, 0);
     for (guint j = 0; j < t->holds->len; j++) hold_emit(im, t, &g_array_index(t->holds, Hold, j), t->end_ns);
     t->holds->len = 0;
-    /* the last schedstat reading of the thread */
+    /* schedstat: the last reading of the thread, less the baseline a main
+     * thread reads at its image's start (its counters run from its fork) */
+    int64_t base_cpu = -1, base_runq = 0;
     for (guint j = 0; j < im->scheds->len; j++) {
       SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
       if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= t->end_ns + 1000000) {
-        t->cpu_ns = s->cpu;
-        t->runq_ns = s->runq;
+        if (base_cpu < 0 && t->is_main) {
+          base_cpu = s->cpu;
+          base_runq = s->runq;
+        }
+        t->cpu_ns = s->cpu - (base_cpu > 0 ? base_cpu : 0);
+        t->runq_ns = s->runq - (base_cpu > 0 ? base_runq : 0);
       }
     }
     /* row */

@@ -205,6 +205,9 @@ def t_all_fixtures_check(ctx):
         if name in ctx.fx:
             con, info, rc = ctx.imported(name)
             ok(one(con, "SELECT count(*) FROM thread") >= 1, "%s: threads imported" % name)
+            over = con.execute("SELECT tid, cpu_ns, end_ns - start_ns FROM thread WHERE cpu_ns > end_ns - start_ns "
+                               "+ 1000000").fetchall()
+            eq(over, [], "%s: no thread is on a CPU for longer than it lived" % name)
 
 
 def t_bad_input(ctx):
