@@ -158,6 +158,13 @@ static int trace_fd(void) {
 }
 
 static int reserve_space(int fd, uint64_t off, uint64_t len) {
+  /* Growing past the program's file size limit would raise SIGXFSZ, which
+   * kills it: treat the limit as a full disk instead. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && off + len > (uint64_t)rl.rlim_cur) {
+    errno = EFBIG;
+    return -1;
+  }
   /* Real blocks now, so a full disk is an error here and never a SIGBUS later. */
   if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0) return 0;
   if (errno != EOPNOTSUPP) return -1;

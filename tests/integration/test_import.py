@@ -199,6 +199,28 @@ def t_annotate(ctx, n=10):
     eq((r.returncode, r.stdout), (0, b"annotate pairs=%d\n" % (n + 1)), "annotate: runs without the agent")
 
 
+def t_lost(ctx, n=200000):
+    """A file size limit (RLIMIT_FSIZE) stands in for a full disk: the program runs on
+    unharmed (no SIGXFSZ), and what could not be written is counted, not hidden."""
+    import resource
+    out = tempfile.mkdtemp(dir=ctx.tmp, prefix="lost-")
+    e = dict(os.environ, WEFT_OUTPUT=out, LD_PRELOAD=ctx.agent)
+    lim = 100 * 1024
+    r = subprocess.run([ctx.fx["uncontended"], str(n)], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim)), timeout=60)
+    eq((r.returncode, r.stdout), (0, b"uncontended n=%d counter=%d\n" % (n, n)), "lost: the program is unharmed")
+    sizes = [os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)]
+    ok(sizes and max(sizes) <= lim, "lost: the trace stays within the limit", sizes)
+    db = out + ".db"
+    r = ctx.weft("import", out, "-o", db, "--quiet")
+    ok(r.returncode == 0, "lost: the recording imports", r.stderr)
+    con = sqlite3.connect(db)
+    lost = int(one(con, "SELECT value FROM meta WHERE key = 'lost_events'"))
+    pairs = one(con, "SELECT acquisitions FROM sync_object WHERE kind = 1 ORDER BY acquisitions DESC LIMIT 1")
+    ok(lost > 0 and 2 * pairs + lost >= 2 * n, "lost: %d lock pairs recorded + %d records counted as lost cover "
+       "the %d pairs" % (pairs, lost, n))
+
+
 def t_all_fixtures_check(ctx):
     for name in ("uncontended", "rwlock", "sem", "names", "threadexit", "detach", "exitthreads", "vfork", "spawn",
                  "mutextypes", "early"):
@@ -268,7 +290,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_all_fixtures_check, t_bad_input]
+    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_lost, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
             try:
