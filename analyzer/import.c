@@ -209,8 +209,7 @@ static void warnf(Imp *im, const char *fmt, ...) {
 
 static int step(Imp *im, sqlite3_stmt *q) {
   int rc = sqlite3_step(q);
-  sqlite3_reset(q);
-  sqlite3_clear_bindings(q);
+  sqlite3_reset(q); /* bindings stay: every caller binds every column it uses, NULLs too */
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return fail(im, "database: %s", sqlite3_errmsg(im->db));
   return 0;
@@ -417,6 +416,7 @@ static int frame_id(Imp *im, uint64_t ip) {
   sqlite3_bind_int64(im->ins_frame, 3, (int64_t)ip);
   bind_opt(im->ins_frame, 4, mod);
   if (mod) sqlite3_bind_int64(im->ins_frame, 5, (int64_t)(ip - bias));
+  else sqlite3_bind_null(im->ins_frame, 5);
   step(im, im->ins_frame);
   return (int)id;
 }
@@ -613,6 +613,7 @@ static int pass1(const WeftEvent *ev, void *user) {
     sqlite3_bind_int64(im->ins_module, 2, p->upid);
     sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
     if (bl) sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(im->ins_module, 4);
     sqlite3_bind_int64(im->ins_module, 5, (int64_t)w[1]);
     sqlite3_bind_int64(im->ins_module, 6, (int64_t)w[2]);
     sqlite3_bind_int64(im->ins_module, 7, (int64_t)w[3]);
@@ -732,12 +733,11 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
     sqlite3_bind_int64(q, 2, t->st_start);
     sqlite3_bind_int64(q, 3, ns - t->st_start);
     sqlite3_bind_int(q, 4, t->st);
-    if (t->st != WEFT_ST_RUNNING) {
-      bind_opt(q, 5, t->wobj ? t->wobj->id : 0);
-      bind_opt(q, 6, utid_at(im, t->blocker_tid, t->st_start));
-      bind_opt(q, 7, waker);
-      bind_opt(q, 8, t->wstack);
-    }
+    int w = t->st != WEFT_ST_RUNNING;
+    bind_opt(q, 5, w && t->wobj ? t->wobj->id : 0);
+    bind_opt(q, 6, w ? utid_at(im, t->blocker_tid, t->st_start) : 0);
+    bind_opt(q, 7, w ? waker : 0);
+    bind_opt(q, 8, w ? t->wstack : 0);
     sqlite3_bind_int(q, 9, result);
     step(im, q);
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
@@ -1024,14 +1024,17 @@ static int import_file(Imp *im, WeftTrace *tr) {
     sqlite3_bind_text(q, 4, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(q, 5, t->is_main || t->tid == p->pid);
     bind_opt(q, 6, creator ? creator->utid : 0);
-    if (t->routine) sqlite3_bind_int64(q, 7, (int64_t)t->routine);
-    if (t->routine) bind_opt(q, 8, frame_id(im, t->routine));
+    bind_opt(q, 7, (int64_t)t->routine);
+    bind_opt(q, 8, t->routine ? frame_id(im, t->routine) : 0);
     sqlite3_bind_int64(q, 9, t->start_ns);
     sqlite3_bind_int64(q, 10, t->end_ns);
     sqlite3_bind_text(q, 11, t->end_how, -1, SQLITE_STATIC);
     if (t->cpu_ns || t->runq_ns) {
       sqlite3_bind_int64(q, 12, t->cpu_ns);
       sqlite3_bind_int64(q, 13, t->runq_ns);
+    } else {
+      sqlite3_bind_null(q, 12);
+      sqlite3_bind_null(q, 13);
     }
     sqlite3_bind_int64(q, 14, t->lost);
     step(im, q);
@@ -1093,6 +1096,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
     sqlite3_bind_int64(q, 11, o->hold_ns);
     const char *nm = g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr));
     if (nm) sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(q, 12);
     step(im, q);
   }
   im->stats->processes++;
@@ -1231,6 +1235,7 @@ static int link_processes(Imp *im) {
     sqlite3_bind_int64(q, 10, p->end_ns);
     sqlite3_bind_text(q, 11, p->end_how, -1, SQLITE_STATIC);
     if (p->has_status) sqlite3_bind_int64(q, 12, p->exit_status);
+    else sqlite3_bind_null(q, 12);
     sqlite3_bind_int64(q, 13, p->lost);
     sqlite3_bind_text(q, 14, p->file, -1, SQLITE_STATIC);
     if (step(im, q)) return -1;
@@ -1348,7 +1353,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
       char e2[256];
       weft_trace_scan(weft_recording_trace(im.rec, i), count_cb, &im.records_total, e2, sizeof e2);
     }
-  im.db = weft_db_create(db_path, opt && opt->force, err, errlen);
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* no global allocator statistics (a mutex per allocation) */
+  im.db = weft_db_create_bulk(db_path, opt && opt->force, 1, err, errlen);
   if (!im.db) {
     weft_recording_close(im.rec);
     return -1;
@@ -1377,6 +1383,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   if (im.failed) goto done;
   if (link_processes(&im) != 0) goto done;
+  sqlite3_exec(im.db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
+  if (weft_db_create_indexes(im.db, err, errlen) != 0) { im.failed = 1; goto done; }
   if (build_lod(&im) != 0) goto done;
 
   /* meta */

@@ -51,7 +51,6 @@ CREATE TABLE process (
   lost           INTEGER NOT NULL DEFAULT 0,
   file           TEXT NOT NULL        -- the trace file it came from
 );
-CREATE INDEX process_pid ON process(pid);
 
 CREATE TABLE thread (
   utid         INTEGER PRIMARY KEY,
@@ -69,7 +68,6 @@ CREATE TABLE thread (
   runq_ns      INTEGER,               -- last schedstat reading: runnable but waiting for a CPU
   lost         INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX thread_upid ON thread(upid);
 
 -- Every thread's life as contiguous, non-overlapping intervals from
 -- thread.start_ns to thread.end_ns.
@@ -85,7 +83,6 @@ CREATE TABLE thread_state (
   result       INTEGER NOT NULL DEFAULT 0, -- errno-style result of the wait
   PRIMARY KEY (utid, start_ns)
 ) WITHOUT ROWID;
-CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS NOT NULL;
 
 CREATE TABLE sync_object (
   object_id     INTEGER PRIMARY KEY,
@@ -101,7 +98,6 @@ CREATE TABLE sync_object (
   wait_ns       INTEGER NOT NULL DEFAULT 0,
   hold_ns       INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX sync_object_addr ON sync_object(upid, addr);
 
 CREATE TABLE lock_hold (
   object_id  INTEGER NOT NULL,
@@ -111,8 +107,6 @@ CREATE TABLE lock_hold (
   contended  INTEGER NOT NULL,        -- 1 if this acquisition had to wait
   shared     INTEGER NOT NULL DEFAULT 0 -- 1 for a read hold of an rwlock
 );
-CREATE INDEX lock_hold_object ON lock_hold(object_id, start_ns);
-CREATE INDEX lock_hold_thread ON lock_hold(utid, start_ns);
 
 -- Causality: A at from_ns made B continue at to_ns.
 CREATE TABLE flow (
@@ -124,8 +118,6 @@ CREATE TABLE flow (
   to_ns      INTEGER NOT NULL,
   object_id  INTEGER
 );
-CREATE INDEX flow_to ON flow(to_utid, to_ns);
-CREATE INDEX flow_from ON flow(from_utid, from_ns);
 
 -- Symbolisation (offline, from the recorded modules and their build-ids).
 CREATE TABLE module (
@@ -168,7 +160,6 @@ CREATE TABLE sched_sample (
   runq_ns  INTEGER NOT NULL,
   slices   INTEGER NOT NULL
 );
-CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);
 
 -- Marks and phases from weft.h.
 CREATE TABLE mark (
@@ -192,3 +183,16 @@ CREATE TABLE state_summary (
   count      INTEGER NOT NULL,        -- intervals of that state overlapping the bucket
   PRIMARY KEY (utid, level, bucket, state)
 ) WITHOUT ROWID;
+
+-- @indexes: secondary indexes. `weft import` creates them after the bulk
+-- insert (much faster than keeping them up to date row by row); everything
+-- above this line exists from the start.
+CREATE INDEX process_pid ON process(pid);
+CREATE INDEX thread_upid ON thread(upid);
+CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS NOT NULL;
+CREATE INDEX sync_object_addr ON sync_object(upid, addr);
+CREATE INDEX lock_hold_object ON lock_hold(object_id, start_ns);
+CREATE INDEX lock_hold_thread ON lock_hold(utid, start_ns);
+CREATE INDEX flow_to ON flow(to_utid, to_ns);
+CREATE INDEX flow_from ON flow(from_utid, from_ns);
+CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);

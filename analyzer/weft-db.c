@@ -31,6 +31,19 @@ const char *weft_flow_name(int kind) {
   return kind > 0 && kind < WEFT_FLOW_COUNT ? flow_names[kind] : NULL;
 }
 
+/* Run the schema's table part (everything before "-- @indexes"). */
+static int exec_tables(sqlite3 *db, char **msg) {
+  const char *m = strstr(weft_schema_sql, "-- @indexes");
+  size_t n = m ? (size_t)(m - weft_schema_sql) : strlen(weft_schema_sql);
+  char *tables = malloc(n + 1);
+  if (!tables) return SQLITE_NOMEM;
+  memcpy(tables, weft_schema_sql, n);
+  tables[n] = 0;
+  int rc = sqlite3_exec(db, tables, NULL, NULL, msg);
+  free(tables);
+  return rc;
+}
+
 static void set_err(char *err, size_t errlen, const char *path, const char *what) {
   if (err && errlen) snprintf(err, errlen, "%s: %s", path, what);
 }
@@ -97,7 +110,27 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   return db;
 }
 
+/* The schema up to the "-- @indexes" line (tables), and the rest (indexes). */
+static const char *schema_indexes(void) {
+  const char *m = strstr(weft_schema_sql, "-- @indexes");
+  return m ? m : "";
+}
+
+int weft_db_create_indexes(sqlite3 *db, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, schema_indexes(), NULL, NULL, &msg) != SQLITE_OK) {
+    if (err && errlen) snprintf(err, errlen, "creating the indexes: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
 sqlite3 *weft_db_create(const char *path, int overwrite, char *err, size_t errlen) {
+  return weft_db_create_bulk(path, overwrite, 0, err, errlen);
+}
+
+sqlite3 *weft_db_create_bulk(const char *path, int overwrite, int defer_indexes, char *err, size_t errlen) {
   struct stat st;
   if (stat(path, &st) == 0) {
     if (!overwrite) {
@@ -119,7 +152,7 @@ sqlite3 *weft_db_create(const char *path, int overwrite, char *err, size_t errle
   char *msg = NULL;
   if (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536;", NULL,
                    NULL, &msg) != SQLITE_OK ||
-      sqlite3_exec(db, weft_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+      exec_tables(db, &msg) != SQLITE_OK || (!defer_indexes && sqlite3_exec(db, schema_indexes(), NULL, NULL, &msg) != SQLITE_OK)) {
     set_err(err, errlen, path, msg ? msg : "cannot create the schema");
     sqlite3_free(msg);
     sqlite3_close(db);

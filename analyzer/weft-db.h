@@ -59,6 +59,11 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen);
  * it exists unless overwrite). Returns NULL with a message on failure. */
 sqlite3 *weft_db_create(const char *path, int overwrite, char *err, size_t errlen);
 
+/* The same, for a bulk writer: with defer_indexes the secondary indexes are
+ * left out until weft_db_create_indexes() (call it once the data is in). */
+sqlite3 *weft_db_create_bulk(const char *path, int overwrite, int defer_indexes, char *err, size_t errlen);
+int weft_db_create_indexes(sqlite3 *db, char *err, size_t errlen);
+
 /* meta helpers */
 int  weft_db_meta_set(sqlite3 *db, const char *key, const char *value);
 int  weft_db_meta_set_int(sqlite3 *db, const char *key, int64_t value);
