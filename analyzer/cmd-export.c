@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "weft-cli.h"
+#include "metrics.h"
 #include "weft-db.h"
 
 /* ------------------------------------------------------------ JSON output */
@@ -202,18 +203,13 @@ static const char *base_name(const char *path) {
   return s ? s + 1 : path;
 }
 
-/* Object display names: the symbol or given name, else the site of the
- * object's init or first contended wait (pool.c:88), else kind@0xaddr. */
+/* Object display names: weft_object_display_name (metrics.h), the names
+ * `weft report` and `weft record` use. */
 static int load_objects(Export *x) {
-  static const char sql[] =
-    "SELECT o.object_id, o.name, k.name, o.addr, NULL,"
-    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
-    "   WHERE sf.stack_id = o.init_stack_id AND sf.depth = 0 AND f.file IS NOT NULL),"
-    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
-    "   WHERE sf.stack_id = o.first_stack_id AND sf.depth = 0 AND f.file IS NOT NULL)"
-    " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind ORDER BY o.object_id";
   sqlite3_stmt *q = NULL;
-  if (prepare(x, sql, &q)) return -1;
+  if (prepare(x, "SELECT object_id FROM sync_object ORDER BY object_id", &q)) return -1;
+  WeftObjectNamer *namer = weft_object_namer_new(x->db);
+  if (!namer) return db_fail(x, q);
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -223,22 +219,20 @@ static int load_objects(Export *x) {
       if (!v) goto oom;
       x->objs = v;
     }
-    const char *name = col_text(q, 1), *kind = col_text(q, 2), *site = col_text(q, 5);
-    if (!site) site = col_text(q, 6);
-    char *s = NULL;
-    int r;
-    if (name && *name) r = asprintf(&s, "%s", name);
-    else if (site) r = asprintf(&s, "%s", base_name(site));
-    else r = asprintf(&s, "%s@0x%llx", kind ? kind : "object", (unsigned long long)sqlite3_column_int64(q, 3));
-    if (r < 0) goto oom;
-    x->objs[x->nobjs].id = sqlite3_column_int64(q, 0);
+    char buf[1024];
+    int64_t id = sqlite3_column_int64(q, 0);
+    char *s = strdup(weft_object_namer_name(namer, id, buf, sizeof buf));
+    if (!s) goto oom;
+    x->objs[x->nobjs].id = id;
     x->objs[x->nobjs].name = s;
     x->nobjs++;
   }
+  weft_object_namer_free(namer);
   if (rc != SQLITE_DONE) return db_fail(x, q);
   sqlite3_finalize(q);
   return 0;
 oom:
+  weft_object_namer_free(namer);
   sqlite3_finalize(q);
   fprintf(stderr, "weft export: out of memory\n");
   return -1;

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "weft-cli.h"
+#include "metrics.h"
 #include "weft-db.h"
 #include "weft-import.h"
 #include "weft-trace.h"
@@ -285,38 +286,6 @@ static int exit_code(int wstatus) {
   return 1;
 }
 
-/* The name people know an object by: its symbol or given name, else the
- * source site of its init or first contended wait (pool.c:88), else
- * kind@0xaddr. Writes into buf. */
-static const char *object_display_name(sqlite3 *db, sqlite3_int64 object_id, char *buf, size_t len) {
-  static const char sql[] =
-    "SELECT o.name, k.name, o.addr,"
-    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
-    "   WHERE sf.stack_id = o.init_stack_id AND sf.depth = 0 AND f.file IS NOT NULL),"
-    " (SELECT f.file || ':' || f.line FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id"
-    "   WHERE sf.stack_id = o.first_stack_id AND sf.depth = 0 AND f.file IS NOT NULL)"
-    " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind WHERE o.object_id = ?";
-  sqlite3_stmt *q = NULL;
-  snprintf(buf, len, "object %lld", (long long)object_id);
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return buf;
-  sqlite3_bind_int64(q, 1, object_id);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    const char *name = (const char *)sqlite3_column_text(q, 0);
-    const char *kind = (const char *)sqlite3_column_text(q, 1);
-    const char *site = (const char *)sqlite3_column_text(q, 3);
-    if (!site) site = (const char *)sqlite3_column_text(q, 4);
-    if (name && *name)
-      snprintf(buf, len, "%s", name);
-    else if (site) {
-      const char *base = strrchr(site, '/');
-      snprintf(buf, len, "%s", base ? base + 1 : site);
-    } else
-      snprintf(buf, len, "%s@0x%llx", kind ? kind : "object", (unsigned long long)sqlite3_column_int64(q, 2));
-  }
-  sqlite3_finalize(q);
-  return buf;
-}
-
 static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt) {
   sqlite3_stmt *q = NULL;
   int64_t v = dflt;
@@ -367,7 +336,7 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
       int64_t wait = sqlite3_column_int64(q, 1), total = sqlite3_column_int64(q, 4);
       int64_t nwaits = sqlite3_column_int64(q, 2);
       const char *kind = (const char *)sqlite3_column_text(q, 3);
-      object_display_name(db, sqlite3_column_int64(q, 0), name, sizeof name);
+      weft_object_display_name(db, sqlite3_column_int64(q, 0), name, sizeof name);
       size_t kl = kind ? strlen(kind) : 0;
       if (kind && !(strncmp(name, kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
         snprintf(what, sizeof what, "%s (%s)", name, kind);

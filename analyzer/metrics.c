@@ -38,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "critpath.h"
 #include "weft-trace.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
@@ -225,6 +226,96 @@ static void radix_sort(int64_t *v, int64_t *tmp, size_t *count, size_t n) {
 static const char *basename_of(const char *path) {
   const char *s = strrchr(path, '/');
   return s ? s + 1 : path;
+}
+
+/* ------------------------------------------------------------------------ */
+/* naming                                                                    */
+
+static int64_t col_i64(sqlite3_stmt *q, int i, int64_t dflt);
+
+const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
+                             int64_t rel_pc, int64_t ip, char *buf, size_t len) {
+  if (symbol && !*symbol) symbol = NULL;
+  if (file && !*file) file = NULL;
+  char site[512] = "";
+  if (file && line > 0)
+    snprintf(site, sizeof site, "%s:%lld", basename_of(file), (long long)line);
+  else if (file)
+    snprintf(site, sizeof site, "%s", basename_of(file));
+  if (symbol && *site)
+    snprintf(buf, len, "%s (%s)", symbol, site);
+  else if (symbol)
+    snprintf(buf, len, "%s", symbol);
+  else if (*site)
+    snprintf(buf, len, "%s", site);
+  else if (module && *module)
+    snprintf(buf, len, "%s+0x%llx", basename_of(module), (unsigned long long)rel_pc);
+  else
+    snprintf(buf, len, "0x%llx", (unsigned long long)ip);
+  return buf;
+}
+
+struct WeftObjectNamer {
+  sqlite3_stmt *qo, *qf;
+};
+
+WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
+  WeftObjectNamer *n = calloc(1, sizeof *n);
+  if (!n) return NULL;
+  if (sqlite3_prepare_v2(db, "SELECT name, kind, addr, init_stack_id, first_stack_id FROM sync_object "
+                             "WHERE object_id = ?1", -1, &n->qo, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
+                             "JOIN frame f ON f.frame_id = sf.frame_id "
+                             "LEFT JOIN module m ON m.module_id = f.module_id "
+                             "WHERE sf.stack_id = ?1 AND sf.depth = 0", -1, &n->qf, NULL) != SQLITE_OK) {
+    weft_object_namer_free(n);
+    return NULL;
+  }
+  return n;
+}
+
+void weft_object_namer_free(WeftObjectNamer *n) {
+  if (!n) return;
+  sqlite3_finalize(n->qo);
+  sqlite3_finalize(n->qf);
+  free(n);
+}
+
+/* The label of stack_id's innermost frame into buf; false if it has none. */
+static bool namer_frame(WeftObjectNamer *n, sqlite3_stmt *qo, int col, char *buf, size_t len) {
+  if (sqlite3_column_type(qo, col) == SQLITE_NULL) return false;
+  sqlite3_bind_int64(n->qf, 1, sqlite3_column_int64(qo, col));
+  bool found = sqlite3_step(n->qf) == SQLITE_ROW;
+  if (found)
+    weft_frame_label((const char *)sqlite3_column_text(n->qf, 0), (const char *)sqlite3_column_text(n->qf, 1),
+                     col_i64(n->qf, 2, 0), (const char *)sqlite3_column_text(n->qf, 5), col_i64(n->qf, 4, 0),
+                     col_i64(n->qf, 3, 0), buf, len);
+  sqlite3_reset(n->qf);
+  return found;
+}
+
+const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
+  snprintf(buf, len, "object %lld", (long long)object_id);
+  if (!n) return buf;
+  sqlite3_bind_int64(n->qo, 1, object_id);
+  if (sqlite3_step(n->qo) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(n->qo, 0);
+    if (name && *name) {
+      snprintf(buf, len, "%s", name);
+    } else if (!namer_frame(n, n->qo, 3, buf, len) && !namer_frame(n, n->qo, 4, buf, len)) {
+      const char *kn = weft_kind_name((unsigned)sqlite3_column_int(n->qo, 1));
+      snprintf(buf, len, "%s@0x%llx", kn ? kn : "object", (unsigned long long)sqlite3_column_int64(n->qo, 2));
+    }
+  }
+  sqlite3_reset(n->qo);
+  return buf;
+}
+
+const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len) {
+  WeftObjectNamer *n = weft_object_namer_new(db);
+  weft_object_namer_name(n, object_id, buf, len);
+  weft_object_namer_free(n);
+  return buf;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1092,16 +1183,9 @@ static const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
       si.site = pool_strdup(c->pool, basename_of(file));
     else
       si.site = NULL;
-    if (sym && si.site)
-      si.label = pool_printf(c->pool, "%s (%s)", sym, si.site);
-    else if (sym)
-      si.label = pool_strdup(c->pool, sym);
-    else if (si.site)
-      si.label = pool_strdup(c->pool, si.site);
-    else if (mod && *mod)
-      si.label = pool_printf(c->pool, "%s+0x%llx", basename_of(mod), (unsigned long long)col_i64(q, 4, 0));
-    else
-      si.label = pool_printf(c->pool, "0x%llx", (unsigned long long)col_i64(q, 3, 0));
+    char lb[1024];
+    si.label = pool_strdup(c->pool, weft_frame_label(sym, file, si.line, mod, col_i64(q, 4, 0), col_i64(q, 3, 0),
+                                                     lb, sizeof lb));
     if (!si.label || (sym && !si.symbol) || (file && !si.file) || (file && !si.site)) oom(c);
   }
   sqlite3_finalize(q);
@@ -1678,6 +1762,255 @@ static bool build_parallelism(Ctx *c) {
 /* ------------------------------------------------------------------------ */
 /* findings                                                                  */
 
+/* ------------------------------------------------------------------------ */
+/* critical path and what-if                                                 */
+
+static int cmp_path_thread(const void *x, const void *y) {
+  const WeftPathThread *a = x, *b = y;
+  if (a->path_ns != b->path_ns) return a->path_ns > b->path_ns ? -1 : 1;
+  return (a->utid > b->utid) - (a->utid < b->utid);
+}
+
+static int cmp_path_object(const void *x, const void *y) {
+  const WeftPathObject *a = x, *b = y;
+  if (a->cause_ns != b->cause_ns) return a->cause_ns > b->cause_ns ? -1 : 1;
+  if (a->hold_ns != b->hold_ns) return a->hold_ns > b->hold_ns ? -1 : 1;
+  return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+}
+
+static int cmp_path_site_key(const void *x, const void *y) {
+  const WeftPathSite *a = x, *b = y;
+  if (a->object_id != b->object_id) return a->object_id < b->object_id ? -1 : 1;
+  return strcmp(a->label, b->label);
+}
+
+static int cmp_path_site(const void *x, const void *y) {
+  const WeftPathSite *a = x, *b = y;
+  if (a->cause_ns != b->cause_ns) return a->cause_ns > b->cause_ns ? -1 : 1;
+  return cmp_path_site_key(x, y);
+}
+
+/* The thread the walk starts on: of the first selected process whose
+ * parent is not selected (the root), the thread ending last inside the
+ * range (the main thread on ties, then the lowest utid). */
+static int64_t path_end_thread(const Ctx *c, int64_t *end_ns) {
+  const WeftMetrics *m = c->m;
+  int64_t root = -1;
+  for (size_t i = 0; i < m->nprocesses && root < 0; i++) {
+    const WeftProcessMetrics *p = &m->processes[i];
+    if (p->parent_upid < 0 || !weft_metrics_process(m, p->parent_upid)) root = p->upid;
+  }
+  int64_t best = -1, best_end = INT64_MIN;
+  int best_main = 0;
+  for (int pass = 0; pass < 2 && best < 0; pass++)
+    for (size_t i = 0; i < m->nthreads; i++) {
+      const WeftThreadMetrics *t = &m->threads[i];
+      if (pass == 0 && t->upid != root) continue;
+      int64_t e = min64(t->end_ns, c->b);
+      if (e > best_end || (e == best_end && t->is_main && !best_main)) {
+        best = t->utid;
+        best_end = e;
+        best_main = t->is_main;
+      }
+    }
+  *end_ns = best_end;
+  return best;
+}
+
+static bool build_critical_path(Ctx *c) {
+  WeftMetrics *m = c->m;
+  WeftCriticalPath *cp = pool_calloc(c->pool, 1, sizeof *cp);
+  if (!cp) return oom(c);
+  cp->start_ns = c->a;
+  cp->end_ns = c->b;
+  cp->length_ns = c->b - c->a;
+  int64_t end_ns = c->b;
+  cp->end_utid = path_end_thread(c, &end_ns);
+  if (cp->end_utid < 0) {
+    cp->after_ns = cp->length_ns;
+    m->critical_path = cp;
+    return true;
+  }
+  end_ns = max64(end_ns, c->a);
+  cp->after_ns = c->b - end_ns;
+  WeftCpResult r;
+  if (weft_critpath_walk(c->db, c->a, cp->end_utid, end_ns, &r, c->err, c->errlen) < 0) {
+    c->failed = true;
+    return false;
+  }
+  cp->path_ns = r.path_ns;
+  cp->before_ns = r.before_ns;
+  cp->jumps = r.jumps;
+  char buf[1024];
+
+  /* threads */
+  cp->threads = pool_calloc(c->pool, r.nthreads, sizeof *cp->threads);
+  if (!cp->threads) goto oom;
+  for (size_t i = 0; i < r.nthreads; i++) {
+    const WeftCpThread *t = &r.threads[i];
+    if (t->path_ns <= 0) continue;
+    WeftPathThread *pt = &cp->threads[cp->nthreads++];
+    *pt = (WeftPathThread){.utid = t->utid, .path_ns = t->path_ns, .running_ns = t->running_ns,
+                           .share = cp->length_ns > 0 ? (double)t->path_ns / (double)cp->length_ns : 0};
+    if (!(pt->label = pool_strdup(c->pool, ctx_thread_label(c, t->utid, buf, sizeof buf)))) goto oom;
+  }
+  qsort(cp->threads, cp->nthreads, sizeof *cp->threads, cmp_path_thread);
+
+  /* objects: labels from m->objects, else named here; joins and child waits left out */
+  HMap om_by_id = {0};
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (hmap_put(&om_by_id, m->objects[i].object_id, 0, i) < 0) {
+      hmap_free(&om_by_id);
+      goto oom;
+    }
+  WeftObjectNamer *namer = NULL;
+  sqlite3_stmt *qk = prep(c, "SELECT kind FROM sync_object WHERE object_id = ?1");
+  cp->objects = pool_calloc(c->pool, r.nobjects, sizeof *cp->objects);
+  HMap po_by_id = {0};
+  for (size_t i = 0; cp->objects && qk && i < r.nobjects && !c->failed; i++) {
+    const WeftCpObject *o = &r.objects[i];
+    size_t k;
+    const char *label, *kind_name;
+    int kind;
+    if (hmap_get(&om_by_id, o->object_id, 0, &k)) {
+      WeftObjectMetrics *om = &m->objects[k];
+      om->critical_share_ns = o->cause_ns;
+      om->critical_hold_ns = o->hold_ns;
+      label = om->label;
+      kind_name = om->kind_name;
+      kind = om->kind;
+    } else {
+      sqlite3_bind_int64(qk, 1, o->object_id);
+      kind = step(c, qk) ? (int)col_i64(qk, 0, 0) : 0;
+      sqlite3_reset(qk);
+      if (kind == WEFT_KIND_JOIN || kind == WEFT_KIND_CHILD) continue;
+      if (!namer && !(namer = weft_object_namer_new(c->db))) {
+        sql_fail(c);
+        break;
+      }
+      label = pool_strdup(c->pool, weft_object_namer_name(namer, o->object_id, buf, sizeof buf));
+      kind_name = weft_kind_name((unsigned)kind);
+      if (!kind_name) kind_name = "object";
+    }
+    if (kind == WEFT_KIND_JOIN || kind == WEFT_KIND_CHILD || (o->cause_ns <= 0 && o->hold_ns <= 0)) continue;
+    if (!label || hmap_put(&po_by_id, o->object_id, 0, cp->nobjects) < 0) {
+      oom(c);
+      break;
+    }
+    cp->objects[cp->nobjects++] =
+      (WeftPathObject){.object_id = o->object_id, .label = label, .kind_name = kind_name, .cause_ns = o->cause_ns,
+                       .hold_ns = o->hold_ns,
+                       .share = cp->length_ns > 0 ? (double)o->cause_ns / (double)cp->length_ns : 0};
+  }
+  sqlite3_finalize(qk);
+  weft_object_namer_free(namer);
+  hmap_free(&om_by_id);
+  if (!cp->objects) oom(c);
+  if (c->failed) {
+    hmap_free(&po_by_id);
+    weft_critpath_free(&r);
+    return false;
+  }
+
+  /* call sites: by (object, label), objects of the list only */
+  cp->sites = pool_calloc(c->pool, r.nsites, sizeof *cp->sites);
+  if (!cp->sites) {
+    hmap_free(&po_by_id);
+    goto oom;
+  }
+  for (size_t i = 0; i < r.nsites && !c->failed; i++) {
+    const WeftCpSite *rs = &r.sites[i];
+    size_t k;
+    if (rs->cause_ns <= 0 || !hmap_get(&po_by_id, rs->object_id, 0, &k)) continue;
+    cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_info(c, rs->stack_id)->label,
+                                             .object_label = cp->objects[k].label, .object_id = rs->object_id,
+                                             .cause_ns = rs->cause_ns};
+  }
+  hmap_free(&po_by_id);
+  if (c->failed) {
+    weft_critpath_free(&r);
+    return false;
+  }
+  qsort(cp->sites, cp->nsites, sizeof *cp->sites, cmp_path_site_key);
+  size_t nm = 0;
+  for (size_t i = 0; i < cp->nsites; i++) {
+    if (nm && cp->sites[nm - 1].object_id == cp->sites[i].object_id && !strcmp(cp->sites[nm - 1].label, cp->sites[i].label))
+      cp->sites[nm - 1].cause_ns += cp->sites[i].cause_ns;
+    else
+      cp->sites[nm++] = cp->sites[i];
+  }
+  cp->nsites = nm;
+  qsort(cp->sites, cp->nsites, sizeof *cp->sites, cmp_path_site);
+  qsort(cp->objects, cp->nobjects, sizeof *cp->objects, cmp_path_object);
+
+  /* segments */
+  cp->segments = pool_calloc(c->pool, r.nsegments, sizeof *cp->segments);
+  if (!cp->segments) goto oom;
+  if (r.nsegments) memcpy(cp->segments, r.segments, r.nsegments * sizeof *cp->segments);
+  cp->nsegments = r.nsegments;
+  weft_critpath_free(&r);
+
+  /* what-if: the objects (the top by critical share, and the top contended
+   * lock if it is another), then the most imbalanced region */
+  cp->whatifs = pool_calloc(c->pool, 3, sizeof *cp->whatifs);
+  if (!cp->whatifs) return oom(c);
+  int64_t wid[2] = {-1, -1};
+  const char *wlabel[2] = {NULL, NULL};
+  int64_t wsave[2] = {0, 0};
+  for (size_t i = 0; i < cp->nobjects; i++) {
+    const WeftPathObject *po = &cp->objects[i];
+    if (po->cause_ns > 0) {
+      wid[0] = po->object_id;
+      wlabel[0] = po->label;
+      wsave[0] = po->cause_ns;
+      break;
+    }
+  }
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *om = &m->objects[i];
+    if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER) ||
+        om->wait_ns <= 0)
+      continue;
+    if (om->object_id != wid[0]) {
+      wid[1] = om->object_id;
+      wlabel[1] = om->label;
+      wsave[1] = om->critical_share_ns;
+    }
+    break;
+  }
+  for (int k = 0; k < 2; k++)
+    if (wid[k] >= 0)
+      cp->whatifs[cp->nwhatifs++] =
+        (WeftWhatIf){.kind = WEFT_WHATIF_OBJECT, .kind_name = "object", .label = wlabel[k], .object_id = wid[k],
+                     .region = -1, .utid = -1, .saving_ns = wsave[k], .predicted_ns = cp->length_ns - wsave[k]};
+  ptrdiff_t worst = -1;
+  for (size_t i = 0; i < m->nregions; i++) {
+    const WeftRegion *rg = &m->regions[i];
+    if (rg->nteam < 2 || rg->pop.imbalance_ns <= 0) continue;
+    if (worst < 0 || rg->pop.imbalance_ns > m->regions[worst].pop.imbalance_ns) worst = (ptrdiff_t)i;
+  }
+  if (worst >= 0) {
+    const WeftRegion *rg = &m->regions[worst];
+    int64_t on_path = 0;
+    for (size_t i = 0; i < cp->nsegments; i++) {
+      const WeftPathSegment *sg = &cp->segments[i];
+      if (sg->utid == rg->straggler_utid)
+        on_path += max64(0, min64(sg->end_ns, rg->end_ns) - max64(sg->start_ns, rg->start_ns));
+    }
+    int64_t excess = rg->pop.max_useful_ns - rg->pop.sum_useful_ns / (int64_t)rg->nteam;
+    int64_t save = max64(0, min64(excess, on_path));
+    cp->whatifs[cp->nwhatifs++] =
+      (WeftWhatIf){.kind = WEFT_WHATIF_BALANCE, .kind_name = "balance", .label = rg->label, .object_id = -1,
+                   .region = (int64_t)worst, .utid = rg->straggler_utid, .saving_ns = save,
+                   .predicted_ns = cp->length_ns - save};
+  }
+  m->critical_path = cp;
+  return true;
+oom:
+  weft_critpath_free(&r);
+  return oom(c);
+}
+
 typedef struct {
   WeftFinding *v;
   size_t       n, cap;
@@ -1743,11 +2076,16 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
                weft_format_ns(b5, sizeof b5, o->hold_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
                weft_format_ns(b6, sizeof b6, o->hold_mean_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
                (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
-    char *evidence = pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s", acq,
+    char crit[160] = "";
+    if (o->critical_share_ns > 0 && m->critical_path && m->critical_path->length_ns > 0)
+      snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
+               weft_format_ns(b1, sizeof b1, o->critical_share_ns),
+               pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
+    char *evidence = pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s", acq,
                                  weft_format_ns(b2, sizeof b2, o->wait_p50_ns),
                                  weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
                                  weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
-                                 o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)");
+                                 o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
     const char *fix;
     if (o->kind == WEFT_KIND_MUTEX)
       fix = "shorten the critical section (move work out of it) or shard the lock (one per bucket or per "
@@ -1763,7 +2101,9 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
     else
       fix = "threads wait for work or a state change: the producer is the bottleneck or the tasks are too "
             "small; hand out work in bigger batches, or add producers";
-    add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, o->wait_ns, title, evidence,
+    /* a wait on the critical path costs the run time too: its share counts twice */
+    add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
+                title, evidence,
                 pool_strdup(pl, fix), o->object_id, -1, -1);
   }
   return !c->failed;
@@ -2116,6 +2456,7 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
   Ctx c = {.db = db, .m = m, .pool = &priv->pool, .err = err, .errlen = errlen};
   unsigned what = query->what ? query->what : WEFT_METRICS_ALL;
   if (what & WEFT_METRICS_FINDINGS) what |= WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS | WEFT_METRICS_PARALLELISM;
+  if (what & WEFT_METRICS_CRITICAL_PATH) what |= WEFT_METRICS_OBJECTS; /* names and per-object shares */
   what &= WEFT_METRICS_ALL;
   m->what = what;
   m->pid = query->pid < 0 ? -1 : query->pid;
@@ -2148,6 +2489,7 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);
     if (!c.failed && (what & WEFT_METRICS_REGIONS)) build_regions(&c);
     if (!c.failed && (what & WEFT_METRICS_PARALLELISM)) build_parallelism(&c);
+    if (!c.failed && (what & WEFT_METRICS_CRITICAL_PATH)) build_critical_path(&c);
     if (!c.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);
     if (!c.failed && !(what & WEFT_METRICS_OBJECTS)) m->nobjects = 0;
   }

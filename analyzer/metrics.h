@@ -46,12 +46,9 @@ enum {
   WEFT_METRICS_REGIONS     = 1u << 1,   /* barrier rounds, fork-join groups, phases */
   WEFT_METRICS_PARALLELISM = 1u << 2,   /* fraction of time with k threads running */
   WEFT_METRICS_FINDINGS    = 1u << 3,   /* ranked findings (implies the three above) */
-  /* TODO(critical path, what-if): reserved. The critical path through the
-   * flows (attributed to threads, objects and call sites) and what-if
-   * replays will be WEFT_METRICS_CRITICAL_PATH = 1u << 4, filling
-   * WeftMetrics.critical_path and WeftObjectMetrics.critical_share_ns. Until
-   * then the bit is ignored. */
-  WEFT_METRICS_ALL         = 0xfu,
+  WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c); with
+                                         * WEFT_METRICS_FINDINGS it also ranks the findings */
+  WEFT_METRICS_ALL         = 0x1fu,
 };
 
 typedef struct {
@@ -158,7 +155,9 @@ typedef struct {
   WeftCallSite sites[WEFT_TOP_SITES];
   size_t      nsites;           /* entries in sites (top by wait_ns) */
   size_t      nsites_total;     /* distinct call sites */
-  /* TODO(critical path): int64_t critical_share_ns; */
+  int64_t     critical_share_ns; /* wall time of the critical path caused by waits on it (see
+                                 * WeftCriticalPath); 0 when not computed */
+  int64_t     critical_hold_ns; /* wall time the critical path spent inside a hold of it */
 } WeftObjectMetrics;     /* every object waited on or held in the range, except joins and children
                           * (kinds join, child: see the state totals and fork-join regions) */
 
@@ -227,7 +226,79 @@ typedef struct {
   WeftPop  pop;                 /* team: every thread alive in the range; T = b - a */
 } WeftSummary;
 
-struct WeftCriticalPath;        /* TODO(critical path): not computed yet */
+/* ---- the critical path (critpath.c; definitions in docs/report-json.md) ----
+ *
+ * Walked backwards from the end of the range on the thread that ends last
+ * (of the first selected process): while the thread runs, the time is on
+ * the path and attributed to it; at the end of a wait with an incoming flow
+ * (lock hand-off, wake-up, barrier, post, join, wait) the path jumps to the
+ * flow's source thread at from_ns (the time between from_ns and the wait's
+ * end, the wake-up latency, stays on the waiter); a wait without one
+ * (timeout, sleep, I/O) stays on the thread; a thread's start jumps through
+ * its create/fork/exec flow. Every instant of the path is caused by the
+ * innermost wait jumped through that covers it (its object and call site),
+ * or by the thread's own wait when it stayed in one. */
+typedef struct {
+  int64_t     utid;
+  const char *label;            /* "name [tid]" */
+  int64_t     path_ns;          /* time of the path on this thread */
+  int64_t     running_ns;       /* of it, running */
+  double      share;            /* path_ns / length_ns */
+} WeftPathThread;
+
+typedef struct {
+  int64_t     object_id;
+  const char *label, *kind_name;
+  int64_t     cause_ns;         /* = WeftObjectMetrics.critical_share_ns */
+  int64_t     hold_ns;          /* = WeftObjectMetrics.critical_hold_ns */
+  double      share;            /* cause_ns / length_ns */
+} WeftPathObject;
+
+typedef struct {
+  const char *label;            /* the wait's call site (as WeftCallSite.label) */
+  const char *object_label;     /* the object waited for */
+  int64_t     object_id;
+  int64_t     cause_ns;
+} WeftPathSite;
+
+typedef struct {
+  int64_t utid;
+  int64_t start_ns, end_ns;     /* contiguous: one segment's end is the next one's start */
+  int64_t running_ns;
+  int     flow_kind;            /* the flow from the previous segment into this one (WeftFlowKind); 0 first */
+  int64_t object_id;            /* that flow's object, or -1 */
+} WeftPathSegment;
+
+typedef enum {
+  WEFT_WHATIF_OBJECT = 1,       /* an object's waits removed */
+  WEFT_WHATIF_BALANCE = 2,      /* a region's straggler's work spread evenly over its team */
+} WeftWhatIfKind;
+
+typedef struct {
+  WeftWhatIfKind kind;
+  const char *kind_name;        /* "object", "balance" */
+  const char *label;            /* the object, or the region */
+  int64_t     object_id;        /* or -1 */
+  int64_t     region;           /* index into WeftMetrics.regions, or -1 */
+  int64_t     utid;             /* balance: the straggler; else -1 */
+  int64_t     saving_ns;        /* the predicted reduction of the range's length */
+  int64_t     predicted_ns;     /* length_ns - saving_ns */
+} WeftWhatIf;
+
+typedef struct WeftCriticalPath {
+  int64_t          start_ns, end_ns, length_ns;  /* the range: length = b - a */
+  int64_t          end_utid;    /* the thread the walk started on (-1: none) */
+  int64_t          path_ns;     /* attributed to threads: length minus the two below */
+  int64_t          before_ns;   /* before the first thread's start, no flow to follow */
+  int64_t          after_ns;    /* between end_utid's end and the range's end */
+  int64_t          jumps;       /* flows followed */
+  WeftPathThread  *threads;   size_t nthreads;   /* by path_ns desc, utid */
+  WeftPathObject  *objects;   size_t nobjects;   /* cause_ns > 0 or hold_ns > 0; by cause_ns, hold_ns desc;
+                                                  * not joins and child waits */
+  WeftPathSite    *sites;     size_t nsites;     /* by cause_ns desc */
+  WeftPathSegment *segments;  size_t nsegments;  /* in time order */
+  WeftWhatIf      *whatifs;   size_t nwhatifs;
+} WeftCriticalPath;
 
 typedef struct {
   /* the recording (meta) */
@@ -248,7 +319,7 @@ typedef struct {
   WeftRegion         *regions;   size_t nregions;     /* by start_ns, kind, end_ns */
   WeftParallelism     parallelism;
   WeftFinding        *findings;  size_t nfindings;    /* by cost_ns desc */
-  struct WeftCriticalPath *critical_path;             /* TODO(critical path): always NULL */
+  WeftCriticalPath   *critical_path;                  /* NULL unless WEFT_METRICS_CRITICAL_PATH */
 
   void *_priv;                  /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;
@@ -266,6 +337,26 @@ const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upi
 
 /* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */
 const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len);
+
+/* ---- naming ---- */
+
+/* The one display name of a sync object (report, record summary, export,
+ * GUI): sync_object.name (a symbol or a name given through weft.h), else the
+ * label of the innermost frame of its init stack, else of its first
+ * contended wait's stack ("symbol (file.c:88)", "symbol", "file.c:88",
+ * "module+0x1a2b", "0x7f.."), else "kind@0xaddr". Writes into buf, returns
+ * it ("object N" if the object is unknown or the database cannot be read).
+ * weft_object_namer_* do the same with prepared statements, for naming
+ * many objects. */
+const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len);
+typedef struct WeftObjectNamer WeftObjectNamer;
+WeftObjectNamer *weft_object_namer_new(sqlite3 *db);  /* NULL on failure */
+const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
+void weft_object_namer_free(WeftObjectNamer *n);
+/* The label of one frame, as above: symbol and file may be NULL or "",
+ * line 0 unknown, module a path or NULL. */
+const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
+                             int64_t rel_pc, int64_t ip, char *buf, size_t len);
 
 /* ---- time units ---- */
 

@@ -490,12 +490,84 @@ static void text_parallelism(FILE *f, const WeftMetrics *m, Bufs *bf) {
   table_free(&t);
 }
 
+/* "without the waits on X: 24.0 ms instead of 100 ms (-76%)" into buf. */
+static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *bf, char *buf, size_t len) {
+  const WeftCriticalPath *cp = m->critical_path;
+  char what[400];
+  if (w->kind == WEFT_WHATIF_OBJECT) {
+    snprintf(what, sizeof what, "without the waits on %s", w->label);
+  } else {
+    char who[160];
+    thread_label(m, w->utid, who, sizeof who);
+    snprintf(what, sizeof what, "with the work of %s in %s spread evenly over its team", who, w->label);
+  }
+  snprintf(buf, len, "%s: %s instead of %s (-%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
+           P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0));
+  return buf;
+}
+
+static void text_critical_path(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
+  const WeftCriticalPath *cp = m->critical_path;
+  if (!cp) return;
+  fprintf(f, "\nCritical path (%s; %lld flow%s followed)\n", D(bf, cp->length_ns), (long long)cp->jumps,
+          cp->jumps == 1 ? "" : "s");
+  if (!cp->nthreads) {
+    fprintf(f, "  no thread on the path in the range\n");
+    return;
+  }
+  size_t n = limit(top, cp->nthreads);
+  Table t;
+  table_init(&t, "lrrr");
+  table_row(&t, "THREAD", "ON PATH", "SHARE", "RUNNING");
+  for (size_t i = 0; i < n; i++) {
+    const WeftPathThread *pt = &cp->threads[i];
+    table_row(&t, pt->label, D(bf, pt->path_ns), P(bf, pt->share), D(bf, pt->running_ns));
+  }
+  if (cp->before_ns > 0) table_row(&t, "(before the first thread)", D(bf, cp->before_ns), "", "");
+  if (cp->after_ns > 0) table_row(&t, "(after the last thread)", D(bf, cp->after_ns), "", "");
+  table_text(f, &t, 2);
+  table_free(&t);
+  if (cp->nobjects) {
+    n = limit(top, cp->nobjects);
+    fprintf(f, "\n");
+    table_init(&t, "llrrr");
+    table_row(&t, "OBJECT", "KIND", "CAUSED", "SHARE", "HELD ON PATH");
+    for (size_t i = 0; i < n; i++) {
+      const WeftPathObject *po = &cp->objects[i];
+      table_row(&t, po->label, po->kind_name, po->cause_ns ? D(bf, po->cause_ns) : "-", P(bf, po->share),
+                po->hold_ns ? D(bf, po->hold_ns) : "-");
+    }
+    table_text(f, &t, 2);
+    table_free(&t);
+  }
+  if (cp->nsites) {
+    n = limit(top < 0 || top > 3 ? 3 : top, cp->nsites);
+    fprintf(f, "\n  Call sites of the waits on the path\n");
+    table_init(&t, "rll");
+    for (size_t i = 0; i < n; i++) {
+      char on[400];
+      snprintf(on, sizeof on, "on %s", cp->sites[i].object_label);
+      table_row(&t, D(bf, cp->sites[i].cause_ns), cp->sites[i].label, on);
+    }
+    table_text(f, &t, 6);
+    table_free(&t);
+  }
+  if (cp->nwhatifs) {
+    fprintf(f, "\nWhat if (an estimate from the critical path, not a simulation)\n");
+    for (size_t i = 0; i < cp->nwhatifs; i++) {
+      char line[800];
+      fprintf(f, "  %s\n", whatif_line(m, &cp->whatifs[i], bf, line, sizeof line));
+    }
+  }
+}
+
 static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
   Bufs bf = {.i = 0};
   long top = opt->top ? opt->top : 10;
   text_header(f, m, opt, &bf);
   text_summary(f, m, &bf);
   if (m->what & WEFT_METRICS_FINDINGS) text_findings(f, m, top, &bf);
+  text_critical_path(f, m, top, &bf);
   text_processes(f, m, top, &bf);
   text_threads(f, m, top, &bf);
   text_objects(f, m, top, &bf);
@@ -749,6 +821,10 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
       j_int(j, "hold_max_ns", o->hold_max_ns);
       j_int(j, "handoffs", o->handoffs);
       j_int(j, "waiters", o->waiters);
+      if (m->critical_path) {
+        j_int(j, "critical_share_ns", o->critical_share_ns);
+        j_int(j, "critical_hold_ns", o->critical_hold_ns);
+      }
       j_int(j, "call_sites_total", (int64_t)o->nsites_total);
       j_open(j, "call_sites", '[');
       for (size_t k = 0; k < o->nsites; k++) {
@@ -766,6 +842,85 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
       j_close(j, '}');
     }
     j_close(j, ']');
+  }
+
+  if (m->critical_path) {
+    const WeftCriticalPath *cp = m->critical_path;
+    j_open(j, "critical_path", '{');
+    j_int(j, "start_ns", cp->start_ns);
+    j_int(j, "end_ns", cp->end_ns);
+    j_int(j, "length_ns", cp->length_ns);
+    j_opt(j, "end_utid", cp->end_utid);
+    j_int(j, "path_ns", cp->path_ns);
+    j_int(j, "before_ns", cp->before_ns);
+    j_int(j, "after_ns", cp->after_ns);
+    j_int(j, "jumps", cp->jumps);
+    j_open(j, "threads", '[');
+    for (size_t i = 0; i < limit(top, cp->nthreads); i++) {
+      const WeftPathThread *pt = &cp->threads[i];
+      j_open(j, NULL, '{');
+      j_int(j, "utid", pt->utid);
+      j_str(j, "label", pt->label);
+      j_int(j, "path_ns", pt->path_ns);
+      j_int(j, "running_ns", pt->running_ns);
+      j_num(j, "share", pt->share);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_open(j, "objects", '[');
+    for (size_t i = 0; i < limit(top, cp->nobjects); i++) {
+      const WeftPathObject *po = &cp->objects[i];
+      j_open(j, NULL, '{');
+      j_int(j, "object_id", po->object_id);
+      j_str(j, "label", po->label);
+      j_str(j, "kind", po->kind_name);
+      j_int(j, "cause_ns", po->cause_ns);
+      j_int(j, "hold_ns", po->hold_ns);
+      j_num(j, "share", po->share);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_open(j, "call_sites", '[');
+    for (size_t i = 0; i < limit(top, cp->nsites); i++) {
+      const WeftPathSite *ps = &cp->sites[i];
+      j_open(j, NULL, '{');
+      j_str(j, "label", ps->label);
+      j_int(j, "object_id", ps->object_id);
+      j_str(j, "object_label", ps->object_label);
+      j_int(j, "cause_ns", ps->cause_ns);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_int(j, "segments_total", (int64_t)cp->nsegments);
+    j_open(j, "segments", '[');
+    for (size_t i = 0; cp->nsegments <= WEFT_REPORT_MAX_SEGMENTS && i < cp->nsegments; i++) {
+      const WeftPathSegment *sg = &cp->segments[i];
+      j_open(j, NULL, '{');
+      j_int(j, "utid", sg->utid);
+      j_int(j, "start_ns", sg->start_ns);
+      j_int(j, "end_ns", sg->end_ns);
+      j_int(j, "running_ns", sg->running_ns);
+      j_str(j, "flow", sg->flow_kind ? weft_flow_name(sg->flow_kind) : NULL);
+      j_opt(j, "object_id", sg->object_id);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_open(j, "what_if", '[');
+    for (size_t i = 0; i < cp->nwhatifs; i++) {
+      const WeftWhatIf *w = &cp->whatifs[i];
+      j_open(j, NULL, '{');
+      j_str(j, "kind", w->kind_name);
+      j_str(j, "label", w->label);
+      j_opt(j, "object_id", w->object_id);
+      j_opt(j, "region", w->region);
+      j_opt(j, "utid", w->utid);
+      j_int(j, "saving_ns", w->saving_ns);
+      j_int(j, "predicted_ns", w->predicted_ns);
+      j_num(j, "predicted_fraction", cp->length_ns > 0 ? (double)w->predicted_ns / (double)cp->length_ns : 1.0);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_close(j, '}');
   }
 
   if (m->what & WEFT_METRICS_REGIONS) {
@@ -864,6 +1019,41 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
       fputc('\n', f);
     }
     if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
+  }
+
+  if (m->critical_path && m->critical_path->nthreads) {
+    const WeftCriticalPath *cp = m->critical_path;
+    fputs("\n#### Critical path\n\n", f);
+    size_t n = limit(top < 0 || top > 3 ? 3 : top, cp->nthreads);
+    fputs("On the path: ", f);
+    for (size_t i = 0; i < n; i++) {
+      fputs(i ? ", " : "", f);
+      md_text(f, cp->threads[i].label);
+      fprintf(f, " %s (%s)", D(&bf, cp->threads[i].path_ns), P(&bf, cp->threads[i].share));
+    }
+    fputs(".", f);
+    size_t no = 0;
+    for (size_t i = 0; i < cp->nobjects; i++) no += cp->objects[i].cause_ns > 0;
+    n = limit(top < 0 || top > 3 ? 3 : top, no);
+    if (n) {
+      fputs(" Caused by waits on: ", f);
+      for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        md_text(f, cp->objects[i].label);
+        fprintf(f, " %s (%s)", D(&bf, cp->objects[i].cause_ns), P(&bf, cp->objects[i].share));
+      }
+      fputs(".", f);
+    }
+    fputc('\n', f);
+    if (cp->nwhatifs) {
+      fputs("\n*What if* (an estimate from the critical path, not a simulation):\n", f);
+      for (size_t i = 0; i < cp->nwhatifs; i++) {
+        char line[800];
+        fputs("- ", f);
+        md_text(f, whatif_line(m, &cp->whatifs[i], &bf, line, sizeof line));
+        fputc('\n', f);
+      }
+    }
   }
 
   if ((m->what & WEFT_METRICS_OBJECTS) && m->nobjects) {

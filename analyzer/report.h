@@ -14,6 +14,8 @@
 #include "metrics.h"
 
 #define WEFT_REPORT_JSON_VERSION 1
+/* critical_path.segments is written only when there are at most this many */
+#define WEFT_REPORT_MAX_SEGMENTS 1000
 
 typedef enum {
   WEFT_REPORT_TEXT = 0,       /* aligned tables for a terminal */

@@ -385,15 +385,23 @@ static void test_lock(void) {
   ok(o3 && !strcmp(o3->name, "flush (pool.c:120)") && !strcmp(o3->label, "flush (pool.c:120)") && o3->waits == 0 &&
        o3->holds == 1 && o3->hold_ns == 10 * MS && o3->acquisitions == 1,
      "unnamed lock: named by its first contended site; held only: %s", o3 ? o3->label : "");
-  ok(m->nfindings >= 2 && m->findings[0].kind == WEFT_FIND_CONTENTION && m->findings[0].object_id == 1 &&
-       m->findings[0].cost_ns == 55 * MS && m->findings[1].kind == WEFT_FIND_CONDVAR,
-     "findings: the lock first (55 ms), then the condvar");
-  ok(m->nfindings >= 1 && has(m->findings[0].title, "lock queue_lock (pool.c:80): threads waited 55.0 ms on it "
-                                                      "(55% of all waiting); 2 call sites"),
-     "lock finding title: %s", m->nfindings ? m->findings[0].title : "");
-  ok(m->nfindings >= 1 && has(m->findings[0].evidence, "10 of 12 acquisitions contended (83%)") &&
-       has(m->findings[0].evidence, "top site worker (pool.c:88)") && has(m->findings[0].fix, "shard the lock"),
-     "lock finding evidence and fix: %s", m->nfindings ? m->findings[0].evidence : "");
+  /* main's condvar wait (5..50 ms) has no wake-up flow: the critical path
+   * stays in it, so its 45 ms count twice (waiting, and run time) and the
+   * condvar ranks first (90 ms) before the lock (55 ms, off the path) */
+  ok(m->nfindings >= 2 && m->findings[0].kind == WEFT_FIND_CONDVAR && m->findings[0].cost_ns == 90 * MS &&
+       m->findings[1].kind == WEFT_FIND_CONTENTION && m->findings[1].object_id == 1 &&
+       m->findings[1].cost_ns == 55 * MS,
+     "findings: the condvar on the critical path first (45 + 45 ms), then the lock (55 ms)");
+  const WeftFinding *lf = m->nfindings >= 2 ? &m->findings[1] : NULL;
+  ok(lf && has(lf->title, "lock queue_lock (pool.c:80): threads waited 55.0 ms on it (55% of all waiting); 2 call sites"),
+     "lock finding title: %s", lf ? lf->title : "");
+  ok(lf && has(lf->evidence, "10 of 12 acquisitions contended (83%)") && has(lf->evidence, "top site worker (pool.c:88)") &&
+       has(lf->fix, "shard the lock") && !has(lf->evidence, "critical path"),
+     "lock finding evidence and fix: %s", lf ? lf->evidence : "");
+  ok(m->nfindings >= 1 && has(m->findings[0].evidence, "its waits put 45.0 ms on the critical path (45% of the run)"),
+     "condvar finding evidence names its critical path share: %s", m->nfindings ? m->findings[0].evidence : "");
+  ok(o && o->critical_share_ns == 0 && cv && cv->critical_share_ns == 45 * MS,
+     "critical share: condvar 45 ms, lock 0 (main never waits for it)");
   weft_metrics_free(m);
 
   /* clipped to [0, 35 ms): t2 waits 1 2 3; t3 waits 6 7 and 5 of its 8 */
@@ -722,6 +730,186 @@ static void test_corrupt(void) {
   sqlite3_close(d);
 }
 
+
+/* ---- the critical path (analyzer/critpath.c) ---- */
+
+static const WeftPathThread *path_thread(const WeftCriticalPath *cp, long long utid) {
+  for (size_t i = 0; i < cp->nthreads; i++)
+    if (cp->threads[i].utid == utid) return &cp->threads[i];
+  return NULL;
+}
+
+static const WeftPathObject *path_object(const WeftCriticalPath *cp, long long id) {
+  for (size_t i = 0; i < cp->nobjects; i++)
+    if (cp->objects[i].object_id == id) return &cp->objects[i];
+  return NULL;
+}
+
+/* main -> A -> B: main (0..100) creates A at 1 ms (starts 2) and B at 2 ms
+ * (starts 3); B runs 3..80 holding L2 4..80; A runs 2..5 holding L1 from 3,
+ * waits for L2 5..81 (hand-off from B at 80), runs 81..90 and releases L1
+ * at 84; main waits for L1 10..85 (hand-off from A at 84) and runs 85..100.
+ * Walking back from main at 100: main 85..100 (running), 84..85 (its wake-up
+ * latency, caused by L1); A 81..84 (L1), 80..81 (latency, L2); B 5..80
+ * (L2: the wait of A on L2 began at 5, inside main's wait on L1 that began
+ * at 10, so L2 is the innermost cause from 5 on) and 3..5 (no cause), its
+ * start gap 2..3; main 0..2. */
+static void test_critpath_chain(void) {
+  db_new();
+  P(1, 300, 0, 100 * MS, "chain");
+  T(1, 1, 300, "main", -1, 0, 100 * MS);
+  T(2, 1, 301, "A", 1, 2 * MS, 90 * MS);
+  T(3, 1, 302, "B", 1, 3 * MS, 80 * MS);
+  FRAME(1, "a_fn", "/src/chain.c", 20);
+  FRAME(2, "main", "/src/chain.c", 40);
+  STACK(10, 1, -1);
+  STACK(11, 2, -1);
+  O(1, WEFT_KIND_MUTEX, 0x1000, "L1", -1, 11, 2);
+  O(2, WEFT_KIND_MUTEX, 0x2000, "L2", -1, 10, 2);
+  const int R = WEFT_ST_RUNNING, LW = WEFT_ST_LOCK_WAIT;
+  S(1, 0, 10 * MS, R, -1, -1);
+  S(1, 10 * MS, 85 * MS, LW, 1, 11);
+  S(1, 85 * MS, 100 * MS, R, -1, -1);
+  S(2, 2 * MS, 5 * MS, R, -1, -1);
+  S(2, 5 * MS, 81 * MS, LW, 2, 10);
+  S(2, 81 * MS, 90 * MS, R, -1, -1);
+  S(3, 3 * MS, 80 * MS, R, -1, -1);
+  H(2, 3, 4 * MS, 80 * MS, 0);
+  H(1, 2, 3 * MS, 84 * MS, 0);
+  H(2, 2, 81 * MS, 82 * MS, 1);
+  H(1, 1, 85 * MS, 86 * MS, 1);
+  F(WEFT_FLOW_CREATE, 1, 1 * MS, 2, 2 * MS, -1);
+  F(WEFT_FLOW_CREATE, 1, 2 * MS, 3, 3 * MS, -1);
+  F(WEFT_FLOW_LOCK_HANDOFF, 3, 80 * MS, 2, 81 * MS, 2);
+  F(WEFT_FLOW_LOCK_HANDOFF, 2, 84 * MS, 1, 85 * MS, 1);
+  sqlite3 *d = db_finish(100 * MS);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftCriticalPath *cp = m->critical_path;
+  ok(cp && cp->length_ns == 100 * MS && cp->path_ns == 100 * MS && cp->before_ns == 0 && cp->after_ns == 0 &&
+       cp->end_utid == 1 && cp->jumps == 3,
+     "chain: the path covers the 100 ms run from main's end, through 3 flows");
+  const WeftPathThread *tm = cp ? path_thread(cp, 1) : NULL, *ta = cp ? path_thread(cp, 2) : NULL,
+                       *tb = cp ? path_thread(cp, 3) : NULL;
+  ok(tm && tm->path_ns == 18 * MS && tm->running_ns == 17 * MS && ta && ta->path_ns == 4 * MS &&
+       ta->running_ns == 3 * MS && tb && tb->path_ns == 78 * MS && tb->running_ns == 77 * MS,
+     "chain: main 18 ms (17 running), A 4 ms (3), B 78 ms (77) on the path");
+  ok(cp && cp->nthreads == 3 && cp->threads[0].utid == 3 && near(cp->threads[0].share, 0.78),
+     "chain: B first, 78%% of the path");
+  const WeftPathObject *l1 = cp ? path_object(cp, 1) : NULL, *l2 = cp ? path_object(cp, 2) : NULL;
+  /* holds on the path: B's L2 4..80 and A's L2 81..82; A's L1 80..84 and main's L1 85..86 */
+  ok(l2 && l2->cause_ns == 76 * MS && l2->hold_ns == 77 * MS && l1 && l1->cause_ns == 4 * MS &&
+       l1->hold_ns == 5 * MS,
+     "chain: L2 caused 76 ms (held 77 ms on the path), L1 4 ms (held 5 ms): %lld %lld %lld %lld",
+     l2 ? (long long)l2->cause_ns : -1, l2 ? (long long)l2->hold_ns : -1, l1 ? (long long)l1->cause_ns : -1,
+     l1 ? (long long)l1->hold_ns : -1);
+  ok(cp && cp->nobjects == 2 && cp->objects[0].object_id == 2, "chain: L2 first");
+  ok(cp && cp->nsites == 2 && !strcmp(cp->sites[0].label, "a_fn (chain.c:20)") &&
+       !strcmp(cp->sites[0].object_label, "L2 (chain.c:20)") && cp->sites[0].cause_ns == 76 * MS,
+     "chain: the call site of A's wait on L2 carries 76 ms: %zu %s %s", cp ? cp->nsites : 0,
+     cp && cp->nsites ? cp->sites[0].label : "", cp && cp->nsites ? cp->sites[0].object_label : "");
+  const WeftObjectMetrics *o2 = object(m, 2);
+  ok(o2 && o2->critical_share_ns == 76 * MS && o2->critical_hold_ns == 77 * MS,
+     "chain: WeftObjectMetrics.critical_share_ns of L2 is 76 ms");
+  /* B's path time inside main's wait on L1 (10..85): 10..80 = 70 of 75 ms */
+  int64_t in_wait = 0;
+  for (size_t i = 0; cp && i < cp->nsegments; i++)
+    if (cp->segments[i].utid == 3)
+      in_wait += (cp->segments[i].end_ns < 85 * MS ? cp->segments[i].end_ns : 85 * MS) -
+                 (cp->segments[i].start_ns > 10 * MS ? cp->segments[i].start_ns : 10 * MS);
+  ok(in_wait == 70 * MS, "chain: 70 of main's 75 ms wait on L1 is B's time on the path");
+  ok(cp && cp->nsegments == 4 && cp->segments[0].utid == 1 && cp->segments[0].end_ns == 2 * MS &&
+       cp->segments[0].flow_kind == 0 && cp->segments[1].utid == 3 && cp->segments[1].start_ns == 2 * MS &&
+       cp->segments[1].end_ns == 80 * MS && cp->segments[1].flow_kind == WEFT_FLOW_CREATE &&
+       cp->segments[2].utid == 2 && cp->segments[2].end_ns == 84 * MS &&
+       cp->segments[2].flow_kind == WEFT_FLOW_LOCK_HANDOFF && cp->segments[2].object_id == 2 &&
+       cp->segments[3].utid == 1 && cp->segments[3].end_ns == 100 * MS && cp->segments[3].object_id == 1,
+     "chain: segments main 0..2, B 2..80 (create), A 80..84 (hand-off of L2), main 84..100 (hand-off of L1)");
+  ok(cp && cp->nwhatifs >= 1 && cp->whatifs[0].kind == WEFT_WHATIF_OBJECT && cp->whatifs[0].object_id == 2 &&
+       cp->whatifs[0].saving_ns == 76 * MS && cp->whatifs[0].predicted_ns == 24 * MS,
+     "chain: what-if without L2's waits: 24 ms");
+  weft_metrics_free(m);
+  /* a range: [50, 100 ms) starts the walk at main's end and stops at 50 */
+  m = compute_ok(d, 50 * MS, 100 * MS);
+  cp = m->critical_path;
+  tb = cp ? path_thread(cp, 3) : NULL;
+  l2 = cp ? path_object(cp, 2) : NULL;
+  ok(cp && cp->length_ns == 50 * MS && cp->path_ns == 50 * MS && tb && tb->path_ns == 30 * MS && l2 &&
+       l2->cause_ns == 31 * MS,
+     "chain, range 50..100 ms: B 30 ms on the path, L2 caused 31 ms");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* A wait without a flow (a timed-out lock wait, a sleep) stays on the
+ * thread: main 0..50 runs 0..10, waits for lock 1 10..40 (ETIMEDOUT; t2
+ * held it), runs 40..42, sleeps 42..45, runs 45..50. */
+static void test_critpath_timeout(void) {
+  db_new();
+  P(1, 400, 0, 50 * MS, "timeout");
+  T(1, 1, 400, "main", -1, 0, 50 * MS);
+  T(2, 1, 401, "t2", 1, 1 * MS, 45 * MS);
+  O(1, WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
+  S(1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
+  X("INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, result) VALUES (1, %lld, %lld, %d, 1, 110)",
+    10 * MS, 30 * MS, WEFT_ST_LOCK_WAIT);
+  S(1, 40 * MS, 42 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(1, 42 * MS, 45 * MS, WEFT_ST_SLEEP, -1, -1);
+  S(1, 45 * MS, 50 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(2, 1 * MS, 45 * MS, WEFT_ST_RUNNING, -1, -1);
+  H(1, 2, 5 * MS, 45 * MS, 0);
+  F(WEFT_FLOW_CREATE, 1, 0, 2, 1 * MS, -1);
+  sqlite3 *d = db_finish(50 * MS);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftCriticalPath *cp = m->critical_path;
+  const WeftPathThread *tm = cp ? path_thread(cp, 1) : NULL;
+  const WeftPathObject *lk = cp ? path_object(cp, 1) : NULL;
+  ok(cp && cp->nthreads == 1 && tm && tm->path_ns == 50 * MS && tm->running_ns == 17 * MS && cp->jumps == 0 &&
+       cp->nsegments == 1,
+     "timeout: the whole path is main (17 ms running), no flow followed");
+  ok(lk && lk->cause_ns == 30 * MS && lk->hold_ns == 0,
+     "timeout: the timed-out wait puts 30 ms of lk on the path; t2's hold is not on it");
+  ok(cp && cp->nwhatifs >= 1 && cp->whatifs[0].object_id == 1 && cp->whatifs[0].predicted_ns == 20 * MS,
+     "timeout: what-if without lk's waits: 20 ms");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* A barrier: main waits 20..60, t2 30..60, t3 arrives last at 59 and the
+ * barrier releases both at 60 (flows from t3 at 59). From main's end at
+ * 100: main 60..100, its latency 59..60 (barrier); t3 0..59, of it 20..59
+ * caused by the barrier (main's wait began at 20). */
+static void test_critpath_barrier(void) {
+  db_new();
+  P(1, 500, 0, 100 * MS, "barrier");
+  T(1, 1, 500, "main", -1, 0, 100 * MS);
+  T(2, 1, 501, "t2", -1, 0, 100 * MS);
+  T(3, 1, 502, "t3", -1, 0, 100 * MS);
+  X("UPDATE thread SET is_main = 0 WHERE utid > 1");
+  O(5, WEFT_KIND_BARRIER, 0x5000, "bar", -1, -1, 0);
+  S(1, 0, 20 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(1, 20 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
+  S(1, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(2, 0, 30 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(2, 30 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
+  S(2, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(3, 0, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  F(WEFT_FLOW_BARRIER, 3, 59 * MS, 1, 60 * MS, 5);
+  F(WEFT_FLOW_BARRIER, 3, 59 * MS, 2, 60 * MS, 5);
+  sqlite3 *d = db_finish(100 * MS);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftCriticalPath *cp = m->critical_path;
+  const WeftPathThread *t1 = cp ? path_thread(cp, 1) : NULL, *t3 = cp ? path_thread(cp, 3) : NULL;
+  const WeftPathObject *b = cp ? path_object(cp, 5) : NULL;
+  ok(cp && cp->end_utid == 1 && cp->jumps == 1 && t1 && t1->path_ns == 41 * MS && t1->running_ns == 40 * MS && t3 &&
+       t3->path_ns == 59 * MS && !path_thread(cp, 2),
+     "barrier: main 41 ms, the last arrival t3 59 ms, t2 not on the path");
+  ok(b && b->cause_ns == 40 * MS, "barrier: 40 ms caused by the barrier");
+  ok(cp && cp->nsegments == 2 && cp->segments[1].flow_kind == WEFT_FLOW_BARRIER && cp->segments[1].start_ns == 59 * MS,
+     "barrier: segments t3 0..59, main 59..100 through the barrier flow");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   const char *t = getenv("TMPDIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/test-metrics.XXXXXX", t && *t ? t : "/tmp");
@@ -739,6 +927,9 @@ int main(void) {
   test_forkjoin();
   test_filter_and_render();
   test_corrupt();
+  test_critpath_chain();
+  test_critpath_timeout();
+  test_critpath_barrier();
   for (int i = 1; i <= ndb; i++) {
     snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, i);
     unlink(dbpath);

@@ -1,0 +1,436 @@
+/* critpath.c - the critical path through a recording (see critpath.h,
+ * metrics.h and docs/report-json.md, "Critical path").
+ * SPDX-License-Identifier: MIT
+ *
+ * The walk goes backwards in time from (end_utid, end_ns). At (u, t) it
+ * looks at u's state interval [s, e) containing the instant just before t
+ * (the row with the largest start_ns < t, through the primary key, stepping
+ * down the same cursor while it stays on u):
+ *   - running: [max(s, a), t) is on the path, on u; t = s;
+ *   - a wait left at its end (t == e) through an incoming flow (any kind)
+ *     from another thread v at from_ns, with s <= from_ns <= t: the wait is
+ *     pushed on the cause stack, [from_ns, t) (the wake-up latency) stays on
+ *     u, and the walk continues at (v, from_ns);
+ *   - any other wait (no flow: a timeout, a sleep, I/O; or entered in the
+ *     middle): [max(s, a), t) is on the path, on u, in that wait; t = s;
+ *   - before u's first state: through the create/fork/exec flow that
+ *     started u to its source; without one, the rest is before_ns.
+ * Each path instant's cause is the innermost jumped wait covering it (the
+ * top of the cause stack whose wait began before the instant), else the
+ * thread's own wait when it stayed in one. The cause stack keeps its starts
+ * increasing: a pushed wait that began earlier than the top covers every
+ * instant the top would.
+ *
+ * Then lock holds: each thread's holds (lock_hold_thread) intersected with
+ * its path segments give the time the path spent inside a hold of each
+ * object.
+ */
+#include "critpath.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft-db.h"
+
+#define NOPROGRESS_MAX 64   /* flows followed without time going back: a cycle (bad data); stop following */
+
+/* ---- a hash map from a pair of int64 to an index ---- */
+
+typedef struct {
+  int64_t k1, k2;
+  size_t  v;
+  bool    used;
+} CEnt;
+
+typedef struct {
+  CEnt  *e;
+  size_t cap, n;
+} CMap;
+
+static size_t cslot(const CMap *h, int64_t k1, int64_t k2) {
+  uint64_t x = (uint64_t)k1 * 0x9e3779b97f4a7c15ull ^ ((uint64_t)k2 + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 31;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 29;
+  size_t mask = h->cap - 1, i = (size_t)x & mask;
+  while (h->e[i].used && (h->e[i].k1 != k1 || h->e[i].k2 != k2)) i = (i + 1) & mask;
+  return i;
+}
+
+static bool cget(const CMap *h, int64_t k1, int64_t k2, size_t *v) {
+  if (!h->cap) return false;
+  const CEnt *e = &h->e[cslot(h, k1, k2)];
+  if (!e->used) return false;
+  *v = e->v;
+  return true;
+}
+
+static int cput(CMap *h, int64_t k1, int64_t k2, size_t v) {
+  if ((h->n + 1) * 2 > h->cap) {
+    size_t nc = h->cap ? h->cap * 2 : 64;
+    CMap nh = {calloc(nc, sizeof(CEnt)), nc, 0};
+    if (!nh.e) return -1;
+    for (size_t i = 0; i < h->cap; i++)
+      if (h->e[i].used) {
+        nh.e[cslot(&nh, h->e[i].k1, h->e[i].k2)] = h->e[i];
+        nh.n++;
+      }
+    free(h->e);
+    *h = nh;
+  }
+  CEnt *e = &h->e[cslot(h, k1, k2)];
+  if (!e->used) h->n++;
+  *e = (CEnt){k1, k2, v, true};
+  return 0;
+}
+
+static int reserve(void **v, size_t *cap, size_t n, size_t sz) {
+  if (n < *cap) return 0;
+  size_t nc = *cap ? *cap * 2 : 16;
+  while (nc <= n) nc *= 2;
+  void *nv = realloc(*v, nc * sz);
+  if (!nv) return -1;
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+#define PUSH(vec, n, cap, val) \
+  (reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
+
+static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* ---- the walk ---- */
+
+typedef struct {
+  int64_t object_id, stack_id, s;
+} Cause;
+
+typedef struct {
+  sqlite3      *db;
+  WeftCpResult *r;
+  char         *err;
+  size_t        errlen;
+  bool          failed;
+  int64_t       a;
+  size_t        capthr, capobj, capsite, capseg;
+  CMap          thr, obj, site;
+  Cause        *cause;
+  size_t        ncause, capcause;
+  WeftPathSegment cur;       /* the segment being walked (its start moves down) */
+} W;
+
+static bool wfail(W *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool wfail(W *w, const char *fmt, ...) {
+  if (!w->failed && w->err && w->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->err, w->errlen, fmt, ap);
+    va_end(ap);
+  }
+  w->failed = true;
+  return false;
+}
+static bool woom(W *w) { return wfail(w, "out of memory"); }
+static bool wsql(W *w) {
+  const char *m = sqlite3_errmsg(w->db);
+  return wfail(w, "cannot read the database: %s", m ? m : "unknown error");
+}
+
+static WeftCpThread *thr(W *w, int64_t utid) {
+  size_t i;
+  if (!cget(&w->thr, utid, 0, &i)) {
+    WeftCpThread t = {.utid = utid};
+    if (PUSH(w->r->threads, w->r->nthreads, w->capthr, t) < 0 || cput(&w->thr, utid, 0, w->r->nthreads - 1) < 0)
+      return woom(w), NULL;
+    i = w->r->nthreads - 1;
+  }
+  return &w->r->threads[i];
+}
+
+static WeftCpObject *obj(W *w, int64_t object_id) {
+  size_t i;
+  if (!cget(&w->obj, object_id, 0, &i)) {
+    WeftCpObject o = {.object_id = object_id};
+    if (PUSH(w->r->objects, w->r->nobjects, w->capobj, o) < 0 ||
+        cput(&w->obj, object_id, 0, w->r->nobjects - 1) < 0)
+      return woom(w), NULL;
+    i = w->r->nobjects - 1;
+  }
+  return &w->r->objects[i];
+}
+
+static void cause_add(W *w, int64_t object_id, int64_t stack_id, int64_t ns) {
+  if (ns <= 0 || object_id < 0) return;
+  WeftCpObject *o = obj(w, object_id);
+  if (!o) return;
+  o->cause_ns += ns;
+  size_t i;
+  if (!cget(&w->site, stack_id, object_id, &i)) {
+    WeftCpSite s = {.stack_id = stack_id, .object_id = object_id};
+    if (PUSH(w->r->sites, w->r->nsites, w->capsite, s) < 0 || cput(&w->site, stack_id, object_id, w->r->nsites - 1) < 0) {
+      woom(w);
+      return;
+    }
+    i = w->r->nsites - 1;
+  }
+  w->r->sites[i].cause_ns += ns;
+}
+
+/* [x, y) of thread u is on the path; direct_obj/direct_stack: the thread's
+ * own wait when it stayed in one (-1: none). */
+static void add(W *w, int64_t u, int64_t x, int64_t y, bool running, int64_t direct_obj, int64_t direct_stack) {
+  if (y <= x) return;
+  WeftCpThread *t = thr(w, u);
+  if (!t) return;
+  t->path_ns += y - x;
+  w->r->path_ns += y - x;
+  if (running) {
+    t->running_ns += y - x;
+    w->cur.running_ns += y - x;
+  }
+  while (y > x) {
+    while (w->ncause && w->cause[w->ncause - 1].s >= y) w->ncause--;
+    if (w->ncause) {
+      const Cause *c = &w->cause[w->ncause - 1];
+      int64_t lo = max64(x, c->s);
+      cause_add(w, c->object_id, c->stack_id, y - lo);
+      y = lo;
+    } else {
+      cause_add(w, direct_obj, direct_stack, y - x);
+      y = x;
+    }
+  }
+}
+
+static bool cause_push(W *w, int64_t object_id, int64_t stack_id, int64_t s) {
+  while (w->ncause && w->cause[w->ncause - 1].s >= s) w->ncause--;
+  if (PUSH(w->cause, w->ncause, w->capcause, ((Cause){object_id, stack_id, s})) < 0) return woom(w);
+  return true;
+}
+
+/* Close the current segment at t (entered through flow kind/object) and
+ * start one on v ending at t. */
+static bool seg_jump(W *w, int64_t t, int kind, int64_t object_id, int64_t v) {
+  w->cur.start_ns = t;
+  w->cur.flow_kind = kind;
+  w->cur.object_id = object_id;
+  if (w->cur.end_ns > w->cur.start_ns &&
+      PUSH(w->r->segments, w->r->nsegments, w->capseg, w->cur) < 0)
+    return woom(w);
+  w->cur = (WeftPathSegment){.utid = v, .start_ns = t, .end_ns = t, .object_id = -1};
+  return true;
+}
+
+static int cmp_seg_thread(const void *x, const void *y) {
+  const WeftPathSegment *a = *(const WeftPathSegment *const *)x, *b = *(const WeftPathSegment *const *)y;
+  if (a->utid != b->utid) return a->utid < b->utid ? -1 : 1;
+  return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+}
+
+/* Time the path spent inside each lock hold of the threads on it. */
+static bool holds(W *w) {
+  WeftCpResult *r = w->r;
+  if (!r->nsegments) return true;
+  const WeftPathSegment **v = malloc(r->nsegments * sizeof *v);
+  if (!v) return woom(w);
+  for (size_t i = 0; i < r->nsegments; i++) v[i] = &r->segments[i];
+  qsort(v, r->nsegments, sizeof *v, cmp_seg_thread);
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(w->db, "SELECT object_id, start_ns, dur_ns FROM lock_hold WHERE utid = ?1 AND start_ns < ?2 "
+                                "ORDER BY start_ns", -1, &q, NULL) != SQLITE_OK) {
+    free(v);
+    sqlite3_finalize(q);
+    return wsql(w);
+  }
+  for (size_t i = 0; i < r->nsegments && !w->failed;) {
+    size_t j = i;
+    int64_t hi = INT64_MIN;
+    while (j < r->nsegments && v[j]->utid == v[i]->utid) hi = max64(hi, v[j++]->end_ns);
+    sqlite3_bind_int64(q, 1, v[i]->utid);
+    sqlite3_bind_int64(q, 2, hi);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      int64_t hs = sqlite3_column_int64(q, 1), he = hs + max64(sqlite3_column_int64(q, 2), 0);
+      /* first segment of the thread ending after hs */
+      size_t lo = i, up = j;
+      while (lo < up) {
+        size_t mid = lo + (up - lo) / 2;
+        if (v[mid]->end_ns > hs) up = mid;
+        else lo = mid + 1;
+      }
+      int64_t sum = 0;
+      for (size_t k = lo; k < j && v[k]->start_ns < he; k++)
+        sum += min64(he, v[k]->end_ns) - max64(hs, v[k]->start_ns);
+      if (sum > 0) {
+        WeftCpObject *o = obj(w, sqlite3_column_int64(q, 0));
+        if (!o) break;
+        o->hold_ns += sum;
+      }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) wsql(w);
+    sqlite3_reset(q);
+    i = j;
+  }
+  sqlite3_finalize(q);
+  free(v);
+  return !w->failed;
+}
+
+int weft_critpath_walk(sqlite3 *db, int64_t a, int64_t end_utid, int64_t end_ns, WeftCpResult *out, char *err,
+                       size_t errlen) {
+  memset(out, 0, sizeof *out);
+  W w = {.db = db, .r = out, .err = err, .errlen = errlen, .a = a};
+  sqlite3_stmt *qs = NULL, *qw = NULL, *qc = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT start_ns, dur_ns, state, object_id, stack_id FROM thread_state "
+                             "WHERE utid = ?1 AND start_ns < ?2 ORDER BY start_ns DESC", -1, &qs, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT kind, from_utid, from_ns, object_id FROM flow WHERE to_utid = ?1 "
+                             "AND to_ns > ?2 AND to_ns <= ?3 ORDER BY to_ns DESC, from_ns DESC LIMIT 1",
+                         -1, &qw, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT kind, from_utid, from_ns, object_id FROM flow WHERE to_utid = ?1 "
+                             "AND to_ns <= ?2 AND kind IN (5, 7, 8) ORDER BY to_ns DESC LIMIT 1",
+                         -1, &qc, NULL) != SQLITE_OK) {
+    wsql(&w);
+    goto done;
+  }
+
+  int64_t u = end_utid, t = end_ns;
+  int noprog = 0;
+  bool have = false;
+  int64_t s = 0, e = 0, ostack = -1, oobj = -1;
+  int st = 0;
+  w.cur = (WeftPathSegment){.utid = u, .start_ns = t, .end_ns = t, .object_id = -1};
+  sqlite3_bind_int64(qs, 1, u);
+  sqlite3_bind_int64(qs, 2, t);
+  while (t > a && !w.failed) {
+    if (!have) {
+      int rc = sqlite3_step(qs);
+      if (rc == SQLITE_ROW) {
+        s = sqlite3_column_int64(qs, 0);
+        e = s + max64(sqlite3_column_int64(qs, 1), 0);
+        st = sqlite3_column_int(qs, 2);
+        oobj = sqlite3_column_type(qs, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(qs, 3);
+        ostack = sqlite3_column_type(qs, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(qs, 4);
+        have = true;
+      } else if (rc != SQLITE_DONE) {
+        wsql(&w);
+        break;
+      }
+    }
+    int kind = 0;
+    int64_t from_u = -1, from_ns = 0, fobj = -1;
+    if (!have) {
+      /* before the thread's first state: the flow that started it */
+      sqlite3_bind_int64(qc, 1, u);
+      sqlite3_bind_int64(qc, 2, t);
+      int rc = sqlite3_step(qc);
+      if (rc == SQLITE_ROW) {
+        kind = sqlite3_column_int(qc, 0);
+        from_u = sqlite3_column_int64(qc, 1);
+        from_ns = sqlite3_column_int64(qc, 2);
+        fobj = sqlite3_column_type(qc, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(qc, 3);
+      } else if (rc != SQLITE_DONE) {
+        wsql(&w);
+      }
+      sqlite3_reset(qc);
+      if (w.failed) break;
+      if (from_u < 0 || from_u == u || from_ns > t || (from_ns == t && noprog >= NOPROGRESS_MAX)) {
+        out->before_ns = t - a;
+        break;
+      }
+      noprog = from_ns == t ? noprog + 1 : 0;
+      add(&w, u, max64(from_ns, a), t, false, -1, -1); /* a gap between the create and the start */
+      if (!seg_jump(&w, max64(from_ns, a), kind, fobj, from_u)) break;
+      out->jumps++;
+      u = from_u;
+      t = from_ns;
+      sqlite3_reset(qs);
+      sqlite3_bind_int64(qs, 1, u);
+      sqlite3_bind_int64(qs, 2, t);
+      continue;
+    }
+    if (e < t) { /* not covered by a state (bad data): on the path, on u, not running */
+      add(&w, u, max64(e, a), t, false, -1, -1);
+      t = e;
+      continue;
+    }
+    int64_t lo = max64(s, a);
+    if (st == WEFT_ST_RUNNING) {
+      add(&w, u, lo, t, true, -1, -1);
+      t = lo;
+      have = false;
+      continue;
+    }
+    if (t == e) {
+      sqlite3_bind_int64(qw, 1, u);
+      sqlite3_bind_int64(qw, 2, s);
+      sqlite3_bind_int64(qw, 3, e);
+      int rc = sqlite3_step(qw);
+      if (rc == SQLITE_ROW) {
+        kind = sqlite3_column_int(qw, 0);
+        from_u = sqlite3_column_int64(qw, 1);
+        from_ns = sqlite3_column_int64(qw, 2);
+        fobj = sqlite3_column_type(qw, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(qw, 3);
+      } else if (rc != SQLITE_DONE) {
+        wsql(&w);
+      }
+      sqlite3_reset(qw);
+      if (w.failed) break;
+    }
+    if (from_u >= 0 && from_u != u && from_ns >= s && from_ns <= t &&
+        !(from_ns == t && noprog >= NOPROGRESS_MAX)) {
+      noprog = from_ns == t ? noprog + 1 : 0;
+      int64_t o = oobj >= 0 ? oobj : fobj;
+      if (!cause_push(&w, o, ostack, lo)) break;
+      add(&w, u, max64(from_ns, a), t, false, -1, -1); /* the wake-up latency */
+      if (!seg_jump(&w, max64(from_ns, a), kind, o, from_u)) break;
+      out->jumps++;
+      u = from_u;
+      t = from_ns;
+      have = false;
+      sqlite3_reset(qs);
+      sqlite3_bind_int64(qs, 1, u);
+      sqlite3_bind_int64(qs, 2, t);
+      continue;
+    }
+    add(&w, u, lo, t, false, oobj, ostack);
+    t = lo;
+    have = false;
+  }
+  if (!w.failed) {
+    w.cur.start_ns = max64(t, a);
+    if (w.cur.end_ns > w.cur.start_ns && PUSH(out->segments, out->nsegments, w.capseg, w.cur) < 0) woom(&w);
+  }
+  if (!w.failed) { /* walked backwards: into time order */
+    for (size_t i = 0, j = out->nsegments; i + 1 < j; i++, j--) {
+      WeftPathSegment x = out->segments[i];
+      out->segments[i] = out->segments[j - 1];
+      out->segments[j - 1] = x;
+    }
+    holds(&w);
+  }
+done:
+  sqlite3_finalize(qs);
+  sqlite3_finalize(qw);
+  sqlite3_finalize(qc);
+  free(w.thr.e);
+  free(w.obj.e);
+  free(w.site.e);
+  free(w.cause);
+  if (w.failed) {
+    weft_critpath_free(out);
+    return -1;
+  }
+  return 0;
+}
+
+void weft_critpath_free(WeftCpResult *r) {
+  free(r->threads);
+  free(r->objects);
+  free(r->sites);
+  free(r->segments);
+  memset(r, 0, sizeof *r);
+}

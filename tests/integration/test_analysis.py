@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+# test_analysis.py - the analyses of `weft report` end to end: fixtures with
+# known behaviour recorded with `weft record`, the JSON report checked
+# against what the fixture did.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_analysis.py --weft WEFT -- FIXTURE-EXES...
+# Prints TAP; --keep keeps the directory.
+#
+# chain (fx-chain: main -> A -> B): the critical path attributes most of
+#   main's wait on lock_l1 to B's time (B holding lock_l2), names lock_l2 as
+#   the object whose waits are on the path, and the what-if without lock_l2's
+#   waits predicts a run shorter by about A's wait on lock_l2.
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import traceback
+
+results = []
+TIMEOUT = 120
+
+
+def ok(cond, what, detail=""):
+    results.append(bool(cond))
+    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
+    if not cond and detail:
+        for line in str(detail).splitlines()[:25]:
+            print("# " + line)
+    sys.stdout.flush()
+    return bool(cond)
+
+
+def env(tmp):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
+    e.pop("LD_PRELOAD", None)
+    e["TMPDIR"] = tmp
+    e["LC_ALL"] = "C"
+    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    return e
+
+
+def record(weft, tmp, name, argv):
+    db = os.path.join(tmp, name + ".db")
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--"] + argv, env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0 and os.path.exists(db), "%s: weft record exits 0" % name,
+              p.stderr.decode("utf-8", "replace")):
+        return None
+    return db
+
+
+def report_json(weft, tmp, db):
+    p = subprocess.run([weft, "report", "--format", "json", db], env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        ok(False, "weft report --format json exits 0", p.stderr.decode("utf-8", "replace"))
+        return None
+    return json.loads(p.stdout)
+
+
+def overlap(a0, a1, b0, b1):
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def t_chain(weft, fx, tmp):
+    db = record(weft, tmp, "chain", [fx["chain"], "60"])
+    if not db:
+        return
+    r = report_json(weft, tmp, db)
+    if not ok(r is not None and "critical_path" in r, "chain: the JSON report has a critical path"):
+        return
+    cp = r["critical_path"]
+    con = sqlite3.connect(db)
+    threads = {row[0]: (row[1], row[2]) for row in con.execute("SELECT utid, tid, is_main FROM thread")}
+    main = [u for u, (tid, is_main) in threads.items() if is_main][0]
+    objs = {}
+    for oid, name in con.execute("SELECT object_id, name FROM sync_object WHERE name IS NOT NULL"):
+        objs[name] = oid
+    ok("lock_l1" in objs and "lock_l2" in objs, "chain: lock_l1 and lock_l2 named by their symbols", objs)
+    l1, l2 = objs.get("lock_l1"), objs.get("lock_l2")
+    w = con.execute("SELECT start_ns, start_ns + dur_ns FROM thread_state WHERE utid = ? AND object_id = ? "
+                    "AND state = 1", (main, l1)).fetchall()
+    if not ok(len(w) == 1, "chain: main waited once on lock_l1", w):
+        return
+    ws, we = w[0]
+    # B: the thread that held lock_l2 longest
+    b = con.execute("SELECT utid FROM lock_hold WHERE object_id = ? ORDER BY dur_ns DESC LIMIT 1", (l2,)).fetchone()[0]
+    a_wait = con.execute("SELECT sum(dur_ns) FROM thread_state WHERE object_id = ? AND state = 1", (l2,)).fetchone()[0]
+    segs = cp["segments"]
+    ok(cp["segments_total"] == len(segs) and len(segs) >= 3, "chain: the path's segments are listed (%d)" % len(segs))
+    on_b = sum(overlap(s["start_ns"], s["end_ns"], ws, we) for s in segs if s["utid"] == b)
+    frac = on_b / (we - ws) if we > ws else 0
+    ok(frac > 0.7, "chain: %.0f%% of main's %.1f ms wait on lock_l1 is B's time on the critical path (> 70%%)"
+       % (100 * frac, (we - ws) / 1e6), json.dumps(segs, indent=1))
+    objects = cp["objects"]
+    ok(objects and objects[0]["object_id"] == l2 and "lock_l2" in objects[0]["label"],
+       "chain: lock_l2 is the object whose waits are on the path", json.dumps(objects, indent=1))
+    l2_obj = [o for o in r["sync_objects"] if o["object_id"] == l2]
+    ok(l2_obj and l2_obj[0]["critical_share_ns"] == objects[0]["cause_ns"] and l2_obj[0]["critical_hold_ns"] > 0,
+       "chain: sync_objects[lock_l2].critical_share_ns matches the path")
+    wi = [x for x in cp["what_if"] if x["kind"] == "object" and x["object_id"] == l2]
+    if ok(wi, "chain: a what-if for lock_l2", json.dumps(cp["what_if"], indent=1)):
+        saving = wi[0]["saving_ns"]
+        ok(abs(saving - a_wait) <= 0.2 * a_wait and wi[0]["predicted_ns"] == cp["length_ns"] - saving,
+           "chain: without lock_l2's waits the run is shorter by %.1f ms, about A's wait of %.1f ms (within 20%%)"
+           % (saving / 1e6, a_wait / 1e6))
+    p = subprocess.run([weft, "report", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    out = p.stdout.decode("utf-8", "replace")
+    ok(p.returncode == 0 and "Critical path" in out and "What if (an estimate from the critical path" in out and
+       "without the waits on lock_l2" in out, "chain: the text report shows the critical path and what-if", out)
+    con.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("fixtures", nargs="*")
+    args = ap.parse_args()
+    fx = {}
+    for exe in args.fixtures:
+        name = os.path.basename(exe)
+        if name.startswith("fx-"):
+            fx[name[3:]] = os.path.abspath(exe)
+    weft = os.path.abspath(args.weft)
+    tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
+    try:
+        for t in (t_chain,):
+            try:
+                t(weft, fx, tmp)
+            except Exception:
+                ok(False, "%s raised" % t.__name__, traceback.format_exc())
+    finally:
+        if args.keep:
+            print("# kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
