@@ -20,20 +20,7 @@
 
 #define MS 1000000LL
 
-static int ntest, nfail;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (!cond) nfail++;
-  fflush(stdout);
-  return cond;
-}
+#include "tap.h"
 
 static int near(double a, double b) {
   double d = a - b;

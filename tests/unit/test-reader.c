@@ -15,21 +15,7 @@
 #include "trace-build.h"
 #include "weft-reader.h"
 
-static int ntest, nfail;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (!cond)
-    nfail++;
-  fflush(stdout);
-  return cond;
-}
+#include "tap.h"
 
 /* ---- collecting records ---- */
 

@@ -36,20 +36,7 @@
 #define TEST_NOIPA __attribute__((noipa))
 #endif
 
-static int ntest, nfail;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (!cond) nfail++;
-  fflush(stdout);
-  return cond;
-}
+#include "tap.h"
 
 static void skip(int n, const char *why) {
   for (int i = 0; i < n; i++) printf("ok %d # SKIP %s\n", ++ntest, why);

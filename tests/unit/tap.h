@@ -1,0 +1,29 @@
+/* tap.h - the few lines of TAP the unit tests print (meson runs them with protocol: 'tap').
+ * SPDX-License-Identifier: MIT
+ *
+ * ok(cond, fmt, ...) prints "ok N - ..." or "not ok N - ..." and returns cond;
+ * a test ends with tap_done(), which prints the plan "1..N" and returns the
+ * exit status (1 if anything failed).
+ */
+#ifndef WEFT_TAP_H
+#define WEFT_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int ntest, nfail;
+
+static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
+static int ok(int cond, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  if (!cond) nfail++;
+  fflush(stdout);
+  return cond;
+}
+
+#endif /* WEFT_TAP_H */
