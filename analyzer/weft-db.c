@@ -64,6 +64,26 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
     set_err(err, errlen, path, "empty file, not a weft database");
     return NULL;
   }
+  /* The SQLite header says how big the file must be: tell a file cut short
+   * from one that is not SQLite at all. */
+  FILE *hf = fopen(path, "rb");
+  unsigned char hdr[100];
+  size_t got = hf ? fread(hdr, 1, sizeof hdr, hf) : 0;
+  if (hf) fclose(hf);
+  if (got < sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0) {
+    set_err(err, errlen, path, "not a weft database (not an SQLite file)");
+    return NULL;
+  }
+  uint32_t psz = ((uint32_t)hdr[16] << 8) | hdr[17];
+  uint64_t psize = psz == 1 ? 65536 : psz;
+  uint64_t npages = ((uint64_t)hdr[28] << 24) | ((uint64_t)hdr[29] << 16) | ((uint64_t)hdr[30] << 8) | hdr[31];
+  if (npages && psize && (uint64_t)st.st_size < npages * psize) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "truncated weft database (%llu of %llu bytes)", (unsigned long long)st.st_size,
+             (unsigned long long)(npages * psize));
+    set_err(err, errlen, path, msg);
+    return NULL;
+  }
   sqlite3 *db = NULL;
   int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
   if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -75,8 +95,8 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   int app = 0, ver = 0;
   if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL) != SQLITE_OK ||
       sqlite3_step(q) != SQLITE_ROW) {
-    /* SQLITE_NOTADB surfaces here */
-    set_err(err, errlen, path, "not a weft database (not an SQLite file)");
+    set_err(err, errlen, path, sqlite3_errcode(db) == SQLITE_CORRUPT ? "damaged weft database (corrupt pages)"
+                                                                    : "not a weft database (not an SQLite file)");
     sqlite3_finalize(q);
     sqlite3_close(db);
     return NULL;
@@ -96,6 +116,17 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
     snprintf(msg, sizeof msg, "weft database schema version %d; this weft reads version %d%s", ver,
              WEFT_SCHEMA_VERSION, ver > WEFT_SCHEMA_VERSION ? " (made by a newer weft)" : " (re-import the recording)");
     set_err(err, errlen, path, msg);
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_stmt *mq = NULL;
+  int mrc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'import_complete'", -1, &mq, NULL);
+  if (mrc == SQLITE_OK) mrc = sqlite3_step(mq);
+  sqlite3_finalize(mq);
+  if (mrc != SQLITE_ROW && mrc != SQLITE_DONE) {
+    set_err(err, errlen, path, sqlite3_errcode(db) == SQLITE_CORRUPT || sqlite3_errcode(db) == SQLITE_NOTADB
+                                   ? "damaged weft database (corrupt pages)"
+                                   : "unreadable weft database (no meta table)");
     sqlite3_close(db);
     return NULL;
   }
