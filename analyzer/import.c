@@ -1041,15 +1041,26 @@ static int import_file(Imp *im, WeftTrace *tr) {
     g_free(base);
     im->stats->threads++;
   }
-  /* schedstat samples */
+  /* schedstat samples, counted from the thread's start in this image (a main
+   * thread's first reading, taken at the image's start, is its baseline) */
   for (guint j = 0; j < im->scheds->len; j++) {
     SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
-    int64_t u = utid_at(im, s->tid, s->ns);
-    if (!u) continue;
-    sqlite3_bind_int64(im->ins_sched, 1, u);
+    Thr *st = thr_at(im, s->tid, s->ns);
+    if (!st || !st->utid) continue;
+    int64_t base_cpu = 0, base_runq = 0;
+    if (st->is_main)
+      for (guint k = 0; k < im->scheds->len; k++) {
+        SchedRec *b = &g_array_index(im->scheds, SchedRec, k);
+        if (b->tid == s->tid && b->ns >= st->start_ns) {
+          base_cpu = b->cpu;
+          base_runq = b->runq;
+          break;
+        }
+      }
+    sqlite3_bind_int64(im->ins_sched, 1, st->utid);
     sqlite3_bind_int64(im->ins_sched, 2, s->ns);
-    sqlite3_bind_int64(im->ins_sched, 3, s->cpu);
-    sqlite3_bind_int64(im->ins_sched, 4, s->runq);
+    sqlite3_bind_int64(im->ins_sched, 3, s->cpu - base_cpu);
+    sqlite3_bind_int64(im->ins_sched, 4, s->runq - base_runq);
     sqlite3_bind_int64(im->ins_sched, 5, s->slices);
     step(im, im->ins_sched);
   }

@@ -471,6 +471,7 @@ typedef struct {
   HMap         thr_by_utid;
 
   RunList     *runs;          /* parallel to m->threads: running spans */
+  double      *useful_frac;   /* parallel to m->threads: useful / running (runnable time taken out) */
   RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
 
   ObjAcc      *objs;
@@ -804,7 +805,11 @@ static int64_t span_sum(const RunList *rl, int64_t x, int64_t y) {
 }
 
 /* Useful (running) time of selected thread ti inside [x, y). */
-static int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) { return span_sum(&c->runs[ti], x, y); }
+static int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
+  int64_t run = span_sum(&c->runs[ti], x, y);
+  /* the thread's runnable-but-descheduled time, spread evenly over its running time */
+  return c->useful_frac ? (int64_t)((double)run * c->useful_frac[ti] + 0.5) : run;
+}
 
 /* cpu_ns/runq_ns of thread t inside [a, b): the thread's last reading when
  * its whole life is inside the range, else the cumulative sched_sample
@@ -2337,6 +2342,18 @@ static bool build_summary(Ctx *c) {
   }
   sqlite3_finalize(q);
   if (c->failed) return false;
+  /* Useful time leaves out the time a thread was runnable but waiting for a
+   * CPU (schedstat's run-queue time in the range), which falls in its running
+   * state: useful = running - min(runq, running). Regions use the same share. */
+  c->useful_frac = malloc((m->nthreads ? m->nthreads : 1) * sizeof *c->useful_frac);
+  if (!c->useful_frac) return oom(c);
+  for (size_t i = 0; i < m->nthreads; i++) {
+    WeftThreadMetrics *t = &m->threads[i];
+    int64_t run = t->state_ns[WEFT_ST_RUNNING];
+    int64_t rq = t->runq_ns > 0 ? min64(t->runq_ns, run) : 0;
+    t->useful_ns = run - rq;
+    c->useful_frac[i] = run > 0 ? (double)t->useful_ns / (double)run : 1.0;
+  }
 
   int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
   if (!useful) return oom(c);
@@ -2416,6 +2433,7 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
 }
 
 static void ctx_free(Ctx *c) {
+  free(c->useful_frac);
   free(c->procs);
   hmap_free(&c->proc_by_upid);
   free(c->thr);

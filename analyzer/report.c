@@ -250,8 +250,13 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
     table_row(&t, "average parallelism", buf);
   }
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
-  snprintf(buf, sizeof buf, "%s: useful %s (%s), waiting %s (%s)", D(bf, s->thread_ns), D(bf, s->useful_ns),
-           P(bf, (double)s->useful_ns / tt), D(bf, s->wait_ns), P(bf, (double)s->wait_ns / tt));
+  int64_t runnable = s->state_ns[WEFT_ST_RUNNING] - s->useful_ns;
+  int n0 = snprintf(buf, sizeof buf, "%s: useful %s (%s), waiting %s (%s)", D(bf, s->thread_ns),
+                    D(bf, s->useful_ns), P(bf, (double)s->useful_ns / tt), D(bf, s->wait_ns),
+                    P(bf, (double)s->wait_ns / tt));
+  if (runnable > 0 && n0 > 0 && (size_t)n0 < sizeof buf)
+    snprintf(buf + n0, sizeof buf - (size_t)n0, ", runnable but not on a CPU %s (%s)", D(bf, runnable),
+             P(bf, (double)runnable / tt));
   table_row(&t, "thread time", buf);
   /* the wait states, largest first */
   int order[WEFT_ST_COUNT], n = 0;

@@ -205,8 +205,11 @@ static void test_units(void) {
 }
 
 /* Two threads over 2 s: main runs 1 s then sleeps 1 s, worker runs 2 s.
- * Worker: cpu 1.8 s, runq 100 ms, one schedstat sample at 1 s (900 ms, 50 ms). */
-static sqlite3 *db_two(void) {
+ * Worker: cpu 1.8 s, runq 100 ms, one schedstat sample at 1 s (900 ms, 50 ms).
+ * Useful time leaves out the run queue: main 1 s, worker 2 s - 100 ms = 1.9 s,
+ * so LB = 1.45 / 1.9 = 0.7632, SyncE = 1.9 / 2 = 0.95, PE = 0.725 (without
+ * the run queue it is the classic 1:2 case, LB 0.75: db_two(0)). */
+static sqlite3 *db_two(int with_runq) {
   db_new();
   P(1, 100, 0, 2000 * MS, "two");
   T(1, 1, 100, "main", -1, 0, 2000 * MS);
@@ -214,27 +217,41 @@ static sqlite3 *db_two(void) {
   S(1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
   S(1, 1000 * MS, 2000 * MS, WEFT_ST_SLEEP, -1, -1);
   S(2, 0, 2000 * MS, WEFT_ST_RUNNING, -1, -1);
-  X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 2", 1800 * MS, 100 * MS);
-  X("INSERT INTO sched_sample VALUES (2, %lld, %lld, %lld, 10)", 1000 * MS, 900 * MS, 50 * MS);
+  if (with_runq) {
+    X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 2", 1800 * MS, 100 * MS);
+    X("INSERT INTO sched_sample VALUES (2, %lld, %lld, %lld, 10)", 1000 * MS, 900 * MS, 50 * MS);
+  }
   return db_finish(2000 * MS);
 }
 
 static void test_two_threads(void) {
-  sqlite3 *d = db_two();
+  /* work 1:2 and no run queue: LB 0.75, SyncE 1, PE 0.75 */
+  sqlite3 *d0 = db_two(0);
+  WeftMetrics *m0 = compute_ok(d0, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(near(m0->summary.pop.lb, 0.75) && near(m0->summary.pop.synce, 1.0) && near(m0->summary.pop.pe, 0.75),
+     "work 1:2: LB %.4f SyncE %.4f PE %.4f (0.75 1 0.75)", m0->summary.pop.lb, m0->summary.pop.synce,
+     m0->summary.pop.pe);
+  weft_metrics_free(m0);
+  sqlite3_close(d0);
+  sqlite3 *d = db_two(1);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftSummary *s = &m->summary;
   ok(m->whole && m->range_start_ns == 0 && m->range_end_ns == 2000 * MS, "whole range 0..2 s");
   ok(s->nthreads == 2 && s->nprocesses == 1 && s->thread_ns == 4000 * MS, "2 threads, 1 process, 4 s thread time");
-  ok(near(s->pop.lb, 0.75) && near(s->pop.synce, 1.0) && near(s->pop.pe, 0.75),
-     "whole run: LB %.4f SyncE %.4f PE %.4f (0.75 1 0.75)", s->pop.lb, s->pop.synce, s->pop.pe);
+  ok(near(s->pop.lb, 1.45 / 1.9) && near(s->pop.synce, 0.95) && near(s->pop.pe, 0.725),
+     "whole run: LB %.4f SyncE %.4f PE %.4f (0.7632 0.95 0.725: runnable time is not useful)", s->pop.lb,
+     s->pop.synce, s->pop.pe);
+  ok(m->threads[1].useful_ns == 1900 * MS && m->threads[1].state_ns[WEFT_ST_RUNNING] == 2000 * MS,
+     "worker: running 2 s, useful 1.9 s (100 ms runnable but waiting for a CPU)");
   ok(m->threads[0].useful_ns == 1000 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 1000 * MS &&
        m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS,
      "main: useful 1 s, sleep 1 s, lifetime 2 s");
   ok(m->threads[0].cpu_ns == -1 && m->threads[1].cpu_ns == 1800 * MS && m->threads[1].runq_ns == 100 * MS,
      "cpu/runq: unknown for main, the thread's reading for the worker");
   ok(s->cpu_ns == 1800 * MS && s->runq_ns == 100 * MS, "summary cpu/runq sum the known threads");
-  ok(near(m->processes[0].pop.lb, 0.75) && m->processes[0].nthreads == 2 && m->processes[0].useful_ns == 3000 * MS,
-     "process: 2 threads, useful 3 s, LB 0.75");
+  ok(near(m->processes[0].pop.lb, 1.45 / 1.9) && m->processes[0].nthreads == 2 &&
+       m->processes[0].useful_ns == 2900 * MS,
+     "process: 2 threads, useful 2.9 s, LB 0.7632");
   const WeftParallelism *p = &m->parallelism;
   ok(p->kmax == 2 && p->ns[0] == 0 && p->ns[1] == 1000 * MS && p->ns[2] == 1000 * MS,
      "parallelism: 1 s with 1 running, 1 s with 2");
@@ -257,10 +274,12 @@ static void test_two_threads(void) {
   ok(!m->whole && s->span_ns == 1000 * MS && m->threads[0].lifetime_ns == 1000 * MS &&
        m->threads[1].lifetime_ns == 1000 * MS,
      "range 0.5..1.5 s: T 1 s, lifetimes clipped to 1 s");
+  /* the worker's run queue in the range: 50 ms interpolated, so useful 950 ms */
   ok(m->threads[0].useful_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 500 * MS &&
-       m->threads[1].useful_ns == 1000 * MS,
-     "range: main useful 0.5 s, sleep 0.5 s; worker useful 1 s");
-  ok(near(s->pop.lb, 0.75) && near(s->pop.synce, 1.0), "range: LB %.4f SyncE %.4f", s->pop.lb, s->pop.synce);
+       m->threads[1].useful_ns == 950 * MS,
+     "range: main useful 0.5 s, sleep 0.5 s; worker useful 0.95 s");
+  ok(near(s->pop.lb, 0.725 / 0.95) && near(s->pop.synce, 0.95), "range: LB %.4f SyncE %.4f", s->pop.lb,
+     s->pop.synce);
   ok(m->parallelism.ns[1] == 500 * MS && m->parallelism.ns[2] == 500 * MS && near(m->parallelism.average, 1.5),
      "range: parallelism 0.5 s / 0.5 s");
   /* schedstat interpolated: cpu points (0,0) (1 s, 900 ms) (2 s, 1.8 s): 450 ms at 0.5 s, 1.35 s at 1.5 s */
@@ -271,7 +290,8 @@ static void test_two_threads(void) {
 
   /* open end */
   m = compute_ok(d, 1500 * MS, WEFT_TIME_OPEN_END);
-  ok(m->range_end_ns == 2000 * MS && m->threads[0].useful_ns == 0 && m->threads[1].useful_ns == 500 * MS,
+  /* run queue 75 ms at 1.5 s (interpolated), 100 ms at the end: 25 ms */
+  ok(m->range_end_ns == 2000 * MS && m->threads[0].useful_ns == 0 && m->threads[1].useful_ns == 475 * MS,
      "range 1.5 s..: to the end of the recording");
   weft_metrics_free(m);
   /* a range past the end is clipped */
@@ -665,9 +685,10 @@ static void test_filter_and_render(void) {
   ok(m && m->nprocesses == 1 && m->processes[0].pid == 601 && m->nthreads == 1 && m->threads[0].utid == 2 &&
        m->summary.thread_ns == 80,
      "--process 601: only the child and its thread");
-  ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole && near(m->processes[0].pop.synce, 1.0) &&
-       near(m->summary.pop.synce, 1.0),
-     "--process 601: the open range narrows to its life 10..90; SyncE 1");
+  /* running 80, run queue 30: useful 50 of 80 */
+  ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole &&
+       near(m->processes[0].pop.synce, 50.0 / 80) && near(m->summary.pop.synce, 50.0 / 80),
+     "--process 601: the open range narrows to its life 10..90; SyncE 0.625 (30 of 80 runnable)");
   ok(m && m->threads[0].cpu_ns == 80 && m->threads[0].runq_ns == 30, "cpu_ns 500 is cut to the lifetime 80");
   /* runq 30 >= 10% of the thread time 80: oversubscribed, cost 30 */
   int over = 0;
