@@ -106,6 +106,17 @@ typedef struct {
   uint64_t self;          /* new thread */
 } CreateEv;
 
+/* Rows inserted BATCH_ROWS at a time with one multi-row INSERT (about twice
+ * as fast as one statement per row); integer columns, NULL where flagged. */
+#define BATCH_ROWS 32
+#define BATCH_MAXCOLS 9
+typedef struct {
+  sqlite3_stmt *one, *many;
+  int ncols, n;
+  int64_t v[BATCH_ROWS * BATCH_MAXCOLS];
+  unsigned char null[BATCH_ROWS * BATCH_MAXCOLS];
+} Batch;
+
 typedef struct Proc {
   int64_t upid;
   uint32_t pid, ppid, image;
@@ -153,6 +164,7 @@ typedef struct {
   GHashTable *names;          /* object address -> name (weft.h) */
   int pass;
   /* statements */
+  Batch states, holds;
   sqlite3_stmt *ins_state, *ins_hold, *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
   char *err;
@@ -213,6 +225,61 @@ static int step(Imp *im, sqlite3_stmt *q) {
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return fail(im, "database: %s", sqlite3_errmsg(im->db));
   return 0;
+}
+
+static int batch_prepare(sqlite3 *db, Batch *b, const char *table, int ncols) {
+  GString *one = g_string_new(NULL), *many = g_string_new(NULL);
+  g_string_printf(one, "INSERT INTO %s VALUES (", table);
+  for (int c = 0; c < ncols; c++) g_string_append(one, c ? ",?" : "?");
+  g_string_append(one, ")");
+  g_string_printf(many, "%s", one->str);
+  for (int r = 1; r < BATCH_ROWS; r++) {
+    g_string_append_c(many, ',');
+    g_string_append(many, strchr(one->str, '('));
+  }
+  b->ncols = ncols;
+  b->n = 0;
+  int rc = sqlite3_prepare_v2(db, one->str, -1, &b->one, NULL) == SQLITE_OK &&
+           sqlite3_prepare_v2(db, many->str, -1, &b->many, NULL) == SQLITE_OK ? 0 : -1;
+  g_string_free(one, TRUE);
+  g_string_free(many, TRUE);
+  return rc;
+}
+
+static void batch_bind(sqlite3_stmt *q, const Batch *b, int row, int first_param) {
+  for (int c = 0; c < b->ncols; c++) {
+    int i = row * b->ncols + c;
+    if (b->null[i]) sqlite3_bind_null(q, first_param + c);
+    else sqlite3_bind_int64(q, first_param + c, b->v[i]);
+  }
+}
+
+static void batch_flush(Imp *im, Batch *b) {
+  if (b->n == BATCH_ROWS) {
+    for (int r = 0; r < BATCH_ROWS; r++) batch_bind(b->many, b, r, 1 + r * b->ncols);
+    step(im, b->many);
+  } else {
+    for (int r = 0; r < b->n; r++) {
+      batch_bind(b->one, b, r, 1);
+      step(im, b->one);
+    }
+  }
+  b->n = 0;
+}
+
+/* Add a row: vals[ncols]; a column in `nullable` (bit c) is NULL when <= 0. */
+static void batch_add(Imp *im, Batch *b, const int64_t *vals, unsigned nullable) {
+  for (int c = 0; c < b->ncols; c++) {
+    b->v[b->n * b->ncols + c] = vals[c];
+    b->null[b->n * b->ncols + c] = (nullable >> c & 1) && vals[c] <= 0;
+  }
+  if (++b->n == BATCH_ROWS) batch_flush(im, b);
+}
+
+static void batch_free(Batch *b) {
+  sqlite3_finalize(b->one);
+  sqlite3_finalize(b->many);
+  b->one = b->many = NULL;
 }
 
 static void bind_opt(sqlite3_stmt *q, int i, int64_t v) {
@@ -728,18 +795,11 @@ static int flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t t
 static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_t waker) {
   if (ns < t->st_start) ns = t->st_start;
   if (ns > t->st_start) {
-    sqlite3_stmt *q = im->ins_state;
-    sqlite3_bind_int64(q, 1, t->utid);
-    sqlite3_bind_int64(q, 2, t->st_start);
-    sqlite3_bind_int64(q, 3, ns - t->st_start);
-    sqlite3_bind_int(q, 4, t->st);
     int w = t->st != WEFT_ST_RUNNING;
-    bind_opt(q, 5, w && t->wobj ? t->wobj->id : 0);
-    bind_opt(q, 6, w ? utid_at(im, t->blocker_tid, t->st_start) : 0);
-    bind_opt(q, 7, w ? waker : 0);
-    bind_opt(q, 8, w ? t->wstack : 0);
-    sqlite3_bind_int(q, 9, result);
-    step(im, q);
+    int64_t row[9] = {t->utid, t->st_start, ns - t->st_start, t->st,
+                      w && t->wobj ? t->wobj->id : 0, w ? utid_at(im, t->blocker_tid, t->st_start) : 0,
+                      w ? waker : 0, w ? t->wstack : 0, result};
+    batch_add(im, &im->states, row, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
   }
   t->st = state;
@@ -748,14 +808,8 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
 
 static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
   if (end < h->start) end = h->start;
-  sqlite3_stmt *q = im->ins_hold;
-  sqlite3_bind_int64(q, 1, h->obj);
-  sqlite3_bind_int64(q, 2, t->utid);
-  sqlite3_bind_int64(q, 3, h->start);
-  sqlite3_bind_int64(q, 4, end - h->start);
-  sqlite3_bind_int(q, 5, h->contended);
-  sqlite3_bind_int(q, 6, h->shared);
-  step(im, q);
+  int64_t row[6] = {h->obj, t->utid, h->start, end - h->start, h->contended, h->shared};
+  batch_add(im, &im->holds, row, 0);
   h->o->hold_ns += end - h->start;
 }
 
@@ -1041,6 +1095,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
     g_free(base);
     im->stats->threads++;
   }
+  batch_flush(im, &im->states);
+  batch_flush(im, &im->holds);
   /* schedstat samples, counted from the thread's start in this image (a main
    * thread's first reading, taken at the image's start, is its baseline) */
   for (guint j = 0; j < im->scheds->len; j++) {
@@ -1372,8 +1428,10 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   created = 1;
   sqlite3_exec(im.db, "BEGIN", NULL, NULL, NULL);
-  PREP(ins_state, "INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)");
-  PREP(ins_hold, "INSERT INTO lock_hold VALUES (?,?,?,?,?,?)");
+  if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 || batch_prepare(im.db, &im.holds, "lock_hold", 6) != 0) {
+    fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
+    goto done;
+  }
   PREP(ins_flow, "INSERT INTO flow VALUES (?,?,?,?,?,?,?)");
   PREP(ins_thread, "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   PREP(ins_obj, "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, first_ns, "
@@ -1439,8 +1497,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
 
 done:
   stats->records = im.records_done / 2;
-  sqlite3_finalize(im.ins_state);
-  sqlite3_finalize(im.ins_hold);
+  batch_free(&im.states);
+  batch_free(&im.holds);
   sqlite3_finalize(im.ins_flow);
   sqlite3_finalize(im.ins_thread);
   sqlite3_finalize(im.ins_obj);
