@@ -154,7 +154,8 @@ typedef struct {
   GHashTable *thr_by_tid;     /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
   GHashTable *thr_first;      /* tid -> first Thr* of the chain */
   GPtrArray *threads;         /* all Thr of the file, in order of appearance */
-  GHashTable *objs;           /* key(addr, kind) -> Obj* */
+  GHashTable *objs;           /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
+  GHashTable *destroys;       /* key(addr, kind) -> sorted GArray of DESTROY times (pass 0) */
   GPtrArray *objlist;
   GHashTable *stack_map;      /* trace stack id -> global stack id */
   GArray *modules;            /* ModRec */
@@ -328,13 +329,39 @@ static int is_lock(int kclass) {
   return kclass == WEFT_KIND_MUTEX || kclass == WEFT_KIND_RWLOCK || kclass == WEFT_KIND_SPIN;
 }
 
-static Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) {
+/* An object destroyed and created again at the same address is a new object:
+ * its epoch at ns is the number of DESTROY records on that address before ns
+ * (collected by pass 0 from every thread, so the order of the file's chunks
+ * does not matter). */
+static guint obj_epoch(Imp *im, guint64 key, int64_t ns) {
+  GArray *d = g_hash_table_lookup(im->destroys, &key);
+  if (!d) return 0;
+  const int64_t *v = (const int64_t *)d->data;
+  guint a = 0, b = d->len;
+  while (a < b) { /* count of destroy times < ns */
+    guint m = (a + b) / 2;
+    if (v[m] < ns) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+static Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   int k = kind_class(kind);
   if (!has_object(k)) return NULL;
   guint64 key = (addr << 5) ^ (guint64)k;
-  Obj *o = g_hash_table_lookup(im->objs, &key);
-  if (o) return o;
-  o = g_new0(Obj, 1);
+  guint epoch = obj_epoch(im, key, ns);
+  GPtrArray *epochs = g_hash_table_lookup(im->objs, &key);
+  if (epochs && epoch < epochs->len && epochs->pdata[epoch]) return epochs->pdata[epoch];
+  if (!create) return NULL;
+  if (!epochs) {
+    epochs = g_ptr_array_new();
+    guint64 *kp = g_new(guint64, 1);
+    *kp = key;
+    g_hash_table_insert(im->objs, kp, epochs);
+  }
+  if (epochs->len <= epoch) g_ptr_array_set_size(epochs, (gint)epoch + 1);
+  Obj *o = g_new0(Obj, 1);
   o->id = ++im->next_obj;
   o->addr = addr;
   o->kind = k;
@@ -342,16 +369,33 @@ static Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) {
   o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
-  guint64 *kp = g_new(guint64, 1);
-  *kp = key;
-  g_hash_table_insert(im->objs, kp, o);
+  epochs->pdata[epoch] = o;
   g_ptr_array_add(im->objlist, o);
   return o;
 }
 
-static Obj *obj_find(Imp *im, uint64_t addr, int kind) {
-  guint64 key = (addr << 5) ^ (guint64)kind_class(kind);
-  return g_hash_table_lookup(im->objs, &key);
+static Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 1); }
+static Obj *obj_find(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 0); }
+
+static int pass0(const WeftEvent *ev, void *user) {
+  Imp *im = user;
+  if (ev->type != WEFT_EV_DESTROY || !has_object(kind_class((int)WEFT_AUX_KIND(ev->aux)))) return 0;
+  guint64 key = (ev->w[1] << 5) ^ (guint64)kind_class((int)WEFT_AUX_KIND(ev->aux));
+  GArray *d = g_hash_table_lookup(im->destroys, &key);
+  if (!d) {
+    d = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    guint64 *kp = g_new(guint64, 1);
+    *kp = key;
+    g_hash_table_insert(im->destroys, kp, d);
+  }
+  int64_t ns = rel_ns(im, ev->ns);
+  g_array_append_val(d, ns);
+  return 0;
+}
+
+static gint cmp_i64(gconstpointer a, gconstpointer b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
 }
 
 static void obj_free(gpointer p) {
@@ -602,7 +646,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   }
   case WEFT_EV_WAIT_END:
     if (kind == WEFT_KIND_BARRIER) {
-      Obj *o = obj_find(im, w[1], (int)kind);
+      Obj *o = obj_find(im, w[1], (int)kind, ns);
       if (o) /* close this thread's open arrival */
         for (guint i = o->arr->len; i-- > 0;) {
           Arrival *a = &g_array_index(o->arr, Arrival, i);
@@ -859,20 +903,20 @@ static int pass2(const WeftEvent *ev, void *user) {
   unsigned kind = WEFT_AUX_KIND(ev->aux), op = WEFT_AUX_OP(ev->aux), res = WEFT_AUX_RESULT(ev->aux);
   switch (ev->type) {
   case WEFT_EV_ACQ: {
-    Obj *o = obj_find(im, w[1], (int)kind);
+    Obj *o = obj_find(im, w[1], (int)kind, ns);
     if (o && (res == 0 || res == EOWNERDEAD))
       hold_begin(im, t, o, ns, 0, kind == WEFT_KIND_RWLOCK_RD);
     break;
   }
   case WEFT_EV_REL: {
-    Obj *o = obj_find(im, w[1], (int)kind);
+    Obj *o = obj_find(im, w[1], (int)kind, ns);
     if (o && res == 0) hold_end(im, t, o, ns);
     break;
   }
   case WEFT_EV_WAIT_BEGIN:
     if (t->st != WEFT_ST_RUNNING) set_state(im, t, ns, WEFT_ST_RUNNING, 0, 0);
     set_state(im, t, ns, wait_state((int)kind), 0, 0);
-    t->wobj = obj_find(im, w[1], (int)kind);
+    t->wobj = obj_find(im, w[1], (int)kind, ns);
     t->wkind = (int)kind;
     t->wop = (int)op;
     t->waddr = w[1];
@@ -962,7 +1006,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
   im->thr_by_tid = g_hash_table_new(g_direct_hash, g_direct_equal);
   im->thr_first = g_hash_table_new(g_direct_hash, g_direct_equal);
   im->threads = g_ptr_array_new_with_free_func(thr_free);
-  im->objs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  im->objs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  im->destroys = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_array_unref);
   im->objlist = g_ptr_array_new_with_free_func(obj_free);
   im->stack_map = g_hash_table_new(g_direct_hash, g_direct_equal);
   im->modules = g_array_new(FALSE, FALSE, sizeof(ModRec));
@@ -974,6 +1019,15 @@ static int import_file(Imp *im, WeftTrace *tr) {
   char err[512];
   int rc = 0;
 
+  /* pass 0: when objects were destroyed (an address reused later is another object) */
+  {
+    char e0[256];
+    weft_trace_scan(tr, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, im->destroys);
+    while (g_hash_table_iter_next(&it, &k, &v)) g_array_sort(v, cmp_i64);
+  }
   /* pass 1 */
   im->pass = 1;
   int r = weft_trace_scan(tr, pass1, im, err, sizeof err);
@@ -1179,6 +1233,7 @@ out:
   g_array_free(im->modules, TRUE);
   g_hash_table_destroy(im->stack_map);
   g_hash_table_destroy(im->objs);
+  g_hash_table_destroy(im->destroys);
   g_ptr_array_free(im->objlist, TRUE);
   g_ptr_array_free(im->threads, TRUE);
   g_hash_table_destroy(im->thr_first);

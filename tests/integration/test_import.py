@@ -199,6 +199,14 @@ def t_annotate(ctx, n=10):
     eq((r.returncode, r.stdout), (0, b"annotate pairs=%d\n" % (n + 1)), "annotate: runs without the agent")
 
 
+def t_reuse(ctx, n=20):
+    """A mutex destroyed and initialised again at the same address is a second object."""
+    con, info, rc = ctx.imported("reuse", [n])
+    rows = con.execute("SELECT acquisitions, contended, wait_ns > 0 FROM sync_object WHERE addr = ? AND kind = 1 "
+                       "ORDER BY first_ns", (addr(info, "m"),)).fetchall()
+    eq(rows, [(2, 1, 1), (n, 0, 0)], "reuse: two lives of one address, the first contended once, the second never")
+
+
 def t_lost(ctx, n=200000):
     """A file size limit (RLIMIT_FSIZE) stands in for a full disk: the program runs on
     unharmed (no SIGXFSZ), and what could not be written is counted, not hidden."""
@@ -290,7 +298,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_lost, t_all_fixtures_check, t_bad_input]
+    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_reuse, t_lost, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
             try:
