@@ -125,6 +125,24 @@ def t_contended(ctx, k=20):
     ok(sym is not None and sym[0] == "waiter", "contended: first wait's stack is in waiter()", sym)
 
 
+def t_report_site(ctx, k=5):
+    """The report names the contended lock by its variable and its call site by function and line."""
+    import json
+    d, info, rc = ctx.record("contended", [k])
+    db = d + ".db"
+    ok(ctx.weft("import", d, "-o", db, "--quiet").returncode == 0, "report site: import")
+    r = ctx.weft("report", db, "--format", "json")
+    ok(r.returncode == 0, "report site: weft report --format json", r.stderr)
+    rep = json.loads(r.stdout.decode())
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "programs", "fx-contended.c")).read()
+    line = 1 + src[: src.index('pthread_mutex_lock(&mutex), "waiter lock"')].count("\n")
+    objs = [o for o in rep["sync_objects"] if o["addr"] == addr(info, "mutex")]
+    ok(len(objs) == 1 and objs[0]["name"] == "mutex", "report site: the lock is named 'mutex'", objs)
+    sites = objs[0]["call_sites"] if objs else []
+    eq([(c["symbol"], os.path.basename(c["file"] or ""), c["line"], c["waits"]) for c in sites],
+       [("waiter", "fx-contended.c", line, k)], "report site: every wait at waiter() in fx-contended.c:%d" % line)
+
+
 def t_barrier(ctx, t=4, r=25):
     con, info, _ = ctx.imported("barrier", [t, r])
     b = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 7", addr(info, "barrier"))
@@ -298,7 +316,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_reuse, t_lost, t_all_fixtures_check, t_bad_input]
+    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_reuse, t_lost, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
             try:
