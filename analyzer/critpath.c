@@ -241,17 +241,32 @@ static bool holds(W *w) {
   qsort(v, r->nsegments, sizeof *v, cmp_seg_thread);
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(w->db, "SELECT object_id, start_ns, dur_ns FROM lock_hold WHERE utid = ?1 AND start_ns < ?2 "
-                                "ORDER BY start_ns", -1, &q, NULL) != SQLITE_OK) {
+                                "AND start_ns >= ?3 ORDER BY start_ns", -1, &q, NULL) != SQLITE_OK) {
     free(v);
     sqlite3_finalize(q);
     return wsql(w);
   }
+  /* A hold overlapping a segment [s, e) started in [s - max_hold, e): with
+   * the importer's max_hold_ns only those windows (merged, so no hold is
+   * read twice) are read, not every hold of the thread. */
+  int64_t max_hold = weft_db_meta_get_int(w->db, "max_hold_ns", -1);
   for (size_t i = 0; i < r->nsegments && !w->failed;) {
     size_t j = i;
     int64_t hi = INT64_MIN;
     while (j < r->nsegments && v[j]->utid == v[i]->utid) hi = max64(hi, v[j++]->end_ns);
+    for (size_t k0 = i; k0 < j && !w->failed;) {
+    int64_t wlo = INT64_MIN, whi = hi;
+    size_t k1 = j;
+    if (max_hold >= 0) { /* one window: merge the segments whose windows overlap */
+      wlo = v[k0]->start_ns - max_hold;
+      whi = v[k0]->end_ns;
+      k1 = k0 + 1;
+      while (k1 < j && v[k1]->start_ns - max_hold <= whi) whi = max64(whi, v[k1++]->end_ns);
+    }
     sqlite3_bind_int64(q, 1, v[i]->utid);
-    sqlite3_bind_int64(q, 2, hi);
+    sqlite3_bind_int64(q, 2, whi);
+    sqlite3_bind_int64(q, 3, wlo);
+    k0 = k1;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
       int64_t hs = sqlite3_column_int64(q, 1), he = hs + max64(sqlite3_column_int64(q, 2), 0);
@@ -273,6 +288,7 @@ static bool holds(W *w) {
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) wsql(w);
     sqlite3_reset(q);
+    }
     i = j;
   }
   sqlite3_finalize(q);

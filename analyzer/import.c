@@ -166,6 +166,7 @@ typedef struct {
   int pass;
   /* statements */
   Batch states, holds;
+  int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   sqlite3_stmt *ins_state, *ins_hold, *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
   char *err;
@@ -853,6 +854,7 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
 static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
   if (end < h->start) end = h->start;
   int64_t row[6] = {h->obj, t->utid, h->start, end - h->start, h->contended, h->shared};
+  if (end - h->start > im->max_hold_ns) im->max_hold_ns = end - h->start;
   batch_add(im, &im->holds, row, 0);
   h->o->hold_ns += end - h->start;
 }
@@ -1538,6 +1540,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     weft_db_meta_set(im.db, "source_dir", abs ? abs : dir);
     free(abs);
     weft_db_meta_set_int(im.db, "lod_base_ns", LOD_BASE_NS);
+    weft_db_meta_set_int(im.db, "max_hold_ns", im.max_hold_ns);
     weft_db_meta_set_int(im.db, "records", (int64_t)im.records_done / 2);
   }
   if (!(opt && opt->no_symbols)) {

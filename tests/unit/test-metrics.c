@@ -815,7 +815,8 @@ static void test_critpath_chain(void) {
        !strcmp(cp->sites[0].object_label, "L2 (chain.c:20)") && cp->sites[0].cause_ns == 76 * MS,
      "chain: the call site of A's wait on L2 carries 76 ms: %zu %s %s", cp ? cp->nsites : 0,
      cp && cp->nsites ? cp->sites[0].label : "", cp && cp->nsites ? cp->sites[0].object_label : "");
-  const WeftObjectMetrics *o2 = object(m, 2);
+  const WeftObjectMetrics *o2 = object(m, 2), *o1 = object(m, 1);
+  int64_t l1_hold_ns = o1 ? o1->critical_hold_ns : -2;
   ok(o2 && o2->critical_share_ns == 76 * MS && o2->critical_hold_ns == 77 * MS,
      "chain: WeftObjectMetrics.critical_share_ns of L2 is 76 ms");
   /* B's path time inside main's wait on L1 (10..85): 10..80 = 70 of 75 ms */
@@ -844,6 +845,19 @@ static void test_critpath_chain(void) {
   ok(cp && cp->length_ns == 50 * MS && cp->path_ns == 50 * MS && tb && tb->path_ns == 30 * MS && l2 &&
        l2->cause_ns == 31 * MS,
      "chain, range 50..100 ms: B 30 ms on the path, L2 caused 31 ms");
+  weft_metrics_free(m);
+  /* with the importer's max_hold_ns the walk reads only the holds near its
+   * segments: the same hold times (the longest hold here is B's 76 ms) */
+  sqlite3 *wdb = NULL;
+  ok(sqlite3_open(dbpath, &wdb) == SQLITE_OK && weft_db_meta_set_int(wdb, "max_hold_ns", 81 * MS) == 0 &&
+       weft_db_meta_get_int(d, "max_hold_ns", -1) == 81 * MS,
+     "chain: meta max_hold_ns set");
+  sqlite3_close(wdb);
+  m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftObjectMetrics *b1 = object(m, 1), *b2 = object(m, 2);
+  ok(b2 && b2->critical_hold_ns == 77 * MS && b1 && b1->critical_hold_ns == l1_hold_ns,
+     "chain with max_hold_ns: the same hold times on the path (L2 %lld, L1 %lld)",
+     b2 ? (long long)b2->critical_hold_ns : -1, b1 ? (long long)b1->critical_hold_ns : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
