@@ -1291,7 +1291,9 @@ static bool build_objects(Ctx *c) {
     om->kind_name = kn ? kn : "object";
 
     /* naming */
-    const StackInfo *si = stack_info(c, init_stack), *sf = stack_info(c, first_stack);
+    /* copies: the second call may grow (move) the vector the first one points into */
+    const StackInfo si_v = *stack_info(c, init_stack), sf_v = *stack_info(c, first_stack);
+    const StackInfo *si = &si_v, *sf = &sf_v;
     om->site = si->site ? si->site : sf->site;
     if (so_name) {
       om->name = so_name;

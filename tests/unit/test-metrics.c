@@ -932,6 +932,46 @@ static void test_critpath_barrier(void) {
   sqlite3_close(d);
 }
 
+/* Many objects created at one site and each first waited on at a site of
+ * its own: naming looks up two stacks per object, and the second lookup
+ * grows (moves) the stack cache the first one points into; ASan catches a
+ * pointer kept across the two. */
+static void test_many_sites(void) {
+  enum { N = 200 };
+  db_new();
+  P(1, 700, 0, 1000 * MS, "sites");
+  T(1, 1, 700, "main", -1, 0, 1000 * MS);
+  T(2, 1, 701, "w", 1, 0, 1000 * MS);
+  S(1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(2, 0, 500 * MS, WEFT_ST_RUNNING, -1, -1);
+  FRAME(1, "make_locks", "/src/sites.c", 10);
+  STACK(1000, 1, -1);
+  for (int i = 0; i < N; i++) {
+    char fn[32];
+    snprintf(fn, sizeof fn, "wait_%d", i);
+    FRAME(2 + i, fn, "/src/sites.c", 500 + i);
+    STACK(2000 + i, 2 + i, -1);
+    O(1 + i, WEFT_KIND_MUTEX, 0x10000 + 64 * i, NULL, 1000, 2000 + i, 1);
+  }
+  /* one 1 ms wait per object, back to back in w's timeline */
+  for (int i = 0; i < N; i++) S(2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
+  S(2, (500 + N) * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(1000 * MS);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  int good = m->nobjects == N;
+  for (size_t i = 0; good && i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    char site[64];
+    snprintf(site, sizeof site, "wait_%lld (sites.c:%lld)", (long long)o->object_id - 1,
+             (long long)(500 + o->object_id - 1));
+    good = o->name && !strcmp(o->name, "make_locks (sites.c:10)") && o->nsites == 1 &&
+           !strcmp(o->sites[0].label, site);
+  }
+  ok(good, "%d objects: named by their creation site, each waited on at its own site", N);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   const char *t = getenv("TMPDIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/test-metrics.XXXXXX", t && *t ? t : "/tmp");
@@ -952,6 +992,7 @@ int main(void) {
   test_critpath_chain();
   test_critpath_timeout();
   test_critpath_barrier();
+  test_many_sites();
   for (int i = 1; i <= ndb; i++) {
     snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, i);
     unlink(dbpath);
