@@ -1,0 +1,307 @@
+/* weft-session.c - an open recording, as weft-gui reads it.
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "weft-session.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "metrics.h"
+
+struct _WeftSession {
+  char *path;
+  sqlite3 *db;
+  char *command;
+  int64_t end_ns;
+  int64_t lod_base_ns;
+  guint32 states_present;
+  GArray *processes; /* WeftSessionProcess */
+  GArray *threads;   /* WeftSessionThread */
+  GHashTable *utid_index; /* utid -> index + 1 */
+  sqlite3_stmt *q_raw;
+  sqlite3_stmt *q_summary;
+  sqlite3_stmt *q_at;
+};
+
+static char *dup_column(sqlite3_stmt *st, int col) {
+  const unsigned char *s = sqlite3_column_text(st, col);
+  return g_strdup(s ? (const char *)s : "");
+}
+
+static int64_t column_or(sqlite3_stmt *st, int col, int64_t dflt) {
+  return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, col);
+}
+
+typedef struct {
+  int64_t upid;
+  int64_t parent_upid;
+  int pid;
+  char *exe;
+  int64_t start_ns;
+} ProcRow;
+
+/* Append upid's subtree (children ordered by start, as the query returned
+ * them) to self->processes, depth first. rows is the whole process table. */
+static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int depth, GHashTable *seen) {
+  ProcRow *r = &g_array_index(rows, ProcRow, idx);
+  if (g_hash_table_contains(seen, &r->upid)) return;
+  g_hash_table_add(seen, &r->upid);
+  WeftSessionProcess p = {.upid = r->upid, .pid = r->pid, .depth = depth, .exe = g_strdup(r->exe)};
+  g_array_append_val(self->processes, p);
+  for (guint i = 0; i < rows->len; i++) {
+    ProcRow *c = &g_array_index(rows, ProcRow, i);
+    if (c->parent_upid == r->upid) add_process_tree(self, rows, i, depth + 1, seen);
+  }
+}
+
+static gboolean load(WeftSession *self, GError **error) {
+  sqlite3_stmt *st = NULL;
+  g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(ProcRow));
+  g_autoptr(GHashTable) upids = g_hash_table_new(g_int64_hash, g_int64_equal);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+  self->command = weft_db_meta_get(self->db, "command");
+  self->end_ns = weft_db_meta_get_int(self->db, "end_ns", 0);
+  self->lod_base_ns = weft_db_meta_get_int(self->db, "lod_base_ns", 0);
+
+  /* processes, in process-tree order */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT upid, coalesce(parent_upid, -1), pid, coalesce(exe, cmdline, ''), start_ns "
+                         "FROM process ORDER BY start_ns, upid", -1, &st, NULL) != SQLITE_OK)
+    goto fail;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    ProcRow r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+                 dup_column(st, 3), sqlite3_column_int64(st, 4)};
+    g_array_append_val(rows, r);
+  }
+  sqlite3_finalize(st);
+  for (guint i = 0; i < rows->len; i++)
+    g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
+  for (guint i = 0; i < rows->len; i++) {
+    ProcRow *r = &g_array_index(rows, ProcRow, i);
+    if (!g_hash_table_contains(upids, &r->parent_upid)) add_process_tree(self, rows, i, 0, seen);
+  }
+  for (guint i = 0; i < rows->len; i++) /* cycles, if a damaged file has them */
+    add_process_tree(self, rows, i, 0, seen);
+  for (guint i = 0; i < rows->len; i++) g_free(g_array_index(rows, ProcRow, i).exe);
+
+  /* threads of each process, by start */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT t.utid, t.tid, coalesce(t.name, ''), t.start_ns, t.end_ns, "
+                         "(SELECT min(level) FROM state_summary s WHERE s.utid = t.utid), "
+                         "(SELECT max(level) FROM state_summary s WHERE s.utid = t.utid) "
+                         "FROM thread t WHERE t.upid = ?1 ORDER BY t.is_main DESC, t.start_ns, t.utid",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto fail;
+  for (guint i = 0; i < self->processes->len; i++) {
+    WeftSessionProcess *p = &g_array_index(self->processes, WeftSessionProcess, i);
+    p->first_thread = self->threads->len;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, p->upid);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      WeftSessionThread t = {
+        .utid = sqlite3_column_int64(st, 0), .upid = p->upid, .tid = sqlite3_column_int(st, 1),
+        .name = dup_column(st, 2), .start_ns = sqlite3_column_int64(st, 3),
+        .end_ns = sqlite3_column_int64(st, 4), .min_level = (int)column_or(st, 5, -1),
+        .max_level = (int)column_or(st, 6, -1)};
+      g_array_append_val(self->threads, t);
+      g_hash_table_insert(self->utid_index, GSIZE_TO_POINTER((gsize)t.utid), GUINT_TO_POINTER(self->threads->len));
+    }
+    p->n_threads = self->threads->len - p->first_thread;
+  }
+  sqlite3_finalize(st);
+
+  if (sqlite3_prepare_v2(self->db, "SELECT DISTINCT state FROM thread_state", -1, &st, NULL) != SQLITE_OK)
+    goto fail;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int s = sqlite3_column_int(st, 0);
+    if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+
+  /* the interval containing t0 (contiguous rows: the last one starting at or
+   * before it), then every one starting before t1 */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
+                         "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
+                         "AND start_ns < ?3 ORDER BY start_ns",
+                         -1, &self->q_raw, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT bucket, state, total_ns FROM state_summary "
+                         "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
+                         -1, &self->q_summary, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid FROM thread_state "
+                         "WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
+                         -1, &self->q_at, NULL) != SQLITE_OK)
+    goto fail;
+  return TRUE;
+
+fail:
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read the recording: %s", self->path,
+              sqlite3_errmsg(self->db));
+  sqlite3_finalize(st);
+  return FALSE;
+}
+
+WeftSession *weft_session_open(const char *path, GError **error) {
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  if (!db) {
+    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, err[0] ? err : "cannot open the recording");
+    return NULL;
+  }
+  WeftSession *self = g_new0(WeftSession, 1);
+  self->path = g_strdup(path);
+  self->db = db;
+  self->processes = g_array_new(FALSE, TRUE, sizeof(WeftSessionProcess));
+  self->threads = g_array_new(FALSE, TRUE, sizeof(WeftSessionThread));
+  self->utid_index = g_hash_table_new(NULL, NULL);
+  if (!load(self, error)) {
+    weft_session_free(self);
+    return NULL;
+  }
+  return self;
+}
+
+void weft_session_free(WeftSession *self) {
+  if (!self) return;
+  sqlite3_finalize(self->q_raw);
+  sqlite3_finalize(self->q_summary);
+  sqlite3_finalize(self->q_at);
+  sqlite3_close(self->db);
+  for (guint i = 0; i < self->processes->len; i++) g_free(g_array_index(self->processes, WeftSessionProcess, i).exe);
+  for (guint i = 0; i < self->threads->len; i++) g_free(g_array_index(self->threads, WeftSessionThread, i).name);
+  g_array_unref(self->processes);
+  g_array_unref(self->threads);
+  g_hash_table_unref(self->utid_index);
+  free(self->command);
+  g_free(self->path);
+  g_free(self);
+}
+
+const char *weft_session_get_path(WeftSession *self) { return self->path; }
+const char *weft_session_get_command(WeftSession *self) { return self->command ? self->command : ""; }
+int64_t weft_session_get_end_ns(WeftSession *self) { return self->end_ns; }
+guint weft_session_get_n_processes(WeftSession *self) { return self->processes->len; }
+const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i) {
+  return i < self->processes->len ? &g_array_index(self->processes, WeftSessionProcess, i) : NULL;
+}
+guint weft_session_get_n_threads(WeftSession *self) { return self->threads->len; }
+const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i) {
+  return i < self->threads->len ? &g_array_index(self->threads, WeftSessionThread, i) : NULL;
+}
+guint32 weft_session_get_states_present(WeftSession *self) { return self->states_present; }
+
+/* Spread `amount` ns of state over [s, e) (uniformly) into the pixel
+ * accumulators acc[px * WEFT_ST_COUNT + state]. */
+static void spread(double *acc, int npx, double t0, double npp, double s, double e, int state, double amount) {
+  if (e <= s || state < 0 || state >= WEFT_ST_COUNT) return;
+  double x0 = (s - t0) / npp, x1 = (e - t0) / npp;
+  if (x1 <= 0 || x0 >= npx) return;
+  double per_px = amount / (x1 - x0); /* ns of this state per pixel of [s, e) */
+  int p0 = x0 < 0 ? 0 : (int)x0;
+  int p1 = x1 > npx ? npx - 1 : (int)ceil(x1) - 1;
+  for (int p = p0; p <= p1; p++) {
+    double a = fmax(x0, p), b = fmin(x1, p + 1);
+    if (b > a) acc[(size_t)p * WEFT_ST_COUNT + state] += (b - a) * per_px;
+  }
+}
+
+int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0};
+  const WeftSessionThread *t = weft_session_get_thread(self, i);
+  if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
+  double t1 = t0 + npp * npx;
+  if (t->end_ns <= t0 || t->start_ns >= t1) return 0;
+  double *acc = g_new0(double, (size_t)npx * WEFT_ST_COUNT);
+  int rc = 0;
+
+  /* the coarsest summary level whose buckets are no wider than a pixel */
+  int level = -1;
+  if (t->min_level >= 0 && self->lod_base_ns > 0) {
+    for (int l = t->max_level; l >= t->min_level; l--) {
+      if ((double)self->lod_base_ns * pow(4, l) <= npp) {
+        level = l;
+        break;
+      }
+    }
+  }
+  if (level >= 0) {
+    double w = (double)self->lod_base_ns * pow(4, level);
+    sqlite3_stmt *q = self->q_summary;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, t->utid);
+    sqlite3_bind_int(q, 2, level);
+    sqlite3_bind_int64(q, 3, (int64_t)floor(fmax(t0, 0) / w));
+    sqlite3_bind_int64(q, 4, (int64_t)floor(t1 / w));
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+      double b = (double)sqlite3_column_int64(q, 0);
+      /* the thread's part of the bucket: its totals add up to that */
+      double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
+      spread(acc, npx, t0, npp, s, e, sqlite3_column_int(q, 1), (double)sqlite3_column_int64(q, 2));
+    }
+    if (r != SQLITE_DONE) rc = -1;
+  } else {
+    sqlite3_stmt *q = self->q_raw;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, t->utid);
+    sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
+    sqlite3_bind_int64(q, 3, (int64_t)ceil(t1));
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+      double s = (double)sqlite3_column_int64(q, 0), d = (double)sqlite3_column_int64(q, 1);
+      spread(acc, npx, t0, npp, s, s + d, sqlite3_column_int(q, 2), d);
+    }
+    if (r != SQLITE_DONE) rc = -1;
+  }
+
+  for (int p = 0; p < npx && rc == 0; p++) {
+    const double *a = acc + (size_t)p * WEFT_ST_COUNT;
+    int best = -1, best_wait = -1, n = 0;
+    for (int s = 0; s < WEFT_ST_COUNT; s++) {
+      if (a[s] <= 0) continue;
+      n++;
+      if (best < 0 || a[s] > a[best]) best = s;
+      if (s != WEFT_ST_RUNNING && (best_wait < 0 || a[s] > a[best_wait])) best_wait = s;
+    }
+    if (best < 0) continue;
+    out[p].state = (guint8)best;
+    out[p].nstates = (guint8)n;
+    if (best == WEFT_ST_RUNNING && best_wait >= 0) out[p].mark = (guint8)best_wait;
+  }
+  g_free(acc);
+  return rc;
+}
+
+gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {
+  const WeftSessionThread *th = weft_session_get_thread(self, i);
+  if (!th || t < th->start_ns || t >= th->end_ns) return FALSE;
+  sqlite3_stmt *q = self->q_at;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, th->utid);
+  sqlite3_bind_int64(q, 2, t);
+  if (sqlite3_step(q) != SQLITE_ROW) return FALSE;
+  *out = (WeftSpan){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int(q, 2),
+                    column_or(q, 3, -1),         column_or(q, 4, -1),         column_or(q, 5, -1)};
+  sqlite3_reset(q);
+  return t < out->start_ns + out->dur_ns;
+}
+
+const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len) {
+  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
+  if (idx == 0) {
+    g_snprintf(buf, len, "thread %" G_GINT64_FORMAT, utid);
+  } else {
+    const WeftSessionThread *t = weft_session_get_thread(self, idx - 1);
+    g_snprintf(buf, len, "%s [%d]", t->name, t->tid);
+  }
+  return buf;
+}
+
+const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len) {
+  return weft_object_display_name(self->db, object_id, buf, len);
+}

@@ -1,0 +1,98 @@
+/* weft-session.h - an open recording, as weft-gui reads it.
+ * SPDX-License-Identifier: MIT
+ *
+ * A WeftSession holds the database handle (opened with weft_db_open) and the
+ * small tables the viewer keeps in memory: meta, processes in process-tree
+ * order, and their threads. Thread states are never loaded whole: the timeline
+ * asks for one row's pixels over the visible window (weft_session_fold), which
+ * reads state_summary when a pixel is at least one summary bucket wide and the
+ * raw thread_state rows otherwise. Not thread-safe: use from the GTK thread.
+ */
+#ifndef WEFT_SESSION_H
+#define WEFT_SESSION_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "weft-db.h"
+
+G_BEGIN_DECLS
+
+#define WEFT_PIXEL_NONE 0xff /* no state in the pixel (thread not alive) */
+
+/* One pixel column of one thread row, folded from every state interval that
+ * overlaps it: `state` is the state with the most time in the pixel; `mark` a
+ * wait state that also happened in it when `state` is running (the wait with
+ * the most time), else WEFT_PIXEL_NONE; `nstates` how many states share it
+ * (> 1: the column is merged). */
+typedef struct {
+  guint8 state;
+  guint8 mark;
+  guint8 nstates;
+} WeftPixel;
+
+typedef struct {
+  int64_t utid;
+  int64_t upid;
+  int tid;
+  char *name;
+  int64_t start_ns;
+  int64_t end_ns;
+  int min_level;   /* finest state_summary level of the thread, -1 if none */
+  int max_level;
+} WeftSessionThread;
+
+typedef struct {
+  int64_t upid;
+  int pid;
+  int depth;       /* in the process tree (0 for a root) */
+  char *exe;
+  guint first_thread; /* index into the session's threads */
+  guint n_threads;
+} WeftSessionProcess;
+
+/* One interval of thread_state. Object, blocker and waker are -1 when NULL. */
+typedef struct {
+  int64_t start_ns;
+  int64_t dur_ns;
+  int state;
+  int64_t object_id;
+  int64_t blocker_utid;
+  int64_t waker_utid;
+} WeftSpan;
+
+typedef struct _WeftSession WeftSession;
+
+/* Open path with weft_db_open and load meta, processes and threads. Returns
+ * NULL and sets error to a one-line message naming the file. */
+WeftSession *weft_session_open(const char *path, GError **error);
+void weft_session_free(WeftSession *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(WeftSession, weft_session_free)
+
+const char *weft_session_get_path(WeftSession *self);
+const char *weft_session_get_command(WeftSession *self);   /* never NULL */
+int64_t weft_session_get_end_ns(WeftSession *self);
+guint weft_session_get_n_processes(WeftSession *self);
+const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i);
+guint weft_session_get_n_threads(WeftSession *self);
+const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i);
+/* Bit s set if state s occurs anywhere in the recording. */
+guint32 weft_session_get_states_present(WeftSession *self);
+
+/* Fold thread i's states over the npx pixels [t0 + k·ns_per_px, t0 + (k+1)·ns_per_px)
+ * into out[0..npx). Returns 0, or -1 if the database could not be read (out
+ * is then all WEFT_PIXEL_NONE). */
+int weft_session_fold(WeftSession *self, guint i, double t0, double ns_per_px, int npx, WeftPixel *out);
+
+/* The state interval of thread i containing time t. Returns FALSE if the
+ * thread was not alive at t. */
+gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
+
+/* "name [tid]" of a thread by utid (or "thread N" if unknown). */
+const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);
+/* weft_object_display_name for an object of this recording. */
+const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len);
+
+G_END_DECLS
+
+#endif /* WEFT_SESSION_H */

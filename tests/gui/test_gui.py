@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# tests/gui/test_gui.py - weft-gui's headless render path, checked pixel by pixel.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_gui.py --weft WEFT --gui WEFT_GUI --fixture FX_CONTENDED
+# Records fx-contended with `weft record`, renders the timeline with
+# `xvfb-run -a weft-gui --screenshot` (GSK_RENDERER=cairo) and reads the PNG
+# back (zlib, stdlib only): one bar band per thread and one header band per
+# process; every lock wait of the waiter drawn in the lock_wait colour at the
+# x its time maps to; --range; a file that is not a recording exits 1 with a
+# one-line message. Exit 0 on success, 1 on a failure, 77 (skip) without
+# xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
+# until exit, which LeakSanitizer reports in ASan builds.
+import argparse
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+# the colours weft-timeline.c draws (Okabe-Ito)
+RUNNING = (0x00, 0x9E, 0x73)
+LOCK_WAIT = (0xD5, 0x5E, 0x00)
+PALETTE = {RUNNING, LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x72, 0xB2),
+           (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
+           (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
+PROCESS_HEADER = (0xDD, 0xE1, 0xE6)
+W, H = 1000, 400
+TIMEOUT = 120
+
+results = []
+
+
+def ok(cond, what, detail=""):
+    results.append(bool(cond))
+    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
+    if not cond and detail:
+        for line in str(detail).splitlines()[:20]:
+            print("# " + line)
+    sys.stdout.flush()
+    return bool(cond)
+
+
+def read_png(path):
+    """Return (width, height, rows) with rows[y][x] = (r, g, b); 8-bit RGB or RGBA only."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = hdr
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, "unsupported PNG %r" % (hdr,)
+    bpp = 3 if ctype == 2 else 4
+    raw, stride, prev, rows, i = zlib.decompress(idat), w * bpp, bytearray(w * bpp), [], 0
+    for _ in range(h):
+        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 255
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 255
+            elif ftype == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        prev = line
+    return w, h, rows
+
+
+def bands(rows, pred, min_count):
+    """Runs of consecutive image rows with at least min_count pixels satisfying pred."""
+    out, start = [], None
+    for y, row in enumerate(rows):
+        hit = sum(1 for p in row if pred(p)) >= min_count
+        if hit and start is None:
+            start = y
+        if not hit and start is not None:
+            out.append((start, y))
+            start = None
+    if start is not None:
+        out.append((start, len(rows)))
+    return out
+
+
+def gui_env(tmp):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
+    e.pop("LD_PRELOAD", None)
+    e.update(TMPDIR=tmp, LC_ALL="C", GSK_RENDERER="cairo", GDK_SCALE="1", GDK_DPI_SCALE="1",
+             GTK_A11Y="none", NO_AT_BRIDGE="1", GDK_BACKEND="x11")
+    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "detect_leaks=0",
+                                               "verify_asan_link_order=0"]))
+    return e
+
+
+def shoot(args, tmp, db, out, extra=()):
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", args.gui, "--screenshot", out,
+           "--size", "%dx%d" % (W, H)] + list(extra) + [db]
+    return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--gui", required=True)
+    ap.add_argument("--fixture", required=True, help="fx-contended")
+    args = ap.parse_args()
+    if not shutil.which("xvfb-run"):
+        print("1..0 # SKIP xvfb-run is not installed")
+        return 77
+
+    with tempfile.TemporaryDirectory(prefix="weft-gui-test-") as tmp:
+        # a file that is not a recording: no display needed, exit 1, one line
+        bad = os.path.join(tmp, "bad.db")
+        with open(bad, "w") as f:
+            f.write("this is not a weft database\n")
+        badpng = os.path.join(tmp, "bad.png")
+        p = subprocess.run([args.gui, "--screenshot", badpng, bad], env=gui_env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = p.stderr.decode("utf-8", "replace")
+        ok(p.returncode == 1 and err.count("\n") == 1 and "bad.db" in err and not os.path.exists(badpng),
+           "not a recording: exit 1, one line naming the file, no PNG", "rc=%d\n%s" % (p.returncode, err))
+        p = subprocess.run([args.gui, "--screenshot", badpng, "--size", "12", bad], env=gui_env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ok(p.returncode == 2, "bad --size: exit 2", p.stderr)
+
+        db = os.path.join(tmp, "contended.db")
+        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.fixture, "20"],
+                           env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if not ok(p.returncode == 0, "weft record fx-contended", p.stderr):
+            return 1
+        con = sqlite3.connect(db)
+        end_ns = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+        threads = con.execute("SELECT utid, start_ns, end_ns FROM thread ORDER BY is_main DESC, start_ns").fetchall()
+        nproc = con.execute("SELECT count(*) FROM process").fetchone()[0]
+        main_utid, waiter_utid = threads[0][0], threads[1][0]
+        waits = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 1 "
+                            "ORDER BY start_ns", (waiter_utid,)).fetchall()
+        main_running = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 0",
+                                   (main_utid,)).fetchall()
+        con.close()
+        ok(len(threads) == 2 and len(waits) == 20, "the recording has 2 threads and 20 lock waits")
+
+        out = os.path.join(tmp, "all.png")
+        p = shoot(args, tmp, db, out)
+        if not ok(p.returncode == 0 and os.path.exists(out), "--screenshot exits 0 and writes the PNG",
+                  p.stderr.decode("utf-8", "replace")):
+            return 1
+        if os.environ.get("WEFT_GUI_KEEP"):
+            shutil.copy(out, os.environ["WEFT_GUI_KEEP"])
+        w, h, rows = read_png(out)
+        ok((w, h) == (W, H), "the PNG is %dx%d" % (W, H), (w, h))
+
+        # one bar band per thread (the legend's swatches are too few pixels to count)
+        tb = bands(rows, lambda px: px in PALETTE, 100)
+        ok(len(tb) == len(threads), "one bar band per thread", tb)
+        pb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
+        ok(len(pb) == nproc and (not tb or pb[0][1] <= tb[0][0]), "one header band per process, above its threads",
+           (pb, tb))
+        if len(tb) != 2:
+            return 1
+
+        # the main thread lives from 0 to the end: its bar gives the time axis
+        mid = (tb[0][0] + tb[0][1]) // 2
+        xs = [x for x in range(w) if rows[mid][x] in PALETTE]
+        x0, x1 = xs[0], xs[-1] + 1
+        ok(x1 - x0 > w // 2, "the main thread's bar spans the time axis", (x0, x1))
+        npp = end_ns / (x1 - x0)
+
+        def column(band, x):
+            return {rows[y][x] for y in range(band[0], band[1])}
+
+        # every lock wait of the waiter is drawn in the lock_wait colour where it happened
+        missing = [(s, d) for s, d in waits if LOCK_WAIT not in column(tb[1], x0 + int((s + d / 2) / npp))]
+        ok(not missing, "every lock wait is in the waiter's row at its time", missing)
+        # and none is drawn where the waiter was not alive yet
+        xstart = x0 + int(threads[1][1] / npp)
+        early = [x for x in range(x0, xstart - 1) if column(tb[1], x) & PALETTE]
+        ok(not early, "nothing drawn before the waiter started", early[:10])
+        # while the waiter waits, the main thread (holding the lock) runs
+        longest = max(waits, key=lambda sd: sd[1])
+        xl = x0 + int((longest[0] + longest[1] / 2) / npp)
+        ok(RUNNING in column(tb[0], xl), "the holder runs during the longest wait", column(tb[0], xl))
+
+        # --range: the longest wait in the middle third of the window
+        s, d = longest
+        rng = "%dns..%dns" % (s - d, s + 2 * d)
+        out2 = os.path.join(tmp, "range.png")
+        p = shoot(args, tmp, db, out2, ["--range", rng])
+        if ok(p.returncode == 0, "--range %s exits 0" % rng, p.stderr):
+            w, h, rows = read_png(out2)
+            tb2 = bands(rows, lambda px: px in PALETTE, 100)
+            if ok(len(tb2) == 2, "two bar bands with --range", tb2):
+                npx = x1 - x0  # the same width: the same size and label column
+                ymid = (tb2[1][0] + tb2[1][1]) // 2
+                # the run of lock_wait columns through the middle of the window
+                xm = x0 + npx // 2
+                a, b = xm, xm
+                while a > x0 and rows[ymid][a - 1] == LOCK_WAIT:
+                    a -= 1
+                while b < x1 and rows[ymid][b] == LOCK_WAIT:
+                    b += 1
+                lo, hi = x0 + npx / 3, x0 + 2 * npx / 3
+                ok(rows[ymid][xm] == LOCK_WAIT and abs(a - lo) <= 2 and abs(b - hi) <= 2,
+                   "with --range the longest wait fills the middle third", (a, b, lo, hi))
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
