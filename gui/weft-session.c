@@ -19,10 +19,12 @@ struct _WeftSession {
   guint32 states_present;
   GArray *processes; /* WeftSessionProcess */
   GArray *threads;   /* WeftSessionThread */
+  GArray *locks;     /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
   sqlite3_stmt *q_raw;
   sqlite3_stmt *q_summary;
   sqlite3_stmt *q_at;
+  sqlite3_stmt *q_holds;
 };
 
 static char *dup_column(sqlite3_stmt *st, int col) {
@@ -40,6 +42,8 @@ typedef struct {
   int pid;
   char *exe;
   int64_t start_ns;
+  int image;
+  int n_images;
 } ProcRow;
 
 /* Append upid's subtree (children ordered by start, as the query returned
@@ -48,7 +52,8 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
   ProcRow *r = &g_array_index(rows, ProcRow, idx);
   if (g_hash_table_contains(seen, &r->upid)) return;
   g_hash_table_add(seen, &r->upid);
-  WeftSessionProcess p = {.upid = r->upid, .pid = r->pid, .depth = depth, .exe = g_strdup(r->exe)};
+  WeftSessionProcess p = {.upid = r->upid, .pid = r->pid, .image = r->image, .n_images = r->n_images,
+                          .depth = depth, .exe = g_strdup(r->exe)};
   g_array_append_val(self->processes, p);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *c = &g_array_index(rows, ProcRow, i);
@@ -67,12 +72,14 @@ static gboolean load(WeftSession *self, GError **error) {
 
   /* processes, in process-tree order */
   if (sqlite3_prepare_v2(self->db,
-                         "SELECT upid, coalesce(parent_upid, -1), pid, coalesce(exe, cmdline, ''), start_ns "
-                         "FROM process ORDER BY start_ns, upid", -1, &st, NULL) != SQLITE_OK)
+                         "SELECT upid, coalesce(parent_upid, -1), pid, coalesce(exe, cmdline, ''), "
+                         "start_ns, image, (SELECT count(*) FROM process q WHERE q.pid = p.pid) "
+                         "FROM process p ORDER BY start_ns, upid", -1, &st, NULL) != SQLITE_OK)
     goto fail;
   while (sqlite3_step(st) == SQLITE_ROW) {
     ProcRow r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
-                 dup_column(st, 3), sqlite3_column_int64(st, 4)};
+                 dup_column(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
+                 sqlite3_column_int(st, 6)};
     g_array_append_val(rows, r);
   }
   sqlite3_finalize(st);
@@ -111,6 +118,33 @@ static gboolean load(WeftSession *self, GError **error) {
     p->n_threads = self->threads->len - p->first_thread;
   }
   sqlite3_finalize(st);
+  st = NULL;
+
+  /* contended locks of each process, the most waited-for first */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT o.object_id, coalesce((SELECT max(dur_ns) FROM lock_hold h "
+                         "WHERE h.object_id = o.object_id), 0) FROM sync_object o "
+                         "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
+                         "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
+                         "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
+                         "ORDER BY o.wait_ns DESC, o.object_id",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto fail;
+  for (guint i = 0; i < self->processes->len; i++) {
+    WeftSessionProcess *p = &g_array_index(self->processes, WeftSessionProcess, i);
+    p->first_lock = self->locks->len;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, p->upid);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      char nbuf[512];
+      WeftSessionLock l = {.object_id = sqlite3_column_int64(st, 0), .upid = p->upid,
+                           .max_hold_ns = sqlite3_column_int64(st, 1)};
+      l.name = g_strdup(weft_object_display_name(self->db, l.object_id, nbuf, sizeof nbuf));
+      g_array_append_val(self->locks, l);
+    }
+    p->n_locks = self->locks->len - p->first_lock;
+  }
+  sqlite3_finalize(st);
 
   if (sqlite3_prepare_v2(self->db, "SELECT DISTINCT state FROM thread_state", -1, &st, NULL) != SQLITE_OK)
     goto fail;
@@ -135,7 +169,11 @@ static gboolean load(WeftSession *self, GError **error) {
       sqlite3_prepare_v2(self->db,
                          "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid FROM thread_state "
                          "WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
-                         -1, &self->q_at, NULL) != SQLITE_OK)
+                         -1, &self->q_at, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT utid, start_ns, dur_ns FROM lock_hold WHERE object_id = ?1 "
+                         "AND start_ns >= ?2 AND start_ns < ?3 ORDER BY start_ns",
+                         -1, &self->q_holds, NULL) != SQLITE_OK)
     goto fail;
   return TRUE;
 
@@ -158,6 +196,7 @@ WeftSession *weft_session_open(const char *path, GError **error) {
   self->db = db;
   self->processes = g_array_new(FALSE, TRUE, sizeof(WeftSessionProcess));
   self->threads = g_array_new(FALSE, TRUE, sizeof(WeftSessionThread));
+  self->locks = g_array_new(FALSE, TRUE, sizeof(WeftSessionLock));
   self->utid_index = g_hash_table_new(NULL, NULL);
   if (!load(self, error)) {
     weft_session_free(self);
@@ -171,11 +210,14 @@ void weft_session_free(WeftSession *self) {
   sqlite3_finalize(self->q_raw);
   sqlite3_finalize(self->q_summary);
   sqlite3_finalize(self->q_at);
+  sqlite3_finalize(self->q_holds);
   sqlite3_close(self->db);
   for (guint i = 0; i < self->processes->len; i++) g_free(g_array_index(self->processes, WeftSessionProcess, i).exe);
   for (guint i = 0; i < self->threads->len; i++) g_free(g_array_index(self->threads, WeftSessionThread, i).name);
   g_array_unref(self->processes);
   g_array_unref(self->threads);
+  for (guint i = 0; i < self->locks->len; i++) g_free(g_array_index(self->locks, WeftSessionLock, i).name);
+  g_array_unref(self->locks);
   g_hash_table_unref(self->utid_index);
   free(self->command);
   g_free(self->path);
@@ -192,6 +234,10 @@ const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i) {
 guint weft_session_get_n_threads(WeftSession *self) { return self->threads->len; }
 const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i) {
   return i < self->threads->len ? &g_array_index(self->threads, WeftSessionThread, i) : NULL;
+}
+guint weft_session_get_n_locks(WeftSession *self) { return self->locks->len; }
+const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i) {
+  return i < self->locks->len ? &g_array_index(self->locks, WeftSessionLock, i) : NULL;
 }
 guint32 weft_session_get_states_present(WeftSession *self) { return self->states_present; }
 
@@ -211,7 +257,7 @@ static void spread(double *acc, int npx, double t0, double npp, double s, double
 }
 
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
-  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0};
+  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
   double t1 = t0 + npp * npx;
@@ -269,12 +315,77 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
       if (s != WEFT_ST_RUNNING && (best_wait < 0 || a[s] > a[best_wait])) best_wait = s;
     }
     if (best < 0) continue;
+    out[p].running = (float)CLAMP(a[WEFT_ST_RUNNING] / npp, 0, 1);
     out[p].state = (guint8)best;
     out[p].nstates = (guint8)n;
     if (best == WEFT_ST_RUNNING && best_wait >= 0) out[p].mark = (guint8)best_wait;
   }
   g_free(acc);
   return rc;
+}
+
+int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
+  for (int p = 0; p < npx; p++) out[p] = (WeftHoldPixel){-1, 0};
+  const WeftSessionLock *l = weft_session_get_lock(self, i);
+  if (!l || npx <= 0 || npp <= 0) return l ? 0 : -1;
+  double t1 = t0 + npp * npx;
+  /* the holds overlapping the window: they start at most max_hold_ns before it */
+  typedef struct {
+    int thread;
+    double s, e;
+  } Hold;
+  g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
+  g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
+  sqlite3_stmt *q = self->q_holds;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, l->object_id);
+  sqlite3_bind_int64(q, 2, (int64_t)floor(t0) - l->max_hold_ns);
+  sqlite3_bind_int64(q, 3, (int64_t)ceil(t1));
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    guint idx = GPOINTER_TO_UINT(
+      g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)sqlite3_column_int64(q, 0))));
+    double s = (double)sqlite3_column_int64(q, 1), e = s + (double)sqlite3_column_int64(q, 2);
+    if (idx == 0 || e <= t0) continue;
+    Hold h = {(int)idx - 1, s, e};
+    g_array_append_val(holds, h);
+    guint k;
+    for (k = 0; k < holders->len && g_array_index(holders, int, k) != h.thread; k++) {}
+    if (k == holders->len) g_array_append_val(holders, h.thread);
+  }
+  sqlite3_reset(q);
+  if (r != SQLITE_DONE) return -1;
+  guint nh = holders->len;
+  if (nh == 0) return 0;
+  /* acc[px * nh + k]: ns held by holder k in the pixel (spread reused with nh "states") */
+  double *acc = g_new0(double, (size_t)npx * nh);
+  for (guint j = 0; j < holds->len; j++) {
+    Hold *h = &g_array_index(holds, Hold, j);
+    guint k;
+    for (k = 0; g_array_index(holders, int, k) != h->thread; k++) {}
+    double x0 = (h->s - t0) / npp, x1 = (h->e - t0) / npp;
+    if (x1 <= 0 || x0 >= npx || x1 <= x0) continue;
+    int p0 = x0 < 0 ? 0 : (int)x0;
+    int p1 = x1 > npx ? npx - 1 : (int)ceil(x1) - 1;
+    for (int p = p0; p <= p1; p++) {
+      double a = fmax(x0, p), b = fmin(x1, p + 1);
+      if (b > a) acc[(size_t)p * nh + k] += (b - a) * npp;
+    }
+  }
+  for (int p = 0; p < npx; p++) {
+    const double *a = acc + (size_t)p * nh;
+    int best = -1, n = 0;
+    for (guint k = 0; k < nh; k++) {
+      if (a[k] <= 0) continue;
+      n++;
+      if (best < 0 || a[k] > a[best]) best = (int)k;
+    }
+    if (best < 0) continue;
+    out[p].holder = g_array_index(holders, int, best);
+    out[p].nholders = (guint8)MIN(n, 255);
+  }
+  g_free(acc);
+  return 0;
 }
 
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {

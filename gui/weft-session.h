@@ -29,7 +29,16 @@ typedef struct {
   guint8 state;
   guint8 mark;
   guint8 nstates;
+  float running; /* the fraction of the pixel's time the thread was running, 0..1 */
 } WeftPixel;
+
+/* One pixel column of one lock lane, folded from every lock_hold that
+ * overlaps it: `holder` the index of the thread with the most hold time in
+ * the pixel (-1: not held), `nholders` how many threads held it there. */
+typedef struct {
+  int holder;
+  guint8 nholders;
+} WeftHoldPixel;
 
 typedef struct {
   int64_t utid;
@@ -45,11 +54,24 @@ typedef struct {
 typedef struct {
   int64_t upid;
   int pid;
+  int image;       /* 0 for a pid's first image, N after N execs */
+  int n_images;    /* images of this pid in the recording */
   int depth;       /* in the process tree (0 for a root) */
   char *exe;
   guint first_thread; /* index into the session's threads */
   guint n_threads;
+  guint first_lock;   /* index into the session's locks */
+  guint n_locks;
 } WeftSessionProcess;
+
+/* A contended lock (mutex, rwlock or spinlock that some thread waited for):
+ * one lane of the timeline under its process's threads. */
+typedef struct {
+  int64_t object_id;
+  int64_t upid;
+  char *name;          /* weft_object_display_name */
+  int64_t max_hold_ns; /* the longest hold, to bound window queries */
+} WeftSessionLock;
 
 /* One interval of thread_state. Object, blocker and waker are -1 when NULL. */
 typedef struct {
@@ -76,6 +98,8 @@ guint weft_session_get_n_processes(WeftSession *self);
 const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i);
 guint weft_session_get_n_threads(WeftSession *self);
 const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i);
+guint weft_session_get_n_locks(WeftSession *self);
+const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i);
 /* Bit s set if state s occurs anywhere in the recording. */
 guint32 weft_session_get_states_present(WeftSession *self);
 
@@ -83,6 +107,11 @@ guint32 weft_session_get_states_present(WeftSession *self);
  * into out[0..npx). Returns 0, or -1 if the database could not be read (out
  * is then all WEFT_PIXEL_NONE). */
 int weft_session_fold(WeftSession *self, guint i, double t0, double ns_per_px, int npx, WeftPixel *out);
+
+/* Fold lock i's holds over the npx pixels as weft_session_fold does. Reads
+ * the holds overlapping the window only. Returns 0, or -1 if the database
+ * could not be read (out is then all holder -1). */
+int weft_session_fold_lock(WeftSession *self, guint i, double t0, double ns_per_px, int npx, WeftHoldPixel *out);
 
 /* The state interval of thread i containing time t. Returns FALSE if the
  * thread was not alive at t. */

@@ -1,9 +1,11 @@
 /* weft-timeline.c - the timeline widget.
  * SPDX-License-Identifier: MIT
  *
- * One custom widget draws, top to bottom: a time ruler, the rows (a header
- * per process, one row per thread, scrolled vertically by the widget itself so
- * that the ruler and the legend stay in view) and a legend of the states.
+ * One custom widget draws, top to bottom: a time ruler, a track with the
+ * number of threads running over time, the rows (a header per process, one
+ * row per thread, then one lane per contended lock of the process, scrolled
+ * vertically by the widget itself so that the ruler, the track and the legend
+ * stay in view) and a legend of the states.
  *
  * Level of detail: each thread row is folded into pixel columns by
  * weft_session_fold() (from state_summary when a pixel is at least a summary
@@ -13,6 +15,15 @@
  * bar, so a column is never blank if something happened in it. Adjacent
  * columns with the same look are drawn as one rectangle: at most one bar
  * rectangle and one mark rectangle per pixel column per row.
+ *
+ * The running track sums, per pixel column, the running fraction of every
+ * thread's folded pixels (the same fold as the rows): the average number of
+ * threads running in the column, drawn as a filled step chart scaled to
+ * 0..max (max: the peak of the window, rounded up). A lock lane folds the
+ * lock's holds (lock_hold, the visible window only) the same way: a column
+ * gets the hue of the thread that held the lock longest in it (the hue shown
+ * as a swatch next to that thread's label); a dark mark on top when several
+ * threads held it in the column.
  */
 #include "config.h"
 
@@ -25,6 +36,12 @@
 #define LABEL_W 200   /* the label column */
 #define RIGHT_M 16
 #define RULER_H 26
+#define TRACK_H 44    /* the running-threads track under the ruler */
+#define TRACK_PAD_T 6 /* its plot area inside it */
+#define TRACK_PAD_B 4
+#define ROWS_TOP (RULER_H + TRACK_H)
+#define SWATCH 8      /* a thread's hue, left of its label */
+#define MERGED_H 2    /* several holders in a lock lane column */
 #define LEGEND_H 28
 #define ROW_H 22      /* a thread row */
 #define PROC_H 22     /* a process header */
@@ -33,11 +50,11 @@
 #define ZOOM_STEP 1.25
 #define MIN_WINDOW_NS 50.0
 
-typedef enum { ENTRY_PROCESS, ENTRY_THREAD } EntryKind;
+typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
 
 typedef struct {
   EntryKind kind;
-  guint index; /* process or thread index in the session */
+  guint index; /* process, thread or lock index in the session */
   int y;       /* top, in content coordinates (0 = first row) */
   int h;
 } Entry;
@@ -56,6 +73,8 @@ struct _WeftTimeline {
   gboolean *cache_valid;
   double cache_t0, cache_t1;
   int cache_npx;
+  WeftHoldPixel *lock_cache; /* the same per lock, for the same window */
+  gboolean *lock_cache_valid;
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
@@ -91,6 +110,30 @@ static const GdkRGBA line_color = {0xc4 / 255., 0xc8 / 255., 0xcc / 255., 1};
 static const GdkRGBA grid_color = {0xe4 / 255., 0xe6 / 255., 0xe9 / 255., 1};
 static const GdkRGBA text_color = {0x1e / 255., 0x22 / 255., 0x26 / 255., 1};
 static const GdkRGBA dim_text_color = {0x5a / 255., 0x60 / 255., 0x66 / 255., 1};
+static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1};
+static const GdkRGBA track_fill_color = {0x4f / 255., 0xb0 / 255., 0x95 / 255., 1};
+static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
+static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
+
+/* A distinct hue per thread (golden-ratio steps around the wheel), medium
+ * saturation and value so that it reads on the light background and differs
+ * from the state colours. */
+static GdkRGBA thread_color(guint i) {
+  double h = fmod(0.11 + i * 0.618033988749895, 1.0) * 6, s = 0.55, v = 0.80;
+  int k = (int)h;
+  double f = h - k, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  double r, g, b;
+  switch (k % 6) {
+  case 0: r = v, g = t, b = p; break;
+  case 1: r = q, g = v, b = p; break;
+  case 2: r = p, g = v, b = t; break;
+  case 3: r = p, g = q, b = v; break;
+  case 4: r = t, g = p, b = v; break;
+  default: r = v, g = p, b = q; break;
+  }
+  /* whole 8-bit values, so that the screenshot shows exactly this colour */
+  return (GdkRGBA){(float)(round(r * 255) / 255), (float)(round(g * 255) / 255), (float)(round(b * 255) / 255), 1};
+}
 
 static int timeline_x0(void) { return LABEL_W; }
 static int timeline_npx(WeftTimeline *self) {
@@ -98,12 +141,14 @@ static int timeline_npx(WeftTimeline *self) {
 }
 static double ns_per_px(WeftTimeline *self) { return (self->t1 - self->t0) / timeline_npx(self); }
 static int rows_h(WeftTimeline *self) {
-  return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - RULER_H - LEGEND_H);
+  return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - ROWS_TOP - LEGEND_H);
 }
 
 static void invalidate(WeftTimeline *self) {
   g_clear_pointer(&self->cache, g_free);
   g_clear_pointer(&self->cache_valid, g_free);
+  g_clear_pointer(&self->lock_cache, g_free);
+  g_clear_pointer(&self->lock_cache_valid, g_free);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -164,6 +209,11 @@ static void rebuild_entries(WeftTimeline *self) {
         g_array_append_val(self->entries, te);
         y += ROW_H;
       }
+      for (guint l = 0; l < pr->n_locks; l++) {
+        Entry le = {ENTRY_LOCK, pr->first_lock + l, y, ROW_H};
+        g_array_append_val(self->entries, le);
+        y += ROW_H;
+      }
     }
   }
   self->content_h = y;
@@ -175,10 +225,15 @@ static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
   int npx = timeline_npx(self);
   guint n = weft_session_get_n_threads(self->session);
   if (!self->cache || self->cache_npx != npx || self->cache_t0 != self->t0 || self->cache_t1 != self->t1) {
+    guint nl = weft_session_get_n_locks(self->session);
     g_free(self->cache);
     g_free(self->cache_valid);
+    g_free(self->lock_cache);
+    g_free(self->lock_cache_valid);
     self->cache = g_new(WeftPixel, (size_t)npx * MAX(n, 1));
     self->cache_valid = g_new0(gboolean, MAX(n, 1));
+    self->lock_cache = g_new(WeftHoldPixel, (size_t)npx * MAX(nl, 1));
+    self->lock_cache_valid = g_new0(gboolean, MAX(nl, 1));
     self->cache_npx = npx;
     self->cache_t0 = self->t0;
     self->cache_t1 = self->t1;
@@ -189,6 +244,79 @@ static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
     self->cache_valid[i] = TRUE;
   }
   return px;
+}
+
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
+                          double x, double y, int width, int height, const GdkRGBA *color);
+
+/* The folded holds of lock i for the current window and width. */
+static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
+  int npx = timeline_npx(self);
+  row_pixels(self, 0); /* (re)allocates both caches for this window */
+  WeftHoldPixel *px = self->lock_cache + (size_t)i * npx;
+  if (!self->lock_cache_valid[i]) {
+    weft_session_fold_lock(self->session, i, self->t0, ns_per_px(self), npx, px);
+    self->lock_cache_valid[i] = TRUE;
+  }
+  return px;
+}
+
+/* Draw one lock lane: runs of columns with the same holder as one rectangle. */
+static void snapshot_lane(WeftTimeline *self, GtkSnapshot *snapshot, guint i, int y) {
+  const WeftHoldPixel *px = lock_pixels(self, i);
+  int npx = timeline_npx(self), x0 = timeline_x0();
+  int by = y + BAR_INSET, bh = ROW_H - 2 * BAR_INSET;
+  for (int p = 0; p < npx;) {
+    int q = p + 1;
+    gboolean merged = px[p].nholders > 1;
+    while (q < npx && px[q].holder == px[p].holder && (px[q].nholders > 1) == merged) q++;
+    if (px[p].holder >= 0) {
+      GdkRGBA c = thread_color((guint)px[p].holder);
+      gtk_snapshot_append_color(snapshot, &c, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, bh));
+      if (merged) gtk_snapshot_append_color(snapshot, &merged_color, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, MERGED_H));
+    }
+    p = q;
+  }
+}
+
+/* The running-threads track: the sum of the rows' running fractions per column. */
+static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
+  int npx = timeline_npx(self), x0 = timeline_x0();
+  guint n = weft_session_get_n_threads(self->session);
+  double *sum = g_new0(double, npx);
+  for (guint i = 0; i < n; i++) {
+    const WeftPixel *px = row_pixels(self, i);
+    for (int p = 0; p < npx; p++) sum[p] += px[p].running;
+  }
+  double peak = 0;
+  for (int p = 0; p < npx; p++) peak = MAX(peak, sum[p]);
+  int max = MAX(1, (int)ceil(peak - 1e-6));
+  int top = RULER_H + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_H, width, TRACK_H));
+  gtk_snapshot_append_color(snapshot, &track_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+  for (int p = 0; p < npx;) {
+    int h = (int)round(sum[p] / max * ph), q = p + 1;
+    if (sum[p] > 0 && h == 0) h = 1; /* never blank if a thread ran */
+    while (q < npx) {
+      int hq = (int)round(sum[q] / max * ph);
+      if (sum[q] > 0 && hq == 0) hq = 1;
+      if (hq != h) break;
+      q++;
+    }
+    if (h > 0) gtk_snapshot_append_color(snapshot, &track_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
+    p = q;
+  }
+  g_free(sum);
+  /* the label and the y scale, in the label column */
+  char buf[32];
+  snapshot_text(self, snapshot, "running", TRUE, 8, top, LABEL_W - 60, ph, &text_color);
+  g_snprintf(buf, sizeof buf, "%d", max);
+  snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
+  snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
 }
 
 /* Draw one thread's bar: runs of equal columns as single rectangles. */
@@ -310,7 +438,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     return;
   }
   clamp_scroll(self);
-  int top = RULER_H, rh = rows_h(self);
+  int top = ROWS_TOP, rh = rows_h(self);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
   guint row = 0;
   /* backgrounds first, then the ruler's grid lines over them, then bars */
@@ -324,12 +452,15 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     }
     if (e->kind == ENTRY_PROCESS)
       gtk_snapshot_append_color(snapshot, &proc_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+    else if (e->kind == ENTRY_LOCK)
+      gtk_snapshot_append_color(snapshot, &lane_bg_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (row % 2 == 0)
       gtk_snapshot_append_color(snapshot, &row_alt_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     row++;
   }
   gtk_snapshot_pop(snapshot);
   snapshot_ruler(self, snapshot, width, height);
+  snapshot_track(self, snapshot, width);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
@@ -338,10 +469,21 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     char buf[512];
     if (e->kind == ENTRY_PROCESS) {
       const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
-      g_snprintf(buf, sizeof buf, "%d %s", p->pid, p->exe);
+      if (p->n_images > 1)
+        g_snprintf(buf, sizeof buf, "%d %s (image %d)", p->pid, p->exe, p->image);
+      else
+        g_snprintf(buf, sizeof buf, "%d %s", p->pid, p->exe);
       snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h, &text_color);
+    } else if (e->kind == ENTRY_LOCK) {
+      const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
+      g_snprintf(buf, sizeof buf, "lock %s", l->name);
+      snapshot_text(self, snapshot, buf, FALSE, 18, y, LABEL_W - 26, e->h, &dim_text_color);
+      snapshot_lane(self, snapshot, e->index, y);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
+      GdkRGBA hue = thread_color(e->index);
+      gtk_snapshot_append_color(snapshot, &hue,
+                                &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
       g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
       snapshot_text(self, snapshot, buf, FALSE, 18, y, LABEL_W - 26, e->h, &text_color);
       snapshot_bar(self, snapshot, e->index, y);
@@ -359,8 +501,8 @@ static void weft_timeline_measure(GtkWidget *widget, GtkOrientation orientation,
     *minimum = LABEL_W + RIGHT_M + 100;
     *natural = 1000;
   } else {
-    *minimum = RULER_H + LEGEND_H + ROW_H * 2;
-    *natural = RULER_H + LEGEND_H + MAX(self->content_h, ROW_H * 4);
+    *minimum = ROWS_TOP + LEGEND_H + ROW_H * 2;
+    *natural = ROWS_TOP + LEGEND_H + MAX(self->content_h, ROW_H * 4);
   }
 }
 
@@ -372,8 +514,8 @@ static void weft_timeline_size_allocate(GtkWidget *widget, int width, int height
 
 /* The entry under y (widget coordinates), or NULL. */
 static Entry *entry_at(WeftTimeline *self, double y) {
-  if (y < RULER_H || y >= RULER_H + rows_h(self)) return NULL;
-  double cy = y - RULER_H + self->scroll_y;
+  if (y < ROWS_TOP || y >= ROWS_TOP + rows_h(self)) return NULL;
+  double cy = y - ROWS_TOP + self->scroll_y;
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     if (cy >= e->y && cy < e->y + e->h) return e;
@@ -386,6 +528,30 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
   WeftTimeline *self = WEFT_TIMELINE(widget);
   if (!self->session) return FALSE;
   Entry *e = entry_at(self, y);
+  if (e && e->kind == ENTRY_LOCK) {
+    const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
+    char *esc = g_markup_escape_text(l->name, -1);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "<b>lock %s</b>", esc);
+    g_free(esc);
+    int p = x - timeline_x0();
+    if (p >= 0 && p < timeline_npx(self)) {
+      const WeftHoldPixel *px = lock_pixels(self, e->index);
+      if (px[p].holder >= 0) {
+        char lbl[512];
+        const WeftSessionThread *h = weft_session_get_thread(self->session, (guint)px[p].holder);
+        esc = g_markup_escape_text(weft_session_thread_label(self->session, h->utid, lbl, sizeof lbl), -1);
+        g_string_append_printf(s, "\nheld by: %s", esc);
+        g_free(esc);
+        if (px[p].nholders > 1) g_string_append_printf(s, "\n<i>this pixel merges holds of %d threads</i>", px[p].nholders);
+      } else {
+        g_string_append(s, "\nnot held");
+      }
+    }
+    gtk_tooltip_set_markup(tooltip, s->str);
+    g_string_free(s, TRUE);
+    return TRUE;
+  }
   if (!e || e->kind != ENTRY_THREAD) return FALSE;
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   char a[64], b[64], name[512];
@@ -508,6 +674,8 @@ static void weft_timeline_finalize(GObject *object) {
   WeftTimeline *self = WEFT_TIMELINE(object);
   g_free(self->cache);
   g_free(self->cache_valid);
+  g_free(self->lock_cache);
+  g_free(self->lock_cache_valid);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
 }

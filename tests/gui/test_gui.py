@@ -8,7 +8,11 @@
 # back (zlib, stdlib only): one bar band per thread and one header band per
 # process; every lock wait of the waiter drawn in the lock_wait colour at the
 # x its time maps to; --range; a file that is not a recording exits 1 with a
-# one-line message. Exit 0 on success, 1 on a failure, 77 (skip) without
+# one-line message; the running-threads track on top (its height where only
+# the main thread runs is 1/max of the plot); the one lock lane of
+# fx-contended showing the main thread's hue (from its row's swatch) where
+# main held the lock; "PID exe (image N)" headers for a pid that exec'd (a
+# recording of sh exec'ing sh). Exit 0 on success, 1 on a failure, 77 (skip) without
 # xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
 # until exit, which LeakSanitizer reports in ASan builds.
 import argparse
@@ -28,6 +32,9 @@ PALETTE = {RUNNING, LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x
            (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
            (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
 PROCESS_HEADER = (0xDD, 0xE1, 0xE6)
+TRACK_BG = (0xE6, 0xF2, 0xEE)
+TRACK_FILL = (0x4F, 0xB0, 0x95)
+SWATCH_X = 9  # inside each thread's hue swatch, left of its label
 W, H = 1000, 400
 TIMEOUT = 120
 
@@ -153,6 +160,8 @@ def main():
         main_utid, waiter_utid = threads[0][0], threads[1][0]
         waits = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 1 "
                             "ORDER BY start_ns", (waiter_utid,)).fetchall()
+        holds_main = con.execute("SELECT h.start_ns, h.dur_ns FROM lock_hold h JOIN sync_object o USING (object_id) "
+                                 "WHERE h.utid = ? AND o.contended > 0", (main_utid,)).fetchall()
         main_running = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 0",
                                    (main_utid,)).fetchall()
         con.close()
@@ -191,7 +200,10 @@ def main():
         # (a wait shorter than a pixel may land in the neighbour column: pixel edges round either way)
         def near_cols(band, x):
             return column(band, x) | (column(band, x - 1) if x > 0 else set()) | (column(band, x + 1) if x + 1 < w else set())
-        missing = [(s, d) for s, d in waits if LOCK_WAIT not in near_cols(tb[1], x0 + int((s + d / 2) / npp))]
+        # (one shorter than two pixels may share each of its pixels with a longer wait of
+        # another kind, which then gets the pixel's mark: it must show some wait there)
+        missing = [(s, d) for s, d in waits
+                   if not near_cols(tb[1], x0 + int((s + d / 2) / npp)) & ({LOCK_WAIT} if d >= 2 * npp else PALETTE - {RUNNING})]
         ok(not missing, "every lock wait is in the waiter's row at its time", missing)
         # and none is drawn where the waiter was not alive yet
         xstart = x0 + int(threads[1][1] / npp)
@@ -210,8 +222,35 @@ def main():
         ok(best[1] - best[0] < 3 * npp or RUNNING in column(tb[0], xl),
            "the holder runs while the waiter waits", (best, column(tb[0], xl)))
 
+        # the running track: above the first process header; where only main runs
+        # (before the waiter starts) its height is 1/max of the plot area
+        trb = bands(rows, lambda px: px in (TRACK_BG, TRACK_FILL), W // 2)
+        if ok(len(trb) == 1 and pb and trb[0][1] <= pb[0][0], "the running track is above the first process header",
+              (trb, pb)):
+            plot_h = trb[0][1] - trb[0][0]
+            xm = x0 + int(threads[1][1] / npp / 2)
+            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] == TRACK_FILL)
+            tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] == TRACK_FILL) for x in range(x0, x1))
+            m = round(plot_h / h_main) if h_main else 0
+            ok(1 <= m <= len(threads) and abs(h_main - plot_h / m) <= 1.5 and tallest > plot_h * (m - 1) / m,
+               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest))
+
+        # the lock lane: exactly one (fx-contended has one contended mutex), under the
+        # threads, showing main's hue (its row's swatch) where main held the lock
+        hue_main = rows[(tb[0][0] + tb[0][1]) // 2][SWATCH_X]
+        hue_waiter = rows[(tb[1][0] + tb[1][1]) // 2][SWATCH_X]
+        ok(hue_main != hue_waiter and not {hue_main, hue_waiter} & (PALETTE | {(0xFC, 0xFC, 0xFC)}),
+           "each thread row has a swatch of its own hue", (hue_main, hue_waiter))
+        lb = bands(rows, lambda px: px in (hue_main, hue_waiter), 20)
+        if ok(len(lb) == 1 and lb[0][0] >= tb[1][1], "exactly one lock lane, under the threads", (lb, tb)):
+            missing = [(s, d) for s, d in holds_main if hue_main not in column(lb[0], x0 + int((s + d / 2) / npp))]
+            ok(holds_main and not missing, "the lane shows main's hue where main held the lock",
+               (len(holds_main), missing[:10]))
+
         # --range: the longest wait in the middle third of the window
-        s, d = max(waits, key=lambda sd: sd[1])
+        # (one that starts at least its length after 0: a wait stretched by a busy
+        # machine can be longer than the time before it, and --range takes no negative times)
+        s, d = max([sd for sd in waits if sd[0] >= sd[1]] or waits, key=lambda sd: sd[1])
         rng = "%dns..%dns" % (s - d, s + 2 * d)
         out2 = os.path.join(tmp, "range.png")
         p = shoot(args, tmp, db, out2, ["--range", rng])
@@ -229,8 +268,36 @@ def main():
                 while b < x1 and rows[ymid][b] == LOCK_WAIT:
                     b += 1
                 lo, hi = x0 + npx / 3, x0 + 2 * npx / 3
-                ok(rows[ymid][xm] == LOCK_WAIT and abs(a - lo) <= 2 and abs(b - hi) <= 2,
+                # (a wait of the waiter right before or after it, less than a pixel apart,
+                # continues the run: one of the two edges is enough)
+                ok(rows[ymid][xm] == LOCK_WAIT and a <= lo + 3 and b >= hi - 3
+                   and (abs(a - lo) <= 3 or abs(b - hi) <= 3),
                    "with --range the longest wait fills the middle third", (a, b, lo, hi))
+        # a pid with several images (sh exec'ing sh): "PID exe (image N)" headers, each
+        # image with its own header; the headers of the exec'd pid carry the longer text
+        # than the single-image child's (same exe)
+        edb = os.path.join(tmp, "exec.db")
+        p = subprocess.run([args.weft, "record", "-q", "-o", edb, "--", "/bin/sh", "-c",
+                            'exec /bin/sh -c "/bin/sh -c : ; exec /bin/sh -c :"'],
+                           env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if ok(p.returncode == 0, "weft record sh exec'ing sh", p.stderr):
+            con = sqlite3.connect(edb)
+            procs = con.execute("SELECT pid, (SELECT count(*) FROM process q WHERE q.pid = p.pid) "
+                                "FROM process p").fetchall()
+            con.close()
+            n_multi = sum(1 for _, n in procs if n > 1)
+            out3 = os.path.join(tmp, "exec.png")
+            p = shoot(args, tmp, edb, out3)
+            if ok(p.returncode == 0 and n_multi >= 2 and n_multi < len(procs), "--screenshot of the exec recording",
+                  (p.stderr, procs)):
+                w, h, rows = read_png(out3)
+                hb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
+                # the rightmost text pixel of each header
+                ext = sorted(max([x for y in range(*b) for x in range(w) if sum(rows[y][x]) < 3 * 0x90] or [0])
+                             for b in hb)
+                single, multi = ext[:len(procs) - n_multi], ext[len(procs) - n_multi:]
+                ok(len(hb) == len(procs) and single and multi and max(single) + 30 < min(multi),
+                   "one header per image; the exec'd pid's headers name the image", (hb, ext, procs))
     print("1..%d" % len(results))
     return 0 if all(results) else 1
 
