@@ -163,6 +163,7 @@ typedef struct {
   GArray *scheds;
   GArray *marks;
   GHashTable *names;          /* object address -> name (weft.h) */
+  GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
   int pass;
   /* statements */
   Batch states, holds;
@@ -539,7 +540,6 @@ typedef struct {
   GArray *ips;
 } PendingStack;
 
-static GArray *pending_stacks; /* used only during one file's pass 1 */
 
 static int pass1(const WeftEvent *ev, void *user) {
   Imp *im = user;
@@ -738,7 +738,7 @@ static int pass1(const WeftEvent *ev, void *user) {
     if (depth > ev->nwords - 2) depth = ev->nwords - 2;
     PendingStack ps = {id, ++im->next_stack, g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), depth)};
     g_array_append_vals(ps.ips, &w[2], depth);
-    g_array_append_val(pending_stacks, ps);
+    g_array_append_val(im->pending_stacks, ps);
     g_hash_table_insert(im->stack_map, GUINT_TO_POINTER(id), GSIZE_TO_POINTER((gsize)ps.global));
     break;
   }
@@ -1017,7 +1017,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   im->scheds = g_array_new(FALSE, FALSE, sizeof(SchedRec));
   im->marks = g_array_new(FALSE, FALSE, sizeof(MarkRec));
   im->names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-  pending_stacks = g_array_new(FALSE, FALSE, sizeof(PendingStack));
+  im->pending_stacks = g_array_new(FALSE, FALSE, sizeof(PendingStack));
   char err[512];
   int rc = 0;
 
@@ -1055,8 +1055,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
   if (p->end_ns < p->last_ns) p->end_ns = p->last_ns;
 
   /* stacks and frames (modules are all known now) */
-  for (guint i = 0; i < pending_stacks->len; i++) {
-    PendingStack *ps = &g_array_index(pending_stacks, PendingStack, i);
+  for (guint i = 0; i < im->pending_stacks->len; i++) {
+    PendingStack *ps = &g_array_index(im->pending_stacks, PendingStack, i);
     sqlite3_bind_int64(im->ins_stack, 1, ps->global);
     sqlite3_bind_int64(im->ins_stack, 2, p->upid);
     sqlite3_bind_int(im->ins_stack, 3, (int)ps->ips->len);
@@ -1224,9 +1224,10 @@ static int import_file(Imp *im, WeftTrace *tr) {
   }
   im->stats->processes++;
 out:
-  for (guint i = 0; i < pending_stacks->len; i++) g_array_free(g_array_index(pending_stacks, PendingStack, i).ips, TRUE);
-  g_array_free(pending_stacks, TRUE);
-  pending_stacks = NULL;
+  for (guint i = 0; i < im->pending_stacks->len; i++)
+    g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
+  g_array_free(im->pending_stacks, TRUE);
+  im->pending_stacks = NULL;
   for (guint j = 0; j < im->marks->len; j++) g_free(g_array_index(im->marks, MarkRec, j).label);
   g_array_free(im->marks, TRUE);
   g_hash_table_destroy(im->names);
