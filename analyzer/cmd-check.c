@@ -9,8 +9,63 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib.h>
+
+#include "holds.h"
 #include "weft-cli.h"
 #include "weft-db.h"
+
+/* The lock hold blocks, decoded: each block's columns agree with its holds,
+ * and every hold lies inside the life of an existing thread. Returns the
+ * number of violations, -1 if it could not read. */
+static long long check_holds(sqlite3 *db) {
+  sqlite3_stmt *q = NULL;
+  GHashTable *life = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  long long bad = 0;
+  if (sqlite3_prepare_v2(db, "SELECT utid, start_ns, end_ns FROM thread", -1, &q, NULL) != SQLITE_OK) goto fail;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    int64_t *v = g_new(int64_t, 3);
+    v[0] = sqlite3_column_int64(q, 0);
+    v[1] = sqlite3_column_int64(q, 1);
+    v[2] = sqlite3_column_int64(q, 2);
+    g_hash_table_insert(life, v, v);
+  }
+  sqlite3_finalize(q);
+  if (sqlite3_prepare_v2(db, "SELECT object_id, start_ns, data, end_ns, holds, contended, hold_ns, max_ns FROM hold_block",
+                         -1, &q, NULL) != SQLITE_OK)
+    goto fail;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    WeftHoldIter it;
+    weft_hold_iter_init(&it, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_blob(q, 2),
+                        (size_t)sqlite3_column_bytes(q, 2));
+    WeftHold h;
+    int64_t n = 0, cont = 0, sum = 0, mx = 0, end = INT64_MIN, first = 0;
+    int r;
+    while ((r = weft_hold_iter_next(&it, &h)) == 1) {
+      if (!n) first = h.start_ns;
+      n++;
+      cont += h.contended;
+      sum += h.dur_ns;
+      if (h.dur_ns > mx) mx = h.dur_ns;
+      if (h.start_ns + h.dur_ns > end) end = h.start_ns + h.dur_ns;
+      const int64_t *t = g_hash_table_lookup(life, &h.utid);
+      if (!t || h.start_ns < t[1] || h.start_ns + h.dur_ns > t[2]) bad++;
+    }
+    if (r < 0 || n == 0 || first != sqlite3_column_int64(q, 1) || end != sqlite3_column_int64(q, 3) ||
+        n != sqlite3_column_int64(q, 4) || cont != sqlite3_column_int64(q, 5) || sum != sqlite3_column_int64(q, 6) ||
+        mx != sqlite3_column_int64(q, 7))
+      bad++;
+  }
+  if (rc != SQLITE_DONE) goto fail;
+  sqlite3_finalize(q);
+  g_hash_table_destroy(life);
+  return bad;
+fail:
+  sqlite3_finalize(q);
+  g_hash_table_destroy(life);
+  return -1;
+}
 
 static const struct {
   const char *name;
@@ -37,14 +92,11 @@ static const struct {
    "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.to_utid WHERE f.to_ns < t.start_ns OR f.to_ns > t.end_ns"},
   {"waits name existing objects",
    "SELECT count(*) FROM thread_state WHERE object_id IS NOT NULL AND object_id NOT IN (SELECT object_id FROM sync_object)"},
-  {"lock holds lie inside their thread's life",
-   "SELECT count(*) FROM lock_hold h JOIN thread t USING (utid) WHERE h.dur_ns < 0 OR h.start_ns < t.start_ns"
-   " OR h.start_ns + h.dur_ns > t.end_ns"},
   {"object wait totals equal the sum of their waits",
    "SELECT count(*) FROM sync_object o WHERE o.wait_ns != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state s"
    " WHERE s.object_id = o.object_id AND s.state != 0)"},
   {"object hold totals equal the sum of their holds",
-   "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(dur_ns), 0) FROM lock_hold h"
+   "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(hold_ns), 0) FROM hold_block h"
    " WHERE h.object_id = o.object_id)"},
   {"summaries equal the raw sums (per thread, level and state)",
    "SELECT count(*) FROM (SELECT utid, level, state, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, state) x"
@@ -81,6 +133,12 @@ int weft_cmd_check(int argc, char **argv) {
     if (n > 0) printf(" (%lld violations)\n", n);
     if (n != 0) bad++;
   }
+  long long n = check_holds(db);
+  if (n < 0) fprintf(stderr, "weft check: %s: %s\n", argv[1], sqlite3_errmsg(db));
+  printf("%-4s %s%s", n == 0 ? "ok" : "FAIL", "lock hold blocks agree with their holds, which lie inside their thread's life",
+         n > 0 ? "" : "\n");
+  if (n > 0) printf(" (%lld violations)\n", n);
+  if (n != 0) bad++;
   sqlite3_close(db);
   if (bad) fprintf(stderr, "weft check: %s: %d invariant(s) violated\n", argv[1], bad);
   return bad ? 1 : 0;

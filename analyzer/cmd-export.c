@@ -58,6 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "holds.h"
 #include "weft-cli.h"
 #include "metrics.h"
 #include "weft-db.h"
@@ -431,27 +432,34 @@ static void write_async(Export *x, const Ent *t, const char *cat, const char *na
 }
 
 /* Holds of every object that was contended at least once. */
+static int write_hold(const WeftHold *h, void *user) {
+  Export *x = user;
+  const Ent *t = table_find(&x->threads, h->utid);
+  if (!t) return 0;
+  const char *oname = obj_name(x, h->object_id);
+  char name[300], id[64], args[160];
+  snprintf(name, sizeof name, "hold %s", oname ? oname : "?");
+  if (h->shared) snprintf(id, sizeof id, "o%" PRId64 "r%" PRId64, h->object_id, h->utid);
+  else snprintf(id, sizeof id, "o%" PRId64, h->object_id);
+  snprintf(args, sizeof args, "{\"tid\":%" PRId64 ",\"contended\":%d,\"shared\":%d}", t->tid, h->contended,
+           h->shared);
+  write_async(x, t, "hold", name, id, h->start_ns, h->dur_ns, args);
+  return 0;
+}
+
 static int write_holds(Export *x) {
   sqlite3_stmt *q = NULL;
-  if (prepare(x, "SELECT h.object_id, h.utid, h.start_ns, h.dur_ns, h.contended, h.shared"
-                 " FROM lock_hold h JOIN sync_object o ON o.object_id = h.object_id"
+  if (prepare(x, "SELECT h.object_id, h.start_ns, h.data FROM hold_block h JOIN sync_object o ON o.object_id = h.object_id"
                  " WHERE o.contended > 0 ORDER BY h.object_id, h.start_ns", &q))
     return -1;
   int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    int64_t obj = sqlite3_column_int64(q, 0), utid = sqlite3_column_int64(q, 1);
-    const Ent *t = table_find(&x->threads, utid);
-    if (!t) continue;
-    const char *oname = obj_name(x, obj);
-    char name[300], id[64], args[160];
-    snprintf(name, sizeof name, "hold %s", oname ? oname : "?");
-    int shared = sqlite3_column_int(q, 5);
-    if (shared) snprintf(id, sizeof id, "o%" PRId64 "r%" PRId64, obj, utid);
-    else snprintf(id, sizeof id, "o%" PRId64, obj);
-    snprintf(args, sizeof args, "{\"tid\":%" PRId64 ",\"contended\":%d,\"shared\":%d}", t->tid,
-             sqlite3_column_int(q, 4), shared);
-    write_async(x, t, "hold", name, id, sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), args);
-  }
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+    if (weft_holds_from_row(q, 0, INT64_MIN, INT64_MAX, write_hold, x) < 0) {
+      fprintf(stderr, "weft export: %s: the lock holds of object %lld are corrupt\n", x->db_path,
+              (long long)sqlite3_column_int64(q, 0));
+      sqlite3_finalize(q);
+      return -1;
+    }
   if (rc != SQLITE_DONE) return db_fail(x, q);
   sqlite3_finalize(q);
   return 0;

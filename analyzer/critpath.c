@@ -26,6 +26,7 @@
  * object.
  */
 #include "critpath.h"
+#include "holds.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -231,67 +232,51 @@ static int cmp_seg_thread(const void *x, const void *y) {
   return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
 }
 
-/* Time the path spent inside each lock hold of the threads on it. */
+typedef struct {
+  W *w;
+  const WeftPathSegment **v;
+  size_t n;
+} HoldCtx;
+
+static int hold_on_path(const WeftHold *h, void *user) {
+  HoldCtx *hc = user;
+  int64_t hs = h->start_ns, he = hs + max64(h->dur_ns, 0);
+  /* the first segment of the thread (v is by thread, then start) ending after hs */
+  size_t lo = 0, up = hc->n;
+  while (lo < up) {
+    size_t mid = lo + (up - lo) / 2;
+    const WeftPathSegment *g = hc->v[mid];
+    if (g->utid < h->utid || (g->utid == h->utid && g->end_ns <= hs)) lo = mid + 1;
+    else up = mid;
+  }
+  int64_t sum = 0;
+  for (size_t k = lo; k < hc->n && hc->v[k]->utid == h->utid && hc->v[k]->start_ns < he; k++)
+    sum += min64(he, hc->v[k]->end_ns) - max64(hs, hc->v[k]->start_ns);
+  if (sum > 0) {
+    WeftCpObject *o = obj(hc->w, h->object_id);
+    if (!o) return 1;
+    o->hold_ns += sum;
+  }
+  return 0;
+}
+
+/* Time the path spent inside each lock hold of the threads on it: one pass
+ * over the holds that overlap the path's span. */
 static bool holds(W *w) {
   WeftCpResult *r = w->r;
   if (!r->nsegments) return true;
   const WeftPathSegment **v = malloc(r->nsegments * sizeof *v);
   if (!v) return woom(w);
-  for (size_t i = 0; i < r->nsegments; i++) v[i] = &r->segments[i];
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (size_t i = 0; i < r->nsegments; i++) {
+    v[i] = &r->segments[i];
+    lo = min64(lo, v[i]->start_ns);
+    hi = max64(hi, v[i]->end_ns);
+  }
   qsort(v, r->nsegments, sizeof *v, cmp_seg_thread);
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(w->db, "SELECT object_id, start_ns, dur_ns FROM lock_hold WHERE utid = ?1 AND start_ns < ?2 "
-                                "AND start_ns >= ?3 ORDER BY start_ns", -1, &q, NULL) != SQLITE_OK) {
-    free(v);
-    sqlite3_finalize(q);
-    return wsql(w);
-  }
-  /* A hold overlapping a segment [s, e) started in [s - max_hold, e): with
-   * the importer's max_hold_ns only those windows (merged, so no hold is
-   * read twice) are read, not every hold of the thread. */
-  int64_t max_hold = weft_db_meta_get_int(w->db, "max_hold_ns", -1);
-  for (size_t i = 0; i < r->nsegments && !w->failed;) {
-    size_t j = i;
-    int64_t hi = INT64_MIN;
-    while (j < r->nsegments && v[j]->utid == v[i]->utid) hi = max64(hi, v[j++]->end_ns);
-    for (size_t k0 = i; k0 < j && !w->failed;) {
-    int64_t wlo = INT64_MIN, whi = hi;
-    size_t k1 = j;
-    if (max_hold >= 0) { /* one window: merge the segments whose windows overlap */
-      wlo = v[k0]->start_ns - max_hold;
-      whi = v[k0]->end_ns;
-      k1 = k0 + 1;
-      while (k1 < j && v[k1]->start_ns - max_hold <= whi) whi = max64(whi, v[k1++]->end_ns);
-    }
-    sqlite3_bind_int64(q, 1, v[i]->utid);
-    sqlite3_bind_int64(q, 2, whi);
-    sqlite3_bind_int64(q, 3, wlo);
-    k0 = k1;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-      int64_t hs = sqlite3_column_int64(q, 1), he = hs + max64(sqlite3_column_int64(q, 2), 0);
-      /* first segment of the thread ending after hs */
-      size_t lo = i, up = j;
-      while (lo < up) {
-        size_t mid = lo + (up - lo) / 2;
-        if (v[mid]->end_ns > hs) up = mid;
-        else lo = mid + 1;
-      }
-      int64_t sum = 0;
-      for (size_t k = lo; k < j && v[k]->start_ns < he; k++)
-        sum += min64(he, v[k]->end_ns) - max64(hs, v[k]->start_ns);
-      if (sum > 0) {
-        WeftCpObject *o = obj(w, sqlite3_column_int64(q, 0));
-        if (!o) break;
-        o->hold_ns += sum;
-      }
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) wsql(w);
-    sqlite3_reset(q);
-    }
-    i = j;
-  }
-  sqlite3_finalize(q);
+  HoldCtx hc = {w, v, r->nsegments};
+  char e[200];
+  if (weft_holds_scan(w->db, -1, lo, hi, hold_on_path, &hc, e, sizeof e) < 0) wfail(w, "%s", e);
   free(v);
   return !w->failed;
 }

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "holds.h"
 #include "symbolize.h"
 #include "weft-db.h"
 #include "weft-reader.h"
@@ -165,10 +166,14 @@ typedef struct {
   GHashTable *names;          /* object address -> name (weft.h) */
   GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
   int pass;
+  /* rows of the file, written sorted once it is read */
+  GArray *state_rows;         /* StateRow */
+  GArray *hold_rows;          /* WeftHold */
   /* statements */
-  Batch states, holds;
+  Batch states, summaries;
+  sqlite3_stmt *ins_block;
   int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
-  sqlite3_stmt *ins_state, *ins_hold, *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
+  sqlite3_stmt *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
   char *err;
   size_t errlen;
@@ -179,6 +184,10 @@ typedef struct {
   int64_t id;
   uint64_t bias, start, end;
 } ModRec;
+
+typedef struct {
+  int64_t v[9];               /* thread_state's columns */
+} StateRow;
 
 typedef struct {
   int64_t ns;
@@ -844,7 +853,7 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
     int64_t row[9] = {t->utid, t->st_start, ns - t->st_start, t->st,
                       w && t->wobj ? t->wobj->id : 0, w ? utid_at(im, t->blocker_tid, t->st_start) : 0,
                       w ? waker : 0, w ? t->wstack : 0, result};
-    batch_add(im, &im->states, row, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
+    g_array_append_vals(im->state_rows, row, 1);
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
   }
   t->st = state;
@@ -853,9 +862,9 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
 
 static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
   if (end < h->start) end = h->start;
-  int64_t row[6] = {h->obj, t->utid, h->start, end - h->start, h->contended, h->shared};
+  WeftHold row = {h->obj, t->utid, h->start, end - h->start, h->contended, h->shared};
   if (end - h->start > im->max_hold_ns) im->max_hold_ns = end - h->start;
-  batch_add(im, &im->holds, row, 0);
+  g_array_append_val(im->hold_rows, row);
   h->o->hold_ns += end - h->start;
 }
 
@@ -968,6 +977,135 @@ static int pass2(const WeftEvent *ev, void *user) {
     break;
   }
   return im->failed ? -1 : 0;
+}
+
+/* ---- the rows of a file, sorted ---- */
+
+/* Level of detail: per thread, per level L (buckets of LOD_BASE_NS * 4^L),
+ * per bucket and state: time, longest interval and interval count. The
+ * finest level kept is the first whose bucket count is at most half the
+ * thread's interval count; every coarser level up to one bucket for the
+ * thread's life is kept. Threads with few intervals get none (viewers read
+ * their intervals directly). */
+#define LOD_BASE_NS 1024
+#define LOD_MAX_LEVEL 24
+
+typedef struct {
+  int64_t total[WEFT_ST_COUNT], longest[WEFT_ST_COUNT], count[WEFT_ST_COUNT];
+  int64_t bucket;
+  int used;
+} Bucket;
+
+typedef struct {
+  int64_t v[7];               /* state_summary's columns */
+} SumRow;
+
+static void lod_flush(GArray *out, int64_t utid, int level, Bucket *b) {
+  if (!b->used) return;
+  for (int s = 0; s < WEFT_ST_COUNT; s++) {
+    if (!b->count[s]) continue;
+    SumRow r = {{utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]}};
+    g_array_append_val(out, r);
+  }
+  memset(b, 0, sizeof *b);
+}
+
+static int cmp_sumrow(const void *x, const void *y) {
+  const SumRow *a = x, *b = y;
+  for (int c = 1; c < 4; c++) /* one thread's rows: level, bucket, state */
+    if (a->v[c] != b->v[c]) return a->v[c] < b->v[c] ? -1 : 1;
+  return 0;
+}
+
+static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray *out) {
+  int64_t s0 = t->start_ns, s1 = t->end_ns;
+  int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
+  int lo = 0, hi = 0;
+  while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > (int64_t)n / 2) lo++;
+  while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
+  if (n < 8 || lo > hi) return;
+  memset(b, 0, sizeof(Bucket) * (LOD_MAX_LEVEL + 1));
+  out->len = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t a = rows[i].v[1], d = rows[i].v[2];
+    int s = (int)rows[i].v[3];
+    if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) continue;
+    for (int L = lo; L <= hi; L++) {
+      int64_t w = (int64_t)LOD_BASE_NS << (2 * L);
+      for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
+        if (b[L].used && b[L].bucket != k) lod_flush(out, t->utid, L, &b[L]);
+        b[L].used = 1;
+        b[L].bucket = k;
+        int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
+        b[L].total[s] += x1 - x0;
+        if (d > b[L].longest[s]) b[L].longest[s] = d;
+        b[L].count[s]++;
+      }
+    }
+  }
+  for (int L = lo; L <= hi; L++) lod_flush(out, t->utid, L, &b[L]);
+  qsort(out->data, out->len, sizeof(SumRow), cmp_sumrow);
+  for (guint i = 0; i < out->len && !im->failed; i++)
+    batch_add(im, &im->summaries, g_array_index(out, SumRow, i).v, 0);
+}
+
+static int cmp_staterow(const void *x, const void *y) {
+  const StateRow *a = x, *b = y;
+  if (a->v[0] != b->v[0]) return a->v[0] < b->v[0] ? -1 : 1;
+  return (a->v[1] > b->v[1]) - (a->v[1] < b->v[1]);
+}
+
+static int cmp_hold(const void *x, const void *y) {
+  const WeftHold *a = x, *b = y;
+  if (a->object_id != b->object_id) return a->object_id < b->object_id ? -1 : 1;
+  if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns ? -1 : 1;
+  return (a->utid > b->utid) - (a->utid < b->utid);
+}
+
+/* The file's thread states (in key order, so every insert is an append),
+ * their level-of-detail summaries, and its lock holds in blocks. */
+static void write_file_rows(Imp *im) {
+  GArray *sr = im->state_rows;
+  qsort(sr->data, sr->len, sizeof(StateRow), cmp_staterow);
+  GHashTable *by_utid = g_hash_table_new(g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    g_hash_table_insert(by_utid, &t->utid, t);
+  }
+  Bucket *b = g_new0(Bucket, LOD_MAX_LEVEL + 1);
+  GArray *sums = g_array_new(FALSE, FALSE, sizeof(SumRow));
+  for (guint i = 0; i < sr->len && !im->failed;) {
+    guint j = i;
+    const StateRow *r = &g_array_index(sr, StateRow, i);
+    while (j < sr->len && g_array_index(sr, StateRow, j).v[0] == r->v[0]) {
+      batch_add(im, &im->states, g_array_index(sr, StateRow, j).v, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
+      j++;
+    }
+    const Thr *t = g_hash_table_lookup(by_utid, &r->v[0]);
+    if (t) lod_thread(im, t, r, j - i, b, sums);
+    i = j;
+  }
+  g_array_free(sums, TRUE);
+  g_free(b);
+  g_hash_table_destroy(by_utid);
+  sr->len = 0;
+
+  GArray *hr = im->hold_rows;
+  qsort(hr->data, hr->len, sizeof(WeftHold), cmp_hold);
+  WeftHoldBlock blk = {0};
+  for (guint i = 0; i < hr->len && !im->failed; i++) {
+    const WeftHold *h = &g_array_index(hr, WeftHold, i);
+    if (blk.count && (blk.object_id != h->object_id || blk.count == WEFT_HOLD_BLOCK_MAX)) {
+      if (weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
+      blk.count = 0;
+    }
+    if (!blk.count) weft_hold_block_reset(&blk, h->object_id);
+    if (weft_hold_block_add(&blk, h) != 0) fail(im, "out of memory");
+  }
+  if (!im->failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK)
+    fail(im, "database: %s", sqlite3_errmsg(im->db));
+  weft_hold_block_free(&blk);
+  hr->len = 0;
 }
 
 /* ---- one file ---- */
@@ -1151,8 +1289,9 @@ static int import_file(Imp *im, WeftTrace *tr) {
     g_free(base);
     im->stats->threads++;
   }
+  write_file_rows(im);
   batch_flush(im, &im->states);
-  batch_flush(im, &im->holds);
+  batch_flush(im, &im->summaries);
   /* schedstat samples, counted from the thread's start in this image (a main
    * thread's first reading, taken at the image's start, is its baseline) */
   for (guint j = 0; j < im->scheds->len; j++) {
@@ -1224,6 +1363,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
   }
   im->stats->processes++;
 out:
+  im->state_rows->len = 0;
+  im->hold_rows->len = 0;
   for (guint i = 0; i < im->pending_stacks->len; i++)
     g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
   g_array_free(im->pending_stacks, TRUE);
@@ -1368,81 +1509,6 @@ static int link_processes(Imp *im) {
   return 0;
 }
 
-/* ---- level of detail ---- */
-#define LOD_BASE_NS 1024
-#define LOD_MAX_LEVEL 24
-
-typedef struct {
-  int64_t total[WEFT_ST_COUNT], longest[WEFT_ST_COUNT], count[WEFT_ST_COUNT];
-  int64_t bucket;
-  int used;
-} Bucket;
-
-static int lod_flush(Imp *im, sqlite3_stmt *q, int64_t utid, int level, Bucket *b) {
-  if (!b->used) return 0;
-  for (int s = 0; s < WEFT_ST_COUNT; s++) {
-    if (!b->count[s]) continue;
-    sqlite3_bind_int64(q, 1, utid);
-    sqlite3_bind_int(q, 2, level);
-    sqlite3_bind_int64(q, 3, b->bucket);
-    sqlite3_bind_int(q, 4, s);
-    sqlite3_bind_int64(q, 5, b->total[s]);
-    sqlite3_bind_int64(q, 6, b->longest[s]);
-    sqlite3_bind_int64(q, 7, b->count[s]);
-    if (step(im, q)) return -1;
-  }
-  memset(b, 0, sizeof *b);
-  return 0;
-}
-
-/* Per thread: the finest level kept is the first whose bucket count is at most
- * half the thread's interval count; every coarser level up to one bucket for
- * the thread's life is kept. */
-static int build_lod(Imp *im) {
-  sqlite3_stmt *th, *st, *ins;
-  if (sqlite3_prepare_v2(im->db, "SELECT utid, start_ns, end_ns, (SELECT count(*) FROM thread_state s WHERE s.utid = t.utid) FROM thread t", -1, &th, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(im->db, "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ? ORDER BY start_ns", -1, &st, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(im->db, "INSERT INTO state_summary VALUES (?,?,?,?,?,?,?)", -1, &ins, NULL) != SQLITE_OK)
-    return fail(im, "database: %s", sqlite3_errmsg(im->db));
-  int rc = 0;
-  Bucket *b = g_new0(Bucket, LOD_MAX_LEVEL + 1);
-  while (rc == 0 && sqlite3_step(th) == SQLITE_ROW) {
-    int64_t utid = sqlite3_column_int64(th, 0), s0 = sqlite3_column_int64(th, 1), s1 = sqlite3_column_int64(th, 2);
-    int64_t n = sqlite3_column_int64(th, 3);
-    int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
-    int lo = 0, hi = 0;
-    while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > n / 2) lo++;
-    while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
-    if (n < 8 || lo > hi) continue; /* few intervals: viewers read them directly */
-    memset(b, 0, sizeof(Bucket) * (LOD_MAX_LEVEL + 1));
-    sqlite3_bind_int64(st, 1, utid);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-      int64_t a = sqlite3_column_int64(st, 0), d = sqlite3_column_int64(st, 1);
-      int s = sqlite3_column_int(st, 2);
-      if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) continue;
-      for (int L = lo; L <= hi && rc == 0; L++) {
-        int64_t w = (int64_t)LOD_BASE_NS << (2 * L);
-        for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
-          if (b[L].used && b[L].bucket != k) rc = lod_flush(im, ins, utid, L, &b[L]);
-          b[L].used = 1;
-          b[L].bucket = k;
-          int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
-          b[L].total[s] += x1 - x0;
-          if (d > b[L].longest[s]) b[L].longest[s] = d;
-          b[L].count[s]++;
-        }
-      }
-    }
-    sqlite3_reset(st);
-    for (int L = lo; L <= hi && rc == 0; L++) rc = lod_flush(im, ins, utid, L, &b[L]);
-  }
-  g_free(b);
-  sqlite3_finalize(th);
-  sqlite3_finalize(st);
-  sqlite3_finalize(ins);
-  return rc;
-}
-
 /* ---- the import ---- */
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
@@ -1486,7 +1552,11 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   created = 1;
   sqlite3_exec(im.db, "BEGIN", NULL, NULL, NULL);
-  if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 || batch_prepare(im.db, &im.holds, "lock_hold", 6) != 0) {
+  im.state_rows = g_array_new(FALSE, FALSE, sizeof(StateRow));
+  im.hold_rows = g_array_new(FALSE, FALSE, sizeof(WeftHold));
+  if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 ||
+      batch_prepare(im.db, &im.summaries, "state_summary", 7) != 0 ||
+      sqlite3_prepare_v2(im.db, WEFT_HOLD_BLOCK_INSERT, -1, &im.ins_block, NULL) != SQLITE_OK) {
     fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
     goto done;
   }
@@ -1512,7 +1582,6 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   if (link_processes(&im) != 0) goto done;
   sqlite3_exec(im.db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
   if (weft_db_create_indexes(im.db, err, errlen) != 0) { im.failed = 1; goto done; }
-  if (build_lod(&im) != 0) goto done;
 
   /* meta */
   {
@@ -1557,7 +1626,10 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
 done:
   stats->records = im.records_done / 2;
   batch_free(&im.states);
-  batch_free(&im.holds);
+  batch_free(&im.summaries);
+  sqlite3_finalize(im.ins_block);
+  if (im.state_rows) g_array_free(im.state_rows, TRUE);
+  if (im.hold_rows) g_array_free(im.hold_rows, TRUE);
   sqlite3_finalize(im.ins_flow);
   sqlite3_finalize(im.ins_thread);
   sqlite3_finalize(im.ins_obj);

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "critpath.h"
+#include "holds.h"
 #include "weft-trace.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
@@ -872,26 +874,25 @@ static bool thread_sched(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, WeftThre
   return true;
 }
 
-static void add_hold(Ctx *c, sqlite3_stmt *q, int col0) {
-  int64_t s = sqlite3_column_int64(q, col0 + 1), e = sat_add(s, max64(col_i64(q, col0 + 2, 0), 0)), cs, ce;
-  if (!clip(s, e, c->a, c->b, &cs, &ce)) return;
-  ObjAcc *o = obj_acc(c, sqlite3_column_int64(q, col0), NULL);
-  if (!o) return;
+/* A lock hold of a selected thread, clipped to the range. */
+static int add_hold(const WeftHold *h, void *user) {
+  Ctx *c = user;
+  const ThreadInfo *ti = thread_info(c, h->utid);
+  if (!ti || ti->idx < 0) return 0;
+  int64_t s = h->start_ns, e = sat_add(s, max64(h->dur_ns, 0)), cs, ce;
+  if (!clip(s, e, c->a, c->b, &cs, &ce)) return 0;
+  ObjAcc *o = obj_acc(c, h->object_id, NULL);
+  if (!o) return c->failed;
   o->holds++;
   o->hold_ns += ce - cs;
   o->hold_max = max64(o->hold_max, ce - cs);
   if (s >= c->a) o->hold_starts++;
+  return 0;
 }
 
-/* Lock holds and hand-offs of one selected thread, through the
- * lock_hold_thread and flow_to indexes. */
-static bool load_thread_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, size_t ti) {
+/* Hand-offs to one selected thread, through the flow_to index. */
+static bool load_thread_flows(Ctx *c, sqlite3_stmt *qf, size_t ti) {
   int64_t utid = c->m->threads[ti].utid;
-  sqlite3_bind_int64(qh, 1, utid);
-  sqlite3_bind_int64(qh, 2, c->a);
-  sqlite3_bind_int64(qh, 3, c->b);
-  while (!c->failed && step(c, qh)) add_hold(c, qh, 0);
-  sqlite3_reset(qh);
   sqlite3_bind_int64(qf, 1, utid);
   sqlite3_bind_int64(qf, 2, c->a);
   sqlite3_bind_int64(qf, 3, c->b);
@@ -903,25 +904,28 @@ static bool load_thread_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, size_t
   return !c->failed;
 }
 
-/* Lock holds with rowids in [hlo, hhi) and hand-offs with rowids in [flo,
- * fhi), by a scan of the tables: for a wide range over all processes it
- * costs less than the indexes, whose every row is one more lookup in the
- * table. */
+/* Lock holds from the blocks with rowids in [hlo, hhi) and, with qf, the
+ * hand-offs with rowids in [flo, fhi), by a scan of the tables: for a wide
+ * range over all processes it costs less than the indexes, whose every row
+ * is one more lookup in the table. Blocks are few (256 holds each), so they
+ * are always read this way. */
 static bool load_chunk_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, int64_t hlo, int64_t hhi, int64_t flo,
                              int64_t fhi) {
   sqlite3_stmt *q[2] = {qh, qf};
   int64_t lo[2] = {hlo, flo}, hi[2] = {hhi, fhi};
   for (int k = 0; k < 2; k++) {
+    if (!q[k]) continue;
     sqlite3_bind_int64(q[k], 1, c->a);
     sqlite3_bind_int64(q[k], 2, c->b);
     sqlite3_bind_int64(q[k], 3, lo[k]);
     sqlite3_bind_int64(q[k], 4, hi[k]);
     while (!c->failed && step(c, q[k])) {
-      const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q[k], 0));
-      if (!ti || ti->idx < 0) continue;
       if (k == 0) {
-        add_hold(c, q[k], 1);
+        if (weft_holds_from_row(q[k], 0, c->a, c->b, add_hold, c) < 0 && !c->failed)
+          fail(c, "lock holds of object %lld: corrupt block", (long long)sqlite3_column_int64(q[k], 0));
       } else {
+        const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q[k], 0));
+        if (!ti || ti->idx < 0) continue;
         ObjAcc *o = obj_acc(c, sqlite3_column_int64(q[k], 1), NULL);
         if (o) o->handoffs++;
       }
@@ -949,11 +953,11 @@ static bool load_chunk_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, int64_t
 
 typedef struct {
   atomic_size_t next_thread;   /* states: the next thread index to load */
-  atomic_size_t next_holds;    /* holds, per thread: the next thread index */
-  atomic_size_t next_chunk;    /* holds, by chunks: the next chunk */
+  atomic_size_t next_holds;    /* hand-offs, per thread: the next thread index */
+  atomic_size_t next_chunk;    /* holds (and hand-offs), by chunks: the next chunk */
   atomic_bool   abort;         /* a worker failed: stop taking work */
   bool          objects;       /* load holds and hand-offs too */
-  bool          chunked;       /* ... by rowid chunks of the tables */
+  bool          chunked;       /* hand-offs too by rowid chunks of the table */
   size_t        nchunks;
   int64_t       hold_step, flow_step;  /* rowids per chunk */
 } Shared;
@@ -964,30 +968,29 @@ static bool load_work(Ctx *c, Shared *sh) {
   sqlite3_stmt *q = prep(c, "SELECT start_ns, dur_ns, state, object_id, stack_id, result FROM thread_state "
                             "WHERE utid = ?1 AND start_ns >= ?2 AND start_ns < ?3 ORDER BY start_ns");
   sqlite3_stmt *qh = NULL, *qf = NULL;
-  if (sh->objects && sh->chunked) {
-    qh = prep(c, "SELECT utid, object_id, start_ns, dur_ns FROM lock_hold NOT INDEXED "
-                 "WHERE rowid >= ?3 AND rowid < ?4 AND start_ns < ?2 AND start_ns + dur_ns >= ?1");
+  if (sh->objects)
+    qh = prep(c, "SELECT object_id, start_ns, data FROM hold_block NOT INDEXED "
+                 "WHERE rowid >= ?3 AND rowid < ?4 AND start_ns < ?2 AND end_ns >= ?1");
+  if (sh->objects && sh->chunked)
     qf = prep(c, "SELECT to_utid, object_id FROM flow NOT INDEXED WHERE rowid >= ?3 AND rowid < ?4 AND "
                  "kind = 1 AND to_ns > ?1 AND to_ns <= ?2 AND object_id IS NOT NULL");
-  } else if (sh->objects) {
-    qh = prep(c, "SELECT object_id, start_ns, dur_ns FROM lock_hold "
-                 "WHERE utid = ?1 AND start_ns < ?3 AND start_ns + dur_ns >= ?2");
+  else if (sh->objects)
     qf = prep(c, "SELECT object_id FROM flow WHERE to_utid = ?1 AND to_ns > ?2 AND to_ns <= ?3 "
                  "AND kind = 1 AND object_id IS NOT NULL");
-  }
   size_t i;
   while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_thread, 1)) < m->nthreads)
     load_thread_states(c, q0, q, i);
-  if (sh->objects && sh->chunked) {
+  if (sh->objects) {
     while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_chunk, 1)) < sh->nchunks) {
       int64_t k = (int64_t)i;
       bool last = i + 1 == sh->nchunks;
-      load_chunk_holds(c, qh, qf, k * sh->hold_step, last ? INT64_MAX : (k + 1) * sh->hold_step,
+      load_chunk_holds(c, qh, sh->chunked ? qf : NULL, k * sh->hold_step, last ? INT64_MAX : (k + 1) * sh->hold_step,
                        k * sh->flow_step, last ? INT64_MAX : (k + 1) * sh->flow_step);
     }
-  } else if (sh->objects) {
+  }
+  if (sh->objects && !sh->chunked) {
     while (!c->failed && !atomic_load(&sh->abort) && (i = atomic_fetch_add(&sh->next_holds, 1)) < m->nthreads)
-      load_thread_holds(c, qh, qf, i);
+      load_thread_flows(c, qf, i);
   }
   sqlite3_finalize(q0);
   sqlite3_finalize(q);
@@ -1113,12 +1116,14 @@ static bool load_all(Ctx *c, bool objects, int jobs) {
   const char *path = sqlite3_db_filename(c->db, "main");
   if (!path || !*path || !sqlite3_threadsafe()) jobs = 1;
 
-  if (objects && m->pid < 0 && (c->b - c->a) >= m->recording_end_ns / 4) {
-    int64_t mh = max_rowid(c, "SELECT max(rowid) FROM lock_hold");
-    int64_t mf = max_rowid(c, "SELECT max(rowid) FROM flow");
-    sh.chunked = true;
+  if (objects) {
+    int64_t mh = max_rowid(c, "SELECT max(rowid) FROM hold_block");
     sh.nchunks = (size_t)jobs * HOLD_CHUNKS_PER_JOB;
     sh.hold_step = mh / (int64_t)sh.nchunks + 1;
+  }
+  if (objects && m->pid < 0 && (c->b - c->a) >= m->recording_end_ns / 4) {
+    int64_t mf = max_rowid(c, "SELECT max(rowid) FROM flow");
+    sh.chunked = true;
     sh.flow_step = mf / (int64_t)sh.nchunks + 1;
   }
   if (c->failed) return false;
@@ -1258,7 +1263,7 @@ static bool build_objects(Ctx *c) {
 
   sqlite3_stmt *q = prep(c, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions "
                             "FROM sync_object WHERE object_id = ?1");
-  sqlite3_stmt *qh = prep(c, "SELECT 1 FROM lock_hold WHERE object_id = ?1 LIMIT 1");
+  sqlite3_stmt *qh = prep(c, "SELECT 1 FROM hold_block WHERE object_id = ?1 LIMIT 1");
   for (size_t oi = 0; q && qh && oi < c->nobjs && !c->failed; oi++) {
     ObjAcc *o = &c->objs[oi];
     WeftObjectMetrics *om = &m->objects[m->nobjects++];

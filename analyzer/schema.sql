@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -99,13 +99,19 @@ CREATE TABLE sync_object (
   hold_ns       INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE TABLE lock_hold (
+-- Lock holds, in blocks: the holds of one object in start order, at most
+-- 256 per row, packed in `data` (per hold three unsigned LEB128 varints:
+-- start - previous start (the block's start_ns for the first), dur_ns << 2 |
+-- shared << 1 | contended, zigzag(utid - previous utid) (0 before the first)).
+CREATE TABLE hold_block (
   object_id  INTEGER NOT NULL,
-  utid       INTEGER NOT NULL,
-  start_ns   INTEGER NOT NULL,
-  dur_ns     INTEGER NOT NULL,
-  contended  INTEGER NOT NULL,        -- 1 if this acquisition had to wait
-  shared     INTEGER NOT NULL DEFAULT 0 -- 1 for a read hold of an rwlock
+  start_ns   INTEGER NOT NULL,        -- start of its first hold
+  end_ns     INTEGER NOT NULL,        -- latest end of its holds
+  holds      INTEGER NOT NULL,        -- number of holds
+  contended  INTEGER NOT NULL,        -- of them, acquisitions that had to wait
+  hold_ns    INTEGER NOT NULL,        -- their total duration
+  max_ns     INTEGER NOT NULL,        -- the longest
+  data       BLOB NOT NULL
 );
 
 -- Causality: A at from_ns made B continue at to_ns.
@@ -191,8 +197,7 @@ CREATE INDEX process_pid ON process(pid);
 CREATE INDEX thread_upid ON thread(upid);
 CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS NOT NULL;
 CREATE INDEX sync_object_addr ON sync_object(upid, addr);
-CREATE INDEX lock_hold_object ON lock_hold(object_id, start_ns);
-CREATE INDEX lock_hold_thread ON lock_hold(utid, start_ns);
+CREATE INDEX hold_block_object ON hold_block(object_id, start_ns);
 CREATE INDEX flow_to ON flow(to_utid, to_ns);
 CREATE INDEX flow_from ON flow(from_utid, from_ns);
 CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "holds.h"
 #include "metrics.h"
 
 struct _WeftSession {
@@ -122,7 +123,7 @@ static gboolean load(WeftSession *self, GError **error) {
 
   /* contended locks of each process, the most waited-for first */
   if (sqlite3_prepare_v2(self->db,
-                         "SELECT o.object_id, coalesce((SELECT max(dur_ns) FROM lock_hold h "
+                         "SELECT o.object_id, coalesce((SELECT max(max_ns) FROM hold_block h "
                          "WHERE h.object_id = o.object_id), 0) FROM sync_object o "
                          "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
                          "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
@@ -171,8 +172,8 @@ static gboolean load(WeftSession *self, GError **error) {
                          "WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
                          -1, &self->q_at, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(self->db,
-                         "SELECT utid, start_ns, dur_ns FROM lock_hold WHERE object_id = ?1 "
-                         "AND start_ns >= ?2 AND start_ns < ?3 ORDER BY start_ns",
+                         "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
+                         "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
                          -1, &self->q_holds, NULL) != SQLITE_OK)
     goto fail;
   return TRUE;
@@ -324,35 +325,50 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   return rc;
 }
 
+typedef struct {
+  int thread;
+  double s, e;
+} LaneHold;
+
+typedef struct {
+  WeftSession *self;
+  GArray *holds, *holders;
+  double t0;
+} LaneCtx;
+
+static int lane_hold(const WeftHold *wh, void *user) {
+  LaneCtx *lc = user;
+  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(lc->self->utid_index, GSIZE_TO_POINTER((gsize)wh->utid)));
+  double s = (double)wh->start_ns, e = s + (double)wh->dur_ns;
+  if (idx == 0 || e <= lc->t0) return 0;
+  LaneHold h = {(int)idx - 1, s, e};
+  g_array_append_val(lc->holds, h);
+  guint k;
+  for (k = 0; k < lc->holders->len && g_array_index(lc->holders, int, k) != h.thread; k++) {}
+  if (k == lc->holders->len) g_array_append_val(lc->holders, h.thread);
+  return 0;
+}
+
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
   for (int p = 0; p < npx; p++) out[p] = (WeftHoldPixel){-1, 0};
   const WeftSessionLock *l = weft_session_get_lock(self, i);
   if (!l || npx <= 0 || npp <= 0) return l ? 0 : -1;
   double t1 = t0 + npp * npx;
-  /* the holds overlapping the window: they start at most max_hold_ns before it */
-  typedef struct {
-    int thread;
-    double s, e;
-  } Hold;
-  g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
+  /* the holds overlapping the window, from the blocks that overlap it */
+  g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(LaneHold));
   g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
+  LaneCtx lc = {self, holds, holders, t0};
   sqlite3_stmt *q = self->q_holds;
   sqlite3_reset(q);
   sqlite3_bind_int64(q, 1, l->object_id);
-  sqlite3_bind_int64(q, 2, (int64_t)floor(t0) - l->max_hold_ns);
+  sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
   sqlite3_bind_int64(q, 3, (int64_t)ceil(t1));
   int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    guint idx = GPOINTER_TO_UINT(
-      g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)sqlite3_column_int64(q, 0))));
-    double s = (double)sqlite3_column_int64(q, 1), e = s + (double)sqlite3_column_int64(q, 2);
-    if (idx == 0 || e <= t0) continue;
-    Hold h = {(int)idx - 1, s, e};
-    g_array_append_val(holds, h);
-    guint k;
-    for (k = 0; k < holders->len && g_array_index(holders, int, k) != h.thread; k++) {}
-    if (k == holders->len) g_array_append_val(holders, h.thread);
-  }
+  while ((r = sqlite3_step(q)) == SQLITE_ROW)
+    if (weft_holds_from_row(q, 0, (int64_t)floor(t0), (int64_t)ceil(t1), lane_hold, &lc) < 0) {
+      r = SQLITE_CORRUPT;
+      break;
+    }
   sqlite3_reset(q);
   if (r != SQLITE_DONE) return -1;
   guint nh = holders->len;
@@ -360,7 +376,7 @@ int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, in
   /* acc[px * nh + k]: ns held by holder k in the pixel (spread reused with nh "states") */
   double *acc = g_new0(double, (size_t)npx * nh);
   for (guint j = 0; j < holds->len; j++) {
-    Hold *h = &g_array_index(holds, Hold, j);
+    LaneHold *h = &g_array_index(holds, LaneHold, j);
     guint k;
     for (k = 0; g_array_index(holders, int, k) != h->thread; k++) {}
     double x0 = (h->s - t0) / npp, x1 = (h->e - t0) / npp;

@@ -25,6 +25,9 @@ import sys
 import tempfile
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import weftholds  # noqa: E402
+
 # the colours weft-timeline.c draws (Okabe-Ito)
 RUNNING = (0x00, 0x9E, 0x73)
 LOCK_WAIT = (0xD5, 0x5E, 0x00)
@@ -160,6 +163,7 @@ def main():
         main_utid, waiter_utid = threads[0][0], threads[1][0]
         waits = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 1 "
                             "ORDER BY start_ns", (waiter_utid,)).fetchall()
+        weftholds.materialize(con)
         holds_main = con.execute("SELECT h.start_ns, h.dur_ns FROM lock_hold h JOIN sync_object o USING (object_id) "
                                  "WHERE h.utid = ? AND o.contended > 0", (main_utid,)).fetchall()
         main_running = con.execute("SELECT start_ns, dur_ns FROM thread_state WHERE utid = ? AND state = 0",

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import traceback
 
+import weftholds
+
 results = []
 TIMEOUT = 120
 
@@ -89,6 +91,7 @@ def t_chain(weft, fx, tmp):
         return
     ws, we = w[0]
     # B: the thread that held lock_l2 longest
+    weftholds.materialize(con)
     b = con.execute("SELECT utid FROM lock_hold WHERE object_id = ? ORDER BY dur_ns DESC LIMIT 1", (l2,)).fetchone()[0]
     a_wait = con.execute("SELECT sum(dur_ns) FROM thread_state WHERE object_id = ? AND state = 1", (l2,)).fetchone()[0]
     segs = cp["segments"]

@@ -31,6 +31,8 @@ import tempfile
 import time
 import traceback
 
+import weftholds
+
 results = []
 TIMEOUT = 120
 
@@ -368,6 +370,7 @@ def check_export(ctx, db, what):
     # holds: balanced b/e per id, one pair per hold of a contended object
     hb = [e for e in evs if e["ph"] == "b" and e.get("cat") == "hold"]
     he = [e for e in evs if e["ph"] == "e" and e.get("cat") == "hold"]
+    weftholds.materialize(con)
     eq(len(hb), one(con, "SELECT count(*) FROM lock_hold h JOIN sync_object o USING (object_id) "
                          "WHERE o.contended > 0"), "%s: one hold slice per hold of a contended object" % what)
     eq(collections.Counter(e["id"] for e in hb), collections.Counter(e["id"] for e in he),

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+import weftholds
+
 results = []
 
 
@@ -110,6 +112,7 @@ def t_contended(ctx, k=20):
     eq(rows, [(waiter, main, main, 0)] * k, "contended: every wait by the waiter, blocked and woken by main")
     eq(one(con, "SELECT count(*) FROM flow WHERE kind = 1 AND object_id = ? AND from_utid = ? AND to_utid = ?",
            m, main, waiter), k, "contended: lock hand-offs main -> waiter")
+    weftholds.materialize(con)
     eq(one(con, "SELECT count(*) FROM lock_hold WHERE object_id = ?", m), 2 * k, "contended: holds")
     eq(one(con, "SELECT count(*) FROM lock_hold WHERE object_id = ? AND contended = 1 AND utid = ?", m, waiter), k,
        "contended: the waiter's holds are the contended ones")

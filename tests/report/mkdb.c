@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holds.h"
 #include "weft-db.h"
 #include "weft-trace.h"
 
@@ -115,6 +116,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   X("BEGIN");
+  X("CREATE TEMP TABLE lock_hold (object_id INTEGER, utid INTEGER, start_ns INTEGER, dur_ns INTEGER, contended INTEGER, shared INTEGER DEFAULT 0)");
   X("INSERT INTO process(upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, end_how, exit_status, file) "
     "VALUES (1, 4242, 0, NULL, './pool --threads 3', '/src/pool', 0, %lld, 'exit', 0, '4242.0.wtrace')",
     1000 * MS);
@@ -211,13 +213,17 @@ int main(int argc, char **argv) {
   X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, %lld, %lld, 2, 'compute')", 100 * MS, 700 * MS);
 
   X("INSERT OR REPLACE INTO meta VALUES ('weft_version', '0.1.0')");
-  X("INSERT OR REPLACE INTO meta VALUES ('schema_version', '1')");
+  X("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')");
   X("INSERT OR REPLACE INTO meta VALUES ('origin_ns', '5000000000000')");
   X("INSERT OR REPLACE INTO meta VALUES ('end_ns', '%lld')", 1000 * MS);
   X("INSERT OR REPLACE INTO meta VALUES ('command', './pool --threads 3')");
   X("INSERT OR REPLACE INTO meta VALUES ('clock', 'tsc')");
   X("INSERT OR REPLACE INTO meta VALUES ('ncpus', '4')");
   X("INSERT OR REPLACE INTO meta VALUES ('lost_events', '0')");
+  if (weft_holds_pack_table(db, "lock_hold", err, sizeof err) != 0) {
+    fprintf(stderr, "report-mkdb: %s\n", err);
+    return 1;
+  }
   if (argc < 3) X("INSERT OR REPLACE INTO meta VALUES ('import_complete', '1')");
   X("COMMIT");
   if (sqlite3_close(db) != SQLITE_OK) {

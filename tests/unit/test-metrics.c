@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "holds.h"
 #include "metrics.h"
 #include "report.h"
 #include "weft-db.h"
@@ -60,6 +61,7 @@ static void db_new(void) {
     exit(99);
   }
   X("BEGIN");
+  X("CREATE TEMP TABLE lock_hold (object_id INTEGER, utid INTEGER, start_ns INTEGER, dur_ns INTEGER, contended INTEGER, shared INTEGER DEFAULT 0)");
 }
 
 /* NULL for negative ids */
@@ -121,6 +123,11 @@ static void STACK(long long id, long long f0, long long f1) {
 
 /* Mark the import complete, close, and reopen read-only like weft report. */
 static sqlite3 *db_finish(long long end_ns) {
+  char perr[256];
+  if (weft_holds_pack_table(db, "lock_hold", perr, sizeof perr) != 0) {
+    printf("Bail out! %s\n", perr);
+    exit(99);
+  }
   X("INSERT OR REPLACE INTO meta VALUES ('origin_ns', '1000000000000')");
   X("INSERT OR REPLACE INTO meta VALUES ('end_ns', %Q)", num(end_ns));
   X("INSERT OR REPLACE INTO meta VALUES ('ncpus', '4')");
@@ -728,12 +735,12 @@ static void test_corrupt(void) {
   /* drop a table behind the reader's back */
   sqlite3 *w = NULL;
   sqlite3_open(dbpath, &w);
-  sqlite3_exec(w, "DROP TABLE lock_hold", NULL, NULL, NULL);
+  sqlite3_exec(w, "DROP TABLE hold_block", NULL, NULL, NULL);
   sqlite3_close(w);
   char err[256];
   d = weft_db_open(dbpath, 0, err, sizeof err);
   WeftMetrics *m = d ? compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, -1, err, sizeof err) : NULL;
-  ok(d && !m && has(err, "cannot read the database") && has(err, "lock_hold"), "a missing table: '%s'", err);
+  ok(d && !m && has(err, "cannot read the database") && has(err, "hold_block"), "a missing table: '%s'", err);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
