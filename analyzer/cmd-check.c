@@ -31,10 +31,12 @@ static long long check_holds(sqlite3 *db) {
     g_hash_table_insert(life, v, v);
   }
   sqlite3_finalize(q);
-  if (sqlite3_prepare_v2(db, "SELECT object_id, start_ns, data, end_ns, holds, contended, hold_ns, max_ns FROM hold_block",
+  if (sqlite3_prepare_v2(db, "SELECT object_id, start_ns, data, end_ns, holds, contended, hold_ns, max_ns FROM hold_block "
+                         "ORDER BY object_id, start_ns, rowid",
                          -1, &q, NULL) != SQLITE_OK)
     goto fail;
   int rc;
+  int64_t prev_obj = -1, prev_last = INT64_MIN; /* an object's blocks follow each other in time */
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     WeftHoldIter it;
     weft_hold_iter_init(&it, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_blob(q, 2),
@@ -52,6 +54,9 @@ static long long check_holds(sqlite3 *db) {
       const int64_t *t = g_hash_table_lookup(life, &h.utid);
       if (!t || h.start_ns < t[1] || h.start_ns + h.dur_ns > t[2]) bad++;
     }
+    if (sqlite3_column_int64(q, 0) == prev_obj && first < prev_last) bad++;
+    prev_obj = sqlite3_column_int64(q, 0);
+    prev_last = it.start;
     if (r < 0 || n == 0 || first != sqlite3_column_int64(q, 1) || end != sqlite3_column_int64(q, 3) ||
         n != sqlite3_column_int64(q, 4) || cont != sqlite3_column_int64(q, 5) || sum != sqlite3_column_int64(q, 6) ||
         mx != sqlite3_column_int64(q, 7))

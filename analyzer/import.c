@@ -153,6 +153,14 @@ typedef struct {
   /* per file */
   Proc *p;
   GHashTable *thr_by_tid;     /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
+  struct {                    /* objs and destroys of recent keys (pass 1 and 2 look up an object per record) */
+    guint64 key;
+    GArray *destroys;
+    GPtrArray *epochs;
+    int used;
+  } ocache[256];
+  uint32_t tc_tid;            /* the last lookup in thr_by_tid (records come in runs of one thread's chunk) */
+  Thr *tc_thr;
   GHashTable *thr_first;      /* tid -> first Thr* of the chain */
   GPtrArray *threads;         /* all Thr of the file, in order of appearance */
   GHashTable *objs;           /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
@@ -168,12 +176,12 @@ typedef struct {
   int pass;
   /* rows of the file, written sorted once it is read */
   GArray *state_rows;         /* StateRow */
-  GArray *hold_rows;          /* WeftHold */
+  GArray *hold_rows;          /* HoldRow */
   /* statements */
-  Batch states, summaries;
+  Batch states, summaries, flows;
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
-  sqlite3_stmt *ins_flow, *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
+  sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
   char *err;
   size_t errlen;
@@ -188,6 +196,12 @@ typedef struct {
 typedef struct {
   int64_t v[9];               /* thread_state's columns */
 } StateRow;
+
+typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
+  int64_t start, dur;
+  uint32_t obj;               /* object_id */
+  uint32_t utid_flags;        /* utid << 2 | shared << 1 | contended */
+} HoldRow;
 
 typedef struct {
   int64_t ns;
@@ -344,8 +358,7 @@ static int is_lock(int kclass) {
  * its epoch at ns is the number of DESTROY records on that address before ns
  * (collected by pass 0 from every thread, so the order of the file's chunks
  * does not matter). */
-static guint obj_epoch(Imp *im, guint64 key, int64_t ns) {
-  GArray *d = g_hash_table_lookup(im->destroys, &key);
+static guint obj_epoch(GArray *d, int64_t ns) {
   if (!d) return 0;
   const int64_t *v = (const int64_t *)d->data;
   guint a = 0, b = d->len;
@@ -361,8 +374,15 @@ static Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create)
   int k = kind_class(kind);
   if (!has_object(k)) return NULL;
   guint64 key = (addr << 5) ^ (guint64)k;
-  guint epoch = obj_epoch(im, key, ns);
-  GPtrArray *epochs = g_hash_table_lookup(im->objs, &key);
+  guint slot = (guint)((key >> 5) ^ (key >> 13) ^ key) & 255;
+  if (!im->ocache[slot].used || im->ocache[slot].key != key) {
+    im->ocache[slot].key = key;
+    im->ocache[slot].destroys = g_hash_table_lookup(im->destroys, &key);
+    im->ocache[slot].epochs = g_hash_table_lookup(im->objs, &key);
+    im->ocache[slot].used = 1;
+  }
+  guint epoch = obj_epoch(im->ocache[slot].destroys, ns);
+  GPtrArray *epochs = im->ocache[slot].epochs;
   if (epochs && epoch < epochs->len && epochs->pdata[epoch]) return epochs->pdata[epoch];
   if (!create) return NULL;
   if (!epochs) {
@@ -370,6 +390,7 @@ static Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create)
     guint64 *kp = g_new(guint64, 1);
     *kp = key;
     g_hash_table_insert(im->objs, kp, epochs);
+    im->ocache[slot].epochs = epochs;
   }
   if (epochs->len <= epoch) g_ptr_array_set_size(epochs, (gint)epoch + 1);
   Obj *o = g_new0(Obj, 1);
@@ -459,6 +480,7 @@ static Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
   if (prev) prev->next_same_tid = t;
   else g_hash_table_insert(im->thr_first, GUINT_TO_POINTER(tid), t);
   g_hash_table_insert(im->thr_by_tid, GUINT_TO_POINTER(tid), t);
+  im->tc_thr = NULL;
   return t;
 }
 
@@ -467,6 +489,12 @@ static void thr_free(gpointer p) {
   g_array_free(t->holds, TRUE);
   g_free(t->name);
   g_free(t);
+}
+
+static Thr *thr_cur(Imp *im, uint32_t tid) {
+  if (im->tc_thr && im->tc_tid == tid) return im->tc_thr;
+  im->tc_tid = tid;
+  return im->tc_thr = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(tid));
 }
 
 /* The thread of tid alive at ns (pass 2 and cross-references): the last of
@@ -554,7 +582,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   Imp *im = user;
   Proc *p = im->p;
   int64_t ns = rel_ns(im, ev->ns);
-  Thr *t = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(ev->tid));
+  Thr *t = thr_cur(im, ev->tid);
   if (ev->type == WEFT_EV_THREAD_START && t && t->has_start) t = NULL; /* tid reused */
   if (!t) t = thr_new(im, ev->tid, ns);
   if (ns > t->last_ns) t->last_ns = ns;
@@ -835,14 +863,9 @@ static int wait_state(int kind) {
 static int flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns,
                 int64_t obj) {
   if (!from_utid || !to_utid || from_ns > to_ns) return 0;
-  sqlite3_bind_int64(im->ins_flow, 1, ++im->next_flow);
-  sqlite3_bind_int(im->ins_flow, 2, kind);
-  sqlite3_bind_int64(im->ins_flow, 3, from_utid);
-  sqlite3_bind_int64(im->ins_flow, 4, from_ns);
-  sqlite3_bind_int64(im->ins_flow, 5, to_utid);
-  sqlite3_bind_int64(im->ins_flow, 6, to_ns);
-  bind_opt(im->ins_flow, 7, obj);
-  return step(im, im->ins_flow);
+  int64_t row[7] = {++im->next_flow, kind, from_utid, from_ns, to_utid, to_ns, obj};
+  batch_add(im, &im->flows, row, 1u << 6); /* object: NULL when 0 */
+  return im->failed ? -1 : 0;
 }
 
 /* Emit the current interval of t up to ns (if not empty) and start `state` there. */
@@ -862,7 +885,8 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
 
 static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
   if (end < h->start) end = h->start;
-  WeftHold row = {h->obj, t->utid, h->start, end - h->start, h->contended, h->shared};
+  HoldRow row = {h->start, end - h->start, (uint32_t)h->obj,
+                 (uint32_t)t->utid << 2 | (uint32_t)(h->shared != 0) << 1 | (uint32_t)(h->contended != 0)};
   if (end - h->start > im->max_hold_ns) im->max_hold_ns = end - h->start;
   g_array_append_val(im->hold_rows, row);
   h->o->hold_ns += end - h->start;
@@ -898,12 +922,13 @@ static void hold_end(Imp *im, Thr *t, Obj *o, int64_t ns) {
 static int pass2(const WeftEvent *ev, void *user) {
   Imp *im = user;
   int64_t ns = rel_ns(im, ev->ns);
-  Thr *t = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(ev->tid));
+  Thr *t = thr_cur(im, ev->tid);
   if (!t) return 0;
   if (ev->type == WEFT_EV_THREAD_START) {
     if (t->started2 && t->next_same_tid) { /* the tid was reused: the next thread of the chain */
       t = t->next_same_tid;
       g_hash_table_insert(im->thr_by_tid, GUINT_TO_POINTER(ev->tid), t);
+      im->tc_thr = NULL;
     }
     t->started2 = 1;
   }
@@ -1010,14 +1035,9 @@ static void lod_flush(GArray *out, int64_t utid, int level, Bucket *b) {
   memset(b, 0, sizeof *b);
 }
 
-static int cmp_sumrow(const void *x, const void *y) {
-  const SumRow *a = x, *b = y;
-  for (int c = 1; c < 4; c++) /* one thread's rows: level, bucket, state */
-    if (a->v[c] != b->v[c]) return a->v[c] < b->v[c] ? -1 : 1;
-  return 0;
-}
-
-static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray *out) {
+/* out[L]: level L's rows, made in (bucket, state) order, so written level by
+ * level they come in key order. */
+static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray **out) {
   int64_t s0 = t->start_ns, s1 = t->end_ns;
   int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
   int lo = 0, hi = 0;
@@ -1025,7 +1045,6 @@ static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bu
   while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
   if (n < 8 || lo > hi) return;
   memset(b, 0, sizeof(Bucket) * (LOD_MAX_LEVEL + 1));
-  out->len = 0;
   for (size_t i = 0; i < n; i++) {
     int64_t a = rows[i].v[1], d = rows[i].v[2];
     int s = (int)rows[i].v[3];
@@ -1033,7 +1052,7 @@ static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bu
     for (int L = lo; L <= hi; L++) {
       int64_t w = (int64_t)LOD_BASE_NS << (2 * L);
       for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
-        if (b[L].used && b[L].bucket != k) lod_flush(out, t->utid, L, &b[L]);
+        if (b[L].used && b[L].bucket != k) lod_flush(out[L], t->utid, L, &b[L]);
         b[L].used = 1;
         b[L].bucket = k;
         int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
@@ -1043,10 +1062,12 @@ static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bu
       }
     }
   }
-  for (int L = lo; L <= hi; L++) lod_flush(out, t->utid, L, &b[L]);
-  qsort(out->data, out->len, sizeof(SumRow), cmp_sumrow);
-  for (guint i = 0; i < out->len && !im->failed; i++)
-    batch_add(im, &im->summaries, g_array_index(out, SumRow, i).v, 0);
+  for (int L = lo; L <= hi; L++) {
+    lod_flush(out[L], t->utid, L, &b[L]);
+    for (guint i = 0; i < out[L]->len && !im->failed; i++)
+      batch_add(im, &im->summaries, g_array_index(out[L], SumRow, i).v, 0);
+    out[L]->len = 0;
+  }
 }
 
 static int cmp_staterow(const void *x, const void *y) {
@@ -1056,24 +1077,124 @@ static int cmp_staterow(const void *x, const void *y) {
 }
 
 static int cmp_hold(const void *x, const void *y) {
-  const WeftHold *a = x, *b = y;
-  if (a->object_id != b->object_id) return a->object_id < b->object_id ? -1 : 1;
-  if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns ? -1 : 1;
-  return (a->utid > b->utid) - (a->utid < b->utid);
+  const HoldRow *a = x, *b = y;
+  if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
+  if (a->start != b->start) return a->start < b->start ? -1 : 1;
+  return (a->utid_flags >> 2 > b->utid_flags >> 2) - (a->utid_flags >> 2 < b->utid_flags >> 2);
+}
+
+static inline int hold_before(const HoldRow *a, const HoldRow *b) {
+  return a->start < b->start || (a->start == b->start && a->utid_flags >> 2 < b->utid_flags >> 2);
+}
+
+/* Sort v[0..n) by (start, utid) with tmp[n]: a bottom-up merge of the runs
+ * already in order. One object's holds are the runs of each thread's chunks
+ * (a thread's holds of one object come in start order), so there are few. */
+static void merge_runs(HoldRow *v, HoldRow *tmp, size_t n) {
+  size_t nruns = 1;
+  for (size_t i = 1; i < n; i++) nruns += hold_before(&v[i], &v[i - 1]);
+  if (nruns == 1) return;
+  size_t *run = g_new(size_t, nruns + 1), r = 0;
+  run[r++] = 0;
+  for (size_t i = 1; i < n; i++)
+    if (hold_before(&v[i], &v[i - 1])) run[r++] = i;
+  run[r] = n;
+  HoldRow *src = v, *dst = tmp;
+  while (nruns > 1) {
+    size_t w = 0;
+    for (size_t k = 0; k < nruns; k += 2) {
+      size_t a = run[k], m = run[k + 1], e = k + 2 <= nruns ? run[k + 2] : m, i = a, j = m, o = a;
+      while (i < m && j < e) dst[o++] = hold_before(&src[j], &src[i]) ? src[j++] : src[i++];
+      while (i < m) dst[o++] = src[i++];
+      while (j < e) dst[o++] = src[j++];
+      run[w++] = a;
+    }
+    run[w] = n;
+    nruns = w;
+    HoldRow *x = src;
+    src = dst;
+    dst = x;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+  g_free(run);
+}
+
+/* By object (a stable counting pass: the file's objects have consecutive
+ * ids), then each object's holds by start. */
+static void sort_holds(GArray *hr) {
+  if (hr->len < 2) return;
+  HoldRow *v = (HoldRow *)hr->data;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (guint i = 0; i < hr->len; i++) {
+    if (v[i].obj < lo) lo = v[i].obj;
+    if (v[i].obj > hi) hi = v[i].obj;
+  }
+  if (hi - lo > (int64_t)hr->len * 4) { /* sparse ids: not worth a table */
+    qsort(v, hr->len, sizeof *v, cmp_hold);
+    return;
+  }
+  size_t nk = (size_t)(hi - lo) + 2;
+  size_t *at = g_new0(size_t, nk);
+  for (guint i = 0; i < hr->len; i++) at[v[i].obj - lo + 1]++;
+  for (size_t k = 1; k < nk; k++) at[k] += at[k - 1];
+  HoldRow *out = g_new(HoldRow, hr->len);
+  size_t *fill = g_memdup2(at, nk * sizeof *at);
+  for (guint i = 0; i < hr->len; i++) out[fill[v[i].obj - lo]++] = v[i];
+  for (size_t k = 0; k + 1 < nk; k++)
+    if (at[k + 1] - at[k] > 1) merge_runs(out + at[k], v + at[k], at[k + 1] - at[k]);
+  memcpy(v, out, hr->len * sizeof *v);
+  g_free(out);
+  g_free(fill);
+  g_free(at);
+}
+
+/* Thread states by utid (a stable counting pass: the file's threads have
+ * consecutive utids), each thread's in start order as pass 2 made them
+ * (checked: a thread whose rows are not gets sorted). */
+static void sort_states(GArray *sr) {
+  if (sr->len < 2) return;
+  StateRow *v = (StateRow *)sr->data;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (guint i = 0; i < sr->len; i++) {
+    if (v[i].v[0] < lo) lo = v[i].v[0];
+    if (v[i].v[0] > hi) hi = v[i].v[0];
+  }
+  if (hi - lo > (int64_t)sr->len * 4) {
+    qsort(v, sr->len, sizeof *v, cmp_staterow);
+    return;
+  }
+  size_t nk = (size_t)(hi - lo) + 2;
+  size_t *at = g_new0(size_t, nk);
+  for (guint i = 0; i < sr->len; i++) at[v[i].v[0] - lo + 1]++;
+  for (size_t k = 1; k < nk; k++) at[k] += at[k - 1];
+  StateRow *out = g_new(StateRow, sr->len);
+  size_t *fill = g_memdup2(at, nk * sizeof *at);
+  for (guint i = 0; i < sr->len; i++) out[fill[v[i].v[0] - lo]++] = v[i];
+  for (size_t k = 0; k + 1 < nk; k++)
+    for (size_t i = at[k] + 1; i < at[k + 1]; i++)
+      if (out[i].v[1] < out[i - 1].v[1]) {
+        qsort(out + at[k], at[k + 1] - at[k], sizeof *out, cmp_staterow);
+        break;
+      }
+  memcpy(v, out, sr->len * sizeof *v);
+  g_free(out);
+  g_free(fill);
+  g_free(at);
 }
 
 /* The file's thread states (in key order, so every insert is an append),
  * their level-of-detail summaries, and its lock holds in blocks. */
 static void write_file_rows(Imp *im) {
   GArray *sr = im->state_rows;
-  qsort(sr->data, sr->len, sizeof(StateRow), cmp_staterow);
+  sort_states(sr);
   GHashTable *by_utid = g_hash_table_new(g_int64_hash, g_int64_equal);
   for (guint i = 0; i < im->threads->len; i++) {
     Thr *t = im->threads->pdata[i];
     g_hash_table_insert(by_utid, &t->utid, t);
   }
   Bucket *b = g_new0(Bucket, LOD_MAX_LEVEL + 1);
-  GArray *sums = g_array_new(FALSE, FALSE, sizeof(SumRow));
+  GArray *sums[LOD_MAX_LEVEL + 1];
+  for (int L = 0; L <= LOD_MAX_LEVEL; L++) sums[L] = g_array_new(FALSE, FALSE, sizeof(SumRow));
   for (guint i = 0; i < sr->len && !im->failed;) {
     guint j = i;
     const StateRow *r = &g_array_index(sr, StateRow, i);
@@ -1085,16 +1206,19 @@ static void write_file_rows(Imp *im) {
     if (t) lod_thread(im, t, r, j - i, b, sums);
     i = j;
   }
-  g_array_free(sums, TRUE);
+  for (int L = 0; L <= LOD_MAX_LEVEL; L++) g_array_free(sums[L], TRUE);
   g_free(b);
   g_hash_table_destroy(by_utid);
   sr->len = 0;
 
   GArray *hr = im->hold_rows;
-  qsort(hr->data, hr->len, sizeof(WeftHold), cmp_hold);
+  sort_holds(hr);
   WeftHoldBlock blk = {0};
   for (guint i = 0; i < hr->len && !im->failed; i++) {
-    const WeftHold *h = &g_array_index(hr, WeftHold, i);
+    const HoldRow *r = &g_array_index(hr, HoldRow, i);
+    const WeftHold hh = {r->obj, r->utid_flags >> 2, r->start, r->dur, (int)(r->utid_flags & 1),
+                         (int)(r->utid_flags >> 1 & 1)},
+                   *h = &hh;
     if (blk.count && (blk.object_id != h->object_id || blk.count == WEFT_HOLD_BLOCK_MAX)) {
       if (weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
       blk.count = 0;
@@ -1144,6 +1268,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
   p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
   im->p = p;
   im->thr_by_tid = g_hash_table_new(g_direct_hash, g_direct_equal);
+  im->tc_thr = NULL;
+  memset(im->ocache, 0, sizeof im->ocache);
   im->thr_first = g_hash_table_new(g_direct_hash, g_direct_equal);
   im->threads = g_ptr_array_new_with_free_func(thr_free);
   im->objs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
@@ -1226,6 +1352,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
     gpointer k, v;
     g_hash_table_iter_init(&it, im->thr_first);
     while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(im->thr_by_tid, k, v);
+    im->tc_thr = NULL;
   }
   for (guint j = 0; j < im->objlist->len; j++) barrier_rounds(im->objlist->pdata[j]);
   im->pass = 2;
@@ -1292,6 +1419,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   write_file_rows(im);
   batch_flush(im, &im->states);
   batch_flush(im, &im->summaries);
+  batch_flush(im, &im->flows);
   /* schedstat samples, counted from the thread's start in this image (a main
    * thread's first reading, taken at the image's start, is its baseline) */
   for (guint j = 0; j < im->scheds->len; j++) {
@@ -1553,14 +1681,14 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   created = 1;
   sqlite3_exec(im.db, "BEGIN", NULL, NULL, NULL);
   im.state_rows = g_array_new(FALSE, FALSE, sizeof(StateRow));
-  im.hold_rows = g_array_new(FALSE, FALSE, sizeof(WeftHold));
+  im.hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 ||
       batch_prepare(im.db, &im.summaries, "state_summary", 7) != 0 ||
+      batch_prepare(im.db, &im.flows, "flow", 7) != 0 ||
       sqlite3_prepare_v2(im.db, WEFT_HOLD_BLOCK_INSERT, -1, &im.ins_block, NULL) != SQLITE_OK) {
     fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
     goto done;
   }
-  PREP(ins_flow, "INSERT INTO flow VALUES (?,?,?,?,?,?,?)");
   PREP(ins_thread, "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   PREP(ins_obj, "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, first_ns, "
                 "acquisitions, contended, wait_ns, hold_ns, name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -1580,6 +1708,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   if (im.failed) goto done;
   if (link_processes(&im) != 0) goto done;
+  batch_flush(&im, &im.flows);
   sqlite3_exec(im.db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
   if (weft_db_create_indexes(im.db, err, errlen) != 0) { im.failed = 1; goto done; }
 
@@ -1621,7 +1750,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   weft_db_meta_set(im.db, "import_complete", "1");
   if (sqlite3_exec(im.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
-  if (!im.failed) sqlite3_exec(im.db, "ANALYZE", NULL, NULL, NULL);
+  /* statistics for the query planner, from a sample of each index */
+  if (!im.failed) sqlite3_exec(im.db, "PRAGMA analysis_limit = 1000; ANALYZE", NULL, NULL, NULL);
 
 done:
   stats->records = im.records_done / 2;
@@ -1630,7 +1760,7 @@ done:
   sqlite3_finalize(im.ins_block);
   if (im.state_rows) g_array_free(im.state_rows, TRUE);
   if (im.hold_rows) g_array_free(im.hold_rows, TRUE);
-  sqlite3_finalize(im.ins_flow);
+  batch_free(&im.flows);
   sqlite3_finalize(im.ins_thread);
   sqlite3_finalize(im.ins_obj);
   sqlite3_finalize(im.ins_stack);

@@ -118,6 +118,8 @@ static uint64_t load64(const unsigned char *p) {
 
 /* a * b / c for a < c: the result is < b, so it fits. */
 static uint64_t muldiv_lt(uint64_t a, uint64_t b, uint64_t c) {
+  if (a <= UINT32_MAX && b <= UINT32_MAX) /* the usual case (sync points ms apart): exact in 64 bits */
+    return a * b / c;
 #ifdef __SIZEOF_INT128__
   __extension__ typedef unsigned __int128 u128;
   return (uint64_t)((u128)a * b / c);
@@ -517,6 +519,12 @@ uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
 
 /* ---- scanning ---- */
 
+/* The smallest legal length of each record type, 0 for unknown types. */
+static const unsigned char min_words[256] = {
+#define WEFT_EVENT(name, id, minw, doc) [id] = minw,
+#include "weft-events.def"
+};
+
 /* Walk the chunks and records of t. With fn, deliver every record (t->fit
  * must be set). With pts, collect chunk header and SYNC sync points. Returns
  * 0, fn's non-zero value, or -1 with a message. */
@@ -568,22 +576,22 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, c
       if (w0 == 0)
         break;                                   /* end of the written part */
       const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
-      const char *tname = weft_event_name(type);
+      const unsigned minw = min_words[type];
       if (nw == 0)
         return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
                     ": record of 0 words", name, off, p);
-      if (!tname)
+      if (!minw)
         return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
                     ": unknown record type %u", name, off, p, type);
-      if (nw < weft_event_min_words(type))
+      if (nw < minw)
         return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
-                    ": %s record of %u words, needs at least %u", name, off, p, tname, nw,
-                    weft_event_min_words(type));
+                    ": %s record of %u words, needs at least %u", name, off, p, weft_event_name(type), nw,
+                    minw);
       const uint64_t bytes = (uint64_t)nw * 8;
       if (bytes > chunk_end - p)
         return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
                     ": %s record of %u words overruns the chunk end at offset %" PRIu64,
-                    name, off, p, tname, nw, chunk_end);
+                    name, off, p, weft_event_name(type), nw, chunk_end);
       if (bytes > end - p)
         break;                                   /* cut off by the end of the file */
       const uint64_t *w = (const uint64_t *)(const void *)(base + p);
