@@ -439,16 +439,49 @@ static void obj_free(gpointer p) {
   g_free(o);
 }
 
-static gint cmp_stamp(gconstpointer a, gconstpointer b) {
-  const Stamp *x = a, *y = b;
-  return x->ns < y->ns ? -1 : x->ns > y->ns;
-}
+/* A stable sort of v[0..n) (tmp[n] is scratch): a bottom-up merge of the runs
+ * already in order. The importer's arrays (one object's releases or holds)
+ * are made of the runs of each thread's chunks, so there are few. */
+#define DEFINE_MERGE_RUNS(name, T, before)                                                        \
+  static void name(T *v, T *tmp, size_t n) {                                                    \
+    size_t nruns = 1;                                                                           \
+    for (size_t i = 1; i < n; i++) nruns += before(&v[i], &v[i - 1]);                           \
+    if (nruns == 1) return;                                                                     \
+    size_t *run = g_new(size_t, nruns + 1), r = 0;                                              \
+    run[r++] = 0;                                                                               \
+    for (size_t i = 1; i < n; i++)                                                              \
+      if (before(&v[i], &v[i - 1])) run[r++] = i;                                               \
+    run[r] = n;                                                                                 \
+    T *src = v, *dst = tmp;                                                                     \
+    while (nruns > 1) {                                                                         \
+      size_t w = 0;                                                                             \
+      for (size_t k = 0; k < nruns; k += 2) {                                                   \
+        size_t a = run[k], m = run[k + 1], e = k + 2 <= nruns ? run[k + 2] : m, i = a, j = m, o = a; \
+        while (i < m && j < e) dst[o++] = before(&src[j], &src[i]) ? src[j++] : src[i++];       \
+        while (i < m) dst[o++] = src[i++];                                                      \
+        while (j < e) dst[o++] = src[j++];                                                      \
+        run[w++] = a;                                                                           \
+      }                                                                                         \
+      run[w] = n;                                                                               \
+      nruns = w;                                                                                \
+      T *x = src;                                                                               \
+      src = dst;                                                                                \
+      dst = x;                                                                                  \
+    }                                                                                           \
+    if (src != v) memcpy(v, src, n * sizeof *v);                                                \
+    g_free(run);                                                                                \
+  }
+
+static inline int stamp_before(const Stamp *a, const Stamp *b) { return a->ns < b->ns; }
+DEFINE_MERGE_RUNS(merge_stamps, Stamp, stamp_before)
 
 /* the last stamp in v at or before ns by a thread other than utid, within [lo, ns] */
 static const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
   if (!v->len) return NULL;
   if (!*sorted) {
-    g_array_sort(v, cmp_stamp);
+    Stamp *tmp = g_new(Stamp, v->len);
+    merge_stamps((Stamp *)v->data, tmp, v->len);
+    g_free(tmp);
     *sorted = 1;
   }
   const Stamp *s = (const Stamp *)v->data;
@@ -1083,41 +1116,11 @@ static int cmp_hold(const void *x, const void *y) {
   return (a->utid_flags >> 2 > b->utid_flags >> 2) - (a->utid_flags >> 2 < b->utid_flags >> 2);
 }
 
+
 static inline int hold_before(const HoldRow *a, const HoldRow *b) {
   return a->start < b->start || (a->start == b->start && a->utid_flags >> 2 < b->utid_flags >> 2);
 }
-
-/* Sort v[0..n) by (start, utid) with tmp[n]: a bottom-up merge of the runs
- * already in order. One object's holds are the runs of each thread's chunks
- * (a thread's holds of one object come in start order), so there are few. */
-static void merge_runs(HoldRow *v, HoldRow *tmp, size_t n) {
-  size_t nruns = 1;
-  for (size_t i = 1; i < n; i++) nruns += hold_before(&v[i], &v[i - 1]);
-  if (nruns == 1) return;
-  size_t *run = g_new(size_t, nruns + 1), r = 0;
-  run[r++] = 0;
-  for (size_t i = 1; i < n; i++)
-    if (hold_before(&v[i], &v[i - 1])) run[r++] = i;
-  run[r] = n;
-  HoldRow *src = v, *dst = tmp;
-  while (nruns > 1) {
-    size_t w = 0;
-    for (size_t k = 0; k < nruns; k += 2) {
-      size_t a = run[k], m = run[k + 1], e = k + 2 <= nruns ? run[k + 2] : m, i = a, j = m, o = a;
-      while (i < m && j < e) dst[o++] = hold_before(&src[j], &src[i]) ? src[j++] : src[i++];
-      while (i < m) dst[o++] = src[i++];
-      while (j < e) dst[o++] = src[j++];
-      run[w++] = a;
-    }
-    run[w] = n;
-    nruns = w;
-    HoldRow *x = src;
-    src = dst;
-    dst = x;
-  }
-  if (src != v) memcpy(v, src, n * sizeof *v);
-  g_free(run);
-}
+DEFINE_MERGE_RUNS(merge_holds, HoldRow, hold_before)
 
 /* By object (a stable counting pass: the file's objects have consecutive
  * ids), then each object's holds by start. */
@@ -1141,7 +1144,7 @@ static void sort_holds(GArray *hr) {
   size_t *fill = g_memdup2(at, nk * sizeof *at);
   for (guint i = 0; i < hr->len; i++) out[fill[v[i].obj - lo]++] = v[i];
   for (size_t k = 0; k + 1 < nk; k++)
-    if (at[k + 1] - at[k] > 1) merge_runs(out + at[k], v + at[k], at[k + 1] - at[k]);
+    if (at[k + 1] - at[k] > 1) merge_holds(out + at[k], v + at[k], at[k + 1] - at[k]);
   memcpy(v, out, hr->len * sizeof *v);
   g_free(out);
   g_free(fill);

@@ -199,5 +199,4 @@ CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS N
 CREATE INDEX sync_object_addr ON sync_object(upid, addr);
 CREATE INDEX hold_block_object ON hold_block(object_id, start_ns);
 CREATE INDEX flow_to ON flow(to_utid, to_ns);
-CREATE INDEX flow_from ON flow(from_utid, from_ns);
 CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);
