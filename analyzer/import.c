@@ -162,6 +162,7 @@ typedef struct {
   uint32_t tc_tid;            /* the last lookup in thr_by_tid (records come in runs of one thread's chunk) */
   Thr *tc_thr;
   GHashTable *thr_first;      /* tid -> first Thr* of the chain */
+  GHashTable *thr_by_self;    /* pthread_t -> GPtrArray of Thr* */
   GPtrArray *threads;         /* all Thr of the file, in order of appearance */
   GHashTable *objs;           /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
   GHashTable *destroys;       /* key(addr, kind) -> sorted GArray of DESTROY times (pass 0) */
@@ -546,10 +547,23 @@ static int64_t utid_at(Imp *im, uint32_t tid, int64_t ns) {
   return t ? t->utid : 0;
 }
 
+/* pthread_t -> the threads of the file that had it (GPtrArray of Thr*): a
+ * program creating tens of thousands of threads joins each by its pthread_t. */
+static void thr_set_self(Imp *im, Thr *t, uint64_t self) {
+  t->self = self;
+  GPtrArray *v = g_hash_table_lookup(im->thr_by_self, &t->self);
+  if (!v) {
+    v = g_ptr_array_new();
+    g_hash_table_insert(im->thr_by_self, g_memdup2(&t->self, sizeof t->self), v);
+  }
+  g_ptr_array_add(v, t);
+}
+
 static Thr *thr_by_self(Imp *im, uint64_t self, int64_t after_ns) {
   Thr *best = NULL;
-  for (guint i = 0; i < im->threads->len; i++) {
-    Thr *t = im->threads->pdata[i];
+  GPtrArray *v = self ? g_hash_table_lookup(im->thr_by_self, &self) : im->threads; /* 0: threads without a START */
+  for (guint i = 0; v && i < v->len; i++) {
+    Thr *t = v->pdata[i];
     if (t->self == self && t->start_ns >= after_ns && (!best || t->start_ns < best->start_ns)) best = t;
   }
   return best;
@@ -558,8 +572,9 @@ static Thr *thr_by_self(Imp *im, uint64_t self, int64_t after_ns) {
 /* the thread with pthread_t self alive (or most recently ended) at ns */
 static Thr *thr_by_self_at(Imp *im, uint64_t self, int64_t ns) {
   Thr *best = NULL;
-  for (guint i = 0; i < im->threads->len; i++) {
-    Thr *t = im->threads->pdata[i];
+  GPtrArray *v = self ? g_hash_table_lookup(im->thr_by_self, &self) : im->threads; /* 0: threads without a START */
+  for (guint i = 0; v && i < v->len; i++) {
+    Thr *t = v->pdata[i];
     if (t->self == self && t->start_ns <= ns && (!best || t->start_ns > best->start_ns)) best = t;
   }
   return best;
@@ -628,7 +643,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   case WEFT_EV_THREAD_START:
     t->has_start = 1;
     t->start_ns = ns;
-    t->self = w[1];
+    thr_set_self(im, t, w[1]);
     t->routine = w[2];
     t->creator_tid = (uint32_t)w[3];
     t->is_main = ev->aux & 1;
@@ -1271,6 +1286,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
   im->p = p;
   im->thr_by_tid = g_hash_table_new(g_direct_hash, g_direct_equal);
+  im->thr_by_self = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
   im->tc_thr = NULL;
   memset(im->ocache, 0, sizeof im->ocache);
   im->thr_first = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -1513,6 +1529,7 @@ out:
   g_ptr_array_free(im->threads, TRUE);
   g_hash_table_destroy(im->thr_first);
   g_hash_table_destroy(im->thr_by_tid);
+  g_hash_table_destroy(im->thr_by_self);
   return rc;
 }
 
