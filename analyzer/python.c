@@ -18,6 +18,7 @@
 #include "weft-trace.h"
 
 #define GIL_THREAD_SHARE 0.10   /* a thread "waits for the GIL" above this share of its life */
+#define GIL_PROCESS_SHARE 0.10  /* the gil finding: GIL waits >= this share of the process's thread time */
 #define IO_THREAD_SHARE  0.50   /* an I/O thread: at least this share in io_wait/sleep ... */
 #define IO_THREAD_GIL    0.10   /* ... and below this share in gil_wait */
 #define FINISH_QUANTILE  0.95   /* a worker's finish: when it had done this share of its running */
@@ -95,10 +96,14 @@ static int is_python_exe(const char *exe) {
   return b && !strncmp(b, "python", 6);
 }
 
-/* multiprocessing's and loky's helpers are not workers */
-static int is_helper(const char *cmd) {
+static int is_forkserver_cmd(const char *cmd) { return cmd && strstr(cmd, "forkserver import main"); }
+
+/* multiprocessing's and loky's helpers are not workers: the resource
+ * trackers, and the forkserver (not the workers it forks, which have its
+ * command line) */
+static int is_helper(const char *cmd, const char *parent_cmd) {
   return cmd && (strstr(cmd, "resource_tracker") || strstr(cmd, "semaphore_tracker") ||
-                 strstr(cmd, "forkserver import main"));
+                 (is_forkserver_cmd(cmd) && !is_forkserver_cmd(parent_cmd)));
 }
 
 static int cmp_i64(const void *x, const void *y) {
@@ -154,13 +159,18 @@ static ProcRow *proc_row(GArray *rows, int64_t upid) {
   return NULL;
 }
 
+static int is_helper_row(GArray *rows, ProcRow *r) {
+  ProcRow *p = proc_row(rows, r->parent_upid);
+  return is_helper(r->cmdline, p ? p->cmdline : NULL);
+}
+
 /* the parent of the first image of upid's exec chain, through a forkserver */
 static int64_t pool_parent(GArray *rows, int64_t upid) {
   ProcRow *r = proc_row(rows, upid);
   for (int guard = 0; r && r->exec_from > 0 && guard < 64; guard++) r = proc_row(rows, r->exec_from);
   if (!r) return -1;
   ProcRow *p = proc_row(rows, r->parent_upid);
-  if (p && p->cmdline && strstr(p->cmdline, "forkserver import main")) return pool_parent(rows, p->upid);
+  if (p && is_forkserver_cmd(p->cmdline) && !is_helper_row(rows, r)) return pool_parent(rows, p->upid);
   return r->parent_upid > 0 ? r->parent_upid : -1;
 }
 
@@ -258,7 +268,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     const char *method = "";
     for (size_t k = 0; k < py->nprocesses; k++) {
       ProcRow *r = proc_row(rows, py->processes[k].upid);
-      if (!r || !r->is_last || is_helper(r->cmdline) || pool_parent(rows, r->upid) != parent) continue;
+      if (!r || !r->is_last || is_helper_row(rows, r) || pool_parent(rows, r->upid) != parent) continue;
       const WeftProcessMetrics *wp = pm_of(m, r->upid);
       WeftPyWorker w = {.upid = r->upid, .pid = wp->pid, .start_ns = max64(wp->start_ns, c->a),
                         .end_ns = min64(wp->end_ns, c->b), .useful_ns = wp->useful_ns, .idle_ns = wp->wait_ns};
@@ -512,7 +522,9 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
   /* ---- verdicts ---- */
   for (size_t pi = 0; pi < py->nprocesses && !c->failed; pi++) {
     const WeftPyProcess *pp = &py->processes[pi];
-    if (pp->gil_threads && pp->gil_wait_ns >= min_cost && pp->gil_wait_ns > 0) {
+    const WeftProcessMetrics *pm = pm_of(m, pp->upid);
+    if (pp->gil_threads && pp->gil_wait_ns >= min_cost && pp->gil_wait_ns > 0 && pm &&
+        (double)pp->gil_wait_ns >= GIL_PROCESS_SHARE * (double)pm->thread_ns) {
       char who[200] = "";
       if (pp->top_holder_utid >= 0)
         snprintf(who, sizeof who, "; others waited longest (%s) while %s held it",
@@ -532,7 +544,9 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
                  "that releases the GIL (NumPy, a C extension, Cython with nogil)"),
           pp->top_holder_utid);
     }
-    if (pp->io_threads >= 2 && pp->io_overlap_max >= 2 && pp->gil_serial_share < 0.25) {
+    int pool_parent_proc = 0; /* a pool's helper threads idle in pipe reads: not an I/O-bound program */
+    for (size_t k = 0; k < py->npools; k++) pool_parent_proc |= py->pools[k].parent_upid == pp->upid;
+    if (!pool_parent_proc && pp->io_threads >= 2 && pp->io_overlap_max >= 2 && pp->gil_serial_share < 0.25) {
       int64_t io = 0, life = 0, gil = 0;
       for (size_t i = 0; i < py->nthreads; i++) {
         const WeftPyThread *t = &py->threads[i];
