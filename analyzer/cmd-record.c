@@ -121,7 +121,7 @@ const char *weft_agent_path(void) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io]\n"
+          "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io|--no-io]\n"
           "                   [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
           "\n"
           "Run PROG under the weft agent, store the recording in a database and\n"
@@ -131,8 +131,42 @@ static void usage(FILE *f) {
           "  -f, --force           replace FILE if it exists\n"
           "      --stacks WHEN     call stacks: none, contended (default), all\n"
           "      --io              also record blocking poll/select/read and sleeps\n"
+          "                        (the default when PROG is a python interpreter or script)\n"
+          "      --no-io           do not, even for python\n"
           "      --keep-trace DIR  write the trace files to DIR and keep them\n"
           "  -q, --quiet           no summary, no progress (errors only)\n");
+}
+
+/* Is PROG a Python interpreter ("python3", "/usr/bin/python3.11") or a
+ * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
+ * workers and pool threads idle in pipe reads and sleeps, so for Python
+ * the I/O waits are recorded by default. */
+static int is_python_command(const char *prog) {
+  const char *b = strrchr(prog, '/');
+  b = b ? b + 1 : prog;
+  if (!strncmp(b, "python", 6)) return 1;
+  char path[PATH_MAX];
+  const char *file = prog;
+  if (!strchr(prog, '/')) { /* found on PATH, as execvpe will */
+    const char *env = getenv("PATH");
+    char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+    file = NULL;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+      snprintf(path, sizeof path, "%s/%s", *d ? d : ".", prog);
+      if (access(path, X_OK) == 0) {
+        file = path;
+        break;
+      }
+    }
+    free(dirs);
+    if (!file) return 0;
+  }
+  FILE *f = fopen(file, "re");
+  if (!f) return 0;
+  char line[256] = "";
+  int py = fgets(line, sizeof line, f) && !strncmp(line, "#!", 2) && strstr(line, "python");
+  fclose(f);
+  return py;
 }
 
 /* "12.3 ms", "4.56 s": a duration for people. */
@@ -357,14 +391,15 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 /* ------------------------------------------------------------ the command */
 
 int weft_cmd_record(int argc, char **argv) {
-  enum { OPT_STACKS = 256, OPT_IO, OPT_KEEP };
+  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP };
   static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"stacks", required_argument, NULL, OPT_STACKS}, {"io", no_argument, NULL, OPT_IO},
+    {"no-io", no_argument, NULL, OPT_NO_IO},
     {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   const char *out = "weft-run.db", *stacks = "contended", *keep = NULL;
-  int force = 0, io = 0, quiet = 0, c;
+  int force = 0, io = -1, quiet = 0, c; /* io -1: by the program (is_python_command) */
   optind = 1;
   /* '+': stop at PROG, so its own options are left alone */
   while ((c = getopt_long(argc, argv, "+o:fqh", longopts, NULL)) != -1) {
@@ -373,6 +408,7 @@ int weft_cmd_record(int argc, char **argv) {
     case 'f': force = 1; break;
     case 'q': quiet = 1; break;
     case OPT_IO: io = 1; break;
+    case OPT_NO_IO: io = 0; break;
     case OPT_KEEP: keep = optarg; break;
     case OPT_STACKS:
       if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
@@ -391,6 +427,7 @@ int weft_cmd_record(int argc, char **argv) {
     return 2;
   }
   char **prog = argv + optind;
+  if (io < 0) io = is_python_command(prog[0]);
 
   /* 1. Everything that can be checked before the program runs. */
   struct stat st;

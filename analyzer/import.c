@@ -58,6 +58,7 @@ typedef struct Obj {
   GArray *sig;            /* Stamp: cond signal/broadcast */
   GArray *arr;            /* Arrival: barrier waits */
   int rel_sorted, sig_sorted;
+  int gil;                /* GIL_*: part of CPython's GIL (gil_detect) */
 } Obj;
 
 typedef struct {
@@ -85,6 +86,7 @@ typedef struct Thr {
   uint32_t blocker_tid;
   int64_t wstack, wbegin;
   uint64_t waddr, wobj2;
+  int64_t gil_holder;     /* a GIL wait: the thread holding the GIL when it began (0 unknown) */
   GArray *holds;          /* Hold */
   int started2;           /* pass 2 has seen its THREAD_START */
   struct Thr *next_same_tid;
@@ -178,10 +180,12 @@ typedef struct {
   /* rows of the file, written sorted once it is read */
   GArray *state_rows;         /* StateRow */
   GArray *hold_rows;          /* HoldRow */
+  int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows;
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
+  WeftSymbolizer *gil_sym;    /* data symbols of python modules (gil_detect), made on first use */
   sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
   char *err;
@@ -476,15 +480,19 @@ static void obj_free(gpointer p) {
 static inline int stamp_before(const Stamp *a, const Stamp *b) { return a->ns < b->ns; }
 DEFINE_MERGE_RUNS(merge_stamps, Stamp, stamp_before)
 
+/* Sort a timeline of stamps (once: *sorted says it is). */
+static void stamps_sort(GArray *v, int *sorted) {
+  if (*sorted) return;
+  Stamp *tmp = g_new(Stamp, v->len ? v->len : 1);
+  merge_stamps((Stamp *)v->data, tmp, v->len);
+  g_free(tmp);
+  *sorted = 1;
+}
+
 /* the last stamp in v at or before ns by a thread other than utid, within [lo, ns] */
 static const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
   if (!v->len) return NULL;
-  if (!*sorted) {
-    Stamp *tmp = g_new(Stamp, v->len);
-    merge_stamps((Stamp *)v->data, tmp, v->len);
-    g_free(tmp);
-    *sorted = 1;
-  }
+  stamps_sort(v, sorted);
   const Stamp *s = (const Stamp *)v->data;
   /* binary search: first index with ns > target */
   guint a = 0, b = v->len;
@@ -891,6 +899,133 @@ static const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
   return NULL;
 }
 
+/* ---- CPython's GIL ----
+ *
+ * CPython 3.8 to 3.13 (with the GIL) keep it in a struct
+ * _gil_runtime_state: a pthread mutex and condition variable (plus, with
+ * FORCE_SWITCHING, a second pair, switch_cond/switch_mutex), inside the
+ * exported data symbol _PyRuntime of libpython or of the python executable
+ * (3.8-3.11: _PyRuntime.ceval.gil; 3.12+: _PyRuntime._main_interpreter._gil).
+ * take_gil() locks gil->mutex and waits on gil->cond with timed waits (the
+ * 5 ms switch interval) until the holder's drop_gil() signals gil->cond;
+ * drop_gil() signals gil->cond every time, and with FORCE_SWITCHING then
+ * waits, untimed, on switch_cond until another thread took the GIL.
+ *
+ * So no offsets per version: a mutex or condvar is the GIL's when it lies
+ * inside _PyRuntime of a module whose name contains "python" (found through
+ * the symbol table, .dynsym of a stripped binary included), or when the
+ * caller of its first contended wait is take_gil or drop_gil (a build with
+ * symbols). Its waits become gil_wait. Which of them is gil->cond is told
+ * by use: the one waited on with timeouts; its mutex is the one those waits
+ * release. The holder when a wait on gil->cond began is the thread that
+ * signalled gil->cond next (only the holder drops it).
+ */
+enum { GIL_OBJ = 1, GIL_COND = 2, GIL_MUTEX = 4, GIL_SWITCH = 8 };
+
+static int is_python_module(const char *path) {
+  const char *b = path ? strrchr(path, '/') : NULL;
+  b = b ? b + 1 : path;
+  return b && strstr(b, "python") != NULL;
+}
+
+static int is_gil_function(const char *sym) {
+  return sym && (!strncmp(sym, "take_gil", 8) || !strncmp(sym, "drop_gil", 8));
+}
+
+/* Mark the GIL objects of the current file (after pass 1, before pass 2).
+ * Reads the module table; touches nothing when no module looks like python. */
+static void gil_detect(Imp *im) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(im->db, "SELECT path, build_id FROM module WHERE module_id = ?", -1, &q, NULL) != SQLITE_OK)
+    return;
+  GArray *py = g_array_new(FALSE, FALSE, sizeof(ModRec)); /* the python modules */
+  GPtrArray *paths = g_ptr_array_new_with_free_func(g_free), *bids = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < im->modules->len; i++) {
+    ModRec *m = &g_array_index(im->modules, ModRec, i);
+    sqlite3_bind_int64(q, 1, m->id);
+    if (sqlite3_step(q) == SQLITE_ROW && is_python_module((const char *)sqlite3_column_text(q, 0))) {
+      g_array_append_val(py, *m);
+      g_ptr_array_add(paths, g_strdup((const char *)sqlite3_column_text(q, 0)));
+      g_ptr_array_add(bids, g_strdup((const char *)sqlite3_column_text(q, 1)));
+    }
+    sqlite3_reset(q);
+  }
+  if (py->len && !im->gil_sym) im->gil_sym = weft_sym_new();
+  GHashTable *stacks = NULL; /* global stack id -> PendingStack, for the callers */
+  for (guint j = 0; py->len && im->gil_sym && j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    if (o->kind != WEFT_KIND_MUTEX && o->kind != WEFT_KIND_COND) continue;
+    for (guint i = 0; i < py->len && !o->gil; i++) {
+      ModRec *m = &g_array_index(py, ModRec, i);
+      uint64_t off = 0;
+      const char *name = o->addr >= m->bias ? weft_sym_object(im->gil_sym, paths->pdata[i], bids->pdata[i],
+                                                              o->addr - m->bias, &off) : NULL;
+      if (name && !strcmp(name, "_PyRuntime")) o->gil = GIL_OBJ;
+    }
+    if (o->gil || !o->first_stack) continue;
+    if (!stacks) {
+      stacks = g_hash_table_new(g_direct_hash, g_direct_equal);
+      for (guint k = 0; k < im->pending_stacks->len; k++) {
+        PendingStack *ps = &g_array_index(im->pending_stacks, PendingStack, k);
+        g_hash_table_insert(stacks, GSIZE_TO_POINTER((gsize)ps->global), ps);
+      }
+    }
+    PendingStack *ps = g_hash_table_lookup(stacks, GSIZE_TO_POINTER((gsize)o->first_stack));
+    if (!ps || !ps->ips->len) continue;
+    uint64_t ip = g_array_index(ps->ips, uint64_t, 0);
+    for (guint i = 0; i < py->len; i++) {
+      ModRec *m = &g_array_index(py, ModRec, i);
+      WeftSymInfo si;
+      if (ip >= m->start && ip < m->end &&
+          weft_sym_lookup(im->gil_sym, paths->pdata[i], bids->pdata[i], ip - m->bias, 1, &si) == 0 &&
+          is_gil_function(si.symbol))
+        o->gil = GIL_OBJ;
+    }
+  }
+  if (stacks) g_hash_table_destroy(stacks);
+  g_ptr_array_free(paths, TRUE);
+  g_ptr_array_free(bids, TRUE);
+  g_array_free(py, TRUE);
+  sqlite3_finalize(q);
+}
+
+/* A wait of t on the GIL object o begins at ns (pass 2): learn the roles
+ * from it, and return the thread holding the GIL (0 unknown). */
+static int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int64_t ns) {
+  if (o->kind != WEFT_KIND_COND) return 0; /* a mutex: glibc's owner is the blocker */
+  int timed = op == WEFT_OP_TIMED || op == WEFT_OP_CLOCK;
+  o->gil |= timed ? GIL_COND : GIL_SWITCH;
+  Obj *m = obj_find(im, mutex, WEFT_KIND_MUTEX, ns);
+  if (m && m->gil) m->gil |= timed ? GIL_MUTEX : GIL_SWITCH;
+  if (!timed || !o->sig->len) return 0;
+  stamps_sort(o->sig, &o->sig_sorted);
+  /* the first signal at or after ns by another thread: the next drop_gil */
+  const Stamp *s = (const Stamp *)o->sig->data;
+  guint a = 0, b = o->sig->len;
+  while (a < b) {
+    guint k = (a + b) / 2;
+    if (s[k].ns < ns) a = k + 1;
+    else b = k;
+  }
+  for (; a < o->sig->len; a++)
+    if (s[a].utid != t->utid) return s[a].utid;
+  return 0;
+}
+
+/* The names of the GIL's objects (after pass 2), unless weft.h named them. */
+static void gil_name(Imp *im) {
+  for (guint j = 0; j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    const char *nm = !o->gil ? NULL
+                     : o->gil & GIL_COND ? "GIL"
+                     : o->gil & GIL_MUTEX ? "GIL mutex"
+                     : o->gil & GIL_SWITCH ? (o->kind == WEFT_KIND_COND ? "GIL switch_cond" : "GIL switch_mutex")
+                     : NULL;
+    gpointer key = GSIZE_TO_POINTER((gsize)o->addr);
+    if (nm && !g_hash_table_contains(im->names, key)) g_hash_table_insert(im->names, key, g_strdup(nm));
+  }
+}
+
 /* ---- pass 2: per-thread state machines ---- */
 static int wait_state(int kind) {
   switch (kind) {
@@ -922,7 +1057,8 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
   if (ns > t->st_start) {
     int w = t->st != WEFT_ST_RUNNING;
     int64_t row[9] = {t->utid, t->st_start, ns - t->st_start, t->st,
-                      w && t->wobj ? t->wobj->id : 0, w ? utid_at(im, t->blocker_tid, t->st_start) : 0,
+                      w && t->wobj ? t->wobj->id : 0,
+                      w ? (t->gil_holder ? t->gil_holder : utid_at(im, t->blocker_tid, t->st_start)) : 0,
                       w ? waker : 0, w ? t->wstack : 0, result};
     g_array_append_vals(im->state_rows, row, 1);
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
@@ -997,10 +1133,12 @@ static int pass2(const WeftEvent *ev, void *user) {
     if (o && res == 0) hold_end(im, t, o, ns);
     break;
   }
-  case WEFT_EV_WAIT_BEGIN:
+  case WEFT_EV_WAIT_BEGIN: {
     if (t->st != WEFT_ST_RUNNING) set_state(im, t, ns, WEFT_ST_RUNNING, 0, 0);
-    set_state(im, t, ns, wait_state((int)kind), 0, 0);
-    t->wobj = obj_find(im, w[1], (int)kind, ns);
+    Obj *wo = obj_find(im, w[1], (int)kind, ns);
+    set_state(im, t, ns, wo && wo->gil ? WEFT_ST_GIL_WAIT : wait_state((int)kind), 0, 0);
+    t->wobj = wo;
+    t->gil_holder = wo && wo->gil ? gil_wait_begin(im, t, wo, op, w[3], ns) : 0;
     t->wkind = (int)kind;
     t->wop = (int)op;
     t->waddr = w[1];
@@ -1009,6 +1147,7 @@ static int pass2(const WeftEvent *ev, void *user) {
     t->wstack = stack_global(im, w[2] >> 32);
     t->wbegin = ns;
     break;
+  }
   case WEFT_EV_WAIT_END: {
     if (t->st == WEFT_ST_RUNNING) break; /* an end without a begin (cut trace): ignore */
     Obj *o = t->wobj;
@@ -1044,6 +1183,7 @@ static int pass2(const WeftEvent *ev, void *user) {
     set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
     if (fk && from_ns <= ns) flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
     t->wobj = NULL;
+    t->gil_holder = 0;
     break;
   }
   default:
@@ -1374,6 +1514,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
     im->tc_thr = NULL;
   }
   for (guint j = 0; j < im->objlist->len; j++) barrier_rounds(im->objlist->pdata[j]);
+  if (!im->no_symbols) gil_detect(im);
   im->pass = 2;
   r = weft_trace_scan(tr, pass2, im, err, sizeof err);
   if (im->failed) { rc = -1; goto out; }
@@ -1489,6 +1630,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
     if (n) flow(im, WEFT_FLOW_CREATE, c->utid, c->ns, n->utid, n->start_ns, 0);
   }
   /* objects */
+  gil_name(im);
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
     sqlite3_stmt *q = im->ins_obj;
@@ -1681,6 +1823,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   im.err = err;
   im.errlen = errlen;
   im.progress = opt && opt->progress;
+  im.no_symbols = opt && opt->no_symbols;
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;
 
@@ -1804,6 +1947,7 @@ done:
     g_ptr_array_free(im.procs, TRUE);
   }
   if (im.db) sqlite3_close(im.db);
+  weft_sym_free(im.gil_sym);
   weft_recording_close(im.rec);
   if (im.progress_shown) fputs("\n", stderr);
   stats->seconds = elapsed(&im);

@@ -41,6 +41,7 @@
 
 #include "critpath.h"
 #include "holds.h"
+#include "python.h"
 #include "weft-trace.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
@@ -2047,6 +2048,7 @@ static const char *find_kind_name(WeftFindingKind k) {
   case WEFT_FIND_GIL: return "gil";
   case WEFT_FIND_IO: return "io";
   case WEFT_FIND_SLEEP: return "sleep";
+  case WEFT_FIND_IO_OVERLAP: return "io_overlap";
   }
   return "other";
 }
@@ -2067,7 +2069,10 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
     const WeftObjectMetrics *o = &m->objects[i];
     bool cond = o->kind == WEFT_KIND_COND;
     if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
-    const char *noun = o->kind == WEFT_KIND_MUTEX ? "lock"
+    if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: python.c's finding */
+    bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
+    const char *noun = pylock ? "Python lock or semaphore"
+                       : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind) ? "rwlock"
                        : o->kind == WEFT_KIND_SPIN ? "spinlock"
                        : o->kind == WEFT_KIND_SEM  ? "semaphore"
@@ -2107,6 +2112,12 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
             "a shared rwlock";
     else if (o->kind == WEFT_KIND_SPIN)
       fix = "a spinlock held this long burns CPU in the waiters: use a mutex, or shorten the critical section";
+    else if (pylock)
+      fix = "CPython's threading.Lock, and the Condition, Event, Queue, Future.result() and Thread.join() "
+            "built on it, and multiprocessing's locks, queues and semaphores, are semaphores: if the waiting "
+            "thread is idle by design (a pool's parent waiting for results, a worker waiting for tasks), "
+            "nothing to fix; if threads contend for a lock, hold it for less time or give each thread its own "
+            "data";
     else if (o->kind == WEFT_KIND_SEM)
       fix = "the semaphore's count limits concurrency: raise it if the resource allows, or hold it for less "
             "time";
@@ -2278,9 +2289,6 @@ static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
     WeftFindingKind kind;
     const char *what, *fix;
   } st[] = {
-    {WEFT_ST_GIL_WAIT, WEFT_FIND_GIL, "Python threads waited %s for the GIL (%s of thread time)",
-     "CPU-bound Python threads do not run in parallel: use processes (multiprocessing, "
-     "concurrent.futures.ProcessPoolExecutor), or move the hot loop into native code that releases the GIL"},
     {WEFT_ST_IO_WAIT, WEFT_FIND_IO, "threads were blocked in I/O for %s (%s of thread time)",
      "overlap I/O with computation: read ahead, use more I/O threads or asynchronous I/O, or batch small "
      "reads and writes"},
@@ -2290,6 +2298,8 @@ static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   };
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
     int64_t v = s->state_ns[st[i].state];
+    /* CPython threads' I/O and sleeps: python.c judges them (pool helpers idle in reads, I/O threads) */
+    if (m->python) v -= st[i].state == WEFT_ST_IO_WAIT ? m->python->io_ns : m->python->sleep_ns;
     if (v <= 0 || v < min_cost || s->thread_ns <= 0) continue;
     /* the thread that spent the most time in it */
     int64_t top = -1, topv = -1;
@@ -2320,7 +2330,14 @@ static bool build_findings(Ctx *c) {
   WeftMetrics *m = c->m;
   FindVec fv = {0};
   int64_t min_cost = (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
-  if (find_objects(c, &fv, min_cost) && find_imbalance(c, &fv, min_cost)) find_global(c, &fv, min_cost);
+  if (!c->failed) {
+    int pyfail = 0;
+    m->python = weft_python_compute(c->db, m, min_cost, &pyfail, c->err, c->errlen);
+    if (pyfail) c->failed = true;
+    for (size_t i = 0; m->python && i < m->python->nfindings; i++)
+      if (VEC_PUSH(fv.v, fv.n, fv.cap, m->python->findings[i]) < 0) oom(c);
+  }
+  if (!c->failed && find_objects(c, &fv, min_cost) && find_imbalance(c, &fv, min_cost)) find_global(c, &fv, min_cost);
   if (c->failed) {
     free(fv.v);
     return false;
@@ -2536,6 +2553,7 @@ void weft_metrics_free(WeftMetrics *m) {
   free(m->findings);
   free(m->parallelism.ns);
   free(m->parallelism.fraction);
+  weft_python_free(m->python);
   Priv *priv = m->_priv;
   if (priv) {
     pool_free(&priv->pool);

@@ -202,6 +202,7 @@ typedef enum {
   WEFT_FIND_GIL = 6,            /* Python threads waiting for the GIL */
   WEFT_FIND_IO = 7,             /* blocked in I/O */
   WEFT_FIND_SLEEP = 8,          /* sleeping */
+  WEFT_FIND_IO_OVERLAP = 9,     /* a good sign: Python threads overlapping while blocked in I/O (cost 0) */
 } WeftFindingKind;
 
 typedef struct {
@@ -320,6 +321,8 @@ typedef struct {
   WeftParallelism     parallelism;
   WeftFinding        *findings;  size_t nfindings;    /* by cost_ns desc */
   WeftCriticalPath   *critical_path;                  /* NULL unless WEFT_METRICS_CRITICAL_PATH */
+  struct WeftPython  *python;   /* parallel Python (python.h): the GIL, threads, pools; NULL unless
+                                 * WEFT_METRICS_FINDINGS and a selected process is a CPython */
 
   void *_priv;                  /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;

@@ -351,18 +351,17 @@ static void normalize_path(char *p) {
     if (n == 0 || (n == 1 && in[0] == '.')) {
       /* skip */
     } else if (n == 2 && in[0] == '.' && in[1] == '.') {
-      if (out > p + 1) {
-        out--; /* the '/' after the last kept component */
-        while (out > p + 1 && out[-1] != '/') out--;
-      }
+      while (out > p + 1 && out[-1] != '/') out--; /* drop the last kept component */
+      if (out > p + 1) out--;                      /* and the '/' before it */
     } else {
+      /* out <= in - 1 here, so neither write reaches unread input (writing
+       * the '/' after a component could overwrite the final '\0') */
+      if (out > p + 1) *out++ = '/';
       memmove(out, in, n);
       out += n;
-      *out++ = '/';
     }
     in += n + (end ? 1 : 0);
   }
-  if (out > p + 1) out--; /* no trailing '/' */
   *out = '\0';
 }
 

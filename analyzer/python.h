@@ -1,0 +1,118 @@
+/* python.h - what a recording says about parallel Python: the GIL, the
+ * threads, the process pools, and which technique fits.
+ * SPDX-License-Identifier: MIT
+ *
+ * weft_python_compute() runs inside weft_metrics_compute() (with
+ * WEFT_METRICS_FINDINGS) on a WeftMetrics whose processes, threads and
+ * parallelism are already computed, and reads thread_state and flow rows of
+ * the CPython processes of the range only: a recording without Python costs
+ * one pass over its processes. The result hangs off WeftMetrics.python (NULL
+ * when no selected process is a CPython) and its findings are merged into
+ * WeftMetrics.findings. Definitions: docs/report-json.md ("python"), the
+ * guide: docs/python.md.
+ *
+ * A CPython process is one whose executable's base name starts with
+ * "python" (python3, python3.11, python3.11d, ...) or that waited on the GIL.
+ * GIL waits are the thread_state intervals in state gil_wait (the importer
+ * recognises the GIL's mutex and condition variables, see import.c).
+ *
+ * A process pool is a CPython process with two or more CPython worker
+ * processes: its children, and the children of a forkserver it started,
+ * less multiprocessing's and loky's resource trackers and the forkserver
+ * itself; a worker that exec'd (spawn) is its last image. The pool's span
+ * runs from its first worker's start to its last worker's end, clipped to
+ * the range.
+ *
+ * Immutable after weft_python_compute(); freed by weft_metrics_free().
+ */
+#ifndef WEFT_PYTHON_H
+#define WEFT_PYTHON_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+typedef struct {
+  int64_t     utid, upid;
+  const char *label;            /* "name [tid]" */
+  int64_t     lifetime_ns;      /* in the range */
+  int64_t     running_ns;       /* state running */
+  int64_t     gil_wait_ns;      /* state gil_wait */
+  int64_t     io_ns;            /* io_wait + sleep */
+  int64_t     gil_held_ns;      /* time other threads waited for the GIL while this one held it
+                                 * (gil_wait intervals whose blocker it is) */
+  double      gil_share;        /* gil_wait_ns / lifetime_ns */
+  double      io_share;         /* io_ns / lifetime_ns */
+} WeftPyThread;                 /* every thread of a CPython process alive in the range */
+
+typedef struct {
+  int64_t     upid, pid;
+  const char *label;            /* "pid N (python3.11)" */
+  size_t      nthreads;
+  int64_t     lifetime_ns;      /* in the range */
+  int64_t     gil_wait_ns;      /* its threads' time in gil_wait */
+  size_t      gil_threads;      /* threads that spent >= 10% of their life waiting for the GIL */
+  double      gil_threads_share;/* their gil_wait / their lifetime (0 when none) */
+  int64_t     gil_serial_ns;    /* wall time with at least one of its threads waiting for the GIL:
+                                 * the GIL serialised the threads that wanted to run Python */
+  double      gil_serial_share; /* gil_serial_ns / lifetime_ns */
+  int64_t     gil_handoffs;     /* GIL waits ended by another thread's drop_gil (wake-up flows on the GIL
+                                 * into the end of a gil_wait, from another thread), ending in the range */
+  int64_t     top_holder_utid;  /* the thread others waited on most (-1 none) */
+  int64_t     top_holder_ns;
+  size_t      io_threads;       /* threads (not the main one) that spent >= 50% of their life in I/O
+                                 * waits or sleeps and < 10% waiting for the GIL */
+  size_t      io_overlap_max;   /* most of those in I/O at once */
+  int64_t     io_overlap_ns;    /* wall time with two or more of them in I/O at once */
+} WeftPyProcess;
+
+typedef struct {
+  int64_t     upid;             /* the worker's (last) image */
+  int64_t     pid;
+  int64_t     start_ns, end_ns; /* clipped to the range */
+  int64_t     useful_ns;        /* WeftProcessMetrics.useful_ns of its images */
+  int64_t     idle_ns;          /* its threads' waits (waiting for tasks, results, the GIL...) */
+  int64_t     finish_ns;        /* when it had done 95% of its running time: the end of its last task,
+                                 * without the interpreter's exit */
+} WeftPyWorker;
+
+typedef struct {
+  int64_t       parent_upid;
+  const char   *label;          /* "pool of pid N" */
+  const char   *start_method;   /* "fork", "spawn", "forkserver", "loky" (joblib), or "" */
+  int64_t       start_ns, end_ns;
+  size_t        nworkers;
+  WeftPyWorker *workers;        /* by start_ns */
+  WeftPop       pop;            /* team: the workers' useful time; T: the pool's span */
+  int64_t       straggler_upid; /* the worker that finished last (-1 none) */
+  int64_t       straggler_lag_ns; /* its finish minus the median finish of the others */
+  double        straggler_lag_share; /* lag / (its finish - pool start) */
+  int64_t       parent_wait_ns; /* the parent's main thread waiting (any wait) during the span */
+  double        parent_wait_share;
+} WeftPyPool;
+
+typedef struct WeftPython {
+  WeftPyProcess *processes; size_t nprocesses;  /* CPython processes, by upid */
+  WeftPyThread  *threads;   size_t nthreads;    /* their threads, by utid */
+  WeftPyPool    *pools;     size_t npools;      /* by start_ns */
+  WeftFinding   *findings;  size_t nfindings;   /* also in WeftMetrics.findings */
+  int64_t       *gil_objects; size_t ngil_objects; /* sync objects waited on in gil_wait, ascending */
+  int64_t        io_ns, sleep_ns;               /* the CPython threads' io_wait and sleep (left out of the
+                                                 * generic io and sleep findings) */
+  void          *_priv;
+} WeftPython;
+
+/* Compute from db for m (see above). min_cost: the findings' threshold
+ * (thread-ns), as for the other findings. Returns NULL when no selected
+ * process is a CPython, or on failure with a message in err (then *failed
+ * is set). */
+WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
+                                size_t errlen);
+void weft_python_free(WeftPython *py);
+
+const WeftPyProcess *weft_python_process(const WeftPython *py, int64_t upid);
+int weft_python_is_gil_object(const WeftPython *py, int64_t object_id);
+
+#endif /* WEFT_PYTHON_H */

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+# test_python.py - parallel Python end to end: the example programs of
+# tests/programs/python recorded with `weft record` (no options: I/O waits
+# are on by default for python), the database and the JSON report checked
+# for the verdict each program must get.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_python.py --weft WEFT --python-dir DIR [--keep]
+# Prints TAP. Runs with /usr/bin/python3 and, when there is one, with a
+# different CPython 3.x found on PATH (python3, then python3.N).
+#
+# gil_threads  4 CPU-bound threads: the GIL is found (objects named GIL),
+#              the workers spend >= 25% of their life in gil_wait, the waits
+#              name the holder, the report's "gil" finding is there.
+# proc_pool    the same work on a Pool(2), start methods fork, spawn and
+#              forkserver: both workers recorded and linked to the script's
+#              process, their GIL waits under 5% of their life, no "gil" finding.
+# io_threads   a ThreadPoolExecutor blocked in recv: io_wait recorded without
+#              --io, the "io_overlap" verdict, no "gil" finding.
+# unbalanced   a Pool(2) with one chunk of long tasks: the "imbalance" finding
+#              names the worker that ran the longest.
+# joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
+#              script's process (skipped without joblib).
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import traceback
+
+results = []
+TIMEOUT = 120
+
+
+def ok(cond, what, detail=""):
+    results.append(bool(cond))
+    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
+    if not cond and detail:
+        for line in str(detail).splitlines()[:25]:
+            print("# " + line)
+    sys.stdout.flush()
+    return bool(cond)
+
+
+def skip(what, why):
+    results.append(True)
+    print("ok %d - %s # SKIP %s" % (len(results), what, why))
+
+
+def env(tmp):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_") and not k.startswith("PYTHON")}
+    e.pop("LD_PRELOAD", None)
+    e["TMPDIR"] = tmp
+    e["LC_ALL"] = "C"
+    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    return e
+
+
+class Ctx:
+    pass
+
+
+def record(c, name, argv):
+    db = os.path.join(c.tmp, "%s-%s.db" % (c.tag, name))
+    p = subprocess.run([c.weft, "record", "-q", "-o", db, "--", c.py] + argv, env=env(c.tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode == 77:
+        return None, p
+    if not ok(p.returncode == 0 and os.path.exists(db), "%s %s: weft record exits 0" % (c.tag, name),
+              p.stderr.decode("utf-8", "replace")):
+        return None, p
+    return db, p
+
+
+def report(c, db):
+    p = subprocess.run([c.weft, "report", "--format", "json", db], env=env(c.tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "weft report --format json exits 0", p.stderr.decode("utf-8", "replace")):
+        return None
+    return json.loads(p.stdout)
+
+
+def kinds(r):
+    return [f["kind"] for f in r["findings"]]
+
+
+def root_of(con, upid):
+    """the parent of the first image of upid's exec chain"""
+    while True:
+        ef, par = con.execute("SELECT exec_from_upid, parent_upid FROM process WHERE upid = ?", (upid,)).fetchone()
+        if ef is None:
+            return par
+        upid = ef
+
+
+def state_share(con, upids, state):
+    q = ",".join("?" * len(upids))
+    life = con.execute("SELECT sum(end_ns - start_ns) FROM thread WHERE upid IN (%s)" % q, upids).fetchone()[0]
+    st = con.execute("SELECT coalesce(sum(dur_ns), 0) FROM thread_state JOIN thread USING (utid) "
+                     "WHERE upid IN (%s) AND state = ?" % q, upids + [state]).fetchone()[0]
+    return st / life if life else 0.0
+
+
+def t_gil(c):
+    db, _ = record(c, "gil_threads", [os.path.join(c.pydir, "gil_threads.py"), "300000"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    names = {r[0]: r[1] for r in con.execute("SELECT name, kind FROM sync_object WHERE name LIKE 'GIL%'")}
+    ok(names.get("GIL") == 6 and names.get("GIL mutex") == 1,
+       "%s gil_threads: the GIL's condvar and mutex are found and named" % c.tag, names)
+    workers = [r[0] for r in con.execute("SELECT utid FROM thread WHERE NOT is_main")]
+    ok(len(workers) == 4, "%s gil_threads: 4 threads besides main" % c.tag, workers)
+    q = ",".join("?" * len(workers))
+    life = con.execute("SELECT sum(end_ns - start_ns) FROM thread WHERE utid IN (%s)" % q, workers).fetchone()[0]
+    gil = con.execute("SELECT coalesce(sum(dur_ns), 0) FROM thread_state WHERE state = 11 AND utid IN (%s)" % q,
+                      workers).fetchone()[0]
+    share = gil / life if life else 0
+    ok(share >= 0.25, "%s gil_threads: the workers wait for the GIL %.0f%% of their life (>= 25%%)"
+       % (c.tag, 100 * share))
+    n, named = con.execute("SELECT count(*), count(blocker_utid) FROM thread_state ts JOIN sync_object o "
+                           "USING (object_id) WHERE ts.state = 11 AND o.kind = 6 AND o.name = 'GIL'").fetchone()
+    ok(n > 0 and named >= n / 2, "%s gil_threads: GIL waits name the holder (%d of %d)" % (c.tag, named, n))
+    bad = con.execute("SELECT count(*) FROM thread_state WHERE state = 11 AND blocker_utid = utid").fetchone()[0]
+    ok(bad == 0, "%s gil_threads: no thread waits on itself for the GIL" % c.tag, bad)
+    others = con.execute("SELECT count(*) FROM thread_state WHERE state IN (1, 4) AND object_id IN "
+                         "(SELECT object_id FROM sync_object WHERE name LIKE 'GIL%')").fetchone()[0]
+    ok(others == 0, "%s gil_threads: no GIL wait is left as lock_wait or cond_wait" % c.tag, others)
+    r = report(c, db)
+    if r:
+        f = [f for f in r["findings"] if f["kind"] == "gil"]
+        ok(len(f) == 1 and "CPU-bound Python" in f[0]["title"] and "ProcessPoolExecutor" in f[0]["fix"],
+           "%s gil_threads: the report's gil finding says CPU-bound Python, use processes" % c.tag, kinds(r))
+        ok(not [g for g in r["findings"] if g["kind"] == "condvar"],
+           "%s gil_threads: no generic condvar finding for the GIL" % c.tag, kinds(r))
+
+
+def t_pool(c, method):
+    db, _ = record(c, "proc_pool-" + method, [os.path.join(c.pydir, "proc_pool.py"), method, "150000"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    procs = con.execute("SELECT upid, cmdline, end_how FROM process").fetchall()
+    script = [u for u, cmd, _ in procs if cmd.endswith("proc_pool.py %s 150000" % method)
+              and root_of(con, u) is None]
+    fs = [u for u, cmd, _ in procs if "forkserver import main" in cmd and root_of(con, u) in script]
+    workers = [u for u, cmd, how in procs if how != "exec" and "resource_tracker" not in cmd
+               and u not in script and u not in fs]
+    ok(len(script) == 1 and len(workers) == 2, "%s proc_pool %s: the script and its 2 workers are recorded"
+       % (c.tag, method), procs)
+    if len(script) != 1:
+        return
+    parents = {u: root_of(con, u) for u in workers}
+    want = fs[0] if method == "forkserver" and fs else script[0]
+    ok(all(p == want for p in parents.values()), "%s proc_pool %s: each worker is linked to %s"
+       % (c.tag, method, "the forkserver" if method == "forkserver" else "the script"), (parents, want))
+    if method == "forkserver":
+        ok(fs and root_of(con, fs[0]) == script[0], "%s proc_pool forkserver: the forkserver is the script's child"
+           % c.tag, fs)
+    share = state_share(con, workers, 11) if workers else 1
+    ok(share < 0.05, "%s proc_pool %s: workers wait for the GIL %.1f%% of their life (< 5%%)"
+       % (c.tag, method, 100 * share))
+    r = report(c, db)
+    if r:
+        ok("gil" not in kinds(r), "%s proc_pool %s: no gil finding" % (c.tag, method), kinds(r))
+
+
+def t_io(c):
+    db, _ = record(c, "io_threads", [os.path.join(c.pydir, "io_threads.py"), "12"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    io = con.execute("SELECT count(*) FROM thread_state WHERE state IN (9, 10)").fetchone()[0]
+    ok(io > 0, "%s io_threads: I/O waits and sleeps recorded without --io (the default for python)" % c.tag, io)
+    r = report(c, db)
+    if r:
+        k = kinds(r)
+        ok("io_overlap" in k and "gil" not in k, "%s io_threads: the io_overlap verdict, no gil finding" % c.tag, k)
+        ok("io" not in k and "sleep" not in k, "%s io_threads: no generic I/O or sleep finding" % c.tag, k)
+
+
+def t_unbalanced(c):
+    db, _ = record(c, "unbalanced_pool", [os.path.join(c.pydir, "unbalanced_pool.py"), "fork", "30000"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    r = report(c, db)
+    if not r:
+        return
+    f = [f for f in r["findings"] if f["kind"] == "imbalance" and "finished" in f["title"]]
+    if not ok(len(f) == 1, "%s unbalanced_pool: the straggler finding" % c.tag, kinds(r)):
+        return
+    ok("chunksize" in f[0]["fix"] and "imap_unordered" in f[0]["fix"],
+       "%s unbalanced_pool: the fix names chunksize and imap_unordered" % c.tag, f[0]["fix"])
+    # the worker that ran the long chunk: the most running time
+    busiest = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) JOIN thread_state ts "
+                          "USING (utid) WHERE p.parent_upid IS NOT NULL AND ts.state = 0 AND t.is_main "
+                          "GROUP BY t.utid ORDER BY sum(ts.dur_ns) DESC LIMIT 1").fetchone()
+    ok(busiest and f[0]["utid"] == busiest[0], "%s unbalanced_pool: the straggler is the busiest worker" % c.tag,
+       (f[0]["utid"], busiest))
+
+
+def t_joblib(c):
+    db, p = record(c, "joblib_pool", [os.path.join(c.pydir, "joblib_pool.py"), "60000"])
+    if p.returncode == 77:
+        skip("%s joblib_pool" % c.tag, "no joblib for this python")
+        return
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    procs = con.execute("SELECT upid, cmdline FROM process WHERE end_how != 'exec'").fetchall()
+    script = [u for u, cmd in procs if cmd.endswith("joblib_pool.py 60000")]
+    loky = [u for u, cmd in procs if "LokyProcess" in cmd]
+    ok(len(script) == 1 and len(loky) == 2, "%s joblib_pool: both loky workers are recorded" % c.tag, procs)
+    ok(script and all(root_of(con, u) == script[0] for u in loky),
+       "%s joblib_pool: each worker is linked to the script's process" % c.tag)
+    share = state_share(con, loky, 11) if loky else 1
+    ok(share < 0.05, "%s joblib_pool: workers wait for the GIL %.1f%% of their life" % (c.tag, 100 * share))
+
+
+def other_python():
+    """a CPython 3 on PATH that is not /usr/bin/python3's binary, or None"""
+    mine = os.path.realpath("/usr/bin/python3")
+    names = ["python3"] + ["python3.%d" % n for n in range(20, 5, -1)]
+    for n in names:
+        w = shutil.which(n)
+        if not w:
+            continue
+        try:
+            real = subprocess.run([w, "-c", "import sys, platform; print(platform.python_implementation(), "
+                                   "sys.version_info[0], sys.executable)"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=30).stdout.decode().split()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if len(real) == 3 and real[0] == "CPython" and real[1] == "3" and os.path.realpath(real[2]) != mine:
+            return os.path.realpath(real[2])
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--python-dir", required=True)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="weft-python-test-")
+    pys = [("debian", "/usr/bin/python3")] if os.path.exists("/usr/bin/python3") else []
+    other = other_python()
+    try:
+        if not pys and not other:
+            skip("python", "no CPython 3")
+        if not other:
+            skip("another CPython 3 on PATH", "none found")
+        for tag, exe in pys + ([("other", other)] if other else []):
+            print("# %s: %s" % (tag, exe))
+            c = Ctx()
+            c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
+            tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
+                     lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib]
+            if tag == "other":  # keep the suite short: the GIL and one pool
+                tests = tests[:2]
+            for t in tests:
+                try:
+                    t(c)
+                except Exception:
+                    ok(False, "%s raised" % getattr(t, "__name__", "test"), traceback.format_exc())
+    finally:
+        if args.keep:
+            print("# kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
