@@ -1808,10 +1808,15 @@ static int cmp_path_site(const void *x, const void *y) {
  * range (the main thread on ties, then the lowest utid). */
 static int64_t path_end_thread(const Ctx *c, int64_t *end_ns) {
   const WeftMetrics *m = c->m;
-  int64_t root = -1;
-  for (size_t i = 0; i < m->nprocesses && root < 0; i++) {
+  /* the root process; of an exec chain (env -> a shell wrapper -> python),
+   * the image that ends last, the program the user ran */
+  int64_t root = -1, root_end = INT64_MIN;
+  for (size_t i = 0; i < m->nprocesses; i++) {
     const WeftProcessMetrics *p = &m->processes[i];
-    if (p->parent_upid < 0 || !weft_metrics_process(m, p->parent_upid)) root = p->upid;
+    if ((p->parent_upid < 0 || !weft_metrics_process(m, p->parent_upid)) && p->end_ns > root_end) {
+      root = p->upid;
+      root_end = p->end_ns;
+    }
   }
   int64_t best = -1, best_end = INT64_MIN;
   int best_main = 0;
@@ -2071,6 +2076,10 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
     if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
     if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: python.c's finding */
     bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
+    /* a pool's parent waiting for results and its workers waiting for tasks
+     * wait by design: the pool's finding (straggler, balance, the parent's
+     * wait) tells why, not a lock finding per queue */
+    if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
     const char *noun = pylock ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind) ? "rwlock"

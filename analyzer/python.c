@@ -630,3 +630,13 @@ const WeftPyProcess *weft_python_process(const WeftPython *py, int64_t upid) {
     if (py->processes[i].upid == upid) return &py->processes[i];
   return NULL;
 }
+
+const WeftPyPool *weft_python_pool_of(const WeftPython *py, int64_t upid) {
+  for (size_t i = 0; py && i < py->npools; i++) {
+    const WeftPyPool *pl = &py->pools[i];
+    if (pl->parent_upid == upid) return pl;
+    for (size_t k = 0; k < pl->nworkers; k++)
+      if (pl->workers[k].upid == upid) return pl;
+  }
+  return NULL;
+}

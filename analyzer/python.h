@@ -114,5 +114,7 @@ void weft_python_free(WeftPython *py);
 
 const WeftPyProcess *weft_python_process(const WeftPython *py, int64_t upid);
 int weft_python_is_gil_object(const WeftPython *py, int64_t object_id);
+/* The pool whose parent or worker upid is (NULL: none). */
+const WeftPyPool *weft_python_pool_of(const WeftPython *py, int64_t upid);
 
 #endif /* WEFT_PYTHON_H */
