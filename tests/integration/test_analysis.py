@@ -22,19 +22,9 @@ import tempfile
 import traceback
 
 import weftholds
+from weftlib import results, ok
 
-results = []
 TIMEOUT = 120
-
-
-def ok(cond, what, detail=""):
-    results.append(bool(cond))
-    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[:25]:
-            print("# " + line)
-    sys.stdout.flush()
-    return bool(cond)
 
 
 def env(tmp):

@@ -32,23 +32,9 @@ import time
 import traceback
 
 import weftholds
+from weftlib import results, ok, eq, one
 
-results = []
 TIMEOUT = 120
-
-
-def ok(cond, what, detail=""):
-    results.append(bool(cond))
-    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[:25]:
-            print("# " + line)
-    sys.stdout.flush()
-    return bool(cond)
-
-
-def eq(got, want, what):
-    return ok(got == want, what, "got %r, want %r" % (got, want))
 
 
 def text(b):
@@ -97,11 +83,6 @@ class Ctx:
 
     def leftover_trace_dirs(self):
         return [d for d in os.listdir(self.tmpdir) if d.startswith("weft-")]
-
-
-def one(con, sql, *params):
-    row = con.execute(sql, params).fetchone()
-    return row[0] if row else None
 
 
 # ---------------------------------------------------------------- weft record

@@ -18,22 +18,8 @@ import tempfile
 import time
 
 import weftholds
+from weftlib import results, ok, eq, one
 
-results = []
-
-
-def ok(cond, what, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[:20]:
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def eq(got, want, what):
-    ok(got == want, what, "got %r, want %r" % (got, want))
 
 
 class Ctx:
@@ -84,11 +70,6 @@ class Ctx:
         ok(c.returncode == 0, "%s: weft check" % name, c.stdout.decode() + c.stderr.decode())
         con = sqlite3.connect(db)
         return con, info, rc
-
-
-def one(con, sql, *params):
-    row = con.execute(sql, params).fetchone()
-    return row[0] if row else None
 
 
 def addr(info, key):

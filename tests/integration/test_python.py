@@ -30,24 +30,9 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from weftlib import results, ok, skip
 
-results = []
 TIMEOUT = 120
-
-
-def ok(cond, what, detail=""):
-    results.append(bool(cond))
-    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[:25]:
-            print("# " + line)
-    sys.stdout.flush()
-    return bool(cond)
-
-
-def skip(what, why):
-    results.append(True)
-    print("ok %d - %s # SKIP %s" % (len(results), what, why))
 
 
 def env(tmp):
