@@ -21,7 +21,6 @@ import weftholds
 from weftlib import results, ok, eq, one
 
 
-
 class Ctx:
     def __init__(self, args):
         self.agent = os.path.abspath(args.agent)
