@@ -1447,7 +1447,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
   /* pass 0: when objects were destroyed (an address reused later is another object) */
   {
     char e0[256];
-    weft_trace_scan(tr, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
+    const uint64_t destroys[4] = {[WEFT_EV_DESTROY >> 6] = 1ULL << (WEFT_EV_DESTROY & 63)};
+    weft_trace_scan_types(tr, destroys, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, im->destroys);

@@ -378,7 +378,7 @@ static int check_header(const WeftTrace *t, char *err, size_t errlen) {
   return 0;
 }
 
-static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, char *err,
+static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen);
 
 /* Second half of both opens: validate, collect sync points, build own fit. */
@@ -389,7 +389,7 @@ static int trace_finish_open(WeftTrace *t, WeftTrace **out, char *err, size_t er
   }
   const WeftFileHeader *h = hdr_of(t);
   points_add(&t->pts, h->start_tsc, h->start_ns);
-  (void)trace_walk(t, NULL, NULL, &t->pts, NULL, 0);   /* faults are reported by scans */
+  (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0);   /* faults are reported by scans */
   if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0) {
     fail(err, errlen, "%s: out of memory", t->name);
     trace_free(t);
@@ -528,7 +528,7 @@ static const unsigned char min_words[256] = {
 /* Walk the chunks and records of t. With fn, deliver every record (t->fit
  * must be set). With pts, collect chunk header and SYNC sync points. Returns
  * 0, fn's non-zero value, or -1 with a message. */
-static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, char *err,
+static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen) {
   const char *name = t->name;
   const unsigned char *base = t->base;
@@ -601,7 +601,7 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, c
         tick = sat_add(tick, WEFT_W0_DT(w0));
       if (type == WEFT_EV_SYNC && pts)
         points_add(pts, w[1], w[2]);
-      if (fn) {
+      if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
         WeftEvent ev = {
           .ns = fit_convert(t->fit, tick, &hint),
           .tsc = tick,
@@ -628,7 +628,12 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, void *user, PointVec *pts, c
 }
 
 int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen) {
-  return trace_walk(t, fn, user, NULL, err, errlen);
+  return trace_walk(t, fn, NULL, user, NULL, err, errlen);
+}
+
+int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
+                          size_t errlen) {
+  return trace_walk(t, fn, types, user, NULL, err, errlen);
 }
 
 /* ---- recordings ---- */

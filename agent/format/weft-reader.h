@@ -67,6 +67,10 @@ typedef int (*WeftEventFn)(const WeftEvent *ev, void *user);
  * Returns 0 at the end, the callback's non-zero value if it stopped, or -1 on
  * corrupt input with a message in err (records before the fault were delivered). */
 int  weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen);
+/* The same, delivering only the records whose type bit is set in types
+ * (bit type & 63 of types[type >> 6]); the others are checked, not converted. */
+int  weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
+                           size_t errlen);
 
 /* A recording directory: every *.wtrace in it, sorted by (pid, image), one
  * clock for all of them (piecewise-linear tick -> ns fit over every sync point
