@@ -235,11 +235,17 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
     s->frames = 0;
     return G_SOURCE_CONTINUE;
   }
-  /* the selection's numbers come from a worker thread */
-  if (weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window))) return G_SOURCE_CONTINUE;
+  /* the selection's numbers come from a worker thread; then the panel is laid
+   * out again (a widget waiting for its size renders nothing) */
+  if (weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window))) {
+    s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
   s->status = 0;
   if (s->o->screenshot && !render_png(s->target, s->o->screenshot)) {
-    fprintf(stderr, "weft-gui: %s: cannot write the PNG\n", s->o->screenshot);
+    fprintf(stderr, "weft-gui: %s: cannot write the PNG\n",
+            s->o->screenshot);
     s->status = 1;
   }
   if (s->o->dump && !write_dump(s)) s->status = 1;

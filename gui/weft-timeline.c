@@ -697,9 +697,9 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
   char buf[64], d[32];
   g_snprintf(buf, sizeof buf, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
-  double lx = MIN(xa + 4, timeline_x0() + timeline_npx(self) - 130);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, 128, RULER_H - 10));
-  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, 124, RULER_H - 6, &sel_edge_color);
+  double lx = MIN(xa + 4, timeline_x0() + timeline_npx(self) - 170);
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, 168, RULER_H - 10));
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, 164, RULER_H - 6, &sel_edge_color);
 }
 
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
