@@ -73,6 +73,15 @@ static gboolean load(WeftSession *self, GError **error) {
   self->command = weft_db_meta_get(self->db, "command");
   self->end_ns = weft_db_meta_get_int(self->db, "end_ns", 0);
   self->lod_base_ns = weft_db_meta_get_int(self->db, "lod_base_ns", 0);
+  int64_t max_hold_ns = weft_db_meta_get_int(self->db, "max_hold_ns", -1);
+  if (max_hold_ns < 0) { /* an older import without it: read it once */
+    sqlite3_stmt *mh = NULL;
+    max_hold_ns = 0;
+    if (sqlite3_prepare_v2(self->db, "SELECT max(dur_ns) FROM lock_hold", -1, &mh, NULL) == SQLITE_OK &&
+        sqlite3_step(mh) == SQLITE_ROW)
+      max_hold_ns = sqlite3_column_int64(mh, 0);
+    sqlite3_finalize(mh);
+  }
 
   /* processes, in process-tree order */
   if (sqlite3_prepare_v2(self->db,
@@ -126,8 +135,7 @@ static gboolean load(WeftSession *self, GError **error) {
 
   /* contended locks of each process, the most waited-for first */
   if (sqlite3_prepare_v2(self->db,
-                         "SELECT o.object_id, coalesce((SELECT max(dur_ns) FROM lock_hold h "
-                         "WHERE h.object_id = o.object_id), 0) FROM sync_object o "
+                         "SELECT o.object_id FROM sync_object o "
                          "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
                          "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
                          "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
@@ -141,8 +149,10 @@ static gboolean load(WeftSession *self, GError **error) {
     sqlite3_bind_int64(st, 1, p->upid);
     while (sqlite3_step(st) == SQLITE_ROW) {
       char nbuf[512];
+      /* holds are bounded by the recording's longest (meta max_hold_ns): a
+       * per-lock max(dur_ns) reads every hold (13 s for 4 M holds) */
       WeftSessionLock l = {.object_id = sqlite3_column_int64(st, 0), .upid = p->upid,
-                           .max_hold_ns = sqlite3_column_int64(st, 1)};
+                           .max_hold_ns = max_hold_ns};
       l.name = g_strdup(weft_object_display_name(self->db, l.object_id, nbuf, sizeof nbuf));
       g_array_append_val(self->locks, l);
     }

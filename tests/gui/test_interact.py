@@ -200,7 +200,8 @@ def main():
             # lock_wait bar and the highlight strip over it
             xm = 200 + (wd - 200 - 16) // 2
             col = [rows[y][xm] for y in range(ht)]
-            ok(col.count(HL_WAIT) >= 3 and LOCK_WAIT in col,
+            # (3 px high; the outline of the shown span may cover its top line)
+            ok(col.count(HL_WAIT) >= 2 and LOCK_WAIT in col,
                "the highlight strip is drawn over the longest wait", (col.count(HL_WAIT), LOCK_WAIT in col))
 
         # -- flow arrows
