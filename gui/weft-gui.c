@@ -4,6 +4,9 @@
  * weft-gui [run.db]                   the window
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
+ * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--actions ...] run.db
+ *                                     the state after those operations, as JSON
+ * weft-gui --bench run.db             frame times of a scripted session
  */
 #include "config.h"
 
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "metrics.h"
 #include "weft-session.h"
@@ -20,22 +24,50 @@
 typedef struct {
   const char *db;
   const char *screenshot;
+  const char *dump;
+  gboolean window;
+  gboolean bench;
   int width, height;
-  gboolean have_range;
+  gboolean have_range, have_select;
   int64_t range_start, range_end;
+  int64_t select_start, select_end;
+  int64_t lock;
+  char **actions;
 } Options;
 
 static void usage(FILE *f) {
   fprintf(f, "usage: weft-gui [run.db]\n"
-             "       weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db\n"
+             "       weft-gui [--screenshot OUT.png] [--dump OUT.json] [options] run.db\n"
              "  --screenshot OUT.png  render the timeline into a PNG and exit (needs a display: xvfb-run)\n"
-             "  --size WxH            size of the rendered timeline (default 1200x600)\n"
-             "  --range A..B          visible window, times since the start (\"1.5ms..3ms\"; default all)\n");
+             "  --window              render the whole window (header bar, timeline, side panel)\n"
+             "  --size WxH            size of the rendering (default 1200x600)\n"
+             "  --range A..B          visible window, times since the start (\"1.5ms..3ms\"; default all)\n"
+             "  --select A..B         select a time range, as a drag on the timeline does\n"
+             "  --lock ID             select sync object ID (sync_object.object_id) in its table\n"
+             "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
+             "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
+             "                        page-up page-down\n"
+             "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
+             "                        details page as JSON ('-': standard output) and exit\n"
+             "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
+}
+
+static const char *const known_actions[] = {"zoom-in", "zoom-out", "pan-left", "pan-right", "fit",
+                                            "zoom-selection", "clear-selection", "flows", "collapse-all",
+                                            "row-up", "row-down", "page-up", "page-down", NULL};
+
+static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
+  const char *dots = strstr(val, "..");
+  char *first = dots ? g_strndup(val, (gsize)(dots - val)) : NULL;
+  int bad = !dots || weft_parse_time(first, a) != 0 || weft_parse_time(dots + 2, b) != 0 || *b <= *a;
+  g_free(first);
+  if (bad) fprintf(stderr, "weft-gui: %s %s: expected A..B with A < B (\"1.5ms..3ms\")\n", opt, val);
+  return bad ? -1 : 0;
 }
 
 /* Returns -1 on success, else the exit status. */
 static int parse_args(int argc, char **argv, Options *o) {
-  *o = (Options){.width = 1200, .height = 600};
+  *o = (Options){.width = 1200, .height = 600, .lock = -1};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
@@ -45,7 +77,12 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--version")) {
       printf("weft-gui %s\n", WEFT_VERSION);
       return 0;
-    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range")) {
+    } else if (!strcmp(a, "--window")) {
+      o->window = TRUE;
+    } else if (!strcmp(a, "--bench")) {
+      o->bench = TRUE;
+    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
+               !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -53,6 +90,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       val = argv[++i];
       if (!strcmp(a, "--screenshot")) {
         o->screenshot = val;
+      } else if (!strcmp(a, "--dump")) {
+        o->dump = val;
       } else if (!strcmp(a, "--size")) {
         char x;
         if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 ||
@@ -60,17 +99,29 @@ static int parse_args(int argc, char **argv, Options *o) {
           fprintf(stderr, "weft-gui: --size %s: expected WxH, at least 300x100\n", val);
           return 2;
         }
-      } else {
-        const char *dots = strstr(val, "..");
-        char *first = dots ? g_strndup(val, (gsize)(dots - val)) : NULL;
-        int bad = !dots || weft_parse_time(first, &o->range_start) != 0 ||
-                  weft_parse_time(dots + 2, &o->range_end) != 0 || o->range_end <= o->range_start;
-        g_free(first);
-        if (bad) {
-          fprintf(stderr, "weft-gui: --range %s: expected A..B with A < B (\"1.5ms..3ms\")\n", val);
+      } else if (!strcmp(a, "--range")) {
+        if (parse_range(a, val, &o->range_start, &o->range_end) < 0) return 2;
+        o->have_range = TRUE;
+      } else if (!strcmp(a, "--select")) {
+        if (parse_range(a, val, &o->select_start, &o->select_end) < 0) return 2;
+        o->have_select = TRUE;
+      } else if (!strcmp(a, "--lock")) {
+        char *end;
+        long long id = strtoll(val, &end, 10);
+        if (!*val || *end || id < 0) {
+          fprintf(stderr, "weft-gui: --lock %s: expected an object id\n", val);
           return 2;
         }
-        o->have_range = TRUE;
+        o->lock = id;
+      } else {
+        g_strfreev(o->actions);
+        o->actions = g_strsplit(val, ",", -1);
+        for (char **p = o->actions; *p; p++) {
+          if (!g_strv_contains(known_actions, *p)) {
+            fprintf(stderr, "weft-gui: --actions: unknown action '%s'\n", *p);
+            return 2;
+          }
+        }
       }
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "weft-gui: unknown option %s\n", a);
@@ -83,8 +134,13 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->db = a;
     }
   }
-  if (o->screenshot && !o->db) {
-    fprintf(stderr, "weft-gui: --screenshot needs a recording\n");
+  gboolean headless = o->screenshot || o->dump || o->bench;
+  if (headless && !o->db) {
+    fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
+    return 2;
+  }
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->actions)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock and --actions go with --screenshot or --dump\n");
     return 2;
   }
   return -1;
@@ -93,42 +149,106 @@ static int parse_args(int argc, char **argv, Options *o) {
 /* ---- headless render ---- */
 
 typedef struct {
-  GtkWidget *timeline;
-  const char *out;
-  int width, height;
+  const Options *o;
+  WeftWindow *window;
+  GtkWidget *target;   /* what the PNG shows: the timeline, or the window */
   int frames;
+  int last_w, last_h;
+  int stage;           /* 0 laying out, 1 settling after the operations, 2 done */
   int status;
   gboolean done;
+  gint64 t_start;      /* for --bench */
 } Shot;
 
-/* Render the timeline as the next frame would show it and save it. */
-static gboolean render_png(Shot *s) {
-  GdkPaintable *paintable = gtk_widget_paintable_new(s->timeline);
+/* Render w as the next frame would show it and save it. */
+static gboolean render_png(GtkWidget *w, const char *out) {
+  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+  GdkPaintable *paintable = gtk_widget_paintable_new(w);
   GtkSnapshot *snapshot = gtk_snapshot_new();
-  gdk_paintable_snapshot(paintable, snapshot, s->width, s->height);
+  gdk_paintable_snapshot(paintable, snapshot, width, height);
   GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
   g_object_unref(paintable);
   if (!node) return FALSE;
-  GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(s->timeline));
+  GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *texture =
-    gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)s->width, (float)s->height));
+    gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
   gsk_render_node_unref(node);
-  gboolean ok = texture && gdk_texture_save_to_png(texture, s->out);
+  gboolean ok = texture && gdk_texture_save_to_png(texture, out);
   g_clear_object(&texture);
   return ok;
 }
 
-static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data) {
-  Shot *s = data;
-  /* wait until the window has its size and one frame has been laid out */
-  if (gtk_widget_get_width(w) != s->width || gtk_widget_get_height(w) != s->height || ++s->frames < 2)
-    return G_SOURCE_CONTINUE;
-  if (render_png(s)) {
-    s->status = 0;
+static gboolean write_dump(Shot *s) {
+  WeftTimeline *tl = weft_window_get_timeline(s->window);
+  int64_t a, b;
+  weft_timeline_get_range(tl, &a, &b);
+  GString *out = g_string_new(NULL);
+  g_string_append_printf(out, "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n",
+                         a, b);
+  g_string_append_printf(out, "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"details\": ",
+                         weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl));
+  weft_window_write_details_json(s->window, out);
+  g_string_append(out, ",\n\"panel\": ");
+  weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
+  g_string_append(out, "}\n");
+  gboolean ok;
+  if (!strcmp(s->o->dump, "-")) {
+    ok = fwrite(out->str, 1, out->len, stdout) == out->len && fflush(stdout) == 0;
   } else {
-    fprintf(stderr, "weft-gui: %s: cannot write the PNG\n", s->out);
+    GError *error = NULL;
+    ok = g_file_set_contents(s->o->dump, out->str, (gssize)out->len, &error);
+    if (!ok) {
+      fprintf(stderr, "weft-gui: %s\n", error->message);
+      g_error_free(error);
+    }
+  }
+  g_string_free(out, TRUE);
+  return ok;
+}
+
+static void apply_operations(Shot *s) {
+  const Options *o = s->o;
+  WeftTimeline *tl = weft_window_get_timeline(s->window);
+  if (o->have_range) weft_timeline_set_range(tl, o->range_start, o->range_end);
+  if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
+  if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
+  for (char **p = o->actions; p && *p; p++) {
+    char *name = g_strconcat("timeline.", *p, NULL);
+    gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
+    g_free(name);
+  }
+}
+
+static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
+  Shot *s = data;
+  /* wait until the window has its size and one frame has been laid out: the
+   * timeline W x H, or the window (whose size depends on its decorations)
+   * the same size on two frames */
+  int w = gtk_widget_get_width(s->target), h = gtk_widget_get_height(s->target);
+  gboolean sized = s->o->window ? w > 0 && w == s->last_w && h == s->last_h : w == s->o->width && h == s->o->height;
+  s->last_w = w;
+  s->last_h = h;
+  if (!sized || ++s->frames < 2) return G_SOURCE_CONTINUE;
+  if (s->stage == 0) {
+    apply_operations(s);
+    s->stage = 1;
+    s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  /* the selection's numbers come from a worker thread; then the panel is laid
+   * out again (a widget waiting for its size renders nothing) */
+  if (weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window))) {
+    s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
+  s->status = 0;
+  if (s->o->screenshot && !render_png(s->target, s->o->screenshot)) {
+    fprintf(stderr, "weft-gui: %s: cannot write the PNG\n",
+            s->o->screenshot);
     s->status = 1;
   }
+  if (s->o->dump && !write_dump(s)) s->status = 1;
   s->done = TRUE;
   g_main_context_wakeup(NULL);
   return G_SOURCE_REMOVE;
@@ -136,48 +256,154 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data) {
 
 static gboolean on_timeout(gpointer data) {
   Shot *s = data;
-  fprintf(stderr, "weft-gui: the window was not drawn within 30 s (no display?)\n");
+  fprintf(stderr, "weft-gui: the window was not drawn within 60 s (no display?)\n");
   s->status = 1;
   s->done = TRUE;
   return G_SOURCE_REMOVE;
 }
 
-static int screenshot(const Options *o) {
-  GError *error = NULL;
-  /* open first: a bad file needs no display */
-  WeftSession *session = weft_session_open(o->db, &error);
-  if (!session) {
-    fprintf(stderr, "weft-gui: %s\n", error->message);
-    g_error_free(error);
+/* ---- --bench ---- */
+
+typedef struct {
+  gboolean painted;
+  gint64 t_first;
+} FirstFrame;
+
+static void on_after_paint(GdkFrameClock *clock, FirstFrame *ff) {
+  if (!ff->painted) ff->t_first = g_get_monotonic_time();
+  ff->painted = TRUE;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* One frame of the timeline for [a, b): the snapshot and its rasterisation
+ * by the window's renderer. Returns its time in ms. */
+static double bench_frame(WeftTimeline *tl, double a, double b) {
+  GtkWidget *w = GTK_WIDGET(tl);
+  gint64 t0 = g_get_monotonic_time();
+  weft_timeline_set_range(tl, (int64_t)a, (int64_t)b);
+  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+  /* the widget's own snapshot (a GtkWidgetPaintable would return its last
+   * frame until the frame clock redraws it) */
+  GtkSnapshot *snapshot = gtk_snapshot_new();
+  GTK_WIDGET_GET_CLASS(w)->snapshot(w, snapshot);
+  GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+  if (node) {
+    GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
+    GdkTexture *texture =
+      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+    g_clear_object(&texture);
+    gsk_render_node_unref(node);
+  }
+  return (double)(g_get_monotonic_time() - t0) / 1000.0;
+}
+
+/* Time to first frame (from the start of the process's work to the first
+ * paint of the window), then frames zooming from the whole recording down to
+ * a 2 µs window by factors of 2 at three places, with pans of a tenth of the
+ * window at each level, and back out. Prints JSON. */
+static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
+  FirstFrame ff = {0};
+  gtk_window_present(GTK_WINDOW(window));
+  GdkFrameClock *clock = NULL;
+  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (!ff.painted && g_get_monotonic_time() < deadline) {
+    if (!clock && gtk_widget_get_realized(GTK_WIDGET(window))) {
+      clock = gtk_widget_get_frame_clock(GTK_WIDGET(window));
+      if (clock) g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), &ff);
+    }
+    g_main_context_iteration(NULL, !clock ? FALSE : TRUE);
+  }
+  if (clock) g_signal_handlers_disconnect_by_func(clock, on_after_paint, &ff);
+  if (!ff.painted) {
+    fprintf(stderr, "weft-gui: --bench: the window was not drawn within 60 s\n");
     return 1;
   }
+  double first_ms = (double)(ff.t_first - t_start) / 1000.0;
+  WeftTimeline *tl = weft_window_get_timeline(window);
+  double end = (double)MAX(weft_session_get_end_ns(weft_timeline_get_session(tl)), 1);
+  GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
+  int levels = 0;
+  static const double places[] = {0.5, 0.1, 0.9};
+  for (guint k = 0; k < G_N_ELEMENTS(places); k++) {
+    double c = end * places[k];
+    for (double w = end; w >= 2000; w /= 2) {
+      if (k == 0) levels++;
+      double t = bench_frame(tl, c - w / 2, c + w / 2);
+      g_array_append_val(times, t);
+      for (int p = 1; p <= 3; p++) {
+        t = bench_frame(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10);
+        g_array_append_val(times, t);
+      }
+    }
+    for (double w = 4000; w <= end; w *= 2) {
+      double t = bench_frame(tl, c - w / 2, c + w / 2);
+      g_array_append_val(times, t);
+    }
+  }
+  g_array_sort(times, cmp_double);
+  guint n = times->len;
+  double *v = (double *)(void *)times->data, sum = 0;
+  for (guint i = 0; i < n; i++) sum += v[i];
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("{\"first_frame_ms\": %.1f, \"frames\": %u, \"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, "
+         "\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, \"renderer\": \"%s\", "
+         "\"size\": [%d, %d]}\n",
+         first_ms, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0, n ? v[n - 1] : 0,
+         ru.ru_maxrss / 1024.0, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
+         gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)));
+  g_array_unref(times);
+  return 0;
+}
+
+static int headless(const Options *o) {
+  gint64 t_start = g_get_monotonic_time();
+  /* check the file first: a bad file needs no display */
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(o->db, 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft-gui: %s\n", err[0] ? err : "cannot open the recording");
+    return 1;
+  }
+  sqlite3_close(db);
   /* software rendering: the same pixels on every machine, and no GL needed
    * under Xvfb (GSK_RENDERER set by the user still wins) */
   g_setenv("GSK_RENDERER", "cairo", FALSE);
   if (!gtk_init_check()) {
-    fprintf(stderr, "weft-gui: cannot open a display (for --screenshot, run under xvfb-run)\n");
-    weft_session_free(session);
+    fprintf(stderr, "weft-gui: cannot open a display (run under xvfb-run)\n");
     return 1;
   }
-  Shot s = {.out = o->screenshot, .width = o->width, .height = o->height, .status = 1};
-  GtkWidget *window = gtk_window_new();
-  gtk_window_set_decorated(GTK_WINDOW(window), FALSE);
-  gtk_window_set_default_size(GTK_WINDOW(window), o->width, o->height);
-  gtk_window_set_title(GTK_WINDOW(window), weft_session_get_command(session));
-  s.timeline = weft_timeline_new();
-  gtk_window_set_child(GTK_WINDOW(window), s.timeline);
-  weft_timeline_set_session(WEFT_TIMELINE(s.timeline), session);
-  if (o->have_range) weft_timeline_set_range(WEFT_TIMELINE(s.timeline), o->range_start, o->range_end);
-  gtk_widget_add_tick_callback(s.timeline, on_tick, &s, NULL);
-  guint timeout = g_timeout_add_seconds(30, on_timeout, &s);
-  gtk_window_present(GTK_WINDOW(window));
-  while (!s.done) g_main_context_iteration(NULL, TRUE);
-  if (s.status == 0 || !g_main_context_find_source_by_id(NULL, timeout)) {
-    if (g_main_context_find_source_by_id(NULL, timeout)) g_source_remove(timeout);
+  Shot s = {.o = o, .status = 1, .t_start = t_start};
+  s.window = weft_window_new(NULL);
+  weft_window_set_quiet_errors(s.window, TRUE);
+  if (!o->window) weft_window_set_timeline_only(s.window, TRUE);
+  gtk_window_set_default_size(GTK_WINDOW(s.window), o->width, o->height);
+  weft_window_reset_layout(s.window);
+  if (!weft_window_open(s.window, o->db)) {
+    gtk_window_destroy(GTK_WINDOW(s.window));
+    return 1;
   }
-  gtk_window_destroy(GTK_WINDOW(window));
-  weft_session_free(session);
-  return s.status;
+  /* the window without its header bar (a paintable of the window itself does not render) */
+  s.target = o->window ? gtk_window_get_child(GTK_WINDOW(s.window)) : GTK_WIDGET(weft_window_get_timeline(s.window));
+  int rc;
+  if (o->bench) {
+    rc = bench(o, s.window, t_start);
+  } else {
+    gtk_widget_add_tick_callback(GTK_WIDGET(s.window), on_tick, &s, NULL);
+    guint timeout = g_timeout_add_seconds(60, on_timeout, &s);
+    gtk_window_present(GTK_WINDOW(s.window));
+    while (!s.done) g_main_context_iteration(NULL, TRUE);
+    if (g_main_context_find_source_by_id(NULL, timeout)) g_source_remove(timeout);
+    rc = s.status;
+  }
+  gtk_window_destroy(GTK_WINDOW(s.window));
+  /* let the selection panel's worker finish before exiting */
+  while (g_main_context_pending(NULL)) g_main_context_iteration(NULL, FALSE);
+  return rc;
 }
 
 /* ---- the application ---- */
@@ -193,7 +419,11 @@ int main(int argc, char **argv) {
   Options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
-  if (o.screenshot) return screenshot(&o);
+  if (o.screenshot || o.dump || o.bench) {
+    rc = headless(&o);
+    g_strfreev(o.actions);
+    return rc;
+  }
 
   GtkApplication *app = gtk_application_new("org.weft.Gui", G_APPLICATION_NON_UNIQUE);
   g_signal_connect(app, "activate", G_CALLBACK(on_activate), &o);

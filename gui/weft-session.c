@@ -26,6 +26,10 @@ struct _WeftSession {
   sqlite3_stmt *q_summary;
   sqlite3_stmt *q_at;
   sqlite3_stmt *q_holds;
+  sqlite3_stmt *q_waits;
+  sqlite3_stmt *q_worst;
+  sqlite3_stmt *q_flows;
+  sqlite3_stmt *q_stack;
 };
 
 static char *dup_column(sqlite3_stmt *st, int col) {
@@ -123,8 +127,7 @@ static gboolean load(WeftSession *self, GError **error) {
 
   /* contended locks of each process, the most waited-for first */
   if (sqlite3_prepare_v2(self->db,
-                         "SELECT o.object_id, coalesce((SELECT max(max_ns) FROM hold_block h "
-                         "WHERE h.object_id = o.object_id), 0) FROM sync_object o "
+                         "SELECT o.object_id FROM sync_object o "
                          "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
                          "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
                          "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
@@ -138,8 +141,7 @@ static gboolean load(WeftSession *self, GError **error) {
     sqlite3_bind_int64(st, 1, p->upid);
     while (sqlite3_step(st) == SQLITE_ROW) {
       char nbuf[512];
-      WeftSessionLock l = {.object_id = sqlite3_column_int64(st, 0), .upid = p->upid,
-                           .max_hold_ns = sqlite3_column_int64(st, 1)};
+      WeftSessionLock l = {.object_id = sqlite3_column_int64(st, 0), .upid = p->upid};
       l.name = g_strdup(weft_object_display_name(self->db, l.object_id, nbuf, sizeof nbuf));
       g_array_append_val(self->locks, l);
     }
@@ -168,13 +170,33 @@ static gboolean load(WeftSession *self, GError **error) {
                          "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
                          -1, &self->q_summary, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(self->db,
-                         "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid FROM thread_state "
-                         "WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
+                         "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
+                         "FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
                          -1, &self->q_at, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(self->db,
                          "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
                          "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
-                         -1, &self->q_holds, NULL) != SQLITE_OK)
+                         -1, &self->q_holds, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
+                         "FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 AND start_ns + dur_ns > ?2 "
+                         "ORDER BY start_ns",
+                         -1, &self->q_waits, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
+                         "FROM thread_state WHERE object_id = ?1 ORDER BY dur_ns DESC, start_ns LIMIT 1",
+                         -1, &self->q_worst, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id FROM flow "
+                         "WHERE to_utid = ?1 AND to_ns BETWEEN ?2 AND ?3 UNION "
+                         "SELECT flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id FROM flow "
+                         "WHERE from_utid = ?1 AND from_ns BETWEEN ?2 AND ?3 LIMIT ?4",
+                         -1, &self->q_flows, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(self->db,
+                         "SELECT f.symbol, f.file, f.line, m.path, f.rel_pc, f.ip FROM stack_frame sf "
+                         "JOIN frame f ON f.frame_id = sf.frame_id LEFT JOIN module m ON m.module_id = f.module_id "
+                         "WHERE sf.stack_id = ?1 ORDER BY sf.depth",
+                         -1, &self->q_stack, NULL) != SQLITE_OK)
     goto fail;
   return TRUE;
 
@@ -212,6 +234,10 @@ void weft_session_free(WeftSession *self) {
   sqlite3_finalize(self->q_summary);
   sqlite3_finalize(self->q_at);
   sqlite3_finalize(self->q_holds);
+  sqlite3_finalize(self->q_waits);
+  sqlite3_finalize(self->q_worst);
+  sqlite3_finalize(self->q_flows);
+  sqlite3_finalize(self->q_stack);
   sqlite3_close(self->db);
   for (guint i = 0; i < self->processes->len; i++) g_free(g_array_index(self->processes, WeftSessionProcess, i).exe);
   for (guint i = 0; i < self->threads->len; i++) g_free(g_array_index(self->threads, WeftSessionThread, i).name);
@@ -325,58 +351,37 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   return rc;
 }
 
-typedef struct {
-  int thread;
-  double s, e;
-} LaneHold;
-
-typedef struct {
-  WeftSession *self;
-  GArray *holds, *holders;
-  double t0;
-} LaneCtx;
-
-static int lane_hold(const WeftHold *wh, void *user) {
-  LaneCtx *lc = user;
-  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(lc->self->utid_index, GSIZE_TO_POINTER((gsize)wh->utid)));
-  double s = (double)wh->start_ns, e = s + (double)wh->dur_ns;
-  if (idx == 0 || e <= lc->t0) return 0;
-  LaneHold h = {(int)idx - 1, s, e};
-  g_array_append_val(lc->holds, h);
-  guint k;
-  for (k = 0; k < lc->holders->len && g_array_index(lc->holders, int, k) != h.thread; k++) {}
-  if (k == lc->holders->len) g_array_append_val(lc->holders, h.thread);
-  return 0;
-}
-
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
   for (int p = 0; p < npx; p++) out[p] = (WeftHoldPixel){-1, 0};
   const WeftSessionLock *l = weft_session_get_lock(self, i);
   if (!l || npx <= 0 || npp <= 0) return l ? 0 : -1;
   double t1 = t0 + npp * npx;
-  /* the holds overlapping the window, from the blocks that overlap it */
-  g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(LaneHold));
+  /* the holds overlapping the window, by thread index */
+  typedef struct {
+    int thread;
+    double s, e;
+  } Hold;
+  g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
+  if (weft_session_holds(self, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
+    return -1;
+  g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
-  LaneCtx lc = {self, holds, holders, t0};
-  sqlite3_stmt *q = self->q_holds;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, l->object_id);
-  sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
-  sqlite3_bind_int64(q, 3, (int64_t)ceil(t1));
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW)
-    if (weft_holds_from_row(q, 0, (int64_t)floor(t0), (int64_t)ceil(t1), lane_hold, &lc) < 0) {
-      r = SQLITE_CORRUPT;
-      break;
-    }
-  sqlite3_reset(q);
-  if (r != SQLITE_DONE) return -1;
+  for (guint j = 0; j < rows->len; j++) {
+    const WeftSessionHold *r = &g_array_index(rows, WeftSessionHold, j);
+    int idx = weft_session_thread_index(self, r->utid);
+    if (idx < 0) continue;
+    Hold h = {idx, (double)r->start_ns, (double)(r->start_ns + r->dur_ns)};
+    g_array_append_val(holds, h);
+    guint k;
+    for (k = 0; k < holders->len && g_array_index(holders, int, k) != h.thread; k++) {}
+    if (k == holders->len) g_array_append_val(holders, h.thread);
+  }
   guint nh = holders->len;
   if (nh == 0) return 0;
   /* acc[px * nh + k]: ns held by holder k in the pixel (spread reused with nh "states") */
   double *acc = g_new0(double, (size_t)npx * nh);
   for (guint j = 0; j < holds->len; j++) {
-    LaneHold *h = &g_array_index(holds, LaneHold, j);
+    Hold *h = &g_array_index(holds, Hold, j);
     guint k;
     for (k = 0; g_array_index(holders, int, k) != h->thread; k++) {}
     double x0 = (h->s - t0) / npp, x1 = (h->e - t0) / npp;
@@ -413,7 +418,8 @@ gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *o
   sqlite3_bind_int64(q, 2, t);
   if (sqlite3_step(q) != SQLITE_ROW) return FALSE;
   *out = (WeftSpan){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int(q, 2),
-                    column_or(q, 3, -1),         column_or(q, 4, -1),         column_or(q, 5, -1)};
+                    column_or(q, 3, -1),         column_or(q, 4, -1),         column_or(q, 5, -1),
+                    column_or(q, 6, -1),         th->utid};
   sqlite3_reset(q);
   return t < out->start_ns + out->dur_ns;
 }
@@ -431,4 +437,196 @@ const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf
 
 const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len) {
   return weft_object_display_name(self->db, object_id, buf, len);
+}
+
+typedef struct {
+  int64_t t0;
+  GArray *out;
+} HoldsCtx;
+
+static int add_hold(const WeftHold *h, void *user) {
+  HoldsCtx *hc = user;
+  if (h->start_ns + h->dur_ns <= hc->t0) return 0;
+  WeftSessionHold sh = {h->utid, h->start_ns, h->dur_ns};
+  g_array_append_val(hc->out, sh);
+  return 0;
+}
+
+int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
+  /* the blocks of the object that overlap [t0, t1), decoded */
+  sqlite3_stmt *q = self->q_holds;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, object_id);
+  sqlite3_bind_int64(q, 2, t0);
+  sqlite3_bind_int64(q, 3, t1);
+  HoldsCtx hc = {t0, out};
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW)
+    if (weft_holds_from_row(q, 0, t0, t1, add_hold, &hc) < 0) {
+      r = SQLITE_CORRUPT;
+      break;
+    }
+  sqlite3_reset(q);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void read_wait(sqlite3_stmt *q, WeftSpan *w) {
+  *w = (WeftSpan){sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3),
+                  column_or(q, 4, -1),         column_or(q, 5, -1),         column_or(q, 6, -1),
+                  column_or(q, 7, -1),         sqlite3_column_int64(q, 0)};
+}
+
+int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
+  sqlite3_stmt *q = self->q_waits;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, object_id);
+  sqlite3_bind_int64(q, 2, t0);
+  sqlite3_bind_int64(q, 3, t1);
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    WeftSpan w;
+    read_wait(q, &w);
+    g_array_append_val(out, w);
+  }
+  sqlite3_reset(q);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out) {
+  sqlite3_stmt *q = self->q_worst;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, object_id);
+  gboolean found = sqlite3_step(q) == SQLITE_ROW;
+  if (found) read_wait(q, out);
+  sqlite3_reset(q);
+  return found;
+}
+
+int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out) {
+  sqlite3_stmt *q = self->q_flows;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, utid);
+  sqlite3_bind_int64(q, 2, t0);
+  sqlite3_bind_int64(q, 3, t1);
+  sqlite3_bind_int64(q, 4, limit);
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    WeftFlow f = {sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1), sqlite3_column_int64(q, 2),
+                  sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
+                  column_or(q, 6, -1)};
+    g_array_append_val(out, f);
+  }
+  sqlite3_reset(q);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+void weft_frame_clear(WeftFrame *f) {
+  g_clear_pointer(&f->function, g_free);
+  g_clear_pointer(&f->file, g_free);
+  g_clear_pointer(&f->label, g_free);
+}
+
+guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
+  if (stack_id < 0) return 0;
+  sqlite3_stmt *q = self->q_stack;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, stack_id);
+  guint n = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    const char *sym = (const char *)sqlite3_column_text(q, 0);
+    const char *file = (const char *)sqlite3_column_text(q, 1);
+    int64_t line = column_or(q, 2, 0);
+    const char *module = (const char *)sqlite3_column_text(q, 3);
+    int64_t rel_pc = column_or(q, 4, 0), ip = sqlite3_column_int64(q, 5);
+    char buf[1024];
+    WeftFrame f = {0};
+    f.label = g_strdup(weft_frame_label(sym, file, line, module, rel_pc, ip, buf, sizeof buf));
+    if (sym && *sym) {
+      f.function = g_strdup(sym);
+    } else if (module && *module) {
+      char *base = g_path_get_basename(module);
+      f.function = g_strdup_printf("%s+0x%" G_GINT64_MODIFIER "x", base, rel_pc);
+      g_free(base);
+    } else {
+      f.function = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", ip);
+    }
+    f.file = file && *file ? g_path_get_basename(file) : NULL;
+    f.line = line;
+    g_array_append_val(out, f);
+    n++;
+  }
+  sqlite3_reset(q);
+  return n;
+}
+
+int weft_session_thread_index(WeftSession *self, int64_t utid) {
+  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
+  return (int)idx - 1;
+}
+
+int weft_session_lock_index(WeftSession *self, int64_t object_id) {
+  for (guint i = 0; i < self->locks->len; i++)
+    if (g_array_index(self->locks, WeftSessionLock, i).object_id == object_id) return (int)i;
+  return -1;
+}
+
+sqlite3 *weft_session_get_db(WeftSession *self) { return self->db; }
+
+int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out) {
+  for (int s = 0; s < WEFT_ST_COUNT; s++) out[s] = 0;
+  const WeftSessionThread *t = weft_session_get_thread(self, i);
+  if (!t) return -1;
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if (t->max_level >= 0)
+    rc = sqlite3_prepare_v2(self->db,
+                            "SELECT state, sum(total_ns) FROM state_summary WHERE utid = ?1 AND level = ?2 "
+                            "GROUP BY state", -1, &q, NULL);
+  else
+    rc = sqlite3_prepare_v2(self->db, "SELECT state, sum(dur_ns) FROM thread_state WHERE utid = ?1 GROUP BY state",
+                            -1, &q, NULL);
+  if (rc != SQLITE_OK) return -1;
+  sqlite3_bind_int64(q, 1, t->utid);
+  if (t->max_level >= 0) sqlite3_bind_int(q, 2, t->max_level);
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    int s = sqlite3_column_int(q, 0);
+    if (s >= 0 && s < WEFT_ST_COUNT) out[s] += sqlite3_column_int64(q, 1);
+  }
+  sqlite3_finalize(q);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+void weft_session_object_clear(WeftSessionObject *o) {
+  g_clear_pointer(&o->kind, g_free);
+  g_clear_pointer(&o->name, g_free);
+}
+
+int weft_session_objects(WeftSession *self, GArray *out) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT o.object_id, o.upid, p.pid, k.name, o.acquisitions, o.contended, o.wait_ns, "
+                         "o.hold_ns, (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), "
+                         "(SELECT max(dur_ns) FROM thread_state s WHERE s.object_id = o.object_id) "
+                         "FROM sync_object o JOIN kind_name k ON k.kind = o.kind "
+                         "LEFT JOIN process p ON p.upid = o.upid WHERE k.name NOT IN ('join', 'child') "
+                         "ORDER BY o.wait_ns DESC, o.object_id",
+                         -1, &q, NULL) != SQLITE_OK)
+    return -1;
+  WeftObjectNamer *namer = weft_object_namer_new(self->db);
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    char buf[512];
+    WeftSessionObject o = {.object_id = sqlite3_column_int64(q, 0), .upid = sqlite3_column_int64(q, 1),
+                           .pid = sqlite3_column_int(q, 2), .kind = dup_column(q, 3),
+                           .acquisitions = sqlite3_column_int64(q, 4), .contended = sqlite3_column_int64(q, 5),
+                           .wait_ns = sqlite3_column_int64(q, 6), .hold_ns = sqlite3_column_int64(q, 7),
+                           .waits = sqlite3_column_int64(q, 8), .max_wait_ns = column_or(q, 9, 0)};
+    o.name = g_strdup(namer ? weft_object_namer_name(namer, o.object_id, buf, sizeof buf)
+                            : weft_object_display_name(self->db, o.object_id, buf, sizeof buf));
+    g_array_append_val(out, o);
+  }
+  if (namer) weft_object_namer_free(namer);
+  sqlite3_finalize(q);
+  return r == SQLITE_DONE ? 0 : -1;
 }

@@ -32,7 +32,7 @@ typedef struct {
   float running; /* the fraction of the pixel's time the thread was running, 0..1 */
 } WeftPixel;
 
-/* One pixel column of one lock lane, folded from every lock_hold that
+/* One pixel column of one lock lane, folded from every lock hold that
  * overlaps it: `holder` the index of the thread with the most hold time in
  * the pixel (-1: not held), `nholders` how many threads held it there. */
 typedef struct {
@@ -70,7 +70,6 @@ typedef struct {
   int64_t object_id;
   int64_t upid;
   char *name;          /* weft_object_display_name */
-  int64_t max_hold_ns; /* the longest hold, to bound window queries */
 } WeftSessionLock;
 
 /* One interval of thread_state. Object, blocker and waker are -1 when NULL. */
@@ -81,7 +80,33 @@ typedef struct {
   int64_t object_id;
   int64_t blocker_utid;
   int64_t waker_utid;
+  int64_t stack_id;
+  int64_t utid;   /* the thread (set by weft_session_waits and _worst_wait) */
 } WeftSpan;
+
+/* One lock hold (weft_session_holds). */
+typedef struct {
+  int64_t utid;
+  int64_t start_ns;
+  int64_t dur_ns;
+} WeftSessionHold;
+
+/* One flow row: from_utid at from_ns made to_utid continue at to_ns. */
+typedef struct {
+  int64_t flow_id;
+  int kind;            /* WeftFlowKind */
+  int64_t from_utid, from_ns;
+  int64_t to_utid, to_ns;
+  int64_t object_id;   /* -1 when NULL */
+} WeftFlow;
+
+/* One frame of a call stack, for people. */
+typedef struct {
+  char *function;   /* symbol, or "module+0x1a2b" / "0x7f.." when unknown */
+  char *file;       /* base name, or NULL */
+  int64_t line;     /* 0 when unknown */
+  char *label;      /* weft_frame_label: "symbol (file.c:88)" */
+} WeftFrame;
 
 typedef struct _WeftSession WeftSession;
 
@@ -116,6 +141,57 @@ int weft_session_fold_lock(WeftSession *self, guint i, double t0, double ns_per_
 /* The state interval of thread i containing time t. Returns FALSE if the
  * thread was not alive at t. */
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
+
+/* The holds of lock object_id that overlap [t0, t1), appended to out
+ * (WeftSessionHold) in start order. The one place that reads hold_block.
+ * Returns 0, or -1 if the database could not be read. */
+int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
+
+/* The waits (thread_state rows with this object) that overlap [t0, t1),
+ * appended to out (WeftSpan, utid set), in start order. Returns 0 or -1. */
+int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
+
+/* The longest wait on object_id. Returns FALSE if there is none. */
+gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out);
+
+/* Flows that start or end on thread utid inside [t0, t1], appended to out
+ * (WeftFlow), at most limit rows. Returns 0 or -1. */
+int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out);
+
+/* The frames of a call stack, innermost first (out: WeftFrame; free with
+ * weft_frame_clear). Returns the number of frames appended. */
+guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out);
+void weft_frame_clear(WeftFrame *f);
+
+/* Time thread i spent in each state over the whole recording (from the
+ * coarsest state_summary level, or thread_state when it has none) into
+ * out[WEFT_ST_COUNT]. Returns 0 or -1. */
+int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out);
+
+/* A sync object with its totals over the recording (sync_object). */
+typedef struct {
+  int64_t object_id;
+  int64_t upid;
+  int pid;
+  char *kind;
+  char *name;          /* weft_object_display_name */
+  int64_t acquisitions, contended, wait_ns, hold_ns;
+  int64_t waits;       /* wait intervals (thread_state rows) */
+  int64_t max_wait_ns;
+} WeftSessionObject;
+
+/* Every sync object except joins and children, the most waited-for first,
+ * appended to out (WeftSessionObject; free with weft_session_object_clear).
+ * Returns 0 or -1. */
+int weft_session_objects(WeftSession *self, GArray *out);
+void weft_session_object_clear(WeftSessionObject *o);
+
+/* Index of the thread with this utid, or -1. */
+int weft_session_thread_index(WeftSession *self, int64_t utid);
+/* Index of the lock lane of object_id, or -1. */
+int weft_session_lock_index(WeftSession *self, int64_t object_id);
+/* The sqlite handle (read on the GTK thread only). */
+sqlite3 *weft_session_get_db(WeftSession *self);
 
 /* "name [tid]" of a thread by utid (or "thread N" if unknown). */
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);

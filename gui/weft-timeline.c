@@ -20,7 +20,7 @@
  * thread's folded pixels (the same fold as the rows): the average number of
  * threads running in the column, drawn as a filled step chart scaled to
  * 0..max (max: the peak of the window, rounded up). A lock lane folds the
- * lock's holds (lock_hold, the visible window only) the same way: a column
+ * lock's holds (hold_block, the visible window only) the same way: a column
  * gets the hue of the thread that held the lock longest in it (the hue shown
  * as a swatch next to that thread's label); a dark mark on top when several
  * threads held it in the column.
@@ -35,11 +35,15 @@
 
 #define LABEL_W 200   /* the label column */
 #define RIGHT_M 16
+#define OVERVIEW_H 26 /* the whole recording, with the visible window */
+#define OVERVIEW_PAD 4
+#define RULER_TOP OVERVIEW_H
 #define RULER_H 26
 #define TRACK_H 44    /* the running-threads track under the ruler */
 #define TRACK_PAD_T 6 /* its plot area inside it */
 #define TRACK_PAD_B 4
-#define ROWS_TOP (RULER_H + TRACK_H)
+#define TRACK_TOP (OVERVIEW_H + RULER_H)
+#define ROWS_TOP (TRACK_TOP + TRACK_H)
 #define SWATCH 8      /* a thread's hue, left of its label */
 #define MERGED_H 2    /* several holders in a lock lane column */
 #define LEGEND_H 28
@@ -49,6 +53,9 @@
 #define MARK_H 5      /* a wait folded into a running column */
 #define ZOOM_STEP 1.25
 #define MIN_WINDOW_NS 50.0
+#define HL_H 3        /* the strip over a highlighted wait or hold */
+#define CLICK_SLOP 3  /* a drag shorter than this (px) is a click */
+#define FLOW_BUDGET 4000 /* flow arrows drawn at most per frame */
 
 typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
 
@@ -78,10 +85,41 @@ struct _WeftTimeline {
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
-  double drag_t0, drag_scroll_y;
+  double drag_t0, drag_t1, drag_scroll_y;
+  double drag_x, drag_y;
+  int drag_mode; /* DragMode */
+
+  gboolean *collapsed; /* per process */
+
+  /* the selected time range */
+  gboolean has_sel;
+  double sel_t0, sel_t1;
+
+  /* the clicked span */
+  gboolean has_span;
+  WeftSpan span;
+
+  /* the highlighted object: its waits and holds in the cached window */
+  int64_t hl_object;
+  GArray *hl_waits; /* WeftSpan, or NULL when not read for this window */
+  GArray *hl_holds; /* WeftSessionHold */
+
+  /* flow arrows */
+  gboolean show_flows;
+  GArray *flows;    /* WeftFlow for the cached window, or NULL */
+  guint flows_dropped;
+
+  /* the overview: running sum over the whole recording, per pixel */
+  double *overview;
+  int overview_npx;
 };
 
-enum { PROP_0, PROP_START_NS, PROP_END_NS, N_PROPS };
+typedef enum { DRAG_NONE, DRAG_SELECT, DRAG_PAN, DRAG_OVERVIEW } DragMode;
+
+enum { SIG_SELECTION_CHANGED, SIG_SPAN_SELECTED, SIG_LOCK_SELECTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(WeftTimeline, weft_timeline, GTK_TYPE_WIDGET)
@@ -114,6 +152,28 @@ static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1}
 static const GdkRGBA track_fill_color = {0x4f / 255., 0xb0 / 255., 0x95 / 255., 1};
 static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
 static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
+static const GdkRGBA overview_bg_color = {0xe8 / 255., 0xea / 255., 0xee / 255., 1};
+static const GdkRGBA overview_fill_color = {0x8a / 255., 0x94 / 255., 0xa3 / 255., 1};
+static const GdkRGBA window_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 1};
+static const GdkRGBA window_fill_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 0.12f};
+static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.16f};
+static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
+static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
+static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
+static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
+/* flow arrows by WeftFlowKind */
+static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
+  [0] = {0.3f, 0.3f, 0.3f, 1},
+  [WEFT_FLOW_LOCK_HANDOFF] = {0xa0 / 255., 0x20 / 255., 0x00 / 255., 1},
+  [WEFT_FLOW_WAKEUP] = {0x00 / 255., 0x4a / 255., 0x80 / 255., 1},
+  [WEFT_FLOW_BARRIER] = {0x1f / 255., 0x6f / 255., 0x9f / 255., 1},
+  [WEFT_FLOW_SEM_POST] = {0x8a / 255., 0x7a / 255., 0x00 / 255., 1},
+  [WEFT_FLOW_CREATE] = {0x20 / 255., 0x20 / 255., 0x20 / 255., 1},
+  [WEFT_FLOW_JOIN] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
+  [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
+  [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
+  [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
+};
 
 /* A distinct hue per thread (golden-ratio steps around the wheel), medium
  * saturation and value so that it reads on the light background and differs
@@ -149,6 +209,9 @@ static void invalidate(WeftTimeline *self) {
   g_clear_pointer(&self->cache_valid, g_free);
   g_clear_pointer(&self->lock_cache, g_free);
   g_clear_pointer(&self->lock_cache_valid, g_free);
+  g_clear_pointer(&self->hl_waits, g_array_unref);
+  g_clear_pointer(&self->hl_holds, g_array_unref);
+  g_clear_pointer(&self->flows, g_array_unref);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -204,6 +267,7 @@ static void rebuild_entries(WeftTimeline *self) {
       Entry e = {ENTRY_PROCESS, p, y, PROC_H};
       g_array_append_val(self->entries, e);
       y += PROC_H;
+      if (self->collapsed && self->collapsed[p]) continue;
       for (guint t = 0; t < pr->n_threads; t++) {
         Entry te = {ENTRY_THREAD, pr->first_thread + t, y, ROW_H};
         g_array_append_val(self->entries, te);
@@ -217,7 +281,8 @@ static void rebuild_entries(WeftTimeline *self) {
     }
   }
   self->content_h = y;
-  self->scroll_y = 0;
+  clamp_scroll(self);
+  g_clear_pointer(&self->flows, g_array_unref);
 }
 
 /* The folded pixels of thread i for the current window and width. */
@@ -291,8 +356,8 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   double peak = 0;
   for (int p = 0; p < npx; p++) peak = MAX(peak, sum[p]);
   int max = MAX(1, (int)ceil(peak - 1e-6));
-  int top = RULER_H + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_H, width, TRACK_H));
+  int top = TRACK_TOP + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
   gtk_snapshot_append_color(snapshot, &track_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
   for (int p = 0; p < npx;) {
     int h = (int)round(sum[p] / max * ph), q = p + 1;
@@ -389,20 +454,94 @@ static void format_tick(char *buf, size_t len, double t, double step, double tma
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int x0 = timeline_x0(), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, 0, width, RULER_H));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_H - 1, width, 1));
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
   char buf[64], w[32];
   g_snprintf(buf, sizeof buf, "window %s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)));
-  snapshot_text(self, snapshot, buf, FALSE, 8, 0, LABEL_W - 16, RULER_H, &dim_text_color);
+  snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
     int x = x0 + (int)floor((t - self->t0) / npp);
     if (x < x0 || x >= x0 + npx) continue;
-    gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(x, RULER_H - 8, 1, 7));
+    gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(x, RULER_TOP + RULER_H - 8, 1, 7));
     /* the grid line through the rows */
-    gtk_snapshot_append_color(snapshot, &grid_color, &GRAPHENE_RECT_INIT(x, RULER_H, 1, height - RULER_H - LEGEND_H));
+    gtk_snapshot_append_color(snapshot, &grid_color,
+                              &GRAPHENE_RECT_INIT(x, TRACK_TOP, 1, height - TRACK_TOP - LEGEND_H));
     format_tick(buf, sizeof buf, t, step, MAX(fabs(self->t0), fabs(self->t1)));
-    if (x + 4 < x0 + npx - 20) snapshot_text(self, snapshot, buf, FALSE, x + 4, 0, 100, RULER_H - 6, &dim_text_color);
+    if (x + 4 < x0 + npx - 20)
+      snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &dim_text_color);
   }
+}
+
+/* The running sum over the whole recording, one value per pixel of npx. */
+static const double *overview_values(WeftTimeline *self, int npx) {
+  if (self->overview && self->overview_npx == npx) return self->overview;
+  g_free(self->overview);
+  self->overview = g_new0(double, npx);
+  self->overview_npx = npx;
+  WeftPixel *px = g_new(WeftPixel, npx);
+  double npp = end_ns(self) / npx;
+  for (guint i = 0; i < weft_session_get_n_threads(self->session); i++) {
+    weft_session_fold(self->session, i, 0, npp, npx, px);
+    for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
+  }
+  g_free(px);
+  return self->overview;
+}
+
+/* The overview strip: the number of running threads over the whole
+ * recording (scaled to its peak), and the visible window as a box. */
+static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
+  int npx = timeline_npx(self), x0 = timeline_x0();
+  int top = OVERVIEW_PAD, ph = OVERVIEW_H - 2 * OVERVIEW_PAD, base = top + ph;
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
+  gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+  const double *v = overview_values(self, npx);
+  double peak = 0;
+  for (int p = 0; p < npx; p++) peak = MAX(peak, v[p]);
+  for (int p = 0; p < npx && peak > 0;) {
+    int h = (int)round(v[p] / peak * ph), q = p + 1;
+    if (v[p] > 0 && h == 0) h = 1;
+    while (q < npx) {
+      int hq = (int)round(v[q] / peak * ph);
+      if (v[q] > 0 && hq == 0) hq = 1;
+      if (hq != h) break;
+      q++;
+    }
+    if (h > 0)
+      gtk_snapshot_append_color(snapshot, &overview_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
+    p = q;
+  }
+  /* the visible window, at least 3 px wide */
+  double e = end_ns(self);
+  double a = x0 + CLAMP(self->t0 / e, 0, 1) * npx, b = x0 + CLAMP(self->t1 / e, 0, 1) * npx;
+  if (b - a < 3) {
+    double c = (a + b) / 2;
+    a = c - 1.5, b = c + 1.5;
+  }
+  gtk_snapshot_append_color(snapshot, &window_fill_color, &GRAPHENE_RECT_INIT(a, 1, b - a, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, OVERVIEW_H - 2, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, 1, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(b - 1, 1, 1, OVERVIEW_H - 2));
+  snapshot_text(self, snapshot, "overview", TRUE, 8, 0, LABEL_W - 16, OVERVIEW_H, &text_color);
+  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, OVERVIEW_H - 1, width, 1));
+}
+
+/* x of time t in widget coordinates (not clamped). */
+static double time_x(WeftTimeline *self, double t) { return timeline_x0() + (t - self->t0) / ns_per_px(self); }
+
+/* [a, b) in time as a pixel span clipped to the timeline, at least 1 px wide;
+ * FALSE when outside it. */
+static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb) {
+  int x0 = timeline_x0(), x1 = x0 + timeline_npx(self);
+  double pa = time_x(self, a), pb = time_x(self, b);
+  if (pb < x0 || pa >= x1) return FALSE;
+  pa = MAX(pa, x0);
+  pb = MIN(pb, x1);
+  if (pb - pa < 1) pb = pa + 1;
+  *xa = floor(pa);
+  *xb = ceil(pb);
+  return TRUE;
 }
 
 static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
@@ -428,12 +567,146 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
                 MAX(0, width - (int)x - 16), LEGEND_H, &dim_text_color);
 }
 
+/* y (widget coordinates) of the middle of thread i's row, or -1 if the row
+ * is not shown (collapsed). */
+static double thread_row_y(WeftTimeline *self, guint i) {
+  for (guint k = 0; k < self->entries->len; k++) {
+    Entry *e = &g_array_index(self->entries, Entry, k);
+    if (e->kind == ENTRY_THREAD && e->index == i) return ROWS_TOP + e->y - self->scroll_y + e->h / 2.0;
+  }
+  return -1;
+}
+
+/* The highlighted object's waits and holds in the current window. */
+static void load_highlight(WeftTimeline *self) {
+  if (self->hl_object < 0 || self->hl_waits) return;
+  self->hl_waits = g_array_new(FALSE, FALSE, sizeof(WeftSpan));
+  self->hl_holds = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
+  int64_t a = (int64_t)floor(self->t0), b = (int64_t)ceil(self->t1);
+  weft_session_waits(self->session, self->hl_object, a, b, self->hl_waits);
+  weft_session_holds(self->session, self->hl_object, a, b, self->hl_holds);
+}
+
+/* A strip over thread row y for [a, b). */
+static void snapshot_strip(WeftTimeline *self, GtkSnapshot *snapshot, int64_t utid, double a, double b,
+                           gboolean top, const GdkRGBA *color) {
+  int i = weft_session_thread_index(self->session, utid);
+  double y = i >= 0 ? thread_row_y(self, (guint)i) : -1, xa, xb;
+  if (y < 0 || !span_px(self, a, b, &xa, &xb)) return;
+  double sy = top ? y - ROW_H / 2.0 : y + ROW_H / 2.0 - HL_H;
+  gtk_snapshot_append_color(snapshot, color, &GRAPHENE_RECT_INIT(xa, sy, xb - xa, HL_H));
+}
+
+static void snapshot_highlight(WeftTimeline *self, GtkSnapshot *snapshot) {
+  if (self->hl_object < 0) return;
+  load_highlight(self);
+  for (guint k = 0; k < self->hl_holds->len; k++) {
+    const WeftSessionHold *h = &g_array_index(self->hl_holds, WeftSessionHold, k);
+    snapshot_strip(self, snapshot, h->utid, h->start_ns, h->start_ns + h->dur_ns, FALSE, &hl_hold_color);
+  }
+  for (guint k = 0; k < self->hl_waits->len; k++) {
+    const WeftSpan *w = &g_array_index(self->hl_waits, WeftSpan, k);
+    snapshot_strip(self, snapshot, w->utid, w->start_ns, w->start_ns + w->dur_ns, TRUE, &hl_wait_color);
+  }
+}
+
+/* A line of width lw from (ax, ay) to (bx, by), with an arrow head at b. */
+static void snapshot_arrow(GtkSnapshot *snapshot, double ax, double ay, double bx, double by, const GdkRGBA *c) {
+  double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
+  if (len < 1) return;
+  float angle = (float)(atan2(dy, dx) * 180 / G_PI);
+  gtk_snapshot_save(snapshot);
+  gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)ax, (float)ay));
+  gtk_snapshot_rotate(snapshot, angle);
+  gtk_snapshot_append_color(snapshot, c, &GRAPHENE_RECT_INIT(0, -0.75f, (float)len, 1.5f));
+  gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)len, 0));
+  for (int side = -1; side <= 1; side += 2) {
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_rotate(snapshot, 180 - side * 28.0f);
+    gtk_snapshot_append_color(snapshot, c, &GRAPHENE_RECT_INIT(0, -0.75f, (float)MIN(7.0, len), 1.5f));
+    gtk_snapshot_restore(snapshot);
+  }
+  gtk_snapshot_restore(snapshot);
+}
+
+/* The flows touching the shown rows in the window, at most FLOW_BUDGET. */
+static void load_flows(WeftTimeline *self) {
+  if (self->flows) return;
+  self->flows = g_array_new(FALSE, FALSE, sizeof(WeftFlow));
+  self->flows_dropped = 0;
+  g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL); /* flow ids */
+  g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftFlow));
+  int64_t a = (int64_t)floor(self->t0), b = (int64_t)ceil(self->t1);
+  for (guint k = 0; k < self->entries->len; k++) {
+    Entry *e = &g_array_index(self->entries, Entry, k);
+    if (e->kind != ENTRY_THREAD) continue;
+    if (self->flows->len >= FLOW_BUDGET) {
+      self->flows_dropped++;
+      continue;
+    }
+    const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
+    g_array_set_size(rows, 0);
+    weft_session_flows(self->session, t->utid, a, b, FLOW_BUDGET + 1, rows);
+    for (guint j = 0; j < rows->len; j++) {
+      WeftFlow *f = &g_array_index(rows, WeftFlow, j);
+      if (g_hash_table_contains(seen, GSIZE_TO_POINTER((gsize)f->flow_id))) continue;
+      if (self->flows->len >= FLOW_BUDGET) {
+        self->flows_dropped++;
+        break;
+      }
+      g_array_append_val(self->flows, *f);
+      g_hash_table_add(seen, GSIZE_TO_POINTER((gsize)f->flow_id));
+    }
+  }
+}
+
+static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot) {
+  if (!self->show_flows) return;
+  load_flows(self);
+  for (guint k = 0; k < self->flows->len; k++) {
+    const WeftFlow *f = &g_array_index(self->flows, WeftFlow, k);
+    int fi = weft_session_thread_index(self->session, f->from_utid);
+    int ti = weft_session_thread_index(self->session, f->to_utid);
+    double fy = fi >= 0 ? thread_row_y(self, (guint)fi) : -1, ty = ti >= 0 ? thread_row_y(self, (guint)ti) : -1;
+    if (fy < 0 || ty < 0) continue;
+    const GdkRGBA *c = &flow_colors[f->kind > 0 && f->kind < WEFT_FLOW_COUNT ? f->kind : 0];
+    snapshot_arrow(snapshot, time_x(self, f->from_ns), fy, time_x(self, f->to_ns), ty, c);
+  }
+}
+
+static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int height) {
+  double xa, xb;
+  if (self->has_span) {
+    int i = weft_session_thread_index(self->session, self->span.utid);
+    double y = i >= 0 ? thread_row_y(self, (guint)i) : -1;
+    if (y >= 0 && span_px(self, self->span.start_ns, self->span.start_ns + self->span.dur_ns, &xa, &xb)) {
+      float top = (float)(y - ROW_H / 2.0 + 1), bh = ROW_H - 2;
+      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
+      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
+      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
+      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
+    }
+  }
+  if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
+  float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
+  gtk_snapshot_append_color(snapshot, &sel_fill_color, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
+  if (time_x(self, self->sel_t0) >= timeline_x0())
+    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
+  if (time_x(self, self->sel_t1) <= timeline_x0() + timeline_npx(self))
+    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
+  char buf[64], d[32];
+  g_snprintf(buf, sizeof buf, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
+  double lx = MIN(xa + 4, timeline_x0() + timeline_npx(self) - 170);
+  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, 168, RULER_H - 10));
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, 164, RULER_H - 6, &sel_edge_color);
+}
+
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
   gtk_snapshot_append_color(snapshot, &bg_color, &GRAPHENE_RECT_INIT(0, 0, width, height));
   if (!self->session) {
-    snapshot_text(self, snapshot, "No recording. Open one with weft-gui run.db or the Open button.", FALSE, 24,
+    snapshot_text(self, snapshot, "No recording. Open one with Ctrl+O, or drop a .db file here.", FALSE, 24,
                   0, MAX(0, width - 48), height, &dim_text_color);
     return;
   }
@@ -459,6 +732,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     row++;
   }
   gtk_snapshot_pop(snapshot);
+  snapshot_overview(self, snapshot, width);
   snapshot_ruler(self, snapshot, width, height);
   snapshot_track(self, snapshot, width);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
@@ -469,15 +743,23 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     char buf[512];
     if (e->kind == ENTRY_PROCESS) {
       const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
+      const char *arrow = self->collapsed[e->index] ? "\u25b8" : "\u25be";
       if (p->n_images > 1)
-        g_snprintf(buf, sizeof buf, "%d %s (image %d)", p->pid, p->exe, p->image);
+        g_snprintf(buf, sizeof buf, "%s %d %s (image %d)", arrow, p->pid, p->exe, p->image);
       else
-        g_snprintf(buf, sizeof buf, "%d %s", p->pid, p->exe);
+        g_snprintf(buf, sizeof buf, "%s %d %s", arrow, p->pid, p->exe);
+      if (self->collapsed[e->index]) {
+        size_t n = strlen(buf);
+        g_snprintf(buf + n, sizeof buf - n, "  (%u threads hidden)", p->n_threads);
+      }
       snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h, &text_color);
     } else if (e->kind == ENTRY_LOCK) {
       const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
+      if (l->object_id == self->hl_object)
+        gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
       g_snprintf(buf, sizeof buf, "lock %s", l->name);
-      snapshot_text(self, snapshot, buf, FALSE, 18, y, LABEL_W - 26, e->h, &dim_text_color);
+      snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h,
+                    &dim_text_color);
       snapshot_lane(self, snapshot, e->index, y);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
@@ -490,7 +772,12 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     }
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
+  gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, timeline_npx(self), rh));
+  snapshot_highlight(self, snapshot);
+  snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
+  gtk_snapshot_pop(snapshot);
+  snapshot_selection(self, snapshot, height);
   snapshot_legend(self, snapshot, width, height);
 }
 
@@ -587,6 +874,17 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
       g_string_append_printf(s, "\nwoken by: %s", esc);
       g_free(esc);
     }
+    if (span.stack_id >= 0) {
+      g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
+      g_array_set_clear_func(frames, (GDestroyNotify)weft_frame_clear);
+      weft_session_stack(self->session, span.stack_id, frames);
+      for (guint k = 0; k < frames->len && k < 8; k++) {
+        esc = g_markup_escape_text(g_array_index(frames, WeftFrame, k).label, -1);
+        g_string_append_printf(s, "%s%s", k == 0 ? "\n<b>call stack</b>\n  " : "\n  ", esc);
+        g_free(esc);
+      }
+      if (frames->len > 8) g_string_append_printf(s, "\n  … %u more", frames->len - 8);
+    }
     const WeftPixel *px = row_pixels(self, e->index);
     if (px[p].nstates > 1)
       g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
@@ -629,16 +927,86 @@ static void on_leave(GtkEventControllerMotion *ctl, WeftTimeline *self) { self->
 
 static void on_drag_begin(GtkGestureDrag *g, double x, double y, WeftTimeline *self) {
   self->drag_t0 = self->t0;
+  self->drag_t1 = self->t1;
   self->drag_scroll_y = self->scroll_y;
+  self->drag_x = x;
+  self->drag_y = y;
   gtk_widget_grab_focus(GTK_WIDGET(self));
+  guint button = gtk_gesture_single_get_current_button(GTK_GESTURE_SINGLE(g));
+  GdkModifierType mods = gtk_event_controller_get_current_event_state(GTK_EVENT_CONTROLLER(g));
+  if (!self->session) {
+    self->drag_mode = DRAG_NONE;
+  } else if (y < OVERVIEW_H && button == GDK_BUTTON_PRIMARY) {
+    self->drag_mode = DRAG_OVERVIEW;
+  } else if (button != GDK_BUTTON_PRIMARY || (mods & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) ||
+             (y >= RULER_TOP && y < TRACK_TOP) || x < timeline_x0()) {
+    self->drag_mode = DRAG_PAN; /* middle or right button, Ctrl/Shift, the ruler, the labels */
+  } else {
+    self->drag_mode = DRAG_SELECT;
+  }
+}
+
+/* Centre the window on the recording time under overview x. */
+static void overview_jump(WeftTimeline *self, double x) {
+  double t = (x - timeline_x0()) / timeline_npx(self) * end_ns(self), w = self->t1 - self->t0;
+  set_window(self, t - w / 2, t + w / 2);
 }
 
 static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
-  double w = self->t1 - self->t0, t0 = self->drag_t0 - ox * ns_per_px(self);
-  set_window(self, t0, t0 + w);
-  self->scroll_y = self->drag_scroll_y - oy;
-  clamp_scroll(self);
+  switch (self->drag_mode) {
+  case DRAG_PAN: {
+    double npp = (self->drag_t1 - self->drag_t0) / timeline_npx(self), t0 = self->drag_t0 - ox * npp;
+    set_window(self, t0, t0 + (self->drag_t1 - self->drag_t0));
+    self->scroll_y = self->drag_scroll_y - oy;
+    clamp_scroll(self);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    break;
+  }
+  case DRAG_OVERVIEW: overview_jump(self, self->drag_x + ox); break;
+  case DRAG_SELECT:
+    if (fabs(ox) >= CLICK_SLOP) {
+      double npp = ns_per_px(self);
+      double a = self->t0 + (self->drag_x - timeline_x0()) * npp, b = a + ox * npp;
+      weft_timeline_set_selection(self, (int64_t)floor(MIN(a, b)), (int64_t)ceil(MAX(a, b)));
+    }
+    break;
+  default: break;
+  }
+}
+
+/* A click (no drag) at x, y. */
+static void click_at(WeftTimeline *self, double x, double y) {
+  Entry *e = entry_at(self, y);
+  if (!e) return;
+  if (e->kind == ENTRY_PROCESS) {
+    weft_timeline_toggle_process(self, e->index);
+    return;
+  }
+  int p = (int)floor(x) - timeline_x0();
+  if (p < 0 || p >= timeline_npx(self)) return;
+  int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * ns_per_px(self));
+  if (e->kind == ENTRY_LOCK) {
+    const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
+    g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
+    return;
+  }
+  const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
+  WeftSpan span;
+  if (weft_session_span_at(self->session, e->index, t, &span)) {
+    self->has_span = TRUE;
+    self->span = span;
+  } else {
+    self->has_span = FALSE;
+  }
   gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)th->utid, (gint64)t);
+}
+
+static void on_drag_end(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
+  gboolean click = fabs(ox) < CLICK_SLOP && fabs(oy) < CLICK_SLOP;
+  if (click && self->drag_mode == DRAG_SELECT) click_at(self, self->drag_x, self->drag_y);
+  else if (click && self->drag_mode == DRAG_OVERVIEW) overview_jump(self, self->drag_x);
+  self->drag_mode = DRAG_NONE;
 }
 
 static void action_zoom(GtkWidget *w, const char *name, GVariant *param) {
@@ -652,11 +1020,52 @@ static void action_pan(GtkWidget *w, const char *name, GVariant *param) {
 
 static void action_fit(GtkWidget *w, const char *name, GVariant *param) { weft_timeline_fit(WEFT_TIMELINE(w)); }
 
+static void action_zoom_selection(GtkWidget *w, const char *name, GVariant *param) {
+  weft_timeline_zoom_to_selection(WEFT_TIMELINE(w));
+}
+
+static void action_clear_selection(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  weft_timeline_set_selection(self, 0, 0);
+  if (self->has_span) {
+    self->has_span = FALSE;
+    gtk_widget_queue_draw(w);
+  }
+}
+
+static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  weft_timeline_set_show_flows(self, !self->show_flows);
+}
+
+static void action_scroll(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  double page = MAX(ROW_H, rows_h(self) - ROW_H);
+  double d = g_str_equal(name, "timeline.row-up")     ? -ROW_H
+             : g_str_equal(name, "timeline.row-down") ? ROW_H
+             : g_str_equal(name, "timeline.page-up")  ? -page
+                                                      : page;
+  self->scroll_y += d;
+  clamp_scroll(self);
+  gtk_widget_queue_draw(w);
+}
+
+static void action_collapse_all(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  if (!self->session) return;
+  guint n = weft_session_get_n_processes(self->session), nc = 0;
+  for (guint i = 0; i < n; i++) nc += self->collapsed[i] ? 1 : 0;
+  for (guint i = 0; i < n; i++) self->collapsed[i] = nc < n; /* all collapsed unless all already are */
+  rebuild_entries(self);
+  gtk_widget_queue_draw(w);
+}
+
 static void weft_timeline_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   WeftTimeline *self = WEFT_TIMELINE(object);
   switch (prop_id) {
   case PROP_START_NS: g_value_set_int64(value, (gint64)floor(self->t0)); break;
   case PROP_END_NS: g_value_set_int64(value, (gint64)ceil(self->t1)); break;
+  case PROP_SHOW_FLOWS: g_value_set_boolean(value, self->show_flows); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -666,6 +1075,7 @@ static void weft_timeline_set_property(GObject *object, guint prop_id, const GVa
   switch (prop_id) {
   case PROP_START_NS: set_window(self, (double)g_value_get_int64(value), self->t1); break;
   case PROP_END_NS: set_window(self, self->t0, (double)g_value_get_int64(value)); break;
+  case PROP_SHOW_FLOWS: weft_timeline_set_show_flows(self, g_value_get_boolean(value)); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -676,6 +1086,11 @@ static void weft_timeline_finalize(GObject *object) {
   g_free(self->cache_valid);
   g_free(self->lock_cache);
   g_free(self->lock_cache_valid);
+  g_free(self->collapsed);
+  g_free(self->overview);
+  g_clear_pointer(&self->hl_waits, g_array_unref);
+  g_clear_pointer(&self->hl_holds, g_array_unref);
+  g_clear_pointer(&self->flows, g_array_unref);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
 }
@@ -695,13 +1110,33 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
                                                  G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_END_NS] = g_param_spec_int64("end-ns", NULL, "End of the visible window (ns)", G_MININT64,
                                                G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_FLOWS] = g_param_spec_boolean("show-flows", NULL, "Draw the flow arrows", FALSE,
+                                                    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties(object_class, N_PROPS, properties);
+
+  /* the selected time range changed (weft_timeline_get_selection) */
+  signals[SIG_SELECTION_CHANGED] = g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* a thread row was clicked: its utid and the time under the pointer */
+  signals[SIG_SPAN_SELECTED] = g_signal_new("span-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                            NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  /* a lock lane was clicked: the object and the time under the pointer */
+  signals[SIG_LOCK_SELECTED] = g_signal_new("lock-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                            NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
 
   gtk_widget_class_install_action(widget_class, "timeline.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action(widget_class, "timeline.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action(widget_class, "timeline.pan-left", NULL, action_pan);
   gtk_widget_class_install_action(widget_class, "timeline.pan-right", NULL, action_pan);
   gtk_widget_class_install_action(widget_class, "timeline.fit", NULL, action_fit);
+  gtk_widget_class_install_action(widget_class, "timeline.zoom-selection", NULL, action_zoom_selection);
+  gtk_widget_class_install_action(widget_class, "timeline.clear-selection", NULL, action_clear_selection);
+  gtk_widget_class_install_action(widget_class, "timeline.flows", NULL, action_flows);
+  gtk_widget_class_install_action(widget_class, "timeline.row-up", NULL, action_scroll);
+  gtk_widget_class_install_action(widget_class, "timeline.row-down", NULL, action_scroll);
+  gtk_widget_class_install_action(widget_class, "timeline.page-up", NULL, action_scroll);
+  gtk_widget_class_install_action(widget_class, "timeline.page-down", NULL, action_scroll);
+  gtk_widget_class_install_action(widget_class, "timeline.collapse-all", NULL, action_collapse_all);
   static const struct {
     guint key;
     const char *action;
@@ -709,7 +1144,10 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
     {GDK_KEY_w, "timeline.zoom-in"},    {GDK_KEY_plus, "timeline.zoom-in"},   {GDK_KEY_equal, "timeline.zoom-in"},
     {GDK_KEY_s, "timeline.zoom-out"},   {GDK_KEY_minus, "timeline.zoom-out"}, {GDK_KEY_a, "timeline.pan-left"},
     {GDK_KEY_Left, "timeline.pan-left"}, {GDK_KEY_d, "timeline.pan-right"}, {GDK_KEY_Right, "timeline.pan-right"},
-    {GDK_KEY_0, "timeline.fit"},        {GDK_KEY_Home, "timeline.fit"},
+    {GDK_KEY_0, "timeline.fit"},        {GDK_KEY_Home, "timeline.fit"},       {GDK_KEY_z, "timeline.zoom-selection"},
+    {GDK_KEY_Escape, "timeline.clear-selection"}, {GDK_KEY_f, "timeline.flows"}, {GDK_KEY_Up, "timeline.row-up"},
+    {GDK_KEY_Down, "timeline.row-down"}, {GDK_KEY_Page_Up, "timeline.page-up"},
+    {GDK_KEY_Page_Down, "timeline.page-down"}, {GDK_KEY_c, "timeline.collapse-all"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     gtk_widget_class_add_binding_action(widget_class, keys[i].key, 0, keys[i].action, NULL);
@@ -717,8 +1155,23 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
+static void on_pinch_begin(GtkGesture *g, GdkEventSequence *seq, WeftTimeline *self) {
+  self->drag_t0 = self->t0;
+  self->drag_t1 = self->t1;
+}
+
+/* Pinch: zoom about the gesture's centre, relative to the window at its start. */
+static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
+  double cx, cy;
+  if (scale <= 0 || !gtk_gesture_get_bounding_box_center(GTK_GESTURE(g), &cx, &cy)) return;
+  double w0 = self->drag_t1 - self->drag_t0, frac = CLAMP((cx - timeline_x0()) / timeline_npx(self), 0, 1);
+  double t = self->drag_t0 + frac * w0, w = w0 / scale;
+  set_window(self, t - frac * w, t - frac * w + w);
+}
+
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+  self->hl_object = -1;
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -737,9 +1190,15 @@ static void weft_timeline_init(WeftTimeline *self) {
   gtk_widget_add_controller(GTK_WIDGET(self), motion);
 
   GtkGesture *drag = gtk_gesture_drag_new();
-  gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(drag), GDK_BUTTON_PRIMARY);
+  gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(drag), 0);
   g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
   g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
+  g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
+
+  GtkGesture *zoom = gtk_gesture_zoom_new();
+  g_signal_connect(zoom, "scale-changed", G_CALLBACK(on_pinch), self);
+  g_signal_connect(zoom, "begin", G_CALLBACK(on_pinch_begin), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(zoom));
   gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drag));
 }
 
@@ -748,6 +1207,12 @@ GtkWidget *weft_timeline_new(void) { return g_object_new(WEFT_TYPE_TIMELINE, NUL
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_return_if_fail(WEFT_IS_TIMELINE(self));
   self->session = session;
+  g_free(self->collapsed);
+  self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
+  g_clear_pointer(&self->overview, g_free);
+  self->has_sel = self->has_span = FALSE;
+  self->hl_object = -1;
+  self->scroll_y = 0;
   rebuild_entries(self);
   self->t0 = self->t1 = 0; /* so that fit notifies */
   weft_timeline_fit(self);
@@ -766,3 +1231,111 @@ void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end
 }
 
 void weft_timeline_fit(WeftTimeline *self) { set_window(self, 0, end_ns(self)); }
+
+gboolean weft_timeline_get_selection(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns) {
+  if (start_ns) *start_ns = self->has_sel ? (int64_t)floor(self->sel_t0) : 0;
+  if (end_ns) *end_ns = self->has_sel ? (int64_t)ceil(self->sel_t1) : 0;
+  return self->has_sel;
+}
+
+void weft_timeline_set_selection(WeftTimeline *self, int64_t start_ns, int64_t end_ns) {
+  gboolean has = end_ns > start_ns;
+  if (has == self->has_sel && (!has || (self->sel_t0 == (double)start_ns && self->sel_t1 == (double)end_ns))) return;
+  self->has_sel = has;
+  self->sel_t0 = has ? (double)start_ns : 0;
+  self->sel_t1 = has ? (double)end_ns : 0;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_signal_emit(self, signals[SIG_SELECTION_CHANGED], 0);
+}
+
+void weft_timeline_zoom_to_selection(WeftTimeline *self) {
+  if (self->has_sel) set_window(self, self->sel_t0, self->sel_t1);
+}
+
+void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
+  if (self->hl_object == object_id) return;
+  self->hl_object = object_id;
+  g_clear_pointer(&self->hl_waits, g_array_unref);
+  g_clear_pointer(&self->hl_holds, g_array_unref);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object; }
+
+/* Scroll so that the entry of kind/index is in view. */
+static void scroll_to_entry(WeftTimeline *self, EntryKind kind, guint index) {
+  for (guint k = 0; k < self->entries->len; k++) {
+    Entry *e = &g_array_index(self->entries, Entry, k);
+    if (e->kind != kind || e->index != index) continue;
+    if (e->y < self->scroll_y || e->y + e->h > self->scroll_y + rows_h(self))
+      self->scroll_y = e->y - MAX(0, rows_h(self) / 2 - e->h / 2);
+    clamp_scroll(self);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    return;
+  }
+}
+
+void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span) {
+  if (!self->session) return;
+  int i = weft_session_thread_index(self->session, span->utid);
+  if (i < 0) return;
+  /* expand its process, then show the span in the middle third */
+  const WeftSessionThread *t = weft_session_get_thread(self->session, (guint)i);
+  for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
+    if (weft_session_get_process(self->session, p)->upid == t->upid && self->collapsed[p]) {
+      self->collapsed[p] = FALSE;
+      rebuild_entries(self);
+    }
+  }
+  double d = MAX((double)span->dur_ns, MIN_WINDOW_NS / 3);
+  set_window(self, (double)span->start_ns - d, (double)span->start_ns + 2 * d);
+  self->has_span = TRUE;
+  self->span = *span;
+  scroll_to_entry(self, ENTRY_THREAD, (guint)i);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span) {
+  if (self->has_span && span) *span = self->span;
+  return self->has_span;
+}
+
+void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show) {
+  if (self->show_flows == !!show) return;
+  self->show_flows = !!show;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SHOW_FLOWS]);
+}
+
+gboolean weft_timeline_get_show_flows(WeftTimeline *self) { return self->show_flows; }
+
+guint weft_timeline_get_n_flows(WeftTimeline *self) {
+  if (!self->session || !self->show_flows) return 0;
+  load_flows(self);
+  return self->flows->len;
+}
+
+void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
+  if (!self->session || process >= weft_session_get_n_processes(self->session)) return;
+  self->collapsed[process] = !self->collapsed[process];
+  rebuild_entries(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
+  int i = self->session ? weft_session_thread_index(self->session, utid) : -1;
+  if (i < 0) return;
+  const WeftSessionThread *t = weft_session_get_thread(self->session, (guint)i);
+  for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
+    if (weft_session_get_process(self->session, p)->upid == t->upid && self->collapsed[p]) {
+      self->collapsed[p] = FALSE;
+      rebuild_entries(self);
+    }
+  }
+  scroll_to_entry(self, ENTRY_THREAD, (guint)i);
+}
+
+void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id) {
+  int i = self->session ? weft_session_lock_index(self->session, object_id) : -1;
+  if (i >= 0) scroll_to_entry(self, ENTRY_LOCK, (guint)i);
+}

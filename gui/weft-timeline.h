@@ -25,6 +25,36 @@ void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end
 /* Show the whole recording. */
 void weft_timeline_fit(WeftTimeline *self);
 
+/* The selected time range [start, end) (drag on the rows); FALSE and 0..0
+ * when there is none. Setting end <= start clears it. "selection-changed"
+ * is emitted on every change. */
+gboolean weft_timeline_get_selection(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns);
+void weft_timeline_set_selection(WeftTimeline *self, int64_t start_ns, int64_t end_ns);
+void weft_timeline_zoom_to_selection(WeftTimeline *self);
+
+/* Highlight the waits (a strip on top of the waiting thread's row) and the
+ * holds (a strip at the bottom of the holder's row) of an object; -1: none. */
+void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
+int64_t weft_timeline_get_highlight(WeftTimeline *self);
+
+/* Outline span (its utid set) and show it: its process expanded, its row
+ * scrolled into view, the window three times its length around it. */
+void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span);
+/* The outlined span (the last clicked or shown); FALSE if none. */
+gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span);
+void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid);
+void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id);
+
+/* Flow arrows (lock hand-off, wake-up, create, join, fork, ...) of the shown
+ * rows in the window, at most a budget per frame. */
+void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show);
+gboolean weft_timeline_get_show_flows(WeftTimeline *self);
+/* How many arrows the current window has (0 when flows are hidden). */
+guint weft_timeline_get_n_flows(WeftTimeline *self);
+
+/* Collapse or expand process i's rows (a click on its header). */
+void weft_timeline_toggle_process(WeftTimeline *self, guint process);
+
 G_END_DECLS
 
 #endif /* WEFT_TIMELINE_H */

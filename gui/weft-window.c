@@ -1,13 +1,24 @@
 /* weft-window.c - the weft-gui main window.
  * SPDX-License-Identifier: MIT
+ *
+ * The timeline on the left; on the right a stack of pages: the numbers of
+ * the selected range (WeftSelectionPanel), the details of the clicked span
+ * (with its call stack), and tables of the threads and of the sync objects.
+ * The window ties them together: a drag-selection on the timeline computes
+ * the panel's numbers; a row of a table scrolls the timeline to its thread,
+ * or highlights the object's waits and holds and shows its longest wait.
  */
 #include "config.h"
 
 #include "weft-window.h"
 
+#include <math.h>
 #include <string.h>
 
+#include "metrics.h"
+#include "weft-selection-panel.h"
 #include "weft-session.h"
+#include "weft-table.h"
 #include "weft-timeline.h"
 
 struct _WeftWindow {
@@ -15,18 +26,204 @@ struct _WeftWindow {
   WeftTimeline *timeline;
   GtkLabel *title_label;
   GtkLabel *subtitle_label;
+  GtkPaned *paned;
+  GtkWidget *side;
+  GtkStack *side_stack;
+  WeftSelectionPanel *selection_panel;
+  GtkLabel *details_label;
+  GtkBox *threads_box;
+  GtkBox *objects_box;
+  GtkToggleButton *flows_button;
+  GtkWidget *threads_table;
+  GtkWidget *objects_table;
   WeftSession *session;
+  gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void show_error(WeftWindow *self, const char *message) {
+  if (self->quiet_errors) {
+    g_printerr("weft-gui: %s\n", message);
+    return;
+  }
   GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                         GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Cannot open the recording");
   gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", message);
   g_signal_connect(d, "response", G_CALLBACK(gtk_window_destroy), NULL);
   gtk_window_present(GTK_WINDOW(d));
 }
+
+/* ---- the details page ---- */
+
+static void append_thread(WeftWindow *self, GString *s, const char *what, int64_t utid) {
+  char buf[512];
+  if (utid < 0) return;
+  char *esc = g_markup_escape_text(weft_session_thread_label(self->session, utid, buf, sizeof buf), -1);
+  g_string_append_printf(s, "<b>%s</b> %s\n", what, esc);
+  g_free(esc);
+}
+
+static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
+  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
+  g_array_set_clear_func(frames, (GDestroyNotify)weft_frame_clear);
+  if (weft_session_stack(self->session, stack_id, frames) == 0) {
+    g_string_append(s, "\n<b>Call stack</b>\n<i>none recorded (WEFT_STACKS=all records every wait's)</i>\n");
+    return;
+  }
+  g_string_append(s, "\n<b>Call stack</b> (innermost first)\n");
+  for (guint k = 0; k < frames->len; k++) {
+    const WeftFrame *f = &g_array_index(frames, WeftFrame, k);
+    char *fn = g_markup_escape_text(f->function, -1);
+    g_string_append_printf(s, "<tt>#%-2u</tt> %s", k, fn);
+    if (f->file) {
+      char *file = g_markup_escape_text(f->file, -1);
+      if (f->line > 0) g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
+      else g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
+      g_free(file);
+    }
+    g_string_append_c(s, '\n');
+    g_free(fn);
+  }
+}
+
+/* Show a span (utid set) on the details page. */
+static void show_span_details(WeftWindow *self, const WeftSpan *span) {
+  char a[32], b[32], c[32], buf[512];
+  GString *s = g_string_new(NULL);
+  g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
+                         weft_format_ns(a, sizeof a, span->dur_ns));
+  append_thread(self, s, "thread", span->utid);
+  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n", weft_format_ns(b, sizeof b, span->start_ns),
+                         weft_format_ns(c, sizeof c, span->start_ns + span->dur_ns));
+  if (span->object_id >= 0) {
+    char *esc = g_markup_escape_text(weft_session_object_name(self->session, span->object_id, buf, sizeof buf), -1);
+    g_string_append_printf(s, "<b>object</b> %s\n", esc);
+    g_free(esc);
+  }
+  append_thread(self, s, "held by", span->blocker_utid);
+  append_thread(self, s, "woken by", span->waker_utid);
+  if (span->state != WEFT_ST_RUNNING) append_stack(self, s, span->stack_id);
+  gtk_label_set_markup(self->details_label, s->str);
+  g_string_free(s, TRUE);
+}
+
+static void on_span_selected(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow *self) {
+  WeftSpan span;
+  if (!weft_timeline_get_span(tl, &span)) return;
+  show_span_details(self, &span);
+  gtk_stack_set_visible_child_name(self->side_stack, "details");
+}
+
+/* ---- objects: highlight and jump to the longest wait ---- */
+
+static void activate_object(WeftWindow *self, int64_t object_id) {
+  weft_timeline_set_highlight(self->timeline, object_id);
+  WeftSpan worst;
+  if (weft_session_worst_wait(self->session, object_id, &worst)) {
+    weft_timeline_show_span(self->timeline, &worst);
+    show_span_details(self, &worst);
+  } else {
+    weft_timeline_scroll_to_lock(self->timeline, object_id);
+  }
+}
+
+static void on_lock_selected(WeftTimeline *tl, gint64 object_id, gint64 t, WeftWindow *self) {
+  weft_timeline_set_highlight(self->timeline, object_id);
+  if (self->objects_table) weft_table_select_id(self->objects_table, object_id);
+}
+
+static void on_object_row(GtkWidget *table, int64_t id, gpointer data) {
+  if (id >= 0) activate_object(data, id);
+}
+
+static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWindow *self) {
+  activate_object(self, object_id);
+}
+
+static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
+  WeftWindow *self = data;
+  if (id >= 0) weft_timeline_scroll_to_thread(self->timeline, id);
+}
+
+static void on_panel_thread(WeftSelectionPanel *panel, gint64 utid, WeftWindow *self) {
+  weft_timeline_scroll_to_thread(self->timeline, utid);
+}
+
+/* ---- the tables of the whole recording ---- */
+
+static void fill_tables(WeftWindow *self) {
+  static const WeftTableColumn tcols[] = {
+    {"Thread", "label", FALSE, TRUE}, {"PID", "pid", TRUE, FALSE},       {"Start", "start_ns", TRUE, FALSE},
+    {"Lifetime", "lifetime_ns", TRUE, FALSE}, {"Running", "running_ns", TRUE, FALSE},
+    {"Waiting", "wait_ns", TRUE, FALSE}, {"Mostly waiting in", "top_wait", FALSE, FALSE},
+  };
+  static const WeftTableColumn ocols[] = {
+    {"Object", "label", FALSE, TRUE},        {"Kind", "kind", FALSE, FALSE},      {"PID", "pid", TRUE, FALSE},
+    {"Wait total", "wait_ns", TRUE, FALSE},  {"Waits", "waits", TRUE, FALSE},     {"Max wait", "wait_max_ns", TRUE, FALSE},
+    {"Contended", "contended", TRUE, FALSE}, {"Acquisitions", "acquisitions", TRUE, FALSE},
+    {"Hold total", "hold_ns", TRUE, FALSE},
+  };
+  if (self->threads_table) gtk_box_remove(self->threads_box, self->threads_table);
+  if (self->objects_table) gtk_box_remove(self->objects_box, self->objects_table);
+  self->threads_table = weft_table_new(tcols, G_N_ELEMENTS(tcols), "utid");
+  self->objects_table = weft_table_new(ocols, G_N_ELEMENTS(ocols), "object_id");
+  gtk_box_append(self->threads_box, self->threads_table);
+  gtk_box_append(self->objects_box, self->objects_table);
+  WeftSession *ss = self->session;
+  for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
+    const WeftSessionThread *t = weft_session_get_thread(ss, i);
+    int64_t tot[WEFT_ST_COUNT], wait = 0;
+    weft_session_thread_totals(ss, i, tot);
+    int top = -1;
+    for (int s = 1; s < WEFT_ST_COUNT; s++) {
+      wait += tot[s];
+      if (tot[s] > 0 && (top < 0 || tot[s] > tot[top])) top = s;
+    }
+    char b[7][160];
+    const char *cells[7];
+    double nums[7];
+    int pid = 0;
+    for (guint p = 0; p < weft_session_get_n_processes(ss); p++)
+      if (weft_session_get_process(ss, p)->upid == t->upid) pid = weft_session_get_process(ss, p)->pid;
+    g_snprintf(b[0], sizeof b[0], "%s [%d]", t->name, t->tid), nums[0] = NAN;
+    g_snprintf(b[1], sizeof b[1], "%d", pid), nums[1] = pid;
+    weft_format_ns(b[2], sizeof b[2], t->start_ns), nums[2] = (double)t->start_ns;
+    weft_format_ns(b[3], sizeof b[3], t->end_ns - t->start_ns), nums[3] = (double)(t->end_ns - t->start_ns);
+    weft_format_ns(b[4], sizeof b[4], tot[WEFT_ST_RUNNING]), nums[4] = (double)tot[WEFT_ST_RUNNING];
+    weft_format_ns(b[5], sizeof b[5], wait), nums[5] = (double)wait;
+    g_strlcpy(b[6], top >= 0 ? weft_state_name(top) : "", sizeof b[6]), nums[6] = NAN;
+    for (int c = 0; c < 7; c++) cells[c] = b[c];
+    weft_table_append(self->threads_table, t->utid, cells, nums);
+  }
+  g_autoptr(GArray) objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
+  g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
+  weft_session_objects(ss, objs);
+  for (guint i = 0; i < objs->len; i++) {
+    const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
+    char b[9][160];
+    const char *cells[9];
+    double nums[9];
+    g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
+    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
+    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
+    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
+    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
+    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
+    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
+    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
+    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
+    for (int c = 0; c < 9; c++) cells[c] = b[c];
+    weft_table_append(self->objects_table, o->object_id, cells, nums);
+  }
+  weft_table_sort(self->threads_table, 0, FALSE);
+  weft_table_sort(self->threads_table, 3, TRUE);
+  weft_table_sort(self->objects_table, 3, TRUE);
+  weft_table_set_select_func(self->threads_table, on_thread_row, self);
+  weft_table_set_select_func(self->objects_table, on_object_row, self);
+}
+
+/* ---- opening ---- */
 
 gboolean weft_window_open(WeftWindow *self, const char *path) {
   GError *error = NULL;
@@ -37,8 +234,13 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
     return FALSE;
   }
   weft_timeline_set_session(self->timeline, s);
+  weft_selection_panel_set_session(self->selection_panel, s);
   weft_session_free(self->session);
   self->session = s;
+  fill_tables(self);
+  gtk_label_set_label(self->details_label,
+                      "Click a span on the timeline to see what the thread did, what it waited for, who held it, "
+                      "who woke it, and the call stack.");
   const char *cmd = weft_session_get_command(s);
   gtk_window_set_title(GTK_WINDOW(self), cmd[0] ? cmd : path);
   gtk_label_set_label(self->title_label, cmd[0] ? cmd : path);
@@ -54,6 +256,7 @@ static void on_open_response(GtkNativeDialog *dialog, int response, WeftWindow *
     GFile *file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     char *path = file ? g_file_get_path(file) : NULL;
     if (path) weft_window_open(self, path);
+    else if (file) show_error(self, "only local files can be opened");
     g_free(path);
     g_clear_object(&file);
   }
@@ -68,8 +271,25 @@ static void action_open(GtkWidget *w, const char *name, GVariant *param) {
   gtk_file_filter_add_pattern(f, "*.db");
   gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
   g_object_unref(f);
+  f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "all files");
+  gtk_file_filter_add_pattern(f, "*");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+  g_object_unref(f);
   g_signal_connect(d, "response", G_CALLBACK(on_open_response), w);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, double y, WeftWindow *self) {
+  if (!G_VALUE_HOLDS(value, G_TYPE_FILE)) return FALSE;
+  char *path = g_file_get_path(g_value_get_object(value));
+  if (!path) {
+    show_error(self, "only local files can be opened");
+    return FALSE;
+  }
+  gboolean ok = weft_window_open(self, path);
+  g_free(path);
+  return ok;
 }
 
 /* win.zoom-in etc. forward to the timeline's own actions */
@@ -78,6 +298,34 @@ static void action_forward(GtkWidget *w, const char *name, GVariant *param) {
   char *target = g_strconcat("timeline.", name + strlen("win."), NULL);
   gtk_widget_activate_action(GTK_WIDGET(self->timeline), target, NULL);
   g_free(target);
+}
+
+static void action_page(GtkWidget *w, const char *name, GVariant *param) {
+  WeftWindow *self = WEFT_WINDOW(w);
+  gtk_stack_set_visible_child_name(self->side_stack, name + strlen("win.page-"));
+  GtkWidget *child = gtk_stack_get_visible_child(self->side_stack);
+  if (child) gtk_widget_child_focus(child, GTK_DIR_TAB_FORWARD);
+}
+
+static void action_focus_timeline(GtkWidget *w, const char *name, GVariant *param) {
+  gtk_widget_grab_focus(GTK_WIDGET(WEFT_WINDOW(w)->timeline));
+}
+
+static void on_selection_changed(WeftTimeline *tl, WeftWindow *self) {
+  int64_t a, b;
+  gboolean has = weft_timeline_get_selection(tl, &a, &b);
+  weft_selection_panel_set_range(self->selection_panel, has, a, b, 150);
+  if (has) gtk_stack_set_visible_child_name(self->side_stack, "selection");
+}
+
+static void on_flows_toggled(GtkToggleButton *b, WeftWindow *self) {
+  weft_timeline_set_show_flows(self->timeline, gtk_toggle_button_get_active(b));
+}
+
+static void on_flows_notify(WeftWindow *self) {
+  /* the timeline's F key: keep the button in step */
+  gboolean on = weft_timeline_get_show_flows(self->timeline);
+  if (gtk_toggle_button_get_active(self->flows_button) != on) gtk_toggle_button_set_active(self->flows_button, on);
 }
 
 static void weft_window_dispose(GObject *object) {
@@ -98,19 +346,99 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   object_class->dispose = weft_window_dispose;
   object_class->finalize = weft_window_finalize;
   g_type_ensure(WEFT_TYPE_TIMELINE);
+  g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, title_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, subtitle_label);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, side);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, side_stack);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
-  gtk_widget_class_install_action(widget_class, "win.zoom-in", NULL, action_forward);
-  gtk_widget_class_install_action(widget_class, "win.zoom-out", NULL, action_forward);
-  gtk_widget_class_install_action(widget_class, "win.fit", NULL, action_forward);
+  static const char *const forwarded[] = {"win.zoom-in", "win.zoom-out", "win.fit", "win.pan-left", "win.pan-right",
+                                          "win.zoom-selection", "win.clear-selection", "win.flows",
+                                          "win.collapse-all"};
+  for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
+    gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
+  static const char *const pages[] = {"win.page-selection", "win.page-details", "win.page-threads", "win.page-locks"};
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
+  gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-selection", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-details", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-threads", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-locks", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F1, 0, "win.show-help-overlay", NULL);
 }
 
-static void weft_window_init(WeftWindow *self) { gtk_widget_init_template(GTK_WIDGET(self)); }
+static void weft_window_init(WeftWindow *self) {
+  gtk_widget_init_template(GTK_WIDGET(self));
+  g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
+  g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
+  g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
+  g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
+  g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
+  g_signal_connect(self->flows_button, "toggled", G_CALLBACK(on_flows_toggled), self);
+  g_signal_connect_swapped(self->timeline, "notify::show-flows", G_CALLBACK(on_flows_notify), self);
+  /* (the paned, the window's own child, is not a bound template child:
+   * gtk_widget_dispose_template would unparent it under GtkWindow's feet) */
+  self->paned = GTK_PANED(gtk_window_get_child(GTK_WINDOW(self)));
+  weft_window_reset_layout(self);
+
+  GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+
+  GtkBuilder *b = gtk_builder_new_from_resource("/org/weft/Gui/weft-shortcuts.ui");
+  GtkShortcutsWindow *help = GTK_SHORTCUTS_WINDOW(gtk_builder_get_object(b, "help_overlay"));
+  gtk_application_window_set_help_overlay(GTK_APPLICATION_WINDOW(self), help);
+  g_object_unref(b);
+}
 
 WeftWindow *weft_window_new(GtkApplication *app) {
   return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL);
+}
+
+void weft_window_reset_layout(WeftWindow *self) {
+  int w, h;
+  gtk_window_get_default_size(GTK_WINDOW(self), &w, &h);
+  gtk_paned_set_position(self->paned, MAX(400, w - 470));
+}
+
+void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet) { self->quiet_errors = quiet; }
+WeftTimeline *weft_window_get_timeline(WeftWindow *self) { return self->timeline; }
+WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self) { return self->selection_panel; }
+
+void weft_window_set_timeline_only(WeftWindow *self, gboolean only) {
+  gtk_widget_set_visible(self->side, !only);
+  if (only) gtk_window_set_titlebar(GTK_WINDOW(self), NULL);
+}
+
+void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
+  if (!self->session) return;
+  gtk_stack_set_visible_child_name(self->side_stack, "locks");
+  if (!self->objects_table || !weft_table_select_id(self->objects_table, object_id)) activate_object(self, object_id);
+}
+
+void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
+
+void weft_window_write_details_json(WeftWindow *self, GString *out) {
+  WeftSpan span;
+  if (!weft_timeline_get_span(self->timeline, &span)) {
+    g_string_append(out, "null");
+    return;
+  }
+  g_string_append_printf(out,
+                         "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT ", \"dur_ns\": %" G_GINT64_FORMAT
+                         ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT ", \"text\": ",
+                         span.utid, span.start_ns, span.dur_ns, weft_state_name(span.state), span.object_id);
+  weft_json_string(out, gtk_label_get_text(self->details_label));
+  g_string_append_c(out, '}');
 }

@@ -1,10 +1,14 @@
-/* weft-window.h - the weft-gui main window: a header bar and the timeline.
+/* weft-window.h - the weft-gui main window: a header bar, the timeline and
+ * the side panels (selection, details, threads, sync objects).
  * SPDX-License-Identifier: MIT
  */
 #ifndef WEFT_WINDOW_H
 #define WEFT_WINDOW_H
 
 #include <gtk/gtk.h>
+
+#include "weft-selection-panel.h"
+#include "weft-timeline.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +19,24 @@ WeftWindow *weft_window_new(GtkApplication *app);
 /* Open a recording in the window, replacing the current one. On failure the
  * window keeps what it showed, shows a dialog and returns FALSE. */
 gboolean weft_window_open(WeftWindow *self, const char *path);
+
+/* The side panel at its default width for the window's default size. */
+void weft_window_reset_layout(WeftWindow *self);
+
+/* For the headless paths of weft-gui.c: */
+/* errors to stderr instead of a dialog */
+void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet);
+/* no header bar and no side panel: the window is the timeline */
+void weft_window_set_timeline_only(WeftWindow *self, gboolean only);
+WeftTimeline *weft_window_get_timeline(WeftWindow *self);
+WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self);
+/* as selecting object_id in the sync objects table: highlight its waits and
+ * holds, show its longest wait */
+void weft_window_activate_object(WeftWindow *self, int64_t object_id);
+/* "selection", "details", "threads" or "locks" */
+void weft_window_show_page(WeftWindow *self, const char *page);
+/* The outlined span and the details page's text, as JSON (null if none). */
+void weft_window_write_details_json(WeftWindow *self, GString *out);
 
 G_END_DECLS
 

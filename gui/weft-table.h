@@ -1,0 +1,47 @@
+/* weft-table.h - a sortable table of rows (GtkColumnView) for the side panels.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every row has an id (a utid, an object_id) and, per column, the text shown
+ * and a number the column sorts by (NAN for text columns, which sort by
+ * their text). The numbers are kept as given, so that a test can read back
+ * exactly what the table holds (weft_table_write_json).
+ */
+#ifndef WEFT_TABLE_H
+#define WEFT_TABLE_H
+
+#include <gtk/gtk.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *title;  /* column header */
+  const char *key;    /* its name in weft_table_write_json */
+  gboolean numeric;   /* right-aligned, sorted by the number (else by the text) */
+  gboolean expand;
+} WeftTableColumn;
+
+/* A table with these columns (copied). Returns a widget (a scrolled window). */
+GtkWidget *weft_table_new(const WeftTableColumn *columns, guint n_columns, const char *id_key);
+void weft_table_clear(GtkWidget *table);
+/* Append a row: cells[n_columns] texts, numbers[n_columns] (NAN for text
+ * columns, and for unknown values of numeric ones: JSON null). */
+void weft_table_append(GtkWidget *table, int64_t id, const char *const *cells, const double *numbers);
+/* Sort by column col (descending or not). */
+void weft_table_sort(GtkWidget *table, guint col, gboolean descending);
+guint weft_table_get_n_rows(GtkWidget *table);
+/* Called with the id of the row the user selects (or -1 when none). */
+typedef void (*WeftTableSelectFunc)(GtkWidget *table, int64_t id, gpointer data);
+void weft_table_set_select_func(GtkWidget *table, WeftTableSelectFunc func, gpointer data);
+/* Select the row with this id (calls the select func). FALSE if absent. */
+gboolean weft_table_select_id(GtkWidget *table, int64_t id);
+/* Append the rows, in the shown order, as a JSON array of objects:
+ * {id_key: id, key: number-or-text, ...}. Integral numbers are written as
+ * integers. */
+void weft_table_write_json(GtkWidget *table, GString *out);
+/* s as a JSON string literal. */
+void weft_json_string(GString *out, const char *s);
+
+G_END_DECLS
+
+#endif /* WEFT_TABLE_H */

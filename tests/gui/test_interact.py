@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+# tests/gui/test_interact.py - weft-gui driven headless: selection numbers, zoom, pan, locks, flows.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_interact.py --weft WEFT --gui WEFT_GUI --example WEFT_EXAMPLE
+# Records the bundled example (workers, a contended mutex, a condvar, a barrier) and runs
+# `weft-gui --dump` under xvfb-run, which opens the recording in the real window, applies
+# --select / --lock / --actions through the same code the mouse and keys use, waits for the
+# selection panel's worker, and writes what the window holds as JSON:
+# - the selection panel's numbers (summary, per-thread state totals, contention table) equal
+#   `weft report --range A..B --format json` for three ranges;
+# - zoom-in, zoom-out, pan-left, pan-right, fit and zoom-selection move the visible window by
+#   the documented amounts;
+# - --lock ID (as selecting the object in its table) highlights it and shows its longest wait
+#   (from the database) with its call stack's innermost function on the details page, and the
+#   screenshot shows the highlight strip over that wait;
+# - flow arrows: as many as the database has flows (all in view when fitted);
+# - collapse-all hides every thread row, twice shows them again;
+# - a database of a newer schema exits 1 with one line; an unknown action exits 2.
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_gui  # noqa: E402  (read_png, bands, gui_env, ok, the palette)
+from test_gui import ok, read_png, bands, gui_env, PALETTE, LOCK_WAIT, PROCESS_HEADER  # noqa: E402
+
+TIMEOUT = 180
+HL_WAIT = (0x2E, 0x34, 0x36)  # the strip over a highlighted wait (weft-timeline.c)
+
+
+def run_gui(args, tmp, db, extra, size="1000x500"):
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", args.gui, "--size", size] + extra + [db]
+    p = subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p
+
+
+def dump(args, tmp, db, extra, size="1000x500"):
+    out = os.path.join(tmp, "dump.json")
+    if os.path.exists(out):
+        os.unlink(out)
+    p = run_gui(args, tmp, db, ["--dump", out] + extra, size)
+    if p.returncode != 0 or not os.path.exists(out):
+        return None, p.stderr.decode("utf-8", "replace")
+    with open(out) as f:
+        return json.load(f), ""
+
+
+def close(a, b, rel=2e-5, absolute=2e-6):
+    return abs(a - b) <= max(absolute, rel * max(abs(a), abs(b)))
+
+
+def compare_selection(args, tmp, db, a, b):
+    """The panel's numbers for [a, b) against weft report's."""
+    d, err = dump(args, tmp, db, ["--select", "%dns..%dns" % (a, b)])
+    if not ok(d is not None, "--dump --select %d..%d" % (a, b), err):
+        return
+    p = subprocess.run([args.weft, "report", db, "--range", "%d..%d" % (a, b), "--format", "json"],
+                       env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "weft report --range %d..%d" % (a, b), p.stderr):
+        return
+    r = json.loads(p.stdout)
+    panel = d["panel"]
+    sel = panel.get("selection")
+    ok(sel == {"start_ns": r["range"]["start_ns"], "end_ns": r["range"]["end_ns"]},
+       "the panel's range is the report's", (sel, r["range"]))
+    ps, rs = panel["summary"], r["summary"]
+    bad = []
+    for k in ("threads", "processes", "thread_ns", "useful_ns", "wait_ns", "max_parallelism"):
+        if ps[k] != rs[k]:
+            bad.append((k, ps[k], rs[k]))
+    for k in ("load_balance", "sync_efficiency", "parallel_efficiency", "average_parallelism"):
+        if not close(ps[k], rs[k]):
+            bad.append((k, ps[k], rs[k]))
+    ok(not bad, "summary: the same threads, times, LB, SyncE, PE and parallelism as the report", bad)
+
+    rt = {t["utid"]: t for t in r["threads"]}
+    pt = {t["utid"]: t for t in panel["threads"]}
+    bad = []
+    if set(rt) != set(pt):
+        bad.append(("threads", sorted(pt), sorted(rt)))
+    for utid in set(rt) & set(pt):
+        x, y = pt[utid], rt[utid]
+        for k in ("lifetime_ns", "useful_ns", "wait_ns"):
+            if x[k] != y[k]:
+                bad.append((utid, k, x[k], y[k]))
+        for state, ns in y["states"].items():
+            if x.get(state + "_ns", 0) != ns:
+                bad.append((utid, state, x.get(state + "_ns"), ns))
+    ok(not bad and pt, "per-thread lifetime, useful, waiting and every state total as the report", bad[:10])
+
+    ro = {o["object_id"]: o for o in r["sync_objects"]}
+    po = {o["object_id"]: o for o in panel["sync_objects"]}
+    bad = []
+    if set(ro) != set(po):
+        bad.append(("objects", sorted(po), sorted(ro)))
+    for oid in set(ro) & set(po):
+        x, y = po[oid], ro[oid]
+        for k in ("label", "kind", "waits", "wait_ns", "wait_p50_ns", "wait_p99_ns", "wait_max_ns", "contended",
+                  "acquisitions", "holds", "hold_ns", "hold_max_ns", "handoffs", "waiters"):
+            if x[k] != y[k]:
+                bad.append((oid, k, x[k], y[k]))
+        if not close(x["wait_share"], y["wait_share"]):
+            bad.append((oid, "wait_share", x["wait_share"], y["wait_share"]))
+        site = y["call_sites"][0]["label"] if y["call_sites"] else ""
+        if x["top_site"] != site:
+            bad.append((oid, "top_site", x["top_site"], site))
+    ok(not bad, "contention table: every object's waits, percentiles, holds, hand-offs as the report "
+       "(%d objects)" % len(ro), bad[:10])
+    # the panel lists the objects by wait time, as the report does
+    waits = [o["wait_ns"] for o in panel["sync_objects"]]
+    ok(waits == sorted(waits, reverse=True), "the contention table is sorted by wait time", waits)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--gui", required=True)
+    ap.add_argument("--example", required=True)
+    args = ap.parse_args()
+    if not shutil.which("xvfb-run"):
+        print("1..0 # SKIP xvfb-run is not installed")
+        return 77
+    results = test_gui.results
+
+    with tempfile.TemporaryDirectory(prefix="weft-gui-interact-") as tmp:
+        db = os.path.join(tmp, "example.db")
+        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.example], env=gui_env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if not ok(p.returncode == 0, "weft record the example", p.stderr):
+            return 1
+        con = sqlite3.connect(db)
+        end = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+        worst = con.execute(
+            "SELECT s.object_id, s.utid, s.start_ns, s.dur_ns, s.stack_id FROM thread_state s "
+            "JOIN sync_object o USING (object_id) JOIN kind_name k ON k.kind = o.kind "
+            "WHERE k.name = 'mutex' ORDER BY s.dur_ns DESC, s.start_ns LIMIT 1").fetchone()
+        nflows = con.execute("SELECT count(*) FROM flow").fetchone()[0]
+        oid, w_utid, w_start, w_dur, w_stack = worst
+        # the worst wait of that object (what --lock must show): ties by start
+        w2 = con.execute("SELECT utid, start_ns, dur_ns, stack_id FROM thread_state WHERE object_id = ? "
+                         "ORDER BY dur_ns DESC, start_ns LIMIT 1", (oid,)).fetchone()
+        func = con.execute("SELECT f.symbol FROM stack_frame sf JOIN frame f USING (frame_id) "
+                           "WHERE sf.stack_id = ? AND sf.depth = 0", (w2[3],)).fetchone() if w2[3] else None
+        con.close()
+
+        # -- the selection panel against weft report
+        compare_selection(args, tmp, db, 0, end)
+        compare_selection(args, tmp, db, end // 5, end * 3 // 5)
+        compare_selection(args, tmp, db, max(0, w_start - w_dur), w_start + w_dur // 2)
+
+        # -- zoom and pan: the window after the actions
+        def window(extra):
+            d, err = dump(args, tmp, db, extra)
+            return (d["window"]["start_ns"], d["window"]["end_ns"]) if d else (None, err)
+
+        w0 = window([])
+        ok(w0 == (0, end), "at first the whole recording is shown", (w0, end))
+        w = window(["--actions", "zoom-in,zoom-in"])
+        width = end / 1.25 / 1.25
+        ok(w[0] is not None and abs((w[1] - w[0]) - width) <= 2 and abs(w[0] - (end - width) / 2) <= 2,
+           "W twice: a window 1/1.25^2 as wide, around the middle", (w, width))
+        w = window(["--actions", "zoom-in,pan-right"])
+        width = end / 1.25
+        ok(w[0] is not None and abs(w[0] - ((end - width) / 2 + width / 10)) <= 2 and abs((w[1] - w[0]) - width) <= 2,
+           "D pans by a tenth of the window", (w, width))
+        w = window(["--actions", "zoom-in,pan-left,pan-left,zoom-out"])
+        ok(w[0] is not None and abs((w[1] - w[0]) - end) <= 2 and abs(w[0] + end / 1.25 / 5) <= 3,
+           "A pans left, S zooms out", w)
+        w = window(["--actions", "zoom-in,zoom-in,pan-right,fit"])
+        ok(w == (0, end), "0 fits the whole recording again", w)
+        a, b = end // 3, end // 3 + end // 7
+        w = window(["--select", "%dns..%dns" % (a, b), "--actions", "zoom-selection"])
+        ok(w[0] is not None and abs(w[0] - a) <= 1 and abs(w[1] - b) <= 1, "Z zooms to the selection", (w, a, b))
+        d, err = dump(args, tmp, db, ["--select", "%dns..%dns" % (a, b), "--actions", "clear-selection"])
+        ok(d is not None and d["panel"] == {"selection": None}, "Escape clears the selection and the panel", (d, err))
+
+        # -- a lock: highlight, its longest wait, the details page with the call stack
+        d, err = dump(args, tmp, db, ["--lock", str(oid)])
+        if ok(d is not None, "--dump --lock %d" % oid, err):
+            det = d["details"] or {}
+            ok(d["highlight"] == oid, "the object is highlighted", d["highlight"])
+            ok((det.get("utid"), det.get("start_ns"), det.get("dur_ns")) == tuple(w2[:3]),
+               "the details show its longest wait", (det, w2))
+            ok(d["window"]["start_ns"] <= w2[1] and d["window"]["end_ns"] >= w2[1] + w2[2],
+               "the window shows that wait", (d["window"], w2))
+            text = det.get("text", "")
+            ok("lock_wait" in text and "Call stack" in text and (func is None or func[0] in text),
+               "the details page names the state and the call stack's innermost function", (text, func))
+        shot = os.path.join(tmp, "lock.png")
+        p = run_gui(args, tmp, db, ["--screenshot", shot, "--lock", str(oid)])
+        if ok(p.returncode == 0, "--screenshot --lock", p.stderr):
+            wd, ht, rows = read_png(shot)
+            # the wait fills the middle third of the window: the middle column has the
+            # lock_wait bar and the highlight strip over it
+            xm = 200 + (wd - 200 - 16) // 2
+            col = [rows[y][xm] for y in range(ht)]
+            # (3 px high; the outline of the shown span may cover its top line)
+            ok(col.count(HL_WAIT) >= 2 and LOCK_WAIT in col,
+               "the highlight strip is drawn over the longest wait", (col.count(HL_WAIT), LOCK_WAIT in col))
+
+        # -- flow arrows
+        d, err = dump(args, tmp, db, ["--actions", "flows"])
+        ok(d is not None and d["flows"] == min(nflows, 4000) and nflows > 0,
+           "F shows every flow of the recording when fitted (%d)" % nflows, (d and d["flows"], err))
+        d, err = dump(args, tmp, db, [])
+        ok(d is not None and d["flows"] == 0, "no arrows by default", err)
+
+        # -- collapsing
+        shot = os.path.join(tmp, "collapsed.png")
+        p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all"])
+        if ok(p.returncode == 0, "--screenshot collapse-all", p.stderr):
+            wd, ht, rows = read_png(shot)
+            ok(not bands(rows, lambda px: px in PALETTE, 100) and bands(rows, lambda px: px == PROCESS_HEADER, wd // 2),
+               "collapsed: the process header, no thread rows")
+        p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all,collapse-all"])
+        if ok(p.returncode == 0, "--screenshot collapse-all twice", p.stderr):
+            wd, ht, rows = read_png(shot)
+            ok(len(bands(rows, lambda px: px in PALETTE, 100)) >= 5, "expanded again: the thread rows are back")
+
+        # -- the whole window renders (side panel with the selection)
+        shot = os.path.join(tmp, "window.png")
+        p = run_gui(args, tmp, db, ["--screenshot", shot, "--window", "--select", "%dns..%dns" % (a, b)], "1400x700")
+        ok(p.returncode == 0 and os.path.getsize(shot) > 10000, "--window renders the window", p.stderr)
+
+        # -- errors
+        newer = os.path.join(tmp, "newer.db")
+        shutil.copy(db, newer)
+        con = sqlite3.connect(newer)
+        con.execute("PRAGMA user_version = 99")
+        con.commit()
+        con.close()
+        p = subprocess.run([args.gui, "--dump", os.path.join(tmp, "x.json"), newer], env=gui_env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = p.stderr.decode("utf-8", "replace")
+        ok(p.returncode == 1 and err.count("\n") == 1 and "newer.db" in err,
+           "a database of a newer schema: exit 1, one line naming it", (p.returncode, err))
+        p = subprocess.run([args.gui, "--dump", "-", "--actions", "zoom-in,explode", db], env=gui_env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ok(p.returncode == 2 and b"explode" in p.stderr, "an unknown action: exit 2", p.stderr)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
