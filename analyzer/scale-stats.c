@@ -177,6 +177,21 @@ WeftEstimate weft_stats_ratio_ci(const double *a, size_t na, const double *b, si
   return e;
 }
 
+WeftEstimate weft_stats_ratio2_ci(const double *a1, size_t na1, const double *b1, size_t nb1, const double *a2,
+                                  size_t na2, const double *b2, size_t nb2, int reps, WeftRng *rng) {
+  double v = (weft_stats_median(a1, na1) / weft_stats_median(b1, nb1)) /
+             (weft_stats_median(a2, na2) / weft_stats_median(b2, nb2));
+  if (!na1 || !nb1 || !na2 || !nb2 || reps < 2) return (WeftEstimate){v, v, v};
+  double *buf = g_new(double, na1 + nb1 + na2 + nb2), *st = g_new(double, (size_t)reps);
+  for (int r = 0; r < reps; r++)
+    st[r] = (resample_median(a1, na1, buf, rng) / resample_median(b1, nb1, buf, rng)) /
+            (resample_median(a2, na2, buf, rng) / resample_median(b2, nb2, buf, rng));
+  WeftEstimate e = interval(v, st, reps);
+  g_free(buf);
+  g_free(st);
+  return e;
+}
+
 double weft_karp_flatt(double s, double n) {
   if (n < 2 || !(s > 0)) return NAN;
   return (1.0 / s - 1.0 / n) / (1.0 - 1.0 / n);

@@ -48,6 +48,12 @@ WeftEstimate weft_stats_median_ci(const double *x, size_t n, int reps, WeftRng *
  * resampled independently. Speedup is ratio(T(1), T(N)). */
 WeftEstimate weft_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, int reps, WeftRng *rng);
 
+/* (median(a1) / median(b1)) / (median(a2) / median(b2)) with a percentile
+ * bootstrap 95 % interval, the four samples resampled independently: the
+ * change of a speedup T(1)/T(N) between two runs. */
+WeftEstimate weft_stats_ratio2_ci(const double *a1, size_t na1, const double *b1, size_t nb1, const double *a2,
+                                  size_t na2, const double *b2, size_t nb2, int reps, WeftRng *rng);
+
 /* Karp-Flatt experimentally determined serial fraction at n threads from a
  * speedup s: (1/s - 1/n) / (1 - 1/n). NAN for n < 2 or s <= 0. */
 double weft_karp_flatt(double s, double n);
