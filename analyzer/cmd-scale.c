@@ -734,15 +734,19 @@ int weft_cmd_scale(int argc, char **argv) {
       break;
     }
     case OPT_TIMEOUT: {
-      int64_t ns;
-      if (weft_parse_time(optarg, &ns) != 0 || ns <= 0) {
-        fprintf(stderr, "weft scale: --timeout %s: expected a duration such as 30s or 500ms\n", optarg);
+      /* a plain number is seconds; else a duration with its unit */
+      char *end;
+      errno = 0;
+      double v = strtod(optarg, &end);
+      int64_t ns = 0;
+      if (*optarg && !*end && !errno && v > 0 && v < 1e9)
+        s->timeout_s = v;
+      else if (weft_parse_time(optarg, &ns) == 0 && ns > 0)
+        s->timeout_s = (double)ns * 1e-9;
+      else {
+        fprintf(stderr, "weft scale: --timeout %s: expected a duration such as 30, 30s or 500ms\n", optarg);
         goto out;
       }
-      /* no unit means seconds here, not ns */
-      char *end;
-      strtod(optarg, &end);
-      s->timeout_s = *end ? (double)ns * 1e-9 : strtod(optarg, NULL);
       break;
     }
     case OPT_NOEXPLAIN: s->explain = 0; break;

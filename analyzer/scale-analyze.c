@@ -14,9 +14,11 @@
 
 #include "scale.h"
 
+/* Append str to the NULL-terminated vector *v of *n strings. */
 static void strv_push(char ***v, size_t *n, char *str) {
-  *v = g_renew(char *, *v, *n + 1);
+  *v = g_renew(char *, *v, *n + 2);
   (*v)[(*n)++] = str;
+  (*v)[*n] = NULL;
 }
 
 void weft_scale_note(WeftScale *s, const char *fmt, ...) {

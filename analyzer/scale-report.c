@@ -356,8 +356,8 @@ static char *headline(const WeftScale *s) {
   GString *g = g_string_new(NULL);
   g_string_append_printf(g, "%s **weft scale: %s**", verdict_icon(s->verdict), s->verdict);
   if (s->failed) {
-    g_string_append_printf(g, " — `%s` %s at %d threads (%s run %d)", s->argv[0], s->fail_what, s->fail_threads,
-                           s->fail_phase, s->fail_run);
+    g_string_append_printf(g, " — `%s` %s at %d %s (%s run %d)", s->argv[0], s->fail_what, s->fail_threads,
+                           s->fail_threads == 1 ? "thread" : "threads", s->fail_phase, s->fail_run);
   } else if (s->has_baseline && !s->comparable) {
     g_string_append(g, " — the baseline comes from another machine class; nothing compared");
   } else if (s->has_baseline) {
@@ -374,9 +374,17 @@ static char *headline(const WeftScale *s) {
 static void md_body(GString *g, const WeftScale *s, int details) {
   if (s->failed) {
     char *tail = valid_utf8(s->fail_stderr);
+    /* a fence longer than any run of backticks in the text */
+    size_t run = 0, longest = 0;
+    for (const char *p = tail; *p; p++) {
+      run = *p == '`' ? run + 1 : 0;
+      if (run > longest) longest = run;
+    }
+    char *fence = g_strnfill(longest < 3 ? 3 : longest + 1, '`');
     g_string_append_printf(g, "\nThe program failed, so nothing was compared and no speedup is reported. "
-                              "Its stderr ended with:\n\n```\n%s%s```\n", tail,
-                           *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
+                              "Its stderr ended with:\n\n%s\n%s%s%s\n", fence, tail,
+                           *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "", fence);
+    g_free(fence);
     g_free(tail);
   }
   for (size_t i = 0; i < s->nitems; i++) {
@@ -535,8 +543,8 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
   g_free(base);
   size_t tests = 0, failures = 0, skipped = 0;
   if (s->failed) {
-    char *msg = g_strdup_printf("the program %s at %d threads (%s run %d)", s->fail_what, s->fail_threads,
-                                s->fail_phase, s->fail_run);
+    char *msg = g_strdup_printf("the program %s at %d %s (%s run %d)", s->fail_what, s->fail_threads,
+                                s->fail_threads == 1 ? "thread" : "threads", s->fail_phase, s->fail_run);
     junit_case(cases, suite, "program runs", 0, "ProgramFailed", msg, s->fail_stderr);
     g_free(msg);
     tests++;
@@ -688,7 +696,7 @@ int weft_scale_write_text(FILE *f, const WeftScale *s) {
     if (*p != '*' && *p != '`') g_string_append_c(g, *p);
   g_string_append_c(g, '\n');
   g_free(head);
-  if (s->failed) {
+  if (s->failed && s->fail_stderr && *s->fail_stderr) {
     char *tail = valid_utf8(s->fail_stderr);
     g_string_append_printf(g, "stderr of the failed run (last lines):\n%s%s", tail,
                            *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
