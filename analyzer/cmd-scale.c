@@ -126,10 +126,11 @@ static void fingerprint(WeftScaleMachine *m) {
     snprintf(p1, sizeof p1, "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
     snprintf(p2, sizeof p2, "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
     char *pk = read_line_file(p1), *co = read_line_file(p2);
+    int found = pk != NULL;
     if (pk && co) g_hash_table_add(cores, g_strdup_printf("%s/%s", pk, co));
     g_free(pk);
     g_free(co);
-    if (!pk && cpu > m->logical_cpus * 4 + 64) break;
+    if (!found && cpu > m->logical_cpus * 4 + 64) break; /* past the last CPU, allowing for gaps */
   }
   m->physical_cores = g_hash_table_size(cores) ? (int)g_hash_table_size(cores) : m->logical_cpus;
   g_hash_table_destroy(cores);
