@@ -875,7 +875,9 @@ int weft_cmd_scale(int argc, char **argv) {
     else if (write_output(save, weft_scale_write_json, s))
       rc = WEFT_SCALE_EXIT_INTERNAL;
   }
-  if (!quiet) weft_scale_write_text(stdout, s);
+  int to_stdout = (json && !strcmp(json, "-")) || (md && !strcmp(md, "-")) || (junit && !strcmp(junit, "-")) ||
+                  (svg && !strcmp(svg, "-"));
+  if (!quiet && !to_stdout) weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
   else if (s->failed)
     fprintf(stderr, "weft scale: %s %s at %d threads (%s run %d)\n", s->argv[0], s->fail_what, s->fail_threads,
             s->fail_phase, s->fail_run);

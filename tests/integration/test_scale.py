@@ -331,6 +331,13 @@ def t_template(a, fx, tmp):
     lines = open(log).read().split("\n")[:-1] if os.path.exists(log) else []
     ok(rc == 0 and sorted(lines) == ["1 1 1", "1 1 1", "3 3 3", "3 3 3"],
        "template: {threads}, WEFT_THREADS and OMP_NUM_THREADS carry the thread count", lines)
+    rc, out, err = scale(a, tmp, ["--no-explain", "--threads", "1", "--repeat", "1", "--json", "-", "--",
+                                  fx["scale-par"], "1", "1000"])
+    try:
+        parsed = json.loads(out)["summary"]["verdict"] == "NO_BASELINE"
+    except ValueError:
+        parsed = False
+    ok(rc == 0 and parsed, "template: --json - writes only the JSON to stdout", out[:300] + err)
 
 
 def main():
