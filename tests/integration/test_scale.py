@@ -236,7 +236,7 @@ def t_serial(a, fx, tmp):
     if t2:
         why = " ".join(t2["explanation"])
         ok(("idle" in why or "useful work" in why) and "of the loss at 2 threads" in why,
-           "serial: the loss at 2 threads is explained: %s" % why)
+           "serial: the loss at 2 threads is explained: %s" % why, sensitive=True)
     eff = items.get("efficiency@threads=2")
     ok(eff is not None and eff["current"] < eff["baseline"],
        "serial: the efficiency at 2 threads dropped (%.2f from %.2f)" % (eff["current"], eff["baseline"]) if eff else
