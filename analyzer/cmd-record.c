@@ -194,93 +194,6 @@ static const char *fmt_size(off_t bytes, char *buf, size_t len) {
 
 static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
-/* The number of PID.N.wtrace files in dir, or -1 if it cannot be read. */
-static long count_traces(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  long n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    size_t l = strlen(e->d_name);
-    if (l > 7 && !strcmp(e->d_name + l - 7, ".wtrace")) n++;
-  }
-  closedir(d);
-  return n;
-}
-
-/* Remove the private trace directory: its files (the agent writes only
- * regular files into it), then the directory. Returns 0 or -1 (errno). */
-static int remove_trace_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int dfd = dirfd(d), rc = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    if (unlinkat(dfd, e->d_name, 0) != 0) rc = -1;
-  }
-  closedir(d);
-  if (rmdir(dir) != 0) rc = -1;
-  return rc;
-}
-
-/* Free an environment made by child_env(): the array and its own strings,
- * env[nours] up to the NULL (those before are environ's). */
-static void free_env(char **env, size_t nours) {
-  if (!env) return;
-  for (size_t i = nours; env[i]; i++) free(env[i]);
-  free(env);
-}
-
-/* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
- * WEFT_SESSION replaced and the agent put first in LD_PRELOAD. The strings of
- * environ are shared; the new ones, from *nours on, are malloc'd: free with
- * free_env(). Returns NULL (errno ENOMEM) if out of memory. */
-static char **child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
-                        size_t *nours) {
-  extern char **environ;
-  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD="};
-  size_t n = 0;
-  while (environ[n]) n++;
-  char **env = calloc(n + 6, sizeof *env);
-  if (!env) return NULL;
-  const char *old_preload = NULL;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++) {
-    int skip = 0;
-    for (size_t k = 0; k < sizeof ours / sizeof ours[0]; k++)
-      if (!strncmp(environ[i], ours[k], strlen(ours[k]))) {
-        skip = 1;
-        if (k == 4) old_preload = environ[i] + strlen(ours[k]);
-      }
-    if (!skip) env[m++] = environ[i];
-  }
-  *nours = m;
-  /* LD_PRELOAD is a list separated by colons or spaces: the agent goes first
-   * so its wrappers are the ones other preloaded libraries call into. */
-  if (asprintf(&env[m++], "WEFT_OUTPUT=%s", dir) < 0 || asprintf(&env[m++], "WEFT_STACKS=%s", stacks) < 0 ||
-      asprintf(&env[m++], "WEFT_IO=%d", io) < 0 || asprintf(&env[m++], "WEFT_SESSION=%016" PRIx64, session) < 0 ||
-      asprintf(&env[m++], "LD_PRELOAD=%s%s%s", agent, old_preload && *old_preload ? ":" : "",
-               old_preload ? old_preload : "") < 0) {
-    env[m - 1] = NULL; /* asprintf left it undefined */
-    free_env(env, *nours);
-    errno = ENOMEM;
-    return NULL;
-  }
-  env[m] = NULL;
-  return env;
-}
-
-static uint64_t new_session(void) {
-  uint64_t v = 0;
-  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
-  }
-  return v ? v : 1;
-}
-
 /* ------------------------------------------------------------ signals */
 
 /* The child, for the forwarding handler; 0 while there is none. pid_t fits. */
@@ -490,7 +403,7 @@ int weft_cmd_record(int argc, char **argv) {
       fprintf(stderr, "weft record: --keep-trace %s: not a directory\n", keep);
       return 1;
     }
-    long n = count_traces(keep);
+    long n = _weft_count_traces(keep);
     if (n != 0) {
       if (n < 0)
         fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
@@ -518,12 +431,12 @@ int weft_cmd_record(int argc, char **argv) {
 
   /* 3. Run the program. */
   size_t nours = 0;
-  char **env = child_env(agent_abs, dir, stacks, io, new_session(), &nours);
+  char **env = _weft_child_env(agent_abs, dir, stacks, io, _weft_new_session(), &nours);
   int errpipe[2];
   if (!env || pipe2(errpipe, O_CLOEXEC) != 0) {
     fprintf(stderr, "weft record: %s\n", strerror(errno));
-    free_env(env, nours);
-    if (private_dir) remove_trace_dir(dir);
+    _weft_free_env(env, nours);
+    if (private_dir) _weft_remove_trace_dir(dir);
     return 1;
   }
   sigset_t block, oldmask;
@@ -555,11 +468,11 @@ int weft_cmd_record(int argc, char **argv) {
   if (pid > 0) child_pid = pid;
   sigprocmask(SIG_SETMASK, &oldmask, NULL);
   close(errpipe[1]);
-  free_env(env, nours);
+  _weft_free_env(env, nours);
   if (pid < 0) {
     fprintf(stderr, "weft record: fork: %s\n", strerror(fork_errno));
     close(errpipe[0]);
-    if (private_dir) remove_trace_dir(dir);
+    if (private_dir) _weft_remove_trace_dir(dir);
     return 1;
   }
   int exec_errno = 0;
@@ -585,7 +498,7 @@ int weft_cmd_record(int argc, char **argv) {
       fprintf(stderr, "weft record: %s: command not found\n", prog[0]);
     else
       fprintf(stderr, "weft record: %s: %s\n", prog[0], strerror(exec_errno));
-    if (private_dir) remove_trace_dir(dir);
+    if (private_dir) _weft_remove_trace_dir(dir);
     return exec_errno == ENOENT ? 127 : 126;
   }
   int status = exit_code(wstatus);
@@ -614,11 +527,11 @@ int weft_cmd_record(int argc, char **argv) {
       fprintf(stderr, "weft: %s exited with status %d\n", prog[0], status);
   }
 
-  long ntraces = count_traces(dir);
+  long ntraces = _weft_count_traces(dir);
   if (ntraces <= 0) {
     fprintf(stderr, "weft record: %s wrote no trace: it may be statically linked, setuid, or have dropped "
                     "LD_PRELOAD; nothing to store\n", prog[0]);
-    if (private_dir) remove_trace_dir(dir);
+    if (private_dir) _weft_remove_trace_dir(dir);
     return status ? status : 1;
   }
 
@@ -640,7 +553,7 @@ int weft_cmd_record(int argc, char **argv) {
   }
   for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
 
-  if (private_dir && remove_trace_dir(dir) != 0)
+  if (private_dir && _weft_remove_trace_dir(dir) != 0)
     fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", dir, strerror(errno));
 
   if (!quiet) {

@@ -13,10 +13,27 @@ int weft_cmd_import(int argc, char **argv);
 int weft_cmd_report(int argc, char **argv);
 int weft_cmd_check(int argc, char **argv);
 int weft_cmd_export(int argc, char **argv);
+int weft_cmd_scale(int argc, char **argv);
 
 /* Where libweft-agent.so is: next to the weft binary (build tree: ../agent/;
  * installed: ../lib/<multiarch>/ or ../lib/), or WEFT_AGENT. Returns a static
  * string or NULL. */
 const char *weft_agent_path(void);
+
+/* cli-run.c: shared by the commands that run a program under the agent. */
+#include <stddef.h>
+#include <stdint.h>
+/* The number of PID.N.wtrace files in dir, or -1 if it cannot be read. */
+long _weft_count_traces(const char *dir);
+/* Remove a private trace directory and its files. Returns 0 or -1 (errno). */
+int _weft_remove_trace_dir(const char *dir);
+/* environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO, WEFT_SESSION replaced and
+ * the agent first in LD_PRELOAD; the strings from *nours on are the new
+ * ones. NULL (ENOMEM) if out of memory. Free with _weft_free_env(). */
+char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
+                       size_t *nours);
+void _weft_free_env(char **env, size_t nours);
+/* A random recording session id (never 0). */
+uint64_t _weft_new_session(void);
 
 #endif /* WEFT_CLI_H */

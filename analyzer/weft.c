@@ -18,6 +18,7 @@ static const struct {
   {"report", weft_cmd_report, "explain where the time went: imbalance, contention, waits"},
   {"check", weft_cmd_check, "verify the invariants of a recording database"},
   {"export", weft_cmd_export, "export a recording for Perfetto UI / chrome://tracing"},
+  {"scale", weft_cmd_scale, "run a program at several thread counts; CI regression report"},
 };
 
 static void usage(FILE *f) {

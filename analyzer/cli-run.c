@@ -1,0 +1,106 @@
+/* cli-run.c - helpers of the commands that run a program under the agent
+ * (weft record, weft scale): its environment and the trace directory.
+ * SPDX-License-Identifier: MIT
+ *
+ * Declared in weft-cli.h. Not thread-safe (they read environ).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "weft-cli.h"
+
+/* The number of PID.N.wtrace files in dir, or -1 if it cannot be read. */
+long _weft_count_traces(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  long n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l > 7 && !strcmp(e->d_name + l - 7, ".wtrace")) n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* Remove the private trace directory: its files (the agent writes only
+ * regular files into it), then the directory. Returns 0 or -1 (errno). */
+int _weft_remove_trace_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int dfd = dirfd(d), rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (unlinkat(dfd, e->d_name, 0) != 0) rc = -1;
+  }
+  closedir(d);
+  if (rmdir(dir) != 0) rc = -1;
+  return rc;
+}
+
+/* Free an environment made by _weft_child_env(): the array and its own strings,
+ * env[nours] up to the NULL (those before are environ's). */
+void _weft_free_env(char **env, size_t nours) {
+  if (!env) return;
+  for (size_t i = nours; env[i]; i++) free(env[i]);
+  free(env);
+}
+
+/* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
+ * WEFT_SESSION replaced and the agent put first in LD_PRELOAD. The strings of
+ * environ are shared; the new ones, from *nours on, are malloc'd: free with
+ * _weft_free_env(). Returns NULL (errno ENOMEM) if out of memory. */
+char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
+                        size_t *nours) {
+  extern char **environ;
+  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD="};
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **env = calloc(n + 6, sizeof *env);
+  if (!env) return NULL;
+  const char *old_preload = NULL;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    int skip = 0;
+    for (size_t k = 0; k < sizeof ours / sizeof ours[0]; k++)
+      if (!strncmp(environ[i], ours[k], strlen(ours[k]))) {
+        skip = 1;
+        if (k == 4) old_preload = environ[i] + strlen(ours[k]);
+      }
+    if (!skip) env[m++] = environ[i];
+  }
+  *nours = m;
+  /* LD_PRELOAD is a list separated by colons or spaces: the agent goes first
+   * so its wrappers are the ones other preloaded libraries call into. */
+  if (asprintf(&env[m++], "WEFT_OUTPUT=%s", dir) < 0 || asprintf(&env[m++], "WEFT_STACKS=%s", stacks) < 0 ||
+      asprintf(&env[m++], "WEFT_IO=%d", io) < 0 || asprintf(&env[m++], "WEFT_SESSION=%016" PRIx64, session) < 0 ||
+      asprintf(&env[m++], "LD_PRELOAD=%s%s%s", agent, old_preload && *old_preload ? ":" : "",
+               old_preload ? old_preload : "") < 0) {
+    env[m - 1] = NULL; /* asprintf left it undefined */
+    _weft_free_env(env, *nours);
+    errno = ENOMEM;
+    return NULL;
+  }
+  env[m] = NULL;
+  return env;
+}
+
+uint64_t _weft_new_session(void) {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+  }
+  return v ? v : 1;
+}

@@ -1,0 +1,740 @@
+/* scale-report.c - weft scale's outputs: JSON (docs/scale-json.md), Markdown
+ * for $GITHUB_STEP_SUMMARY and PR comments, JUnit XML, an SVG plot and the
+ * terminal summary. Only formatting: every number comes from scale-analyze.c.
+ * SPDX-License-Identifier: MIT
+ *
+ * Deterministic: the same WeftScale gives the same bytes. Each writer
+ * returns 0, or -1 if writing failed (errno set).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scale.h"
+
+/* ------------------------------------------------------------ JSON */
+
+static void j_str(GString *g, const char *s) {
+  g_string_append_c(g, '"');
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    switch (*p) {
+    case '"': g_string_append(g, "\\\""); break;
+    case '\\': g_string_append(g, "\\\\"); break;
+    case '\n': g_string_append(g, "\\n"); break;
+    case '\r': g_string_append(g, "\\r"); break;
+    case '\t': g_string_append(g, "\\t"); break;
+    default:
+      if (*p < 0x20)
+        g_string_append_printf(g, "\\u%04x", *p);
+      else
+        g_string_append_c(g, (char)*p);
+    }
+  }
+  g_string_append_c(g, '"');
+}
+
+/* Text from a program's stderr may not be UTF-8: make it so. */
+static char *valid_utf8(const char *s) { return g_utf8_make_valid(s ? s : "", -1); }
+
+static void j_num(GString *g, double v) {
+  if (!isfinite(v))
+    g_string_append(g, "null");
+  else
+    g_string_append_printf(g, "%.9g", v);
+}
+
+static void j_key(GString *g, const char *k) {
+  j_str(g, k);
+  g_string_append_c(g, ':');
+}
+
+static void j_est(GString *g, const char *k, WeftEstimate e) {
+  j_key(g, k);
+  if (!isfinite(e.value)) {
+    g_string_append(g, "null");
+    return;
+  }
+  g_string_append(g, "{\"value\":");
+  j_num(g, e.value);
+  g_string_append(g, ",\"ci95\":[");
+  j_num(g, e.lo);
+  g_string_append_c(g, ',');
+  j_num(g, e.hi);
+  g_string_append(g, "]}");
+}
+
+static void j_arr(GString *g, const char *k, const double *v, size_t n) {
+  j_key(g, k);
+  if (!v) {
+    g_string_append(g, "null");
+    return;
+  }
+  g_string_append_c(g, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i) g_string_append_c(g, ',');
+    j_num(g, v[i]);
+  }
+  g_string_append_c(g, ']');
+}
+
+static void j_strv(GString *g, const char *k, char **v, size_t n) {
+  j_key(g, k);
+  g_string_append_c(g, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i) g_string_append_c(g, ',');
+    j_str(g, v[i]);
+  }
+  g_string_append_c(g, ']');
+}
+
+static void j_fit(GString *g, const char *k, const WeftScaleFit *f) {
+  j_key(g, k);
+  if (!f->ok) {
+    g_string_append(g, "null");
+    return;
+  }
+  g_string_append(g, "{\"sigma\":");
+  j_num(g, f->sigma);
+  g_string_append(g, ",\"kappa\":");
+  j_num(g, f->kappa);
+  g_string_append(g, ",\"gamma\":");
+  j_num(g, f->gamma);
+  g_string_append(g, ",\"n_star\":");
+  j_num(g, f->n_star);
+  g_string_append(g, ",\"peak_speedup\":");
+  j_num(g, f->peak_speedup);
+  g_string_append(g, ",\"r2\":");
+  j_num(g, f->r2);
+  g_string_append(g, ",\"aicc\":");
+  j_num(g, f->aicc);
+  g_string_append_printf(g, ",\"points\":%d}", f->npoints);
+}
+
+static int flush_gstring(FILE *f, GString *g) {
+  size_t n = fwrite(g->str, 1, g->len, f);
+  int ok = n == g->len;
+  g_string_free(g, TRUE);
+  if (!ok) {
+    if (!errno) errno = EIO;
+    return -1;
+  }
+  return ferror(f) ? -1 : 0;
+}
+
+int weft_scale_write_json(FILE *f, const WeftScale *s) {
+  GString *g = g_string_new("{\n");
+  g_string_append_printf(g, "\"weft_scale_version\":%d,\n", WEFT_SCALE_JSON_VERSION);
+  g_string_append(g, "\"tool\":{\"name\":\"weft\",\"version\":");
+  j_str(g, WEFT_VERSION);
+  g_string_append(g, "},\n");
+  j_key(g, "command");
+  g_string_append_c(g, '[');
+  for (int i = 0; i < s->argc; i++) {
+    if (i) g_string_append_c(g, ',');
+    j_str(g, s->argv[i]);
+  }
+  g_string_append(g, "],\n");
+  g_string_append(g, "\"config\":{\"threads\":[");
+  for (size_t i = 0; i < s->npoints; i++) g_string_append_printf(g, "%s%d", i ? "," : "", s->points[i].threads);
+  g_string_append_printf(g, "],\"repeat\":%d,\"warmup\":%d,\"seed\":%" G_GUINT64_FORMAT ",\"timeout_s\":", s->repeat,
+                         s->warmup, s->seed);
+  j_num(g, s->timeout_s > 0 ? s->timeout_s : NAN);
+  g_string_append_printf(g, ",\"explain\":%s,\"alpha\":", s->explain ? "true" : "false");
+  j_num(g, s->alpha);
+  g_string_append(g, ",\"min_effect\":");
+  j_num(g, s->min_effect);
+  g_string_append(g, ",\"efficiency_drop\":");
+  j_num(g, s->efficiency_drop);
+  g_string_append_printf(g, ",\"bootstrap\":%d},\n", s->bootstrap);
+  g_string_append(g, "\"machine\":{\"cpu_model\":");
+  j_str(g, s->machine.cpu_model);
+  g_string_append_printf(g, ",\"logical_cpus\":%d,\"physical_cores\":%d,\"usable_cpus\":%d,\"smt\":%s,"
+                            "\"usable_source\":", s->machine.logical_cpus, s->machine.physical_cores,
+                         s->machine.usable_cpus, s->machine.smt ? "true" : "false");
+  j_str(g, s->machine.usable_source);
+  g_string_append(g, ",\"kernel\":");
+  j_str(g, s->machine.kernel);
+  g_string_append(g, "},\n\"order\":[");
+  for (size_t i = 0; i < s->norder; i++) g_string_append_printf(g, "%s%d", i ? "," : "", s->order[i]);
+  g_string_append(g, "],\n\"points\":[");
+  for (size_t i = 0; i < s->npoints; i++) {
+    const WeftScalePoint *p = &s->points[i];
+    g_string_append_printf(g, "%s\n {\"threads\":%d,\"oversubscribed\":%s,\"smt\":%s,", i ? "," : "", p->threads,
+                           p->oversubscribed ? "true" : "false", p->smt ? "true" : "false");
+    j_arr(g, "samples_s", p->samples_s, p->nsamples);
+    g_string_append_c(g, ',');
+    j_arr(g, "user_s", p->user_s, p->nsamples);
+    g_string_append_c(g, ',');
+    j_arr(g, "sys_s", p->sys_s, p->nsamples);
+    g_string_append(g, ",\n  \"median_s\":");
+    j_num(g, p->median_s);
+    g_string_append(g, ",\"ci95_s\":[");
+    j_num(g, p->median_ci.lo);
+    g_string_append_c(g, ',');
+    j_num(g, p->median_ci.hi);
+    g_string_append(g, "],\"mean_s\":");
+    j_num(g, p->mean_s);
+    g_string_append(g, ",\"min_s\":");
+    j_num(g, p->min_s);
+    g_string_append(g, ",\"mad_s\":");
+    j_num(g, p->mad_s);
+    g_string_append(g, ",\"iqr_s\":");
+    j_num(g, p->iqr_s);
+    g_string_append(g, ",\"cv\":");
+    j_num(g, p->cv);
+    g_string_append(g, ",\n  ");
+    j_est(g, "speedup", p->speedup);
+    g_string_append_c(g, ',');
+    j_est(g, "efficiency", p->efficiency);
+    g_string_append_c(g, ',');
+    j_est(g, "karp_flatt", p->karp_flatt);
+    g_string_append(g, ",\n  \"trace\":");
+    const WeftScaleTrace *t = &p->trace;
+    if (!t->ok) {
+      g_string_append(g, "null}");
+      continue;
+    }
+    g_string_append(g, "{\"wall_s\":");
+    j_num(g, t->wall_s);
+    g_string_append(g, ",\"overhead\":");
+    j_num(g, t->overhead);
+    g_string_append(g, ",\"lb\":");
+    j_num(g, t->lb);
+    g_string_append(g, ",\"sync_e\":");
+    j_num(g, t->sync_e);
+    g_string_append(g, ",\"comp_s\":");
+    j_num(g, t->comp_s);
+    g_string_append(g, ",\"pe\":");
+    j_num(g, t->pe);
+    g_string_append(g, ",\n   \"budget_thread_s\":{\"capacity\":");
+    j_num(g, t->capacity_ts);
+    g_string_append(g, ",\"useful\":");
+    j_num(g, t->useful_ts);
+    g_string_append(g, ",\"lock_wait\":");
+    j_num(g, t->lock_wait_ts);
+    g_string_append(g, ",\"other_wait\":");
+    j_num(g, t->other_wait_ts);
+    g_string_append(g, ",\"idle\":");
+    j_num(g, t->idle_ts);
+    g_string_append(g, ",\"extra_work\":");
+    j_num(g, t->extra_work_ts);
+    g_string_append(g, "},\n   \"locks\":[");
+    for (size_t k = 0; k < t->nlocks; k++) {
+      g_string_append(g, k ? "," : "");
+      g_string_append(g, "{\"label\":");
+      j_str(g, t->locks[k].label);
+      g_string_append(g, ",\"kind\":");
+      j_str(g, t->locks[k].kind);
+      g_string_append(g, ",\"wait_thread_s\":");
+      j_num(g, t->locks[k].wait_ts);
+      g_string_append(g, ",\"share\":");
+      j_num(g, t->capacity_ts > 0 ? t->locks[k].wait_ts / t->capacity_ts : NAN);
+      g_string_append_c(g, '}');
+    }
+    g_string_append(g, "]}}");
+  }
+  g_string_append(g, "],\n\"fits\":{");
+  j_fit(g, "amdahl", &s->amdahl);
+  g_string_append_c(g, ',');
+  j_fit(g, "usl", &s->usl);
+  g_string_append(g, ",\"preferred\":");
+  if (s->preferred) j_str(g, s->preferred);
+  else g_string_append(g, "null");
+  g_string_append(g, ",\"preferred_why\":");
+  j_str(g, s->preferred_why);
+  g_string_append_printf(g, ",\"retrograde\":%s},\n", s->retrograde ? "true" : "false");
+  j_strv(g, "findings", s->findings, s->nfindings);
+  g_string_append(g, ",\n");
+  j_strv(g, "notes", s->notes, s->nnotes);
+  g_string_append(g, ",\n\"failure\":");
+  if (s->failed) {
+    g_string_append_printf(g, "{\"threads\":%d,\"phase\":", s->fail_threads);
+    j_str(g, s->fail_phase);
+    g_string_append_printf(g, ",\"run\":%d,\"what\":", s->fail_run);
+    j_str(g, s->fail_what);
+    g_string_append(g, ",\"stderr_tail\":");
+    char *tail = valid_utf8(s->fail_stderr);
+    j_str(g, tail);
+    g_free(tail);
+    g_string_append_c(g, '}');
+  } else {
+    g_string_append(g, "null");
+  }
+  g_string_append(g, ",\n\"comparison\":");
+  if (!s->has_baseline) {
+    g_string_append(g, "null");
+  } else {
+    g_string_append(g, "{\"baseline\":");
+    j_str(g, s->baseline_path);
+    g_string_append_printf(g, ",\"comparable\":%s,", s->comparable ? "true" : "false");
+    j_strv(g, "differences", s->differences, s->ndifferences);
+    g_string_append(g, ",\"items\":[");
+    for (size_t i = 0; i < s->nitems; i++) {
+      const WeftScaleItem *it = &s->items[i];
+      g_string_append(g, i ? ",\n  {\"name\":" : "\n  {\"name\":");
+      j_str(g, it->name);
+      g_string_append_printf(g, ",\"threads\":%d,\"metric\":", it->threads);
+      j_str(g, it->metric);
+      g_string_append(g, ",\"baseline\":");
+      j_num(g, it->base);
+      g_string_append(g, ",\"current\":");
+      j_num(g, it->cur);
+      g_string_append(g, ",\"ratio\":");
+      j_num(g, it->ratio);
+      g_string_append(g, ",\"ci95\":[");
+      j_num(g, it->lo);
+      g_string_append_c(g, ',');
+      j_num(g, it->hi);
+      g_string_append(g, "],\"p\":");
+      j_num(g, it->p);
+      g_string_append(g, ",\"p_adj\":");
+      j_num(g, it->p_adj);
+      g_string_append(g, ",\"verdict\":");
+      j_str(g, weft_verdict_name(it->verdict));
+      g_string_append(g, ",\"detail\":");
+      j_str(g, it->detail);
+      g_string_append_c(g, ',');
+      j_strv(g, "explanation", it->why, it->nwhy);
+      g_string_append_c(g, '}');
+    }
+    g_string_append(g, "]}");
+  }
+  g_string_append(g, ",\n\"summary\":{\"verdict\":");
+  j_str(g, s->verdict);
+  g_string_append_printf(g, ",\"exit_code\":%d}\n}\n", s->exit_code);
+  return flush_gstring(f, g);
+}
+
+/* ------------------------------------------------------------ Markdown */
+
+static const char *verdict_icon(const char *v) {
+  if (!strcmp(v, "REGRESSED") || !strcmp(v, "ERROR")) return "❌";
+  if (!strcmp(v, "WARN") || !strcmp(v, "INCOMPARABLE")) return "⚠️";
+  return "✅";
+}
+
+/* Markdown table cells: no pipes or newlines. */
+static char *md_cell(const char *s) {
+  GString *g = g_string_new(NULL);
+  for (const char *p = s ? s : ""; *p; p++) {
+    if (*p == '|') g_string_append(g, "\\|");
+    else if (*p == '\n' || *p == '\r') g_string_append_c(g, ' ');
+    else g_string_append_c(g, *p);
+  }
+  return g_string_free(g, FALSE);
+}
+
+static void md_ci(GString *g, WeftEstimate e, const char *fmt) {
+  if (!isfinite(e.value)) {
+    g_string_append(g, "–");
+    return;
+  }
+  char a[32], b[32], c[32];
+  snprintf(a, sizeof a, fmt, e.value);
+  snprintf(b, sizeof b, fmt, e.lo);
+  snprintf(c, sizeof c, fmt, e.hi);
+  g_string_append_printf(g, "%s [%s, %s]", a, b, c);
+}
+
+static const WeftScaleItem *item_for(const WeftScale *s, int threads, const char *metric) {
+  for (size_t i = 0; i < s->nitems; i++)
+    if (s->items[i].threads == threads && !strcmp(s->items[i].metric, metric)) return &s->items[i];
+  return NULL;
+}
+
+static size_t count_verdict(const WeftScale *s, WeftVerdict v) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->nitems; i++) n += s->items[i].verdict == v;
+  return n;
+}
+
+static char *headline(const WeftScale *s) {
+  GString *g = g_string_new(NULL);
+  g_string_append_printf(g, "%s **weft scale: %s**", verdict_icon(s->verdict), s->verdict);
+  if (s->failed) {
+    g_string_append_printf(g, " — `%s` %s at %d %s (%s run %d)", s->argv[0], s->fail_what, s->fail_threads,
+                           s->fail_threads == 1 ? "thread" : "threads", s->fail_phase, s->fail_run);
+  } else if (s->has_baseline && !s->comparable) {
+    g_string_append(g, " — the baseline comes from another machine class; nothing compared");
+  } else if (s->has_baseline) {
+    g_string_append_printf(g, " — %zu regressed, %zu warnings, %zu improved, %zu unchanged (U test, Holm, α=%g, "
+                              "min-effect %g %%)", count_verdict(s, WEFT_VERDICT_REGRESSED),
+                           count_verdict(s, WEFT_VERDICT_WARN), count_verdict(s, WEFT_VERDICT_IMPROVED),
+                           count_verdict(s, WEFT_VERDICT_NO_CHANGE), s->alpha, 100 * s->min_effect);
+  } else {
+    g_string_append(g, " — measured, no baseline to compare with");
+  }
+  return g_string_free(g, FALSE);
+}
+
+static void md_body(GString *g, const WeftScale *s, int details) {
+  if (s->failed) {
+    char *tail = valid_utf8(s->fail_stderr);
+    /* a fence longer than any run of backticks in the text */
+    size_t run = 0, longest = 0;
+    for (const char *p = tail; *p; p++) {
+      run = *p == '`' ? run + 1 : 0;
+      if (run > longest) longest = run;
+    }
+    char *fence = g_strnfill(longest < 3 ? 3 : longest + 1, '`');
+    g_string_append_printf(g, "\nThe program failed, so nothing was compared and no speedup is reported. "
+                              "Its stderr ended with:\n\n%s\n%s%s%s\n", fence, tail,
+                           *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "", fence);
+    g_free(fence);
+    g_free(tail);
+  }
+  for (size_t i = 0; i < s->nitems; i++) {
+    const WeftScaleItem *it = &s->items[i];
+    if (it->verdict != WEFT_VERDICT_REGRESSED && it->verdict != WEFT_VERDICT_WARN) continue;
+    g_string_append_printf(g, "\n- **%s `%s`**: %s\n", weft_verdict_name(it->verdict), it->name, it->detail);
+    for (size_t k = 0; k < it->nwhy; k++) g_string_append_printf(g, "  - %s\n", it->why[k]);
+  }
+  if (s->has_baseline && !s->comparable) {
+    g_string_append(g, "\nDifferences from the baseline's machine:\n");
+    for (size_t i = 0; i < s->ndifferences; i++) g_string_append_printf(g, "- %s\n", s->differences[i]);
+  }
+  if (s->npoints && !s->failed) {
+    int cmp = s->has_baseline && s->comparable;
+    g_string_append_printf(g, "\n### Scaling of `%s`\n\n", s->argv[0]);
+    g_string_append(g, "| threads | median time | speedup [95 % CI] | efficiency | Karp–Flatt |");
+    if (cmp) g_string_append(g, " vs baseline [95 % CI] | p (Holm) | verdict |");
+    g_string_append(g, "\n|---:|---:|---|---:|---:|");
+    if (cmp) g_string_append(g, "---|---:|---|");
+    g_string_append_c(g, '\n');
+    for (size_t i = 0; i < s->npoints; i++) {
+      const WeftScalePoint *p = &s->points[i];
+      if (!p->nsamples) continue;
+      g_string_append_printf(g, "| %d%s | %.4g s | ", p->threads, p->oversubscribed ? " (over)" : "", p->median_s);
+      md_ci(g, p->speedup, "%.2f");
+      g_string_append_printf(g, " | %.2f | ", p->efficiency.value);
+      if (isfinite(p->karp_flatt.value)) g_string_append_printf(g, "%.3f |", p->karp_flatt.value);
+      else g_string_append(g, "– |");
+      if (cmp) {
+        const WeftScaleItem *it = item_for(s, p->threads, "time");
+        if (it)
+          g_string_append_printf(g, " %+.1f %% [%+.1f, %+.1f] | %.2g | %s |", 100 * (it->ratio - 1),
+                                 100 * (it->lo - 1), 100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
+        else
+          g_string_append(g, " not in the baseline | | |");
+      }
+      g_string_append_c(g, '\n');
+    }
+    if (s->amdahl.ok) {
+      g_string_append_printf(g, "\nModels: Amdahl serial fraction %.4f", s->amdahl.sigma);
+      if (s->usl.ok)
+        g_string_append_printf(g, "; USL σ=%.4f κ=%.3g N*%s%.1f", s->usl.sigma, s->usl.kappa,
+                               isfinite(s->usl.n_star) ? "≈" : "=", s->usl.n_star);
+      if (cmp && s->base_usl.ok)
+        g_string_append_printf(g, " (baseline σ=%.4f κ=%.3g N*≈%.1f)", s->base_usl.sigma, s->base_usl.kappa,
+                               s->base_usl.n_star);
+      g_string_append_printf(g, "; preferred: %s (%s).\n", s->preferred ? s->preferred : "none", s->preferred_why);
+    }
+    if (s->nfindings) {
+      g_string_append(g, "\n");
+      for (size_t i = 0; i < s->nfindings; i++) g_string_append_printf(g, "- %s\n", s->findings[i]);
+    }
+  }
+  if (!details) return;
+  int traced = 0;
+  for (size_t i = 0; i < s->npoints; i++) traced |= s->points[i].trace.ok;
+  if (traced) {
+    g_string_append(g, "\n<details><summary>Where the thread time goes (one traced run per point)</summary>\n\n");
+    g_string_append(g, "| threads | LB | SyncE | CompS | thread-s | useful | lock waits | other waits | idle | "
+                       "top lock | agent overhead |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+    for (size_t i = 0; i < s->npoints; i++) {
+      const WeftScaleTrace *t = &s->points[i].trace;
+      if (!t->ok) continue;
+      char *lock = t->nlocks ? md_cell(t->locks[0].label) : g_strdup("–");
+      g_string_append_printf(g, "| %d | %.2f | %.2f | %.2f | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %+.0f %% |\n",
+                             s->points[i].threads, t->lb, t->sync_e, t->comp_s, t->capacity_ts, t->useful_ts,
+                             t->lock_wait_ts, t->other_wait_ts, t->idle_ts, lock, 100 * t->overhead);
+      g_free(lock);
+    }
+    g_string_append(g, "\n</details>\n");
+  }
+  g_string_append_printf(g, "\n<details><summary>Measurement</summary>\n\n"
+                            "- machine: %s, %d logical CPUs, %d physical cores, %d usable (%s), SMT %s, kernel %s\n"
+                            "- %d timing runs per point after %d warm-up, in a random order (seed %" G_GUINT64_FORMAT
+                            "); one traced run per point%s\n",
+                         s->machine.cpu_model, s->machine.logical_cpus, s->machine.physical_cores,
+                         s->machine.usable_cpus, s->machine.usable_source, s->machine.smt ? "on" : "off",
+                         s->machine.kernel, s->repeat, s->warmup, s->seed, s->explain ? "" : " (off: --no-explain)");
+  for (size_t i = 0; i < s->nnotes; i++) g_string_append_printf(g, "- note: %s\n", s->notes[i]);
+  g_string_append(g, "\n</details>\n");
+}
+
+int weft_scale_write_markdown(FILE *f, const WeftScale *s, size_t budget) {
+  char *head = headline(s);
+  GString *g = g_string_new(head);
+  g_string_append_c(g, '\n');
+  md_body(g, s, 1);
+  if (g->len > budget) { /* drop the details, then cut */
+    g_string_assign(g, head);
+    g_string_append_c(g, '\n');
+    md_body(g, s, 0);
+    const char *cut = "\n\n*(truncated: see the JSON report)*\n";
+    if (g->len > budget && budget > strlen(cut) + 1) {
+      size_t keep = budget - strlen(cut);
+      while (keep > 0 && ((unsigned char)g->str[keep] & 0xc0) == 0x80) keep--; /* whole UTF-8 characters */
+      g_string_truncate(g, keep);
+      g_string_append(g, cut);
+    }
+  }
+  g_free(head);
+  return flush_gstring(f, g);
+}
+
+/* ------------------------------------------------------------ JUnit */
+
+static void x_esc(GString *g, const char *s) {
+  char *valid = valid_utf8(s);
+  for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
+    switch (*p) {
+    case '<': g_string_append(g, "&lt;"); break;
+    case '>': g_string_append(g, "&gt;"); break;
+    case '&': g_string_append(g, "&amp;"); break;
+    case '"': g_string_append(g, "&quot;"); break;
+    case '\n': g_string_append(g, "&#10;"); break;
+    default:
+      if (*p < 0x20 && *p != '\t') g_string_append_c(g, ' '); /* not allowed in XML 1.0 */
+      else g_string_append_c(g, (char)*p);
+    }
+  }
+  g_free(valid);
+}
+
+static void junit_case(GString *g, const char *suite, const char *name, double time_s, const char *failure_type,
+                       const char *message, const char *body) {
+  g_string_append(g, "  <testcase classname=\"");
+  x_esc(g, suite);
+  g_string_append(g, "\" name=\"");
+  x_esc(g, name);
+  g_string_append_printf(g, "\" time=\"%.6f\"", isfinite(time_s) ? time_s : 0.0);
+  if (!failure_type && !body) {
+    g_string_append(g, "/>\n");
+    return;
+  }
+  g_string_append(g, ">\n");
+  if (failure_type) {
+    g_string_append_printf(g, "    <%s type=\"", !strcmp(failure_type, "skipped") ? "skipped" : "failure");
+    x_esc(g, failure_type);
+    g_string_append(g, "\" message=\"");
+    x_esc(g, message);
+    g_string_append(g, "\">");
+    x_esc(g, body ? body : message);
+    g_string_append_printf(g, "</%s>\n", !strcmp(failure_type, "skipped") ? "skipped" : "failure");
+  }
+  if (body) {
+    g_string_append(g, "    <system-out>");
+    x_esc(g, body);
+    g_string_append(g, "</system-out>\n");
+  }
+  g_string_append(g, "  </testcase>\n");
+}
+
+int weft_scale_write_junit(FILE *f, const WeftScale *s) {
+  GString *cases = g_string_new(NULL);
+  char *base = g_path_get_basename(s->argc ? s->argv[0] : "program");
+  char *suite = g_strdup_printf("weft-scale.%s", base);
+  g_free(base);
+  size_t tests = 0, failures = 0, skipped = 0;
+  if (s->failed) {
+    char *msg = g_strdup_printf("the program %s at %d %s (%s run %d)", s->fail_what, s->fail_threads,
+                                s->fail_threads == 1 ? "thread" : "threads", s->fail_phase, s->fail_run);
+    junit_case(cases, suite, "program runs", 0, "ProgramFailed", msg, s->fail_stderr);
+    g_free(msg);
+    tests++;
+    failures++;
+  }
+  for (size_t i = 0; i < s->npoints && !s->failed; i++) {
+    const WeftScalePoint *p = &s->points[i];
+    char *name = g_strdup_printf("threads=%d time", p->threads);
+    const WeftScaleItem *it = item_for(s, p->threads, "time");
+    char *body = g_strdup_printf("median %.6g s, speedup %.3f [%.3f, %.3f], efficiency %.3f%s%s", p->median_s,
+                                 p->speedup.value, p->speedup.lo, p->speedup.hi, p->efficiency.value,
+                                 it ? "; " : "", it ? it->detail : "");
+    if (it && it->nwhy) {
+      char *why = g_strjoinv("; ", it->why);
+      char *b2 = g_strdup_printf("%s; %s", body, why);
+      g_free(why);
+      g_free(body);
+      body = b2;
+    }
+    if (it && it->verdict == WEFT_VERDICT_REGRESSED) {
+      junit_case(cases, suite, name, p->median_s, "ScalabilityRegression", it->detail, body);
+      failures++;
+    } else if (s->has_baseline && !s->comparable) {
+      junit_case(cases, suite, name, p->median_s, "skipped", "baseline from another machine class", body);
+      skipped++;
+    } else {
+      junit_case(cases, suite, name, p->median_s, NULL, NULL, body);
+    }
+    tests++;
+    g_free(name);
+    g_free(body);
+  }
+  for (size_t i = 0; i < s->nitems; i++) {
+    const WeftScaleItem *it = &s->items[i];
+    if (!strcmp(it->metric, "time")) continue;
+    char *body = it->nwhy ? g_strdup_printf("%s; %s", it->detail, it->why[0]) : g_strdup(it->detail);
+    if (it->verdict == WEFT_VERDICT_REGRESSED) {
+      junit_case(cases, suite, it->name, 0, "ScalabilityRegression", it->detail, body);
+      failures++;
+    } else {
+      junit_case(cases, suite, it->name, 0, NULL, NULL, body);
+    }
+    tests++;
+    g_free(body);
+  }
+  GString *g = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  g_string_append_printf(g, "<testsuites name=\"weft scale\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+                            "skipped=\"%zu\">\n<testsuite name=\"", tests, failures, skipped);
+  x_esc(g, suite);
+  g_string_append_printf(g, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests, failures,
+                         skipped);
+  g_string_append_len(g, cases->str, (gssize)cases->len);
+  g_string_append(g, "</testsuite>\n</testsuites>\n");
+  g_string_free(cases, TRUE);
+  g_free(suite);
+  return flush_gstring(f, g);
+}
+
+/* ------------------------------------------------------------ SVG */
+
+/* Two panels side by side: speedup and efficiency against N (log2 axis),
+ * with the ideal, the CI whiskers, the Amdahl and USL curves. */
+int weft_scale_write_svg(FILE *f, const WeftScale *s) {
+  const double W = 900, H = 380, pw = 380, ph = 280, top = 50, left1 = 60, left2 = 510;
+  GString *g = g_string_new(NULL);
+  g_string_append_printf(g, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+  g_string_append(g, "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
+  char *title = g_strdup_printf("weft scale: %s — %s", s->argc ? s->argv[0] : "", s->verdict ? s->verdict : "");
+  g_string_append(g, "<text x=\"20\" y=\"24\" font-size=\"15\" fill=\"#222\">");
+  x_esc(g, title);
+  g_string_append(g, "</text>\n");
+  g_free(title);
+  double nmin = 1, nmax = 2, smax = 1;
+  for (size_t i = 0; i < s->npoints; i++) {
+    const WeftScalePoint *p = &s->points[i];
+    if (p->threads > nmax) nmax = p->threads;
+    if (isfinite(p->speedup.hi) && p->speedup.hi > smax) smax = p->speedup.hi;
+  }
+  if (nmax > smax) smax = nmax;
+  double lx0 = log2(nmin), lx1 = log2(nmax);
+  for (int panel = 0; panel < 2; panel++) {
+    double x0 = panel ? left2 : left1, ymax = panel ? 1.1 : smax * 1.05;
+#define PX(n) (x0 + (log2(n) - lx0) / (lx1 - lx0) * pw)
+#define PY(v) (top + ph - (v) / ymax * ph)
+    g_string_append_printf(g, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                              "stroke=\"#888\"/>\n", x0, top, pw, ph);
+    g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">%s</text>\n", x0, top - 8,
+                           panel ? "efficiency" : "speedup");
+    for (int k = 0; k <= 4; k++) { /* y grid */
+      double v = ymax * k / 4;
+      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%.2g</text>\n",
+                             x0, PY(v), x0 + pw, PY(v), x0 - 4, PY(v) + 4, v);
+    }
+    for (size_t i = 0; i < s->npoints; i++)
+      g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%d</text>\n",
+                             PX(s->points[i].threads), top + ph + 16, s->points[i].threads);
+    g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">threads</text>\n",
+                           x0 + pw / 2, top + ph + 32);
+    if (panel) /* the POP "good" line */
+      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#9c9\" "
+                                "stroke-dasharray=\"2,3\"/>\n", x0, PY(0.8), x0 + pw, PY(0.8));
+    /* ideal */
+    g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" "
+                              "stroke-dasharray=\"6,4\"/>\n", PX(nmin), PY(panel ? 1 : nmin), PX(nmax),
+                           PY(panel ? 1 : nmax));
+    /* models */
+    const WeftScaleFit *fits[2] = {&s->amdahl, &s->usl};
+    const char *colour[2] = {"#e08020", "#8040c0"};
+    for (int m = 0; m < 2; m++) {
+      if (!fits[m]->ok) continue;
+      g_string_append_printf(g, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colour[m]);
+      for (int k = 0; k <= 60; k++) {
+        double n = exp2(lx0 + (lx1 - lx0) * k / 60.0);
+        double sp = weft_usl_speedup(fits[m]->sigma, fits[m]->kappa, n);
+        double v = panel ? sp / n : sp;
+        if (v > ymax) v = ymax;
+        g_string_append_printf(g, "%s%.1f,%.1f", k ? " " : "", PX(n), PY(v));
+      }
+      g_string_append(g, "\"/>\n");
+    }
+    /* measured, with 95 % whiskers */
+    for (size_t i = 0; i < s->npoints; i++) {
+      const WeftScalePoint *p = &s->points[i];
+      WeftEstimate e = panel ? p->efficiency : p->speedup;
+      if (!isfinite(e.value)) continue;
+      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1060c0\"/>"
+                                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
+                             PX(p->threads), PY(fmin(e.lo, ymax)), PX(p->threads), PY(fmin(e.hi, ymax)),
+                             PX(p->threads), PY(fmin(e.value, ymax)), p->oversubscribed ? "#c03030" : "#1060c0");
+    }
+#undef PX
+#undef PY
+  }
+  g_string_append_printf(g, "<text x=\"20\" y=\"%.0f\" fill=\"#555\">measured (95 %% CI) in blue · ideal dashed · "
+                            "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n", H - 10);
+  g_string_append(g, "</svg>\n");
+  return flush_gstring(f, g);
+}
+
+/* ------------------------------------------------------------ text */
+
+int weft_scale_write_text(FILE *f, const WeftScale *s) {
+  char *head = headline(s);
+  GString *g = g_string_new(NULL);
+  /* the headline without Markdown */
+  for (const char *p = head; *p; p++)
+    if (*p != '*' && *p != '`') g_string_append_c(g, *p);
+  g_string_append_c(g, '\n');
+  g_free(head);
+  if (s->failed && s->fail_stderr && *s->fail_stderr) {
+    char *tail = valid_utf8(s->fail_stderr);
+    g_string_append_printf(g, "stderr of the failed run (last lines):\n%s%s", tail,
+                           *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
+    g_free(tail);
+  }
+  if (!s->failed && s->npoints) {
+    g_string_append(g, "\n threads     median      speedup [95% CI]      eff.  Karp-Flatt");
+    if (s->has_baseline && s->comparable) g_string_append(g, "   vs baseline         p(Holm)  verdict");
+    g_string_append_c(g, '\n');
+    for (size_t i = 0; i < s->npoints; i++) {
+      const WeftScalePoint *p = &s->points[i];
+      if (!p->nsamples) continue;
+      char kf[16] = "     -";
+      if (isfinite(p->karp_flatt.value)) snprintf(kf, sizeof kf, "%6.3f", p->karp_flatt.value);
+      g_string_append_printf(g, " %7d%s %9.4g s  %6.2f [%6.2f, %6.2f]  %5.2f      %s", p->threads,
+                             p->oversubscribed ? "*" : " ", p->median_s, p->speedup.value, p->speedup.lo,
+                             p->speedup.hi, p->efficiency.value, kf);
+      const WeftScaleItem *it = s->has_baseline ? item_for(s, p->threads, "time") : NULL;
+      if (it)
+        g_string_append_printf(g, "   %+6.1f%% [%+.1f,%+.1f]  %7.2g  %s", 100 * (it->ratio - 1),
+                               100 * (it->lo - 1), 100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
+      g_string_append_c(g, '\n');
+    }
+    if (s->amdahl.ok) {
+      g_string_append_printf(g, "\nAmdahl serial fraction %.4f", s->amdahl.sigma);
+      if (s->usl.ok) g_string_append_printf(g, "; USL sigma %.4f kappa %.3g N* %.1f", s->usl.sigma, s->usl.kappa,
+                                            s->usl.n_star);
+      g_string_append_printf(g, "; preferred: %s (%s)\n", s->preferred ? s->preferred : "none", s->preferred_why);
+    }
+  }
+  for (size_t i = 0; i < s->nitems; i++) {
+    const WeftScaleItem *it = &s->items[i];
+    if (it->verdict != WEFT_VERDICT_REGRESSED && it->verdict != WEFT_VERDICT_WARN) continue;
+    g_string_append_printf(g, "%s %s: %s\n", weft_verdict_name(it->verdict), it->name, it->detail);
+    for (size_t k = 0; k < it->nwhy; k++) g_string_append_printf(g, "    %s\n", it->why[k]);
+  }
+  for (size_t i = 0; i < s->ndifferences; i++) g_string_append_printf(g, "baseline differs: %s\n", s->differences[i]);
+  for (size_t i = 0; i < s->nfindings; i++) g_string_append_printf(g, "- %s\n", s->findings[i]);
+  for (size_t i = 0; i < s->nnotes; i++) g_string_append_printf(g, "note: %s\n", s->notes[i]);
+  return flush_gstring(f, g);
+}

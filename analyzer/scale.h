@@ -1,0 +1,149 @@
+/* scale.h - `weft scale`: the measurements of a thread sweep, their analysis,
+ * the comparison with a baseline and the outputs.
+ * SPDX-License-Identifier: MIT
+ *
+ * cmd-scale.c measures and fills a WeftScale; scale-analyze.c computes the
+ * statistics, fits, explanations and the comparison (scale-stats.h does the
+ * arithmetic); scale-report.c writes JSON (docs/scale-json.md), Markdown,
+ * JUnit XML, SVG and the terminal summary; scale-baseline.c reads a JSON
+ * report back as a baseline. Single-threaded; nothing here is shared.
+ */
+#ifndef WEFT_SCALE_H
+#define WEFT_SCALE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scale-stats.h"
+
+#define WEFT_SCALE_JSON_VERSION 1
+
+/* Exit statuses of weft scale (docs/man/weft-scale.md). */
+enum {
+  WEFT_SCALE_EXIT_OK = 0,
+  WEFT_SCALE_EXIT_REGRESSION = 1,
+  WEFT_SCALE_EXIT_USAGE = 2,
+  WEFT_SCALE_EXIT_PROGRAM = 5,
+  WEFT_SCALE_EXIT_INTERNAL = 6,
+};
+
+typedef struct {
+  char   *label;        /* the object's display label (metrics.h): "name (file.c:88)" */
+  char   *kind;         /* "mutex", "rwlock", ... */
+  double  wait_ts;      /* thread-seconds waited on it in the traced run */
+} WeftScaleLock;
+
+/* The traced run of one point and its explanation. Thread-seconds; the
+ * budget is exact: capacity = useful + lock_wait + other_wait + idle. */
+typedef struct {
+  int     ok;           /* 0: not traced (or the trace could not be read) */
+  double  wall_s;       /* the traced run's wall time */
+  double  overhead;     /* wall_s / median timing - 1: the agent's cost at this point */
+  double  lb, sync_e, comp_s, pe;  /* POP: weft_pop() of the N busiest threads; comp_s = U(ref) / U(N) */
+  double  capacity_ts;  /* N x the recording's span */
+  double  useful_ts;    /* all threads' running time */
+  double  lock_wait_ts; /* waits on mutexes, rwlocks, spinlocks, semaphores */
+  double  other_wait_ts;/* condvar, barrier, I/O, sleep, GIL waits */
+  double  idle_ts;      /* the rest: slots with no thread (serial parts, imbalance, start-up) */
+  double  extra_work_ts;/* useful_ts - the reference point's useful_ts (work inflation) */
+  WeftScaleLock *locks; size_t nlocks;   /* by wait_ts desc */
+} WeftScaleTrace;
+
+typedef struct {
+  int     threads;
+  int     oversubscribed;  /* more threads than usable CPUs */
+  int     smt;             /* more threads than physical cores */
+  double *samples_s;  size_t nsamples;   /* wall times of the timing runs, in run order */
+  double *user_s, *sys_s;                /* rusage of the same runs (NULL in an old baseline) */
+  /* statistics */
+  double  median_s, mean_s, min_s, mad_s, iqr_s, cv;
+  WeftEstimate median_ci;
+  WeftEstimate speedup, efficiency, karp_flatt;   /* relative to the reference point (N = 1, else the
+                                                   * smallest N, scaled by it); karp_flatt NAN at N = 1 */
+  WeftScaleTrace trace;
+} WeftScalePoint;
+
+typedef struct {
+  char *cpu_model;
+  int   logical_cpus, physical_cores, usable_cpus, smt;
+  char *usable_source;     /* "online", "affinity", "cgroup cpu.max" */
+  char *kernel;
+} WeftScaleMachine;
+
+/* One compared item: a point's time or a shape gate. */
+typedef struct {
+  char   *name;            /* "threads=4 time", "efficiency@threads=8", "usl.n_star" */
+  int     threads;         /* 0 for model gates */
+  const char *metric;      /* "time", "efficiency", "n_star" */
+  double  base, cur;       /* medians (s), efficiencies, N* */
+  double  ratio, lo, hi;   /* cur / base and its 95 % interval */
+  double  p, p_adj;        /* NAN when no test applies */
+  WeftVerdict verdict;
+  char   *detail;          /* one line: the numbers */
+  char  **why;  size_t nwhy;  /* explanation lines (time items that got worse) */
+} WeftScaleItem;
+
+typedef struct {
+  /* configuration */
+  char  **argv;  int argc;  /* the command template */
+  int    *threads; size_t nthreads;
+  int     repeat, warmup, explain;
+  uint64_t seed;
+  double  timeout_s;       /* 0: none */
+  double  alpha, min_effect, efficiency_drop;
+  int     bootstrap;       /* resamples */
+  WeftScaleMachine machine;
+  int    *order; size_t norder;   /* thread counts of the timing runs, in the order they ran */
+
+  WeftScalePoint *points; size_t npoints;   /* by threads ascending */
+
+  /* analysis */
+  WeftScaleFit amdahl, usl;
+  const char *preferred;   /* "amdahl", "usl", or NULL */
+  char   *preferred_why;
+  int     retrograde;      /* a larger N is significantly slower than the best one */
+  char  **findings; size_t nfindings;   /* sentences */
+
+  /* a program failure (then nothing is compared) */
+  int     failed;
+  int     fail_threads, fail_run;       /* run: 1-based within the point; 0 the traced run */
+  const char *fail_phase;               /* "warmup", "timing", "traced" */
+  char   *fail_what;                    /* "exited with status 3", "killed by SIGSEGV", "timed out after 2 s" */
+  char   *fail_stderr;                  /* the last lines of its stderr */
+
+  /* comparison */
+  int     has_baseline;
+  char   *baseline_path;
+  int     comparable;
+  char  **differences; size_t ndifferences;   /* why not comparable, or notes */
+  WeftScaleItem *items; size_t nitems;
+  WeftScaleFit base_usl, base_amdahl;
+
+  /* the verdict */
+  const char *verdict;     /* "OK", "REGRESSED", "WARN", "IMPROVED", "NO_BASELINE", "INCOMPARABLE", "ERROR" */
+  int     exit_code;
+  char  **notes; size_t nnotes;   /* warnings about the measurement (too few repeats, ...) */
+} WeftScale;
+
+void weft_scale_free(WeftScale *s);
+void weft_scale_note(WeftScale *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* scale-analyze.c: statistics per point, fits, findings. */
+void weft_scale_analyze(WeftScale *s);
+/* Compare s with base (analysed too); sets items, verdict and exit code. */
+void weft_scale_compare(WeftScale *s, const WeftScale *base);
+/* The verdict and exit code without a baseline (or with a failure). */
+void weft_scale_finish(WeftScale *s);
+
+/* scale-baseline.c: read a JSON report written by weft_scale_write_json.
+ * Returns NULL with a one-line message naming the file in err. */
+WeftScale *weft_scale_load(const char *path, char *err, size_t errlen);
+
+/* scale-report.c: the outputs. Each returns 0, or -1 with errno set. */
+int weft_scale_write_json(FILE *f, const WeftScale *s);
+int weft_scale_write_markdown(FILE *f, const WeftScale *s, size_t budget);
+int weft_scale_write_junit(FILE *f, const WeftScale *s);
+int weft_scale_write_svg(FILE *f, const WeftScale *s);
+int weft_scale_write_text(FILE *f, const WeftScale *s);
+
+#endif /* WEFT_SCALE_H */

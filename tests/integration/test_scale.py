@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+# test_scale.py - `weft scale` end to end on the fixtures fx-scale-par (fixed
+# work split evenly over the threads) and fx-scale-lock (the same work under
+# one global mutex), and on programs that fail.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_scale.py --weft WEFT --fixtures DIR [--keep]
+# Prints TAP. The machine running it should not be busy (meson runs it
+# alone: is_parallel false): the speedup checks need two free CPUs.
+#
+#   par       scales: speedup at 2 threads > 1.3, no lock waits in its trace
+#   lock      does not scale, and the trace names global_lock as the loss
+#   serial    FX_SERIAL_MS adds a serial section: against the saved baseline
+#             it is REGRESSED, exit status 1, in JSON, Markdown and JUnit
+#
+# Checks that need two free CPUs (speedups, shares of lock waits, a
+# regression told apart from noise) are marked sensitive: when only such
+# checks fail, the scenario runs again (3 attempts); if they still fail and a
+# probe before a retry or after the last attempt finds the machine busy (two
+# CPU-bound processes take > 1.3x as long as one), they are reported as TAP
+# skips, never as passes.
+#   failures  a crash, a non-zero exit and a timeout: exit 5, the point, the
+#             run and the stderr tail reported; no baseline saved
+#   baseline  missing, malformed, foreign and other-machine baselines
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+import xml.etree.ElementTree as ET
+
+results = []
+TIMEOUT = 120
+collector = None  # the checks of the scenario being run: (cond, what, detail, sensitive)
+
+
+def ok(cond, what, detail="", sensitive=False):
+    """A check of the current scenario. sensitive: it needs two free CPUs
+    (a speedup, a share of lock waits) and may be skipped on a busy machine."""
+    collector.append((bool(cond), what, detail, sensitive))
+    return bool(cond)
+
+
+def emit(cond, what, detail="", skip=None):
+    results.append(bool(cond) or skip is not None)
+    line = "%s %d - %s" % ("ok" if cond or skip else "not ok", len(results), what)
+    if not cond and skip:
+        line += " # SKIP " + skip
+    print(line)
+    if not cond and detail:
+        for d in str(detail).splitlines()[:40]:
+            print("# " + d)
+    sys.stdout.flush()
+
+
+def spin(n):
+    x = 0
+    for i in range(n):
+        x ^= i * 7
+    return x
+
+
+def free_cpus_ratio():
+    """Wall time of two CPU-bound processes at once over one alone: about 1
+    with two free CPUs, about 2 when another program takes one."""
+    import time
+    n = 3000000
+    t0 = time.monotonic()
+    spin(n)
+    one = time.monotonic() - t0
+    t0 = time.monotonic()
+    pids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            spin(n)
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return (time.monotonic() - t0) / one
+
+
+def scenario(fn, *args):
+    """Run fn's checks; retry twice when only CPU-sensitive checks failed;
+    skip those (not the others) if the machine was found busy around any
+    attempt (the probe runs before each retry and after the last one)."""
+    global collector
+    busiest = 0.0
+    for attempt in range(3):
+        if attempt:
+            busiest = max(busiest, free_cpus_ratio())
+        collector = []
+        try:
+            fn(*args)
+        except Exception:
+            ok(False, "%s raised" % fn.__name__, traceback.format_exc())
+        failed = [c for c in collector if not c[0]]
+        if not failed or any(not c[3] for c in failed):
+            break
+        print("# %s: %d CPU-sensitive checks failed, attempt %d of 3" % (fn.__name__, len(failed), attempt + 1))
+    skip = None
+    if any(not c[0] and c[3] for c in collector):
+        busiest = max(busiest, free_cpus_ratio())
+        if busiest > 1.3:
+            skip = "the machine is busy: two CPU-bound processes took up to %.1fx as long as one" % busiest
+    for cond, what, detail, sensitive in collector:
+        emit(cond, what, detail, skip if sensitive else None)
+
+
+def env(tmp, extra=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_") and k != "FX_SERIAL_MS"}
+    e.pop("LD_PRELOAD", None)
+    e["TMPDIR"] = tmp
+    e["LC_ALL"] = "C"
+    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    e.update(extra or {})
+    return e
+
+
+def scale(a, tmp, args, extra_env=None):
+    p = subprocess.run([a.weft, "scale"] + args, env=env(tmp, extra_env), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def point(r, n):
+    return [p for p in r["points"] if p["threads"] == n][0]
+
+
+def t_par(a, fx, tmp):
+    js, md, svg, xml = (os.path.join(tmp, "par." + x) for x in ("json", "md", "svg", "xml"))
+    rc, out, err = scale(a, tmp, ["--threads", "1,2", "--repeat", "5", "--seed", "7", "--json", js, "--markdown", md,
+                                  "--svg", svg, "--junit", xml, "--", fx["scale-par"], "{threads}"])
+    if not ok(rc == 0 and os.path.exists(js), "par: weft scale exits 0 and writes the JSON", out + err):
+        return
+    r = load(js)
+    ok(r["weft_scale_version"] == 1 and r["summary"] == {"verdict": "NO_BASELINE", "exit_code": 0},
+       "par: versioned JSON, verdict NO_BASELINE without a baseline", r["summary"])
+    p1, p2 = point(r, 1), point(r, 2)
+    ok(len(p1["samples_s"]) == 5 and len(p2["samples_s"]) == 5 and len(p1["user_s"]) == 5,
+       "par: 5 raw samples per point, with user and system times")
+    ok(sorted(r["order"]) == [1] * 5 + [2] * 5, "par: the run order lists the 10 timing runs", r["order"])
+    ok(p1["speedup"]["value"] == 1 and p1["karp_flatt"] is None, "par: speedup 1 and no Karp-Flatt at 1 thread")
+    s2 = p2["speedup"]
+    ok(s2["value"] > 1.3 and s2["ci95"][0] <= s2["value"] <= s2["ci95"][1],
+       "par: speedup at 2 threads %.2f [%.2f, %.2f] > 1.3" % (s2["value"], s2["ci95"][0], s2["ci95"][1]), out, sensitive=True)
+    e2 = p2["efficiency"]["value"]
+    ok(abs(e2 - s2["value"] / 2) < 1e-6 * e2, "par: efficiency = speedup / N")
+    kf = p2["karp_flatt"]["value"]
+    ok(abs(kf - (1 / s2["value"] - 0.5) / 0.5) < 1e-6, "par: Karp-Flatt = (1/S - 1/N) / (1 - 1/N) = %.3f" % kf)
+    t2 = p2["trace"]
+    if ok(t2 is not None, "par: the 2-thread point was traced"):
+        b = t2["budget_thread_s"]
+        ok(b["lock_wait"] < 0.02 * b["capacity"] and t2["locks"] == [] and t2["lb"] > 0.8,
+           "par: no lock waits, load balance %.2f > 0.8" % t2["lb"], json.dumps(t2, indent=1), sensitive=True)
+        ok(abs(b["capacity"] - (b["useful"] + b["lock_wait"] + b["other_wait"] + b["idle"])) < 1e-6,
+           "par: the budget adds up: capacity = useful + lock + other + idle")
+        ok(t2["overhead"] is not None and -0.5 < t2["overhead"] < 1.0,
+           "par: the agent's overhead at 2 threads is reported (%+.0f %%)" % (100 * t2["overhead"]), sensitive=True)
+    ok(r["fits"]["amdahl"] is not None and r["fits"]["usl"] is None and r["fits"]["preferred"] == "amdahl",
+       "par: Amdahl fitted, USL needs 3 thread counts", r["fits"])
+    with open(md, encoding="utf-8") as f:
+        mdt = f.read()
+    ok(mdt.startswith("✅ **weft scale: NO_BASELINE**") and "| 2 |" in mdt and len(mdt.encode()) < 1 << 20,
+       "par: the Markdown starts with the verdict and has the table", mdt[:400])
+    try:
+        root = ET.parse(svg).getroot()
+        ok(root.tag.endswith("svg") and len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == 4,
+           "par: the SVG is XML with a point and whisker per point and panel")
+    except ET.ParseError as ex:
+        ok(False, "par: the SVG parses as XML", ex)
+    try:
+        cases = ET.parse(xml).getroot().findall(".//testcase")
+        ok([c.get("name") for c in cases] == ["threads=1 time", "threads=2 time"] and
+           all(c.get("classname") == "weft-scale.fx-scale-par" for c in cases) and
+           not ET.parse(xml).getroot().findall(".//failure"),
+           "par: JUnit has one passing test case per thread count", [c.attrib for c in cases])
+    except ET.ParseError as ex:
+        ok(False, "par: the JUnit XML parses", ex)
+    # the same seed gives the same run order
+    js2 = os.path.join(tmp, "par2.json")
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1,2", "--repeat", "5", "--seed", "7", "--json",
+                                  js2, "--", fx["scale-par"], "{threads}"])
+    ok(rc == 0 and load(js2)["order"] == r["order"] and point(load(js2), 2)["trace"] is None,
+       "par: --seed 7 again gives the same run order; --no-explain traces nothing", err)
+
+
+def t_lock(a, fx, tmp):
+    js = os.path.join(tmp, "lock.json")
+    rc, out, err = scale(a, tmp, ["--threads", "1,2", "--repeat", "3", "--json", js, "--", fx["scale-lock"],
+                                  "{threads}"])
+    if not ok(rc == 0 and os.path.exists(js), "lock: weft scale exits 0", out + err):
+        return
+    r = load(js)
+    p2 = point(r, 2)
+    ok(p2["speedup"]["value"] < 1.2, "lock: no speedup at 2 threads (%.2f)" % p2["speedup"]["value"], sensitive=True)
+    t = p2["trace"]
+    if not ok(t is not None and t["locks"], "lock: the traced run at 2 threads has lock waits", t):
+        return
+    b = t["budget_thread_s"]
+    top = t["locks"][0]
+    ok("global_lock" in top["label"] and "fx-scale-lock.c" in top["label"] and top["kind"] == "mutex",
+       "lock: the top lock is global_lock with its source line (%s)" % top["label"])
+    ok(b["lock_wait"] > 0.15 * b["capacity"] and b["lock_wait"] > b["other_wait"] and
+       abs(b["lock_wait"] - sum(l["wait_thread_s"] for l in t["locks"])) < 1e-6,
+       "lock: lock waits are %.0f %% of the thread time at 2 threads" % (100 * b["lock_wait"] / b["capacity"]), sensitive=True)
+    ok(t["sync_e"] < 0.7, "lock: synchronisation efficiency %.2f < 0.7" % t["sync_e"], sensitive=True)
+    grow = [f for f in r["findings"] if "global_lock" in f and "grow" in f]
+    ok(grow, "lock: a finding says global_lock's waits grow with the thread count", r["findings"], sensitive=True)
+    ok("global_lock" in out, "lock: the terminal summary names global_lock", out)
+
+
+def t_serial(a, fx, tmp):
+    base = os.path.join(tmp, "base.json")
+    common = ["--threads", "1,2", "--repeat", "6", "--", fx["scale-par"], "{threads}"]
+    rc, out, err = scale(a, tmp, ["-q", "--save-baseline", base] + common)
+    if not ok(rc == 0 and os.path.exists(base), "serial: the baseline is saved", err):
+        return
+    js, md, xml = (os.path.join(tmp, "reg." + x) for x in ("json", "md", "xml"))
+    rc, out, err = scale(a, tmp, ["--baseline", base, "--json", js, "--markdown", md, "--junit", xml] + common,
+                         {"FX_SERIAL_MS": "30"})
+    ok(rc == 1, "serial: a serial section of 30 ms is a regression: exit status 1 (got %d)" % rc, out + err, sensitive=True)
+    if not os.path.exists(js):
+        return
+    r = load(js)
+    ok(r["summary"] == {"verdict": "REGRESSED", "exit_code": 1}, "serial: the JSON verdict is REGRESSED", r["summary"], sensitive=True)
+    items = {i["name"]: i for i in r["comparison"]["items"]}
+    t1, t2 = items.get("threads=1 time"), items.get("threads=2 time")
+    ok(t1 and t2 and t1["verdict"] == "REGRESSED" and t2["verdict"] == "REGRESSED" and t2["ratio"] > 1.3 and
+       t2["p_adj"] < 0.01, "serial: both points REGRESSED (ratio at 2 threads %.2f)" % (t2["ratio"] if t2 else 0),
+       json.dumps(r["comparison"], indent=1), sensitive=True)
+    if t2:
+        why = " ".join(t2["explanation"])
+        ok(("idle" in why or "useful work" in why) and "of the loss at 2 threads" in why,
+           "serial: the loss at 2 threads is explained: %s" % why, sensitive=True)
+    eff = items.get("efficiency@threads=2")
+    ok(eff is not None and eff["current"] < eff["baseline"],
+       "serial: the efficiency at 2 threads dropped (%.2f from %.2f)" % (eff["current"], eff["baseline"]) if eff else
+       "serial: an efficiency item", sensitive=True)
+    with open(md, encoding="utf-8") as f:
+        mdt = f.read()
+    ok(mdt.startswith("❌ **weft scale: REGRESSED**") and "REGRESSED `threads=2 time`" in mdt,
+       "serial: the Markdown leads with the regression", mdt[:600], sensitive=True)
+    root = ET.parse(xml).getroot()
+    fails = root.findall(".//testcase/failure")
+    ok(len(fails) >= 2 and all(f.get("type") == "ScalabilityRegression" for f in fails) and
+       root.get("failures") == str(len(fails)), "serial: JUnit has a failure per regressed item", sensitive=True)
+
+
+def t_failures(a, fx, tmp):
+    js = os.path.join(tmp, "segv.json")
+    save = os.path.join(tmp, "never.json")
+    rc, out, err = scale(a, tmp, ["--threads", "1,2", "--repeat", "2", "--json", js, "--save-baseline", save, "--",
+                                  fx["segv"]])
+    r = load(js) if os.path.exists(js) else {}
+    f = r.get("failure") or {}
+    ok(rc == 5 and "SIGSEGV" in f.get("what", "") and "fx: mutex=" in f.get("stderr_tail", "") and
+       f.get("phase") == "warmup" and f.get("run") == 1 and r["summary"]["verdict"] == "ERROR",
+       "failures: a crash is exit 5, with the signal, the run and the stderr tail", out + err + json.dumps(f))
+    ok(not os.path.exists(save) and "not saving the baseline" in err, "failures: no baseline saved after a failure",
+       err)
+    ok(all(not p["samples_s"] for p in r.get("points", [])) and "speedup" not in out,
+       "failures: no speedup reported for a failed program")
+    rc, out, err = scale(a, tmp, ["--threads", "1,2", "--repeat", "2", "--warmup", "0", "--no-explain", "--",
+                                  "sh", "-c", 'echo "broke at $1" >&2; [ "$1" = 1 ] || exit 3', "sh", "{threads}"])
+    ok(rc == 5 and "exited with status 3 at 2 threads (timing run 1)" in out and "broke at 2" in out,
+       "failures: a non-zero exit at 2 threads names the point, the run and its stderr", out + err)
+    rc, out, err = scale(a, tmp, ["--threads", "1", "--repeat", "1", "--timeout", "0.3", "--", "sh", "-c",
+                                  "sleep 20 & wait"])
+    ok(rc == 5 and "timed out after 0.3 s" in out, "failures: --timeout kills the run: exit 5, reported", out + err)
+    rc, out, err = scale(a, tmp, ["--threads", "1", "--", os.path.join(tmp, "no-such-program")])
+    ok(rc == 5 and "command not found" in out, "failures: a missing program is reported", out + err)
+
+
+def t_baseline(a, fx, tmp):
+    def one_line_error(args, what, needle):
+        rc, out, err = scale(a, tmp, args)
+        ok(rc == 2 and err.count("\n") == 1 and needle in err and out == "", "baseline: %s: exit 2, one line" % what,
+           err + out)
+
+    missing = os.path.join(tmp, "missing.json")
+    one_line_error(["--baseline", missing, "--", "true"], "missing", missing)
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"weft_scale_version": 1, "points": [')
+    one_line_error(["--baseline", bad, "--", "true"], "malformed", "not JSON")
+    foreign = os.path.join(tmp, "foreign.json")
+    with open(foreign, "w") as f:
+        json.dump({"weft_report_version": 1, "summary": {}}, f)
+    one_line_error(["--baseline", foreign, "--", "true"], "a weft report JSON", "not a weft scale report")
+    base = os.path.join(tmp, "base.json")
+    if not os.path.exists(base):
+        return
+    r = load(base)
+    r["points"][0]["samples_s"][0] = -1
+    broken = os.path.join(tmp, "broken.json")
+    with open(broken, "w") as f:
+        json.dump(r, f)
+    one_line_error(["--baseline", broken, "--", "true"], "a negative sample", "points[0].samples_s[0]")
+    r = load(base)
+    r["machine"]["cpu_model"] = "Imaginary CPU 9000"
+    other = os.path.join(tmp, "other.json")
+    with open(other, "w") as f:
+        json.dump(r, f)
+    js = os.path.join(tmp, "other-out.json")
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1,2", "--repeat", "2", "--baseline", other,
+                                  "--json", js, "--", fx["scale-par"], "{threads}"])
+    c = load(js)["comparison"] if os.path.exists(js) else {}
+    ok(rc == 0 and load(js)["summary"]["verdict"] == "INCOMPARABLE" and not c["comparable"] and
+       any("Imaginary CPU 9000" in d for d in c["differences"]) and c["items"] == [],
+       "baseline: another machine class is INCOMPARABLE, exit 0, not a regression", out + err)
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1", "--repeat", "1", "--baseline", missing,
+                                  "--baseline-optional", "--", fx["scale-par"], "1"])
+    ok(rc == 0, "baseline: --baseline-optional accepts a missing file on a first run", err)
+    for args, what in ((["--threads", "0"], "--threads 0"), (["--threads", "1,x"], "--threads 1,x"),
+                       (["--repeat", "0"], "--repeat 0"), (["--min-effect", "-5"], "--min-effect -5"),
+                       (["--timeout", "soon"], "--timeout soon"), ([], "no program")):
+        rc, out, err = scale(a, tmp, args + (["--", "true"] if args else []))
+        ok(rc == 2 and err.startswith("weft scale: "), "usage: %s is exit 2 with a message" % what, err)
+
+
+def t_template(a, fx, tmp):
+    log = os.path.join(tmp, "args.log")
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "3,1", "--repeat", "2", "--warmup", "0", "--",
+                                  "sh", "-c", 'echo "$WEFT_THREADS $OMP_NUM_THREADS $1" >> "$2"', "sh", "{threads}",
+                                  log])
+    lines = open(log).read().split("\n")[:-1] if os.path.exists(log) else []
+    ok(rc == 0 and sorted(lines) == ["1 1 1", "1 1 1", "3 3 3", "3 3 3"],
+       "template: {threads}, WEFT_THREADS and OMP_NUM_THREADS carry the thread count", lines)
+    rc, out, err = scale(a, tmp, ["--no-explain", "--threads", "1", "--repeat", "1", "--json", "-", "--",
+                                  fx["scale-par"], "1", "1000"])
+    try:
+        parsed = json.loads(out)["summary"]["verdict"] == "NO_BASELINE"
+    except ValueError:
+        parsed = False
+    ok(rc == 0 and parsed, "template: --json - writes only the JSON to stdout", out[:300] + err)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("fixtures", nargs="+")
+    a = ap.parse_args()
+    fx = {}
+    for path in a.fixtures:
+        name = os.path.basename(path)
+        if name.startswith("fx-"):
+            fx[name[3:]] = os.path.abspath(path)
+    a.weft = os.path.abspath(a.weft)
+    tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
+    try:
+        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template):
+            scenario(t, a, fx, tmp)
+    finally:
+        if a.keep:
+            print("# kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
