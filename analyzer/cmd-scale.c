@@ -409,11 +409,6 @@ static int lock_kind(int kind) {
   return kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_RWLOCK || kind == WEFT_KIND_SPIN || kind == WEFT_KIND_SEM;
 }
 
-static int cmp_i64_desc(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* Fill p->trace from the metrics of its traced run (comp_s, extra work and
  * overhead are set by the analysis, which knows every point). */
 static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s) {
@@ -422,20 +417,36 @@ static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s
   t->ok = 1;
   t->wall_s = wall_s;
   t->capacity_ts = p->threads * span;
-  t->useful_ts = (double)m->summary.useful_ns * 1e-9;
-  int64_t lockw = m->summary.state_ns[WEFT_ST_LOCK_WAIT] + m->summary.state_ns[WEFT_ST_RWLOCK_WAIT] +
-                  m->summary.state_ns[WEFT_ST_SPIN_WAIT] + m->summary.state_ns[WEFT_ST_SEM_WAIT];
-  int64_t otherw = m->summary.state_ns[WEFT_ST_COND_WAIT] + m->summary.state_ns[WEFT_ST_BARRIER_WAIT] +
-                   m->summary.state_ns[WEFT_ST_IO_WAIT] + m->summary.state_ns[WEFT_ST_SLEEP] +
-                   m->summary.state_ns[WEFT_ST_GIL_WAIT];
+  /* The team the thread count asks for: the N busiest threads (a program
+   * may have more, e.g. a reader and a writer besides N workers). The budget
+   * is theirs: N x span = useful + lock waits + other waits + idle, where
+   * idle is the rest (not alive, runnable but not running, serial parts). */
+  size_t *order = g_new(size_t, m->nthreads ? m->nthreads : 1);
+  for (size_t i = 0; i < m->nthreads; i++) order[i] = i;
+  for (size_t i = 1; i < m->nthreads; i++) /* by useful time, descending (insertion: few threads) */
+    for (size_t j = i; j > 0 && m->threads[order[j]].useful_ns > m->threads[order[j - 1]].useful_ns; j--) {
+      size_t x = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = x;
+    }
+  size_t team = m->nthreads < (size_t)p->threads ? m->nthreads : (size_t)p->threads;
+  int64_t *useful = g_new(int64_t, team ? team : 1);
+  int64_t usum = 0, lockw = 0, otherw = 0;
+  for (size_t k = 0; k < team; k++) {
+    const WeftThreadMetrics *th = &m->threads[order[k]];
+    useful[k] = th->useful_ns;
+    usum += th->useful_ns;
+    lockw += th->state_ns[WEFT_ST_LOCK_WAIT] + th->state_ns[WEFT_ST_RWLOCK_WAIT] + th->state_ns[WEFT_ST_SPIN_WAIT] +
+             th->state_ns[WEFT_ST_SEM_WAIT];
+    otherw += th->state_ns[WEFT_ST_COND_WAIT] + th->state_ns[WEFT_ST_BARRIER_WAIT] + th->state_ns[WEFT_ST_IO_WAIT] +
+              th->state_ns[WEFT_ST_SLEEP] + th->state_ns[WEFT_ST_GIL_WAIT];
+  }
+  g_free(order);
+  t->useful_ts = (double)usum * 1e-9;
   t->lock_wait_ts = (double)lockw * 1e-9;
   t->other_wait_ts = (double)otherw * 1e-9;
   t->idle_ts = t->capacity_ts - t->useful_ts - t->lock_wait_ts - t->other_wait_ts;
-  /* POP over the N busiest threads: the team the thread count asks for */
-  int64_t *useful = g_new(int64_t, m->nthreads ? m->nthreads : 1);
-  for (size_t i = 0; i < m->nthreads; i++) useful[i] = m->threads[i].useful_ns;
-  qsort(useful, m->nthreads, sizeof *useful, cmp_i64_desc);
-  size_t team = m->nthreads < (size_t)p->threads ? m->nthreads : (size_t)p->threads;
+  if (t->idle_ts < 0) t->idle_ts = 0; /* rounding */
   WeftPop pop;
   weft_pop(useful, team, m->summary.span_ns, &pop);
   g_free(useful);

@@ -41,7 +41,7 @@ typedef struct {
   double  overhead;     /* wall_s / median timing - 1: the agent's cost at this point */
   double  lb, sync_e, comp_s, pe;  /* POP: weft_pop() of the N busiest threads; comp_s = U(ref) / U(N) */
   double  capacity_ts;  /* N x the recording's span */
-  double  useful_ts;    /* all threads' running time */
+  double  useful_ts;    /* the team's (the N busiest threads') useful time */
   double  lock_wait_ts; /* waits on mutexes, rwlocks, spinlocks, semaphores */
   double  other_wait_ts;/* condvar, barrier, I/O, sleep, GIL waits */
   double  idle_ts;      /* the rest: slots with no thread (serial parts, imbalance, start-up) */
