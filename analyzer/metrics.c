@@ -259,7 +259,7 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
 }
 
 struct WeftObjectNamer {
-  sqlite3_stmt *qo, *qf;
+  sqlite3_stmt *qo, *qf, *qg, *qc, *qid;
 };
 
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
@@ -270,7 +270,23 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
       sqlite3_prepare_v2(db, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
                              "JOIN frame f ON f.frame_id = sf.frame_id "
                              "LEFT JOIN module m ON m.module_id = f.module_id "
-                             "WHERE sf.stack_id = ?1 AND sf.depth = 0", -1, &n->qf, NULL) != SQLITE_OK) {
+                             "WHERE sf.stack_id = ?1 AND sf.depth = 0", -1, &n->qf, NULL) != SQLITE_OK ||
+      /* the frames that name an object by site: its naming stack's innermost frame and its caller */
+      sqlite3_prepare_v2(db, "SELECT o.upid, sf0.frame_id, sf1.frame_id FROM sync_object o "
+                             "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
+                             "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
+                             "AND sf1.depth = 1 WHERE o.object_id = ?1", -1, &n->qg, NULL) != SQLITE_OK ||
+      /* the objects of the process named by the same frame: how many, how many before it, and the
+       * same for those with the same caller too */
+      sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(o.object_id < ?4), 0), coalesce(sum(sf1.frame_id IS ?3), 0), "
+                             "coalesce(sum(sf1.frame_id IS ?3 AND o.object_id < ?4), 0) FROM sync_object o "
+                             "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
+                             "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
+                             "AND sf1.depth = 1 WHERE o.upid = ?1 AND sf0.frame_id = ?2 "
+                             "AND (o.name IS NULL OR o.name = '')", -1, &n->qc, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM frame f "
+                             "LEFT JOIN module m ON m.module_id = f.module_id WHERE f.frame_id = ?1",
+                         -1, &n->qid, NULL) != SQLITE_OK) {
     weft_object_namer_free(n);
     return NULL;
   }
@@ -281,6 +297,9 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   if (!n) return;
   sqlite3_finalize(n->qo);
   sqlite3_finalize(n->qf);
+  sqlite3_finalize(n->qg);
+  sqlite3_finalize(n->qc);
+  sqlite3_finalize(n->qid);
   free(n);
 }
 
@@ -297,6 +316,62 @@ static bool namer_frame(WeftObjectNamer *n, sqlite3_stmt *qo, int col, char *buf
   return found;
 }
 
+/* Objects named by the site that made them are told apart when the site is
+ * shared (a lock constructor such as new_lock() called for every lock): the
+ * caller's frame is added ("new_lock (pool.c:40) from queue_new (queue.c:12)")
+ * and, if that is shared too, an ordinal by object id ("#2"). The same for a
+ * whole recording whatever the range: the groups come from the database. */
+static void namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
+  if (!n) return;
+  sqlite3_bind_int64(n->qg, 1, object_id);
+  if (sqlite3_step(n->qg) != SQLITE_ROW) {
+    sqlite3_reset(n->qg);
+    return;
+  }
+  int64_t upid = sqlite3_column_int64(n->qg, 0), f0 = sqlite3_column_int64(n->qg, 1);
+  bool has_caller = sqlite3_column_type(n->qg, 2) != SQLITE_NULL;
+  int64_t f1 = has_caller ? sqlite3_column_int64(n->qg, 2) : -1;
+  sqlite3_reset(n->qg);
+  sqlite3_bind_int64(n->qc, 1, upid);
+  sqlite3_bind_int64(n->qc, 2, f0);
+  if (has_caller) sqlite3_bind_int64(n->qc, 3, f1);
+  else sqlite3_bind_null(n->qc, 3);
+  sqlite3_bind_int64(n->qc, 4, object_id);
+  int64_t same = 0, same_caller = 0, rank_caller = 0;
+  if (sqlite3_step(n->qc) == SQLITE_ROW) {
+    same = sqlite3_column_int64(n->qc, 0);
+    same_caller = sqlite3_column_int64(n->qc, 2);
+    rank_caller = sqlite3_column_int64(n->qc, 3);
+  }
+  sqlite3_reset(n->qc);
+  if (same < 2) return;
+  size_t used = strlen(buf);
+  if (has_caller && same_caller < same) { /* the caller tells some of them apart */
+    sqlite3_bind_int64(n->qid, 1, f1);
+    if (sqlite3_step(n->qid) == SQLITE_ROW) {
+      char caller[512];
+      weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
+                       col_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5), col_i64(n->qid, 4, 0),
+                       col_i64(n->qid, 3, 0), caller, sizeof caller);
+      if (used < len) snprintf(buf + used, len - used, " from %s", caller);
+      used = strlen(buf);
+    }
+    sqlite3_reset(n->qid);
+  }
+  if (same_caller >= 2 || !has_caller) {
+    int64_t rank = has_caller ? rank_caller : 0;
+    if (!has_caller) { /* rank among all that share the frame */
+      sqlite3_bind_int64(n->qc, 1, upid);
+      sqlite3_bind_int64(n->qc, 2, f0);
+      sqlite3_bind_null(n->qc, 3);
+      sqlite3_bind_int64(n->qc, 4, object_id);
+      if (sqlite3_step(n->qc) == SQLITE_ROW) rank = sqlite3_column_int64(n->qc, 1);
+      sqlite3_reset(n->qc);
+    }
+    if (used < len) snprintf(buf + used, len - used, " #%lld", (long long)rank + 1);
+  }
+}
+
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
   snprintf(buf, len, "object %lld", (long long)object_id);
   if (!n) return buf;
@@ -305,9 +380,14 @@ const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *
     const char *name = (const char *)sqlite3_column_text(n->qo, 0);
     if (name && *name) {
       snprintf(buf, len, "%s", name);
+      sqlite3_reset(n->qo);
     } else if (!namer_frame(n, n->qo, 3, buf, len) && !namer_frame(n, n->qo, 4, buf, len)) {
       const char *kn = weft_kind_name((unsigned)sqlite3_column_int(n->qo, 1));
       snprintf(buf, len, "%s@0x%llx", kn ? kn : "object", (unsigned long long)sqlite3_column_int64(n->qo, 2));
+      sqlite3_reset(n->qo);
+    } else {
+      sqlite3_reset(n->qo);
+      namer_disambiguate(n, object_id, buf, len);
     }
   }
   sqlite3_reset(n->qo);
@@ -1265,6 +1345,7 @@ static bool build_objects(Ctx *c) {
   sqlite3_stmt *q = prep(c, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions "
                             "FROM sync_object WHERE object_id = ?1");
   sqlite3_stmt *qh = prep(c, "SELECT 1 FROM hold_block WHERE object_id = ?1 LIMIT 1");
+  WeftObjectNamer *namer = NULL; /* tells apart objects made at the same site */
   for (size_t oi = 0; q && qh && oi < c->nobjs && !c->failed; oi++) {
     ObjAcc *o = &c->objs[oi];
     WeftObjectMetrics *om = &m->objects[m->nobjects++];
@@ -1304,10 +1385,12 @@ static bool build_objects(Ctx *c) {
     if (so_name) {
       om->name = so_name;
       om->named = 1;
-    } else if (si->known) {
-      om->name = si->label;
-    } else if (sf->known) {
-      om->name = sf->label;
+    } else if (si->known || sf->known) {
+      char nb[1024];
+      snprintf(nb, sizeof nb, "%s", si->known ? si->label : sf->label);
+      if (!namer) namer = weft_object_namer_new(c->db);
+      namer_disambiguate(namer, o->object_id, nb, sizeof nb);
+      om->name = pool_strdup(c->pool, nb);
     } else {
       om->name = pool_printf(c->pool, "%s@0x%llx", om->kind_name, (unsigned long long)om->addr);
     }
@@ -1378,6 +1461,7 @@ static bool build_objects(Ctx *c) {
   }
   sqlite3_finalize(q);
   sqlite3_finalize(qh);
+  weft_object_namer_free(namer);
   free(site_start);
   free(order);
   free(tmp);

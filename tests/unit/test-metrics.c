@@ -960,6 +960,13 @@ static void test_many_sites(void) {
     STACK(2000 + i, 2 + i, -1);
     O(1 + i, WEFT_KIND_MUTEX, 0x10000 + 64 * i, NULL, 1000, 2000 + i, 1);
   }
+  /* two more made by make_locks, each called from a function of its own */
+  FRAME(900, "queue_new", "/src/queue.c", 12);
+  FRAME(901, "pool_new", "/src/pool.c", 40);
+  STACK(3000, 1, 900);
+  STACK(3001, 1, 901);
+  O(N + 1, WEFT_KIND_MUTEX, 0x90000, NULL, 3000, -1, 1);
+  O(N + 2, WEFT_KIND_MUTEX, 0x90040, NULL, 3001, -1, 1);
   /* one 1 ms wait per object, back to back in w's timeline */
   for (int i = 0; i < N; i++) S(2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
   S(2, (500 + N) * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
@@ -971,10 +978,18 @@ static void test_many_sites(void) {
     char site[64];
     snprintf(site, sizeof site, "wait_%lld (sites.c:%lld)", (long long)o->object_id - 1,
              (long long)(500 + o->object_id - 1));
-    good = o->name && !strcmp(o->name, "make_locks (sites.c:10)") && o->nsites == 1 &&
-           !strcmp(o->sites[0].label, site);
+    char name[64]; /* one creation site for all, no caller: told apart by an ordinal */
+    snprintf(name, sizeof name, "make_locks (sites.c:10) #%lld", (long long)o->object_id);
+    good = o->name && !strcmp(o->name, name) && o->nsites == 1 && !strcmp(o->sites[0].label, site);
   }
-  ok(good, "%d objects: named by their creation site, each waited on at its own site", N);
+  ok(good, "%d objects: named by their shared creation site and an ordinal, each waited on at its own site", N);
+  char buf[256];
+  ok(!strcmp(weft_object_display_name(d, 7, buf, sizeof buf), "make_locks (sites.c:10) #7"),
+     "the display name agrees: '%s'", buf);
+  ok(!strcmp(weft_object_display_name(d, N + 1, buf, sizeof buf), "make_locks (sites.c:10) from queue_new (queue.c:12)"),
+     "the caller tells apart objects made at the same site: '%s'", buf);
+  ok(!strcmp(weft_object_display_name(d, N + 2, buf, sizeof buf), "make_locks (sites.c:10) from pool_new (pool.c:40)"),
+     "... each its own caller: '%s'", buf);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
