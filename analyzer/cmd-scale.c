@@ -431,11 +431,12 @@ static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s
     }
   size_t team = m->nthreads < (size_t)p->threads ? m->nthreads : (size_t)p->threads;
   int64_t *useful = g_new(int64_t, team ? team : 1);
-  int64_t usum = 0, lockw = 0, otherw = 0;
+  int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
     useful[k] = th->useful_ns;
     usum += th->useful_ns;
+    if (th->runq_ns > 0) runq += th->runq_ns;
     lockw += th->state_ns[WEFT_ST_LOCK_WAIT] + th->state_ns[WEFT_ST_RWLOCK_WAIT] + th->state_ns[WEFT_ST_SPIN_WAIT] +
              th->state_ns[WEFT_ST_SEM_WAIT];
     otherw += th->state_ns[WEFT_ST_COND_WAIT] + th->state_ns[WEFT_ST_BARRIER_WAIT] + th->state_ns[WEFT_ST_IO_WAIT] +
@@ -445,7 +446,8 @@ static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s
   t->useful_ts = (double)usum * 1e-9;
   t->lock_wait_ts = (double)lockw * 1e-9;
   t->other_wait_ts = (double)otherw * 1e-9;
-  t->idle_ts = t->capacity_ts - t->useful_ts - t->lock_wait_ts - t->other_wait_ts;
+  t->runq_ts = (double)runq * 1e-9;
+  t->idle_ts = t->capacity_ts - t->useful_ts - t->lock_wait_ts - t->other_wait_ts - t->runq_ts;
   if (t->idle_ts < 0) t->idle_ts = 0; /* rounding */
   WeftPop pop;
   weft_pop(useful, team, m->summary.span_ns, &pop);

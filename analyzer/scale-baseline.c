@@ -129,6 +129,7 @@ static void read_trace(Ctx *c, JsonObject *t, WeftScalePoint *p, const char *whe
     tr->useful_ts = get_num(c, b, "useful", wb, 0);
     tr->lock_wait_ts = get_num(c, b, "lock_wait", wb, 0);
     tr->other_wait_ts = get_num(c, b, "other_wait", wb, 0);
+    tr->runq_ts = json_object_has_member(b, "runq") ? get_num(c, b, "runq", wb, 0) : 0;
     tr->idle_ts = get_num(c, b, "idle", wb, 0);
   }
   JsonArray *locks = get_arr(c, t, "locks", w, 0);

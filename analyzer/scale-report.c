@@ -218,6 +218,8 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
     j_num(g, t->lock_wait_ts);
     g_string_append(g, ",\"other_wait\":");
     j_num(g, t->other_wait_ts);
+    g_string_append(g, ",\"runq\":");
+    j_num(g, t->runq_ts);
     g_string_append(g, ",\"idle\":");
     j_num(g, t->idle_ts);
     g_string_append(g, ",\"extra_work\":");
@@ -443,15 +445,16 @@ static void md_body(GString *g, const WeftScale *s, int details) {
   for (size_t i = 0; i < s->npoints; i++) traced |= s->points[i].trace.ok;
   if (traced) {
     g_string_append(g, "\n<details><summary>Where the thread time goes (one traced run per point)</summary>\n\n");
-    g_string_append(g, "| threads | LB | SyncE | CompS | thread-s | useful | lock waits | other waits | idle | "
-                       "top lock | agent overhead |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+    g_string_append(g, "| threads | LB | SyncE | CompS | thread-s | useful | lock waits | other waits | "
+                       "waiting for a CPU | idle | top lock | agent overhead |\n"
+                       "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
     for (size_t i = 0; i < s->npoints; i++) {
       const WeftScaleTrace *t = &s->points[i].trace;
       if (!t->ok) continue;
       char *lock = t->nlocks ? md_cell(t->locks[0].label) : g_strdup("–");
-      g_string_append_printf(g, "| %d | %.2f | %.2f | %.2f | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %+.0f %% |\n",
+      g_string_append_printf(g, "| %d | %.2f | %.2f | %.2f | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %+.0f %% |\n",
                              s->points[i].threads, t->lb, t->sync_e, t->comp_s, t->capacity_ts, t->useful_ts,
-                             t->lock_wait_ts, t->other_wait_ts, t->idle_ts, lock, 100 * t->overhead);
+                             t->lock_wait_ts, t->other_wait_ts, t->runq_ts, t->idle_ts, lock, 100 * t->overhead);
       g_free(lock);
     }
     g_string_append(g, "\n</details>\n");

@@ -162,8 +162,9 @@ def t_par(a, fx, tmp):
         b = t2["budget_thread_s"]
         ok(b["lock_wait"] < 0.02 * b["capacity"] and t2["locks"] == [] and t2["lb"] > 0.8,
            "par: no lock waits, load balance %.2f > 0.8" % t2["lb"], json.dumps(t2, indent=1), sensitive=True)
-        ok(abs(b["capacity"] - (b["useful"] + b["lock_wait"] + b["other_wait"] + b["idle"])) < 1e-6,
-           "par: the budget adds up: capacity = useful + lock + other + idle")
+        ok(abs(b["capacity"] - (b["useful"] + b["lock_wait"] + b["other_wait"] + b["runq"] + b["idle"])) < 1e-6
+           and min(v for k, v in b.items() if k != "extra_work") >= 0, "par: the budget adds up: capacity = useful + lock + other + runq + idle, "
+           "none negative", json.dumps(b))
         ok(t2["overhead"] is not None and -0.5 < t2["overhead"] < 1.0,
            "par: the agent's overhead at 2 threads is reported (%+.0f %%)" % (100 * t2["overhead"]), sensitive=True)
     ok(r["fits"]["amdahl"] is not None and r["fits"]["usl"] is None and r["fits"]["preferred"] == "amdahl",
