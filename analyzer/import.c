@@ -1207,14 +1207,22 @@ typedef struct {
   int64_t total[WEFT_ST_COUNT], longest[WEFT_ST_COUNT], count[WEFT_ST_COUNT];
   int64_t bucket;
   int used;
+  int carry;              /* state of the interval that began before the bucket and runs into it, -1 none */
 } Bucket;
+
+typedef struct {
+  int64_t bucket;
+  int carry;
+} CarryRow;
 
 typedef struct {
   int64_t v[7];               /* state_summary's columns */
 } SumRow;
 
-static void lod_flush(GArray *out, int64_t utid, int level, Bucket *b) {
+static void lod_flush(GArray *out, GArray *carries, int64_t utid, int level, Bucket *b) {
   if (!b->used) return;
+  CarryRow cr = {b->bucket, b->carry};
+  g_array_append_val(carries, cr);
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!b->count[s]) continue;
     SumRow r = {{utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]}};
@@ -1225,36 +1233,73 @@ static void lod_flush(GArray *out, int64_t utid, int level, Bucket *b) {
 
 /* out[L]: level L's rows, made in (bucket, state) order, so written level by
  * level they come in key order. */
-static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray **out) {
+/* Level L + 1 from level L: a bucket is its 4 children. Times add up and
+ * longest is the largest; an interval overlapping two children is counted
+ * in both, and it is the one that runs into the second from before (a
+ * thread's intervals are contiguous), so the count is the children's sum
+ * less one per carried-in internal child. */
+static void lod_coarser(GArray *in, GArray *cin, GArray *out, GArray *cout, int64_t utid, int level, Bucket *b) {
+  memset(b, 0, sizeof *b);
+  guint r = 0;
+  for (guint i = 0; i < cin->len; i++) {
+    const CarryRow *c = &g_array_index(cin, CarryRow, i);
+    int64_t K = c->bucket >> 2;
+    if (b->used && b->bucket != K) lod_flush(out, cout, utid, level, b);
+    if (!b->used) {
+      b->used = 1;
+      b->bucket = K;
+      b->carry = (c->bucket & 3) == 0 ? c->carry : -1; /* the parent begins where its first child does */
+    } else if (c->carry >= 0) {
+      b->count[c->carry]--; /* counted in the child before too */
+    }
+    for (; r < in->len && g_array_index(in, SumRow, r).v[2] == c->bucket; r++) {
+      const SumRow *x = &g_array_index(in, SumRow, r);
+      int st = (int)x->v[3];
+      b->total[st] += x->v[4];
+      if (x->v[5] > b->longest[st]) b->longest[st] = x->v[5];
+      b->count[st] += x->v[6];
+    }
+  }
+  lod_flush(out, cout, utid, level, b);
+}
+
+/* out[L]: level L's rows, made in (bucket, state) order, so written level by
+ * level they come in key order. The finest level from the intervals, each
+ * coarser one from the one below. */
+static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray **out,
+                       GArray **carries) {
   int64_t s0 = t->start_ns, s1 = t->end_ns;
   int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
   int lo = 0, hi = 0;
   while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > (int64_t)n / 2) lo++;
   while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
   if (n < 8 || lo > hi) return;
-  memset(b, 0, sizeof(Bucket) * (LOD_MAX_LEVEL + 1));
+  memset(b, 0, sizeof *b);
+  int64_t w = (int64_t)LOD_BASE_NS << (2 * lo);
   for (size_t i = 0; i < n; i++) {
     int64_t a = rows[i].v[1], d = rows[i].v[2];
     int s = (int)rows[i].v[3];
     if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) continue;
-    for (int L = lo; L <= hi; L++) {
-      int64_t w = (int64_t)LOD_BASE_NS << (2 * L);
-      for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
-        if (b[L].used && b[L].bucket != k) lod_flush(out[L], t->utid, L, &b[L]);
-        b[L].used = 1;
-        b[L].bucket = k;
-        int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
-        b[L].total[s] += x1 - x0;
-        if (d > b[L].longest[s]) b[L].longest[s] = d;
-        b[L].count[s]++;
+    for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
+      if (b->used && b->bucket != k) lod_flush(out[lo], carries[lo], t->utid, lo, b);
+      if (!b->used) {
+        b->used = 1;
+        b->bucket = k;
+        b->carry = a < k * w ? s : -1;
       }
+      int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
+      b->total[s] += x1 - x0;
+      if (d > b->longest[s]) b->longest[s] = d;
+      b->count[s]++;
     }
   }
+  lod_flush(out[lo], carries[lo], t->utid, lo, b);
+  for (int L = lo + 1; L <= hi; L++) lod_coarser(out[L - 1], carries[L - 1], out[L], carries[L], t->utid, L, b);
   for (int L = lo; L <= hi; L++) {
-    lod_flush(out[L], t->utid, L, &b[L]);
     for (guint i = 0; i < out[L]->len && !im->failed; i++)
       batch_add(im, &im->summaries, g_array_index(out[L], SumRow, i).v, 0);
     out[L]->len = 0;
+    carries[L]->len = 0;
   }
 }
 
@@ -1350,9 +1395,12 @@ static void write_file_rows(Imp *im) {
     Thr *t = im->threads->pdata[i];
     g_hash_table_insert(by_utid, &t->utid, t);
   }
-  Bucket *b = g_new0(Bucket, LOD_MAX_LEVEL + 1);
-  GArray *sums[LOD_MAX_LEVEL + 1];
-  for (int L = 0; L <= LOD_MAX_LEVEL; L++) sums[L] = g_array_new(FALSE, FALSE, sizeof(SumRow));
+  Bucket *b = g_new0(Bucket, 1);
+  GArray *sums[LOD_MAX_LEVEL + 1], *carries[LOD_MAX_LEVEL + 1];
+  for (int L = 0; L <= LOD_MAX_LEVEL; L++) {
+    sums[L] = g_array_new(FALSE, FALSE, sizeof(SumRow));
+    carries[L] = g_array_new(FALSE, FALSE, sizeof(CarryRow));
+  }
   for (guint i = 0; i < sr->len && !im->failed;) {
     guint j = i;
     const StateRow *r = &g_array_index(sr, StateRow, i);
@@ -1361,10 +1409,13 @@ static void write_file_rows(Imp *im) {
       j++;
     }
     const Thr *t = g_hash_table_lookup(by_utid, &r->v[0]);
-    if (t) lod_thread(im, t, r, j - i, b, sums);
+    if (t) lod_thread(im, t, r, j - i, b, sums, carries);
     i = j;
   }
-  for (int L = 0; L <= LOD_MAX_LEVEL; L++) g_array_free(sums[L], TRUE);
+  for (int L = 0; L <= LOD_MAX_LEVEL; L++) {
+    g_array_free(sums[L], TRUE);
+    g_array_free(carries[L], TRUE);
+  }
   g_free(b);
   g_hash_table_destroy(by_utid);
   sr->len = 0;
