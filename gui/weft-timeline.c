@@ -99,6 +99,9 @@ struct _WeftTimeline {
   gboolean has_span;
   WeftSpan span;
 
+  /* the highlighted thread (a finding's): its row tinted, its label bold */
+  int64_t hl_utid;
+
   /* the highlighted object: its waits and holds in the cached window */
   int64_t hl_object;
   GArray *hl_waits; /* WeftSpan, or NULL when not read for this window */
@@ -160,6 +163,7 @@ static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.
 static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
 static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
 static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
+static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
 static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
 /* flow arrows by WeftFlowKind */
 static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
@@ -727,6 +731,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       gtk_snapshot_append_color(snapshot, &proc_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
       gtk_snapshot_append_color(snapshot, &lane_bg_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+    else if (self->hl_utid >= 0 && weft_session_get_thread(self->session, e->index)->utid == self->hl_utid)
+      gtk_snapshot_append_color(snapshot, &hl_row_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (row % 2 == 0)
       gtk_snapshot_append_color(snapshot, &row_alt_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     row++;
@@ -766,8 +772,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       GdkRGBA hue = thread_color(e->index);
       gtk_snapshot_append_color(snapshot, &hue,
                                 &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
+      gboolean hl = t->utid == self->hl_utid;
+      if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
-      snapshot_text(self, snapshot, buf, FALSE, 18, y, LABEL_W - 26, e->h, &text_color);
+      snapshot_text(self, snapshot, buf, hl, 18, y, LABEL_W - 26, e->h, &text_color);
       snapshot_bar(self, snapshot, e->index, y);
     }
   }
@@ -1172,6 +1180,7 @@ static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
   self->hl_object = -1;
+  self->hl_utid = -1;
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -1212,6 +1221,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_clear_pointer(&self->overview, g_free);
   self->has_sel = self->has_span = FALSE;
   self->hl_object = -1;
+  self->hl_utid = -1;
   self->scroll_y = 0;
   rebuild_entries(self);
   self->t0 = self->t1 = 0; /* so that fit notifies */
@@ -1261,6 +1271,14 @@ void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
 }
 
 int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object; }
+
+void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid) {
+  if (self->hl_utid == utid) return;
+  self->hl_utid = utid;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+int64_t weft_timeline_get_highlight_thread(WeftTimeline *self) { return self->hl_utid; }
 
 /* Scroll so that the entry of kind/index is in view. */
 static void scroll_to_entry(WeftTimeline *self, EntryKind kind, guint index) {

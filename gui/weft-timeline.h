@@ -36,6 +36,9 @@ void weft_timeline_zoom_to_selection(WeftTimeline *self);
  * holds (a strip at the bottom of the holder's row) of an object; -1: none. */
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
 int64_t weft_timeline_get_highlight(WeftTimeline *self);
+/* Highlight a thread's row (tinted, bold label, a bar at its left); -1: none. */
+void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid);
+int64_t weft_timeline_get_highlight_thread(WeftTimeline *self);
 
 /* Outline span (its utid set) and show it: its process expanded, its row
  * scrolled into view, the window three times its length around it. */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
 #include "weft-table.h"
@@ -30,6 +31,7 @@ struct _WeftWindow {
   GtkWidget *side;
   GtkStack *side_stack;
   WeftSelectionPanel *selection_panel;
+  WeftFindingsPanel *findings_panel;
   GtkLabel *details_label;
   GtkBox *threads_box;
   GtkBox *objects_box;
@@ -38,6 +40,7 @@ struct _WeftWindow {
   GtkWidget *objects_table;
   WeftSession *session;
   gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
+  gboolean no_findings;   /* headless without the side panel or a dump: nothing shows them */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -141,6 +144,23 @@ static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWin
   activate_object(self, object_id);
 }
 
+/* A finding: a region zooms to it; an object is highlighted (without a region:
+ * the timeline jumps to its longest wait, as from the Sync objects table); a
+ * thread is scrolled to and highlighted. */
+static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindow *self) {
+  const WeftFindingItem *it = weft_findings_panel_get_item(panel, rank);
+  if (!it || !self->session) return;
+  weft_timeline_set_highlight_thread(self->timeline, it->utid);
+  if (it->region >= 0 && it->region_end_ns > it->region_start_ns) {
+    weft_timeline_set_highlight(self->timeline, it->object_id);
+    int64_t pad = (it->region_end_ns - it->region_start_ns) / 20;
+    weft_timeline_set_range(self->timeline, it->region_start_ns - pad, it->region_end_ns + pad);
+  } else if (it->object_id >= 0) {
+    activate_object(self, it->object_id);
+  }
+  if (it->utid >= 0) weft_timeline_scroll_to_thread(self->timeline, it->utid);
+}
+
 static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
   WeftWindow *self = data;
   if (id >= 0) weft_timeline_scroll_to_thread(self->timeline, id);
@@ -235,6 +255,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   }
   weft_timeline_set_session(self->timeline, s);
   weft_selection_panel_set_session(self->selection_panel, s);
+  weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
   weft_session_free(self->session);
   self->session = s;
   fill_tables(self);
@@ -315,7 +336,10 @@ static void on_selection_changed(WeftTimeline *tl, WeftWindow *self) {
   int64_t a, b;
   gboolean has = weft_timeline_get_selection(tl, &a, &b);
   weft_selection_panel_set_range(self->selection_panel, has, a, b, 150);
-  if (has) gtk_stack_set_visible_child_name(self->side_stack, "selection");
+  if (!self->no_findings) weft_findings_panel_set_range(self->findings_panel, has, a, b, 150);
+  /* the findings page follows the selection; the other pages show the selection's numbers */
+  const char *page = gtk_stack_get_visible_child_name(self->side_stack);
+  if (has && g_strcmp0(page, "findings") != 0) gtk_stack_set_visible_child_name(self->side_stack, "selection");
 }
 
 static void on_flows_toggled(GtkToggleButton *b, WeftWindow *self) {
@@ -346,6 +370,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   object_class->dispose = weft_window_dispose;
   object_class->finalize = weft_window_finalize;
   g_type_ensure(WEFT_TYPE_TIMELINE);
+  g_type_ensure(WEFT_TYPE_FINDINGS_PANEL);
   g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
@@ -354,6 +379,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side_stack);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
@@ -364,14 +390,16 @@ static void weft_window_class_init(WeftWindowClass *klass) {
                                           "win.collapse-all"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
-  static const char *const pages[] = {"win.page-selection", "win.page-details", "win.page-threads", "win.page-locks"};
+  static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
+                                      "win.page-locks"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++) gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-selection", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-details", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-threads", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-locks", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-findings", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-selection", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-details", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-threads", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.page-locks", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -385,6 +413,7 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
   g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
+  g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
   g_signal_connect(self->flows_button, "toggled", G_CALLBACK(on_flows_toggled), self);
   g_signal_connect_swapped(self->timeline, "notify::show-flows", G_CALLBACK(on_flows_notify), self);
   /* (the paned, the window's own child, is not a bound template child:
@@ -413,8 +442,10 @@ void weft_window_reset_layout(WeftWindow *self) {
 }
 
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet) { self->quiet_errors = quiet; }
+void weft_window_set_findings_enabled(WeftWindow *self, gboolean enabled) { self->no_findings = !enabled; }
 WeftTimeline *weft_window_get_timeline(WeftWindow *self) { return self->timeline; }
 WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self) { return self->selection_panel; }
+WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self) { return self->findings_panel; }
 
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only) {
   gtk_widget_set_visible(self->side, !only);
