@@ -11,9 +11,21 @@
 #include "holds.h"
 #include "metrics.h"
 
+/* The statements that fold rows: the session's own (on its connection), or
+ * a worker's (weft_session_reader_new: a connection of its own). */
+struct _WeftSessionReader {
+  WeftSession *session;
+  sqlite3 *db;       /* owned unless it is the session's */
+  gboolean own_db;
+  sqlite3_stmt *q_raw;
+  sqlite3_stmt *q_summary;
+  sqlite3_stmt *q_holds;
+};
+
 struct _WeftSession {
   char *path;
   sqlite3 *db;
+  WeftSessionReader reader;
   char *command;
   int64_t end_ns;
   int64_t lod_base_ns;
@@ -22,10 +34,7 @@ struct _WeftSession {
   GArray *threads;   /* WeftSessionThread */
   GArray *locks;     /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
-  sqlite3_stmt *q_raw;
-  sqlite3_stmt *q_summary;
   sqlite3_stmt *q_at;
-  sqlite3_stmt *q_holds;
   sqlite3_stmt *q_waits;
   sqlite3_stmt *q_worst;
   sqlite3_stmt *q_flows;
@@ -64,6 +73,59 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
     ProcRow *c = &g_array_index(rows, ProcRow, i);
     if (c->parent_upid == r->upid) add_process_tree(self, rows, i, depth + 1, seen);
   }
+}
+
+static gboolean reader_prepare(WeftSessionReader *r) {
+  /* the interval containing t0 (contiguous rows: the last one starting at or
+   * before it), then every one starting before t1 */
+  return sqlite3_prepare_v2(r->db,
+                            "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
+                            "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
+                            "AND start_ns < ?3 ORDER BY start_ns",
+                            -1, &r->q_raw, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(r->db,
+                            "SELECT bucket, state, total_ns FROM state_summary "
+                            "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
+                            -1, &r->q_summary, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(r->db,
+                            "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
+                            "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
+                            -1, &r->q_holds, NULL) == SQLITE_OK;
+}
+
+static void reader_clear(WeftSessionReader *r) {
+  sqlite3_finalize(r->q_raw);
+  sqlite3_finalize(r->q_summary);
+  sqlite3_finalize(r->q_holds);
+  r->q_raw = r->q_summary = r->q_holds = NULL;
+  if (r->own_db) sqlite3_close(r->db);
+  r->db = NULL;
+}
+
+WeftSessionReader *weft_session_reader_new(WeftSession *self, GError **error) {
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(self->path, 0, err, sizeof err);
+  if (!db) {
+    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, err[0] ? err : "cannot open the recording");
+    return NULL;
+  }
+  WeftSessionReader *r = g_new0(WeftSessionReader, 1);
+  r->session = self;
+  r->db = db;
+  r->own_db = TRUE;
+  if (!reader_prepare(r)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read the recording: %s", self->path,
+                sqlite3_errmsg(db));
+    weft_session_reader_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void weft_session_reader_free(WeftSessionReader *r) {
+  if (!r) return;
+  reader_clear(r);
+  g_free(r);
 }
 
 static gboolean load(WeftSession *self, GError **error) {
@@ -158,25 +220,13 @@ static gboolean load(WeftSession *self, GError **error) {
   sqlite3_finalize(st);
   st = NULL;
 
-  /* the interval containing t0 (contiguous rows: the last one starting at or
-   * before it), then every one starting before t1 */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
-                         "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
-                         "AND start_ns < ?3 ORDER BY start_ns",
-                         -1, &self->q_raw, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT bucket, state, total_ns FROM state_summary "
-                         "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
-                         -1, &self->q_summary, NULL) != SQLITE_OK ||
+  self->reader.session = self;
+  self->reader.db = self->db;
+  if (!reader_prepare(&self->reader) ||
       sqlite3_prepare_v2(self->db,
                          "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
                          "FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
                          -1, &self->q_at, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
-                         "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
-                         -1, &self->q_holds, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(self->db,
                          "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
                          "FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 AND start_ns + dur_ns > ?2 "
@@ -230,10 +280,8 @@ WeftSession *weft_session_open(const char *path, GError **error) {
 
 void weft_session_free(WeftSession *self) {
   if (!self) return;
-  sqlite3_finalize(self->q_raw);
-  sqlite3_finalize(self->q_summary);
+  reader_clear(&self->reader);
   sqlite3_finalize(self->q_at);
-  sqlite3_finalize(self->q_holds);
   sqlite3_finalize(self->q_waits);
   sqlite3_finalize(self->q_worst);
   sqlite3_finalize(self->q_flows);
@@ -284,6 +332,11 @@ static void spread(double *acc, int npx, double t0, double npp, double s, double
 }
 
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
+}
+
+int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  WeftSession *self = reader->session;
   for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
@@ -304,7 +357,7 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   }
   if (level >= 0) {
     double w = (double)self->lod_base_ns * pow(4, level);
-    sqlite3_stmt *q = self->q_summary;
+    sqlite3_stmt *q = reader->q_summary;
     sqlite3_reset(q);
     sqlite3_bind_int64(q, 1, t->utid);
     sqlite3_bind_int(q, 2, level);
@@ -319,7 +372,7 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
     }
     if (r != SQLITE_DONE) rc = -1;
   } else {
-    sqlite3_stmt *q = self->q_raw;
+    sqlite3_stmt *q = reader->q_raw;
     sqlite3_reset(q);
     sqlite3_bind_int64(q, 1, t->utid);
     sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
@@ -351,7 +404,15 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   return rc;
 }
 
+static int reader_holds(WeftSessionReader *r, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
+
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
+  return weft_session_reader_fold_lock(&self->reader, i, t0, npp, npx, out);
+}
+
+int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0, double npp, int npx,
+                                  WeftHoldPixel *out) {
+  WeftSession *self = reader->session;
   for (int p = 0; p < npx; p++) out[p] = (WeftHoldPixel){-1, 0};
   const WeftSessionLock *l = weft_session_get_lock(self, i);
   if (!l || npx <= 0 || npp <= 0) return l ? 0 : -1;
@@ -362,7 +423,7 @@ int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, in
     double s, e;
   } Hold;
   g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
-  if (weft_session_holds(self, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
+  if (reader_holds(reader, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
     return -1;
   g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
@@ -453,8 +514,12 @@ static int add_hold(const WeftHold *h, void *user) {
 }
 
 int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
+  return reader_holds(&self->reader, object_id, t0, t1, out);
+}
+
+static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
   /* the blocks of the object that overlap [t0, t1), decoded */
-  sqlite3_stmt *q = self->q_holds;
+  sqlite3_stmt *q = reader->q_holds;
   sqlite3_reset(q);
   sqlite3_bind_int64(q, 1, object_id);
   sqlite3_bind_int64(q, 2, t0);

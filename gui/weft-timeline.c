@@ -12,9 +12,9 @@
  * bucket wide, else from thread_state over the visible window only). A column
  * gets the colour of the state with the most time in it; a running column
  * that also holds a wait shows that wait as a mark on the lower part of the
- * bar, so a column is never blank if something happened in it. Adjacent
- * columns with the same look are drawn as one rectangle: at most one bar
- * rectangle and one mark rectangle per pixel column per row.
+ * bar, so a column is never blank if something happened in it. The bars
+ * and lanes in view are drawn as one image of the rows' area (one texture
+ * per frame, not a rectangle per run of columns).
  *
  * The running track sums, per pixel column, the running fraction of every
  * thread's folded pixels (the same fold as the rows): the average number of
@@ -30,6 +30,7 @@
 #include "weft-timeline.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -330,22 +331,64 @@ static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
   return px;
 }
 
-/* Draw one lock lane: runs of columns with the same holder as one rectangle. */
-static void snapshot_lane(WeftTimeline *self, GtkSnapshot *snapshot, guint i, int y) {
+/* The bars of the rows in view are drawn into one image (a texture) of the
+ * rows' area instead of as rectangles: the software renderer draws a
+ * rectangle in about a microsecond, and zoomed out a row has a different
+ * colour in almost every column. Pixels are native-endian 0xAARRGGBB
+ * (GDK_MEMORY_DEFAULT), opaque, or 0 where nothing is drawn. */
+typedef struct {
+  guint32 *px;
+  int w, h; /* npx x rows_h */
+} Canvas;
+
+static guint32 argb(const GdkRGBA *c) {
+  return 0xff000000u | (guint32)lround(c->red * 255) << 16 | (guint32)lround(c->green * 255) << 8 |
+         (guint32)lround(c->blue * 255);
+}
+
+/* Lines [y, y + h) of the canvas (clipped) get line[0..w). */
+static void canvas_rows(Canvas *cv, int y, int h, const guint32 *line) {
+  for (int r = MAX(0, y); r < MIN(cv->h, y + h); r++) memcpy(cv->px + (size_t)r * cv->w, line, sizeof(guint32) * cv->w);
+}
+
+/* One lock lane at canvas line y: a column gets its holder's hue, a dark mark on top when merged. */
+static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
   const WeftHoldPixel *px = lock_pixels(self, i);
-  int npx = timeline_npx(self), x0 = timeline_x0();
-  int by = y + BAR_INSET, bh = ROW_H - 2 * BAR_INSET;
-  for (int p = 0; p < npx;) {
-    int q = p + 1;
-    gboolean merged = px[p].nholders > 1;
-    while (q < npx && px[q].holder == px[p].holder && (px[q].nholders > 1) == merged) q++;
-    if (px[p].holder >= 0) {
-      GdkRGBA c = thread_color((guint)px[p].holder);
-      gtk_snapshot_append_color(snapshot, &c, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, bh));
-      if (merged) gtk_snapshot_append_color(snapshot, &merged_color, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, MERGED_H));
+  int bh = ROW_H - 2 * BAR_INSET;
+  guint32 *top = g_new(guint32, cv->w), *body = g_new(guint32, cv->w);
+  guint32 merged = argb(&merged_color), last_c = 0;
+  int last_h = -2;
+  for (int p = 0; p < cv->w; p++) {
+    if (px[p].holder != last_h) {
+      last_h = px[p].holder;
+      GdkRGBA c = thread_color((guint)MAX(last_h, 0));
+      last_c = last_h >= 0 ? argb(&c) : 0;
     }
-    p = q;
+    body[p] = last_c;
+    top[p] = last_h >= 0 && px[p].nholders > 1 ? merged : last_c;
   }
+  canvas_rows(cv, y + BAR_INSET, MERGED_H, top);
+  canvas_rows(cv, y + BAR_INSET + MERGED_H, bh - MERGED_H, body);
+  g_free(top);
+  g_free(body);
+}
+
+/* One thread's bar at canvas line y: the state of each column, a wait mark on its lower part. */
+static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  const WeftPixel *px = row_pixels(self, i);
+  int bh = ROW_H - 2 * BAR_INSET;
+  guint32 *body = g_new(guint32, cv->w), *mark = g_new(guint32, cv->w);
+  guint32 colors[WEFT_ST_COUNT];
+  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
+  for (int p = 0; p < cv->w; p++) {
+    guint8 st = px[p].state, mk = px[p].mark;
+    body[p] = st < WEFT_ST_COUNT ? colors[st] : 0;
+    mark[p] = st < WEFT_ST_COUNT ? (mk < WEFT_ST_COUNT ? colors[mk] : body[p]) : 0;
+  }
+  canvas_rows(cv, y + BAR_INSET, bh - MARK_H, body);
+  canvas_rows(cv, y + BAR_INSET + bh - MARK_H, MARK_H, mark);
+  g_free(body);
+  g_free(mark);
 }
 
 /* The running-threads track: the sum of the rows' running fractions per column. */
@@ -386,26 +429,6 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
-}
-
-/* Draw one thread's bar: runs of equal columns as single rectangles. */
-static void snapshot_bar(WeftTimeline *self, GtkSnapshot *snapshot, guint i, int y) {
-  const WeftPixel *px = row_pixels(self, i);
-  int npx = timeline_npx(self), x0 = timeline_x0();
-  int by = y + BAR_INSET, bh = ROW_H - 2 * BAR_INSET;
-  for (int p = 0; p < npx;) {
-    int q = p + 1;
-    while (q < npx && px[q].state == px[p].state && px[q].mark == px[p].mark) q++;
-    if (px[p].state != WEFT_PIXEL_NONE) {
-      gboolean marked = px[p].mark != WEFT_PIXEL_NONE;
-      gtk_snapshot_append_color(snapshot, &state_colors[px[p].state],
-                                &GRAPHENE_RECT_INIT(x0 + p, by, q - p, marked ? bh - MARK_H : bh));
-      if (marked)
-        gtk_snapshot_append_color(snapshot, &state_colors[px[p].mark],
-                                  &GRAPHENE_RECT_INIT(x0 + p, by + bh - MARK_H, q - p, MARK_H));
-    }
-    p = q;
-  }
 }
 
 static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
@@ -742,6 +765,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   snapshot_ruler(self, snapshot, width, height);
   snapshot_track(self, snapshot, width);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
+  Canvas cv = {NULL, timeline_npx(self), rh};
+  if (rh > 0) cv.px = g_malloc0((size_t)cv.w * cv.h * sizeof(guint32));
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     int y = top + e->y - (int)self->scroll_y;
@@ -766,7 +791,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       g_snprintf(buf, sizeof buf, "lock %s", l->name);
       snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h,
                     &dim_text_color);
-      snapshot_lane(self, snapshot, e->index, y);
+      if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
       GdkRGBA hue = thread_color(e->index);
@@ -776,8 +801,15 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
       snapshot_text(self, snapshot, buf, hl, 18, y, LABEL_W - 26, e->h, &text_color);
-      snapshot_bar(self, snapshot, e->index, y);
+      if (cv.px) fill_bar(self, &cv, e->index, y - top);
     }
+  }
+  if (cv.px) {
+    GBytes *bytes = g_bytes_new_take(cv.px, (size_t)cv.w * cv.h * sizeof(guint32));
+    GdkTexture *tex = gdk_memory_texture_new(cv.w, cv.h, GDK_MEMORY_DEFAULT, bytes, (gsize)cv.w * sizeof(guint32));
+    gtk_snapshot_append_texture(snapshot, tex, &GRAPHENE_RECT_INIT(timeline_x0(), top, cv.w, cv.h));
+    g_object_unref(tex);
+    g_bytes_unref(bytes);
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, timeline_npx(self), rh));
