@@ -251,7 +251,7 @@ static gboolean apply_finding_and_actions(Shot *s) {
 }
 
 static gboolean panels_busy(Shot *s) {
-  return weft_timeline_is_busy(weft_window_get_timeline(s->window)) ||
+  return weft_window_is_busy(s->window) || weft_timeline_is_busy(weft_window_get_timeline(s->window)) ||
          weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window)) ||
          weft_findings_panel_is_busy(weft_window_get_findings_panel(s->window));
 }
@@ -267,6 +267,7 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
   s->last_h = h;
   if (!sized || ++s->frames < 2) return G_SOURCE_CONTINUE;
   if (s->stage == 0) {
+    if (weft_window_is_busy(s->window)) return G_SOURCE_CONTINUE; /* --lock selects a row of the objects table */
     apply_operations(s);
     s->stage = 1;
     s->frames = 0;

@@ -211,11 +211,23 @@ static gboolean load(WeftSession *self, GError **error) {
   }
   sqlite3_finalize(st);
 
-  if (sqlite3_prepare_v2(self->db, "SELECT DISTINCT state FROM thread_state", -1, &st, NULL) != SQLITE_OK)
+  /* the states that occur: a thread's coarsest summary level has every state
+   * it was ever in (a few rows); thread_state only for a thread without one
+   * (not a scan of the whole table) */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT DISTINCT state FROM state_summary WHERE utid = ?1 AND level = ?2 AND ?2 >= 0 "
+                         "UNION SELECT DISTINCT state FROM thread_state WHERE utid = ?1 AND ?2 < 0",
+                         -1, &st, NULL) != SQLITE_OK)
     goto fail;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    int s = sqlite3_column_int(st, 0);
-    if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
+  for (guint i = 0; i < self->threads->len; i++) {
+    const WeftSessionThread *t = &g_array_index(self->threads, WeftSessionThread, i);
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, t->utid);
+    sqlite3_bind_int(st, 2, t->max_level);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int s = sqlite3_column_int(st, 0);
+      if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
+    }
   }
   sqlite3_finalize(st);
   st = NULL;
@@ -667,9 +679,11 @@ void weft_session_object_clear(WeftSessionObject *o) {
   g_clear_pointer(&o->name, g_free);
 }
 
-int weft_session_objects(WeftSession *self, GArray *out) {
+int weft_session_objects(WeftSession *self, GArray *out) { return weft_session_read_objects(self->db, out); }
+
+int weft_session_read_objects(sqlite3 *db, GArray *out) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(self->db,
+  if (sqlite3_prepare_v2(db,
                          "SELECT o.object_id, o.upid, p.pid, k.name, o.acquisitions, o.contended, o.wait_ns, "
                          "o.hold_ns, (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), "
                          "(SELECT max(dur_ns) FROM thread_state s WHERE s.object_id = o.object_id) "
@@ -678,7 +692,7 @@ int weft_session_objects(WeftSession *self, GArray *out) {
                          "ORDER BY o.wait_ns DESC, o.object_id",
                          -1, &q, NULL) != SQLITE_OK)
     return -1;
-  WeftObjectNamer *namer = weft_object_namer_new(self->db);
+  WeftObjectNamer *namer = weft_object_namer_new(db);
   int r;
   while ((r = sqlite3_step(q)) == SQLITE_ROW) {
     char buf[512];
@@ -688,7 +702,7 @@ int weft_session_objects(WeftSession *self, GArray *out) {
                            .wait_ns = sqlite3_column_int64(q, 6), .hold_ns = sqlite3_column_int64(q, 7),
                            .waits = sqlite3_column_int64(q, 8), .max_wait_ns = column_or(q, 9, 0)};
     o.name = g_strdup(namer ? weft_object_namer_name(namer, o.object_id, buf, sizeof buf)
-                            : weft_object_display_name(self->db, o.object_id, buf, sizeof buf));
+                            : weft_object_display_name(db, o.object_id, buf, sizeof buf));
     g_array_append_val(out, o);
   }
   if (namer) weft_object_namer_free(namer);

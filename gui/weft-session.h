@@ -199,6 +199,11 @@ typedef struct {
  * appended to out (WeftSessionObject; free with weft_session_object_clear).
  * Returns 0 or -1. */
 int weft_session_objects(WeftSession *self, GArray *out);
+/* The same from a connection of the caller's (db opened with weft_db_open;
+ * any thread): reading every object's wait count and longest wait takes
+ * long on a big recording (a scan of the waits), so the window reads them
+ * on a worker. */
+int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
 /* Index of the thread with this utid, or -1. */

@@ -182,6 +182,7 @@ static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
 static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
 static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
 static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
+static const GdkRGBA span_inner_color = {1, 1, 1, 1};
 /* flow arrows by WeftFlowKind */
 static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
   [0] = {0.3f, 0.3f, 0.3f, 1},
@@ -768,12 +769,45 @@ static void format_tick(char *buf, size_t len, double t, double step, double tma
   g_snprintf(buf, len, "%.*f %s", decimals, v, units[u].unit);
 }
 
+static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb);
+
+/* Width in px of text as snapshot_text draws it (bold or not). */
+static int text_width(WeftTimeline *self, const char *text, gboolean bold) {
+  PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+  if (bold) {
+    char *m = g_markup_printf_escaped("<b>%s</b>", text);
+    pango_layout_set_markup(layout, m, -1);
+    g_free(m);
+  } else {
+    pango_layout_set_text(layout, text, -1);
+  }
+  int w, h;
+  pango_layout_get_pixel_size(layout, &w, &h);
+  g_object_unref(layout);
+  return w;
+}
+
+/* The ruler's "selection 12.3 ms" label: its text, x and width; FALSE when
+ * no selection is in view. */
+static gboolean selection_label(WeftTimeline *self, char *buf, size_t len, double *lx, double *lw) {
+  double xa, xb;
+  if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return FALSE;
+  char d[32];
+  g_snprintf(buf, len, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
+  *lw = text_width(self, buf, TRUE);
+  *lx = MAX(timeline_x0() + 2.0, MIN(xa + 4, timeline_x0() + timeline_npx(self) - *lw - 4));
+  return TRUE;
+}
+
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int x0 = timeline_x0(), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
   char buf[64], w[32];
+  /* tick labels do not go under the selection's label */
+  double sx = 0, sw = -1;
+  if (!selection_label(self, buf, sizeof buf, &sx, &sw)) sw = -1;
   g_snprintf(buf, sizeof buf, "window %s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)));
   snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
@@ -784,20 +818,37 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
     gtk_snapshot_append_color(snapshot, &grid_color,
                               &GRAPHENE_RECT_INIT(x, TRACK_TOP, 1, height - TRACK_TOP - LEGEND_H));
     format_tick(buf, sizeof buf, t, step, MAX(fabs(self->t0), fabs(self->t1)));
+    if (sw >= 0 && x + 4 < sx + sw + 4 && x + 4 + text_width(self, buf, FALSE) > sx - 4) continue;
     if (x + 4 < x0 + npx - 20)
       snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &dim_text_color);
   }
 }
 
-/* The running sum over the whole recording, one value per pixel of npx. */
+/* The running sum over the whole recording, one value per pixel of npx.
+ * While the window is the whole recording (the first frames) it is the sum
+ * of the rows' folds, which the worker delivers (NULL until they are all
+ * there); otherwise every thread is folded here, once per width. */
 static const double *overview_values(WeftTimeline *self, int npx) {
   if (self->overview && self->overview_npx == npx) return self->overview;
+  guint n = weft_session_get_n_threads(self->session);
+  if (self->rows && self->cache_npx == npx && self->cache_t0 == 0 && self->cache_t1 == end_ns(self)) {
+    for (guint i = 0; i < n; i++)
+      if (!self->rows[i]) return NULL;
+    g_free(self->overview);
+    self->overview = g_new0(double, npx);
+    self->overview_npx = npx;
+    for (guint i = 0; i < n; i++) {
+      const WeftPixel *px = self->rows[i];
+      for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
+    }
+    return self->overview;
+  }
   g_free(self->overview);
   self->overview = g_new0(double, npx);
   self->overview_npx = npx;
   WeftPixel *px = g_new(WeftPixel, npx);
   double npp = end_ns(self) / npx;
-  for (guint i = 0; i < weft_session_get_n_threads(self->session); i++) {
+  for (guint i = 0; i < n; i++) {
     weft_session_fold(self->session, i, 0, npp, npx, px);
     for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
   }
@@ -814,7 +865,7 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
   gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
   const double *v = overview_values(self, npx);
   double peak = 0;
-  for (int p = 0; p < npx; p++) peak = MAX(peak, v[p]);
+  for (int p = 0; v && p < npx; p++) peak = MAX(peak, v[p]);
   for (int p = 0; p < npx && peak > 0;) {
     int h = (int)round(v[p] / peak * ph), q = p + 1;
     if (v[p] > 0 && h == 0) h = 1;
@@ -1002,6 +1053,14 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
+      /* and a white line just inside it, on the bar: the outline stays visible on a black (gil_wait) bar */
+      float by = (float)(y - ROW_H / 2.0 + BAR_INSET), ih = ROW_H - 2 * BAR_INSET;
+      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
+      if (xb - xa > 4) {
+        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
+      }
     }
   }
   if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
@@ -1011,11 +1070,12 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
   if (time_x(self, self->sel_t1) <= timeline_x0() + timeline_npx(self))
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
-  char buf[64], d[32];
-  g_snprintf(buf, sizeof buf, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
-  double lx = MIN(xa + 4, timeline_x0() + timeline_npx(self) - 170);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, 168, RULER_H - 10));
-  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, 164, RULER_H - 6, &sel_edge_color);
+  char buf[64];
+  double lx, lw;
+  if (!selection_label(self, buf, sizeof buf, &lx, &lw)) return;
+  gtk_snapshot_append_color(snapshot, &chrome_color,
+                            &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, (float)lw + 4, RULER_H - 10));
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &sel_edge_color);
 }
 
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {

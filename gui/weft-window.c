@@ -41,6 +41,9 @@ struct _WeftWindow {
   WeftSession *session;
   gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
   gboolean no_findings;   /* headless without the side panel or a dump: nothing shows them */
+  guint objects_gen;      /* of the objects table's load (one per opened recording) */
+  gboolean objects_busy;  /* the objects table is being read on a worker */
+  GtkWidget *objects_status; /* "reading…" over the objects table */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -170,6 +173,93 @@ static void on_panel_thread(WeftSelectionPanel *panel, gint64 utid, WeftWindow *
   weft_timeline_scroll_to_thread(self->timeline, utid);
 }
 
+/* The sync objects table: read on a worker (the wait counts and longest
+ * waits scan every wait: most of a second on 10 M events), filled when it
+ * returns if the recording is still the one it was read for. */
+typedef struct {
+  char *path;
+  guint gen;
+} ObjectsJob;
+
+static void objects_job_free(ObjectsJob *j) {
+  g_free(j->path);
+  g_free(j);
+}
+
+static void objects_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  ObjectsJob *job = data;
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
+  if (!db) {
+    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
+    return;
+  }
+  GArray *objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
+  g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
+  int rc = weft_session_read_objects(db, objs);
+  sqlite3_close(db);
+  if (rc < 0) {
+    g_array_unref(objs);
+    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot read the sync objects");
+    return;
+  }
+  g_task_return_pointer(task, objs, (GDestroyNotify)g_array_unref);
+}
+
+static void fill_objects(WeftWindow *self, GArray *objs) {
+  for (guint i = 0; i < objs->len; i++) {
+    const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
+    char b[9][160];
+    const char *cells[9];
+    double nums[9];
+    g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
+    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
+    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
+    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
+    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
+    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
+    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
+    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
+    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
+    for (int c = 0; c < 9; c++) cells[c] = b[c];
+    weft_table_append(self->objects_table, o->object_id, cells, nums);
+  }
+  weft_table_sort(self->objects_table, 3, TRUE);
+}
+
+/* data: a reference to the window */
+static void on_objects_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftWindow *self = data;
+  ObjectsJob *job = g_task_get_task_data(G_TASK(res));
+  GError *error = NULL;
+  GArray *objs = g_task_propagate_pointer(G_TASK(res), &error);
+  if (job->gen == self->objects_gen && self->objects_table) {
+    self->objects_busy = FALSE;
+    if (objs) {
+      fill_objects(self, objs);
+      gtk_widget_set_visible(self->objects_status, FALSE);
+    } else {
+      gtk_label_set_text(GTK_LABEL(self->objects_status), error ? error->message : "cannot read the sync objects");
+    }
+  }
+  if (objs) g_array_unref(objs);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+static void start_objects(WeftWindow *self) {
+  ObjectsJob *job = g_new0(ObjectsJob, 1);
+  job->path = g_strdup(weft_session_get_path(self->session));
+  job->gen = ++self->objects_gen;
+  self->objects_busy = TRUE;
+  gtk_label_set_text(GTK_LABEL(self->objects_status), "reading the sync objects…");
+  gtk_widget_set_visible(self->objects_status, TRUE);
+  GTask *task = g_task_new(NULL, NULL, on_objects_read, g_object_ref(self));
+  g_task_set_task_data(task, job, (GDestroyNotify)objects_job_free);
+  g_task_run_in_thread(task, objects_thread);
+  g_object_unref(task);
+}
+
 /* ---- the tables of the whole recording ---- */
 
 static void fill_tables(WeftWindow *self) {
@@ -216,31 +306,11 @@ static void fill_tables(WeftWindow *self) {
     for (int c = 0; c < 7; c++) cells[c] = b[c];
     weft_table_append(self->threads_table, t->utid, cells, nums);
   }
-  g_autoptr(GArray) objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
-  g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
-  weft_session_objects(ss, objs);
-  for (guint i = 0; i < objs->len; i++) {
-    const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
-    char b[9][160];
-    const char *cells[9];
-    double nums[9];
-    g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
-    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
-    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
-    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
-    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
-    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
-    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
-    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
-    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
-    for (int c = 0; c < 9; c++) cells[c] = b[c];
-    weft_table_append(self->objects_table, o->object_id, cells, nums);
-  }
   weft_table_sort(self->threads_table, 0, FALSE);
   weft_table_sort(self->threads_table, 3, TRUE);
-  weft_table_sort(self->objects_table, 3, TRUE);
   weft_table_set_select_func(self->threads_table, on_thread_row, self);
   weft_table_set_select_func(self->objects_table, on_object_row, self);
+  start_objects(self);
 }
 
 /* ---- opening ---- */
@@ -408,6 +478,12 @@ static void weft_window_class_init(WeftWindowClass *klass) {
 
 static void weft_window_init(WeftWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->objects_status = gtk_label_new(NULL);
+  gtk_label_set_xalign(GTK_LABEL(self->objects_status), 0);
+  gtk_widget_add_css_class(self->objects_status, "dim-label");
+  gtk_widget_set_margin_start(self->objects_status, 8);
+  gtk_widget_set_visible(self->objects_status, FALSE);
+  gtk_box_append(self->objects_box, self->objects_status);
   g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
   g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
@@ -457,6 +533,8 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
   gtk_stack_set_visible_child_name(self->side_stack, "locks");
   if (!self->objects_table || !weft_table_select_id(self->objects_table, object_id)) activate_object(self, object_id);
 }
+
+gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
 
 void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
 

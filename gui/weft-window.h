@@ -37,6 +37,8 @@ WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self);
 /* as selecting object_id in the sync objects table: highlight its waits and
  * holds, show its longest wait */
 void weft_window_activate_object(WeftWindow *self, int64_t object_id);
+/* TRUE while the sync objects table is being read (on a worker). */
+gboolean weft_window_is_busy(WeftWindow *self);
 /* "findings", "selection", "details", "threads" or "locks" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 /* The outlined span and the details page's text, as JSON (null if none). */
