@@ -99,6 +99,7 @@ struct _WeftTimeline {
   FoldWorker *worker; /* NULL: fold on the GTK thread */
   gboolean async;     /* fold on a worker (default) */
   cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
+  GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
@@ -625,6 +626,7 @@ typedef struct {
   guint32 *px;
   int w, h;      /* npx x rows_h */
   int stride;    /* in pixels */
+  guint8 *written; /* per line: drawn this frame (the others are cleared after) */
 } Canvas;
 
 static guint32 argb(const GdkRGBA *c) {
@@ -634,7 +636,10 @@ static guint32 argb(const GdkRGBA *c) {
 
 /* Lines [y, y + h) of the canvas (clipped) get line[0..w). */
 static void canvas_rows(Canvas *cv, int y, int h, const guint32 *line) {
-  for (int r = MAX(0, y); r < MIN(cv->h, y + h); r++) memcpy(cv->px + (size_t)r * cv->stride, line, sizeof(guint32) * cv->w);
+  for (int r = MAX(0, y); r < MIN(cv->h, y + h); r++) {
+    memcpy(cv->px + (size_t)r * cv->stride, line, sizeof(guint32) * cv->w);
+    cv->written[r] = 1;
+  }
 }
 
 /* One lock lane at canvas line y: a column gets its holder's hue, a dark mark on top when merged. */
@@ -722,9 +727,17 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
 }
 
-static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                          double x, double y, int width, int height, const GdkRGBA *color) {
-  PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+/* The laid-out text of a label (cached: the labels of the rows are the same
+ * from frame to frame; the cache is emptied when it grows past a bound). */
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width) {
+  char *key = g_strdup_printf("%d|%d|%s", bold ? 1 : 0, width, text);
+  PangoLayout *layout = g_hash_table_lookup(self->layouts, key);
+  if (layout) {
+    g_free(key);
+    return layout;
+  }
+  if (g_hash_table_size(self->layouts) > 4096) g_hash_table_remove_all(self->layouts);
+  layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
   if (bold) {
     char *m = g_markup_printf_escaped("<b>%s</b>", text);
     pango_layout_set_markup(layout, m, -1);
@@ -732,15 +745,23 @@ static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char 
   } else {
     pango_layout_set_text(layout, text, -1);
   }
-  pango_layout_set_width(layout, width * PANGO_SCALE);
-  pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_MIDDLE);
+  if (width >= 0) {
+    pango_layout_set_width(layout, width * PANGO_SCALE);
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_MIDDLE);
+  }
+  g_hash_table_insert(self->layouts, key, layout);
+  return layout;
+}
+
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
+                          double x, double y, int width, int height, const GdkRGBA *color) {
+  PangoLayout *layout = label_layout(self, text, bold, width);
   int lw, lh;
   pango_layout_get_pixel_size(layout, &lw, &lh);
   gtk_snapshot_save(snapshot);
   gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)x, (float)(y + (height - lh) / 2.0)));
   gtk_snapshot_append_layout(snapshot, layout, color);
   gtk_snapshot_restore(snapshot);
-  g_object_unref(layout);
 }
 
 /* A step of 1, 2 or 5 × 10^k ns giving ticks at least min_px apart. */
@@ -772,18 +793,11 @@ static void format_tick(char *buf, size_t len, double t, double step, double tma
 static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb);
 
 /* Width in px of text as snapshot_text draws it (bold or not). */
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width);
+
 static int text_width(WeftTimeline *self, const char *text, gboolean bold) {
-  PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
-  if (bold) {
-    char *m = g_markup_printf_escaped("<b>%s</b>", text);
-    pango_layout_set_markup(layout, m, -1);
-    g_free(m);
-  } else {
-    pango_layout_set_text(layout, text, -1);
-  }
   int w, h;
-  pango_layout_get_pixel_size(layout, &w, &h);
-  g_object_unref(layout);
+  pango_layout_get_pixel_size(label_layout(self, text, bold, -1), &w, &h);
   return w;
 }
 
@@ -1117,7 +1131,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   snapshot_ruler(self, snapshot, width, height);
   snapshot_track(self, snapshot, width);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
-  Canvas cv = {NULL, timeline_npx(self), rh, 0};
+  Canvas cv = {NULL, timeline_npx(self), rh, 0, NULL};
   if (rh > 0) {
     if (!self->canvas || cairo_image_surface_get_width(self->canvas) != cv.w ||
         cairo_image_surface_get_height(self->canvas) != cv.h) {
@@ -1128,7 +1142,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       cairo_surface_flush(self->canvas);
       cv.px = (guint32 *)(void *)cairo_image_surface_get_data(self->canvas);
       cv.stride = cairo_image_surface_get_stride(self->canvas) / 4;
-      memset(cv.px, 0, (size_t)cv.stride * 4 * cv.h);
+      cv.written = g_malloc0(cv.h);
     }
   }
   for (guint k = 0; k < self->entries->len; k++) {
@@ -1169,6 +1183,9 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     }
   }
   if (cv.px) {
+    for (int r = 0; r < cv.h; r++)
+      if (!cv.written[r]) memset(cv.px + (size_t)r * cv.stride, 0, sizeof(guint32) * cv.w);
+    g_free(cv.written);
     cairo_surface_mark_dirty(self->canvas);
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, cv.w, cv.h));
     cairo_set_source_surface(cr, self->canvas, timeline_x0(), top);
@@ -1490,6 +1507,7 @@ static void weft_timeline_finalize(GObject *object) {
   self->worker = NULL;
   free_cache(self);
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
+  g_hash_table_unref(self->layouts);
   g_free(self->collapsed);
   g_free(self->overview);
   g_clear_pointer(&self->hl_waits, g_array_unref);
@@ -1578,6 +1596,7 @@ static void weft_timeline_init(WeftTimeline *self) {
   self->hl_object = -1;
   self->hl_utid = -1;
   self->async = TRUE;
+  self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -1612,6 +1631,7 @@ GtkWidget *weft_timeline_new(void) { return g_object_new(WEFT_TYPE_TIMELINE, NUL
 
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_return_if_fail(WEFT_IS_TIMELINE(self));
+  g_hash_table_remove_all(self->layouts);
   /* the old session's worker stops before its session may go */
   worker_detach(self->worker);
   self->worker = NULL;
