@@ -42,6 +42,8 @@ struct _WeftFindingsPanel {
   gboolean whole_pending; /* the whole recording's computation is running */
   guint whole_gen;        /* of the last whole-recording job started (set_session bumps it) */
   gboolean want_whole;    /* the last request is the whole recording */
+  gboolean range_running; /* a selection's computation is running (it cannot be stopped midway) */
+  gboolean range_queued;  /* start the latest selection's when it returns */
 };
 
 enum { SCOPE_NONE, SCOPE_RECORDING, SCOPE_SELECTION };
@@ -212,6 +214,8 @@ static void show_items(WeftFindingsPanel *self, int scope, GPtrArray *items, int
   for (guint i = 0; i < n; i++) gtk_list_box_append(self->list, item_row(i + 1, g_ptr_array_index(items, i)));
 }
 
+static void start_job(WeftFindingsPanel *self, gboolean has_range);
+
 /* data is a reference to the panel, taken by start_job */
 static void on_computed(GObject *source, GAsyncResult *res, gpointer data) {
   GTask *task = G_TASK(res);
@@ -250,10 +254,24 @@ static void on_computed(GObject *source, GAsyncResult *res, gpointer data) {
   }
   result_free(r);
   g_clear_error(&error);
+  if (job->has_range) {
+    /* one selection's computation at a time: while the user drags, the
+     * latest range is computed when the running one is done */
+    self->range_running = FALSE;
+    if (self->range_queued) {
+      self->range_queued = FALSE;
+      if (!self->want_whole && self->busy) start_job(self, TRUE);
+    }
+  }
   g_object_unref(self);
 }
 
 static void start_job(WeftFindingsPanel *self, gboolean has_range) {
+  if (has_range && self->range_running) {
+    self->range_queued = TRUE;
+    return;
+  }
+  self->range_running |= has_range;
   Job *job = g_new0(Job, 1);
   job->path = g_strdup(weft_session_get_path(self->session));
   job->has_range = has_range;
@@ -331,6 +349,7 @@ void weft_findings_panel_set_session(WeftFindingsPanel *self, WeftSession *sessi
   g_clear_pointer(&self->whole, g_ptr_array_unref);
   self->whole_pending = FALSE;
   self->whole_gen++;
+  self->range_queued = FALSE;
   self->session = session;
   weft_findings_panel_set_range(self, FALSE, 0, 0, 0);
 }
