@@ -20,7 +20,37 @@ struct _WeftSessionReader {
   sqlite3_stmt *q_raw;
   sqlite3_stmt *q_summary;
   sqlite3_stmt *q_holds;
+  GHashTable *tiles;   /* TileKey* -> GArray of SummaryRow: state_summary read in tiles */
+  gsize tile_rows;     /* rows in tiles */
 };
+
+/* state_summary is read in tiles of TILE_BUCKETS buckets of one thread and
+ * level, kept by each reader: a pan or a zoom within a level reads only the
+ * tiles it did not read before. At most TILE_ROWS rows are kept (then the
+ * cache starts again). */
+#define TILE_BUCKETS 512
+#define TILE_ROWS (2u << 20)
+
+typedef struct {
+  int64_t utid, tile;
+  int level;
+} TileKey;
+
+typedef struct {
+  int64_t bucket, total_ns;
+  int state;
+} SummaryRow;
+
+static guint tile_hash(gconstpointer p) {
+  const TileKey *k = p;
+  guint64 h = (guint64)k->utid * 0x9E3779B97F4A7C15ull ^ (guint64)k->tile * 0xC2B2AE3D27D4EB4Full ^ (guint64)k->level;
+  return (guint)(h ^ h >> 32);
+}
+
+static gboolean tile_equal(gconstpointer a, gconstpointer b) {
+  const TileKey *x = a, *y = b;
+  return x->utid == y->utid && x->tile == y->tile && x->level == y->level;
+}
 
 struct _WeftSession {
   char *path;
@@ -76,6 +106,7 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
 }
 
 static gboolean reader_prepare(WeftSessionReader *r) {
+  r->tiles = g_hash_table_new_full(tile_hash, tile_equal, g_free, (GDestroyNotify)g_array_unref);
   /* the interval containing t0 (contiguous rows: the last one starting at or
    * before it), then every one starting before t1 */
   return sqlite3_prepare_v2(r->db,
@@ -98,6 +129,8 @@ static void reader_clear(WeftSessionReader *r) {
   sqlite3_finalize(r->q_summary);
   sqlite3_finalize(r->q_holds);
   r->q_raw = r->q_summary = r->q_holds = NULL;
+  g_clear_pointer(&r->tiles, g_hash_table_unref);
+  r->tile_rows = 0;
   if (r->own_db) sqlite3_close(r->db);
   r->db = NULL;
 }
@@ -343,6 +376,39 @@ static void spread(double *acc, int npx, double t0, double npp, double s, double
   }
 }
 
+/* The state_summary rows of (utid, level) in buckets [tile * TILE_BUCKETS,
+ * (tile + 1) * TILE_BUCKETS), from the cache or read now; NULL if they
+ * cannot be read. */
+static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, int64_t tile) {
+  TileKey key = {utid, tile, level};
+  GArray *rows = g_hash_table_lookup(r->tiles, &key);
+  if (rows) return rows;
+  sqlite3_stmt *q = r->q_summary;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, utid);
+  sqlite3_bind_int(q, 2, level);
+  sqlite3_bind_int64(q, 3, tile * TILE_BUCKETS);
+  sqlite3_bind_int64(q, 4, tile * TILE_BUCKETS + TILE_BUCKETS - 1);
+  rows = g_array_new(FALSE, FALSE, sizeof(SummaryRow));
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    SummaryRow sr = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 1)};
+    g_array_append_val(rows, sr);
+  }
+  sqlite3_reset(q);
+  if (rc != SQLITE_DONE) {
+    g_array_unref(rows);
+    return NULL;
+  }
+  if (r->tile_rows + rows->len > TILE_ROWS) {
+    g_hash_table_remove_all(r->tiles);
+    r->tile_rows = 0;
+  }
+  r->tile_rows += rows->len;
+  g_hash_table_insert(r->tiles, g_memdup2(&key, sizeof key), rows);
+  return rows;
+}
+
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
   return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
 }
@@ -369,20 +435,22 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
   }
   if (level >= 0) {
     double w = (double)self->lod_base_ns * pow(4, level);
-    sqlite3_stmt *q = reader->q_summary;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, t->utid);
-    sqlite3_bind_int(q, 2, level);
-    sqlite3_bind_int64(q, 3, (int64_t)floor(fmax(t0, 0) / w));
-    sqlite3_bind_int64(q, 4, (int64_t)floor(t1 / w));
-    int r;
-    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-      double b = (double)sqlite3_column_int64(q, 0);
-      /* the thread's part of the bucket: its totals add up to that */
-      double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
-      spread(acc, npx, t0, npp, s, e, sqlite3_column_int(q, 1), (double)sqlite3_column_int64(q, 2));
+    int64_t b0 = (int64_t)floor(fmax(t0, 0) / w), b1 = (int64_t)floor(t1 / w);
+    for (int64_t tile = b0 / TILE_BUCKETS; tile <= b1 / TILE_BUCKETS && rc == 0; tile++) {
+      const GArray *rows = reader_tile(reader, t->utid, level, tile);
+      if (!rows) {
+        rc = -1;
+        break;
+      }
+      for (guint k = 0; k < rows->len; k++) {
+        const SummaryRow *sr = &g_array_index(rows, SummaryRow, k);
+        if (sr->bucket < b0 || sr->bucket > b1) continue;
+        double b = (double)sr->bucket;
+        /* the thread's part of the bucket: its totals add up to that */
+        double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
+        spread(acc, npx, t0, npp, s, e, sr->state, (double)sr->total_ns);
+      }
     }
-    if (r != SQLITE_DONE) rc = -1;
   } else {
     sqlite3_stmt *q = reader->q_raw;
     sqlite3_reset(q);
