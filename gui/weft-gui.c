@@ -4,7 +4,7 @@
  * weft-gui [run.db]                   the window
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
- * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--actions ...] run.db
+ * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  */
@@ -32,6 +32,7 @@ typedef struct {
   int64_t range_start, range_end;
   int64_t select_start, select_end;
   int64_t lock;
+  int finding;         /* rank, 1-based; 0 none */
   char **actions;
 } Options;
 
@@ -44,6 +45,7 @@ static void usage(FILE *f) {
              "  --range A..B          visible window, times since the start (\"1.5ms..3ms\"; default all)\n"
              "  --select A..B         select a time range, as a drag on the timeline does\n"
              "  --lock ID             select sync object ID (sync_object.object_id) in its table\n"
+             "  --finding N           activate the N-th finding of the Findings page, as a click does\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down\n"
@@ -82,7 +84,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--bench")) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
-               !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump")) {
+               !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") ||
+               !strcmp(a, "--finding")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -113,6 +116,14 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->lock = id;
+      } else if (!strcmp(a, "--finding")) {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1 || n > 1000000) {
+          fprintf(stderr, "weft-gui: --finding %s: expected a rank (1, 2, ...)\n", val);
+          return 2;
+        }
+        o->finding = (int)n;
       } else {
         g_strfreev(o->actions);
         o->actions = g_strsplit(val, ",", -1);
@@ -139,8 +150,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
     return 2;
   }
-  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->actions)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock and --actions go with --screenshot or --dump\n");
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding and --actions go with --screenshot or --dump\n");
     return 2;
   }
   return -1;
@@ -154,7 +165,7 @@ typedef struct {
   GtkWidget *target;   /* what the PNG shows: the timeline, or the window */
   int frames;
   int last_w, last_h;
-  int stage;           /* 0 laying out, 1 settling after the operations, 2 done */
+  int stage;           /* 0 laying out, 1 waiting for the findings (--finding), 2 settling, 3 done */
   int status;
   gboolean done;
   gint64 t_start;      /* for --bench */
@@ -185,11 +196,16 @@ static gboolean write_dump(Shot *s) {
   GString *out = g_string_new(NULL);
   g_string_append_printf(out, "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n",
                          a, b);
-  g_string_append_printf(out, "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"details\": ",
-                         weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl));
+  g_string_append_printf(out,
+                         "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"highlight_thread\": %" G_GINT64_FORMAT
+                         ",\n\"details\": ",
+                         weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
+                         weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
+  g_string_append(out, ",\n\"findings\": ");
+  weft_findings_panel_write_json(weft_window_get_findings_panel(s->window), out);
   g_string_append(out, "}\n");
   gboolean ok;
   if (!strcmp(s->o->dump, "-")) {
@@ -212,11 +228,32 @@ static void apply_operations(Shot *s) {
   if (o->have_range) weft_timeline_set_range(tl, o->range_start, o->range_end);
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
+}
+
+/* --finding (once the findings are computed), then --actions. FALSE: the
+ * finding does not exist. */
+static gboolean apply_finding_and_actions(Shot *s) {
+  const Options *o = s->o;
+  WeftTimeline *tl = weft_window_get_timeline(s->window);
+  gboolean found = TRUE;
+  if (o->finding > 0) {
+    weft_window_show_page(s->window, "findings");
+    found = weft_findings_panel_activate(weft_window_get_findings_panel(s->window), (guint)o->finding - 1);
+    if (!found) fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
+                        weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
+  }
   for (char **p = o->actions; p && *p; p++) {
     char *name = g_strconcat("timeline.", *p, NULL);
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
+  return found;
+}
+
+static gboolean panels_busy(Shot *s) {
+  return weft_window_is_busy(s->window) || weft_timeline_is_busy(weft_window_get_timeline(s->window)) ||
+         weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window)) ||
+         weft_findings_panel_is_busy(weft_window_get_findings_panel(s->window));
 }
 
 static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
@@ -230,15 +267,27 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
   s->last_h = h;
   if (!sized || ++s->frames < 2) return G_SOURCE_CONTINUE;
   if (s->stage == 0) {
+    if (weft_window_is_busy(s->window)) return G_SOURCE_CONTINUE; /* --lock selects a row of the objects table */
     apply_operations(s);
     s->stage = 1;
     s->frames = 0;
     return G_SOURCE_CONTINUE;
   }
-  /* the selection's numbers come from a worker thread; then the panel is laid
-   * out again (a widget waiting for its size renders nothing) */
-  if (weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window))) {
+  /* the selection's numbers and the findings come from worker threads; then
+   * the panels are laid out again (a widget waiting for its size renders nothing) */
+  if (panels_busy(s)) {
     s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  if (s->stage == 1) {
+    s->stage = 2;
+    s->frames = 0;
+    if (!apply_finding_and_actions(s)) {
+      s->status = 1;
+      s->done = TRUE;
+      g_main_context_wakeup(NULL);
+      return G_SOURCE_REMOVE;
+    }
     return G_SOURCE_CONTINUE;
   }
   if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
@@ -279,12 +328,11 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* One frame of the timeline for [a, b): the snapshot and its rasterisation
- * by the window's renderer. Returns its time in ms. */
-static double bench_frame(WeftTimeline *tl, double a, double b) {
+/* One frame of the timeline as it is: the widget's snapshot and its
+ * rasterisation by the window's renderer. Returns its time in ms. */
+static double bench_draw(WeftTimeline *tl) {
   GtkWidget *w = GTK_WIDGET(tl);
   gint64 t0 = g_get_monotonic_time();
-  weft_timeline_set_range(tl, (int64_t)a, (int64_t)b);
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   /* the widget's own snapshot (a GtkWidgetPaintable would return its last
    * frame until the frame clock redraws it) */
@@ -299,6 +347,30 @@ static double bench_frame(WeftTimeline *tl, double a, double b) {
     gsk_render_node_unref(node);
   }
   return (double)(g_get_monotonic_time() - t0) / 1000.0;
+}
+
+/* Move the window to [a, b) and draw the frames the window would: the first
+ * one at once (with the rows folded for earlier windows, stretched), then one
+ * each time folds arrive, until every row of the window is there. Appends
+ * the frame times to times and the time until the window was complete to
+ * complete (ms). */
+static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GArray *complete) {
+  gint64 t0 = g_get_monotonic_time();
+  weft_timeline_set_range(tl, (int64_t)a, (int64_t)b);
+  double t = bench_draw(tl);
+  g_array_append_val(times, t);
+  while (weft_timeline_is_busy(tl)) {
+    /* folds arrive: at most one frame per 16 ms, as the frame clock would draw */
+    gint64 until = g_get_monotonic_time() + 16000;
+    gboolean any = FALSE;
+    while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < until)
+      any |= weft_timeline_wait(tl, (guint)MAX(1, (until - g_get_monotonic_time()) / 1000));
+    if (!any && weft_timeline_is_busy(tl)) continue;
+    t = bench_draw(tl);
+    g_array_append_val(times, t);
+  }
+  double c = (double)(g_get_monotonic_time() - t0) / 1000.0;
+  g_array_append_val(complete, c);
 }
 
 /* Time to first frame (from the start of the process's work to the first
@@ -324,39 +396,40 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   }
   double first_ms = (double)(ff.t_first - t_start) / 1000.0;
   WeftTimeline *tl = weft_window_get_timeline(window);
+  /* the first frame with every row in view folded (its later frames) */
+  while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) g_main_context_iteration(NULL, TRUE);
+  double complete_ms = (double)(g_get_monotonic_time() - t_start) / 1000.0;
   double end = (double)MAX(weft_session_get_end_ns(weft_timeline_get_session(tl)), 1);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *complete = g_array_new(FALSE, FALSE, sizeof(double));
   int levels = 0;
   static const double places[] = {0.5, 0.1, 0.9};
   for (guint k = 0; k < G_N_ELEMENTS(places); k++) {
     double c = end * places[k];
     for (double w = end; w >= 2000; w /= 2) {
       if (k == 0) levels++;
-      double t = bench_frame(tl, c - w / 2, c + w / 2);
-      g_array_append_val(times, t);
-      for (int p = 1; p <= 3; p++) {
-        t = bench_frame(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10);
-        g_array_append_val(times, t);
-      }
+      bench_window(tl, c - w / 2, c + w / 2, times, complete);
+      for (int p = 1; p <= 3; p++) bench_window(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10, times, complete);
     }
-    for (double w = 4000; w <= end; w *= 2) {
-      double t = bench_frame(tl, c - w / 2, c + w / 2);
-      g_array_append_val(times, t);
-    }
+    for (double w = 4000; w <= end; w *= 2) bench_window(tl, c - w / 2, c + w / 2, times, complete);
   }
   g_array_sort(times, cmp_double);
-  guint n = times->len;
-  double *v = (double *)(void *)times->data, sum = 0;
+  g_array_sort(complete, cmp_double);
+  guint n = times->len, nc = complete->len;
+  double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
   for (guint i = 0; i < n; i++) sum += v[i];
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("{\"first_frame_ms\": %.1f, \"frames\": %u, \"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, "
-         "\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, \"renderer\": \"%s\", "
-         "\"size\": [%d, %d]}\n",
-         first_ms, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0, n ? v[n - 1] : 0,
+  printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
+         "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
+         "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
+         "\"renderer\": \"%s\", \"size\": [%d, %d]}\n",
+         first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
+         n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
          ru.ru_maxrss / 1024.0, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
          gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)));
   g_array_unref(times);
+  g_array_unref(complete);
   return 0;
 }
 
@@ -380,6 +453,8 @@ static int headless(const Options *o) {
   Shot s = {.o = o, .status = 1, .t_start = t_start};
   s.window = weft_window_new(NULL);
   weft_window_set_quiet_errors(s.window, TRUE);
+  /* the findings only when something shows them */
+  weft_window_set_findings_enabled(s.window, o->window || o->dump);
   if (!o->window) weft_window_set_timeline_only(s.window, TRUE);
   gtk_window_set_default_size(GTK_WINDOW(s.window), o->width, o->height);
   weft_window_reset_layout(s.window);

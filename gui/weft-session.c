@@ -11,9 +11,51 @@
 #include "holds.h"
 #include "metrics.h"
 
+/* The statements that fold rows: the session's own (on its connection), or
+ * a worker's (weft_session_reader_new: a connection of its own). */
+struct _WeftSessionReader {
+  WeftSession *session;
+  sqlite3 *db;       /* owned unless it is the session's */
+  gboolean own_db;
+  sqlite3_stmt *q_raw;
+  sqlite3_stmt *q_summary;
+  sqlite3_stmt *q_holds;
+  GHashTable *tiles;   /* TileKey* -> GArray of SummaryRow: state_summary read in tiles */
+  gsize tile_rows;     /* rows in tiles */
+};
+
+/* state_summary is read in tiles of TILE_BUCKETS buckets of one thread and
+ * level, kept by each reader: a pan or a zoom within a level reads only the
+ * tiles it did not read before. At most TILE_ROWS rows are kept (then the
+ * cache starts again). */
+#define TILE_BUCKETS 512
+#define TILE_ROWS (2u << 20)
+
+typedef struct {
+  int64_t utid, tile;
+  int level;
+} TileKey;
+
+typedef struct {
+  int64_t bucket, total_ns;
+  int state;
+} SummaryRow;
+
+static guint tile_hash(gconstpointer p) {
+  const TileKey *k = p;
+  guint64 h = (guint64)k->utid * 0x9E3779B97F4A7C15ull ^ (guint64)k->tile * 0xC2B2AE3D27D4EB4Full ^ (guint64)k->level;
+  return (guint)(h ^ h >> 32);
+}
+
+static gboolean tile_equal(gconstpointer a, gconstpointer b) {
+  const TileKey *x = a, *y = b;
+  return x->utid == y->utid && x->tile == y->tile && x->level == y->level;
+}
+
 struct _WeftSession {
   char *path;
   sqlite3 *db;
+  WeftSessionReader reader;
   char *command;
   int64_t end_ns;
   int64_t lod_base_ns;
@@ -22,10 +64,7 @@ struct _WeftSession {
   GArray *threads;   /* WeftSessionThread */
   GArray *locks;     /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
-  sqlite3_stmt *q_raw;
-  sqlite3_stmt *q_summary;
   sqlite3_stmt *q_at;
-  sqlite3_stmt *q_holds;
   sqlite3_stmt *q_waits;
   sqlite3_stmt *q_worst;
   sqlite3_stmt *q_flows;
@@ -64,6 +103,62 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
     ProcRow *c = &g_array_index(rows, ProcRow, i);
     if (c->parent_upid == r->upid) add_process_tree(self, rows, i, depth + 1, seen);
   }
+}
+
+static gboolean reader_prepare(WeftSessionReader *r) {
+  r->tiles = g_hash_table_new_full(tile_hash, tile_equal, g_free, (GDestroyNotify)g_array_unref);
+  /* the interval containing t0 (contiguous rows: the last one starting at or
+   * before it), then every one starting before t1 */
+  return sqlite3_prepare_v2(r->db,
+                            "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
+                            "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
+                            "AND start_ns < ?3 ORDER BY start_ns",
+                            -1, &r->q_raw, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(r->db,
+                            "SELECT bucket, state, total_ns FROM state_summary "
+                            "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
+                            -1, &r->q_summary, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(r->db,
+                            "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
+                            "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
+                            -1, &r->q_holds, NULL) == SQLITE_OK;
+}
+
+static void reader_clear(WeftSessionReader *r) {
+  sqlite3_finalize(r->q_raw);
+  sqlite3_finalize(r->q_summary);
+  sqlite3_finalize(r->q_holds);
+  r->q_raw = r->q_summary = r->q_holds = NULL;
+  g_clear_pointer(&r->tiles, g_hash_table_unref);
+  r->tile_rows = 0;
+  if (r->own_db) sqlite3_close(r->db);
+  r->db = NULL;
+}
+
+WeftSessionReader *weft_session_reader_new(WeftSession *self, GError **error) {
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(self->path, 0, err, sizeof err);
+  if (!db) {
+    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, err[0] ? err : "cannot open the recording");
+    return NULL;
+  }
+  WeftSessionReader *r = g_new0(WeftSessionReader, 1);
+  r->session = self;
+  r->db = db;
+  r->own_db = TRUE;
+  if (!reader_prepare(r)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read the recording: %s", self->path,
+                sqlite3_errmsg(db));
+    weft_session_reader_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void weft_session_reader_free(WeftSessionReader *r) {
+  if (!r) return;
+  reader_clear(r);
+  g_free(r);
 }
 
 static gboolean load(WeftSession *self, GError **error) {
@@ -149,34 +244,34 @@ static gboolean load(WeftSession *self, GError **error) {
   }
   sqlite3_finalize(st);
 
-  if (sqlite3_prepare_v2(self->db, "SELECT DISTINCT state FROM thread_state", -1, &st, NULL) != SQLITE_OK)
+  /* the states that occur: a thread's coarsest summary level has every state
+   * it was ever in (a few rows); thread_state only for a thread without one
+   * (not a scan of the whole table) */
+  if (sqlite3_prepare_v2(self->db,
+                         "SELECT DISTINCT state FROM state_summary WHERE utid = ?1 AND level = ?2 AND ?2 >= 0 "
+                         "UNION SELECT DISTINCT state FROM thread_state WHERE utid = ?1 AND ?2 < 0",
+                         -1, &st, NULL) != SQLITE_OK)
     goto fail;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    int s = sqlite3_column_int(st, 0);
-    if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
+  for (guint i = 0; i < self->threads->len; i++) {
+    const WeftSessionThread *t = &g_array_index(self->threads, WeftSessionThread, i);
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, t->utid);
+    sqlite3_bind_int(st, 2, t->max_level);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int s = sqlite3_column_int(st, 0);
+      if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
+    }
   }
   sqlite3_finalize(st);
   st = NULL;
 
-  /* the interval containing t0 (contiguous rows: the last one starting at or
-   * before it), then every one starting before t1 */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
-                         "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
-                         "AND start_ns < ?3 ORDER BY start_ns",
-                         -1, &self->q_raw, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT bucket, state, total_ns FROM state_summary "
-                         "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
-                         -1, &self->q_summary, NULL) != SQLITE_OK ||
+  self->reader.session = self;
+  self->reader.db = self->db;
+  if (!reader_prepare(&self->reader) ||
       sqlite3_prepare_v2(self->db,
                          "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
                          "FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
                          -1, &self->q_at, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
-                         "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
-                         -1, &self->q_holds, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(self->db,
                          "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
                          "FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 AND start_ns + dur_ns > ?2 "
@@ -230,10 +325,8 @@ WeftSession *weft_session_open(const char *path, GError **error) {
 
 void weft_session_free(WeftSession *self) {
   if (!self) return;
-  sqlite3_finalize(self->q_raw);
-  sqlite3_finalize(self->q_summary);
+  reader_clear(&self->reader);
   sqlite3_finalize(self->q_at);
-  sqlite3_finalize(self->q_holds);
   sqlite3_finalize(self->q_waits);
   sqlite3_finalize(self->q_worst);
   sqlite3_finalize(self->q_flows);
@@ -283,7 +376,45 @@ static void spread(double *acc, int npx, double t0, double npp, double s, double
   }
 }
 
+/* The state_summary rows of (utid, level) in buckets [tile * TILE_BUCKETS,
+ * (tile + 1) * TILE_BUCKETS), from the cache or read now; NULL if they
+ * cannot be read. */
+static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, int64_t tile) {
+  TileKey key = {utid, tile, level};
+  GArray *rows = g_hash_table_lookup(r->tiles, &key);
+  if (rows) return rows;
+  sqlite3_stmt *q = r->q_summary;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, utid);
+  sqlite3_bind_int(q, 2, level);
+  sqlite3_bind_int64(q, 3, tile * TILE_BUCKETS);
+  sqlite3_bind_int64(q, 4, tile * TILE_BUCKETS + TILE_BUCKETS - 1);
+  rows = g_array_new(FALSE, FALSE, sizeof(SummaryRow));
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    SummaryRow sr = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 1)};
+    g_array_append_val(rows, sr);
+  }
+  sqlite3_reset(q);
+  if (rc != SQLITE_DONE) {
+    g_array_unref(rows);
+    return NULL;
+  }
+  if (r->tile_rows + rows->len > TILE_ROWS) {
+    g_hash_table_remove_all(r->tiles);
+    r->tile_rows = 0;
+  }
+  r->tile_rows += rows->len;
+  g_hash_table_insert(r->tiles, g_memdup2(&key, sizeof key), rows);
+  return rows;
+}
+
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
+}
+
+int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  WeftSession *self = reader->session;
   for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
@@ -304,22 +435,24 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   }
   if (level >= 0) {
     double w = (double)self->lod_base_ns * pow(4, level);
-    sqlite3_stmt *q = self->q_summary;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, t->utid);
-    sqlite3_bind_int(q, 2, level);
-    sqlite3_bind_int64(q, 3, (int64_t)floor(fmax(t0, 0) / w));
-    sqlite3_bind_int64(q, 4, (int64_t)floor(t1 / w));
-    int r;
-    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-      double b = (double)sqlite3_column_int64(q, 0);
-      /* the thread's part of the bucket: its totals add up to that */
-      double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
-      spread(acc, npx, t0, npp, s, e, sqlite3_column_int(q, 1), (double)sqlite3_column_int64(q, 2));
+    int64_t b0 = (int64_t)floor(fmax(t0, 0) / w), b1 = (int64_t)floor(t1 / w);
+    for (int64_t tile = b0 / TILE_BUCKETS; tile <= b1 / TILE_BUCKETS && rc == 0; tile++) {
+      const GArray *rows = reader_tile(reader, t->utid, level, tile);
+      if (!rows) {
+        rc = -1;
+        break;
+      }
+      for (guint k = 0; k < rows->len; k++) {
+        const SummaryRow *sr = &g_array_index(rows, SummaryRow, k);
+        if (sr->bucket < b0 || sr->bucket > b1) continue;
+        double b = (double)sr->bucket;
+        /* the thread's part of the bucket: its totals add up to that */
+        double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
+        spread(acc, npx, t0, npp, s, e, sr->state, (double)sr->total_ns);
+      }
     }
-    if (r != SQLITE_DONE) rc = -1;
   } else {
-    sqlite3_stmt *q = self->q_raw;
+    sqlite3_stmt *q = reader->q_raw;
     sqlite3_reset(q);
     sqlite3_bind_int64(q, 1, t->utid);
     sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
@@ -351,7 +484,15 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
   return rc;
 }
 
+static int reader_holds(WeftSessionReader *r, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
+
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
+  return weft_session_reader_fold_lock(&self->reader, i, t0, npp, npx, out);
+}
+
+int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0, double npp, int npx,
+                                  WeftHoldPixel *out) {
+  WeftSession *self = reader->session;
   for (int p = 0; p < npx; p++) out[p] = (WeftHoldPixel){-1, 0};
   const WeftSessionLock *l = weft_session_get_lock(self, i);
   if (!l || npx <= 0 || npp <= 0) return l ? 0 : -1;
@@ -362,7 +503,7 @@ int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, in
     double s, e;
   } Hold;
   g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
-  if (weft_session_holds(self, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
+  if (reader_holds(reader, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
     return -1;
   g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
@@ -453,8 +594,12 @@ static int add_hold(const WeftHold *h, void *user) {
 }
 
 int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
+  return reader_holds(&self->reader, object_id, t0, t1, out);
+}
+
+static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
   /* the blocks of the object that overlap [t0, t1), decoded */
-  sqlite3_stmt *q = self->q_holds;
+  sqlite3_stmt *q = reader->q_holds;
   sqlite3_reset(q);
   sqlite3_bind_int64(q, 1, object_id);
   sqlite3_bind_int64(q, 2, t0);
@@ -602,9 +747,11 @@ void weft_session_object_clear(WeftSessionObject *o) {
   g_clear_pointer(&o->name, g_free);
 }
 
-int weft_session_objects(WeftSession *self, GArray *out) {
+int weft_session_objects(WeftSession *self, GArray *out) { return weft_session_read_objects(self->db, out); }
+
+int weft_session_read_objects(sqlite3 *db, GArray *out) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(self->db,
+  if (sqlite3_prepare_v2(db,
                          "SELECT o.object_id, o.upid, p.pid, k.name, o.acquisitions, o.contended, o.wait_ns, "
                          "o.hold_ns, (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), "
                          "(SELECT max(dur_ns) FROM thread_state s WHERE s.object_id = o.object_id) "
@@ -613,7 +760,7 @@ int weft_session_objects(WeftSession *self, GArray *out) {
                          "ORDER BY o.wait_ns DESC, o.object_id",
                          -1, &q, NULL) != SQLITE_OK)
     return -1;
-  WeftObjectNamer *namer = weft_object_namer_new(self->db);
+  WeftObjectNamer *namer = weft_object_namer_new(db);
   int r;
   while ((r = sqlite3_step(q)) == SQLITE_ROW) {
     char buf[512];
@@ -623,7 +770,7 @@ int weft_session_objects(WeftSession *self, GArray *out) {
                            .wait_ns = sqlite3_column_int64(q, 6), .hold_ns = sqlite3_column_int64(q, 7),
                            .waits = sqlite3_column_int64(q, 8), .max_wait_ns = column_or(q, 9, 0)};
     o.name = g_strdup(namer ? weft_object_namer_name(namer, o.object_id, buf, sizeof buf)
-                            : weft_object_display_name(self->db, o.object_id, buf, sizeof buf));
+                            : weft_object_display_name(db, o.object_id, buf, sizeof buf));
     g_array_append_val(out, o);
   }
   if (namer) weft_object_namer_free(namer);

@@ -6,7 +6,8 @@
  * order, and their threads. Thread states are never loaded whole: the timeline
  * asks for one row's pixels over the visible window (weft_session_fold), which
  * reads state_summary when a pixel is at least one summary bucket wide and the
- * raw thread_state rows otherwise. Not thread-safe: use from the GTK thread.
+ * raw thread_state rows otherwise. Not thread-safe: use from the GTK thread
+ * (a worker folds through a WeftSessionReader of its own).
  */
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
@@ -138,6 +139,20 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double ns_per_px, i
  * could not be read (out is then all holder -1). */
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double ns_per_px, int npx, WeftHoldPixel *out);
 
+/* A second connection to the recording with the statements of the two
+ * folds above, for a worker thread: weft_session_reader_fold* may be called
+ * on one thread at a time per reader, concurrently with the session's use on
+ * the GTK thread (they read only the session's immutable tables: threads,
+ * locks, meta). The session must outlive the reader. NULL and error set if
+ * the file cannot be opened. */
+typedef struct _WeftSessionReader WeftSessionReader;
+WeftSessionReader *weft_session_reader_new(WeftSession *self, GError **error);
+void weft_session_reader_free(WeftSessionReader *reader);
+int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx,
+                             WeftPixel *out);
+int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx,
+                                  WeftHoldPixel *out);
+
 /* The state interval of thread i containing time t. Returns FALSE if the
  * thread was not alive at t. */
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
@@ -184,6 +199,11 @@ typedef struct {
  * appended to out (WeftSessionObject; free with weft_session_object_clear).
  * Returns 0 or -1. */
 int weft_session_objects(WeftSession *self, GArray *out);
+/* The same from a connection of the caller's (db opened with weft_db_open;
+ * any thread): reading every object's wait count and longest wait takes
+ * long on a big recording (a scan of the waits), so the window reads them
+ * on a worker. */
+int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
 /* Index of the thread with this utid, or -1. */

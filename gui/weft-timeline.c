@@ -12,9 +12,9 @@
  * bucket wide, else from thread_state over the visible window only). A column
  * gets the colour of the state with the most time in it; a running column
  * that also holds a wait shows that wait as a mark on the lower part of the
- * bar, so a column is never blank if something happened in it. Adjacent
- * columns with the same look are drawn as one rectangle: at most one bar
- * rectangle and one mark rectangle per pixel column per row.
+ * bar, so a column is never blank if something happened in it. The bars
+ * and lanes in view are drawn as one image of the rows' area (one texture
+ * per frame, not a rectangle per run of columns).
  *
  * The running track sums, per pixel column, the running fraction of every
  * thread's folded pixels (the same fold as the rows): the average number of
@@ -30,6 +30,7 @@
 #include "weft-timeline.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -59,6 +60,15 @@
 
 typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
 
+/* An earlier window's fold of one item. */
+typedef struct {
+  gpointer px;
+  double t0, npp;
+  int npx;
+} Prev;
+
+typedef struct _FoldWorker FoldWorker;
+
 typedef struct {
   EntryKind kind;
   guint index; /* process, thread or lock index in the session */
@@ -75,13 +85,21 @@ struct _WeftTimeline {
 
   double t0, t1;     /* visible window, ns */
 
-  /* folded pixels per thread for (cache_t0, cache_t1, cache_npx) */
-  WeftPixel *cache;
-  gboolean *cache_valid;
+  /* folded pixels per thread and per lock for (cache_t0, cache_t1, cache_npx):
+   * rows[i] NULL until folded; prev[i] the last folds of earlier windows,
+   * drawn (stretched to the window) until the new ones arrive */
+  guint n_items;      /* threads, then locks */
+  gpointer *rows;     /* WeftPixel[npx] or WeftHoldPixel[npx] per item */
+  gboolean *requested;
+  Prev *prev;
   double cache_t0, cache_t1;
   int cache_npx;
-  WeftHoldPixel *lock_cache; /* the same per lock, for the same window */
-  gboolean *lock_cache_valid;
+  guint gen;          /* of the cache's window; results of other generations are dropped */
+  guint pending;      /* items requested for gen and not back yet */
+  FoldWorker *worker; /* NULL: fold on the GTK thread */
+  gboolean async;     /* fold on a worker (default) */
+  cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
+  GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
@@ -98,6 +116,9 @@ struct _WeftTimeline {
   /* the clicked span */
   gboolean has_span;
   WeftSpan span;
+
+  /* the highlighted thread (a finding's): its row tinted, its label bold */
+  int64_t hl_utid;
 
   /* the highlighted object: its waits and holds in the cached window */
   int64_t hl_object;
@@ -160,7 +181,9 @@ static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.
 static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
 static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
 static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
+static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
 static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
+static const GdkRGBA span_inner_color = {1, 1, 1, 1};
 /* flow arrows by WeftFlowKind */
 static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
   [0] = {0.3f, 0.3f, 0.3f, 1},
@@ -204,11 +227,9 @@ static int rows_h(WeftTimeline *self) {
   return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - ROWS_TOP - LEGEND_H);
 }
 
+/* The window or the width changed: the folds are requested again at the
+ * next frame (ensure_cache). */
 static void invalidate(WeftTimeline *self) {
-  g_clear_pointer(&self->cache, g_free);
-  g_clear_pointer(&self->cache_valid, g_free);
-  g_clear_pointer(&self->lock_cache, g_free);
-  g_clear_pointer(&self->lock_cache_valid, g_free);
   g_clear_pointer(&self->hl_waits, g_array_unref);
   g_clear_pointer(&self->hl_holds, g_array_unref);
   g_clear_pointer(&self->flows, g_array_unref);
@@ -285,63 +306,384 @@ static void rebuild_entries(WeftTimeline *self) {
   g_clear_pointer(&self->flows, g_array_unref);
 }
 
-/* The folded pixels of thread i for the current window and width. */
-static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
+/* ---- folding on a worker thread ----
+ *
+ * The rows are folded (weft_session_fold: SQLite reads of state_summary or
+ * thread_state, and of hold_block for the lanes) by one worker thread per
+ * session, through a connection of its own (WeftSessionReader), so that the
+ * GTK thread never waits for a long query. A frame whose window changed
+ * bumps the generation and asks for the rows in view first, then the other
+ * threads (the running track sums them all), then the lanes in view; the
+ * worker drops a job as soon as a newer generation is asked for. Results
+ * come back through an async queue drained on the GTK thread; until a row's
+ * fold arrives, its last fold of an earlier window is drawn stretched to
+ * the new one. Tooltips fold the one row they need on the GTK thread. */
+
+typedef struct {
+  guint gen;
+  double t0, npp;
+  int npx;
+  guint n;
+  guint *items;       /* item index: < n_threads a thread, else a lock */
+} FoldJob;
+
+typedef struct {
+  guint gen;
+  guint item;
+  gpointer px;
+} FoldResult;
+
+struct _FoldWorker {
+  gint ref;
+  GThread *thread;
+  WeftSessionReader *reader;
+  guint n_threads;
+  GMutex lock;
+  GCond cond;
+  GQueue jobs;        /* FoldJob*, under lock */
+  gboolean quit;      /* under lock */
+  gint latest_gen;    /* atomic: the newest job's generation */
+  GAsyncQueue *results; /* FoldResult* */
+  WeftTimeline *owner;  /* GTK thread only; NULL once detached */
+  guint idle_id;        /* GTK thread only */
+  gint idle_pending;    /* atomic: a drain is scheduled */
+};
+
+static void fold_job_free(FoldJob *j) {
+  g_free(j->items);
+  g_free(j);
+}
+
+static void fold_result_free(FoldResult *r) {
+  g_free(r->px);
+  g_free(r);
+}
+
+static void worker_unref(FoldWorker *w) {
+  if (!g_atomic_int_dec_and_test(&w->ref)) return;
+  g_queue_clear_full(&w->jobs, (GDestroyNotify)fold_job_free);
+  g_async_queue_unref(w->results);
+  weft_session_reader_free(w->reader);
+  g_mutex_clear(&w->lock);
+  g_cond_clear(&w->cond);
+  g_free(w);
+}
+
+static gboolean drain_idle(gpointer data);
+
+static gpointer worker_main(gpointer data) {
+  FoldWorker *w = data;
+  for (;;) {
+    g_mutex_lock(&w->lock);
+    while (!w->quit && g_queue_is_empty(&w->jobs)) g_cond_wait(&w->cond, &w->lock);
+    if (w->quit) {
+      g_mutex_unlock(&w->lock);
+      break;
+    }
+    FoldJob *job = g_queue_pop_head(&w->jobs);
+    g_mutex_unlock(&w->lock);
+    for (guint k = 0; k < job->n && (guint)g_atomic_int_get(&w->latest_gen) == job->gen; k++) {
+      guint item = job->items[k];
+      FoldResult *r = g_new0(FoldResult, 1);
+      r->gen = job->gen;
+      r->item = item;
+      if (item < w->n_threads) {
+        r->px = g_new(WeftPixel, job->npx);
+        weft_session_reader_fold(w->reader, item, job->t0, job->npp, job->npx, r->px);
+      } else {
+        r->px = g_new(WeftHoldPixel, job->npx);
+        weft_session_reader_fold_lock(w->reader, item - w->n_threads, job->t0, job->npp, job->npx, r->px);
+      }
+      g_async_queue_push(w->results, r);
+      if (g_atomic_int_compare_and_exchange(&w->idle_pending, 0, 1)) {
+        g_atomic_int_inc(&w->ref);
+        g_idle_add_full(G_PRIORITY_DEFAULT, drain_idle, w, (GDestroyNotify)worker_unref);
+      }
+    }
+    fold_job_free(job);
+  }
+  return NULL;
+}
+
+static FoldWorker *worker_new(WeftSession *session) {
+  GError *error = NULL;
+  WeftSessionReader *reader = weft_session_reader_new(session, &error);
+  if (!reader) {
+    g_warning("weft-gui: folding on the GTK thread: %s", error->message);
+    g_error_free(error);
+    return NULL;
+  }
+  FoldWorker *w = g_new0(FoldWorker, 1);
+  w->ref = 1;
+  w->reader = reader;
+  w->n_threads = weft_session_get_n_threads(session);
+  g_mutex_init(&w->lock);
+  g_cond_init(&w->cond);
+  g_queue_init(&w->jobs);
+  w->results = g_async_queue_new_full((GDestroyNotify)fold_result_free);
+  g_atomic_int_set(&w->latest_gen, -1);
+  w->ref++; /* the thread's */
+  w->thread = g_thread_new("weft-fold", worker_main, w);
+  return w;
+}
+
+/* Stop the worker (after the row it is folding) and forget its results. */
+static void worker_detach(FoldWorker *w) {
+  if (!w) return;
+  w->owner = NULL;
+  g_mutex_lock(&w->lock);
+  w->quit = TRUE;
+  g_cond_signal(&w->cond);
+  g_mutex_unlock(&w->lock);
+  g_thread_join(w->thread);
+  w->thread = NULL;
+  worker_unref(w); /* the thread's */
+  worker_unref(w); /* the timeline's */
+}
+
+static void item_free_prev(Prev *p) {
+  g_clear_pointer(&p->px, g_free);
+}
+
+/* Apply the results that are there; TRUE if any was of the current window. */
+static gboolean apply_results(WeftTimeline *self) {
+  FoldWorker *w = self->worker;
+  FoldResult *r;
+  gboolean any = FALSE;
+  while (w && (r = g_async_queue_try_pop(w->results))) {
+    if (r->gen == self->gen && self->rows && r->item < self->n_items && self->requested[r->item]) {
+      if (self->pending > 0) self->pending--;
+      if (!self->rows[r->item]) {
+        self->rows[r->item] = r->px;
+        r->px = NULL;
+        any = TRUE;
+      }
+    }
+    fold_result_free(r);
+  }
+  return any;
+}
+
+static gboolean drain_idle(gpointer data) {
+  FoldWorker *w = data;
+  g_atomic_int_set(&w->idle_pending, 0);
+  if (w->owner && apply_results(w->owner)) gtk_widget_queue_draw(GTK_WIDGET(w->owner));
+  return G_SOURCE_REMOVE;
+}
+
+static void free_cache(WeftTimeline *self) {
+  for (guint i = 0; i < self->n_items && self->rows; i++) {
+    g_free(self->rows[i]);
+    item_free_prev(&self->prev[i]);
+  }
+  g_clear_pointer(&self->rows, g_free);
+  g_clear_pointer(&self->requested, g_free);
+  g_clear_pointer(&self->prev, g_free);
+  self->n_items = 0;
+  self->pending = 0;
+}
+
+/* The cache for the current window and width: a new generation when they
+ * changed (the folds of the old window become the prev of their items). */
+static void ensure_cache(WeftTimeline *self) {
   int npx = timeline_npx(self);
-  guint n = weft_session_get_n_threads(self->session);
-  if (!self->cache || self->cache_npx != npx || self->cache_t0 != self->t0 || self->cache_t1 != self->t1) {
-    guint nl = weft_session_get_n_locks(self->session);
-    g_free(self->cache);
-    g_free(self->cache_valid);
-    g_free(self->lock_cache);
-    g_free(self->lock_cache_valid);
-    self->cache = g_new(WeftPixel, (size_t)npx * MAX(n, 1));
-    self->cache_valid = g_new0(gboolean, MAX(n, 1));
-    self->lock_cache = g_new(WeftHoldPixel, (size_t)npx * MAX(nl, 1));
-    self->lock_cache_valid = g_new0(gboolean, MAX(nl, 1));
-    self->cache_npx = npx;
-    self->cache_t0 = self->t0;
-    self->cache_t1 = self->t1;
+  guint n = weft_session_get_n_threads(self->session) + weft_session_get_n_locks(self->session);
+  if (!self->rows || self->n_items != n) {
+    free_cache(self);
+    self->n_items = n;
+    self->rows = g_new0(gpointer, MAX(n, 1));
+    self->requested = g_new0(gboolean, MAX(n, 1));
+    self->prev = g_new0(Prev, MAX(n, 1));
+  } else if (self->cache_npx == npx && self->cache_t0 == self->t0 && self->cache_t1 == self->t1) {
+    return;
   }
-  WeftPixel *px = self->cache + (size_t)i * npx;
-  if (!self->cache_valid[i]) {
-    weft_session_fold(self->session, i, self->t0, ns_per_px(self), npx, px);
-    self->cache_valid[i] = TRUE;
+  double npp = (self->cache_t1 - self->cache_t0) / MAX(self->cache_npx, 1);
+  for (guint i = 0; i < n; i++) {
+    if (self->rows[i]) {
+      item_free_prev(&self->prev[i]);
+      self->prev[i] = (Prev){self->rows[i], self->cache_t0, npp, self->cache_npx};
+      self->rows[i] = NULL;
+    }
+    self->requested[i] = FALSE;
   }
-  return px;
+  self->cache_npx = npx;
+  self->cache_t0 = self->t0;
+  self->cache_t1 = self->t1;
+  self->gen++;
+  self->pending = 0;
+  if (self->worker) g_atomic_int_set(&self->worker->latest_gen, (gint)self->gen);
+}
+
+/* Fold item i now, on the GTK thread. */
+static void fold_now(WeftTimeline *self, guint i) {
+  guint nt = weft_session_get_n_threads(self->session);
+  int npx = self->cache_npx;
+  double npp = (self->cache_t1 - self->cache_t0) / npx;
+  if (i < nt) {
+    WeftPixel *px = g_new(WeftPixel, npx);
+    weft_session_fold(self->session, i, self->cache_t0, npp, npx, px);
+    self->rows[i] = px;
+  } else {
+    WeftHoldPixel *px = g_new(WeftHoldPixel, npx);
+    weft_session_fold_lock(self->session, i - nt, self->cache_t0, npp, npx, px);
+    self->rows[i] = px;
+  }
+}
+
+/* Ask for the folds of these items (those not asked for yet in this window). */
+static void request(WeftTimeline *self, const guint *items, guint n) {
+  FoldJob *job = NULL;
+  for (guint k = 0; k < n; k++) {
+    guint i = items[k];
+    if (self->requested[i] || self->rows[i]) continue;
+    self->requested[i] = TRUE;
+    if (!self->worker) {
+      fold_now(self, i);
+      continue;
+    }
+    if (!job) {
+      job = g_new0(FoldJob, 1);
+      job->gen = self->gen;
+      job->t0 = self->cache_t0;
+      job->npx = self->cache_npx;
+      job->npp = (self->cache_t1 - self->cache_t0) / job->npx;
+      job->items = g_new(guint, n);
+    }
+    job->items[job->n++] = i;
+    self->pending++;
+  }
+  if (!job) return;
+  g_mutex_lock(&self->worker->lock);
+  g_queue_push_tail(&self->worker->jobs, job);
+  g_cond_signal(&self->worker->cond);
+  g_mutex_unlock(&self->worker->lock);
+}
+
+/* The folds the frame needs: the rows and lanes in view first, then every
+ * other thread (for the running track). */
+static void request_frame(WeftTimeline *self) {
+  ensure_cache(self);
+  guint nt = weft_session_get_n_threads(self->session);
+  g_autofree guint *items = g_new(guint, 2 * (size_t)self->n_items + 1); /* in view, then every thread */
+  guint n = 0;
+  int top = 0, rh = rows_h(self);
+  for (guint k = 0; k < self->entries->len; k++) {
+    Entry *e = &g_array_index(self->entries, Entry, k);
+    int y = e->y - (int)self->scroll_y;
+    if (y + e->h < top || y >= top + rh) continue;
+    if (e->kind == ENTRY_THREAD) items[n++] = e->index;
+    else if (e->kind == ENTRY_LOCK) items[n++] = nt + e->index;
+  }
+  for (guint i = 0; i < nt; i++) items[n++] = i;
+  request(self, items, n);
+}
+
+/* Item i's pixels for the window: its fold, else its last fold stretched
+ * into tmp (WEFT_PIXEL_NONE / no holder where it has none), else NULL. */
+static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
+  if (self->rows[i]) return self->rows[i];
+  const Prev *pv = &self->prev[i];
+  if (!pv->px) return NULL;
+  gboolean lock = i >= weft_session_get_n_threads(self->session);
+  int npx = self->cache_npx;
+  double npp = (self->cache_t1 - self->cache_t0) / npx;
+  for (int p = 0; p < npx; p++) {
+    double q = floor((self->cache_t0 + (p + 0.5) * npp - pv->t0) / pv->npp);
+    gboolean in = q >= 0 && q < pv->npx;
+    if (lock) ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
+    else
+      ((WeftPixel *)tmp)[p] = in ? ((const WeftPixel *)pv->px)[(int)q]
+                                 : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
+  }
+  return tmp;
+}
+
+/* The folded pixels of thread i for the current window and width, folded
+ * now if they are not there (tooltips). */
+static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
+  ensure_cache(self);
+  if (!self->rows[i]) fold_now(self, i);
+  return self->rows[i];
+}
+
+static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
+  ensure_cache(self);
+  guint k = weft_session_get_n_threads(self->session) + i;
+  if (!self->rows[k]) fold_now(self, k);
+  return self->rows[k];
 }
 
 static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
                           double x, double y, int width, int height, const GdkRGBA *color);
 
-/* The folded holds of lock i for the current window and width. */
-static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
-  int npx = timeline_npx(self);
-  row_pixels(self, 0); /* (re)allocates both caches for this window */
-  WeftHoldPixel *px = self->lock_cache + (size_t)i * npx;
-  if (!self->lock_cache_valid[i]) {
-    weft_session_fold_lock(self->session, i, self->t0, ns_per_px(self), npx, px);
-    self->lock_cache_valid[i] = TRUE;
-  }
-  return px;
+/* The bars of the rows in view are drawn into one image of the rows' area
+ * (a cairo image surface kept between frames, painted once into a cairo
+ * node) instead of as rectangles: the software renderer draws a rectangle
+ * in about a microsecond, and zoomed out a row has a different colour in
+ * almost every column. Pixels are native-endian 0xAARRGGBB (CAIRO_FORMAT_ARGB32),
+ * opaque, or 0 where nothing is drawn. */
+typedef struct {
+  guint32 *px;
+  int w, h;      /* npx x rows_h */
+  int stride;    /* in pixels */
+  guint8 *written; /* per line: drawn this frame (the others are cleared after) */
+} Canvas;
+
+static guint32 argb(const GdkRGBA *c) {
+  return 0xff000000u | (guint32)lround(c->red * 255) << 16 | (guint32)lround(c->green * 255) << 8 |
+         (guint32)lround(c->blue * 255);
 }
 
-/* Draw one lock lane: runs of columns with the same holder as one rectangle. */
-static void snapshot_lane(WeftTimeline *self, GtkSnapshot *snapshot, guint i, int y) {
-  const WeftHoldPixel *px = lock_pixels(self, i);
-  int npx = timeline_npx(self), x0 = timeline_x0();
-  int by = y + BAR_INSET, bh = ROW_H - 2 * BAR_INSET;
-  for (int p = 0; p < npx;) {
-    int q = p + 1;
-    gboolean merged = px[p].nholders > 1;
-    while (q < npx && px[q].holder == px[p].holder && (px[q].nholders > 1) == merged) q++;
-    if (px[p].holder >= 0) {
-      GdkRGBA c = thread_color((guint)px[p].holder);
-      gtk_snapshot_append_color(snapshot, &c, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, bh));
-      if (merged) gtk_snapshot_append_color(snapshot, &merged_color, &GRAPHENE_RECT_INIT(x0 + p, by, q - p, MERGED_H));
-    }
-    p = q;
+/* Lines [y, y + h) of the canvas (clipped) get line[0..w). */
+static void canvas_rows(Canvas *cv, int y, int h, const guint32 *line) {
+  for (int r = MAX(0, y); r < MIN(cv->h, y + h); r++) {
+    memcpy(cv->px + (size_t)r * cv->stride, line, sizeof(guint32) * cv->w);
+    cv->written[r] = 1;
   }
+}
+
+/* One lock lane at canvas line y: a column gets its holder's hue, a dark mark on top when merged. */
+static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  g_autofree WeftHoldPixel *tmp = g_new(WeftHoldPixel, cv->w);
+  const WeftHoldPixel *px = item_pixels(self, weft_session_get_n_threads(self->session) + i, tmp);
+  if (!px) return;
+  int bh = ROW_H - 2 * BAR_INSET;
+  guint32 *top = g_new(guint32, cv->w), *body = g_new(guint32, cv->w);
+  guint32 merged = argb(&merged_color), last_c = 0;
+  int last_h = -2;
+  for (int p = 0; p < cv->w; p++) {
+    if (px[p].holder != last_h) {
+      last_h = px[p].holder;
+      GdkRGBA c = thread_color((guint)MAX(last_h, 0));
+      last_c = last_h >= 0 ? argb(&c) : 0;
+    }
+    body[p] = last_c;
+    top[p] = last_h >= 0 && px[p].nholders > 1 ? merged : last_c;
+  }
+  canvas_rows(cv, y + BAR_INSET, MERGED_H, top);
+  canvas_rows(cv, y + BAR_INSET + MERGED_H, bh - MERGED_H, body);
+  g_free(top);
+  g_free(body);
+}
+
+/* One thread's bar at canvas line y: the state of each column, a wait mark on its lower part. */
+static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
+  const WeftPixel *px = item_pixels(self, i, tmp);
+  if (!px) return;
+  int bh = ROW_H - 2 * BAR_INSET;
+  guint32 *body = g_new(guint32, cv->w), *mark = g_new(guint32, cv->w);
+  guint32 colors[WEFT_ST_COUNT];
+  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
+  for (int p = 0; p < cv->w; p++) {
+    guint8 st = px[p].state, mk = px[p].mark;
+    body[p] = st < WEFT_ST_COUNT ? colors[st] : 0;
+    mark[p] = st < WEFT_ST_COUNT ? (mk < WEFT_ST_COUNT ? colors[mk] : body[p]) : 0;
+  }
+  canvas_rows(cv, y + BAR_INSET, bh - MARK_H, body);
+  canvas_rows(cv, y + BAR_INSET + bh - MARK_H, MARK_H, mark);
+  g_free(body);
+  g_free(mark);
 }
 
 /* The running-threads track: the sum of the rows' running fractions per column. */
@@ -349,9 +691,10 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   int npx = timeline_npx(self), x0 = timeline_x0();
   guint n = weft_session_get_n_threads(self->session);
   double *sum = g_new0(double, npx);
+  g_autofree WeftPixel *tmp = g_new(WeftPixel, npx);
   for (guint i = 0; i < n; i++) {
-    const WeftPixel *px = row_pixels(self, i);
-    for (int p = 0; p < npx; p++) sum[p] += px[p].running;
+    const WeftPixel *px = item_pixels(self, i, tmp);
+    for (int p = 0; px && p < npx; p++) sum[p] += px[p].running;
   }
   double peak = 0;
   for (int p = 0; p < npx; p++) peak = MAX(peak, sum[p]);
@@ -384,29 +727,17 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
 }
 
-/* Draw one thread's bar: runs of equal columns as single rectangles. */
-static void snapshot_bar(WeftTimeline *self, GtkSnapshot *snapshot, guint i, int y) {
-  const WeftPixel *px = row_pixels(self, i);
-  int npx = timeline_npx(self), x0 = timeline_x0();
-  int by = y + BAR_INSET, bh = ROW_H - 2 * BAR_INSET;
-  for (int p = 0; p < npx;) {
-    int q = p + 1;
-    while (q < npx && px[q].state == px[p].state && px[q].mark == px[p].mark) q++;
-    if (px[p].state != WEFT_PIXEL_NONE) {
-      gboolean marked = px[p].mark != WEFT_PIXEL_NONE;
-      gtk_snapshot_append_color(snapshot, &state_colors[px[p].state],
-                                &GRAPHENE_RECT_INIT(x0 + p, by, q - p, marked ? bh - MARK_H : bh));
-      if (marked)
-        gtk_snapshot_append_color(snapshot, &state_colors[px[p].mark],
-                                  &GRAPHENE_RECT_INIT(x0 + p, by + bh - MARK_H, q - p, MARK_H));
-    }
-    p = q;
+/* The laid-out text of a label (cached: the labels of the rows are the same
+ * from frame to frame; the cache is emptied when it grows past a bound). */
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width) {
+  char *key = g_strdup_printf("%d|%d|%s", bold ? 1 : 0, width, text);
+  PangoLayout *layout = g_hash_table_lookup(self->layouts, key);
+  if (layout) {
+    g_free(key);
+    return layout;
   }
-}
-
-static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                          double x, double y, int width, int height, const GdkRGBA *color) {
-  PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+  if (g_hash_table_size(self->layouts) > 4096) g_hash_table_remove_all(self->layouts);
+  layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
   if (bold) {
     char *m = g_markup_printf_escaped("<b>%s</b>", text);
     pango_layout_set_markup(layout, m, -1);
@@ -414,15 +745,23 @@ static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char 
   } else {
     pango_layout_set_text(layout, text, -1);
   }
-  pango_layout_set_width(layout, width * PANGO_SCALE);
-  pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_MIDDLE);
+  if (width >= 0) {
+    pango_layout_set_width(layout, width * PANGO_SCALE);
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_MIDDLE);
+  }
+  g_hash_table_insert(self->layouts, key, layout);
+  return layout;
+}
+
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
+                          double x, double y, int width, int height, const GdkRGBA *color) {
+  PangoLayout *layout = label_layout(self, text, bold, width);
   int lw, lh;
   pango_layout_get_pixel_size(layout, &lw, &lh);
   gtk_snapshot_save(snapshot);
   gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)x, (float)(y + (height - lh) / 2.0)));
   gtk_snapshot_append_layout(snapshot, layout, color);
   gtk_snapshot_restore(snapshot);
-  g_object_unref(layout);
 }
 
 /* A step of 1, 2 or 5 × 10^k ns giving ticks at least min_px apart. */
@@ -451,12 +790,38 @@ static void format_tick(char *buf, size_t len, double t, double step, double tma
   g_snprintf(buf, len, "%.*f %s", decimals, v, units[u].unit);
 }
 
+static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb);
+
+/* Width in px of text as snapshot_text draws it (bold or not). */
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width);
+
+static int text_width(WeftTimeline *self, const char *text, gboolean bold) {
+  int w, h;
+  pango_layout_get_pixel_size(label_layout(self, text, bold, -1), &w, &h);
+  return w;
+}
+
+/* The ruler's "selection 12.3 ms" label: its text, x and width; FALSE when
+ * no selection is in view. */
+static gboolean selection_label(WeftTimeline *self, char *buf, size_t len, double *lx, double *lw) {
+  double xa, xb;
+  if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return FALSE;
+  char d[32];
+  g_snprintf(buf, len, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
+  *lw = text_width(self, buf, TRUE);
+  *lx = MAX(timeline_x0() + 2.0, MIN(xa + 4, timeline_x0() + timeline_npx(self) - *lw - 4));
+  return TRUE;
+}
+
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int x0 = timeline_x0(), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
   char buf[64], w[32];
+  /* tick labels do not go under the selection's label */
+  double sx = 0, sw = -1;
+  if (!selection_label(self, buf, sizeof buf, &sx, &sw)) sw = -1;
   g_snprintf(buf, sizeof buf, "window %s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)));
   snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
@@ -467,20 +832,37 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
     gtk_snapshot_append_color(snapshot, &grid_color,
                               &GRAPHENE_RECT_INIT(x, TRACK_TOP, 1, height - TRACK_TOP - LEGEND_H));
     format_tick(buf, sizeof buf, t, step, MAX(fabs(self->t0), fabs(self->t1)));
+    if (sw >= 0 && x + 4 < sx + sw + 4 && x + 4 + text_width(self, buf, FALSE) > sx - 4) continue;
     if (x + 4 < x0 + npx - 20)
       snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &dim_text_color);
   }
 }
 
-/* The running sum over the whole recording, one value per pixel of npx. */
+/* The running sum over the whole recording, one value per pixel of npx.
+ * While the window is the whole recording (the first frames) it is the sum
+ * of the rows' folds, which the worker delivers (NULL until they are all
+ * there); otherwise every thread is folded here, once per width. */
 static const double *overview_values(WeftTimeline *self, int npx) {
   if (self->overview && self->overview_npx == npx) return self->overview;
+  guint n = weft_session_get_n_threads(self->session);
+  if (self->rows && self->cache_npx == npx && self->cache_t0 == 0 && self->cache_t1 == end_ns(self)) {
+    for (guint i = 0; i < n; i++)
+      if (!self->rows[i]) return NULL;
+    g_free(self->overview);
+    self->overview = g_new0(double, npx);
+    self->overview_npx = npx;
+    for (guint i = 0; i < n; i++) {
+      const WeftPixel *px = self->rows[i];
+      for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
+    }
+    return self->overview;
+  }
   g_free(self->overview);
   self->overview = g_new0(double, npx);
   self->overview_npx = npx;
   WeftPixel *px = g_new(WeftPixel, npx);
   double npp = end_ns(self) / npx;
-  for (guint i = 0; i < weft_session_get_n_threads(self->session); i++) {
+  for (guint i = 0; i < n; i++) {
     weft_session_fold(self->session, i, 0, npp, npx, px);
     for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
   }
@@ -497,7 +879,7 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
   gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
   const double *v = overview_values(self, npx);
   double peak = 0;
-  for (int p = 0; p < npx; p++) peak = MAX(peak, v[p]);
+  for (int p = 0; v && p < npx; p++) peak = MAX(peak, v[p]);
   for (int p = 0; p < npx && peak > 0;) {
     int h = (int)round(v[p] / peak * ph), q = p + 1;
     if (v[p] > 0 && h == 0) h = 1;
@@ -685,6 +1067,14 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
+      /* and a white line just inside it, on the bar: the outline stays visible on a black (gil_wait) bar */
+      float by = (float)(y - ROW_H / 2.0 + BAR_INSET), ih = ROW_H - 2 * BAR_INSET;
+      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
+      if (xb - xa > 4) {
+        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
+      }
     }
   }
   if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
@@ -694,11 +1084,12 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
   if (time_x(self, self->sel_t1) <= timeline_x0() + timeline_npx(self))
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
-  char buf[64], d[32];
-  g_snprintf(buf, sizeof buf, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
-  double lx = MIN(xa + 4, timeline_x0() + timeline_npx(self) - 170);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, 168, RULER_H - 10));
-  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, 164, RULER_H - 6, &sel_edge_color);
+  char buf[64];
+  double lx, lw;
+  if (!selection_label(self, buf, sizeof buf, &lx, &lw)) return;
+  gtk_snapshot_append_color(snapshot, &chrome_color,
+                            &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, (float)lw + 4, RULER_H - 10));
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &sel_edge_color);
 }
 
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
@@ -711,6 +1102,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     return;
   }
   clamp_scroll(self);
+  apply_results(self);
+  request_frame(self);
   int top = ROWS_TOP, rh = rows_h(self);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
   guint row = 0;
@@ -727,6 +1120,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       gtk_snapshot_append_color(snapshot, &proc_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
       gtk_snapshot_append_color(snapshot, &lane_bg_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+    else if (self->hl_utid >= 0 && weft_session_get_thread(self->session, e->index)->utid == self->hl_utid)
+      gtk_snapshot_append_color(snapshot, &hl_row_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (row % 2 == 0)
       gtk_snapshot_append_color(snapshot, &row_alt_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     row++;
@@ -736,6 +1131,20 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   snapshot_ruler(self, snapshot, width, height);
   snapshot_track(self, snapshot, width);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, top, width, rh));
+  Canvas cv = {NULL, timeline_npx(self), rh, 0, NULL};
+  if (rh > 0) {
+    if (!self->canvas || cairo_image_surface_get_width(self->canvas) != cv.w ||
+        cairo_image_surface_get_height(self->canvas) != cv.h) {
+      g_clear_pointer(&self->canvas, cairo_surface_destroy);
+      self->canvas = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cv.w, cv.h);
+    }
+    if (cairo_surface_status(self->canvas) == CAIRO_STATUS_SUCCESS) {
+      cairo_surface_flush(self->canvas);
+      cv.px = (guint32 *)(void *)cairo_image_surface_get_data(self->canvas);
+      cv.stride = cairo_image_surface_get_stride(self->canvas) / 4;
+      cv.written = g_malloc0(cv.h);
+    }
+  }
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     int y = top + e->y - (int)self->scroll_y;
@@ -760,16 +1169,28 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       g_snprintf(buf, sizeof buf, "lock %s", l->name);
       snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h,
                     &dim_text_color);
-      snapshot_lane(self, snapshot, e->index, y);
+      if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
       GdkRGBA hue = thread_color(e->index);
       gtk_snapshot_append_color(snapshot, &hue,
                                 &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
+      gboolean hl = t->utid == self->hl_utid;
+      if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
-      snapshot_text(self, snapshot, buf, FALSE, 18, y, LABEL_W - 26, e->h, &text_color);
-      snapshot_bar(self, snapshot, e->index, y);
+      snapshot_text(self, snapshot, buf, hl, 18, y, LABEL_W - 26, e->h, &text_color);
+      if (cv.px) fill_bar(self, &cv, e->index, y - top);
     }
+  }
+  if (cv.px) {
+    for (int r = 0; r < cv.h; r++)
+      if (!cv.written[r]) memset(cv.px + (size_t)r * cv.stride, 0, sizeof(guint32) * cv.w);
+    g_free(cv.written);
+    cairo_surface_mark_dirty(self->canvas);
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, cv.w, cv.h));
+    cairo_set_source_surface(cr, self->canvas, timeline_x0(), top);
+    cairo_paint(cr);
+    cairo_destroy(cr);
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, timeline_npx(self), rh));
@@ -1082,10 +1503,11 @@ static void weft_timeline_set_property(GObject *object, guint prop_id, const GVa
 
 static void weft_timeline_finalize(GObject *object) {
   WeftTimeline *self = WEFT_TIMELINE(object);
-  g_free(self->cache);
-  g_free(self->cache_valid);
-  g_free(self->lock_cache);
-  g_free(self->lock_cache_valid);
+  worker_detach(self->worker);
+  self->worker = NULL;
+  free_cache(self);
+  g_clear_pointer(&self->canvas, cairo_surface_destroy);
+  g_hash_table_unref(self->layouts);
   g_free(self->collapsed);
   g_free(self->overview);
   g_clear_pointer(&self->hl_waits, g_array_unref);
@@ -1172,6 +1594,9 @@ static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
   self->hl_object = -1;
+  self->hl_utid = -1;
+  self->async = TRUE;
+  self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -1206,12 +1631,22 @@ GtkWidget *weft_timeline_new(void) { return g_object_new(WEFT_TYPE_TIMELINE, NUL
 
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_return_if_fail(WEFT_IS_TIMELINE(self));
+  g_hash_table_remove_all(self->layouts);
+  /* the old session's worker stops before its session may go */
+  worker_detach(self->worker);
+  self->worker = NULL;
+  free_cache(self);
   self->session = session;
+  if (session && self->async) {
+    self->worker = worker_new(session);
+    if (self->worker) self->worker->owner = self;
+  }
   g_free(self->collapsed);
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
   g_clear_pointer(&self->overview, g_free);
   self->has_sel = self->has_span = FALSE;
   self->hl_object = -1;
+  self->hl_utid = -1;
   self->scroll_y = 0;
   rebuild_entries(self);
   self->t0 = self->t1 = 0; /* so that fit notifies */
@@ -1261,6 +1696,14 @@ void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
 }
 
 int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object; }
+
+void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid) {
+  if (self->hl_utid == utid) return;
+  self->hl_utid = utid;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+int64_t weft_timeline_get_highlight_thread(WeftTimeline *self) { return self->hl_utid; }
 
 /* Scroll so that the entry of kind/index is in view. */
 static void scroll_to_entry(WeftTimeline *self, EntryKind kind, guint index) {
@@ -1333,6 +1776,25 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
     }
   }
   scroll_to_entry(self, ENTRY_THREAD, (guint)i);
+}
+
+gboolean weft_timeline_is_busy(WeftTimeline *self) {
+  if (!self->session || !self->worker) return FALSE;
+  apply_results(self);
+  /* a window not requested yet (no frame since it changed) is busy too */
+  return self->pending > 0 || !self->rows || self->cache_npx != timeline_npx(self) || self->cache_t0 != self->t0 ||
+         self->cache_t1 != self->t1;
+}
+
+gboolean weft_timeline_wait(WeftTimeline *self, guint timeout_ms) {
+  if (!self->worker) return FALSE;
+  FoldResult *r = g_async_queue_timeout_pop(self->worker->results, (guint64)timeout_ms * 1000);
+  if (r) g_async_queue_push_front(self->worker->results, r);
+  return apply_results(self);
+}
+
+void weft_timeline_request(WeftTimeline *self) {
+  if (self->session) request_frame(self);
 }
 
 void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id) {

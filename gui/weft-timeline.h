@@ -36,6 +36,9 @@ void weft_timeline_zoom_to_selection(WeftTimeline *self);
  * holds (a strip at the bottom of the holder's row) of an object; -1: none. */
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
 int64_t weft_timeline_get_highlight(WeftTimeline *self);
+/* Highlight a thread's row (tinted, bold label, a bar at its left); -1: none. */
+void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid);
+int64_t weft_timeline_get_highlight_thread(WeftTimeline *self);
 
 /* Outline span (its utid set) and show it: its process expanded, its row
  * scrolled into view, the window three times its length around it. */
@@ -51,6 +54,17 @@ void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show);
 gboolean weft_timeline_get_show_flows(WeftTimeline *self);
 /* How many arrows the current window has (0 when flows are hidden). */
 guint weft_timeline_get_n_flows(WeftTimeline *self);
+
+/* The rows are folded on a worker thread; until a row's fold for the window
+ * arrives the frame shows its last fold stretched. TRUE while folds for
+ * the current window (rows in view, all threads, lanes in view) are missing
+ * (a window changed since the last frame counts as busy). */
+gboolean weft_timeline_is_busy(WeftTimeline *self);
+/* Ask for the current window's folds now (as a frame does). */
+void weft_timeline_request(WeftTimeline *self);
+/* Wait up to timeout_ms for folds to arrive and take them; TRUE if any of
+ * the current window arrived (for --bench, which draws without the main loop). */
+gboolean weft_timeline_wait(WeftTimeline *self, guint timeout_ms);
 
 /* Collapse or expand process i's rows (a click on its header). */
 void weft_timeline_toggle_process(WeftTimeline *self, guint process);

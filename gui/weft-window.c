@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
 #include "weft-table.h"
@@ -30,6 +31,7 @@ struct _WeftWindow {
   GtkWidget *side;
   GtkStack *side_stack;
   WeftSelectionPanel *selection_panel;
+  WeftFindingsPanel *findings_panel;
   GtkLabel *details_label;
   GtkBox *threads_box;
   GtkBox *objects_box;
@@ -38,6 +40,10 @@ struct _WeftWindow {
   GtkWidget *objects_table;
   WeftSession *session;
   gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
+  gboolean no_findings;   /* headless without the side panel or a dump: nothing shows them */
+  guint objects_gen;      /* of the objects table's load (one per opened recording) */
+  gboolean objects_busy;  /* the objects table is being read on a worker */
+  GtkWidget *objects_status; /* "reading…" over the objects table */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -141,6 +147,23 @@ static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWin
   activate_object(self, object_id);
 }
 
+/* A finding: a region zooms to it; an object is highlighted (without a region:
+ * the timeline jumps to its longest wait, as from the Sync objects table); a
+ * thread is scrolled to and highlighted. */
+static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindow *self) {
+  const WeftFindingItem *it = weft_findings_panel_get_item(panel, rank);
+  if (!it || !self->session) return;
+  weft_timeline_set_highlight_thread(self->timeline, it->utid);
+  if (it->region >= 0 && it->region_end_ns > it->region_start_ns) {
+    weft_timeline_set_highlight(self->timeline, it->object_id);
+    int64_t pad = (it->region_end_ns - it->region_start_ns) / 20;
+    weft_timeline_set_range(self->timeline, it->region_start_ns - pad, it->region_end_ns + pad);
+  } else if (it->object_id >= 0) {
+    activate_object(self, it->object_id);
+  }
+  if (it->utid >= 0) weft_timeline_scroll_to_thread(self->timeline, it->utid);
+}
+
 static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
   WeftWindow *self = data;
   if (id >= 0) weft_timeline_scroll_to_thread(self->timeline, id);
@@ -148,6 +171,93 @@ static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
 
 static void on_panel_thread(WeftSelectionPanel *panel, gint64 utid, WeftWindow *self) {
   weft_timeline_scroll_to_thread(self->timeline, utid);
+}
+
+/* The sync objects table: read on a worker (the wait counts and longest
+ * waits scan every wait: most of a second on 10 M events), filled when it
+ * returns if the recording is still the one it was read for. */
+typedef struct {
+  char *path;
+  guint gen;
+} ObjectsJob;
+
+static void objects_job_free(ObjectsJob *j) {
+  g_free(j->path);
+  g_free(j);
+}
+
+static void objects_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  ObjectsJob *job = data;
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
+  if (!db) {
+    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
+    return;
+  }
+  GArray *objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
+  g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
+  int rc = weft_session_read_objects(db, objs);
+  sqlite3_close(db);
+  if (rc < 0) {
+    g_array_unref(objs);
+    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot read the sync objects");
+    return;
+  }
+  g_task_return_pointer(task, objs, (GDestroyNotify)g_array_unref);
+}
+
+static void fill_objects(WeftWindow *self, GArray *objs) {
+  for (guint i = 0; i < objs->len; i++) {
+    const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
+    char b[9][160];
+    const char *cells[9];
+    double nums[9];
+    g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
+    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
+    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
+    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
+    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
+    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
+    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
+    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
+    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
+    for (int c = 0; c < 9; c++) cells[c] = b[c];
+    weft_table_append(self->objects_table, o->object_id, cells, nums);
+  }
+  weft_table_sort(self->objects_table, 3, TRUE);
+}
+
+/* data: a reference to the window */
+static void on_objects_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftWindow *self = data;
+  ObjectsJob *job = g_task_get_task_data(G_TASK(res));
+  GError *error = NULL;
+  GArray *objs = g_task_propagate_pointer(G_TASK(res), &error);
+  if (job->gen == self->objects_gen && self->objects_table) {
+    self->objects_busy = FALSE;
+    if (objs) {
+      fill_objects(self, objs);
+      gtk_widget_set_visible(self->objects_status, FALSE);
+    } else {
+      gtk_label_set_text(GTK_LABEL(self->objects_status), error ? error->message : "cannot read the sync objects");
+    }
+  }
+  if (objs) g_array_unref(objs);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+static void start_objects(WeftWindow *self) {
+  ObjectsJob *job = g_new0(ObjectsJob, 1);
+  job->path = g_strdup(weft_session_get_path(self->session));
+  job->gen = ++self->objects_gen;
+  self->objects_busy = TRUE;
+  gtk_label_set_text(GTK_LABEL(self->objects_status), "reading the sync objects…");
+  gtk_widget_set_visible(self->objects_status, TRUE);
+  GTask *task = g_task_new(NULL, NULL, on_objects_read, g_object_ref(self));
+  g_task_set_task_data(task, job, (GDestroyNotify)objects_job_free);
+  g_task_run_in_thread(task, objects_thread);
+  g_object_unref(task);
 }
 
 /* ---- the tables of the whole recording ---- */
@@ -196,31 +306,11 @@ static void fill_tables(WeftWindow *self) {
     for (int c = 0; c < 7; c++) cells[c] = b[c];
     weft_table_append(self->threads_table, t->utid, cells, nums);
   }
-  g_autoptr(GArray) objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
-  g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
-  weft_session_objects(ss, objs);
-  for (guint i = 0; i < objs->len; i++) {
-    const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
-    char b[9][160];
-    const char *cells[9];
-    double nums[9];
-    g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
-    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
-    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
-    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
-    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
-    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
-    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
-    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
-    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
-    for (int c = 0; c < 9; c++) cells[c] = b[c];
-    weft_table_append(self->objects_table, o->object_id, cells, nums);
-  }
   weft_table_sort(self->threads_table, 0, FALSE);
   weft_table_sort(self->threads_table, 3, TRUE);
-  weft_table_sort(self->objects_table, 3, TRUE);
   weft_table_set_select_func(self->threads_table, on_thread_row, self);
   weft_table_set_select_func(self->objects_table, on_object_row, self);
+  start_objects(self);
 }
 
 /* ---- opening ---- */
@@ -235,6 +325,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   }
   weft_timeline_set_session(self->timeline, s);
   weft_selection_panel_set_session(self->selection_panel, s);
+  weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
   weft_session_free(self->session);
   self->session = s;
   fill_tables(self);
@@ -315,7 +406,10 @@ static void on_selection_changed(WeftTimeline *tl, WeftWindow *self) {
   int64_t a, b;
   gboolean has = weft_timeline_get_selection(tl, &a, &b);
   weft_selection_panel_set_range(self->selection_panel, has, a, b, 150);
-  if (has) gtk_stack_set_visible_child_name(self->side_stack, "selection");
+  if (!self->no_findings) weft_findings_panel_set_range(self->findings_panel, has, a, b, 150);
+  /* the findings page follows the selection; the other pages show the selection's numbers */
+  const char *page = gtk_stack_get_visible_child_name(self->side_stack);
+  if (has && g_strcmp0(page, "findings") != 0) gtk_stack_set_visible_child_name(self->side_stack, "selection");
 }
 
 static void on_flows_toggled(GtkToggleButton *b, WeftWindow *self) {
@@ -346,6 +440,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   object_class->dispose = weft_window_dispose;
   object_class->finalize = weft_window_finalize;
   g_type_ensure(WEFT_TYPE_TIMELINE);
+  g_type_ensure(WEFT_TYPE_FINDINGS_PANEL);
   g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
@@ -354,6 +449,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side_stack);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
@@ -364,14 +460,16 @@ static void weft_window_class_init(WeftWindowClass *klass) {
                                           "win.collapse-all"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
-  static const char *const pages[] = {"win.page-selection", "win.page-details", "win.page-threads", "win.page-locks"};
+  static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
+                                      "win.page-locks"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++) gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-selection", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-details", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-threads", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-locks", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-findings", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-selection", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-details", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-threads", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.page-locks", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -380,11 +478,18 @@ static void weft_window_class_init(WeftWindowClass *klass) {
 
 static void weft_window_init(WeftWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->objects_status = gtk_label_new(NULL);
+  gtk_label_set_xalign(GTK_LABEL(self->objects_status), 0);
+  gtk_widget_add_css_class(self->objects_status, "dim-label");
+  gtk_widget_set_margin_start(self->objects_status, 8);
+  gtk_widget_set_visible(self->objects_status, FALSE);
+  gtk_box_append(self->objects_box, self->objects_status);
   g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
   g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
   g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
+  g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
   g_signal_connect(self->flows_button, "toggled", G_CALLBACK(on_flows_toggled), self);
   g_signal_connect_swapped(self->timeline, "notify::show-flows", G_CALLBACK(on_flows_notify), self);
   /* (the paned, the window's own child, is not a bound template child:
@@ -413,8 +518,10 @@ void weft_window_reset_layout(WeftWindow *self) {
 }
 
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet) { self->quiet_errors = quiet; }
+void weft_window_set_findings_enabled(WeftWindow *self, gboolean enabled) { self->no_findings = !enabled; }
 WeftTimeline *weft_window_get_timeline(WeftWindow *self) { return self->timeline; }
 WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self) { return self->selection_panel; }
+WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self) { return self->findings_panel; }
 
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only) {
   gtk_widget_set_visible(self->side, !only);
@@ -426,6 +533,8 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
   gtk_stack_set_visible_child_name(self->side_stack, "locks");
   if (!self->objects_table || !weft_table_select_id(self->objects_table, object_id)) activate_object(self, object_id);
 }
+
+gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
 
 void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
 

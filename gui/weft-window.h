@@ -1,5 +1,5 @@
 /* weft-window.h - the weft-gui main window: a header bar, the timeline and
- * the side panels (selection, details, threads, sync objects).
+ * the side panels (findings, selection, details, threads, sync objects).
  * SPDX-License-Identifier: MIT
  */
 #ifndef WEFT_WINDOW_H
@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-timeline.h"
 
@@ -26,14 +27,19 @@ void weft_window_reset_layout(WeftWindow *self);
 /* For the headless paths of weft-gui.c: */
 /* errors to stderr instead of a dialog */
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet);
+/* FALSE: do not compute the findings page (before opening; default TRUE) */
+void weft_window_set_findings_enabled(WeftWindow *self, gboolean enabled);
 /* no header bar and no side panel: the window is the timeline */
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only);
 WeftTimeline *weft_window_get_timeline(WeftWindow *self);
 WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self);
+WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self);
 /* as selecting object_id in the sync objects table: highlight its waits and
  * holds, show its longest wait */
 void weft_window_activate_object(WeftWindow *self, int64_t object_id);
-/* "selection", "details", "threads" or "locks" */
+/* TRUE while the sync objects table is being read (on a worker). */
+gboolean weft_window_is_busy(WeftWindow *self);
+/* "findings", "selection", "details", "threads" or "locks" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 /* The outlined span and the details page's text, as JSON (null if none). */
 void weft_window_write_details_json(WeftWindow *self, GString *out);
