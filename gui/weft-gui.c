@@ -33,6 +33,7 @@ typedef struct {
   int64_t select_start, select_end;
   int64_t lock;
   int finding;         /* rank, 1-based; 0 none */
+  const char *page;    /* side page to show last, NULL: as the other options leave it */
   char **actions;
 } Options;
 
@@ -46,6 +47,8 @@ static void usage(FILE *f) {
              "  --select A..B         select a time range, as a drag on the timeline does\n"
              "  --lock ID             select sync object ID (sync_object.object_id) in its table\n"
              "  --finding N           activate the N-th finding of the Findings page, as a click does\n"
+             "  --page NAME           show side page NAME at the end: findings selection details threads\n"
+             "                        locks\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down\n"
@@ -85,7 +88,7 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
                !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") ||
-               !strcmp(a, "--finding")) {
+               !strcmp(a, "--finding") || !strcmp(a, "--page")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -116,6 +119,13 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->lock = id;
+      } else if (!strcmp(a, "--page")) {
+        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks", NULL};
+        if (!g_strv_contains(pages, val)) {
+          fprintf(stderr, "weft-gui: --page %s: expected findings, selection, details, threads or locks\n", val);
+          return 2;
+        }
+        o->page = val;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -150,8 +160,9 @@ static int parse_args(int argc, char **argv, Options *o) {
     fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
     return 2;
   }
-  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding and --actions go with --screenshot or --dump\n");
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page and --actions go with --screenshot or "
+                    "--dump\n");
     return 2;
   }
   return -1;
@@ -196,6 +207,8 @@ static gboolean write_dump(Shot *s) {
   GString *out = g_string_new(NULL);
   g_string_append_printf(out, "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n",
                          a, b);
+  const char *page = weft_window_get_page(s->window);
+  g_string_append_printf(out, "\"page\": \"%s\",\n", page ? page : "");
   g_string_append_printf(out,
                          "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"highlight_thread\": %" G_GINT64_FORMAT
                          ",\n\"details\": ",
@@ -247,6 +260,7 @@ static gboolean apply_finding_and_actions(Shot *s) {
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
+  if (o->page) weft_window_show_page(s->window, o->page);
   return found;
 }
 

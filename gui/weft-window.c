@@ -538,6 +538,8 @@ gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
 
 void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
 
+const char *weft_window_get_page(WeftWindow *self) { return gtk_stack_get_visible_child_name(self->side_stack); }
+
 void weft_window_write_details_json(WeftWindow *self, GString *out) {
   WeftSpan span;
   if (!weft_timeline_get_span(self->timeline, &span)) {

@@ -41,6 +41,7 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id);
 gboolean weft_window_is_busy(WeftWindow *self);
 /* "findings", "selection", "details", "threads" or "locks" */
 void weft_window_show_page(WeftWindow *self, const char *page);
+const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */
 void weft_window_write_details_json(WeftWindow *self, GString *out);
 

@@ -228,6 +228,16 @@ def main():
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--window", "--select", "%dns..%dns" % (a, b)], "1400x700")
         ok(p.returncode == 0 and os.path.getsize(shot) > 10000, "--window renders the window", p.stderr)
 
+        # -- --page shows a side page last; a selection alone shows its page
+        d, err = dump(args, tmp, db, ["--window", "--select", "%dns..%dns" % (a, b), "--page", "threads"])
+        ok(d is not None and d["page"] == "threads", "--page threads shows the Threads page",
+           err or (d or {}).get("page"))
+        d, err = dump(args, tmp, db, ["--window", "--select", "%dns..%dns" % (a, b)])
+        ok(d is not None and d["page"] in ("selection", "findings"),
+           "a selection shows the Selection or the Findings page", err or (d or {}).get("page"))
+        p = run_gui(args, tmp, db, ["--dump", "-", "--page", "nowhere"])
+        ok(p.returncode == 2 and b"nowhere" in p.stderr, "an unknown page: exit 2", p.stderr)
+
         # -- errors
         newer = os.path.join(tmp, "newer.db")
         shutil.copy(db, newer)
