@@ -169,11 +169,18 @@ typedef struct {
 
 /* The running program's process group, for the interrupt handler. */
 static volatile sig_atomic_t current_pgrp;
+/* The signal that interrupted the sweep (0 none): the sweep stops after the
+ * run it killed, removes its trace directory, and weft scale then dies of
+ * that signal. A second one does not wait. */
+static volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig) {
   if (current_pgrp > 0) kill(-(pid_t)current_pgrp, SIGKILL);
-  signal(sig, SIG_DFL);
-  raise(sig);
+  if (interrupted) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  interrupted = sig;
 }
 
 static double now_s(void) {
@@ -492,6 +499,11 @@ static int traced_run(Sweep *w, size_t idx) {
   _weft_free_env(env, nours);
   g_strfreev(argv);
   progress(w, "traced", p->threads);
+  if (interrupted) {
+    if (rc == 0) g_free(r.stderr_tail);
+    _weft_remove_trace_dir(dir);
+    return -3;
+  }
   if (rc != 0) {
     fprintf(stderr, "weft scale: cannot run %s: %s\n", s->argv[0], strerror(errno));
     _weft_remove_trace_dir(dir);
@@ -556,13 +568,14 @@ static int sweep(Sweep *w) {
     for (size_t i = 0; i < np; i++) perm[i] = (int)i;
     weft_rng_shuffle(&rng, perm, np);
     int warm = round < s->warmup;
-    for (size_t i = 0; i < np && !rc; i++)
+    for (size_t i = 0; i < np && !rc && !interrupted; i++)
       rc = timing_run(w, (size_t)perm[i], warm ? "warmup" : "timing", warm ? round + 1 : round - s->warmup + 1);
+    if (interrupted) rc = -3;
   }
   if (!rc && w->agent) {
     for (size_t i = 0; i < np; i++) perm[i] = (int)i;
     weft_rng_shuffle(&rng, perm, np);
-    for (size_t i = 0; i < np && !rc; i++) rc = traced_run(w, (size_t)perm[i]);
+    for (size_t i = 0; i < np && !rc && !interrupted; i++) rc = traced_run(w, (size_t)perm[i]);
   }
   g_free(perm);
   if (w->tty && !w->quiet && w->done != w->total) fprintf(stderr, "\n");
@@ -859,6 +872,11 @@ int weft_cmd_scale(int argc, char **argv) {
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   sigaction(SIGHUP, &old_hup, NULL);
+  if (interrupted) { /* its traces are removed: die of the signal, as the shell expects */
+    fprintf(stderr, "weft scale: interrupted (%s); nothing written\n", strsignal(interrupted));
+    signal(interrupted, SIG_DFL);
+    raise(interrupted);
+  }
   if (old_wt) setenv("WEFT_THREADS", old_wt, 1); else unsetenv("WEFT_THREADS");
   if (old_omp) setenv("OMP_NUM_THREADS", old_omp, 1); else unsetenv("OMP_NUM_THREADS");
   g_free(old_wt);

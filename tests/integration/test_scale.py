@@ -26,9 +26,11 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 import xml.etree.ElementTree as ET
 
@@ -346,6 +348,29 @@ def t_template(a, fx, tmp):
     ok(rc == 0 and parsed, "template: --json - writes only the JSON to stdout", out[:300] + err)
 
 
+def t_interrupt(a, fx, tmp):
+    """Ctrl-C during the traced run: the program's group is killed, weft scale dies of SIGINT, and
+    no trace directory is left behind."""
+    d = tempfile.mkdtemp(prefix="int-", dir=tmp)
+    p = subprocess.Popen([a.weft, "scale", "-q", "--threads", "1", "--repeat", "1", "--warmup", "0", "--",
+                          "sh", "-c", 'if [ -n "$WEFT_OUTPUT" ]; then sleep 30; fi'], env=env(d), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline and not [n for n in os.listdir(d) if n.startswith("weft-scale-")]:
+        time.sleep(0.05)
+    traced = bool([n for n in os.listdir(d) if n.startswith("weft-scale-")])
+    ok(traced, "interrupt: the traced run started (its trace directory exists)")
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    left = [n for n in os.listdir(d) if n.startswith("weft-scale-")]
+    ok(p.returncode == -signal.SIGINT and b"interrupted" in err and not left,
+       "interrupt: weft scale dies of SIGINT, says so, and leaves no trace directory", (p.returncode, err, left))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -360,7 +385,7 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template):
+        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt):
             scenario(t, a, fx, tmp)
     finally:
         if a.keep:
