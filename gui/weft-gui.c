@@ -460,6 +460,9 @@ static int headless(const Options *o) {
   /* software rendering: the same pixels on every machine, and no GL needed
    * under Xvfb (GSK_RENDERER set by the user still wins) */
   g_setenv("GSK_RENDERER", "cairo", FALSE);
+  /* no accessibility bus for a picture (it warns where there is no session
+   * bus, as under xvfb-run in CI) */
+  g_setenv("GTK_A11Y", "none", FALSE);
   if (!gtk_init_check()) {
     fprintf(stderr, "weft-gui: cannot open a display (run under xvfb-run)\n");
     return 1;
