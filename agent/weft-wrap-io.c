@@ -7,6 +7,11 @@
  * times it began and ended, so short non-blocking calls cost two clock reads
  * and nothing on disk. All are cancellation points inside the real call; the
  * wrappers keep return values and errno.
+ *
+ * Pipes carry work and results between the processes of a pool: a write to a
+ * pipe is a PIPE_WRITE record naming the pipe (its inode), and a read or poll
+ * that waited on a pipe names it in its WAIT_END, so the importer can tell
+ * which write ended the wait (a flow across processes).
  */
 #include "weft-agent-private.h"
 
@@ -16,13 +21,26 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static inline int io_on(void) { return _weft_proc.io && weft_on(); }
 
-/* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past). */
+/* The identity of the pipe fd is (0: not a pipe, or no such fd). */
+static uint64_t pipe_id(int fd) {
+  struct stat st;
+  int e = errno;
+  uint64_t id = fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
+                    ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63
+                    : 0;
+  errno = e;
+  return id;
+}
+
+/* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past); chan: the
+ * pipe waited on (0 none). */
 static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint64_t t1, int err,
-                    uint64_t bytes) {
+                    uint64_t bytes, uint64_t chan) {
   WeftThread *t = &_weft_tls;
   int e = errno;
   uint64_t *p = weft_reserve(t, 4, &t0);
@@ -33,11 +51,13 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
     weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, WEFT_AUX(kind, op, 0), t0);
   }
   if (t1 < t0) t1 = t0;
-  p = weft_reserve(t, 3, &t1);
+  unsigned nw = chan ? 4 : 3;
+  p = weft_reserve(t, nw, &t1);
   if (p) {
     p[1] = obj;
     p[2] = bytes;
-    weft_publish(t, p, WEFT_EV_WAIT_END, 3, WEFT_AUX(kind, op, err), t1);
+    if (chan) p[3] = chan;
+    weft_publish(t, p, WEFT_EV_WAIT_END, nw, WEFT_AUX(kind, op, err), t1);
   }
   errno = e;
 }
@@ -49,16 +69,34 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
     __typeof__(call) r_ = call;                                                    \
     uint64_t t1_ = weft_ticks();                                                   \
     if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                      \
-      io_wait(kind, 0, (uint64_t)(obj), t0_, t1_, (failed) ? errno : 0, (uint64_t)(bytes_expr)); \
+      io_wait(kind, 0, (uint64_t)(obj), t0_, t1_, (failed) ? errno : 0, (uint64_t)(bytes_expr), 0); \
     return r_;                                                                     \
   } while (0)
 
-WEFT_PUBLIC int poll(struct pollfd *fds, nfds_t n, int timeout) {
-  IO_TIMED(WEFT_KIND_POLL, n ? fds[0].fd : 0, REAL(poll)(fds, n, timeout), r_ < 0, r_ > 0 ? r_ : 0);
+/* A poll that waited: the pipe of the first fd that became readable, if it
+ * is one (which write woke it). */
+static uint64_t poll_chan(const struct pollfd *fds, nfds_t n, int r) {
+  for (nfds_t i = 0; r > 0 && i < n; i++)
+    if (fds[i].revents & POLLIN) return pipe_id(fds[i].fd);
+  return 0;
 }
 
+#define POLL_TIMED(fds, n, call)                                                   \
+  do {                                                                             \
+    if (!io_on()) return call;                                                     \
+    uint64_t t0_ = weft_ticks();                                                   \
+    int r_ = call;                                                                 \
+    uint64_t t1_ = weft_ticks();                                                   \
+    if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                      \
+      io_wait(WEFT_KIND_POLL, 0, (uint64_t)((n) ? (fds)[0].fd : 0), t0_, t1_, r_ < 0 ? errno : 0, \
+              r_ > 0 ? (uint64_t)r_ : 0, poll_chan(fds, n, r_));                   \
+    return r_;                                                                     \
+  } while (0)
+
+WEFT_PUBLIC int poll(struct pollfd *fds, nfds_t n, int timeout) { POLL_TIMED(fds, n, REAL(poll)(fds, n, timeout)); }
+
 WEFT_PUBLIC int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *ss) {
-  IO_TIMED(WEFT_KIND_POLL, n ? fds[0].fd : 0, REAL(ppoll)(fds, n, ts, ss), r_ < 0, r_ > 0 ? r_ : 0);
+  POLL_TIMED(fds, n, REAL(ppoll)(fds, n, ts, ss));
 }
 
 WEFT_PUBLIC int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv) {
@@ -78,11 +116,13 @@ WEFT_PUBLIC int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout
   IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_pwait)(ep, ev, max, timeout, ss), r_ < 0, r_ > 0 ? r_ : 0);
 }
 
-/* reads count only on pipes and sockets (a slow disk read is not an idle thread) */
-static int idle_fd(int fd) {
+/* reads count only on pipes and sockets (a slow disk read is not an idle
+ * thread); *chan: the pipe's identity (0 for a socket) */
+static int idle_fd(int fd, uint64_t *chan) {
   struct stat st;
   int e = errno;
   int ok = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+  *chan = ok && S_ISFIFO(st.st_mode) ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63 : 0;
   errno = e;
   return ok;
 }
@@ -92,10 +132,10 @@ static int idle_fd(int fd) {
     if (!io_on()) return call;                                                     \
     uint64_t t0_ = weft_ticks();                                                   \
     ssize_t r_ = call;                                                             \
-    uint64_t t1_ = weft_ticks();                                                   \
-    if (t1_ - t0_ >= _weft_proc.io_min_ticks && idle_fd(fd))                       \
+    uint64_t t1_ = weft_ticks(), ch_;                                              \
+    if (t1_ - t0_ >= _weft_proc.io_min_ticks && idle_fd(fd, &ch_))                 \
       io_wait(WEFT_KIND_READ, 0, (uint64_t)(fd), t0_, t1_, r_ < 0 ? errno : 0,     \
-              r_ > 0 ? (uint64_t)r_ : 0);                                          \
+              r_ > 0 ? (uint64_t)r_ : 0, ch_);                                     \
     return r_;                                                                     \
   } while (0)
 
@@ -108,6 +148,39 @@ WEFT_PUBLIC ssize_t recvfrom(int fd, void *buf, size_t n, int fl, struct sockadd
 }
 
 WEFT_PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int fl) { READ_TIMED(fd, REAL(recvmsg)(fd, m, fl)); }
+
+/* A write to a pipe (what a waiting reader of another process gets), at the
+ * time the call began: the reader can wake and return before the writer is
+ * back from the call, and the data cannot be there before it began. */
+static void pipe_write(int fd, uint64_t t0) {
+  uint64_t chan = pipe_id(fd);
+  if (!chan) return;
+  WeftThread *t = &_weft_tls;
+  int e = errno;
+  uint64_t *p = weft_reserve(t, 3, &t0);
+  if (p) {
+    p[1] = (uint64_t)fd;
+    p[2] = chan;
+    weft_publish(t, p, WEFT_EV_PIPE_WRITE, 3, WEFT_AUX(WEFT_KIND_READ, 0, 0), t0);
+  }
+  errno = e;
+}
+
+WEFT_PUBLIC ssize_t write(int fd, const void *buf, size_t n) {
+  if (!io_on()) return REAL(write)(fd, buf, n);
+  uint64_t t0 = weft_ticks();
+  ssize_t r = REAL(write)(fd, buf, n);
+  if (r > 0) pipe_write(fd, t0);
+  return r;
+}
+
+WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) {
+  if (!io_on()) return REAL(writev)(fd, iov, n);
+  uint64_t t0 = weft_ticks();
+  ssize_t r = REAL(writev)(fd, iov, n);
+  if (r > 0) pipe_write(fd, t0);
+  return r;
+}
 
 WEFT_PUBLIC int nanosleep(const struct timespec *req, struct timespec *rem) {
   IO_TIMED(WEFT_KIND_SLEEP, 0, REAL(nanosleep)(req, rem), r_ != 0, 0);

@@ -179,6 +179,8 @@ typedef struct {
   int pass;
   /* rows of the file, written sorted once it is read */
   GArray *state_rows;         /* StateRow */
+  GArray *pipe_writes;        /* ChanStamp: every file's writes to pipes (WEFT_IO) */
+  GArray *pipe_waits;         /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *hold_rows;          /* HoldRow */
   int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
@@ -201,6 +203,16 @@ typedef struct {
 typedef struct {
   int64_t v[9];               /* thread_state's columns */
 } StateRow;
+
+typedef struct {
+  uint64_t chan;              /* the pipe */
+  int64_t ns, utid;
+} ChanStamp;
+
+typedef struct {
+  uint64_t chan;
+  int64_t begin, end, utid, obj;
+} ChanWait;
 
 typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
   int64_t start, dur;
@@ -763,6 +775,12 @@ static int pass1(const WeftEvent *ev, void *user) {
       }
     }
     break;
+  case WEFT_EV_PIPE_WRITE:
+    if (ev->nwords >= 3 && w[2]) {
+      ChanStamp cs = {w[2], ns, t->utid};
+      g_array_append_val(im->pipe_writes, cs);
+    }
+    break;
   case WEFT_EV_FORK:
     if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
       ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};
@@ -1182,6 +1200,10 @@ static int pass2(const WeftEvent *ev, void *user) {
     if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
     set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
     if (fk && from_ns <= ns) flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
+    if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
+      ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0}; /* linked once every file is read */
+      g_array_append_val(im->pipe_waits, cw);
+    }
     t->wobj = NULL;
     t->gil_holder = 0;
     break;
@@ -1851,6 +1873,47 @@ static int link_processes(Imp *im) {
   return 0;
 }
 
+/* ---- pipes between processes ---- */
+static int cmp_chanstamp(const void *x, const void *y) {
+  const ChanStamp *a = x, *b = y;
+  if (a->chan != b->chan) return a->chan < b->chan ? -1 : 1;
+  return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+/* A read or poll that waited on a pipe was ended by the first write to that
+ * pipe, by another thread of any process, after the wait began: a flow from
+ * the writer, and the wait's waker. */
+static int link_pipes(Imp *im) {
+  GArray *wr = im->pipe_writes, *wt = im->pipe_waits;
+  if (!wr->len || !wt->len) return 0;
+  qsort(wr->data, wr->len, sizeof(ChanStamp), cmp_chanstamp);
+  sqlite3_stmt *up = NULL;
+  if (sqlite3_prepare_v2(im->db, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3", -1, &up,
+                         NULL) != SQLITE_OK)
+    return fail(im, "database: %s", sqlite3_errmsg(im->db));
+  const ChanStamp *s = (const ChanStamp *)wr->data;
+  for (guint i = 0; i < wt->len && !im->failed; i++) {
+    const ChanWait *c = &g_array_index(wt, ChanWait, i);
+    guint a = 0, b = wr->len; /* the first write to the pipe at or after the wait's begin */
+    while (a < b) {
+      guint m = (a + b) / 2;
+      if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin)) a = m + 1;
+      else b = m;
+    }
+    for (; a < wr->len && s[a].chan == c->chan && s[a].ns <= c->end; a++) {
+      if (s[a].utid == c->utid) continue;
+      flow(im, WEFT_FLOW_PIPE, s[a].utid, s[a].ns, c->utid, c->end, c->obj);
+      sqlite3_bind_int64(up, 1, s[a].utid);
+      sqlite3_bind_int64(up, 2, c->utid);
+      sqlite3_bind_int64(up, 3, c->begin);
+      step(im, up);
+      break;
+    }
+  }
+  sqlite3_finalize(up);
+  return im->failed ? -1 : 0;
+}
+
 /* ---- the import ---- */
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
@@ -1896,6 +1959,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   created = 1;
   sqlite3_exec(im.db, "BEGIN", NULL, NULL, NULL);
   im.state_rows = g_array_new(FALSE, FALSE, sizeof(StateRow));
+  im.pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
+  im.pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im.hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 ||
       batch_prepare(im.db, &im.summaries, "state_summary", 7) != 0 ||
@@ -1923,6 +1988,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   if (im.failed) goto done;
   if (link_processes(&im) != 0) goto done;
+  if (link_pipes(&im) != 0) goto done;
   batch_flush(&im, &im.flows);
   sqlite3_exec(im.db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
   if (weft_db_create_indexes(im.db, err, errlen) != 0) { im.failed = 1; goto done; }
@@ -1974,6 +2040,8 @@ done:
   batch_free(&im.summaries);
   sqlite3_finalize(im.ins_block);
   if (im.state_rows) g_array_free(im.state_rows, TRUE);
+  if (im.pipe_writes) g_array_free(im.pipe_writes, TRUE);
+  if (im.pipe_waits) g_array_free(im.pipe_waits, TRUE);
   if (im.hold_rows) g_array_free(im.hold_rows, TRUE);
   batch_free(&im.flows);
   sqlite3_finalize(im.ins_thread);

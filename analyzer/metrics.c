@@ -1919,6 +1919,23 @@ static int64_t path_end_thread(const Ctx *c, int64_t *end_ns) {
   return best;
 }
 
+static bool build_python(Ctx *c);
+
+/* An object whose waits a what-if may take away: a lock, condition variable,
+ * barrier or semaphore, not a pipe read or poll (waiting for data: the
+ * writer's time is already on the path), nor a Python pool's queues (its
+ * parent and workers wait by design). */
+static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *om = &m->objects[i];
+    if (om->object_id != object_id) continue;
+    if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER)) return false;
+    return !(om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) &&
+             weft_python_pool_of(m->python, om->upid));
+  }
+  return false;
+}
+
 static bool build_critical_path(Ctx *c) {
   WeftMetrics *m = c->m;
   WeftCriticalPath *cp = pool_calloc(c->pool, 1, sizeof *cp);
@@ -2061,7 +2078,7 @@ static bool build_critical_path(Ctx *c) {
   int64_t wsave[2] = {0, 0};
   for (size_t i = 0; i < cp->nobjects; i++) {
     const WeftPathObject *po = &cp->objects[i];
-    if (po->cause_ns > 0) {
+    if (po->cause_ns > 0 && whatif_object(m, po->object_id)) {
       wid[0] = po->object_id;
       wlabel[0] = po->label;
       wsave[0] = po->cause_ns;
@@ -2070,9 +2087,7 @@ static bool build_critical_path(Ctx *c) {
   }
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *om = &m->objects[i];
-    if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER) ||
-        om->wait_ns <= 0)
-      continue;
+    if (!whatif_object(m, om->object_id) || om->wait_ns <= 0) continue;
     if (om->object_id != wid[0]) {
       wid[1] = om->object_id;
       wlabel[1] = om->label;
@@ -2419,14 +2434,22 @@ static int cmp_finding(const void *x, const void *y) {
   return (a->region > b->region) - (a->region < b->region);
 }
 
+/* The Python analysis (python.h), before the critical path (its what-ifs
+ * leave out a pool's queues) and the findings (it has findings of its own). */
+static bool build_python(Ctx *c) {
+  WeftMetrics *m = c->m;
+  int64_t min_cost = (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
+  int pyfail = 0;
+  m->python = weft_python_compute(c->db, m, min_cost, &pyfail, c->err, c->errlen);
+  if (pyfail) c->failed = true;
+  return !c->failed;
+}
+
 static bool build_findings(Ctx *c) {
   WeftMetrics *m = c->m;
   FindVec fv = {0};
   int64_t min_cost = (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
   if (!c->failed) {
-    int pyfail = 0;
-    m->python = weft_python_compute(c->db, m, min_cost, &pyfail, c->err, c->errlen);
-    if (pyfail) c->failed = true;
     for (size_t i = 0; m->python && i < m->python->nfindings; i++)
       if (VEC_PUSH(fv.v, fv.n, fv.cap, m->python->findings[i]) < 0) oom(c);
   }
@@ -2624,6 +2647,7 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);
     if (!c.failed && (what & WEFT_METRICS_REGIONS)) build_regions(&c);
     if (!c.failed && (what & WEFT_METRICS_PARALLELISM)) build_parallelism(&c);
+    if (!c.failed && (what & (WEFT_METRICS_CRITICAL_PATH | WEFT_METRICS_FINDINGS))) build_python(&c);
     if (!c.failed && (what & WEFT_METRICS_CRITICAL_PATH)) build_critical_path(&c);
     if (!c.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);
     if (!c.failed && !(what & WEFT_METRICS_OBJECTS)) m->nobjects = 0;

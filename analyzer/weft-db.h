@@ -43,6 +43,7 @@ typedef enum {
   WEFT_FLOW_FORK = 7,          /* fork/spawn -> the child's first thread starts */
   WEFT_FLOW_EXEC = 8,          /* exec -> the new image starts */
   WEFT_FLOW_WAIT = 9,          /* process exit -> the parent's wait returns */
+  WEFT_FLOW_PIPE = 10,         /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
   WEFT_FLOW_COUNT
 } WeftFlowKind;
 

@@ -196,6 +196,7 @@ static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
   [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
   [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
   [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
+  [WEFT_FLOW_PIPE] = {0x00 / 255., 0x72 / 255., 0x72 / 255., 1},
 };
 
 /* A distinct hue per thread (golden-ratio steps around the wheel), medium

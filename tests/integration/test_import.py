@@ -185,6 +185,24 @@ def t_killed(ctx):
        "killme: the lock pairs before the kill are there")
 
 
+def t_io_pipe(ctx):
+    """fx-io with WEFT_IO=1: main's read on the pipe is ended by the writer thread's write: one pipe flow
+    from the writer (at the write, before the read ended) to main (at the read's end), and the writer is
+    the read's waker."""
+    con, info, _ = ctx.imported("io", env={"WEFT_IO": "1"})
+    main, wr = utid_of(con, info["main_tid"]), utid_of(con, info["writer_tid"])
+    flows = con.execute("SELECT from_utid, from_ns, to_utid, to_ns FROM flow WHERE kind = 10").fetchall()
+    eq([(f[0], f[2]) for f in flows], [(wr, main)], "io: one pipe flow, writer -> main")
+    if len(flows) == 1:
+        fs, fe = flows[0][1], flows[0][3]
+        w = con.execute("SELECT start_ns, waker_utid FROM thread_state WHERE utid = ? AND state = 9 "
+                        "AND start_ns + dur_ns = ?", (main, fe)).fetchall()
+        ok(len(w) == 1 and w[0][0] <= fs <= fe, "io: the flow leaves at the write, inside main's wait on the pipe, "
+           "and arrives at its end", (w, flows))
+        ok(len(w) == 1 and w[0][1] == wr, "io: the writer is that wait's waker", w)
+    con.close()
+
+
 def t_annotate(ctx, n=10):
     con, info, rc = ctx.imported("annotate", [n])
     eq(rc, 0, "annotate: exit status")
@@ -299,7 +317,8 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_killed, t_annotate, t_reuse, t_lost, t_all_fixtures_check, t_bad_input]
+    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_killed, t_io_pipe, t_annotate, t_reuse,
+             t_lost, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
             try:

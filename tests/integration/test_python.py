@@ -186,6 +186,18 @@ def t_unbalanced(c):
                           "GROUP BY t.utid ORDER BY sum(ts.dur_ns) DESC LIMIT 1").fetchone()
     ok(busiest and f[0]["utid"] == busiest[0], "%s unbalanced_pool: the straggler is the busiest worker" % c.tag,
        (f[0]["utid"], busiest))
+    # the pipes: the results the workers write end the parent's reads (pipe flows), so the critical path
+    # goes through the straggler, the thread with the most time on it
+    npipe = con.execute("SELECT count(*) FROM flow WHERE kind = 10").fetchone()[0]
+    ok(npipe >= 2, "%s unbalanced_pool: results cross from the workers to the parent as pipe flows (%d)"
+       % (c.tag, npipe))
+    cp = r.get("critical_path") or {}
+    on = {}
+    for sg in cp.get("segments", []):
+        on[sg["utid"]] = on.get(sg["utid"], 0) + sg["end_ns"] - sg["start_ns"]
+    top = max(on, key=on.get) if on else None
+    ok(busiest and top == busiest[0], "%s unbalanced_pool: the straggler has the most time on the critical path"
+       % c.tag, (top, busiest, on))
 
 
 def t_joblib(c):
