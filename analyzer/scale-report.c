@@ -611,7 +611,7 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
 /* Two panels side by side: speedup and efficiency against N (log2 axis),
  * with the ideal, the CI whiskers, the Amdahl and USL curves. */
 int weft_scale_write_svg(FILE *f, const WeftScale *s) {
-  const double W = 900, H = 380, pw = 380, ph = 280, top = 50, left1 = 60, left2 = 510;
+  const double W = 900, H = 400, pw = 380, ph = 280, top = 50, left1 = 60, left2 = 510;
   GString *g = g_string_new(NULL);
   g_string_append_printf(g, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                             "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
@@ -630,17 +630,23 @@ int weft_scale_write_svg(FILE *f, const WeftScale *s) {
   if (nmax > smax) smax = nmax;
   double lx0 = log2(nmin), lx1 = log2(nmax);
   for (int panel = 0; panel < 2; panel++) {
-    double x0 = panel ? left2 : left1, ymax = panel ? 1.1 : smax * 1.05;
+    /* the y axis in round steps (1, 2 or 5 times a power of ten), about 4 of them */
+    double raw = (panel ? 1.1 : smax * 1.05) / 4, mag = pow(10, floor(log10(raw))), step = mag;
+    if (raw > 5 * mag) step = 10 * mag;
+    else if (raw > 2 * mag) step = 5 * mag;
+    else if (raw > mag) step = 2 * mag;
+    int nsteps = (int)ceil((panel ? 1.1 : smax * 1.05) / step - 1e-9);
+    double x0 = panel ? left2 : left1, ymax = step * nsteps;
 #define PX(n) (x0 + (log2(n) - lx0) / (lx1 - lx0) * pw)
 #define PY(v) (top + ph - (v) / ymax * ph)
     g_string_append_printf(g, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                               "stroke=\"#888\"/>\n", x0, top, pw, ph);
     g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">%s</text>\n", x0, top - 8,
                            panel ? "efficiency" : "speedup");
-    for (int k = 0; k <= 4; k++) { /* y grid */
-      double v = ymax * k / 4;
+    for (int k = 0; k <= nsteps; k++) { /* y grid */
+      double v = step * k;
       g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%.2g</text>\n",
+                                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
                              x0, PY(v), x0 + pw, PY(v), x0 - 4, PY(v) + 4, v);
     }
     for (size_t i = 0; i < s->npoints; i++)
@@ -684,7 +690,7 @@ int weft_scale_write_svg(FILE *f, const WeftScale *s) {
 #undef PY
   }
   g_string_append_printf(g, "<text x=\"20\" y=\"%.0f\" fill=\"#555\">measured (95 %% CI) in blue · ideal dashed · "
-                            "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n", H - 10);
+                            "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n", H - 8);
   g_string_append(g, "</svg>\n");
   return flush_gstring(f, g);
 }
