@@ -365,9 +365,9 @@ static int check_header(const WeftTrace *t, char *err, size_t errlen) {
   if (h->endian == bswap32(WEFT_ENDIAN_MARK))
     return fail(err, errlen, "%s: trace written with the other byte order; this reader reads "
                 "native byte order only", name);
-  if (h->version != WEFT_TRACE_VERSION)
-    return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u)",
-                name, h->version, WEFT_TRACE_VERSION);
+  if (h->version < WEFT_TRACE_MIN_VERSION || h->version > WEFT_TRACE_VERSION)
+    return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u to %u)",
+                name, h->version, WEFT_TRACE_MIN_VERSION, WEFT_TRACE_VERSION);
   if (h->endian != WEFT_ENDIAN_MARK)
     return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h->endian);
   if (h->header_size != WEFT_FILE_HEADER_SIZE)

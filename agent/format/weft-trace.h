@@ -24,7 +24,8 @@
 #include <stdint.h>
 
 #define WEFT_TRACE_MAGIC        "WEFTTRC"      /* 8 bytes with the NUL */
-#define WEFT_TRACE_VERSION      1u
+#define WEFT_TRACE_VERSION      2u     /* written; 2 added PIPE_WRITE */
+#define WEFT_TRACE_MIN_VERSION  1u     /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK        0x01020304u
 #define WEFT_FILE_HEADER_SIZE   4096u
 #define WEFT_CHUNK_ALIGN        4096u

@@ -357,7 +357,7 @@ def validate(chk, rec, allow_open=(), exits=None):
             continue
         chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
         chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
-        chk.eq("%s header version" % h["name"], h.get("version"), "1")
+        chk.eq("%s header version" % h["name"], h.get("version"), "2")
         chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
         chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
         st = os.lstat(os.path.join(rec.dir, h["name"]))

@@ -400,9 +400,9 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  tb_hdr(&b)->version = 2;
+  tb_hdr(&b)->version = 3;
   expect_fail(&b, b.len, (Expect){ "wrong version",
-                                   "unsupported trace version 2 (this reader knows 1)", 1, 0 });
+                                   "unsupported trace version 3 (this reader knows 1 to 2)", 1, 0 });
   free(b.buf);
 
   good_trace(&b);
