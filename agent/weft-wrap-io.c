@@ -26,15 +26,22 @@
 
 static inline int io_on(void) { return _weft_proc.io && weft_on(); }
 
-/* The identity of the pipe fd is (0: not a pipe, or no such fd). */
-static uint64_t pipe_id(int fd) {
+/* What fd is: 0 not a pipe or socket (or no such fd), 1 a socket, 2 a pipe;
+ * *chan: the pipe's identity (0 for anything else). */
+static int fd_kind(int fd, uint64_t *chan) {
   struct stat st;
   int e = errno;
-  uint64_t id = fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
-                    ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63
-                    : 0;
+  int kind = fd < 0 || fstat(fd, &st) != 0 ? 0 : S_ISFIFO(st.st_mode) ? 2 : S_ISSOCK(st.st_mode) ? 1 : 0;
+  *chan = kind == 2 ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63 : 0;
   errno = e;
-  return id;
+  return kind;
+}
+
+/* The identity of the pipe fd is (0: not a pipe, or no such fd). */
+static uint64_t pipe_id(int fd) {
+  uint64_t chan;
+  fd_kind(fd, &chan);
+  return chan;
 }
 
 /* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past); chan: the
@@ -118,14 +125,7 @@ WEFT_PUBLIC int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout
 
 /* reads count only on pipes and sockets (a slow disk read is not an idle
  * thread); *chan: the pipe's identity (0 for a socket) */
-static int idle_fd(int fd, uint64_t *chan) {
-  struct stat st;
-  int e = errno;
-  int ok = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-  *chan = ok && S_ISFIFO(st.st_mode) ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63 : 0;
-  errno = e;
-  return ok;
-}
+static int idle_fd(int fd, uint64_t *chan) { return fd_kind(fd, chan) != 0; }
 
 #define READ_TIMED(fd, call)                                                       \
   do {                                                                             \

@@ -78,6 +78,16 @@ int weft_hold_block_insert(sqlite3_stmt *ins, const WeftHoldBlock *b) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+int weft_hold_block_push(sqlite3_stmt *ins, WeftHoldBlock *b, const WeftHold *h) {
+  if (b->count && (b->object_id != h->object_id || b->count == WEFT_HOLD_BLOCK_MAX)) {
+    int rc = weft_hold_block_insert(ins, b);
+    if (rc != SQLITE_OK) return rc;
+    b->count = 0;
+  }
+  if (!b->count) weft_hold_block_reset(b, h->object_id);
+  return weft_hold_block_add(b, h) == 0 ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 void weft_hold_iter_init(WeftHoldIter *it, int64_t object_id, int64_t block_start_ns, const void *data, size_t len) {
   it->p = data;
   it->end = it->p ? it->p + len : NULL;
@@ -183,12 +193,7 @@ int weft_holds_pack_table(sqlite3 *db, const char *table, char *err, size_t errl
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     WeftHold h = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
                   sqlite3_column_int64(q, 3), sqlite3_column_int(q, 4), sqlite3_column_int(q, 5)};
-    if (blk.count && (blk.object_id != h.object_id || blk.count == WEFT_HOLD_BLOCK_MAX)) {
-      if (weft_hold_block_insert(ins, &blk) != SQLITE_OK) goto out;
-      blk.count = 0;
-    }
-    if (!blk.count) weft_hold_block_reset(&blk, h.object_id);
-    if (weft_hold_block_add(&blk, &h) != 0) goto out;
+    if (weft_hold_block_push(ins, &blk, &h) != SQLITE_OK) goto out;
   }
   if (rc == SQLITE_DONE && weft_hold_block_insert(ins, &blk) == SQLITE_OK) ret = 0;
 out:

@@ -42,6 +42,10 @@ void weft_hold_block_free(WeftHoldBlock *b);
  * WEFT_HOLD_BLOCK_INSERT. SQLite result code. */
 #define WEFT_HOLD_BLOCK_INSERT "INSERT INTO hold_block VALUES (?,?,?,?,?,?,?,?)"
 int weft_hold_block_insert(sqlite3_stmt *ins, const WeftHoldBlock *b);
+/* Append h (holds come by object, then start), first inserting the block
+ * when h is of another object or the block is full. SQLite result code
+ * (SQLITE_NOMEM when out of memory or out of order). */
+int weft_hold_block_push(sqlite3_stmt *ins, WeftHoldBlock *b, const WeftHold *h);
 
 /* Pack the rows of `table` (columns object_id, utid, start_ns, dur_ns,
  * contended, shared; one per hold, any order) into hold_block. For tools

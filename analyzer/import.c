@@ -1450,12 +1450,9 @@ static void write_file_rows(Imp *im) {
     const WeftHold hh = {r->obj, r->utid_flags >> 2, r->start, r->dur, (int)(r->utid_flags & 1),
                          (int)(r->utid_flags >> 1 & 1)},
                    *h = &hh;
-    if (blk.count && (blk.object_id != h->object_id || blk.count == WEFT_HOLD_BLOCK_MAX)) {
-      if (weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
-      blk.count = 0;
-    }
-    if (!blk.count) weft_hold_block_reset(&blk, h->object_id);
-    if (weft_hold_block_add(&blk, h) != 0) fail(im, "out of memory");
+    int rc = weft_hold_block_push(im->ins_block, &blk, h);
+    if (rc == SQLITE_NOMEM) fail(im, "out of memory");
+    else if (rc != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
   }
   if (!im->failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK)
     fail(im, "database: %s", sqlite3_errmsg(im->db));
