@@ -12,7 +12,11 @@
  *     pushed on the cause stack, [from_ns, t) (the wake-up latency) stays on
  *     u, and the walk continues at (v, from_ns);
  *   - any other wait (no flow: a timeout, a sleep, I/O; or entered in the
- *     middle): [max(s, a), t) is on the path, on u, in that wait; t = s;
+ *     middle), and every GIL wait: [max(s, a), t) is on the path, on u, in
+ *     that wait; t = s. The GIL is not followed to the thread that dropped
+ *     it: that thread ran unrelated Python code (every thread takes turns),
+ *     while what u was doing before (a read of a pool's results, say) is
+ *     what made it ready; its GIL waits stay on the path as the GIL's cost;
  *   - before u's first state: through the create/fork/exec flow that
  *     started u to its source; without one, the rest is before_ns.
  * Each path instant's cause is the innermost jumped wait covering it (the
@@ -365,7 +369,7 @@ int weft_critpath_walk(sqlite3 *db, int64_t a, int64_t end_utid, int64_t end_ns,
       have = false;
       continue;
     }
-    if (t == e) {
+    if (t == e && st != WEFT_ST_GIL_WAIT) {
       sqlite3_bind_int64(qw, 1, u);
       sqlite3_bind_int64(qw, 2, s);
       sqlite3_bind_int64(qw, 3, e);

@@ -212,6 +212,7 @@ typedef struct {
 typedef struct {
   uint64_t chan;
   int64_t begin, end, utid, obj;
+  gboolean poll;              /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
 
 typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
@@ -1201,7 +1202,7 @@ static int pass2(const WeftEvent *ev, void *user) {
     set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
     if (fk && from_ns <= ns) flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
     if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
-      ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0}; /* linked once every file is read */
+      ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0, t->wkind == WEFT_KIND_POLL}; /* linked once every file is read */
       g_array_append_val(im->pipe_waits, cw);
     }
     t->wobj = NULL;
@@ -1897,14 +1898,22 @@ static int link_pipes(Imp *im) {
       if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin)) a = m + 1;
       else b = m;
     }
+    /* A read returns the data of the first write into the empty pipe; a poll
+     * returns on the data there at its end, and an earlier write may have
+     * been taken by another reader meanwhile (a pool's worker handler polls
+     * the results pipe its result handler reads): the last write then. */
+    const ChanStamp *by = NULL;
     for (; a < wr->len && s[a].chan == c->chan && s[a].ns <= c->end; a++) {
       if (s[a].utid == c->utid) continue;
-      flow(im, WEFT_FLOW_PIPE, s[a].utid, s[a].ns, c->utid, c->end, c->obj);
-      sqlite3_bind_int64(up, 1, s[a].utid);
+      by = &s[a];
+      if (!c->poll) break;
+    }
+    if (by) {
+      flow(im, WEFT_FLOW_PIPE, by->utid, by->ns, c->utid, c->end, c->obj);
+      sqlite3_bind_int64(up, 1, by->utid);
       sqlite3_bind_int64(up, 2, c->utid);
       sqlite3_bind_int64(up, 3, c->begin);
       step(im, up);
-      break;
     }
   }
   sqlite3_finalize(up);
