@@ -23,6 +23,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
+          "                   [--all-processes]\n"
           "\n"
           "Explain where the time of a recording went: per process and thread time, load balance and\n"
           "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
@@ -31,7 +32,10 @@ static void usage(FILE *f) {
           "  --top N        at most N rows per list (default: text 10, markdown 5, json all; 0: all)\n"
           "  --range A..B   only [A, B); times since the recording started, with a unit s, ms, us or ns\n"
           "                 (none: ns); either end may be left out: 1.5s..  ..200ms\n"
-          "  --process PID  only the process images with this pid\n");
+          "  --process PID  only the process images with this pid\n"
+          "  --all-processes  also the launchers: when the root process exec'd (env, a shell\n"
+          "                 wrapper, pyenv's shims), its earlier images and their children,\n"
+          "                 which are left out by default\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -112,6 +116,8 @@ int weft_cmd_report(int argc, char **argv) {
         return usage_error("--range wants A..B with times like 1.5s, 200ms, 30us or 1000 (ns), not '%s'", v);
       if (q.start_ns != WEFT_TIME_OPEN_START && q.end_ns != WEFT_TIME_OPEN_END && q.start_ns >= q.end_ns)
         return usage_error("--range %s is empty", v);
+    } else if (!strcmp(arg, "--all-processes")) {
+      q.all_processes = 1;
     } else if ((v = opt_value(argc, argv, &i, "--process", &missing))) {
       long long pid;
       if (parse_count(v, &pid) < 0 || pid > 0x7fffffff) return usage_error("--process wants a pid, not '%s'", v);

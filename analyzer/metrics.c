@@ -485,7 +485,7 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
 /* the computation context                                                   */
 
 typedef struct {
-  int64_t     upid, pid, image, parent_upid;
+  int64_t     upid, pid, image, parent_upid, exec_from;
   const char *cmdline, *exe, *end_how;
   int64_t     start, end;
   bool        has_exit;
@@ -665,9 +665,47 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   return !c->failed;
 }
 
-static bool load_processes(Ctx *c, int64_t pid) {
+/* The launchers (WeftMetricsQuery.all_processes): when the root process
+ * exec'd into the program (env, a shell wrapper, pyenv's shims), its earlier
+ * images and every process they started. The program is the root image that
+ * ends last; a process belongs to it when walking up its parents (or, for an
+ * exec'd image, the image before it) reaches it; to the launchers when the
+ * walk reaches an earlier image of its pid; else (no known parent) it stays. */
+static void leave_out_launchers(Ctx *c) {
+  ptrdiff_t prog = -1;
+  for (size_t i = 0; i < c->nprocs; i++) {
+    const ProcInfo *p = &c->procs[i];
+    size_t k;
+    bool root = p->parent_upid < 0 || !hmap_get(&c->proc_by_upid, p->parent_upid, 0, &k);
+    if (root && (prog < 0 || p->end > c->procs[prog].end ||
+                 (p->end == c->procs[prog].end && p->image > c->procs[prog].image)))
+      prog = (ptrdiff_t)i;
+  }
+  if (prog < 0 || c->procs[prog].exec_from < 0) return;
+  const ProcInfo *P = &c->procs[prog];
+  size_t n = 0;
+  for (size_t i = 0; i < c->nprocs; i++) {
+    size_t x = i, k;
+    for (size_t steps = 0; steps <= c->nprocs; steps++) { /* (a cycle is bad data: stay) */
+      const ProcInfo *q = &c->procs[x];
+      if (q->upid == P->upid) break;
+      if (q->pid == P->pid && q->image < P->image) {
+        c->procs[i].sel = false;
+        n++;
+        break;
+      }
+      int64_t up = q->parent_upid >= 0 ? q->parent_upid : q->exec_from;
+      if (up < 0 || !hmap_get(&c->proc_by_upid, up, 0, &k)) break;
+      x = k;
+    }
+  }
+  c->m->program_upid = P->upid;
+  c->m->launchers = n;
+}
+
+static bool load_processes(Ctx *c, int64_t pid, bool all) {
   sqlite3_stmt *q = prep(c, "SELECT upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, end_how, "
-                            "exit_status FROM process ORDER BY upid");
+                            "exit_status, exec_from_upid FROM process ORDER BY upid");
   if (!q) return false;
   bool any = false;
   while (step(c, q)) {
@@ -675,7 +713,8 @@ static bool load_processes(Ctx *c, int64_t pid) {
       .upid = sqlite3_column_int64(q, 0), .pid = sqlite3_column_int64(q, 1), .image = col_i64(q, 2, 0),
       .parent_upid = col_i64(q, 3, -1), .cmdline = col_str(c, q, 4), .exe = col_str(c, q, 5),
       .start = col_i64(q, 6, 0), .end = col_i64(q, 7, 0), .end_how = col_str(c, q, 8),
-      .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL, .exit_status = col_i64(q, 9, 0), .idx = -1};
+      .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL, .exit_status = col_i64(q, 9, 0),
+      .exec_from = col_i64(q, 10, -1), .idx = -1};
     if (p.end < p.start) p.end = p.start;
     p.sel = pid < 0 || p.pid == pid;
     any |= p.sel;
@@ -688,6 +727,8 @@ static bool load_processes(Ctx *c, int64_t pid) {
   sqlite3_finalize(q);
   if (c->failed) return false;
   if (pid >= 0 && !any) return fail(c, "no process with pid %lld in the recording", (long long)pid);
+  c->m->program_upid = -1;
+  if (pid < 0 && !all) leave_out_launchers(c);
 
   WeftMetrics *m = c->m;
   size_t n = 0;
@@ -2535,12 +2576,12 @@ static bool build_summary(Ctx *c) {
   return true;
 }
 
-/* With a pid filter, an open end of the range is the selected processes'
- * first start or last end instead of the recording's. Called after
- * load_processes (which clipped them to the recording). */
+/* With a pid filter, or launchers left out, an open end of the range is the
+ * selected processes' first start or last end instead of the recording's.
+ * Called after load_processes (which clipped them to the recording). */
 static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) {
   WeftMetrics *m = c->m;
-  if (m->pid < 0 || !m->nprocesses) return true;
+  if ((m->pid < 0 && !m->launchers) || !m->nprocesses) return true;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (size_t i = 0; i < c->nprocs; i++)
     if (c->procs[i].sel) {
@@ -2570,6 +2611,7 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
   q->pid = -1;
   q->what = WEFT_METRICS_ALL;
   q->jobs = 0;
+  q->all_processes = 0;
 }
 
 static void ctx_free(Ctx *c) {
@@ -2641,7 +2683,8 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     m->range_end_ns = c.b;
     m->whole = c.a == 0 && c.b == end;
   }
-  if (!c.failed && load_processes(&c, m->pid) && narrow_to_processes(&c, query, end) && load_threads(&c) &&
+  if (!c.failed && load_processes(&c, m->pid, query->all_processes || query->start_ns != WEFT_TIME_OPEN_START) &&
+      narrow_to_processes(&c, query, end) && load_threads(&c) &&
       load_all(&c, (what & WEFT_METRICS_OBJECTS) != 0, txn ? query->jobs : 1) && build_summary(&c)) {
     /* objects are needed by the barrier regions */
     if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);

@@ -60,6 +60,11 @@ typedef struct {
   int      jobs;       /* threads reading the database: 0 one per CPU (at most 8), 1 only the
                         * caller's. Extra threads open their own read-only connections to
                         * db's file (not for an in-memory database) */
+  int      all_processes; /* 0 (the default): without a pid and with an open start, when the
+                        * root process exec'd (env, a shell wrapper, pyenv's shims -> the
+                        * program), leave out its earlier images and their children, the
+                        * launchers: the program is the last image and its descendants, and
+                        * the range starts with it. 1: every process */
 } WeftMetricsQuery;
 
 /* The whole recording, all processes, everything, one thread per CPU. */
@@ -312,6 +317,8 @@ typedef struct {
   int         whole;            /* the range is the whole recording */
   int64_t     pid;              /* -1: all processes */
   unsigned    what;             /* what was computed */
+  int64_t     program_upid;     /* the program image when launchers were left out, else -1 */
+  size_t      launchers;        /* processes left out as launchers (WeftMetricsQuery.all_processes) */
 
   WeftSummary summary;
   WeftProcessMetrics *processes; size_t nprocesses;   /* by upid */

@@ -221,11 +221,21 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
   Table t;
   table_init(&t, "ll");
   if (*m->command) table_row(&t, "command", m->command);
+  const WeftProcessMetrics *prog = m->launchers ? weft_metrics_process(m, m->program_upid) : NULL;
+  if (prog && *prog->cmdline) {
+    char pl[512];
+    snprintf(pl, sizeof pl, "%s  (pid %lld, image %lld)", prog->cmdline, (long long)prog->pid,
+             (long long)prog->image);
+    table_row(&t, "program", pl);
+  }
   table_row(&t, "range", range_desc(m, bf, buf, sizeof buf));
   char scope[256], pid[48] = "";
   if (m->pid >= 0) snprintf(pid, sizeof pid, "pid %lld: ", (long long)m->pid);
-  snprintf(scope, sizeof scope, "%s%zu process%s, %zu thread%s", pid, m->summary.nprocesses,
-           m->summary.nprocesses == 1 ? "" : "es", m->summary.nthreads, m->summary.nthreads == 1 ? "" : "s");
+  int n = snprintf(scope, sizeof scope, "%s%zu process%s, %zu thread%s", pid, m->summary.nprocesses,
+                   m->summary.nprocesses == 1 ? "" : "es", m->summary.nthreads, m->summary.nthreads == 1 ? "" : "s");
+  if (m->launchers && n > 0 && (size_t)n < sizeof scope)
+    snprintf(scope + n, sizeof scope - (size_t)n, ": the program; %zu launcher process%s before it left out "
+             "(--all-processes)", m->launchers, m->launchers == 1 ? "" : "es");
   table_row(&t, "scope", scope);
   char rec[128];
   snprintf(rec, sizeof rec, "%s CPUs, %lld lost events", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
@@ -702,6 +712,8 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_int(j, "duration_ns", m->range_end_ns - m->range_start_ns);
   j_bool(j, "whole", m->whole);
   j_opt(j, "pid", m->pid);
+  j_opt(j, "program_upid", m->program_upid);
+  j_int(j, "launchers", (int64_t)m->launchers);
   j_close(j, '}');
 
   j_open(j, "summary", '{');
@@ -1003,8 +1015,12 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
           s->pop.synce);
   if (m->what & WEFT_METRICS_PARALLELISM)
     fprintf(f, " · average parallelism %.2f (max %zu)", m->parallelism.average, m->parallelism.kmax);
-  fprintf(f, " · %zu process%s, %zu thread%s · %s\n", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,
-          s->nthreads == 1 ? "" : "s", range_desc(m, &bf, buf, sizeof buf));
+  fprintf(f, " · %zu process%s, %zu thread%s", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,
+          s->nthreads == 1 ? "" : "s");
+  if (m->launchers)
+    fprintf(f, " (the program; %zu launcher process%s before it left out)", m->launchers,
+            m->launchers == 1 ? "" : "es");
+  fprintf(f, " · %s\n", range_desc(m, &bf, buf, sizeof buf));
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
   fprintf(f, "\nThread time %s: useful %s (%s), waiting %s (%s).\n", D(&bf, s->thread_ns), D(&bf, s->useful_ns),
           P(&bf, (double)s->useful_ns / tt), D(&bf, s->wait_ns), P(&bf, (double)s->wait_ns / tt));

@@ -727,6 +727,77 @@ static void test_filter_and_render(void) {
   sqlite3_close(d);
 }
 
+/* A root that exec'd (env -> a shim shell -> the program), the shell with a
+ * helper child, the program with a worker that has a child of its own and
+ * a spawned worker that exec'd: by default the scope is the program (its
+ * image and the three processes under it) from its start; the launchers
+ * (env, the shell, the helper) are left out; all_processes keeps them. */
+static void test_launchers(void) {
+  db_new();
+  P(1, 700, 0, 10, "env sh shim");
+  P(2, 700, 10, 30, "sh shim");
+  P(3, 701, 12, 20, "shim-helper");
+  P(4, 700, 30, 100, "prog");
+  P(5, 702, 40, 90, "worker");
+  P(6, 703, 50, 60, "grandchild");
+  P(7, 704, 45, 50, "spawned (before exec)");
+  P(8, 704, 50, 95, "spawned worker");
+  X("UPDATE process SET image = 1, exec_from_upid = 1, end_how = 'exec' WHERE upid = 2");
+  X("UPDATE process SET image = 2, exec_from_upid = 2 WHERE upid = 4");
+  X("UPDATE process SET end_how = 'exec' WHERE upid IN (1, 7)");
+  X("UPDATE process SET parent_upid = 2 WHERE upid = 3");
+  X("UPDATE process SET parent_upid = 4 WHERE upid IN (5, 7)");
+  X("UPDATE process SET parent_upid = 5 WHERE upid = 6");
+  X("UPDATE process SET image = 1, exec_from_upid = 7 WHERE upid = 8");
+  long long span[][3] = {{1, 0, 10}, {2, 10, 30}, {3, 12, 20}, {4, 30, 100}, {5, 40, 90}, {6, 50, 60}, {7, 45, 50},
+                         {8, 50, 95}};
+  for (int i = 0; i < 8; i++) {
+    T(i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
+    S(i + 1, span[i][1], span[i][2], i == 3 ? WEFT_ST_CHILD_WAIT : WEFT_ST_RUNNING, -1, -1);
+  }
+  sqlite3 *d = db_finish(100);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->launchers == 3 && m->program_upid == 4 && m->nprocesses == 5 && m->summary.nthreads == 5,
+     "the program (upid 4) and its 4 descendants; 3 launchers left out (%zu, %lld, %zu)", m->launchers,
+     (long long)m->program_upid, m->nprocesses);
+  ok(m->range_start_ns == 30 && m->range_end_ns == 100 && !m->whole && m->summary.span_ns == 70,
+     "the open range starts with the program: 30..100");
+  /* useful: 50 + 10 + 5 + 45 (the program's thread waits for children) */
+  ok(m->summary.useful_ns == 110 && near(m->summary.pop.lb, (110.0 / 5) / 50),
+     "useful 110 ns over 5 threads, LB 0.44 (the launchers' running time is not in it)");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
+  weft_report_write(f, m, &opt);
+  fclose(f);
+  ok(has(buf, "program    prog  (pid 700, image 2)") && has(buf, "3 launcher processes before it left out"),
+     "the text report names the program and the launchers left out");
+  free(buf);
+  weft_metrics_free(m);
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.all_processes = 1;
+  char err[256];
+  m = weft_metrics_compute(d, &q, err, sizeof err);
+  ok(m && m->launchers == 0 && m->program_upid == -1 && m->nprocesses == 8 && m->whole,
+     "all_processes: all 8 processes, the whole recording");
+  weft_metrics_free(m);
+  m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 701, err, sizeof err);
+  ok(m && m->launchers == 0 && m->nprocesses == 1 && m->processes[0].pid == 701,
+     "--process 701: the helper, though a launcher");
+  weft_metrics_free(m);
+  m = compute(d, 0, 20, -1, err, sizeof err);
+  ok(m && m->launchers == 0 && m->nprocesses == 3 && m->range_start_ns == 0,
+     "--range 0..20 (a start given): what ran then, the launchers (%zu processes)", m ? m->nprocesses : 0);
+  weft_metrics_free(m);
+  m = compute(d, WEFT_TIME_OPEN_START, 50, -1, err, sizeof err);
+  ok(m && m->launchers == 3 && m->range_start_ns == 30 && m->range_end_ns == 50,
+     "--range ..50 (an open start): the program from its start, 30..50");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* A database that is damaged after weft_db_open accepted it: the metrics
  * fail with a message instead of crashing. */
 static void test_corrupt(void) {
@@ -1010,6 +1081,7 @@ int main(void) {
   test_barrier();
   test_forkjoin();
   test_filter_and_render();
+  test_launchers();
   test_corrupt();
   test_critpath_chain();
   test_critpath_timeout();
