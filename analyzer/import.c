@@ -1594,9 +1594,12 @@ static int import_file(Imp *im, WeftTrace *tr) {
   /* close every thread: open waits and holds end with it */
   for (guint i = 0; i < im->threads->len; i++) {
     Thr *t = im->threads->pdata[i];
-    if (t->st != WEFT_ST_RUNNING) {
-      if (t->end_ns > t->st_start) warnf(im, "%s: thread %u ends inside a %s wait", p->file, t->tid, weft_state_name(t->st));
-    }
+    /* a thread still blocked when its process exits, execs or is killed is
+     * normal (a pool's parked workers); one that returned from inside a wait
+     * is not */
+    if (t->st != WEFT_ST_RUNNING && t->end_ns > t->st_start && t->end_how &&
+        (!strcmp(t->end_how, "return") || !strcmp(t->end_how, "pthread_exit")))
+      warnf(im, "%s: thread %u ends inside a %s wait", p->file, t->tid, weft_state_name(t->st));
     set_state(im, t, t->end_ns, WEFT_ST_RUNNING, 0, 0);
     for (guint j = 0; j < t->holds->len; j++) hold_emit(im, t, &g_array_index(t->holds, Hold, j), t->end_ns);
     t->holds->len = 0;
