@@ -1351,6 +1351,43 @@ static int cmp_object(const void *x, const void *y) {
   return (a->object_id > b->object_id) - (a->object_id < b->object_id);
 }
 
+static int cmp_object_label(const void *x, const void *y) {
+  const WeftObjectMetrics *a = *(const WeftObjectMetrics *const *)x, *b = *(const WeftObjectMetrics *const *)y;
+  int r = strcmp(a->label, b->label);
+  return r ? r : (a->upid > b->upid) - (a->upid < b->upid);
+}
+
+/* Objects of different processes with the same label (a pool's workers run
+ * the same code): " in pid N" (" in pid N image K" after an exec) tells
+ * them apart. */
+static bool label_processes(Ctx *c) {
+  WeftMetrics *m = c->m;
+  if (m->nobjects < 2) return true;
+  WeftObjectMetrics **v = malloc(m->nobjects * sizeof *v);
+  if (!v) return oom(c);
+  for (size_t i = 0; i < m->nobjects; i++) v[i] = &m->objects[i];
+  qsort(v, m->nobjects, sizeof *v, cmp_object_label);
+  for (size_t i = 0, j; i < m->nobjects && !c->failed; i = j) {
+    for (j = i + 1; j < m->nobjects && !strcmp(v[j]->label, v[i]->label); j++) {}
+    if (v[j - 1]->upid == v[i]->upid) continue; /* one process */
+    for (size_t k = i; k < j; k++) {
+      size_t pi;
+      if (!hmap_get(&c->proc_by_upid, v[k]->upid, 0, &pi)) continue;
+      const ProcInfo *p = &c->procs[pi];
+      char *l = p->image ? pool_printf(c->pool, "%s in pid %lld image %lld", v[k]->label, (long long)p->pid,
+                                       (long long)p->image)
+                         : pool_printf(c->pool, "%s in pid %lld", v[k]->label, (long long)p->pid);
+      if (!l) {
+        oom(c);
+        break;
+      }
+      v[k]->label = l;
+    }
+  }
+  free(v);
+  return !c->failed;
+}
+
 static bool build_objects(Ctx *c) {
   WeftMetrics *m = c->m;
   m->objects = calloc(c->nobjs ? c->nobjs : 1, sizeof *m->objects);
@@ -1510,7 +1547,7 @@ static bool build_objects(Ctx *c) {
   free(rcount);
   if (c->failed) return false;
   qsort(m->objects, m->nobjects, sizeof *m->objects, cmp_object);
-  return true;
+  return label_processes(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2119,7 +2156,8 @@ static bool build_critical_path(Ctx *c) {
   int64_t wsave[2] = {0, 0};
   for (size_t i = 0; i < cp->nobjects; i++) {
     const WeftPathObject *po = &cp->objects[i];
-    if (po->cause_ns > 0 && whatif_object(m, po->object_id)) {
+    /* (one that caused under 1% of the path is not worth a line) */
+    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id)) {
       wid[0] = po->object_id;
       wlabel[0] = po->label;
       wsave[0] = po->cause_ns;
