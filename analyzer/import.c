@@ -135,6 +135,7 @@ typedef struct Proc {
   char *file;
   int64_t parent_upid, exec_from_upid;
   int64_t main_utid;
+  int has_fork_flow;      /* a FORK record of its parent's was matched to it */
   GArray *forks, *waits;  /* ForkEv, WaitEv */
   int64_t last_ns;
 } Proc;
@@ -1605,16 +1606,24 @@ static int import_file(Imp *im, WeftTrace *tr) {
     t->holds->len = 0;
     /* schedstat: the last reading of the thread, less the baseline a main
      * thread reads at its image's start (its counters run from its fork) */
-    int64_t base_cpu = -1, base_runq = 0;
+    int64_t base_cpu = -1, base_runq = 0, base_ns = t->start_ns;
     for (guint j = 0; j < im->scheds->len; j++) {
       SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
       if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= t->end_ns + 1000000) {
         if (base_cpu < 0 && t->is_main) {
           base_cpu = s->cpu;
           base_runq = s->runq;
+          base_ns = s->ns;
         }
         t->cpu_ns = s->cpu - (base_cpu > 0 ? base_cpu : 0);
         t->runq_ns = s->runq - (base_cpu > 0 ? base_runq : 0);
+        /* a thread is on a CPU or in its run queue at most the wall time
+         * between the readings: a vfork child's first reading after exec
+         * can be a stale 0, its next one counting the time since the vfork */
+        int64_t wall = (int64_t)s->ns - base_ns;
+        if (wall < 0) wall = 0;
+        if (t->cpu_ns > wall) t->cpu_ns = wall;
+        if (t->runq_ns > wall - t->cpu_ns) t->runq_ns = wall - t->cpu_ns;
       }
     }
     /* row */
@@ -1818,8 +1827,10 @@ static int link_processes(Imp *im) {
       }
       /* the parent writes FORK when fork() returns, maybe after the child ran:
        * the flow goes from no later than the child's start to its start */
-      if (c && c->image == 0)
+      if (c && c->image == 0) {
         flow(im, WEFT_FLOW_FORK, f->utid, f->ns < c->start_ns ? f->ns : c->start_ns, c->main_utid, c->start_ns, 0);
+        c->has_fork_flow = 1;
+      }
     }
     for (guint j = 0; j < p->waits->len; j++) {
       WaitEv *w = &g_array_index(p->waits, WaitEv, j);
@@ -1847,6 +1858,18 @@ static int link_processes(Imp *im) {
         sqlite3_finalize(q);
       }
     }
+  }
+  /* a child with a known parent but no FORK record of it: made by vfork
+   * (the agent cannot wrap it) or a raw clone, as gcc's driver, collect2 and
+   * CPython's subprocess (posix_spawn) do. The parent's calling thread is
+   * suspended until the child execs: a fork flow from the parent's main
+   * thread (which thread called is not recorded) at the child's start. */
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *c = im->procs->pdata[i];
+    if (c->image != 0 || c->has_fork_flow || c->parent_upid <= 0 || !c->main_utid) continue;
+    Proc *p = im->procs->pdata[c->parent_upid - 1];
+    if (p == c || !p->main_utid || c->start_ns < p->start_ns || c->start_ns > p->end_ns) continue;
+    flow(im, WEFT_FLOW_FORK, p->main_utid, c->start_ns, c->main_utid, c->start_ns, 0);
   }
   /* rows */
   for (guint i = 0; i < im->procs->len; i++) {

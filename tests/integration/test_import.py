@@ -176,6 +176,22 @@ def t_forktree(ctx):
        "forktree: the parent's child waits know who ended them")
 
 
+def t_vfork(ctx):
+    # vfork is not wrapped: the exec'd child's image has no FORK record of the
+    # parent's; the import still links it with a fork flow from the parent's
+    # main thread at the child's start (so the critical path reaches it)
+    con, info, _ = ctx.imported("vfork")
+    p, c1 = int(info["parent"]), int(info["child1"])
+    up = one(con, "SELECT upid FROM process WHERE pid = ?", p)
+    cu = one(con, "SELECT upid FROM process WHERE pid = ? AND image = 0", c1)
+    eq(one(con, "SELECT parent_upid FROM process WHERE upid = ?", cu), up, "vfork: the exec'd child's parent")
+    pm = one(con, "SELECT utid FROM thread WHERE upid = ? AND is_main", up)
+    cm, cstart = con.execute("SELECT utid, start_ns FROM thread WHERE upid = ? AND is_main", (cu,)).fetchone()
+    eq(con.execute("SELECT from_utid, from_ns, to_utid, to_ns FROM flow WHERE kind = 7").fetchall(),
+       [(pm, cstart, cm, cstart)], "vfork: one fork flow, from the parent's main thread at the child's start")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 9"), 1, "vfork: one wait flow (child 2 never ran)")
+
+
 def t_killed(ctx):
     con, info, rc = ctx.imported("killme", [300], kill_after_ready=True)
     eq(rc, -9, "killme: killed")
@@ -317,7 +333,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_killed, t_io_pipe, t_annotate, t_reuse,
+    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
              t_lost, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
