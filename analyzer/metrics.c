@@ -665,42 +665,85 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   return !c->failed;
 }
 
-/* The launchers (WeftMetricsQuery.all_processes): when the root process
- * exec'd into the program (env, a shell wrapper, pyenv's shims), its earlier
- * images and every process they started. The program is the root image that
- * ends last; a process belongs to it when walking up its parents (or, for an
- * exec'd image, the image before it) reaches it; to the launchers when the
- * walk reaches an earlier image of its pid; else (no known parent) it stays. */
-static void leave_out_launchers(Ctx *c) {
+static int cmp_link_upid(const void *x, const void *y, void *user) {
+  const WeftProcLink *p = user;
+  int64_t a = p[*(const size_t *)x].upid, b = p[*(const size_t *)y].upid;
+  return (a > b) - (a < b);
+}
+
+static ptrdiff_t link_find(const WeftProcLink *p, const size_t *by_upid, size_t n, int64_t upid) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (p[by_upid[mid]].upid < upid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && p[by_upid[lo]].upid == upid ? (ptrdiff_t)by_upid[lo] : -1;
+}
+
+ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers) {
+  *nlaunchers = 0;
+  for (size_t i = 0; i < n; i++) launcher[i] = false;
+  size_t *by = malloc((n ? n : 1) * sizeof *by);
+  if (!by) return -1;
+  for (size_t i = 0; i < n; i++) by[i] = i;
+  qsort_r(by, n, sizeof *by, cmp_link_upid, (void *)p);
   ptrdiff_t prog = -1;
-  for (size_t i = 0; i < c->nprocs; i++) {
-    const ProcInfo *p = &c->procs[i];
-    size_t k;
-    bool root = p->parent_upid < 0 || !hmap_get(&c->proc_by_upid, p->parent_upid, 0, &k);
-    if (root && (prog < 0 || p->end > c->procs[prog].end ||
-                 (p->end == c->procs[prog].end && p->image > c->procs[prog].image)))
+  for (size_t i = 0; i < n; i++) {
+    bool root = p[i].parent_upid < 0 || link_find(p, by, n, p[i].parent_upid) < 0;
+    if (root && (prog < 0 || p[i].end_ns > p[prog].end_ns ||
+                 (p[i].end_ns == p[prog].end_ns && p[i].image > p[prog].image)))
       prog = (ptrdiff_t)i;
   }
-  if (prog < 0 || c->procs[prog].exec_from < 0) return;
-  const ProcInfo *P = &c->procs[prog];
-  size_t n = 0;
-  for (size_t i = 0; i < c->nprocs; i++) {
-    size_t x = i, k;
-    for (size_t steps = 0; steps <= c->nprocs; steps++) { /* (a cycle is bad data: stay) */
-      const ProcInfo *q = &c->procs[x];
+  if (prog < 0 || p[prog].exec_from_upid < 0) {
+    free(by);
+    return -1;
+  }
+  const WeftProcLink *P = &p[prog];
+  for (size_t i = 0; i < n; i++) {
+    size_t x = i;
+    for (size_t steps = 0; steps <= n; steps++) { /* (a cycle is bad data: stay) */
+      const WeftProcLink *q = &p[x];
       if (q->upid == P->upid) break;
       if (q->pid == P->pid && q->image < P->image) {
-        c->procs[i].sel = false;
-        n++;
+        launcher[i] = true;
+        ++*nlaunchers;
         break;
       }
-      int64_t up = q->parent_upid >= 0 ? q->parent_upid : q->exec_from;
-      if (up < 0 || !hmap_get(&c->proc_by_upid, up, 0, &k)) break;
-      x = k;
+      int64_t up = q->parent_upid >= 0 ? q->parent_upid : q->exec_from_upid;
+      ptrdiff_t k = up < 0 ? -1 : link_find(p, by, n, up);
+      if (k < 0) break;
+      x = (size_t)k;
     }
   }
-  c->m->program_upid = P->upid;
-  c->m->launchers = n;
+  free(by);
+  return prog;
+}
+
+/* The launchers (WeftMetricsQuery.all_processes) are not selected. */
+static bool leave_out_launchers(Ctx *c) {
+  WeftProcLink *l = malloc((c->nprocs ? c->nprocs : 1) * sizeof *l);
+  bool *out = malloc((c->nprocs ? c->nprocs : 1) * sizeof *out);
+  if (!l || !out) {
+    free(l);
+    free(out);
+    return oom(c);
+  }
+  for (size_t i = 0; i < c->nprocs; i++) {
+    const ProcInfo *p = &c->procs[i];
+    l[i] = (WeftProcLink){p->upid, p->pid, p->image, p->parent_upid, p->exec_from, p->end};
+  }
+  size_t n = 0;
+  ptrdiff_t prog = weft_find_launchers(l, c->nprocs, out, &n);
+  if (prog >= 0) {
+    for (size_t i = 0; i < c->nprocs; i++)
+      if (out[i]) c->procs[i].sel = false;
+    c->m->program_upid = c->procs[prog].upid;
+    c->m->launchers = n;
+  }
+  free(l);
+  free(out);
+  return true;
 }
 
 static bool load_processes(Ctx *c, int64_t pid, bool all) {
@@ -728,7 +771,7 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
   if (c->failed) return false;
   if (pid >= 0 && !any) return fail(c, "no process with pid %lld in the recording", (long long)pid);
   c->m->program_upid = -1;
-  if (pid < 0 && !all) leave_out_launchers(c);
+  if (pid < 0 && !all && !leave_out_launchers(c)) return false;
 
   WeftMetrics *m = c->m;
   size_t n = 0;

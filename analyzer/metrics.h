@@ -28,6 +28,7 @@
 #define WEFT_METRICS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -333,6 +334,15 @@ typedef struct {
 
   void *_priv;                  /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;
+
+/* The launchers of a recording (see WeftMetricsQuery.all_processes): of n
+ * processes (exec_from_upid, parent_upid: -1 none), sets launcher[i] and
+ * *nlaunchers and returns the index of the program, or -1 when the root did
+ * not exec (no launchers; also when out of memory). */
+typedef struct {
+  int64_t upid, pid, image, parent_upid, exec_from_upid, end_ns;
+} WeftProcLink;
+ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers);
 
 /* Compute the metrics of db (opened with weft_db_open) for q (NULL: the whole
  * recording). Returns NULL with a one-line message in err (not naming the

@@ -39,6 +39,7 @@ struct _WeftFindingsPanel {
   GPtrArray *items;       /* WeftFindingItem*, shown, by rank; NULL when none */
   GPtrArray *whole;       /* the whole recording's, once computed */
   int64_t whole_start_ns, whole_end_ns;
+  char *whole_program;    /* the program when launchers were left out (as `weft report`), else NULL */
   gboolean whole_pending; /* the whole recording's computation is running */
   guint whole_gen;        /* of the last whole-recording job started (set_session bumps it) */
   gboolean want_whole;    /* the last request is the whole recording */
@@ -74,6 +75,7 @@ typedef struct {
 typedef struct {
   GPtrArray *items;
   int64_t start_ns, end_ns; /* the range, resolved */
+  char *program;            /* "the program …; N launcher processes …", or NULL */
 } Result;
 
 static void job_free(Job *j) {
@@ -84,6 +86,7 @@ static void job_free(Job *j) {
 static void result_free(Result *r) {
   if (!r) return;
   g_ptr_array_unref(r->items);
+  g_free(r->program);
   g_free(r);
 }
 
@@ -112,6 +115,16 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
   r->items = g_ptr_array_new_with_free_func((GDestroyNotify)item_free);
   r->start_ns = m->range_start_ns;
   r->end_ns = m->range_end_ns;
+  const WeftProcessMetrics *prog = m->launchers ? weft_metrics_process(m, m->program_upid) : NULL;
+  if (prog) {
+    const char *exe = *prog->exe ? prog->exe : prog->cmdline, *sl = strrchr(exe, '/');
+    char t0[32];
+    r->program = g_strdup_printf("The program %s [%lld], from %s: %zu launcher process%s before it (env, shells, "
+                                 "shims) left out, as `weft report` does.",
+                                 sl ? sl + 1 : exe, (long long)prog->pid,
+                                 weft_format_ns(t0, sizeof t0, m->range_start_ns), m->launchers,
+                                 m->launchers == 1 ? "" : "es");
+  }
   for (size_t i = 0; i < m->nfindings; i++) {
     const WeftFinding *f = &m->findings[i];
     WeftFindingItem *it = g_new0(WeftFindingItem, 1);
@@ -200,17 +213,26 @@ static void show_items(WeftFindingsPanel *self, int scope, GPtrArray *items, int
   self->end_ns = b;
   guint n = items->len;
   if (scope == SCOPE_RECORDING)
-    g_snprintf(buf, sizeof buf, "Whole recording: %u finding%s", n, n == 1 ? "" : "s");
+    g_snprintf(buf, sizeof buf, "%s: %u finding%s", self->whole_program ? "The program" : "Whole recording", n,
+               n == 1 ? "" : "s");
   else
     g_snprintf(buf, sizeof buf, "Selection %s … %s (%s): %u finding%s", weft_format_ns(x, sizeof x, a),
                weft_format_ns(y, sizeof y, b), weft_format_ns(d, sizeof d, b - a), n, n == 1 ? "" : "s");
+  char *sub = NULL;
+  if (scope == SCOPE_RECORDING && self->whole_program)
+    sub = g_strdup_printf("%s %s", self->whole_program,
+                          n == 0 ? "No wait, imbalance or serial phase costs 1% or more of the thread time."
+                                 : "Ranked by the time they cost. Select a range on the timeline for its own "
+                                   "findings.");
   show_message(self, buf,
-               n == 0 ? "None: no wait, imbalance or serial phase costs 1% or more of the thread time."
+               sub ? sub
+               : n == 0 ? "None: no wait, imbalance or serial phase costs 1% or more of the thread time."
                : scope == SCOPE_RECORDING
                  ? "Ranked by the time they cost, as `weft report` prints them. Select a range on the timeline "
                    "for its own findings."
                  : "Ranked by the time they cost, as `weft report --range A..B` prints them. Esc on the timeline "
                    "shows the whole recording's.");
+  g_free(sub);
   for (guint i = 0; i < n; i++) gtk_list_box_append(self->list, item_row(i + 1, g_ptr_array_index(items, i)));
 }
 
@@ -234,6 +256,8 @@ static void on_computed(GObject *source, GAsyncResult *res, gpointer data) {
         self->whole = g_ptr_array_ref(r->items);
         self->whole_start_ns = r->start_ns;
         self->whole_end_ns = r->end_ns;
+        g_free(self->whole_program);
+        self->whole_program = g_strdup(r->program);
       }
       current = self->want_whole;
     }
@@ -346,6 +370,7 @@ gboolean weft_findings_panel_is_busy(WeftFindingsPanel *self) { return self->bus
 
 void weft_findings_panel_set_session(WeftFindingsPanel *self, WeftSession *session) {
   /* a previous recording's list and job are of no use any more */
+  g_clear_pointer(&self->whole_program, g_free);
   g_clear_pointer(&self->whole, g_ptr_array_unref);
   self->whole_pending = FALSE;
   self->whole_gen++;
@@ -416,6 +441,7 @@ static void weft_findings_panel_finalize(GObject *object) {
   WeftFindingsPanel *self = WEFT_FINDINGS_PANEL(object);
   g_clear_pointer(&self->items, g_ptr_array_unref);
   g_clear_pointer(&self->whole, g_ptr_array_unref);
+  g_clear_pointer(&self->whole_program, g_free);
   G_OBJECT_CLASS(weft_findings_panel_parent_class)->finalize(object);
 }
 

@@ -88,6 +88,8 @@ typedef struct {
   int64_t start_ns;
   int image;
   int n_images;
+  int64_t exec_from_upid, end_ns;
+  int role;        /* WEFT_PROCESS_* */
 } ProcRow;
 
 /* Append upid's subtree (children ordered by start, as the query returned
@@ -97,7 +99,7 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
   if (g_hash_table_contains(seen, &r->upid)) return;
   g_hash_table_add(seen, &r->upid);
   WeftSessionProcess p = {.upid = r->upid, .pid = r->pid, .image = r->image, .n_images = r->n_images,
-                          .depth = depth, .exe = g_strdup(r->exe)};
+                          .depth = depth, .exe = g_strdup(r->exe), .role = r->role};
   g_array_append_val(self->processes, p);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *c = &g_array_index(rows, ProcRow, i);
@@ -173,16 +175,32 @@ static gboolean load(WeftSession *self, GError **error) {
   /* processes, in process-tree order */
   if (sqlite3_prepare_v2(self->db,
                          "SELECT upid, coalesce(parent_upid, -1), pid, coalesce(exe, cmdline, ''), "
-                         "start_ns, image, (SELECT count(*) FROM process q WHERE q.pid = p.pid) "
+                         "start_ns, image, (SELECT count(*) FROM process q WHERE q.pid = p.pid), "
+                         "coalesce(exec_from_upid, -1), end_ns "
                          "FROM process p ORDER BY start_ns, upid", -1, &st, NULL) != SQLITE_OK)
     goto fail;
   while (sqlite3_step(st) == SQLITE_ROW) {
     ProcRow r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
                  dup_column(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
-                 sqlite3_column_int(st, 6)};
+                 sqlite3_column_int(st, 6), sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8),
+                 WEFT_PROCESS_PROGRAM};
     g_array_append_val(rows, r);
   }
   sqlite3_finalize(st);
+  { /* the launchers before the program (env, shells, pyenv's shims), as `weft report` */
+    g_autofree WeftProcLink *l = g_new(WeftProcLink, MAX(1, rows->len));
+    g_autofree bool *lf = g_new(bool, MAX(1, rows->len));
+    for (guint i = 0; i < rows->len; i++) {
+      const ProcRow *r = &g_array_index(rows, ProcRow, i);
+      l[i] = (WeftProcLink){r->upid, r->pid, r->image, r->parent_upid, r->exec_from_upid, r->end_ns};
+    }
+    size_t nl = 0;
+    ptrdiff_t prog = weft_find_launchers(l, rows->len, lf, &nl);
+    for (guint i = 0; prog >= 0 && i < rows->len; i++)
+      g_array_index(rows, ProcRow, i).role = (ptrdiff_t)i == prog ? WEFT_PROCESS_PROGRAM_START
+                                             : lf[i]              ? WEFT_PROCESS_LAUNCHER
+                                                                  : WEFT_PROCESS_PROGRAM;
+  }
   for (guint i = 0; i < rows->len; i++)
     g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
   for (guint i = 0; i < rows->len; i++) {

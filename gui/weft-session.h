@@ -63,7 +63,14 @@ typedef struct {
   guint n_threads;
   guint first_lock;   /* index into the session's locks */
   guint n_locks;
+  int role;           /* WEFT_PROCESS_*: a launcher, as `weft report` leaves them out, or not */
 } WeftSessionProcess;
+
+enum {
+  WEFT_PROCESS_PROGRAM,        /* part of the program (every process when the root did not exec) */
+  WEFT_PROCESS_PROGRAM_START,  /* the program's image that the launchers exec'd into */
+  WEFT_PROCESS_LAUNCHER,       /* env, a shell wrapper, pyenv's shims before the program */
+};
 
 /* A contended lock (mutex, rwlock or spinlock that some thread waited for):
  * one lane of the timeline under its process's threads. */

@@ -108,6 +108,7 @@ struct _WeftTimeline {
   int drag_mode; /* DragMode */
 
   gboolean *collapsed; /* per process */
+  double scroll_to;    /* at the first frame with a height: scroll to this y (the program), or < 0 */
 
   /* the selected time range */
   gboolean has_sel;
@@ -1102,6 +1103,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
                   0, MAX(0, width - 48), height, &dim_text_color);
     return;
   }
+  if (self->scroll_to >= 0 && rows_h(self) > 0) {
+    self->scroll_y = self->scroll_to;
+    self->scroll_to = -1;
+  }
   clamp_scroll(self);
   apply_results(self);
   request_frame(self);
@@ -1160,7 +1165,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
         g_snprintf(buf, sizeof buf, "%s %d %s", arrow, p->pid, p->exe);
       if (self->collapsed[e->index]) {
         size_t n = strlen(buf);
-        g_snprintf(buf + n, sizeof buf - n, "  (%u threads hidden)", p->n_threads);
+        g_snprintf(buf + n, sizeof buf - n, "  (%u thread%s hidden)", p->n_threads, p->n_threads == 1 ? "" : "s");
       }
       snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h, &text_color);
     } else if (e->kind == ENTRY_LOCK) {
@@ -1596,6 +1601,7 @@ static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
   self->hl_object = -1;
   self->hl_utid = -1;
+  self->scroll_to = -1;
   self->async = TRUE;
   self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
   self->t0 = 0;
@@ -1644,12 +1650,25 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_free(self->collapsed);
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
+  /* the launchers (env, shells, pyenv's shims before the program) start
+   * collapsed, and the rows start at the program, as `weft report` does */
+  guint prog = G_MAXUINT;
+  for (guint p = 0; session && p < weft_session_get_n_processes(session); p++) {
+    int role = weft_session_get_process(session, p)->role;
+    self->collapsed[p] = role == WEFT_PROCESS_LAUNCHER;
+    if (role == WEFT_PROCESS_PROGRAM_START) prog = p;
+  }
   g_clear_pointer(&self->overview, g_free);
   self->has_sel = self->has_span = FALSE;
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_y = 0;
   rebuild_entries(self);
+  self->scroll_to = -1;
+  for (guint k = 0; prog != G_MAXUINT && k < self->entries->len; k++) {
+    const Entry *e = &g_array_index(self->entries, Entry, k);
+    if (e->kind == ENTRY_PROCESS && e->index == prog) self->scroll_to = e->y;
+  }
   self->t0 = self->t1 = 0; /* so that fit notifies */
   weft_timeline_fit(self);
   gtk_widget_queue_resize(GTK_WIDGET(self));

@@ -290,31 +290,34 @@ def main():
                    and min(abs(b - xb) for xb in xbs) <= 3,
                    "with --range the longest wait fills the middle third (with the waits next to it)",
                    (a, b, xas, xbs, x0 + npx / 3, x0 + 2 * npx / 3))
-        # a pid with several images (sh exec'ing sh): "PID exe (image N)" headers, each
-        # image with its own header; the headers of the exec'd pid carry the longer text
-        # than the single-image child's (same exe)
+        # a pid with several images (sh exec'ing sh): one header per image. The root's
+        # images before the last, and the child the second one started, are launchers
+        # (as `weft report` leaves them out): their headers start collapsed, one under
+        # the other; the program (the last image) shows its thread's row
         edb = os.path.join(tmp, "exec.db")
         p = subprocess.run([args.weft, "record", "-q", "-o", edb, "--", "/bin/sh", "-c",
                             'exec /bin/sh -c "/bin/sh -c : ; exec /bin/sh -c :"'],
                            env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if ok(p.returncode == 0, "weft record sh exec'ing sh", p.stderr):
             con = sqlite3.connect(edb)
-            procs = con.execute("SELECT pid, (SELECT count(*) FROM process q WHERE q.pid = p.pid) "
-                                "FROM process p").fetchall()
+            procs = con.execute("SELECT pid, image FROM process ORDER BY start_ns").fetchall()
             con.close()
-            n_multi = sum(1 for _, n in procs if n > 1)
             out3 = os.path.join(tmp, "exec.png")
             p = shoot(args, tmp, edb, out3)
-            if ok(p.returncode == 0 and n_multi >= 2 and n_multi < len(procs), "--screenshot of the exec recording",
-                  (p.stderr, procs)):
+            if ok(p.returncode == 0 and len(procs) == 4 and [i for _, i in procs].count(0) == 2,
+                  "--screenshot of the exec recording (3 images of one pid, 1 child)", (p.stderr, procs)):
                 w, h, rows = read_png(out3)
                 hb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
-                # the rightmost text pixel of each header
-                ext = sorted(max([x for y in range(*b) for x in range(w) if sum(rows[y][x]) < 3 * 0x90] or [0])
-                             for b in hb)
-                single, multi = ext[:len(procs) - n_multi], ext[len(procs) - n_multi:]
-                ok(len(hb) == len(procs) and single and multi and max(single) + 30 < min(multi),
-                   "one header per image; the exec'd pid's headers name the image", (hb, ext, procs))
+                PROC_H = 22
+                heights = [round((b - a) / PROC_H) for a, b in hb]
+                # under the headers (the program's is the last: it started last), one thread
+                # row with its label (dark text pixels in the label column), then nothing
+                def label_text(y0, y1):
+                    return sum(1 for y in range(y0, min(y1, h)) for x in range(0, 150) if sum(rows[y][x]) < 3 * 0x90)
+                y1 = hb[-1][1] if hb else 0
+                ok(heights == [4] and label_text(y1, y1 + PROC_H) > 20 and label_text(y1 + PROC_H, y1 + 3 * PROC_H) == 0,
+                   "one header per image; the 3 launchers collapsed, the program's thread row under its header",
+                   (hb, heights, label_text(y1, y1 + PROC_H), label_text(y1 + PROC_H, y1 + 3 * PROC_H), procs))
     print("1..%d" % len(results))
     return 0 if all(results) else 1
 
