@@ -418,7 +418,12 @@ static int lock_kind(int kind) {
 
 /* Fill p->trace from the metrics of its traced run (comp_s, extra work and
  * overhead are set by the analysis, which knows every point). */
-static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s) {
+static int cmp_lock_wait(const void *x, const void *y) {
+  const WeftScaleLock *a = x, *b = y;
+  return (a->wait_ts < b->wait_ts) - (a->wait_ts > b->wait_ts);
+}
+
+static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, double wall_s) {
   WeftScaleTrace *t = &p->trace;
   double span = (double)m->summary.span_ns * 1e-9;
   t->ok = 1;
@@ -438,6 +443,35 @@ static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s
     }
   size_t team = m->nthreads < (size_t)p->threads ? m->nthreads : (size_t)p->threads;
   int64_t *useful = g_new(int64_t, team ? team : 1);
+  /* each lock's waits by the team (as the budget's lock waits), not by every
+   * thread: a pool's parent waiting for results is not in the team */
+  GHashTable *team_wait = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+  sqlite3_stmt *qw = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT object_id, sum(dur_ns) FROM thread_state WHERE utid = ?1 AND state IN "
+                             "(?2, ?3, ?4, ?5) AND object_id IS NOT NULL AND start_ns < ?6 AND start_ns + dur_ns > ?7 "
+                             "GROUP BY object_id", -1, &qw, NULL) != SQLITE_OK)
+    qw = NULL;
+  for (size_t k = 0; k < team && qw; k++) {
+    sqlite3_reset(qw);
+    sqlite3_bind_int64(qw, 1, m->threads[order[k]].utid);
+    sqlite3_bind_int(qw, 2, WEFT_ST_LOCK_WAIT);
+    sqlite3_bind_int(qw, 3, WEFT_ST_RWLOCK_WAIT);
+    sqlite3_bind_int(qw, 4, WEFT_ST_SPIN_WAIT);
+    sqlite3_bind_int(qw, 5, WEFT_ST_SEM_WAIT);
+    sqlite3_bind_int64(qw, 6, m->range_end_ns);
+    sqlite3_bind_int64(qw, 7, m->range_start_ns);
+    while (sqlite3_step(qw) == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(qw, 0), *w = g_hash_table_lookup(team_wait, &id);
+      if (!w) {
+        int64_t *key = g_new(int64_t, 1);
+        *key = id;
+        w = g_new0(int64_t, 1);
+        g_hash_table_insert(team_wait, key, w);
+      }
+      *w += sqlite3_column_int64(qw, 1);
+    }
+  }
+  sqlite3_finalize(qw);
   int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
@@ -464,13 +498,26 @@ static void explain_point(WeftScalePoint *p, const WeftMetrics *m, double wall_s
   t->pe = pop.pe;
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
-    if (!lock_kind(o->kind) || o->wait_ns <= 0) continue;
-    t->locks = g_renew(WeftScaleLock, t->locks, t->nlocks + 1);
-    WeftScaleLock *l = &t->locks[t->nlocks++];
-    l->label = g_strdup(o->label ? o->label : o->name);
-    l->kind = g_strdup(o->kind_name ? o->kind_name : "lock");
-    l->wait_ts = (double)o->wait_ns * 1e-9;
+    const int64_t *w = g_hash_table_lookup(team_wait, &o->object_id);
+    if (!lock_kind(o->kind) || !w || *w <= 0) continue;
+    /* the label without the " in pid N" that tells processes apart in a
+     * report: pids differ from run to run, and the same lock of several
+     * workers is one lock for the sweep (their waits add up) */
+    char *label = o->named && o->site ? g_strdup_printf("%s (%s)", o->name, o->site) : g_strdup(o->name);
+    WeftScaleLock *l = NULL;
+    for (size_t k = 0; k < t->nlocks && !l; k++)
+      if (!strcmp(t->locks[k].label, label)) l = &t->locks[k];
+    if (l) {
+      g_free(label);
+    } else {
+      t->locks = g_renew(WeftScaleLock, t->locks, t->nlocks + 1);
+      l = &t->locks[t->nlocks++];
+      *l = (WeftScaleLock){.label = label, .kind = g_strdup(o->kind_name ? o->kind_name : "lock")};
+    }
+    l->wait_ts += (double)*w * 1e-9;
   }
+  if (t->nlocks > 1) qsort(t->locks, t->nlocks, sizeof *t->locks, cmp_lock_wait);
+  g_hash_table_destroy(team_wait);
 }
 
 /* The traced run of point idx. Returns 0, -1 on a program failure, -2 if
@@ -538,7 +585,7 @@ static int traced_run(Sweep *w, size_t idx) {
     q.jobs = 1;
     WeftMetrics *m = h ? weft_metrics_compute(h, &q, err, sizeof err) : NULL;
     if (m) {
-      explain_point(p, m, r.wall_s);
+      explain_point(p, h, m, r.wall_s);
       if (m->lost_events > 0)
         weft_scale_note(s, "threads=%d: the traced run lost %" PRId64 " events; its explanation is incomplete",
                         p->threads, m->lost_events);

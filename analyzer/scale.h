@@ -28,9 +28,10 @@ enum {
 };
 
 typedef struct {
-  char   *label;        /* the object's display label (metrics.h): "name (file.c:88)" */
+  char   *label;        /* "name (file.c:88)", without a report's " in pid N": the locks of
+                         * one label in any process of the run are one */
   char   *kind;         /* "mutex", "rwlock", ... */
-  double  wait_ts;      /* thread-seconds waited on it in the traced run */
+  double  wait_ts;      /* thread-seconds the team waited on it in the traced run */
 } WeftScaleLock;
 
 /* The traced run of one point and its explanation. Thread-seconds; the
