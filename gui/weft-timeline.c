@@ -824,7 +824,9 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
   /* tick labels do not go under the selection's label */
   double sx = 0, sw = -1;
   if (!selection_label(self, buf, sizeof buf, &sx, &sw)) sw = -1;
-  g_snprintf(buf, sizeof buf, "window %s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)));
+  /* rows still drawn from an earlier window's folds (stretched) say so */
+  g_snprintf(buf, sizeof buf, "window %s%s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)),
+             self->worker && self->pending > 0 ? " · updating…" : "");
   snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
     int x = x0 + (int)floor((t - self->t0) / npp);
