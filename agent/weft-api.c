@@ -10,6 +10,7 @@ WEFT_PUBLIC void weft_name_object(const void *object, const char *name);
 WEFT_PUBLIC void weft_mark_begin(uint64_t id, const char *label);
 WEFT_PUBLIC void weft_mark_end(uint64_t id);
 WEFT_PUBLIC void weft_mark_instant(const char *label);
+WEFT_PUBLIC void weft_name_thread(const char *name);
 
 WEFT_PUBLIC void weft_name_object(const void *object, const char *name) {
   if (!object || !name || !weft_on()) return;
@@ -29,3 +30,13 @@ static void mark(unsigned how, uint64_t id, const char *label) {
 WEFT_PUBLIC void weft_mark_begin(uint64_t id, const char *label) { mark(WEFT_MARK_BEGIN, id, label); }
 WEFT_PUBLIC void weft_mark_end(uint64_t id) { mark(WEFT_MARK_END, id, NULL); }
 WEFT_PUBLIC void weft_mark_instant(const char *label) { mark(WEFT_MARK_INSTANT, 0, label); }
+
+/* The calling thread's name in the recording only (THREAD_NAME with pthread
+ * 0: the caller), not the OS's: `weft record` names Python threads this way. */
+WEFT_PUBLIC void weft_name_thread(const char *name) {
+  if (!name || !weft_on()) return;
+  int e = errno;
+  uint64_t w = 0;
+  _weft_emit_str(WEFT_EV_THREAD_NAME, 0, &w, 1, name, NULL);
+  errno = e;
+}

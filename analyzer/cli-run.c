@@ -56,26 +56,43 @@ void _weft_free_env(char **env, size_t nours) {
   free(env);
 }
 
+/* The directory of the Python hook next to the agent (AGENT_DIR/weft-python,
+ * holding sitecustomize.py) in buf, or NULL if there is none. */
+static const char *python_hook(const char *agent, char *buf, size_t len) {
+  const char *sl = strrchr(agent, '/');
+  if (!sl || snprintf(buf, len, "%.*s/weft-python/sitecustomize.py", (int)(sl - agent), agent) >= (int)len ||
+      access(buf, R_OK) != 0)
+    return NULL;
+  buf[strlen(buf) - strlen("/sitecustomize.py")] = '\0';
+  return strpbrk(buf, ":") ? NULL : buf;
+}
+
 /* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
- * WEFT_SESSION replaced and the agent put first in LD_PRELOAD. The strings of
- * environ are shared; the new ones, from *nours on, are malloc'd: free with
- * _weft_free_env(). Returns NULL (errno ENOMEM) if out of memory. */
-char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
+ * WEFT_SESSION replaced, the agent put first in LD_PRELOAD and, with pyhook,
+ * the Python hook first in PYTHONPATH. The strings of environ are shared; the
+ * new ones, from *nours on, are malloc'd: free with _weft_free_env(). Returns
+ * NULL (errno ENOMEM) if out of memory. */
+char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, int pyhook, uint64_t session,
                         size_t *nours) {
   extern char **environ;
-  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD="};
+  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD=",
+                                     "PYTHONPATH="};
+  char hookbuf[4096];
+  const char *hook = pyhook ? python_hook(agent, hookbuf, sizeof hookbuf) : NULL;
   size_t n = 0;
   while (environ[n]) n++;
-  char **env = calloc(n + 6, sizeof *env);
+  char **env = calloc(n + 7, sizeof *env);
   if (!env) return NULL;
-  const char *old_preload = NULL;
+  const char *old_preload = NULL, *old_pypath = NULL;
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     int skip = 0;
     for (size_t k = 0; k < sizeof ours / sizeof ours[0]; k++)
       if (!strncmp(environ[i], ours[k], strlen(ours[k]))) {
+        if (k == 5 && !hook) continue; /* PYTHONPATH stays as it is */
         skip = 1;
         if (k == 4) old_preload = environ[i] + strlen(ours[k]);
+        if (k == 5) old_pypath = environ[i] + strlen(ours[k]);
       }
     if (!skip) env[m++] = environ[i];
   }
@@ -87,6 +104,13 @@ char **_weft_child_env(const char *agent, const char *dir, const char *stacks, i
       asprintf(&env[m++], "LD_PRELOAD=%s%s%s", agent, old_preload && *old_preload ? ":" : "",
                old_preload ? old_preload : "") < 0) {
     env[m - 1] = NULL; /* asprintf left it undefined */
+    _weft_free_env(env, *nours);
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (hook && asprintf(&env[m++], "PYTHONPATH=%s%s%s", hook, old_pypath && *old_pypath ? ":" : "",
+                       old_pypath ? old_pypath : "") < 0) {
+    env[m - 1] = NULL;
     _weft_free_env(env, *nours);
     errno = ENOMEM;
     return NULL;

@@ -122,7 +122,7 @@ const char *weft_agent_path(void) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io|--no-io]\n"
-          "                   [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
+          "                   [--no-python-names] [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
           "\n"
           "Run PROG under the weft agent, store the recording in a database and\n"
           "print a summary. Exits with PROG's exit status.\n"
@@ -133,6 +133,8 @@ static void usage(FILE *f) {
           "      --io              also record blocking poll/select/read and sleeps\n"
           "                        (the default when PROG is a python interpreter or script)\n"
           "      --no-io           do not, even for python\n"
+          "      --no-python-names do not name Python threads and worker processes in the\n"
+          "                        recording (by default a hook first in PYTHONPATH does)\n"
           "      --keep-trace DIR  write the trace files to DIR and keep them\n"
           "  -q, --quiet           no summary, no progress (errors only)\n");
 }
@@ -304,15 +306,15 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 /* ------------------------------------------------------------ the command */
 
 int weft_cmd_record(int argc, char **argv) {
-  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP };
+  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES };
   static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"stacks", required_argument, NULL, OPT_STACKS}, {"io", no_argument, NULL, OPT_IO},
-    {"no-io", no_argument, NULL, OPT_NO_IO},
+    {"no-io", no_argument, NULL, OPT_NO_IO}, {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
     {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   const char *out = "weft-run.db", *stacks = "contended", *keep = NULL;
-  int force = 0, io = -1, quiet = 0, c; /* io -1: by the program (is_python_command) */
+  int force = 0, io = -1, quiet = 0, pynames = 1, c; /* io -1: by the program (is_python_command) */
   optind = 1;
   /* '+': stop at PROG, so its own options are left alone */
   while ((c = getopt_long(argc, argv, "+o:fqh", longopts, NULL)) != -1) {
@@ -322,6 +324,7 @@ int weft_cmd_record(int argc, char **argv) {
     case 'q': quiet = 1; break;
     case OPT_IO: io = 1; break;
     case OPT_NO_IO: io = 0; break;
+    case OPT_NO_PYNAMES: pynames = 0; break;
     case OPT_KEEP: keep = optarg; break;
     case OPT_STACKS:
       if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
@@ -431,7 +434,7 @@ int weft_cmd_record(int argc, char **argv) {
 
   /* 3. Run the program. */
   size_t nours = 0;
-  char **env = _weft_child_env(agent_abs, dir, stacks, io, _weft_new_session(), &nours);
+  char **env = _weft_child_env(agent_abs, dir, stacks, io, pynames, _weft_new_session(), &nours);
   int errpipe[2];
   if (!env || pipe2(errpipe, O_CLOEXEC) != 0) {
     fprintf(stderr, "weft record: %s\n", strerror(errno));

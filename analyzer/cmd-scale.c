@@ -539,7 +539,7 @@ static int traced_run(Sweep *w, size_t idx) {
   }
   set_thread_env(p->threads);
   size_t nours = 0;
-  char **env = _weft_child_env(w->agent, dir, "contended", 0, _weft_new_session(), &nours);
+  char **env = _weft_child_env(w->agent, dir, "contended", 0, 1, _weft_new_session(), &nours);
   char **argv = argv_for(s, p->threads);
   RunResult r;
   int rc = env ? run_once(argv, env, s->timeout_s, &r) : -1;

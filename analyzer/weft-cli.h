@@ -27,10 +27,12 @@ const char *weft_agent_path(void);
 long _weft_count_traces(const char *dir);
 /* Remove a private trace directory and its files. Returns 0 or -1 (errno). */
 int _weft_remove_trace_dir(const char *dir);
-/* environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO, WEFT_SESSION replaced and
- * the agent first in LD_PRELOAD; the strings from *nours on are the new
- * ones. NULL (ENOMEM) if out of memory. Free with _weft_free_env(). */
-char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, uint64_t session,
+/* environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO, WEFT_SESSION replaced,
+ * the agent first in LD_PRELOAD and, with pyhook, the Python hook next to the
+ * agent (AGENT_DIR/weft-python) first in PYTHONPATH; the strings from *nours
+ * on are the new ones. NULL (ENOMEM) if out of memory. Free with
+ * _weft_free_env(). */
+char **_weft_child_env(const char *agent, const char *dir, const char *stacks, int io, int pyhook, uint64_t session,
                        size_t *nours);
 void _weft_free_env(char **env, size_t nours);
 /* A random recording session id (never 0). */

@@ -12,6 +12,7 @@
  *   ...
  *   weft_phase_end(1);
  *   weft_mark("checkpoint written");              // an instant
+ *   weft_thread_name("decoder 3");                // this thread, in the recording
  *
  * From Python (ctypes), the same names are found in the process when the
  * agent is loaded:
@@ -34,6 +35,7 @@ extern void weft_name_object(const void *object, const char *name) __attribute__
 extern void weft_mark_begin(uint64_t id, const char *label) __attribute__((weak));
 extern void weft_mark_end(uint64_t id) __attribute__((weak));
 extern void weft_mark_instant(const char *label) __attribute__((weak));
+extern void weft_name_thread(const char *name) __attribute__((weak));
 
 /* Name a mutex, rwlock, spinlock, condition variable, barrier or semaphore. */
 static inline void weft_name(const void *object, const char *name) {
@@ -47,6 +49,12 @@ static inline void weft_phase_begin(uint64_t id, const char *label) {
 }
 static inline void weft_phase_end(uint64_t id) {
   if (weft_mark_end) weft_mark_end(id);
+}
+
+/* Name the calling thread in the recording (any length; the OS name, which
+ * pthread_setname_np sets and weft also records, is unchanged). */
+static inline void weft_thread_name(const char *name) {
+  if (weft_name_thread) weft_name_thread(name);
 }
 
 /* An instant worth seeing on the timeline. */

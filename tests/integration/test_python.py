@@ -99,6 +99,9 @@ def t_gil(c):
        "%s gil_threads: the GIL's condvar and mutex are found and named" % c.tag, names)
     workers = [r[0] for r in con.execute("SELECT utid FROM thread WHERE NOT is_main")]
     ok(len(workers) == 4, "%s gil_threads: 4 threads besides main" % c.tag, workers)
+    names = sorted(r[0] for r in con.execute("SELECT name FROM thread WHERE NOT is_main"))
+    ok(names == ["cruncher-%d (crunch)" % i for i in range(4)],
+       "%s gil_threads: the threads are named as threading names them, with their target" % c.tag, names)
     q = ",".join("?" * len(workers))
     life = con.execute("SELECT sum(end_ns - start_ns) FROM thread WHERE utid IN (%s)" % q, workers).fetchone()[0]
     gil = con.execute("SELECT coalesce(sum(dur_ns), 0) FROM thread_state WHERE state = 11 AND utid IN (%s)" % q,
@@ -148,6 +151,12 @@ def t_pool(c, method):
     share = state_share(con, workers, 11) if workers else 1
     ok(share < 0.05, "%s proc_pool %s: workers wait for the GIL %.1f%% of their life (< 5%%)"
        % (c.tag, method, 100 * share))
+    prefix = {"fork": "ForkPoolWorker-", "spawn": "SpawnPoolWorker-", "forkserver": "ForkServerPoolWorker-"}[method]
+    wn = sorted(con.execute("SELECT name FROM thread WHERE is_main AND upid IN (%s)" % ",".join("?" * len(workers)),
+                            workers).fetchall()) if workers else []
+    ok(len(wn) == 2 and all(n.startswith(prefix) for (n,) in wn),
+       "%s proc_pool %s: the workers' main threads are named after their process (%s*)" % (c.tag, method, prefix),
+       wn)
     r = report(c, db)
     if r:
         ok("gil" not in kinds(r), "%s proc_pool %s: no gil finding" % (c.tag, method), kinds(r))
@@ -220,6 +229,45 @@ def t_joblib(c):
        "%s joblib_pool: each worker is linked to the script's process" % c.tag)
     share = state_share(con, loky, 11) if loky else 1
     ok(share < 0.05, "%s joblib_pool: workers wait for the GIL %.1f%% of their life" % (c.tag, 100 * share))
+    ln = sorted(n for (n,) in con.execute("SELECT name FROM thread WHERE is_main AND upid IN (%s)"
+                                         % ",".join("?" * len(loky)), loky)) if loky else []
+    ok(len(ln) == 2 and all(n.startswith("LokyProcess-") for n in ln),
+       "%s joblib_pool: the loky workers are named LokyProcess-N" % c.tag, ln)
+
+
+def t_names(c):
+    # weft's Python hook (first in PYTHONPATH) names threads in the recording only: the OS name,
+    # sys.path and the user's own sitecustomize are as without weft; --no-python-names turns it off
+    site = os.path.join(c.tmp, "usersite")
+    os.makedirs(site, exist_ok=True)
+    with open(os.path.join(site, "sitecustomize.py"), "w") as f:
+        f.write("import builtins\nbuiltins.USER_SITECUSTOMIZE = 1\n")
+    code = ("import threading, sys, os\n"
+            "def job():\n"
+            "    with open('/proc/thread-self/comm') as f: print('comm=' + f.read().strip())\n"
+            "t = threading.Thread(target=job, name='loader'); t.start(); t.join()\n"
+            "print('user=%d' % USER_SITECUSTOMIZE)\n"
+            "print('path=%d' % any(p.rstrip('/').endswith('/weft-python') for p in sys.path))\n")
+    for flag, want in (([], "loader (job)"), (["--no-python-names"], None)):
+        db = os.path.join(c.tmp, "%s-names%s.db" % (c.tag, flag and "-off" or ""))
+        e = env(c.tmp)
+        e["PYTHONPATH"] = site
+        p = subprocess.run([c.weft, "record", "-q", "-o", db] + flag + ["--", c.py, "-c", code], env=e,
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = p.stdout.decode()
+        ok(p.returncode == 0 and "user=1" in out and "path=0" in out and "comm=python" in out,
+           "%s names%s: the user's sitecustomize ran; sys.path and the OS thread name as without weft"
+           % (c.tag, " " + flag[0] if flag else ""), (out, p.stderr.decode()))
+        if p.returncode != 0:
+            continue
+        con = sqlite3.connect(db)
+        names = [n for (n,) in con.execute("SELECT name FROM thread WHERE NOT is_main")]
+        con.close()
+        if want:
+            ok(names == [want], "%s names: the thread is named '%s' in the recording" % (c.tag, want), names)
+        else:
+            ok(len(names) == 1 and "job" not in names[0] and "loader" not in names[0],
+               "%s names --no-python-names: the thread keeps its OS name" % c.tag, names)
 
 
 def other_python():
@@ -260,7 +308,7 @@ def main():
             c = Ctx()
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
-                     lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib]
+                     lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
