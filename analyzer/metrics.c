@@ -554,6 +554,7 @@ typedef struct {
   HMap         thr_by_utid;
 
   RunList     *runs;          /* parallel to m->threads: running spans */
+  RunList     *ios;           /* parallel to m->threads: io_wait spans */
   double      *useful_frac;   /* parallel to m->threads: useful / running (runnable time taken out) */
   RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
 
@@ -827,8 +828,9 @@ static bool load_threads(Ctx *c) {
     if (c->thr[i].sel && clip(c->thr[i].start, c->thr[i].end, c->a, c->b, &cs, &ce)) n++;
   m->threads = calloc(n ? n : 1, sizeof *m->threads);
   c->runs = calloc(n ? n : 1, sizeof *c->runs);
+  c->ios = calloc(n ? n : 1, sizeof *c->ios);
   c->joins = calloc(n ? n : 1, sizeof *c->joins);
-  if (!m->threads || !c->runs || !c->joins) return oom(c);
+  if (!m->threads || !c->runs || !c->ios || !c->joins) return oom(c);
   for (size_t i = 0; i < c->nthr; i++) {
     ThreadInfo *t = &c->thr[i];
     if (!t->sel || !clip(t->start, t->end, c->a, c->b, &cs, &ce)) continue;
@@ -928,6 +930,7 @@ static bool load_thread_states(Ctx *c, sqlite3_stmt *q0, sqlite3_stmt *q, size_t
       if (!span_push(c, rl, cs, ce)) break;
       continue;
     }
+    if (st == WEFT_ST_IO_WAIT && !span_push(c, &c->ios[ti], cs, ce)) break;
     if ((st == WEFT_ST_JOIN_WAIT || st == WEFT_ST_CHILD_WAIT) && !span_push(c, &c->joins[ti], cs, ce)) break;
     if (st > WEFT_ST_RUNNING && st < WEFT_ST_COUNT)
       t->state_ns[st] += len;
@@ -1915,6 +1918,55 @@ static bool build_regions(Ctx *c) {
 /* ------------------------------------------------------------------------ */
 /* parallelism                                                               */
 
+/* The time in the range when no thread ran but two or more were blocked in
+ * I/O at once: the program waited on the outside world in parallel (a
+ * thread pool's requests), not a serial phase. One sweep over the running
+ * and io_wait spans of every thread. */
+typedef struct {
+  int64_t t;
+  int d_run, d_io;
+} Edge;
+
+static int cmp_edge(const void *x, const void *y) {
+  const Edge *a = x, *b = y;
+  if (a->t != b->t) return (a->t > b->t) - (a->t < b->t);
+  return (a->d_run + a->d_io) - (b->d_run + b->d_io); /* ends first */
+}
+
+static int64_t io_overlap_idle(Ctx *c) {
+  const WeftMetrics *m = c->m;
+  size_t n = 0, nio = 0;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    n += 2 * (c->runs[i].n + c->ios[i].n);
+    nio += c->ios[i].n;
+  }
+  if (nio < 2) return 0;
+  Edge *e = malloc(n * sizeof *e);
+  if (!e) return 0; /* (an estimate left out, not a failure) */
+  size_t k = 0;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    for (size_t j = 0; j < c->runs[i].n; j++) {
+      e[k++] = (Edge){c->runs[i].run[j].s, 1, 0};
+      e[k++] = (Edge){c->runs[i].run[j].e, -1, 0};
+    }
+    for (size_t j = 0; j < c->ios[i].n; j++) {
+      e[k++] = (Edge){c->ios[i].run[j].s, 0, 1};
+      e[k++] = (Edge){c->ios[i].run[j].e, 0, -1};
+    }
+  }
+  qsort(e, k, sizeof *e, cmp_edge);
+  int run = 0, io = 0;
+  int64_t sum = 0, t = c->a;
+  for (size_t i = 0; i < k; i++) {
+    if (run == 0 && io >= 2) sum += e[i].t - t;
+    t = e[i].t;
+    run += e[i].d_run;
+    io += e[i].d_io;
+  }
+  free(e);
+  return sum;
+}
+
 static bool build_parallelism(Ctx *c) {
   WeftMetrics *m = c->m;
   WeftParallelism *p = &m->parallelism;
@@ -1964,6 +2016,7 @@ static bool build_parallelism(Ctx *c) {
   hist[0] += T - t;
   free(st);
   free(en);
+  p->io_overlap_ns = io_overlap_idle(c);
   p->span_ns = T;
   p->kmax = kmax;
   p->ns = hist;
@@ -2470,7 +2523,9 @@ static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   char b1[32], b2[32], b3[32], p1[16];
   const WeftParallelism *p = &m->parallelism;
   if (p->kmax >= 2 && p->span_ns > 0) {
-    int64_t serial = p->ns[0] + p->ns[1];
+    /* time when nothing ran while threads waited in I/O together is I/O
+     * latency, not a serial phase */
+    int64_t serial = max64(0, p->ns[0] - p->io_overlap_ns) + p->ns[1];
     double frac = (double)serial / (double)p->span_ns;
     /* cost: the wall time itself. Multiplying by the idle capacity would
      * rank it above the lock or imbalance that usually causes it. */
@@ -2478,10 +2533,14 @@ static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
     if (frac >= FIND_SERIAL_SHARE && cost >= min_cost) {
       char *title = pool_printf(pl, "serial phases: at most one thread running for %s of the time (%s)",
                                 pct(p1, sizeof p1, frac), weft_format_ns(b1, sizeof b1, serial));
-      char *evidence = pool_printf(pl, "no thread running %s, one thread %s; up to %zu threads ran at once; "
+      char b4[32], io[160] = "";
+      if (p->io_overlap_ns > 0)
+        snprintf(io, sizeof io, " (not counted: %s of it with 2 or more threads blocked in I/O at once)",
+                 weft_format_ns(b4, sizeof b4, p->io_overlap_ns));
+      char *evidence = pool_printf(pl, "no thread running %s%s, one thread %s; up to %zu threads ran at once; "
                                        "average parallelism %.2f",
-                                   weft_format_ns(b2, sizeof b2, p->ns[0]), weft_format_ns(b3, sizeof b3, p->ns[1]),
-                                   p->kmax, p->average);
+                                   weft_format_ns(b2, sizeof b2, p->ns[0]), io,
+                                   weft_format_ns(b3, sizeof b3, p->ns[1]), p->kmax, p->average);
       char *fix = pool_printf(pl, "parallelise the serial part or overlap it with parallel work: with %s of the "
                                   "time serial, no number of threads can make this range more than %.1fx faster "
                                   "(Amdahl)",
@@ -2706,12 +2765,14 @@ static void ctx_free(Ctx *c) {
       free(c->runs[i].run);
       free(c->runs[i].prefix);
     }
+    if (c->ios) free(c->ios[i].run);
     if (c->joins) {
       free(c->joins[i].run);
       free(c->joins[i].prefix);
     }
   }
   free(c->runs);
+  free(c->ios);
   free(c->joins);
   acc_free(c);
   free(c->stacks);

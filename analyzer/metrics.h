@@ -197,6 +197,7 @@ typedef struct {
   int64_t *ns;                  /* kmax + 1 entries: time with exactly k threads running */
   double  *fraction;            /* ns[k] / T */
   double   average;             /* sum k * fraction[k] (= total useful / T) */
+  int64_t  io_overlap_ns;       /* of ns[0]: time when 2+ threads were blocked in I/O at once */
 } WeftParallelism;
 
 typedef enum {

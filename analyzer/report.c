@@ -980,6 +980,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_int(j, "duration_ns", p->span_ns);
     j_num(j, "average", p->average);
     j_int(j, "max", (int64_t)p->kmax);
+    j_int(j, "io_overlap_ns", p->io_overlap_ns);
     j_open(j, "histogram", '[');
     for (size_t k = 0; k <= p->kmax; k++) {
       j_open(j, NULL, '{');

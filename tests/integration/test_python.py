@@ -154,7 +154,10 @@ def t_pool(c, method):
     prefix = {"fork": "ForkPoolWorker-", "spawn": "SpawnPoolWorker-", "forkserver": "ForkServerPoolWorker-"}[method]
     wn = sorted(con.execute("SELECT name FROM thread WHERE is_main AND upid IN (%s)" % ",".join("?" * len(workers)),
                             workers).fetchall()) if workers else []
-    ok(len(wn) == 2 and all(n.startswith(prefix) for (n,) in wn),
+    # (a worker the pool terminates before it got through its start-up never ran BaseProcess._bootstrap
+    # and keeps the interpreter's name: a loaded machine can make the other worker do every task)
+    ok(len(wn) == 2 and any(n.startswith(prefix) for (n,) in wn) and
+       all(n.startswith(prefix) or n.startswith("python") for (n,) in wn),
        "%s proc_pool %s: the workers' main threads are named after their process (%s*)" % (c.tag, method, prefix),
        wn)
     r = report(c, db)
@@ -231,7 +234,8 @@ def t_joblib(c):
     ok(share < 0.05, "%s joblib_pool: workers wait for the GIL %.1f%% of their life" % (c.tag, 100 * share))
     ln = sorted(n for (n,) in con.execute("SELECT name FROM thread WHERE is_main AND upid IN (%s)"
                                          % ",".join("?" * len(loky)), loky)) if loky else []
-    ok(len(ln) == 2 and all(n.startswith("LokyProcess-") for n in ln),
+    ok(len(ln) == 2 and any(n.startswith("LokyProcess-") for n in ln) and
+       all(n.startswith("LokyProcess-") or n.startswith("python") for n in ln),
        "%s joblib_pool: the loky workers are named LokyProcess-N" % c.tag, ln)
 
 

@@ -522,6 +522,44 @@ static void test_parallelism(void) {
   sqlite3_close(d);
 }
 
+/* Two threads that wait in I/O together while nothing runs:
+ *   t1: run [0,10) io [10,60) run [60,100)
+ *   t2: run [0,10) io [10,60) run [60,70)
+ * k=0 [10,60) 50 ns, all of it with both in I/O; k=1 [70,100) 30; k=2 20.
+ * The serial-phase finding counts 30 ns (not the 50 of overlapped I/O);
+ * with one thread in I/O in [10,60) instead, all 80 would count. */
+static void test_io_overlap(void) {
+  for (int both = 1; both >= 0; both--) {
+    db_new();
+    P(1, 310, 0, 100, "io");
+    T(1, 1, 310, "t1", -1, 0, 100);
+    T(2, 1, 311, "t2", 1, 0, 70);
+    S(1, 0, 10, WEFT_ST_RUNNING, -1, -1);
+    S(1, 10, 60, WEFT_ST_IO_WAIT, -1, -1);
+    S(1, 60, 100, WEFT_ST_RUNNING, -1, -1);
+    S(2, 0, 10, WEFT_ST_RUNNING, -1, -1);
+    S(2, 10, 60, both ? WEFT_ST_IO_WAIT : WEFT_ST_SLEEP, -1, -1);
+    S(2, 60, 70, WEFT_ST_RUNNING, -1, -1);
+    sqlite3 *d = db_finish(100);
+    WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+    const WeftParallelism *p = &m->parallelism;
+    const WeftFinding *f = NULL;
+    for (size_t i = 0; i < m->nfindings; i++)
+      if (m->findings[i].kind == WEFT_FIND_SERIAL) f = &m->findings[i];
+    if (both)
+      ok(p->ns[0] == 50 && p->io_overlap_ns == 50 && f && f->cost_ns == 30 &&
+           has(f->evidence, "not counted: 50 ns of it with 2 or more threads blocked in I/O at once"),
+         "io overlap: 50 ns with both threads in I/O and none running are not a serial phase (cost %lld)",
+         f ? (long long)f->cost_ns : -1);
+    else
+      ok(p->io_overlap_ns == 0 && f && f->cost_ns == 80 && !has(f->evidence, "not counted"),
+         "one thread in I/O, one asleep: all 80 ns with at most one running are serial (cost %lld)",
+         f ? (long long)f->cost_ns : -1);
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
+}
+
 /* Two threads, barrier object 5, two rounds:
  *   t1: run [0,100)  bw [100,301) run [301,500) bw [500,601) run [601,700)
  *   t2: run [0,299)  bw [299,300) run [300,598) bw [598,600) run [600,700)
@@ -1078,6 +1116,7 @@ int main(void) {
   test_lock();
   test_jobs();
   test_parallelism();
+  test_io_overlap();
   test_barrier();
   test_forkjoin();
   test_filter_and_render();
