@@ -580,11 +580,17 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     for (size_t w = 0; w < pl->nworkers; w++)
       if (pl->workers[w].upid == pl->straggler_upid) idx = w;
     const WeftPyWorker *sw = &pl->workers[idx];
+    /* its process's name when the Python hook gave one ("ForkPoolWorker-2") */
+    const char *wname = "";
+    int64_t mu = main_utid(m, sw->upid);
+    for (size_t i = 0; i < m->nthreads; i++)
+      if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
+        wname = m->threads[i].name;
     add_finding(c, WEFT_FIND_IMBALANCE, "imbalance", cost,
-                fmt(c, "worker %zu (pid %lld) of the %s finished %s after the others (%s of its time in the "
+                fmt(c, "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the "
                        "pool): its tasks were longer",
-                    idx + 1, (long long)sw->pid, pl->label, weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns),
-                    pct(p1, sizeof p1, pl->straggler_lag_share)),
+                    idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+                    weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), pct(p1, sizeof p1, pl->straggler_lag_share)),
                 fmt(c, "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
                        "meanwhile; the parent waited %s (%s of the pool's span) for results",
                     pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,

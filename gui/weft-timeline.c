@@ -34,7 +34,9 @@
 
 #include "metrics.h"
 
-#define LABEL_W 200   /* the label column */
+#define LABEL_W_MIN 200  /* the label column: at least, */
+#define LABEL_W_MAX 360  /* at most (longer thread names are cut) */
+#define LABEL_W (self->label_w)
 #define RIGHT_M 16
 #define OVERVIEW_H 26 /* the whole recording, with the visible window */
 #define OVERVIEW_PAD 4
@@ -108,6 +110,7 @@ struct _WeftTimeline {
   int drag_mode; /* DragMode */
 
   gboolean *collapsed; /* per process */
+  int label_w;         /* the label column's width: the longest thread label, within LABEL_W_MIN..MAX */
   double scroll_to;    /* at the first frame with a height: scroll to this y (the program), or < 0 */
 
   /* the selected time range */
@@ -220,7 +223,7 @@ static GdkRGBA thread_color(guint i) {
   return (GdkRGBA){(float)(round(r * 255) / 255), (float)(round(g * 255) / 255), (float)(round(b * 255) / 255), 1};
 }
 
-static int timeline_x0(void) { return LABEL_W; }
+static int timeline_x0(WeftTimeline *self) { return LABEL_W; }
 static int timeline_npx(WeftTimeline *self) {
   return MAX(1, gtk_widget_get_width(GTK_WIDGET(self)) - LABEL_W - RIGHT_M);
 }
@@ -263,14 +266,14 @@ static void set_window(WeftTimeline *self, double t0, double t1) {
 /* Zoom by factor (> 1 zooms in) keeping the time under x fixed. */
 static void zoom_at(WeftTimeline *self, double factor, double x) {
   double npp = ns_per_px(self);
-  double t = self->t0 + (x - timeline_x0()) * npp;
+  double t = self->t0 + (x - timeline_x0(self)) * npp;
   double w = (self->t1 - self->t0) / factor;
   double frac = (t - self->t0) / (self->t1 - self->t0);
   set_window(self, t - frac * w, t - frac * w + w);
 }
 
 static double zoom_anchor(WeftTimeline *self) {
-  int x0 = timeline_x0();
+  int x0 = timeline_x0(self);
   if (self->pointer_inside && self->pointer_x >= x0 && self->pointer_x < x0 + timeline_npx(self))
     return self->pointer_x;
   return x0 + timeline_npx(self) / 2.0;
@@ -690,7 +693,7 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
 
 /* The running-threads track: the sum of the rows' running fractions per column. */
 static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
-  int npx = timeline_npx(self), x0 = timeline_x0();
+  int npx = timeline_npx(self), x0 = timeline_x0(self);
   guint n = weft_session_get_n_threads(self->session);
   double *sum = g_new0(double, npx);
   g_autofree WeftPixel *tmp = g_new(WeftPixel, npx);
@@ -731,8 +734,8 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
 
 /* The laid-out text of a label (cached: the labels of the rows are the same
  * from frame to frame; the cache is emptied when it grows past a bound). */
-static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width) {
-  char *key = g_strdup_printf("%d|%d|%s", bold ? 1 : 0, width, text);
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width, gboolean end) {
+  char *key = g_strdup_printf("%d|%d|%d|%s", bold ? 1 : 0, width, end ? 1 : 0, text);
   PangoLayout *layout = g_hash_table_lookup(self->layouts, key);
   if (layout) {
     g_free(key);
@@ -749,21 +752,26 @@ static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean 
   }
   if (width >= 0) {
     pango_layout_set_width(layout, width * PANGO_SCALE);
-    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_MIDDLE);
+    pango_layout_set_ellipsize(layout, end ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_MIDDLE);
   }
   g_hash_table_insert(self->layouts, key, layout);
   return layout;
 }
 
-static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                          double x, double y, int width, int height, const GdkRGBA *color) {
-  PangoLayout *layout = label_layout(self, text, bold, width);
+static void snapshot_text_mode(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
+                               double x, double y, int width, int height, const GdkRGBA *color, gboolean end) {
+  PangoLayout *layout = label_layout(self, text, bold, width, end);
   int lw, lh;
   pango_layout_get_pixel_size(layout, &lw, &lh);
   gtk_snapshot_save(snapshot);
   gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)x, (float)(y + (height - lh) / 2.0)));
   gtk_snapshot_append_layout(snapshot, layout, color);
   gtk_snapshot_restore(snapshot);
+}
+
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
+                          double x, double y, int width, int height, const GdkRGBA *color) {
+  snapshot_text_mode(self, snapshot, text, bold, x, y, width, height, color, FALSE);
 }
 
 /* A step of 1, 2 or 5 × 10^k ns giving ticks at least min_px apart. */
@@ -795,11 +803,11 @@ static void format_tick(char *buf, size_t len, double t, double step, double tma
 static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb);
 
 /* Width in px of text as snapshot_text draws it (bold or not). */
-static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width);
+static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean bold, int width, gboolean end);
 
 static int text_width(WeftTimeline *self, const char *text, gboolean bold) {
   int w, h;
-  pango_layout_get_pixel_size(label_layout(self, text, bold, -1), &w, &h);
+  pango_layout_get_pixel_size(label_layout(self, text, bold, -1, FALSE), &w, &h);
   return w;
 }
 
@@ -811,12 +819,12 @@ static gboolean selection_label(WeftTimeline *self, char *buf, size_t len, doubl
   char d[32];
   g_snprintf(buf, len, "selection %s", weft_format_ns(d, sizeof d, (int64_t)(self->sel_t1 - self->sel_t0)));
   *lw = text_width(self, buf, TRUE);
-  *lx = MAX(timeline_x0() + 2.0, MIN(xa + 4, timeline_x0() + timeline_npx(self) - *lw - 4));
+  *lx = MAX(timeline_x0(self) + 2.0, MIN(xa + 4, timeline_x0(self) + timeline_npx(self) - *lw - 4));
   return TRUE;
 }
 
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
-  int x0 = timeline_x0(), npx = timeline_npx(self);
+  int x0 = timeline_x0(self), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
@@ -877,7 +885,7 @@ static const double *overview_values(WeftTimeline *self, int npx) {
 /* The overview strip: the number of running threads over the whole
  * recording (scaled to its peak), and the visible window as a box. */
 static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
-  int npx = timeline_npx(self), x0 = timeline_x0();
+  int npx = timeline_npx(self), x0 = timeline_x0(self);
   int top = OVERVIEW_PAD, ph = OVERVIEW_H - 2 * OVERVIEW_PAD, base = top + ph;
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
   gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
@@ -914,12 +922,12 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
 }
 
 /* x of time t in widget coordinates (not clamped). */
-static double time_x(WeftTimeline *self, double t) { return timeline_x0() + (t - self->t0) / ns_per_px(self); }
+static double time_x(WeftTimeline *self, double t) { return timeline_x0(self) + (t - self->t0) / ns_per_px(self); }
 
 /* [a, b) in time as a pixel span clipped to the timeline, at least 1 px wide;
  * FALSE when outside it. */
 static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, double *xb) {
-  int x0 = timeline_x0(), x1 = x0 + timeline_npx(self);
+  int x0 = timeline_x0(self), x1 = x0 + timeline_npx(self);
   double pa = time_x(self, a), pb = time_x(self, b);
   if (pb < x0 || pa >= x1) return FALSE;
   pa = MAX(pa, x0);
@@ -1084,9 +1092,9 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
   if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
   float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
   gtk_snapshot_append_color(snapshot, &sel_fill_color, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
-  if (time_x(self, self->sel_t0) >= timeline_x0())
+  if (time_x(self, self->sel_t0) >= timeline_x0(self))
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
-  if (time_x(self, self->sel_t1) <= timeline_x0() + timeline_npx(self))
+  if (time_x(self, self->sel_t1) <= timeline_x0(self) + timeline_npx(self))
     gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
   char buf[64];
   double lx, lw;
@@ -1185,8 +1193,22 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
                                 &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
       gboolean hl = t->utid == self->hl_utid;
       if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
-      g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
-      snapshot_text(self, snapshot, buf, hl, 18, y, LABEL_W - 26, e->h, &text_color);
+      /* the name cut at its end (its start says most: "ThreadPoolExecutor-0_1 (_wo…"), the tid
+       * always whole, at the right */
+      g_snprintf(buf, sizeof buf, "[%d]", t->tid);
+      int tw = 0, th = 0;
+      pango_layout_get_pixel_size(label_layout(self, buf, hl, -1, FALSE), &tw, &th);
+      int nw = LABEL_W - 26 - tw - 4;
+      int fw = 0;
+      pango_layout_get_pixel_size(label_layout(self, t->name, hl, -1, FALSE), &fw, &th);
+      if (fw <= nw) { /* fits: "name [tid]" as before */
+        char full[600];
+        g_snprintf(full, sizeof full, "%s [%d]", t->name, t->tid);
+        snapshot_text(self, snapshot, full, hl, 18, y, LABEL_W - 26, e->h, &text_color);
+      } else {
+        snapshot_text_mode(self, snapshot, t->name, hl, 18, y, nw, e->h, &text_color, TRUE);
+        snapshot_text(self, snapshot, buf, hl, 18 + nw + 4, y, tw + 1, e->h, &text_color);
+      }
       if (cv.px) fill_bar(self, &cv, e->index, y - top);
     }
   }
@@ -1195,13 +1217,13 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       if (!cv.written[r]) memset(cv.px + (size_t)r * cv.stride, 0, sizeof(guint32) * cv.w);
     g_free(cv.written);
     cairo_surface_mark_dirty(self->canvas);
-    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, cv.w, cv.h));
-    cairo_set_source_surface(cr, self->canvas, timeline_x0(), top);
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, cv.w, cv.h));
+    cairo_set_source_surface(cr, self->canvas, timeline_x0(self), top);
     cairo_paint(cr);
     cairo_destroy(cr);
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
-  gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(), top, timeline_npx(self), rh));
+  gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
   snapshot_highlight(self, snapshot);
   snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
@@ -1250,7 +1272,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "<b>lock %s</b>", esc);
     g_free(esc);
-    int p = x - timeline_x0();
+    int p = x - timeline_x0(self);
     if (p >= 0 && p < timeline_npx(self)) {
       const WeftHoldPixel *px = lock_pixels(self, e->index);
       if (px[p].holder >= 0) {
@@ -1272,12 +1294,12 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   char a[64], b[64], name[512];
   GString *s = g_string_new(NULL);
-  if (x < timeline_x0()) {
+  if (x < timeline_x0(self)) {
     g_string_append_printf(s, "<b>%s [%d]</b>\nlived %s … %s (%s)", th->name, th->tid,
                            weft_format_ns(a, sizeof a, th->start_ns), weft_format_ns(b, sizeof b, th->end_ns),
                            weft_format_ns(name, sizeof name, th->end_ns - th->start_ns));
   } else {
-    int p = x - timeline_x0();
+    int p = x - timeline_x0(self);
     if (p >= timeline_npx(self)) goto none;
     double npp = ns_per_px(self);
     int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * npp);
@@ -1368,7 +1390,7 @@ static void on_drag_begin(GtkGestureDrag *g, double x, double y, WeftTimeline *s
   } else if (y < OVERVIEW_H && button == GDK_BUTTON_PRIMARY) {
     self->drag_mode = DRAG_OVERVIEW;
   } else if (button != GDK_BUTTON_PRIMARY || (mods & (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) ||
-             (y >= RULER_TOP && y < TRACK_TOP) || x < timeline_x0()) {
+             (y >= RULER_TOP && y < TRACK_TOP) || x < timeline_x0(self)) {
     self->drag_mode = DRAG_PAN; /* middle or right button, Ctrl/Shift, the ruler, the labels */
   } else {
     self->drag_mode = DRAG_SELECT;
@@ -1377,7 +1399,7 @@ static void on_drag_begin(GtkGestureDrag *g, double x, double y, WeftTimeline *s
 
 /* Centre the window on the recording time under overview x. */
 static void overview_jump(WeftTimeline *self, double x) {
-  double t = (x - timeline_x0()) / timeline_npx(self) * end_ns(self), w = self->t1 - self->t0;
+  double t = (x - timeline_x0(self)) / timeline_npx(self) * end_ns(self), w = self->t1 - self->t0;
   set_window(self, t - w / 2, t + w / 2);
 }
 
@@ -1395,7 +1417,7 @@ static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline
   case DRAG_SELECT:
     if (fabs(ox) >= CLICK_SLOP) {
       double npp = ns_per_px(self);
-      double a = self->t0 + (self->drag_x - timeline_x0()) * npp, b = a + ox * npp;
+      double a = self->t0 + (self->drag_x - timeline_x0(self)) * npp, b = a + ox * npp;
       weft_timeline_set_selection(self, (int64_t)floor(MIN(a, b)), (int64_t)ceil(MAX(a, b)));
     }
     break;
@@ -1411,7 +1433,7 @@ static void click_at(WeftTimeline *self, double x, double y) {
     weft_timeline_toggle_process(self, e->index);
     return;
   }
-  int p = (int)floor(x) - timeline_x0();
+  int p = (int)floor(x) - timeline_x0(self);
   if (p < 0 || p >= timeline_npx(self)) return;
   int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * ns_per_px(self));
   if (e->kind == ENTRY_LOCK) {
@@ -1594,7 +1616,7 @@ static void on_pinch_begin(GtkGesture *g, GdkEventSequence *seq, WeftTimeline *s
 static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
   double cx, cy;
   if (scale <= 0 || !gtk_gesture_get_bounding_box_center(GTK_GESTURE(g), &cx, &cy)) return;
-  double w0 = self->drag_t1 - self->drag_t0, frac = CLAMP((cx - timeline_x0()) / timeline_npx(self), 0, 1);
+  double w0 = self->drag_t1 - self->drag_t0, frac = CLAMP((cx - timeline_x0(self)) / timeline_npx(self), 0, 1);
   double t = self->drag_t0 + frac * w0, w = w0 / scale;
   set_window(self, t - frac * w, t - frac * w + w);
 }
@@ -1604,6 +1626,7 @@ static void weft_timeline_init(WeftTimeline *self) {
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_to = -1;
+  self->label_w = LABEL_W_MIN;
   self->async = TRUE;
   self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
   self->t0 = 0;
@@ -1652,6 +1675,23 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_free(self->collapsed);
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
+  /* the label column fits the longest "name [tid]" (Python threads are named
+   * "ThreadPoolExecutor-0_1 (_worker)"), within LABEL_W_MIN..MAX; a label of
+   * 20 characters or fewer fits the narrowest column anyway */
+  self->label_w = LABEL_W_MIN;
+  for (guint i = 0; session && i < weft_session_get_n_threads(session) && self->label_w < LABEL_W_MAX; i++) {
+    const WeftSessionThread *t = weft_session_get_thread(session, i);
+    char lb[600];
+    if (g_snprintf(lb, sizeof lb, "%s [%d]", t->name, t->tid) <= 20) continue;
+    int w = 0, h = 0;
+    PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+    char *m = g_markup_printf_escaped("<b>%s</b>", lb);
+    pango_layout_set_markup(l, m, -1);
+    g_free(m);
+    pango_layout_get_pixel_size(l, &w, &h);
+    g_object_unref(l);
+    self->label_w = CLAMP(w + 26 + 4, self->label_w, LABEL_W_MAX);
+  }
   /* the launchers (env, shells, pyenv's shims before the program) start
    * collapsed, and the rows start at the program, as `weft report` does */
   guint prog = G_MAXUINT;
