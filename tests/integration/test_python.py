@@ -24,6 +24,7 @@
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -177,6 +178,12 @@ def t_io(c):
         k = kinds(r)
         ok("io_overlap" in k and "gil" not in k, "%s io_threads: the io_overlap verdict, no gil finding" % c.tag, k)
         ok("io" not in k and "sleep" not in k, "%s io_threads: no generic I/O or sleep finding" % c.tag, k)
+        # the Futures' locks (one per request): one finding for the lot, not one per lock
+        pl = [f for f in r["findings"] if f["kind"] == "contention" and "Python lock" in f["title"]]
+        grouped = [f for f in pl if re.match(r"\d+ Python locks or semaphores made at ", f["title"])]
+        single = [f for f in pl if f not in grouped and re.search(r" #\d+", f["title"])]
+        ok(len(grouped) == 1 and not single and int(grouped[0]["title"].split()[0]) >= 12,
+           "%s io_threads: the per-request Python locks make one finding" % c.tag, [f["title"] for f in pl])
 
 
 def t_unbalanced(c):
