@@ -102,10 +102,13 @@ def t_chain(weft, fx, tmp):
         a = con.execute("SELECT utid FROM thread_state WHERE object_id = ? AND state = 1", (l2,)).fetchone()[0]
         a_end, b_end = [con.execute("SELECT end_ns FROM thread WHERE utid = ?", (u,)).fetchone()[0] for u in (a, b)]
         if b_end > a_end:
-            # a loaded machine delayed B's exit past A's: main's last join waits for B, so the path
-            # runs through B's whole life, and taking lock_l2's waits away would save nothing
-            ok(saving == 0 and wi[0]["predicted_ns"] == cp["length_ns"],
-               "chain: B ended after A, so without lock_l2's waits the run is no shorter (%.1f ms)" % (saving / 1e6))
+            # a loaded machine delayed B's exit past A's: if main's join of B then had to wait, the
+            # path runs through B's whole life, and taking lock_l2's waits away saves nothing; if B
+            # was done by then, the path is the usual one
+            ok((saving == 0 or abs(saving - a_wait) <= 0.3 * a_wait) and
+               wi[0]["predicted_ns"] == cp["length_ns"] - saving,
+               "chain: B ended after A: without lock_l2's waits the run is shorter by %.1f ms (0, or about A's "
+               "wait of %.1f ms)" % (saving / 1e6, a_wait / 1e6))
         else:
             # (30 %: on a loaded machine the threads wait for CPUs between the hand-offs, which moves
             # time between the path's segments; a wrong attribution is off by far more)
