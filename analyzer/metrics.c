@@ -2263,6 +2263,7 @@ static bool build_critical_path(Ctx *c) {
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *om = &m->objects[i];
     if (!whatif_object(m, om->object_id) || om->wait_ns <= 0) continue;
+    if (om->wait_ns * 100 < m->summary.wait_ns) break; /* under 1% of all waiting: not worth a line */
     if (om->object_id != wid[0]) {
       wid[1] = om->object_id;
       wlabel[1] = om->label;
