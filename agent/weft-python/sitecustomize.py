@@ -5,8 +5,10 @@
 # function they run ("ThreadPoolExecutor-0_0 (_worker)"), and a
 # multiprocessing child's main thread after its process ("ForkPoolWorker-1"),
 # through the agent's weft_name_thread: only the recording sees the names, not
-# the OS or the program. Without the agent (WEFT_OUTPUT unset, or no
-# weft_name_thread in the process) it does nothing. Then it imports the
+# the OS or the program. It imports nothing at start-up (threading and
+# multiprocessing.process are patched when the program imports them; ctypes
+# at the first name). Without the agent (WEFT_OUTPUT unset, or no
+# weft_name_thread in the process) it names nothing. Then it imports the
 # sitecustomize this one hides, if there is one, and takes its own directory
 # out of sys.path, so the program sees what it would have seen without weft.
 # Nothing here may raise into the program.
@@ -17,70 +19,90 @@ import sys
 def _weft_setup():
     if not os.environ.get("WEFT_OUTPUT"):
         return
-    import ctypes
-    try:
-        fn = ctypes.PyDLL(None).weft_name_thread  # (PyDLL: the GIL stays held, no hand-off)
-    except (AttributeError, OSError):
-        return
-    fn.argtypes = [ctypes.c_char_p]
-    fn.restype = None
+    found = []  # [the agent's weft_name_thread, or None], resolved at the first name
 
     def name(s):
-        try:
-            fn(s.encode("utf-8", "replace"))
-        except Exception:
-            pass
+        if not found:
+            fn = None
+            try:
+                import ctypes
+                fn = ctypes.PyDLL(None).weft_name_thread  # (PyDLL: the GIL stays held, no hand-off)
+                fn.argtypes = [ctypes.c_char_p]
+                fn.restype = None
+            except Exception:
+                fn = None
+            found.append(fn)
+        if found[0] is not None:
+            try:
+                found[0](s.encode("utf-8", "replace"))
+            except Exception:
+                pass
 
-    import threading
-    inner = threading.Thread._bootstrap_inner
+    def patch_threading(threading):
+        inner = threading.Thread._bootstrap_inner
 
-    def _bootstrap_inner(self):
-        try:
-            label = self.name
-            target = getattr(self, "_target", None)
-            what = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
-            if what is None and type(self).run is not threading.Thread.run:
-                what = type(self).__qualname__ + ".run"
-            short = getattr(target, "__name__", None)
-            # (threading's default names already say "Thread-1 (target)")
-            if what and "(%s)" % what not in label and not (short and "(%s)" % short in label):
-                label = "%s (%s)" % (label, what)
-            name(label)
-        except Exception:
-            pass
-        return inner(self)
+        def _bootstrap_inner(self):
+            try:
+                label = self.name
+                target = getattr(self, "_target", None)
+                what = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+                if what is None and type(self).run is not threading.Thread.run:
+                    what = type(self).__qualname__ + ".run"
+                short = getattr(target, "__name__", None)
+                # (threading's default names already say "Thread-1 (target)")
+                if what and "(%s)" % what not in label and not (short and "(%s)" % short in label):
+                    label = "%s (%s)" % (label, what)
+                name(label)
+            except Exception:
+                pass
+            return inner(self)
 
-    threading.Thread._bootstrap_inner = _bootstrap_inner
+        threading.Thread._bootstrap_inner = _bootstrap_inner
 
-    # multiprocessing.process, when the program imports it (not before: the
-    # package takes 15 ms to import): a child's main thread is named after
-    # its process when it starts (BaseProcess._bootstrap runs in the child)
+    # a multiprocessing child's main thread is named after its process when
+    # it starts (BaseProcess._bootstrap runs in the child)
     def patch_process(module):
+        boot = module.BaseProcess._bootstrap
+
+        def _bootstrap(self, *args, **kwargs):
+            try:
+                name(self.name)
+            except Exception:
+                pass
+            return boot(self, *args, **kwargs)
+
+        module.BaseProcess._bootstrap = _bootstrap
+
+    # Each module is patched when the program imports it, not before: the
+    # program's import order stays its own (gevent, for one, wants to come
+    # before threading), and multiprocessing takes 15 ms to import.
+    patches = {"threading": patch_threading, "multiprocessing.process": patch_process}
+
+    def apply(module, patch):
         try:
-            boot = module.BaseProcess._bootstrap
-
-            def _bootstrap(self, *args, **kwargs):
-                try:
-                    name(self.name)
-                except Exception:
-                    pass
-                return boot(self, *args, **kwargs)
-
-            module.BaseProcess._bootstrap = _bootstrap
+            patch(module)
         except Exception:
             pass
+
+    for mod in list(patches):
+        if mod in sys.modules:
+            apply(sys.modules[mod], patches.pop(mod))
+    if not patches:
+        return
 
     class Finder:
         def find_spec(self, fullname, path=None, target=None):
-            if fullname != "multiprocessing.process":
+            patch = patches.pop(fullname, None)
+            if patch is None:
                 return None
-            try:
-                sys.meta_path.remove(self)
-            except ValueError:
-                pass
+            if not patches:
+                try:
+                    sys.meta_path.remove(self)
+                except ValueError:
+                    pass
             try:
                 import importlib.util
-                spec = importlib.util.find_spec(fullname)
+                spec = importlib.util.find_spec(fullname)  # (this finder no longer answers for it)
                 loader = spec.loader if spec else None
                 run = getattr(loader, "exec_module", None)
                 if run is None:
@@ -88,17 +110,14 @@ def _weft_setup():
 
                 def exec_module(module):
                     run(module)
-                    patch_process(module)
+                    apply(module, patch)
 
                 loader.exec_module = exec_module
                 return spec
             except Exception:
                 return None
 
-    if "multiprocessing.process" in sys.modules:
-        patch_process(sys.modules["multiprocessing.process"])
-    else:
-        sys.meta_path.insert(0, Finder())
+    sys.meta_path.insert(0, Finder())
 
 
 def _weft_chain():

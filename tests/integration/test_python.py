@@ -261,6 +261,14 @@ def t_names(c):
             "t = threading.Thread(target=job, name='loader'); t.start(); t.join()\n"
             "print('user=%d' % USER_SITECUSTOMIZE)\n"
             "print('path=%d' % any(p.rstrip('/').endswith('/weft-python') for p in sys.path))\n")
+    # nothing imported at start-up that the program would not have imported (threading is
+    # patched when the program imports it): the same modules as without weft
+    early = "import sys; print(','.join(m for m in ('threading', 'ctypes', 'multiprocessing') if m in sys.modules))"
+    plain = subprocess.run([c.py, "-c", early], env=env(c.tmp), timeout=TIMEOUT, stdout=subprocess.PIPE)
+    p = subprocess.run([c.weft, "record", "-q", "-o", os.path.join(c.tmp, "%s-early.db" % c.tag), "--", c.py, "-c",
+                        early], env=env(c.tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok(p.returncode == 0 and p.stdout == plain.stdout,
+       "%s names: the hook imports nothing at start-up (%r, without weft %r)" % (c.tag, p.stdout, plain.stdout))
     for flag, want in (([], "loader (job)"), (["--no-python-names"], None)):
         db = os.path.join(c.tmp, "%s-names%s.db" % (c.tag, flag and "-off" or ""))
         e = env(c.tmp)
