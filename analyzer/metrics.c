@@ -736,7 +736,9 @@ static bool leave_out_launchers(Ctx *c) {
   }
   size_t n = 0;
   ptrdiff_t prog = weft_find_launchers(l, c->nprocs, out, &n);
-  if (prog >= 0) {
+  /* a range that ends before the program starts (--range ..100ms) is the
+   * launchers' time: then it covers them */
+  if (prog >= 0 && c->procs[prog].start < c->b) {
     for (size_t i = 0; i < c->nprocs; i++)
       if (out[i]) c->procs[i].sel = false;
     c->m->program_upid = c->procs[prog].upid;

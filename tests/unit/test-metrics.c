@@ -833,6 +833,10 @@ static void test_launchers(void) {
   ok(m && m->launchers == 3 && m->range_start_ns == 30 && m->range_end_ns == 50,
      "--range ..50 (an open start): the program from its start, 30..50");
   weft_metrics_free(m);
+  m = compute(d, WEFT_TIME_OPEN_START, 25, -1, err, sizeof err);
+  ok(m && m->launchers == 0 && m->range_start_ns == 0 && m->range_end_ns == 25 && m->nprocesses == 3,
+     "--range ..25 (before the program starts): the launchers that ran then (%zu)", m ? m->nprocesses : 0);
+  weft_metrics_free(m);
   sqlite3_close(d);
 }
 
