@@ -1922,49 +1922,86 @@ static bool build_regions(Ctx *c) {
 
 /* The time in the range when no thread ran but two or more were blocked in
  * I/O at once: the program waited on the outside world in parallel (a
- * thread pool's requests), not a serial phase. One sweep over the running
- * and io_wait spans of every thread. */
+ * thread pool's requests), not a serial phase. The io_wait spans are few
+ * next to the running ones: a sweep over them gives the intervals with 2+
+ * threads in I/O, and only the running spans inside those are read (each
+ * thread's spans are sorted: a binary search finds the first). */
 typedef struct {
   int64_t t;
-  int d_run, d_io;
+  int d;
 } Edge;
 
 static int cmp_edge(const void *x, const void *y) {
   const Edge *a = x, *b = y;
   if (a->t != b->t) return (a->t > b->t) - (a->t < b->t);
-  return (a->d_run + a->d_io) - (b->d_run + b->d_io); /* ends first */
+  return a->d - b->d; /* ends first */
+}
+
+static int cmp_span(const void *x, const void *y) {
+  const Span *a = x, *b = y;
+  return (a->s > b->s) - (a->s < b->s);
+}
+
+/* The time in [x, y) with no thread running; tmp holds one span per thread
+ * and more as needed (grown here). */
+static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < c->m->nthreads; i++) {
+    const RunList *rl = &c->runs[i];
+    size_t lo = 0, hi = rl->n; /* the first span ending after x */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (rl->run[mid].e <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    for (size_t j = lo; j < rl->n && rl->run[j].s < y; j++) {
+      if (n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        Span *g = realloc(*tmp, nc * sizeof *g);
+        if (!g) return 0; /* (an estimate left out, not a failure) */
+        *tmp = g;
+        *cap = nc;
+      }
+      (*tmp)[n++] = (Span){max64(rl->run[j].s, x), min64(rl->run[j].e, y)};
+    }
+  }
+  qsort(*tmp, n, sizeof **tmp, cmp_span);
+  int64_t busy = 0, end = x;
+  for (size_t k = 0; k < n; k++) {
+    int64_t s0 = max64((*tmp)[k].s, end);
+    if ((*tmp)[k].e > s0) {
+      busy += (*tmp)[k].e - s0;
+      end = (*tmp)[k].e;
+    }
+  }
+  return (y - x) - busy;
 }
 
 static int64_t io_overlap_idle(Ctx *c) {
   const WeftMetrics *m = c->m;
-  size_t n = 0, nio = 0;
-  for (size_t i = 0; i < m->nthreads; i++) {
-    n += 2 * (c->runs[i].n + c->ios[i].n);
-    nio += c->ios[i].n;
-  }
+  size_t nio = 0;
+  for (size_t i = 0; i < m->nthreads; i++) nio += c->ios[i].n;
   if (nio < 2) return 0;
-  Edge *e = malloc(n * sizeof *e);
-  if (!e) return 0; /* (an estimate left out, not a failure) */
+  Edge *e = malloc(2 * nio * sizeof *e);
+  if (!e) return 0;
   size_t k = 0;
-  for (size_t i = 0; i < m->nthreads; i++) {
-    for (size_t j = 0; j < c->runs[i].n; j++) {
-      e[k++] = (Edge){c->runs[i].run[j].s, 1, 0};
-      e[k++] = (Edge){c->runs[i].run[j].e, -1, 0};
-    }
+  for (size_t i = 0; i < m->nthreads; i++)
     for (size_t j = 0; j < c->ios[i].n; j++) {
-      e[k++] = (Edge){c->ios[i].run[j].s, 0, 1};
-      e[k++] = (Edge){c->ios[i].run[j].e, 0, -1};
+      e[k++] = (Edge){c->ios[i].run[j].s, 1};
+      e[k++] = (Edge){c->ios[i].run[j].e, -1};
     }
-  }
   qsort(e, k, sizeof *e, cmp_edge);
-  int run = 0, io = 0;
-  int64_t sum = 0, t = c->a;
+  Span *tmp = NULL;
+  size_t cap = 0;
+  int io = 0;
+  int64_t sum = 0, from = 0;
   for (size_t i = 0; i < k; i++) {
-    if (run == 0 && io >= 2) sum += e[i].t - t;
-    t = e[i].t;
-    run += e[i].d_run;
-    io += e[i].d_io;
+    int was = io;
+    io += e[i].d;
+    if (was < 2 && io >= 2) from = e[i].t;
+    if (was >= 2 && io < 2 && e[i].t > from) sum += idle_in(c, from, e[i].t, &tmp, &cap);
   }
+  free(tmp);
   free(e);
   return sum;
 }

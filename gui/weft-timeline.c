@@ -1677,12 +1677,15 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
   /* the label column fits the longest "name [tid]" (Python threads are named
    * "ThreadPoolExecutor-0_1 (_worker)"), within LABEL_W_MIN..MAX; a label of
-   * 20 characters or fewer fits the narrowest column anyway */
+   * 20 bytes or fewer fits the narrowest column anyway */
   self->label_w = LABEL_W_MIN;
+  int longest = 20; /* only a label longer (in bytes) than any measured so far is measured */
   for (guint i = 0; session && i < weft_session_get_n_threads(session) && self->label_w < LABEL_W_MAX; i++) {
     const WeftSessionThread *t = weft_session_get_thread(session, i);
     char lb[600];
-    if (g_snprintf(lb, sizeof lb, "%s [%d]", t->name, t->tid) <= 20) continue;
+    int len = g_snprintf(lb, sizeof lb, "%s [%d]", t->name, t->tid);
+    if (len <= longest) continue;
+    longest = len;
     int w = 0, h = 0;
     PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
     char *m = g_markup_printf_escaped("<b>%s</b>", lb);
