@@ -14,15 +14,13 @@
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import weftholds
-from weftlib import results, ok
+from weftlib import attempt, cleanup, ok, plan
 
 TIMEOUT = 120
 
@@ -138,17 +136,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
         for t in (t_chain,):
-            try:
-                t(weft, fx, tmp)
-            except Exception:
-                ok(False, "%s raised" % t.__name__, traceback.format_exc())
+            attempt(t, weft, fx, tmp)
     finally:
-        if args.keep:
-            print("# kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+        cleanup(tmp, args.keep)
+    return plan()
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import traceback
-from weftlib import results, ok, skip
+from weftlib import attempt, cleanup, ok, plan, skip
 
 TIMEOUT = 120
 
@@ -333,17 +332,10 @@ def main():
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
-                try:
-                    t(c)
-                except Exception:
-                    ok(False, "%s raised" % getattr(t, "__name__", "test"), traceback.format_exc())
+                attempt(t, c)
     finally:
-        if args.keep:
-            print("# kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+        cleanup(tmp, args.keep)
+    return plan()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """What weft's Python test scripts share: TAP output and small database helpers.
 
 ok()/eq()/skip() print one TAP line each and remember the outcome in `results`;
-plan() prints the plan "1..N" and returns the exit status (1 if anything failed).
+plan() prints the plan "1..N" and returns the exit status (1 if anything failed);
+attempt() runs one test function, counting an exception as a failed test;
+cleanup() removes a script's scratch directory unless asked to keep it.
 """
+import shutil
 import sys
+import traceback
 
 results = []
 
@@ -31,6 +35,21 @@ def skip(what, why):
 def plan():
     print("1..%d" % len(results))
     return 0 if all(results) else 1
+
+
+def attempt(test, *args):
+    """test(*args); an exception is a failed test, not a crashed script."""
+    try:
+        test(*args)
+    except Exception:
+        ok(False, "%s raised" % getattr(test, "__name__", "test"), traceback.format_exc())
+
+
+def cleanup(tmp, keep):
+    if keep:
+        print("# kept %s" % tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def one(con, sql, *params):
