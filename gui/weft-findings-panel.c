@@ -458,23 +458,7 @@ static void weft_findings_panel_class_init(WeftFindingsPanelClass *klass) {
 
 static void weft_findings_panel_init(WeftFindingsPanel *self) {
   GtkBox *box = GTK_BOX(self);
-  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing(box, 4);
-  gtk_widget_set_margin_start(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_end(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_top(GTK_WIDGET(self), 6);
-  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 6);
-  self->title = GTK_LABEL(gtk_label_new("No recording"));
-  gtk_label_set_xalign(self->title, 0);
-  gtk_label_set_wrap(self->title, TRUE);
-  gtk_label_set_selectable(self->title, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(self->title), "title-4");
-  gtk_box_append(box, GTK_WIDGET(self->title));
-  self->status = GTK_LABEL(gtk_label_new(NULL));
-  gtk_label_set_xalign(self->status, 0);
-  gtk_label_set_wrap(self->status, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(self->status), "dim-label");
-  gtk_box_append(box, GTK_WIDGET(self->status));
+  weft_panel_header(box, "No recording", TRUE, &self->title, &self->status);
   self->list = GTK_LIST_BOX(gtk_list_box_new());
   gtk_list_box_set_selection_mode(self->list, GTK_SELECTION_SINGLE);
   gtk_list_box_set_activate_on_single_click(self->list, TRUE);

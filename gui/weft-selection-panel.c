@@ -368,22 +368,7 @@ static GtkWidget *heading(const char *text) {
 
 static void weft_selection_panel_init(WeftSelectionPanel *self) {
   GtkBox *box = GTK_BOX(self);
-  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing(box, 4);
-  gtk_widget_set_margin_start(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_end(GTK_WIDGET(self), 8);
-  gtk_widget_set_margin_top(GTK_WIDGET(self), 6);
-  gtk_widget_set_margin_bottom(GTK_WIDGET(self), 6);
-  self->title = GTK_LABEL(gtk_label_new("No selection"));
-  gtk_label_set_xalign(self->title, 0);
-  gtk_label_set_selectable(self->title, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(self->title), "title-4");
-  gtk_box_append(box, GTK_WIDGET(self->title));
-  self->status = GTK_LABEL(gtk_label_new(NULL));
-  gtk_label_set_xalign(self->status, 0);
-  gtk_label_set_wrap(self->status, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(self->status), "dim-label");
-  gtk_box_append(box, GTK_WIDGET(self->status));
+  weft_panel_header(box, "No selection", FALSE, &self->title, &self->status);
   self->summary = GTK_GRID(gtk_grid_new());
   gtk_grid_set_column_spacing(self->summary, 12);
   gtk_grid_set_row_spacing(self->summary, 2);

@@ -238,3 +238,26 @@ void weft_table_write_json(GtkWidget *table, GString *out) {
 }
 
 void weft_json_string(GString *out, const char *s) { write_string(out, s); }
+
+void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel **title_out, GtkLabel **status_out) {
+  GtkWidget *w = GTK_WIDGET(box);
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(box), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(box, 4);
+  gtk_widget_set_margin_start(w, 8);
+  gtk_widget_set_margin_end(w, 8);
+  gtk_widget_set_margin_top(w, 6);
+  gtk_widget_set_margin_bottom(w, 6);
+  GtkLabel *t = GTK_LABEL(gtk_label_new(title));
+  gtk_label_set_xalign(t, 0);
+  gtk_label_set_wrap(t, wrap);
+  gtk_label_set_selectable(t, TRUE);
+  gtk_widget_add_css_class(GTK_WIDGET(t), "title-4");
+  gtk_box_append(box, GTK_WIDGET(t));
+  GtkLabel *st = GTK_LABEL(gtk_label_new(NULL));
+  gtk_label_set_xalign(st, 0);
+  gtk_label_set_wrap(st, TRUE);
+  gtk_widget_add_css_class(GTK_WIDGET(st), "dim-label");
+  gtk_box_append(box, GTK_WIDGET(st));
+  *title_out = t;
+  *status_out = st;
+}

@@ -42,6 +42,11 @@ void weft_table_write_json(GtkWidget *table, GString *out);
 /* s as a JSON string literal. */
 void weft_json_string(GString *out, const char *s);
 
+/* The top of a side page: box made vertical with the pages' spacing and
+ * margins, then a selectable title (wrapped when wrap) and a dimmed, wrapped
+ * status line, appended and returned. */
+void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel **title_out, GtkLabel **status_out);
+
 G_END_DECLS
 
 #endif /* WEFT_TABLE_H */
