@@ -92,25 +92,14 @@ static void result_free(Result *r) {
 
 static void compute_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   Job *job = data;
-  char err[512] = "";
-  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
-  if (!db) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
-    return;
-  }
   WeftMetricsQuery q;
   weft_metrics_query_init(&q); /* everything, as `weft report` */
   if (job->has_range) {
     q.start_ns = job->start_ns;
     q.end_ns = job->end_ns;
   }
-  q.jobs = 1; /* one core for the worker, the other for the UI */
-  WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
-  sqlite3_close(db);
-  if (!m) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
-    return;
-  }
+  WeftMetrics *m = weft_panel_compute(task, job->path, &q);
+  if (!m) return;
   Result *r = g_new0(Result, 1);
   r->items = g_ptr_array_new_with_free_func((GDestroyNotify)item_free);
   r->start_ns = m->range_start_ns;

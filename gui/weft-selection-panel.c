@@ -60,22 +60,13 @@ static void job_free(Job *j) {
 
 static void compute_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
   Job *job = data;
-  char err[512] = "";
-  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
-  if (!db) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
-    return;
-  }
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   q.start_ns = job->start_ns;
   q.end_ns = job->end_ns;
   q.what = WEFT_METRICS_OBJECTS | WEFT_METRICS_PARALLELISM;
-  q.jobs = 1;
-  WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
-  sqlite3_close(db);
-  if (!m) g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
-  else g_task_return_pointer(task, m, (GDestroyNotify)weft_metrics_free);
+  WeftMetrics *m = weft_panel_compute(task, job->path, &q);
+  if (m) g_task_return_pointer(task, m, (GDestroyNotify)weft_metrics_free);
 }
 
 /* ---- showing the numbers ---- */

@@ -261,3 +261,16 @@ void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel *
   *title_out = t;
   *status_out = st;
 }
+
+WeftMetrics *weft_panel_compute(GTask *task, const char *path, WeftMetricsQuery *q) {
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  WeftMetrics *m = NULL;
+  if (db) {
+    q->jobs = 1;
+    m = weft_metrics_compute(db, q, err, sizeof err);
+    sqlite3_close(db);
+  }
+  if (!m) g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err);
+  return m;
+}

@@ -1,4 +1,5 @@
-/* weft-table.h - a sortable table of rows (GtkColumnView) for the side panels.
+/* weft-table.h - a sortable table of rows (GtkColumnView) for the side panels,
+ * and the pieces the side pages share (their header, their metrics job).
  * SPDX-License-Identifier: MIT
  *
  * Every row has an id (a utid, an object_id) and, per column, the text shown
@@ -10,6 +11,8 @@
 #define WEFT_TABLE_H
 
 #include <gtk/gtk.h>
+
+#include "metrics.h"
 #include <stdint.h>
 
 G_BEGIN_DECLS
@@ -46,6 +49,11 @@ void weft_json_string(GString *out, const char *s);
  * margins, then a selectable title (wrapped when wrap) and a dimmed, wrapped
  * status line, appended and returned. */
 void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel **title_out, GtkLabel **status_out);
+
+/* On a side page's worker thread: the metrics of the recording at path for
+ * q (on one core: the other is the UI's), through a connection of its own;
+ * NULL after returning the error on task. */
+WeftMetrics *weft_panel_compute(GTask *task, const char *path, WeftMetricsQuery *q);
 
 G_END_DECLS
 
