@@ -37,13 +37,49 @@
 /* ---- configuration (read once in the constructor) ---- */
 enum { WEFT_STACKS_NONE = 0, WEFT_STACKS_CONTENDED = 1, WEFT_STACKS_ALL = 2 };
 
+/* ---- contention-first: counters and held locks (weft-count.c) ---- */
+/* One thread's count of the operations on one object that did not wait, since
+ * its last COUNTS record of it (first == 0: nothing counted since). */
+typedef struct {
+  uint64_t key;           /* weft_count_key(object, kind); 0: free slot */
+  uint32_t gen;           /* the object's announcement bucket generation when counting began */
+  uint32_t samples;       /* timed holds */
+  uint64_t acq;           /* acquisitions (those that waited too) */
+  uint32_t fail, rel;     /* failed tries; releases (sem_post) */
+  uint64_t sample_sum, sample_max; /* ticks of the timed holds */
+  uint64_t first;         /* tick of the first operation counted */
+  uint64_t pad;
+} WeftCount;              /* 64 bytes */
+
+/* A hold this thread may have to record: its start is timed. */
+typedef struct {
+  uint64_t obj;
+  uint64_t start;         /* tick of the acquisition */
+  uint32_t kind;
+  uint32_t flags;         /* WEFT_HELD_* */
+} WeftHeld;
+
+enum {
+  WEFT_HELD_RECORD = 1,   /* began with a recorded wait or ACQ (or WEFT_HOLDS=all): REL at release */
+  WEFT_HELD_SAMPLE = 2,   /* a timed sample of an uncontended hold */
+};
+
+#define WEFT_COUNT_INLINE 8u   /* entries in the thread's first counter table (in TLS) */
+#define WEFT_HELD_MAX 16u
+
 /* ---- per-thread state, in initial-exec TLS ---- */
 typedef struct WeftThread {
   uint64_t *pos;          /* next free word of the current chunk (NULL: none) */
   uint64_t *end;          /* end of the current chunk */
   uint64_t  last;         /* tick of the last record written */
   uint64_t  next_sample;  /* tick at which the slow path takes a SYNC + SCHED sample */
-  uint32_t  busy;         /* inside the agent: wrappers call straight through */
+  union {                 /* read as one word by the unlock fast path: both 0 there */
+    struct {
+      uint32_t busy;      /* inside the agent: wrappers call straight through */
+      uint32_t nheld;     /* entries in held[] (contention first, weft-count.c) */
+    };
+    uint64_t busy_nheld;
+  };
   uint32_t  tid;
   uint32_t  seq;          /* next chunk number */
   uint32_t  state;        /* WEFT_T_* */
@@ -60,6 +96,18 @@ typedef struct WeftThread {
   uint32_t  gen;          /* process generation this state belongs to (fork) */
   uint32_t  exited;       /* THREAD_EXIT written */
   uint32_t  resolving;    /* inside dlsym resolution */
+  /* contention-first (weft-count.c) */
+  WeftCount *ctab;        /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
+  uint32_t  cmask;
+  uint32_t  countdown;    /* acquisitions until the next timed one (a sample, and the flush check) */
+  uint64_t  flush_due;    /* tick from which the counters are written at the next check */
+  uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
+                             (so nheld != 0 whenever it is set) */
+  _Atomic int flushing;   /* 1: writing its counters; 2: taken for good by the process's end */
+  uint32_t  dirty;        /* some counter counted since the last flush */
+  uint64_t  last_flush;   /* tick of the last flush of its own counters */
+  WeftHeld  held[WEFT_HELD_MAX];
+  WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;
 
 enum { WEFT_T_NEW = 0, WEFT_T_ACTIVE = 1, WEFT_T_DONE = 2 };
@@ -71,6 +119,8 @@ typedef struct {
   _Atomic int       enabled;      /* tracing on in this process */
   int               use_tsc;
   int               stacks;       /* WEFT_STACKS_* */
+  int               holds_all;    /* WEFT_HOLDS=all: every hold timed and recorded */
+  int               acq_record;   /* holds_all or WEFT_STACKS=all: every acquisition goes the slow way */
   int               io;           /* second category (poll/read/sleep) on */
   uint32_t          gen;          /* bumped in the child after fork */
   pid_t             pid;
@@ -88,6 +138,8 @@ typedef struct {
   char              dir[4096];
   char              path[4200];
   uintptr_t         self_lo, self_hi;   /* the agent's own text, skipped in stacks */
+  uint32_t          hold_sample;  /* one uncontended hold in N timed (0: none) */
+  uint64_t          flush_ticks;  /* a working thread writes its counters at least this often */
 } WeftProcess;
 
 extern WeftProcess _weft_proc WEFT_HIDDEN;
@@ -102,6 +154,10 @@ typedef struct {
 
 extern WeftReal _weft_real WEFT_HIDDEN;
 WEFT_HIDDEN void _weft_real_init(void);
+
+/* Inside a wrapper once weft_on() said yes: tracing is enabled only after the
+ * constructor (or the lazy start) resolved every function, so no check. */
+#define REAL_ON(name) (_weft_real.name)
 
 #define REAL(name) \
   (WEFT_LIKELY(atomic_load_explicit(&_weft_real.ready, memory_order_acquire)) \
@@ -156,24 +212,38 @@ static inline void weft_publish(WeftThread *t, uint64_t *p, unsigned type, unsig
   __atomic_store_n(p, WEFT_W0(type, n, aux, dt), __ATOMIC_RELEASE);
 }
 
-static inline void weft_emit1(unsigned type, unsigned aux, uint64_t a) {
+/* The emitters return the tick the record carries (also when it was lost). */
+static inline uint64_t weft_emit1(unsigned type, unsigned aux, uint64_t a) {
   WeftThread *t = &_weft_tls;
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(t, 2, &now);
-  if (WEFT_UNLIKELY(!p)) return;
+  if (WEFT_UNLIKELY(!p)) return now;
   p[1] = a;
   weft_publish(t, p, type, 2, aux, now);
+  return now;
 }
 
-static inline void weft_emit3(unsigned type, unsigned aux, uint64_t a, uint64_t b, uint64_t c) {
+static inline uint64_t weft_emit2(unsigned type, unsigned aux, uint64_t a, uint64_t b) {
+  WeftThread *t = &_weft_tls;
+  uint64_t now = weft_ticks();
+  uint64_t *p = weft_reserve(t, 3, &now);
+  if (WEFT_UNLIKELY(!p)) return now;
+  p[1] = a;
+  p[2] = b;
+  weft_publish(t, p, type, 3, aux, now);
+  return now;
+}
+
+static inline uint64_t weft_emit3(unsigned type, unsigned aux, uint64_t a, uint64_t b, uint64_t c) {
   WeftThread *t = &_weft_tls;
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(t, 4, &now);
-  if (WEFT_UNLIKELY(!p)) return;
+  if (WEFT_UNLIKELY(!p)) return now;
   p[1] = a;
   p[2] = b;
   p[3] = c;
   weft_publish(t, p, type, 4, aux, now);
+  return now;
 }
 
 /* Record with a string payload after `nfixed` fixed words (w1..). */
@@ -213,6 +283,211 @@ WEFT_HIDDEN uint32_t _weft_tid_of(pthread_t th);
 WEFT_HIDDEN pid_t _weft_gettid(void);
 WEFT_HIDDEN void _weft_sched_sample(uint32_t tid);
 WEFT_HIDDEN void _weft_env_capture(const char *self_path);
+
+/* ---- contention-first hot paths (weft-count.c has the slow ones) ----
+ *
+ * An operation that does not wait only counts: a lookup in the thread's own
+ * counter table, one increment, no clock and no record. A thread about to wait
+ * for a lock, semaphore or condvar first announces itself in the object's
+ * bucket (a count of waiters per hash of the address, collisions only making
+ * weft record more); whoever releases, posts or signals reads that count before
+ * (and after) the real call and records the release only when it is not zero.
+ * A destroy bumps the bucket's generation, so counts never straddle two lives
+ * of one address. */
+#define WEFT_BUCKET_BITS 12
+typedef struct {
+  _Atomic uint64_t word;  /* waiters (low 32) | destroy generation (high 32) */
+  char pad[56];
+} WeftBucket;
+extern WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS] WEFT_HIDDEN;
+
+/* One multiply hashes an object for both its bucket (top bits) and its slot
+ * in a thread's counter table (weft_count_slot: the bits below). */
+static inline uint64_t weft_obj_hash(const volatile void *obj) {
+  return ((uint64_t)(uintptr_t)obj >> 3) * 0x9e3779b97f4a7c15ull;
+}
+
+static inline WeftBucket *weft_bucket_h(uint64_t h) { return &_weft_buckets[h >> (64 - WEFT_BUCKET_BITS)]; }
+static inline WeftBucket *weft_bucket(const volatile void *obj) { return weft_bucket_h(weft_obj_hash(obj)); }
+
+static inline uint32_t weft_waiters(const volatile void *obj) {
+  return (uint32_t)atomic_load_explicit(&weft_bucket(obj)->word, memory_order_seq_cst);
+}
+
+static inline void weft_announce(const volatile void *obj) {
+  atomic_fetch_add_explicit(&weft_bucket(obj)->word, 1, memory_order_seq_cst);
+}
+
+static inline void weft_unannounce(const volatile void *obj) {
+  atomic_fetch_sub_explicit(&weft_bucket(obj)->word, 1, memory_order_seq_cst);
+}
+
+static inline uint64_t weft_count_key(const volatile void *obj, unsigned kind) {
+  return (uint64_t)(uintptr_t)obj | (uint64_t)kind << 56;
+}
+
+static inline uint32_t weft_count_slot_h(uint64_t h, uint32_t mask) { return (uint32_t)(h >> 32) & mask; }
+static inline uint32_t weft_count_slot(uint64_t key, uint32_t mask) {
+  return weft_count_slot_h(weft_obj_hash((const void *)(uintptr_t)(key & ((1ull << 56) - 1))), mask);
+}
+
+/* One increment that a signal handler on this thread cannot tear (the
+ * handler's own count is never lost between our load and store). */
+static inline void weft_inc64(uint64_t *p) {
+#if defined(__x86_64__)
+  __asm__ volatile("addq $1, %0" : "+m"(*p));
+#else
+  __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+#endif
+}
+static inline void weft_inc32(uint32_t *p) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__ volatile("addl $1, %0" : "+m"(*p));
+#else
+  __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+WEFT_HIDDEN WeftCount *_weft_count_find_slow(WeftThread *t, uint64_t key);
+WEFT_HIDDEN void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen);
+WEFT_HIDDEN void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj);
+WEFT_HIDDEN void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw);
+
+/* The thread's entry for (obj, kind), ready to count into (NULL: none). An
+ * entry written out (or never used) has gen ~0, which no bucket has, so one
+ * compare tells the entry is live and of the object's current life. */
+static inline WeftCount *weft_count(WeftThread *t, const volatile void *obj, unsigned kind) {
+  uint64_t key = weft_count_key(obj, kind);
+  uint32_t gen = (uint32_t)(atomic_load_explicit(&weft_bucket(obj)->word, memory_order_relaxed) >> 32);
+  WeftCount *e = t->ctab ? &t->ctab[weft_count_slot(key, t->cmask)] : NULL;
+  if (WEFT_UNLIKELY(!e || e->key != key)) e = _weft_count_find_slow(t, key);
+  if (WEFT_LIKELY(e != NULL) && WEFT_UNLIKELY(e->gen != gen)) _weft_count_begin(t, e, gen);
+  return e;
+}
+
+static inline int weft_is_hold(unsigned kind) {
+  return kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR ||
+         kind == WEFT_KIND_SPIN;
+}
+
+/* An acquisition (lock, try, or a semaphore wait) that succeeded without
+ * waiting: one bucket read (waiters, generation), one table probe, one
+ * increment. Timed only when someone waits on the object now, or as the next
+ * sample (with _weft_proc.acq_record, callers go the slow way instead). */
+static inline void weft_acquired(unsigned kind, const volatile void *obj) {
+  WeftThread *t = &_weft_tls;
+  uint64_t h = weft_obj_hash(obj);
+  uint64_t bw = atomic_load_explicit(&weft_bucket_h(h)->word, memory_order_seq_cst);
+  uint64_t key = weft_count_key(obj, kind);
+  uintptr_t tab = (uintptr_t)t->ctab;
+  WeftCount *e = (WeftCount *)(tab + (uintptr_t)weft_count_slot_h(h, t->cmask) * sizeof(WeftCount));
+  if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == (uint32_t)(bw >> 32)))
+    weft_inc64(&e->acq);
+  else
+    _weft_acquired_slow(t, kind, obj, bw);
+  if (WEFT_UNLIKELY((uint32_t)bw != 0) || WEFT_UNLIKELY(t->countdown-- == 0))
+    _weft_acquired_timed(t, kind, obj);
+}
+
+/* With WEFT_HOLDS=all: counted, and every hold timed and recorded. */
+WEFT_HIDDEN void _weft_acquired_all(unsigned kind, const volatile void *obj);
+
+/* A try that failed (EBUSY, EAGAIN): counted. */
+static inline void weft_try_failed(unsigned kind, const volatile void *obj) {
+  WeftThread *t = &_weft_tls;
+  WeftCount *e = weft_count(t, obj, kind);
+  if (WEFT_LIKELY(e != NULL)) weft_inc32(&e->fail);
+}
+
+/* An acquisition after a recorded wait (or a recorded ACQ) at tick `at`: its
+ * hold is recorded, so its release will be too. */
+WEFT_HIDDEN void _weft_acquired_recorded(unsigned kind, const volatile void *obj, uint64_t at);
+
+/* Releases. weft_release_pre before the real call: 0 when nothing is to be
+ * done (nobody waits, no timed hold of this thread). Otherwise the slow path
+ * writes REL now if it must and fills *r; weft_release_post after the call
+ * writes a late REL if a waiter announced itself meanwhile. */
+typedef struct {
+  uint64_t start;         /* tick the hold began, 0 unknown */
+  WeftBucket *bucket;     /* the object's */
+  int done;               /* REL written, or nothing to write (an inner recursive release) */
+} WeftRelease;
+
+WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
+WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
+
+static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
+  WeftThread *t = &_weft_tls;
+  r->bucket = weft_bucket(obj);
+  r->done = 0;
+  if (WEFT_UNLIKELY(t->nheld != 0) ||
+      WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
+    _weft_release_slow(t, kind, obj, r);
+  else
+    r->start = 0;
+}
+
+static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int ok) {
+  if (ok && !r->done && WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
+    _weft_release_late(&_weft_tls, kind, obj, r);
+}
+
+/* The thread's counters into the trace (own: at thread end, before exec, at
+ * destroy; others': at process exit, on their behalf, for good; before an
+ * exec, as a snapshot: the exec may fail, and the importer drops the
+ * snapshots an EXEC_FAILED follows). */
+enum { WEFT_FLUSH_OWN = 0, WEFT_FLUSH_FOR_GOOD = 1, WEFT_FLUSH_SNAPSHOT = 2 };
+WEFT_HIDDEN void _weft_counts_flush(WeftThread *t, int on_behalf);
+WEFT_HIDDEN void _weft_count_destroy(unsigned kind, const volatile void *obj);
+WEFT_HIDDEN void _weft_count_reset(WeftThread *t);
+WEFT_HIDDEN void _weft_count_thread_free(WeftThread *t);
+WEFT_HIDDEN void _weft_counts_flush_all(int how); /* WEFT_FLUSH_FOR_GOOD or _SNAPSHOT for the others */
+
+/* Before a thread blocks in a recorded wait: its counters are written if it
+ * counted anything and did not write them in the last millisecond (a thread
+ * blocked for good, or killed while blocked, loses nothing). */
+WEFT_HIDDEN void _weft_wait_flush(WeftThread *t);
+
+/* A thread about to block where the agent records nothing (sleep, poll,
+ * read, pause, sigsuspend, ...): the same, so that a program killed while
+ * idle keeps every count. */
+static inline void weft_idle(void) {
+  if (WEFT_UNLIKELY(_weft_tls.dirty) && !_weft_tls.busy) _weft_wait_flush(&_weft_tls);
+}
+
+static inline uint64_t weft_wait_begin(unsigned aux, uint64_t obj, uint64_t holder_stack, uint64_t obj2) {
+  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
+  return weft_emit3(WEFT_EV_WAIT_BEGIN, aux, obj, holder_stack, obj2);
+}
+
+/* A wait on an object whose releases are recorded only for announced
+ * waiters (locks, semaphores) begins when its first try failed, before the
+ * waiter announces itself and tries again: a release it then waits for is
+ * recorded after that instant, never before. weft_wait_start reads it (after
+ * writing the counts and the stack, so the records stay in time order);
+ * weft_wait_begin_at writes WAIT_BEGIN with it once the wait is certain. */
+typedef struct {
+  uint64_t at;
+  uint32_t stack;
+} WeftWaitStart;
+
+static inline void weft_wait_start(WeftWaitStart *w) {
+  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
+  w->stack = weft_stack_contended();
+  w->at = weft_ticks();
+}
+
+static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint64_t obj, uint32_t holder,
+                                      uint64_t obj2) {
+  WeftThread *t = &_weft_tls;
+  uint64_t now = w->at;
+  uint64_t *p = weft_reserve(t, 4, &now);
+  if (WEFT_UNLIKELY(!p)) return;
+  p[1] = obj;
+  p[2] = (uint64_t)holder | ((uint64_t)w->stack << 32);
+  p[3] = obj2;
+  weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, aux, now);
+}
 
 /* Mark the agent busy for the span of internal work (stack capture, chunk
  * allocation): wrapped calls made from inside go straight to libc. */

@@ -8,6 +8,9 @@
  *   WEFT_CLOCK    tsc (default where invariant) | monotonic
  *   WEFT_SESSION  recording id (hex), set by `weft record`
  *   WEFT_BUFFER_KB  largest chunk a thread takes at once (default 1024)
+ *   WEFT_HOLDS    contended (default: holds someone waited for, counts for the
+ *                 rest) | all (every hold timed and recorded)
+ *   WEFT_HOLD_SAMPLE  one uncontended hold in N is timed (default 64; 0: none)
  */
 #include "weft-agent-private.h"
 
@@ -32,6 +35,8 @@ WeftProcess _weft_proc = {.fd = -1};
  * next one doubles, up to chunk_max. Chunks from WEFT_POPULATE_MIN up are
  * faulted in at once. */
 #define WEFT_CHUNK_FIRST (16u << 10)
+#define WEFT_FLUSH_MS 50u /* counters and schedstat: every 50 ms of a thread's work */
+#define WEFT_HOLD_SAMPLE_DEFAULT 64u
 #define WEFT_POPULATE_MIN (256u << 10)
 static uint32_t chunk_max = 1u << 20;
 static pthread_key_t exit_key;
@@ -79,6 +84,18 @@ uint32_t _weft_tid_of(pthread_t th) {
 }
 
 pid_t _weft_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+/* The calling thread's counters, and those of every other live thread on
+ * their behalf (process exit, exec: they will not write them). */
+void _weft_counts_flush_all(int how) {
+  WeftThread *me = &_weft_tls;
+  _weft_counts_flush(me, WEFT_FLUSH_OWN);
+  int hi = atomic_load(&registry_hi);
+  for (int i = 0; i < hi; i++) {
+    WeftThread *o = registry[i].t;
+    if (atomic_load(&registry[i].tid) && o && o != me) _weft_counts_flush(o, how);
+  }
+}
 
 /* ---- small helpers with no libc state ---- */
 static size_t str_copy(char *dst, size_t cap, const char *src) {
@@ -226,7 +243,8 @@ static int trace_open(pid_t ppid) {
   h->clock = _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC;
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED : 0) |
-                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT;
+                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_COUNTERS |
+                (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0);
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
   h->image = image;
@@ -237,6 +255,8 @@ static int trace_open(pid_t ppid) {
   h->start_ns = weft_mono_ns();
   h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
   h->realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+  h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
+  h->flush_ms = WEFT_FLUSH_MS;
   /* the magic last: a header without it is a file that never started */
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   memcpy(h->magic, WEFT_TRACE_MAGIC, 8);
@@ -389,6 +409,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
   if (now >= t->next_sample) {
     sample(t, t->tid);
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
+    t->flush_due = 1; /* the counters at the next timed operation (not from inside a record) */
   }
   *nowp = weft_ticks(); /* after the work above: the caller stamps its record with it */
   p = raw_reserve(t, n, *nowp); /* writes a TIME record first if needed */
@@ -422,6 +443,7 @@ void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned
 /* Forget everything but busy and the exit bookkeeping of the wrappers: a new
  * thread, or the state a fork child inherited (the parent's chunk is not ours). */
 static void thread_reset(WeftThread *t) {
+  _weft_count_reset(t);
   t->pos = t->end = NULL;
   t->chunk = NULL;
   t->chunk_size = 0;
@@ -464,6 +486,7 @@ void _weft_thread_end(unsigned how) {
   if (t->state != WEFT_T_ACTIVE || t->gen != _weft_proc.gen || t->exited) return;
   if (!atomic_load(&_weft_proc.enabled)) return;
   t->exited = 1;
+  _weft_counts_flush(t, 0);
   weft_emit1(WEFT_EV_THREAD_EXIT, how, t->self);
   weft_busy_enter();
   if (t->pos) sample(t, t->tid);
@@ -479,6 +502,7 @@ static void exit_key_destructor(void *p) {
   (void)p;
   _weft_thread_end(t->exit_how);
   chunk_drop(t);
+  _weft_count_thread_free(t);
   t->state = WEFT_T_DONE;
 }
 
@@ -492,7 +516,8 @@ void _weft_process_exit(unsigned how, int status) {
   /* The last thread to end (after main's pthread_exit) ends the process from
    * inside its own exit: it has written THREAD_EXIT and given up its chunk. */
   if (t->state == WEFT_T_DONE) t->state = WEFT_T_NEW;
-  /* CPU time of every thread still alive, read from here */
+  /* CPU time and counts of every thread still alive, read from here */
+  _weft_counts_flush_all(WEFT_FLUSH_FOR_GOOD);
   int hi = atomic_load(&registry_hi);
   for (int i = 0; i < hi; i++) {
     uint32_t tid = atomic_load(&registry[i].tid);
@@ -590,6 +615,7 @@ static void process_start(pid_t ppid) {
                             : _weft_proc.use_tsc ? 3000000 : 1000000;
   _weft_proc.sample_ticks = _weft_proc.ticks_per_ms * 50; /* schedstat every 50 ms of activity */
   _weft_proc.io_min_ticks = _weft_proc.ticks_per_ms / 100; /* 10 us */
+  _weft_proc.flush_ticks = _weft_proc.ticks_per_ms * WEFT_FLUSH_MS;
   atomic_store(&_weft_proc.exit_written, 0);
   atomic_store(&_weft_proc.enabled, 1);
 }
@@ -675,6 +701,20 @@ __attribute__((constructor(101))) static void weft_agent_init(void) {
   _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
   s = getenv("WEFT_SESSION");
   _weft_proc.session = parse_hex(s);
+  s = getenv("WEFT_HOLDS");
+  _weft_proc.holds_all = s && !strcmp(s, "all");
+  if (s && *s && strcmp(s, "all") && strcmp(s, "contended"))
+    say("WEFT_HOLDS=", s, " is not one of contended, all; using contended");
+  _weft_proc.acq_record = _weft_proc.holds_all || _weft_proc.stacks == WEFT_STACKS_ALL;
+  s = getenv("WEFT_HOLD_SAMPLE");
+  _weft_proc.hold_sample = WEFT_HOLD_SAMPLE_DEFAULT;
+  if (s && *s) {
+    uint64_t n = 0;
+    const char *q = s;
+    for (; *q >= '0' && *q <= '9' && n < 1000000000; q++) n = n * 10 + (uint64_t)(*q - '0');
+    if (*q || n > 1000000000) say("WEFT_HOLD_SAMPLE=", s, " is not a number up to 1e9; using the default");
+    else _weft_proc.hold_sample = (uint32_t)n;
+  }
   s = getenv("WEFT_BUFFER_KB");
   if (s && *s) {
     uint64_t kb = 0;

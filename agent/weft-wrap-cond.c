@@ -2,11 +2,15 @@
  * SPDX-License-Identifier: MIT
  *
  * A condvar wait releases and re-acquires its mutex inside glibc, where no
- * wrapper sees it: the wrapper writes REL(mutex) and WAIT_BEGIN(cond, obj2 =
- * mutex) before the call, and WAIT_END(cond) and ACQ(mutex) after it. The
- * waits are cancellation points; cancellation still happens inside the real
- * call (the thread's exit then closes its open wait). Semaphore calls report
- * failure through errno: the wrappers keep the caller's errno intact on success.
+ * wrapper sees it: the wrapper releases the mutex as an unlock would (REL when
+ * someone waits for it) and writes WAIT_BEGIN(cond, obj2 = mutex) before the
+ * call, and WAIT_END(cond) and ACQ(mutex) after it (a recorded hold). A
+ * waiter announces itself on the condvar (or semaphore) first, so that a
+ * signal (or sem_post) is recorded only when someone waits. The waits are
+ * cancellation points; cancellation still happens inside the real call (the
+ * thread's exit then closes its open wait; a cleanup takes the announcement
+ * back). Semaphore calls report failure through errno: the wrappers keep the
+ * caller's errno intact on success.
  */
 #include "weft-agent-private.h"
 
@@ -15,15 +19,41 @@
 
 #define OBJ(p) ((uint64_t)(uintptr_t)(p))
 
+/* Takes the announcement back when the wait ends, cancelled too. */
+static void unannounce_cleanup(const volatile void **obj) {
+  if (*obj) weft_unannounce(*obj);
+}
+#define ANNOUNCED(obj) \
+  const volatile void *announced_ __attribute__((cleanup(unannounce_cleanup))) = (obj); \
+  weft_announce(announced_)
+
 static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned op) {
-  weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), OBJ(m));
+  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls); /* before the REL, not between */
+  WeftRelease rel;
+  weft_release_pre(WEFT_KIND_MUTEX, m, &rel);
   uint32_t st = weft_stack_contended();
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
 }
 
 static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, int r) {
   weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_COND, op, r), OBJ(c));
-  weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r == EOWNERDEAD ? r : 0), OBJ(m));
+  uint64_t at = weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r == EOWNERDEAD ? r : 0), OBJ(m));
+  _weft_acquired_recorded(WEFT_KIND_MUTEX, m, at);
+}
+
+/* SIGNAL when someone waits on c (announced), before the call or, for a
+ * waiter that announced itself meanwhile, after it. */
+static int signal_wrap(pthread_cond_t *c, unsigned op) {
+  int (*fn)(pthread_cond_t *) = op == WEFT_OP_SIGNAL ? REAL(pthread_cond_signal) : REAL(pthread_cond_broadcast);
+  if (!weft_on()) return fn(c);
+  int done = 0;
+  if (weft_waiters(c)) {
+    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), 0);
+    done = 1;
+  }
+  int r = fn(c);
+  if (!done && weft_waiters(c)) weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
+  return r;
 }
 
 WEFT_PUBLIC int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
@@ -39,6 +69,7 @@ WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
 
 WEFT_PUBLIC int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   if (!weft_on()) return REAL(pthread_cond_wait)(c, m);
+  ANNOUNCED(c);
   cond_before(c, m, WEFT_OP_LOCK);
   int r = REAL(pthread_cond_wait)(c, m);
   cond_after(c, m, WEFT_OP_LOCK, r);
@@ -47,6 +78,7 @@ WEFT_PUBLIC int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
 
 WEFT_PUBLIC int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts) {
   if (!weft_on()) return REAL(pthread_cond_timedwait)(c, m, ts);
+  ANNOUNCED(c);
   cond_before(c, m, WEFT_OP_TIMED);
   int r = REAL(pthread_cond_timedwait)(c, m, ts);
   cond_after(c, m, WEFT_OP_TIMED, r);
@@ -56,21 +88,16 @@ WEFT_PUBLIC int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, co
 WEFT_PUBLIC int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                                        const struct timespec *ts) {
   if (!weft_on()) return REAL(pthread_cond_clockwait)(c, m, clk, ts);
+  ANNOUNCED(c);
   cond_before(c, m, WEFT_OP_CLOCK);
   int r = REAL(pthread_cond_clockwait)(c, m, clk, ts);
   cond_after(c, m, WEFT_OP_CLOCK, r);
   return r;
 }
 
-WEFT_PUBLIC int pthread_cond_signal(pthread_cond_t *c) {
-  if (weft_on()) weft_emit1(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_SIGNAL, 0), OBJ(c));
-  return REAL(pthread_cond_signal)(c);
-}
+WEFT_PUBLIC int pthread_cond_signal(pthread_cond_t *c) { return signal_wrap(c, WEFT_OP_SIGNAL); }
 
-WEFT_PUBLIC int pthread_cond_broadcast(pthread_cond_t *c) {
-  if (weft_on()) weft_emit1(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_BROADCAST, 0), OBJ(c));
-  return REAL(pthread_cond_broadcast)(c);
-}
+WEFT_PUBLIC int pthread_cond_broadcast(pthread_cond_t *c) { return signal_wrap(c, WEFT_OP_BROADCAST); }
 
 /* ---- barriers ---- */
 WEFT_PUBLIC int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n) {
@@ -87,7 +114,7 @@ WEFT_PUBLIC int pthread_barrier_destroy(pthread_barrier_t *b) {
 WEFT_PUBLIC int pthread_barrier_wait(pthread_barrier_t *b) {
   if (!weft_on()) return REAL(pthread_barrier_wait)(b);
   uint32_t st = weft_stack_contended();
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), (uint64_t)st << 32, 0);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), (uint64_t)st << 32, 0);
   int r = REAL(pthread_barrier_wait)(b);
   if (r == PTHREAD_BARRIER_SERIAL_THREAD)
     weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_SERIAL, 0), OBJ(b));
@@ -108,7 +135,10 @@ WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
 }
 
 WEFT_PUBLIC int sem_destroy(sem_t *s) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_SEM, s);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  }
   return REAL(sem_destroy)(s);
 }
 
@@ -121,15 +151,23 @@ static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct times
   int saved = errno;
   if (REAL(sem_trywait)(s) == 0) {
     errno = saved;
-    weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s));
+    weft_acquired(WEFT_KIND_SEM, s);
+    return 0;
+  }
+  WeftWaitStart w;
+  weft_wait_start(&w);
+  ANNOUNCED(s);
+  if (REAL(sem_trywait)(s) == 0) { /* posted before it could see the announcement */
+    errno = saved;
+    weft_acquired(WEFT_KIND_SEM, s);
     return 0;
   }
   errno = saved; /* the try's EAGAIN must not leak out of a wait that succeeds */
-  uint32_t st = weft_stack_contended();
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s), (uint64_t)st << 32, 0);
+  weft_wait_begin_at(&w, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s), 0, 0);
   int r = SEM_CALL();
   int e = errno;
-  weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
+  uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
+  if (r == 0) _weft_acquired_recorded(WEFT_KIND_SEM, s, at);
   errno = e;
   return r;
 #undef SEM_CALL
@@ -147,15 +185,25 @@ WEFT_PUBLIC int sem_trywait(sem_t *s) {
   int r = REAL(sem_trywait)(s);
   if (weft_on()) {
     int e = errno;
-    weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_TRY, r == 0 ? 0 : e), OBJ(s));
+    if (r == 0) weft_acquired(WEFT_KIND_SEM, s);
+    else if (e == EAGAIN) weft_try_failed(WEFT_KIND_SEM, s);
+    else weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_TRY, e), OBJ(s));
     errno = e;
   }
   return r;
 }
 
 WEFT_PUBLIC int sem_post(sem_t *s) {
-  if (weft_on()) weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
-  return REAL(sem_post)(s);
+  if (!weft_on()) return REAL(sem_post)(s);
+  WeftCount *c = weft_count(&_weft_tls, s, WEFT_KIND_SEM);
+  if (c) weft_inc32(&c->rel);
+  WeftRelease rel;
+  weft_release_pre(WEFT_KIND_SEM, s, &rel);
+  int r = REAL(sem_post)(s);
+  int e = errno;
+  weft_release_post(WEFT_KIND_SEM, s, &rel, r == 0);
+  errno = e;
+  return r;
 }
 
 WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
@@ -180,6 +228,9 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
 }
 
 WEFT_PUBLIC int sem_close(sem_t *s) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_SEM, s);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+  }
   return REAL(sem_close)(s);
 }

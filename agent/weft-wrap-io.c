@@ -8,6 +8,10 @@
  * and nothing on disk. All are cancellation points inside the real call; the
  * wrappers keep return values and errno.
  *
+ * Whether recorded or not, these calls are where a thread goes idle: it
+ * writes its counts first if it counted anything (weft_idle), and so do
+ * pause, sigsuspend and sigwait*, which are otherwise not recorded.
+ *
  * Pipes carry work and results between the processes of a pool: a write to a
  * pipe is a PIPE_WRITE record naming the pipe (its inode), and a read or poll
  * that waited on a pipe names it in its WAIT_END, so the importer can tell
@@ -24,7 +28,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static inline int io_on(void) { return _weft_proc.io && weft_on(); }
+static inline int io_on(void) {
+  weft_idle();
+  return _weft_proc.io && weft_on();
+}
 
 /* What fd is: 0 not a pipe or socket (or no such fd), 1 a socket, 2 a pipe;
  * *chan: the pipe's identity (0 for anything else). */
@@ -188,4 +195,30 @@ WEFT_PUBLIC int nanosleep(const struct timespec *req, struct timespec *rem) {
 
 WEFT_PUBLIC int clock_nanosleep(clockid_t c, int fl, const struct timespec *req, struct timespec *rem) {
   IO_TIMED(WEFT_KIND_SLEEP, 0, REAL(clock_nanosleep)(c, fl, req, rem), r_ != 0, 0);
+}
+
+/* ---- blocking calls recorded by nobody: the thread's counts go out first ---- */
+WEFT_PUBLIC int pause(void) {
+  weft_idle();
+  return REAL(pause)();
+}
+
+WEFT_PUBLIC int sigsuspend(const sigset_t *mask) {
+  weft_idle();
+  return REAL(sigsuspend)(mask);
+}
+
+WEFT_PUBLIC int sigwait(const sigset_t *set, int *sig) {
+  weft_idle();
+  return REAL(sigwait)(set, sig);
+}
+
+WEFT_PUBLIC int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
+  weft_idle();
+  return REAL(sigwaitinfo)(set, info);
+}
+
+WEFT_PUBLIC int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts) {
+  weft_idle();
+  return REAL(sigtimedwait)(set, info, ts);
 }

@@ -1,11 +1,13 @@
 /* weft-wrap-lock.c - mutexes, rwlocks and spinlocks.
  * SPDX-License-Identifier: MIT
  *
- * Every lock wrapper tries first: an uncontended acquisition writes one ACQ
- * record (16 bytes). Only when the try fails with EBUSY does it read the
- * holder (glibc keeps the owner's tid in the object), capture the stack, write
- * WAIT_BEGIN, block in the real call and write WAIT_END with its result.
- * Unlocks write REL before releasing, so a hand-off is ordered in the trace.
+ * Every lock wrapper tries first: an acquisition that succeeds is counted
+ * (weft-count.c), no clock read and no record. Only when the try fails with
+ * EBUSY does it announce itself to the holder, read the holder (glibc keeps
+ * the owner's tid in the object), capture the stack, write WAIT_BEGIN, block
+ * in the real call and write WAIT_END with its result. An unlock writes REL
+ * before releasing when someone waits (so a hand-off is ordered in the
+ * trace), or just after if a waiter announced itself meanwhile.
  * Return values and errno are the real function's; none of these functions is
  * a cancellation point. Async-signal-safe to the extent the real call is.
  */
@@ -37,29 +39,60 @@ __asm__(".symver weft_compat_init,__pthread_mutex_init@GLIBC_2.2.5");
 
 #define REAL_OR(name, fallback) (REAL(name) ? REAL(name) : (fallback))
 
-static inline uint64_t holder_word(uint32_t holder, uint32_t stack) {
-  return (uint64_t)holder | ((uint64_t)stack << 32);
-}
+/* The outcome of an acquisition that did not wait. 0: counted (and timed if
+ * need be); EBUSY of a try: counted as a failed try; EOWNERDEAD: a hold that
+ * must be recorded (ACQ); any other error: an ACQ record with it. With
+ * WEFT_STACKS=all every successful acquisition is recorded with its stack. */
+static void __attribute__((noinline)) acq_other(unsigned kind, unsigned op, int r, const volatile void *obj);
 
 static inline void acq(unsigned kind, unsigned op, int r, const volatile void *obj) {
-  if (WEFT_UNLIKELY(_weft_proc.stacks == WEFT_STACKS_ALL) && (r == 0 || r == EOWNERDEAD)) {
-    uint32_t st = _weft_stack_id();
-    weft_emit3(WEFT_EV_ACQ, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj, st, 0);
+  if (WEFT_LIKELY(r == 0) && WEFT_LIKELY(!_weft_proc.acq_record)) weft_acquired(kind, obj);
+  else acq_other(kind, op, r, obj);
+}
+
+static void acq_other(unsigned kind, unsigned op, int r, const volatile void *obj) {
+  if (r == 0 && _weft_proc.stacks != WEFT_STACKS_ALL) {
+    _weft_acquired_all(kind, obj); /* WEFT_HOLDS=all */
     return;
   }
-  weft_emit1(WEFT_EV_ACQ, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj);
+  if (r == EBUSY && op == WEFT_OP_TRY) {
+    weft_try_failed(kind, obj);
+    return;
+  }
+  int e = errno;
+  uint64_t at;
+  if (_weft_proc.stacks == WEFT_STACKS_ALL && (r == 0 || r == EOWNERDEAD))
+    at = weft_emit3(WEFT_EV_ACQ, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj, _weft_stack_id(), 0);
+  else
+    at = weft_emit1(WEFT_EV_ACQ, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj);
+  if (r == 0 || r == EOWNERDEAD) _weft_acquired_recorded(kind, obj, at);
+  errno = e;
 }
 
-static inline void wait_begin(unsigned kind, unsigned op, const volatile void *obj, uint32_t holder,
-                              uint64_t obj2) {
-  uint32_t st = weft_stack_contended();
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(kind, op, 0), (uint64_t)(uintptr_t)obj,
-             holder_word(holder, st), obj2);
+static inline void wait_begin(const WeftWaitStart *w, unsigned kind, unsigned op, const volatile void *obj,
+                              uint32_t holder) {
+  weft_wait_begin_at(w, WEFT_AUX(kind, op, 0), (uint64_t)(uintptr_t)obj, holder, 0);
 }
 
+/* After the real blocking call: WAIT_END, the waiter's announcement taken
+ * back, and a successful acquisition counted with its hold recorded. */
 static inline void wait_end(unsigned kind, unsigned op, int r, const volatile void *obj) {
-  weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj);
+  uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(kind, op, r), (uint64_t)(uintptr_t)obj);
+  weft_unannounce(obj);
+  if (r == 0 || r == EOWNERDEAD) _weft_acquired_recorded(kind, obj, at);
 }
+
+/* A release (unlock) around the real call: REL when someone waits. */
+#define RELEASE(kind, obj, call)                                  \
+  do {                                                            \
+    WeftRelease rel_;                                             \
+    weft_release_pre((kind), (obj), &rel_);                       \
+    int r_ = (call);                                              \
+    weft_release_post((kind), (obj), &rel_, r_ == 0);             \
+    if (WEFT_UNLIKELY(r_ != 0) && rel_.done) /* cancels the REL */ \
+      weft_emit1(WEFT_EV_REL, WEFT_AUX((kind), 0, r_), (uint64_t)(uintptr_t)(obj)); \
+    return r_;                                                    \
+  } while (0)
 
 /* ---- mutexes ---- */
 static inline uint32_t mutex_owner(const pthread_mutex_t *m) {
@@ -102,34 +135,59 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
 }
 
 WEFT_PUBLIC int pthread_mutex_destroy(pthread_mutex_t *m) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_MUTEX, m);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
+  }
   return REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m);
 }
 
-WEFT_PUBLIC int pthread_mutex_lock(pthread_mutex_t *m) {
-  if (!weft_on()) return REAL_OR(pthread_mutex_lock, __pthread_mutex_lock)(m);
-  int r = REAL(pthread_mutex_trylock)(m);
-  if (WEFT_LIKELY(r == 0)) {
-    acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, m);
-    return 0;
-  }
+static inline int mutex_call(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
+  return op == WEFT_OP_LOCK    ? REAL(pthread_mutex_lock)(m)
+         : op == WEFT_OP_TIMED ? REAL(pthread_mutex_timedlock)(m, ts)
+                               : REAL(pthread_mutex_clocklock)(m, clk, ts);
+}
+
+/* The try failed with r: wait in the real call, recorded. A waiter announces
+ * itself, then tries once more: a holder that released before the
+ * announcement could not see it, and then this try succeeds. */
+static int __attribute__((noinline, cold)) mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts, int r) {
   if (r != EBUSY) {
     /* EOWNERDEAD, or an error trylock and lock agree on */
-    if (r != EOWNERDEAD) r = REAL(pthread_mutex_lock)(m);
-    acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r, m);
+    if (r != EOWNERDEAD) r = mutex_call(m, op, clk, ts);
+    acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
   uint32_t owner = mutex_owner(m);
   if (WEFT_UNLIKELY(owner != 0 && owner == _weft_tls.tid && mutex_errorcheck(m))) {
     /* relocking an owned error-checking mutex fails at once: not a wait */
-    r = REAL(pthread_mutex_lock)(m);
-    acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r, m);
+    r = mutex_call(m, op, clk, ts);
+    acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
-  wait_begin(WEFT_KIND_MUTEX, WEFT_OP_LOCK, m, owner, 0);
-  r = REAL(pthread_mutex_lock)(m);
-  wait_end(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r, m);
+  WeftWaitStart w;
+  weft_wait_start(&w);
+  weft_announce(m);
+  r = REAL(pthread_mutex_trylock)(m);
+  if (r == 0 || r == EOWNERDEAD) {
+    weft_unannounce(m);
+    acq(WEFT_KIND_MUTEX, op, r, m);
+    return r;
+  }
+  wait_begin(&w, WEFT_KIND_MUTEX, op, m, mutex_owner(m));
+  r = mutex_call(m, op, clk, ts);
+  wait_end(WEFT_KIND_MUTEX, op, r, m);
   return r;
+}
+
+WEFT_PUBLIC int pthread_mutex_lock(pthread_mutex_t *m) {
+  if (!weft_on()) return REAL_OR(pthread_mutex_lock, __pthread_mutex_lock)(m);
+  int r = REAL_ON(pthread_mutex_trylock)(m);
+  if (WEFT_LIKELY(r == 0)) {
+    acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, m);
+    return 0;
+  }
+  return mutex_contended(m, WEFT_OP_LOCK, 0, NULL, r);
 }
 
 WEFT_PUBLIC int pthread_mutex_trylock(pthread_mutex_t *m) {
@@ -138,29 +196,14 @@ WEFT_PUBLIC int pthread_mutex_trylock(pthread_mutex_t *m) {
   return r;
 }
 
-typedef int (*timed_mutex_fn)(pthread_mutex_t *, clockid_t, const struct timespec *);
-
 static int mutex_timed(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
-  int r;
-  if (!weft_on())
-    return op == WEFT_OP_TIMED ? REAL(pthread_mutex_timedlock)(m, ts)
-                               : REAL(pthread_mutex_clocklock)(m, clk, ts);
-  r = REAL(pthread_mutex_trylock)(m);
-  if (r == 0 || r == EOWNERDEAD) {
+  if (!weft_on()) return mutex_call(m, op, clk, ts);
+  int r = REAL(pthread_mutex_trylock)(m);
+  if (r == 0) {
     acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
-  uint32_t owner = mutex_owner(m);
-  if (WEFT_UNLIKELY(owner != 0 && owner == _weft_tls.tid && mutex_errorcheck(m))) {
-    r = op == WEFT_OP_TIMED ? REAL(pthread_mutex_timedlock)(m, ts) : REAL(pthread_mutex_clocklock)(m, clk, ts);
-    acq(WEFT_KIND_MUTEX, op, r, m);
-    return r;
-  }
-  wait_begin(WEFT_KIND_MUTEX, op, m, owner, 0);
-  r = op == WEFT_OP_TIMED ? REAL(pthread_mutex_timedlock)(m, ts)
-                          : REAL(pthread_mutex_clocklock)(m, clk, ts);
-  wait_end(WEFT_KIND_MUTEX, op, r, m);
-  return r;
+  return mutex_contended(m, op, clk, ts, r);
 }
 
 WEFT_PUBLIC int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) {
@@ -171,14 +214,27 @@ WEFT_PUBLIC int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const
   return mutex_timed(m, WEFT_OP_CLOCK, clk, ts);
 }
 
-WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
+static int __attribute__((noinline)) mutex_unlock_slow(pthread_mutex_t *m) {
   if (!weft_on()) return REAL_OR(pthread_mutex_unlock, __pthread_mutex_unlock)(m);
-  weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
-  int r = REAL(pthread_mutex_unlock)(m);
-  /* a failed unlock (EPERM: not the owner) cancels the REL just written */
-  if (WEFT_UNLIKELY(r != 0))
-    weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, 0, r), (uint64_t)(uintptr_t)m);
-  return r;
+  RELEASE(WEFT_KIND_MUTEX, m, REAL_ON(pthread_mutex_unlock)(m));
+}
+
+/* The common case inline: tracing on, nothing held timed, nobody waiting. */
+WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
+  WeftThread *t = &_weft_tls;
+  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) &&
+      WEFT_LIKELY(t->busy_nheld == 0)) {
+    WeftBucket *b = weft_bucket(m);
+    if (WEFT_LIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) == 0)) {
+      int r = REAL_ON(pthread_mutex_unlock)(m);
+      if (WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) != 0) && r == 0) {
+        WeftRelease rel = {0, b, 0};
+        _weft_release_late(t, WEFT_KIND_MUTEX, m, &rel);
+      }
+      return r;
+    }
+  }
+  return mutex_unlock_slow(m);
 }
 
 /* ---- rwlocks ---- */
@@ -200,44 +256,58 @@ WEFT_PUBLIC int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockatt
 }
 
 WEFT_PUBLIC int pthread_rwlock_destroy(pthread_rwlock_t *l) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l);
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_RWLOCK, l);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l);
+  }
   return REAL(pthread_rwlock_destroy)(l);
 }
 
-typedef int (*rw_try_fn)(pthread_rwlock_t *);
-
 /* kind is RWLOCK_RD or RWLOCK_WR; op LOCK, TIMED or CLOCK */
+static int rw_call(pthread_rwlock_t *l, int rd, unsigned op, clockid_t clk, const struct timespec *ts) {
+  if (op == WEFT_OP_LOCK) return rd ? REAL(pthread_rwlock_rdlock)(l) : REAL(pthread_rwlock_wrlock)(l);
+  if (op == WEFT_OP_TIMED)
+    return rd ? REAL(pthread_rwlock_timedrdlock)(l, ts) : REAL(pthread_rwlock_timedwrlock)(l, ts);
+  return rd ? REAL(pthread_rwlock_clockrdlock)(l, clk, ts) : REAL(pthread_rwlock_clockwrlock)(l, clk, ts);
+}
+
+static inline int rw_try(pthread_rwlock_t *l, int rd) {
+  return rd ? REAL(pthread_rwlock_tryrdlock)(l) : REAL(pthread_rwlock_trywrlock)(l);
+}
+
 static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t clk,
                       const struct timespec *ts) {
   int rd = kind == WEFT_KIND_RWLOCK_RD;
-#define RW_CALL()                                                                          \
-  (op == WEFT_OP_LOCK   ? (rd ? REAL(pthread_rwlock_rdlock)(l) : REAL(pthread_rwlock_wrlock)(l)) \
-   : op == WEFT_OP_TIMED ? (rd ? REAL(pthread_rwlock_timedrdlock)(l, ts)                      \
-                               : REAL(pthread_rwlock_timedwrlock)(l, ts))                     \
-                        : (rd ? REAL(pthread_rwlock_clockrdlock)(l, clk, ts)                  \
-                              : REAL(pthread_rwlock_clockwrlock)(l, clk, ts)))
-  if (!weft_on()) return RW_CALL();
-  int r = rd ? REAL(pthread_rwlock_tryrdlock)(l) : REAL(pthread_rwlock_trywrlock)(l);
+  if (!weft_on()) return rw_call(l, rd, op, clk, ts);
+  int r = rw_try(l, rd);
   if (WEFT_LIKELY(r == 0)) {
     acq(kind, op, 0, l);
     return 0;
   }
   if (r != EBUSY) {
-    r = RW_CALL(); /* EDEADLK, EAGAIN: let the real call decide and report */
+    r = rw_call(l, rd, op, clk, ts); /* EDEADLK, EAGAIN: let the real call decide and report */
     acq(kind, op, r, l);
     return r;
   }
   uint32_t writer = rwlock_writer(l);
   if (WEFT_UNLIKELY(writer != 0 && writer == _weft_tls.tid)) {
-    r = RW_CALL(); /* we hold it for writing: EDEADLK at once, not a wait */
+    r = rw_call(l, rd, op, clk, ts); /* we hold it for writing: EDEADLK at once, not a wait */
     acq(kind, op, r, l);
     return r;
   }
-  wait_begin(kind, op, l, writer, 0);
-  r = RW_CALL();
+  WeftWaitStart w;
+  weft_wait_start(&w);
+  weft_announce(l);
+  r = rw_try(l, rd);
+  if (r == 0) {
+    weft_unannounce(l);
+    acq(kind, op, 0, l);
+    return 0;
+  }
+  wait_begin(&w, kind, op, l, rwlock_writer(l));
+  r = rw_call(l, rd, op, clk, ts);
   wait_end(kind, op, r, l);
   return r;
-#undef RW_CALL
 }
 
 WEFT_PUBLIC int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
@@ -276,10 +346,7 @@ WEFT_PUBLIC int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   /* the writer's tid is in the lock while it is write-held */
   unsigned kind = rwlock_writer(l) == _weft_tls.tid && _weft_tls.tid ? WEFT_KIND_RWLOCK_WR
                                                                      : WEFT_KIND_RWLOCK_RD;
-  weft_emit1(WEFT_EV_REL, WEFT_AUX(kind, 0, 0), (uint64_t)(uintptr_t)l);
-  int r = REAL(pthread_rwlock_unlock)(l);
-  if (WEFT_UNLIKELY(r != 0)) weft_emit1(WEFT_EV_REL, WEFT_AUX(kind, 0, r), (uint64_t)(uintptr_t)l);
-  return r;
+  RELEASE(kind, l, REAL(pthread_rwlock_unlock)(l));
 }
 
 /* ---- spinlocks ---- */
@@ -292,7 +359,10 @@ WEFT_PUBLIC int pthread_spin_init(pthread_spinlock_t *s, int pshared) {
 }
 
 WEFT_PUBLIC int pthread_spin_destroy(pthread_spinlock_t *s) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SPIN, 0, 0), (uint64_t)(uintptr_t)s);
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_SPIN, s);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SPIN, 0, 0), (uint64_t)(uintptr_t)s);
+  }
   return REAL(pthread_spin_destroy)(s);
 }
 
@@ -303,7 +373,16 @@ WEFT_PUBLIC int pthread_spin_lock(pthread_spinlock_t *s) {
     acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
     return 0;
   }
-  wait_begin(WEFT_KIND_SPIN, WEFT_OP_LOCK, s, 0, 0);
+  WeftWaitStart w;
+  weft_wait_start(&w);
+  weft_announce(s);
+  r = REAL(pthread_spin_trylock)(s);
+  if (r == 0) {
+    weft_unannounce(s);
+    acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
+    return 0;
+  }
+  wait_begin(&w, WEFT_KIND_SPIN, WEFT_OP_LOCK, s, 0);
   r = REAL(pthread_spin_lock)(s);
   wait_end(WEFT_KIND_SPIN, WEFT_OP_LOCK, r, s);
   return r;
@@ -317,6 +396,5 @@ WEFT_PUBLIC int pthread_spin_trylock(pthread_spinlock_t *s) {
 
 WEFT_PUBLIC int pthread_spin_unlock(pthread_spinlock_t *s) {
   if (!weft_on()) return REAL(pthread_spin_unlock)(s);
-  weft_emit1(WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SPIN, 0, 0), (uint64_t)(uintptr_t)s);
-  return REAL(pthread_spin_unlock)(s);
+  RELEASE(WEFT_KIND_SPIN, s, REAL(pthread_spin_unlock)(s));
 }

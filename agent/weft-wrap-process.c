@@ -24,9 +24,10 @@
  * A program may exec with an environment of its own (Python's subprocess with
  * env=..., `env -i`): the variables the agent needs are put back, so the whole
  * process tree stays in the recording. Captured once, in the constructor. */
-#define WEFT_ENV_KEYS 7
+#define WEFT_ENV_KEYS 9
 static const char *const env_keys[WEFT_ENV_KEYS] = {
-  "LD_PRELOAD=", "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_CLOCK=", "WEFT_SESSION=", "WEFT_BUFFER_KB="};
+  "LD_PRELOAD=", "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_CLOCK=", "WEFT_SESSION=", "WEFT_BUFFER_KB=",
+  "WEFT_HOLDS=", "WEFT_HOLD_SAMPLE="};
 static char env_vals[WEFT_ENV_KEYS][1100]; /* "KEY=value" or "" */
 static char agent_path[1024];
 
@@ -152,9 +153,14 @@ WEFT_PUBLIC int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
 static int exec_before(const char *path) {
   if (!weft_on() || _weft_is_vfork_child()) return 0;
   int e = errno;
-  /* CPU time so far: the new image starts a new file */
+  /* CPU time and counts so far: the new image starts a new file (and the
+   * other threads end here). The others' counts are a snapshot written
+   * after EXEC: if the exec fails (EXEC_FAILED), the importer drops them
+   * and the threads go on counting. */
   _weft_sched_sample(_weft_tls.tid ? _weft_tls.tid : (uint32_t)_weft_gettid());
+  _weft_counts_flush(&_weft_tls, WEFT_FLUSH_OWN);
   _weft_emit_str(WEFT_EV_EXEC, 0, NULL, 0, path ? path : "", NULL);
+  _weft_counts_flush_all(WEFT_FLUSH_SNAPSHOT);
   errno = e;
   return 1;
 }
@@ -261,7 +267,7 @@ WEFT_PUBLIC void _Exit(int status) {
 /* ---- wait ---- */
 static void wait_begin(pid_t which, unsigned op) {
   uint32_t st = weft_stack_contended();
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which,
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which,
              (uint64_t)st << 32, (uint64_t)(int64_t)which);
 }
 

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  *   weft record [-o run.db] [--force] [--stacks none|contended|all] [--io]
+ *               [--holds contended|all] [--hold-sample N]
  *               [--keep-trace DIR] [--quiet] [--] PROG ARGS...
  *
  * The steps, in order, each of which can stop the command before the next:
@@ -122,6 +123,7 @@ const char *weft_agent_path(void) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io|--no-io]\n"
+          "                   [--holds contended|all] [--hold-sample N]\n"
           "                   [--no-python-names] [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
           "\n"
           "Run PROG under the weft agent, store the recording in a database and\n"
@@ -133,6 +135,9 @@ static void usage(FILE *f) {
           "      --io              also record blocking poll/select/read and sleeps\n"
           "                        (the default when PROG is a python interpreter or script)\n"
           "      --no-io           do not, even for python\n"
+          "      --holds WHICH     lock holds to record: contended (default: those a thread\n"
+          "                        waited for; the others are counted), or all\n"
+          "      --hold-sample N   time one uncontended hold in N (default 64; 0: none)\n"
           "      --no-python-names do not name Python threads and worker processes in the\n"
           "                        recording (by default a hook first in PYTHONPATH does)\n"
           "      --keep-trace DIR  write the trace files to DIR and keep them\n"
@@ -306,12 +311,13 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 /* ------------------------------------------------------------ the command */
 
 int weft_cmd_record(int argc, char **argv) {
-  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES };
+  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES, OPT_HOLDS, OPT_HOLD_SAMPLE };
   static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"stacks", required_argument, NULL, OPT_STACKS}, {"io", no_argument, NULL, OPT_IO},
     {"no-io", no_argument, NULL, OPT_NO_IO}, {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
     {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
+    {"holds", required_argument, NULL, OPT_HOLDS}, {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   const char *out = "weft-run.db", *stacks = "contended", *keep = NULL;
   int force = 0, io = -1, quiet = 0, pynames = 1, c; /* io -1: by the program (is_python_command) */
@@ -333,6 +339,24 @@ int weft_cmd_record(int argc, char **argv) {
       }
       stacks = optarg;
       break;
+    case OPT_HOLDS:
+      if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
+        fprintf(stderr, "weft record: --holds %s: expected contended or all\n", optarg);
+        return 2;
+      }
+      setenv("WEFT_HOLDS", optarg, 1); /* the program inherits it */
+      break;
+    case OPT_HOLD_SAMPLE: {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(optarg, &end, 10);
+      if (!*optarg || *end || errno || n > 1000000000 || optarg[0] == '-') {
+        fprintf(stderr, "weft record: --hold-sample %s: expected a number from 0 to 1000000000\n", optarg);
+        return 2;
+      }
+      setenv("WEFT_HOLD_SAMPLE", optarg, 1);
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }

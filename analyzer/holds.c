@@ -3,7 +3,7 @@
  *
  * A block's data is, per hold, three unsigned LEB128 varints:
  *   start - previous start (the block's start_ns for the first hold),
- *   dur_ns << 2 | shared << 1 | contended,
+ *   dur_ns << 3 | estimated << 2 | shared << 1 | contended,
  *   zigzag(utid - previous utid) (previous = 0 for the first hold).
  */
 #include "config.h"
@@ -44,7 +44,8 @@ int weft_hold_block_add(WeftHoldBlock *b, const WeftHold *h) {
   if (h->start_ns < b->prev_start) return -1;
   int64_t du = h->utid - b->prev_utid;
   uint64_t zz = du >= 0 ? (uint64_t)du << 1 : ((uint64_t)(-(du + 1)) << 1) | 1;
-  if (put_uleb(b, (uint64_t)(h->start_ns - b->prev_start)) || put_uleb(b, (uint64_t)dur << 2 | (uint64_t)(h->shared != 0) << 1 | (uint64_t)(h->contended != 0)) ||
+  if (put_uleb(b, (uint64_t)(h->start_ns - b->prev_start)) || put_uleb(b, (uint64_t)dur << 3 | (uint64_t)(h->estimated != 0) << 2 |
+                                                                           (uint64_t)(h->shared != 0) << 1 | (uint64_t)(h->contended != 0)) ||
       put_uleb(b, zz))
     return -1;
   b->prev_start = h->start_ns;
@@ -114,7 +115,7 @@ int weft_hold_iter_next(WeftHoldIter *it, WeftHold *out) {
   if (!it->p || it->p >= it->end) return 0;
   uint64_t ds, df, zz;
   if (get_uleb(it, &ds) || get_uleb(it, &df) || get_uleb(it, &zz)) return -1;
-  if (ds > (uint64_t)INT64_MAX - (uint64_t)(it->start > 0 ? it->start : 0) || (df >> 2) > (uint64_t)INT64_MAX / 2)
+  if (ds > (uint64_t)INT64_MAX - (uint64_t)(it->start > 0 ? it->start : 0) || (df >> 3) > (uint64_t)INT64_MAX / 2)
     return -1;
   if ((zz >> 1) >= (1ULL << 40)) return -1; /* utids are small: a corrupt blob, not an overflow */
   int64_t du = (zz & 1) ? -(int64_t)(zz >> 1) - 1 : (int64_t)(zz >> 1);
@@ -124,7 +125,8 @@ int weft_hold_iter_next(WeftHoldIter *it, WeftHold *out) {
   out->object_id = it->object_id;
   out->utid = it->utid;
   out->start_ns = it->start;
-  out->dur_ns = (int64_t)(df >> 2);
+  out->dur_ns = (int64_t)(df >> 3);
+  out->estimated = (int)(df >> 2 & 1);
   out->shared = (int)(df >> 1 & 1);
   out->contended = (int)(df & 1);
   return 1;
@@ -192,7 +194,7 @@ int weft_holds_pack_table(sqlite3 *db, const char *table, char *err, size_t errl
     goto out;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     WeftHold h = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-                  sqlite3_column_int64(q, 3), sqlite3_column_int(q, 4), sqlite3_column_int(q, 5)};
+                  sqlite3_column_int64(q, 3), sqlite3_column_int(q, 4), sqlite3_column_int(q, 5), 0};
     if (weft_hold_block_push(ins, &blk, &h) != SQLITE_OK) goto out;
   }
   if (rc == SQLITE_DONE && weft_hold_block_insert(ins, &blk) == SQLITE_OK) ret = 0;

@@ -37,7 +37,13 @@
 typedef struct {
   int64_t ns;
   int64_t utid;
+  int late;               /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
+
+typedef struct {          /* trace v3: a wait on a lock began (for holds whose start was not timed) */
+  int64_t ns, utid;
+  uint32_t holder;        /* tid that held it then, 0 unknown */
+} WaitStart;
 
 typedef struct {
   int64_t begin, end;
@@ -52,11 +58,13 @@ typedef struct Obj {
   int kind;               /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
   int64_t init_stack, first_stack, first_ns;
   int64_t acquisitions, contended, wait_ns, hold_ns;
+  int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
   char *name;             /* from weft.h, else NULL */
   GArray *rel;            /* Stamp: releases (unlock, sem_post) */
   GArray *sig;            /* Stamp: cond signal/broadcast */
   GArray *arr;            /* Arrival: barrier waits */
+  GArray *wb;             /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
   int rel_sorted, sig_sorted;
   int gil;                /* GIL_*: part of CPython's GIL (gil_detect) */
 } Obj;
@@ -112,7 +120,7 @@ typedef struct {
 /* Rows inserted BATCH_ROWS at a time with one multi-row INSERT (about twice
  * as fast as one statement per row); integer columns, NULL where flagged. */
 #define BATCH_ROWS 32
-#define BATCH_MAXCOLS 9
+#define BATCH_MAXCOLS 10
 typedef struct {
   sqlite3_stmt *one, *many;
   int ncols, n;
@@ -136,6 +144,7 @@ typedef struct Proc {
   int64_t parent_upid, exec_from_upid;
   int64_t main_utid;
   int has_fork_flow;      /* a FORK record of its parent's was matched to it */
+  int counters;           /* trace v3: lock operations counted (lost with a kill since the last flush) */
   GArray *forks, *waits;  /* ForkEv, WaitEv */
   int64_t last_ns;
 } Proc;
@@ -178,6 +187,10 @@ typedef struct {
   GHashTable *names;          /* object address -> name (weft.h) */
   GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
   int pass;
+  int v3;                     /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
+  WeftTrace *tr;              /* the file being read */
+  GArray *counts;             /* CountRec of the file */
+  guint exec_counts;          /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
   GArray *state_rows;         /* StateRow */
   GArray *pipe_writes;        /* ChanStamp: every file's writes to pipes (WEFT_IO) */
@@ -185,12 +198,14 @@ typedef struct {
   GArray *hold_rows;          /* HoldRow */
   int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
-  Batch states, summaries, flows;
+  Batch states, summaries, flows, count_rows;
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym;    /* data symbols of python modules (gil_detect), made on first use */
   sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
       *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
+  int64_t holds_estimated;    /* holds whose start was not timed (meta) */
+  int64_t releases_missing;   /* v3 waits with no recorded release (meta: a hand-off from the holder) */
   char *err;
   size_t errlen;
   int failed;
@@ -219,8 +234,16 @@ typedef struct {
 typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
   int64_t start, dur;
   uint32_t obj;               /* object_id */
-  uint32_t utid_flags;        /* utid << 2 | shared << 1 | contended */
+  uint32_t utid_flags;        /* utid << 3 | estimated << 2 | shared << 1 | contended */
 } HoldRow;
+
+typedef struct {              /* trace v3: one COUNTS record */
+  Obj *o;
+  uint32_t tid;               /* the thread counted */
+  int64_t first_ns, ns;
+  int64_t acq, fail, rel, samples, sample_ns, sample_max;
+  int dropped;                /* a snapshot of another thread's counts before an exec that failed */
+} CountRec;
 
 typedef struct {
   int64_t ns;
@@ -420,6 +443,7 @@ static Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create)
   o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
+  o->wb = g_array_new(FALSE, FALSE, sizeof(WaitStart));
   epochs->pdata[epoch] = o;
   g_ptr_array_add(im->objlist, o);
   return o;
@@ -455,6 +479,7 @@ static void obj_free(gpointer p) {
   g_array_free(o->rel, TRUE);
   g_array_free(o->sig, TRUE);
   g_array_free(o->arr, TRUE);
+  g_array_free(o->wb, TRUE);
   g_free(o);
 }
 
@@ -721,7 +746,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   case WEFT_EV_REL: {
     Obj *o = obj_get(im, w[1], (int)kind, ns);
     if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
-      Stamp s = {ns, t->utid};
+      Stamp s = {ns, t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
       g_array_append_val(o->rel, s);
     } else if (o && o->rel->len) {
       /* a failed unlock cancels this thread's REL just before */
@@ -733,7 +758,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   case WEFT_EV_SIGNAL: {
     Obj *o = obj_get(im, w[1], (int)kind, ns);
     if (o) {
-      Stamp s = {ns, t->utid};
+      Stamp s = {ns, t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
       g_array_append_val(o->sig, s);
     }
     break;
@@ -744,6 +769,10 @@ static int pass1(const WeftEvent *ev, void *user) {
     if (o && o->kind == WEFT_KIND_BARRIER) {
       Arrival a = {ns, -1, t->utid, 0, 0, 0};
       g_array_append_val(o->arr, a);
+    }
+    if (o && im->v3 && is_lock(o->kind)) {
+      WaitStart ws = {ns, t->utid, (uint32_t)w[2]};
+      g_array_append_val(o->wb, ws);
     }
     if (kind == WEFT_KIND_COND && w[3]) obj_get(im, w[3], WEFT_KIND_MUTEX, ns);
     if (kind == WEFT_KIND_CHILD) {
@@ -777,6 +806,18 @@ static int pass1(const WeftEvent *ev, void *user) {
       }
     }
     break;
+  case WEFT_EV_COUNTS: {
+    int64_t first = rel_ns(im, weft_trace_ticks_to_ns(im->tr, w[9]));
+    if (first > ns) first = ns;
+    Obj *o = obj_get(im, w[1], (int)kind, first);
+    if (!o) break;
+    int64_t sns = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[7]) - weft_trace_ticks_to_ns(im->tr, w[9]));
+    int64_t smax = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[8]) - weft_trace_ticks_to_ns(im->tr, w[9]));
+    CountRec c = {o, (uint32_t)w[2], first, ns, (int64_t)w[3], (int64_t)w[4], (int64_t)w[5], (int64_t)w[6], sns, smax,
+                  0};
+    g_array_append_val(im->counts, c);
+    break;
+  }
   case WEFT_EV_PIPE_WRITE:
     if (ev->nwords >= 3 && w[2]) {
       ChanStamp cs = {w[2], ns, t->utid};
@@ -791,9 +832,15 @@ static int pass1(const WeftEvent *ev, void *user) {
     break;
   case WEFT_EV_EXEC:
     p->exec_ns = ns;
+    im->exec_counts = im->counts->len; /* the snapshots of the other threads' counts follow */
     break;
   case WEFT_EV_EXEC_FAILED:
     p->exec_ns = -1;
+    /* the exec failed: the other threads live on and write their counts themselves */
+    for (guint i = im->exec_counts; i < im->counts->len; i++) {
+      CountRec *c = &g_array_index(im->counts, CountRec, i);
+      if (c->tid != ev->tid) c->dropped = 1;
+    }
     break;
   case WEFT_EV_EXIT:
     if (!p->has_exit) {
@@ -880,6 +927,11 @@ static int pass1(const WeftEvent *ev, void *user) {
 }
 
 /* ---- barriers: rounds ---- */
+static gint cmp_waitstart(gconstpointer a, gconstpointer b) {
+  const WaitStart *x = a, *y = b;
+  return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
 static gint cmp_arrival(gconstpointer a, gconstpointer b) {
   const Arrival *x = a, *y = b;
   return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->utid > y->utid) - (x->utid < y->utid);
@@ -1087,18 +1139,27 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
   t->st_start = ns;
 }
 
-static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
-  if (end < h->start) end = h->start;
-  HoldRow row = {h->start, end - h->start, (uint32_t)h->obj,
-                 (uint32_t)t->utid << 2 | (uint32_t)(h->shared != 0) << 1 | (uint32_t)(h->contended != 0)};
-  if (end - h->start > im->max_hold_ns) im->max_hold_ns = end - h->start;
+static void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared,
+                     int estimated) {
+  if (end < start) end = start;
+  HoldRow row = {start, end - start, (uint32_t)o->id,
+                 (uint32_t)utid << 3 | (uint32_t)(estimated != 0) << 2 | (uint32_t)(shared != 0) << 1 |
+                     (uint32_t)(contended != 0)};
+  if (end - start > im->max_hold_ns) im->max_hold_ns = end - start;
   g_array_append_val(im->hold_rows, row);
-  h->o->hold_ns += end - h->start;
+  o->hold_ns += end - start;
+  im->holds_estimated += estimated != 0;
 }
 
+static void hold_emit(Imp *im, Thr *t, Hold *h, int64_t end) {
+  hold_row(im, t->utid, h->o, h->start, end, h->contended, h->shared, 0);
+}
+
+/* A hold begins (a recorded acquisition: every one before trace v3; after a
+ * wait, an ACQ that must be recorded, or a condvar's mutex taken again in v3,
+ * where the COUNTS records count the acquisitions). */
 static void hold_begin(Imp *im, Thr *t, Obj *o, int64_t ns, int contended, int shared) {
-  (void)im;
-  o->acquisitions++;
+  if (!im->v3) o->acquisitions++;
   if (contended) o->contended++;
   if (!is_lock(o->kind)) return;
   for (guint i = t->holds->len; i-- > 0;) {
@@ -1112,15 +1173,74 @@ static void hold_begin(Imp *im, Thr *t, Obj *o, int64_t ns, int contended, int s
   g_array_append_val(t->holds, h);
 }
 
-static void hold_end(Imp *im, Thr *t, Obj *o, int64_t ns) {
+/* Ends t's open hold of o at ns; 0 when it had none. */
+static int hold_end(Imp *im, Thr *t, Obj *o, int64_t ns) {
   for (guint i = t->holds->len; i-- > 0;) {
     Hold *h = &g_array_index(t->holds, Hold, i);
     if (h->o != o) continue;
-    if (--h->depth > 0) return;
+    if (--h->depth > 0) return 1;
     hold_emit(im, t, h, ns);
     g_array_remove_index(t->holds, i);
+    return 1;
+  }
+  return 0;
+}
+
+/* Trace v3: a REL of a hold whose acquisition was not recorded (someone
+ * waited for it). len_ns: its length when its start was timed (-1 not). Not
+ * timed: it is known to have begun before the first wait for it by another
+ * thread (that began after the previous release of the object), which is
+ * where it starts, marked estimated. */
+static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, int shared) {
+  if (!is_lock(o->kind)) return;
+  if (len_ns >= 0) {
+    hold_row(im, t->utid, o, ns - len_ns, ns, 0, shared, 0);
     return;
   }
+  /* the previous release of the object (by anyone) bounds it from below */
+  const Stamp *prev = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns - 1, -1);
+  int64_t lo = prev ? prev->ns : INT64_MIN, start = ns;
+  const WaitStart *v = (const WaitStart *)o->wb->data; /* sorted by ns (after pass 1) */
+  guint a = 0, b = o->wb->len;
+  while (a < b) {
+    guint m = (a + b) / 2;
+    if (v[m].ns < lo) a = m + 1;
+    else b = m;
+  }
+  for (; a < o->wb->len && v[a].ns < ns; a++)
+    if (v[a].utid != t->utid && (!v[a].holder || v[a].holder == t->tid)) {
+      start = v[a].ns;
+      break;
+    }
+  hold_row(im, t->utid, o, start, ns, 0, shared, 1);
+}
+
+/* The release (or signal) that ended a wait of utid that began at lo and
+ * ended at ns: the last stamp of another thread at or before ns (and, with
+ * lo > INT64_MIN, at or after lo), else in trace v3 the first one written
+ * just after the call returned (late, within LATE_NS after ns). *at is its
+ * time, no later than ns. */
+#define LATE_NS 1000000
+static const Stamp *release_for(Imp *im, GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid, int64_t *at) {
+  const Stamp *s = last_before(v, sorted, lo, ns, utid);
+  if (s) {
+    *at = s->ns;
+    return s;
+  }
+  if (!im->v3 || !v->len) return NULL;
+  const Stamp *x = (const Stamp *)v->data;
+  guint a = 0, b = v->len;
+  while (a < b) { /* first with ns > target */
+    guint m = (a + b) / 2;
+    if (x[m].ns <= ns) a = m + 1;
+    else b = m;
+  }
+  for (; a < v->len && x[a].ns <= ns + LATE_NS; a++)
+    if (x[a].late && x[a].utid != utid) {
+      *at = ns;
+      return &x[a];
+    }
+  return NULL;
 }
 
 static int pass2(const WeftEvent *ev, void *user) {
@@ -1150,7 +1270,12 @@ static int pass2(const WeftEvent *ev, void *user) {
   }
   case WEFT_EV_REL: {
     Obj *o = obj_find(im, w[1], (int)kind, ns);
-    if (o && res == 0) hold_end(im, t, o, ns);
+    if (!o || res != 0) break;
+    if (!hold_end(im, t, o, ns) && im->v3) {
+      uint64_t len = ev->nwords >= 3 ? WEFT_REL_LEN(w[2]) : 0;
+      int64_t len_ns = len ? (int64_t)(ev->ns - weft_trace_ticks_to_ns(im->tr, ev->tsc - (len - 1))) : -1;
+      hold_untimed(im, t, o, ns, len_ns, kind == WEFT_KIND_RWLOCK_RD);
+    }
     break;
   }
   case WEFT_EV_WAIT_BEGIN: {
@@ -1174,16 +1299,28 @@ static int pass2(const WeftEvent *ev, void *user) {
     int64_t waker = 0, from_ns = 0;
     int fk = 0;
     int ok = res == 0 || res == EOWNERDEAD;
+    /* v3 records releases only when someone waits: one long before this
+     * wait was not for it (a REL is timed before the unlock, so it can come
+     * a little before the waiter's WAIT_BEGIN) */
+    int64_t lo = im->v3 ? t->wbegin - LATE_NS : INT64_MIN;
     if (o && ok && is_lock(o->kind)) {
-      /* the release that let it in: the last one before, whenever it was */
-      const Stamp *s = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns, t->utid);
-      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_LOCK_HANDOFF; }
+      /* the release that let it in: the last one before */
+      const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, &from_ns);
+      if (s) { waker = s->utid; fk = WEFT_FLOW_LOCK_HANDOFF; }
+      else if (im->v3 && t->blocker_tid) {
+        /* the holder's release was not seen (it raced the announcement):
+         * it happened before the waiter got the lock */
+        waker = utid_at(im, t->blocker_tid, t->wbegin);
+        from_ns = ns;
+        fk = waker && waker != t->utid ? WEFT_FLOW_LOCK_HANDOFF : 0;
+        im->releases_missing++;
+      }
     } else if (o && ok && o->kind == WEFT_KIND_COND) {
-      const Stamp *s = last_before(o->sig, &o->sig_sorted, t->wbegin, ns, t->utid);
-      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_WAKEUP; }
+      const Stamp *s = release_for(im, o->sig, &o->sig_sorted, t->wbegin, ns, t->utid, &from_ns);
+      if (s) { waker = s->utid; fk = WEFT_FLOW_WAKEUP; }
     } else if (o && ok && o->kind == WEFT_KIND_SEM) {
-      const Stamp *s = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns, t->utid);
-      if (s) { waker = s->utid; from_ns = s->ns; fk = WEFT_FLOW_SEM_POST; }
+      const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, &from_ns);
+      if (s) { waker = s->utid; fk = WEFT_FLOW_SEM_POST; }
     } else if (o && o->kind == WEFT_KIND_BARRIER) {
       const Arrival *a = arrival_find(o, t->utid, t->wbegin);
       if (a && a->rel_utid != t->utid) { waker = a->rel_utid; from_ns = a->rel_ns; fk = WEFT_FLOW_BARRIER; }
@@ -1337,12 +1474,12 @@ static int cmp_hold(const void *x, const void *y) {
   const HoldRow *a = x, *b = y;
   if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
   if (a->start != b->start) return a->start < b->start ? -1 : 1;
-  return (a->utid_flags >> 2 > b->utid_flags >> 2) - (a->utid_flags >> 2 < b->utid_flags >> 2);
+  return (a->utid_flags >> 3 > b->utid_flags >> 3) - (a->utid_flags >> 3 < b->utid_flags >> 3);
 }
 
 
 static inline int hold_before(const HoldRow *a, const HoldRow *b) {
-  return a->start < b->start || (a->start == b->start && a->utid_flags >> 2 < b->utid_flags >> 2);
+  return a->start < b->start || (a->start == b->start && a->utid_flags >> 3 < b->utid_flags >> 3);
 }
 DEFINE_MERGE_RUNS(merge_holds, HoldRow, hold_before)
 
@@ -1449,8 +1586,8 @@ static void write_file_rows(Imp *im) {
   WeftHoldBlock blk = {0};
   for (guint i = 0; i < hr->len && !im->failed; i++) {
     const HoldRow *r = &g_array_index(hr, HoldRow, i);
-    const WeftHold hh = {r->obj, r->utid_flags >> 2, r->start, r->dur, (int)(r->utid_flags & 1),
-                         (int)(r->utid_flags >> 1 & 1)},
+    const WeftHold hh = {r->obj, r->utid_flags >> 3, r->start, r->dur, (int)(r->utid_flags & 1),
+                         (int)(r->utid_flags >> 1 & 1), (int)(r->utid_flags >> 2 & 1)},
                    *h = &hh;
     int rc = weft_hold_block_push(im->ins_block, &blk, h);
     if (rc == SQLITE_NOMEM) fail(im, "out of memory");
@@ -1497,6 +1634,11 @@ static int import_file(Imp *im, WeftTrace *tr) {
   p->forks = g_array_new(FALSE, FALSE, sizeof(ForkEv));
   p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
   im->p = p;
+  im->tr = tr;
+  im->v3 = (h->features & WEFT_FEAT_COUNTERS) != 0;
+  p->counters = im->v3;
+  im->counts = g_array_new(FALSE, FALSE, sizeof(CountRec));
+  im->exec_counts = 0;
   im->thr_by_tid = g_hash_table_new(g_direct_hash, g_direct_equal);
   im->thr_by_self = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
   im->tc_thr = NULL;
@@ -1536,6 +1678,19 @@ static int import_file(Imp *im, WeftTrace *tr) {
   }
   if (im->failed) { rc = -1; goto out; }
   im->stats->lost += (uint64_t)p->lost;
+
+  /* the counts, into their objects */
+  for (guint i = 0; i < im->counts->len; i++) {
+    const CountRec *c = &g_array_index(im->counts, CountRec, i);
+    if (c->dropped) continue;
+    Obj *o = c->o;
+    o->acquisitions += c->acq;
+    o->failed += c->fail;
+    o->releases += c->rel;
+    o->samples += c->samples;
+    o->sample_ns += c->sample_ns;
+    if (c->sample_max > o->sample_max) o->sample_max = c->sample_max;
+  }
 
   /* how the process ended */
   if (p->has_exit) {
@@ -1586,7 +1741,11 @@ static int import_file(Imp *im, WeftTrace *tr) {
     while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(im->thr_by_tid, k, v);
     im->tc_thr = NULL;
   }
-  for (guint j = 0; j < im->objlist->len; j++) barrier_rounds(im->objlist->pdata[j]);
+  for (guint j = 0; j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    barrier_rounds(o);
+    g_array_sort(o->wb, cmp_waitstart);
+  }
   if (!im->no_symbols) gil_detect(im);
   im->pass = 2;
   r = weft_trace_scan(tr, pass2, im, err, sizeof err);
@@ -1732,10 +1891,26 @@ static int import_file(Imp *im, WeftTrace *tr) {
     const char *nm = g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr));
     if (nm) sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(q, 12);
+    sqlite3_bind_int64(q, 13, o->failed);
+    sqlite3_bind_int64(q, 14, o->releases);
+    sqlite3_bind_int64(q, 15, o->samples);
+    sqlite3_bind_int64(q, 16, o->sample_ns);
+    sqlite3_bind_int64(q, 17, o->sample_max);
     step(im, q);
   }
+  /* the counts, per thread and flush (v3) */
+  for (guint j = 0; j < im->counts->len && !im->failed; j++) {
+    const CountRec *c = &g_array_index(im->counts, CountRec, j);
+    if (c->dropped) continue;
+    int64_t row[10] = {c->o->id, utid_at(im, c->tid, c->first_ns), c->first_ns, c->ns, c->acq, c->fail, c->rel,
+                       c->samples, c->sample_ns, c->sample_max};
+    batch_add(im, &im->count_rows, row, 1u << 1); /* utid: NULL when unknown */
+  }
+  batch_flush(im, &im->count_rows);
   im->stats->processes++;
 out:
+  g_array_free(im->counts, TRUE);
+  im->counts = NULL;
   im->state_rows->len = 0;
   im->hold_rows->len = 0;
   for (guint i = 0; i < im->pending_stacks->len; i++)
@@ -1996,14 +2171,15 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   im.hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 ||
       batch_prepare(im.db, &im.summaries, "state_summary", 7) != 0 ||
-      batch_prepare(im.db, &im.flows, "flow", 7) != 0 ||
+      batch_prepare(im.db, &im.flows, "flow", 7) != 0 || batch_prepare(im.db, &im.count_rows, "lock_count", 10) != 0 ||
       sqlite3_prepare_v2(im.db, WEFT_HOLD_BLOCK_INSERT, -1, &im.ins_block, NULL) != SQLITE_OK) {
     fail(&im, "%s: %s", db_path, sqlite3_errmsg(im.db));
     goto done;
   }
   PREP(ins_thread, "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   PREP(ins_obj, "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, first_ns, "
-                "acquisitions, contended, wait_ns, hold_ns, name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                "acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, hold_samples, "
+                "hold_sample_ns, hold_sample_max_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   PREP(ins_stack, "INSERT INTO stack VALUES (?,?,?)");
   PREP(ins_sf, "INSERT INTO stack_frame VALUES (?,?,?)");
   PREP(ins_frame, "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)");
@@ -2030,8 +2206,11 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     int64_t end = 0;
     char *cmd = NULL;
     uint64_t lost = 0;
+    int64_t incomplete = 0;
     for (guint i = 0; i < im.procs->len; i++) {
       Proc *p = im.procs->pdata[i];
+      /* killed: what its threads counted since they last wrote their counts is gone */
+      if (p->counters && !strcmp(p->end_how, "killed")) incomplete++;
       if (p->end_ns > end) end = p->end_ns;
       if (!cmd && !p->parent_upid && p->cmdline) cmd = p->cmdline;
       lost += (uint64_t)p->lost;
@@ -2053,6 +2232,15 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     free(abs);
     weft_db_meta_set_int(im.db, "lod_base_ns", LOD_BASE_NS);
     weft_db_meta_set_int(im.db, "max_hold_ns", im.max_hold_ns);
+    /* what the holds are: every hold (traces before v3, or WEFT_HOLDS=all), or
+     * those someone waited for, with counts and a sample for the rest */
+    uint64_t feat = h ? h->features : 0;
+    weft_db_meta_set(im.db, "holds", !(feat & WEFT_FEAT_COUNTERS) || (feat & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended");
+    weft_db_meta_set_int(im.db, "hold_sample", h && (feat & WEFT_FEAT_COUNTERS) ? h->hold_sample : 1);
+    weft_db_meta_set_int(im.db, "counts_flush_ms", h && (feat & WEFT_FEAT_COUNTERS) ? h->flush_ms : 0);
+    weft_db_meta_set_int(im.db, "holds_estimated", im.holds_estimated);
+    weft_db_meta_set_int(im.db, "releases_missing", im.releases_missing);
+    weft_db_meta_set_int(im.db, "counts_incomplete", incomplete);
     weft_db_meta_set_int(im.db, "records", (int64_t)im.records_done / 2);
   }
   if (!(opt && opt->no_symbols)) {
@@ -2076,6 +2264,7 @@ done:
   if (im.pipe_waits) g_array_free(im.pipe_waits, TRUE);
   if (im.hold_rows) g_array_free(im.hold_rows, TRUE);
   batch_free(&im.flows);
+  batch_free(&im.count_rows);
   sqlite3_finalize(im.ins_thread);
   sqlite3_finalize(im.ins_obj);
   sqlite3_finalize(im.ins_stack);

@@ -523,6 +523,10 @@ typedef struct {
   size_t   last_thread;       /* for distinct waiters: threads are loaded one at a time */
   int64_t  holds, hold_ns, hold_max, hold_starts;
   int64_t  handoffs;
+  /* lock_count rows (contention first), prorated to the range */
+  double   cnt_acq, cnt_fail, cnt_samples, cnt_sample_ns;
+  int64_t  cnt_sample_max;
+  bool     counted, cnt_prorated;
 } ObjAcc;
 
 typedef struct {
@@ -655,6 +659,12 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   }
   m->ncpus = weft_db_meta_get_int(c->db, "ncpus", -1);
   m->lost_events = weft_db_meta_get_int(c->db, "lost_events", 0);
+  char *holds = weft_db_meta_get(c->db, "holds");
+  m->holds_all = !holds || strcmp(holds, "contended") != 0;
+  free(holds);
+  m->hold_sample = weft_db_meta_get_int(c->db, "hold_sample", 1);
+  m->counts_flush_ms = weft_db_meta_get_int(c->db, "counts_flush_ms", 0);
+  m->counts_incomplete = weft_db_meta_get_int(c->db, "counts_incomplete", 0);
   *end_ns = weft_db_meta_get_int(c->db, "end_ns", -1);
   if (*end_ns < 0) {
     sqlite3_stmt *q = prep(c, "SELECT max(end_ns) FROM process");
@@ -1105,6 +1115,41 @@ static bool load_chunk_holds(Ctx *c, sqlite3_stmt *qh, sqlite3_stmt *qf, int64_t
   return !c->failed;
 }
 
+/* The counts of the selected threads (contention first: lock_count rows, one
+ * per thread, object and flush interval), each prorated to its overlap with
+ * the range (a range that cuts an interval makes the figures estimates). */
+static bool load_counts(Ctx *c) {
+  if (c->m->holds_all) return true;
+  sqlite3_stmt *q = prep(c, "SELECT object_id, utid, start_ns, end_ns, acquisitions, failed_tries, hold_samples, "
+                            "hold_sample_ns, hold_sample_max_ns FROM lock_count WHERE start_ns <= ?2 AND end_ns >= ?1");
+  if (!q) return false;
+  sqlite3_bind_int64(q, 1, c->a);
+  sqlite3_bind_int64(q, 2, c->b);
+  while (!c->failed && step(c, q)) {
+    const ThreadInfo *ti = thread_info(c, col_i64(q, 1, 0));
+    if (!ti || ti->idx < 0) continue;
+    int64_t s = col_i64(q, 2, 0), e = col_i64(q, 3, 0), cs, ce;
+    double f = 1;
+    if (e > s) {
+      if (!clip(s, e, c->a, c->b, &cs, &ce)) continue;
+      f = (double)(ce - cs) / (double)(e - s);
+    } else if (s < c->a || s > c->b) {
+      continue;
+    }
+    ObjAcc *o = obj_acc(c, col_i64(q, 0, 0), NULL);
+    if (!o) break;
+    o->counted = true;
+    o->cnt_prorated |= f < 1;
+    o->cnt_acq += f * (double)col_i64(q, 4, 0);
+    o->cnt_fail += f * (double)col_i64(q, 5, 0);
+    o->cnt_samples += f * (double)col_i64(q, 6, 0);
+    o->cnt_sample_ns += f * (double)col_i64(q, 7, 0);
+    o->cnt_sample_max = max64(o->cnt_sample_max, col_i64(q, 8, 0));
+  }
+  sqlite3_finalize(q);
+  return !c->failed;
+}
+
 /* ---- loading on several threads ----
  *
  * The per-thread loads (states; holds and hand-offs) are independent, and
@@ -1379,9 +1424,8 @@ static const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
 }
 
 static bool kind_is_rwlock(int k) { return k == WEFT_KIND_RWLOCK || k == WEFT_KIND_RWLOCK_RD || k == WEFT_KIND_RWLOCK_WR; }
-static bool kind_is_lockish(int k) {
-  return k == WEFT_KIND_MUTEX || kind_is_rwlock(k) || k == WEFT_KIND_SPIN || k == WEFT_KIND_SEM;
-}
+static bool kind_is_lock(int k) { return k == WEFT_KIND_MUTEX || kind_is_rwlock(k) || k == WEFT_KIND_SPIN; }
+static bool kind_is_lockish(int k) { return kind_is_lock(k) || k == WEFT_KIND_SEM; }
 
 static int cmp_site(const void *x, const void *y) {
   const WeftCallSite *a = x, *b = y;
@@ -1552,14 +1596,29 @@ static bool build_objects(Ctx *c) {
       has_holds = step(c, qh);
       sqlite3_reset(qh);
     }
+    om->failed_tries = -1;
+    om->hold_est_ns = om->hold_sample_mean_ns = om->hold_sample_max_ns = -1;
     if (!kind_is_lockish(om->kind))
       om->acquisitions = -1;
-    else if (m->whole && m->pid < 0) /* the importer's total counts every thread */
-      om->acquisitions = max64(max64(so_acq, o->hold_starts), o->contended);
-    else if (has_holds)
-      om->acquisitions = max64(o->hold_starts, o->contended);
-    else
-      om->acquisitions = -1;
+    else if (!m->holds_all) { /* contention first: the counts, exact unless prorated */
+      om->acquisitions = max64((int64_t)(o->cnt_acq + 0.5), o->contended);
+      om->acquisitions_estimated = o->cnt_prorated;
+      om->failed_tries = (int64_t)(o->cnt_fail + 0.5);
+      om->hold_samples = (int64_t)(o->cnt_samples + 0.5);
+      if (om->hold_samples > 0 && kind_is_lock(om->kind)) {
+        om->hold_sample_mean_ns = (int64_t)(o->cnt_sample_ns / o->cnt_samples + 0.5);
+        om->hold_sample_max_ns = o->cnt_sample_max;
+        om->hold_est_ns = om->hold_ns + max64(om->acquisitions - om->holds, 0) * om->hold_sample_mean_ns;
+      }
+    } else {
+      if (m->whole && m->pid < 0) /* the importer's total counts every thread */
+        om->acquisitions = max64(max64(so_acq, o->hold_starts), o->contended);
+      else if (has_holds)
+        om->acquisitions = max64(o->hold_starts, o->contended);
+      else
+        om->acquisitions = -1;
+      if (kind_is_lock(om->kind)) om->hold_est_ns = om->hold_ns;
+    }
     om->contended_frac = om->acquisitions > 0 ? (double)om->contended / (double)om->acquisitions : -1;
 
     /* call sites, merged by label */
@@ -2499,12 +2558,23 @@ static bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost) {
                (long long)o->acquisitions, pct(p2, sizeof p2, o->contended_frac));
     else
       snprintf(acq, sizeof acq, "%lld wait%s; ", (long long)o->waits, o->waits == 1 ? "" : "s");
-    char hold[160] = "";
-    if (o->holds)
+    char hold[320] = "";
+    if (o->holds && m->holds_all)
       snprintf(hold, sizeof hold, "; held %s in %lld hold%s (mean %s, max %s); %lld hand-off%s",
                weft_format_ns(b5, sizeof b5, o->hold_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
                weft_format_ns(b6, sizeof b6, o->hold_mean_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
                (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    else if (o->holds && o->hold_est_ns >= 0) /* contention first, with a sample: estimates, marked */
+      snprintf(hold, sizeof hold, "; held ≈%s in all (the %lld hold%s someone waited for: %s, max %s; the "
+               "others ≈%s each, from %lld timed); %lld hand-off%s",
+               weft_format_ns(b5, sizeof b5, o->hold_est_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
+               weft_format_ns(b6, sizeof b6, o->hold_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
+               weft_format_ns(b1, sizeof b1, o->hold_sample_mean_ns), (long long)o->hold_samples,
+               (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    else if (o->holds)
+      snprintf(hold, sizeof hold, "; the %lld hold%s someone waited for: %s, max %s; %lld hand-off%s",
+               (long long)o->holds, o->holds == 1 ? "" : "s", weft_format_ns(b5, sizeof b5, o->hold_ns),
+               weft_format_ns(b7, sizeof b7, o->hold_max_ns), (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
     char crit[160] = "";
     if (o->critical_share_ns > 0 && m->critical_path && m->critical_path->length_ns > 0)
       snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
@@ -2957,7 +3027,8 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
   }
   if (!c.failed && load_processes(&c, m->pid, query->all_processes || query->start_ns != WEFT_TIME_OPEN_START) &&
       narrow_to_processes(&c, query, end) && load_threads(&c) &&
-      load_all(&c, (what & WEFT_METRICS_OBJECTS) != 0, txn ? query->jobs : 1) && build_summary(&c)) {
+      load_all(&c, (what & WEFT_METRICS_OBJECTS) != 0, txn ? query->jobs : 1) &&
+      (!(what & WEFT_METRICS_OBJECTS) || load_counts(&c)) && build_summary(&c)) {
     /* objects are needed by the barrier regions */
     if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);
     if (!c.failed && (what & WEFT_METRICS_REGIONS)) build_regions(&c);

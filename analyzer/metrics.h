@@ -148,12 +148,20 @@ typedef struct {
   const char *label;            /* name plus " (site)" when named and the site is known */
   int         named;            /* name came from sync_object.name */
   int64_t     acquisitions;     /* successful acquisitions in the range; -1 unknown */
+  int         acquisitions_estimated; /* the range cuts a flush interval of the counts: prorated */
+  int64_t     failed_tries;     /* trylock/trywait that failed (EBUSY, EAGAIN); -1 unknown (before v3) */
   int64_t     contended;        /* waits on it that ended in (a, b] with result 0 */
   double      contended_frac;   /* contended / acquisitions; -1 when acquisitions unknown or 0 */
   int64_t     waits;            /* wait intervals overlapping the range */
   int64_t     wait_ns, wait_p50_ns, wait_p99_ns, wait_max_ns; /* clipped durations; nearest rank */
-  int64_t     holds;            /* lock_hold intervals overlapping the range */
+  int64_t     holds;            /* recorded holds overlapping the range (all of them when holds_all; with
+                                 * contention first, those someone waited for) */
   int64_t     hold_ns, hold_mean_ns, hold_max_ns;
+  /* contention first: the holds that were not recorded, from a sample of timed ones (estimates) */
+  int64_t     hold_samples;     /* timed holds in the sample (0: none; the hold_est_* are then -1) */
+  int64_t     hold_sample_mean_ns, hold_sample_max_ns;
+  int64_t     hold_est_ns;      /* estimated total hold time: hold_ns + the unrecorded holds at the
+                                 * sample's mean; -1 unknown (no sample), = hold_ns when holds_all */
   int64_t     handoffs;         /* lock_handoff flows on it arriving in (a, b] */
   int64_t     waiters;          /* distinct threads that waited on it */
   double      wait_share;       /* wait_ns / all waiting in the range except join_wait and
@@ -314,6 +322,12 @@ typedef struct {
   int64_t     ncpus;            /* -1 unknown */
   int64_t     lost_events;
   int64_t     recording_end_ns; /* meta end_ns */
+  int         holds_all;        /* every lock hold was recorded (meta holds = all: traces before version 3,
+                                 * or WEFT_HOLDS=all); 0: those someone waited for, counts and a sample
+                                 * of timed holds for the rest (contention first) */
+  int64_t     hold_sample;      /* one uncontended hold in N timed (contention first; 0 none) */
+  int64_t     counts_flush_ms;  /* a thread wrote its counts at least this often while it worked */
+  int64_t     counts_incomplete;/* processes killed before exit: counts since their threads' last flush lost */
   /* the query, resolved */
   int64_t     range_start_ns, range_end_ns;
   int         whole;            /* the range is the whole recording */

@@ -523,8 +523,13 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
   for (size_t pi = 0; pi < py->nprocesses && !c->failed; pi++) {
     const WeftPyProcess *pp = &py->processes[pi];
     const WeftProcessMetrics *pm = pm_of(m, pp->upid);
+    /* A GIL holder that waits for a CPU (the machine is busy with more threads
+     * than CPUs) makes the others wait for the GIL too: that part of the waits
+     * is the oversubscription's (its own finding), not the program's. Weigh
+     * the waits by the share of the process's running time that was on a CPU. */
+    double on_cpu = pm && pm->cpu_ns > 0 && pm->runq_ns >= 0 ? (double)pm->cpu_ns / (double)(pm->cpu_ns + pm->runq_ns) : 1;
     if (pp->gil_threads && pp->gil_wait_ns >= min_cost && pp->gil_wait_ns > 0 && pm &&
-        (double)pp->gil_wait_ns >= GIL_PROCESS_SHARE * (double)pm->thread_ns) {
+        on_cpu * (double)pp->gil_wait_ns >= GIL_PROCESS_SHARE * (double)pm->thread_ns) {
       char who[200] = "";
       if (pp->top_holder_utid >= 0)
         snprintf(who, sizeof who, "; others waited longest (%s) while %s held it",
@@ -546,7 +551,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     }
     int pool_parent_proc = 0; /* a pool's helper threads idle in pipe reads: not an I/O-bound program */
     for (size_t k = 0; k < py->npools; k++) pool_parent_proc |= py->pools[k].parent_upid == pp->upid;
-    if (!pool_parent_proc && pp->io_threads >= 2 && pp->io_overlap_max >= 2 && pp->gil_serial_share < 0.25) {
+    if (!pool_parent_proc && pp->io_threads >= 2 && pp->io_overlap_max >= 2 && on_cpu * pp->gil_serial_share < 0.25) {
       int64_t io = 0, life = 0, gil = 0;
       for (size_t i = 0; i < py->nthreads; i++) {
         const WeftPyThread *t = &py->threads[i];

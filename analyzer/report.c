@@ -54,6 +54,37 @@ static const char *I(Bufs *bf, int64_t v) {
   return b;
 }
 
+/* v with a mark before it: "≈" for an estimate, "≥" for a lower bound. */
+static const char *MARK(Bufs *bf, const char *mark, const char *v) {
+  char tmp[sizeof bf->b[0]];
+  snprintf(tmp, sizeof tmp, "%s%s", mark, v); /* v is one of bf's buffers */
+  char *b = next_buf(bf);
+  memcpy(b, tmp, sizeof tmp);
+  return b;
+}
+
+/* The hold figures of an object: exact when every hold was recorded; with
+ * contention first, the total and mean are estimates from the sample of timed
+ * holds ("≈", "-" without one) and the longest is a lower bound ("≥"). */
+static void hold_cells(Bufs *bf, const WeftMetrics *m, const WeftObjectMetrics *o, const char **total,
+                       const char **mean, const char **mx) {
+  bool h = o->holds > 0;
+  if (m->holds_all || o->hold_est_ns < 0) {
+    *total = h ? (m->holds_all ? D(bf, o->hold_ns) : MARK(bf, "≥", D(bf, o->hold_ns))) : "-";
+    *mean = h && m->holds_all ? D(bf, o->hold_mean_ns) : "-";
+    *mx = h ? (m->holds_all ? D(bf, o->hold_max_ns) : MARK(bf, "≥", D(bf, o->hold_max_ns))) : "-";
+    return;
+  }
+  *total = MARK(bf, "≈", D(bf, o->hold_est_ns));
+  *mean = o->acquisitions > 0 ? MARK(bf, "≈", D(bf, o->hold_est_ns / o->acquisitions)) : "-";
+  *mx = MARK(bf, "≥", D(bf, o->hold_max_ns > o->hold_sample_max_ns ? o->hold_max_ns : o->hold_sample_max_ns));
+}
+
+static const char *acq_cell(Bufs *bf, const WeftObjectMetrics *o) {
+  if (o->acquisitions < 0) return "-";
+  return o->acquisitions_estimated ? MARK(bf, "≈", I(bf, o->acquisitions)) : I(bf, o->acquisitions);
+}
+
 static const char *F2(Bufs *bf, double v) {
   char *b = next_buf(bf);
   snprintf(b, sizeof bf->b[0], "%.2f", v);
@@ -237,9 +268,15 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
     snprintf(scope + n, sizeof scope - (size_t)n, ": the program; %zu launcher process%s before it left out "
              "(--all-processes)", m->launchers, m->launchers == 1 ? "" : "es");
   table_row(&t, "scope", scope);
-  char rec[128];
-  snprintf(rec, sizeof rec, "%s CPUs, %lld lost events", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
-           (long long)m->lost_events);
+  char rec[512];
+  int rn = snprintf(rec, sizeof rec, "%s CPUs, %lld lost events; holds: %s", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
+                    (long long)m->lost_events, m->holds_all ? "every one recorded" : "contended ones recorded, the "
+                    "rest counted");
+  if (m->counts_incomplete > 0 && rn > 0 && (size_t)rn < sizeof rec)
+    snprintf(rec + rn, sizeof rec - (size_t)rn, "; %lld process%s killed before exit: its lock counts miss up to "
+             "%lld ms of each thread's work (what it did after it last wrote its counts)",
+             (long long)m->counts_incomplete, m->counts_incomplete == 1 ? " was" : "es were",
+             (long long)(m->counts_flush_ms > 0 ? m->counts_flush_ms : 50));
   table_row(&t, "recording", rec);
   table_text(f, &t, 2);
   table_free(&t);
@@ -423,15 +460,22 @@ static void text_objects(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
       snprintf(cont, sizeof cont, "%lld (%s)", (long long)o->contended, P(bf, o->contended_frac));
     else
       snprintf(cont, sizeof cont, "%lld", (long long)o->contended);
-    bool w = o->waits > 0, h = o->holds > 0;
-    table_row(&t, o->label, o->kind_name, o->acquisitions >= 0 ? I(bf, o->acquisitions) : "-", cont,
-              D(bf, o->wait_ns), P(bf, o->wait_share), w ? D(bf, o->wait_p50_ns) : "-",
-              w ? D(bf, o->wait_p99_ns) : "-", w ? D(bf, o->wait_max_ns) : "-", h ? D(bf, o->hold_ns) : "-",
-              h ? D(bf, o->hold_mean_ns) : "-", h ? D(bf, o->hold_max_ns) : "-", I(bf, o->handoffs),
-              I(bf, o->waiters));
+    bool w = o->waits > 0;
+    const char *ht, *hm, *hx;
+    hold_cells(bf, m, o, &ht, &hm, &hx);
+    table_row(&t, o->label, o->kind_name, acq_cell(bf, o), cont, D(bf, o->wait_ns), P(bf, o->wait_share),
+              w ? D(bf, o->wait_p50_ns) : "-", w ? D(bf, o->wait_p99_ns) : "-", w ? D(bf, o->wait_max_ns) : "-",
+              ht, hm, hx, I(bf, o->handoffs), I(bf, o->waiters));
   }
   table_text(f, &t, 2);
   table_free(&t);
+  if (!m->holds_all) {
+    char note[512];
+    snprintf(note, sizeof note, "Holds someone waited for are recorded exactly; the others are counted, and one in "
+             "%lld is timed: ≈ marks a figure estimated from those timed holds, ≥ a lower bound (weft record "
+             "--holds all records every hold).", (long long)m->hold_sample);
+    wrap(f, "  ", 2, note);
+  }
 
   bool any = false;
   for (size_t i = 0; i < n; i++) any |= m->objects[i].nsites > 0;
@@ -704,6 +748,9 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_opt(j, "ncpus", m->ncpus);
   j_int(j, "lost_events", m->lost_events);
   j_int(j, "end_ns", m->recording_end_ns);
+  j_str(j, "holds", m->holds_all ? "all" : "contended");
+  j_int(j, "hold_sample", m->hold_sample);
+  j_int(j, "counts_incomplete", m->counts_incomplete);
   j_close(j, '}');
 
   j_open(j, "range", '{');
@@ -824,6 +871,8 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
       j_str(j, "site", o->site);
       j_str(j, "label", o->label);
       j_opt(j, "acquisitions", o->acquisitions);
+      j_bool(j, "acquisitions_estimated", o->acquisitions_estimated);
+      j_opt(j, "failed_tries", o->failed_tries);
       j_int(j, "contended", o->contended);
       j_num(j, "contended_fraction", o->contended_frac >= 0 ? o->contended_frac : NAN);
       j_int(j, "waits", o->waits);
@@ -836,6 +885,11 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
       j_int(j, "hold_ns", o->hold_ns);
       j_int(j, "hold_mean_ns", o->hold_mean_ns);
       j_int(j, "hold_max_ns", o->hold_max_ns);
+      j_bool(j, "holds_exact", m->holds_all);
+      j_int(j, "hold_samples", o->hold_samples);
+      j_opt(j, "hold_sample_mean_ns", o->hold_sample_mean_ns);
+      j_opt(j, "hold_sample_max_ns", o->hold_sample_max_ns);
+      j_opt(j, "hold_total_est_ns", o->hold_est_ns);
       j_int(j, "handoffs", o->handoffs);
       j_int(j, "waiters", o->waiters);
       if (m->critical_path) {
@@ -1093,9 +1147,11 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
         snprintf(cont, sizeof cont, "%lld (%s)", (long long)o->contended, P(&bf, o->contended_frac));
       else
         snprintf(cont, sizeof cont, "%lld", (long long)o->contended);
+      const char *ht, *hm, *hx;
+      hold_cells(&bf, m, o, &ht, &hm, &hx);
       table_row(&t, o->label, o->kind_name, D(&bf, o->wait_ns), P(&bf, o->wait_share), cont,
-                o->waits ? D(&bf, o->wait_p99_ns) : "-", o->waits ? D(&bf, o->wait_max_ns) : "-",
-                o->holds ? D(&bf, o->hold_ns) : "-", o->nsites ? o->sites[0].label : "-");
+                o->waits ? D(&bf, o->wait_p99_ns) : "-", o->waits ? D(&bf, o->wait_max_ns) : "-", ht,
+                o->nsites ? o->sites[0].label : "-");
     }
     table_md(f, &t);
     table_free(&t);

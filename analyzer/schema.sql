@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -93,16 +93,40 @@ CREATE TABLE sync_object (
   init_stack_id INTEGER,
   first_stack_id INTEGER,             -- stack of its first contended wait (names it by site)
   first_ns      INTEGER,
-  acquisitions  INTEGER NOT NULL DEFAULT 0,
-  contended     INTEGER NOT NULL DEFAULT 0,
+  acquisitions  INTEGER NOT NULL DEFAULT 0, -- every successful one (exact: counted, or recorded)
+  contended     INTEGER NOT NULL DEFAULT 0, -- of them, those that waited
   wait_ns       INTEGER NOT NULL DEFAULT 0,
-  hold_ns       INTEGER NOT NULL DEFAULT 0
+  hold_ns       INTEGER NOT NULL DEFAULT 0, -- total of its recorded holds (hold_block)
+  failed_tries  INTEGER NOT NULL DEFAULT 0, -- trylock/trywait that failed (EBUSY, EAGAIN); counted
+  releases      INTEGER NOT NULL DEFAULT 0, -- sem_post calls (counted; 0 for locks)
+  hold_samples  INTEGER NOT NULL DEFAULT 0, -- meta holds = 'contended': timed uncontended holds (a sample)
+  hold_sample_ns INTEGER NOT NULL DEFAULT 0, --   their total
+  hold_sample_max_ns INTEGER NOT NULL DEFAULT 0 -- the longest
+);
+
+-- The counts of one thread on one object between two of its COUNTS records
+-- (meta holds = 'contended': the acquisitions that are not recorded one by
+-- one), from the first operation counted to the time they were written.
+CREATE TABLE lock_count (
+  object_id    INTEGER NOT NULL,
+  utid         INTEGER,
+  start_ns     INTEGER NOT NULL,
+  end_ns       INTEGER NOT NULL,
+  acquisitions INTEGER NOT NULL,
+  failed_tries INTEGER NOT NULL,
+  releases     INTEGER NOT NULL,
+  hold_samples INTEGER NOT NULL,
+  hold_sample_ns INTEGER NOT NULL,
+  hold_sample_max_ns INTEGER NOT NULL
 );
 
 -- Lock holds, in blocks: the holds of one object in start order, at most
 -- 256 per row, packed in `data` (per hold three unsigned LEB128 varints:
--- start - previous start (the block's start_ns for the first), dur_ns << 2 |
--- shared << 1 | contended, zigzag(utid - previous utid) (0 before the first)).
+-- start - previous start (the block's start_ns for the first), dur_ns << 3 |
+-- estimated << 2 | shared << 1 | contended, zigzag(utid - previous utid) (0
+-- before the first)). With meta holds = 'all' every hold is here; with
+-- 'contended', the holds someone waited for (estimated: its start was not
+-- timed, and start_ns is when the first waiter came).
 CREATE TABLE hold_block (
   object_id  INTEGER NOT NULL,
   start_ns   INTEGER NOT NULL,        -- start of its first hold
@@ -198,5 +222,6 @@ CREATE INDEX thread_upid ON thread(upid);
 CREATE INDEX thread_state_object ON thread_state(object_id) WHERE object_id IS NOT NULL;
 CREATE INDEX sync_object_addr ON sync_object(upid, addr);
 CREATE INDEX hold_block_object ON hold_block(object_id, start_ns);
+CREATE INDEX lock_count_object ON lock_count(object_id, start_ns);
 CREATE INDEX flow_to ON flow(to_utid, to_ns);
 CREATE INDEX sched_sample_thread ON sched_sample(utid, ts_ns);

@@ -5,6 +5,7 @@
  *
  * For each file a line
  *   # file NAME pid=P ppid=Q image=N version=V clock=tsc|monotonic session=HEX lost=L
+ *     [holds=contended|all sample=N] (version 3)
  * then one line per record
  *   NS PID TID NAME key=value ...
  * NS is ns since the recording's start (the earliest file header start_ns; for
@@ -40,6 +41,7 @@ typedef struct {
   U64Vec   pids, threads;        /* threads: pid << 32 | tid with a THREAD_START */
   uint64_t by_type[256];
   uint64_t by_kind[256][32];
+  uint64_t counted[4][32];       /* COUNTS: acquisitions, failed tries, releases, samples by kind */
 } Dump;
 
 static void oom(void) {
@@ -184,6 +186,17 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
     put_kind(kind);
     put_op(op);
     printf(" res=%u obj=0x%" PRIx64, res, w[1]);
+    if (n > 2 && ev->type == WEFT_EV_REL) /* version 3 */
+      printf(" len=%" PRId64 " late=%u", WEFT_REL_LEN(w[2]) ? (int64_t)(WEFT_REL_LEN(w[2]) - 1) : -1,
+             (unsigned)(w[2] & WEFT_REL_LATE));
+    else if (n > 2 && ev->type == WEFT_EV_SIGNAL)
+      printf(" late=%u", (unsigned)(w[2] & WEFT_REL_LATE));
+    break;
+  case WEFT_EV_COUNTS:
+    put_kind(kind);
+    printf(" obj=0x%" PRIx64 " tid=%" PRIu64 " acq=%" PRIu64 " fail=%" PRIu64 " rel=%" PRIu64 " samples=%" PRIu64
+           " sample_ticks=%" PRIu64 " sample_max=%" PRIu64 " first=%" PRIu64,
+           w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]);
     break;
   case WEFT_EV_WAIT_BEGIN:
     put_kind(kind);
@@ -290,7 +303,7 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
 static int is_sync_type(unsigned type) {
   switch (type) {
   case WEFT_EV_ACQ: case WEFT_EV_REL: case WEFT_EV_WAIT_BEGIN: case WEFT_EV_WAIT_END:
-  case WEFT_EV_INIT: case WEFT_EV_DESTROY: case WEFT_EV_SIGNAL:
+  case WEFT_EV_INIT: case WEFT_EV_DESTROY: case WEFT_EV_SIGNAL: case WEFT_EV_COUNTS:
     return 1;
   default:
     return 0;
@@ -304,6 +317,9 @@ static void count_record(Dump *d, const WeftEvent *ev) {
     d->by_kind[ev->type & 0xff][WEFT_AUX_KIND(ev->aux)]++;
   if (ev->type == WEFT_EV_LOST)
     d->lost += ev->w[1];       /* wraps only on absurd input; a debug tool */
+  if (ev->type == WEFT_EV_COUNTS)
+    for (int i = 0; i < 4; i++) /* acq, fail, rel, samples: w3 .. w6 */
+      d->counted[i][WEFT_AUX_KIND(ev->aux)] += ev->w[3 + i];
   if (ev->type == WEFT_EV_THREAD_START)
     vec_add(&d->threads, (uint64_t)ev->pid << 32 | ev->tid);
 }
@@ -325,7 +341,7 @@ static void print_stats(Dump *d) {
   printf("threads %zu\n", vec_distinct(&d->threads));
   printf("records %" PRIu64 "\n", d->records);
   printf("lost %" PRIu64 "\n", d->lost);
-  static StatLine lines[256 * 33];
+  static StatLine lines[256 * 33 + 4 * 32];
   size_t nl = 0;
   for (unsigned t = 0; t < 256; t++) {
     if (!d->by_type[t])
@@ -344,6 +360,16 @@ static void print_stats(Dump *d) {
       lines[nl++].count = d->by_kind[t][k];
     }
   }
+  /* the operations counted instead of recorded (version 3): counted.WHAT.KIND */
+  static const char *const what[4] = {"acq", "fail", "rel", "samples"};
+  for (int i = 0; i < 4; i++)
+    for (unsigned k = 0; k < 32; k++) {
+      if (!d->counted[i][k])
+        continue;
+      const char *kn = weft_kind_name(k);
+      snprintf(lines[nl].name, sizeof lines[nl].name, "counted.%s.%s", what[i], kn ? kn : "?");
+      lines[nl++].count = d->counted[i][k];
+    }
   qsort(lines, nl, sizeof lines[0], stat_cmp);
   for (size_t i = 0; i < nl; i++)
     printf("%s %" PRIu64 "\n", lines[i].name, lines[i].count);
@@ -375,6 +401,9 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
            " clock=%s session=%016" PRIx64 " lost=%" PRIu64 "\n",
            base_name(weft_trace_name(t)), h->pid, h->ppid, h->image, h->version,
            h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session, h->lost);
+  if (!d->stats && (h->features & WEFT_FEAT_COUNTERS))
+    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "\n",
+           (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms);
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 

@@ -167,15 +167,26 @@ static void fill_objects(WeftSelectionPanel *self, const WeftMetrics *m) {
     fmt_ns(b[7], sizeof b[7], o->wait_max_ns), nums[7] = (double)o->wait_max_ns;
     g_snprintf(b[8], sizeof b[8], "%" G_GINT64_FORMAT, o->contended), nums[8] = (double)o->contended;
     if (o->acquisitions >= 0) {
-      g_snprintf(b[9], sizeof b[9], "%" G_GINT64_FORMAT, o->acquisitions);
+      /* ≈: prorated from counts the selection cuts through */
+      g_snprintf(b[9], sizeof b[9], "%s%" G_GINT64_FORMAT, o->acquisitions_estimated ? "≈" : "", o->acquisitions);
       nums[9] = (double)o->acquisitions;
     } else {
       g_strlcpy(b[9], "–", sizeof b[9]);
       nums[9] = NAN;
     }
+    /* With contention first only the holds someone waited for are recorded:
+     * the total is an estimate from the timed sample (≈), the longest a lower
+     * bound (≥), as in the report. */
     g_snprintf(b[10], sizeof b[10], "%" G_GINT64_FORMAT, o->holds), nums[10] = (double)o->holds;
-    fmt_ns(b[11], sizeof b[11], o->hold_ns), nums[11] = (double)o->hold_ns;
-    fmt_ns(b[12], sizeof b[12], o->hold_max_ns), nums[12] = (double)o->hold_max_ns;
+    char t[64];
+    int64_t total = m->holds_all || o->hold_est_ns < 0 ? o->hold_ns : o->hold_est_ns;
+    int64_t mx = o->hold_max_ns > o->hold_sample_max_ns ? o->hold_max_ns : o->hold_sample_max_ns;
+    fmt_ns(t, sizeof t, total);
+    g_snprintf(b[11], sizeof b[11], "%s%s", m->holds_all ? "" : o->hold_est_ns >= 0 ? "≈" : "≥", t);
+    nums[11] = (double)total;
+    fmt_ns(t, sizeof t, m->holds_all ? o->hold_max_ns : mx);
+    g_snprintf(b[12], sizeof b[12], "%s%s", m->holds_all ? "" : "≥", t);
+    nums[12] = (double)(m->holds_all ? o->hold_max_ns : mx);
     g_snprintf(b[13], sizeof b[13], "%" G_GINT64_FORMAT, o->handoffs), nums[13] = (double)o->handoffs;
     g_snprintf(b[14], sizeof b[14], "%" G_GINT64_FORMAT, o->waiters), nums[14] = (double)o->waiters;
     g_strlcpy(b[15], o->nsites ? o->sites[0].label : "", sizeof b[15]), nums[15] = NAN;
@@ -375,8 +386,8 @@ static void weft_selection_panel_init(WeftSelectionPanel *self) {
     {"Share", "wait_share", TRUE, FALSE},   {"p50", "wait_p50_ns", TRUE, FALSE},
     {"p99", "wait_p99_ns", TRUE, FALSE},    {"Max wait", "wait_max_ns", TRUE, FALSE},
     {"Contended", "contended", TRUE, FALSE}, {"Acquisitions", "acquisitions", TRUE, FALSE},
-    {"Holds", "holds", TRUE, FALSE},        {"Hold total", "hold_ns", TRUE, FALSE},
-    {"Max hold", "hold_max_ns", TRUE, FALSE}, {"Hand-offs", "handoffs", TRUE, FALSE},
+    {"Holds", "holds", TRUE, FALSE},        {"Hold total", "hold_total_ns", TRUE, FALSE},
+    {"Max hold", "hold_longest_ns", TRUE, FALSE}, {"Hand-offs", "handoffs", TRUE, FALSE},
     {"Waiters", "waiters", TRUE, FALSE},    {"Top call site", "top_site", FALSE, FALSE},
   };
   self->objects = weft_table_new(ocols, G_N_ELEMENTS(ocols), "object_id");

@@ -230,6 +230,13 @@ void weft_table_write_json(GtkWidget *table, GString *out) {
       else if (isnan(v)) write_string(out, row->cells[c]);
       else if (v == floor(v) && fabs(v) < 9e15) g_string_append_printf(out, "%.0f", v);
       else g_string_append_printf(out, "%.17g", v);
+      if (!isnan(v)) { /* and as shown (with its ≈ or ≥ mark, if any) */
+        g_string_append(out, ", ");
+        g_autofree char *k = g_strconcat(t->cols[c].key, "_text", NULL);
+        write_string(out, k);
+        g_string_append(out, ": ");
+        write_string(out, row->cells[c]);
+      }
     }
     g_string_append_c(out, '}');
     g_object_unref(row);

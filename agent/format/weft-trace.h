@@ -24,7 +24,8 @@
 #include <stdint.h>
 
 #define WEFT_TRACE_MAGIC        "WEFTTRC"      /* 8 bytes with the NUL */
-#define WEFT_TRACE_VERSION      2u     /* written; 2 added PIPE_WRITE */
+#define WEFT_TRACE_VERSION      3u     /* written; 2 added PIPE_WRITE; 3 contention-first (COUNTS,
+                                          REL with the hold's length, hold_sample) */
 #define WEFT_TRACE_MIN_VERSION  1u     /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK        0x01020304u
 #define WEFT_FILE_HEADER_SIZE   4096u
@@ -42,6 +43,11 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
 #define WEFT_FEAT_STACKS_ALL        (1ull << 1)
 #define WEFT_FEAT_IO_WAITS          (1ull << 2)
 #define WEFT_FEAT_SCHEDSTAT         (1ull << 3)
+/* Version 3: an acquisition that did not wait writes no record; COUNTS records
+ * carry the exact counts, and a REL is written only for a hold that someone
+ * waited for (or that began with a recorded wait), or for every hold with: */
+#define WEFT_FEAT_COUNTERS          (1ull << 4)
+#define WEFT_FEAT_HOLDS_ALL         (1ull << 5)  /* every hold timestamped: one REL per release */
 
 typedef struct {
   char     magic[8];        /*  0 "WEFTTRC\0" */
@@ -60,7 +66,9 @@ typedef struct {
   uint64_t tsc_hz;          /* 72 tick rate hint (0 = unknown; 1e9 for WEFT_CLOCK_MONOTONIC) */
   uint64_t lost;            /* 80 records lost with no chunk to count them in (updated live) */
   uint64_t realtime_ns;     /* 88 CLOCK_REALTIME at start, for display only */
-} WeftFileHeader;           /* 96 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+  uint32_t hold_sample;     /* 96 v3: one hold in N of those that did not wait is timed (0: none) */
+  uint32_t flush_ms;        /*100 v3: a thread's counts are written at least this often while it works */
+} WeftFileHeader;           /* 104 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {
   uint32_t magic;           /*  0 WEFT_CHUNK_MAGIC */
@@ -71,7 +79,7 @@ typedef struct {
   uint64_t ns;              /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
 } WeftChunkHeader;          /* 32 bytes */
 
-_Static_assert(sizeof(WeftFileHeader) == 96, "file header layout");
+_Static_assert(sizeof(WeftFileHeader) == 104, "file header layout");
 _Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
 
 /* Record types */
@@ -117,6 +125,11 @@ enum WeftOp {
   WEFT_OP_BROADCAST = 5,      /* cond broadcast */
   WEFT_OP_SERIAL = 6          /* barrier: this thread got PTHREAD_BARRIER_SERIAL_THREAD */
 };
+/* REL w2 (version 3): the hold's length in ticks plus one (0: its start was not
+ * timed) << 1 | WEFT_REL_LATE; SIGNAL w2 (version 3): WEFT_REL_LATE or 0. */
+#define WEFT_REL_LATE        1ull  /* written after the call returned: the release (or signal)
+                                      happened at or before the record's time */
+#define WEFT_REL_LEN(w2)     ((w2) >> 1)  /* 0: start not timed; else length in ticks + 1 */
 #define WEFT_AUX(kind, op, result) \
   ((uint16_t)(((unsigned)(kind) & 0x1f) | (((unsigned)(op) & 7) << 5) | (((unsigned)(result) & 0xff) << 8)))
 #define WEFT_AUX_KIND(a)   ((a) & 0x1f)

@@ -180,8 +180,10 @@ static inline void tb_rec_s(TraceBuild *b, unsigned type, unsigned aux, uint64_t
 static inline void tb_build_seed(TraceBuild *b) {
   WeftFileHeader *h = tb_header(b, SEED_PID, 0, WEFT_CLOCK_TSC, SEED_START_TSC, SEED_START_NS,
                                 SEED_HZ);
-  h->features = WEFT_FEAT_STACKS_CONTENDED;
+  h->features = WEFT_FEAT_STACKS_CONTENDED | WEFT_FEAT_COUNTERS;
   h->realtime_ns = 1700000000000000000ull;
+  h->hold_sample = 64;
+  h->flush_ms = 50;
 
   /* Main thread. */
   uint64_t t = SEED_START_TSC + 200;
@@ -212,7 +214,11 @@ static inline void tb_build_seed(TraceBuild *b) {
          SEED_MUTEX);
   tb_rec(b, WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_BROADCAST, 0), t += 20, 2,
          SEED_COND);
-  tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 20, 2, SEED_MUTEX);
+  tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 20, 3, SEED_MUTEX,
+         (1021ull << 1) | 0);                   /* version 3: a hold of 1020 ticks */
+  tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SEM, 0, 0), t += 20, 3, SEED_SEM, WEFT_REL_LATE);
+  tb_rec(b, WEFT_EV_COUNTS, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), t += 20, 10, SEED_MUTEX,
+         (uint64_t)SEED_PID, 40ull, 2ull, 0ull, 1ull, 60ull, 60ull, SEED_START_TSC + 300);
   t += 6000000000ull;                            /* 3 s later: dt does not fit, TIME */
   tb_time(b, t);
   t += 20;

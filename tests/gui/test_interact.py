@@ -102,9 +102,23 @@ def compare_selection(args, tmp, db, a, b):
     for oid in set(ro) & set(po):
         x, y = po[oid], ro[oid]
         for k in ("label", "kind", "waits", "wait_ns", "wait_p50_ns", "wait_p99_ns", "wait_max_ns", "contended",
-                  "acquisitions", "holds", "hold_ns", "hold_max_ns", "handoffs", "waiters"):
+                  "acquisitions", "holds", "handoffs", "waiters"):
             if x[k] != y[k]:
                 bad.append((oid, k, x[k], y[k]))
+        # hold total and longest: exact when every hold is recorded; with contention first the
+        # estimate from the timed holds and the longest recorded or timed one, as the report
+        exact = y["holds_exact"] or y["hold_total_est_ns"] is None
+        total = y["hold_ns"] if exact else y["hold_total_est_ns"]
+        longest = y["hold_max_ns"] if y["holds_exact"] else max(y["hold_max_ns"], y["hold_sample_max_ns"] or 0)
+        for k, want in (("hold_total_ns", total), ("hold_longest_ns", longest)):
+            if x[k] != want:
+                bad.append((oid, k, x[k], want))
+        # and the estimates say so: ≈ before an estimated total, ≥ before a lower bound
+        mark = "" if y["holds_exact"] else "≥" if exact else "≈"
+        if not x["hold_total_ns_text"].startswith(mark) or (not mark and x["hold_total_ns_text"][:1] in "≈≥"):
+            bad.append((oid, "hold_total_ns_text", x["hold_total_ns_text"], mark))
+        if (not y["holds_exact"]) != x["hold_longest_ns_text"].startswith("≥"):
+            bad.append((oid, "hold_longest_ns_text", x["hold_longest_ns_text"], y["holds_exact"]))
         if not close(x["wait_share"], y["wait_share"]):
             bad.append((oid, "wait_share", x["wait_share"], y["wait_share"]))
         site = y["call_sites"][0]["label"] if y["call_sites"] else ""

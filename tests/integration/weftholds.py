@@ -1,7 +1,8 @@
 """Decode weft's lock hold blocks (hold_block, docs/schema.md) in tests.
 
 materialize(con) fills a TEMP table lock_hold(object_id, utid, start_ns,
-dur_ns, contended, shared) with every hold, so a test can query holds in SQL.
+dur_ns, contended, shared, estimated) with every hold, so a test can query
+holds in SQL.
 """
 
 
@@ -17,7 +18,7 @@ def _uleb(data, i):
 
 
 def decode(object_id, start_ns, data):
-    """The holds of one block, as (object_id, utid, start_ns, dur_ns, contended, shared)."""
+    """The holds of one block, as (object_id, utid, start_ns, dur_ns, contended, shared, estimated)."""
     i, start, utid = 0, start_ns, 0
     while i < len(data):
         ds, i = _uleb(data, i)
@@ -25,7 +26,7 @@ def decode(object_id, start_ns, data):
         zz, i = _uleb(data, i)
         start += ds
         utid += -(zz >> 1) - 1 if zz & 1 else zz >> 1
-        yield (object_id, utid, start, df >> 2, df & 1, (df >> 1) & 1)
+        yield (object_id, utid, start, df >> 3, df & 1, (df >> 1) & 1, (df >> 2) & 1)
 
 
 def holds(con):
@@ -36,6 +37,6 @@ def holds(con):
 def materialize(con):
     con.execute("DROP TABLE IF EXISTS temp.lock_hold")
     con.execute("CREATE TEMP TABLE lock_hold (object_id INTEGER, utid INTEGER, start_ns INTEGER, dur_ns INTEGER, "
-                "contended INTEGER, shared INTEGER)")
-    con.executemany("INSERT INTO temp.lock_hold VALUES (?,?,?,?,?,?)", list(holds(con)))
+                "contended INTEGER, shared INTEGER, estimated INTEGER)")
+    con.executemany("INSERT INTO temp.lock_hold VALUES (?,?,?,?,?,?,?)", list(holds(con)))
     return con

@@ -12,10 +12,11 @@
  * Phase 3 (main): rdlock; trywrlock -> EBUSY; tryrdlock -> 0; unlock twice;
  * wrlock; wrlock again -> EDEADLK; rdlock -> EDEADLK; unlock (a thread
  * relocking what it holds fails at once: that is no wait).
- * Totals on `lock`: read acquisitions (ACQ or WAIT_END, op=lock, kind
- * rwlock_rd, res=0) READERS*RD_EACH + K + 1; write acquisitions
- * WRITERS*WR_EACH + K + 1; REL rwlock_rd READERS*RD_EACH + K + 2; REL
- * rwlock_wr WRITERS*WR_EACH + K + 1; two results EDEADLK.
+ * Totals on `lock`: read acquisitions READERS*RD_EACH + K + 2 (the tryrdlock
+ * included); write acquisitions WRITERS*WR_EACH + K + 1; with WEFT_HOLDS=all
+ * REL rwlock_rd READERS*RD_EACH + K + 1 (the unlock of the tryrdlock taken
+ * inside main's rdlock releases nothing) and REL rwlock_wr WRITERS*WR_EACH +
+ * K + 1; two results EDEADLK.
  * stderr: fx: lock=ADDR main_tid=T contender_tid=T
  */
 #include "fx-common.h"

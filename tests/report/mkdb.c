@@ -16,6 +16,13 @@
  *   marks: phase 'setup' [0, 100) and 'compute' [100, 800) on main
  *
  * --incomplete leaves out meta import_complete (an interrupted import).
+ * --contended stores it as contention-first recording (meta holds =
+ * contended) would: only the holds someone waited for (5 of queue_lock's 9,
+ * 70 ms; both of the rwlock's), and per thread the counts (lock_count): of
+ * queue_lock worker-1 3 acquisitions with one timed hold of 5 ms, worker-2 4
+ * with one of 3 ms, worker-3 2 and 2 failed tries; of the rwlock one each
+ * for worker-2 and worker-3. By hand: queue_lock held ≈ 70 + (9 - 5) * 4 =
+ * 86 ms (really 85), the longest hold at least 40 ms.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,9 +111,17 @@ static void object(long long id, int kind, long long addr, const char *name, lon
     id, addr, kind, name, is, fs, acq, contended);
 }
 
+static void counts(long long obj, long long utid, long long s_ms, long long e_ms, long long acq, long long fail,
+                   long long samples, long long sample_ms, long long sample_max_ms) {
+  X("INSERT INTO lock_count VALUES (%lld, %lld, %lld, %lld, %lld, %lld, 0, %lld, %lld, %lld)", obj, utid, s_ms * MS,
+    e_ms * MS, acq, fail, samples, sample_ms * MS, sample_max_ms * MS);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2 || (argc == 3 && strcmp(argv[2], "--incomplete") != 0) || argc > 3) {
-    fprintf(stderr, "usage: report-mkdb OUT.db [--incomplete]\n");
+  int incomplete = argc == 3 && !strcmp(argv[2], "--incomplete");
+  int contended = argc == 3 && !strcmp(argv[2], "--contended");
+  if (argc < 2 || (argc == 3 && !incomplete && !contended) || argc > 3) {
+    fprintf(stderr, "usage: report-mkdb OUT.db [--incomplete | --contended]\n");
     return 2;
   }
   char err[512];
@@ -177,15 +192,30 @@ int main(int argc, char **argv) {
   segs(5, 850 * MS, gz, sizeof gz / sizeof gz[0]);
   X("UPDATE thread_state SET waker_utid = 4 WHERE state = %d AND utid IN (2, 3)", WEFT_ST_BARRIER_WAIT);
 
-  hold(1, 2, 100, 105, 0);
-  hold(1, 3, 150, 155, 0);
+  /* queue_lock: with --contended only the holds someone waited for (worker-1
+   * waited [180, 200) and [450, 480), worker-2 [200, 210)) and those that began
+   * with a wait */
+  if (!contended) hold(1, 2, 100, 105, 0);
+  if (!contended) hold(1, 3, 150, 155, 0);
   hold(1, 3, 190, 200, 0);
   hold(1, 2, 200, 210, 1);
   hold(1, 3, 210, 215, 1);
-  hold(1, 4, 300, 302, 0);
+  if (!contended) hold(1, 4, 300, 302, 0);
   hold(1, 4, 440, 480, 0);
   hold(1, 2, 480, 485, 1);
-  hold(1, 3, 500, 503, 0);
+  if (!contended) hold(1, 3, 500, 503, 0);
+  if (contended) {
+    counts(1, 2, 100, 600, 3, 0, 1, 5, 5);
+    counts(1, 3, 102, 760, 4, 0, 1, 3, 3);
+    counts(1, 4, 104, 800, 2, 2, 0, 0, 0);
+    counts(4, 3, 102, 760, 1, 0, 0, 0, 0);
+    counts(4, 4, 104, 800, 1, 0, 0, 0, 0);
+    X("INSERT OR REPLACE INTO meta VALUES ('holds', 'contended')");
+    X("INSERT OR REPLACE INTO meta VALUES ('hold_sample', '64')");
+    X("INSERT OR REPLACE INTO meta VALUES ('counts_flush_ms', '50')");
+    X("UPDATE sync_object SET failed_tries = 2, hold_samples = 2, hold_sample_ns = %lld, hold_sample_max_ns = %lld "
+      "WHERE object_id = 1", 8 * MS, 5 * MS);
+  }
   X("INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, shared) VALUES (4, 4, %lld, %lld, 0, 0)",
     540 * MS, 50 * MS);
   X("INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, shared) VALUES (4, 3, %lld, %lld, 1, 1)",
@@ -213,7 +243,7 @@ int main(int argc, char **argv) {
   X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, %lld, %lld, 2, 'compute')", 100 * MS, 700 * MS);
 
   X("INSERT OR REPLACE INTO meta VALUES ('weft_version', '0.1.0')");
-  X("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')");
+  X("INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')");
   X("INSERT OR REPLACE INTO meta VALUES ('origin_ns', '5000000000000')");
   X("INSERT OR REPLACE INTO meta VALUES ('end_ns', '%lld')", 1000 * MS);
   X("INSERT OR REPLACE INTO meta VALUES ('command', './pool --threads 3')");
@@ -224,7 +254,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "report-mkdb: %s\n", err);
     return 1;
   }
-  if (argc < 3) X("INSERT OR REPLACE INTO meta VALUES ('import_complete', '1')");
+  if (!incomplete) X("INSERT OR REPLACE INTO meta VALUES ('import_complete', '1')");
   X("COMMIT");
   if (sqlite3_close(db) != SQLITE_OK) {
     fprintf(stderr, "report-mkdb: %s: cannot close\n", argv[1]);

@@ -25,7 +25,38 @@ CASES = [
     ('golden-range.json', ['--format=json', '--range=150ms..400ms', '--top=3']),
     ('golden-process.md', ['--process', '4243', '--format', 'md']),
     ('golden-top1.txt', ['--top', '1', '--range', '..0.5s']),
+    # contention first (mkdb --contended): counts and estimates from timed holds
+    ('golden-contended.txt', ['--db', 'contended.db']),
+    ('golden-contended.json', ['--db', 'contended.db', '--format', 'json']),
+    ('golden-contended-range.json', ['--db', 'contended.db', '--format', 'json', '--range', '150ms..400ms']),
 ]
+
+
+def by_name(doc, name):
+    for o in doc.get('sync_objects', []):
+        if o.get('name') == name:
+            return o
+    return {}
+
+
+def check_contended(doc, ranged):
+    """The figures of mkdb --contended, computed by hand (see mkdb.c)."""
+    q = by_name(doc, 'queue_lock')
+    if not ranged:
+        want = {'acquisitions': 9, 'acquisitions_estimated': False, 'failed_tries': 2, 'holds': 5,
+                'hold_ns': 70000000, 'holds_exact': False, 'hold_samples': 2, 'hold_sample_mean_ns': 4000000,
+                'hold_sample_max_ns': 5000000, 'hold_total_est_ns': 86000000, 'hold_max_ns': 40000000}
+    else:
+        # 150..400 ms cuts every flush interval: worker-1 3 * 250/500, worker-2 4 * 250/658,
+        # worker-3 2 * 250/696 = 3.74 acquisitions, and 1 * 250/500 + 1 * 250/658 = 0.88 timed holds
+        want = {'acquisitions': 4, 'acquisitions_estimated': True, 'hold_samples': 1, 'holds_exact': False}
+    got = {k: q.get(k) for k in want}
+    ok(got == want, '%s: queue_lock by hand: %r' % ('range' if ranged else 'whole', want), repr(got))
+    rw = [o for o in doc.get('sync_objects', []) if o.get('kind') == 'rwlock']
+    if not ranged:
+        ok(rw and rw[0].get('acquisitions') == 2 and rw[0].get('hold_total_est_ns') is None,
+           'whole: the rwlock: 2 acquisitions, no timed hold: no estimate', repr(rw))
+    ok(doc.get('recording', {}).get('holds') == 'contended', 'the recording says its holds are contended ones')
 
 n = 0
 failed = 0
@@ -54,8 +85,12 @@ def main():
     a.weft, a.mkdb = os.path.abspath(a.weft), os.path.abspath(a.mkdb)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([a.mkdb, os.path.join(tmp, 'golden.db')], check=True)
+        subprocess.run([a.mkdb, os.path.join(tmp, 'contended.db'), '--contended'], check=True)
         for name, args in CASES:
-            r = subprocess.run([a.weft, 'report', 'golden.db'] + args, cwd=tmp,
+            db = 'golden.db'
+            if args[:1] == ['--db']:
+                db, args = args[1], args[2:]
+            r = subprocess.run([a.weft, 'report', db] + args, cwd=tmp,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             out = r.stdout.decode('utf-8')
             path = os.path.join(a.golden, name)
@@ -85,6 +120,8 @@ def main():
                 except ValueError:
                     doc = {}
                 ok(doc.get('weft_report_version') == 1, '%s: weft_report_version 1' % name)
+                if 'contended' in name:
+                    check_contended(doc, 'range' in name)
     print('1..%d' % n)
     return 1 if failed else 0
 

@@ -28,7 +28,7 @@ int main(void) {
     /* equal starts, huge gaps and durations, utids going up and down */
     t += (i % 7 == 0) ? 0 : (int64_t)(next() % (i % 50 == 0 ? 1000000000000ULL : 5000));
     in[i] = (WeftHold){42, 1 + (int64_t)(next() % 70), t, (int64_t)(next() % (i % 97 == 0 ? 1ULL << 40 : 3000)),
-                       (int)(next() % 2), (int)(next() % 2)};
+                       (int)(next() % 2), (int)(next() % 2), (int)(next() % 2)};
     sum += in[i].dur_ns;
     if (in[i].dur_ns > mx) mx = in[i].dur_ns;
     if (t + in[i].dur_ns > end) end = t + in[i].dur_ns;
@@ -50,12 +50,15 @@ int main(void) {
   WeftHold h;
   int n = 0, same = 1, r;
   while ((r = weft_hold_iter_next(&it, &h)) == 1) {
-    if (n >= N || memcmp(&h, &in[n], sizeof h) != 0) same = 0;
+    if (n >= N || h.object_id != in[n].object_id || h.utid != in[n].utid || h.start_ns != in[n].start_ns ||
+        h.dur_ns != in[n].dur_ns || h.contended != in[n].contended || h.shared != in[n].shared ||
+        h.estimated != in[n].estimated)
+      same = 0;
     n++;
   }
   ok(r == 0 && n == N && same, "every hold decodes to what was written (%d of %d)", n, N);
 
-  WeftHold early = {42, 1, in[N - 1].start_ns - 1, 5, 0, 0};
+  WeftHold early = {42, 1, in[N - 1].start_ns - 1, 5, 0, 0, 0};
   ok(weft_hold_block_add(&b, &early) == -1, "a hold out of start order is refused");
 
   /* a block cut anywhere is corrupt, never read past its end */

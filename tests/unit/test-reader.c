@@ -72,30 +72,31 @@ static void test_seed(void) {
   ok(h->pid == SEED_PID && h->clock == WEFT_CLOCK_TSC && h->tsc_hz == SEED_HZ &&
      h->session == 0x5eed0000cafe0001ull, "seed header fields");
   ok(strcmp(weft_trace_name(t), "seed.wtrace") == 0, "trace name");
-  ok(e.n == 41, "seed has 41 records (got %zu)", e.n);
+  ok(e.n == 43, "seed has 43 records (got %zu)", e.n);
 
   static const unsigned types[] = {
     WEFT_EV_THREAD_START, WEFT_EV_PROCESS_INFO, WEFT_EV_MODULE, WEFT_EV_THREAD_NAME, WEFT_EV_INIT,
     WEFT_EV_NAME_OBJECT, WEFT_EV_STACK, WEFT_EV_THREAD_CREATE, WEFT_EV_ACQ, WEFT_EV_REL,
-    WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_SIGNAL, WEFT_EV_REL, WEFT_EV_TIME, WEFT_EV_SYNC,
+    WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_SIGNAL, WEFT_EV_REL, WEFT_EV_REL, WEFT_EV_COUNTS,
+    WEFT_EV_TIME, WEFT_EV_SYNC,
     WEFT_EV_MARK, WEFT_EV_FORK, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_MARK,
     WEFT_EV_SEM_OPEN, WEFT_EV_SCHED, WEFT_EV_LOST, WEFT_EV_THREAD_EXIT, WEFT_EV_EXIT,
     WEFT_EV_THREAD_START, WEFT_EV_THREAD_NAME, WEFT_EV_ACQ, WEFT_EV_ACQ, WEFT_EV_WAIT_BEGIN,
     WEFT_EV_WAIT_END, WEFT_EV_REL, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_INIT,
     WEFT_EV_DESTROY, WEFT_EV_THREAD_DETACH, WEFT_EV_EXEC, WEFT_EV_EXEC_FAILED, WEFT_EV_THREAD_EXIT,
   };
-  int types_ok = e.n == 41, tids_ok = 1, ns_ok = 1, pid_ok = 1, order_ok = 1;
-  for (size_t i = 0; i < e.n && i < 41; i++) {
+  int types_ok = e.n == 43, tids_ok = 1, ns_ok = 1, pid_ok = 1, order_ok = 1;
+  for (size_t i = 0; i < e.n && i < 43; i++) {
     const WeftEvent *ev = &e.ev[i];
     if (ev->type != types[i])
       types_ok = 0;
-    if (ev->tid != (i < 26 ? SEED_PID : SEED_TID2))
+    if (ev->tid != (i < 28 ? SEED_PID : SEED_TID2))
       tids_ok = 0;
     if (ev->pid != SEED_PID)
       pid_ok = 0;
     if (ev->ns != SEED_NS(ev->tsc) || weft_trace_ticks_to_ns(t, ev->tsc) != ev->ns)
       ns_ok = 0;
-    if (i > 0 && i != 26 && ev->tsc <= e.ev[i - 1].tsc)
+    if (i > 0 && i != 28 && ev->tsc <= e.ev[i - 1].tsc)
       order_ok = 0;
     if (ev->w[0] != 0 && WEFT_W0_NWORDS(ev->w[0]) != ev->nwords)
       types_ok = 0;
@@ -135,15 +136,23 @@ static void test_seed(void) {
      "STACK id, depth and frames");
   ok((ev[10].w[2] & 0xffffffffu) == SEED_TID2 && ev[10].w[2] >> 32 == 1,
      "WAIT_BEGIN holder tid and stack id");
-  ok(ev[14].type == WEFT_EV_TIME && ev[14].tsc == ev[14].w[1] && ev[15].tsc == ev[14].w[1] + 20,
+  ok(ev[13].nwords == 3 && WEFT_REL_LEN(ev[13].w[2]) == 1021 && !(ev[13].w[2] & WEFT_REL_LATE) &&
+     ev[14].nwords == 3 && WEFT_REL_LEN(ev[14].w[2]) == 0 && (ev[14].w[2] & WEFT_REL_LATE),
+     "version 3 REL: the hold's length, or late with no length");
+  ok(ev[15].nwords == 10 && ev[15].w[1] == SEED_MUTEX && ev[15].w[2] == SEED_PID && ev[15].w[3] == 40 &&
+     ev[15].w[4] == 2 && ev[15].w[6] == 1 && ev[15].w[9] == SEED_START_TSC + 300 &&
+     WEFT_AUX_KIND(ev[15].aux) == WEFT_KIND_MUTEX, "COUNTS fields");
+  ok(h->hold_sample == 64 && h->flush_ms == 50 && (h->features & WEFT_FEAT_COUNTERS),
+     "version 3 header: hold sample, flush interval, counters feature");
+  ok(ev[16].type == WEFT_EV_TIME && ev[16].tsc == ev[16].w[1] && ev[17].tsc == ev[16].w[1] + 20,
      "TIME sets the running tick");
-  ok(ev[15].w[1] == ev[15].tsc && ev[15].ns == ev[15].w[2], "SYNC maps its own tick exactly");
-  ok(WEFT_AUX_RESULT(ev[28].aux) == 16 && WEFT_AUX_OP(ev[28].aux) == WEFT_OP_TRY,
+  ok(ev[17].w[1] == ev[17].tsc && ev[17].ns == ev[17].w[2], "SYNC maps its own tick exactly");
+  ok(WEFT_AUX_RESULT(ev[30].aux) == 16 && WEFT_AUX_OP(ev[30].aux) == WEFT_OP_TRY,
      "try-lock failure result in aux");
-  ok(ev[26].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
-  ok(ev[38].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[38], 1, NULL), "/bin/true") == 0,
+  ok(ev[28].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
+  ok(ev[40].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[40], 1, NULL), "/bin/true") == 0,
      "EXEC path");
-  ok(ev[39].nwords == 1 && ev[39].aux == 2, "EXEC_FAILED has no payload");
+  ok(ev[41].nwords == 1 && ev[41].aux == 2, "EXEC_FAILED has no payload");
 
   /* Stopping early. */
   Events e2 = { .stop_at = 3 };
@@ -161,7 +170,7 @@ static void test_seed(void) {
     rc = weft_trace_scan(t2, collect, &e, err, sizeof err);
     weft_trace_close(t2);
   }
-  ok(rc == 0 && e.n == 41, "unaligned buffer");
+  ok(rc == 0 && e.n == 43, "unaligned buffer");
   free(odd);
   free(b.buf);
 }
@@ -400,9 +409,17 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  tb_hdr(&b)->version = 3;
+  /* the older versions still read: a version 1 and a version 2 file */
+  for (uint32_t ver = 1; ver <= 2; ver++) {
+    char err[512];
+    Events e;
+    tb_hdr(&b)->version = ver;
+    int rc = open_scan(&b, b.len, "old.wtrace", &e, NULL, err, sizeof err);
+    ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
+  }
+  tb_hdr(&b)->version = 4;
   expect_fail(&b, b.len, (Expect){ "wrong version",
-                                   "unsupported trace version 3 (this reader knows 1 to 2)", 1, 0 });
+                                   "unsupported trace version 4 (this reader knows 1 to 3)", 1, 0 });
   free(b.buf);
 
   good_trace(&b);
@@ -684,7 +701,7 @@ static void test_recording(void) {
     ok(strcmp(weft_trace_name(t), path) == 0, "name of a file trace is its path");
     weft_trace_close(t);
   }
-  ok(rc == 0 && e.n == 41, "seed file read through mmap (%s)", err);
+  ok(rc == 0 && e.n == 43, "seed file read through mmap (%s)", err);
   remove_tmpdir();
 }
 

@@ -5,7 +5,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Usage: unbalanced_pool.py [METHOD [N]]  (start method, default fork; N
-# iterations of a short task, default 40000: the 4 long tasks do 8N each)
+# iterations of a short task, default 40000: the 4 long tasks do 16N each, so
+# the straggler is clear even when a busy machine slows the workers' start)
 # Prints one deterministic line.
 import multiprocessing as mp
 import sys
@@ -21,7 +22,7 @@ def crunch(n):
 def main():
     method = sys.argv[1] if len(sys.argv) > 1 else "fork"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 40000
-    sizes = [n] * 4 + [8 * n] * 4  # chunk 1: short tasks; chunk 2: long ones
+    sizes = [n] * 4 + [16 * n] * 4  # chunk 1: short tasks; chunk 2: long ones
     ctx = mp.get_context(method)
     with ctx.Pool(2) as pool:
         out = pool.map(crunch, sizes, chunksize=4)

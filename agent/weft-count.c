@@ -1,0 +1,353 @@
+/* weft-count.c - contention first: counters, timed holds and recorded releases.
+ * SPDX-License-Identifier: MIT
+ *
+ * The hot paths are inline in weft-agent-private.h; this file has their slow
+ * halves. What is recorded (trace version 3):
+ *  - every wait, in full, as before (WAIT_BEGIN/END, holder, stack);
+ *  - a release (REL) or signal (SIGNAL) only when a thread waits on the
+ *    object, found through the object's announcement bucket; a REL carries the
+ *    hold's length when its start was timed;
+ *  - everything else as counts: per thread and object, acquisitions, failed
+ *    tries, sem_post releases and a sample of uncontended hold lengths, written
+ *    as COUNTS records at least every flush_ticks of the thread's work, at
+ *    thread end, before exec, at destroy, and at process exit (then for the
+ *    threads still running, on their behalf).
+ * A hold's start is timed when it may have to be recorded: after a wait, when
+ * someone waits on the object at the acquisition, with WEFT_HOLDS=all, and
+ * one hold in hold_sample as a sample. A hold whose start was not timed and
+ * that someone then waited for is written with length 0 (start unknown): the
+ * importer bounds it with the first waiter's arrival.
+ * Counter tables are the thread's own (no atomics on the hot path); another
+ * thread reads them only at process exit or exec, after taking the table's
+ * `flushing` word, which the owner takes too before it flushes or grows it.
+ */
+#include "weft-agent-private.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS];
+
+#define COUNT_PROBE 8u            /* slots probed for a key */
+#define COUNT_MAX_SLOTS 4096u     /* beyond this, entries are written out and reused */
+#define COUNTDOWN_NO_SAMPLE 4096u /* operations between flush checks when sampling is off */
+
+static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start, unsigned flags) {
+  if (t->nheld >= WEFT_HELD_MAX) {
+    t->held_over = 1;
+    return;
+  }
+  WeftHeld *h = &t->held[t->nheld];
+  h->obj = obj;
+  h->start = start;
+  h->kind = kind;
+  h->flags = flags;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  t->nheld++;
+}
+
+/* ---- counters ---- */
+static int flush_take(WeftThread *t, int how) {
+  int expect = 0;
+  return atomic_compare_exchange_strong(&t->flushing, &expect, how);
+}
+
+static void flush_give(WeftThread *t) { atomic_store(&t->flushing, 0); }
+
+/* One COUNTS record for e (of thread t, written by the calling thread), then
+ * e counts from zero (unless keep: a snapshot of another thread's entry,
+ * which that thread may still be counting into). */
+static void count_emit(WeftThread *t, WeftCount *e, int keep);
+static void count_write(WeftThread *t, WeftCount *e) { count_emit(t, e, 0); }
+
+static void count_emit(WeftThread *t, WeftCount *e, int keep) {
+  if (!e->first) return;
+  WeftThread *me = &_weft_tls;
+  uint64_t now = weft_ticks();
+  uint64_t *p = weft_reserve(me, 10, &now);
+  if (p) {
+    p[1] = e->key & ((1ull << 56) - 1);
+    p[2] = t->tid;
+    p[3] = e->acq;
+    p[4] = e->fail;
+    p[5] = e->rel;
+    p[6] = e->samples;
+    p[7] = e->sample_sum;
+    p[8] = e->sample_max;
+    p[9] = e->first;
+    weft_publish(me, p, WEFT_EV_COUNTS, 10, WEFT_AUX((unsigned)(e->key >> 56), 0, 0), now);
+  }
+  if (keep) return;
+  e->acq = 0;
+  e->fail = e->rel = e->samples = 0;
+  e->sample_sum = e->sample_max = 0;
+  e->first = 0;
+  e->gen = ~0u; /* the next operation begins it again */
+}
+
+void _weft_counts_flush(WeftThread *t, int on_behalf) {
+  if (!t->ctab) return;
+  if (on_behalf == WEFT_FLUSH_SNAPSHOT) { /* before an exec, which may fail: leave them as they are */
+    if (!flush_take(t, 1)) return;
+    for (uint32_t i = 0; i <= t->cmask; i++) count_emit(t, &t->ctab[i], 1);
+    flush_give(t);
+    return;
+  }
+  if (!flush_take(t, on_behalf ? 2 : 1)) return;
+  for (uint32_t i = 0; i <= t->cmask; i++) count_write(t, &t->ctab[i]);
+  if (!on_behalf) {
+    t->dirty = 0;
+    t->last_flush = weft_ticks();
+    flush_give(t);
+  }
+}
+
+/* At most once a millisecond (a thread may poll or read in a loop); never
+ * in a vfork child (it shares the parent's memory: touch nothing). */
+void _weft_wait_flush(WeftThread *t) {
+  uint64_t now = weft_ticks();
+  if (now - t->last_flush >= _weft_proc.ticks_per_ms && !_weft_is_vfork_child()) _weft_counts_flush(t, 0);
+}
+
+/* e starts counting (again): a new life of the object (bucket generation
+ * changed: write what it counted of the old one first) or its first
+ * operation since the last COUNTS. */
+void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen) {
+  if (e->first && flush_take(t, 1)) {
+    count_write(t, e);
+    flush_give(t);
+  }
+  e->gen = gen;
+  e->first = weft_ticks();
+  t->dirty = 1;
+}
+
+void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw) {
+  (void)bw;
+  WeftCount *e = weft_count(t, obj, kind);
+  if (e) weft_inc64(&e->acq);
+}
+
+static WeftCount *table_new(uint32_t n) {
+  void *m = mmap(NULL, (size_t)n * sizeof(WeftCount), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return m == MAP_FAILED ? NULL : m;
+}
+
+/* Probe for key; *slot is the first free (or, with evict, the first probed)
+ * slot when it is not there. */
+static WeftCount *probe(WeftCount *tab, uint32_t mask, uint64_t key, WeftCount **slot) {
+  uint32_t i = weft_count_slot(key, mask);
+  uint32_t n = mask + 1 < COUNT_PROBE ? mask + 1 : COUNT_PROBE;
+  *slot = NULL;
+  for (uint32_t k = 0; k < n; k++) {
+    WeftCount *e = &tab[(i + k) & mask];
+    if (e->key == key) return e;
+    if (!e->key && !*slot) *slot = e;
+  }
+  return NULL;
+}
+
+static WeftCount *find_slow(WeftThread *t, uint64_t key);
+
+/* A bigger table (the entries move; the old one is unmapped unless inline). */
+static int table_grow(WeftThread *t) {
+  uint32_t n = (t->cmask + 1) * 8;
+  if (n > COUNT_MAX_SLOTS) n = COUNT_MAX_SLOTS;
+  if (n <= t->cmask + 1) return -1;
+  WeftCount *nt = table_new(n);
+  if (!nt) return -1;
+  WeftCount *old = t->ctab;
+  uint32_t oldn = t->cmask + 1;
+  for (uint32_t i = 0; i < oldn; i++) {
+    if (!old[i].key) continue;
+    WeftCount *slot;
+    if (probe(nt, n - 1, old[i].key, &slot) || !slot) { /* cannot happen at 8x the size; keep it anyway */
+      count_write(t, &old[i]);
+      continue;
+    }
+    *slot = old[i];
+  }
+  t->ctab = nt;
+  t->cmask = n - 1;
+  if (old != t->cinline) munmap(old, (size_t)oldn * sizeof(WeftCount));
+  return 0;
+}
+
+WeftCount *_weft_count_find_slow(WeftThread *t, uint64_t key) {
+  int saved = errno;
+  WeftCount *r = find_slow(t, key);
+  errno = saved;
+  return r;
+}
+
+static WeftCount *find_slow(WeftThread *t, uint64_t key) {
+  if (!t->ctab) {
+    t->ctab = t->cinline;
+    t->cmask = WEFT_COUNT_INLINE - 1;
+  }
+  WeftCount *slot, *e = probe(t->ctab, t->cmask, key, &slot);
+  if (e) return e;
+  if (!flush_take(t, 1)) return NULL; /* the process is ending (or a handler interrupted a flush) */
+  weft_busy_enter();
+  if (!slot && table_grow(t) == 0) {
+    e = probe(t->ctab, t->cmask, key, &slot);
+  }
+  if (!e && !slot) { /* full around here: write one out and take its slot */
+    slot = &t->ctab[weft_count_slot(key, t->cmask)];
+    weft_busy_leave();
+    count_write(t, slot);
+    weft_busy_enter();
+  }
+  if (!e) {
+    memset(slot, 0, sizeof *slot);
+    slot->gen = ~0u;
+    slot->key = key;
+    e = slot;
+  }
+  weft_busy_leave();
+  flush_give(t);
+  return e;
+}
+
+void _weft_count_destroy(unsigned kind, const volatile void *obj) {
+  WeftThread *t = &_weft_tls;
+  /* this thread's counts of the object go out before its DESTROY; other
+   * threads see the new generation at their next operation on the address */
+  if (t->ctab) {
+    WeftCount *slot;
+    static const unsigned kinds[] = {WEFT_KIND_RWLOCK_RD, WEFT_KIND_RWLOCK_WR};
+    unsigned n = kind == WEFT_KIND_RWLOCK ? 2 : 1;
+    for (unsigned i = 0; i < n; i++) {
+      WeftCount *e = probe(t->ctab, t->cmask, weft_count_key(obj, n == 2 ? kinds[i] : kind), &slot);
+      if (e && flush_take(t, 1)) {
+        count_write(t, e);
+        flush_give(t);
+      }
+    }
+  }
+  atomic_fetch_add_explicit(&weft_bucket(obj)->word, 1ull << 32, memory_order_seq_cst);
+}
+
+void _weft_count_reset(WeftThread *t) {
+  if (t->ctab && t->ctab != t->cinline) memset(t->ctab, 0, (size_t)(t->cmask + 1) * sizeof(WeftCount));
+  memset(t->cinline, 0, sizeof t->cinline);
+  t->nheld = 0;
+  t->held_over = 0;
+  t->countdown = 0;
+  t->flush_due = 0;
+  t->dirty = 0;
+  t->last_flush = 0;
+  atomic_store(&t->flushing, 0);
+}
+
+void _weft_count_thread_free(WeftThread *t) {
+  if (!flush_take(t, 1)) return;
+  WeftCount *old = t->ctab;
+  if (old && old != t->cinline) munmap(old, (size_t)(t->cmask + 1) * sizeof(WeftCount));
+  t->ctab = NULL;
+  t->cmask = 0;
+  flush_give(t);
+}
+
+/* ---- timed acquisitions ---- */
+/* Write the counters when they are due (the first check only sets the time). */
+static void flush_check(WeftThread *t, uint64_t now) {
+  if (now < t->flush_due) return;
+  if (t->flush_due) _weft_counts_flush(t, 0);
+  t->flush_due = now + _weft_proc.flush_ticks;
+}
+
+void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj) {
+  uint64_t now = weft_ticks();
+  unsigned flags = _weft_proc.holds_all ? WEFT_HELD_RECORD : 0;
+  if (t->countdown == UINT32_MAX) { /* countdown-- went past 0: this is the check */
+    t->countdown = _weft_proc.hold_sample ? _weft_proc.hold_sample - 1 : COUNTDOWN_NO_SAMPLE - 1;
+    if (_weft_proc.hold_sample) flags |= WEFT_HELD_SAMPLE;
+    flush_check(t, now);
+  }
+  if (weft_is_hold(kind)) held_push(t, (uint64_t)(uintptr_t)obj, kind, now, flags);
+}
+
+void _weft_acquired_all(unsigned kind, const volatile void *obj) {
+  WeftThread *t = &_weft_tls;
+  WeftCount *e = weft_count(t, obj, kind);
+  if (e) weft_inc64(&e->acq);
+  t->countdown--;
+  _weft_acquired_timed(t, kind, obj);
+}
+
+void _weft_acquired_recorded(unsigned kind, const volatile void *obj, uint64_t at) {
+  WeftThread *t = &_weft_tls;
+  WeftCount *e = weft_count(t, obj, kind);
+  if (e) weft_inc64(&e->acq);
+  if (weft_is_hold(kind)) held_push(t, (uint64_t)(uintptr_t)obj, kind, at, WEFT_HELD_RECORD);
+  flush_check(t, at);
+}
+
+/* ---- releases ---- */
+static int is_recursive_inner(unsigned kind, const volatile void *obj) {
+#ifdef __GLIBC__
+  if (kind != WEFT_KIND_MUTEX) return 0;
+  const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
+  int type = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3;
+  return type == PTHREAD_MUTEX_RECURSIVE && __atomic_load_n(&m->__data.__count, __ATOMIC_RELAXED) > 1;
+#else
+  (void)kind;
+  (void)obj;
+  return 0;
+#endif
+}
+
+static void rel_write(unsigned kind, const volatile void *obj, uint64_t start, uint64_t late) {
+  WeftThread *t = &_weft_tls;
+  uint64_t now = weft_ticks();
+  uint64_t *p = weft_reserve(t, 3, &now);
+  if (!p) return;
+  uint64_t len = start && now >= start ? now - start + 1 : 0;
+  p[1] = (uint64_t)(uintptr_t)obj;
+  p[2] = len << 1 | late;
+  weft_publish(t, p, WEFT_EV_REL, 3, WEFT_AUX(kind, 0, 0), now);
+}
+
+static void sample_add(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t start) {
+  uint64_t d = weft_ticks() - start;
+  WeftCount *e = weft_count(t, obj, kind);
+  if (!e) return;
+  weft_inc32(&e->samples);
+  e->sample_sum += d;
+  if (d > e->sample_max) e->sample_max = d;
+}
+
+void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r) {
+  uint64_t o = (uint64_t)(uintptr_t)obj;
+  int found = -1, more = 0;
+  for (int i = (int)t->nheld - 1; i >= 0; i--)
+    if (t->held[i].obj == o) {
+      if (found < 0) found = i;
+      else more = 1;
+    }
+  WeftHeld h = {0, 0, 0, 0};
+  if (found >= 0) {
+    h = t->held[found];
+    for (uint32_t i = (uint32_t)found; i + 1 < t->nheld; i++) t->held[i] = t->held[i + 1];
+    t->nheld--;
+    if (t->nheld == 0) t->held_over = 0;
+  }
+  if (more || (found < 0 && !t->held_over && is_recursive_inner(kind, obj))) {
+    r->done = 1; /* the lock is still held: not a release */
+    return;
+  }
+  r->start = h.start;
+  if ((h.flags & WEFT_HELD_RECORD) || t->held_over || weft_waiters(obj) != 0) {
+    rel_write(kind, obj, h.start, 0);
+    r->done = 1;
+  } else if (h.flags & WEFT_HELD_SAMPLE) {
+    sample_add(t, kind, obj, h.start);
+  }
+}
+
+void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r) {
+  (void)t;
+  rel_write(kind, obj, r->start, WEFT_REL_LATE);
+  r->done = 1;
+}
