@@ -99,12 +99,12 @@ typedef struct WeftThread {
   /* contention-first (weft-count.c) */
   WeftCount *ctab;        /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
   uint32_t  cmask;
-  uint32_t  countdown;    /* acquisitions until the next timed one (a sample, and the flush check) */
   uint64_t  flush_due;    /* tick from which the counters are written at the next check */
   uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
                              (so nheld != 0 whenever it is set) */
   _Atomic int flushing;   /* 1: writing its counters; 2: taken for good by the process's end */
   uint32_t  dirty;        /* some counter counted since the last flush */
+  void     *stack_cache;  /* weft-unwind.c: stacks by call path (NULL until the first) */
   uint64_t  last_flush;   /* tick of the last flush of its own counters */
   WeftHeld  held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
@@ -138,30 +138,42 @@ typedef struct {
   char              dir[4096];
   char              path[4200];
   uintptr_t         self_lo, self_hi;   /* the agent's own text, skipped in stacks */
-  uint32_t          hold_sample;  /* one uncontended hold in N timed (0: none) */
+  uint32_t          hold_sample;  /* one uncontended hold in N timed (0: none; else a power of two) */
+  uint32_t          tick_mask;    /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
+                                     or with no sampling only the flush check (4095) */
   uint64_t          flush_ticks;  /* a working thread writes its counters at least this often */
 } WeftProcess;
 
 extern WeftProcess _weft_proc WEFT_HIDDEN;
 
-/* ---- the real functions (weft-real.c) ---- */
+/* ---- the real functions (weft-real.c) ----
+ * Each is resolved the first time it is called (one dlsym: a short process
+ * pays for the few it uses, not for all of them at start-up). */
 typedef struct {
 #define WEFT_REAL(ret, name, args) ret (*name) args;
 #include "weft-real.def"
 #undef WEFT_REAL
-  _Atomic int ready;
 } WeftReal;
 
+enum {
+#define WEFT_REAL(ret, name, args) WEFT_REAL_##name,
+#include "weft-real.def"
+#undef WEFT_REAL
+  WEFT_REAL_COUNT
+};
+
 extern WeftReal _weft_real WEFT_HIDDEN;
-WEFT_HIDDEN void _weft_real_init(void);
+/* Resolve function idx, store it and return it; NULL while this thread is
+ * inside a resolution already (dlsym called back into a wrapper). */
+WEFT_HIDDEN void *_weft_resolve(unsigned idx);
 
-/* Inside a wrapper once weft_on() said yes: tracing is enabled only after the
- * constructor (or the lazy start) resolved every function, so no check. */
-#define REAL_ON(name) (_weft_real.name)
-
-#define REAL(name) \
-  (WEFT_LIKELY(atomic_load_explicit(&_weft_real.ready, memory_order_acquire)) \
-     ? _weft_real.name : (_weft_real_init(), _weft_real.name))
+#define REAL(name)                                                                        \
+  (WEFT_LIKELY(__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED) != NULL)               \
+     ? __atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED)                                \
+     : (__typeof__(_weft_real.name))_weft_resolve(WEFT_REAL_##name))
+/* The few that the lock and unlock fast paths call: resolved before tracing
+ * starts (weft_agent_init), so no check there. */
+#define REAL_HOT(name) (__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED))
 
 /* ---- clock ---- */
 static inline uint64_t weft_mono_ns(void) {
@@ -263,6 +275,7 @@ static inline int weft_on(void) {
 /* Capture the caller's stack, define it in the trace if new, return its id (0: none). */
 WEFT_HIDDEN uint32_t _weft_stack_id(void);
 WEFT_HIDDEN void _weft_stacks_reset(void);
+WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int force);
 
 /* Stacks where an object is created (init): taken unless WEFT_STACKS=none. */
@@ -283,6 +296,7 @@ WEFT_HIDDEN uint32_t _weft_tid_of(pthread_t th);
 WEFT_HIDDEN pid_t _weft_gettid(void);
 WEFT_HIDDEN void _weft_sched_sample(uint32_t tid);
 WEFT_HIDDEN void _weft_env_capture(const char *self_path);
+WEFT_HIDDEN const char *_weft_self_exe(void);
 
 /* ---- contention-first hot paths (weft-count.c has the slow ones) ----
  *
@@ -340,6 +354,18 @@ static inline void weft_inc64(uint64_t *p) {
   __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
 #endif
 }
+/* The same, returning the value before (xadd without a lock prefix: one
+ * instruction, so a signal handler cannot come in between either). */
+static inline uint64_t weft_xinc64(uint64_t *p) {
+#if defined(__x86_64__)
+  uint64_t v = 1;
+  __asm__ volatile("xaddq %0, %1" : "+r"(v), "+m"(*p));
+  return v;
+#else
+  return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+#endif
+}
+
 static inline void weft_inc32(uint32_t *p) {
 #if defined(__x86_64__) || defined(__i386__)
   __asm__ volatile("addl $1, %0" : "+m"(*p));
@@ -350,7 +376,7 @@ static inline void weft_inc32(uint32_t *p) {
 
 WEFT_HIDDEN WeftCount *_weft_count_find_slow(WeftThread *t, uint64_t key);
 WEFT_HIDDEN void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen);
-WEFT_HIDDEN void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj);
+WEFT_HIDDEN void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick);
 WEFT_HIDDEN void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw);
 
 /* The thread's entry for (obj, kind), ready to count into (NULL: none). An
@@ -372,8 +398,10 @@ static inline int weft_is_hold(unsigned kind) {
 
 /* An acquisition (lock, try, or a semaphore wait) that succeeded without
  * waiting: one bucket read (waiters, generation), one table probe, one
- * increment. Timed only when someone waits on the object now, or as the next
- * sample (with _weft_proc.acq_record, callers go the slow way instead). */
+ * increment. Timed only when someone waits on the object now, or as a sample
+ * (every hold_sample-th acquisition of the object by the thread, which also
+ * checks whether its counts are due) (with _weft_proc.acq_record, callers go
+ * the slow way instead). */
 static inline void weft_acquired(unsigned kind, const volatile void *obj) {
   WeftThread *t = &_weft_tls;
   uint64_t h = weft_obj_hash(obj);
@@ -382,11 +410,12 @@ static inline void weft_acquired(unsigned kind, const volatile void *obj) {
   uintptr_t tab = (uintptr_t)t->ctab;
   WeftCount *e = (WeftCount *)(tab + (uintptr_t)weft_count_slot_h(h, t->cmask) * sizeof(WeftCount));
   if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == (uint32_t)(bw >> 32)))
-    weft_inc64(&e->acq);
-  else
+  {
+    uint32_t n = (uint32_t)weft_xinc64(&e->acq), m = _weft_proc.tick_mask;
+    if (WEFT_UNLIKELY(((n & m) == m) | ((uint32_t)bw != 0))) _weft_acquired_timed(t, kind, obj, (n & m) == m);
+  } else {
     _weft_acquired_slow(t, kind, obj, bw);
-  if (WEFT_UNLIKELY((uint32_t)bw != 0) || WEFT_UNLIKELY(t->countdown-- == 0))
-    _weft_acquired_timed(t, kind, obj);
+  }
 }
 
 /* With WEFT_HOLDS=all: counted, and every hold timed and recorded. */

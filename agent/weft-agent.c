@@ -127,6 +127,23 @@ static void say(const char *a, const char *b, const char *c) {
   (void)w;
 }
 
+/* The executable's path (readlink of /proc/self/exe, once per process image). */
+const char *_weft_self_exe(void) {
+  static char exe[1024];
+  static int have;
+  if (!have) {
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    have = 1;
+  }
+  return exe;
+}
+
+/* argc and argv, as glibc passes them to the constructors of preloaded
+ * objects (NULL when the agent started before its constructor ran). */
+static int main_argc;
+static char **main_argv;
+
 /* ---- the trace file ---- */
 static int tsc_usable(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -189,6 +206,10 @@ static int reserve_space(int fd, uint64_t off, uint64_t len) {
 }
 
 /* Create PID.N.wtrace with the first free N; map its header. */
+/* The main thread's first chunk, reserved and mapped with the header (one
+ * fallocate and one mmap at start-up instead of two each). */
+static void *spare_chunk;
+
 static int trace_open(pid_t ppid) {
   char path[sizeof _weft_proc.path];
   char num[24];
@@ -216,24 +237,26 @@ static int trace_open(pid_t ppid) {
   int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
   if (hfd >= 0) { close(fd); fd = hfd; }
   struct stat st;
-  if (reserve_space(fd, 0, WEFT_FILE_HEADER_SIZE) != 0 || fstat(fd, &st) != 0) {
+  const size_t first = WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST;
+  if (reserve_space(fd, 0, first) != 0 || fstat(fd, &st) != 0) {
     say("cannot write the trace file ", path, ": disk full or unwritable; running untraced");
     close(fd);
     unlink(path);
     return -1;
   }
-  WeftFileHeader *h = mmap(NULL, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  WeftFileHeader *h = mmap(NULL, first, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (h == MAP_FAILED) {
     close(fd);
     unlink(path);
     return -1;
   }
+  spare_chunk = (char *)h + WEFT_FILE_HEADER_SIZE;
   str_copy(_weft_proc.path, sizeof _weft_proc.path, path);
   _weft_proc.fd = fd;
   _weft_proc.dev = st.st_dev;
   _weft_proc.ino = st.st_ino;
   _weft_proc.hdr = h;
-  atomic_store(&_weft_proc.next_off, WEFT_FILE_HEADER_SIZE);
+  atomic_store(&_weft_proc.next_off, first);
 
   struct timespec rt;
   clock_gettime(CLOCK_REALTIME, &rt);
@@ -248,7 +271,9 @@ static int trace_open(pid_t ppid) {
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
   h->image = image;
-  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  /* the CPUs this process may run on (one system call; sysconf reads a file) */
+  cpu_set_t cs;
+  long nc = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
   h->ncpus = nc > 0 ? (uint32_t)nc : 0;
   h->session = _weft_proc.session;
   h->start_tsc = weft_ticks();
@@ -272,12 +297,15 @@ static void chunk_drop(WeftThread *t) {
 /* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
 static int chunk_new(WeftThread *t) {
   uint32_t size = t->next_size ? t->next_size : WEFT_CHUNK_FIRST;
-  int fd = trace_fd();
-  if (fd < 0) return -1;
-  uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
-  if (reserve_space(fd, off, size) != 0) return -1;
-  void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-  if (m == MAP_FAILED) return -1;
+  void *m = size == WEFT_CHUNK_FIRST ? __atomic_exchange_n(&spare_chunk, NULL, __ATOMIC_ACQ_REL) : NULL;
+  if (!m) {
+    int fd = trace_fd();
+    if (fd < 0) return -1;
+    uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
+    if (reserve_space(fd, off, size) != 0) return -1;
+    m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    if (m == MAP_FAILED) return -1;
+  }
   /* Fault the whole chunk in with one call (Linux >= 5.14): one batched kernel
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
   if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
@@ -444,6 +472,7 @@ void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned
  * thread, or the state a fork child inherited (the parent's chunk is not ours). */
 static void thread_reset(WeftThread *t) {
   _weft_count_reset(t);
+  _weft_stack_cache_reset(t, 0); /* a fork child: the parent's stack ids are not ours */
   t->pos = t->end = NULL;
   t->chunk = NULL;
   t->chunk_size = 0;
@@ -503,6 +532,7 @@ static void exit_key_destructor(void *p) {
   _weft_thread_end(t->exit_how);
   chunk_drop(t);
   _weft_count_thread_free(t);
+  _weft_stack_cache_reset(t, 1);
   t->state = WEFT_T_DONE;
 }
 
@@ -546,25 +576,34 @@ static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
 
 /* ---- process start ---- */
 static void process_info(void) {
-  /* argv from /proc/self/cmdline (no libc state needed), the executable from /proc/self/exe */
+  /* argv as the constructor got it, else from /proc/self/cmdline; the executable */
   char buf[1600];
-  char exe[1024];
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  ssize_t n = 0;
-  if (fd >= 0) {
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-  }
-  if (n < 0) n = 0;
-  buf[n] = 0;
+  size_t n = 0;
   uint64_t argc = 0;
-  for (ssize_t i = 0; i < n; i++)
-    if (buf[i] == 0) argc++;
-  ssize_t e = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[e > 0 ? e : 0] = 0;
+  if (main_argv) {
+    for (int i = 0; i < main_argc && main_argv[i]; i++) {
+      size_t l = strnlen(main_argv[i], sizeof buf);
+      if (n + l + 1 > sizeof buf - 1) break;
+      memcpy(buf + n, main_argv[i], l + 1);
+      n += l + 1;
+      argc++;
+    }
+  } else {
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t r = 0;
+    if (fd >= 0) {
+      r = read(fd, buf, sizeof buf - 1);
+      close(fd);
+    }
+    n = r > 0 ? (size_t)r : 0;
+    for (size_t i = 0; i < n; i++)
+      if (buf[i] == 0) argc++;
+  }
+  buf[n] = 0;
+  const char *exe = _weft_self_exe();
   /* argv strings are already NUL-separated: pass them as one blob */
   WeftThread *t = &_weft_tls;
-  size_t bytes = (size_t)n + strlen(exe) + 1;
+  size_t bytes = n + strlen(exe) + 1;
   unsigned words = 2 + (unsigned)((bytes + 7) / 8);
   if (words > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
@@ -573,7 +612,7 @@ static void process_info(void) {
   p[1] = argc | ((uint64_t)_weft_proc.hdr->image << 32);
   char *s = (char *)(p + 2);
   memset(s, 0, (size_t)(words - 2) * 8);
-  memcpy(s, buf, (size_t)n);
+  memcpy(s, buf, n);
   memcpy(s + n, exe, strlen(exe));
   weft_publish(t, p, WEFT_EV_PROCESS_INFO, words, 0, now);
 }
@@ -672,10 +711,22 @@ int _weft_lazy_init(void) {
   return atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) && !_weft_tls.busy;
 }
 
-__attribute__((constructor(101))) static void weft_agent_init(void) {
+/* glibc passes argc, argv and the environment to constructors */
+__attribute__((constructor(101))) static void weft_agent_ctor(int argc, char **argv, char **envp) {
+  (void)envp;
+  main_argc = argc;
+  main_argv = argv;
+  weft_agent_init();
+}
+
+static void weft_agent_init(void) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&_weft_proc.inited, &expect, 1)) return;
-  _weft_real_init();
+  /* the fast paths' functions (REAL_HOT) before anything is traced */
+  if (!REAL(pthread_mutex_trylock) || !REAL(pthread_mutex_unlock)) {
+    say("cannot find pthread_mutex_trylock and pthread_mutex_unlock; running untraced", "", "");
+    return;
+  }
   WeftThread *t = &_weft_tls;
   t->slot = -1;
   const char *dir = getenv("WEFT_OUTPUT");
@@ -712,9 +763,12 @@ __attribute__((constructor(101))) static void weft_agent_init(void) {
     uint64_t n = 0;
     const char *q = s;
     for (; *q >= '0' && *q <= '9' && n < 1000000000; q++) n = n * 10 + (uint64_t)(*q - '0');
-    if (*q || n > 1000000000) say("WEFT_HOLD_SAMPLE=", s, " is not a number up to 1e9; using the default");
+    if (*q || n > (1u << 30) || (n & (n - 1)))
+      say("WEFT_HOLD_SAMPLE=", s, " is not 0 or a power of two up to 2^30; using the default");
     else _weft_proc.hold_sample = (uint32_t)n;
   }
+  /* 4096: with no sampling, how often an acquisition checks whether the counts are due */
+  _weft_proc.tick_mask = _weft_proc.hold_sample ? _weft_proc.hold_sample - 1 : 4095;
   s = getenv("WEFT_BUFFER_KB");
   if (s && *s) {
     uint64_t kb = 0;

@@ -30,7 +30,6 @@ WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS];
 
 #define COUNT_PROBE 8u            /* slots probed for a key */
 #define COUNT_MAX_SLOTS 4096u     /* beyond this, entries are written out and reused */
-#define COUNTDOWN_NO_SAMPLE 4096u /* operations between flush checks when sampling is off */
 
 static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start, unsigned flags) {
   if (t->nheld >= WEFT_HELD_MAX) {
@@ -123,9 +122,9 @@ void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen) {
 }
 
 void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw) {
-  (void)bw;
   WeftCount *e = weft_count(t, obj, kind);
-  if (e) weft_inc64(&e->acq);
+  uint32_t n = e ? (uint32_t)weft_xinc64(&e->acq) : 0, m = _weft_proc.tick_mask;
+  if (((n & m) == m) | ((uint32_t)bw != 0)) _weft_acquired_timed(t, kind, obj, (n & m) == m);
 }
 
 static WeftCount *table_new(uint32_t n) {
@@ -233,7 +232,6 @@ void _weft_count_reset(WeftThread *t) {
   memset(t->cinline, 0, sizeof t->cinline);
   t->nheld = 0;
   t->held_over = 0;
-  t->countdown = 0;
   t->flush_due = 0;
   t->dirty = 0;
   t->last_flush = 0;
@@ -257,11 +255,11 @@ static void flush_check(WeftThread *t, uint64_t now) {
   t->flush_due = now + _weft_proc.flush_ticks;
 }
 
-void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj) {
+/* tick: this acquisition is the object's sample (and the flush check) */
+void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick) {
   uint64_t now = weft_ticks();
   unsigned flags = _weft_proc.holds_all ? WEFT_HELD_RECORD : 0;
-  if (t->countdown == UINT32_MAX) { /* countdown-- went past 0: this is the check */
-    t->countdown = _weft_proc.hold_sample ? _weft_proc.hold_sample - 1 : COUNTDOWN_NO_SAMPLE - 1;
+  if (tick) {
     if (_weft_proc.hold_sample) flags |= WEFT_HELD_SAMPLE;
     flush_check(t, now);
   }
@@ -271,9 +269,8 @@ void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj
 void _weft_acquired_all(unsigned kind, const volatile void *obj) {
   WeftThread *t = &_weft_tls;
   WeftCount *e = weft_count(t, obj, kind);
-  if (e) weft_inc64(&e->acq);
-  t->countdown--;
-  _weft_acquired_timed(t, kind, obj);
+  uint32_t n = e ? (uint32_t)weft_xinc64(&e->acq) : 0, m = _weft_proc.tick_mask;
+  _weft_acquired_timed(t, kind, obj, (n & m) == m);
 }
 
 void _weft_acquired_recorded(unsigned kind, const volatile void *obj, uint64_t at) {

@@ -1,11 +1,11 @@
 /* weft-real.c - resolving the real libc functions behind the wrappers.
  * SPDX-License-Identifier: MIT
  *
- * Resolved once, in the constructor, or lazily by the first wrapper called
- * before it (another library's constructor may lock a mutex first). dlsym may
- * itself call wrapped functions (through an interposed malloc, say): a call
- * that re-enters while this thread resolves is served by glibc's
- * __pthread_mutex_* aliases, which need no lookup.
+ * Each is resolved once, the first time a wrapper calls it (a short process
+ * resolves the few it uses, not the ~90 the agent wraps). dlsym may itself
+ * call wrapped functions (through an interposed malloc, say): a call that
+ * re-enters while this thread resolves gets NULL, and the mutex wrappers are
+ * then served by glibc's __pthread_mutex_* aliases, which need no lookup.
  */
 #include "weft-agent-private.h"
 
@@ -31,29 +31,37 @@
 
 WeftReal _weft_real;
 
-void _weft_real_init(void) {
+static const char *const real_names[WEFT_REAL_COUNT] = {
+#define WEFT_REAL(ret, name, args) #name,
+#include "weft-real.def"
+#undef WEFT_REAL
+};
+
+/* the condvar functions of the new ABI, not the 2.2.5 compatibility ones dlsym would find */
+static int versioned(unsigned idx) {
+  switch (idx) {
+  case WEFT_REAL_pthread_cond_init: case WEFT_REAL_pthread_cond_destroy: case WEFT_REAL_pthread_cond_wait:
+  case WEFT_REAL_pthread_cond_timedwait: case WEFT_REAL_pthread_cond_signal:
+  case WEFT_REAL_pthread_cond_broadcast:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+void *_weft_resolve(unsigned idx) {
   WeftThread *t = &_weft_tls;
-  if (atomic_load_explicit(&_weft_real.ready, memory_order_acquire) || t->resolving) return;
+  void **slot = (void **)&_weft_real + idx;
+  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (f || t->resolving || idx >= WEFT_REAL_COUNT) return f;
   t->resolving = 1;
+  t->busy++; /* wrappers dlsym calls into (an interposed malloc's locks) record nothing */
   int saved = errno;
-  WeftReal r;
-#define WEFT_REAL(ret, name, args) r.name = (ret(*) args)dlsym(RTLD_NEXT, #name);
-#include "weft-real.def"
-#undef WEFT_REAL
-  /* the new condvar ABI, not the 2.2.5 compatibility one dlsym would find */
-  void *v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_init", WEFT_COND_VERSION))) r.pthread_cond_init = v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_destroy", WEFT_COND_VERSION))) r.pthread_cond_destroy = v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_wait", WEFT_COND_VERSION))) r.pthread_cond_wait = v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_timedwait", WEFT_COND_VERSION))) r.pthread_cond_timedwait = v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_signal", WEFT_COND_VERSION))) r.pthread_cond_signal = v;
-  if ((v = dlvsym(RTLD_NEXT, "pthread_cond_broadcast", WEFT_COND_VERSION))) r.pthread_cond_broadcast = v;
-  /* Copy field by field so a racing thread never sees a half-written pointer. */
-#define WEFT_REAL(ret, name, args) \
-  __atomic_store_n((void **)&_weft_real.name, (void *)r.name, __ATOMIC_RELAXED);
-#include "weft-real.def"
-#undef WEFT_REAL
-  atomic_store_explicit(&_weft_real.ready, 1, memory_order_release);
+  if (versioned(idx)) f = dlvsym(RTLD_NEXT, real_names[idx], WEFT_COND_VERSION);
+  if (!f) f = dlsym(RTLD_NEXT, real_names[idx]);
   errno = saved;
+  t->busy--;
   t->resolving = 0;
+  if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE); /* racing threads store the same pointer */
+  return f;
 }

@@ -1,6 +1,10 @@
 /* weft-unwind.c - call stacks (libunwind), deduplicated, and the module map.
  * SPDX-License-Identifier: MIT
  *
+ * libunwind is loaded (dlopen) when the first stack is wanted, and a walk
+ * is skipped when a per-thread cache proves the stack is one walked before
+ * (see StackCache).
+ *
  * A stack is defined once per process by a STACK record (id, return addresses)
  * written just before the first record that refers to it. Deduplication uses a
  * lock-free open-addressing table keyed by a 64-bit hash of the addresses: a
@@ -21,6 +25,7 @@
 
 #if HAVE_LIBUNWIND
 #define UNW_LOCAL_ONLY
+#include <dlfcn.h>
 #include <libunwind.h>
 #endif
 
@@ -80,54 +85,202 @@ static void emit_stack(uint32_t id, void *const *ips, int n) {
   weft_publish(t, p, WEFT_EV_STACK, words, 0, now);
 }
 
-uint32_t _weft_stack_id(void) {
-#if HAVE_LIBUNWIND
-  void *raw[WEFT_STACK_MAX_DEPTH + 8];
-  int saved = errno;
-  weft_busy_enter();
-  _weft_modules_scan(0);
-  int n = unw_backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
-  /* drop the agent's own frames at the top */
-  int first = 0;
-  while (first < n && (uintptr_t)raw[first] >= _weft_proc.self_lo &&
-         (uintptr_t)raw[first] < _weft_proc.self_hi)
-    first++;
-  void **ips = raw + first;
-  n -= first;
-  if (n > (int)WEFT_STACK_MAX_DEPTH) n = (int)WEFT_STACK_MAX_DEPTH;
+/* The id of the stack ips[0..n): defined once per process (STACK record). */
+static uint32_t stack_define(void *const *ips, int n) {
+  if (n <= 0) return 0;
   uint32_t id = 0;
-  if (n > 0) {
-    uint64_t h = hash_ips(ips, n);
-    StackSlot *tb = table();
-    if (tb) {
-      for (uint32_t i = 0; i < WEFT_STACK_PROBE; i++) {
-        StackSlot *s = &tb[(h + i) & (WEFT_STACK_SLOTS - 1)];
-        uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
-        if (cur == h) {
-          id = atomic_load_explicit(&s->id, memory_order_acquire);
-          break; /* 0 if another thread is defining it right now: define our own copy */
+  uint64_t h = hash_ips(ips, n);
+  StackSlot *tb = table();
+  if (tb) {
+    for (uint32_t i = 0; i < WEFT_STACK_PROBE; i++) {
+      StackSlot *s = &tb[(h + i) & (WEFT_STACK_SLOTS - 1)];
+      uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
+      if (cur == h) {
+        id = atomic_load_explicit(&s->id, memory_order_acquire);
+        break; /* 0 if another thread is defining it right now: define our own copy */
+      }
+      if (cur == 0) {
+        uint64_t expect = 0;
+        if (atomic_compare_exchange_strong(&s->hash, &expect, h)) {
+          id = atomic_fetch_add(&stack_next, 1);
+          emit_stack(id, ips, n);
+          atomic_store_explicit(&s->id, id, memory_order_release);
+          return id;
         }
-        if (cur == 0) {
-          uint64_t expect = 0;
-          if (atomic_compare_exchange_strong(&s->hash, &expect, h)) {
-            id = atomic_fetch_add(&stack_next, 1);
-            emit_stack(id, ips, n);
-            atomic_store_explicit(&s->id, id, memory_order_release);
-            goto done;
-          }
-          if (expect == h) {
-            id = atomic_load_explicit(&s->id, memory_order_acquire);
-            break;
-          }
+        if (expect == h) {
+          id = atomic_load_explicit(&s->id, memory_order_acquire);
+          break;
         }
       }
     }
-    if (id == 0) {
-      id = atomic_fetch_add(&stack_next, 1);
-      emit_stack(id, ips, n);
-    }
   }
-done:
+  if (id == 0) {
+    id = atomic_fetch_add(&stack_next, 1);
+    emit_stack(id, ips, n);
+  }
+  return id;
+}
+
+#if HAVE_LIBUNWIND
+/* ---- libunwind, loaded when the first stack is wanted ----
+ * Linking it would load it (and liblzma) into every process at start-up,
+ * most of which never capture a stack. */
+static struct {
+  int (*getcontext)(unw_context_t *);
+  int (*init_local)(unw_cursor_t *, unw_context_t *);
+  int (*step)(unw_cursor_t *);
+  int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+  int (*get_save_loc)(unw_cursor_t *, int, unw_save_loc_t *);
+} unw;
+static _Atomic int unw_state; /* 0 not tried, 1 loaded, -1 unavailable, 2 loading */
+
+static int unw_load(void) {
+  int st = atomic_load_explicit(&unw_state, memory_order_acquire);
+  if (st != 0) return st == 1;
+  int expect = 0;
+  if (!atomic_compare_exchange_strong(&unw_state, &expect, 2)) return 0; /* another thread loads it: no stack now */
+  void *h = dlopen(WEFT_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+  int ok = 0;
+  if (h) {
+    unw.getcontext = (int (*)(unw_context_t *))dlsym(h, "_Ux86_64_getcontext");
+    unw.init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, "_ULx86_64_init_local");
+    unw.step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
+    unw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");
+    unw.get_save_loc = (int (*)(unw_cursor_t *, int, unw_save_loc_t *))dlsym(h, "_ULx86_64_get_save_loc");
+    ok = unw.getcontext && unw.init_local && unw.step && unw.get_reg && unw.get_save_loc;
+  }
+  atomic_store_explicit(&unw_state, ok ? 1 : -1, memory_order_release);
+  return ok;
+}
+
+/* ---- a per-thread cache of stacks by call path ----
+ * A libunwind walk costs 0.3-0.5 us; a thread waiting again and again from one
+ * call site would pay it at every wait. An entry remembers, for the state of
+ * the capture point (its stack pointer, frame pointer and the agent's call
+ * site), every stack word the walk read to go from one frame to the next (the
+ * saved return addresses and frame pointers, by their addresses) and their
+ * values. A hit needs all of them equal: from the same registers and the same
+ * words, the walk would read the same frames, so the cached stack is the one
+ * a walk would find. Anything else (another caller, a changed frame) is a
+ * miss and a fresh walk. Per thread: no locks, and its stack's addresses stay
+ * mapped. */
+#define SC_ENTRIES 8u
+#define SC_WORDS 128u
+
+typedef struct {
+  uint64_t sp, bp, pc;       /* the key: capture point's stack and frame pointers, the agent's call site */
+  uint32_t id, nwords;       /* stack id (0: free) */
+  uint32_t off[SC_WORDS];    /* word addresses - sp */
+  uint64_t val[SC_WORDS];
+} StackCacheEntry;
+
+typedef struct {
+  uint32_t next;             /* round robin */
+  StackCacheEntry e[SC_ENTRIES];
+} StackCache;
+
+static StackCache *cache_of(WeftThread *t) {
+  if (!t->stack_cache) {
+    void *m = mmap(NULL, sizeof(StackCache), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    t->stack_cache = m;
+  }
+  return t->stack_cache;
+}
+
+void _weft_stack_cache_reset(WeftThread *t, int unmap) {
+  if (!t->stack_cache) return;
+  if (unmap) {
+    munmap(t->stack_cache, sizeof(StackCache));
+    t->stack_cache = NULL;
+  } else {
+    memset(t->stack_cache, 0, sizeof(StackCache));
+  }
+}
+
+static int in_agent(uint64_t ip) { return ip >= _weft_proc.self_lo && ip < _weft_proc.self_hi; }
+
+/* Walk from the capture point (whose stack pointer is sp), write the frames
+ * outside the agent into ips, and the words the walk read at or above sp into
+ * the entry (if any). Returns the number of frames. */
+static int __attribute__((noinline)) walk(uint64_t sp, void **ips, int max, StackCacheEntry *ce) {
+  unw_context_t uc;
+  unw_cursor_t cur;
+  if (unw.getcontext(&uc) != 0 || unw.init_local(&cur, &uc) != 0) return 0;
+  int n = 0, user = 0;
+  uint32_t nw = 0;
+  int overflow = 0;
+  do {
+    unw_word_t ip = 0;
+    if (unw.get_reg(&cur, UNW_REG_IP, &ip) != 0 || !ip) break;
+    if (!user && !in_agent(ip)) user = 1;
+    if (user) {
+      if (n >= max) break;
+      ips[n++] = (void *)(uintptr_t)ip;
+    }
+    if (ce) { /* where this frame's return address and frame pointer came from */
+      static const int regs[2] = {UNW_X86_64_RIP, UNW_X86_64_RBP};
+      for (int k = 0; k < 2; k++) {
+        unw_save_loc_t loc;
+        if (unw.get_save_loc(&cur, regs[k], &loc) != 0 || loc.type != UNW_SLT_MEMORY) continue;
+        uint64_t a = loc.u.addr;
+        if (a < sp) continue; /* below the capture point: the agent's own miss path */
+        if (nw >= SC_WORDS || a - sp > UINT32_MAX) {
+          overflow = 1;
+          continue;
+        }
+        ce->off[nw] = (uint32_t)(a - sp);
+        ce->val[nw] = *(const uint64_t *)(uintptr_t)a;
+        nw++;
+      }
+    }
+  } while (unw.step(&cur) > 0);
+  if (ce) {
+    ce->nwords = nw;
+    if (overflow) ce->id = 0; /* not cacheable */
+  }
+  return n;
+}
+#endif
+
+uint32_t _weft_stack_id(void) {
+#if HAVE_LIBUNWIND
+  WeftThread *t = &_weft_tls;
+  int saved = errno;
+  weft_busy_enter();
+  uint32_t id = 0;
+  uint64_t sp, bp;
+#if defined(__x86_64__)
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+  __asm__ volatile("mov %%rbp, %0" : "=r"(bp));
+#else
+  sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+  bp = 0;
+#endif
+  uint64_t pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
+  StackCache *sc = cache_of(t);
+  if (sc) /* a hit: the same key and every word the walk read unchanged */
+    for (uint32_t k = 0; k < SC_ENTRIES && !id; k++) {
+      const StackCacheEntry *ce = &sc->e[k];
+      if (!ce->id || ce->sp != sp || ce->bp != bp || ce->pc != pc) continue;
+      uint32_t w = 0;
+      while (w < ce->nwords && *(const uint64_t *)(uintptr_t)(sp + ce->off[w]) == ce->val[w]) w++;
+      if (w == ce->nwords) id = ce->id;
+    }
+  if (!id && unw_load()) {
+    void *ips[WEFT_STACK_MAX_DEPTH];
+    StackCacheEntry *ce = sc ? &sc->e[sc->next++ % SC_ENTRIES] : NULL;
+    if (ce) {
+      ce->id = 1; /* walk() clears it when the stack cannot be cached */
+      ce->sp = sp;
+      ce->bp = bp;
+      ce->pc = pc;
+    }
+    _weft_modules_scan(0);
+    int n = walk(sp, ips, (int)WEFT_STACK_MAX_DEPTH, ce);
+    id = stack_define(ips, n);
+    if (ce) ce->id = ce->id && id ? id : 0;
+  }
   weft_busy_leave();
   errno = saved;
   return id;
@@ -173,13 +326,8 @@ static void emit_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi) {
     }
     if (idlen) break;
   }
-  char exe[1024];
   const char *path = info->dlpi_name;
-  if (!path || !*path) {
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    path = exe;
-  }
+  if (!path || !*path) path = _weft_self_exe();
   uint64_t fixed[7] = {(uint64_t)info->dlpi_addr, lo, hi, idlen, 0, 0, 0};
   memcpy(&fixed[4], id, 20);
   WeftThread *t = &_weft_tls;

@@ -19,13 +19,9 @@
 
 #define OBJ(p) ((uint64_t)(uintptr_t)(p))
 
-/* Takes the announcement back when the wait ends, cancelled too. */
-static void unannounce_cleanup(const volatile void **obj) {
-  if (*obj) weft_unannounce(*obj);
-}
-#define ANNOUNCED(obj) \
-  const volatile void *announced_ __attribute__((cleanup(unannounce_cleanup))) = (obj); \
-  weft_announce(announced_)
+/* Takes the announcement back when the wait is cancelled (a cleanup handler:
+ * pthread_cleanup_push, which costs a sigsetjmp and no library of its own). */
+static void unannounce_cb(void *obj) { weft_unannounce(obj); }
 
 static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned op) {
   if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls); /* before the REL, not between */
@@ -67,32 +63,35 @@ WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
   return REAL(pthread_cond_destroy)(c);
 }
 
-WEFT_PUBLIC int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-  if (!weft_on()) return REAL(pthread_cond_wait)(c, m);
-  ANNOUNCED(c);
-  cond_before(c, m, WEFT_OP_LOCK);
-  int r = REAL(pthread_cond_wait)(c, m);
-  cond_after(c, m, WEFT_OP_LOCK, r);
+static int cond_call(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
+  return op == WEFT_OP_LOCK    ? REAL(pthread_cond_wait)(c, m)
+         : op == WEFT_OP_TIMED ? REAL(pthread_cond_timedwait)(c, m, ts)
+                               : REAL(pthread_cond_clockwait)(c, m, clk, ts);
+}
+
+static int cond_wrap(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
+  if (!weft_on()) return cond_call(c, m, op, clk, ts);
+  volatile int r;
+  weft_announce(c);
+  pthread_cleanup_push(unannounce_cb, (void *)c);
+  cond_before(c, m, op);
+  r = cond_call(c, m, op, clk, ts);
+  cond_after(c, m, op, r);
+  pthread_cleanup_pop(1);
   return r;
 }
 
+WEFT_PUBLIC int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  return cond_wrap(c, m, WEFT_OP_LOCK, 0, NULL);
+}
+
 WEFT_PUBLIC int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts) {
-  if (!weft_on()) return REAL(pthread_cond_timedwait)(c, m, ts);
-  ANNOUNCED(c);
-  cond_before(c, m, WEFT_OP_TIMED);
-  int r = REAL(pthread_cond_timedwait)(c, m, ts);
-  cond_after(c, m, WEFT_OP_TIMED, r);
-  return r;
+  return cond_wrap(c, m, WEFT_OP_TIMED, CLOCK_REALTIME, ts);
 }
 
 WEFT_PUBLIC int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                                        const struct timespec *ts) {
-  if (!weft_on()) return REAL(pthread_cond_clockwait)(c, m, clk, ts);
-  ANNOUNCED(c);
-  cond_before(c, m, WEFT_OP_CLOCK);
-  int r = REAL(pthread_cond_clockwait)(c, m, clk, ts);
-  cond_after(c, m, WEFT_OP_CLOCK, r);
-  return r;
+  return cond_wrap(c, m, WEFT_OP_CLOCK, clk, ts);
 }
 
 WEFT_PUBLIC int pthread_cond_signal(pthread_cond_t *c) { return signal_wrap(c, WEFT_OP_SIGNAL); }
@@ -142,12 +141,44 @@ WEFT_PUBLIC int sem_destroy(sem_t *s) {
   return REAL(sem_destroy)(s);
 }
 
+static int sem_call(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts) {
+  return op == WEFT_OP_LOCK    ? REAL(sem_wait)(s)
+         : op == WEFT_OP_TIMED ? REAL(sem_timedwait)(s, ts)
+                               : REAL(sem_clockwait)(s, clk, ts);
+}
+
+/* The wait of an announced waiter: it tries once more (a post that came
+ * before it could see the announcement), then waits, recorded. errno as the
+ * real call left it, or the caller's (saved) on success. */
+static int sem_wait_announced(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts,
+                              const WeftWaitStart *w, int saved) {
+  if (REAL(sem_trywait)(s) == 0) {
+    errno = saved;
+    weft_acquired(WEFT_KIND_SEM, s);
+    return 0;
+  }
+  errno = saved; /* the try's EAGAIN must not leak out of a wait that succeeds */
+  weft_wait_begin_at(w, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s), 0, 0);
+  int r = sem_call(s, op, clk, ts);
+  int e = errno;
+  uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
+  if (r == 0) _weft_acquired_recorded(WEFT_KIND_SEM, s, at);
+  errno = e;
+  return r;
+}
+
+/* ... with the announcement taken back however it ends (a cancellation too) */
+static int sem_waited(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts, const WeftWaitStart *w,
+                      int saved) {
+  volatile int r;
+  pthread_cleanup_push(unannounce_cb, (void *)s);
+  r = sem_wait_announced(s, op, clk, ts, w, saved);
+  pthread_cleanup_pop(1);
+  return r;
+}
+
 static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts) {
-#define SEM_CALL()                                              \
-  (op == WEFT_OP_LOCK    ? REAL(sem_wait)(s)                    \
-   : op == WEFT_OP_TIMED ? REAL(sem_timedwait)(s, ts)           \
-                         : REAL(sem_clockwait)(s, clk, ts))
-  if (!weft_on()) return SEM_CALL();
+  if (!weft_on()) return sem_call(s, op, clk, ts);
   int saved = errno;
   if (REAL(sem_trywait)(s) == 0) {
     errno = saved;
@@ -156,21 +187,8 @@ static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct times
   }
   WeftWaitStart w;
   weft_wait_start(&w);
-  ANNOUNCED(s);
-  if (REAL(sem_trywait)(s) == 0) { /* posted before it could see the announcement */
-    errno = saved;
-    weft_acquired(WEFT_KIND_SEM, s);
-    return 0;
-  }
-  errno = saved; /* the try's EAGAIN must not leak out of a wait that succeeds */
-  weft_wait_begin_at(&w, WEFT_AUX(WEFT_KIND_SEM, op, 0), OBJ(s), 0, 0);
-  int r = SEM_CALL();
-  int e = errno;
-  uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
-  if (r == 0) _weft_acquired_recorded(WEFT_KIND_SEM, s, at);
-  errno = e;
-  return r;
-#undef SEM_CALL
+  weft_announce(s);
+  return sem_waited(s, op, clk, ts, &w, saved);
 }
 
 WEFT_PUBLIC int sem_wait(sem_t *s) { return sem_blocking(s, WEFT_OP_LOCK, 0, NULL); }

@@ -182,7 +182,7 @@ static int __attribute__((noinline, cold)) mutex_contended(pthread_mutex_t *m, u
 
 WEFT_PUBLIC int pthread_mutex_lock(pthread_mutex_t *m) {
   if (!weft_on()) return REAL_OR(pthread_mutex_lock, __pthread_mutex_lock)(m);
-  int r = REAL_ON(pthread_mutex_trylock)(m);
+  int r = REAL_HOT(pthread_mutex_trylock)(m);
   if (WEFT_LIKELY(r == 0)) {
     acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, m);
     return 0;
@@ -216,7 +216,7 @@ WEFT_PUBLIC int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const
 
 static int __attribute__((noinline)) mutex_unlock_slow(pthread_mutex_t *m) {
   if (!weft_on()) return REAL_OR(pthread_mutex_unlock, __pthread_mutex_unlock)(m);
-  RELEASE(WEFT_KIND_MUTEX, m, REAL_ON(pthread_mutex_unlock)(m));
+  RELEASE(WEFT_KIND_MUTEX, m, REAL_HOT(pthread_mutex_unlock)(m));
 }
 
 /* The common case inline: tracing on, nothing held timed, nobody waiting. */
@@ -226,7 +226,7 @@ WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
       WEFT_LIKELY(t->busy_nheld == 0)) {
     WeftBucket *b = weft_bucket(m);
     if (WEFT_LIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) == 0)) {
-      int r = REAL_ON(pthread_mutex_unlock)(m);
+      int r = REAL_HOT(pthread_mutex_unlock)(m);
       if (WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) != 0) && r == 0) {
         WeftRelease rel = {0, b, 0};
         _weft_release_late(t, WEFT_KIND_MUTEX, m, &rel);

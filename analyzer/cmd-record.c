@@ -137,7 +137,8 @@ static void usage(FILE *f) {
           "      --no-io           do not, even for python\n"
           "      --holds WHICH     lock holds to record: contended (default: those a thread\n"
           "                        waited for; the others are counted), or all\n"
-          "      --hold-sample N   time one uncontended hold in N (default 64; 0: none)\n"
+          "      --hold-sample N   time one uncontended hold in N, a power of two (default 64;\n"
+          "                        0: none)\n"
           "      --no-python-names do not name Python threads and worker processes in the\n"
           "                        recording (by default a hook first in PYTHONPATH does)\n"
           "      --keep-trace DIR  write the trace files to DIR and keep them\n"
@@ -350,8 +351,8 @@ int weft_cmd_record(int argc, char **argv) {
       char *end;
       errno = 0;
       unsigned long n = strtoul(optarg, &end, 10);
-      if (!*optarg || *end || errno || n > 1000000000 || optarg[0] == '-') {
-        fprintf(stderr, "weft record: --hold-sample %s: expected a number from 0 to 1000000000\n", optarg);
+      if (!*optarg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || optarg[0] == '-') {
+        fprintf(stderr, "weft record: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", optarg);
         return 2;
       }
       setenv("WEFT_HOLD_SAMPLE", optarg, 1);

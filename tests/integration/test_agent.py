@@ -1290,6 +1290,33 @@ def t_env_stacks(ctx, chk):
             chk.eq("WEFT_STACKS=%s: THREAD_CREATE carries no stack" % mode, creates, [0])
 
 
+def t_stack_cache(ctx, chk, k=20):
+    """One call site, two callers with the same frame layout, alternating: the
+    per-thread stack cache must never give a wait the other caller's stack."""
+    rec, info, tr = traced_fixture(ctx, chk, "stacks", [k])
+    chk.eq("stdout", tr.out, b"stacks rounds=%d taken=%d\n" % (k, k))
+    m, waiter = to_int(info["mutex"]), int(info["waiter_tid"])
+    via = {"a": to_int(info["via_a"]), "b": to_int(info["via_b"])}
+    wb = rec.sel("WAIT_BEGIN", kind="mutex", obj=m, at_tid=waiter)
+    chk.eq("a wait in every round", len(wb), k)
+    stacks = {r.i("id"): [to_int(x) for x in r.get("ips", "").split(",") if x] for r in rec.sel("STACK")}
+
+    def into(ips, fn):
+        """a return address inside fn: fn is the nearest of the two at or below it"""
+        for ip in ips:
+            below = [(ip - a, name) for name, a in via.items() if 0 < ip - a < 64]
+            if below and min(below)[1] == fn:
+                return True
+        return False
+    got = []
+    for r in wb:
+        ips = stacks.get(r.i("stack"), [])
+        got.append("a" if into(ips, "a") and not into(ips, "b") else
+                   "b" if into(ips, "b") and not into(ips, "a") else "?")
+    chk.eq("the caller in each wait's stack (via_a, via_b in turn)", got, ["a", "b"] * (k // 2))
+    chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
+
+
 def t_env_clock_umask(ctx, chk):
     argv = [ctx.fixture("contended"), "6"]
     nat = ctx.native(argv)
@@ -1419,7 +1446,8 @@ GROUPS = {
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
-            ("stacks", t_env_stacks), ("clock-monotonic-umask0", t_env_clock_umask)],
+            ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
+            ("clock-monotonic-umask0", t_env_clock_umask)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads)],
 }
