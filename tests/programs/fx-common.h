@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,12 @@ static inline void fx_sleep_us(long us) {
     }                                                                    \
   } while (0)
 
+/* One contended acquisition, made to happen: lock m, let the other thread go
+ * (post go) to lock it, hold m until that thread sleeps on it (glibc's lock
+ * word: 0 free, 1 locked, 2 locked with a sleeping waiter), then unlock and
+ * wait (done) until it is through. */
+static inline void fx_contend_once(pthread_mutex_t *m, sem_t *go, sem_t *done);
+
 /* The scheduler state letter of one of our threads ('R', 'S', 'D', 'Z'...), or 0. */
 static inline char fx_task_state(pid_t tid) {
   char path[64], buf[512];
@@ -114,6 +121,14 @@ static inline const char *fx_errname(int e) {
   case EOWNERDEAD: return "EOWNERDEAD";
   default: return "E?";
   }
+}
+
+static inline void fx_contend_once(pthread_mutex_t *m, sem_t *go, sem_t *done) {
+  fx_ok(pthread_mutex_lock(m), "main lock");
+  sem_post(go);
+  FX_WAIT_UNTIL(__atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE) == 2, "waiter never blocked on the mutex");
+  fx_ok(pthread_mutex_unlock(m), "main unlock");
+  while (sem_wait(done) != 0) {}
 }
 
 #endif /* FX_COMMON_H */

@@ -42,15 +42,7 @@ int main(int argc, char **argv) {
   if (sem_init(&go, 0, 0) != 0 || sem_init(&done, 0, 0) != 0) fx_die("sem_init", errno);
   fx_ok(pthread_create(&th, NULL, waiter, NULL), "pthread_create");
   FX_WAIT_UNTIL(atomic_load(&waiter_tid) != 0, "thread start");
-  for (long i = 0; i < k_rounds; i++) {
-    fx_ok(pthread_mutex_lock(&mutex), "main lock");
-    sem_post(&go);
-    /* glibc: 0 free, 1 locked, 2 locked with a sleeping waiter */
-    FX_WAIT_UNTIL(__atomic_load_n(&mutex.__data.__lock, __ATOMIC_ACQUIRE) == 2,
-                  "waiter never blocked on the mutex");
-    fx_ok(pthread_mutex_unlock(&mutex), "main unlock");
-    while (sem_wait(&done) != 0) {}
-  }
+  for (long i = 0; i < k_rounds; i++) fx_contend_once(&mutex, &go, &done);
   fx_ok(pthread_join(th, NULL), "pthread_join");
   fx_info("mutex=%p go=%p done=%p main_tid=%d waiter_tid=%d", (void *)&mutex, (void *)&go,
           (void *)&done, (int)fx_tid(), (int)atomic_load(&waiter_tid));
