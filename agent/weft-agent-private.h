@@ -99,6 +99,7 @@ typedef struct WeftThread {
   /* contention-first (weft-count.c) */
   WeftCount *ctab;        /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
   uint32_t  cmask;
+  uint32_t  cused;        /* keys in it (it grows past half full) */
   uint64_t  flush_due;    /* tick from which the counters are written at the next check */
   uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
                              (so nheld != 0 whenever it is set) */
@@ -432,23 +433,29 @@ static inline void weft_try_failed(unsigned kind, const volatile void *obj) {
  * hold is recorded, so its release will be too. */
 WEFT_HIDDEN void _weft_acquired_recorded(unsigned kind, const volatile void *obj, uint64_t at);
 
-/* Releases. weft_release_pre before the real call: 0 when nothing is to be
- * done (nobody waits, no timed hold of this thread). Otherwise the slow path
- * writes REL now if it must and fills *r; weft_release_post after the call
- * writes a late REL if a waiter announced itself meanwhile. */
+/* Releases. weft_release_pre before the real call: nothing to do when
+ * nobody waits and the thread has no timed hold. Otherwise the slow path
+ * stamps and reserves the REL it must write and fills *r; weft_release_post
+ * after the call (err: its errno value, 0 on success) writes it, or a late
+ * REL if a waiter announced itself meanwhile. */
 typedef struct {
   uint64_t start;         /* tick the hold began, 0 unknown */
   WeftBucket *bucket;     /* the object's */
-  int done;               /* REL written, or nothing to write (an inner recursive release) */
+  uint64_t *p;            /* the REL reserved, to be written after the call (NULL: none) */
+  uint64_t at, w1, w2;    /* its tick and words */
+  unsigned n, op;         /* its length in words and op */
+  int done;               /* REL reserved, or nothing to write (an inner recursive release) */
 } WeftRelease;
 
 WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
 WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
+WEFT_HIDDEN void _weft_release_publish(unsigned kind, WeftRelease *r, int err);
 
 static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
   WeftThread *t = &_weft_tls;
   r->bucket = weft_bucket(obj);
   r->done = 0;
+  r->p = NULL;
   if (WEFT_UNLIKELY(t->nheld != 0) ||
       WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
     _weft_release_slow(t, kind, obj, r);
@@ -456,8 +463,11 @@ static inline void weft_release_pre(unsigned kind, const volatile void *obj, Wef
     r->start = 0;
 }
 
-static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int ok) {
-  if (ok && !r->done && WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
+static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int err) {
+  if (WEFT_UNLIKELY(r->p != NULL))
+    _weft_release_publish(kind, r, err);
+  else if (!err && !r->done &&
+           WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
     _weft_release_late(&_weft_tls, kind, obj, r);
 }
 
@@ -500,8 +510,11 @@ typedef struct {
   uint32_t stack;
 } WeftWaitStart;
 
-static inline void weft_wait_start(WeftWaitStart *w) {
-  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
+static inline void weft_wait_start(WeftWaitStart *w, int idle) {
+  /* idle: the wait may be long (a semaphore): write the counts first. A
+   * lock wait is short and, under contention, frequent: the periodic flush
+   * is enough */
+  if (idle && WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
   w->stack = weft_stack_contended();
   w->at = weft_ticks();
 }

@@ -162,6 +162,7 @@ static int table_grow(WeftThread *t) {
     WeftCount *slot;
     if (probe(nt, n - 1, old[i].key, &slot) || !slot) { /* cannot happen at 8x the size; keep it anyway */
       count_write(t, &old[i]);
+      t->cused--;
       continue;
     }
     *slot = old[i];
@@ -188,7 +189,8 @@ static WeftCount *find_slow(WeftThread *t, uint64_t key) {
   if (e) return e;
   if (!flush_take(t, 1)) return NULL; /* the process is ending (or a handler interrupted a flush) */
   weft_busy_enter();
-  if (!slot && table_grow(t) == 0) {
+  /* grow before half full: a displaced key costs every acquisition a probe */
+  if ((!slot || 2 * (t->cused + 1) > t->cmask + 1) && table_grow(t) == 0) {
     e = probe(t->ctab, t->cmask, key, &slot);
   }
   if (!e && !slot) { /* full around here: write one out and take its slot */
@@ -200,6 +202,7 @@ static WeftCount *find_slow(WeftThread *t, uint64_t key) {
   if (!e) {
     memset(slot, 0, sizeof *slot);
     slot->gen = ~0u;
+    if (!slot->key) t->cused++;
     slot->key = key;
     e = slot;
   }
@@ -230,6 +233,7 @@ void _weft_count_destroy(unsigned kind, const volatile void *obj) {
 void _weft_count_reset(WeftThread *t) {
   if (t->ctab && t->ctab != t->cinline) memset(t->ctab, 0, (size_t)(t->cmask + 1) * sizeof(WeftCount));
   memset(t->cinline, 0, sizeof t->cinline);
+  t->cused = 0;
   t->nheld = 0;
   t->held_over = 0;
   t->flush_due = 0;
@@ -244,6 +248,7 @@ void _weft_count_thread_free(WeftThread *t) {
   if (old && old != t->cinline) munmap(old, (size_t)(t->cmask + 1) * sizeof(WeftCount));
   t->ctab = NULL;
   t->cmask = 0;
+  t->cused = 0;
   flush_give(t);
 }
 
@@ -295,15 +300,51 @@ static int is_recursive_inner(unsigned kind, const volatile void *obj) {
 #endif
 }
 
-static void rel_write(unsigned kind, const volatile void *obj, uint64_t start, uint64_t late) {
+/* A late REL (written after the call returned, at the current tick): three
+ * words. */
+static void rel_write_late(unsigned kind, const volatile void *obj, uint64_t start) {
   WeftThread *t = &_weft_tls;
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(t, 3, &now);
   if (!p) return;
-  uint64_t len = start && now >= start ? now - start + 1 : 0;
   p[1] = (uint64_t)(uintptr_t)obj;
-  p[2] = len << 1 | late;
+  p[2] = (start && now >= start ? now - start + 1 : 0) << 1 | WEFT_REL_LATE;
   weft_publish(t, p, WEFT_EV_REL, 3, WEFT_AUX(kind, 0, 0), now);
+}
+
+/* The REL of a release about to happen, stamped now and reserved (so that it
+ * comes before the acquisition of the thread the lock goes to), its words
+ * written after the release (weft_release_post): the first touch of a fresh
+ * trace page costs microseconds, not to be spent holding the lock. Two words
+ * for a short timed hold (most of them, so a hot lock's RELs cost 16 bytes),
+ * else three; three are reserved and one given back. */
+static void rel_prepare(WeftThread *t, const volatile void *obj, uint64_t start, WeftRelease *r) {
+  uint64_t now = weft_ticks(), o = (uint64_t)(uintptr_t)obj;
+  uint64_t *p = weft_reserve(t, 3, &now); /* now moves if it had work to do: the hold lasts until then */
+  r->p = p;
+  if (!p) return;
+  r->at = now;
+  uint64_t len1 = start && now >= start ? now - start + 1 : 0;
+  if (len1 && len1 < 0xffff && o < (1ull << 48) && t->pos == p + 3) {
+    t->pos = p + 2;
+    r->n = 2;
+    r->op = WEFT_OP_HELD;
+    r->w1 = o | len1 << 48;
+  } else {
+    r->n = 3;
+    r->op = 0;
+    r->w1 = o;
+    r->w2 = len1 << 1;
+  }
+}
+
+void _weft_release_publish(unsigned kind, WeftRelease *r, int err) {
+  uint64_t *p = r->p;
+  r->p = NULL;
+  p[1] = r->w1;
+  if (r->n == 3) p[2] = r->w2;
+  /* a failed release released nothing: the reader skips a REL with a result */
+  weft_publish(&_weft_tls, p, WEFT_EV_REL, r->n, WEFT_AUX(kind, r->op, (unsigned)err & 0xff), r->at);
 }
 
 static void sample_add(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t start) {
@@ -336,7 +377,7 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
   }
   r->start = h.start;
   if ((h.flags & WEFT_HELD_RECORD) || t->held_over || weft_waiters(obj) != 0) {
-    rel_write(kind, obj, h.start, 0);
+    rel_prepare(t, obj, h.start, r);
     r->done = 1;
   } else if (h.flags & WEFT_HELD_SAMPLE) {
     sample_add(t, kind, obj, h.start);
@@ -345,6 +386,6 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
 
 void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r) {
   (void)t;
-  rel_write(kind, obj, r->start, WEFT_REL_LATE);
+  rel_write_late(kind, obj, r->start);
   r->done = 1;
 }

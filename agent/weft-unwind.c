@@ -17,6 +17,8 @@
  */
 #include "weft-agent-private.h"
 
+#include <sched.h>
+
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +138,17 @@ static _Atomic int unw_state; /* 0 not tried, 1 loaded, -1 unavailable, 2 loadin
 
 static int unw_load(void) {
   int st = atomic_load_explicit(&unw_state, memory_order_acquire);
-  if (st != 0) return st == 1;
+  if (st == 1 || st == -1) return st == 1;
   int expect = 0;
-  if (!atomic_compare_exchange_strong(&unw_state, &expect, 2)) return 0; /* another thread loads it: no stack now */
+  if (st == 2 || !atomic_compare_exchange_strong(&unw_state, &expect, 2)) {
+    /* another thread is loading it (a millisecond or a few): wait for it, but
+     * not forever (the loader might need a lock this thread holds); a stack
+     * missed here would be the first wait's, which names the lock */
+    uint64_t until = weft_ticks() + 50 * _weft_proc.ticks_per_ms;
+    while ((st = atomic_load_explicit(&unw_state, memory_order_acquire)) == 2 && weft_ticks() < until)
+      sched_yield();
+    return st == 1;
+  }
   void *h = dlopen(WEFT_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
   int ok = 0;
   if (h) {

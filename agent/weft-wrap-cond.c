@@ -27,6 +27,7 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
   if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls); /* before the REL, not between */
   WeftRelease rel;
   weft_release_pre(WEFT_KIND_MUTEX, m, &rel);
+  if (rel.p) _weft_release_publish(WEFT_KIND_MUTEX, &rel, 0); /* the wait releases it */
   uint32_t st = weft_stack_contended();
   weft_wait_begin(WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
 }
@@ -186,7 +187,7 @@ static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct times
     return 0;
   }
   WeftWaitStart w;
-  weft_wait_start(&w);
+  weft_wait_start(&w, 1);
   weft_announce(s);
   return sem_waited(s, op, clk, ts, &w, saved);
 }
@@ -219,7 +220,7 @@ WEFT_PUBLIC int sem_post(sem_t *s) {
   weft_release_pre(WEFT_KIND_SEM, s, &rel);
   int r = REAL(sem_post)(s);
   int e = errno;
-  weft_release_post(WEFT_KIND_SEM, s, &rel, r == 0);
+  weft_release_post(WEFT_KIND_SEM, s, &rel, r == 0 ? 0 : e);
   errno = e;
   return r;
 }

@@ -5,9 +5,10 @@
  * (weft-count.c), no clock read and no record. Only when the try fails with
  * EBUSY does it announce itself to the holder, read the holder (glibc keeps
  * the owner's tid in the object), capture the stack, write WAIT_BEGIN, block
- * in the real call and write WAIT_END with its result. An unlock writes REL
- * before releasing when someone waits (so a hand-off is ordered in the
- * trace), or just after if a waiter announced itself meanwhile.
+ * in the real call and write WAIT_END with its result. An unlock that someone
+ * waits for stamps its REL before releasing (so a hand-off is ordered in the
+ * trace) and writes it after (outside the hold); a waiter that announced
+ * itself meanwhile gets a late REL.
  * Return values and errno are the real function's; none of these functions is
  * a cancellation point. Async-signal-safe to the extent the real call is.
  */
@@ -88,9 +89,9 @@ static inline void wait_end(unsigned kind, unsigned op, int r, const volatile vo
     WeftRelease rel_;                                             \
     weft_release_pre((kind), (obj), &rel_);                       \
     int r_ = (call);                                              \
-    weft_release_post((kind), (obj), &rel_, r_ == 0);             \
-    if (WEFT_UNLIKELY(r_ != 0) && rel_.done) /* cancels the REL */ \
-      weft_emit1(WEFT_EV_REL, WEFT_AUX((kind), 0, r_), (uint64_t)(uintptr_t)(obj)); \
+    int e_ = errno;                                               \
+    weft_release_post((kind), (obj), &rel_, r_);                  \
+    errno = e_;                                                   \
     return r_;                                                    \
   } while (0)
 
@@ -166,7 +167,7 @@ static int __attribute__((noinline, cold)) mutex_contended(pthread_mutex_t *m, u
     return r;
   }
   WeftWaitStart w;
-  weft_wait_start(&w);
+  weft_wait_start(&w, 0);
   weft_announce(m);
   r = REAL(pthread_mutex_trylock)(m);
   if (r == 0 || r == EOWNERDEAD) {
@@ -228,7 +229,7 @@ WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
     if (WEFT_LIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) == 0)) {
       int r = REAL_HOT(pthread_mutex_unlock)(m);
       if (WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&b->word, memory_order_seq_cst) != 0) && r == 0) {
-        WeftRelease rel = {0, b, 0};
+        WeftRelease rel = {.bucket = b};
         _weft_release_late(t, WEFT_KIND_MUTEX, m, &rel);
       }
       return r;
@@ -296,7 +297,7 @@ static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t
     return r;
   }
   WeftWaitStart w;
-  weft_wait_start(&w);
+  weft_wait_start(&w, 0);
   weft_announce(l);
   r = rw_try(l, rd);
   if (r == 0) {
@@ -374,7 +375,7 @@ WEFT_PUBLIC int pthread_spin_lock(pthread_spinlock_t *s) {
     return 0;
   }
   WeftWaitStart w;
-  weft_wait_start(&w);
+  weft_wait_start(&w, 0);
   weft_announce(s);
   r = REAL(pthread_spin_trylock)(s);
   if (r == 0) {

@@ -744,12 +744,15 @@ static int pass1(const WeftEvent *ev, void *user) {
     obj_get(im, w[1], (int)kind, ns);
     break;
   case WEFT_EV_REL: {
-    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    Obj *o = obj_get(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
+    int late = 0;
+    if (im->v3) weft_rel_len1(ev->aux, ev->nwords, w, &late);
     if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
-      Stamp s = {ns, t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
+      Stamp s = {ns, t->utid, late};
       g_array_append_val(o->rel, s);
-    } else if (o && o->rel->len) {
-      /* a failed unlock cancels this thread's REL just before */
+    } else if (o && o->rel->len && !im->v3) {
+      /* versions 1 and 2: a failed unlock cancels this thread's REL just before
+       * (version 3 writes the failed one in its place: nothing to undo) */
       Stamp *last = &g_array_index(o->rel, Stamp, o->rel->len - 1);
       if (last->utid == t->utid) g_array_set_size(o->rel, o->rel->len - 1);
     }
@@ -1269,10 +1272,11 @@ static int pass2(const WeftEvent *ev, void *user) {
     break;
   }
   case WEFT_EV_REL: {
-    Obj *o = obj_find(im, w[1], (int)kind, ns);
+    Obj *o = obj_find(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
     if (!o || res != 0) break;
     if (!hold_end(im, t, o, ns) && im->v3) {
-      uint64_t len = ev->nwords >= 3 ? WEFT_REL_LEN(w[2]) : 0;
+      int late;
+      uint64_t len = weft_rel_len1(ev->aux, ev->nwords, w, &late);
       int64_t len_ns = len ? (int64_t)(ev->ns - weft_trace_ticks_to_ns(im->tr, ev->tsc - (len - 1))) : -1;
       hold_untimed(im, t, o, ns, len_ns, kind == WEFT_KIND_RWLOCK_RD);
     }

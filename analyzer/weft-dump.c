@@ -185,11 +185,12 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
   case WEFT_EV_DESTROY:
     put_kind(kind);
     put_op(op);
-    printf(" res=%u obj=0x%" PRIx64, res, w[1]);
-    if (n > 2 && ev->type == WEFT_EV_REL) /* version 3 */
-      printf(" len=%" PRId64 " late=%u", WEFT_REL_LEN(w[2]) ? (int64_t)(WEFT_REL_LEN(w[2]) - 1) : -1,
-             (unsigned)(w[2] & WEFT_REL_LATE));
-    else if (n > 2 && ev->type == WEFT_EV_SIGNAL)
+    printf(" res=%u obj=0x%" PRIx64, res, ev->type == WEFT_EV_REL ? weft_rel_addr(aux, w[1]) : w[1]);
+    if (ev->type == WEFT_EV_REL && (n > 2 || op == WEFT_OP_HELD)) { /* version 3 */
+      int late;
+      uint64_t len1 = weft_rel_len1(aux, n, w, &late);
+      printf(" len=%" PRId64 " late=%u", len1 ? (int64_t)(len1 - 1) : -1, (unsigned)late);
+    } else if (n > 2 && ev->type == WEFT_EV_SIGNAL)
       printf(" late=%u", (unsigned)(w[2] & WEFT_REL_LATE));
     break;
   case WEFT_EV_COUNTS:

@@ -60,6 +60,7 @@ static const char *const op_names[] = {
   [WEFT_OP_SIGNAL]    = "signal",
   [WEFT_OP_BROADCAST] = "broadcast",
   [WEFT_OP_SERIAL]    = "serial",
+  [WEFT_OP_HELD]      = "held",
 };
 
 /* The name of a WeftKind ("mutex"), or NULL if kind is not known. */

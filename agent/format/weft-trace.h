@@ -130,6 +130,21 @@ enum WeftOp {
 #define WEFT_REL_LATE        1ull  /* written after the call returned: the release (or signal)
                                       happened at or before the record's time */
 #define WEFT_REL_LEN(w2)     ((w2) >> 1)  /* 0: start not timed; else length in ticks + 1 */
+/* REL (version 3) with op = WEFT_OP_HELD is two words: w1 = object address
+ * (bits 0..47) | (hold length in ticks + 1) << 48, for a timed hold shorter
+ * than 65534 ticks released on time (the 3-word form says the rest). */
+#define WEFT_OP_HELD 7
+static inline uint64_t weft_rel_addr(unsigned aux, uint64_t w1) {
+  return ((aux >> 5) & 7) == WEFT_OP_HELD ? w1 & ((1ull << 48) - 1) : w1;
+}
+/* The hold's length in ticks + 1 (0: not timed), and whether the REL is late. */
+static inline uint64_t weft_rel_len1(unsigned aux, unsigned nwords, const uint64_t *w, int *late) {
+  *late = 0;
+  if (((aux >> 5) & 7) == WEFT_OP_HELD) return w[1] >> 48;
+  if (nwords < 3) return 0;
+  *late = (int)(w[2] & WEFT_REL_LATE);
+  return WEFT_REL_LEN(w[2]);
+}
 #define WEFT_AUX(kind, op, result) \
   ((uint16_t)(((unsigned)(kind) & 0x1f) | (((unsigned)(op) & 7) << 5) | (((unsigned)(result) & 0xff) << 8)))
 #define WEFT_AUX_KIND(a)   ((a) & 0x1f)

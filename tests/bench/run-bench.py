@@ -507,8 +507,13 @@ def main():
         if not args.no_program:
             out["program"] = program(args, tmproot, failures)
         print(f"\n(total {time.monotonic() - t0:.0f} s; load average at the end {loadavg()})")
-    if args.json:
-        with open(args.json, "w") as f:
+    return finish(args.json, out, failures)
+
+
+def finish(json_path, out, failures):
+    """Write the JSON (if asked) and list the failed runs; the exit status."""
+    if json_path:
+        with open(json_path, "w") as f:
             json.dump(out, f, indent=1)
     if failures:
         print(f"\n{len(failures)} FAILED run(s):", file=sys.stderr)

@@ -717,7 +717,8 @@ static void test_names(void) {
      weft_kind_name(WEFT_KIND_COUNT) == NULL,
      "kind names");
   ok(strcmp(weft_op_name(WEFT_OP_LOCK), "lock") == 0 &&
-     strcmp(weft_op_name(WEFT_OP_SERIAL), "serial") == 0 && weft_op_name(7) == NULL, "op names");
+     strcmp(weft_op_name(WEFT_OP_SERIAL), "serial") == 0 && strcmp(weft_op_name(WEFT_OP_HELD), "held") == 0 &&
+     weft_op_name(8) == NULL, "op names");
 }
 
 int main(void) {
