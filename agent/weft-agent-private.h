@@ -55,8 +55,9 @@ typedef struct {
 typedef struct {
   uint64_t obj;
   uint64_t start;         /* tick of the acquisition */
-  uint32_t kind;
-  uint32_t flags;         /* WEFT_HELD_* */
+  uint16_t kind;
+  uint16_t flags;         /* WEFT_HELD_* */
+  uint32_t arrivals;      /* the object's bucket arrivals count then (weft_bucket_arrivals) */
 } WeftHeld;
 
 enum {
@@ -308,12 +309,17 @@ WEFT_HIDDEN const char *_weft_self_exe(void);
  * weft record more); whoever releases, posts or signals reads that count before
  * (and after) the real call and records the release only when it is not zero.
  * A destroy bumps the bucket's generation, so counts never straddle two lives
- * of one address. */
+ * of one address. An arrivals count tells a releaser whether a waiter came
+ * during its hold (or during its release). */
 #define WEFT_BUCKET_BITS 12
 typedef struct {
-  _Atomic uint64_t word;  /* waiters (low 32) | destroy generation (high 32) */
+  _Atomic uint64_t word;  /* waiters (bits 0..31) | destroy generation (32..47) | arrivals (48..63) */
   char pad[56];
 } WeftBucket;
+#define WEFT_BUCKET_ARRIVAL (1ull << 48)
+
+static inline uint32_t weft_bucket_gen(uint64_t bw) { return (uint32_t)(bw >> 32) & 0xffffu; }
+static inline uint32_t weft_bucket_arrivals(uint64_t bw) { return (uint32_t)(bw >> 48); }
 extern WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS] WEFT_HIDDEN;
 
 /* One multiply hashes an object for both its bucket (top bits) and its slot
@@ -330,7 +336,12 @@ static inline uint32_t weft_waiters(const volatile void *obj) {
 }
 
 static inline void weft_announce(const volatile void *obj) {
-  atomic_fetch_add_explicit(&weft_bucket(obj)->word, 1, memory_order_seq_cst);
+  atomic_fetch_add_explicit(&weft_bucket(obj)->word, 1 + WEFT_BUCKET_ARRIVAL, memory_order_seq_cst);
+}
+
+/* A waiter announced itself since the bucket word was bw. */
+static inline int weft_arrived(WeftBucket *b, uint64_t bw) {
+  return weft_bucket_arrivals(atomic_load_explicit(&b->word, memory_order_seq_cst)) != weft_bucket_arrivals(bw);
 }
 
 static inline void weft_unannounce(const volatile void *obj) {
@@ -377,7 +388,7 @@ static inline void weft_inc32(uint32_t *p) {
 
 WEFT_HIDDEN WeftCount *_weft_count_find_slow(WeftThread *t, uint64_t key);
 WEFT_HIDDEN void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen);
-WEFT_HIDDEN void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick);
+WEFT_HIDDEN void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick, uint64_t bw);
 WEFT_HIDDEN void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw);
 
 /* The thread's entry for (obj, kind), ready to count into (NULL: none). An
@@ -385,7 +396,7 @@ WEFT_HIDDEN void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatil
  * compare tells the entry is live and of the object's current life. */
 static inline WeftCount *weft_count(WeftThread *t, const volatile void *obj, unsigned kind) {
   uint64_t key = weft_count_key(obj, kind);
-  uint32_t gen = (uint32_t)(atomic_load_explicit(&weft_bucket(obj)->word, memory_order_relaxed) >> 32);
+  uint32_t gen = weft_bucket_gen(atomic_load_explicit(&weft_bucket(obj)->word, memory_order_relaxed));
   WeftCount *e = t->ctab ? &t->ctab[weft_count_slot(key, t->cmask)] : NULL;
   if (WEFT_UNLIKELY(!e || e->key != key)) e = _weft_count_find_slow(t, key);
   if (WEFT_LIKELY(e != NULL) && WEFT_UNLIKELY(e->gen != gen)) _weft_count_begin(t, e, gen);
@@ -410,10 +421,10 @@ static inline void weft_acquired(unsigned kind, const volatile void *obj) {
   uint64_t key = weft_count_key(obj, kind);
   uintptr_t tab = (uintptr_t)t->ctab;
   WeftCount *e = (WeftCount *)(tab + (uintptr_t)weft_count_slot_h(h, t->cmask) * sizeof(WeftCount));
-  if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == (uint32_t)(bw >> 32)))
+  if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == weft_bucket_gen(bw)))
   {
     uint32_t n = (uint32_t)weft_xinc64(&e->acq), m = _weft_proc.tick_mask;
-    if (WEFT_UNLIKELY(((n & m) == m) | ((uint32_t)bw != 0))) _weft_acquired_timed(t, kind, obj, (n & m) == m);
+    if (WEFT_UNLIKELY(((n & m) == m) | ((uint32_t)bw != 0))) _weft_acquired_timed(t, kind, obj, (n & m) == m, bw);
   } else {
     _weft_acquired_slow(t, kind, obj, bw);
   }
@@ -441,6 +452,7 @@ WEFT_HIDDEN void _weft_acquired_recorded(unsigned kind, const volatile void *obj
 typedef struct {
   uint64_t start;         /* tick the hold began, 0 unknown */
   WeftBucket *bucket;     /* the object's */
+  uint64_t bw;            /* its word before the call */
   uint64_t *p;            /* the REL reserved, to be written after the call (NULL: none) */
   uint64_t at, w1, w2;    /* its tick and words */
   unsigned n, op;         /* its length in words and op */
@@ -456,8 +468,8 @@ static inline void weft_release_pre(unsigned kind, const volatile void *obj, Wef
   r->bucket = weft_bucket(obj);
   r->done = 0;
   r->p = NULL;
-  if (WEFT_UNLIKELY(t->nheld != 0) ||
-      WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
+  r->bw = atomic_load_explicit(&r->bucket->word, memory_order_seq_cst);
+  if (WEFT_UNLIKELY(t->nheld != 0) || WEFT_UNLIKELY((uint32_t)r->bw != 0))
     _weft_release_slow(t, kind, obj, r);
   else
     r->start = 0;
@@ -466,8 +478,7 @@ static inline void weft_release_pre(unsigned kind, const volatile void *obj, Wef
 static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int err) {
   if (WEFT_UNLIKELY(r->p != NULL))
     _weft_release_publish(kind, r, err);
-  else if (!err && !r->done &&
-           WEFT_UNLIKELY((uint32_t)atomic_load_explicit(&r->bucket->word, memory_order_seq_cst) != 0))
+  else if (!err && !r->done && WEFT_UNLIKELY(weft_arrived(r->bucket, r->bw)))
     _weft_release_late(&_weft_tls, kind, obj, r);
 }
 

@@ -31,7 +31,7 @@ WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS];
 #define COUNT_PROBE 8u            /* slots probed for a key */
 #define COUNT_MAX_SLOTS 4096u     /* beyond this, entries are written out and reused */
 
-static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start, unsigned flags) {
+static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start, unsigned flags, uint64_t bw) {
   if (t->nheld >= WEFT_HELD_MAX) {
     t->held_over = 1;
     return;
@@ -39,8 +39,9 @@ static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start
   WeftHeld *h = &t->held[t->nheld];
   h->obj = obj;
   h->start = start;
-  h->kind = kind;
-  h->flags = flags;
+  h->kind = (uint16_t)kind;
+  h->flags = (uint16_t)flags;
+  h->arrivals = weft_bucket_arrivals(bw);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->nheld++;
 }
@@ -124,7 +125,7 @@ void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen) {
 void _weft_acquired_slow(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t bw) {
   WeftCount *e = weft_count(t, obj, kind);
   uint32_t n = e ? (uint32_t)weft_xinc64(&e->acq) : 0, m = _weft_proc.tick_mask;
-  if (((n & m) == m) | ((uint32_t)bw != 0)) _weft_acquired_timed(t, kind, obj, (n & m) == m);
+  if (((n & m) == m) | ((uint32_t)bw != 0)) _weft_acquired_timed(t, kind, obj, (n & m) == m, bw);
 }
 
 static WeftCount *table_new(uint32_t n) {
@@ -261,28 +262,30 @@ static void flush_check(WeftThread *t, uint64_t now) {
 }
 
 /* tick: this acquisition is the object's sample (and the flush check) */
-void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick) {
+void _weft_acquired_timed(WeftThread *t, unsigned kind, const volatile void *obj, int tick, uint64_t bw) {
   uint64_t now = weft_ticks();
   unsigned flags = _weft_proc.holds_all ? WEFT_HELD_RECORD : 0;
   if (tick) {
     if (_weft_proc.hold_sample) flags |= WEFT_HELD_SAMPLE;
     flush_check(t, now);
   }
-  if (weft_is_hold(kind)) held_push(t, (uint64_t)(uintptr_t)obj, kind, now, flags);
+  if (weft_is_hold(kind)) held_push(t, (uint64_t)(uintptr_t)obj, kind, now, flags, bw);
 }
 
 void _weft_acquired_all(unsigned kind, const volatile void *obj) {
   WeftThread *t = &_weft_tls;
   WeftCount *e = weft_count(t, obj, kind);
   uint32_t n = e ? (uint32_t)weft_xinc64(&e->acq) : 0, m = _weft_proc.tick_mask;
-  _weft_acquired_timed(t, kind, obj, (n & m) == m);
+  _weft_acquired_timed(t, kind, obj, (n & m) == m, atomic_load_explicit(&weft_bucket(obj)->word, memory_order_seq_cst));
 }
 
 void _weft_acquired_recorded(unsigned kind, const volatile void *obj, uint64_t at) {
   WeftThread *t = &_weft_tls;
   WeftCount *e = weft_count(t, obj, kind);
   if (e) weft_inc64(&e->acq);
-  if (weft_is_hold(kind)) held_push(t, (uint64_t)(uintptr_t)obj, kind, at, WEFT_HELD_RECORD);
+  if (weft_is_hold(kind))
+    held_push(t, (uint64_t)(uintptr_t)obj, kind, at, WEFT_HELD_RECORD,
+              atomic_load_explicit(&weft_bucket(obj)->word, memory_order_seq_cst));
   flush_check(t, at);
 }
 
@@ -347,6 +350,34 @@ void _weft_release_publish(unsigned kind, WeftRelease *r, int err) {
   weft_publish(&_weft_tls, p, WEFT_EV_REL, r->n, WEFT_AUX(kind, r->op, (unsigned)err & 0xff), r->at);
 }
 
+/* Did someone wait during this hold (bw: the bucket word now)? A plain
+ * mutex says so itself: glibc's lock word is 2 once a thread found it taken
+ * and went to sleep on it, and stays 1 while the waiters sleep on (woken by
+ * an earlier release, not yet running, or not woken yet) and others take it
+ * in turn without waiting (the lock word protocol of lowlevellock.h: 0 free,
+ * 1 taken, 2 taken and maybe waited for). So with waiters announced, a hold
+ * of a plain mutex is recorded when the word is 2, or when a waiter arrived
+ * during it (it may not have set the word yet); holds that sleeping waiters
+ * did not contend are not. Other objects (and robust, PI and PP mutexes,
+ * whose word holds the owner's tid): whenever waiters are announced. */
+static int someone_waited(unsigned kind, const volatile void *obj, const WeftHeld *h, uint64_t bw) {
+  if ((uint32_t)bw == 0) return 0;
+#ifdef __GLIBC__
+  if (kind == WEFT_KIND_MUTEX) {
+    const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
+    int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+    if ((k & (16 | 32 | 64)) == 0) /* glibc's __kind bits: robust 16, PI 32, PP 64 (pthreadP.h) */
+      return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1 || !h ||
+             h->arrivals != weft_bucket_arrivals(bw);
+  }
+#else
+  (void)kind;
+  (void)obj;
+  (void)h;
+#endif
+  return 1;
+}
+
 static void sample_add(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t start) {
   uint64_t d = weft_ticks() - start;
   WeftCount *e = weft_count(t, obj, kind);
@@ -364,7 +395,7 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
       if (found < 0) found = i;
       else more = 1;
     }
-  WeftHeld h = {0, 0, 0, 0};
+  WeftHeld h = {0, 0, 0, 0, 0};
   if (found >= 0) {
     h = t->held[found];
     for (uint32_t i = (uint32_t)found; i + 1 < t->nheld; i++) t->held[i] = t->held[i + 1];
@@ -376,7 +407,7 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
     return;
   }
   r->start = h.start;
-  if ((h.flags & WEFT_HELD_RECORD) || t->held_over || weft_waiters(obj) != 0) {
+  if ((h.flags & WEFT_HELD_RECORD) || t->held_over || someone_waited(kind, obj, found >= 0 ? &h : NULL, r->bw)) {
     rel_prepare(t, obj, h.start, r);
     r->done = 1;
   } else if (h.flags & WEFT_HELD_SAMPLE) {

@@ -44,12 +44,14 @@ static int signal_wrap(pthread_cond_t *c, unsigned op) {
   int (*fn)(pthread_cond_t *) = op == WEFT_OP_SIGNAL ? REAL(pthread_cond_signal) : REAL(pthread_cond_broadcast);
   if (!weft_on()) return fn(c);
   int done = 0;
-  if (weft_waiters(c)) {
+  WeftBucket *b = weft_bucket(c);
+  uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
+  if ((uint32_t)bw != 0) {
     weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), 0);
     done = 1;
   }
   int r = fn(c);
-  if (!done && weft_waiters(c)) weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
+  if (!done && weft_arrived(b, bw)) weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
   return r;
 }
 
