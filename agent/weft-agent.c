@@ -31,10 +31,13 @@
 __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
 WeftProcess _weft_proc = {.fd = -1};
 
-/* A thread's first chunk is small (most threads of a pool write little); each
- * next one doubles, up to chunk_max. Chunks from WEFT_POPULATE_MIN up are
- * faulted in at once. */
+/* The main thread's first chunk is mapped with the header; another thread's
+ * first chunk is a small one from a slab (most threads of a pool write
+ * little); each next one doubles, up to chunk_max. Chunks from
+ * WEFT_POPULATE_MIN up are faulted in at once. */
 #define WEFT_CHUNK_FIRST (16u << 10)
+#define WEFT_CHUNK_SMALL 4096u
+#define WEFT_SLAB_CHUNKS 32u
 #define WEFT_FLUSH_MS 50u /* counters and schedstat: every 50 ms of a thread's work */
 #define WEFT_HOLD_SAMPLE_DEFAULT 64u
 #define WEFT_POPULATE_MIN (256u << 10)
@@ -288,23 +291,93 @@ static int trace_open(pid_t ppid) {
   return 0;
 }
 
+/* ---- slabs of small first chunks ----
+ * A thread's first chunk comes from a slab of WEFT_SLAB_CHUNKS, reserved and
+ * mapped at once and unmapped when the last of them is given up: a thread
+ * that writes a few records costs no system call for its trace. The current
+ * slab is one word, its base (page aligned) plus the index of its next free
+ * chunk; each slab has a slot in a ring that counts its chunks given up. */
+#define WEFT_SLAB_RING 256u
+typedef struct {
+  _Atomic uintptr_t base;
+  _Atomic uint32_t retired;
+} WeftSlab;
+static WeftSlab slabs[WEFT_SLAB_RING];
+static _Atomic uintptr_t slab_cur;     /* base | next index */
+static _Atomic uint32_t slab_seq;
+
+static int map_chunks(uint32_t size, void **m);
+
+static void *slab_take(void) {
+  uintptr_t w = atomic_load_explicit(&slab_cur, memory_order_acquire);
+  while ((w & ~(uintptr_t)4095) && (w & 4095) < WEFT_SLAB_CHUNKS)
+    if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1))
+      return (void *)((w & ~(uintptr_t)4095) + (w & 4095) * WEFT_CHUNK_SMALL);
+  void *m;
+  if (map_chunks(WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, &m) != 0) /* no room for a slab: one chunk */
+    return map_chunks(WEFT_CHUNK_SMALL, &m) == 0 ? m : NULL;
+  /* one batched fault for all of them (Linux >= 5.14), not one each with
+   * the readahead of a file fault */
+  madvise(m, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
+  uintptr_t base = (uintptr_t)m;
+  WeftSlab *s = &slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING];
+  uintptr_t old = atomic_exchange(&s->base, base);
+  (void)old; /* a slab still in use after the ring went round: left mapped */
+  atomic_store(&s->retired, 0);
+  /* the new slab becomes the current one unless another thread's did
+   * meanwhile: then this one serves only us, its other chunks given up */
+  if (atomic_compare_exchange_strong(&slab_cur, &w, base | 1)) return m;
+  atomic_fetch_add(&s->retired, WEFT_SLAB_CHUNKS - 1);
+  return m;
+}
+
+/* A small chunk given up: the slab is unmapped with its last one. */
+static void slab_give(void *chunk) {
+  for (uint32_t i = 0; i < WEFT_SLAB_RING; i++) {
+    WeftSlab *s = &slabs[i];
+    uintptr_t b = atomic_load_explicit(&s->base, memory_order_relaxed);
+    if (!b || (uintptr_t)chunk < b || (uintptr_t)chunk >= b + WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL) continue;
+    if (atomic_fetch_add(&s->retired, 1) + 1 == WEFT_SLAB_CHUNKS &&
+        atomic_compare_exchange_strong(&s->base, &b, 0))
+      munmap((void *)b, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL);
+    return;
+  }
+  munmap(chunk, WEFT_CHUNK_SMALL); /* mapped alone */
+}
+
 static void chunk_drop(WeftThread *t) {
-  if (t->chunk) munmap(t->chunk, t->chunk_size);
+  if (t->chunk && t->chunk_size == WEFT_CHUNK_SMALL) slab_give(t->chunk);
+  else if (t->chunk) munmap(t->chunk, t->chunk_size);
   t->chunk = NULL;
   t->pos = t->end = NULL;
 }
 
+/* size bytes of new chunks at the end of the file, reserved and mapped. */
+static int map_chunks(uint32_t size, void **m) {
+  int fd = trace_fd();
+  if (fd < 0) return -1;
+  uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
+  if (reserve_space(fd, off, size) != 0) {
+    /* give the room back unless another chunk was placed after it (then
+     * the file keeps a zero gap, which readers skip) */
+    uint64_t end = off + size;
+    atomic_compare_exchange_strong(&_weft_proc.next_off, &end, off);
+    return -1;
+  }
+  *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+  return *m == MAP_FAILED ? -1 : 0;
+}
+
 /* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
 static int chunk_new(WeftThread *t) {
-  uint32_t size = t->next_size ? t->next_size : WEFT_CHUNK_FIRST;
-  void *m = size == WEFT_CHUNK_FIRST ? __atomic_exchange_n(&spare_chunk, NULL, __ATOMIC_ACQ_REL) : NULL;
-  if (!m) {
-    int fd = trace_fd();
-    if (fd < 0) return -1;
-    uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
-    if (reserve_space(fd, off, size) != 0) return -1;
-    m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-    if (m == MAP_FAILED) return -1;
+  uint32_t size = t->next_size;
+  void *m = NULL;
+  if (!size) { /* the first: the main thread's spare, or a small one */
+    m = __atomic_exchange_n(&spare_chunk, NULL, __ATOMIC_ACQ_REL);
+    size = m ? WEFT_CHUNK_FIRST : WEFT_CHUNK_SMALL;
+    if (!m && !(m = slab_take())) return -1;
+  } else if (map_chunks(size, &m) != 0) {
+    return -1;
   }
   /* Fault the whole chunk in with one call (Linux >= 5.14): one batched kernel
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
@@ -343,13 +416,40 @@ static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t now) {
   return p;
 }
 
+/* /proc/PID/task of this process, opened once (a thread's schedstat is then
+ * one short path away, not five); -1 until then, and again after fork. A
+ * program that closes or reuses the descriptor makes openat fail: it is
+ * opened again. */
+static int task_dirfd = -1;
+static pid_t task_dir_pid;
+
+static int open_task_dir(void) {
+  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
+  if (hfd >= 0) { close(fd); fd = hfd; }
+  return fd;
+}
+
 static int read_schedstat(uint32_t tid, uint64_t v[3]) {
   char path[64], buf[96];
-  size_t n = str_copy(path, sizeof path, "/proc/self/task/");
-  n += fmt_u64(path + n, tid);
+  size_t n = fmt_u64(path, tid);
   str_copy(path + n, sizeof path - n, "/schedstat");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
+  int dfd = task_dirfd, fd = -1;
+  if (dfd >= 0 && task_dir_pid == _weft_proc.pid) fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int nd = open_task_dir();
+    if (nd < 0) return -1;
+    /* two threads may race here: the loser's descriptor is closed */
+    if (__atomic_compare_exchange_n(&task_dirfd, &dfd, nd, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      task_dir_pid = _weft_proc.pid;
+    } else {
+      close(nd);
+      nd = dfd;
+    }
+    fd = openat(nd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+  }
   ssize_t r = read(fd, buf, sizeof buf - 1);
   close(fd);
   if (r <= 0) return -1;
@@ -667,25 +767,24 @@ static void atfork_child(void) {
   t->busy--;
   if (!atomic_load(&_weft_proc.enabled)) return;
   pid_t parent = _weft_proc.pid;
-  /* Our copies of the parent's mappings point into the parent's file: drop them
-   * (the threads that owned them do not exist here). */
+  /* Our copies of the parent's mappings (its header, chunks and slabs) stay
+   * mapped, unused: unmapping them would cost the child a system call each. */
   int hi = atomic_load_explicit(&registry_hi, memory_order_relaxed);
   for (int i = 0; i < hi; i++) { /* one thread here: plain stores, only the slots in use */
-    WeftThread *o = registry[i].t;
-    if (atomic_load_explicit(&registry[i].tid, memory_order_relaxed) && o && o != t && o->chunk)
-      munmap(o->chunk, o->chunk_size);
     atomic_store_explicit(&registry[i].tid, 0, memory_order_relaxed);
     atomic_store_explicit(&registry[i].self, 0, memory_order_relaxed);
     registry[i].t = NULL;
   }
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
-  if (t->chunk) munmap(t->chunk, t->chunk_size);
+  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed);
+  for (uint32_t i = 0; i < WEFT_SLAB_RING; i++) atomic_store_explicit(&slabs[i].base, 0, memory_order_relaxed);
   t->chunk = NULL;
   t->pos = t->end = NULL;
-  if (_weft_proc.hdr) munmap(_weft_proc.hdr, WEFT_FILE_HEADER_SIZE);
   _weft_proc.hdr = NULL;
   if (_weft_proc.fd >= 0) close(_weft_proc.fd);
   _weft_proc.fd = -1;
+  if (task_dirfd >= 0) close(task_dirfd); /* the parent's /proc/PID/task */
+  task_dirfd = -1;
   _weft_proc.gen++;
   _weft_proc.pid = (pid_t)syscall(SYS_getpid);
   atomic_store(&_weft_proc.enabled, 0);
