@@ -168,6 +168,7 @@ extern WeftReal _weft_real WEFT_HIDDEN;
 /* Resolve function idx, store it and return it; NULL while this thread is
  * inside a resolution already (dlsym called back into a wrapper). */
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
+WEFT_HIDDEN void _weft_resolve_for_children(void);
 
 #define REAL(name)                                                                        \
   (WEFT_LIKELY(__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED) != NULL)               \
@@ -278,7 +279,7 @@ static inline int weft_on(void) {
 WEFT_HIDDEN uint32_t _weft_stack_id(void);
 WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
-WEFT_HIDDEN void _weft_modules_scan(int force);
+WEFT_HIDDEN void _weft_modules_scan(int again);
 
 /* Stacks where an object is created (init): taken unless WEFT_STACKS=none. */
 static inline uint32_t weft_stack_init(void) {

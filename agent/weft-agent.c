@@ -253,6 +253,7 @@ static int trace_open(pid_t ppid) {
     unlink(path);
     return -1;
   }
+  madvise(h, first, 23 /* MADV_POPULATE_WRITE */);
   spare_chunk = (char *)h + WEFT_FILE_HEADER_SIZE;
   str_copy(_weft_proc.path, sizeof _weft_proc.path, path);
   _weft_proc.fd = fd;
@@ -776,8 +777,8 @@ static void atfork_child(void) {
     registry[i].t = NULL;
   }
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
-  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed);
-  for (uint32_t i = 0; i < WEFT_SLAB_RING; i++) atomic_store_explicit(&slabs[i].base, 0, memory_order_relaxed);
+  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
+                                                                which stay mapped: no chunk of ours is in them */
   t->chunk = NULL;
   t->pos = t->end = NULL;
   _weft_proc.hdr = NULL;

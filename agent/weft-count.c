@@ -231,8 +231,12 @@ void _weft_count_destroy(unsigned kind, const volatile void *obj) {
   atomic_fetch_add_explicit(&weft_bucket(obj)->word, 1ull << 32, memory_order_seq_cst);
 }
 
+/* A new thread, or the forking thread in a fork child: counting starts
+ * again in the inline table (a child leaves its copy of a bigger table
+ * untouched: clearing it would copy its pages). */
 void _weft_count_reset(WeftThread *t) {
-  if (t->ctab && t->ctab != t->cinline) memset(t->ctab, 0, (size_t)(t->cmask + 1) * sizeof(WeftCount));
+  t->ctab = NULL;
+  t->cmask = 0;
   memset(t->cinline, 0, sizeof t->cinline);
   t->cused = 0;
   t->nheld = 0;

@@ -65,3 +65,16 @@ void *_weft_resolve(unsigned idx) {
   if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE); /* racing threads store the same pointer */
   return f;
 }
+
+/* Before the first fork: what a child calls first (exit, exec), resolved
+ * here once and inherited. A lookup in each child would read the symbol
+ * tables anew, and in a new child every first touch of a library page is a
+ * page fault: about 150 us a child. */
+void _weft_resolve_for_children(void) {
+  static _Atomic int done;
+  if (atomic_load_explicit(&done, memory_order_relaxed)) return;
+  static const unsigned idx[] = {WEFT_REAL__exit, WEFT_REAL_exit, WEFT_REAL__Exit, WEFT_REAL_execve,
+                                 WEFT_REAL_execv, WEFT_REAL_execvp, WEFT_REAL_execvpe};
+  for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) _weft_resolve(idx[i]);
+  atomic_store_explicit(&done, 1, memory_order_relaxed);
+}

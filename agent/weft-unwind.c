@@ -43,9 +43,10 @@ static StackSlot *_Atomic stack_table;
 static _Atomic uint32_t stack_next = 1;
 
 void _weft_stacks_reset(void) {
-  /* after fork: ids defined in the parent's file mean nothing in ours */
-  StackSlot *old = atomic_exchange(&stack_table, NULL);
-  if (old) munmap(old, WEFT_STACK_SLOTS * sizeof(StackSlot));
+  /* after fork: ids defined in the parent's file mean nothing in ours. Our
+   * copy of the parent's table is left untouched (not unmapped: a system
+   * call in every child); a new one comes with the first stack. */
+  atomic_store(&stack_table, NULL);
   atomic_store(&stack_next, 1);
 }
 
@@ -200,12 +201,11 @@ static StackCache *cache_of(WeftThread *t) {
 
 void _weft_stack_cache_reset(WeftThread *t, int unmap) {
   if (!t->stack_cache) return;
-  if (unmap) {
-    munmap(t->stack_cache, sizeof(StackCache));
-    t->stack_cache = NULL;
-  } else {
-    memset(t->stack_cache, 0, sizeof(StackCache));
-  }
+  /* in a fork child the parent's copy is left as it is, untouched (clearing
+   * it would copy its pages; unmapping it, a system call): a new one comes
+   * with the first stack */
+  if (unmap) munmap(t->stack_cache, sizeof(StackCache));
+  t->stack_cache = NULL;
 }
 
 static int in_agent(uint64_t ip) { return ip >= _weft_proc.self_lo && ip < _weft_proc.self_hi; }
@@ -299,11 +299,23 @@ uint32_t _weft_stack_id(void) {
 #endif
 }
 
-/* ---- modules ---- */
+/* ---- modules ----
+ * Every loaded object is written once per trace file (MODULE: its load bias,
+ * executable range, build-id and path), at start, when a stack is captured
+ * after a dlopen, and at exit. What was written is kept: a fork child, whose
+ * objects are its parent's, writes its MODULEs from that copy instead of
+ * reading each object's notes again (in a new child every first touch of a
+ * library page is a page fault). */
 #define WEFT_MOD_MAX 1024
-static uintptr_t mod_seen[WEFT_MOD_MAX]; /* start addresses already written */
-static int mod_nseen;
-static unsigned long long mod_adds = ~0ull;
+typedef struct {
+  uintptr_t bias, lo, hi;   /* lo: start address (0: free) */
+  const char *path;         /* the loader's (link_map) string, or NULL: the executable */
+  uint32_t idlen;
+  uint8_t id[20];
+} WeftModule;
+static WeftModule mods[WEFT_MOD_MAX];
+static int mod_n;
+static unsigned long long mod_adds = ~0ull; /* the loader's count of loads when the table was made */
 static _Atomic int mod_scanning;
 
 static int first_cb(struct dl_phdr_info *info, size_t size, void *data) {
@@ -312,9 +324,8 @@ static int first_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 1;
 }
 
-static void emit_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi) {
-  uint8_t id[20] = {0};
-  unsigned idlen = 0;
+static void build_id(struct dl_phdr_info *info, WeftModule *m) {
+  m->idlen = 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_NOTE) continue;
@@ -327,19 +338,20 @@ static void emit_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi) {
       if (all > left) break;
       if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
           memcmp(p + sizeof *nh, "GNU", 4) == 0) {
-        idlen = nh->n_descsz < 20 ? nh->n_descsz : 20;
-        memcpy(id, p + sizeof *nh + nsz, idlen);
-        break;
+        m->idlen = nh->n_descsz < 20 ? nh->n_descsz : 20;
+        memcpy(m->id, p + sizeof *nh + nsz, m->idlen);
+        return;
       }
       p += all;
       left -= all;
     }
-    if (idlen) break;
   }
-  const char *path = info->dlpi_name;
-  if (!path || !*path) path = _weft_self_exe();
-  uint64_t fixed[7] = {(uint64_t)info->dlpi_addr, lo, hi, idlen, 0, 0, 0};
-  memcpy(&fixed[4], id, 20);
+}
+
+static void emit_module(const WeftModule *m) {
+  const char *path = m->path && *m->path ? m->path : _weft_self_exe();
+  uint64_t fixed[7] = {(uint64_t)m->bias, m->lo, m->hi, m->idlen, 0, 0, 0};
+  memcpy(&fixed[4], m->id, 20);
   WeftThread *t = &_weft_tls;
   t->busy--;
   _weft_emit_str(WEFT_EV_MODULE, 0, fixed, 7, path, NULL);
@@ -358,23 +370,31 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data) {
     if (a + ph->p_memsz > hi) hi = a + ph->p_memsz;
   }
   if (hi == 0) return 0;
-  for (int i = 0; i < mod_nseen; i++)
-    if (mod_seen[i] == lo) return 0;
-  if (mod_nseen < WEFT_MOD_MAX) mod_seen[mod_nseen++] = lo;
-  emit_module(info, lo, hi);
+  for (int i = 0; i < mod_n; i++)
+    if (mods[i].lo == lo) return 0;
+  WeftModule m = {(uintptr_t)info->dlpi_addr, lo, hi, info->dlpi_name, 0, {0}};
+  build_id(info, &m);
+  if (mod_n < WEFT_MOD_MAX) mods[mod_n++] = m;
+  emit_module(&m);
   return 0;
 }
 
-void _weft_modules_scan(int force) {
-  if (force) {
-    mod_nseen = 0;
-    mod_adds = ~0ull;
-  }
+/* again: a new trace file in a process whose objects are known (a fork
+ * child): all of them into it, from the table if nothing was loaded since */
+void _weft_modules_scan(int again) {
   unsigned long long adds = 0;
   dl_iterate_phdr(first_cb, &adds);
-  if (adds == mod_adds) return;
+  if (adds == mod_adds && !again) return;
   int expect = 0;
   if (!atomic_compare_exchange_strong(&mod_scanning, &expect, 1)) return;
+  if (again) {
+    if (adds == mod_adds) {
+      for (int i = 0; i < mod_n; i++) emit_module(&mods[i]);
+      atomic_store(&mod_scanning, 0);
+      return;
+    }
+    mod_n = 0; /* the table is stale: all again */
+  }
   mod_adds = adds;
   dl_iterate_phdr(module_cb, NULL);
   atomic_store(&mod_scanning, 0);

@@ -115,6 +115,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
                            ? (envp) : env_fix((envp), out_, slots_, buf_, blen_)
 
 WEFT_PUBLIC pid_t fork(void) {
+  _weft_resolve_for_children();
   pid_t pid = REAL(fork)();
   if (pid != 0 && weft_on()) {
     int e = errno;
