@@ -528,6 +528,8 @@ static const unsigned char min_words[256] = {
 /* Walk the chunks and records of t. With fn, deliver every record (t->fit
  * must be set). With pts, collect chunk header and SYNC sync points. Returns
  * 0, fn's non-zero value, or -1 with a message. */
+#define RELEASE_STEP (32u << 20)
+
 static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen) {
   const char *name = t->name;
@@ -536,6 +538,7 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
   const uint32_t pid = hdr_of(t)->pid;
   size_t hint = 0;
   uint64_t off = WEFT_FILE_HEADER_SIZE;
+  uint64_t released = WEFT_FILE_HEADER_SIZE; /* pages before this were given back (t->map) */
 
   while (off < len) {
     const uint64_t rem = len - off;
@@ -623,6 +626,14 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
       return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32
                   " bytes, file has %" PRIu64, name, off, ch.size, len);
     off = chunk_end;
+    if (t->map && off - released >= RELEASE_STEP) {
+      /* read once per pass, in order: let the pages go from this process
+       * (they stay in the page cache), so a big trace does not hold its
+       * whole size in memory while it is read */
+      uint64_t upto = off & ~(uint64_t)4095;
+      madvise((char *)t->map + released, (size_t)(upto - released), MADV_DONTNEED);
+      released = upto;
+    }
   }
   return 0;
 }
