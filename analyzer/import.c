@@ -34,10 +34,10 @@
 #include "weft-reader.h"
 
 /* ---- the in-memory model of one process image ---- */
-typedef struct {
+typedef struct {          /* 16 bytes: a hot lock has one per release */
   int64_t ns;
-  int64_t utid;
-  int late;               /* trace v3: written after the call returned (happened at or before ns) */
+  uint32_t utid;
+  uint32_t late;          /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
 
 typedef struct {          /* trace v3: a wait on a lock began (for holds whose start was not timed) */
@@ -196,6 +196,9 @@ typedef struct {
   GArray *pipe_writes;        /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;         /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *hold_rows;          /* HoldRow */
+  FILE *hold_spill;           /* sorted runs of hold_rows written out (NULL: none yet) */
+  GArray *hold_runs;          /* HoldRun: where each run is in hold_spill */
+  guint hold_spill_rows;      /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
   int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows;
@@ -236,6 +239,15 @@ typedef struct {              /* a lock hold until it goes into a block (24 byte
   uint32_t obj;               /* object_id */
   uint32_t utid_flags;        /* utid << 3 | estimated << 2 | shared << 1 | contended */
 } HoldRow;
+
+/* A file's holds are sorted (by object, then start) before they go into
+ * blocks. Past HOLD_SPILL_ROWS they are sorted in runs written to a
+ * temporary file and merged from there, so memory stays bounded. */
+#define HOLD_SPILL_ROWS (2u << 20) /* 48 MiB of rows */
+typedef struct {
+  off_t off;                  /* first row's offset in hold_spill */
+  size_t n;                   /* rows */
+} HoldRun;
 
 typedef struct {              /* trace v3: one COUNTS record */
   Obj *o;
@@ -748,7 +760,7 @@ static int pass1(const WeftEvent *ev, void *user) {
     int late = 0;
     if (im->v3) weft_rel_len1(ev->aux, ev->nwords, w, &late);
     if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
-      Stamp s = {ns, t->utid, late};
+      Stamp s = {ns, (uint32_t)t->utid, (uint32_t)late};
       g_array_append_val(o->rel, s);
     } else if (o && o->rel->len && !im->v3) {
       /* versions 1 and 2: a failed unlock cancels this thread's REL just before
@@ -761,7 +773,7 @@ static int pass1(const WeftEvent *ev, void *user) {
   case WEFT_EV_SIGNAL: {
     Obj *o = obj_get(im, w[1], (int)kind, ns);
     if (o) {
-      Stamp s = {ns, t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
+      Stamp s = {ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
       g_array_append_val(o->sig, s);
     }
     break;
@@ -1142,6 +1154,8 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
   t->st_start = ns;
 }
 
+static void hold_spill(Imp *im);
+
 static void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared,
                      int estimated) {
   if (end < start) end = start;
@@ -1150,6 +1164,7 @@ static void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, 
                      (uint32_t)(contended != 0)};
   if (end - start > im->max_hold_ns) im->max_hold_ns = end - start;
   g_array_append_val(im->hold_rows, row);
+  if (im->hold_rows->len >= im->hold_spill_rows) hold_spill(im);
   o->hold_ns += end - start;
   im->holds_estimated += estimated != 0;
 }
@@ -1516,6 +1531,94 @@ static void sort_holds(GArray *hr) {
   g_free(at);
 }
 
+/* hold_rows, sorted, as a run at the end of the spill file. */
+static void hold_spill(Imp *im) {
+  GArray *hr = im->hold_rows;
+  if (im->failed || !hr->len) return;
+  if (!im->hold_spill && !(im->hold_spill = tmpfile())) {
+    fail(im, "cannot create a temporary file for the lock holds: %s", g_strerror(errno));
+    return;
+  }
+  sort_holds(hr);
+  HoldRun run = {0, hr->len};
+  if (fseeko(im->hold_spill, 0, SEEK_END) != 0 || (run.off = ftello(im->hold_spill)) < 0 ||
+      fwrite(hr->data, sizeof(HoldRow), hr->len, im->hold_spill) != hr->len) {
+    fail(im, "cannot write the lock holds to a temporary file: %s", g_strerror(errno));
+    return;
+  }
+  g_array_append_val(im->hold_runs, run);
+  hr->len = 0;
+}
+
+/* A run being merged: a window of its rows read from the spill file. */
+typedef struct {
+  HoldRun run;
+  size_t done;                /* rows of the run consumed */
+  HoldRow buf[4096];
+  size_t pos, len;            /* in buf */
+} RunReader;
+
+static const HoldRow *run_peek(Imp *im, RunReader *r) {
+  if (r->pos < r->len) return &r->buf[r->pos];
+  size_t left = r->run.n - r->done;
+  if (!left) return NULL;
+  size_t n = left < G_N_ELEMENTS(r->buf) ? left : G_N_ELEMENTS(r->buf);
+  if (fseeko(im->hold_spill, r->run.off + (off_t)(r->done * sizeof(HoldRow)), SEEK_SET) != 0 ||
+      fread(r->buf, sizeof(HoldRow), n, im->hold_spill) != n) {
+    fail(im, "cannot read the lock holds back from their temporary file");
+    return NULL;
+  }
+  r->pos = 0;
+  r->len = n;
+  return &r->buf[0];
+}
+
+/* Every hold of the file in (object, start) order into blocks: the rows in
+ * memory, or a merge of the spilled runs. */
+static void holds_to_blocks(Imp *im) {
+  GArray *hr = im->hold_rows;
+  if (im->hold_spill) hold_spill(im); /* the rest as the last run */
+  else sort_holds(hr);
+  guint nr = im->hold_runs->len;
+  RunReader *rr = nr ? g_new0(RunReader, nr) : NULL;
+  for (guint k = 0; k < nr; k++) rr[k].run = g_array_index(im->hold_runs, HoldRun, k);
+  WeftHoldBlock blk = {0};
+  for (guint i = 0; !im->failed; i++) {
+    const HoldRow *r = NULL;
+    RunReader *from = NULL;
+    if (!nr) {
+      if (i >= hr->len) break;
+      r = &g_array_index(hr, HoldRow, i);
+    } else { /* the least head of the runs (a few dozen at most: a scan) */
+      for (guint k = 0; k < nr; k++) {
+        const HoldRow *x = run_peek(im, &rr[k]);
+        if (x && (!r || cmp_hold(x, r) < 0)) {
+          r = x;
+          from = &rr[k];
+        }
+      }
+      if (!r) break;
+    }
+    const WeftHold hh = {r->obj, r->utid_flags >> 3, r->start, r->dur, (int)(r->utid_flags & 1),
+                         (int)(r->utid_flags >> 1 & 1), (int)(r->utid_flags >> 2 & 1)};
+    if (from) {
+      from->pos++;
+      from->done++;
+    }
+    int rc = weft_hold_block_push(im->ins_block, &blk, &hh);
+    if (rc == SQLITE_NOMEM) fail(im, "out of memory");
+    else if (rc != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
+  }
+  if (!im->failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK)
+    fail(im, "database: %s", sqlite3_errmsg(im->db));
+  weft_hold_block_free(&blk);
+  g_free(rr);
+  hr->len = 0;
+  if (im->hold_spill) fclose(im->hold_spill);
+  im->hold_spill = NULL;
+  im->hold_runs->len = 0;
+}
+
 /* Thread states by utid (a stable counting pass: the file's threads have
  * consecutive utids), each thread's in start order as pass 2 made them
  * (checked: a thread whose rows are not gets sorted). */
@@ -1585,22 +1688,7 @@ static void write_file_rows(Imp *im) {
   g_hash_table_destroy(by_utid);
   sr->len = 0;
 
-  GArray *hr = im->hold_rows;
-  sort_holds(hr);
-  WeftHoldBlock blk = {0};
-  for (guint i = 0; i < hr->len && !im->failed; i++) {
-    const HoldRow *r = &g_array_index(hr, HoldRow, i);
-    const WeftHold hh = {r->obj, r->utid_flags >> 3, r->start, r->dur, (int)(r->utid_flags & 1),
-                         (int)(r->utid_flags >> 1 & 1), (int)(r->utid_flags >> 2 & 1)},
-                   *h = &hh;
-    int rc = weft_hold_block_push(im->ins_block, &blk, h);
-    if (rc == SQLITE_NOMEM) fail(im, "out of memory");
-    else if (rc != SQLITE_OK) fail(im, "database: %s", sqlite3_errmsg(im->db));
-  }
-  if (!im->failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK)
-    fail(im, "database: %s", sqlite3_errmsg(im->db));
-  weft_hold_block_free(&blk);
-  hr->len = 0;
+  holds_to_blocks(im);
 }
 
 /* ---- one file ---- */
@@ -1917,6 +2005,9 @@ out:
   im->counts = NULL;
   im->state_rows->len = 0;
   im->hold_rows->len = 0;
+  if (im->hold_spill) fclose(im->hold_spill); /* a failed import: its runs are not wanted */
+  im->hold_spill = NULL;
+  im->hold_runs->len = 0;
   for (guint i = 0; i < im->pending_stacks->len; i++)
     g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
   g_array_free(im->pending_stacks, TRUE);
@@ -2173,6 +2264,10 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   im.pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
   im.pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im.hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
+  im.hold_runs = g_array_new(FALSE, FALSE, sizeof(HoldRun));
+  /* WEFT_IMPORT_HOLD_SPILL: rows before a spill (tests make it small) */
+  const char *spill = getenv("WEFT_IMPORT_HOLD_SPILL");
+  im.hold_spill_rows = spill && atoi(spill) > 0 ? (guint)atoi(spill) : HOLD_SPILL_ROWS;
   if (batch_prepare(im.db, &im.states, "thread_state", 9) != 0 ||
       batch_prepare(im.db, &im.summaries, "state_summary", 7) != 0 ||
       batch_prepare(im.db, &im.flows, "flow", 7) != 0 || batch_prepare(im.db, &im.count_rows, "lock_count", 10) != 0 ||
@@ -2267,6 +2362,8 @@ done:
   if (im.pipe_writes) g_array_free(im.pipe_writes, TRUE);
   if (im.pipe_waits) g_array_free(im.pipe_waits, TRUE);
   if (im.hold_rows) g_array_free(im.hold_rows, TRUE);
+  if (im.hold_runs) g_array_free(im.hold_runs, TRUE);
+  if (im.hold_spill) fclose(im.hold_spill);
   batch_free(&im.flows);
   batch_free(&im.count_rows);
   sqlite3_finalize(im.ins_thread);

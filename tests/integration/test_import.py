@@ -286,6 +286,28 @@ def t_lost(ctx, n=200000):
                % (holds_rec, lost, n, pairs))
 
 
+def t_hold_spill(ctx):
+    """Past a number of holds a file's holds are sorted in runs in a temporary file and merged
+    from there (bounded memory): the blocks are the same as when they all fit in memory.
+    WEFT_IMPORT_HOLD_SPILL makes the runs small here (97 rows, so they split objects)."""
+    for name, args in (("uncontended", [3000]), ("rwlock", [])):
+        d, info, rc = ctx.record(name, args, env={"WEFT_HOLDS": "all"})
+        got = {}
+        for spill in (None, "97"):
+            db = d + ".%s.db" % (spill or "mem")
+            env = dict(os.environ)
+            if spill:
+                env["WEFT_IMPORT_HOLD_SPILL"] = spill
+            r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=120)
+            ok(r.returncode == 0, "hold spill (%s, %s): weft import" % (name, spill or "in memory"), r.stderr)
+            c = ctx.weft("check", db)
+            ok(c.returncode == 0, "hold spill (%s, %s): weft check" % (name, spill or "in memory"), c.stdout)
+            got[spill] = list(weftholds.holds(sqlite3.connect(db)))
+        ok(len(got[None]) > 3 * 97, "hold spill (%s): enough holds for several runs (%d)" % (name, len(got[None])))
+        eq(got["97"], got[None], "hold spill (%s): the same holds, in the same blocks order" % name)
+
+
 def t_all_fixtures_check(ctx):
     for name in ("uncontended", "rwlock", "sem", "names", "threadexit", "detach", "exitthreads", "vfork", "spawn",
                  "mutextypes", "early"):
@@ -356,7 +378,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_all_fixtures_check, t_bad_input]
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input]
     try:
         for t in tests:
             try:
