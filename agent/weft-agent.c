@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -309,27 +310,37 @@ static _Atomic uint32_t slab_seq;
 
 static int map_chunks(uint32_t size, void **m);
 
+#define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
+
 static void *slab_take(void) {
-  uintptr_t w = atomic_load_explicit(&slab_cur, memory_order_acquire);
-  while ((w & ~(uintptr_t)4095) && (w & 4095) < WEFT_SLAB_CHUNKS)
-    if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1))
-      return (void *)((w & ~(uintptr_t)4095) + (w & 4095) * WEFT_CHUNK_SMALL);
-  void *m;
-  if (map_chunks(WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, &m) != 0) /* no room for a slab: one chunk */
-    return map_chunks(WEFT_CHUNK_SMALL, &m) == 0 ? m : NULL;
-  /* one batched fault for all of them (Linux >= 5.14), not one each with
-   * the readahead of a file fault */
-  madvise(m, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
-  uintptr_t base = (uintptr_t)m;
-  WeftSlab *s = &slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING];
-  uintptr_t old = atomic_exchange(&s->base, base);
-  (void)old; /* a slab still in use after the ring went round: left mapped */
-  atomic_store(&s->retired, 0);
-  /* the new slab becomes the current one unless another thread's did
-   * meanwhile: then this one serves only us, its other chunks given up */
-  if (atomic_compare_exchange_strong(&slab_cur, &w, base | 1)) return m;
-  atomic_fetch_add(&s->retired, WEFT_SLAB_CHUNKS - 1);
-  return m;
+  for (;;) {
+    uintptr_t w = atomic_load_explicit(&slab_cur, memory_order_acquire);
+    uintptr_t base = w & ~(uintptr_t)4095, i = w & 4095;
+    if (i == SLAB_MAKING) { /* another thread is making one (a fallocate and an mmap): wait for it */
+      sched_yield();
+      continue;
+    }
+    if (base && i < WEFT_SLAB_CHUNKS) {
+      if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1))
+        return (void *)(base + i * WEFT_CHUNK_SMALL);
+      continue;
+    }
+    /* none yet, or used up: this thread makes the next one */
+    if (!atomic_compare_exchange_strong(&slab_cur, &w, base | SLAB_MAKING)) continue;
+    void *m;
+    if (map_chunks(WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, &m) != 0) { /* no room for a slab: one chunk */
+      atomic_store_explicit(&slab_cur, w, memory_order_release);
+      return map_chunks(WEFT_CHUNK_SMALL, &m) == 0 ? m : NULL;
+    }
+    /* one batched fault for all of them (Linux >= 5.14), not one each with
+     * the readahead of a file fault */
+    madvise(m, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
+    WeftSlab *s = &slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING];
+    atomic_store(&s->base, (uintptr_t)m); /* a slab still in use after the ring went round: left mapped */
+    atomic_store(&s->retired, 0);
+    atomic_store_explicit(&slab_cur, (uintptr_t)m | 1, memory_order_release);
+    return m;
+  }
 }
 
 /* A small chunk given up: the slab is unmapped with its last one. */

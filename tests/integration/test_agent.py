@@ -973,6 +973,19 @@ def t_detach(ctx, chk, n=6):
     m = to_int(info["mutex"])
     chk.eq("acquisitions of the mutex (counted)", counted(rec, m), n)
     chk.eq("counted by the detached threads", len(counted_by_tid(rec, m)), n)
+    return tr
+
+
+def t_detach_many(ctx, chk, n=40):
+    """Threads that write a few records each take a 4 KiB first chunk from a slab of 32
+    (reserved and mapped together), not 16 KiB each: the file is the header and the main
+    thread's first chunk (20 KiB), two slabs (128 KiB each) and perhaps a later chunk of
+    the main thread's, well below n * 16 KiB."""
+    tr = t_detach(ctx, chk, n)
+    files = [os.path.join(tr.outdir, f) for f in os.listdir(tr.outdir) if f.endswith(".wtrace")]
+    size = sum(os.path.getsize(f) for f in files)
+    chk.true("trace size %d <= 20 KiB + 2 slabs + 64 KiB for the main thread, < %d threads * 16 KiB"
+             % (size, n), len(files) == 1 and size <= (20 + 2 * 128 + 64) * 1024 < n * 16 * 1024, str(files))
 
 
 def t_early(ctx, chk, n=5):
@@ -1441,7 +1454,7 @@ GROUPS = {
               ("rwlock", t_rwlock), ("rwlock-holds-all", lambda c, k: t_rwlock(c, k, env=HOLDS_ALL))],
     "sync": [("condvar", t_condvar), ("condvar-holds-all", lambda c, k: t_condvar(c, k, env=HOLDS_ALL)),
              ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
-    "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach),
+    "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach), ("detach-many", t_detach_many),
                 ("exitthreads", t_exitthreads), ("early", t_early)],
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
