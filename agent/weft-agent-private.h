@@ -108,6 +108,14 @@ typedef struct WeftThread {
   uint32_t  dirty;        /* some counter counted since the last flush */
   void     *stack_cache;  /* weft-unwind.c: stacks by call path (NULL until the first) */
   uint64_t  last_flush;   /* tick of the last flush of its own counters */
+  /* A REL reserved before an unlock and written after it (weft-count.c).
+   * While it is open, end is pulled in to pos so that any other reservation
+   * (a signal handler's) goes the slow way, which first writes it as a
+   * skipped record: a handler that longjmps out of the unlock leaves no hole. */
+  uint64_t *pending;      /* the reserved record (NULL: none) */
+  uint64_t *pending_end;  /* the chunk's real end meanwhile */
+  uint64_t  pending_w1, pending_w2;
+  uint32_t  pending_n, pending_aux;
   WeftHeld  held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;
@@ -463,6 +471,7 @@ typedef struct {
 WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
 WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
 WEFT_HIDDEN void _weft_release_publish(unsigned kind, WeftRelease *r, int err);
+WEFT_HIDDEN void _weft_pending_abandon(WeftThread *t);
 
 static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
   WeftThread *t = &_weft_tls;

@@ -516,6 +516,7 @@ static void thread_activate(WeftThread *t);
 
 uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
   uint64_t now = *nowp;
+  if (WEFT_UNLIKELY(t->pending != NULL)) _weft_pending_abandon(t); /* before anything else in the chunk */
   if (!atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) || t->busy) return NULL;
   if (WEFT_UNLIKELY(t->state != WEFT_T_ACTIVE || t->gen != _weft_proc.gen)) {
     if (t->state == WEFT_T_DONE && t->gen == _weft_proc.gen && t->pos == NULL) return NULL;
@@ -586,6 +587,7 @@ static void thread_reset(WeftThread *t) {
   _weft_count_reset(t);
   _weft_stack_cache_reset(t, 0); /* a fork child: the parent's stack ids are not ours */
   t->pos = t->end = NULL;
+  t->pending = NULL;
   t->chunk = NULL;
   t->chunk_size = 0;
   t->next_size = 0;

@@ -325,7 +325,7 @@ static void rel_write_late(unsigned kind, const volatile void *obj, uint64_t sta
  * trace page costs microseconds, not to be spent holding the lock. Two words
  * for a short timed hold (most of them, so a hot lock's RELs cost 16 bytes),
  * else three; three are reserved and one given back. */
-static void rel_prepare(WeftThread *t, const volatile void *obj, uint64_t start, WeftRelease *r) {
+static void rel_prepare(WeftThread *t, unsigned kind, const volatile void *obj, uint64_t start, WeftRelease *r) {
   uint64_t now = weft_ticks(), o = (uint64_t)(uintptr_t)obj;
   uint64_t *p = weft_reserve(t, 3, &now); /* now moves if it had work to do: the hold lasts until then */
   r->p = p;
@@ -343,15 +343,40 @@ static void rel_prepare(WeftThread *t, const volatile void *obj, uint64_t start,
     r->w1 = o;
     r->w2 = len1 << 1;
   }
+  t->pending_w1 = r->w1;
+  t->pending_w2 = r->w2;
+  t->pending_n = r->n;
+  t->pending_aux = WEFT_AUX(kind, r->op, EINTR);
+  t->pending_end = t->end;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  t->pending = p;
+  t->end = t->pos;
+}
+
+/* The open REL as a skipped one (result EINTR, dt 0: the records after it
+ * were stamped against the one before it), its chunk's end given back. */
+void _weft_pending_abandon(WeftThread *t) {
+  uint64_t *p = t->pending;
+  p[1] = t->pending_w1;
+  if (t->pending_n == 3) p[2] = t->pending_w2;
+  __atomic_store_n(p, WEFT_W0(WEFT_EV_REL, t->pending_n, t->pending_aux, 0), __ATOMIC_RELEASE);
+  t->end = t->pending_end;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  t->pending = NULL;
 }
 
 void _weft_release_publish(unsigned kind, WeftRelease *r, int err) {
+  WeftThread *t = &_weft_tls;
   uint64_t *p = r->p;
   r->p = NULL;
+  if (t->pending != p) return; /* a signal handler wrote meanwhile: written as skipped */
+  t->end = t->pending_end;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  t->pending = NULL;
   p[1] = r->w1;
   if (r->n == 3) p[2] = r->w2;
   /* a failed release released nothing: the reader skips a REL with a result */
-  weft_publish(&_weft_tls, p, WEFT_EV_REL, r->n, WEFT_AUX(kind, r->op, (unsigned)err & 0xff), r->at);
+  weft_publish(t, p, WEFT_EV_REL, r->n, WEFT_AUX(kind, r->op, (unsigned)err & 0xff), r->at);
 }
 
 /* Did someone wait during this hold (bw: the bucket word now)? A plain
@@ -412,7 +437,7 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
   }
   r->start = h.start;
   if ((h.flags & WEFT_HELD_RECORD) || t->held_over || someone_waited(kind, obj, found >= 0 ? &h : NULL, r->bw)) {
-    rel_prepare(t, obj, h.start, r);
+    rel_prepare(t, kind, obj, h.start, r);
     r->done = 1;
   } else if (h.flags & WEFT_HELD_SAMPLE) {
     sample_add(t, kind, obj, h.start);

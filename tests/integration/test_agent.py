@@ -988,6 +988,23 @@ def t_detach_many(ctx, chk, n=40):
              % (size, n), len(files) == 1 and size <= (20 + 2 * 128 + 64) * 1024 < n * 16 * 1024, str(files))
 
 
+def t_longjmp(ctx, chk):
+    """A signal handler that siglongjmps out of an unlock the agent records: the REL it had
+    reserved before the real unlock is written as a skipped one (result EINTR, readers
+    ignore it) when the handler writes its own record, and nothing after it is lost (the
+    handler's INIT, the real unlock's REL, the join, the exit)."""
+    rec, info, tr = traced_fixture(ctx, chk, "longjmp")
+    chk.eq("stdout", tr.out, b"longjmp jumped=1 w_ran=1\n")
+    m, scratch = to_int(info["m"]), to_int(info["scratch"])
+    main, w = int(info["main_tid"]), int(info["w_tid"])
+    chk.eq("main's RELs of m: the abandoned one, then the real one",
+           [r.get("res") for r in rec.sel("REL", obj=m) if r.tid == main], ["4", "0"])
+    chk.eq("the handler's INIT, after the abandoned REL", rec.count("INIT", obj=scratch), 1)
+    chk.eq("w's wait on m ends with m", [r.get("res") for r in rec.sel("WAIT_END", obj=m) if r.tid == w], ["0"])
+    chk.eq("main's join, after it", rec.count("WAIT_END", kind="join"), 1)
+    chk.eq("EXIT", rec.count("EXIT"), 1)
+
+
 def t_early(ctx, chk, n=5):
     """A library constructor that runs before the agent's uses threads, a mutex, a condvar
     and join: the agent starts at that first call, and the program works as without it."""
@@ -1455,6 +1472,7 @@ GROUPS = {
     "sync": [("condvar", t_condvar), ("condvar-holds-all", lambda c, k: t_condvar(c, k, env=HOLDS_ALL)),
              ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
     "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach), ("detach-many", t_detach_many),
+                ("longjmp", t_longjmp),
                 ("exitthreads", t_exitthreads), ("early", t_early)],
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
