@@ -776,10 +776,19 @@ static void process_start(pid_t ppid) {
 static void atfork_prepare(void) { _weft_tls.busy++; }
 static void atfork_parent(void) { _weft_tls.busy--; }
 
+static void atfork_child_work(WeftThread *t);
+
+/* fork returns in the child after this: its errno is the program's */
 static void atfork_child(void) {
   WeftThread *t = &_weft_tls;
   t->busy--;
   if (!atomic_load(&_weft_proc.enabled)) return;
+  int saved = errno;
+  atfork_child_work(t);
+  errno = saved;
+}
+
+static void atfork_child_work(WeftThread *t) {
   pid_t parent = _weft_proc.pid;
   /* Our copies of the parent's mappings (its header, chunks and slabs) stay
    * mapped, unused: unmapping them would cost the child a system call each. */
@@ -819,8 +828,11 @@ static void weft_agent_init(void);
  * call a wrapper: set up then, once. Returns whether recording is on. */
 int _weft_lazy_init(void) {
   if (!atomic_load_explicit(&_weft_proc.inited, memory_order_acquire) && !_weft_tls.busy &&
-      !_weft_tls.resolving)
+      !_weft_tls.resolving) {
+    int saved = errno; /* the wrapper that calls this returns the program's errno */
     weft_agent_init();
+    errno = saved;
+  }
   return atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) && !_weft_tls.busy;
 }
 
@@ -829,7 +841,9 @@ __attribute__((constructor(101))) static void weft_agent_ctor(int argc, char **a
   (void)envp;
   main_argc = argc;
   main_argv = argv;
+  int saved = errno; /* main starts with the errno it would have had (this creates files: EEXIST) */
   weft_agent_init();
+  errno = saved;
 }
 
 static void weft_agent_init(void) {

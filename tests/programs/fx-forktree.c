@@ -4,7 +4,9 @@
  * usage: fx-forktree
  * The parent does 1 lock pair on `mutex`, then forks:
  *   child 1 execs this program as "fx-forktree exec-child 5"; the new image
- *     does 3 lock pairs and calls exit(5);
+ *     does 3 lock pairs and calls exit(5) (64 + errno instead if errno was not 0 when
+ *     main started: the agent's start in the new image, which finds PID.0.wtrace
+ *     taken, must not leave its EEXIST behind);
  *   child 2 does 2 lock pairs, tries to exec a path that does not exist
  *     (ENOENT) and calls _exit(7).
  * The parent waitpids child 1, then child 2, and returns from main.
@@ -30,9 +32,10 @@ static void lock_pairs(int n) {
 }
 
 int main(int argc, char **argv) {
+  int errno_at_start = errno; /* 0: a preloaded agent must not leave its own there */
   if (argc >= 3 && strcmp(argv[1], "exec-child") == 0) {
     lock_pairs(3);
-    exit(atoi(argv[2]));
+    exit(errno_at_start ? 64 + errno_at_start % 64 : atoi(argv[2]));
   }
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -46,9 +49,11 @@ int main(int argc, char **argv) {
     execl(exe, "fx-forktree", "exec-child", "5", (char *)NULL);
     _exit(127);
   }
+  errno = ENOTTY; /* a successful fork leaves errno alone, in the child too (agent included) */
   pid_t c2 = fork();
   if (c2 < 0) fx_die("fork", errno);
   if (c2 == 0) {
+    if (errno != ENOTTY) _exit(9);
     lock_pairs(2);
     execl("/nonexistent/weft-fx-no-such-program", "nothing", (char *)NULL);
     _exit(7);
