@@ -480,17 +480,8 @@ def main():
     if not args.dump and not args.trace_size:
         ap.error("need --dump or --trace-size to count records")
 
-    mi = machine_info()
-    print("# weft agent overhead (tests/bench/run-bench.py)")
-    print()
-    print(f"command: {' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}")
-    print(f"date:    {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"machine: {mi['nproc']} CPUs ({mi['online']} usable), {mi['model']}, kernel {mi['kernel']}, "
-          f"clocksource {mi['clocksource']}, {mi['libc']}")
-    with open(args.agent, "rb") as f:
-        agent_sha = hashlib.sha256(f.read()).hexdigest()[:16]
     settings = " ".join(f"{k}={v}" for k, v in sorted(args.env.items())) or "default settings, WEFT_OUTPUT only"
-    print(f"agent:   {args.agent} (sha256 {agent_sha}...; {settings})")
+    mi = print_header("weft agent overhead (tests/bench/run-bench.py)", args.agent, settings)
     print(f"load:    {loadavg()} (1/5/15 min load average at start; the runs share the machine)")
     sys.stdout.flush()
 
@@ -508,6 +499,21 @@ def main():
             out["program"] = program(args, tmproot, failures)
         print(f"\n(total {time.monotonic() - t0:.0f} s; load average at the end {loadavg()})")
     return finish(args.json, out, failures)
+
+
+def print_header(title, agent, settings):
+    """The header every benchmark prints: command, date, machine, agent; the machine info."""
+    mi = machine_info()
+    print(f"# {title}")
+    print()
+    print(f"command: {' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}")
+    print(f"date:    {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    print(f"machine: {mi['nproc']} CPUs ({mi['online']} usable), {mi['model']}, kernel {mi['kernel']}, "
+          f"clocksource {mi['clocksource']}, {mi['libc']}")
+    with open(agent, "rb") as f:
+        agent_sha = hashlib.sha256(f.read()).hexdigest()[:16]
+    print(f"agent:   {agent} (sha256 {agent_sha}...; {settings})")
+    return mi
 
 
 def finish(json_path, out, failures):

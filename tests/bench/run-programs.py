@@ -25,11 +25,8 @@ gate; lost events are a warning), 1 if a run fails, 2 on a usage error.
 """
 
 import argparse
-import datetime
 import glob
-import hashlib
 import importlib.util
-import json
 import os
 import re
 import shlex
@@ -422,16 +419,8 @@ def main():
                 ap.error(f"--only {w}: unknown; names: {', '.join(sorted(known))}")
         cases = [c for c in cases if c.name in want or c.program in want]
 
-    mi = rb.machine_info()
-    print("# weft agent overhead on lock-heavy programs (tests/bench/run-programs.py)")
-    print()
-    print(f"command: {' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}")
-    print(f"date:    {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"machine: {mi['nproc']} CPUs ({mi['online']} usable), {mi['model']}, kernel {mi['kernel']}, "
-          f"clocksource {mi['clocksource']}, {mi['libc']}")
-    with open(args.agent, "rb") as f:
-        agent_sha = hashlib.sha256(f.read()).hexdigest()[:16]
-    print(f"agent:   {args.agent} (sha256 {agent_sha}...; default settings, WEFT_OUTPUT only)")
+    mi = rb.print_header("weft agent overhead on lock-heavy programs (tests/bench/run-programs.py)", args.agent,
+                         "default settings, WEFT_OUTPUT only")
     print(f"runs:    {args.reps} repetitions of {args.seconds:g} s, native and traced interleaved")
     print(f"load:    {rb.loadavg()} (1/5/15 min load average at start; the runs share the machine)")
 
