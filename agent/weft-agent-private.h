@@ -114,8 +114,8 @@ typedef struct WeftThread {
    * skipped record: a handler that longjmps out of the unlock leaves no hole. */
   uint64_t *pending;      /* the reserved record (NULL: none) */
   uint64_t *pending_end;  /* the chunk's real end meanwhile */
-  uint64_t  pending_w1, pending_w2;
-  uint32_t  pending_n, pending_aux;
+  uint64_t  pending_at, pending_w1, pending_w2;  /* its tick and words */
+  uint32_t  pending_n, pending_aux;              /* its length, and aux with result 0 */
   WeftHeld  held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;
@@ -462,15 +462,14 @@ typedef struct {
   uint64_t start;         /* tick the hold began, 0 unknown */
   WeftBucket *bucket;     /* the object's */
   uint64_t bw;            /* its word before the call */
-  uint64_t *p;            /* the REL reserved, to be written after the call (NULL: none) */
-  uint64_t at, w1, w2;    /* its tick and words */
-  unsigned n, op;         /* its length in words and op */
+  uint64_t *p;            /* the REL reserved, to be written after the call (NULL: none; the
+                             rest of it is the thread's pending_*) */
   int done;               /* REL reserved, or nothing to write (an inner recursive release) */
 } WeftRelease;
 
 WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
 WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
-WEFT_HIDDEN void _weft_release_publish(unsigned kind, WeftRelease *r, int err);
+WEFT_HIDDEN void _weft_release_publish(WeftRelease *r, int err);
 WEFT_HIDDEN void _weft_pending_abandon(WeftThread *t);
 
 static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
@@ -487,7 +486,7 @@ static inline void weft_release_pre(unsigned kind, const volatile void *obj, Wef
 
 static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int err) {
   if (WEFT_UNLIKELY(r->p != NULL))
-    _weft_release_publish(kind, r, err);
+    _weft_release_publish(r, err);
   else if (!err && !r->done && WEFT_UNLIKELY(weft_arrived(r->bucket, r->bw)))
     _weft_release_late(&_weft_tls, kind, obj, r);
 }

@@ -330,23 +330,19 @@ static void rel_prepare(WeftThread *t, unsigned kind, const volatile void *obj, 
   uint64_t *p = weft_reserve(t, 3, &now); /* now moves if it had work to do: the hold lasts until then */
   r->p = p;
   if (!p) return;
-  r->at = now;
+  t->pending_at = now;
   uint64_t len1 = start && now >= start ? now - start + 1 : 0;
   if (len1 && len1 < 0xffff && o < (1ull << 48) && t->pos == p + 3) {
     t->pos = p + 2;
-    r->n = 2;
-    r->op = WEFT_OP_HELD;
-    r->w1 = o | len1 << 48;
+    t->pending_n = 2;
+    t->pending_aux = WEFT_AUX(kind, WEFT_OP_HELD, 0);
+    t->pending_w1 = o | len1 << 48;
   } else {
-    r->n = 3;
-    r->op = 0;
-    r->w1 = o;
-    r->w2 = len1 << 1;
+    t->pending_n = 3;
+    t->pending_aux = WEFT_AUX(kind, 0, 0);
+    t->pending_w1 = o;
+    t->pending_w2 = len1 << 1;
   }
-  t->pending_w1 = r->w1;
-  t->pending_w2 = r->w2;
-  t->pending_n = r->n;
-  t->pending_aux = WEFT_AUX(kind, r->op, EINTR);
   t->pending_end = t->end;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->pending = p;
@@ -359,13 +355,14 @@ void _weft_pending_abandon(WeftThread *t) {
   uint64_t *p = t->pending;
   p[1] = t->pending_w1;
   if (t->pending_n == 3) p[2] = t->pending_w2;
-  __atomic_store_n(p, WEFT_W0(WEFT_EV_REL, t->pending_n, t->pending_aux, 0), __ATOMIC_RELEASE);
+  __atomic_store_n(p, WEFT_W0(WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, EINTR), 0),
+                   __ATOMIC_RELEASE);
   t->end = t->pending_end;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->pending = NULL;
 }
 
-void _weft_release_publish(unsigned kind, WeftRelease *r, int err) {
+void _weft_release_publish(WeftRelease *r, int err) {
   WeftThread *t = &_weft_tls;
   uint64_t *p = r->p;
   r->p = NULL;
@@ -373,10 +370,11 @@ void _weft_release_publish(unsigned kind, WeftRelease *r, int err) {
   t->end = t->pending_end;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->pending = NULL;
-  p[1] = r->w1;
-  if (r->n == 3) p[2] = r->w2;
+  p[1] = t->pending_w1;
+  if (t->pending_n == 3) p[2] = t->pending_w2;
   /* a failed release released nothing: the reader skips a REL with a result */
-  weft_publish(t, p, WEFT_EV_REL, r->n, WEFT_AUX(kind, r->op, (unsigned)err & 0xff), r->at);
+  weft_publish(t, p, WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, (unsigned)err & 0xff),
+               t->pending_at);
 }
 
 /* Did someone wait during this hold (bw: the bucket word now)? A plain
