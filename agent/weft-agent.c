@@ -4,7 +4,7 @@
  * Configuration (environment, read once in the constructor):
  *   WEFT_OUTPUT   directory for the trace files (required; untraced without it)
  *   WEFT_STACKS   none | contended (default) | all
- *   WEFT_IO       1 to record blocking poll/select/epoll/read/recv/sleep waits
+ *   WEFT_IO       1 to record blocking poll/select/epoll/read/recv waits (sleeps: always)
  *   WEFT_CLOCK    tsc (default where invariant) | monotonic
  *   WEFT_SESSION  recording id (hex), set by `weft record`
  *   WEFT_BUFFER_KB  largest chunk a thread takes at once (default 1024)
@@ -482,6 +482,13 @@ static void sample(WeftThread *t, uint32_t tid) {
   uint64_t v[3];
   int saved = errno;
   int have = read_schedstat(tid, v) == 0;
+  /* schedstat shows a running thread's CPU time as of its last tick or
+   * switch (up to a tick behind); its own CPU clock is exact */
+  struct timespec cts;
+  if (have && tid == t->tid && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cts) == 0) {
+    uint64_t c = (uint64_t)cts.tv_sec * 1000000000u + (uint64_t)cts.tv_nsec;
+    if (c > v[0]) v[0] = c;
+  }
   errno = saved;
   uint64_t now = weft_ticks();
   uint64_t ns = weft_mono_ns();

@@ -1,8 +1,10 @@
 /* weft-wrap-io.c - the second category: blocking waits that explain idle threads.
  * SPDX-License-Identifier: MIT
  *
- * Only with WEFT_IO=1. poll/select/epoll_wait, read/recv on pipes and sockets,
- * and sleeps are timed around the real call; a call that blocked for at least
+ * Only with WEFT_IO=1: poll/select/epoll_wait, read/recv on pipes and sockets.
+ * Always: sleeps (nanosleep, clock_nanosleep, usleep, sleep: rare, cheap, and
+ * without them a sleeping thread looks busy). Each is timed around the real
+ * call; a call that blocked for at least
  * _weft_proc.io_min_ticks (10 us) is written as WAIT_BEGIN/WAIT_END at the
  * times it began and ended, so short non-blocking calls cost two clock reads
  * and nothing on disk. All are cancellation points inside the real call; the
@@ -76,16 +78,22 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
   errno = e;
 }
 
-#define IO_TIMED(kind, obj, call, failed, bytes_expr)                              \
+/* Time call; when it blocked for io_min_ticks or more, write it as a wait.
+ * on: whether to time it at all (io_on() or sleep_on(); both write the
+ * thread's counts first). */
+#define TIMED_WAIT(on, kind, obj, call, err_expr, bytes_expr)                      \
   do {                                                                             \
-    if (!io_on()) return call;                                                     \
+    if (!(on)) return call;                                                        \
     uint64_t t0_ = weft_ticks();                                                   \
     __typeof__(call) r_ = call;                                                    \
     uint64_t t1_ = weft_ticks();                                                   \
     if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                      \
-      io_wait(kind, 0, (uint64_t)(obj), t0_, t1_, (failed) ? errno : 0, (uint64_t)(bytes_expr), 0); \
+      io_wait(kind, 0, (uint64_t)(obj), t0_, t1_, (err_expr), (uint64_t)(bytes_expr), 0); \
     return r_;                                                                     \
   } while (0)
+
+#define IO_TIMED(kind, obj, call, failed, bytes_expr) \
+  TIMED_WAIT(io_on(), kind, obj, call, (failed) ? errno : 0, bytes_expr)
 
 /* A poll that waited: the pipe of the first fd that became readable, if it
  * is one (which write woke it). */
@@ -189,13 +197,28 @@ WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) {
   return r;
 }
 
-WEFT_PUBLIC int nanosleep(const struct timespec *req, struct timespec *rem) {
-  IO_TIMED(WEFT_KIND_SLEEP, 0, REAL(nanosleep)(req, rem), r_ != 0, 0);
+/* Sleeps: recorded whether or not WEFT_IO is on. */
+static inline int sleep_on(void) {
+  weft_idle();
+  return weft_on();
 }
 
-WEFT_PUBLIC int clock_nanosleep(clockid_t c, int fl, const struct timespec *req, struct timespec *rem) {
-  IO_TIMED(WEFT_KIND_SLEEP, 0, REAL(clock_nanosleep)(c, fl, req, rem), r_ != 0, 0);
+#define SLEEP_TIMED(call, err_expr) TIMED_WAIT(sleep_on(), WEFT_KIND_SLEEP, 0, call, err_expr, 0)
+
+WEFT_PUBLIC int nanosleep(const struct timespec *req, struct timespec *rem) {
+  SLEEP_TIMED(REAL(nanosleep)(req, rem), r_ != 0 ? errno : 0);
 }
+
+/* clock_nanosleep returns its error instead of setting errno */
+WEFT_PUBLIC int clock_nanosleep(clockid_t c, int fl, const struct timespec *req, struct timespec *rem) {
+  SLEEP_TIMED(REAL(clock_nanosleep)(c, fl, req, rem), r_);
+}
+
+/* glibc's usleep and sleep call its nanosleep directly, past this wrapper */
+WEFT_PUBLIC int usleep(useconds_t us) { SLEEP_TIMED(REAL(usleep)(us), r_ != 0 ? errno : 0); }
+
+/* sleep returns the seconds left when a signal ended it (then: EINTR) */
+WEFT_PUBLIC unsigned sleep(unsigned s) { SLEEP_TIMED(REAL(sleep)(s), r_ != 0 ? EINTR : 0); }
 
 /* ---- blocking calls recorded by nobody: the thread's counts go out first ---- */
 WEFT_PUBLIC int pause(void) {

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "holds.h"
+#include "metrics.h"
 #include "weft-cli.h"
 #include "weft-db.h"
 
@@ -70,6 +71,44 @@ fail:
   sqlite3_finalize(q);
   g_hash_table_destroy(life);
   return -1;
+}
+
+/* Each thread's time, split four ways by the analysis (on a CPU, runnable,
+ * waiting, off a CPU), adds up to its lifetime, with no part negative, and
+ * the waiting time by kind adds up to the waiting time (to rounding).
+ * Returns the number of threads violating it, -1 if it could not compute. */
+static long long check_time_split(sqlite3 *db, const char *path) {
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.what = WEFT_METRICS_PARALLELISM; /* the accounting is always computed; nothing costly besides */
+  q.all_processes = 1;
+  q.jobs = 1;
+  char err[512];
+  WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
+  if (!m) {
+    fprintf(stderr, "weft check: %s: cannot compute the thread time: %s\n", path, err);
+    return -1;
+  }
+  long long bad = 0;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *t = &m->threads[i];
+    const WeftTimeSplit *x = &t->time;
+    int64_t by = 0;
+    for (int k = 0; k < WEFT_ST_COUNT; k++) by += x->waiting_state_ns[k];
+    bool ok = x->oncpu_ns >= 0 && x->runnable_ns >= 0 && x->waiting_ns >= 0 && x->offcpu_ns >= 0 &&
+              x->assumed_ns >= 0 && x->assumed_ns <= x->oncpu_ns &&
+              x->oncpu_ns + x->runnable_ns + x->waiting_ns + x->offcpu_ns == t->lifetime_ns &&
+              by - x->waiting_ns <= WEFT_ST_COUNT && x->waiting_ns - by <= WEFT_ST_COUNT;
+    if (ok) continue;
+    if (bad++ < 3)
+      fprintf(stderr,
+              "weft check: %s: thread %lld (tid %lld): on a CPU %lld + runnable %lld + waiting %lld + off a CPU %lld "
+              "ns != lifetime %lld ns (or a part is negative)\n",
+              path, (long long)t->utid, (long long)t->tid, (long long)x->oncpu_ns, (long long)x->runnable_ns,
+              (long long)x->waiting_ns, (long long)x->offcpu_ns, (long long)t->lifetime_ns);
+  }
+  weft_metrics_free(m);
+  return bad;
 }
 
 static const struct {
@@ -143,6 +182,11 @@ int weft_cmd_check(int argc, char **argv) {
   printf("%-4s %s%s", n == 0 ? "ok" : "FAIL", "lock hold blocks agree with their holds, which lie inside their thread's life",
          n > 0 ? "" : "\n");
   if (n > 0) printf(" (%lld violations)\n", n);
+  if (n != 0) bad++;
+  n = check_time_split(db, argv[1]);
+  printf("%-4s %s%s", n == 0 ? "ok" : "FAIL",
+         "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime", n > 0 ? "" : "\n");
+  if (n > 0) printf(" (%lld threads)\n", n);
   if (n != 0) bad++;
   sqlite3_close(db);
   if (bad) fprintf(stderr, "weft check: %s: %d invariant(s) violated\n", argv[1], bad);

@@ -431,8 +431,9 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   t->capacity_ts = p->threads * span;
   /* The team the thread count asks for: the N busiest threads (a program
    * may have more, e.g. a reader and a writer besides N workers). The budget
-   * is theirs: N x span = useful + lock waits + other waits + idle, where
-   * idle is the rest (not alive, runnable but not running, serial parts). */
+   * is theirs: N x span = useful (on a CPU) + lock waits + other waits +
+   * runnable + idle, where idle is the rest (not alive, off a CPU outside
+   * waits, join waits, serial parts). */
   size_t *order = g_new(size_t, m->nthreads ? m->nthreads : 1);
   for (size_t i = 0; i < m->nthreads; i++) order[i] = i;
   for (size_t i = 1; i < m->nthreads; i++) /* by useful time, descending (insertion: few threads) */
@@ -452,8 +453,16 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
                              "GROUP BY object_id", -1, &qw, NULL) != SQLITE_OK)
     qw = NULL;
   for (size_t k = 0; k < team && qw; k++) {
+    /* a lock wait counts while the thread is neither runnable nor on a CPU
+     * (as in the budget below): each wall-time wait scaled by the thread's share */
+    const WeftThreadMetrics *th = &m->threads[order[k]];
+    const int64_t *ws = th->time.waiting_state_ns, *st = th->state_ns;
+    int64_t wall = st[WEFT_ST_LOCK_WAIT] + st[WEFT_ST_RWLOCK_WAIT] + st[WEFT_ST_SPIN_WAIT] + st[WEFT_ST_SEM_WAIT];
+    double share = wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] + ws[WEFT_ST_SPIN_WAIT] +
+                                       ws[WEFT_ST_SEM_WAIT]) / (double)wall
+                            : 0;
     sqlite3_reset(qw);
-    sqlite3_bind_int64(qw, 1, m->threads[order[k]].utid);
+    sqlite3_bind_int64(qw, 1, th->utid);
     sqlite3_bind_int(qw, 2, WEFT_ST_LOCK_WAIT);
     sqlite3_bind_int(qw, 3, WEFT_ST_RWLOCK_WAIT);
     sqlite3_bind_int(qw, 4, WEFT_ST_SPIN_WAIT);
@@ -461,27 +470,29 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     sqlite3_bind_int64(qw, 6, m->range_end_ns);
     sqlite3_bind_int64(qw, 7, m->range_start_ns);
     while (sqlite3_step(qw) == SQLITE_ROW) {
-      int64_t id = sqlite3_column_int64(qw, 0), *w = g_hash_table_lookup(team_wait, &id);
+      int64_t id = sqlite3_column_int64(qw, 0);
+      double *w = g_hash_table_lookup(team_wait, &id);
       if (!w) {
         int64_t *key = g_new(int64_t, 1);
         *key = id;
-        w = g_new0(int64_t, 1);
+        w = g_new0(double, 1);
         g_hash_table_insert(team_wait, key, w);
       }
-      *w += sqlite3_column_int64(qw, 1);
+      *w += (double)sqlite3_column_int64(qw, 1) * share;
     }
   }
   sqlite3_finalize(qw);
   int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
+    /* the four-way split of metrics.h: waits count only while neither
+     * runnable nor on a CPU, so a wait's runnable tail is not counted twice */
+    const int64_t *w = th->time.waiting_state_ns;
     useful[k] = th->useful_ns;
     usum += th->useful_ns;
-    if (th->runq_ns > 0) runq += th->runq_ns;
-    lockw += th->state_ns[WEFT_ST_LOCK_WAIT] + th->state_ns[WEFT_ST_RWLOCK_WAIT] + th->state_ns[WEFT_ST_SPIN_WAIT] +
-             th->state_ns[WEFT_ST_SEM_WAIT];
-    otherw += th->state_ns[WEFT_ST_COND_WAIT] + th->state_ns[WEFT_ST_BARRIER_WAIT] + th->state_ns[WEFT_ST_IO_WAIT] +
-              th->state_ns[WEFT_ST_SLEEP] + th->state_ns[WEFT_ST_GIL_WAIT];
+    runq += th->time.runnable_ns;
+    lockw += w[WEFT_ST_LOCK_WAIT] + w[WEFT_ST_RWLOCK_WAIT] + w[WEFT_ST_SPIN_WAIT] + w[WEFT_ST_SEM_WAIT];
+    otherw += w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] + w[WEFT_ST_GIL_WAIT];
   }
   g_free(order);
   t->useful_ts = (double)usum * 1e-9;
@@ -498,7 +509,7 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   t->pe = pop.pe;
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
-    const int64_t *w = g_hash_table_lookup(team_wait, &o->object_id);
+    const double *w = g_hash_table_lookup(team_wait, &o->object_id);
     if (!lock_kind(o->kind) || !w || *w <= 0) continue;
     /* the label without the " in pid N" that tells processes apart in a
      * report: pids differ from run to run, and the same lock of several
@@ -514,7 +525,7 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
       l = &t->locks[t->nlocks++];
       *l = (WeftScaleLock){.label = label, .kind = g_strdup(o->kind_name ? o->kind_name : "lock")};
     }
-    l->wait_ts += (double)*w * 1e-9;
+    l->wait_ts += *w * 1e-9;
   }
   if (t->nlocks > 1) qsort(t->locks, t->nlocks, sizeof *t->locks, cmp_lock_wait);
   g_hash_table_destroy(team_wait);

@@ -515,6 +515,29 @@ typedef struct {
   int64_t *prefix;            /* n + 1: prefix[i] = sum of lengths of run[0..i) */
 } RunList;
 
+/* The waits of one thread (every state but running), in time order. */
+typedef struct {
+  int64_t s, e;
+  int     st;                 /* WEFT_ST_*; 0 for a state this weft does not know */
+} WSpan;
+
+typedef struct {
+  WSpan  *v;
+  size_t  n, cap;
+} WSpanList;
+
+/* One interval between two scheduler readings of a thread, inside the
+ * range: its running time and the part of it on a CPU (for useful time in
+ * any sub-range). */
+typedef struct {
+  int64_t s, e, run, oncpu;
+} CpuSeg;
+
+typedef struct {
+  CpuSeg *v;
+  size_t  n, cap;
+} CpuList;
+
 typedef struct {
   int64_t  object_id;
   int64_t *durs;
@@ -559,7 +582,8 @@ typedef struct {
 
   RunList     *runs;          /* parallel to m->threads: running spans */
   RunList     *ios;           /* parallel to m->threads: io_wait spans */
-  double      *useful_frac;   /* parallel to m->threads: useful / running (runnable time taken out) */
+  WSpanList   *waits;         /* parallel to m->threads: spans in any other state */
+  CpuList     *cpu;           /* parallel to m->threads: intervals between scheduler readings */
   RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
 
   ObjAcc      *objs;
@@ -842,7 +866,9 @@ static bool load_threads(Ctx *c) {
   c->runs = calloc(n ? n : 1, sizeof *c->runs);
   c->ios = calloc(n ? n : 1, sizeof *c->ios);
   c->joins = calloc(n ? n : 1, sizeof *c->joins);
-  if (!m->threads || !c->runs || !c->ios || !c->joins) return oom(c);
+  c->waits = calloc(n ? n : 1, sizeof *c->waits);
+  c->cpu = calloc(n ? n : 1, sizeof *c->cpu);
+  if (!m->threads || !c->runs || !c->ios || !c->joins || !c->waits || !c->cpu) return oom(c);
   for (size_t i = 0; i < c->nthr; i++) {
     ThreadInfo *t = &c->thr[i];
     if (!t->sel || !clip(t->start, t->end, c->a, c->b, &cs, &ce)) continue;
@@ -942,6 +968,11 @@ static bool load_thread_states(Ctx *c, sqlite3_stmt *q0, sqlite3_stmt *q, size_t
       if (!span_push(c, rl, cs, ce)) break;
       continue;
     }
+    WSpan ws = {cs, ce, st > WEFT_ST_RUNNING && st < WEFT_ST_COUNT ? st : 0};
+    if (VEC_PUSH(c->waits[ti].v, c->waits[ti].n, c->waits[ti].cap, ws) < 0) {
+      oom(c);
+      break;
+    }
     if (st == WEFT_ST_IO_WAIT && !span_push(c, &c->ios[ti], cs, ce)) break;
     if ((st == WEFT_ST_JOIN_WAIT || st == WEFT_ST_CHILD_WAIT) && !span_push(c, &c->joins[ti], cs, ce)) break;
     if (st > WEFT_ST_RUNNING && st < WEFT_ST_COUNT)
@@ -986,24 +1017,85 @@ static int64_t span_sum(const RunList *rl, int64_t x, int64_t y) {
   return sum;
 }
 
-/* Useful (running) time of selected thread ti inside [x, y). */
+/* Useful time (on a CPU, outside recorded waits) of selected thread ti
+ * inside [x, y): each interval between two scheduler readings contributes
+ * its on-CPU time in proportion to its running time inside [x, y) (between
+ * readings only the interval's total is known). */
 static int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
-  int64_t run = span_sum(&c->runs[ti], x, y);
-  /* the thread's runnable-but-descheduled time, spread evenly over its running time */
-  return c->useful_frac ? (int64_t)((double)run * c->useful_frac[ti] + 0.5) : run;
+  const CpuList *cl = &c->cpu[ti];
+  size_t lo = 0, hi = cl->n;
+  while (lo < hi) { /* the first interval ending after x */
+    size_t mid = lo + (hi - lo) / 2;
+    if (cl->v[mid].e > x) hi = mid;
+    else lo = mid + 1;
+  }
+  double sum = 0;
+  for (size_t i = lo; i < cl->n && cl->v[i].s < y; i++) {
+    const CpuSeg *g = &cl->v[i];
+    if (g->run <= 0) continue;
+    int64_t in = span_sum(&c->runs[ti], max64(x, g->s), min64(y, g->e));
+    sum += (double)g->oncpu * (double)in / (double)g->run;
+  }
+  return (int64_t)(sum + 0.5);
 }
 
-/* cpu_ns/runq_ns of thread t inside [a, b): the thread's last reading when
- * its whole life is inside the range, else the cumulative sched_sample
- * readings interpolated linearly at the clipped ends (0 at the thread's
- * start; the last reading at its end); unknown (-1) for a thread without
- * samples, whose time would be a guess. */
-static bool thread_sched(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, WeftThreadMetrics *t) {
-  if (ti->start >= c->a && ti->end <= c->b) {
-    t->cpu_ns = ti->cpu;
-    t->runq_ns = ti->runq;
-    return true;
+/* A thread's time in one interval [s, e) of its life, split four ways
+ * (docs/report-json.md, "Thread time"). dc/dr: the scheduler's on-CPU and
+ * runnable time in the interval; known 0: no readings cover it (its running
+ * time then counts as on a CPU, and as assumed). The running spans are the
+ * time outside recorded waits; time on a CPU or runnable is placed there
+ * first, so offcpu is a lower bound of the time off a CPU outside any
+ * recorded wait, and waiting (in a recorded wait, neither runnable nor on a
+ * CPU outside it) the matching upper bound. */
+typedef struct {
+  int64_t oncpu, runnable, waiting, offcpu, assumed;
+  double  by_state[WEFT_ST_COUNT]; /* waiting, by the state of the wait (0: unknown states, gaps) */
+} TimeSplit;
+
+static void split_interval(Ctx *c, size_t ti, int64_t s, int64_t e, bool known, int64_t dc, int64_t dr,
+                           size_t *wi, TimeSplit *out) {
+  int64_t len = e - s, run = span_sum(&c->runs[ti], s, e), w = len - run;
+  int64_t oc, r = 0, off = 0;
+  if (!known) {
+    oc = run;
+    out->assumed += run;
+  } else {
+    dc = min64(max64(dc, 0), len);
+    dr = min64(max64(dr, 0), len - dc);
+    oc = min64(dc, run);
+    int64_t cw = min64(dc - oc, w); /* on a CPU inside waits: spinning, the wait's own calls */
+    off = max64(0, run - oc - dr);
+    r = min64(dr, len - oc - off - cw);
   }
+  int64_t wt = len - oc - off - r;
+  out->oncpu += oc;
+  out->runnable += r;
+  out->offcpu += off;
+  out->waiting += wt;
+  if (c->cpu && run > 0) {
+    CpuSeg g = {s, e, run, oc};
+    if (VEC_PUSH(c->cpu[ti].v, c->cpu[ti].n, c->cpu[ti].cap, g) < 0) oom(c);
+  }
+  if (wt <= 0 || w <= 0) return;
+  /* the waiting time goes to the kinds of wait in the interval, by their length */
+  const WSpanList *wl = &c->waits[ti];
+  int64_t known_w = 0;
+  while (*wi < wl->n && wl->v[*wi].e <= s) (*wi)++;
+  for (size_t k = *wi; k < wl->n && wl->v[k].s < e; k++) {
+    int64_t part = min64(e, wl->v[k].e) - max64(s, wl->v[k].s);
+    if (part <= 0) continue;
+    out->by_state[wl->v[k].st] += (double)wt * (double)part / (double)w;
+    known_w += part;
+  }
+  if (known_w < w) out->by_state[0] += (double)wt * (double)(w - known_w) / (double)w;
+}
+
+/* The four-way split of thread t inside the range, from its scheduler
+ * readings (sched_sample, cumulative from its start, and the last reading in
+ * thread) and its states; also cpu_ns/runq_ns, the readings' own totals in
+ * the range (interpolated linearly where the range cuts an interval), -1
+ * for a thread without readings. */
+static bool thread_time(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, size_t idx, WeftThreadMetrics *t) {
   typedef struct {
     int64_t ts, cpu, runq;
   } Pt;
@@ -1013,16 +1105,13 @@ static bool thread_sched(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, WeftThre
   sqlite3_bind_int64(q, 1, ti->utid);
   while (step(c, q)) {
     Pt p = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
+    if (p.ts < pt[n - 1].ts) continue;
     if (VEC_PUSH(pt, n, cap, p) < 0) {
       oom(c);
       break;
     }
   }
   sqlite3_reset(q);
-  if (n == 1) {
-    free(pt);
-    return !c->failed;
-  }
   if (!c->failed && ti->cpu >= 0 && ti->end >= pt[n - 1].ts &&
       VEC_PUSH(pt, n, cap, ((Pt){ti->end, ti->cpu, max64(ti->runq, 0)})) < 0)
     oom(c);
@@ -1030,28 +1119,35 @@ static bool thread_sched(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, WeftThre
     free(pt);
     return false;
   }
+  int64_t lo = max64(c->a, ti->start), hi = min64(c->b, ti->end);
+  TimeSplit sp = {0};
+  size_t wi = 0;
+  double dcsum = 0, drsum = 0;
+  int64_t at = lo; /* the split so far covers [lo, at) */
+  for (size_t k = 0; n > 1 && k + 1 < n && at < hi; k++) {
+    int64_t s = max64(pt[k].ts, lo), e = min64(pt[k + 1].ts, hi);
+    if (e <= s) continue;
+    double f = (double)(e - s) / (double)(pt[k + 1].ts - pt[k].ts);
+    double dc = f * (double)max64(pt[k + 1].cpu - pt[k].cpu, 0), dr = f * (double)max64(pt[k + 1].runq - pt[k].runq, 0);
+    /* a reading can include time before the thread's first record (the
+     * first thread of a process: since the fork): at most the interval */
+    int64_t ic = min64((int64_t)(dc + 0.5), e - s), ir = min64((int64_t)(dr + 0.5), e - s - ic);
+    dcsum += (double)ic;
+    drsum += (double)ir;
+    split_interval(c, idx, s, e, true, ic, ir, &wi, &sp);
+    at = e;
+  }
+  if (at < hi) split_interval(c, idx, at, hi, false, 0, 0, &wi, &sp); /* after the last reading, or none */
   if (n > 1) {
-    int64_t x[2] = {max64(c->a, ti->start), min64(c->b, ti->end)};
-    double vc[2], vr[2];
-    for (int k = 0; k < 2; k++) {
-      size_t i = 0;
-      while (i + 1 < n && pt[i + 1].ts <= x[k]) i++;
-      if (i + 1 >= n || pt[i + 1].ts == pt[i].ts) {
-        vc[k] = (double)pt[i].cpu;
-        vr[k] = (double)pt[i].runq;
-      } else {
-        double f = (double)(x[k] - pt[i].ts) / (double)(pt[i + 1].ts - pt[i].ts);
-        vc[k] = (double)pt[i].cpu + f * (double)(pt[i + 1].cpu - pt[i].cpu);
-        vr[k] = (double)pt[i].runq + f * (double)(pt[i + 1].runq - pt[i].runq);
-      }
-    }
-    /* rounded to ns (no libm: the analysis library links without it) */
-    double dc = vc[1] - vc[0], dr = vr[1] - vr[0];
-    t->cpu_ns = dc > 0 ? (int64_t)(dc + 0.5) : 0;
-    t->runq_ns = dr > 0 ? (int64_t)(dr + 0.5) : 0;
+    t->cpu_ns = (int64_t)(dcsum + 0.5);
+    t->runq_ns = (int64_t)(drsum + 0.5);
   }
   free(pt);
-  return true;
+  t->time = (WeftTimeSplit){.oncpu_ns = sp.oncpu, .runnable_ns = sp.runnable, .waiting_ns = sp.waiting,
+                            .offcpu_ns = sp.offcpu, .assumed_ns = sp.assumed};
+  for (int k = 0; k < WEFT_ST_COUNT; k++) t->time.waiting_state_ns[k] = (int64_t)(sp.by_state[k] + 0.5);
+  t->useful_ns = sp.oncpu;
+  return !c->failed;
 }
 
 /* A lock hold of a selected thread, clipped to the range. */
@@ -2848,33 +2944,25 @@ static bool build_findings(Ctx *c) {
 /* ------------------------------------------------------------------------ */
 /* summary and processes                                                     */
 
+static void time_add(WeftTimeSplit *to, const WeftTimeSplit *x) {
+  to->oncpu_ns += x->oncpu_ns;
+  to->runnable_ns += x->runnable_ns;
+  to->waiting_ns += x->waiting_ns;
+  to->offcpu_ns += x->offcpu_ns;
+  to->assumed_ns += x->assumed_ns;
+  for (int k = 0; k < WEFT_ST_COUNT; k++) to->waiting_state_ns[k] += x->waiting_state_ns[k];
+}
+
 static bool build_summary(Ctx *c) {
   WeftMetrics *m = c->m;
   WeftSummary *s = &m->summary;
   sqlite3_stmt *q = prep(c, "SELECT ts_ns, cpu_ns, runq_ns FROM sched_sample WHERE utid = ?1 ORDER BY ts_ns");
   if (!q) return false;
-  for (size_t i = 0; i < m->nthreads && !c->failed; i++) {
-    WeftThreadMetrics *t = &m->threads[i];
-    thread_sched(c, q, thread_info(c, t->utid), t);
-    /* a reading can include time before the thread's first record (for
-     * the first thread of a process: since the fork) */
-    if (t->cpu_ns > t->lifetime_ns) t->cpu_ns = t->lifetime_ns;
-    if (t->runq_ns > t->lifetime_ns) t->runq_ns = t->lifetime_ns;
-  }
+  /* useful time is time on a CPU outside recorded waits (thread_time) */
+  for (size_t i = 0; i < m->nthreads && !c->failed; i++)
+    thread_time(c, q, thread_info(c, m->threads[i].utid), i, &m->threads[i]);
   sqlite3_finalize(q);
   if (c->failed) return false;
-  /* Useful time leaves out the time a thread was runnable but waiting for a
-   * CPU (schedstat's run-queue time in the range), which falls in its running
-   * state: useful = running - min(runq, running). Regions use the same share. */
-  c->useful_frac = malloc((m->nthreads ? m->nthreads : 1) * sizeof *c->useful_frac);
-  if (!c->useful_frac) return oom(c);
-  for (size_t i = 0; i < m->nthreads; i++) {
-    WeftThreadMetrics *t = &m->threads[i];
-    int64_t run = t->state_ns[WEFT_ST_RUNNING];
-    int64_t rq = t->runq_ns > 0 ? min64(t->runq_ns, run) : 0;
-    t->useful_ns = run - rq;
-    c->useful_frac[i] = run > 0 ? (double)t->useful_ns / (double)run : 1.0;
-  }
 
   int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
   if (!useful) return oom(c);
@@ -2888,6 +2976,7 @@ static bool build_summary(Ctx *c) {
     for (int k = 0; k < WEFT_ST_COUNT; k++) s->state_ns[k] += t->state_ns[k];
     s->useful_ns += t->useful_ns;
     s->wait_ns += t->wait_ns;
+    time_add(&s->time, &t->time);
     if (t->cpu_ns >= 0) s->cpu_ns = max64(s->cpu_ns, 0) + t->cpu_ns;
     if (t->runq_ns >= 0) s->runq_ns = max64(s->runq_ns, 0) + t->runq_ns;
     useful[i] = t->useful_ns;
@@ -2899,6 +2988,7 @@ static bool build_summary(Ctx *c) {
       for (int k = 0; k < WEFT_ST_COUNT; k++) p->state_ns[k] += t->state_ns[k];
       p->useful_ns += t->useful_ns;
       p->wait_ns += t->wait_ns;
+      time_add(&p->time, &t->time);
       if (t->cpu_ns >= 0) p->cpu_ns = max64(p->cpu_ns, 0) + t->cpu_ns;
       if (t->runq_ns >= 0) p->runq_ns = max64(p->runq_ns, 0) + t->runq_ns;
     }
@@ -2955,7 +3045,6 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
 }
 
 static void ctx_free(Ctx *c) {
-  free(c->useful_frac);
   free(c->procs);
   hmap_free(&c->proc_by_upid);
   free(c->thr);
@@ -2966,6 +3055,8 @@ static void ctx_free(Ctx *c) {
       free(c->runs[i].prefix);
     }
     if (c->ios) free(c->ios[i].run);
+    if (c->waits) free(c->waits[i].v);
+    if (c->cpu) free(c->cpu[i].v);
     if (c->joins) {
       free(c->joins[i].run);
       free(c->joins[i].prefix);
@@ -2974,6 +3065,8 @@ static void ctx_free(Ctx *c) {
   free(c->runs);
   free(c->ios);
   free(c->joins);
+  free(c->waits);
+  free(c->cpu);
   acc_free(c);
   free(c->stacks);
   hmap_free(&c->stack_by_id);

@@ -12,8 +12,10 @@
  *
  * Time is ns relative to the recording's origin, like the database. Every
  * interval is clipped to the range: a wait that began before a counts only
- * from a. "Useful" time is time in state running (thread_state.state 0);
- * cpu_ns/runq_ns (schedstat) are reported beside it, never mixed into it.
+ * from a. A thread's time splits four ways (WeftTimeSplit): on a CPU,
+ * runnable (waiting for a CPU), waiting in a recorded wait, off a CPU
+ * outside any recorded wait; "useful" time is the first, from the
+ * scheduler's readings (schedstat) and the running spans between them.
  *
  * The definitions of every number are in docs/report-json.md.
  *
@@ -93,6 +95,28 @@ typedef struct {
 
 void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out);
 
+/* Where the time of a thread (or the sum over threads) went; the four add up
+ * to its lifetime in the range. The scheduler's readings (on-CPU and
+ * runnable time, cumulative) come every 50 ms of a thread's activity and at
+ * its end; between two readings only their difference is known, and it is
+ * placed in the running spans (outside recorded waits) first:
+ *   oncpu    on a CPU outside recorded waits = useful time. Without readings
+ *            (after the last one, or none at all) the running time counts,
+ *            and is also counted in assumed
+ *   runnable runnable but waiting for a CPU, inside waits (after a wake-up)
+ *            or outside them (preempted): exactly the scheduler's figure
+ *   waiting  in a recorded wait and neither runnable nor (outside it) on a
+ *            CPU; by kind of wait in waiting_state_ns, shared out in
+ *            proportion to the waits' lengths between two readings
+ *   offcpu   off a CPU outside any recorded wait (an unrecorded syscall,
+ *            page faults, a stop): at least this much
+ */
+typedef struct {
+  int64_t oncpu_ns, runnable_ns, waiting_ns, offcpu_ns;
+  int64_t assumed_ns;
+  int64_t waiting_state_ns[WEFT_ST_COUNT]; /* [0]: in states this weft does not know */
+} WeftTimeSplit;
+
 typedef struct {
   int64_t     utid, upid, tid, pid;
   const char *name;             /* thread.name, or "" */
@@ -102,8 +126,9 @@ typedef struct {
   const char *end_how;
   int64_t     lifetime_ns;      /* its life inside the range */
   int64_t     state_ns[WEFT_ST_COUNT]; /* time in each state inside the range */
-  int64_t     useful_ns;        /* = state_ns[WEFT_ST_RUNNING] */
-  int64_t     wait_ns;          /* time in every other state (waits, unknown states) */
+  WeftTimeSplit time;           /* on a CPU, runnable, waiting, off a CPU */
+  int64_t     useful_ns;        /* = time.oncpu_ns */
+  int64_t     wait_ns;          /* wall time in every other state (waits, unknown states) */
   int64_t     cpu_ns;           /* schedstat on-CPU time in the range; -1 unknown */
   int64_t     runq_ns;          /* schedstat runnable-but-not-running time in the range; -1 unknown.
                                  * Life partly in the range: interpolated between sched_sample
@@ -121,6 +146,7 @@ typedef struct {
   size_t      nthreads;         /* its threads alive in the range */
   int64_t     thread_ns;        /* sum of their lifetimes in the range */
   int64_t     state_ns[WEFT_ST_COUNT];
+  WeftTimeSplit time;           /* sums over its threads */
   int64_t     useful_ns, wait_ns;
   int64_t     cpu_ns, runq_ns;  /* sums over threads that know them; -1 if none does */
   WeftPop     pop;              /* team: its threads; T: its lifetime in the range */
@@ -237,6 +263,7 @@ typedef struct {
   int64_t  span_ns;             /* T = b - a */
   int64_t  thread_ns;           /* sum of thread lifetimes in the range */
   int64_t  state_ns[WEFT_ST_COUNT];
+  WeftTimeSplit time;           /* sums over threads */
   int64_t  useful_ns, wait_ns;
   int64_t  cpu_ns, runq_ns;     /* -1 unknown */
   WeftPop  pop;                 /* team: every thread alive in the range; T = b - a */

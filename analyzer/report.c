@@ -297,14 +297,17 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
     table_row(&t, "average parallelism", buf);
   }
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
-  int64_t runnable = s->state_ns[WEFT_ST_RUNNING] - s->useful_ns;
-  int n0 = snprintf(buf, sizeof buf, "%s: useful %s (%s), waiting %s (%s)", D(bf, s->thread_ns),
-                    D(bf, s->useful_ns), P(bf, (double)s->useful_ns / tt), D(bf, s->wait_ns),
-                    P(bf, (double)s->wait_ns / tt));
-  if (runnable > 0 && n0 > 0 && (size_t)n0 < sizeof buf)
-    snprintf(buf + n0, sizeof buf - (size_t)n0, ", runnable but not on a CPU %s (%s)", D(bf, runnable),
-             P(bf, (double)runnable / tt));
+  const WeftTimeSplit *ts = &s->time;
+  snprintf(buf, sizeof buf, "%s: on a CPU %s (%s), runnable %s (%s), waiting %s (%s), off a CPU elsewhere %s (%s)",
+           D(bf, s->thread_ns), D(bf, ts->oncpu_ns), P(bf, (double)ts->oncpu_ns / tt), D(bf, ts->runnable_ns),
+           P(bf, (double)ts->runnable_ns / tt), D(bf, ts->waiting_ns), P(bf, (double)ts->waiting_ns / tt),
+           D(bf, ts->offcpu_ns), P(bf, (double)ts->offcpu_ns / tt));
   table_row(&t, "thread time", buf);
+  if (ts->assumed_ns > 0) {
+    snprintf(buf, sizeof buf, "%s of the time on a CPU is running time without scheduler readings, assumed on a CPU",
+             D(bf, ts->assumed_ns));
+    table_row(&t, "", buf);
+  }
   /* the wait states, largest first */
   int order[WEFT_ST_COUNT], n = 0;
   for (int k = 1; k < WEFT_ST_COUNT; k++)
@@ -321,12 +324,7 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
     for (int i = 0; i < n && len < sizeof buf; i++)
       len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %s", i ? ", " : "", weft_state_name(order[i]),
                               D(bf, s->state_ns[order[i]]));
-    table_row(&t, "waiting in", buf);
-  }
-  if (s->cpu_ns >= 0 || s->runq_ns >= 0) {
-    snprintf(buf, sizeof buf, "on a CPU %s, runnable but waiting for a CPU %s", s->cpu_ns >= 0 ? D(bf, s->cpu_ns) : "?",
-             s->runq_ns >= 0 ? D(bf, s->runq_ns) : "?");
-    table_row(&t, "schedstat", buf);
+    table_row(&t, "recorded waits", buf);
   }
   table_text(f, &t, 2);
   table_free(&t);
@@ -391,8 +389,9 @@ static void text_processes(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
   if (n < m->nprocesses) fprintf(f, " (first %zu of %zu)", n, m->nprocesses);
   fprintf(f, "\n");
   Table t;
-  table_init(&t, "rllrrrrrrrl");
-  table_row(&t, "PID", "COMMAND", "", "LIFETIME", "THREADS", "USEFUL", "WAITING", "LB", "SYNCE", "PE", "END");
+  table_init(&t, "rllrrrrrrrrl");
+  table_row(&t, "PID", "COMMAND", "", "LIFETIME", "THREADS", "ON CPU", "RUNNABLE", "WAITING", "LB", "SYNCE", "PE",
+            "END");
   for (size_t i = 0; i < n; i++) {
     const WeftProcessMetrics *p = &m->processes[i];
     char pid[48], cmd[64], end[64], img[24] = "";
@@ -407,8 +406,8 @@ static void text_processes(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
       snprintf(end, sizeof end, "%s %lld", p->end_how, (long long)p->exit_status);
     else
       snprintf(end, sizeof end, "%s", p->end_how);
-    table_row(&t, pid, cmd, img, D(bf, p->lifetime_ns), I(bf, (int64_t)p->nthreads), D(bf, p->useful_ns),
-              D(bf, p->wait_ns), F2(bf, p->pop.lb), F2(bf, p->pop.synce), F2(bf, p->pop.pe), end);
+    table_row(&t, pid, cmd, img, D(bf, p->lifetime_ns), I(bf, (int64_t)p->nthreads), D(bf, p->time.oncpu_ns),
+              D(bf, p->time.runnable_ns), D(bf, p->time.waiting_ns), F2(bf, p->pop.lb), F2(bf, p->pop.synce), F2(bf, p->pop.pe), end);
   }
   table_text(f, &t, 2);
   table_free(&t);
@@ -421,20 +420,27 @@ static void text_threads(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
   if (n < m->nthreads) fprintf(f, " (first %zu of %zu)", n, m->nthreads);
   fprintf(f, "\n");
   Table t;
-  table_init(&t, "lrrrrrlrr");
-  table_row(&t, "THREAD", "PID", "LIFETIME", "USEFUL", "USEFUL%", "WAITING", "MOSTLY WAITING IN", "CPU", "RUNQ");
+  bool assumed = false;
+  table_init(&t, "lrrrrrrrl");
+  table_row(&t, "THREAD", "PID", "LIFETIME", "ON CPU", "ON CPU%", "RUNNABLE", "WAITING", "OFF CPU",
+            "MOSTLY WAITING IN");
   for (size_t i = 0; i < n; i++) {
     const WeftThreadMetrics *th = &m->threads[i];
     char who[160], mw[96] = "-";
     weft_metrics_thread_label(m, th->utid, who, sizeof who);
     int ws = top_wait_state(th->state_ns);
     if (ws > 0) snprintf(mw, sizeof mw, "%s %s", weft_state_name(ws), D(bf, th->state_ns[ws]));
-    table_row(&t, who, I(bf, th->pid), D(bf, th->lifetime_ns), D(bf, th->useful_ns),
-              P(bf, th->lifetime_ns > 0 ? (double)th->useful_ns / (double)th->lifetime_ns : 0), D(bf, th->wait_ns),
-              mw, th->cpu_ns >= 0 ? D(bf, th->cpu_ns) : "-", th->runq_ns >= 0 ? D(bf, th->runq_ns) : "-");
+    const WeftTimeSplit *tm = &th->time;
+    char oc[48];
+    snprintf(oc, sizeof oc, "%s%s", D(bf, tm->oncpu_ns), tm->assumed_ns > tm->oncpu_ns / 2 ? "*" : "");
+    table_row(&t, who, I(bf, th->pid), D(bf, th->lifetime_ns), oc,
+              P(bf, th->lifetime_ns > 0 ? (double)tm->oncpu_ns / (double)th->lifetime_ns : 0),
+              D(bf, tm->runnable_ns), D(bf, tm->waiting_ns), D(bf, tm->offcpu_ns), mw);
+    if (tm->assumed_ns > tm->oncpu_ns / 2) assumed = true;
   }
   table_text(f, &t, 2);
   table_free(&t);
+  if (assumed) fprintf(f, "  * mostly running time without scheduler readings, assumed on a CPU\n");
 }
 
 static void text_objects(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
@@ -724,6 +730,22 @@ static void j_states(Json *j, const int64_t *state_ns) {
   j_close(j, '}');
 }
 
+/* "time": the four-way split (WeftTimeSplit) */
+static void j_time(Json *j, const WeftTimeSplit *t) {
+  j_open(j, "time", '{');
+  j_int(j, "oncpu_ns", t->oncpu_ns);
+  j_int(j, "runnable_ns", t->runnable_ns);
+  j_int(j, "waiting_ns", t->waiting_ns);
+  j_int(j, "offcpu_ns", t->offcpu_ns);
+  j_int(j, "assumed_ns", t->assumed_ns);
+  j_open(j, "waiting_by_state", '{');
+  for (int s = 1; s < WEFT_ST_COUNT; s++)
+    if (t->waiting_state_ns[s]) j_int(j, weft_state_name(s), t->waiting_state_ns[s]);
+  if (t->waiting_state_ns[0]) j_int(j, "other", t->waiting_state_ns[0]);
+  j_close(j, '}');
+  j_close(j, '}');
+}
+
 static void j_pop(Json *j, const WeftPop *p) {
   j_num(j, "load_balance", p->lb);
   j_num(j, "sync_efficiency", p->synce);
@@ -771,6 +793,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_int(j, "wait_ns", s->wait_ns);
   j_opt(j, "cpu_ns", s->cpu_ns);
   j_opt(j, "runq_ns", s->runq_ns);
+  j_time(j, &s->time);
   j_pop(j, &s->pop);
   if (m->what & WEFT_METRICS_PARALLELISM) {
     j_num(j, "average_parallelism", m->parallelism.average);
@@ -827,6 +850,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_int(j, "wait_ns", p->wait_ns);
     j_opt(j, "cpu_ns", p->cpu_ns);
     j_opt(j, "runq_ns", p->runq_ns);
+    j_time(j, &p->time);
     j_pop(j, &p->pop);
     j_states(j, p->state_ns);
     j_close(j, '}');
@@ -852,6 +876,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_int(j, "wait_ns", t->wait_ns);
     j_opt(j, "cpu_ns", t->cpu_ns);
     j_opt(j, "runq_ns", t->runq_ns);
+    j_time(j, &t->time);
     j_states(j, t->state_ns);
     j_close(j, '}');
   }
@@ -1077,8 +1102,10 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
             m->launchers == 1 ? "" : "es");
   fprintf(f, " · %s\n", range_desc(m, &bf, buf, sizeof buf));
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
-  fprintf(f, "\nThread time %s: useful %s (%s), waiting %s (%s).\n", D(&bf, s->thread_ns), D(&bf, s->useful_ns),
-          P(&bf, (double)s->useful_ns / tt), D(&bf, s->wait_ns), P(&bf, (double)s->wait_ns / tt));
+  fprintf(f, "\nThread time %s: on a CPU %s (%s), runnable %s (%s), waiting %s (%s), off a CPU elsewhere %s (%s).\n",
+          D(&bf, s->thread_ns), D(&bf, s->time.oncpu_ns), P(&bf, (double)s->time.oncpu_ns / tt),
+          D(&bf, s->time.runnable_ns), P(&bf, (double)s->time.runnable_ns / tt), D(&bf, s->time.waiting_ns),
+          P(&bf, (double)s->time.waiting_ns / tt), D(&bf, s->time.offcpu_ns), P(&bf, (double)s->time.offcpu_ns / tt));
 
   if (m->what & WEFT_METRICS_FINDINGS) {
     size_t n = limit(top, m->nfindings);

@@ -103,14 +103,18 @@ static void on_object_selected(GtkWidget *table, int64_t id, gpointer data) {
 
 /* The per-thread table, with a column per state that occurs in the range. */
 static void fill_threads(WeftSelectionPanel *self, const WeftMetrics *m) {
-  WeftTableColumn cols[5 + WEFT_ST_COUNT] = {
+  enum { FIXED = 8 };
+  WeftTableColumn cols[FIXED + WEFT_ST_COUNT] = {
     {"Thread", "label", FALSE, TRUE},
     {"Lifetime", "lifetime_ns", TRUE, FALSE},
-    {"Useful", "useful_ns", TRUE, FALSE},
-    {"Useful %", "useful_fraction", TRUE, FALSE},
-    {"Waiting", "wait_ns", TRUE, FALSE},
+    {"On CPU", "oncpu_ns", TRUE, FALSE},
+    {"On CPU %", "oncpu_fraction", TRUE, FALSE},
+    {"Runnable", "runnable_ns", TRUE, FALSE},
+    {"Waiting", "waiting_ns", TRUE, FALSE},
+    {"Off CPU", "offcpu_ns", TRUE, FALSE},
+    {"In waits", "wait_ns", TRUE, FALSE},
   };
-  guint n = 5, state_col[WEFT_ST_COUNT];
+  guint n = FIXED, state_col[WEFT_ST_COUNT];
   char *keys[WEFT_ST_COUNT] = {0};
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     state_col[s] = G_MAXUINT;
@@ -129,16 +133,21 @@ static void fill_threads(WeftSelectionPanel *self, const WeftMetrics *m) {
   gtk_box_append(self->threads_box, self->threads);
   for (size_t i = 0; i < m->nthreads; i++) {
     const WeftThreadMetrics *t = &m->threads[i];
-    char b[5 + WEFT_ST_COUNT][96];
-    const char *cells[5 + WEFT_ST_COUNT];
-    double nums[5 + WEFT_ST_COUNT];
+    char b[FIXED + WEFT_ST_COUNT][96];
+    const char *cells[FIXED + WEFT_ST_COUNT];
+    double nums[FIXED + WEFT_ST_COUNT];
     g_snprintf(b[0], sizeof b[0], "%s [%" G_GINT64_FORMAT "]", t->name, t->tid);
     nums[0] = NAN;
     fmt_ns(b[1], sizeof b[1], t->lifetime_ns), nums[1] = (double)t->lifetime_ns;
-    fmt_ns(b[2], sizeof b[2], t->useful_ns), nums[2] = (double)t->useful_ns;
-    double frac = t->lifetime_ns > 0 ? (double)t->useful_ns / (double)t->lifetime_ns : 0;
+    fmt_ns(b[2], sizeof b[2], t->time.oncpu_ns), nums[2] = (double)t->time.oncpu_ns;
+    /* "*": mostly running time without scheduler readings, assumed on a CPU */
+    if (t->time.assumed_ns > t->time.oncpu_ns / 2) g_strlcat(b[2], "*", sizeof b[2]);
+    double frac = t->lifetime_ns > 0 ? (double)t->time.oncpu_ns / (double)t->lifetime_ns : 0;
     g_snprintf(b[3], sizeof b[3], "%.1f%%", 100 * frac), nums[3] = frac;
-    fmt_ns(b[4], sizeof b[4], t->wait_ns), nums[4] = (double)t->wait_ns;
+    fmt_ns(b[4], sizeof b[4], t->time.runnable_ns), nums[4] = (double)t->time.runnable_ns;
+    fmt_ns(b[5], sizeof b[5], t->time.waiting_ns), nums[5] = (double)t->time.waiting_ns;
+    fmt_ns(b[6], sizeof b[6], t->time.offcpu_ns), nums[6] = (double)t->time.offcpu_ns;
+    fmt_ns(b[7], sizeof b[7], t->wait_ns), nums[7] = (double)t->wait_ns;
     for (int s = 0; s < WEFT_ST_COUNT; s++) {
       if (state_col[s] == G_MAXUINT) continue;
       fmt_ns(b[state_col[s]], sizeof b[0], t->state_ns[s]);
@@ -221,13 +230,26 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
   summary_row(self, 3, "avg parallelism", buf, "threads running on average; the most at once");
   g_snprintf(buf, sizeof buf, "%zu in %zu process%s", s->nthreads, s->nprocesses, s->nprocesses == 1 ? "" : "es");
   summary_row(self, 4, "threads", buf, NULL);
-  summary_row(self, 5, "thread time", fmt_ns(a, sizeof a, s->thread_ns), NULL);
-  g_snprintf(buf, sizeof buf, "%s (%.1f%%)", fmt_ns(a, sizeof a, s->useful_ns),
-             s->thread_ns > 0 ? 100.0 * (double)s->useful_ns / (double)s->thread_ns : 0);
-  summary_row(self, 6, "useful", buf, "running, less the time runnable but not on a CPU");
-  g_snprintf(buf, sizeof buf, "%s (%.1f%%)", fmt_ns(a, sizeof a, s->wait_ns),
-             s->thread_ns > 0 ? 100.0 * (double)s->wait_ns / (double)s->thread_ns : 0);
-  summary_row(self, 7, "waiting", buf, NULL);
+  summary_row(self, 5, "thread time", fmt_ns(a, sizeof a, s->thread_ns),
+              "the threads' lifetimes in the range: on a CPU + runnable + waiting + off a CPU");
+  static const struct {
+    const char *name, *tip;
+  } parts[4] = {
+    {"on a CPU (useful)", "on a CPU outside recorded waits (the scheduler's readings)"},
+    {"runnable", "runnable but waiting for a CPU, in or out of waits"},
+    {"waiting", "in a recorded wait, neither runnable nor on a CPU"},
+    {"off a CPU elsewhere", "off a CPU outside any recorded wait: an unrecorded syscall or sleep (at least)"},
+  };
+  const int64_t v[4] = {s->time.oncpu_ns, s->time.runnable_ns, s->time.waiting_ns, s->time.offcpu_ns};
+  for (int k = 0; k < 4; k++) {
+    g_snprintf(buf, sizeof buf, "%s (%.1f%%)%s", fmt_ns(a, sizeof a, v[k]),
+               s->thread_ns > 0 ? 100.0 * (double)v[k] / (double)s->thread_ns : 0,
+               k == 0 && s->time.assumed_ns > 0 ? " *" : "");
+    summary_row(self, 6 + k, parts[k].name, buf,
+                k == 0 && s->time.assumed_ns > 0 ? "* includes running time without scheduler readings, assumed "
+                                                   "on a CPU"
+                                                 : parts[k].tip);
+  }
   fill_threads(self, m);
   fill_objects(self, m);
 }
@@ -328,10 +350,14 @@ void weft_selection_panel_write_json(WeftSelectionPanel *self, GString *out) {
                          "{\"selection\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n"
                          " \"summary\": {\"threads\": %zu, \"processes\": %zu, \"thread_ns\": %" G_GINT64_FORMAT
                          ", \"useful_ns\": %" G_GINT64_FORMAT ", \"wait_ns\": %" G_GINT64_FORMAT
+                         ", \"time\": {\"oncpu_ns\": %" G_GINT64_FORMAT ", \"runnable_ns\": %" G_GINT64_FORMAT
+                         ", \"waiting_ns\": %" G_GINT64_FORMAT ", \"offcpu_ns\": %" G_GINT64_FORMAT
+                         ", \"assumed_ns\": %" G_GINT64_FORMAT "}"
                          ", \"load_balance\": %.17g, \"sync_efficiency\": %.17g, \"parallel_efficiency\": %.17g"
                          ", \"average_parallelism\": %.17g, \"max_parallelism\": %zu},\n \"threads\": ",
                          self->start_ns, self->end_ns, s->nthreads, s->nprocesses, s->thread_ns, s->useful_ns,
-                         s->wait_ns, s->pop.lb, s->pop.synce, s->pop.pe, self->average_parallelism,
+                         s->wait_ns, s->time.oncpu_ns, s->time.runnable_ns, s->time.waiting_ns, s->time.offcpu_ns,
+                         s->time.assumed_ns, s->pop.lb, s->pop.synce, s->pop.pe, self->average_parallelism,
                          self->max_parallelism);
   weft_table_write_json(self->threads, out);
   g_string_append(out, ",\n \"sync_objects\": ");

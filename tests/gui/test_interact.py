@@ -74,6 +74,9 @@ def compare_selection(args, tmp, db, a, b):
     for k in ("threads", "processes", "thread_ns", "useful_ns", "wait_ns", "max_parallelism"):
         if ps[k] != rs[k]:
             bad.append((k, ps[k], rs[k]))
+    for k in ("oncpu_ns", "runnable_ns", "waiting_ns", "offcpu_ns", "assumed_ns"):
+        if ps["time"][k] != rs["time"][k]:
+            bad.append(("time." + k, ps["time"][k], rs["time"][k]))
     for k in ("load_balance", "sync_efficiency", "parallel_efficiency", "average_parallelism"):
         if not close(ps[k], rs[k]):
             bad.append((k, ps[k], rs[k]))
@@ -86,13 +89,16 @@ def compare_selection(args, tmp, db, a, b):
         bad.append(("threads", sorted(pt), sorted(rt)))
     for utid in set(rt) & set(pt):
         x, y = pt[utid], rt[utid]
-        for k in ("lifetime_ns", "useful_ns", "wait_ns"):
+        for k in ("lifetime_ns", "wait_ns"):
             if x[k] != y[k]:
                 bad.append((utid, k, x[k], y[k]))
+        for k in ("oncpu_ns", "runnable_ns", "waiting_ns", "offcpu_ns"):
+            if x[k] != y["time"][k]:
+                bad.append((utid, k, x[k], y["time"][k]))
         for state, ns in y["states"].items():
             if x.get(state + "_ns", 0) != ns:
                 bad.append((utid, state, x.get(state + "_ns"), ns))
-    ok(not bad and pt, "per-thread lifetime, useful, waiting and every state total as the report", bad[:10])
+    ok(not bad and pt, "per-thread lifetime, on a CPU, runnable, waiting, off a CPU and every state total as the report", bad[:10])
 
     ro = {o["object_id"]: o for o in r["sync_objects"]}
     po = {o["object_id"]: o for o in panel["sync_objects"]}

@@ -11,6 +11,12 @@
 #   main's wait on lock_l1 to B's time (B holding lock_l2), names lock_l2 as
 #   the object whose waits are on the path, and the what-if without lock_l2's
 #   waits predicts a run shorter by about A's wait on lock_l2.
+#
+# oversub (fx-oversub: 4 workers pinned to one CPU, two mutexes; main in
+#   usleep): each thread's time splits into on a CPU + runnable + waiting +
+#   off a CPU = its lifetime; a worker's useful time is its CPU time (the
+#   time it waited for the CPU after a lock wait is not taken out of its
+#   running time); all useful time fits in one CPU; main's sleep is a sleep.
 import argparse
 import json
 import os
@@ -121,6 +127,48 @@ def t_chain(weft, fx, tmp):
     con.close()
 
 
+def t_oversub(weft, fx, tmp):
+    db = record(weft, tmp, "oversub", [fx["oversub"]])
+    if not db:
+        return
+    r = report_json(weft, tmp, db)
+    if not r:
+        return
+    th = r["threads"]
+    ok(len(th) == 5, "oversub: 5 threads", len(th))
+    bad = [t["tid"] for t in th
+           if sum(t["time"][k] for k in ("oncpu_ns", "runnable_ns", "waiting_ns", "offcpu_ns")) != t["lifetime_ns"]]
+    ok(not bad, "oversub: on a CPU + runnable + waiting + off a CPU = lifetime, for every thread", bad)
+    workers = [t for t in th if not t["is_main"]]
+    main = [t for t in th if t["is_main"]]
+    ok(len(workers) == 4 and all(w["cpu_ns"] for w in workers), "oversub: 4 workers with schedstat readings",
+       [(w["tid"], w["cpu_ns"]) for w in workers])
+    # before: useful = running - runnable, and most of the runnable time
+    # falls inside the lock waits (after the wake-up): 0-14 ms of 25 ms
+    low = [(w["tid"], w["useful_ns"], w["cpu_ns"]) for w in workers
+           if not w["cpu_ns"] or w["useful_ns"] < 0.9 * w["cpu_ns"] or w["useful_ns"] != w["time"]["oncpu_ns"]]
+    ok(not low, "oversub: every worker's useful time is its time on a CPU (>= 90% of its CPU time)", low)
+    span = r["range"]["duration_ns"]
+    use = sum(t["useful_ns"] for t in th)
+    ok(use <= 1.02 * span + 2000000, "oversub: all useful time (%d ns) fits in one CPU x the run (%d ns)"
+       % (use, span))
+    run = sum(w["time"]["runnable_ns"] for w in workers)
+    ok(run > 0 and run == r["summary"]["time"]["runnable_ns"] - main[0]["time"]["runnable_ns"],
+       "oversub: workers runnable %d ns, in the summary" % run)
+    if main:
+        m = main[0]
+        ok(m["states"]["sleep"] >= 95000000 and m["useful_ns"] < 30000000,
+           "oversub: main slept 100 ms in usleep (recorded without --io) and is not busy: sleep %d, useful %d"
+           % (m["states"]["sleep"], m["useful_ns"]))
+        ok(r["summary"]["time"]["assumed_ns"] == 0, "oversub: nothing assumed (every thread has readings)",
+           r["summary"]["time"]["assumed_ns"])
+    p = subprocess.run([weft, "check", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    out = p.stdout.decode()
+    ok(p.returncode == 0 and "ok   each thread's time on a CPU, runnable, waiting and off a CPU adds up" in out,
+       "oversub: weft check verifies the split", out + p.stderr.decode())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -135,7 +183,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain,):
+        for t in (t_chain, t_oversub):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

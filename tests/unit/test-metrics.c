@@ -213,9 +213,11 @@ static void test_units(void) {
 
 /* Two threads over 2 s: main runs 1 s then sleeps 1 s, worker runs 2 s.
  * Worker: cpu 1.8 s, runq 100 ms, one schedstat sample at 1 s (900 ms, 50 ms).
- * Useful time leaves out the run queue: main 1 s, worker 2 s - 100 ms = 1.9 s,
- * so LB = 1.45 / 1.9 = 0.7632, SyncE = 1.9 / 2 = 0.95, PE = 0.725 (without
- * the run queue it is the classic 1:2 case, LB 0.75: db_two(0)). */
+ * Useful time is time on a CPU: main 1 s (no readings: its running time,
+ * assumed), worker 1.8 s; in each second of the worker's, 900 ms on a CPU,
+ * 50 ms runnable and so at least 50 ms off a CPU outside any wait. LB =
+ * 1.4 / 1.8 = 0.7778, SyncE = 1.8 / 2 = 0.9, PE = 0.7 (without readings it
+ * is the classic 1:2 case, LB 0.75: db_two(0)). */
 static sqlite3 *db_two(int with_runq) {
   db_new();
   P(1, 100, 0, 2000 * MS, "two");
@@ -245,20 +247,27 @@ static void test_two_threads(void) {
   const WeftSummary *s = &m->summary;
   ok(m->whole && m->range_start_ns == 0 && m->range_end_ns == 2000 * MS, "whole range 0..2 s");
   ok(s->nthreads == 2 && s->nprocesses == 1 && s->thread_ns == 4000 * MS, "2 threads, 1 process, 4 s thread time");
-  ok(near(s->pop.lb, 1.45 / 1.9) && near(s->pop.synce, 0.95) && near(s->pop.pe, 0.725),
-     "whole run: LB %.4f SyncE %.4f PE %.4f (0.7632 0.95 0.725: runnable time is not useful)", s->pop.lb,
-     s->pop.synce, s->pop.pe);
-  ok(m->threads[1].useful_ns == 1900 * MS && m->threads[1].state_ns[WEFT_ST_RUNNING] == 2000 * MS,
-     "worker: running 2 s, useful 1.9 s (100 ms runnable but waiting for a CPU)");
+  ok(near(s->pop.lb, 1.4 / 1.8) && near(s->pop.synce, 0.9) && near(s->pop.pe, 0.7),
+     "whole run: LB %.4f SyncE %.4f PE %.4f (0.7778 0.9 0.7: useful is on a CPU)", s->pop.lb, s->pop.synce,
+     s->pop.pe);
+  const WeftTimeSplit *w = &m->threads[1].time, *mn = &m->threads[0].time;
+  ok(m->threads[1].useful_ns == 1800 * MS && m->threads[1].state_ns[WEFT_ST_RUNNING] == 2000 * MS &&
+       w->oncpu_ns == 1800 * MS && w->runnable_ns == 100 * MS && w->offcpu_ns == 100 * MS && w->waiting_ns == 0 &&
+       w->assumed_ns == 0,
+     "worker: running 2 s = on a CPU 1.8 s + runnable 100 ms + off a CPU 100 ms (%lld %lld %lld %lld)",
+     (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->offcpu_ns, (long long)w->waiting_ns);
   ok(m->threads[0].useful_ns == 1000 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 1000 * MS &&
-       m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS,
-     "main: useful 1 s, sleep 1 s, lifetime 2 s");
+       m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS && mn->oncpu_ns == 1000 * MS &&
+       mn->assumed_ns == 1000 * MS && mn->waiting_ns == 1000 * MS &&
+       mn->waiting_state_ns[WEFT_ST_SLEEP] == 1000 * MS && mn->runnable_ns == 0 && mn->offcpu_ns == 0,
+     "main (no readings): on a CPU 1 s, all of it assumed; waiting 1 s, in sleep; lifetime 2 s");
   ok(m->threads[0].cpu_ns == -1 && m->threads[1].cpu_ns == 1800 * MS && m->threads[1].runq_ns == 100 * MS,
      "cpu/runq: unknown for main, the thread's reading for the worker");
   ok(s->cpu_ns == 1800 * MS && s->runq_ns == 100 * MS, "summary cpu/runq sum the known threads");
-  ok(near(m->processes[0].pop.lb, 1.45 / 1.9) && m->processes[0].nthreads == 2 &&
-       m->processes[0].useful_ns == 2900 * MS,
-     "process: 2 threads, useful 2.9 s, LB 0.7632");
+  ok(near(m->processes[0].pop.lb, 1.4 / 1.8) && m->processes[0].nthreads == 2 &&
+       m->processes[0].useful_ns == 2800 * MS && m->processes[0].time.runnable_ns == 100 * MS &&
+       s->time.oncpu_ns == 2800 * MS && s->time.assumed_ns == 1000 * MS,
+     "process and summary: 2 threads, useful 2.8 s (1 s assumed), LB 0.7778");
   const WeftParallelism *p = &m->parallelism;
   ok(p->kmax == 2 && p->ns[0] == 0 && p->ns[1] == 1000 * MS && p->ns[2] == 1000 * MS,
      "parallelism: 1 s with 1 running, 1 s with 2");
@@ -281,11 +290,12 @@ static void test_two_threads(void) {
   ok(!m->whole && s->span_ns == 1000 * MS && m->threads[0].lifetime_ns == 1000 * MS &&
        m->threads[1].lifetime_ns == 1000 * MS,
      "range 0.5..1.5 s: T 1 s, lifetimes clipped to 1 s");
-  /* the worker's run queue in the range: 50 ms interpolated, so useful 950 ms */
+  /* the worker's readings in the range: 450 ms on a CPU in each half second (interpolated) */
   ok(m->threads[0].useful_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 500 * MS &&
-       m->threads[1].useful_ns == 950 * MS,
-     "range: main useful 0.5 s, sleep 0.5 s; worker useful 0.95 s");
-  ok(near(s->pop.lb, 0.725 / 0.95) && near(s->pop.synce, 0.95), "range: LB %.4f SyncE %.4f", s->pop.lb,
+       m->threads[1].useful_ns == 900 * MS && m->threads[1].time.runnable_ns == 50 * MS &&
+       m->threads[1].time.offcpu_ns == 50 * MS,
+     "range: main useful 0.5 s, sleep 0.5 s; worker useful 0.9 s, runnable 50 ms, off a CPU 50 ms");
+  ok(near(s->pop.lb, 0.7 / 0.9) && near(s->pop.synce, 0.9), "range: LB %.4f SyncE %.4f", s->pop.lb,
      s->pop.synce);
   ok(m->parallelism.ns[1] == 500 * MS && m->parallelism.ns[2] == 500 * MS && near(m->parallelism.average, 1.5),
      "range: parallelism 0.5 s / 0.5 s");
@@ -297,8 +307,8 @@ static void test_two_threads(void) {
 
   /* open end */
   m = compute_ok(d, 1500 * MS, WEFT_TIME_OPEN_END);
-  /* run queue 75 ms at 1.5 s (interpolated), 100 ms at the end: 25 ms */
-  ok(m->range_end_ns == 2000 * MS && m->threads[0].useful_ns == 0 && m->threads[1].useful_ns == 475 * MS,
+  /* on a CPU 1.35 s at 1.5 s (interpolated), 1.8 s at the end: 450 ms */
+  ok(m->range_end_ns == 2000 * MS && m->threads[0].useful_ns == 0 && m->threads[1].useful_ns == 450 * MS,
      "range 1.5 s..: to the end of the recording");
   weft_metrics_free(m);
   /* a range past the end is clipped */
@@ -315,6 +325,61 @@ static void test_two_threads(void) {
   weft_metrics_free(m);
   m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 100, err, sizeof err);
   ok(m && m->nthreads == 2 && m->pid == 100, "pid 100 selects its threads");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* More runnable threads than CPUs: a thread whose lock waits end long after
+ * its wake-up, and one that sleeps without a recorded wait. Over 1 s:
+ *   utid 1 "worker": running [0, 200), lock_wait [200, 700), running [700, 1000) ms;
+ *     readings (cumulative on a CPU, runnable): 150/250 at 500 ms, 400/300 at its end.
+ *     [0, 500): 500 long, 200 running; on a CPU 150, runnable 250, the rest 100 in the wait.
+ *     [500, 1000): 300 running; on a CPU 250, runnable 50, waiting 200.
+ *     -> on a CPU 400, runnable 300, waiting 300 (all lock_wait), off a CPU 0;
+ *        the old rule (running less runnable) said useful 500 - 300 = 200.
+ *   utid 2 "sleeper": running [0, 1000) (its sleep was not recorded); readings 5/0 at its end
+ *     -> on a CPU 5, off a CPU 995, runnable 0, waiting 0.
+ *   The range [0, 250): the first interval cut in half (on a CPU 75, runnable 125 in 250 ms
+ *   with 200 running) -> on a CPU 75, runnable 125, waiting 50. */
+static sqlite3 *db_oversubscribed(void) {
+  db_new();
+  P(1, 300, 0, 1000 * MS, "over");
+  T(1, 1, 300, "worker", -1, 0, 1000 * MS);
+  T(2, 1, 301, "sleeper", 1, 0, 1000 * MS);
+  O(1, WEFT_KIND_MUTEX, 0x5000, "hot", -1, -1, 0);
+  S(1, 0, 200 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(1, 200 * MS, 700 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
+  S(1, 700 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  S(2, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 1", 400 * MS, 300 * MS);
+  X("UPDATE thread SET cpu_ns = %lld, runq_ns = 0 WHERE utid = 2", 5 * MS);
+  X("INSERT INTO sched_sample VALUES (1, %lld, %lld, %lld, 10)", 500 * MS, 150 * MS, 250 * MS);
+  X("INSERT INTO sched_sample VALUES (2, %lld, %lld, 0, 10)", 500 * MS, 2 * MS);
+  return db_finish(1000 * MS);
+}
+
+static void test_oversubscribed(void) {
+  sqlite3 *d = db_oversubscribed();
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftTimeSplit *w = &m->threads[0].time, *z = &m->threads[1].time;
+  ok(w->oncpu_ns == 400 * MS && w->runnable_ns == 300 * MS && w->waiting_ns == 300 * MS && w->offcpu_ns == 0 &&
+       w->waiting_state_ns[WEFT_ST_LOCK_WAIT] == 300 * MS && m->threads[0].useful_ns == 400 * MS,
+     "worker: on a CPU 400 ms, runnable 300 ms, waiting 300 ms in lock_wait (%lld %lld %lld %lld)",
+     (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns, (long long)w->offcpu_ns);
+  ok(m->threads[0].wait_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_LOCK_WAIT] == 500 * MS,
+     "worker: the recorded wait keeps its wall time, 500 ms");
+  ok(z->oncpu_ns == 5 * MS && z->offcpu_ns == 995 * MS && z->runnable_ns == 0 && z->waiting_ns == 0 &&
+       m->threads[1].useful_ns == 5 * MS,
+     "sleeper: on a CPU 5 ms, off a CPU 995 ms, not useful while asleep (%lld %lld)", (long long)z->oncpu_ns,
+     (long long)z->offcpu_ns);
+  ok(near(m->summary.pop.lb, 202.5 / 400) && near(m->summary.pop.synce, 0.4),
+     "LB %.4f (0.5063) SyncE %.4f (0.4): the sleeper is no straggler", m->summary.pop.lb, m->summary.pop.synce);
+  weft_metrics_free(m);
+  m = compute_ok(d, 0, 250 * MS);
+  w = &m->threads[0].time;
+  ok(w->oncpu_ns == 75 * MS && w->runnable_ns == 125 * MS && w->waiting_ns == 50 * MS && w->offcpu_ns == 0,
+     "range 0..250 ms: worker on a CPU 75 ms, runnable 125 ms, waiting 50 ms (%lld %lld %lld)",
+     (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -722,19 +787,20 @@ static void test_filter_and_render(void) {
   S(1, 10, 90, WEFT_ST_CHILD_WAIT, -1, -1);
   S(1, 90, 100, WEFT_ST_RUNNING, -1, -1);
   S(2, 10, 90, WEFT_ST_RUNNING, -1, -1);
-  /* the child's reading exceeds its life (time before its first record) */
-  X("UPDATE thread SET cpu_ns = 500, runq_ns = 30 WHERE utid = 2");
+  /* one reading, at its end, and no samples */
+  X("UPDATE thread SET cpu_ns = 50, runq_ns = 30 WHERE utid = 2");
   sqlite3 *d = db_finish(100);
   char err[256];
   WeftMetrics *m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 601, err, sizeof err);
   ok(m && m->nprocesses == 1 && m->processes[0].pid == 601 && m->nthreads == 1 && m->threads[0].utid == 2 &&
        m->summary.thread_ns == 80,
      "--process 601: only the child and its thread");
-  /* running 80, run queue 30: useful 50 of 80 */
+  /* running 80: on a CPU 50, runnable 30: useful 50 of 80 */
   ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole &&
        near(m->processes[0].pop.synce, 50.0 / 80) && near(m->summary.pop.synce, 50.0 / 80),
      "--process 601: the open range narrows to its life 10..90; SyncE 0.625 (30 of 80 runnable)");
-  ok(m && m->threads[0].cpu_ns == 80 && m->threads[0].runq_ns == 30, "cpu_ns 500 is cut to the lifetime 80");
+  ok(m && m->threads[0].cpu_ns == 50 && m->threads[0].runq_ns == 30 && m->threads[0].time.assumed_ns == 0,
+     "the end reading alone is the thread's: cpu 50, runq 30, nothing assumed");
   /* runq 30 >= 10% of the thread time 80: oversubscribed, cost 30 */
   int over = 0;
   for (size_t i = 0; m && i < m->nfindings; i++)
@@ -744,8 +810,8 @@ static void test_filter_and_render(void) {
   weft_metrics_free(m);
   m = compute(d, 0, 50, 601, err, sizeof err);
   ok(m && m->range_start_ns == 0 && m->range_end_ns == 50 && m->processes[0].lifetime_ns == 40 &&
-       near(m->summary.pop.synce, 40.0 / 50),
-     "--process 601 --range 0..50: an explicit range is kept; SyncE 0.8");
+       near(m->summary.pop.synce, 25.0 / 50),
+     "--process 601 --range 0..50: an explicit range is kept; SyncE 0.5 (half the reading: 25 on a CPU)");
   weft_metrics_free(m);
   m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   ok(m->nprocesses == 2 && m->summary.state_ns[WEFT_ST_CHILD_WAIT] == 80, "all processes: child_wait 80 ns");
@@ -1117,6 +1183,7 @@ int main(void) {
   test_pop();
   test_units();
   test_two_threads();
+  test_oversubscribed();
   test_lock();
   test_jobs();
   test_parallelism();
