@@ -29,7 +29,9 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
   weft_release_pre(WEFT_KIND_MUTEX, m, &rel);
   if (rel.p) _weft_release_publish(&rel, 0); /* the wait releases it */
   uint32_t st = weft_stack_contended();
-  weft_wait_begin(WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
+  /* not weft_wait_begin: its flush (the first one skipped as within 1 ms of
+   * the last) would put COUNTS between the REL and the wait it belongs to */
+  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
 }
 
 static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, int r) {
