@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "weft-cli.h"
+#include "weft-db.h"
 
 /* The number of PID.N.wtrace files in dir, or -1 if it cannot be read. */
 long _weft_count_traces(const char *dir) {
@@ -127,4 +128,63 @@ uint64_t _weft_new_session(void) {
     v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
   }
   return v ? v : 1;
+}
+
+int _weft_machine_cpu(WeftMachineCpu *out) {
+  FILE *f = fopen("/proc/stat", "re");
+  if (!f) return -1;
+  unsigned long long v[8] = {0};
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                 &v[7]);
+  fclose(f);
+  long hz = sysconf(_SC_CLK_TCK);
+  if (n < 8 || hz <= 0) return -1;
+  /* user nice system idle iowait irq softirq steal (guest is inside user) */
+  int64_t tick = 1000000000 / hz;
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  out->busy_ns = (int64_t)busy * tick;
+  out->steal_ns = (int64_t)v[7] * tick;
+  out->total_ns = (int64_t)(busy + v[3] + v[4]) * tick;
+  return 0;
+}
+
+int64_t _weft_cgroup_cpu_milli(void) {
+  /* cgroup v2: "0::/path" in /proc/self/cgroup, the limit in cpu.max */
+  char line[4096], path[4096 + 64];
+  FILE *f = fopen("/proc/self/cgroup", "re");
+  if (!f) return -1;
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f)) found = !strncmp(line, "0::", 3);
+  fclose(f);
+  if (!found) return -1;
+  line[strcspn(line, "\n")] = '\0';
+  snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", line + 3);
+  f = fopen(path, "re");
+  if (!f) return -1;
+  char quota[32] = "";
+  unsigned long long period = 0;
+  int n = fscanf(f, "%31s %llu", quota, &period);
+  fclose(f);
+  if (n != 2 || !strcmp(quota, "max") || !period) return -1;
+  char *end;
+  unsigned long long q = strtoull(quota, &end, 10);
+  if (*end || !q) return -1;
+  return (int64_t)(q * 1000 / period);
+}
+
+int _weft_store_machine(const char *db_path, const WeftMachineCpu *before, const WeftMachineCpu *after,
+                        char *err, size_t errlen) {
+  sqlite3 *db = weft_db_open(db_path, 1, err, errlen);
+  if (!db) return -1;
+  int rc = 0;
+  if (before && after && after->total_ns >= before->total_ns) {
+    rc |= weft_db_meta_set_int(db, "machine_busy_ns", after->busy_ns - before->busy_ns);
+    rc |= weft_db_meta_set_int(db, "machine_steal_ns", after->steal_ns - before->steal_ns);
+    rc |= weft_db_meta_set_int(db, "machine_total_ns", after->total_ns - before->total_ns);
+  }
+  int64_t lim = _weft_cgroup_cpu_milli();
+  if (lim > 0) rc |= weft_db_meta_set_int(db, "cpu_limit_milli", lim);
+  if (rc) snprintf(err, errlen, "%s: cannot store the machine's load: %s", db_path, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return rc ? -1 : 0;
 }

@@ -480,6 +480,9 @@ int weft_cmd_record(int argc, char **argv) {
     sigaction(waited_signals[i], &sa, &oldact[i]);
   }
   fflush(NULL);
+  /* the machine's CPU time before and after: other load during the run */
+  WeftMachineCpu mc0, mc1;
+  int have_mc = _weft_machine_cpu(&mc0) == 0;
   pid_t pid = fork();
   if (pid == 0) {
     /* The child: the dispositions and mask weft was started with. */
@@ -519,6 +522,7 @@ int weft_cmd_record(int argc, char **argv) {
     }
   }
   child_pid = 0;
+  have_mc = have_mc && _weft_machine_cpu(&mc1) == 0;
 
   if (exec_errno) {
     for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
@@ -580,6 +584,8 @@ int weft_cmd_record(int argc, char **argv) {
     return status ? status : 1;
   }
   for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
+  if (_weft_store_machine(out, have_mc ? &mc0 : NULL, have_mc ? &mc1 : NULL, err, sizeof err) != 0 && !quiet)
+    fprintf(stderr, "weft record: %s\n", err);
 
   if (private_dir && _weft_remove_trace_dir(dir) != 0)
     fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", dir, strerror(errno));

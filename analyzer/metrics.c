@@ -682,6 +682,11 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
     *(const char **)((char *)m + strs[i].off) = d;
   }
   m->ncpus = weft_db_meta_get_int(c->db, "ncpus", -1);
+  if (m->ncpus == 0) m->ncpus = -1;
+  m->cpu_limit_milli = weft_db_meta_get_int(c->db, "cpu_limit_milli", -1);
+  m->machine_busy_ns = weft_db_meta_get_int(c->db, "machine_busy_ns", -1);
+  m->machine_steal_ns = weft_db_meta_get_int(c->db, "machine_steal_ns", -1);
+  m->other_cpu_ns = -1;
   m->lost_events = weft_db_meta_get_int(c->db, "lost_events", 0);
   char *holds = weft_db_meta_get(c->db, "holds");
   m->holds_all = !holds || strcmp(holds, "contended") != 0;
@@ -1820,6 +1825,12 @@ static bool region_team(Ctx *c, WeftRegion *r, const int64_t *utids, size_t n, b
 
 static bool push_region(Ctx *c, RegionVec *rv, WeftRegion *r, const int64_t *utids, size_t n) {
   if (!region_team(c, r, utids, n, r->kind == WEFT_REGION_PHASE)) return !c->failed;
+  /* a barrier round's straggler is the thread the others waited for: the
+   * last to arrive (not the one with the most work in the round's window,
+   * which can be one that left the previous round first) */
+  if (r->kind == WEFT_REGION_BARRIER && r->last_utid >= 0)
+    for (size_t i = 0; i < r->nteam; i++)
+      if (r->team_utid[i] == r->last_utid) r->straggler_utid = r->last_utid;
   if (VEC_PUSH(rv->v, rv->n, rv->cap, *r) < 0) return oom(c);
   return true;
 }
@@ -2523,6 +2534,7 @@ static const char *find_kind_name(WeftFindingKind k) {
   case WEFT_FIND_IO: return "io";
   case WEFT_FIND_SLEEP: return "sleep";
   case WEFT_FIND_IO_OVERLAP: return "io_overlap";
+  case WEFT_FIND_MACHINE_LOAD: return "machine_load";
   }
   return "other";
 }
@@ -2812,6 +2824,70 @@ static bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
   return !c->failed;
 }
 
+/* CPUs the program may use: its affinity, or its cgroup's limit if lower; 0 unknown. */
+static double usable_cpus(const WeftMetrics *m) {
+  double n = m->ncpus > 0 ? (double)m->ncpus : 0;
+  double lim = m->cpu_limit_milli > 0 ? (double)m->cpu_limit_milli / 1000 : 0;
+  return n > 0 && lim > 0 ? (lim < n ? lim : n) : n > 0 ? n : lim;
+}
+
+/* Time runnable but waiting for a CPU (compared with the thread time, not
+ * the running time: a woken waiter waits for its CPU inside its wait).
+ * The program's own doing when it kept the CPUs busy itself (its on-CPU
+ * time at least 3/4 of the usable CPUs over the range) or had more threads
+ * running or runnable outside waits than CPUs for at least half of that
+ * time: then advice, with that cost. Otherwise other load or a CPU limit
+ * took the CPUs: a warning about the measurement (cost 0), not advice. */
+static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  const WeftSummary *s = &m->summary;
+  const WeftParallelism *p = &m->parallelism;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], p1[16], p2[16];
+  int64_t rq = s->time.runnable_ns;
+  if (rq <= 0 || s->thread_ns <= 0 || (double)rq < FIND_RUNQ_SHARE * (double)s->thread_ns || rq < min_cost)
+    return true;
+  double cpus = usable_cpus(m), used = s->span_ns > 0 ? (double)s->time.oncpu_ns / (double)s->span_ns : 0;
+  double excess = 0; /* thread-ns with more threads in state running than CPUs, beyond the CPUs */
+  for (size_t k = 1; cpus > 0 && k <= p->kmax; k++)
+    if ((double)k > cpus) excess += ((double)k - cpus) * (double)p->ns[k];
+  bool own = cpus <= 0 || used >= 0.75 * cpus || excess >= 0.5 * (double)rq;
+  char ncpu[48] = "an unknown number of";
+  if (cpus > 0) snprintf(ncpu, sizeof ncpu, "%g", cpus);
+  char other[192] = "";
+  if (m->other_cpu_ns >= 0) {
+    int n = snprintf(other, sizeof other, "; other processes used %s of CPU time during the run",
+                     weft_format_ns(b3, sizeof b3, m->other_cpu_ns));
+    if (m->machine_steal_ns > 0 && n > 0 && (size_t)n < sizeof other)
+      snprintf(other + n, sizeof other - (size_t)n, ", the hypervisor took %s",
+               weft_format_ns(b3, sizeof b3, m->machine_steal_ns));
+  }
+  char *evidence = pool_printf(pl, "up to %zu thread%s running at once, on %s CPU%s; the program used %.2f CPUs on "
+                                   "average (on-CPU time %s)%s",
+                               p->kmax, p->kmax == 1 ? "" : "s", ncpu, cpus == 1 ? "" : "s", used,
+                               weft_format_ns(b2, sizeof b2, s->time.oncpu_ns), other);
+  if (!own) {
+    char *title = pool_printf(pl, "measurement: threads waited %s for a CPU (%s of the thread time) that other load "
+                                  "took, not the program's own threads",
+                              weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
+    char *fix = pool_printf(pl, "a warning about this measurement, not advice: the program used %s of the %s CPUs it "
+                                "may use; other processes%s or a CPU limit (cgroup quota, taskset) took the rest. "
+                                "Measure on a quiet machine; `weft scale --repeat` shows the spread",
+                            pct(p2, sizeof p2, used / cpus), ncpu, m->other_cpu_ns > 0 ? " (see the evidence)" : "");
+    return add_finding(c, fv, WEFT_FIND_MACHINE_LOAD, 0, title, evidence, fix, -1, -1, -1);
+  }
+  char *title = pool_printf(pl, "threads were runnable but waiting for a CPU for %s (%s of the thread time)",
+                            weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
+  char *fix;
+  if (cpus > 0)
+    fix = pool_printf(pl, "more runnable threads than CPUs: use at most %g worker thread%s (the CPUs this program "
+                          "may use), or fewer threads that each do more",
+                      cpus, cpus == 1 ? "" : "s");
+  else
+    fix = pool_strdup(pl, "use at most one worker thread per CPU");
+  return add_finding(c, fv, WEFT_FIND_OVERSUBSCRIBED, rq, title, evidence, fix, -1, -1, -1);
+}
+
 static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   WeftMetrics *m = c->m;
   const WeftSummary *s = &m->summary;
@@ -2844,31 +2920,7 @@ static bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
       add_finding(c, fv, WEFT_FIND_SERIAL, cost, title, evidence, fix, -1, -1, -1);
     }
   }
-  /* run-queue time is compared with the thread time, not the running
-   * time: a woken thread waiting for a CPU is still in its wait state */
-  if (s->runq_ns > 0 && s->thread_ns > 0 && (double)s->runq_ns >= FIND_RUNQ_SHARE * (double)s->thread_ns &&
-      s->runq_ns >= min_cost) {
-    char *title = pool_printf(pl, "threads were runnable but waiting for a CPU for %s (%s of the thread time)",
-                              weft_format_ns(b1, sizeof b1, s->runq_ns),
-                              pct(p1, sizeof p1, (double)s->runq_ns / (double)s->thread_ns));
-    char ncpu[32] = "an unknown number of";
-    if (m->ncpus > 0) snprintf(ncpu, sizeof ncpu, "%lld", (long long)m->ncpus);
-    size_t kmax = p->kmax;
-    char *evidence = pool_printf(pl, "up to %zu thread%s running or runnable at once, on %s CPU%s; on-CPU time %s",
-                                 kmax, kmax == 1 ? "" : "s", ncpu, m->ncpus == 1 ? "" : "s",
-                                 weft_format_ns(b2, sizeof b2, max64(s->cpu_ns, 0)));
-    char *fix;
-    if (m->ncpus > 0 && kmax > (size_t)m->ncpus)
-      fix = pool_printf(pl, "more runnable threads than CPUs: use at most %lld worker threads, or look for other "
-                            "load on the machine",
-                        (long long)m->ncpus);
-    else if (m->ncpus > 0)
-      fix = pool_strdup(pl, "the program never had more threads running than CPUs: other load on the machine, "
-                            "or a CPU limit (cgroup quota, taskset), took the CPUs; measure on a quiet machine");
-    else
-      fix = pool_strdup(pl, "use at most one worker thread per CPU, or look for other load on the machine");
-    add_finding(c, fv, WEFT_FIND_OVERSUBSCRIBED, s->runq_ns, title, evidence, fix, -1, -1, -1);
-  }
+  if (!find_runnable(c, fv, min_cost)) return false;
   static const struct {
     int state;
     WeftFindingKind kind;
@@ -2963,6 +3015,13 @@ static bool build_summary(Ctx *c) {
     thread_time(c, q, thread_info(c, m->threads[i].utid), i, &m->threads[i]);
   sqlite3_finalize(q);
   if (c->failed) return false;
+  /* other processes' CPU time during the run: the machine's less every
+   * thread of the recording (the whole run, whatever the range) */
+  if (m->machine_busy_ns >= 0) {
+    int64_t own = 0;
+    for (size_t i = 0; i < c->nthr; i++) own += max64(c->thr[i].cpu, 0);
+    m->other_cpu_ns = max64(m->machine_busy_ns - own, 0);
+  }
 
   int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
   if (!useful) return oom(c);

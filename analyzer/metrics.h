@@ -244,6 +244,8 @@ typedef enum {
   WEFT_FIND_IO = 7,             /* blocked in I/O */
   WEFT_FIND_SLEEP = 8,          /* sleeping */
   WEFT_FIND_IO_OVERLAP = 9,     /* a good sign: Python threads overlapping while blocked in I/O (cost 0) */
+  WEFT_FIND_MACHINE_LOAD = 10,  /* a warning about the measurement: threads waited for a CPU that other
+                                 * load or a CPU limit took, not the program's own threads (cost 0) */
 } WeftFindingKind;
 
 typedef struct {
@@ -346,7 +348,13 @@ typedef struct WeftCriticalPath {
 typedef struct {
   /* the recording (meta) */
   const char *command, *weft_version, *clock;  /* "" when unknown */
-  int64_t     ncpus;            /* -1 unknown */
+  int64_t     ncpus;            /* the CPUs the first process may use (affinity); -1 unknown */
+  int64_t     cpu_limit_milli;  /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
+  int64_t     machine_busy_ns;  /* the machine's busy CPU time during the run, all CPUs (weft record,
+                                 * /proc/stat); -1 unknown */
+  int64_t     machine_steal_ns; /* of it, taken by the hypervisor; -1 unknown */
+  int64_t     other_cpu_ns;     /* CPU time other processes used during the run: machine_busy_ns less
+                                 * the program's (every thread's schedstat); -1 unknown */
   int64_t     lost_events;
   int64_t     recording_end_ns; /* meta end_ns */
   int         holds_all;        /* every lock hold was recorded (meta holds = all: traces before version 3,

@@ -278,6 +278,21 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
              (long long)m->counts_incomplete, m->counts_incomplete == 1 ? " was" : "es were",
              (long long)(m->counts_flush_ms > 0 ? m->counts_flush_ms : 50));
   table_row(&t, "recording", rec);
+  if (m->other_cpu_ns >= 0 || m->cpu_limit_milli > 0) {
+    char mach[256];
+    int mn = 0;
+    mach[0] = '\0';
+    if (m->other_cpu_ns >= 0)
+      mn = snprintf(mach, sizeof mach, "other processes used %s of CPU time during the run", D(bf, m->other_cpu_ns));
+    if (m->machine_steal_ns > 0 && mn >= 0 && (size_t)mn < sizeof mach)
+      mn += snprintf(mach + mn, sizeof mach - (size_t)mn, ", the hypervisor took %s", D(bf, m->machine_steal_ns));
+    if (m->cpu_limit_milli > 0 && mn >= 0 && (size_t)mn < sizeof mach)
+      snprintf(mach + mn, sizeof mach - (size_t)mn, "%scgroup CPU limit %.2f CPUs", mn ? "; " : "",
+               (double)m->cpu_limit_milli / 1000);
+    table_row(&t, "machine", mach);
+  }
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_MACHINE_LOAD) table_row(&t, "warning", m->findings[i].title);
   table_text(f, &t, 2);
   table_free(&t);
 }
@@ -773,6 +788,10 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_str(j, "holds", m->holds_all ? "all" : "contended");
   j_int(j, "hold_sample", m->hold_sample);
   j_int(j, "counts_incomplete", m->counts_incomplete);
+  j_opt(j, "cpu_limit_milli", m->cpu_limit_milli);
+  j_opt(j, "machine_busy_ns", m->machine_busy_ns);
+  j_opt(j, "machine_steal_ns", m->machine_steal_ns);
+  j_opt(j, "other_cpu_ns", m->other_cpu_ns);
   j_close(j, '}');
 
   j_open(j, "range", '{');

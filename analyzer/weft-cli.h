@@ -38,4 +38,21 @@ void _weft_free_env(char **env, size_t nours);
 /* A random recording session id (never 0). */
 uint64_t _weft_new_session(void);
 
+/* The machine's CPU time so far, over all CPUs (/proc/stat), in ns: busy
+ * (user, nice, system, irq, softirq, steal), of it stolen by the
+ * hypervisor, and all (idle and iowait too). Returns 0, or -1 (unknown). */
+typedef struct {
+  int64_t busy_ns, steal_ns, total_ns;
+} WeftMachineCpu;
+int _weft_machine_cpu(WeftMachineCpu *out);
+/* The CPUs this process's cgroup may use (cgroup v2 cpu.max, quota/period)
+ * in thousandths, or -1 when unlimited or unknown. */
+int64_t _weft_cgroup_cpu_milli(void);
+/* Store in the recording database db_path what the machine did during the
+ * run (meta machine_busy_ns, machine_steal_ns, machine_total_ns: the
+ * differences between before and after) and the cgroup's CPU limit
+ * (cpu_limit_milli). Returns 0 or -1 (nothing stored, err set). */
+int _weft_store_machine(const char *db_path, const WeftMachineCpu *before, const WeftMachineCpu *after,
+                        char *err, size_t errlen);
+
 #endif /* WEFT_CLI_H */

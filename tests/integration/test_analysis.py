@@ -17,6 +17,11 @@
 #   off a CPU = its lifetime; a worker's useful time is its CPU time (the
 #   time it waited for the CPU after a lock wait is not taken out of its
 #   running time); all useful time fits in one CPU; main's sleep is a sleep.
+#
+# machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
+#   process): the time it waited for the CPU is a warning about the
+#   measurement (machine_load, cost 0, other processes' CPU time shown), not
+#   advice to use fewer threads.
 import argparse
 import json
 import os
@@ -169,6 +174,37 @@ def t_oversub(weft, fx, tmp):
        "oversub: weft check verifies the split", out + p.stderr.decode())
 
 
+def t_machine_load(weft, fx, tmp):
+    cpu = min(os.sched_getaffinity(0))
+    pin = lambda: os.sched_setaffinity(0, {cpu})
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin, env=env(tmp))
+    try:
+        db = os.path.join(tmp, "machine_load.db")
+        p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["scale-par"], "1", "300000"], env=env(tmp),
+                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pin)
+    finally:
+        hog.kill()
+        hog.wait()
+    if not ok(p.returncode == 0, "machine_load: weft record exits 0", p.stderr.decode("utf-8", "replace")):
+        return
+    r = report_json(weft, tmp, db)
+    if not r:
+        return
+    kinds = {f["kind"]: f for f in r["findings"]}
+    rec = r["recording"]
+    ok(rec["ncpus"] == 1 and rec["machine_busy_ns"] is not None and rec["other_cpu_ns"] is not None and
+       rec["other_cpu_ns"] > 0.1 * r["range"]["duration_ns"],
+       "machine_load: 1 CPU; other processes' CPU time during the run is measured (%s of %d ns)"
+       % (rec["other_cpu_ns"], r["range"]["duration_ns"]))
+    f = kinds.get("machine_load")
+    ok(f is not None and f["cost_ns"] == 0 and "not advice" in f["fix"] and "oversubscribed" not in kinds,
+       "machine_load: waiting for the CPU the busy loop took is a warning (cost 0), not advice",
+       [(k, v["title"]) for k, v in kinds.items()])
+    out = subprocess.run([weft, "report", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE).stdout.decode()
+    ok("  warning    measurement: threads waited" in out and "  machine    other processes used" in out,
+       "machine_load: the text report's header shows the warning and the other load", out[:800])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -183,7 +219,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub):
+        for t in (t_chain, t_oversub, t_machine_load):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)
