@@ -131,6 +131,18 @@ static void say(const char *a, const char *b, const char *c) {
   (void)w;
 }
 
+/* "running untraced": once per recording, not once per process image. The
+ * first image to say it leaves WEFT_UNTRACED_NOTED in its environment (only
+ * from weft_agent_init, where setenv is safe), and its descendants stay
+ * quiet. */
+static int init_running;
+static void say_untraced(const char *a, const char *b, const char *c) {
+  const char *noted = getenv("WEFT_UNTRACED_NOTED");
+  if (noted && *noted) return;
+  say(a, b, c);
+  if (init_running) setenv("WEFT_UNTRACED_NOTED", "1", 1);
+}
+
 /* The executable's path (readlink of /proc/self/exe, once per process image). */
 const char *_weft_self_exe(void) {
   static char exe[1024];
@@ -232,7 +244,7 @@ static int trace_open(pid_t ppid) {
     if (fd >= 0 || errno != EEXIST) break;
   }
   if (fd < 0) {
-    say("cannot create a trace file in WEFT_OUTPUT=", _weft_proc.dir,
+    say_untraced("cannot create a trace file in WEFT_OUTPUT=", _weft_proc.dir,
         errno == ENOENT ? ": no such directory; running untraced"
         : errno == EACCES ? ": permission denied; running untraced"
         : ": cannot write there; running untraced");
@@ -243,7 +255,7 @@ static int trace_open(pid_t ppid) {
   struct stat st;
   const size_t first = WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST;
   if (reserve_space(fd, 0, first) != 0 || fstat(fd, &st) != 0) {
-    say("cannot write the trace file ", path, ": disk full or unwritable; running untraced");
+    say_untraced("cannot write the trace file ", path, ": disk full or unwritable; running untraced");
     close(fd);
     unlink(path);
     return -1;
@@ -271,7 +283,7 @@ static int trace_open(pid_t ppid) {
   h->clock = _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC;
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED : 0) |
-                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_COUNTERS |
+                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE | WEFT_FEAT_COUNTERS |
                 (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0);
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
@@ -477,8 +489,9 @@ static int read_schedstat(uint32_t tid, uint64_t v[3]) {
   return 0;
 }
 
-/* SYNC point plus the SCHED reading of thread tid, into the calling thread's chunk. */
-static void sample(WeftThread *t, uint32_t tid) {
+/* SYNC point plus the SCHED reading of thread tid, into the calling thread's
+ * chunk; aux: WEFT_SCHED_BASELINE for a main thread's reading at its image's start. */
+static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   uint64_t v[3];
   int saved = errno;
   int have = read_schedstat(tid, v) == 0;
@@ -507,7 +520,7 @@ static void sample(WeftThread *t, uint32_t tid) {
     p[2] = v[0];
     p[3] = v[1];
     p[4] = v[2];
-    __atomic_store_n(p, WEFT_W0(WEFT_EV_SCHED, 5, 0, now - t->last), __ATOMIC_RELEASE);
+    __atomic_store_n(p, WEFT_W0(WEFT_EV_SCHED, 5, aux, now - t->last), __ATOMIC_RELEASE);
     t->last = now;
   }
 }
@@ -515,7 +528,7 @@ static void sample(WeftThread *t, uint32_t tid) {
 void _weft_sched_sample(uint32_t tid) {
   WeftThread *t = &_weft_tls;
   weft_busy_enter();
-  sample(t, tid);
+  sample(t, tid, 0);
   weft_busy_leave();
 }
 
@@ -555,7 +568,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
     }
   }
   if (now >= t->next_sample) {
-    sample(t, t->tid);
+    sample(t, t->tid, 0);
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->flush_due = 1; /* the counters at the next timed operation (not from inside a record) */
   }
@@ -639,7 +652,7 @@ void _weft_thread_end(unsigned how) {
   _weft_counts_flush(t, 0);
   weft_emit1(WEFT_EV_THREAD_EXIT, how, t->self);
   weft_busy_enter();
-  if (t->pos) sample(t, t->tid);
+  if (t->pos) sample(t, t->tid, 0);
   if (t->lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, t->lost, __ATOMIC_RELAXED);
   t->lost = 0;
   registry_del(t);
@@ -853,12 +866,34 @@ __attribute__((constructor(101))) static void weft_agent_ctor(int argc, char **a
   errno = saved;
 }
 
+/* A relative WEFT_OUTPUT made absolute (from the current directory), in
+ * _weft_proc.dir and in the environment: a child that changes directory
+ * before it execs writes to the same place. 0, or -1 (no cwd, too long). */
+static int output_absolute(const char *dir) {
+  char cwd[sizeof _weft_proc.dir];
+  if (!getcwd(cwd, sizeof cwd)) return -1;
+  size_t n = str_copy(_weft_proc.dir, sizeof _weft_proc.dir, cwd);
+  n += str_copy(_weft_proc.dir + n, sizeof _weft_proc.dir - n, "/");
+  n += str_copy(_weft_proc.dir + n, sizeof _weft_proc.dir - n, dir);
+  if (n >= sizeof _weft_proc.dir - 64) return -1;
+  setenv("WEFT_OUTPUT", _weft_proc.dir, 1);
+  return 0;
+}
+
+static void agent_init_body(void);
+
 static void weft_agent_init(void) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&_weft_proc.inited, &expect, 1)) return;
+  init_running = 1;
+  agent_init_body();
+  init_running = 0;
+}
+
+static void agent_init_body(void) {
   /* the fast paths' functions (REAL_HOT) before anything is traced */
   if (!REAL(pthread_mutex_trylock) || !REAL(pthread_mutex_unlock)) {
-    say("cannot find pthread_mutex_trylock and pthread_mutex_unlock; running untraced", "", "");
+    say_untraced("cannot find pthread_mutex_trylock and pthread_mutex_unlock; running untraced", "", "");
     return;
   }
   WeftThread *t = &_weft_tls;
@@ -866,14 +901,18 @@ static void weft_agent_init(void) {
   const char *dir = getenv("WEFT_OUTPUT");
   _weft_proc.pid = (pid_t)syscall(SYS_getpid);
   if (!dir || !*dir) {
-    say("WEFT_OUTPUT is not set: no directory to write the trace to; running untraced", "", "");
+    say_untraced("WEFT_OUTPUT is not set: no directory to write the trace to; running untraced", "", "");
     return;
   }
   if (strlen(dir) >= sizeof _weft_proc.dir - 64) {
-    say("WEFT_OUTPUT is too long; running untraced", "", "");
+    say_untraced("WEFT_OUTPUT is too long; running untraced", "", "");
     return;
   }
-  str_copy(_weft_proc.dir, sizeof _weft_proc.dir, dir);
+  if (dir[0] != '/' && output_absolute(dir) != 0) {
+    say_untraced("WEFT_OUTPUT=", dir, ": cannot make it an absolute path; running untraced");
+    return;
+  }
+  if (dir[0] == '/') str_copy(_weft_proc.dir, sizeof _weft_proc.dir, dir);
   const char *s = getenv("WEFT_STACKS");
   _weft_proc.stacks = !s || !*s || !strcmp(s, "contended") ? WEFT_STACKS_CONTENDED
                       : !strcmp(s, "none") ? WEFT_STACKS_NONE
@@ -884,6 +923,9 @@ static void weft_agent_init(void) {
   _weft_proc.io = s && *s && strcmp(s, "0") != 0;
   s = getenv("WEFT_CLOCK");
   _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
+  if (s && *s && strcmp(s, "tsc") && strcmp(s, "monotonic"))
+    say("WEFT_CLOCK=", s, _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
+                                             : " is not one of tsc, monotonic; using monotonic");
   s = getenv("WEFT_SESSION");
   _weft_proc.session = parse_hex(s);
   s = getenv("WEFT_HOLDS");
@@ -906,8 +948,12 @@ static void weft_agent_init(void) {
   s = getenv("WEFT_BUFFER_KB");
   if (s && *s) {
     uint64_t kb = 0;
-    for (const char *q = s; *q >= '0' && *q <= '9'; q++) kb = kb * 10 + (uint64_t)(*q - '0');
-    if (kb >= 64 && kb <= (WEFT_CHUNK_MAX >> 10)) chunk_max = (uint32_t)(kb << 10) & ~(WEFT_CHUNK_ALIGN - 1);
+    const char *q = s;
+    for (; *q >= '0' && *q <= '9' && kb <= (WEFT_CHUNK_MAX >> 10); q++) kb = kb * 10 + (uint64_t)(*q - '0');
+    if (!*q && kb >= 64 && kb <= (WEFT_CHUNK_MAX >> 10))
+      chunk_max = (uint32_t)(kb << 10) & ~(WEFT_CHUNK_ALIGN - 1);
+    else
+      say("WEFT_BUFFER_KB=", s, " is not a number of KiB from 64 to 65536; using 1024");
   }
   dl_iterate_phdr(self_range_cb, (void *)(uintptr_t)&weft_agent_init);
   Dl_info self_info;
@@ -920,7 +966,9 @@ static void weft_agent_init(void) {
   _weft_thread_begin(0, 0, 1);
   /* the main thread's schedstat counts from its fork, before this exec: a
    * baseline reading lets the analyzer count this image's time only */
-  _weft_sched_sample(_weft_tls.tid);
+  weft_busy_enter();
+  sample(&_weft_tls, _weft_tls.tid, WEFT_SCHED_BASELINE);
+  weft_busy_leave();
   weft_busy_enter();
   _weft_modules_scan(1);
   weft_busy_leave();

@@ -22,8 +22,12 @@
 
 /* ---- exec: keep the tree traced ----
  * A program may exec with an environment of its own (Python's subprocess with
- * env=..., `env -i`): the variables the agent needs are put back, so the whole
- * process tree stays in the recording. Captured once, in the constructor. */
+ * env=..., execve with a list of its own, `env -i` emptying environ): when it
+ * lost the agent from LD_PRELOAD or a WEFT_* variable, those are put back (the
+ * agent first in LD_PRELOAD; the values this process started with), and
+ * nothing else of it changes, so the whole process tree stays in the
+ * recording. The one exception to respecting the program's environment
+ * (docs/man/weft-agent.md). Captured once, in the constructor. */
 #define WEFT_ENV_KEYS 9
 static const char *const env_keys[WEFT_ENV_KEYS] = {
   "LD_PRELOAD=", "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_CLOCK=", "WEFT_SESSION=", "WEFT_BUFFER_KB=",
@@ -181,14 +185,18 @@ WEFT_PUBLIC int execve(const char *path, char *const argv[], char *const envp[])
   return exec_after(tr, REAL(execve)(path, argv, env));
 }
 
+/* execv and execvp pass environ, which the program may have emptied (`env
+ * -i` clears it): the same repair, through execve/execvpe when needed */
 WEFT_PUBLIC int execv(const char *path, char *const argv[]) {
+  WITH_ENV(environ, env);
   int tr = exec_before(path);
-  return exec_after(tr, REAL(execv)(path, argv));
+  return exec_after(tr, env == environ ? REAL(execv)(path, argv) : REAL(execve)(path, argv, env));
 }
 
 WEFT_PUBLIC int execvp(const char *file, char *const argv[]) {
+  WITH_ENV(environ, env);
   int tr = exec_before(file);
-  return exec_after(tr, REAL(execvp)(file, argv));
+  return exec_after(tr, env == environ ? REAL(execvp)(file, argv) : REAL(execvpe)(file, argv, env));
 }
 
 WEFT_PUBLIC int execvpe(const char *file, char *const argv[], char *const envp[]) {

@@ -77,18 +77,14 @@ fail:
  * waiting, off a CPU), adds up to its lifetime, with no part negative, and
  * the waiting time by kind adds up to the waiting time (to rounding).
  * Returns the number of threads violating it, -1 if it could not compute. */
-static long long check_time_split(sqlite3 *db, const char *path) {
+static long long check_time_split(sqlite3 *db, const char *path, char *err, size_t errlen) {
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   q.what = WEFT_METRICS_PARALLELISM; /* the accounting is always computed; nothing costly besides */
   q.all_processes = 1;
   q.jobs = 1;
-  char err[512];
-  WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
-  if (!m) {
-    fprintf(stderr, "weft check: %s: cannot compute the thread time: %s\n", path, err);
-    return -1;
-  }
+  WeftMetrics *m = weft_metrics_compute(db, &q, err, errlen);
+  if (!m) return -1;
   long long bad = 0;
   for (size_t i = 0; i < m->nthreads; i++) {
     const WeftThreadMetrics *t = &m->threads[i];
@@ -164,30 +160,54 @@ int weft_cmd_check(int argc, char **argv) {
     fprintf(stderr, "weft check: %s\n", err);
     return 1;
   }
-  int bad = 0;
-  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-    sqlite3_stmt *q;
-    long long n = -1;
-    if (sqlite3_prepare_v2(db, checks[i].count_sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-      n = sqlite3_column_int64(q, 0);
-    else
-      fprintf(stderr, "weft check: %s: %s\n", argv[1], sqlite3_errmsg(db));
+  /* every table the checks read, or one line saying which is missing (not
+   * one failed query per check) */
+  static const char *const tables[] = {"thread_state", "thread", "process", "flow", "sync_object", "hold_block",
+                                       "state_summary", "stack_frame", "frame", "state_name", "meta",
+                                       "sched_sample"};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    sqlite3_stmt *q = NULL;
+    int have = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &q,
+                                  NULL) == SQLITE_OK &&
+               sqlite3_bind_text(q, 1, tables[i], -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW;
     sqlite3_finalize(q);
-    printf("%-4s %s%s", n == 0 ? "ok" : "FAIL", checks[i].name, n > 0 ? "" : "\n");
-    if (n > 0) printf(" (%lld violations)\n", n);
+    if (!have) {
+      fprintf(stderr, "weft check: %s: cannot check: table %s is missing\n", argv[1], tables[i]);
+      sqlite3_close(db);
+      return 1;
+    }
+  }
+  /* a check that cannot run (a damaged file) ends the run with one line */
+  int bad = 0;
+  err[0] = '\0';
+  for (size_t i = 0; i < sizeof checks / sizeof checks[0] + 2; i++) {
+    long long n = -1;
+    const char *name, *unit = "violations";
+    if (i < sizeof checks / sizeof checks[0]) {
+      sqlite3_stmt *q = NULL;
+      name = checks[i].name;
+      if (sqlite3_prepare_v2(db, checks[i].count_sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+      sqlite3_finalize(q);
+    } else if (i == sizeof checks / sizeof checks[0]) {
+      name = "lock hold blocks agree with their holds, which lie inside their thread's life";
+      n = check_holds(db);
+    } else {
+      name = "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime";
+      unit = "threads";
+      n = check_time_split(db, argv[1], err, sizeof err);
+    }
+    if (n < 0) {
+      fflush(stdout);
+      fprintf(stderr, "weft check: %s: cannot check (%s): %s\n", argv[1], name, err[0] ? err : sqlite3_errmsg(db));
+      sqlite3_close(db);
+      return 1;
+    }
+    printf("%-4s %s", n == 0 ? "ok" : "FAIL", name);
+    if (n > 0) printf(" (%lld %s)", n, unit);
+    putchar('\n');
     if (n != 0) bad++;
   }
-  long long n = check_holds(db);
-  if (n < 0) fprintf(stderr, "weft check: %s: %s\n", argv[1], sqlite3_errmsg(db));
-  printf("%-4s %s%s", n == 0 ? "ok" : "FAIL", "lock hold blocks agree with their holds, which lie inside their thread's life",
-         n > 0 ? "" : "\n");
-  if (n > 0) printf(" (%lld violations)\n", n);
-  if (n != 0) bad++;
-  n = check_time_split(db, argv[1]);
-  printf("%-4s %s%s", n == 0 ? "ok" : "FAIL",
-         "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime", n > 0 ? "" : "\n");
-  if (n > 0) printf(" (%lld threads)\n", n);
-  if (n != 0) bad++;
   sqlite3_close(db);
   if (bad) fprintf(stderr, "weft check: %s: %d invariant(s) violated\n", argv[1], bad);
   return bad ? 1 : 0;

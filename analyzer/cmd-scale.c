@@ -743,6 +743,25 @@ static FILE *open_out(const char *path) {
   return fopen(path, "w");
 }
 
+/* Whether an output file cannot be written at path (checked before the
+ * sweep): a directory, or a file in a directory that does not exist or is
+ * not writable. "-" is stdout. 1 with the reason in why, else 0. */
+static int output_unusable(const char *path, char *why, size_t len) {
+  struct stat st;
+  if (!strcmp(path, "-")) return 0;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return snprintf(why, len, "is a directory"), 1;
+    if (access(path, W_OK) != 0) return snprintf(why, len, "%s", strerror(errno)), 1;
+    return 0;
+  }
+  char *dir = g_path_get_dirname(path);
+  int bad = stat(dir, &st) != 0 ? (snprintf(why, len, "no directory %s", dir), 1)
+            : !S_ISDIR(st.st_mode) ? (snprintf(why, len, "%s is not a directory", dir), 1)
+            : access(dir, W_OK | X_OK) != 0 ? (snprintf(why, len, "cannot write in %s", dir), 1) : 0;
+  g_free(dir);
+  return bad;
+}
+
 static int write_output(const char *path, int (*fn)(FILE *, const WeftScale *), const WeftScale *s) {
   FILE *f = open_out(path);
   if (!f) {
@@ -881,8 +900,24 @@ int weft_cmd_scale(int argc, char **argv) {
     }
   }
   if (keep) {
+    struct stat st;
     if (mkdir(keep, 0755) != 0 && errno != EEXIST) {
       fprintf(stderr, "weft scale: --keep-traces %s: %s\n", keep, strerror(errno));
+      goto out;
+    }
+    if (stat(keep, &st) != 0 || !S_ISDIR(st.st_mode) || access(keep, W_OK | X_OK) != 0) {
+      fprintf(stderr, "weft scale: --keep-traces %s: %s\n", keep,
+              stat(keep, &st) == 0 && !S_ISDIR(st.st_mode) ? "not a directory" : "cannot write there");
+      goto out;
+    }
+  }
+  /* the outputs' places before the sweep, not after it */
+  const char *outs[][2] = {{"--json", json}, {"--markdown", md}, {"--junit", junit}, {"--svg", svg},
+                           {"--save-baseline", save}};
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    char why[256];
+    if (outs[i][1] && output_unusable(outs[i][1], why, sizeof why)) {
+      fprintf(stderr, "weft scale: %s %s: %s\n", outs[i][0], outs[i][1], why);
       goto out;
     }
   }

@@ -86,6 +86,7 @@ typedef struct Thr {
   char *name;
   int64_t cpu_ns, runq_ns, lost;
   const char *end_how;
+  int64_t sched_base;     /* index of its schedstat baseline in Imp.scheds + 1; 0 not looked for, -1 none */
   /* pass 2 */
   int st;                 /* current state */
   int64_t st_start;
@@ -159,6 +160,7 @@ typedef struct {
   struct timespec t0;
   uint64_t records_done, records_total;
   int progress_shown;
+  double progress_after;   /* seconds before the progress line shows (WEFT_IMPORT_PROGRESS_MS for tests) */
   /* ids */
   int64_t next_utid, next_obj, next_stack, next_frame, next_flow, next_module;
   GPtrArray *procs;
@@ -188,6 +190,7 @@ typedef struct {
   GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
   int pass;
   int v3;                     /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
+  int sched_base;             /* WEFT_FEAT_SCHED_BASE: baselines are flagged (a fork child has none) */
   WeftTrace *tr;              /* the file being read */
   GArray *counts;             /* CountRec of the file */
   guint exec_counts;          /* counts index at the file's last EXEC */
@@ -261,6 +264,7 @@ typedef struct {
   int64_t ns;
   uint32_t tid;
   int64_t cpu, runq, slices;
+  int base;                   /* WEFT_SCHED_BASELINE: a main thread's reading at its image's start */
 } SchedRec;
 
 typedef struct {
@@ -377,7 +381,7 @@ static double elapsed(Imp *im) {
 static void progress(Imp *im, const char *what) {
   if (!im->progress) return;
   double e = elapsed(im);
-  if (e < 1.0) return;
+  if (e < im->progress_after) return;
   /* every record is read twice (two passes) */
   double frac = im->records_total ? (double)im->records_done / (2.0 * (double)im->records_total) : 0;
   if (frac > 1) frac = 1;
@@ -918,7 +922,8 @@ static int pass1(const WeftEvent *ev, void *user) {
     break;
   }
   case WEFT_EV_SCHED: {
-    SchedRec s = {ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4]};
+    SchedRec s = {ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4],
+                  (ev->aux & WEFT_SCHED_BASELINE) != 0};
     g_array_append_val(im->scheds, s);
     break;
   }
@@ -1692,6 +1697,23 @@ static void write_file_rows(Imp *im) {
 }
 
 /* ---- one file ---- */
+/* The reading a thread's schedstat counts from, or NULL (from 0 at its
+ * start): a main thread's reading at its image's start (its counters run
+ * from its process's fork). Flagged by the agent; a fork child's main thread
+ * has none. Files from before the flag: a main thread's first reading. */
+static const SchedRec *sched_baseline(Imp *im, Thr *t) {
+  if (!t->sched_base) { /* once per thread (readings are all in by now) */
+    t->sched_base = -1;
+    for (guint k = 0; k < im->scheds->len && (t->is_main || !im->sched_base); k++) {
+      const SchedRec *b = &g_array_index(im->scheds, SchedRec, k);
+      if (b->tid != t->tid || b->ns < t->start_ns || b->ns > t->end_ns + 1000000) continue;
+      if (im->sched_base ? b->base : t->is_main) t->sched_base = (int64_t)k + 1;
+      if (!im->sched_base || b->base) break;
+    }
+  }
+  return t->sched_base > 0 ? &g_array_index(im->scheds, SchedRec, t->sched_base - 1) : NULL;
+}
+
 static void thread_finish(Imp *im, Proc *p, Thr *t) {
   /* when did it end, and how */
   if (t->is_main || (!t->has_start && t == g_hash_table_lookup(im->thr_first, GUINT_TO_POINTER(p->pid))))
@@ -1728,6 +1750,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   im->p = p;
   im->tr = tr;
   im->v3 = (h->features & WEFT_FEAT_COUNTERS) != 0;
+  im->sched_base = (h->features & WEFT_FEAT_SCHED_BASE) != 0;
   p->counters = im->v3;
   im->counts = g_array_new(FALSE, FALSE, sizeof(CountRec));
   im->exec_counts = 0;
@@ -1855,19 +1878,14 @@ static int import_file(Imp *im, WeftTrace *tr) {
     set_state(im, t, t->end_ns, WEFT_ST_RUNNING, 0, 0);
     for (guint j = 0; j < t->holds->len; j++) hold_emit(im, t, &g_array_index(t->holds, Hold, j), t->end_ns);
     t->holds->len = 0;
-    /* schedstat: the last reading of the thread, less the baseline a main
-     * thread reads at its image's start (its counters run from its fork) */
-    int64_t base_cpu = -1, base_runq = 0, base_ns = t->start_ns;
+    /* schedstat: the last reading of the thread, less its baseline */
+    const SchedRec *b = sched_baseline(im, t);
+    int64_t base_ns = b ? b->ns : t->start_ns;
     for (guint j = 0; j < im->scheds->len; j++) {
       SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
       if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= t->end_ns + 1000000) {
-        if (base_cpu < 0 && t->is_main) {
-          base_cpu = s->cpu;
-          base_runq = s->runq;
-          base_ns = s->ns;
-        }
-        t->cpu_ns = s->cpu - (base_cpu > 0 ? base_cpu : 0);
-        t->runq_ns = s->runq - (base_cpu > 0 ? base_runq : 0);
+        t->cpu_ns = s->cpu - (b ? b->cpu : 0);
+        t->runq_ns = s->runq - (b ? b->runq : 0);
         /* a thread is on a CPU or in its run queue at most the wall time
          * between the readings: a vfork child's first reading after exec
          * can be a stale 0, its next one counting the time since the vfork */
@@ -1915,22 +1933,14 @@ static int import_file(Imp *im, WeftTrace *tr) {
   batch_flush(im, &im->states);
   batch_flush(im, &im->summaries);
   batch_flush(im, &im->flows);
-  /* schedstat samples, counted from the thread's start in this image (a main
-   * thread's first reading, taken at the image's start, is its baseline) */
+  /* schedstat samples, counted from the thread's start in this image (less
+   * a main thread's baseline, taken at the image's start) */
   for (guint j = 0; j < im->scheds->len; j++) {
     SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
     Thr *st = thr_at(im, s->tid, s->ns);
     if (!st || !st->utid) continue;
-    int64_t base_cpu = 0, base_runq = 0;
-    if (st->is_main)
-      for (guint k = 0; k < im->scheds->len; k++) {
-        SchedRec *b = &g_array_index(im->scheds, SchedRec, k);
-        if (b->tid == s->tid && b->ns >= st->start_ns) {
-          base_cpu = b->cpu;
-          base_runq = b->runq;
-          break;
-        }
-      }
+    const SchedRec *b = sched_baseline(im, st);
+    int64_t base_cpu = b ? b->cpu : 0, base_runq = b ? b->runq : 0;
     sqlite3_bind_int64(im->ins_sched, 1, st->utid);
     sqlite3_bind_int64(im->ins_sched, 2, s->ns);
     sqlite3_bind_int64(im->ins_sched, 3, s->cpu - base_cpu);
@@ -2239,7 +2249,9 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   im.warn = warn;
   im.err = err;
   im.errlen = errlen;
-  im.progress = opt && opt->progress;
+  im.progress = opt && opt->progress && isatty(STDERR_FILENO); /* a \r line is for a terminal */
+  const char *pa = getenv("WEFT_IMPORT_PROGRESS_MS");
+  im.progress_after = pa && *pa ? atof(pa) / 1000 : 1.0;
   im.no_symbols = opt && opt->no_symbols;
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;

@@ -158,10 +158,13 @@ WeftScale *weft_scale_load(const char *path, char *err, size_t errlen) {
   JsonParser *parser = json_parser_new();
   GError *gerr = NULL;
   if (!json_parser_load_from_file(parser, path, &gerr)) {
+    /* GLib's error message, not errno: errno is stale by now (a directory
+     * gave "No such file or directory") */
     if (gerr->domain == G_FILE_ERROR)
       snprintf(err, errlen, "baseline %s: %s", path,
-               gerr->code == G_FILE_ERROR_NOENT ? "no such file (use --baseline-optional on a first run)"
-                                                : g_strerror(errno ? errno : EIO));
+               gerr->code == G_FILE_ERROR_NOENT  ? "no such file (use --baseline-optional on a first run)"
+               : gerr->code == G_FILE_ERROR_ISDIR ? "a directory, not a JSON report"
+                                                  : gerr->message);
     else
       snprintf(err, errlen, "baseline %s: not JSON: %s", path, gerr->message);
     g_error_free(gerr);

@@ -48,6 +48,13 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
  * waited for (or that began with a recorded wait), or for every hold with: */
 #define WEFT_FEAT_COUNTERS          (1ull << 4)
 #define WEFT_FEAT_HOLDS_ALL         (1ull << 5)  /* every hold timestamped: one REL per release */
+/* A main thread's baseline SCHED reading (taken where an image starts: its
+ * counters run from its process's fork, before the exec) has aux
+ * WEFT_SCHED_BASELINE; a thread without one counts from its own start (a
+ * fork child's). Without this bit (older writers) a main thread's first
+ * reading is its baseline. */
+#define WEFT_FEAT_SCHED_BASE        (1ull << 6)
+#define WEFT_SCHED_BASELINE         1u
 
 typedef struct {
   char     magic[8];        /*  0 "WEFTTRC\0" */

@@ -1254,7 +1254,8 @@ def t_segv(ctx, chk, n=500):
 def untraced_case(ctx, chk, label, env_out, argv=None, images=1, cwd_check=True):
     """Run with LD_PRELOAD and a WEFT_OUTPUT that cannot be used (env_out: a
     path, or None for unset): same stdout and status as native, one "weft:"
-    line per process image, no file created in the cwd."""
+    line for the whole run (not one per process image: images counts them),
+    no file created in the cwd."""
     argv = argv or [ctx.fixture("uncontended"), "300"]
     cwd = ctx.new_dir("cwd-" + re.sub(r"[^A-Za-z0-9_.-]", "_", label))
     nat = ctx.native(argv, cwd=cwd)
@@ -1265,7 +1266,8 @@ def untraced_case(ctx, chk, label, env_out, argv=None, images=1, cwd_check=True)
     chk.eq("%s: exit status" % label, tr.rc, nat.rc)
     chk.eq("%s: stdout" % label, tr.out, nat.out)
     wl = tr.weft_lines()
-    chk.eq("%s: weft: lines on stderr (%r)" % (label, wl), len(wl), images)
+    chk.eq("%s: one weft: line on stderr for %d image%s (%r)" % (label, images, "s" if images > 1 else "", wl),
+           len(wl), 1)
     others = [l for l in tr.err.splitlines() if not l.startswith(("weft:", "fx:"))]
     chk.eq("%s: other stderr lines" % label, others, [])
     if cwd_check:
@@ -1360,6 +1362,44 @@ def t_stack_cache(ctx, chk, k=20):
                    "b" if into(ips, "b") and not into(ips, "a") else "?")
     chk.eq("the caller in each wait's stack (via_a, via_b in turn)", got, ["a", "b"] * (k // 2))
     chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
+
+
+def t_env_settings(ctx, chk):
+    """Bad settings are named and replaced by the defaults; a relative
+    WEFT_OUTPUT is made absolute, so a child that changes directory before it
+    execs writes to the same place; an exec with an environment of its own
+    gets the agent's variables back (the one exception to respecting it: the
+    process tree stays traced) and nothing else."""
+    argv = [ctx.fixture("uncontended"), "30"]
+    nat = ctx.native(argv)
+    tr = ctx.traced(argv, {"WEFT_BUFFER_KB": "abc", "WEFT_CLOCK": "bogus"})
+    chk.eq("bad settings: stdout", tr.out, nat.out)
+    wl = tr.weft_lines()
+    chk.true("WEFT_BUFFER_KB=abc is named with the default used",
+             any("WEFT_BUFFER_KB=abc is not a number of KiB from 64 to 65536; using 1024" in l for l in wl), wl)
+    chk.true("WEFT_CLOCK=bogus is named", any("WEFT_CLOCK=bogus is not one of tsc, monotonic" in l for l in wl), wl)
+    chk.eq("bad settings: the run is still traced", len(Recording(ctx, tr.outdir).files), 1)
+    for bad in ("0", "-1", "63", "65537", "99999999999999999999"):
+        t2 = ctx.traced(argv, {"WEFT_BUFFER_KB": bad})
+        chk.true("WEFT_BUFFER_KB=%s is named" % bad, any("WEFT_BUFFER_KB=%s is not" % bad in l
+                                                         for l in t2.weft_lines()), t2.weft_lines())
+    # relative WEFT_OUTPUT: sh cds to / before it execs the fixture
+    cwd = ctx.new_dir("relative-cwd")
+    os.mkdir(os.path.join(cwd, "out"))
+    env = ctx.traced_env("out")
+    r = ctx.run(["/bin/sh", "-c", 'cd / && exec "$0" 30', ctx.fixture("uncontended")], env, cwd=cwd)
+    chk.eq("relative WEFT_OUTPUT: stdout", r.out, nat.out)
+    chk.eq("relative WEFT_OUTPUT: both images in the same directory (sh and the fixture)",
+           len([f for f in os.listdir(os.path.join(cwd, "out")) if f.endswith(".wtrace")]), 2)
+    chk.eq("relative WEFT_OUTPUT: nothing in / ", os.path.exists("/out"), False)
+    # an explicit environment: env -i execs printenv with ONLY=1
+    r = ctx.traced(["/usr/bin/env", "-i", "ONLY=1", "/usr/bin/printenv"])
+    got = sorted(l.split("=", 1)[0] for l in r.out.decode().splitlines())
+    chk.eq("env -i ONLY=1: the program's own variable and the agent's, nothing else",
+           [k for k in got if not k.startswith("WEFT_")], ["LD_PRELOAD", "ONLY"])
+    chk.true("env -i ONLY=1: WEFT_OUTPUT put back", "WEFT_OUTPUT" in got, str(got))
+    chk.eq("env -i ONLY=1: env and printenv are both traced",
+           len([f for f in os.listdir(r.outdir) if f.endswith(".wtrace")]), 2)
 
 
 def t_env_clock_umask(ctx, chk):
@@ -1493,7 +1533,7 @@ GROUPS = {
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
-            ("clock-monotonic-umask0", t_env_clock_umask)],
+            ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads)],
 }

@@ -18,6 +18,10 @@
 #   time it waited for the CPU after a lock wait is not taken out of its
 #   running time); all useful time fits in one CPU; main's sleep is a sleep.
 #
+# forkcpu (sh forks a subshell that counts in a loop): the fork child's CPU
+#   time is its own from the fork (its first reading is not a baseline to
+#   subtract: only an exec'd image's is), so its useful time is its work.
+#
 # machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
 #   process): the time it waited for the CPU is a warning about the
 #   measurement (machine_load, cost 0, other processes' CPU time shown), not
@@ -174,6 +178,26 @@ def t_oversub(weft, fx, tmp):
        "oversub: weft check verifies the split", out + p.stderr.decode())
 
 
+def t_forkcpu(weft, fx, tmp):
+    db = record(weft, tmp, "forkcpu", ["/bin/sh", "-c", "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done); :"])
+    if not db:
+        return
+    r = report_json(weft, tmp, db)
+    if not r:
+        return
+    con = sqlite3.connect(db)
+    kids = con.execute("SELECT t.utid, t.cpu_ns, t.end_ns - t.start_ns FROM thread t JOIN process p USING (upid) "
+                       "WHERE p.parent_upid IS NOT NULL AND p.image = 0").fetchall()
+    con.close()
+    th = {t["utid"]: t for t in r["threads"]}
+    ok(len(kids) == 1, "forkcpu: one fork child (the subshell)", kids)
+    for utid, cpu, life in kids:
+        t = th.get(utid, {})
+        ok(cpu is not None and cpu > 0.3 * life and t.get("useful_ns", 0) > 0.3 * life,
+           "forkcpu: the subshell's CPU time %s ns and useful time %s ns are most of its %d ns"
+           % (cpu, t.get("useful_ns"), life))
+
+
 def t_machine_load(weft, fx, tmp):
     cpu = min(os.sched_getaffinity(0))
     pin = lambda: os.sched_setaffinity(0, {cpu})
@@ -219,7 +243,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_machine_load):
+        for t in (t_chain, t_oversub, t_forkcpu, t_machine_load):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

@@ -104,6 +104,16 @@ def t_record_exit_status(ctx):
     eq(one(con, "SELECT exit_status FROM process"), 3, "record: the database has the exit status")
 
 
+def t_record_progress_not_a_tty(ctx):
+    """The import's progress line (a \\r line) goes only to a terminal: with
+    the threshold at 0 ms it would show at once."""
+    db = ctx.path("progress.db")
+    r = ctx.record(db, ctx.fx["contended"], "50", env={"WEFT_IMPORT_PROGRESS_MS": "0"})
+    eq(r.returncode, 0, "progress: weft record exits 0")
+    ok(b"\r" not in r.stderr and b"importing:" not in r.stderr,
+       "progress: no \\r progress line on a stderr that is not a terminal", text(r.stderr))
+
+
 def t_record_segv(ctx):
     db = ctx.path("segv.db")
     r = ctx.record(db, ctx.fx["segv"], "200")
@@ -512,7 +522,7 @@ def t_export_errors(ctx):
         ok(False, "export -o -: JSON on standard output", e)
 
 
-TESTS = [t_record_exit_status, t_record_segv, t_record_ctrl_c, t_record_sigterm, t_record_refuses_existing,
+TESTS = [t_record_exit_status, t_record_progress_not_a_tty, t_record_segv, t_record_ctrl_c, t_record_sigterm, t_record_refuses_existing,
          t_record_missing_program, t_record_env, t_record_summary_top_waits, t_record_untraced,
          t_export_contended, t_export_condvar, t_export_barrier_rwlock, t_export_forktree, t_export_escaping,
          t_export_errors]

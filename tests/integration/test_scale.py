@@ -333,6 +333,18 @@ def t_baseline(a, fx, tmp):
                        (["--timeout", "soon"], "--timeout soon"), ([], "no program")):
         rc, out, err = scale(a, tmp, args + (["--", "true"] if args else []))
         ok(rc == 2 and err.startswith("weft scale: "), "usage: %s is exit 2 with a message" % what, err)
+    # unusable places are found before the sweep: the program must not run
+    marker = os.path.join(tmp, "ran")
+    afile = os.path.join(tmp, "a-file")
+    open(afile, "w").close()
+    for args, what, needle in ((["--keep-traces", afile], "--keep-traces on a file", "not a directory"),
+                               (["--json", os.path.join(tmp, "no-dir", "x.json")], "--json in a missing directory",
+                                "no directory"),
+                               (["--svg", tmp], "--svg on a directory", "is a directory"),
+                               (["--baseline", tmp], "--baseline on a directory", "a directory, not a JSON report")):
+        rc, out, err = scale(a, tmp, ["--threads", "1", "--repeat", "1"] + args + ["--", "touch", marker])
+        ok(rc == 2 and len(err.splitlines()) == 1 and needle in err and not os.path.exists(marker),
+           "usage: %s is exit 2, one line (%s), before any run" % (what, needle), err)
 
 
 def t_template(a, fx, tmp):

@@ -38,10 +38,13 @@ def page_size(data):
     return 65536 if v == 1 else v
 
 
-def run(weft, args, cwd):
-    r = subprocess.run([weft, 'report'] + args, cwd=cwd, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=60)
+def run_cmd(weft, args, cwd):
+    r = subprocess.run([weft] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     return r.returncode, r.stdout.decode('utf-8', 'replace'), r.stderr.decode('utf-8', 'replace')
+
+
+def run(weft, args, cwd):
+    return run_cmd(weft, ['report'] + args, cwd)
 
 
 def main():
@@ -140,6 +143,21 @@ def main():
                 ok(rc == 1 and len(lines) == 1 and name in lines[0],
                    '%s (%s): exit 1, one line naming the file' % (what, fmt[1]),
                    'exit %d, stderr: %r' % (rc, err))
+
+        # weft check: the same bad files, and a table dropped: one line, exit 1
+        def dropped(p):
+            shutil.copy(good, p)
+            c = sqlite3.connect(p)
+            c.execute('DROP TABLE flow')
+            c.commit()
+            c.close()
+        for name, what in bad + [(make('dropped.db', fn=dropped), 'a weft database without its flow table')]:
+            rc, out, err = run_cmd(a.weft, ['check', name], tmp)
+            lines = err.splitlines()
+            ok(rc == 1 and len(lines) == 1 and name in lines[0],
+               'weft check, %s: exit 1, one line naming the file' % what, 'exit %d, stderr: %r' % (rc, err))
+            if name == 'dropped.db':
+                ok('cannot check: table flow is missing' in err, 'weft check, %s: says which table' % what, err)
 
         usage = [
             ([], 'no database'),
