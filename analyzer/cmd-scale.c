@@ -54,6 +54,7 @@
 #include "weft-cli.h"
 #include "weft-db.h"
 #include "weft-import.h"
+#include "weft-output.h"
 #include "weft-trace.h"
 
 #define STDERR_TAIL 2048
@@ -737,26 +738,21 @@ static int parse_double(const char *opt, const char *arg, double min, double max
   return 0;
 }
 
-/* Open an output for writing: "-" is stdout. */
-static FILE *open_out(const char *path) {
-  if (!strcmp(path, "-")) return stdout;
-  return fopen(path, "w");
-}
-
+/* One of the outputs, opened as weft export opens its file (weft-output.h):
+ * a FIFO or device as a stream, a file replaced only once complete. */
 static int write_output(const char *path, int (*fn)(FILE *, const WeftScale *), const WeftScale *s) {
-  FILE *f = open_out(path);
-  if (!f) {
-    fprintf(stderr, "weft scale: %s: %s\n", path, strerror(errno));
+  WeftOutput o;
+  char err[1024];
+  if (weft_output_open(&o, path, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "weft scale: %s\n", err);
     return -1;
   }
-  int rc = fn(f, s);
-  if (f != stdout) {
-    if (fclose(f) != 0) rc = -1;
-  } else if (fflush(f) != 0) {
-    rc = -1;
+  fn(o.f, s); /* its write errors are the output's, told by the commit */
+  if (weft_output_commit(&o, err, sizeof err) != 0) {
+    fprintf(stderr, "weft scale: %s\n", err);
+    return -1;
   }
-  if (rc != 0) fprintf(stderr, "weft scale: %s: %s\n", path, strerror(errno ? errno : EIO));
-  return rc;
+  return 0;
 }
 
 static int write_md(FILE *f, const WeftScale *s) { return weft_scale_write_markdown(f, s, 1000000); }
