@@ -41,73 +41,32 @@
  * back 1 ns short and make adjacent intervals overlap, which Perfetto answers
  * by dropping slices. The half nanosecond keeps every value exact.
  *
- * Strings are JSON-escaped; bytes that are not UTF-8 become U+FFFD. The file
- * is streamed (nothing is built in memory but the names of processes, threads
- * and objects) to FILE.tmpXXXXXX and renamed at the end, so a failed export
- * leaves no partial file.
+ * Strings are JSON-escaped by weft_json_write (weft-json.h: bytes that are not
+ * UTF-8 become U+FFFD, as in every JSON weft writes). The output is opened
+ * with weft_output_open (weft-output.h): a file is streamed (nothing is built
+ * in memory but the names of processes, threads and objects) to
+ * FILE.tmpXXXXXX and renamed at the end, so a failed export leaves no partial
+ * file; a FIFO or a device is written as a stream; the recording itself is
+ * never the output.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "holds.h"
 #include "weft-cli.h"
 #include "metrics.h"
 #include "weft-db.h"
+#include "weft-json.h"
+#include "weft-output.h"
 
 /* ------------------------------------------------------------ JSON output */
-
-/* A JSON string, quoted. Control characters are escaped, invalid UTF-8 is
- * replaced by U+FFFD (JSON text must be UTF-8). NULL is written as "". */
-static void json_str(FILE *f, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  putc('"', f);
-  while (*p) {
-    unsigned c = *p;
-    if (c < 0x80) {
-      switch (c) {
-      case '"': fputs("\\\"", f); break;
-      case '\\': fputs("\\\\", f); break;
-      case '\n': fputs("\\n", f); break;
-      case '\t': fputs("\\t", f); break;
-      case '\r': fputs("\\r", f); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          fputs("\\u00", f);
-          putc(hex[c >> 4], f);
-          putc(hex[c & 15], f);
-        } else
-          putc((int)c, f);
-      }
-      p++;
-      continue;
-    }
-    /* a multi-byte sequence: its length from the lead byte, then check the
-     * continuation bytes, overlong forms, surrogates and the upper bound */
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    int ok = n > 0;
-    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xc0) == 0x80;
-    if (ok && n == 3) ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] > 0x9f);
-    if (ok && n == 4) ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] > 0x8f);
-    if (ok) {
-      fwrite(p, 1, n, f);
-      p += n;
-    } else {
-      fputs("\xef\xbf\xbd", f);
-      p++;
-    }
-  }
-  putc('"', f);
-}
 
 /* Nanoseconds as exact microseconds: NNN.NNN5 (see the file comment). */
 static void json_us(FILE *f, int64_t ns) {
@@ -283,9 +242,9 @@ static int write_names(Export *x) {
     if (shared) {
       char buf[600];
       snprintf(buf, sizeof buf, "%" PRId64 " %s (image %" PRId64 ")", pid, base_name(exe), image);
-      json_str(x->f, buf);
+      weft_json_write(x->f, buf);
     } else
-      json_str(x->f, base_name(exe));
+      weft_json_write(x->f, base_name(exe));
     fputs("}}", x->f);
     begin_event(x);
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64 ",\"tid\":0,"
@@ -318,7 +277,7 @@ static int write_names(Export *x) {
             e->jpid, e->tid);
     json_us(x->f, e->start_ns);
     fputs(",\"args\":{\"name\":", x->f);
-    json_str(x->f, name);
+    weft_json_write(x->f, name);
     fputs("}}", x->f);
     begin_event(x);
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
@@ -364,7 +323,7 @@ static int write_states(Export *x, int running) {
     fputs(",\"dur\":", x->f);
     json_us(x->f, sqlite3_column_int64(q, 2));
     fputs(",\"cat\":", x->f);
-    json_str(x->f, sname);
+    weft_json_write(x->f, sname);
     if (state == WEFT_ST_RUNNING) {
       fputs(",\"name\":\"running\"}", x->f);
       continue;
@@ -374,15 +333,15 @@ static int write_states(Export *x, int running) {
     if (obj) {
       char *name = NULL;
       if (asprintf(&name, "%s %s", sname, obj) < 0) name = NULL;
-      json_str(x->f, name ? name : sname);
+      weft_json_write(x->f, name ? name : sname);
       free(name);
     } else
-      json_str(x->f, sname);
+      weft_json_write(x->f, sname);
     fputs(",\"args\":{", x->f);
     const char *sep = "";
     if (obj) {
       fputs("\"object\":", x->f);
-      json_str(x->f, obj);
+      weft_json_write(x->f, obj);
       sep = ",";
     }
     static const char *const who[] = {"blocker", "waker"};
@@ -397,7 +356,7 @@ static int write_states(Export *x, int running) {
     const char *rname = result_name(result);
     if (rname) {
       fprintf(x->f, "%s\"result\":", sep);
-      json_str(x->f, rname);
+      weft_json_write(x->f, rname);
     } else
       fprintf(x->f, "%s\"result\":%d", sep, result);
     const char *sym = col_text(q, 8), *file = col_text(q, 9);
@@ -408,7 +367,7 @@ static int write_states(Export *x, int running) {
       else
         snprintf(where, sizeof where, "%s", sym);
       fputs(",\"where\":", x->f);
-      json_str(x->f, where);
+      weft_json_write(x->f, where);
     }
     fputs("}}", x->f);
   }
@@ -425,7 +384,7 @@ static void write_async(Export *x, const Ent *t, const char *cat, const char *na
     fprintf(x->f, "{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", end ? "e" : "b", t->jpid, t->tid);
     json_us(x->f, end ? start + dur : start);
     fprintf(x->f, ",\"cat\":\"%s\",\"id\":\"%s\",\"name\":", cat, id);
-    json_str(x->f, name);
+    weft_json_write(x->f, name);
     if (!end && args) fprintf(x->f, ",\"args\":%s", args);
     fputs("}", x->f);
   }
@@ -485,7 +444,7 @@ static int write_marks(Export *x) {
       fprintf(x->f, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", t->jpid, t->tid);
       json_us(x->f, sqlite3_column_int64(q, 1));
       fputs(",\"cat\":\"mark\",\"name\":", x->f);
-      json_str(x->f, label);
+      weft_json_write(x->f, label);
       fputs("}", x->f);
     } else {
       char id[48];
@@ -545,16 +504,16 @@ static int write_flows(Export *x) {
 static int write_metadata(Export *x) {
   sqlite3_stmt *q = NULL;
   fputs("\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":{\"exported_by\":", x->f);
-  json_str(x->f, "weft " WEFT_VERSION);
+  weft_json_write(x->f, "weft " WEFT_VERSION);
   fputs(",\"database\":", x->f);
-  json_str(x->f, x->db_path);
+  weft_json_write(x->f, x->db_path);
   if (prepare(x, "SELECT key, value FROM meta ORDER BY key", &q)) return -1;
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     fputs(",\n  ", x->f);
-    json_str(x->f, col_text(q, 0));
+    weft_json_write(x->f, col_text(q, 0));
     putc(':', x->f);
-    json_str(x->f, col_text(q, 1));
+    weft_json_write(x->f, col_text(q, 1));
   }
   if (rc != SQLITE_DONE) return db_fail(x, q);
   sqlite3_finalize(q);
@@ -631,39 +590,13 @@ int weft_cmd_export(int argc, char **argv) {
     return 1;
   }
 
-  /* The output: a temporary file next to the target, renamed at the end. */
-  int to_stdout = !strcmp(out, "-");
-  char *tmp = NULL;
-  if (to_stdout)
-    x.f = stdout;
-  else {
-    struct stat st;
-    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-      fprintf(stderr, "weft export: %s: is a directory\n", out);
-      sqlite3_close(x.db);
-      return 1;
-    }
-    int fd = -1;
-    if (asprintf(&tmp, "%s.tmpXXXXXX", out) >= 0) fd = mkstemp(tmp);
-    if (fd < 0) {
-      fprintf(stderr, "weft export: %s: %s\n", out, strerror(errno));
-      free(tmp);
-      sqlite3_close(x.db);
-      return 1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) { /* mkstemp made it 0600; not fatal */ }
-    x.f = fdopen(fd, "w");
-    if (!x.f) {
-      fprintf(stderr, "weft export: %s: %s\n", out, strerror(errno));
-      close(fd);
-      unlink(tmp);
-      free(tmp);
-      sqlite3_close(x.db);
-      return 1;
-    }
+  WeftOutput out_file;
+  if (weft_output_open(&out_file, out, x.db_path, err, sizeof err) != 0) {
+    fprintf(stderr, "weft export: %s\n", err);
+    sqlite3_close(x.db);
+    return 1;
   }
+  x.f = out_file.f;
   static char buf[1 << 20];
   setvbuf(x.f, buf, _IOFBF, sizeof buf);
 
@@ -676,20 +609,10 @@ int weft_cmd_export(int argc, char **argv) {
   if (!rc && flows) rc = write_flows(&x);
   if (!rc) rc = write_metadata(&x);
 
-  int werr = 0;
-  if (fflush(x.f) != 0 || ferror(x.f)) werr = errno ? errno : EIO;
-  if (!to_stdout && fclose(x.f) != 0 && !werr) werr = errno ? errno : EIO;
-  if (!rc && werr) {
-    fprintf(stderr, "weft export: %s: %s\n", to_stdout ? "standard output" : out, strerror(werr));
+  if (rc) weft_output_abort(&out_file);
+  else if (weft_output_commit(&out_file, err, sizeof err) != 0) {
+    fprintf(stderr, "weft export: %s\n", err);
     rc = -1;
-  }
-  if (!to_stdout) {
-    if (!rc && rename(tmp, out) != 0) {
-      fprintf(stderr, "weft export: %s: %s\n", out, strerror(errno));
-      rc = -1;
-    }
-    if (rc) unlink(tmp);
-    free(tmp);
   }
   for (size_t i = 0; i < x.nobjs; i++) free(x.objs[i].name);
   free(x.objs);

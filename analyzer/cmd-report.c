@@ -2,11 +2,15 @@
  * SPDX-License-Identifier: MIT
  *
  *   weft report run.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]
+ *                      [-o FILE|-]
  *
  * The analyses are metrics.c, the rendering report.c; this file parses the
  * command line and maps failures to exit statuses (weft-cli.h): 1 with a
  * one-line message naming the file when the database cannot be used, 2 for
- * usage errors. docs/man/weft-report.md is the manual.
+ * usage errors. -o opens its file with weft_output_open (weft-output.h), as
+ * weft export does: never the recording, a FIFO or device as a stream, a file
+ * replaced only once the report is complete. docs/man/weft-report.md is the
+ * manual.
  */
 #include "config.h"
 
@@ -19,11 +23,12 @@
 #include "report.h"
 #include "weft-cli.h"
 #include "weft-db.h"
+#include "weft-output.h"
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
-          "                   [--all-processes]\n"
+          "                   [--all-processes] [-o FILE|-]\n"
           "\n"
           "Explain where the time of a recording went: per process and thread time, load balance and\n"
           "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
@@ -87,7 +92,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
 }
 
 int weft_cmd_report(int argc, char **argv) {
-  const char *path = NULL, *v;
+  const char *path = NULL, *out = "-", *v;
   WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0};
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
@@ -116,6 +121,9 @@ int weft_cmd_report(int argc, char **argv) {
         return usage_error("--range wants A..B with times like 1.5s, 200ms, 30us or 1000 (ns), not '%s'", v);
       if (q.start_ns != WEFT_TIME_OPEN_START && q.end_ns != WEFT_TIME_OPEN_END && q.start_ns >= q.end_ns)
         return usage_error("--range %s is empty", v);
+    } else if ((v = opt_value(argc, argv, &i, "--output", &missing)) ||
+               (v = opt_value(argc, argv, &i, "-o", &missing))) {
+      out = v;
     } else if (!strcmp(arg, "--all-processes")) {
       q.all_processes = 1;
     } else if ((v = opt_value(argc, argv, &i, "--process", &missing))) {
@@ -136,17 +144,25 @@ int weft_cmd_report(int argc, char **argv) {
     fprintf(stderr, "weft report: %s\n", err);
     return 1;
   }
+  /* the output before the analyses, so that a refused one is told at once */
+  WeftOutput o;
+  if (weft_output_open(&o, out, path, err, sizeof err) != 0) {
+    sqlite3_close(db);
+    fprintf(stderr, "weft report: %s\n", err);
+    return 1;
+  }
   WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
   sqlite3_close(db);
   if (!m) {
+    weft_output_abort(&o);
     fprintf(stderr, "weft report: %s: %s\n", path, err);
     return 1;
   }
   opt.database = path;
-  int rc = weft_report_write(stdout, m, &opt);
+  weft_report_write(o.f, m, &opt); /* its write errors are the output's, told by the commit */
   weft_metrics_free(m);
-  if (rc < 0) {
-    fprintf(stderr, "weft report: writing the report of %s: %s\n", path, strerror(errno));
+  if (weft_output_commit(&o, err, sizeof err) != 0) {
+    fprintf(stderr, "weft report: %s\n", err);
     return 1;
   }
   return 0;

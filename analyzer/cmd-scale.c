@@ -54,6 +54,7 @@
 #include "weft-cli.h"
 #include "weft-db.h"
 #include "weft-import.h"
+#include "weft-output.h"
 #include "weft-trace.h"
 
 #define STDERR_TAIL 2048
@@ -737,49 +738,42 @@ static int parse_double(const char *opt, const char *arg, double min, double max
   return 0;
 }
 
-/* Open an output for writing: "-" is stdout. */
-static FILE *open_out(const char *path) {
-  if (!strcmp(path, "-")) return stdout;
-  return fopen(path, "w");
-}
-
-/* Whether an output file cannot be written at path (checked before the
- * sweep): a directory, or a file in a directory that does not exist or is
- * not writable. "-" is stdout. 1 with the reason in why, else 0. */
-static int output_unusable(const char *path, char *why, size_t len) {
-  struct stat st;
-  if (!strcmp(path, "-")) return 0;
-  if (stat(path, &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return snprintf(why, len, "is a directory"), 1;
-    if (access(path, W_OK) != 0) return snprintf(why, len, "%s", strerror(errno)), 1;
-    return 0;
-  }
-  char *dir = g_path_get_dirname(path);
-  int bad = stat(dir, &st) != 0 ? (snprintf(why, len, "no directory %s", dir), 1)
-            : !S_ISDIR(st.st_mode) ? (snprintf(why, len, "%s is not a directory", dir), 1)
-            : access(dir, W_OK | X_OK) != 0 ? (snprintf(why, len, "cannot write in %s", dir), 1) : 0;
-  g_free(dir);
-  return bad;
-}
-
-static int write_output(const char *path, int (*fn)(FILE *, const WeftScale *), const WeftScale *s) {
-  FILE *f = open_out(path);
-  if (!f) {
-    fprintf(stderr, "weft scale: %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  int rc = fn(f, s);
-  if (f != stdout) {
-    if (fclose(f) != 0) rc = -1;
-  } else if (fflush(f) != 0) {
-    rc = -1;
-  }
-  if (rc != 0) fprintf(stderr, "weft scale: %s: %s\n", path, strerror(errno ? errno : EIO));
-  return rc;
-}
+/* The outputs, opened before the sweep (weft-output.h: a FIFO or device as
+ * a stream, a file replaced only once complete), so that a place that
+ * cannot be written stops weft scale before the first run; written and
+ * committed at the end. */
+typedef struct {
+  const char *opt, *path;
+  int (*fn)(FILE *, const WeftScale *);
+  WeftOutput o;
+  int open;
+} Output;
 
 static int write_md(FILE *f, const WeftScale *s) { return weft_scale_write_markdown(f, s, 1000000); }
 
+static int open_outputs(Output *outs, size_t n) {
+  char err[1024];
+  for (size_t i = 0; i < n; i++) {
+    if (!outs[i].path) continue;
+    if (weft_output_open(&outs[i].o, outs[i].path, NULL, err, sizeof err) != 0) {
+      fprintf(stderr, "weft scale: %s %s\n", outs[i].opt, err);
+      return -1;
+    }
+    outs[i].open = 1;
+  }
+  return 0;
+}
+
+static int write_output(Output *out, const WeftScale *s) {
+  char err[1024];
+  out->open = 0;
+  out->fn(out->o.f, s); /* its write errors are the output's, told by the commit */
+  if (weft_output_commit(&out->o, err, sizeof err) != 0) {
+    fprintf(stderr, "weft scale: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
 int weft_cmd_scale(int argc, char **argv) {
   enum {
     OPT_SEED = 256, OPT_TIMEOUT, OPT_NOEXPLAIN, OPT_KEEP, OPT_BASE, OPT_BASEOPT, OPT_SAVE, OPT_MINEFF, OPT_ALPHA,
@@ -808,6 +802,10 @@ int weft_cmd_scale(int argc, char **argv) {
   const char *baseline = NULL, *save = NULL, *json = NULL, *md = NULL, *junit = NULL, *svg = NULL, *keep = NULL;
   int baseline_optional = 0, quiet = 0, c, rc = WEFT_SCALE_EXIT_USAGE;
   WeftScale *base = NULL;
+  enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_SAVE, NOUT };
+  Output outs[NOUT] = {{.opt = "--json", .fn = weft_scale_write_json}, {.opt = "--markdown", .fn = write_md},
+                       {.opt = "--junit", .fn = weft_scale_write_junit}, {.opt = "--svg", .fn = weft_scale_write_svg},
+                       {.opt = "--save-baseline", .fn = weft_scale_write_json}};
   optind = 1;
   while ((c = getopt_long(argc, argv, "+t:r:w:qh", longopts, NULL)) != -1) {
     switch (c) {
@@ -911,16 +909,12 @@ int weft_cmd_scale(int argc, char **argv) {
       goto out;
     }
   }
-  /* the outputs' places before the sweep, not after it */
-  const char *outs[][2] = {{"--json", json}, {"--markdown", md}, {"--junit", junit}, {"--svg", svg},
-                           {"--save-baseline", save}};
-  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-    char why[256];
-    if (outs[i][1] && output_unusable(outs[i][1], why, sizeof why)) {
-      fprintf(stderr, "weft scale: %s %s: %s\n", outs[i][0], outs[i][1], why);
-      goto out;
-    }
-  }
+  outs[O_JSON].path = json;
+  outs[O_MD].path = md;
+  outs[O_JUNIT].path = junit;
+  outs[O_SVG].path = svg;
+  outs[O_SAVE].path = save;
+  if (open_outputs(outs, NOUT) != 0) goto out;
   Sweep w = {.s = s, .quiet = quiet, .tty = isatty(2), .keep_dir = keep};
   char agent_abs[PATH_MAX];
   if (s->explain) {
@@ -989,14 +983,12 @@ int weft_cmd_scale(int argc, char **argv) {
     weft_scale_finish(s);
   }
   rc = s->exit_code;
-  if (json && write_output(json, weft_scale_write_json, s)) rc = WEFT_SCALE_EXIT_INTERNAL;
-  if (md && write_output(md, write_md, s)) rc = WEFT_SCALE_EXIT_INTERNAL;
-  if (junit && write_output(junit, weft_scale_write_junit, s)) rc = WEFT_SCALE_EXIT_INTERNAL;
-  if (svg && write_output(svg, weft_scale_write_svg, s)) rc = WEFT_SCALE_EXIT_INTERNAL;
-  if (save) {
+  for (int i = O_JSON; i <= O_SVG; i++)
+    if (outs[i].open && write_output(&outs[i], s)) rc = WEFT_SCALE_EXIT_INTERNAL;
+  if (outs[O_SAVE].open) {
     if (s->failed)
       fprintf(stderr, "weft scale: not saving the baseline %s: the program failed\n", save);
-    else if (write_output(save, weft_scale_write_json, s))
+    else if (write_output(&outs[O_SAVE], s))
       rc = WEFT_SCALE_EXIT_INTERNAL;
   }
   int to_stdout = (json && !strcmp(json, "-")) || (md && !strcmp(md, "-")) || (junit && !strcmp(junit, "-")) ||
@@ -1006,6 +998,8 @@ int weft_cmd_scale(int argc, char **argv) {
     fprintf(stderr, "weft scale: %s %s at %d threads (%s run %d)\n", s->argv[0], s->fail_what, s->fail_threads,
             s->fail_phase, s->fail_run);
 out:
+  for (int i = 0; i < NOUT; i++)
+    if (outs[i].open) weft_output_abort(&outs[i].o); /* not written: the old file stays */
   if (base) weft_scale_free(base);
   s->argv = NULL; /* argv's, not ours */
   weft_scale_free(s);

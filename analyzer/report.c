@@ -5,6 +5,8 @@
  * time, regions by idle thread time, threads and processes in id order.
  * Durations are scaled for people in text and Markdown (weft_format_ns) and
  * raw ns in JSON; fractions are printed with 6 significant digits in JSON.
+ * JSON strings go through weft_json_write (weft-json.h): names that are not
+ * UTF-8 come out as valid JSON, the same as in `weft export`.
  */
 #include "report.h"
 
@@ -14,6 +16,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "weft-json.h"
 
 int weft_report_format_parse(const char *s, WeftReportFormat *out) {
   if (!strcmp(s, "text")) *out = WEFT_REPORT_TEXT;
@@ -673,25 +677,6 @@ static void j_sep(Json *j, const char *key) {
   if (key) fprintf(j->f, "\"%s\": ", key);
 }
 
-static void j_string_raw(FILE *f, const char *s) {
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"': fputs("\\\"", f); break;
-    case '\\': fputs("\\\\", f); break;
-    case '\n': fputs("\\n", f); break;
-    case '\r': fputs("\\r", f); break;
-    case '\t': fputs("\\t", f); break;
-    default:
-      if (*p < 0x20 || *p == 0x7f)
-        fprintf(f, "\\u%04x", *p);
-      else
-        fputc(*p, f);
-    }
-  }
-  fputc('"', f);
-}
-
 static void j_open(Json *j, const char *key, char c) {
   j_sep(j, key);
   fputc(c, j->f);
@@ -730,7 +715,7 @@ static void j_num(Json *j, const char *key, double v) {
 
 static void j_str(Json *j, const char *key, const char *s) {
   j_sep(j, key);
-  if (s) j_string_raw(j->f, s);
+  if (s) weft_json_write(j->f, s);
   else fputs("null", j->f);
 }
 

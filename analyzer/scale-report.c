@@ -15,27 +15,9 @@
 #include <string.h>
 
 #include "scale.h"
+#include "weft-json.h"
 
 /* ------------------------------------------------------------ JSON */
-
-static void j_str(GString *g, const char *s) {
-  g_string_append_c(g, '"');
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    switch (*p) {
-    case '"': g_string_append(g, "\\\""); break;
-    case '\\': g_string_append(g, "\\\\"); break;
-    case '\n': g_string_append(g, "\\n"); break;
-    case '\r': g_string_append(g, "\\r"); break;
-    case '\t': g_string_append(g, "\\t"); break;
-    default:
-      if (*p < 0x20)
-        g_string_append_printf(g, "\\u%04x", *p);
-      else
-        g_string_append_c(g, (char)*p);
-    }
-  }
-  g_string_append_c(g, '"');
-}
 
 /* Text from a program's stderr may not be UTF-8: make it so. */
 static char *valid_utf8(const char *s) { return g_utf8_make_valid(s ? s : "", -1); }
@@ -48,7 +30,7 @@ static void j_num(GString *g, double v) {
 }
 
 static void j_key(GString *g, const char *k) {
-  j_str(g, k);
+  weft_json_append(g, k);
   g_string_append_c(g, ':');
 }
 
@@ -86,7 +68,7 @@ static void j_strv(GString *g, const char *k, char **v, size_t n) {
   g_string_append_c(g, '[');
   for (size_t i = 0; i < n; i++) {
     if (i) g_string_append_c(g, ',');
-    j_str(g, v[i]);
+    weft_json_append(g, v[i]);
   }
   g_string_append_c(g, ']');
 }
@@ -129,13 +111,13 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   GString *g = g_string_new("{\n");
   g_string_append_printf(g, "\"weft_scale_version\":%d,\n", WEFT_SCALE_JSON_VERSION);
   g_string_append(g, "\"tool\":{\"name\":\"weft\",\"version\":");
-  j_str(g, WEFT_VERSION);
+  weft_json_append(g, WEFT_VERSION);
   g_string_append(g, "},\n");
   j_key(g, "command");
   g_string_append_c(g, '[');
   for (int i = 0; i < s->argc; i++) {
     if (i) g_string_append_c(g, ',');
-    j_str(g, s->argv[i]);
+    weft_json_append(g, s->argv[i]);
   }
   g_string_append(g, "],\n");
   g_string_append(g, "\"config\":{\"threads\":[");
@@ -151,13 +133,13 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   j_num(g, s->efficiency_drop);
   g_string_append_printf(g, ",\"bootstrap\":%d},\n", s->bootstrap);
   g_string_append(g, "\"machine\":{\"cpu_model\":");
-  j_str(g, s->machine.cpu_model);
+  weft_json_append(g, s->machine.cpu_model);
   g_string_append_printf(g, ",\"logical_cpus\":%d,\"physical_cores\":%d,\"usable_cpus\":%d,\"smt\":%s,"
                             "\"usable_source\":", s->machine.logical_cpus, s->machine.physical_cores,
                          s->machine.usable_cpus, s->machine.smt ? "true" : "false");
-  j_str(g, s->machine.usable_source);
+  weft_json_append(g, s->machine.usable_source);
   g_string_append(g, ",\"kernel\":");
-  j_str(g, s->machine.kernel);
+  weft_json_append(g, s->machine.kernel);
   g_string_append(g, "},\n\"order\":[");
   for (size_t i = 0; i < s->norder; i++) g_string_append_printf(g, "%s%d", i ? "," : "", s->order[i]);
   g_string_append(g, "],\n\"points\":[");
@@ -228,9 +210,9 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
     for (size_t k = 0; k < t->nlocks; k++) {
       g_string_append(g, k ? "," : "");
       g_string_append(g, "{\"label\":");
-      j_str(g, t->locks[k].label);
+      weft_json_append(g, t->locks[k].label);
       g_string_append(g, ",\"kind\":");
-      j_str(g, t->locks[k].kind);
+      weft_json_append(g, t->locks[k].kind);
       g_string_append(g, ",\"wait_thread_s\":");
       j_num(g, t->locks[k].wait_ts);
       g_string_append(g, ",\"share\":");
@@ -244,10 +226,10 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   g_string_append_c(g, ',');
   j_fit(g, "usl", &s->usl);
   g_string_append(g, ",\"preferred\":");
-  if (s->preferred) j_str(g, s->preferred);
+  if (s->preferred) weft_json_append(g, s->preferred);
   else g_string_append(g, "null");
   g_string_append(g, ",\"preferred_why\":");
-  j_str(g, s->preferred_why);
+  weft_json_append(g, s->preferred_why);
   g_string_append_printf(g, ",\"retrograde\":%s},\n", s->retrograde ? "true" : "false");
   j_strv(g, "findings", s->findings, s->nfindings);
   g_string_append(g, ",\n");
@@ -255,12 +237,12 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   g_string_append(g, ",\n\"failure\":");
   if (s->failed) {
     g_string_append_printf(g, "{\"threads\":%d,\"phase\":", s->fail_threads);
-    j_str(g, s->fail_phase);
+    weft_json_append(g, s->fail_phase);
     g_string_append_printf(g, ",\"run\":%d,\"what\":", s->fail_run);
-    j_str(g, s->fail_what);
+    weft_json_append(g, s->fail_what);
     g_string_append(g, ",\"stderr_tail\":");
     char *tail = valid_utf8(s->fail_stderr);
-    j_str(g, tail);
+    weft_json_append(g, tail);
     g_free(tail);
     g_string_append_c(g, '}');
   } else {
@@ -271,16 +253,16 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
     g_string_append(g, "null");
   } else {
     g_string_append(g, "{\"baseline\":");
-    j_str(g, s->baseline_path);
+    weft_json_append(g, s->baseline_path);
     g_string_append_printf(g, ",\"comparable\":%s,", s->comparable ? "true" : "false");
     j_strv(g, "differences", s->differences, s->ndifferences);
     g_string_append(g, ",\"items\":[");
     for (size_t i = 0; i < s->nitems; i++) {
       const WeftScaleItem *it = &s->items[i];
       g_string_append(g, i ? ",\n  {\"name\":" : "\n  {\"name\":");
-      j_str(g, it->name);
+      weft_json_append(g, it->name);
       g_string_append_printf(g, ",\"threads\":%d,\"metric\":", it->threads);
-      j_str(g, it->metric);
+      weft_json_append(g, it->metric);
       g_string_append(g, ",\"baseline\":");
       j_num(g, it->base);
       g_string_append(g, ",\"current\":");
@@ -296,9 +278,9 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
       g_string_append(g, ",\"p_adj\":");
       j_num(g, it->p_adj);
       g_string_append(g, ",\"verdict\":");
-      j_str(g, weft_verdict_name(it->verdict));
+      weft_json_append(g, weft_verdict_name(it->verdict));
       g_string_append(g, ",\"detail\":");
-      j_str(g, it->detail);
+      weft_json_append(g, it->detail);
       g_string_append_c(g, ',');
       j_strv(g, "explanation", it->why, it->nwhy);
       g_string_append_c(g, '}');
@@ -306,7 +288,7 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
     g_string_append(g, "]}");
   }
   g_string_append(g, ",\n\"summary\":{\"verdict\":");
-  j_str(g, s->verdict);
+  weft_json_append(g, s->verdict);
   g_string_append_printf(g, ",\"exit_code\":%d}\n}\n", s->exit_code);
   return flush_gstring(f, g);
 }

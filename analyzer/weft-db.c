@@ -4,6 +4,7 @@
 #include "weft-db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,11 +174,21 @@ sqlite3 *weft_db_create_bulk(const char *path, int overwrite, int defer_indexes,
       return NULL;
     }
   }
+  /* The recording holds every process's command line and names: made 0600
+   * like the trace files, whatever the umask (SQLite would make it 0644, and
+   * its journal takes the database's mode). O_EXCL: nothing that appeared at
+   * path since the check above (a link, say) is written through. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    set_err(err, errlen, path, strerror(errno));
+    return NULL;
+  }
+  close(fd);
   sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     set_err(err, errlen, path, db ? sqlite3_errmsg(db) : "cannot create");
     sqlite3_close(db);
+    unlink(path);
     return NULL;
   }
   char *msg = NULL;

@@ -57,7 +57,9 @@ const char *weft_flow_name(int kind);      /* "lock_handoff", ... */
 sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen);
 
 /* Create a new, empty recording database at path (replacing none: fails if
- * it exists unless overwrite). Returns NULL with a message on failure. */
+ * it exists unless overwrite, and never replaces anything but a regular
+ * file), mode 0600 whatever the umask. Returns NULL with a message on
+ * failure. */
 sqlite3 *weft_db_create(const char *path, int overwrite, char *err, size_t errlen);
 
 /* The same, for a bulk writer: with defer_indexes the secondary indexes are

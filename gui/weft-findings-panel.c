@@ -20,6 +20,7 @@
 #include "weft-findings-panel.h"
 
 #include "metrics.h"
+#include "weft-json.h"
 #include "weft-table.h"
 
 struct _WeftFindingsPanel {
@@ -403,13 +404,13 @@ void weft_findings_panel_write_json(WeftFindingsPanel *self, GString *out) {
   for (guint i = 0; i < self->items->len; i++) {
     const WeftFindingItem *it = g_ptr_array_index(self->items, i);
     g_string_append_printf(out, "%s\n  {\"rank\": %u, \"kind\": ", i ? "," : "", i + 1);
-    weft_json_string(out, it->kind);
+    weft_json_append(out, it->kind);
     g_string_append_printf(out, ", \"cost_ns\": %" G_GINT64_FORMAT ", \"title\": ", it->cost_ns);
-    weft_json_string(out, it->title);
+    weft_json_append(out, it->title);
     g_string_append(out, ", \"evidence\": ");
-    weft_json_string(out, it->evidence);
+    weft_json_append(out, it->evidence);
     g_string_append(out, ", \"fix\": ");
-    weft_json_string(out, it->fix);
+    weft_json_append(out, it->fix);
     json_id(out, "object_id", it->object_id);
     json_id(out, "utid", it->utid);
     json_id(out, "region", it->region);

@@ -7,6 +7,12 @@
  * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
+ *
+ * The PNG and the dump are opened with weft_output_open (weft-output.h), the
+ * way weft export opens its file: before the window is made, so that a
+ * refused output (the recording itself, a directory, a dangling link) is told
+ * at once; into a temporary file renamed when complete, or into a FIFO or a
+ * device as a stream.
  */
 #include "config.h"
 
@@ -17,6 +23,8 @@
 #include <sys/resource.h>
 
 #include "metrics.h"
+#include "weft-json.h"
+#include "weft-output.h"
 #include "weft-session.h"
 #include "weft-timeline.h"
 #include "weft-window.h"
@@ -180,10 +188,12 @@ typedef struct {
   int status;
   gboolean done;
   gint64 t_start;      /* for --bench */
+  WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
 } Shot;
 
-/* Render w as the next frame would show it and save it. */
-static gboolean render_png(GtkWidget *w, const char *out) {
+/* Render w as the next frame would show it and write it as a PNG to out
+ * (whose write errors its commit tells). */
+static gboolean render_png(GtkWidget *w, FILE *out) {
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *paintable = gtk_widget_paintable_new(w);
   GtkSnapshot *snapshot = gtk_snapshot_new();
@@ -195,12 +205,17 @@ static gboolean render_png(GtkWidget *w, const char *out) {
   GdkTexture *texture =
     gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
   gsk_render_node_unref(node);
-  gboolean ok = texture && gdk_texture_save_to_png(texture, out);
+  GBytes *png = texture ? gdk_texture_save_to_png_bytes(texture) : NULL;
   g_clear_object(&texture);
-  return ok;
+  if (!png) return FALSE;
+  gsize n;
+  const void *data = g_bytes_get_data(png, &n);
+  fwrite(data, 1, n, out);
+  g_bytes_unref(png);
+  return TRUE;
 }
 
-static gboolean write_dump(Shot *s) {
+static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
   weft_timeline_get_range(tl, &a, &b);
@@ -208,7 +223,9 @@ static gboolean write_dump(Shot *s) {
   g_string_append_printf(out, "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n",
                          a, b);
   const char *page = weft_window_get_page(s->window);
-  g_string_append_printf(out, "\"page\": \"%s\",\n", page ? page : "");
+  g_string_append(out, "\"page\": ");
+  weft_json_append(out, page);
+  g_string_append(out, ",\n");
   g_string_append_printf(out,
                          "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"highlight_thread\": %" G_GINT64_FORMAT
                          ",\n\"details\": ",
@@ -220,19 +237,8 @@ static gboolean write_dump(Shot *s) {
   g_string_append(out, ",\n\"findings\": ");
   weft_findings_panel_write_json(weft_window_get_findings_panel(s->window), out);
   g_string_append(out, "}\n");
-  gboolean ok;
-  if (!strcmp(s->o->dump, "-")) {
-    ok = fwrite(out->str, 1, out->len, stdout) == out->len && fflush(stdout) == 0;
-  } else {
-    GError *error = NULL;
-    ok = g_file_set_contents(s->o->dump, out->str, (gssize)out->len, &error);
-    if (!ok) {
-      fprintf(stderr, "weft-gui: %s\n", error->message);
-      g_error_free(error);
-    }
-  }
+  fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
-  return ok;
 }
 
 static void apply_operations(Shot *s) {
@@ -306,12 +312,11 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
   }
   if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
   s->status = 0;
-  if (s->o->screenshot && !render_png(s->target, s->o->screenshot)) {
-    fprintf(stderr, "weft-gui: %s: cannot write the PNG\n",
-            s->o->screenshot);
+  if (s->png.f && !render_png(s->target, s->png.f)) {
+    fprintf(stderr, "weft-gui: %s: cannot render the PNG\n", s->o->screenshot);
     s->status = 1;
   }
-  if (s->o->dump && !write_dump(s)) s->status = 1;
+  if (s->dump.f) write_dump(s);
   s->done = TRUE;
   g_main_context_wakeup(NULL);
   return G_SOURCE_REMOVE;
@@ -447,16 +452,39 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   return 0;
 }
 
-static int headless(const Options *o) {
-  gint64 t_start = g_get_monotonic_time();
-  /* check the file first: a bad file needs no display */
-  char err[512] = "";
-  sqlite3 *db = weft_db_open(o->db, 0, err, sizeof err);
-  if (!db) {
-    fprintf(stderr, "weft-gui: %s\n", err[0] ? err : "cannot open the recording");
-    return 1;
+/* Open the outputs of --screenshot and --dump; FALSE (told) if one is refused. */
+static gboolean open_outputs(Shot *s) {
+  const Options *o = s->o;
+  const char *paths[] = {o->screenshot, o->dump};
+  WeftOutput *outs[] = {&s->png, &s->dump};
+  char err[1024];
+  for (int i = 0; i < 2; i++)
+    if (paths[i] && weft_output_open(outs[i], paths[i], o->db, err, sizeof err) != 0) {
+      fprintf(stderr, "weft-gui: %s\n", err);
+      if (i) weft_output_abort(&s->png);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Put the outputs in place if rc is 0 (else give them up); the exit status. */
+static int finish_outputs(Shot *s, int rc) {
+  WeftOutput *outs[] = {&s->png, &s->dump};
+  char err[1024];
+  for (int i = 0; i < 2; i++) {
+    if (!outs[i]->f) continue;
+    if (rc) weft_output_abort(outs[i]);
+    else if (weft_output_commit(outs[i], err, sizeof err) != 0) {
+      fprintf(stderr, "weft-gui: %s\n", err);
+      rc = 1;
+    }
   }
-  sqlite3_close(db);
+  return rc;
+}
+
+/* The window, rendered until on_tick is done (or --bench). */
+static int headless_run(Shot *s) {
+  const Options *o = s->o;
   /* software rendering: the same pixels on every machine, and no GL needed
    * under Xvfb (GSK_RENDERER set by the user still wins) */
   g_setenv("GSK_RENDERER", "cairo", FALSE);
@@ -467,35 +495,49 @@ static int headless(const Options *o) {
     fprintf(stderr, "weft-gui: cannot open a display (run under xvfb-run)\n");
     return 1;
   }
-  Shot s = {.o = o, .status = 1, .t_start = t_start};
-  s.window = weft_window_new(NULL);
-  weft_window_set_quiet_errors(s.window, TRUE);
+  s->window = weft_window_new(NULL);
+  weft_window_set_quiet_errors(s->window, TRUE);
   /* the findings only when something shows them */
-  weft_window_set_findings_enabled(s.window, o->window || o->dump);
-  if (!o->window) weft_window_set_timeline_only(s.window, TRUE);
-  gtk_window_set_default_size(GTK_WINDOW(s.window), o->width, o->height);
-  weft_window_reset_layout(s.window);
-  if (!weft_window_open(s.window, o->db)) {
-    gtk_window_destroy(GTK_WINDOW(s.window));
+  weft_window_set_findings_enabled(s->window, o->window || o->dump);
+  if (!o->window) weft_window_set_timeline_only(s->window, TRUE);
+  gtk_window_set_default_size(GTK_WINDOW(s->window), o->width, o->height);
+  weft_window_reset_layout(s->window);
+  if (!weft_window_open(s->window, o->db)) {
+    gtk_window_destroy(GTK_WINDOW(s->window));
     return 1;
   }
   /* the window without its header bar (a paintable of the window itself does not render) */
-  s.target = o->window ? gtk_window_get_child(GTK_WINDOW(s.window)) : GTK_WIDGET(weft_window_get_timeline(s.window));
+  s->target = o->window ? gtk_window_get_child(GTK_WINDOW(s->window)) : GTK_WIDGET(weft_window_get_timeline(s->window));
   int rc;
   if (o->bench) {
-    rc = bench(o, s.window, t_start);
+    rc = bench(o, s->window, s->t_start);
   } else {
-    gtk_widget_add_tick_callback(GTK_WIDGET(s.window), on_tick, &s, NULL);
-    guint timeout = g_timeout_add_seconds(60, on_timeout, &s);
-    gtk_window_present(GTK_WINDOW(s.window));
-    while (!s.done) g_main_context_iteration(NULL, TRUE);
+    gtk_widget_add_tick_callback(GTK_WIDGET(s->window), on_tick, s, NULL);
+    guint timeout = g_timeout_add_seconds(60, on_timeout, s);
+    gtk_window_present(GTK_WINDOW(s->window));
+    while (!s->done) g_main_context_iteration(NULL, TRUE);
     if (g_main_context_find_source_by_id(NULL, timeout)) g_source_remove(timeout);
-    rc = s.status;
+    rc = s->status;
   }
-  gtk_window_destroy(GTK_WINDOW(s.window));
+  gtk_window_destroy(GTK_WINDOW(s->window));
   /* let the selection panel's worker finish before exiting */
   while (g_main_context_pending(NULL)) g_main_context_iteration(NULL, FALSE);
   return rc;
+}
+
+static int headless(const Options *o) {
+  gint64 t_start = g_get_monotonic_time();
+  /* check the file first: a bad file needs no display */
+  char err[512] = "";
+  sqlite3 *db = weft_db_open(o->db, 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft-gui: %s\n", err[0] ? err : "cannot open the recording");
+    return 1;
+  }
+  sqlite3_close(db);
+  Shot s = {.o = o, .status = 1, .t_start = t_start};
+  if (!open_outputs(&s)) return 1;
+  return finish_outputs(&s, headless_run(&s));
 }
 
 /* ---- the application ---- */

@@ -11,6 +11,8 @@
 
 #include <math.h>
 
+#include "weft-json.h"
+
 #define WEFT_TYPE_TABLE_ROW (weft_table_row_get_type())
 G_DECLARE_FINAL_TYPE(WeftTableRow, weft_table_row, WEFT, TABLE_ROW, GObject)
 
@@ -201,17 +203,6 @@ gboolean weft_table_select_id(GtkWidget *table, int64_t id) {
   return FALSE;
 }
 
-static void write_string(GString *out, const char *s) {
-  g_string_append_c(out, '"');
-  for (const char *p = s; *p; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c == '"' || c == '\\') g_string_append_printf(out, "\\%c", c);
-    else if (c < 0x20) g_string_append_printf(out, "\\u%04x", c);
-    else g_string_append_c(out, (char)c);
-  }
-  g_string_append_c(out, '"');
-}
-
 void weft_table_write_json(GtkWidget *table, GString *out) {
   Table *t = get(table);
   GListModel *m = G_LIST_MODEL(t->sorted);
@@ -219,23 +210,23 @@ void weft_table_write_json(GtkWidget *table, GString *out) {
   for (guint i = 0; i < g_list_model_get_n_items(m); i++) {
     WeftTableRow *row = g_list_model_get_item(m, i);
     g_string_append_printf(out, "%s\n  {", i ? "," : "");
-    write_string(out, t->id_key);
+    weft_json_append(out, t->id_key);
     g_string_append_printf(out, ": %" G_GINT64_FORMAT, row->id);
     for (guint c = 0; c < t->n; c++) {
       g_string_append(out, ", ");
-      write_string(out, t->cols[c].key);
+      weft_json_append(out, t->cols[c].key);
       g_string_append(out, ": ");
       double v = row->numbers[c];
       if (isnan(v) && t->cols[c].numeric) g_string_append(out, "null");
-      else if (isnan(v)) write_string(out, row->cells[c]);
+      else if (isnan(v)) weft_json_append(out, row->cells[c]);
       else if (v == floor(v) && fabs(v) < 9e15) g_string_append_printf(out, "%.0f", v);
       else g_string_append_printf(out, "%.17g", v);
       if (!isnan(v)) { /* and as shown (with its ≈ or ≥ mark, if any) */
         g_string_append(out, ", ");
         g_autofree char *k = g_strconcat(t->cols[c].key, "_text", NULL);
-        write_string(out, k);
+        weft_json_append(out, k);
         g_string_append(out, ": ");
-        write_string(out, row->cells[c]);
+        weft_json_append(out, row->cells[c]);
       }
     }
     g_string_append_c(out, '}');
@@ -243,8 +234,6 @@ void weft_table_write_json(GtkWidget *table, GString *out) {
   }
   g_string_append(out, "]");
 }
-
-void weft_json_string(GString *out, const char *s) { write_string(out, s); }
 
 void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel **title_out, GtkLabel **status_out) {
   GtkWidget *w = GTK_WIDGET(box);

@@ -40,10 +40,8 @@ void weft_table_set_select_func(GtkWidget *table, WeftTableSelectFunc func, gpoi
 gboolean weft_table_select_id(GtkWidget *table, int64_t id);
 /* Append the rows, in the shown order, as a JSON array of objects:
  * {id_key: id, key: number-or-text, ...}. Integral numbers are written as
- * integers. */
+ * integers, strings with weft_json_append (weft-json.h). */
 void weft_table_write_json(GtkWidget *table, GString *out);
-/* s as a JSON string literal. */
-void weft_json_string(GString *out, const char *s);
 
 /* The top of a side page: box made vertical with the pages' spacing and
  * margins, then a selectable title (wrapped when wrap) and a dimmed, wrapped

@@ -19,6 +19,7 @@
 #include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
+#include "weft-json.h"
 #include "weft-table.h"
 #include "weft-timeline.h"
 
@@ -550,6 +551,6 @@ void weft_window_write_details_json(WeftWindow *self, GString *out) {
                          "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT ", \"dur_ns\": %" G_GINT64_FORMAT
                          ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT ", \"text\": ",
                          span.utid, span.start_ns, span.dur_ns, weft_state_name(span.state), span.object_id);
-  weft_json_string(out, gtk_label_get_text(self->details_label));
+  weft_json_append(out, gtk_label_get_text(self->details_label));
   g_string_append_c(out, '}');
 }

@@ -319,6 +319,33 @@ def t_all_fixtures_check(ctx):
             eq(over, [], "%s: no thread is on a CPU for longer than it lived" % name)
 
 
+def t_file_modes(ctx):
+    """The database holds every process's command line and names: it is made
+    0600 like the trace files, whatever the umask (issue 11, item 11), by
+    weft import and by weft record, and so is a database replaced with --force."""
+    d, _, _ = ctx.record("uncontended", [10])
+    db = d + ".db"
+    umask0 = lambda: os.umask(0)  # noqa: E731
+    r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120, preexec_fn=umask0)
+    mode = os.stat(db).st_mode & 0o7777 if os.path.exists(db) else None
+    ok(r.returncode == 0 and mode == 0o600, "import under umask 000: the database is 0600",
+       "exit %d, mode %s, %s" % (r.returncode, oct(mode) if mode is not None else None, r.stderr))
+    os.chmod(db, 0o644)
+    r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet", "--force"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120, preexec_fn=umask0)
+    mode = os.stat(db).st_mode & 0o7777
+    ok(r.returncode == 0 and mode == 0o600, "import --force under umask 000: the new database is 0600",
+       "exit %d, mode %s, %s" % (r.returncode, oct(mode), r.stderr))
+    rec = os.path.join(ctx.tmp, "modes-record.db")
+    r = subprocess.run([ctx.weft_bin, "record", "-q", "-o", rec, "--", ctx.fx["uncontended"], "10"],
+                       env=dict(os.environ, WEFT_AGENT=ctx.agent), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120, preexec_fn=umask0)
+    mode = os.stat(rec).st_mode & 0o7777 if os.path.exists(rec) else None
+    ok(r.returncode == 0 and mode == 0o600, "record under umask 000: the database is 0600",
+       "exit %d, mode %s, %s" % (r.returncode, oct(mode) if mode is not None else None, r.stderr))
+
+
 def t_bad_input(ctx):
     empty = tempfile.mkdtemp(dir=ctx.tmp)
     r = ctx.weft("import", empty, "-o", empty + ".db")
@@ -378,7 +405,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input]
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input]
     try:
         for t in tests:
             try:

@@ -339,7 +339,7 @@ def t_baseline(a, fx, tmp):
     open(afile, "w").close()
     for args, what, needle in ((["--keep-traces", afile], "--keep-traces on a file", "not a directory"),
                                (["--json", os.path.join(tmp, "no-dir", "x.json")], "--json in a missing directory",
-                                "no directory"),
+                                "No such file or directory"),
                                (["--svg", tmp], "--svg on a directory", "is a directory"),
                                (["--baseline", tmp], "--baseline on a directory", "a directory, not a JSON report")):
         rc, out, err = scale(a, tmp, ["--threads", "1", "--repeat", "1"] + args + ["--", "touch", marker])

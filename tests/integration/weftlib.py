@@ -4,9 +4,16 @@ ok()/eq()/skip() print one TAP line each and remember the outcome in `results`;
 plan() prints the plan "1..N" and returns the exit status (1 if anything failed);
 attempt() runs one test function, counting an exception as a failed test;
 cleanup() removes a script's scratch directory unless asked to keep it.
+strict_json(), char_device() and write_to_fifo() serve the tests of where
+weft's outputs go (tests/report/run-outputs.py, tests/gui/test_output.py).
 """
+import argparse
+import json
+import os
 import shutil
+import stat
 import sys
+import threading
 import traceback
 
 results = []
@@ -56,3 +63,62 @@ def one(con, sql, *params):
     """The first column of the first row of a query, or None."""
     row = con.execute(sql, params).fetchone()
     return row[0] if row else None
+
+
+def path_args(*names):
+    """Parse the required options --NAME PATH, made absolute (meson passes
+    paths relative to the build directory; the tests run elsewhere)."""
+    ap = argparse.ArgumentParser()
+    for name in names:
+        ap.add_argument("--" + name, required=True)
+    a = ap.parse_args()
+    for name in names:
+        setattr(a, name, os.path.abspath(getattr(a, name)))
+    return a
+
+
+def strict_json(data):
+    """data (bytes) parsed as JSON after a strict UTF-8 decode; raises ValueError on either."""
+    return json.loads(data.decode("utf-8", "strict"))
+
+
+def char_device(tmp, name, minor):
+    """A character device like /dev/NAME (major 1: null 3, full 7): as root a
+    node of its own in tmp, so that a weft that replaced its output could not
+    replace the machine's /dev/NAME; else /dev/NAME itself (which an
+    unprivileged process cannot replace). None if there is none."""
+    if os.geteuid() == 0:
+        path = os.path.join(tmp, name)
+        try:
+            if not os.path.exists(path):
+                os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+            return path
+        except OSError:
+            return None
+    path = "/dev/" + name
+    return path if os.path.exists(path) else None
+
+
+def write_to_fifo(path, run):
+    """Make the FIFO path, read it on a thread while run() writes to it, and
+    return (run()'s result, the bytes read or None, whether path is still a
+    FIFO). The reader's open waits for the writer's, so nothing depends on
+    timing; the 30 s join only bounds a run() that never opened the FIFO."""
+    os.mkfifo(path)
+    box = []
+
+    def reader():
+        with open(path, "rb") as f:
+            box.append(f.read())
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    result = run()
+    t.join(30)
+    still = stat.S_ISFIFO(os.lstat(path).st_mode)
+    if t.is_alive() and still:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # let the reader go
+        except OSError:
+            pass
+    return result, (box[0] if box else None), still
