@@ -1701,12 +1701,19 @@ static void write_file_rows(Imp *im) {
  * start): a main thread's reading at its image's start (its counters run
  * from its process's fork). Flagged by the agent; a fork child's main thread
  * has none. Files from before the flag: a main thread's first reading. */
+/* Readings of t's tid up to this instant are t's: a thread reads its own
+ * last one while it exits, after its THREAD_EXIT (on a busy machine, many
+ * ms later), so up to the next thread with that tid, or a second on. */
+static int64_t sched_until(const Thr *t) {
+  return t->next_same_tid ? t->next_same_tid->start_ns : t->end_ns + 1000000000;
+}
+
 static const SchedRec *sched_baseline(Imp *im, Thr *t) {
   if (!t->sched_base) { /* once per thread (readings are all in by now) */
     t->sched_base = -1;
     for (guint k = 0; k < im->scheds->len && (t->is_main || !im->sched_base); k++) {
       const SchedRec *b = &g_array_index(im->scheds, SchedRec, k);
-      if (b->tid != t->tid || b->ns < t->start_ns || b->ns > t->end_ns + 1000000) continue;
+      if (b->tid != t->tid || b->ns < t->start_ns || b->ns > sched_until(t)) continue;
       if (im->sched_base ? b->base : t->is_main) t->sched_base = (int64_t)k + 1;
       if (!im->sched_base || b->base) break;
     }
@@ -1883,7 +1890,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
     int64_t base_ns = b ? b->ns : t->start_ns;
     for (guint j = 0; j < im->scheds->len; j++) {
       SchedRec *s = &g_array_index(im->scheds, SchedRec, j);
-      if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= t->end_ns + 1000000) {
+      if (s->tid == t->tid && s->ns >= t->start_ns && s->ns <= sched_until(t)) {
         t->cpu_ns = s->cpu - (b ? b->cpu : 0);
         t->runq_ns = s->runq - (b ? b->runq : 0);
         /* a thread is on a CPU or in its run queue at most the wall time
@@ -1942,7 +1949,8 @@ static int import_file(Imp *im, WeftTrace *tr) {
     const SchedRec *b = sched_baseline(im, st);
     int64_t base_cpu = b ? b->cpu : 0, base_runq = b ? b->runq : 0;
     sqlite3_bind_int64(im->ins_sched, 1, st->utid);
-    sqlite3_bind_int64(im->ins_sched, 2, s->ns);
+    /* the reading a thread takes as it exits, after its recorded end: at its end */
+    sqlite3_bind_int64(im->ins_sched, 2, s->ns > st->end_ns ? st->end_ns : s->ns);
     sqlite3_bind_int64(im->ins_sched, 3, s->cpu - base_cpu);
     sqlite3_bind_int64(im->ins_sched, 4, s->runq - base_runq);
     sqlite3_bind_int64(im->ins_sched, 5, s->slices);

@@ -207,7 +207,9 @@ def t_lock(a, fx, tmp):
     p2 = point(r, 2)
     ok(p2["speedup"]["value"] < 1.2, "lock: no speedup at 2 threads (%.2f)" % p2["speedup"]["value"], sensitive=True)
     t = p2["trace"]
-    if not ok(t is not None and t["locks"], "lock: the traced run at 2 threads has lock waits", t):
+    # (sensitive: a lock wait counts only while the waiter is neither runnable nor on a CPU, and on a
+    # busy machine a woken waiter's wait for a CPU can take all of it)
+    if not ok(t is not None and t["locks"], "lock: the traced run at 2 threads has lock waits", t, sensitive=True):
         return
     b = t["budget_thread_s"]
     top = t["locks"][0]
