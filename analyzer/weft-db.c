@@ -68,9 +68,13 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   /* The SQLite header says how big the file must be: tell a file cut short
    * from one that is not SQLite at all. */
   FILE *hf = fopen(path, "rb");
+  if (!hf) { /* unreadable (permissions): say so, not "not SQLite" */
+    set_err(err, errlen, path, strerror(errno));
+    return NULL;
+  }
   unsigned char hdr[100];
-  size_t got = hf ? fread(hdr, 1, sizeof hdr, hf) : 0;
-  if (hf) fclose(hf);
+  size_t got = fread(hdr, 1, sizeof hdr, hf);
+  fclose(hf);
   if (got < sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0) {
     set_err(err, errlen, path, "not a weft database (not an SQLite file)");
     return NULL;

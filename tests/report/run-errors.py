@@ -159,6 +159,20 @@ def main():
             if name == 'dropped.db':
                 ok('cannot check: table flow is missing' in err, 'weft check, %s: says which table' % what, err)
 
+        # a database the user may not read: the cause, not "not an SQLite file"
+        shutil.copy(good, os.path.join(tmp, 'unreadable.db'))
+        os.chmod(os.path.join(tmp, 'unreadable.db'), 0)
+        as_user = None
+        if os.geteuid() == 0:  # root reads anything: run as nobody, who may enter tmp
+            os.chmod(tmp, 0o711)
+            as_user = lambda: (os.setgid(65534), os.setuid(65534))
+        r = subprocess.run([a.weft, 'report', os.path.join(tmp, 'unreadable.db')], cwd='/',
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, preexec_fn=as_user)
+        err = r.stderr.decode('utf-8', 'replace')
+        ok(r.returncode == 1 and len(err.splitlines()) == 1 and 'unreadable.db: Permission denied' in err,
+           'an unreadable database: exit 1, one line saying "Permission denied"', 'exit %d, stderr: %r' %
+           (r.returncode, err))
+
         usage = [
             ([], 'no database'),
             (['good.db', '--format', 'xml'], 'an unknown format'),
