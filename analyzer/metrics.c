@@ -465,16 +465,18 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
   out->span_ns = span_ns;
   out->lb = 1.0;
   if (n == 0 || span_ns <= 0) return;
-  int64_t sum = 0, mx = 0, idle = 0;
+  /* saturating: a damaged recording's times can be huge, never undefined */
+  int64_t sum = 0, mx = 0, idle = 0, nmx;
   for (size_t i = 0; i < n; i++) {
-    sum += useful_ns[i];
+    sum = sat_add(sum, useful_ns[i]);
     mx = max64(mx, useful_ns[i]);
-    idle += span_ns - useful_ns[i];
+    idle = sat_add(idle, sat_add(span_ns, -useful_ns[i]));
   }
   out->sum_useful_ns = sum;
   out->max_useful_ns = mx;
   out->idle_ns = idle;
-  out->imbalance_ns = (int64_t)n * mx - sum;
+  if (__builtin_mul_overflow((int64_t)n, mx, &nmx)) nmx = INT64_MAX;
+  out->imbalance_ns = sat_add(nmx, -sum);
   double mean = (double)sum / (double)n;
   out->lb = mx > 0 ? mean / (double)mx : 1.0;
   out->synce = (double)mx / (double)span_ns;
@@ -2131,7 +2133,7 @@ static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
       (*tmp)[n++] = (Span){max64(rl->run[j].s, x), min64(rl->run[j].e, y)};
     }
   }
-  qsort(*tmp, n, sizeof **tmp, cmp_span);
+  if (n) qsort(*tmp, n, sizeof **tmp, cmp_span); /* *tmp may still be NULL */
   int64_t busy = 0, end = x;
   for (size_t k = 0; k < n; k++) {
     int64_t s0 = max64((*tmp)[k].s, end);

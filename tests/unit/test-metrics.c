@@ -185,6 +185,12 @@ static void test_pop(void) {
   int64_t z[] = {0, 0};
   weft_pop(z, 2, 10, &p);
   ok(near(p.lb, 1.0) && p.synce == 0 && p.idle_ns == 20, "pop: no work at all is LB 1, SyncE 0, idle 2T");
+  /* a damaged recording's huge times saturate (UBSan: no signed overflow) */
+  int64_t big[] = {INT64_MAX / 2, INT64_MAX / 2 + 7};
+  weft_pop(big, 2, INT64_MAX - 1, &p);
+  ok(p.sum_useful_ns == INT64_MAX && p.idle_ns > 0 && p.imbalance_ns == 0,
+     "pop: huge times saturate: sum %lld idle %lld imbalance %lld", (long long)p.sum_useful_ns,
+     (long long)p.idle_ns, (long long)p.imbalance_ns);
 }
 
 static void test_units(void) {
