@@ -364,18 +364,28 @@ static void chunk_drop(WeftThread *t) {
   t->pos = t->end = NULL;
 }
 
+/* Held while the file grows. The end of the file moves only past space
+ * fallocate really reserved: were offsets handed out first and reserved
+ * after, a reservation that fails on a full disk while a later one succeeds
+ * would leave a hole before that later chunk, and reading a hole through a
+ * mapping on a full tmpfs is a SIGBUS. One fallocate per chunk (a thread's
+ * chunks double up to WEFT_BUFFER_KB) is all it covers. */
+static _Atomic int grow_lock;
+
 /* size bytes of new chunks at the end of the file, reserved and mapped. */
 static int map_chunks(uint32_t size, void **m) {
   int fd = trace_fd();
   if (fd < 0) return -1;
-  uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
-  if (reserve_space(fd, off, size) != 0) {
-    /* give the room back unless another chunk was placed after it (then
-     * the file keeps a zero gap, which readers skip) */
-    uint64_t end = off + size;
-    atomic_compare_exchange_strong(&_weft_proc.next_off, &end, off);
-    return -1;
-  }
+  int cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* fallocate is a cancellation point: never leave it held */
+  while (atomic_exchange_explicit(&grow_lock, 1, memory_order_acquire)) sched_yield();
+  uint64_t off = atomic_load_explicit(&_weft_proc.next_off, memory_order_relaxed);
+  int rc = reserve_space(fd, off, size);
+  if (rc == 0) atomic_store_explicit(&_weft_proc.next_off, off + size, memory_order_relaxed);
+  atomic_store_explicit(&grow_lock, 0, memory_order_release);
+  pthread_setcancelstate(cancel, NULL);
+  if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
+  /* a failed mmap leaves reserved zero pages, which readers skip */
   *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
   return *m == MAP_FAILED ? -1 : 0;
 }
@@ -674,6 +684,10 @@ void _weft_process_exit(unsigned how, int status) {
     uint32_t tid = atomic_load(&registry[i].tid);
     uint64_t self = atomic_load(&registry[i].self);
     if (!tid || tid == t->tid) continue;
+    WeftThread *o = registry[i].t;
+    /* the records it could not write (disk full): it will not end to count them itself */
+    uint64_t lost = o ? __atomic_exchange_n(&o->lost, 0, __ATOMIC_RELAXED) : 0;
+    if (lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, lost, __ATOMIC_RELAXED);
     _weft_sched_sample(tid);
     /* written on its behalf: w1 names the thread (the record's tid is ours) */
     weft_emit1(WEFT_EV_THREAD_EXIT, WEFT_EXIT_AT_PROCESS_EXIT, self);
@@ -808,6 +822,7 @@ static void atfork_child_work(WeftThread *t) {
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
   atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
                                                                 which stay mapped: no chunk of ours is in them */
+  atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
   t->chunk = NULL;
   t->pos = t->end = NULL;
   _weft_proc.hdr = NULL;

@@ -45,9 +45,14 @@ int weft_cmd_import(int argc, char **argv) {
     fprintf(stderr, "weft import: %s\n", err);
     return 1;
   }
-  if (!quiet)
-    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost) in %.2f s into %s\n",
+  if (!quiet) {
+    char cut[64] = "";
+    if (st.truncated)
+      snprintf(cut, sizeof cut, ", %llu trace %s cut short", (unsigned long long)st.truncated,
+               st.truncated == 1 ? "file" : "files");
+    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost%s) in %.2f s into %s\n",
             (unsigned long long)st.records, (unsigned long long)st.processes, (unsigned long long)st.threads,
-            (unsigned long long)st.lost, st.seconds, out);
+            (unsigned long long)st.lost, cut, st.seconds, out);
+  }
   return 0;
 }

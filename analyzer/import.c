@@ -1770,6 +1770,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   }
   if (im->failed) { rc = -1; goto out; }
   im->stats->lost += (uint64_t)p->lost;
+  if (weft_trace_cut_at(tr)) im->stats->truncated++; /* the records past the cut are lost, uncounted */
 
   /* the counts, into their objects */
   for (guint i = 0; i < im->counts->len; i++) {
@@ -2325,6 +2326,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     weft_db_meta_set(im.db, "clock", h && h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic");
     weft_db_meta_set_int(im.db, "ncpus", h ? h->ncpus : 0);
     weft_db_meta_set_int(im.db, "lost_events", (int64_t)lost);
+    weft_db_meta_set_int(im.db, "truncated_files", (int64_t)stats->truncated);
     weft_db_meta_set(im.db, "session", sess);
     char *abs = realpath(dir, NULL);
     weft_db_meta_set(im.db, "source_dir", abs ? abs : dir);

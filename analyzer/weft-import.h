@@ -18,6 +18,7 @@ typedef struct {
   uint64_t processes;
   uint64_t threads;
   uint64_t lost;
+  uint64_t truncated; /* trace files cut short (a chunk runs past the end of the file) */
   uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
   double   seconds;
 } WeftImportStats;

@@ -24,7 +24,8 @@ typedef struct {
   unsigned        type;    /* WEFT_EV_* */
   unsigned        aux;     /* WEFT_W0_AUX */
   unsigned        nwords;  /* record length in words, word 0 included */
-  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload */
+  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload; for a file trace these
+                              point into the reader's buffer: valid until the callback returns */
   uint64_t        offset;  /* byte offset of the record in its file */
 } WeftEvent;
 
@@ -46,8 +47,11 @@ const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *p
 
 typedef struct WeftTrace WeftTrace;
 
-/* Open one trace file (mmap, read-only) or a memory buffer (borrowed, must
- * outlive the trace; name is used in messages). Validates the file header.
+/* Open one trace file or a memory buffer (borrowed, must outlive the trace;
+ * name is used in messages). Validates the file header. A file is read with
+ * pread, never mapped, so a file that shrinks or has holes is an error or
+ * zeros, never a SIGBUS; it is opened again by name for each scan (no
+ * descriptor is held), and one that was replaced meanwhile is an error.
  * Returns 0, or -1 with a message in err. */
 int  weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
 int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
@@ -56,6 +60,12 @@ int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrac
 void weft_trace_close(WeftTrace *t);
 const WeftFileHeader *weft_trace_header(const WeftTrace *t);
 const char *weft_trace_name(const WeftTrace *t);
+/* The offset of the chunk (or chunk header) that runs past the end of the
+ * file, 0 if none: a copy cut short, or a file that shrank while it was read.
+ * Known once the trace is open (the open reads it through); a scan delivers
+ * the records before the cut and then fails with a "truncated" message that
+ * names the file and the offset. */
+uint64_t weft_trace_cut_at(const WeftTrace *t);
 
 /* Callback for scans: return 0 to go on, non-zero to stop the scan early
  * (the scan then returns that value). */

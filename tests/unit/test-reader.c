@@ -5,11 +5,13 @@
  * tests write files into a fresh directory under $TMPDIR (removed at the end).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace-build.h"
@@ -575,13 +577,17 @@ static void remove_tmpdir(void) {
   rmdir(tmpdir);
 }
 
-static void test_recording(void) {
+static void new_tmpdir(void) {
   const char *base = getenv("TMPDIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/test-reader-XXXXXX", base && *base ? base : "/tmp");
   if (!mkdtemp(tmpdir)) {
     perror("mkdtemp");
     exit(99);
   }
+}
+
+static void test_recording(void) {
+  new_tmpdir();
   char err[512];
   WeftRecording *r = NULL;
   ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
@@ -701,7 +707,109 @@ static void test_recording(void) {
     ok(strcmp(weft_trace_name(t), path) == 0, "name of a file trace is its path");
     weft_trace_close(t);
   }
-  ok(rc == 0 && e.n == 43, "seed file read through mmap (%s)", err);
+  ok(rc == 0 && e.n == 43, "seed file read from the file (%s)", err);
+  remove_tmpdir();
+}
+
+/* ---- files that change under the reader (issue 11) ---- */
+
+static char *tmp_path(const char *name) {
+  static char path[sizeof tmpdir + 300];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  return path;
+}
+
+/* Pid 600: a 2-page chunk of 400 ACQ records (into its second page), then a
+ * 1-page chunk of thread 601 with 2; 16 KiB. */
+static void two_chunk_trace(TraceBuild *b) {
+  tb_header(b, 600, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(b, 600, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
+  for (unsigned i = 0; i < 400; i++)
+    tb_rec(b, WEFT_EV_ACQ, 0, 100 + i, 2, 1ull);
+  tb_chunk(b, 601, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  tb_rec(b, WEFT_EV_ACQ, 0, 220, 2, 2ull);
+}
+
+/* A file that shrinks after it was opened is read, not mapped: the scan
+ * reports it cut short instead of dying of SIGBUS (a full disk under an
+ * older agent left holes that faulted the same way); a hole in the file
+ * reads as pages never written. */
+static void test_changing_files(void) {
+  new_tmpdir();
+  char err[512];
+  TraceBuild b;
+  two_chunk_trace(&b);
+  write_file("600.0.wtrace", &b);
+  const char *path = tmp_path("600.0.wtrace");
+  WeftTrace *t = NULL;
+  Events e;
+  int rc = weft_trace_open(path, &t, err, sizeof err);
+  ok(rc == 0 && weft_trace_cut_at(t) == 0, "whole file opens, not cut (%s)", rc ? err : "");
+  if (rc == 0) {
+    if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
+      perror("truncate");
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096: the file is shorter now than the "
+                       "16384 bytes") && weft_trace_cut_at(t) == 4096,
+       "a file that shrank after the open: cut short, no SIGBUS: \"%s\"", err);
+    weft_trace_close(t);
+  }
+
+  /* The same through a recording. */
+  write_file("600.0.wtrace", &b);
+  WeftRecording *r = NULL;
+  rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+  if (ok(rc == 0, "recording opens (%s)", rc ? err : "")) {
+    if (truncate(path, WEFT_CHUNK_ALIGN + 100) != 0)
+      perror("truncate");
+    memset(&e, 0, sizeof e);
+    rc = weft_recording_scan(r, collect, &e, err, sizeof err);
+    ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096"),
+       "a recording whose file shrank: cut short, no SIGBUS: \"%s\"", err);
+    weft_recording_close(r);
+  }
+
+  /* A copy cut short: known at the open, the records before the cut read. */
+  write_file("600.0.wtrace", &b);
+  if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
+    perror("truncate");
+  rc = weft_trace_open(path, &t, err, sizeof err);
+  if (ok(rc == 0 && weft_trace_cut_at(t) == 4096, "a file cut short: the cut chunk known at the open")) {
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == -1 && e.n == 254 && has(err, "600.0.wtrace: truncated: chunk at offset 4096 claims 8192 bytes"),
+       "... its records before the cut delivered (%zu), then the cut named: \"%s\"", e.n, err);
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  /* A hole (sparse file) between two chunks and at the end: pages never written. */
+  tb_header(&b, 610, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 610, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  size_t first = b.len;
+  tb_zero_pages(&b, 2);
+  tb_chunk(&b, 611, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  path = tmp_path("610.0.wtrace");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int wrote = fd >= 0 && pwrite(fd, b.buf, first, 0) == (ssize_t)first &&
+              pwrite(fd, b.buf + b.len - WEFT_CHUNK_ALIGN, WEFT_CHUNK_ALIGN, (off_t)(b.len - WEFT_CHUNK_ALIGN)) ==
+                  (ssize_t)WEFT_CHUNK_ALIGN &&
+              ftruncate(fd, (off_t)(b.len + 3 * WEFT_CHUNK_ALIGN)) == 0;
+  if (fd >= 0)
+    close(fd);
+  rc = wrote ? weft_trace_open(path, &t, err, sizeof err) : -1;
+  if (ok(rc == 0, "a sparse file opens (%s)", rc ? err : "")) {
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == 0 && e.n == 2 && e.ev[1].tid == 611 && weft_trace_cut_at(t) == 0,
+       "holes read as pages never written (%s)", rc ? err : "");
+    weft_trace_close(t);
+  }
+  free(b.buf);
   remove_tmpdir();
 }
 
@@ -729,6 +837,7 @@ int main(void) {
   test_strings();
   test_errors();
   test_recording();
+  test_changing_files();
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
