@@ -2218,6 +2218,11 @@ static int link_pipes(Imp *im) {
 }
 
 /* ---- the import ---- */
+/* A name of the directory the reader skipped (not a regular file). */
+static void warn_skipped(const char *msg, void *user) {
+  warnf(user, "%s", msg);
+}
+
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
   (*(uint64_t *)user)++;
@@ -2245,7 +2250,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;
 
-  if (weft_recording_open(dir, &im.rec, err, errlen) != 0) return -1;
+  const WeftRecordingOptions ropt = {.warn = warn_skipped, .warn_user = &im};
+  if (weft_recording_open_with(dir, &ropt, &im.rec, err, errlen) != 0) return -1;
   im.origin = weft_recording_start_ns(im.rec);
   size_t nfiles = weft_recording_count(im.rec);
   if (im.progress) /* the total, for a percentage */

@@ -12,7 +12,8 @@
  * a FILE argument its own start_ns), or the absolute CLOCK_MONOTONIC ns with
  * --raw-ts. Strings are quoted with C escapes. --stats prints counts instead
  * (see print_stats). A DIR is read as one recording (one clock fit); each FILE
- * argument is read on its own.
+ * argument is read on its own. A name in DIR that is no regular file (a FIFO)
+ * is skipped with a warning; given as a FILE it is an error.
  *
  * Exit status: 0; 1 on unreadable or corrupt input (after printing what was
  * read, with "weft-dump: MESSAGE" on stderr); 2 on a usage error.
@@ -408,12 +409,19 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 
+static void warn_skipped(const char *msg, void *user) {
+  (void)user;
+  fflush(stdout);
+  fprintf(stderr, "weft-dump: %s\n", msg);
+}
+
 static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
   struct stat st;
   int rc;
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     WeftRecording *r;
-    if (weft_recording_open(path, &r, err, errlen) < 0)
+    const WeftRecordingOptions opt = {.warn = warn_skipped};
+    if (weft_recording_open_with(path, &opt, &r, err, errlen) < 0)
       return -1;
     d->origin = weft_recording_start_ns(r);
     rc = 0;

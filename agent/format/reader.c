@@ -414,25 +414,42 @@ static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off) {
   return (ssize_t)got;
 }
 
-/* Open path for reading; *st gets its status. Returns the descriptor, or -1
- * with a message. */
-static int open_regular(const char *path, struct stat *st, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+static const char *file_kind(mode_t mode) {
+  return S_ISFIFO(mode) ? "a FIFO" : S_ISDIR(mode) ? "a directory" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" : "not a file";
+}
+
+#define NOT_REGULAR_MSG "%s: not a regular file (%s)"
+
+/* Open path for reading if it is a regular file; *st gets its status.
+ * Anything else is refused before it is read: opening a FIFO waits for a
+ * writer, and reading one waits for data. The stat comes first so that a
+ * device is not even opened; O_NONBLOCK covers a FIFO put there since.
+ * Returns the descriptor, or -1 with a message (*not_regular set when the
+ * file is there but is no regular file). */
+static int open_regular(const char *path, struct stat *st, int *not_regular, char *err, size_t errlen) {
+  *not_regular = 0;
+  if (stat(path, st) != 0)
     return fail(err, errlen, "%s: %s", path, strerror(errno));
-  if (fstat(fd, st) < 0) {
-    int e = errno;
+  if (S_ISREG(st->st_mode)) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fstat(fd, st) < 0) {
+      int e = errno;
+      close(fd);
+      return fail(err, errlen, "%s: %s", path, strerror(e));
+    }
+    if (S_ISREG(st->st_mode))
+      return fd;
     close(fd);
-    return fail(err, errlen, "%s: %s", path, strerror(e));
   }
-  if (S_ISREG(st->st_mode))
-    return fd;
-  close(fd);
-  return fail(err, errlen, "%s: not a regular file", path);
+  *not_regular = 1;
+  return fail(err, errlen, NOT_REGULAR_MSG, path, file_kind(st->st_mode));
 }
 
 /* Why a file cannot be opened, when it is not simply bad. */
-enum { OPEN_BAD = 0, OPEN_UNSTARTED = 1 };
+enum { OPEN_BAD = 0, OPEN_UNSTARTED = 1, OPEN_NOT_REGULAR = 2 };
 
 /* Open a trace file and check its header; its records are not read yet
  * (trace_load). *why says what kind of failure it was. */
@@ -440,9 +457,13 @@ static int trace_open_file(const char *path, WeftTrace **out, int *why, char *er
   *out = NULL;
   *why = OPEN_BAD;
   struct stat st;
-  int fd = open_regular(path, &st, err, errlen);
-  if (fd < 0)
+  int not_regular;
+  int fd = open_regular(path, &st, &not_regular, err, errlen);
+  if (fd < 0) {
+    if (not_regular)
+      *why = OPEN_NOT_REGULAR;
     return -1;
+  }
   unsigned char head[WEFT_FILE_HEADER_SIZE];
   size_t want = (uint64_t)st.st_size < sizeof head ? (size_t)st.st_size : sizeof head;
   ssize_t got = pread_full(fd, head, want, 0);
@@ -570,7 +591,8 @@ static int src_open(Src *s, const WeftTrace *t, char *err, size_t errlen) {
   if (t->base)
     return 0;
   struct stat st;
-  int fd = open_regular(t->name, &st, err, errlen);
+  int not_regular;
+  int fd = open_regular(t->name, &st, &not_regular, err, errlen);
   if (fd < 0)
     return -1;
   if (st.st_dev != t->dev || st.st_ino != t->ino) {
@@ -832,8 +854,10 @@ static int recording_fit(WeftRecording *r) {
 }
 
 /* Open the header of every *.wtrace file of dir into r->traces. Files of
- * processes killed before they wrote their header are counted in *nempty. */
-static int recording_list(WeftRecording *r, const char *dir, size_t *nempty, char *err, size_t errlen) {
+ * processes killed before they wrote their header are counted in *nempty,
+ * files that are not regular files skipped with a warning. */
+static int recording_list(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, size_t *nempty,
+                          char *err, size_t errlen) {
   DIR *d = opendir(dir);
   if (!d)
     return fail(err, errlen, "%s: %s", dir, strerror(errno));
@@ -864,9 +888,15 @@ static int recording_list(WeftRecording *r, const char *dir, size_t *nempty, cha
     int why;
     rc = trace_open_file(path, &r->traces[r->n], &why, err, errlen);
     free(path);
-    if (rc < 0 && why == OPEN_UNSTARTED) {
-      rc = 0;                                    /* killed before it started: nothing to read */
-      (*nempty)++;
+    if (rc < 0 && why == OPEN_NOT_REGULAR && opt->warn) {
+      char msg[1200];
+      snprintf(msg, sizeof msg, "%s: skipped", err);
+      opt->warn(msg, opt->warn_user);
+    }
+    if (rc < 0 && why != OPEN_BAD) {
+      rc = 0;                                    /* nothing to read in it */
+      if (why == OPEN_UNSTARTED)
+        (*nempty)++;
       errno = 0;
       continue;
     }
@@ -882,12 +912,20 @@ static int recording_list(WeftRecording *r, const char *dir, size_t *nempty, cha
 }
 
 int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
+  return weft_recording_open_with(dir, NULL, out, err, errlen);
+}
+
+int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
+                             size_t errlen) {
+  static const WeftRecordingOptions defaults;
+  if (!opt)
+    opt = &defaults;
   *out = NULL;
   WeftRecording *r = calloc(1, sizeof *r);
   if (!r)
     return fail(err, errlen, "%s: out of memory", dir);
   size_t nempty = 0;
-  int rc = recording_list(r, dir, &nempty, err, errlen);
+  int rc = recording_list(r, dir, opt, &nempty, err, errlen);
   if (rc == 0 && r->n == 0 && nempty)
     rc = fail(err, errlen, "%s: no weft trace with data in this directory (%zu empty *.wtrace "
               "files)", dir, nempty);

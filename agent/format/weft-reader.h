@@ -51,8 +51,9 @@ typedef struct WeftTrace WeftTrace;
  * name is used in messages). Validates the file header. A file is read with
  * pread, never mapped, so a file that shrinks or has holes is an error or
  * zeros, never a SIGBUS; it is opened again by name for each scan (no
- * descriptor is held), and one that was replaced meanwhile is an error.
- * Returns 0, or -1 with a message in err. */
+ * descriptor is held), and one that was replaced meanwhile is an error. A
+ * FIFO, device or directory is refused ("not a regular file") without being
+ * read. Returns 0, or -1 with a message in err. */
 int  weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
 int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
                          char *err, size_t errlen);
@@ -87,10 +88,20 @@ int  weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn
  * of every file: file headers, chunk headers and SYNC records). */
 typedef struct WeftRecording WeftRecording;
 
-/* Files of processes killed before they wrote their header (empty, or a zero
- * header) are skipped; any other bad file fails the open with its message. */
+typedef void (*WeftWarnFn)(const char *msg, void *user);
 
+/* How to open a recording; all zero (or NULL): no warnings. */
+typedef struct {
+  WeftWarnFn warn;           /* called with a one-line message per file skipped (NULL: silent) */
+  void      *warn_user;
+} WeftRecordingOptions;
+
+/* Files of processes killed before they wrote their header (empty, or a zero
+ * header) are skipped; so are names that are not regular files (a FIFO: with
+ * a warning); any other bad file fails the open with its message. */
 int    weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen);
+int    weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
+                                size_t errlen);
 void   weft_recording_close(WeftRecording *r);
 size_t weft_recording_count(const WeftRecording *r);
 WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);

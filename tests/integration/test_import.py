@@ -385,6 +385,31 @@ def died(r):
     return "" if r.returncode >= 0 else " (killed by signal %d)" % -r.returncode
 
 
+def t_fifo(ctx):
+    """Issue 11 item 10: a FIFO named *.wtrace is skipped with a warning, not opened (which would wait for a
+    writer forever); weft-dump given the FIFO itself says what it is and fails. A hang is a timeout, a failure."""
+    d, _, _ = ctx.record("uncontended", [10])
+    fifo = os.path.join(d, "4242.0.wtrace")
+    os.mkfifo(fifo)
+    try:
+        r = ctx.weft("import", d, "-o", d + ".db")
+        warn = [l for l in r.stderr.decode().splitlines() if "4242.0.wtrace" in l]
+        ok(r.returncode == 0 and warn == ["weft: %s: not a regular file (a FIFO): skipped" % fifo],
+           "fifo: weft import skips it with one warning naming it", r.stderr)
+        con = sqlite3.connect(d + ".db")
+        eq(one(con, "SELECT count(*) FROM process"), 1, "fifo: the recording's own file is imported")
+        con.close()
+        r = ctx.dump("--stats", d)
+        ok(r.returncode == 0 and b"files 1\n" in r.stdout and
+           r.stderr.decode().splitlines() == ["weft-dump: %s: not a regular file (a FIFO): skipped" % fifo],
+           "fifo: weft-dump of the directory skips it with a warning", r.stderr)
+        r = ctx.dump(fifo)
+        ok(r.returncode == 1 and r.stderr.decode().splitlines() == ["weft-dump: %s: not a regular file (a FIFO)" % fifo],
+           "fifo: weft-dump of the FIFO itself: a one-line error, exit 1", r.stderr)
+    except subprocess.TimeoutExpired as e:
+        ok(False, "fifo: a FIFO in the recording hangs the readers", e)
+
+
 def mount_tmpfs(ctx, size):
     """A new tmpfs of `size` on a directory of ctx.tmp; (None, why) when this machine cannot mount one."""
     mnt = tempfile.mkdtemp(dir=ctx.tmp, prefix="tmpfs-")
@@ -530,7 +555,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input, t_full_disk]
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input, t_fifo, t_full_disk]
     try:
         for t in tests:
             try:

@@ -571,7 +571,8 @@ static void remove_tmpdir(void) {
   while ((de = readdir(d)))
     if (de->d_name[0] != '.') {
       snprintf(path, sizeof path, "%s/%s", tmpdir, de->d_name);
-      unlink(path);
+      if (unlink(path) != 0)
+        rmdir(path);
     }
   closedir(d);
   rmdir(tmpdir);
@@ -711,7 +712,7 @@ static void test_recording(void) {
   remove_tmpdir();
 }
 
-/* ---- files that change under the reader (issue 11) ---- */
+/* ---- files that change under the reader, or are no files (issue 11) ---- */
 
 static char *tmp_path(const char *name) {
   static char path[sizeof tmpdir + 300];
@@ -729,6 +730,17 @@ static void two_chunk_trace(TraceBuild *b) {
   tb_chunk(b, 601, 0, 200, 200, WEFT_CHUNK_ALIGN);
   tb_rec(b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
   tb_rec(b, WEFT_EV_ACQ, 0, 220, 2, 2ull);
+}
+
+typedef struct {
+  int  n;
+  char last[1200];
+} Warnings;
+
+static void collect_warning(const char *msg, void *user) {
+  Warnings *w = user;
+  w->n++;
+  snprintf(w->last, sizeof w->last, "%s", msg);
 }
 
 /* A file that shrinks after it was opened is read, not mapped: the scan
@@ -813,6 +825,44 @@ static void test_changing_files(void) {
   remove_tmpdir();
 }
 
+/* A FIFO (or a directory) named *.wtrace is refused before it is read:
+ * opening a FIFO to read it waits for a writer that never comes. */
+static void test_not_files(void) {
+  new_tmpdir();
+  char err[512];
+  TraceBuild b;
+  two_chunk_trace(&b);
+  write_file("600.0.wtrace", &b);
+  free(b.buf);
+  const char *fifo = tmp_path("700.0.wtrace");
+  if (mkfifo(fifo, 0600) != 0) {
+    perror("mkfifo");
+    exit(99);
+  }
+  alarm(60);                                     /* a hang is a failure, not a stuck test */
+  WeftTrace *t = NULL;
+  ok(weft_trace_open(fifo, &t, err, sizeof err) < 0 && t == NULL &&
+     has(err, "700.0.wtrace: not a regular file (a FIFO)"), "a FIFO opened alone: \"%s\"", err);
+  WeftRecording *r = NULL;
+  Warnings w = { 0, "" };
+  WeftRecordingOptions opt = { .warn = collect_warning, .warn_user = &w };
+  int rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 1 &&
+     has(w.last, "700.0.wtrace: not a regular file (a FIFO): skipped"),
+     "a FIFO in a recording: skipped with a warning naming it (%s; \"%s\")", rc ? err : "opened", w.last);
+  if (rc == 0)
+    weft_recording_close(r);
+  if (mkdir(tmp_path("701.0.wtrace"), 0700) != 0)
+    perror("mkdir");
+  w.n = 0;
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 2, "and a directory too (%d warnings)", w.n);
+  if (rc == 0)
+    weft_recording_close(r);
+  alarm(0);
+  remove_tmpdir();
+}
+
 static void test_names(void) {
   ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 &&
      weft_event_name(0) == NULL && weft_event_name(99) == NULL && weft_event_name(256) == NULL,
@@ -838,6 +888,7 @@ int main(void) {
   test_errors();
   test_recording();
   test_changing_files();
+  test_not_files();
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
