@@ -6,7 +6,10 @@
  *   WEFT_STACKS   none | contended (default) | all
  *   WEFT_IO       1 to record blocking poll/select/epoll/read/recv waits (sleeps: always)
  *   WEFT_CLOCK    tsc (default where invariant) | monotonic
- *   WEFT_SESSION  recording id (hex), set by `weft record`
+ *   WEFT_SESSION  recording id (hex), set by `weft record`; a process started
+ *                 without it picks one and puts it into its environment, so
+ *                 that each run is a recording of its own and its children
+ *                 (which inherit the variable) are part of it
  *   WEFT_BUFFER_KB  largest chunk a thread takes at once (default 1024)
  *   WEFT_HOLDS    contended (default: holds someone waited for, counts for the
  *                 rest) | all (every hold timed and recorded)
@@ -763,6 +766,22 @@ static uint64_t parse_hex(const char *s) {
   return v;
 }
 
+/* WEFT_SESSION, or a new session id for a run started without one (an
+ * LD_PRELOAD run by hand): the variable is set for the children, so a whole
+ * process tree shares the id, and two runs into one directory do not. */
+static uint64_t session_id(void) {
+  uint64_t v = parse_hex(getenv("WEFT_SESSION"));
+  if (v) return v;
+  if (syscall(SYS_getrandom, &v, sizeof v, 1 /* GRND_NONBLOCK */) != (long)sizeof v || !v)
+    v = weft_mono_ns() ^ ((uint64_t)_weft_proc.pid << 40) ^ (uint64_t)(uintptr_t)&v;
+  if (!v) v = 1;
+  char hex[17];
+  for (int i = 0; i < 16; i++) hex[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+  hex[16] = 0;
+  setenv("WEFT_SESSION", hex, 1);
+  return v;
+}
+
 static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   uintptr_t me = (uintptr_t)data;
@@ -899,8 +918,7 @@ static void weft_agent_init(void) {
   _weft_proc.io = s && *s && strcmp(s, "0") != 0;
   s = getenv("WEFT_CLOCK");
   _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
-  s = getenv("WEFT_SESSION");
-  _weft_proc.session = parse_hex(s);
+  _weft_proc.session = session_id();
   s = getenv("WEFT_HOLDS");
   _weft_proc.holds_all = s && !strcmp(s, "all");
   if (s && *s && strcmp(s, "all") && strcmp(s, "contended"))

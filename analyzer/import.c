@@ -2223,6 +2223,32 @@ static void warn_skipped(const char *msg, void *user) {
   warnf(user, "%s", msg);
 }
 
+/* "2024-05-01 14:03:22", local time, of a CLOCK_REALTIME ns. */
+static const char *fmt_wallclock(uint64_t ns, char *buf, size_t len) {
+  time_t sec = (time_t)(ns / 1000000000u);
+  struct tm tm;
+  if (!localtime_r(&sec, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) snprintf(buf, len, "?");
+  return buf;
+}
+
+/* Runs written into one directory are recordings of their own: say which
+ * one is imported, what else is there and how to import it. */
+static void note_sessions(Imp *im, const char *dir) {
+  const WeftSession *all, *cur = weft_recording_session(im->rec);
+  size_t n = weft_recording_sessions(im->rec, &all);
+  if (n < 2 || !cur || !im->warn) return;
+  char when[32];
+  fprintf(im->warn, "weft: %s holds %zu recordings; importing session %016" PRIx64 " (started %s, %zu %s), not:\n",
+          dir, n, cur->session, fmt_wallclock(cur->realtime_ns, when, sizeof when), cur->processes,
+          cur->processes == 1 ? "process" : "processes");
+  for (size_t i = 0; i < n; i++)
+    if (&all[i] != cur)
+      fprintf(im->warn, "weft:   session %016" PRIx64 " (started %s, %zu %s)\n", all[i].session,
+              fmt_wallclock(all[i].realtime_ns, when, sizeof when), all[i].processes,
+              all[i].processes == 1 ? "process" : "processes");
+  fprintf(im->warn, "weft: to import another one: weft import %s --session ID -o FILE.db\n", dir);
+}
+
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
   (*(uint64_t *)user)++;
@@ -2250,8 +2276,10 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;
 
-  const WeftRecordingOptions ropt = {.warn = warn_skipped, .warn_user = &im};
+  const WeftRecordingOptions ropt = {.pick_session = opt && opt->pick_session, .session = opt ? opt->session : 0,
+                                     .warn = warn_skipped, .warn_user = &im};
   if (weft_recording_open_with(dir, &ropt, &im.rec, err, errlen) != 0) return -1;
+  note_sessions(&im, dir);
   im.origin = weft_recording_start_ns(im.rec);
   size_t nfiles = weft_recording_count(im.rec);
   if (im.progress) /* the total, for a percentage */

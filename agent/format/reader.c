@@ -26,6 +26,11 @@
  *
  * Mixing clocks: a recording keeps one fit per clock kind (TSC, MONOTONIC),
  * since the ticks of the two are not comparable; a normal recording uses one.
+ *
+ * Sessions: every file header carries the id of the run that wrote it, and a
+ * directory may hold several runs. A recording is one session (the latest,
+ * unless the caller names one): the headers of all files are read first, and
+ * only the chosen session's files are walked.
  */
 #include "weft-reader.h"
 
@@ -77,10 +82,13 @@ struct WeftTrace {
 };
 
 struct WeftRecording {
-  WeftTrace **traces;
-  size_t      n;
-  Fit         fits[3];            /* by WEFT_CLOCK_* (index 0 unused) */
-  uint64_t    start_ns;
+  WeftTrace  **traces;
+  size_t       n;
+  Fit          fits[3];           /* by WEFT_CLOCK_* (index 0 unused) */
+  uint64_t     start_ns;
+  WeftSession *sessions;          /* every session of the directory, oldest first */
+  size_t       nsessions;
+  size_t       chosen;            /* the one opened; SIZE_MAX: all of them */
 };
 
 /* ---- helpers ---- */
@@ -151,13 +159,14 @@ static void points_add(PointVec *v, uint64_t tick, uint64_t ns) {
 
 /* ---- the clock fit ---- */
 
+static int cmp_u64(uint64_t a, uint64_t b) {
+  return a < b ? -1 : a > b;
+}
+
 static int point_cmp(const void *a, const void *b) {
   const SyncPoint *x = a, *y = b;
-  if (x->tick != y->tick)
-    return x->tick < y->tick ? -1 : 1;
-  if (x->ns != y->ns)
-    return x->ns < y->ns ? -1 : 1;
-  return 0;
+  int c = cmp_u64(x->tick, y->tick);
+  return c ? c : cmp_u64(x->ns, y->ns);
 }
 
 static void fit_free(Fit *f) {
@@ -807,6 +816,23 @@ static int trace_order(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
+/* By session, then as trace_order (so a session's pids are together). */
+static int session_order(const void *a, const void *b) {
+  const WeftTrace *x = *(WeftTrace *const *)a, *y = *(WeftTrace *const *)b;
+  int c = cmp_u64(hdr_of(x)->session, hdr_of(y)->session);
+  return c ? c : trace_order(a, b);
+}
+
+/* Oldest first: by wall-clock start (it survives a reboot between two runs,
+ * CLOCK_MONOTONIC does not), then monotonic start, then id. */
+static int session_age(const void *a, const void *b) {
+  const WeftSession *x = a, *y = b;
+  int c = cmp_u64(x->realtime_ns, y->realtime_ns);
+  if (!c)
+    c = cmp_u64(x->start_ns, y->start_ns);
+  return c ? c : cmp_u64(x->session, y->session);
+}
+
 static int is_trace_name(const char *s) {
   size_t n = strlen(s);
   return n > 7 && strcmp(s + n - 7, ".wtrace") == 0;
@@ -911,6 +937,64 @@ static int recording_list(WeftRecording *r, const char *dir, const WeftRecording
   return rc;
 }
 
+/* Group r->traces (not empty) by session into r->sessions, oldest first. */
+static int recording_sessions(WeftRecording *r) {
+  qsort(r->traces, r->n, sizeof *r->traces, session_order);
+  r->sessions = calloc(r->n, sizeof *r->sessions);  /* at most one per file */
+  if (!r->sessions)
+    return -1;
+  for (size_t i = 0; i < r->n; i++) {
+    const WeftFileHeader *h = hdr_of(r->traces[i]);
+    if (i == 0 || h->session != hdr_of(r->traces[i - 1])->session)
+      r->sessions[r->nsessions++] = (WeftSession){ .session = h->session, .start_ns = h->start_ns,
+                                                    .realtime_ns = h->realtime_ns };
+    WeftSession *s = &r->sessions[r->nsessions - 1];
+    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid)
+      s->processes++;
+    if (h->start_ns < s->start_ns) {
+      s->start_ns = h->start_ns;
+      s->realtime_ns = h->realtime_ns;
+    }
+  }
+  qsort(r->sessions, r->nsessions, sizeof *r->sessions, session_age);
+  return 0;
+}
+
+/* Keep the files of the session opt asks for (every file with all_sessions). */
+static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, char *err,
+                            size_t errlen) {
+  if (opt->all_sessions) {
+    r->chosen = SIZE_MAX;
+    return 0;
+  }
+  r->chosen = r->nsessions - 1;                  /* the latest */
+  if (opt->pick_session) {
+    size_t i = 0;
+    while (i < r->nsessions && r->sessions[i].session != opt->session)
+      i++;
+    if (i == r->nsessions) {
+      char list[256] = "";
+      size_t used = 0;
+      for (size_t k = 0; k < r->nsessions && used < sizeof list - 40; k++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%016" PRIx64, k ? ", " : "",
+                                 r->sessions[k].session);
+      return fail(err, errlen, "%s: no trace file of session %016" PRIx64 " in this directory "
+                  "(its sessions: %s%s)", dir, opt->session, list, used >= sizeof list - 40 ? ", ..." : "");
+    }
+    r->chosen = i;
+  }
+  const uint64_t keep = r->sessions[r->chosen].session;
+  size_t m = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (hdr_of(r->traces[i])->session == keep)
+      r->traces[m++] = r->traces[i];
+    else
+      trace_free(r->traces[i]);
+  }
+  r->n = m;
+  return 0;
+}
+
 int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
   return weft_recording_open_with(dir, NULL, out, err, errlen);
 }
@@ -931,6 +1015,10 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
               "files)", dir, nempty);
   else if (rc == 0 && r->n == 0)
     rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
+  if (rc == 0 && recording_sessions(r) < 0)
+    rc = fail(err, errlen, "%s: out of memory", dir);
+  if (rc == 0)
+    rc = recording_choose(r, dir, opt, err, errlen);
   if (rc == 0) {
     qsort(r->traces, r->n, sizeof *r->traces, trace_order);
     for (size_t i = 0; rc == 0 && i < r->n; i++)
@@ -958,6 +1046,7 @@ void weft_recording_close(WeftRecording *r) {
   for (unsigned c = 0; c < 3; c++)
     fit_free(&r->fits[c]);
   free(r->traces);
+  free(r->sessions);
   free(r);
 }
 
@@ -971,6 +1060,15 @@ WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i) {
 
 uint64_t weft_recording_start_ns(const WeftRecording *r) {
   return r->start_ns;
+}
+
+size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out) {
+  *out = r->sessions;
+  return r->nsessions;
+}
+
+const WeftSession *weft_recording_session(const WeftRecording *r) {
+  return r->chosen < r->nsessions ? &r->sessions[r->chosen] : NULL;
 }
 
 int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen) {

@@ -83,15 +83,29 @@ int  weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t
 int  weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
                            size_t errlen);
 
-/* A recording directory: every *.wtrace in it, sorted by (pid, image), one
- * clock for all of them (piecewise-linear tick -> ns fit over every sync point
- * of every file: file headers, chunk headers and SYNC records). */
+/* A recording directory: the *.wtrace files of one session in it, sorted by
+ * (pid, image), one clock for all of them (piecewise-linear tick -> ns fit
+ * over every sync point of every file: file headers, chunk headers and SYNC
+ * records). */
 typedef struct WeftRecording WeftRecording;
+
+/* A session: the files of one run (the session id of their headers). */
+typedef struct {
+  uint64_t session;       /* the id */
+  uint64_t start_ns;      /* its earliest process start (CLOCK_MONOTONIC ns) */
+  uint64_t realtime_ns;   /* CLOCK_REALTIME at that start, for display */
+  size_t   files;         /* its trace files (process images) */
+  size_t   processes;     /* distinct pids among them */
+} WeftSession;
 
 typedef void (*WeftWarnFn)(const char *msg, void *user);
 
-/* How to open a recording; all zero (or NULL): no warnings. */
+/* Which files of the directory make the recording; all zero (or NULL): the
+ * latest session (by start time), no warnings. */
 typedef struct {
+  int        all_sessions;   /* every file, whatever its session (weft-dump) */
+  int        pick_session;   /* the files of session `session` (an error if there are none) */
+  uint64_t   session;
   WeftWarnFn warn;           /* called with a one-line message per file skipped (NULL: silent) */
   void      *warn_user;
 } WeftRecordingOptions;
@@ -105,8 +119,12 @@ int    weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt
 void   weft_recording_close(WeftRecording *r);
 size_t weft_recording_count(const WeftRecording *r);
 WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);
-/* Earliest start_ns of all files (the recording's time origin). */
+/* Earliest start_ns of its files (the recording's time origin). */
 uint64_t weft_recording_start_ns(const WeftRecording *r);
+/* Every session with files in the directory, the ones not opened too, oldest
+ * first; and the one opened (NULL with all_sessions). */
+size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out);
+const WeftSession *weft_recording_session(const WeftRecording *r);
 /* Scan every file in order; stops at the first error (-1, message in err). */
 int    weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen);
 

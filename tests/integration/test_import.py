@@ -410,6 +410,52 @@ def t_fifo(ctx):
         ok(False, "fifo: a FIFO in the recording hangs the readers", e)
 
 
+def t_sessions(ctx):
+    """Issue 11 item 5: two runs without weft record into one directory are two recordings. Each run (and
+    the processes it starts) gets a session id of its own; weft import takes the latest and names the other,
+    --session takes that one."""
+    d = tempfile.mkdtemp(dir=ctx.tmp, prefix="two-runs-")
+    e = dict(os.environ, WEFT_OUTPUT=d, LD_PRELOAD=ctx.agent)
+    e.pop("WEFT_SESSION", None)
+    runs = []
+    for name, args in (("contended", ["5"]), ("forktree", [])):
+        before = set(trace_files(d))
+        r = subprocess.run([ctx.fx[name]] + args, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        ok(r.returncode == 0, "sessions: %s runs" % name, r.stderr)
+        runs.append(set(trace_files(d)) - before)
+    r = ctx.dump(d)
+    sess = {}
+    for line in r.stdout.decode().splitlines():
+        m = re.match(r"# file (\S+) .* session=([0-9a-f]+) ", line)
+        if m:
+            sess[m.group(1)] = m.group(2)
+    first, second = ({sess.get(f) for f in run} for run in runs)
+    ok(r.returncode == 0 and len(first) == 1 and len(second) == 1 and first != second and None not in first | second,
+       "sessions: each run has a session of its own, shared by the processes it started", (runs, sess))
+    if not (len(first) == 1 and len(second) == 1):
+        return
+    (old,), (new,) = first, second
+    r = ctx.weft("import", d, "-o", d + ".db")
+    err = r.stderr.decode()
+    ok(r.returncode == 0 and "holds 2 recordings; importing session %s" % new in err and
+       "session %s (started " % old in err and "1 process)" in err and "--session ID" in err,
+       "sessions: weft import takes the latest run and names the other one", err)
+    con = sqlite3.connect(d + ".db")
+    eq((one(con, "SELECT value FROM meta WHERE key = 'session'"), one(con, "SELECT count(*) FROM process")),
+       (new, len(runs[1])), "sessions: only the latest run's processes are in the database")
+    con.close()
+    r = ctx.weft("import", d, "--session", old, "-o", d + "-old.db")
+    con = sqlite3.connect(d + "-old.db")
+    ok(r.returncode == 0 and one(con, "SELECT count(*) FROM process") == 1 and
+       one(con, "SELECT value FROM meta WHERE key = 'session'") == old and
+       "contended" in one(con, "SELECT exe FROM process"), "sessions: --session imports the other run", r.stderr)
+    con.close()
+    r = ctx.weft("import", d, "--session", "123", "-o", d + "-none.db")
+    ok(r.returncode == 1 and len(r.stderr.splitlines()) == 1 and b"no trace file of session 0000000000000123" in
+       r.stderr and not os.path.exists(d + "-none.db"), "sessions: a session that is not there: one line, exit 1",
+       r.stderr)
+
+
 def mount_tmpfs(ctx, size):
     """A new tmpfs of `size` on a directory of ctx.tmp; (None, why) when this machine cannot mount one."""
     mnt = tempfile.mkdtemp(dir=ctx.tmp, prefix="tmpfs-")
@@ -555,7 +601,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input, t_fifo, t_full_disk]
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_bad_input, t_fifo, t_sessions, t_full_disk]
     try:
         for t in tests:
             try:

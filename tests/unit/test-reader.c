@@ -863,6 +863,66 @@ static void test_not_files(void) {
   remove_tmpdir();
 }
 
+/* One file of pid with session id and start times (s of CLOCK_REALTIME,
+ * and of CLOCK_MONOTONIC). */
+static void session_file(uint32_t pid, uint32_t image, uint64_t session, uint64_t realtime_s, uint64_t mono_s) {
+  TraceBuild b;
+  tb_header(&b, pid, image, WEFT_CLOCK_MONOTONIC, mono_s * 1000000000ull, mono_s * 1000000000ull, 1000000000);
+  tb_hdr(&b)->session = session;
+  tb_hdr(&b)->realtime_ns = realtime_s * 1000000000ull;
+  tb_chunk(&b, pid, 0, mono_s * 1000000000ull, mono_s * 1000000000ull, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, mono_s * 1000000000ull + 10, 2, 1ull);
+  char name[64];
+  snprintf(name, sizeof name, "%" PRIu32 ".%" PRIu32 ".wtrace", pid, image);
+  write_file(name, &b);
+  free(b.buf);
+}
+
+/* Two runs into one directory are two recordings: the latest by default. */
+static void test_sessions(void) {
+  new_tmpdir();
+  char err[512];
+  const uint64_t A = 0xaaaa000000000001ull, B = 0x0bbb000000000002ull, C = 0xcccc000000000003ull;
+  session_file(100, 0, A, 1000, 50);             /* A: pid 100, two images */
+  session_file(100, 1, A, 1001, 51);
+  session_file(200, 0, B, 2000, 90);             /* B: the latest, pids 200 and 201 */
+  session_file(201, 0, B, 2001, 91);
+  session_file(300, 0, C, 500, 100);             /* C: the oldest wall clock (before a reboot) */
+  WeftRecording *r = NULL;
+  int rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+  if (ok(rc == 0, "a directory of three sessions opens (%s)", rc ? err : "")) {
+    const WeftSession *all;
+    size_t n = weft_recording_sessions(r, &all);
+    ok(n == 3 && all[0].session == C && all[1].session == A && all[2].session == B,
+       "three sessions, oldest first by wall-clock start");
+    ok(n == 3 && all[1].files == 2 && all[1].processes == 1 && all[2].files == 2 && all[2].processes == 2 &&
+       all[1].start_ns == 50000000000ull && all[1].realtime_ns == 1000000000000ull,
+       "files, processes and start of each");
+    ok(weft_recording_session(r) == &all[2] && weft_recording_count(r) == 2 &&
+       weft_trace_header(weft_recording_trace(r, 0))->pid == 200 &&
+       weft_trace_header(weft_recording_trace(r, 1))->pid == 201 &&
+       weft_recording_start_ns(r) == 90000000000ull, "the latest session is the recording");
+    weft_recording_close(r);
+  }
+  WeftRecordingOptions opt = { .pick_session = 1, .session = A };
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  if (ok(rc == 0, "another session chosen (%s)", rc ? err : "")) {
+    ok(weft_recording_count(r) == 2 && weft_recording_session(r)->session == A &&
+       weft_trace_header(weft_recording_trace(r, 1))->image == 1 && weft_recording_start_ns(r) == 50000000000ull,
+       "its files only, its own start");
+    weft_recording_close(r);
+  }
+  opt.session = 0xff;
+  ok(weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err) < 0 && r == NULL &&
+     has(err, ": no trace file of session 00000000000000ff in this directory (its sessions: "
+              "cccc000000000003, aaaa000000000001, 0bbb000000000002)"), "a session not there: \"%s\"", err);
+  opt = (WeftRecordingOptions){ .all_sessions = 1 };
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  if (ok(rc == 0 && weft_recording_count(r) == 5 && !weft_recording_session(r), "all sessions at once")) 
+    weft_recording_close(r);
+  remove_tmpdir();
+}
+
 static void test_names(void) {
   ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 &&
      weft_event_name(0) == NULL && weft_event_name(99) == NULL && weft_event_name(256) == NULL,
@@ -889,6 +949,7 @@ int main(void) {
   test_recording();
   test_changing_files();
   test_not_files();
+  test_sessions();
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
