@@ -6,7 +6,10 @@
  *   WEFT_STACKS   none | contended (default) | all
  *   WEFT_IO       1 to record blocking poll/select/epoll/read/recv waits (sleeps: always)
  *   WEFT_CLOCK    tsc (default where invariant) | monotonic
- *   WEFT_SESSION  recording id (hex), set by `weft record`
+ *   WEFT_SESSION  recording id (hex), set by `weft record`; a process started
+ *                 without it picks one and puts it into its environment, so
+ *                 that each run is a recording of its own and its children
+ *                 (which inherit the variable) are part of it
  *   WEFT_BUFFER_KB  largest chunk a thread takes at once (default 1024)
  *   WEFT_HOLDS    contended (default: holds someone waited for, counts for the
  *                 rest) | all (every hold timed and recorded)
@@ -376,18 +379,28 @@ static void chunk_drop(WeftThread *t) {
   t->pos = t->end = NULL;
 }
 
+/* Held while the file grows. The end of the file moves only past space
+ * fallocate really reserved: were offsets handed out first and reserved
+ * after, a reservation that fails on a full disk while a later one succeeds
+ * would leave a hole before that later chunk, and reading a hole through a
+ * mapping on a full tmpfs is a SIGBUS. One fallocate per chunk (a thread's
+ * chunks double up to WEFT_BUFFER_KB) is all it covers. */
+static _Atomic int grow_lock;
+
 /* size bytes of new chunks at the end of the file, reserved and mapped. */
 static int map_chunks(uint32_t size, void **m) {
   int fd = trace_fd();
   if (fd < 0) return -1;
-  uint64_t off = atomic_fetch_add(&_weft_proc.next_off, size);
-  if (reserve_space(fd, off, size) != 0) {
-    /* give the room back unless another chunk was placed after it (then
-     * the file keeps a zero gap, which readers skip) */
-    uint64_t end = off + size;
-    atomic_compare_exchange_strong(&_weft_proc.next_off, &end, off);
-    return -1;
-  }
+  int cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* fallocate is a cancellation point: never leave it held */
+  while (atomic_exchange_explicit(&grow_lock, 1, memory_order_acquire)) sched_yield();
+  uint64_t off = atomic_load_explicit(&_weft_proc.next_off, memory_order_relaxed);
+  int rc = reserve_space(fd, off, size);
+  if (rc == 0) atomic_store_explicit(&_weft_proc.next_off, off + size, memory_order_relaxed);
+  atomic_store_explicit(&grow_lock, 0, memory_order_release);
+  pthread_setcancelstate(cancel, NULL);
+  if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
+  /* a failed mmap leaves reserved zero pages, which readers skip */
   *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
   return *m == MAP_FAILED ? -1 : 0;
 }
@@ -687,6 +700,10 @@ void _weft_process_exit(unsigned how, int status) {
     uint32_t tid = atomic_load(&registry[i].tid);
     uint64_t self = atomic_load(&registry[i].self);
     if (!tid || tid == t->tid) continue;
+    WeftThread *o = registry[i].t;
+    /* the records it could not write (disk full): it will not end to count them itself */
+    uint64_t lost = o ? __atomic_exchange_n(&o->lost, 0, __ATOMIC_RELAXED) : 0;
+    if (lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, lost, __ATOMIC_RELAXED);
     _weft_sched_sample(tid);
     /* written on its behalf: w1 names the thread (the record's tid is ours) */
     weft_emit1(WEFT_EV_THREAD_EXIT, WEFT_EXIT_AT_PROCESS_EXIT, self);
@@ -762,6 +779,22 @@ static uint64_t parse_hex(const char *s) {
   return v;
 }
 
+/* WEFT_SESSION, or a new session id for a run started without one (an
+ * LD_PRELOAD run by hand): the variable is set for the children, so a whole
+ * process tree shares the id, and two runs into one directory do not. */
+static uint64_t session_id(void) {
+  uint64_t v = parse_hex(getenv("WEFT_SESSION"));
+  if (v) return v;
+  if (syscall(SYS_getrandom, &v, sizeof v, 1 /* GRND_NONBLOCK */) != (long)sizeof v || !v)
+    v = weft_mono_ns() ^ ((uint64_t)_weft_proc.pid << 40) ^ (uint64_t)(uintptr_t)&v;
+  if (!v) v = 1;
+  char hex[17];
+  for (int i = 0; i < 16; i++) hex[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+  hex[16] = 0;
+  setenv("WEFT_SESSION", hex, 1);
+  return v;
+}
+
 static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   uintptr_t me = (uintptr_t)data;
@@ -821,6 +854,7 @@ static void atfork_child_work(WeftThread *t) {
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
   atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
                                                                 which stay mapped: no chunk of ours is in them */
+  atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
   t->chunk = NULL;
   t->pos = t->end = NULL;
   _weft_proc.hdr = NULL;
@@ -926,8 +960,7 @@ static void agent_init_body(void) {
   if (s && *s && strcmp(s, "tsc") && strcmp(s, "monotonic"))
     say("WEFT_CLOCK=", s, _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
                                              : " is not one of tsc, monotonic; using monotonic");
-  s = getenv("WEFT_SESSION");
-  _weft_proc.session = parse_hex(s);
+  _weft_proc.session = session_id();
   s = getenv("WEFT_HOLDS");
   _weft_proc.holds_all = s && !strcmp(s, "all");
   if (s && *s && strcmp(s, "all") && strcmp(s, "contended"))

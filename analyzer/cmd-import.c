@@ -3,26 +3,41 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "weft-cli.h"
 #include "weft-import.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: weft import DIR -o run.db [--force] [--no-symbols] [--quiet]\n"
+  fprintf(f, "usage: weft import DIR -o run.db [--session ID] [--force] [--no-symbols] [--quiet]\n"
              "  Reads the trace files (*.wtrace) that libweft-agent.so wrote into DIR\n"
-             "  (WEFT_OUTPUT=DIR) and stores the recording in run.db.\n");
+             "  (WEFT_OUTPUT=DIR) and stores the recording in run.db: the latest run's\n"
+             "  files, or those of session ID when DIR holds several runs.\n");
+}
+
+/* A session id as weft import lists it: 1 to 16 hex digits. */
+static int parse_session(const char *s, uint64_t *out) {
+  size_t n = strlen(s);
+  if (n < 1 || n > 16) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (!isxdigit((unsigned char)s[i])) return -1;
+  *out = strtoull(s, NULL, 16);
+  return 0;
 }
 
 int weft_cmd_import(int argc, char **argv) {
   static const struct option opts[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    {"session", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
   const char *out = NULL;
-  WeftImportOptions opt = {0, 1, 0};
+  WeftImportOptions opt = {.progress = 1};
   int quiet = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:fqh", opts, NULL)) != -1) {
@@ -31,6 +46,14 @@ int weft_cmd_import(int argc, char **argv) {
     case 'f': opt.force = 1; break;
     case 'S': opt.no_symbols = 1; break;
     case 'q': quiet = 1; opt.progress = 0; break;
+    case 's':
+      if (parse_session(optarg, &opt.session) != 0) {
+        fprintf(stderr, "weft import: --session %s: expected a session id (up to 16 hex digits, as weft import "
+                        "and weft-dump print them)\n", optarg);
+        return 2;
+      }
+      opt.pick_session = 1;
+      break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -45,9 +68,14 @@ int weft_cmd_import(int argc, char **argv) {
     fprintf(stderr, "weft import: %s\n", err);
     return 1;
   }
-  if (!quiet)
-    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost) in %.2f s into %s\n",
+  if (!quiet) {
+    char cut[64] = "";
+    if (st.truncated)
+      snprintf(cut, sizeof cut, ", %llu trace %s cut short", (unsigned long long)st.truncated,
+               st.truncated == 1 ? "file" : "files");
+    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost%s) in %.2f s into %s\n",
             (unsigned long long)st.records, (unsigned long long)st.processes, (unsigned long long)st.threads,
-            (unsigned long long)st.lost, st.seconds, out);
+            (unsigned long long)st.lost, cut, st.seconds, out);
+  }
   return 0;
 }

@@ -18,7 +18,8 @@
  *      while it waits (as a shell does for a foreground job) and forwards
  *      SIGTERM and SIGHUP, which are usually sent to weft alone;
  *   5. import the trace directory (weft_import), print a summary, remove the
- *      private directory; on a failed import the directory is kept and named.
+ *      private directory; on a failed import, an interruption or a crash of
+ *      the import the directory is kept and named.
  * The exit status is PROG's: its exit code, or 128 + the signal that killed it.
  */
 #include "config.h"
@@ -206,11 +207,21 @@ static const char *plural(uint64_t n, const char *one, const char *many) { retur
 
 /* The child, for the forwarding handler; 0 while there is none. pid_t fits. */
 static volatile sig_atomic_t child_pid;
-/* For an import cut short by a signal: the message (where the trace is) and
- * the unfinished database to remove. */
+/* For an import cut short by a signal: where the trace is (the end of the
+ * message) and the unfinished database to remove. */
 static char trace_dir_msg[3 * PATH_MAX + 256];
 static char import_db[PATH_MAX];
 static volatile sig_atomic_t importing;
+
+/* Write "\nweft record: WHAT; " and trace_dir_msg. Async-signal-safe. */
+static void say_trace_kept(const char *what) {
+  static const char head[] = "\nweft record: ";
+  ssize_t r = write(STDERR_FILENO, head, sizeof head - 1);
+  r = write(STDERR_FILENO, what, strlen(what));
+  r = write(STDERR_FILENO, "; ", 2);
+  r = write(STDERR_FILENO, trace_dir_msg, strlen(trace_dir_msg));
+  (void)r;
+}
 
 /* SIGTERM and SIGHUP while the program runs: pass them on. Async-signal-safe. */
 static void forward_signal(int sig) {
@@ -224,13 +235,24 @@ static void forward_signal(int sig) {
  * say where the trace is, so it can be imported again. Async-signal-safe. */
 static void import_interrupted(int sig) {
   if (importing) unlink(import_db);
-  ssize_t r = write(STDERR_FILENO, trace_dir_msg, strlen(trace_dir_msg));
-  (void)r;
+  say_trace_kept("interrupted during the import");
   _exit(128 + sig);
+}
+
+/* A fault in the import itself: the same, then the signal's own action (so
+ * the exit status and a core dump still tell what happened), never a silent
+ * death that leaves the trace in a directory nobody knows of. SA_RESETHAND
+ * has put the default action back. Async-signal-safe. */
+static void import_crashed(int sig) {
+  if (importing) unlink(import_db);
+  say_trace_kept("the import crashed");
+  raise(sig);
 }
 
 static const int waited_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
 #define NWAITED (sizeof waited_signals / sizeof waited_signals[0])
+static const int fault_signals[] = {SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGABRT};
+#define NFAULT (sizeof fault_signals / sizeof fault_signals[0])
 
 /* ------------------------------------------------------------ summary */
 
@@ -271,6 +293,9 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
   if (lost > 0)
     fprintf(stderr, "weft: %" PRId64 " events were lost (the trace directory's disk was full): the numbers "
                     "are incomplete\n", lost);
+  if (st->truncated > 0)
+    fprintf(stderr, "weft: %" PRIu64 " trace %s cut short (the warnings above say where): the numbers are "
+                    "incomplete\n", st->truncated, plural(st->truncated, "file was", "files were"));
 
   /* Waits on synchronisation objects only: joins, child waits, I/O and
    * sleeps are waits too, but a main thread joining its workers would top
@@ -538,17 +563,20 @@ int weft_cmd_record(int argc, char **argv) {
   /* 5. Import. A signal now would leave an unfinished database: say where
    * the trace is. */
   if (private_dir)
-    snprintf(trace_dir_msg, sizeof trace_dir_msg,
-             "\nweft record: interrupted during the import; the trace is kept in %s (`weft import %s -o %s`)\n", dir,
-             dir, out);
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is kept in %s (`weft import %s -o %s`)\n", dir, dir,
+             out);
   else
-    snprintf(trace_dir_msg, sizeof trace_dir_msg, "\nweft record: interrupted during the import of %s\n", dir);
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is in %s\n", dir);
   snprintf(import_db, sizeof import_db, "%s", out);
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
   sa.sa_handler = import_interrupted;
   for (size_t i = 0; i < NWAITED; i++)
     if (oldact[i].sa_handler != SIG_IGN) sigaction(waited_signals[i], &sa, NULL);
+  struct sigaction oldfault[NFAULT];
+  sa.sa_handler = import_crashed;
+  sa.sa_flags = SA_RESETHAND;
+  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &sa, &oldfault[i]);
 
   if (!quiet) {
     if (WIFSIGNALED(wstatus)) {
@@ -574,12 +602,9 @@ int weft_cmd_record(int argc, char **argv) {
   importing = 1;
   int irc = weft_import(dir, out, &opt, &stats, quiet ? NULL : stderr, err, sizeof err);
   importing = 0; /* finished, or removed by the importer */
+  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &oldfault[i], NULL);
   if (irc != 0) {
-    fprintf(stderr, "weft record: import failed: %s\n", err[0] ? err : "unknown error");
-    if (private_dir)
-      fprintf(stderr, "weft record: the trace is kept in %s (`weft import %s -o %s` to try again)\n", dir, dir, out);
-    else
-      fprintf(stderr, "weft record: the trace is in %s\n", dir);
+    fprintf(stderr, "weft record: import failed: %s; %s", err[0] ? err : "unknown error", trace_dir_msg);
     for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
     return status ? status : 1;
   }

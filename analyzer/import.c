@@ -1800,6 +1800,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   }
   if (im->failed) { rc = -1; goto out; }
   im->stats->lost += (uint64_t)p->lost;
+  if (weft_trace_cut_at(tr)) im->stats->truncated++; /* the records past the cut are lost, uncounted */
 
   /* the counts, into their objects */
   for (guint i = 0; i < im->counts->len; i++) {
@@ -2235,6 +2236,37 @@ static int link_pipes(Imp *im) {
 }
 
 /* ---- the import ---- */
+/* A name of the directory the reader skipped (not a regular file). */
+static void warn_skipped(const char *msg, void *user) {
+  warnf(user, "%s", msg);
+}
+
+/* "2024-05-01 14:03:22", local time, of a CLOCK_REALTIME ns. */
+static const char *fmt_wallclock(uint64_t ns, char *buf, size_t len) {
+  time_t sec = (time_t)(ns / 1000000000u);
+  struct tm tm;
+  if (!localtime_r(&sec, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) snprintf(buf, len, "?");
+  return buf;
+}
+
+/* Runs written into one directory are recordings of their own: say which
+ * one is imported, what else is there and how to import it. */
+static void note_sessions(Imp *im, const char *dir) {
+  const WeftSession *all, *cur = weft_recording_session(im->rec);
+  size_t n = weft_recording_sessions(im->rec, &all);
+  if (n < 2 || !cur || !im->warn) return;
+  char when[32];
+  fprintf(im->warn, "weft: %s holds %zu recordings; importing session %016" PRIx64 " (started %s, %zu %s), not:\n",
+          dir, n, cur->session, fmt_wallclock(cur->realtime_ns, when, sizeof when), cur->processes,
+          cur->processes == 1 ? "process" : "processes");
+  for (size_t i = 0; i < n; i++)
+    if (&all[i] != cur)
+      fprintf(im->warn, "weft:   session %016" PRIx64 " (started %s, %zu %s)\n", all[i].session,
+              fmt_wallclock(all[i].realtime_ns, when, sizeof when), all[i].processes,
+              all[i].processes == 1 ? "process" : "processes");
+  fprintf(im->warn, "weft: to import another one: weft import %s --session ID -o FILE.db\n", dir);
+}
+
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
   (*(uint64_t *)user)++;
@@ -2264,7 +2296,10 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;
 
-  if (weft_recording_open(dir, &im.rec, err, errlen) != 0) return -1;
+  const WeftRecordingOptions ropt = {.pick_session = opt && opt->pick_session, .session = opt ? opt->session : 0,
+                                     .warn = warn_skipped, .warn_user = &im};
+  if (weft_recording_open_with(dir, &ropt, &im.rec, err, errlen) != 0) return -1;
+  note_sessions(&im, dir);
   im.origin = weft_recording_start_ns(im.rec);
   size_t nfiles = weft_recording_count(im.rec);
   if (im.progress) /* the total, for a percentage */
@@ -2345,6 +2380,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     weft_db_meta_set(im.db, "clock", h && h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic");
     weft_db_meta_set_int(im.db, "ncpus", h ? h->ncpus : 0);
     weft_db_meta_set_int(im.db, "lost_events", (int64_t)lost);
+    weft_db_meta_set_int(im.db, "truncated_files", (int64_t)stats->truncated);
     weft_db_meta_set(im.db, "session", sess);
     char *abs = realpath(dir, NULL);
     weft_db_meta_set(im.db, "source_dir", abs ? abs : dir);

@@ -11,8 +11,10 @@
  * NS is ns since the recording's start (the earliest file header start_ns; for
  * a FILE argument its own start_ns), or the absolute CLOCK_MONOTONIC ns with
  * --raw-ts. Strings are quoted with C escapes. --stats prints counts instead
- * (see print_stats). A DIR is read as one recording (one clock fit); each FILE
- * argument is read on its own.
+ * (see print_stats). A DIR is read as one recording (one clock fit), with the
+ * files of every session in it (weft import takes one session); each FILE
+ * argument is read on its own. A name in DIR that is no regular file (a FIFO)
+ * is skipped with a warning; given as a FILE it is an error.
  *
  * Exit status: 0; 1 on unreadable or corrupt input (after printing what was
  * read, with "weft-dump: MESSAGE" on stderr); 2 on a usage error.
@@ -39,6 +41,7 @@ typedef struct {
   /* --stats */
   uint64_t files, records, lost;
   U64Vec   pids, threads;        /* threads: pid << 32 | tid with a THREAD_START */
+  U64Vec   sessions;
   uint64_t by_type[256];
   uint64_t by_kind[256][32];
   uint64_t counted[4][32];       /* COUNTS: acquisitions, failed tries, releases, samples by kind */
@@ -334,10 +337,11 @@ static int stat_cmp(const void *a, const void *b) {
   return strcmp(((const StatLine *)a)->name, ((const StatLine *)b)->name);
 }
 
-/* files, processes, threads, records, lost; then NAME COUNT and NAME.KIND COUNT
- * lines sorted by name. */
+/* files, sessions, processes, threads, records, lost; then NAME COUNT and
+ * NAME.KIND COUNT lines sorted by name. */
 static void print_stats(Dump *d) {
   printf("files %" PRIu64 "\n", d->files);
+  printf("sessions %zu\n", vec_distinct(&d->sessions));
   printf("processes %zu\n", vec_distinct(&d->pids));
   printf("threads %zu\n", vec_distinct(&d->threads));
   printf("records %" PRIu64 "\n", d->records);
@@ -396,6 +400,7 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
   const WeftFileHeader *h = weft_trace_header(t);
   d->files++;
   vec_add(&d->pids, h->pid);
+  vec_add(&d->sessions, h->session);
   d->lost += h->lost;
   if (!d->stats)
     printf("# file %s pid=%" PRIu32 " ppid=%" PRIu32 " image=%" PRIu32 " version=%" PRIu32
@@ -408,12 +413,19 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 
+static void warn_skipped(const char *msg, void *user) {
+  (void)user;
+  fflush(stdout);
+  fprintf(stderr, "weft-dump: %s\n", msg);
+}
+
 static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
   struct stat st;
   int rc;
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     WeftRecording *r;
-    if (weft_recording_open(path, &r, err, errlen) < 0)
+    const WeftRecordingOptions opt = {.all_sessions = 1, .warn = warn_skipped};
+    if (weft_recording_open_with(path, &opt, &r, err, errlen) < 0)
       return -1;
     d->origin = weft_recording_start_ns(r);
     rc = 0;
@@ -481,5 +493,6 @@ int main(int argc, char **argv) {
   }
   free(d.pids.v);
   free(d.threads.v);
+  free(d.sessions.v);
   return 0;
 }

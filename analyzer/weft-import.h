@@ -11,6 +11,8 @@ typedef struct {
   int force;        /* replace an existing database */
   int progress;     /* show progress on stderr when the import takes over a second */
   int no_symbols;   /* skip symbolisation (faster; frames keep raw addresses) */
+  int pick_session; /* import session `session`, not the latest */
+  uint64_t session;
 } WeftImportOptions;
 
 typedef struct {
@@ -18,13 +20,16 @@ typedef struct {
   uint64_t processes;
   uint64_t threads;
   uint64_t lost;
+  uint64_t truncated; /* trace files cut short (a chunk runs past the end of the file) */
   uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
   double   seconds;
 } WeftImportStats;
 
-/* Import every trace file of dir into a new database at db_path. Returns 0,
- * or -1 with a one-line message (naming the file at fault) in err; on failure
- * no database is left behind. Warnings go to warn (may be NULL), one per line. */
+/* Import the trace files of one session of dir (the latest, or opt->session)
+ * into a new database at db_path. Returns 0, or -1 with a one-line message
+ * (naming the file at fault) in err; on failure no database is left behind.
+ * Warnings go to warn (may be NULL), one per line, and so does the list of
+ * the other sessions in dir when there are any. */
 int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,
                 FILE *warn, char *err, size_t errlen);
 

@@ -6,7 +6,8 @@
  * is a uint64_t checked against the end of the chunk and of the file before
  * it is used, and every tick computation saturates instead of wrapping.
  *
- * A file is read through a read-only private mapping (or a borrowed buffer).
+ * A file is read with pread, a piece at a time (see Src: it is never mapped),
+ * a memory trace from its borrowed buffer.
  * weft_trace_open() makes one pass over the file to collect its clock sync
  * points (file header, chunk headers, SYNC records) and builds the tick -> ns
  * fit from them; weft_trace_scan() then walks the records again and hands
@@ -25,6 +26,11 @@
  *
  * Mixing clocks: a recording keeps one fit per clock kind (TSC, MONOTONIC),
  * since the ticks of the two are not comparable; a normal recording uses one.
+ *
+ * Sessions: every file header carries the id of the run that wrote it, and a
+ * directory may hold several runs. A recording is one session (the latest,
+ * unless the caller names one): the headers of all files are read first, and
+ * only the chosen session's files are walked.
  */
 #include "weft-reader.h"
 
@@ -62,10 +68,13 @@ typedef struct {
 
 struct WeftTrace {
   char                *name;
-  const unsigned char *base;      /* the file's bytes, 8-byte aligned */
-  uint64_t             len;
-  void                *map;       /* mmap'd (len bytes) or NULL */
+  const unsigned char *base;      /* a memory trace's bytes, 8-byte aligned; NULL for a file */
+  uint64_t             len;       /* their length; a file's size when it was opened */
   void                *copy;      /* malloc'd copy of an unaligned buffer or NULL */
+  dev_t                dev;       /* a file, opened again by name for each walk: */
+  ino_t                ino;       /* these say it is still the same file */
+  WeftFileHeader       hdr;       /* a copy of the file header */
+  uint64_t             cut_at;    /* the chunk (or chunk header) the end of the file cuts short; 0: none */
   PointVec             pts;       /* this file's sync points */
   Fit                  own;       /* fit over pts alone */
   const Fit           *fit;       /* own, or the recording's */
@@ -73,10 +82,13 @@ struct WeftTrace {
 };
 
 struct WeftRecording {
-  WeftTrace **traces;
-  size_t      n;
-  Fit         fits[3];            /* by WEFT_CLOCK_* (index 0 unused) */
-  uint64_t    start_ns;
+  WeftTrace  **traces;
+  size_t       n;
+  Fit          fits[3];           /* by WEFT_CLOCK_* (index 0 unused) */
+  uint64_t     start_ns;
+  WeftSession *sessions;          /* every session of the directory, oldest first */
+  size_t       nsessions;
+  size_t       chosen;            /* the one opened; SIZE_MAX: all of them */
 };
 
 /* ---- helpers ---- */
@@ -147,13 +159,14 @@ static void points_add(PointVec *v, uint64_t tick, uint64_t ns) {
 
 /* ---- the clock fit ---- */
 
+static int cmp_u64(uint64_t a, uint64_t b) {
+  return a < b ? -1 : a > b;
+}
+
 static int point_cmp(const void *a, const void *b) {
   const SyncPoint *x = a, *y = b;
-  if (x->tick != y->tick)
-    return x->tick < y->tick ? -1 : 1;
-  if (x->ns != y->ns)
-    return x->ns < y->ns ? -1 : 1;
-  return 0;
+  int c = cmp_u64(x->tick, y->tick);
+  return c ? c : cmp_u64(x->ns, y->ns);
 }
 
 static void fit_free(Fit *f) {
@@ -333,14 +346,12 @@ const char *weft_event_string(const WeftEvent *ev, unsigned from, size_t *len_ou
 /* ---- opening ---- */
 
 static const WeftFileHeader *hdr_of(const WeftTrace *t) {
-  return (const WeftFileHeader *)(const void *)t->base;
+  return &t->hdr;
 }
 
 static void trace_free(WeftTrace *t) {
   if (!t)
     return;
-  if (t->map)
-    munmap(t->map, (size_t)t->len);
   free(t->copy);
   free(t->pts.p);
   fit_free(&t->own);
@@ -350,130 +361,159 @@ static void trace_free(WeftTrace *t) {
 
 #define UNSTARTED_MSG "%s: empty trace: the process never finished writing its header"
 
-static int check_header(const WeftTrace *t, char *err, size_t errlen) {
-  const char *name = t->name;
-  if (t->len < WEFT_FILE_HEADER_SIZE)
+/* Check the file header of a trace of len bytes; bytes holds its first
+ * min(len, WEFT_FILE_HEADER_SIZE) bytes. */
+static int check_header(const char *name, const unsigned char *bytes, uint64_t len, char *err, size_t errlen) {
+  if (len < WEFT_FILE_HEADER_SIZE)
     return fail(err, errlen, "%s: not a weft trace: %" PRIu64 " bytes, shorter than the %u-byte "
-                "file header", name, t->len, WEFT_FILE_HEADER_SIZE);
-  const WeftFileHeader *h = hdr_of(t);
-  if (memcmp(h->magic, WEFT_TRACE_MAGIC, sizeof h->magic) != 0) {
-    if (all_zero(t->base, sizeof h->magic))
+                "file header", name, len, WEFT_FILE_HEADER_SIZE);
+  WeftFileHeader h;
+  memcpy(&h, bytes, sizeof h);
+  if (memcmp(h.magic, WEFT_TRACE_MAGIC, sizeof h.magic) != 0) {
+    if (all_zero(bytes, sizeof h.magic))
       return fail(err, errlen, UNSTARTED_MSG, name);
     return fail(err, errlen, "%s: not a weft trace (bad magic)", name);
   }
   /* magic, version and endian mark stay where they are in every version. */
-  if (h->endian == bswap32(WEFT_ENDIAN_MARK))
+  if (h.endian == bswap32(WEFT_ENDIAN_MARK))
     return fail(err, errlen, "%s: trace written with the other byte order; this reader reads "
                 "native byte order only", name);
-  if (h->version < WEFT_TRACE_MIN_VERSION || h->version > WEFT_TRACE_VERSION)
+  if (h.version < WEFT_TRACE_MIN_VERSION || h.version > WEFT_TRACE_VERSION)
     return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u to %u)",
-                name, h->version, WEFT_TRACE_MIN_VERSION, WEFT_TRACE_VERSION);
-  if (h->endian != WEFT_ENDIAN_MARK)
-    return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h->endian);
-  if (h->header_size != WEFT_FILE_HEADER_SIZE)
+                name, h.version, WEFT_TRACE_MIN_VERSION, WEFT_TRACE_VERSION);
+  if (h.endian != WEFT_ENDIAN_MARK)
+    return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h.endian);
+  if (h.header_size != WEFT_FILE_HEADER_SIZE)
     return fail(err, errlen, "%s: bad header size %" PRIu32 " (expected %u)", name,
-                h->header_size, WEFT_FILE_HEADER_SIZE);
-  if (h->clock != WEFT_CLOCK_TSC && h->clock != WEFT_CLOCK_MONOTONIC)
-    return fail(err, errlen, "%s: unknown clock %" PRIu32, name, h->clock);
+                h.header_size, WEFT_FILE_HEADER_SIZE);
+  if (h.clock != WEFT_CLOCK_TSC && h.clock != WEFT_CLOCK_MONOTONIC)
+    return fail(err, errlen, "%s: unknown clock %" PRIu32, name, h.clock);
   return 0;
 }
 
 static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen);
 
-/* Second half of both opens: validate, collect sync points, build own fit. */
-static int trace_finish_open(WeftTrace *t, WeftTrace **out, char *err, size_t errlen) {
-  if (check_header(t, err, errlen) < 0) {
-    trace_free(t);
-    return -1;
-  }
+/* Collect the sync points of a trace whose header is checked and build its
+ * own fit. Returns 0, or -1 (out of memory) with a message. */
+static int trace_load(WeftTrace *t, char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
   points_add(&t->pts, h->start_tsc, h->start_ns);
   (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0);   /* faults are reported by scans */
-  if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0) {
-    fail(err, errlen, "%s: out of memory", t->name);
-    trace_free(t);
-    return -1;
-  }
+  if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0)
+    return fail(err, errlen, "%s: out of memory", t->name);
   t->fit = &t->own;
-  *out = t;
   return 0;
 }
 
-/* A file shorter than the header that holds only zeros (or nothing): the
- * process was killed between creating it and writing its header. */
-static int short_file_is_empty(int fd, off_t size) {
-  unsigned char buf[WEFT_FILE_HEADER_SIZE];
-  if (size <= 0)
-    return 1;
-  ssize_t r = pread(fd, buf, (size_t)size, 0);
-  return r == (ssize_t)size && all_zero(buf, (size_t)r);
+/* n bytes at off, or fewer at the end of the file; EINTR is retried.
+ * Returns the count read, or -1 (errno). */
+static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
 }
 
-/* weft_trace_open; *unstarted (if not NULL) is set when the file is an
- * empty trace of a process that never finished writing the header. */
-static int trace_open_file(const char *path, WeftTrace **out, int *unstarted, char *err,
-                           size_t errlen) {
+static const char *file_kind(mode_t mode) {
+  return S_ISFIFO(mode) ? "a FIFO" : S_ISDIR(mode) ? "a directory" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" : "not a file";
+}
+
+#define NOT_REGULAR_MSG "%s: not a regular file (%s)"
+
+/* Open path for reading if it is a regular file; *st gets its status.
+ * Anything else is refused before it is read: opening a FIFO waits for a
+ * writer, and reading one waits for data. The stat comes first so that a
+ * device is not even opened; O_NONBLOCK covers a FIFO put there since.
+ * Returns the descriptor, or -1 with a message (*not_regular set when the
+ * file is there but is no regular file). */
+static int open_regular(const char *path, struct stat *st, int *not_regular, char *err, size_t errlen) {
+  *not_regular = 0;
+  if (stat(path, st) != 0)
+    return fail(err, errlen, "%s: %s", path, strerror(errno));
+  if (S_ISREG(st->st_mode)) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fstat(fd, st) < 0) {
+      int e = errno;
+      close(fd);
+      return fail(err, errlen, "%s: %s", path, strerror(e));
+    }
+    if (S_ISREG(st->st_mode))
+      return fd;
+    close(fd);
+  }
+  *not_regular = 1;
+  return fail(err, errlen, NOT_REGULAR_MSG, path, file_kind(st->st_mode));
+}
+
+/* Why a file cannot be opened, when it is not simply bad. */
+enum { OPEN_BAD = 0, OPEN_UNSTARTED = 1, OPEN_NOT_REGULAR = 2 };
+
+/* Open a trace file and check its header; its records are not read yet
+ * (trace_load). *why says what kind of failure it was. */
+static int trace_open_file(const char *path, WeftTrace **out, int *why, char *err, size_t errlen) {
   *out = NULL;
-  if (unstarted)
-    *unstarted = 0;
+  *why = OPEN_BAD;
+  struct stat st;
+  int not_regular;
+  int fd = open_regular(path, &st, &not_regular, err, errlen);
+  if (fd < 0) {
+    if (not_regular)
+      *why = OPEN_NOT_REGULAR;
+    return -1;
+  }
+  unsigned char head[WEFT_FILE_HEADER_SIZE];
+  size_t want = (uint64_t)st.st_size < sizeof head ? (size_t)st.st_size : sizeof head;
+  ssize_t got = pread_full(fd, head, want, 0);
+  int e = errno;
+  close(fd);
+  if (got < 0)
+    return fail(err, errlen, "%s: %s", path, strerror(e));
+  if ((size_t)got < want)                        /* it shrank since the fstat */
+    st.st_size = got;
+  /* Killed between creating the file and writing its header: shorter than
+   * the header and all zero, or a header without its magic (written last). */
+  if (((uint64_t)st.st_size < WEFT_FILE_HEADER_SIZE && all_zero(head, (size_t)got)) ||
+      ((uint64_t)st.st_size >= WEFT_FILE_HEADER_SIZE && all_zero(head, 8))) {
+    *why = OPEN_UNSTARTED;
+    return fail(err, errlen, UNSTARTED_MSG, path);
+  }
+  if (check_header(path, head, (uint64_t)st.st_size, err, errlen) < 0)
+    return -1;
   WeftTrace *t = calloc(1, sizeof *t);
   if (!t || !(t->name = strdup(path))) {
     free(t);
     return fail(err, errlen, "%s: out of memory", path);
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    trace_free(t);
-    return fail(err, errlen, "%s: %s", path, strerror(e));
-  }
-  struct stat st;
-  if (fstat(fd, &st) < 0) {
-    int e = errno;
-    close(fd);
-    trace_free(t);
-    return fail(err, errlen, "%s: %s", path, strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    trace_free(t);
-    return fail(err, errlen, "%s: not a regular file", path);
-  }
-  if (st.st_size < (off_t)WEFT_FILE_HEADER_SIZE) {
-    int empty = short_file_is_empty(fd, st.st_size);
-    close(fd);
-    trace_free(t);
-    if (empty) {
-      if (unstarted)
-        *unstarted = 1;
-      return fail(err, errlen, UNSTARTED_MSG, path);
-    }
-    return fail(err, errlen, "%s: not a weft trace: %jd bytes, shorter than the %u-byte "
-                "file header", path, (intmax_t)st.st_size, WEFT_FILE_HEADER_SIZE);
-  }
-  if ((uintmax_t)st.st_size > SIZE_MAX) {
-    close(fd);
-    trace_free(t);
-    return fail(err, errlen, "%s: too large to map", path);
-  }
-  void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int e = errno;
-  close(fd);
-  if (m == MAP_FAILED) {
-    trace_free(t);
-    return fail(err, errlen, "%s: mmap: %s", path, strerror(e));
-  }
-  t->map = m;
-  t->base = m;
+  memcpy(&t->hdr, head, sizeof t->hdr);
   t->len = (uint64_t)st.st_size;
-  if (unstarted && all_zero(t->base, 8))
-    *unstarted = 1;
-  return trace_finish_open(t, out, err, errlen);
+  t->dev = st.st_dev;
+  t->ino = st.st_ino;
+  *out = t;
+  return 0;
 }
 
 int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen) {
-  return trace_open_file(path, out, NULL, err, errlen);
+  int why;
+  if (trace_open_file(path, out, &why, err, errlen) < 0)
+    return -1;
+  if (trace_load(*out, err, errlen) < 0) {
+    trace_free(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
 }
 
 int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
@@ -481,6 +521,8 @@ int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace
   *out = NULL;
   if (!name)
     name = "<memory>";
+  if (check_header(name, buf, len, err, errlen) < 0)
+    return -1;
   WeftTrace *t = calloc(1, sizeof *t);
   if (!t || !(t->name = strdup(name))) {
     free(t);
@@ -488,7 +530,7 @@ int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace
   }
   t->base = buf;
   t->len = len;
-  if (len >= WEFT_FILE_HEADER_SIZE && ((uintptr_t)buf % _Alignof(uint64_t)) != 0) {
+  if (((uintptr_t)buf % _Alignof(uint64_t)) != 0) {
     if (!(t->copy = malloc(len))) {
       trace_free(t);
       return fail(err, errlen, "%s: out of memory", name);
@@ -496,7 +538,13 @@ int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace
     memcpy(t->copy, buf, len);
     t->base = t->copy;
   }
-  return trace_finish_open(t, out, err, errlen);
+  memcpy(&t->hdr, t->base, sizeof t->hdr);
+  if (trace_load(t, err, errlen) < 0) {
+    trace_free(t);
+    return -1;
+  }
+  *out = t;
+  return 0;
 }
 
 void weft_trace_close(WeftTrace *t) {
@@ -512,6 +560,10 @@ const char *weft_trace_name(const WeftTrace *t) {
   return t->name;
 }
 
+uint64_t weft_trace_cut_at(const WeftTrace *t) {
+  return t->cut_at;
+}
+
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
   size_t hint = 0;
   return fit_convert(t->fit, ticks, &hint);
@@ -519,37 +571,134 @@ uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
 
 /* ---- scanning ---- */
 
+/* Where a walk gets a trace's bytes: a memory trace's buffer, or pieces of
+ * the file read with pread. A file is never mapped: a mapping faults with
+ * SIGBUS where the file no longer reaches (it shrank since it was opened),
+ * or on a page the kernel cannot supply (a hole in a file on a full tmpfs,
+ * left there by an agent that could not reserve the space), where pread
+ * returns short, or zeros for the hole. Zeros are what a hole is: space
+ * nobody wrote, skipped like any reserved page never written (the two cannot
+ * be told apart: tmpfs and ext4 report space reserved with fallocate and
+ * never written as a hole too). */
+typedef struct {
+  const WeftTrace *t;
+  int              fd;     /* -1: a memory trace */
+  unsigned char   *buf;
+  size_t           cap;
+  uint64_t         at, n;  /* buf holds the file's bytes [at, at + n) */
+  int              err;    /* errno of the read that failed; 0: the file ended early */
+} Src;
+
+/* Bytes read at once when fewer are asked for: the pages of the chunks that
+ * follow, the zero pages skipped one by one. */
+#define READ_AHEAD (1u << 20)
+
+static int src_open(Src *s, const WeftTrace *t, char *err, size_t errlen) {
+  memset(s, 0, sizeof *s);
+  s->t = t;
+  s->fd = -1;
+  if (t->base)
+    return 0;
+  struct stat st;
+  int not_regular;
+  int fd = open_regular(t->name, &st, &not_regular, err, errlen);
+  if (fd < 0)
+    return -1;
+  if (st.st_dev != t->dev || st.st_ino != t->ino) {
+    close(fd);
+    return fail(err, errlen, "%s: replaced by another file since it was opened", t->name);
+  }
+  s->fd = fd;
+  return 0;
+}
+
+static void src_close(Src *s) {
+  if (s->fd >= 0)
+    close(s->fd);
+  free(s->buf);
+}
+
+/* The n bytes at off (off + n <= the trace's length), 8-byte aligned when
+ * off is, valid until the next call; NULL when they cannot be read (s->err). */
+static const unsigned char *src_get(Src *s, uint64_t off, uint64_t n) {
+  if (s->fd < 0)
+    return s->t->base + off;
+  if (off >= s->at && off - s->at <= s->n && n <= s->n - (off - s->at))
+    return s->buf + (off - s->at);
+  const uint64_t start = off & ~(uint64_t)7;      /* records are handed out in place */
+  const uint64_t need = off - start + n;
+  uint64_t want = need < READ_AHEAD ? READ_AHEAD : need;
+  if (want > s->t->len - start)
+    want = s->t->len - start;                    /* >= need: off + n <= len */
+  s->n = 0;
+  if (want > s->cap) {
+    free(s->buf);
+    s->cap = 0;
+    if (want > SIZE_MAX || !(s->buf = malloc((size_t)want))) {
+      s->err = ENOMEM;
+      return NULL;
+    }
+    s->cap = (size_t)want;
+  }
+  ssize_t got = pread_full(s->fd, s->buf, (size_t)want, start);
+  if (got < 0) {
+    s->err = errno;
+    return NULL;
+  }
+  s->at = start;
+  s->n = (uint64_t)got;
+  if (s->n < need) {
+    s->err = 0;
+    return NULL;
+  }
+  return s->buf + (off - start);
+}
+
+/* A read in the walk of t failed at the chunk at off: an I/O error, or the
+ * file ends before the size it had when it was opened (it is cut there). */
+static int read_fail(WeftTrace *t, const Src *s, uint64_t off, char *err, size_t errlen) {
+  if (s->err)
+    return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": %s", t->name, off, strerror(s->err));
+  t->cut_at = off;
+  return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 ": the file is shorter now than the %"
+              PRIu64 " bytes it had when it was opened", t->name, off, t->len);
+}
+
 /* The smallest legal length of each record type, 0 for unknown types. */
 static const unsigned char min_words[256] = {
 #define WEFT_EVENT(name, id, minw, doc) [id] = minw,
 #include "weft-events.def"
 };
 
-/* Walk the chunks and records of t. With fn, deliver every record (t->fit
- * must be set). With pts, collect chunk header and SYNC sync points. Returns
- * 0, fn's non-zero value, or -1 with a message. */
-#define RELEASE_STEP (32u << 20)
-
-static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
-                      size_t errlen) {
+/* Walk the chunks and records of t from s. With fn, deliver every record
+ * (t->fit must be set). With pts, collect chunk header and SYNC sync points.
+ * A chunk cut short by the end of the file sets t->cut_at. Returns 0, fn's
+ * non-zero value, or -1 with a message. */
+static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts,
+                       char *err, size_t errlen) {
   const char *name = t->name;
-  const unsigned char *base = t->base;
   const uint64_t len = t->len;
   const uint32_t pid = hdr_of(t)->pid;
   size_t hint = 0;
   uint64_t off = WEFT_FILE_HEADER_SIZE;
-  uint64_t released = WEFT_FILE_HEADER_SIZE; /* pages before this were given back (t->map) */
 
   while (off < len) {
     const uint64_t rem = len - off;
     if (rem < sizeof(WeftChunkHeader)) {
-      if (all_zero(base + off, (size_t)rem))
+      const unsigned char *tail = src_get(s, off, rem);
+      if (!tail)
+        return read_fail(t, s, off, err, errlen);
+      if (all_zero(tail, (size_t)rem))
         break;                                   /* a partial page never written */
+      t->cut_at = off;
       return fail(err, errlen, "%s: truncated: chunk header at offset %" PRIu64 ", file has %"
                   PRIu64 " bytes", name, off, len);
     }
+    const unsigned char *head = src_get(s, off, sizeof(WeftChunkHeader));
+    if (!head)
+      return read_fail(t, s, off, err, errlen);
     WeftChunkHeader ch;
-    memcpy(&ch, base + off, sizeof ch);
+    memcpy(&ch, head, sizeof ch);
     if (ch.magic == 0) {
       /* Reserved but never written: all zero, or a chunk taken just before a
        * kill (the writer stores the magic last, after the other fields, and
@@ -569,13 +718,17 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
     if (pts)
       points_add(pts, ch.tsc, ch.ns);
 
-    const uint64_t chunk_end = off + ch.size;    /* off < len <= SIZE_MAX: no overflow */
+    const uint64_t chunk_end = off + ch.size;    /* off < len, ch.size <= 64 MiB: no overflow */
     const int truncated = ch.size > rem;
     const uint64_t end = truncated ? len : chunk_end;
+    const unsigned char *chunk = src_get(s, off, end - off);   /* chunk[i]: the byte at off + i */
+    if (!chunk)
+      return read_fail(t, s, off, err, errlen);
     uint64_t p = off + sizeof ch;
     uint64_t tick = ch.tsc;
     while (end - p >= 8) {
-      const uint64_t w0 = load64(base + p);
+      const unsigned char *at = chunk + (p - off);
+      const uint64_t w0 = load64(at);
       if (w0 == 0)
         break;                                   /* end of the written part */
       const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
@@ -597,7 +750,7 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
                     name, off, p, weft_event_name(type), nw, chunk_end);
       if (bytes > end - p)
         break;                                   /* cut off by the end of the file */
-      const uint64_t *w = (const uint64_t *)(const void *)(base + p);
+      const uint64_t *w = (const uint64_t *)(const void *)at;
       if (type == WEFT_EV_TIME)
         tick = w[1];
       else
@@ -622,20 +775,24 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
       }
       p += bytes;
     }
-    if (truncated)
+    if (truncated) {
+      t->cut_at = off;
       return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32
                   " bytes, file has %" PRIu64, name, off, ch.size, len);
-    off = chunk_end;
-    if (t->map && off - released >= RELEASE_STEP) {
-      /* read once per pass, in order: let the pages go from this process
-       * (they stay in the page cache), so a big trace does not hold its
-       * whole size in memory while it is read */
-      uint64_t upto = off & ~(uint64_t)4095;
-      madvise((char *)t->map + released, (size_t)(upto - released), MADV_DONTNEED);
-      released = upto;
     }
+    off = chunk_end;
   }
   return 0;
+}
+
+static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
+                      size_t errlen) {
+  Src s;
+  if (src_open(&s, t, err, errlen) < 0)
+    return -1;
+  int rc = walk_chunks(t, &s, fn, types, user, pts, err, errlen);
+  src_close(&s);
+  return rc;
 }
 
 int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen) {
@@ -657,6 +814,23 @@ static int trace_order(const void *a, const void *b) {
   if (hx->image != hy->image)
     return hx->image < hy->image ? -1 : 1;
   return strcmp(x->name, y->name);
+}
+
+/* By session, then as trace_order (so a session's pids are together). */
+static int session_order(const void *a, const void *b) {
+  const WeftTrace *x = *(WeftTrace *const *)a, *y = *(WeftTrace *const *)b;
+  int c = cmp_u64(hdr_of(x)->session, hdr_of(y)->session);
+  return c ? c : trace_order(a, b);
+}
+
+/* Oldest first: by wall-clock start (it survives a reboot between two runs,
+ * CLOCK_MONOTONIC does not), then monotonic start, then id. */
+static int session_age(const void *a, const void *b) {
+  const WeftSession *x = a, *y = b;
+  int c = cmp_u64(x->realtime_ns, y->realtime_ns);
+  if (!c)
+    c = cmp_u64(x->start_ns, y->start_ns);
+  return c ? c : cmp_u64(x->session, y->session);
 }
 
 static int is_trace_name(const char *s) {
@@ -705,18 +879,15 @@ static int recording_fit(WeftRecording *r) {
   return 0;
 }
 
-int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
-  *out = NULL;
-  WeftRecording *r = calloc(1, sizeof *r);
-  if (!r)
-    return fail(err, errlen, "%s: out of memory", dir);
+/* Open the header of every *.wtrace file of dir into r->traces. Files of
+ * processes killed before they wrote their header are counted in *nempty,
+ * files that are not regular files skipped with a warning. */
+static int recording_list(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, size_t *nempty,
+                          char *err, size_t errlen) {
   DIR *d = opendir(dir);
-  if (!d) {
-    int e = errno;
-    free(r);
-    return fail(err, errlen, "%s: %s", dir, strerror(e));
-  }
-  size_t cap = 0, nempty = 0;
+  if (!d)
+    return fail(err, errlen, "%s: %s", dir, strerror(errno));
+  size_t cap = 0;
   int rc = 0;
   struct dirent *de;
   errno = 0;
@@ -740,12 +911,18 @@ int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t 
       break;
     }
     snprintf(path, plen, "%s/%s", dir, de->d_name);
-    int unstarted;
-    rc = trace_open_file(path, &r->traces[r->n], &unstarted, err, errlen);
+    int why;
+    rc = trace_open_file(path, &r->traces[r->n], &why, err, errlen);
     free(path);
-    if (rc < 0 && unstarted) {
-      rc = 0;                                    /* killed before it started: nothing to read */
-      nempty++;
+    if (rc < 0 && why == OPEN_NOT_REGULAR && opt->warn) {
+      char msg[1200];
+      snprintf(msg, sizeof msg, "%s: skipped", err);
+      opt->warn(msg, opt->warn_user);
+    }
+    if (rc < 0 && why != OPEN_BAD) {
+      rc = 0;                                    /* nothing to read in it */
+      if (why == OPEN_UNSTARTED)
+        (*nempty)++;
       errno = 0;
       continue;
     }
@@ -757,16 +934,98 @@ int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t 
   if (rc == 0 && errno != 0)
     rc = fail(err, errlen, "%s: %s", dir, strerror(errno));
   closedir(d);
+  return rc;
+}
+
+/* Group r->traces (not empty) by session into r->sessions, oldest first. */
+static int recording_sessions(WeftRecording *r) {
+  qsort(r->traces, r->n, sizeof *r->traces, session_order);
+  r->sessions = calloc(r->n, sizeof *r->sessions);  /* at most one per file */
+  if (!r->sessions)
+    return -1;
+  for (size_t i = 0; i < r->n; i++) {
+    const WeftFileHeader *h = hdr_of(r->traces[i]);
+    if (i == 0 || h->session != hdr_of(r->traces[i - 1])->session)
+      r->sessions[r->nsessions++] = (WeftSession){ .session = h->session, .start_ns = h->start_ns,
+                                                    .realtime_ns = h->realtime_ns };
+    WeftSession *s = &r->sessions[r->nsessions - 1];
+    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid)
+      s->processes++;
+    if (h->start_ns < s->start_ns) {
+      s->start_ns = h->start_ns;
+      s->realtime_ns = h->realtime_ns;
+    }
+  }
+  qsort(r->sessions, r->nsessions, sizeof *r->sessions, session_age);
+  return 0;
+}
+
+/* Keep the files of the session opt asks for (every file with all_sessions). */
+static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, char *err,
+                            size_t errlen) {
+  if (opt->all_sessions) {
+    r->chosen = SIZE_MAX;
+    return 0;
+  }
+  r->chosen = r->nsessions - 1;                  /* the latest */
+  if (opt->pick_session) {
+    size_t i = 0;
+    while (i < r->nsessions && r->sessions[i].session != opt->session)
+      i++;
+    if (i == r->nsessions) {
+      char list[256] = "";
+      size_t used = 0;
+      for (size_t k = 0; k < r->nsessions && used < sizeof list - 40; k++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%016" PRIx64, k ? ", " : "",
+                                 r->sessions[k].session);
+      return fail(err, errlen, "%s: no trace file of session %016" PRIx64 " in this directory "
+                  "(its sessions: %s%s)", dir, opt->session, list, used >= sizeof list - 40 ? ", ..." : "");
+    }
+    r->chosen = i;
+  }
+  const uint64_t keep = r->sessions[r->chosen].session;
+  size_t m = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (hdr_of(r->traces[i])->session == keep)
+      r->traces[m++] = r->traces[i];
+    else
+      trace_free(r->traces[i]);
+  }
+  r->n = m;
+  return 0;
+}
+
+int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
+  return weft_recording_open_with(dir, NULL, out, err, errlen);
+}
+
+int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
+                             size_t errlen) {
+  static const WeftRecordingOptions defaults;
+  if (!opt)
+    opt = &defaults;
+  *out = NULL;
+  WeftRecording *r = calloc(1, sizeof *r);
+  if (!r)
+    return fail(err, errlen, "%s: out of memory", dir);
+  size_t nempty = 0;
+  int rc = recording_list(r, dir, opt, &nempty, err, errlen);
   if (rc == 0 && r->n == 0 && nempty)
     rc = fail(err, errlen, "%s: no weft trace with data in this directory (%zu empty *.wtrace "
               "files)", dir, nempty);
   else if (rc == 0 && r->n == 0)
     rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
+  if (rc == 0 && recording_sessions(r) < 0)
+    rc = fail(err, errlen, "%s: out of memory", dir);
+  if (rc == 0)
+    rc = recording_choose(r, dir, opt, err, errlen);
   if (rc == 0) {
     qsort(r->traces, r->n, sizeof *r->traces, trace_order);
-    if (recording_fit(r) < 0)
-      rc = fail(err, errlen, "%s: out of memory", dir);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+      rc = trace_load(r->traces[i], err, errlen);
   }
+  if (rc == 0 && recording_fit(r) < 0)
+    rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc < 0) {
     weft_recording_close(r);
     return -1;
@@ -787,6 +1046,7 @@ void weft_recording_close(WeftRecording *r) {
   for (unsigned c = 0; c < 3; c++)
     fit_free(&r->fits[c]);
   free(r->traces);
+  free(r->sessions);
   free(r);
 }
 
@@ -800,6 +1060,15 @@ WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i) {
 
 uint64_t weft_recording_start_ns(const WeftRecording *r) {
   return r->start_ns;
+}
+
+size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out) {
+  *out = r->sessions;
+  return r->nsessions;
+}
+
+const WeftSession *weft_recording_session(const WeftRecording *r) {
+  return r->chosen < r->nsessions ? &r->sessions[r->chosen] : NULL;
 }
 
 int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen) {

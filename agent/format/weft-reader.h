@@ -24,7 +24,8 @@ typedef struct {
   unsigned        type;    /* WEFT_EV_* */
   unsigned        aux;     /* WEFT_W0_AUX */
   unsigned        nwords;  /* record length in words, word 0 included */
-  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload */
+  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload; for a file trace these
+                              point into the reader's buffer: valid until the callback returns */
   uint64_t        offset;  /* byte offset of the record in its file */
 } WeftEvent;
 
@@ -46,9 +47,13 @@ const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *p
 
 typedef struct WeftTrace WeftTrace;
 
-/* Open one trace file (mmap, read-only) or a memory buffer (borrowed, must
- * outlive the trace; name is used in messages). Validates the file header.
- * Returns 0, or -1 with a message in err. */
+/* Open one trace file or a memory buffer (borrowed, must outlive the trace;
+ * name is used in messages). Validates the file header. A file is read with
+ * pread, never mapped, so a file that shrinks or has holes is an error or
+ * zeros, never a SIGBUS; it is opened again by name for each scan (no
+ * descriptor is held), and one that was replaced meanwhile is an error. A
+ * FIFO, device or directory is refused ("not a regular file") without being
+ * read. Returns 0, or -1 with a message in err. */
 int  weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
 int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
                          char *err, size_t errlen);
@@ -56,6 +61,12 @@ int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrac
 void weft_trace_close(WeftTrace *t);
 const WeftFileHeader *weft_trace_header(const WeftTrace *t);
 const char *weft_trace_name(const WeftTrace *t);
+/* The offset of the chunk (or chunk header) that runs past the end of the
+ * file, 0 if none: a copy cut short, or a file that shrank while it was read.
+ * Known once the trace is open (the open reads it through); a scan delivers
+ * the records before the cut and then fails with a "truncated" message that
+ * names the file and the offset. */
+uint64_t weft_trace_cut_at(const WeftTrace *t);
 
 /* Callback for scans: return 0 to go on, non-zero to stop the scan early
  * (the scan then returns that value). */
@@ -72,20 +83,48 @@ int  weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t
 int  weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
                            size_t errlen);
 
-/* A recording directory: every *.wtrace in it, sorted by (pid, image), one
- * clock for all of them (piecewise-linear tick -> ns fit over every sync point
- * of every file: file headers, chunk headers and SYNC records). */
+/* A recording directory: the *.wtrace files of one session in it, sorted by
+ * (pid, image), one clock for all of them (piecewise-linear tick -> ns fit
+ * over every sync point of every file: file headers, chunk headers and SYNC
+ * records). */
 typedef struct WeftRecording WeftRecording;
 
-/* Files of processes killed before they wrote their header (empty, or a zero
- * header) are skipped; any other bad file fails the open with its message. */
+/* A session: the files of one run (the session id of their headers). */
+typedef struct {
+  uint64_t session;       /* the id */
+  uint64_t start_ns;      /* its earliest process start (CLOCK_MONOTONIC ns) */
+  uint64_t realtime_ns;   /* CLOCK_REALTIME at that start, for display */
+  size_t   files;         /* its trace files (process images) */
+  size_t   processes;     /* distinct pids among them */
+} WeftSession;
 
+typedef void (*WeftWarnFn)(const char *msg, void *user);
+
+/* Which files of the directory make the recording; all zero (or NULL): the
+ * latest session (by start time), no warnings. */
+typedef struct {
+  int        all_sessions;   /* every file, whatever its session (weft-dump) */
+  int        pick_session;   /* the files of session `session` (an error if there are none) */
+  uint64_t   session;
+  WeftWarnFn warn;           /* called with a one-line message per file skipped (NULL: silent) */
+  void      *warn_user;
+} WeftRecordingOptions;
+
+/* Files of processes killed before they wrote their header (empty, or a zero
+ * header) are skipped; so are names that are not regular files (a FIFO: with
+ * a warning); any other bad file fails the open with its message. */
 int    weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen);
+int    weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
+                                size_t errlen);
 void   weft_recording_close(WeftRecording *r);
 size_t weft_recording_count(const WeftRecording *r);
 WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);
-/* Earliest start_ns of all files (the recording's time origin). */
+/* Earliest start_ns of its files (the recording's time origin). */
 uint64_t weft_recording_start_ns(const WeftRecording *r);
+/* Every session with files in the directory, the ones not opened too, oldest
+ * first; and the one opened (NULL with all_sessions). */
+size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out);
+const WeftSession *weft_recording_session(const WeftRecording *r);
 /* Scan every file in order; stops at the first error (-1, message in err). */
 int    weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen);
 

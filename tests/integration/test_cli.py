@@ -299,6 +299,23 @@ def t_record_untraced(ctx):
     eq(ctx.leftover_trace_dirs(), [], "record: a statically linked program: no trace directory left")
 
 
+def t_record_import_fails(ctx):
+    # the program leaves a foreign *.wtrace in the recording: the import fails, and says why and where
+    # the trace is, which stays (issue 11 item 7: an import that stopped never loses the recording)
+    db = ctx.path("fails.db")
+    r = ctx.record(db, "sh", "-c", 'printf garbage > "$WEFT_OUTPUT/1.0.wtrace"')
+    err = text(r.stderr)
+    kept = ctx.leftover_trace_dirs()
+    d = os.path.join(ctx.tmpdir, kept[0]) if len(kept) == 1 else "?"
+    lines = [l for l in err.splitlines() if l.startswith("weft record:")]
+    eq(lines, ["weft record: import failed: %s/1.0.wtrace: not a weft trace: 7 bytes, shorter than the 4096-byte file "
+               "header; the trace is kept in %s (`weft import %s -o %s`)" % (d, d, d, db)],
+       "record: a failed import: one line that says why and where the trace is kept")
+    ok(r.returncode == 1 and not os.path.exists(db) and os.path.exists(os.path.join(d, "1.0.wtrace")),
+       "record: a failed import: exit 1, no database, the trace directory kept", err)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- weft export
 
 def export(ctx, db, out, *opts):
@@ -524,6 +541,7 @@ def t_export_errors(ctx):
 
 TESTS = [t_record_exit_status, t_record_progress_not_a_tty, t_record_segv, t_record_ctrl_c, t_record_sigterm, t_record_refuses_existing,
          t_record_missing_program, t_record_env, t_record_summary_top_waits, t_record_untraced,
+         t_record_import_fails,
          t_export_contended, t_export_condvar, t_export_barrier_rwlock, t_export_forktree, t_export_escaping,
          t_export_errors]
 

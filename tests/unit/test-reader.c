@@ -5,11 +5,13 @@
  * tests write files into a fresh directory under $TMPDIR (removed at the end).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace-build.h"
@@ -569,19 +571,24 @@ static void remove_tmpdir(void) {
   while ((de = readdir(d)))
     if (de->d_name[0] != '.') {
       snprintf(path, sizeof path, "%s/%s", tmpdir, de->d_name);
-      unlink(path);
+      if (unlink(path) != 0)
+        rmdir(path);
     }
   closedir(d);
   rmdir(tmpdir);
 }
 
-static void test_recording(void) {
+static void new_tmpdir(void) {
   const char *base = getenv("TMPDIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/test-reader-XXXXXX", base && *base ? base : "/tmp");
   if (!mkdtemp(tmpdir)) {
     perror("mkdtemp");
     exit(99);
   }
+}
+
+static void test_recording(void) {
+  new_tmpdir();
   char err[512];
   WeftRecording *r = NULL;
   ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
@@ -701,7 +708,218 @@ static void test_recording(void) {
     ok(strcmp(weft_trace_name(t), path) == 0, "name of a file trace is its path");
     weft_trace_close(t);
   }
-  ok(rc == 0 && e.n == 43, "seed file read through mmap (%s)", err);
+  ok(rc == 0 && e.n == 43, "seed file read from the file (%s)", err);
+  remove_tmpdir();
+}
+
+/* ---- files that change under the reader, or are no files (issue 11) ---- */
+
+static char *tmp_path(const char *name) {
+  static char path[sizeof tmpdir + 300];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  return path;
+}
+
+/* Pid 600: a 2-page chunk of 400 ACQ records (into its second page), then a
+ * 1-page chunk of thread 601 with 2; 16 KiB. */
+static void two_chunk_trace(TraceBuild *b) {
+  tb_header(b, 600, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(b, 600, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
+  for (unsigned i = 0; i < 400; i++)
+    tb_rec(b, WEFT_EV_ACQ, 0, 100 + i, 2, 1ull);
+  tb_chunk(b, 601, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  tb_rec(b, WEFT_EV_ACQ, 0, 220, 2, 2ull);
+}
+
+typedef struct {
+  int  n;
+  char last[1200];
+} Warnings;
+
+static void collect_warning(const char *msg, void *user) {
+  Warnings *w = user;
+  w->n++;
+  snprintf(w->last, sizeof w->last, "%s", msg);
+}
+
+/* A file that shrinks after it was opened is read, not mapped: the scan
+ * reports it cut short instead of dying of SIGBUS (a full disk under an
+ * older agent left holes that faulted the same way); a hole in the file
+ * reads as pages never written. */
+static void test_changing_files(void) {
+  new_tmpdir();
+  char err[512];
+  TraceBuild b;
+  two_chunk_trace(&b);
+  write_file("600.0.wtrace", &b);
+  const char *path = tmp_path("600.0.wtrace");
+  WeftTrace *t = NULL;
+  Events e;
+  int rc = weft_trace_open(path, &t, err, sizeof err);
+  ok(rc == 0 && weft_trace_cut_at(t) == 0, "whole file opens, not cut (%s)", rc ? err : "");
+  if (rc == 0) {
+    if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
+      perror("truncate");
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096: the file is shorter now than the "
+                       "16384 bytes") && weft_trace_cut_at(t) == 4096,
+       "a file that shrank after the open: cut short, no SIGBUS: \"%s\"", err);
+    weft_trace_close(t);
+  }
+
+  /* The same through a recording. */
+  write_file("600.0.wtrace", &b);
+  WeftRecording *r = NULL;
+  rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+  if (ok(rc == 0, "recording opens (%s)", rc ? err : "")) {
+    if (truncate(path, WEFT_CHUNK_ALIGN + 100) != 0)
+      perror("truncate");
+    memset(&e, 0, sizeof e);
+    rc = weft_recording_scan(r, collect, &e, err, sizeof err);
+    ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096"),
+       "a recording whose file shrank: cut short, no SIGBUS: \"%s\"", err);
+    weft_recording_close(r);
+  }
+
+  /* A copy cut short: known at the open, the records before the cut read. */
+  write_file("600.0.wtrace", &b);
+  if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
+    perror("truncate");
+  rc = weft_trace_open(path, &t, err, sizeof err);
+  if (ok(rc == 0 && weft_trace_cut_at(t) == 4096, "a file cut short: the cut chunk known at the open")) {
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == -1 && e.n == 254 && has(err, "600.0.wtrace: truncated: chunk at offset 4096 claims 8192 bytes"),
+       "... its records before the cut delivered (%zu), then the cut named: \"%s\"", e.n, err);
+    weft_trace_close(t);
+  }
+  free(b.buf);
+
+  /* A hole (sparse file) between two chunks and at the end: pages never written. */
+  tb_header(&b, 610, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
+  tb_chunk(&b, 610, 0, 100, 100, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  size_t first = b.len;
+  tb_zero_pages(&b, 2);
+  tb_chunk(&b, 611, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  path = tmp_path("610.0.wtrace");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int wrote = fd >= 0 && pwrite(fd, b.buf, first, 0) == (ssize_t)first &&
+              pwrite(fd, b.buf + b.len - WEFT_CHUNK_ALIGN, WEFT_CHUNK_ALIGN, (off_t)(b.len - WEFT_CHUNK_ALIGN)) ==
+                  (ssize_t)WEFT_CHUNK_ALIGN &&
+              ftruncate(fd, (off_t)(b.len + 3 * WEFT_CHUNK_ALIGN)) == 0;
+  if (fd >= 0)
+    close(fd);
+  rc = wrote ? weft_trace_open(path, &t, err, sizeof err) : -1;
+  if (ok(rc == 0, "a sparse file opens (%s)", rc ? err : "")) {
+    memset(&e, 0, sizeof e);
+    rc = weft_trace_scan(t, collect, &e, err, sizeof err);
+    ok(rc == 0 && e.n == 2 && e.ev[1].tid == 611 && weft_trace_cut_at(t) == 0,
+       "holes read as pages never written (%s)", rc ? err : "");
+    weft_trace_close(t);
+  }
+  free(b.buf);
+  remove_tmpdir();
+}
+
+/* A FIFO (or a directory) named *.wtrace is refused before it is read:
+ * opening a FIFO to read it waits for a writer that never comes. */
+static void test_not_files(void) {
+  new_tmpdir();
+  char err[512];
+  TraceBuild b;
+  two_chunk_trace(&b);
+  write_file("600.0.wtrace", &b);
+  free(b.buf);
+  const char *fifo = tmp_path("700.0.wtrace");
+  if (mkfifo(fifo, 0600) != 0) {
+    perror("mkfifo");
+    exit(99);
+  }
+  alarm(60);                                     /* a hang is a failure, not a stuck test */
+  WeftTrace *t = NULL;
+  ok(weft_trace_open(fifo, &t, err, sizeof err) < 0 && t == NULL &&
+     has(err, "700.0.wtrace: not a regular file (a FIFO)"), "a FIFO opened alone: \"%s\"", err);
+  WeftRecording *r = NULL;
+  Warnings w = { 0, "" };
+  WeftRecordingOptions opt = { .warn = collect_warning, .warn_user = &w };
+  int rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 1 &&
+     has(w.last, "700.0.wtrace: not a regular file (a FIFO): skipped"),
+     "a FIFO in a recording: skipped with a warning naming it (%s; \"%s\")", rc ? err : "opened", w.last);
+  if (rc == 0)
+    weft_recording_close(r);
+  if (mkdir(tmp_path("701.0.wtrace"), 0700) != 0)
+    perror("mkdir");
+  w.n = 0;
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 2, "and a directory too (%d warnings)", w.n);
+  if (rc == 0)
+    weft_recording_close(r);
+  alarm(0);
+  remove_tmpdir();
+}
+
+/* One file of pid with session id and start times (s of CLOCK_REALTIME,
+ * and of CLOCK_MONOTONIC). */
+static void session_file(uint32_t pid, uint32_t image, uint64_t session, uint64_t realtime_s, uint64_t mono_s) {
+  TraceBuild b;
+  tb_header(&b, pid, image, WEFT_CLOCK_MONOTONIC, mono_s * 1000000000ull, mono_s * 1000000000ull, 1000000000);
+  tb_hdr(&b)->session = session;
+  tb_hdr(&b)->realtime_ns = realtime_s * 1000000000ull;
+  tb_chunk(&b, pid, 0, mono_s * 1000000000ull, mono_s * 1000000000ull, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, 0, mono_s * 1000000000ull + 10, 2, 1ull);
+  char name[64];
+  snprintf(name, sizeof name, "%" PRIu32 ".%" PRIu32 ".wtrace", pid, image);
+  write_file(name, &b);
+  free(b.buf);
+}
+
+/* Two runs into one directory are two recordings: the latest by default. */
+static void test_sessions(void) {
+  new_tmpdir();
+  char err[512];
+  const uint64_t A = 0xaaaa000000000001ull, B = 0x0bbb000000000002ull, C = 0xcccc000000000003ull;
+  session_file(100, 0, A, 1000, 50);             /* A: pid 100, two images */
+  session_file(100, 1, A, 1001, 51);
+  session_file(200, 0, B, 2000, 90);             /* B: the latest, pids 200 and 201 */
+  session_file(201, 0, B, 2001, 91);
+  session_file(300, 0, C, 500, 100);             /* C: the oldest wall clock (before a reboot) */
+  WeftRecording *r = NULL;
+  int rc = weft_recording_open(tmpdir, &r, err, sizeof err);
+  if (ok(rc == 0, "a directory of three sessions opens (%s)", rc ? err : "")) {
+    const WeftSession *all;
+    size_t n = weft_recording_sessions(r, &all);
+    ok(n == 3 && all[0].session == C && all[1].session == A && all[2].session == B,
+       "three sessions, oldest first by wall-clock start");
+    ok(n == 3 && all[1].files == 2 && all[1].processes == 1 && all[2].files == 2 && all[2].processes == 2 &&
+       all[1].start_ns == 50000000000ull && all[1].realtime_ns == 1000000000000ull,
+       "files, processes and start of each");
+    ok(weft_recording_session(r) == &all[2] && weft_recording_count(r) == 2 &&
+       weft_trace_header(weft_recording_trace(r, 0))->pid == 200 &&
+       weft_trace_header(weft_recording_trace(r, 1))->pid == 201 &&
+       weft_recording_start_ns(r) == 90000000000ull, "the latest session is the recording");
+    weft_recording_close(r);
+  }
+  WeftRecordingOptions opt = { .pick_session = 1, .session = A };
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  if (ok(rc == 0, "another session chosen (%s)", rc ? err : "")) {
+    ok(weft_recording_count(r) == 2 && weft_recording_session(r)->session == A &&
+       weft_trace_header(weft_recording_trace(r, 1))->image == 1 && weft_recording_start_ns(r) == 50000000000ull,
+       "its files only, its own start");
+    weft_recording_close(r);
+  }
+  opt.session = 0xff;
+  ok(weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err) < 0 && r == NULL &&
+     has(err, ": no trace file of session 00000000000000ff in this directory (its sessions: "
+              "cccc000000000003, aaaa000000000001, 0bbb000000000002)"), "a session not there: \"%s\"", err);
+  opt = (WeftRecordingOptions){ .all_sessions = 1 };
+  rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
+  if (ok(rc == 0 && weft_recording_count(r) == 5 && !weft_recording_session(r), "all sessions at once")) 
+    weft_recording_close(r);
   remove_tmpdir();
 }
 
@@ -729,6 +947,9 @@ int main(void) {
   test_strings();
   test_errors();
   test_recording();
+  test_changing_files();
+  test_not_files();
+  test_sessions();
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
