@@ -919,6 +919,12 @@ static int recording_list(WeftRecording *r, const char *dir, const WeftRecording
       snprintf(msg, sizeof msg, "%s: skipped", err);
       opt->warn(msg, opt->warn_user);
     }
+    if (rc < 0 && why == OPEN_UNSTARTED && opt->warn) { /* a process missing from the recording: say so */
+      char msg[1200];
+      snprintf(msg, sizeof msg, "%s/%s: empty: its process ended or was killed before the agent wrote anything; "
+               "skipped", dir, de->d_name);
+      opt->warn(msg, opt->warn_user);
+    }
     if (rc < 0 && why != OPEN_BAD) {
       rc = 0;                                    /* nothing to read in it */
       if (why == OPEN_UNSTARTED)

@@ -437,6 +437,18 @@ def t_fifo(ctx):
         ok(False, "fifo: a FIFO in the recording hangs the readers", e)
 
 
+def t_empty_trace(ctx):
+    """Issue 11 item 13: a 0-byte trace (a process killed before the agent wrote its header) is skipped
+    with a warning naming it, not without a word."""
+    d, _, _ = ctx.record("uncontended", [10])
+    empty = os.path.join(d, "4243.0.wtrace")
+    open(empty, "wb").close()
+    r = ctx.weft("import", d, "-o", d + ".db")
+    warn = [l for l in r.stderr.decode().splitlines() if "4243.0.wtrace" in l]
+    ok(r.returncode == 0 and len(warn) == 1 and "empty" in warn[0] and "skipped" in warn[0],
+       "empty trace: weft import skips it with one warning naming it", r.stderr)
+
+
 def t_sessions(ctx):
     """Issue 11 item 5: two runs without weft record into one directory are two recordings. Each run (and
     the processes it starts) gets a session id of its own; weft import takes the latest and names the other,
@@ -628,7 +640,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_sessions,
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace, t_sessions,
              t_full_disk]
     try:
         for t in tests:
