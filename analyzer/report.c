@@ -317,11 +317,13 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
   }
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
   const WeftTimeSplit *ts = &s->time;
-  snprintf(buf, sizeof buf, "%s: on a CPU %s (%s), runnable %s (%s), waiting %s (%s), off a CPU elsewhere %s (%s)",
-           D(bf, s->thread_ns), D(bf, ts->oncpu_ns), P(bf, (double)ts->oncpu_ns / tt), D(bf, ts->runnable_ns),
-           P(bf, (double)ts->runnable_ns / tt), D(bf, ts->waiting_ns), P(bf, (double)ts->waiting_ns / tt),
-           D(bf, ts->offcpu_ns), P(bf, (double)ts->offcpu_ns / tt));
+  /* two rows: what ran and what waited */
+  snprintf(buf, sizeof buf, "%s: on a CPU %s (%s), runnable %s (%s),", D(bf, s->thread_ns), D(bf, ts->oncpu_ns),
+           P(bf, (double)ts->oncpu_ns / tt), D(bf, ts->runnable_ns), P(bf, (double)ts->runnable_ns / tt));
   table_row(&t, "thread time", buf);
+  snprintf(buf, sizeof buf, "waiting %s (%s), off a CPU elsewhere %s (%s)", D(bf, ts->waiting_ns),
+           P(bf, (double)ts->waiting_ns / tt), D(bf, ts->offcpu_ns), P(bf, (double)ts->offcpu_ns / tt));
+  table_row(&t, "", buf);
   if (ts->assumed_ns > 0) {
     snprintf(buf, sizeof buf, "%s of the time on a CPU is running time without scheduler readings, assumed on a CPU",
              D(bf, ts->assumed_ns));
