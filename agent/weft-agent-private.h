@@ -102,6 +102,7 @@ typedef struct WeftThread {
   uint32_t  cmask;
   uint32_t  cused;        /* keys in it (it grows past half full) */
   uint64_t  flush_due;    /* tick from which the counters are written at the next check */
+  uint64_t  wait_t0;      /* when the thread's current (last) recorded wait began */
   uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
                              (so nheld != 0 whenever it is set) */
   _Atomic int flushing;   /* 1: writing its counters; 2: taken for good by the process's end */
@@ -141,6 +142,7 @@ typedef struct {
   WeftFileHeader   *hdr;          /* shared mapping of the header page */
   uint64_t          ticks_per_ms; /* estimate, for sampling intervals */
   uint64_t          sample_ticks; /* interval between SCHED samples */
+  uint64_t          long_wait_ticks; /* a wait this long ends with a SCHED sample (1 ms) */
   uint64_t          io_min_ticks; /* io waits shorter than this are not recorded */
   uint64_t          session;
   _Atomic int       exit_written;
@@ -516,7 +518,24 @@ static inline void weft_idle(void) {
 
 static inline uint64_t weft_wait_begin(unsigned aux, uint64_t obj, uint64_t holder_stack, uint64_t obj2) {
   if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
-  return weft_emit3(WEFT_EV_WAIT_BEGIN, aux, obj, holder_stack, obj2);
+  return _weft_tls.wait_t0 = weft_emit3(WEFT_EV_WAIT_BEGIN, aux, obj, holder_stack, obj2);
+}
+
+/* After a recorded wait's WAIT_END (at: its time): a wait of a millisecond
+ * or more ends with a scheduler reading, so the thread's CPU time is known
+ * at the edges of its running spans, not only every 50 ms of activity (a few
+ * microseconds against a wait of 1 ms or more). Only after waits that leave
+ * the thread holding nothing (barrier, join, child, sleep, I/O): after a
+ * lock, condition variable or semaphore the reading would lengthen a
+ * critical section others may be waiting for. */
+static inline void weft_wait_ended(uint64_t at) {
+  WeftThread *t = &_weft_tls;
+  if (WEFT_UNLIKELY(at - t->wait_t0 >= _weft_proc.long_wait_ticks) && t->wait_t0 && !t->busy && t->tid) {
+    int e = errno;
+    _weft_sched_sample(t->tid);
+    t->wait_t0 = 0;
+    errno = e;
+  }
 }
 
 /* A wait on an object whose releases are recorded only for announced
@@ -544,6 +563,7 @@ static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint
   WeftThread *t = &_weft_tls;
   uint64_t now = w->at;
   uint64_t *p = weft_reserve(t, 4, &now);
+  t->wait_t0 = now;
   if (WEFT_UNLIKELY(!p)) return;
   p[1] = obj;
   p[2] = (uint64_t)holder | ((uint64_t)w->stack << 32);

@@ -820,6 +820,7 @@ static void process_start(pid_t ppid) {
   _weft_proc.ticks_per_ms = _weft_proc.hdr->tsc_hz ? _weft_proc.hdr->tsc_hz / 1000
                             : _weft_proc.use_tsc ? 3000000 : 1000000;
   _weft_proc.sample_ticks = _weft_proc.ticks_per_ms * 50; /* schedstat every 50 ms of activity */
+  _weft_proc.long_wait_ticks = _weft_proc.ticks_per_ms;     /* and after a wait of 1 ms or more */
   _weft_proc.io_min_ticks = _weft_proc.ticks_per_ms / 100; /* 10 us */
   _weft_proc.flush_ticks = _weft_proc.ticks_per_ms * WEFT_FLUSH_MS;
   atomic_store(&_weft_proc.exit_written, 0);

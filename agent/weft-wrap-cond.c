@@ -35,6 +35,7 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
 }
 
 static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, int r) {
+  /* no weft_wait_ended: the thread holds the mutex again, and others may wait for it */
   weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_COND, op, r), OBJ(c));
   uint64_t at = weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, r == EOWNERDEAD ? r : 0), OBJ(m));
   _weft_acquired_recorded(WEFT_KIND_MUTEX, m, at);
@@ -120,10 +121,12 @@ WEFT_PUBLIC int pthread_barrier_wait(pthread_barrier_t *b) {
   uint32_t st = weft_stack_contended();
   weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), (uint64_t)st << 32, 0);
   int r = REAL(pthread_barrier_wait)(b);
+  uint64_t end;
   if (r == PTHREAD_BARRIER_SERIAL_THREAD)
-    weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_SERIAL, 0), OBJ(b));
+    end = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_SERIAL, 0), OBJ(b));
   else
-    weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, r), OBJ(b));
+    end = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, r), OBJ(b));
+  weft_wait_ended(end);
   return r;
 }
 
@@ -167,7 +170,7 @@ static int sem_wait_announced(sem_t *s, unsigned op, clockid_t clk, const struct
   int r = sem_call(s, op, clk, ts);
   int e = errno;
   uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_SEM, op, r == 0 ? 0 : e), OBJ(s));
-  if (r == 0) _weft_acquired_recorded(WEFT_KIND_SEM, s, at);
+  if (r == 0) _weft_acquired_recorded(WEFT_KIND_SEM, s, at); /* no weft_wait_ended: a semaphore can be a lock */
   errno = e;
   return r;
 }

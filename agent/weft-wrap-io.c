@@ -75,6 +75,8 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
     if (chan) p[3] = chan;
     weft_publish(t, p, WEFT_EV_WAIT_END, nw, WEFT_AUX(kind, op, err), t1);
   }
+  t->wait_t0 = t0;
+  weft_wait_ended(t1);
   errno = e;
 }
 

@@ -281,8 +281,8 @@ static void wait_begin(pid_t which, unsigned op) {
 }
 
 static void wait_end(pid_t which, unsigned op, pid_t got, int status, int err) {
-  weft_emit3(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, op, got < 0 ? err : 0), (uint64_t)(int64_t)which,
-             (uint64_t)(int64_t)got, (uint64_t)(uint32_t)status);
+  weft_wait_ended(weft_emit3(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, op, got < 0 ? err : 0),
+                             (uint64_t)(int64_t)which, (uint64_t)(int64_t)got, (uint64_t)(uint32_t)status));
 }
 
 /* WNOHANG polls are recorded only when they reap something (a zero-length wait) */

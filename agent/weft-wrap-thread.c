@@ -61,7 +61,7 @@ static int join_wait(pthread_t th, unsigned op, int r_try, void **ret, clockid_t
   int r = op == WEFT_OP_LOCK    ? REAL(pthread_join)(th, ret)
           : op == WEFT_OP_TIMED ? REAL(pthread_timedjoin_np)(th, ret, ts)
                                 : REAL(pthread_clockjoin_np)(th, ret, clk, ts);
-  weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_JOIN, op, r), (uint64_t)th);
+  weft_wait_ended(weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_JOIN, op, r), (uint64_t)th));
   return r;
 }
 

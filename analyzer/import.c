@@ -1897,7 +1897,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
         /* a thread is on a CPU or in its run queue at most the wall time
          * between the readings: a vfork child's first reading after exec
          * can be a stale 0, its next one counting the time since the vfork */
-        int64_t wall = (int64_t)s->ns - base_ns;
+        int64_t wall = ((int64_t)s->ns < t->end_ns ? (int64_t)s->ns : t->end_ns) - base_ns; /* a late one: to the end */
         if (wall < 0) wall = 0;
         if (t->cpu_ns > wall) t->cpu_ns = wall;
         if (t->runq_ns > wall - t->cpu_ns) t->runq_ns = wall - t->cpu_ns;

@@ -97,8 +97,8 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
 
 /* Where the time of a thread (or the sum over threads) went; the four add up
  * to its lifetime in the range. The scheduler's readings (on-CPU and
- * runnable time, cumulative) come every 50 ms of a thread's activity and at
- * its end; between two readings only their difference is known, and it is
+ * runnable time, cumulative) come every 50 ms of a thread's activity, after
+ * its long (1 ms+) barrier, join, child, sleep and I/O waits, and at its end; between two readings only their difference is known, and it is
  * placed in the running spans (outside recorded waits) first:
  *   oncpu    on a CPU outside recorded waits = useful time. Without readings
  *            (after the last one, or none at all) the running time counts,

@@ -912,6 +912,14 @@ def t_io(ctx, chk):
         chk.true("writer slept >= 19 ms (nanosleep)", sl[1][2].ns - sl[1][1].ns >= 19000000)
         chk.true("writer slept >= 4 ms (usleep)", sl[2][2].ns - sl[2][1].ns >= 4000000)
         chk.true("sleeps shorter than 2 s", all(e.ns - b.ns < 2000000000 for t, b, e in sl))
+    # a wait of 1 ms or more ends with a scheduler reading of the thread (SCHED right after WAIT_END)
+    after, recs = [], rec.records  # every record (threads() leaves SYNC and SCHED out)
+    for i, r in enumerate(recs):
+        if r.name == "WAIT_END" and r.get("kind") == "sleep":
+            nxt = [x for x in recs[i + 1:] if x.tid == r.tid and x.file == r.file and x.name != "SYNC"][:1]
+            after.append((r.tid, bool(nxt) and nxt[0].name == "SCHED" and nxt[0].i("tid") == r.tid))
+    chk.eq("every sleep of 5 ms or more is followed by a SCHED reading of its thread",
+           sorted(after), sorted([(main, True), (wr, True), (wr, True)]))
     # and without WEFT_IO: the sleeps only
     tr2 = ctx.traced([ctx.fixture("io")])
     chk.eq("stdout without WEFT_IO", tr2.out, tr.out)
