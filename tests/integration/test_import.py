@@ -437,6 +437,25 @@ def t_fifo(ctx):
         ok(False, "fifo: a FIFO in the recording hangs the readers", e)
 
 
+def t_unwritable_output(ctx):
+    """Issue 11 item 14: an -o in a directory the user may not write says so (not SQLite's "unable to open
+    database file"). As root, run as nobody (root writes anywhere)."""
+    d, _, _ = ctx.record("uncontended", [10])
+    ro = tempfile.mkdtemp(dir=ctx.tmp, prefix="read-only-")
+    os.chmod(ro, 0o555)
+    for p in (ctx.tmp, d):
+        os.chmod(p, os.stat(p).st_mode | 0o055)  # nobody may read the trace and enter the directories
+    for f in os.listdir(d):
+        os.chmod(os.path.join(d, f), 0o644)
+    as_user = (lambda: (os.setgid(65534), os.setuid(65534))) if os.geteuid() == 0 else None
+    out = os.path.join(ro, "x.db")
+    r = subprocess.run([ctx.weft_bin, "import", d, "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120, preexec_fn=as_user)
+    lines = r.stderr.decode().splitlines()
+    ok(r.returncode != 0 and len(lines) == 1 and out in lines[0] and "Permission denied" in lines[0] and
+       not os.path.exists(out), "unwritable -o: one line naming it with the reason, no database", r.stderr)
+
+
 def t_empty_trace(ctx):
     """Issue 11 item 13: a 0-byte trace (a process killed before the agent wrote its header) is skipped
     with a warning naming it, not without a word."""
@@ -640,7 +659,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace, t_sessions,
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace, t_unwritable_output, t_sessions,
              t_full_disk]
     try:
         for t in tests:
