@@ -14,10 +14,11 @@
 #include "weft-import.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: weft import DIR -o run.db [--session ID] [--force] [--no-symbols] [--quiet]\n"
+  fprintf(f, "usage: weft import DIR -o run.db [--session ID] [--salvage] [--force] [--no-symbols] [--quiet]\n"
              "  Reads the trace files (*.wtrace) that libweft-agent.so wrote into DIR\n"
              "  (WEFT_OUTPUT=DIR) and stores the recording in run.db: the latest run's\n"
-             "  files, or those of session ID when DIR holds several runs.\n");
+             "  files, or those of session ID when DIR holds several runs. A corrupt\n"
+             "  trace file is an error; --salvage imports what precedes the corruption.\n");
 }
 
 /* A session id as weft import lists it: 1 to 16 hex digits. */
@@ -35,6 +36,7 @@ int weft_cmd_import(int argc, char **argv) {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
     {"session", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+    {"salvage", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
   const char *out = NULL;
   WeftImportOptions opt = {.progress = 1};
@@ -45,6 +47,7 @@ int weft_cmd_import(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'f': opt.force = 1; break;
     case 'S': opt.no_symbols = 1; break;
+    case 'V': opt.salvage = 1; break;
     case 'q': quiet = 1; opt.progress = 0; break;
     case 's':
       if (parse_session(optarg, &opt.session) != 0) {
@@ -69,13 +72,16 @@ int weft_cmd_import(int argc, char **argv) {
     return 1;
   }
   if (!quiet) {
-    char cut[64] = "";
+    char cut[64] = "", salv[64] = "";
     if (st.truncated)
       snprintf(cut, sizeof cut, ", %llu trace %s cut short", (unsigned long long)st.truncated,
                st.truncated == 1 ? "file" : "files");
-    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost%s) in %.2f s into %s\n",
+    if (st.salvaged)
+      snprintf(salv, sizeof salv, ", %llu corrupt %s salvaged", (unsigned long long)st.salvaged,
+               st.salvaged == 1 ? "file" : "files");
+    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost%s%s) in %.2f s into %s\n",
             (unsigned long long)st.records, (unsigned long long)st.processes, (unsigned long long)st.threads,
-            (unsigned long long)st.lost, cut, st.seconds, out);
+            (unsigned long long)st.lost, cut, salv, st.seconds, out);
   }
   return 0;
 }

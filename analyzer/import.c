@@ -214,6 +214,8 @@ typedef struct {
   int64_t releases_missing;   /* v3 waits with no recorded release (meta: a hand-off from the holder) */
   char *err;
   size_t errlen;
+  int salvage;                /* opt->salvage */
+  char *salvage_first;        /* the first corruption salvaged past (meta salvaged) */
   int failed;
 } Imp;
 
@@ -1738,6 +1740,22 @@ static void thread_finish(Imp *im, Proc *p, Thr *t) {
   if (t->end_ns < t->start_ns) t->end_ns = t->start_ns;
 }
 
+/* A scan of tr failed with err. A file cut short at its end (a crash, a full
+ * disk) is expected damage: a warning, its records before the cut imported.
+ * Corruption (or a read error) fails the import, unless salvaging: then the
+ * records before the fault are kept, and meta says so (weft report tells). */
+static int scan_fault(Imp *im, WeftTrace *tr, const char *err) {
+  if (!weft_trace_bad_at(tr) && weft_trace_cut_at(tr)) {
+    warnf(im, "%s; the records before the cut are imported", err);
+    return 0;
+  }
+  if (!im->salvage) return fail(im, "%s", err);
+  warnf(im, "%s; salvaged: the records before it are imported, the rest of the file is not", err);
+  im->stats->salvaged++;
+  if (!im->salvage_first) im->salvage_first = g_strdup(err);
+  return 0;
+}
+
 static int import_file(Imp *im, WeftTrace *tr) {
   const WeftFileHeader *h = weft_trace_header(tr);
   Proc *p = g_new0(Proc, 1);
@@ -1793,11 +1811,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
   /* pass 1 */
   im->pass = 1;
   int r = weft_trace_scan(tr, pass1, im, err, sizeof err);
-  if (r < 0) {
-    if (im->failed) { rc = -1; goto out; }
-    /* corrupt: keep what was read, say so */
-    warnf(im, "%s; the records before the fault are imported", err);
-  }
+  if (r < 0 && !im->failed && scan_fault(im, tr, err) < 0) { rc = -1; goto out; }
   if (im->failed) { rc = -1; goto out; }
   im->stats->lost += (uint64_t)p->lost;
   if (weft_trace_cut_at(tr)) im->stats->truncated++; /* the records past the cut are lost, uncounted */
@@ -2267,6 +2281,21 @@ static void note_sessions(Imp *im, const char *dir) {
   fprintf(im->warn, "weft: to import another one: weft import %s --session ID -o FILE.db\n", dir);
 }
 
+/* The reader refuses times far from their file's start; this is the
+ * backstop for what the importer derives from them (a process's end): a
+ * recording longer than WEFT_SPAN_MAX_NS is a corrupt clock, and a report
+ * of it would be silently wrong. */
+static int check_span(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    const Proc *p = im->procs->pdata[i];
+    if (p->end_ns < 0 || (uint64_t)p->end_ns > WEFT_SPAN_MAX_NS || p->start_ns < 0)
+      return fail(im, "%s: the process's times run from %.0f s to %.0f s after the recording's start "
+                  "(a recording spans at most %llu days): a corrupt clock", p->file, (double)p->start_ns / 1e9,
+                  (double)p->end_ns / 1e9, (unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull));
+  }
+  return 0;
+}
+
 static int count_cb(const WeftEvent *ev, void *user) {
   (void)ev;
   (*(uint64_t *)user)++;
@@ -2293,6 +2322,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   const char *pa = getenv("WEFT_IMPORT_PROGRESS_MS");
   im.progress_after = pa && *pa ? atof(pa) / 1000 : 1.0;
   im.no_symbols = opt && opt->no_symbols;
+  im.salvage = opt && opt->salvage;
   clock_gettime(CLOCK_MONOTONIC, &im.t0);
   int created = 0;
 
@@ -2349,6 +2379,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     progress(&im, weft_trace_name(weft_recording_trace(im.rec, i)));
   }
   if (im.failed) goto done;
+  if (check_span(&im) != 0) goto done;
   if (link_processes(&im) != 0) goto done;
   if (link_pipes(&im) != 0) goto done;
   batch_flush(&im, &im.flows);
@@ -2381,6 +2412,8 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
     weft_db_meta_set_int(im.db, "ncpus", h ? h->ncpus : 0);
     weft_db_meta_set_int(im.db, "lost_events", (int64_t)lost);
     weft_db_meta_set_int(im.db, "truncated_files", (int64_t)stats->truncated);
+    weft_db_meta_set_int(im.db, "salvaged_files", (int64_t)stats->salvaged);
+    if (im.salvage_first) weft_db_meta_set(im.db, "salvaged", im.salvage_first);
     weft_db_meta_set(im.db, "session", sess);
     char *abs = realpath(dir, NULL);
     weft_db_meta_set(im.db, "source_dir", abs ? abs : dir);
@@ -2447,6 +2480,7 @@ done:
   if (im.db) sqlite3_close(im.db);
   weft_sym_free(im.gil_sym);
   weft_recording_close(im.rec);
+  g_free(im.salvage_first);
   if (im.progress_shown) fputs("\n", stderr);
   stats->seconds = elapsed(&im);
   if (im.failed && created) unlink(db_path);

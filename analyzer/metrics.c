@@ -675,7 +675,8 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
     size_t off;
   } strs[] = {{"command", offsetof(WeftMetrics, command)},
               {"weft_version", offsetof(WeftMetrics, weft_version)},
-              {"clock", offsetof(WeftMetrics, clock)}};
+              {"clock", offsetof(WeftMetrics, clock)},
+              {"salvaged", offsetof(WeftMetrics, salvaged)}};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
     char *v = weft_db_meta_get(c->db, strs[i].key);
     char *d = pool_strdup(c->pool, v ? v : "");
@@ -690,6 +691,7 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   m->machine_steal_ns = weft_db_meta_get_int(c->db, "machine_steal_ns", -1);
   m->other_cpu_ns = -1;
   m->lost_events = weft_db_meta_get_int(c->db, "lost_events", 0);
+  m->salvaged_files = weft_db_meta_get_int(c->db, "salvaged_files", 0);
   char *holds = weft_db_meta_get(c->db, "holds");
   m->holds_all = !holds || strcmp(holds, "contended") != 0;
   free(holds);

@@ -348,6 +348,8 @@ typedef struct WeftCriticalPath {
 typedef struct {
   /* the recording (meta) */
   const char *command, *weft_version, *clock;  /* "" when unknown */
+  const char *salvaged;         /* meta salvaged: the first corruption weft import --salvage read past; "" */
+  int64_t     salvaged_files;   /* corrupt trace files imported only up to their fault */
   int64_t     ncpus;            /* the CPUs the first process may use (affinity); -1 unknown */
   int64_t     cpu_limit_milli;  /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
   int64_t     machine_busy_ns;  /* the machine's busy CPU time during the run, all CPUs (weft record,

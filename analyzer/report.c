@@ -282,6 +282,13 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
              (long long)m->counts_incomplete, m->counts_incomplete == 1 ? " was" : "es were",
              (long long)(m->counts_flush_ms > 0 ? m->counts_flush_ms : 50));
   table_row(&t, "recording", rec);
+  if (m->salvaged_files > 0) {
+    char salv[1400];
+    snprintf(salv, sizeof salv, "%lld corrupt trace file%s imported only up to the fault (weft import --salvage): "
+             "the numbers are incomplete; first: %s", (long long)m->salvaged_files,
+             m->salvaged_files == 1 ? "" : "s", m->salvaged);
+    table_row(&t, "SALVAGED", salv);
+  }
   if (m->other_cpu_ns >= 0 || m->cpu_limit_milli > 0) {
     char mach[256];
     int mn = 0;

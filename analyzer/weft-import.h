@@ -12,6 +12,7 @@ typedef struct {
   int progress;     /* show progress on stderr when the import takes over a second */
   int no_symbols;   /* skip symbolisation (faster; frames keep raw addresses) */
   int pick_session; /* import session `session`, not the latest */
+  int salvage;      /* a corrupt trace file: import its records before the fault (a warning), not fail */
   uint64_t session;
 } WeftImportOptions;
 
@@ -21,6 +22,7 @@ typedef struct {
   uint64_t threads;
   uint64_t lost;
   uint64_t truncated; /* trace files cut short (a chunk runs past the end of the file) */
+  uint64_t salvaged;  /* corrupt trace files read up to the fault (opt->salvage) */
   uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
   double   seconds;
 } WeftImportStats;
@@ -28,6 +30,8 @@ typedef struct {
 /* Import the trace files of one session of dir (the latest, or opt->session)
  * into a new database at db_path. Returns 0, or -1 with a one-line message
  * (naming the file at fault) in err; on failure no database is left behind.
+ * A corrupt trace file ("FILE: offset N: what") fails the import unless
+ * opt->salvage; a file cut short at its end does not (a warning).
  * Warnings go to warn (may be NULL), one per line, and so does the list of
  * the other sessions in dir when there are any. */
 int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,

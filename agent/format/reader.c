@@ -75,6 +75,7 @@ struct WeftTrace {
   ino_t                ino;       /* these say it is still the same file */
   WeftFileHeader       hdr;       /* a copy of the file header */
   uint64_t             cut_at;    /* the chunk (or chunk header) the end of the file cuts short; 0: none */
+  uint64_t             bad_at;    /* the first corrupt chunk header or record; 0: none found */
   PointVec             pts;       /* this file's sync points */
   Fit                  own;       /* fit over pts alone */
   const Fit           *fit;       /* own, or the recording's */
@@ -388,6 +389,9 @@ static int check_header(const char *name, const unsigned char *bytes, uint64_t l
                 h.header_size, WEFT_FILE_HEADER_SIZE);
   if (h.clock != WEFT_CLOCK_TSC && h.clock != WEFT_CLOCK_MONOTONIC)
     return fail(err, errlen, "%s: unknown clock %" PRIu32, name, h.clock);
+  char why[200];
+  if (weft_header_check(&h, why, sizeof why) < 0)
+    return fail(err, errlen, "%s: offset 0: bad file header: %s", name, why);
   return 0;
 }
 
@@ -564,6 +568,10 @@ uint64_t weft_trace_cut_at(const WeftTrace *t) {
   return t->cut_at;
 }
 
+uint64_t weft_trace_bad_at(const WeftTrace *t) {
+  return t->bad_at;
+}
+
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
   size_t hint = 0;
   return fit_convert(t->fit, ticks, &hint);
@@ -670,6 +678,70 @@ static const unsigned char min_words[256] = {
 #include "weft-events.def"
 };
 
+static int corrupt(WeftTrace *t, uint64_t at, char *err, size_t errlen, const char *fmt, ...)
+  __attribute__((format(printf, 5, 6)));
+
+/* Corruption at byte offset at of t: remember the first, and say
+ * "FILE: offset N: what" (the form every corrupt-input message has). */
+static int corrupt(WeftTrace *t, uint64_t at, char *err, size_t errlen, const char *fmt, ...) {
+  if (!t->bad_at || at < t->bad_at)
+    t->bad_at = at;
+  if (err && errlen) {
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s: offset %" PRIu64 ": %s", t->name, at, what);
+  }
+  return -1;
+}
+
+/* Is ns more than WEFT_SPAN_MAX_NS away from the file's start? Then it is
+ * no time of this run: a corrupt clock field, not a long recording. */
+static int ns_far(const WeftFileHeader *h, uint64_t ns) {
+  return (ns > h->start_ns ? ns - h->start_ns : h->start_ns - ns) > WEFT_SPAN_MAX_NS;
+}
+
+/* The same for a tick count, when the header gives the tick rate. */
+static int tick_far(const WeftFileHeader *h, uint64_t tick) {
+  if (!h->tsc_hz)
+    return 0;
+  const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
+  return (long double)d > (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
+}
+
+#define SPAN_WHY "more than %llu days from the process start"
+#define SPAN_DAYS ((unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull))
+
+/* Check a chunk header with a non-zero magic at off. */
+static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, char *err, size_t errlen) {
+  const WeftFileHeader *h = hdr_of(t);
+  if (ch->magic != WEFT_CHUNK_MAGIC)
+    return corrupt(t, off, err, errlen, "bad chunk magic 0x%08" PRIx32, ch->magic);
+  if (ch->size == 0 || ch->size % WEFT_CHUNK_ALIGN != 0 || ch->size > WEFT_CHUNK_MAX)
+    return corrupt(t, off, err, errlen, "bad chunk size %" PRIu32 " (a multiple of %u up to %u)", ch->size,
+                   WEFT_CHUNK_ALIGN, WEFT_CHUNK_MAX);
+  if (ch->tid == 0 || ch->tid > WEFT_PID_MAX)
+    return corrupt(t, off, err, errlen, "chunk of thread id %" PRIu32, ch->tid);
+  if (ns_far(h, ch->ns) || tick_far(h, ch->tsc))
+    return corrupt(t, off, err, errlen, "chunk start time " SPAN_WHY, SPAN_DAYS);
+  return 0;
+}
+
+/* Check the record at p (word 0 w0, nw words, w[] valid) whose tick is tick. */
+static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w, uint64_t tick, char *err,
+                        size_t errlen) {
+  const WeftFileHeader *h = hdr_of(t);
+  const unsigned type = WEFT_W0_TYPE(w[0]);
+  char why[300];
+  if (weft_record_check(type, WEFT_W0_AUX(w[0]), nw, w, why, sizeof why) < 0)
+    return corrupt(t, p, err, errlen, "%s", why);
+  if (tick_far(h, tick) || (type == WEFT_EV_SYNC && ns_far(h, w[2])))
+    return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
+  return 0;
+}
+
 /* Walk the chunks and records of t from s. With fn, deliver every record
  * (t->fit must be set). With pts, collect chunk header and SYNC sync points.
  * A chunk cut short by the end of the file sets t->cut_at. Returns 0, fn's
@@ -706,15 +778,8 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
       off = sat_add(off, WEFT_CHUNK_ALIGN);
       continue;
     }
-    if (ch.magic != WEFT_CHUNK_MAGIC)
-      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": bad magic 0x%08" PRIx32,
-                  name, off, ch.magic);
-    if (ch.size == 0 || ch.size % WEFT_CHUNK_ALIGN != 0 || ch.size > WEFT_CHUNK_MAX)
-      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": bad size %" PRIu32
-                  " (a multiple of %u up to %u)", name, off, ch.size, WEFT_CHUNK_ALIGN,
-                  WEFT_CHUNK_MAX);
-    if (ch.tid == 0)
-      return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": thread id 0", name, off);
+    if (check_chunk(t, &ch, off, err, errlen) < 0)
+      return -1;
     if (pts)
       points_add(pts, ch.tsc, ch.ns);
 
@@ -734,20 +799,17 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
       const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
       const unsigned minw = min_words[type];
       if (nw == 0)
-        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
-                    ": record of 0 words", name, off, p);
+        return corrupt(t, p, err, errlen, "record of 0 words (in the chunk at offset %" PRIu64 ")", off);
       if (!minw)
-        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
-                    ": unknown record type %u", name, off, p, type);
+        return corrupt(t, p, err, errlen, "unknown record type %u (in the chunk at offset %" PRIu64 ")",
+                       type, off);
       if (nw < minw)
-        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
-                    ": %s record of %u words, needs at least %u", name, off, p, weft_event_name(type), nw,
-                    minw);
+        return corrupt(t, p, err, errlen, "%s record of %u words, needs at least %u", weft_event_name(type),
+                       nw, minw);
       const uint64_t bytes = (uint64_t)nw * 8;
       if (bytes > chunk_end - p)
-        return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": record at offset %" PRIu64
-                    ": %s record of %u words overruns the chunk end at offset %" PRIu64,
-                    name, off, p, weft_event_name(type), nw, chunk_end);
+        return corrupt(t, p, err, errlen, "%s record of %u words overruns the end of its chunk at offset %"
+                       PRIu64, weft_event_name(type), nw, chunk_end);
       if (bytes > end - p)
         break;                                   /* cut off by the end of the file */
       const uint64_t *w = (const uint64_t *)(const void *)at;
@@ -755,11 +817,16 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
         tick = w[1];
       else
         tick = sat_add(tick, WEFT_W0_DT(w0));
+      if (check_record(t, p, nw, w, tick, err, errlen) < 0)
+        return -1;
       if (type == WEFT_EV_SYNC && pts)
         points_add(pts, w[1], w[2]);
       if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
+        const uint64_t ns = fit_convert(t->fit, tick, &hint);
+        if (ns_far(hdr_of(t), ns))   /* a sane tick but a bent fit (another file's clock points) */
+          return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
         WeftEvent ev = {
-          .ns = fit_convert(t->fit, tick, &hint),
+          .ns = ns,
           .tsc = tick,
           .pid = pid,
           .tid = ch.tid,
@@ -1001,6 +1068,25 @@ static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordi
   return 0;
 }
 
+static int cmp_start(const void *a, const void *b) {
+  return cmp_u64(hdr_of(*(WeftTrace *const *)a)->start_ns, hdr_of(*(WeftTrace *const *)b)->start_ns);
+}
+
+/* The files of one run start within its span: a start time far from the
+ * others' (their median) is a corrupt header, which would stretch the
+ * recording's time range to days. Sorts r->traces by start. */
+static int recording_check_starts(WeftRecording *r, char *err, size_t errlen) {
+  qsort(r->traces, r->n, sizeof *r->traces, cmp_start);
+  const uint64_t mid = hdr_of(r->traces[r->n / 2])->start_ns;
+  for (size_t i = 0; i < r->n; i++) {
+    const uint64_t s = hdr_of(r->traces[i])->start_ns;
+    if ((s > mid ? s - mid : mid - s) > WEFT_SPAN_MAX_NS)
+      return fail(err, errlen, "%s: offset 0: bad file header: start time %.0f s from the other files' "
+                  "(more than %llu days)", r->traces[i]->name, ((double)s - (double)mid) / 1e9, SPAN_DAYS);
+  }
+  return 0;
+}
+
 int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen) {
   return weft_recording_open_with(dir, NULL, out, err, errlen);
 }
@@ -1025,6 +1111,8 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
     rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc == 0)
     rc = recording_choose(r, dir, opt, err, errlen);
+  if (rc == 0)
+    rc = recording_check_starts(r, err, errlen);
   if (rc == 0) {
     qsort(r->traces, r->n, sizeof *r->traces, trace_order);
     for (size_t i = 0; rc == 0 && i < r->n; i++)

@@ -1,11 +1,14 @@
 /* weft-reader.h - reading weft trace files and recording directories.
  * SPDX-License-Identifier: MIT
  *
- * C11 + POSIX only. Every length in the input is checked; foreign, truncated
- * or corrupt input yields -1 and a one-line message that names the file and
- * what is wrong ("run/12.0.wtrace: chunk at offset 8192: record of 0 words").
- * A trace cut off by a crash (records never published read as zero) is not an
- * error: it reads up to its last complete record.
+ * C11 + POSIX only. Every length and field in the input is checked (see
+ * weft_record_check, weft_header_check); foreign, truncated or corrupt input
+ * yields -1 and a one-line message that names the file and what is wrong;
+ * corruption says where ("run/12.0.wtrace: offset 8200: record of 0 words
+ * (in the chunk at offset 8192)"). A trace cut off by a crash (records never
+ * published read as zero) is not an error: it reads up to its last complete
+ * record; one cut short by the end of its file is (weft_trace_cut_at), but
+ * not corruption (weft_trace_bad_at).
  *
  * Not thread-safe per object; distinct objects may be used from distinct threads.
  */
@@ -67,6 +70,12 @@ const char *weft_trace_name(const WeftTrace *t);
  * the records before the cut and then fails with a "truncated" message that
  * names the file and the offset. */
 uint64_t weft_trace_cut_at(const WeftTrace *t);
+
+/* The byte offset of the first corrupt chunk header or record found so far
+ * (by the open, or a scan), 0 if none: a scan that failed with this set
+ * failed on corruption, not on a cut or an I/O error, and delivered every
+ * record before that offset. */
+uint64_t weft_trace_bad_at(const WeftTrace *t);
 
 /* Callback for scans: return 0 to go on, non-zero to stop the scan early
  * (the scan then returns that value). */

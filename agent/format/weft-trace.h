@@ -34,6 +34,17 @@
 #define WEFT_CHUNK_MAX          (64u << 20)    /* reader sanity bound */
 #define WEFT_RECORD_MAX_WORDS   255u
 #define WEFT_STACK_MAX_DEPTH    64u
+/* Bounds readers check (see docs/trace-format.md, "What readers validate"):
+ * a value past one of them is corruption, not data. */
+#define WEFT_LOST_MAX           (1ull << 48)   /* records lost: years at 10^6 records/s */
+#define WEFT_SPAN_MAX_NS        (7ull * 86400 * 1000000000ull)  /* a record, chunk or process
+                                                  start this far from its file's start */
+#define WEFT_PID_MAX            4194304u       /* Linux PID_MAX_LIMIT: pids and tids */
+#define WEFT_ERRNO_MAX          4095u          /* the kernel's MAX_ERRNO: result fields */
+#define WEFT_NCPUS_MAX          65536u
+#define WEFT_TSC_HZ_MIN         1000000ull     /* a tick rate hint below 1 MHz ... */
+#define WEFT_TSC_HZ_MAX         100000000000ull /* ... or above 100 GHz is no clock */
+#define WEFT_FEAT_KNOWN         ((1ull << 7) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
@@ -178,6 +189,18 @@ enum { WEFT_MARK_INSTANT = 0, WEFT_MARK_BEGIN = 1, WEFT_MARK_END = 2 };
 /* Names for dumps and errors; NULL for an unknown id. */
 const char *weft_event_name(unsigned type);
 unsigned    weft_event_min_words(unsigned type);
+/* Check the fields of one record (word 0 w[0], nwords >= its type's minimum)
+ * against their ranges: a sync record's kind (not none) and op, result
+ * errnos, a stack's depth against the maximum and the record's length,
+ * strings NUL-terminated inside the record, the enum-valued aux of THREAD_*,
+ * FORK, EXIT and MARK, pids and counts. Returns 0, or -1 with a phrase saying
+ * what is wrong in why ("WAIT_BEGIN of kind none"). Not async-signal-safe. */
+int         weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why,
+                              size_t whylen);
+/* Check the file header fields past the magic, version, endian mark, size
+ * and clock (which the reader checks first): the tick rate, lost count,
+ * pids, CPU count, feature bits, hold_sample, flush_ms. Same contract. */
+int         weft_header_check(const WeftFileHeader *h, char *why, size_t whylen);
 const char *weft_kind_name(unsigned kind);
 const char *weft_op_name(unsigned op);
 

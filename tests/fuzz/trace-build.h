@@ -230,7 +230,7 @@ static inline void tb_build_seed(TraceBuild *b) {
   tb_rec(b, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), t += 5000, 4, 1240ull,
          1240ull, 0ull);
   tb_rec_s(b, WEFT_EV_MARK, WEFT_MARK_END, t += 20, 7, "phase 1");
-  tb_rec_s(b, WEFT_EV_SEM_OPEN, 0, t += 20, SEED_SEM, "/weft.sem");
+  tb_rec_s(b, WEFT_EV_SEM_OPEN, WEFT_AUX(WEFT_KIND_SEM, 0, 0), t += 20, SEED_SEM, "/weft.sem");
   tb_rec(b, WEFT_EV_SCHED, 0, t += 20, 5, (uint64_t)SEED_PID, 2500000ull, 40000ull, 12ull);
   tb_rec(b, WEFT_EV_LOST, 0, t += 20, 2, 3ull);
   tb_rec(b, WEFT_EV_THREAD_EXIT, WEFT_EXIT_AT_PROCESS_EXIT, t += 20, 2, SEED_SELF1);

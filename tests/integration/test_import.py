@@ -403,6 +403,81 @@ def t_bad_input(ctx):
     ok(r.returncode == 1 and b"1.0.wtrace" in r.stderr, "a foreign .wtrace file is rejected by name", r.stderr)
 
 
+def first_sync_record(path):
+    """The offset and word 0 of the first ACQ/WAIT_BEGIN/WAIT_END/REL record of a trace, and the offset of
+    its second chunk (None if it has one chunk)."""
+    import struct
+    data = open(path, "rb").read()
+    off, found, second = 4096, None, None
+    while off + 32 <= len(data):
+        magic, size = struct.unpack_from("<II", data, off)
+        if magic == 0:
+            off += 4096
+            continue
+        if off > 4096 and second is None:
+            second = off
+        p = off + 32
+        while found is None and p + 8 <= min(off + size, len(data)):
+            w0 = struct.unpack_from("<Q", data, p)[0]
+            if w0 == 0:
+                break
+            if (w0 & 0xff) in (20, 21, 22, 23):
+                found = (p, w0)
+            p += ((w0 >> 8) & 0xff) * 8
+        off += size
+    return found, second
+
+
+def t_corrupt(ctx):
+    """A corrupt trace file fails the import with one line naming the file and the offset, and leaves no
+    database; --salvage imports what precedes the fault, with a warning, and the report says so."""
+    import struct
+    d, _, _ = ctx.record("contended", [20])
+    main = [f for f in trace_files(d) if f.endswith(".0.wtrace")][0]
+    path = os.path.join(d, main)
+    found, second = first_sync_record(path)
+    if not ok(found is not None, "the recording has a sync record to break"):
+        return
+    at, w0 = found
+    data = bytearray(open(path, "rb").read())
+    struct.pack_into("<Q", data, at, w0 & ~(0x1f << 16))   # kind none
+    open(path, "wb").write(data)
+    db = d + ".db"
+    r = ctx.weft("import", d, "-o", db)
+    err = r.stderr.decode(errors="replace")
+    want = "weft import: %s: offset %d: " % (path, at)
+    ok(r.returncode == 1 and len(err.splitlines()) == 1 and err.startswith(want) and "of kind none" in err,
+       "a sync record of kind none: exit 1, one line naming the file and offset %d" % at, err)
+    ok(not os.path.exists(db), "no database is left behind")
+    r = ctx.dump(path)
+    ok(r.returncode == 1 and ("%s: offset %d: " % (path, at)).encode() in r.stderr,
+       "weft-dump prints the error and exits 1", r.stderr)
+    r = ctx.weft("import", d, "-o", db, "--salvage")
+    err = r.stderr.decode(errors="replace")
+    ok(r.returncode == 0 and os.path.exists(db) and ("%s: offset %d: " % (path, at)) in err and "salvaged" in err,
+       "--salvage imports with a warning naming the offset", err)
+    if os.path.exists(db):
+        con = sqlite3.connect(db)
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        con.close()
+        ok(str(meta.get("salvaged_files")) == "1" and ("offset %d" % at) in str(meta.get("salvaged")),
+           "meta says the recording was salvaged", meta.get("salvaged"))
+        r = ctx.weft("report", db)
+        ok(r.returncode == 0 and b"SALVAGED" in r.stdout and b"corrupt trace file" in r.stdout,
+           "weft report says the recording was salvaged", r.stdout[-2000:])
+    # a bad chunk magic in the middle of the file
+    if second is not None:
+        data = bytearray(open(path, "rb").read())
+        struct.pack_into("<Q", data, at, w0)
+        struct.pack_into("<I", data, second, 0x4b484358)
+        open(path, "wb").write(data)
+        r = ctx.weft("import", d, "-o", db, "--force")
+        err = r.stderr.decode(errors="replace")
+        ok(r.returncode == 1 and len(err.splitlines()) == 1 and
+           err.startswith("weft import: %s: offset %d: bad chunk magic" % (path, second)),
+           "a bad chunk magic mid-file: exit 1, one line naming the offset", err)
+
+
 def trace_files(d):
     return sorted(f for f in os.listdir(d) if f.endswith(".wtrace"))
 
@@ -659,8 +734,8 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace, t_unwritable_output, t_sessions,
-             t_full_disk]
+             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace,
+             t_unwritable_output, t_sessions, t_full_disk, t_corrupt]
     try:
         for t in tests:
             try:

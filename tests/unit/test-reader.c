@@ -19,6 +19,9 @@
 
 #include "tap.h"
 
+/* The aux of a mutex's sync record: a kind is required. */
+#define MUTEX WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0)
+
 /* ---- collecting records ---- */
 
 typedef struct {
@@ -189,11 +192,11 @@ static void test_clock(void) {
    * (9000,17000) SYNC: slopes 1, 2, 0.25; least squares 0.9. */
   tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
   tb_chunk(&b, 10, 0, 3000, 12000, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 3000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 3000, 2, 1ull);
   tb_rec(&b, WEFT_EV_SYNC, 0, 5000, 3, 5000ull, 16000ull);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 7000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 7000, 2, 1ull);
   tb_rec(&b, WEFT_EV_SYNC, 0, 9000, 3, 9000ull, 17000ull);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 9400, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 9400, 2, 1ull);
   int rc = open_scan(&b, b.len, "clock.wtrace", &e, &t, err, sizeof err);
   ok(rc == 0 && e.n == 5, "clock trace scans");
   if (rc == 0) {
@@ -272,7 +275,7 @@ static void test_clock(void) {
   /* Ticks saturate instead of wrapping. */
   tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
   tb_chunk(&b, 10, 0, UINT64_MAX - 5, 20000, WEFT_CHUNK_ALIGN);
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 100));
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 100));
   tb_word(&b, 1);
   rc = open_scan(&b, b.len, "sat.wtrace", &e, NULL, err, sizeof err);
   ok(rc == 0 && e.n == 1 && e.ev[0].tsc == UINT64_MAX, "tick sum saturates at UINT64_MAX");
@@ -288,13 +291,13 @@ static void test_layout(void) {
 
   tb_header(&b, 20, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
-  tb_rec(&b, WEFT_EV_REL, 0, 120, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
+  tb_rec(&b, WEFT_EV_REL, MUTEX, 120, 2, 1ull);
   tb_word(&b, 0);                                /* crash cut: word 0 never published */
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 5));    /* ... a later record is not read */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 5));    /* ... a later record is not read */
   tb_word(&b, 1);
   tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 2ull);
   int rc = open_scan(&b, b.len, "cut.wtrace", &e, NULL, err, sizeof err);
   ok(rc == 0 && e.n == 3 && e.ev[1].type == WEFT_EV_REL && e.ev[2].tid == 8,
      "word 0 == 0 mid-chunk ends the chunk without error (%s)", err);
@@ -303,7 +306,7 @@ static void test_layout(void) {
   tb_header(&b, 20, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_zero_pages(&b, 2);
   tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
   tb_zero_pages(&b, 1);
   rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
   ok(rc == 0 && e.n == 1 && e.ev[0].offset == 3 * 4096 + 32,
@@ -321,7 +324,7 @@ static void test_layout(void) {
   tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
   unsigned nrec = 0;
   while (b.pos + 16 <= b.chunk_end) {
-    tb_rec(&b, WEFT_EV_ACQ, 0, 100 + nrec, 2, 1ull);
+    tb_rec(&b, WEFT_EV_ACQ, MUTEX, 100 + nrec, 2, 1ull);
     nrec++;
   }
   rc = open_scan(&b, b.len, "full.wtrace", &e, NULL, err, sizeof err);
@@ -343,7 +346,7 @@ static void test_strings(void) {
   uint64_t word;
   memcpy(&word, "abcdefgh", 8);
   tb_word(&b, word);                            /* no NUL inside the record */
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, 0, 1));   /* a record right after it */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 1));   /* a record right after it */
   tb_word(&b, 0x4141414141414141ull);
   tb_word(&b, WEFT_W0(WEFT_EV_THREAD_NAME, 4, 0, 1));
   tb_word(&b, 0);
@@ -352,7 +355,15 @@ static void test_strings(void) {
   memcpy(&word, "abcdefg", 8);                  /* NUL in the last byte */
   tb_word(&b, word);
   int rc = open_scan(&b, b.len, "str.wtrace", &e, NULL, err, sizeof err);
-  if (ok(rc == 0 && e.n == 3, "string trace scans (%s)", err)) {
+  ok(rc == -1 && e.n == 0 && has(err, "str.wtrace: offset 4128: THREAD_NAME record whose string is not "
+                                 "NUL-terminated"), "a string without its NUL is corruption (%s)", err);
+  /* weft_event_string clips such a string (an event a caller built) */
+  const uint64_t *words = (const uint64_t *)(const void *)(b.buf + 4096 + 32);
+  e.n = 3;
+  e.ev[0] = (WeftEvent){ .type = WEFT_EV_THREAD_NAME, .nwords = 3, .w = words };
+  e.ev[1] = (WeftEvent){ .type = WEFT_EV_ACQ, .nwords = 2, .w = words + 3 };
+  e.ev[2] = (WeftEvent){ .type = WEFT_EV_THREAD_NAME, .nwords = 4, .w = words + 5 };
+  {
     size_t len = 0;
     const char *s = weft_event_string(&e.ev[0], 2, &len);
     ok(strcmp(s, "abcdefgh") == 0 && len == 8, "unterminated string clipped to the record");
@@ -381,12 +392,22 @@ typedef struct {
   size_t      delivered;    /* records delivered before a scan error */
 } Expect;
 
+/* A scan that fails on corruption names the offset weft_trace_bad_at gives;
+ * one that fails on a cut is no corruption (bad_at 0). */
 static void expect_fail(const TraceBuild *b, size_t len, Expect x) {
   char err[512];
   Events e;
-  int rc = open_scan(b, len, "bad.wtrace", &e, NULL, err, sizeof err);
+  WeftTrace *t = NULL;
+  int rc = open_scan(b, len, "bad.wtrace", &e, &t, err, sizeof err);
   int good = x.at_open ? rc == -100 : rc == -1 && e.n == x.delivered;
   good = good && strncmp(err, "bad.wtrace: ", 12) == 0 && has(err, x.expect);
+  if (rc != -100) {
+    char at[64];
+    uint64_t bad = weft_trace_bad_at(t);
+    snprintf(at, sizeof at, "bad.wtrace: offset %" PRIu64 ": ", bad);
+    good = good && (has(x.expect, "truncated") ? bad == 0 : bad != 0 && strncmp(err, at, strlen(at)) == 0);
+    weft_trace_close(t);
+  }
   ok(good, "%s: \"%s\"", x.what, err);
 }
 
@@ -394,9 +415,9 @@ static void expect_fail(const TraceBuild *b, size_t len, Expect x) {
 static void good_trace(TraceBuild *b) {
   tb_header(b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
-  tb_rec(b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
-  tb_rec(b, WEFT_EV_ACQ, 0, 120, 2, 1ull);
-  tb_rec(b, WEFT_EV_ACQ, 0, 130, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 120, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 130, 2, 1ull);
 }
 
 static void test_errors(void) {
@@ -446,7 +467,7 @@ static void test_errors(void) {
   tb_header(&b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
   for (unsigned i = 0; i < 300; i++)             /* 300 * 16 bytes: into the second page */
-    tb_rec(&b, WEFT_EV_ACQ, 0, 100 + i, 2, 1ull);
+    tb_rec(&b, WEFT_EV_ACQ, MUTEX, 100 + i, 2, 1ull);
   expect_fail(&b, 2 * 4096, (Expect){ "truncated chunk",
               "truncated: chunk at offset 4096 claims 8192 bytes, file has 8192", 0, 254 });
   expect_fail(&b, 2 * 4096 + 100, (Expect){ "truncated chunk, odd length",
@@ -455,29 +476,29 @@ static void test_errors(void) {
 
   good_trace(&b);
   while (b.pos < b.chunk_end - 16)
-    tb_rec(&b, WEFT_EV_ACQ, 0, 200, 2, 1ull);
-  tb_word(&b, WEFT_W0(WEFT_EV_WAIT_BEGIN, 4, 0, 1));
+    tb_rec(&b, WEFT_EV_ACQ, MUTEX, 200, 2, 1ull);
+  tb_word(&b, WEFT_W0(WEFT_EV_WAIT_BEGIN, 4, MUTEX, 1));
   tb_word(&b, 1);
   expect_fail(&b, b.len, (Expect){ "record overrunning the chunk",
-              "record at offset 8176: WAIT_BEGIN record of 4 words overruns the chunk end at "
+              "offset 8176: WAIT_BEGIN record of 4 words overruns the end of its chunk at "
               "offset 8192", 0, 253 });
   free(b.buf);
 
   good_trace(&b);
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 1, 0, 1));
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 1, MUTEX, 1));
   expect_fail(&b, b.len, (Expect){ "nwords below the minimum",
-              "ACQ record of 1 words, needs at least 2", 0, 3 });
+              "offset 4176: ACQ record of 1 words, needs at least 2", 0, 3 });
   free(b.buf);
 
   good_trace(&b);
   tb_word(&b, WEFT_W0(99, 2, 0, 1));
-  expect_fail(&b, b.len, (Expect){ "unknown type", "unknown record type 99", 0, 3 });
+  expect_fail(&b, b.len, (Expect){ "unknown type", "offset 4176: unknown record type 99", 0, 3 });
   free(b.buf);
 
   good_trace(&b);
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 0, 0, 1));
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 0, MUTEX, 1));
   expect_fail(&b, b.len, (Expect){ "record of 0 words",
-              "chunk at offset 4096: record at offset 4176: record of 0 words", 0, 3 });
+              "offset 4176: record of 0 words (in the chunk at offset 4096)", 0, 3 });
   free(b.buf);
 
   good_trace(&b);
@@ -489,7 +510,7 @@ static void test_errors(void) {
   good_trace(&b);
   v = 0x12345678;
   memcpy(b.buf + 4096, &v, 4);
-  expect_fail(&b, b.len, (Expect){ "bad chunk magic", "chunk at offset 4096: bad magic 0x12345678",
+  expect_fail(&b, b.len, (Expect){ "bad chunk magic", "offset 4096: bad chunk magic 0x12345678",
                                    0, 0 });
   free(b.buf);
 
@@ -502,7 +523,7 @@ static void test_errors(void) {
     v = 0;
     memcpy(b.buf + 4096, &v, 4);
     tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
-    tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 1ull);
+    tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 1ull);
     int rc = open_scan(&b, b.len, "unfinished.wtrace", &e, NULL, err, sizeof err);
     ok(rc == 0 && e.n == 1 && e.ev[0].tid == 8 && e.ev[0].offset == 3 * 4096 + 32,
        "chunk header with magic 0 but fields set: skipped page by page (%s)", err);
@@ -520,7 +541,7 @@ static void test_errors(void) {
     char what[64];
     snprintf(what, sizeof what, "chunk size %" PRIu32, bad_sizes[i]);
     char expect[64];
-    snprintf(expect, sizeof expect, "bad size %" PRIu32, bad_sizes[i]);
+    snprintf(expect, sizeof expect, "offset 4096: bad chunk size %" PRIu32, bad_sizes[i]);
     expect_fail(&b, b.len, (Expect){ what, expect, 0, 0 });
     free(b.buf);
   }
@@ -546,6 +567,105 @@ static void test_errors(void) {
      has(err, "/nonexistent/x.wtrace: ") && t == NULL, "missing file: \"%s\"", err);
   ok(weft_trace_open("/", &t, err, sizeof err) < 0 && has(err, "/: not a regular file"),
      "directory as a file: \"%s\"", err);
+}
+
+/* ---- corruption: every field checked, the error names the offset ---- */
+
+/* good_trace plus one record of type with aux and the n - 1 payload words w. */
+static void bad_record(TraceBuild *b, unsigned type, unsigned aux, unsigned n, const uint64_t *w) {
+  good_trace(b);
+  tb_word(b, WEFT_W0(type, n, aux, 1));
+  for (unsigned i = 1; i < n; i++)
+    tb_word(b, w[i - 1]);
+}
+
+static void test_corruption(void) {
+  TraceBuild b;
+  uint32_t v;
+
+  /* A bad magic in the middle: the first chunk's records come first. */
+  good_trace(&b);
+  tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 1ull);
+  tb_chunk(&b, 7, 1, 300, 300, WEFT_CHUNK_ALIGN);
+  v = 0x4b484358;                               /* WCHK with one bit flipped */
+  memcpy(b.buf + 8192, &v, 4);
+  expect_fail(&b, b.len, (Expect){ "bad chunk magic mid-file", "offset 8192: bad chunk magic 0x4b484358", 0, 3 });
+  free(b.buf);
+
+  /* One bad record after three good ones: offset 4096 + 32 + 3 * 16. */
+  static const struct {
+    const char *what;
+    unsigned    type, aux, n;
+    uint64_t    w[3];
+    const char *expect;
+  } recs[] = {
+    { "wait of kind none", WEFT_EV_WAIT_BEGIN, 0, 4, { 1, 0, 0 }, "WAIT_BEGIN record of kind none" },
+    { "unknown kind", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_COUNT, 0, 0), 2, { 1 }, "ACQ record of kind unknown" },
+    { "op held off a REL", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_HELD, 0), 2, { 1 },
+      "ACQ record with op held" },
+    { "stack depth 67 M", WEFT_EV_STACK, 0, 3, { 5 | 67108864ull << 32, 0x1234 },
+      "STACK record of depth 67108864 (at most 64)" },
+    { "stack depth past the record", WEFT_EV_STACK, 0, 3, { 5 | 3ull << 32, 0x1234 },
+      "STACK record of depth 3 in 3 words" },
+    { "string without a NUL", WEFT_EV_THREAD_NAME, 0, 3, { 0, 0x4141414141414141ull },
+      "THREAD_NAME record whose string" },
+    { "LOST count", WEFT_EV_LOST, 0, 2, { 7800000000000000000ull }, "LOST record of 7800000000000000000" },
+    { "EXIT how", WEFT_EV_EXIT, 9, 2, { 0 }, "EXIT record with aux 9 (at most 2)" },
+    { "FORK pid", WEFT_EV_FORK, 0, 2, { 1ull << 40 }, "FORK record with child pid" },
+    { "THREAD_START creator", WEFT_EV_THREAD_START, 0, 4, { 1, 0, 99999999 }, "THREAD_START with creator tid" },
+    { "SYNC time far off", WEFT_EV_SYNC, 0, 3, { 150, 8000000000000000ull },
+      "SYNC record time more than 7 days" },
+    { "TIME tick far off", WEFT_EV_TIME, 0, 2, { 1ull << 62 }, "TIME record time more than 7 days" },
+  };
+  for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+    char expect[200];
+    snprintf(expect, sizeof expect, "offset 4176: %s", recs[i].expect);
+    bad_record(&b, recs[i].type, recs[i].aux, recs[i].n, recs[i].w);
+    expect_fail(&b, b.len, (Expect){ recs[i].what, expect, 0, 3 });
+    free(b.buf);
+  }
+
+  /* A chunk 92 days from the process start (SYNC and TIME: in the table above). */
+  good_trace(&b);
+  tb_chunk(&b, 7, 1, 100, 8000000000000000ull, WEFT_CHUNK_ALIGN);
+  expect_fail(&b, b.len, (Expect){ "chunk time far off", "offset 8192: chunk start time more than 7 days", 0, 3 });
+  free(b.buf);
+  /* Header fields: the open fails, naming offset 0. */
+  good_trace(&b);
+  tb_hdr(&b)->lost = 7800000000000000000ull;
+  expect_fail(&b, b.len, (Expect){ "header lost", "offset 0: bad file header: implausible lost record count", 1, 0 });
+  tb_hdr(&b)->lost = 0;
+  tb_hdr(&b)->tsc_hz = 12;
+  expect_fail(&b, b.len, (Expect){ "header tick rate", "offset 0: bad file header: implausible tick rate 12 Hz", 1, 0 });
+  tb_hdr(&b)->tsc_hz = 1000000000;
+  tb_hdr(&b)->hold_sample = 48;
+  expect_fail(&b, b.len, (Expect){ "header hold_sample", "offset 0: bad file header: hold_sample 48", 1, 0 });
+  tb_hdr(&b)->hold_sample = 64;
+  tb_hdr(&b)->pid = 0;
+  expect_fail(&b, b.len, (Expect){ "header pid", "offset 0: bad file header: bad pid 0", 1, 0 });
+  tb_hdr(&b)->pid = 40;
+  tb_hdr(&b)->features |= 1ull << 40;
+  expect_fail(&b, b.len, (Expect){ "header features", "offset 0: bad file header: unknown feature bits", 1, 0 });
+  free(b.buf);
+
+  /* Not corruption: a zero word ends the chunk, a cut file reads to its cut. */
+  {
+    char err[512];
+    Events e;
+    WeftTrace *t;
+    good_trace(&b);
+    tb_word(&b, 0);
+    tb_word(&b, WEFT_W0(99, 2, 0, 1));          /* past the end marker: never read */
+    int rc = open_scan(&b, b.len, "end.wtrace", &e, &t, err, sizeof err);
+    ok(rc == 0 && e.n == 3 && weft_trace_bad_at(t) == 0, "a zero word ends the chunk: no corruption (%s)", err);
+    weft_trace_close(t);
+    rc = open_scan(&b, 4096 + 40, "cut.wtrace", &e, &t, err, sizeof err);
+    ok(rc == -1 && weft_trace_cut_at(t) == 4096 && weft_trace_bad_at(t) == 0,
+       "a file cut short is no corruption (%s)", err);
+    weft_trace_close(t);
+    free(b.buf);
+  }
 }
 
 /* ---- recordings ---- */
@@ -599,18 +719,18 @@ static void test_recording(void) {
   TraceBuild b;
   tb_header(&b, 200, 0, WEFT_CLOCK_TSC, 1000, 10000, 0);
   tb_chunk(&b, 200, 0, 4000, 14000, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 6000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 6000, 2, 1ull);
   write_file("200.0.wtrace", &b);
   free(b.buf);
   /* pid 100, two images: the points (3000 -> 12000), (5000 -> 16000). */
   tb_header(&b, 100, 1, WEFT_CLOCK_TSC, 5000, 16000, 0);
   tb_chunk(&b, 100, 0, 5000, 16000, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 5000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 5000, 2, 1ull);
   write_file("100.1.wtrace", &b);
   free(b.buf);
   tb_header(&b, 100, 0, WEFT_CLOCK_TSC, 3000, 12000, 0);
   tb_chunk(&b, 100, 0, 3000, 12000, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 3000, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 3000, 2, 1ull);
   write_file("100.0.wtrace", &b);
   free(b.buf);
   /* A MONOTONIC file keeps its own clock. */
@@ -726,10 +846,10 @@ static void two_chunk_trace(TraceBuild *b) {
   tb_header(b, 600, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(b, 600, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
   for (unsigned i = 0; i < 400; i++)
-    tb_rec(b, WEFT_EV_ACQ, 0, 100 + i, 2, 1ull);
+    tb_rec(b, WEFT_EV_ACQ, MUTEX, 100 + i, 2, 1ull);
   tb_chunk(b, 601, 0, 200, 200, WEFT_CHUNK_ALIGN);
-  tb_rec(b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
-  tb_rec(b, WEFT_EV_ACQ, 0, 220, 2, 2ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 210, 2, 2ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 220, 2, 2ull);
 }
 
 typedef struct {
@@ -800,11 +920,11 @@ static void test_changing_files(void) {
   /* A hole (sparse file) between two chunks and at the end: pages never written. */
   tb_header(&b, 610, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(&b, 610, 0, 100, 100, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 110, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
   size_t first = b.len;
   tb_zero_pages(&b, 2);
   tb_chunk(&b, 611, 0, 200, 200, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, 210, 2, 2ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 2ull);
   path = tmp_path("610.0.wtrace");
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   int wrote = fd >= 0 && pwrite(fd, b.buf, first, 0) == (ssize_t)first &&
@@ -871,7 +991,7 @@ static void session_file(uint32_t pid, uint32_t image, uint64_t session, uint64_
   tb_hdr(&b)->session = session;
   tb_hdr(&b)->realtime_ns = realtime_s * 1000000000ull;
   tb_chunk(&b, pid, 0, mono_s * 1000000000ull, mono_s * 1000000000ull, WEFT_CHUNK_ALIGN);
-  tb_rec(&b, WEFT_EV_ACQ, 0, mono_s * 1000000000ull + 10, 2, 1ull);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, mono_s * 1000000000ull + 10, 2, 1ull);
   char name[64];
   snprintf(name, sizeof name, "%" PRIu32 ".%" PRIu32 ".wtrace", pid, image);
   write_file(name, &b);
@@ -946,6 +1066,7 @@ int main(void) {
   test_layout();
   test_strings();
   test_errors();
+  test_corruption();
   test_recording();
   test_changing_files();
   test_not_files();
