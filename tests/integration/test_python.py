@@ -188,14 +188,24 @@ def t_io(c):
 
 
 def t_unbalanced(c):
-    db, _ = record(c, "unbalanced_pool", [os.path.join(c.pydir, "unbalanced_pool.py"), "fork", "30000"])
-    if not db:
-        return
+    # A machine busy with other work (weft reports machine_load) can start one worker so late that the
+    # other takes every task: then there is no straggler to find. Up to 3 runs; a run on a quiet machine
+    # without the finding is a failure at once.
+    for attempt in range(3):
+        db = os.path.join(c.tmp, "%s-unbalanced_pool.db" % c.tag)
+        if os.path.exists(db):
+            os.unlink(db)
+        db, _ = record(c, "unbalanced_pool", [os.path.join(c.pydir, "unbalanced_pool.py"), "fork", "30000"])
+        if not db:
+            return
+        r = report(c, db)
+        if not r:
+            return
+        f = [f for f in r["findings"] if f["kind"] == "imbalance" and "finished" in f["title"]]
+        if f or "machine_load" not in kinds(r):
+            break
+        print("# unbalanced_pool: no straggler on a busy machine (%s), attempt %d of 3" % (kinds(r), attempt + 1))
     con = sqlite3.connect(db)
-    r = report(c, db)
-    if not r:
-        return
-    f = [f for f in r["findings"] if f["kind"] == "imbalance" and "finished" in f["title"]]
     if not ok(len(f) == 1, "%s unbalanced_pool: the straggler finding" % c.tag, kinds(r)):
         return
     ok("chunksize" in f[0]["fix"] and "imap_unordered" in f[0]["fix"],
