@@ -1057,7 +1057,7 @@ static int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
  * recorded wait, and waiting (in a recorded wait, neither runnable nor on a
  * CPU outside it) the matching upper bound. */
 typedef struct {
-  int64_t oncpu, runnable, waiting, offcpu, assumed;
+  int64_t oncpu, runnable, waiting, offcpu, assumed, interpolated;
   double  by_state[WEFT_ST_COUNT]; /* waiting, by the state of the wait (0: unknown states, gaps) */
 } TimeSplit;
 
@@ -1144,6 +1144,7 @@ static bool thread_time(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, size_t id
     dcsum += (double)ic;
     drsum += (double)ir;
     split_interval(c, idx, s, e, true, ic, ir, &wi, &sp);
+    if (e - s < pt[k + 1].ts - pt[k].ts) sp.interpolated += e - s; /* the range cuts the interval */
     at = e;
   }
   if (at < hi) split_interval(c, idx, at, hi, false, 0, 0, &wi, &sp); /* after the last reading, or none */
@@ -1153,7 +1154,8 @@ static bool thread_time(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, size_t id
   }
   free(pt);
   t->time = (WeftTimeSplit){.oncpu_ns = sp.oncpu, .runnable_ns = sp.runnable, .waiting_ns = sp.waiting,
-                            .offcpu_ns = sp.offcpu, .assumed_ns = sp.assumed};
+                            .offcpu_ns = sp.offcpu, .assumed_ns = sp.assumed,
+                            .interpolated_ns = sp.interpolated};
   for (int k = 0; k < WEFT_ST_COUNT; k++) t->time.waiting_state_ns[k] = (int64_t)(sp.by_state[k] + 0.5);
   t->useful_ns = sp.oncpu;
   return !c->failed;
@@ -3006,6 +3008,7 @@ static void time_add(WeftTimeSplit *to, const WeftTimeSplit *x) {
   to->waiting_ns += x->waiting_ns;
   to->offcpu_ns += x->offcpu_ns;
   to->assumed_ns += x->assumed_ns;
+  to->interpolated_ns += x->interpolated_ns;
   for (int k = 0; k < WEFT_ST_COUNT; k++) to->waiting_state_ns[k] += x->waiting_state_ns[k];
 }
 

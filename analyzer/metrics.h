@@ -114,6 +114,8 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
 typedef struct {
   int64_t oncpu_ns, runnable_ns, waiting_ns, offcpu_ns;
   int64_t assumed_ns;
+  int64_t interpolated_ns;      /* lifetime in reading intervals the range cuts: their split is the
+                                 * interval's, in proportion to the part inside the range */
   int64_t waiting_state_ns[WEFT_ST_COUNT]; /* [0]: in states this weft does not know */
 } WeftTimeSplit;
 

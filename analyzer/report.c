@@ -331,6 +331,11 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
   snprintf(buf, sizeof buf, "waiting %s (%s), off a CPU elsewhere %s (%s)", D(bf, ts->waiting_ns),
            P(bf, (double)ts->waiting_ns / tt), D(bf, ts->offcpu_ns), P(bf, (double)ts->offcpu_ns / tt));
   table_row(&t, "", buf);
+  if (ts->interpolated_ns > 0) {
+    snprintf(buf, sizeof buf, "%s of it between scheduler readings the range cuts: those parts interpolated",
+             D(bf, ts->interpolated_ns));
+    table_row(&t, "", buf);
+  }
   if (ts->assumed_ns > 0) {
     snprintf(buf, sizeof buf, "%s of the time on a CPU is running time without scheduler readings, assumed on a CPU",
              D(bf, ts->assumed_ns));
@@ -747,6 +752,7 @@ static void j_time(Json *j, const WeftTimeSplit *t) {
   j_int(j, "waiting_ns", t->waiting_ns);
   j_int(j, "offcpu_ns", t->offcpu_ns);
   j_int(j, "assumed_ns", t->assumed_ns);
+  j_int(j, "interpolated_ns", t->interpolated_ns);
   j_open(j, "waiting_by_state", '{');
   for (int s = 1; s < WEFT_ST_COUNT; s++)
     if (t->waiting_state_ns[s]) j_int(j, weft_state_name(s), t->waiting_state_ns[s]);

@@ -245,10 +245,15 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
     g_snprintf(buf, sizeof buf, "%s (%.1f%%)%s", fmt_ns(a, sizeof a, v[k]),
                s->thread_ns > 0 ? 100.0 * (double)v[k] / (double)s->thread_ns : 0,
                k == 0 && s->time.assumed_ns > 0 ? " *" : "");
-    summary_row(self, 6 + k, parts[k].name, buf,
-                k == 0 && s->time.assumed_ns > 0 ? "* includes running time without scheduler readings, assumed "
-                                                   "on a CPU"
-                                                 : parts[k].tip);
+    char *tip = g_strdup_printf("%s%s%s%s", parts[k].tip,
+                                k == 0 && s->time.assumed_ns > 0
+                                    ? "; * includes running time without scheduler readings, assumed on a CPU" : "",
+                                s->time.interpolated_ns > 0 ? "; interpolated where the selection cuts the "
+                                                              "intervals between scheduler readings: "
+                                                            : "",
+                                s->time.interpolated_ns > 0 ? fmt_ns(b, sizeof b, s->time.interpolated_ns) : "");
+    summary_row(self, 6 + k, parts[k].name, buf, tip);
+    g_free(tip);
   }
   fill_threads(self, m);
   fill_objects(self, m);

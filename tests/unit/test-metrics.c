@@ -374,6 +374,7 @@ static void test_oversubscribed(void) {
      (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns, (long long)w->offcpu_ns);
   ok(m->threads[0].wait_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_LOCK_WAIT] == 500 * MS,
      "worker: the recorded wait keeps its wall time, 500 ms");
+  ok(w->interpolated_ns == 0 && m->summary.time.interpolated_ns == 0, "the whole run: nothing interpolated");
   ok(z->oncpu_ns == 5 * MS && z->offcpu_ns == 995 * MS && z->runnable_ns == 0 && z->waiting_ns == 0 &&
        m->threads[1].useful_ns == 5 * MS,
      "sleeper: on a CPU 5 ms, off a CPU 995 ms, not useful while asleep (%lld %lld)", (long long)z->oncpu_ns,
@@ -407,6 +408,8 @@ static void test_oversubscribed(void) {
   weft_metrics_free(m);
   m = compute_ok(d, 0, 250 * MS);
   w = &m->threads[0].time;
+  ok(w->interpolated_ns == 250 * MS, "range 0..250 ms: its 250 ms cut from the reading interval 0..500 ms are "
+     "interpolated, and said so (%lld)", (long long)w->interpolated_ns);
   ok(w->oncpu_ns == 75 * MS && w->runnable_ns == 125 * MS && w->waiting_ns == 50 * MS && w->offcpu_ns == 0,
      "range 0..250 ms: worker on a CPU 75 ms, runnable 125 ms, waiting 50 ms (%lld %lld %lld)",
      (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns);
