@@ -4,7 +4,7 @@
 #
 # usage: run-outputs.py --weft WEFT --mkdb REPORT-MKDB
 #
-# Both commands open their output with weft_output_open (analyzer/weft-output.c),
+# Both commands open their output with weft_output_open (analyzer/store/weft-output.c),
 # so both get the same checks (issue 11, item 6):
 #   - the recording being read is never the output: not by its name, a hard
 #     link, a symbolic link, nor standard output appended to it (st_dev and

@@ -1,4 +1,4 @@
-/* test-holds.c - the lock hold blocks (analyzer/holds.c): what goes in comes out.
+/* test-holds.c - the lock hold blocks (analyzer/store/holds.c): what goes in comes out.
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"

@@ -1,4 +1,4 @@
-/* test-json.c - the one JSON string escaper (analyzer/weft-json.c): every
+/* test-json.c - the one JSON string escaper (analyzer/util/weft-json.c): every
  * byte string comes out as a JSON string that is valid UTF-8, and the same
  * through the stream and the GString front ends.
  * SPDX-License-Identifier: MIT

@@ -1,4 +1,4 @@
-/* test-metrics.c - unit tests of the analyses (analyzer/metrics.c), TAP output.
+/* test-metrics.c - unit tests of the analyses (analyzer/analysis/metrics.c), TAP output.
  * SPDX-License-Identifier: MIT
  *
  * Each test builds a small recording database by hand (weft_db_create in a
@@ -994,7 +994,7 @@ static void test_corrupt(void) {
 }
 
 
-/* ---- the critical path (analyzer/critpath.c) ---- */
+/* ---- the critical path (analyzer/analysis/critpath.c) ---- */
 
 static const WeftPathThread *path_thread(const WeftCriticalPath *cp, long long utid) {
   for (size_t i = 0; i < cp->nthreads; i++)

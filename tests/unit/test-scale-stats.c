@@ -1,5 +1,5 @@
 /* test-scale-stats.c - the statistics of `weft scale` on synthetic data with
- * known answers (analyzer/scale-stats.c).
+ * known answers (analyzer/scale/scale-stats.c).
  * SPDX-License-Identifier: MIT
  *
  * Every random number comes from seeded WeftRngs, so a failure reproduces.

@@ -1,4 +1,4 @@
-/* test-symbolize.c - unit tests of offline symbolisation (analyzer/symbolize.c), TAP output.
+/* test-symbolize.c - unit tests of offline symbolisation (analyzer/store/symbolize.c), TAP output.
  * SPDX-License-Identifier: MIT
  *
  * usage: test-symbolize FX-SYMBOLS [STRIPPED NODEBUG DBGLINK]

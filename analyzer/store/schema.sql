@@ -4,7 +4,7 @@
 -- The contract between `weft import` (the only writer) and everything that
 -- reads a recording: `weft report`, `weft scale`, `weft export` and weft-gui.
 -- Documented in docs/schema.md; PRAGMA user_version is the schema version
--- (WEFT_SCHEMA_VERSION in analyzer/weft-db.h). Times are CLOCK_MONOTONIC
+-- (WEFT_SCHEMA_VERSION in analyzer/store/weft-db.h). Times are CLOCK_MONOTONIC
 -- nanoseconds relative to meta 'origin_ns' (the start of the earliest
 -- process), so 0 is the start of the recording. Durations are ns.
 --

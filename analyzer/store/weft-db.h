@@ -1,7 +1,7 @@
 /* weft-db.h - the recording database: codes, schema version, opening.
  * SPDX-License-Identifier: MIT
  *
- * analyzer/schema.sql is the schema; docs/schema.md documents it. Everything
+ * analyzer/store/schema.sql is the schema; docs/schema.md documents it. Everything
  * that reads a recording opens it with weft_db_open(), which rejects files
  * that are not weft databases or come from another schema version.
  */
