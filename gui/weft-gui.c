@@ -70,10 +70,7 @@ static const char *const known_actions[] = {"zoom-in", "zoom-out", "pan-left", "
                                             "row-up", "row-down", "page-up", "page-down", NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
-  const char *dots = strstr(val, "..");
-  char *first = dots ? g_strndup(val, (gsize)(dots - val)) : NULL;
-  int bad = !dots || weft_parse_time(first, a) != 0 || weft_parse_time(dots + 2, b) != 0 || *b <= *a;
-  g_free(first);
+  int bad = weft_parse_range(val, 0, a, b) != 0;
   if (bad) fprintf(stderr, "weft-gui: %s %s: expected A..B with A < B (\"1.5ms..3ms\")\n", opt, val);
   return bad ? -1 : 0;
 }

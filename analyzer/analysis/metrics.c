@@ -402,61 +402,6 @@ const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, 
 }
 
 /* ------------------------------------------------------------------------ */
-/* time units                                                                */
-
-const char *weft_format_ns(char *buf, size_t len, int64_t ns) {
-  static const struct {
-    const char *unit;
-    double scale;
-  } u[] = {{"s", 1e9}, {"ms", 1e6}, {"µs", 1e3}};
-  const char *sign = ns < 0 ? "-" : "";
-  double v = ns < 0 ? -(double)ns : (double)ns;
-  if (v < 999.5) {
-    snprintf(buf, len, "%s%.0f ns", sign, v);
-    return buf;
-  }
-  for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
-    double x = v / u[i].scale;
-    /* round first so that 999.96 ms prints as 1.00 s, not 1000 ms */
-    if (x >= 0.9995 || i == 2) {
-      if (x < 9.995)
-        snprintf(buf, len, "%s%.2f %s", sign, x, u[i].unit);
-      else if (x < 99.95)
-        snprintf(buf, len, "%s%.1f %s", sign, x, u[i].unit);
-      else
-        snprintf(buf, len, "%s%.0f %s", sign, x, u[i].unit);
-      return buf;
-    }
-  }
-  return buf; /* not reached */
-}
-
-int weft_parse_time(const char *s, int64_t *out_ns) {
-  if (!s || !*s) return -1;
-  errno = 0;
-  char *end;
-  /* digits and one optional dot only: no sign, exponent, hex, inf or nan */
-  size_t i = 0, digits = 0, dots = 0;
-  for (; s[i] && (s[i] == '.' || (s[i] >= '0' && s[i] <= '9')); i++) {
-    if (s[i] == '.') dots++;
-    else digits++;
-  }
-  if (!digits || dots > 1) return -1;
-  double v = strtod(s, &end);
-  if (errno || end != s + i) return -1;
-  double scale;
-  if (!strcmp(end, "") || !strcmp(end, "ns")) scale = 1;
-  else if (!strcmp(end, "us") || !strcmp(end, "µs")) scale = 1e3;
-  else if (!strcmp(end, "ms")) scale = 1e6;
-  else if (!strcmp(end, "s")) scale = 1e9;
-  else return -1;
-  double ns = v * scale;
-  if (!(ns >= 0) || ns >= 9.2e18) return -1;
-  *out_ns = (int64_t)(ns + 0.5);
-  return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* POP                                                                       */
 
 void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out) {

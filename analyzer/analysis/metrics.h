@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "weft-db.h"
+#include "weft-units.h" /* weft_format_ns, weft_parse_time, weft_parse_range */
 
 /* ---- the query ---- */
 
@@ -431,16 +432,5 @@ void weft_object_namer_free(WeftObjectNamer *n);
  * line 0 unknown, module a path or NULL. */
 const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
                              int64_t rel_pc, int64_t ip, char *buf, size_t len);
-
-/* ---- time units ---- */
-
-/* A duration for people, three significant digits, auto-scaled:
- * "850 ns", "12.3 µs", "1.23 ms", "2.00 s". Returns buf. */
-const char *weft_format_ns(char *buf, size_t len, int64_t ns);
-
-/* Parse a time: a non-negative decimal number with an optional unit s, ms,
- * us (or µs) or ns; no unit means ns ("1.5s", "200ms", "30us", "1000").
- * Returns 0, or -1 on malformed or out-of-range input. */
-int weft_parse_time(const char *s, int64_t *out_ns);
 
 #endif /* WEFT_METRICS_H */

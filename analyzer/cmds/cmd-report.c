@@ -50,23 +50,6 @@ static int usage_error(const char *fmt, const char *arg) {
   return 2;
 }
 
-/* "A..B" with either side empty; 0 or -1. */
-static int parse_range(const char *s, int64_t *a, int64_t *b) {
-  const char *dots = strstr(s, "..");
-  if (!dots) return -1;
-  char lhs[64];
-  size_t n = (size_t)(dots - s);
-  if (n >= sizeof lhs) return -1;
-  memcpy(lhs, s, n);
-  lhs[n] = '\0';
-  const char *rhs = dots + 2;
-  *a = WEFT_TIME_OPEN_START;
-  *b = WEFT_TIME_OPEN_END;
-  if (*lhs && weft_parse_time(lhs, a) < 0) return -1;
-  if (*rhs && weft_parse_time(rhs, b) < 0) return -1;
-  return 0;
-}
-
 /* A non-negative decimal integer; 0 or -1. */
 static int parse_count(const char *s, long long *out) {
   if (!*s) return -1;
@@ -117,7 +100,7 @@ int weft_cmd_report(int argc, char **argv) {
       if (parse_count(v, &n) < 0 || n > 1000000000) return usage_error("--top wants a count, not '%s'", v);
       opt.top = n == 0 ? -1 : (long)n;
     } else if ((v = opt_value(argc, argv, &i, "--range", &missing))) {
-      if (parse_range(v, &q.start_ns, &q.end_ns) < 0)
+      if (weft_parse_range(v, 1, &q.start_ns, &q.end_ns) < 0)
         return usage_error("--range wants A..B with times like 1.5s, 200ms, 30us or 1000 (ns), not '%s'", v);
       if (q.start_ns != WEFT_TIME_OPEN_START && q.end_ns != WEFT_TIME_OPEN_END && q.start_ns >= q.end_ns)
         return usage_error("--range %s is empty", v);

@@ -215,6 +215,17 @@ static void test_units(void) {
   ok(!strcmp(weft_format_ns(b, sizeof b, 2000 * MS), "2.00 s"), "format 2.00 s: %s", b);
   ok(!strcmp(weft_format_ns(b, sizeof b, 100000 * MS), "100 s"), "format 100 s: %s", b);
   ok(!strcmp(weft_format_ns(b, sizeof b, 0), "0 ns"), "format 0 ns: %s", b);
+  /* the one range parser of weft report (open ends) and weft-gui (both ends) */
+  int64_t x, y;
+  ok(weft_parse_range("1ms..2.5ms", 0, &x, &y) == 0 && x == MS && y == 2500000, "range 1ms..2.5ms");
+  ok(weft_parse_range("..300ms", 1, &x, &y) == 0 && x == WEFT_TIME_OPEN_START && y == 300 * MS &&
+       weft_parse_range("0.2s..", 1, &x, &y) == 0 && x == 200 * MS && y == WEFT_TIME_OPEN_END,
+     "open ends where allowed");
+  ok(weft_parse_range("..300ms", 0, &x, &y) < 0 && weft_parse_range("1s..", 0, &x, &y) < 0,
+     "open ends refused where not");
+  ok(weft_parse_range("5s..1s", 1, &x, &y) < 0 && weft_parse_range("1s..1s", 0, &x, &y) < 0 &&
+       weft_parse_range("1s", 1, &x, &y) < 0 && weft_parse_range("1parsec..2s", 1, &x, &y) < 0,
+     "empty, reversed, undotted and unit-less ranges refused");
 }
 
 /* Two threads over 2 s: main runs 1 s then sleeps 1 s, worker runs 2 s.
