@@ -27,6 +27,7 @@
  * connection no other thread uses meanwhile.
  */
 #include "metrics.h"
+#include "weft-hmap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -119,69 +120,6 @@ static int vec_reserve(void **v, size_t *cap, size_t n, size_t sz) {
 #define VEC_PUSH(vec, n, cap, val)                                                                        \
   (vec_reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
 
-/* ------------------------------------------------------------------------ */
-/* a hash map from a pair of int64 to an index                               */
-
-typedef struct {
-  int64_t k1, k2;
-  size_t  v;
-  bool    used;
-} HEnt;
-
-typedef struct {
-  HEnt  *e;
-  size_t cap, n;     /* cap: a power of two */
-} HMap;
-
-static uint64_t hmix(int64_t k1, int64_t k2) {
-  uint64_t x = (uint64_t)k1 * 0x9e3779b97f4a7c15ull ^ ((uint64_t)k2 + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 31;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 29;
-  return x;
-}
-
-static HEnt *hmap_slot(const HMap *h, int64_t k1, int64_t k2) {
-  size_t mask = h->cap - 1, i = (size_t)hmix(k1, k2) & mask;
-  while (h->e[i].used && (h->e[i].k1 != k1 || h->e[i].k2 != k2)) i = (i + 1) & mask;
-  return &h->e[i];
-}
-
-static bool hmap_get(const HMap *h, int64_t k1, int64_t k2, size_t *v) {
-  if (!h->cap) return false;
-  HEnt *e = hmap_slot(h, k1, k2);
-  if (!e->used) return false;
-  *v = e->v;
-  return true;
-}
-
-static int hmap_put(HMap *h, int64_t k1, int64_t k2, size_t v) {
-  if ((h->n + 1) * 2 > h->cap) {
-    size_t nc = h->cap ? h->cap * 2 : 64;
-    HEnt *ne = calloc(nc, sizeof *ne);
-    if (!ne) return -1;
-    HMap nh = {ne, nc, 0};
-    for (size_t i = 0; i < h->cap; i++)
-      if (h->e[i].used) {
-        *hmap_slot(&nh, h->e[i].k1, h->e[i].k2) = h->e[i];
-        nh.n++;
-      }
-    free(h->e);
-    *h = nh;
-  }
-  HEnt *e = hmap_slot(h, k1, k2);
-  if (!e->used) h->n++;
-  e->k1 = k1;
-  e->k2 = k2;
-  e->v = v;
-  e->used = true;
-  return 0;
-}
-
-static void hmap_free(HMap *h) {
-  free(h->e);
-  memset(h, 0, sizeof *h);
-}
 
 /* ------------------------------------------------------------------------ */
 /* small helpers                                                             */
@@ -522,10 +460,10 @@ typedef struct {
 
   ProcInfo    *procs;
   size_t       nprocs, capprocs;
-  HMap         proc_by_upid;
+  WeftHMap         proc_by_upid;
   ThreadInfo  *thr;
   size_t       nthr, capthr;
-  HMap         thr_by_utid;
+  WeftHMap         thr_by_utid;
 
   RunList     *runs;          /* parallel to m->threads: running spans */
   RunList     *ios;           /* parallel to m->threads: io_wait spans */
@@ -535,13 +473,13 @@ typedef struct {
 
   ObjAcc      *objs;
   size_t       nobjs, capobjs;
-  HMap         obj_by_id;
+  WeftHMap         obj_by_id;
   SiteAcc     *sites;
   size_t       nsites, capsites;
-  HMap         site_by_key;
+  WeftHMap         site_by_key;
   StackInfo   *stacks;
   size_t       nstacks, capstacks;
-  HMap         stack_by_id;
+  WeftHMap         stack_by_id;
 
   int64_t      share_base;    /* waiting in the range but for threads or children to end */
 } Ctx;
@@ -597,7 +535,7 @@ static const char *col_str(Ctx *c, sqlite3_stmt *q, int i) {
 
 static ThreadInfo *thread_info(const Ctx *c, int64_t utid) {
   size_t i;
-  return hmap_get(&c->thr_by_utid, utid, 0, &i) ? &c->thr[i] : NULL;
+  return weft_hmap_get(&c->thr_by_utid, utid, 0, &i) ? &c->thr[i] : NULL;
 }
 
 /* "name [tid]" of any thread of the recording. */
@@ -753,7 +691,7 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
     p.sel = pid < 0 || p.pid == pid;
     any |= p.sel;
     if (VEC_PUSH(c->procs, c->nprocs, c->capprocs, p) < 0 ||
-        hmap_put(&c->proc_by_upid, p.upid, 0, c->nprocs - 1) < 0) {
+        weft_hmap_put(&c->proc_by_upid, p.upid, 0, c->nprocs - 1) < 0) {
       oom(c);
       break;
     }
@@ -799,11 +737,11 @@ static bool load_threads(Ctx *c) {
                     .cpu = col_i64(q, 9, -1), .runq = col_i64(q, 10, -1), .pid = -1, .idx = -1};
     if (t.end < t.start) t.end = t.start;
     size_t pi;
-    if (hmap_get(&c->proc_by_upid, t.upid, 0, &pi)) {
+    if (weft_hmap_get(&c->proc_by_upid, t.upid, 0, &pi)) {
       t.pid = c->procs[pi].pid;
       t.sel = c->procs[pi].sel;
     }
-    if (VEC_PUSH(c->thr, c->nthr, c->capthr, t) < 0 || hmap_put(&c->thr_by_utid, t.utid, 0, c->nthr - 1) < 0) {
+    if (VEC_PUSH(c->thr, c->nthr, c->capthr, t) < 0 || weft_hmap_put(&c->thr_by_utid, t.utid, 0, c->nthr - 1) < 0) {
       oom(c);
       break;
     }
@@ -840,11 +778,11 @@ static bool load_threads(Ctx *c) {
 
 static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
   size_t i;
-  if (!hmap_get(&c->obj_by_id, object_id, 0, &i)) {
+  if (!weft_hmap_get(&c->obj_by_id, object_id, 0, &i)) {
     ObjAcc o = {.object_id = object_id, .last_thread = SIZE_MAX};
     if (VEC_PUSH(c->objs, c->nobjs, c->capobjs, o) < 0) return oom(c), NULL;
     i = c->nobjs - 1;
-    if (hmap_put(&c->obj_by_id, object_id, 0, i) < 0) return oom(c), NULL;
+    if (weft_hmap_put(&c->obj_by_id, object_id, 0, i) < 0) return oom(c), NULL;
   }
   if (index) *index = i;
   return &c->objs[i];
@@ -866,11 +804,11 @@ static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int
     o->waiters++;
   }
   size_t si;
-  if (!hmap_get(&c->site_by_key, (int64_t)oi, stack, &si)) {
+  if (!weft_hmap_get(&c->site_by_key, (int64_t)oi, stack, &si)) {
     SiteAcc s = {.obj = oi, .stack_id = stack};
     if (VEC_PUSH(c->sites, c->nsites, c->capsites, s) < 0) return oom(c);
     si = c->nsites - 1;
-    if (hmap_put(&c->site_by_key, (int64_t)oi, stack, si) < 0) return oom(c);
+    if (weft_hmap_put(&c->site_by_key, (int64_t)oi, stack, si) < 0) return oom(c);
   }
   c->sites[si].waits++;
   c->sites[si].wait_ns += len;
@@ -1296,9 +1234,9 @@ static void *worker_main(void *arg) {
 static void acc_free(Ctx *c) {
   for (size_t i = 0; i < c->nobjs; i++) free(c->objs[i].durs);
   free(c->objs);
-  hmap_free(&c->obj_by_id);
+  weft_hmap_free(&c->obj_by_id);
   free(c->sites);
-  hmap_free(&c->site_by_key);
+  weft_hmap_free(&c->site_by_key);
   c->objs = NULL;
   c->sites = NULL;
   c->nobjs = c->nsites = c->capobjs = c->capsites = 0;
@@ -1341,10 +1279,10 @@ static bool merge_acc(Ctx *c, Ctx *w) {
   for (size_t i = 0; i < w->nsites && !c->failed; i++) {
     const SiteAcc *ws = &w->sites[i];
     size_t oi = map[ws->obj], si;
-    if (!hmap_get(&c->site_by_key, (int64_t)oi, ws->stack_id, &si)) {
+    if (!weft_hmap_get(&c->site_by_key, (int64_t)oi, ws->stack_id, &si)) {
       SiteAcc sa = {.obj = oi, .stack_id = ws->stack_id};
       if (VEC_PUSH(c->sites, c->nsites, c->capsites, sa) < 0 ||
-          hmap_put(&c->site_by_key, (int64_t)oi, ws->stack_id, c->nsites - 1) < 0) {
+          weft_hmap_put(&c->site_by_key, (int64_t)oi, ws->stack_id, c->nsites - 1) < 0) {
         oom(c);
         break;
       }
@@ -1435,7 +1373,7 @@ static const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
   static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false};
   if (stack_id < 0) return &none;
   size_t i;
-  if (hmap_get(&c->stack_by_id, stack_id, 0, &i)) return &c->stacks[i];
+  if (weft_hmap_get(&c->stack_by_id, stack_id, 0, &i)) return &c->stacks[i];
   StackInfo si = none;
   sqlite3_stmt *q = prep(c, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
                             "JOIN frame f ON f.frame_id = sf.frame_id "
@@ -1468,7 +1406,7 @@ static const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
   sqlite3_finalize(q);
   if (c->failed) return &none;
   if (VEC_PUSH(c->stacks, c->nstacks, c->capstacks, si) < 0 ||
-      hmap_put(&c->stack_by_id, stack_id, 0, c->nstacks - 1) < 0) {
+      weft_hmap_put(&c->stack_by_id, stack_id, 0, c->nstacks - 1) < 0) {
     oom(c);
     return &none;
   }
@@ -1516,7 +1454,7 @@ static bool label_processes(Ctx *c) {
     if (v[j - 1]->upid == v[i]->upid) continue; /* one process */
     for (size_t k = i; k < j; k++) {
       size_t pi;
-      if (!hmap_get(&c->proc_by_upid, v[k]->upid, 0, &pi)) continue;
+      if (!weft_hmap_get(&c->proc_by_upid, v[k]->upid, 0, &pi)) continue;
       const ProcInfo *p = &c->procs[pi];
       char *l = p->image ? pool_printf(c->pool, "%s in pid %lld image %lld", v[k]->label, (long long)p->pid,
                                        (long long)p->image)
@@ -1901,10 +1839,10 @@ static bool forkjoin_regions(Ctx *c, RegionVec *rv) {
     int64_t fu = sqlite3_column_int64(q, 1), fns = sqlite3_column_int64(q, 2);
     int64_t tu = sqlite3_column_int64(q, 3), tns = sqlite3_column_int64(q, 4);
     size_t i;
-    if (kind == WEFT_FLOW_CREATE && hmap_get(&c->thr_by_utid, tu, 0, &i)) {
+    if (kind == WEFT_FLOW_CREATE && weft_hmap_get(&c->thr_by_utid, tu, 0, &i)) {
       if (fj[i].creator < 0) fj[i].creator = fu;
       if (fj[i].creator == fu) fj[i].create_ns = fns;
-    } else if (kind == WEFT_FLOW_JOIN && hmap_get(&c->thr_by_utid, fu, 0, &i) && tu == fj[i].creator) {
+    } else if (kind == WEFT_FLOW_JOIN && weft_hmap_get(&c->thr_by_utid, fu, 0, &i) && tu == fj[i].creator) {
       fj[i].join_ns = max64(fj[i].join_ns, tns);
     }
   }
@@ -2306,22 +2244,22 @@ static bool build_critical_path(Ctx *c) {
   qsort(cp->threads, cp->nthreads, sizeof *cp->threads, cmp_path_thread);
 
   /* objects: labels from m->objects, else named here; joins and child waits left out */
-  HMap om_by_id = {0};
+  WeftHMap om_by_id = {0};
   for (size_t i = 0; i < m->nobjects; i++)
-    if (hmap_put(&om_by_id, m->objects[i].object_id, 0, i) < 0) {
-      hmap_free(&om_by_id);
+    if (weft_hmap_put(&om_by_id, m->objects[i].object_id, 0, i) < 0) {
+      weft_hmap_free(&om_by_id);
       goto oom;
     }
   WeftObjectNamer *namer = NULL;
   sqlite3_stmt *qk = prep(c, "SELECT kind FROM sync_object WHERE object_id = ?1");
   cp->objects = pool_calloc(c->pool, r.nobjects, sizeof *cp->objects);
-  HMap po_by_id = {0};
+  WeftHMap po_by_id = {0};
   for (size_t i = 0; cp->objects && qk && i < r.nobjects && !c->failed; i++) {
     const WeftCpObject *o = &r.objects[i];
     size_t k;
     const char *label, *kind_name;
     int kind;
-    if (hmap_get(&om_by_id, o->object_id, 0, &k)) {
+    if (weft_hmap_get(&om_by_id, o->object_id, 0, &k)) {
       WeftObjectMetrics *om = &m->objects[k];
       om->critical_share_ns = o->cause_ns;
       om->critical_hold_ns = o->hold_ns;
@@ -2342,7 +2280,7 @@ static bool build_critical_path(Ctx *c) {
       if (!kind_name) kind_name = "object";
     }
     if (kind == WEFT_KIND_JOIN || kind == WEFT_KIND_CHILD || (o->cause_ns <= 0 && o->hold_ns <= 0)) continue;
-    if (!label || hmap_put(&po_by_id, o->object_id, 0, cp->nobjects) < 0) {
+    if (!label || weft_hmap_put(&po_by_id, o->object_id, 0, cp->nobjects) < 0) {
       oom(c);
       break;
     }
@@ -2353,10 +2291,10 @@ static bool build_critical_path(Ctx *c) {
   }
   sqlite3_finalize(qk);
   weft_object_namer_free(namer);
-  hmap_free(&om_by_id);
+  weft_hmap_free(&om_by_id);
   if (!cp->objects) oom(c);
   if (c->failed) {
-    hmap_free(&po_by_id);
+    weft_hmap_free(&po_by_id);
     weft_critpath_free(&r);
     return false;
   }
@@ -2364,18 +2302,18 @@ static bool build_critical_path(Ctx *c) {
   /* call sites: by (object, label), objects of the list only */
   cp->sites = pool_calloc(c->pool, r.nsites, sizeof *cp->sites);
   if (!cp->sites) {
-    hmap_free(&po_by_id);
+    weft_hmap_free(&po_by_id);
     goto oom;
   }
   for (size_t i = 0; i < r.nsites && !c->failed; i++) {
     const WeftCpSite *rs = &r.sites[i];
     size_t k;
-    if (rs->cause_ns <= 0 || !hmap_get(&po_by_id, rs->object_id, 0, &k)) continue;
+    if (rs->cause_ns <= 0 || !weft_hmap_get(&po_by_id, rs->object_id, 0, &k)) continue;
     cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_info(c, rs->stack_id)->label,
                                              .object_label = cp->objects[k].label, .object_id = rs->object_id,
                                              .cause_ns = rs->cause_ns};
   }
-  hmap_free(&po_by_id);
+  weft_hmap_free(&po_by_id);
   if (c->failed) {
     weft_critpath_free(&r);
     return false;
@@ -2736,16 +2674,16 @@ static bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     if (!rounds || lb >= FIND_IMBALANCE_LB || cost < min_cost || cost <= 0) continue;
     /* the thread that was the straggler most often (lowest utid on ties) */
     int64_t best = -1, best_n = 0;
-    HMap cnt = {0};
+    WeftHMap cnt = {0};
     int64_t *counts = calloc(m->nthreads ? m->nthreads : 1, sizeof *counts);
     if (!counts) return oom(c);
     for (size_t i = 0; i < m->nregions && !c->failed; i++) {
       const WeftRegion *r = &m->regions[i];
       if (r->kind != WEFT_REGION_BARRIER || r->object_id != o->object_id || r->nteam < 2) continue;
       size_t slot;
-      if (!hmap_get(&cnt, r->straggler_utid, 0, &slot)) {
+      if (!weft_hmap_get(&cnt, r->straggler_utid, 0, &slot)) {
         slot = cnt.n;
-        if (slot >= m->nthreads || hmap_put(&cnt, r->straggler_utid, 0, slot) < 0) {
+        if (slot >= m->nthreads || weft_hmap_put(&cnt, r->straggler_utid, 0, slot) < 0) {
           oom(c);
           break;
         }
@@ -2757,7 +2695,7 @@ static bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
       }
     }
     free(counts);
-    hmap_free(&cnt);
+    weft_hmap_free(&cnt);
     if (c->failed) break;
     thread_name(c, best, who, sizeof who);
     char *title = pool_printf(pl, "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
@@ -2992,7 +2930,7 @@ static bool build_summary(Ctx *c) {
     if (t->runq_ns >= 0) s->runq_ns = max64(s->runq_ns, 0) + t->runq_ns;
     useful[i] = t->useful_ns;
     size_t pi;
-    if (hmap_get(&c->proc_by_upid, t->upid, 0, &pi) && c->procs[pi].idx >= 0) {
+    if (weft_hmap_get(&c->proc_by_upid, t->upid, 0, &pi) && c->procs[pi].idx >= 0) {
       WeftProcessMetrics *p = &m->processes[c->procs[pi].idx];
       p->nthreads++;
       p->thread_ns += t->lifetime_ns;
@@ -3057,9 +2995,9 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
 
 static void ctx_free(Ctx *c) {
   free(c->procs);
-  hmap_free(&c->proc_by_upid);
+  weft_hmap_free(&c->proc_by_upid);
   free(c->thr);
-  hmap_free(&c->thr_by_utid);
+  weft_hmap_free(&c->thr_by_utid);
   for (size_t i = 0; i < c->m->nthreads; i++) {
     if (c->runs) {
       free(c->runs[i].run);
@@ -3080,7 +3018,7 @@ static void ctx_free(Ctx *c) {
   free(c->cpu);
   acc_free(c);
   free(c->stacks);
-  hmap_free(&c->stack_by_id);
+  weft_hmap_free(&c->stack_by_id);
 }
 
 WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, char *err, size_t errlen) {

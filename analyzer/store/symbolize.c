@@ -6,14 +6,16 @@
  * keyed by the recorded path and opened once; the on-disk build-id is read
  * once and compared with the recorded one on every use (a path may appear in
  * a recording with several build-ids, if it was rebuilt between two runs).
- * Results are memoised per (file, looked-up address) in an open-addressing
- * table, so a frame shared by a thousand processes costs one DWARF lookup.
+ * Results are memoised per (file, looked-up address) in the analyzer's hash
+ * map (weft-hmap.h), so a frame shared by a thousand processes costs one
+ * DWARF lookup.
  *
  * Strings returned point into the Dwfl's own ELF and DWARF data (string
  * tables, line-table file names), which live until dwfl_end(), or into
  * demangled copies kept in a map; all stay valid until weft_sym_free().
  */
 #include "symbolize.h"
+#include "weft-hmap.h"
 
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
@@ -130,18 +132,17 @@ typedef struct {
 /* ---- memoised results, keyed by (file index, address) ---- */
 
 typedef struct {
-  uint64_t addr;
-  uint32_t file; /* 0: empty slot */
   int line;
   const char *symbol;
   const char *src;
-} AddrSlot;
+} AddrResult;
 
 struct WeftSymbolizer {
   StrMap files;     /* recorded path -> SymFile */
   uint32_t nfiles;
-  AddrSlot *cache;
-  size_t cache_cap, cache_used;
+  WeftHMap cache;        /* (file index, address) -> index into results */
+  AddrResult *results;
+  size_t nresults, capresults;
   StrMap demangled; /* mangled name -> malloc'd demangled name */
   StrMap strings;   /* made-up strings handed out: absolute source paths,
                        names without their symbol version (keys only) */
@@ -184,7 +185,8 @@ void weft_sym_free(WeftSymbolizer *sym) {
   strmap_clear(&sym->files, free_file);
   strmap_clear(&sym->demangled, free);
   strmap_clear(&sym->strings, NULL);
-  free(sym->cache);
+  weft_hmap_free(&sym->cache);
+  free(sym->results);
   if (sym->cxxabi) dlclose(sym->cxxabi);
   free(sym);
 }
@@ -489,41 +491,26 @@ static const char *find_func(const SymFile *f, uint64_t addr) {
   return NULL;
 }
 
-/* The memo slot for (f, addr), empty if not yet resolved. */
-static AddrSlot *cache_slot(WeftSymbolizer *sym, uint32_t file, uint64_t addr) {
-  uint64_t h = (addr ^ ((uint64_t)file << 47)) * 0x9e3779b97f4a7c15ull;
-  h ^= h >> 29;
-  size_t mask = sym->cache_cap - 1;
-  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-    AddrSlot *s = &sym->cache[i];
-    if (!s->file || (s->file == file && s->addr == addr)) return s;
+/* Remember the result for (file, addr); out of memory: carry on without. */
+static void memo_put(WeftSymbolizer *sym, uint32_t file, uint64_t addr, const WeftSymInfo *r) {
+  if (sym->nresults == sym->capresults) {
+    size_t nc = sym->capresults ? sym->capresults * 2 : 1024;
+    AddrResult *nr = realloc(sym->results, nc * sizeof *nr);
+    if (!nr) return;
+    sym->results = nr;
+    sym->capresults = nc;
   }
-}
-
-static int cache_grow(WeftSymbolizer *sym) {
-  size_t ncap = sym->cache_cap ? sym->cache_cap * 2 : 1024;
-  AddrSlot *old = sym->cache;
-  size_t ocap = sym->cache_cap;
-  AddrSlot *ns = calloc(ncap, sizeof *ns);
-  if (!ns) return -1;
-  sym->cache = ns;
-  sym->cache_cap = ncap;
-  for (size_t i = 0; i < ocap; i++)
-    if (old[i].file) *cache_slot(sym, old[i].file, old[i].addr) = old[i];
-  free(old);
-  return 0;
+  if (weft_hmap_put(&sym->cache, file, (int64_t)addr, sym->nresults) != 0) return;
+  sym->results[sym->nresults++] = (AddrResult){r->line, r->symbol, r->file};
 }
 
 /* Resolve addr (already adjusted for return addresses) in f, memoised. */
 static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInfo *out) {
-  /* out of memory to grow: use what room is left (one slot stays empty so
-   * probes end), then carry on without memoising */
-  if ((sym->cache_used + 1) * 4 >= sym->cache_cap * 3) (void)cache_grow(sym);
-  AddrSlot *s = sym->cache_used + 1 < sym->cache_cap ? cache_slot(sym, f->index, addr) : NULL;
-  if (s && s->file) {
-    out->symbol = s->symbol;
-    out->file = s->src;
-    out->line = s->line;
+  size_t k;
+  if (weft_hmap_get(&sym->cache, f->index, (int64_t)addr, &k)) {
+    out->symbol = sym->results[k].symbol;
+    out->file = sym->results[k].src;
+    out->line = sym->results[k].line;
     return;
   }
   if (!f->syms_state) load_syms(sym, f);
@@ -547,14 +534,7 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
       out->line = lineno;
     }
   }
-  if (s) {
-    s->file = f->index;
-    s->addr = addr;
-    s->symbol = out->symbol;
-    s->src = out->file;
-    s->line = out->line;
-    sym->cache_used++;
-  }
+  memo_put(sym, f->index, addr, out);
 }
 
 int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id,
