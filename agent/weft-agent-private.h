@@ -102,7 +102,7 @@ typedef struct WeftThread {
   uint32_t  cmask;
   uint32_t  cused;        /* keys in it (it grows past half full) */
   uint64_t  flush_due;    /* tick from which the counters are written at the next check */
-  uint64_t  wait_t0;      /* when the thread's current (last) recorded wait began */
+  uint64_t  wait_t0;      /* when its last barrier, join, child, sleep or I/O wait began (0: read taken) */
   uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
                              (so nheld != 0 whenever it is set) */
   _Atomic int flushing;   /* 1: writing its counters; 2: taken for good by the process's end */
@@ -563,7 +563,6 @@ static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint
   WeftThread *t = &_weft_tls;
   uint64_t now = w->at;
   uint64_t *p = weft_reserve(t, 4, &now);
-  t->wait_t0 = now;
   if (WEFT_UNLIKELY(!p)) return;
   p[1] = obj;
   p[2] = (uint64_t)holder | ((uint64_t)w->stack << 32);
