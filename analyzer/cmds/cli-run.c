@@ -174,17 +174,11 @@ int64_t _weft_cgroup_cpu_milli(void) {
 
 int _weft_store_machine(const char *db_path, const WeftMachineCpu *before, const WeftMachineCpu *after,
                         char *err, size_t errlen) {
-  sqlite3 *db = weft_db_open(db_path, 1, err, errlen);
-  if (!db) return -1;
-  int rc = 0;
+  WeftDbMachine m = {.total_ns = -1, .cpu_limit_milli = _weft_cgroup_cpu_milli()};
   if (before && after && after->total_ns >= before->total_ns) {
-    rc |= weft_db_meta_set_int(db, "machine_busy_ns", after->busy_ns - before->busy_ns);
-    rc |= weft_db_meta_set_int(db, "machine_steal_ns", after->steal_ns - before->steal_ns);
-    rc |= weft_db_meta_set_int(db, "machine_total_ns", after->total_ns - before->total_ns);
+    m.busy_ns = after->busy_ns - before->busy_ns;
+    m.steal_ns = after->steal_ns - before->steal_ns;
+    m.total_ns = after->total_ns - before->total_ns;
   }
-  int64_t lim = _weft_cgroup_cpu_milli();
-  if (lim > 0) rc |= weft_db_meta_set_int(db, "cpu_limit_milli", lim);
-  if (rc) snprintf(err, errlen, "%s: cannot store the machine's load: %s", db_path, sqlite3_errmsg(db));
-  sqlite3_close(db);
-  return rc ? -1 : 0;
+  return weft_db_store_machine(db_path, &m, err, errlen);
 }

@@ -263,16 +263,6 @@ static int exit_code(int wstatus) {
   return 1;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt) {
-  sqlite3_stmt *q = NULL;
-  int64_t v = dflt;
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
-      sqlite3_column_type(q, 0) != SQLITE_NULL)
-    v = sqlite3_column_int64(q, 0);
-  sqlite3_finalize(q);
-  return v;
-}
-
 /* The summary on stderr: what ran, how much was recorded, the top 3 waits on
  * synchronisation objects. Returns -1 if the database cannot be read. */
 static int print_summary(const char *db_path, const WeftImportStats *st) {
@@ -282,11 +272,12 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
     fprintf(stderr, "weft record: %s\n", err);
     return -1;
   }
-  int64_t nproc = query_int(db, "SELECT count(*) FROM process", (int64_t)st->processes);
-  int64_t nthr = query_int(db, "SELECT count(*) FROM thread", (int64_t)st->threads);
-  int64_t end = weft_db_meta_get_int(db, "end_ns", -1);
-  if (end < 0) end = query_int(db, "SELECT max(end_ns) FROM process", 0);
-  int64_t lost = weft_db_meta_get_int(db, "lost_events", (int64_t)st->lost);
+  WeftDbTotals t;
+  weft_db_totals(db, &t);
+  int64_t nproc = t.processes >= 0 ? t.processes : (int64_t)st->processes;
+  int64_t nthr = t.threads >= 0 ? t.threads : (int64_t)st->threads;
+  int64_t end = t.end_ns >= 0 ? t.end_ns : 0;
+  int64_t lost = t.lost_events >= 0 ? t.lost_events : (int64_t)st->lost;
   fprintf(stderr, "weft: %" PRId64 " %s, %" PRId64 " %s, %" PRIu64 " %s, %" PRId64 " lost, %s\n", nproc,
           plural((uint64_t)nproc, "process", "processes"), nthr, plural((uint64_t)nthr, "thread", "threads"),
           st->records, plural(st->records, "record", "records"), lost, fmt_dur(end, a, sizeof a));
@@ -300,35 +291,22 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
   /* Waits on synchronisation objects only: joins, child waits, I/O and
    * sleeps are waits too, but a main thread joining its workers would top
    * every list. */
-  char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT o.object_id, o.wait_ns,"
-           " (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), k.name,"
-           " (SELECT sum(wait_ns) FROM sync_object WHERE kind BETWEEN %d AND %d)"
-           " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind"
-           " WHERE o.kind BETWEEN %d AND %d AND o.wait_ns > 0 ORDER BY o.wait_ns DESC LIMIT 3",
-           WEFT_KIND_MUTEX, WEFT_KIND_SEM, WEFT_KIND_MUTEX, WEFT_KIND_SEM);
-  sqlite3_stmt *q = NULL;
-  int rows = 0;
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
-    while (sqlite3_step(q) == SQLITE_ROW) {
-      char name[256], what[300];
-      int64_t wait = sqlite3_column_int64(q, 1), total = sqlite3_column_int64(q, 4);
-      int64_t nwaits = sqlite3_column_int64(q, 2);
-      const char *kind = (const char *)sqlite3_column_text(q, 3);
-      weft_object_display_name(db, sqlite3_column_int64(q, 0), name, sizeof name);
-      size_t kl = kind ? strlen(kind) : 0;
-      if (kind && !(strncmp(name, kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
-        snprintf(what, sizeof what, "%s (%s)", name, kind);
-      else
-        snprintf(what, sizeof what, "%s", name);
-      if (!rows++) fprintf(stderr, "weft: top waits on locks, condition variables, barriers, semaphores:\n");
-      fprintf(stderr, "weft:   %9s  %-32s %3.0f%% of the waiting, %" PRId64 " %s\n", fmt_dur(wait, b, sizeof b),
-              what, total > 0 ? 100.0 * (double)wait / (double)total : 0.0, nwaits,
-              plural((uint64_t)nwaits, "wait", "waits"));
-    }
+  WeftDbObjectWait top[3];
+  size_t rows = weft_db_top_waits(db, top, 3);
+  for (size_t i = 0; i < rows; i++) {
+    char name[256], what[300];
+    const WeftDbObjectWait *w = &top[i];
+    weft_object_display_name(db, w->object_id, name, sizeof name);
+    size_t kl = strlen(w->kind);
+    if (w->has_kind && !(strncmp(name, w->kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
+      snprintf(what, sizeof what, "%s (%s)", name, w->kind);
+    else
+      snprintf(what, sizeof what, "%s", name);
+    if (!i) fprintf(stderr, "weft: top waits on locks, condition variables, barriers, semaphores:\n");
+    fprintf(stderr, "weft:   %9s  %-32s %3.0f%% of the waiting, %" PRId64 " %s\n", fmt_dur(w->wait_ns, b, sizeof b),
+            what, w->all_wait_ns > 0 ? 100.0 * (double)w->wait_ns / (double)w->all_wait_ns : 0.0, w->waits,
+            plural((uint64_t)w->waits, "wait", "waits"));
   }
-  sqlite3_finalize(q);
   if (!rows) fprintf(stderr, "weft: no thread waited on a lock, condition variable, barrier or semaphore\n");
   sqlite3_close(db);
   return 0;

@@ -424,6 +424,24 @@ static int cmp_lock_wait(const void *x, const void *y) {
   return (a->wait_ts < b->wait_ts) - (a->wait_ts > b->wait_ts);
 }
 
+/* Each lock's waits by the team: object_id -> thread-ns (a double). */
+typedef struct {
+  GHashTable *by_object;
+  double      share;     /* of the thread's wall-time lock waits spent neither runnable nor on a CPU */
+} TeamWait;
+
+static void add_team_wait(int64_t object_id, int64_t wait_ns, void *arg) {
+  TeamWait *tw = arg;
+  double *w = g_hash_table_lookup(tw->by_object, &object_id);
+  if (!w) {
+    int64_t *key = g_new(int64_t, 1);
+    *key = object_id;
+    w = g_new0(double, 1);
+    g_hash_table_insert(tw->by_object, key, w);
+  }
+  *w += (double)wait_ns * tw->share;
+}
+
 static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, double wall_s) {
   WeftScaleTrace *t = &p->trace;
   double span = (double)m->summary.span_ns * 1e-9;
@@ -448,41 +466,17 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   /* each lock's waits by the team (as the budget's lock waits), not by every
    * thread: a pool's parent waiting for results is not in the team */
   GHashTable *team_wait = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-  sqlite3_stmt *qw = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT object_id, sum(dur_ns) FROM thread_state WHERE utid = ?1 AND state IN "
-                             "(?2, ?3, ?4, ?5) AND object_id IS NOT NULL AND start_ns < ?6 AND start_ns + dur_ns > ?7 "
-                             "GROUP BY object_id", -1, &qw, NULL) != SQLITE_OK)
-    qw = NULL;
-  for (size_t k = 0; k < team && qw; k++) {
+  for (size_t k = 0; k < team; k++) {
     /* a lock wait counts while the thread is neither runnable nor on a CPU
      * (as in the budget below): each wall-time wait scaled by the thread's share */
     const WeftThreadMetrics *th = &m->threads[order[k]];
     const int64_t *ws = th->time.waiting_state_ns, *st = th->state_ns;
     int64_t wall = st[WEFT_ST_LOCK_WAIT] + st[WEFT_ST_RWLOCK_WAIT] + st[WEFT_ST_SPIN_WAIT] + st[WEFT_ST_SEM_WAIT];
-    double share = wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] + ws[WEFT_ST_SPIN_WAIT] +
-                                       ws[WEFT_ST_SEM_WAIT]) / (double)wall
-                            : 0;
-    sqlite3_reset(qw);
-    sqlite3_bind_int64(qw, 1, th->utid);
-    sqlite3_bind_int(qw, 2, WEFT_ST_LOCK_WAIT);
-    sqlite3_bind_int(qw, 3, WEFT_ST_RWLOCK_WAIT);
-    sqlite3_bind_int(qw, 4, WEFT_ST_SPIN_WAIT);
-    sqlite3_bind_int(qw, 5, WEFT_ST_SEM_WAIT);
-    sqlite3_bind_int64(qw, 6, m->range_end_ns);
-    sqlite3_bind_int64(qw, 7, m->range_start_ns);
-    while (sqlite3_step(qw) == SQLITE_ROW) {
-      int64_t id = sqlite3_column_int64(qw, 0);
-      double *w = g_hash_table_lookup(team_wait, &id);
-      if (!w) {
-        int64_t *key = g_new(int64_t, 1);
-        *key = id;
-        w = g_new0(double, 1);
-        g_hash_table_insert(team_wait, key, w);
-      }
-      *w += (double)sqlite3_column_int64(qw, 1) * share;
-    }
+    TeamWait tw = {team_wait, wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] +
+                                                  ws[WEFT_ST_SPIN_WAIT] + ws[WEFT_ST_SEM_WAIT]) / (double)wall
+                                       : 0};
+    weft_db_thread_lock_waits(db, th->utid, m->range_start_ns, m->range_end_ns, add_team_wait, &tw); /* none if unread */
   }
-  sqlite3_finalize(qw);
   int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
