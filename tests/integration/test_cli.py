@@ -495,18 +495,30 @@ def t_export_forktree(ctx):
     eq(one(con, "SELECT count(*) FROM process"), 4, "export forktree: 4 process images")
 
 
-def t_export_escaping(ctx):
-    db = ctx.path("xesc.db")
+# a name that needs escaping, and bytes that are not UTF-8 ("bad\xff\xc3(")
+ODD_NAME = 'q"b\\s/\n\t\x01\x7f é ✓'
+NOT_UTF8 = b"bad\xff\xc3(utf8"
+
+
+def record_odd_names(ctx, db):
+    """A recording of the names fixture whose main thread is called ODD_NAME and whose other thread,
+    executable and command line are bytes that are not UTF-8."""
     ctx.record(db, ctx.fx["names"], opts=("--quiet",))
     con = sqlite3.connect(db)
-    odd = 'q"b\\s/\n\t\x01\x7f é ✓'
-    con.execute("UPDATE thread SET name = ? WHERE is_main = 1", (odd,))
-    con.execute("UPDATE thread SET name = CAST(? AS TEXT) WHERE is_main = 0", (b"bad\xff\xc3(utf8",))
+    con.execute("UPDATE thread SET name = ? WHERE is_main = 1", (ODD_NAME,))
+    con.execute("UPDATE thread SET name = CAST(? AS TEXT) WHERE is_main = 0", (NOT_UTF8,))
+    con.execute("UPDATE process SET exe = CAST(? AS TEXT), cmdline = CAST(? AS TEXT)",
+                (b"/opt/" + NOT_UTF8, b"/opt/" + NOT_UTF8 + b" --x"))
     con.commit()
     con.close()
+
+
+def t_export_escaping(ctx):
+    db = ctx.path("xesc.db")
+    record_odd_names(ctx, db)
     doc = export(ctx, db, ctx.path("xesc.json"))
     names = {e["args"]["name"] for e in doc["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
-    ok(odd in names, "export: quotes, backslashes, control characters and UTF-8 survive", names)
+    ok(ODD_NAME in names, "export: quotes, backslashes, control characters and UTF-8 survive", names)
     ok("bad\ufffd\ufffd(utf8" in names, "export: bytes that are not UTF-8 become U+FFFD", names)
 
 
@@ -514,15 +526,7 @@ def t_report_json_not_utf8(ctx):
     # the names and paths a recording holds come from the program and need not be UTF-8: `weft report
     # --format json` writes them as `weft export` does (issue 12: one JSON writer, one rule)
     db = ctx.path("resc.db")
-    ctx.record(db, ctx.fx["names"], opts=("--quiet",))
-    con = sqlite3.connect(db)
-    odd = 'q"b\\s/\n\t\x01\x7f é ✓'
-    con.execute("UPDATE thread SET name = ? WHERE is_main = 1", (odd,))
-    con.execute("UPDATE thread SET name = CAST(? AS TEXT) WHERE is_main = 0", (b"bad\xff\xc3(utf8",))
-    con.execute("UPDATE process SET exe = CAST(? AS TEXT), cmdline = CAST(? AS TEXT)",
-                (b"/opt/bad\xff\xc3(/prog", b"/opt/bad\xff\xc3(/prog --x"))
-    con.commit()
-    con.close()
+    record_odd_names(ctx, db)
     r = ctx.weft("report", db, "--format", "json")
     ok(r.returncode == 0, "report json: exit 0 on names that are not UTF-8", text(r.stderr))
     try:
@@ -531,11 +535,12 @@ def t_report_json_not_utf8(ctx):
         ok(False, "report json: valid UTF-8 JSON on names that are not UTF-8", e)
         return
     names = {t["name"] for t in doc["threads"]}
-    ok(odd in names, "report json: quotes, backslashes, control characters and UTF-8 survive", names)
+    ok(ODD_NAME in names, "report json: quotes, backslashes, control characters and UTF-8 survive", names)
     ok("bad\ufffd\ufffd(utf8" in names, "report json: a thread name's bytes that are not UTF-8 become U+FFFD",
        names)
+    want = ("/opt/bad\ufffd\ufffd(utf8", "/opt/bad\ufffd\ufffd(utf8 --x")
     procs = [(p["exe"], p["cmdline"]) for p in doc["processes"]]
-    ok(procs and all(p == ("/opt/bad\ufffd\ufffd(/prog", "/opt/bad\ufffd\ufffd(/prog --x") for p in procs),
+    ok(procs and all(p == want for p in procs),
        "report json: an executable's path and command line that are not UTF-8 get U+FFFD", procs)
 
 
