@@ -413,24 +413,4 @@ const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upi
 /* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */
 const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len);
 
-/* ---- naming ---- */
-
-/* The one display name of a sync object (report, record summary, export,
- * GUI): sync_object.name (a symbol or a name given through weft.h), else the
- * label of the innermost frame of its init stack, else of its first
- * contended wait's stack ("symbol (file.c:88)", "symbol", "file.c:88",
- * "module+0x1a2b", "0x7f.."), else "kind@0xaddr". Writes into buf, returns
- * it ("object N" if the object is unknown or the database cannot be read).
- * weft_object_namer_* do the same with prepared statements, for naming
- * many objects. */
-const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len);
-typedef struct WeftObjectNamer WeftObjectNamer;
-WeftObjectNamer *weft_object_namer_new(sqlite3 *db);  /* NULL on failure */
-const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
-void weft_object_namer_free(WeftObjectNamer *n);
-/* The label of one frame, as above: symbol and file may be NULL or "",
- * line 0 unknown, module a path or NULL. */
-const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
-                             int64_t rel_pc, int64_t ip, char *buf, size_t len);
-
 #endif /* WEFT_METRICS_H */
