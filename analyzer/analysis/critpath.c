@@ -29,8 +29,10 @@
  * its path segments give the time the path spent inside a hold of each
  * object.
  */
+#include "analysis-private.h"
 #include "critpath.h"
 #include "holds.h"
+#include "naming.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -104,9 +106,6 @@ static int reserve(void **v, size_t *cap, size_t n, size_t sz) {
 }
 #define PUSH(vec, n, cap, val) \
   (reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
-
-static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
-static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 
 /* ---- the walk ---- */
 
@@ -438,4 +437,204 @@ void weft_critpath_free(WeftCpResult *r) {
   free(r->sites);
   free(r->segments);
   memset(r, 0, sizeof *r);
+}
+
+/* ---- the critical path of a WeftMetrics ---- */
+
+static int cmp_path_thread(const void *x, const void *y) {
+  const WeftPathThread *a = x, *b = y;
+  if (a->path_ns != b->path_ns) return a->path_ns > b->path_ns ? -1 : 1;
+  return (a->utid > b->utid) - (a->utid < b->utid);
+}
+
+static int cmp_path_object(const void *x, const void *y) {
+  const WeftPathObject *a = x, *b = y;
+  if (a->cause_ns != b->cause_ns) return a->cause_ns > b->cause_ns ? -1 : 1;
+  if (a->hold_ns != b->hold_ns) return a->hold_ns > b->hold_ns ? -1 : 1;
+  return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+}
+
+static int cmp_path_site_key(const void *x, const void *y) {
+  const WeftPathSite *a = x, *b = y;
+  if (a->object_id != b->object_id) return a->object_id < b->object_id ? -1 : 1;
+  return strcmp(a->label, b->label);
+}
+
+static int cmp_path_site(const void *x, const void *y) {
+  const WeftPathSite *a = x, *b = y;
+  if (a->cause_ns != b->cause_ns) return a->cause_ns > b->cause_ns ? -1 : 1;
+  return cmp_path_site_key(x, y);
+}
+
+/* The thread the walk starts on: of the first selected process whose
+ * parent is not selected (the root), the thread ending last inside the
+ * range (the main thread on ties, then the lowest utid). */
+static int64_t path_end_thread(const Ctx *c, int64_t *end_ns) {
+  const WeftMetrics *m = c->m;
+  /* the root process; of an exec chain (env -> a shell wrapper -> python),
+   * the image that ends last, the program the user ran */
+  int64_t root = -1, root_end = INT64_MIN;
+  for (size_t i = 0; i < m->nprocesses; i++) {
+    const WeftProcessMetrics *p = &m->processes[i];
+    if ((p->parent_upid < 0 || !weft_metrics_process(m, p->parent_upid)) && p->end_ns > root_end) {
+      root = p->upid;
+      root_end = p->end_ns;
+    }
+  }
+  int64_t best = -1, best_end = INT64_MIN;
+  int best_main = 0;
+  for (int pass = 0; pass < 2 && best < 0; pass++)
+    for (size_t i = 0; i < m->nthreads; i++) {
+      const WeftThreadMetrics *t = &m->threads[i];
+      if (pass == 0 && t->upid != root) continue;
+      int64_t e = min64(t->end_ns, c->b);
+      if (e > best_end || (e == best_end && t->is_main && !best_main)) {
+        best = t->utid;
+        best_end = e;
+        best_main = t->is_main;
+      }
+    }
+  *end_ns = best_end;
+  return best;
+}
+
+/* The threads on the path, by path time. */
+static bool path_threads(Ctx *c, WeftCriticalPath *cp, const WeftCpResult *r) {
+  char buf[1024];
+  cp->threads = pool_calloc(c->pool, r->nthreads, sizeof *cp->threads);
+  if (!cp->threads) return oom(c);
+  for (size_t i = 0; i < r->nthreads; i++) {
+    const WeftCpThread *t = &r->threads[i];
+    if (t->path_ns <= 0) continue;
+    WeftPathThread *pt = &cp->threads[cp->nthreads++];
+    *pt = (WeftPathThread){.utid = t->utid, .path_ns = t->path_ns, .running_ns = t->running_ns,
+                           .share = cp->length_ns > 0 ? (double)t->path_ns / (double)cp->length_ns : 0};
+    if (!(pt->label = pool_strdup(c->pool, ctx_thread_label(c, t->utid, buf, sizeof buf)))) return oom(c);
+  }
+  qsort(cp->threads, cp->nthreads, sizeof *cp->threads, cmp_path_thread);
+  return true;
+}
+
+/* The objects on the path (in the walk's order; po_by_id: object -> index
+ * in cp->objects), with their labels from m->objects, else named here;
+ * joins and child waits left out. Sets the objects' critical shares. */
+static bool path_objects(Ctx *c, WeftCriticalPath *cp, const WeftCpResult *r, WeftHMap *po_by_id) {
+  WeftMetrics *m = c->m;
+  char buf[1024];
+  WeftHMap om_by_id = {0};
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (weft_hmap_put(&om_by_id, m->objects[i].object_id, 0, i) < 0) {
+      weft_hmap_free(&om_by_id);
+      return oom(c);
+    }
+  WeftObjectNamer *namer = NULL;
+  sqlite3_stmt *qk = weft_sql_prepare(&c->sql, "SELECT kind FROM sync_object WHERE object_id = ?1");
+  cp->objects = pool_calloc(c->pool, r->nobjects, sizeof *cp->objects);
+  for (size_t i = 0; cp->objects && qk && i < r->nobjects && !c->sql.failed; i++) {
+    const WeftCpObject *o = &r->objects[i];
+    size_t k;
+    const char *label, *kind_name;
+    int kind;
+    if (weft_hmap_get(&om_by_id, o->object_id, 0, &k)) {
+      WeftObjectMetrics *om = &m->objects[k];
+      om->critical_share_ns = o->cause_ns;
+      om->critical_hold_ns = o->hold_ns;
+      label = om->label;
+      kind_name = om->kind_name;
+      kind = om->kind;
+    } else {
+      sqlite3_bind_int64(qk, 1, o->object_id);
+      kind = weft_sql_step(&c->sql, qk) ? (int)weft_sql_i64(qk, 0, 0) : 0;
+      sqlite3_reset(qk);
+      if (kind == WEFT_KIND_JOIN || kind == WEFT_KIND_CHILD) continue;
+      if (!namer && !(namer = weft_object_namer_new(c->sql.db))) {
+        weft_sql_error(&c->sql);
+        break;
+      }
+      label = pool_strdup(c->pool, weft_object_namer_name(namer, o->object_id, buf, sizeof buf));
+      kind_name = weft_kind_name((unsigned)kind);
+      if (!kind_name) kind_name = "object";
+    }
+    if (kind == WEFT_KIND_JOIN || kind == WEFT_KIND_CHILD || (o->cause_ns <= 0 && o->hold_ns <= 0)) continue;
+    if (!label || weft_hmap_put(po_by_id, o->object_id, 0, cp->nobjects) < 0) {
+      oom(c);
+      break;
+    }
+    cp->objects[cp->nobjects++] =
+      (WeftPathObject){.object_id = o->object_id, .label = label, .kind_name = kind_name, .cause_ns = o->cause_ns,
+                       .hold_ns = o->hold_ns,
+                       .share = cp->length_ns > 0 ? (double)o->cause_ns / (double)cp->length_ns : 0};
+  }
+  sqlite3_finalize(qk);
+  weft_object_namer_free(namer);
+  weft_hmap_free(&om_by_id);
+  if (!cp->objects) oom(c);
+  return !c->sql.failed;
+}
+
+/* The call sites on the path: by (object, label), objects of the list only. */
+static bool path_sites(Ctx *c, WeftCriticalPath *cp, const WeftCpResult *r, const WeftHMap *po_by_id) {
+  cp->sites = pool_calloc(c->pool, r->nsites, sizeof *cp->sites);
+  if (!cp->sites) return oom(c);
+  for (size_t i = 0; i < r->nsites && !c->sql.failed; i++) {
+    const WeftCpSite *rs = &r->sites[i];
+    size_t k;
+    if (rs->cause_ns <= 0 || !weft_hmap_get(po_by_id, rs->object_id, 0, &k)) continue;
+    cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_info(c, rs->stack_id)->label,
+                                             .object_label = cp->objects[k].label, .object_id = rs->object_id,
+                                             .cause_ns = rs->cause_ns};
+  }
+  if (c->sql.failed) return false;
+  qsort(cp->sites, cp->nsites, sizeof *cp->sites, cmp_path_site_key);
+  size_t nm = 0;
+  for (size_t i = 0; i < cp->nsites; i++) {
+    if (nm && cp->sites[nm - 1].object_id == cp->sites[i].object_id && !strcmp(cp->sites[nm - 1].label, cp->sites[i].label))
+      cp->sites[nm - 1].cause_ns += cp->sites[i].cause_ns;
+    else
+      cp->sites[nm++] = cp->sites[i];
+  }
+  cp->nsites = nm;
+  qsort(cp->sites, cp->nsites, sizeof *cp->sites, cmp_path_site);
+  return true;
+}
+
+bool build_critical_path(Ctx *c) {
+  WeftMetrics *m = c->m;
+  WeftCriticalPath *cp = pool_calloc(c->pool, 1, sizeof *cp);
+  if (!cp) return oom(c);
+  cp->start_ns = c->a;
+  cp->end_ns = c->b;
+  cp->length_ns = c->b - c->a;
+  int64_t end_ns = c->b;
+  cp->end_utid = path_end_thread(c, &end_ns);
+  if (cp->end_utid < 0) {
+    cp->after_ns = cp->length_ns;
+    m->critical_path = cp;
+    return true;
+  }
+  end_ns = max64(end_ns, c->a);
+  cp->after_ns = c->b - end_ns;
+  WeftCpResult r;
+  if (weft_critpath_walk(c->sql.db, c->a, cp->end_utid, end_ns, &r, c->sql.err, c->sql.errlen) < 0) {
+    c->sql.failed = true;
+    return false;
+  }
+  cp->path_ns = r.path_ns;
+  cp->before_ns = r.before_ns;
+  cp->jumps = r.jumps;
+  WeftHMap po_by_id = {0};
+  bool ok = path_threads(c, cp, &r) && path_objects(c, cp, &r, &po_by_id) && path_sites(c, cp, &r, &po_by_id);
+  weft_hmap_free(&po_by_id);
+  if (ok) { /* (sorted after the sites took their labels by index) */
+    qsort(cp->objects, cp->nobjects, sizeof *cp->objects, cmp_path_object);
+    cp->segments = pool_calloc(c->pool, r.nsegments, sizeof *cp->segments);
+    if (!cp->segments) ok = oom(c);
+  }
+  if (ok) {
+    if (r.nsegments) memcpy(cp->segments, r.segments, r.nsegments * sizeof *cp->segments);
+    cp->nsegments = r.nsegments;
+    m->critical_path = cp;
+  }
+  weft_critpath_free(&r);
+  return ok;
 }

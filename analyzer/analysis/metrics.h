@@ -17,7 +17,9 @@
  * outside any recorded wait; "useful" time is the first, from the
  * scheduler's readings (schedstat) and the running spans between them.
  *
- * The definitions of every number are in docs/report-json.md.
+ * The definitions of every number are in docs/report-json.md. Each
+ * analysis has its file in analysis/ (analysis-private.h lists them, in the
+ * order weft_metrics_compute() runs them); python.h is the Python part.
  *
  * Threads: weft_metrics_compute() may be called from any thread, with a
  * connection no other thread uses during the call; it reads in a read
