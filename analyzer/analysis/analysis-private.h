@@ -14,7 +14,8 @@
  *   critpath.c        the critical path
  *   whatif.c          the what-ifs (the path, objects, regions, Python pools)
  *   findings.c        the findings of every analysis
- *   findings-python.c groups of Python locks
+ *   findings-python.c the Python verdicts (GIL, I/O threads, pool stragglers:
+ *                     weft_python_compute) and groups of Python locks
  *   analysis.c        weft_metrics_compute(), weft_metrics_free()
  */
 #ifndef WEFT_ANALYSIS_PRIVATE_H
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "python.h"
 #include "weft-hmap.h"
 #include "weft-sqlite.h"
 #include "weft-trace.h"
@@ -218,6 +220,8 @@ void metrics_free_model(WeftMetrics *m);
 ThreadInfo *thread_info(const Ctx *c, int64_t utid);
 /* "name [tid]" of any thread of the recording. */
 const char *ctx_thread_label(const Ctx *c, int64_t utid, char *buf, size_t len);
+/* The main thread of process upid in m, or -1. */
+int64_t main_utid(const WeftMetrics *m, int64_t upid);
 /* Total length of rl's spans inside [x, y). */
 int64_t span_sum(const RunList *rl, int64_t x, int64_t y);
 /* Useful time of selected thread ti (index into m->threads) inside [x, y). */
@@ -233,6 +237,16 @@ const StackInfo *stack_info(Ctx *c, int64_t stack_id);
 /* regions.c */
 bool build_regions(Ctx *c);
 bool build_parallelism(Ctx *c);
+
+/* python.c: the Python model (python.h) without its verdicts: NULL when no
+ * selected process is a CPython, or on failure (*failed set, the message in
+ * err). weft_python_compute() (findings-python.c) adds the verdicts. */
+WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *err, size_t errlen);
+/* A string that lives as long as py. */
+const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An I/O thread: not a main thread, at least half of its life in I/O waits
+ * or sleeps and under a tenth waiting for the GIL. */
+bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
 
 /* critpath.c: m->critical_path (what-ifs: none yet), and the objects'
  * critical_share_ns and critical_hold_ns. */

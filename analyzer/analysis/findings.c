@@ -94,7 +94,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     if (grouped[i]) continue;
     bool cond = o->kind == WEFT_KIND_COND;
     if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
-    if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: python.c's finding */
+    if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: findings-python.c's verdict */
     bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
     /* a pool's parent waiting for results and its workers waiting for tasks
      * wait by design: the pool's finding (straggler, balance, the parent's
@@ -362,7 +362,8 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   };
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
     int64_t v = s->state_ns[st[i].state];
-    /* CPython threads' I/O and sleeps: python.c judges them (pool helpers idle in reads, I/O threads) */
+    /* CPython threads' I/O and sleeps: findings-python.c judges them (pool helpers idle in reads, I/O
+     * threads) */
     if (m->python) v -= st[i].state == WEFT_ST_IO_WAIT ? m->python->io_ns : m->python->sleep_ns;
     if (v <= 0 || v < min_cost || s->thread_ns <= 0) continue;
     /* the thread that spent the most time in it */

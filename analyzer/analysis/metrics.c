@@ -1207,6 +1207,12 @@ const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upi
   return NULL;
 }
 
+int64_t main_utid(const WeftMetrics *m, int64_t upid) {
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (m->threads[i].upid == upid && m->threads[i].is_main) return m->threads[i].utid;
+  return -1;
+}
+
 const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len) {
   const WeftThreadMetrics *t = weft_metrics_thread(m, utid);
   if (!t)
