@@ -248,7 +248,7 @@ const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((for
  * or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
 
-/* critpath.c: m->critical_path (what-ifs: none yet), and the objects'
+/* critpath.c: m->critical_path (but its what-ifs), and the objects'
  * critical_share_ns and critical_hold_ns. */
 bool build_critical_path(Ctx *c);
 
@@ -271,8 +271,8 @@ const char *pct(char *buf, size_t len, double f);
 bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *title, char *evidence, char *fix,
                  int64_t object_id, int64_t utid, int64_t region);
 
-/* The rules, in the order analysis.c runs them (the sort of the findings
- * keeps ties in this order). grouped[i]: m->objects[i] is in a group of
+/* The rules, in the order analysis.c runs them (a fixed order: findings
+ * that tie in the sort come out as qsort leaves them). grouped[i]: m->objects[i] is in a group of
  * Python locks (findings-python.c), which has the finding. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped);
 bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost);

@@ -24,9 +24,10 @@ static bool build_python(Ctx *c) {
   return !c->sql.failed;
 }
 
-/* The findings of every rule, by cost: the Python verdicts, the groups of
- * Python locks, then one per object, the imbalances, the global ones (ties
- * keep this order). */
+/* The findings of every rule, by cost. The rules run in a fixed order (the
+ * Python verdicts, the groups of Python locks, one per object, the
+ * imbalances, the global ones): findings that tie in the sort come out as
+ * qsort leaves them. */
 static bool build_findings(Ctx *c) {
   WeftMetrics *m = c->m;
   FindVec fv = {0};

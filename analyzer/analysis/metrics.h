@@ -52,7 +52,7 @@ enum {
   WEFT_METRICS_REGIONS     = 1u << 1,   /* barrier rounds, fork-join groups, phases */
   WEFT_METRICS_PARALLELISM = 1u << 2,   /* fraction of time with k threads running */
   WEFT_METRICS_FINDINGS    = 1u << 3,   /* ranked findings (implies the three above) */
-  WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c); with
+  WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c, whatif.c); with
                                          * WEFT_METRICS_FINDINGS it also ranks the findings */
   WEFT_METRICS_ALL         = 0x1fu,
 };
