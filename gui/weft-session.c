@@ -10,6 +10,7 @@
 
 #include "holds.h"
 #include "metrics.h"
+#include "naming.h"
 
 /* The statements that fold rows: the session's own (on its connection), or
  * a worker's (weft_session_reader_new: a connection of its own). */

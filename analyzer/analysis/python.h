@@ -9,7 +9,8 @@
  * one pass over its processes. The result hangs off WeftMetrics.python (NULL
  * when no selected process is a CPython) and its findings are merged into
  * WeftMetrics.findings. Definitions: docs/report-json.md ("python"), the
- * guide: docs/python.md.
+ * guide: docs/python.md. The model is python.c's; weft_python_compute()
+ * and the verdicts are findings-python.c's.
  *
  * A CPython process is one whose executable's base name starts with
  * "python" (python3, python3.11, python3.11d, ...) or that waited on the GIL.

@@ -61,7 +61,7 @@
 
 #include "holds.h"
 #include "weft-cli.h"
-#include "metrics.h"
+#include "naming.h"
 #include "weft-db.h"
 #include "weft-json.h"
 #include "weft-output.h"
@@ -163,7 +163,7 @@ static const char *base_name(const char *path) {
   return s ? s + 1 : path;
 }
 
-/* Object display names: weft_object_display_name (metrics.h), the names
+/* Object display names: weft_object_display_name (naming.h), the names
  * `weft report` and `weft record` use. */
 static int load_objects(Export *x) {
   sqlite3_stmt *q = NULL;

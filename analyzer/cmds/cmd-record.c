@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "weft-cli.h"
-#include "metrics.h"
+#include "naming.h"
 #include "weft-db.h"
 #include "weft-import.h"
 #include "weft-run.h"

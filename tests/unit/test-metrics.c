@@ -15,6 +15,7 @@
 
 #include "holds.h"
 #include "metrics.h"
+#include "naming.h"
 #include "report.h"
 #include "weft-db.h"
 #include "weft-trace.h"
