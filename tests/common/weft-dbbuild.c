@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "holds.h"
 #include "weft-db.h"
@@ -102,6 +103,12 @@ void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, i
            opt(s, sizeof s, stack));
 }
 
+void dbb_state_link(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t blocker, int64_t waker) {
+  char bl[24], wk[24];
+  dbb_exec(b, "UPDATE thread_state SET blocker_utid = %s, waker_utid = %s WHERE utid = %lld AND start_ns = %lld",
+           opt(bl, sizeof bl, blocker), opt(wk, sizeof wk, waker), (long long)utid, (long long)start_ns);
+}
+
 int64_t dbb_states(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t unit_ns, const DbbSeg *segs, size_t n) {
   int64_t t = start_ns;
   for (size_t i = 0; i < n; i++) {
@@ -192,4 +199,41 @@ void dbb_finish(WeftDbBuild *b, int complete) {
   dbb_exec(b, "COMMIT");
   if (sqlite3_close(b->db) != SQLITE_OK) dbb_fail(b, b->path, "cannot close");
   b->db = NULL;
+}
+
+sqlite3 *dbb_finish_reopen(WeftDbBuild *b, int64_t end_ns, int ncpus, const char *command) {
+  dbb_meta(b, "origin_ns", "1000000000000");
+  dbb_meta_int(b, "end_ns", end_ns);
+  dbb_meta_int(b, "ncpus", ncpus);
+  dbb_meta(b, "command", command);
+  dbb_finish(b, 1);
+  char err[512];
+  sqlite3 *r = weft_db_open(b->path, 0, err, sizeof err);
+  if (!r) dbb_fail(b, err, NULL);
+  return r;
+}
+
+void dbb_dir_init(WeftDbDir *d, const char *test) {
+  const char *t = getenv("TMPDIR");
+  snprintf(d->path, sizeof d->path, "%s/%s.XXXXXX", t && *t ? t : "/tmp", test);
+  d->n = 0;
+  if (!mkdtemp(d->path)) {
+    printf("Bail out! mkdtemp %s\n", d->path);
+    exit(99);
+  }
+}
+
+void dbb_dir_next(WeftDbDir *d, WeftDbBuild *b) {
+  char path[320];
+  snprintf(path, sizeof path, "%s/t%d.db", d->path, ++d->n);
+  dbb_create(b, path, NULL);
+}
+
+void dbb_dir_remove(WeftDbDir *d) {
+  for (int i = 1; i <= d->n; i++) {
+    char path[320];
+    snprintf(path, sizeof path, "%s/t%d.db", d->path, i);
+    unlink(path);
+  }
+  rmdir(d->path);
 }

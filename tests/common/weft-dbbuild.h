@@ -55,6 +55,9 @@ void dbb_thread_cpu(WeftDbBuild *b, int64_t utid, int64_t cpu_ns, int64_t runq_n
 /* A thread_state row [start, end). */
 void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, int state, int64_t obj,
                int64_t stack);
+/* Who held what the thread_state row of utid at start_ns waited for when
+ * the wait began (blocker) and who ended it (waker); -1: not known. */
+void dbb_state_link(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t blocker, int64_t waker);
 /* Contiguous rows from start_ns, each seg's dur times unit_ns; returns their end. */
 int64_t dbb_states(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t unit_ns, const DbbSeg *segs, size_t n);
 void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr, const char *name,
@@ -79,5 +82,22 @@ void dbb_meta_int(WeftDbBuild *b, const char *key, int64_t value);
 
 /* Pack the holds, mark the import complete (unless not), commit and close. */
 void dbb_finish(WeftDbBuild *b, int complete);
+
+/* The meta every recording has (origin_ns, end_ns, ncpus, command), then
+ * dbb_finish(b, 1), and the database reopened read-only as weft report
+ * opens it (weft_db_open). */
+sqlite3 *dbb_finish_reopen(WeftDbBuild *b, int64_t end_ns, int ncpus, const char *command);
+
+/* A TAP test's databases: t1.db, t2.db, ... in a fresh directory under
+ * $TMPDIR, removed at the end. */
+typedef struct {
+  char path[256];
+  int  n;
+} WeftDbDir;
+
+void dbb_dir_init(WeftDbDir *d, const char *test);
+/* Create the next database of d in b (a TAP test's builder). */
+void dbb_dir_next(WeftDbDir *d, WeftDbBuild *b);
+void dbb_dir_remove(WeftDbDir *d);
 
 #endif /* WEFT_DBBUILD_H */

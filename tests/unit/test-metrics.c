@@ -32,31 +32,13 @@ static int has(const char *s, const char *sub) { return s && sub && strstr(s, su
 
 /* ---- building databases (tests/common/weft-dbbuild.h) ---- */
 
-static char tmpdir[256];
+static WeftDbDir dir;
 static WeftDbBuild bd;
-static int ndb;
 
-static void db_new(void) {
-  char path[320];
-  snprintf(path, sizeof path, "%s/t%d.db", tmpdir, ++ndb);
-  dbb_create(&bd, path, NULL);
-}
+static void db_new(void) { dbb_dir_next(&dir, &bd); }
 
 /* Mark the import complete, close, and reopen read-only like weft report. */
-static sqlite3 *db_finish(long long end_ns) {
-  dbb_meta(&bd, "origin_ns", "1000000000000");
-  dbb_meta_int(&bd, "end_ns", end_ns);
-  dbb_meta(&bd, "ncpus", "4");
-  dbb_meta(&bd, "command", "test");
-  dbb_finish(&bd, 1);
-  char err[256];
-  sqlite3 *r = weft_db_open(bd.path, 0, err, sizeof err);
-  if (!r) {
-    printf("Bail out! %s\n", err);
-    exit(99);
-  }
-  return r;
-}
+static sqlite3 *db_finish(long long end_ns) { return dbb_finish_reopen(&bd, end_ns, 4, "test"); }
 
 static WeftMetrics *compute(sqlite3 *d, long long a, long long b, long long pid, char *err, size_t errlen) {
   WeftMetricsQuery q;
@@ -1167,12 +1149,7 @@ static void test_many_sites(void) {
 }
 
 int main(void) {
-  const char *t = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/test-metrics.XXXXXX", t && *t ? t : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    printf("Bail out! mkdtemp %s\n", tmpdir);
-    return 99;
-  }
+  dbb_dir_init(&dir, "test-metrics");
   test_pop();
   test_units();
   test_two_threads();
@@ -1191,12 +1168,7 @@ int main(void) {
   test_critpath_timeout();
   test_critpath_barrier();
   test_many_sites();
-  for (int i = 1; i <= ndb; i++) {
-    char path[320];
-    snprintf(path, sizeof path, "%s/t%d.db", tmpdir, i);
-    unlink(path);
-  }
-  rmdir(tmpdir);
+  dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
