@@ -731,6 +731,18 @@ static void main_create(Thread *t, uint64_t now) {
   }
 }
 
+/* the main thread blocks in the wait it just began: resumed in state next at
+ * once when what it waits for is over already (done), else by that thread or
+ * process through *waiter when it ends */
+static void main_block(Thread *t, int done, Thread **waiter, enum State next) {
+  run_stop(t, t->clk);
+  if (done) sched(t, t->clk + US(1), next);
+  else {
+    *waiter = t;
+    t->state = S_BLOCKED;
+  }
+}
+
 /* the main thread joins the next worker (blocks until it exits) */
 static void main_join(Thread *t, uint64_t now) {
   Proc *p = t->p;
@@ -738,12 +750,7 @@ static void main_join(Thread *t, uint64_t now) {
   t->clk = now;
   uint32_t st = site_stack(t, SITE_JOIN);
   emit_wait_begin(t, WEFT_KIND_JOIN, j->self, j->exited ? 0 : j->tid, st, 0);
-  run_stop(t, t->clk);
-  if (j->exited) sched(t, t->clk + US(1), S_MAIN_JOINED);
-  else {
-    j->joiner = t;
-    t->state = S_BLOCKED;
-  }
+  main_block(t, j->exited, &j->joiner, S_MAIN_JOINED);
 }
 
 /* a join returned: the next one, or with all joined the objects destroyed */
@@ -775,12 +782,7 @@ static void main_waitpid(Thread *t, uint64_t now) {
   t->clk = now;
   uint32_t st = site_stack(t, SITE_WAITPID);
   emit_wait_begin(t, WEFT_KIND_CHILD, c->pid, 0, st, c->pid);
-  run_stop(t, t->clk);
-  if (c->ended) sched(t, t->clk + US(1), S_MAIN_REAPED);
-  else {
-    c->waiter = t;
-    t->state = S_BLOCKED;
-  }
+  main_block(t, c->ended, &c->waiter, S_MAIN_REAPED);
 }
 
 /* a waitpid returned: the next one, or the exit */

@@ -68,6 +68,17 @@ static void st(int64_t utid, int64_t s, int64_t e, int state, int64_t obj) {
   dbb_state(&bd, utid, s * MS, e * MS, state, obj, -1);
 }
 
+/* A new database with one CPython process (upid 1, pid, 0..1000 ms) whose
+ * main thread (utid 1) runs until main_ms, then joins the others (object 30). */
+static void db_threads_of(int64_t pid, const char *cmdline, int64_t main_ms) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, pid, 0, 1000 * MS, cmdline, "/usr/bin/python3");
+  dbb_thread(&bd, 1, 1, pid, "python3", -1, 0, 1000 * MS);
+  dbb_object(&bd, 30, 1, WEFT_KIND_JOIN, 0x7f3a00000640, NULL, -1, -1, 0);
+  st(1, 0, main_ms, WEFT_ST_RUNNING, -1);
+  st(1, main_ms, 1000, WEFT_ST_JOIN_WAIT, 30);
+}
+
 #define PY "/usr/bin/python3.11"
 #define TRACKER PY " -c from multiprocessing.resource_tracker import main;main(5)"
 
@@ -273,17 +284,12 @@ static void test_two_pools(void) {
  * >= 10% of the 2800 thread time, cost 900, on T1. The GIL's objects get no
  * condvar or contention finding. */
 static sqlite3 *db_gil(void) {
-  dbb_dir_next(&dir, &bd);
-  dbb_process(&bd, 1, 700, 0, 1000 * MS, "python3 cpu.py", "/usr/bin/python3");
-  dbb_thread(&bd, 1, 1, 700, "python3", -1, 0, 1000 * MS);
+  db_threads_of(700, "python3 cpu.py", 100);
   dbb_thread(&bd, 2, 1, 701, "T1", 1, 100 * MS, 1000 * MS);
   dbb_thread(&bd, 3, 1, 702, "T2", 1, 100 * MS, 1000 * MS);
   dbb_object(&bd, 5, 1, WEFT_KIND_COND, 0x7f0000005000, "GIL", -1, -1, 0);
   dbb_object(&bd, 6, 1, WEFT_KIND_MUTEX, 0x7f0000005040, "GIL mutex", -1, -1, 0);
-  dbb_object(&bd, 30, 1, WEFT_KIND_JOIN, 0x7f3a00000640, NULL, -1, -1, 0);
   const int R = WEFT_ST_RUNNING, G = WEFT_ST_GIL_WAIT;
-  st(1, 0, 100, R, -1);
-  st(1, 100, 1000, WEFT_ST_JOIN_WAIT, 30);
   const int64_t t1[][3] = {{100, 300, R}, {300, 500, G}, {500, 700, R}, {700, 900, G}, {900, 1000, R}};
   const int64_t t2[][3] = {{100, 300, G}, {300, 500, R}, {500, 700, G}, {700, 900, R}, {900, 1000, G}};
   for (int i = 0; i < 5; i++) {
@@ -341,16 +347,11 @@ static void test_gil(void) {
  * 650..900: 550 ms, at most 2 at once; 1450 of their 1900 ms (76%) in I/O:
  * the io_overlap finding (cost 0). Their I/O is Python's: no io finding. */
 static sqlite3 *db_io_threads(void) {
-  dbb_dir_next(&dir, &bd);
-  dbb_process(&bd, 1, 800, 0, 1000 * MS, "python3 fetch.py", "/usr/bin/python3");
-  dbb_thread(&bd, 1, 1, 800, "python3", -1, 0, 1000 * MS);
+  db_threads_of(800, "python3 fetch.py", 50);
   dbb_thread(&bd, 2, 1, 801, "io1", 1, 50 * MS, 1000 * MS);
   dbb_thread(&bd, 3, 1, 802, "io2", 1, 50 * MS, 1000 * MS);
   dbb_thread(&bd, 4, 1, 803, "cpu", 1, 50 * MS, 1000 * MS);
-  dbb_object(&bd, 30, 1, WEFT_KIND_JOIN, 0x7f3a00000640, NULL, -1, -1, 0);
   const int R = WEFT_ST_RUNNING, IO = WEFT_ST_IO_WAIT;
-  st(1, 0, 50, R, -1);
-  st(1, 50, 1000, WEFT_ST_JOIN_WAIT, 30);
   st(2, 50, 100, R, -1);
   st(2, 100, 600, IO, -1);
   st(2, 600, 650, R, -1);
