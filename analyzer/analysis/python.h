@@ -15,7 +15,7 @@
  * A CPython process is one whose executable's base name starts with
  * "python" (python3, python3.11, python3.11d, ...) or that waited on the GIL.
  * GIL waits are the thread_state intervals in state gil_wait (the importer
- * recognises the GIL's mutex and condition variables, see import.c).
+ * recognises the GIL's mutex and condition variables, see import/gil.c).
  *
  * A process pool is a CPython process with two or more CPython worker
  * processes: its children, and the children of a forkserver it started,

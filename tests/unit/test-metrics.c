@@ -1,4 +1,4 @@
-/* test-metrics.c - unit tests of the analyses (analyzer/analysis/metrics.c), TAP output.
+/* test-metrics.c - unit tests of the analyses (analyzer/analysis/, weft_metrics_compute), TAP output.
  * SPDX-License-Identifier: MIT
  *
  * Each test builds a small recording database by hand (weft_db_create in a
