@@ -43,6 +43,8 @@ typedef struct {
   int finding;         /* rank, 1-based; 0 none */
   const char *page;    /* side page to show last, NULL: as the other options leave it */
   char **actions;
+  gboolean have_click;
+  double click_x, click_y; /* --click: in the timeline, after the actions */
 } Options;
 
 static void usage(FILE *f) {
@@ -60,6 +62,7 @@ static void usage(FILE *f) {
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down\n"
+             "  --click X,Y           then click the timeline at X,Y (pixels from its top left corner)\n"
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
              "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
@@ -93,7 +96,7 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
                !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") ||
-               !strcmp(a, "--finding") || !strcmp(a, "--page")) {
+               !strcmp(a, "--finding") || !strcmp(a, "--page") || !strcmp(a, "--click")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -131,6 +134,15 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->page = val;
+      } else if (!strcmp(a, "--click")) {
+        char *end;
+        o->click_x = g_ascii_strtod(val, &end);
+        if (end == val || *end != ',' || (o->click_y = g_ascii_strtod(end + 1, &end), *end) || o->click_x < 0 ||
+            o->click_y < 0) {
+          fprintf(stderr, "weft-gui: --click %s: expected X,Y (pixels)\n", val);
+          return 2;
+        }
+        o->have_click = TRUE;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -165,9 +177,10 @@ static int parse_args(int argc, char **argv, Options *o) {
     fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
     return 2;
   }
-  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page and --actions go with --screenshot or "
-                    "--dump\n");
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
+                    o->have_click)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page, --actions and --click go with "
+                    "--screenshot or --dump\n");
     return 2;
   }
   return -1;
@@ -246,8 +259,8 @@ static void apply_operations(Shot *s) {
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
 }
 
-/* --finding (once the findings are computed), then --actions. FALSE: the
- * finding does not exist. */
+/* --finding (once the findings are computed), then --actions, then --click.
+ * FALSE: the finding does not exist. */
 static gboolean apply_finding_and_actions(Shot *s) {
   const Options *o = s->o;
   WeftTimeline *tl = weft_window_get_timeline(s->window);
@@ -263,6 +276,7 @@ static gboolean apply_finding_and_actions(Shot *s) {
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
+  if (o->have_click) weft_timeline_click(tl, o->click_x, o->click_y);
   if (o->page) weft_window_show_page(s->window, o->page);
   return found;
 }
@@ -392,7 +406,8 @@ static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GA
 /* Time to first frame (from the start of the process's work to the first
  * paint of the window), then frames zooming from the whole recording down to
  * a 2 µs window by factors of 2 at three places, with pans of a tenth of the
- * window at each level, and back out. Prints JSON. */
+ * window at each level, and back out (with --lock, that object highlighted).
+ * Prints JSON, with the reads the GTK thread made during those frames. */
 static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   FirstFrame ff = {0};
   gtk_window_present(GTK_WINDOW(window));
@@ -415,7 +430,19 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   /* the first frame with every row in view folded (its later frames) */
   while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) g_main_context_iteration(NULL, TRUE);
   double complete_ms = (double)(g_get_monotonic_time() - t_start) / 1000.0;
-  double end = (double)MAX(weft_session_get_end_ns(weft_timeline_get_session(tl)), 1);
+  WeftSession *session = weft_timeline_get_session(tl);
+  double end = (double)MAX(weft_session_get_end_ns(session), 1);
+  /* --lock: the object highlighted during the scripted frames (its waits and holds drawn),
+   * once they are read (on a worker, which reports to the main loop) */
+  double highlight_ms = 0;
+  if (o->lock >= 0) {
+    gint64 t_hl = g_get_monotonic_time();
+    weft_timeline_set_highlight(tl, o->lock);
+    while (!weft_timeline_highlight_is_ready(tl) && g_get_monotonic_time() < deadline)
+      g_main_context_iteration(NULL, TRUE);
+    highlight_ms = (double)(g_get_monotonic_time() - t_hl) / 1000.0;
+  }
+  guint reads0 = weft_session_get_n_reads(session);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
   GArray *complete = g_array_new(FALSE, FALSE, sizeof(double));
   int levels = 0;
@@ -434,15 +461,16 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   guint n = times->len, nc = complete->len;
   double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
   for (guint i = 0; i < n; i++) sum += v[i];
+  guint gtk_reads = weft_session_get_n_reads(session) - reads0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
-         "\"renderer\": \"%s\", \"size\": [%d, %d]}\n",
+         "\"highlight\": %" G_GINT64_FORMAT ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
          n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
-         ru.ru_maxrss / 1024.0, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
+         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
          gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)));
   g_array_unref(times);
   g_array_unref(complete);

@@ -65,6 +65,7 @@ struct _WeftSession {
   GArray *threads;   /* WeftSessionThread */
   GArray *locks;     /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
+  guint n_reads;     /* reads through db after the open (the GTK thread's): weft_session_get_n_reads */
 };
 
 typedef struct {
@@ -308,6 +309,7 @@ const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i) {
   return i < self->locks->len ? &g_array_index(self->locks, WeftSessionLock, i) : NULL;
 }
 guint32 weft_session_get_states_present(WeftSession *self) { return self->states_present; }
+guint weft_session_get_n_reads(WeftSession *self) { return self->n_reads; }
 
 /* Spread `amount` ns of state over [s, e) (uniformly) into the pixel
  * accumulators acc[px * WEFT_ST_COUNT + state]. */
@@ -350,6 +352,7 @@ static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, 
 }
 
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  self->n_reads++;
   return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
 }
 
@@ -424,6 +427,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
 static int reader_holds(WeftSessionReader *r, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
 
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
+  self->n_reads++;
   return weft_session_reader_fold_lock(&self->reader, i, t0, npp, npx, out);
 }
 
@@ -490,6 +494,7 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {
   const WeftSessionThread *th = weft_session_get_thread(self, i);
   if (!th || t < th->start_ns || t >= th->end_ns) return FALSE;
+  self->n_reads++;
   if (!weft_query_state_at(&self->reader.q, th->utid, t, out)) return FALSE;
   return t < out->start_ns + out->dur_ns;
 }
@@ -506,11 +511,8 @@ const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf
 }
 
 const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len) {
+  self->n_reads++;
   return weft_object_display_name(self->db, object_id, buf, len);
-}
-
-int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  return reader_holds(&self->reader, object_id, t0, t1, out);
 }
 
 static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
@@ -524,21 +526,10 @@ static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0
   return weft_cursor_close(&c);
 }
 
-int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  WeftCursor c;
-  WeftSpan w;
-  weft_query_waits(&self->reader.q, &c, object_id, t0, t1);
-  while (weft_next_state(&c, &w)) g_array_append_val(out, w);
-  return weft_cursor_close(&c);
-}
-
-gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out) {
-  return weft_query_worst_wait(&self->reader.q, object_id, out);
-}
-
 int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out) {
   WeftCursor c;
   WeftFlow f;
+  self->n_reads++;
   weft_query_flows(&self->reader.q, &c, utid, t0, t1, limit);
   while (weft_next_flow(&c, &f)) g_array_append_val(out, f);
   return weft_cursor_close(&c);
@@ -552,6 +543,7 @@ void weft_frame_clear(WeftFrame *f) {
 
 guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   if (stack_id < 0) return 0;
+  self->n_reads++;
   WeftCursor c;
   WeftFrameRow fr;
   weft_query_stack(&self->reader.q, &c, stack_id);
@@ -595,12 +587,16 @@ int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out) {
   for (int s = 0; s < WEFT_ST_COUNT; s++) out[s] = 0;
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t) return -1;
+  self->n_reads++;
   return weft_query_state_sums(&self->reader.q, t->utid, t->max_level, out, NULL);
 }
 
 void weft_session_object_clear(WeftSessionObject *o) { g_clear_pointer(&o->name, g_free); }
 
-int weft_session_objects(WeftSession *self, GArray *out) { return weft_session_read_objects(self->db, out); }
+int weft_session_objects(WeftSession *self, GArray *out) {
+  self->n_reads++;
+  return weft_session_read_objects(self->db, out);
+}
 
 int weft_session_read_objects(sqlite3 *db, GArray *out) {
   WeftQuery q;

@@ -85,7 +85,7 @@ typedef struct {
 /* One interval of thread_state (query.h). Object, blocker and waker are -1 when NULL. */
 typedef WeftStateRow WeftSpan;
 
-/* One lock hold (weft_session_holds). */
+/* One lock hold (of a lock lane's fold). */
 typedef struct {
   int64_t utid;
   int64_t start_ns;
@@ -119,6 +119,10 @@ guint weft_session_get_n_locks(WeftSession *self);
 const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i);
 /* Bit s set if state s occurs anywhere in the recording. */
 guint32 weft_session_get_states_present(WeftSession *self);
+/* How many reads went through the session's own connection since it was
+ * opened: the GTK thread's (a worker reads through a WeftSessionReader). The
+ * bench reports those made while frames were drawn, which should be none. */
+guint weft_session_get_n_reads(WeftSession *self);
 
 /* Fold thread i's states over the npx pixels [t0 + k·ns_per_px, t0 + (k+1)·ns_per_px)
  * into out[0..npx). Returns 0, or -1 if the database could not be read (out
@@ -147,18 +151,6 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
 /* The state interval of thread i containing time t. Returns FALSE if the
  * thread was not alive at t. */
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
-
-/* The holds of lock object_id that overlap [t0, t1), appended to out
- * (WeftSessionHold) in start order. The one place that reads hold_block.
- * Returns 0, or -1 if the database could not be read. */
-int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
-
-/* The waits (thread_state rows with this object) that overlap [t0, t1),
- * appended to out (WeftSpan, utid set), in start order. Returns 0 or -1. */
-int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
-
-/* The longest wait on object_id. Returns FALSE if there is none. */
-gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out);
 
 /* Flows that start or end on thread utid inside [t0, t1], appended to out
  * (WeftFlow, query.h), at most limit rows. Returns 0 or -1. */

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-highlight.h"
 
 #define LABEL_W_MIN 200  /* the label column: at least, */
 #define LABEL_W_MAX 360  /* at most (longer thread names are cut) */
@@ -87,11 +88,12 @@ struct _WeftTimeline {
 
   double t0, t1;     /* visible window, ns */
 
-  /* folded pixels per thread and per lock for (cache_t0, cache_t1, cache_npx):
-   * rows[i] NULL until folded; prev[i] the last folds of earlier windows,
-   * drawn (stretched to the window) until the new ones arrive */
-  guint n_items;      /* threads, then locks */
-  gpointer *rows;     /* WeftPixel[npx] or WeftHoldPixel[npx] per item */
+  /* folded pixels per thread, per lock and per highlight strip for
+   * (cache_t0, cache_t1, cache_npx): rows[i] NULL until folded; prev[i] the
+   * last folds of earlier windows, drawn (stretched to the window) until the
+   * new ones arrive */
+  guint n_items;      /* threads, then locks, then a highlight strip per thread (ItemKind) */
+  gpointer *rows;     /* WeftPixel[npx], WeftHoldPixel[npx] or guint8[npx] (WEFT_HL_*) per item */
   gboolean *requested;
   Prev *prev;
   double cache_t0, cache_t1;
@@ -124,10 +126,13 @@ struct _WeftTimeline {
   /* the highlighted thread (a finding's): its row tinted, its label bold */
   int64_t hl_utid;
 
-  /* the highlighted object: its waits and holds in the cached window */
+  /* the highlighted object: its waits and holds, read on a worker (hl NULL
+   * until they arrive), folded into strips by the fold worker */
   int64_t hl_object;
-  GArray *hl_waits; /* WeftSpan, or NULL when not read for this window */
-  GArray *hl_holds; /* WeftSessionHold */
+  WeftHighlight *hl;
+  GCancellable *hl_cancel; /* of the read in progress */
+  gboolean hl_loading;
+  guint hl_gen;            /* of hl: strips folded from another are dropped */
 
   /* flow arrows */
   gboolean show_flows;
@@ -141,7 +146,8 @@ struct _WeftTimeline {
 
 typedef enum { DRAG_NONE, DRAG_SELECT, DRAG_PAN, DRAG_OVERVIEW } DragMode;
 
-enum { SIG_SELECTION_CHANGED, SIG_SPAN_SELECTED, SIG_LOCK_SELECTED, N_SIGNALS };
+enum { SIG_SELECTION_CHANGED, SIG_SPAN_SELECTED, SIG_LOCK_SELECTED, SIG_HIGHLIGHT_READY, SIG_HIGHLIGHT_CLEARED,
+       N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, N_PROPS };
@@ -235,8 +241,6 @@ static int rows_h(WeftTimeline *self) {
 /* The window or the width changed: the folds are requested again at the
  * next frame (ensure_cache). */
 static void invalidate(WeftTimeline *self) {
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
   g_clear_pointer(&self->flows, g_array_unref);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -318,7 +322,9 @@ static void rebuild_entries(WeftTimeline *self) {
  * session, through a connection of its own (WeftSessionReader), so that the
  * GTK thread never waits for a long query. A frame whose window changed
  * bumps the generation and asks for the rows in view first, then the other
- * threads (the running track sums them all), then the lanes in view; the
+ * threads (the running track sums them all), then the lanes in view, then
+ * the highlighted object's strips of the rows in view (from its waits and
+ * holds in memory: weft-highlight.h); the
  * worker drops a job as soon as a newer generation is asked for. Results
  * come back through an async queue drained on the GTK thread; until a row's
  * fold arrives, its last fold of an earlier window is drawn stretched to
@@ -329,20 +335,56 @@ typedef struct {
   double t0, npp;
   int npx;
   guint n;
-  guint *items;       /* item index: < n_threads a thread, else a lock */
+  guint *items;       /* item index (ItemKind) */
+  WeftHighlight *hl;  /* for highlight strips: a reference, or NULL */
+  guint hl_gen;
 } FoldJob;
 
 typedef struct {
   guint gen;
   guint item;
+  guint hl_gen;
   gpointer px;
 } FoldResult;
+
+/* What item i of the cache is: a thread's row (i < n_threads), a lock's
+ * lane, or the highlight strips of thread i - n_threads - n_locks. */
+typedef enum { ITEM_THREAD, ITEM_LOCK, ITEM_HIGHLIGHT } ItemKind;
+
+static ItemKind item_kind(guint i, guint n_threads, guint n_locks) {
+  return i < n_threads ? ITEM_THREAD : i < n_threads + n_locks ? ITEM_LOCK : ITEM_HIGHLIGHT;
+}
+
+/* Fold item i with reader (the worker's or the session's own), or from hl. */
+static gpointer fold_item(WeftSessionReader *reader, WeftSession *session, const WeftHighlight *hl, guint i,
+                          double t0, double npp, int npx) {
+  guint nt = weft_session_get_n_threads(session), nl = weft_session_get_n_locks(session);
+  switch (item_kind(i, nt, nl)) {
+  case ITEM_THREAD: {
+    WeftPixel *px = g_new(WeftPixel, npx);
+    if (reader) weft_session_reader_fold(reader, i, t0, npp, npx, px);
+    else weft_session_fold(session, i, t0, npp, npx, px);
+    return px;
+  }
+  case ITEM_LOCK: {
+    WeftHoldPixel *px = g_new(WeftHoldPixel, npx);
+    if (reader) weft_session_reader_fold_lock(reader, i - nt, t0, npp, npx, px);
+    else weft_session_fold_lock(session, i - nt, t0, npp, npx, px);
+    return px;
+  }
+  default: {
+    guint8 *px = g_new(guint8, npx);
+    weft_highlight_fold(hl, i - nt - nl, t0, npp, npx, px);
+    return px;
+  }
+  }
+}
 
 struct _FoldWorker {
   gint ref;
   GThread *thread;
   WeftSessionReader *reader;
-  guint n_threads;
+  WeftSession *session; /* its immutable tables only (the thread and lock counts) */
   GMutex lock;
   GCond cond;
   GQueue jobs;        /* FoldJob*, under lock */
@@ -356,6 +398,7 @@ struct _FoldWorker {
 
 static void fold_job_free(FoldJob *j) {
   g_free(j->items);
+  if (j->hl) weft_highlight_unref(j->hl);
   g_free(j);
 }
 
@@ -392,13 +435,8 @@ static gpointer worker_main(gpointer data) {
       FoldResult *r = g_new0(FoldResult, 1);
       r->gen = job->gen;
       r->item = item;
-      if (item < w->n_threads) {
-        r->px = g_new(WeftPixel, job->npx);
-        weft_session_reader_fold(w->reader, item, job->t0, job->npp, job->npx, r->px);
-      } else {
-        r->px = g_new(WeftHoldPixel, job->npx);
-        weft_session_reader_fold_lock(w->reader, item - w->n_threads, job->t0, job->npp, job->npx, r->px);
-      }
+      r->hl_gen = job->hl_gen;
+      r->px = fold_item(w->reader, w->session, job->hl, item, job->t0, job->npp, job->npx);
       g_async_queue_push(w->results, r);
       if (g_atomic_int_compare_and_exchange(&w->idle_pending, 0, 1)) {
         g_atomic_int_inc(&w->ref);
@@ -421,7 +459,7 @@ static FoldWorker *worker_new(WeftSession *session) {
   FoldWorker *w = g_new0(FoldWorker, 1);
   w->ref = 1;
   w->reader = reader;
-  w->n_threads = weft_session_get_n_threads(session);
+  w->session = session;
   g_mutex_init(&w->lock);
   g_cond_init(&w->cond);
   g_queue_init(&w->jobs);
@@ -450,15 +488,24 @@ static void item_free_prev(Prev *p) {
   g_clear_pointer(&p->px, g_free);
 }
 
-/* Apply the results that are there; TRUE if any was of the current window. */
+static guint n_threads(WeftTimeline *self) { return weft_session_get_n_threads(self->session); }
+static guint n_locks(WeftTimeline *self) { return weft_session_get_n_locks(self->session); }
+static ItemKind kind_of(WeftTimeline *self, guint i) { return item_kind(i, n_threads(self), n_locks(self)); }
+/* The item of thread i's highlight strips. */
+static guint hl_item(WeftTimeline *self, guint i) { return n_threads(self) + n_locks(self) + i; }
+
+/* Apply the results that are there; TRUE if any was of the current window.
+ * Every result of the current window was counted in pending once; a strip
+ * of another highlight than the current one is dropped. */
 static gboolean apply_results(WeftTimeline *self) {
   FoldWorker *w = self->worker;
   FoldResult *r;
   gboolean any = FALSE;
   while (w && (r = g_async_queue_try_pop(w->results))) {
-    if (r->gen == self->gen && self->rows && r->item < self->n_items && self->requested[r->item]) {
+    if (r->gen == self->gen && self->rows && r->item < self->n_items) {
       if (self->pending > 0) self->pending--;
-      if (!self->rows[r->item]) {
+      gboolean stale = kind_of(self, r->item) == ITEM_HIGHLIGHT && r->hl_gen != self->hl_gen;
+      if (!stale && self->requested[r->item] && !self->rows[r->item]) {
         self->rows[r->item] = r->px;
         r->px = NULL;
         any = TRUE;
@@ -492,7 +539,7 @@ static void free_cache(WeftTimeline *self) {
  * changed (the folds of the old window become the prev of their items). */
 static void ensure_cache(WeftTimeline *self) {
   int npx = timeline_npx(self);
-  guint n = weft_session_get_n_threads(self->session) + weft_session_get_n_locks(self->session);
+  guint n = 2 * n_threads(self) + n_locks(self);
   if (!self->rows || self->n_items != n) {
     free_cache(self);
     self->n_items = n;
@@ -521,17 +568,20 @@ static void ensure_cache(WeftTimeline *self) {
 
 /* Fold item i now, on the GTK thread. */
 static void fold_now(WeftTimeline *self, guint i) {
-  guint nt = weft_session_get_n_threads(self->session);
   int npx = self->cache_npx;
   double npp = (self->cache_t1 - self->cache_t0) / npx;
-  if (i < nt) {
-    WeftPixel *px = g_new(WeftPixel, npx);
-    weft_session_fold(self->session, i, self->cache_t0, npp, npx, px);
-    self->rows[i] = px;
-  } else {
-    WeftHoldPixel *px = g_new(WeftHoldPixel, npx);
-    weft_session_fold_lock(self->session, i - nt, self->cache_t0, npp, npx, px);
-    self->rows[i] = px;
+  self->rows[i] = fold_item(NULL, self->session, self->hl, i, self->cache_t0, npp, npx);
+}
+
+/* Forget the highlight strips (another object, or none): folded, asked for
+ * and earlier windows' alike. */
+static void forget_strips(WeftTimeline *self) {
+  self->hl_gen++;
+  for (guint i = 0; self->rows && i < n_threads(self); i++) {
+    guint k = hl_item(self, i);
+    g_clear_pointer(&self->rows[k], g_free);
+    item_free_prev(&self->prev[k]);
+    self->requested[k] = FALSE;
   }
 }
 
@@ -549,6 +599,8 @@ static void request(WeftTimeline *self, const guint *items, guint n) {
     if (!job) {
       job = g_new0(FoldJob, 1);
       job->gen = self->gen;
+      job->hl = self->hl ? weft_highlight_ref(self->hl) : NULL;
+      job->hl_gen = self->hl_gen;
       job->t0 = self->cache_t0;
       job->npx = self->cache_npx;
       job->npp = (self->cache_t1 - self->cache_t0) / job->npx;
@@ -564,38 +616,44 @@ static void request(WeftTimeline *self, const guint *items, guint n) {
   g_mutex_unlock(&self->worker->lock);
 }
 
-/* The folds the frame needs: the rows and lanes in view first, then every
- * other thread (for the running track). */
+/* The folds the frame needs: the rows and lanes in view first, then the
+ * highlight strips of the rows in view, then every other thread (for the
+ * running track). */
 static void request_frame(WeftTimeline *self) {
   ensure_cache(self);
-  guint nt = weft_session_get_n_threads(self->session);
-  g_autofree guint *items = g_new(guint, 2 * (size_t)self->n_items + 1); /* in view, then every thread */
+  guint nt = n_threads(self);
+  g_autofree guint *items = g_new(guint, 3 * (size_t)self->n_items + 1);
   guint n = 0;
   int top = 0, rh = rows_h(self);
-  for (guint k = 0; k < self->entries->len; k++) {
-    Entry *e = &g_array_index(self->entries, Entry, k);
-    int y = e->y - (int)self->scroll_y;
-    if (y + e->h < top || y >= top + rh) continue;
-    if (e->kind == ENTRY_THREAD) items[n++] = e->index;
-    else if (e->kind == ENTRY_LOCK) items[n++] = nt + e->index;
+  for (int pass = 0; pass < 2; pass++) {
+    for (guint k = 0; k < self->entries->len; k++) {
+      Entry *e = &g_array_index(self->entries, Entry, k);
+      int y = e->y - (int)self->scroll_y;
+      if (y + e->h < top || y >= top + rh) continue;
+      if (pass == 0 && e->kind == ENTRY_THREAD) items[n++] = e->index;
+      else if (pass == 0 && e->kind == ENTRY_LOCK) items[n++] = nt + e->index;
+      else if (pass == 1 && e->kind == ENTRY_THREAD && self->hl) items[n++] = hl_item(self, e->index);
+    }
   }
   for (guint i = 0; i < nt; i++) items[n++] = i;
   request(self, items, n);
 }
 
 /* Item i's pixels for the window: its fold, else its last fold stretched
- * into tmp (WEFT_PIXEL_NONE / no holder where it has none), else NULL. */
+ * into tmp (WEFT_PIXEL_NONE / no holder / no strip where it has none), else
+ * NULL. */
 static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
   if (self->rows[i]) return self->rows[i];
   const Prev *pv = &self->prev[i];
   if (!pv->px) return NULL;
-  gboolean lock = i >= weft_session_get_n_threads(self->session);
+  ItemKind kind = kind_of(self, i);
   int npx = self->cache_npx;
   double npp = (self->cache_t1 - self->cache_t0) / npx;
   for (int p = 0; p < npx; p++) {
     double q = floor((self->cache_t0 + (p + 0.5) * npp - pv->t0) / pv->npp);
     gboolean in = q >= 0 && q < pv->npx;
-    if (lock) ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
+    if (kind == ITEM_LOCK) ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
+    else if (kind == ITEM_HIGHLIGHT) ((guint8 *)tmp)[p] = in ? ((const guint8 *)pv->px)[(int)q] : 0;
     else
       ((WeftPixel *)tmp)[p] = in ? ((const WeftPixel *)pv->px)[(int)q]
                                  : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
@@ -613,7 +671,7 @@ static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
 
 static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
   ensure_cache(self);
-  guint k = weft_session_get_n_threads(self->session) + i;
+  guint k = n_threads(self) + i;
   if (!self->rows[k]) fold_now(self, k);
   return self->rows[k];
 }
@@ -671,7 +729,33 @@ static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
   g_free(body);
 }
 
-/* One thread's bar at canvas line y: the state of each column, a wait mark on its lower part. */
+/* The highlighted object's strips on thread i's row at canvas line y: over
+ * the bar where it waited for the object, under it where it held it (in
+ * the row's margins), a pixel marked if a wait or hold overlaps it. */
+static void fill_strips(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  if (!self->hl) return;
+  g_autofree guint8 *tmp = g_new(guint8, cv->w);
+  const guint8 *px = item_pixels(self, hl_item(self, i), tmp);
+  if (!px) return;
+  guint8 any = 0;
+  for (int p = 0; p < cv->w; p++) any |= px[p];
+  if (!any) return;
+  g_autofree guint32 *line = g_new(guint32, cv->w);
+  static const struct {
+    guint8 bit;
+    const GdkRGBA *color;
+    int at; /* line in the row */
+  } strips[] = {{WEFT_HL_WAIT, &hl_wait_color, 0}, {WEFT_HL_HOLD, &hl_hold_color, ROW_H - HL_H}};
+  for (guint k = 0; k < G_N_ELEMENTS(strips); k++) {
+    if (!(any & strips[k].bit)) continue;
+    guint32 c = argb(strips[k].color);
+    for (int p = 0; p < cv->w; p++) line[p] = px[p] & strips[k].bit ? c : 0;
+    canvas_rows(cv, y + strips[k].at, HL_H, line);
+  }
+}
+
+/* One thread's bar at canvas line y: the state of each column, a wait mark on
+ * its lower part, the highlight's strips in its margins. */
 static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
   const WeftPixel *px = item_pixels(self, i, tmp);
@@ -689,6 +773,7 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   canvas_rows(cv, y + BAR_INSET + bh - MARK_H, MARK_H, mark);
   g_free(body);
   g_free(mark);
+  fill_strips(self, cv, i, y);
 }
 
 /* The running-threads track: the sum of the rows' running fractions per column. */
@@ -971,39 +1056,6 @@ static double thread_row_y(WeftTimeline *self, guint i) {
   return -1;
 }
 
-/* The highlighted object's waits and holds in the current window. */
-static void load_highlight(WeftTimeline *self) {
-  if (self->hl_object < 0 || self->hl_waits) return;
-  self->hl_waits = g_array_new(FALSE, FALSE, sizeof(WeftSpan));
-  self->hl_holds = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
-  int64_t a = (int64_t)floor(self->t0), b = (int64_t)ceil(self->t1);
-  weft_session_waits(self->session, self->hl_object, a, b, self->hl_waits);
-  weft_session_holds(self->session, self->hl_object, a, b, self->hl_holds);
-}
-
-/* A strip over thread row y for [a, b). */
-static void snapshot_strip(WeftTimeline *self, GtkSnapshot *snapshot, int64_t utid, double a, double b,
-                           gboolean top, const GdkRGBA *color) {
-  int i = weft_session_thread_index(self->session, utid);
-  double y = i >= 0 ? thread_row_y(self, (guint)i) : -1, xa, xb;
-  if (y < 0 || !span_px(self, a, b, &xa, &xb)) return;
-  double sy = top ? y - ROW_H / 2.0 : y + ROW_H / 2.0 - HL_H;
-  gtk_snapshot_append_color(snapshot, color, &GRAPHENE_RECT_INIT(xa, sy, xb - xa, HL_H));
-}
-
-static void snapshot_highlight(WeftTimeline *self, GtkSnapshot *snapshot) {
-  if (self->hl_object < 0) return;
-  load_highlight(self);
-  for (guint k = 0; k < self->hl_holds->len; k++) {
-    const WeftSessionHold *h = &g_array_index(self->hl_holds, WeftSessionHold, k);
-    snapshot_strip(self, snapshot, h->utid, h->start_ns, h->start_ns + h->dur_ns, FALSE, &hl_hold_color);
-  }
-  for (guint k = 0; k < self->hl_waits->len; k++) {
-    const WeftSpan *w = &g_array_index(self->hl_waits, WeftSpan, k);
-    snapshot_strip(self, snapshot, w->utid, w->start_ns, w->start_ns + w->dur_ns, TRUE, &hl_wait_color);
-  }
-}
-
 /* A line of width lw from (ax, ay) to (bx, by), with an arrow head at b. */
 static void snapshot_arrow(GtkSnapshot *snapshot, double ax, double ay, double bx, double by, const GdkRGBA *c) {
   double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
@@ -1224,7 +1276,6 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
-  snapshot_highlight(self, snapshot);
   snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
   gtk_snapshot_pop(snapshot);
@@ -1425,33 +1476,46 @@ static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline
   }
 }
 
-/* A click (no drag) at x, y. */
+static void clear_highlights(WeftTimeline *self);
+
+/* A click (no drag) at x, y. On nothing (under the last row, or where a
+ * thread was not alive) it clears the highlights; on a lock lane's label it
+ * clears that lock's highlight, or highlights it. */
 static void click_at(WeftTimeline *self, double x, double y) {
+  if (!self->session || y < ROWS_TOP) return;
   Entry *e = entry_at(self, y);
-  if (!e) return;
+  if (!e) {
+    clear_highlights(self);
+    return;
+  }
   if (e->kind == ENTRY_PROCESS) {
     weft_timeline_toggle_process(self, e->index);
     return;
   }
   int p = (int)floor(x) - timeline_x0(self);
-  if (p < 0 || p >= timeline_npx(self)) return;
-  int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * ns_per_px(self));
+  if (p >= timeline_npx(self) || (p < 0 && e->kind != ENTRY_LOCK)) return;
+  int64_t t = (int64_t)floor(self->t0 + (MAX(p, 0) + 0.5) * ns_per_px(self));
   if (e->kind == ENTRY_LOCK) {
     const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
-    g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
+    if (p < 0 && l->object_id == self->hl_object) clear_highlights(self);
+    else g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
     return;
   }
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   WeftSpan span;
-  if (weft_session_span_at(self->session, e->index, t, &span)) {
-    self->has_span = TRUE;
-    self->span = span;
-  } else {
+  if (!weft_session_span_at(self->session, e->index, t, &span)) {
     self->has_span = FALSE;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    clear_highlights(self);
+    return;
   }
+  self->has_span = TRUE;
+  self->span = span;
   gtk_widget_queue_draw(GTK_WIDGET(self));
   g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)th->utid, (gint64)t);
 }
+
+void weft_timeline_click(WeftTimeline *self, double x, double y) { click_at(self, x, y); }
 
 static void on_drag_end(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
   gboolean click = fabs(ox) < CLICK_SLOP && fabs(oy) < CLICK_SLOP;
@@ -1475,6 +1539,7 @@ static void action_zoom_selection(GtkWidget *w, const char *name, GVariant *para
   weft_timeline_zoom_to_selection(WEFT_TIMELINE(w));
 }
 
+/* Esc: the selection, the outlined span and the highlights go. */
 static void action_clear_selection(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   weft_timeline_set_selection(self, 0, 0);
@@ -1482,6 +1547,7 @@ static void action_clear_selection(GtkWidget *w, const char *name, GVariant *par
     self->has_span = FALSE;
     gtk_widget_queue_draw(w);
   }
+  clear_highlights(self);
 }
 
 static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
@@ -1540,8 +1606,9 @@ static void weft_timeline_finalize(GObject *object) {
   g_hash_table_unref(self->layouts);
   g_free(self->collapsed);
   g_free(self->overview);
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
   g_clear_pointer(&self->flows, g_array_unref);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
@@ -1575,6 +1642,12 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   /* a lock lane was clicked: the object and the time under the pointer */
   signals[SIG_LOCK_SELECTED] = g_signal_new("lock-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                             NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  /* the highlighted object's waits and holds were read (or could not be): the object */
+  signals[SIG_HIGHLIGHT_READY] = g_signal_new("highlight-ready", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                              NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  /* the user cleared the highlights (Esc, a click on nothing or on the highlighted lane's label) */
+  signals[SIG_HIGHLIGHT_CLEARED] = g_signal_new("highlight-cleared", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_install_action(widget_class, "timeline.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action(widget_class, "timeline.zoom-out", NULL, action_zoom);
@@ -1705,6 +1778,10 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_clear_pointer(&self->overview, g_free);
   self->has_sel = self->has_span = FALSE;
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
+  self->hl_loading = FALSE;
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_y = 0;
@@ -1752,12 +1829,58 @@ void weft_timeline_zoom_to_selection(WeftTimeline *self) {
   if (self->has_sel) set_window(self, self->sel_t0, self->sel_t1);
 }
 
+/* The highlight's waits and holds arrived (GTK thread); data: a reference to the timeline. */
+static void on_highlight_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  WeftHighlight *hl = weft_highlight_read_finish(res, &error);
+  /* only the read of the current highlight (a later pick cancelled the others) */
+  if (self->hl_loading && g_task_get_cancellable(G_TASK(res)) == self->hl_cancel) {
+    self->hl_loading = FALSE;
+    g_clear_object(&self->hl_cancel);
+    if (hl) {
+      self->hl = weft_highlight_ref(hl);
+      forget_strips(self);
+      gtk_widget_queue_draw(GTK_WIDGET(self));
+    } else {
+      g_warning("weft-gui: cannot highlight object %" G_GINT64_FORMAT ": %s", self->hl_object, error->message);
+    }
+    g_signal_emit(self, signals[SIG_HIGHLIGHT_READY], 0, (gint64)self->hl_object);
+  }
+  if (hl) weft_highlight_unref(hl);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
   if (self->hl_object == object_id) return;
   self->hl_object = object_id;
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
+  self->hl_loading = FALSE;
+  if (self->session) forget_strips(self);
+  if (self->session && object_id >= 0) {
+    self->hl_loading = TRUE;
+    self->hl_cancel = g_cancellable_new();
+    weft_highlight_read_async(self->session, object_id, self->hl_cancel, on_highlight_read, g_object_ref(self));
+  }
   gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span) {
+  return self->hl && weft_highlight_get_worst_wait(self->hl, span);
+}
+
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) { return self->hl_object >= 0 && !self->hl_loading; }
+
+/* Clear the highlighted object and thread (Esc, a click on nothing, on the
+ * lane label of the highlighted lock): "highlight-cleared" tells the window. */
+static void clear_highlights(WeftTimeline *self) {
+  if (self->hl_object < 0 && self->hl_utid < 0) return;
+  weft_timeline_set_highlight(self, -1);
+  weft_timeline_set_highlight_thread(self, -1);
+  g_signal_emit(self, signals[SIG_HIGHLIGHT_CLEARED], 0);
 }
 
 int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object; }
@@ -1844,7 +1967,9 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
 }
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
-  if (!self->session || !self->worker) return FALSE;
+  if (!self->session) return FALSE;
+  if (self->hl_loading) return TRUE;
+  if (!self->worker) return FALSE;
   apply_results(self);
   /* a window not requested yet (no frame since it changed) is busy too */
   return self->pending > 0 || !self->rows || self->cache_npx != timeline_npx(self) || self->cache_t0 != self->t0 ||

@@ -33,9 +33,17 @@ void weft_timeline_set_selection(WeftTimeline *self, int64_t start_ns, int64_t e
 void weft_timeline_zoom_to_selection(WeftTimeline *self);
 
 /* Highlight the waits (a strip on top of the waiting thread's row) and the
- * holds (a strip at the bottom of the holder's row) of an object; -1: none. */
+ * holds (a strip at the bottom of the holder's row) of an object; -1: none.
+ * They are read on a worker ("highlight-ready" when they are there). Esc, a
+ * click on nothing or on the highlighted lock lane's label clear it (and the
+ * highlighted thread): "highlight-cleared". */
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
 int64_t weft_timeline_get_highlight(WeftTimeline *self);
+/* TRUE once the highlighted object's waits and holds are read (or failed). */
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self);
+/* The highlighted object's longest wait; FALSE if it has none or it is not
+ * read yet. */
+gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span);
 /* Highlight a thread's row (tinted, bold label, a bar at its left); -1: none. */
 void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid);
 int64_t weft_timeline_get_highlight_thread(WeftTimeline *self);
@@ -65,6 +73,9 @@ void weft_timeline_request(WeftTimeline *self);
 /* Wait up to timeout_ms for folds to arrive and take them; TRUE if any of
  * the current window arrived (for --bench, which draws without the main loop). */
 gboolean weft_timeline_wait(WeftTimeline *self, guint timeout_ms);
+
+/* A click at (x, y) in the widget, as the mouse's (for --click). */
+void weft_timeline_click(WeftTimeline *self, double x, double y);
 
 /* Collapse or expand process i's rows (a click on its header). */
 void weft_timeline_toggle_process(WeftTimeline *self, guint process);

@@ -45,6 +45,7 @@ struct _WeftWindow {
   guint objects_gen;      /* of the objects table's load (one per opened recording) */
   gboolean objects_busy;  /* the objects table is being read on a worker */
   GtkWidget *objects_status; /* "reading…" over the objects table */
+  int64_t show_worst_of;  /* an object whose longest wait is shown once its highlight is read, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -124,15 +125,34 @@ static void on_span_selected(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow
 
 /* ---- objects: highlight and jump to the longest wait ---- */
 
-static void activate_object(WeftWindow *self, int64_t object_id) {
-  weft_timeline_set_highlight(self->timeline, object_id);
+/* The highlighted object's longest wait on the timeline and the details
+ * page, or its lane when it has no wait. */
+static void show_worst(WeftWindow *self, int64_t object_id) {
+  self->show_worst_of = -1;
   WeftSpan worst;
-  if (weft_session_worst_wait(self->session, object_id, &worst)) {
+  if (weft_timeline_get_highlight_worst(self->timeline, &worst)) {
     weft_timeline_show_span(self->timeline, &worst);
     show_span_details(self, &worst);
   } else {
     weft_timeline_scroll_to_lock(self->timeline, object_id);
   }
+}
+
+/* Highlight the object; its longest wait is shown when the highlight's
+ * waits and holds are read (on a worker: the longest is found there). */
+static void activate_object(WeftWindow *self, int64_t object_id) {
+  weft_timeline_set_highlight(self->timeline, object_id);
+  self->show_worst_of = object_id;
+  if (weft_timeline_highlight_is_ready(self->timeline)) show_worst(self, object_id);
+}
+
+static void on_highlight_ready(WeftTimeline *tl, gint64 object_id, WeftWindow *self) {
+  if (object_id == self->show_worst_of && object_id == weft_timeline_get_highlight(tl)) show_worst(self, object_id);
+}
+
+static void on_highlight_cleared(WeftTimeline *tl, WeftWindow *self) {
+  self->show_worst_of = -1;
+  if (self->objects_table) weft_table_unselect(self->objects_table);
 }
 
 static void on_lock_selected(WeftTimeline *tl, gint64 object_id, gint64 t, WeftWindow *self) {
@@ -479,6 +499,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
 
 static void weft_window_init(WeftWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->show_worst_of = -1;
   self->objects_status = gtk_label_new(NULL);
   gtk_label_set_xalign(GTK_LABEL(self->objects_status), 0);
   gtk_widget_add_css_class(self->objects_status, "dim-label");
@@ -488,6 +509,8 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
   g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
+  g_signal_connect(self->timeline, "highlight-ready", G_CALLBACK(on_highlight_ready), self);
+  g_signal_connect(self->timeline, "highlight-cleared", G_CALLBACK(on_highlight_cleared), self);
   g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
   g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);

@@ -13,7 +13,10 @@
 #   the documented amounts;
 # - --lock ID (as selecting the object in its table) highlights it and shows its longest wait
 #   (from the database) with its call stack's innermost function on the details page, and the
-#   screenshot shows the highlight strip over that wait;
+#   screenshot shows the highlight strip over that wait; Esc, a click on empty space and a click on
+#   the lane's label clear the highlight (--click), a click on a lane's label sets it; with the lock
+#   highlighted, --bench's zooms and pans read nothing on the GTK thread, and zoomed out to the whole
+#   recording every wait for it still has its strip;
 # - flow arrows: as many as the database has flows (all in view when fitted);
 # - collapse-all hides every thread row, twice shows them again;
 # - a database of a newer schema exits 1 with one line; an unknown action exits 2.
@@ -137,6 +140,63 @@ def compare_selection(args, tmp, db, a, b):
     ok(waits == sorted(waits, reverse=True), "the contention table is sorted by wait time", waits)
 
 
+HL_HOLD = (0x6A, 0x00, 0x8A)  # the strip under a highlighted hold (weft-timeline.c)
+ROWS_TOP, PROC_H, ROW_H, LABEL_W, RIGHT_M, LEGEND_H = 96, 22, 22, 200, 16, 28
+
+
+def check_highlight(args, tmp, db, oid):
+    con = sqlite3.connect(db)
+    end = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    nprocs = con.execute("SELECT count(*) FROM process").fetchone()[0]
+    lanes = [o for (o,) in con.execute(
+        "SELECT o.object_id FROM sync_object o JOIN kind_name k ON k.kind = o.kind WHERE k.name IN "
+        "('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS (SELECT 1 FROM thread_state s "
+        "WHERE s.object_id = o.object_id)) ORDER BY o.wait_ns DESC, o.object_id")]
+    waits = con.execute("SELECT utid, start_ns, dur_ns FROM thread_state WHERE object_id = ?", (oid,)).fetchall()
+    con.close()
+    if not ok(nprocs == 1 and oid in lanes, "the example: one process, %d lock lanes" % len(lanes), (nprocs, lanes)):
+        return
+    w, h = 1000, 500
+    content = PROC_H + ROW_H * (len(threads) + len(lanes))
+    lane_y = lambda o: ROWS_TOP + PROC_H + ROW_H * (len(threads) + lanes.index(o)) + ROW_H // 2
+    d, err = dump(args, tmp, db, ["--lock", str(oid), "--actions", "clear-selection"])
+    ok(d is not None and d["highlight"] == -1 and d["details"] is None, "Esc clears the highlighted lock",
+       err or (d["highlight"], d["details"]))
+    if ok(ROWS_TOP + content + 20 < h - LEGEND_H, "the rows leave empty space under them"):
+        d, err = dump(args, tmp, db, ["--lock", str(oid), "--click", "%d,%d" % (w // 2, h - LEGEND_H - 8)])
+        ok(d is not None and d["highlight"] == -1, "a click on empty space clears it", err or d["highlight"])
+    d, err = dump(args, tmp, db, ["--lock", str(oid), "--click", "40,%d" % lane_y(oid)])
+    ok(d is not None and d["highlight"] == -1, "a click on the highlighted lane's label clears it",
+       err or d["highlight"])
+    d, err = dump(args, tmp, db, ["--click", "40,%d" % lane_y(lanes[-1])])
+    ok(d is not None and d["highlight"] == lanes[-1], "a click on a lane's label highlights its lock",
+       err or d["highlight"])
+    # the scripted zooms and pans of --bench with the lock highlighted: no read on the GTK thread
+    p = run_gui(args, tmp, db, ["--bench", "--lock", str(oid)])
+    r = None
+    if ok(p.returncode == 0, "--bench --lock %d" % oid, p.stderr):
+        r = json.loads([l for l in p.stdout.decode().splitlines() if l.startswith("{")][-1])
+    ok(r and r["highlight"] == oid and r["gtk_thread_reads"] == 0,
+       "with a highlighted lock the GTK thread reads nothing while zooming and panning", r)
+    # the whole recording: a strip over every wait (merged where they are narrower than a pixel)
+    shot = os.path.join(tmp, "hl-all.png")
+    p = run_gui(args, tmp, db, ["--screenshot", shot, "--lock", str(oid), "--actions", "fit"])
+    if not ok(p.returncode == 0, "--screenshot --lock --actions fit", p.stderr):
+        return
+    _, _, rows = read_png(shot)
+    npx = w - LABEL_W - RIGHT_M
+    missing = []
+    for utid, s, dur in waits:
+        top = ROWS_TOP + PROC_H + ROW_H * threads.index(utid)
+        x = LABEL_W + int((s + dur / 2) * npx / end)
+        if not any(rows[y][xx] == HL_WAIT for y in range(top, top + 3) for xx in (x - 1, x, x + 1)):
+            missing.append((utid, s, dur))
+    ok(waits and not missing, "zoomed out, every wait for the lock has its strip (%d waits)" % len(waits), missing[:5])
+    holds = sum(1 for row in rows for px in row if px == HL_HOLD)
+    ok(holds > 0, "and the holds theirs", holds)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -223,6 +283,10 @@ def main():
             # (3 px high; the outline of the shown span may cover its top line)
             ok(col.count(HL_WAIT) >= 2 and LOCK_WAIT in col,
                "the highlight strip is drawn over the longest wait", (col.count(HL_WAIT), LOCK_WAIT in col))
+
+        # -- the highlight: cleared by Esc, a click on nothing, a click on its lane's label; read
+        # and folded off the GTK thread; drawn at the rows' level of detail
+        check_highlight(args, tmp, db, oid)
 
         # -- flow arrows
         d, err = dump(args, tmp, db, ["--actions", "flows"])
