@@ -225,6 +225,22 @@ static gboolean render_png(GtkWidget *w, FILE *out) {
   return TRUE;
 }
 
+/* "cpu": each thread's running time split as the rows draw it (on a CPU,
+ * runnable, off a CPU; not measured: counted on a CPU). */
+static void write_cpu_split(WeftSession *session, GString *out) {
+  g_string_append(out, ",\n\"cpu\": [");
+  for (guint i = 0; i < weft_session_get_n_threads(session); i++) {
+    int64_t v[4];
+    weft_session_cpu_totals(session, i, v);
+    g_string_append_printf(out,
+                           "%s{\"utid\": %" G_GINT64_FORMAT ", \"oncpu_ns\": %" G_GINT64_FORMAT
+                           ", \"runnable_ns\": %" G_GINT64_FORMAT ", \"offcpu_ns\": %" G_GINT64_FORMAT
+                           ", \"unmeasured_ns\": %" G_GINT64_FORMAT "}",
+                           i ? ", " : "", weft_session_get_thread(session, i)->utid, v[0], v[1], v[2], v[3]);
+  }
+  g_string_append(out, "]");
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -242,6 +258,7 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  write_cpu_split(weft_timeline_get_session(tl), out);
   g_string_append(out, ",\n\"panel\": ");
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");

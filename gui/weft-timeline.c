@@ -12,14 +12,18 @@
  * bucket wide, else from thread_state over the visible window only). A column
  * gets the colour of the state with the most time in it; a running column
  * that also holds a wait shows that wait as a mark on the lower part of the
- * bar, so a column is never blank if something happened in it. The bars
- * and lanes in view are drawn as one image of the rows' area (one texture
- * per frame, not a rectangle per run of columns).
+ * bar, so a column is never blank if something happened in it. A running
+ * column stacks its parts (weft-cpu.h): on a CPU, runnable, off a CPU, in
+ * their shares, hatched where the split is known only as the total of an
+ * interval between scheduler readings wider than the pixel. The bars and
+ * lanes in view are drawn as one image of the rows' area (one texture per
+ * frame, not a rectangle per run of columns).
  *
- * The running track sums, per pixel column, the running fraction of every
- * thread's folded pixels (the same fold as the rows): the average number of
- * threads running in the column, drawn as a filled step chart scaled to
- * 0..max (max: the peak of the window, rounded up). A lock lane folds the
+ * The running track sums, per pixel column, the on-CPU and runnable
+ * fractions of every thread's folded pixels (the same fold as the rows):
+ * the average number of threads on a CPU (at most the CPU count) and,
+ * stacked above, runnable, scaled to 0..max (max: the peak of the window or
+ * the CPU count, rounded up), the CPU count a dashed line. A lock lane folds the
  * lock's holds (hold_block, the visible window only) the same way: a column
  * gets the hue of the thread that held the lock longest in it (the hue shown
  * as a swatch next to that thread's label); a dark mark on top when several
@@ -103,6 +107,7 @@ struct _WeftTimeline {
   FoldWorker *worker; /* NULL: fold on the GTK thread */
   gboolean async;     /* fold on a worker (default) */
   cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
+  cairo_surface_t *track_image; /* the running track's plot */
   GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
 
   double pointer_x, pointer_y;
@@ -171,6 +176,11 @@ static const GdkRGBA state_colors[WEFT_ST_COUNT] = {
   [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
   [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
 };
+/* The running state's time splits (weft-cpu.h): on a CPU is the running
+ * colour; runnable a pale tint of it; off a CPU outside a recorded wait a
+ * brown no state uses. */
+static const GdkRGBA runnable_color = {0xa0 / 255., 0xdc / 255., 0xc8 / 255., 1};
+static const GdkRGBA offcpu_color = {0x9e / 255., 0x7b / 255., 0x4f / 255., 1};
 static const GdkRGBA bg_color = {0xfc / 255., 0xfc / 255., 0xfc / 255., 1};
 static const GdkRGBA row_alt_color = {0xf2 / 255., 0xf3 / 255., 0xf5 / 255., 1};
 static const GdkRGBA proc_color = {0xdd / 255., 0xe1 / 255., 0xe6 / 255., 1};
@@ -180,7 +190,6 @@ static const GdkRGBA grid_color = {0xe4 / 255., 0xe6 / 255., 0xe9 / 255., 1};
 static const GdkRGBA text_color = {0x1e / 255., 0x22 / 255., 0x26 / 255., 1};
 static const GdkRGBA dim_text_color = {0x5a / 255., 0x60 / 255., 0x66 / 255., 1};
 static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1};
-static const GdkRGBA track_fill_color = {0x4f / 255., 0xb0 / 255., 0x95 / 255., 1};
 static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
 static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
 static const GdkRGBA overview_bg_color = {0xe8 / 255., 0xea / 255., 0xee / 255., 1};
@@ -656,7 +665,7 @@ static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
     else if (kind == ITEM_HIGHLIGHT) ((guint8 *)tmp)[p] = in ? ((const guint8 *)pv->px)[(int)q] : 0;
     else
       ((WeftPixel *)tmp)[p] = in ? ((const WeftPixel *)pv->px)[(int)q]
-                                 : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
+                                 : (WeftPixel){.state = WEFT_PIXEL_NONE, .mark = WEFT_PIXEL_NONE};
   }
   return tmp;
 }
@@ -754,63 +763,158 @@ static void fill_strips(WeftTimeline *self, Canvas *cv, guint i, int y) {
   }
 }
 
-/* One thread's bar at canvas line y: the state of each column, a wait mark on
- * its lower part, the highlight's strips in its margins. */
+/* Half way to white: the lines of the hatch over a split known only in total. */
+static guint32 hatch_of(guint32 c) {
+  return 0xff000000u | (((c >> 16 & 0xff) + 255) >> 1) << 16 | (((c >> 8 & 0xff) + 255) >> 1) << 8 |
+         (((c & 0xff) + 255) >> 1);
+}
+
+/* Whether canvas pixel (x, y) is on a line of the hatch (diagonal, every 4th). */
+static gboolean hatched_at(int x, int y) { return ((x + y) & 3) == 0; }
+
+/* The heights of a running column's parts in a stack of h px, from the
+ * bottom: on a CPU, then runnable, then off a CPU; a part of at least 5 %
+ * gets a pixel. */
+static void stack_heights(const WeftPixel *px, int h, int *on, int *runnable) {
+  double run = px->oncpu + px->runnable + px->offcpu;
+  double f_on = run > 0 ? px->oncpu / run : 1, f_r = run > 0 ? px->runnable / run : 0;
+  int a = (int)lround(f_on * h), b = (int)lround((f_on + f_r) * h);
+  if (f_on >= 0.05 && a == 0) a = 1;
+  if (f_r >= 0.05 && b == a) b = a + 1;
+  if (1 - f_on - f_r >= 0.05 && b >= h) b = h - 1, a = MIN(a, b);
+  *on = CLAMP(a, 0, h);
+  *runnable = CLAMP(b, *on, h) - *on;
+}
+
+/* One thread's bar at canvas line y: the state of each column (a running
+ * column split into its parts, stacked, hatched where the split is known
+ * only in total), a wait mark on its lower part, the highlight's strips in
+ * its margins. Written a column at a time, straight into the canvas (the
+ * lines of the bar inside it: ka..kb). */
 static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
   const WeftPixel *px = item_pixels(self, i, tmp);
   if (!px) return;
-  int bh = ROW_H - 2 * BAR_INSET;
-  guint32 *body = g_new(guint32, cv->w), *mark = g_new(guint32, cv->w);
-  guint32 colors[WEFT_ST_COUNT];
+  int bh = ROW_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
+  guint32 colors[WEFT_ST_COUNT], parts[3] = {argb(&state_colors[WEFT_ST_RUNNING]), argb(&runnable_color),
+                                              argb(&offcpu_color)};
+  guint32 hatched[3] = {hatch_of(parts[0]), hatch_of(parts[1]), hatch_of(parts[2])};
   for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
-  for (int p = 0; p < cv->w; p++) {
+  for (int p = 0; p < cv->w && ka < kb; p++) {
+    guint32 *dst = cv->px + (ptrdiff_t)y0 * cv->stride + p;
     guint8 st = px[p].state, mk = px[p].mark;
-    body[p] = st < WEFT_ST_COUNT ? colors[st] : 0;
-    mark[p] = st < WEFT_ST_COUNT ? (mk < WEFT_ST_COUNT ? colors[mk] : body[p]) : 0;
+    int h = st < WEFT_ST_COUNT && mk < WEFT_ST_COUNT ? bh - MARK_H : bh; /* the body, above the mark */
+    int h_on = 0, h_r = 0;
+    gboolean est = st == WEFT_ST_RUNNING && px[p].estimated > 0.5f;
+    if (st == WEFT_ST_RUNNING) stack_heights(&px[p], h, &h_on, &h_r);
+    for (int k = ka; k < kb; k++) {
+      guint32 c;
+      if (st >= WEFT_ST_COUNT) c = 0;
+      else if (k >= h) c = colors[mk];
+      else if (st != WEFT_ST_RUNNING) c = colors[st];
+      else {
+        int d = h - 1 - k, part = d < h_on ? 0 : d < h_on + h_r ? 1 : 2;
+        c = est && hatched_at(p, y0 + k) ? hatched[part] : parts[part];
+      }
+      dst[(ptrdiff_t)k * cv->stride] = c;
+    }
   }
-  canvas_rows(cv, y + BAR_INSET, bh - MARK_H, body);
-  canvas_rows(cv, y + BAR_INSET + bh - MARK_H, MARK_H, mark);
-  g_free(body);
-  g_free(mark);
+  if (ka < kb) memset(cv->written + y0 + ka, 1, (size_t)(kb - ka));
   fill_strips(self, cv, i, y);
 }
 
-/* The running-threads track: the sum of the rows' running fractions per column. */
-static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
-  int npx = timeline_npx(self), x0 = timeline_x0(self);
-  guint n = weft_session_get_n_threads(self->session);
-  double *sum = g_new0(double, npx);
+static int text_width(WeftTimeline *self, const char *text, gboolean bold);
+
+/* The running track's column sums: threads on a CPU (at most the CPU
+ * count: an estimate spread over an interval between readings can exceed
+ * it, and the excess could only have been runnable), runnable, and the
+ * share of their time whose split is known only in total. */
+typedef struct {
+  double on, runnable, estimated;
+} TrackColumn;
+
+static void track_columns(WeftTimeline *self, int npx, TrackColumn *out) {
+  guint n = n_threads(self);
+  int ncpus = weft_session_get_ncpus(self->session);
   g_autofree WeftPixel *tmp = g_new(WeftPixel, npx);
+  g_autofree double *run = g_new0(double, npx);
+  memset(out, 0, sizeof *out * (size_t)npx);
   for (guint i = 0; i < n; i++) {
     const WeftPixel *px = item_pixels(self, i, tmp);
-    for (int p = 0; px && p < npx; p++) sum[p] += px[p].running;
+    for (int p = 0; px && p < npx; p++) {
+      out[p].on += px[p].oncpu;
+      out[p].runnable += px[p].runnable;
+      out[p].estimated += px[p].running * px[p].estimated;
+      run[p] += px[p].running;
+    }
   }
-  double peak = 0;
-  for (int p = 0; p < npx; p++) peak = MAX(peak, sum[p]);
+  for (int p = 0; p < npx; p++) {
+    if (ncpus > 0 && out[p].on > ncpus) {
+      out[p].runnable += out[p].on - ncpus;
+      out[p].on = ncpus;
+    }
+    out[p].estimated = run[p] > 0 ? out[p].estimated / run[p] : 0;
+  }
+}
+
+/* The running track: per column, the threads on a CPU (the running colour)
+ * and above them the runnable ones (pale), hatched where the split is
+ * known only in total, scaled to the peak or the CPU count, whichever is
+ * higher, with the CPU count as a dashed line. Drawn as an image. */
+static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
+  int npx = timeline_npx(self), x0 = timeline_x0(self), ncpus = weft_session_get_ncpus(self->session);
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  double peak = ncpus;
+  for (int p = 0; p < npx; p++) peak = MAX(peak, col[p].on + col[p].runnable);
   int max = MAX(1, (int)ceil(peak - 1e-6));
   int top = TRACK_TOP + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
+  int cpu_y = ncpus > 0 ? ph - (int)lround((double)ncpus / max * ph) : -1; /* in the plot */
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
-  gtk_snapshot_append_color(snapshot, &track_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
-  for (int p = 0; p < npx;) {
-    int h = (int)round(sum[p] / max * ph), q = p + 1;
-    if (sum[p] > 0 && h == 0) h = 1; /* never blank if a thread ran */
-    while (q < npx) {
-      int hq = (int)round(sum[q] / max * ph);
-      if (sum[q] > 0 && hq == 0) hq = 1;
-      if (hq != h) break;
-      q++;
-    }
-    if (h > 0) gtk_snapshot_append_color(snapshot, &track_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
-    p = q;
+  if (!self->track_image || cairo_image_surface_get_width(self->track_image) != npx ||
+      cairo_image_surface_get_height(self->track_image) != ph) {
+    g_clear_pointer(&self->track_image, cairo_surface_destroy);
+    self->track_image = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, npx, ph);
   }
-  g_free(sum);
-  /* the label and the y scale, in the label column */
+  if (cairo_surface_status(self->track_image) == CAIRO_STATUS_SUCCESS) {
+    cairo_surface_flush(self->track_image);
+    guint32 *img = (guint32 *)(void *)cairo_image_surface_get_data(self->track_image);
+    int stride = cairo_image_surface_get_stride(self->track_image) / 4;
+    guint32 bg = argb(&track_bg_color), on = argb(&state_colors[WEFT_ST_RUNNING]), rn = argb(&runnable_color);
+    guint32 cpu_line = argb(&text_color);
+    for (int p = 0; p < npx; p++) {
+      int h_on = (int)lround(col[p].on / max * ph), h_all = (int)lround((col[p].on + col[p].runnable) / max * ph);
+      if (col[p].on > 0 && h_on == 0) h_on = 1; /* never blank if a thread ran */
+      if (col[p].runnable > 0.05 && h_all <= h_on) h_all = h_on + 1;
+      gboolean est = col[p].estimated > 0.5;
+      for (int k = 0; k < ph; k++) {
+        int d = ph - 1 - k; /* from the base */
+        guint32 c = d < h_on ? on : d < h_all ? rn : bg;
+        if (c != bg && est && hatched_at(p, k)) c = hatch_of(c);
+        if (k == cpu_y && p % 6 < 4) c = cpu_line;
+        img[(size_t)k * stride + p] = c;
+      }
+    }
+    cairo_surface_mark_dirty(self->track_image);
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+    cairo_set_source_surface(cr, self->track_image, x0, top);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+  }
+  /* the label and the y scale, in the label column: the CPU count at its line */
   char buf[32];
-  snapshot_text(self, snapshot, "running", TRUE, 8, top, LABEL_W - 60, ph, &text_color);
-  g_snprintf(buf, sizeof buf, "%d", max);
-  snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
-  snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
+  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &text_color);
+  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &dim_text_color);
+  if (cpu_y >= 0) {
+    g_snprintf(buf, sizeof buf, "%d CPU%s", ncpus, ncpus == 1 ? "" : "s");
+    int tw = text_width(self, buf, FALSE);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &dim_text_color);
+  }
+  if (cpu_y < 0 || cpu_y >= 12) {
+    g_snprintf(buf, sizeof buf, "%d", max);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
+  }
+  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
@@ -1023,27 +1127,53 @@ static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, doub
   return TRUE;
 }
 
+/* A legend swatch at x, y: color, hatched or not. */
+static void legend_swatch(GtkSnapshot *snapshot, const GdkRGBA *color, gboolean hatched, double x, int y) {
+  gtk_snapshot_append_color(snapshot, color, &GRAPHENE_RECT_INIT((float)x, y, 12, 12));
+  if (!hatched) return;
+  guint32 c = hatch_of(argb(color));
+  GdkRGBA h = {(c >> 16 & 0xff) / 255.f, (c >> 8 & 0xff) / 255.f, (c & 0xff) / 255.f, 1};
+  for (int dy = 0; dy < 12; dy++)
+    for (int dx = 0; dx < 12; dx++)
+      if (hatched_at(dx, dy)) gtk_snapshot_append_color(snapshot, &h, &GRAPHENE_RECT_INIT((float)x + dx, y + dy, 1, 1));
+}
+
+/* The legend: the states that occur, the running state as its three parts
+ * when the recording has scheduler readings, the hatch, the wait mark. */
 static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int y = height - LEGEND_H;
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, y, width, 1));
   guint32 present = self->session ? weft_session_get_states_present(self->session) : 1;
-  double x = 8;
+  gboolean split = self->session && weft_session_has_readings(self->session);
+  typedef struct {
+    const char *name;
+    const GdkRGBA *color;
+    gboolean hatched;
+  } Item;
+  Item items[WEFT_ST_COUNT + 4];
+  guint n = 0;
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!(present & (1u << s))) continue;
-    gtk_snapshot_append_color(snapshot, &state_colors[s], &GRAPHENE_RECT_INIT((float)x, y + 8, 12, 12));
-    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), weft_state_name(s));
-    int lw, lh;
-    pango_layout_get_pixel_size(layout, &lw, &lh);
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)x + 16, y + 1 + (LEGEND_H - lh) / 2.0f));
-    gtk_snapshot_append_layout(snapshot, layout, &text_color);
-    gtk_snapshot_restore(snapshot);
-    g_object_unref(layout);
-    x += 16 + lw + 18;
+    if (s != WEFT_ST_RUNNING || !split) {
+      items[n++] = (Item){weft_state_name(s), &state_colors[s], FALSE};
+      continue;
+    }
+    items[n++] = (Item){"on a CPU", &state_colors[s], FALSE};
+    items[n++] = (Item){"runnable", &runnable_color, FALSE};
+    items[n++] = (Item){"off a CPU", &offcpu_color, FALSE};
   }
-  snapshot_text(self, snapshot, "lower mark: a wait inside a running pixel", FALSE, x + 8, y + 1,
-                MAX(0, width - (int)x - 16), LEGEND_H, &dim_text_color);
+  if (present & 1u << WEFT_ST_RUNNING)
+    items[n++] = (Item){"known only in total", &state_colors[WEFT_ST_RUNNING], TRUE};
+  double x = 8;
+  for (guint k = 0; k < n; k++) {
+    legend_swatch(snapshot, items[k].color, items[k].hatched, x, y + 8);
+    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &text_color);
+    x += 16 + text_width(self, items[k].name, FALSE) + 14;
+  }
+  const char *note = "lower mark: a wait in the pixel"; /* when there is room for it */
+  if (x + 4 + text_width(self, note, FALSE) < width - 8)
+    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &dim_text_color);
 }
 
 /* y (widget coordinates) of the middle of thread i's row, or -1 if the row
@@ -1312,6 +1442,40 @@ static Entry *entry_at(WeftTimeline *self, double y) {
   return NULL;
 }
 
+/* A running span's tooltip: how its interval between scheduler readings
+ * split its running time (the only thing known about it). */
+static void append_cpu_split(WeftTimeline *self, GString *s, guint i, int64_t t) {
+  WeftCpuInterval x;
+  char a[32], b[32];
+  if (!weft_session_cpu_at(self->session, i, t, &x)) return;
+  if (!x.measured) {
+    g_string_append(s, "\nno scheduler reading covers it: counted as on a CPU, as the report does");
+    return;
+  }
+  double run = (double)MAX(x.run_ns, 1);
+  g_string_append_printf(s, "\nbetween the scheduler readings at %s and %s, of its running time: %.0f%% on a CPU, "
+                            "%.0f%% runnable, %.0f%% off a CPU <i>(only these totals are known, not when)</i>",
+                         weft_format_ns(a, sizeof a, x.start_ns), weft_format_ns(b, sizeof b, x.end_ns),
+                         100 * (double)x.oncpu_ns / run, 100 * (double)x.runnable_ns / run,
+                         100 * (double)x.offcpu_ns / run);
+}
+
+/* The running track's tooltip: the column's threads on a CPU and runnable. */
+static gboolean track_tooltip(WeftTimeline *self, int x, GtkTooltip *tooltip) {
+  int p = x - timeline_x0(self), npx = timeline_npx(self), ncpus = weft_session_get_ncpus(self->session);
+  if (p < 0 || p >= npx) return FALSE;
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  char cpus[32] = "";
+  if (ncpus > 0) g_snprintf(cpus, sizeof cpus, " (of %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
+  char *text = g_strdup_printf("<b>%.2f</b> threads on a CPU%s, <b>%.2f</b> runnable, on average in this pixel%s",
+                               col[p].on, cpus, col[p].runnable,
+                               col[p].estimated > 0.5 ? "\n<i>spread from totals between scheduler readings</i>" : "");
+  gtk_tooltip_set_markup(tooltip, text);
+  g_free(text);
+  return TRUE;
+}
+
 static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard_mode,
                                             GtkTooltip *tooltip) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
@@ -1341,6 +1505,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     g_string_free(s, TRUE);
     return TRUE;
   }
+  if (!e && y >= TRACK_TOP && y < ROWS_TOP) return track_tooltip(self, x, tooltip);
   if (!e || e->kind != ENTRY_THREAD) return FALSE;
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   char a[64], b[64], name[512];
@@ -1387,6 +1552,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
       }
       if (frames->len > 8) g_string_append_printf(s, "\n  … %u more", frames->len - 8);
     }
+    if (span.state == WEFT_ST_RUNNING) append_cpu_split(self, s, e->index, t);
     const WeftPixel *px = row_pixels(self, e->index);
     if (px[p].nstates > 1)
       g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
@@ -1603,6 +1769,7 @@ static void weft_timeline_finalize(GObject *object) {
   self->worker = NULL;
   free_cache(self);
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
+  g_clear_pointer(&self->track_image, cairo_surface_destroy);
   g_hash_table_unref(self->layouts);
   g_free(self->collapsed);
   g_free(self->overview);

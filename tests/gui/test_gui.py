@@ -28,15 +28,31 @@ import zlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import weftholds  # noqa: E402
 
-# the colours weft-timeline.c draws (Okabe-Ito)
+# the colours weft-timeline.c draws (Okabe-Ito): the running state's parts (on a CPU in the
+# running colour, runnable, off a CPU), and each half way to white where the hatch crosses it
+# (the split is known only in total), then the waits
 RUNNING = (0x00, 0x9E, 0x73)
+RUNNABLE = (0xA0, 0xDC, 0xC8)
+OFFCPU = (0x9E, 0x7B, 0x4F)
+
+
+def hatched(c):
+    return tuple((v + 255) >> 1 for v in c)
+
+
+ONCPU_ALL = {RUNNING, hatched(RUNNING)}
+RUNNABLE_ALL = {RUNNABLE, hatched(RUNNABLE)}
+OFFCPU_ALL = {OFFCPU, hatched(OFFCPU)}
+RUNNING_PARTS = ONCPU_ALL | RUNNABLE_ALL | OFFCPU_ALL
 LOCK_WAIT = (0xD5, 0x5E, 0x00)
-PALETTE = {RUNNING, LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x72, 0xB2),
-           (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
-           (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
+WAITS = {LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x72, 0xB2),
+         (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
+         (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
+PALETTE = RUNNING_PARTS | WAITS
 PROCESS_HEADER = (0xDD, 0xE1, 0xE6)
 TRACK_BG = (0xE6, 0xF2, 0xEE)
-TRACK_FILL = (0x4F, 0xB0, 0x95)
+CPU_LINE = (0x1E, 0x22, 0x26)  # the dashed line at the CPU count in the running track
+TRACK = {TRACK_BG, CPU_LINE, RUNNING, hatched(RUNNING), RUNNABLE, hatched(RUNNABLE)}
 SWATCH_X = 9  # inside each thread's hue swatch, left of its label
 W, H = 1000, 400
 TIMEOUT = 120
@@ -109,6 +125,15 @@ def bands(rows, pred, min_count):
     return out
 
 
+ROWS_TOP = 96  # the rows start under the overview, the ruler and the running track
+
+
+def rows_only(rows):
+    """The image's rows with the track and everything above it left out (its fill has the colours
+    of the running state's parts): index y is still line y."""
+    return [[] for _ in rows[:ROWS_TOP]] + rows[ROWS_TOP:]
+
+
 def gui_env(tmp):
     e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
     e.pop("LD_PRELOAD", None)
@@ -158,6 +183,7 @@ def main():
             return 1
         con = sqlite3.connect(db)
         end_ns = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+        ncpus = int(con.execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()[0])
         threads = con.execute("SELECT utid, start_ns, end_ns FROM thread ORDER BY is_main DESC, start_ns").fetchall()
         nproc = con.execute("SELECT count(*) FROM process").fetchone()[0]
         main_utid, waiter_utid = threads[0][0], threads[1][0]
@@ -184,7 +210,7 @@ def main():
         # one bar band per thread (the legend's swatches are too few pixels to count); a thread that
         # lived a short part of the run (a busy machine delays the waiter's start) draws fewer pixels
         shortest = min((e - s) / end_ns for _, s, e in threads) if end_ns > 0 else 1
-        tb = bands(rows[:H - 40], lambda px: px in PALETTE, max(20, min(100, int(0.4 * shortest * (W - 200)))))
+        tb = bands(rows_only(rows[:H - 40]), lambda px: px in PALETTE, max(20, min(100, int(0.4 * shortest * (W - 200)))))
         ok(len(tb) == len(threads), "one bar band per thread", tb)
         pb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
         ok(len(pb) == nproc and (not tb or pb[0][1] <= tb[0][0]), "one header band per process, above its threads",
@@ -209,7 +235,7 @@ def main():
         # (one shorter than two pixels may share each of its pixels with a longer wait of
         # another kind, which then gets the pixel's mark: it must show some wait there)
         missing = [(s, d) for s, d in waits
-                   if not near_cols(tb[1], x0 + int((s + d / 2) / npp)) & ({LOCK_WAIT} if d >= 2 * npp else PALETTE - {RUNNING})]
+                   if not near_cols(tb[1], x0 + int((s + d / 2) / npp)) & ({LOCK_WAIT} if d >= 2 * npp else WAITS)]
         ok(not missing, "every lock wait is in the waiter's row at its time", missing)
         # and none is drawn where the waiter was not alive yet
         xstart = x0 + int(threads[1][1] / npp)
@@ -225,21 +251,27 @@ def main():
                 if b - a > best[1] - best[0]:
                     best = (a, b)
         xl = x0 + int((best[0] + best[1]) / 2 / npp)
-        ok(best[1] - best[0] < 3 * npp or RUNNING in column(tb[0], xl),
+        ok(best[1] - best[0] < 3 * npp or column(tb[0], xl) & RUNNING_PARTS,
            "the holder runs while the waiter waits", (best, column(tb[0], xl)))
 
         # the running track: above the first process header; where only main runs
-        # (before the waiter starts) its height is 1/max of the plot area
-        trb = bands(rows, lambda px: px in (TRACK_BG, TRACK_FILL), W // 2)
+        # (before the waiter starts) its height (on a CPU and runnable) is 1/max of the plot
+        # area, max the peak or the CPU count, whichever is higher
+        trb = bands(rows[:ROWS_TOP], lambda px: px in TRACK, W // 2)
+        fill = ONCPU_ALL | RUNNABLE_ALL
         if ok(len(trb) == 1 and pb and trb[0][1] <= pb[0][0], "the running track is above the first process header",
               (trb, pb)):
             plot_h = trb[0][1] - trb[0][0]
             xm = x0 + int(threads[1][1] / npp / 2)
-            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] == TRACK_FILL)
-            tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] == TRACK_FILL) for x in range(x0, x1))
-            m = round(plot_h / h_main) if h_main else 0
-            ok(1 <= m <= len(threads) and abs(h_main - plot_h / m) <= 1.5 and tallest > plot_h * (m - 1) / m,
-               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest))
+            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] in fill)
+            tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] in fill) for x in range(x0, x1))
+            # (less its share off a CPU, which the track leaves out: main's bar says how much)
+            bar = [rows[y][xm] for y in range(tb[0][0], tb[0][1])]
+            off = sum(1 for px in bar if px in OFFCPU_ALL) / max(1, sum(1 for px in bar if px in RUNNING_PARTS))
+            m = round(plot_h * (1 - off) / h_main) if h_main else 0
+            ok(1 <= m <= max(len(threads), ncpus) and abs(h_main - plot_h * (1 - off) / m) <= 2
+               and (m == ncpus or tallest > plot_h * (m - 1) / m),
+               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest, ncpus, off))
 
         # the lock lane: exactly one (fx-contended has one contended mutex), under the
         # threads, showing main's hue (its row's swatch) where main held the lock
@@ -262,7 +294,7 @@ def main():
         p = shoot(args, tmp, db, out2, ["--range", rng])
         if ok(p.returncode == 0, "--range %s exits 0" % rng, p.stderr):
             w, h, rows = read_png(out2)
-            tb2 = bands(rows, lambda px: px in PALETTE, 100)
+            tb2 = bands(rows_only(rows), lambda px: px in PALETTE, 100)
             if ok(len(tb2) == 2, "two bar bands with --range", tb2):
                 npx = x1 - x0  # the same width: the same size and label column
                 ymid = (tb2[1][0] + tb2[1][1]) // 2

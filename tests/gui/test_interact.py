@@ -17,6 +17,9 @@
 #   the lane's label clear the highlight (--click), a click on a lane's label sets it; with the lock
 #   highlighted, --bench's zooms and pans read nothing on the GTK thread, and zoomed out to the whole
 #   recording every wait for it still has its strip;
+# - the running time split as the report splits it: the running track's threads on a CPU never
+#   above its dashed line at the CPU count, runnable ones stacked above; --dump's per-thread split
+#   equal to the report's; each thread's bar showing on a CPU, runnable and off a CPU in its shares;
 # - flow arrows: as many as the database has flows (all in view when fitted);
 # - collapse-all hides every thread row, twice shows them again;
 # - a database of a newer schema exits 1 with one line; an unknown action exits 2.
@@ -32,6 +35,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402  (read_png, bands, gui_env, ok, the palette)
 from test_gui import ok, read_png, bands, gui_env, PALETTE, LOCK_WAIT, PROCESS_HEADER  # noqa: E402
+from test_gui import ONCPU_ALL, RUNNABLE_ALL, OFFCPU_ALL, CPU_LINE, rows_only  # noqa: E402
 
 TIMEOUT = 180
 HL_WAIT = (0x2E, 0x34, 0x36)  # the strip over a highlighted wait (weft-timeline.c)
@@ -197,6 +201,71 @@ def check_highlight(args, tmp, db, oid):
     ok(holds > 0, "and the holds theirs", holds)
 
 
+TRACK_TOP, TRACK_H, TRACK_PAD_T, TRACK_PAD_B = 52, 44, 6, 4
+
+
+def check_cpu_split(args, tmp, db):
+    """The rows and the running track draw the split of weft report: the track never has more threads
+    on a CPU than the machine had CPUs (a dashed line), the runnable ones stacked above; the dump's
+    per-thread totals are the report's; the rows show each part in its share."""
+    con = sqlite3.connect(db)
+    ncpus = int(con.execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()[0])
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    con.close()
+    shot = os.path.join(tmp, "cpu.png")
+    p = run_gui(args, tmp, db, ["--screenshot", shot])
+    if not ok(p.returncode == 0, "--screenshot of the whole recording", p.stderr):
+        return
+    w, h, rows = read_png(shot)
+    x0, x1 = LABEL_W, w - RIGHT_M
+    # the track: the CPU line, and no column with its on-CPU fill above it
+    plot = range(TRACK_TOP + TRACK_PAD_T, TRACK_TOP + TRACK_H - TRACK_PAD_B)
+    line = max(plot, key=lambda y: sum(1 for x in range(x0, x1) if rows[y][x] == CPU_LINE))
+    dashes = sum(1 for x in range(x0, x1) if rows[line][x] == CPU_LINE)
+    if ok(dashes > (x1 - x0) // 2, "the running track has a dashed line at %d CPUs" % ncpus, dashes):
+        above = [x for x in range(x0, x1) if any(rows[y][x] in ONCPU_ALL for y in plot if y < line)]
+        ok(not above, "no column of the track has more threads on a CPU than there were CPUs", above[:10])
+    runnable_drawn = any(rows[y][x] in RUNNABLE_ALL for y in plot for x in range(x0, x1))
+
+    d, err = dump(args, tmp, db, [])
+    p = subprocess.run([args.weft, "report", db, "--format", "json"], env=gui_env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(d is not None and "cpu" in d and p.returncode == 0, "--dump has each thread's CPU split",
+              err or p.stderr or sorted(d)):
+        return
+    ok(runnable_drawn == any(c["runnable_ns"] > 0 for c in d["cpu"]),
+       "runnable threads are stacked above them where there were some")
+    report = {t["utid"]: t for t in json.loads(p.stdout)["threads"]}
+    bad = []
+    for c in d["cpu"]:
+        r = report.get(c["utid"])
+        if not r:
+            continue
+        running = r["states"].get("running", 0)
+        want = (r["time"]["oncpu_ns"], running - r["time"]["oncpu_ns"] - r["time"]["offcpu_ns"], r["time"]["offcpu_ns"])
+        if (c["oncpu_ns"], c["runnable_ns"], c["offcpu_ns"]) != want:
+            bad.append((c, want))
+    ok(report and not bad, "each thread's running time splits as the report's: on a CPU, runnable (the rest of "
+       "the running time), off a CPU", bad[:5])
+    # the rows: each part's share of a thread's running pixels is its share of the running time
+    split = {c["utid"]: c for c in d["cpu"]}
+    bad, seen = [], 0
+    for i, utid in enumerate(threads):
+        top = ROWS_TOP + PROC_H + ROW_H * i
+        n = [sum(1 for y in range(top + 3, top + ROW_H - 3) for x in range(x0, x1) if rows[y][x] in part)
+             for part in (ONCPU_ALL, RUNNABLE_ALL, OFFCPU_ALL)]
+        c = split[utid]
+        total = c["oncpu_ns"] + c["runnable_ns"] + c["offcpu_ns"]
+        if sum(n) < 300 or total <= 0:
+            continue
+        seen += 1
+        shares = [v / sum(n) for v in n]
+        want = [c[k] / total for k in ("oncpu_ns", "runnable_ns", "offcpu_ns")]
+        if any(abs(a - b) > 0.12 for a, b in zip(shares, want)):
+            bad.append((utid, [round(v, 2) for v in shares], [round(v, 2) for v in want]))
+    ok(seen and not bad, "the rows draw on a CPU, runnable and off a CPU in their shares (%d threads)" % seen, bad)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -288,6 +357,9 @@ def main():
         # and folded off the GTK thread; drawn at the rows' level of detail
         check_highlight(args, tmp, db, oid)
 
+        # -- the running time split as the report splits it: on a CPU, runnable, off a CPU
+        check_cpu_split(args, tmp, db)
+
         # -- flow arrows
         d, err = dump(args, tmp, db, ["--actions", "flows"])
         ok(d is not None and d["flows"] == min(nflows, 4000) and nflows > 0,
@@ -300,12 +372,13 @@ def main():
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all"])
         if ok(p.returncode == 0, "--screenshot collapse-all", p.stderr):
             wd, ht, rows = read_png(shot)
-            ok(not bands(rows, lambda px: px in PALETTE, 100) and bands(rows, lambda px: px == PROCESS_HEADER, wd // 2),
+            ok(not bands(rows_only(rows), lambda px: px in PALETTE, 100)
+               and bands(rows, lambda px: px == PROCESS_HEADER, wd // 2),
                "collapsed: the process header, no thread rows")
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all,collapse-all"])
         if ok(p.returncode == 0, "--screenshot collapse-all twice", p.stderr):
             wd, ht, rows = read_png(shot)
-            ok(len(bands(rows, lambda px: px in PALETTE, 100)) >= 5, "expanded again: the thread rows are back")
+            ok(len(bands(rows_only(rows), lambda px: px in PALETTE, 100)) >= 5, "expanded again: the thread rows are back")
 
         # -- the whole window renders (side panel with the selection)
         shot = os.path.join(tmp, "window.png")

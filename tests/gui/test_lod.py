@@ -26,7 +26,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
-from test_gui import ok, read_png, gui_env, PALETTE, RUNNING  # noqa: E402
+from test_gui import ok, read_png, gui_env, PALETTE, RUNNING_PARTS  # noqa: E402
 
 W, H = 1000, 420
 LABEL_W, RIGHT_M, ROWS_TOP, PROC_H, ROW_H, BAR_INSET = 200, 16, 96, 22, 22, 3
@@ -88,7 +88,7 @@ def check(args, tmp, db, label, t0, t1):
                 shown_dead.append((utid, px))
             if wait[px] > EPS:
                 checked += 1
-                if not colours - {RUNNING}:
+                if not colours - RUNNING_PARTS:
                     hidden_wait.append((utid, px, round(wait[px], 4)))
     con.close()
     ok(not blank, "%s: no blank column where a thread was alive" % label, blank[:10])
