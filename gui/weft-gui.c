@@ -61,7 +61,7 @@ static void usage(FILE *f) {
              "                        locks\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down\n"
+             "                        page-up page-down side-panel\n"
              "  --click X,Y           then click the timeline at X,Y (pixels from its top left corner)\n"
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
@@ -70,7 +70,7 @@ static void usage(FILE *f) {
 
 static const char *const known_actions[] = {"zoom-in", "zoom-out", "pan-left", "pan-right", "fit",
                                             "zoom-selection", "clear-selection", "flows", "collapse-all",
-                                            "row-up", "row-down", "page-up", "page-down", NULL};
+                                            "row-up", "row-down", "page-up", "page-down", "side-panel", NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -259,6 +259,8 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
   write_cpu_split(weft_timeline_get_session(tl), out);
+  g_string_append(out, ",\n\"layout\": ");
+  weft_window_write_layout_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");
@@ -289,7 +291,8 @@ static gboolean apply_finding_and_actions(Shot *s) {
                         weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
   }
   for (char **p = o->actions; p && *p; p++) {
-    char *name = g_strconcat("timeline.", *p, NULL);
+    /* the timeline's actions, and the window's side-panel (F9) */
+    char *name = g_strconcat(!strcmp(*p, "side-panel") ? "win." : "timeline.", *p, NULL);
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }

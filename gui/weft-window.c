@@ -31,6 +31,7 @@ struct _WeftWindow {
   GtkPaned *paned;
   GtkWidget *side;
   GtkStack *side_stack;
+  GtkFlowBox *page_buttons; /* one toggle button per page of side_stack */
   WeftSelectionPanel *selection_panel;
   WeftFindingsPanel *findings_panel;
   GtkLabel *details_label;
@@ -334,6 +335,50 @@ static void fill_tables(WeftWindow *self) {
   start_objects(self);
 }
 
+/* ---- the page buttons ----
+ *
+ * GtkStackSwitcher's buttons are as wide as the widest, all on one line:
+ * five of them kept the side panel at least 670 pixels wide. These wrap. */
+
+static void on_page_button(GtkToggleButton *b, WeftWindow *self) {
+  if (gtk_toggle_button_get_active(b))
+    gtk_stack_set_visible_child_name(self->side_stack, g_object_get_data(G_OBJECT(b), "page"));
+}
+
+/* The stack's page changed (a button, a key, the code): its button is the active one. */
+static void on_page_shown(WeftWindow *self) {
+  const char *page = gtk_stack_get_visible_child_name(self->side_stack);
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkToggleButton *b = GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)));
+    if (!g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page)) gtk_toggle_button_set_active(b, TRUE);
+  }
+}
+
+static void make_page_buttons(WeftWindow *self) {
+  /* compact: the five fit on one line of a 340-pixel panel */
+  static GtkCssProvider *css;
+  if (!css) {
+    css = gtk_css_provider_new();
+    gtk_css_provider_load_from_data(css, "button.weft-page { padding: 2px 5px; min-height: 22px; }", -1);
+    gtk_style_context_add_provider_for_display(gtk_widget_get_display(GTK_WIDGET(self)), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+  GtkToggleButton *group = NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->side_stack)); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkStackPage *page = gtk_stack_get_page(self->side_stack, c);
+    GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
+    g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
+    gtk_widget_set_focus_on_click(b, FALSE);
+    gtk_widget_add_css_class(b, "weft-page");
+    if (group) gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b), group);
+    else group = GTK_TOGGLE_BUTTON(b);
+    g_signal_connect(b, "toggled", G_CALLBACK(on_page_button), self);
+    gtk_flow_box_append(self->page_buttons, b);
+  }
+  g_signal_connect_swapped(self->side_stack, "notify::visible-child", G_CALLBACK(on_page_shown), self);
+  on_page_shown(self);
+}
+
 /* ---- opening ---- */
 
 gboolean weft_window_open(WeftWindow *self, const char *path) {
@@ -469,6 +514,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, subtitle_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side_stack);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, page_buttons);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
@@ -495,6 +541,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F1, 0, "win.show-help-overlay", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F9, 0, "win.side-panel", NULL);
 }
 
 static void weft_window_init(WeftWindow *self) {
@@ -520,6 +567,11 @@ static void weft_window_init(WeftWindow *self) {
    * gtk_widget_dispose_template would unparent it under GtkWindow's feet) */
   self->paned = GTK_PANED(gtk_window_get_child(GTK_WINDOW(self)));
   weft_window_reset_layout(self);
+  make_page_buttons(self);
+  /* F9 and the header's toggle: the side panel shown or hidden (the timeline takes the window) */
+  GPropertyAction *side = g_property_action_new("side-panel", self->side, "visible");
+  g_action_map_add_action(G_ACTION_MAP(self), G_ACTION(side));
+  g_object_unref(side);
 
   GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
@@ -535,10 +587,26 @@ WeftWindow *weft_window_new(GtkApplication *app) {
   return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL);
 }
 
+/* The side panel's default width: the timeline gets most of the window. */
+#define SIDE_SHARE 0.3
+#define SIDE_MIN 300 /* the side box's width-request (weft-window.ui) */
+#define SIDE_MAX 480
+
 void weft_window_reset_layout(WeftWindow *self) {
   int w, h;
   gtk_window_get_default_size(GTK_WINDOW(self), &w, &h);
-  gtk_paned_set_position(self->paned, MAX(400, w - 470));
+  gtk_paned_set_position(self->paned, w - CLAMP((int)(w * SIDE_SHARE), SIDE_MIN, SIDE_MAX));
+}
+
+void weft_window_write_layout_json(WeftWindow *self, GString *out) {
+  int min = 0, nat = 0;
+  gtk_widget_measure(self->side, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+  g_string_append_printf(out,
+                         "{\"width\": %d, \"timeline_width\": %d, \"side_visible\": %s, \"side_width\": %d, "
+                         "\"side_min_width\": %d}",
+                         gtk_widget_get_width(GTK_WIDGET(self->paned)), gtk_widget_get_width(GTK_WIDGET(self->timeline)),
+                         gtk_widget_get_visible(self->side) ? "true" : "false",
+                         gtk_widget_get_visible(self->side) ? gtk_widget_get_width(self->side) : 0, min);
 }
 
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet) { self->quiet_errors = quiet; }

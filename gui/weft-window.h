@@ -21,7 +21,8 @@ WeftWindow *weft_window_new(GtkApplication *app);
  * window keeps what it showed, shows a dialog and returns FALSE. */
 gboolean weft_window_open(WeftWindow *self, const char *path);
 
-/* The side panel at its default width for the window's default size. */
+/* The side panel at its default width for the window's default size (30 %
+ * of it, 300 to 480 pixels: the timeline gets the rest). */
 void weft_window_reset_layout(WeftWindow *self);
 
 /* For the headless paths of weft-gui.c: */
@@ -44,6 +45,9 @@ void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */
 void weft_window_write_details_json(WeftWindow *self, GString *out);
+/* The widths of the window's content, the timeline and the side panel (0
+ * when hidden: F9), and the side panel's minimum width, as JSON. */
+void weft_window_write_layout_json(WeftWindow *self, GString *out);
 
 G_END_DECLS
 

@@ -22,6 +22,8 @@
 #   equal to the report's; each thread's bar showing on a CPU, runnable and off a CPU in its shares;
 # - flow arrows: as many as the database has flows (all in view when fitted);
 # - collapse-all hides every thread row, twice shows them again;
+# - with the side panel, the timeline gets most of the window, the panel can narrow to about 300
+#   px whatever its page, F9 (side-panel) hides it and shows it again;
 # - a database of a newer schema exits 1 with one line; an unknown action exits 2.
 import argparse
 import json
@@ -199,6 +201,23 @@ def check_highlight(args, tmp, db, oid):
     ok(waits and not missing, "zoomed out, every wait for the lock has its strip (%d waits)" % len(waits), missing[:5])
     holds = sum(1 for row in rows for px in row if px == HL_HOLD)
     ok(holds > 0, "and the holds theirs", holds)
+
+
+def check_layout(args, tmp, db, a, b):
+    sel = ["--window", "--select", "%dns..%dns" % (a, b)]
+    for page in ("selection", "findings", "locks"):
+        d, err = dump(args, tmp, db, sel + ["--page", page], "1200x700")
+        if not ok(d is not None and "layout" in d, "--dump --window --page %s has the layout" % page, err):
+            return
+        lay = d["layout"]
+        ok(lay["side_visible"] and lay["timeline_width"] >= 0.65 * lay["width"] and lay["side_min_width"] <= 320,
+           "the timeline gets most of the window (%d of %d px); the side panel (page %s) can narrow to %d px"
+           % (lay["timeline_width"], lay["width"], page, lay["side_min_width"]), lay)
+    d, err = dump(args, tmp, db, sel + ["--actions", "side-panel"], "1200x700")
+    ok(d is not None and not d["layout"]["side_visible"] and d["layout"]["timeline_width"] == d["layout"]["width"],
+       "F9 hides the side panel: the timeline takes the window", err or d["layout"])
+    d, err = dump(args, tmp, db, sel + ["--actions", "side-panel,side-panel"], "1200x700")
+    ok(d is not None and d["layout"]["side_visible"], "F9 again shows it", err or d["layout"])
 
 
 TRACK_TOP, TRACK_H, TRACK_PAD_T, TRACK_PAD_B = 52, 44, 6, 4
@@ -384,6 +403,10 @@ def main():
         shot = os.path.join(tmp, "window.png")
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--window", "--select", "%dns..%dns" % (a, b)], "1400x700")
         ok(p.returncode == 0 and os.path.getsize(shot) > 10000, "--window renders the window", p.stderr)
+
+        # -- the layout: the timeline gets most of the window, the side panel narrows to 300 px and
+        # F9 (the side-panel action) hides it
+        check_layout(args, tmp, db, a, b)
 
         # -- --page shows a side page last; a selection alone shows its page
         d, err = dump(args, tmp, db, ["--window", "--select", "%dns..%dns" % (a, b), "--page", "threads"])
