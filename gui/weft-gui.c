@@ -51,7 +51,8 @@ static void usage(FILE *f) {
   fprintf(f, "usage: weft-gui [run.db]\n"
              "       weft-gui [--screenshot OUT.png] [--dump OUT.json] [options] run.db\n"
              "  --screenshot OUT.png  render the timeline into a PNG and exit (needs a display: xvfb-run)\n"
-             "  --window              render the whole window (header bar, timeline, side panel)\n"
+             "  --window              render the window's content: the timeline and the side panel\n"
+             "                        (not the header bar), W x H\n"
              "  --size WxH            size of the rendering (default 1200x600)\n"
              "  --range A..B          visible window, times since the start (\"1.5ms..3ms\"; default all)\n"
              "  --select A..B         select a time range, as a drag on the timeline does\n"
@@ -309,11 +310,10 @@ static gboolean panels_busy(Shot *s) {
 
 static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
   Shot *s = data;
-  /* wait until the window has its size and one frame has been laid out: the
-   * timeline W x H, or the window (whose size depends on its decorations)
-   * the same size on two frames */
+  /* wait until what the PNG shows (the timeline, or the window's content)
+   * is W x H and the same on two frames */
   int w = gtk_widget_get_width(s->target), h = gtk_widget_get_height(s->target);
-  gboolean sized = s->o->window ? w > 0 && w == s->last_w && h == s->last_h : w == s->o->width && h == s->o->height;
+  gboolean sized = w == s->o->width && h == s->o->height && w == s->last_w && h == s->last_h;
   s->last_w = w;
   s->last_h = h;
   if (!sized || ++s->frames < 2) return G_SOURCE_CONTINUE;
@@ -527,6 +527,26 @@ static int finish_outputs(Shot *s, int rc) {
   return rc;
 }
 
+/* --range and --select must overlap the recording (as weft report --range):
+ * FALSE, told, when one does not. */
+static gboolean ranges_overlap(const Options *o, WeftSession *session) {
+  int64_t end = weft_session_get_end_ns(session);
+  const struct {
+    gboolean have;
+    const char *opt;
+    int64_t a, b;
+  } r[] = {{o->have_range, "--range", o->range_start, o->range_end},
+           {o->have_select, "--select", o->select_start, o->select_end}};
+  for (guint i = 0; i < G_N_ELEMENTS(r); i++) {
+    if (!r[i].have || (MAX(r[i].a, 0) < MIN(r[i].b, end))) continue;
+    char a[32], b[32], e[32];
+    fprintf(stderr, "weft-gui: %s: %s %s..%s does not overlap the recording (0 ns..%s)\n", o->db, r[i].opt,
+            weft_format_ns(a, sizeof a, r[i].a), weft_format_ns(b, sizeof b, r[i].b), weft_format_ns(e, sizeof e, end));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* The window, rendered until on_tick is done (or --bench). */
 static int headless_run(Shot *s) {
   const Options *o = s->o;
@@ -551,8 +571,17 @@ static int headless_run(Shot *s) {
     gtk_window_destroy(GTK_WINDOW(s->window));
     return 1;
   }
+  if (!ranges_overlap(o, weft_timeline_get_session(weft_window_get_timeline(s->window)))) {
+    gtk_window_destroy(GTK_WINDOW(s->window));
+    return 1;
+  }
   /* the window without its header bar (a paintable of the window itself does not render) */
   s->target = o->window ? gtk_window_get_child(GTK_WINDOW(s->window)) : GTK_WIDGET(weft_window_get_timeline(s->window));
+  /* exactly W x H, even on a smaller screen (Xvfb's default is 1280x1024):
+   * GTK keeps the window's size inside the screen, but allocates its child
+   * at least the size it requests (the timeline alone would be shrunk to
+   * the window by the paned) */
+  gtk_widget_set_size_request(gtk_window_get_child(GTK_WINDOW(s->window)), o->width, o->height);
   int rc;
   if (o->bench) {
     rc = bench(o, s->window, s->t_start);

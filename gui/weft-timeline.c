@@ -263,17 +263,23 @@ static double end_ns(WeftTimeline *self) {
   return self->session ? MAX(1.0, (double)weft_session_get_end_ns(self->session)) : 1e6;
 }
 
-/* Set the window, keeping it at least MIN_WINDOW_NS wide and overlapping the
- * recording by at least half its width. */
-static void set_window(WeftTimeline *self, double t0, double t1) {
-  double w = CLAMP(t1 - t0, MIN_WINDOW_NS, end_ns(self) * 4);
-  t0 = CLAMP(t0, -w / 2, end_ns(self) - w / 2);
+/* Set the window to [t0, t1) as asked (at least MIN_WINDOW_NS wide). */
+static void set_window_exactly(WeftTimeline *self, double t0, double t1) {
+  double w = MAX(t1 - t0, MIN_WINDOW_NS);
   if (t0 == self->t0 && t0 + w == self->t1) return;
   self->t0 = t0;
   self->t1 = t0 + w;
   invalidate(self);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_START_NS]);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_END_NS]);
+}
+
+/* Set the window as zooms and pans do: at least MIN_WINDOW_NS and at most
+ * four recordings wide, overlapping the recording by half its width. */
+static void set_window(WeftTimeline *self, double t0, double t1) {
+  double w = CLAMP(t1 - t0, MIN_WINDOW_NS, end_ns(self) * 4);
+  t0 = CLAMP(t0, -w / 2, end_ns(self) - w / 2);
+  set_window_exactly(self, t0, t0 + w);
 }
 
 /* Zoom by factor (> 1 zooms in) keeping the time under x fixed. */
@@ -1966,7 +1972,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
 WeftSession *weft_timeline_get_session(WeftTimeline *self) { return self->session; }
 
 void weft_timeline_set_range(WeftTimeline *self, int64_t start_ns, int64_t end_ns) {
-  set_window(self, (double)start_ns, (double)end_ns);
+  set_window_exactly(self, (double)start_ns, (double)end_ns);
 }
 
 void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns) {

@@ -19,7 +19,9 @@ GtkWidget *weft_timeline_new(void);
  * replaced (NULL) first. Setting a session fits the whole recording. */
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session);
 WeftSession *weft_timeline_get_session(WeftTimeline *self);
-/* The visible window [start, end) in ns since the start of the recording. */
+/* The visible window [start, end) in ns since the start of the recording
+ * (set as asked, at least 50 ns wide; zooms and pans keep it overlapping the
+ * recording). */
 void weft_timeline_set_range(WeftTimeline *self, int64_t start_ns, int64_t end_ns);
 void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns);
 /* Show the whole recording. */

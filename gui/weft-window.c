@@ -616,8 +616,9 @@ WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self) { return s
 WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self) { return self->findings_panel; }
 
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only) {
+  /* (the header bar stays: without it, on X11, GTK keeps the window inside
+   * the screen even when its content asks for more) */
   gtk_widget_set_visible(self->side, !only);
-  if (only) gtk_window_set_titlebar(GTK_WINDOW(self), NULL);
 }
 
 void weft_window_activate_object(WeftWindow *self, int64_t object_id) {

@@ -30,7 +30,7 @@ void weft_window_reset_layout(WeftWindow *self);
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet);
 /* FALSE: do not compute the findings page (before opening; default TRUE) */
 void weft_window_set_findings_enabled(WeftWindow *self, gboolean enabled);
-/* no header bar and no side panel: the window is the timeline */
+/* no side panel: the window's content is the timeline */
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only);
 WeftTimeline *weft_window_get_timeline(WeftWindow *self);
 WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self);

@@ -12,11 +12,14 @@
 # the main thread runs is 1/max of the plot); the one lock lane of
 # fx-contended showing the main thread's hue (from its row's swatch) where
 # main held the lock; "PID exe (image N)" headers for a pid that exec'd (a
-# recording of sh exec'ing sh). Exit 0 on success, 1 on a failure, 77 (skip) without
+# recording of sh exec'ing sh); 1400 px wide under a plain `xvfb-run -a` (a 1280x1024 screen),
+# with and without --window; --range outside the recording an error naming it and the
+# recording's extent; --help and the man page agree. Exit 0 on success, 1 on a failure, 77 (skip) without
 # xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
 # until exit, which LeakSanitizer reports in ASan builds.
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -149,6 +152,45 @@ def shoot(args, tmp, db, out, extra=()):
            "--size", "%dx%d" % (W, H)] + list(extra) + [db]
     return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)
+
+
+MAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "man", "weft-gui.md")
+
+
+def check_cli(args, tmp, db, end_ns):
+    """Sizes wider than Xvfb's default screen, --size with --window, --range outside the recording,
+    and --help against the man page."""
+    def run(cmd):
+        return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for extra in ([], ["--window"]):
+        out = os.path.join(tmp, "wide.png")
+        # a plain xvfb-run: its screen is 1280x1024
+        p = run(["xvfb-run", "-a", args.gui, "--screenshot", out, "--size", "1400x700"] + extra + [db])
+        size = read_png(out)[:2] if p.returncode == 0 and os.path.exists(out) else None
+        ok(size == (1400, 700), "--screenshot --size 1400x700 %sunder a plain xvfb-run -a: a 1400x700 PNG"
+           % " ".join(extra + [""]), (p.returncode, size, p.stderr.decode("utf-8", "replace")))
+    out = os.path.join(tmp, "outside.png")
+    p = shoot(args, tmp, db, out, ["--range", "5s..6s"])
+    err = p.stderr.decode("utf-8", "replace")
+    end_ms = "%.0f ms" % (end_ns / 1e6) if end_ns >= 100e6 else None
+    ok(p.returncode == 1 and err.count("\n") == 1 and "--range 5.00 s..6.00 s" in err and "0 ns.." in err
+       and (end_ms is None or end_ms in err) and not os.path.exists(out),
+       "--range beyond the recording: exit 1, one line naming the range and the recording's extent, no PNG",
+       (p.returncode, err))
+    # --help and the man page: the same options, and --window renders the same thing
+    p = run([args.gui, "--help"])
+    helptext = p.stdout.decode()
+    with open(MAN, encoding="utf-8") as f:
+        man = f.read()
+    opts = man[man.index("# OPTIONS"):man.index("# EXIT STATUS")]
+    man_opts = set(re.findall(r"^\*\*\\-\\-([a-z-]+)\*\*", opts, re.M))
+    help_opts = set(re.findall(r"^  --([a-z-]+)", helptext, re.M))
+    ok(p.returncode == 0 and man_opts and man_opts == help_opts, "--help and the man page list the same options",
+       (sorted(man_opts ^ help_opts), p.returncode))
+    win_help = re.search(r"--window(.*\n(?: {20,}.*\n)*)", helptext).group(1)
+    win_man = opts[opts.index("\n**\\-\\-window**\n"):].strip().split("\n\n")[0]
+    ok("not the header bar" in " ".join(win_help.split()) and "without the header bar" in " ".join(win_man.split()),
+       "--help and the man page say --window renders the side panel without the header bar", (win_help, win_man))
 
 
 def main():
@@ -352,6 +394,7 @@ def main():
                 ok(heights == [4] and label_text(y1, y1 + PROC_H) > 20 and label_text(y1 + PROC_H, y1 + 3 * PROC_H) == 0,
                    "one header per image; the 3 launchers collapsed, the program's thread row under its header",
                    (hb, heights, label_text(y1, y1 + PROC_H), label_text(y1 + PROC_H, y1 + 3 * PROC_H), procs))
+        check_cli(args, tmp, db, end_ns)
     print("1..%d" % len(results))
     return 0 if all(results) else 1
 
