@@ -260,6 +260,18 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
   write_cpu_split(weft_timeline_get_session(tl), out);
+  static const char *const marks[] = {"null", "\"serial\"", "\"runnable\""};
+  g_string_append_printf(out, ",\n\"mark\": %s, \"marked_ns\": %" G_GINT64_FORMAT, marks[weft_timeline_get_mark(tl)],
+                         weft_timeline_get_marked_ns(tl));
+  g_string_append(out, ",\n\"lanes\": [");
+  const char *label;
+  for (guint i = 0; (label = weft_timeline_get_lane_label(tl, i)); i++) {
+    g_string_append_printf(out, "%s{\"object_id\": %" G_GINT64_FORMAT ", \"label\": ", i ? ", " : "",
+                           weft_session_get_lock(weft_timeline_get_session(tl), i)->object_id);
+    weft_json_append(out, label);
+    g_string_append_c(out, '}');
+  }
+  g_string_append_c(out, ']');
   g_string_append(out, ",\n\"layout\": ");
   weft_window_write_layout_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");

@@ -657,6 +657,24 @@ guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   return n;
 }
 
+const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
+  static const struct {
+    const char *unit;
+    double scale;
+  } u[] = {{"s", 1e9}, {"ms", 1e6}, {"µs", 1e3}};
+  double v = fabs((double)t);
+  guint i = 0;
+  while (i < G_N_ELEMENTS(u) && v / u[i].scale < 0.9995) i++;
+  if (i == G_N_ELEMENTS(u) || dur <= 0) return weft_format_ns(buf, len, t);
+  double x = v / u[i].scale;
+  /* weft_format_ns's three digits, or a tenth of dur's resolution (a ns at most) */
+  int shown = x < 9.995 ? 2 : x < 99.95 ? 1 : 0;
+  int needed = (int)ceil(log10(u[i].scale * 10 / (double)dur) - 1e-9);
+  int decimals = CLAMP(MAX(shown, needed), 0, (int)lround(log10(u[i].scale)));
+  g_snprintf(buf, len, "%s%.*f %s", t < 0 ? "-" : "", decimals, x, u[i].unit);
+  return buf;
+}
+
 int weft_session_thread_index(WeftSession *self, int64_t utid) {
   guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
   return (int)idx - 1;

@@ -208,6 +208,11 @@ int weft_session_thread_index(WeftSession *self, int64_t utid);
 /* Index of the lock lane of object_id, or -1. */
 int weft_session_lock_index(WeftSession *self, int64_t object_id);
 
+/* Time t (ns since the start) as weft_format_ns writes it ("501 ms"), with
+ * as many more decimals as it takes to tell it from t + dur ("501.031 ms"
+ * for a 77.5 µs interval there): the start and end of a span. */
+const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur);
+
 /* "name [tid]" of a thread by utid (or "thread N" if unknown). */
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);
 /* weft_object_display_name for an object of this recording. */

@@ -109,6 +109,7 @@ struct _WeftTimeline {
   cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
   cairo_surface_t *track_image; /* the running track's plot */
   GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
+  GHashTable *fitted;      /* "fit|bold|width|text" -> the text cut to fit (fit_label) */
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
@@ -130,6 +131,10 @@ struct _WeftTimeline {
 
   /* the highlighted thread (a finding's): its row tinted, its label bold */
   int64_t hl_utid;
+
+  /* a finding's time marked (WeftMark) inside [mark_t0, mark_t1) */
+  int mark;
+  double mark_t0, mark_t1;
 
   /* the highlighted object: its waits and holds, read on a worker (hl NULL
    * until they arrive), folded into strips by the fold worker */
@@ -200,6 +205,8 @@ static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.
 static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
 static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
 static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
+static const GdkRGBA mark_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1};
+static const GdkRGBA mark_fill_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 0.14f};
 static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
 static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
 static const GdkRGBA span_inner_color = {1, 1, 1, 1};
@@ -837,6 +844,7 @@ static int text_width(WeftTimeline *self, const char *text, gboolean bold);
  * share of their time whose split is known only in total. */
 typedef struct {
   double on, runnable, estimated;
+  double running; /* threads in the running state (outside any recorded wait) */
 } TrackColumn;
 
 static void track_columns(WeftTimeline *self, int npx, TrackColumn *out) {
@@ -852,6 +860,7 @@ static void track_columns(WeftTimeline *self, int npx, TrackColumn *out) {
       out[p].runnable += px[p].runnable;
       out[p].estimated += px[p].running * px[p].estimated;
       run[p] += px[p].running;
+      out[p].running += px[p].running;
     }
   }
   for (int p = 0; p < npx; p++) {
@@ -1177,7 +1186,10 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
     snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &text_color);
     x += 16 + text_width(self, items[k].name, FALSE) + 14;
   }
-  const char *note = "lower mark: a wait in the pixel"; /* when there is room for it */
+  /* the finding's time marked, or the wait mark: when there is room for it */
+  const char *note = self->mark == WEFT_MARK_SERIAL     ? "marked: at most one thread running (Esc clears)"
+                     : self->mark == WEFT_MARK_RUNNABLE ? "marked: threads waiting for a CPU (Esc clears)"
+                                                        : "lower mark: a wait in the pixel";
   if (x + 4 + text_width(self, note, FALSE) < width - 8)
     snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &dim_text_color);
 }
@@ -1255,6 +1267,54 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot) {
     snapshot_arrow(snapshot, time_x(self, f->from_ns), fy, time_x(self, f->to_ns), ty, c);
   }
 }
+
+/* Whether column p (of the track's sums col) is in the marked time. */
+static gboolean marked(WeftTimeline *self, const TrackColumn *col, int p) {
+  double t = self->t0 + (p + 0.5) * ns_per_px(self);
+  if (self->mark == WEFT_MARK_NONE || t < self->mark_t0 || t >= self->mark_t1) return FALSE;
+  /* at most one thread running on average in the pixel; at least half a thread runnable */
+  return self->mark == WEFT_MARK_SERIAL ? col[p].running <= 1.0 + 1e-6 : col[p].runnable >= 0.5;
+}
+
+/* A finding's time (serial phases, threads waiting for a CPU): the marked
+ * columns tinted over the rows, a bar under the ruler. */
+static void snapshot_mark(WeftTimeline *self, GtkSnapshot *snapshot, int height) {
+  if (self->mark == WEFT_MARK_NONE) return;
+  int npx = timeline_npx(self), x0 = timeline_x0(self);
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
+  for (int p = 0; p < npx;) {
+    if (!marked(self, col, p)) {
+      p++;
+      continue;
+    }
+    int q = p + 1;
+    while (q < npx && marked(self, col, q)) q++;
+    gtk_snapshot_append_color(snapshot, &mark_fill_color, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
+    gtk_snapshot_append_color(snapshot, &mark_color, &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
+    p = q;
+  }
+}
+
+int64_t weft_timeline_get_marked_ns(WeftTimeline *self) {
+  if (!self->session || self->mark == WEFT_MARK_NONE) return 0;
+  ensure_cache(self);
+  int npx = timeline_npx(self), n = 0;
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  for (int p = 0; p < npx; p++) n += marked(self, col, p);
+  return (int64_t)llround(n * ns_per_px(self));
+}
+
+void weft_timeline_set_mark(WeftTimeline *self, WeftMark mark, int64_t start_ns, int64_t end_ns) {
+  self->mark = mark;
+  self->mark_t0 = (double)start_ns;
+  self->mark_t1 = (double)end_ns;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+WeftMark weft_timeline_get_mark(WeftTimeline *self) { return self->mark; }
 
 static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int height) {
   double xa, xb;
@@ -1370,9 +1430,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
       if (l->object_id == self->hl_object)
         gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
-      g_snprintf(buf, sizeof buf, "lock %s", l->name);
-      snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h,
-                    &dim_text_color);
+      snapshot_text(self, snapshot, weft_timeline_get_lane_label(self, e->index), l->object_id == self->hl_object,
+                    18, y, -1, e->h, &dim_text_color);
       if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
@@ -1415,6 +1474,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
   gtk_snapshot_pop(snapshot);
+  snapshot_mark(self, snapshot, height);
   snapshot_selection(self, snapshot, height);
   snapshot_legend(self, snapshot, width, height);
 }
@@ -1530,7 +1590,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     char *esc = g_markup_escape_text(th->name, -1);
     g_string_append_printf(s, "<b>%s</b>  %s\n%s [%d] at %s", weft_state_name(span.state),
                            weft_format_ns(a, sizeof a, span.dur_ns), esc, th->tid,
-                           weft_format_ns(b, sizeof b, span.start_ns));
+                           weft_format_instant(b, sizeof b, span.start_ns, span.dur_ns));
     g_free(esc);
     if (span.object_id >= 0) {
       esc = g_markup_escape_text(weft_session_object_name(self->session, span.object_id, name, sizeof name), -1);
@@ -1777,6 +1837,7 @@ static void weft_timeline_finalize(GObject *object) {
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
   g_clear_pointer(&self->track_image, cairo_surface_destroy);
   g_hash_table_unref(self->layouts);
+  g_hash_table_unref(self->fitted);
   g_free(self->collapsed);
   g_free(self->overview);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
@@ -1875,6 +1936,7 @@ static void weft_timeline_init(WeftTimeline *self) {
   self->label_w = LABEL_W_MIN;
   self->async = TRUE;
   self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->fitted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -1907,9 +1969,89 @@ static void weft_timeline_init(WeftTimeline *self) {
 
 GtkWidget *weft_timeline_new(void) { return g_object_new(WEFT_TYPE_TIMELINE, NULL); }
 
+/* The label column's width: it fits the longest "name [tid]" (Python
+ * threads are named "ThreadPoolExecutor-0_1 (_worker)") and "lock NAME" (an
+ * unnamed lock is named after its call site: "pigz+0x10b20 from
+ * pigz+0x10bd1 #2"), in bold, within LABEL_W_MIN..MAX; a label of 20 bytes
+ * or fewer fits the narrowest column anyway. */
+static int label_column(WeftTimeline *self, WeftSession *session) {
+  int width = LABEL_W_MIN;
+  gsize longest = 20; /* only a label longer (in bytes) than any measured so far is measured */
+  guint nt = session ? weft_session_get_n_threads(session) : 0, nl = session ? weft_session_get_n_locks(session) : 0;
+  for (guint i = 0; i < nt + nl && width < LABEL_W_MAX; i++) {
+    char lb[600];
+    if (i < nt)
+      g_snprintf(lb, sizeof lb, "%s [%d]", weft_session_get_thread(session, i)->name,
+                 weft_session_get_thread(session, i)->tid);
+    else
+      g_snprintf(lb, sizeof lb, "lock %s", weft_session_get_lock(session, i - nt)->name);
+    if (strlen(lb) <= longest) continue;
+    longest = strlen(lb);
+    int w = 0, h = 0;
+    PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+    char *m = g_markup_printf_escaped("<b>%s</b>", lb);
+    pango_layout_set_markup(l, m, -1);
+    g_free(m);
+    pango_layout_get_pixel_size(l, &w, &h);
+    g_object_unref(l);
+    width = CLAMP(w + 26 + 4, width, LABEL_W_MAX);
+  }
+  return width;
+}
+
+/* text cut at its end to fit width px ("lock pigz+0x10b20 from pi…"), the
+ * start kept: a lock's name starts with what it is. Cached by width, weight
+ * and text, with the layouts. */
+static const char *fit_label(WeftTimeline *self, const char *text, gboolean bold, int width) {
+  char *key = g_strdup_printf("fit|%d|%d|%s", bold ? 1 : 0, width, text);
+  const char *fitted = g_hash_table_lookup(self->fitted, key);
+  if (fitted) {
+    g_free(key);
+    return fitted;
+  }
+  if (g_hash_table_size(self->fitted) > 4096) g_hash_table_remove_all(self->fitted);
+  char *best = NULL;
+  if (text_width(self, text, bold) <= width) {
+    best = g_strdup(text);
+  } else { /* the most characters that fit with the ellipsis */
+    glong lo = 0, hi = g_utf8_strlen(text, -1);
+    while (lo < hi) {
+      glong mid = (lo + hi + 1) / 2;
+      char *cand = g_strdup_printf("%.*s…", (int)(g_utf8_offset_to_pointer(text, mid) - text), text);
+      PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+      char *m = g_markup_printf_escaped(bold ? "<b>%s</b>" : "%s", cand);
+      pango_layout_set_markup(l, m, -1);
+      int w = 0, h = 0;
+      pango_layout_get_pixel_size(l, &w, &h);
+      g_object_unref(l);
+      g_free(m);
+      if (w <= width) {
+        g_free(best);
+        best = cand;
+        lo = mid;
+      } else {
+        g_free(cand);
+        hi = mid - 1;
+      }
+    }
+    if (!best) best = g_strdup("…");
+  }
+  g_hash_table_insert(self->fitted, key, best);
+  return best;
+}
+
+const char *weft_timeline_get_lane_label(WeftTimeline *self, guint i) {
+  const WeftSessionLock *l = self->session ? weft_session_get_lock(self->session, i) : NULL;
+  if (!l) return NULL;
+  char buf[600];
+  g_snprintf(buf, sizeof buf, "lock %s", l->name);
+  return fit_label(self, buf, l->object_id == self->hl_object, LABEL_W - 26);
+}
+
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_return_if_fail(WEFT_IS_TIMELINE(self));
   g_hash_table_remove_all(self->layouts);
+  g_hash_table_remove_all(self->fitted);
   /* the old session's worker stops before its session may go */
   worker_detach(self->worker);
   self->worker = NULL;
@@ -1921,26 +2063,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_free(self->collapsed);
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
-  /* the label column fits the longest "name [tid]" (Python threads are named
-   * "ThreadPoolExecutor-0_1 (_worker)"), within LABEL_W_MIN..MAX; a label of
-   * 20 bytes or fewer fits the narrowest column anyway */
-  self->label_w = LABEL_W_MIN;
-  int longest = 20; /* only a label longer (in bytes) than any measured so far is measured */
-  for (guint i = 0; session && i < weft_session_get_n_threads(session) && self->label_w < LABEL_W_MAX; i++) {
-    const WeftSessionThread *t = weft_session_get_thread(session, i);
-    char lb[600];
-    int len = g_snprintf(lb, sizeof lb, "%s [%d]", t->name, t->tid);
-    if (len <= longest) continue;
-    longest = len;
-    int w = 0, h = 0;
-    PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
-    char *m = g_markup_printf_escaped("<b>%s</b>", lb);
-    pango_layout_set_markup(l, m, -1);
-    g_free(m);
-    pango_layout_get_pixel_size(l, &w, &h);
-    g_object_unref(l);
-    self->label_w = CLAMP(w + 26 + 4, self->label_w, LABEL_W_MAX);
-  }
+  self->label_w = label_column(self, session);
   /* the launchers (env, shells, pyenv's shims before the program) start
    * collapsed, and the rows start at the program, as `weft report` does */
   guint prog = G_MAXUINT;
@@ -2047,12 +2170,14 @@ gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span) {
 
 gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) { return self->hl_object >= 0 && !self->hl_loading; }
 
-/* Clear the highlighted object and thread (Esc, a click on nothing, on the
- * lane label of the highlighted lock): "highlight-cleared" tells the window. */
+/* Clear the highlighted object and thread and the marked time (Esc, a click
+ * on nothing, on the lane label of the highlighted lock): "highlight-cleared"
+ * tells the window. */
 static void clear_highlights(WeftTimeline *self) {
-  if (self->hl_object < 0 && self->hl_utid < 0) return;
+  if (self->hl_object < 0 && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
   weft_timeline_set_highlight(self, -1);
   weft_timeline_set_highlight_thread(self, -1);
+  weft_timeline_set_mark(self, WEFT_MARK_NONE, 0, 0);
   g_signal_emit(self, signals[SIG_HIGHLIGHT_CLEARED], 0);
 }
 

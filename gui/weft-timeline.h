@@ -50,6 +50,16 @@ gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span);
 void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid);
 int64_t weft_timeline_get_highlight_thread(WeftTimeline *self);
 
+/* A finding's time marked on the timeline inside [start, end): the pixel
+ * columns with at most one thread running on average (serial phases), or
+ * with at least half a thread runnable, waiting for a CPU (oversubscribed);
+ * tinted over the rows, a bar under the ruler. Cleared with the highlight. */
+typedef enum { WEFT_MARK_NONE, WEFT_MARK_SERIAL, WEFT_MARK_RUNNABLE } WeftMark;
+void weft_timeline_set_mark(WeftTimeline *self, WeftMark mark, int64_t start_ns, int64_t end_ns);
+WeftMark weft_timeline_get_mark(WeftTimeline *self);
+/* The time of the marked columns in the window (ns), from the folds there. */
+int64_t weft_timeline_get_marked_ns(WeftTimeline *self);
+
 /* Outline span (its utid set) and show it: its process expanded, its row
  * scrolled into view, the window three times its length around it. */
 void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span);
@@ -75,6 +85,10 @@ void weft_timeline_request(WeftTimeline *self);
 /* Wait up to timeout_ms for folds to arrive and take them; TRUE if any of
  * the current window arrived (for --bench, which draws without the main loop). */
 gboolean weft_timeline_wait(WeftTimeline *self, guint timeout_ms);
+
+/* Lock lane i's label as drawn: "lock NAME", cut at its end to fit the
+ * label column ("…"). NULL if there is no such lane. */
+const char *weft_timeline_get_lane_label(WeftTimeline *self, guint i);
 
 /* A click at (x, y) in the widget, as the mouse's (for --click). */
 void weft_timeline_click(WeftTimeline *self, double x, double y);

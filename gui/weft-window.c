@@ -103,8 +103,8 @@ static void show_span_details(WeftWindow *self, const WeftSpan *span) {
   g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
                          weft_format_ns(a, sizeof a, span->dur_ns));
   append_thread(self, s, "thread", span->utid);
-  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n", weft_format_ns(b, sizeof b, span->start_ns),
-                         weft_format_ns(c, sizeof c, span->start_ns + span->dur_ns));
+  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n", weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
+                         weft_format_instant(c, sizeof c, span->start_ns + span->dur_ns, span->dur_ns));
   if (span->object_id >= 0) {
     char *esc = g_markup_escape_text(weft_session_object_name(self->session, span->object_id, buf, sizeof buf), -1);
     g_string_append_printf(s, "<b>object</b> %s\n", esc);
@@ -171,11 +171,22 @@ static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWin
 
 /* A finding: a region zooms to it; an object is highlighted (without a region:
  * the timeline jumps to its longest wait, as from the Sync objects table); a
- * thread is scrolled to and highlighted. */
+ * thread is scrolled to and highlighted; serial phases and threads waiting
+ * for a CPU are marked over the range the findings are of. */
 static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindow *self) {
   const WeftFindingItem *it = weft_findings_panel_get_item(panel, rank);
   if (!it || !self->session) return;
   weft_timeline_set_highlight_thread(self->timeline, it->utid);
+  WeftMark mark = !strcmp(it->kind, "serial") ? WEFT_MARK_SERIAL
+                  : !strcmp(it->kind, "oversubscribed") ? WEFT_MARK_RUNNABLE
+                                                        : WEFT_MARK_NONE;
+  int64_t a, b; /* the findings are of the selection, or of the whole recording */
+  if (!weft_timeline_get_selection(self->timeline, &a, &b)) {
+    a = 0;
+    b = weft_session_get_end_ns(self->session);
+  }
+  weft_timeline_set_mark(self->timeline, mark, a, b);
+  if (mark != WEFT_MARK_NONE) weft_timeline_set_range(self->timeline, a, b);
   if (it->region >= 0 && it->region_end_ns > it->region_start_ns) {
     weft_timeline_set_highlight(self->timeline, it->object_id);
     int64_t pad = (it->region_end_ns - it->region_start_ns) / 20;

@@ -20,6 +20,9 @@
 # - the running time split as the report splits it: the running track's threads on a CPU never
 #   above its dashed line at the CPU count, runnable ones stacked above; --dump's per-thread split
 #   equal to the report's; each thread's bar showing on a CPU, runnable and off a CPU in its shares;
+# - a wait far shorter than its start shows a different start and end on the details page; a
+#   long lock name is cut at its end in its lane label; the serial and oversubscribed findings
+#   mark their time when clicked (the serial one about the report's serial time), Esc clears it;
 # - flow arrows: as many as the database has flows (all in view when fitted);
 # - collapse-all hides every thread row, twice shows them again;
 # - with the side panel, the timeline gets most of the window, the panel can narrow to about 300
@@ -28,6 +31,7 @@
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -220,6 +224,56 @@ def check_layout(args, tmp, db, a, b):
     ok(d is not None and d["layout"]["side_visible"], "F9 again shows it", err or d["layout"])
 
 
+def check_details_labels_marks(args, tmp, db):
+    con = sqlite3.connect(db)
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    short = con.execute("SELECT utid, start_ns, dur_ns FROM thread_state WHERE state != 0 AND dur_ns >= 1000 "
+                        "AND dur_ns * 2000 < start_ns ORDER BY dur_ns LIMIT 1").fetchone()
+    lock = con.execute("SELECT object_id FROM sync_object o JOIN kind_name k ON k.kind = o.kind "
+                       "WHERE k.name = 'mutex' ORDER BY wait_ns DESC LIMIT 1").fetchone()[0]
+    con.close()
+    # a wait far shorter than its start: the details' start and end differ
+    if short:
+        utid, s, d = short
+        y = ROWS_TOP + PROC_H + ROW_H * threads.index(utid) + ROW_H // 2
+        dd, err = dump(args, tmp, db, ["--range", "%dns..%dns" % (s - d, s + 2 * d), "--click", "%d,%d" % (
+            LABEL_W + (1000 - LABEL_W - RIGHT_M) // 2, y)])
+        text = (dd or {}).get("details") or {}
+        m = re.search(r"from (\S+ \S+) to (\S+ \S+)", text.get("text", ""))
+        ok(m and text.get("dur_ns") == d and m.group(1) != m.group(2),
+           "a %d ns wait at %d ns: its details' start and end differ" % (d, s), err or text)
+    # a lock with a long name: its lane label keeps the start and cuts the end
+    longdb = os.path.join(tmp, "longname.db")
+    shutil.copy(db, longdb)
+    name = "deflate_engine_state_lock_from_pigz+0x10b20_called_from_pigz+0x10bd1_and_then_some #2"
+    con = sqlite3.connect(longdb)
+    con.execute("UPDATE sync_object SET name = ? WHERE object_id = ?", (name, lock))
+    con.commit()
+    con.close()
+    dd, err = dump(args, tmp, longdb, [])
+    label = {l["object_id"]: l["label"] for l in (dd or {}).get("lanes", [])}.get(lock, "")
+    ok(label.endswith("…") and len(label) > 30 and ("lock " + name).startswith(label[:-1]),
+       "a long lock name is cut at its end in its lane label, its start kept", err or label)
+    # the serial and oversubscribed findings mark their time; Esc clears it
+    dd, err = dump(args, tmp, db, [])
+    items = (dd or {}).get("findings", {}).get("items", [])
+    for kind, mark in (("serial", "serial"), ("oversubscribed", "runnable")):
+        it = [i for i in items if i["kind"] == kind]
+        if not it:
+            continue
+        dd, err = dump(args, tmp, db, ["--finding", str(it[0]["rank"])])
+        got = (dd or {}).get("marked_ns", 0)
+        if kind == "serial":
+            good = abs(got - it[0]["cost_ns"]) <= 0.25 * it[0]["cost_ns"] + 3e6
+        else:
+            good = got > 0
+        ok(dd and dd.get("mark") == mark and good,
+           "clicking the %s finding marks its time on the timeline (%d ns; the report: %d)" % (kind, got, it[0]["cost_ns"]),
+           err or (dd.get("mark"), got))
+        dd, err = dump(args, tmp, db, ["--finding", str(it[0]["rank"]), "--actions", "clear-selection"])
+        ok(dd and dd.get("mark") is None, "Esc clears the mark", err or dd.get("mark"))
+
+
 TRACK_TOP, TRACK_H, TRACK_PAD_T, TRACK_PAD_B = 52, 44, 6, 4
 
 
@@ -378,6 +432,10 @@ def main():
 
         # -- the running time split as the report splits it: on a CPU, runnable, off a CPU
         check_cpu_split(args, tmp, db)
+
+        # -- a short span's start and end told apart, lane labels cut at their end, the serial and
+        # oversubscribed findings marking their time
+        check_details_labels_marks(args, tmp, db)
 
         # -- flow arrows
         d, err = dump(args, tmp, db, ["--actions", "flows"])
