@@ -144,8 +144,10 @@ static guint first_after(const WeftCpuModel *m, double t) {
   guint lo = 0, hi = m->n;
   while (lo < hi) {
     guint mid = lo + (hi - lo) / 2;
-    if ((double)m->v[mid].end_ns <= t) lo = mid + 1;
-    else hi = mid;
+    if ((double)m->v[mid].end_ns <= t)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }

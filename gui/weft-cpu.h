@@ -28,14 +28,14 @@ G_BEGIN_DECLS
 enum { WEFT_CPU_ON, WEFT_CPU_RUNNABLE, WEFT_CPU_OFF, WEFT_CPU_ESTIMATED, WEFT_CPU_N };
 
 typedef struct {
-  int64_t start_ns, end_ns; /* between two readings, or after the last one */
-  int64_t run_ns;           /* running (state 0) time in it */
+  int64_t start_ns, end_ns;                 /* between two readings, or after the last one */
+  int64_t run_ns;                           /* running (state 0) time in it */
   int64_t oncpu_ns, runnable_ns, offcpu_ns; /* run_ns split: on a CPU, runnable, off a CPU */
-  gboolean measured;        /* FALSE: no reading covers it; counted as on a CPU, as the report does */
+  gboolean measured;                        /* FALSE: no reading covers it; counted as on a CPU, as the report does */
 } WeftCpuInterval;
 
 typedef struct {
-  WeftCpuInterval *v;  /* from the thread's start to its end, contiguous */
+  WeftCpuInterval *v; /* from the thread's start to its end, contiguous */
   guint n;
 } WeftCpuModel;
 

@@ -40,8 +40,8 @@ typedef struct {
   int64_t range_start, range_end;
   int64_t select_start, select_end;
   int64_t lock;
-  int finding;         /* rank, 1-based; 0 none */
-  const char *page;    /* side page to show last, NULL: as the other options leave it */
+  int finding;      /* rank, 1-based; 0 none */
+  const char *page; /* side page to show last, NULL: as the other options leave it */
   char **actions;
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
@@ -69,9 +69,9 @@ static void usage(FILE *f) {
              "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
 }
 
-static const char *const known_actions[] = {"zoom-in", "zoom-out", "pan-left", "pan-right", "fit",
-                                            "zoom-selection", "clear-selection", "flows", "collapse-all",
-                                            "row-up", "row-down", "page-up", "page-down", "side-panel", NULL};
+static const char *const known_actions[] = {"zoom-in",        "zoom-out",        "pan-left",  "pan-right",    "fit",
+                                            "zoom-selection", "clear-selection", "flows",     "collapse-all", "row-up",
+                                            "row-down",       "page-up",         "page-down", "side-panel",   NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -95,9 +95,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->window = TRUE;
     } else if (!strcmp(a, "--bench")) {
       o->bench = TRUE;
-    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
-               !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") ||
-               !strcmp(a, "--finding") || !strcmp(a, "--page") || !strcmp(a, "--click")) {
+    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
+               !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
+               !strcmp(a, "--page") || !strcmp(a, "--click")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -109,8 +109,8 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->dump = val;
       } else if (!strcmp(a, "--size")) {
         char x;
-        if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 ||
-            o->height < 100 || o->width > 16384 || o->height > 16384) {
+        if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 || o->height < 100 ||
+            o->width > 16384 || o->height > 16384) {
           fprintf(stderr, "weft-gui: --size %s: expected WxH, at least 300x100\n", val);
           return 2;
         }
@@ -175,11 +175,14 @@ static int parse_args(int argc, char **argv, Options *o) {
   }
   gboolean headless = o->screenshot || o->dump || o->bench;
   if (headless && !o->db) {
-    fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
+    fprintf(stderr, "weft-gui: %s needs a recording\n",
+            o->screenshot ? "--screenshot"
+            : o->dump     ? "--dump"
+                          : "--bench");
     return 2;
   }
-  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click)) {
+  if (!headless &&
+      (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page || o->have_click)) {
     fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page, --actions and --click go with "
                     "--screenshot or --dump\n");
     return 2;
@@ -192,13 +195,13 @@ static int parse_args(int argc, char **argv, Options *o) {
 typedef struct {
   const Options *o;
   WeftWindow *window;
-  GtkWidget *target;   /* what the PNG shows: the timeline, or the window */
+  GtkWidget *target; /* what the PNG shows: the timeline, or the window */
   int frames;
   int last_w, last_h;
-  int stage;           /* 0 laying out, 1 waiting for the findings (--finding), 2 settling, 3 done */
+  int stage; /* 0 laying out, 1 waiting for the findings (--finding), 2 settling, 3 done */
   int status;
   gboolean done;
-  gint64 t_start;      /* for --bench */
+  gint64 t_start;       /* for --bench */
   WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
 } Shot;
 
@@ -214,7 +217,7 @@ static gboolean render_png(GtkWidget *w, FILE *out) {
   if (!node) return FALSE;
   GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *texture =
-    gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
   gsk_render_node_unref(node);
   GBytes *png = texture ? gdk_texture_save_to_png_bytes(texture) : NULL;
   g_clear_object(&texture);
@@ -300,8 +303,9 @@ static gboolean apply_finding_and_actions(Shot *s) {
   if (o->finding > 0) {
     weft_window_show_page(s->window, "findings");
     found = weft_findings_panel_activate(weft_window_get_findings_panel(s->window), (guint)o->finding - 1);
-    if (!found) fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
-                        weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
+    if (!found)
+      fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
+              weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
   }
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */
@@ -404,7 +408,7 @@ static double bench_draw(WeftTimeline *tl) {
   if (node) {
     GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
     GdkTexture *texture =
-      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+        gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
     g_clear_object(&texture);
     gsk_render_node_unref(node);
   }
@@ -499,11 +503,13 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
-         "\"highlight\": %" G_GINT64_FORMAT ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]}\n",
+         "\"highlight\": %" G_GINT64_FORMAT
+         ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
          n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
-         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
-         gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)));
+         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads,
+         G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))), gtk_widget_get_width(GTK_WIDGET(tl)),
+         gtk_widget_get_height(GTK_WIDGET(tl)));
   g_array_unref(times);
   g_array_unref(complete);
   return 0;
@@ -530,7 +536,8 @@ static int finish_outputs(Shot *s, int rc) {
   char err[1024];
   for (int i = 0; i < 2; i++) {
     if (!outs[i]->f) continue;
-    if (rc) weft_output_abort(outs[i]);
+    if (rc)
+      weft_output_abort(outs[i]);
     else if (weft_output_commit(outs[i], err, sizeof err) != 0) {
       fprintf(stderr, "weft-gui: %s\n", err);
       rc = 1;

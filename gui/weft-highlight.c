@@ -202,8 +202,10 @@ static void fold_list(const IvList *l, double t0, double npp, int npx, guint8 bi
   guint lo = 0, hi = l->n;
   while (lo < hi) {
     guint mid = lo + (hi - lo) / 2;
-    if ((double)l->v[mid].s < from) lo = mid + 1;
-    else hi = mid;
+    if ((double)l->v[mid].s < from)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   int last = -1; /* the last pixel marked: many short intervals in one pixel cost a compare each */
   for (guint k = lo; k < l->n && (double)l->v[k].s < t1; k++) {

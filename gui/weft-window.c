@@ -41,12 +41,12 @@ struct _WeftWindow {
   GtkWidget *threads_table;
   GtkWidget *objects_table;
   WeftSession *session;
-  gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
-  gboolean no_findings;   /* headless without the side panel or a dump: nothing shows them */
-  guint objects_gen;      /* of the objects table's load (one per opened recording) */
-  gboolean objects_busy;  /* the objects table is being read on a worker */
+  gboolean quiet_errors;     /* headless: errors go to stderr, not a dialog */
+  gboolean no_findings;      /* headless without the side panel or a dump: nothing shows them */
+  guint objects_gen;         /* of the objects table's load (one per opened recording) */
+  gboolean objects_busy;     /* the objects table is being read on a worker */
   GtkWidget *objects_status; /* "reading…" over the objects table */
-  int64_t show_worst_of;  /* an object whose longest wait is shown once its highlight is read, or -1 */
+  int64_t show_worst_of;     /* an object whose longest wait is shown once its highlight is read, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -87,8 +87,10 @@ static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
     g_string_append_printf(s, "<tt>#%-2u</tt> %s", k, fn);
     if (f->file) {
       char *file = g_markup_escape_text(f->file, -1);
-      if (f->line > 0) g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
-      else g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
+      if (f->line > 0)
+        g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
+      else
+        g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
       g_free(file);
     }
     g_string_append_c(s, '\n');
@@ -103,7 +105,8 @@ static void show_span_details(WeftWindow *self, const WeftSpan *span) {
   g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
                          weft_format_ns(a, sizeof a, span->dur_ns));
   append_thread(self, s, "thread", span->utid);
-  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n", weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
+  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n",
+                         weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
                          weft_format_instant(c, sizeof c, span->start_ns + span->dur_ns, span->dur_ns));
   if (span->object_id >= 0) {
     char *esc = g_markup_escape_text(weft_session_object_name(self->session, span->object_id, buf, sizeof buf), -1);
@@ -177,7 +180,7 @@ static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindo
   const WeftFindingItem *it = weft_findings_panel_get_item(panel, rank);
   if (!it || !self->session) return;
   weft_timeline_set_highlight_thread(self->timeline, it->utid);
-  WeftMark mark = !strcmp(it->kind, "serial") ? WEFT_MARK_SERIAL
+  WeftMark mark = !strcmp(it->kind, "serial")           ? WEFT_MARK_SERIAL
                   : !strcmp(it->kind, "oversubscribed") ? WEFT_MARK_RUNNABLE
                                                         : WEFT_MARK_NONE;
   int64_t a, b; /* the findings are of the selection, or of the whole recording */
@@ -297,15 +300,24 @@ static void start_objects(WeftWindow *self) {
 
 static void fill_tables(WeftWindow *self) {
   static const WeftTableColumn tcols[] = {
-    {"Thread", "label", FALSE, TRUE}, {"PID", "pid", TRUE, FALSE},       {"Start", "start_ns", TRUE, FALSE},
-    {"Lifetime", "lifetime_ns", TRUE, FALSE}, {"Running", "running_ns", TRUE, FALSE},
-    {"Waiting", "wait_ns", TRUE, FALSE}, {"Mostly waiting in", "top_wait", FALSE, FALSE},
+      {"Thread", "label", FALSE, TRUE},
+      {"PID", "pid", TRUE, FALSE},
+      {"Start", "start_ns", TRUE, FALSE},
+      {"Lifetime", "lifetime_ns", TRUE, FALSE},
+      {"Running", "running_ns", TRUE, FALSE},
+      {"Waiting", "wait_ns", TRUE, FALSE},
+      {"Mostly waiting in", "top_wait", FALSE, FALSE},
   };
   static const WeftTableColumn ocols[] = {
-    {"Object", "label", FALSE, TRUE},        {"Kind", "kind", FALSE, FALSE},      {"PID", "pid", TRUE, FALSE},
-    {"Wait total", "wait_ns", TRUE, FALSE},  {"Waits", "waits", TRUE, FALSE},     {"Max wait", "wait_max_ns", TRUE, FALSE},
-    {"Contended", "contended", TRUE, FALSE}, {"Acquisitions", "acquisitions", TRUE, FALSE},
-    {"Hold total", "hold_ns", TRUE, FALSE},
+      {"Object", "label", FALSE, TRUE},
+      {"Kind", "kind", FALSE, FALSE},
+      {"PID", "pid", TRUE, FALSE},
+      {"Wait total", "wait_ns", TRUE, FALSE},
+      {"Waits", "waits", TRUE, FALSE},
+      {"Max wait", "wait_max_ns", TRUE, FALSE},
+      {"Contended", "contended", TRUE, FALSE},
+      {"Acquisitions", "acquisitions", TRUE, FALSE},
+      {"Hold total", "hold_ns", TRUE, FALSE},
   };
   if (self->threads_table) gtk_box_remove(self->threads_box, self->threads_table);
   if (self->objects_table) gtk_box_remove(self->objects_box, self->objects_table);
@@ -359,7 +371,8 @@ static void on_page_button(GtkToggleButton *b, WeftWindow *self) {
 /* The stack's page changed (a button, a key, the code): its button is the active one. */
 static void on_page_shown(WeftWindow *self) {
   const char *page = gtk_stack_get_visible_child_name(self->side_stack);
-  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c; c = gtk_widget_get_next_sibling(c)) {
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c;
+       c = gtk_widget_get_next_sibling(c)) {
     GtkToggleButton *b = GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)));
     if (!g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page)) gtk_toggle_button_set_active(b, TRUE);
   }
@@ -381,8 +394,10 @@ static void make_page_buttons(WeftWindow *self) {
     g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
     gtk_widget_set_focus_on_click(b, FALSE);
     gtk_widget_add_css_class(b, "weft-page");
-    if (group) gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b), group);
-    else group = GTK_TOGGLE_BUTTON(b);
+    if (group)
+      gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b), group);
+    else
+      group = GTK_TOGGLE_BUTTON(b);
     g_signal_connect(b, "toggled", G_CALLBACK(on_page_button), self);
     gtk_flow_box_append(self->page_buttons, b);
   }
@@ -423,8 +438,10 @@ static void on_open_response(GtkNativeDialog *dialog, int response, WeftWindow *
   if (response == GTK_RESPONSE_ACCEPT) {
     GFile *file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     char *path = file ? g_file_get_path(file) : NULL;
-    if (path) weft_window_open(self, path);
-    else if (file) show_error(self, "only local files can be opened");
+    if (path)
+      weft_window_open(self, path);
+    else if (file)
+      show_error(self, "only local files can be opened");
     g_free(path);
     g_clear_object(&file);
   }
@@ -432,8 +449,8 @@ static void on_open_response(GtkNativeDialog *dialog, int response, WeftWindow *
 }
 
 static void action_open(GtkWidget *w, const char *name, GVariant *param) {
-  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open a recording", GTK_WINDOW(w),
-                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  GtkFileChooserNative *d =
+      gtk_file_chooser_native_new("Open a recording", GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
   GtkFileFilter *f = gtk_file_filter_new();
   gtk_file_filter_set_name(f, "weft recordings (*.db)");
   gtk_file_filter_add_pattern(f, "*.db");
@@ -533,14 +550,15 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
-  static const char *const forwarded[] = {"win.zoom-in", "win.zoom-out", "win.fit", "win.pan-left", "win.pan-right",
-                                          "win.zoom-selection", "win.clear-selection", "win.flows",
-                                          "win.collapse-all"};
+  static const char *const forwarded[] = {"win.zoom-in",         "win.zoom-out",  "win.fit",
+                                          "win.pan-left",        "win.pan-right", "win.zoom-selection",
+                                          "win.clear-selection", "win.flows",     "win.collapse-all"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
   static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
                                       "win.page-locks"};
-  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
+    gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-findings", NULL);
@@ -594,14 +612,12 @@ static void weft_window_init(WeftWindow *self) {
   g_object_unref(b);
 }
 
-WeftWindow *weft_window_new(GtkApplication *app) {
-  return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL);
-}
+WeftWindow *weft_window_new(GtkApplication *app) { return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL); }
 
 /* The side panel's default width: the timeline gets most of the window. */
 #define SIDE_SHARE 0.3
-#define SIDE_MIN 300 /* the side box's width-request (weft-window.ui) */
-#define SIDE_MAX 480
+#define SIDE_MIN   300 /* the side box's width-request (weft-window.ui) */
+#define SIDE_MAX   480
 
 void weft_window_reset_layout(WeftWindow *self) {
   int w, h;
@@ -615,7 +631,8 @@ void weft_window_write_layout_json(WeftWindow *self, GString *out) {
   g_string_append_printf(out,
                          "{\"width\": %d, \"timeline_width\": %d, \"side_visible\": %s, \"side_width\": %d, "
                          "\"side_min_width\": %d}",
-                         gtk_widget_get_width(GTK_WIDGET(self->paned)), gtk_widget_get_width(GTK_WIDGET(self->timeline)),
+                         gtk_widget_get_width(GTK_WIDGET(self->paned)),
+                         gtk_widget_get_width(GTK_WIDGET(self->timeline)),
                          gtk_widget_get_visible(self->side) ? "true" : "false",
                          gtk_widget_get_visible(self->side) ? gtk_widget_get_width(self->side) : 0, min);
 }
@@ -640,7 +657,9 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 
 gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
 
-void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
+void weft_window_show_page(WeftWindow *self, const char *page) {
+  gtk_stack_set_visible_child_name(self->side_stack, page);
+}
 
 const char *weft_window_get_page(WeftWindow *self) { return gtk_stack_get_visible_child_name(self->side_stack); }
 
@@ -651,8 +670,9 @@ void weft_window_write_details_json(WeftWindow *self, GString *out) {
     return;
   }
   g_string_append_printf(out,
-                         "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT ", \"dur_ns\": %" G_GINT64_FORMAT
-                         ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT ", \"text\": ",
+                         "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT
+                         ", \"dur_ns\": %" G_GINT64_FORMAT ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT
+                         ", \"text\": ",
                          span.utid, span.start_ns, span.dur_ns, weft_state_name(span.state), span.object_id);
   weft_json_append(out, gtk_label_get_text(self->details_label));
   g_string_append_c(out, '}');
