@@ -53,8 +53,8 @@ void _weft_stacks_reset(void) {
 static StackSlot *table(void) {
   StackSlot *tb = atomic_load_explicit(&stack_table, memory_order_acquire);
   if (tb) return tb;
-  void *m = mmap(NULL, WEFT_STACK_SLOTS * sizeof(StackSlot), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *m =
+      mmap(NULL, WEFT_STACK_SLOTS * sizeof(StackSlot), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return NULL;
   StackSlot *expect = NULL;
   if (!atomic_compare_exchange_strong(&stack_table, &expect, (StackSlot *)m)) {
@@ -146,8 +146,7 @@ static int unw_load(void) {
      * not forever (the loader might need a lock this thread holds); a stack
      * missed here would be the first wait's, which names the lock */
     uint64_t until = weft_ticks() + 50 * _weft_proc.ticks_per_ms;
-    while ((st = atomic_load_explicit(&unw_state, memory_order_acquire)) == 2 && weft_ticks() < until)
-      sched_yield();
+    while ((st = atomic_load_explicit(&unw_state, memory_order_acquire)) == 2 && weft_ticks() < until) sched_yield();
     return st == 1;
   }
   void *h = dlopen(WEFT_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -176,17 +175,17 @@ static int unw_load(void) {
  * miss and a fresh walk. Per thread: no locks, and its stack's addresses stay
  * mapped. */
 #define SC_ENTRIES 8u
-#define SC_WORDS 128u
+#define SC_WORDS   128u
 
 typedef struct {
-  uint64_t sp, bp, pc;       /* the key: capture point's stack and frame pointers, the agent's call site */
-  uint32_t id, nwords;       /* stack id (0: free) */
-  uint32_t off[SC_WORDS];    /* word addresses - sp */
+  uint64_t sp, bp, pc;    /* the key: capture point's stack and frame pointers, the agent's call site */
+  uint32_t id, nwords;    /* stack id (0: free) */
+  uint32_t off[SC_WORDS]; /* word addresses - sp */
   uint64_t val[SC_WORDS];
 } StackCacheEntry;
 
 typedef struct {
-  uint32_t next;             /* round robin */
+  uint32_t next; /* round robin */
   StackCacheEntry e[SC_ENTRIES];
 } StackCache;
 
@@ -308,8 +307,8 @@ uint32_t _weft_stack_id(void) {
  * library page is a page fault). */
 #define WEFT_MOD_MAX 1024
 typedef struct {
-  uintptr_t bias, lo, hi;   /* lo: start address (0: free) */
-  const char *path;         /* the loader's (link_map) string, or NULL: the executable */
+  uintptr_t bias, lo, hi; /* lo: start address (0: free) */
+  const char *path;       /* the loader's (link_map) string, or NULL: the executable */
   uint32_t idlen;
   uint8_t id[20];
 } WeftModule;
@@ -336,8 +335,7 @@ static void build_id(struct dl_phdr_info *info, WeftModule *m) {
       size_t nsz = (nh->n_namesz + 3u) & ~3u, dsz = (nh->n_descsz + 3u) & ~3u;
       size_t all = sizeof *nh + nsz + dsz;
       if (all > left) break;
-      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-          memcmp(p + sizeof *nh, "GNU", 4) == 0) {
+      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(p + sizeof *nh, "GNU", 4) == 0) {
         m->idlen = nh->n_descsz < 20 ? nh->n_descsz : 20;
         memcpy(m->id, p + sizeof *nh + nsz, m->idlen);
         return;
