@@ -285,11 +285,25 @@ static inline int weft_on(void) {
 }
 
 /* ---- stacks (weft-unwind.c) ---- */
-/* Capture the caller's stack, define it in the trace if new, return its id (0: none). */
-WEFT_HIDDEN uint32_t _weft_stack_id(void);
+#define WEFT_STACK_C_MAX 64u    /* C frames in a stack */
+#define WEFT_PY_MAX_FRAMES 64u  /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
+/* Capture the caller's stack, define it in the trace if new, return its id
+ * (0: none). tick: the time of the records that define it (0: now), for a
+ * wait written after it ended, whose WAIT_BEGIN must not follow later ones. */
+WEFT_HIDDEN uint32_t _weft_stack_id_at(uint64_t tick);
+static inline uint32_t _weft_stack_id(void) { return _weft_stack_id_at(0); }
 WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);
+WEFT_HIDDEN unsigned long long _weft_modules_adds(void); /* the loader's count of loads at the last scan */
+
+/* ---- Python frames (weft-pystack.c) ---- */
+/* The calling thread's Python frames, innermost first, as STACK words (PY_FRAME
+ * records written for the new ones at tick, 0: now); 0 if it runs no Python.
+ * Called with the agent busy. */
+WEFT_HIDDEN int _weft_py_stack(uint64_t *words, int max, uint64_t tick);
+WEFT_HIDDEN int _weft_py_thread(void); /* the calling thread has a Python thread state */
+WEFT_HIDDEN void _weft_py_reset(void); /* after fork: frame ids start again */
 
 /* Stacks where an object is created (init): taken unless WEFT_STACKS=none. */
 static inline uint32_t weft_stack_init(void) {

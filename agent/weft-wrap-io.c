@@ -54,15 +54,18 @@ static uint64_t pipe_id(int fd) {
 }
 
 /* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past); chan: the
- * pipe waited on (0 none). */
+ * pipe waited on (0 none). A thread that runs Python names where it waited
+ * (its stack, defined at t0: before the WAIT_BEGIN in the thread's time);
+ * others do not pay for a stack here. */
 static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint64_t t1, int err,
                     uint64_t bytes, uint64_t chan) {
   WeftThread *t = &_weft_tls;
   int e = errno;
+  uint32_t st = _weft_proc.stacks >= WEFT_STACKS_CONTENDED && _weft_py_thread() ? _weft_stack_id_at(t0) : 0;
   uint64_t *p = weft_reserve(t, 4, &t0);
   if (p) {
     p[1] = obj;
-    p[2] = 0;
+    p[2] = (uint64_t)st << 32;
     p[3] = 0;
     weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, WEFT_AUX(kind, op, 0), t0);
   }

@@ -22,6 +22,7 @@ Options: --list prints the scenarios of every group; --only NAME runs one;
 
 import argparse
 import errno
+import glob
 import gzip
 import hashlib
 import lzma
@@ -1522,6 +1523,99 @@ def t_python_threads(ctx, chk):
     chk.ge("thread exits of the workers", rec.count("THREAD_EXIT", how="return"), 4)
 
 
+def pythons():
+    """[(tag, exe)]: Debian's python3 and every CPython 3.8-3.13 under pyenv; and the minors not found"""
+    out = [("debian", "/usr/bin/python3")] if os.access("/usr/bin/python3", os.X_OK) else []
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    found = set()
+    for d in sorted(glob.glob(os.path.join(root, "versions", "3.*"))):
+        parts = os.path.basename(d).split(".")
+        exe = os.path.join(d, "bin", "python3")
+        if len(parts) == 3 and all(x.isdigit() for x in parts) and 8 <= int(parts[1]) <= 13 and \
+                int(parts[1]) not in found and os.access(exe, os.X_OK):
+            found.add(int(parts[1]))
+            out.append((os.path.basename(d), exe))
+    return out, [m for m in range(8, 14) if m not in found]
+
+
+def marked_lines(path):
+    """{marker: [line numbers]} of the '# MARKER' comments of a fixture"""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"#\s*([A-Z][A-Z-]+)\s*$", line)
+            if m:
+                out.setdefault(m.group(1), []).append(n)
+    return out
+
+
+def py_frames(rec, r):
+    """the Python frames (function, file's base name, line) of the stack of WAIT_BEGIN r, innermost first"""
+    sts = rec.sel("STACK", in_file=r.file, id=r.i("stack"))
+    if not sts:
+        return []
+    defs = {f.i("id"): f for f in rec.sel("PY_FRAME", in_file=r.file)}
+    out = []
+    for w in sts[0].get("ips", "").split(","):
+        if w.startswith("py:") and int(w[3:]) in defs:
+            f = defs[int(w[3:])]
+            out.append((f.get("function"), os.path.basename(f.get("file")), f.i("line")))
+    return out
+
+
+def t_python_stacks(ctx, chk):
+    """Every CPython here: a wait's stack starts with the waiting thread's Python
+    frames, innermost first, each naming its function, file and line."""
+    pys, absent = pythons()
+    if not pys:
+        raise Skip("no CPython 3")
+    for m in absent:
+        chk.notes.append("no CPython 3.%d under pyenv: not tested" % m)
+    script = os.path.join(ctx.pydir, "py_stacks.py")
+    lines = marked_lines(script)
+    base = "py_stacks.py"
+    for tag, py in pys:
+        waits = {}
+        for case in ("lock", "sleep", "gil", "deep"):
+            nat, tr = ctx.compare(chk, [py, script, case], env={"WEFT_IO": "1"})
+            rec = Recording(ctx, tr.outdir)
+            validate(chk, rec)
+            waits[case] = [(r, py_frames(rec, r)) for r in rec.sel("WAIT_BEGIN")]
+            chk.eq("%s %s: the header says Python frames" % (tag, case), rec.files[-1].get("python"), "frames")
+
+        def ours(case, kinds, tid_main=None):
+            """the innermost frame of the fixture's own code of each wait of those kinds"""
+            got = []
+            for r, fr in waits[case]:
+                if r.get("kind") in kinds and (tid_main is None or (r.tid == r.pid) == tid_main):
+                    mine = [f for f in fr if f[1] == base]
+                    if mine:
+                        got.append(mine[0])
+            return got
+        lock = ours("lock", ("sem", "mutex"), tid_main=False)
+        chk.true("%s: the lock waits of take() name it first, at the line of its with" % tag,
+                 lock and all(f == ("take", base, lines["LOCK-WAIT"][0]) for f in lock), repr(lock))
+        first = [fr[0] for r, fr in waits["lock"] if r.tid != r.pid and r.get("kind") in ("sem", "mutex") and fr
+                 and fr[0][1] == base]
+        chk.true("%s: ... and take() is the innermost frame of those waits" % tag,
+                 first and all(f[0] == "take" for f in first), repr(first))
+        join = ours("lock", ("sem", "join", "cond", "mutex"), tid_main=True)
+        chk.true("%s: the main thread's join names run() at the join" % tag,
+                 ("run", base, lines["JOIN"][0]) in join, repr(join))
+        nap = ours("sleep", ("sleep", "poll"))
+        chk.true("%s: the sleep names nap() at time.sleep" % tag,
+                 nap and all(f == ("nap", base, lines["SLEEP"][0]) for f in nap), repr(nap))
+        gil = ours("gil", ("cond", "mutex"), tid_main=False)
+        chk.true("%s: GIL waits in spin() name its lines" % tag,
+                 gil and all(f[0] == "spin" and lines["GIL"][0] - 2 <= f[2] <= lines["GIL"][-1] + 1 for f in gil)
+                 and any(f[2] in lines["GIL"] for f in gil), repr(sorted(set(gil))))
+        deep = [fr for r, fr in waits["deep"] if r.get("kind") == "sem" and fr and fr[0][0] == "take"]
+        want = [("take", base, lines["LOCK-WAIT"][0]), ("dive", base, lines["DEEP"][0])] + \
+            [("dive", base, lines["DIVE"][0])] * 20
+        chk.true("%s: 20 calls deep, all 22 frames of the fixture, innermost first" % tag,
+                 deep and all(fr[:22] == want for fr in deep), repr(deep[:1]))
+
+
 GROUPS = {
     "locks": [("uncontended", t_uncontended),
               ("uncontended-holds-all", lambda c, k: t_uncontended(c, k, env=HOLDS_ALL)),
@@ -1543,7 +1637,7 @@ GROUPS = {
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
-             ("python-threadpool", t_python_threads)],
+             ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }
 
 
