@@ -297,9 +297,34 @@ WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);
 WEFT_HIDDEN unsigned long long _weft_modules_adds(void); /* the loader's count of loads at the last scan */
 
+/* Reserve n words for a definition (STACK, PY_FRAME) at *now = tick, for a
+ * record stamped at that earlier tick that will name it (the end of a wait
+ * written after it ended): through the fast path only, with room left for
+ * that record, else NULL (the slow path would stamp what follows at the
+ * current time). tick 0: at the current time, either path (NULL: the record
+ * is lost). Called with the agent busy. */
+#define WEFT_DEF_SPARE 8u
+static inline uint64_t *weft_reserve_def(WeftThread *t, unsigned n, uint64_t *now, uint64_t tick) {
+  if (!tick) {
+    *now = weft_ticks();
+    t->busy--; /* weft_reserve's slow path would refuse: we are busy; the thread is active here */
+    uint64_t *p = weft_reserve(t, n, now);
+    t->busy++;
+    return p;
+  }
+  uint64_t *p = t->pos;
+  *now = tick;
+  if (!p || (size_t)(t->end - p) < n + WEFT_DEF_SPARE || tick - t->last > UINT32_MAX || tick >= t->next_sample)
+    return NULL;
+  t->pos = p + n;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  return p;
+}
+
 /* ---- Python frames (weft-pystack.c) ---- */
 /* The calling thread's Python frames, innermost first, as STACK words (PY_FRAME
- * records written for the new ones at tick, 0: now); 0 if it runs no Python.
+ * records written for the new ones at tick, 0: now; see weft_reserve_def); 0
+ * if it runs no Python, -1 if a PY_FRAME could not be written at tick.
  * Called with the agent busy. */
 WEFT_HIDDEN int _weft_py_stack(uint64_t *words, int max, uint64_t tick);
 WEFT_HIDDEN int _weft_py_thread(void); /* the calling thread has a Python thread state */

@@ -422,16 +422,15 @@ static uint64_t mix(uint64_t h, uint64_t v) {
   return h ^ (h >> 33);
 }
 
-/* PY_FRAME: id and line, the function's first line, "function\0file\0". */
-static void emit_frame(uint32_t id, int line, int first, const char *fn, size_t fl, const char *file, size_t il,
-                       uint64_t tick) {
+/* PY_FRAME: id and line, the function's first line, "function\0file\0"; -1
+ * if it cannot be written at tick (weft_reserve_def). */
+static int emit_frame(uint32_t id, int line, int first, const char *fn, size_t fl, const char *file, size_t il,
+                      uint64_t tick) {
   WeftThread *t = &_weft_tls;
   unsigned n = 3 + (unsigned)((fl + 1 + il + 1 + 7) / 8);
-  uint64_t now = tick ? tick : weft_ticks();
-  t->busy--; /* weft_reserve would refuse: we are busy; the thread is active here */
-  uint64_t *p = weft_reserve(t, n, &now);
-  t->busy++;
-  if (!p) return;
+  uint64_t now;
+  uint64_t *p = weft_reserve_def(t, n, &now, tick);
+  if (!p) return tick ? -1 : 0;
   p[1] = (uint64_t)id | (uint64_t)(uint32_t)line << 32;
   p[2] = (uint32_t)(first > 0 ? first : 0);
   char *s = (char *)(p + 3);
@@ -441,20 +440,30 @@ static void emit_frame(uint32_t id, int line, int first, const char *fn, size_t 
   weft_publish(t, p, WEFT_EV_PY_FRAME, n, 0, now);
   if (!atomic_exchange(&py_feature, 1) && _weft_proc.hdr)
     __atomic_fetch_or(&_weft_proc.hdr->features, WEFT_FEAT_PY_FRAMES, __ATOMIC_RELAXED);
+  return 0;
 }
 
+#define PY_NOT_NOW UINT32_MAX   /* define(): its PY_FRAME could not be written at the tick asked for */
+#define PY_ABORT UINT64_MAX     /* frame_word(): the same */
+
 /* A new frame id for (code, addr), its PY_FRAME written; 0 if the code
- * object is not what the layout says. */
+ * object is not what the layout says, PY_NOT_NOW (no id used up) when the
+ * record cannot be written at tick. */
 static uint32_t define(Rd *r, uintptr_t name, uintptr_t file, uintptr_t lines, int first, int addr, uint64_t tick) {
   char fn[256], path[400];
   int fl = str_utf8(name, fn, sizeof fn, 0), il = str_utf8(file, path, sizeof path, 1);
   if (fl < 0 || il < 0 || !is_a(r, lines, py.bytes_type)) return 0;
   uint32_t id = atomic_fetch_add(&py_next, 1);
-  emit_frame(id, line_of(r, lines, first, addr), first, fn, (size_t)fl, path, (size_t)il, tick);
+  if (emit_frame(id, line_of(r, lines, first, addr), first, fn, (size_t)fl, path, (size_t)il, tick) != 0)
+    return PY_NOT_NOW;
   return id;
 }
 
-/* The STACK word of frame ref (0: none). */
+static uint64_t word_of(uint32_t id) {
+  return id == PY_NOT_NOW ? PY_ABORT : id ? weft_stack_py_word(id) : 0;
+}
+
+/* The STACK word of frame ref (0: none; PY_ABORT: see define). */
 static uint64_t frame_word(const PyRef *ref, uint64_t tick) {
   const WeftPyLayout *L = py.L;
   Rd r = {0, 0};
@@ -477,6 +486,10 @@ static uint64_t frame_word(const PyRef *ref, uint64_t tick) {
         cur = h; /* another thread claimed it for the same key just now */
       } else {
         uint32_t id = define(&r, name, file, lines, first, ref->addr, tick);
+        if (id == 0 || id == PY_NOT_NOW) {
+          atomic_store_explicit(&s->hash, 0, memory_order_release); /* free again */
+          return word_of(id);
+        }
         s->addr = ref->addr;
         s->first = first;
         s->code = c;
@@ -484,18 +497,17 @@ static uint64_t frame_word(const PyRef *ref, uint64_t tick) {
         s->file = file;
         s->lines = lines;
         atomic_store_explicit(&s->id, id, memory_order_release);
-        return id ? weft_stack_py_word(id) : 0;
+        return word_of(id);
       }
     }
     if (cur != h) continue;
     uint32_t id = atomic_load_explicit(&s->id, memory_order_acquire);
     if (id && s->code == c && s->addr == ref->addr && s->name == name && s->file == file && s->lines == lines &&
         s->first == first)
-      return weft_stack_py_word(id);
+      return word_of(id);
     break; /* being defined by another thread, or a hash collision: a copy of our own */
   }
-  uint32_t id = define(&r, name, file, lines, first, ref->addr, tick);
-  return id ? weft_stack_py_word(id) : 0;
+  return word_of(define(&r, name, file, lines, first, ref->addr, tick));
 }
 
 int _weft_py_stack(uint64_t *words, int max, uint64_t tick) {
@@ -513,6 +525,7 @@ int _weft_py_stack(uint64_t *words, int max, uint64_t tick) {
   int n = walk(&r, ts, v, max), k = 0;
   for (int i = 0; i < n; i++) {
     uint64_t w = frame_word(&v[i], tick);
+    if (w == PY_ABORT) return -1;
     if (w) words[k++] = w;
   }
   return k;

@@ -79,22 +79,22 @@ static uint64_t hash_ips(const uint64_t *ips, int n) {
   return h ? h : 1;
 }
 
-/* tick: the records' time (0: now), that of a wait written after the fact */
-static void emit_stack(uint32_t id, const uint64_t *ips, int n, uint64_t tick) {
+/* tick: the record's time (0: now), that of a wait written after it ended;
+ * -1 if it could not be written at that time (weft_reserve_def). */
+static int emit_stack(uint32_t id, const uint64_t *ips, int n, uint64_t tick) {
   WeftThread *t = &_weft_tls;
   unsigned words = 2 + (unsigned)n;
-  uint64_t now = tick ? tick : weft_ticks();
-  /* weft_reserve would refuse: we are busy; the thread is active here */
-  t->busy--;
-  uint64_t *p = weft_reserve(t, words, &now);
-  t->busy++;
-  if (!p) return;
+  uint64_t now;
+  uint64_t *p = weft_reserve_def(t, words, &now, tick);
+  if (!p) return tick ? -1 : 0;
   p[1] = (uint64_t)id | ((uint64_t)(uint32_t)n << 32);
   memcpy(p + 2, ips, (size_t)n * sizeof *ips);
   weft_publish(t, p, WEFT_EV_STACK, words, 0, now);
+  return 0;
 }
 
-/* The id of the stack ips[0..n): defined once per process (STACK record). */
+/* The id of the stack ips[0..n): defined once per process (STACK record);
+ * 0 if it cannot be defined at tick (and then nothing is kept). */
 static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
   if (n <= 0) return 0;
   uint32_t id = 0;
@@ -112,7 +112,10 @@ static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
         uint64_t expect = 0;
         if (atomic_compare_exchange_strong(&s->hash, &expect, h)) {
           id = atomic_fetch_add(&stack_next, 1);
-          emit_stack(id, ips, n, tick);
+          if (emit_stack(id, ips, n, tick) != 0) {
+            atomic_store_explicit(&s->hash, 0, memory_order_release); /* free again */
+            return 0;
+          }
           atomic_store_explicit(&s->id, id, memory_order_release);
           return id;
         }
@@ -125,7 +128,7 @@ static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
   }
   if (id == 0) {
     id = atomic_fetch_add(&stack_next, 1);
-    emit_stack(id, ips, n, tick);
+    if (emit_stack(id, ips, n, tick) != 0) return 0;
   }
   return id;
 }
@@ -279,6 +282,11 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
   uint64_t pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
   uint64_t w[WEFT_STACK_MAX_DEPTH];
   int np = _weft_py_stack(w, (int)WEFT_PY_MAX_FRAMES, tick), n = 0; /* the Python frames first */
+  if (np < 0) { /* a Python frame could not be defined at tick: no stack this time */
+    weft_busy_leave();
+    errno = saved;
+    return 0;
+  }
   StackCache *sc = cache_of(t);
   StackCacheEntry *ce = NULL;
   if (sc) /* a hit: the same key and every word the walk read unchanged */

@@ -220,6 +220,8 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
     } else if (kind == WEFT_KIND_READ && n > 2) {
       printf(" bytes=%" PRId64, (int64_t)w[2]);
     }
+    if (kind != WEFT_KIND_CHILD && n > 4) /* version 4: the stack of a wait written after it ended */
+      printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
     break;
   case WEFT_EV_INIT:
     put_kind(kind);

@@ -37,7 +37,7 @@ import tempfile
 import time
 import traceback
 
-BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "MODULE"}
+BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "PY_FRAME", "MODULE"}
 TIMEOUT = 60  # seconds for any one program run
 
 
@@ -411,6 +411,14 @@ def validate(chk, rec, allow_open=(), exits=None):
     stacks = {}
     for r in rec.sel("STACK"):
         stacks.setdefault(r.file, set()).add(r.i("id"))
+    # version 4: every Python frame a stack names is defined in its file
+    py_defined = {}
+    for r in rec.sel("PY_FRAME"):
+        py_defined.setdefault(r.file, set()).add(r.i("id"))
+    for r in rec.sel("STACK"):
+        missing = [w for w in r.get("ips", "").split(",") if w.startswith("py:")
+                   and int(w[3:]) not in py_defined.get(r.file, set())]
+        chk.eq("Python frames of %s not defined in its file" % r, missing, [])
     for (fn, tid), recs in rec.threads().items():
         chk.eq("first record of thread %d in %s" % (tid, fn), recs[0].name, "THREAD_START")
         for i, r in enumerate(recs):
@@ -431,6 +439,9 @@ def validate(chk, rec, allow_open=(), exits=None):
             elif r.name == "WAIT_END":
                 chk.true("WAIT_END after its WAIT_BEGIN", i > 0 and recs[i - 1].name == "WAIT_BEGIN",
                          repr(r))
+                st = r.i("stack") if r.get("stack") else 0
+                if st:
+                    chk.true("stack id %d of %s is defined in %s" % (st, r, fn), st in stacks.get(fn, set()))
             elif r.name == "THREAD_EXIT" and r.get("how") != "at_process_exit":
                 # after its own exit a thread may still end the process: its samples of the
                 # threads still alive, their THREAD_EXIT at_process_exit, modules, EXIT
@@ -1550,7 +1561,7 @@ def marked_lines(path):
 
 
 def py_frames(rec, r):
-    """the Python frames (function, file's base name, line) of the stack of WAIT_BEGIN r, innermost first"""
+    """the Python frames (function, file's base name, line) of the stack of a wait's record, innermost first"""
     sts = rec.sel("STACK", in_file=r.file, id=r.i("stack"))
     if not sts:
         return []
@@ -1580,7 +1591,9 @@ def t_python_stacks(ctx, chk):
             nat, tr = ctx.compare(chk, [py, script, case], env={"WEFT_IO": "1"})
             rec = Recording(ctx, tr.outdir)
             validate(chk, rec)
-            waits[case] = [(r, py_frames(rec, r)) for r in rec.sel("WAIT_BEGIN")]
+            # (a sleep, poll or read names its stack in its WAIT_END: written after it ended)
+            waits[case] = [(r, py_frames(rec, r)) for r in rec.sel("WAIT_BEGIN") + rec.sel("WAIT_END")
+                           if r.get("stack", "0") != "0"]
             chk.eq("%s %s: the header says Python frames" % (tag, case), rec.files[-1].get("python"), "frames")
 
         def ours(case, kinds, tid_main=None):
@@ -1606,9 +1619,9 @@ def t_python_stacks(ctx, chk):
         chk.true("%s: the sleep names nap() at time.sleep" % tag,
                  nap and all(f == ("nap", base, lines["SLEEP"][0]) for f in nap), repr(nap))
         gil = ours("gil", ("cond", "mutex"), tid_main=False)
-        chk.true("%s: GIL waits in spin() name its lines" % tag,
-                 gil and all(f[0] == "spin" and lines["GIL"][0] - 2 <= f[2] <= lines["GIL"][-1] + 1 for f in gil)
-                 and any(f[2] in lines["GIL"] for f in gil), repr(sorted(set(gil))))
+        chk.true("%s: GIL waits in spin() name it, most at its loop's lines" % tag,
+                 gil and all(f[0] == "spin" for f in gil) and
+                 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil), repr(sorted(set(gil))))
         deep = [fr for r, fr in waits["deep"] if r.get("kind") == "sem" and fr and fr[0][0] == "take"]
         want = [("take", base, lines["LOCK-WAIT"][0]), ("dive", base, lines["DEEP"][0])] + \
             [("dive", base, lines["DIVE"][0])] * 20

@@ -1,10 +1,10 @@
 # py_stacks.py - waits at known lines, for the Python stacks of waits: two
-# threads contend on one threading.Lock held in hold() (the waiter blocks
-# in take(), line marked LOCK-WAIT), a thread sleeps in nap() (SLEEP), the
-# main thread joins (JOIN), and two threads run pure Python on the GIL in
-# spin() (GIL: any line of the loop). Each wait's stack must name the
-# function and the file:line below. Deep recursion in dive() puts 20 frames
-# above the lock wait of the third case (DEEP).
+# threads contend on one threading.Lock (made at the line marked LOCK-MADE)
+# held in hold(), the waiter blocking in take() (LOCK-WAIT); a thread sleeps
+# in nap() (SLEEP); the main thread joins (JOIN); two threads run pure Python
+# on the GIL in spin() (GIL: the loop's lines). Each wait's stack must name
+# the function and the file:line marked. Recursion in dive() puts 20 frames
+# above the lock wait of the deep case (DEEP, then DIVE).
 # SPDX-License-Identifier: MIT
 #
 # Usage: py_stacks.py lock|sleep|gil|deep
@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-lock = threading.Lock()
+lock = threading.Lock()  # LOCK-MADE
 held = threading.Event()
 
 
@@ -33,7 +33,8 @@ def nap():
     time.sleep(0.05)  # SLEEP
 
 
-def spin(n):
+def spin(n, start):
+    start.wait()  # both at once: each waits for the GIL while the other runs
     total = 0
     for k in range(n):  # GIL
         total += k % 7  # GIL
@@ -61,7 +62,8 @@ def main():
     elif case == "sleep":
         run([(nap, ())])
     elif case == "gil":
-        run([(spin, (400000,)), (spin, (400000,))])
+        start = threading.Barrier(2)
+        run([(spin, (1000000, start)), (spin, (1000000, start))])
     elif case == "deep":
         run([(hold, ()), (dive, (20,))])
     print("py_stacks %s done" % case)
