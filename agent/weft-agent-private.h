@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "weft-encode.h"
 #include "weft-trace.h"
 
 #define WEFT_HIDDEN __attribute__((visibility("hidden")))
@@ -234,7 +235,7 @@ static inline void weft_publish(WeftThread *t, uint64_t *p, unsigned type, unsig
     dt = 0; /* a signal handler wrote a later record meanwhile: stamp ours at its time */
   else
     t->last = now;
-  __atomic_store_n(p, WEFT_W0(type, n, aux, dt), __ATOMIC_RELEASE);
+  weft_enc_publish(p, type, n, aux, dt);
 }
 
 /* The emitters return the tick the record carries (also when it was lost). */
@@ -603,9 +604,7 @@ static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint
   uint64_t now = w->at;
   uint64_t *p = weft_reserve(t, 4, &now);
   if (WEFT_UNLIKELY(!p)) return;
-  p[1] = obj;
-  p[2] = (uint64_t)holder | ((uint64_t)w->stack << 32);
-  p[3] = obj2;
+  weft_enc_wait_begin(p, obj, holder, w->stack, obj2);
   weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, aux, now);
 }
 

@@ -280,10 +280,7 @@ static int trace_open(pid_t ppid) {
 
   struct timespec rt;
   clock_gettime(CLOCK_REALTIME, &rt);
-  h->version = WEFT_TRACE_VERSION;
-  h->endian = WEFT_ENDIAN_MARK;
-  h->header_size = WEFT_FILE_HEADER_SIZE;
-  h->clock = _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC;
+  weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED : 0) |
                 (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE | WEFT_FEAT_COUNTERS |
@@ -302,9 +299,7 @@ static int trace_open(pid_t ppid) {
   h->realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
   h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
   h->flush_ms = WEFT_FLUSH_MS;
-  /* the magic last: a header without it is a file that never started */
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  memcpy(h->magic, WEFT_TRACE_MAGIC, 8);
+  weft_enc_header_seal(h);
   return 0;
 }
 
@@ -421,13 +416,8 @@ static int chunk_new(WeftThread *t) {
   if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
   WeftChunkHeader *c = m;
-  c->size = size;
-  c->tid = t->tid;
-  c->seq = t->seq++;
-  c->ns = weft_mono_ns();
-  c->tsc = weft_ticks();
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  __atomic_store_n(&c->magic, WEFT_CHUNK_MAGIC, __ATOMIC_RELEASE);
+  uint64_t ns = weft_mono_ns();
+  weft_enc_chunk(c, size, t->tid, t->seq++, weft_ticks(), ns);
   t->chunk = m;
   t->chunk_size = size;
   t->pos = (uint64_t *)((char *)m + sizeof *c);
@@ -443,10 +433,9 @@ static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t now) {
   uint64_t *p = t->pos;
   if (now - t->last > UINT32_MAX) {
     if ((size_t)(t->end - p) < n + 2u) return NULL;
-    p[1] = now;
+    weft_enc_time(p, now);
     t->pos = p + 2;
     t->last = now;
-    __atomic_store_n(p, WEFT_W0(WEFT_EV_TIME, 2, 0, 0), __ATOMIC_RELEASE);
     p = t->pos;
   }
   t->pos = p + n;
@@ -520,20 +509,16 @@ static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   uint64_t ns = weft_mono_ns();
   uint64_t *p = raw_reserve(t, 3, now);
   if (p) {
-    p[1] = now;
-    p[2] = ns;
-    __atomic_store_n(p, WEFT_W0(WEFT_EV_SYNC, 3, 0, now - t->last), __ATOMIC_RELEASE);
+    weft_enc_sync(p, now, ns);
+    weft_enc_publish(p, WEFT_EV_SYNC, 3, 0, now - t->last);
     t->last = now;
   }
   if (!have) return;
   now = weft_ticks();
   p = raw_reserve(t, 5, now);
   if (p) {
-    p[1] = tid;
-    p[2] = v[0];
-    p[3] = v[1];
-    p[4] = v[2];
-    __atomic_store_n(p, WEFT_W0(WEFT_EV_SCHED, 5, aux, now - t->last), __ATOMIC_RELEASE);
+    weft_enc_sched(p, tid, v[0], v[1], v[2]);
+    weft_enc_publish(p, WEFT_EV_SCHED, 5, aux, now - t->last);
     t->last = now;
   }
 }
@@ -575,7 +560,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
     uint64_t *q = raw_reserve(t, 2, tick);
     if (q) {
       q[1] = t->lost;
-      __atomic_store_n(q, WEFT_W0(WEFT_EV_LOST, 2, 0, tick - t->last), __ATOMIC_RELEASE);
+      weft_enc_publish(q, WEFT_EV_LOST, 2, 0, tick - t->last);
       t->last = tick;
       t->lost = 0;
     }
@@ -599,17 +584,14 @@ void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned
   WeftThread *t = &_weft_tls;
   size_t l1 = s1 ? strnlen(s1, 1500) : 0;
   size_t l2 = s2 ? strnlen(s2, 400) : 0;
-  size_t bytes = l1 + 1 + (s2 ? l2 + 1 : 0);
-  unsigned n = 1 + nfixed + (unsigned)((bytes + 7) / 8);
+  unsigned n = weft_enc_str_nwords(nfixed, l1 + 1 + (s2 ? l2 + 1 : 0));
   if (n > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(t, n, &now);
   if (!p) return;
-  for (unsigned i = 0; i < nfixed; i++) p[1 + i] = fixed[i];
-  char *s = (char *)(p + 1 + nfixed);
-  memset(s, 0, (size_t)(n - 1 - nfixed) * 8);
-  if (l1) memcpy(s, s1, l1);
-  if (s2 && l2) memcpy(s + l1 + 1, s2, l2);
+  weft_enc_words(p, 1 + nfixed, fixed);
+  char *s = weft_enc_str_put(weft_enc_str_area(p, nfixed, n), s1, l1);
+  if (s2) weft_enc_str_put(s, s2, l2);
   weft_publish(t, p, type, n, aux, now);
 }
 
@@ -754,17 +736,16 @@ static void process_info(void) {
   const char *exe = _weft_self_exe();
   /* argv strings are already NUL-separated: pass them as one blob */
   WeftThread *t = &_weft_tls;
-  size_t bytes = n + strlen(exe) + 1;
-  unsigned words = 2 + (unsigned)((bytes + 7) / 8);
+  size_t el = strlen(exe);
+  unsigned words = weft_enc_str_nwords(1, n + el + 1);
   if (words > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(t, words, &now);
   if (!p) return;
-  p[1] = argc | ((uint64_t)_weft_proc.hdr->image << 32);
-  char *s = (char *)(p + 2);
-  memset(s, 0, (size_t)(words - 2) * 8);
-  memcpy(s, buf, n);
-  memcpy(s + n, exe, strlen(exe));
+  p[1] = weft_enc_process_w1((uint32_t)argc, _weft_proc.hdr->image);
+  char *s = weft_enc_str_area(p, 1, words);
+  memcpy(s, buf, n); /* argv: NUL-separated already */
+  weft_enc_str_put(s + n, exe, el);
   weft_publish(t, p, WEFT_EV_PROCESS_INFO, words, 0, now);
 }
 

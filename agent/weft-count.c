@@ -66,15 +66,8 @@ static void count_emit(WeftThread *t, WeftCount *e, int keep) {
   uint64_t now = weft_ticks();
   uint64_t *p = weft_reserve(me, 10, &now);
   if (p) {
-    p[1] = e->key & ((1ull << 56) - 1);
-    p[2] = t->tid;
-    p[3] = e->acq;
-    p[4] = e->fail;
-    p[5] = e->rel;
-    p[6] = e->samples;
-    p[7] = e->sample_sum;
-    p[8] = e->sample_max;
-    p[9] = e->first;
+    weft_enc_counts(p, e->key & ((1ull << 56) - 1), t->tid, e->acq, e->fail, e->rel, e->samples, e->sample_sum,
+                    e->sample_max, e->first);
     weft_publish(me, p, WEFT_EV_COUNTS, 10, WEFT_AUX((unsigned)(e->key >> 56), 0, 0), now);
   }
   if (keep) return;
@@ -315,7 +308,7 @@ static void rel_write_late(unsigned kind, const volatile void *obj, uint64_t sta
   uint64_t *p = weft_reserve(t, 3, &now);
   if (!p) return;
   p[1] = (uint64_t)(uintptr_t)obj;
-  p[2] = (start && now >= start ? now - start + 1 : 0) << 1 | WEFT_REL_LATE;
+  p[2] = weft_enc_rel_w2(weft_enc_hold_len1(start, now), 1);
   weft_publish(t, p, WEFT_EV_REL, 3, WEFT_AUX(kind, 0, 0), now);
 }
 
@@ -331,17 +324,17 @@ static void rel_prepare(WeftThread *t, unsigned kind, const volatile void *obj, 
   r->p = p;
   if (!p) return;
   t->pending_at = now;
-  uint64_t len1 = start && now >= start ? now - start + 1 : 0;
-  if (len1 && len1 < 0xffff && o < (1ull << 48) && t->pos == p + 3) {
+  uint64_t len1 = weft_enc_hold_len1(start, now);
+  if (weft_enc_rel_fits_held(o, len1) && t->pos == p + 3) {
     t->pos = p + 2;
     t->pending_n = 2;
     t->pending_aux = WEFT_AUX(kind, WEFT_OP_HELD, 0);
-    t->pending_w1 = o | len1 << 48;
+    t->pending_w1 = weft_enc_rel_held_w1(o, len1);
   } else {
     t->pending_n = 3;
     t->pending_aux = WEFT_AUX(kind, 0, 0);
     t->pending_w1 = o;
-    t->pending_w2 = len1 << 1;
+    t->pending_w2 = weft_enc_rel_w2(len1, 0);
   }
   t->pending_end = t->end;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -355,8 +348,7 @@ void _weft_pending_abandon(WeftThread *t) {
   uint64_t *p = t->pending;
   p[1] = t->pending_w1;
   if (t->pending_n == 3) p[2] = t->pending_w2;
-  __atomic_store_n(p, WEFT_W0(WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, EINTR), 0),
-                   __ATOMIC_RELEASE);
+  weft_enc_publish(p, WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, EINTR), 0);
   t->end = t->pending_end;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   t->pending = NULL;

@@ -87,7 +87,7 @@ static int emit_stack(uint32_t id, const uint64_t *ips, int n, uint64_t tick) {
   uint64_t now;
   uint64_t *p = weft_reserve_def(t, words, &now, tick);
   if (!p) return tick ? -1 : 0;
-  p[1] = (uint64_t)id | ((uint64_t)(uint32_t)n << 32);
+  p[1] = weft_enc_stack_w1(id, (uint32_t)n);
   memcpy(p + 2, ips, (size_t)n * sizeof *ips);
   weft_publish(t, p, WEFT_EV_STACK, words, 0, now);
   return 0;
@@ -383,11 +383,11 @@ static void build_id(struct dl_phdr_info *info, WeftModule *m) {
 
 static void emit_module(const WeftModule *m) {
   const char *path = m->path && *m->path ? m->path : _weft_self_exe();
-  uint64_t fixed[7] = {(uint64_t)m->bias, m->lo, m->hi, m->idlen, 0, 0, 0};
-  memcpy(&fixed[4], m->id, 20);
+  uint64_t w[1 + WEFT_ENC_MODULE_FIXED];
+  weft_enc_module(w, (uint64_t)m->bias, m->lo, m->hi, m->id, m->idlen);
   WeftThread *t = &_weft_tls;
   t->busy--;
-  _weft_emit_str(WEFT_EV_MODULE, 0, fixed, 7, path, NULL);
+  _weft_emit_str(WEFT_EV_MODULE, 0, w + 1, WEFT_ENC_MODULE_FIXED, path, NULL);
   t->busy++;
 }
 

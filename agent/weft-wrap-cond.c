@@ -31,7 +31,7 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
   uint32_t st = weft_stack_contended();
   /* not weft_wait_begin: its flush (the first one skipped as within 1 ms of
    * the last) would put COUNTS between the REL and the wait it belongs to */
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), (uint64_t)st << 32, OBJ(m));
+  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), weft_enc_holder(0, st), OBJ(m));
 }
 
 static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, int r) {
@@ -119,7 +119,7 @@ WEFT_PUBLIC int pthread_barrier_destroy(pthread_barrier_t *b) {
 WEFT_PUBLIC int pthread_barrier_wait(pthread_barrier_t *b) {
   if (!weft_on()) return REAL(pthread_barrier_wait)(b);
   uint32_t st = weft_stack_contended();
-  weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), (uint64_t)st << 32, 0);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), OBJ(b), weft_enc_holder(0, st), 0);
   int r = REAL(pthread_barrier_wait)(b);
   uint64_t end;
   if (r == PTHREAD_BARRIER_SERIAL_THREAD)

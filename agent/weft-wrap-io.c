@@ -43,7 +43,7 @@ static int fd_kind(int fd, uint64_t *chan) {
   struct stat st;
   int e = errno;
   int kind = fd < 0 || fstat(fd, &st) != 0 ? 0 : S_ISFIFO(st.st_mode) ? 2 : S_ISSOCK(st.st_mode) ? 1 : 0;
-  *chan = kind == 2 ? ((uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino) | 1ull << 63 : 0;
+  *chan = kind == 2 ? weft_enc_pipe_id((uint64_t)st.st_dev, (uint64_t)st.st_ino) : 0;
   errno = e;
   return kind;
 }

@@ -123,7 +123,7 @@ WEFT_PUBLIC pid_t fork(void) {
   pid_t pid = REAL(fork)();
   if (pid != 0 && weft_on()) {
     int e = errno;
-    weft_emit1(WEFT_EV_FORK, WEFT_FORK_FORK | (pid < 0 ? (unsigned)e << 8 : 0), (uint64_t)(int64_t)pid);
+    weft_emit1(WEFT_EV_FORK, weft_enc_fork_aux(WEFT_FORK_FORK, pid < 0 ? (unsigned)e : 0), (uint64_t)(int64_t)pid);
     errno = e;
   }
   return pid;
@@ -138,7 +138,7 @@ static int spawn_common(int usepath, pid_t *pid, const char *path, const posix_s
   if (pid) *pid = child;
   if (weft_on()) {
     int e = errno;
-    weft_emit1(WEFT_EV_FORK, WEFT_FORK_SPAWN | ((unsigned)r << 8), r == 0 ? (uint64_t)(int64_t)child : ~0ull);
+    weft_emit1(WEFT_EV_FORK, weft_enc_fork_aux(WEFT_FORK_SPAWN, (unsigned)r), r == 0 ? (uint64_t)(int64_t)child : ~0ull);
     errno = e;
   }
   return r;
@@ -277,7 +277,7 @@ WEFT_PUBLIC void _Exit(int status) {
 static void wait_begin(pid_t which, unsigned op) {
   uint32_t st = weft_stack_contended();
   weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which,
-             (uint64_t)st << 32, (uint64_t)(int64_t)which);
+             weft_enc_holder(0, st), (uint64_t)(int64_t)which);
 }
 
 static void wait_end(pid_t which, unsigned op, pid_t got, int status, int err) {

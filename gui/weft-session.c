@@ -1,26 +1,31 @@
 /* weft-session.c - an open recording, as weft-gui reads it.
  * SPDX-License-Identifier: MIT
+ *
+ * Every read goes through store/query.h (no SQL here): the session keeps
+ * what the viewer needs in memory, folds rows into pixels and caches the
+ * level-of-detail tiles.
  */
 #include "config.h"
 
 #include "weft-session.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
-#include "holds.h"
 #include "metrics.h"
+#include "naming.h"
+#include "query.h"
 
-/* The statements that fold rows: the session's own (on its connection), or
- * a worker's (weft_session_reader_new: a connection of its own). */
+/* The reads of one connection: the session's own, or a worker's
+ * (weft_session_reader_new: a connection of its own). */
 struct _WeftSessionReader {
   WeftSession *session;
   sqlite3 *db;       /* owned unless it is the session's */
   gboolean own_db;
-  sqlite3_stmt *q_raw;
-  sqlite3_stmt *q_summary;
-  sqlite3_stmt *q_holds;
-  GHashTable *tiles;   /* TileKey* -> GArray of SummaryRow: state_summary read in tiles */
+  WeftQuery q;       /* its statements, prepared once */
+  char err[PATH_MAX + 512]; /* q's first error: "PATH: cannot read the recording: ..." */
+  GHashTable *tiles;   /* TileKey* -> GArray of WeftSummaryRow: state_summary read in tiles */
   gsize tile_rows;     /* rows in tiles */
 };
 
@@ -36,11 +41,6 @@ typedef struct {
   int level;
 } TileKey;
 
-typedef struct {
-  int64_t bucket, total_ns;
-  int state;
-} SummaryRow;
-
 static guint tile_hash(gconstpointer p) {
   const TileKey *k = p;
   guint64 h = (guint64)k->utid * 0x9E3779B97F4A7C15ull ^ (guint64)k->tile * 0xC2B2AE3D27D4EB4Full ^ (guint64)k->level;
@@ -54,6 +54,7 @@ static gboolean tile_equal(gconstpointer a, gconstpointer b) {
 
 struct _WeftSession {
   char *path;
+  char *read_error;  /* "PATH: cannot read the recording", the readers' message prefix */
   sqlite3 *db;
   WeftSessionReader reader;
   char *command;
@@ -64,21 +65,7 @@ struct _WeftSession {
   GArray *threads;   /* WeftSessionThread */
   GArray *locks;     /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
-  sqlite3_stmt *q_at;
-  sqlite3_stmt *q_waits;
-  sqlite3_stmt *q_worst;
-  sqlite3_stmt *q_flows;
-  sqlite3_stmt *q_stack;
 };
-
-static char *dup_column(sqlite3_stmt *st, int col) {
-  const unsigned char *s = sqlite3_column_text(st, col);
-  return g_strdup(s ? (const char *)s : "");
-}
-
-static int64_t column_or(sqlite3_stmt *st, int col, int64_t dflt) {
-  return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, col);
-}
 
 typedef struct {
   int64_t upid;
@@ -92,8 +79,8 @@ typedef struct {
   int role;        /* WEFT_PROCESS_* */
 } ProcRow;
 
-/* Append upid's subtree (children ordered by start, as the query returned
- * them) to self->processes, depth first. rows is the whole process table. */
+/* Append upid's subtree (children ordered by start, as rows are) to
+ * self->processes, depth first. rows is the whole process table. */
 static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int depth, GHashTable *seen) {
   ProcRow *r = &g_array_index(rows, ProcRow, idx);
   if (g_hash_table_contains(seen, &r->upid)) return;
@@ -107,30 +94,16 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
   }
 }
 
-static gboolean reader_prepare(WeftSessionReader *r) {
+static void reader_init(WeftSessionReader *r, WeftSession *session, sqlite3 *db, gboolean own_db) {
+  r->session = session;
+  r->db = db;
+  r->own_db = own_db;
+  weft_query_init(&r->q, db, r->err, sizeof r->err, session->read_error);
   r->tiles = g_hash_table_new_full(tile_hash, tile_equal, g_free, (GDestroyNotify)g_array_unref);
-  /* the interval containing t0 (contiguous rows: the last one starting at or
-   * before it), then every one starting before t1 */
-  return sqlite3_prepare_v2(r->db,
-                            "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
-                            "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
-                            "AND start_ns < ?3 ORDER BY start_ns",
-                            -1, &r->q_raw, NULL) == SQLITE_OK &&
-         sqlite3_prepare_v2(r->db,
-                            "SELECT bucket, state, total_ns FROM state_summary "
-                            "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
-                            -1, &r->q_summary, NULL) == SQLITE_OK &&
-         sqlite3_prepare_v2(r->db,
-                            "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
-                            "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
-                            -1, &r->q_holds, NULL) == SQLITE_OK;
 }
 
 static void reader_clear(WeftSessionReader *r) {
-  sqlite3_finalize(r->q_raw);
-  sqlite3_finalize(r->q_summary);
-  sqlite3_finalize(r->q_holds);
-  r->q_raw = r->q_summary = r->q_holds = NULL;
+  weft_query_clear(&r->q);
   g_clear_pointer(&r->tiles, g_hash_table_unref);
   r->tile_rows = 0;
   if (r->own_db) sqlite3_close(r->db);
@@ -145,12 +118,9 @@ WeftSessionReader *weft_session_reader_new(WeftSession *self, GError **error) {
     return NULL;
   }
   WeftSessionReader *r = g_new0(WeftSessionReader, 1);
-  r->session = self;
-  r->db = db;
-  r->own_db = TRUE;
-  if (!reader_prepare(r)) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read the recording: %s", self->path,
-                sqlite3_errmsg(db));
+  reader_init(r, self, db, TRUE);
+  if (!weft_query_prepare_all(&r->q)) {
+    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, r->err);
     weft_session_reader_free(r);
     return NULL;
   }
@@ -163,44 +133,48 @@ void weft_session_reader_free(WeftSessionReader *r) {
   g_free(r);
 }
 
-static gboolean load(WeftSession *self, GError **error) {
-  sqlite3_stmt *st = NULL;
+static void proc_row_clear(ProcRow *r) { g_free(r->exe); }
+
+/* By start, then upid: children in the tree come in this order. */
+static gint proc_row_by_start(gconstpointer a, gconstpointer b) {
+  const ProcRow *x = a, *y = b;
+  if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+  return x->upid < y->upid ? -1 : x->upid > y->upid;
+}
+
+/* The launchers before the program (env, shells, pyenv's shims), as `weft report`. */
+static void mark_launchers(GArray *rows) {
+  g_autofree WeftProcLink *l = g_new(WeftProcLink, MAX(1, rows->len));
+  g_autofree bool *lf = g_new(bool, MAX(1, rows->len));
+  for (guint i = 0; i < rows->len; i++) {
+    const ProcRow *r = &g_array_index(rows, ProcRow, i);
+    l[i] = (WeftProcLink){r->upid, r->pid, r->image, r->parent_upid, r->exec_from_upid, r->end_ns};
+  }
+  size_t nl = 0;
+  ptrdiff_t prog = weft_find_launchers(l, rows->len, lf, &nl);
+  for (guint i = 0; prog >= 0 && i < rows->len; i++)
+    g_array_index(rows, ProcRow, i).role = (ptrdiff_t)i == prog ? WEFT_PROCESS_PROGRAM_START
+                                           : lf[i]              ? WEFT_PROCESS_LAUNCHER
+                                                                : WEFT_PROCESS_PROGRAM;
+}
+
+/* The processes, in process-tree order. */
+static gboolean load_processes(WeftSession *self) {
   g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(ProcRow));
+  g_array_set_clear_func(rows, (GDestroyNotify)proc_row_clear);
   g_autoptr(GHashTable) upids = g_hash_table_new(g_int64_hash, g_int64_equal);
   g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
-  self->command = weft_db_meta_get(self->db, "command");
-  self->end_ns = weft_db_meta_get_int(self->db, "end_ns", 0);
-  self->lod_base_ns = weft_db_meta_get_int(self->db, "lod_base_ns", 0);
-
-  /* processes, in process-tree order */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT upid, coalesce(parent_upid, -1), pid, coalesce(exe, cmdline, ''), "
-                         "start_ns, image, (SELECT count(*) FROM process q WHERE q.pid = p.pid), "
-                         "coalesce(exec_from_upid, -1), end_ns "
-                         "FROM process p ORDER BY start_ns, upid", -1, &st, NULL) != SQLITE_OK)
-    goto fail;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    ProcRow r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
-                 dup_column(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
-                 sqlite3_column_int(st, 6), sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8),
-                 WEFT_PROCESS_PROGRAM};
+  WeftCursor c;
+  WeftProcessRow p;
+  weft_query_processes(&self->reader.q, &c);
+  while (weft_next_process(&c, &p)) {
+    ProcRow r = {p.upid, p.parent_upid, (int)p.pid, g_strdup(p.exe ? p.exe : p.cmdline ? p.cmdline : ""),
+                 p.start_ns, (int)p.image, (int)p.n_images, p.exec_from_upid, p.end_ns, WEFT_PROCESS_PROGRAM};
     g_array_append_val(rows, r);
   }
-  sqlite3_finalize(st);
-  { /* the launchers before the program (env, shells, pyenv's shims), as `weft report` */
-    g_autofree WeftProcLink *l = g_new(WeftProcLink, MAX(1, rows->len));
-    g_autofree bool *lf = g_new(bool, MAX(1, rows->len));
-    for (guint i = 0; i < rows->len; i++) {
-      const ProcRow *r = &g_array_index(rows, ProcRow, i);
-      l[i] = (WeftProcLink){r->upid, r->pid, r->image, r->parent_upid, r->exec_from_upid, r->end_ns};
-    }
-    size_t nl = 0;
-    ptrdiff_t prog = weft_find_launchers(l, rows->len, lf, &nl);
-    for (guint i = 0; prog >= 0 && i < rows->len; i++)
-      g_array_index(rows, ProcRow, i).role = (ptrdiff_t)i == prog ? WEFT_PROCESS_PROGRAM_START
-                                             : lf[i]              ? WEFT_PROCESS_LAUNCHER
-                                                                  : WEFT_PROCESS_PROGRAM;
-  }
+  if (weft_cursor_close(&c) < 0) return FALSE;
+  g_array_sort(rows, proc_row_by_start);
+  mark_launchers(rows);
   for (guint i = 0; i < rows->len; i++)
     g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
   for (guint i = 0; i < rows->len; i++) {
@@ -209,114 +183,73 @@ static gboolean load(WeftSession *self, GError **error) {
   }
   for (guint i = 0; i < rows->len; i++) /* cycles, if a damaged file has them */
     add_process_tree(self, rows, i, 0, seen);
-  for (guint i = 0; i < rows->len; i++) g_free(g_array_index(rows, ProcRow, i).exe);
+  return TRUE;
+}
 
-  /* threads of each process, by start */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT t.utid, t.tid, coalesce(t.name, ''), t.start_ns, t.end_ns, "
-                         "(SELECT min(level) FROM state_summary s WHERE s.utid = t.utid), "
-                         "(SELECT max(level) FROM state_summary s WHERE s.utid = t.utid) "
-                         "FROM thread t WHERE t.upid = ?1 ORDER BY t.is_main DESC, t.start_ns, t.utid",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto fail;
+/* The threads of each process, main first, then by start, with their summary levels. */
+static gboolean load_threads(WeftSession *self) {
+  WeftQuery *q = &self->reader.q;
   for (guint i = 0; i < self->processes->len; i++) {
     WeftSessionProcess *p = &g_array_index(self->processes, WeftSessionProcess, i);
     p->first_thread = self->threads->len;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, p->upid);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      WeftSessionThread t = {
-        .utid = sqlite3_column_int64(st, 0), .upid = p->upid, .tid = sqlite3_column_int(st, 1),
-        .name = dup_column(st, 2), .start_ns = sqlite3_column_int64(st, 3),
-        .end_ns = sqlite3_column_int64(st, 4), .min_level = (int)column_or(st, 5, -1),
-        .max_level = (int)column_or(st, 6, -1)};
+    WeftCursor c;
+    WeftThreadRow r;
+    gboolean ok = TRUE;
+    weft_query_threads(q, &c, p->upid);
+    while (ok && weft_next_thread(&c, &r)) {
+      WeftSessionThread t = {.utid = r.utid, .upid = p->upid, .tid = (int)r.tid, .name = g_strdup(r.name ? r.name : ""),
+                             .start_ns = r.start_ns, .end_ns = r.end_ns};
+      ok = weft_query_summary_levels(q, t.utid, &t.min_level, &t.max_level) == 0;
       g_array_append_val(self->threads, t);
       g_hash_table_insert(self->utid_index, GSIZE_TO_POINTER((gsize)t.utid), GUINT_TO_POINTER(self->threads->len));
     }
+    if (weft_cursor_close(&c) < 0 || !ok) return FALSE;
     p->n_threads = self->threads->len - p->first_thread;
   }
-  sqlite3_finalize(st);
-  st = NULL;
+  return TRUE;
+}
 
-  /* contended locks of each process, the most waited-for first */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT o.object_id FROM sync_object o "
-                         "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
-                         "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
-                         "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
-                         "ORDER BY o.wait_ns DESC, o.object_id",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto fail;
+/* The contended locks of each process, the most waited-for first. */
+static gboolean load_locks(WeftSession *self) {
   for (guint i = 0; i < self->processes->len; i++) {
     WeftSessionProcess *p = &g_array_index(self->processes, WeftSessionProcess, i);
     p->first_lock = self->locks->len;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, p->upid);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    WeftCursor c;
+    int64_t id;
+    weft_query_lock_lanes(&self->reader.q, &c, p->upid);
+    while (weft_next_id(&c, &id)) {
       char nbuf[512];
-      WeftSessionLock l = {.object_id = sqlite3_column_int64(st, 0), .upid = p->upid};
+      WeftSessionLock l = {.object_id = id, .upid = p->upid};
       l.name = g_strdup(weft_object_display_name(self->db, l.object_id, nbuf, sizeof nbuf));
       g_array_append_val(self->locks, l);
     }
+    if (weft_cursor_close(&c) < 0) return FALSE;
     p->n_locks = self->locks->len - p->first_lock;
   }
-  sqlite3_finalize(st);
+  return TRUE;
+}
 
-  /* the states that occur: a thread's coarsest summary level has every state
-   * it was ever in (a few rows); thread_state only for a thread without one
-   * (not a scan of the whole table) */
-  if (sqlite3_prepare_v2(self->db,
-                         "SELECT DISTINCT state FROM state_summary WHERE utid = ?1 AND level = ?2 AND ?2 >= 0 "
-                         "UNION SELECT DISTINCT state FROM thread_state WHERE utid = ?1 AND ?2 < 0",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto fail;
+/* The states that occur: a thread's coarsest summary level has every state it
+ * was ever in (a few rows); thread_state only for a thread without one (not a
+ * scan of the whole table). */
+static gboolean load_states_present(WeftSession *self) {
   for (guint i = 0; i < self->threads->len; i++) {
     const WeftSessionThread *t = &g_array_index(self->threads, WeftSessionThread, i);
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, t->utid);
-    sqlite3_bind_int(st, 2, t->max_level);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      int s = sqlite3_column_int(st, 0);
-      if (s >= 0 && s < WEFT_ST_COUNT) self->states_present |= 1u << s;
-    }
+    int64_t sums[WEFT_ST_COUNT];
+    if (weft_query_state_sums(&self->reader.q, t->utid, t->max_level, sums, &self->states_present) < 0) return FALSE;
   }
-  sqlite3_finalize(st);
-  st = NULL;
-
-  self->reader.session = self;
-  self->reader.db = self->db;
-  if (!reader_prepare(&self->reader) ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
-                         "FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 ORDER BY start_ns DESC LIMIT 1",
-                         -1, &self->q_at, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
-                         "FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 AND start_ns + dur_ns > ?2 "
-                         "ORDER BY start_ns",
-                         -1, &self->q_waits, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id "
-                         "FROM thread_state WHERE object_id = ?1 ORDER BY dur_ns DESC, start_ns LIMIT 1",
-                         -1, &self->q_worst, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id FROM flow "
-                         "WHERE to_utid = ?1 AND to_ns BETWEEN ?2 AND ?3 UNION "
-                         "SELECT flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id FROM flow "
-                         "WHERE from_utid = ?1 AND from_ns BETWEEN ?2 AND ?3 LIMIT ?4",
-                         -1, &self->q_flows, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(self->db,
-                         "SELECT f.symbol, f.file, f.line, m.path, f.rel_pc, f.ip FROM stack_frame sf "
-                         "JOIN frame f ON f.frame_id = sf.frame_id LEFT JOIN module m ON m.module_id = f.module_id "
-                         "WHERE sf.stack_id = ?1 ORDER BY sf.depth",
-                         -1, &self->q_stack, NULL) != SQLITE_OK)
-    goto fail;
   return TRUE;
+}
 
-fail:
-  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read the recording: %s", self->path,
-              sqlite3_errmsg(self->db));
-  sqlite3_finalize(st);
+static gboolean load(WeftSession *self, GError **error) {
+  self->command = weft_db_meta_get(self->db, "command");
+  self->end_ns = weft_db_meta_get_int(self->db, "end_ns", 0);
+  self->lod_base_ns = weft_db_meta_get_int(self->db, "lod_base_ns", 0);
+  reader_init(&self->reader, self, self->db, FALSE);
+  if (load_processes(self) && load_threads(self) && load_locks(self) && load_states_present(self) &&
+      weft_query_prepare_all(&self->reader.q))
+    return TRUE;
+  g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, self->reader.err);
   return FALSE;
 }
 
@@ -329,6 +262,7 @@ WeftSession *weft_session_open(const char *path, GError **error) {
   }
   WeftSession *self = g_new0(WeftSession, 1);
   self->path = g_strdup(path);
+  self->read_error = g_strdup_printf("%s: cannot read the recording", path);
   self->db = db;
   self->processes = g_array_new(FALSE, TRUE, sizeof(WeftSessionProcess));
   self->threads = g_array_new(FALSE, TRUE, sizeof(WeftSessionThread));
@@ -344,11 +278,6 @@ WeftSession *weft_session_open(const char *path, GError **error) {
 void weft_session_free(WeftSession *self) {
   if (!self) return;
   reader_clear(&self->reader);
-  sqlite3_finalize(self->q_at);
-  sqlite3_finalize(self->q_waits);
-  sqlite3_finalize(self->q_worst);
-  sqlite3_finalize(self->q_flows);
-  sqlite3_finalize(self->q_stack);
   sqlite3_close(self->db);
   for (guint i = 0; i < self->processes->len; i++) g_free(g_array_index(self->processes, WeftSessionProcess, i).exe);
   for (guint i = 0; i < self->threads->len; i++) g_free(g_array_index(self->threads, WeftSessionThread, i).name);
@@ -358,6 +287,7 @@ void weft_session_free(WeftSession *self) {
   g_array_unref(self->locks);
   g_hash_table_unref(self->utid_index);
   free(self->command);
+  g_free(self->read_error);
   g_free(self->path);
   g_free(self);
 }
@@ -401,20 +331,12 @@ static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, 
   TileKey key = {utid, tile, level};
   GArray *rows = g_hash_table_lookup(r->tiles, &key);
   if (rows) return rows;
-  sqlite3_stmt *q = r->q_summary;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, utid);
-  sqlite3_bind_int(q, 2, level);
-  sqlite3_bind_int64(q, 3, tile * TILE_BUCKETS);
-  sqlite3_bind_int64(q, 4, tile * TILE_BUCKETS + TILE_BUCKETS - 1);
-  rows = g_array_new(FALSE, FALSE, sizeof(SummaryRow));
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    SummaryRow sr = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 1)};
-    g_array_append_val(rows, sr);
-  }
-  sqlite3_reset(q);
-  if (rc != SQLITE_DONE) {
+  WeftCursor c;
+  WeftSummaryRow sr;
+  weft_query_summary(&r->q, &c, utid, level, tile * TILE_BUCKETS, tile * TILE_BUCKETS + TILE_BUCKETS - 1);
+  rows = g_array_new(FALSE, FALSE, sizeof(WeftSummaryRow));
+  while (weft_next_summary(&c, &sr)) g_array_append_val(rows, sr);
+  if (weft_cursor_close(&c) < 0) {
     g_array_unref(rows);
     return NULL;
   }
@@ -461,7 +383,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
         break;
       }
       for (guint k = 0; k < rows->len; k++) {
-        const SummaryRow *sr = &g_array_index(rows, SummaryRow, k);
+        const WeftSummaryRow *sr = &g_array_index(rows, WeftSummaryRow, k);
         if (sr->bucket < b0 || sr->bucket > b1) continue;
         double b = (double)sr->bucket;
         /* the thread's part of the bucket: its totals add up to that */
@@ -470,17 +392,14 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
       }
     }
   } else {
-    sqlite3_stmt *q = reader->q_raw;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, t->utid);
-    sqlite3_bind_int64(q, 2, (int64_t)floor(t0));
-    sqlite3_bind_int64(q, 3, (int64_t)ceil(t1));
-    int r;
-    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-      double s = (double)sqlite3_column_int64(q, 0), d = (double)sqlite3_column_int64(q, 1);
-      spread(acc, npx, t0, npp, s, s + d, sqlite3_column_int(q, 2), d);
+    WeftCursor c;
+    WeftStateTimes row;
+    weft_query_state_times(&reader->q, &c, t->utid, (int64_t)floor(t0), (int64_t)ceil(t1));
+    while (weft_next_state_times(&c, &row)) {
+      double s = (double)row.start_ns, d = (double)row.dur_ns;
+      spread(acc, npx, t0, npp, s, s + d, row.state, d);
     }
-    if (r != SQLITE_DONE) rc = -1;
+    if (weft_cursor_close(&c) < 0) rc = -1;
   }
 
   for (int p = 0; p < npx && rc == 0; p++) {
@@ -571,15 +490,7 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {
   const WeftSessionThread *th = weft_session_get_thread(self, i);
   if (!th || t < th->start_ns || t >= th->end_ns) return FALSE;
-  sqlite3_stmt *q = self->q_at;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, th->utid);
-  sqlite3_bind_int64(q, 2, t);
-  if (sqlite3_step(q) != SQLITE_ROW) return FALSE;
-  *out = (WeftSpan){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int(q, 2),
-                    column_or(q, 3, -1),         column_or(q, 4, -1),         column_or(q, 5, -1),
-                    column_or(q, 6, -1),         th->utid};
-  sqlite3_reset(q);
+  if (!weft_query_state_at(&self->reader.q, th->utid, t, out)) return FALSE;
   return t < out->start_ns + out->dur_ns;
 }
 
@@ -598,89 +509,39 @@ const char *weft_session_object_name(WeftSession *self, int64_t object_id, char 
   return weft_object_display_name(self->db, object_id, buf, len);
 }
 
-typedef struct {
-  int64_t t0;
-  GArray *out;
-} HoldsCtx;
-
-static int add_hold(const WeftHold *h, void *user) {
-  HoldsCtx *hc = user;
-  if (h->start_ns + h->dur_ns <= hc->t0) return 0;
-  WeftSessionHold sh = {h->utid, h->start_ns, h->dur_ns};
-  g_array_append_val(hc->out, sh);
-  return 0;
-}
-
 int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
   return reader_holds(&self->reader, object_id, t0, t1, out);
 }
 
 static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  /* the blocks of the object that overlap [t0, t1), decoded */
-  sqlite3_stmt *q = reader->q_holds;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, object_id);
-  sqlite3_bind_int64(q, 2, t0);
-  sqlite3_bind_int64(q, 3, t1);
-  HoldsCtx hc = {t0, out};
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW)
-    if (weft_holds_from_row(q, 0, t0, t1, add_hold, &hc) < 0) {
-      r = SQLITE_CORRUPT;
-      break;
-    }
-  sqlite3_reset(q);
-  return r == SQLITE_DONE ? 0 : -1;
-}
-
-static void read_wait(sqlite3_stmt *q, WeftSpan *w) {
-  *w = (WeftSpan){sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3),
-                  column_or(q, 4, -1),         column_or(q, 5, -1),         column_or(q, 6, -1),
-                  column_or(q, 7, -1),         sqlite3_column_int64(q, 0)};
+  WeftCursor c;
+  WeftHold h;
+  weft_query_holds(&reader->q, &c, object_id, t0, t1);
+  while (weft_next_hold(&c, &h)) {
+    WeftSessionHold sh = {h.utid, h.start_ns, h.dur_ns};
+    g_array_append_val(out, sh);
+  }
+  return weft_cursor_close(&c);
 }
 
 int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  sqlite3_stmt *q = self->q_waits;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, object_id);
-  sqlite3_bind_int64(q, 2, t0);
-  sqlite3_bind_int64(q, 3, t1);
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    WeftSpan w;
-    read_wait(q, &w);
-    g_array_append_val(out, w);
-  }
-  sqlite3_reset(q);
-  return r == SQLITE_DONE ? 0 : -1;
+  WeftCursor c;
+  WeftSpan w;
+  weft_query_waits(&self->reader.q, &c, object_id, t0, t1);
+  while (weft_next_state(&c, &w)) g_array_append_val(out, w);
+  return weft_cursor_close(&c);
 }
 
 gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out) {
-  sqlite3_stmt *q = self->q_worst;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, object_id);
-  gboolean found = sqlite3_step(q) == SQLITE_ROW;
-  if (found) read_wait(q, out);
-  sqlite3_reset(q);
-  return found;
+  return weft_query_worst_wait(&self->reader.q, object_id, out);
 }
 
 int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out) {
-  sqlite3_stmt *q = self->q_flows;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, utid);
-  sqlite3_bind_int64(q, 2, t0);
-  sqlite3_bind_int64(q, 3, t1);
-  sqlite3_bind_int64(q, 4, limit);
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    WeftFlow f = {sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1), sqlite3_column_int64(q, 2),
-                  sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
-                  column_or(q, 6, -1)};
-    g_array_append_val(out, f);
-  }
-  sqlite3_reset(q);
-  return r == SQLITE_DONE ? 0 : -1;
+  WeftCursor c;
+  WeftFlow f;
+  weft_query_flows(&self->reader.q, &c, utid, t0, t1, limit);
+  while (weft_next_flow(&c, &f)) g_array_append_val(out, f);
+  return weft_cursor_close(&c);
 }
 
 void weft_frame_clear(WeftFrame *f) {
@@ -691,16 +552,13 @@ void weft_frame_clear(WeftFrame *f) {
 
 guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   if (stack_id < 0) return 0;
-  sqlite3_stmt *q = self->q_stack;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, stack_id);
+  WeftCursor c;
+  WeftFrameRow fr;
+  weft_query_stack(&self->reader.q, &c, stack_id);
   guint n = 0;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    const char *sym = (const char *)sqlite3_column_text(q, 0);
-    const char *file = (const char *)sqlite3_column_text(q, 1);
-    int64_t line = column_or(q, 2, 0);
-    const char *module = (const char *)sqlite3_column_text(q, 3);
-    int64_t rel_pc = column_or(q, 4, 0), ip = sqlite3_column_int64(q, 5);
+  while (weft_next_frame(&c, &fr)) {
+    const char *sym = fr.symbol, *file = fr.file, *module = fr.module;
+    int64_t line = fr.line, rel_pc = fr.rel_pc, ip = fr.ip;
     char buf[1024];
     WeftFrame f = {0};
     f.label = g_strdup(weft_frame_label(sym, file, line, module, rel_pc, ip, buf, sizeof buf));
@@ -718,7 +576,7 @@ guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
     g_array_append_val(out, f);
     n++;
   }
-  sqlite3_reset(q);
+  weft_cursor_close(&c);
   return n;
 }
 
@@ -733,65 +591,34 @@ int weft_session_lock_index(WeftSession *self, int64_t object_id) {
   return -1;
 }
 
-sqlite3 *weft_session_get_db(WeftSession *self) { return self->db; }
-
 int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out) {
   for (int s = 0; s < WEFT_ST_COUNT; s++) out[s] = 0;
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t) return -1;
-  sqlite3_stmt *q = NULL;
-  int rc;
-  if (t->max_level >= 0)
-    rc = sqlite3_prepare_v2(self->db,
-                            "SELECT state, sum(total_ns) FROM state_summary WHERE utid = ?1 AND level = ?2 "
-                            "GROUP BY state", -1, &q, NULL);
-  else
-    rc = sqlite3_prepare_v2(self->db, "SELECT state, sum(dur_ns) FROM thread_state WHERE utid = ?1 GROUP BY state",
-                            -1, &q, NULL);
-  if (rc != SQLITE_OK) return -1;
-  sqlite3_bind_int64(q, 1, t->utid);
-  if (t->max_level >= 0) sqlite3_bind_int(q, 2, t->max_level);
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    int s = sqlite3_column_int(q, 0);
-    if (s >= 0 && s < WEFT_ST_COUNT) out[s] += sqlite3_column_int64(q, 1);
-  }
-  sqlite3_finalize(q);
-  return r == SQLITE_DONE ? 0 : -1;
+  return weft_query_state_sums(&self->reader.q, t->utid, t->max_level, out, NULL);
 }
 
-void weft_session_object_clear(WeftSessionObject *o) {
-  g_clear_pointer(&o->kind, g_free);
-  g_clear_pointer(&o->name, g_free);
-}
+void weft_session_object_clear(WeftSessionObject *o) { g_clear_pointer(&o->name, g_free); }
 
 int weft_session_objects(WeftSession *self, GArray *out) { return weft_session_read_objects(self->db, out); }
 
 int weft_session_read_objects(sqlite3 *db, GArray *out) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT o.object_id, o.upid, p.pid, k.name, o.acquisitions, o.contended, o.wait_ns, "
-                         "o.hold_ns, (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), "
-                         "(SELECT max(dur_ns) FROM thread_state s WHERE s.object_id = o.object_id) "
-                         "FROM sync_object o JOIN kind_name k ON k.kind = o.kind "
-                         "LEFT JOIN process p ON p.upid = o.upid WHERE k.name NOT IN ('join', 'child') "
-                         "ORDER BY o.wait_ns DESC, o.object_id",
-                         -1, &q, NULL) != SQLITE_OK)
-    return -1;
+  WeftQuery q;
+  WeftCursor c;
+  WeftObjectRow r;
+  weft_query_init(&q, db, NULL, 0, NULL);
+  weft_query_objects(&q, &c);
   WeftObjectNamer *namer = weft_object_namer_new(db);
-  int r;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+  while (weft_next_object(&c, &r)) {
     char buf[512];
-    WeftSessionObject o = {.object_id = sqlite3_column_int64(q, 0), .upid = sqlite3_column_int64(q, 1),
-                           .pid = sqlite3_column_int(q, 2), .kind = dup_column(q, 3),
-                           .acquisitions = sqlite3_column_int64(q, 4), .contended = sqlite3_column_int64(q, 5),
-                           .wait_ns = sqlite3_column_int64(q, 6), .hold_ns = sqlite3_column_int64(q, 7),
-                           .waits = sqlite3_column_int64(q, 8), .max_wait_ns = column_or(q, 9, 0)};
-    o.name = g_strdup(namer ? weft_object_namer_name(namer, o.object_id, buf, sizeof buf)
-                            : weft_object_display_name(db, o.object_id, buf, sizeof buf));
+    WeftSessionObject o = {r, NULL};
+    o.row.kind = g_intern_string(r.kind); /* a handful of kinds, kept for good */
+    o.name = g_strdup(namer ? weft_object_namer_name(namer, r.object_id, buf, sizeof buf)
+                            : weft_object_display_name(db, r.object_id, buf, sizeof buf));
     g_array_append_val(out, o);
   }
   if (namer) weft_object_namer_free(namer);
-  sqlite3_finalize(q);
-  return r == SQLITE_DONE ? 0 : -1;
+  int rc = weft_cursor_close(&c);
+  weft_query_clear(&q);
+  return rc;
 }

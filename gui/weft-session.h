@@ -3,11 +3,12 @@
  *
  * A WeftSession holds the database handle (opened with weft_db_open) and the
  * small tables the viewer keeps in memory: meta, processes in process-tree
- * order, and their threads. Thread states are never loaded whole: the timeline
- * asks for one row's pixels over the visible window (weft_session_fold), which
- * reads state_summary when a pixel is at least one summary bucket wide and the
- * raw thread_state rows otherwise. Not thread-safe: use from the GTK thread
- * (a worker folds through a WeftSessionReader of its own).
+ * order, and their threads. It reads them, like everything else, through
+ * store/query.h. Thread states are never loaded whole: the timeline asks for
+ * one row's pixels over the visible window (weft_session_fold), which reads
+ * state_summary when a pixel is at least one summary bucket wide and the raw
+ * thread_state rows otherwise. Not thread-safe: use from the GTK thread (a
+ * worker folds through a WeftSessionReader of its own).
  */
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
@@ -15,6 +16,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "query.h"
 #include "weft-db.h"
 
 G_BEGIN_DECLS
@@ -80,17 +82,8 @@ typedef struct {
   char *name;          /* weft_object_display_name */
 } WeftSessionLock;
 
-/* One interval of thread_state. Object, blocker and waker are -1 when NULL. */
-typedef struct {
-  int64_t start_ns;
-  int64_t dur_ns;
-  int state;
-  int64_t object_id;
-  int64_t blocker_utid;
-  int64_t waker_utid;
-  int64_t stack_id;
-  int64_t utid;   /* the thread (set by weft_session_waits and _worst_wait) */
-} WeftSpan;
+/* One interval of thread_state (query.h). Object, blocker and waker are -1 when NULL. */
+typedef WeftStateRow WeftSpan;
 
 /* One lock hold (weft_session_holds). */
 typedef struct {
@@ -98,15 +91,6 @@ typedef struct {
   int64_t start_ns;
   int64_t dur_ns;
 } WeftSessionHold;
-
-/* One flow row: from_utid at from_ns made to_utid continue at to_ns. */
-typedef struct {
-  int64_t flow_id;
-  int kind;            /* WeftFlowKind */
-  int64_t from_utid, from_ns;
-  int64_t to_utid, to_ns;
-  int64_t object_id;   /* -1 when NULL */
-} WeftFlow;
 
 /* One frame of a call stack, for people. */
 typedef struct {
@@ -177,7 +161,7 @@ int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t
 gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out);
 
 /* Flows that start or end on thread utid inside [t0, t1], appended to out
- * (WeftFlow), at most limit rows. Returns 0 or -1. */
+ * (WeftFlow, query.h), at most limit rows. Returns 0 or -1. */
 int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out);
 
 /* The frames of a call stack, innermost first (out: WeftFrame; free with
@@ -190,16 +174,11 @@ void weft_frame_clear(WeftFrame *f);
  * out[WEFT_ST_COUNT]. Returns 0 or -1. */
 int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out);
 
-/* A sync object with its totals over the recording (sync_object). */
+/* A sync object with its totals over the recording (query.h's row, its
+ * kind an interned string) and its name. */
 typedef struct {
-  int64_t object_id;
-  int64_t upid;
-  int pid;
-  char *kind;
+  WeftObjectRow row;
   char *name;          /* weft_object_display_name */
-  int64_t acquisitions, contended, wait_ns, hold_ns;
-  int64_t waits;       /* wait intervals (thread_state rows) */
-  int64_t max_wait_ns;
 } WeftSessionObject;
 
 /* Every sync object except joins and children, the most waited-for first,
@@ -217,8 +196,6 @@ void weft_session_object_clear(WeftSessionObject *o);
 int weft_session_thread_index(WeftSession *self, int64_t utid);
 /* Index of the lock lane of object_id, or -1. */
 int weft_session_lock_index(WeftSession *self, int64_t object_id);
-/* The sqlite handle (read on the GTK thread only). */
-sqlite3 *weft_session_get_db(WeftSession *self);
 
 /* "name [tid]" of a thread by utid (or "thread N" if unknown). */
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);

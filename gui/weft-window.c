@@ -214,16 +214,16 @@ static void fill_objects(WeftWindow *self, GArray *objs) {
     const char *cells[9];
     double nums[9];
     g_strlcpy(b[0], o->name, sizeof b[0]), nums[0] = NAN;
-    g_strlcpy(b[1], o->kind, sizeof b[1]), nums[1] = NAN;
-    g_snprintf(b[2], sizeof b[2], "%d", o->pid), nums[2] = o->pid;
-    weft_format_ns(b[3], sizeof b[3], o->wait_ns), nums[3] = (double)o->wait_ns;
-    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->waits), nums[4] = (double)o->waits;
-    weft_format_ns(b[5], sizeof b[5], o->max_wait_ns), nums[5] = (double)o->max_wait_ns;
-    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->contended), nums[6] = (double)o->contended;
-    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->acquisitions), nums[7] = (double)o->acquisitions;
-    weft_format_ns(b[8], sizeof b[8], o->hold_ns), nums[8] = (double)o->hold_ns;
+    g_strlcpy(b[1], o->row.kind, sizeof b[1]), nums[1] = NAN;
+    g_snprintf(b[2], sizeof b[2], "%d", o->row.pid), nums[2] = o->row.pid;
+    weft_format_ns(b[3], sizeof b[3], o->row.wait_ns), nums[3] = (double)o->row.wait_ns;
+    g_snprintf(b[4], sizeof b[4], "%" G_GINT64_FORMAT, o->row.waits), nums[4] = (double)o->row.waits;
+    weft_format_ns(b[5], sizeof b[5], o->row.max_wait_ns), nums[5] = (double)o->row.max_wait_ns;
+    g_snprintf(b[6], sizeof b[6], "%" G_GINT64_FORMAT, o->row.contended), nums[6] = (double)o->row.contended;
+    g_snprintf(b[7], sizeof b[7], "%" G_GINT64_FORMAT, o->row.acquisitions), nums[7] = (double)o->row.acquisitions;
+    weft_format_ns(b[8], sizeof b[8], o->row.hold_ns), nums[8] = (double)o->row.hold_ns;
     for (int c = 0; c < 9; c++) cells[c] = b[c];
-    weft_table_append(self->objects_table, o->object_id, cells, nums);
+    weft_table_append(self->objects_table, o->row.object_id, cells, nums);
   }
   weft_table_sort(self->objects_table, 3, TRUE);
 }

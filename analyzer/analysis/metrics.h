@@ -17,7 +17,9 @@
  * outside any recorded wait; "useful" time is the first, from the
  * scheduler's readings (schedstat) and the running spans between them.
  *
- * The definitions of every number are in docs/report-json.md.
+ * The definitions of every number are in docs/report-json.md. Each
+ * analysis has its file in analysis/ (analysis-private.h lists them, in the
+ * order weft_metrics_compute() runs them); python.h is the Python part.
  *
  * Threads: weft_metrics_compute() may be called from any thread, with a
  * connection no other thread uses during the call; it reads in a read
@@ -50,7 +52,7 @@ enum {
   WEFT_METRICS_REGIONS     = 1u << 1,   /* barrier rounds, fork-join groups, phases */
   WEFT_METRICS_PARALLELISM = 1u << 2,   /* fraction of time with k threads running */
   WEFT_METRICS_FINDINGS    = 1u << 3,   /* ranked findings (implies the three above) */
-  WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c); with
+  WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c, whatif.c); with
                                          * WEFT_METRICS_FINDINGS it also ranks the findings */
   WEFT_METRICS_ALL         = 0x1fu,
 };
@@ -412,25 +414,5 @@ const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upi
 
 /* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */
 const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len);
-
-/* ---- naming ---- */
-
-/* The one display name of a sync object (report, record summary, export,
- * GUI): sync_object.name (a symbol or a name given through weft.h), else the
- * label of the innermost frame of its init stack, else of its first
- * contended wait's stack ("symbol (file.c:88)", "symbol", "file.c:88",
- * "module+0x1a2b", "0x7f.."), else "kind@0xaddr". Writes into buf, returns
- * it ("object N" if the object is unknown or the database cannot be read).
- * weft_object_namer_* do the same with prepared statements, for naming
- * many objects. */
-const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len);
-typedef struct WeftObjectNamer WeftObjectNamer;
-WeftObjectNamer *weft_object_namer_new(sqlite3 *db);  /* NULL on failure */
-const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
-void weft_object_namer_free(WeftObjectNamer *n);
-/* The label of one frame, as above: symbol and file may be NULL or "",
- * line 0 unknown, module a path or NULL. */
-const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
-                             int64_t rel_pc, int64_t ip, char *buf, size_t len);
 
 #endif /* WEFT_METRICS_H */

@@ -9,12 +9,13 @@
  * one pass over its processes. The result hangs off WeftMetrics.python (NULL
  * when no selected process is a CPython) and its findings are merged into
  * WeftMetrics.findings. Definitions: docs/report-json.md ("python"), the
- * guide: docs/python.md.
+ * guide: docs/python.md. The model is python.c's; weft_python_compute()
+ * and the verdicts are findings-python.c's.
  *
  * A CPython process is one whose executable's base name starts with
  * "python" (python3, python3.11, python3.11d, ...) or that waited on the GIL.
  * GIL waits are the thread_state intervals in state gil_wait (the importer
- * recognises the GIL's mutex and condition variables, see import.c).
+ * recognises the GIL's mutex and condition variables, see import/gil.c).
  *
  * A process pool is a CPython process with two or more CPython worker
  * processes: its children, and the children of a forkserver it started,

@@ -1,11 +1,13 @@
 /* cmd-check.c - weft check run.db: verify the invariants docs/schema.md promises.
  * SPDX-License-Identifier: MIT
  *
- * Each check is one SQL query that must return 0 (violations counted); a
- * failed check prints its name, the count and up to 3 examples.
+ * The invariants are store/query.c's counts of violations, the decoded lock
+ * holds and the analysis's split of each thread's time; a failed check
+ * prints its name and the count (the time split up to 3 examples).
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,35 +15,33 @@
 
 #include "holds.h"
 #include "metrics.h"
+#include "query.h"
 #include "weft-cli.h"
 #include "weft-db.h"
 
 /* The lock hold blocks, decoded: each block's columns agree with its holds,
  * and every hold lies inside the life of an existing thread. Returns the
  * number of violations, -1 if it could not read. */
-static long long check_holds(sqlite3 *db) {
-  sqlite3_stmt *q = NULL;
+static long long check_holds(WeftQuery *q) {
   GHashTable *life = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   long long bad = 0;
-  if (sqlite3_prepare_v2(db, "SELECT utid, start_ns, end_ns FROM thread", -1, &q, NULL) != SQLITE_OK) goto fail;
-  while (sqlite3_step(q) == SQLITE_ROW) {
+  WeftCursor c;
+  WeftThreadRow t;
+  weft_query_threads(q, &c, -1);
+  while (weft_next_thread(&c, &t)) {
     int64_t *v = g_new(int64_t, 3);
-    v[0] = sqlite3_column_int64(q, 0);
-    v[1] = sqlite3_column_int64(q, 1);
-    v[2] = sqlite3_column_int64(q, 2);
+    v[0] = t.utid;
+    v[1] = t.start_ns;
+    v[2] = t.end_ns;
     g_hash_table_insert(life, v, v);
   }
-  sqlite3_finalize(q);
-  if (sqlite3_prepare_v2(db, "SELECT object_id, start_ns, data, end_ns, holds, contended, hold_ns, max_ns FROM hold_block "
-                         "ORDER BY object_id, start_ns, rowid",
-                         -1, &q, NULL) != SQLITE_OK)
-    goto fail;
-  int rc;
+  if (weft_cursor_close(&c) < 0) goto fail;
+  WeftHoldBlockRow blk;
   int64_t prev_obj = -1, prev_last = INT64_MIN; /* an object's blocks follow each other in time */
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  weft_query_hold_blocks(q, &c);
+  while (weft_next_hold_block(&c, &blk)) {
     WeftHoldIter it;
-    weft_hold_iter_init(&it, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_blob(q, 2),
-                        (size_t)sqlite3_column_bytes(q, 2));
+    weft_hold_iter_init(&it, blk.object_id, blk.start_ns, blk.data, blk.len);
     WeftHold h;
     int64_t n = 0, cont = 0, sum = 0, mx = 0, end = INT64_MIN, first = 0;
     int r;
@@ -52,23 +52,20 @@ static long long check_holds(sqlite3 *db) {
       sum += h.dur_ns;
       if (h.dur_ns > mx) mx = h.dur_ns;
       if (h.start_ns + h.dur_ns > end) end = h.start_ns + h.dur_ns;
-      const int64_t *t = g_hash_table_lookup(life, &h.utid);
-      if (!t || h.start_ns < t[1] || h.start_ns + h.dur_ns > t[2]) bad++;
+      const int64_t *life_of = g_hash_table_lookup(life, &h.utid);
+      if (!life_of || h.start_ns < life_of[1] || h.start_ns + h.dur_ns > life_of[2]) bad++;
     }
-    if (sqlite3_column_int64(q, 0) == prev_obj && first < prev_last) bad++;
-    prev_obj = sqlite3_column_int64(q, 0);
+    if (blk.object_id == prev_obj && first < prev_last) bad++;
+    prev_obj = blk.object_id;
     prev_last = it.start;
-    if (r < 0 || n == 0 || first != sqlite3_column_int64(q, 1) || end != sqlite3_column_int64(q, 3) ||
-        n != sqlite3_column_int64(q, 4) || cont != sqlite3_column_int64(q, 5) || sum != sqlite3_column_int64(q, 6) ||
-        mx != sqlite3_column_int64(q, 7))
+    if (r < 0 || n == 0 || first != blk.start_ns || end != blk.end_ns || n != blk.holds || cont != blk.contended ||
+        sum != blk.hold_ns || mx != blk.max_ns)
       bad++;
   }
-  if (rc != SQLITE_DONE) goto fail;
-  sqlite3_finalize(q);
+  if (weft_cursor_close(&c) < 0) goto fail;
   g_hash_table_destroy(life);
   return bad;
 fail:
-  sqlite3_finalize(q);
   g_hash_table_destroy(life);
   return -1;
 }
@@ -107,99 +104,60 @@ static long long check_time_split(sqlite3 *db, const char *path, char *err, size
   return bad;
 }
 
-static const struct {
-  const char *name;
-  const char *count_sql;
-} checks[] = {
-  {"thread_state intervals have a positive duration",
-   "SELECT count(*) FROM thread_state WHERE dur_ns <= 0"},
-  {"a thread's states do not overlap and leave no gap",
-   "SELECT count(*) FROM (SELECT start_ns, lag(start_ns + dur_ns) OVER (PARTITION BY utid ORDER BY start_ns) AS prev_end"
-   " FROM thread_state) WHERE prev_end IS NOT NULL AND prev_end != start_ns"},
-  {"a thread's states cover its life from start to end",
-   "SELECT count(*) FROM thread t LEFT JOIN (SELECT utid, min(start_ns) AS a, max(start_ns + dur_ns) AS b"
-   " FROM thread_state GROUP BY utid) s USING (utid)"
-   " WHERE t.end_ns > t.start_ns AND (s.a IS NULL OR s.a != t.start_ns OR s.b != t.end_ns)"},
-  {"threads lie inside their process",
-   "SELECT count(*) FROM thread t JOIN process p USING (upid) WHERE t.start_ns < p.start_ns OR t.end_ns > p.end_ns"},
-  {"state codes are known", "SELECT count(*) FROM thread_state WHERE state NOT IN (SELECT state FROM state_name)"},
-  {"flows point at existing threads",
-   "SELECT count(*) FROM flow WHERE from_utid NOT IN (SELECT utid FROM thread) OR to_utid NOT IN (SELECT utid FROM thread)"},
-  {"flows go forward in time", "SELECT count(*) FROM flow WHERE from_ns > to_ns"},
-  {"flows start inside the life of their thread",
-   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.from_utid WHERE f.from_ns < t.start_ns OR f.from_ns > t.end_ns"},
-  {"flows end inside the life of their thread",
-   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.to_utid WHERE f.to_ns < t.start_ns OR f.to_ns > t.end_ns"},
-  {"waits name existing objects",
-   "SELECT count(*) FROM thread_state WHERE object_id IS NOT NULL AND object_id NOT IN (SELECT object_id FROM sync_object)"},
-  {"object wait totals equal the sum of their waits",
-   "SELECT count(*) FROM sync_object o WHERE o.wait_ns != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state s"
-   " WHERE s.object_id = o.object_id AND s.state != 0)"},
-  {"object hold totals equal the sum of their holds",
-   "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(hold_ns), 0) FROM hold_block h"
-   " WHERE h.object_id = o.object_id)"},
-  {"summaries equal the raw sums (per thread, level and state)",
-   "SELECT count(*) FROM (SELECT utid, level, state, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, state) x"
-   " WHERE x.s != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state t WHERE t.utid = x.utid AND t.state = x.state)"},
-  {"summary buckets add up to at most their width",
-   "SELECT count(*) FROM (SELECT level, bucket, utid, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, bucket)"
-   " WHERE s > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lod_base_ns') << (2 * level)"},
-  {"stack frames exist", "SELECT count(*) FROM stack_frame WHERE frame_id NOT IN (SELECT frame_id FROM frame)"},
-  {"processes end after they start", "SELECT count(*) FROM process WHERE end_ns < start_ns"},
-};
-
 int weft_cmd_check(int argc, char **argv) {
   if (argc != 2 || argv[1][0] == '-') {
     fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
             "usage: weft check run.db\n  Verifies the invariants of a recording database.\n");
     return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
   }
-  char err[1024];
+  char err[PATH_MAX + 1536];
   sqlite3 *db = weft_db_open(argv[1], 0, err, sizeof err);
   if (!db) {
     fprintf(stderr, "weft check: %s\n", err);
     return 1;
   }
+  /* a failed read: "weft check: DB: cannot check (NAME): <what SQLite said>" */
+  char prefix[PATH_MAX + 200] = "weft check";
+  WeftQuery q;
+  weft_query_init(&q, db, err, sizeof err, prefix);
   /* every table the checks read, or one line saying which is missing (not
    * one failed query per check) */
   static const char *const tables[] = {"thread_state", "thread", "process", "flow", "sync_object", "hold_block",
                                        "state_summary", "stack_frame", "frame", "state_name", "meta",
                                        "sched_sample"};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-    sqlite3_stmt *q = NULL;
-    int have = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &q,
-                                  NULL) == SQLITE_OK &&
-               sqlite3_bind_text(q, 1, tables[i], -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_finalize(q);
-    if (!have) {
+    if (!weft_query_has_table(&q, tables[i])) {
       fprintf(stderr, "weft check: %s: cannot check: table %s is missing\n", argv[1], tables[i]);
+      weft_query_clear(&q);
       sqlite3_close(db);
       return 1;
     }
   }
   /* a check that cannot run (a damaged file) ends the run with one line */
   int bad = 0;
-  err[0] = '\0';
-  for (size_t i = 0; i < sizeof checks / sizeof checks[0] + 2; i++) {
+  size_t ninv = weft_query_n_invariants();
+  for (size_t i = 0; i < ninv + 2; i++) {
     long long n = -1;
-    const char *name, *unit = "violations";
-    if (i < sizeof checks / sizeof checks[0]) {
-      sqlite3_stmt *q = NULL;
-      name = checks[i].name;
-      if (sqlite3_prepare_v2(db, checks[i].count_sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int64(q, 0);
-      sqlite3_finalize(q);
-    } else if (i == sizeof checks / sizeof checks[0]) {
-      name = "lock hold blocks agree with their holds, which lie inside their thread's life";
-      n = check_holds(db);
+    const char *unit = i <= ninv ? "violations" : "threads";
+    const char *name =
+        i < ninv    ? weft_query_invariant_name(i)
+        : i == ninv ? "lock hold blocks agree with their holds, which lie inside their thread's life"
+                    : "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime";
+    snprintf(prefix, sizeof prefix, "weft check: %s: cannot check (%s)", argv[1], name);
+    if (i < ninv) {
+      n = weft_query_invariant(&q, i);
+    } else if (i == ninv) {
+      n = check_holds(&q);
     } else {
-      name = "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime";
-      unit = "threads";
-      n = check_time_split(db, argv[1], err, sizeof err);
+      char merr[1024] = "";
+      n = check_time_split(db, argv[1], merr, sizeof merr);
+      if (n < 0 && merr[0]) weft_sql_fail(&q.sql, "%s: %s", prefix, merr);
+      else if (n < 0) weft_sql_error(&q.sql);
     }
     if (n < 0) {
       fflush(stdout);
-      fprintf(stderr, "weft check: %s: cannot check (%s): %s\n", argv[1], name, err[0] ? err : sqlite3_errmsg(db));
+      fprintf(stderr, "%s\n", err);
+      weft_query_clear(&q);
       sqlite3_close(db);
       return 1;
     }
@@ -208,6 +166,7 @@ int weft_cmd_check(int argc, char **argv) {
     putchar('\n');
     if (n != 0) bad++;
   }
+  weft_query_clear(&q);
   sqlite3_close(db);
   if (bad) fprintf(stderr, "weft check: %s: %d invariant(s) violated\n", argv[1], bad);
   return bad ? 1 : 0;

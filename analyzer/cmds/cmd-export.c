@@ -59,9 +59,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "holds.h"
 #include "weft-cli.h"
-#include "metrics.h"
+#include "naming.h"
+#include "query.h"
 #include "weft-db.h"
 #include "weft-json.h"
 #include "weft-output.h"
@@ -121,6 +121,7 @@ typedef struct {
 typedef struct {
   const char *db_path, *out_path;
   sqlite3 *db;
+  WeftQuery q;          /* its first error: "weft export: DB: <what SQLite said>" */
   FILE *f;
   int first;            /* no event written yet: no comma before the next */
   Table procs, threads; /* by upid, by utid */
@@ -145,34 +146,32 @@ static void begin_event(Export *x) {
   x->events++;
 }
 
-static int db_fail(Export *x, sqlite3_stmt *q) {
-  fprintf(stderr, "weft export: %s: %s\n", x->db_path, sqlite3_errmsg(x->db));
-  sqlite3_finalize(q);
+static int out_of_memory(WeftCursor *c) {
+  weft_cursor_close(c);
+  fprintf(stderr, "weft export: out of memory\n");
   return -1;
 }
-
-static int prepare(Export *x, const char *sql, sqlite3_stmt **q) {
-  if (sqlite3_prepare_v2(x->db, sql, -1, q, NULL) != SQLITE_OK) return db_fail(x, *q);
-  return 0;
-}
-
-static const char *col_text(sqlite3_stmt *q, int i) { return (const char *)sqlite3_column_text(q, i); }
 
 static const char *base_name(const char *path) {
   const char *s = path ? strrchr(path, '/') : NULL;
   return s ? s + 1 : path;
 }
 
-/* Object display names: weft_object_display_name (metrics.h), the names
+/* Object display names: weft_object_display_name (naming.h), the names
  * `weft report` and `weft record` use. */
 static int load_objects(Export *x) {
-  sqlite3_stmt *q = NULL;
-  if (prepare(x, "SELECT object_id FROM sync_object ORDER BY object_id", &q)) return -1;
+  WeftCursor c;
+  weft_query_object_ids(&x->q, &c);
+  if (c.failed) return weft_cursor_close(&c);
   WeftObjectNamer *namer = weft_object_namer_new(x->db);
-  if (!namer) return db_fail(x, q);
+  if (!namer) {
+    weft_sql_error(&x->q.sql);
+    weft_cursor_close(&c);
+    return -1;
+  }
   size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  int64_t id;
+  while (weft_next_id(&c, &id)) {
     if (x->nobjs == cap) {
       cap = cap ? 2 * cap : 256;
       ObjName *v = realloc(x->objs, cap * sizeof *v);
@@ -180,7 +179,6 @@ static int load_objects(Export *x) {
       x->objs = v;
     }
     char buf[1024];
-    int64_t id = sqlite3_column_int64(q, 0);
     char *s = strdup(weft_object_namer_name(namer, id, buf, sizeof buf));
     if (!s) goto oom;
     x->objs[x->nobjs].id = id;
@@ -188,52 +186,47 @@ static int load_objects(Export *x) {
     x->nobjs++;
   }
   weft_object_namer_free(namer);
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  return weft_cursor_close(&c);
 oom:
   weft_object_namer_free(namer);
-  sqlite3_finalize(q);
-  fprintf(stderr, "weft export: out of memory\n");
-  return -1;
+  return out_of_memory(&c);
 }
 
-/* process_name and thread_name events; fills x->procs and x->threads. */
-static int write_names(Export *x) {
-  sqlite3_stmt *q = NULL;
-  int rc;
-  /* A pid with several upids, or a upid equal to some pid of the recording,
-   * decides the JSON pid: the real pid when it is unambiguous. */
-  if (prepare(x, "SELECT p.upid, p.pid, p.image, p.exe, p.cmdline, p.start_ns,"
-                 " (SELECT count(*) FROM process p2 WHERE p2.pid = p.pid),"
-                 " (SELECT count(*) FROM process p3 WHERE p3.pid = p.upid),"
-                 " (SELECT max(pid) FROM process)"
-                 " FROM process p ORDER BY p.upid", &q))
-    return -1;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    Ent *e = table_add(&x->procs, sqlite3_column_int64(q, 0));
-    if (!e) {
-      sqlite3_finalize(q);
-      fprintf(stderr, "weft export: out of memory\n");
-      return -1;
-    }
-    int64_t pid = sqlite3_column_int64(q, 1), image = sqlite3_column_int64(q, 2);
-    int shared = sqlite3_column_int64(q, 6) > 1;
-    const char *exe = col_text(q, 3);
+/* The pid the JSON uses for process image e: the real pid when it is
+ * unambiguous; for a pid with several images its upid, moved above every
+ * real pid when the upid is also a pid of the recording. */
+static int json_pid(Export *x, Ent *e, const WeftProcessRow *p) {
+  e->jpid = p->pid;
+  if (p->n_images <= 1) return 0;
+  e->jpid = e->id;
+  if (p->upid_is_pid) {
+    int64_t maxpid;
+    if (weft_query_max_pid(&x->q, &maxpid) < 0) return -1;
+    e->jpid = e->id + (maxpid > 4194304 ? maxpid : 4194304);
+  }
+  return 0;
+}
+
+/* process_name and process_sort_index events; fills x->procs. */
+static int write_process_names(Export *x) {
+  WeftCursor c;
+  WeftProcessRow p;
+  weft_query_processes(&x->q, &c);
+  while (weft_next_process(&c, &p)) {
+    Ent *e = table_add(&x->procs, p.upid);
+    if (!e) return out_of_memory(&c);
+    int shared = p.n_images > 1;
+    const char *exe = p.exe;
     char cmd0[256] = "";
     if (!exe || !*exe) { /* the first word of the command line */
-      const char *c = col_text(q, 4);
-      snprintf(cmd0, sizeof cmd0, "%s", c ? c : "?");
+      snprintf(cmd0, sizeof cmd0, "%s", p.cmdline ? p.cmdline : "?");
       cmd0[strcspn(cmd0, " ")] = 0;
       exe = cmd0;
     }
-    e->start_ns = sqlite3_column_int64(q, 5);
-    if (!shared) e->jpid = pid;
-    else {
-      e->jpid = e->id;
-      int64_t maxpid = sqlite3_column_int64(q, 8);
-      if (sqlite3_column_int64(q, 7) > 0) /* the upid is also a real pid */
-        e->jpid = e->id + (maxpid > 4194304 ? maxpid : 4194304);
+    e->start_ns = p.start_ns;
+    if (json_pid(x, e, &p) < 0) {
+      weft_cursor_close(&c);
+      return -1;
     }
     begin_event(x);
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRId64 ",\"tid\":0,\"ts\":", e->jpid);
@@ -241,7 +234,7 @@ static int write_names(Export *x) {
     fputs(",\"args\":{\"name\":", x->f);
     if (shared) {
       char buf[600];
-      snprintf(buf, sizeof buf, "%" PRId64 " %s (image %" PRId64 ")", pid, base_name(exe), image);
+      snprintf(buf, sizeof buf, "%" PRId64 " %s (image %" PRId64 ")", p.pid, base_name(exe), p.image);
       weft_json_write(x->f, buf);
     } else
       weft_json_write(x->f, base_name(exe));
@@ -250,23 +243,23 @@ static int write_names(Export *x) {
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64 ",\"tid\":0,"
                   "\"args\":{\"sort_index\":%" PRId64 "}}", e->jpid, e->id);
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
+  return weft_cursor_close(&c);
+}
 
-  if (prepare(x, "SELECT utid, upid, tid, name, start_ns, end_ns FROM thread ORDER BY utid", &q)) return -1;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    Ent *e = table_add(&x->threads, sqlite3_column_int64(q, 0));
-    if (!e) {
-      sqlite3_finalize(q);
-      fprintf(stderr, "weft export: out of memory\n");
-      return -1;
-    }
-    const Ent *p = table_find(&x->procs, sqlite3_column_int64(q, 1));
-    e->jpid = p ? p->jpid : sqlite3_column_int64(q, 1);
-    e->tid = sqlite3_column_int64(q, 2);
-    e->start_ns = sqlite3_column_int64(q, 4);
-    e->end_ns = sqlite3_column_int64(q, 5);
-    const char *name = col_text(q, 3);
+/* thread_name and thread_sort_index events; fills x->threads. */
+static int write_thread_names(Export *x) {
+  WeftCursor c;
+  WeftThreadRow t;
+  weft_query_threads(&x->q, &c, -1);
+  while (weft_next_thread(&c, &t)) {
+    Ent *e = table_add(&x->threads, t.utid);
+    if (!e) return out_of_memory(&c);
+    const Ent *p = table_find(&x->procs, t.upid);
+    e->jpid = p ? p->jpid : t.upid;
+    e->tid = t.tid;
+    e->start_ns = t.start_ns;
+    e->end_ns = t.end_ns;
+    const char *name = t.name;
     char buf[64];
     if (!name || !*name) {
       snprintf(buf, sizeof buf, "thread %" PRId64, e->tid);
@@ -283,9 +276,7 @@ static int write_names(Export *x) {
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
                   ",\"args\":{\"sort_index\":%" PRId64 "}}", e->jpid, e->tid, e->id);
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  return weft_cursor_close(&c);
 }
 
 /* The errno name of a wait's result, or NULL for a number without one. */
@@ -295,40 +286,32 @@ static const char *result_name(int r) {
 
 /* One X event per thread_state interval (waits only with --no-running). */
 static int write_states(Export *x, int running) {
-  sqlite3_stmt *q = NULL;
-  char sql[640];
-  snprintf(sql, sizeof sql,
-           "SELECT ts.utid, ts.start_ns, ts.dur_ns, ts.state, ts.object_id, ts.blocker_utid, ts.waker_utid,"
-           " ts.result, f.symbol, f.file, f.line"
-           " FROM thread_state ts LEFT JOIN stack_frame sf ON sf.stack_id = ts.stack_id AND sf.depth = 0"
-           " LEFT JOIN frame f ON f.frame_id = sf.frame_id%s ORDER BY ts.utid, ts.start_ns",
-           running ? "" : " WHERE ts.state <> 0");
-  if (prepare(x, sql, &q)) return -1;
-  int rc;
+  WeftCursor c;
+  WeftStateRow r;
+  WeftFrameRow top;
+  weft_query_all_states(&x->q, &c, running);
   const Ent *t = NULL;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    int64_t utid = sqlite3_column_int64(q, 0);
-    if (!t || t->id != utid) t = table_find(&x->threads, utid);
+  while (weft_next_state_where(&c, &r, &top)) {
+    if (!t || t->id != r.utid) t = table_find(&x->threads, r.utid);
     if (!t) continue; /* weft check reports it; nothing to draw it on */
-    int state = sqlite3_column_int(q, 3);
-    const char *sname = weft_state_name(state);
+    const char *sname = weft_state_name(r.state);
     char sbuf[32];
     if (!sname) {
-      snprintf(sbuf, sizeof sbuf, "state_%d", state);
+      snprintf(sbuf, sizeof sbuf, "state_%d", r.state);
       sname = sbuf;
     }
     begin_event(x);
     fprintf(x->f, "{\"ph\":\"X\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", t->jpid, t->tid);
-    json_us(x->f, sqlite3_column_int64(q, 1));
+    json_us(x->f, r.start_ns);
     fputs(",\"dur\":", x->f);
-    json_us(x->f, sqlite3_column_int64(q, 2));
+    json_us(x->f, r.dur_ns);
     fputs(",\"cat\":", x->f);
     weft_json_write(x->f, sname);
-    if (state == WEFT_ST_RUNNING) {
+    if (r.state == WEFT_ST_RUNNING) {
       fputs(",\"name\":\"running\"}", x->f);
       continue;
     }
-    const char *obj = sqlite3_column_type(q, 4) != SQLITE_NULL ? obj_name(x, sqlite3_column_int64(q, 4)) : NULL;
+    const char *obj = r.object_id >= 0 ? obj_name(x, r.object_id) : NULL;
     fputs(",\"name\":", x->f);
     if (obj) {
       char *name = NULL;
@@ -345,35 +328,32 @@ static int write_states(Export *x, int running) {
       sep = ",";
     }
     static const char *const who[] = {"blocker", "waker"};
+    const int64_t whom[] = {r.blocker_utid, r.waker_utid};
     for (int i = 0; i < 2; i++) {
-      if (sqlite3_column_type(q, 5 + i) == SQLITE_NULL) continue;
-      const Ent *o = table_find(&x->threads, sqlite3_column_int64(q, 5 + i));
+      if (whom[i] < 0) continue;
+      const Ent *o = table_find(&x->threads, whom[i]);
       if (!o) continue;
       fprintf(x->f, "%s\"%s\":%" PRId64, sep, who[i], o->tid);
       sep = ",";
     }
-    int result = sqlite3_column_int(q, 7);
-    const char *rname = result_name(result);
+    const char *rname = result_name(r.result);
     if (rname) {
       fprintf(x->f, "%s\"result\":", sep);
       weft_json_write(x->f, rname);
     } else
-      fprintf(x->f, "%s\"result\":%d", sep, result);
-    const char *sym = col_text(q, 8), *file = col_text(q, 9);
-    if (sym || file) {
+      fprintf(x->f, "%s\"result\":%d", sep, r.result);
+    if (top.symbol || top.file) {
       char where[700];
-      if (file)
-        snprintf(where, sizeof where, "%s (%s:%d)", sym ? sym : "??", base_name(file), sqlite3_column_int(q, 10));
+      if (top.file)
+        snprintf(where, sizeof where, "%s (%s:%d)", top.symbol ? top.symbol : "??", base_name(top.file), (int)top.line);
       else
-        snprintf(where, sizeof where, "%s", sym);
+        snprintf(where, sizeof where, "%s", top.symbol);
       fputs(",\"where\":", x->f);
       weft_json_write(x->f, where);
     }
     fputs("}}", x->f);
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  return weft_cursor_close(&c);
 }
 
 /* An async b/e pair. */
@@ -391,10 +371,9 @@ static void write_async(Export *x, const Ent *t, const char *cat, const char *na
 }
 
 /* Holds of every object that was contended at least once. */
-static int write_hold(const WeftHold *h, void *user) {
-  Export *x = user;
+static void write_hold(Export *x, const WeftHold *h) {
   const Ent *t = table_find(&x->threads, h->utid);
-  if (!t) return 0;
+  if (!t) return;
   const char *oname = obj_name(x, h->object_id);
   char name[300], id[64], args[160];
   snprintf(name, sizeof name, "hold %s", oname ? oname : "?");
@@ -403,58 +382,44 @@ static int write_hold(const WeftHold *h, void *user) {
   snprintf(args, sizeof args, "{\"tid\":%" PRId64 ",\"contended\":%d,\"shared\":%d}", t->tid, h->contended,
            h->shared);
   write_async(x, t, "hold", name, id, h->start_ns, h->dur_ns, args);
-  return 0;
 }
 
 static int write_holds(Export *x) {
-  sqlite3_stmt *q = NULL;
-  if (prepare(x, "SELECT h.object_id, h.start_ns, h.data FROM hold_block h JOIN sync_object o ON o.object_id = h.object_id"
-                 " WHERE o.contended > 0 ORDER BY h.object_id, h.start_ns", &q))
-    return -1;
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-    if (weft_holds_from_row(q, 0, INT64_MIN, INT64_MAX, write_hold, x) < 0) {
-      fprintf(stderr, "weft export: %s: the lock holds of object %lld are corrupt\n", x->db_path,
-              (long long)sqlite3_column_int64(q, 0));
-      sqlite3_finalize(q);
-      return -1;
-    }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  WeftCursor c;
+  WeftHold h;
+  weft_query_contended_holds(&x->q, &c);
+  while (weft_next_hold(&c, &h)) write_hold(x, &h);
+  return weft_cursor_close(&c);
 }
 
 /* Marks (instants) and phases from weft.h. */
 static int write_marks(Export *x) {
-  sqlite3_stmt *q = NULL;
-  if (prepare(x, "SELECT utid, start_ns, dur_ns, id, label FROM mark ORDER BY utid, start_ns", &q)) return -1;
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    const Ent *t = table_find(&x->threads, sqlite3_column_int64(q, 0));
+  WeftCursor c;
+  WeftMarkRow m;
+  weft_query_marks(&x->q, &c);
+  while (weft_next_mark(&c, &m)) {
+    const Ent *t = table_find(&x->threads, m.utid);
     if (!t) continue;
-    const char *label = col_text(q, 4);
+    const char *label = m.label;
     char buf[64];
     if (!label) {
-      snprintf(buf, sizeof buf, "mark %lld", (long long)sqlite3_column_int64(q, 3));
+      snprintf(buf, sizeof buf, "mark %lld", (long long)m.id);
       label = buf;
     }
-    int64_t dur = sqlite3_column_int64(q, 2);
-    if (dur <= 0) {
+    if (m.dur_ns <= 0) {
       begin_event(x);
       fprintf(x->f, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", t->jpid, t->tid);
-      json_us(x->f, sqlite3_column_int64(q, 1));
+      json_us(x->f, m.start_ns);
       fputs(",\"cat\":\"mark\",\"name\":", x->f);
       weft_json_write(x->f, label);
       fputs("}", x->f);
     } else {
       char id[48];
       snprintf(id, sizeof id, "m%" PRId64, t->id);
-      write_async(x, t, "mark", label, id, sqlite3_column_int64(q, 1), dur, NULL);
+      write_async(x, t, "mark", label, id, m.start_ns, m.dur_ns, NULL);
     }
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  return weft_cursor_close(&c);
 }
 
 /* t moved strictly inside the life of thread th, where it has room: a flow
@@ -468,55 +433,49 @@ static int64_t inside(int64_t t, const Ent *th) {
 
 /* Flow start and finish events (see the file comment for the 1 ns shifts). */
 static int write_flows(Export *x) {
-  sqlite3_stmt *q = NULL;
-  if (prepare(x, "SELECT flow_id, kind, from_utid, from_ns, to_utid, to_ns FROM flow ORDER BY flow_id", &q))
-    return -1;
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(q, 0);
-    int kind = sqlite3_column_int(q, 1);
-    const Ent *from = table_find(&x->threads, sqlite3_column_int64(q, 2));
-    const Ent *to = table_find(&x->threads, sqlite3_column_int64(q, 4));
+  WeftCursor c;
+  WeftFlow fl;
+  weft_query_all_flows(&x->q, &c);
+  while (weft_next_flow(&c, &fl)) {
+    const Ent *from = table_find(&x->threads, fl.from_utid);
+    const Ent *to = table_find(&x->threads, fl.to_utid);
     if (!from || !to) continue;
-    const char *kname = weft_flow_name(kind);
+    const char *kname = weft_flow_name(fl.kind);
     char kbuf[32];
     if (!kname) {
-      snprintf(kbuf, sizeof kbuf, "flow_%d", kind);
+      snprintf(kbuf, sizeof kbuf, "flow_%d", fl.kind);
       kname = kbuf;
     }
-    int to_start = kind == WEFT_FLOW_CREATE || kind == WEFT_FLOW_FORK || kind == WEFT_FLOW_EXEC;
-    int64_t s = inside(sqlite3_column_int64(q, 3) - 1, from);
-    int64_t f = inside(sqlite3_column_int64(q, 5) + (to_start ? 1 : -1), to);
+    int to_start = fl.kind == WEFT_FLOW_CREATE || fl.kind == WEFT_FLOW_FORK || fl.kind == WEFT_FLOW_EXEC;
+    int64_t s = inside(fl.from_ns - 1, from);
+    int64_t f = inside(fl.to_ns + (to_start ? 1 : -1), to);
     for (int fin = 0; fin < 2; fin++) {
       const Ent *t = fin ? to : from;
       begin_event(x);
       fprintf(x->f, "{\"ph\":\"%s\",%s\"id\":%" PRId64 ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-              fin ? "f" : "s", fin ? "\"bp\":\"e\"," : "", id, t->jpid, t->tid);
+              fin ? "f" : "s", fin ? "\"bp\":\"e\"," : "", fl.flow_id, t->jpid, t->tid);
       json_us(x->f, fin ? f : s);
       fprintf(x->f, ",\"cat\":\"%s\",\"name\":\"%s\"}", kname, kname);
     }
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
-  return 0;
+  return weft_cursor_close(&c);
 }
 
 static int write_metadata(Export *x) {
-  sqlite3_stmt *q = NULL;
+  WeftCursor c;
+  const char *key, *value;
   fputs("\n],\n\"displayTimeUnit\":\"ns\",\n\"metadata\":{\"exported_by\":", x->f);
   weft_json_write(x->f, "weft " WEFT_VERSION);
   fputs(",\"database\":", x->f);
   weft_json_write(x->f, x->db_path);
-  if (prepare(x, "SELECT key, value FROM meta ORDER BY key", &q)) return -1;
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  weft_query_meta(&x->q, &c);
+  while (weft_next_meta(&c, &key, &value)) {
     fputs(",\n  ", x->f);
-    weft_json_write(x->f, col_text(q, 0));
+    weft_json_write(x->f, key);
     putc(':', x->f);
-    weft_json_write(x->f, col_text(q, 1));
+    weft_json_write(x->f, value);
   }
-  if (rc != SQLITE_DONE) return db_fail(x, q);
-  sqlite3_finalize(q);
+  if (weft_cursor_close(&c) < 0) return -1;
   fputs("}}\n", x->f);
   return 0;
 }
@@ -589,6 +548,10 @@ int weft_cmd_export(int argc, char **argv) {
     fprintf(stderr, "weft export: %s\n", err);
     return 1;
   }
+  /* the path opened, so it is shorter than PATH_MAX: the messages name it in full */
+  char prefix[PATH_MAX + 16], qerr[PATH_MAX + 1024];
+  snprintf(prefix, sizeof prefix, "weft export: %s", x.db_path);
+  weft_query_init(&x.q, x.db, qerr, sizeof qerr, prefix);
 
   WeftOutput out_file;
   if (weft_output_open(&out_file, out, x.db_path, err, sizeof err) != 0) {
@@ -602,13 +565,15 @@ int weft_cmd_export(int argc, char **argv) {
 
   fputs("{\"traceEvents\":[", x.f);
   int rc = load_objects(&x);
-  if (!rc) rc = write_names(&x);
+  if (!rc) rc = write_process_names(&x);
+  if (!rc) rc = write_thread_names(&x);
   if (!rc) rc = write_states(&x, running);
   if (!rc && holds) rc = write_holds(&x);
   if (!rc) rc = write_marks(&x);
   if (!rc && flows) rc = write_flows(&x);
   if (!rc) rc = write_metadata(&x);
 
+  if (rc && x.q.sql.failed) fprintf(stderr, "%s\n", qerr);
   if (rc) weft_output_abort(&out_file);
   else if (weft_output_commit(&out_file, err, sizeof err) != 0) {
     fprintf(stderr, "weft export: %s\n", err);
@@ -618,6 +583,7 @@ int weft_cmd_export(int argc, char **argv) {
   free(x.objs);
   free(x.procs.v);
   free(x.threads.v);
+  weft_query_clear(&x.q);
   sqlite3_close(x.db);
   return rc ? 1 : 0;
 }

@@ -9,10 +9,10 @@
  *   1. refuse an existing output database (unless --force) and find the agent,
  *      so nothing is run that could not be stored;
  *   2. make the trace directory: a private mkdtemp() directory, or --keep-trace;
- *   3. fork, and exec PROG (PATH search) with LD_PRELOAD and the WEFT_*
- *      variables set in its environment only; an exec failure comes back over
- *      a close-on-exec pipe, so "command not found" is told apart from a
- *      program that ran and exited 127;
+ *   3. run PROG (weft-run.h: PATH search, LD_PRELOAD and the WEFT_* variables
+ *      set in its environment only; an exec failure comes back over a
+ *      close-on-exec pipe, so "command not found" is told apart from a
+ *      program that ran and exited 127);
  *   4. wait for PROG. It is in weft's process group, so the terminal's Ctrl-C
  *      (SIGINT) and Ctrl-\ (SIGQUIT) reach it directly: weft ignores those two
  *      while it waits (as a shell does for a foreground job) and forwards
@@ -24,9 +24,7 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -34,90 +32,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "weft-cli.h"
-#include "metrics.h"
+#include "naming.h"
 #include "weft-db.h"
 #include "weft-import.h"
+#include "weft-run.h"
 #include "weft-trace.h"
-
-#define AGENT_NAME "libweft-agent.so"
-
-/* The Debian/Ubuntu multiarch directory of this architecture, for the
- * installed layout BIN/../lib/<triplet>/. */
-#if defined(__x86_64__) && defined(__ILP32__)
-#define MULTIARCH "x86_64-linux-gnux32"
-#elif defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#elif defined(__i386__)
-#define MULTIARCH "i386-linux-gnu"
-#elif defined(__arm__)
-#define MULTIARCH "arm-linux-gnueabihf"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define MULTIARCH "powerpc64le-linux-gnu"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define MULTIARCH "riscv64-linux-gnu"
-#elif defined(__s390x__)
-#define MULTIARCH "s390x-linux-gnu"
-#else
-#define MULTIARCH NULL
-#endif
-
-/* ------------------------------------------------------------ the agent */
-
-static int readable_file(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
-}
-
-/* Where libweft-agent.so is. WEFT_AGENT wins (returned as set, even if it
- * names nothing: the caller reports it). Otherwise, relative to the running
- * weft binary (/proc/self/exe) in BIN: the build tree (BIN/../agent/), the
- * meson libdir (WEFT_LIBDIR, when config.h defines it), BIN/../lib/<multiarch>/,
- * BIN/../lib64/, BIN/../lib/. Returns a static buffer (overwritten by the next
- * call; not thread-safe) holding a canonical path, or NULL if none exists. */
-const char *weft_agent_path(void) {
-  static char found[PATH_MAX];
-  const char *env = getenv("WEFT_AGENT");
-  if (env && *env) return env;
-
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return NULL;
-  exe[n] = 0;
-  char *slash = strrchr(exe, '/');
-  if (!slash) return NULL;
-  *slash = 0; /* exe is now BIN */
-
-  const char *rel[] = {
-    "../agent",
-#ifdef WEFT_LIBDIR
-    WEFT_LIBDIR,
-#endif
-    MULTIARCH ? "../lib/" MULTIARCH : NULL,
-    "../lib64",
-    "../lib",
-  };
-  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-    if (!rel[i]) continue;
-    char cand[PATH_MAX + 64];
-    if (rel[i][0] == '/') /* an absolute libdir */
-      snprintf(cand, sizeof cand, "%s/" AGENT_NAME, rel[i]);
-    else if (!strncmp(rel[i], "..", 2))
-      snprintf(cand, sizeof cand, "%s/%s/" AGENT_NAME, exe, rel[i]);
-    else /* a libdir relative to the prefix, BIN/.. */
-      snprintf(cand, sizeof cand, "%s/../%s/" AGENT_NAME, exe, rel[i]);
-    if (readable_file(cand) && realpath(cand, found)) return found;
-  }
-  return NULL;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -205,8 +129,6 @@ static const char *plural(uint64_t n, const char *one, const char *many) { retur
 
 /* ------------------------------------------------------------ signals */
 
-/* The child, for the forwarding handler; 0 while there is none. pid_t fits. */
-static volatile sig_atomic_t child_pid;
 /* For an import cut short by a signal: where the trace is (the end of the
  * message) and the unfinished database to remove. */
 static char trace_dir_msg[3 * PATH_MAX + 256];
@@ -221,13 +143,6 @@ static void say_trace_kept(const char *what) {
   r = write(STDERR_FILENO, "; ", 2);
   r = write(STDERR_FILENO, trace_dir_msg, strlen(trace_dir_msg));
   (void)r;
-}
-
-/* SIGTERM and SIGHUP while the program runs: pass them on. Async-signal-safe. */
-static void forward_signal(int sig) {
-  int e = errno;
-  if (child_pid > 0) kill((pid_t)child_pid, sig);
-  errno = e;
 }
 
 /* A signal during the import: remove the unfinished database (readers would
@@ -249,8 +164,6 @@ static void import_crashed(int sig) {
   raise(sig);
 }
 
-static const int waited_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
-#define NWAITED (sizeof waited_signals / sizeof waited_signals[0])
 static const int fault_signals[] = {SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGABRT};
 #define NFAULT (sizeof fault_signals / sizeof fault_signals[0])
 
@@ -263,16 +176,6 @@ static int exit_code(int wstatus) {
   return 1;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt) {
-  sqlite3_stmt *q = NULL;
-  int64_t v = dflt;
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
-      sqlite3_column_type(q, 0) != SQLITE_NULL)
-    v = sqlite3_column_int64(q, 0);
-  sqlite3_finalize(q);
-  return v;
-}
-
 /* The summary on stderr: what ran, how much was recorded, the top 3 waits on
  * synchronisation objects. Returns -1 if the database cannot be read. */
 static int print_summary(const char *db_path, const WeftImportStats *st) {
@@ -282,11 +185,12 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
     fprintf(stderr, "weft record: %s\n", err);
     return -1;
   }
-  int64_t nproc = query_int(db, "SELECT count(*) FROM process", (int64_t)st->processes);
-  int64_t nthr = query_int(db, "SELECT count(*) FROM thread", (int64_t)st->threads);
-  int64_t end = weft_db_meta_get_int(db, "end_ns", -1);
-  if (end < 0) end = query_int(db, "SELECT max(end_ns) FROM process", 0);
-  int64_t lost = weft_db_meta_get_int(db, "lost_events", (int64_t)st->lost);
+  WeftDbTotals t;
+  weft_db_totals(db, &t);
+  int64_t nproc = t.processes >= 0 ? t.processes : (int64_t)st->processes;
+  int64_t nthr = t.threads >= 0 ? t.threads : (int64_t)st->threads;
+  int64_t end = t.end_ns >= 0 ? t.end_ns : 0;
+  int64_t lost = t.lost_events >= 0 ? t.lost_events : (int64_t)st->lost;
   fprintf(stderr, "weft: %" PRId64 " %s, %" PRId64 " %s, %" PRIu64 " %s, %" PRId64 " lost, %s\n", nproc,
           plural((uint64_t)nproc, "process", "processes"), nthr, plural((uint64_t)nthr, "thread", "threads"),
           st->records, plural(st->records, "record", "records"), lost, fmt_dur(end, a, sizeof a));
@@ -300,35 +204,22 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
   /* Waits on synchronisation objects only: joins, child waits, I/O and
    * sleeps are waits too, but a main thread joining its workers would top
    * every list. */
-  char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT o.object_id, o.wait_ns,"
-           " (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), k.name,"
-           " (SELECT sum(wait_ns) FROM sync_object WHERE kind BETWEEN %d AND %d)"
-           " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind"
-           " WHERE o.kind BETWEEN %d AND %d AND o.wait_ns > 0 ORDER BY o.wait_ns DESC LIMIT 3",
-           WEFT_KIND_MUTEX, WEFT_KIND_SEM, WEFT_KIND_MUTEX, WEFT_KIND_SEM);
-  sqlite3_stmt *q = NULL;
-  int rows = 0;
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
-    while (sqlite3_step(q) == SQLITE_ROW) {
-      char name[256], what[300];
-      int64_t wait = sqlite3_column_int64(q, 1), total = sqlite3_column_int64(q, 4);
-      int64_t nwaits = sqlite3_column_int64(q, 2);
-      const char *kind = (const char *)sqlite3_column_text(q, 3);
-      weft_object_display_name(db, sqlite3_column_int64(q, 0), name, sizeof name);
-      size_t kl = kind ? strlen(kind) : 0;
-      if (kind && !(strncmp(name, kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
-        snprintf(what, sizeof what, "%s (%s)", name, kind);
-      else
-        snprintf(what, sizeof what, "%s", name);
-      if (!rows++) fprintf(stderr, "weft: top waits on locks, condition variables, barriers, semaphores:\n");
-      fprintf(stderr, "weft:   %9s  %-32s %3.0f%% of the waiting, %" PRId64 " %s\n", fmt_dur(wait, b, sizeof b),
-              what, total > 0 ? 100.0 * (double)wait / (double)total : 0.0, nwaits,
-              plural((uint64_t)nwaits, "wait", "waits"));
-    }
+  WeftDbObjectWait top[3];
+  size_t rows = weft_db_top_waits(db, top, 3);
+  for (size_t i = 0; i < rows; i++) {
+    char name[256], what[300];
+    const WeftDbObjectWait *w = &top[i];
+    weft_object_display_name(db, w->object_id, name, sizeof name);
+    size_t kl = strlen(w->kind);
+    if (w->has_kind && !(strncmp(name, w->kind, kl) == 0 && name[kl] == '@')) /* kind@0xaddr names its kind */
+      snprintf(what, sizeof what, "%s (%s)", name, w->kind);
+    else
+      snprintf(what, sizeof what, "%s", name);
+    if (!i) fprintf(stderr, "weft: top waits on locks, condition variables, barriers, semaphores:\n");
+    fprintf(stderr, "weft:   %9s  %-32s %3.0f%% of the waiting, %" PRId64 " %s\n", fmt_dur(w->wait_ns, b, sizeof b),
+            what, w->all_wait_ns > 0 ? 100.0 * (double)w->wait_ns / (double)w->all_wait_ns : 0.0, w->waits,
+            plural((uint64_t)w->waits, "wait", "waits"));
   }
-  sqlite3_finalize(q);
   if (!rows) fprintf(stderr, "weft: no thread waited on a lock, condition variable, barrier or semaphore\n");
   sqlite3_close(db);
   return 0;
@@ -336,7 +227,16 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 
 /* ------------------------------------------------------------ the command */
 
-int weft_cmd_record(int argc, char **argv) {
+typedef struct {
+  const char *out, *stacks, *keep;
+  int         force, io, quiet, pynames; /* io -1: by the program (is_python_command) */
+  char      **prog;
+  int         private_dir;               /* no --keep-trace: a private directory, removed */
+  char        dir[PATH_MAX];             /* the trace directory */
+} Record;
+
+/* The options into r. Returns -1 to go on, or the exit status. */
+static int parse_options(int argc, char **argv, Record *r) {
   enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES, OPT_HOLDS, OPT_HOLD_SAMPLE };
   static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
@@ -345,25 +245,24 @@ int weft_cmd_record(int argc, char **argv) {
     {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
     {"holds", required_argument, NULL, OPT_HOLDS}, {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  const char *out = "weft-run.db", *stacks = "contended", *keep = NULL;
-  int force = 0, io = -1, quiet = 0, pynames = 1, c; /* io -1: by the program (is_python_command) */
+  int c;
   optind = 1;
   /* '+': stop at PROG, so its own options are left alone */
   while ((c = getopt_long(argc, argv, "+o:fqh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
-    case 'f': force = 1; break;
-    case 'q': quiet = 1; break;
-    case OPT_IO: io = 1; break;
-    case OPT_NO_IO: io = 0; break;
-    case OPT_NO_PYNAMES: pynames = 0; break;
-    case OPT_KEEP: keep = optarg; break;
+    case 'o': r->out = optarg; break;
+    case 'f': r->force = 1; break;
+    case 'q': r->quiet = 1; break;
+    case OPT_IO: r->io = 1; break;
+    case OPT_NO_IO: r->io = 0; break;
+    case OPT_NO_PYNAMES: r->pynames = 0; break;
+    case OPT_KEEP: r->keep = optarg; break;
     case OPT_STACKS:
       if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
         fprintf(stderr, "weft record: --stacks %s: expected none, contended or all\n", optarg);
         return 2;
       }
-      stacks = optarg;
+      r->stacks = optarg;
       break;
     case OPT_HOLDS:
       if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
@@ -392,10 +291,13 @@ int weft_cmd_record(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  char **prog = argv + optind;
-  if (io < 0) io = is_python_command(prog[0]);
+  r->prog = argv + optind;
+  if (r->io < 0) r->io = is_python_command(r->prog[0]);
+  return -1;
+}
 
-  /* 1. Everything that can be checked before the program runs. */
+/* Step 1: the output can be made. Returns 0, or the exit status. */
+static int check_output(const char *out, int force) {
   struct stat st;
   if (!*out) {
     fprintf(stderr, "weft record: -o: empty file name\n");
@@ -411,216 +313,222 @@ int weft_cmd_record(int argc, char **argv) {
       return 2;
     }
   }
-  {
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", out);
-    char *sl = strrchr(parent, '/');
-    if (sl == parent) sl[1] = 0;
-    else if (sl) *sl = 0;
-    else snprintf(parent, sizeof parent, ".");
-    if (access(parent, W_OK | X_OK) != 0) {
-      fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
-      return 1;
-    }
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", out);
+  char *sl = strrchr(parent, '/');
+  if (sl == parent) sl[1] = 0;
+  else if (sl) *sl = 0;
+  else snprintf(parent, sizeof parent, ".");
+  if (access(parent, W_OK | X_OK) != 0) {
+    fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
+    return 1;
   }
+  return 0;
+}
+
+/* Step 1: the agent, as an absolute path LD_PRELOAD can carry, in abs.
+ * Returns 0, or the exit status. */
+static int find_agent(char *abs) {
   const char *agent = weft_agent_path();
   if (!agent) {
-    fprintf(stderr, "weft record: cannot find " AGENT_NAME " next to the weft binary; set WEFT_AGENT to its path\n");
+    fprintf(stderr, "weft record: cannot find " WEFT_AGENT_NAME " next to the weft binary; set WEFT_AGENT to its "
+                    "path\n");
     return 1;
   }
   errno = 0;
-  if (!readable_file(agent)) {
+  if (!weft_run_readable_file(agent)) {
     fprintf(stderr, "weft record: agent %s (WEFT_AGENT): %s\n", agent, errno ? strerror(errno) : "not a file");
     return 1;
   }
-  char agent_abs[PATH_MAX];
-  if (!realpath(agent, agent_abs)) {
+  if (!realpath(agent, abs)) {
     fprintf(stderr, "weft record: agent %s: %s\n", agent, strerror(errno));
     return 1;
   }
-  if (strpbrk(agent_abs, " :")) {
+  if (strpbrk(abs, " :")) {
     fprintf(stderr, "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
-                    "set WEFT_AGENT to another path (a symbolic link will do)\n", agent_abs);
+                    "set WEFT_AGENT to another path (a symbolic link will do)\n", abs);
     return 1;
   }
+  return 0;
+}
 
-  /* 2. The trace directory. */
-  char dir[PATH_MAX];
-  int private_dir = !keep;
-  if (keep) {
-    if (mkdir(keep, 0700) != 0 && errno != EEXIST) {
-      fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
-      return 1;
-    }
-    if (stat(keep, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      fprintf(stderr, "weft record: --keep-trace %s: not a directory\n", keep);
-      return 1;
-    }
-    long n = _weft_count_traces(keep);
-    if (n != 0) {
-      if (n < 0)
-        fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
-      else
-        fprintf(stderr, "weft record: --keep-trace %s holds a recording already (%ld trace %s); use an empty "
-                        "directory\n", keep, n, plural((uint64_t)n, "file", "files"));
-      return n < 0 ? 1 : 2;
-    }
-    if (!realpath(keep, dir)) {
-      fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
-      return 1;
-    }
-  } else {
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp) tmp = "/tmp";
-    if (snprintf(dir, sizeof dir, "%s/weft-XXXXXX", tmp) >= (int)sizeof dir || !mkdtemp(dir)) {
+/* Step 2: r->dir, the --keep-trace directory (empty) or a private one.
+ * Returns 0, or the exit status. */
+static int make_trace_dir(Record *r) {
+  const char *keep = r->keep;
+  struct stat st;
+  r->private_dir = !keep;
+  if (!keep) {
+    const char *tmp;
+    if (weft_run_trace_dir("weft", r->dir, sizeof r->dir, &tmp) != 0) {
       fprintf(stderr, "weft record: cannot make a trace directory in %s: %s\n", tmp, strerror(errno));
       return 1;
     }
-    if (dir[0] != '/') { /* a relative TMPDIR: the program may chdir */
-      char abs[PATH_MAX];
-      if (realpath(dir, abs)) snprintf(dir, sizeof dir, "%s", abs);
-    }
+    return 0;
   }
-
-  /* 3. Run the program. */
-  size_t nours = 0;
-  char **env = _weft_child_env(agent_abs, dir, stacks, io, pynames, _weft_new_session(), &nours);
-  int errpipe[2];
-  if (!env || pipe2(errpipe, O_CLOEXEC) != 0) {
-    fprintf(stderr, "weft record: %s\n", strerror(errno));
-    _weft_free_env(env, nours);
-    if (private_dir) _weft_remove_trace_dir(dir);
+  if (mkdir(keep, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
     return 1;
   }
-  sigset_t block, oldmask;
-  sigemptyset(&block);
-  for (size_t i = 0; i < NWAITED; i++) sigaddset(&block, waited_signals[i]);
-  struct sigaction oldact[NWAITED], sa;
-  sigprocmask(SIG_BLOCK, &block, &oldmask);
-  for (size_t i = 0; i < NWAITED; i++) {
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = waited_signals[i] == SIGINT || waited_signals[i] == SIGQUIT ? SIG_IGN : forward_signal;
-    sigaction(waited_signals[i], &sa, &oldact[i]);
+  if (stat(keep, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "weft record: --keep-trace %s: not a directory\n", keep);
+    return 1;
   }
-  fflush(NULL);
+  long n = weft_run_count_traces(keep);
+  if (n != 0) {
+    if (n < 0)
+      fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
+    else
+      fprintf(stderr, "weft record: --keep-trace %s holds a recording already (%ld trace %s); use an empty "
+                      "directory\n", keep, n, plural((uint64_t)n, "file", "files"));
+    return n < 0 ? 1 : 2;
+  }
+  if (!realpath(keep, r->dir)) {
+    fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
+/* Remove the private trace directory (nothing worth keeping in it). */
+static void drop_trace_dir(const Record *r) {
+  if (r->private_dir) weft_run_remove_trace_dir(r->dir);
+}
+
+/* Steps 3 and 4: run the program to its end, its wait status in *wstatus
+ * and what the machine did meanwhile in *load. The signals are left as
+ * weft_run_signals_foreground() set them. Returns -1 to go on, or the exit
+ * status (the program could not be started: the directory is removed). */
+static int run_program(const Record *r, const char *agent, WeftRunSignals *sig, int *wstatus, WeftDbMachine *load) {
+  size_t nours = 0;
+  char **env = weft_run_env(agent, r->dir, r->stacks, r->io, r->pynames, weft_run_new_session(), &nours);
+  if (!env) {
+    fprintf(stderr, "weft record: %s\n", strerror(errno));
+    drop_trace_dir(r);
+    return 1;
+  }
+  weft_run_signals_foreground(sig);
   /* the machine's CPU time before and after: other load during the run */
   WeftMachineCpu mc0, mc1;
-  int have_mc = _weft_machine_cpu(&mc0) == 0;
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* The child: the dispositions and mask weft was started with. */
-    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
-    sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    close(errpipe[0]);
-    execvpe(prog[0], prog, env);
-    int e = errno;
-    ssize_t w = write(errpipe[1], &e, sizeof e);
-    (void)w;
-    _exit(127);
-  }
-  int fork_errno = errno;
-  if (pid > 0) child_pid = pid;
-  sigprocmask(SIG_SETMASK, &oldmask, NULL);
-  close(errpipe[1]);
-  _weft_free_env(env, nours);
-  if (pid < 0) {
-    fprintf(stderr, "weft record: fork: %s\n", strerror(fork_errno));
-    close(errpipe[0]);
-    if (private_dir) _weft_remove_trace_dir(dir);
+  int have_mc = weft_run_machine_cpu(&mc0) == 0;
+  WeftRunSpec spec = {.argv = r->prog, .envp = env};
+  WeftRunResult res;
+  int rc = weft_run(&spec, sig, &res), e = errno;
+  weft_run_free_env(env, nours);
+  if (rc != 0) {
+    weft_run_signals_restore(sig);
+    fprintf(stderr, rc == WEFT_RUN_FORK_FAILED ? "weft record: fork: %s\n" : "weft record: %s\n", strerror(e));
+    drop_trace_dir(r);
     return 1;
   }
-  int exec_errno = 0;
-  ssize_t r;
-  while ((r = read(errpipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {}
-  close(errpipe[0]);
-  if (r != (ssize_t)sizeof exec_errno) exec_errno = 0;
-
-  /* 4. Wait for it. */
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0) {
-    if (errno != EINTR) {
-      fprintf(stderr, "weft record: waitpid: %s\n", strerror(errno));
-      wstatus = 1 << 8;
-      break;
-    }
+  if (res.wait_errno) {
+    fprintf(stderr, "weft record: waitpid: %s\n", strerror(res.wait_errno));
+    res.wstatus = 1 << 8;
   }
-  child_pid = 0;
-  have_mc = have_mc && _weft_machine_cpu(&mc1) == 0;
-
-  if (exec_errno) {
-    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
-    if (exec_errno == ENOENT)
-      fprintf(stderr, "weft record: %s: command not found\n", prog[0]);
+  *wstatus = res.wstatus;
+  *load = (WeftDbMachine){.total_ns = -1, .cpu_limit_milli = weft_run_cgroup_cpu_milli()};
+  if (have_mc && weft_run_machine_cpu(&mc1) == 0 && mc1.total_ns >= mc0.total_ns)
+    *load = (WeftDbMachine){.busy_ns = mc1.busy_ns - mc0.busy_ns, .steal_ns = mc1.steal_ns - mc0.steal_ns,
+                            .total_ns = mc1.total_ns - mc0.total_ns, .cpu_limit_milli = load->cpu_limit_milli};
+  if (res.exec_errno) {
+    weft_run_signals_restore(sig);
+    if (res.exec_errno == ENOENT)
+      fprintf(stderr, "weft record: %s: command not found\n", r->prog[0]);
     else
-      fprintf(stderr, "weft record: %s: %s\n", prog[0], strerror(exec_errno));
-    if (private_dir) _weft_remove_trace_dir(dir);
-    return exec_errno == ENOENT ? 127 : 126;
+      fprintf(stderr, "weft record: %s: %s\n", r->prog[0], strerror(res.exec_errno));
+    drop_trace_dir(r);
+    return res.exec_errno == ENOENT ? 127 : 126;
   }
+  return -1;
+}
+
+/* Step 5 begins: from here a signal would leave an unfinished database, so
+ * the signals that stop weft say where the trace is (oldfault: the fault
+ * signals' dispositions before). */
+static void catch_import_signals(const Record *r, const WeftRunSignals *sig, struct sigaction *oldfault) {
+  if (r->private_dir)
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is kept in %s (`weft import %s -o %s`)\n", r->dir,
+             r->dir, r->out);
+  else
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is in %s\n", r->dir);
+  snprintf(import_db, sizeof import_db, "%s", r->out);
+  weft_run_signals_catch(sig, import_interrupted);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = import_crashed;
+  sa.sa_flags = SA_RESETHAND;
+  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &sa, &oldfault[i]);
+}
+
+/* Step 5: import the trace into r->out, then put the signals back. Returns
+ * 0, or -1 (said, the trace kept). */
+static int import_trace(const Record *r, const WeftRunSignals *sig, const struct sigaction *oldfault,
+                        WeftImportStats *stats) {
+  WeftImportOptions opt = {.force = r->force, .progress = !r->quiet, .no_symbols = 0};
+  memset(stats, 0, sizeof *stats);
+  char err[1024] = "";
+  importing = 1;
+  int irc = weft_import(r->dir, r->out, &opt, stats, r->quiet ? NULL : stderr, err, sizeof err);
+  importing = 0; /* finished, or removed by the importer */
+  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &oldfault[i], NULL);
+  if (irc != 0) fprintf(stderr, "weft record: import failed: %s; %s", err[0] ? err : "unknown error", trace_dir_msg);
+  weft_run_signals_restore(sig);
+  return irc != 0 ? -1 : 0;
+}
+
+/* How the program ended, unless --quiet. */
+static void say_how_it_ended(const Record *r, int wstatus) {
+  if (r->quiet) return;
+  if (WIFSIGNALED(wstatus)) {
+    const char *abbrev = sigabbrev_np(WTERMSIG(wstatus));
+    fprintf(stderr, "weft: %s was killed by SIG%s (%s)%s\n", r->prog[0], abbrev ? abbrev : "?",
+            strsignal(WTERMSIG(wstatus)), WCOREDUMP(wstatus) ? ", core dumped" : "");
+  } else
+    fprintf(stderr, "weft: %s exited with status %d\n", r->prog[0], exit_code(wstatus));
+}
+
+int weft_cmd_record(int argc, char **argv) {
+  Record r = {.out = "weft-run.db", .stacks = "contended", .io = -1, .pynames = 1};
+  char agent[PATH_MAX];
+  int rc = parse_options(argc, argv, &r);
+  if (rc >= 0) return rc;
+  /* 1, 2. Everything that can be checked before the program runs. */
+  if ((rc = check_output(r.out, r.force)) || (rc = find_agent(agent)) || (rc = make_trace_dir(&r))) return rc;
+
+  /* 3, 4. Run the program, wait for it. */
+  WeftRunSignals sig;
+  WeftDbMachine load;
+  int wstatus = 0;
+  if ((rc = run_program(&r, agent, &sig, &wstatus, &load)) >= 0) return rc;
   int status = exit_code(wstatus);
 
   /* 5. Import. A signal now would leave an unfinished database: say where
    * the trace is. */
-  if (private_dir)
-    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is kept in %s (`weft import %s -o %s`)\n", dir, dir,
-             out);
-  else
-    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is in %s\n", dir);
-  snprintf(import_db, sizeof import_db, "%s", out);
-  memset(&sa, 0, sizeof sa);
-  sigemptyset(&sa.sa_mask);
-  sa.sa_handler = import_interrupted;
-  for (size_t i = 0; i < NWAITED; i++)
-    if (oldact[i].sa_handler != SIG_IGN) sigaction(waited_signals[i], &sa, NULL);
   struct sigaction oldfault[NFAULT];
-  sa.sa_handler = import_crashed;
-  sa.sa_flags = SA_RESETHAND;
-  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &sa, &oldfault[i]);
-
-  if (!quiet) {
-    if (WIFSIGNALED(wstatus)) {
-      const char *abbrev = sigabbrev_np(WTERMSIG(wstatus));
-      fprintf(stderr, "weft: %s was killed by SIG%s (%s)%s\n", prog[0], abbrev ? abbrev : "?",
-              strsignal(WTERMSIG(wstatus)), WCOREDUMP(wstatus) ? ", core dumped" : "");
-    } else
-      fprintf(stderr, "weft: %s exited with status %d\n", prog[0], status);
-  }
-
-  long ntraces = _weft_count_traces(dir);
+  catch_import_signals(&r, &sig, oldfault);
+  say_how_it_ended(&r, wstatus);
+  long ntraces = weft_run_count_traces(r.dir);
   if (ntraces <= 0) {
     fprintf(stderr, "weft record: %s wrote no trace: it may be statically linked, setuid, or have dropped "
-                    "LD_PRELOAD; nothing to store\n", prog[0]);
-    if (private_dir) _weft_remove_trace_dir(dir);
+                    "LD_PRELOAD; nothing to store\n", r.prog[0]);
+    drop_trace_dir(&r);
     return status ? status : 1;
   }
-
-  WeftImportOptions opt = {.force = force, .progress = !quiet, .no_symbols = 0};
   WeftImportStats stats;
-  memset(&stats, 0, sizeof stats);
-  char err[1024] = "";
-  importing = 1;
-  int irc = weft_import(dir, out, &opt, &stats, quiet ? NULL : stderr, err, sizeof err);
-  importing = 0; /* finished, or removed by the importer */
-  for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &oldfault[i], NULL);
-  if (irc != 0) {
-    fprintf(stderr, "weft record: import failed: %s; %s", err[0] ? err : "unknown error", trace_dir_msg);
-    for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
-    return status ? status : 1;
-  }
-  for (size_t i = 0; i < NWAITED; i++) sigaction(waited_signals[i], &oldact[i], NULL);
-  if (_weft_store_machine(out, have_mc ? &mc0 : NULL, have_mc ? &mc1 : NULL, err, sizeof err) != 0 && !quiet)
-    fprintf(stderr, "weft record: %s\n", err);
+  if (import_trace(&r, &sig, oldfault, &stats) != 0) return status ? status : 1;
+  char err[1024];
+  if (weft_db_store_machine(r.out, &load, err, sizeof err) != 0 && !r.quiet) fprintf(stderr, "weft record: %s\n", err);
 
-  if (private_dir && _weft_remove_trace_dir(dir) != 0)
-    fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", dir, strerror(errno));
-
-  if (!quiet) {
-    print_summary(out, &stats);
+  if (r.private_dir && weft_run_remove_trace_dir(r.dir) != 0)
+    fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", r.dir, strerror(errno));
+  if (!r.quiet) {
+    print_summary(r.out, &stats);
+    struct stat st;
     char sz[32];
-    off_t bytes = stat(out, &st) == 0 ? st.st_size : 0;
-    fprintf(stderr, "weft: wrote %s (%s); see `weft report %s`\n", out, fmt_size(bytes, sz, sizeof sz), out);
-    if (!private_dir) fprintf(stderr, "weft: the trace files are kept in %s\n", dir);
+    off_t bytes = stat(r.out, &st) == 0 ? st.st_size : 0;
+    fprintf(stderr, "weft: wrote %s (%s); see `weft report %s`\n", r.out, fmt_size(bytes, sz, sizeof sz), r.out);
+    if (!r.private_dir) fprintf(stderr, "weft: the trace files are kept in %s\n", r.dir);
   }
   return status;
 }

@@ -4,8 +4,8 @@
  *   weft report run.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]
  *                      [-o FILE|-]
  *
- * The analyses are metrics.c, the rendering report.c; this file parses the
- * command line and maps failures to exit statuses (weft-cli.h): 1 with a
+ * The analyses are analysis/ (weft_metrics_compute), the rendering
+ * render/report.c; this file parses the command line and maps failures to exit statuses (weft-cli.h): 1 with a
  * one-line message naming the file when the database cannot be used, 2 for
  * usage errors. -o opens its file with weft_output_open (weft-output.h), as
  * weft export does: never the recording, a FIFO or device as a stream, a file

@@ -27,26 +27,18 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -55,9 +47,8 @@
 #include "weft-db.h"
 #include "weft-import.h"
 #include "weft-output.h"
+#include "weft-run.h"
 #include "weft-trace.h"
-
-#define STDERR_TAIL 2048
 
 /* ------------------------------------------------------------ the machine */
 
@@ -159,180 +150,26 @@ static void fingerprint(WeftScaleMachine *m) {
 
 /* ------------------------------------------------------------ running */
 
-typedef enum { RUN_OK, RUN_EXIT, RUN_SIGNAL, RUN_TIMEOUT, RUN_EXEC } RunHow;
-
-typedef struct {
-  RunHow how;
-  int    code;            /* exit status, signal, or errno of exec */
-  double wall_s, user_s, sys_s;
-  char  *stderr_tail;     /* the last STDERR_TAIL bytes, from a line start */
-} RunResult;
-
-/* The running program's process group, for the interrupt handler. */
-static volatile sig_atomic_t current_pgrp;
-/* The signal that interrupted the sweep (0 none): the sweep stops after the
- * run it killed, removes its trace directory, and weft scale then dies of
- * that signal. A second one does not wait. */
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig) {
-  if (current_pgrp > 0) kill(-(pid_t)current_pgrp, SIGKILL);
-  if (interrupted) {
-    signal(sig, SIG_DFL);
-    raise(sig);
+/* What went wrong with a run, or NULL if it succeeded. */
+static char *run_failure(const WeftRunResult *r, double timeout_s) {
+  if (r->exec_errno)
+    return r->exec_errno == ENOENT ? g_strdup("could not be started: command not found")
+                                   : g_strdup_printf("could not be started: %s", strerror(r->exec_errno));
+  if (r->timed_out) return g_strdup_printf("timed out after %g s (--timeout) and was killed", timeout_s);
+  if (WIFSIGNALED(r->wstatus)) {
+    const char *ab = sigabbrev_np(WTERMSIG(r->wstatus));
+    return g_strdup_printf("was killed by SIG%s (%s)", ab ? ab : "?", strsignal(WTERMSIG(r->wstatus)));
   }
-  interrupted = sig;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static char *read_tail(int fd) {
-  off_t end = lseek(fd, 0, SEEK_END);
-  if (end <= 0) return g_strdup("");
-  off_t from = end > STDERR_TAIL ? end - STDERR_TAIL : 0;
-  char *buf = g_malloc0((size_t)(end - from) + 1);
-  ssize_t n = pread(fd, buf, (size_t)(end - from), from);
-  if (n < 0) n = 0;
-  buf[n] = 0;
-  char *start = buf;
-  if (from > 0) {
-    char *nl = strchr(buf, '\n');
-    if (nl) start = nl + 1;
-  }
-  char *tail = g_strdup(start);
-  g_free(buf);
-  return tail;
-}
-
-/* Run argv with envp to completion (or --timeout): stdin and stdout
- * /dev/null, stderr kept in a memfd for its tail. Its own process group.
- * Returns 0, or -1 if weft could not start it (errno). */
-static int run_once(char **argv, char **envp, double timeout_s, RunResult *r) {
-  memset(r, 0, sizeof *r);
-  int errfd = memfd_create("weft-scale-stderr", MFD_CLOEXEC);
-  int errpipe[2];
-  if (errfd < 0 || pipe2(errpipe, O_CLOEXEC) != 0) {
-    int e = errno;
-    if (errfd >= 0) close(errfd);
-    errno = e;
-    return -1;
-  }
-  fflush(NULL);
-  double t0 = now_s();
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    close(errpipe[0]);
-    int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
-      dup2(nul, 0);
-      dup2(nul, 1);
-    }
-    dup2(errfd, 2);
-    execvpe(argv[0], argv, envp);
-    int e = errno;
-    ssize_t w = write(errpipe[1], &e, sizeof e);
-    (void)w;
-    _exit(127);
-  }
-  if (pid < 0) {
-    int e = errno;
-    close(errfd);
-    close(errpipe[0]);
-    close(errpipe[1]);
-    errno = e;
-    return -1;
-  }
-  setpgid(pid, pid); /* also here: whichever runs first */
-  current_pgrp = pid;
-  close(errpipe[1]);
-
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  int timed_out = 0;
-  if (timeout_s > 0) {
-    double deadline = t0 + timeout_s;
-    for (;;) {
-      double left = deadline - now_s();
-      if (left <= 0) {
-        timed_out = 1;
-        break;
-      }
-      if (pidfd >= 0) {
-        struct pollfd pf = {pidfd, POLLIN, 0};
-        int rc = poll(&pf, 1, (int)ceil(left * 1000));
-        if (rc > 0) break;
-        if (rc < 0 && errno != EINTR) break;
-      } else {
-        /* no pidfd (kernel < 5.3): poll the child every millisecond */
-        siginfo_t si;
-        memset(&si, 0, sizeof si);
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) break;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-      }
-    }
-    if (timed_out) kill(-pid, SIGKILL);
-  }
-  int status = 0;
-  struct rusage ru;
-  memset(&ru, 0, sizeof ru);
-  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
-  r->wall_s = now_s() - t0;
-  current_pgrp = 0;
-  if (pidfd >= 0) close(pidfd);
-  /* children left behind in the group would skew the next run */
-  kill(-pid, SIGKILL);
-
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = read(errpipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {}
-  close(errpipe[0]);
-  r->user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
-  r->sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-  r->stderr_tail = read_tail(errfd);
-  close(errfd);
-  if (n == (ssize_t)sizeof exec_errno && exec_errno) {
-    r->how = RUN_EXEC;
-    r->code = exec_errno;
-  } else if (timed_out) {
-    r->how = RUN_TIMEOUT;
-  } else if (WIFSIGNALED(status)) {
-    r->how = RUN_SIGNAL;
-    r->code = WTERMSIG(status);
-  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-    r->how = RUN_EXIT;
-    r->code = WEXITSTATUS(status);
-  } else {
-    r->how = RUN_OK;
-  }
-  return 0;
-}
-
-static char *describe_failure(const RunResult *r, double timeout_s) {
-  switch (r->how) {
-  case RUN_EXIT: return g_strdup_printf("exited with status %d", r->code);
-  case RUN_SIGNAL: {
-    const char *ab = sigabbrev_np(r->code);
-    return g_strdup_printf("was killed by SIG%s (%s)", ab ? ab : "?", strsignal(r->code));
-  }
-  case RUN_TIMEOUT: return g_strdup_printf("timed out after %g s (--timeout) and was killed", timeout_s);
-  case RUN_EXEC:
-    return r->code == ENOENT ? g_strdup("could not be started: command not found")
-                             : g_strdup_printf("could not be started: %s", strerror(r->code));
-  default: return g_strdup("succeeded");
-  }
+  if (WIFEXITED(r->wstatus) && WEXITSTATUS(r->wstatus) != 0)
+    return g_strdup_printf("exited with status %d", WEXITSTATUS(r->wstatus));
+  return NULL;
 }
 
 /* ------------------------------------------------------------ the sweep */
 
 typedef struct {
   WeftScale *s;
+  const WeftRunSignals *sig;
   const char *agent;       /* absolute path, or NULL without --explain */
   const char *keep_dir;    /* --keep-traces */
   int quiet;
@@ -368,12 +205,28 @@ static void progress(Sweep *w, const char *what, int n) {
   fflush(stderr);
 }
 
-static void record_failure(WeftScale *s, const char *phase, int threads, int run, const RunResult *r) {
+/* Run argv (for n threads) with envp: stdin and stdout /dev/null, stderr
+ * kept for its tail, its own process group, --timeout. Returns 0 if it ran
+ * (*failure: what went wrong, or NULL), or -1 if weft could not run it
+ * (errno; envp NULL: ENOMEM); the progress is counted either way. */
+static int run_point(Sweep *w, char **argv, char **envp, const char *phase, int n, WeftRunResult *r,
+                     char **failure) {
+  WeftRunSpec spec = {.argv = argv, .envp = envp, .own_group = 1, .capture = 1, .timeout_s = w->s->timeout_s};
+  memset(r, 0, sizeof *r);
+  int rc = envp ? weft_run(&spec, w->sig, r) : -1;
+  int e = envp ? errno : ENOMEM;
+  progress(w, phase, n);
+  errno = e;
+  *failure = rc == 0 ? run_failure(r, w->s->timeout_s) : NULL;
+  return rc == 0 ? 0 : -1;
+}
+
+static void record_failure(WeftScale *s, const char *phase, int threads, int run, char *what, const WeftRunResult *r) {
   s->failed = 1;
   s->fail_phase = phase;
   s->fail_threads = threads;
   s->fail_run = run;
-  s->fail_what = describe_failure(r, s->timeout_s);
+  s->fail_what = what;
   s->fail_stderr = g_strdup(r->stderr_tail ? r->stderr_tail : "");
 }
 
@@ -382,23 +235,19 @@ static void record_failure(WeftScale *s, const char *phase, int threads, int run
 static int timing_run(Sweep *w, size_t idx, const char *phase, int run) {
   WeftScale *s = w->s;
   WeftScalePoint *p = &s->points[idx];
-  char **argv = argv_for(s, p->threads);
+  char **argv = argv_for(s, p->threads), *failure;
   set_thread_env(p->threads);
   extern char **environ;
-  RunResult r;
-  int rc = run_once(argv, environ, s->timeout_s, &r);
+  WeftRunResult r;
+  int rc = run_point(w, argv, environ, phase, p->threads, &r, &failure);
   g_strfreev(argv);
-  progress(w, phase, p->threads);
   if (rc != 0) {
     fprintf(stderr, "weft scale: cannot run %s: %s\n", s->argv[0], strerror(errno));
     return -2;
   }
-  if (r.how != RUN_OK) {
-    record_failure(s, phase, p->threads, run, &r);
-    g_free(r.stderr_tail);
-    return -1;
-  }
+  if (failure) record_failure(s, phase, p->threads, run, failure, &r);
   g_free(r.stderr_tail);
+  if (failure) return -1;
   if (!strcmp(phase, "timing")) {
     p->samples_s = g_renew(double, p->samples_s, p->nsamples + 1);
     p->user_s = g_renew(double, p->user_s, p->nsamples + 1);
@@ -422,6 +271,24 @@ static int lock_kind(int kind) {
 static int cmp_lock_wait(const void *x, const void *y) {
   const WeftScaleLock *a = x, *b = y;
   return (a->wait_ts < b->wait_ts) - (a->wait_ts > b->wait_ts);
+}
+
+/* Each lock's waits by the team: object_id -> thread-ns (a double). */
+typedef struct {
+  GHashTable *by_object;
+  double      share;     /* of the thread's wall-time lock waits spent neither runnable nor on a CPU */
+} TeamWait;
+
+static void add_team_wait(int64_t object_id, int64_t wait_ns, void *arg) {
+  TeamWait *tw = arg;
+  double *w = g_hash_table_lookup(tw->by_object, &object_id);
+  if (!w) {
+    int64_t *key = g_new(int64_t, 1);
+    *key = object_id;
+    w = g_new0(double, 1);
+    g_hash_table_insert(tw->by_object, key, w);
+  }
+  *w += (double)wait_ns * tw->share;
 }
 
 static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, double wall_s) {
@@ -448,41 +315,17 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   /* each lock's waits by the team (as the budget's lock waits), not by every
    * thread: a pool's parent waiting for results is not in the team */
   GHashTable *team_wait = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-  sqlite3_stmt *qw = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT object_id, sum(dur_ns) FROM thread_state WHERE utid = ?1 AND state IN "
-                             "(?2, ?3, ?4, ?5) AND object_id IS NOT NULL AND start_ns < ?6 AND start_ns + dur_ns > ?7 "
-                             "GROUP BY object_id", -1, &qw, NULL) != SQLITE_OK)
-    qw = NULL;
-  for (size_t k = 0; k < team && qw; k++) {
+  for (size_t k = 0; k < team; k++) {
     /* a lock wait counts while the thread is neither runnable nor on a CPU
      * (as in the budget below): each wall-time wait scaled by the thread's share */
     const WeftThreadMetrics *th = &m->threads[order[k]];
     const int64_t *ws = th->time.waiting_state_ns, *st = th->state_ns;
     int64_t wall = st[WEFT_ST_LOCK_WAIT] + st[WEFT_ST_RWLOCK_WAIT] + st[WEFT_ST_SPIN_WAIT] + st[WEFT_ST_SEM_WAIT];
-    double share = wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] + ws[WEFT_ST_SPIN_WAIT] +
-                                       ws[WEFT_ST_SEM_WAIT]) / (double)wall
-                            : 0;
-    sqlite3_reset(qw);
-    sqlite3_bind_int64(qw, 1, th->utid);
-    sqlite3_bind_int(qw, 2, WEFT_ST_LOCK_WAIT);
-    sqlite3_bind_int(qw, 3, WEFT_ST_RWLOCK_WAIT);
-    sqlite3_bind_int(qw, 4, WEFT_ST_SPIN_WAIT);
-    sqlite3_bind_int(qw, 5, WEFT_ST_SEM_WAIT);
-    sqlite3_bind_int64(qw, 6, m->range_end_ns);
-    sqlite3_bind_int64(qw, 7, m->range_start_ns);
-    while (sqlite3_step(qw) == SQLITE_ROW) {
-      int64_t id = sqlite3_column_int64(qw, 0);
-      double *w = g_hash_table_lookup(team_wait, &id);
-      if (!w) {
-        int64_t *key = g_new(int64_t, 1);
-        *key = id;
-        w = g_new0(double, 1);
-        g_hash_table_insert(team_wait, key, w);
-      }
-      *w += (double)sqlite3_column_int64(qw, 1) * share;
-    }
+    TeamWait tw = {team_wait, wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] +
+                                                  ws[WEFT_ST_SPIN_WAIT] + ws[WEFT_ST_SEM_WAIT]) / (double)wall
+                                       : 0};
+    weft_db_thread_lock_waits(db, th->utid, m->range_start_ns, m->range_end_ns, add_team_wait, &tw); /* none if unread */
   }
-  sqlite3_finalize(qw);
   int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
@@ -532,55 +375,46 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   g_hash_table_destroy(team_wait);
 }
 
-/* The traced run of point idx. Returns 0, -1 on a program failure, -2 if
- * weft failed (message printed). A trace that cannot be imported or read
- * leaves the point unexplained, with a note. */
-static int traced_run(Sweep *w, size_t idx) {
+/* Run point p under the agent into a new trace directory dir. Returns 0
+ * when it succeeded (its wall time in *wall_s), else the directory is gone
+ * and: -1 a program failure (recorded in s), -2 weft failed (message
+ * printed), -3 interrupted. */
+static int traced_program(Sweep *w, WeftScalePoint *p, char *dir, size_t len, double *wall_s) {
   WeftScale *s = w->s;
-  WeftScalePoint *p = &s->points[idx];
-  const char *tmp = getenv("TMPDIR");
-  if (!tmp || !*tmp) tmp = "/tmp";
-  char dir[PATH_MAX];
-  if (snprintf(dir, sizeof dir, "%s/weft-scale-XXXXXX", tmp) >= (int)sizeof dir || !mkdtemp(dir)) {
+  const char *tmp;
+  if (weft_run_trace_dir("weft-scale", dir, len, &tmp) != 0) {
     fprintf(stderr, "weft scale: cannot make a trace directory in %s: %s\n", tmp, strerror(errno));
     return -2;
   }
-  if (dir[0] != '/') {
-    char abs[PATH_MAX];
-    if (realpath(dir, abs)) snprintf(dir, sizeof dir, "%s", abs);
-  }
   set_thread_env(p->threads);
   size_t nours = 0;
-  char **env = _weft_child_env(w->agent, dir, "contended", 0, 1, _weft_new_session(), &nours);
-  char **argv = argv_for(s, p->threads);
-  RunResult r;
-  int rc = env ? run_once(argv, env, s->timeout_s, &r) : -1;
-  _weft_free_env(env, nours);
+  char **env = weft_run_env(w->agent, dir, "contended", 0, 1, weft_run_new_session(), &nours);
+  char **argv = argv_for(s, p->threads), *failure;
+  WeftRunResult r;
+  int rc = run_point(w, argv, env, "traced", p->threads, &r, &failure), e = errno;
+  weft_run_free_env(env, nours);
   g_strfreev(argv);
-  progress(w, "traced", p->threads);
-  if (interrupted) {
-    if (rc == 0) g_free(r.stderr_tail);
-    _weft_remove_trace_dir(dir);
-    return -3;
+  if (weft_run_interrupted()) {
+    rc = -3;
+  } else if (rc != 0) {
+    fprintf(stderr, "weft scale: cannot run %s: %s\n", s->argv[0], strerror(e));
+    rc = -2;
+  } else if (failure) {
+    record_failure(s, "traced", p->threads, 0, failure, &r);
+    failure = NULL;
+    rc = -1;
   }
-  if (rc != 0) {
-    fprintf(stderr, "weft scale: cannot run %s: %s\n", s->argv[0], strerror(errno));
-    _weft_remove_trace_dir(dir);
-    return -2;
-  }
-  if (r.how != RUN_OK) {
-    record_failure(s, "traced", p->threads, 0, &r);
-    g_free(r.stderr_tail);
-    _weft_remove_trace_dir(dir);
-    return -1;
-  }
+  g_free(failure);
   g_free(r.stderr_tail);
-  if (_weft_count_traces(dir) <= 0) {
-    weft_scale_note(s, "threads=%d: the traced run wrote no trace (a static or setuid program?); no explanation",
-                    p->threads);
-    _weft_remove_trace_dir(dir);
-    return 0;
-  }
+  *wall_s = r.wall_s;
+  if (rc != 0) weft_run_remove_trace_dir(dir);
+  return rc;
+}
+
+/* Import the trace in dir and explain point p from it; a trace that cannot
+ * be imported or read leaves the point unexplained, with a note. */
+static void explain_trace(Sweep *w, WeftScalePoint *p, const char *dir, double wall_s) {
+  WeftScale *s = w->s;
   char *db = w->keep_dir ? g_strdup_printf("%s/threads-%d.db", w->keep_dir, p->threads)
                          : g_strdup_printf("%s.db", dir);
   WeftImportOptions opt = {.force = 1, .progress = 0, .no_symbols = 0};
@@ -589,27 +423,43 @@ static int traced_run(Sweep *w, size_t idx) {
   char err[1024] = "";
   if (weft_import(dir, db, &opt, &st, NULL, err, sizeof err) != 0) {
     weft_scale_note(s, "threads=%d: the trace could not be imported (%s); no explanation", p->threads, err);
-  } else {
-    sqlite3 *h = weft_db_open(db, 0, err, sizeof err);
-    WeftMetricsQuery q;
-    weft_metrics_query_init(&q);
-    q.what = WEFT_METRICS_OBJECTS;
-    q.jobs = 1;
-    WeftMetrics *m = h ? weft_metrics_compute(h, &q, err, sizeof err) : NULL;
-    if (m) {
-      explain_point(p, h, m, r.wall_s);
-      if (m->lost_events > 0)
-        weft_scale_note(s, "threads=%d: the traced run lost %" PRId64 " events; its explanation is incomplete",
-                        p->threads, m->lost_events);
-      weft_metrics_free(m);
-    } else {
-      weft_scale_note(s, "threads=%d: the trace could not be read (%s); no explanation", p->threads, err);
-    }
-    if (h) sqlite3_close(h);
-    if (!w->keep_dir) unlink(db);
+    g_free(db);
+    return;
   }
+  sqlite3 *h = weft_db_open(db, 0, err, sizeof err);
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.what = WEFT_METRICS_OBJECTS;
+  q.jobs = 1;
+  WeftMetrics *m = h ? weft_metrics_compute(h, &q, err, sizeof err) : NULL;
+  if (m) {
+    explain_point(p, h, m, wall_s);
+    if (m->lost_events > 0)
+      weft_scale_note(s, "threads=%d: the traced run lost %" PRId64 " events; its explanation is incomplete",
+                      p->threads, m->lost_events);
+    weft_metrics_free(m);
+  } else {
+    weft_scale_note(s, "threads=%d: the trace could not be read (%s); no explanation", p->threads, err);
+  }
+  if (h) sqlite3_close(h);
+  if (!w->keep_dir) unlink(db);
   g_free(db);
-  _weft_remove_trace_dir(dir);
+}
+
+/* The traced run of point idx. Returns 0, -1 on a program failure, -2 if
+ * weft failed (message printed), -3 if interrupted. */
+static int traced_run(Sweep *w, size_t idx) {
+  WeftScalePoint *p = &w->s->points[idx];
+  char dir[PATH_MAX];
+  double wall_s;
+  int rc = traced_program(w, p, dir, sizeof dir, &wall_s);
+  if (rc != 0) return rc;
+  if (weft_run_count_traces(dir) <= 0)
+    weft_scale_note(w->s, "threads=%d: the traced run wrote no trace (a static or setuid program?); no explanation",
+                    p->threads);
+  else
+    explain_trace(w, p, dir, wall_s);
+  weft_run_remove_trace_dir(dir);
   return 0;
 }
 
@@ -627,14 +477,14 @@ static int sweep(Sweep *w) {
     for (size_t i = 0; i < np; i++) perm[i] = (int)i;
     weft_rng_shuffle(&rng, perm, np);
     int warm = round < s->warmup;
-    for (size_t i = 0; i < np && !rc && !interrupted; i++)
+    for (size_t i = 0; i < np && !rc && !weft_run_interrupted(); i++)
       rc = timing_run(w, (size_t)perm[i], warm ? "warmup" : "timing", warm ? round + 1 : round - s->warmup + 1);
-    if (interrupted) rc = -3;
+    if (weft_run_interrupted()) rc = -3;
   }
   if (!rc && w->agent) {
     for (size_t i = 0; i < np; i++) perm[i] = (int)i;
     weft_rng_shuffle(&rng, perm, np);
-    for (size_t i = 0; i < np && !rc && !interrupted; i++) rc = traced_run(w, (size_t)perm[i]);
+    for (size_t i = 0; i < np && !rc && !weft_run_interrupted(); i++) rc = traced_run(w, (size_t)perm[i]);
   }
   g_free(perm);
   if (w->tty && !w->quiet && w->done != w->total) fprintf(stderr, "\n");
@@ -774,11 +624,88 @@ static int write_output(Output *out, const WeftScale *s) {
   }
   return 0;
 }
-int weft_cmd_scale(int argc, char **argv) {
-  enum {
-    OPT_SEED = 256, OPT_TIMEOUT, OPT_NOEXPLAIN, OPT_KEEP, OPT_BASE, OPT_BASEOPT, OPT_SAVE, OPT_MINEFF, OPT_ALPHA,
-    OPT_EFFDROP, OPT_JSON, OPT_MD, OPT_JUNIT, OPT_SVG
-  };
+enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_SAVE, NOUT };
+
+/* The command line. */
+typedef struct {
+  WeftScale  *s;
+  const char *baseline, *keep;
+  int         baseline_optional, quiet;
+  Output      outs[NOUT];   /* their paths are the options' */
+} Scale;
+
+/* A duration: a plain number is seconds; else one with its unit. */
+static int parse_timeout(const char *arg, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  int64_t ns = 0;
+  if (*arg && !*end && !errno && v > 0 && v < 1e9)
+    *out = v;
+  else if (weft_parse_time(arg, &ns) == 0 && ns > 0)
+    *out = (double)ns * 1e-9;
+  else {
+    fprintf(stderr, "weft scale: --timeout %s: expected a duration such as 30, 30s or 500ms\n", arg);
+    return -1;
+  }
+  return 0;
+}
+
+enum {
+  OPT_SEED = 256, OPT_TIMEOUT, OPT_NOEXPLAIN, OPT_KEEP, OPT_BASE, OPT_BASEOPT, OPT_SAVE, OPT_MINEFF, OPT_ALPHA,
+  OPT_EFFDROP, OPT_JSON, OPT_MD, OPT_JUNIT, OPT_SVG
+};
+
+/* One option (getopt_long's opt and optarg) into c. Returns -1 to go on,
+ * or the exit status. */
+static int parse_option(Scale *c, int opt, const char *arg) {
+  WeftScale *s = c->s;
+  int bad = 0;
+  switch (opt) {
+  case 't':
+    g_free(s->threads);
+    s->threads = NULL;
+    if (parse_threads(arg, &s->threads, &s->nthreads) != 0) {
+      fprintf(stderr, "weft scale: --threads %s: expected thread counts from 1 to 4096 separated by commas\n", arg);
+      bad = 1;
+    }
+    break;
+  case 'r': bad = parse_count("--repeat", arg, 1, 100000, &s->repeat); break;
+  case 'w': bad = parse_count("--warmup", arg, 0, 100000, &s->warmup); break;
+  case OPT_SEED: {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || *end || errno || arg[0] == '-') {
+      fprintf(stderr, "weft scale: --seed %s: expected a non-negative whole number\n", arg);
+      bad = 1;
+    } else {
+      s->seed = v;
+    }
+    break;
+  }
+  case OPT_TIMEOUT: bad = parse_timeout(arg, &s->timeout_s); break;
+  case OPT_NOEXPLAIN: s->explain = 0; break;
+  case OPT_KEEP: c->keep = arg; break;
+  case OPT_BASE: c->baseline = arg; break;
+  case OPT_BASEOPT: c->baseline_optional = 1; break;
+  case OPT_SAVE: c->outs[O_SAVE].path = arg; break;
+  case OPT_MINEFF: bad = parse_double("--min-effect", arg, 0, 1000, 1, &s->min_effect); break;
+  case OPT_ALPHA: bad = parse_double("--alpha", arg, 1e-9, 0.5, 0, &s->alpha); break;
+  case OPT_EFFDROP: bad = parse_double("--efficiency-drop", arg, 0, 1, 0, &s->efficiency_drop); break;
+  case OPT_JSON: c->outs[O_JSON].path = arg; break;
+  case OPT_MD: c->outs[O_MD].path = arg; break;
+  case OPT_JUNIT: c->outs[O_JUNIT].path = arg; break;
+  case OPT_SVG: c->outs[O_SVG].path = arg; break;
+  case 'q': c->quiet = 1; break;
+  case 'h': usage(stdout); return 0;
+  default: usage(stderr); return WEFT_SCALE_EXIT_USAGE;
+  }
+  return bad ? WEFT_SCALE_EXIT_USAGE : -1;
+}
+
+/* The options into c. Returns -1 to go on, or the exit status. */
+static int parse_options(int argc, char **argv, Scale *c) {
   static const struct option longopts[] = {
     {"threads", required_argument, NULL, 't'}, {"repeat", required_argument, NULL, 'r'},
     {"warmup", required_argument, NULL, 'w'}, {"seed", required_argument, NULL, OPT_SEED},
@@ -790,148 +717,67 @@ int weft_cmd_scale(int argc, char **argv) {
     {"markdown", required_argument, NULL, OPT_MD}, {"junit", required_argument, NULL, OPT_JUNIT},
     {"svg", required_argument, NULL, OPT_SVG}, {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  WeftScale *s = g_new0(WeftScale, 1);
-  s->repeat = 10;
-  s->warmup = 1;
-  s->seed = 1;
-  s->explain = 1;
-  s->alpha = 0.01;
-  s->min_effect = 0.05;
-  s->efficiency_drop = 0.05;
-  s->bootstrap = 2000;
-  const char *baseline = NULL, *save = NULL, *json = NULL, *md = NULL, *junit = NULL, *svg = NULL, *keep = NULL;
-  int baseline_optional = 0, quiet = 0, c, rc = WEFT_SCALE_EXIT_USAGE;
-  WeftScale *base = NULL;
-  enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_SAVE, NOUT };
-  Output outs[NOUT] = {{.opt = "--json", .fn = weft_scale_write_json}, {.opt = "--markdown", .fn = write_md},
-                       {.opt = "--junit", .fn = weft_scale_write_junit}, {.opt = "--svg", .fn = weft_scale_write_svg},
-                       {.opt = "--save-baseline", .fn = weft_scale_write_json}};
+  int opt, rc;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+t:r:w:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 't':
-      g_free(s->threads);
-      s->threads = NULL;
-      if (parse_threads(optarg, &s->threads, &s->nthreads) != 0) {
-        fprintf(stderr, "weft scale: --threads %s: expected thread counts from 1 to 4096 separated by commas\n",
-                optarg);
-        goto out;
-      }
-      break;
-    case 'r':
-      if (parse_count("--repeat", optarg, 1, 100000, &s->repeat)) goto out;
-      break;
-    case 'w':
-      if (parse_count("--warmup", optarg, 0, 100000, &s->warmup)) goto out;
-      break;
-    case OPT_SEED: {
-      char *end;
-      errno = 0;
-      unsigned long long v = strtoull(optarg, &end, 10);
-      if (!*optarg || *end || errno || optarg[0] == '-') {
-        fprintf(stderr, "weft scale: --seed %s: expected a non-negative whole number\n", optarg);
-        goto out;
-      }
-      s->seed = v;
-      break;
-    }
-    case OPT_TIMEOUT: {
-      /* a plain number is seconds; else a duration with its unit */
-      char *end;
-      errno = 0;
-      double v = strtod(optarg, &end);
-      int64_t ns = 0;
-      if (*optarg && !*end && !errno && v > 0 && v < 1e9)
-        s->timeout_s = v;
-      else if (weft_parse_time(optarg, &ns) == 0 && ns > 0)
-        s->timeout_s = (double)ns * 1e-9;
-      else {
-        fprintf(stderr, "weft scale: --timeout %s: expected a duration such as 30, 30s or 500ms\n", optarg);
-        goto out;
-      }
-      break;
-    }
-    case OPT_NOEXPLAIN: s->explain = 0; break;
-    case OPT_KEEP: keep = optarg; break;
-    case OPT_BASE: baseline = optarg; break;
-    case OPT_BASEOPT: baseline_optional = 1; break;
-    case OPT_SAVE: save = optarg; break;
-    case OPT_MINEFF:
-      if (parse_double("--min-effect", optarg, 0, 1000, 1, &s->min_effect)) goto out;
-      break;
-    case OPT_ALPHA:
-      if (parse_double("--alpha", optarg, 1e-9, 0.5, 0, &s->alpha)) goto out;
-      break;
-    case OPT_EFFDROP:
-      if (parse_double("--efficiency-drop", optarg, 0, 1, 0, &s->efficiency_drop)) goto out;
-      break;
-    case OPT_JSON: json = optarg; break;
-    case OPT_MD: md = optarg; break;
-    case OPT_JUNIT: junit = optarg; break;
-    case OPT_SVG: svg = optarg; break;
-    case 'q': quiet = 1; break;
-    case 'h':
-      usage(stdout);
-      rc = 0;
-      goto out;
-    default: usage(stderr); goto out;
-    }
-  }
+  while ((opt = getopt_long(argc, argv, "+t:r:w:qh", longopts, NULL)) != -1)
+    if ((rc = parse_option(c, opt, optarg)) >= 0) return rc;
   if (optind >= argc) {
     fprintf(stderr, "weft scale: no program to run\n");
     usage(stderr);
-    goto out;
+    return WEFT_SCALE_EXIT_USAGE;
   }
-  s->argv = argv + optind;
-  s->argc = argc - optind;
+  c->s->argv = argv + optind;
+  c->s->argc = argc - optind;
+  return -1;
+}
 
-  /* 1. The baseline first: a bad one stops everything before any run. */
-  if (baseline) {
+/* Step 1, before anything runs: the baseline (*base, or a note that there
+ * is none yet), the --keep-traces directory, the outputs and the agent
+ * (agent_abs, with --explain). Returns 0, or -1 (said). */
+static int prepare(Scale *c, WeftScale **base, char *agent_abs) {
+  WeftScale *s = c->s;
+  struct stat st;
+  if (c->baseline) {
     char err[1024];
-    struct stat st;
-    if (baseline_optional && stat(baseline, &st) != 0 && errno == ENOENT) {
-      weft_scale_note(s, "no baseline yet (%s does not exist): nothing compared", baseline);
-      s->baseline_path = g_strdup(baseline);
-    } else if (!(base = weft_scale_load(baseline, err, sizeof err))) {
+    if (c->baseline_optional && stat(c->baseline, &st) != 0 && errno == ENOENT) {
+      weft_scale_note(s, "no baseline yet (%s does not exist): nothing compared", c->baseline);
+      s->baseline_path = g_strdup(c->baseline);
+    } else if (!(*base = weft_scale_load(c->baseline, err, sizeof err))) {
       fprintf(stderr, "weft scale: %s\n", err);
-      goto out;
+      return -1;
     }
   }
-  if (keep) {
-    struct stat st;
-    if (mkdir(keep, 0755) != 0 && errno != EEXIST) {
-      fprintf(stderr, "weft scale: --keep-traces %s: %s\n", keep, strerror(errno));
-      goto out;
+  if (c->keep) {
+    if (mkdir(c->keep, 0755) != 0 && errno != EEXIST) {
+      fprintf(stderr, "weft scale: --keep-traces %s: %s\n", c->keep, strerror(errno));
+      return -1;
     }
-    if (stat(keep, &st) != 0 || !S_ISDIR(st.st_mode) || access(keep, W_OK | X_OK) != 0) {
-      fprintf(stderr, "weft scale: --keep-traces %s: %s\n", keep,
-              stat(keep, &st) == 0 && !S_ISDIR(st.st_mode) ? "not a directory" : "cannot write there");
-      goto out;
+    if (stat(c->keep, &st) != 0 || !S_ISDIR(st.st_mode) || access(c->keep, W_OK | X_OK) != 0) {
+      fprintf(stderr, "weft scale: --keep-traces %s: %s\n", c->keep,
+              stat(c->keep, &st) == 0 && !S_ISDIR(st.st_mode) ? "not a directory" : "cannot write there");
+      return -1;
     }
   }
-  outs[O_JSON].path = json;
-  outs[O_MD].path = md;
-  outs[O_JUNIT].path = junit;
-  outs[O_SVG].path = svg;
-  outs[O_SAVE].path = save;
-  if (open_outputs(outs, NOUT) != 0) goto out;
-  Sweep w = {.s = s, .quiet = quiet, .tty = isatty(2), .keep_dir = keep};
-  char agent_abs[PATH_MAX];
-  if (s->explain) {
-    const char *agent = weft_agent_path();
-    if (!agent || !realpath(agent, agent_abs)) {
-      fprintf(stderr, "weft scale: cannot find libweft-agent.so next to the weft binary; set WEFT_AGENT to its "
-                      "path, or use --no-explain\n");
-      goto out;
-    }
-    if (strpbrk(agent_abs, " :")) {
-      fprintf(stderr, "weft scale: agent %s: LD_PRELOAD cannot carry a path with a space or a colon\n", agent_abs);
-      goto out;
-    }
-    w.agent = agent_abs;
+  if (open_outputs(c->outs, NOUT) != 0) return -1;
+  if (!s->explain) return 0;
+  const char *agent = weft_agent_path();
+  if (!agent || !realpath(agent, agent_abs)) {
+    fprintf(stderr, "weft scale: cannot find " WEFT_AGENT_NAME " next to the weft binary; set WEFT_AGENT to its "
+                    "path, or use --no-explain\n");
+    return -1;
   }
+  if (strpbrk(agent_abs, " :")) {
+    fprintf(stderr, "weft scale: agent %s: LD_PRELOAD cannot carry a path with a space or a colon\n", agent_abs);
+    return -1;
+  }
+  return 0;
+}
+
+/* The sweep's points: --threads, or powers of two below the usable CPUs
+ * and that count. */
+static void choose_points(WeftScale *s) {
   fingerprint(&s->machine);
-  if (!s->threads) { /* powers of two below the usable CPUs, and that count */
+  if (!s->threads) {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(int));
     for (int n = 1; n < s->machine.usable_cpus; n *= 2) g_array_append_val(a, n);
     g_array_append_val(a, s->machine.usable_cpus);
@@ -945,61 +791,90 @@ int weft_cmd_scale(int argc, char **argv) {
     s->points[i].oversubscribed = s->threads[i] > s->machine.usable_cpus;
     s->points[i].smt = s->threads[i] > s->machine.physical_cores;
   }
+}
 
-  /* 2, 3. Measure. An interrupt kills the running program's group too. */
-  struct sigaction sa, old_int, old_term, old_hup;
-  memset(&sa, 0, sizeof sa);
-  sigemptyset(&sa.sa_mask);
-  sa.sa_handler = on_interrupt;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
+/* Steps 2 and 3 with an interrupt killing the running program's group too,
+ * and the thread-count variables put back. Returns sweep()'s result; an
+ * interrupt ends weft scale here. */
+static int measure(Sweep *w) {
+  WeftRunSignals sig;
+  weft_run_signals_interrupt(&sig);
+  w->sig = &sig;
   char *old_wt = g_strdup(getenv("WEFT_THREADS")), *old_omp = g_strdup(getenv("OMP_NUM_THREADS"));
-  int swept = sweep(&w);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  sigaction(SIGHUP, &old_hup, NULL);
-  if (interrupted) { /* its traces are removed: die of the signal, as the shell expects */
-    fprintf(stderr, "weft scale: interrupted (%s); nothing written\n", strsignal(interrupted));
-    signal(interrupted, SIG_DFL);
-    raise(interrupted);
+  int swept = sweep(w);
+  weft_run_signals_restore(&sig);
+  int sig_no = weft_run_interrupted();
+  if (sig_no) { /* its traces are removed: die of the signal, as the shell expects */
+    fprintf(stderr, "weft scale: interrupted (%s); nothing written\n", strsignal(sig_no));
+    signal(sig_no, SIG_DFL);
+    raise(sig_no);
   }
   if (old_wt) setenv("WEFT_THREADS", old_wt, 1); else unsetenv("WEFT_THREADS");
   if (old_omp) setenv("OMP_NUM_THREADS", old_omp, 1); else unsetenv("OMP_NUM_THREADS");
   g_free(old_wt);
   g_free(old_omp);
-  if (swept != 0) {
-    rc = WEFT_SCALE_EXIT_INTERNAL;
-    goto out;
-  }
+  return swept;
+}
 
-  /* 4. Analyse, compare, write. */
-  weft_scale_analyze(s);
-  if (base) s->baseline_path = g_strdup(baseline);
-  if (base && !s->failed) {
-    weft_scale_analyze(base);
-    weft_scale_compare(s, base);
-  } else {
-    weft_scale_finish(s);
-  }
-  rc = s->exit_code;
+/* Step 4 after the analysis: the outputs, the summary. Returns the exit
+ * status. */
+static int write_outputs(Scale *c) {
+  WeftScale *s = c->s;
+  int rc = s->exit_code, to_stdout = 0;
   for (int i = O_JSON; i <= O_SVG; i++)
-    if (outs[i].open && write_output(&outs[i], s)) rc = WEFT_SCALE_EXIT_INTERNAL;
-  if (outs[O_SAVE].open) {
+    if (c->outs[i].open && write_output(&c->outs[i], s)) rc = WEFT_SCALE_EXIT_INTERNAL;
+  if (c->outs[O_SAVE].open) {
     if (s->failed)
-      fprintf(stderr, "weft scale: not saving the baseline %s: the program failed\n", save);
-    else if (write_output(&outs[O_SAVE], s))
+      fprintf(stderr, "weft scale: not saving the baseline %s: the program failed\n", c->outs[O_SAVE].path);
+    else if (write_output(&c->outs[O_SAVE], s))
       rc = WEFT_SCALE_EXIT_INTERNAL;
   }
-  int to_stdout = (json && !strcmp(json, "-")) || (md && !strcmp(md, "-")) || (junit && !strcmp(junit, "-")) ||
-                  (svg && !strcmp(svg, "-"));
-  if (!quiet && !to_stdout) weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
+  for (int i = O_JSON; i <= O_SVG; i++) to_stdout |= c->outs[i].path && !strcmp(c->outs[i].path, "-");
+  if (!c->quiet && !to_stdout) weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
   else if (s->failed)
     fprintf(stderr, "weft scale: %s %s at %d threads (%s run %d)\n", s->argv[0], s->fail_what, s->fail_threads,
             s->fail_phase, s->fail_run);
-out:
+  return rc;
+}
+
+int weft_cmd_scale(int argc, char **argv) {
+  WeftScale *s = g_new0(WeftScale, 1);
+  s->repeat = 10;
+  s->warmup = 1;
+  s->seed = 1;
+  s->explain = 1;
+  s->alpha = 0.01;
+  s->min_effect = 0.05;
+  s->efficiency_drop = 0.05;
+  s->bootstrap = 2000;
+  Scale c = {.s = s,
+             .outs = {{.opt = "--json", .fn = weft_scale_write_json}, {.opt = "--markdown", .fn = write_md},
+                      {.opt = "--junit", .fn = weft_scale_write_junit}, {.opt = "--svg", .fn = weft_scale_write_svg},
+                      {.opt = "--save-baseline", .fn = weft_scale_write_json}}};
+  WeftScale *base = NULL;
+  char agent_abs[PATH_MAX];
+  int rc = parse_options(argc, argv, &c);
+  if (rc < 0) rc = prepare(&c, &base, agent_abs) == 0 ? -1 : WEFT_SCALE_EXIT_USAGE;
+  if (rc < 0) {
+    Sweep w = {.s = s, .quiet = c.quiet, .tty = isatty(2), .keep_dir = c.keep, .agent = s->explain ? agent_abs : NULL};
+    choose_points(s);
+    /* 2, 3. Measure. 4. Analyse, compare, write. */
+    if (measure(&w) != 0) {
+      rc = WEFT_SCALE_EXIT_INTERNAL;
+    } else {
+      weft_scale_analyze(s);
+      if (base) s->baseline_path = g_strdup(c.baseline);
+      if (base && !s->failed) {
+        weft_scale_analyze(base);
+        weft_scale_compare(s, base);
+      } else {
+        weft_scale_finish(s);
+      }
+      rc = write_outputs(&c);
+    }
+  }
   for (int i = 0; i < NOUT; i++)
-    if (outs[i].open) weft_output_abort(&outs[i].o); /* not written: the old file stays */
+    if (c.outs[i].open) weft_output_abort(&c.outs[i].o); /* not written: the old file stays */
   if (base) weft_scale_free(base);
   s->argv = NULL; /* argv's, not ours */
   weft_scale_free(s);

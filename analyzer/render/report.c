@@ -5,7 +5,7 @@
  * time, regions by idle thread time, threads and processes in id order.
  * Durations are scaled for people in text and Markdown (weft_format_ns) and
  * raw ns in JSON; fractions are printed with 6 significant digits in JSON.
- * JSON strings go through weft_json_write (weft-json.h): names that are not
+ * JSON is written with weft-json.h's streaming writer: names that are not
  * UTF-8 come out as valid JSON, the same as in `weft export`.
  */
 #include "report.h"
@@ -676,66 +676,48 @@ static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
 /* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
 
-typedef struct {
-  FILE *f;
-  int   depth;
-  bool  first;        /* no member written yet at this depth */
-} Json;
-
-static void j_sep(Json *j, const char *key) {
-  if (j->depth > 0) {
-    fputs(j->first ? "\n" : ",\n", j->f);
-    pad(j->f, (size_t)j->depth * 2);
-  }
-  j->first = false;
-  if (key) fprintf(j->f, "\"%s\": ", key);
-}
+/* The report's members, each a key and its value (weft-json.h's writer). */
+typedef WeftJsonWriter Json;
 
 static void j_open(Json *j, const char *key, char c) {
-  j_sep(j, key);
-  fputc(c, j->f);
-  j->depth++;
-  j->first = true;
+  if (key) weft_json_key(j, key);
+  if (c == '{') weft_json_begin_object(j);
+  else weft_json_begin_array(j);
 }
 
 static void j_close(Json *j, char c) {
-  j->depth--;
-  if (!j->first) {
-    fputc('\n', j->f);
-    pad(j->f, (size_t)j->depth * 2);
-  }
-  fputc(c, j->f);
-  j->first = false;
+  if (c == '}') weft_json_end_object(j);
+  else weft_json_end_array(j);
 }
 
 static void j_int(Json *j, const char *key, int64_t v) {
-  j_sep(j, key);
-  fprintf(j->f, "%lld", (long long)v);
+  weft_json_key(j, key);
+  weft_json_int(j, v);
 }
 
 /* v, or null when v < 0 (unknown / none) */
 static void j_opt(Json *j, const char *key, int64_t v) {
-  j_sep(j, key);
-  if (v < 0) fputs("null", j->f);
-  else fprintf(j->f, "%lld", (long long)v);
+  weft_json_key(j, key);
+  if (v < 0) weft_json_null(j);
+  else weft_json_int(j, v);
 }
 
+/* 6 significant digits; -0 is 0, and NaN or infinity null */
 static void j_num(Json *j, const char *key, double v) {
-  j_sep(j, key);
-  if (!isfinite(v)) fputs("null", j->f);
-  else if (v == 0) fputs("0", j->f);
-  else fprintf(j->f, "%.6g", v);
+  weft_json_key(j, key);
+  weft_json_double(j, "%.6g", v == 0 ? 0.0 : v);
 }
 
+/* s, or null when there is none */
 static void j_str(Json *j, const char *key, const char *s) {
-  j_sep(j, key);
-  if (s) weft_json_write(j->f, s);
-  else fputs("null", j->f);
+  weft_json_key(j, key);
+  if (s) weft_json_string(j, s);
+  else weft_json_null(j);
 }
 
 static void j_bool(Json *j, const char *key, bool b) {
-  j_sep(j, key);
-  fputs(b ? "true" : "false", j->f);
+  weft_json_key(j, key);
+  weft_json_bool(j, b);
 }
 
 static void j_states(Json *j, const int64_t *state_ns) {
@@ -770,14 +752,8 @@ static void j_pop(Json *j, const WeftPop *p) {
   j_int(j, "imbalance_ns", p->imbalance_ns);
 }
 
-static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
-  Json jj = {.f = f, .depth = 0, .first = true}, *j = &jj;
-  long top = opt->top ? opt->top : -1;
-  const WeftSummary *s = &m->summary;
-  j_open(j, NULL, '{');
-  j_int(j, "weft_report_version", WEFT_REPORT_JSON_VERSION);
-  j_str(j, "database", opt->database);
-
+/* "recording" and "range": what was recorded and which part is reported */
+static void json_recording(Json *j, const WeftMetrics *m) {
   j_open(j, "recording", '{');
   j_str(j, "command", m->command);
   j_str(j, "weft_version", m->weft_version);
@@ -803,7 +779,11 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_opt(j, "program_upid", m->program_upid);
   j_int(j, "launchers", (int64_t)m->launchers);
   j_close(j, '}');
+}
 
+/* "summary" and "counts" */
+static void json_summary(Json *j, const WeftMetrics *m) {
+  const WeftSummary *s = &m->summary;
   j_open(j, "summary", '{');
   j_int(j, "processes", (int64_t)s->nprocesses);
   j_int(j, "threads", (int64_t)s->nthreads);
@@ -828,7 +808,9 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_int(j, "sync_objects", (int64_t)m->nobjects);
   j_int(j, "regions", (int64_t)m->nregions);
   j_close(j, '}');
+}
 
+static void json_findings(Json *j, const WeftMetrics *m, long top) {
   j_open(j, "findings", '[');
   for (size_t i = 0; i < limit(top, m->nfindings); i++) {
     const WeftFinding *fd = &m->findings[i];
@@ -845,7 +827,9 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_close(j, '}');
   }
   j_close(j, ']');
+}
 
+static void json_processes(Json *j, const WeftMetrics *m, long top) {
   j_open(j, "processes", '[');
   for (size_t i = 0; i < limit(top, m->nprocesses); i++) {
     const WeftProcessMetrics *p = &m->processes[i];
@@ -859,9 +843,9 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_int(j, "start_ns", p->start_ns);
     j_int(j, "end_ns", p->end_ns);
     j_str(j, "end_how", p->end_how);
-    j_sep(j, "exit_status");
-    if (p->has_exit_status) fprintf(f, "%lld", (long long)p->exit_status);
-    else fputs("null", f);
+    weft_json_key(j, "exit_status");
+    if (p->has_exit_status) weft_json_int(j, p->exit_status);
+    else weft_json_null(j);
     j_int(j, "lifetime_ns", p->lifetime_ns);
     j_int(j, "threads", (int64_t)p->nthreads);
     j_int(j, "thread_ns", p->thread_ns);
@@ -875,7 +859,9 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_close(j, '}');
   }
   j_close(j, ']');
+}
 
+static void json_threads(Json *j, const WeftMetrics *m, long top) {
   j_open(j, "threads", '[');
   for (size_t i = 0; i < limit(top, m->nthreads); i++) {
     const WeftThreadMetrics *t = &m->threads[i];
@@ -900,198 +886,220 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
     j_close(j, '}');
   }
   j_close(j, ']');
+}
 
+/* One sync object with its call sites. */
+static void json_object(Json *j, const WeftMetrics *m, const WeftObjectMetrics *o) {
+  j_open(j, NULL, '{');
+  j_int(j, "object_id", o->object_id);
+  j_opt(j, "upid", o->upid);
+  j_int(j, "addr", o->addr);
+  j_str(j, "kind", o->kind_name);
+  j_str(j, "name", o->name);
+  j_bool(j, "named", o->named);
+  j_str(j, "site", o->site);
+  j_str(j, "label", o->label);
+  j_opt(j, "acquisitions", o->acquisitions);
+  j_bool(j, "acquisitions_estimated", o->acquisitions_estimated);
+  j_opt(j, "failed_tries", o->failed_tries);
+  j_int(j, "contended", o->contended);
+  j_num(j, "contended_fraction", o->contended_frac >= 0 ? o->contended_frac : NAN);
+  j_int(j, "waits", o->waits);
+  j_int(j, "wait_ns", o->wait_ns);
+  j_int(j, "wait_p50_ns", o->wait_p50_ns);
+  j_int(j, "wait_p99_ns", o->wait_p99_ns);
+  j_int(j, "wait_max_ns", o->wait_max_ns);
+  j_num(j, "wait_share", o->wait_share);
+  j_int(j, "holds", o->holds);
+  j_int(j, "hold_ns", o->hold_ns);
+  j_int(j, "hold_mean_ns", o->hold_mean_ns);
+  j_int(j, "hold_max_ns", o->hold_max_ns);
+  j_bool(j, "holds_exact", m->holds_all);
+  j_int(j, "hold_samples", o->hold_samples);
+  j_opt(j, "hold_sample_mean_ns", o->hold_sample_mean_ns);
+  j_opt(j, "hold_sample_max_ns", o->hold_sample_max_ns);
+  j_opt(j, "hold_total_est_ns", o->hold_est_ns);
+  j_int(j, "handoffs", o->handoffs);
+  j_int(j, "waiters", o->waiters);
+  if (m->critical_path) {
+    j_int(j, "critical_share_ns", o->critical_share_ns);
+    j_int(j, "critical_hold_ns", o->critical_hold_ns);
+  }
+  j_int(j, "call_sites_total", (int64_t)o->nsites_total);
+  j_open(j, "call_sites", '[');
+  for (size_t k = 0; k < o->nsites; k++) {
+    const WeftCallSite *cs = &o->sites[k];
+    j_open(j, NULL, '{');
+    j_str(j, "label", cs->label);
+    j_str(j, "symbol", cs->symbol);
+    j_str(j, "file", cs->file);
+    j_opt(j, "line", cs->line > 0 ? cs->line : -1);
+    j_int(j, "waits", cs->waits);
+    j_int(j, "wait_ns", cs->wait_ns);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_close(j, '}');
+}
+
+/* The critical path's threads, objects and call sites (its top lists). */
+static void json_path_lists(Json *j, const WeftCriticalPath *cp, long top) {
+  j_open(j, "threads", '[');
+  for (size_t i = 0; i < limit(top, cp->nthreads); i++) {
+    const WeftPathThread *pt = &cp->threads[i];
+    j_open(j, NULL, '{');
+    j_int(j, "utid", pt->utid);
+    j_str(j, "label", pt->label);
+    j_int(j, "path_ns", pt->path_ns);
+    j_int(j, "running_ns", pt->running_ns);
+    j_num(j, "share", pt->share);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_open(j, "objects", '[');
+  for (size_t i = 0; i < limit(top, cp->nobjects); i++) {
+    const WeftPathObject *po = &cp->objects[i];
+    j_open(j, NULL, '{');
+    j_int(j, "object_id", po->object_id);
+    j_str(j, "label", po->label);
+    j_str(j, "kind", po->kind_name);
+    j_int(j, "cause_ns", po->cause_ns);
+    j_int(j, "hold_ns", po->hold_ns);
+    j_num(j, "share", po->share);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_open(j, "call_sites", '[');
+  for (size_t i = 0; i < limit(top, cp->nsites); i++) {
+    const WeftPathSite *ps = &cp->sites[i];
+    j_open(j, NULL, '{');
+    j_str(j, "label", ps->label);
+    j_int(j, "object_id", ps->object_id);
+    j_str(j, "object_label", ps->object_label);
+    j_int(j, "cause_ns", ps->cause_ns);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+}
+
+static void json_critical_path(Json *j, const WeftCriticalPath *cp, long top) {
+  j_open(j, "critical_path", '{');
+  j_int(j, "start_ns", cp->start_ns);
+  j_int(j, "end_ns", cp->end_ns);
+  j_int(j, "length_ns", cp->length_ns);
+  j_opt(j, "end_utid", cp->end_utid);
+  j_int(j, "path_ns", cp->path_ns);
+  j_int(j, "before_ns", cp->before_ns);
+  j_int(j, "after_ns", cp->after_ns);
+  j_int(j, "jumps", cp->jumps);
+  json_path_lists(j, cp, top);
+  j_int(j, "segments_total", (int64_t)cp->nsegments);
+  j_open(j, "segments", '[');
+  for (size_t i = 0; cp->nsegments <= WEFT_REPORT_MAX_SEGMENTS && i < cp->nsegments; i++) {
+    const WeftPathSegment *sg = &cp->segments[i];
+    j_open(j, NULL, '{');
+    j_int(j, "utid", sg->utid);
+    j_int(j, "start_ns", sg->start_ns);
+    j_int(j, "end_ns", sg->end_ns);
+    j_int(j, "running_ns", sg->running_ns);
+    j_str(j, "flow", sg->flow_kind ? weft_flow_name(sg->flow_kind) : NULL);
+    j_opt(j, "object_id", sg->object_id);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_open(j, "what_if", '[');
+  for (size_t i = 0; i < cp->nwhatifs; i++) {
+    const WeftWhatIf *w = &cp->whatifs[i];
+    j_open(j, NULL, '{');
+    j_str(j, "kind", w->kind_name);
+    j_str(j, "label", w->label);
+    j_opt(j, "object_id", w->object_id);
+    j_opt(j, "region", w->region);
+    j_opt(j, "utid", w->utid);
+    j_int(j, "saving_ns", w->saving_ns);
+    j_int(j, "predicted_ns", w->predicted_ns);
+    j_num(j, "predicted_fraction", cp->length_ns > 0 ? (double)w->predicted_ns / (double)cp->length_ns : 1.0);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_close(j, '}');
+}
+
+static void json_regions(Json *j, const WeftMetrics *m, long top) {
+  const WeftRegion **v = regions_by_idle(m);
+  j_open(j, "regions", '[');
+  for (size_t i = 0; v && i < limit(top, m->nregions); i++) {
+    const WeftRegion *r = v[i];
+    j_open(j, NULL, '{');
+    j_int(j, "index", (int64_t)(r - m->regions));
+    j_str(j, "kind", r->kind_name);
+    j_str(j, "label", r->label);
+    j_int(j, "start_ns", r->start_ns);
+    j_int(j, "end_ns", r->end_ns);
+    j_int(j, "duration_ns", r->end_ns - r->start_ns);
+    j_bool(j, "clipped", r->clipped);
+    j_opt(j, "object_id", r->object_id);
+    j_opt(j, "round", r->round);
+    j_opt(j, "owner_utid", r->owner_utid);
+    j_opt(j, "mark_id", r->mark_id);
+    j_pop(j, &r->pop);
+    j_opt(j, "straggler_utid", r->straggler_utid);
+    j_opt(j, "last_utid", r->last_utid);
+    j_open(j, "team", '[');
+    for (size_t k = 0; k < r->nteam; k++) {
+      j_open(j, NULL, '{');
+      j_int(j, "utid", r->team_utid[k]);
+      j_int(j, "useful_ns", r->team_useful_ns[k]);
+      j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  free(v);
+}
+
+static void json_parallelism(Json *j, const WeftParallelism *p) {
+  j_open(j, "parallelism", '{');
+  j_int(j, "duration_ns", p->span_ns);
+  j_num(j, "average", p->average);
+  j_int(j, "max", (int64_t)p->kmax);
+  j_int(j, "io_overlap_ns", p->io_overlap_ns);
+  j_open(j, "histogram", '[');
+  for (size_t k = 0; k <= p->kmax; k++) {
+    j_open(j, NULL, '{');
+    j_int(j, "running", (int64_t)k);
+    j_int(j, "ns", p->ns[k]);
+    j_num(j, "fraction", p->fraction[k]);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_close(j, '}');
+}
+
+/* The sections in the order of docs/report-json.md; those of analyses not
+ * computed are left out. */
+static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
+  Json jj, *j = &jj;
+  long top = opt->top ? opt->top : -1;
+  weft_json_writer_file(j, f, true);
+  j_open(j, NULL, '{');
+  j_int(j, "weft_report_version", WEFT_REPORT_JSON_VERSION);
+  j_str(j, "database", opt->database);
+  json_recording(j, m);
+  json_summary(j, m);
+  json_findings(j, m, top);
+  json_processes(j, m, top);
+  json_threads(j, m, top);
   if (m->what & WEFT_METRICS_OBJECTS) {
     j_open(j, "sync_objects", '[');
-    for (size_t i = 0; i < limit(top, m->nobjects); i++) {
-      const WeftObjectMetrics *o = &m->objects[i];
-      j_open(j, NULL, '{');
-      j_int(j, "object_id", o->object_id);
-      j_opt(j, "upid", o->upid);
-      j_int(j, "addr", o->addr);
-      j_str(j, "kind", o->kind_name);
-      j_str(j, "name", o->name);
-      j_bool(j, "named", o->named);
-      j_str(j, "site", o->site);
-      j_str(j, "label", o->label);
-      j_opt(j, "acquisitions", o->acquisitions);
-      j_bool(j, "acquisitions_estimated", o->acquisitions_estimated);
-      j_opt(j, "failed_tries", o->failed_tries);
-      j_int(j, "contended", o->contended);
-      j_num(j, "contended_fraction", o->contended_frac >= 0 ? o->contended_frac : NAN);
-      j_int(j, "waits", o->waits);
-      j_int(j, "wait_ns", o->wait_ns);
-      j_int(j, "wait_p50_ns", o->wait_p50_ns);
-      j_int(j, "wait_p99_ns", o->wait_p99_ns);
-      j_int(j, "wait_max_ns", o->wait_max_ns);
-      j_num(j, "wait_share", o->wait_share);
-      j_int(j, "holds", o->holds);
-      j_int(j, "hold_ns", o->hold_ns);
-      j_int(j, "hold_mean_ns", o->hold_mean_ns);
-      j_int(j, "hold_max_ns", o->hold_max_ns);
-      j_bool(j, "holds_exact", m->holds_all);
-      j_int(j, "hold_samples", o->hold_samples);
-      j_opt(j, "hold_sample_mean_ns", o->hold_sample_mean_ns);
-      j_opt(j, "hold_sample_max_ns", o->hold_sample_max_ns);
-      j_opt(j, "hold_total_est_ns", o->hold_est_ns);
-      j_int(j, "handoffs", o->handoffs);
-      j_int(j, "waiters", o->waiters);
-      if (m->critical_path) {
-        j_int(j, "critical_share_ns", o->critical_share_ns);
-        j_int(j, "critical_hold_ns", o->critical_hold_ns);
-      }
-      j_int(j, "call_sites_total", (int64_t)o->nsites_total);
-      j_open(j, "call_sites", '[');
-      for (size_t k = 0; k < o->nsites; k++) {
-        const WeftCallSite *cs = &o->sites[k];
-        j_open(j, NULL, '{');
-        j_str(j, "label", cs->label);
-        j_str(j, "symbol", cs->symbol);
-        j_str(j, "file", cs->file);
-        j_opt(j, "line", cs->line > 0 ? cs->line : -1);
-        j_int(j, "waits", cs->waits);
-        j_int(j, "wait_ns", cs->wait_ns);
-        j_close(j, '}');
-      }
-      j_close(j, ']');
-      j_close(j, '}');
-    }
+    for (size_t i = 0; i < limit(top, m->nobjects); i++) json_object(j, m, &m->objects[i]);
     j_close(j, ']');
   }
-
-  if (m->critical_path) {
-    const WeftCriticalPath *cp = m->critical_path;
-    j_open(j, "critical_path", '{');
-    j_int(j, "start_ns", cp->start_ns);
-    j_int(j, "end_ns", cp->end_ns);
-    j_int(j, "length_ns", cp->length_ns);
-    j_opt(j, "end_utid", cp->end_utid);
-    j_int(j, "path_ns", cp->path_ns);
-    j_int(j, "before_ns", cp->before_ns);
-    j_int(j, "after_ns", cp->after_ns);
-    j_int(j, "jumps", cp->jumps);
-    j_open(j, "threads", '[');
-    for (size_t i = 0; i < limit(top, cp->nthreads); i++) {
-      const WeftPathThread *pt = &cp->threads[i];
-      j_open(j, NULL, '{');
-      j_int(j, "utid", pt->utid);
-      j_str(j, "label", pt->label);
-      j_int(j, "path_ns", pt->path_ns);
-      j_int(j, "running_ns", pt->running_ns);
-      j_num(j, "share", pt->share);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_open(j, "objects", '[');
-    for (size_t i = 0; i < limit(top, cp->nobjects); i++) {
-      const WeftPathObject *po = &cp->objects[i];
-      j_open(j, NULL, '{');
-      j_int(j, "object_id", po->object_id);
-      j_str(j, "label", po->label);
-      j_str(j, "kind", po->kind_name);
-      j_int(j, "cause_ns", po->cause_ns);
-      j_int(j, "hold_ns", po->hold_ns);
-      j_num(j, "share", po->share);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_open(j, "call_sites", '[');
-    for (size_t i = 0; i < limit(top, cp->nsites); i++) {
-      const WeftPathSite *ps = &cp->sites[i];
-      j_open(j, NULL, '{');
-      j_str(j, "label", ps->label);
-      j_int(j, "object_id", ps->object_id);
-      j_str(j, "object_label", ps->object_label);
-      j_int(j, "cause_ns", ps->cause_ns);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_int(j, "segments_total", (int64_t)cp->nsegments);
-    j_open(j, "segments", '[');
-    for (size_t i = 0; cp->nsegments <= WEFT_REPORT_MAX_SEGMENTS && i < cp->nsegments; i++) {
-      const WeftPathSegment *sg = &cp->segments[i];
-      j_open(j, NULL, '{');
-      j_int(j, "utid", sg->utid);
-      j_int(j, "start_ns", sg->start_ns);
-      j_int(j, "end_ns", sg->end_ns);
-      j_int(j, "running_ns", sg->running_ns);
-      j_str(j, "flow", sg->flow_kind ? weft_flow_name(sg->flow_kind) : NULL);
-      j_opt(j, "object_id", sg->object_id);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_open(j, "what_if", '[');
-    for (size_t i = 0; i < cp->nwhatifs; i++) {
-      const WeftWhatIf *w = &cp->whatifs[i];
-      j_open(j, NULL, '{');
-      j_str(j, "kind", w->kind_name);
-      j_str(j, "label", w->label);
-      j_opt(j, "object_id", w->object_id);
-      j_opt(j, "region", w->region);
-      j_opt(j, "utid", w->utid);
-      j_int(j, "saving_ns", w->saving_ns);
-      j_int(j, "predicted_ns", w->predicted_ns);
-      j_num(j, "predicted_fraction", cp->length_ns > 0 ? (double)w->predicted_ns / (double)cp->length_ns : 1.0);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_close(j, '}');
-  }
-
-  if (m->what & WEFT_METRICS_REGIONS) {
-    const WeftRegion **v = regions_by_idle(m);
-    j_open(j, "regions", '[');
-    for (size_t i = 0; v && i < limit(top, m->nregions); i++) {
-      const WeftRegion *r = v[i];
-      j_open(j, NULL, '{');
-      j_int(j, "index", (int64_t)(r - m->regions));
-      j_str(j, "kind", r->kind_name);
-      j_str(j, "label", r->label);
-      j_int(j, "start_ns", r->start_ns);
-      j_int(j, "end_ns", r->end_ns);
-      j_int(j, "duration_ns", r->end_ns - r->start_ns);
-      j_bool(j, "clipped", r->clipped);
-      j_opt(j, "object_id", r->object_id);
-      j_opt(j, "round", r->round);
-      j_opt(j, "owner_utid", r->owner_utid);
-      j_opt(j, "mark_id", r->mark_id);
-      j_pop(j, &r->pop);
-      j_opt(j, "straggler_utid", r->straggler_utid);
-      j_opt(j, "last_utid", r->last_utid);
-      j_open(j, "team", '[');
-      for (size_t k = 0; k < r->nteam; k++) {
-        j_open(j, NULL, '{');
-        j_int(j, "utid", r->team_utid[k]);
-        j_int(j, "useful_ns", r->team_useful_ns[k]);
-        j_close(j, '}');
-      }
-      j_close(j, ']');
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    free(v);
-  }
-
-  if (m->what & WEFT_METRICS_PARALLELISM) {
-    const WeftParallelism *p = &m->parallelism;
-    j_open(j, "parallelism", '{');
-    j_int(j, "duration_ns", p->span_ns);
-    j_num(j, "average", p->average);
-    j_int(j, "max", (int64_t)p->kmax);
-    j_int(j, "io_overlap_ns", p->io_overlap_ns);
-    j_open(j, "histogram", '[');
-    for (size_t k = 0; k <= p->kmax; k++) {
-      j_open(j, NULL, '{');
-      j_int(j, "running", (int64_t)k);
-      j_int(j, "ns", p->ns[k]);
-      j_num(j, "fraction", p->fraction[k]);
-      j_close(j, '}');
-    }
-    j_close(j, ']');
-    j_close(j, '}');
-  }
+  if (m->critical_path) json_critical_path(j, m->critical_path, top);
+  if (m->what & WEFT_METRICS_REGIONS) json_regions(j, m, top);
+  if (m->what & WEFT_METRICS_PARALLELISM) json_parallelism(j, &m->parallelism);
   j_close(j, '}');
-  fputc('\n', f);
 }
 
 /* ------------------------------------------------------------------------ */

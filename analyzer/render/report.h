@@ -2,9 +2,9 @@
  * WeftMetrics (metrics.h).
  * SPDX-License-Identifier: MIT
  *
- * The renderers only format: every number comes from metrics.c. Output is
- * deterministic (same metrics, same bytes), so it can be compared with
- * golden files. The JSON schema is documented in docs/report-json.md.
+ * The renderers only format: every number comes from the analyses
+ * (metrics.h). Output is deterministic (same metrics, same bytes), so it
+ * can be compared with golden files. The JSON schema is documented in docs/report-json.md.
  */
 #ifndef WEFT_REPORT_H
 #define WEFT_REPORT_H

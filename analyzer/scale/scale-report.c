@@ -19,81 +19,255 @@
 
 /* ------------------------------------------------------------ JSON */
 
+/* Compact, with a line break before each top-level member, point and
+ * compared item, and before the parts of a point (weft-json.h's writer). */
+
 /* Text from a program's stderr may not be UTF-8: make it so. */
 static char *valid_utf8(const char *s) { return g_utf8_make_valid(s ? s : "", -1); }
 
-static void j_num(GString *g, double v) {
-  if (!isfinite(v))
-    g_string_append(g, "null");
-  else
-    g_string_append_printf(g, "%.9g", v);
+static void j_num(WeftJsonWriter *j, const char *k, double v) {
+  if (k) weft_json_key(j, k);
+  weft_json_double(j, "%.9g", v);
 }
 
-static void j_key(GString *g, const char *k) {
-  weft_json_append(g, k);
-  g_string_append_c(g, ':');
+static void j_int(WeftJsonWriter *j, const char *k, int64_t v) {
+  weft_json_key(j, k);
+  weft_json_int(j, v);
 }
 
-static void j_est(GString *g, const char *k, WeftEstimate e) {
-  j_key(g, k);
+static void j_str(WeftJsonWriter *j, const char *k, const char *v) {
+  weft_json_key(j, k);
+  weft_json_string(j, v);
+}
+
+static void j_bool(WeftJsonWriter *j, const char *k, int v) {
+  weft_json_key(j, k);
+  weft_json_bool(j, v);
+}
+
+/* [lo,hi] */
+static void j_ci(WeftJsonWriter *j, const char *k, double lo, double hi) {
+  weft_json_key(j, k);
+  weft_json_begin_array(j);
+  j_num(j, NULL, lo);
+  j_num(j, NULL, hi);
+  weft_json_end_array(j);
+}
+
+static void j_est(WeftJsonWriter *j, const char *k, WeftEstimate e) {
+  weft_json_key(j, k);
   if (!isfinite(e.value)) {
-    g_string_append(g, "null");
+    weft_json_null(j);
     return;
   }
-  g_string_append(g, "{\"value\":");
-  j_num(g, e.value);
-  g_string_append(g, ",\"ci95\":[");
-  j_num(g, e.lo);
-  g_string_append_c(g, ',');
-  j_num(g, e.hi);
-  g_string_append(g, "]}");
+  weft_json_begin_object(j);
+  j_num(j, "value", e.value);
+  j_ci(j, "ci95", e.lo, e.hi);
+  weft_json_end_object(j);
 }
 
-static void j_arr(GString *g, const char *k, const double *v, size_t n) {
-  j_key(g, k);
+static void j_arr(WeftJsonWriter *j, const char *k, const double *v, size_t n) {
+  weft_json_key(j, k);
   if (!v) {
-    g_string_append(g, "null");
+    weft_json_null(j);
     return;
   }
-  g_string_append_c(g, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) g_string_append_c(g, ',');
-    j_num(g, v[i]);
-  }
-  g_string_append_c(g, ']');
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < n; i++) j_num(j, NULL, v[i]);
+  weft_json_end_array(j);
 }
 
-static void j_strv(GString *g, const char *k, char **v, size_t n) {
-  j_key(g, k);
-  g_string_append_c(g, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) g_string_append_c(g, ',');
-    weft_json_append(g, v[i]);
-  }
-  g_string_append_c(g, ']');
+/* k: v, or v alone without k */
+static void j_strv(WeftJsonWriter *j, const char *k, char **v, size_t n) {
+  if (k) weft_json_key(j, k);
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < n; i++) weft_json_string(j, v[i]);
+  weft_json_end_array(j);
 }
 
-static void j_fit(GString *g, const char *k, const WeftScaleFit *f) {
-  j_key(g, k);
+static void j_fit(WeftJsonWriter *j, const char *k, const WeftScaleFit *f) {
+  weft_json_key(j, k);
   if (!f->ok) {
-    g_string_append(g, "null");
+    weft_json_null(j);
     return;
   }
-  g_string_append(g, "{\"sigma\":");
-  j_num(g, f->sigma);
-  g_string_append(g, ",\"kappa\":");
-  j_num(g, f->kappa);
-  g_string_append(g, ",\"gamma\":");
-  j_num(g, f->gamma);
-  g_string_append(g, ",\"n_star\":");
-  j_num(g, f->n_star);
-  g_string_append(g, ",\"peak_speedup\":");
-  j_num(g, f->peak_speedup);
-  g_string_append(g, ",\"r2\":");
-  j_num(g, f->r2);
-  g_string_append(g, ",\"aicc\":");
-  j_num(g, f->aicc);
-  g_string_append_printf(g, ",\"points\":%d}", f->npoints);
+  weft_json_begin_object(j);
+  j_num(j, "sigma", f->sigma);
+  j_num(j, "kappa", f->kappa);
+  j_num(j, "gamma", f->gamma);
+  j_num(j, "n_star", f->n_star);
+  j_num(j, "peak_speedup", f->peak_speedup);
+  j_num(j, "r2", f->r2);
+  j_num(j, "aicc", f->aicc);
+  j_int(j, "points", f->npoints);
+  weft_json_end_object(j);
+}
+
+/* Starts a top-level member on its own line. */
+static void j_top(WeftJsonWriter *j, const char *k) {
+  weft_json_break(j, 0);
+  weft_json_key(j, k);
+}
+
+/* "tool", "command", "config", "machine", "order": what ran, and where */
+static void json_setup(WeftJsonWriter *j, const WeftScale *s) {
+  j_top(j, "tool");
+  weft_json_begin_object(j);
+  j_str(j, "name", "weft");
+  j_str(j, "version", WEFT_VERSION);
+  weft_json_end_object(j);
+  j_top(j, "command");
+  j_strv(j, NULL, s->argv, (size_t)s->argc);
+  j_top(j, "config");
+  weft_json_begin_object(j);
+  weft_json_key(j, "threads");
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < s->npoints; i++) weft_json_int(j, s->points[i].threads);
+  weft_json_end_array(j);
+  j_int(j, "repeat", s->repeat);
+  j_int(j, "warmup", s->warmup);
+  weft_json_key(j, "seed");
+  weft_json_uint(j, s->seed);
+  j_num(j, "timeout_s", s->timeout_s > 0 ? s->timeout_s : NAN);
+  j_bool(j, "explain", s->explain);
+  j_num(j, "alpha", s->alpha);
+  j_num(j, "min_effect", s->min_effect);
+  j_num(j, "efficiency_drop", s->efficiency_drop);
+  j_int(j, "bootstrap", s->bootstrap);
+  weft_json_end_object(j);
+  j_top(j, "machine");
+  weft_json_begin_object(j);
+  j_str(j, "cpu_model", s->machine.cpu_model);
+  j_int(j, "logical_cpus", s->machine.logical_cpus);
+  j_int(j, "physical_cores", s->machine.physical_cores);
+  j_int(j, "usable_cpus", s->machine.usable_cpus);
+  j_bool(j, "smt", s->machine.smt);
+  j_str(j, "usable_source", s->machine.usable_source);
+  j_str(j, "kernel", s->machine.kernel);
+  weft_json_end_object(j);
+  j_top(j, "order");
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < s->norder; i++) weft_json_int(j, s->order[i]);
+  weft_json_end_array(j);
+}
+
+/* A point's traced run: its POP metrics, budget and locks; null if none. */
+static void json_trace(WeftJsonWriter *j, const WeftScaleTrace *t) {
+  weft_json_key(j, "trace");
+  if (!t->ok) {
+    weft_json_null(j);
+    return;
+  }
+  weft_json_begin_object(j);
+  j_num(j, "wall_s", t->wall_s);
+  j_num(j, "overhead", t->overhead);
+  j_num(j, "lb", t->lb);
+  j_num(j, "sync_e", t->sync_e);
+  j_num(j, "comp_s", t->comp_s);
+  j_num(j, "pe", t->pe);
+  weft_json_break(j, 3);
+  weft_json_key(j, "budget_thread_s");
+  weft_json_begin_object(j);
+  j_num(j, "capacity", t->capacity_ts);
+  j_num(j, "useful", t->useful_ts);
+  j_num(j, "lock_wait", t->lock_wait_ts);
+  j_num(j, "other_wait", t->other_wait_ts);
+  j_num(j, "runq", t->runq_ts);
+  j_num(j, "idle", t->idle_ts);
+  j_num(j, "extra_work", t->extra_work_ts);
+  weft_json_end_object(j);
+  weft_json_break(j, 3);
+  weft_json_key(j, "locks");
+  weft_json_begin_array(j);
+  for (size_t k = 0; k < t->nlocks; k++) {
+    weft_json_begin_object(j);
+    j_str(j, "label", t->locks[k].label);
+    j_str(j, "kind", t->locks[k].kind);
+    j_num(j, "wait_thread_s", t->locks[k].wait_ts);
+    j_num(j, "share", t->capacity_ts > 0 ? t->locks[k].wait_ts / t->capacity_ts : NAN);
+    weft_json_end_object(j);
+  }
+  weft_json_end_array(j);
+  weft_json_end_object(j);
+}
+
+static void json_point(WeftJsonWriter *j, const WeftScalePoint *p) {
+  weft_json_break(j, 1);
+  weft_json_begin_object(j);
+  j_int(j, "threads", p->threads);
+  j_bool(j, "oversubscribed", p->oversubscribed);
+  j_bool(j, "smt", p->smt);
+  j_arr(j, "samples_s", p->samples_s, p->nsamples);
+  j_arr(j, "user_s", p->user_s, p->nsamples);
+  j_arr(j, "sys_s", p->sys_s, p->nsamples);
+  weft_json_break(j, 2);
+  j_num(j, "median_s", p->median_s);
+  j_ci(j, "ci95_s", p->median_ci.lo, p->median_ci.hi);
+  j_num(j, "mean_s", p->mean_s);
+  j_num(j, "min_s", p->min_s);
+  j_num(j, "mad_s", p->mad_s);
+  j_num(j, "iqr_s", p->iqr_s);
+  j_num(j, "cv", p->cv);
+  weft_json_break(j, 2);
+  j_est(j, "speedup", p->speedup);
+  j_est(j, "efficiency", p->efficiency);
+  j_est(j, "karp_flatt", p->karp_flatt);
+  weft_json_break(j, 2);
+  json_trace(j, &p->trace);
+  weft_json_end_object(j);
+}
+
+/* "failure": the run that failed, or null */
+static void json_failure(WeftJsonWriter *j, const WeftScale *s) {
+  j_top(j, "failure");
+  if (!s->failed) {
+    weft_json_null(j);
+    return;
+  }
+  weft_json_begin_object(j);
+  j_int(j, "threads", s->fail_threads);
+  j_str(j, "phase", s->fail_phase);
+  j_int(j, "run", s->fail_run);
+  j_str(j, "what", s->fail_what);
+  char *tail = valid_utf8(s->fail_stderr);
+  j_str(j, "stderr_tail", tail);
+  g_free(tail);
+  weft_json_end_object(j);
+}
+
+/* "comparison": with the baseline, one item a line; null without one */
+static void json_comparison(WeftJsonWriter *j, const WeftScale *s) {
+  j_top(j, "comparison");
+  if (!s->has_baseline) {
+    weft_json_null(j);
+    return;
+  }
+  weft_json_begin_object(j);
+  j_str(j, "baseline", s->baseline_path);
+  j_bool(j, "comparable", s->comparable);
+  j_strv(j, "differences", s->differences, s->ndifferences);
+  weft_json_key(j, "items");
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < s->nitems; i++) {
+    const WeftScaleItem *it = &s->items[i];
+    weft_json_break(j, 2);
+    weft_json_begin_object(j);
+    j_str(j, "name", it->name);
+    j_int(j, "threads", it->threads);
+    j_str(j, "metric", it->metric);
+    j_num(j, "baseline", it->base);
+    j_num(j, "current", it->cur);
+    j_num(j, "ratio", it->ratio);
+    j_ci(j, "ci95", it->lo, it->hi);
+    j_num(j, "p", it->p);
+    j_num(j, "p_adj", it->p_adj);
+    j_str(j, "verdict", weft_verdict_name(it->verdict));
+    j_str(j, "detail", it->detail);
+    j_strv(j, "explanation", it->why, it->nwhy);
+    weft_json_end_object(j);
+  }
+  weft_json_end_array(j);
+  weft_json_end_object(j);
 }
 
 static int flush_gstring(FILE *f, GString *g) {
@@ -108,188 +282,40 @@ static int flush_gstring(FILE *f, GString *g) {
 }
 
 int weft_scale_write_json(FILE *f, const WeftScale *s) {
-  GString *g = g_string_new("{\n");
-  g_string_append_printf(g, "\"weft_scale_version\":%d,\n", WEFT_SCALE_JSON_VERSION);
-  g_string_append(g, "\"tool\":{\"name\":\"weft\",\"version\":");
-  weft_json_append(g, WEFT_VERSION);
-  g_string_append(g, "},\n");
-  j_key(g, "command");
-  g_string_append_c(g, '[');
-  for (int i = 0; i < s->argc; i++) {
-    if (i) g_string_append_c(g, ',');
-    weft_json_append(g, s->argv[i]);
-  }
-  g_string_append(g, "],\n");
-  g_string_append(g, "\"config\":{\"threads\":[");
-  for (size_t i = 0; i < s->npoints; i++) g_string_append_printf(g, "%s%d", i ? "," : "", s->points[i].threads);
-  g_string_append_printf(g, "],\"repeat\":%d,\"warmup\":%d,\"seed\":%" G_GUINT64_FORMAT ",\"timeout_s\":", s->repeat,
-                         s->warmup, s->seed);
-  j_num(g, s->timeout_s > 0 ? s->timeout_s : NAN);
-  g_string_append_printf(g, ",\"explain\":%s,\"alpha\":", s->explain ? "true" : "false");
-  j_num(g, s->alpha);
-  g_string_append(g, ",\"min_effect\":");
-  j_num(g, s->min_effect);
-  g_string_append(g, ",\"efficiency_drop\":");
-  j_num(g, s->efficiency_drop);
-  g_string_append_printf(g, ",\"bootstrap\":%d},\n", s->bootstrap);
-  g_string_append(g, "\"machine\":{\"cpu_model\":");
-  weft_json_append(g, s->machine.cpu_model);
-  g_string_append_printf(g, ",\"logical_cpus\":%d,\"physical_cores\":%d,\"usable_cpus\":%d,\"smt\":%s,"
-                            "\"usable_source\":", s->machine.logical_cpus, s->machine.physical_cores,
-                         s->machine.usable_cpus, s->machine.smt ? "true" : "false");
-  weft_json_append(g, s->machine.usable_source);
-  g_string_append(g, ",\"kernel\":");
-  weft_json_append(g, s->machine.kernel);
-  g_string_append(g, "},\n\"order\":[");
-  for (size_t i = 0; i < s->norder; i++) g_string_append_printf(g, "%s%d", i ? "," : "", s->order[i]);
-  g_string_append(g, "],\n\"points\":[");
-  for (size_t i = 0; i < s->npoints; i++) {
-    const WeftScalePoint *p = &s->points[i];
-    g_string_append_printf(g, "%s\n {\"threads\":%d,\"oversubscribed\":%s,\"smt\":%s,", i ? "," : "", p->threads,
-                           p->oversubscribed ? "true" : "false", p->smt ? "true" : "false");
-    j_arr(g, "samples_s", p->samples_s, p->nsamples);
-    g_string_append_c(g, ',');
-    j_arr(g, "user_s", p->user_s, p->nsamples);
-    g_string_append_c(g, ',');
-    j_arr(g, "sys_s", p->sys_s, p->nsamples);
-    g_string_append(g, ",\n  \"median_s\":");
-    j_num(g, p->median_s);
-    g_string_append(g, ",\"ci95_s\":[");
-    j_num(g, p->median_ci.lo);
-    g_string_append_c(g, ',');
-    j_num(g, p->median_ci.hi);
-    g_string_append(g, "],\"mean_s\":");
-    j_num(g, p->mean_s);
-    g_string_append(g, ",\"min_s\":");
-    j_num(g, p->min_s);
-    g_string_append(g, ",\"mad_s\":");
-    j_num(g, p->mad_s);
-    g_string_append(g, ",\"iqr_s\":");
-    j_num(g, p->iqr_s);
-    g_string_append(g, ",\"cv\":");
-    j_num(g, p->cv);
-    g_string_append(g, ",\n  ");
-    j_est(g, "speedup", p->speedup);
-    g_string_append_c(g, ',');
-    j_est(g, "efficiency", p->efficiency);
-    g_string_append_c(g, ',');
-    j_est(g, "karp_flatt", p->karp_flatt);
-    g_string_append(g, ",\n  \"trace\":");
-    const WeftScaleTrace *t = &p->trace;
-    if (!t->ok) {
-      g_string_append(g, "null}");
-      continue;
-    }
-    g_string_append(g, "{\"wall_s\":");
-    j_num(g, t->wall_s);
-    g_string_append(g, ",\"overhead\":");
-    j_num(g, t->overhead);
-    g_string_append(g, ",\"lb\":");
-    j_num(g, t->lb);
-    g_string_append(g, ",\"sync_e\":");
-    j_num(g, t->sync_e);
-    g_string_append(g, ",\"comp_s\":");
-    j_num(g, t->comp_s);
-    g_string_append(g, ",\"pe\":");
-    j_num(g, t->pe);
-    g_string_append(g, ",\n   \"budget_thread_s\":{\"capacity\":");
-    j_num(g, t->capacity_ts);
-    g_string_append(g, ",\"useful\":");
-    j_num(g, t->useful_ts);
-    g_string_append(g, ",\"lock_wait\":");
-    j_num(g, t->lock_wait_ts);
-    g_string_append(g, ",\"other_wait\":");
-    j_num(g, t->other_wait_ts);
-    g_string_append(g, ",\"runq\":");
-    j_num(g, t->runq_ts);
-    g_string_append(g, ",\"idle\":");
-    j_num(g, t->idle_ts);
-    g_string_append(g, ",\"extra_work\":");
-    j_num(g, t->extra_work_ts);
-    g_string_append(g, "},\n   \"locks\":[");
-    for (size_t k = 0; k < t->nlocks; k++) {
-      g_string_append(g, k ? "," : "");
-      g_string_append(g, "{\"label\":");
-      weft_json_append(g, t->locks[k].label);
-      g_string_append(g, ",\"kind\":");
-      weft_json_append(g, t->locks[k].kind);
-      g_string_append(g, ",\"wait_thread_s\":");
-      j_num(g, t->locks[k].wait_ts);
-      g_string_append(g, ",\"share\":");
-      j_num(g, t->capacity_ts > 0 ? t->locks[k].wait_ts / t->capacity_ts : NAN);
-      g_string_append_c(g, '}');
-    }
-    g_string_append(g, "]}}");
-  }
-  g_string_append(g, "],\n\"fits\":{");
-  j_fit(g, "amdahl", &s->amdahl);
-  g_string_append_c(g, ',');
-  j_fit(g, "usl", &s->usl);
-  g_string_append(g, ",\"preferred\":");
-  if (s->preferred) weft_json_append(g, s->preferred);
-  else g_string_append(g, "null");
-  g_string_append(g, ",\"preferred_why\":");
-  weft_json_append(g, s->preferred_why);
-  g_string_append_printf(g, ",\"retrograde\":%s},\n", s->retrograde ? "true" : "false");
-  j_strv(g, "findings", s->findings, s->nfindings);
-  g_string_append(g, ",\n");
-  j_strv(g, "notes", s->notes, s->nnotes);
-  g_string_append(g, ",\n\"failure\":");
-  if (s->failed) {
-    g_string_append_printf(g, "{\"threads\":%d,\"phase\":", s->fail_threads);
-    weft_json_append(g, s->fail_phase);
-    g_string_append_printf(g, ",\"run\":%d,\"what\":", s->fail_run);
-    weft_json_append(g, s->fail_what);
-    g_string_append(g, ",\"stderr_tail\":");
-    char *tail = valid_utf8(s->fail_stderr);
-    weft_json_append(g, tail);
-    g_free(tail);
-    g_string_append_c(g, '}');
-  } else {
-    g_string_append(g, "null");
-  }
-  g_string_append(g, ",\n\"comparison\":");
-  if (!s->has_baseline) {
-    g_string_append(g, "null");
-  } else {
-    g_string_append(g, "{\"baseline\":");
-    weft_json_append(g, s->baseline_path);
-    g_string_append_printf(g, ",\"comparable\":%s,", s->comparable ? "true" : "false");
-    j_strv(g, "differences", s->differences, s->ndifferences);
-    g_string_append(g, ",\"items\":[");
-    for (size_t i = 0; i < s->nitems; i++) {
-      const WeftScaleItem *it = &s->items[i];
-      g_string_append(g, i ? ",\n  {\"name\":" : "\n  {\"name\":");
-      weft_json_append(g, it->name);
-      g_string_append_printf(g, ",\"threads\":%d,\"metric\":", it->threads);
-      weft_json_append(g, it->metric);
-      g_string_append(g, ",\"baseline\":");
-      j_num(g, it->base);
-      g_string_append(g, ",\"current\":");
-      j_num(g, it->cur);
-      g_string_append(g, ",\"ratio\":");
-      j_num(g, it->ratio);
-      g_string_append(g, ",\"ci95\":[");
-      j_num(g, it->lo);
-      g_string_append_c(g, ',');
-      j_num(g, it->hi);
-      g_string_append(g, "],\"p\":");
-      j_num(g, it->p);
-      g_string_append(g, ",\"p_adj\":");
-      j_num(g, it->p_adj);
-      g_string_append(g, ",\"verdict\":");
-      weft_json_append(g, weft_verdict_name(it->verdict));
-      g_string_append(g, ",\"detail\":");
-      weft_json_append(g, it->detail);
-      g_string_append_c(g, ',');
-      j_strv(g, "explanation", it->why, it->nwhy);
-      g_string_append_c(g, '}');
-    }
-    g_string_append(g, "]}");
-  }
-  g_string_append(g, ",\n\"summary\":{\"verdict\":");
-  weft_json_append(g, s->verdict);
-  g_string_append_printf(g, ",\"exit_code\":%d}\n}\n", s->exit_code);
+  GString *g = g_string_new(NULL);
+  WeftJsonWriter jw, *j = &jw;
+  weft_json_writer_gstring(j, g, false);
+  weft_json_begin_object(j);
+  j_top(j, "weft_scale_version");
+  weft_json_int(j, WEFT_SCALE_JSON_VERSION);
+  json_setup(j, s);
+  j_top(j, "points");
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < s->npoints; i++) json_point(j, &s->points[i]);
+  weft_json_end_array(j);
+  j_top(j, "fits");
+  weft_json_begin_object(j);
+  j_fit(j, "amdahl", &s->amdahl);
+  j_fit(j, "usl", &s->usl);
+  weft_json_key(j, "preferred");
+  if (s->preferred) weft_json_string(j, s->preferred);
+  else weft_json_null(j);
+  j_str(j, "preferred_why", s->preferred_why);
+  j_bool(j, "retrograde", s->retrograde);
+  weft_json_end_object(j);
+  j_top(j, "findings");
+  j_strv(j, NULL, s->findings, s->nfindings);
+  j_top(j, "notes");
+  j_strv(j, NULL, s->notes, s->nnotes);
+  json_failure(j, s);
+  json_comparison(j, s);
+  j_top(j, "summary");
+  weft_json_begin_object(j);
+  j_str(j, "verdict", s->verdict);
+  j_int(j, "exit_code", s->exit_code);
+  weft_json_end_object(j);
+  weft_json_break(j, 0);
+  weft_json_end_object(j);
   return flush_gstring(f, g);
 }
 

@@ -12,7 +12,9 @@
  *
  * Strings returned point into the Dwfl's own ELF and DWARF data (string
  * tables, line-table file names), which live until dwfl_end(), or into
- * demangled copies kept in a map; all stay valid until weft_sym_free().
+ * copies the symbolizer keeps in GLib hash tables (demangled names, absolute
+ * source paths, names without their symbol version); all stay valid until
+ * weft_sym_free().
  */
 #include "symbolize.h"
 #include "weft-hmap.h"
@@ -21,86 +23,21 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <gelf.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- a string-keyed map (keys copied, values opaque) ---- */
-
-typedef struct {
-  char *key; /* NULL: empty slot */
-  uint64_t hash;
-  void *val;
-} StrSlot;
-
-typedef struct {
-  StrSlot *slots;
-  size_t cap; /* power of two, or 0 */
-  size_t used;
-} StrMap;
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ull; /* FNV-1a */
+/* The kept copy of str in set (a GHashTable of strings as a set): one copy
+ * of each, alive until the symbolizer is freed. */
+static const char *intern(GHashTable *set, const char *str) {
+  char *kept = g_hash_table_lookup(set, str);
+  if (!kept) {
+    kept = g_strdup(str);
+    g_hash_table_add(set, kept);
   }
-  return h;
-}
-
-static uint64_t hash_str(const char *s) { return hash_bytes(s, strlen(s), 0xcbf29ce484222325ull); }
-
-/* The slot of key, or the empty slot where it would go. cap must be > 0. */
-static StrSlot *strmap_slot(const StrMap *m, const char *key, uint64_t h) {
-  size_t mask = m->cap - 1;
-  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-    StrSlot *s = &m->slots[i];
-    if (!s->key || (s->hash == h && strcmp(s->key, key) == 0)) return s;
-  }
-}
-
-/* The value stored under key, or NULL. */
-static void *strmap_get(const StrMap *m, const char *key) {
-  if (!m->cap) return NULL;
-  StrSlot *s = strmap_slot(m, key, hash_str(key));
-  return s->key ? s->val : NULL;
-}
-
-/* Store val under a copy of key (replacing). Returns the stored key, or NULL
- * when out of memory. */
-static const char *strmap_put(StrMap *m, const char *key, void *val) {
-  if ((m->used + 1) * 4 >= m->cap * 3) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    StrSlot *ns = calloc(ncap, sizeof *ns);
-    if (!ns) return NULL;
-    StrMap nm = {ns, ncap, m->used};
-    for (size_t i = 0; i < m->cap; i++)
-      if (m->slots[i].key) *strmap_slot(&nm, m->slots[i].key, m->slots[i].hash) = m->slots[i];
-    free(m->slots);
-    *m = nm;
-  }
-  uint64_t h = hash_str(key);
-  StrSlot *s = strmap_slot(m, key, h);
-  if (!s->key) {
-    s->key = strdup(key);
-    if (!s->key) return NULL;
-    s->hash = h;
-    m->used++;
-  }
-  s->val = val;
-  return s->key;
-}
-
-/* Free the keys (and the values with free_val, unless NULL) and the table. */
-static void strmap_clear(StrMap *m, void (*free_val)(void *)) {
-  for (size_t i = 0; i < m->cap; i++) {
-    if (!m->slots[i].key) continue;
-    if (free_val) free_val(m->slots[i].val);
-    free(m->slots[i].key);
-  }
-  free(m->slots);
-  memset(m, 0, sizeof *m);
+  return kept;
 }
 
 /* ---- modules ---- */
@@ -138,14 +75,14 @@ typedef struct {
 } AddrResult;
 
 struct WeftSymbolizer {
-  StrMap files;     /* recorded path -> SymFile */
+  GHashTable *files;     /* recorded path -> SymFile */
   uint32_t nfiles;
   WeftHMap cache;        /* (file index, address) -> index into results */
   AddrResult *results;
   size_t nresults, capresults;
-  StrMap demangled; /* mangled name -> malloc'd demangled name */
-  StrMap strings;   /* made-up strings handed out: absolute source paths,
-                       names without their symbol version (keys only) */
+  GHashTable *demangled; /* mangled name -> malloc'd demangled name */
+  GHashTable *strings;   /* made-up strings handed out: absolute source paths,
+                            names without their symbol version (a set, intern()) */
   void *cxxabi;     /* dlopen'ed libstdc++, or NULL */
   char *(*cxa_demangle)(const char *, char *, size_t *, int *);
   int cxxabi_tried;
@@ -165,9 +102,15 @@ static const Dwfl_Callbacks offline_callbacks = {
   .debuginfo_path = &debuginfo_path,
 };
 
+static void free_file(void *p);
+
 WeftSymbolizer *weft_sym_new(void) {
   WeftSymbolizer *sym = calloc(1, sizeof *sym);
-  if (sym) sym->last_error = "";
+  if (!sym) return NULL;
+  sym->last_error = "";
+  sym->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_file);
+  sym->demangled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
+  sym->strings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   return sym;
 }
 
@@ -182,9 +125,9 @@ static void free_file(void *p) {
 
 void weft_sym_free(WeftSymbolizer *sym) {
   if (!sym) return;
-  strmap_clear(&sym->files, free_file);
-  strmap_clear(&sym->demangled, free);
-  strmap_clear(&sym->strings, NULL);
+  g_hash_table_destroy(sym->files);
+  g_hash_table_destroy(sym->demangled);
+  g_hash_table_destroy(sym->strings);
   weft_hmap_free(&sym->cache);
   free(sym->results);
   if (sym->cxxabi) dlclose(sym->cxxabi);
@@ -293,14 +236,14 @@ static int resolve(WeftSymbolizer *sym, const char *path, const char *build_id, 
     sym->last_error = "pseudo module";
     return MOD_PSEUDO;
   }
-  SymFile *f = strmap_get(&sym->files, path);
+  SymFile *f = g_hash_table_lookup(sym->files, path);
   if (!f) {
     f = open_file(sym, path);
-    if (!f || !strmap_put(&sym->files, path, f)) {
-      free_file(f);
+    if (!f) {
       sym->last_error = "out of memory";
       return MOD_UNREADABLE;
     }
+    g_hash_table_insert(sym->files, g_strdup(path), f);
   }
   if (f->status != MOD_OK) {
     sym->last_error = f->error ? f->error : "cannot be read";
@@ -318,7 +261,7 @@ static int resolve(WeftSymbolizer *sym, const char *path, const char *build_id, 
  * else name itself. */
 static const char *demangle(WeftSymbolizer *sym, const char *name) {
   if (strncmp(name, "_Z", 2) != 0) return name;
-  const char *done = strmap_get(&sym->demangled, name);
+  const char *done = g_hash_table_lookup(sym->demangled, name);
   if (done) return done;
   if (!sym->cxxabi_tried) {
     sym->cxxabi_tried = 1;
@@ -335,11 +278,7 @@ static const char *demangle(WeftSymbolizer *sym, const char *name) {
     free(d);
     return name;
   }
-  const char *key = strmap_put(&sym->demangled, name, d);
-  if (!key) {
-    free(d);
-    return name;
-  }
+  g_hash_table_insert(sym->demangled, g_strdup(name), d);
   return d;
 }
 
@@ -382,9 +321,9 @@ static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *s
   joined[ld] = '/';
   memcpy(joined + ld + 1, src, ls + 1);
   normalize_path(joined);
-  const char *kept = strmap_put(&sym->strings, joined, NULL); /* the stored copy, new or old */
+  const char *kept = intern(sym->strings, joined);
   free(joined);
-  return kept ? kept : src;
+  return kept;
 }
 
 /* ---- function symbols ----
@@ -466,10 +405,9 @@ static void load_syms(WeftSymbolizer *sym, SymFile *f) {
     if (v[i].hi <= v[i].lo) continue;
     const char *at = strchr(v[i].name, '@');
     if (at && at > v[i].name) {
-      char *bare = strndup(v[i].name, (size_t)(at - v[i].name));
-      const char *kept = bare ? strmap_put(&sym->strings, bare, NULL) : NULL;
-      if (kept) v[i].name = kept;
-      free(bare);
+      char *bare = g_strndup(v[i].name, (gsize)(at - v[i].name));
+      v[i].name = intern(sym->strings, bare);
+      g_free(bare);
     }
     v[out++] = v[i];
   }
@@ -561,23 +499,19 @@ static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db) {
 }
 
 /* Say once per (path, build-id) why a module's frames stay unsymbolised. */
-static void warn_module(StrMap *warned, FILE *warn, const char *path, const char *bid, int status,
+static void warn_module(GHashTable *warned, FILE *warn, const char *path, const char *bid, int status,
                         const char *why) {
   if (!warn || status == MOD_PSEUDO) return;
-  size_t lp = strlen(path), lb = bid ? strlen(bid) : 0;
-  char *key = malloc(lp + lb + 2);
-  if (!key) return;
-  memcpy(key, path, lp);
-  key[lp] = '\n'; /* not in either part as the agent records them */
-  memcpy(key + lp + 1, bid ? bid : "", lb + 1);
-  if (!strmap_get(warned, key)) {
-    strmap_put(warned, key, (void *)1);
-    if (status == MOD_MISMATCH)
-      fprintf(warn, "weft: %s: build-id differs from the recording; its frames are left unsymbolised\n", path);
-    else
-      fprintf(warn, "weft: %s: cannot be read (%s); its frames are left unsymbolised\n", path, why);
+  char *key = g_strconcat(path, "\n", bid ? bid : "", NULL); /* '\n' is in neither as the agent records them */
+  if (g_hash_table_contains(warned, key)) {
+    g_free(key);
+    return;
   }
-  free(key);
+  g_hash_table_add(warned, key);
+  if (status == MOD_MISMATCH)
+    fprintf(warn, "weft: %s: build-id differs from the recording; its frames are left unsymbolised\n", path);
+  else
+    fprintf(warn, "weft: %s: cannot be read (%s); its frames are left unsymbolised\n", path, why);
 }
 
 long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
@@ -595,7 +529,7 @@ long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
     set_err(err, errlen, "out of memory", NULL);
     return -1;
   }
-  StrMap warned = {0};
+  GHashTable *warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   FrameFill *fills = NULL;
   size_t nfills = 0, capfills = 0;
   sqlite3_stmt *q = NULL, *u = NULL;
@@ -630,7 +564,7 @@ long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
       have_cur = 1;
       cur_module = module_id;
       cur_status = resolve(sym, path ? path : "", bid, &cur_file);
-      if (cur_status != MOD_OK) warn_module(&warned, warn, path ? path : "", bid, cur_status, sym->last_error);
+      if (cur_status != MOD_OK) warn_module(warned, warn, path ? path : "", bid, cur_status, sym->last_error);
     }
     if (cur_status != MOD_OK) continue;
     WeftSymInfo info;
@@ -690,7 +624,7 @@ out:
     sqlite3_exec(db, "RELEASE weft_symbolize", NULL, NULL, NULL);
   }
   free(fills);
-  strmap_clear(&warned, NULL);
+  g_hash_table_destroy(warned);
   weft_sym_free(sym);
   return result;
 }

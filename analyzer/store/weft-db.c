@@ -1,4 +1,6 @@
-/* weft-db.c - opening and creating recording databases; code names.
+/* weft-db.c - opening and creating recording databases; code names; the
+ * few reads and writes of the commands that run a program (the machine's
+ * load, a recording's totals and top waits).
  * SPDX-License-Identifier: MIT
  */
 #include "weft-db.h"
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft-sqlite.h"
 #include "weft-trace.h"
 
 extern const char weft_schema_sql[];
@@ -270,4 +273,87 @@ int64_t weft_db_meta_get_int(sqlite3 *db, const char *key, int64_t dflt) {
   int ok = end != s && *end == 0;
   free(s);
   return ok ? (int64_t)v : dflt;
+}
+
+int weft_db_store_machine(const char *path, const WeftDbMachine *m, char *err, size_t errlen) {
+  sqlite3 *db = weft_db_open(path, 1, err, errlen);
+  if (!db) return -1;
+  char prefix[4096 + 64];
+  snprintf(prefix, sizeof prefix, "%s: cannot store the machine's load", path);
+  WeftSql s;
+  weft_sql_init(&s, db, err, errlen, prefix);
+  int rc = 0;
+  if (m->total_ns >= 0) {
+    rc |= weft_db_meta_set_int(db, "machine_busy_ns", m->busy_ns);
+    rc |= weft_db_meta_set_int(db, "machine_steal_ns", m->steal_ns);
+    rc |= weft_db_meta_set_int(db, "machine_total_ns", m->total_ns);
+  }
+  if (m->cpu_limit_milli > 0) rc |= weft_db_meta_set_int(db, "cpu_limit_milli", m->cpu_limit_milli);
+  if (rc) weft_sql_error(&s);
+  sqlite3_close(db);
+  return rc ? -1 : 0;
+}
+
+/* The one integer sql selects, or -1 (no row, NULL, an error). */
+static int64_t select_int(sqlite3 *db, const char *sql) {
+  WeftSql s;
+  weft_sql_init(&s, db, NULL, 0, NULL);
+  sqlite3_stmt *q = weft_sql_prepare(&s, sql);
+  int64_t v = weft_sql_step(&s, q) ? weft_sql_i64(q, 0, -1) : -1;
+  sqlite3_finalize(q);
+  return v;
+}
+
+void weft_db_totals(sqlite3 *db, WeftDbTotals *out) {
+  out->processes = select_int(db, "SELECT count(*) FROM process");
+  out->threads = select_int(db, "SELECT count(*) FROM thread");
+  out->end_ns = weft_db_meta_get_int(db, "end_ns", -1);
+  if (out->end_ns < 0) out->end_ns = select_int(db, "SELECT max(end_ns) FROM process");
+  out->lost_events = weft_db_meta_get_int(db, "lost_events", -1);
+}
+
+size_t weft_db_top_waits(sqlite3 *db, WeftDbObjectWait *out, size_t n) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT o.object_id, o.wait_ns,"
+           " (SELECT count(*) FROM thread_state s WHERE s.object_id = o.object_id), k.name,"
+           " (SELECT sum(wait_ns) FROM sync_object WHERE kind BETWEEN %d AND %d)"
+           " FROM sync_object o LEFT JOIN kind_name k ON k.kind = o.kind"
+           " WHERE o.kind BETWEEN %d AND %d AND o.wait_ns > 0 ORDER BY o.wait_ns DESC LIMIT %zu",
+           WEFT_KIND_MUTEX, WEFT_KIND_SEM, WEFT_KIND_MUTEX, WEFT_KIND_SEM, n);
+  WeftSql s;
+  weft_sql_init(&s, db, NULL, 0, NULL);
+  sqlite3_stmt *q = weft_sql_prepare(&s, sql);
+  size_t rows = 0;
+  while (rows < n && weft_sql_step(&s, q)) {
+    WeftDbObjectWait *w = &out[rows++];
+    const char *kind = (const char *)sqlite3_column_text(q, 3);
+    *w = (WeftDbObjectWait){.object_id = sqlite3_column_int64(q, 0), .wait_ns = sqlite3_column_int64(q, 1),
+                            .waits = sqlite3_column_int64(q, 2), .all_wait_ns = sqlite3_column_int64(q, 4),
+                            .has_kind = kind != NULL};
+    snprintf(w->kind, sizeof w->kind, "%s", kind ? kind : "");
+  }
+  sqlite3_finalize(q);
+  return rows;
+}
+
+int weft_db_thread_lock_waits(sqlite3 *db, int64_t utid, int64_t start_ns, int64_t end_ns,
+                              void (*fn)(int64_t object_id, int64_t wait_ns, void *arg), void *arg) {
+  WeftSql s;
+  weft_sql_init(&s, db, NULL, 0, NULL);
+  sqlite3_stmt *q = weft_sql_prepare(&s, "SELECT object_id, sum(dur_ns) FROM thread_state WHERE utid = ?1 AND "
+                                         "state IN (?2, ?3, ?4, ?5) AND object_id IS NOT NULL AND start_ns < ?6 AND "
+                                         "start_ns + dur_ns > ?7 GROUP BY object_id");
+  if (q) {
+    sqlite3_bind_int64(q, 1, utid);
+    sqlite3_bind_int(q, 2, WEFT_ST_LOCK_WAIT);
+    sqlite3_bind_int(q, 3, WEFT_ST_RWLOCK_WAIT);
+    sqlite3_bind_int(q, 4, WEFT_ST_SPIN_WAIT);
+    sqlite3_bind_int(q, 5, WEFT_ST_SEM_WAIT);
+    sqlite3_bind_int64(q, 6, end_ns);
+    sqlite3_bind_int64(q, 7, start_ns);
+  }
+  while (weft_sql_step(&s, q)) fn(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), arg);
+  sqlite3_finalize(q);
+  return s.failed ? -1 : 0;
 }

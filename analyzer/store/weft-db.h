@@ -9,6 +9,7 @@
 #define WEFT_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +74,46 @@ int  weft_db_meta_set_int(sqlite3 *db, const char *key, int64_t value);
 /* Returns a malloc'd string or NULL. */
 char *weft_db_meta_get(sqlite3 *db, const char *key);
 int64_t weft_db_meta_get_int(sqlite3 *db, const char *key, int64_t dflt);
+
+/* What the machine did while a recording's program ran (the differences of
+ * /proc/stat's CPU times over the run; total_ns < 0: unknown) and the CPUs
+ * its cgroup may use in thousandths (<= 0: unlimited or unknown). */
+typedef struct {
+  int64_t busy_ns, steal_ns, total_ns;
+  int64_t cpu_limit_milli;
+} WeftDbMachine;
+
+/* Store m in the recording at path (meta machine_busy_ns, machine_steal_ns,
+ * machine_total_ns, cpu_limit_milli; what is unknown is left out). Returns
+ * 0, or -1 with "<path>: cannot store the machine's load: ..." in err. */
+int weft_db_store_machine(const char *path, const WeftDbMachine *m, char *err, size_t errlen);
+
+/* A recording's size, for a summary: processes and threads stored, its end
+ * (meta end_ns, else the last process's end) and the events lost (meta
+ * lost_events). Each is -1 when it cannot be read. */
+typedef struct {
+  int64_t processes, threads, end_ns, lost_events;
+} WeftDbTotals;
+void weft_db_totals(sqlite3 *db, WeftDbTotals *out);
+
+/* A synchronisation object (mutex to semaphore: joins, child waits, I/O and
+ * sleeps are waits too, but not on an object) by the time waited on it. */
+typedef struct {
+  int64_t object_id;
+  int64_t wait_ns, waits;     /* the time waited on it and the number of waits */
+  int64_t all_wait_ns;        /* the time waited on all of them */
+  bool    has_kind;
+  char    kind[32];           /* its kind's name ("mutex") when has_kind */
+} WeftDbObjectWait;
+
+/* The (at most) n objects waited on longest, longest first, into out.
+ * Returns how many; 0 when none was waited on or on a read error. */
+size_t weft_db_top_waits(sqlite3 *db, WeftDbObjectWait *out, size_t n);
+
+/* Thread utid's lock waits (mutex, rwlock, spinlock, semaphore) that
+ * overlap [start_ns, end_ns), whole, summed per object: fn(object_id,
+ * wait_ns, arg) once an object. Returns 0, or -1 if they cannot be read. */
+int weft_db_thread_lock_waits(sqlite3 *db, int64_t utid, int64_t start_ns, int64_t end_ns,
+                              void (*fn)(int64_t object_id, int64_t wait_ns, void *arg), void *arg);
 
 #endif /* WEFT_DB_H */

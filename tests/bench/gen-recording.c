@@ -34,6 +34,8 @@
  * written: the barrier ends its rounds, producers close their queues (a
  * BROADCAST), consumers drain them, the main thread joins everyone.
  *
+ * Records are encoded by the agent's own encoder (agent/format/weft-encode.h).
+ *
  * Deterministic: the same arguments (and the same executable, whose build-id
  * and function offsets are recorded) give the same bytes. Prints a summary on
  * stdout (one JSON object with --json).
@@ -54,6 +56,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weft-encode.h"
 #include "weft-trace.h"
 
 /* ---- clock: TSC at 3 GHz, one global tick -> ns line ---- */
@@ -413,9 +416,8 @@ static void chunk_take(Thread *t, uint64_t tick) {
   w->size = size;
   w->off = t->p->next_off;
   t->p->next_off += size;
-  WeftChunkHeader ch = {WEFT_CHUNK_MAGIC, size, t->tid, w->seq++, tick, tick_ns(tick)};
-  memcpy(w->buf, &ch, sizeof ch);
-  w->pos = sizeof ch / 8;
+  weft_enc_chunk((WeftChunkHeader *)(void *)w->buf, size, t->tid, w->seq++, tick, tick_ns(tick));
+  w->pos = sizeof(WeftChunkHeader) / 8;
   w->last = tick;
   w->next_size = size * 2 <= CHUNK_MAX ? size * 2 : CHUNK_MAX;
   G.chunks++;
@@ -426,14 +428,16 @@ static void put(Thread *t, uint64_t tick, unsigned type, unsigned aux, unsigned 
   Writer *w = &t->w;
   if (tick < w->last) die("internal: time runs backwards in thread %u", t->tid);
   if (tick - w->last > UINT32_MAX) {
-    w->buf[w->pos++] = WEFT_W0(WEFT_EV_TIME, 2, 0, 0);
-    w->buf[w->pos++] = tick;
+    weft_enc_time(w->buf + w->pos, tick);
+    w->pos += 2;
     w->last = tick;
     G.records++;
     G.time_records++;
   }
-  w->buf[w->pos++] = WEFT_W0(type, n, aux, tick - w->last);
-  for (unsigned i = 1; i < n; i++) w->buf[w->pos++] = words[i - 1];
+  uint64_t *rec = w->buf + w->pos;
+  weft_enc_words(rec, n, words);
+  weft_enc_publish(rec, type, n, aux, tick - w->last);
+  w->pos += n;
   w->last = tick;
   G.records++;
   if (tick > G.last_tick) G.last_tick = tick;
@@ -443,6 +447,14 @@ static uint64_t cpu_ns_of(Thread *t, uint64_t tick) {
   return (t->cpu_ticks + (t->running ? tick - t->run_since : 0)) / TPN;
 }
 
+/* the SYNC record of tick, the words of the thread's SCHED reading then */
+static void sync_words(uint64_t *rec, uint64_t tick) { weft_enc_sync(rec, tick, tick_ns(tick)); }
+
+static void sched_words(Thread *t, uint64_t *rec, uint64_t tick) {
+  uint64_t c = cpu_ns_of(t, tick);
+  weft_enc_sched(rec, t->tid, c, c / 23, t->slices + 1);
+}
+
 /* write a record at tick, taking a new chunk and writing SYNC/SCHED first when the agent would */
 static void emit_at(Thread *t, uint64_t tick, unsigned type, unsigned aux, unsigned n, const uint64_t *words) {
   Writer *w = &t->w;
@@ -450,11 +462,11 @@ static void emit_at(Thread *t, uint64_t tick, unsigned type, unsigned aux, unsig
   if (no_room || tick >= w->next_sample) {
     if (no_room) chunk_take(t, tick);
     if (tick >= w->next_sample) {
-      uint64_t s[2] = {tick, tick_ns(tick)};
-      put(t, tick, WEFT_EV_SYNC, 0, 3, s);
-      uint64_t c = cpu_ns_of(t, tick);
-      uint64_t v[4] = {t->tid, c, c / 23, t->slices + 1};
-      put(t, tick, WEFT_EV_SCHED, 0, 5, v);
+      uint64_t r[5];
+      sync_words(r, tick);
+      put(t, tick, WEFT_EV_SYNC, 0, 3, r + 1);
+      sched_words(t, r, tick);
+      put(t, tick, WEFT_EV_SCHED, 0, 5, r + 1);
       w->next_sample = tick + SAMPLE_TICKS;
     }
   }
@@ -474,6 +486,22 @@ static void emit3(Thread *t, unsigned type, unsigned aux, uint64_t w1, uint64_t 
   emit(t, type, aux, 4, v);
 }
 
+/* WAIT_BEGIN (op lock) a few ns after the thread's previous record */
+static void emit_wait_begin(Thread *t, unsigned kind, uint64_t obj, uint32_t holder, uint32_t stack, uint64_t obj2) {
+  uint64_t rec[4];
+  weft_enc_wait_begin(rec, obj, holder, stack, obj2);
+  emit(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(kind, WEFT_OP_LOCK, 0), 4, rec + 1);
+}
+
+/* the agent's sample at a thread's end: SYNC at tick, the SCHED reading a few ns later */
+static void emit_end_sample(Thread *t, uint64_t tick) {
+  uint64_t r[5];
+  sync_words(r, tick);
+  emit_at(t, tick, WEFT_EV_SYNC, 0, 3, r + 1);
+  sched_words(t, r, tick);
+  emit(t, WEFT_EV_SCHED, 0, 5, r + 1);
+}
+
 /* the shared-state change of a step: exactly at the step's tick */
 static void emit1_now(Thread *t, uint64_t now, unsigned type, unsigned aux, uint64_t w1) {
   emit_at(t, now, type, aux, 2, &w1);
@@ -482,24 +510,19 @@ static void emit1_now(Thread *t, uint64_t now, unsigned type, unsigned aux, uint
 /* a record with fixed words then NUL-terminated strings */
 static void emit_str(Thread *t, unsigned type, unsigned aux, unsigned nfixed, const uint64_t *fixed,
                      const char *const *strs, unsigned nstr) {
-  uint64_t words[WEFT_RECORD_MAX_WORDS];
+  uint64_t rec[1 + WEFT_RECORD_MAX_WORDS];
   size_t bytes = 0;
   for (unsigned i = 0; i < nstr; i++) bytes += strlen(strs[i]) + 1;
-  unsigned n = 1 + nfixed + (unsigned)((bytes + 7) / 8);
+  unsigned n = weft_enc_str_nwords(nfixed, bytes);
   if (n > WEFT_RECORD_MAX_WORDS) die("string record too long");
-  memset(words, 0, sizeof words);
-  memcpy(words, fixed, nfixed * 8);
-  char *s = (char *)(words + nfixed);
-  for (unsigned i = 0; i < nstr; i++) {
-    size_t l = strlen(strs[i]) + 1;
-    memcpy(s, strs[i], l);
-    s += l;
-  }
-  emit(t, type, aux, n, words);
+  weft_enc_words(rec, 1 + nfixed, fixed);
+  char *s = weft_enc_str_area(rec, nfixed, n);
+  for (unsigned i = 0; i < nstr; i++) s = weft_enc_str_put(s, strs[i], strlen(strs[i]));
+  emit(t, type, aux, n, rec + 1);
 }
 
 /* the stack id of a call site, writing its STACK record at first use in this process */
-static uint64_t site_stack(Thread *t, int site) {
+static uint32_t site_stack(Thread *t, int site) {
   Proc *p = t->p;
   if (!p->site_id[site]) {
     uint64_t v[1 + 6];
@@ -507,10 +530,10 @@ static uint64_t site_stack(Thread *t, int site) {
     for (; d < 6 && site_frames[site][d]; d++)
       v[1 + d] = fake_addr((const void *)(uintptr_t)site_frames[site][d]) + 9 + 4 * d;
     p->site_id[site] = ++p->next_stack;
-    v[0] = (uint64_t)p->site_id[site] | ((uint64_t)d << 32);
+    v[0] = weft_enc_stack_w1(p->site_id[site], d);
     emit(t, WEFT_EV_STACK, 0, 2 + d, v);
   }
-  return (uint64_t)p->site_id[site] << 32;
+  return p->site_id[site];
 }
 
 static void run_start(Thread *t, uint64_t tick) {
@@ -558,8 +581,8 @@ static void lock(Thread *t, uint64_t now, Mutex *m, int site, enum State after, 
   G.contended++;
   /* the agent: try fails, read the owner, capture the stack, WAIT_BEGIN, block */
   t->clk = now;
-  uint64_t st = site_stack(t, site);
-  emit3(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), m->addr, m->holder->tid | st, 0);
+  uint32_t st = site_stack(t, site);
+  emit_wait_begin(t, WEFT_KIND_MUTEX, m->addr, m->holder->tid, st, 0);
   run_stop(t, t->clk);
   t->want = m;
   t->reacq = NULL;
@@ -600,8 +623,8 @@ static void cond_wait(Thread *t, uint64_t now, Cond *c, Mutex *m, enum State aft
   G.cond_waits++;
   emit1_now(t, now, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), m->addr);
   m->holder = NULL;
-  uint64_t st = site_stack(t, SITE_CONDWAIT);
-  emit3(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_LOCK, 0), c->addr, st, m->addr);
+  uint32_t st = site_stack(t, SITE_CONDWAIT);
+  emit_wait_begin(t, WEFT_KIND_COND, c->addr, 0, st, m->addr);
   run_stop(t, t->clk);
   mutex_wake(m, now);
   t->want = m;
@@ -641,15 +664,7 @@ static void new_round(Thread *t) { t->ops_left = (int)rng_range(&t->rng, 40, 160
 static void thread_exit(Thread *t, uint64_t now) {
   run_stop(t, now);
   emit1_now(t, now, WEFT_EV_THREAD_EXIT, WEFT_EXIT_RETURN, t->self);
-  /* the agent's exit sample */
-  uint64_t s[2];
-  t->clk += NSEC(200);
-  s[0] = t->clk;
-  s[1] = tick_ns(t->clk);
-  emit_at(t, t->clk, WEFT_EV_SYNC, 0, 3, s);
-  uint64_t c = cpu_ns_of(t, t->clk);
-  uint64_t v[4] = {t->tid, c, c / 23, t->slices + 1};
-  emit(t, WEFT_EV_SCHED, 0, 5, v);
+  emit_end_sample(t, t->clk + NSEC(200)); /* the agent's exit sample */
   chunk_flush(t);
   t->w.size = 0;
   t->exited = 1;
@@ -659,149 +674,191 @@ static void thread_exit(Thread *t, uint64_t now) {
 
 static void proc_start_main(Proc *p, uint64_t tick);
 
-static void step(Thread *t, uint64_t now) {
+/* a process's main thread starts: THREAD_START, PROCESS_INFO, MODULE, the spawns of the other
+ * processes (the first process), then the objects */
+static void main_start(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  run_start(t, now);
+  uint64_t v[3] = {t->self, 0, 0};
+  emit_at(t, now, WEFT_EV_THREAD_START, 1, 4, v);
+  {
+    char a2[32], a4[32];
+    snprintf(a2, sizeof a2, "%d", p->nthreads);
+    snprintf(a4, sizeof a4, "%d", p->idx);
+    const char *argv[] = {exe_path, "--synthetic-workload", "--threads", a2, "--part", a4, exe_path};
+    uint64_t w1 = weft_enc_process_w1(6, 0);
+    emit_str(t, WEFT_EV_PROCESS_INFO, 0, 1, &w1, argv, 7);
+  }
+  {
+    uint64_t w[1 + WEFT_ENC_MODULE_FIXED];
+    weft_enc_module(w, FAKE_BIAS, text_start, text_end, build_id, build_id_len);
+    const char *path[] = {exe_path};
+    emit_str(t, WEFT_EV_MODULE, 0, WEFT_ENC_MODULE_FIXED, w + 1, path, 1);
+  }
+  t->clk += US(rng_range(r, 50, 200)); /* program start-up */
+  if (p->idx == 0)
+    for (int i = 1; i < G.nprocs; i++) {
+      /* posix_spawn of the other processes: they start after their exec */
+      t->clk += US(rng_range(r, 100, 300));
+      emit1(t, WEFT_EV_FORK, weft_enc_fork_aux(WEFT_FORK_SPAWN, 0), G.procs[i].pid);
+      proc_start_main(&G.procs[i], t->clk + US(rng_range(r, 300, 900)));
+    }
+  for (int i = 0; i < p->ntable; i++) emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->table[i].addr, 0, 0);
+  for (int i = 0; i < p->nqueues; i++) {
+    emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->queues[i].m->addr, 0, 0);
+    emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), p->queues[i].c->addr, 0, 0);
+  }
+  if (p->barrier.count)
+    emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), p->barrier.addr, (uint64_t)p->barrier.count, 0);
+  t->join_next = 1;
+  sched(t, t->clk + US(rng_range(r, 20, 100)), S_MAIN_CREATE);
+}
+
+/* one pthread_create per step; the new thread runs 15-60 us later */
+static void main_create(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  Thread *n = p->thr[t->join_next];
+  emit3(t, WEFT_EV_THREAD_CREATE, 0, n->self, n->routine, 0);
+  n->start_tick = t->clk + US(rng_range(r, 15, 60));
+  sched(n, n->start_tick, S_START);
+  if (++t->join_next < p->nthreads) {
+    sched(t, t->clk + US(rng_range(r, 20, 40)), S_MAIN_CREATE);
+  } else {
+    t->join_next = 1;
+    sched(t, t->clk + US(rng_range(r, 5, 20)), S_MAIN_JOIN);
+  }
+}
+
+/* the main thread blocks in the wait it just began: resumed in state next at
+ * once when what it waits for is over already (done), else by that thread or
+ * process through *waiter when it ends */
+static void main_block(Thread *t, int done, Thread **waiter, enum State next) {
+  run_stop(t, t->clk);
+  if (done) sched(t, t->clk + US(1), next);
+  else {
+    *waiter = t;
+    t->state = S_BLOCKED;
+  }
+}
+
+/* the main thread joins the next worker (blocks until it exits) */
+static void main_join(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Thread *j = p->thr[t->join_next];
+  t->clk = now;
+  uint32_t st = site_stack(t, SITE_JOIN);
+  emit_wait_begin(t, WEFT_KIND_JOIN, j->self, j->exited ? 0 : j->tid, st, 0);
+  main_block(t, j->exited, &j->joiner, S_MAIN_JOINED);
+}
+
+/* a join returned: the next one, or with all joined the objects destroyed */
+static void main_joined(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  Thread *j = p->thr[t->join_next];
+  run_start(t, now);
+  emit1_now(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_JOIN, WEFT_OP_LOCK, 0), j->self);
+  if (++t->join_next < p->nthreads) {
+    sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_JOIN);
+    return;
+  }
+  /* all joined: destroy the objects */
+  for (int i = 0; i < p->ntable; i++) emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->table[i].addr);
+  for (int i = 0; i < p->nqueues; i++) {
+    emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), p->queues[i].c->addr);
+    emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->queues[i].m->addr);
+  }
+  if (p->barrier.count) emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), p->barrier.addr);
+  p->wait_next = 1;
+  sched(t, t->clk + US(rng_range(r, 10, 50)), p->idx == 0 && G.nprocs > 1 ? S_MAIN_WAITPID : S_MAIN_EXIT);
+}
+
+/* the first process waits for the next of the others */
+static void main_waitpid(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Proc *c = &G.procs[p->wait_next];
+  t->clk = now;
+  uint32_t st = site_stack(t, SITE_WAITPID);
+  emit_wait_begin(t, WEFT_KIND_CHILD, c->pid, 0, st, c->pid);
+  main_block(t, c->ended, &c->waiter, S_MAIN_REAPED);
+}
+
+/* a waitpid returned: the next one, or the exit */
+static void main_reaped(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  Proc *c = &G.procs[p->wait_next];
+  run_start(t, now);
+  uint64_t v[3] = {c->pid, c->pid, 0 /* exited, status 0 */};
+  emit_at(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), 4, v);
+  if (++p->wait_next < G.nprocs) sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_WAITPID);
+  else sched(t, t->clk + US(rng_range(r, 10, 50)), S_MAIN_EXIT);
+}
+
+/* the agent at exit: SYNC + SCHED of this thread, EXIT */
+static void main_exit(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  emit_end_sample(t, now);
+  emit1(t, WEFT_EV_EXIT, WEFT_PEXIT_EXIT, 0);
+  run_stop(t, t->clk);
+  chunk_flush(t);
+  t->w.size = 0;
+  t->exited = 1;
+  p->ended = 1;
+  p->end_tick = t->clk;
+  if (p->waiter) sched(p->waiter, t->clk + US(rng_range(r, 20, 80)), S_MAIN_REAPED);
+}
+
+/* a worker starts: THREAD_START, its name, its first step */
+static void thread_start(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Rng *r = &t->rng;
+  run_start(t, now);
+  uint64_t v[3] = {t->self, t->routine, p->thr[0]->tid};
+  emit_at(t, now, WEFT_EV_THREAD_START, 0, 4, v);
+  char name[32];
+  snprintf(name, sizeof name, "%s-%d", role_name(t->role), t->idx);
+  const char *s[] = {name};
+  uint64_t zero = 0;
+  emit_str(t, WEFT_EV_THREAD_NAME, 0, 1, &zero, s, 1);
+  enum State first = t->role == ROLE_COMPUTE ? S_C_NEXT : t->role == ROLE_PRODUCER ? S_P_NEXT : S_K_LOCK;
+  new_round(t);
+  sched(t, t->clk + US(rng_range(r, 2, 20)), first);
+}
+
+/* a compute worker arrives at the barrier; the last arrival releases the round (it is the
+ * serial thread) */
+static void barrier_arrive(Thread *t, uint64_t now) {
+  Proc *p = t->p;
+  Barrier *b = &p->barrier;
+  t->clk = now;
+  uint32_t st = site_stack(t, SITE_BARRIER);
+  emit_wait_begin(t, WEFT_KIND_BARRIER, b->addr, 0, st, 0);
+  run_stop(t, t->clk);
+  b->arr[b->arrived++] = t;
+  t->state = S_BLOCKED;
+  if (b->arrived == b->count) {
+    /* the last arrival releases the round; it is the serial thread */
+    int final = G.stop;
+    G.barrier_rounds++;
+    for (int i = 0; i < b->arrived; i++) {
+      Thread *u = b->arr[i];
+      u->serial = u == t;
+      u->final_round = final;
+      sched(u, u == t ? t->clk + NSEC(300) : t->clk + rng_range(&u->rng, US(3), US(15)), S_C_AFTER_BARRIER);
+    }
+    b->arrived = 0;
+  }
+}
+
+/* compute workers: lock/unlock pairs, then a barrier round */
+static void step_compute(Thread *t, uint64_t now) {
   Proc *p = t->p;
   Rng *r = &t->rng;
   switch (t->state) {
-  case S_MAIN_START: {
-    /* THREAD_START, PROCESS_INFO, MODULE, then the objects */
-    run_start(t, now);
-    uint64_t v[3] = {t->self, 0, 0};
-    emit_at(t, now, WEFT_EV_THREAD_START, 1, 4, v);
-    {
-      char a2[32], a4[32];
-      snprintf(a2, sizeof a2, "%d", p->nthreads);
-      snprintf(a4, sizeof a4, "%d", p->idx);
-      const char *argv[] = {exe_path, "--synthetic-workload", "--threads", a2, "--part", a4, exe_path};
-      uint64_t w1 = 6; /* argc 6, image 0 */
-      emit_str(t, WEFT_EV_PROCESS_INFO, 0, 1, &w1, argv, 7);
-    }
-    {
-      uint64_t fixed[7] = {FAKE_BIAS, text_start, text_end, build_id_len, 0, 0, 0};
-      memcpy(&fixed[4], build_id, build_id_len);
-      const char *path[] = {exe_path};
-      emit_str(t, WEFT_EV_MODULE, 0, 7, fixed, path, 1);
-    }
-    t->clk += US(rng_range(r, 50, 200)); /* program start-up */
-    if (p->idx == 0)
-      for (int i = 1; i < G.nprocs; i++) {
-        /* posix_spawn of the other processes: they start after their exec */
-        t->clk += US(rng_range(r, 100, 300));
-        emit1(t, WEFT_EV_FORK, WEFT_FORK_SPAWN, G.procs[i].pid);
-        proc_start_main(&G.procs[i], t->clk + US(rng_range(r, 300, 900)));
-      }
-    for (int i = 0; i < p->ntable; i++) emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->table[i].addr, 0, 0);
-    for (int i = 0; i < p->nqueues; i++) {
-      emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->queues[i].m->addr, 0, 0);
-      emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), p->queues[i].c->addr, 0, 0);
-    }
-    if (p->barrier.count)
-      emit3(t, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), p->barrier.addr, (uint64_t)p->barrier.count, 0);
-    t->join_next = 1;
-    sched(t, t->clk + US(rng_range(r, 20, 100)), S_MAIN_CREATE);
-    break;
-  }
-  case S_MAIN_CREATE: {
-    /* one pthread_create per step; the new thread runs 15-60 us later */
-    Thread *n = p->thr[t->join_next];
-    emit3(t, WEFT_EV_THREAD_CREATE, 0, n->self, n->routine, 0);
-    n->start_tick = t->clk + US(rng_range(r, 15, 60));
-    sched(n, n->start_tick, S_START);
-    if (++t->join_next < p->nthreads) {
-      sched(t, t->clk + US(rng_range(r, 20, 40)), S_MAIN_CREATE);
-    } else {
-      t->join_next = 1;
-      sched(t, t->clk + US(rng_range(r, 5, 20)), S_MAIN_JOIN);
-    }
-    break;
-  }
-  case S_MAIN_JOIN: {
-    Thread *j = p->thr[t->join_next];
-    t->clk = now;
-    uint64_t st = site_stack(t, SITE_JOIN);
-    emit3(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_JOIN, WEFT_OP_LOCK, 0), j->self, (j->exited ? 0 : j->tid) | st, 0);
-    run_stop(t, t->clk);
-    if (j->exited) sched(t, t->clk + US(1), S_MAIN_JOINED);
-    else {
-      j->joiner = t;
-      t->state = S_BLOCKED;
-    }
-    break;
-  }
-  case S_MAIN_JOINED: {
-    Thread *j = p->thr[t->join_next];
-    run_start(t, now);
-    emit1_now(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_JOIN, WEFT_OP_LOCK, 0), j->self);
-    if (++t->join_next < p->nthreads) {
-      sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_JOIN);
-      break;
-    }
-    /* all joined: destroy the objects */
-    for (int i = 0; i < p->ntable; i++) emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->table[i].addr);
-    for (int i = 0; i < p->nqueues; i++) {
-      emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), p->queues[i].c->addr);
-      emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), p->queues[i].m->addr);
-    }
-    if (p->barrier.count) emit1(t, WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_BARRIER, 0, 0), p->barrier.addr);
-    p->wait_next = 1;
-    sched(t, t->clk + US(rng_range(r, 10, 50)), p->idx == 0 && G.nprocs > 1 ? S_MAIN_WAITPID : S_MAIN_EXIT);
-    break;
-  }
-  case S_MAIN_WAITPID: {
-    Proc *c = &G.procs[p->wait_next];
-    t->clk = now;
-    uint64_t st = site_stack(t, SITE_WAITPID);
-    emit3(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), c->pid, st, c->pid);
-    run_stop(t, t->clk);
-    if (c->ended) sched(t, t->clk + US(1), S_MAIN_REAPED);
-    else {
-      c->waiter = t;
-      t->state = S_BLOCKED;
-    }
-    break;
-  }
-  case S_MAIN_REAPED: {
-    Proc *c = &G.procs[p->wait_next];
-    run_start(t, now);
-    uint64_t v[3] = {c->pid, c->pid, 0 /* exited, status 0 */};
-    emit_at(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), 4, v);
-    if (++p->wait_next < G.nprocs) sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_WAITPID);
-    else sched(t, t->clk + US(rng_range(r, 10, 50)), S_MAIN_EXIT);
-    break;
-  }
-  case S_MAIN_EXIT: {
-    /* the agent at exit: SYNC + SCHED of this thread, EXIT */
-    t->clk = now;
-    uint64_t s[2] = {now, tick_ns(now)};
-    emit_at(t, now, WEFT_EV_SYNC, 0, 3, s);
-    uint64_t c = cpu_ns_of(t, now);
-    uint64_t v[4] = {t->tid, c, c / 23, t->slices + 1};
-    emit(t, WEFT_EV_SCHED, 0, 5, v);
-    emit1(t, WEFT_EV_EXIT, WEFT_PEXIT_EXIT, 0);
-    run_stop(t, t->clk);
-    chunk_flush(t);
-    t->w.size = 0;
-    t->exited = 1;
-    p->ended = 1;
-    p->end_tick = t->clk;
-    if (p->waiter) sched(p->waiter, t->clk + US(rng_range(r, 20, 80)), S_MAIN_REAPED);
-    break;
-  }
-  case S_START: {
-    run_start(t, now);
-    uint64_t v[3] = {t->self, t->routine, p->thr[0]->tid};
-    emit_at(t, now, WEFT_EV_THREAD_START, 0, 4, v);
-    char name[32];
-    snprintf(name, sizeof name, "%s-%d", role_name(t->role), t->idx);
-    const char *s[] = {name};
-    uint64_t zero = 0;
-    emit_str(t, WEFT_EV_THREAD_NAME, 0, 1, &zero, s, 1);
-    enum State first = t->role == ROLE_COMPUTE ? S_C_NEXT : t->role == ROLE_PRODUCER ? S_P_NEXT : S_K_LOCK;
-    new_round(t);
-    sched(t, t->clk + US(rng_range(r, 2, 20)), first);
-    break;
-  }
-  /* -- compute workers: lock/unlock pairs, then a barrier round -- */
   case S_C_NEXT:
     if (G.stop) t->ops_left = 0;
     if (t->ops_left-- <= 0) {
@@ -833,28 +890,6 @@ static void step(Thread *t, uint64_t now) {
     unlock(t, now, t->m1);
     sched(t, t->clk + NSEC(10), S_C_NEXT);
     break;
-  case S_C_BARRIER: {
-    Barrier *b = &p->barrier;
-    t->clk = now;
-    uint64_t st = site_stack(t, SITE_BARRIER);
-    emit3(t, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), b->addr, st, 0);
-    run_stop(t, t->clk);
-    b->arr[b->arrived++] = t;
-    t->state = S_BLOCKED;
-    if (b->arrived == b->count) {
-      /* the last arrival releases the round; it is the serial thread */
-      int final = G.stop;
-      G.barrier_rounds++;
-      for (int i = 0; i < b->arrived; i++) {
-        Thread *u = b->arr[i];
-        u->serial = u == t;
-        u->final_round = final;
-        sched(u, u == t ? t->clk + NSEC(300) : t->clk + rng_range(&u->rng, US(3), US(15)), S_C_AFTER_BARRIER);
-      }
-      b->arrived = 0;
-    }
-    break;
-  }
   case S_C_AFTER_BARRIER:
     run_start(t, now);
     emit1_now(t, now, WEFT_EV_WAIT_END,
@@ -866,7 +901,15 @@ static void step(Thread *t, uint64_t now) {
       sched(t, t->clk + NSEC(50), S_C_NEXT);
     }
     break;
-  /* -- producers: make an item, push it, signal -- */
+  default:
+    die("internal: step_compute in state %d", (int)t->state);
+  }
+}
+
+/* producers: make an item, push it, signal */
+static void step_producer(Thread *t, uint64_t now) {
+  Rng *r = &t->rng;
+  switch (t->state) {
   case S_P_NEXT:
     sched(t, now + (G.stop ? US(1) : rng_dur(r, US(5))), S_P_LOCK);
     break;
@@ -884,7 +927,15 @@ static void step(Thread *t, uint64_t now) {
     if (t->q->closed) sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
     else sched(t, t->clk + NSEC(10), S_P_NEXT);
     break;
-  /* -- consumers: take an item (waiting on the condvar when there is none), work on it -- */
+  default:
+    die("internal: step_producer in state %d", (int)t->state);
+  }
+}
+
+/* consumers: take an item (waiting on the condvar when there is none), work on it */
+static void step_consumer(Thread *t, uint64_t now) {
+  Rng *r = &t->rng;
+  switch (t->state) {
   case S_K_LOCK:
     lock(t, now, t->q->m, SITE_POP, S_K_LOCKED, rng_range(r, NSEC(20), NSEC(60)));
     break;
@@ -913,14 +964,30 @@ static void step(Thread *t, uint64_t now) {
     unlock(t, now, t->m1);
     sched(t, t->clk + rng_dur(r, NSEC(500)), S_K_LOCK);
     break;
-  case S_EXIT:
-    thread_exit(t, now);
-    break;
-  case S_TRY_WAKE:
-    try_wake(t, now);
-    break;
-  case S_BLOCKED:
-    die("internal: a blocked thread was scheduled");
+  default:
+    die("internal: step_consumer in state %d", (int)t->state);
+  }
+}
+
+/* run t's state at now: its role's step, or the states all threads share */
+static void step(Thread *t, uint64_t now) {
+  switch (t->state) {
+  case S_MAIN_START: main_start(t, now); break;
+  case S_MAIN_CREATE: main_create(t, now); break;
+  case S_MAIN_JOIN: main_join(t, now); break;
+  case S_MAIN_JOINED: main_joined(t, now); break;
+  case S_MAIN_WAITPID: main_waitpid(t, now); break;
+  case S_MAIN_REAPED: main_reaped(t, now); break;
+  case S_MAIN_EXIT: main_exit(t, now); break;
+  case S_START: thread_start(t, now); break;
+  case S_C_BARRIER: barrier_arrive(t, now); break;
+  case S_EXIT: thread_exit(t, now); break;
+  case S_TRY_WAKE: try_wake(t, now); break;
+  case S_BLOCKED: die("internal: a blocked thread was scheduled");
+  default:
+    if (t->role == ROLE_COMPUTE) step_compute(t, now);
+    else if (t->role == ROLE_PRODUCER) step_producer(t, now);
+    else step_consumer(t, now);
   }
 }
 
@@ -990,11 +1057,7 @@ static void proc_init(Proc *p, int idx, int nthreads, uint64_t seed, const char 
 static void proc_finish(Proc *p, uint64_t seed) {
   WeftFileHeader h;
   memset(&h, 0, sizeof h);
-  memcpy(h.magic, WEFT_TRACE_MAGIC, 8);
-  h.version = WEFT_TRACE_VERSION;
-  h.endian = WEFT_ENDIAN_MARK;
-  h.header_size = WEFT_FILE_HEADER_SIZE;
-  h.clock = WEFT_CLOCK_TSC;
+  weft_enc_header_begin(&h, WEFT_CLOCK_TSC);
   h.features = WEFT_FEAT_STACKS_CONTENDED | WEFT_FEAT_SCHEDSTAT;
   h.pid = p->pid;
   h.ppid = p->ppid;
@@ -1005,6 +1068,7 @@ static void proc_finish(Proc *p, uint64_t seed) {
   h.start_ns = tick_ns(p->start_tick);
   h.tsc_hz = TSC_HZ;
   h.realtime_ns = 1767225600000000000ull + tick_ns(p->start_tick);
+  weft_enc_header_seal(&h);
   unsigned char page[WEFT_FILE_HEADER_SIZE];
   memset(page, 0, sizeof page);
   memcpy(page, &h, sizeof h);

@@ -3,7 +3,8 @@
  *
  * Header-only (static functions): include it in one test program. Not a writer
  * for production use: it grows one malloc'd buffer and aborts when out of
- * memory. Records go into the current chunk; tb_rec() computes dt from the
+ * memory. Records go into the current chunk, encoded by the agent's own
+ * encoder (agent/format/weft-encode.h); tb_rec() computes dt from the
  * previous record's tick like the agent does. Anything can be written raw
  * (tb_word) to build broken files.
  */
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft-encode.h"
 #include "weft-trace.h"
 
 typedef struct {
@@ -51,11 +53,9 @@ static inline WeftFileHeader *tb_header(TraceBuild *b, uint32_t pid, uint32_t im
                                  uint64_t start_tsc, uint64_t start_ns, uint64_t tsc_hz) {
   memset(b, 0, sizeof *b);
   tb_reserve(b, WEFT_FILE_HEADER_SIZE);
-  WeftFileHeader h = { .magic = WEFT_TRACE_MAGIC };
-  h.version = WEFT_TRACE_VERSION;
-  h.endian = WEFT_ENDIAN_MARK;
-  h.header_size = WEFT_FILE_HEADER_SIZE;
-  h.clock = clock;
+  WeftFileHeader h;
+  memset(&h, 0, sizeof h);
+  weft_enc_header_begin(&h, clock);
   h.pid = pid;
   h.ppid = 1;
   h.image = image;
@@ -64,6 +64,7 @@ static inline WeftFileHeader *tb_header(TraceBuild *b, uint32_t pid, uint32_t im
   h.start_tsc = start_tsc;
   h.start_ns = start_ns;
   h.tsc_hz = tsc_hz;
+  weft_enc_header_seal(&h);
   memcpy(b->buf, &h, sizeof h);
   return (WeftFileHeader *)(void *)b->buf;
 }
@@ -82,7 +83,8 @@ static inline void tb_chunk(TraceBuild *b, uint32_t tid, uint32_t seq, uint64_t 
                      uint32_t size) {
   size_t off = (b->len + WEFT_CHUNK_ALIGN - 1) / WEFT_CHUNK_ALIGN * WEFT_CHUNK_ALIGN;
   tb_reserve(b, off + size);
-  WeftChunkHeader ch = { WEFT_CHUNK_MAGIC, size, tid, seq, tsc, ns };
+  WeftChunkHeader ch;
+  weft_enc_chunk(&ch, size, tid, seq, tsc, ns);
   memcpy(b->buf + off, &ch, sizeof ch);
   b->chunk = off;
   b->chunk_end = off + size;
@@ -100,28 +102,46 @@ static inline void tb_word(TraceBuild *b, uint64_t w) {
   b->pos += 8;
 }
 
-/* Append a record at tick: word 0 (dt from the previous record) and the
- * payload words w1..w(n-1) given as uint64_t varargs. */
-static inline void tb_rec(TraceBuild *b, unsigned type, unsigned aux, uint64_t tick, unsigned n,
-                          ...) {
+/* n words for a record in the current chunk (aligned: the buffer is
+ * malloc'd and chunks and records are whole words). */
+static inline uint64_t *tb_put(TraceBuild *b, unsigned n) {
+  if (b->pos + (size_t)n * 8 > b->chunk_end) {
+    fprintf(stderr, "trace-build: chunk full\n");
+    abort();
+  }
+  uint64_t *rec = (uint64_t *)(void *)(b->buf + b->pos);
+  b->pos += (size_t)n * 8;
+  return rec;
+}
+
+/* The dt of a record at tick, which becomes the chunk's last. */
+static inline uint64_t tb_dt(TraceBuild *b, uint64_t tick) {
   uint64_t dt = tick - b->last;
   if (tick < b->last || dt > UINT32_MAX) {
     fprintf(stderr, "trace-build: dt out of range, use tb_time\n");
     abort();
   }
   b->last = tick;
-  tb_word(b, WEFT_W0(type, n, aux, dt));
+  return dt;
+}
+
+/* Append a record at tick: the payload words w1..w(n-1) given as uint64_t
+ * varargs. */
+static inline void tb_rec(TraceBuild *b, unsigned type, unsigned aux, uint64_t tick, unsigned n,
+                          ...) {
+  uint64_t dt = tb_dt(b, tick);
+  uint64_t *rec = tb_put(b, n);
   va_list ap;
   va_start(ap, n);
   for (unsigned i = 1; i < n; i++)
-    tb_word(b, va_arg(ap, uint64_t));
+    rec[i] = va_arg(ap, uint64_t);
   va_end(ap);
+  weft_enc_publish(rec, type, n, aux, dt);
 }
 
 /* A TIME record: the running tick becomes tick. */
 static inline void tb_time(TraceBuild *b, uint64_t tick) {
-  tb_word(b, WEFT_W0(WEFT_EV_TIME, 2, 0, 0));
-  tb_word(b, tick);
+  weft_enc_time(tb_put(b, 2), tick);
   b->last = tick;
 }
 
@@ -133,26 +153,16 @@ static inline void tb_rec_str(TraceBuild *b, unsigned type, unsigned aux, uint64
   size_t bytes = 0;
   for (unsigned i = 0; i < nstr; i++)
     bytes += strlen(strs[i]) + 1;
-  size_t nw = 1 + nfixed + (bytes + 7) / 8;
+  unsigned nw = weft_enc_str_nwords(nfixed, bytes);
   if (nw > WEFT_RECORD_MAX_WORDS)
     abort();
-  uint64_t dt = tick - b->last;
-  if (tick < b->last || dt > UINT32_MAX)
-    abort();
-  b->last = tick;
-  tb_word(b, WEFT_W0(type, nw, aux, dt));
-  for (unsigned i = 0; i < nfixed; i++)
-    tb_word(b, fixed[i]);
-  if (b->pos + (nw - 1 - nfixed) * 8 > b->chunk_end)
-    abort();
-  unsigned char *p = b->buf + b->pos;
-  memset(p, 0, (nw - 1 - nfixed) * 8);
-  for (unsigned i = 0; i < nstr; i++) {
-    size_t l = strlen(strs[i]) + 1;
-    memcpy(p, strs[i], l);
-    p += l;
-  }
-  b->pos += (nw - 1 - nfixed) * 8;
+  uint64_t dt = tb_dt(b, tick);
+  uint64_t *rec = tb_put(b, nw);
+  weft_enc_words(rec, 1 + nfixed, fixed);
+  char *d = weft_enc_str_area(rec, nfixed, nw);
+  for (unsigned i = 0; i < nstr; i++)
+    d = weft_enc_str_put(d, strs[i], strlen(strs[i]));
+  weft_enc_publish(rec, type, nw, aux, dt);
 }
 
 /* A record with one fixed word and one string (THREAD_NAME, NAME_OBJECT, ...). */
@@ -191,32 +201,35 @@ static inline void tb_build_seed(TraceBuild *b) {
   tb_rec(b, WEFT_EV_THREAD_START, 1, t += 20, 4, SEED_SELF1, 0ull, 0ull);
   {
     const char *argv[] = { "./prog", "-j4", "/usr/bin/prog" };
-    uint64_t w1 = 2;                             /* argc 2, image 0 */
+    uint64_t w1 = weft_enc_process_w1(2, 0);
     tb_rec_str(b, WEFT_EV_PROCESS_INFO, 0, t += 20, 1, &w1, 3, argv);
   }
   {
     const char *path = "/usr/bin/prog";
-    uint64_t fixed[7] = { 0x555555554000ull, 0x555555555000ull, 0x555555556000ull, 20,
-                          0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull, 0x13121110ull };
-    tb_rec_str(b, WEFT_EV_MODULE, 0, t += 20, 7, fixed, 1, &path);
+    uint8_t id[20];
+    for (unsigned i = 0; i < sizeof id; i++)
+      id[i] = (uint8_t)i;                        /* build-id 00 01 02 ... 13 */
+    uint64_t w[1 + WEFT_ENC_MODULE_FIXED];
+    weft_enc_module(w, 0x555555554000ull, 0x555555555000ull, 0x555555556000ull, id, sizeof id);
+    tb_rec_str(b, WEFT_EV_MODULE, 0, t += 20, WEFT_ENC_MODULE_FIXED, w + 1, 1, &path);
   }
   tb_rec_s(b, WEFT_EV_THREAD_NAME, 0, t += 20, 0, "main");
   tb_rec(b, WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), t += 20, 4, SEED_MUTEX, 0ull, 1ull);
   tb_rec_s(b, WEFT_EV_NAME_OBJECT, 0, t += 20, SEED_MUTEX, "queue\tlock \"q\"");
-  tb_rec(b, WEFT_EV_STACK, 0, t += 20, 5, 1ull | (3ull << 32), 0x555555555210ull,
+  tb_rec(b, WEFT_EV_STACK, 0, t += 20, 5, weft_enc_stack_w1(1, 3), 0x555555555210ull,
          0x555555555320ull, 0x7f0000400000ull);
   tb_rec(b, WEFT_EV_THREAD_CREATE, 0, t += 100, 4, SEED_SELF2, SEED_ROUTINE, 1ull);
   tb_rec(b, WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 40, 2, SEED_MUTEX);
   tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 60, 2, SEED_MUTEX);
   tb_rec(b, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 40, 4,
-         SEED_MUTEX, (uint64_t)SEED_TID2 | (1ull << 32), 0ull);
+         SEED_MUTEX, weft_enc_holder(SEED_TID2, 1), 0ull);
   tb_rec(b, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 1000, 2,
          SEED_MUTEX);
   tb_rec(b, WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_BROADCAST, 0), t += 20, 2,
          SEED_COND);
   tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 20, 3, SEED_MUTEX,
-         (1021ull << 1) | 0);                   /* version 3: a hold of 1020 ticks */
-  tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SEM, 0, 0), t += 20, 3, SEED_SEM, WEFT_REL_LATE);
+         weft_enc_rel_w2(1021, 0));              /* version 3: a hold of 1020 ticks */
+  tb_rec(b, WEFT_EV_REL, WEFT_AUX(WEFT_KIND_SEM, 0, 0), t += 20, 3, SEED_SEM, weft_enc_rel_w2(0, 1));
   tb_rec(b, WEFT_EV_COUNTS, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), t += 20, 10, SEED_MUTEX,
          (uint64_t)SEED_PID, 40ull, 2ull, 0ull, 1ull, 60ull, 60ull, SEED_START_TSC + 300);
   t += 6000000000ull;                            /* 3 s later: dt does not fit, TIME */

@@ -192,10 +192,17 @@ def t_forkcpu(weft, fx, tmp):
     th = {t["utid"]: t for t in r["threads"]}
     ok(len(kids) == 1, "forkcpu: one fork child (the subshell)", kids)
     for utid, cpu, life in kids:
+        # The subshell never waits: its life is on a CPU or waiting for one
+        # (on a busy machine mostly the latter), and all of its time on a CPU
+        # is useful. Before the fix its first schedstat reading was taken as
+        # a baseline and its CPU time came out 0.
         t = th.get(utid, {})
-        ok(cpu is not None and cpu > 0.3 * life and t.get("useful_ns", 0) > 0.3 * life,
-           "forkcpu: the subshell's CPU time %s ns and useful time %s ns are most of its %d ns"
-           % (cpu, t.get("useful_ns"), life))
+        tm = t.get("time", {})
+        oncpu, runnable = tm.get("oncpu_ns", 0), tm.get("runnable_ns", 0)
+        ok(cpu is not None and cpu > 0 and oncpu > 0 and t.get("useful_ns", 0) == oncpu
+           and oncpu + runnable > 0.8 * life,
+           "forkcpu: the subshell's CPU time %s ns, on a CPU %s ns (all useful: %s ns) and runnable %s ns "
+           "are most of its %d ns" % (cpu, oncpu, t.get("useful_ns"), runnable, life))
 
 
 def t_machine_load(weft, fx, tmp):

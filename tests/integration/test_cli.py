@@ -495,19 +495,53 @@ def t_export_forktree(ctx):
     eq(one(con, "SELECT count(*) FROM process"), 4, "export forktree: 4 process images")
 
 
-def t_export_escaping(ctx):
-    db = ctx.path("xesc.db")
+# a name that needs escaping, and bytes that are not UTF-8 ("bad\xff\xc3(")
+ODD_NAME = 'q"b\\s/\n\t\x01\x7f é ✓'
+NOT_UTF8 = b"bad\xff\xc3(utf8"
+
+
+def record_odd_names(ctx, db):
+    """A recording of the names fixture whose main thread is called ODD_NAME and whose other thread,
+    executable and command line are bytes that are not UTF-8."""
     ctx.record(db, ctx.fx["names"], opts=("--quiet",))
     con = sqlite3.connect(db)
-    odd = 'q"b\\s/\n\t\x01\x7f é ✓'
-    con.execute("UPDATE thread SET name = ? WHERE is_main = 1", (odd,))
-    con.execute("UPDATE thread SET name = CAST(? AS TEXT) WHERE is_main = 0", (b"bad\xff\xc3(utf8",))
+    con.execute("UPDATE thread SET name = ? WHERE is_main = 1", (ODD_NAME,))
+    con.execute("UPDATE thread SET name = CAST(? AS TEXT) WHERE is_main = 0", (NOT_UTF8,))
+    con.execute("UPDATE process SET exe = CAST(? AS TEXT), cmdline = CAST(? AS TEXT)",
+                (b"/opt/" + NOT_UTF8, b"/opt/" + NOT_UTF8 + b" --x"))
     con.commit()
     con.close()
+
+
+def t_export_escaping(ctx):
+    db = ctx.path("xesc.db")
+    record_odd_names(ctx, db)
     doc = export(ctx, db, ctx.path("xesc.json"))
     names = {e["args"]["name"] for e in doc["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
-    ok(odd in names, "export: quotes, backslashes, control characters and UTF-8 survive", names)
+    ok(ODD_NAME in names, "export: quotes, backslashes, control characters and UTF-8 survive", names)
     ok("bad\ufffd\ufffd(utf8" in names, "export: bytes that are not UTF-8 become U+FFFD", names)
+
+
+def t_report_json_not_utf8(ctx):
+    # the names and paths a recording holds come from the program and need not be UTF-8: `weft report
+    # --format json` writes them as `weft export` does (issue 12: one JSON writer, one rule)
+    db = ctx.path("resc.db")
+    record_odd_names(ctx, db)
+    r = ctx.weft("report", db, "--format", "json")
+    ok(r.returncode == 0, "report json: exit 0 on names that are not UTF-8", text(r.stderr))
+    try:
+        doc = json.loads(r.stdout.decode("utf-8"))  # strict: the output must be UTF-8
+    except ValueError as e:
+        ok(False, "report json: valid UTF-8 JSON on names that are not UTF-8", e)
+        return
+    names = {t["name"] for t in doc["threads"]}
+    ok(ODD_NAME in names, "report json: quotes, backslashes, control characters and UTF-8 survive", names)
+    ok("bad\ufffd\ufffd(utf8" in names, "report json: a thread name's bytes that are not UTF-8 become U+FFFD",
+       names)
+    want = ("/opt/bad\ufffd\ufffd(utf8", "/opt/bad\ufffd\ufffd(utf8 --x")
+    procs = [(p["exe"], p["cmdline"]) for p in doc["processes"]]
+    ok(procs and all(p == want for p in procs),
+       "report json: an executable's path and command line that are not UTF-8 get U+FFFD", procs)
 
 
 def t_export_errors(ctx):
@@ -543,7 +577,7 @@ TESTS = [t_record_exit_status, t_record_progress_not_a_tty, t_record_segv, t_rec
          t_record_missing_program, t_record_env, t_record_summary_top_waits, t_record_untraced,
          t_record_import_fails,
          t_export_contended, t_export_condvar, t_export_barrier_rwlock, t_export_forktree, t_export_escaping,
-         t_export_errors]
+         t_report_json_not_utf8, t_export_errors]
 
 
 def main():

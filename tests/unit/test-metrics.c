@@ -1,4 +1,4 @@
-/* test-metrics.c - unit tests of the analyses (analyzer/analysis/metrics.c), TAP output.
+/* test-metrics.c - unit tests of the analyses (analyzer/analysis/, weft_metrics_compute), TAP output.
  * SPDX-License-Identifier: MIT
  *
  * Each test builds a small recording database by hand (weft_db_create in a
@@ -13,10 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "holds.h"
 #include "metrics.h"
+#include "naming.h"
 #include "report.h"
 #include "weft-db.h"
+#include "weft-dbbuild.h"
 #include "weft-trace.h"
 
 #define MS 1000000LL
@@ -30,120 +31,15 @@ static int near(double a, double b) {
 
 static int has(const char *s, const char *sub) { return s && sub && strstr(s, sub) != NULL; }
 
-/* ---- building databases ---- */
+/* ---- building databases (tests/common/weft-dbbuild.h) ---- */
 
-static char tmpdir[256];
-static sqlite3 *db;
-static char dbpath[320];
-static int ndb;
+static WeftDbDir dir;
+static WeftDbBuild bd;
 
-/* Run SQL formatted by sqlite3_vmprintf (%Q quotes a string or NULL; no
- * printf format attribute: the compiler does not know %Q). */
-static void X(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *sql = sqlite3_vmprintf(fmt, ap);
-  va_end(ap);
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    printf("Bail out! SQL failed: %s: %s\n", sql, msg);
-    exit(99);
-  }
-  sqlite3_free(sql);
-}
-
-static void db_new(void) {
-  char err[256];
-  snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, ++ndb);
-  db = weft_db_create(dbpath, 1, err, sizeof err);
-  if (!db) {
-    printf("Bail out! %s\n", err);
-    exit(99);
-  }
-  X("BEGIN");
-  X("CREATE TEMP TABLE lock_hold (object_id INTEGER, utid INTEGER, start_ns INTEGER, dur_ns INTEGER, contended INTEGER, shared INTEGER DEFAULT 0)");
-}
-
-/* NULL for negative ids */
-#define OPT(v) ((v) < 0 ? "NULL" : num((v)))
-static const char *num(long long v) {
-  static char b[8][24];
-  static int i;
-  char *s = b[i++ & 7];
-  snprintf(s, sizeof b[0], "%lld", v);
-  return s;
-}
-
-static void P(long long upid, long long pid, long long s, long long e, const char *cmd) {
-  X("INSERT INTO process(upid, pid, image, cmdline, exe, start_ns, end_ns, end_how, exit_status, file) "
-    "VALUES (%lld, %lld, 0, %Q, %Q, %lld, %lld, 'exit', 0, 'x.wtrace')",
-    upid, pid, cmd, cmd, s, e);
-}
-
-static void T(long long utid, long long upid, long long tid, const char *name, long long creator, long long s,
-              long long e) {
-  X("INSERT INTO thread(utid, upid, tid, name, is_main, creator_utid, start_ns, end_ns, end_how) "
-    "VALUES (%lld, %lld, %lld, %Q, %d, %s, %lld, %lld, 'return')",
-    utid, upid, tid, name, creator < 0, OPT(creator), s, e);
-}
-
-/* a thread_state row [s, e) */
-static void S(long long utid, long long s, long long e, int state, long long obj, long long stack) {
-  X("INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, stack_id) VALUES (%lld, %lld, %lld, %d, %s, %s)",
-    utid, s, e - s, state, OPT(obj), OPT(stack));
-}
-
-static void O(long long id, int kind, long long addr, const char *name, long long init_stack, long long first_stack,
-              long long acq) {
-  X("INSERT INTO sync_object(object_id, upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions) "
-    "VALUES (%lld, 1, %lld, %d, %Q, %s, %s, %lld)",
-    id, addr, kind, name, OPT(init_stack), OPT(first_stack), acq);
-}
-
-static void H(long long obj, long long utid, long long s, long long e, int contended) {
-  X("INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended) VALUES (%lld, %lld, %lld, %lld, %d)", obj,
-    utid, s, e - s, contended);
-}
-
-static void F(int kind, long long fu, long long fns, long long tu, long long tns, long long obj) {
-  X("INSERT INTO flow(kind, from_utid, from_ns, to_utid, to_ns, object_id) VALUES (%d, %lld, %lld, %lld, %lld, %s)",
-    kind, fu, fns, tu, tns, OPT(obj));
-}
-
-static void FRAME(long long id, const char *sym, const char *file, int line) {
-  X("INSERT INTO frame(frame_id, upid, ip, symbol, file, line) VALUES (%lld, 1, %lld, %Q, %Q, %d)", id, 0x1000 + id,
-    sym, file, line);
-}
-
-static void STACK(long long id, long long f0, long long f1) {
-  X("INSERT INTO stack(stack_id, upid, depth) VALUES (%lld, 1, %d)", id, f1 < 0 ? 1 : 2);
-  X("INSERT INTO stack_frame(stack_id, depth, frame_id) VALUES (%lld, 0, %lld)", id, f0);
-  if (f1 >= 0) X("INSERT INTO stack_frame(stack_id, depth, frame_id) VALUES (%lld, 1, %lld)", id, f1);
-}
+static void db_new(void) { dbb_dir_next(&dir, &bd); }
 
 /* Mark the import complete, close, and reopen read-only like weft report. */
-static sqlite3 *db_finish(long long end_ns) {
-  char perr[256];
-  if (weft_holds_pack_table(db, "lock_hold", perr, sizeof perr) != 0) {
-    printf("Bail out! %s\n", perr);
-    exit(99);
-  }
-  X("INSERT OR REPLACE INTO meta VALUES ('origin_ns', '1000000000000')");
-  X("INSERT OR REPLACE INTO meta VALUES ('end_ns', %Q)", num(end_ns));
-  X("INSERT OR REPLACE INTO meta VALUES ('ncpus', '4')");
-  X("INSERT OR REPLACE INTO meta VALUES ('command', 'test')");
-  X("INSERT OR REPLACE INTO meta VALUES ('import_complete', '1')");
-  X("COMMIT");
-  sqlite3_close(db);
-  db = NULL;
-  char err[256];
-  sqlite3 *r = weft_db_open(dbpath, 0, err, sizeof err);
-  if (!r) {
-    printf("Bail out! %s\n", err);
-    exit(99);
-  }
-  return r;
-}
+static sqlite3 *db_finish(long long end_ns) { return dbb_finish_reopen(&bd, end_ns, 4, "test"); }
 
 static WeftMetrics *compute(sqlite3 *d, long long a, long long b, long long pid, char *err, size_t errlen) {
   WeftMetricsQuery q;
@@ -237,15 +133,15 @@ static void test_units(void) {
  * is the classic 1:2 case, LB 0.75: db_two(0)). */
 static sqlite3 *db_two(int with_runq) {
   db_new();
-  P(1, 100, 0, 2000 * MS, "two");
-  T(1, 1, 100, "main", -1, 0, 2000 * MS);
-  T(2, 1, 101, "worker", 1, 0, 2000 * MS);
-  S(1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(1, 1000 * MS, 2000 * MS, WEFT_ST_SLEEP, -1, -1);
-  S(2, 0, 2000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_process(&bd, 1, 100, 0, 2000 * MS, "two", NULL);
+  dbb_thread(&bd, 1, 1, 100, "main", -1, 0, 2000 * MS);
+  dbb_thread(&bd, 2, 1, 101, "worker", 1, 0, 2000 * MS);
+  dbb_state(&bd, 1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 1000 * MS, 2000 * MS, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 2, 0, 2000 * MS, WEFT_ST_RUNNING, -1, -1);
   if (with_runq) {
-    X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 2", 1800 * MS, 100 * MS);
-    X("INSERT INTO sched_sample VALUES (2, %lld, %lld, %lld, 10)", 1000 * MS, 900 * MS, 50 * MS);
+    dbb_thread_cpu(&bd, 2, 1800 * MS, 100 * MS);
+    dbb_sched(&bd, 2, 1000 * MS, 900 * MS, 50 * MS, 10);
   }
   return db_finish(2000 * MS);
 }
@@ -360,18 +256,18 @@ static void test_two_threads(void) {
  *   with 200 running) -> on a CPU 75, runnable 125, waiting 50. */
 static sqlite3 *db_oversubscribed(void) {
   db_new();
-  P(1, 300, 0, 1000 * MS, "over");
-  T(1, 1, 300, "worker", -1, 0, 1000 * MS);
-  T(2, 1, 301, "sleeper", 1, 0, 1000 * MS);
-  O(1, WEFT_KIND_MUTEX, 0x5000, "hot", -1, -1, 0);
-  S(1, 0, 200 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(1, 200 * MS, 700 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
-  S(1, 700 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(2, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
-  X("UPDATE thread SET cpu_ns = %lld, runq_ns = %lld WHERE utid = 1", 400 * MS, 300 * MS);
-  X("UPDATE thread SET cpu_ns = %lld, runq_ns = 0 WHERE utid = 2", 5 * MS);
-  X("INSERT INTO sched_sample VALUES (1, %lld, %lld, %lld, 10)", 500 * MS, 150 * MS, 250 * MS);
-  X("INSERT INTO sched_sample VALUES (2, %lld, %lld, 0, 10)", 500 * MS, 2 * MS);
+  dbb_process(&bd, 1, 300, 0, 1000 * MS, "over", NULL);
+  dbb_thread(&bd, 1, 1, 300, "worker", -1, 0, 1000 * MS);
+  dbb_thread(&bd, 2, 1, 301, "sleeper", 1, 0, 1000 * MS);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x5000, "hot", -1, -1, 0);
+  dbb_state(&bd, 1, 0, 200 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 200 * MS, 700 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
+  dbb_state(&bd, 1, 700 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_thread_cpu(&bd, 1, 400 * MS, 300 * MS);
+  dbb_thread_cpu(&bd, 2, 5 * MS, 0);
+  dbb_sched(&bd, 1, 500 * MS, 150 * MS, 250 * MS, 10);
+  dbb_sched(&bd, 2, 500 * MS, 2 * MS, 0, 10);
   return db_finish(1000 * MS);
 }
 
@@ -405,7 +301,7 @@ static void test_oversubscribed(void) {
   /* 1 CPU: 500 ms with both threads running: the program's own threads */
   d = db_oversubscribed();
   sqlite3 *w1 = NULL;
-  if (sqlite3_open(dbpath, &w1) != SQLITE_OK ||
+  if (sqlite3_open(bd.path, &w1) != SQLITE_OK ||
       sqlite3_exec(w1, "UPDATE meta SET value = '1' WHERE key = 'ncpus'", NULL, NULL, NULL) != SQLITE_OK)
     printf("Bail out! cannot set ncpus\n");
   sqlite3_close(w1);
@@ -440,39 +336,39 @@ static void test_oversubscribed(void) {
  *   object 3 mutex, no name, first stack 11: held 10 ms by main, no waits */
 static sqlite3 *db_lock(void) {
   db_new();
-  P(1, 200, 0, 100 * MS, "pool");
-  T(1, 1, 200, "main", -1, 0, 100 * MS);
-  T(2, 1, 201, "w1", 1, 0, 100 * MS);
-  T(3, 1, 202, "w2", 1, 0, 100 * MS);
-  FRAME(1, "init_pool", "/src/pool.c", 80);
-  FRAME(2, "worker", "/src/pool.c", 88);
-  FRAME(3, "flush", "/src/pool.c", 120);
-  FRAME(4, "main", "/src/main.c", 10);
-  STACK(1, 1, 4);
-  STACK(10, 2, 4);
-  STACK(11, 3, 4);
-  STACK(12, 2, 3);
-  O(1, WEFT_KIND_MUTEX, 0x5000, "queue_lock", 1, 10, 12);
-  O(2, WEFT_KIND_COND, 0x1000, NULL, -1, -1, 0);
-  O(3, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 11, 1);
+  dbb_process(&bd, 1, 200, 0, 100 * MS, "pool", NULL);
+  dbb_thread(&bd, 1, 1, 200, "main", -1, 0, 100 * MS);
+  dbb_thread(&bd, 2, 1, 201, "w1", 1, 0, 100 * MS);
+  dbb_thread(&bd, 3, 1, 202, "w2", 1, 0, 100 * MS);
+  dbb_frame(&bd, 1, 0x1000 + 1, -1, 0, "init_pool", "/src/pool.c", 80);
+  dbb_frame(&bd, 2, 0x1000 + 2, -1, 0, "worker", "/src/pool.c", 88);
+  dbb_frame(&bd, 3, 0x1000 + 3, -1, 0, "flush", "/src/pool.c", 120);
+  dbb_frame(&bd, 4, 0x1000 + 4, -1, 0, "main", "/src/main.c", 10);
+  dbb_stack(&bd, 1, 1, 4);
+  dbb_stack(&bd, 10, 2, 4);
+  dbb_stack(&bd, 11, 3, 4);
+  dbb_stack(&bd, 12, 2, 3);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x5000, "queue_lock", 1, 10, 12);
+  dbb_object(&bd, 2, 1, WEFT_KIND_COND, 0x1000, NULL, -1, -1, 0);
+  dbb_object(&bd, 3, 1, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 11, 1);
   const int L = WEFT_ST_LOCK_WAIT, R = WEFT_ST_RUNNING;
-  S(1, 0, 5 * MS, R, -1, -1);
-  S(1, 5 * MS, 50 * MS, WEFT_ST_COND_WAIT, 2, -1);
-  S(1, 50 * MS, 100 * MS, R, -1, -1);
+  dbb_state(&bd, 1, 0, 5 * MS, R, -1, -1);
+  dbb_state(&bd, 1, 5 * MS, 50 * MS, WEFT_ST_COND_WAIT, 2, -1);
+  dbb_state(&bd, 1, 50 * MS, 100 * MS, R, -1, -1);
   long long t2[][2] = {{0, 10}, {10, 11}, {11, 20}, {20, 22}, {22, 30}, {30, 33}, {33, 40}, {40, 44}, {44, 50},
                        {50, 55}, {55, 100}};
-  for (int i = 0; i < 11; i++) S(2, t2[i][0] * MS, t2[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, i % 2 ? 10 : -1);
+  for (int i = 0; i < 11; i++) dbb_state(&bd, 2, t2[i][0] * MS, t2[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, i % 2 ? 10 : -1);
   long long t3[][3] = {{0, 10, -1}, {10, 16, 12}, {16, 20, -1}, {20, 27, 10}, {27, 30, -1}, {30, 38, 10},
                        {38, 40, -1}, {40, 49, 11}, {49, 50, -1}, {50, 60, 11}, {60, 100, -1}};
-  for (int i = 0; i < 11; i++) S(3, t3[i][0] * MS, t3[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, t3[i][2]);
-  H(1, 2, 11 * MS, 12 * MS, 1);
-  H(1, 3, 16 * MS, 18 * MS, 1);
-  H(1, 1, 1 * MS, 2 * MS, 0);
-  H(1, 2, 60 * MS, 64 * MS, 0);
-  H(3, 1, 60 * MS, 70 * MS, 0);
-  F(WEFT_FLOW_LOCK_HANDOFF, 1, 2 * MS, 2, 11 * MS, 1);
-  F(WEFT_FLOW_LOCK_HANDOFF, 2, 12 * MS, 3, 16 * MS, 1);
-  F(WEFT_FLOW_LOCK_HANDOFF, 3, 18 * MS, 2, 22 * MS, 1);
+  for (int i = 0; i < 11; i++) dbb_state(&bd, 3, t3[i][0] * MS, t3[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, t3[i][2]);
+  dbb_hold(&bd, 1, 2, 11 * MS, 12 * MS, 1, 0);
+  dbb_hold(&bd, 1, 3, 16 * MS, 18 * MS, 1, 0);
+  dbb_hold(&bd, 1, 1, 1 * MS, 2 * MS, 0, 0);
+  dbb_hold(&bd, 1, 2, 60 * MS, 64 * MS, 0, 0);
+  dbb_hold(&bd, 3, 1, 60 * MS, 70 * MS, 0, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 2 * MS, 2, 11 * MS, 1);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 12 * MS, 3, 16 * MS, 1);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 3, 18 * MS, 2, 22 * MS, 1);
   return db_finish(100 * MS);
 }
 
@@ -601,16 +497,16 @@ static void test_jobs(void) {
  *   -> k1 40, k2 50, k3 10; average 0.4 + 1.0 + 0.3 = 1.7 */
 static void test_parallelism(void) {
   db_new();
-  P(1, 300, 0, 100, "par");
-  T(1, 1, 300, "t1", -1, 0, 100);
-  T(2, 1, 301, "t2", 1, 0, 100);
-  T(3, 1, 302, "t3", 1, 50, 80);
-  S(1, 0, 100, WEFT_ST_RUNNING, -1, -1);
-  S(2, 0, 20, WEFT_ST_SLEEP, -1, -1);
-  S(2, 20, 40, WEFT_ST_RUNNING, -1, -1); /* two adjacent running rows: one span */
-  S(2, 40, 60, WEFT_ST_RUNNING, -1, -1);
-  S(2, 60, 100, WEFT_ST_SLEEP, -1, -1);
-  S(3, 50, 80, WEFT_ST_RUNNING, -1, -1);
+  dbb_process(&bd, 1, 300, 0, 100, "par", NULL);
+  dbb_thread(&bd, 1, 1, 300, "t1", -1, 0, 100);
+  dbb_thread(&bd, 2, 1, 301, "t2", 1, 0, 100);
+  dbb_thread(&bd, 3, 1, 302, "t3", 1, 50, 80);
+  dbb_state(&bd, 1, 0, 100, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 0, 20, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 2, 20, 40, WEFT_ST_RUNNING, -1, -1); /* two adjacent running rows: one span */
+  dbb_state(&bd, 2, 40, 60, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 60, 100, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 3, 50, 80, WEFT_ST_RUNNING, -1, -1);
   sqlite3 *d = db_finish(100);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftParallelism *p = &m->parallelism;
@@ -640,15 +536,15 @@ static void test_parallelism(void) {
 static void test_io_overlap(void) {
   for (int both = 1; both >= 0; both--) {
     db_new();
-    P(1, 310, 0, 100, "io");
-    T(1, 1, 310, "t1", -1, 0, 100);
-    T(2, 1, 311, "t2", 1, 0, 70);
-    S(1, 0, 10, WEFT_ST_RUNNING, -1, -1);
-    S(1, 10, 60, WEFT_ST_IO_WAIT, -1, -1);
-    S(1, 60, 100, WEFT_ST_RUNNING, -1, -1);
-    S(2, 0, 10, WEFT_ST_RUNNING, -1, -1);
-    S(2, 10, 60, both ? WEFT_ST_IO_WAIT : WEFT_ST_SLEEP, -1, -1);
-    S(2, 60, 70, WEFT_ST_RUNNING, -1, -1);
+    dbb_process(&bd, 1, 310, 0, 100, "io", NULL);
+    dbb_thread(&bd, 1, 1, 310, "t1", -1, 0, 100);
+    dbb_thread(&bd, 2, 1, 311, "t2", 1, 0, 70);
+    dbb_state(&bd, 1, 0, 10, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 1, 10, 60, WEFT_ST_IO_WAIT, -1, -1);
+    dbb_state(&bd, 1, 60, 100, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 2, 0, 10, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 2, 10, 60, both ? WEFT_ST_IO_WAIT : WEFT_ST_SLEEP, -1, -1);
+    dbb_state(&bd, 2, 60, 70, WEFT_ST_RUNNING, -1, -1);
     sqlite3 *d = db_finish(100);
     WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
     const WeftParallelism *p = &m->parallelism;
@@ -685,19 +581,19 @@ static void test_io_overlap(void) {
  *   t1: run [0,100) bw [100,151)     t2: run [0,20) sleep [20,140) run [140,150) bw [150,151) */
 static void test_barrier_last_arrival(void) {
   db_new();
-  P(1, 410, 0, 200, "bar2");
-  T(1, 1, 410, "t1", -1, 0, 200);
-  T(2, 1, 411, "t2", 1, 0, 200);
-  O(6, WEFT_KIND_BARRIER, 0x7100, "gate", -1, -1, 0);
+  dbb_process(&bd, 1, 410, 0, 200, "bar2", NULL);
+  dbb_thread(&bd, 1, 1, 410, "t1", -1, 0, 200);
+  dbb_thread(&bd, 2, 1, 411, "t2", 1, 0, 200);
+  dbb_object(&bd, 6, 1, WEFT_KIND_BARRIER, 0x7100, "gate", -1, -1, 0);
   const int R = WEFT_ST_RUNNING, B = WEFT_ST_BARRIER_WAIT;
-  S(1, 0, 100, R, -1, -1);
-  S(1, 100, 151, B, 6, -1);
-  S(1, 151, 200, R, -1, -1);
-  S(2, 0, 20, R, -1, -1);
-  S(2, 20, 140, WEFT_ST_SLEEP, -1, -1);
-  S(2, 140, 150, R, -1, -1);
-  S(2, 150, 151, B, 6, -1);
-  S(2, 151, 200, R, -1, -1);
+  dbb_state(&bd, 1, 0, 100, R, -1, -1);
+  dbb_state(&bd, 1, 100, 151, B, 6, -1);
+  dbb_state(&bd, 1, 151, 200, R, -1, -1);
+  dbb_state(&bd, 2, 0, 20, R, -1, -1);
+  dbb_state(&bd, 2, 20, 140, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 2, 140, 150, R, -1, -1);
+  dbb_state(&bd, 2, 150, 151, B, 6, -1);
+  dbb_state(&bd, 2, 151, 200, R, -1, -1);
   sqlite3 *d = db_finish(200);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftRegion *r = NULL;
@@ -712,23 +608,23 @@ static void test_barrier_last_arrival(void) {
 
 static void test_barrier(void) {
   db_new();
-  P(1, 400, 0, 700, "bar");
-  T(1, 1, 400, "t1", -1, 0, 700);
-  T(2, 1, 401, "t2", 1, 0, 700);
-  FRAME(1, "phase_loop", "/src/bar.c", 42);
-  STACK(1, 1, -1);
-  O(5, WEFT_KIND_BARRIER, 0x7000, "bar", 1, -1, 0);
+  dbb_process(&bd, 1, 400, 0, 700, "bar", NULL);
+  dbb_thread(&bd, 1, 1, 400, "t1", -1, 0, 700);
+  dbb_thread(&bd, 2, 1, 401, "t2", 1, 0, 700);
+  dbb_frame(&bd, 1, 0x1000 + 1, -1, 0, "phase_loop", "/src/bar.c", 42);
+  dbb_stack(&bd, 1, 1, -1);
+  dbb_object(&bd, 5, 1, WEFT_KIND_BARRIER, 0x7000, "bar", 1, -1, 0);
   const int R = WEFT_ST_RUNNING, B = WEFT_ST_BARRIER_WAIT;
-  S(1, 0, 100, R, -1, -1);
-  S(1, 100, 301, B, 5, 1);
-  S(1, 301, 500, R, -1, -1);
-  S(1, 500, 601, B, 5, 1);
-  S(1, 601, 700, R, -1, -1);
-  S(2, 0, 299, R, -1, -1);
-  S(2, 299, 300, B, 5, 1);
-  S(2, 300, 598, R, -1, -1);
-  S(2, 598, 600, B, 5, 1);
-  S(2, 600, 700, R, -1, -1);
+  dbb_state(&bd, 1, 0, 100, R, -1, -1);
+  dbb_state(&bd, 1, 100, 301, B, 5, 1);
+  dbb_state(&bd, 1, 301, 500, R, -1, -1);
+  dbb_state(&bd, 1, 500, 601, B, 5, 1);
+  dbb_state(&bd, 1, 601, 700, R, -1, -1);
+  dbb_state(&bd, 2, 0, 299, R, -1, -1);
+  dbb_state(&bd, 2, 299, 300, B, 5, 1);
+  dbb_state(&bd, 2, 300, 598, R, -1, -1);
+  dbb_state(&bd, 2, 598, 600, B, 5, 1);
+  dbb_state(&bd, 2, 600, 700, R, -1, -1);
   sqlite3 *d = db_finish(700);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   ok(m->nregions == 2 && m->regions[0].kind == WEFT_REGION_BARRIER && m->regions[1].kind == WEFT_REGION_BARRIER,
@@ -777,28 +673,28 @@ static void test_barrier(void) {
  *   w3 100 (not main: it only waits in join): LB 296.67/400, imbalance 310. */
 static void test_forkjoin(void) {
   db_new();
-  P(1, 500, 0, 1000, "fj");
-  T(1, 1, 500, "main", -1, 0, 1000);
-  T(2, 1, 501, "w1", 1, 100, 500);
-  T(3, 1, 502, "w2", 1, 110, 900);
-  T(4, 1, 503, "w3", 1, 300, 400);
-  O(20, WEFT_KIND_JOIN, 0xa, NULL, -1, -1, 0);
-  O(21, WEFT_KIND_JOIN, 0xb, NULL, -1, -1, 0);
-  S(1, 0, 100, WEFT_ST_RUNNING, -1, -1);
-  S(1, 100, 500, WEFT_ST_JOIN_WAIT, 20, -1);
-  S(1, 500, 900, WEFT_ST_JOIN_WAIT, 21, -1);
-  S(1, 900, 1000, WEFT_ST_RUNNING, -1, -1);
-  S(2, 100, 500, WEFT_ST_RUNNING, -1, -1);
-  S(3, 110, 700, WEFT_ST_RUNNING, -1, -1);
-  S(3, 700, 900, WEFT_ST_SLEEP, -1, -1);
-  S(4, 300, 400, WEFT_ST_RUNNING, -1, -1);
-  F(WEFT_FLOW_CREATE, 1, 100, 2, 100, -1);
-  F(WEFT_FLOW_CREATE, 1, 105, 3, 110, -1);
-  F(WEFT_FLOW_CREATE, 1, 300, 4, 300, -1);
-  F(WEFT_FLOW_JOIN, 2, 500, 1, 500, 20);
-  F(WEFT_FLOW_JOIN, 3, 900, 1, 900, 21);
-  X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, 100, 400, 7, 'compute')");
-  X("INSERT INTO mark(utid, start_ns, dur_ns, id, label) VALUES (1, 150, 0, 8, 'instant')");
+  dbb_process(&bd, 1, 500, 0, 1000, "fj", NULL);
+  dbb_thread(&bd, 1, 1, 500, "main", -1, 0, 1000);
+  dbb_thread(&bd, 2, 1, 501, "w1", 1, 100, 500);
+  dbb_thread(&bd, 3, 1, 502, "w2", 1, 110, 900);
+  dbb_thread(&bd, 4, 1, 503, "w3", 1, 300, 400);
+  dbb_object(&bd, 20, 1, WEFT_KIND_JOIN, 0xa, NULL, -1, -1, 0);
+  dbb_object(&bd, 21, 1, WEFT_KIND_JOIN, 0xb, NULL, -1, -1, 0);
+  dbb_state(&bd, 1, 0, 100, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 100, 500, WEFT_ST_JOIN_WAIT, 20, -1);
+  dbb_state(&bd, 1, 500, 900, WEFT_ST_JOIN_WAIT, 21, -1);
+  dbb_state(&bd, 1, 900, 1000, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 100, 500, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, 110, 700, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, 700, 900, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 4, 300, 400, WEFT_ST_RUNNING, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 100, 2, 100, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 105, 3, 110, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 300, 4, 300, -1);
+  dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 500, 1, 500, 20);
+  dbb_flow(&bd, WEFT_FLOW_JOIN, 3, 900, 1, 900, 21);
+  dbb_mark(&bd, 1, 100, 400, 7, "compute");
+  dbb_mark(&bd, 1, 150, 0, 8, "instant");
   sqlite3 *d = db_finish(1000);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftRegion *fj = NULL, *ph = NULL;
@@ -853,17 +749,17 @@ static void test_forkjoin(void) {
 /* Two processes; the pid filter; the report renders all formats. */
 static void test_filter_and_render(void) {
   db_new();
-  P(1, 600, 0, 100, "parent");
-  P(2, 601, 10, 90, "child");
-  X("UPDATE process SET parent_upid = 1 WHERE upid = 2");
-  T(1, 1, 600, "parent", -1, 0, 100);
-  T(2, 2, 601, "child", -1, 10, 90);
-  S(1, 0, 10, WEFT_ST_RUNNING, -1, -1);
-  S(1, 10, 90, WEFT_ST_CHILD_WAIT, -1, -1);
-  S(1, 90, 100, WEFT_ST_RUNNING, -1, -1);
-  S(2, 10, 90, WEFT_ST_RUNNING, -1, -1);
+  dbb_process(&bd, 1, 600, 0, 100, "parent", NULL);
+  dbb_process(&bd, 2, 601, 10, 90, "child", NULL);
+  dbb_process_parent(&bd, 2, 1);
+  dbb_thread(&bd, 1, 1, 600, "parent", -1, 0, 100);
+  dbb_thread(&bd, 2, 2, 601, "child", -1, 10, 90);
+  dbb_state(&bd, 1, 0, 10, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 10, 90, WEFT_ST_CHILD_WAIT, -1, -1);
+  dbb_state(&bd, 1, 90, 100, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 10, 90, WEFT_ST_RUNNING, -1, -1);
   /* one reading, at its end, and no samples */
-  X("UPDATE thread SET cpu_ns = 50, runq_ns = 30 WHERE utid = 2");
+  dbb_thread_cpu(&bd, 2, 50, 30);
   sqlite3 *d = db_finish(100);
   char err[256];
   WeftMetrics *m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 601, err, sizeof err);
@@ -918,26 +814,26 @@ static void test_filter_and_render(void) {
  * (env, the shell, the helper) are left out; all_processes keeps them. */
 static void test_launchers(void) {
   db_new();
-  P(1, 700, 0, 10, "env sh shim");
-  P(2, 700, 10, 30, "sh shim");
-  P(3, 701, 12, 20, "shim-helper");
-  P(4, 700, 30, 100, "prog");
-  P(5, 702, 40, 90, "worker");
-  P(6, 703, 50, 60, "grandchild");
-  P(7, 704, 45, 50, "spawned (before exec)");
-  P(8, 704, 50, 95, "spawned worker");
-  X("UPDATE process SET image = 1, exec_from_upid = 1, end_how = 'exec' WHERE upid = 2");
-  X("UPDATE process SET image = 2, exec_from_upid = 2 WHERE upid = 4");
-  X("UPDATE process SET end_how = 'exec' WHERE upid IN (1, 7)");
-  X("UPDATE process SET parent_upid = 2 WHERE upid = 3");
-  X("UPDATE process SET parent_upid = 4 WHERE upid IN (5, 7)");
-  X("UPDATE process SET parent_upid = 5 WHERE upid = 6");
-  X("UPDATE process SET image = 1, exec_from_upid = 7 WHERE upid = 8");
+  dbb_process(&bd, 1, 700, 0, 10, "env sh shim", NULL);
+  dbb_process(&bd, 2, 700, 10, 30, "sh shim", NULL);
+  dbb_process(&bd, 3, 701, 12, 20, "shim-helper", NULL);
+  dbb_process(&bd, 4, 700, 30, 100, "prog", NULL);
+  dbb_process(&bd, 5, 702, 40, 90, "worker", NULL);
+  dbb_process(&bd, 6, 703, 50, 60, "grandchild", NULL);
+  dbb_process(&bd, 7, 704, 45, 50, "spawned (before exec)", NULL);
+  dbb_process(&bd, 8, 704, 50, 95, "spawned worker", NULL);
+  dbb_process_exec(&bd, 2, 1, 1);
+  dbb_process_exec(&bd, 4, 2, 2);
+  dbb_process_exec(&bd, 8, 7, 1);
+  dbb_process_parent(&bd, 3, 2);
+  dbb_process_parent(&bd, 5, 4);
+  dbb_process_parent(&bd, 7, 4);
+  dbb_process_parent(&bd, 6, 5);
   long long span[][3] = {{1, 0, 10}, {2, 10, 30}, {3, 12, 20}, {4, 30, 100}, {5, 40, 90}, {6, 50, 60}, {7, 45, 50},
                          {8, 50, 95}};
   for (int i = 0; i < 8; i++) {
-    T(i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
-    S(i + 1, span[i][1], span[i][2], i == 3 ? WEFT_ST_CHILD_WAIT : WEFT_ST_RUNNING, -1, -1);
+    dbb_thread(&bd, i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
+    dbb_state(&bd, i + 1, span[i][1], span[i][2], i == 3 ? WEFT_ST_CHILD_WAIT : WEFT_ST_RUNNING, -1, -1);
   }
   sqlite3 *d = db_finish(100);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
@@ -993,11 +889,11 @@ static void test_corrupt(void) {
   sqlite3_close(d);
   /* drop a table behind the reader's back */
   sqlite3 *w = NULL;
-  sqlite3_open(dbpath, &w);
+  sqlite3_open(bd.path, &w);
   sqlite3_exec(w, "DROP TABLE hold_block", NULL, NULL, NULL);
   sqlite3_close(w);
   char err[256];
-  d = weft_db_open(dbpath, 0, err, sizeof err);
+  d = weft_db_open(bd.path, 0, err, sizeof err);
   WeftMetrics *m = d ? compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, -1, err, sizeof err) : NULL;
   ok(d && !m && has(err, "cannot read the database") && has(err, "hold_block"), "a missing table: '%s'", err);
   weft_metrics_free(m);
@@ -1030,32 +926,32 @@ static const WeftPathObject *path_object(const WeftCriticalPath *cp, long long i
  * start gap 2..3; main 0..2. */
 static void test_critpath_chain(void) {
   db_new();
-  P(1, 300, 0, 100 * MS, "chain");
-  T(1, 1, 300, "main", -1, 0, 100 * MS);
-  T(2, 1, 301, "A", 1, 2 * MS, 90 * MS);
-  T(3, 1, 302, "B", 1, 3 * MS, 80 * MS);
-  FRAME(1, "a_fn", "/src/chain.c", 20);
-  FRAME(2, "main", "/src/chain.c", 40);
-  STACK(10, 1, -1);
-  STACK(11, 2, -1);
-  O(1, WEFT_KIND_MUTEX, 0x1000, "L1", -1, 11, 2);
-  O(2, WEFT_KIND_MUTEX, 0x2000, "L2", -1, 10, 2);
+  dbb_process(&bd, 1, 300, 0, 100 * MS, "chain", NULL);
+  dbb_thread(&bd, 1, 1, 300, "main", -1, 0, 100 * MS);
+  dbb_thread(&bd, 2, 1, 301, "A", 1, 2 * MS, 90 * MS);
+  dbb_thread(&bd, 3, 1, 302, "B", 1, 3 * MS, 80 * MS);
+  dbb_frame(&bd, 1, 0x1000 + 1, -1, 0, "a_fn", "/src/chain.c", 20);
+  dbb_frame(&bd, 2, 0x1000 + 2, -1, 0, "main", "/src/chain.c", 40);
+  dbb_stack(&bd, 10, 1, -1);
+  dbb_stack(&bd, 11, 2, -1);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "L1", -1, 11, 2);
+  dbb_object(&bd, 2, 1, WEFT_KIND_MUTEX, 0x2000, "L2", -1, 10, 2);
   const int R = WEFT_ST_RUNNING, LW = WEFT_ST_LOCK_WAIT;
-  S(1, 0, 10 * MS, R, -1, -1);
-  S(1, 10 * MS, 85 * MS, LW, 1, 11);
-  S(1, 85 * MS, 100 * MS, R, -1, -1);
-  S(2, 2 * MS, 5 * MS, R, -1, -1);
-  S(2, 5 * MS, 81 * MS, LW, 2, 10);
-  S(2, 81 * MS, 90 * MS, R, -1, -1);
-  S(3, 3 * MS, 80 * MS, R, -1, -1);
-  H(2, 3, 4 * MS, 80 * MS, 0);
-  H(1, 2, 3 * MS, 84 * MS, 0);
-  H(2, 2, 81 * MS, 82 * MS, 1);
-  H(1, 1, 85 * MS, 86 * MS, 1);
-  F(WEFT_FLOW_CREATE, 1, 1 * MS, 2, 2 * MS, -1);
-  F(WEFT_FLOW_CREATE, 1, 2 * MS, 3, 3 * MS, -1);
-  F(WEFT_FLOW_LOCK_HANDOFF, 3, 80 * MS, 2, 81 * MS, 2);
-  F(WEFT_FLOW_LOCK_HANDOFF, 2, 84 * MS, 1, 85 * MS, 1);
+  dbb_state(&bd, 1, 0, 10 * MS, R, -1, -1);
+  dbb_state(&bd, 1, 10 * MS, 85 * MS, LW, 1, 11);
+  dbb_state(&bd, 1, 85 * MS, 100 * MS, R, -1, -1);
+  dbb_state(&bd, 2, 2 * MS, 5 * MS, R, -1, -1);
+  dbb_state(&bd, 2, 5 * MS, 81 * MS, LW, 2, 10);
+  dbb_state(&bd, 2, 81 * MS, 90 * MS, R, -1, -1);
+  dbb_state(&bd, 3, 3 * MS, 80 * MS, R, -1, -1);
+  dbb_hold(&bd, 2, 3, 4 * MS, 80 * MS, 0, 0);
+  dbb_hold(&bd, 1, 2, 3 * MS, 84 * MS, 0, 0);
+  dbb_hold(&bd, 2, 2, 81 * MS, 82 * MS, 1, 0);
+  dbb_hold(&bd, 1, 1, 85 * MS, 86 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 1 * MS, 2, 2 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 2 * MS, 3, 3 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 3, 80 * MS, 2, 81 * MS, 2);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 84 * MS, 1, 85 * MS, 1);
   sqlite3 *d = db_finish(100 * MS);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftCriticalPath *cp = m->critical_path;
@@ -1115,7 +1011,7 @@ static void test_critpath_chain(void) {
   /* with the importer's max_hold_ns the walk reads only the holds near its
    * segments: the same hold times (the longest hold here is B's 76 ms) */
   sqlite3 *wdb = NULL;
-  ok(sqlite3_open(dbpath, &wdb) == SQLITE_OK && weft_db_meta_set_int(wdb, "max_hold_ns", 81 * MS) == 0 &&
+  ok(sqlite3_open(bd.path, &wdb) == SQLITE_OK && weft_db_meta_set_int(wdb, "max_hold_ns", 81 * MS) == 0 &&
        weft_db_meta_get_int(d, "max_hold_ns", -1) == 81 * MS,
      "chain: meta max_hold_ns set");
   sqlite3_close(wdb);
@@ -1133,19 +1029,19 @@ static void test_critpath_chain(void) {
  * held it), runs 40..42, sleeps 42..45, runs 45..50. */
 static void test_critpath_timeout(void) {
   db_new();
-  P(1, 400, 0, 50 * MS, "timeout");
-  T(1, 1, 400, "main", -1, 0, 50 * MS);
-  T(2, 1, 401, "t2", 1, 1 * MS, 45 * MS);
-  O(1, WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
-  S(1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
-  X("INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, result) VALUES (1, %lld, %lld, %d, 1, 110)",
+  dbb_process(&bd, 1, 400, 0, 50 * MS, "timeout", NULL);
+  dbb_thread(&bd, 1, 1, 400, "main", -1, 0, 50 * MS);
+  dbb_thread(&bd, 2, 1, 401, "t2", 1, 1 * MS, 45 * MS);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_exec(&bd, "INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, result) VALUES (1, %lld, %lld, %d, 1, 110)",
     10 * MS, 30 * MS, WEFT_ST_LOCK_WAIT);
-  S(1, 40 * MS, 42 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(1, 42 * MS, 45 * MS, WEFT_ST_SLEEP, -1, -1);
-  S(1, 45 * MS, 50 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(2, 1 * MS, 45 * MS, WEFT_ST_RUNNING, -1, -1);
-  H(1, 2, 5 * MS, 45 * MS, 0);
-  F(WEFT_FLOW_CREATE, 1, 0, 2, 1 * MS, -1);
+  dbb_state(&bd, 1, 40 * MS, 42 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 42 * MS, 45 * MS, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 1, 45 * MS, 50 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 1 * MS, 45 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_hold(&bd, 1, 2, 5 * MS, 45 * MS, 0, 0);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 0, 2, 1 * MS, -1);
   sqlite3 *d = db_finish(50 * MS);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftCriticalPath *cp = m->critical_path;
@@ -1168,21 +1064,21 @@ static void test_critpath_timeout(void) {
  * caused by the barrier (main's wait began at 20). */
 static void test_critpath_barrier(void) {
   db_new();
-  P(1, 500, 0, 100 * MS, "barrier");
-  T(1, 1, 500, "main", -1, 0, 100 * MS);
-  T(2, 1, 501, "t2", -1, 0, 100 * MS);
-  T(3, 1, 502, "t3", -1, 0, 100 * MS);
-  X("UPDATE thread SET is_main = 0 WHERE utid > 1");
-  O(5, WEFT_KIND_BARRIER, 0x5000, "bar", -1, -1, 0);
-  S(1, 0, 20 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(1, 20 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
-  S(1, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(2, 0, 30 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(2, 30 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
-  S(2, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(3, 0, 100 * MS, WEFT_ST_RUNNING, -1, -1);
-  F(WEFT_FLOW_BARRIER, 3, 59 * MS, 1, 60 * MS, 5);
-  F(WEFT_FLOW_BARRIER, 3, 59 * MS, 2, 60 * MS, 5);
+  dbb_process(&bd, 1, 500, 0, 100 * MS, "barrier", NULL);
+  dbb_thread(&bd, 1, 1, 500, "main", -1, 0, 100 * MS);
+  dbb_thread(&bd, 2, 1, 501, "t2", -1, 0, 100 * MS);
+  dbb_thread(&bd, 3, 1, 502, "t3", -1, 0, 100 * MS);
+  dbb_exec(&bd, "UPDATE thread SET is_main = 0 WHERE utid > 1");
+  dbb_object(&bd, 5, 1, WEFT_KIND_BARRIER, 0x5000, "bar", -1, -1, 0);
+  dbb_state(&bd, 1, 0, 20 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 20 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
+  dbb_state(&bd, 1, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 0, 30 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 30 * MS, 60 * MS, WEFT_ST_BARRIER_WAIT, 5, -1);
+  dbb_state(&bd, 2, 60 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, 0, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_BARRIER, 3, 59 * MS, 1, 60 * MS, 5);
+  dbb_flow(&bd, WEFT_FLOW_BARRIER, 3, 59 * MS, 2, 60 * MS, 5);
   sqlite3 *d = db_finish(100 * MS);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftCriticalPath *cp = m->critical_path;
@@ -1205,30 +1101,30 @@ static void test_critpath_barrier(void) {
 static void test_many_sites(void) {
   enum { N = 200 };
   db_new();
-  P(1, 700, 0, 1000 * MS, "sites");
-  T(1, 1, 700, "main", -1, 0, 1000 * MS);
-  T(2, 1, 701, "w", 1, 0, 1000 * MS);
-  S(1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
-  S(2, 0, 500 * MS, WEFT_ST_RUNNING, -1, -1);
-  FRAME(1, "make_locks", "/src/sites.c", 10);
-  STACK(1000, 1, -1);
+  dbb_process(&bd, 1, 700, 0, 1000 * MS, "sites", NULL);
+  dbb_thread(&bd, 1, 1, 700, "main", -1, 0, 1000 * MS);
+  dbb_thread(&bd, 2, 1, 701, "w", 1, 0, 1000 * MS);
+  dbb_state(&bd, 1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 0, 500 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_frame(&bd, 1, 0x1000 + 1, -1, 0, "make_locks", "/src/sites.c", 10);
+  dbb_stack(&bd, 1000, 1, -1);
   for (int i = 0; i < N; i++) {
     char fn[32];
     snprintf(fn, sizeof fn, "wait_%d", i);
-    FRAME(2 + i, fn, "/src/sites.c", 500 + i);
-    STACK(2000 + i, 2 + i, -1);
-    O(1 + i, WEFT_KIND_MUTEX, 0x10000 + 64 * i, NULL, 1000, 2000 + i, 1);
+    dbb_frame(&bd, 2 + i, 0x1000 + 2 + i, -1, 0, fn, "/src/sites.c", 500 + i);
+    dbb_stack(&bd, 2000 + i, 2 + i, -1);
+    dbb_object(&bd, 1 + i, 1, WEFT_KIND_MUTEX, 0x10000 + 64 * i, NULL, 1000, 2000 + i, 1);
   }
   /* two more made by make_locks, each called from a function of its own */
-  FRAME(900, "queue_new", "/src/queue.c", 12);
-  FRAME(901, "pool_new", "/src/pool.c", 40);
-  STACK(3000, 1, 900);
-  STACK(3001, 1, 901);
-  O(N + 1, WEFT_KIND_MUTEX, 0x90000, NULL, 3000, -1, 1);
-  O(N + 2, WEFT_KIND_MUTEX, 0x90040, NULL, 3001, -1, 1);
+  dbb_frame(&bd, 900, 0x1000 + 900, -1, 0, "queue_new", "/src/queue.c", 12);
+  dbb_frame(&bd, 901, 0x1000 + 901, -1, 0, "pool_new", "/src/pool.c", 40);
+  dbb_stack(&bd, 3000, 1, 900);
+  dbb_stack(&bd, 3001, 1, 901);
+  dbb_object(&bd, N + 1, 1, WEFT_KIND_MUTEX, 0x90000, NULL, 3000, -1, 1);
+  dbb_object(&bd, N + 2, 1, WEFT_KIND_MUTEX, 0x90040, NULL, 3001, -1, 1);
   /* one 1 ms wait per object, back to back in w's timeline */
-  for (int i = 0; i < N; i++) S(2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
-  S(2, (500 + N) * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  for (int i = 0; i < N; i++) dbb_state(&bd, 2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
+  dbb_state(&bd, 2, (500 + N) * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
   sqlite3 *d = db_finish(1000 * MS);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   int good = m->nobjects == N;
@@ -1254,12 +1150,7 @@ static void test_many_sites(void) {
 }
 
 int main(void) {
-  const char *t = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/test-metrics.XXXXXX", t && *t ? t : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    printf("Bail out! mkdtemp %s\n", tmpdir);
-    return 99;
-  }
+  dbb_dir_init(&dir, "test-metrics");
   test_pop();
   test_units();
   test_two_threads();
@@ -1278,11 +1169,7 @@ int main(void) {
   test_critpath_timeout();
   test_critpath_barrier();
   test_many_sites();
-  for (int i = 1; i <= ndb; i++) {
-    snprintf(dbpath, sizeof dbpath, "%s/t%d.db", tmpdir, i);
-    unlink(dbpath);
-  }
-  rmdir(tmpdir);
+  dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }

@@ -1,0 +1,286 @@
+/* analysis-private.h - what the files of analysis/ share with each other
+ * (internal to libweft-analysis; the public face is metrics.h and python.h).
+ * SPDX-License-Identifier: MIT
+ *
+ * weft_metrics_compute() (analysis.c) runs the analyses in this order, each
+ * reading what the ones before it left in the WeftMetrics; a file calls only
+ * the files above it in the list:
+ *   metrics.c         the model: meta, processes, threads; their states, holds,
+ *                     hand-offs and counts (on worker threads); each thread's
+ *                     time split four ways; the summary
+ *   objects.c         contention per sync object, from the model's accumulators
+ *   regions.c         barrier rounds, fork-join groups, phases; parallelism
+ *   python.c          parallel Python: processes, threads, pools, the GIL
+ *   critpath.c        the critical path
+ *   whatif.c          the what-ifs (the path, objects, regions, Python pools)
+ *   findings.c        the findings of every analysis
+ *   findings-python.c the Python verdicts (GIL, I/O threads, pool stragglers:
+ *                     weft_python_compute) and groups of Python locks
+ *   analysis.c        weft_metrics_compute(), weft_metrics_free()
+ */
+#ifndef WEFT_ANALYSIS_PRIVATE_H
+#define WEFT_ANALYSIS_PRIVATE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "python.h"
+#include "weft-hmap.h"
+#include "weft-sqlite.h"
+#include "weft-trace.h"
+
+/* The message of a database error: "cannot read the database: <SQLite's>". */
+#define WEFT_ANALYSIS_SQL_PREFIX "cannot read the database"
+
+/* ---- allocation (metrics.c) ---- */
+
+/* Everything a WeftMetrics hands out but its arrays: freed all at once. */
+typedef struct {
+  void  **p;
+  size_t  n, cap;
+} Pool;
+
+void *pool_calloc(Pool *pl, size_t n, size_t size);
+char *pool_strdup(Pool *pl, const char *s);
+char *pool_printf(Pool *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Grow *v (elements of size sz) to hold at least n + 1; 0 or -1. */
+int vec_reserve(void **v, size_t *cap, size_t n, size_t sz);
+#define VEC_PUSH(vec, n, cap, val)                                                                        \
+  (vec_reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
+
+/* ---- small helpers ---- */
+
+static inline int64_t sat_add(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_add_overflow(x, y, &r)) return y > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+static inline int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* [s, e) clipped to [a, b) as [*cs, *ce); true if it is inside the range:
+ * a positive overlap, or a zero-length interval at an instant in [a, b). */
+static inline bool clip(int64_t s, int64_t e, int64_t a, int64_t b, int64_t *cs, int64_t *ce) {
+  *cs = max64(s, a);
+  *ce = min64(e, b);
+  if (*ce > *cs) return true;
+  if (e == s && s >= a && s < b) {
+    *ce = *cs;
+    return true;
+  }
+  return false;
+}
+
+/* LSD radix sort of non-negative int64 values, 16 bits per pass, skipping
+ * passes above the largest value. tmp has n entries; count 65536. */
+void radix_sort(int64_t *v, int64_t *tmp, size_t *count, size_t n);
+
+static inline bool kind_is_rwlock(int k) {
+  return k == WEFT_KIND_RWLOCK || k == WEFT_KIND_RWLOCK_RD || k == WEFT_KIND_RWLOCK_WR;
+}
+static inline bool kind_is_lock(int k) { return k == WEFT_KIND_MUTEX || kind_is_rwlock(k) || k == WEFT_KIND_SPIN; }
+static inline bool kind_is_lockish(int k) { return kind_is_lock(k) || k == WEFT_KIND_SEM; }
+
+/* ---- the computation context (metrics.c) ---- */
+
+typedef struct {
+  int64_t     upid, pid, image, parent_upid, exec_from;
+  const char *cmdline, *exe, *end_how;
+  int64_t     start, end;
+  bool        has_exit;
+  int64_t     exit_status;
+  bool        sel;            /* matches the pid filter */
+  ptrdiff_t   idx;            /* in m->processes, or -1 */
+} ProcInfo;
+
+typedef struct {
+  int64_t     utid, upid, tid, pid, creator;
+  const char *name, *end_how;
+  int         is_main;
+  int64_t     start, end;
+  int64_t     cpu, runq;      /* -1: NULL */
+  bool        sel;            /* its process is selected */
+  ptrdiff_t   idx;            /* in m->threads, or -1 */
+} ThreadInfo;
+
+typedef struct {
+  int64_t s, e;
+} Span;
+
+/* Sorted, non-overlapping spans of one thread with prefix sums. */
+typedef struct {
+  Span    *run;
+  size_t   n, cap;
+  int64_t *prefix;            /* n + 1: prefix[i] = sum of lengths of run[0..i) */
+} RunList;
+
+/* The waits of one thread (every state but running), in time order. */
+typedef struct {
+  int64_t s, e;
+  int     st;                 /* WEFT_ST_*; 0 for a state this weft does not know */
+} WSpan;
+
+typedef struct {
+  WSpan  *v;
+  size_t  n, cap;
+} WSpanList;
+
+/* One interval between two scheduler readings of a thread, inside the
+ * range: its running time and the part of it on a CPU (for useful time in
+ * any sub-range). */
+typedef struct {
+  int64_t s, e, run, oncpu;
+} CpuSeg;
+
+typedef struct {
+  CpuSeg *v;
+  size_t  n, cap;
+} CpuList;
+
+/* The waits, holds and counts of one object, as the threads are loaded. */
+typedef struct {
+  int64_t  object_id;
+  int64_t *durs;
+  size_t   ndurs, capdurs;
+  int64_t  wait_ns, wait_max, waits, contended, waiters;
+  size_t   last_thread;       /* for distinct waiters: threads are loaded one at a time */
+  int64_t  holds, hold_ns, hold_max, hold_starts;
+  int64_t  handoffs;
+  /* lock_count rows (contention first), prorated to the range */
+  double   cnt_acq, cnt_fail, cnt_samples, cnt_sample_ns;
+  int64_t  cnt_sample_max;
+  bool     counted, cnt_prorated;
+} ObjAcc;
+
+typedef struct {
+  size_t  obj;                /* index into objs */
+  int64_t stack_id;
+  int64_t waits, wait_ns;
+} SiteAcc;
+
+typedef struct {
+  const char *label, *symbol, *file, *site;
+  int64_t     line;
+  bool        known;          /* the stack has a depth-0 frame */
+} StackInfo;
+
+typedef struct {
+  WeftSql      sql;           /* the connection and the first error ("out of memory" too) */
+  WeftMetrics *m;
+  Pool        *pool;
+  int64_t      a, b;
+  bool         txn;           /* the read transaction is ours (else no worker threads) */
+
+  ProcInfo    *procs;
+  size_t       nprocs, capprocs;
+  WeftHMap     proc_by_upid;
+  ThreadInfo  *thr;
+  size_t       nthr, capthr;
+  WeftHMap     thr_by_utid;
+
+  RunList     *runs;          /* parallel to m->threads: running spans */
+  RunList     *ios;           /* parallel to m->threads: io_wait spans */
+  WSpanList   *waits;         /* parallel to m->threads: spans in any other state */
+  CpuList     *cpu;           /* parallel to m->threads: intervals between scheduler readings */
+  RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
+
+  ObjAcc      *objs;
+  size_t       nobjs, capobjs;
+  WeftHMap     obj_by_id;
+  SiteAcc     *sites;
+  size_t       nsites, capsites;
+  WeftHMap     site_by_key;
+  StackInfo   *stacks;
+  size_t       nstacks, capstacks;
+  WeftHMap     stack_by_id;
+
+  int64_t      share_base;    /* waiting in the range but for threads or children to end */
+} Ctx;
+
+static inline bool oom(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
+
+/* Start a computation for q with WEFT_METRICS_* bits what (resolved): a new
+ * c->m, and a read transaction unless the caller has one open. false when
+ * out of memory (the message in err; nothing to end or free). */
+bool metrics_begin(Ctx *c, sqlite3 *db, const WeftMetricsQuery *q, unsigned what, char *err, size_t errlen);
+/* The model: meta and the range, processes, threads, their states (and with
+ * WEFT_METRICS_OBJECTS holds, hand-offs and counts), the time split and the
+ * summary. false on failure (c->sql.failed). */
+bool metrics_load(Ctx *c, const WeftMetricsQuery *q);
+/* Close the read transaction and free c (not c->m). */
+void metrics_end(Ctx *c);
+/* Free the model's part of m: its arrays and the pool. */
+void metrics_free_model(WeftMetrics *m);
+
+/* Any thread of the recording, selected or not; NULL if unknown. */
+ThreadInfo *thread_info(const Ctx *c, int64_t utid);
+/* "name [tid]" of any thread of the recording. */
+const char *ctx_thread_label(const Ctx *c, int64_t utid, char *buf, size_t len);
+/* The main thread of process upid in m, or -1. */
+int64_t main_utid(const WeftMetrics *m, int64_t upid);
+/* Total length of rl's spans inside [x, y). */
+int64_t span_sum(const RunList *rl, int64_t x, int64_t y);
+/* Useful time of selected thread ti (index into m->threads) inside [x, y). */
+int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y);
+
+/* ---- the analyses on top of the model ---- */
+
+/* objects.c: m->objects from the accumulators; the innermost frame of a
+ * stack (-1: none), cached, for the call sites of any analysis. */
+bool build_objects(Ctx *c);
+const StackInfo *stack_info(Ctx *c, int64_t stack_id);
+
+/* regions.c */
+bool build_regions(Ctx *c);
+bool build_parallelism(Ctx *c);
+
+/* python.c: the Python model (python.h) without its verdicts: NULL when no
+ * selected process is a CPython, or on failure (*failed set, the message in
+ * err). weft_python_compute() (findings-python.c) adds the verdicts. */
+WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *err, size_t errlen);
+/* A string that lives as long as py. */
+const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An I/O thread: not a main thread, at least half of its life in I/O waits
+ * or sleeps and under a tenth waiting for the GIL. */
+bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
+
+/* critpath.c: m->critical_path (but its what-ifs), and the objects'
+ * critical_share_ns and critical_hold_ns. */
+bool build_critical_path(Ctx *c);
+
+/* whatif.c: m->critical_path->whatifs (none when no path was walked). */
+bool build_whatifs(Ctx *c);
+
+/* ---- findings (findings.c) ---- */
+
+typedef struct {
+  WeftFinding *v;
+  size_t       n, cap;
+} FindVec;
+
+/* A finding costs at least this (thread-ns): 1/100 of the thread time. */
+int64_t findings_min_cost(const WeftMetrics *m);
+/* "12%", "0.5%" (one decimal below 0.95%). */
+const char *pct(char *buf, size_t len, double f);
+/* Append a finding; title, evidence and fix are from c's pool (NULL: out
+ * of memory). false on failure. */
+bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *title, char *evidence, char *fix,
+                 int64_t object_id, int64_t utid, int64_t region);
+
+/* The rules, in the order analysis.c runs them (a fixed order: findings
+ * that tie in the sort come out as qsort leaves them). grouped[i]: m->objects[i] is in a group of
+ * Python locks (findings-python.c), which has the finding. */
+bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped);
+bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost);
+bool find_global(Ctx *c, FindVec *fv, int64_t min_cost);
+void sort_findings(FindVec *fv);
+
+/* findings-python.c: groups of 2+ Python locks with waits (one finding each;
+ * their members marked in grouped[]). */
+bool find_pylock_groups(Ctx *c, FindVec *fv, int64_t min_cost, bool *grouped);
+
+#endif /* WEFT_ANALYSIS_PRIVATE_H */

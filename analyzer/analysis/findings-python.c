@@ -1,0 +1,237 @@
+/* findings-python.c - the findings about parallel Python (see python.h and
+ * docs/python.md).
+ * SPDX-License-Identifier: MIT
+ *
+ * weft_python_compute(): python.c's model, then its verdicts, which go in
+ * WeftPython.findings: a process whose threads wait for the GIL (CPU-bound
+ * Python: use processes), I/O threads that overlap well (threading is
+ * right), a pool's worker that finishes long after the others (unequal
+ * tasks). And groups of Python locks: one finding per group of objects made
+ * at one site (findings.c leaves their members out).
+ */
+#include "analysis-private.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "python.h"
+
+#define GIL_PROCESS_SHARE 0.10  /* the gil finding: GIL waits >= this share of the process's thread time */
+#define STRAGGLER_SHARE  0.25   /* lag / the straggler's time in the pool, for a finding */
+
+/* "12%", "0.5%" (one decimal below 1%, where findings.c's pct() has 0.95%:
+ * the Python verdicts always printed so) */
+static const char *py_pct(char *buf, size_t len, double x) {
+  x *= 100.0;
+  if (x > 0 && x < 1) snprintf(buf, len, "%.1f%%", x);
+  else snprintf(buf, len, "%.0f%%", x);
+  return buf;
+}
+
+static void add_verdict(GArray *fv, WeftFindingKind kind, const char *kind_name, int64_t cost, const char *title,
+                        const char *evidence, const char *fix, int64_t utid) {
+  WeftFinding f = {.kind = kind, .kind_name = kind_name, .cost_ns = cost, .title = title, .evidence = evidence,
+                   .fix = fix, .object_id = -1, .utid = utid, .region = -1};
+  g_array_append_val(fv, f);
+}
+
+/* Threads of pp that wait for the GIL: CPU-bound Python. on_cpu: the share of
+ * the process's running time that was on a CPU. */
+static void gil_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyProcess *pp,
+                        const WeftProcessMetrics *pm, double on_cpu, int64_t min_cost) {
+  char b1[32], b2[32], b3[32], p1[16], p2[16], lab[200];
+  if (!(pp->gil_threads && pp->gil_wait_ns >= min_cost && pp->gil_wait_ns > 0 && pm &&
+        on_cpu * (double)pp->gil_wait_ns >= GIL_PROCESS_SHARE * (double)pm->thread_ns))
+    return;
+  char who[200] = "";
+  if (pp->top_holder_utid >= 0)
+    snprintf(who, sizeof who, "; others waited longest (%s) while %s held it",
+             weft_format_ns(b3, sizeof b3, pp->top_holder_ns),
+             weft_metrics_thread_label(m, pp->top_holder_utid, lab, sizeof lab));
+  const char *title =
+    python_strf(py, "%zu thread%s of %s spent %s of their time waiting for the GIL: this work is CPU-bound Python",
+                pp->gil_threads, pp->gil_threads == 1 ? "" : "s", pp->label,
+                py_pct(p1, sizeof p1, pp->gil_threads_share));
+  const char *evidence =
+    python_strf(py, "%s of GIL waits in all; threads were waiting for the GIL during %s of the process's life "
+                    "(%s), so only one ran Python at a time; %lld hand-off%s between threads%s",
+                weft_format_ns(b1, sizeof b1, pp->gil_wait_ns), py_pct(p2, sizeof p2, pp->gil_serial_share),
+                weft_format_ns(b2, sizeof b2, pp->gil_serial_ns), (long long)pp->gil_handoffs,
+                pp->gil_handoffs == 1 ? "" : "s", who);
+  const char *fix =
+    python_strf(py, "use processes instead of threads: concurrent.futures.ProcessPoolExecutor or "
+                    "multiprocessing.Pool (the same map/submit interface), or move the hot loop into native code "
+                    "that releases the GIL (NumPy, a C extension, Cython with nogil)");
+  add_verdict(fv, WEFT_FIND_GIL, "gil", pp->gil_wait_ns, title, evidence, fix, pp->top_holder_utid);
+}
+
+/* Two or more I/O threads of pp waiting at once, the GIL no bottleneck:
+ * threading is the right choice (cost 0: nothing to fix). */
+static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyProcess *pp, double on_cpu) {
+  char b1[32], p1[16], p2[16];
+  int pool_parent_proc = 0; /* a pool's helper threads idle in pipe reads: not an I/O-bound program */
+  for (size_t k = 0; k < py->npools; k++) pool_parent_proc |= py->pools[k].parent_upid == pp->upid;
+  if (pool_parent_proc || pp->io_threads < 2 || pp->io_overlap_max < 2 || !(on_cpu * pp->gil_serial_share < 0.25))
+    return;
+  int64_t io = 0, life = 0, gil = 0;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    const WeftPyThread *t = &py->threads[i];
+    if (t->upid != pp->upid || !python_is_io_thread(m, t)) continue;
+    io += t->io_ns;
+    life += t->lifetime_ns;
+    gil += t->gil_wait_ns;
+  }
+  const char *title =
+    python_strf(py, "threads overlap well while waiting on I/O: threading is the right choice here (%zu "
+                    "threads of %s, up to %zu waiting at once)",
+                pp->io_threads, pp->label, pp->io_overlap_max);
+  const char *evidence =
+    python_strf(py, "they spent %s of their time blocked in I/O or sleeping and %s waiting for the GIL; two "
+                    "or more waited at once for %s",
+                py_pct(p1, sizeof p1, life ? (double)io / (double)life : 0),
+                py_pct(p2, sizeof p2, life ? (double)gil / (double)life : 0),
+                weft_format_ns(b1, sizeof b1, pp->io_overlap_ns));
+  const char *fix =
+    python_strf(py, "nothing to change: threads (or asyncio) suit I/O-bound work, since blocking calls "
+                    "release the GIL; more threads help as long as the other side keeps up");
+  add_verdict(fv, WEFT_FIND_IO_OVERLAP, "io_overlap", 0, title, evidence, fix, -1);
+}
+
+/* A pool whose straggler finished long after the others: unequal tasks. */
+static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
+  char b1[32], b2[32], p1[16], p2[16];
+  int64_t cost = pl->straggler_lag_ns * (int64_t)(pl->nworkers - 1);
+  if (pl->straggler_lag_share < STRAGGLER_SHARE || cost < min_cost || cost <= 0) return;
+  size_t idx = 0;
+  for (size_t w = 0; w < pl->nworkers; w++)
+    if (pl->workers[w].upid == pl->straggler_upid) idx = w;
+  const WeftPyWorker *sw = &pl->workers[idx];
+  /* its process's name when the Python hook gave one ("ForkPoolWorker-2") */
+  const char *wname = "";
+  int64_t mu = main_utid(m, sw->upid);
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
+      wname = m->threads[i].name;
+  const char *title =
+    python_strf(py, "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the "
+                    "pool): its tasks were longer",
+                idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+                weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share));
+  const char *evidence =
+    python_strf(py, "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
+                    "meanwhile; the parent waited %s (%s of the pool's span) for results",
+                pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
+                weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
+  const char *fix =
+    python_strf(py, "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
+                    "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
+                    "executor.submit per task), and start the longest tasks first");
+  add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
+}
+
+WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
+                                size_t errlen) {
+  WeftPython *py = python_model(db, m, failed, err, errlen);
+  if (!py) return NULL;
+  GArray *fv = g_array_new(FALSE, TRUE, sizeof(WeftFinding));
+  for (size_t pi = 0; pi < py->nprocesses; pi++) {
+    const WeftPyProcess *pp = &py->processes[pi];
+    const WeftProcessMetrics *pm = weft_metrics_process(m, pp->upid);
+    /* A GIL holder that waits for a CPU (the machine is busy with more threads
+     * than CPUs) makes the others wait for the GIL too: that part of the waits
+     * is the oversubscription's (its own finding), not the program's. Weigh
+     * the waits by the share of the process's running time that was on a CPU. */
+    double on_cpu =
+      pm && pm->cpu_ns > 0 && pm->runq_ns >= 0 ? (double)pm->cpu_ns / (double)(pm->cpu_ns + pm->runq_ns) : 1;
+    gil_verdict(fv, py, m, pp, pm, on_cpu, min_cost);
+    io_verdict(fv, py, m, pp, on_cpu);
+  }
+  for (size_t k = 0; k < py->npools; k++) pool_verdict(fv, py, m, &py->pools[k], min_cost);
+  py->nfindings = fv->len;
+  py->findings = (WeftFinding *)(void *)g_array_free(fv, FALSE);
+  return py;
+}
+
+/* CPython makes a lock per Future, Event, Condition or Queue: many objects
+ * of one creation site, told apart only by an ordinal ("... #17"), each with
+ * a wait or two. They are one finding, not one per object. */
+typedef struct {
+  size_t      idx;    /* in m->objects */
+  int64_t     upid;
+  const char *base;   /* the name without " #k" */
+  size_t      blen;
+} PyGroupKey;
+
+static int cmp_pygroup(const void *x, const void *y) {
+  const PyGroupKey *a = x, *b = y;
+  if (a->upid != b->upid) return (a->upid > b->upid) - (a->upid < b->upid);
+  size_t n = a->blen < b->blen ? a->blen : b->blen;
+  int r = strncmp(a->base, b->base, n);
+  if (r) return r;
+  if (a->blen != b->blen) return a->blen < b->blen ? -1 : 1;
+  return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static size_t ordinal_stripped(const char *name) {
+  size_t n = strlen(name), k = n;
+  while (k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9') k--;
+  return k < n && k >= 2 && name[k - 1] == '#' && name[k - 2] == ' ' ? k - 2 : n;
+}
+
+static bool is_pylock(const WeftMetrics *m, const WeftObjectMetrics *o) {
+  return o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid) &&
+         !weft_python_pool_of(m->python, o->upid) && !weft_python_is_gil_object(m->python, o->object_id);
+}
+
+/* Groups of 2+ Python locks with waits: one finding each; their members are
+ * marked in grouped[]. */
+bool find_pylock_groups(Ctx *c, FindVec *fv, int64_t min_cost, bool *grouped) {
+  WeftMetrics *m = c->m;
+  Pool *pl = c->pool;
+  PyGroupKey *k = malloc((m->nobjects ? m->nobjects : 1) * sizeof *k);
+  if (!k) return oom(c);
+  size_t n = 0;
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    if (o->wait_ns <= 0 || !is_pylock(m, o) || !o->name) continue;
+    size_t bl = ordinal_stripped(o->name);
+    if (bl == strlen(o->name)) continue; /* no ordinal: a lock of its own site */
+    k[n++] = (PyGroupKey){i, o->upid, o->name, bl};
+  }
+  qsort(k, n, sizeof *k, cmp_pygroup);
+  for (size_t a = 0, b; a < n && !c->sql.failed; a = b) {
+    int64_t wait = 0, crit = 0, waits = 0;
+    size_t top = k[a].idx;
+    for (b = a; b < n && k[b].upid == k[a].upid && k[b].blen == k[a].blen &&
+                !strncmp(k[b].base, k[a].base, k[a].blen); b++) {
+      const WeftObjectMetrics *o = &m->objects[k[b].idx];
+      wait += o->wait_ns;
+      crit += o->critical_share_ns;
+      waits += o->waits;
+      if (o->wait_ns > m->objects[top].wait_ns) top = k[b].idx;
+    }
+    if (b - a < 2) continue;
+    for (size_t q = a; q < b; q++) grouped[k[q].idx] = true;
+    int64_t cost = sat_add(wait, crit);
+    if (wait < min_cost) continue;
+    const WeftObjectMetrics *t = &m->objects[top];
+    char b1[32], b2[32], b3[32];
+    char *base = pool_printf(pl, "%.*s", (int)k[a].blen, k[a].base);
+    char *title = pool_printf(pl, "%zu Python locks or semaphores made at %s: threads waited %s on them", b - a,
+                              base ? base : "", weft_format_ns(b1, sizeof b1, wait));
+    char *evidence = pool_printf(pl, "%lld waits in all; the longest %s on %s (waited %s in all); CPython makes "
+                                     "one per Future, Event, Condition or Queue",
+                                 (long long)waits, weft_format_ns(b2, sizeof b2, t->wait_max_ns), t->label,
+                                 weft_format_ns(b3, sizeof b3, t->wait_ns));
+    add_finding(c, fv, WEFT_FIND_CONTENTION, cost, title, evidence,
+                pool_strdup(pl, "waits for results (Future.result(), Event.wait(), Queue.get()) are idle by design "
+                                "when the waiting thread has nothing else to do; if they hold up the run, the work "
+                                "they wait for is the thing to speed up (see the critical path); if threads "
+                                "contend for one lock, hold it for less time"),
+                t->object_id, -1, -1);
+  }
+  free(k);
+  return !c->sql.failed;
+}

@@ -1,0 +1,395 @@
+/* findings.c - the findings: what to fix, ranked by cost (see metrics.h,
+ * WeftFinding, and docs/report-json.md, "Findings").
+ * SPDX-License-Identifier: MIT
+ *
+ * The rules read every analysis: the objects (locks, semaphores, condition
+ * variables: their waits, holds and critical-path shares), the regions
+ * (imbalance), the parallelism profile (serial phases, CPUs), the states
+ * (I/O, sleep), and the Python analysis to leave out what its own verdicts
+ * judge (the GIL, a pool's queues, the I/O of CPython threads). The Python
+ * verdicts and groups of Python locks are in findings-python.c; analysis.c
+ * runs the rules in order.
+ */
+#include "analysis-private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "python.h"
+
+/* Finding thresholds (docs/report-json.md, "Findings"). */
+#define FIND_MIN_COST_DIV      100    /* a finding costs >= 1/100 of the thread time in the range */
+#define FIND_IMBALANCE_LB      0.90   /* regions with LB below this are imbalanced */
+#define FIND_SERIAL_SHARE      0.10   /* at most one thread running >= 10% of the range */
+#define FIND_RUNQ_SHARE        0.10   /* runq >= 10% of the thread time */
+
+int64_t findings_min_cost(const WeftMetrics *m) {
+  return (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
+}
+
+const char *pct(char *buf, size_t len, double f) {
+  double x = f * 100;
+  if (x > 0 && x < 0.95)
+    snprintf(buf, len, "%.1f%%", x);
+  else
+    snprintf(buf, len, "%.0f%%", x);
+  return buf;
+}
+
+static const char *find_kind_name(WeftFindingKind k) {
+  switch (k) {
+  case WEFT_FIND_CONTENTION: return "contention";
+  case WEFT_FIND_CONDVAR: return "condvar";
+  case WEFT_FIND_IMBALANCE: return "imbalance";
+  case WEFT_FIND_SERIAL: return "serial";
+  case WEFT_FIND_OVERSUBSCRIBED: return "oversubscribed";
+  case WEFT_FIND_GIL: return "gil";
+  case WEFT_FIND_IO: return "io";
+  case WEFT_FIND_SLEEP: return "sleep";
+  case WEFT_FIND_IO_OVERLAP: return "io_overlap";
+  case WEFT_FIND_MACHINE_LOAD: return "machine_load";
+  }
+  return "other";
+}
+
+bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *title, char *evidence, char *fix,
+                 int64_t object_id, int64_t utid, int64_t region) {
+  if (!title || !evidence || !fix) return oom(c);
+  WeftFinding f = {.kind = kind, .kind_name = find_kind_name(kind), .cost_ns = cost, .title = title,
+                   .evidence = evidence, .fix = fix, .object_id = object_id, .utid = utid, .region = region};
+  if (VEC_PUSH(fv->v, fv->n, fv->cap, f) < 0) return oom(c);
+  return true;
+}
+
+/* What to do about waits on o (pylock: a CPython lock or semaphore). */
+static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
+  if (o->kind == WEFT_KIND_MUTEX)
+    return "shorten the critical section (move work out of it) or shard the lock (one per bucket or per "
+           "thread, merged at the end)";
+  if (kind_is_rwlock(o->kind))
+    return "shorten the write-locked sections; if reads dominate, use per-thread copies or RCU instead of "
+           "a shared rwlock";
+  if (o->kind == WEFT_KIND_SPIN)
+    return "a spinlock held this long burns CPU in the waiters: use a mutex, or shorten the critical section";
+  if (pylock)
+    return "CPython's threading.Lock, and the Condition, Event, Queue, Future.result() and Thread.join() "
+           "built on it, and multiprocessing's locks, queues and semaphores, are semaphores: if the waiting "
+           "thread is idle by design (a pool's parent waiting for results, a worker waiting for tasks), "
+           "nothing to fix; if threads contend for a lock, hold it for less time or give each thread its own "
+           "data";
+  if (o->kind == WEFT_KIND_SEM)
+    return "the semaphore's count limits concurrency: raise it if the resource allows, or hold it for less "
+           "time";
+  return "threads wait for work or a state change: the producer is the bottleneck or the tasks are too "
+         "small; hand out work in bigger batches, or add producers";
+}
+
+/* Locks, semaphores and condition variables: one finding each. */
+bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
+  WeftMetrics *m = c->m;
+  Pool *pl = c->pool;
+  for (size_t i = 0; i < m->nobjects && !c->sql.failed; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    if (grouped[i]) continue;
+    bool cond = o->kind == WEFT_KIND_COND;
+    if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
+    if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: findings-python.c's verdict */
+    bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
+    /* a pool's parent waiting for results and its workers waiting for tasks
+     * wait by design: the pool's finding (straggler, balance, the parent's
+     * wait) tells why, not a lock finding per queue */
+    if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
+    const char *noun = pylock ? "Python lock or semaphore"
+                       : o->kind == WEFT_KIND_MUTEX ? "lock"
+                       : kind_is_rwlock(o->kind) ? "rwlock"
+                       : o->kind == WEFT_KIND_SPIN ? "spinlock"
+                       : o->kind == WEFT_KIND_SEM  ? "semaphore"
+                                                   : "condition variable";
+    char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
+    char *title = pool_printf(pl, "%s %s: threads waited %s on it (%s of all waiting); %zu call site%s", noun,
+                              o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
+                              pct(p1, sizeof p1, o->wait_share), o->nsites_total, o->nsites_total == 1 ? "" : "s");
+    char acq[96] = "";
+    if (o->acquisitions > 0)
+      snprintf(acq, sizeof acq, "%lld of %lld acquisitions contended (%s); ", (long long)o->contended,
+               (long long)o->acquisitions, pct(p2, sizeof p2, o->contended_frac));
+    else
+      snprintf(acq, sizeof acq, "%lld wait%s; ", (long long)o->waits, o->waits == 1 ? "" : "s");
+    char hold[320] = "";
+    if (o->holds && m->holds_all)
+      snprintf(hold, sizeof hold, "; held %s in %lld hold%s (mean %s, max %s); %lld hand-off%s",
+               weft_format_ns(b5, sizeof b5, o->hold_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
+               weft_format_ns(b6, sizeof b6, o->hold_mean_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
+               (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    else if (o->holds && o->hold_est_ns >= 0) /* contention first, with a sample: estimates, marked */
+      snprintf(hold, sizeof hold, "; held ≈%s in all (the %lld hold%s someone waited for: %s, max %s; the "
+               "others ≈%s each, from %lld timed); %lld hand-off%s",
+               weft_format_ns(b5, sizeof b5, o->hold_est_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
+               weft_format_ns(b6, sizeof b6, o->hold_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
+               weft_format_ns(b1, sizeof b1, o->hold_sample_mean_ns), (long long)o->hold_samples,
+               (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    else if (o->holds)
+      snprintf(hold, sizeof hold, "; the %lld hold%s someone waited for: %s, max %s; %lld hand-off%s",
+               (long long)o->holds, o->holds == 1 ? "" : "s", weft_format_ns(b5, sizeof b5, o->hold_ns),
+               weft_format_ns(b7, sizeof b7, o->hold_max_ns), (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
+    char crit[160] = "";
+    if (o->critical_share_ns > 0 && m->critical_path && m->critical_path->length_ns > 0)
+      snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
+               weft_format_ns(b1, sizeof b1, o->critical_share_ns),
+               pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
+    char *evidence = pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s", acq,
+                                 weft_format_ns(b2, sizeof b2, o->wait_p50_ns),
+                                 weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
+                                 weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
+                                 o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
+    /* a wait on the critical path costs the run time too: its share counts twice */
+    add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
+                title, evidence, pool_strdup(pl, object_fix(o, pylock)), o->object_id, -1, -1);
+  }
+  return !c->sql.failed;
+}
+
+static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) {
+  ctx_thread_label(c, utid, buf, len);
+}
+
+bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], b4[32], b5[32], who[160];
+  /* fork-join groups and phases, one finding per region */
+  for (size_t i = 0; i < m->nregions && !c->sql.failed; i++) {
+    const WeftRegion *r = &m->regions[i];
+    if (r->kind == WEFT_REGION_BARRIER || r->nteam < 2 || r->pop.lb >= FIND_IMBALANCE_LB ||
+        r->pop.imbalance_ns < min_cost || r->pop.imbalance_ns <= 0)
+      continue;
+    /* a fork-join group that a phase marks exactly: one finding, under the
+     * phase's name (regions are sorted by start, so the twin is near) */
+    bool twin = false;
+    for (size_t k = i + 1; r->kind == WEFT_REGION_FORK_JOIN && k < m->nregions &&
+                           m->regions[k].start_ns == r->start_ns; k++) {
+      const WeftRegion *r2 = &m->regions[k];
+      twin |= r2->kind == WEFT_REGION_PHASE && r2->end_ns == r->end_ns && r2->nteam == r->nteam &&
+              !memcmp(r2->team_utid, r->team_utid, r->nteam * sizeof *r->team_utid);
+    }
+    if (twin) continue;
+    thread_name(c, r->straggler_utid, who, sizeof who);
+    int64_t mn = INT64_MAX;
+    for (size_t k = 0; k < r->nteam; k++) mn = min64(mn, r->team_useful_ns[k]);
+    char *title = pool_printf(pl, "load imbalance in %s: LB %.2f; %s is the straggler; %s of thread time idle",
+                              r->label, r->pop.lb, who, weft_format_ns(b1, sizeof b1, r->pop.idle_ns));
+    char *evidence = pool_printf(
+      pl, "%zu threads over %s: useful time min %s, mean %s, max %s; parallel efficiency %.2f", r->nteam,
+      weft_format_ns(b2, sizeof b2, r->pop.span_ns), weft_format_ns(b3, sizeof b3, mn),
+      weft_format_ns(b4, sizeof b4, r->pop.sum_useful_ns / (int64_t)r->nteam),
+      weft_format_ns(b5, sizeof b5, r->pop.max_useful_ns), r->pop.pe);
+    char *fix = pool_strdup(pl, "split the work into smaller chunks handed out dynamically (a shared work queue, "
+                                "OpenMP schedule(dynamic)) instead of one equal share per thread");
+    add_finding(c, fv, WEFT_FIND_IMBALANCE, r->pop.imbalance_ns, title, evidence, fix, -1, r->straggler_utid,
+                (int64_t)i);
+  }
+  /* barriers: one finding per object over all its rounds */
+  for (size_t oi = 0; oi < m->nobjects && !c->sql.failed; oi++) {
+    const WeftObjectMetrics *o = &m->objects[oi];
+    if (o->kind != WEFT_KIND_BARRIER) continue;
+    double sum_mean = 0, sum_max = 0;
+    int64_t cost = 0, idle = 0, rounds = 0, worst = -1, worst_cost = -1;
+    for (size_t i = 0; i < m->nregions; i++) {
+      const WeftRegion *r = &m->regions[i];
+      if (r->kind != WEFT_REGION_BARRIER || r->object_id != o->object_id || r->nteam < 2) continue;
+      rounds++;
+      sum_mean += (double)r->pop.sum_useful_ns / (double)r->nteam;
+      sum_max += (double)r->pop.max_useful_ns;
+      cost += r->pop.imbalance_ns;
+      idle += r->pop.idle_ns;
+      if (r->pop.imbalance_ns > worst_cost) {
+        worst_cost = r->pop.imbalance_ns;
+        worst = (int64_t)i;
+      }
+    }
+    double lb = sum_max > 0 ? sum_mean / sum_max : 1.0;
+    if (!rounds || lb >= FIND_IMBALANCE_LB || cost < min_cost || cost <= 0) continue;
+    /* the thread that was the straggler most often (lowest utid on ties) */
+    int64_t best = -1, best_n = 0;
+    WeftHMap cnt = {0};
+    int64_t *counts = calloc(m->nthreads ? m->nthreads : 1, sizeof *counts);
+    if (!counts) return oom(c);
+    for (size_t i = 0; i < m->nregions && !c->sql.failed; i++) {
+      const WeftRegion *r = &m->regions[i];
+      if (r->kind != WEFT_REGION_BARRIER || r->object_id != o->object_id || r->nteam < 2) continue;
+      size_t slot;
+      if (!weft_hmap_get(&cnt, r->straggler_utid, 0, &slot)) {
+        slot = cnt.n;
+        if (slot >= m->nthreads || weft_hmap_put(&cnt, r->straggler_utid, 0, slot) < 0) {
+          oom(c);
+          break;
+        }
+      }
+      int64_t n = ++counts[slot];
+      if (n > best_n || (n == best_n && r->straggler_utid < best)) {
+        best_n = n;
+        best = r->straggler_utid;
+      }
+    }
+    free(counts);
+    weft_hmap_free(&cnt);
+    if (c->sql.failed) break;
+    thread_name(c, best, who, sizeof who);
+    char *title = pool_printf(pl, "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
+                                  "%s was the straggler in %lld; %s of thread time idle",
+                              o->label, lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
+                              weft_format_ns(b1, sizeof b1, idle));
+    char *evidence = pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
+                                 weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label,
+                                 m->regions[worst].pop.lb,
+                                 weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
+    char *fix = pool_strdup(pl, "balance the work of each phase (smaller chunks, work stealing), or let fast "
+                                "threads take other work instead of waiting at the barrier");
+    add_finding(c, fv, WEFT_FIND_IMBALANCE, cost, title, evidence, fix, o->object_id, best, worst);
+  }
+  return !c->sql.failed;
+}
+
+/* CPUs the program may use: its affinity, or its cgroup's limit if lower; 0 unknown. */
+static double usable_cpus(const WeftMetrics *m) {
+  double n = m->ncpus > 0 ? (double)m->ncpus : 0;
+  double lim = m->cpu_limit_milli > 0 ? (double)m->cpu_limit_milli / 1000 : 0;
+  return n > 0 && lim > 0 ? (lim < n ? lim : n) : n > 0 ? n : lim;
+}
+
+/* Time runnable but waiting for a CPU (compared with the thread time, not
+ * the running time: a woken waiter waits for its CPU inside its wait).
+ * The program's own doing when it kept the CPUs busy itself (its on-CPU
+ * time at least 3/4 of the usable CPUs over the range) or had more threads
+ * running or runnable outside waits than CPUs for at least half of that
+ * time: then advice, with that cost. Otherwise other load or a CPU limit
+ * took the CPUs: a warning about the measurement (cost 0), not advice. */
+static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  const WeftSummary *s = &m->summary;
+  const WeftParallelism *p = &m->parallelism;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], p1[16], p2[16];
+  int64_t rq = s->time.runnable_ns;
+  if (rq <= 0 || s->thread_ns <= 0 || (double)rq < FIND_RUNQ_SHARE * (double)s->thread_ns || rq < min_cost)
+    return true;
+  double cpus = usable_cpus(m), used = s->span_ns > 0 ? (double)s->time.oncpu_ns / (double)s->span_ns : 0;
+  double excess = 0; /* thread-ns with more threads in state running than CPUs, beyond the CPUs */
+  for (size_t k = 1; cpus > 0 && k <= p->kmax; k++)
+    if ((double)k > cpus) excess += ((double)k - cpus) * (double)p->ns[k];
+  bool own = cpus <= 0 || used >= 0.75 * cpus || excess >= 0.5 * (double)rq;
+  char ncpu[48] = "an unknown number of";
+  if (cpus > 0) snprintf(ncpu, sizeof ncpu, "%g", cpus);
+  char other[192] = "";
+  if (m->other_cpu_ns >= 0) {
+    int n = snprintf(other, sizeof other, "; other processes used %s of CPU time during the run",
+                     weft_format_ns(b3, sizeof b3, m->other_cpu_ns));
+    if (m->machine_steal_ns > 0 && n > 0 && (size_t)n < sizeof other)
+      snprintf(other + n, sizeof other - (size_t)n, ", the hypervisor took %s",
+               weft_format_ns(b3, sizeof b3, m->machine_steal_ns));
+  }
+  char *evidence = pool_printf(pl, "up to %zu thread%s running at once, on %s CPU%s; the program used %.2f CPUs on "
+                                   "average (on-CPU time %s)%s",
+                               p->kmax, p->kmax == 1 ? "" : "s", ncpu, cpus == 1 ? "" : "s", used,
+                               weft_format_ns(b2, sizeof b2, s->time.oncpu_ns), other);
+  if (!own) {
+    char *title = pool_printf(pl, "measurement: threads waited %s for a CPU (%s of the thread time) that other load "
+                                  "took, not the program's own threads",
+                              weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
+    char *fix = pool_printf(pl, "a warning about this measurement, not advice: the program used %s of the %s CPUs it "
+                                "may use; other processes%s or a CPU limit (cgroup quota, taskset) took the rest. "
+                                "Measure on a quiet machine; `weft scale --repeat` shows the spread",
+                            pct(p2, sizeof p2, used / cpus), ncpu, m->other_cpu_ns > 0 ? " (see the evidence)" : "");
+    return add_finding(c, fv, WEFT_FIND_MACHINE_LOAD, 0, title, evidence, fix, -1, -1, -1);
+  }
+  char *title = pool_printf(pl, "threads were runnable but waiting for a CPU for %s (%s of the thread time)",
+                            weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
+  char *fix;
+  if (cpus > 0)
+    fix = pool_printf(pl, "more runnable threads than CPUs: use at most %g worker thread%s (the CPUs this program "
+                          "may use), or fewer threads that each do more",
+                      cpus, cpus == 1 ? "" : "s");
+  else
+    fix = pool_strdup(pl, "use at most one worker thread per CPU");
+  return add_finding(c, fv, WEFT_FIND_OVERSUBSCRIBED, rq, title, evidence, fix, -1, -1, -1);
+}
+
+bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  const WeftSummary *s = &m->summary;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], p1[16];
+  const WeftParallelism *p = &m->parallelism;
+  if (p->kmax >= 2 && p->span_ns > 0) {
+    /* time when nothing ran while threads waited in I/O together is I/O
+     * latency, not a serial phase */
+    int64_t serial = max64(0, p->ns[0] - p->io_overlap_ns) + p->ns[1];
+    double frac = (double)serial / (double)p->span_ns;
+    /* cost: the wall time itself. Multiplying by the idle capacity would
+     * rank it above the lock or imbalance that usually causes it. */
+    int64_t cost = serial;
+    if (frac >= FIND_SERIAL_SHARE && cost >= min_cost) {
+      char *title = pool_printf(pl, "serial phases: at most one thread running for %s of the time (%s)",
+                                pct(p1, sizeof p1, frac), weft_format_ns(b1, sizeof b1, serial));
+      char b4[32], io[160] = "";
+      if (p->io_overlap_ns > 0)
+        snprintf(io, sizeof io, " (not counted: %s of it with 2 or more threads blocked in I/O at once)",
+                 weft_format_ns(b4, sizeof b4, p->io_overlap_ns));
+      char *evidence = pool_printf(pl, "no thread running %s%s, one thread %s; up to %zu threads ran at once; "
+                                       "average parallelism %.2f",
+                                   weft_format_ns(b2, sizeof b2, p->ns[0]), io,
+                                   weft_format_ns(b3, sizeof b3, p->ns[1]), p->kmax, p->average);
+      char *fix = pool_printf(pl, "parallelise the serial part or overlap it with parallel work: with %s of the "
+                                  "time serial, no number of threads can make this range more than %.1fx faster "
+                                  "(Amdahl)",
+                              pct(p1, sizeof p1, frac), 1.0 / frac);
+      add_finding(c, fv, WEFT_FIND_SERIAL, cost, title, evidence, fix, -1, -1, -1);
+    }
+  }
+  if (!find_runnable(c, fv, min_cost)) return false;
+  static const struct {
+    int state;
+    WeftFindingKind kind;
+    const char *what, *fix;
+  } st[] = {
+    {WEFT_ST_IO_WAIT, WEFT_FIND_IO, "threads were blocked in I/O for %s (%s of thread time)",
+     "overlap I/O with computation: read ahead, use more I/O threads or asynchronous I/O, or batch small "
+     "reads and writes"},
+    {WEFT_ST_SLEEP, WEFT_FIND_SLEEP, "threads slept %s (%s of thread time)",
+     "sleeping to wait for something (polling) wastes time: wait on a condition variable, semaphore or "
+     "eventfd that wakes the thread exactly when it is ready"},
+  };
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+    int64_t v = s->state_ns[st[i].state];
+    /* CPython threads' I/O and sleeps: findings-python.c judges them (pool helpers idle in reads, I/O
+     * threads) */
+    if (m->python) v -= st[i].state == WEFT_ST_IO_WAIT ? m->python->io_ns : m->python->sleep_ns;
+    if (v <= 0 || v < min_cost || s->thread_ns <= 0) continue;
+    /* the thread that spent the most time in it */
+    int64_t top = -1, topv = -1;
+    for (size_t k = 0; k < m->nthreads; k++)
+      if (m->threads[k].state_ns[st[i].state] > topv) {
+        topv = m->threads[k].state_ns[st[i].state];
+        top = m->threads[k].utid;
+      }
+    char who[160];
+    thread_name(c, top, who, sizeof who);
+    char *title = pool_printf(pl, st[i].what, weft_format_ns(b1, sizeof b1, v),
+                              pct(p1, sizeof p1, (double)v / (double)s->thread_ns));
+    char *evidence = pool_printf(pl, "most of it in %s (%s)", who, weft_format_ns(b2, sizeof b2, topv));
+    add_finding(c, fv, st[i].kind, v, title, evidence, pool_strdup(pl, st[i].fix), -1, top, -1);
+  }
+  return !c->sql.failed;
+}
+static int cmp_finding(const void *x, const void *y) {
+  const WeftFinding *a = x, *b = y;
+  if (a->cost_ns != b->cost_ns) return a->cost_ns > b->cost_ns ? -1 : 1;
+  if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+  if (a->object_id != b->object_id) return (a->object_id > b->object_id) - (a->object_id < b->object_id);
+  return (a->region > b->region) - (a->region < b->region);
+}
+
+void sort_findings(FindVec *fv) {
+  if (fv->n) qsort(fv->v, fv->n, sizeof *fv->v, cmp_finding);
+}

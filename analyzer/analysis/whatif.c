@@ -1,0 +1,97 @@
+/* whatif.c - what-ifs: how much shorter the range would be (see metrics.h,
+ * WeftWhatIf, and docs/report-json.md, "Critical path").
+ * SPDX-License-Identifier: MIT
+ *
+ * Predictions from the critical path (critpath.c): without the waits on the
+ * object that put the most time on it, without those on the most contended
+ * lock if it is another, and with the most imbalanced region's work spread
+ * evenly over its team. Reads the objects, regions and, to leave out a
+ * Python pool's queues, the Python analysis (python.h).
+ */
+#include "analysis-private.h"
+
+#include "python.h"
+
+/* An object whose waits a what-if may take away: a lock, condition variable,
+ * barrier or semaphore, not a pipe read or poll (waiting for data: the
+ * writer's time is already on the path), nor a Python pool's queues (its
+ * parent and workers wait by design). */
+static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *om = &m->objects[i];
+    if (om->object_id != object_id) continue;
+    if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER)) return false;
+    return !(om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) &&
+             weft_python_pool_of(m->python, om->upid));
+  }
+  return false;
+}
+
+/* The objects: the top by critical share, and the top contended lock if it
+ * is another. */
+static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
+  int64_t wid[2] = {-1, -1};
+  const char *wlabel[2] = {NULL, NULL};
+  int64_t wsave[2] = {0, 0};
+  for (size_t i = 0; i < cp->nobjects; i++) {
+    const WeftPathObject *po = &cp->objects[i];
+    /* (one that caused under 1% of the path is not worth a line) */
+    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id)) {
+      wid[0] = po->object_id;
+      wlabel[0] = po->label;
+      wsave[0] = po->cause_ns;
+      break;
+    }
+  }
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *om = &m->objects[i];
+    if (!whatif_object(m, om->object_id) || om->wait_ns <= 0) continue;
+    if (om->wait_ns * 100 < m->summary.wait_ns) break; /* under 1% of all waiting: not worth a line */
+    if (om->object_id != wid[0]) {
+      wid[1] = om->object_id;
+      wlabel[1] = om->label;
+      wsave[1] = om->critical_share_ns;
+    }
+    break;
+  }
+  for (int k = 0; k < 2; k++)
+    if (wid[k] >= 0)
+      cp->whatifs[cp->nwhatifs++] =
+        (WeftWhatIf){.kind = WEFT_WHATIF_OBJECT, .kind_name = "object", .label = wlabel[k], .object_id = wid[k],
+                     .region = -1, .utid = -1, .saving_ns = wsave[k], .predicted_ns = cp->length_ns - wsave[k]};
+}
+
+/* The most imbalanced region: its straggler's excess over the mean, as far
+ * as the straggler is on the path during it. */
+static void whatif_balance(const WeftMetrics *m, WeftCriticalPath *cp) {
+  ptrdiff_t worst = -1;
+  for (size_t i = 0; i < m->nregions; i++) {
+    const WeftRegion *rg = &m->regions[i];
+    if (rg->nteam < 2 || rg->pop.imbalance_ns <= 0) continue;
+    if (worst < 0 || rg->pop.imbalance_ns > m->regions[worst].pop.imbalance_ns) worst = (ptrdiff_t)i;
+  }
+  if (worst < 0) return;
+  const WeftRegion *rg = &m->regions[worst];
+  int64_t on_path = 0;
+  for (size_t i = 0; i < cp->nsegments; i++) {
+    const WeftPathSegment *sg = &cp->segments[i];
+    if (sg->utid == rg->straggler_utid)
+      on_path += max64(0, min64(sg->end_ns, rg->end_ns) - max64(sg->start_ns, rg->start_ns));
+  }
+  int64_t excess = rg->pop.max_useful_ns - rg->pop.sum_useful_ns / (int64_t)rg->nteam;
+  int64_t save = max64(0, min64(excess, on_path));
+  cp->whatifs[cp->nwhatifs++] =
+    (WeftWhatIf){.kind = WEFT_WHATIF_BALANCE, .kind_name = "balance", .label = rg->label, .object_id = -1,
+                 .region = (int64_t)worst, .utid = rg->straggler_utid, .saving_ns = save,
+                 .predicted_ns = cp->length_ns - save};
+}
+
+bool build_whatifs(Ctx *c) {
+  WeftCriticalPath *cp = c->m->critical_path;
+  if (!cp || cp->end_utid < 0) return true; /* no path walked: nothing to predict */
+  cp->whatifs = pool_calloc(c->pool, 3, sizeof *cp->whatifs);
+  if (!cp->whatifs) return oom(c);
+  whatif_objects(c->m, cp);
+  whatif_balance(c->m, cp);
+  return true;
+}

@@ -1,0 +1,443 @@
+/* import-private.h - what the importer's files share (not its API: weft-import.h).
+ * SPDX-License-Identifier: MIT
+ *
+ * The in-memory model of one process image (objects, threads, the process),
+ * the rows a file makes before they are written, and Imp, the state of one
+ * import, with the functions each file (import.c the driver, and its passes)
+ * offers the others. Small lookups every record makes are inline here.
+ */
+#ifndef WEFT_IMPORT_PRIVATE_H
+#define WEFT_IMPORT_PRIVATE_H
+
+#include <glib.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "symbolize.h"
+#include "weft-db.h"
+#include "weft-import.h"
+#include "weft-reader.h"
+#include "weft-sqlite.h"
+
+/* ---- the in-memory model of one process image ---- */
+typedef struct {          /* 16 bytes: a hot lock has one per release */
+  int64_t ns;
+  uint32_t utid;
+  uint32_t late;          /* trace v3: written after the call returned (happened at or before ns) */
+} Stamp;
+
+typedef struct {          /* trace v3: a wait on a lock began (for holds whose start was not timed) */
+  int64_t ns, utid;
+  uint32_t holder;        /* tid that held it then, 0 unknown */
+} WaitStart;
+
+typedef struct {
+  int64_t begin, end;
+  int64_t utid;
+  int serial;
+  int64_t rel_utid, rel_ns;   /* the last arrival of its round */
+} Arrival;
+
+typedef struct Obj {
+  int64_t id;
+  uint64_t addr;
+  int kind;               /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
+  int64_t init_stack, first_stack, first_ns;
+  int64_t acquisitions, contended, wait_ns, hold_ns;
+  int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
+  int64_t barrier_count;
+  char *name;             /* from weft.h, else NULL */
+  GArray *rel;            /* Stamp: releases (unlock, sem_post) */
+  GArray *sig;            /* Stamp: cond signal/broadcast */
+  GArray *arr;            /* Arrival: barrier waits */
+  GArray *wb;             /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
+  int rel_sorted, sig_sorted;
+  int gil;                /* GIL_*: part of CPython's GIL (gil_detect) */
+} Obj;
+
+typedef struct {
+  int64_t obj;            /* object_id */
+  Obj *o;
+  int64_t start;
+  int contended, shared, depth;
+} Hold;
+
+typedef struct Thr {
+  int64_t utid;
+  uint32_t tid;
+  uint64_t self, routine;
+  uint32_t creator_tid;
+  int is_main, has_start, has_exit, exit_how;
+  int64_t start_ns, end_ns, first_ns, last_ns, exit_ns;
+  char *name;
+  int64_t cpu_ns, runq_ns, lost;
+  const char *end_how;
+  int64_t sched_base;     /* index of its schedstat baseline in Imp.scheds + 1; 0 not looked for, -1 none */
+  /* pass 2 */
+  int st;                 /* current state */
+  int64_t st_start;
+  Obj *wobj;
+  int wkind, wop;
+  uint32_t blocker_tid;
+  int64_t wstack, wbegin;
+  uint64_t waddr, wobj2;
+  int64_t gil_holder;     /* a GIL wait: the thread holding the GIL when it began (0 unknown) */
+  GArray *holds;          /* Hold */
+  int started2;           /* pass 2 has seen its THREAD_START */
+  struct Thr *next_same_tid;
+} Thr;
+
+typedef struct {
+  int64_t ns, utid;
+  int64_t child_pid;
+  int how;
+} ForkEv;
+
+typedef struct {
+  int64_t begin, end, utid;
+  int64_t pid;            /* reaped */
+  int status;
+} WaitEv;
+
+typedef struct {
+  int64_t ns, utid;
+  uint64_t self;          /* new thread */
+} CreateEv;
+
+/* Rows inserted BATCH_ROWS at a time with one multi-row INSERT (about twice
+ * as fast as one statement per row); integer columns, NULL where flagged. */
+#define BATCH_ROWS 32
+#define BATCH_MAXCOLS 10
+typedef struct {
+  sqlite3_stmt *one, *many;
+  int ncols, n;
+  int64_t v[BATCH_ROWS * BATCH_MAXCOLS];
+  unsigned char null[BATCH_ROWS * BATCH_MAXCOLS];
+} Batch;
+
+typedef struct Proc {
+  int64_t upid;
+  uint32_t pid, ppid, image;
+  uint64_t session;
+  int64_t start_ns, end_ns;
+  const char *end_how;
+  int has_exit, exit_how;
+  int64_t exit_status, has_status;
+  int64_t exec_ns;        /* last EXEC record, -1 none */
+  int exec_failed_after;
+  char *cmdline, *exe;
+  int64_t lost;
+  char *file;
+  int64_t parent_upid, exec_from_upid;
+  int64_t main_utid;
+  int has_fork_flow;      /* a FORK record of its parent's was matched to it */
+  int counters;           /* trace v3: lock operations counted (lost with a kill since the last flush) */
+  GArray *forks, *waits;  /* ForkEv, WaitEv */
+  int64_t last_ns;
+} Proc;
+
+typedef struct {
+  int64_t id;
+  uint64_t bias, start, end;
+} ModRec;
+
+typedef struct {
+  uint64_t trace_id;
+  int64_t global;
+  GArray *ips;
+} PendingStack;
+
+typedef struct {
+  int64_t v[9];               /* thread_state's columns */
+} StateRow;
+
+typedef struct {
+  uint64_t chan;              /* the pipe */
+  int64_t ns, utid;
+} ChanStamp;
+
+typedef struct {
+  uint64_t chan;
+  int64_t begin, end, utid, obj;
+  gboolean poll;              /* a poll (readiness: another thread may take the data), not a read */
+} ChanWait;
+
+typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
+  int64_t start, dur;
+  uint32_t obj;               /* object_id */
+  uint32_t utid_flags;        /* utid << 3 | estimated << 2 | shared << 1 | contended */
+} HoldRow;
+
+/* A file's holds are sorted (by object, then start) before they go into
+ * blocks. Past HOLD_SPILL_ROWS they are sorted in runs written to a
+ * temporary file and merged from there, so memory stays bounded. */
+#define HOLD_SPILL_ROWS (2u << 20) /* 48 MiB of rows */
+typedef struct {
+  off_t off;                  /* first row's offset in hold_spill */
+  size_t n;                   /* rows */
+} HoldRun;
+
+typedef struct {              /* trace v3: one COUNTS record */
+  Obj *o;
+  uint32_t tid;               /* the thread counted */
+  int64_t first_ns, ns;
+  int64_t acq, fail, rel, samples, sample_ns, sample_max;
+  int dropped;                /* a snapshot of another thread's counts before an exec that failed */
+} CountRec;
+
+typedef struct {
+  int64_t ns;
+  uint32_t tid;
+  int64_t cpu, runq, slices;
+  int base;                   /* WEFT_SCHED_BASELINE: a main thread's reading at its image's start */
+} SchedRec;
+
+typedef struct {
+  int64_t ns;
+  uint32_t tid;
+  int64_t id;
+  int how;
+  char *label;
+} MarkRec;
+
+/* ---- one import ---- */
+typedef struct {
+  sqlite3 *db;
+  WeftSql sql;                /* the first error, SQLite's or not ("database: ..." for SQLite's) */
+  WeftRecording *rec;
+  uint64_t origin;
+  FILE *warn;
+  WeftImportStats *stats;
+  int progress;
+  struct timespec t0;
+  uint64_t records_done, records_total;
+  int progress_shown;
+  double progress_after;   /* seconds before the progress line shows (WEFT_IMPORT_PROGRESS_MS for tests) */
+  /* ids */
+  int64_t next_utid, next_obj, next_stack, next_frame, next_flow, next_module;
+  GPtrArray *procs;
+  /* per file */
+  Proc *p;
+  GHashTable *thr_by_tid;     /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
+  struct {                    /* objs and destroys of recent keys (pass 1 and 2 look up an object per record) */
+    guint64 key;
+    GArray *destroys;
+    GPtrArray *epochs;
+    int used;
+  } ocache[256];
+  uint32_t tc_tid;            /* the last lookup in thr_by_tid (records come in runs of one thread's chunk) */
+  Thr *tc_thr;
+  GHashTable *thr_first;      /* tid -> first Thr* of the chain */
+  GHashTable *thr_by_self;    /* pthread_t -> GPtrArray of Thr* */
+  GPtrArray *threads;         /* all Thr of the file, in order of appearance */
+  GHashTable *objs;           /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
+  GHashTable *destroys;       /* key(addr, kind) -> sorted GArray of DESTROY times (pass 0) */
+  GPtrArray *objlist;
+  GHashTable *stack_map;      /* trace stack id -> global stack id */
+  GArray *modules;            /* ModRec */
+  GArray *creates;            /* CreateEv */
+  GArray *scheds;
+  GArray *marks;
+  GHashTable *names;          /* object address -> name (weft.h) */
+  GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
+  int v3;                     /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
+  int sched_base;             /* WEFT_FEAT_SCHED_BASE: baselines are flagged (a fork child has none) */
+  WeftTrace *tr;              /* the file being read */
+  GArray *counts;             /* CountRec of the file */
+  guint exec_counts;          /* counts index at the file's last EXEC */
+  /* rows of the file, written sorted once it is read */
+  GArray *state_rows;         /* StateRow */
+  GArray *pipe_writes;        /* ChanStamp: every file's writes to pipes (WEFT_IO) */
+  GArray *pipe_waits;         /* ChanWait: every file's reads and polls that waited on a pipe */
+  GArray *hold_rows;          /* HoldRow */
+  FILE *hold_spill;           /* sorted runs of hold_rows written out (NULL: none yet) */
+  GArray *hold_runs;          /* HoldRun: where each run is in hold_spill */
+  guint hold_spill_rows;      /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
+  int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
+  /* statements */
+  Batch states, summaries, flows, count_rows;
+  sqlite3_stmt *ins_block;
+  int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
+  WeftSymbolizer *gil_sym;    /* data symbols of python modules (gil_detect), made on first use */
+  sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
+      *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame;
+  int64_t holds_estimated;    /* holds whose start was not timed (meta) */
+  int64_t releases_missing;   /* v3 waits with no recorded release (meta: a hand-off from the holder) */
+  int salvage;                /* opt->salvage */
+  char *salvage_first;        /* the first corruption salvaged past (meta salvaged) */
+} Imp;
+
+static inline int64_t rel_ns(Imp *im, uint64_t ns) {
+  return ns >= im->origin ? (int64_t)(ns - im->origin) : -(int64_t)(im->origin - ns);
+}
+
+/* ---- import.c: the driver ---- */
+/* Keep the import's error (the first one wins); returns -1. */
+int imp_fail(Imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A problem tolerated: "weft: ..." on the warning stream, and counted. */
+void imp_warn(Imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The progress line on stderr, once the import has taken a while. */
+void imp_progress(Imp *im, const char *what);
+/* Run an INSERT or UPDATE and reset it; -1 once the import has failed. */
+int imp_step(Imp *im, sqlite3_stmt *q);
+/* Add a row to b: vals[ncols]; a column in `nullable` (bit c) is NULL when <= 0. */
+void imp_batch_add(Imp *im, Batch *b, const int64_t *vals, unsigned nullable);
+void imp_batch_flush(Imp *im, Batch *b);
+/* v > 0 as parameter i, else NULL. */
+void imp_bind_opt(sqlite3_stmt *q, int i, int64_t v);
+
+/* A stable sort of v[0..n) (tmp[n] is scratch): a bottom-up merge of the runs
+ * already in order. The importer's arrays (one object's releases or holds)
+ * are made of the runs of each thread's chunks, so there are few. */
+#define DEFINE_MERGE_RUNS(name, T, before)                                                        \
+  static void name(T *v, T *tmp, size_t n) {                                                    \
+    size_t nruns = 1;                                                                           \
+    for (size_t i = 1; i < n; i++) nruns += before(&v[i], &v[i - 1]);                           \
+    if (nruns == 1) return;                                                                     \
+    size_t *run = g_new(size_t, nruns + 1), r = 0;                                              \
+    run[r++] = 0;                                                                               \
+    for (size_t i = 1; i < n; i++)                                                              \
+      if (before(&v[i], &v[i - 1])) run[r++] = i;                                               \
+    run[r] = n;                                                                                 \
+    T *src = v, *dst = tmp;                                                                     \
+    while (nruns > 1) {                                                                         \
+      size_t w = 0;                                                                             \
+      for (size_t k = 0; k < nruns; k += 2) {                                                   \
+        size_t a = run[k], m = run[k + 1], e = k + 2 <= nruns ? run[k + 2] : m, i = a, j = m, o = a; \
+        while (i < m && j < e) dst[o++] = before(&src[j], &src[i]) ? src[j++] : src[i++];       \
+        while (i < m) dst[o++] = src[i++];                                                      \
+        while (j < e) dst[o++] = src[j++];                                                      \
+        run[w++] = a;                                                                           \
+      }                                                                                         \
+      run[w] = n;                                                                               \
+      nruns = w;                                                                                \
+      T *x = src;                                                                               \
+      src = dst;                                                                                \
+      dst = x;                                                                                  \
+    }                                                                                           \
+    if (src != v) memcpy(v, src, n * sizeof *v);                                                \
+    g_free(run);                                                                                \
+  }
+
+/* ---- objects.c: synchronisation objects and their timelines ---- */
+static inline int kind_class(int kind) {
+  switch (kind) {
+  case WEFT_KIND_RWLOCK_RD:
+  case WEFT_KIND_RWLOCK_WR:
+  case WEFT_KIND_RWLOCK: return WEFT_KIND_RWLOCK;
+  default: return kind;
+  }
+}
+
+static inline int has_object(int kind) {
+  switch (kind) {
+  case WEFT_KIND_MUTEX: case WEFT_KIND_RWLOCK: case WEFT_KIND_SPIN: case WEFT_KIND_COND:
+  case WEFT_KIND_BARRIER: case WEFT_KIND_SEM: case WEFT_KIND_POLL: case WEFT_KIND_READ:
+    return 1;
+  default: return 0;
+  }
+}
+
+static inline int is_lock(int kclass) {
+  return kclass == WEFT_KIND_MUTEX || kclass == WEFT_KIND_RWLOCK || kclass == WEFT_KIND_SPIN;
+}
+
+/* The object at addr of kind's class alive at ns (its epoch), made when
+ * create and it is not known yet; NULL for kinds without objects. */
+Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create);
+static inline Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 1); }
+static inline Obj *obj_find(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 0); }
+void obj_free(gpointer p);
+/* Pass 0: when the file's objects were destroyed (im->destroys). */
+void objs_read_destroys(Imp *im, WeftTrace *tr);
+/* The COUNTS records (trace v3) into their objects' totals. */
+void objs_add_counts(Imp *im);
+/* After pass 1: barrier rounds made, wait starts sorted. */
+void objs_prepare_pass2(Imp *im);
+/* After pass 2: the sync_object rows, then the lock_count rows. */
+void objs_write(Imp *im);
+void counts_write(Imp *im);
+/* Sort a timeline of stamps (once: *sorted says it is). */
+void stamps_sort(GArray *v, int *sorted);
+/* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]. */
+const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid);
+/* utid's arrival at the barrier o that began at begin, or NULL. */
+const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
+
+/* ---- threads.c: the threads of a process image ---- */
+Thr *thr_new(Imp *im, uint32_t tid, int64_t ns);
+void thr_free(gpointer p);
+/* The thread of tid alive at ns: the last of its chain that started at or before ns. */
+Thr *thr_at(Imp *im, uint32_t tid, int64_t ns);
+int64_t utid_at(Imp *im, uint32_t tid, int64_t ns);
+void thr_set_self(Imp *im, Thr *t, uint64_t self);
+/* The thread with pthread_t self alive (or most recently ended) at ns. */
+Thr *thr_by_self_at(Imp *im, uint64_t self, int64_t ns);
+/* After pass 1: every thread's end, and pass 2 starts each tid at the first thread of its chain. */
+void threads_prepare_pass2(Imp *im, Proc *p);
+/* After pass 2: t's schedstat times and its thread row. */
+void thread_write(Imp *im, Proc *p, Thr *t);
+/* The file's sched_sample and mark rows, and its create -> start flows. */
+void scheds_write(Imp *im);
+void marks_write(Imp *im, Proc *p);
+void creates_link(Imp *im);
+
+/* The current thread of tid (records come in runs of one thread's chunk). */
+static inline Thr *thr_cur(Imp *im, uint32_t tid) {
+  if (im->tc_thr && im->tc_tid == tid) return im->tc_thr;
+  im->tc_tid = tid;
+  return im->tc_thr = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(tid));
+}
+
+/* ---- pass1.c: learning a file ---- */
+int imp_pass1(const WeftEvent *ev, void *user);
+/* After pass 1: the file's stacks and frames (its modules are all known now). */
+void stacks_write(Imp *im, Proc *p);
+/* The frame id of ip in the current process, made when new. */
+int frame_id(Imp *im, uint64_t ip);
+
+static inline int64_t stack_global(Imp *im, uint64_t trace_id) {
+  if (!trace_id) return 0;
+  gpointer v = g_hash_table_lookup(im->stack_map, GUINT_TO_POINTER((guint)trace_id));
+  return v ? (int64_t)GPOINTER_TO_SIZE(v) : 0;
+}
+
+/* ---- pass2.c: the state machines ---- */
+int imp_pass2(const WeftEvent *ev, void *user);
+/* After pass 2: every thread's open wait and holds end with it. */
+void thread_close(Imp *im, Proc *p, Thr *t);
+/* A flow row (none when an end is unknown or it runs backwards). */
+int imp_flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns, int64_t obj);
+
+/* ---- hold-rows.c: lock holds into blocks ---- */
+void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared, int estimated);
+/* Every hold of the file, sorted, into hold_block rows. */
+void holds_to_blocks(Imp *im);
+/* No hold rows, runs or spill file left: for the next file (the holds are
+ * in blocks, or a failed file's are not wanted). */
+void holds_discard(Imp *im);
+
+/* ---- lod.c: thread states and their summaries ---- */
+#define LOD_BASE_NS 1024
+/* The file's thread_state rows in key order, and their state_summary rows. */
+void states_write(Imp *im);
+
+/* ---- gil.c: CPython's GIL ---- */
+/* After pass 1: mark the file's GIL objects (reads the module table). */
+void gil_detect(Imp *im);
+/* A wait of t on the GIL object o begins at ns (pass 2): the GIL's holder, 0 unknown. */
+int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int64_t ns);
+/* After pass 2: the names of the GIL's objects, unless weft.h named them. */
+void gil_name(Imp *im);
+
+/* ---- link.c: across files ---- */
+/* exec, fork and wait between processes, and the process rows. */
+int link_processes(Imp *im);
+/* reads and polls on pipes to the writes that ended them. */
+int link_pipes(Imp *im);
+
+#endif /* WEFT_IMPORT_PRIVATE_H */

@@ -1,0 +1,222 @@
+/* link.c - what links the files of a recording, once every one is read.
+ * SPDX-License-Identifier: MIT
+ *
+ * Processes: an image after exec to the one before it (same pid), a child
+ * to its parent, fork and spawn to the child's first image, wait to its
+ * last (and its exit status), a vfork child to its parent's main thread;
+ * then the process rows. Pipes: a read or poll that waited on a pipe to
+ * the write, by a thread of any process, that ended it.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "import-private.h"
+
+static Proc *proc_of_pid_at(Imp *im, int64_t pid, int64_t ns) {
+  Proc *best = NULL;
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->pid == pid && p->start_ns <= ns + 1 && (!best || p->start_ns > best->start_ns)) best = p;
+  }
+  return best;
+}
+
+static Proc *proc_first_after(Imp *im, int64_t pid, int64_t ns) {
+  Proc *best = NULL;
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->pid == pid && p->start_ns >= ns && (!best || p->start_ns < best->start_ns)) best = p;
+  }
+  return best;
+}
+
+/* exec: the image before, of the same pid, that ended by exec */
+static void link_execs(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->image == 0) continue;
+    for (guint j = 0; j < im->procs->len; j++) {
+      Proc *q = im->procs->pdata[j];
+      if (q->pid == p->pid && q->image + 1 == p->image && q->exec_ns >= 0) {
+        p->exec_from_upid = q->upid;
+        p->parent_upid = q->parent_upid; /* set below for q too; fixed in a second round */
+        imp_flow(im, WEFT_FLOW_EXEC, q->main_utid, q->exec_ns, p->main_utid, p->start_ns, 0);
+      }
+    }
+  }
+}
+
+static void link_parents(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    if (p->exec_from_upid) continue;
+    Proc *parent = proc_of_pid_at(im, p->ppid, p->start_ns);
+    if (parent && parent != p) p->parent_upid = parent->upid;
+  }
+  /* images after exec inherit the parent of the first image */
+  for (int round = 0; round < 64; round++) {
+    int changed = 0;
+    for (guint i = 0; i < im->procs->len; i++) {
+      Proc *p = im->procs->pdata[i];
+      if (!p->exec_from_upid) continue;
+      Proc *q = im->procs->pdata[p->exec_from_upid - 1];
+      if (p->parent_upid != q->parent_upid) { p->parent_upid = q->parent_upid; changed = 1; }
+    }
+    if (!changed) break;
+  }
+}
+
+/* fork/spawn -> the child's first image */
+static void link_forks(Imp *im, Proc *p) {
+  for (guint j = 0; j < p->forks->len; j++) {
+    ForkEv *f = &g_array_index(p->forks, ForkEv, j);
+    /* the first image of that pid, child of p, that started nearest the fork
+     * (the parent may have been descheduled right after fork returned) */
+    Proc *c = NULL;
+    for (guint k = 0; k < im->procs->len; k++) {
+      Proc *q = im->procs->pdata[k];
+      if (q->pid != f->child_pid || q->image != 0 || q->ppid != p->pid) continue;
+      int64_t dq = q->start_ns > f->ns ? q->start_ns - f->ns : f->ns - q->start_ns;
+      int64_t dc = c ? (c->start_ns > f->ns ? c->start_ns - f->ns : f->ns - c->start_ns) : INT64_MAX;
+      if (dq < dc) c = q;
+    }
+    /* the parent writes FORK when fork() returns, maybe after the child ran:
+     * the flow goes from no later than the child's start to its start */
+    if (c && c->image == 0) {
+      imp_flow(im, WEFT_FLOW_FORK, f->utid, f->ns < c->start_ns ? f->ns : c->start_ns, c->main_utid, c->start_ns, 0);
+      c->has_fork_flow = 1;
+    }
+  }
+}
+
+/* wait -> the child's last image */
+static void link_waits(Imp *im, Proc *p) {
+  for (guint j = 0; j < p->waits->len; j++) {
+    WaitEv *w = &g_array_index(p->waits, WaitEv, j);
+    if (w->pid <= 0 || w->end < 0) continue;
+    Proc *c = proc_of_pid_at(im, w->pid, w->end);
+    if (!c) continue;
+    /* the last image of that pid */
+    for (Proc *n = proc_first_after(im, c->pid, c->start_ns + 1); n && n->exec_from_upid == c->upid;
+         n = proc_first_after(im, c->pid, c->start_ns + 1))
+      c = n;
+    if (!c->has_status) {
+      c->has_status = 1;
+      c->exit_status = WIFEXITED(w->status) ? WEXITSTATUS(w->status)
+                      : WIFSIGNALED(w->status) ? 128 + WTERMSIG(w->status) : w->status;
+    }
+    imp_flow(im, WEFT_FLOW_WAIT, c->main_utid, c->end_ns < w->end ? c->end_ns : w->end, w->utid, w->end, 0);
+    /* the parent's wait state gets its waker */
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(im->db, "UPDATE thread_state SET waker_utid = ? WHERE utid = ? AND start_ns = ?", -1,
+                           &q, NULL) == SQLITE_OK) {
+      sqlite3_bind_int64(q, 1, c->main_utid);
+      sqlite3_bind_int64(q, 2, w->utid);
+      sqlite3_bind_int64(q, 3, w->begin);
+      sqlite3_step(q);
+      sqlite3_finalize(q);
+    }
+  }
+}
+
+/* a child with a known parent but no FORK record of it: made by vfork
+ * (the agent cannot wrap it) or a raw clone, as gcc's driver, collect2 and
+ * CPython's subprocess (posix_spawn) do. The parent's calling thread is
+ * suspended until the child execs: a fork flow from the parent's main
+ * thread (which thread called is not recorded) at the child's start. */
+static void link_vforks(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *c = im->procs->pdata[i];
+    if (c->image != 0 || c->has_fork_flow || c->parent_upid <= 0 || !c->main_utid) continue;
+    Proc *p = im->procs->pdata[c->parent_upid - 1];
+    if (p == c || !p->main_utid || c->start_ns < p->start_ns || c->start_ns > p->end_ns) continue;
+    imp_flow(im, WEFT_FLOW_FORK, p->main_utid, c->start_ns, c->main_utid, c->start_ns, 0);
+  }
+}
+
+static int procs_write(Imp *im) {
+  for (guint i = 0; i < im->procs->len; i++) {
+    Proc *p = im->procs->pdata[i];
+    sqlite3_stmt *q = im->ins_proc;
+    char sess[24];
+    snprintf(sess, sizeof sess, "%016" PRIx64, p->session);
+    sqlite3_bind_int64(q, 1, p->upid);
+    sqlite3_bind_int64(q, 2, p->pid);
+    sqlite3_bind_int64(q, 3, p->image);
+    imp_bind_opt(q, 4, p->parent_upid);
+    imp_bind_opt(q, 5, p->exec_from_upid);
+    sqlite3_bind_text(q, 6, sess, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 7, p->cmdline ? p->cmdline : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, p->exe ? p->exe : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, p->start_ns);
+    sqlite3_bind_int64(q, 10, p->end_ns);
+    sqlite3_bind_text(q, 11, p->end_how, -1, SQLITE_STATIC);
+    if (p->has_status) sqlite3_bind_int64(q, 12, p->exit_status);
+    else sqlite3_bind_null(q, 12);
+    sqlite3_bind_int64(q, 13, p->lost);
+    sqlite3_bind_text(q, 14, p->file, -1, SQLITE_STATIC);
+    if (imp_step(im, q)) return -1;
+  }
+  return 0;
+}
+
+int link_processes(Imp *im) {
+  link_execs(im);
+  link_parents(im);
+  for (guint i = 0; i < im->procs->len; i++) {
+    link_forks(im, im->procs->pdata[i]);
+    link_waits(im, im->procs->pdata[i]);
+  }
+  link_vforks(im);
+  return procs_write(im);
+}
+
+/* ---- pipes between processes ---- */
+static int cmp_chanstamp(const void *x, const void *y) {
+  const ChanStamp *a = x, *b = y;
+  if (a->chan != b->chan) return a->chan < b->chan ? -1 : 1;
+  return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+/* A read or poll that waited on a pipe was ended by the first write to that
+ * pipe, by another thread of any process, after the wait began: a flow from
+ * the writer, and the wait's waker. */
+int link_pipes(Imp *im) {
+  GArray *wr = im->pipe_writes, *wt = im->pipe_waits;
+  if (!wr->len || !wt->len) return 0;
+  qsort(wr->data, wr->len, sizeof(ChanStamp), cmp_chanstamp);
+  sqlite3_stmt *up = weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
+  if (!up) return -1;
+  const ChanStamp *s = (const ChanStamp *)wr->data;
+  for (guint i = 0; i < wt->len && !im->sql.failed; i++) {
+    const ChanWait *c = &g_array_index(wt, ChanWait, i);
+    guint a = 0, b = wr->len; /* the first write to the pipe at or after the wait's begin */
+    while (a < b) {
+      guint m = (a + b) / 2;
+      if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin)) a = m + 1;
+      else b = m;
+    }
+    /* A read returns the data of the first write into the empty pipe; a poll
+     * returns on the data there at its end, and an earlier write may have
+     * been taken by another reader meanwhile (a pool's worker handler polls
+     * the results pipe its result handler reads): the last write then. */
+    const ChanStamp *by = NULL;
+    for (; a < wr->len && s[a].chan == c->chan && s[a].ns <= c->end; a++) {
+      if (s[a].utid == c->utid) continue;
+      by = &s[a];
+      if (!c->poll) break;
+    }
+    if (by) {
+      imp_flow(im, WEFT_FLOW_PIPE, by->utid, by->ns, c->utid, c->end, c->obj);
+      sqlite3_bind_int64(up, 1, by->utid);
+      sqlite3_bind_int64(up, 2, c->utid);
+      sqlite3_bind_int64(up, 3, c->begin);
+      imp_step(im, up);
+    }
+  }
+  sqlite3_finalize(up);
+  return im->sql.failed ? -1 : 0;
+}

@@ -1,0 +1,244 @@
+/* objects.c - the synchronisation objects of one process image.
+ * SPDX-License-Identifier: MIT
+ *
+ * An object is an address and a kind's class (a mutex, a condition
+ * variable, ...); one destroyed and created again at the same address is a
+ * new object (pass 0 finds the destroys). Each keeps the timelines pass 1
+ * collects and pass 2 searches: its releases, signals, barrier arrivals
+ * (made into rounds) and the starts of waits for it; and its totals, which
+ * become its sync_object row, with the counts of trace v3 (lock_count).
+ */
+#include "config.h"
+
+#include "import-private.h"
+
+/* An object destroyed and created again at the same address is a new object:
+ * its epoch at ns is the number of DESTROY records on that address before ns
+ * (collected by pass 0 from every thread, so the order of the file's chunks
+ * does not matter). */
+static guint obj_epoch(GArray *d, int64_t ns) {
+  if (!d) return 0;
+  const int64_t *v = (const int64_t *)d->data;
+  guint a = 0, b = d->len;
+  while (a < b) { /* count of destroy times < ns */
+    guint m = (a + b) / 2;
+    if (v[m] < ns) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
+  int k = kind_class(kind);
+  if (!has_object(k)) return NULL;
+  guint64 key = (addr << 5) ^ (guint64)k;
+  guint slot = (guint)((key >> 5) ^ (key >> 13) ^ key) & 255;
+  if (!im->ocache[slot].used || im->ocache[slot].key != key) {
+    im->ocache[slot].key = key;
+    im->ocache[slot].destroys = g_hash_table_lookup(im->destroys, &key);
+    im->ocache[slot].epochs = g_hash_table_lookup(im->objs, &key);
+    im->ocache[slot].used = 1;
+  }
+  guint epoch = obj_epoch(im->ocache[slot].destroys, ns);
+  GPtrArray *epochs = im->ocache[slot].epochs;
+  if (epochs && epoch < epochs->len && epochs->pdata[epoch]) return epochs->pdata[epoch];
+  if (!create) return NULL;
+  if (!epochs) {
+    epochs = g_ptr_array_new();
+    guint64 *kp = g_new(guint64, 1);
+    *kp = key;
+    g_hash_table_insert(im->objs, kp, epochs);
+    im->ocache[slot].epochs = epochs;
+  }
+  if (epochs->len <= epoch) g_ptr_array_set_size(epochs, (gint)epoch + 1);
+  Obj *o = g_new0(Obj, 1);
+  o->id = ++im->next_obj;
+  o->addr = addr;
+  o->kind = k;
+  o->first_ns = ns;
+  o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
+  o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
+  o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
+  o->wb = g_array_new(FALSE, FALSE, sizeof(WaitStart));
+  epochs->pdata[epoch] = o;
+  g_ptr_array_add(im->objlist, o);
+  return o;
+}
+
+static int pass0(const WeftEvent *ev, void *user) {
+  Imp *im = user;
+  if (ev->type != WEFT_EV_DESTROY || !has_object(kind_class((int)WEFT_AUX_KIND(ev->aux)))) return 0;
+  guint64 key = (ev->w[1] << 5) ^ (guint64)kind_class((int)WEFT_AUX_KIND(ev->aux));
+  GArray *d = g_hash_table_lookup(im->destroys, &key);
+  if (!d) {
+    d = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    guint64 *kp = g_new(guint64, 1);
+    *kp = key;
+    g_hash_table_insert(im->destroys, kp, d);
+  }
+  int64_t ns = rel_ns(im, ev->ns);
+  g_array_append_val(d, ns);
+  return 0;
+}
+
+static gint cmp_i64(gconstpointer a, gconstpointer b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+void objs_read_destroys(Imp *im, WeftTrace *tr) {
+  char e0[256];
+  const uint64_t destroys[4] = {[WEFT_EV_DESTROY >> 6] = 1ULL << (WEFT_EV_DESTROY & 63)};
+  weft_trace_scan_types(tr, destroys, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, im->destroys);
+  while (g_hash_table_iter_next(&it, &k, &v)) g_array_sort(v, cmp_i64);
+}
+
+void obj_free(gpointer p) {
+  Obj *o = p;
+  g_free(o->name);
+  g_array_free(o->rel, TRUE);
+  g_array_free(o->sig, TRUE);
+  g_array_free(o->arr, TRUE);
+  g_array_free(o->wb, TRUE);
+  g_free(o);
+}
+
+/* ---- timelines ---- */
+static inline int stamp_before(const Stamp *a, const Stamp *b) { return a->ns < b->ns; }
+DEFINE_MERGE_RUNS(merge_stamps, Stamp, stamp_before)
+
+void stamps_sort(GArray *v, int *sorted) {
+  if (*sorted) return;
+  Stamp *tmp = g_new(Stamp, v->len ? v->len : 1);
+  merge_stamps((Stamp *)v->data, tmp, v->len);
+  g_free(tmp);
+  *sorted = 1;
+}
+
+const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
+  if (!v->len) return NULL;
+  stamps_sort(v, sorted);
+  const Stamp *s = (const Stamp *)v->data;
+  /* binary search: first index with ns > target */
+  guint a = 0, b = v->len;
+  while (a < b) {
+    guint m = (a + b) / 2;
+    if (s[m].ns <= ns) a = m + 1;
+    else b = m;
+  }
+  for (guint i = a; i-- > 0;) {
+    if (s[i].ns < lo) break;
+    if (s[i].utid != utid) return &s[i];
+  }
+  return NULL;
+}
+
+/* ---- barriers: rounds ---- */
+static gint cmp_waitstart(gconstpointer a, gconstpointer b) {
+  const WaitStart *x = a, *y = b;
+  return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
+static gint cmp_arrival(gconstpointer a, gconstpointer b) {
+  const Arrival *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->utid > y->utid) - (x->utid < y->utid);
+}
+
+/* Arrivals in time order, N at a time, make the rounds (N from the barrier's
+ * init, else the number of waits per serial thread); the last of each round
+ * releases the others. */
+static void barrier_rounds(Obj *o) {
+  if (!o->arr->len) return;
+  g_array_sort(o->arr, cmp_arrival);
+  int64_t n = o->barrier_count, serial = 0;
+  for (guint i = 0; i < o->arr->len; i++) serial += g_array_index(o->arr, Arrival, i).serial;
+  if (n <= 0 && serial > 0 && o->arr->len % (guint)serial == 0) n = (int64_t)(o->arr->len / (guint)serial);
+  if (n <= 0) n = 1;
+  for (guint r = 0; r < o->arr->len; r += (guint)n) {
+    guint last = r + (guint)n - 1 < o->arr->len ? r + (guint)n - 1 : o->arr->len - 1;
+    Arrival *l = &g_array_index(o->arr, Arrival, last);
+    for (guint i = r; i <= last; i++) {
+      Arrival *a = &g_array_index(o->arr, Arrival, i);
+      a->rel_utid = l->utid;
+      a->rel_ns = l->begin;
+    }
+  }
+}
+
+const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
+  const Arrival *v = (const Arrival *)o->arr->data;
+  guint a = 0, b = o->arr->len;
+  while (a < b) { /* first with begin >= target */
+    guint m = (a + b) / 2;
+    if (v[m].begin < begin) a = m + 1;
+    else b = m;
+  }
+  for (guint i = a; i < o->arr->len && v[i].begin == begin; i++)
+    if (v[i].utid == utid) return &v[i];
+  return NULL;
+}
+
+void objs_prepare_pass2(Imp *im) {
+  for (guint j = 0; j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    barrier_rounds(o);
+    g_array_sort(o->wb, cmp_waitstart);
+  }
+}
+
+/* ---- totals and rows ---- */
+void objs_add_counts(Imp *im) {
+  for (guint i = 0; i < im->counts->len; i++) {
+    const CountRec *c = &g_array_index(im->counts, CountRec, i);
+    if (c->dropped) continue;
+    Obj *o = c->o;
+    o->acquisitions += c->acq;
+    o->failed += c->fail;
+    o->releases += c->rel;
+    o->samples += c->samples;
+    o->sample_ns += c->sample_ns;
+    if (c->sample_max > o->sample_max) o->sample_max = c->sample_max;
+  }
+}
+
+void objs_write(Imp *im) {
+  for (guint j = 0; j < im->objlist->len; j++) {
+    Obj *o = im->objlist->pdata[j];
+    sqlite3_stmt *q = im->ins_obj;
+    sqlite3_bind_int64(q, 1, o->id);
+    sqlite3_bind_int64(q, 2, im->p->upid);
+    sqlite3_bind_int64(q, 3, (int64_t)o->addr);
+    sqlite3_bind_int(q, 4, o->kind);
+    imp_bind_opt(q, 5, o->init_stack);
+    imp_bind_opt(q, 6, o->first_stack);
+    sqlite3_bind_int64(q, 7, o->first_ns);
+    sqlite3_bind_int64(q, 8, o->acquisitions);
+    sqlite3_bind_int64(q, 9, o->contended);
+    sqlite3_bind_int64(q, 10, o->wait_ns);
+    sqlite3_bind_int64(q, 11, o->hold_ns);
+    const char *nm = g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr));
+    if (nm) sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(q, 12);
+    sqlite3_bind_int64(q, 13, o->failed);
+    sqlite3_bind_int64(q, 14, o->releases);
+    sqlite3_bind_int64(q, 15, o->samples);
+    sqlite3_bind_int64(q, 16, o->sample_ns);
+    sqlite3_bind_int64(q, 17, o->sample_max);
+    imp_step(im, q);
+  }
+}
+
+/* the counts, per thread and flush (v3) */
+void counts_write(Imp *im) {
+  for (guint j = 0; j < im->counts->len && !im->sql.failed; j++) {
+    const CountRec *c = &g_array_index(im->counts, CountRec, j);
+    if (c->dropped) continue;
+    int64_t row[10] = {c->o->id, utid_at(im, c->tid, c->first_ns), c->first_ns, c->ns, c->acq, c->fail, c->rel,
+                       c->samples, c->sample_ns, c->sample_max};
+    imp_batch_add(im, &im->count_rows, row, 1u << 1); /* utid: NULL when unknown */
+  }
+  imp_batch_flush(im, &im->count_rows);
+}

@@ -1,0 +1,352 @@
+/* pass1.c - pass 1: what a file's records say before any state machine runs.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every record of the file once, in the reader's order: its threads (tid
+ * reuse: a new THREAD_START for a tid starts a new thread), objects, the
+ * per-object timelines of releases, signals and barrier arrivals that pass 2
+ * searches, counts (trace v3), stacks, modules, forks, execs, exits, pipe
+ * writes, schedstat readings and marks. Modules are written as they come;
+ * stacks and their frames once the file is read (a frame needs its module).
+ */
+#include "config.h"
+
+#include "import-private.h"
+
+/* ---- stacks and frames ---- */
+static int64_t module_for(Imp *im, uint64_t ip, uint64_t *bias) {
+  for (guint i = 0; i < im->modules->len; i++) {
+    ModRec *m = &g_array_index(im->modules, ModRec, i);
+    if (ip >= m->start && ip < m->end) {
+      *bias = m->bias;
+      return m->id;
+    }
+  }
+  return 0;
+}
+
+int frame_id(Imp *im, uint64_t ip) {
+  /* (upid, ip) unique: look up, else insert */
+  sqlite3_bind_int64(im->find_frame, 1, im->p->upid);
+  sqlite3_bind_int64(im->find_frame, 2, (int64_t)ip);
+  int64_t id = 0;
+  if (sqlite3_step(im->find_frame) == SQLITE_ROW) id = sqlite3_column_int64(im->find_frame, 0);
+  sqlite3_reset(im->find_frame);
+  if (id) return (int)id;
+  uint64_t bias = 0;
+  int64_t mod = module_for(im, ip, &bias);
+  id = ++im->next_frame;
+  sqlite3_bind_int64(im->ins_frame, 1, id);
+  sqlite3_bind_int64(im->ins_frame, 2, im->p->upid);
+  sqlite3_bind_int64(im->ins_frame, 3, (int64_t)ip);
+  imp_bind_opt(im->ins_frame, 4, mod);
+  if (mod) sqlite3_bind_int64(im->ins_frame, 5, (int64_t)(ip - bias));
+  else sqlite3_bind_null(im->ins_frame, 5);
+  imp_step(im, im->ins_frame);
+  return (int)id;
+}
+
+void stacks_write(Imp *im, Proc *p) {
+  for (guint i = 0; i < im->pending_stacks->len; i++) {
+    PendingStack *ps = &g_array_index(im->pending_stacks, PendingStack, i);
+    sqlite3_bind_int64(im->ins_stack, 1, ps->global);
+    sqlite3_bind_int64(im->ins_stack, 2, p->upid);
+    sqlite3_bind_int(im->ins_stack, 3, (int)ps->ips->len);
+    imp_step(im, im->ins_stack);
+    for (guint d = 0; d < ps->ips->len; d++) {
+      int fid = frame_id(im, g_array_index(ps->ips, uint64_t, d));
+      sqlite3_bind_int64(im->ins_sf, 1, ps->global);
+      sqlite3_bind_int(im->ins_sf, 2, (int)d);
+      sqlite3_bind_int(im->ins_sf, 3, fid);
+      imp_step(im, im->ins_sf);
+    }
+  }
+}
+
+/* ---- the records ---- */
+static void read_thread_start(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
+  t->has_start = 1;
+  t->start_ns = ns;
+  thr_set_self(im, t, ev->w[1]);
+  t->routine = ev->w[2];
+  t->creator_tid = (uint32_t)ev->w[3];
+  t->is_main = ev->aux & 1;
+}
+
+static void read_thread_exit(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
+  if (ev->aux == WEFT_EXIT_AT_PROCESS_EXIT) {
+    /* on behalf of another thread: resolved after pass 1 */
+    Thr *o = thr_by_self_at(im, ev->w[1], ns);
+    if (o && !o->has_exit && o != t) {
+      o->has_exit = 1;
+      o->exit_ns = ns;
+      o->exit_how = WEFT_EXIT_AT_PROCESS_EXIT;
+    }
+  } else if (!t->has_exit) {
+    t->has_exit = 1;
+    t->exit_ns = ns;
+    t->exit_how = (int)ev->aux;
+  }
+}
+
+static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
+  size_t len;
+  const char *s = weft_event_string(ev, 2, &len);
+  if (ev->aux == 0) {
+    Thr *target = ev->w[1] ? thr_by_self_at(im, ev->w[1], ns) : t;
+    if (!target) target = t;
+    g_free(target->name);
+    target->name = g_strndup(s, len);
+  }
+}
+
+static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  Obj *o = obj_get(im, ev->w[1], (int)kind, ns);
+  if (o) {
+    if (ev->nwords > 3 && ev->w[3]) o->init_stack = stack_global(im, ev->w[3]);
+    if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)ev->w[2];
+  }
+}
+
+static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  const uint64_t *w = ev->w;
+  Obj *o = obj_get(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
+  int late = 0;
+  if (im->v3) weft_rel_len1(ev->aux, ev->nwords, w, &late);
+  if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
+    Stamp s = {ns, (uint32_t)t->utid, (uint32_t)late};
+    g_array_append_val(o->rel, s);
+  } else if (o && o->rel->len && !im->v3) {
+    /* versions 1 and 2: a failed unlock cancels this thread's REL just before
+     * (version 3 writes the failed one in its place: nothing to undo) */
+    Stamp *last = &g_array_index(o->rel, Stamp, o->rel->len - 1);
+    if (last->utid == t->utid) g_array_set_size(o->rel, o->rel->len - 1);
+  }
+}
+
+static void read_wait_begin(Imp *im, Proc *p, Thr *t, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  const uint64_t *w = ev->w;
+  Obj *o = obj_get(im, w[1], (int)kind, ns);
+  if (o && !o->first_stack && (w[2] >> 32)) o->first_stack = stack_global(im, w[2] >> 32);
+  if (o && o->kind == WEFT_KIND_BARRIER) {
+    Arrival a = {ns, -1, t->utid, 0, 0, 0};
+    g_array_append_val(o->arr, a);
+  }
+  if (o && im->v3 && is_lock(o->kind)) {
+    WaitStart ws = {ns, t->utid, (uint32_t)w[2]};
+    g_array_append_val(o->wb, ws);
+  }
+  if (kind == WEFT_KIND_COND && w[3]) obj_get(im, w[3], WEFT_KIND_MUTEX, ns);
+  if (kind == WEFT_KIND_CHILD) {
+    WaitEv we = {ns, -1, t->utid, -1, 0};
+    g_array_append_val(p->waits, we);
+  }
+}
+
+static void read_wait_end(Imp *im, Proc *p, Thr *t, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  const uint64_t *w = ev->w;
+  if (kind == WEFT_KIND_BARRIER) {
+    Obj *o = obj_find(im, w[1], (int)kind, ns);
+    if (o) /* close this thread's open arrival */
+      for (guint i = o->arr->len; i-- > 0;) {
+        Arrival *a = &g_array_index(o->arr, Arrival, i);
+        if (a->utid == t->utid && a->end < 0) {
+          a->end = ns;
+          a->serial = WEFT_AUX_OP(ev->aux) == WEFT_OP_SERIAL;
+          break;
+        }
+      }
+  }
+  if (kind == WEFT_KIND_CHILD && ev->nwords >= 4) {
+    for (guint i = p->waits->len; i-- > 0;) {
+      WaitEv *we = &g_array_index(p->waits, WaitEv, i);
+      if (we->utid == t->utid && we->end < 0) {
+        we->end = ns;
+        we->pid = (int64_t)w[2];
+        we->status = (int)(uint32_t)w[3];
+        break;
+      }
+    }
+  }
+}
+
+static void read_counts(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  const uint64_t *w = ev->w;
+  int64_t first = rel_ns(im, weft_trace_ticks_to_ns(im->tr, w[9]));
+  if (first > ns) first = ns;
+  Obj *o = obj_get(im, w[1], (int)kind, first);
+  if (!o) return;
+  int64_t sns = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[7]) - weft_trace_ticks_to_ns(im->tr, w[9]));
+  int64_t smax = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[8]) - weft_trace_ticks_to_ns(im->tr, w[9]));
+  CountRec c = {o, (uint32_t)w[2], first, ns, (int64_t)w[3], (int64_t)w[4], (int64_t)w[5], (int64_t)w[6], sns, smax,
+                0};
+  g_array_append_val(im->counts, c);
+}
+
+static void read_exec_failed(Imp *im, Proc *p, const WeftEvent *ev) {
+  p->exec_ns = -1;
+  /* the exec failed: the other threads live on and write their counts themselves */
+  for (guint i = im->exec_counts; i < im->counts->len; i++) {
+    CountRec *c = &g_array_index(im->counts, CountRec, i);
+    if (c->tid != ev->tid) c->dropped = 1;
+  }
+}
+
+static void read_exit(Proc *p, const WeftEvent *ev, int64_t ns) {
+  if (!p->has_exit) {
+    p->has_exit = 1;
+    p->exit_how = (int)ev->aux;
+    p->end_ns = ns;
+    if (ev->aux != WEFT_PEXIT_RETURN) {
+      p->exit_status = (int64_t)(int32_t)ev->w[1];
+      p->has_status = 1;
+    }
+  }
+}
+
+static void read_process_info(Proc *p, const WeftEvent *ev) {
+  /* argv: NUL-separated strings then the exe */
+  unsigned argc = (unsigned)(ev->w[1] & 0xffffffffu);
+  const char *s = (const char *)&ev->w[2];
+  size_t cap = (size_t)(ev->nwords - 2) * 8, off = 0;
+  GString *cmd = g_string_new(NULL);
+  for (unsigned i = 0; i < argc && off < cap; i++) {
+    size_t l = strnlen(s + off, cap - off);
+    if (i) g_string_append_c(cmd, ' ');
+    g_string_append_len(cmd, s + off, (gssize)l);
+    off += l + 1;
+  }
+  g_free(p->cmdline);
+  p->cmdline = g_string_free(cmd, FALSE);
+  g_free(p->exe);
+  p->exe = off < cap ? g_strndup(s + off, strnlen(s + off, cap - off)) : g_strdup("");
+}
+
+static void read_module(Imp *im, Proc *p, const WeftEvent *ev) {
+  const uint64_t *w = ev->w;
+  size_t len;
+  const char *path = weft_event_string(ev, 8, &len);
+  ModRec m = {++im->next_module, w[1], w[2], w[3]};
+  g_array_append_val(im->modules, m);
+  char bid[41] = {0};
+  unsigned bl = (unsigned)(w[4] & 0xff);
+  if (bl > 20) bl = 20;
+  const uint8_t *b = (const uint8_t *)&w[5];
+  for (unsigned i = 0; i < bl; i++) snprintf(bid + 2 * i, 3, "%02x", b[i]);
+  sqlite3_bind_int64(im->ins_module, 1, m.id);
+  sqlite3_bind_int64(im->ins_module, 2, p->upid);
+  sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
+  if (bl) sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(im->ins_module, 4);
+  sqlite3_bind_int64(im->ins_module, 5, (int64_t)w[1]);
+  sqlite3_bind_int64(im->ins_module, 6, (int64_t)w[2]);
+  sqlite3_bind_int64(im->ins_module, 7, (int64_t)w[3]);
+  imp_step(im, im->ins_module);
+}
+
+static void read_stack(Imp *im, const WeftEvent *ev) {
+  uint32_t id = (uint32_t)ev->w[1];
+  uint32_t depth = (uint32_t)(ev->w[1] >> 32);
+  if (depth > ev->nwords - 2) depth = ev->nwords - 2;
+  PendingStack ps = {id, ++im->next_stack, g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), depth)};
+  g_array_append_vals(ps.ips, &ev->w[2], depth);
+  g_array_append_val(im->pending_stacks, ps);
+  g_hash_table_insert(im->stack_map, GUINT_TO_POINTER(id), GSIZE_TO_POINTER((gsize)ps.global));
+}
+
+static void read_mark(Imp *im, const WeftEvent *ev, int64_t ns) {
+  size_t len;
+  const char *s = weft_event_string(ev, 2, &len);
+  MarkRec m = {ns, ev->tid, (int64_t)ev->w[1], (int)ev->aux, g_strndup(s, len)};
+  g_array_append_val(im->marks, m);
+}
+
+/* The thread of a record, new when its tid is new or reused; the times
+ * seen so far of it and its process. */
+static Thr *record_thread(Imp *im, const WeftEvent *ev, int64_t ns) {
+  Thr *t = thr_cur(im, ev->tid);
+  if (ev->type == WEFT_EV_THREAD_START && t && t->has_start) t = NULL; /* tid reused */
+  if (!t) t = thr_new(im, ev->tid, ns);
+  if (ns > t->last_ns) t->last_ns = ns;
+  if (ns > im->p->last_ns) im->p->last_ns = ns;
+  return t;
+}
+
+int imp_pass1(const WeftEvent *ev, void *user) {
+  Imp *im = user;
+  Proc *p = im->p;
+  int64_t ns = rel_ns(im, ev->ns);
+  Thr *t = record_thread(im, ev, ns);
+  im->records_done++;
+  if ((im->records_done & 0xfffff) == 0) imp_progress(im, "reading");
+  const uint64_t *w = ev->w;
+  unsigned kind = WEFT_AUX_KIND(ev->aux);
+  switch (ev->type) {
+  case WEFT_EV_THREAD_START: read_thread_start(im, t, ev, ns); break;
+  case WEFT_EV_THREAD_EXIT: read_thread_exit(im, t, ev, ns); break;
+  case WEFT_EV_THREAD_CREATE:
+    if (WEFT_AUX_RESULT(ev->aux) == 0 && ev->aux == 0) {
+      CreateEv c = {ns, t->utid, w[1]};
+      g_array_append_val(im->creates, c);
+    }
+    break;
+  case WEFT_EV_THREAD_NAME: read_thread_name(im, t, ev, ns); break;
+  case WEFT_EV_LOST:
+    t->lost += (int64_t)w[1];
+    p->lost += (int64_t)w[1];
+    break;
+  case WEFT_EV_INIT: read_init(im, ev, kind, ns); break;
+  case WEFT_EV_ACQ:
+  case WEFT_EV_DESTROY:
+    obj_get(im, w[1], (int)kind, ns);
+    break;
+  case WEFT_EV_REL: read_release(im, t, ev, kind, ns); break;
+  case WEFT_EV_SIGNAL: {
+    Obj *o = obj_get(im, w[1], (int)kind, ns);
+    if (o) {
+      Stamp s = {ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
+      g_array_append_val(o->sig, s);
+    }
+    break;
+  }
+  case WEFT_EV_WAIT_BEGIN: read_wait_begin(im, p, t, ev, kind, ns); break;
+  case WEFT_EV_WAIT_END: read_wait_end(im, p, t, ev, kind, ns); break;
+  case WEFT_EV_COUNTS: read_counts(im, ev, kind, ns); break;
+  case WEFT_EV_PIPE_WRITE:
+    if (ev->nwords >= 3 && w[2]) {
+      ChanStamp cs = {w[2], ns, t->utid};
+      g_array_append_val(im->pipe_writes, cs);
+    }
+    break;
+  case WEFT_EV_FORK:
+    if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
+      ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};
+      g_array_append_val(p->forks, f);
+    }
+    break;
+  case WEFT_EV_EXEC:
+    p->exec_ns = ns;
+    im->exec_counts = im->counts->len; /* the snapshots of the other threads' counts follow */
+    break;
+  case WEFT_EV_EXEC_FAILED: read_exec_failed(im, p, ev); break;
+  case WEFT_EV_EXIT: read_exit(p, ev, ns); break;
+  case WEFT_EV_PROCESS_INFO: read_process_info(p, ev); break;
+  case WEFT_EV_MODULE: read_module(im, p, ev); break;
+  case WEFT_EV_STACK: read_stack(im, ev); break;
+  case WEFT_EV_SCHED: {
+    SchedRec s = {ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4],
+                  (ev->aux & WEFT_SCHED_BASELINE) != 0};
+    g_array_append_val(im->scheds, s);
+    break;
+  }
+  case WEFT_EV_NAME_OBJECT: {
+    size_t len;
+    const char *s = weft_event_string(ev, 2, &len);
+    g_hash_table_insert(im->names, GSIZE_TO_POINTER((gsize)w[1]), g_strndup(s, len));
+    break;
+  }
+  case WEFT_EV_MARK: read_mark(im, ev, ns); break;
+  default:
+    break;
+  }
+  return im->sql.failed ? -1 : 0;
+}

@@ -1,0 +1,49 @@
+/* naming.h - the one way weft names sync objects and stack frames.
+ * SPDX-License-Identifier: MIT
+ *
+ * The report, the record summary, export and the GUI all show an object or
+ * a frame under these names, read from the recording database
+ * (docs/schema.md): nothing here depends on an analysis.
+ */
+#ifndef WEFT_NAMING_H
+#define WEFT_NAMING_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The site of a frame: "file.c:88", "file.c" (line 0: unknown), or "" when
+ * file is NULL or "". file may be a full path: its base name is used.
+ * Writes into buf, returns it. */
+const char *weft_frame_site(const char *file, int64_t line, char *buf, size_t len);
+
+/* The label of one frame: "symbol (file.c:88)", "symbol", "file.c:88",
+ * "module+0x1a2b", "0x7f..". symbol and file may be NULL or "", line 0
+ * unknown, module a path or NULL. Writes into buf, returns it. */
+const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
+                             int64_t rel_pc, int64_t ip, char *buf, size_t len);
+
+/* The one display name of a sync object (report, record summary, export,
+ * GUI): sync_object.name (a symbol or a name given through weft.h), else the
+ * label of the innermost frame of its init stack, else of its first
+ * contended wait's stack, else "kind@0xaddr". Writes into buf, returns it
+ * ("object N" if the object is unknown or the database cannot be read).
+ * weft_object_namer_* do the same with prepared statements, for naming
+ * many objects. */
+const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len);
+typedef struct WeftObjectNamer WeftObjectNamer;
+WeftObjectNamer *weft_object_namer_new(sqlite3 *db);  /* NULL on failure */
+const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
+void weft_object_namer_free(WeftObjectNamer *n);
+
+/* Objects named by the site that made them are told apart when the site is
+ * shared (a lock constructor such as new_lock() called for every lock): the
+ * caller's frame is appended to the name in buf ("new_lock (pool.c:40) from
+ * queue_new (queue.c:12)") and, if that is shared too, an ordinal by object
+ * id ("#2"). The same for a whole recording whatever the range: the groups
+ * come from the database. weft_object_namer_name does it already; this is
+ * for a caller that found the frame's label itself. n may be NULL (nothing
+ * is added). */
+void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
+
+#endif /* WEFT_NAMING_H */

@@ -1,0 +1,394 @@
+/* test-python.c - unit tests of the Python analysis (analyzer/analysis/python.c), TAP output.
+ * SPDX-License-Identifier: MIT
+ *
+ * Each test builds a recording database by hand (tests/common/weft-dbbuild.h)
+ * shaped like what the importer stores for a parallel Python program, runs
+ * weft_metrics_compute like `weft report` does and checks python.h's
+ * figures and the findings against values computed by hand in the comments
+ * (times in ms; a worker's finish is when it had done 95% of its running
+ * time; a pool's straggler lags the median finish of the others).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "python.h"
+#include "weft-db.h"
+#include "weft-dbbuild.h"
+#include "weft-trace.h"
+
+#define MS 1000000LL
+
+#include "tap.h"
+
+static WeftDbDir dir;
+static WeftDbBuild bd;
+
+static int has(const char *s, const char *sub) { return s && sub && strstr(s, sub) != NULL; }
+
+static int near(double a, double b) {
+  double d = a - b;
+  return d < 1e-9 && d > -1e-9;
+}
+
+static WeftMetrics *compute_ok(sqlite3 *d) {
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  char err[256];
+  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  if (!m) {
+    printf("Bail out! weft_metrics_compute: %s\n", err);
+    exit(99);
+  }
+  return m;
+}
+
+/* The finding of kind about object obj (-1: any), or NULL. */
+static const WeftFinding *finding(const WeftMetrics *m, WeftFindingKind kind, int64_t obj) {
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == kind && (obj < 0 || m->findings[i].object_id == obj)) return &m->findings[i];
+  return NULL;
+}
+
+static const WeftPyWorker *worker(const WeftPyPool *pl, int64_t upid) {
+  for (size_t i = 0; pl && i < pl->nworkers; i++)
+    if (pl->workers[i].upid == upid) return &pl->workers[i];
+  return NULL;
+}
+
+static const WeftPyThread *pythread(const WeftPython *py, int64_t utid) {
+  for (size_t i = 0; py && i < py->nthreads; i++)
+    if (py->threads[i].utid == utid) return &py->threads[i];
+  return NULL;
+}
+
+/* thread_state rows [s, e) ms */
+static void st(int64_t utid, int64_t s, int64_t e, int state, int64_t obj) {
+  dbb_state(&bd, utid, s * MS, e * MS, state, obj, -1);
+}
+
+/* A new database with one CPython process (upid 1, pid, 0..1000 ms) whose
+ * main thread (utid 1) runs until main_ms, then joins the others (object 30). */
+static void db_threads_of(int64_t pid, const char *cmdline, int64_t main_ms) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, pid, 0, 1000 * MS, cmdline, "/usr/bin/python3");
+  dbb_thread(&bd, 1, 1, pid, "python3", -1, 0, 1000 * MS);
+  dbb_object(&bd, 30, 1, WEFT_KIND_JOIN, 0x7f3a00000640, NULL, -1, -1, 0);
+  st(1, 0, main_ms, WEFT_ST_RUNNING, -1);
+  st(1, main_ms, 1000, WEFT_ST_JOIN_WAIT, 30);
+}
+
+#define PY "/usr/bin/python3.11"
+#define TRACKER PY " -c from multiprocessing.resource_tracker import main;main(5)"
+
+/* A multiprocessing.Pool (fork) of pid 100 with three workers and
+ * multiprocessing's resource tracker, over 1000 ms:
+ *   upid 1 pid 100 the parent [0, 1000): main runs 0..100, waits for results
+ *     on a semaphore (object 10) 100..900, runs 900..1000
+ *   upid 2 pid 101 the resource tracker [20, 1000), a child too: reads a pipe
+ *   upid 3 pid 102 worker A [100, 600): runs 100..500 (400), waits for tasks
+ *     500..600 -> useful 400, idle 100, finish 100 + 0.95 * 400 = 480
+ *   upid 4 pid 103 worker B [100, 600): runs 100..300 and 340..540 (400),
+ *     waits 300..340 and 540..600 -> useful 400, idle 100; 380 of running
+ *     is reached at 340 + 180 = 520
+ *   upid 5 pid 104 worker C "ForkPoolWorker-3" [100, 900): runs (800) ->
+ *     finish 100 + 760 = 860
+ * The pool: 3 workers (not the tracker), span 100..900 (800), method fork;
+ * LB (1600 / 3) / 800 = 2/3; the straggler C lags the median of 480 and 520
+ * (the lower: 480) by 380, 380 / (860 - 100) = 50% of its time in the pool
+ * >= 25%: an imbalance finding of cost 380 * (3 - 1) = 760. The parent's
+ * main thread waits 800 of the span (100%). Semaphores of a pool's parent
+ * and workers wait by design: no contention finding for objects 10-12. */
+static sqlite3 *db_fork_pool(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 1000 * MS, "python3 pool.py", PY);
+  dbb_process(&bd, 2, 101, 20 * MS, 1000 * MS, TRACKER, PY);
+  dbb_process(&bd, 3, 102, 100 * MS, 600 * MS, "python3 pool.py", PY);
+  dbb_process(&bd, 4, 103, 100 * MS, 600 * MS, "python3 pool.py", PY);
+  dbb_process(&bd, 5, 104, 100 * MS, 900 * MS, "python3 pool.py", PY);
+  for (int u = 2; u <= 5; u++) dbb_process_parent(&bd, u, 1);
+  dbb_thread(&bd, 1, 1, 100, "python3.11", -1, 0, 1000 * MS);
+  dbb_thread(&bd, 2, 2, 101, "python3.11", -1, 20 * MS, 1000 * MS);
+  dbb_thread(&bd, 3, 3, 102, "ForkPoolWorker-1", -1, 100 * MS, 600 * MS);
+  dbb_thread(&bd, 4, 4, 103, "ForkPoolWorker-2", -1, 100 * MS, 600 * MS);
+  dbb_thread(&bd, 5, 5, 104, "ForkPoolWorker-3", -1, 100 * MS, 900 * MS);
+  dbb_object(&bd, 10, 1, WEFT_KIND_SEM, 0x7f0000001000, NULL, -1, -1, 1);
+  dbb_object(&bd, 11, 3, WEFT_KIND_SEM, 0x7f0000002000, NULL, -1, -1, 1);
+  dbb_object(&bd, 12, 4, WEFT_KIND_SEM, 0x7f0000002000, NULL, -1, -1, 2);
+  const int R = WEFT_ST_RUNNING, L = WEFT_ST_LOCK_WAIT;
+  st(1, 0, 100, R, -1);
+  st(1, 100, 900, L, 10);
+  st(1, 900, 1000, R, -1);
+  st(2, 20, 1000, WEFT_ST_IO_WAIT, -1);
+  st(3, 100, 500, R, -1);
+  st(3, 500, 600, L, 11);
+  st(4, 100, 300, R, -1);
+  st(4, 300, 340, L, 12);
+  st(4, 340, 540, R, -1);
+  st(4, 540, 600, L, 12);
+  st(5, 100, 900, R, -1);
+  return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 pool.py");
+}
+
+static void test_fork_pool(void) {
+  sqlite3 *d = db_fork_pool();
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  ok(py && py->nprocesses == 5 && weft_python_process(py, 2) && weft_python_process(py, 5),
+     "fork pool: 5 CPython processes, the resource tracker among them (%zu)", py ? py->nprocesses : 0);
+  ok(py && py->npools == 1, "fork pool: one pool (%zu)", py ? py->npools : 0);
+  const WeftPyPool *pl = py && py->npools ? &py->pools[0] : NULL;
+  ok(pl && pl->parent_upid == 1 && pl->nworkers == 3 && !strcmp(pl->start_method, "fork") &&
+       !strcmp(pl->label, "pool of pid 100 (python3.11)"),
+     "fork pool: of pid 100, 3 workers (the tracker is none), started with fork: %s, %zu, %s",
+     pl ? pl->label : "", pl ? pl->nworkers : 0, pl ? pl->start_method : "");
+  ok(pl && pl->start_ns == 100 * MS && pl->end_ns == 900 * MS, "fork pool: span 100..900 ms");
+  ok(weft_python_pool_of(py, 1) == pl && weft_python_pool_of(py, 4) == pl && !weft_python_pool_of(py, 2),
+     "pool_of: the parent and a worker are the pool's, the tracker is not");
+  const WeftPyWorker *a = worker(pl, 3), *b = worker(pl, 4), *c = worker(pl, 5);
+  ok(a && a->useful_ns == 400 * MS && a->idle_ns == 100 * MS && a->finish_ns == 480 * MS && a->pid == 102,
+     "worker A: useful 400, idle 100, finished at 480 ms (%lld)", a ? (long long)(a->finish_ns / MS) : -1);
+  ok(b && b->useful_ns == 400 * MS && b->idle_ns == 100 * MS && b->finish_ns == 520 * MS,
+     "worker B: useful 400, idle 100, finished at 520 ms (%lld)", b ? (long long)(b->finish_ns / MS) : -1);
+  ok(c && c->useful_ns == 800 * MS && c->idle_ns == 0 && c->finish_ns == 860 * MS,
+     "worker C: useful 800, finished at 860 ms (%lld)", c ? (long long)(c->finish_ns / MS) : -1);
+  ok(pl && near(pl->pop.lb, 2.0 / 3) && pl->straggler_upid == 5 && pl->straggler_lag_ns == 380 * MS &&
+       near(pl->straggler_lag_share, 0.5),
+     "straggler C: 380 ms behind, 50%% of its time in the pool; LB %.4f (0.6667)", pl ? pl->pop.lb : -1);
+  ok(pl && pl->parent_wait_ns == 800 * MS && near(pl->parent_wait_share, 1.0),
+     "the parent waited 800 ms, all of the span");
+  const WeftFinding *f = finding(m, WEFT_FIND_IMBALANCE, -1);
+  ok(f && f->cost_ns == 760 * MS && f->utid == 5 &&
+       has(f->title, "worker 3 (ForkPoolWorker-3, pid 104) of the pool of pid 100 (python3.11) finished 380 ms "
+                     "after the others (50% of its time in the pool)"),
+     "imbalance finding: cost 760 ms (lag x 2 others), on the straggler: %s", f ? f->title : "none");
+  ok(f && has(f->evidence, "3 workers (fork); load balance of their useful time 0.67") &&
+       has(f->evidence, "the parent waited 800 ms (100% of the pool's span)"),
+     "imbalance evidence: %s", f ? f->evidence : "none");
+  ok(!finding(m, WEFT_FIND_CONTENTION, 10) && !finding(m, WEFT_FIND_CONTENTION, 11) &&
+       !finding(m, WEFT_FIND_CONTENTION, 12),
+     "no contention finding for the semaphores of the pool's parent and workers");
+  ok(py && py->io_ns == 980 * MS && !finding(m, WEFT_FIND_IO, -1) && !finding(m, WEFT_FIND_GIL, -1),
+     "the tracker's 980 ms of pipe reads are Python's (no io finding), no GIL finding");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+#define FORKSERVER PY " -c from multiprocessing.forkserver import main; main(7, 8, ['__main__'])"
+#define LOKY PY " -m joblib.externals.loky.backend.popen_loky_posix --process-name LokyProcess-%d --pipe 9"
+
+/* Two pools, both balanced:
+ *   a forkserver pool of pid 500 (upid 1, runs 0..1000): its forkserver (upid
+ *   2, a child, reading requests 50..1000) forks the workers upid 4 [100,
+ *   600) and 5 [120, 600), which have its command line; multiprocessing's
+ *   resource tracker (upid 3) is a child too. Workers run 400 each (4:
+ *   100..500, 5: 120..520) then wait: finish 480 and 500, the straggler 5
+ *   lags 20 of its 400: 5% < 25%, no finding. Span 100..600.
+ *   a joblib (loky) executor of pid 600 (upid 6, a root): each worker
+ *   forks (upids 7 and 9, 10 ms) and execs the loky worker (upids 8 and 10,
+ *   500 ms running each, 210..710 and 215..715). A worker is its last image
+ *   (8, 10), with the fork image's time: starts 200 and 205, useful 510
+ *   each. Span 200..715 (515); the parent waits on a semaphore (object 20)
+ *   200..800, 515 of the span; finishes 210 + 475 = 685 and 690. */
+static sqlite3 *db_two_pools(void) {
+  dbb_dir_next(&dir, &bd);
+  char loky1[200], loky2[200];
+  snprintf(loky1, sizeof loky1, LOKY, 1);
+  snprintf(loky2, sizeof loky2, LOKY, 2);
+  dbb_process(&bd, 1, 500, 0, 1000 * MS, "python3 app.py", PY);
+  dbb_process(&bd, 2, 501, 50 * MS, 1000 * MS, FORKSERVER, PY);
+  dbb_process(&bd, 3, 502, 40 * MS, 1000 * MS, TRACKER, PY);
+  dbb_process(&bd, 4, 503, 100 * MS, 600 * MS, FORKSERVER, PY);
+  dbb_process(&bd, 5, 504, 120 * MS, 600 * MS, FORKSERVER, PY);
+  dbb_process(&bd, 6, 600, 0, 1000 * MS, "python3 job.py", PY);
+  dbb_process(&bd, 7, 601, 200 * MS, 210 * MS, "python3 job.py", PY);
+  dbb_process(&bd, 8, 601, 210 * MS, 710 * MS, loky1, PY);
+  dbb_process(&bd, 9, 602, 205 * MS, 215 * MS, "python3 job.py", PY);
+  dbb_process(&bd, 10, 602, 215 * MS, 715 * MS, loky2, PY);
+  dbb_process_parent(&bd, 2, 1);
+  dbb_process_parent(&bd, 3, 1);
+  dbb_process_parent(&bd, 4, 2);
+  dbb_process_parent(&bd, 5, 2);
+  dbb_process_parent(&bd, 7, 6);
+  dbb_process_parent(&bd, 9, 6);
+  dbb_process_exec(&bd, 8, 7, 1);
+  dbb_process_exec(&bd, 10, 9, 1);
+  const int64_t life[][2] = {{0, 1000}, {50, 1000}, {40, 1000}, {100, 600}, {120, 600},
+                             {0, 1000}, {200, 210}, {210, 710}, {205, 215}, {215, 715}};
+  for (int u = 1; u <= 10; u++)
+    dbb_thread(&bd, u, u, 500 + u, "python3.11", -1, life[u - 1][0] * MS, life[u - 1][1] * MS);
+  dbb_object(&bd, 20, 6, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
+  const int R = WEFT_ST_RUNNING, L = WEFT_ST_LOCK_WAIT;
+  st(1, 0, 1000, R, -1);
+  st(2, 50, 1000, WEFT_ST_IO_WAIT, -1);
+  st(3, 40, 1000, WEFT_ST_IO_WAIT, -1);
+  st(4, 100, 500, R, -1);
+  st(4, 500, 600, L, -1);
+  st(5, 120, 520, R, -1);
+  st(5, 520, 600, L, -1);
+  st(6, 0, 200, R, -1);
+  st(6, 200, 800, L, 20);
+  st(6, 800, 1000, R, -1);
+  st(7, 200, 210, R, -1);
+  st(8, 210, 710, R, -1);
+  st(9, 205, 215, R, -1);
+  st(10, 215, 715, R, -1);
+  return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 app.py");
+}
+
+static void test_two_pools(void) {
+  sqlite3 *d = db_two_pools();
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  ok(py && py->npools == 2, "two pools (%zu)", py ? py->npools : 0);
+  const WeftPyPool *fs = weft_python_pool_of(py, 1), *lk = weft_python_pool_of(py, 6);
+  ok(fs && fs->nworkers == 2 && worker(fs, 4) && worker(fs, 5) && !strcmp(fs->start_method, "forkserver"),
+     "forkserver pool: the 2 workers the forkserver forked, method %s (%zu workers)", fs ? fs->start_method : "",
+     fs ? fs->nworkers : 0);
+  ok(fs && !weft_python_pool_of(py, 2) && !weft_python_pool_of(py, 3) && fs->start_ns == 100 * MS &&
+       fs->end_ns == 600 * MS,
+     "the forkserver and the resource tracker are no workers: the span is the workers' 100..600 ms");
+  ok(fs && worker(fs, 4)->finish_ns == 480 * MS && worker(fs, 5)->finish_ns == 500 * MS &&
+       fs->straggler_upid == 5 && fs->straggler_lag_ns == 20 * MS && near(fs->straggler_lag_share, 0.05) &&
+       near(fs->pop.lb, 1.0),
+     "forkserver pool: finishes 480 and 500 ms, lag 20 ms (5%%), LB 1");
+  ok(lk && lk->nworkers == 2 && worker(lk, 8) && worker(lk, 10) && !strcmp(lk->start_method, "loky") &&
+       !weft_python_pool_of(py, 7),
+     "loky executor: its 2 workers are their exec'd images, method %s", lk ? lk->start_method : "");
+  const WeftPyWorker *w8 = worker(lk, 8), *w10 = worker(lk, 10);
+  ok(w8 && w8->start_ns == 200 * MS && w8->useful_ns == 510 * MS && w8->finish_ns == 685 * MS && w10 &&
+       w10->start_ns == 205 * MS && w10->finish_ns == 690 * MS && w8->pid == 601,
+     "loky workers: from their fork (200, 205 ms), useful 510 ms with it, finished at 685 and 690 ms");
+  ok(lk && lk->start_ns == 200 * MS && lk->end_ns == 715 * MS && lk->parent_wait_ns == 515 * MS &&
+       near(lk->parent_wait_share, 1.0) && lk->straggler_lag_ns == 5 * MS,
+     "loky executor: span 200..715 ms, the parent waited all 515 ms of it, lag 5 ms");
+  ok(!finding(m, WEFT_FIND_IMBALANCE, -1), "balanced pools: no imbalance finding");
+  ok(!finding(m, WEFT_FIND_CONTENTION, 20), "the executor's parent waiting for results: no contention finding");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* Two threads of pid 700 taking turns on the GIL, over 1000 ms:
+ *   main (utid 1) runs 0..100, joins 100..1000
+ *   T1 (utid 2) [100, 1000): runs 100..300, 500..700, 900..1000; waits for
+ *     the GIL (its condvar, object 5) 300..500 and 700..900 while T2 holds
+ *     it (blocker 3), handed over by T2 (waker 3)
+ *   T2 (utid 3) [100, 1000): waits on the condvar 100..300 and 500..700
+ *     (blocker and waker T1), on the GIL's mutex (object 6) 900..1000 (a
+ *     mutex: no hand-off), runs 300..500 and 700..900
+ * GIL waits: T1 400 (44% of its 900), T2 500 (56%): 2 threads, 900 of
+ * their 1800 (50%); someone waits 100..1000: 900 of the process's 1000
+ * (90%); 4 hand-offs (the condvar waits ended by the other thread); T1 held
+ * it while others waited 500, T2 400: top holder T1. The gil finding: 900
+ * >= 10% of the 2800 thread time, cost 900, on T1. The GIL's objects get no
+ * condvar or contention finding. */
+static sqlite3 *db_gil(void) {
+  db_threads_of(700, "python3 cpu.py", 100);
+  dbb_thread(&bd, 2, 1, 701, "T1", 1, 100 * MS, 1000 * MS);
+  dbb_thread(&bd, 3, 1, 702, "T2", 1, 100 * MS, 1000 * MS);
+  dbb_object(&bd, 5, 1, WEFT_KIND_COND, 0x7f0000005000, "GIL", -1, -1, 0);
+  dbb_object(&bd, 6, 1, WEFT_KIND_MUTEX, 0x7f0000005040, "GIL mutex", -1, -1, 0);
+  const int R = WEFT_ST_RUNNING, G = WEFT_ST_GIL_WAIT;
+  const int64_t t1[][3] = {{100, 300, R}, {300, 500, G}, {500, 700, R}, {700, 900, G}, {900, 1000, R}};
+  const int64_t t2[][3] = {{100, 300, G}, {300, 500, R}, {500, 700, G}, {700, 900, R}, {900, 1000, G}};
+  for (int i = 0; i < 5; i++) {
+    st(2, t1[i][0], t1[i][1], (int)t1[i][2], t1[i][2] == G ? 5 : -1);
+    st(3, t2[i][0], t2[i][1], (int)t2[i][2], t2[i][2] == G ? (i == 4 ? 6 : 5) : -1);
+    if (t1[i][2] == G) dbb_state_link(&bd, 2, t1[i][0] * MS, 3, 3);
+    if (t2[i][2] == G) dbb_state_link(&bd, 3, t2[i][0] * MS, 2, 2);
+  }
+  return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 cpu.py");
+}
+
+static void test_gil(void) {
+  sqlite3 *d = db_gil();
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  const WeftPyProcess *pp = weft_python_process(py, 1);
+  ok(pp && pp->pid == 700 && !strcmp(pp->label, "pid 700 (python3)") && pp->nthreads == 3,
+     "GIL: pid 700 (python3), 3 threads: %s", pp ? pp->label : "none");
+  ok(pp && pp->gil_wait_ns == 900 * MS && pp->gil_threads == 2 && near(pp->gil_threads_share, 0.5),
+     "GIL: 900 ms of waits, 2 threads at 50%% of their time (%zu, %.4f)", pp ? pp->gil_threads : 0,
+     pp ? pp->gil_threads_share : -1);
+  ok(pp && pp->gil_serial_ns == 900 * MS && near(pp->gil_serial_share, 0.9),
+     "GIL: someone waited for it 900 ms, 90%% of the process's life (%lld)",
+     pp ? (long long)(pp->gil_serial_ns / MS) : -1);
+  ok(pp && pp->gil_handoffs == 4, "GIL: 4 hand-offs on its condvar (not the mutex wait) (%lld)",
+     pp ? (long long)pp->gil_handoffs : -1);
+  const WeftPyThread *t1 = pythread(py, 2), *t2 = pythread(py, 3);
+  ok(t1 && t2 && t1->gil_wait_ns == 400 * MS && t2->gil_wait_ns == 500 * MS && t1->gil_held_ns == 500 * MS &&
+       t2->gil_held_ns == 400 * MS && near(t1->gil_share, 4.0 / 9) && !strcmp(t1->label, "T1 [701]"),
+     "T1 waited 400 ms and held it 500 ms while T2 waited; T2 the other way round");
+  ok(pp && pp->top_holder_utid == 2 && pp->top_holder_ns == 500 * MS, "top holder T1, 500 ms");
+  ok(weft_python_is_gil_object(py, 5) && weft_python_is_gil_object(py, 6) && !weft_python_is_gil_object(py, 30) &&
+       py->ngil_objects == 2,
+     "the GIL's objects: its condvar and mutex, not the join");
+  const WeftFinding *f = finding(m, WEFT_FIND_GIL, -1);
+  ok(f && f->cost_ns == 900 * MS && f->utid == 2 &&
+       has(f->title, "2 threads of pid 700 (python3) spent 50% of their time waiting for the GIL"),
+     "gil finding: cost 900 ms, on T1: %s", f ? f->title : "none");
+  ok(f && has(f->evidence, "900 ms of GIL waits in all; threads were waiting for the GIL during 90% of the "
+                           "process's life (900 ms)") &&
+       has(f->evidence, "4 hand-offs between threads; others waited longest (500 ms) while T1 [701] held it"),
+     "gil evidence: %s", f ? f->evidence : "none");
+  ok(!finding(m, WEFT_FIND_CONDVAR, 5) && !finding(m, WEFT_FIND_CONTENTION, 6) && !finding(m, WEFT_FIND_IO_OVERLAP, -1),
+     "the GIL's condvar and mutex get no finding of their own; no io_overlap");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* Threads of pid 800 blocked in I/O together, over 1000 ms:
+ *   main (utid 1) runs 0..50, joins 50..1000
+ *   io1 (utid 2) [50, 1000): I/O 100..600 and 650..1000 (850 of 950)
+ *   io2 (utid 3) [50, 1000): I/O 300..900 (600 of 950)
+ *   cpu (utid 4) [50, 1000): runs
+ * Two I/O threads (>= 50% in I/O, no GIL waits), both in I/O 300..600 and
+ * 650..900: 550 ms, at most 2 at once; 1450 of their 1900 ms (76%) in I/O:
+ * the io_overlap finding (cost 0). Their I/O is Python's: no io finding. */
+static sqlite3 *db_io_threads(void) {
+  db_threads_of(800, "python3 fetch.py", 50);
+  dbb_thread(&bd, 2, 1, 801, "io1", 1, 50 * MS, 1000 * MS);
+  dbb_thread(&bd, 3, 1, 802, "io2", 1, 50 * MS, 1000 * MS);
+  dbb_thread(&bd, 4, 1, 803, "cpu", 1, 50 * MS, 1000 * MS);
+  const int R = WEFT_ST_RUNNING, IO = WEFT_ST_IO_WAIT;
+  st(2, 50, 100, R, -1);
+  st(2, 100, 600, IO, -1);
+  st(2, 600, 650, R, -1);
+  st(2, 650, 1000, IO, -1);
+  st(3, 50, 300, R, -1);
+  st(3, 300, 900, IO, -1);
+  st(3, 900, 1000, R, -1);
+  st(4, 50, 1000, R, -1);
+  return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 fetch.py");
+}
+
+static void test_io_threads(void) {
+  sqlite3 *d = db_io_threads();
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  const WeftPyProcess *pp = weft_python_process(py, 1);
+  ok(pp && pp->io_threads == 2 && pp->io_overlap_max == 2 && pp->io_overlap_ns == 550 * MS && pp->gil_wait_ns == 0,
+     "I/O threads: 2 (not main, not the CPU thread), both in I/O 550 ms (%zu, %lld)", pp ? pp->io_threads : 0,
+     pp ? (long long)(pp->io_overlap_ns / MS) : -1);
+  ok(py && py->io_ns == 1450 * MS && py->sleep_ns == 0 && py->npools == 0, "1450 ms of Python I/O, no pool");
+  const WeftFinding *f = finding(m, WEFT_FIND_IO_OVERLAP, -1);
+  ok(f && f->cost_ns == 0 && has(f->title, "(2 threads of pid 800 (python3), up to 2 waiting at once)") &&
+       has(f->evidence, "76% of their time blocked in I/O or sleeping and 0% waiting for the GIL") &&
+       has(f->evidence, "at once for 550 ms"),
+     "io_overlap finding (cost 0): %s / %s", f ? f->title : "none", f ? f->evidence : "");
+  ok(!finding(m, WEFT_FIND_IO, -1) && !finding(m, WEFT_FIND_GIL, -1), "no io finding, no gil finding");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+int main(void) {
+  dbb_dir_init(&dir, "test-python");
+  test_fork_pool();
+  test_two_pools();
+  test_gil();
+  test_io_threads();
+  dbb_dir_remove(&dir);
+  printf("1..%d\n", ntest);
+  return nfail ? 1 : 0;
+}
