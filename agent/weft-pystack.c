@@ -427,16 +427,13 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 static int emit_frame(uint32_t id, int line, int first, const char *fn, size_t fl, const char *file, size_t il,
                       uint64_t tick) {
   WeftThread *t = &_weft_tls;
-  unsigned n = 3 + (unsigned)((fl + 1 + il + 1 + 7) / 8);
+  unsigned n = weft_enc_str_nwords(WEFT_ENC_PY_FRAME_FIXED, fl + 1 + il + 1); /* at most 3 + 83: fits */
   uint64_t now;
   uint64_t *p = weft_reserve_def(t, n, &now, tick);
   if (!p) return tick ? -1 : 0;
-  p[1] = (uint64_t)id | (uint64_t)(uint32_t)line << 32;
-  p[2] = (uint32_t)(first > 0 ? first : 0);
-  char *s = (char *)(p + 3);
-  memset(s, 0, (size_t)(n - 3) * 8);
-  memcpy(s, fn, fl);
-  memcpy(s + fl + 1, file, il);
+  weft_enc_py_frame(p, id, (uint32_t)line, (uint32_t)(first > 0 ? first : 0));
+  char *s = weft_enc_str_area(p, WEFT_ENC_PY_FRAME_FIXED, n);
+  weft_enc_str_put(weft_enc_str_put(s, fn, fl), file, il);
   weft_publish(t, p, WEFT_EV_PY_FRAME, n, 0, now);
   if (!atomic_exchange(&py_feature, 1) && _weft_proc.hdr)
     __atomic_fetch_or(&_weft_proc.hdr->features, WEFT_FEAT_PY_FRAMES, __ATOMIC_RELAXED);
