@@ -27,6 +27,9 @@
  * the code object and the instruction's offset; a hit is checked against the
  * code object's name, file, line table and first line as read now, so a code
  * object freed and its address reused by another can never take its name.
+ * The frames of weft's own Python hook (the sitecustomize.py next to the
+ * agent, which wraps threading's bootstrap) are left out, as the agent's own
+ * C frames are.
  */
 #include "weft-agent-private.h"
 #include "weft-pystack-layout.h"
@@ -51,6 +54,9 @@ static struct {
   uintptr_t code_type, str_type, bytes_type, frame_type;
   int (*initialized)(void);
   void *(*this_tstate)(void);
+  char hook[512];                  /* weft's own Python hook (AGENT_DIR/weft-python/sitecustomize.py): its
+                                      frames are left out, as the agent's own C frames are */
+  size_t hook_len;
 } py;
 
 static void *sym(const char *name) { return dlsym(RTLD_DEFAULT, name); }
@@ -101,6 +107,11 @@ static int detect(void) {
   /* the object header is where the row says (a Py_TRACE_REFS build has two more words) */
   if (*(const uintptr_t *)(py.code_type + WEFT_PY_OB_TYPE) != type_type) return PY_OFF;
   if (L->walk == WEFT_PYW_TSTATE && !debug_offsets_agree(L)) return PY_OFF;
+  Dl_info self;
+  const char *sl = dladdr((void *)(uintptr_t)&detect, &self) && self.dli_fname ? strrchr(self.dli_fname, '/') : NULL;
+  int n = sl ? snprintf(py.hook, sizeof py.hook, "%.*s/weft-python/sitecustomize.py", (int)(sl - self.dli_fname),
+                        self.dli_fname) : -1;
+  py.hook_len = n > 0 && (size_t)n < sizeof py.hook ? (size_t)n : 0;
   py.L = L;
   return PY_ON;
 }
@@ -441,15 +452,17 @@ static int emit_frame(uint32_t id, int line, int first, const char *fn, size_t f
 }
 
 #define PY_NOT_NOW UINT32_MAX   /* define(): its PY_FRAME could not be written at the tick asked for */
+#define PY_HIDDEN (UINT32_MAX - 1) /* define(): a frame of weft's own hook, left out */
 #define PY_ABORT UINT64_MAX     /* frame_word(): the same */
 
 /* A new frame id for (code, addr), its PY_FRAME written; 0 if the code
  * object is not what the layout says, PY_NOT_NOW (no id used up) when the
- * record cannot be written at tick. */
+ * record cannot be written at tick, PY_HIDDEN for weft's own hook. */
 static uint32_t define(Rd *r, uintptr_t name, uintptr_t file, uintptr_t lines, int first, int addr, uint64_t tick) {
   char fn[256], path[400];
   int fl = str_utf8(name, fn, sizeof fn, 0), il = str_utf8(file, path, sizeof path, 1);
   if (fl < 0 || il < 0 || !is_a(r, lines, py.bytes_type)) return 0;
+  if (py.hook_len && (size_t)il == py.hook_len && !memcmp(path, py.hook, py.hook_len)) return PY_HIDDEN;
   uint32_t id = atomic_fetch_add(&py_next, 1);
   if (emit_frame(id, line_of(r, lines, first, addr), first, fn, (size_t)fl, path, (size_t)il, tick) != 0)
     return PY_NOT_NOW;
@@ -457,7 +470,7 @@ static uint32_t define(Rd *r, uintptr_t name, uintptr_t file, uintptr_t lines, i
 }
 
 static uint64_t word_of(uint32_t id) {
-  return id == PY_NOT_NOW ? PY_ABORT : id ? weft_stack_py_word(id) : 0;
+  return id == PY_NOT_NOW ? PY_ABORT : id && id != PY_HIDDEN ? weft_stack_py_word(id) : 0;
 }
 
 /* The STACK word of frame ref (0: none; PY_ABORT: see define). */

@@ -22,7 +22,6 @@ Options: --list prints the scenarios of every group; --only NAME runs one;
 
 import argparse
 import errno
-import glob
 import gzip
 import hashlib
 import lzma
@@ -36,6 +35,8 @@ import sys
 import tempfile
 import time
 import traceback
+
+from weftlib import marked_lines, pyenv_pythons
 
 BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "PY_FRAME", "MODULE"}
 TIMEOUT = 60  # seconds for any one program run
@@ -1536,28 +1537,8 @@ def t_python_threads(ctx, chk):
 
 def pythons():
     """[(tag, exe)]: Debian's python3 and every CPython 3.8-3.13 under pyenv; and the minors not found"""
-    out = [("debian", "/usr/bin/python3")] if os.access("/usr/bin/python3", os.X_OK) else []
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found = set()
-    for d in sorted(glob.glob(os.path.join(root, "versions", "3.*"))):
-        parts = os.path.basename(d).split(".")
-        exe = os.path.join(d, "bin", "python3")
-        if len(parts) == 3 and all(x.isdigit() for x in parts) and 8 <= int(parts[1]) <= 13 and \
-                int(parts[1]) not in found and os.access(exe, os.X_OK):
-            found.add(int(parts[1]))
-            out.append((os.path.basename(d), exe))
-    return out, [m for m in range(8, 14) if m not in found]
-
-
-def marked_lines(path):
-    """{marker: [line numbers]} of the '# MARKER' comments of a fixture"""
-    out = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            m = re.search(r"#\s*([A-Z][A-Z-]+)\s*$", line)
-            if m:
-                out.setdefault(m.group(1), []).append(n)
-    return out
+    pyenv, absent = pyenv_pythons()
+    return ([("debian", "/usr/bin/python3")] if os.access("/usr/bin/python3", os.X_OK) else []) + pyenv, absent
 
 
 def py_frames(rec, r):

@@ -36,7 +36,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from weftlib import attempt, cleanup, ok, plan, skip
+from weftlib import attempt, cleanup, marked_lines, ok, plan, pyenv_pythons, skip
 
 TIMEOUT = 120
 
@@ -321,17 +321,6 @@ def t_names(c):
                "%s names --no-python-names: the thread keeps its OS name" % c.tag, names)
 
 
-def marked_lines(path):
-    """{MARKER: [line numbers]} of the '# MARKER' comments of a fixture"""
-    out = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            m = re.search(r"#\s*([A-Z][A-Z-]+)\s*$", line)
-            if m:
-                out.setdefault(m.group(1), []).append(n)
-    return out
-
-
 def stack_frames(con, stack_id):
     """(symbol, file's base name, line) of a stack's frames, depth 0 first"""
     return [(sym, os.path.basename(f) if f else None, line) for sym, f, line in con.execute(
@@ -360,6 +349,8 @@ def t_stacks(c):
         lock = [fr[0] for n, fr in waits_of(con, [1, 6], main=False) if fr and fr[0][1] == base]
         ok(lock and all(f == ("take", base, lines["LOCK-WAIT"][0]) for f in lock),
            "%s py_stacks lock: the lock wait's innermost frame is take() at its with" % c.tag, lock)
+        hook = con.execute("SELECT count(*) FROM frame WHERE file LIKE '%/weft-python/sitecustomize.py'").fetchone()[0]
+        ok(hook == 0, "%s py_stacks lock: no frame of weft's own Python hook" % c.tag, hook)
         join = [[f for f in fr if f[1] == base][:1] for n, fr in waits_of(con, [1, 4, 6, 7], main=True)]
         ok([("run", base, lines["JOIN"][0])] in join, "%s py_stacks lock: the main thread's join names run() "
            "at the join" % c.tag, join)
@@ -374,7 +365,7 @@ def t_stacks(c):
                [[s["label"] for s in o.get("call_sites", [])] for o in r["sync_objects"]])
             f = [f for f in r["findings"] if take in json.dumps(f)]
             ok(f, "%s py_stacks lock: a finding names %s" % (c.tag, take), [g["title"] for g in r["findings"]])
-            if sites and c.minor and c.minor < 13:  # 3.13's Lock is no semaphore: made where it first waits
+            if sites:
                 ok(sites[0][0].startswith("<module> (%s:%d)" % (base, lines["LOCK-MADE"][0])),
                    "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
         p = subprocess.run([c.weft, "export", "-o", "-", db], env=env(c.tmp), timeout=TIMEOUT,
@@ -411,21 +402,6 @@ def t_stacks(c):
            "%s py_stacks deep: the 22 innermost frames of a wait 20 calls deep" % c.tag, deep[:1])
 
 
-def pyenv_pythons():
-    """[(tag, exe, minor)] of every CPython 3.8-3.13 under pyenv ($PYENV_ROOT or ~/.pyenv), the newest patch
-    release of each minor version; and the minor versions not found"""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found = {}
-    for d in sorted(os.listdir(os.path.join(root, "versions")) if os.path.isdir(os.path.join(root, "versions"))
-                    else []):
-        parts = d.split(".")
-        exe = os.path.join(root, "versions", d, "bin", "python3")
-        if len(parts) == 3 and all(x.isdigit() for x in parts) and parts[0] == "3" and 8 <= int(parts[1]) <= 13 \
-                and os.access(exe, os.X_OK):
-            found[int(parts[1])] = (d, exe, int(parts[1]))
-    return [found[m] for m in sorted(found)], [m for m in range(8, 14) if m not in found]
-
-
 def other_python():
     """a CPython 3 on PATH that is not /usr/bin/python3's binary, or None"""
     mine = os.path.realpath("/usr/bin/python3")
@@ -443,16 +419,6 @@ def other_python():
         if len(real) == 3 and real[0] == "CPython" and real[1] == "3" and os.path.realpath(real[2]) != mine:
             return os.path.realpath(real[2])
     return None
-
-
-def python_minor(exe):
-    """the minor version of a CPython 3 executable (0 if it cannot tell)"""
-    try:
-        out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[1])"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=30).stdout
-        return int(out)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return 0
 
 
 def main():
@@ -477,17 +443,15 @@ def main():
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
-            c.minor = python_minor(exe)
             for t in tests:
                 attempt(t, c)
         # the Python stacks of waits, with every CPython 3.8-3.13 there is
         pyenv, absent = pyenv_pythons()
         for m in absent:
             skip("py_stacks with CPython 3.%d" % m, "no CPython 3.%d under pyenv" % m)
-        for tag, exe, minor in ([("debian", pys[0][1], python_minor(pys[0][1]))] if pys else []) + pyenv:
+        for tag, exe in pys[:1] + pyenv:
             c = Ctx()
-            c.weft, c.pydir, c.tmp, c.py, c.tag, c.minor = \
-                os.path.abspath(args.weft), args.python_dir, tmp, exe, tag, minor
+            c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             attempt(t_stacks, c)
     finally:
         cleanup(tmp, args.keep)
