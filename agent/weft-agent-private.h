@@ -297,6 +297,8 @@ WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);
 WEFT_HIDDEN unsigned long long _weft_modules_adds(void); /* the loader's count of loads at the last scan */
+/* The zeroed table of bytes at *at, mapped by the first thread to want it (NULL: no memory). */
+WEFT_HIDDEN void *_weft_map_once(void *_Atomic *at, size_t bytes);
 
 /* Reserve n words for a definition (STACK, PY_FRAME) at *now = tick, for a
  * record stamped at that earlier tick that will name it (the end of a wait

@@ -36,9 +36,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -402,7 +400,7 @@ typedef struct {
   uintptr_t code, name, file, lines; /* written before id is published */
 } PySlot;
 
-static PySlot *_Atomic py_table;
+static void *_Atomic py_table; /* PySlot[PY_SLOTS] */
 static _Atomic uint32_t py_next = 1;
 static _Atomic int py_feature; /* WEFT_FEAT_PY_FRAMES set in this process's header */
 
@@ -414,18 +412,7 @@ void _weft_py_reset(void) {
   atomic_store(&py_feature, 0);
 }
 
-static PySlot *slots(void) {
-  PySlot *tb = atomic_load_explicit(&py_table, memory_order_acquire);
-  if (tb) return tb;
-  void *m = mmap(NULL, PY_SLOTS * sizeof(PySlot), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return NULL;
-  PySlot *expect = NULL;
-  if (!atomic_compare_exchange_strong(&py_table, &expect, (PySlot *)m)) {
-    munmap(m, PY_SLOTS * sizeof(PySlot));
-    return expect;
-  }
-  return m;
-}
+static PySlot *slots(void) { return _weft_map_once(&py_table, PY_SLOTS * sizeof(PySlot)); }
 
 static uint64_t mix(uint64_t h, uint64_t v) {
   h ^= v;

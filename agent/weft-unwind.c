@@ -43,7 +43,7 @@ typedef struct {
   _Atomic uint32_t id;
 } StackSlot;
 
-static StackSlot *_Atomic stack_table;
+static void *_Atomic stack_table; /* StackSlot[WEFT_STACK_SLOTS] */
 static _Atomic uint32_t stack_next = 1;
 
 void _weft_stacks_reset(void) {
@@ -55,19 +55,20 @@ void _weft_stacks_reset(void) {
   _weft_py_reset();
 }
 
-static StackSlot *table(void) {
-  StackSlot *tb = atomic_load_explicit(&stack_table, memory_order_acquire);
+void *_weft_map_once(void *_Atomic *at, size_t bytes) {
+  void *tb = atomic_load_explicit(at, memory_order_acquire);
   if (tb) return tb;
-  void *m = mmap(NULL, WEFT_STACK_SLOTS * sizeof(StackSlot), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return NULL;
-  StackSlot *expect = NULL;
-  if (!atomic_compare_exchange_strong(&stack_table, &expect, (StackSlot *)m)) {
-    munmap(m, WEFT_STACK_SLOTS * sizeof(StackSlot));
+  void *expect = NULL;
+  if (!atomic_compare_exchange_strong(at, &expect, m)) { /* another thread's came first */
+    munmap(m, bytes);
     return expect;
   }
   return m;
 }
+
+static StackSlot *table(void) { return _weft_map_once(&stack_table, WEFT_STACK_SLOTS * sizeof(StackSlot)); }
 
 static uint64_t hash_ips(const uint64_t *ips, int n) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;

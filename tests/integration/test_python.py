@@ -336,68 +336,85 @@ def waits_of(con, states, main=None):
     return [(n, stack_frames(con, st)) for n, m, st in rows if main is None or bool(m) == main]
 
 
+PY_STACKS = "py_stacks.py"
+
+
+def innermost(con, states, main=None):
+    """the innermost frames of the waits in those states whose innermost frame is in py_stacks.py"""
+    return [fr[0] for n, fr in waits_of(con, states, main) if fr and fr[0][1] == PY_STACKS]
+
+
+def stacks_lock(c, script, lines):
+    """a lock wait, its lock, a join: the database, the JSON report and the export"""
+    take = "take (%s:%d)" % (PY_STACKS, lines["LOCK-WAIT"][0])
+    db, _ = record(c, "py_stacks-lock", [script, "lock"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    lock = innermost(con, [1, 6], main=False)
+    ok(lock and all(f == ("take", PY_STACKS, lines["LOCK-WAIT"][0]) for f in lock),
+       "%s py_stacks lock: the lock wait's innermost frame is take() at its with" % c.tag, lock)
+    hook = con.execute("SELECT count(*) FROM frame WHERE file LIKE '%/weft-python/sitecustomize.py'").fetchone()[0]
+    ok(hook == 0, "%s py_stacks lock: no frame of weft's own Python hook" % c.tag, hook)
+    join = [[f for f in fr if f[1] == PY_STACKS][:1] for n, fr in waits_of(con, [1, 4, 6, 7], main=True)]
+    ok([("run", PY_STACKS, lines["JOIN"][0])] in join, "%s py_stacks lock: the main thread's join names run() "
+       "at the join" % c.tag, join)
+    r = report(c, db)
+    if r:
+        # (the GIL's mutex has the same call site: the waiter takes the GIL again when its wait ends)
+        sites = [(o["label"], s) for o in r["sync_objects"] if not o["name"].startswith("GIL")
+                 for s in o.get("call_sites", []) if s["label"] == take]
+        ok(len(sites) == 1 and sites[0][1]["symbol"] == "take" and sites[0][1]["line"] == lines["LOCK-WAIT"][0]
+           and sites[0][1]["file"].endswith("/" + PY_STACKS) and sites[0][1]["waits"] >= 1,
+           "%s py_stacks lock: the report's call site is %s (symbol, file, line)" % (c.tag, take),
+           [[s["label"] for s in o.get("call_sites", [])] for o in r["sync_objects"]])
+        f = [f for f in r["findings"] if take in json.dumps(f)]
+        ok(f, "%s py_stacks lock: a finding names %s" % (c.tag, take), [g["title"] for g in r["findings"]])
+        if sites:
+            ok(sites[0][0].startswith("<module> (%s:%d)" % (PY_STACKS, lines["LOCK-MADE"][0])),
+               "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
+    p = subprocess.run([c.weft, "export", "-o", "-", db], env=env(c.tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok(p.returncode == 0 and ('"where":"%s"' % take).encode() in p.stdout,
+       "%s py_stacks lock: the export's waits say where: %s" % (c.tag, take), p.stderr[-300:])
+
+
+def stacks_gil(c, script, lines):
+    """GIL waits in a loop: the database and the JSON report's call sites"""
+    db, _ = record(c, "py_stacks-gil", [script, "gil"])
+    if not db:
+        return
+    gil = innermost(sqlite3.connect(db), [11], main=False)
+    ok(gil and all(f[0] == "spin" for f in gil) and 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil),
+       "%s py_stacks gil: the GIL waits name spin(), most at its loop's lines" % c.tag, sorted(set(gil)))
+    r = report(c, db)
+    if r:
+        # (the other call sites: where threads take the GIL back after their own waits)
+        sites = [s for o in r["sync_objects"] if o["name"] == "GIL" for s in o.get("call_sites", [])]
+        ok([s for s in sites if s["symbol"] == "spin" and s["line"] in lines["GIL"] and
+            s["file"].endswith("/" + PY_STACKS)],
+           "%s py_stacks gil: a top call site of the GIL is a line of spin()'s loop" % c.tag,
+           [s["label"] for s in sites])
+
+
 def t_stacks(c):
     """every wait of a Python thread names its Python line (issue 13 item 1), in the database, the JSON
     report's call sites and findings, and the export"""
-    script = os.path.join(c.pydir, "py_stacks.py")
+    script = os.path.join(c.pydir, PY_STACKS)
     lines = marked_lines(script)
-    base = "py_stacks.py"
-    take = "take (%s:%d)" % (base, lines["LOCK-WAIT"][0])
-    db, _ = record(c, "py_stacks-lock", [script, "lock"])
-    if db:
-        con = sqlite3.connect(db)
-        lock = [fr[0] for n, fr in waits_of(con, [1, 6], main=False) if fr and fr[0][1] == base]
-        ok(lock and all(f == ("take", base, lines["LOCK-WAIT"][0]) for f in lock),
-           "%s py_stacks lock: the lock wait's innermost frame is take() at its with" % c.tag, lock)
-        hook = con.execute("SELECT count(*) FROM frame WHERE file LIKE '%/weft-python/sitecustomize.py'").fetchone()[0]
-        ok(hook == 0, "%s py_stacks lock: no frame of weft's own Python hook" % c.tag, hook)
-        join = [[f for f in fr if f[1] == base][:1] for n, fr in waits_of(con, [1, 4, 6, 7], main=True)]
-        ok([("run", base, lines["JOIN"][0])] in join, "%s py_stacks lock: the main thread's join names run() "
-           "at the join" % c.tag, join)
-        r = report(c, db)
-        if r:
-            # (the GIL's mutex has the same call site: the waiter takes the GIL again when its wait ends)
-            sites = [(o["label"], s) for o in r["sync_objects"] if not o["name"].startswith("GIL")
-                     for s in o.get("call_sites", []) if s["label"] == take]
-            ok(len(sites) == 1 and sites[0][1]["symbol"] == "take" and sites[0][1]["line"] == lines["LOCK-WAIT"][0]
-               and sites[0][1]["file"].endswith("/" + base) and sites[0][1]["waits"] >= 1,
-               "%s py_stacks lock: the report's call site is %s (symbol, file, line)" % (c.tag, take),
-               [[s["label"] for s in o.get("call_sites", [])] for o in r["sync_objects"]])
-            f = [f for f in r["findings"] if take in json.dumps(f)]
-            ok(f, "%s py_stacks lock: a finding names %s" % (c.tag, take), [g["title"] for g in r["findings"]])
-            if sites:
-                ok(sites[0][0].startswith("<module> (%s:%d)" % (base, lines["LOCK-MADE"][0])),
-                   "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
-        p = subprocess.run([c.weft, "export", "-o", "-", db], env=env(c.tmp), timeout=TIMEOUT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ok(p.returncode == 0 and ('"where":"%s"' % take).encode() in p.stdout,
-           "%s py_stacks lock: the export's waits say where: %s" % (c.tag, take), p.stderr[-300:])
+    stacks_lock(c, script, lines)
     db, _ = record(c, "py_stacks-sleep", [script, "sleep"])
     if db:
-        con = sqlite3.connect(db)
-        nap = [fr[0] for n, fr in waits_of(con, [9, 10], main=False) if fr and fr[0][1] == base]
-        ok(nap and all(f == ("nap", base, lines["SLEEP"][0]) for f in nap),
+        nap = innermost(sqlite3.connect(db), [9, 10], main=False)
+        ok(nap and all(f == ("nap", PY_STACKS, lines["SLEEP"][0]) for f in nap),
            "%s py_stacks sleep: the sleep names nap() at time.sleep" % c.tag, nap)
-    db, _ = record(c, "py_stacks-gil", [script, "gil"])
-    if db:
-        con = sqlite3.connect(db)
-        gil = [fr[0] for n, fr in waits_of(con, [11], main=False) if fr and fr[0][1] == base]
-        ok(gil and all(f[0] == "spin" for f in gil) and 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil),
-           "%s py_stacks gil: the GIL waits name spin(), most at its loop's lines" % c.tag, sorted(set(gil)))
-        r = report(c, db)
-        if r:
-            # (the other call sites: where threads take the GIL back after their own waits)
-            sites = [s for o in r["sync_objects"] if o["name"] == "GIL" for s in o.get("call_sites", [])]
-            ok([s for s in sites if s["symbol"] == "spin" and s["line"] in lines["GIL"] and
-                s["file"].endswith("/" + base)],
-               "%s py_stacks gil: a top call site of the GIL is a line of spin()'s loop" % c.tag,
-               [s["label"] for s in sites])
+    stacks_gil(c, script, lines)
     db, _ = record(c, "py_stacks-deep", [script, "deep"])
     if db:
         con = sqlite3.connect(db)
         deep = [fr for n, fr in waits_of(con, [1, 6], main=False) if fr and fr[0][0] == "take"]
-        want = [("take", base, lines["LOCK-WAIT"][0]), ("dive", base, lines["DEEP"][0])] + \
-            [("dive", base, lines["DIVE"][0])] * 20
+        want = [("take", PY_STACKS, lines["LOCK-WAIT"][0]), ("dive", PY_STACKS, lines["DEEP"][0])] + \
+            [("dive", PY_STACKS, lines["DIVE"][0])] * 20
         ok(deep and all(fr[:22] == want for fr in deep),
            "%s py_stacks deep: the 22 innermost frames of a wait 20 calls deep" % c.tag, deep[:1])
 
