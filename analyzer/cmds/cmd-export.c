@@ -152,11 +152,6 @@ static int out_of_memory(WeftCursor *c) {
   return -1;
 }
 
-static const char *base_name(const char *path) {
-  const char *s = path ? strrchr(path, '/') : NULL;
-  return s ? s + 1 : path;
-}
-
 /* Object display names: weft_object_display_name (naming.h), the names
  * `weft report` and `weft record` use. */
 static int load_objects(Export *x) {
@@ -234,10 +229,10 @@ static int write_process_names(Export *x) {
     fputs(",\"args\":{\"name\":", x->f);
     if (shared) {
       char buf[600];
-      snprintf(buf, sizeof buf, "%" PRId64 " %s (image %" PRId64 ")", p.pid, base_name(exe), p.image);
+      snprintf(buf, sizeof buf, "%" PRId64 " %s (image %" PRId64 ")", p.pid, weft_base_name(exe), p.image);
       weft_json_write(x->f, buf);
     } else
-      weft_json_write(x->f, base_name(exe));
+      weft_json_write(x->f, weft_base_name(exe));
     fputs("}}", x->f);
     begin_event(x);
     fprintf(x->f, "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64 ",\"tid\":0,"
@@ -345,7 +340,7 @@ static int write_states(Export *x, int running) {
     if (top.symbol || top.file) {
       char where[700];
       if (top.file)
-        snprintf(where, sizeof where, "%s (%s:%d)", top.symbol ? top.symbol : "??", base_name(top.file), (int)top.line);
+        snprintf(where, sizeof where, "%s (%s:%d)", top.symbol ? top.symbol : "??", weft_base_name(top.file), (int)top.line);
       else
         snprintf(where, sizeof where, "%s", top.symbol);
       fputs(",\"where\":", x->f);

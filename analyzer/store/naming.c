@@ -11,16 +11,16 @@
 #include "weft-sqlite.h"
 #include "weft-trace.h"
 
-static const char *basename_of(const char *path) {
-  const char *s = strrchr(path, '/');
+const char *weft_base_name(const char *path) {
+  const char *s = path ? strrchr(path, '/') : NULL;
   return s ? s + 1 : path;
 }
 
 const char *weft_frame_site(const char *file, int64_t line, char *buf, size_t len) {
   if (file && *file && line > 0)
-    snprintf(buf, len, "%s:%lld", basename_of(file), (long long)line);
+    snprintf(buf, len, "%s:%lld", weft_base_name(file), (long long)line);
   else if (file && *file)
-    snprintf(buf, len, "%s", basename_of(file));
+    snprintf(buf, len, "%s", weft_base_name(file));
   else if (len)
     buf[0] = '\0';
   return buf;
@@ -38,7 +38,7 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
   else if (*site)
     snprintf(buf, len, "%s", site);
   else if (module && *module)
-    snprintf(buf, len, "%s+0x%llx", basename_of(module), (unsigned long long)rel_pc);
+    snprintf(buf, len, "%s+0x%llx", weft_base_name(module), (unsigned long long)rel_pc);
   else
     snprintf(buf, len, "0x%llx", (unsigned long long)ip);
   return buf;

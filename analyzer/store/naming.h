@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The part of path after its last '/' (path itself without one; NULL for
+ * NULL): how a file or an executable is shown. */
+const char *weft_base_name(const char *path);
+
 /* The site of a frame: "file.c:88", "file.c" (line 0: unknown), or "" when
  * file is NULL or "". file may be a full path: its base name is used.
  * Writes into buf, returns it. */
