@@ -19,6 +19,8 @@
 #include "weft-events.def"
 
 /* The record type's name ("ACQ"), or NULL if type is not a known record id. */
+/* (an X-macro switch, kept as written) */
+/* clang-format off */
 const char *weft_event_name(unsigned type) {
   switch (type) {
 #define WEFT_EVENT(name, id, minw, doc) case id: return #name;
@@ -26,9 +28,12 @@ const char *weft_event_name(unsigned type) {
   default: return NULL;
   }
 }
+/* clang-format on */
 
 /* The smallest legal length in words (word 0 included) of a record of this
  * type, or 0 if type is not a known record id. */
+/* (an X-macro switch, kept as written) */
+/* clang-format off */
 unsigned weft_event_min_words(unsigned type) {
   switch (type) {
 #define WEFT_EVENT(name, id, minw, doc) case id: return minw;
@@ -36,6 +41,7 @@ unsigned weft_event_min_words(unsigned type) {
   default: return 0;
   }
 }
+/* clang-format on */
 
 static const char *const kind_names[] = {
   [WEFT_KIND_NONE]      = "none",

@@ -40,6 +40,8 @@ static __attribute__((noinline)) long cold_helper(long x) { return x * 3 + 1; }
 
 /* The lock call is the statement right before `lock_ret:`, with its result
  * unused, so at -O0 the label is exactly the call's return address. */
+/* (the label and the statement after the call must stay on one line) */
+/* clang-format off */
 void hot_path_lock(void) {
   lock_site_addr = &&lock_site;
   lock_ret_addr = &&lock_ret;
@@ -50,6 +52,7 @@ lock_ret: in_lock = cold_helper(in_lock);
   if (hot_lock.__data.__owner != fx_tid()) fx_die("worker lock", EINVAL);
   fx_ok(pthread_mutex_unlock(&hot_lock), "worker unlock");
 }
+/* clang-format on */
 
 static void *worker(void *arg) {
   (void)arg;

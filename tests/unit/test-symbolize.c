@@ -65,11 +65,14 @@ TEST_NOIPA void *probe_return_address(void) {
 }
 
 /* Returns the line of its call of probe_return_address; *ra its return address. */
+/* (the call and __LINE__ must stay on one line) */
+/* clang-format off */
 TEST_NOIPA int probe_caller(void **ra) {
   int line = __LINE__; *ra = probe_return_address(); /* one line: the call's line is `line` */
   __asm__ volatile("" ::: "memory");
   return line;
 }
+/* clang-format on */
 
 static const int probe_entry_line = __LINE__ + 1;
 TEST_NOIPA int probe_entry(int x) { return x * 7; } /* one line: its entry's line at any -O */
