@@ -30,9 +30,9 @@
 #include "weft-encode.h"
 #include "weft-trace.h"
 
-#define WEFT_HIDDEN __attribute__((visibility("hidden")))
-#define WEFT_PUBLIC __attribute__((visibility("default")))
-#define WEFT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WEFT_HIDDEN      __attribute__((visibility("hidden")))
+#define WEFT_PUBLIC      __attribute__((visibility("default")))
+#define WEFT_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define WEFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- configuration (read once in the constructor) ---- */
@@ -42,83 +42,83 @@ enum { WEFT_STACKS_NONE = 0, WEFT_STACKS_CONTENDED = 1, WEFT_STACKS_ALL = 2 };
 /* One thread's count of the operations on one object that did not wait, since
  * its last COUNTS record of it (first == 0: nothing counted since). */
 typedef struct {
-  uint64_t key;           /* weft_count_key(object, kind); 0: free slot */
-  uint32_t gen;           /* the object's announcement bucket generation when counting began */
-  uint32_t samples;       /* timed holds */
-  uint64_t acq;           /* acquisitions (those that waited too) */
-  uint32_t fail, rel;     /* failed tries; releases (sem_post) */
+  uint64_t key;                    /* weft_count_key(object, kind); 0: free slot */
+  uint32_t gen;                    /* the object's announcement bucket generation when counting began */
+  uint32_t samples;                /* timed holds */
+  uint64_t acq;                    /* acquisitions (those that waited too) */
+  uint32_t fail, rel;              /* failed tries; releases (sem_post) */
   uint64_t sample_sum, sample_max; /* ticks of the timed holds */
-  uint64_t first;         /* tick of the first operation counted */
+  uint64_t first;                  /* tick of the first operation counted */
   uint64_t pad;
-} WeftCount;              /* 64 bytes */
+} WeftCount; /* 64 bytes */
 
 /* A hold this thread may have to record: its start is timed. */
 typedef struct {
   uint64_t obj;
-  uint64_t start;         /* tick of the acquisition */
+  uint64_t start; /* tick of the acquisition */
   uint16_t kind;
-  uint16_t flags;         /* WEFT_HELD_* */
-  uint32_t arrivals;      /* the object's bucket arrivals count then (weft_bucket_arrivals) */
+  uint16_t flags;    /* WEFT_HELD_* */
+  uint32_t arrivals; /* the object's bucket arrivals count then (weft_bucket_arrivals) */
 } WeftHeld;
 
 enum {
-  WEFT_HELD_RECORD = 1,   /* began with a recorded wait or ACQ (or WEFT_HOLDS=all): REL at release */
-  WEFT_HELD_SAMPLE = 2,   /* a timed sample of an uncontended hold */
+  WEFT_HELD_RECORD = 1, /* began with a recorded wait or ACQ (or WEFT_HOLDS=all): REL at release */
+  WEFT_HELD_SAMPLE = 2, /* a timed sample of an uncontended hold */
 };
 
-#define WEFT_COUNT_INLINE 8u   /* entries in the thread's first counter table (in TLS) */
-#define WEFT_HELD_MAX 16u
+#define WEFT_COUNT_INLINE 8u /* entries in the thread's first counter table (in TLS) */
+#define WEFT_HELD_MAX     16u
 
 /* ---- per-thread state, in initial-exec TLS ---- */
 typedef struct WeftThread {
-  uint64_t *pos;          /* next free word of the current chunk (NULL: none) */
-  uint64_t *end;          /* end of the current chunk */
-  uint64_t  last;         /* tick of the last record written */
-  uint64_t  next_sample;  /* tick at which the slow path takes a SYNC + SCHED sample */
-  union {                 /* read as one word by the unlock fast path: both 0 there */
+  uint64_t *pos;        /* next free word of the current chunk (NULL: none) */
+  uint64_t *end;        /* end of the current chunk */
+  uint64_t last;        /* tick of the last record written */
+  uint64_t next_sample; /* tick at which the slow path takes a SYNC + SCHED sample */
+  union {               /* read as one word by the unlock fast path: both 0 there */
     struct {
-      uint32_t busy;      /* inside the agent: wrappers call straight through */
-      uint32_t nheld;     /* entries in held[] (contention first, weft-count.c) */
+      uint32_t busy;  /* inside the agent: wrappers call straight through */
+      uint32_t nheld; /* entries in held[] (contention first, weft-count.c) */
     };
     uint64_t busy_nheld;
   };
-  uint32_t  tid;
-  uint32_t  seq;          /* next chunk number */
-  uint32_t  state;        /* WEFT_T_* */
-  uint64_t  lost;         /* records dropped since the last LOST record */
-  uint64_t  retry_at;     /* when lost: number of drops at which to retry a chunk */
-  void     *chunk;        /* mapping of the current chunk */
-  uint32_t  chunk_size;
-  uint32_t  next_size;    /* size of the next chunk (grows to WEFT_CHUNK_MAX_AGENT) */
-  uint64_t  self;         /* pthread_self() */
-  uint64_t  routine;      /* start routine, for THREAD_START */
-  uint32_t  creator;      /* creator tid, for THREAD_START */
-  uint32_t  exit_how;     /* WEFT_EXIT_* noted before the key destructor runs */
-  int       slot;         /* registry slot, -1 if none */
-  uint32_t  gen;          /* process generation this state belongs to (fork) */
-  uint32_t  exited;       /* THREAD_EXIT written */
-  uint32_t  resolving;    /* inside dlsym resolution */
+  uint32_t tid;
+  uint32_t seq;      /* next chunk number */
+  uint32_t state;    /* WEFT_T_* */
+  uint64_t lost;     /* records dropped since the last LOST record */
+  uint64_t retry_at; /* when lost: number of drops at which to retry a chunk */
+  void *chunk;       /* mapping of the current chunk */
+  uint32_t chunk_size;
+  uint32_t next_size; /* size of the next chunk (grows to WEFT_CHUNK_MAX_AGENT) */
+  uint64_t self;      /* pthread_self() */
+  uint64_t routine;   /* start routine, for THREAD_START */
+  uint32_t creator;   /* creator tid, for THREAD_START */
+  uint32_t exit_how;  /* WEFT_EXIT_* noted before the key destructor runs */
+  int slot;           /* registry slot, -1 if none */
+  uint32_t gen;       /* process generation this state belongs to (fork) */
+  uint32_t exited;    /* THREAD_EXIT written */
+  uint32_t resolving; /* inside dlsym resolution */
   /* contention-first (weft-count.c) */
-  WeftCount *ctab;        /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
-  uint32_t  cmask;
-  uint32_t  cused;        /* keys in it (it grows past half full) */
-  uint64_t  flush_due;    /* tick from which the counters are written at the next check */
-  uint64_t  wait_t0;      /* when its last barrier, join, child, sleep or I/O wait began (0: read taken) */
-  uint32_t  held_over;    /* held[] was full: releases are recorded until nheld is 0 again
-                             (so nheld != 0 whenever it is set) */
-  _Atomic int flushing;   /* 1: writing its counters; 2: taken for good by the process's end */
-  uint32_t  dirty;        /* some counter counted since the last flush */
-  void     *stack_cache;  /* weft-unwind.c: stacks by call path (NULL until the first) */
-  uint64_t  last_flush;   /* tick of the last flush of its own counters */
+  WeftCount *ctab; /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
+  uint32_t cmask;
+  uint32_t cused;       /* keys in it (it grows past half full) */
+  uint64_t flush_due;   /* tick from which the counters are written at the next check */
+  uint64_t wait_t0;     /* when its last barrier, join, child, sleep or I/O wait began (0: read taken) */
+  uint32_t held_over;   /* held[] was full: releases are recorded until nheld is 0 again
+                           (so nheld != 0 whenever it is set) */
+  _Atomic int flushing; /* 1: writing its counters; 2: taken for good by the process's end */
+  uint32_t dirty;       /* some counter counted since the last flush */
+  void *stack_cache;    /* weft-unwind.c: stacks by call path (NULL until the first) */
+  uint64_t last_flush;  /* tick of the last flush of its own counters */
   /* A REL reserved before an unlock and written after it (weft-count.c).
    * While it is open, end is pulled in to pos so that any other reservation
    * (a signal handler's) goes the slow way, which first writes it as a
    * skipped record: a handler that longjmps out of the unlock leaves no hole. */
-  uint64_t *pending;      /* the reserved record (NULL: none) */
-  uint64_t *pending_end;  /* the chunk's real end meanwhile */
-  uint64_t  pending_at, pending_w1, pending_w2;  /* its tick and words */
-  uint32_t  pending_n, pending_aux;              /* its length, and aux with result 0 */
-  WeftHeld  held[WEFT_HELD_MAX];
+  uint64_t *pending;                           /* the reserved record (NULL: none) */
+  uint64_t *pending_end;                       /* the chunk's real end meanwhile */
+  uint64_t pending_at, pending_w1, pending_w2; /* its tick and words */
+  uint32_t pending_n, pending_aux;             /* its length, and aux with result 0 */
+  WeftHeld held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;
 
@@ -128,33 +128,33 @@ extern __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec"))) 
 
 /* ---- process state ---- */
 typedef struct {
-  _Atomic int       enabled;      /* tracing on in this process */
-  int               use_tsc;
-  int               stacks;       /* WEFT_STACKS_* */
-  int               holds_all;    /* WEFT_HOLDS=all: every hold timed and recorded */
-  int               acq_record;   /* holds_all or WEFT_STACKS=all: every acquisition goes the slow way */
-  int               io;           /* second category (poll/read/sleep) on */
-  uint32_t          gen;          /* bumped in the child after fork */
-  pid_t             pid;
-  int               fd;           /* trace file, high fd, O_CLOEXEC */
-  dev_t             dev;
-  ino_t             ino;
-  _Atomic uint64_t  next_off;     /* end of the file: next chunk offset */
-  WeftFileHeader   *hdr;          /* shared mapping of the header page */
-  uint64_t          ticks_per_ms; /* estimate, for sampling intervals */
-  uint64_t          sample_ticks; /* interval between SCHED samples */
-  uint64_t          long_wait_ticks; /* a wait this long ends with a SCHED sample (1 ms) */
-  uint64_t          io_min_ticks; /* io waits shorter than this are not recorded */
-  uint64_t          session;
-  _Atomic int       exit_written;
-  _Atomic int       inited;       /* the constructor's work has been done (or is being done) */
-  char              dir[4096];
-  char              path[4200];
-  uintptr_t         self_lo, self_hi;   /* the agent's own text, skipped in stacks */
-  uint32_t          hold_sample;  /* one uncontended hold in N timed (0: none; else a power of two) */
-  uint32_t          tick_mask;    /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
-                                     or with no sampling only the flush check (4095) */
-  uint64_t          flush_ticks;  /* a working thread writes its counters at least this often */
+  _Atomic int enabled; /* tracing on in this process */
+  int use_tsc;
+  int stacks;     /* WEFT_STACKS_* */
+  int holds_all;  /* WEFT_HOLDS=all: every hold timed and recorded */
+  int acq_record; /* holds_all or WEFT_STACKS=all: every acquisition goes the slow way */
+  int io;         /* second category (poll/read/sleep) on */
+  uint32_t gen;   /* bumped in the child after fork */
+  pid_t pid;
+  int fd; /* trace file, high fd, O_CLOEXEC */
+  dev_t dev;
+  ino_t ino;
+  _Atomic uint64_t next_off; /* end of the file: next chunk offset */
+  WeftFileHeader *hdr;       /* shared mapping of the header page */
+  uint64_t ticks_per_ms;     /* estimate, for sampling intervals */
+  uint64_t sample_ticks;     /* interval between SCHED samples */
+  uint64_t long_wait_ticks;  /* a wait this long ends with a SCHED sample (1 ms) */
+  uint64_t io_min_ticks;     /* io waits shorter than this are not recorded */
+  uint64_t session;
+  _Atomic int exit_written;
+  _Atomic int inited; /* the constructor's work has been done (or is being done) */
+  char dir[4096];
+  char path[4200];
+  uintptr_t self_lo, self_hi; /* the agent's own text, skipped in stacks */
+  uint32_t hold_sample;       /* one uncontended hold in N timed (0: none; else a power of two) */
+  uint32_t tick_mask;         /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
+                                 or with no sampling only the flush check (4095) */
+  uint64_t flush_ticks;       /* a working thread writes its counters at least this often */
 } WeftProcess;
 
 extern WeftProcess _weft_proc WEFT_HIDDEN;
@@ -163,7 +163,7 @@ extern WeftProcess _weft_proc WEFT_HIDDEN;
  * Each is resolved the first time it is called (one dlsym: a short process
  * pays for the few it uses, not for all of them at start-up). */
 typedef struct {
-#define WEFT_REAL(ret, name, args) ret (*name) args;
+#define WEFT_REAL(ret, name, args) ret(*name) args;
 #include "weft-real.def"
 #undef WEFT_REAL
 } WeftReal;
@@ -181,10 +181,10 @@ extern WeftReal _weft_real WEFT_HIDDEN;
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
 WEFT_HIDDEN void _weft_resolve_for_children(void);
 
-#define REAL(name)                                                                        \
-  (WEFT_LIKELY(__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED) != NULL)               \
-     ? __atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED)                                \
-     : (__typeof__(_weft_real.name))_weft_resolve(WEFT_REAL_##name))
+#define REAL(name)                                                          \
+  (WEFT_LIKELY(__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED) != NULL) \
+       ? __atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED)                \
+       : (__typeof__(_weft_real.name))_weft_resolve(WEFT_REAL_##name))
 /* The few that the lock and unlock fast paths call: resolved before tracing
  * starts (weft_agent_init), so no check there. */
 #define REAL_HOT(name) (__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED))
@@ -220,16 +220,14 @@ WEFT_HIDDEN uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *no
  * records in between gets the words after ours. */
 static inline uint64_t *weft_reserve(WeftThread *t, unsigned n, uint64_t *now) {
   uint64_t *p = t->pos;
-  if (WEFT_UNLIKELY(p == NULL || (size_t)(t->end - p) < n || *now - t->last > UINT32_MAX ||
-                    *now >= t->next_sample))
+  if (WEFT_UNLIKELY(p == NULL || (size_t)(t->end - p) < n || *now - t->last > UINT32_MAX || *now >= t->next_sample))
     return _weft_reserve_slow(t, n, now);
   t->pos = p + n;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   return p;
 }
 
-static inline void weft_publish(WeftThread *t, uint64_t *p, unsigned type, unsigned n,
-                                unsigned aux, uint64_t now) {
+static inline void weft_publish(WeftThread *t, uint64_t *p, unsigned type, unsigned n, unsigned aux, uint64_t now) {
   uint64_t dt = now - t->last;
   if (WEFT_UNLIKELY(dt > UINT32_MAX))
     dt = 0; /* a signal handler wrote a later record meanwhile: stamp ours at its time */
@@ -273,21 +271,20 @@ static inline uint64_t weft_emit3(unsigned type, unsigned aux, uint64_t a, uint6
 }
 
 /* Record with a string payload after `nfixed` fixed words (w1..). */
-WEFT_HIDDEN void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned nfixed,
-                                const char *s1, const char *s2);
+WEFT_HIDDEN void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned nfixed, const char *s1,
+                                const char *s2);
 
 /* Is recording on for this thread right now? Wrappers bail out early if not. */
 WEFT_HIDDEN int _weft_lazy_init(void);
 
 static inline int weft_on(void) {
-  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)))
-    return !_weft_tls.busy;
+  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed))) return !_weft_tls.busy;
   return _weft_lazy_init(); /* a call before our constructor: start now (once) */
 }
 
 /* ---- stacks (weft-unwind.c) ---- */
-#define WEFT_STACK_C_MAX 64u    /* C frames in a stack */
-#define WEFT_PY_MAX_FRAMES 64u  /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
+#define WEFT_STACK_C_MAX   64u /* C frames in a stack */
+#define WEFT_PY_MAX_FRAMES 64u /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
 /* Capture the caller's stack, define it in the trace if new, return its id
  * (0: none). tick: the time of the records that define it (0: now), for a
  * wait written after it ended, whose WAIT_BEGIN must not follow later ones. */
@@ -334,9 +331,7 @@ WEFT_HIDDEN int _weft_py_thread(void); /* the calling thread has a Python thread
 WEFT_HIDDEN void _weft_py_reset(void); /* after fork: frame ids start again */
 
 /* Stacks where an object is created (init): taken unless WEFT_STACKS=none. */
-static inline uint32_t weft_stack_init(void) {
-  return _weft_proc.stacks != WEFT_STACKS_NONE ? _weft_stack_id() : 0;
-}
+static inline uint32_t weft_stack_init(void) { return _weft_proc.stacks != WEFT_STACKS_NONE ? _weft_stack_id() : 0; }
 
 static inline uint32_t weft_stack_contended(void) {
   return _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id() : 0;
@@ -346,7 +341,7 @@ static inline uint32_t weft_stack_contended(void) {
 WEFT_HIDDEN void _weft_thread_begin(uint64_t routine, uint32_t creator, int is_main);
 WEFT_HIDDEN void _weft_thread_end(unsigned how);
 WEFT_HIDDEN void _weft_process_exit(unsigned how, int status);
-WEFT_HIDDEN int  _weft_is_vfork_child(void);
+WEFT_HIDDEN int _weft_is_vfork_child(void);
 WEFT_HIDDEN uint32_t _weft_tid_of(pthread_t th);
 WEFT_HIDDEN pid_t _weft_gettid(void);
 WEFT_HIDDEN void _weft_sched_sample(uint32_t tid);
@@ -366,7 +361,7 @@ WEFT_HIDDEN const char *_weft_self_exe(void);
  * during its hold (or during its release). */
 #define WEFT_BUCKET_BITS 12
 typedef struct {
-  _Atomic uint64_t word;  /* waiters (bits 0..31) | destroy generation (32..47) | arrivals (48..63) */
+  _Atomic uint64_t word; /* waiters (bits 0..31) | destroy generation (32..47) | arrivals (48..63) */
   char pad[56];
 } WeftBucket;
 #define WEFT_BUCKET_ARRIVAL (1ull << 48)
@@ -474,8 +469,7 @@ static inline void weft_acquired(unsigned kind, const volatile void *obj) {
   uint64_t key = weft_count_key(obj, kind);
   uintptr_t tab = (uintptr_t)t->ctab;
   WeftCount *e = (WeftCount *)(tab + (uintptr_t)weft_count_slot_h(h, t->cmask) * sizeof(WeftCount));
-  if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == weft_bucket_gen(bw)))
-  {
+  if (WEFT_LIKELY(tab != 0) && WEFT_LIKELY(e->key == key) && WEFT_LIKELY(e->gen == weft_bucket_gen(bw))) {
     uint32_t n = (uint32_t)weft_xinc64(&e->acq), m = _weft_proc.tick_mask;
     if (WEFT_UNLIKELY(((n & m) == m) | ((uint32_t)bw != 0))) _weft_acquired_timed(t, kind, obj, (n & m) == m, bw);
   } else {
@@ -503,12 +497,12 @@ WEFT_HIDDEN void _weft_acquired_recorded(unsigned kind, const volatile void *obj
  * after the call (err: its errno value, 0 on success) writes it, or a late
  * REL if a waiter announced itself meanwhile. */
 typedef struct {
-  uint64_t start;         /* tick the hold began, 0 unknown */
-  WeftBucket *bucket;     /* the object's */
-  uint64_t bw;            /* its word before the call */
-  uint64_t *p;            /* the REL reserved, to be written after the call (NULL: none; the
-                             rest of it is the thread's pending_*) */
-  int done;               /* REL reserved, or nothing to write (an inner recursive release) */
+  uint64_t start;     /* tick the hold began, 0 unknown */
+  WeftBucket *bucket; /* the object's */
+  uint64_t bw;        /* its word before the call */
+  uint64_t *p;        /* the REL reserved, to be written after the call (NULL: none; the
+                         rest of it is the thread's pending_*) */
+  int done;           /* REL reserved, or nothing to write (an inner recursive release) */
 } WeftRelease;
 
 WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);

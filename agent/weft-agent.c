@@ -39,12 +39,12 @@ WeftProcess _weft_proc = {.fd = -1};
  * first chunk is a small one from a slab (most threads of a pool write
  * little); each next one doubles, up to chunk_max. Chunks from
  * WEFT_POPULATE_MIN up are faulted in at once. */
-#define WEFT_CHUNK_FIRST (16u << 10)
-#define WEFT_CHUNK_SMALL 4096u
-#define WEFT_SLAB_CHUNKS 32u
-#define WEFT_FLUSH_MS 50u /* counters and schedstat: every 50 ms of a thread's work */
+#define WEFT_CHUNK_FIRST         (16u << 10)
+#define WEFT_CHUNK_SMALL         4096u
+#define WEFT_SLAB_CHUNKS         32u
+#define WEFT_FLUSH_MS            50u /* counters and schedstat: every 50 ms of a thread's work */
 #define WEFT_HOLD_SAMPLE_DEFAULT 64u
-#define WEFT_POPULATE_MIN (256u << 10)
+#define WEFT_POPULATE_MIN        (256u << 10)
 static uint32_t chunk_max = 1u << 20;
 static pthread_key_t exit_key;
 static int exit_key_ok;
@@ -108,7 +108,10 @@ void _weft_counts_flush_all(int how) {
 static size_t str_copy(char *dst, size_t cap, const char *src) {
   size_t n = 0;
   if (cap == 0) return 0;
-  while (src && src[n] && n + 1 < cap) { dst[n] = src[n]; n++; }
+  while (src && src[n] && n + 1 < cap) {
+    dst[n] = src[n];
+    n++;
+  }
   dst[n] = 0;
   return n;
 }
@@ -116,7 +119,10 @@ static size_t str_copy(char *dst, size_t cap, const char *src) {
 static size_t fmt_u64(char *dst, uint64_t v) {
   char tmp[24];
   size_t n = 0;
-  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
   for (size_t i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
   dst[n] = 0;
   return n;
@@ -167,8 +173,8 @@ static char **main_argv;
 static int tsc_usable(void) {
 #if defined(__x86_64__) || defined(__i386__)
   unsigned a, b, c, d;
-  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000007u &&
-      __get_cpuid(0x80000007u, &a, &b, &c, &d) && (d & (1u << 8)))
+  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000007u && __get_cpuid(0x80000007u, &a, &b, &c, &d) &&
+      (d & (1u << 8)))
     return 1; /* invariant TSC */
 #endif
   return 0;
@@ -196,12 +202,14 @@ static uint64_t tsc_hz_hint(void) {
 static int trace_fd(void) {
   struct stat st;
   int fd = _weft_proc.fd;
-  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == _weft_proc.dev && st.st_ino == _weft_proc.ino)
-    return fd;
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == _weft_proc.dev && st.st_ino == _weft_proc.ino) return fd;
   int nfd = open(_weft_proc.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (nfd < 0) return -1;
   int hfd = fcntl(nfd, F_DUPFD_CLOEXEC, 700);
-  if (hfd >= 0) { close(nfd); nfd = hfd; }
+  if (hfd >= 0) {
+    close(nfd);
+    nfd = hfd;
+  }
   if (fstat(nfd, &st) != 0 || st.st_dev != _weft_proc.dev || st.st_ino != _weft_proc.ino) {
     close(nfd);
     return -1;
@@ -248,13 +256,16 @@ static int trace_open(pid_t ppid) {
   }
   if (fd < 0) {
     say_untraced("cannot create a trace file in WEFT_OUTPUT=", _weft_proc.dir,
-        errno == ENOENT ? ": no such directory; running untraced"
-        : errno == EACCES ? ": permission denied; running untraced"
-        : ": cannot write there; running untraced");
+                 errno == ENOENT   ? ": no such directory; running untraced"
+                 : errno == EACCES ? ": permission denied; running untraced"
+                                   : ": cannot write there; running untraced");
     return -1;
   }
   int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
-  if (hfd >= 0) { close(fd); fd = hfd; }
+  if (hfd >= 0) {
+    close(fd);
+    fd = hfd;
+  }
   struct stat st;
   const size_t first = WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST;
   if (reserve_space(fd, 0, first) != 0 || fstat(fd, &st) != 0) {
@@ -281,10 +292,11 @@ static int trace_open(pid_t ppid) {
   struct timespec rt;
   clock_gettime(CLOCK_REALTIME, &rt);
   weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
-  h->features = (_weft_proc.stacks == WEFT_STACKS_ALL ? WEFT_FEAT_STACKS_ALL
-                 : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED : 0) |
-                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE | WEFT_FEAT_COUNTERS |
-                (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0);
+  h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
+                 : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
+                                                              : 0) |
+                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE |
+                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0);
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
   h->image = image;
@@ -315,7 +327,7 @@ typedef struct {
   _Atomic uint32_t retired;
 } WeftSlab;
 static WeftSlab slabs[WEFT_SLAB_RING];
-static _Atomic uintptr_t slab_cur;     /* base | next index */
+static _Atomic uintptr_t slab_cur; /* base | next index */
 static _Atomic uint32_t slab_seq;
 
 static int map_chunks(uint32_t size, void **m);
@@ -331,8 +343,7 @@ static void *slab_take(void) {
       continue;
     }
     if (base && i < WEFT_SLAB_CHUNKS) {
-      if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1))
-        return (void *)(base + i * WEFT_CHUNK_SMALL);
+      if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1)) return (void *)(base + i * WEFT_CHUNK_SMALL);
       continue;
     }
     /* none yet, or used up: this thread makes the next one */
@@ -359,8 +370,7 @@ static void slab_give(void *chunk) {
     WeftSlab *s = &slabs[i];
     uintptr_t b = atomic_load_explicit(&s->base, memory_order_relaxed);
     if (!b || (uintptr_t)chunk < b || (uintptr_t)chunk >= b + WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL) continue;
-    if (atomic_fetch_add(&s->retired, 1) + 1 == WEFT_SLAB_CHUNKS &&
-        atomic_compare_exchange_strong(&s->base, &b, 0))
+    if (atomic_fetch_add(&s->retired, 1) + 1 == WEFT_SLAB_CHUNKS && atomic_compare_exchange_strong(&s->base, &b, 0))
       munmap((void *)b, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL);
     return;
   }
@@ -368,8 +378,10 @@ static void slab_give(void *chunk) {
 }
 
 static void chunk_drop(WeftThread *t) {
-  if (t->chunk && t->chunk_size == WEFT_CHUNK_SMALL) slab_give(t->chunk);
-  else if (t->chunk) munmap(t->chunk, t->chunk_size);
+  if (t->chunk && t->chunk_size == WEFT_CHUNK_SMALL)
+    slab_give(t->chunk);
+  else if (t->chunk)
+    munmap(t->chunk, t->chunk_size);
   t->chunk = NULL;
   t->pos = t->end = NULL;
 }
@@ -453,7 +465,10 @@ static int open_task_dir(void) {
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
   int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
-  if (hfd >= 0) { close(fd); fd = hfd; }
+  if (hfd >= 0) {
+    close(fd);
+    fd = hfd;
+  }
   return fd;
 }
 
@@ -570,7 +585,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->flush_due = 1; /* the counters at the next timed operation (not from inside a record) */
   }
-  *nowp = weft_ticks(); /* after the work above: the caller stamps its record with it */
+  *nowp = weft_ticks();         /* after the work above: the caller stamps its record with it */
   p = raw_reserve(t, n, *nowp); /* writes a TIME record first if needed */
   if (!p) t->lost++;
 out:
@@ -579,8 +594,8 @@ out:
   return p;
 }
 
-void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned nfixed,
-                    const char *s1, const char *s2) {
+void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned nfixed, const char *s1,
+                    const char *s2) {
   WeftThread *t = &_weft_tls;
   size_t l1 = s1 ? strnlen(s1, 1500) : 0;
   size_t l2 = s2 ? strnlen(s2, 400) : 0;
@@ -752,8 +767,10 @@ static void process_info(void) {
 static uint64_t parse_hex(const char *s) {
   uint64_t v = 0;
   for (; s && *s; s++) {
-    int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
-          : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+    int d = *s >= '0' && *s <= '9'   ? *s - '0'
+            : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+            : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+                                     : -1;
     if (d < 0) break;
     v = v * 16 + (uint64_t)d;
   }
@@ -799,9 +816,10 @@ static void process_start(pid_t ppid) {
     return;
   }
   _weft_proc.ticks_per_ms = _weft_proc.hdr->tsc_hz ? _weft_proc.hdr->tsc_hz / 1000
-                            : _weft_proc.use_tsc ? 3000000 : 1000000;
-  _weft_proc.sample_ticks = _weft_proc.ticks_per_ms * 50; /* schedstat every 50 ms of activity */
-  _weft_proc.long_wait_ticks = _weft_proc.ticks_per_ms;     /* and after a wait of 1 ms or more */
+                            : _weft_proc.use_tsc   ? 3000000
+                                                   : 1000000;
+  _weft_proc.sample_ticks = _weft_proc.ticks_per_ms * 50;  /* schedstat every 50 ms of activity */
+  _weft_proc.long_wait_ticks = _weft_proc.ticks_per_ms;    /* and after a wait of 1 ms or more */
   _weft_proc.io_min_ticks = _weft_proc.ticks_per_ms / 100; /* 10 us */
   _weft_proc.flush_ticks = _weft_proc.ticks_per_ms * WEFT_FLUSH_MS;
   atomic_store(&_weft_proc.exit_written, 0);
@@ -834,8 +852,8 @@ static void atfork_child_work(WeftThread *t) {
     registry[i].t = NULL;
   }
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
-  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
-                                                                which stay mapped: no chunk of ours is in them */
+  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed);  /* the ring's old entries name the parent's slabs,
+                                                                 which stay mapped: no chunk of ours is in them */
   atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
   t->chunk = NULL;
   t->pos = t->end = NULL;
@@ -863,8 +881,7 @@ static void weft_agent_init(void);
 /* A library constructor that runs before ours (the loader orders them) may
  * call a wrapper: set up then, once. Returns whether recording is on. */
 int _weft_lazy_init(void) {
-  if (!atomic_load_explicit(&_weft_proc.inited, memory_order_acquire) && !_weft_tls.busy &&
-      !_weft_tls.resolving) {
+  if (!atomic_load_explicit(&_weft_proc.inited, memory_order_acquire) && !_weft_tls.busy && !_weft_tls.resolving) {
     int saved = errno; /* the wrapper that calls this returns the program's errno */
     weft_agent_init();
     errno = saved;
@@ -931,8 +948,9 @@ static void agent_init_body(void) {
   if (dir[0] == '/') str_copy(_weft_proc.dir, sizeof _weft_proc.dir, dir);
   const char *s = getenv("WEFT_STACKS");
   _weft_proc.stacks = !s || !*s || !strcmp(s, "contended") ? WEFT_STACKS_CONTENDED
-                      : !strcmp(s, "none") ? WEFT_STACKS_NONE
-                      : !strcmp(s, "all") ? WEFT_STACKS_ALL : WEFT_STACKS_CONTENDED;
+                      : !strcmp(s, "none")                 ? WEFT_STACKS_NONE
+                      : !strcmp(s, "all")                  ? WEFT_STACKS_ALL
+                                                           : WEFT_STACKS_CONTENDED;
   if (s && *s && strcmp(s, "contended") && strcmp(s, "none") && strcmp(s, "all"))
     say("WEFT_STACKS=", s, " is not one of none, contended, all; using contended");
   s = getenv("WEFT_IO");
@@ -940,8 +958,9 @@ static void agent_init_body(void) {
   s = getenv("WEFT_CLOCK");
   _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
   if (s && *s && strcmp(s, "tsc") && strcmp(s, "monotonic"))
-    say("WEFT_CLOCK=", s, _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
-                                             : " is not one of tsc, monotonic; using monotonic");
+    say("WEFT_CLOCK=", s,
+        _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
+                           : " is not one of tsc, monotonic; using monotonic");
   _weft_proc.session = session_id();
   s = getenv("WEFT_HOLDS");
   _weft_proc.holds_all = s && !strcmp(s, "all");
@@ -956,7 +975,8 @@ static void agent_init_body(void) {
     for (; *q >= '0' && *q <= '9' && n < 1000000000; q++) n = n * 10 + (uint64_t)(*q - '0');
     if (*q || n > (1u << 30) || (n & (n - 1)))
       say("WEFT_HOLD_SAMPLE=", s, " is not 0 or a power of two up to 2^30; using the default");
-    else _weft_proc.hold_sample = (uint32_t)n;
+    else
+      _weft_proc.hold_sample = (uint32_t)n;
   }
   /* 4096: with no sampling, how often an acquisition checks whether the counts are due */
   _weft_proc.tick_mask = _weft_proc.hold_sample ? _weft_proc.hold_sample - 1 : 4095;

@@ -28,8 +28,8 @@
 
 WeftBucket _weft_buckets[1u << WEFT_BUCKET_BITS];
 
-#define COUNT_PROBE 8u            /* slots probed for a key */
-#define COUNT_MAX_SLOTS 4096u     /* beyond this, entries are written out and reused */
+#define COUNT_PROBE     8u    /* slots probed for a key */
+#define COUNT_MAX_SLOTS 4096u /* beyond this, entries are written out and reused */
 
 static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start, unsigned flags, uint64_t bw) {
   if (t->nheld >= WEFT_HELD_MAX) {
@@ -365,8 +365,7 @@ void _weft_release_publish(WeftRelease *r, int err) {
   p[1] = t->pending_w1;
   if (t->pending_n == 3) p[2] = t->pending_w2;
   /* a failed release released nothing: the reader skips a REL with a result */
-  weft_publish(t, p, WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, (unsigned)err & 0xff),
-               t->pending_at);
+  weft_publish(t, p, WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, (unsigned)err & 0xff), t->pending_at);
 }
 
 /* Did someone wait during this hold (bw: the bucket word now)? A plain
@@ -386,8 +385,7 @@ static int someone_waited(unsigned kind, const volatile void *obj, const WeftHel
     const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
     int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
     if ((k & (16 | 32 | 64)) == 0) /* glibc's __kind bits: robust 16, PI 32, PP 64 (pthreadP.h) */
-      return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1 || !h ||
-             h->arrivals != weft_bucket_arrivals(bw);
+      return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1 || !h || h->arrivals != weft_bucket_arrivals(bw);
   }
 #else
   (void)kind;
@@ -411,8 +409,10 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
   int found = -1, more = 0;
   for (int i = (int)t->nheld - 1; i >= 0; i--)
     if (t->held[i].obj == o) {
-      if (found < 0) found = i;
-      else more = 1;
+      if (found < 0)
+        found = i;
+      else
+        more = 1;
     }
   WeftHeld h = {0, 0, 0, 0, 0};
   if (found >= 0) {

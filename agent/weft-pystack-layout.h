@@ -34,36 +34,42 @@ enum {
 #define WEFT_PY_NONE 0xffffu /* a field this version does not have */
 
 typedef struct {
-  uint8_t minor;           /* 3.minor */
-  uint8_t walk;            /* WEFT_PYW_* */
-  uint8_t lines;           /* WEFT_PYL_* */
-  uint8_t lasti_unit;      /* WEFT_PYW_FRAMEOBJ: bytes per unit of f_lasti (1: bytes, 2: code units) */
-  uint8_t owner_cstack;    /* _PyInterpreterFrame owner of a C-stack shim frame (0xff: none) */
-  uint16_t ts_frame;       /* PyThreadState: frame, cframe or current_frame */
-  uint16_t cf_current;     /* _PyCFrame: current_frame */
-  uint16_t fr_back;        /* frame: f_back or previous */
-  uint16_t fr_code;        /* frame: f_code or f_executable */
-  uint16_t fr_instr;       /* frame: f_lasti (int), prev_instr or instr_ptr (pointers) */
-  uint16_t fr_owner;       /* _PyInterpreterFrame: owner (char) */
-  uint16_t co_filename, co_name, co_qualname, co_firstlineno, co_lines; /* co_lines: co_lnotab or co_linetable */
-  uint16_t co_code;        /* co_code_adaptive: the instructions (3.11+) */
+  uint8_t minor;              /* 3.minor */
+  uint8_t walk;               /* WEFT_PYW_* */
+  uint8_t lines;              /* WEFT_PYL_* */
+  uint8_t lasti_unit;         /* WEFT_PYW_FRAMEOBJ: bytes per unit of f_lasti (1: bytes, 2: code units) */
+  uint8_t owner_cstack;       /* _PyInterpreterFrame owner of a C-stack shim frame (0xff: none) */
+  uint16_t ts_frame;          /* PyThreadState: frame, cframe or current_frame */
+  uint16_t cf_current;        /* _PyCFrame: current_frame */
+  uint16_t fr_back;           /* frame: f_back or previous */
+  uint16_t fr_code;           /* frame: f_code or f_executable */
+  uint16_t fr_instr;          /* frame: f_lasti (int), prev_instr or instr_ptr (pointers) */
+  uint16_t fr_owner;          /* _PyInterpreterFrame: owner (char) */
+  uint16_t co_filename;       /* PyCodeObject: co_filename */
+  uint16_t co_name;           /* co_name */
+  uint16_t co_qualname;       /* co_qualname (3.11+) */
+  uint16_t co_firstlineno;    /* co_firstlineno (int) */
+  uint16_t co_lines;          /* co_lnotab (3.8-3.9) or co_linetable */
+  uint16_t co_code;           /* co_code_adaptive: the instructions (3.11+) */
   uint16_t co_firsttraceable; /* _co_firsttraceable: frames before it are still being set up (3.11+) */
-  uint16_t str_ascii_size; /* sizeof(PyASCIIObject): a compact ASCII str's characters follow */
-  uint16_t str_compact_size; /* sizeof(PyCompactUnicodeObject): another compact str's characters follow */
+  uint16_t str_ascii_size;    /* sizeof(PyASCIIObject): a compact ASCII str's characters follow */
+  uint16_t str_compact_size;  /* sizeof(PyCompactUnicodeObject): another compact str's characters follow */
 } WeftPyLayout;
 
 /* The same in every version: */
-#define WEFT_PY_OB_TYPE 8u        /* PyObject: ob_type */
-#define WEFT_PY_VAR_SIZE 16u      /* PyVarObject: ob_size */
-#define WEFT_PY_BYTES_DATA 32u    /* PyBytesObject: ob_sval */
-#define WEFT_PY_STR_LENGTH 16u    /* PyASCIIObject: length (code points) */
-#define WEFT_PY_STR_STATE 32u     /* PyASCIIObject: state (bit field, below) */
-#define WEFT_PY_STR_KIND(st) (((st) >> 2) & 7u) /* 1, 2 or 4 bytes a character */
-#define WEFT_PY_STR_COMPACT 0x20u
-#define WEFT_PY_STR_ASCII 0x40u
-#define WEFT_PY_STR_READY 0x80u   /* 3.8-3.11 only (3.12 has another bit there) */
+#define WEFT_PY_OB_TYPE         8u                 /* PyObject: ob_type */
+#define WEFT_PY_VAR_SIZE        16u                /* PyVarObject: ob_size */
+#define WEFT_PY_BYTES_DATA      32u                /* PyBytesObject: ob_sval */
+#define WEFT_PY_STR_LENGTH      16u                /* PyASCIIObject: length (code points) */
+#define WEFT_PY_STR_STATE       32u                /* PyASCIIObject: state (bit field, below) */
+#define WEFT_PY_STR_KIND(st)    (((st) >> 2) & 7u) /* 1, 2 or 4 bytes a character */
+#define WEFT_PY_STR_COMPACT     0x20u
+#define WEFT_PY_STR_ASCII       0x40u
+#define WEFT_PY_STR_READY       0x80u /* 3.8-3.11 only (3.12 has another bit there) */
 #define WEFT_PY_OWNER_GENERATOR 1u
 
+/* (a table, one row a version side by side: kept as written) */
+/* clang-format off */
 static const WeftPyLayout weft_py_layouts[] = {
   /* minor walk lines unit cstack ts  cf  back code instr owner  file name qual first lines code trace asc cmp */
   {8, WEFT_PYW_FRAMEOBJ, WEFT_PYL_LNOTAB, 1, 0xff, 24, WEFT_PY_NONE, 24, 32, 104, WEFT_PY_NONE,
@@ -79,12 +85,13 @@ static const WeftPyLayout weft_py_layouts[] = {
   {13, WEFT_PYW_TSTATE, WEFT_PYL_LOCATIONS, 0, 3, 72, WEFT_PY_NONE, 8, 0, 56, 70,
    112, 120, 128, 68, 136, 200, 184, 40, 56},
 };
+/* clang-format on */
 
 /* 3.13: the start of _Py_DebugOffsets, the first field of _PyRuntime (every
  * field a uint64_t), to check the row above against the running interpreter. */
 typedef struct {
-  char cookie[8];          /* "xdebugpy" */
-  uint64_t version;        /* PY_VERSION_HEX */
+  char cookie[8];   /* "xdebugpy" */
+  uint64_t version; /* PY_VERSION_HEX */
   uint64_t free_threaded;
   uint64_t runtime_state[3];
   uint64_t interpreter_state[13];

@@ -52,8 +52,9 @@ static struct {
   uintptr_t code_type, str_type, bytes_type, frame_type;
   int (*initialized)(void);
   void *(*this_tstate)(void);
-  char hook[512];                  /* weft's own Python hook (AGENT_DIR/weft-python/sitecustomize.py): its
-                                      frames are left out, as the agent's own C frames are */
+  /* weft's own Python hook (AGENT_DIR/weft-python/sitecustomize.py): its
+   * frames are left out, as the agent's own C frames are */
+  char hook[512];
   size_t hook_len;
 } py;
 
@@ -107,8 +108,10 @@ static int detect(void) {
   if (L->walk == WEFT_PYW_TSTATE && !debug_offsets_agree(L)) return PY_OFF;
   Dl_info self;
   const char *sl = dladdr((void *)(uintptr_t)&detect, &self) && self.dli_fname ? strrchr(self.dli_fname, '/') : NULL;
-  int n = sl ? snprintf(py.hook, sizeof py.hook, "%.*s/weft-python/sitecustomize.py", (int)(sl - self.dli_fname),
-                        self.dli_fname) : -1;
+  int n = -1;
+  if (sl)
+    n = snprintf(py.hook, sizeof py.hook, "%.*s/weft-python/sitecustomize.py", (int)(sl - self.dli_fname),
+                 self.dli_fname);
   py.hook_len = n > 0 && (size_t)n < sizeof py.hook ? (size_t)n : 0;
   py.L = L;
   return PY_ON;
@@ -143,8 +146,8 @@ int _weft_py_thread(void) {
 
 /* ---- reading ---- */
 typedef struct {
-  int safe;  /* through process_vm_readv: a bad address is an error, not a fault */
-  int bad;   /* found something the layout does not explain */
+  int safe; /* through process_vm_readv: a bad address is an error, not a fault */
+  int bad;  /* found something the layout does not explain */
 } Rd;
 
 static int ptr_ok(uintptr_t a) { return a >= 4096 && a < (1ull << 47); }
@@ -176,7 +179,7 @@ static int is_a(Rd *r, uintptr_t obj, uintptr_t type) { return obj && rdp(r, obj
 /* ---- walking ---- */
 typedef struct {
   uintptr_t code;
-  int32_t addr;    /* byte offset of the frame's instruction in its code (-1: not started) */
+  int32_t addr; /* byte offset of the frame's instruction in its code (-1: not started) */
 } PyRef;
 
 /* The innermost frame of thread state ts. */
@@ -203,7 +206,8 @@ static int frame_ref(Rd *r, uintptr_t f, PyRef *out) {
     uint8_t owner = 0;
     if (rd(r, f + L->fr_owner, &owner, 1) != 0 || owner == L->owner_cstack) return 0;
     if (!is_a(r, code, py.code_type)) return 0; /* 3.13: f_executable may be None */
-    uint64_t ip = 0; /* (a pointer to a code unit: 2-aligned, not read with rdp) */
+    /* a pointer to a code unit: 2-aligned, not read with rdp */
+    uint64_t ip = 0;
     if (rd(r, f + L->fr_instr, &ip, 8) != 0) return 0;
     intptr_t off = (intptr_t)((uintptr_t)ip - (code + L->co_code));
     if (owner != WEFT_PY_OWNER_GENERATOR && off < 2 * (intptr_t)rd32(r, code + L->co_firsttraceable))
@@ -235,8 +239,8 @@ static int walk(Rd *r, uintptr_t ts, PyRef *v, int max) {
 static int verify(uintptr_t ts) {
   Rd r = {1, 0};
   uint64_t probe = 0, self = 1;
-  if (rd(&r, (uintptr_t)&self, &probe, 8) != 0 || probe != 1) return 1; /* no process_vm_readv here: trust
-                                                                          the type checks */
+  /* no process_vm_readv here: trust the type checks */
+  if (rd(&r, (uintptr_t)&self, &probe, 8) != 0 || probe != 1) return 1;
   PyRef v[WEFT_PY_MAX_FRAMES];
   int n = walk(&r, ts, v, (int)WEFT_PY_MAX_FRAMES);
   for (int i = 0; i < n && !r.bad; i++) {
@@ -301,8 +305,10 @@ static int line_locations(const uint8_t *t, size_t n, int line, int addr) {
     uint8_t b = t[i];
     unsigned code = (b >> 3) & 15u;
     size_t j = i + 1;
-    if (code == 13 || code == 14) line += varint(t, n, &j); /* no columns; long form */
-    else if (code >= 10 && code <= 12) line += (int)code - 10; /* one line forms */
+    if (code == 13 || code == 14) /* no columns; long form */
+      line += varint(t, n, &j);
+    else if (code >= 10 && code <= 12) /* one line forms */
+      line += (int)code - 10;
     int start = end, cur = (b >> 3) == 0x1f ? -1 : line;
     end += ((b & 7) + 1) * 2;
     if (start <= addr && addr < end) return cur;
@@ -319,9 +325,9 @@ static int line_of(Rd *r, uintptr_t lines, int first, int addr) {
   const uint8_t *t = (const uint8_t *)(lines + WEFT_PY_BYTES_DATA);
   int line;
   switch (py.L->lines) {
-  case WEFT_PYL_LNOTAB: line = line_lnotab(t, (size_t)size, first, addr); break;
-  case WEFT_PYL_PAIRS310: line = line_pairs310(t, (size_t)size, first, addr); break;
-  default: line = line_locations(t, (size_t)size, first, addr); break;
+    case WEFT_PYL_LNOTAB: line = line_lnotab(t, (size_t)size, first, addr); break;
+    case WEFT_PYL_PAIRS310: line = line_pairs310(t, (size_t)size, first, addr); break;
+    default: line = line_locations(t, (size_t)size, first, addr); break;
   }
   return line > 0 ? line : 0;
 }
@@ -395,7 +401,7 @@ static int str_utf8(uintptr_t s, char *buf, size_t cap, int tail) {
 
 typedef struct {
   _Atomic uint64_t hash;
-  _Atomic uint32_t id;       /* 0: being defined */
+  _Atomic uint32_t id; /* 0: being defined */
   int32_t addr, first;
   uintptr_t code, name, file, lines; /* written before id is published */
 } PySlot;
@@ -438,9 +444,9 @@ static int emit_frame(uint32_t id, int line, int first, const char *fn, size_t f
   return 0;
 }
 
-#define PY_NOT_NOW UINT32_MAX   /* define(): its PY_FRAME could not be written at the tick asked for */
-#define PY_HIDDEN (UINT32_MAX - 1) /* define(): a frame of weft's own hook, left out */
-#define PY_ABORT UINT64_MAX     /* frame_word(): the same */
+#define PY_NOT_NOW UINT32_MAX       /* define(): its PY_FRAME could not be written at the tick asked for */
+#define PY_HIDDEN  (UINT32_MAX - 1) /* define(): a frame of weft's own hook, left out */
+#define PY_ABORT   UINT64_MAX       /* frame_word(): the same */
 
 /* A new frame id for (code, addr), its PY_FRAME written; 0 if the code
  * object is not what the layout says, PY_NOT_NOW (no id used up) when the

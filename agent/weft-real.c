@@ -40,12 +40,13 @@ static const char *const real_names[WEFT_REAL_COUNT] = {
 /* the condvar functions of the new ABI, not the 2.2.5 compatibility ones dlsym would find */
 static int versioned(unsigned idx) {
   switch (idx) {
-  case WEFT_REAL_pthread_cond_init: case WEFT_REAL_pthread_cond_destroy: case WEFT_REAL_pthread_cond_wait:
-  case WEFT_REAL_pthread_cond_timedwait: case WEFT_REAL_pthread_cond_signal:
-  case WEFT_REAL_pthread_cond_broadcast:
-    return 1;
-  default:
-    return 0;
+    case WEFT_REAL_pthread_cond_init:
+    case WEFT_REAL_pthread_cond_destroy:
+    case WEFT_REAL_pthread_cond_wait:
+    case WEFT_REAL_pthread_cond_timedwait:
+    case WEFT_REAL_pthread_cond_signal:
+    case WEFT_REAL_pthread_cond_broadcast: return 1;
+    default: return 0;
   }
 }
 
@@ -73,7 +74,7 @@ void *_weft_resolve(unsigned idx) {
 void _weft_resolve_for_children(void) {
   static _Atomic int done;
   if (atomic_load_explicit(&done, memory_order_relaxed)) return;
-  static const unsigned idx[] = {WEFT_REAL__exit, WEFT_REAL_exit, WEFT_REAL__Exit, WEFT_REAL_execve,
+  static const unsigned idx[] = {WEFT_REAL__exit, WEFT_REAL_exit,   WEFT_REAL__Exit,  WEFT_REAL_execve,
                                  WEFT_REAL_execv, WEFT_REAL_execvp, WEFT_REAL_execvpe};
   for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) _weft_resolve(idx[i]);
   atomic_store_explicit(&done, 1, memory_order_relaxed);

@@ -156,8 +156,7 @@ static int unw_load(void) {
      * not forever (the loader might need a lock this thread holds); a stack
      * missed here would be the first wait's, which names the lock */
     uint64_t until = weft_ticks() + 50 * _weft_proc.ticks_per_ms;
-    while ((st = atomic_load_explicit(&unw_state, memory_order_acquire)) == 2 && weft_ticks() < until)
-      sched_yield();
+    while ((st = atomic_load_explicit(&unw_state, memory_order_acquire)) == 2 && weft_ticks() < until) sched_yield();
     return st == 1;
   }
   void *h = dlopen(WEFT_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -186,20 +185,20 @@ static int unw_load(void) {
  * miss and a fresh walk. Per thread: no locks, and its stack's addresses stay
  * mapped. */
 #define SC_ENTRIES 8u
-#define SC_WORDS 128u
+#define SC_WORDS   128u
 
 typedef struct {
-  uint64_t sp, bp, pc;       /* the key: capture point's stack and frame pointers, the agent's call site */
-  uint32_t valid;            /* 0: free, or a walk that cannot be cached */
-  uint32_t id;               /* the id of the stack of its C frames alone (0: not defined yet) */
+  uint64_t sp, bp, pc; /* the key: capture point's stack and frame pointers, the agent's call site */
+  uint32_t valid;      /* 0: free, or a walk that cannot be cached */
+  uint32_t id;         /* the id of the stack of its C frames alone (0: not defined yet) */
   uint32_t nwords, nips;
-  uint32_t off[SC_WORDS];    /* word addresses - sp */
+  uint32_t off[SC_WORDS]; /* word addresses - sp */
   uint64_t val[SC_WORDS];
   uint64_t ips[WEFT_STACK_C_MAX]; /* the C frames */
 } StackCacheEntry;
 
 typedef struct {
-  uint32_t next;             /* round robin */
+  uint32_t next; /* round robin */
   StackCacheEntry e[SC_ENTRIES];
 } StackCache;
 
@@ -300,8 +299,10 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
     }
   if (ce) {
     n = (int)ce->nips;
-    if (!np && ce->id) id = ce->id;
-    else memcpy(w + np, ce->ips, (size_t)n * sizeof *w);
+    if (!np && ce->id)
+      id = ce->id;
+    else
+      memcpy(w + np, ce->ips, (size_t)n * sizeof *w);
   } else if (unw_load()) {
     ce = sc ? &sc->e[sc->next++ % SC_ENTRIES] : NULL;
     if (ce) {
@@ -340,8 +341,8 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
  * library page is a page fault). */
 #define WEFT_MOD_MAX 1024
 typedef struct {
-  uintptr_t bias, lo, hi;   /* lo: start address (0: free) */
-  const char *path;         /* the loader's (link_map) string, or NULL: the executable */
+  uintptr_t bias, lo, hi; /* lo: start address (0: free) */
+  const char *path;       /* the loader's (link_map) string, or NULL: the executable */
   uint32_t idlen;
   uint8_t id[20];
 } WeftModule;
@@ -370,8 +371,7 @@ static void build_id(struct dl_phdr_info *info, WeftModule *m) {
       size_t nsz = (nh->n_namesz + 3u) & ~3u, dsz = (nh->n_descsz + 3u) & ~3u;
       size_t all = sizeof *nh + nsz + dsz;
       if (all > left) break;
-      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-          memcmp(p + sizeof *nh, "GNU", 4) == 0) {
+      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(p + sizeof *nh, "GNU", 4) == 0) {
         m->idlen = nh->n_descsz < 20 ? nh->n_descsz : 20;
         memcpy(m->id, p + sizeof *nh + nsz, m->idlen);
         return;

@@ -158,8 +158,8 @@ static int sem_call(sem_t *s, unsigned op, clockid_t clk, const struct timespec 
 /* The wait of an announced waiter: it tries once more (a post that came
  * before it could see the announcement), then waits, recorded. errno as the
  * real call left it, or the caller's (saved) on success. */
-static int sem_wait_announced(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts,
-                              const WeftWaitStart *w, int saved) {
+static int sem_wait_announced(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts, const WeftWaitStart *w,
+                              int saved) {
   if (REAL(sem_trywait)(s) == 0) {
     errno = saved;
     weft_acquired(WEFT_KIND_SEM, s);
@@ -211,9 +211,12 @@ WEFT_PUBLIC int sem_trywait(sem_t *s) {
   int r = REAL(sem_trywait)(s);
   if (weft_on()) {
     int e = errno;
-    if (r == 0) weft_acquired(WEFT_KIND_SEM, s);
-    else if (e == EAGAIN) weft_try_failed(WEFT_KIND_SEM, s);
-    else weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_TRY, e), OBJ(s));
+    if (r == 0)
+      weft_acquired(WEFT_KIND_SEM, s);
+    else if (e == EAGAIN)
+      weft_try_failed(WEFT_KIND_SEM, s);
+    else
+      weft_emit1(WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_TRY, e), OBJ(s));
     errno = e;
   }
   return r;
@@ -246,8 +249,7 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
   if (weft_on()) {
     int e = errno;
     uint64_t w = s == SEM_FAILED ? 0 : OBJ(s);
-    _weft_emit_str(WEFT_EV_SEM_OPEN, WEFT_AUX(WEFT_KIND_SEM, 0, s == SEM_FAILED ? e : 0), &w, 1,
-                   name, NULL);
+    _weft_emit_str(WEFT_EV_SEM_OPEN, WEFT_AUX(WEFT_KIND_SEM, 0, s == SEM_FAILED ? e : 0), &w, 1, name, NULL);
     errno = e;
   }
   return s;

@@ -67,8 +67,8 @@ static uint32_t io_stack(uint64_t t1) {
 /* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past); chan: the
  * pipe waited on (0 none). A Python thread's WAIT_END names its stack (w4):
  * its definition cannot come before a WAIT_BEGIN stamped in the past. */
-static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint64_t t1, int err,
-                    uint64_t bytes, uint64_t chan) {
+static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint64_t t1, int err, uint64_t bytes,
+                    uint64_t chan) {
   WeftThread *t = &_weft_tls;
   int e = errno;
   uint64_t *p = weft_reserve(t, 4, &t0);
@@ -97,15 +97,15 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
 /* Time call; when it blocked for io_min_ticks or more, write it as a wait.
  * on: whether to time it at all (io_on() or sleep_on(); both write the
  * thread's counts first). */
-#define TIMED_WAIT(on, kind, obj, call, err_expr, bytes_expr)                      \
-  do {                                                                             \
-    if (!(on)) return call;                                                        \
-    uint64_t t0_ = weft_ticks();                                                   \
-    __typeof__(call) r_ = call;                                                    \
-    uint64_t t1_ = weft_ticks();                                                   \
-    if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                      \
+#define TIMED_WAIT(on, kind, obj, call, err_expr, bytes_expr)                             \
+  do {                                                                                    \
+    if (!(on)) return call;                                                               \
+    uint64_t t0_ = weft_ticks();                                                          \
+    __typeof__(call) r_ = call;                                                           \
+    uint64_t t1_ = weft_ticks();                                                          \
+    if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                             \
       io_wait(kind, 0, (uint64_t)(obj), t0_, t1_, (err_expr), (uint64_t)(bytes_expr), 0); \
-    return r_;                                                                     \
+    return r_;                                                                            \
   } while (0)
 
 #define IO_TIMED(kind, obj, call, failed, bytes_expr) \
@@ -119,16 +119,16 @@ static uint64_t poll_chan(const struct pollfd *fds, nfds_t n, int r) {
   return 0;
 }
 
-#define POLL_TIMED(fds, n, call)                                                   \
-  do {                                                                             \
-    if (!io_on()) return call;                                                     \
-    uint64_t t0_ = weft_ticks();                                                   \
-    int r_ = call;                                                                 \
-    uint64_t t1_ = weft_ticks();                                                   \
-    if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                      \
-      io_wait(WEFT_KIND_POLL, 0, (uint64_t)((n) ? (fds)[0].fd : 0), t0_, t1_, r_ < 0 ? errno : 0, \
-              r_ > 0 ? (uint64_t)r_ : 0, poll_chan(fds, n, r_));                   \
-    return r_;                                                                     \
+#define POLL_TIMED(fds, n, call)                                                  \
+  do {                                                                            \
+    if (!io_on()) return call;                                                    \
+    uint64_t t0_ = weft_ticks();                                                  \
+    int r_ = call;                                                                \
+    uint64_t t1_ = weft_ticks();                                                  \
+    if (t1_ - t0_ >= _weft_proc.io_min_ticks)                                     \
+      io_wait(WEFT_KIND_POLL, 0, (uint64_t)((n) ? (fds)[0].fd : 0), t0_, t1_,     \
+              r_<0 ? errno : 0, r_> 0 ? (uint64_t)r_ : 0, poll_chan(fds, n, r_)); \
+    return r_;                                                                    \
   } while (0)
 
 WEFT_PUBLIC int poll(struct pollfd *fds, nfds_t n, int timeout) { POLL_TIMED(fds, n, REAL(poll)(fds, n, timeout)); }
@@ -138,36 +138,34 @@ WEFT_PUBLIC int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, c
 }
 
 WEFT_PUBLIC int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv) {
-  IO_TIMED(WEFT_KIND_POLL, n, REAL(select)(n, r, w, x, tv), r_ < 0, r_ > 0 ? r_ : 0);
+  IO_TIMED(WEFT_KIND_POLL, n, REAL(select)(n, r, w, x, tv), r_<0, r_> 0 ? r_ : 0);
 }
 
-WEFT_PUBLIC int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
-                        const sigset_t *ss) {
-  IO_TIMED(WEFT_KIND_POLL, n, REAL(pselect)(n, r, w, x, ts, ss), r_ < 0, r_ > 0 ? r_ : 0);
+WEFT_PUBLIC int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts, const sigset_t *ss) {
+  IO_TIMED(WEFT_KIND_POLL, n, REAL(pselect)(n, r, w, x, ts, ss), r_<0, r_> 0 ? r_ : 0);
 }
 
 WEFT_PUBLIC int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout) {
-  IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_wait)(ep, ev, max, timeout), r_ < 0, r_ > 0 ? r_ : 0);
+  IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_wait)(ep, ev, max, timeout), r_<0, r_> 0 ? r_ : 0);
 }
 
 WEFT_PUBLIC int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *ss) {
-  IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_pwait)(ep, ev, max, timeout, ss), r_ < 0, r_ > 0 ? r_ : 0);
+  IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_pwait)(ep, ev, max, timeout, ss), r_<0, r_> 0 ? r_ : 0);
 }
 
 /* reads count only on pipes and sockets (a slow disk read is not an idle
  * thread); *chan: the pipe's identity (0 for a socket) */
 static int idle_fd(int fd, uint64_t *chan) { return fd_kind(fd, chan) != 0; }
 
-#define READ_TIMED(fd, call)                                                       \
-  do {                                                                             \
-    if (!io_on()) return call;                                                     \
-    uint64_t t0_ = weft_ticks();                                                   \
-    ssize_t r_ = call;                                                             \
-    uint64_t t1_ = weft_ticks(), ch_;                                              \
-    if (t1_ - t0_ >= _weft_proc.io_min_ticks && idle_fd(fd, &ch_))                 \
-      io_wait(WEFT_KIND_READ, 0, (uint64_t)(fd), t0_, t1_, r_ < 0 ? errno : 0,     \
-              r_ > 0 ? (uint64_t)r_ : 0, ch_);                                     \
-    return r_;                                                                     \
+#define READ_TIMED(fd, call)                                                                                 \
+  do {                                                                                                       \
+    if (!io_on()) return call;                                                                               \
+    uint64_t t0_ = weft_ticks();                                                                             \
+    ssize_t r_ = call;                                                                                       \
+    uint64_t t1_ = weft_ticks(), ch_;                                                                        \
+    if (t1_ - t0_ >= _weft_proc.io_min_ticks && idle_fd(fd, &ch_))                                           \
+      io_wait(WEFT_KIND_READ, 0, (uint64_t)(fd), t0_, t1_, r_<0 ? errno : 0, r_> 0 ? (uint64_t)r_ : 0, ch_); \
+    return r_;                                                                                               \
   } while (0)
 
 WEFT_PUBLIC ssize_t read(int fd, void *buf, size_t n) { READ_TIMED(fd, REAL(read)(fd, buf, n)); }

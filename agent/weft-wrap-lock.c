@@ -17,25 +17,26 @@
 /* glibc's own aliases (a non-default symbol version, bound explicitly): usable
  * even while dlsym is still resolving on this thread. */
 #if defined(__x86_64__) && defined(__GLIBC__)
-#define WEFT_COMPAT(local, sym) \
-  extern __typeof__(pthread_mutex_lock) local; __asm__(".symver " #local "," #sym "@GLIBC_2.2.5");
+#define WEFT_COMPAT(local, sym)                \
+  extern __typeof__(pthread_mutex_lock) local; \
+  __asm__(".symver " #local "," #sym "@GLIBC_2.2.5");
 WEFT_COMPAT(weft_compat_lock, __pthread_mutex_lock)
 WEFT_COMPAT(weft_compat_trylock, __pthread_mutex_trylock)
 WEFT_COMPAT(weft_compat_unlock, __pthread_mutex_unlock)
 WEFT_COMPAT(weft_compat_destroy, __pthread_mutex_destroy)
 extern int weft_compat_init(pthread_mutex_t *, const pthread_mutexattr_t *);
 __asm__(".symver weft_compat_init,__pthread_mutex_init@GLIBC_2.2.5");
-#define __pthread_mutex_lock weft_compat_lock
+#define __pthread_mutex_lock    weft_compat_lock
 #define __pthread_mutex_trylock weft_compat_trylock
-#define __pthread_mutex_unlock weft_compat_unlock
+#define __pthread_mutex_unlock  weft_compat_unlock
 #define __pthread_mutex_destroy weft_compat_destroy
-#define __pthread_mutex_init weft_compat_init
+#define __pthread_mutex_init    weft_compat_init
 #else
-#define __pthread_mutex_lock NULL
+#define __pthread_mutex_lock    NULL
 #define __pthread_mutex_trylock NULL
-#define __pthread_mutex_unlock NULL
+#define __pthread_mutex_unlock  NULL
 #define __pthread_mutex_destroy NULL
-#define __pthread_mutex_init NULL
+#define __pthread_mutex_init    NULL
 #endif
 
 #define REAL_OR(name, fallback) (REAL(name) ? REAL(name) : (fallback))
@@ -47,8 +48,10 @@ __asm__(".symver weft_compat_init,__pthread_mutex_init@GLIBC_2.2.5");
 static void __attribute__((noinline)) acq_other(unsigned kind, unsigned op, int r, const volatile void *obj);
 
 static inline void acq(unsigned kind, unsigned op, int r, const volatile void *obj) {
-  if (WEFT_LIKELY(r == 0) && WEFT_LIKELY(!_weft_proc.acq_record)) weft_acquired(kind, obj);
-  else acq_other(kind, op, r, obj);
+  if (WEFT_LIKELY(r == 0) && WEFT_LIKELY(!_weft_proc.acq_record))
+    weft_acquired(kind, obj);
+  else
+    acq_other(kind, op, r, obj);
 }
 
 static void acq_other(unsigned kind, unsigned op, int r, const volatile void *obj) {
@@ -84,15 +87,15 @@ static inline void wait_end(unsigned kind, unsigned op, int r, const volatile vo
 }
 
 /* A release (unlock) around the real call: REL when someone waits. */
-#define RELEASE(kind, obj, call)                                  \
-  do {                                                            \
-    WeftRelease rel_;                                             \
-    weft_release_pre((kind), (obj), &rel_);                       \
-    int r_ = (call);                                              \
-    int e_ = errno;                                               \
-    weft_release_post((kind), (obj), &rel_, r_);                  \
-    errno = e_;                                                   \
-    return r_;                                                    \
+#define RELEASE(kind, obj, call)                 \
+  do {                                           \
+    WeftRelease rel_;                            \
+    weft_release_pre((kind), (obj), &rel_);      \
+    int r_ = (call);                             \
+    int e_ = errno;                              \
+    weft_release_post((kind), (obj), &rel_, r_); \
+    errno = e_;                                  \
+    return r_;                                   \
   } while (0)
 
 /* ---- mutexes ---- */
@@ -129,8 +132,7 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
   int r = REAL_OR(pthread_mutex_init, __pthread_mutex_init)(m, a);
   if (r == 0 && weft_on()) {
     uint32_t st = weft_stack_init();
-    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m,
-               mutex_attr_bits(a), st);
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m, mutex_attr_bits(a), st);
   }
   return r;
 }
@@ -152,7 +154,8 @@ static inline int mutex_call(pthread_mutex_t *m, unsigned op, clockid_t clk, con
 /* The try failed with r: wait in the real call, recorded. A waiter announces
  * itself, then tries once more: a holder that released before the
  * announcement could not see it, and then this try succeeds. */
-static int __attribute__((noinline, cold)) mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts, int r) {
+static int __attribute__((noinline, cold))
+mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts, int r) {
   if (r != EBUSY) {
     /* EOWNERDEAD, or an error trylock and lock agree on */
     if (r != EOWNERDEAD) r = mutex_call(m, op, clk, ts);
@@ -223,8 +226,7 @@ static int __attribute__((noinline)) mutex_unlock_slow(pthread_mutex_t *m) {
 /* The common case inline: tracing on, nothing held timed, nobody waiting. */
 WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
   WeftThread *t = &_weft_tls;
-  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) &&
-      WEFT_LIKELY(t->busy_nheld == 0)) {
+  if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) && WEFT_LIKELY(t->busy_nheld == 0)) {
     WeftBucket *b = weft_bucket(m);
     uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
     if (WEFT_LIKELY((uint32_t)bw == 0)) {
@@ -277,8 +279,7 @@ static inline int rw_try(pthread_rwlock_t *l, int rd) {
   return rd ? REAL(pthread_rwlock_tryrdlock)(l) : REAL(pthread_rwlock_trywrlock)(l);
 }
 
-static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t clk,
-                      const struct timespec *ts) {
+static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t clk, const struct timespec *ts) {
   int rd = kind == WEFT_KIND_RWLOCK_RD;
   if (!weft_on()) return rw_call(l, rd, op, clk, ts);
   int r = rw_try(l, rd);
@@ -346,8 +347,7 @@ WEFT_PUBLIC int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
 WEFT_PUBLIC int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   if (!weft_on()) return REAL(pthread_rwlock_unlock)(l);
   /* the writer's tid is in the lock while it is write-held */
-  unsigned kind = rwlock_writer(l) == _weft_tls.tid && _weft_tls.tid ? WEFT_KIND_RWLOCK_WR
-                                                                     : WEFT_KIND_RWLOCK_RD;
+  unsigned kind = rwlock_writer(l) == _weft_tls.tid && _weft_tls.tid ? WEFT_KIND_RWLOCK_WR : WEFT_KIND_RWLOCK_RD;
   RELEASE(kind, l, REAL(pthread_rwlock_unlock)(l));
 }
 

@@ -30,8 +30,8 @@
  * (docs/man/weft-agent.md). Captured once, in the constructor. */
 #define WEFT_ENV_KEYS 9
 static const char *const env_keys[WEFT_ENV_KEYS] = {
-  "LD_PRELOAD=", "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_CLOCK=", "WEFT_SESSION=", "WEFT_BUFFER_KB=",
-  "WEFT_HOLDS=", "WEFT_HOLD_SAMPLE="};
+    "LD_PRELOAD=",   "WEFT_OUTPUT=",    "WEFT_STACKS=", "WEFT_IO=",         "WEFT_CLOCK=",
+    "WEFT_SESSION=", "WEFT_BUFFER_KB=", "WEFT_HOLDS=",  "WEFT_HOLD_SAMPLE="};
 static char env_vals[WEFT_ENV_KEYS][1100]; /* "KEY=value" or "" */
 static char agent_path[1024];
 
@@ -70,7 +70,12 @@ static int preload_has_agent(const char *val) {
 
 /* Count of extra pointer slots and bytes env_fix may need. */
 #define ENV_FIX_SLOTS(envp, n) \
-  do { n = 0; if (envp) while ((envp)[n]) n++; n += WEFT_ENV_KEYS + 1; } while (0)
+  do {                         \
+    n = 0;                     \
+    if (envp)                  \
+      while ((envp)[n]) n++;   \
+    n += WEFT_ENV_KEYS + 1;    \
+  } while (0)
 
 /* Return envp, or a copy in out[] (cap slots; buf of buflen bytes for a merged
  * LD_PRELOAD) with the agent's variables put back. */
@@ -95,11 +100,20 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
     size_t need_len = strlen(env_keys[0]) + strlen(agent_path) + 1 + strlen(old) + 1;
     if (need_len <= buflen) {
       size_t o = 0;
-      memcpy(buf + o, env_keys[0], strlen(env_keys[0])); o += strlen(env_keys[0]);
-      memcpy(buf + o, agent_path, strlen(agent_path)); o += strlen(agent_path);
-      if (*old) { buf[o++] = ':'; memcpy(buf + o, old, strlen(old)); o += strlen(old); }
+      memcpy(buf + o, env_keys[0], strlen(env_keys[0]));
+      o += strlen(env_keys[0]);
+      memcpy(buf + o, agent_path, strlen(agent_path));
+      o += strlen(agent_path);
+      if (*old) {
+        buf[o++] = ':';
+        memcpy(buf + o, old, strlen(old));
+        o += strlen(old);
+      }
       buf[o] = 0;
-      if (have[0]) out[preload_at] = buf; else out[m++] = buf;
+      if (have[0])
+        out[preload_at] = buf;
+      else
+        out[m++] = buf;
     }
   }
   for (int k = 1; k < WEFT_ENV_KEYS; k++)
@@ -108,15 +122,14 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
   return out;
 }
 
-#define WITH_ENV(envp, fixed)                                                      \
-  size_t slots_;                                                                   \
-  ENV_FIX_SLOTS(envp, slots_);                                                     \
-  char **out_ = __builtin_alloca(slots_ * sizeof(char *));                         \
-  size_t blen_ = 2 * sizeof agent_path + 4096;                                     \
-  char *buf_ = __builtin_alloca(blen_);                                            \
-  /* safe in a vfork child too: reads our statics, writes only this frame */      \
-  char *const *fixed = !atomic_load(&_weft_proc.enabled)                           \
-                           ? (envp) : env_fix((envp), out_, slots_, buf_, blen_)
+#define WITH_ENV(envp, fixed)                                                \
+  size_t slots_;                                                             \
+  ENV_FIX_SLOTS(envp, slots_);                                               \
+  char **out_ = __builtin_alloca(slots_ * sizeof(char *));                   \
+  size_t blen_ = 2 * sizeof agent_path + 4096;                               \
+  char *buf_ = __builtin_alloca(blen_);                                      \
+  /* safe in a vfork child too: reads our statics, writes only this frame */ \
+  char *const *fixed = !atomic_load(&_weft_proc.enabled) ? (envp) : env_fix((envp), out_, slots_, buf_, blen_)
 
 WEFT_PUBLIC pid_t fork(void) {
   _weft_resolve_for_children();
@@ -138,7 +151,8 @@ static int spawn_common(int usepath, pid_t *pid, const char *path, const posix_s
   if (pid) *pid = child;
   if (weft_on()) {
     int e = errno;
-    weft_emit1(WEFT_EV_FORK, weft_enc_fork_aux(WEFT_FORK_SPAWN, (unsigned)r), r == 0 ? (uint64_t)(int64_t)child : ~0ull);
+    weft_emit1(WEFT_EV_FORK, weft_enc_fork_aux(WEFT_FORK_SPAWN, (unsigned)r),
+               r == 0 ? (uint64_t)(int64_t)child : ~0ull);
     errno = e;
   }
   return r;
@@ -212,17 +226,17 @@ WEFT_PUBLIC int fexecve(int fd, char *const argv[], char *const envp[]) {
 }
 
 /* execl* collect their arguments into a vector on the stack */
-#define COLLECT_ARGS(arg0, ap, argv, with_env, envp)            \
-  do {                                                          \
-    va_list cnt;                                                \
-    va_copy(cnt, ap);                                           \
-    size_t n = 1;                                               \
-    while (va_arg(cnt, char *)) n++;                            \
-    va_end(cnt);                                                \
-    argv = __builtin_alloca((n + 1) * sizeof(char *));          \
-    argv[0] = (char *)(arg0);                                   \
+#define COLLECT_ARGS(arg0, ap, argv, with_env, envp)              \
+  do {                                                            \
+    va_list cnt;                                                  \
+    va_copy(cnt, ap);                                             \
+    size_t n = 1;                                                 \
+    while (va_arg(cnt, char *)) n++;                              \
+    va_end(cnt);                                                  \
+    argv = __builtin_alloca((n + 1) * sizeof(char *));            \
+    argv[0] = (char *)(arg0);                                     \
     for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char *); \
-    if (with_env) envp = va_arg(ap, char **);                   \
+    if (with_env) envp = va_arg(ap, char **);                     \
   } while (0)
 
 WEFT_PUBLIC int execl(const char *path, const char *arg, ...) {
@@ -276,8 +290,8 @@ WEFT_PUBLIC void _Exit(int status) {
 /* ---- wait ---- */
 static void wait_begin(pid_t which, unsigned op) {
   uint32_t st = weft_stack_contended();
-  weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which,
-             weft_enc_holder(0, st), (uint64_t)(int64_t)which);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which, weft_enc_holder(0, st),
+                  (uint64_t)(int64_t)which);
 }
 
 static void wait_end(pid_t which, unsigned op, pid_t got, int status, int err) {
@@ -286,22 +300,22 @@ static void wait_end(pid_t which, unsigned op, pid_t got, int status, int err) {
 }
 
 /* WNOHANG polls are recorded only when they reap something (a zero-length wait) */
-#define WAIT_WRAP(which, options, call)                                         \
-  do {                                                                          \
-    if (!weft_on()) return call;                                                \
-    int st_ = 0;                                                                \
-    int *sp_ = status ? status : &st_;                                          \
-    unsigned op_ = ((options) & WNOHANG) ? WEFT_OP_TRY : WEFT_OP_LOCK;          \
-    if (op_ == WEFT_OP_LOCK) wait_begin(which, op_);                            \
-    status = sp_;                                                               \
-    pid_t got_ = call;                                                          \
-    int e_ = errno;                                                             \
-    if (op_ == WEFT_OP_LOCK || got_ > 0) {                                      \
-      if (op_ != WEFT_OP_LOCK) wait_begin(which, op_);                          \
-      wait_end(which, op_, got_, *sp_, e_);                                     \
-    }                                                                           \
-    errno = e_;                                                                 \
-    return got_;                                                                \
+#define WAIT_WRAP(which, options, call)                              \
+  do {                                                               \
+    if (!weft_on()) return call;                                     \
+    int st_ = 0;                                                     \
+    int *sp_ = status ? status : &st_;                               \
+    unsigned op_ = ((options)&WNOHANG) ? WEFT_OP_TRY : WEFT_OP_LOCK; \
+    if (op_ == WEFT_OP_LOCK) wait_begin(which, op_);                 \
+    status = sp_;                                                    \
+    pid_t got_ = call;                                               \
+    int e_ = errno;                                                  \
+    if (op_ == WEFT_OP_LOCK || got_ > 0) {                           \
+      if (op_ != WEFT_OP_LOCK) wait_begin(which, op_);               \
+      wait_end(which, op_, got_, *sp_, e_);                          \
+    }                                                                \
+    errno = e_;                                                      \
+    return got_;                                                     \
   } while (0)
 
 WEFT_PUBLIC pid_t waitpid(pid_t pid, int *status, int options) {

@@ -51,13 +51,11 @@ WEFT_PUBLIC void pthread_exit(void *ret) {
   __builtin_unreachable();
 }
 
-static int join_wait(pthread_t th, unsigned op, int r_try, void **ret, clockid_t clk,
-                     const struct timespec *ts) {
+static int join_wait(pthread_t th, unsigned op, int r_try, void **ret, clockid_t clk, const struct timespec *ts) {
   (void)r_try;
   uint32_t holder = _weft_tid_of(th);
   uint32_t st = weft_stack_contended();
-  weft_wait_begin(WEFT_AUX(WEFT_KIND_JOIN, op, 0), (uint64_t)th,
-             weft_enc_holder(holder, st), 0);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_JOIN, op, 0), (uint64_t)th, weft_enc_holder(holder, st), 0);
   int r = op == WEFT_OP_LOCK    ? REAL(pthread_join)(th, ret)
           : op == WEFT_OP_TIMED ? REAL(pthread_timedjoin_np)(th, ret, ts)
                                 : REAL(pthread_clockjoin_np)(th, ret, clk, ts);

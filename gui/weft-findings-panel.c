@@ -35,10 +35,10 @@ struct _WeftFindingsPanel {
   gboolean busy;
 
   /* what the panel shows */
-  int scope;              /* SCOPE_* */
+  int scope; /* SCOPE_* */
   int64_t start_ns, end_ns;
-  GPtrArray *items;       /* WeftFindingItem*, shown, by rank; NULL when none */
-  GPtrArray *whole;       /* the whole recording's, once computed */
+  GPtrArray *items; /* WeftFindingItem*, shown, by rank; NULL when none */
+  GPtrArray *whole; /* the whole recording's, once computed */
   int64_t whole_start_ns, whole_end_ns;
   char *whole_program;    /* the program when launchers were left out (as `weft report`), else NULL */
   gboolean whole_pending; /* the whole recording's computation is running */
@@ -70,7 +70,7 @@ typedef struct {
   char *path;
   gboolean has_range;
   int64_t start_ns, end_ns;
-  guint generation;  /* range jobs: the panel's generation; whole jobs: whole_gen */
+  guint generation; /* range jobs: the panel's generation; whole jobs: whole_gen */
 } Job;
 
 typedef struct {
@@ -109,11 +109,11 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
   if (prog) {
     const char *exe = *prog->exe ? prog->exe : prog->cmdline, *sl = strrchr(exe, '/');
     char t0[32];
-    r->program = g_strdup_printf("The program %s [%lld], from %s: %zu launcher process%s before it (env, shells, "
-                                 "shims) left out, as `weft report` does.",
-                                 sl ? sl + 1 : exe, (long long)prog->pid,
-                                 weft_format_ns(t0, sizeof t0, m->range_start_ns), m->launchers,
-                                 m->launchers == 1 ? "" : "es");
+    r->program =
+        g_strdup_printf("The program %s [%lld], from %s: %zu launcher process%s before it (env, shells, "
+                        "shims) left out, as `weft report` does.",
+                        sl ? sl + 1 : exe, (long long)prog->pid, weft_format_ns(t0, sizeof t0, m->range_start_ns),
+                        m->launchers, m->launchers == 1 ? "" : "es");
   }
   for (size_t i = 0; i < m->nfindings; i++) {
     const WeftFinding *f = &m->findings[i];
@@ -167,12 +167,12 @@ static GtkWidget *item_row(guint rank, const WeftFindingItem *it) {
   gtk_box_append(GTK_BOX(box), wrapped_label(t, NULL));
   g_free(t);
   /* what the row does when activated */
-  const char *go = it->region >= 0 ? "click: zoom to the region"
+  const char *go = it->region >= 0      ? "click: zoom to the region"
                    : it->object_id >= 0 ? "click: highlight the object, show its longest wait"
                    : it->utid >= 0      ? "click: show the thread"
                                         : NULL;
-  t = g_markup_printf_escaped("<small>%s · cost %s%s%s</small>", it->kind, weft_format_ns(cost, sizeof cost, it->cost_ns),
-                              go ? " · " : "", go ? go : "");
+  t = g_markup_printf_escaped("<small>%s · cost %s%s%s</small>", it->kind,
+                              weft_format_ns(cost, sizeof cost, it->cost_ns), go ? " · " : "", go ? go : "");
   gtk_box_append(GTK_BOX(box), wrapped_label(t, "dim-label"));
   g_free(t);
   t = g_markup_printf_escaped("%s", it->evidence);
@@ -215,13 +215,13 @@ static void show_items(WeftFindingsPanel *self, int scope, GPtrArray *items, int
                                  : "Ranked by the time they cost. Select a range on the timeline for its own "
                                    "findings.");
   show_message(self, buf,
-               sub ? sub
+               sub      ? sub
                : n == 0 ? "None: no wait, imbalance or serial phase costs 1% or more of the thread time."
                : scope == SCOPE_RECORDING
-                 ? "Ranked by the time they cost, as `weft report` prints them. Select a range on the timeline "
-                   "for its own findings."
-                 : "Ranked by the time they cost, as `weft report --range A..B` prints them. Esc on the timeline "
-                   "shows the whole recording's.");
+                   ? "Ranked by the time they cost, as `weft report` prints them. Select a range on the timeline "
+                     "for its own findings."
+                   : "Ranked by the time they cost, as `weft report --range A..B` prints them. Esc on the timeline "
+                     "shows the whole recording's.");
   g_free(sub);
   for (guint i = 0; i < n; i++) gtk_list_box_append(self->list, item_row(i + 1, g_ptr_array_index(items, i)));
 }
@@ -389,8 +389,10 @@ static void on_row_activated(GtkListBox *box, GtkListBoxRow *row, WeftFindingsPa
 }
 
 static void json_id(GString *out, const char *key, int64_t v) {
-  if (v < 0) g_string_append_printf(out, ", \"%s\": null", key);
-  else g_string_append_printf(out, ", \"%s\": %" G_GINT64_FORMAT, key, v);
+  if (v < 0)
+    g_string_append_printf(out, ", \"%s\": null", key);
+  else
+    g_string_append_printf(out, ", \"%s\": %" G_GINT64_FORMAT, key, v);
 }
 
 void weft_findings_panel_write_json(WeftFindingsPanel *self, GString *out) {
@@ -398,9 +400,9 @@ void weft_findings_panel_write_json(WeftFindingsPanel *self, GString *out) {
     g_string_append(out, "{\"scope\": null}");
     return;
   }
-  g_string_append_printf(out, "{\"scope\": \"%s\", \"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT
-                              ", \"items\": [",
-                         self->scope == SCOPE_RECORDING ? "recording" : "selection", self->start_ns, self->end_ns);
+  g_string_append_printf(
+      out, "{\"scope\": \"%s\", \"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT ", \"items\": [",
+      self->scope == SCOPE_RECORDING ? "recording" : "selection", self->start_ns, self->end_ns);
   for (guint i = 0; i < self->items->len; i++) {
     const WeftFindingItem *it = g_ptr_array_index(self->items, i);
     g_string_append_printf(out, "%s\n  {\"rank\": %u, \"kind\": ", i ? "," : "", i + 1);
@@ -439,8 +441,8 @@ static void weft_findings_panel_class_init(WeftFindingsPanelClass *klass) {
   G_OBJECT_CLASS(klass)->dispose = weft_findings_panel_dispose;
   G_OBJECT_CLASS(klass)->finalize = weft_findings_panel_finalize;
   /* the panel shows the list of the last range set (or a message) */
-  signals[SIG_COMPUTED] = g_signal_new("computed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                       G_TYPE_NONE, 0);
+  signals[SIG_COMPUTED] =
+      g_signal_new("computed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* a finding was activated (click, Enter): its rank, 0-based */
   signals[SIG_FINDING_ACTIVATED] = g_signal_new("finding-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);

@@ -16,12 +16,12 @@ G_DECLARE_FINAL_TYPE(WeftFindingsPanel, weft_findings_panel, WEFT, FINDINGS_PANE
 
 /* One finding as the panel holds it (copied out of the WeftMetrics). */
 typedef struct {
-  char *kind;            /* WeftFinding.kind_name */
+  char *kind; /* WeftFinding.kind_name */
   int64_t cost_ns;
   char *title, *evidence, *fix;
-  int64_t object_id;     /* -1: none */
-  int64_t utid;          /* -1: none */
-  int64_t region;        /* index into the metrics' regions, -1: none */
+  int64_t object_id;                      /* -1: none */
+  int64_t utid;                           /* -1: none */
+  int64_t region;                         /* index into the metrics' regions, -1: none */
   int64_t region_start_ns, region_end_ns; /* the region's extent (clipped to the range), when region >= 0 */
 } WeftFindingItem;
 

@@ -40,8 +40,8 @@ typedef struct {
   int64_t range_start, range_end;
   int64_t select_start, select_end;
   int64_t lock;
-  int finding;         /* rank, 1-based; 0 none */
-  const char *page;    /* side page to show last, NULL: as the other options leave it */
+  int finding;      /* rank, 1-based; 0 none */
+  const char *page; /* side page to show last, NULL: as the other options leave it */
   char **actions;
 } Options;
 
@@ -65,9 +65,9 @@ static void usage(FILE *f) {
              "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
 }
 
-static const char *const known_actions[] = {"zoom-in", "zoom-out", "pan-left", "pan-right", "fit",
-                                            "zoom-selection", "clear-selection", "flows", "collapse-all",
-                                            "row-up", "row-down", "page-up", "page-down", NULL};
+static const char *const known_actions[] = {
+    "zoom-in", "zoom-out",     "pan-left", "pan-right", "fit",     "zoom-selection", "clear-selection",
+    "flows",   "collapse-all", "row-up",   "row-down",  "page-up", "page-down",      NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -91,9 +91,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->window = TRUE;
     } else if (!strcmp(a, "--bench")) {
       o->bench = TRUE;
-    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") ||
-               !strcmp(a, "--select") || !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") ||
-               !strcmp(a, "--finding") || !strcmp(a, "--page")) {
+    } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
+               !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
+               !strcmp(a, "--page")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -105,8 +105,8 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->dump = val;
       } else if (!strcmp(a, "--size")) {
         char x;
-        if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 ||
-            o->height < 100 || o->width > 16384 || o->height > 16384) {
+        if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 || o->height < 100 ||
+            o->width > 16384 || o->height > 16384) {
           fprintf(stderr, "weft-gui: --size %s: expected WxH, at least 300x100\n", val);
           return 2;
         }
@@ -162,7 +162,10 @@ static int parse_args(int argc, char **argv, Options *o) {
   }
   gboolean headless = o->screenshot || o->dump || o->bench;
   if (headless && !o->db) {
-    fprintf(stderr, "weft-gui: %s needs a recording\n", o->screenshot ? "--screenshot" : o->dump ? "--dump" : "--bench");
+    fprintf(stderr, "weft-gui: %s needs a recording\n",
+            o->screenshot ? "--screenshot"
+            : o->dump     ? "--dump"
+                          : "--bench");
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page)) {
@@ -178,13 +181,13 @@ static int parse_args(int argc, char **argv, Options *o) {
 typedef struct {
   const Options *o;
   WeftWindow *window;
-  GtkWidget *target;   /* what the PNG shows: the timeline, or the window */
+  GtkWidget *target; /* what the PNG shows: the timeline, or the window */
   int frames;
   int last_w, last_h;
-  int stage;           /* 0 laying out, 1 waiting for the findings (--finding), 2 settling, 3 done */
+  int stage; /* 0 laying out, 1 waiting for the findings (--finding), 2 settling, 3 done */
   int status;
   gboolean done;
-  gint64 t_start;      /* for --bench */
+  gint64 t_start;       /* for --bench */
   WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
 } Shot;
 
@@ -200,7 +203,7 @@ static gboolean render_png(GtkWidget *w, FILE *out) {
   if (!node) return FALSE;
   GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *texture =
-    gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
   gsk_render_node_unref(node);
   GBytes *png = texture ? gdk_texture_save_to_png_bytes(texture) : NULL;
   g_clear_object(&texture);
@@ -255,8 +258,9 @@ static gboolean apply_finding_and_actions(Shot *s) {
   if (o->finding > 0) {
     weft_window_show_page(s->window, "findings");
     found = weft_findings_panel_activate(weft_window_get_findings_panel(s->window), (guint)o->finding - 1);
-    if (!found) fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
-                        weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
+    if (!found)
+      fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
+              weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
   }
   for (char **p = o->actions; p && *p; p++) {
     char *name = g_strconcat("timeline.", *p, NULL);
@@ -358,7 +362,7 @@ static double bench_draw(WeftTimeline *tl) {
   if (node) {
     GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
     GdkTexture *texture =
-      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+        gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
     g_clear_object(&texture);
     gsk_render_node_unref(node);
   }
@@ -470,7 +474,8 @@ static int finish_outputs(Shot *s, int rc) {
   char err[1024];
   for (int i = 0; i < 2; i++) {
     if (!outs[i]->f) continue;
-    if (rc) weft_output_abort(outs[i]);
+    if (rc)
+      weft_output_abort(outs[i]);
     else if (weft_output_commit(outs[i], err, sizeof err) != 0) {
       fprintf(stderr, "weft-gui: %s\n", err);
       rc = 1;

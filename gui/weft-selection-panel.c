@@ -24,8 +24,8 @@ struct _WeftSelectionPanel {
   GtkLabel *status;
   GtkGrid *summary;
   GtkBox *threads_box;
-  GtkWidget *threads;  /* WeftTable, rebuilt with the states of each range */
-  GtkWidget *objects;  /* WeftTable */
+  GtkWidget *threads; /* WeftTable, rebuilt with the states of each range */
+  GtkWidget *objects; /* WeftTable */
   GCancellable *cancellable;
   guint generation;
   guint delay_id;
@@ -105,14 +105,10 @@ static void on_object_selected(GtkWidget *table, int64_t id, gpointer data) {
 static void fill_threads(WeftSelectionPanel *self, const WeftMetrics *m) {
   enum { FIXED = 8 };
   WeftTableColumn cols[FIXED + WEFT_ST_COUNT] = {
-    {"Thread", "label", FALSE, TRUE},
-    {"Lifetime", "lifetime_ns", TRUE, FALSE},
-    {"On CPU", "oncpu_ns", TRUE, FALSE},
-    {"On CPU %", "oncpu_fraction", TRUE, FALSE},
-    {"Runnable", "runnable_ns", TRUE, FALSE},
-    {"Waiting", "waiting_ns", TRUE, FALSE},
-    {"Off CPU", "offcpu_ns", TRUE, FALSE},
-    {"In waits", "wait_ns", TRUE, FALSE},
+      {"Thread", "label", FALSE, TRUE},         {"Lifetime", "lifetime_ns", TRUE, FALSE},
+      {"On CPU", "oncpu_ns", TRUE, FALSE},      {"On CPU %", "oncpu_fraction", TRUE, FALSE},
+      {"Runnable", "runnable_ns", TRUE, FALSE}, {"Waiting", "waiting_ns", TRUE, FALSE},
+      {"Off CPU", "offcpu_ns", TRUE, FALSE},    {"In waits", "wait_ns", TRUE, FALSE},
   };
   guint n = FIXED, state_col[WEFT_ST_COUNT];
   char *keys[WEFT_ST_COUNT] = {0};
@@ -235,10 +231,10 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
   static const struct {
     const char *name, *tip;
   } parts[4] = {
-    {"on a CPU (useful)", "on a CPU outside recorded waits (the scheduler's readings)"},
-    {"runnable", "runnable but waiting for a CPU, in or out of waits"},
-    {"waiting", "in a recorded wait, neither runnable nor on a CPU"},
-    {"off a CPU elsewhere", "off a CPU outside any recorded wait: an unrecorded syscall or sleep (at least)"},
+      {"on a CPU (useful)", "on a CPU outside recorded waits (the scheduler's readings)"},
+      {"runnable", "runnable but waiting for a CPU, in or out of waits"},
+      {"waiting", "in a recorded wait, neither runnable nor on a CPU"},
+      {"off a CPU elsewhere", "off a CPU outside any recorded wait: an unrecorded syscall or sleep (at least)"},
   };
   const int64_t v[4] = {s->time.oncpu_ns, s->time.runnable_ns, s->time.waiting_ns, s->time.offcpu_ns};
   for (int k = 0; k < 4; k++) {
@@ -247,7 +243,8 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
                k == 0 && s->time.assumed_ns > 0 ? " *" : "");
     char *tip = g_strdup_printf("%s%s%s%s", parts[k].tip,
                                 k == 0 && s->time.assumed_ns > 0
-                                    ? "; * includes running time without scheduler readings, assumed on a CPU" : "",
+                                    ? "; * includes running time without scheduler readings, assumed on a CPU"
+                                    : "",
                                 s->time.interpolated_ns > 0 ? "; interpolated where the selection cuts the "
                                                               "intervals between scheduler readings: "
                                                             : "",
@@ -334,8 +331,10 @@ void weft_selection_panel_set_range(WeftSelectionPanel *self, gboolean has_range
   show_message(self, buf, "computing…");
   self->busy = TRUE;
   self->cancellable = g_cancellable_new();
-  if (delay_ms > 0) self->delay_id = g_timeout_add(delay_ms, on_delay, self);
-  else start_job(self);
+  if (delay_ms > 0)
+    self->delay_id = g_timeout_add(delay_ms, on_delay, self);
+  else
+    start_job(self);
 }
 
 gboolean weft_selection_panel_is_busy(WeftSelectionPanel *self) { return self->busy; }
@@ -381,14 +380,14 @@ static void weft_selection_panel_dispose(GObject *object) {
 static void weft_selection_panel_class_init(WeftSelectionPanelClass *klass) {
   G_OBJECT_CLASS(klass)->dispose = weft_selection_panel_dispose;
   /* the panel shows the numbers of the last range set (or a message) */
-  signals[SIG_COMPUTED] = g_signal_new("computed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                       G_TYPE_NONE, 0);
+  signals[SIG_COMPUTED] =
+      g_signal_new("computed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* a row of the contention table was selected: its object_id */
-  signals[SIG_OBJECT_ACTIVATED] = g_signal_new("object-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                               NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIG_OBJECT_ACTIVATED] = g_signal_new("object-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   /* a row of the thread table was selected: its utid */
-  signals[SIG_THREAD_ACTIVATED] = g_signal_new("thread-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                               NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIG_THREAD_ACTIVATED] = g_signal_new("thread-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static GtkWidget *heading(const char *text) {
@@ -412,14 +411,22 @@ static void weft_selection_panel_init(WeftSelectionPanel *self) {
   gtk_box_append(box, GTK_WIDGET(self->threads_box));
   gtk_box_append(box, heading("Contention"));
   static const WeftTableColumn ocols[] = {
-    {"Object", "label", FALSE, TRUE},       {"Kind", "kind", FALSE, FALSE},
-    {"Waits", "waits", TRUE, FALSE},        {"Wait total", "wait_ns", TRUE, FALSE},
-    {"Share", "wait_share", TRUE, FALSE},   {"p50", "wait_p50_ns", TRUE, FALSE},
-    {"p99", "wait_p99_ns", TRUE, FALSE},    {"Max wait", "wait_max_ns", TRUE, FALSE},
-    {"Contended", "contended", TRUE, FALSE}, {"Acquisitions", "acquisitions", TRUE, FALSE},
-    {"Holds", "holds", TRUE, FALSE},        {"Hold total", "hold_total_ns", TRUE, FALSE},
-    {"Max hold", "hold_longest_ns", TRUE, FALSE}, {"Hand-offs", "handoffs", TRUE, FALSE},
-    {"Waiters", "waiters", TRUE, FALSE},    {"Top call site", "top_site", FALSE, FALSE},
+      {"Object", "label", FALSE, TRUE},
+      {"Kind", "kind", FALSE, FALSE},
+      {"Waits", "waits", TRUE, FALSE},
+      {"Wait total", "wait_ns", TRUE, FALSE},
+      {"Share", "wait_share", TRUE, FALSE},
+      {"p50", "wait_p50_ns", TRUE, FALSE},
+      {"p99", "wait_p99_ns", TRUE, FALSE},
+      {"Max wait", "wait_max_ns", TRUE, FALSE},
+      {"Contended", "contended", TRUE, FALSE},
+      {"Acquisitions", "acquisitions", TRUE, FALSE},
+      {"Holds", "holds", TRUE, FALSE},
+      {"Hold total", "hold_total_ns", TRUE, FALSE},
+      {"Max hold", "hold_longest_ns", TRUE, FALSE},
+      {"Hand-offs", "handoffs", TRUE, FALSE},
+      {"Waiters", "waiters", TRUE, FALSE},
+      {"Top call site", "top_site", FALSE, FALSE},
   };
   self->objects = weft_table_new(ocols, G_N_ELEMENTS(ocols), "object_id");
   gtk_widget_set_size_request(self->objects, -1, 140);

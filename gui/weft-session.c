@@ -21,12 +21,12 @@
  * (weft_session_reader_new: a connection of its own). */
 struct _WeftSessionReader {
   WeftSession *session;
-  sqlite3 *db;       /* owned unless it is the session's */
+  sqlite3 *db; /* owned unless it is the session's */
   gboolean own_db;
-  WeftQuery q;       /* its statements, prepared once */
+  WeftQuery q;              /* its statements, prepared once */
   char err[PATH_MAX + 512]; /* q's first error: "PATH: cannot read the recording: ..." */
-  GHashTable *tiles;   /* TileKey* -> GArray of WeftSummaryRow: state_summary read in tiles */
-  gsize tile_rows;     /* rows in tiles */
+  GHashTable *tiles;        /* TileKey* -> GArray of WeftSummaryRow: state_summary read in tiles */
+  gsize tile_rows;          /* rows in tiles */
 };
 
 /* state_summary is read in tiles of TILE_BUCKETS buckets of one thread and
@@ -34,7 +34,7 @@ struct _WeftSessionReader {
  * tiles it did not read before. At most TILE_ROWS rows are kept (then the
  * cache starts again). */
 #define TILE_BUCKETS 512
-#define TILE_ROWS (2u << 20)
+#define TILE_ROWS    (2u << 20)
 
 typedef struct {
   int64_t utid, tile;
@@ -54,16 +54,16 @@ static gboolean tile_equal(gconstpointer a, gconstpointer b) {
 
 struct _WeftSession {
   char *path;
-  char *read_error;  /* "PATH: cannot read the recording", the readers' message prefix */
+  char *read_error; /* "PATH: cannot read the recording", the readers' message prefix */
   sqlite3 *db;
   WeftSessionReader reader;
   char *command;
   int64_t end_ns;
   int64_t lod_base_ns;
   guint32 states_present;
-  GArray *processes; /* WeftSessionProcess */
-  GArray *threads;   /* WeftSessionThread */
-  GArray *locks;     /* WeftSessionLock */
+  GArray *processes;      /* WeftSessionProcess */
+  GArray *threads;        /* WeftSessionThread */
+  GArray *locks;          /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
 };
 
@@ -76,7 +76,7 @@ typedef struct {
   int image;
   int n_images;
   int64_t exec_from_upid, end_ns;
-  int role;        /* WEFT_PROCESS_* */
+  int role; /* WEFT_PROCESS_* */
 } ProcRow;
 
 /* Append upid's subtree (children ordered by start, as rows are) to
@@ -85,8 +85,13 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
   ProcRow *r = &g_array_index(rows, ProcRow, idx);
   if (g_hash_table_contains(seen, &r->upid)) return;
   g_hash_table_add(seen, &r->upid);
-  WeftSessionProcess p = {.upid = r->upid, .pid = r->pid, .image = r->image, .n_images = r->n_images,
-                          .depth = depth, .exe = g_strdup(r->exe), .role = r->role};
+  WeftSessionProcess p = {.upid = r->upid,
+                          .pid = r->pid,
+                          .image = r->image,
+                          .n_images = r->n_images,
+                          .depth = depth,
+                          .exe = g_strdup(r->exe),
+                          .role = r->role};
   g_array_append_val(self->processes, p);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *c = &g_array_index(rows, ProcRow, i);
@@ -168,15 +173,15 @@ static gboolean load_processes(WeftSession *self) {
   WeftProcessRow p;
   weft_query_processes(&self->reader.q, &c);
   while (weft_next_process(&c, &p)) {
-    ProcRow r = {p.upid, p.parent_upid, (int)p.pid, g_strdup(p.exe ? p.exe : p.cmdline ? p.cmdline : ""),
-                 p.start_ns, (int)p.image, (int)p.n_images, p.exec_from_upid, p.end_ns, WEFT_PROCESS_PROGRAM};
+    ProcRow r = {p.upid,     p.parent_upid,       (int)p.pid,      g_strdup(p.exe ? p.exe : p.cmdline ? p.cmdline : ""),
+                 p.start_ns, (int)p.image,        (int)p.n_images, p.exec_from_upid,
+                 p.end_ns,   WEFT_PROCESS_PROGRAM};
     g_array_append_val(rows, r);
   }
   if (weft_cursor_close(&c) < 0) return FALSE;
   g_array_sort(rows, proc_row_by_start);
   mark_launchers(rows);
-  for (guint i = 0; i < rows->len; i++)
-    g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
+  for (guint i = 0; i < rows->len; i++) g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *r = &g_array_index(rows, ProcRow, i);
     if (!g_hash_table_contains(upids, &r->parent_upid)) add_process_tree(self, rows, i, 0, seen);
@@ -197,8 +202,12 @@ static gboolean load_threads(WeftSession *self) {
     gboolean ok = TRUE;
     weft_query_threads(q, &c, p->upid);
     while (ok && weft_next_thread(&c, &r)) {
-      WeftSessionThread t = {.utid = r.utid, .upid = p->upid, .tid = (int)r.tid, .name = g_strdup(r.name ? r.name : ""),
-                             .start_ns = r.start_ns, .end_ns = r.end_ns};
+      WeftSessionThread t = {.utid = r.utid,
+                             .upid = p->upid,
+                             .tid = (int)r.tid,
+                             .name = g_strdup(r.name ? r.name : ""),
+                             .start_ns = r.start_ns,
+                             .end_ns = r.end_ns};
       ok = weft_query_summary_levels(q, t.utid, &t.min_level, &t.max_level) == 0;
       g_array_append_val(self->threads, t);
       g_hash_table_insert(self->utid_index, GSIZE_TO_POINTER((gsize)t.utid), GUINT_TO_POINTER(self->threads->len));
@@ -360,7 +369,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
   double t1 = t0 + npp * npx;
   if (t->end_ns <= t0 || t->start_ns >= t1) return 0;
-  double *acc = g_new0(double, (size_t)npx * WEFT_ST_COUNT);
+  double *acc = g_new0(double, (size_t)npx *WEFT_ST_COUNT);
   int rc = 0;
 
   /* the coarsest summary level whose buckets are no wider than a pixel */
@@ -440,8 +449,7 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
     double s, e;
   } Hold;
   g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
-  if (reader_holds(reader, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0)
-    return -1;
+  if (reader_holds(reader, l->object_id, (int64_t)floor(t0), (int64_t)ceil(t1), rows) < 0) return -1;
   g_autoptr(GArray) holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(int)); /* distinct thread indices */
   for (guint j = 0; j < rows->len; j++) {
@@ -457,7 +465,7 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
   guint nh = holders->len;
   if (nh == 0) return 0;
   /* acc[px * nh + k]: ns held by holder k in the pixel (spread reused with nh "states") */
-  double *acc = g_new0(double, (size_t)npx * nh);
+  double *acc = g_new0(double, (size_t)npx *nh);
   for (guint j = 0; j < holds->len; j++) {
     Hold *h = &g_array_index(holds, Hold, j);
     guint k;

@@ -50,28 +50,28 @@ typedef struct {
   char *name;
   int64_t start_ns;
   int64_t end_ns;
-  int min_level;   /* finest state_summary level of the thread, -1 if none */
+  int min_level; /* finest state_summary level of the thread, -1 if none */
   int max_level;
 } WeftSessionThread;
 
 typedef struct {
   int64_t upid;
   int pid;
-  int image;       /* 0 for a pid's first image, N after N execs */
-  int n_images;    /* images of this pid in the recording */
-  int depth;       /* in the process tree (0 for a root) */
+  int image;    /* 0 for a pid's first image, N after N execs */
+  int n_images; /* images of this pid in the recording */
+  int depth;    /* in the process tree (0 for a root) */
   char *exe;
   guint first_thread; /* index into the session's threads */
   guint n_threads;
-  guint first_lock;   /* index into the session's locks */
+  guint first_lock; /* index into the session's locks */
   guint n_locks;
-  int role;           /* WEFT_PROCESS_*: a launcher, as `weft report` leaves them out, or not */
+  int role; /* WEFT_PROCESS_*: a launcher, as `weft report` leaves them out, or not */
 } WeftSessionProcess;
 
 enum {
-  WEFT_PROCESS_PROGRAM,        /* part of the program (every process when the root did not exec) */
-  WEFT_PROCESS_PROGRAM_START,  /* the program's image that the launchers exec'd into */
-  WEFT_PROCESS_LAUNCHER,       /* env, a shell wrapper, pyenv's shims before the program */
+  WEFT_PROCESS_PROGRAM,       /* part of the program (every process when the root did not exec) */
+  WEFT_PROCESS_PROGRAM_START, /* the program's image that the launchers exec'd into */
+  WEFT_PROCESS_LAUNCHER,      /* env, a shell wrapper, pyenv's shims before the program */
 };
 
 /* A contended lock (mutex, rwlock or spinlock that some thread waited for):
@@ -79,7 +79,7 @@ enum {
 typedef struct {
   int64_t object_id;
   int64_t upid;
-  char *name;          /* weft_object_display_name */
+  char *name; /* weft_object_display_name */
 } WeftSessionLock;
 
 /* One interval of thread_state (query.h). Object, blocker and waker are -1 when NULL. */
@@ -94,10 +94,10 @@ typedef struct {
 
 /* One frame of a call stack, for people. */
 typedef struct {
-  char *function;   /* symbol, or "module+0x1a2b" / "0x7f.." when unknown */
-  char *file;       /* base name, or NULL */
-  int64_t line;     /* 0 when unknown */
-  char *label;      /* weft_frame_label: "symbol (file.c:88)" */
+  char *function; /* symbol, or "module+0x1a2b" / "0x7f.." when unknown */
+  char *file;     /* base name, or NULL */
+  int64_t line;   /* 0 when unknown */
+  char *label;    /* weft_frame_label: "symbol (file.c:88)" */
 } WeftFrame;
 
 typedef struct _WeftSession WeftSession;
@@ -109,7 +109,7 @@ void weft_session_free(WeftSession *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(WeftSession, weft_session_free)
 
 const char *weft_session_get_path(WeftSession *self);
-const char *weft_session_get_command(WeftSession *self);   /* never NULL */
+const char *weft_session_get_command(WeftSession *self); /* never NULL */
 int64_t weft_session_get_end_ns(WeftSession *self);
 guint weft_session_get_n_processes(WeftSession *self);
 const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i);
@@ -139,8 +139,7 @@ int weft_session_fold_lock(WeftSession *self, guint i, double t0, double ns_per_
 typedef struct _WeftSessionReader WeftSessionReader;
 WeftSessionReader *weft_session_reader_new(WeftSession *self, GError **error);
 void weft_session_reader_free(WeftSessionReader *reader);
-int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx,
-                             WeftPixel *out);
+int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx, WeftPixel *out);
 int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx,
                                   WeftHoldPixel *out);
 
@@ -178,7 +177,7 @@ int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out);
  * kind an interned string) and its name. */
 typedef struct {
   WeftObjectRow row;
-  char *name;          /* weft_object_display_name */
+  char *name; /* weft_object_display_name */
 } WeftSessionObject;
 
 /* Every sync object except joins and children, the most waited-for first,

@@ -89,8 +89,10 @@ static int compare(gconstpointer a, gconstpointer b, gpointer data) {
   const WeftTableRow *x = a, *y = b;
   double nx = col < x->n ? x->numbers[col] : NAN, ny = col < y->n ? y->numbers[col] : NAN;
   int r;
-  if (!isnan(nx) && !isnan(ny)) r = nx < ny ? -1 : nx > ny ? 1 : 0;
-  else r = g_utf8_collate(col < x->n ? x->cells[col] : "", col < y->n ? y->cells[col] : "");
+  if (!isnan(nx) && !isnan(ny))
+    r = nx < ny ? -1 : nx > ny ? 1 : 0;
+  else
+    r = g_utf8_collate(col < x->n ? x->cells[col] : "", col < y->n ? y->cells[col] : "");
   if (r == 0) r = x->id < y->id ? -1 : x->id > y->id ? 1 : 0; /* stable: by id */
   return r < 0 ? GTK_ORDERING_SMALLER : r > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
 }
@@ -193,8 +195,10 @@ gboolean weft_table_select_id(GtkWidget *table, int64_t id) {
     gboolean hit = row->id == id;
     g_object_unref(row);
     if (!hit) continue;
-    if (gtk_single_selection_get_selected(t->selection) == i) on_selected(t->selection, NULL, table);
-    else gtk_single_selection_set_selected(t->selection, i);
+    if (gtk_single_selection_get_selected(t->selection) == i)
+      on_selected(t->selection, NULL, table);
+    else
+      gtk_single_selection_set_selected(t->selection, i);
     /* GTK 4.8 has no gtk_column_view_scroll_to(): its inner list view's action */
     for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(t->view)); c; c = gtk_widget_get_next_sibling(c))
       if (GTK_IS_LIST_VIEW(c)) gtk_widget_activate_action(c, "list.scroll-to-item", "u", i);
@@ -217,10 +221,14 @@ void weft_table_write_json(GtkWidget *table, GString *out) {
       weft_json_append(out, t->cols[c].key);
       g_string_append(out, ": ");
       double v = row->numbers[c];
-      if (isnan(v) && t->cols[c].numeric) g_string_append(out, "null");
-      else if (isnan(v)) weft_json_append(out, row->cells[c]);
-      else if (v == floor(v) && fabs(v) < 9e15) g_string_append_printf(out, "%.0f", v);
-      else g_string_append_printf(out, "%.17g", v);
+      if (isnan(v) && t->cols[c].numeric)
+        g_string_append(out, "null");
+      else if (isnan(v))
+        weft_json_append(out, row->cells[c]);
+      else if (v == floor(v) && fabs(v) < 9e15)
+        g_string_append_printf(out, "%.0f", v);
+      else
+        g_string_append_printf(out, "%.17g", v);
       if (!isnan(v)) { /* and as shown (with its ≈ or ≥ mark, if any) */
         g_string_append(out, ", ");
         g_autofree char *k = g_strconcat(t->cols[c].key, "_text", NULL);

@@ -18,9 +18,9 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  const char *title;  /* column header */
-  const char *key;    /* its name in weft_table_write_json */
-  gboolean numeric;   /* right-aligned, sorted by the number (else by the text) */
+  const char *title; /* column header */
+  const char *key;   /* its name in weft_table_write_json */
+  gboolean numeric;  /* right-aligned, sorted by the number (else by the text) */
   gboolean expand;
 } WeftTableColumn;
 

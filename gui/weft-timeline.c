@@ -34,31 +34,31 @@
 
 #include "metrics.h"
 
-#define LABEL_W_MIN 200  /* the label column: at least, */
-#define LABEL_W_MAX 360  /* at most (longer thread names are cut) */
-#define LABEL_W (self->label_w)
-#define RIGHT_M 16
-#define OVERVIEW_H 26 /* the whole recording, with the visible window */
-#define OVERVIEW_PAD 4
-#define RULER_TOP OVERVIEW_H
-#define RULER_H 26
-#define TRACK_H 44    /* the running-threads track under the ruler */
-#define TRACK_PAD_T 6 /* its plot area inside it */
-#define TRACK_PAD_B 4
-#define TRACK_TOP (OVERVIEW_H + RULER_H)
-#define ROWS_TOP (TRACK_TOP + TRACK_H)
-#define SWATCH 8      /* a thread's hue, left of its label */
-#define MERGED_H 2    /* several holders in a lock lane column */
-#define LEGEND_H 28
-#define ROW_H 22      /* a thread row */
-#define PROC_H 22     /* a process header */
-#define BAR_INSET 3   /* bar inside a thread row, top and bottom */
-#define MARK_H 5      /* a wait folded into a running column */
-#define ZOOM_STEP 1.25
+#define LABEL_W_MIN   200 /* the label column: at least, */
+#define LABEL_W_MAX   360 /* at most (longer thread names are cut) */
+#define LABEL_W       (self->label_w)
+#define RIGHT_M       16
+#define OVERVIEW_H    26 /* the whole recording, with the visible window */
+#define OVERVIEW_PAD  4
+#define RULER_TOP     OVERVIEW_H
+#define RULER_H       26
+#define TRACK_H       44 /* the running-threads track under the ruler */
+#define TRACK_PAD_T   6  /* its plot area inside it */
+#define TRACK_PAD_B   4
+#define TRACK_TOP     (OVERVIEW_H + RULER_H)
+#define ROWS_TOP      (TRACK_TOP + TRACK_H)
+#define SWATCH        8 /* a thread's hue, left of its label */
+#define MERGED_H      2 /* several holders in a lock lane column */
+#define LEGEND_H      28
+#define ROW_H         22 /* a thread row */
+#define PROC_H        22 /* a process header */
+#define BAR_INSET     3  /* bar inside a thread row, top and bottom */
+#define MARK_H        5  /* a wait folded into a running column */
+#define ZOOM_STEP     1.25
 #define MIN_WINDOW_NS 50.0
-#define HL_H 3        /* the strip over a highlighted wait or hold */
-#define CLICK_SLOP 3  /* a drag shorter than this (px) is a click */
-#define FLOW_BUDGET 4000 /* flow arrows drawn at most per frame */
+#define HL_H          3    /* the strip over a highlighted wait or hold */
+#define CLICK_SLOP    3    /* a drag shorter than this (px) is a click */
+#define FLOW_BUDGET   4000 /* flow arrows drawn at most per frame */
 
 typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
 
@@ -81,25 +81,25 @@ typedef struct {
 struct _WeftTimeline {
   GtkWidget parent_instance;
   WeftSession *session;
-  GArray *entries;   /* Entry */
+  GArray *entries; /* Entry */
   int content_h;
   double scroll_y;
 
-  double t0, t1;     /* visible window, ns */
+  double t0, t1; /* visible window, ns */
 
   /* folded pixels per thread and per lock for (cache_t0, cache_t1, cache_npx):
    * rows[i] NULL until folded; prev[i] the last folds of earlier windows,
    * drawn (stretched to the window) until the new ones arrive */
-  guint n_items;      /* threads, then locks */
-  gpointer *rows;     /* WeftPixel[npx] or WeftHoldPixel[npx] per item */
+  guint n_items;  /* threads, then locks */
+  gpointer *rows; /* WeftPixel[npx] or WeftHoldPixel[npx] per item */
   gboolean *requested;
   Prev *prev;
   double cache_t0, cache_t1;
   int cache_npx;
-  guint gen;          /* of the cache's window; results of other generations are dropped */
-  guint pending;      /* items requested for gen and not back yet */
-  FoldWorker *worker; /* NULL: fold on the GTK thread */
-  gboolean async;     /* fold on a worker (default) */
+  guint gen;               /* of the cache's window; results of other generations are dropped */
+  guint pending;           /* items requested for gen and not back yet */
+  FoldWorker *worker;      /* NULL: fold on the GTK thread */
+  gboolean async;          /* fold on a worker (default) */
   cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
   GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
 
@@ -131,7 +131,7 @@ struct _WeftTimeline {
 
   /* flow arrows */
   gboolean show_flows;
-  GArray *flows;    /* WeftFlow for the cached window, or NULL */
+  GArray *flows; /* WeftFlow for the cached window, or NULL */
   guint flows_dropped;
 
   /* the overview: running sum over the whole recording, per pixel */
@@ -152,18 +152,18 @@ G_DEFINE_FINAL_TYPE(WeftTimeline, weft_timeline, GTK_TYPE_WIDGET)
 /* Okabe-Ito (colour-blind safe) for the common states; greys and light tints
  * for the rarer ones. Index = WeftState. */
 static const GdkRGBA state_colors[WEFT_ST_COUNT] = {
-  [WEFT_ST_RUNNING] = {0x00 / 255., 0x9e / 255., 0x73 / 255., 1},      /* bluish green */
-  [WEFT_ST_LOCK_WAIT] = {0xd5 / 255., 0x5e / 255., 0x00 / 255., 1},    /* vermillion */
-  [WEFT_ST_RWLOCK_WAIT] = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1},  /* orange */
-  [WEFT_ST_SPIN_WAIT] = {0xcc / 255., 0x79 / 255., 0xa7 / 255., 1},    /* reddish purple */
-  [WEFT_ST_COND_WAIT] = {0x00 / 255., 0x72 / 255., 0xb2 / 255., 1},    /* blue */
-  [WEFT_ST_BARRIER_WAIT] = {0x56 / 255., 0xb4 / 255., 0xe9 / 255., 1}, /* sky blue */
-  [WEFT_ST_SEM_WAIT] = {0xf0 / 255., 0xe4 / 255., 0x42 / 255., 1},     /* yellow */
-  [WEFT_ST_JOIN_WAIT] = {0x99 / 255., 0x99 / 255., 0x99 / 255., 1},    /* grey */
-  [WEFT_ST_CHILD_WAIT] = {0x66 / 255., 0x66 / 255., 0x66 / 255., 1},   /* dark grey */
-  [WEFT_ST_IO_WAIT] = {0xa6 / 255., 0xd8 / 255., 0xf5 / 255., 1},      /* light blue */
-  [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
-  [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
+    [WEFT_ST_RUNNING] = {0x00 / 255., 0x9e / 255., 0x73 / 255., 1},      /* bluish green */
+    [WEFT_ST_LOCK_WAIT] = {0xd5 / 255., 0x5e / 255., 0x00 / 255., 1},    /* vermillion */
+    [WEFT_ST_RWLOCK_WAIT] = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1},  /* orange */
+    [WEFT_ST_SPIN_WAIT] = {0xcc / 255., 0x79 / 255., 0xa7 / 255., 1},    /* reddish purple */
+    [WEFT_ST_COND_WAIT] = {0x00 / 255., 0x72 / 255., 0xb2 / 255., 1},    /* blue */
+    [WEFT_ST_BARRIER_WAIT] = {0x56 / 255., 0xb4 / 255., 0xe9 / 255., 1}, /* sky blue */
+    [WEFT_ST_SEM_WAIT] = {0xf0 / 255., 0xe4 / 255., 0x42 / 255., 1},     /* yellow */
+    [WEFT_ST_JOIN_WAIT] = {0x99 / 255., 0x99 / 255., 0x99 / 255., 1},    /* grey */
+    [WEFT_ST_CHILD_WAIT] = {0x66 / 255., 0x66 / 255., 0x66 / 255., 1},   /* dark grey */
+    [WEFT_ST_IO_WAIT] = {0xa6 / 255., 0xd8 / 255., 0xf5 / 255., 1},      /* light blue */
+    [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
+    [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
 };
 static const GdkRGBA bg_color = {0xfc / 255., 0xfc / 255., 0xfc / 255., 1};
 static const GdkRGBA row_alt_color = {0xf2 / 255., 0xf3 / 255., 0xf5 / 255., 1};
@@ -190,17 +190,17 @@ static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255.
 static const GdkRGBA span_inner_color = {1, 1, 1, 1};
 /* flow arrows by WeftFlowKind */
 static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
-  [0] = {0.3f, 0.3f, 0.3f, 1},
-  [WEFT_FLOW_LOCK_HANDOFF] = {0xa0 / 255., 0x20 / 255., 0x00 / 255., 1},
-  [WEFT_FLOW_WAKEUP] = {0x00 / 255., 0x4a / 255., 0x80 / 255., 1},
-  [WEFT_FLOW_BARRIER] = {0x1f / 255., 0x6f / 255., 0x9f / 255., 1},
-  [WEFT_FLOW_SEM_POST] = {0x8a / 255., 0x7a / 255., 0x00 / 255., 1},
-  [WEFT_FLOW_CREATE] = {0x20 / 255., 0x20 / 255., 0x20 / 255., 1},
-  [WEFT_FLOW_JOIN] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-  [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-  [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-  [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-  [WEFT_FLOW_PIPE] = {0x00 / 255., 0x72 / 255., 0x72 / 255., 1},
+    [0] = {0.3f, 0.3f, 0.3f, 1},
+    [WEFT_FLOW_LOCK_HANDOFF] = {0xa0 / 255., 0x20 / 255., 0x00 / 255., 1},
+    [WEFT_FLOW_WAKEUP] = {0x00 / 255., 0x4a / 255., 0x80 / 255., 1},
+    [WEFT_FLOW_BARRIER] = {0x1f / 255., 0x6f / 255., 0x9f / 255., 1},
+    [WEFT_FLOW_SEM_POST] = {0x8a / 255., 0x7a / 255., 0x00 / 255., 1},
+    [WEFT_FLOW_CREATE] = {0x20 / 255., 0x20 / 255., 0x20 / 255., 1},
+    [WEFT_FLOW_JOIN] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
+    [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
+    [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
+    [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
+    [WEFT_FLOW_PIPE] = {0x00 / 255., 0x72 / 255., 0x72 / 255., 1},
 };
 
 /* A distinct hue per thread (golden-ratio steps around the wheel), medium
@@ -212,12 +212,12 @@ static GdkRGBA thread_color(guint i) {
   double f = h - k, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
   double r, g, b;
   switch (k % 6) {
-  case 0: r = v, g = t, b = p; break;
-  case 1: r = q, g = v, b = p; break;
-  case 2: r = p, g = v, b = t; break;
-  case 3: r = p, g = q, b = v; break;
-  case 4: r = t, g = p, b = v; break;
-  default: r = v, g = p, b = q; break;
+    case 0: r = v, g = t, b = p; break;
+    case 1: r = q, g = v, b = p; break;
+    case 2: r = p, g = v, b = t; break;
+    case 3: r = p, g = q, b = v; break;
+    case 4: r = t, g = p, b = v; break;
+    default: r = v, g = p, b = q; break;
   }
   /* whole 8-bit values, so that the screenshot shows exactly this colour */
   return (GdkRGBA){(float)(round(r * 255) / 255), (float)(round(g * 255) / 255), (float)(round(b * 255) / 255), 1};
@@ -228,9 +228,7 @@ static int timeline_npx(WeftTimeline *self) {
   return MAX(1, gtk_widget_get_width(GTK_WIDGET(self)) - LABEL_W - RIGHT_M);
 }
 static double ns_per_px(WeftTimeline *self) { return (self->t1 - self->t0) / timeline_npx(self); }
-static int rows_h(WeftTimeline *self) {
-  return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - ROWS_TOP - LEGEND_H);
-}
+static int rows_h(WeftTimeline *self) { return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - ROWS_TOP - LEGEND_H); }
 
 /* The window or the width changed: the folds are requested again at the
  * next frame (ensure_cache). */
@@ -329,7 +327,7 @@ typedef struct {
   double t0, npp;
   int npx;
   guint n;
-  guint *items;       /* item index: < n_threads a thread, else a lock */
+  guint *items; /* item index: < n_threads a thread, else a lock */
 } FoldJob;
 
 typedef struct {
@@ -345,9 +343,9 @@ struct _FoldWorker {
   guint n_threads;
   GMutex lock;
   GCond cond;
-  GQueue jobs;        /* FoldJob*, under lock */
-  gboolean quit;      /* under lock */
-  gint latest_gen;    /* atomic: the newest job's generation */
+  GQueue jobs;          /* FoldJob*, under lock */
+  gboolean quit;        /* under lock */
+  gint latest_gen;      /* atomic: the newest job's generation */
   GAsyncQueue *results; /* FoldResult* */
   WeftTimeline *owner;  /* GTK thread only; NULL once detached */
   guint idle_id;        /* GTK thread only */
@@ -446,9 +444,7 @@ static void worker_detach(FoldWorker *w) {
   worker_unref(w); /* the timeline's */
 }
 
-static void item_free_prev(Prev *p) {
-  g_clear_pointer(&p->px, g_free);
-}
+static void item_free_prev(Prev *p) { g_clear_pointer(&p->px, g_free); }
 
 /* Apply the results that are there; TRUE if any was of the current window. */
 static gboolean apply_results(WeftTimeline *self) {
@@ -576,8 +572,10 @@ static void request_frame(WeftTimeline *self) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     int y = e->y - (int)self->scroll_y;
     if (y + e->h < top || y >= top + rh) continue;
-    if (e->kind == ENTRY_THREAD) items[n++] = e->index;
-    else if (e->kind == ENTRY_LOCK) items[n++] = nt + e->index;
+    if (e->kind == ENTRY_THREAD)
+      items[n++] = e->index;
+    else if (e->kind == ENTRY_LOCK)
+      items[n++] = nt + e->index;
   }
   for (guint i = 0; i < nt; i++) items[n++] = i;
   request(self, items, n);
@@ -595,10 +593,11 @@ static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
   for (int p = 0; p < npx; p++) {
     double q = floor((self->cache_t0 + (p + 0.5) * npp - pv->t0) / pv->npp);
     gboolean in = q >= 0 && q < pv->npx;
-    if (lock) ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
+    if (lock)
+      ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
     else
-      ((WeftPixel *)tmp)[p] = in ? ((const WeftPixel *)pv->px)[(int)q]
-                                 : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
+      ((WeftPixel *)tmp)[p] =
+          in ? ((const WeftPixel *)pv->px)[(int)q] : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
   }
   return tmp;
 }
@@ -618,8 +617,8 @@ static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
   return self->rows[k];
 }
 
-static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                          double x, double y, int width, int height, const GdkRGBA *color);
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold, double x,
+                          double y, int width, int height, const GdkRGBA *color);
 
 /* The bars of the rows in view are drawn into one image of the rows' area
  * (a cairo image surface kept between frames, painted once into a cairo
@@ -629,8 +628,8 @@ static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char 
  * opaque, or 0 where nothing is drawn. */
 typedef struct {
   guint32 *px;
-  int w, h;      /* npx x rows_h */
-  int stride;    /* in pixels */
+  int w, h;        /* npx x rows_h */
+  int stride;      /* in pixels */
   guint8 *written; /* per line: drawn this frame (the others are cleared after) */
 } Canvas;
 
@@ -758,8 +757,8 @@ static PangoLayout *label_layout(WeftTimeline *self, const char *text, gboolean 
   return layout;
 }
 
-static void snapshot_text_mode(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                               double x, double y, int width, int height, const GdkRGBA *color, gboolean end) {
+static void snapshot_text_mode(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold, double x,
+                               double y, int width, int height, const GdkRGBA *color, gboolean end) {
   PangoLayout *layout = label_layout(self, text, bold, width, end);
   int lw, lh;
   pango_layout_get_pixel_size(layout, &lw, &lh);
@@ -769,8 +768,8 @@ static void snapshot_text_mode(WeftTimeline *self, GtkSnapshot *snapshot, const 
   gtk_snapshot_restore(snapshot);
 }
 
-static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold,
-                          double x, double y, int width, int height, const GdkRGBA *color) {
+static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold, double x,
+                          double y, int width, int height, const GdkRGBA *color) {
   snapshot_text_mode(self, snapshot, text, bold, x, y, width, height, color, FALSE);
 }
 
@@ -982,8 +981,8 @@ static void load_highlight(WeftTimeline *self) {
 }
 
 /* A strip over thread row y for [a, b). */
-static void snapshot_strip(WeftTimeline *self, GtkSnapshot *snapshot, int64_t utid, double a, double b,
-                           gboolean top, const GdkRGBA *color) {
+static void snapshot_strip(WeftTimeline *self, GtkSnapshot *snapshot, int64_t utid, double a, double b, gboolean top,
+                           const GdkRGBA *color) {
   int i = weft_session_thread_index(self->session, utid);
   double y = i >= 0 ? thread_row_y(self, (guint)i) : -1, xa, xb;
   if (y < 0 || !span_px(self, a, b, &xa, &xb)) return;
@@ -1076,7 +1075,8 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     if (y >= 0 && span_px(self, self->span.start_ns, self->span.start_ns + self->span.dur_ns, &xa, &xb)) {
       float top = (float)(y - ROW_H / 2.0 + 1), bh = ROW_H - 2;
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
+      gtk_snapshot_append_color(snapshot, &span_outline_color,
+                                &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
       gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
       /* and a white line just inside it, on the bar: the outline stays visible on a black (gil_wait) bar */
@@ -1109,8 +1109,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
   gtk_snapshot_append_color(snapshot, &bg_color, &GRAPHENE_RECT_INIT(0, 0, width, height));
   if (!self->session) {
-    snapshot_text(self, snapshot, "No recording. Open one with Ctrl+O, or drop a .db file here.", FALSE, 24,
-                  0, MAX(0, width - 48), height, &dim_text_color);
+    snapshot_text(self, snapshot, "No recording. Open one with Ctrl+O, or drop a .db file here.", FALSE, 24, 0,
+                  MAX(0, width - 48), height, &dim_text_color);
     return;
   }
   if (self->scroll_to >= 0 && rows_h(self) > 0) {
@@ -1183,14 +1183,12 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       if (l->object_id == self->hl_object)
         gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
       g_snprintf(buf, sizeof buf, "lock %s", l->name);
-      snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h,
-                    &dim_text_color);
+      snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h, &dim_text_color);
       if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
       GdkRGBA hue = thread_color(e->index);
-      gtk_snapshot_append_color(snapshot, &hue,
-                                &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
+      gtk_snapshot_append_color(snapshot, &hue, &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
       gboolean hl = t->utid == self->hl_utid;
       if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       /* the name cut at its end (its start says most: "ThreadPoolExecutor-0_1 (_wo…"), the tid
@@ -1281,7 +1279,8 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
         esc = g_markup_escape_text(weft_session_thread_label(self->session, h->utid, lbl, sizeof lbl), -1);
         g_string_append_printf(s, "\nheld by: %s", esc);
         g_free(esc);
-        if (px[p].nholders > 1) g_string_append_printf(s, "\n<i>this pixel merges holds of %d threads</i>", px[p].nholders);
+        if (px[p].nholders > 1)
+          g_string_append_printf(s, "\n<i>this pixel merges holds of %d threads</i>", px[p].nholders);
       } else {
         g_string_append(s, "\nnot held");
       }
@@ -1405,23 +1404,23 @@ static void overview_jump(WeftTimeline *self, double x) {
 
 static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
   switch (self->drag_mode) {
-  case DRAG_PAN: {
-    double npp = (self->drag_t1 - self->drag_t0) / timeline_npx(self), t0 = self->drag_t0 - ox * npp;
-    set_window(self, t0, t0 + (self->drag_t1 - self->drag_t0));
-    self->scroll_y = self->drag_scroll_y - oy;
-    clamp_scroll(self);
-    gtk_widget_queue_draw(GTK_WIDGET(self));
-    break;
-  }
-  case DRAG_OVERVIEW: overview_jump(self, self->drag_x + ox); break;
-  case DRAG_SELECT:
-    if (fabs(ox) >= CLICK_SLOP) {
-      double npp = ns_per_px(self);
-      double a = self->t0 + (self->drag_x - timeline_x0(self)) * npp, b = a + ox * npp;
-      weft_timeline_set_selection(self, (int64_t)floor(MIN(a, b)), (int64_t)ceil(MAX(a, b)));
+    case DRAG_PAN: {
+      double npp = (self->drag_t1 - self->drag_t0) / timeline_npx(self), t0 = self->drag_t0 - ox * npp;
+      set_window(self, t0, t0 + (self->drag_t1 - self->drag_t0));
+      self->scroll_y = self->drag_scroll_y - oy;
+      clamp_scroll(self);
+      gtk_widget_queue_draw(GTK_WIDGET(self));
+      break;
     }
-    break;
-  default: break;
+    case DRAG_OVERVIEW: overview_jump(self, self->drag_x + ox); break;
+    case DRAG_SELECT:
+      if (fabs(ox) >= CLICK_SLOP) {
+        double npp = ns_per_px(self);
+        double a = self->t0 + (self->drag_x - timeline_x0(self)) * npp, b = a + ox * npp;
+        weft_timeline_set_selection(self, (int64_t)floor(MIN(a, b)), (int64_t)ceil(MAX(a, b)));
+      }
+      break;
+    default: break;
   }
 }
 
@@ -1455,8 +1454,10 @@ static void click_at(WeftTimeline *self, double x, double y) {
 
 static void on_drag_end(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
   gboolean click = fabs(ox) < CLICK_SLOP && fabs(oy) < CLICK_SLOP;
-  if (click && self->drag_mode == DRAG_SELECT) click_at(self, self->drag_x, self->drag_y);
-  else if (click && self->drag_mode == DRAG_OVERVIEW) overview_jump(self, self->drag_x);
+  if (click && self->drag_mode == DRAG_SELECT)
+    click_at(self, self->drag_x, self->drag_y);
+  else if (click && self->drag_mode == DRAG_OVERVIEW)
+    overview_jump(self, self->drag_x);
   self->drag_mode = DRAG_NONE;
 }
 
@@ -1514,20 +1515,20 @@ static void action_collapse_all(GtkWidget *w, const char *name, GVariant *param)
 static void weft_timeline_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   WeftTimeline *self = WEFT_TIMELINE(object);
   switch (prop_id) {
-  case PROP_START_NS: g_value_set_int64(value, (gint64)floor(self->t0)); break;
-  case PROP_END_NS: g_value_set_int64(value, (gint64)ceil(self->t1)); break;
-  case PROP_SHOW_FLOWS: g_value_set_boolean(value, self->show_flows); break;
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    case PROP_START_NS: g_value_set_int64(value, (gint64)floor(self->t0)); break;
+    case PROP_END_NS: g_value_set_int64(value, (gint64)ceil(self->t1)); break;
+    case PROP_SHOW_FLOWS: g_value_set_boolean(value, self->show_flows); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
 
 static void weft_timeline_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   WeftTimeline *self = WEFT_TIMELINE(object);
   switch (prop_id) {
-  case PROP_START_NS: set_window(self, (double)g_value_get_int64(value), self->t1); break;
-  case PROP_END_NS: set_window(self, self->t0, (double)g_value_get_int64(value)); break;
-  case PROP_SHOW_FLOWS: weft_timeline_set_show_flows(self, g_value_get_boolean(value)); break;
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    case PROP_START_NS: set_window(self, (double)g_value_get_int64(value), self->t1); break;
+    case PROP_END_NS: set_window(self, self->t0, (double)g_value_get_int64(value)); break;
+    case PROP_SHOW_FLOWS: weft_timeline_set_show_flows(self, g_value_get_boolean(value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
 
@@ -1560,21 +1561,22 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
 
   properties[PROP_START_NS] = g_param_spec_int64("start-ns", NULL, "Start of the visible window (ns)", G_MININT64,
                                                  G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_END_NS] = g_param_spec_int64("end-ns", NULL, "End of the visible window (ns)", G_MININT64,
-                                               G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SHOW_FLOWS] = g_param_spec_boolean("show-flows", NULL, "Draw the flow arrows", FALSE,
-                                                    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_END_NS] = g_param_spec_int64("end-ns", NULL, "End of the visible window (ns)", G_MININT64, G_MAXINT64,
+                                               0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_FLOWS] =
+      g_param_spec_boolean("show-flows", NULL, "Draw the flow arrows", FALSE,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 
   /* the selected time range changed (weft_timeline_get_selection) */
   signals[SIG_SELECTION_CHANGED] = g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* a thread row was clicked: its utid and the time under the pointer */
-  signals[SIG_SPAN_SELECTED] = g_signal_new("span-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                            NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  signals[SIG_SPAN_SELECTED] = g_signal_new("span-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
   /* a lock lane was clicked: the object and the time under the pointer */
-  signals[SIG_LOCK_SELECTED] = g_signal_new("lock-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                            NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  signals[SIG_LOCK_SELECTED] = g_signal_new("lock-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
 
   gtk_widget_class_install_action(widget_class, "timeline.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action(widget_class, "timeline.zoom-out", NULL, action_zoom);
@@ -1593,13 +1595,25 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
     guint key;
     const char *action;
   } keys[] = {
-    {GDK_KEY_w, "timeline.zoom-in"},    {GDK_KEY_plus, "timeline.zoom-in"},   {GDK_KEY_equal, "timeline.zoom-in"},
-    {GDK_KEY_s, "timeline.zoom-out"},   {GDK_KEY_minus, "timeline.zoom-out"}, {GDK_KEY_a, "timeline.pan-left"},
-    {GDK_KEY_Left, "timeline.pan-left"}, {GDK_KEY_d, "timeline.pan-right"}, {GDK_KEY_Right, "timeline.pan-right"},
-    {GDK_KEY_0, "timeline.fit"},        {GDK_KEY_Home, "timeline.fit"},       {GDK_KEY_z, "timeline.zoom-selection"},
-    {GDK_KEY_Escape, "timeline.clear-selection"}, {GDK_KEY_f, "timeline.flows"}, {GDK_KEY_Up, "timeline.row-up"},
-    {GDK_KEY_Down, "timeline.row-down"}, {GDK_KEY_Page_Up, "timeline.page-up"},
-    {GDK_KEY_Page_Down, "timeline.page-down"}, {GDK_KEY_c, "timeline.collapse-all"},
+      {GDK_KEY_w, "timeline.zoom-in"},
+      {GDK_KEY_plus, "timeline.zoom-in"},
+      {GDK_KEY_equal, "timeline.zoom-in"},
+      {GDK_KEY_s, "timeline.zoom-out"},
+      {GDK_KEY_minus, "timeline.zoom-out"},
+      {GDK_KEY_a, "timeline.pan-left"},
+      {GDK_KEY_Left, "timeline.pan-left"},
+      {GDK_KEY_d, "timeline.pan-right"},
+      {GDK_KEY_Right, "timeline.pan-right"},
+      {GDK_KEY_0, "timeline.fit"},
+      {GDK_KEY_Home, "timeline.fit"},
+      {GDK_KEY_z, "timeline.zoom-selection"},
+      {GDK_KEY_Escape, "timeline.clear-selection"},
+      {GDK_KEY_f, "timeline.flows"},
+      {GDK_KEY_Up, "timeline.row-up"},
+      {GDK_KEY_Down, "timeline.row-down"},
+      {GDK_KEY_Page_Up, "timeline.page-up"},
+      {GDK_KEY_Page_Down, "timeline.page-down"},
+      {GDK_KEY_c, "timeline.collapse-all"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     gtk_widget_class_add_binding_action(widget_class, keys[i].key, 0, keys[i].action, NULL);

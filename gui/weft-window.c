@@ -40,10 +40,10 @@ struct _WeftWindow {
   GtkWidget *threads_table;
   GtkWidget *objects_table;
   WeftSession *session;
-  gboolean quiet_errors; /* headless: errors go to stderr, not a dialog */
-  gboolean no_findings;   /* headless without the side panel or a dump: nothing shows them */
-  guint objects_gen;      /* of the objects table's load (one per opened recording) */
-  gboolean objects_busy;  /* the objects table is being read on a worker */
+  gboolean quiet_errors;     /* headless: errors go to stderr, not a dialog */
+  gboolean no_findings;      /* headless without the side panel or a dump: nothing shows them */
+  guint objects_gen;         /* of the objects table's load (one per opened recording) */
+  gboolean objects_busy;     /* the objects table is being read on a worker */
   GtkWidget *objects_status; /* "reading…" over the objects table */
 };
 
@@ -85,8 +85,10 @@ static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
     g_string_append_printf(s, "<tt>#%-2u</tt> %s", k, fn);
     if (f->file) {
       char *file = g_markup_escape_text(f->file, -1);
-      if (f->line > 0) g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
-      else g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
+      if (f->line > 0)
+        g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
+      else
+        g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
       g_free(file);
     }
     g_string_append_c(s, '\n');
@@ -265,15 +267,24 @@ static void start_objects(WeftWindow *self) {
 
 static void fill_tables(WeftWindow *self) {
   static const WeftTableColumn tcols[] = {
-    {"Thread", "label", FALSE, TRUE}, {"PID", "pid", TRUE, FALSE},       {"Start", "start_ns", TRUE, FALSE},
-    {"Lifetime", "lifetime_ns", TRUE, FALSE}, {"Running", "running_ns", TRUE, FALSE},
-    {"Waiting", "wait_ns", TRUE, FALSE}, {"Mostly waiting in", "top_wait", FALSE, FALSE},
+      {"Thread", "label", FALSE, TRUE},
+      {"PID", "pid", TRUE, FALSE},
+      {"Start", "start_ns", TRUE, FALSE},
+      {"Lifetime", "lifetime_ns", TRUE, FALSE},
+      {"Running", "running_ns", TRUE, FALSE},
+      {"Waiting", "wait_ns", TRUE, FALSE},
+      {"Mostly waiting in", "top_wait", FALSE, FALSE},
   };
   static const WeftTableColumn ocols[] = {
-    {"Object", "label", FALSE, TRUE},        {"Kind", "kind", FALSE, FALSE},      {"PID", "pid", TRUE, FALSE},
-    {"Wait total", "wait_ns", TRUE, FALSE},  {"Waits", "waits", TRUE, FALSE},     {"Max wait", "wait_max_ns", TRUE, FALSE},
-    {"Contended", "contended", TRUE, FALSE}, {"Acquisitions", "acquisitions", TRUE, FALSE},
-    {"Hold total", "hold_ns", TRUE, FALSE},
+      {"Object", "label", FALSE, TRUE},
+      {"Kind", "kind", FALSE, FALSE},
+      {"PID", "pid", TRUE, FALSE},
+      {"Wait total", "wait_ns", TRUE, FALSE},
+      {"Waits", "waits", TRUE, FALSE},
+      {"Max wait", "wait_max_ns", TRUE, FALSE},
+      {"Contended", "contended", TRUE, FALSE},
+      {"Acquisitions", "acquisitions", TRUE, FALSE},
+      {"Hold total", "hold_ns", TRUE, FALSE},
   };
   if (self->threads_table) gtk_box_remove(self->threads_box, self->threads_table);
   if (self->objects_table) gtk_box_remove(self->objects_box, self->objects_table);
@@ -347,8 +358,10 @@ static void on_open_response(GtkNativeDialog *dialog, int response, WeftWindow *
   if (response == GTK_RESPONSE_ACCEPT) {
     GFile *file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     char *path = file ? g_file_get_path(file) : NULL;
-    if (path) weft_window_open(self, path);
-    else if (file) show_error(self, "only local files can be opened");
+    if (path)
+      weft_window_open(self, path);
+    else if (file)
+      show_error(self, "only local files can be opened");
     g_free(path);
     g_clear_object(&file);
   }
@@ -356,8 +369,8 @@ static void on_open_response(GtkNativeDialog *dialog, int response, WeftWindow *
 }
 
 static void action_open(GtkWidget *w, const char *name, GVariant *param) {
-  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open a recording", GTK_WINDOW(w),
-                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  GtkFileChooserNative *d =
+      gtk_file_chooser_native_new("Open a recording", GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
   GtkFileFilter *f = gtk_file_filter_new();
   gtk_file_filter_set_name(f, "weft recordings (*.db)");
   gtk_file_filter_add_pattern(f, "*.db");
@@ -456,14 +469,15 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
-  static const char *const forwarded[] = {"win.zoom-in", "win.zoom-out", "win.fit", "win.pan-left", "win.pan-right",
-                                          "win.zoom-selection", "win.clear-selection", "win.flows",
-                                          "win.collapse-all"};
+  static const char *const forwarded[] = {"win.zoom-in",         "win.zoom-out",  "win.fit",
+                                          "win.pan-left",        "win.pan-right", "win.zoom-selection",
+                                          "win.clear-selection", "win.flows",     "win.collapse-all"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
   static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
                                       "win.page-locks"};
-  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
+    gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-findings", NULL);
@@ -508,9 +522,7 @@ static void weft_window_init(WeftWindow *self) {
   g_object_unref(b);
 }
 
-WeftWindow *weft_window_new(GtkApplication *app) {
-  return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL);
-}
+WeftWindow *weft_window_new(GtkApplication *app) { return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL); }
 
 void weft_window_reset_layout(WeftWindow *self) {
   int w, h;
@@ -537,7 +549,9 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 
 gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
 
-void weft_window_show_page(WeftWindow *self, const char *page) { gtk_stack_set_visible_child_name(self->side_stack, page); }
+void weft_window_show_page(WeftWindow *self, const char *page) {
+  gtk_stack_set_visible_child_name(self->side_stack, page);
+}
 
 const char *weft_window_get_page(WeftWindow *self) { return gtk_stack_get_visible_child_name(self->side_stack); }
 
@@ -548,8 +562,9 @@ void weft_window_write_details_json(WeftWindow *self, GString *out) {
     return;
   }
   g_string_append_printf(out,
-                         "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT ", \"dur_ns\": %" G_GINT64_FORMAT
-                         ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT ", \"text\": ",
+                         "{\"utid\": %" G_GINT64_FORMAT ", \"start_ns\": %" G_GINT64_FORMAT
+                         ", \"dur_ns\": %" G_GINT64_FORMAT ", \"state\": \"%s\", \"object_id\": %" G_GINT64_FORMAT
+                         ", \"text\": ",
                          span.utid, span.start_ns, span.dur_ns, weft_state_name(span.state), span.object_id);
   weft_json_append(out, gtk_label_get_text(self->details_label));
   g_string_append_c(out, '}');

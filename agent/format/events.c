@@ -13,7 +13,7 @@
 
 /* Every id must fit the type byte (0 is reserved: word 0 == 0 ends a chunk)
  * and every minimum the length byte. */
-#define WEFT_EVENT(name, id, minw, doc) \
+#define WEFT_EVENT(name, id, minw, doc)                               \
   _Static_assert((id) > 0 && (id) <= 255, #name ": id out of range"); \
   _Static_assert((minw) >= 1 && (minw) <= WEFT_RECORD_MAX_WORDS, #name ": bad min words");
 #include "weft-events.def"
@@ -44,33 +44,18 @@ unsigned weft_event_min_words(unsigned type) {
 /* clang-format on */
 
 static const char *const kind_names[] = {
-  [WEFT_KIND_NONE]      = "none",
-  [WEFT_KIND_MUTEX]     = "mutex",
-  [WEFT_KIND_RWLOCK_RD] = "rwlock_rd",
-  [WEFT_KIND_RWLOCK_WR] = "rwlock_wr",
-  [WEFT_KIND_RWLOCK]    = "rwlock",
-  [WEFT_KIND_SPIN]      = "spin",
-  [WEFT_KIND_COND]      = "cond",
-  [WEFT_KIND_BARRIER]   = "barrier",
-  [WEFT_KIND_SEM]       = "sem",
-  [WEFT_KIND_JOIN]      = "join",
-  [WEFT_KIND_CHILD]     = "child",
-  [WEFT_KIND_POLL]      = "poll",
-  [WEFT_KIND_READ]      = "read",
-  [WEFT_KIND_SLEEP]     = "sleep",
+    [WEFT_KIND_NONE] = "none",           [WEFT_KIND_MUTEX] = "mutex",     [WEFT_KIND_RWLOCK_RD] = "rwlock_rd",
+    [WEFT_KIND_RWLOCK_WR] = "rwlock_wr", [WEFT_KIND_RWLOCK] = "rwlock",   [WEFT_KIND_SPIN] = "spin",
+    [WEFT_KIND_COND] = "cond",           [WEFT_KIND_BARRIER] = "barrier", [WEFT_KIND_SEM] = "sem",
+    [WEFT_KIND_JOIN] = "join",           [WEFT_KIND_CHILD] = "child",     [WEFT_KIND_POLL] = "poll",
+    [WEFT_KIND_READ] = "read",           [WEFT_KIND_SLEEP] = "sleep",
 };
-_Static_assert(sizeof kind_names / sizeof kind_names[0] == WEFT_KIND_COUNT,
-               "every WeftKind needs a name");
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == WEFT_KIND_COUNT, "every WeftKind needs a name");
 
 static const char *const op_names[] = {
-  [WEFT_OP_LOCK]      = "lock",
-  [WEFT_OP_TRY]       = "try",
-  [WEFT_OP_TIMED]     = "timed",
-  [WEFT_OP_CLOCK]     = "clock",
-  [WEFT_OP_SIGNAL]    = "signal",
-  [WEFT_OP_BROADCAST] = "broadcast",
-  [WEFT_OP_SERIAL]    = "serial",
-  [WEFT_OP_HELD]      = "held",
+    [WEFT_OP_LOCK] = "lock",     [WEFT_OP_TRY] = "try",       [WEFT_OP_TIMED] = "timed",
+    [WEFT_OP_CLOCK] = "clock",   [WEFT_OP_SIGNAL] = "signal", [WEFT_OP_BROADCAST] = "broadcast",
+    [WEFT_OP_SERIAL] = "serial", [WEFT_OP_HELD] = "held",
 };
 
 /* The name of a WeftKind ("mutex"), or NULL if kind is not known. */
@@ -79,9 +64,7 @@ const char *weft_kind_name(unsigned kind) {
 }
 
 /* The name of a WeftOp ("timed"), or NULL if op is not known. */
-const char *weft_op_name(unsigned op) {
-  return op < sizeof op_names / sizeof op_names[0] ? op_names[op] : NULL;
-}
+const char *weft_op_name(unsigned op) { return op < sizeof op_names / sizeof op_names[0] ? op_names[op] : NULL; }
 
 /* ---- checks ----
  * What a record of each type must hold beyond its minimum length, so that a
@@ -103,37 +86,47 @@ static int bad(char *why, size_t whylen, const char *fmt, ...) {
 /* Record types whose aux holds kind | op | result: the kind is required. */
 static int is_sync(unsigned type) {
   switch (type) {
-  case WEFT_EV_ACQ: case WEFT_EV_WAIT_BEGIN: case WEFT_EV_WAIT_END: case WEFT_EV_REL: case WEFT_EV_SIGNAL:
-  case WEFT_EV_INIT: case WEFT_EV_DESTROY: case WEFT_EV_SEM_OPEN: case WEFT_EV_COUNTS:
-    return 1;
-  default:
-    return 0;
+    case WEFT_EV_ACQ:
+    case WEFT_EV_WAIT_BEGIN:
+    case WEFT_EV_WAIT_END:
+    case WEFT_EV_REL:
+    case WEFT_EV_SIGNAL:
+    case WEFT_EV_INIT:
+    case WEFT_EV_DESTROY:
+    case WEFT_EV_SEM_OPEN:
+    case WEFT_EV_COUNTS: return 1;
+    default: return 0;
   }
 }
 
 /* The first word of a record's strings, 0 if it has none. */
 static unsigned string_from(unsigned type) {
   switch (type) {
-  case WEFT_EV_EXEC: return 1;
-  case WEFT_EV_THREAD_NAME: case WEFT_EV_SEM_OPEN: case WEFT_EV_PROCESS_INFO: case WEFT_EV_NAME_OBJECT:
-  case WEFT_EV_MARK: return 2;
-  case WEFT_EV_PY_FRAME: return 3;
-  case WEFT_EV_MODULE: return 8;
-  default: return 0;
+    case WEFT_EV_EXEC: return 1;
+    case WEFT_EV_THREAD_NAME:
+    case WEFT_EV_SEM_OPEN:
+    case WEFT_EV_PROCESS_INFO:
+    case WEFT_EV_NAME_OBJECT:
+    case WEFT_EV_MARK: return 2;
+    case WEFT_EV_PY_FRAME: return 3;
+    case WEFT_EV_MODULE: return 8;
+    default: return 0;
   }
 }
 
 /* The largest aux of record types whose aux is an enum or a result. */
 static unsigned aux_max(unsigned type) {
   switch (type) {
-  case WEFT_EV_THREAD_START: return 1;
-  case WEFT_EV_THREAD_EXIT: return WEFT_EXIT_AT_PROCESS_EXIT;
-  case WEFT_EV_EXIT: return WEFT_PEXIT_RETURN;
-  case WEFT_EV_MARK: return WEFT_MARK_END;
-  case WEFT_EV_SCHED: return WEFT_SCHED_BASELINE;
-  case WEFT_EV_THREAD_CREATE: case WEFT_EV_THREAD_DETACH: case WEFT_EV_THREAD_NAME: case WEFT_EV_EXEC_FAILED:
-    return WEFT_ERRNO_MAX;
-  default: return 0xffff;
+    case WEFT_EV_THREAD_START: return 1;
+    case WEFT_EV_THREAD_EXIT: return WEFT_EXIT_AT_PROCESS_EXIT;
+    case WEFT_EV_EXIT: return WEFT_PEXIT_RETURN;
+    case WEFT_EV_MARK: return WEFT_MARK_END;
+    case WEFT_EV_SCHED: return WEFT_SCHED_BASELINE;
+    case WEFT_EV_THREAD_CREATE:
+    case WEFT_EV_THREAD_DETACH:
+    case WEFT_EV_THREAD_NAME:
+    case WEFT_EV_EXEC_FAILED: return WEFT_ERRNO_MAX;
+    default: return 0xffff;
   }
 }
 
@@ -151,72 +144,60 @@ static int check_sync(const char *name, unsigned type, unsigned aux, char *why, 
 }
 
 /* The checks of single fields, by type. */
-static int check_fields(const char *name, unsigned type, unsigned aux, unsigned nwords, const uint64_t *w,
-                        char *why, size_t whylen) {
+static int check_fields(const char *name, unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why,
+                        size_t whylen) {
   switch (type) {
-  case WEFT_EV_LOST:
-    if (w[1] > WEFT_LOST_MAX)
-      return bad(why, whylen, "LOST record of %" PRIu64 " records (more than any run can lose)", w[1]);
-    break;
-  case WEFT_EV_THREAD_START:
-    if (w[3] > WEFT_PID_MAX)
-      return bad(why, whylen, "THREAD_START with creator tid %" PRIu64, w[3]);
-    break;
-  case WEFT_EV_COUNTS:
-    if (w[2] == 0 || w[2] > WEFT_PID_MAX)
-      return bad(why, whylen, "COUNTS record for tid %" PRIu64, w[2]);
-    break;
-  case WEFT_EV_SCHED:
-    if (w[1] == 0 || w[1] > WEFT_PID_MAX)
-      return bad(why, whylen, "SCHED record for tid %" PRIu64, w[1]);
-    break;
-  case WEFT_EV_FORK:
-    if ((aux & 0xff) > WEFT_FORK_SPAWN)
-      return bad(why, whylen, "FORK record of unknown kind %u", aux & 0xff);
-    if (w[1] != UINT64_MAX && (w[1] == 0 || w[1] > WEFT_PID_MAX))
-      return bad(why, whylen, "FORK record with child pid %" PRIu64, w[1]);
-    break;
-  case WEFT_EV_EXIT:
-    if ((int64_t)w[1] < INT32_MIN || (int64_t)w[1] > INT32_MAX)
-      return bad(why, whylen, "EXIT record with status %" PRId64 " (not an int)", (int64_t)w[1]);
-    break;
-  case WEFT_EV_STACK: {
-    const uint64_t depth = w[1] >> 32;
-    if (depth > WEFT_STACK_MAX_DEPTH)
-      return bad(why, whylen, "STACK record of depth %" PRIu64 " (at most %u)", depth, WEFT_STACK_MAX_DEPTH);
-    if (depth != nwords - 2u)
-      return bad(why, whylen, "STACK record of depth %" PRIu64 " in %u words (needs %" PRIu64 ")", depth,
-                 nwords, depth + 2);
-    break;
-  }
-  case WEFT_EV_PY_FRAME:
-    if ((uint32_t)w[1] == 0)
-      return bad(why, whylen, "PY_FRAME record with id 0");
-    break;
-  case WEFT_EV_MODULE:
-    if ((w[4] & 0xff) > 20)
-      return bad(why, whylen, "MODULE record with a build-id of %u bytes (at most 20)", (unsigned)(w[4] & 0xff));
-    if (w[2] > w[3])
-      return bad(why, whylen, "MODULE record whose text ends before it starts");
-    break;
-  default:
-    break;
+    case WEFT_EV_LOST:
+      if (w[1] > WEFT_LOST_MAX)
+        return bad(why, whylen, "LOST record of %" PRIu64 " records (more than any run can lose)", w[1]);
+      break;
+    case WEFT_EV_THREAD_START:
+      if (w[3] > WEFT_PID_MAX) return bad(why, whylen, "THREAD_START with creator tid %" PRIu64, w[3]);
+      break;
+    case WEFT_EV_COUNTS:
+      if (w[2] == 0 || w[2] > WEFT_PID_MAX) return bad(why, whylen, "COUNTS record for tid %" PRIu64, w[2]);
+      break;
+    case WEFT_EV_SCHED:
+      if (w[1] == 0 || w[1] > WEFT_PID_MAX) return bad(why, whylen, "SCHED record for tid %" PRIu64, w[1]);
+      break;
+    case WEFT_EV_FORK:
+      if ((aux & 0xff) > WEFT_FORK_SPAWN) return bad(why, whylen, "FORK record of unknown kind %u", aux & 0xff);
+      if (w[1] != UINT64_MAX && (w[1] == 0 || w[1] > WEFT_PID_MAX))
+        return bad(why, whylen, "FORK record with child pid %" PRIu64, w[1]);
+      break;
+    case WEFT_EV_EXIT:
+      if ((int64_t)w[1] < INT32_MIN || (int64_t)w[1] > INT32_MAX)
+        return bad(why, whylen, "EXIT record with status %" PRId64 " (not an int)", (int64_t)w[1]);
+      break;
+    case WEFT_EV_STACK: {
+      const uint64_t depth = w[1] >> 32;
+      if (depth > WEFT_STACK_MAX_DEPTH)
+        return bad(why, whylen, "STACK record of depth %" PRIu64 " (at most %u)", depth, WEFT_STACK_MAX_DEPTH);
+      if (depth != nwords - 2u)
+        return bad(why, whylen, "STACK record of depth %" PRIu64 " in %u words (needs %" PRIu64 ")", depth, nwords,
+                   depth + 2);
+      break;
+    }
+    case WEFT_EV_PY_FRAME:
+      if ((uint32_t)w[1] == 0) return bad(why, whylen, "PY_FRAME record with id 0");
+      break;
+    case WEFT_EV_MODULE:
+      if ((w[4] & 0xff) > 20)
+        return bad(why, whylen, "MODULE record with a build-id of %u bytes (at most 20)", (unsigned)(w[4] & 0xff));
+      if (w[2] > w[3]) return bad(why, whylen, "MODULE record whose text ends before it starts");
+      break;
+    default: break;
   }
   return 0;
 }
 
-int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why,
-                      size_t whylen) {
+int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why, size_t whylen) {
   const char *name = weft_event_name(type);
   const unsigned minw = weft_event_min_words(type);
-  if (!name)
-    return bad(why, whylen, "unknown record type %u", type);
-  if (nwords < minw)
-    return bad(why, whylen, "%s record of %u words, needs at least %u", name, nwords, minw);
-  if (is_sync(type) && check_sync(name, type, aux, why, whylen) < 0)
-    return -1;
-  if (aux > aux_max(type))
-    return bad(why, whylen, "%s record with aux %u (at most %u)", name, aux, aux_max(type));
+  if (!name) return bad(why, whylen, "unknown record type %u", type);
+  if (nwords < minw) return bad(why, whylen, "%s record of %u words, needs at least %u", name, nwords, minw);
+  if (is_sync(type) && check_sync(name, type, aux, why, whylen) < 0) return -1;
+  if (aux > aux_max(type)) return bad(why, whylen, "%s record with aux %u (at most %u)", name, aux, aux_max(type));
   /* Writers zero-pad strings to the end of the record: its last byte is a
    * NUL (the terminator or padding) unless the record is damaged. */
   if (string_from(type) && (w[nwords - 1] >> 56) != 0)
@@ -224,27 +205,20 @@ int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64
   return check_fields(name, type, aux, nwords, w, why, whylen);
 }
 
-static int is_pow2_or_0(uint64_t v) {
-  return (v & (v - 1)) == 0;
-}
+static int is_pow2_or_0(uint64_t v) { return (v & (v - 1)) == 0; }
 
 int weft_header_check(const WeftFileHeader *h, char *why, size_t whylen) {
-  if (h->pid == 0 || h->pid > WEFT_PID_MAX)
-    return bad(why, whylen, "bad pid %" PRIu32, h->pid);
-  if (h->ppid > WEFT_PID_MAX)
-    return bad(why, whylen, "bad parent pid %" PRIu32, h->ppid);
-  if (h->ncpus > WEFT_NCPUS_MAX)
-    return bad(why, whylen, "implausible CPU count %" PRIu32, h->ncpus);
+  if (h->pid == 0 || h->pid > WEFT_PID_MAX) return bad(why, whylen, "bad pid %" PRIu32, h->pid);
+  if (h->ppid > WEFT_PID_MAX) return bad(why, whylen, "bad parent pid %" PRIu32, h->ppid);
+  if (h->ncpus > WEFT_NCPUS_MAX) return bad(why, whylen, "implausible CPU count %" PRIu32, h->ncpus);
   if (h->features & ~WEFT_FEAT_KNOWN)
     return bad(why, whylen, "unknown feature bits 0x%" PRIx64, (uint64_t)(h->features & ~WEFT_FEAT_KNOWN));
   if (h->clock == WEFT_CLOCK_MONOTONIC && h->tsc_hz != 0 && h->tsc_hz != 1000000000ull)
     return bad(why, whylen, "tick rate %" PRIu64 " Hz for the monotonic clock (its ticks are ns)", h->tsc_hz);
   if (h->tsc_hz != 0 && (h->tsc_hz < WEFT_TSC_HZ_MIN || h->tsc_hz > WEFT_TSC_HZ_MAX))
     return bad(why, whylen, "implausible tick rate %" PRIu64 " Hz", h->tsc_hz);
-  if (h->lost > WEFT_LOST_MAX)
-    return bad(why, whylen, "implausible lost record count %" PRIu64, h->lost);
-  if (h->start_ns > UINT64_MAX / 2)
-    return bad(why, whylen, "implausible start time %" PRIu64 " ns", h->start_ns);
+  if (h->lost > WEFT_LOST_MAX) return bad(why, whylen, "implausible lost record count %" PRIu64, h->lost);
+  if (h->start_ns > UINT64_MAX / 2) return bad(why, whylen, "implausible start time %" PRIu64 " ns", h->start_ns);
   if (h->version >= 3 && (h->hold_sample > (1u << 30) || !is_pow2_or_0(h->hold_sample)))
     return bad(why, whylen, "hold_sample %" PRIu32 " (0 or a power of two up to 2^30)", h->hold_sample);
   if (h->version >= 3 && h->flush_ms > 3600000u)

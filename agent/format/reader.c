@@ -54,48 +54,47 @@ typedef struct {
 
 typedef struct {
   SyncPoint *p;
-  size_t     n, cap;
-  int        oom;      /* an append failed */
+  size_t n, cap;
+  int oom; /* an append failed */
 } PointVec;
 
 /* tick -> ns conversion: p[] has strictly increasing ticks and non-decreasing
  * ns, n >= 1; slope (ns per tick) is finite and > 0. */
 typedef struct {
   SyncPoint *p;
-  size_t     n;
-  double     slope;
+  size_t n;
+  double slope;
 } Fit;
 
 struct WeftTrace {
-  char                *name;
-  const unsigned char *base;      /* a memory trace's bytes, 8-byte aligned; NULL for a file */
-  uint64_t             len;       /* their length; a file's size when it was opened */
-  void                *copy;      /* malloc'd copy of an unaligned buffer or NULL */
-  dev_t                dev;       /* a file, opened again by name for each walk: */
-  ino_t                ino;       /* these say it is still the same file */
-  WeftFileHeader       hdr;       /* a copy of the file header */
-  uint64_t             cut_at;    /* the chunk (or chunk header) the end of the file cuts short; 0: none */
-  uint64_t             bad_at;    /* the first corrupt chunk header or record; 0: none found */
-  PointVec             pts;       /* this file's sync points */
-  Fit                  own;       /* fit over pts alone */
-  const Fit           *fit;       /* own, or the recording's */
-  WeftRecording       *rec;       /* owner, or NULL */
+  char *name;
+  const unsigned char *base; /* a memory trace's bytes, 8-byte aligned; NULL for a file */
+  uint64_t len;              /* their length; a file's size when it was opened */
+  void *copy;                /* malloc'd copy of an unaligned buffer or NULL */
+  dev_t dev;                 /* a file, opened again by name for each walk: */
+  ino_t ino;                 /* these say it is still the same file */
+  WeftFileHeader hdr;        /* a copy of the file header */
+  uint64_t cut_at;           /* the chunk (or chunk header) the end of the file cuts short; 0: none */
+  uint64_t bad_at;           /* the first corrupt chunk header or record; 0: none found */
+  PointVec pts;              /* this file's sync points */
+  Fit own;                   /* fit over pts alone */
+  const Fit *fit;            /* own, or the recording's */
+  WeftRecording *rec;        /* owner, or NULL */
 };
 
 struct WeftRecording {
-  WeftTrace  **traces;
-  size_t       n;
-  Fit          fits[3];           /* by WEFT_CLOCK_* (index 0 unused) */
-  uint64_t     start_ns;
-  WeftSession *sessions;          /* every session of the directory, oldest first */
-  size_t       nsessions;
-  size_t       chosen;            /* the one opened; SIZE_MAX: all of them */
+  WeftTrace **traces;
+  size_t n;
+  Fit fits[3]; /* by WEFT_CLOCK_* (index 0 unused) */
+  uint64_t start_ns;
+  WeftSession *sessions; /* every session of the directory, oldest first */
+  size_t nsessions;
+  size_t chosen; /* the one opened; SIZE_MAX: all of them */
 };
 
 /* ---- helpers ---- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Format a one-line message into err (if given) and return -1. */
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -110,18 +109,13 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
 
 static int all_zero(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (p[i])
-      return 0;
+    if (p[i]) return 0;
   return 1;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b) {
-  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
-static uint32_t bswap32(uint32_t v) {
-  return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
+static uint32_t bswap32(uint32_t v) { return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24); }
 
 static uint64_t load64(const unsigned char *p) {
   uint64_t v;
@@ -143,8 +137,7 @@ static uint64_t muldiv_lt(uint64_t a, uint64_t b, uint64_t c) {
 }
 
 static void points_add(PointVec *v, uint64_t tick, uint64_t ns) {
-  if (v->oom)
-    return;
+  if (v->oom) return;
   if (v->n == v->cap) {
     size_t cap = v->cap ? v->cap * 2 : 64;
     SyncPoint *p = cap > SIZE_MAX / sizeof *p ? NULL : realloc(v->p, cap * sizeof *p);
@@ -155,14 +148,12 @@ static void points_add(PointVec *v, uint64_t tick, uint64_t ns) {
     v->p = p;
     v->cap = cap;
   }
-  v->p[v->n++] = (SyncPoint){ tick, ns };
+  v->p[v->n++] = (SyncPoint){tick, ns};
 }
 
 /* ---- the clock fit ---- */
 
-static int cmp_u64(uint64_t a, uint64_t b) {
-  return a < b ? -1 : a > b;
-}
+static int cmp_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
 
 static int point_cmp(const void *a, const void *b) {
   const SyncPoint *x = a, *y = b;
@@ -183,18 +174,15 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
   f->p = NULL;
   f->n = 0;
   f->slope = fallback_hz ? 1e9 / (double)fallback_hz : 1.0;
-  if (!(isfinite(f->slope) && f->slope > 0))
-    f->slope = 1.0;
+  if (!(isfinite(f->slope) && f->slope > 0)) f->slope = 1.0;
   if (n == 0) {
     f->p = malloc(sizeof *f->p);
-    if (!f->p)
-      return -1;
-    f->p[0] = (SyncPoint){ 0, 0 };
+    if (!f->p) return -1;
+    f->p[0] = (SyncPoint){0, 0};
     f->n = 1;
     return 0;
   }
-  if (n > SIZE_MAX / sizeof(SyncPoint) || n > SIZE_MAX / (2 * sizeof(size_t)))
-    return -1;
+  if (n > SIZE_MAX / sizeof(SyncPoint) || n > SIZE_MAX / (2 * sizeof(size_t))) return -1;
   SyncPoint *p = malloc(n * sizeof *p);
   size_t *tails = malloc(n * sizeof *tails);
   size_t *prev = malloc(n * sizeof *prev);
@@ -210,14 +198,13 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
   /* Equal ticks: keep the first (smallest ns). */
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
-    if (m == 0 || p[i].tick != p[m - 1].tick)
-      p[m++] = p[i];
+    if (m == 0 || p[i].tick != p[m - 1].tick) p[m++] = p[i];
 
   /* Longest subsequence with non-decreasing ns (patience sorting). tails[k]
    * is the index ending the best subsequence of length k + 1 found so far. */
   size_t len = 0;
   for (size_t i = 0; i < m; i++) {
-    size_t lo = 0, hi = len;             /* first k with ns(tails[k]) > ns(i) */
+    size_t lo = 0, hi = len; /* first k with ns(tails[k]) > ns(i) */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
       if (p[tails[mid]].ns <= p[i].ns)
@@ -227,8 +214,7 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
     }
     prev[i] = lo ? tails[lo - 1] : SIZE_MAX;
     tails[lo] = i;
-    if (lo == len)
-      len++;
+    if (lo == len) len++;
   }
   /* Walk back from the end; write the kept points into tails[] in order. */
   size_t k = len, i = tails[len - 1];
@@ -236,8 +222,7 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
     tails[--k] = i;
     i = prev[i];
   }
-  for (k = 0; k < len; k++)
-    p[k] = p[tails[k]];
+  for (k = 0; k < len; k++) p[k] = p[tails[k]];
   free(tails);
   free(prev);
   f->p = p;
@@ -262,8 +247,7 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
     }
     if (sxx > 0) {
       double s = (double)(sxy / sxx);
-      if (isfinite(s) && s > 0)
-        f->slope = s;
+      if (isfinite(s) && s > 0) f->slope = s;
     }
   }
   return 0;
@@ -271,12 +255,10 @@ static int fit_build(Fit *f, const SyncPoint *in, size_t n, uint64_t fallback_hz
 
 /* base_ns -/+ d ticks * slope (rounded to the nearest ns), saturating at 0 and UINT64_MAX. */
 static uint64_t extrapolate(uint64_t base_ns, uint64_t d, double slope, int backwards) {
-  long double x = (long double)d * (long double)slope + 0.5L;    /* rounded */
-  if (!(x < 18446744073709551616.0L))
-    return backwards ? 0 : UINT64_MAX;
+  long double x = (long double)d * (long double)slope + 0.5L; /* rounded */
+  if (!(x < 18446744073709551616.0L)) return backwards ? 0 : UINT64_MAX;
   uint64_t dx = (uint64_t)x;
-  if (backwards)
-    return dx >= base_ns ? 0 : base_ns - dx;
+  if (backwards) return dx >= base_ns ? 0 : base_ns - dx;
   return sat_add(base_ns, dx);
 }
 
@@ -284,10 +266,8 @@ static uint64_t extrapolate(uint64_t base_ns, uint64_t d, double slope, int back
 static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
   const SyncPoint *p = f->p;
   size_t n = f->n, i = *hint;
-  if (x < p[0].tick)
-    return extrapolate(p[0].ns, p[0].tick - x, f->slope, 1);
-  if (x >= p[n - 1].tick)
-    return extrapolate(p[n - 1].ns, x - p[n - 1].tick, f->slope, 0);
+  if (x < p[0].tick) return extrapolate(p[0].ns, p[0].tick - x, f->slope, 1);
+  if (x >= p[n - 1].tick) return extrapolate(p[n - 1].ns, x - p[n - 1].tick, f->slope, 0);
   /* Now n >= 2 and p[0].tick <= x < p[n-1].tick: find i with p[i] <= x < p[i+1]. */
   if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
     size_t lo = 0, hi = n - 1;
@@ -309,32 +289,24 @@ static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
 /* Bytes of a string that has no NUL inside its record, NUL-terminated. */
 static _Thread_local char clip_buf[WEFT_RECORD_MAX_WORDS * 8 + 1];
 
-const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos,
-                                   size_t *len_out) {
+const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos, size_t *len_out) {
   size_t area = ev && ev->w && from < ev->nwords ? (size_t)(ev->nwords - from) * 8 : 0;
   size_t at = pos ? *pos : 0;
-  if (len_out)
-    *len_out = 0;
-  if (at >= area)
-    return NULL;
+  if (len_out) *len_out = 0;
+  if (at >= area) return NULL;
   const char *s = (const char *)(ev->w + from) + at;
   size_t room = area - at;
   const char *nul = memchr(s, 0, room);
   if (nul) {
-    if (pos)
-      *pos = at + (size_t)(nul - s) + 1;
-    if (len_out)
-      *len_out = (size_t)(nul - s);
+    if (pos) *pos = at + (size_t)(nul - s) + 1;
+    if (len_out) *len_out = (size_t)(nul - s);
     return s;
   }
-  if (room > sizeof clip_buf - 1)
-    room = sizeof clip_buf - 1;
+  if (room > sizeof clip_buf - 1) room = sizeof clip_buf - 1;
   memcpy(clip_buf, s, room);
   clip_buf[room] = '\0';
-  if (pos)
-    *pos = area;
-  if (len_out)
-    *len_out = room;
+  if (pos) *pos = area;
+  if (len_out) *len_out = room;
   return clip_buf;
 }
 
@@ -346,13 +318,10 @@ const char *weft_event_string(const WeftEvent *ev, unsigned from, size_t *len_ou
 
 /* ---- opening ---- */
 
-static const WeftFileHeader *hdr_of(const WeftTrace *t) {
-  return &t->hdr;
-}
+static const WeftFileHeader *hdr_of(const WeftTrace *t) { return &t->hdr; }
 
 static void trace_free(WeftTrace *t) {
-  if (!t)
-    return;
+  if (!t) return;
   free(t->copy);
   free(t->pts.p);
   fit_free(&t->own);
@@ -366,27 +335,29 @@ static void trace_free(WeftTrace *t) {
  * min(len, WEFT_FILE_HEADER_SIZE) bytes. */
 static int check_header(const char *name, const unsigned char *bytes, uint64_t len, char *err, size_t errlen) {
   if (len < WEFT_FILE_HEADER_SIZE)
-    return fail(err, errlen, "%s: not a weft trace: %" PRIu64 " bytes, shorter than the %u-byte "
-                "file header", name, len, WEFT_FILE_HEADER_SIZE);
+    return fail(err, errlen,
+                "%s: not a weft trace: %" PRIu64 " bytes, shorter than the %u-byte "
+                "file header",
+                name, len, WEFT_FILE_HEADER_SIZE);
   WeftFileHeader h;
   memcpy(&h, bytes, sizeof h);
   if (memcmp(h.magic, WEFT_TRACE_MAGIC, sizeof h.magic) != 0) {
-    if (all_zero(bytes, sizeof h.magic))
-      return fail(err, errlen, UNSTARTED_MSG, name);
+    if (all_zero(bytes, sizeof h.magic)) return fail(err, errlen, UNSTARTED_MSG, name);
     return fail(err, errlen, "%s: not a weft trace (bad magic)", name);
   }
   /* magic, version and endian mark stay where they are in every version. */
   if (h.endian == bswap32(WEFT_ENDIAN_MARK))
-    return fail(err, errlen, "%s: trace written with the other byte order; this reader reads "
-                "native byte order only", name);
+    return fail(err, errlen,
+                "%s: trace written with the other byte order; this reader reads "
+                "native byte order only",
+                name);
   if (h.version < WEFT_TRACE_MIN_VERSION || h.version > WEFT_TRACE_VERSION)
-    return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u to %u)",
-                name, h.version, WEFT_TRACE_MIN_VERSION, WEFT_TRACE_VERSION);
-  if (h.endian != WEFT_ENDIAN_MARK)
-    return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h.endian);
+    return fail(err, errlen, "%s: unsupported trace version %" PRIu32 " (this reader knows %u to %u)", name, h.version,
+                WEFT_TRACE_MIN_VERSION, WEFT_TRACE_VERSION);
+  if (h.endian != WEFT_ENDIAN_MARK) return fail(err, errlen, "%s: bad endian mark 0x%08" PRIx32, name, h.endian);
   if (h.header_size != WEFT_FILE_HEADER_SIZE)
-    return fail(err, errlen, "%s: bad header size %" PRIu32 " (expected %u)", name,
-                h.header_size, WEFT_FILE_HEADER_SIZE);
+    return fail(err, errlen, "%s: bad header size %" PRIu32 " (expected %u)", name, h.header_size,
+                WEFT_FILE_HEADER_SIZE);
   if (h.clock != WEFT_CLOCK_TSC && h.clock != WEFT_CLOCK_MONOTONIC)
     return fail(err, errlen, "%s: unknown clock %" PRIu32, name, h.clock);
   char why[200];
@@ -403,7 +374,7 @@ static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void 
 static int trace_load(WeftTrace *t, char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
   points_add(&t->pts, h->start_tsc, h->start_ns);
-  (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0);   /* faults are reported by scans */
+  (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0); /* faults are reported by scans */
   if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0)
     return fail(err, errlen, "%s: out of memory", t->name);
   t->fit = &t->own;
@@ -416,20 +387,21 @@ static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off) {
   size_t got = 0;
   while (got < n) {
     ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return -1;
-    if (r == 0)
-      break;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
     got += (size_t)r;
   }
   return (ssize_t)got;
 }
 
 static const char *file_kind(mode_t mode) {
-  return S_ISFIFO(mode) ? "a FIFO" : S_ISDIR(mode) ? "a directory" : S_ISSOCK(mode) ? "a socket"
-         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" : "not a file";
+  return S_ISFIFO(mode)   ? "a FIFO"
+         : S_ISDIR(mode)  ? "a directory"
+         : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode)  ? "a character device"
+         : S_ISBLK(mode)  ? "a block device"
+                          : "not a file";
 }
 
 #define NOT_REGULAR_MSG "%s: not a regular file (%s)"
@@ -442,19 +414,16 @@ static const char *file_kind(mode_t mode) {
  * file is there but is no regular file). */
 static int open_regular(const char *path, struct stat *st, int *not_regular, char *err, size_t errlen) {
   *not_regular = 0;
-  if (stat(path, st) != 0)
-    return fail(err, errlen, "%s: %s", path, strerror(errno));
+  if (stat(path, st) != 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
   if (S_ISREG(st->st_mode)) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-      return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
     if (fstat(fd, st) < 0) {
       int e = errno;
       close(fd);
       return fail(err, errlen, "%s: %s", path, strerror(e));
     }
-    if (S_ISREG(st->st_mode))
-      return fd;
+    if (S_ISREG(st->st_mode)) return fd;
     close(fd);
   }
   *not_regular = 1;
@@ -473,8 +442,7 @@ static int trace_open_file(const char *path, WeftTrace **out, int *why, char *er
   int not_regular;
   int fd = open_regular(path, &st, &not_regular, err, errlen);
   if (fd < 0) {
-    if (not_regular)
-      *why = OPEN_NOT_REGULAR;
+    if (not_regular) *why = OPEN_NOT_REGULAR;
     return -1;
   }
   unsigned char head[WEFT_FILE_HEADER_SIZE];
@@ -482,9 +450,8 @@ static int trace_open_file(const char *path, WeftTrace **out, int *why, char *er
   ssize_t got = pread_full(fd, head, want, 0);
   int e = errno;
   close(fd);
-  if (got < 0)
-    return fail(err, errlen, "%s: %s", path, strerror(e));
-  if ((size_t)got < want)                        /* it shrank since the fstat */
+  if (got < 0) return fail(err, errlen, "%s: %s", path, strerror(e));
+  if ((size_t)got < want) /* it shrank since the fstat */
     st.st_size = got;
   /* Killed between creating the file and writing its header: shorter than
    * the header and all zero, or a header without its magic (written last). */
@@ -493,8 +460,7 @@ static int trace_open_file(const char *path, WeftTrace **out, int *why, char *er
     *why = OPEN_UNSTARTED;
     return fail(err, errlen, UNSTARTED_MSG, path);
   }
-  if (check_header(path, head, (uint64_t)st.st_size, err, errlen) < 0)
-    return -1;
+  if (check_header(path, head, (uint64_t)st.st_size, err, errlen) < 0) return -1;
   WeftTrace *t = calloc(1, sizeof *t);
   if (!t || !(t->name = strdup(path))) {
     free(t);
@@ -510,8 +476,7 @@ static int trace_open_file(const char *path, WeftTrace **out, int *why, char *er
 
 int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen) {
   int why;
-  if (trace_open_file(path, out, &why, err, errlen) < 0)
-    return -1;
+  if (trace_open_file(path, out, &why, err, errlen) < 0) return -1;
   if (trace_load(*out, err, errlen) < 0) {
     trace_free(*out);
     *out = NULL;
@@ -520,13 +485,10 @@ int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen)
   return 0;
 }
 
-int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
-                        char *err, size_t errlen) {
+int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out, char *err, size_t errlen) {
   *out = NULL;
-  if (!name)
-    name = "<memory>";
-  if (check_header(name, buf, len, err, errlen) < 0)
-    return -1;
+  if (!name) name = "<memory>";
+  if (check_header(name, buf, len, err, errlen) < 0) return -1;
   WeftTrace *t = calloc(1, sizeof *t);
   if (!t || !(t->name = strdup(name))) {
     free(t);
@@ -552,25 +514,16 @@ int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace
 }
 
 void weft_trace_close(WeftTrace *t) {
-  if (t && !t->rec)
-    trace_free(t);
+  if (t && !t->rec) trace_free(t);
 }
 
-const WeftFileHeader *weft_trace_header(const WeftTrace *t) {
-  return hdr_of(t);
-}
+const WeftFileHeader *weft_trace_header(const WeftTrace *t) { return hdr_of(t); }
 
-const char *weft_trace_name(const WeftTrace *t) {
-  return t->name;
-}
+const char *weft_trace_name(const WeftTrace *t) { return t->name; }
 
-uint64_t weft_trace_cut_at(const WeftTrace *t) {
-  return t->cut_at;
-}
+uint64_t weft_trace_cut_at(const WeftTrace *t) { return t->cut_at; }
 
-uint64_t weft_trace_bad_at(const WeftTrace *t) {
-  return t->bad_at;
-}
+uint64_t weft_trace_bad_at(const WeftTrace *t) { return t->bad_at; }
 
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
   size_t hint = 0;
@@ -590,11 +543,11 @@ uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
  * never written as a hole too). */
 typedef struct {
   const WeftTrace *t;
-  int              fd;     /* -1: a memory trace */
-  unsigned char   *buf;
-  size_t           cap;
-  uint64_t         at, n;  /* buf holds the file's bytes [at, at + n) */
-  int              err;    /* errno of the read that failed; 0: the file ended early */
+  int fd; /* -1: a memory trace */
+  unsigned char *buf;
+  size_t cap;
+  uint64_t at, n; /* buf holds the file's bytes [at, at + n) */
+  int err;        /* errno of the read that failed; 0: the file ended early */
 } Src;
 
 /* Bytes read at once when fewer are asked for: the pages of the chunks that
@@ -605,13 +558,11 @@ static int src_open(Src *s, const WeftTrace *t, char *err, size_t errlen) {
   memset(s, 0, sizeof *s);
   s->t = t;
   s->fd = -1;
-  if (t->base)
-    return 0;
+  if (t->base) return 0;
   struct stat st;
   int not_regular;
   int fd = open_regular(t->name, &st, &not_regular, err, errlen);
-  if (fd < 0)
-    return -1;
+  if (fd < 0) return -1;
   if (st.st_dev != t->dev || st.st_ino != t->ino) {
     close(fd);
     return fail(err, errlen, "%s: replaced by another file since it was opened", t->name);
@@ -621,23 +572,19 @@ static int src_open(Src *s, const WeftTrace *t, char *err, size_t errlen) {
 }
 
 static void src_close(Src *s) {
-  if (s->fd >= 0)
-    close(s->fd);
+  if (s->fd >= 0) close(s->fd);
   free(s->buf);
 }
 
 /* The n bytes at off (off + n <= the trace's length), 8-byte aligned when
  * off is, valid until the next call; NULL when they cannot be read (s->err). */
 static const unsigned char *src_get(Src *s, uint64_t off, uint64_t n) {
-  if (s->fd < 0)
-    return s->t->base + off;
-  if (off >= s->at && off - s->at <= s->n && n <= s->n - (off - s->at))
-    return s->buf + (off - s->at);
-  const uint64_t start = off & ~(uint64_t)7;      /* records are handed out in place */
+  if (s->fd < 0) return s->t->base + off;
+  if (off >= s->at && off - s->at <= s->n && n <= s->n - (off - s->at)) return s->buf + (off - s->at);
+  const uint64_t start = off & ~(uint64_t)7; /* records are handed out in place */
   const uint64_t need = off - start + n;
   uint64_t want = need < READ_AHEAD ? READ_AHEAD : need;
-  if (want > s->t->len - start)
-    want = s->t->len - start;                    /* >= need: off + n <= len */
+  if (want > s->t->len - start) want = s->t->len - start; /* >= need: off + n <= len */
   s->n = 0;
   if (want > s->cap) {
     free(s->buf);
@@ -665,11 +612,12 @@ static const unsigned char *src_get(Src *s, uint64_t off, uint64_t n) {
 /* A read in the walk of t failed at the chunk at off: an I/O error, or the
  * file ends before the size it had when it was opened (it is cut there). */
 static int read_fail(WeftTrace *t, const Src *s, uint64_t off, char *err, size_t errlen) {
-  if (s->err)
-    return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": %s", t->name, off, strerror(s->err));
+  if (s->err) return fail(err, errlen, "%s: chunk at offset %" PRIu64 ": %s", t->name, off, strerror(s->err));
   t->cut_at = off;
-  return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 ": the file is shorter now than the %"
-              PRIu64 " bytes it had when it was opened", t->name, off, t->len);
+  return fail(err, errlen,
+              "%s: truncated: chunk at offset %" PRIu64 ": the file is shorter now than the %" PRIu64
+              " bytes it had when it was opened",
+              t->name, off, t->len);
 }
 
 /* The smallest legal length of each record type, 0 for unknown types. */
@@ -679,13 +627,12 @@ static const unsigned char min_words[256] = {
 };
 
 static int corrupt(WeftTrace *t, uint64_t at, char *err, size_t errlen, const char *fmt, ...)
-  __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* Corruption at byte offset at of t: remember the first, and say
  * "FILE: offset N: what" (the form every corrupt-input message has). */
 static int corrupt(WeftTrace *t, uint64_t at, char *err, size_t errlen, const char *fmt, ...) {
-  if (!t->bad_at || at < t->bad_at)
-    t->bad_at = at;
+  if (!t->bad_at || at < t->bad_at) t->bad_at = at;
   if (err && errlen) {
     char what[400];
     va_list ap;
@@ -705,20 +652,18 @@ static int ns_far(const WeftFileHeader *h, uint64_t ns) {
 
 /* The same for a tick count, when the header gives the tick rate. */
 static int tick_far(const WeftFileHeader *h, uint64_t tick) {
-  if (!h->tsc_hz)
-    return 0;
+  if (!h->tsc_hz) return 0;
   const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
   return (long double)d > (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
 }
 
-#define SPAN_WHY "more than %llu days from the process start"
+#define SPAN_WHY  "more than %llu days from the process start"
 #define SPAN_DAYS ((unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull))
 
 /* Check a chunk header with a non-zero magic at off. */
 static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
-  if (ch->magic != WEFT_CHUNK_MAGIC)
-    return corrupt(t, off, err, errlen, "bad chunk magic 0x%08" PRIx32, ch->magic);
+  if (ch->magic != WEFT_CHUNK_MAGIC) return corrupt(t, off, err, errlen, "bad chunk magic 0x%08" PRIx32, ch->magic);
   if (ch->size == 0 || ch->size % WEFT_CHUNK_ALIGN != 0 || ch->size > WEFT_CHUNK_MAX)
     return corrupt(t, off, err, errlen, "bad chunk size %" PRIu32 " (a multiple of %u up to %u)", ch->size,
                    WEFT_CHUNK_ALIGN, WEFT_CHUNK_MAX);
@@ -758,17 +703,14 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
     const uint64_t rem = len - off;
     if (rem < sizeof(WeftChunkHeader)) {
       const unsigned char *tail = src_get(s, off, rem);
-      if (!tail)
-        return read_fail(t, s, off, err, errlen);
-      if (all_zero(tail, (size_t)rem))
-        break;                                   /* a partial page never written */
+      if (!tail) return read_fail(t, s, off, err, errlen);
+      if (all_zero(tail, (size_t)rem)) break; /* a partial page never written */
       t->cut_at = off;
-      return fail(err, errlen, "%s: truncated: chunk header at offset %" PRIu64 ", file has %"
-                  PRIu64 " bytes", name, off, len);
+      return fail(err, errlen, "%s: truncated: chunk header at offset %" PRIu64 ", file has %" PRIu64 " bytes", name,
+                  off, len);
     }
     const unsigned char *head = src_get(s, off, sizeof(WeftChunkHeader));
-    if (!head)
-      return read_fail(t, s, off, err, errlen);
+    if (!head) return read_fail(t, s, off, err, errlen);
     WeftChunkHeader ch;
     memcpy(&ch, head, sizeof ch);
     if (ch.magic == 0) {
@@ -778,74 +720,63 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
       off = sat_add(off, WEFT_CHUNK_ALIGN);
       continue;
     }
-    if (check_chunk(t, &ch, off, err, errlen) < 0)
-      return -1;
-    if (pts)
-      points_add(pts, ch.tsc, ch.ns);
+    if (check_chunk(t, &ch, off, err, errlen) < 0) return -1;
+    if (pts) points_add(pts, ch.tsc, ch.ns);
 
-    const uint64_t chunk_end = off + ch.size;    /* off < len, ch.size <= 64 MiB: no overflow */
+    const uint64_t chunk_end = off + ch.size; /* off < len, ch.size <= 64 MiB: no overflow */
     const int truncated = ch.size > rem;
     const uint64_t end = truncated ? len : chunk_end;
-    const unsigned char *chunk = src_get(s, off, end - off);   /* chunk[i]: the byte at off + i */
-    if (!chunk)
-      return read_fail(t, s, off, err, errlen);
+    const unsigned char *chunk = src_get(s, off, end - off); /* chunk[i]: the byte at off + i */
+    if (!chunk) return read_fail(t, s, off, err, errlen);
     uint64_t p = off + sizeof ch;
     uint64_t tick = ch.tsc;
     while (end - p >= 8) {
       const unsigned char *at = chunk + (p - off);
       const uint64_t w0 = load64(at);
-      if (w0 == 0)
-        break;                                   /* end of the written part */
+      if (w0 == 0) break; /* end of the written part */
       const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
       const unsigned minw = min_words[type];
-      if (nw == 0)
-        return corrupt(t, p, err, errlen, "record of 0 words (in the chunk at offset %" PRIu64 ")", off);
+      if (nw == 0) return corrupt(t, p, err, errlen, "record of 0 words (in the chunk at offset %" PRIu64 ")", off);
       if (!minw)
-        return corrupt(t, p, err, errlen, "unknown record type %u (in the chunk at offset %" PRIu64 ")",
-                       type, off);
+        return corrupt(t, p, err, errlen, "unknown record type %u (in the chunk at offset %" PRIu64 ")", type, off);
       if (nw < minw)
-        return corrupt(t, p, err, errlen, "%s record of %u words, needs at least %u", weft_event_name(type),
-                       nw, minw);
+        return corrupt(t, p, err, errlen, "%s record of %u words, needs at least %u", weft_event_name(type), nw, minw);
       const uint64_t bytes = (uint64_t)nw * 8;
       if (bytes > chunk_end - p)
-        return corrupt(t, p, err, errlen, "%s record of %u words overruns the end of its chunk at offset %"
-                       PRIu64, weft_event_name(type), nw, chunk_end);
-      if (bytes > end - p)
-        break;                                   /* cut off by the end of the file */
+        return corrupt(t, p, err, errlen, "%s record of %u words overruns the end of its chunk at offset %" PRIu64,
+                       weft_event_name(type), nw, chunk_end);
+      if (bytes > end - p) break; /* cut off by the end of the file */
       const uint64_t *w = (const uint64_t *)(const void *)at;
       if (type == WEFT_EV_TIME)
         tick = w[1];
       else
         tick = sat_add(tick, WEFT_W0_DT(w0));
-      if (check_record(t, p, nw, w, tick, err, errlen) < 0)
-        return -1;
-      if (type == WEFT_EV_SYNC && pts)
-        points_add(pts, w[1], w[2]);
+      if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
+      if (type == WEFT_EV_SYNC && pts) points_add(pts, w[1], w[2]);
       if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
         const uint64_t ns = fit_convert(t->fit, tick, &hint);
-        if (ns_far(hdr_of(t), ns))   /* a sane tick but a bent fit (another file's clock points) */
+        if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
           return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
         WeftEvent ev = {
-          .ns = ns,
-          .tsc = tick,
-          .pid = pid,
-          .tid = ch.tid,
-          .type = type,
-          .aux = WEFT_W0_AUX(w0),
-          .nwords = nw,
-          .w = w,
-          .offset = p,
+            .ns = ns,
+            .tsc = tick,
+            .pid = pid,
+            .tid = ch.tid,
+            .type = type,
+            .aux = WEFT_W0_AUX(w0),
+            .nwords = nw,
+            .w = w,
+            .offset = p,
         };
         int r = fn(&ev, user);
-        if (r)
-          return r;
+        if (r) return r;
       }
       p += bytes;
     }
     if (truncated) {
       t->cut_at = off;
-      return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32
-                  " bytes, file has %" PRIu64, name, off, ch.size, len);
+      return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32 " bytes, file has %" PRIu64,
+                  name, off, ch.size, len);
     }
     off = chunk_end;
   }
@@ -855,8 +786,7 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
 static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen) {
   Src s;
-  if (src_open(&s, t, err, errlen) < 0)
-    return -1;
+  if (src_open(&s, t, err, errlen) < 0) return -1;
   int rc = walk_chunks(t, &s, fn, types, user, pts, err, errlen);
   src_close(&s);
   return rc;
@@ -866,8 +796,7 @@ int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t 
   return trace_walk(t, fn, NULL, user, NULL, err, errlen);
 }
 
-int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
-                          size_t errlen) {
+int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen) {
   return trace_walk(t, fn, types, user, NULL, err, errlen);
 }
 
@@ -876,10 +805,8 @@ int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn,
 static int trace_order(const void *a, const void *b) {
   const WeftTrace *x = *(WeftTrace *const *)a, *y = *(WeftTrace *const *)b;
   const WeftFileHeader *hx = hdr_of(x), *hy = hdr_of(y);
-  if (hx->pid != hy->pid)
-    return hx->pid < hy->pid ? -1 : 1;
-  if (hx->image != hy->image)
-    return hx->image < hy->image ? -1 : 1;
+  if (hx->pid != hy->pid) return hx->pid < hy->pid ? -1 : 1;
+  if (hx->image != hy->image) return hx->image < hy->image ? -1 : 1;
   return strcmp(x->name, y->name);
 }
 
@@ -895,8 +822,7 @@ static int session_order(const void *a, const void *b) {
 static int session_age(const void *a, const void *b) {
   const WeftSession *x = a, *y = b;
   int c = cmp_u64(x->realtime_ns, y->realtime_ns);
-  if (!c)
-    c = cmp_u64(x->start_ns, y->start_ns);
+  if (!c) c = cmp_u64(x->start_ns, y->start_ns);
   return c ? c : cmp_u64(x->session, y->session);
 }
 
@@ -912,19 +838,14 @@ static int recording_fit(WeftRecording *r) {
     uint64_t hz = 0;
     for (size_t i = 0; i < r->n; i++) {
       const WeftFileHeader *h = hdr_of(r->traces[i]);
-      if (h->clock != clock)
-        continue;
-      if (r->traces[i]->pts.n > SIZE_MAX - n)
-        return -1;
+      if (h->clock != clock) continue;
+      if (r->traces[i]->pts.n > SIZE_MAX - n) return -1;
       n += r->traces[i]->pts.n;
-      if (!hz)
-        hz = h->tsc_hz;
+      if (!hz) hz = h->tsc_hz;
     }
-    if (n == 0)
-      continue;
+    if (n == 0) continue;
     SyncPoint *all = n <= SIZE_MAX / sizeof *all ? malloc(n * sizeof *all) : NULL;
-    if (!all)
-      return -1;
+    if (!all) return -1;
     size_t k = 0;
     for (size_t i = 0; i < r->n; i++)
       if (hdr_of(r->traces[i])->clock == clock) {
@@ -933,15 +854,14 @@ static int recording_fit(WeftRecording *r) {
       }
     int rc = fit_build(&r->fits[clock], all, n, hz);
     free(all);
-    if (rc < 0)
-      return -1;
+    if (rc < 0) return -1;
   }
   for (size_t i = 0; i < r->n; i++) {
     WeftTrace *t = r->traces[i];
     t->fit = &r->fits[hdr_of(t)->clock];
     t->rec = r;
-    free(t->pts.p);                              /* no longer needed */
-    t->pts = (PointVec){ 0 };
+    free(t->pts.p); /* no longer needed */
+    t->pts = (PointVec){0};
   }
   return 0;
 }
@@ -949,18 +869,16 @@ static int recording_fit(WeftRecording *r) {
 /* Open the header of every *.wtrace file of dir into r->traces. Files of
  * processes killed before they wrote their header are counted in *nempty,
  * files that are not regular files skipped with a warning. */
-static int recording_list(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, size_t *nempty,
-                          char *err, size_t errlen) {
+static int recording_list(WeftRecording *r, const char *dir, const WeftRecordingOptions *opt, size_t *nempty, char *err,
+                          size_t errlen) {
   DIR *d = opendir(dir);
-  if (!d)
-    return fail(err, errlen, "%s: %s", dir, strerror(errno));
+  if (!d) return fail(err, errlen, "%s: %s", dir, strerror(errno));
   size_t cap = 0;
   int rc = 0;
   struct dirent *de;
   errno = 0;
   while ((de = readdir(d))) {
-    if (!is_trace_name(de->d_name))
-      continue;
+    if (!is_trace_name(de->d_name)) continue;
     if (r->n == cap) {
       size_t ncap = cap ? cap * 2 : 16;
       WeftTrace **nt = ncap > SIZE_MAX / sizeof *nt ? NULL : realloc(r->traces, ncap * sizeof *nt);
@@ -988,24 +906,23 @@ static int recording_list(WeftRecording *r, const char *dir, const WeftRecording
     }
     if (rc < 0 && why == OPEN_UNSTARTED && opt->warn) { /* a process missing from the recording: say so */
       char msg[1200];
-      snprintf(msg, sizeof msg, "%s/%s: empty: its process ended or was killed before the agent wrote anything; "
-               "skipped", dir, de->d_name);
+      snprintf(msg, sizeof msg,
+               "%s/%s: empty: its process ended or was killed before the agent wrote anything; "
+               "skipped",
+               dir, de->d_name);
       opt->warn(msg, opt->warn_user);
     }
     if (rc < 0 && why != OPEN_BAD) {
-      rc = 0;                                    /* nothing to read in it */
-      if (why == OPEN_UNSTARTED)
-        (*nempty)++;
+      rc = 0; /* nothing to read in it */
+      if (why == OPEN_UNSTARTED) (*nempty)++;
       errno = 0;
       continue;
     }
-    if (rc < 0)
-      break;
+    if (rc < 0) break;
     r->n++;
     errno = 0;
   }
-  if (rc == 0 && errno != 0)
-    rc = fail(err, errlen, "%s: %s", dir, strerror(errno));
+  if (rc == 0 && errno != 0) rc = fail(err, errlen, "%s: %s", dir, strerror(errno));
   closedir(d);
   return rc;
 }
@@ -1013,17 +930,15 @@ static int recording_list(WeftRecording *r, const char *dir, const WeftRecording
 /* Group r->traces (not empty) by session into r->sessions, oldest first. */
 static int recording_sessions(WeftRecording *r) {
   qsort(r->traces, r->n, sizeof *r->traces, session_order);
-  r->sessions = calloc(r->n, sizeof *r->sessions);  /* at most one per file */
-  if (!r->sessions)
-    return -1;
+  r->sessions = calloc(r->n, sizeof *r->sessions); /* at most one per file */
+  if (!r->sessions) return -1;
   for (size_t i = 0; i < r->n; i++) {
     const WeftFileHeader *h = hdr_of(r->traces[i]);
     if (i == 0 || h->session != hdr_of(r->traces[i - 1])->session)
-      r->sessions[r->nsessions++] = (WeftSession){ .session = h->session, .start_ns = h->start_ns,
-                                                    .realtime_ns = h->realtime_ns };
+      r->sessions[r->nsessions++] =
+          (WeftSession){.session = h->session, .start_ns = h->start_ns, .realtime_ns = h->realtime_ns};
     WeftSession *s = &r->sessions[r->nsessions - 1];
-    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid)
-      s->processes++;
+    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid) s->processes++;
     if (h->start_ns < s->start_ns) {
       s->start_ns = h->start_ns;
       s->realtime_ns = h->realtime_ns;
@@ -1040,19 +955,20 @@ static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordi
     r->chosen = SIZE_MAX;
     return 0;
   }
-  r->chosen = r->nsessions - 1;                  /* the latest */
+  r->chosen = r->nsessions - 1; /* the latest */
   if (opt->pick_session) {
     size_t i = 0;
-    while (i < r->nsessions && r->sessions[i].session != opt->session)
-      i++;
+    while (i < r->nsessions && r->sessions[i].session != opt->session) i++;
     if (i == r->nsessions) {
       char list[256] = "";
       size_t used = 0;
       for (size_t k = 0; k < r->nsessions && used < sizeof list - 40; k++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%016" PRIx64, k ? ", " : "",
-                                 r->sessions[k].session);
-      return fail(err, errlen, "%s: no trace file of session %016" PRIx64 " in this directory "
-                  "(its sessions: %s%s)", dir, opt->session, list, used >= sizeof list - 40 ? ", ..." : "");
+        used +=
+            (size_t)snprintf(list + used, sizeof list - used, "%s%016" PRIx64, k ? ", " : "", r->sessions[k].session);
+      return fail(err, errlen,
+                  "%s: no trace file of session %016" PRIx64 " in this directory "
+                  "(its sessions: %s%s)",
+                  dir, opt->session, list, used >= sizeof list - 40 ? ", ..." : "");
     }
     r->chosen = i;
   }
@@ -1081,8 +997,10 @@ static int recording_check_starts(WeftRecording *r, char *err, size_t errlen) {
   for (size_t i = 0; i < r->n; i++) {
     const uint64_t s = hdr_of(r->traces[i])->start_ns;
     if ((s > mid ? s - mid : mid - s) > WEFT_SPAN_MAX_NS)
-      return fail(err, errlen, "%s: offset 0: bad file header: start time %.0f s from the other files' "
-                  "(more than %llu days)", r->traces[i]->name, ((double)s - (double)mid) / 1e9, SPAN_DAYS);
+      return fail(err, errlen,
+                  "%s: offset 0: bad file header: start time %.0f s from the other files' "
+                  "(more than %llu days)",
+                  r->traces[i]->name, ((double)s - (double)mid) / 1e9, SPAN_DAYS);
   }
   return 0;
 }
@@ -1094,67 +1012,52 @@ int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t 
 int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
                              size_t errlen) {
   static const WeftRecordingOptions defaults;
-  if (!opt)
-    opt = &defaults;
+  if (!opt) opt = &defaults;
   *out = NULL;
   WeftRecording *r = calloc(1, sizeof *r);
-  if (!r)
-    return fail(err, errlen, "%s: out of memory", dir);
+  if (!r) return fail(err, errlen, "%s: out of memory", dir);
   size_t nempty = 0;
   int rc = recording_list(r, dir, opt, &nempty, err, errlen);
   if (rc == 0 && r->n == 0 && nempty)
-    rc = fail(err, errlen, "%s: no weft trace with data in this directory (%zu empty *.wtrace "
-              "files)", dir, nempty);
+    rc = fail(err, errlen,
+              "%s: no weft trace with data in this directory (%zu empty *.wtrace "
+              "files)",
+              dir, nempty);
   else if (rc == 0 && r->n == 0)
     rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
-  if (rc == 0 && recording_sessions(r) < 0)
-    rc = fail(err, errlen, "%s: out of memory", dir);
-  if (rc == 0)
-    rc = recording_choose(r, dir, opt, err, errlen);
-  if (rc == 0)
-    rc = recording_check_starts(r, err, errlen);
+  if (rc == 0 && recording_sessions(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
+  if (rc == 0) rc = recording_choose(r, dir, opt, err, errlen);
+  if (rc == 0) rc = recording_check_starts(r, err, errlen);
   if (rc == 0) {
     qsort(r->traces, r->n, sizeof *r->traces, trace_order);
-    for (size_t i = 0; rc == 0 && i < r->n; i++)
-      rc = trace_load(r->traces[i], err, errlen);
+    for (size_t i = 0; rc == 0 && i < r->n; i++) rc = trace_load(r->traces[i], err, errlen);
   }
-  if (rc == 0 && recording_fit(r) < 0)
-    rc = fail(err, errlen, "%s: out of memory", dir);
+  if (rc == 0 && recording_fit(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc < 0) {
     weft_recording_close(r);
     return -1;
   }
   r->start_ns = UINT64_MAX;
   for (size_t i = 0; i < r->n; i++)
-    if (hdr_of(r->traces[i])->start_ns < r->start_ns)
-      r->start_ns = hdr_of(r->traces[i])->start_ns;
+    if (hdr_of(r->traces[i])->start_ns < r->start_ns) r->start_ns = hdr_of(r->traces[i])->start_ns;
   *out = r;
   return 0;
 }
 
 void weft_recording_close(WeftRecording *r) {
-  if (!r)
-    return;
-  for (size_t i = 0; i < r->n; i++)
-    trace_free(r->traces[i]);
-  for (unsigned c = 0; c < 3; c++)
-    fit_free(&r->fits[c]);
+  if (!r) return;
+  for (size_t i = 0; i < r->n; i++) trace_free(r->traces[i]);
+  for (unsigned c = 0; c < 3; c++) fit_free(&r->fits[c]);
   free(r->traces);
   free(r->sessions);
   free(r);
 }
 
-size_t weft_recording_count(const WeftRecording *r) {
-  return r->n;
-}
+size_t weft_recording_count(const WeftRecording *r) { return r->n; }
 
-WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i) {
-  return i < r->n ? r->traces[i] : NULL;
-}
+WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i) { return i < r->n ? r->traces[i] : NULL; }
 
-uint64_t weft_recording_start_ns(const WeftRecording *r) {
-  return r->start_ns;
-}
+uint64_t weft_recording_start_ns(const WeftRecording *r) { return r->start_ns; }
 
 size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out) {
   *out = r->sessions;
@@ -1168,8 +1071,7 @@ const WeftSession *weft_recording_session(const WeftRecording *r) {
 int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen) {
   for (size_t i = 0; i < r->n; i++) {
     int rc = weft_trace_scan(r->traces[i], fn, user, err, errlen);
-    if (rc)
-      return rc;
+    if (rc) return rc;
   }
   return 0;
 }

@@ -31,20 +31,20 @@
 
 typedef struct {
   uint64_t *v;
-  size_t    n, cap;
+  size_t n, cap;
 } U64Vec;
 
 typedef struct {
-  int      stats;
-  int      raw_ts;
-  uint64_t origin;               /* ns subtracted from record times */
+  int stats;
+  int raw_ts;
+  uint64_t origin; /* ns subtracted from record times */
   /* --stats */
   uint64_t files, records, lost;
-  U64Vec   pids, threads;        /* threads: pid << 32 | tid with a THREAD_START */
-  U64Vec   sessions;
+  U64Vec pids, threads; /* threads: pid << 32 | tid with a THREAD_START */
+  U64Vec sessions;
   uint64_t by_type[256];
   uint64_t by_kind[256][32];
-  uint64_t counted[4][32];       /* COUNTS: acquisitions, failed tries, releases, samples by kind */
+  uint64_t counted[4][32]; /* COUNTS: acquisitions, failed tries, releases, samples by kind */
 } Dump;
 
 static void oom(void) {
@@ -57,8 +57,7 @@ static void vec_add(U64Vec *v, uint64_t x) {
   if (v->n == v->cap) {
     size_t cap = v->cap ? v->cap * 2 : 64;
     uint64_t *p = cap > SIZE_MAX / sizeof *p ? NULL : realloc(v->v, cap * sizeof *p);
-    if (!p)
-      oom();
+    if (!p) oom();
     v->v = p;
     v->cap = cap;
   }
@@ -71,12 +70,10 @@ static int u64_cmp(const void *a, const void *b) {
 }
 
 static size_t vec_distinct(U64Vec *v) {
-  if (v->n == 0)
-    return 0;
+  if (v->n == 0) return 0;
   qsort(v->v, v->n, sizeof *v->v, u64_cmp);
   size_t d = 1;
-  for (size_t i = 1; i < v->n; i++)
-    d += v->v[i] != v->v[i - 1];
+  for (size_t i = 1; i < v->n; i++) d += v->v[i] != v->v[i - 1];
   return d;
 }
 
@@ -89,16 +86,16 @@ static void put_quoted(const char *s, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
-    case '"': fputs("\\\"", stdout); break;
-    case '\\': fputs("\\\\", stdout); break;
-    case '\n': fputs("\\n", stdout); break;
-    case '\t': fputs("\\t", stdout); break;
-    case '\r': fputs("\\r", stdout); break;
-    default:
-      if (c >= 0x20 && c < 0x7f)
-        putchar(c);
-      else
-        printf("\\%03o", c);
+      case '"': fputs("\\\"", stdout); break;
+      case '\\': fputs("\\\\", stdout); break;
+      case '\n': fputs("\\n", stdout); break;
+      case '\t': fputs("\\t", stdout); break;
+      case '\r': fputs("\\r", stdout); break;
+      default:
+        if (c >= 0x20 && c < 0x7f)
+          putchar(c);
+        else
+          printf("\\%03o", c);
     }
   }
   putchar('"');
@@ -135,10 +132,10 @@ static void put_enum(const char *key, unsigned v, const char *const *names, unsi
 }
 
 static void put_record(const Dump *d, const WeftEvent *ev) {
-  static const char *const thread_exit[] = { "return", "pthread_exit", "at_process_exit" };
-  static const char *const pexit[] = { "exit", "_exit", "return" };
-  static const char *const fork_how[] = { "fork", "vfork", "spawn" };
-  static const char *const mark_how[] = { "instant", "begin", "end" };
+  static const char *const thread_exit[] = {"return", "pthread_exit", "at_process_exit"};
+  static const char *const pexit[] = {"exit", "_exit", "return"};
+  static const char *const fork_how[] = {"fork", "vfork", "spawn"};
+  static const char *const mark_how[] = {"instant", "begin", "end"};
   const uint64_t *w = ev->w;
   const unsigned n = ev->nwords, aux = ev->aux;
   const unsigned kind = WEFT_AUX_KIND(aux), op = WEFT_AUX_OP(aux), res = WEFT_AUX_RESULT(aux);
@@ -153,168 +150,145 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
 
   /* The reader guarantees n >= weft_event_min_words(type); optional words are tested. */
   switch (ev->type) {
-  case WEFT_EV_TIME:
-    printf(" tick=%" PRIu64, w[1]);
-    break;
-  case WEFT_EV_SYNC:
-    printf(" tick=%" PRIu64 " ns=%" PRIu64, w[1], w[2]);
-    break;
-  case WEFT_EV_LOST:
-    printf(" count=%" PRIu64, w[1]);
-    break;
-  case WEFT_EV_THREAD_START:
-    printf(" self=0x%" PRIx64 " routine=0x%" PRIx64 " creator=%" PRIu64 " main=%u", w[1], w[2],
-           w[3], aux);
-    break;
-  case WEFT_EV_THREAD_EXIT:
-    printf(" self=0x%" PRIx64, w[1]);
-    put_enum("how", aux, thread_exit, 3);
-    break;
-  case WEFT_EV_THREAD_CREATE:
-    printf(" new=0x%" PRIx64 " routine=0x%" PRIx64 " stack=%" PRIu64 " res=%u", w[1], w[2], w[3],
-           aux);
-    break;
-  case WEFT_EV_THREAD_DETACH:
-    printf(" thread=0x%" PRIx64 " res=%u", w[1], aux);
-    break;
-  case WEFT_EV_THREAD_NAME:
-    printf(" thread=0x%" PRIx64, w[1]);
-    put_string("name", ev, 2);
-    printf(" res=%u", aux);
-    break;
-  case WEFT_EV_ACQ:
-  case WEFT_EV_REL:
-  case WEFT_EV_SIGNAL:
-  case WEFT_EV_DESTROY:
-    put_kind(kind);
-    put_op(op);
-    printf(" res=%u obj=0x%" PRIx64, res, ev->type == WEFT_EV_REL ? weft_rel_addr(aux, w[1]) : w[1]);
-    if (ev->type == WEFT_EV_REL && (n > 2 || op == WEFT_OP_HELD)) { /* version 3 */
-      int late;
-      uint64_t len1 = weft_rel_len1(aux, n, w, &late);
-      printf(" len=%" PRId64 " late=%u", len1 ? (int64_t)(len1 - 1) : -1, (unsigned)late);
-    } else if (n > 2 && ev->type == WEFT_EV_SIGNAL)
-      printf(" late=%u", (unsigned)(w[2] & WEFT_REL_LATE));
-    break;
-  case WEFT_EV_COUNTS:
-    put_kind(kind);
-    printf(" obj=0x%" PRIx64 " tid=%" PRIu64 " acq=%" PRIu64 " fail=%" PRIu64 " rel=%" PRIu64 " samples=%" PRIu64
-           " sample_ticks=%" PRIu64 " sample_max=%" PRIu64 " first=%" PRIu64,
-           w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]);
-    break;
-  case WEFT_EV_WAIT_BEGIN:
-    put_kind(kind);
-    put_op(op);
-    printf(" obj=0x%" PRIx64 " holder=%" PRIu64 " stack=%" PRIu64 " obj2=0x%" PRIx64, w[1],
-           w[2] & 0xffffffffu, w[2] >> 32, w[3]);
-    break;
-  case WEFT_EV_WAIT_END:
-    put_kind(kind);
-    put_op(op);
-    printf(" res=%u obj=0x%" PRIx64, res, w[1]);
-    if (kind == WEFT_KIND_CHILD) {
-      if (n > 2)
-        printf(" pid=%" PRId64, (int64_t)w[2]);
-      if (n > 3)
-        printf(" status=%" PRId64, (int64_t)w[3]);
-    } else if (kind == WEFT_KIND_READ && n > 2) {
-      printf(" bytes=%" PRId64, (int64_t)w[2]);
+    case WEFT_EV_TIME: printf(" tick=%" PRIu64, w[1]); break;
+    case WEFT_EV_SYNC: printf(" tick=%" PRIu64 " ns=%" PRIu64, w[1], w[2]); break;
+    case WEFT_EV_LOST: printf(" count=%" PRIu64, w[1]); break;
+    case WEFT_EV_THREAD_START:
+      printf(" self=0x%" PRIx64 " routine=0x%" PRIx64 " creator=%" PRIu64 " main=%u", w[1], w[2], w[3], aux);
+      break;
+    case WEFT_EV_THREAD_EXIT:
+      printf(" self=0x%" PRIx64, w[1]);
+      put_enum("how", aux, thread_exit, 3);
+      break;
+    case WEFT_EV_THREAD_CREATE:
+      printf(" new=0x%" PRIx64 " routine=0x%" PRIx64 " stack=%" PRIu64 " res=%u", w[1], w[2], w[3], aux);
+      break;
+    case WEFT_EV_THREAD_DETACH: printf(" thread=0x%" PRIx64 " res=%u", w[1], aux); break;
+    case WEFT_EV_THREAD_NAME:
+      printf(" thread=0x%" PRIx64, w[1]);
+      put_string("name", ev, 2);
+      printf(" res=%u", aux);
+      break;
+    case WEFT_EV_ACQ:
+    case WEFT_EV_REL:
+    case WEFT_EV_SIGNAL:
+    case WEFT_EV_DESTROY:
+      put_kind(kind);
+      put_op(op);
+      printf(" res=%u obj=0x%" PRIx64, res, ev->type == WEFT_EV_REL ? weft_rel_addr(aux, w[1]) : w[1]);
+      if (ev->type == WEFT_EV_REL && (n > 2 || op == WEFT_OP_HELD)) { /* version 3 */
+        int late;
+        uint64_t len1 = weft_rel_len1(aux, n, w, &late);
+        printf(" len=%" PRId64 " late=%u", len1 ? (int64_t)(len1 - 1) : -1, (unsigned)late);
+      } else if (n > 2 && ev->type == WEFT_EV_SIGNAL)
+        printf(" late=%u", (unsigned)(w[2] & WEFT_REL_LATE));
+      break;
+    case WEFT_EV_COUNTS:
+      put_kind(kind);
+      printf(" obj=0x%" PRIx64 " tid=%" PRIu64 " acq=%" PRIu64 " fail=%" PRIu64 " rel=%" PRIu64 " samples=%" PRIu64
+             " sample_ticks=%" PRIu64 " sample_max=%" PRIu64 " first=%" PRIu64,
+             w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]);
+      break;
+    case WEFT_EV_WAIT_BEGIN:
+      put_kind(kind);
+      put_op(op);
+      printf(" obj=0x%" PRIx64 " holder=%" PRIu64 " stack=%" PRIu64 " obj2=0x%" PRIx64, w[1], w[2] & 0xffffffffu,
+             w[2] >> 32, w[3]);
+      break;
+    case WEFT_EV_WAIT_END:
+      put_kind(kind);
+      put_op(op);
+      printf(" res=%u obj=0x%" PRIx64, res, w[1]);
+      if (kind == WEFT_KIND_CHILD) {
+        if (n > 2) printf(" pid=%" PRId64, (int64_t)w[2]);
+        if (n > 3) printf(" status=%" PRId64, (int64_t)w[3]);
+      } else if (kind == WEFT_KIND_READ && n > 2) {
+        printf(" bytes=%" PRId64, (int64_t)w[2]);
+      }
+      if (kind != WEFT_KIND_CHILD && n > 4) /* version 4: the stack of a wait written after it ended */
+        printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
+      break;
+    case WEFT_EV_INIT:
+      put_kind(kind);
+      printf(" obj=0x%" PRIx64 " attr=0x%" PRIx64, w[1], w[2]);
+      if (n > 3) printf(" stack=%" PRIu64, w[3]);
+      break;
+    case WEFT_EV_SEM_OPEN:
+      printf(" obj=0x%" PRIx64, w[1]);
+      put_string("name", ev, 2);
+      break;
+    case WEFT_EV_FORK:
+      put_enum("how", aux & 0xff, fork_how, 3);
+      printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);
+      break;
+    case WEFT_EV_EXEC: put_string("path", ev, 1); break;
+    case WEFT_EV_EXEC_FAILED: printf(" errno=%u", aux); break;
+    case WEFT_EV_EXIT:
+      put_enum("how", aux, pexit, 3);
+      printf(" status=%" PRId64, (int64_t)w[1]);
+      break;
+    case WEFT_EV_PROCESS_INFO: {
+      uint64_t argc = w[1] & 0xffffffffu;
+      size_t pos = 0, len;
+      const char *s;
+      printf(" image=%" PRIu64 " argv=", w[1] >> 32);
+      for (uint64_t i = 0; i < argc && (s = weft_event_next_string(ev, 2, &pos, &len)); i++) {
+        if (i) putchar(' ');
+        put_quoted(s, len);
+      }
+      s = weft_event_next_string(ev, 2, &pos, &len);
+      fputs(" exe=", stdout);
+      put_quoted(s ? s : "", s ? len : 0);
+      break;
     }
-    if (kind != WEFT_KIND_CHILD && n > 4) /* version 4: the stack of a wait written after it ended */
-      printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
-    break;
-  case WEFT_EV_INIT:
-    put_kind(kind);
-    printf(" obj=0x%" PRIx64 " attr=0x%" PRIx64, w[1], w[2]);
-    if (n > 3)
-      printf(" stack=%" PRIu64, w[3]);
-    break;
-  case WEFT_EV_SEM_OPEN:
-    printf(" obj=0x%" PRIx64, w[1]);
-    put_string("name", ev, 2);
-    break;
-  case WEFT_EV_FORK:
-    put_enum("how", aux & 0xff, fork_how, 3);
-    printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);
-    break;
-  case WEFT_EV_EXEC:
-    put_string("path", ev, 1);
-    break;
-  case WEFT_EV_EXEC_FAILED:
-    printf(" errno=%u", aux);
-    break;
-  case WEFT_EV_EXIT:
-    put_enum("how", aux, pexit, 3);
-    printf(" status=%" PRId64, (int64_t)w[1]);
-    break;
-  case WEFT_EV_PROCESS_INFO: {
-    uint64_t argc = w[1] & 0xffffffffu;
-    size_t pos = 0, len;
-    const char *s;
-    printf(" image=%" PRIu64 " argv=", w[1] >> 32);
-    for (uint64_t i = 0; i < argc && (s = weft_event_next_string(ev, 2, &pos, &len)); i++) {
-      if (i)
-        putchar(' ');
-      put_quoted(s, len);
+    case WEFT_EV_MODULE: {
+      printf(" bias=0x%" PRIx64 " start=0x%" PRIx64 " end=0x%" PRIx64 " buildid=", w[1], w[2], w[3]);
+      size_t idlen = (size_t)(w[4] & 0xff), room = n > 5 ? (size_t)(n - 5) * 8 : 0;
+      if (idlen > 20) idlen = 20;
+      if (idlen > room) idlen = room;
+      const unsigned char *id = (const unsigned char *)(w + 5);
+      for (size_t i = 0; i < idlen; i++) printf("%02x", id[i]);
+      put_string("path", ev, 8);
+      break;
     }
-    s = weft_event_next_string(ev, 2, &pos, &len);
-    fputs(" exe=", stdout);
-    put_quoted(s ? s : "", s ? len : 0);
-    break;
-  }
-  case WEFT_EV_MODULE: {
-    printf(" bias=0x%" PRIx64 " start=0x%" PRIx64 " end=0x%" PRIx64 " buildid=", w[1], w[2], w[3]);
-    size_t idlen = (size_t)(w[4] & 0xff), room = n > 5 ? (size_t)(n - 5) * 8 : 0;
-    if (idlen > 20)
-      idlen = 20;
-    if (idlen > room)
-      idlen = room;
-    const unsigned char *id = (const unsigned char *)(w + 5);
-    for (size_t i = 0; i < idlen; i++)
-      printf("%02x", id[i]);
-    put_string("path", ev, 8);
-    break;
-  }
-  case WEFT_EV_STACK: {
-    uint64_t depth = w[1] >> 32, have = n - 2;
-    printf(" id=%" PRIu64 " depth=%" PRIu64 " ips=", w[1] & 0xffffffffu, depth);
-    for (uint64_t i = 0; i < depth && i < have; i++) {
-      if (weft_stack_word_is_py(w[2 + i]))
-        printf("%spy:%" PRIu32, i ? "," : "", weft_stack_word_py_id(w[2 + i]));
-      else
-        printf("%s0x%" PRIx64, i ? "," : "", w[2 + i]);
+    case WEFT_EV_STACK: {
+      uint64_t depth = w[1] >> 32, have = n - 2;
+      printf(" id=%" PRIu64 " depth=%" PRIu64 " ips=", w[1] & 0xffffffffu, depth);
+      for (uint64_t i = 0; i < depth && i < have; i++) {
+        if (weft_stack_word_is_py(w[2 + i]))
+          printf("%spy:%" PRIu32, i ? "," : "", weft_stack_word_py_id(w[2 + i]));
+        else
+          printf("%s0x%" PRIx64, i ? "," : "", w[2 + i]);
+      }
+      break;
     }
-    break;
-  }
-  case WEFT_EV_PY_FRAME: {
-    size_t pos = 0, len = 0;
-    printf(" id=%" PRIu64 " line=%" PRIu64 " first=%" PRIu64 " function=", w[1] & 0xffffffffu, w[1] >> 32,
-           w[2] & 0xffffffffu);
-    const char *s = weft_event_next_string(ev, 3, &pos, &len);
-    put_quoted(s ? s : "", s ? len : 0);
-    s = weft_event_next_string(ev, 3, &pos, &len);
-    fputs(" file=", stdout);
-    put_quoted(s ? s : "", s ? len : 0);
-    break;
-  }
-  case WEFT_EV_SCHED:
-    printf(" tid=%" PRIu64 " cpu_ns=%" PRIu64 " runq_ns=%" PRIu64 " slices=%" PRIu64, w[1], w[2],
-           w[3], w[4]);
-    break;
-  case WEFT_EV_NAME_OBJECT:
-    printf(" obj=0x%" PRIx64, w[1]);
-    put_string("name", ev, 2);
-    break;
-  case WEFT_EV_MARK:
-    printf(" id=%" PRIu64, w[1]);
-    put_enum("how", aux, mark_how, 3);
-    put_string("label", ev, 2);
-    break;
-  default:                        /* a type this dump does not know yet: raw words */
-    printf(" aux=%u", aux);
-    for (unsigned i = 1; i < n; i++)
-      printf(" w%u=0x%" PRIx64, i, w[i]);
-    break;
+    case WEFT_EV_PY_FRAME: {
+      size_t pos = 0, len = 0;
+      printf(" id=%" PRIu64 " line=%" PRIu64 " first=%" PRIu64 " function=", w[1] & 0xffffffffu, w[1] >> 32,
+             w[2] & 0xffffffffu);
+      const char *s = weft_event_next_string(ev, 3, &pos, &len);
+      put_quoted(s ? s : "", s ? len : 0);
+      s = weft_event_next_string(ev, 3, &pos, &len);
+      fputs(" file=", stdout);
+      put_quoted(s ? s : "", s ? len : 0);
+      break;
+    }
+    case WEFT_EV_SCHED:
+      printf(" tid=%" PRIu64 " cpu_ns=%" PRIu64 " runq_ns=%" PRIu64 " slices=%" PRIu64, w[1], w[2], w[3], w[4]);
+      break;
+    case WEFT_EV_NAME_OBJECT:
+      printf(" obj=0x%" PRIx64, w[1]);
+      put_string("name", ev, 2);
+      break;
+    case WEFT_EV_MARK:
+      printf(" id=%" PRIu64, w[1]);
+      put_enum("how", aux, mark_how, 3);
+      put_string("label", ev, 2);
+      break;
+    default: /* a type this dump does not know yet: raw words */
+      printf(" aux=%u", aux);
+      for (unsigned i = 1; i < n; i++) printf(" w%u=0x%" PRIx64, i, w[i]);
+      break;
   }
   putchar('\n');
 }
@@ -323,30 +297,31 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
 
 static int is_sync_type(unsigned type) {
   switch (type) {
-  case WEFT_EV_ACQ: case WEFT_EV_REL: case WEFT_EV_WAIT_BEGIN: case WEFT_EV_WAIT_END:
-  case WEFT_EV_INIT: case WEFT_EV_DESTROY: case WEFT_EV_SIGNAL: case WEFT_EV_COUNTS:
-    return 1;
-  default:
-    return 0;
+    case WEFT_EV_ACQ:
+    case WEFT_EV_REL:
+    case WEFT_EV_WAIT_BEGIN:
+    case WEFT_EV_WAIT_END:
+    case WEFT_EV_INIT:
+    case WEFT_EV_DESTROY:
+    case WEFT_EV_SIGNAL:
+    case WEFT_EV_COUNTS: return 1;
+    default: return 0;
   }
 }
 
 static void count_record(Dump *d, const WeftEvent *ev) {
   d->records++;
   d->by_type[ev->type & 0xff]++;
-  if (is_sync_type(ev->type))
-    d->by_kind[ev->type & 0xff][WEFT_AUX_KIND(ev->aux)]++;
-  if (ev->type == WEFT_EV_LOST)
-    d->lost += ev->w[1];       /* wraps only on absurd input; a debug tool */
+  if (is_sync_type(ev->type)) d->by_kind[ev->type & 0xff][WEFT_AUX_KIND(ev->aux)]++;
+  if (ev->type == WEFT_EV_LOST) d->lost += ev->w[1]; /* wraps only on absurd input; a debug tool */
   if (ev->type == WEFT_EV_COUNTS)
     for (int i = 0; i < 4; i++) /* acq, fail, rel, samples: w3 .. w6 */
       d->counted[i][WEFT_AUX_KIND(ev->aux)] += ev->w[3 + i];
-  if (ev->type == WEFT_EV_THREAD_START)
-    vec_add(&d->threads, (uint64_t)ev->pid << 32 | ev->tid);
+  if (ev->type == WEFT_EV_THREAD_START) vec_add(&d->threads, (uint64_t)ev->pid << 32 | ev->tid);
 }
 
 typedef struct {
-  char     name[64];
+  char name[64];
   uint64_t count;
 } StatLine;
 
@@ -366,14 +341,12 @@ static void print_stats(Dump *d) {
   static StatLine lines[256 * 33 + 4 * 32];
   size_t nl = 0;
   for (unsigned t = 0; t < 256; t++) {
-    if (!d->by_type[t])
-      continue;
+    if (!d->by_type[t]) continue;
     const char *name = weft_event_name(t);
     snprintf(lines[nl].name, sizeof lines[nl].name, "%s", name ? name : "?");
     lines[nl++].count = d->by_type[t];
     for (unsigned k = 0; k < 32; k++) {
-      if (!d->by_kind[t][k])
-        continue;
+      if (!d->by_kind[t][k]) continue;
       const char *kn = weft_kind_name(k);
       if (kn)
         snprintf(lines[nl].name, sizeof lines[nl].name, "%s.%s", name, kn);
@@ -386,15 +359,13 @@ static void print_stats(Dump *d) {
   static const char *const what[4] = {"acq", "fail", "rel", "samples"};
   for (int i = 0; i < 4; i++)
     for (unsigned k = 0; k < 32; k++) {
-      if (!d->counted[i][k])
-        continue;
+      if (!d->counted[i][k]) continue;
       const char *kn = weft_kind_name(k);
       snprintf(lines[nl].name, sizeof lines[nl].name, "counted.%s.%s", what[i], kn ? kn : "?");
       lines[nl++].count = d->counted[i][k];
     }
   qsort(lines, nl, sizeof lines[0], stat_cmp);
-  for (size_t i = 0; i < nl; i++)
-    printf("%s %" PRIu64 "\n", lines[i].name, lines[i].count);
+  for (size_t i = 0; i < nl; i++) printf("%s %" PRIu64 "\n", lines[i].name, lines[i].count);
 }
 
 /* ---- driving ---- */
@@ -443,8 +414,7 @@ static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     WeftRecording *r;
     const WeftRecordingOptions opt = {.all_sessions = 1, .warn = warn_skipped};
-    if (weft_recording_open_with(path, &opt, &r, err, errlen) < 0)
-      return -1;
+    if (weft_recording_open_with(path, &opt, &r, err, errlen) < 0) return -1;
     d->origin = weft_recording_start_ns(r);
     rc = 0;
     for (size_t i = 0; rc == 0 && i < weft_recording_count(r); i++)
@@ -452,8 +422,7 @@ static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
     weft_recording_close(r);
   } else {
     WeftTrace *t;
-    if (weft_trace_open(path, &t, err, errlen) < 0)
-      return -1;
+    if (weft_trace_open(path, &t, err, errlen) < 0) return -1;
     d->origin = weft_trace_header(t)->start_ns;
     rc = dump_trace(d, t, err, errlen);
     weft_trace_close(t);
@@ -497,10 +466,8 @@ int main(int argc, char **argv) {
 
   char err[1024] = "";
   int rc = 0;
-  for (; i < argc && rc == 0; i++)
-    rc = dump_path(&d, argv[i], err, sizeof err);
-  if (d.stats)
-    print_stats(&d);
+  for (; i < argc && rc == 0; i++) rc = dump_path(&d, argv[i], err, sizeof err);
+  if (d.stats) print_stats(&d);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "weft-dump: error writing the output\n");
     return 1;

@@ -123,9 +123,7 @@ static inline uint64_t weft_enc_hold_len1(uint64_t start, uint64_t now) {
 }
 
 /* REL w2 (3-word form): the hold's length + 1 and whether the REL is late. */
-static inline uint64_t weft_enc_rel_w2(uint64_t len1, int late) {
-  return len1 << 1 | (late ? WEFT_REL_LATE : 0);
-}
+static inline uint64_t weft_enc_rel_w2(uint64_t len1, int late) { return len1 << 1 | (late ? WEFT_REL_LATE : 0); }
 
 /* Can a REL take the 2-word form (op WEFT_OP_HELD)? A timed hold shorter
  * than 65534 ticks of an address below 2^48. */
@@ -163,8 +161,8 @@ static inline uint64_t weft_enc_pipe_id(uint64_t dev, uint64_t ino) { return (de
 /* MODULE words 1..7: load bias, text range, build-id (up to 20 bytes); the
  * path follows as a string (MODULE_FIXED words of payload before it). */
 #define WEFT_ENC_MODULE_FIXED 7u
-static inline void weft_enc_module(uint64_t *rec, uint64_t bias, uint64_t start, uint64_t end,
-                                   const uint8_t *build_id, unsigned idlen) {
+static inline void weft_enc_module(uint64_t *rec, uint64_t bias, uint64_t start, uint64_t end, const uint8_t *build_id,
+                                   unsigned idlen) {
   rec[1] = bias;
   rec[2] = start;
   rec[3] = end;

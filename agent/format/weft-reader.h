@@ -20,16 +20,16 @@
 #include "weft-trace.h"
 
 typedef struct {
-  uint64_t        ns;      /* CLOCK_MONOTONIC ns (converted from ticks) */
-  uint64_t        tsc;     /* raw tick count */
-  uint32_t        pid;     /* from the file header */
-  uint32_t        tid;     /* from the chunk header */
-  unsigned        type;    /* WEFT_EV_* */
-  unsigned        aux;     /* WEFT_W0_AUX */
-  unsigned        nwords;  /* record length in words, word 0 included */
-  const uint64_t *w;       /* w[0] is word 0, w[1 .. nwords-1] the payload; for a file trace these
-                              point into the reader's buffer: valid until the callback returns */
-  uint64_t        offset;  /* byte offset of the record in its file */
+  uint64_t ns;       /* CLOCK_MONOTONIC ns (converted from ticks) */
+  uint64_t tsc;      /* raw tick count */
+  uint32_t pid;      /* from the file header */
+  uint32_t tid;      /* from the chunk header */
+  unsigned type;     /* WEFT_EV_* */
+  unsigned aux;      /* WEFT_W0_AUX */
+  unsigned nwords;   /* record length in words, word 0 included */
+  const uint64_t *w; /* w[0] is word 0, w[1 .. nwords-1] the payload; for a file trace these
+                        point into the reader's buffer: valid until the callback returns */
+  uint64_t offset;   /* byte offset of the record in its file */
 } WeftEvent;
 
 /* Return a NUL-terminated string stored in words w[from .. nwords-1] of ev, or
@@ -45,8 +45,7 @@ const char *weft_event_string(const WeftEvent *ev, unsigned from, size_t *len_ou
  * Clipping (both functions): a string with no NUL before the end of the record
  * is copied into a thread-local buffer and NUL-terminated there; that pointer
  * is valid until the next clipped string on the same thread. */
-const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos,
-                                   size_t *len_out);
+const char *weft_event_next_string(const WeftEvent *ev, unsigned from, size_t *pos, size_t *len_out);
 
 typedef struct WeftTrace WeftTrace;
 
@@ -57,9 +56,8 @@ typedef struct WeftTrace WeftTrace;
  * descriptor is held), and one that was replaced meanwhile is an error. A
  * FIFO, device or directory is refused ("not a regular file") without being
  * read. Returns 0, or -1 with a message in err. */
-int  weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
-int  weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out,
-                         char *err, size_t errlen);
+int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
+int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out, char *err, size_t errlen);
 /* Does nothing for a trace that belongs to a recording (the recording owns it). */
 void weft_trace_close(WeftTrace *t);
 const WeftFileHeader *weft_trace_header(const WeftTrace *t);
@@ -86,11 +84,10 @@ typedef int (*WeftEventFn)(const WeftEvent *ev, void *user);
  * trace belongs to a recording (then the recording-wide fit).
  * Returns 0 at the end, the callback's non-zero value if it stopped, or -1 on
  * corrupt input with a message in err (records before the fault were delivered). */
-int  weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen);
+int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t errlen);
 /* The same, delivering only the records whose type bit is set in types
  * (bit type & 63 of types[type >> 6]); the others are checked, not converted. */
-int  weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err,
-                           size_t errlen);
+int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen);
 
 /* A recording directory: the *.wtrace files of one session in it, sorted by
  * (pid, image), one clock for all of them (piecewise-linear tick -> ns fit
@@ -100,11 +97,11 @@ typedef struct WeftRecording WeftRecording;
 
 /* A session: the files of one run (the session id of their headers). */
 typedef struct {
-  uint64_t session;       /* the id */
-  uint64_t start_ns;      /* its earliest process start (CLOCK_MONOTONIC ns) */
-  uint64_t realtime_ns;   /* CLOCK_REALTIME at that start, for display */
-  size_t   files;         /* its trace files (process images) */
-  size_t   processes;     /* distinct pids among them */
+  uint64_t session;     /* the id */
+  uint64_t start_ns;    /* its earliest process start (CLOCK_MONOTONIC ns) */
+  uint64_t realtime_ns; /* CLOCK_REALTIME at that start, for display */
+  size_t files;         /* its trace files (process images) */
+  size_t processes;     /* distinct pids among them */
 } WeftSession;
 
 typedef void (*WeftWarnFn)(const char *msg, void *user);
@@ -112,20 +109,20 @@ typedef void (*WeftWarnFn)(const char *msg, void *user);
 /* Which files of the directory make the recording; all zero (or NULL): the
  * latest session (by start time), no warnings. */
 typedef struct {
-  int        all_sessions;   /* every file, whatever its session (weft-dump) */
-  int        pick_session;   /* the files of session `session` (an error if there are none) */
-  uint64_t   session;
-  WeftWarnFn warn;           /* called with a one-line message per file skipped (NULL: silent) */
-  void      *warn_user;
+  int all_sessions; /* every file, whatever its session (weft-dump) */
+  int pick_session; /* the files of session `session` (an error if there are none) */
+  uint64_t session;
+  WeftWarnFn warn; /* called with a one-line message per file skipped (NULL: silent) */
+  void *warn_user;
 } WeftRecordingOptions;
 
 /* Files of processes killed before they wrote their header (empty, or a zero
  * header) are skipped; so are names that are not regular files (a FIFO: with
  * a warning); any other bad file fails the open with its message. */
-int    weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen);
-int    weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
-                                size_t errlen);
-void   weft_recording_close(WeftRecording *r);
+int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t errlen);
+int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
+                             size_t errlen);
+void weft_recording_close(WeftRecording *r);
 size_t weft_recording_count(const WeftRecording *r);
 WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);
 /* Earliest start_ns of its files (the recording's time origin). */
@@ -135,7 +132,7 @@ uint64_t weft_recording_start_ns(const WeftRecording *r);
 size_t weft_recording_sessions(const WeftRecording *r, const WeftSession **out);
 const WeftSession *weft_recording_session(const WeftRecording *r);
 /* Scan every file in order; stops at the first error (-1, message in err). */
-int    weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen);
+int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err, size_t errlen);
 
 /* Tick -> ns with the fit in use for this trace. The fit is exact at every
  * sync point, linear between neighbouring points, and extrapolates with the

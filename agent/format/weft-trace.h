@@ -23,91 +23,91 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_TRACE_MAGIC        "WEFTTRC"      /* 8 bytes with the NUL */
-#define WEFT_TRACE_VERSION      4u     /* written; 2 added PIPE_WRITE; 3 contention-first (COUNTS,
-                                          REL with the hold's length, hold_sample); 4 Python frames
-                                          (PY_FRAME, and STACK words that name them) */
-#define WEFT_TRACE_MIN_VERSION  1u     /* the oldest one readers still read */
-#define WEFT_ENDIAN_MARK        0x01020304u
-#define WEFT_FILE_HEADER_SIZE   4096u
-#define WEFT_CHUNK_ALIGN        4096u
-#define WEFT_CHUNK_MAGIC        0x4b484357u    /* "WCHK" little-endian */
-#define WEFT_CHUNK_MAX          (64u << 20)    /* reader sanity bound */
-#define WEFT_RECORD_MAX_WORDS   255u
-#define WEFT_STACK_MAX_DEPTH    128u   /* reader bound; the agent writes up to 64 C frames and, in a
-                                          Python thread, up to 64 Python frames */
+#define WEFT_TRACE_MAGIC       "WEFTTRC" /* 8 bytes with the NUL */
+/* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
+ * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them). */
+#define WEFT_TRACE_VERSION     4u
+#define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
+#define WEFT_ENDIAN_MARK       0x01020304u
+#define WEFT_FILE_HEADER_SIZE  4096u
+#define WEFT_CHUNK_ALIGN       4096u
+#define WEFT_CHUNK_MAGIC       0x4b484357u /* "WCHK" little-endian */
+#define WEFT_CHUNK_MAX         (64u << 20) /* reader sanity bound */
+#define WEFT_RECORD_MAX_WORDS  255u
+#define WEFT_STACK_MAX_DEPTH   128u /* reader bound: the agent writes 64 C frames, and 64 Python ones before them */
 /* Bounds readers check (see docs/trace-format.md, "What readers validate"):
  * a value past one of them is corruption, not data. */
-#define WEFT_LOST_MAX           (1ull << 48)   /* records lost: years at 10^6 records/s */
-#define WEFT_SPAN_MAX_NS        (7ull * 86400 * 1000000000ull)  /* a record, chunk or process
-                                                  start this far from its file's start */
-#define WEFT_PID_MAX            4194304u       /* Linux PID_MAX_LIMIT: pids and tids */
-#define WEFT_ERRNO_MAX          4095u          /* the kernel's MAX_ERRNO: result fields */
-#define WEFT_NCPUS_MAX          65536u
-#define WEFT_TSC_HZ_MIN         1000000ull     /* a tick rate hint below 1 MHz ... */
-#define WEFT_TSC_HZ_MAX         100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN         ((1ull << 8) - 1)
+#define WEFT_LOST_MAX          (1ull << 48) /* records lost: years at 10^6 records/s */
+#define WEFT_SPAN_MAX_NS                                       \
+  (7ull * 86400 * 1000000000ull) /* a record, chunk or process \
+                   start this far from its file's start */
+#define WEFT_PID_MAX    4194304u /* Linux PID_MAX_LIMIT: pids and tids */
+#define WEFT_ERRNO_MAX  4095u    /* the kernel's MAX_ERRNO: result fields */
+#define WEFT_NCPUS_MAX  65536u
+#define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
+#define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
+#define WEFT_FEAT_KNOWN ((1ull << 8) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
 
 /* File header feature bits */
-#define WEFT_FEAT_STACKS_CONTENDED  (1ull << 0)
-#define WEFT_FEAT_STACKS_ALL        (1ull << 1)
-#define WEFT_FEAT_IO_WAITS          (1ull << 2)
-#define WEFT_FEAT_SCHEDSTAT         (1ull << 3)
+#define WEFT_FEAT_STACKS_CONTENDED (1ull << 0)
+#define WEFT_FEAT_STACKS_ALL       (1ull << 1)
+#define WEFT_FEAT_IO_WAITS         (1ull << 2)
+#define WEFT_FEAT_SCHEDSTAT        (1ull << 3)
 /* Version 3: an acquisition that did not wait writes no record; COUNTS records
  * carry the exact counts, and a REL is written only for a hold that someone
  * waited for (or that began with a recorded wait), or for every hold with: */
-#define WEFT_FEAT_COUNTERS          (1ull << 4)
-#define WEFT_FEAT_HOLDS_ALL         (1ull << 5)  /* every hold timestamped: one REL per release */
+#define WEFT_FEAT_COUNTERS         (1ull << 4)
+#define WEFT_FEAT_HOLDS_ALL        (1ull << 5) /* every hold timestamped: one REL per release */
 /* A main thread's baseline SCHED reading (taken where an image starts: its
  * counters run from its process's fork, before the exec) has aux
  * WEFT_SCHED_BASELINE; a thread without one counts from its own start (a
  * fork child's). Without this bit (older writers) a main thread's first
  * reading is its baseline. */
-#define WEFT_FEAT_SCHED_BASE        (1ull << 6)
-#define WEFT_SCHED_BASELINE         1u
+#define WEFT_FEAT_SCHED_BASE       (1ull << 6)
+#define WEFT_SCHED_BASELINE        1u
 /* Version 4: the process ran CPython and its stacks have Python frames (set
  * when the first PY_FRAME is written). */
-#define WEFT_FEAT_PY_FRAMES         (1ull << 7)
+#define WEFT_FEAT_PY_FRAMES        (1ull << 7)
 
 /* A STACK word with bit 63 set is no return address (user space has none up
  * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */
-#define WEFT_STACK_PY_BIT           (1ull << 63)
+#define WEFT_STACK_PY_BIT (1ull << 63)
 static inline int weft_stack_word_is_py(uint64_t w) { return (w & WEFT_STACK_PY_BIT) != 0; }
 static inline uint32_t weft_stack_word_py_id(uint64_t w) { return (uint32_t)w; }
 static inline uint64_t weft_stack_py_word(uint32_t frame_id) { return WEFT_STACK_PY_BIT | frame_id; }
 
 typedef struct {
-  char     magic[8];        /*  0 "WEFTTRC\0" */
-  uint32_t version;         /*  8 WEFT_TRACE_VERSION */
-  uint32_t endian;          /* 12 WEFT_ENDIAN_MARK as written by the host */
-  uint32_t header_size;     /* 16 WEFT_FILE_HEADER_SIZE */
-  uint32_t clock;           /* 20 WEFT_CLOCK_* : what the tick counts are */
-  uint64_t features;        /* 24 WEFT_FEAT_* */
-  uint32_t pid;             /* 32 */
-  uint32_t ppid;            /* 36 getppid() at start */
-  uint32_t image;           /* 40 N of PID.N.wtrace: 0 first image, N after N execs (or pid reuse) */
-  uint32_t ncpus;           /* 44 online CPUs at start */
-  uint64_t session;         /* 48 recording id, shared by all processes of one recording */
-  uint64_t start_tsc;       /* 56 ticks at agent start */
-  uint64_t start_ns;        /* 64 CLOCK_MONOTONIC ns read with start_tsc */
-  uint64_t tsc_hz;          /* 72 tick rate hint (0 = unknown; 1e9 for WEFT_CLOCK_MONOTONIC) */
-  uint64_t lost;            /* 80 records lost with no chunk to count them in (updated live) */
-  uint64_t realtime_ns;     /* 88 CLOCK_REALTIME at start, for display only */
-  uint32_t hold_sample;     /* 96 v3: one hold in N of those that did not wait is timed (0: none) */
-  uint32_t flush_ms;        /*100 v3: a thread's counts are written at least this often while it works */
-} WeftFileHeader;           /* 104 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+  char magic[8];        /*  0 "WEFTTRC\0" */
+  uint32_t version;     /*  8 WEFT_TRACE_VERSION */
+  uint32_t endian;      /* 12 WEFT_ENDIAN_MARK as written by the host */
+  uint32_t header_size; /* 16 WEFT_FILE_HEADER_SIZE */
+  uint32_t clock;       /* 20 WEFT_CLOCK_* : what the tick counts are */
+  uint64_t features;    /* 24 WEFT_FEAT_* */
+  uint32_t pid;         /* 32 */
+  uint32_t ppid;        /* 36 getppid() at start */
+  uint32_t image;       /* 40 N of PID.N.wtrace: 0 first image, N after N execs (or pid reuse) */
+  uint32_t ncpus;       /* 44 online CPUs at start */
+  uint64_t session;     /* 48 recording id, shared by all processes of one recording */
+  uint64_t start_tsc;   /* 56 ticks at agent start */
+  uint64_t start_ns;    /* 64 CLOCK_MONOTONIC ns read with start_tsc */
+  uint64_t tsc_hz;      /* 72 tick rate hint (0 = unknown; 1e9 for WEFT_CLOCK_MONOTONIC) */
+  uint64_t lost;        /* 80 records lost with no chunk to count them in (updated live) */
+  uint64_t realtime_ns; /* 88 CLOCK_REALTIME at start, for display only */
+  uint32_t hold_sample; /* 96 v3: one hold in N of those that did not wait is timed (0: none) */
+  uint32_t flush_ms;    /*100 v3: a thread's counts are written at least this often while it works */
+} WeftFileHeader;       /* 104 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {
-  uint32_t magic;           /*  0 WEFT_CHUNK_MAGIC */
-  uint32_t size;            /*  4 bytes, header included, multiple of WEFT_CHUNK_ALIGN */
-  uint32_t tid;             /*  8 the thread that owns the chunk */
-  uint32_t seq;             /* 12 per-thread chunk number, 0, 1, 2, ... */
-  uint64_t tsc;             /* 16 ticks at chunk start; base of the first record's dt */
-  uint64_t ns;              /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
-} WeftChunkHeader;          /* 32 bytes */
+  uint32_t magic;  /*  0 WEFT_CHUNK_MAGIC */
+  uint32_t size;   /*  4 bytes, header included, multiple of WEFT_CHUNK_ALIGN */
+  uint32_t tid;    /*  8 the thread that owns the chunk */
+  uint32_t seq;    /* 12 per-thread chunk number, 0, 1, 2, ... */
+  uint64_t tsc;    /* 16 ticks at chunk start; base of the first record's dt */
+  uint64_t ns;     /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
+} WeftChunkHeader; /* 32 bytes */
 
 _Static_assert(sizeof(WeftFileHeader) == 104, "file header layout");
 _Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
@@ -120,10 +120,10 @@ enum {
 };
 
 /* Word 0 encoding */
-#define WEFT_W0(type, nwords, aux, dt) \
-  ((uint64_t)(uint8_t)(type) | ((uint64_t)(uint8_t)(nwords) << 8) | \
-   ((uint64_t)(uint16_t)(aux) << 16) | ((uint64_t)(uint32_t)(dt) << 32))
-#define WEFT_W0_TYPE(w)   ((unsigned)((w) & 0xff))
+#define WEFT_W0(type, nwords, aux, dt)                                                                  \
+  ((uint64_t)(uint8_t)(type) | ((uint64_t)(uint8_t)(nwords) << 8) | ((uint64_t)(uint16_t)(aux) << 16) | \
+   ((uint64_t)(uint32_t)(dt) << 32))
+#define WEFT_W0_TYPE(w)   ((unsigned)((w)&0xff))
 #define WEFT_W0_NWORDS(w) ((unsigned)(((w) >> 8) & 0xff))
 #define WEFT_W0_AUX(w)    ((unsigned)(((w) >> 16) & 0xffff))
 #define WEFT_W0_DT(w)     ((uint32_t)((w) >> 32))
@@ -134,36 +134,37 @@ enum WeftKind {
   WEFT_KIND_MUTEX = 1,
   WEFT_KIND_RWLOCK_RD = 2,
   WEFT_KIND_RWLOCK_WR = 3,
-  WEFT_KIND_RWLOCK = 4,       /* unlock: mode not known at the call */
+  WEFT_KIND_RWLOCK = 4, /* unlock: mode not known at the call */
   WEFT_KIND_SPIN = 5,
   WEFT_KIND_COND = 6,
   WEFT_KIND_BARRIER = 7,
   WEFT_KIND_SEM = 8,
-  WEFT_KIND_JOIN = 9,         /* object = pthread_t joined */
-  WEFT_KIND_CHILD = 10,       /* wait/waitpid; object = pid argument */
-  WEFT_KIND_POLL = 11,        /* poll/select/epoll_wait; object = fd or 0 */
-  WEFT_KIND_READ = 12,        /* read/recv on a pipe or socket; object = fd */
-  WEFT_KIND_SLEEP = 13,       /* nanosleep and friends */
+  WEFT_KIND_JOIN = 9,   /* object = pthread_t joined */
+  WEFT_KIND_CHILD = 10, /* wait/waitpid; object = pid argument */
+  WEFT_KIND_POLL = 11,  /* poll/select/epoll_wait; object = fd or 0 */
+  WEFT_KIND_READ = 12,  /* read/recv on a pipe or socket; object = fd */
+  WEFT_KIND_SLEEP = 13, /* nanosleep and friends */
   WEFT_KIND_COUNT
 };
 enum WeftOp {
-  WEFT_OP_LOCK = 0,           /* blocking call */
-  WEFT_OP_TRY = 1,            /* try variant */
-  WEFT_OP_TIMED = 2,          /* timed variant (CLOCK_REALTIME deadline) */
-  WEFT_OP_CLOCK = 3,          /* clock variant (explicit clock) */
-  WEFT_OP_SIGNAL = 4,         /* cond signal */
-  WEFT_OP_BROADCAST = 5,      /* cond broadcast */
-  WEFT_OP_SERIAL = 6          /* barrier: this thread got PTHREAD_BARRIER_SERIAL_THREAD */
+  WEFT_OP_LOCK = 0,      /* blocking call */
+  WEFT_OP_TRY = 1,       /* try variant */
+  WEFT_OP_TIMED = 2,     /* timed variant (CLOCK_REALTIME deadline) */
+  WEFT_OP_CLOCK = 3,     /* clock variant (explicit clock) */
+  WEFT_OP_SIGNAL = 4,    /* cond signal */
+  WEFT_OP_BROADCAST = 5, /* cond broadcast */
+  WEFT_OP_SERIAL = 6     /* barrier: this thread got PTHREAD_BARRIER_SERIAL_THREAD */
 };
 /* REL w2 (version 3): the hold's length in ticks plus one (0: its start was not
  * timed) << 1 | WEFT_REL_LATE; SIGNAL w2 (version 3): WEFT_REL_LATE or 0. */
-#define WEFT_REL_LATE        1ull  /* written after the call returned: the release (or signal)
-                                      happened at or before the record's time */
-#define WEFT_REL_LEN(w2)     ((w2) >> 1)  /* 0: start not timed; else length in ticks + 1 */
+#define WEFT_REL_LATE                                                                            \
+  1ull                               /* written after the call returned: the release (or signal) \
+                                        happened at or before the record's time */
+#define WEFT_REL_LEN(w2) ((w2) >> 1) /* 0: start not timed; else length in ticks + 1 */
 /* REL (version 3) with op = WEFT_OP_HELD is two words: w1 = object address
  * (bits 0..47) | (hold length in ticks + 1) << 48, for a timed hold shorter
  * than 65534 ticks released on time (the 3-word form says the rest). */
-#define WEFT_OP_HELD 7
+#define WEFT_OP_HELD     7
 static inline uint64_t weft_rel_addr(unsigned aux, uint64_t w1) {
   return ((aux >> 5) & 7) == WEFT_OP_HELD ? w1 & ((1ull << 48) - 1) : w1;
 }
@@ -176,23 +177,25 @@ static inline uint64_t weft_rel_len1(unsigned aux, unsigned nwords, const uint64
   return WEFT_REL_LEN(w[2]);
 }
 #define WEFT_AUX(kind, op, result) \
-  ((uint16_t)(((unsigned)(kind) & 0x1f) | (((unsigned)(op) & 7) << 5) | (((unsigned)(result) & 0xff) << 8)))
-#define WEFT_AUX_KIND(a)   ((a) & 0x1f)
+  ((uint16_t)(((unsigned)(kind)&0x1f) | (((unsigned)(op)&7) << 5) | (((unsigned)(result)&0xff) << 8)))
+#define WEFT_AUX_KIND(a)   ((a)&0x1f)
 #define WEFT_AUX_OP(a)     (((a) >> 5) & 7)
 #define WEFT_AUX_RESULT(a) (((a) >> 8) & 0xff)
 
 /* INIT w2 attributes */
-#define WEFT_ATTR_TYPE_MASK   0xffull      /* PTHREAD_MUTEX_* type */
-#define WEFT_ATTR_ROBUST      (1ull << 8)
-#define WEFT_ATTR_PSHARED     (1ull << 9)
-#define WEFT_ATTR_PI          (1ull << 10)
+#define WEFT_ATTR_TYPE_MASK 0xffull /* PTHREAD_MUTEX_* type */
+#define WEFT_ATTR_ROBUST    (1ull << 8)
+#define WEFT_ATTR_PSHARED   (1ull << 9)
+#define WEFT_ATTR_PI        (1ull << 10)
 
 /* THREAD_EXIT aux */
 enum { WEFT_EXIT_RETURN = 0, WEFT_EXIT_PTHREAD_EXIT = 1, WEFT_EXIT_AT_PROCESS_EXIT = 2 };
 /* EXIT aux */
-enum { WEFT_PEXIT_EXIT = 0,      /* exit(status) */
-       WEFT_PEXIT__EXIT = 1,     /* _exit / _Exit */
-       WEFT_PEXIT_RETURN = 2 };  /* return from main or exit not seen: status unknown (w1 = 0) */
+enum {
+  WEFT_PEXIT_EXIT = 0,  /* exit(status) */
+  WEFT_PEXIT__EXIT = 1, /* _exit / _Exit */
+  WEFT_PEXIT_RETURN = 2
+}; /* return from main or exit not seen: status unknown (w1 = 0) */
 /* FORK aux low byte */
 enum { WEFT_FORK_FORK = 0, WEFT_FORK_VFORK = 1, WEFT_FORK_SPAWN = 2 };
 /* MARK aux */
@@ -200,19 +203,18 @@ enum { WEFT_MARK_INSTANT = 0, WEFT_MARK_BEGIN = 1, WEFT_MARK_END = 2 };
 
 /* Names for dumps and errors; NULL for an unknown id. */
 const char *weft_event_name(unsigned type);
-unsigned    weft_event_min_words(unsigned type);
+unsigned weft_event_min_words(unsigned type);
 /* Check the fields of one record (word 0 w[0], nwords >= its type's minimum)
  * against their ranges: a sync record's kind (not none) and op, result
  * errnos, a stack's depth against the maximum and the record's length,
  * strings NUL-terminated inside the record, the enum-valued aux of THREAD_*,
  * FORK, EXIT and MARK, pids and counts. Returns 0, or -1 with a phrase saying
  * what is wrong in why ("WAIT_BEGIN of kind none"). Not async-signal-safe. */
-int         weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why,
-                              size_t whylen);
+int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why, size_t whylen);
 /* Check the file header fields past the magic, version, endian mark, size
  * and clock (which the reader checks first): the tick rate, lost count,
  * pids, CPU count, feature bits, hold_sample, flush_ms. Same contract. */
-int         weft_header_check(const WeftFileHeader *h, char *why, size_t whylen);
+int weft_header_check(const WeftFileHeader *h, char *why, size_t whylen);
 const char *weft_kind_name(unsigned kind);
 const char *weft_op_name(unsigned op);
 

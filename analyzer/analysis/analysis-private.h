@@ -39,8 +39,8 @@
 
 /* Everything a WeftMetrics hands out but its arrays: freed all at once. */
 typedef struct {
-  void  **p;
-  size_t  n, cap;
+  void **p;
+  size_t n, cap;
 } Pool;
 
 void *pool_calloc(Pool *pl, size_t n, size_t size);
@@ -49,7 +49,7 @@ char *pool_printf(Pool *pl, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Grow *v (elements of size sz) to hold at least n + 1; 0 or -1. */
 int vec_reserve(void **v, size_t *cap, size_t n, size_t sz);
-#define VEC_PUSH(vec, n, cap, val)                                                                        \
+#define VEC_PUSH(vec, n, cap, val) \
   (vec_reserve((void **)&(vec), &(cap), (n), sizeof *(vec)) == 0 ? ((vec)[(n)++] = (val), 0) : -1)
 
 /* ---- small helpers ---- */
@@ -88,23 +88,23 @@ static inline bool kind_is_lockish(int k) { return kind_is_lock(k) || k == WEFT_
 /* ---- the computation context (metrics.c) ---- */
 
 typedef struct {
-  int64_t     upid, pid, image, parent_upid, exec_from;
+  int64_t upid, pid, image, parent_upid, exec_from;
   const char *cmdline, *exe, *end_how;
-  int64_t     start, end;
-  bool        has_exit;
-  int64_t     exit_status;
-  bool        sel;            /* matches the pid filter */
-  ptrdiff_t   idx;            /* in m->processes, or -1 */
+  int64_t start, end;
+  bool has_exit;
+  int64_t exit_status;
+  bool sel;      /* matches the pid filter */
+  ptrdiff_t idx; /* in m->processes, or -1 */
 } ProcInfo;
 
 typedef struct {
-  int64_t     utid, upid, tid, pid, creator;
+  int64_t utid, upid, tid, pid, creator;
   const char *name, *end_how;
-  int         is_main;
-  int64_t     start, end;
-  int64_t     cpu, runq;      /* -1: NULL */
-  bool        sel;            /* its process is selected */
-  ptrdiff_t   idx;            /* in m->threads, or -1 */
+  int is_main;
+  int64_t start, end;
+  int64_t cpu, runq; /* -1: NULL */
+  bool sel;          /* its process is selected */
+  ptrdiff_t idx;     /* in m->threads, or -1 */
 } ThreadInfo;
 
 typedef struct {
@@ -113,20 +113,20 @@ typedef struct {
 
 /* Sorted, non-overlapping spans of one thread with prefix sums. */
 typedef struct {
-  Span    *run;
-  size_t   n, cap;
-  int64_t *prefix;            /* n + 1: prefix[i] = sum of lengths of run[0..i) */
+  Span *run;
+  size_t n, cap;
+  int64_t *prefix; /* n + 1: prefix[i] = sum of lengths of run[0..i) */
 } RunList;
 
 /* The waits of one thread (every state but running), in time order. */
 typedef struct {
   int64_t s, e;
-  int     st;                 /* WEFT_ST_*; 0 for a state this weft does not know */
+  int st; /* WEFT_ST_*; 0 for a state this weft does not know */
 } WSpan;
 
 typedef struct {
-  WSpan  *v;
-  size_t  n, cap;
+  WSpan *v;
+  size_t n, cap;
 } WSpanList;
 
 /* One interval between two scheduler readings of a thread, inside the
@@ -138,67 +138,67 @@ typedef struct {
 
 typedef struct {
   CpuSeg *v;
-  size_t  n, cap;
+  size_t n, cap;
 } CpuList;
 
 /* The waits, holds and counts of one object, as the threads are loaded. */
 typedef struct {
-  int64_t  object_id;
+  int64_t object_id;
   int64_t *durs;
-  size_t   ndurs, capdurs;
-  int64_t  wait_ns, wait_max, waits, contended, waiters;
-  size_t   last_thread;       /* for distinct waiters: threads are loaded one at a time */
-  int64_t  holds, hold_ns, hold_max, hold_starts;
-  int64_t  handoffs;
+  size_t ndurs, capdurs;
+  int64_t wait_ns, wait_max, waits, contended, waiters;
+  size_t last_thread; /* for distinct waiters: threads are loaded one at a time */
+  int64_t holds, hold_ns, hold_max, hold_starts;
+  int64_t handoffs;
   /* lock_count rows (contention first), prorated to the range */
-  double   cnt_acq, cnt_fail, cnt_samples, cnt_sample_ns;
-  int64_t  cnt_sample_max;
-  bool     counted, cnt_prorated;
+  double cnt_acq, cnt_fail, cnt_samples, cnt_sample_ns;
+  int64_t cnt_sample_max;
+  bool counted, cnt_prorated;
 } ObjAcc;
 
 typedef struct {
-  size_t  obj;                /* index into objs */
+  size_t obj; /* index into objs */
   int64_t stack_id;
   int64_t waits, wait_ns;
 } SiteAcc;
 
 typedef struct {
   const char *label, *symbol, *file, *site;
-  int64_t     line;
-  bool        known;          /* the stack has a depth-0 frame */
+  int64_t line;
+  bool known; /* the stack has a depth-0 frame */
 } StackInfo;
 
 typedef struct {
-  WeftSql      sql;           /* the connection and the first error ("out of memory" too) */
+  WeftSql sql; /* the connection and the first error ("out of memory" too) */
   WeftMetrics *m;
-  Pool        *pool;
-  int64_t      a, b;
-  bool         txn;           /* the read transaction is ours (else no worker threads) */
+  Pool *pool;
+  int64_t a, b;
+  bool txn; /* the read transaction is ours (else no worker threads) */
 
-  ProcInfo    *procs;
-  size_t       nprocs, capprocs;
-  WeftHMap     proc_by_upid;
-  ThreadInfo  *thr;
-  size_t       nthr, capthr;
-  WeftHMap     thr_by_utid;
+  ProcInfo *procs;
+  size_t nprocs, capprocs;
+  WeftHMap proc_by_upid;
+  ThreadInfo *thr;
+  size_t nthr, capthr;
+  WeftHMap thr_by_utid;
 
-  RunList     *runs;          /* parallel to m->threads: running spans */
-  RunList     *ios;           /* parallel to m->threads: io_wait spans */
-  WSpanList   *waits;         /* parallel to m->threads: spans in any other state */
-  CpuList     *cpu;           /* parallel to m->threads: intervals between scheduler readings */
-  RunList     *joins;         /* parallel to m->threads: join_wait and child_wait spans */
+  RunList *runs;    /* parallel to m->threads: running spans */
+  RunList *ios;     /* parallel to m->threads: io_wait spans */
+  WSpanList *waits; /* parallel to m->threads: spans in any other state */
+  CpuList *cpu;     /* parallel to m->threads: intervals between scheduler readings */
+  RunList *joins;   /* parallel to m->threads: join_wait and child_wait spans */
 
-  ObjAcc      *objs;
-  size_t       nobjs, capobjs;
-  WeftHMap     obj_by_id;
-  SiteAcc     *sites;
-  size_t       nsites, capsites;
-  WeftHMap     site_by_key;
-  StackInfo   *stacks;
-  size_t       nstacks, capstacks;
-  WeftHMap     stack_by_id;
+  ObjAcc *objs;
+  size_t nobjs, capobjs;
+  WeftHMap obj_by_id;
+  SiteAcc *sites;
+  size_t nsites, capsites;
+  WeftHMap site_by_key;
+  StackInfo *stacks;
+  size_t nstacks, capstacks;
+  WeftHMap stack_by_id;
 
-  int64_t      share_base;    /* waiting in the range but for threads or children to end */
+  int64_t share_base; /* waiting in the range but for threads or children to end */
 } Ctx;
 
 static inline bool oom(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
@@ -259,7 +259,7 @@ bool build_whatifs(Ctx *c);
 
 typedef struct {
   WeftFinding *v;
-  size_t       n, cap;
+  size_t n, cap;
 } FindVec;
 
 /* A finding costs at least this (thread-ns): 1/100 of the thread time. */

@@ -42,7 +42,7 @@
 #include "holds.h"
 #include "naming.h"
 
-#define NOPROGRESS_MAX 64   /* flows followed without time going back: a cycle (bad data); stop following */
+#define NOPROGRESS_MAX 64 /* flows followed without time going back: a cycle (bad data); stop following */
 
 typedef struct {
   int64_t utid, path_ns, running_ns;
@@ -53,16 +53,20 @@ typedef struct {
 } CpObject;
 
 typedef struct {
-  int64_t stack_id, object_id, cause_ns;   /* stack_id -1: no stack */
+  int64_t stack_id, object_id, cause_ns; /* stack_id -1: no stack */
 } CpSite;
 
 /* The walk's raw result; every array malloc'd, freed by critpath_free. */
 typedef struct {
-  int64_t          path_ns, before_ns, jumps;
-  CpThread        *threads;  size_t nthreads;   /* in no particular order */
-  CpObject        *objects;  size_t nobjects;
-  CpSite          *sites;    size_t nsites;
-  WeftPathSegment *segments; size_t nsegments;  /* in time order */
+  int64_t path_ns, before_ns, jumps;
+  CpThread *threads;
+  size_t nthreads; /* in no particular order */
+  CpObject *objects;
+  size_t nobjects;
+  CpSite *sites;
+  size_t nsites;
+  WeftPathSegment *segments;
+  size_t nsegments; /* in time order */
 } CpResult;
 
 /* ---- the walk ---- */
@@ -72,14 +76,14 @@ typedef struct {
 } Cause;
 
 typedef struct {
-  WeftSql      *sql;         /* the connection and the first error */
-  CpResult     *r;
-  int64_t       a;
-  size_t        capthr, capobj, capsite, capseg;
-  WeftHMap      thr, obj, site;
-  Cause        *cause;
-  size_t        ncause, capcause;
-  WeftPathSegment cur;       /* the segment being walked (its start moves down) */
+  WeftSql *sql; /* the connection and the first error */
+  CpResult *r;
+  int64_t a;
+  size_t capthr, capobj, capsite, capseg;
+  WeftHMap thr, obj, site;
+  Cause *cause;
+  size_t ncause, capcause;
+  WeftPathSegment cur; /* the segment being walked (its start moves down) */
 } W;
 
 static bool woom(W *w) { return weft_sql_fail(w->sql, "out of memory"); }
@@ -164,8 +168,7 @@ static bool seg_jump(W *w, int64_t t, int kind, int64_t object_id, int64_t v) {
   w->cur.start_ns = t;
   w->cur.flow_kind = kind;
   w->cur.object_id = object_id;
-  if (w->cur.end_ns > w->cur.start_ns &&
-      VEC_PUSH(w->r->segments, w->r->nsegments, w->capseg, w->cur) < 0)
+  if (w->cur.end_ns > w->cur.start_ns && VEC_PUSH(w->r->segments, w->r->nsegments, w->capseg, w->cur) < 0)
     return woom(w);
   w->cur = (WeftPathSegment){.utid = v, .start_ns = t, .end_ns = t, .object_id = -1};
   return true;
@@ -191,8 +194,10 @@ static int hold_on_path(const WeftHold *h, void *user) {
   while (lo < up) {
     size_t mid = lo + (up - lo) / 2;
     const WeftPathSegment *g = hc->v[mid];
-    if (g->utid < h->utid || (g->utid == h->utid && g->end_ns <= hs)) lo = mid + 1;
-    else up = mid;
+    if (g->utid < h->utid || (g->utid == h->utid && g->end_ns <= hs))
+      lo = mid + 1;
+    else
+      up = mid;
   }
   int64_t sum = 0;
   for (size_t k = lo; k < hc->n && hc->v[k]->utid == h->utid && hc->v[k]->start_ns < he; k++)
@@ -229,8 +234,8 @@ static bool holds(W *w) {
 /* A flow into the walk's thread: the columns kind, from_utid, from_ns,
  * object_id of q's row, if it has one. */
 typedef struct {
-  int     kind;
-  int64_t from_u, from_ns, obj;   /* from_u -1: none */
+  int kind;
+  int64_t from_u, from_ns, obj; /* from_u -1: none */
 } Flow;
 
 static void read_flow(W *w, sqlite3_stmt *q, Flow *f) {
@@ -439,7 +444,9 @@ static bool path_threads(Ctx *c, WeftCriticalPath *cp, const CpResult *r) {
     const CpThread *t = &r->threads[i];
     if (t->path_ns <= 0) continue;
     WeftPathThread *pt = &cp->threads[cp->nthreads++];
-    *pt = (WeftPathThread){.utid = t->utid, .path_ns = t->path_ns, .running_ns = t->running_ns,
+    *pt = (WeftPathThread){.utid = t->utid,
+                           .path_ns = t->path_ns,
+                           .running_ns = t->running_ns,
                            .share = cp->length_ns > 0 ? (double)t->path_ns / (double)cp->length_ns : 0};
     if (!(pt->label = pool_strdup(c->pool, ctx_thread_label(c, t->utid, buf, sizeof buf)))) return oom(c);
   }
@@ -493,9 +500,12 @@ static bool path_objects(Ctx *c, WeftCriticalPath *cp, const CpResult *r, WeftHM
       break;
     }
     cp->objects[cp->nobjects++] =
-      (WeftPathObject){.object_id = o->object_id, .label = label, .kind_name = kind_name, .cause_ns = o->cause_ns,
-                       .hold_ns = o->hold_ns,
-                       .share = cp->length_ns > 0 ? (double)o->cause_ns / (double)cp->length_ns : 0};
+        (WeftPathObject){.object_id = o->object_id,
+                         .label = label,
+                         .kind_name = kind_name,
+                         .cause_ns = o->cause_ns,
+                         .hold_ns = o->hold_ns,
+                         .share = cp->length_ns > 0 ? (double)o->cause_ns / (double)cp->length_ns : 0};
   }
   sqlite3_finalize(qk);
   weft_object_namer_free(namer);
@@ -513,14 +523,16 @@ static bool path_sites(Ctx *c, WeftCriticalPath *cp, const CpResult *r, const We
     size_t k;
     if (rs->cause_ns <= 0 || !weft_hmap_get(po_by_id, rs->object_id, 0, &k)) continue;
     cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_info(c, rs->stack_id)->label,
-                                             .object_label = cp->objects[k].label, .object_id = rs->object_id,
+                                             .object_label = cp->objects[k].label,
+                                             .object_id = rs->object_id,
                                              .cause_ns = rs->cause_ns};
   }
   if (c->sql.failed) return false;
   qsort(cp->sites, cp->nsites, sizeof *cp->sites, cmp_path_site_key);
   size_t nm = 0;
   for (size_t i = 0; i < cp->nsites; i++) {
-    if (nm && cp->sites[nm - 1].object_id == cp->sites[i].object_id && !strcmp(cp->sites[nm - 1].label, cp->sites[i].label))
+    if (nm && cp->sites[nm - 1].object_id == cp->sites[i].object_id &&
+        !strcmp(cp->sites[nm - 1].label, cp->sites[i].label))
       cp->sites[nm - 1].cause_ns += cp->sites[i].cause_ns;
     else
       cp->sites[nm++] = cp->sites[i];

@@ -18,22 +18,31 @@
 
 #include "python.h"
 
-#define GIL_PROCESS_SHARE 0.10  /* the gil finding: GIL waits >= this share of the process's thread time */
-#define STRAGGLER_SHARE  0.25   /* lag / the straggler's time in the pool, for a finding */
+#define GIL_PROCESS_SHARE 0.10 /* the gil finding: GIL waits >= this share of the process's thread time */
+#define STRAGGLER_SHARE   0.25 /* lag / the straggler's time in the pool, for a finding */
 
 /* "12%", "0.5%" (one decimal below 1%, where findings.c's pct() has 0.95%:
  * the Python verdicts always printed so) */
 static const char *py_pct(char *buf, size_t len, double x) {
   x *= 100.0;
-  if (x > 0 && x < 1) snprintf(buf, len, "%.1f%%", x);
-  else snprintf(buf, len, "%.0f%%", x);
+  if (x > 0 && x < 1)
+    snprintf(buf, len, "%.1f%%", x);
+  else
+    snprintf(buf, len, "%.0f%%", x);
   return buf;
 }
 
 static void add_verdict(GArray *fv, WeftFindingKind kind, const char *kind_name, int64_t cost, const char *title,
                         const char *evidence, const char *fix, int64_t utid) {
-  WeftFinding f = {.kind = kind, .kind_name = kind_name, .cost_ns = cost, .title = title, .evidence = evidence,
-                   .fix = fix, .object_id = -1, .utid = utid, .region = -1};
+  WeftFinding f = {.kind = kind,
+                   .kind_name = kind_name,
+                   .cost_ns = cost,
+                   .title = title,
+                   .evidence = evidence,
+                   .fix = fix,
+                   .object_id = -1,
+                   .utid = utid,
+                   .region = -1};
   g_array_append_val(fv, f);
 }
 
@@ -50,20 +59,20 @@ static void gil_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const 
     snprintf(who, sizeof who, "; others waited longest (%s) while %s held it",
              weft_format_ns(b3, sizeof b3, pp->top_holder_ns),
              weft_metrics_thread_label(m, pp->top_holder_utid, lab, sizeof lab));
-  const char *title =
-    python_strf(py, "%zu thread%s of %s spent %s of their time waiting for the GIL: this work is CPU-bound Python",
-                pp->gil_threads, pp->gil_threads == 1 ? "" : "s", pp->label,
-                py_pct(p1, sizeof p1, pp->gil_threads_share));
+  const char *title = python_strf(
+      py, "%zu thread%s of %s spent %s of their time waiting for the GIL: this work is CPU-bound Python",
+      pp->gil_threads, pp->gil_threads == 1 ? "" : "s", pp->label, py_pct(p1, sizeof p1, pp->gil_threads_share));
   const char *evidence =
-    python_strf(py, "%s of GIL waits in all; threads were waiting for the GIL during %s of the process's life "
-                    "(%s), so only one ran Python at a time; %lld hand-off%s between threads%s",
-                weft_format_ns(b1, sizeof b1, pp->gil_wait_ns), py_pct(p2, sizeof p2, pp->gil_serial_share),
-                weft_format_ns(b2, sizeof b2, pp->gil_serial_ns), (long long)pp->gil_handoffs,
-                pp->gil_handoffs == 1 ? "" : "s", who);
+      python_strf(py,
+                  "%s of GIL waits in all; threads were waiting for the GIL during %s of the process's life "
+                  "(%s), so only one ran Python at a time; %lld hand-off%s between threads%s",
+                  weft_format_ns(b1, sizeof b1, pp->gil_wait_ns), py_pct(p2, sizeof p2, pp->gil_serial_share),
+                  weft_format_ns(b2, sizeof b2, pp->gil_serial_ns), (long long)pp->gil_handoffs,
+                  pp->gil_handoffs == 1 ? "" : "s", who);
   const char *fix =
-    python_strf(py, "use processes instead of threads: concurrent.futures.ProcessPoolExecutor or "
-                    "multiprocessing.Pool (the same map/submit interface), or move the hot loop into native code "
-                    "that releases the GIL (NumPy, a C extension, Cython with nogil)");
+      python_strf(py, "use processes instead of threads: concurrent.futures.ProcessPoolExecutor or "
+                      "multiprocessing.Pool (the same map/submit interface), or move the hot loop into native code "
+                      "that releases the GIL (NumPy, a C extension, Cython with nogil)");
   add_verdict(fv, WEFT_FIND_GIL, "gil", pp->gil_wait_ns, title, evidence, fix, pp->top_holder_utid);
 }
 
@@ -83,19 +92,18 @@ static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const W
     life += t->lifetime_ns;
     gil += t->gil_wait_ns;
   }
-  const char *title =
-    python_strf(py, "threads overlap well while waiting on I/O: threading is the right choice here (%zu "
-                    "threads of %s, up to %zu waiting at once)",
-                pp->io_threads, pp->label, pp->io_overlap_max);
-  const char *evidence =
-    python_strf(py, "they spent %s of their time blocked in I/O or sleeping and %s waiting for the GIL; two "
-                    "or more waited at once for %s",
-                py_pct(p1, sizeof p1, life ? (double)io / (double)life : 0),
-                py_pct(p2, sizeof p2, life ? (double)gil / (double)life : 0),
-                weft_format_ns(b1, sizeof b1, pp->io_overlap_ns));
-  const char *fix =
-    python_strf(py, "nothing to change: threads (or asyncio) suit I/O-bound work, since blocking calls "
-                    "release the GIL; more threads help as long as the other side keeps up");
+  const char *title = python_strf(py,
+                                  "threads overlap well while waiting on I/O: threading is the right choice here (%zu "
+                                  "threads of %s, up to %zu waiting at once)",
+                                  pp->io_threads, pp->label, pp->io_overlap_max);
+  const char *evidence = python_strf(
+      py,
+      "they spent %s of their time blocked in I/O or sleeping and %s waiting for the GIL; two "
+      "or more waited at once for %s",
+      py_pct(p1, sizeof p1, life ? (double)io / (double)life : 0),
+      py_pct(p2, sizeof p2, life ? (double)gil / (double)life : 0), weft_format_ns(b1, sizeof b1, pp->io_overlap_ns));
+  const char *fix = python_strf(py, "nothing to change: threads (or asyncio) suit I/O-bound work, since blocking calls "
+                                    "release the GIL; more threads help as long as the other side keeps up");
   add_verdict(fv, WEFT_FIND_IO_OVERLAP, "io_overlap", 0, title, evidence, fix, -1);
 }
 
@@ -115,19 +123,21 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
     if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
       wname = m->threads[i].name;
   const char *title =
-    python_strf(py, "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the "
-                    "pool): its tasks were longer",
-                idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
-                weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share));
+      python_strf(py,
+                  "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the "
+                  "pool): its tasks were longer",
+                  idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+                  weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share));
   const char *evidence =
-    python_strf(py, "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
-                    "meanwhile; the parent waited %s (%s of the pool's span) for results",
-                pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
-                weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
+      python_strf(py,
+                  "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
+                  "meanwhile; the parent waited %s (%s of the pool's span) for results",
+                  pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
+                  weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
   const char *fix =
-    python_strf(py, "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
-                    "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
-                    "executor.submit per task), and start the longest tasks first");
+      python_strf(py, "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
+                      "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
+                      "executor.submit per task), and start the longest tasks first");
   add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
 }
 
@@ -144,7 +154,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
      * is the oversubscription's (its own finding), not the program's. Weigh
      * the waits by the share of the process's running time that was on a CPU. */
     double on_cpu =
-      pm && pm->cpu_ns > 0 && pm->runq_ns >= 0 ? (double)pm->cpu_ns / (double)(pm->cpu_ns + pm->runq_ns) : 1;
+        pm && pm->cpu_ns > 0 && pm->runq_ns >= 0 ? (double)pm->cpu_ns / (double)(pm->cpu_ns + pm->runq_ns) : 1;
     gil_verdict(fv, py, m, pp, pm, on_cpu, min_cost);
     io_verdict(fv, py, m, pp, on_cpu);
   }
@@ -158,10 +168,10 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
  * of one creation site, told apart only by an ordinal ("... #17"), each with
  * a wait or two. They are one finding, not one per object. */
 typedef struct {
-  size_t      idx;    /* in m->objects */
-  int64_t     upid;
-  const char *base;   /* the name without " #k" */
-  size_t      blen;
+  size_t idx; /* in m->objects */
+  int64_t upid;
+  const char *base; /* the name without " #k" */
+  size_t blen;
 } PyGroupKey;
 
 static int cmp_pygroup(const void *x, const void *y) {
@@ -204,8 +214,8 @@ bool find_pylock_groups(Ctx *c, FindVec *fv, int64_t min_cost, bool *grouped) {
   for (size_t a = 0, b; a < n && !c->sql.failed; a = b) {
     int64_t wait = 0, crit = 0, waits = 0;
     size_t top = k[a].idx;
-    for (b = a; b < n && k[b].upid == k[a].upid && k[b].blen == k[a].blen &&
-                !strncmp(k[b].base, k[a].base, k[a].blen); b++) {
+    for (b = a; b < n && k[b].upid == k[a].upid && k[b].blen == k[a].blen && !strncmp(k[b].base, k[a].base, k[a].blen);
+         b++) {
       const WeftObjectMetrics *o = &m->objects[k[b].idx];
       wait += o->wait_ns;
       crit += o->critical_share_ns;
@@ -221,8 +231,9 @@ bool find_pylock_groups(Ctx *c, FindVec *fv, int64_t min_cost, bool *grouped) {
     char *base = pool_printf(pl, "%.*s", (int)k[a].blen, k[a].base);
     char *title = pool_printf(pl, "%zu Python locks or semaphores made at %s: threads waited %s on them", b - a,
                               base ? base : "", weft_format_ns(b1, sizeof b1, wait));
-    char *evidence = pool_printf(pl, "%lld waits in all; the longest %s on %s (waited %s in all); CPython makes "
-                                     "one per Future, Event, Condition or Queue",
+    char *evidence = pool_printf(pl,
+                                 "%lld waits in all; the longest %s on %s (waited %s in all); CPython makes "
+                                 "one per Future, Event, Condition or Queue",
                                  (long long)waits, weft_format_ns(b2, sizeof b2, t->wait_max_ns), t->label,
                                  weft_format_ns(b3, sizeof b3, t->wait_ns));
     add_finding(c, fv, WEFT_FIND_CONTENTION, cost, title, evidence,

@@ -19,10 +19,10 @@
 #include "python.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
-#define FIND_MIN_COST_DIV      100    /* a finding costs >= 1/100 of the thread time in the range */
-#define FIND_IMBALANCE_LB      0.90   /* regions with LB below this are imbalanced */
-#define FIND_SERIAL_SHARE      0.10   /* at most one thread running >= 10% of the range */
-#define FIND_RUNQ_SHARE        0.10   /* runq >= 10% of the thread time */
+#define FIND_MIN_COST_DIV 100  /* a finding costs >= 1/100 of the thread time in the range */
+#define FIND_IMBALANCE_LB 0.90 /* regions with LB below this are imbalanced */
+#define FIND_SERIAL_SHARE 0.10 /* at most one thread running >= 10% of the range */
+#define FIND_RUNQ_SHARE   0.10 /* runq >= 10% of the thread time */
 
 int64_t findings_min_cost(const WeftMetrics *m) {
   return (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
@@ -39,16 +39,16 @@ const char *pct(char *buf, size_t len, double f) {
 
 static const char *find_kind_name(WeftFindingKind k) {
   switch (k) {
-  case WEFT_FIND_CONTENTION: return "contention";
-  case WEFT_FIND_CONDVAR: return "condvar";
-  case WEFT_FIND_IMBALANCE: return "imbalance";
-  case WEFT_FIND_SERIAL: return "serial";
-  case WEFT_FIND_OVERSUBSCRIBED: return "oversubscribed";
-  case WEFT_FIND_GIL: return "gil";
-  case WEFT_FIND_IO: return "io";
-  case WEFT_FIND_SLEEP: return "sleep";
-  case WEFT_FIND_IO_OVERLAP: return "io_overlap";
-  case WEFT_FIND_MACHINE_LOAD: return "machine_load";
+    case WEFT_FIND_CONTENTION: return "contention";
+    case WEFT_FIND_CONDVAR: return "condvar";
+    case WEFT_FIND_IMBALANCE: return "imbalance";
+    case WEFT_FIND_SERIAL: return "serial";
+    case WEFT_FIND_OVERSUBSCRIBED: return "oversubscribed";
+    case WEFT_FIND_GIL: return "gil";
+    case WEFT_FIND_IO: return "io";
+    case WEFT_FIND_SLEEP: return "sleep";
+    case WEFT_FIND_IO_OVERLAP: return "io_overlap";
+    case WEFT_FIND_MACHINE_LOAD: return "machine_load";
   }
   return "other";
 }
@@ -56,8 +56,15 @@ static const char *find_kind_name(WeftFindingKind k) {
 bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *title, char *evidence, char *fix,
                  int64_t object_id, int64_t utid, int64_t region) {
   if (!title || !evidence || !fix) return oom(c);
-  WeftFinding f = {.kind = kind, .kind_name = find_kind_name(kind), .cost_ns = cost, .title = title,
-                   .evidence = evidence, .fix = fix, .object_id = object_id, .utid = utid, .region = region};
+  WeftFinding f = {.kind = kind,
+                   .kind_name = find_kind_name(kind),
+                   .cost_ns = cost,
+                   .title = title,
+                   .evidence = evidence,
+                   .fix = fix,
+                   .object_id = object_id,
+                   .utid = utid,
+                   .region = region};
   if (VEC_PUSH(fv->v, fv->n, fv->cap, f) < 0) return oom(c);
   return true;
 }
@@ -100,16 +107,16 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
      * wait by design: the pool's finding (straggler, balance, the parent's
      * wait) tells why, not a lock finding per queue */
     if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
-    const char *noun = pylock ? "Python lock or semaphore"
+    const char *noun = pylock                       ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
-                       : kind_is_rwlock(o->kind) ? "rwlock"
-                       : o->kind == WEFT_KIND_SPIN ? "spinlock"
-                       : o->kind == WEFT_KIND_SEM  ? "semaphore"
-                                                   : "condition variable";
+                       : kind_is_rwlock(o->kind)    ? "rwlock"
+                       : o->kind == WEFT_KIND_SPIN  ? "spinlock"
+                       : o->kind == WEFT_KIND_SEM   ? "semaphore"
+                                                    : "condition variable";
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
-    char *title = pool_printf(pl, "%s %s: threads waited %s on it (%s of all waiting); %zu call site%s", noun,
-                              o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
-                              pct(p1, sizeof p1, o->wait_share), o->nsites_total, o->nsites_total == 1 ? "" : "s");
+    char *title = pool_printf(pl, "%s %s: threads waited %s on it (%s of all waiting); %zu call site%s", noun, o->label,
+                              weft_format_ns(b1, sizeof b1, o->wait_ns), pct(p1, sizeof p1, o->wait_share),
+                              o->nsites_total, o->nsites_total == 1 ? "" : "s");
     char acq[96] = "";
     if (o->acquisitions > 0)
       snprintf(acq, sizeof acq, "%lld of %lld acquisitions contended (%s); ", (long long)o->contended,
@@ -123,7 +130,8 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                weft_format_ns(b6, sizeof b6, o->hold_mean_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
                (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
     else if (o->holds && o->hold_est_ns >= 0) /* contention first, with a sample: estimates, marked */
-      snprintf(hold, sizeof hold, "; held ≈%s in all (the %lld hold%s someone waited for: %s, max %s; the "
+      snprintf(hold, sizeof hold,
+               "; held ≈%s in all (the %lld hold%s someone waited for: %s, max %s; the "
                "others ≈%s each, from %lld timed); %lld hand-off%s",
                weft_format_ns(b5, sizeof b5, o->hold_est_ns), (long long)o->holds, o->holds == 1 ? "" : "s",
                weft_format_ns(b6, sizeof b6, o->hold_ns), weft_format_ns(b7, sizeof b7, o->hold_max_ns),
@@ -138,11 +146,11 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
       snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
                weft_format_ns(b1, sizeof b1, o->critical_share_ns),
                pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
-    char *evidence = pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s", acq,
-                                 weft_format_ns(b2, sizeof b2, o->wait_p50_ns),
-                                 weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
-                                 weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
-                                 o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
+    char *evidence =
+        pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s", acq,
+                    weft_format_ns(b2, sizeof b2, o->wait_p50_ns), weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
+                    weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
+                    o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
     /* a wait on the critical path costs the run time too: its share counts twice */
     add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
                 title, evidence, pool_strdup(pl, object_fix(o, pylock)), o->object_id, -1, -1);
@@ -150,9 +158,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   return !c->sql.failed;
 }
 
-static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) {
-  ctx_thread_label(c, utid, buf, len);
-}
+static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) { ctx_thread_label(c, utid, buf, len); }
 
 bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
   WeftMetrics *m = c->m;
@@ -167,8 +173,8 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     /* a fork-join group that a phase marks exactly: one finding, under the
      * phase's name (regions are sorted by start, so the twin is near) */
     bool twin = false;
-    for (size_t k = i + 1; r->kind == WEFT_REGION_FORK_JOIN && k < m->nregions &&
-                           m->regions[k].start_ns == r->start_ns; k++) {
+    for (size_t k = i + 1; r->kind == WEFT_REGION_FORK_JOIN && k < m->nregions && m->regions[k].start_ns == r->start_ns;
+         k++) {
       const WeftRegion *r2 = &m->regions[k];
       twin |= r2->kind == WEFT_REGION_PHASE && r2->end_ns == r->end_ns && r2->nteam == r->nteam &&
               !memcmp(r2->team_utid, r->team_utid, r->nteam * sizeof *r->team_utid);
@@ -179,11 +185,11 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     for (size_t k = 0; k < r->nteam; k++) mn = min64(mn, r->team_useful_ns[k]);
     char *title = pool_printf(pl, "load imbalance in %s: LB %.2f; %s is the straggler; %s of thread time idle",
                               r->label, r->pop.lb, who, weft_format_ns(b1, sizeof b1, r->pop.idle_ns));
-    char *evidence = pool_printf(
-      pl, "%zu threads over %s: useful time min %s, mean %s, max %s; parallel efficiency %.2f", r->nteam,
-      weft_format_ns(b2, sizeof b2, r->pop.span_ns), weft_format_ns(b3, sizeof b3, mn),
-      weft_format_ns(b4, sizeof b4, r->pop.sum_useful_ns / (int64_t)r->nteam),
-      weft_format_ns(b5, sizeof b5, r->pop.max_useful_ns), r->pop.pe);
+    char *evidence =
+        pool_printf(pl, "%zu threads over %s: useful time min %s, mean %s, max %s; parallel efficiency %.2f", r->nteam,
+                    weft_format_ns(b2, sizeof b2, r->pop.span_ns), weft_format_ns(b3, sizeof b3, mn),
+                    weft_format_ns(b4, sizeof b4, r->pop.sum_useful_ns / (int64_t)r->nteam),
+                    weft_format_ns(b5, sizeof b5, r->pop.max_useful_ns), r->pop.pe);
     char *fix = pool_strdup(pl, "split the work into smaller chunks handed out dynamically (a shared work queue, "
                                 "OpenMP schedule(dynamic)) instead of one equal share per thread");
     add_finding(c, fv, WEFT_FIND_IMBALANCE, r->pop.imbalance_ns, title, evidence, fix, -1, r->straggler_utid,
@@ -236,14 +242,15 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     weft_hmap_free(&cnt);
     if (c->sql.failed) break;
     thread_name(c, best, who, sizeof who);
-    char *title = pool_printf(pl, "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
-                                  "%s was the straggler in %lld; %s of thread time idle",
+    char *title = pool_printf(pl,
+                              "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
+                              "%s was the straggler in %lld; %s of thread time idle",
                               o->label, lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
                               weft_format_ns(b1, sizeof b1, idle));
-    char *evidence = pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
-                                 weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label,
-                                 m->regions[worst].pop.lb,
-                                 weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
+    char *evidence =
+        pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
+                    weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label, m->regions[worst].pop.lb,
+                    weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
     char *fix = pool_strdup(pl, "balance the work of each phase (smaller chunks, work stealing), or let fast "
                                 "threads take other work instead of waiting at the barrier");
     add_finding(c, fv, WEFT_FIND_IMBALANCE, cost, title, evidence, fix, o->object_id, best, worst);
@@ -272,8 +279,7 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
   Pool *pl = c->pool;
   char b1[32], b2[32], b3[32], p1[16], p2[16];
   int64_t rq = s->time.runnable_ns;
-  if (rq <= 0 || s->thread_ns <= 0 || (double)rq < FIND_RUNQ_SHARE * (double)s->thread_ns || rq < min_cost)
-    return true;
+  if (rq <= 0 || s->thread_ns <= 0 || (double)rq < FIND_RUNQ_SHARE * (double)s->thread_ns || rq < min_cost) return true;
   double cpus = usable_cpus(m), used = s->span_ns > 0 ? (double)s->time.oncpu_ns / (double)s->span_ns : 0;
   double excess = 0; /* thread-ns with more threads in state running than CPUs, beyond the CPUs */
   for (size_t k = 1; cpus > 0 && k <= p->kmax; k++)
@@ -289,17 +295,20 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
       snprintf(other + n, sizeof other - (size_t)n, ", the hypervisor took %s",
                weft_format_ns(b3, sizeof b3, m->machine_steal_ns));
   }
-  char *evidence = pool_printf(pl, "up to %zu thread%s running at once, on %s CPU%s; the program used %.2f CPUs on "
-                                   "average (on-CPU time %s)%s",
+  char *evidence = pool_printf(pl,
+                               "up to %zu thread%s running at once, on %s CPU%s; the program used %.2f CPUs on "
+                               "average (on-CPU time %s)%s",
                                p->kmax, p->kmax == 1 ? "" : "s", ncpu, cpus == 1 ? "" : "s", used,
                                weft_format_ns(b2, sizeof b2, s->time.oncpu_ns), other);
   if (!own) {
-    char *title = pool_printf(pl, "measurement: threads waited %s for a CPU (%s of the thread time) that other load "
-                                  "took, not the program's own threads",
+    char *title = pool_printf(pl,
+                              "measurement: threads waited %s for a CPU (%s of the thread time) that other load "
+                              "took, not the program's own threads",
                               weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
-    char *fix = pool_printf(pl, "a warning about this measurement, not advice: the program used %s of the %s CPUs it "
-                                "may use; other processes%s or a CPU limit (cgroup quota, taskset) took the rest. "
-                                "Measure on a quiet machine; `weft scale --repeat` shows the spread",
+    char *fix = pool_printf(pl,
+                            "a warning about this measurement, not advice: the program used %s of the %s CPUs it "
+                            "may use; other processes%s or a CPU limit (cgroup quota, taskset) took the rest. "
+                            "Measure on a quiet machine; `weft scale --repeat` shows the spread",
                             pct(p2, sizeof p2, used / cpus), ncpu, m->other_cpu_ns > 0 ? " (see the evidence)" : "");
     return add_finding(c, fv, WEFT_FIND_MACHINE_LOAD, 0, title, evidence, fix, -1, -1, -1);
   }
@@ -307,8 +316,9 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
                             weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
   char *fix;
   if (cpus > 0)
-    fix = pool_printf(pl, "more runnable threads than CPUs: use at most %g worker thread%s (the CPUs this program "
-                          "may use), or fewer threads that each do more",
+    fix = pool_printf(pl,
+                      "more runnable threads than CPUs: use at most %g worker thread%s (the CPUs this program "
+                      "may use), or fewer threads that each do more",
                       cpus, cpus == 1 ? "" : "s");
   else
     fix = pool_strdup(pl, "use at most one worker thread per CPU");
@@ -336,13 +346,15 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
       if (p->io_overlap_ns > 0)
         snprintf(io, sizeof io, " (not counted: %s of it with 2 or more threads blocked in I/O at once)",
                  weft_format_ns(b4, sizeof b4, p->io_overlap_ns));
-      char *evidence = pool_printf(pl, "no thread running %s%s, one thread %s; up to %zu threads ran at once; "
-                                       "average parallelism %.2f",
-                                   weft_format_ns(b2, sizeof b2, p->ns[0]), io,
-                                   weft_format_ns(b3, sizeof b3, p->ns[1]), p->kmax, p->average);
-      char *fix = pool_printf(pl, "parallelise the serial part or overlap it with parallel work: with %s of the "
-                                  "time serial, no number of threads can make this range more than %.1fx faster "
-                                  "(Amdahl)",
+      char *evidence = pool_printf(pl,
+                                   "no thread running %s%s, one thread %s; up to %zu threads ran at once; "
+                                   "average parallelism %.2f",
+                                   weft_format_ns(b2, sizeof b2, p->ns[0]), io, weft_format_ns(b3, sizeof b3, p->ns[1]),
+                                   p->kmax, p->average);
+      char *fix = pool_printf(pl,
+                              "parallelise the serial part or overlap it with parallel work: with %s of the "
+                              "time serial, no number of threads can make this range more than %.1fx faster "
+                              "(Amdahl)",
                               pct(p1, sizeof p1, frac), 1.0 / frac);
       add_finding(c, fv, WEFT_FIND_SERIAL, cost, title, evidence, fix, -1, -1, -1);
     }
@@ -353,12 +365,12 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
     WeftFindingKind kind;
     const char *what, *fix;
   } st[] = {
-    {WEFT_ST_IO_WAIT, WEFT_FIND_IO, "threads were blocked in I/O for %s (%s of thread time)",
-     "overlap I/O with computation: read ahead, use more I/O threads or asynchronous I/O, or batch small "
-     "reads and writes"},
-    {WEFT_ST_SLEEP, WEFT_FIND_SLEEP, "threads slept %s (%s of thread time)",
-     "sleeping to wait for something (polling) wastes time: wait on a condition variable, semaphore or "
-     "eventfd that wakes the thread exactly when it is ready"},
+      {WEFT_ST_IO_WAIT, WEFT_FIND_IO, "threads were blocked in I/O for %s (%s of thread time)",
+       "overlap I/O with computation: read ahead, use more I/O threads or asynchronous I/O, or batch small "
+       "reads and writes"},
+      {WEFT_ST_SLEEP, WEFT_FIND_SLEEP, "threads slept %s (%s of thread time)",
+       "sleeping to wait for something (polling) wastes time: wait on a condition variable, semaphore or "
+       "eventfd that wakes the thread exactly when it is ready"},
   };
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
     int64_t v = s->state_ns[st[i].state];

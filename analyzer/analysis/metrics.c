@@ -219,8 +219,10 @@ static ptrdiff_t link_find(const WeftProcLink *p, const size_t *by_upid, size_t 
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (p[by_upid[mid]].upid < upid) lo = mid + 1;
-    else hi = mid;
+    if (p[by_upid[mid]].upid < upid)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && p[by_upid[lo]].upid == upid ? (ptrdiff_t)by_upid[lo] : -1;
 }
@@ -235,8 +237,8 @@ ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, s
   ptrdiff_t prog = -1;
   for (size_t i = 0; i < n; i++) {
     bool root = p[i].parent_upid < 0 || link_find(p, by, n, p[i].parent_upid) < 0;
-    if (root && (prog < 0 || p[i].end_ns > p[prog].end_ns ||
-                 (p[i].end_ns == p[prog].end_ns && p[i].image > p[prog].image)))
+    if (root &&
+        (prog < 0 || p[i].end_ns > p[prog].end_ns || (p[i].end_ns == p[prog].end_ns && p[i].image > p[prog].image)))
       prog = (ptrdiff_t)i;
   }
   if (prog < 0 || p[prog].exec_from_upid < 0) {
@@ -298,12 +300,19 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
   if (!q) return false;
   bool any = false;
   while (weft_sql_step(&c->sql, q)) {
-    ProcInfo p = {
-      .upid = sqlite3_column_int64(q, 0), .pid = sqlite3_column_int64(q, 1), .image = weft_sql_i64(q, 2, 0),
-      .parent_upid = weft_sql_i64(q, 3, -1), .cmdline = col_str(c, q, 4), .exe = col_str(c, q, 5),
-      .start = weft_sql_i64(q, 6, 0), .end = weft_sql_i64(q, 7, 0), .end_how = col_str(c, q, 8),
-      .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL, .exit_status = weft_sql_i64(q, 9, 0),
-      .exec_from = weft_sql_i64(q, 10, -1), .idx = -1};
+    ProcInfo p = {.upid = sqlite3_column_int64(q, 0),
+                  .pid = sqlite3_column_int64(q, 1),
+                  .image = weft_sql_i64(q, 2, 0),
+                  .parent_upid = weft_sql_i64(q, 3, -1),
+                  .cmdline = col_str(c, q, 4),
+                  .exe = col_str(c, q, 5),
+                  .start = weft_sql_i64(q, 6, 0),
+                  .end = weft_sql_i64(q, 7, 0),
+                  .end_how = col_str(c, q, 8),
+                  .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL,
+                  .exit_status = weft_sql_i64(q, 9, 0),
+                  .exec_from = weft_sql_i64(q, 10, -1),
+                  .idx = -1};
     if (p.end < p.start) p.end = p.start;
     p.sel = pid < 0 || p.pid == pid;
     any |= p.sel;
@@ -333,11 +342,20 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
     if (!p->sel || !clip(p->start, p->end, c->a, c->b, &cs, &ce)) continue;
     WeftProcessMetrics *pm = &m->processes[m->nprocesses];
     p->idx = (ptrdiff_t)m->nprocesses++;
-    *pm = (WeftProcessMetrics){.upid = p->upid, .pid = p->pid, .image = p->image, .parent_upid = p->parent_upid,
-                               .cmdline = p->cmdline, .exe = p->exe, .end_how = p->end_how,
-                               .start_ns = p->start, .end_ns = p->end, .has_exit_status = p->has_exit,
-                               .exit_status = p->exit_status, .lifetime_ns = ce - cs,
-                               .cpu_ns = -1, .runq_ns = -1};
+    *pm = (WeftProcessMetrics){.upid = p->upid,
+                               .pid = p->pid,
+                               .image = p->image,
+                               .parent_upid = p->parent_upid,
+                               .cmdline = p->cmdline,
+                               .exe = p->exe,
+                               .end_how = p->end_how,
+                               .start_ns = p->start,
+                               .end_ns = p->end,
+                               .has_exit_status = p->has_exit,
+                               .exit_status = p->exit_status,
+                               .lifetime_ns = ce - cs,
+                               .cpu_ns = -1,
+                               .runq_ns = -1};
   }
   return true;
 }
@@ -347,11 +365,19 @@ static bool load_threads(Ctx *c) {
                                               "end_how, cpu_ns, runq_ns FROM thread ORDER BY utid");
   if (!q) return false;
   while (weft_sql_step(&c->sql, q)) {
-    ThreadInfo t = {.utid = sqlite3_column_int64(q, 0), .upid = sqlite3_column_int64(q, 1),
-                    .tid = sqlite3_column_int64(q, 2), .name = col_str(c, q, 3),
-                    .is_main = (int)weft_sql_i64(q, 4, 0), .creator = weft_sql_i64(q, 5, -1),
-                    .start = weft_sql_i64(q, 6, 0), .end = weft_sql_i64(q, 7, 0), .end_how = col_str(c, q, 8),
-                    .cpu = weft_sql_i64(q, 9, -1), .runq = weft_sql_i64(q, 10, -1), .pid = -1, .idx = -1};
+    ThreadInfo t = {.utid = sqlite3_column_int64(q, 0),
+                    .upid = sqlite3_column_int64(q, 1),
+                    .tid = sqlite3_column_int64(q, 2),
+                    .name = col_str(c, q, 3),
+                    .is_main = (int)weft_sql_i64(q, 4, 0),
+                    .creator = weft_sql_i64(q, 5, -1),
+                    .start = weft_sql_i64(q, 6, 0),
+                    .end = weft_sql_i64(q, 7, 0),
+                    .end_how = col_str(c, q, 8),
+                    .cpu = weft_sql_i64(q, 9, -1),
+                    .runq = weft_sql_i64(q, 10, -1),
+                    .pid = -1,
+                    .idx = -1};
     if (t.end < t.start) t.end = t.start;
     size_t pi;
     if (weft_hmap_get(&c->proc_by_upid, t.upid, 0, &pi)) {
@@ -382,10 +408,19 @@ static bool load_threads(Ctx *c) {
     ThreadInfo *t = &c->thr[i];
     if (!t->sel || !clip(t->start, t->end, c->a, c->b, &cs, &ce)) continue;
     t->idx = (ptrdiff_t)m->nthreads;
-    m->threads[m->nthreads++] = (WeftThreadMetrics){
-      .utid = t->utid, .upid = t->upid, .tid = t->tid, .pid = t->pid, .name = t->name, .is_main = t->is_main,
-      .creator_utid = t->creator, .start_ns = t->start, .end_ns = t->end, .end_how = t->end_how,
-      .lifetime_ns = ce - cs, .cpu_ns = -1, .runq_ns = -1};
+    m->threads[m->nthreads++] = (WeftThreadMetrics){.utid = t->utid,
+                                                    .upid = t->upid,
+                                                    .tid = t->tid,
+                                                    .pid = t->pid,
+                                                    .name = t->name,
+                                                    .is_main = t->is_main,
+                                                    .creator_utid = t->creator,
+                                                    .start_ns = t->start,
+                                                    .end_ns = t->end,
+                                                    .end_how = t->end_how,
+                                                    .lifetime_ns = ce - cs,
+                                                    .cpu_ns = -1,
+                                                    .runq_ns = -1};
   }
   return true;
 }
@@ -405,8 +440,7 @@ static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
   return &c->objs[i];
 }
 
-static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack,
-                     int64_t result) {
+static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack, int64_t result) {
   size_t oi;
   ObjAcc *o = obj_acc(c, obj, &oi);
   if (!o) return false;
@@ -507,15 +541,19 @@ int64_t span_sum(const RunList *rl, int64_t x, int64_t y) {
   size_t lo = 0, hi = rl->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (rl->run[mid].e > x) hi = mid;
-    else lo = mid + 1;
+    if (rl->run[mid].e > x)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   size_t i = lo;
   lo = i, hi = rl->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (rl->run[mid].s >= y) hi = mid;
-    else lo = mid + 1;
+    if (rl->run[mid].s >= y)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   size_t j = lo;
   if (i >= j) return 0;
@@ -534,8 +572,10 @@ int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
   size_t lo = 0, hi = cl->n;
   while (lo < hi) { /* the first interval ending after x */
     size_t mid = lo + (hi - lo) / 2;
-    if (cl->v[mid].e > x) hi = mid;
-    else lo = mid + 1;
+    if (cl->v[mid].e > x)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   double sum = 0;
   for (size_t i = lo; i < cl->n && cl->v[i].s < y; i++) {
@@ -557,11 +597,11 @@ int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
  * CPU outside it) the matching upper bound. */
 typedef struct {
   int64_t oncpu, runnable, waiting, offcpu, assumed, interpolated;
-  double  by_state[WEFT_ST_COUNT]; /* waiting, by the state of the wait (0: unknown states, gaps) */
+  double by_state[WEFT_ST_COUNT]; /* waiting, by the state of the wait (0: unknown states, gaps) */
 } TimeSplit;
 
-static void split_interval(Ctx *c, size_t ti, int64_t s, int64_t e, bool known, int64_t dc, int64_t dr,
-                           size_t *wi, TimeSplit *out) {
+static void split_interval(Ctx *c, size_t ti, int64_t s, int64_t e, bool known, int64_t dc, int64_t dr, size_t *wi,
+                           TimeSplit *out) {
   int64_t len = e - s, run = span_sum(&c->runs[ti], s, e), w = len - run;
   int64_t oc, r = 0, off = 0;
   if (!known) {
@@ -652,8 +692,11 @@ static bool thread_time(Ctx *c, sqlite3_stmt *q, const ThreadInfo *ti, size_t id
     t->runq_ns = (int64_t)(drsum + 0.5);
   }
   free(pt);
-  t->time = (WeftTimeSplit){.oncpu_ns = sp.oncpu, .runnable_ns = sp.runnable, .waiting_ns = sp.waiting,
-                            .offcpu_ns = sp.offcpu, .assumed_ns = sp.assumed,
+  t->time = (WeftTimeSplit){.oncpu_ns = sp.oncpu,
+                            .runnable_ns = sp.runnable,
+                            .waiting_ns = sp.waiting,
+                            .offcpu_ns = sp.offcpu,
+                            .assumed_ns = sp.assumed,
                             .interpolated_ns = sp.interpolated};
   for (int k = 0; k < WEFT_ST_COUNT; k++) t->time.waiting_state_ns[k] = (int64_t)(sp.by_state[k] + 0.5);
   t->useful_ns = sp.oncpu;
@@ -770,18 +813,18 @@ static bool load_counts(Ctx *c) {
  * accumulators are merged into the caller's, and every list built from them
  * is sorted, so the result does not depend on the schedule. */
 
-#define WEFT_MAX_JOBS 8
+#define WEFT_MAX_JOBS       8
 #define HOLD_CHUNKS_PER_JOB 4
 
 typedef struct {
-  atomic_size_t next_thread;   /* states: the next thread index to load */
-  atomic_size_t next_holds;    /* hand-offs, per thread: the next thread index */
-  atomic_size_t next_chunk;    /* holds (and hand-offs), by chunks: the next chunk */
-  atomic_bool   abort;         /* a worker failed: stop taking work */
-  bool          objects;       /* load holds and hand-offs too */
-  bool          chunked;       /* hand-offs too by rowid chunks of the table */
-  size_t        nchunks;
-  int64_t       hold_step, flow_step;  /* rowids per chunk */
+  atomic_size_t next_thread; /* states: the next thread index to load */
+  atomic_size_t next_holds;  /* hand-offs, per thread: the next thread index */
+  atomic_size_t next_chunk;  /* holds (and hand-offs), by chunks: the next chunk */
+  atomic_bool abort;         /* a worker failed: stop taking work */
+  bool objects;              /* load holds and hand-offs too */
+  bool chunked;              /* hand-offs too by rowid chunks of the table */
+  size_t nchunks;
+  int64_t hold_step, flow_step; /* rowids per chunk */
 } Shared;
 
 static bool load_work(Ctx *c, Shared *sh) {
@@ -825,12 +868,12 @@ static bool load_work(Ctx *c, Shared *sh) {
 }
 
 typedef struct {
-  Ctx       w;
-  Shared   *sh;
+  Ctx w;
+  Shared *sh;
   const char *path;
-  char      err[256];
+  char err[256];
   pthread_t thread;
-  bool      started;
+  bool started;
 } Worker;
 
 static void *worker_main(void *arg) {
@@ -1195,8 +1238,10 @@ const WeftThreadMetrics *weft_metrics_thread(const WeftMetrics *m, int64_t utid)
   size_t lo = 0, hi = m->nthreads;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (m->threads[mid].utid < utid) lo = mid + 1;
-    else hi = mid;
+    if (m->threads[mid].utid < utid)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < m->nthreads && m->threads[lo].utid == utid ? &m->threads[lo] : NULL;
 }

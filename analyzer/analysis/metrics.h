@@ -41,36 +41,36 @@
 
 /* ---- the query ---- */
 
-#define WEFT_TIME_OPEN_START INT64_MIN   /* range starts at the recording's start */
-#define WEFT_TIME_OPEN_END   INT64_MAX   /* range ends at the recording's end */
+#define WEFT_TIME_OPEN_START INT64_MIN /* range starts at the recording's start */
+#define WEFT_TIME_OPEN_END   INT64_MAX /* range ends at the recording's end */
 
 /* What to compute; the per-process and per-thread accounting and the
  * summary are always computed. WEFT_METRICS_FINDINGS needs the rest and
  * turns it on. */
 enum {
-  WEFT_METRICS_OBJECTS     = 1u << 0,   /* contention per sync object */
-  WEFT_METRICS_REGIONS     = 1u << 1,   /* barrier rounds, fork-join groups, phases */
+  WEFT_METRICS_OBJECTS = 1u << 0,       /* contention per sync object */
+  WEFT_METRICS_REGIONS = 1u << 1,       /* barrier rounds, fork-join groups, phases */
   WEFT_METRICS_PARALLELISM = 1u << 2,   /* fraction of time with k threads running */
-  WEFT_METRICS_FINDINGS    = 1u << 3,   /* ranked findings (implies the three above) */
+  WEFT_METRICS_FINDINGS = 1u << 3,      /* ranked findings (implies the three above) */
   WEFT_METRICS_CRITICAL_PATH = 1u << 4, /* the critical path and what-ifs (critpath.c, whatif.c); with
                                          * WEFT_METRICS_FINDINGS it also ranks the findings */
-  WEFT_METRICS_ALL         = 0x1fu,
+  WEFT_METRICS_ALL = 0x1fu,
 };
 
 typedef struct {
-  int64_t  start_ns;   /* a, or WEFT_TIME_OPEN_START */
-  int64_t  end_ns;     /* b, or WEFT_TIME_OPEN_END */
-  int64_t  pid;        /* only the process images with this pid; -1: all processes. An open
-                        * end of the range is then their first start / last end */
-  unsigned what;       /* WEFT_METRICS_* bits; 0 means WEFT_METRICS_ALL */
-  int      jobs;       /* threads reading the database: 0 one per CPU (at most 8), 1 only the
-                        * caller's. Extra threads open their own read-only connections to
-                        * db's file (not for an in-memory database) */
-  int      all_processes; /* 0 (the default): without a pid and with an open start, when the
-                        * root process exec'd (env, a shell wrapper, pyenv's shims -> the
-                        * program), leave out its earlier images and their children, the
-                        * launchers: the program is the last image and its descendants, and
-                        * the range starts with it. 1: every process */
+  int64_t start_ns;  /* a, or WEFT_TIME_OPEN_START */
+  int64_t end_ns;    /* b, or WEFT_TIME_OPEN_END */
+  int64_t pid;       /* only the process images with this pid; -1: all processes. An open
+                      * end of the range is then their first start / last end */
+  unsigned what;     /* WEFT_METRICS_* bits; 0 means WEFT_METRICS_ALL */
+  int jobs;          /* threads reading the database: 0 one per CPU (at most 8), 1 only the
+                      * caller's. Extra threads open their own read-only connections to
+                      * db's file (not for an in-memory database) */
+  int all_processes; /* 0 (the default): without a pid and with an open start, when the
+                      * root process exec'd (env, a shell wrapper, pyenv's shims -> the
+                      * program), leave out its earlier images and their children, the
+                      * launchers: the program is the last image and its descendants, and
+                      * the range starts with it. 1: every process */
 } WeftMetricsQuery;
 
 /* The whole recording, all processes, everything, one thread per CPU. */
@@ -87,11 +87,11 @@ void weft_metrics_query_init(WeftMetricsQuery *q);
  *   imbalance_ns = sum(max - useful_i)   (the part of idle caused by imbalance)
  * All zero (lb 1) for an empty team or T <= 0. */
 typedef struct {
-  size_t  n;
-  int64_t span_ns;          /* T */
+  size_t n;
+  int64_t span_ns; /* T */
   int64_t sum_useful_ns;
   int64_t max_useful_ns;
-  double  lb, synce, pe;
+  double lb, synce, pe;
   int64_t idle_ns;
   int64_t imbalance_ns;
 } WeftPop;
@@ -101,14 +101,11 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
 /* Where the time of a thread (or the sum over threads) went; the four add up
  * to its lifetime in the range. The scheduler's readings (on-CPU and
  * runnable time, cumulative) come every 50 ms of a thread's activity, after
- * its long (1 ms+) barrier, join, child, sleep and I/O waits, and at its end; between two readings only their difference is known, and it is
- * placed in the running spans (outside recorded waits) first:
- *   oncpu    on a CPU outside recorded waits = useful time. Without readings
- *            (after the last one, or none at all) the running time counts,
- *            and is also counted in assumed
- *   runnable runnable but waiting for a CPU, inside waits (after a wake-up)
- *            or outside them (preempted): exactly the scheduler's figure
- *   waiting  in a recorded wait and neither runnable nor (outside it) on a
+ * its long (1 ms+) barrier, join, child, sleep and I/O waits, and at its end; between two readings only their
+ * difference is known, and it is placed in the running spans (outside recorded waits) first: oncpu    on a CPU outside
+ * recorded waits = useful time. Without readings (after the last one, or none at all) the running time counts, and is
+ * also counted in assumed runnable runnable but waiting for a CPU, inside waits (after a wake-up) or outside them
+ * (preempted): exactly the scheduler's figure waiting  in a recorded wait and neither runnable nor (outside it) on a
  *            CPU; by kind of wait in waiting_state_ns, shared out in
  *            proportion to the waits' lengths between two readings
  *   offcpu   off a CPU outside any recorded wait (an unrecorded syscall,
@@ -117,126 +114,126 @@ void weft_pop(const int64_t *useful_ns, size_t n, int64_t span_ns, WeftPop *out)
 typedef struct {
   int64_t oncpu_ns, runnable_ns, waiting_ns, offcpu_ns;
   int64_t assumed_ns;
-  int64_t interpolated_ns;      /* lifetime in reading intervals the range cuts: their split is the
-                                 * interval's, in proportion to the part inside the range */
+  int64_t interpolated_ns;                 /* lifetime in reading intervals the range cuts: their split is the
+                                            * interval's, in proportion to the part inside the range */
   int64_t waiting_state_ns[WEFT_ST_COUNT]; /* [0]: in states this weft does not know */
 } WeftTimeSplit;
 
 typedef struct {
-  int64_t     utid, upid, tid, pid;
-  const char *name;             /* thread.name, or "" */
-  int         is_main;
-  int64_t     creator_utid;     /* -1: none/unknown */
-  int64_t     start_ns, end_ns; /* its whole life, unclipped */
+  int64_t utid, upid, tid, pid;
+  const char *name; /* thread.name, or "" */
+  int is_main;
+  int64_t creator_utid;     /* -1: none/unknown */
+  int64_t start_ns, end_ns; /* its whole life, unclipped */
   const char *end_how;
-  int64_t     lifetime_ns;      /* its life inside the range */
-  int64_t     state_ns[WEFT_ST_COUNT]; /* time in each state inside the range */
-  WeftTimeSplit time;           /* on a CPU, runnable, waiting, off a CPU */
-  int64_t     useful_ns;        /* = time.oncpu_ns */
-  int64_t     wait_ns;          /* wall time in every other state (waits, unknown states) */
-  int64_t     cpu_ns;           /* schedstat on-CPU time in the range; -1 unknown */
-  int64_t     runq_ns;          /* schedstat runnable-but-not-running time in the range; -1 unknown.
-                                 * Life partly in the range: interpolated between sched_sample
-                                 * readings; unknown without samples. Both at most lifetime_ns */
+  int64_t lifetime_ns;             /* its life inside the range */
+  int64_t state_ns[WEFT_ST_COUNT]; /* time in each state inside the range */
+  WeftTimeSplit time;              /* on a CPU, runnable, waiting, off a CPU */
+  int64_t useful_ns;               /* = time.oncpu_ns */
+  int64_t wait_ns;                 /* wall time in every other state (waits, unknown states) */
+  int64_t cpu_ns;                  /* schedstat on-CPU time in the range; -1 unknown */
+  int64_t runq_ns;                 /* schedstat runnable-but-not-running time in the range; -1 unknown.
+                                    * Life partly in the range: interpolated between sched_sample
+                                    * readings; unknown without samples. Both at most lifetime_ns */
 } WeftThreadMetrics;
 
 typedef struct {
-  int64_t     upid, pid, image;
-  int64_t     parent_upid;      /* -1: none */
-  const char *cmdline, *exe, *end_how;   /* "" when unknown */
-  int64_t     start_ns, end_ns; /* unclipped */
-  int         has_exit_status;
-  int64_t     exit_status;
-  int64_t     lifetime_ns;      /* inside the range */
-  size_t      nthreads;         /* its threads alive in the range */
-  int64_t     thread_ns;        /* sum of their lifetimes in the range */
-  int64_t     state_ns[WEFT_ST_COUNT];
-  WeftTimeSplit time;           /* sums over its threads */
-  int64_t     useful_ns, wait_ns;
-  int64_t     cpu_ns, runq_ns;  /* sums over threads that know them; -1 if none does */
-  WeftPop     pop;              /* team: its threads; T: its lifetime in the range */
+  int64_t upid, pid, image;
+  int64_t parent_upid;                 /* -1: none */
+  const char *cmdline, *exe, *end_how; /* "" when unknown */
+  int64_t start_ns, end_ns;            /* unclipped */
+  int has_exit_status;
+  int64_t exit_status;
+  int64_t lifetime_ns; /* inside the range */
+  size_t nthreads;     /* its threads alive in the range */
+  int64_t thread_ns;   /* sum of their lifetimes in the range */
+  int64_t state_ns[WEFT_ST_COUNT];
+  WeftTimeSplit time; /* sums over its threads */
+  int64_t useful_ns, wait_ns;
+  int64_t cpu_ns, runq_ns; /* sums over threads that know them; -1 if none does */
+  WeftPop pop;             /* team: its threads; T: its lifetime in the range */
 } WeftProcessMetrics;
 
 /* A call site: the innermost frame (the caller of the wait) of the stacks of
  * waits, grouped by label. */
 typedef struct {
-  const char *label;            /* "symbol (file.c:88)", "symbol", "module+0x1a2b", "0x7f..", "(no stack)" */
-  const char *symbol, *file;    /* NULL when unknown; file as stored (full path) */
-  int64_t     line;             /* 0 when unknown */
-  int64_t     waits;
-  int64_t     wait_ns;
+  const char *label;         /* "symbol (file.c:88)", "symbol", "module+0x1a2b", "0x7f..", "(no stack)" */
+  const char *symbol, *file; /* NULL when unknown; file as stored (full path) */
+  int64_t line;              /* 0 when unknown */
+  int64_t waits;
+  int64_t wait_ns;
 } WeftCallSite;
 
 #define WEFT_TOP_SITES 3
 
 typedef struct {
-  int64_t     object_id, upid, addr;
-  int         kind;             /* WEFT_KIND_* (agent/format/weft-trace.h) */
-  const char *kind_name;        /* "mutex", ... */
-  const char *name;             /* sync_object.name, else the init site label, else the first
-                                 * contended site label, else "kind@0xaddr" */
-  const char *site;             /* "file.c:88" of the init (else first) stack, or NULL */
-  const char *label;            /* name plus " (site)" when named and the site is known */
-  int         named;            /* name came from sync_object.name */
-  int64_t     acquisitions;     /* successful acquisitions in the range; -1 unknown */
-  int         acquisitions_estimated; /* the range cuts a flush interval of the counts: prorated */
-  int64_t     failed_tries;     /* trylock/trywait that failed (EBUSY, EAGAIN); -1 unknown (before v3) */
-  int64_t     contended;        /* waits on it that ended in (a, b] with result 0 */
-  double      contended_frac;   /* contended / acquisitions; -1 when acquisitions unknown or 0 */
-  int64_t     waits;            /* wait intervals overlapping the range */
-  int64_t     wait_ns, wait_p50_ns, wait_p99_ns, wait_max_ns; /* clipped durations; nearest rank */
-  int64_t     holds;            /* recorded holds overlapping the range (all of them when holds_all; with
-                                 * contention first, those someone waited for) */
-  int64_t     hold_ns, hold_mean_ns, hold_max_ns;
+  int64_t object_id, upid, addr;
+  int kind;                   /* WEFT_KIND_* (agent/format/weft-trace.h) */
+  const char *kind_name;      /* "mutex", ... */
+  const char *name;           /* sync_object.name, else the init site label, else the first
+                               * contended site label, else "kind@0xaddr" */
+  const char *site;           /* "file.c:88" of the init (else first) stack, or NULL */
+  const char *label;          /* name plus " (site)" when named and the site is known */
+  int named;                  /* name came from sync_object.name */
+  int64_t acquisitions;       /* successful acquisitions in the range; -1 unknown */
+  int acquisitions_estimated; /* the range cuts a flush interval of the counts: prorated */
+  int64_t failed_tries;       /* trylock/trywait that failed (EBUSY, EAGAIN); -1 unknown (before v3) */
+  int64_t contended;          /* waits on it that ended in (a, b] with result 0 */
+  double contended_frac;      /* contended / acquisitions; -1 when acquisitions unknown or 0 */
+  int64_t waits;              /* wait intervals overlapping the range */
+  int64_t wait_ns, wait_p50_ns, wait_p99_ns, wait_max_ns; /* clipped durations; nearest rank */
+  int64_t holds; /* recorded holds overlapping the range (all of them when holds_all; with
+                  * contention first, those someone waited for) */
+  int64_t hold_ns, hold_mean_ns, hold_max_ns;
   /* contention first: the holds that were not recorded, from a sample of timed ones (estimates) */
-  int64_t     hold_samples;     /* timed holds in the sample (0: none; the hold_est_* are then -1) */
-  int64_t     hold_sample_mean_ns, hold_sample_max_ns;
-  int64_t     hold_est_ns;      /* estimated total hold time: hold_ns + the unrecorded holds at the
-                                 * sample's mean; -1 unknown (no sample), = hold_ns when holds_all */
-  int64_t     handoffs;         /* lock_handoff flows on it arriving in (a, b] */
-  int64_t     waiters;          /* distinct threads that waited on it */
-  double      wait_share;       /* wait_ns / all waiting in the range except join_wait and
-                                 * child_wait (waiting for threads or children to end); 0 if none */
+  int64_t hold_samples; /* timed holds in the sample (0: none; the hold_est_* are then -1) */
+  int64_t hold_sample_mean_ns, hold_sample_max_ns;
+  int64_t hold_est_ns; /* estimated total hold time: hold_ns + the unrecorded holds at the
+                        * sample's mean; -1 unknown (no sample), = hold_ns when holds_all */
+  int64_t handoffs;    /* lock_handoff flows on it arriving in (a, b] */
+  int64_t waiters;     /* distinct threads that waited on it */
+  double wait_share;   /* wait_ns / all waiting in the range except join_wait and
+                        * child_wait (waiting for threads or children to end); 0 if none */
   WeftCallSite sites[WEFT_TOP_SITES];
-  size_t      nsites;           /* entries in sites (top by wait_ns) */
-  size_t      nsites_total;     /* distinct call sites */
-  int64_t     critical_share_ns; /* wall time of the critical path caused by waits on it (see
-                                 * WeftCriticalPath); 0 when not computed */
-  int64_t     critical_hold_ns; /* wall time the critical path spent inside a hold of it */
-} WeftObjectMetrics;     /* every object waited on or held in the range, except joins and children
-                          * (kinds join, child: see the state totals and fork-join regions) */
+  size_t nsites;             /* entries in sites (top by wait_ns) */
+  size_t nsites_total;       /* distinct call sites */
+  int64_t critical_share_ns; /* wall time of the critical path caused by waits on it (see
+                              * WeftCriticalPath); 0 when not computed */
+  int64_t critical_hold_ns;  /* wall time the critical path spent inside a hold of it */
+} WeftObjectMetrics;         /* every object waited on or held in the range, except joins and children
+                              * (kinds join, child: see the state totals and fork-join regions) */
 
 typedef enum {
-  WEFT_REGION_BARRIER = 1,      /* up to a round of one barrier, from the previous round */
-  WEFT_REGION_FORK_JOIN = 2,    /* a creator's first create .. last join of a group */
-  WEFT_REGION_PHASE = 3,        /* a mark with a duration (weft.h) */
+  WEFT_REGION_BARRIER = 1,   /* up to a round of one barrier, from the previous round */
+  WEFT_REGION_FORK_JOIN = 2, /* a creator's first create .. last join of a group */
+  WEFT_REGION_PHASE = 3,     /* a mark with a duration (weft.h) */
 } WeftRegionKind;
 
 typedef struct {
   WeftRegionKind kind;
-  const char    *kind_name;     /* "barrier", "fork_join", "phase" */
-  const char    *label;         /* for people */
-  int64_t        start_ns, end_ns;  /* clipped to the range */
-  int            clipped;       /* the region extends beyond the range */
-  int64_t        object_id;     /* barrier: the object; else -1 */
-  int64_t        round;         /* barrier: index of the round that closes it (0..); else -1 */
-  int64_t        owner_utid;    /* fork-join: the creator; phase: the marking thread; else -1 */
-  int64_t        mark_id;       /* phase: mark.id; else -1 */
-  WeftPop        pop;
-  int64_t        straggler_utid;  /* the member with the most useful time */
-  int64_t        last_utid;       /* the last to arrive (barrier), to end (fork-join); phase: -1 */
-  size_t         nteam;
-  const int64_t *team_utid;     /* nteam entries, ascending utid */
+  const char *kind_name;    /* "barrier", "fork_join", "phase" */
+  const char *label;        /* for people */
+  int64_t start_ns, end_ns; /* clipped to the range */
+  int clipped;              /* the region extends beyond the range */
+  int64_t object_id;        /* barrier: the object; else -1 */
+  int64_t round;            /* barrier: index of the round that closes it (0..); else -1 */
+  int64_t owner_utid;       /* fork-join: the creator; phase: the marking thread; else -1 */
+  int64_t mark_id;          /* phase: mark.id; else -1 */
+  WeftPop pop;
+  int64_t straggler_utid; /* the member with the most useful time */
+  int64_t last_utid;      /* the last to arrive (barrier), to end (fork-join); phase: -1 */
+  size_t nteam;
+  const int64_t *team_utid; /* nteam entries, ascending utid */
   const int64_t *team_useful_ns;
 } WeftRegion;
 
 typedef struct {
-  int64_t  span_ns;             /* T of the range */
-  size_t   kmax;                /* most threads running at once */
-  int64_t *ns;                  /* kmax + 1 entries: time with exactly k threads running */
-  double  *fraction;            /* ns[k] / T */
-  double   average;             /* sum k * fraction[k] (= total useful / T) */
-  int64_t  io_overlap_ns;       /* of ns[0]: time when 2+ threads were blocked in I/O at once */
+  int64_t span_ns;       /* T of the range */
+  size_t kmax;           /* most threads running at once */
+  int64_t *ns;           /* kmax + 1 entries: time with exactly k threads running */
+  double *fraction;      /* ns[k] / T */
+  double average;        /* sum k * fraction[k] (= total useful / T) */
+  int64_t io_overlap_ns; /* of ns[0]: time when 2+ threads were blocked in I/O at once */
 } WeftParallelism;
 
 typedef enum {
@@ -255,25 +252,25 @@ typedef enum {
 
 typedef struct {
   WeftFindingKind kind;
-  const char *kind_name;        /* "contention", "condvar", "imbalance", ... */
-  int64_t     cost_ns;          /* the ranking key: thread-ns it accounts for (serial: wall ns) */
-  const char *title;            /* one line: what and how much */
-  const char *evidence;         /* the numbers behind it */
-  const char *fix;              /* the suggested fix */
-  int64_t     object_id;        /* the object, or -1 */
-  int64_t     utid;             /* the thread (straggler), or -1 */
-  int64_t     region;           /* index into WeftMetrics.regions, or -1 */
+  const char *kind_name; /* "contention", "condvar", "imbalance", ... */
+  int64_t cost_ns;       /* the ranking key: thread-ns it accounts for (serial: wall ns) */
+  const char *title;     /* one line: what and how much */
+  const char *evidence;  /* the numbers behind it */
+  const char *fix;       /* the suggested fix */
+  int64_t object_id;     /* the object, or -1 */
+  int64_t utid;          /* the thread (straggler), or -1 */
+  int64_t region;        /* index into WeftMetrics.regions, or -1 */
 } WeftFinding;
 
 typedef struct {
-  size_t   nprocesses, nthreads;
-  int64_t  span_ns;             /* T = b - a */
-  int64_t  thread_ns;           /* sum of thread lifetimes in the range */
-  int64_t  state_ns[WEFT_ST_COUNT];
-  WeftTimeSplit time;           /* sums over threads */
-  int64_t  useful_ns, wait_ns;
-  int64_t  cpu_ns, runq_ns;     /* -1 unknown */
-  WeftPop  pop;                 /* team: every thread alive in the range; T = b - a */
+  size_t nprocesses, nthreads;
+  int64_t span_ns;   /* T = b - a */
+  int64_t thread_ns; /* sum of thread lifetimes in the range */
+  int64_t state_ns[WEFT_ST_COUNT];
+  WeftTimeSplit time; /* sums over threads */
+  int64_t useful_ns, wait_ns;
+  int64_t cpu_ns, runq_ns; /* -1 unknown */
+  WeftPop pop;             /* team: every thread alive in the range; T = b - a */
 } WeftSummary;
 
 /* ---- the critical path (critpath.c; definitions in docs/report-json.md) ----
@@ -289,107 +286,117 @@ typedef struct {
  * innermost wait jumped through that covers it (its object and call site),
  * or by the thread's own wait when it stayed in one. */
 typedef struct {
-  int64_t     utid;
-  const char *label;            /* "name [tid]" */
-  int64_t     path_ns;          /* time of the path on this thread */
-  int64_t     running_ns;       /* of it, running */
-  double      share;            /* path_ns / length_ns */
+  int64_t utid;
+  const char *label;  /* "name [tid]" */
+  int64_t path_ns;    /* time of the path on this thread */
+  int64_t running_ns; /* of it, running */
+  double share;       /* path_ns / length_ns */
 } WeftPathThread;
 
 typedef struct {
-  int64_t     object_id;
+  int64_t object_id;
   const char *label, *kind_name;
-  int64_t     cause_ns;         /* = WeftObjectMetrics.critical_share_ns */
-  int64_t     hold_ns;          /* = WeftObjectMetrics.critical_hold_ns */
-  double      share;            /* cause_ns / length_ns */
+  int64_t cause_ns; /* = WeftObjectMetrics.critical_share_ns */
+  int64_t hold_ns;  /* = WeftObjectMetrics.critical_hold_ns */
+  double share;     /* cause_ns / length_ns */
 } WeftPathObject;
 
 typedef struct {
-  const char *label;            /* the wait's call site (as WeftCallSite.label) */
-  const char *object_label;     /* the object waited for */
-  int64_t     object_id;
-  int64_t     cause_ns;
+  const char *label;        /* the wait's call site (as WeftCallSite.label) */
+  const char *object_label; /* the object waited for */
+  int64_t object_id;
+  int64_t cause_ns;
 } WeftPathSite;
 
 typedef struct {
   int64_t utid;
-  int64_t start_ns, end_ns;     /* contiguous: one segment's end is the next one's start */
+  int64_t start_ns, end_ns; /* contiguous: one segment's end is the next one's start */
   int64_t running_ns;
-  int     flow_kind;            /* the flow from the previous segment into this one (WeftFlowKind); 0 first */
-  int64_t object_id;            /* that flow's object, or -1 */
+  int flow_kind;     /* the flow from the previous segment into this one (WeftFlowKind); 0 first */
+  int64_t object_id; /* that flow's object, or -1 */
 } WeftPathSegment;
 
 typedef enum {
-  WEFT_WHATIF_OBJECT = 1,       /* an object's waits removed */
-  WEFT_WHATIF_BALANCE = 2,      /* a region's straggler's work spread evenly over its team */
+  WEFT_WHATIF_OBJECT = 1,  /* an object's waits removed */
+  WEFT_WHATIF_BALANCE = 2, /* a region's straggler's work spread evenly over its team */
 } WeftWhatIfKind;
 
 typedef struct {
   WeftWhatIfKind kind;
-  const char *kind_name;        /* "object", "balance" */
-  const char *label;            /* the object, or the region */
-  int64_t     object_id;        /* or -1 */
-  int64_t     region;           /* index into WeftMetrics.regions, or -1 */
-  int64_t     utid;             /* balance: the straggler; else -1 */
-  int64_t     saving_ns;        /* the predicted reduction of the range's length */
-  int64_t     predicted_ns;     /* length_ns - saving_ns */
+  const char *kind_name; /* "object", "balance" */
+  const char *label;     /* the object, or the region */
+  int64_t object_id;     /* or -1 */
+  int64_t region;        /* index into WeftMetrics.regions, or -1 */
+  int64_t utid;          /* balance: the straggler; else -1 */
+  int64_t saving_ns;     /* the predicted reduction of the range's length */
+  int64_t predicted_ns;  /* length_ns - saving_ns */
 } WeftWhatIf;
 
 typedef struct WeftCriticalPath {
-  int64_t          start_ns, end_ns, length_ns;  /* the range: length = b - a */
-  int64_t          end_utid;    /* the thread the walk started on (-1: none) */
-  int64_t          path_ns;     /* attributed to threads: length minus the two below */
-  int64_t          before_ns;   /* before the first thread's start, no flow to follow */
-  int64_t          after_ns;    /* between end_utid's end and the range's end */
-  int64_t          jumps;       /* flows followed */
-  WeftPathThread  *threads;   size_t nthreads;   /* by path_ns desc, utid */
-  WeftPathObject  *objects;   size_t nobjects;   /* cause_ns > 0 or hold_ns > 0; by cause_ns, hold_ns desc;
-                                                  * not joins and child waits */
-  WeftPathSite    *sites;     size_t nsites;     /* by cause_ns desc */
-  WeftPathSegment *segments;  size_t nsegments;  /* in time order */
-  WeftWhatIf      *whatifs;   size_t nwhatifs;
+  int64_t start_ns, end_ns, length_ns; /* the range: length = b - a */
+  int64_t end_utid;                    /* the thread the walk started on (-1: none) */
+  int64_t path_ns;                     /* attributed to threads: length minus the two below */
+  int64_t before_ns;                   /* before the first thread's start, no flow to follow */
+  int64_t after_ns;                    /* between end_utid's end and the range's end */
+  int64_t jumps;                       /* flows followed */
+  WeftPathThread *threads;
+  size_t nthreads; /* by path_ns desc, utid */
+  WeftPathObject *objects;
+  size_t nobjects; /* cause_ns > 0 or hold_ns > 0; by cause_ns, hold_ns desc;
+                    * not joins and child waits */
+  WeftPathSite *sites;
+  size_t nsites; /* by cause_ns desc */
+  WeftPathSegment *segments;
+  size_t nsegments; /* in time order */
+  WeftWhatIf *whatifs;
+  size_t nwhatifs;
 } WeftCriticalPath;
 
 typedef struct {
   /* the recording (meta) */
-  const char *command, *weft_version, *clock;  /* "" when unknown */
-  const char *salvaged;         /* meta salvaged: the first corruption weft import --salvage read past; "" */
-  int64_t     salvaged_files;   /* corrupt trace files imported only up to their fault */
-  int64_t     ncpus;            /* the CPUs the first process may use (affinity); -1 unknown */
-  int64_t     cpu_limit_milli;  /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
-  int64_t     machine_busy_ns;  /* the machine's busy CPU time during the run, all CPUs (weft record,
-                                 * /proc/stat); -1 unknown */
-  int64_t     machine_steal_ns; /* of it, taken by the hypervisor; -1 unknown */
-  int64_t     other_cpu_ns;     /* CPU time other processes used during the run: machine_busy_ns less
-                                 * the program's (every thread's schedstat); -1 unknown */
-  int64_t     lost_events;
-  int64_t     recording_end_ns; /* meta end_ns */
-  int         holds_all;        /* every lock hold was recorded (meta holds = all: traces before version 3,
-                                 * or WEFT_HOLDS=all); 0: those someone waited for, counts and a sample
-                                 * of timed holds for the rest (contention first) */
-  int64_t     hold_sample;      /* one uncontended hold in N timed (contention first; 0 none) */
-  int64_t     counts_flush_ms;  /* a thread wrote its counts at least this often while it worked */
-  int64_t     counts_incomplete;/* processes killed before exit: counts since their threads' last flush lost */
+  const char *command, *weft_version, *clock; /* "" when unknown */
+  const char *salvaged;     /* meta salvaged: the first corruption weft import --salvage read past; "" */
+  int64_t salvaged_files;   /* corrupt trace files imported only up to their fault */
+  int64_t ncpus;            /* the CPUs the first process may use (affinity); -1 unknown */
+  int64_t cpu_limit_milli;  /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
+  int64_t machine_busy_ns;  /* the machine's busy CPU time during the run, all CPUs (weft record,
+                             * /proc/stat); -1 unknown */
+  int64_t machine_steal_ns; /* of it, taken by the hypervisor; -1 unknown */
+  int64_t other_cpu_ns;     /* CPU time other processes used during the run: machine_busy_ns less
+                             * the program's (every thread's schedstat); -1 unknown */
+  int64_t lost_events;
+  int64_t recording_end_ns;  /* meta end_ns */
+  int holds_all;             /* every lock hold was recorded (meta holds = all: traces before version 3,
+                              * or WEFT_HOLDS=all); 0: those someone waited for, counts and a sample
+                              * of timed holds for the rest (contention first) */
+  int64_t hold_sample;       /* one uncontended hold in N timed (contention first; 0 none) */
+  int64_t counts_flush_ms;   /* a thread wrote its counts at least this often while it worked */
+  int64_t counts_incomplete; /* processes killed before exit: counts since their threads' last flush lost */
   /* the query, resolved */
-  int64_t     range_start_ns, range_end_ns;
-  int         whole;            /* the range is the whole recording */
-  int64_t     pid;              /* -1: all processes */
-  unsigned    what;             /* what was computed */
-  int64_t     program_upid;     /* the program image when launchers were left out, else -1 */
-  size_t      launchers;        /* processes left out as launchers (WeftMetricsQuery.all_processes) */
+  int64_t range_start_ns, range_end_ns;
+  int whole;            /* the range is the whole recording */
+  int64_t pid;          /* -1: all processes */
+  unsigned what;        /* what was computed */
+  int64_t program_upid; /* the program image when launchers were left out, else -1 */
+  size_t launchers;     /* processes left out as launchers (WeftMetricsQuery.all_processes) */
 
   WeftSummary summary;
-  WeftProcessMetrics *processes; size_t nprocesses;   /* by upid */
-  WeftThreadMetrics  *threads;   size_t nthreads;     /* by utid; alive in the range */
-  WeftObjectMetrics  *objects;   size_t nobjects;     /* by wait_ns, hold_ns desc, object_id */
-  WeftRegion         *regions;   size_t nregions;     /* by start_ns, kind, end_ns */
-  WeftParallelism     parallelism;
-  WeftFinding        *findings;  size_t nfindings;    /* by cost_ns desc */
-  WeftCriticalPath   *critical_path;                  /* NULL unless WEFT_METRICS_CRITICAL_PATH */
-  struct WeftPython  *python;   /* parallel Python (python.h): the GIL, threads, pools; NULL unless
-                                 * WEFT_METRICS_FINDINGS and a selected process is a CPython */
+  WeftProcessMetrics *processes;
+  size_t nprocesses; /* by upid */
+  WeftThreadMetrics *threads;
+  size_t nthreads; /* by utid; alive in the range */
+  WeftObjectMetrics *objects;
+  size_t nobjects; /* by wait_ns, hold_ns desc, object_id */
+  WeftRegion *regions;
+  size_t nregions; /* by start_ns, kind, end_ns */
+  WeftParallelism parallelism;
+  WeftFinding *findings;
+  size_t nfindings;                /* by cost_ns desc */
+  WeftCriticalPath *critical_path; /* NULL unless WEFT_METRICS_CRITICAL_PATH */
+  struct WeftPython *python;       /* parallel Python (python.h): the GIL, threads, pools; NULL unless
+                                    * WEFT_METRICS_FINDINGS and a selected process is a CPython */
 
-  void *_priv;                  /* allocations, freed by weft_metrics_free() */
+  void *_priv; /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;
 
 /* The launchers of a recording (see WeftMetricsQuery.all_processes): of n
@@ -406,10 +413,10 @@ ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, s
  * file: the caller knows it) when the range does not overlap the recording,
  * no process has q->pid, or the database cannot be read (corrupt). */
 WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *q, char *err, size_t errlen);
-void         weft_metrics_free(WeftMetrics *m);
+void weft_metrics_free(WeftMetrics *m);
 
 /* Lookups in a result; NULL when absent. */
-const WeftThreadMetrics  *weft_metrics_thread(const WeftMetrics *m, int64_t utid);
+const WeftThreadMetrics *weft_metrics_thread(const WeftMetrics *m, int64_t utid);
 const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upid);
 
 /* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */

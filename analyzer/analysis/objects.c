@@ -113,10 +113,10 @@ static bool label_processes(Ctx *c) {
  * (order[site_start[o] .. site_start[o+1])), room for one object's call
  * sites, and for sorting the wait durations. */
 typedef struct {
-  size_t       *site_start, *order;
+  size_t *site_start, *order;
   WeftCallSite *tmp;
-  int64_t      *rtmp;
-  size_t       *rcount;
+  int64_t *rtmp;
+  size_t *rcount;
 } ObjScratch;
 
 static void scratch_free(ObjScratch *x) {
@@ -240,8 +240,12 @@ static void object_sites(Ctx *c, WeftObjectMetrics *om, size_t oi, ObjScratch *x
   for (size_t k = x->site_start[oi]; k < x->site_start[oi + 1]; k++) {
     const SiteAcc *sa = &c->sites[x->order[k]];
     const StackInfo *st = stack_info(c, sa->stack_id);
-    tmp[ns++] = (WeftCallSite){.label = st->label, .symbol = st->symbol, .file = st->file, .line = st->line,
-                               .waits = sa->waits, .wait_ns = sa->wait_ns};
+    tmp[ns++] = (WeftCallSite){.label = st->label,
+                               .symbol = st->symbol,
+                               .file = st->file,
+                               .line = st->line,
+                               .waits = sa->waits,
+                               .wait_ns = sa->wait_ns};
   }
   qsort(tmp, ns, sizeof *tmp, cmp_site_label);
   size_t nm = 0;
@@ -283,8 +287,10 @@ bool build_objects(Ctx *c) {
       om->addr = weft_sql_i64(q, 1, 0);
       om->kind = (int)weft_sql_i64(q, 2, 0);
       so_name = (const char *)sqlite3_column_text(q, 3);
-      if (so_name && *so_name) so_name = pool_strdup(c->pool, so_name);
-      else so_name = NULL;
+      if (so_name && *so_name)
+        so_name = pool_strdup(c->pool, so_name);
+      else
+        so_name = NULL;
       init_stack = weft_sql_i64(q, 4, -1);
       first_stack = weft_sql_i64(q, 5, -1);
       so_acq = weft_sql_i64(q, 6, 0);

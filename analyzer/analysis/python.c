@@ -20,24 +20,24 @@
 
 #include "python.h"
 
-#define GIL_THREAD_SHARE 0.10   /* a thread "waits for the GIL" above this share of its life */
-#define IO_THREAD_SHARE  0.50   /* an I/O thread: at least this share in io_wait/sleep ... */
-#define IO_THREAD_GIL    0.10   /* ... and below this share in gil_wait */
-#define FINISH_QUANTILE  0.95   /* a worker's finish: when it had done this share of its running */
+#define GIL_THREAD_SHARE 0.10 /* a thread "waits for the GIL" above this share of its life */
+#define IO_THREAD_SHARE  0.50 /* an I/O thread: at least this share in io_wait/sleep ... */
+#define IO_THREAD_GIL    0.10 /* ... and below this share in gil_wait */
+#define FINISH_QUANTILE  0.95 /* a worker's finish: when it had done this share of its running */
 
 typedef struct {
   int64_t s, e;
-  int st;                      /* thread_state.state */
+  int st; /* thread_state.state */
 } Iv;
 
 typedef struct {
-  GPtrArray *strings;          /* every string handed out */
+  GPtrArray *strings; /* every string handed out */
 } PyPriv;
 
 typedef struct {
   int64_t upid, first_upid, parent_upid, exec_from;
   char *cmdline;
-  int is_last;                 /* not followed by an exec */
+  int is_last; /* not followed by an exec */
 } ProcRow;
 
 typedef struct {
@@ -45,16 +45,16 @@ typedef struct {
   const WeftMetrics *m;
   WeftPython *py;
   int64_t a, b;
-  GHashTable *proc_idx;        /* upid -> index in py->processes + 1 */
-  GArray *rows;                /* ProcRow: every process of the recording */
-  GArray *pools;               /* WeftPyPool */
-  GHashTable *worker_pool;     /* worker upid -> pool index + 1 */
+  GHashTable *proc_idx;    /* upid -> index in py->processes + 1 */
+  GArray *rows;            /* ProcRow: every process of the recording */
+  GArray *pools;           /* WeftPyPool */
+  GHashTable *worker_pool; /* worker upid -> pool index + 1 */
   /* the pass over the CPython threads' rows */
-  GHashTable *holder_ns;       /* utid -> int64: others' GIL waits while it held the GIL */
-  GHashTable *kinds;           /* object -> kind + 1 */
-  GHashTable *gil_objs;        /* objects waited on in gil_wait */
+  GHashTable *holder_ns;          /* utid -> int64: others' GIL waits while it held the GIL */
+  GHashTable *kinds;              /* object -> kind + 1 */
+  GHashTable *gil_objs;           /* objects waited on in gil_wait */
   GArray **gil_spans, **io_spans; /* per process: Span */
-  GArray **run_spans;          /* per thread: Iv (running; all states for a pool parent's main thread) */
+  GArray **run_spans;             /* per thread: Iv (running; all states for a pool parent's main thread) */
 } PyCtx;
 
 static const char *keep(WeftPython *py, char *s) {
@@ -106,7 +106,7 @@ static int64_t covered(GArray *v, size_t k, size_t *maxdepth) {
   int64_t *ev = g_new(int64_t, 2 * n);
   for (size_t i = 0; i < n; i++) {
     Span *s = &g_array_index(v, Span, i);
-    ev[2 * i] = s->s * 2 + 1;     /* begins after ends at the same instant */
+    ev[2 * i] = s->s * 2 + 1; /* begins after ends at the same instant */
     ev[2 * i + 1] = s->e * 2;
   }
   qsort(ev, 2 * n, sizeof *ev, cmp_i64);
@@ -178,8 +178,11 @@ static void python_threads(PyCtx *c, GArray *pyup) {
     gpointer v = g_hash_table_lookup(c->proc_idx, &t->upid);
     if (!v) continue;
     WeftPyProcess *pp = &py->processes[GPOINTER_TO_SIZE(v) - 1];
-    WeftPyThread pt = {.utid = t->utid, .upid = t->upid, .lifetime_ns = t->lifetime_ns,
-                       .running_ns = t->state_ns[WEFT_ST_RUNNING], .gil_wait_ns = t->state_ns[WEFT_ST_GIL_WAIT],
+    WeftPyThread pt = {.utid = t->utid,
+                       .upid = t->upid,
+                       .lifetime_ns = t->lifetime_ns,
+                       .running_ns = t->state_ns[WEFT_ST_RUNNING],
+                       .gil_wait_ns = t->state_ns[WEFT_ST_GIL_WAIT],
                        .io_ns = t->state_ns[WEFT_ST_IO_WAIT] + t->state_ns[WEFT_ST_SLEEP]};
     pt.label = keep(py, g_strdup(weft_metrics_thread_label(m, t->utid, lab, sizeof lab)));
     pt.gil_share = t->lifetime_ns > 0 ? (double)pt.gil_wait_ns / (double)t->lifetime_ns : 0;
@@ -199,7 +202,8 @@ static void read_processes(PyCtx *c) {
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT upid, exec_from_upid, parent_upid, cmdline, end_how "
                                               "FROM process");
   while (q && sqlite3_step(q) == SQLITE_ROW) {
-    ProcRow r = {.upid = sqlite3_column_int64(q, 0), .exec_from = sqlite3_column_int64(q, 1),
+    ProcRow r = {.upid = sqlite3_column_int64(q, 0),
+                 .exec_from = sqlite3_column_int64(q, 1),
                  .parent_upid = sqlite3_column_int64(q, 2),
                  .cmdline = g_strdup((const char *)sqlite3_column_text(q, 3))};
     const char *how = (const char *)sqlite3_column_text(q, 4);
@@ -215,8 +219,12 @@ static WeftPyWorker pool_worker(PyCtx *c, ProcRow *r, int64_t parent, const char
   const WeftMetrics *m = c->m;
   GArray *rows = c->rows;
   const WeftProcessMetrics *wp = weft_metrics_process(m, r->upid);
-  WeftPyWorker w = {.upid = r->upid, .pid = wp->pid, .start_ns = max64(wp->start_ns, c->a),
-                    .end_ns = min64(wp->end_ns, c->b), .useful_ns = wp->useful_ns, .idle_ns = wp->wait_ns};
+  WeftPyWorker w = {.upid = r->upid,
+                    .pid = wp->pid,
+                    .start_ns = max64(wp->start_ns, c->a),
+                    .end_ns = min64(wp->end_ns, c->b),
+                    .useful_ns = wp->useful_ns,
+                    .idle_ns = wp->wait_ns};
   /* the images before its exec (a fork that exec'd: spawn, loky) */
   for (ProcRow *e = r; e && e->exec_from > 0;) {
     e = proc_row(rows, e->exec_from);
@@ -229,13 +237,13 @@ static WeftPyWorker pool_worker(PyCtx *c, ProcRow *r, int64_t parent, const char
   }
   const char *cmd = r->cmdline ? r->cmdline : "";
   ProcRow *first = r;
-  for (int guard = 0; first && first->exec_from > 0 && guard < 64; guard++)
-    first = proc_row(rows, first->exec_from);
+  for (int guard = 0; first && first->exec_from > 0 && guard < 64; guard++) first = proc_row(rows, first->exec_from);
   ProcRow *dad = first ? proc_row(rows, first->parent_upid) : NULL;
-  *method = strstr(cmd, "loky") ? "loky"
-            : strstr(cmd, "spawn_main") ? "spawn"
+  *method = strstr(cmd, "loky")          ? "loky"
+            : strstr(cmd, "spawn_main")  ? "spawn"
             : dad && dad->upid != parent ? "forkserver"
-            : r->exec_from <= 0 ? "fork" : "";
+            : r->exec_from <= 0          ? "fork"
+                                         : "";
   return w;
 }
 
@@ -258,7 +266,10 @@ static void find_pools(PyCtx *c) {
       g_array_free(ws, TRUE);
       continue;
     }
-    WeftPyPool pl = {.parent_upid = parent, .start_method = method, .start_ns = INT64_MAX, .end_ns = INT64_MIN,
+    WeftPyPool pl = {.parent_upid = parent,
+                     .start_method = method,
+                     .start_ns = INT64_MAX,
+                     .end_ns = INT64_MIN,
                      .straggler_upid = -1};
     pl.label = python_strf(py, "pool of %s", py->processes[pi].label);
     pl.nworkers = ws->len;
@@ -291,8 +302,8 @@ static void add_ns(GHashTable *h, int64_t key, int64_t ns) {
 /* One gil_wait row of thread t (of process pp, index pidx), [s, e) in the
  * range: the process's GIL spans, the holder's time, the GIL's objects and
  * hand-offs. */
-static void gil_row(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, const WeftPyThread *t, WeftPyProcess *pp,
-                    size_t pidx, Span sp) {
+static void gil_row(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, const WeftPyThread *t, WeftPyProcess *pp, size_t pidx,
+                    Span sp) {
   if (!c->gil_spans[pidx]) c->gil_spans[pidx] = g_array_new(FALSE, FALSE, sizeof(Span));
   g_array_append_val(c->gil_spans[pidx], sp);
   if (sqlite3_column_type(q, 3) != SQLITE_NULL) add_ns(c->holder_ns, sqlite3_column_int64(q, 3), sp.e - sp.s);
@@ -525,7 +536,10 @@ WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *e
   PyPriv *priv = g_new0(PyPriv, 1);
   priv->strings = g_ptr_array_new_with_free_func(g_free);
   py->_priv = priv;
-  PyCtx c = {.m = m, .py = py, .a = m->range_start_ns, .b = m->range_end_ns,
+  PyCtx c = {.m = m,
+             .py = py,
+             .a = m->range_start_ns,
+             .b = m->range_end_ns,
              .proc_idx = g_hash_table_new(g_int64_hash, g_int64_equal)};
   weft_sql_init(&c.sql, db, err, errlen, WEFT_ANALYSIS_SQL_PREFIX);
   python_threads(&c, pyup);

@@ -36,73 +36,78 @@
 #include "metrics.h"
 
 typedef struct {
-  int64_t     utid, upid;
-  const char *label;            /* "name [tid]" */
-  int64_t     lifetime_ns;      /* in the range */
-  int64_t     running_ns;       /* state running */
-  int64_t     gil_wait_ns;      /* state gil_wait */
-  int64_t     io_ns;            /* io_wait + sleep */
-  int64_t     gil_held_ns;      /* time other threads waited for the GIL while this one held it
-                                 * (gil_wait intervals whose blocker it is) */
-  double      gil_share;        /* gil_wait_ns / lifetime_ns */
-  double      io_share;         /* io_ns / lifetime_ns */
-} WeftPyThread;                 /* every thread of a CPython process alive in the range */
+  int64_t utid, upid;
+  const char *label;   /* "name [tid]" */
+  int64_t lifetime_ns; /* in the range */
+  int64_t running_ns;  /* state running */
+  int64_t gil_wait_ns; /* state gil_wait */
+  int64_t io_ns;       /* io_wait + sleep */
+  int64_t gil_held_ns; /* time other threads waited for the GIL while this one held it
+                        * (gil_wait intervals whose blocker it is) */
+  double gil_share;    /* gil_wait_ns / lifetime_ns */
+  double io_share;     /* io_ns / lifetime_ns */
+} WeftPyThread;        /* every thread of a CPython process alive in the range */
 
 typedef struct {
-  int64_t     upid, pid;
-  const char *label;            /* "pid N (python3.11)" */
-  size_t      nthreads;
-  int64_t     lifetime_ns;      /* in the range */
-  int64_t     gil_wait_ns;      /* its threads' time in gil_wait */
-  size_t      gil_threads;      /* threads that spent >= 10% of their life waiting for the GIL */
-  double      gil_threads_share;/* their gil_wait / their lifetime (0 when none) */
-  int64_t     gil_serial_ns;    /* wall time with at least one of its threads waiting for the GIL:
-                                 * the GIL serialised the threads that wanted to run Python */
-  double      gil_serial_share; /* gil_serial_ns / lifetime_ns */
-  int64_t     gil_handoffs;     /* GIL waits ended by another thread's drop_gil (wake-up flows on the GIL
-                                 * into the end of a gil_wait, from another thread), ending in the range */
-  int64_t     top_holder_utid;  /* the thread others waited on most (-1 none) */
-  int64_t     top_holder_ns;
-  size_t      io_threads;       /* threads (not the main one) that spent >= 50% of their life in I/O
-                                 * waits or sleeps and < 10% waiting for the GIL */
-  size_t      io_overlap_max;   /* most of those in I/O at once */
-  int64_t     io_overlap_ns;    /* wall time with two or more of them in I/O at once */
+  int64_t upid, pid;
+  const char *label; /* "pid N (python3.11)" */
+  size_t nthreads;
+  int64_t lifetime_ns;      /* in the range */
+  int64_t gil_wait_ns;      /* its threads' time in gil_wait */
+  size_t gil_threads;       /* threads that spent >= 10% of their life waiting for the GIL */
+  double gil_threads_share; /* their gil_wait / their lifetime (0 when none) */
+  int64_t gil_serial_ns;    /* wall time with at least one of its threads waiting for the GIL:
+                             * the GIL serialised the threads that wanted to run Python */
+  double gil_serial_share;  /* gil_serial_ns / lifetime_ns */
+  int64_t gil_handoffs;     /* GIL waits ended by another thread's drop_gil (wake-up flows on the GIL
+                             * into the end of a gil_wait, from another thread), ending in the range */
+  int64_t top_holder_utid;  /* the thread others waited on most (-1 none) */
+  int64_t top_holder_ns;
+  size_t io_threads;     /* threads (not the main one) that spent >= 50% of their life in I/O
+                          * waits or sleeps and < 10% waiting for the GIL */
+  size_t io_overlap_max; /* most of those in I/O at once */
+  int64_t io_overlap_ns; /* wall time with two or more of them in I/O at once */
 } WeftPyProcess;
 
 typedef struct {
-  int64_t     upid;             /* the worker's (last) image */
-  int64_t     pid;
-  int64_t     start_ns, end_ns; /* clipped to the range */
-  int64_t     useful_ns;        /* WeftProcessMetrics.useful_ns of its images */
-  int64_t     idle_ns;          /* its threads' waits (waiting for tasks, results, the GIL...) */
-  int64_t     finish_ns;        /* when it had done 95% of its running time: the end of its last task,
-                                 * without the interpreter's exit */
+  int64_t upid; /* the worker's (last) image */
+  int64_t pid;
+  int64_t start_ns, end_ns; /* clipped to the range */
+  int64_t useful_ns;        /* WeftProcessMetrics.useful_ns of its images */
+  int64_t idle_ns;          /* its threads' waits (waiting for tasks, results, the GIL...) */
+  int64_t finish_ns;        /* when it had done 95% of its running time: the end of its last task,
+                             * without the interpreter's exit */
 } WeftPyWorker;
 
 typedef struct {
-  int64_t       parent_upid;
-  const char   *label;          /* "pool of pid N" */
-  const char   *start_method;   /* "fork", "spawn", "forkserver", "loky" (joblib), or "" */
-  int64_t       start_ns, end_ns;
-  size_t        nworkers;
-  WeftPyWorker *workers;        /* by start_ns */
-  WeftPop       pop;            /* team: the workers' useful time; T: the pool's span */
-  int64_t       straggler_upid; /* the worker that finished last (-1 none) */
-  int64_t       straggler_lag_ns; /* its finish minus the median finish of the others */
-  double        straggler_lag_share; /* lag / (its finish - pool start) */
-  int64_t       parent_wait_ns; /* the parent's main thread waiting (any wait) during the span */
-  double        parent_wait_share;
+  int64_t parent_upid;
+  const char *label;        /* "pool of pid N" */
+  const char *start_method; /* "fork", "spawn", "forkserver", "loky" (joblib), or "" */
+  int64_t start_ns, end_ns;
+  size_t nworkers;
+  WeftPyWorker *workers;      /* by start_ns */
+  WeftPop pop;                /* team: the workers' useful time; T: the pool's span */
+  int64_t straggler_upid;     /* the worker that finished last (-1 none) */
+  int64_t straggler_lag_ns;   /* its finish minus the median finish of the others */
+  double straggler_lag_share; /* lag / (its finish - pool start) */
+  int64_t parent_wait_ns;     /* the parent's main thread waiting (any wait) during the span */
+  double parent_wait_share;
 } WeftPyPool;
 
 typedef struct WeftPython {
-  WeftPyProcess *processes; size_t nprocesses;  /* CPython processes, by upid */
-  WeftPyThread  *threads;   size_t nthreads;    /* their threads, by utid */
-  WeftPyPool    *pools;     size_t npools;      /* by start_ns */
-  WeftFinding   *findings;  size_t nfindings;   /* also in WeftMetrics.findings */
-  int64_t       *gil_objects; size_t ngil_objects; /* sync objects waited on in gil_wait, ascending */
-  int64_t        io_ns, sleep_ns;               /* the CPython threads' io_wait and sleep (left out of the
-                                                 * generic io and sleep findings) */
-  void          *_priv;
+  WeftPyProcess *processes;
+  size_t nprocesses; /* CPython processes, by upid */
+  WeftPyThread *threads;
+  size_t nthreads; /* their threads, by utid */
+  WeftPyPool *pools;
+  size_t npools; /* by start_ns */
+  WeftFinding *findings;
+  size_t nfindings; /* also in WeftMetrics.findings */
+  int64_t *gil_objects;
+  size_t ngil_objects;     /* sync objects waited on in gil_wait, ascending */
+  int64_t io_ns, sleep_ns; /* the CPython threads' io_wait and sleep (left out of the
+                            * generic io and sleep findings) */
+  void *_priv;
 } WeftPython;
 
 /* Compute from db for m (see above). min_cost: the findings' threshold

@@ -21,7 +21,7 @@
 
 typedef struct {
   WeftRegion *v;
-  size_t      n, cap;
+  size_t n, cap;
 } RegionVec;
 
 typedef struct {
@@ -155,8 +155,13 @@ static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) 
         start = max64(start, ti ? ti->start : w[k].s);
       }
     {
-      WeftRegion r = {.kind = WEFT_REGION_BARRIER, .kind_name = "barrier", .object_id = om->object_id,
-                      .round = round, .owner_utid = -1, .mark_id = -1, .last_utid = last_utid};
+      WeftRegion r = {.kind = WEFT_REGION_BARRIER,
+                      .kind_name = "barrier",
+                      .object_id = om->object_id,
+                      .round = round,
+                      .owner_utid = -1,
+                      .mark_id = -1,
+                      .last_utid = last_utid};
       int64_t cs, ce;
       if (start < max_end && clip(start, max_end, c->a, c->b, &cs, &ce) && ce > cs) {
         r.start_ns = cs;
@@ -201,8 +206,8 @@ static bool forkjoin_regions(Ctx *c, RegionVec *rv) {
   ForkJoin *fj = calloc(c->nthr ? c->nthr : 1, sizeof *fj);
   if (!fj) return oom(c);
   for (size_t i = 0; i < c->nthr; i++)
-    fj[i] = (ForkJoin){.creator = c->thr[i].creator, .child = c->thr[i].utid, .create_ns = c->thr[i].start,
-                       .join_ns = INT64_MIN};
+    fj[i] = (ForkJoin){
+        .creator = c->thr[i].creator, .child = c->thr[i].utid, .create_ns = c->thr[i].start, .join_ns = INT64_MIN};
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT kind, from_utid, from_ns, to_utid, to_ns FROM flow "
                                               "WHERE kind IN (5, 6)");
   while (q && weft_sql_step(&c->sql, q)) {
@@ -259,13 +264,22 @@ static bool forkjoin_regions(Ctx *c, RegionVec *rv) {
       g++;
       int64_t cs, ce;
       if (cr && cr->sel && clip(start, end, c->a, c->b, &cs, &ce) && ce > cs) {
-        WeftRegion r = {.kind = WEFT_REGION_FORK_JOIN, .kind_name = "fork_join", .start_ns = cs, .end_ns = ce,
-                        .clipped = cs != start || ce != end, .object_id = -1, .round = -1,
-                        .owner_utid = fj[k].creator, .mark_id = -1, .last_utid = last};
+        WeftRegion r = {.kind = WEFT_REGION_FORK_JOIN,
+                        .kind_name = "fork_join",
+                        .start_ns = cs,
+                        .end_ns = ce,
+                        .clipped = cs != start || ce != end,
+                        .object_id = -1,
+                        .round = -1,
+                        .owner_utid = fj[k].creator,
+                        .mark_id = -1,
+                        .last_utid = last};
         r.label = ngroups > 1 ? pool_printf(c->pool, "fork-join %zu/%zu by %s", g, ngroups, who)
                               : pool_printf(c->pool, "fork-join by %s", who);
-        if (!r.label) oom(c);
-        else if (!push_region(c, rv, &r, utids, j - k)) break;
+        if (!r.label)
+          oom(c);
+        else if (!push_region(c, rv, &r, utids, j - k))
+          break;
       }
       k = j;
     }
@@ -298,9 +312,16 @@ static bool phase_regions(Ctx *c, RegionVec *rv) {
     ThreadInfo *owner = thread_info(c, utid);
     if ((owner && !owner->sel) || !clip(s, e, c->a, c->b, &cs, &ce) || ce <= cs) continue;
     const char *label = (const char *)sqlite3_column_text(q, 4);
-    WeftRegion r = {.kind = WEFT_REGION_PHASE, .kind_name = "phase", .start_ns = cs, .end_ns = ce,
-                    .clipped = cs != s || ce != e, .object_id = -1, .round = -1, .owner_utid = utid,
-                    .mark_id = weft_sql_i64(q, 3, 0), .last_utid = -1};
+    WeftRegion r = {.kind = WEFT_REGION_PHASE,
+                    .kind_name = "phase",
+                    .start_ns = cs,
+                    .end_ns = ce,
+                    .clipped = cs != s || ce != e,
+                    .object_id = -1,
+                    .round = -1,
+                    .owner_utid = utid,
+                    .mark_id = weft_sql_i64(q, 3, 0),
+                    .last_utid = -1};
     r.label = label && *label ? pool_printf(c->pool, "phase '%s'", label)
                               : pool_printf(c->pool, "phase #%lld", (long long)r.mark_id);
     if (!r.label) {
@@ -376,8 +397,10 @@ static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
     size_t lo = 0, hi = rl->n; /* the first span ending after x */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (rl->run[mid].e <= x) lo = mid + 1;
-      else hi = mid;
+      if (rl->run[mid].e <= x)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     for (size_t j = lo; j < rl->n && rl->run[j].s < y; j++) {
       if (n == *cap) {

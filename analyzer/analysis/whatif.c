@@ -56,9 +56,14 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   }
   for (int k = 0; k < 2; k++)
     if (wid[k] >= 0)
-      cp->whatifs[cp->nwhatifs++] =
-        (WeftWhatIf){.kind = WEFT_WHATIF_OBJECT, .kind_name = "object", .label = wlabel[k], .object_id = wid[k],
-                     .region = -1, .utid = -1, .saving_ns = wsave[k], .predicted_ns = cp->length_ns - wsave[k]};
+      cp->whatifs[cp->nwhatifs++] = (WeftWhatIf){.kind = WEFT_WHATIF_OBJECT,
+                                                 .kind_name = "object",
+                                                 .label = wlabel[k],
+                                                 .object_id = wid[k],
+                                                 .region = -1,
+                                                 .utid = -1,
+                                                 .saving_ns = wsave[k],
+                                                 .predicted_ns = cp->length_ns - wsave[k]};
 }
 
 /* The most imbalanced region: its straggler's excess over the mean, as far
@@ -80,10 +85,14 @@ static void whatif_balance(const WeftMetrics *m, WeftCriticalPath *cp) {
   }
   int64_t excess = rg->pop.max_useful_ns - rg->pop.sum_useful_ns / (int64_t)rg->nteam;
   int64_t save = max64(0, min64(excess, on_path));
-  cp->whatifs[cp->nwhatifs++] =
-    (WeftWhatIf){.kind = WEFT_WHATIF_BALANCE, .kind_name = "balance", .label = rg->label, .object_id = -1,
-                 .region = (int64_t)worst, .utid = rg->straggler_utid, .saving_ns = save,
-                 .predicted_ns = cp->length_ns - save};
+  cp->whatifs[cp->nwhatifs++] = (WeftWhatIf){.kind = WEFT_WHATIF_BALANCE,
+                                             .kind_name = "balance",
+                                             .label = rg->label,
+                                             .object_id = -1,
+                                             .region = (int64_t)worst,
+                                             .utid = rg->straggler_utid,
+                                             .saving_ns = save,
+                                             .predicted_ns = cp->length_ns - save};
 }
 
 bool build_whatifs(Ctx *c) {

@@ -122,9 +122,9 @@ int weft_cmd_check(int argc, char **argv) {
   weft_query_init(&q, db, err, sizeof err, prefix);
   /* every table the checks read, or one line saying which is missing (not
    * one failed query per check) */
-  static const char *const tables[] = {"thread_state", "thread", "process", "flow", "sync_object", "hold_block",
-                                       "state_summary", "stack_frame", "frame", "state_name", "meta",
-                                       "sched_sample"};
+  static const char *const tables[] = {"thread_state", "thread",     "process",       "flow",
+                                       "sync_object",  "hold_block", "state_summary", "stack_frame",
+                                       "frame",        "state_name", "meta",          "sched_sample"};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (!weft_query_has_table(&q, tables[i])) {
       fprintf(stderr, "weft check: %s: cannot check: table %s is missing\n", argv[1], tables[i]);
@@ -139,10 +139,10 @@ int weft_cmd_check(int argc, char **argv) {
   for (size_t i = 0; i < ninv + 2; i++) {
     long long n = -1;
     const char *unit = i <= ninv ? "violations" : "threads";
-    const char *name =
-        i < ninv    ? weft_query_invariant_name(i)
-        : i == ninv ? "lock hold blocks agree with their holds, which lie inside their thread's life"
-                    : "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime";
+    const char *name = i < ninv ? weft_query_invariant_name(i)
+                       : i == ninv
+                           ? "lock hold blocks agree with their holds, which lie inside their thread's life"
+                           : "each thread's time on a CPU, runnable, waiting and off a CPU adds up to its lifetime";
     snprintf(prefix, sizeof prefix, "weft check: %s: cannot check (%s)", argv[1], name);
     if (i < ninv) {
       n = weft_query_invariant(&q, i);
@@ -151,8 +151,10 @@ int weft_cmd_check(int argc, char **argv) {
     } else {
       char merr[1024] = "";
       n = check_time_split(db, argv[1], merr, sizeof merr);
-      if (n < 0 && merr[0]) weft_sql_fail(&q.sql, "%s: %s", prefix, merr);
-      else if (n < 0) weft_sql_error(&q.sql);
+      if (n < 0 && merr[0])
+        weft_sql_fail(&q.sql, "%s: %s", prefix, merr);
+      else if (n < 0)
+        weft_sql_error(&q.sql);
     }
     if (n < 0) {
       fflush(stdout);

@@ -79,8 +79,8 @@ static void json_us(FILE *f, int64_t ns) {
 /* Sorted id -> value tables, filled in id order by the queries below. */
 typedef struct {
   int64_t id;
-  int64_t jpid;     /* the pid the JSON uses */
-  int64_t tid;      /* threads */
+  int64_t jpid; /* the pid the JSON uses */
+  int64_t tid;  /* threads */
   int64_t start_ns, end_ns;
 } Ent;
 
@@ -107,8 +107,10 @@ static const Ent *table_find(const Table *t, int64_t id) {
   size_t lo = 0, hi = t->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (t->v[mid].id < id) lo = mid + 1;
-    else hi = mid;
+    if (t->v[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < t->n && t->v[lo].id == id ? &t->v[lo] : NULL;
 }
@@ -121,7 +123,7 @@ typedef struct {
 typedef struct {
   const char *db_path, *out_path;
   sqlite3 *db;
-  WeftQuery q;          /* its first error: "weft export: DB: <what SQLite said>" */
+  WeftQuery q; /* its first error: "weft export: DB: <what SQLite said>" */
   FILE *f;
   int first;            /* no event written yet: no comma before the next */
   Table procs, threads; /* by upid, by utid */
@@ -134,8 +136,10 @@ static const char *obj_name(const Export *x, int64_t id) {
   size_t lo = 0, hi = x->nobjs;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (x->objs[mid].id < id) lo = mid + 1;
-    else hi = mid;
+    if (x->objs[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < x->nobjs && x->objs[lo].id == id ? x->objs[lo].name : NULL;
 }
@@ -235,8 +239,10 @@ static int write_process_names(Export *x) {
       weft_json_write(x->f, weft_base_name(exe));
     fputs("}}", x->f);
     begin_event(x);
-    fprintf(x->f, "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64 ",\"tid\":0,"
-                  "\"args\":{\"sort_index\":%" PRId64 "}}", e->jpid, e->id);
+    fprintf(x->f,
+            "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64 ",\"tid\":0,"
+            "\"args\":{\"sort_index\":%" PRId64 "}}",
+            e->jpid, e->id);
   }
   return weft_cursor_close(&c);
 }
@@ -261,23 +267,23 @@ static int write_thread_names(Export *x) {
       name = buf;
     }
     begin_event(x);
-    fprintf(x->f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-            e->jpid, e->tid);
+    fprintf(x->f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", e->jpid,
+            e->tid);
     json_us(x->f, e->start_ns);
     fputs(",\"args\":{\"name\":", x->f);
     weft_json_write(x->f, name);
     fputs("}}", x->f);
     begin_event(x);
-    fprintf(x->f, "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
-                  ",\"args\":{\"sort_index\":%" PRId64 "}}", e->jpid, e->tid, e->id);
+    fprintf(x->f,
+            "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64 ",\"tid\":%" PRId64
+            ",\"args\":{\"sort_index\":%" PRId64 "}}",
+            e->jpid, e->tid, e->id);
   }
   return weft_cursor_close(&c);
 }
 
 /* The errno name of a wait's result, or NULL for a number without one. */
-static const char *result_name(int r) {
-  return r > 0 ? strerrorname_np(r) : NULL;
-}
+static const char *result_name(int r) { return r > 0 ? strerrorname_np(r) : NULL; }
 
 /* One X event per thread_state interval (waits only with --no-running). */
 static int write_states(Export *x, int running) {
@@ -340,7 +346,8 @@ static int write_states(Export *x, int running) {
     if (top.symbol || top.file) {
       char where[700];
       if (top.file)
-        snprintf(where, sizeof where, "%s (%s:%d)", top.symbol ? top.symbol : "??", weft_base_name(top.file), (int)top.line);
+        snprintf(where, sizeof where, "%s (%s:%d)", top.symbol ? top.symbol : "??", weft_base_name(top.file),
+                 (int)top.line);
       else
         snprintf(where, sizeof where, "%s", top.symbol);
       fputs(",\"where\":", x->f);
@@ -372,10 +379,11 @@ static void write_hold(Export *x, const WeftHold *h) {
   const char *oname = obj_name(x, h->object_id);
   char name[300], id[64], args[160];
   snprintf(name, sizeof name, "hold %s", oname ? oname : "?");
-  if (h->shared) snprintf(id, sizeof id, "o%" PRId64 "r%" PRId64, h->object_id, h->utid);
-  else snprintf(id, sizeof id, "o%" PRId64, h->object_id);
-  snprintf(args, sizeof args, "{\"tid\":%" PRId64 ",\"contended\":%d,\"shared\":%d}", t->tid, h->contended,
-           h->shared);
+  if (h->shared)
+    snprintf(id, sizeof id, "o%" PRId64 "r%" PRId64, h->object_id, h->utid);
+  else
+    snprintf(id, sizeof id, "o%" PRId64, h->object_id);
+  snprintf(args, sizeof args, "{\"tid\":%" PRId64 ",\"contended\":%d,\"shared\":%d}", t->tid, h->contended, h->shared);
   write_async(x, t, "hold", name, id, h->start_ns, h->dur_ns, args);
 }
 
@@ -447,8 +455,9 @@ static int write_flows(Export *x) {
     for (int fin = 0; fin < 2; fin++) {
       const Ent *t = fin ? to : from;
       begin_event(x);
-      fprintf(x->f, "{\"ph\":\"%s\",%s\"id\":%" PRId64 ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-              fin ? "f" : "s", fin ? "\"bp\":\"e\"," : "", fl.flow_id, t->jpid, t->tid);
+      fprintf(x->f,
+              "{\"ph\":\"%s\",%s\"id\":%" PRId64 ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", fin ? "f" : "s",
+              fin ? "\"bp\":\"e\"," : "", fl.flow_id, t->jpid, t->tid);
       json_us(x->f, fin ? f : s);
       fprintf(x->f, ",\"cat\":\"%s\",\"name\":\"%s\"}", kname, kname);
     }
@@ -478,45 +487,47 @@ static int write_metadata(Export *x) {
 /* ------------------------------------------------------------ the command */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: weft export RUN.db [--format chrome] [-o FILE|-] [--no-running] [--no-holds] [--no-flows]\n"
-          "\n"
-          "Write a recording as Chrome Trace Event Format JSON, for Perfetto UI\n"
-          "(ui.perfetto.dev) and chrome://tracing.\n"
-          "\n"
-          "  -o, --output FILE  where to write (- for standard output; the default when it is not a terminal)\n"
-          "      --format F     chrome (the only format so far)\n"
-          "      --no-running   leave out the running intervals (waits only; smaller, but flows lose\n"
-          "                     their start in viewers that bind them to slices)\n"
-          "      --no-holds     leave out the lock holds\n"
-          "      --no-flows     leave out the flows (hand-offs, wake-ups, ...)\n");
+  fprintf(f, "usage: weft export RUN.db [--format chrome] [-o FILE|-] [--no-running] [--no-holds] [--no-flows]\n"
+             "\n"
+             "Write a recording as Chrome Trace Event Format JSON, for Perfetto UI\n"
+             "(ui.perfetto.dev) and chrome://tracing.\n"
+             "\n"
+             "  -o, --output FILE  where to write (- for standard output; the default when it is not a terminal)\n"
+             "      --format F     chrome (the only format so far)\n"
+             "      --no-running   leave out the running intervals (waits only; smaller, but flows lose\n"
+             "                     their start in viewers that bind them to slices)\n"
+             "      --no-holds     leave out the lock holds\n"
+             "      --no-flows     leave out the flows (hand-offs, wake-ups, ...)\n");
 }
 
 int weft_cmd_export(int argc, char **argv) {
   enum { OPT_FORMAT = 256, OPT_RUNNING, OPT_NO_RUNNING, OPT_NO_HOLDS, OPT_NO_FLOWS };
-  static const struct option longopts[] = {
-    {"output", required_argument, NULL, 'o'},    {"format", required_argument, NULL, OPT_FORMAT},
-    {"running", no_argument, NULL, OPT_RUNNING}, {"no-running", no_argument, NULL, OPT_NO_RUNNING},
-    {"no-holds", no_argument, NULL, OPT_NO_HOLDS}, {"no-flows", no_argument, NULL, OPT_NO_FLOWS},
-    {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                           {"format", required_argument, NULL, OPT_FORMAT},
+                                           {"running", no_argument, NULL, OPT_RUNNING},
+                                           {"no-running", no_argument, NULL, OPT_NO_RUNNING},
+                                           {"no-holds", no_argument, NULL, OPT_NO_HOLDS},
+                                           {"no-flows", no_argument, NULL, OPT_NO_FLOWS},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   const char *out = NULL;
   int running = 1, holds = 1, flows = 1, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
-    case OPT_FORMAT:
-      if (strcmp(optarg, "chrome") && strcmp(optarg, "json")) {
-        fprintf(stderr, "weft export: --format %s: the only format is chrome\n", optarg);
-        return 2;
-      }
-      break;
-    case OPT_RUNNING: running = 1; break;
-    case OPT_NO_RUNNING: running = 0; break;
-    case OPT_NO_HOLDS: holds = 0; break;
-    case OPT_NO_FLOWS: flows = 0; break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+      case 'o': out = optarg; break;
+      case OPT_FORMAT:
+        if (strcmp(optarg, "chrome") && strcmp(optarg, "json")) {
+          fprintf(stderr, "weft export: --format %s: the only format is chrome\n", optarg);
+          return 2;
+        }
+        break;
+      case OPT_RUNNING: running = 1; break;
+      case OPT_NO_RUNNING: running = 0; break;
+      case OPT_NO_HOLDS: holds = 0; break;
+      case OPT_NO_FLOWS: flows = 0; break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
     }
   }
   if (optind != argc - 1) {
@@ -569,7 +580,8 @@ int weft_cmd_export(int argc, char **argv) {
   if (!rc) rc = write_metadata(&x);
 
   if (rc && x.q.sql.failed) fprintf(stderr, "%s\n", qerr);
-  if (rc) weft_output_abort(&out_file);
+  if (rc)
+    weft_output_abort(&out_file);
   else if (weft_output_commit(&out_file, err, sizeof err) != 0) {
     fprintf(stderr, "weft export: %s\n", err);
     rc = -1;

@@ -32,33 +32,36 @@ static int parse_session(const char *s, uint64_t *out) {
 }
 
 int weft_cmd_import(int argc, char **argv) {
-  static const struct option opts[] = {
-    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-    {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
-    {"session", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-    {"salvage", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"output", required_argument, NULL, 'o'},  {"force", no_argument, NULL, 'f'},
+                                       {"no-symbols", no_argument, NULL, 'S'},    {"quiet", no_argument, NULL, 'q'},
+                                       {"session", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+                                       {"salvage", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
   const char *out = NULL;
   WeftImportOptions opt = {.progress = 1};
   int quiet = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:fqh", opts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
-    case 'f': opt.force = 1; break;
-    case 'S': opt.no_symbols = 1; break;
-    case 'V': opt.salvage = 1; break;
-    case 'q': quiet = 1; opt.progress = 0; break;
-    case 's':
-      if (parse_session(optarg, &opt.session) != 0) {
-        fprintf(stderr, "weft import: --session %s: expected a session id (up to 16 hex digits, as weft import "
-                        "and weft-dump print them)\n", optarg);
-        return 2;
-      }
-      opt.pick_session = 1;
-      break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+      case 'o': out = optarg; break;
+      case 'f': opt.force = 1; break;
+      case 'S': opt.no_symbols = 1; break;
+      case 'V': opt.salvage = 1; break;
+      case 'q':
+        quiet = 1;
+        opt.progress = 0;
+        break;
+      case 's':
+        if (parse_session(optarg, &opt.session) != 0) {
+          fprintf(stderr,
+                  "weft import: --session %s: expected a session id (up to 16 hex digits, as weft import "
+                  "and weft-dump print them)\n",
+                  optarg);
+          return 2;
+        }
+        opt.pick_session = 1;
+        break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
     }
   }
   if (optind != argc - 1 || !out) {

@@ -46,28 +46,27 @@
 /* ------------------------------------------------------------ helpers */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io|--no-io]\n"
-          "                   [--holds contended|all] [--hold-sample N]\n"
-          "                   [--no-python-names] [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
-          "\n"
-          "Run PROG under the weft agent, store the recording in a database and\n"
-          "print a summary. Exits with PROG's exit status.\n"
-          "\n"
-          "  -o, --output FILE     the database to write (default weft-run.db)\n"
-          "  -f, --force           replace FILE if it exists\n"
-          "      --stacks WHEN     call stacks: none, contended (default), all\n"
-          "      --io              also record blocking poll/select/read and sleeps\n"
-          "                        (the default when PROG is a python interpreter or script)\n"
-          "      --no-io           do not, even for python\n"
-          "      --holds WHICH     lock holds to record: contended (default: those a thread\n"
-          "                        waited for; the others are counted), or all\n"
-          "      --hold-sample N   time one uncontended hold in N, a power of two (default 64;\n"
-          "                        0: none)\n"
-          "      --no-python-names do not name Python threads and worker processes in the\n"
-          "                        recording (by default a hook first in PYTHONPATH does)\n"
-          "      --keep-trace DIR  write the trace files to DIR and keep them\n"
-          "  -q, --quiet           no summary, no progress (errors only)\n");
+  fprintf(f, "usage: weft record [-o FILE.db] [--force] [--stacks none|contended|all] [--io|--no-io]\n"
+             "                   [--holds contended|all] [--hold-sample N]\n"
+             "                   [--no-python-names] [--keep-trace DIR] [--quiet] [--] PROG [ARGS...]\n"
+             "\n"
+             "Run PROG under the weft agent, store the recording in a database and\n"
+             "print a summary. Exits with PROG's exit status.\n"
+             "\n"
+             "  -o, --output FILE     the database to write (default weft-run.db)\n"
+             "  -f, --force           replace FILE if it exists\n"
+             "      --stacks WHEN     call stacks: none, contended (default), all\n"
+             "      --io              also record blocking poll/select/read and sleeps\n"
+             "                        (the default when PROG is a python interpreter or script)\n"
+             "      --no-io           do not, even for python\n"
+             "      --holds WHICH     lock holds to record: contended (default: those a thread\n"
+             "                        waited for; the others are counted), or all\n"
+             "      --hold-sample N   time one uncontended hold in N, a power of two (default 64;\n"
+             "                        0: none)\n"
+             "      --no-python-names do not name Python threads and worker processes in the\n"
+             "                        recording (by default a hook first in PYTHONPATH does)\n"
+             "      --keep-trace DIR  write the trace files to DIR and keep them\n"
+             "  -q, --quiet           no summary, no progress (errors only)\n");
 }
 
 /* Is PROG a Python interpreter ("python3", "/usr/bin/python3.11") or a
@@ -195,11 +194,15 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
           plural((uint64_t)nproc, "process", "processes"), nthr, plural((uint64_t)nthr, "thread", "threads"),
           st->records, plural(st->records, "record", "records"), lost, fmt_dur(end, a, sizeof a));
   if (lost > 0)
-    fprintf(stderr, "weft: %" PRId64 " events were lost (the trace directory's disk was full): the numbers "
-                    "are incomplete\n", lost);
+    fprintf(stderr,
+            "weft: %" PRId64 " events were lost (the trace directory's disk was full): the numbers "
+            "are incomplete\n",
+            lost);
   if (st->truncated > 0)
-    fprintf(stderr, "weft: %" PRIu64 " trace %s cut short (the warnings above say where): the numbers are "
-                    "incomplete\n", st->truncated, plural(st->truncated, "file was", "files were"));
+    fprintf(stderr,
+            "weft: %" PRIu64 " trace %s cut short (the warnings above say where): the numbers are "
+            "incomplete\n",
+            st->truncated, plural(st->truncated, "file was", "files were"));
 
   /* Waits on synchronisation objects only: joins, child waits, I/O and
    * sleeps are waits too, but a main thread joining its workers would top
@@ -229,61 +232,66 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 
 typedef struct {
   const char *out, *stacks, *keep;
-  int         force, io, quiet, pynames; /* io -1: by the program (is_python_command) */
-  char      **prog;
-  int         private_dir;               /* no --keep-trace: a private directory, removed */
-  char        dir[PATH_MAX];             /* the trace directory */
+  int force, io, quiet, pynames; /* io -1: by the program (is_python_command) */
+  char **prog;
+  int private_dir;    /* no --keep-trace: a private directory, removed */
+  char dir[PATH_MAX]; /* the trace directory */
 } Record;
 
 /* The options into r. Returns -1 to go on, or the exit status. */
 static int parse_options(int argc, char **argv, Record *r) {
   enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES, OPT_HOLDS, OPT_HOLD_SAMPLE };
-  static const struct option longopts[] = {
-    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-    {"stacks", required_argument, NULL, OPT_STACKS}, {"io", no_argument, NULL, OPT_IO},
-    {"no-io", no_argument, NULL, OPT_NO_IO}, {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
-    {"keep-trace", required_argument, NULL, OPT_KEEP}, {"quiet", no_argument, NULL, 'q'},
-    {"holds", required_argument, NULL, OPT_HOLDS}, {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                           {"force", no_argument, NULL, 'f'},
+                                           {"stacks", required_argument, NULL, OPT_STACKS},
+                                           {"io", no_argument, NULL, OPT_IO},
+                                           {"no-io", no_argument, NULL, OPT_NO_IO},
+                                           {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
+                                           {"keep-trace", required_argument, NULL, OPT_KEEP},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"holds", required_argument, NULL, OPT_HOLDS},
+                                           {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   int c;
   optind = 1;
   /* '+': stop at PROG, so its own options are left alone */
   while ((c = getopt_long(argc, argv, "+o:fqh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': r->out = optarg; break;
-    case 'f': r->force = 1; break;
-    case 'q': r->quiet = 1; break;
-    case OPT_IO: r->io = 1; break;
-    case OPT_NO_IO: r->io = 0; break;
-    case OPT_NO_PYNAMES: r->pynames = 0; break;
-    case OPT_KEEP: r->keep = optarg; break;
-    case OPT_STACKS:
-      if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-        fprintf(stderr, "weft record: --stacks %s: expected none, contended or all\n", optarg);
-        return 2;
+      case 'o': r->out = optarg; break;
+      case 'f': r->force = 1; break;
+      case 'q': r->quiet = 1; break;
+      case OPT_IO: r->io = 1; break;
+      case OPT_NO_IO: r->io = 0; break;
+      case OPT_NO_PYNAMES: r->pynames = 0; break;
+      case OPT_KEEP: r->keep = optarg; break;
+      case OPT_STACKS:
+        if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
+          fprintf(stderr, "weft record: --stacks %s: expected none, contended or all\n", optarg);
+          return 2;
+        }
+        r->stacks = optarg;
+        break;
+      case OPT_HOLDS:
+        if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
+          fprintf(stderr, "weft record: --holds %s: expected contended or all\n", optarg);
+          return 2;
+        }
+        setenv("WEFT_HOLDS", optarg, 1); /* the program inherits it */
+        break;
+      case OPT_HOLD_SAMPLE: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(optarg, &end, 10);
+        if (!*optarg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || optarg[0] == '-') {
+          fprintf(stderr, "weft record: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", optarg);
+          return 2;
+        }
+        setenv("WEFT_HOLD_SAMPLE", optarg, 1);
+        break;
       }
-      r->stacks = optarg;
-      break;
-    case OPT_HOLDS:
-      if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-        fprintf(stderr, "weft record: --holds %s: expected contended or all\n", optarg);
-        return 2;
-      }
-      setenv("WEFT_HOLDS", optarg, 1); /* the program inherits it */
-      break;
-    case OPT_HOLD_SAMPLE: {
-      char *end;
-      errno = 0;
-      unsigned long n = strtoul(optarg, &end, 10);
-      if (!*optarg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || optarg[0] == '-') {
-        fprintf(stderr, "weft record: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", optarg);
-        return 2;
-      }
-      setenv("WEFT_HOLD_SAMPLE", optarg, 1);
-      break;
-    }
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
     }
   }
   if (optind >= argc) {
@@ -316,9 +324,12 @@ static int check_output(const char *out, int force) {
   char parent[PATH_MAX];
   snprintf(parent, sizeof parent, "%s", out);
   char *sl = strrchr(parent, '/');
-  if (sl == parent) sl[1] = 0;
-  else if (sl) *sl = 0;
-  else snprintf(parent, sizeof parent, ".");
+  if (sl == parent)
+    sl[1] = 0;
+  else if (sl)
+    *sl = 0;
+  else
+    snprintf(parent, sizeof parent, ".");
   if (access(parent, W_OK | X_OK) != 0) {
     fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
     return 1;
@@ -345,8 +356,10 @@ static int find_agent(char *abs) {
     return 1;
   }
   if (strpbrk(abs, " :")) {
-    fprintf(stderr, "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
-                    "set WEFT_AGENT to another path (a symbolic link will do)\n", abs);
+    fprintf(stderr,
+            "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
+            "set WEFT_AGENT to another path (a symbolic link will do)\n",
+            abs);
     return 1;
   }
   return 0;
@@ -379,8 +392,10 @@ static int make_trace_dir(Record *r) {
     if (n < 0)
       fprintf(stderr, "weft record: --keep-trace %s: %s\n", keep, strerror(errno));
     else
-      fprintf(stderr, "weft record: --keep-trace %s holds a recording already (%ld trace %s); use an empty "
-                      "directory\n", keep, n, plural((uint64_t)n, "file", "files"));
+      fprintf(stderr,
+              "weft record: --keep-trace %s holds a recording already (%ld trace %s); use an empty "
+              "directory\n",
+              keep, n, plural((uint64_t)n, "file", "files"));
     return n < 0 ? 1 : 2;
   }
   if (!realpath(keep, r->dir)) {
@@ -428,8 +443,10 @@ static int run_program(const Record *r, const char *agent, WeftRunSignals *sig, 
   *wstatus = res.wstatus;
   *load = (WeftDbMachine){.total_ns = -1, .cpu_limit_milli = weft_run_cgroup_cpu_milli()};
   if (have_mc && weft_run_machine_cpu(&mc1) == 0 && mc1.total_ns >= mc0.total_ns)
-    *load = (WeftDbMachine){.busy_ns = mc1.busy_ns - mc0.busy_ns, .steal_ns = mc1.steal_ns - mc0.steal_ns,
-                            .total_ns = mc1.total_ns - mc0.total_ns, .cpu_limit_milli = load->cpu_limit_milli};
+    *load = (WeftDbMachine){.busy_ns = mc1.busy_ns - mc0.busy_ns,
+                            .steal_ns = mc1.steal_ns - mc0.steal_ns,
+                            .total_ns = mc1.total_ns - mc0.total_ns,
+                            .cpu_limit_milli = load->cpu_limit_milli};
   if (res.exec_errno) {
     weft_run_signals_restore(sig);
     if (res.exec_errno == ENOENT)
@@ -447,8 +464,8 @@ static int run_program(const Record *r, const char *agent, WeftRunSignals *sig, 
  * signals' dispositions before). */
 static void catch_import_signals(const Record *r, const WeftRunSignals *sig, struct sigaction *oldfault) {
   if (r->private_dir)
-    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is kept in %s (`weft import %s -o %s`)\n", r->dir,
-             r->dir, r->out);
+    snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is kept in %s (`weft import %s -o %s`)\n", r->dir, r->dir,
+             r->out);
   else
     snprintf(trace_dir_msg, sizeof trace_dir_msg, "the trace is in %s\n", r->dir);
   snprintf(import_db, sizeof import_db, "%s", r->out);
@@ -510,8 +527,10 @@ int weft_cmd_record(int argc, char **argv) {
   say_how_it_ended(&r, wstatus);
   long ntraces = weft_run_count_traces(r.dir);
   if (ntraces <= 0) {
-    fprintf(stderr, "weft record: %s wrote no trace: it may be statically linked, setuid, or have dropped "
-                    "LD_PRELOAD; nothing to store\n", r.prog[0]);
+    fprintf(stderr,
+            "weft record: %s wrote no trace: it may be statically linked, setuid, or have dropped "
+            "LD_PRELOAD; nothing to store\n",
+            r.prog[0]);
     drop_trace_dir(&r);
     return status ? status : 1;
   }

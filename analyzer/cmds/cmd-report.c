@@ -26,21 +26,20 @@
 #include "weft-output.h"
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
-          "                   [--all-processes] [-o FILE|-]\n"
-          "\n"
-          "Explain where the time of a recording went: per process and thread time, load balance and\n"
-          "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
-          "\n"
-          "  --format F     text (default), json (docs/report-json.md) or markdown (for a PR comment)\n"
-          "  --top N        at most N rows per list (default: text 10, markdown 5, json all; 0: all)\n"
-          "  --range A..B   only [A, B); times since the recording started, with a unit s, ms, us or ns\n"
-          "                 (none: ns); either end may be left out: 1.5s..  ..200ms\n"
-          "  --process PID  only the process images with this pid\n"
-          "  --all-processes  also the launchers: when the root process exec'd (env, a shell\n"
-          "                 wrapper, pyenv's shims), its earlier images and their children,\n"
-          "                 which are left out by default\n");
+  fprintf(f, "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
+             "                   [--all-processes] [-o FILE|-]\n"
+             "\n"
+             "Explain where the time of a recording went: per process and thread time, load balance and\n"
+             "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
+             "\n"
+             "  --format F     text (default), json (docs/report-json.md) or markdown (for a PR comment)\n"
+             "  --top N        at most N rows per list (default: text 10, markdown 5, json all; 0: all)\n"
+             "  --range A..B   only [A, B); times since the recording started, with a unit s, ms, us or ns\n"
+             "                 (none: ns); either end may be left out: 1.5s..  ..200ms\n"
+             "  --process PID  only the process images with this pid\n"
+             "  --all-processes  also the launchers: when the root process exec'd (env, a shell\n"
+             "                 wrapper, pyenv's shims), its earlier images and their children,\n"
+             "                 which are left out by default\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) {

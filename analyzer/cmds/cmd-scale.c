@@ -170,8 +170,8 @@ static char *run_failure(const WeftRunResult *r, double timeout_s) {
 typedef struct {
   WeftScale *s;
   const WeftRunSignals *sig;
-  const char *agent;       /* absolute path, or NULL without --explain */
-  const char *keep_dir;    /* --keep-traces */
+  const char *agent;    /* absolute path, or NULL without --explain */
+  const char *keep_dir; /* --keep-traces */
   int quiet;
   int tty;
   size_t done, total;
@@ -209,8 +209,7 @@ static void progress(Sweep *w, const char *what, int n) {
  * kept for its tail, its own process group, --timeout. Returns 0 if it ran
  * (*failure: what went wrong, or NULL), or -1 if weft could not run it
  * (errno; envp NULL: ENOMEM); the progress is counted either way. */
-static int run_point(Sweep *w, char **argv, char **envp, const char *phase, int n, WeftRunResult *r,
-                     char **failure) {
+static int run_point(Sweep *w, char **argv, char **envp, const char *phase, int n, WeftRunResult *r, char **failure) {
   WeftRunSpec spec = {.argv = argv, .envp = envp, .own_group = 1, .capture = 1, .timeout_s = w->s->timeout_s};
   memset(r, 0, sizeof *r);
   int rc = envp ? weft_run(&spec, w->sig, r) : -1;
@@ -276,7 +275,7 @@ static int cmp_lock_wait(const void *x, const void *y) {
 /* Each lock's waits by the team: object_id -> thread-ns (a double). */
 typedef struct {
   GHashTable *by_object;
-  double      share;     /* of the thread's wall-time lock waits spent neither runnable nor on a CPU */
+  double share; /* of the thread's wall-time lock waits spent neither runnable nor on a CPU */
 } TeamWait;
 
 static void add_team_wait(int64_t object_id, int64_t wait_ns, void *arg) {
@@ -322,9 +321,11 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     const int64_t *ws = th->time.waiting_state_ns, *st = th->state_ns;
     int64_t wall = st[WEFT_ST_LOCK_WAIT] + st[WEFT_ST_RWLOCK_WAIT] + st[WEFT_ST_SPIN_WAIT] + st[WEFT_ST_SEM_WAIT];
     TeamWait tw = {team_wait, wall > 0 ? (double)(ws[WEFT_ST_LOCK_WAIT] + ws[WEFT_ST_RWLOCK_WAIT] +
-                                                  ws[WEFT_ST_SPIN_WAIT] + ws[WEFT_ST_SEM_WAIT]) / (double)wall
+                                                  ws[WEFT_ST_SPIN_WAIT] + ws[WEFT_ST_SEM_WAIT]) /
+                                             (double)wall
                                        : 0};
-    weft_db_thread_lock_waits(db, th->utid, m->range_start_ns, m->range_end_ns, add_team_wait, &tw); /* none if unread */
+    weft_db_thread_lock_waits(db, th->utid, m->range_start_ns, m->range_end_ns, add_team_wait,
+                              &tw); /* none if unread */
   }
   int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
@@ -336,7 +337,8 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     usum += th->useful_ns;
     runq += th->time.runnable_ns;
     lockw += w[WEFT_ST_LOCK_WAIT] + w[WEFT_ST_RWLOCK_WAIT] + w[WEFT_ST_SPIN_WAIT] + w[WEFT_ST_SEM_WAIT];
-    otherw += w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] + w[WEFT_ST_GIL_WAIT];
+    otherw +=
+        w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] + w[WEFT_ST_GIL_WAIT];
   }
   g_free(order);
   t->useful_ts = (double)usum * 1e-9;
@@ -415,8 +417,7 @@ static int traced_program(Sweep *w, WeftScalePoint *p, char *dir, size_t len, do
  * be imported or read leaves the point unexplained, with a note. */
 static void explain_trace(Sweep *w, WeftScalePoint *p, const char *dir, double wall_s) {
   WeftScale *s = w->s;
-  char *db = w->keep_dir ? g_strdup_printf("%s/threads-%d.db", w->keep_dir, p->threads)
-                         : g_strdup_printf("%s.db", dir);
+  char *db = w->keep_dir ? g_strdup_printf("%s/threads-%d.db", w->keep_dir, p->threads) : g_strdup_printf("%s.db", dir);
   WeftImportOptions opt = {.force = 1, .progress = 0, .no_symbols = 0};
   WeftImportStats st;
   memset(&st, 0, sizeof st);
@@ -494,40 +495,39 @@ static int sweep(Sweep *w) {
 /* ------------------------------------------------------------ options */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: weft scale [--threads LIST] [--repeat N] [--warmup N] [--seed S] [--timeout T]\n"
-          "                  [--no-explain] [--keep-traces DIR] [--baseline FILE] [--baseline-optional]\n"
-          "                  [--save-baseline FILE] [--min-effect PCT] [--alpha A] [--efficiency-drop D]\n"
-          "                  [--json FILE] [--markdown FILE] [--junit FILE] [--svg FILE] [--quiet]\n"
-          "                  [--] PROG [ARGS...]\n"
-          "\n"
-          "Run PROG at several thread counts ({threads} in ARGS, WEFT_THREADS and OMP_NUM_THREADS in\n"
-          "its environment), measure speedup and efficiency with confidence intervals, fit Amdahl and\n"
-          "USL models, explain the losses from one traced run per point, and compare with a baseline.\n"
-          "\n"
-          "  -t, --threads LIST      thread counts, e.g. 1,2,4,8 (default: powers of two up to the\n"
-          "                          usable CPUs, and that count)\n"
-          "  -r, --repeat N          timing runs per thread count (default 10)\n"
-          "  -w, --warmup N          discarded runs per thread count first (default 1)\n"
-          "      --seed S            seed of the run order and the bootstrap (default 1)\n"
-          "      --timeout T         kill a run after T (e.g. 30s, 500ms); it counts as a failure\n"
-          "      --no-explain        no traced runs (timing only)\n"
-          "      --keep-traces DIR   keep the traced runs' databases as DIR/threads-N.db\n"
-          "      --baseline FILE     compare with a JSON report of an earlier run\n"
-          "      --baseline-optional a missing baseline file is not an error (first run)\n"
-          "      --save-baseline F   write this run's JSON report to F (not after a program failure)\n"
-          "      --min-effect PCT    smallest slowdown that is a regression (default 5%%)\n"
-          "      --alpha A           significance level after Holm's correction (default 0.01)\n"
-          "      --efficiency-drop D smallest drop of efficiency at the largest N that is a\n"
-          "                          regression (default 0.05)\n"
-          "      --json FILE         the full report (docs/scale-json.md); - for stdout\n"
-          "      --markdown FILE     a summary for $GITHUB_STEP_SUMMARY or a PR comment\n"
-          "      --junit FILE        JUnit XML, one test case per thread count and gate\n"
-          "      --svg FILE          speedup and efficiency plot\n"
-          "  -q, --quiet             no progress and no summary on stdout\n"
-          "\n"
-          "Exit status: 0 no regression, 1 regression, 2 usage error or bad baseline,\n"
-          "5 the program failed, 6 weft failed.\n");
+  fprintf(f, "usage: weft scale [--threads LIST] [--repeat N] [--warmup N] [--seed S] [--timeout T]\n"
+             "                  [--no-explain] [--keep-traces DIR] [--baseline FILE] [--baseline-optional]\n"
+             "                  [--save-baseline FILE] [--min-effect PCT] [--alpha A] [--efficiency-drop D]\n"
+             "                  [--json FILE] [--markdown FILE] [--junit FILE] [--svg FILE] [--quiet]\n"
+             "                  [--] PROG [ARGS...]\n"
+             "\n"
+             "Run PROG at several thread counts ({threads} in ARGS, WEFT_THREADS and OMP_NUM_THREADS in\n"
+             "its environment), measure speedup and efficiency with confidence intervals, fit Amdahl and\n"
+             "USL models, explain the losses from one traced run per point, and compare with a baseline.\n"
+             "\n"
+             "  -t, --threads LIST      thread counts, e.g. 1,2,4,8 (default: powers of two up to the\n"
+             "                          usable CPUs, and that count)\n"
+             "  -r, --repeat N          timing runs per thread count (default 10)\n"
+             "  -w, --warmup N          discarded runs per thread count first (default 1)\n"
+             "      --seed S            seed of the run order and the bootstrap (default 1)\n"
+             "      --timeout T         kill a run after T (e.g. 30s, 500ms); it counts as a failure\n"
+             "      --no-explain        no traced runs (timing only)\n"
+             "      --keep-traces DIR   keep the traced runs' databases as DIR/threads-N.db\n"
+             "      --baseline FILE     compare with a JSON report of an earlier run\n"
+             "      --baseline-optional a missing baseline file is not an error (first run)\n"
+             "      --save-baseline F   write this run's JSON report to F (not after a program failure)\n"
+             "      --min-effect PCT    smallest slowdown that is a regression (default 5%%)\n"
+             "      --alpha A           significance level after Holm's correction (default 0.01)\n"
+             "      --efficiency-drop D smallest drop of efficiency at the largest N that is a\n"
+             "                          regression (default 0.05)\n"
+             "      --json FILE         the full report (docs/scale-json.md); - for stdout\n"
+             "      --markdown FILE     a summary for $GITHUB_STEP_SUMMARY or a PR comment\n"
+             "      --junit FILE        JUnit XML, one test case per thread count and gate\n"
+             "      --svg FILE          speedup and efficiency plot\n"
+             "  -q, --quiet             no progress and no summary on stdout\n"
+             "\n"
+             "Exit status: 0 no regression, 1 regression, 2 usage error or bad baseline,\n"
+             "5 the program failed, 6 weft failed.\n");
 }
 
 static int parse_threads(const char *arg, int **out, size_t *n) {
@@ -628,10 +628,10 @@ enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_SAVE, NOUT };
 
 /* The command line. */
 typedef struct {
-  WeftScale  *s;
+  WeftScale *s;
   const char *baseline, *keep;
-  int         baseline_optional, quiet;
-  Output      outs[NOUT];   /* their paths are the options' */
+  int baseline_optional, quiet;
+  Output outs[NOUT]; /* their paths are the options' */
 } Scale;
 
 /* A duration: a plain number is seconds; else one with its unit. */
@@ -652,8 +652,20 @@ static int parse_timeout(const char *arg, double *out) {
 }
 
 enum {
-  OPT_SEED = 256, OPT_TIMEOUT, OPT_NOEXPLAIN, OPT_KEEP, OPT_BASE, OPT_BASEOPT, OPT_SAVE, OPT_MINEFF, OPT_ALPHA,
-  OPT_EFFDROP, OPT_JSON, OPT_MD, OPT_JUNIT, OPT_SVG
+  OPT_SEED = 256,
+  OPT_TIMEOUT,
+  OPT_NOEXPLAIN,
+  OPT_KEEP,
+  OPT_BASE,
+  OPT_BASEOPT,
+  OPT_SAVE,
+  OPT_MINEFF,
+  OPT_ALPHA,
+  OPT_EFFDROP,
+  OPT_JSON,
+  OPT_MD,
+  OPT_JUNIT,
+  OPT_SVG
 };
 
 /* One option (getopt_long's opt and optarg) into c. Returns -1 to go on,
@@ -662,61 +674,70 @@ static int parse_option(Scale *c, int opt, const char *arg) {
   WeftScale *s = c->s;
   int bad = 0;
   switch (opt) {
-  case 't':
-    g_free(s->threads);
-    s->threads = NULL;
-    if (parse_threads(arg, &s->threads, &s->nthreads) != 0) {
-      fprintf(stderr, "weft scale: --threads %s: expected thread counts from 1 to 4096 separated by commas\n", arg);
-      bad = 1;
+    case 't':
+      g_free(s->threads);
+      s->threads = NULL;
+      if (parse_threads(arg, &s->threads, &s->nthreads) != 0) {
+        fprintf(stderr, "weft scale: --threads %s: expected thread counts from 1 to 4096 separated by commas\n", arg);
+        bad = 1;
+      }
+      break;
+    case 'r': bad = parse_count("--repeat", arg, 1, 100000, &s->repeat); break;
+    case 'w': bad = parse_count("--warmup", arg, 0, 100000, &s->warmup); break;
+    case OPT_SEED: {
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(arg, &end, 10);
+      if (!*arg || *end || errno || arg[0] == '-') {
+        fprintf(stderr, "weft scale: --seed %s: expected a non-negative whole number\n", arg);
+        bad = 1;
+      } else {
+        s->seed = v;
+      }
+      break;
     }
-    break;
-  case 'r': bad = parse_count("--repeat", arg, 1, 100000, &s->repeat); break;
-  case 'w': bad = parse_count("--warmup", arg, 0, 100000, &s->warmup); break;
-  case OPT_SEED: {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (!*arg || *end || errno || arg[0] == '-') {
-      fprintf(stderr, "weft scale: --seed %s: expected a non-negative whole number\n", arg);
-      bad = 1;
-    } else {
-      s->seed = v;
-    }
-    break;
-  }
-  case OPT_TIMEOUT: bad = parse_timeout(arg, &s->timeout_s); break;
-  case OPT_NOEXPLAIN: s->explain = 0; break;
-  case OPT_KEEP: c->keep = arg; break;
-  case OPT_BASE: c->baseline = arg; break;
-  case OPT_BASEOPT: c->baseline_optional = 1; break;
-  case OPT_SAVE: c->outs[O_SAVE].path = arg; break;
-  case OPT_MINEFF: bad = parse_double("--min-effect", arg, 0, 1000, 1, &s->min_effect); break;
-  case OPT_ALPHA: bad = parse_double("--alpha", arg, 1e-9, 0.5, 0, &s->alpha); break;
-  case OPT_EFFDROP: bad = parse_double("--efficiency-drop", arg, 0, 1, 0, &s->efficiency_drop); break;
-  case OPT_JSON: c->outs[O_JSON].path = arg; break;
-  case OPT_MD: c->outs[O_MD].path = arg; break;
-  case OPT_JUNIT: c->outs[O_JUNIT].path = arg; break;
-  case OPT_SVG: c->outs[O_SVG].path = arg; break;
-  case 'q': c->quiet = 1; break;
-  case 'h': usage(stdout); return 0;
-  default: usage(stderr); return WEFT_SCALE_EXIT_USAGE;
+    case OPT_TIMEOUT: bad = parse_timeout(arg, &s->timeout_s); break;
+    case OPT_NOEXPLAIN: s->explain = 0; break;
+    case OPT_KEEP: c->keep = arg; break;
+    case OPT_BASE: c->baseline = arg; break;
+    case OPT_BASEOPT: c->baseline_optional = 1; break;
+    case OPT_SAVE: c->outs[O_SAVE].path = arg; break;
+    case OPT_MINEFF: bad = parse_double("--min-effect", arg, 0, 1000, 1, &s->min_effect); break;
+    case OPT_ALPHA: bad = parse_double("--alpha", arg, 1e-9, 0.5, 0, &s->alpha); break;
+    case OPT_EFFDROP: bad = parse_double("--efficiency-drop", arg, 0, 1, 0, &s->efficiency_drop); break;
+    case OPT_JSON: c->outs[O_JSON].path = arg; break;
+    case OPT_MD: c->outs[O_MD].path = arg; break;
+    case OPT_JUNIT: c->outs[O_JUNIT].path = arg; break;
+    case OPT_SVG: c->outs[O_SVG].path = arg; break;
+    case 'q': c->quiet = 1; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return WEFT_SCALE_EXIT_USAGE;
   }
   return bad ? WEFT_SCALE_EXIT_USAGE : -1;
 }
 
 /* The options into c. Returns -1 to go on, or the exit status. */
 static int parse_options(int argc, char **argv, Scale *c) {
-  static const struct option longopts[] = {
-    {"threads", required_argument, NULL, 't'}, {"repeat", required_argument, NULL, 'r'},
-    {"warmup", required_argument, NULL, 'w'}, {"seed", required_argument, NULL, OPT_SEED},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT}, {"no-explain", no_argument, NULL, OPT_NOEXPLAIN},
-    {"keep-traces", required_argument, NULL, OPT_KEEP}, {"baseline", required_argument, NULL, OPT_BASE},
-    {"baseline-optional", no_argument, NULL, OPT_BASEOPT}, {"save-baseline", required_argument, NULL, OPT_SAVE},
-    {"min-effect", required_argument, NULL, OPT_MINEFF}, {"alpha", required_argument, NULL, OPT_ALPHA},
-    {"efficiency-drop", required_argument, NULL, OPT_EFFDROP}, {"json", required_argument, NULL, OPT_JSON},
-    {"markdown", required_argument, NULL, OPT_MD}, {"junit", required_argument, NULL, OPT_JUNIT},
-    {"svg", required_argument, NULL, OPT_SVG}, {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"threads", required_argument, NULL, 't'},
+                                           {"repeat", required_argument, NULL, 'r'},
+                                           {"warmup", required_argument, NULL, 'w'},
+                                           {"seed", required_argument, NULL, OPT_SEED},
+                                           {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                           {"no-explain", no_argument, NULL, OPT_NOEXPLAIN},
+                                           {"keep-traces", required_argument, NULL, OPT_KEEP},
+                                           {"baseline", required_argument, NULL, OPT_BASE},
+                                           {"baseline-optional", no_argument, NULL, OPT_BASEOPT},
+                                           {"save-baseline", required_argument, NULL, OPT_SAVE},
+                                           {"min-effect", required_argument, NULL, OPT_MINEFF},
+                                           {"alpha", required_argument, NULL, OPT_ALPHA},
+                                           {"efficiency-drop", required_argument, NULL, OPT_EFFDROP},
+                                           {"json", required_argument, NULL, OPT_JSON},
+                                           {"markdown", required_argument, NULL, OPT_MD},
+                                           {"junit", required_argument, NULL, OPT_JUNIT},
+                                           {"svg", required_argument, NULL, OPT_SVG},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   int opt, rc;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "+t:r:w:qh", longopts, NULL)) != -1)
@@ -809,8 +830,14 @@ static int measure(Sweep *w) {
     signal(sig_no, SIG_DFL);
     raise(sig_no);
   }
-  if (old_wt) setenv("WEFT_THREADS", old_wt, 1); else unsetenv("WEFT_THREADS");
-  if (old_omp) setenv("OMP_NUM_THREADS", old_omp, 1); else unsetenv("OMP_NUM_THREADS");
+  if (old_wt)
+    setenv("WEFT_THREADS", old_wt, 1);
+  else
+    unsetenv("WEFT_THREADS");
+  if (old_omp)
+    setenv("OMP_NUM_THREADS", old_omp, 1);
+  else
+    unsetenv("OMP_NUM_THREADS");
   g_free(old_wt);
   g_free(old_omp);
   return swept;
@@ -830,7 +857,8 @@ static int write_outputs(Scale *c) {
       rc = WEFT_SCALE_EXIT_INTERNAL;
   }
   for (int i = O_JSON; i <= O_SVG; i++) to_stdout |= c->outs[i].path && !strcmp(c->outs[i].path, "-");
-  if (!c->quiet && !to_stdout) weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
+  if (!c->quiet && !to_stdout)
+    weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
   else if (s->failed)
     fprintf(stderr, "weft scale: %s %s at %d threads (%s run %d)\n", s->argv[0], s->fail_what, s->fail_threads,
             s->fail_phase, s->fail_run);
@@ -848,8 +876,10 @@ int weft_cmd_scale(int argc, char **argv) {
   s->efficiency_drop = 0.05;
   s->bootstrap = 2000;
   Scale c = {.s = s,
-             .outs = {{.opt = "--json", .fn = weft_scale_write_json}, {.opt = "--markdown", .fn = write_md},
-                      {.opt = "--junit", .fn = weft_scale_write_junit}, {.opt = "--svg", .fn = weft_scale_write_svg},
+             .outs = {{.opt = "--json", .fn = weft_scale_write_json},
+                      {.opt = "--markdown", .fn = write_md},
+                      {.opt = "--junit", .fn = weft_scale_write_junit},
+                      {.opt = "--svg", .fn = weft_scale_write_svg},
                       {.opt = "--save-baseline", .fn = weft_scale_write_json}}};
   WeftScale *base = NULL;
   char agent_abs[PATH_MAX];

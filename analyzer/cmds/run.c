@@ -81,13 +81,13 @@ const char *weft_agent_path(void) {
   *slash = 0; /* exe is now BIN */
 
   const char *rel[] = {
-    "../agent",
+      "../agent",
 #ifdef WEFT_LIBDIR
-    WEFT_LIBDIR,
+      WEFT_LIBDIR,
 #endif
-    MULTIARCH ? "../lib/" MULTIARCH : NULL,
-    "../lib64",
-    "../lib",
+      MULTIARCH ? "../lib/" MULTIARCH : NULL,
+      "../lib64",
+      "../lib",
   };
   for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
     if (!rel[i]) continue;
@@ -179,8 +179,8 @@ static const char *python_hook(const char *agent, char *buf, size_t len) {
 char **weft_run_env(const char *agent, const char *dir, const char *stacks, int io, int pyhook, uint64_t session,
                     size_t *nours) {
   extern char **environ;
-  static const char *const ours[] = {"WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD=",
-                                     "PYTHONPATH="};
+  static const char *const ours[] = {
+      "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD=", "PYTHONPATH="};
   char hookbuf[4096];
   const char *hook = pyhook ? python_hook(agent, hookbuf, sizeof hookbuf) : NULL;
   size_t n = 0;
@@ -239,8 +239,8 @@ int weft_run_machine_cpu(WeftMachineCpu *out) {
   FILE *f = fopen("/proc/stat", "re");
   if (!f) return -1;
   unsigned long long v[8] = {0};
-  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                 &v[7]);
+  int n =
+      fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
   fclose(f);
   long hz = sysconf(_SC_CLK_TCK);
   if (n < 8 || hz <= 0) return -1;

@@ -75,12 +75,12 @@ int64_t weft_run_cgroup_cpu_milli(void);
 
 /* ------------------------------------------------------------ signals */
 
-#define WEFT_RUN_NSIGNALS 4   /* SIGINT, SIGQUIT, SIGTERM, SIGHUP */
+#define WEFT_RUN_NSIGNALS 4 /* SIGINT, SIGQUIT, SIGTERM, SIGHUP */
 
 typedef struct {
-  sigset_t         mask;                        /* weft's signal mask before */
-  struct sigaction old[WEFT_RUN_NSIGNALS];      /* weft's dispositions before */
-  struct sigaction child[WEFT_RUN_NSIGNALS];    /* the program's */
+  sigset_t mask;                             /* weft's signal mask before */
+  struct sigaction old[WEFT_RUN_NSIGNALS];   /* weft's dispositions before */
+  struct sigaction child[WEFT_RUN_NSIGNALS]; /* the program's */
 } WeftRunSignals;
 
 /* Foreground: the four signals stay blocked until weft_run() has started
@@ -98,20 +98,20 @@ int weft_run_interrupted(void);
 /* ------------------------------------------------------------ the run */
 
 typedef struct {
-  char *const *argv;      /* argv[0] is searched on PATH */
+  char *const *argv; /* argv[0] is searched on PATH */
   char *const *envp;
-  int          own_group; /* its own process group, killed at the end (children left behind) */
-  int          capture;   /* stdin and stdout /dev/null, stderr kept for its tail */
-  double       timeout_s; /* > 0: kill its group after this long (own_group) */
+  int own_group;    /* its own process group, killed at the end (children left behind) */
+  int capture;      /* stdin and stdout /dev/null, stderr kept for its tail */
+  double timeout_s; /* > 0: kill its group after this long (own_group) */
 } WeftRunSpec;
 
 typedef struct {
-  int    wstatus;      /* as wait gives it */
-  int    exec_errno;   /* it could not be started: execvpe's errno; else 0 */
-  int    wait_errno;   /* waiting for it failed: the errno (wstatus 0); else 0 */
-  int    timed_out;
+  int wstatus;    /* as wait gives it */
+  int exec_errno; /* it could not be started: execvpe's errno; else 0 */
+  int wait_errno; /* waiting for it failed: the errno (wstatus 0); else 0 */
+  int timed_out;
   double wall_s, user_s, sys_s;
-  char  *stderr_tail;  /* capture: its stderr's last 2048 bytes, from a line start (g_free) */
+  char *stderr_tail; /* capture: its stderr's last 2048 bytes, from a line start (g_free) */
 } WeftRunResult;
 
 enum { WEFT_RUN_NOT_STARTED = -1, WEFT_RUN_FORK_FAILED = -2 };

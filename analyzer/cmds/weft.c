@@ -13,12 +13,12 @@ static const struct {
   int (*fn)(int, char **);
   const char *what;
 } commands[] = {
-  {"record", weft_cmd_record, "run a program under the agent and store its recording"},
-  {"import", weft_cmd_import, "store a recording made with plain LD_PRELOAD"},
-  {"report", weft_cmd_report, "explain where the time went: imbalance, contention, waits"},
-  {"check", weft_cmd_check, "verify the invariants of a recording database"},
-  {"export", weft_cmd_export, "export a recording for Perfetto UI / chrome://tracing"},
-  {"scale", weft_cmd_scale, "run a program at several thread counts; CI regression report"},
+    {"record", weft_cmd_record, "run a program under the agent and store its recording"},
+    {"import", weft_cmd_import, "store a recording made with plain LD_PRELOAD"},
+    {"report", weft_cmd_report, "explain where the time went: imbalance, contention, waits"},
+    {"check", weft_cmd_check, "verify the invariants of a recording database"},
+    {"export", weft_cmd_export, "export a recording for Perfetto UI / chrome://tracing"},
+    {"scale", weft_cmd_scale, "run a program at several thread counts; CI regression report"},
 };
 
 static void usage(FILE *f) {

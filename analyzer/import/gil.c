@@ -62,8 +62,9 @@ void gil_detect(Imp *im) {
     for (guint i = 0; i < py->len && !o->gil; i++) {
       ModRec *m = &g_array_index(py, ModRec, i);
       uint64_t off = 0;
-      const char *name = o->addr >= m->bias ? weft_sym_object(im->gil_sym, paths->pdata[i], bids->pdata[i],
-                                                              o->addr - m->bias, &off) : NULL;
+      const char *name = o->addr >= m->bias
+                             ? weft_sym_object(im->gil_sym, paths->pdata[i], bids->pdata[i], o->addr - m->bias, &off)
+                             : NULL;
       if (name && !strcmp(name, "_PyRuntime")) o->gil = GIL_OBJ;
     }
     if (o->gil || !o->first_stack) continue;
@@ -110,8 +111,10 @@ int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int
   guint a = 0, b = o->sig->len;
   while (a < b) {
     guint k = (a + b) / 2;
-    if (s[k].ns < ns) a = k + 1;
-    else b = k;
+    if (s[k].ns < ns)
+      a = k + 1;
+    else
+      b = k;
   }
   for (; a < o->sig->len; a++)
     if (s[a].utid != t->utid) return s[a].utid;
@@ -124,11 +127,11 @@ int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int
 void gil_name(Imp *im) {
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
-    const char *nm = !o->gil ? NULL
-                     : o->gil & GIL_COND ? "GIL"
-                     : o->gil & GIL_MUTEX ? "GIL mutex"
+    const char *nm = !o->gil               ? NULL
+                     : o->gil & GIL_COND   ? "GIL"
+                     : o->gil & GIL_MUTEX  ? "GIL mutex"
                      : o->gil & GIL_SWITCH ? (o->kind == WEFT_KIND_COND ? "GIL switch_cond" : "GIL switch_mutex")
-                     : NULL;
+                                           : NULL;
     gpointer key = GSIZE_TO_POINTER((gsize)o->addr);
     if (nm && !g_hash_table_contains(im->names, key)) {
       g_hash_table_insert(im->names, key, g_strdup(nm));

@@ -92,9 +92,9 @@ static void hold_spill(Imp *im) {
 /* A run being merged: a window of its rows read from the spill file. */
 typedef struct {
   HoldRun run;
-  size_t done;                /* rows of the run consumed */
+  size_t done; /* rows of the run consumed */
   HoldRow buf[4096];
-  size_t pos, len;            /* in buf */
+  size_t pos, len; /* in buf */
 } RunReader;
 
 static const HoldRow *run_peek(Imp *im, RunReader *r) {
@@ -116,8 +116,10 @@ static const HoldRow *run_peek(Imp *im, RunReader *r) {
  * memory, or a merge of the spilled runs. */
 void holds_to_blocks(Imp *im) {
   GArray *hr = im->hold_rows;
-  if (im->hold_spill) hold_spill(im); /* the rest as the last run */
-  else sort_holds(hr);
+  if (im->hold_spill)
+    hold_spill(im); /* the rest as the last run */
+  else
+    sort_holds(hr);
   guint nr = im->hold_runs->len;
   RunReader *rr = nr ? g_new0(RunReader, nr) : NULL;
   for (guint k = 0; k < nr; k++) rr[k].run = g_array_index(im->hold_runs, HoldRun, k);
@@ -138,18 +140,24 @@ void holds_to_blocks(Imp *im) {
       }
       if (!r) break;
     }
-    const WeftHold hh = {r->obj, r->utid_flags >> 3, r->start, r->dur, (int)(r->utid_flags & 1),
-                         (int)(r->utid_flags >> 1 & 1), (int)(r->utid_flags >> 2 & 1)};
+    const WeftHold hh = {r->obj,
+                         r->utid_flags >> 3,
+                         r->start,
+                         r->dur,
+                         (int)(r->utid_flags & 1),
+                         (int)(r->utid_flags >> 1 & 1),
+                         (int)(r->utid_flags >> 2 & 1)};
     if (from) {
       from->pos++;
       from->done++;
     }
     int rc = weft_hold_block_push(im->ins_block, &blk, &hh);
-    if (rc == SQLITE_NOMEM) imp_fail(im, "out of memory");
-    else if (rc != SQLITE_OK) weft_sql_error(&im->sql);
+    if (rc == SQLITE_NOMEM)
+      imp_fail(im, "out of memory");
+    else if (rc != SQLITE_OK)
+      weft_sql_error(&im->sql);
   }
-  if (!im->sql.failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK)
-    weft_sql_error(&im->sql);
+  if (!im->sql.failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) weft_sql_error(&im->sql);
   weft_hold_block_free(&blk);
   g_free(rr);
   holds_discard(im);

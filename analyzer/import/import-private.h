@@ -24,43 +24,43 @@
 #include "weft-sqlite.h"
 
 /* ---- the in-memory model of one process image ---- */
-typedef struct {          /* 16 bytes: a hot lock has one per release */
+typedef struct { /* 16 bytes: a hot lock has one per release */
   int64_t ns;
   uint32_t utid;
-  uint32_t late;          /* trace v3: written after the call returned (happened at or before ns) */
+  uint32_t late; /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
 
-typedef struct {          /* trace v3: a wait on a lock began (for holds whose start was not timed) */
+typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
   int64_t ns, utid;
-  uint32_t holder;        /* tid that held it then, 0 unknown */
+  uint32_t holder; /* tid that held it then, 0 unknown */
 } WaitStart;
 
 typedef struct {
   int64_t begin, end;
   int64_t utid;
   int serial;
-  int64_t rel_utid, rel_ns;   /* the last arrival of its round */
+  int64_t rel_utid, rel_ns; /* the last arrival of its round */
 } Arrival;
 
 typedef struct Obj {
   int64_t id;
   uint64_t addr;
-  int kind;               /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
+  int kind; /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
   int64_t init_stack, first_stack, first_ns;
   int64_t acquisitions, contended, wait_ns, hold_ns;
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
-  char *name;             /* from weft.h, else NULL */
-  GArray *rel;            /* Stamp: releases (unlock, sem_post) */
-  GArray *sig;            /* Stamp: cond signal/broadcast */
-  GArray *arr;            /* Arrival: barrier waits */
-  GArray *wb;             /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
+  char *name;  /* from weft.h, else NULL */
+  GArray *rel; /* Stamp: releases (unlock, sem_post) */
+  GArray *sig; /* Stamp: cond signal/broadcast */
+  GArray *arr; /* Arrival: barrier waits */
+  GArray *wb;  /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
   int rel_sorted, sig_sorted;
-  int gil;                /* GIL_*: part of CPython's GIL (gil_detect) */
+  int gil; /* GIL_*: part of CPython's GIL (gil_detect) */
 } Obj;
 
 typedef struct {
-  int64_t obj;            /* object_id */
+  int64_t obj; /* object_id */
   Obj *o;
   int64_t start;
   int contended, shared, depth;
@@ -76,18 +76,18 @@ typedef struct Thr {
   char *name;
   int64_t cpu_ns, runq_ns, lost;
   const char *end_how;
-  int64_t sched_base;     /* index of its schedstat baseline in Imp.scheds + 1; 0 not looked for, -1 none */
+  int64_t sched_base; /* index of its schedstat baseline in Imp.scheds + 1; 0 not looked for, -1 none */
   /* pass 2 */
-  int st;                 /* current state */
+  int st; /* current state */
   int64_t st_start;
   Obj *wobj;
   int wkind, wop;
   uint32_t blocker_tid;
   int64_t wstack, wbegin;
   uint64_t waddr, wobj2;
-  int64_t gil_holder;     /* a GIL wait: the thread holding the GIL when it began (0 unknown) */
-  GArray *holds;          /* Hold */
-  int started2;           /* pass 2 has seen its THREAD_START */
+  int64_t gil_holder; /* a GIL wait: the thread holding the GIL when it began (0 unknown) */
+  GArray *holds;      /* Hold */
+  int started2;       /* pass 2 has seen its THREAD_START */
   struct Thr *next_same_tid;
 } Thr;
 
@@ -99,18 +99,18 @@ typedef struct {
 
 typedef struct {
   int64_t begin, end, utid;
-  int64_t pid;            /* reaped */
+  int64_t pid; /* reaped */
   int status;
 } WaitEv;
 
 typedef struct {
   int64_t ns, utid;
-  uint64_t self;          /* new thread */
+  uint64_t self; /* new thread */
 } CreateEv;
 
 /* Rows inserted BATCH_ROWS at a time with one multi-row INSERT (about twice
  * as fast as one statement per row); integer columns, NULL where flagged. */
-#define BATCH_ROWS 32
+#define BATCH_ROWS    32
 #define BATCH_MAXCOLS 10
 typedef struct {
   sqlite3_stmt *one, *many;
@@ -127,16 +127,16 @@ typedef struct Proc {
   const char *end_how;
   int has_exit, exit_how;
   int64_t exit_status, has_status;
-  int64_t exec_ns;        /* last EXEC record, -1 none */
+  int64_t exec_ns; /* last EXEC record, -1 none */
   int exec_failed_after;
   char *cmdline, *exe;
   int64_t lost;
   char *file;
   int64_t parent_upid, exec_from_upid;
   int64_t main_utid;
-  int has_fork_flow;      /* a FORK record of its parent's was matched to it */
-  int counters;           /* trace v3: lock operations counted (lost with a kill since the last flush) */
-  GArray *forks, *waits;  /* ForkEv, WaitEv */
+  int has_fork_flow;     /* a FORK record of its parent's was matched to it */
+  int counters;          /* trace v3: lock operations counted (lost with a kill since the last flush) */
+  GArray *forks, *waits; /* ForkEv, WaitEv */
   int64_t last_ns;
 } Proc;
 
@@ -152,24 +152,24 @@ typedef struct {
 } PendingStack;
 
 typedef struct {
-  int64_t v[9];               /* thread_state's columns */
+  int64_t v[9]; /* thread_state's columns */
 } StateRow;
 
 typedef struct {
-  uint64_t chan;              /* the pipe */
+  uint64_t chan; /* the pipe */
   int64_t ns, utid;
 } ChanStamp;
 
 typedef struct {
   uint64_t chan;
   int64_t begin, end, utid, obj;
-  gboolean poll;              /* a poll (readiness: another thread may take the data), not a read */
+  gboolean poll; /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
 
-typedef struct {              /* a lock hold until it goes into a block (24 bytes: there are millions) */
+typedef struct { /* a lock hold until it goes into a block (24 bytes: there are millions) */
   int64_t start, dur;
-  uint32_t obj;               /* object_id */
-  uint32_t utid_flags;        /* utid << 3 | estimated << 2 | shared << 1 | contended */
+  uint32_t obj;        /* object_id */
+  uint32_t utid_flags; /* utid << 3 | estimated << 2 | shared << 1 | contended */
 } HoldRow;
 
 /* A file's holds are sorted (by object, then start) before they go into
@@ -177,23 +177,23 @@ typedef struct {              /* a lock hold until it goes into a block (24 byte
  * temporary file and merged from there, so memory stays bounded. */
 #define HOLD_SPILL_ROWS (2u << 20) /* 48 MiB of rows */
 typedef struct {
-  off_t off;                  /* first row's offset in hold_spill */
-  size_t n;                   /* rows */
+  off_t off; /* first row's offset in hold_spill */
+  size_t n;  /* rows */
 } HoldRun;
 
-typedef struct {              /* trace v3: one COUNTS record */
+typedef struct { /* trace v3: one COUNTS record */
   Obj *o;
-  uint32_t tid;               /* the thread counted */
+  uint32_t tid; /* the thread counted */
   int64_t first_ns, ns;
   int64_t acq, fail, rel, samples, sample_ns, sample_max;
-  int dropped;                /* a snapshot of another thread's counts before an exec that failed */
+  int dropped; /* a snapshot of another thread's counts before an exec that failed */
 } CountRec;
 
 typedef struct {
   int64_t ns;
   uint32_t tid;
   int64_t cpu, runq, slices;
-  int base;                   /* WEFT_SCHED_BASELINE: a main thread's reading at its image's start */
+  int base; /* WEFT_SCHED_BASELINE: a main thread's reading at its image's start */
 } SchedRec;
 
 typedef struct {
@@ -207,7 +207,7 @@ typedef struct {
 /* ---- one import ---- */
 typedef struct {
   sqlite3 *db;
-  WeftSql sql;                /* the first error, SQLite's or not ("database: ..." for SQLite's) */
+  WeftSql sql; /* the first error, SQLite's or not ("database: ..." for SQLite's) */
   WeftRecording *rec;
   uint64_t origin;
   FILE *warn;
@@ -216,60 +216,60 @@ typedef struct {
   struct timespec t0;
   uint64_t records_done, records_total;
   int progress_shown;
-  double progress_after;   /* seconds before the progress line shows (WEFT_IMPORT_PROGRESS_MS for tests) */
+  double progress_after; /* seconds before the progress line shows (WEFT_IMPORT_PROGRESS_MS for tests) */
   /* ids */
   int64_t next_utid, next_obj, next_stack, next_frame, next_flow, next_module;
   GPtrArray *procs;
   /* per file */
   Proc *p;
-  GHashTable *thr_by_tid;     /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
-  struct {                    /* objs and destroys of recent keys (pass 1 and 2 look up an object per record) */
+  GHashTable *thr_by_tid; /* tid -> Thr* (pass 1: the latest; pass 2: the current) */
+  struct {                /* objs and destroys of recent keys (pass 1 and 2 look up an object per record) */
     guint64 key;
     GArray *destroys;
     GPtrArray *epochs;
     int used;
   } ocache[256];
-  uint32_t tc_tid;            /* the last lookup in thr_by_tid (records come in runs of one thread's chunk) */
+  uint32_t tc_tid; /* the last lookup in thr_by_tid (records come in runs of one thread's chunk) */
   Thr *tc_thr;
-  GHashTable *thr_first;      /* tid -> first Thr* of the chain */
-  GHashTable *thr_by_self;    /* pthread_t -> GPtrArray of Thr* */
-  GPtrArray *threads;         /* all Thr of the file, in order of appearance */
-  GHashTable *objs;           /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
-  GHashTable *destroys;       /* key(addr, kind) -> sorted GArray of DESTROY times (pass 0) */
+  GHashTable *thr_first;   /* tid -> first Thr* of the chain */
+  GHashTable *thr_by_self; /* pthread_t -> GPtrArray of Thr* */
+  GPtrArray *threads;      /* all Thr of the file, in order of appearance */
+  GHashTable *objs;        /* key(addr, kind) -> GPtrArray of Obj*, one per epoch */
+  GHashTable *destroys;    /* key(addr, kind) -> sorted GArray of DESTROY times (pass 0) */
   GPtrArray *objlist;
-  GHashTable *stack_map;      /* trace stack id -> global stack id */
-  GArray *modules;            /* ModRec */
-  GArray *creates;            /* CreateEv */
+  GHashTable *stack_map; /* trace stack id -> global stack id */
+  GArray *modules;       /* ModRec */
+  GArray *creates;       /* CreateEv */
   GArray *scheds;
   GArray *marks;
-  GHashTable *names;          /* object address -> name (weft.h) */
-  GArray *pending_stacks;     /* PendingStack: this file's STACK records, written once modules are known */
-  int v3;                     /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
-  int sched_base;             /* WEFT_FEAT_SCHED_BASE: baselines are flagged (a fork child has none) */
-  WeftTrace *tr;              /* the file being read */
-  GArray *counts;             /* CountRec of the file */
-  guint exec_counts;          /* counts index at the file's last EXEC */
+  GHashTable *names;      /* object address -> name (weft.h) */
+  GArray *pending_stacks; /* PendingStack: this file's STACK records, written once modules are known */
+  int v3;                 /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
+  int sched_base;         /* WEFT_FEAT_SCHED_BASE: baselines are flagged (a fork child has none) */
+  WeftTrace *tr;          /* the file being read */
+  GArray *counts;         /* CountRec of the file */
+  guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
-  GArray *state_rows;         /* StateRow */
-  GArray *pipe_writes;        /* ChanStamp: every file's writes to pipes (WEFT_IO) */
-  GArray *pipe_waits;         /* ChanWait: every file's reads and polls that waited on a pipe */
-  GArray *hold_rows;          /* HoldRow */
-  FILE *hold_spill;           /* sorted runs of hold_rows written out (NULL: none yet) */
-  GArray *hold_runs;          /* HoldRun: where each run is in hold_spill */
-  guint hold_spill_rows;      /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
-  int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
+  GArray *state_rows;    /* StateRow */
+  GArray *pipe_writes;   /* ChanStamp: every file's writes to pipes (WEFT_IO) */
+  GArray *pipe_waits;    /* ChanWait: every file's reads and polls that waited on a pipe */
+  GArray *hold_rows;     /* HoldRow */
+  FILE *hold_spill;      /* sorted runs of hold_rows written out (NULL: none yet) */
+  GArray *hold_runs;     /* HoldRun: where each run is in hold_spill */
+  guint hold_spill_rows; /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
+  int no_symbols;        /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows;
   sqlite3_stmt *ins_block;
-  int64_t max_hold_ns;        /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
-  WeftSymbolizer *gil_sym;    /* data symbols of python modules (gil_detect), made on first use */
-  sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame,
-      *ins_module, *ins_proc, *ins_sched, *ins_mark, *find_frame, *ins_pyframe;
-  struct PyFrames *py;        /* the file's Python frames (pyframes.c; NULL: none) */
-  int64_t holds_estimated;    /* holds whose start was not timed (meta) */
-  int64_t releases_missing;   /* v3 waits with no recorded release (meta: a hand-off from the holder) */
-  int salvage;                /* opt->salvage */
-  char *salvage_first;        /* the first corruption salvaged past (meta salvaged) */
+  int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
+  WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */
+  sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame, *ins_module, *ins_proc, *ins_sched, *ins_mark,
+      *find_frame, *ins_pyframe;
+  struct PyFrames *py;      /* the file's Python frames (pyframes.c; NULL: none) */
+  int64_t holds_estimated;  /* holds whose start was not timed (meta) */
+  int64_t releases_missing; /* v3 waits with no recorded release (meta: a hand-off from the holder) */
+  int salvage;              /* opt->salvage */
+  char *salvage_first;      /* the first corruption salvaged past (meta salvaged) */
 } Imp;
 
 static inline int64_t rel_ns(Imp *im, uint64_t ns) {
@@ -294,52 +294,57 @@ void imp_bind_opt(sqlite3_stmt *q, int i, int64_t v);
 /* A stable sort of v[0..n) (tmp[n] is scratch): a bottom-up merge of the runs
  * already in order. The importer's arrays (one object's releases or holds)
  * are made of the runs of each thread's chunks, so there are few. */
-#define DEFINE_MERGE_RUNS(name, T, before)                                                        \
-  static void name(T *v, T *tmp, size_t n) {                                                    \
-    size_t nruns = 1;                                                                           \
-    for (size_t i = 1; i < n; i++) nruns += before(&v[i], &v[i - 1]);                           \
-    if (nruns == 1) return;                                                                     \
-    size_t *run = g_new(size_t, nruns + 1), r = 0;                                              \
-    run[r++] = 0;                                                                               \
-    for (size_t i = 1; i < n; i++)                                                              \
-      if (before(&v[i], &v[i - 1])) run[r++] = i;                                               \
-    run[r] = n;                                                                                 \
-    T *src = v, *dst = tmp;                                                                     \
-    while (nruns > 1) {                                                                         \
-      size_t w = 0;                                                                             \
-      for (size_t k = 0; k < nruns; k += 2) {                                                   \
+#define DEFINE_MERGE_RUNS(name, T, before)                                                           \
+  static void name(T *v, T *tmp, size_t n) {                                                         \
+    size_t nruns = 1;                                                                                \
+    for (size_t i = 1; i < n; i++) nruns += before(&v[i], &v[i - 1]);                                \
+    if (nruns == 1) return;                                                                          \
+    size_t *run = g_new(size_t, nruns + 1), r = 0;                                                   \
+    run[r++] = 0;                                                                                    \
+    for (size_t i = 1; i < n; i++)                                                                   \
+      if (before(&v[i], &v[i - 1])) run[r++] = i;                                                    \
+    run[r] = n;                                                                                      \
+    T *src = v, *dst = tmp;                                                                          \
+    while (nruns > 1) {                                                                              \
+      size_t w = 0;                                                                                  \
+      for (size_t k = 0; k < nruns; k += 2) {                                                        \
         size_t a = run[k], m = run[k + 1], e = k + 2 <= nruns ? run[k + 2] : m, i = a, j = m, o = a; \
-        while (i < m && j < e) dst[o++] = before(&src[j], &src[i]) ? src[j++] : src[i++];       \
-        while (i < m) dst[o++] = src[i++];                                                      \
-        while (j < e) dst[o++] = src[j++];                                                      \
-        run[w++] = a;                                                                           \
-      }                                                                                         \
-      run[w] = n;                                                                               \
-      nruns = w;                                                                                \
-      T *x = src;                                                                               \
-      src = dst;                                                                                \
-      dst = x;                                                                                  \
-    }                                                                                           \
-    if (src != v) memcpy(v, src, n * sizeof *v);                                                \
-    g_free(run);                                                                                \
+        while (i < m && j < e) dst[o++] = before(&src[j], &src[i]) ? src[j++] : src[i++];            \
+        while (i < m) dst[o++] = src[i++];                                                           \
+        while (j < e) dst[o++] = src[j++];                                                           \
+        run[w++] = a;                                                                                \
+      }                                                                                              \
+      run[w] = n;                                                                                    \
+      nruns = w;                                                                                     \
+      T *x = src;                                                                                    \
+      src = dst;                                                                                     \
+      dst = x;                                                                                       \
+    }                                                                                                \
+    if (src != v) memcpy(v, src, n * sizeof *v);                                                     \
+    g_free(run);                                                                                     \
   }
 
 /* ---- objects.c: synchronisation objects and their timelines ---- */
 static inline int kind_class(int kind) {
   switch (kind) {
-  case WEFT_KIND_RWLOCK_RD:
-  case WEFT_KIND_RWLOCK_WR:
-  case WEFT_KIND_RWLOCK: return WEFT_KIND_RWLOCK;
-  default: return kind;
+    case WEFT_KIND_RWLOCK_RD:
+    case WEFT_KIND_RWLOCK_WR:
+    case WEFT_KIND_RWLOCK: return WEFT_KIND_RWLOCK;
+    default: return kind;
   }
 }
 
 static inline int has_object(int kind) {
   switch (kind) {
-  case WEFT_KIND_MUTEX: case WEFT_KIND_RWLOCK: case WEFT_KIND_SPIN: case WEFT_KIND_COND:
-  case WEFT_KIND_BARRIER: case WEFT_KIND_SEM: case WEFT_KIND_POLL: case WEFT_KIND_READ:
-    return 1;
-  default: return 0;
+    case WEFT_KIND_MUTEX:
+    case WEFT_KIND_RWLOCK:
+    case WEFT_KIND_SPIN:
+    case WEFT_KIND_COND:
+    case WEFT_KIND_BARRIER:
+    case WEFT_KIND_SEM:
+    case WEFT_KIND_POLL:
+    case WEFT_KIND_READ: return 1;
+    default: return 0;
   }
 }
 

@@ -80,8 +80,10 @@ int imp_step(Imp *im, sqlite3_stmt *q) {
 }
 
 void imp_bind_opt(sqlite3_stmt *q, int i, int64_t v) {
-  if (v > 0) sqlite3_bind_int64(q, i, v);
-  else sqlite3_bind_null(q, i);
+  if (v > 0)
+    sqlite3_bind_int64(q, i, v);
+  else
+    sqlite3_bind_null(q, i);
 }
 
 static void batch_prepare(Imp *im, Batch *b, const char *table, int ncols) {
@@ -105,8 +107,10 @@ static void batch_prepare(Imp *im, Batch *b, const char *table, int ncols) {
 static void batch_bind(sqlite3_stmt *q, const Batch *b, int row, int first_param) {
   for (int c = 0; c < b->ncols; c++) {
     int i = row * b->ncols + c;
-    if (b->null[i]) sqlite3_bind_null(q, first_param + c);
-    else sqlite3_bind_int64(q, first_param + c, b->v[i]);
+    if (b->null[i])
+      sqlite3_bind_null(q, first_param + c);
+    else
+      sqlite3_bind_int64(q, first_param + c, b->v[i]);
   }
 }
 
@@ -142,26 +146,24 @@ static const struct {
   size_t off;
   const char *sql;
 } statements[] = {
-  {offsetof(Imp, ins_block), WEFT_HOLD_BLOCK_INSERT},
-  {offsetof(Imp, ins_thread), "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
-  {offsetof(Imp, ins_obj), "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, "
-                           "first_ns, acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, "
-                           "hold_samples, hold_sample_ns, hold_sample_max_ns) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
-  {offsetof(Imp, ins_stack), "INSERT INTO stack VALUES (?,?,?)"},
-  {offsetof(Imp, ins_sf), "INSERT INTO stack_frame VALUES (?,?,?)"},
-  {offsetof(Imp, ins_frame), "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)"},
-  {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
-  {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
-  {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
-  {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
-  {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
-  {offsetof(Imp, ins_mark), "INSERT INTO mark VALUES (?,?,?,?,?)"},
+    {offsetof(Imp, ins_block), WEFT_HOLD_BLOCK_INSERT},
+    {offsetof(Imp, ins_thread), "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_obj), "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, "
+                             "first_ns, acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, "
+                             "hold_samples, hold_sample_ns, hold_sample_max_ns) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_stack), "INSERT INTO stack VALUES (?,?,?)"},
+    {offsetof(Imp, ins_sf), "INSERT INTO stack_frame VALUES (?,?,?)"},
+    {offsetof(Imp, ins_frame), "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)"},
+    {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
+    {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
+    {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
+    {offsetof(Imp, ins_mark), "INSERT INTO mark VALUES (?,?,?,?,?)"},
 };
 
-static sqlite3_stmt **statement(Imp *im, size_t i) {
-  return (sqlite3_stmt **)(void *)((char *)im + statements[i].off);
-}
+static sqlite3_stmt **statement(Imp *im, size_t i) { return (sqlite3_stmt **)(void *)((char *)im + statements[i].off); }
 
 /* A statement that does not prepare is the fault of the database file: its
  * error names it. */
@@ -171,7 +173,8 @@ static int statements_prepare(Imp *im, const char *db_path) {
   batch_prepare(im, &im->summaries, "state_summary", 7);
   batch_prepare(im, &im->flows, "flow", 7);
   batch_prepare(im, &im->count_rows, "lock_count", 10);
-  for (size_t i = 0; i < G_N_ELEMENTS(statements); i++) *statement(im, i) = weft_sql_prepare(&im->sql, statements[i].sql);
+  for (size_t i = 0; i < G_N_ELEMENTS(statements); i++)
+    *statement(im, i) = weft_sql_prepare(&im->sql, statements[i].sql);
   im->sql.prefix = "database";
   return im->sql.failed ? -1 : 0;
 }
@@ -353,9 +356,7 @@ static int import_file(Imp *im, WeftTrace *tr) {
 
 /* ---- the import ---- */
 /* A name of the directory the reader skipped (not a regular file). */
-static void warn_skipped(const char *msg, void *user) {
-  imp_warn(user, "%s", msg);
-}
+static void warn_skipped(const char *msg, void *user) { imp_warn(user, "%s", msg); }
 
 /* "2024-05-01 14:03:22", local time, of a CLOCK_REALTIME ns. */
 static const char *fmt_wallclock(uint64_t ns, char *buf, size_t len) {
@@ -372,8 +373,8 @@ static void note_sessions(Imp *im, const char *dir) {
   size_t n = weft_recording_sessions(im->rec, &all);
   if (n < 2 || !cur || !im->warn) return;
   char when[32];
-  fprintf(im->warn, "weft: %s holds %zu recordings; importing session %016" PRIx64 " (started %s, %zu %s), not:\n",
-          dir, n, cur->session, fmt_wallclock(cur->realtime_ns, when, sizeof when), cur->processes,
+  fprintf(im->warn, "weft: %s holds %zu recordings; importing session %016" PRIx64 " (started %s, %zu %s), not:\n", dir,
+          n, cur->session, fmt_wallclock(cur->realtime_ns, when, sizeof when), cur->processes,
           cur->processes == 1 ? "process" : "processes");
   for (size_t i = 0; i < n; i++)
     if (&all[i] != cur)
@@ -391,9 +392,11 @@ static int check_span(Imp *im) {
   for (guint i = 0; i < im->procs->len; i++) {
     const Proc *p = im->procs->pdata[i];
     if (p->end_ns < 0 || (uint64_t)p->end_ns > WEFT_SPAN_MAX_NS || p->start_ns < 0)
-      return imp_fail(im, "%s: the process's times run from %.0f s to %.0f s after the recording's start "
-                      "(a recording spans at most %llu days): a corrupt clock", p->file, (double)p->start_ns / 1e9,
-                      (double)p->end_ns / 1e9, (unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull));
+      return imp_fail(im,
+                      "%s: the process's times run from %.0f s to %.0f s after the recording's start "
+                      "(a recording spans at most %llu days): a corrupt clock",
+                      p->file, (double)p->start_ns / 1e9, (double)p->end_ns / 1e9,
+                      (unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull));
   }
   return 0;
 }
@@ -420,8 +423,10 @@ static int imp_open(Imp *im, const char *dir, const WeftImportOptions *opt, Weft
   im->salvage = opt && opt->salvage;
   clock_gettime(CLOCK_MONOTONIC, &im->t0);
 
-  const WeftRecordingOptions ropt = {.pick_session = opt && opt->pick_session, .session = opt ? opt->session : 0,
-                                     .warn = warn_skipped, .warn_user = im};
+  const WeftRecordingOptions ropt = {.pick_session = opt && opt->pick_session,
+                                     .session = opt ? opt->session : 0,
+                                     .warn = warn_skipped,
+                                     .warn_user = im};
   if (weft_recording_open_with(dir, &ropt, &im->rec, err, errlen) != 0) return -1;
   note_sessions(im, dir);
   im->origin = weft_recording_start_ns(im->rec);
@@ -546,8 +551,8 @@ static void imp_close(Imp *im) {
   im->stats->seconds = elapsed(im);
 }
 
-int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,
-                FILE *warn, char *err, size_t errlen) {
+int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats, FILE *warn,
+                char *err, size_t errlen) {
   Imp im;
   WeftImportStats dummy;
   if (imp_open(&im, dir, opt, stats ? stats : &dummy, warn, err, errlen) != 0) return -1;

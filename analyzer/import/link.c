@@ -63,7 +63,10 @@ static void link_parents(Imp *im) {
       Proc *p = im->procs->pdata[i];
       if (!p->exec_from_upid) continue;
       Proc *q = im->procs->pdata[p->exec_from_upid - 1];
-      if (p->parent_upid != q->parent_upid) { p->parent_upid = q->parent_upid; changed = 1; }
+      if (p->parent_upid != q->parent_upid) {
+        p->parent_upid = q->parent_upid;
+        changed = 1;
+      }
     }
     if (!changed) break;
   }
@@ -105,14 +108,15 @@ static void link_waits(Imp *im, Proc *p) {
       c = n;
     if (!c->has_status) {
       c->has_status = 1;
-      c->exit_status = WIFEXITED(w->status) ? WEXITSTATUS(w->status)
-                      : WIFSIGNALED(w->status) ? 128 + WTERMSIG(w->status) : w->status;
+      c->exit_status = WIFEXITED(w->status)     ? WEXITSTATUS(w->status)
+                       : WIFSIGNALED(w->status) ? 128 + WTERMSIG(w->status)
+                                                : w->status;
     }
     imp_flow(im, WEFT_FLOW_WAIT, c->main_utid, c->end_ns < w->end ? c->end_ns : w->end, w->utid, w->end, 0);
     /* the parent's wait state gets its waker */
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(im->db, "UPDATE thread_state SET waker_utid = ? WHERE utid = ? AND start_ns = ?", -1,
-                           &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(im->db, "UPDATE thread_state SET waker_utid = ? WHERE utid = ? AND start_ns = ?", -1, &q,
+                           NULL) == SQLITE_OK) {
       sqlite3_bind_int64(q, 1, c->main_utid);
       sqlite3_bind_int64(q, 2, w->utid);
       sqlite3_bind_int64(q, 3, w->begin);
@@ -154,8 +158,10 @@ static int procs_write(Imp *im) {
     sqlite3_bind_int64(q, 9, p->start_ns);
     sqlite3_bind_int64(q, 10, p->end_ns);
     sqlite3_bind_text(q, 11, p->end_how, -1, SQLITE_STATIC);
-    if (p->has_status) sqlite3_bind_int64(q, 12, p->exit_status);
-    else sqlite3_bind_null(q, 12);
+    if (p->has_status)
+      sqlite3_bind_int64(q, 12, p->exit_status);
+    else
+      sqlite3_bind_null(q, 12);
     sqlite3_bind_int64(q, 13, p->lost);
     sqlite3_bind_text(q, 14, p->file, -1, SQLITE_STATIC);
     if (imp_step(im, q)) return -1;
@@ -188,7 +194,8 @@ int link_pipes(Imp *im) {
   GArray *wr = im->pipe_writes, *wt = im->pipe_waits;
   if (!wr->len || !wt->len) return 0;
   qsort(wr->data, wr->len, sizeof(ChanStamp), cmp_chanstamp);
-  sqlite3_stmt *up = weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
+  sqlite3_stmt *up =
+      weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
   if (!up) return -1;
   const ChanStamp *s = (const ChanStamp *)wr->data;
   for (guint i = 0; i < wt->len && !im->sql.failed; i++) {
@@ -196,8 +203,10 @@ int link_pipes(Imp *im) {
     guint a = 0, b = wr->len; /* the first write to the pipe at or after the wait's begin */
     while (a < b) {
       guint m = (a + b) / 2;
-      if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin)) a = m + 1;
-      else b = m;
+      if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin))
+        a = m + 1;
+      else
+        b = m;
     }
     /* A read returns the data of the first write into the empty pipe; a poll
      * returns on the data there at its end, and an earlier write may have

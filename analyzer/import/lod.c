@@ -26,7 +26,7 @@ typedef struct {
   int64_t total[WEFT_ST_COUNT], longest[WEFT_ST_COUNT], count[WEFT_ST_COUNT];
   int64_t bucket;
   int used;
-  int carry;              /* state of the interval that began before the bucket and runs into it, -1 none */
+  int carry; /* state of the interval that began before the bucket and runs into it, -1 none */
 } Bucket;
 
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
 } CarryRow;
 
 typedef struct {
-  int64_t v[7];               /* state_summary's columns */
+  int64_t v[7]; /* state_summary's columns */
 } SumRow;
 
 static void lod_flush(GArray *out, GArray *carries, int64_t utid, int level, Bucket *b) {
@@ -89,7 +89,8 @@ static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bu
   int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
   int lo = 0, hi = 0;
   while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > (int64_t)n / 2) lo++;
-  while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi)))) hi++;
+  while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi))))
+    hi++;
   if (n < 8 || lo > hi) return;
   memset(b, 0, sizeof *b);
   int64_t w = (int64_t)LOD_BASE_NS << (2 * lo);
@@ -180,7 +181,8 @@ void states_write(Imp *im) {
     guint j = i;
     const StateRow *r = &g_array_index(sr, StateRow, i);
     while (j < sr->len && g_array_index(sr, StateRow, j).v[0] == r->v[0]) {
-      imp_batch_add(im, &im->states, g_array_index(sr, StateRow, j).v, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
+      imp_batch_add(im, &im->states, g_array_index(sr, StateRow, j).v,
+                    0xf0); /* object, blocker, waker, stack: NULL when 0 */
       j++;
     }
     const Thr *t = g_hash_table_lookup(by_utid, &r->v[0]);

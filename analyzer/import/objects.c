@@ -22,8 +22,10 @@ static guint obj_epoch(GArray *d, int64_t ns) {
   guint a = 0, b = d->len;
   while (a < b) { /* count of destroy times < ns */
     guint m = (a + b) / 2;
-    if (v[m] < ns) a = m + 1;
-    else b = m;
+    if (v[m] < ns)
+      a = m + 1;
+    else
+      b = m;
   }
   return a;
 }
@@ -126,8 +128,10 @@ const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t
   guint a = 0, b = v->len;
   while (a < b) {
     guint m = (a + b) / 2;
-    if (s[m].ns <= ns) a = m + 1;
-    else b = m;
+    if (s[m].ns <= ns)
+      a = m + 1;
+    else
+      b = m;
   }
   for (guint i = a; i-- > 0;) {
     if (s[i].ns < lo) break;
@@ -173,8 +177,10 @@ const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
   guint a = 0, b = o->arr->len;
   while (a < b) { /* first with begin >= target */
     guint m = (a + b) / 2;
-    if (v[m].begin < begin) a = m + 1;
-    else b = m;
+    if (v[m].begin < begin)
+      a = m + 1;
+    else
+      b = m;
   }
   for (guint i = a; i < o->arr->len && v[i].begin == begin; i++)
     if (v[i].utid == utid) return &v[i];
@@ -220,8 +226,10 @@ void objs_write(Imp *im) {
     sqlite3_bind_int64(q, 10, o->wait_ns);
     sqlite3_bind_int64(q, 11, o->hold_ns);
     const char *nm = g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr));
-    if (nm) sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(q, 12);
+    if (nm)
+      sqlite3_bind_text(q, 12, nm, -1, SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_null(q, 12);
     sqlite3_bind_int64(q, 13, o->failed);
     sqlite3_bind_int64(q, 14, o->releases);
     sqlite3_bind_int64(q, 15, o->samples);
@@ -236,8 +244,11 @@ void counts_write(Imp *im) {
   for (guint j = 0; j < im->counts->len && !im->sql.failed; j++) {
     const CountRec *c = &g_array_index(im->counts, CountRec, j);
     if (c->dropped) continue;
-    int64_t row[10] = {c->o->id, utid_at(im, c->tid, c->first_ns), c->first_ns, c->ns, c->acq, c->fail, c->rel,
-                       c->samples, c->sample_ns, c->sample_max};
+    int64_t row[10] = {c->o->id,     utid_at(im, c->tid, c->first_ns),
+                       c->first_ns,  c->ns,
+                       c->acq,       c->fail,
+                       c->rel,       c->samples,
+                       c->sample_ns, c->sample_max};
     imp_batch_add(im, &im->count_rows, row, 1u << 1); /* utid: NULL when unknown */
   }
   imp_batch_flush(im, &im->count_rows);

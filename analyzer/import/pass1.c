@@ -40,8 +40,10 @@ int frame_id(Imp *im, uint64_t ip) {
   sqlite3_bind_int64(im->ins_frame, 2, im->p->upid);
   sqlite3_bind_int64(im->ins_frame, 3, (int64_t)ip);
   imp_bind_opt(im->ins_frame, 4, mod);
-  if (mod) sqlite3_bind_int64(im->ins_frame, 5, (int64_t)(ip - bias));
-  else sqlite3_bind_null(im->ins_frame, 5);
+  if (mod)
+    sqlite3_bind_int64(im->ins_frame, 5, (int64_t)(ip - bias));
+  else
+    sqlite3_bind_null(im->ins_frame, 5);
   imp_step(im, im->ins_frame);
   return (int)id;
 }
@@ -179,8 +181,7 @@ static void read_counts(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns)
   if (!o) return;
   int64_t sns = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[7]) - weft_trace_ticks_to_ns(im->tr, w[9]));
   int64_t smax = (int64_t)(weft_trace_ticks_to_ns(im->tr, w[9] + w[8]) - weft_trace_ticks_to_ns(im->tr, w[9]));
-  CountRec c = {o, (uint32_t)w[2], first, ns, (int64_t)w[3], (int64_t)w[4], (int64_t)w[5], (int64_t)w[6], sns, smax,
-                0};
+  CountRec c = {o, (uint32_t)w[2], first, ns, (int64_t)w[3], (int64_t)w[4], (int64_t)w[5], (int64_t)w[6], sns, smax, 0};
   g_array_append_val(im->counts, c);
 }
 
@@ -237,8 +238,10 @@ static void read_module(Imp *im, Proc *p, const WeftEvent *ev) {
   sqlite3_bind_int64(im->ins_module, 1, m.id);
   sqlite3_bind_int64(im->ins_module, 2, p->upid);
   sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
-  if (bl) sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
-  else sqlite3_bind_null(im->ins_module, 4);
+  if (bl)
+    sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(im->ins_module, 4);
   sqlite3_bind_int64(im->ins_module, 5, (int64_t)w[1]);
   sqlite3_bind_int64(im->ins_module, 6, (int64_t)w[2]);
   sqlite3_bind_int64(im->ins_module, 7, (int64_t)w[3]);
@@ -283,73 +286,70 @@ int imp_pass1(const WeftEvent *ev, void *user) {
   const uint64_t *w = ev->w;
   unsigned kind = WEFT_AUX_KIND(ev->aux);
   switch (ev->type) {
-  case WEFT_EV_THREAD_START: read_thread_start(im, t, ev, ns); break;
-  case WEFT_EV_THREAD_EXIT: read_thread_exit(im, t, ev, ns); break;
-  case WEFT_EV_THREAD_CREATE:
-    if (WEFT_AUX_RESULT(ev->aux) == 0 && ev->aux == 0) {
-      CreateEv c = {ns, t->utid, w[1]};
-      g_array_append_val(im->creates, c);
+    case WEFT_EV_THREAD_START: read_thread_start(im, t, ev, ns); break;
+    case WEFT_EV_THREAD_EXIT: read_thread_exit(im, t, ev, ns); break;
+    case WEFT_EV_THREAD_CREATE:
+      if (WEFT_AUX_RESULT(ev->aux) == 0 && ev->aux == 0) {
+        CreateEv c = {ns, t->utid, w[1]};
+        g_array_append_val(im->creates, c);
+      }
+      break;
+    case WEFT_EV_THREAD_NAME: read_thread_name(im, t, ev, ns); break;
+    case WEFT_EV_LOST:
+      t->lost += (int64_t)w[1];
+      p->lost += (int64_t)w[1];
+      break;
+    case WEFT_EV_INIT: read_init(im, ev, kind, ns); break;
+    case WEFT_EV_ACQ:
+    case WEFT_EV_DESTROY: obj_get(im, w[1], (int)kind, ns); break;
+    case WEFT_EV_REL: read_release(im, t, ev, kind, ns); break;
+    case WEFT_EV_SIGNAL: {
+      Obj *o = obj_get(im, w[1], (int)kind, ns);
+      if (o) {
+        Stamp s = {ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
+        g_array_append_val(o->sig, s);
+      }
+      break;
     }
-    break;
-  case WEFT_EV_THREAD_NAME: read_thread_name(im, t, ev, ns); break;
-  case WEFT_EV_LOST:
-    t->lost += (int64_t)w[1];
-    p->lost += (int64_t)w[1];
-    break;
-  case WEFT_EV_INIT: read_init(im, ev, kind, ns); break;
-  case WEFT_EV_ACQ:
-  case WEFT_EV_DESTROY:
-    obj_get(im, w[1], (int)kind, ns);
-    break;
-  case WEFT_EV_REL: read_release(im, t, ev, kind, ns); break;
-  case WEFT_EV_SIGNAL: {
-    Obj *o = obj_get(im, w[1], (int)kind, ns);
-    if (o) {
-      Stamp s = {ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
-      g_array_append_val(o->sig, s);
+    case WEFT_EV_WAIT_BEGIN: read_wait_begin(im, p, t, ev, kind, ns); break;
+    case WEFT_EV_WAIT_END: read_wait_end(im, p, t, ev, kind, ns); break;
+    case WEFT_EV_COUNTS: read_counts(im, ev, kind, ns); break;
+    case WEFT_EV_PIPE_WRITE:
+      if (ev->nwords >= 3 && w[2]) {
+        ChanStamp cs = {w[2], ns, t->utid};
+        g_array_append_val(im->pipe_writes, cs);
+      }
+      break;
+    case WEFT_EV_FORK:
+      if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
+        ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};
+        g_array_append_val(p->forks, f);
+      }
+      break;
+    case WEFT_EV_EXEC:
+      p->exec_ns = ns;
+      im->exec_counts = im->counts->len; /* the snapshots of the other threads' counts follow */
+      break;
+    case WEFT_EV_EXEC_FAILED: read_exec_failed(im, p, ev); break;
+    case WEFT_EV_EXIT: read_exit(p, ev, ns); break;
+    case WEFT_EV_PROCESS_INFO: read_process_info(p, ev); break;
+    case WEFT_EV_MODULE: read_module(im, p, ev); break;
+    case WEFT_EV_STACK: read_stack(im, ev); break;
+    case WEFT_EV_PY_FRAME: pyframe_read(im, ev); break;
+    case WEFT_EV_SCHED: {
+      SchedRec s = {
+          ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4], (ev->aux & WEFT_SCHED_BASELINE) != 0};
+      g_array_append_val(im->scheds, s);
+      break;
     }
-    break;
-  }
-  case WEFT_EV_WAIT_BEGIN: read_wait_begin(im, p, t, ev, kind, ns); break;
-  case WEFT_EV_WAIT_END: read_wait_end(im, p, t, ev, kind, ns); break;
-  case WEFT_EV_COUNTS: read_counts(im, ev, kind, ns); break;
-  case WEFT_EV_PIPE_WRITE:
-    if (ev->nwords >= 3 && w[2]) {
-      ChanStamp cs = {w[2], ns, t->utid};
-      g_array_append_val(im->pipe_writes, cs);
+    case WEFT_EV_NAME_OBJECT: {
+      size_t len;
+      const char *s = weft_event_string(ev, 2, &len);
+      g_hash_table_insert(im->names, GSIZE_TO_POINTER((gsize)w[1]), g_strndup(s, len));
+      break;
     }
-    break;
-  case WEFT_EV_FORK:
-    if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
-      ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};
-      g_array_append_val(p->forks, f);
-    }
-    break;
-  case WEFT_EV_EXEC:
-    p->exec_ns = ns;
-    im->exec_counts = im->counts->len; /* the snapshots of the other threads' counts follow */
-    break;
-  case WEFT_EV_EXEC_FAILED: read_exec_failed(im, p, ev); break;
-  case WEFT_EV_EXIT: read_exit(p, ev, ns); break;
-  case WEFT_EV_PROCESS_INFO: read_process_info(p, ev); break;
-  case WEFT_EV_MODULE: read_module(im, p, ev); break;
-  case WEFT_EV_STACK: read_stack(im, ev); break;
-  case WEFT_EV_PY_FRAME: pyframe_read(im, ev); break;
-  case WEFT_EV_SCHED: {
-    SchedRec s = {ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4],
-                  (ev->aux & WEFT_SCHED_BASELINE) != 0};
-    g_array_append_val(im->scheds, s);
-    break;
-  }
-  case WEFT_EV_NAME_OBJECT: {
-    size_t len;
-    const char *s = weft_event_string(ev, 2, &len);
-    g_hash_table_insert(im->names, GSIZE_TO_POINTER((gsize)w[1]), g_strndup(s, len));
-    break;
-  }
-  case WEFT_EV_MARK: read_mark(im, ev, ns); break;
-  default:
-    break;
+    case WEFT_EV_MARK: read_mark(im, ev, ns); break;
+    default: break;
   }
   return im->sql.failed ? -1 : 0;
 }

@@ -19,17 +19,20 @@
 /* ---- states ---- */
 static int wait_state(int kind) {
   switch (kind) {
-  case WEFT_KIND_MUTEX: return WEFT_ST_LOCK_WAIT;
-  case WEFT_KIND_RWLOCK_RD: case WEFT_KIND_RWLOCK_WR: case WEFT_KIND_RWLOCK: return WEFT_ST_RWLOCK_WAIT;
-  case WEFT_KIND_SPIN: return WEFT_ST_SPIN_WAIT;
-  case WEFT_KIND_COND: return WEFT_ST_COND_WAIT;
-  case WEFT_KIND_BARRIER: return WEFT_ST_BARRIER_WAIT;
-  case WEFT_KIND_SEM: return WEFT_ST_SEM_WAIT;
-  case WEFT_KIND_JOIN: return WEFT_ST_JOIN_WAIT;
-  case WEFT_KIND_CHILD: return WEFT_ST_CHILD_WAIT;
-  case WEFT_KIND_POLL: case WEFT_KIND_READ: return WEFT_ST_IO_WAIT;
-  case WEFT_KIND_SLEEP: return WEFT_ST_SLEEP;
-  default: return WEFT_ST_LOCK_WAIT;
+    case WEFT_KIND_MUTEX: return WEFT_ST_LOCK_WAIT;
+    case WEFT_KIND_RWLOCK_RD:
+    case WEFT_KIND_RWLOCK_WR:
+    case WEFT_KIND_RWLOCK: return WEFT_ST_RWLOCK_WAIT;
+    case WEFT_KIND_SPIN: return WEFT_ST_SPIN_WAIT;
+    case WEFT_KIND_COND: return WEFT_ST_COND_WAIT;
+    case WEFT_KIND_BARRIER: return WEFT_ST_BARRIER_WAIT;
+    case WEFT_KIND_SEM: return WEFT_ST_SEM_WAIT;
+    case WEFT_KIND_JOIN: return WEFT_ST_JOIN_WAIT;
+    case WEFT_KIND_CHILD: return WEFT_ST_CHILD_WAIT;
+    case WEFT_KIND_POLL:
+    case WEFT_KIND_READ: return WEFT_ST_IO_WAIT;
+    case WEFT_KIND_SLEEP: return WEFT_ST_SLEEP;
+    default: return WEFT_ST_LOCK_WAIT;
   }
 }
 
@@ -45,10 +48,15 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
   if (ns < t->st_start) ns = t->st_start;
   if (ns > t->st_start) {
     int w = t->st != WEFT_ST_RUNNING;
-    int64_t row[9] = {t->utid, t->st_start, ns - t->st_start, t->st,
+    int64_t row[9] = {t->utid,
+                      t->st_start,
+                      ns - t->st_start,
+                      t->st,
                       w && t->wobj ? t->wobj->id : 0,
                       w ? (t->gil_holder ? t->gil_holder : utid_at(im, t->blocker_tid, t->st_start)) : 0,
-                      w ? waker : 0, w ? t->wstack : 0, result};
+                      w ? waker : 0,
+                      w ? t->wstack : 0,
+                      result};
     g_array_append_vals(im->state_rows, row, 1);
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
   }
@@ -110,8 +118,10 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
   guint a = 0, b = o->wb->len;
   while (a < b) {
     guint m = (a + b) / 2;
-    if (v[m].ns < lo) a = m + 1;
-    else b = m;
+    if (v[m].ns < lo)
+      a = m + 1;
+    else
+      b = m;
   }
   for (; a < o->wb->len && v[a].ns < ns; a++)
     if (v[a].utid != t->utid && (!v[a].holder || v[a].holder == t->tid)) {
@@ -139,8 +149,10 @@ static const Stamp *release_for(Imp *im, GArray *v, int *sorted, int64_t lo, int
   guint a = 0, b = v->len;
   while (a < b) { /* first with ns > target */
     guint m = (a + b) / 2;
-    if (x[m].ns <= ns) a = m + 1;
-    else b = m;
+    if (x[m].ns <= ns)
+      a = m + 1;
+    else
+      b = m;
   }
   for (; a < v->len && x[a].ns <= ns + LATE_NS; a++)
     if (x[a].late && x[a].utid != utid) {
@@ -161,8 +173,10 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
   if (o && ok && is_lock(o->kind)) {
     /* the release that let it in: the last one before */
     const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, from_ns);
-    if (s) { waker = s->utid; *fk = WEFT_FLOW_LOCK_HANDOFF; }
-    else if (im->v3 && t->blocker_tid) {
+    if (s) {
+      waker = s->utid;
+      *fk = WEFT_FLOW_LOCK_HANDOFF;
+    } else if (im->v3 && t->blocker_tid) {
       /* the holder's release was not seen (it raced the announcement):
        * it happened before the waiter got the lock */
       waker = utid_at(im, t->blocker_tid, t->wbegin);
@@ -172,13 +186,23 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
     }
   } else if (o && ok && o->kind == WEFT_KIND_COND) {
     const Stamp *s = release_for(im, o->sig, &o->sig_sorted, t->wbegin, ns, t->utid, from_ns);
-    if (s) { waker = s->utid; *fk = WEFT_FLOW_WAKEUP; }
+    if (s) {
+      waker = s->utid;
+      *fk = WEFT_FLOW_WAKEUP;
+    }
   } else if (o && ok && o->kind == WEFT_KIND_SEM) {
     const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, from_ns);
-    if (s) { waker = s->utid; *fk = WEFT_FLOW_SEM_POST; }
+    if (s) {
+      waker = s->utid;
+      *fk = WEFT_FLOW_SEM_POST;
+    }
   } else if (o && o->kind == WEFT_KIND_BARRIER) {
     const Arrival *a = arrival_find(o, t->utid, t->wbegin);
-    if (a && a->rel_utid != t->utid) { waker = a->rel_utid; *from_ns = a->rel_ns; *fk = WEFT_FLOW_BARRIER; }
+    if (a && a->rel_utid != t->utid) {
+      waker = a->rel_utid;
+      *from_ns = a->rel_ns;
+      *fk = WEFT_FLOW_BARRIER;
+    }
   } else if (t->wkind == WEFT_KIND_JOIN && ok) {
     /* the thread with that pthread_t alive when the join returned: it may
      * have started only after the join began (pthread_t are reused only
@@ -231,13 +255,15 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   int fk = 0;
   int ok = res == 0 || res == EOWNERDEAD;
   int64_t waker = wait_waker(im, t, o, ok, ns, &from_ns, &fk);
-  if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
+  if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
+    hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
   if (ev->nwords >= 5 && (uint32_t)w[4] && !t->wstack) /* trace v4: written after it ended, a Python */
-    t->wstack = stack_global(im, (uint32_t)w[4]);       /* thread's wait names its stack here */
+    t->wstack = stack_global(im, (uint32_t)w[4]);      /* thread's wait names its stack here */
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
-    ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0, t->wkind == WEFT_KIND_POLL}; /* linked once every file is read */
+    ChanWait cw = {w[3],    t->wbegin,     ns,
+                   t->utid, o ? o->id : 0, t->wkind == WEFT_KIND_POLL}; /* linked once every file is read */
     g_array_append_val(im->pipe_waits, cw);
   }
   t->wobj = NULL;
@@ -262,17 +288,15 @@ int imp_pass2(const WeftEvent *ev, void *user) {
   if (ns > t->end_ns) ns = t->end_ns; /* records after the thread's end (it ended the process) */
   unsigned kind = WEFT_AUX_KIND(ev->aux), op = WEFT_AUX_OP(ev->aux), res = WEFT_AUX_RESULT(ev->aux);
   switch (ev->type) {
-  case WEFT_EV_ACQ: {
-    Obj *o = obj_find(im, ev->w[1], (int)kind, ns);
-    if (o && (res == 0 || res == EOWNERDEAD))
-      hold_begin(im, t, o, ns, 0, kind == WEFT_KIND_RWLOCK_RD);
-    break;
-  }
-  case WEFT_EV_REL: on_release(im, t, ev, kind, res, ns); break;
-  case WEFT_EV_WAIT_BEGIN: on_wait_begin(im, t, ev, kind, op, ns); break;
-  case WEFT_EV_WAIT_END: on_wait_end(im, t, ev, res, ns); break;
-  default:
-    break;
+    case WEFT_EV_ACQ: {
+      Obj *o = obj_find(im, ev->w[1], (int)kind, ns);
+      if (o && (res == 0 || res == EOWNERDEAD)) hold_begin(im, t, o, ns, 0, kind == WEFT_KIND_RWLOCK_RD);
+      break;
+    }
+    case WEFT_EV_REL: on_release(im, t, ev, kind, res, ns); break;
+    case WEFT_EV_WAIT_BEGIN: on_wait_begin(im, t, ev, kind, op, ns); break;
+    case WEFT_EV_WAIT_END: on_wait_end(im, t, ev, res, ns); break;
+    default: break;
   }
   return im->sql.failed ? -1 : 0;
 }

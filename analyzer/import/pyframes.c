@@ -21,12 +21,12 @@
 typedef struct {
   char *function, *file;
   int64_t line;
-  int64_t row;              /* its frame_id, 0 until a stack names it */
+  int64_t row; /* its frame_id, 0 until a stack names it */
 } PyDef;
 
 struct PyFrames {
-  GHashTable *defs;         /* trace frame id -> PyDef */
-  GHashTable *rows;         /* GBytes "function\0file\0line" -> frame_id (as a pointer) */
+  GHashTable *defs; /* trace frame id -> PyDef */
+  GHashTable *rows; /* GBytes "function\0file\0line" -> frame_id (as a pointer) */
 };
 
 static void def_free(gpointer p) {

@@ -22,8 +22,10 @@ Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
   t->holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_ptr_array_add(im->threads, t);
   Thr *prev = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(tid));
-  if (prev) prev->next_same_tid = t;
-  else g_hash_table_insert(im->thr_first, GUINT_TO_POINTER(tid), t);
+  if (prev)
+    prev->next_same_tid = t;
+  else
+    g_hash_table_insert(im->thr_first, GUINT_TO_POINTER(tid), t);
   g_hash_table_insert(im->thr_by_tid, GUINT_TO_POINTER(tid), t);
   im->tc_thr = NULL;
   return t;
@@ -231,7 +233,10 @@ void marks_write(Imp *im, Proc *p) {
       end = -1;
       for (guint k = j + 1; k < im->marks->len; k++) {
         MarkRec *e = &g_array_index(im->marks, MarkRec, k);
-        if (e->how == WEFT_MARK_END && e->id == m->id && e->tid == m->tid) { end = e->ns; break; }
+        if (e->how == WEFT_MARK_END && e->id == m->id && e->tid == m->tid) {
+          end = e->ns;
+          break;
+        }
       }
       if (end < 0) end = p->end_ns;
     }

@@ -24,7 +24,7 @@ typedef struct {
   uint64_t truncated; /* trace files cut short (a chunk runs past the end of the file) */
   uint64_t salvaged;  /* corrupt trace files read up to the fault (opt->salvage) */
   uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
-  double   seconds;
+  double seconds;
 } WeftImportStats;
 
 /* Import the trace files of one session of dir (the latest, or opt->session)
@@ -34,7 +34,7 @@ typedef struct {
  * opt->salvage; a file cut short at its end does not (a warning).
  * Warnings go to warn (may be NULL), one per line, and so does the list of
  * the other sessions in dir when there are any. */
-int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats,
-                FILE *warn, char *err, size_t errlen);
+int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats, FILE *warn,
+                char *err, size_t errlen);
 
 #endif /* WEFT_IMPORT_H */

@@ -20,10 +20,14 @@
 #include "weft-json.h"
 
 int weft_report_format_parse(const char *s, WeftReportFormat *out) {
-  if (!strcmp(s, "text")) *out = WEFT_REPORT_TEXT;
-  else if (!strcmp(s, "json")) *out = WEFT_REPORT_JSON;
-  else if (!strcmp(s, "markdown") || !strcmp(s, "md")) *out = WEFT_REPORT_MARKDOWN;
-  else return -1;
+  if (!strcmp(s, "text"))
+    *out = WEFT_REPORT_TEXT;
+  else if (!strcmp(s, "json"))
+    *out = WEFT_REPORT_JSON;
+  else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+    *out = WEFT_REPORT_MARKDOWN;
+  else
+    return -1;
   return 0;
 }
 
@@ -35,7 +39,7 @@ int weft_report_format_parse(const char *s, WeftReportFormat *out) {
 #define NBUFS 32
 typedef struct {
   char b[NBUFS][48];
-  int  i;
+  int i;
 } Bufs;
 
 static char *next_buf(Bufs *bf) { return bf->b[bf->i++ % NBUFS]; }
@@ -139,11 +143,11 @@ static const char *range_desc(const WeftMetrics *m, Bufs *bf, char *buf, size_t 
 /* tables                                                                    */
 
 typedef struct {
-  size_t       ncols;
-  const char  *align;         /* 'l' or 'r' per column */
-  char       **cell;          /* (nrows + 1) * ncols; row 0 is the header */
-  size_t       nrows, cap;
-  bool         oom;
+  size_t ncols;
+  const char *align; /* 'l' or 'r' per column */
+  char **cell;       /* (nrows + 1) * ncols; row 0 is the header */
+  size_t nrows, cap;
+  bool oom;
 } Table;
 
 static void table_init(Table *t, const char *align) {
@@ -259,8 +263,7 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
   const WeftProcessMetrics *prog = m->launchers ? weft_metrics_process(m, m->program_upid) : NULL;
   if (prog && *prog->cmdline) {
     char pl[512];
-    snprintf(pl, sizeof pl, "%s  (pid %lld, image %lld)", prog->cmdline, (long long)prog->pid,
-             (long long)prog->image);
+    snprintf(pl, sizeof pl, "%s  (pid %lld, image %lld)", prog->cmdline, (long long)prog->pid, (long long)prog->image);
     table_row(&t, "program", pl);
   }
   table_row(&t, "range", range_desc(m, bf, buf, sizeof buf));
@@ -269,24 +272,30 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
   int n = snprintf(scope, sizeof scope, "%s%zu process%s, %zu thread%s", pid, m->summary.nprocesses,
                    m->summary.nprocesses == 1 ? "" : "es", m->summary.nthreads, m->summary.nthreads == 1 ? "" : "s");
   if (m->launchers && n > 0 && (size_t)n < sizeof scope)
-    snprintf(scope + n, sizeof scope - (size_t)n, ": the program; %zu launcher process%s before it left out "
-             "(--all-processes)", m->launchers, m->launchers == 1 ? "" : "es");
+    snprintf(scope + n, sizeof scope - (size_t)n,
+             ": the program; %zu launcher process%s before it left out "
+             "(--all-processes)",
+             m->launchers, m->launchers == 1 ? "" : "es");
   table_row(&t, "scope", scope);
   char rec[512];
   int rn = snprintf(rec, sizeof rec, "%s CPUs, %lld lost events; holds: %s", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
-                    (long long)m->lost_events, m->holds_all ? "every one recorded" : "contended ones recorded, the "
-                    "rest counted");
+                    (long long)m->lost_events,
+                    m->holds_all ? "every one recorded"
+                                 : "contended ones recorded, the "
+                                   "rest counted");
   if (m->counts_incomplete > 0 && rn > 0 && (size_t)rn < sizeof rec)
-    snprintf(rec + rn, sizeof rec - (size_t)rn, "; %lld process%s killed before exit: its lock counts miss up to "
+    snprintf(rec + rn, sizeof rec - (size_t)rn,
+             "; %lld process%s killed before exit: its lock counts miss up to "
              "%lld ms of each thread's work (what it did after it last wrote its counts)",
              (long long)m->counts_incomplete, m->counts_incomplete == 1 ? " was" : "es were",
              (long long)(m->counts_flush_ms > 0 ? m->counts_flush_ms : 50));
   table_row(&t, "recording", rec);
   if (m->salvaged_files > 0) {
     char salv[1400];
-    snprintf(salv, sizeof salv, "%lld corrupt trace file%s imported only up to the fault (weft import --salvage): "
-             "the numbers are incomplete; first: %s", (long long)m->salvaged_files,
-             m->salvaged_files == 1 ? "" : "s", m->salvaged);
+    snprintf(salv, sizeof salv,
+             "%lld corrupt trace file%s imported only up to the fault (weft import --salvage): "
+             "the numbers are incomplete; first: %s",
+             (long long)m->salvaged_files, m->salvaged_files == 1 ? "" : "s", m->salvaged);
     table_row(&t, "SALVAGED", salv);
   }
   if (m->other_cpu_ns >= 0 || m->cpu_limit_milli > 0) {
@@ -368,8 +377,10 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
  * ones with indent blanks. */
 #define TEXT_WIDTH 100
 static void wrap(FILE *f, const char *first, size_t indent, const char *text) {
-  if (*first) fputs(first, f);
-  else pad(f, indent);
+  if (*first)
+    fputs(first, f);
+  else
+    pad(f, indent);
   size_t col = indent;
   const char *p = text;
   while (*p) {
@@ -440,7 +451,8 @@ static void text_processes(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     else
       snprintf(end, sizeof end, "%s", p->end_how);
     table_row(&t, pid, cmd, img, D(bf, p->lifetime_ns), I(bf, (int64_t)p->nthreads), D(bf, p->time.oncpu_ns),
-              D(bf, p->time.runnable_ns), D(bf, p->time.waiting_ns), F2(bf, p->pop.lb), F2(bf, p->pop.synce), F2(bf, p->pop.pe), end);
+              D(bf, p->time.runnable_ns), D(bf, p->time.waiting_ns), F2(bf, p->pop.lb), F2(bf, p->pop.synce),
+              F2(bf, p->pop.pe), end);
   }
   table_text(f, &t, 2);
   table_free(&t);
@@ -467,8 +479,8 @@ static void text_threads(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     char oc[48];
     snprintf(oc, sizeof oc, "%s%s", D(bf, tm->oncpu_ns), tm->assumed_ns > tm->oncpu_ns / 2 ? "*" : "");
     table_row(&t, who, I(bf, th->pid), D(bf, th->lifetime_ns), oc,
-              P(bf, th->lifetime_ns > 0 ? (double)tm->oncpu_ns / (double)th->lifetime_ns : 0),
-              D(bf, tm->runnable_ns), D(bf, tm->waiting_ns), D(bf, tm->offcpu_ns), mw);
+              P(bf, th->lifetime_ns > 0 ? (double)tm->oncpu_ns / (double)th->lifetime_ns : 0), D(bf, tm->runnable_ns),
+              D(bf, tm->waiting_ns), D(bf, tm->offcpu_ns), mw);
     if (tm->assumed_ns > tm->oncpu_ns / 2) assumed = true;
   }
   table_text(f, &t, 2);
@@ -503,16 +515,18 @@ static void text_objects(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     const char *ht, *hm, *hx;
     hold_cells(bf, m, o, &ht, &hm, &hx);
     table_row(&t, o->label, o->kind_name, acq_cell(bf, o), cont, D(bf, o->wait_ns), P(bf, o->wait_share),
-              w ? D(bf, o->wait_p50_ns) : "-", w ? D(bf, o->wait_p99_ns) : "-", w ? D(bf, o->wait_max_ns) : "-",
-              ht, hm, hx, I(bf, o->handoffs), I(bf, o->waiters));
+              w ? D(bf, o->wait_p50_ns) : "-", w ? D(bf, o->wait_p99_ns) : "-", w ? D(bf, o->wait_max_ns) : "-", ht, hm,
+              hx, I(bf, o->handoffs), I(bf, o->waiters));
   }
   table_text(f, &t, 2);
   table_free(&t);
   if (!m->holds_all) {
     char note[512];
-    snprintf(note, sizeof note, "Holds someone waited for are recorded exactly; the others are counted, and one in "
+    snprintf(note, sizeof note,
+             "Holds someone waited for are recorded exactly; the others are counted, and one in "
              "%lld is timed: ≈ marks a figure estimated from those timed holds, ≥ a lower bound (weft record "
-             "--holds all records every hold).", (long long)m->hold_sample);
+             "--holds all records every hold).",
+             (long long)m->hold_sample);
     wrap(f, "  ", 2, note);
   }
 
@@ -681,13 +695,17 @@ typedef WeftJsonWriter Json;
 
 static void j_open(Json *j, const char *key, char c) {
   if (key) weft_json_key(j, key);
-  if (c == '{') weft_json_begin_object(j);
-  else weft_json_begin_array(j);
+  if (c == '{')
+    weft_json_begin_object(j);
+  else
+    weft_json_begin_array(j);
 }
 
 static void j_close(Json *j, char c) {
-  if (c == '}') weft_json_end_object(j);
-  else weft_json_end_array(j);
+  if (c == '}')
+    weft_json_end_object(j);
+  else
+    weft_json_end_array(j);
 }
 
 static void j_int(Json *j, const char *key, int64_t v) {
@@ -698,8 +716,10 @@ static void j_int(Json *j, const char *key, int64_t v) {
 /* v, or null when v < 0 (unknown / none) */
 static void j_opt(Json *j, const char *key, int64_t v) {
   weft_json_key(j, key);
-  if (v < 0) weft_json_null(j);
-  else weft_json_int(j, v);
+  if (v < 0)
+    weft_json_null(j);
+  else
+    weft_json_int(j, v);
 }
 
 /* 6 significant digits; -0 is 0, and NaN or infinity null */
@@ -711,8 +731,10 @@ static void j_num(Json *j, const char *key, double v) {
 /* s, or null when there is none */
 static void j_str(Json *j, const char *key, const char *s) {
   weft_json_key(j, key);
-  if (s) weft_json_string(j, s);
-  else weft_json_null(j);
+  if (s)
+    weft_json_string(j, s);
+  else
+    weft_json_null(j);
 }
 
 static void j_bool(Json *j, const char *key, bool b) {
@@ -844,8 +866,10 @@ static void json_processes(Json *j, const WeftMetrics *m, long top) {
     j_int(j, "end_ns", p->end_ns);
     j_str(j, "end_how", p->end_how);
     weft_json_key(j, "exit_status");
-    if (p->has_exit_status) weft_json_int(j, p->exit_status);
-    else weft_json_null(j);
+    if (p->has_exit_status)
+      weft_json_int(j, p->exit_status);
+    else
+      weft_json_null(j);
     j_int(j, "lifetime_ns", p->lifetime_ns);
     j_int(j, "threads", (int64_t)p->nthreads);
     j_int(j, "thread_ns", p->thread_ns);
@@ -1259,9 +1283,9 @@ int weft_report_write(FILE *out, const WeftMetrics *m, const WeftReportOptions *
   WeftReportOptions dflt = {.format = WEFT_REPORT_TEXT};
   if (!opt) opt = &dflt;
   switch (opt->format) {
-  case WEFT_REPORT_JSON: write_json(out, m, opt); break;
-  case WEFT_REPORT_MARKDOWN: write_markdown(out, m, opt); break;
-  default: write_text(out, m, opt); break;
+    case WEFT_REPORT_JSON: write_json(out, m, opt); break;
+    case WEFT_REPORT_MARKDOWN: write_markdown(out, m, opt); break;
+    default: write_text(out, m, opt); break;
   }
   if (fflush(out) != 0 || ferror(out)) {
     if (!errno) errno = EIO;

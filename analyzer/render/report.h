@@ -18,16 +18,16 @@
 #define WEFT_REPORT_MAX_SEGMENTS 1000
 
 typedef enum {
-  WEFT_REPORT_TEXT = 0,       /* aligned tables for a terminal */
-  WEFT_REPORT_JSON = 1,       /* docs/report-json.md; every number raw (ns, fractions) */
-  WEFT_REPORT_MARKDOWN = 2,   /* short, for a pull-request comment */
+  WEFT_REPORT_TEXT = 0,     /* aligned tables for a terminal */
+  WEFT_REPORT_JSON = 1,     /* docs/report-json.md; every number raw (ns, fractions) */
+  WEFT_REPORT_MARKDOWN = 2, /* short, for a pull-request comment */
 } WeftReportFormat;
 
 typedef struct {
   WeftReportFormat format;
-  long        top;            /* rows per list; 0: the format's default (text 10, Markdown 5,
-                               * JSON all); < 0: all */
-  const char *database;       /* the file name shown in the output; NULL: none */
+  long top;             /* rows per list; 0: the format's default (text 10, Markdown 5,
+                         * JSON all); < 0: all */
+  const char *database; /* the file name shown in the output; NULL: none */
 } WeftReportOptions;
 
 /* "text", "json", "markdown" (or "md") -> *out; 0, or -1 if unknown. */

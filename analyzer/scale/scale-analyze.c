@@ -120,12 +120,12 @@ void weft_scale_analyze(WeftScale *s) {
       WeftEstimate r = weft_stats_ratio_ci(ref->samples_s, ref->nsamples, p->samples_s, n, s->bootstrap, &rng);
       double k = ref->threads; /* speedup relative to N = 1: assume linear scaling up to the reference */
       p->speedup = (WeftEstimate){r.value * k, r.lo * k, r.hi * k};
-      p->efficiency = (WeftEstimate){p->speedup.value / p->threads, p->speedup.lo / p->threads,
-                                     p->speedup.hi / p->threads};
+      p->efficiency =
+          (WeftEstimate){p->speedup.value / p->threads, p->speedup.lo / p->threads, p->speedup.hi / p->threads};
       if (p->threads >= 2)
-        p->karp_flatt = (WeftEstimate){weft_karp_flatt(p->speedup.value, p->threads),
-                                       weft_karp_flatt(p->speedup.hi, p->threads),
-                                       weft_karp_flatt(p->speedup.lo, p->threads)};
+        p->karp_flatt =
+            (WeftEstimate){weft_karp_flatt(p->speedup.value, p->threads), weft_karp_flatt(p->speedup.hi, p->threads),
+                           weft_karp_flatt(p->speedup.lo, p->threads)};
     }
   }
   /* the traced runs: overhead, work inflation against the reference */
@@ -165,7 +165,8 @@ void weft_scale_analyze(WeftScale *s) {
   } else if (s->amdahl.ok) {
     s->preferred = "amdahl";
     s->preferred_why = g_strdup_printf("%d thread counts are too few to choose between the models (5 are needed); "
-                                       "Amdahl has fewer parameters", s->amdahl.npoints);
+                                       "Amdahl has fewer parameters",
+                                       s->amdahl.npoints);
   } else {
     s->preferred_why = g_strdup("fewer than 2 thread counts: no model fitted");
   }
@@ -179,9 +180,11 @@ void weft_scale_analyze(WeftScale *s) {
     const WeftScalePoint *p = &s->points[i];
     if (p->threads > best->threads && p->nsamples && p->speedup.hi < best->speedup.lo) {
       if (!s->retrograde)
-        finding(s, "the program scales backwards: %d threads are slower than %d (speedup %.2f [%.2f, %.2f] against "
-                   "%.2f [%.2f, %.2f]); more threads cost time", p->threads, best->threads, p->speedup.value,
-                p->speedup.lo, p->speedup.hi, best->speedup.value, best->speedup.lo, best->speedup.hi);
+        finding(s,
+                "the program scales backwards: %d threads are slower than %d (speedup %.2f [%.2f, %.2f] against "
+                "%.2f [%.2f, %.2f]); more threads cost time",
+                p->threads, best->threads, p->speedup.value, p->speedup.lo, p->speedup.hi, best->speedup.value,
+                best->speedup.lo, best->speedup.hi);
       s->retrograde = 1;
     }
   }
@@ -208,21 +211,23 @@ void weft_scale_analyze(WeftScale *s) {
       }
     }
     if (grow && growth >= 0.01 * hi->trace.capacity_ts)
-      finding(s, "lock %s: its waits grow with the thread count, %.3g thread-s at %d %s to %.3g thread-s at %d "
-                 "threads (%.0f %% of the thread time there)", grow->label, lock_wait(&lo->trace, grow->label),
-              lo->threads, lo->threads == 1 ? "thread" : "threads", grow->wait_ts, hi->threads,
-              100 * grow->wait_ts / hi->trace.capacity_ts);
+      finding(s,
+              "lock %s: its waits grow with the thread count, %.3g thread-s at %d %s to %.3g thread-s at %d "
+              "threads (%.0f %% of the thread time there)",
+              grow->label, lock_wait(&lo->trace, grow->label), lo->threads, lo->threads == 1 ? "thread" : "threads",
+              grow->wait_ts, hi->threads, 100 * grow->wait_ts / hi->trace.capacity_ts);
   }
   /* where the time goes at the largest traced N */
   if (hi && hi->threads > 1 && hi->trace.capacity_ts > 0) {
     const WeftScaleTrace *t = &hi->trace;
     double cap = t->capacity_ts;
     char *top = t->nlocks ? g_strdup_printf(" (most: %s, %.3g)", t->locks[0].label, t->locks[0].wait_ts) : g_strdup("");
-    finding(s, "at %d threads (traced): load balance %.2f x synchronisation %.2f x computation scalability %.2f; "
-               "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%, waiting for a CPU %.0f %%, idle %.0f %% "
-               "(serial parts, imbalance), extra work %.3g thread-s", hi->threads, t->lb, t->sync_e, t->comp_s, cap,
-            100 * t->lock_wait_ts / cap, top, 100 * t->other_wait_ts / cap, 100 * t->runq_ts / cap,
-            100 * t->idle_ts / cap, t->extra_work_ts);
+    finding(s,
+            "at %d threads (traced): load balance %.2f x synchronisation %.2f x computation scalability %.2f; "
+            "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%, waiting for a CPU %.0f %%, idle %.0f %% "
+            "(serial parts, imbalance), extra work %.3g thread-s",
+            hi->threads, t->lb, t->sync_e, t->comp_s, cap, 100 * t->lock_wait_ts / cap, top,
+            100 * t->other_wait_ts / cap, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
     g_free(top);
   }
   for (size_t i = 0; i < s->npoints; i++)
@@ -250,7 +255,7 @@ static WeftScaleItem *new_item(WeftScale *s) {
 }
 
 typedef struct {
-  char  *what;
+  char *what;
   double delta;
 } Term;
 
@@ -269,14 +274,15 @@ static void explain_change(WeftScaleItem *it, const WeftScalePoint *cur, const W
   }
   double loss = c->capacity_ts - b->capacity_ts;
   if (loss <= 0) {
-    strv_push(&it->why, &it->nwhy,
-              g_strdup_printf("the traced runs do not show the loss (thread time %+.3g thread-s): no explanation",
-                              loss));
+    strv_push(
+        &it->why, &it->nwhy,
+        g_strdup_printf("the traced runs do not show the loss (thread time %+.3g thread-s): no explanation", loss));
     return;
   }
   GArray *terms = g_array_new(FALSE, FALSE, sizeof(Term));
   for (size_t k = 0; k < c->nlocks; k++) {
-    Term t = {g_strdup_printf("lock %s waits", c->locks[k].label), c->locks[k].wait_ts - lock_wait(b, c->locks[k].label)};
+    Term t = {g_strdup_printf("lock %s waits", c->locks[k].label),
+              c->locks[k].wait_ts - lock_wait(b, c->locks[k].label)};
     g_array_append_val(terms, t);
   }
   for (size_t k = 0; k < b->nlocks; k++)
@@ -285,11 +291,11 @@ static void explain_change(WeftScaleItem *it, const WeftScalePoint *cur, const W
       g_array_append_val(terms, t);
     }
   Term rest[] = {
-    {g_strdup("other waits (condition variables, barriers, I/O, sleeps)"), c->other_wait_ts - b->other_wait_ts},
-    {g_strdup("waiting for a CPU (runnable, not running: other load or more threads than CPUs)"),
-     c->runq_ts - b->runq_ts},
-    {g_strdup("idle thread time (serial parts, imbalance, start-up)"), c->idle_ts - b->idle_ts},
-    {g_strdup("useful work"), c->useful_ts - b->useful_ts},
+      {g_strdup("other waits (condition variables, barriers, I/O, sleeps)"), c->other_wait_ts - b->other_wait_ts},
+      {g_strdup("waiting for a CPU (runnable, not running: other load or more threads than CPUs)"),
+       c->runq_ts - b->runq_ts},
+      {g_strdup("idle thread time (serial parts, imbalance, start-up)"), c->idle_ts - b->idle_ts},
+      {g_strdup("useful work"), c->useful_ts - b->useful_ts},
   };
   g_array_append_vals(terms, rest, 4);
   g_array_sort(terms, cmp_term);
@@ -310,10 +316,10 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
   s->has_baseline = 1;
   s->comparable = 1;
   const WeftScaleMachine *a = &s->machine, *b = &base->machine;
-#define DIFF_INT(field, what)                                                                                    \
-  if (a->field != b->field)                                                                                      \
-  strv_push(&s->differences, &s->ndifferences, g_strdup_printf("%s: %d here, %d in the baseline", what, a->field, \
-                                                               b->field))
+#define DIFF_INT(field, what)                  \
+  if (a->field != b->field)                    \
+  strv_push(&s->differences, &s->ndifferences, \
+            g_strdup_printf("%s: %d here, %d in the baseline", what, a->field, b->field))
   if (!same_str(a->cpu_model, b->cpu_model))
     strv_push(&s->differences, &s->ndifferences,
               g_strdup_printf("CPU model: %s here, %s in the baseline", a->cpu_model, b->cpu_model));
@@ -372,8 +378,9 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
     it->p_adj = adj[k];
     it->verdict = weft_scale_classify(it->ratio, it->p_adj, s->alpha, s->min_effect);
     it->detail = g_strdup_printf("median %.4g s, baseline %.4g s: %+.1f %% [%+.1f, %+.1f], p = %.2g, Holm-adjusted "
-                                 "%.2g", it->cur, it->base, 100 * (it->ratio - 1), 100 * (it->lo - 1),
-                                 100 * (it->hi - 1), it->p, it->p_adj);
+                                 "%.2g",
+                                 it->cur, it->base, 100 * (it->ratio - 1), 100 * (it->lo - 1), 100 * (it->hi - 1),
+                                 it->p, it->p_adj);
     if (it->ratio > 1 && (it->verdict == WEFT_VERDICT_REGRESSED || it->verdict == WEFT_VERDICT_WARN))
       explain_change(it, find_point(s, it->threads), find_point(base, it->threads));
   }
@@ -383,8 +390,10 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
   if (weft_mann_whitney_min_p(rmin, rmin) * (double)ncommon >= s->alpha) {
     size_t need = rmin;
     while (need < 1000 && weft_mann_whitney_min_p(need, need) * (double)ncommon >= s->alpha) need++;
-    weft_scale_note(s, "with %zu runs per point no difference can be significant at alpha %g over %zu points: "
-                       "use --repeat %zu or more", rmin, s->alpha, ncommon, need);
+    weft_scale_note(s,
+                    "with %zu runs per point no difference can be significant at alpha %g over %zu points: "
+                    "use --repeat %zu or more",
+                    rmin, s->alpha, ncommon, need);
   }
 
   /* shape: efficiency at the largest common N, from the speedup change */
@@ -398,9 +407,9 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
   if (cref && bref && cmax && cref->threads == bref->threads && cmax->threads > cref->threads) {
     WeftRng rng;
     weft_rng_seed(&rng, point_seed(s, cmax->threads, 3));
-    WeftEstimate r = weft_stats_ratio2_ci(cref->samples_s, cref->nsamples, cmax->samples_s, cmax->nsamples,
-                                          bref->samples_s, bref->nsamples, bmax->samples_s, bmax->nsamples,
-                                          s->bootstrap, &rng);
+    WeftEstimate r =
+        weft_stats_ratio2_ci(cref->samples_s, cref->nsamples, cmax->samples_s, cmax->nsamples, bref->samples_s,
+                             bref->nsamples, bmax->samples_s, bmax->nsamples, s->bootstrap, &rng);
     WeftScaleItem *it = new_item(s);
     it->name = g_strdup_printf("efficiency@threads=%d", cmax->threads);
     it->threads = cmax->threads;
@@ -420,10 +429,10 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
     else
       it->verdict = WEFT_VERDICT_NO_CHANGE;
     it->detail = g_strdup_printf("efficiency %.3f, baseline %.3f (drop %.3f, gate %.3f); speedup change %+.1f %% "
-                                 "[%+.1f, %+.1f]", it->cur, it->base, drop, s->efficiency_drop, 100 * (r.value - 1),
-                                 100 * (r.lo - 1), 100 * (r.hi - 1));
-    if (it->verdict == WEFT_VERDICT_REGRESSED || it->verdict == WEFT_VERDICT_WARN)
-      explain_change(it, cmax, bmax);
+                                 "[%+.1f, %+.1f]",
+                                 it->cur, it->base, drop, s->efficiency_drop, 100 * (r.value - 1), 100 * (r.lo - 1),
+                                 100 * (r.hi - 1));
+    if (it->verdict == WEFT_VERDICT_REGRESSED || it->verdict == WEFT_VERDICT_WARN) explain_change(it, cmax, bmax);
   }
   /* shape: the USL peak, a warning only (N* from few points is noisy) */
   s->base_usl = base->usl;
@@ -454,8 +463,8 @@ void weft_scale_finish(WeftScale *s) {
   }
   if (!s->comparable) return;
   int worst = -1;
-  static const int rank[] = {[WEFT_VERDICT_NO_CHANGE] = 0, [WEFT_VERDICT_IMPROVED] = 1, [WEFT_VERDICT_WARN] = 2,
-                             [WEFT_VERDICT_REGRESSED] = 3};
+  static const int rank[] = {
+      [WEFT_VERDICT_NO_CHANGE] = 0, [WEFT_VERDICT_IMPROVED] = 1, [WEFT_VERDICT_WARN] = 2, [WEFT_VERDICT_REGRESSED] = 3};
   for (size_t i = 0; i < s->nitems; i++)
     if (rank[s->items[i].verdict] > worst) worst = rank[s->items[i].verdict];
   s->verdict = worst == 3 ? "REGRESSED" : worst == 2 ? "WARN" : worst == 1 ? "IMPROVED" : "NO_CHANGE";

@@ -20,9 +20,9 @@
 
 typedef struct {
   const char *path;
-  char       *err;
-  size_t      errlen;
-  int         failed;
+  char *err;
+  size_t errlen;
+  int failed;
 } Ctx;
 
 static void fail(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -37,7 +37,9 @@ static void fail(Ctx *c, const char *fmt, ...) {
   g_free(m);
 }
 
-static JsonNode *member(JsonObject *o, const char *k) { return o && json_object_has_member(o, k) ? json_object_get_member(o, k) : NULL; }
+static JsonNode *member(JsonObject *o, const char *k) {
+  return o && json_object_has_member(o, k) ? json_object_get_member(o, k) : NULL;
+}
 
 static JsonObject *get_obj(Ctx *c, JsonObject *o, const char *k, const char *where, int optional) {
   JsonNode *n = member(o, k);
@@ -162,7 +164,7 @@ WeftScale *weft_scale_load(const char *path, char *err, size_t errlen) {
      * gave "No such file or directory") */
     if (gerr->domain == G_FILE_ERROR)
       snprintf(err, errlen, "baseline %s: %s", path,
-               gerr->code == G_FILE_ERROR_NOENT  ? "no such file (use --baseline-optional on a first run)"
+               gerr->code == G_FILE_ERROR_NOENT   ? "no such file (use --baseline-optional on a first run)"
                : gerr->code == G_FILE_ERROR_ISDIR ? "a directory, not a JSON report"
                                                   : gerr->message);
     else

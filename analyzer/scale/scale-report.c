@@ -298,8 +298,10 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   j_fit(j, "amdahl", &s->amdahl);
   j_fit(j, "usl", &s->usl);
   weft_json_key(j, "preferred");
-  if (s->preferred) weft_json_string(j, s->preferred);
-  else weft_json_null(j);
+  if (s->preferred)
+    weft_json_string(j, s->preferred);
+  else
+    weft_json_null(j);
   j_str(j, "preferred_why", s->preferred_why);
   j_bool(j, "retrograde", s->retrograde);
   weft_json_end_object(j);
@@ -331,9 +333,12 @@ static const char *verdict_icon(const char *v) {
 static char *md_cell(const char *s) {
   GString *g = g_string_new(NULL);
   for (const char *p = s ? s : ""; *p; p++) {
-    if (*p == '|') g_string_append(g, "\\|");
-    else if (*p == '\n' || *p == '\r') g_string_append_c(g, ' ');
-    else g_string_append_c(g, *p);
+    if (*p == '|')
+      g_string_append(g, "\\|");
+    else if (*p == '\n' || *p == '\r')
+      g_string_append_c(g, ' ');
+    else
+      g_string_append_c(g, *p);
   }
   return g_string_free(g, FALSE);
 }
@@ -371,10 +376,12 @@ static char *headline(const WeftScale *s) {
   } else if (s->has_baseline && !s->comparable) {
     g_string_append(g, " — the baseline comes from another machine class; nothing compared");
   } else if (s->has_baseline) {
-    g_string_append_printf(g, " — %zu regressed, %zu warnings, %zu improved, %zu unchanged (U test, Holm, α=%g, "
-                              "min-effect %g %%)", count_verdict(s, WEFT_VERDICT_REGRESSED),
-                           count_verdict(s, WEFT_VERDICT_WARN), count_verdict(s, WEFT_VERDICT_IMPROVED),
-                           count_verdict(s, WEFT_VERDICT_NO_CHANGE), s->alpha, 100 * s->min_effect);
+    g_string_append_printf(g,
+                           " — %zu regressed, %zu warnings, %zu improved, %zu unchanged (U test, Holm, α=%g, "
+                           "min-effect %g %%)",
+                           count_verdict(s, WEFT_VERDICT_REGRESSED), count_verdict(s, WEFT_VERDICT_WARN),
+                           count_verdict(s, WEFT_VERDICT_IMPROVED), count_verdict(s, WEFT_VERDICT_NO_CHANGE), s->alpha,
+                           100 * s->min_effect);
   } else {
     g_string_append(g, " — measured, no baseline to compare with");
   }
@@ -391,9 +398,10 @@ static void md_body(GString *g, const WeftScale *s, int details) {
       if (run > longest) longest = run;
     }
     char *fence = g_strnfill(longest < 3 ? 3 : longest + 1, '`');
-    g_string_append_printf(g, "\nThe program failed, so nothing was compared and no speedup is reported. "
-                              "Its stderr ended with:\n\n%s\n%s%s%s\n", fence, tail,
-                           *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "", fence);
+    g_string_append_printf(g,
+                           "\nThe program failed, so nothing was compared and no speedup is reported. "
+                           "Its stderr ended with:\n\n%s\n%s%s%s\n",
+                           fence, tail, *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "", fence);
     g_free(fence);
     g_free(tail);
   }
@@ -421,13 +429,15 @@ static void md_body(GString *g, const WeftScale *s, int details) {
       g_string_append_printf(g, "| %d%s | %.4g s | ", p->threads, p->oversubscribed ? " (over)" : "", p->median_s);
       md_ci(g, p->speedup, "%.2f");
       g_string_append_printf(g, " | %.2f | ", p->efficiency.value);
-      if (isfinite(p->karp_flatt.value)) g_string_append_printf(g, "%.3f |", p->karp_flatt.value);
-      else g_string_append(g, "– |");
+      if (isfinite(p->karp_flatt.value))
+        g_string_append_printf(g, "%.3f |", p->karp_flatt.value);
+      else
+        g_string_append(g, "– |");
       if (cmp) {
         const WeftScaleItem *it = item_for(s, p->threads, "time");
         if (it)
-          g_string_append_printf(g, " %+.1f %% [%+.1f, %+.1f] | %.2g | %s |", 100 * (it->ratio - 1),
-                                 100 * (it->lo - 1), 100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
+          g_string_append_printf(g, " %+.1f %% [%+.1f, %+.1f] | %.2g | %s |", 100 * (it->ratio - 1), 100 * (it->lo - 1),
+                                 100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
         else
           g_string_append(g, " not in the baseline | | |");
       }
@@ -460,17 +470,19 @@ static void md_body(GString *g, const WeftScale *s, int details) {
       const WeftScaleTrace *t = &s->points[i].trace;
       if (!t->ok) continue;
       char *lock = t->nlocks ? md_cell(t->locks[0].label) : g_strdup("–");
-      g_string_append_printf(g, "| %d | %.2f | %.2f | %.2f | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %+.0f %% |\n",
+      g_string_append_printf(g,
+                             "| %d | %.2f | %.2f | %.2f | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %+.0f %% |\n",
                              s->points[i].threads, t->lb, t->sync_e, t->comp_s, t->capacity_ts, t->useful_ts,
                              t->lock_wait_ts, t->other_wait_ts, t->runq_ts, t->idle_ts, lock, 100 * t->overhead);
       g_free(lock);
     }
     g_string_append(g, "\n</details>\n");
   }
-  g_string_append_printf(g, "\n<details><summary>Measurement</summary>\n\n"
-                            "- machine: %s, %d logical CPUs, %d physical cores, %d usable (%s), SMT %s, kernel %s\n"
-                            "- %d timing runs per point after %d warm-up, in a random order (seed %" G_GUINT64_FORMAT
-                            "); one traced run per point%s\n",
+  g_string_append_printf(g,
+                         "\n<details><summary>Measurement</summary>\n\n"
+                         "- machine: %s, %d logical CPUs, %d physical cores, %d usable (%s), SMT %s, kernel %s\n"
+                         "- %d timing runs per point after %d warm-up, in a random order (seed %" G_GUINT64_FORMAT
+                         "); one traced run per point%s\n",
                          s->machine.cpu_model, s->machine.logical_cpus, s->machine.physical_cores,
                          s->machine.usable_cpus, s->machine.usable_source, s->machine.smt ? "on" : "off",
                          s->machine.kernel, s->repeat, s->warmup, s->seed, s->explain ? "" : " (off: --no-explain)");
@@ -505,14 +517,16 @@ static void x_esc(GString *g, const char *s) {
   char *valid = valid_utf8(s);
   for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
     switch (*p) {
-    case '<': g_string_append(g, "&lt;"); break;
-    case '>': g_string_append(g, "&gt;"); break;
-    case '&': g_string_append(g, "&amp;"); break;
-    case '"': g_string_append(g, "&quot;"); break;
-    case '\n': g_string_append(g, "&#10;"); break;
-    default:
-      if (*p < 0x20 && *p != '\t') g_string_append_c(g, ' '); /* not allowed in XML 1.0 */
-      else g_string_append_c(g, (char)*p);
+      case '<': g_string_append(g, "&lt;"); break;
+      case '>': g_string_append(g, "&gt;"); break;
+      case '&': g_string_append(g, "&amp;"); break;
+      case '"': g_string_append(g, "&quot;"); break;
+      case '\n': g_string_append(g, "&#10;"); break;
+      default:
+        if (*p < 0x20 && *p != '\t')
+          g_string_append_c(g, ' '); /* not allowed in XML 1.0 */
+        else
+          g_string_append_c(g, (char)*p);
     }
   }
   g_free(valid);
@@ -565,9 +579,9 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
     const WeftScalePoint *p = &s->points[i];
     char *name = g_strdup_printf("threads=%d time", p->threads);
     const WeftScaleItem *it = item_for(s, p->threads, "time");
-    char *body = g_strdup_printf("median %.6g s, speedup %.3f [%.3f, %.3f], efficiency %.3f%s%s", p->median_s,
-                                 p->speedup.value, p->speedup.lo, p->speedup.hi, p->efficiency.value,
-                                 it ? "; " : "", it ? it->detail : "");
+    char *body =
+        g_strdup_printf("median %.6g s, speedup %.3f [%.3f, %.3f], efficiency %.3f%s%s", p->median_s, p->speedup.value,
+                        p->speedup.lo, p->speedup.hi, p->efficiency.value, it ? "; " : "", it ? it->detail : "");
     if (it && it->nwhy) {
       char *why = g_strjoinv("; ", it->why);
       char *b2 = g_strdup_printf("%s; %s", body, why);
@@ -602,8 +616,10 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
     g_free(body);
   }
   GString *g = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-  g_string_append_printf(g, "<testsuites name=\"weft scale\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-                            "skipped=\"%zu\">\n<testsuite name=\"", tests, failures, skipped);
+  g_string_append_printf(g,
+                         "<testsuites name=\"weft scale\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+                         "skipped=\"%zu\">\n<testsuite name=\"",
+                         tests, failures, skipped);
   x_esc(g, suite);
   g_string_append_printf(g, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests, failures,
                          skipped);
@@ -621,8 +637,10 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
 int weft_scale_write_svg(FILE *f, const WeftScale *s) {
   const double W = 900, H = 400, pw = 380, ph = 280, top = 50, left1 = 60, left2 = 510;
   GString *g = g_string_new(NULL);
-  g_string_append_printf(g, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+  g_string_append_printf(g,
+                         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                         "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+                         W, H, W, H);
   g_string_append(g, "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
   char *title = g_strdup_printf("weft scale: %s — %s", s->argc ? s->argv[0] : "", s->verdict ? s->verdict : "");
   g_string_append(g, "<text x=\"20\" y=\"24\" font-size=\"15\" fill=\"#222\">");
@@ -640,21 +658,27 @@ int weft_scale_write_svg(FILE *f, const WeftScale *s) {
   for (int panel = 0; panel < 2; panel++) {
     /* the y axis in round steps (1, 2 or 5 times a power of ten), about 4 of them */
     double raw = (panel ? 1.1 : smax * 1.05) / 4, mag = pow(10, floor(log10(raw))), step = mag;
-    if (raw > 5 * mag) step = 10 * mag;
-    else if (raw > 2 * mag) step = 5 * mag;
-    else if (raw > mag) step = 2 * mag;
+    if (raw > 5 * mag)
+      step = 10 * mag;
+    else if (raw > 2 * mag)
+      step = 5 * mag;
+    else if (raw > mag)
+      step = 2 * mag;
     int nsteps = (int)ceil((panel ? 1.1 : smax * 1.05) / step - 1e-9);
     double x0 = panel ? left2 : left1, ymax = step * nsteps;
 #define PX(n) (x0 + (log2(n) - lx0) / (lx1 - lx0) * pw)
 #define PY(v) (top + ph - (v) / ymax * ph)
-    g_string_append_printf(g, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-                              "stroke=\"#888\"/>\n", x0, top, pw, ph);
+    g_string_append_printf(g,
+                           "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                           "stroke=\"#888\"/>\n",
+                           x0, top, pw, ph);
     g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">%s</text>\n", x0, top - 8,
                            panel ? "efficiency" : "speedup");
     for (int k = 0; k <= nsteps; k++) { /* y grid */
       double v = step * k;
-      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
+      g_string_append_printf(g,
+                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
                              x0, PY(v), x0 + pw, PY(v), x0 - 4, PY(v) + 4, v);
     }
     for (size_t i = 0; i < s->npoints; i++)
@@ -663,12 +687,15 @@ int weft_scale_write_svg(FILE *f, const WeftScale *s) {
     g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">threads</text>\n",
                            x0 + pw / 2, top + ph + 32);
     if (panel) /* the POP "good" line */
-      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#9c9\" "
-                                "stroke-dasharray=\"2,3\"/>\n", x0, PY(0.8), x0 + pw, PY(0.8));
+      g_string_append_printf(g,
+                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#9c9\" "
+                             "stroke-dasharray=\"2,3\"/>\n",
+                             x0, PY(0.8), x0 + pw, PY(0.8));
     /* ideal */
-    g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" "
-                              "stroke-dasharray=\"6,4\"/>\n", PX(nmin), PY(panel ? 1 : nmin), PX(nmax),
-                           PY(panel ? 1 : nmax));
+    g_string_append_printf(g,
+                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" "
+                           "stroke-dasharray=\"6,4\"/>\n",
+                           PX(nmin), PY(panel ? 1 : nmin), PX(nmax), PY(panel ? 1 : nmax));
     /* models */
     const WeftScaleFit *fits[2] = {&s->amdahl, &s->usl};
     const char *colour[2] = {"#e08020", "#8040c0"};
@@ -689,16 +716,19 @@ int weft_scale_write_svg(FILE *f, const WeftScale *s) {
       const WeftScalePoint *p = &s->points[i];
       WeftEstimate e = panel ? p->efficiency : p->speedup;
       if (!isfinite(e.value)) continue;
-      g_string_append_printf(g, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1060c0\"/>"
-                                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
-                             PX(p->threads), PY(fmin(e.lo, ymax)), PX(p->threads), PY(fmin(e.hi, ymax)),
-                             PX(p->threads), PY(fmin(e.value, ymax)), p->oversubscribed ? "#c03030" : "#1060c0");
+      g_string_append_printf(g,
+                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1060c0\"/>"
+                             "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
+                             PX(p->threads), PY(fmin(e.lo, ymax)), PX(p->threads), PY(fmin(e.hi, ymax)), PX(p->threads),
+                             PY(fmin(e.value, ymax)), p->oversubscribed ? "#c03030" : "#1060c0");
     }
 #undef PX
 #undef PY
   }
-  g_string_append_printf(g, "<text x=\"20\" y=\"%.0f\" fill=\"#555\">measured (95 %% CI) in blue · ideal dashed · "
-                            "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n", H - 8);
+  g_string_append_printf(g,
+                         "<text x=\"20\" y=\"%.0f\" fill=\"#555\">measured (95 %% CI) in blue · ideal dashed · "
+                         "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n",
+                         H - 8);
   g_string_append(g, "</svg>\n");
   return flush_gstring(f, g);
 }
@@ -729,18 +759,18 @@ int weft_scale_write_text(FILE *f, const WeftScale *s) {
       char kf[16] = "     -";
       if (isfinite(p->karp_flatt.value)) snprintf(kf, sizeof kf, "%6.3f", p->karp_flatt.value);
       g_string_append_printf(g, " %7d%s %9.4g s  %6.2f [%6.2f, %6.2f]  %5.2f      %s", p->threads,
-                             p->oversubscribed ? "*" : " ", p->median_s, p->speedup.value, p->speedup.lo,
-                             p->speedup.hi, p->efficiency.value, kf);
+                             p->oversubscribed ? "*" : " ", p->median_s, p->speedup.value, p->speedup.lo, p->speedup.hi,
+                             p->efficiency.value, kf);
       const WeftScaleItem *it = s->has_baseline ? item_for(s, p->threads, "time") : NULL;
       if (it)
-        g_string_append_printf(g, "   %+6.1f%% [%+.1f,%+.1f]  %7.2g  %s", 100 * (it->ratio - 1),
-                               100 * (it->lo - 1), 100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
+        g_string_append_printf(g, "   %+6.1f%% [%+.1f,%+.1f]  %7.2g  %s", 100 * (it->ratio - 1), 100 * (it->lo - 1),
+                               100 * (it->hi - 1), it->p_adj, weft_verdict_name(it->verdict));
       g_string_append_c(g, '\n');
     }
     if (s->amdahl.ok) {
       g_string_append_printf(g, "\nAmdahl serial fraction %.4f", s->amdahl.sigma);
-      if (s->usl.ok) g_string_append_printf(g, "; USL sigma %.4f kappa %.3g N* %.1f", s->usl.sigma, s->usl.kappa,
-                                            s->usl.n_star);
+      if (s->usl.ok)
+        g_string_append_printf(g, "; USL sigma %.4f kappa %.3g N* %.1f", s->usl.sigma, s->usl.kappa, s->usl.n_star);
       g_string_append_printf(g, "; preferred: %s (%s)\n", s->preferred ? s->preferred : "none", s->preferred_why);
     }
   }

@@ -325,10 +325,10 @@ WeftVerdict weft_scale_classify(double ratio, double p_adj, double alpha, double
 
 const char *weft_verdict_name(WeftVerdict v) {
   switch (v) {
-  case WEFT_VERDICT_IMPROVED: return "IMPROVED";
-  case WEFT_VERDICT_WARN: return "WARN";
-  case WEFT_VERDICT_REGRESSED: return "REGRESSED";
-  default: return "NO_CHANGE";
+    case WEFT_VERDICT_IMPROVED: return "IMPROVED";
+    case WEFT_VERDICT_WARN: return "WARN";
+    case WEFT_VERDICT_REGRESSED: return "REGRESSED";
+    default: return "NO_CHANGE";
   }
 }
 
@@ -403,7 +403,7 @@ void weft_scale_fit(const double *threads, const double *time, size_t n, int usl
   /* distinct thread counts, and the data as throughput */
   size_t m = 0, distinct = 0;
   double *nn = g_new(double, n ? n : 1), *xx = g_new(double, n ? n : 1), *res = g_new(double, n ? n : 1);
-  double (*jac)[3] = g_malloc(sizeof(double[3]) * (n ? n : 1));
+  double(*jac)[3] = g_malloc(sizeof(double[3]) * (n ? n : 1));
   double nmin = INFINITY, xmin_n = NAN;
   for (size_t i = 0; i < n; i++) {
     if (!(threads[i] >= 1) || !(time[i] > 0) || !isfinite(time[i])) continue;
@@ -460,8 +460,7 @@ void weft_scale_fit(const double *threads, const double *time, size_t n, int usl
       }
     int freeidx[3], nf = 0;
     for (int a = 0; a < k; a++) {
-      int fixed = (a == 1 && ((p[1] <= 0 && g[1] > 0) || (p[1] >= 1 && g[1] < 0))) ||
-                  (a == 2 && p[2] <= 0 && g[2] > 0);
+      int fixed = (a == 1 && ((p[1] <= 0 && g[1] > 0) || (p[1] >= 1 && g[1] < 0))) || (a == 2 && p[2] <= 0 && g[2] > 0);
       if (!fixed) freeidx[nf++] = a;
     }
     int improved = 0;

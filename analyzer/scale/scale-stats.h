@@ -20,19 +20,19 @@ typedef struct {
   uint64_t s[4];
 } WeftRng;
 
-void     weft_rng_seed(WeftRng *r, uint64_t seed);
+void weft_rng_seed(WeftRng *r, uint64_t seed);
 uint64_t weft_rng_next(WeftRng *r);
-double   weft_rng_uniform(WeftRng *r);            /* [0, 1) */
-size_t   weft_rng_below(WeftRng *r, size_t n);    /* [0, n), n > 0; unbiased */
-double   weft_rng_normal(WeftRng *r);             /* standard normal (Box-Muller) */
-void     weft_rng_shuffle(WeftRng *r, int *a, size_t n);
+double weft_rng_uniform(WeftRng *r);         /* [0, 1) */
+size_t weft_rng_below(WeftRng *r, size_t n); /* [0, n), n > 0; unbiased */
+double weft_rng_normal(WeftRng *r);          /* standard normal (Box-Muller) */
+void weft_rng_shuffle(WeftRng *r, int *a, size_t n);
 
 /* ---- summaries ---- */
-double weft_stats_median(const double *x, size_t n);     /* NAN for n == 0 */
+double weft_stats_median(const double *x, size_t n);             /* NAN for n == 0 */
 double weft_stats_quantile(const double *x, size_t n, double q); /* linear interpolation (type 7) */
 double weft_stats_mean(const double *x, size_t n);
-double weft_stats_sd(const double *x, size_t n);         /* sample standard deviation; 0 for n < 2 */
-double weft_stats_mad(const double *x, size_t n);        /* median absolute deviation, unscaled */
+double weft_stats_sd(const double *x, size_t n);  /* sample standard deviation; 0 for n < 2 */
+double weft_stats_mad(const double *x, size_t n); /* median absolute deviation, unscaled */
 double weft_stats_iqr(const double *x, size_t n);
 double weft_stats_min(const double *x, size_t n);
 
@@ -91,7 +91,7 @@ typedef enum {
 } WeftVerdict;
 
 WeftVerdict weft_scale_classify(double ratio, double p_adj, double alpha, double min_effect);
-const char *weft_verdict_name(WeftVerdict v);   /* "NO_CHANGE", ... */
+const char *weft_verdict_name(WeftVerdict v); /* "NO_CHANGE", ... */
 
 /* ---- models ----
  *
@@ -105,15 +105,15 @@ const char *weft_verdict_name(WeftVerdict v);   /* "NO_CHANGE", ... */
  * from Gunther's linearisation. The peak N* = sqrt((1 - s) / k) (INFINITY
  * when k is 0). */
 typedef struct {
-  int    ok;            /* 0: not enough distinct thread counts, or no convergence */
-  int    npoints;       /* distinct thread counts used */
-  int    nparams;       /* 2 (Amdahl) or 3 (USL) */
+  int ok;      /* 0: not enough distinct thread counts, or no convergence */
+  int npoints; /* distinct thread counts used */
+  int nparams; /* 2 (Amdahl) or 3 (USL) */
   double gamma, sigma, kappa;
-  double n_star;        /* USL: peak; Amdahl: INFINITY */
-  double peak_speedup;  /* C(N*) relative to C(1); Amdahl: 1 / sigma (INFINITY if 0) */
-  double rss;           /* sum of squared relative residuals */
-  double r2;            /* 1 - rss / total sum of squares of the relative values */
-  double aicc;          /* NAN when npoints <= nparams + 1 */
+  double n_star;       /* USL: peak; Amdahl: INFINITY */
+  double peak_speedup; /* C(N*) relative to C(1); Amdahl: 1 / sigma (INFINITY if 0) */
+  double rss;          /* sum of squared relative residuals */
+  double r2;           /* 1 - rss / total sum of squares of the relative values */
+  double aicc;         /* NAN when npoints <= nparams + 1 */
 } WeftScaleFit;
 
 /* Fit the model (usl != 0: USL; else Amdahl) to n points (threads[i],

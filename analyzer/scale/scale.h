@@ -28,103 +28,114 @@ enum {
 };
 
 typedef struct {
-  char   *label;        /* "name (file.c:88)", without a report's " in pid N": the locks of
-                         * one label in any process of the run are one */
-  char   *kind;         /* "mutex", "rwlock", ... */
-  double  wait_ts;      /* thread-seconds the team waited on it in the traced run */
+  char *label;    /* "name (file.c:88)", without a report's " in pid N": the locks of
+                   * one label in any process of the run are one */
+  char *kind;     /* "mutex", "rwlock", ... */
+  double wait_ts; /* thread-seconds the team waited on it in the traced run */
 } WeftScaleLock;
 
 /* The traced run of one point and its explanation. Thread-seconds; the
  * budget is exact: capacity = useful + lock_wait + other_wait + idle. */
 typedef struct {
-  int     ok;           /* 0: not traced (or the trace could not be read) */
-  double  wall_s;       /* the traced run's wall time */
-  double  overhead;     /* wall_s / median timing - 1: the agent's cost at this point */
-  double  lb, sync_e, comp_s, pe;  /* POP: weft_pop() of the N busiest threads; comp_s = U(ref) / U(N) */
-  double  capacity_ts;  /* N x the recording's span */
-  double  useful_ts;    /* the team's (the N busiest threads') useful time */
-  double  lock_wait_ts; /* waits on mutexes, rwlocks, spinlocks, semaphores */
-  double  other_wait_ts;/* condvar, barrier, I/O, sleep, GIL waits */
-  double  runq_ts;      /* the team's runnable-but-not-on-a-CPU time (schedstat; other load, oversubscription) */
-  double  idle_ts;      /* the rest: slots with no thread (serial parts, imbalance, start-up) */
-  double  extra_work_ts;/* useful_ts - the reference point's useful_ts (work inflation) */
-  WeftScaleLock *locks; size_t nlocks;   /* by wait_ts desc */
+  int ok;                        /* 0: not traced (or the trace could not be read) */
+  double wall_s;                 /* the traced run's wall time */
+  double overhead;               /* wall_s / median timing - 1: the agent's cost at this point */
+  double lb, sync_e, comp_s, pe; /* POP: weft_pop() of the N busiest threads; comp_s = U(ref) / U(N) */
+  double capacity_ts;            /* N x the recording's span */
+  double useful_ts;              /* the team's (the N busiest threads') useful time */
+  double lock_wait_ts;           /* waits on mutexes, rwlocks, spinlocks, semaphores */
+  double other_wait_ts;          /* condvar, barrier, I/O, sleep, GIL waits */
+  double runq_ts;       /* the team's runnable-but-not-on-a-CPU time (schedstat; other load, oversubscription) */
+  double idle_ts;       /* the rest: slots with no thread (serial parts, imbalance, start-up) */
+  double extra_work_ts; /* useful_ts - the reference point's useful_ts (work inflation) */
+  WeftScaleLock *locks;
+  size_t nlocks; /* by wait_ts desc */
 } WeftScaleTrace;
 
 typedef struct {
-  int     threads;
-  int     oversubscribed;  /* more threads than usable CPUs */
-  int     smt;             /* more threads than physical cores */
-  double *samples_s;  size_t nsamples;   /* wall times of the timing runs, in run order */
-  double *user_s, *sys_s;                /* rusage of the same runs (NULL in an old baseline) */
+  int threads;
+  int oversubscribed; /* more threads than usable CPUs */
+  int smt;            /* more threads than physical cores */
+  double *samples_s;
+  size_t nsamples;        /* wall times of the timing runs, in run order */
+  double *user_s, *sys_s; /* rusage of the same runs (NULL in an old baseline) */
   /* statistics */
-  double  median_s, mean_s, min_s, mad_s, iqr_s, cv;
+  double median_s, mean_s, min_s, mad_s, iqr_s, cv;
   WeftEstimate median_ci;
-  WeftEstimate speedup, efficiency, karp_flatt;   /* relative to the reference point (N = 1, else the
-                                                   * smallest N, scaled by it); karp_flatt NAN at N = 1 */
+  WeftEstimate speedup, efficiency, karp_flatt; /* relative to the reference point (N = 1, else the
+                                                 * smallest N, scaled by it); karp_flatt NAN at N = 1 */
   WeftScaleTrace trace;
 } WeftScalePoint;
 
 typedef struct {
   char *cpu_model;
-  int   logical_cpus, physical_cores, usable_cpus, smt;
-  char *usable_source;     /* "online", "affinity", "cgroup cpu.max" */
+  int logical_cpus, physical_cores, usable_cpus, smt;
+  char *usable_source; /* "online", "affinity", "cgroup cpu.max" */
   char *kernel;
 } WeftScaleMachine;
 
 /* One compared item: a point's time or a shape gate. */
 typedef struct {
-  char   *name;            /* "threads=4 time", "efficiency@threads=8", "usl.n_star" */
-  int     threads;         /* 0 for model gates */
-  const char *metric;      /* "time", "efficiency", "n_star" */
-  double  base, cur;       /* medians (s), efficiencies, N* */
-  double  ratio, lo, hi;   /* cur / base and its 95 % interval */
-  double  p, p_adj;        /* NAN when no test applies */
+  char *name;           /* "threads=4 time", "efficiency@threads=8", "usl.n_star" */
+  int threads;          /* 0 for model gates */
+  const char *metric;   /* "time", "efficiency", "n_star" */
+  double base, cur;     /* medians (s), efficiencies, N* */
+  double ratio, lo, hi; /* cur / base and its 95 % interval */
+  double p, p_adj;      /* NAN when no test applies */
   WeftVerdict verdict;
-  char   *detail;          /* one line: the numbers */
-  char  **why;  size_t nwhy;  /* explanation lines (time items that got worse) */
+  char *detail; /* one line: the numbers */
+  char **why;
+  size_t nwhy; /* explanation lines (time items that got worse) */
 } WeftScaleItem;
 
 typedef struct {
   /* configuration */
-  char  **argv;  int argc;  /* the command template */
-  int    *threads; size_t nthreads;
-  int     repeat, warmup, explain;
+  char **argv;
+  int argc; /* the command template */
+  int *threads;
+  size_t nthreads;
+  int repeat, warmup, explain;
   uint64_t seed;
-  double  timeout_s;       /* 0: none */
-  double  alpha, min_effect, efficiency_drop;
-  int     bootstrap;       /* resamples */
+  double timeout_s; /* 0: none */
+  double alpha, min_effect, efficiency_drop;
+  int bootstrap; /* resamples */
   WeftScaleMachine machine;
-  int    *order; size_t norder;   /* thread counts of the timing runs, in the order they ran */
+  int *order;
+  size_t norder; /* thread counts of the timing runs, in the order they ran */
 
-  WeftScalePoint *points; size_t npoints;   /* by threads ascending */
+  WeftScalePoint *points;
+  size_t npoints; /* by threads ascending */
 
   /* analysis */
   WeftScaleFit amdahl, usl;
-  const char *preferred;   /* "amdahl", "usl", or NULL */
-  char   *preferred_why;
-  int     retrograde;      /* a larger N is significantly slower than the best one */
-  char  **findings; size_t nfindings;   /* sentences */
+  const char *preferred; /* "amdahl", "usl", or NULL */
+  char *preferred_why;
+  int retrograde; /* a larger N is significantly slower than the best one */
+  char **findings;
+  size_t nfindings; /* sentences */
 
   /* a program failure (then nothing is compared) */
-  int     failed;
-  int     fail_threads, fail_run;       /* run: 1-based within the point; 0 the traced run */
-  const char *fail_phase;               /* "warmup", "timing", "traced" */
-  char   *fail_what;                    /* "exited with status 3", "killed by SIGSEGV", "timed out after 2 s" */
-  char   *fail_stderr;                  /* the last lines of its stderr */
+  int failed;
+  int fail_threads, fail_run; /* run: 1-based within the point; 0 the traced run */
+  const char *fail_phase;     /* "warmup", "timing", "traced" */
+  char *fail_what;            /* "exited with status 3", "killed by SIGSEGV", "timed out after 2 s" */
+  char *fail_stderr;          /* the last lines of its stderr */
 
   /* comparison */
-  int     has_baseline;
-  char   *baseline_path;
-  int     comparable;
-  char  **differences; size_t ndifferences;   /* why not comparable, or notes */
-  WeftScaleItem *items; size_t nitems;
+  int has_baseline;
+  char *baseline_path;
+  int comparable;
+  char **differences;
+  size_t ndifferences; /* why not comparable, or notes */
+  WeftScaleItem *items;
+  size_t nitems;
   WeftScaleFit base_usl, base_amdahl;
 
   /* the verdict */
-  const char *verdict;     /* "OK", "REGRESSED", "WARN", "IMPROVED", "NO_BASELINE", "INCOMPARABLE", "ERROR" */
-  int     exit_code;
-  char  **notes; size_t nnotes;   /* warnings about the measurement (too few repeats, ...) */
+  const char *verdict; /* "OK", "REGRESSED", "WARN", "IMPROVED", "NO_BASELINE", "INCOMPARABLE", "ERROR" */
+  int exit_code;
+  char **notes;
+  size_t nnotes; /* warnings about the measurement (too few repeats, ...) */
 } WeftScale;
 
 void weft_scale_free(WeftScale *s);

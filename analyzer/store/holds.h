@@ -21,7 +21,7 @@
 typedef struct {
   int64_t object_id, utid, start_ns, dur_ns;
   int contended, shared;
-  int estimated;          /* its start was not timed: start_ns is when the first waiter came */
+  int estimated; /* its start was not timed: start_ns is when the first waiter came */
 } WeftHold;
 
 /* ---- writing ---- */

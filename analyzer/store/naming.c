@@ -26,8 +26,8 @@ const char *weft_frame_site(const char *file, int64_t line, char *buf, size_t le
   return buf;
 }
 
-const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
-                             int64_t rel_pc, int64_t ip, char *buf, size_t len) {
+const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module, int64_t rel_pc,
+                             int64_t ip, char *buf, size_t len) {
   if (symbol && !*symbol) symbol = NULL;
   char site[512];
   weft_frame_site(file, line, site, sizeof site);
@@ -51,27 +51,36 @@ struct WeftObjectNamer {
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
   WeftObjectNamer *n = calloc(1, sizeof *n);
   if (!n) return NULL;
-  if (sqlite3_prepare_v2(db, "SELECT name, kind, addr, init_stack_id, first_stack_id FROM sync_object "
-                             "WHERE object_id = ?1", -1, &n->qo, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
-                             "JOIN frame f ON f.frame_id = sf.frame_id "
-                             "LEFT JOIN module m ON m.module_id = f.module_id "
-                             "WHERE sf.stack_id = ?1 AND sf.depth = 0", -1, &n->qf, NULL) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(db,
+                         "SELECT name, kind, addr, init_stack_id, first_stack_id FROM sync_object "
+                         "WHERE object_id = ?1",
+                         -1, &n->qo, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
+                         "JOIN frame f ON f.frame_id = sf.frame_id "
+                         "LEFT JOIN module m ON m.module_id = f.module_id "
+                         "WHERE sf.stack_id = ?1 AND sf.depth = 0",
+                         -1, &n->qf, NULL) != SQLITE_OK ||
       /* the frames that name an object by site: its naming stack's innermost frame and its caller */
-      sqlite3_prepare_v2(db, "SELECT o.upid, sf0.frame_id, sf1.frame_id FROM sync_object o "
-                             "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
-                             "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
-                             "AND sf1.depth = 1 WHERE o.object_id = ?1", -1, &n->qg, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "SELECT o.upid, sf0.frame_id, sf1.frame_id FROM sync_object o "
+                         "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
+                         "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
+                         "AND sf1.depth = 1 WHERE o.object_id = ?1",
+                         -1, &n->qg, NULL) != SQLITE_OK ||
       /* the objects of the process named by the same frame: how many, how many before it, and the
        * same for those with the same caller too */
-      sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(o.object_id < ?4), 0), coalesce(sum(sf1.frame_id IS ?3), 0), "
-                             "coalesce(sum(sf1.frame_id IS ?3 AND o.object_id < ?4), 0) FROM sync_object o "
-                             "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
-                             "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
-                             "AND sf1.depth = 1 WHERE o.upid = ?1 AND sf0.frame_id = ?2 "
-                             "AND (o.name IS NULL OR o.name = '')", -1, &n->qc, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM frame f "
-                             "LEFT JOIN module m ON m.module_id = f.module_id WHERE f.frame_id = ?1",
+      sqlite3_prepare_v2(db,
+                         "SELECT count(*), coalesce(sum(o.object_id < ?4), 0), coalesce(sum(sf1.frame_id IS ?3), 0), "
+                         "coalesce(sum(sf1.frame_id IS ?3 AND o.object_id < ?4), 0) FROM sync_object o "
+                         "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
+                         "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
+                         "AND sf1.depth = 1 WHERE o.upid = ?1 AND sf0.frame_id = ?2 "
+                         "AND (o.name IS NULL OR o.name = '')",
+                         -1, &n->qc, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM frame f "
+                         "LEFT JOIN module m ON m.module_id = f.module_id WHERE f.frame_id = ?1",
                          -1, &n->qid, NULL) != SQLITE_OK) {
     weft_object_namer_free(n);
     return NULL;
@@ -116,8 +125,10 @@ void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char 
   sqlite3_reset(n->qg);
   sqlite3_bind_int64(n->qc, 1, upid);
   sqlite3_bind_int64(n->qc, 2, f0);
-  if (has_caller) sqlite3_bind_int64(n->qc, 3, f1);
-  else sqlite3_bind_null(n->qc, 3);
+  if (has_caller)
+    sqlite3_bind_int64(n->qc, 3, f1);
+  else
+    sqlite3_bind_null(n->qc, 3);
   sqlite3_bind_int64(n->qc, 4, object_id);
   int64_t same = 0, same_caller = 0, rank_caller = 0;
   if (sqlite3_step(n->qc) == SQLITE_ROW) {
@@ -133,8 +144,8 @@ void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char 
     if (sqlite3_step(n->qid) == SQLITE_ROW) {
       char caller[512];
       weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
-                       weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5), weft_sql_i64(n->qid, 4, 0),
-                       weft_sql_i64(n->qid, 3, 0), caller, sizeof caller);
+                       weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5),
+                       weft_sql_i64(n->qid, 4, 0), weft_sql_i64(n->qid, 3, 0), caller, sizeof caller);
       if (used < len) snprintf(buf + used, len - used, " from %s", caller);
       used = strlen(buf);
     }
@@ -182,4 +193,3 @@ const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, 
   weft_object_namer_free(n);
   return buf;
 }
-

@@ -24,8 +24,8 @@ const char *weft_frame_site(const char *file, int64_t line, char *buf, size_t le
 /* The label of one frame: "symbol (file.c:88)", "symbol", "file.c:88",
  * "module+0x1a2b", "0x7f..". symbol and file may be NULL or "", line 0
  * unknown, module a path or NULL. Writes into buf, returns it. */
-const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module,
-                             int64_t rel_pc, int64_t ip, char *buf, size_t len);
+const char *weft_frame_label(const char *symbol, const char *file, int64_t line, const char *module, int64_t rel_pc,
+                             int64_t ip, char *buf, size_t len);
 
 /* The one display name of a sync object (report, record summary, export,
  * GUI): sync_object.name (a symbol or a name given through weft.h), else the
@@ -36,7 +36,7 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
  * many objects. */
 const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len);
 typedef struct WeftObjectNamer WeftObjectNamer;
-WeftObjectNamer *weft_object_namer_new(sqlite3 *db);  /* NULL on failure */
+WeftObjectNamer *weft_object_namer_new(sqlite3 *db); /* NULL on failure */
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
 void weft_object_namer_free(WeftObjectNamer *n);
 

@@ -10,49 +10,61 @@
 /* ---- statements ---- */
 
 /* The columns every read of thread_state gives, in the order read_state takes them. */
-#define STATE_COLUMNS "utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id, result"
-#define FLOW_COLUMNS "flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id"
+#define STATE_COLUMNS  "utid, start_ns, dur_ns, state, object_id, blocker_utid, waker_utid, stack_id, result"
+#define FLOW_COLUMNS   "flow_id, kind, from_utid, from_ns, to_utid, to_ns, object_id"
 #define THREAD_COLUMNS "utid, upid, tid, is_main, name, start_ns, end_ns"
 
 /* The kept statements, in the order weft_query_prepare_all prepares them. */
 enum {
-  K_STATES_IN, K_SUMMARY, K_HOLDS, K_STATE_AT, K_WAITS, K_WORST_WAIT, K_FLOWS_OF, K_STACK,
-  K_THREADS_OF, K_LEVELS, K_LOCK_LANES, K_SUMS_SUMMARY, K_SUMS_RAW, K_COUNT
+  K_STATES_IN,
+  K_SUMMARY,
+  K_HOLDS,
+  K_STATE_AT,
+  K_WAITS,
+  K_WORST_WAIT,
+  K_FLOWS_OF,
+  K_STACK,
+  K_THREADS_OF,
+  K_LEVELS,
+  K_LOCK_LANES,
+  K_SUMS_SUMMARY,
+  K_SUMS_RAW,
+  K_COUNT
 };
 _Static_assert(K_COUNT == WEFT_QUERY_KEPT, "WEFT_QUERY_KEPT counts the kept statements");
 
 static const char *const kept_sql[K_COUNT] = {
-  /* the interval containing t0 (contiguous rows: the last one starting at or
-   * before it), then every one starting before t1 */
-  [K_STATES_IN] = "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
-                  "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
-                  "AND start_ns < ?3 ORDER BY start_ns",
-  [K_SUMMARY] = "SELECT bucket, state, total_ns FROM state_summary "
-                "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
-  [K_HOLDS] = "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
-              "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
-  [K_STATE_AT] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 "
-                 "ORDER BY start_ns DESC LIMIT 1",
-  [K_WAITS] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 "
-              "AND start_ns + dur_ns > ?2 ORDER BY start_ns",
-  [K_WORST_WAIT] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE object_id = ?1 "
-                   "ORDER BY dur_ns DESC, start_ns LIMIT 1",
-  [K_FLOWS_OF] = "SELECT " FLOW_COLUMNS " FROM flow WHERE to_utid = ?1 AND to_ns BETWEEN ?2 AND ?3 UNION "
-                 "SELECT " FLOW_COLUMNS " FROM flow WHERE from_utid = ?1 AND from_ns BETWEEN ?2 AND ?3 LIMIT ?4",
-  [K_STACK] = "SELECT f.symbol, f.file, f.line, m.path, f.rel_pc, f.ip FROM stack_frame sf "
-              "JOIN frame f ON f.frame_id = sf.frame_id LEFT JOIN module m ON m.module_id = f.module_id "
-              "WHERE sf.stack_id = ?1 ORDER BY sf.depth",
-  [K_THREADS_OF] = "SELECT " THREAD_COLUMNS " FROM thread WHERE upid = ?1 ORDER BY is_main DESC, start_ns, utid",
-  /* two subqueries: each is one step down the primary key */
-  [K_LEVELS] = "SELECT (SELECT min(level) FROM state_summary WHERE utid = ?1), "
-               "(SELECT max(level) FROM state_summary WHERE utid = ?1)",
-  [K_LOCK_LANES] = "SELECT o.object_id FROM sync_object o "
-                   "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
-                   "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
-                   "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
-                   "ORDER BY o.wait_ns DESC, o.object_id",
-  [K_SUMS_SUMMARY] = "SELECT state, sum(total_ns) FROM state_summary WHERE utid = ?1 AND level = ?2 GROUP BY state",
-  [K_SUMS_RAW] = "SELECT state, sum(dur_ns) FROM thread_state WHERE utid = ?1 GROUP BY state",
+    /* the interval containing t0 (contiguous rows: the last one starting at or
+     * before it), then every one starting before t1 */
+    [K_STATES_IN] = "SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ?1 AND start_ns >= "
+                    "coalesce((SELECT max(start_ns) FROM thread_state WHERE utid = ?1 AND start_ns <= ?2), 0) "
+                    "AND start_ns < ?3 ORDER BY start_ns",
+    [K_SUMMARY] = "SELECT bucket, state, total_ns FROM state_summary "
+                  "WHERE utid = ?1 AND level = ?2 AND bucket >= ?3 AND bucket <= ?4",
+    [K_HOLDS] = "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 "
+                "AND start_ns < ?3 AND end_ns >= ?2 ORDER BY start_ns",
+    [K_STATE_AT] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE utid = ?1 AND start_ns <= ?2 "
+                   "ORDER BY start_ns DESC LIMIT 1",
+    [K_WAITS] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE object_id = ?1 AND start_ns < ?3 "
+                "AND start_ns + dur_ns > ?2 ORDER BY start_ns",
+    [K_WORST_WAIT] = "SELECT " STATE_COLUMNS " FROM thread_state WHERE object_id = ?1 "
+                     "ORDER BY dur_ns DESC, start_ns LIMIT 1",
+    [K_FLOWS_OF] = "SELECT " FLOW_COLUMNS " FROM flow WHERE to_utid = ?1 AND to_ns BETWEEN ?2 AND ?3 UNION "
+                   "SELECT " FLOW_COLUMNS " FROM flow WHERE from_utid = ?1 AND from_ns BETWEEN ?2 AND ?3 LIMIT ?4",
+    [K_STACK] = "SELECT f.symbol, f.file, f.line, m.path, f.rel_pc, f.ip FROM stack_frame sf "
+                "JOIN frame f ON f.frame_id = sf.frame_id LEFT JOIN module m ON m.module_id = f.module_id "
+                "WHERE sf.stack_id = ?1 ORDER BY sf.depth",
+    [K_THREADS_OF] = "SELECT " THREAD_COLUMNS " FROM thread WHERE upid = ?1 ORDER BY is_main DESC, start_ns, utid",
+    /* two subqueries: each is one step down the primary key */
+    [K_LEVELS] = "SELECT (SELECT min(level) FROM state_summary WHERE utid = ?1), "
+                 "(SELECT max(level) FROM state_summary WHERE utid = ?1)",
+    [K_LOCK_LANES] = "SELECT o.object_id FROM sync_object o "
+                     "JOIN kind_name k ON k.kind = o.kind WHERE o.upid = ?1 "
+                     "AND k.name IN ('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS "
+                     "(SELECT 1 FROM thread_state s WHERE s.object_id = o.object_id)) "
+                     "ORDER BY o.wait_ns DESC, o.object_id",
+    [K_SUMS_SUMMARY] = "SELECT state, sum(total_ns) FROM state_summary WHERE utid = ?1 AND level = ?2 GROUP BY state",
+    [K_SUMS_RAW] = "SELECT state, sum(dur_ns) FROM thread_state WHERE utid = ?1 GROUP BY state",
 };
 
 void weft_query_init(WeftQuery *q, sqlite3 *db, char *err, size_t errlen, const char *prefix) {
@@ -83,8 +95,20 @@ bool weft_query_prepare_all(WeftQuery *q) {
 /* The rows a cursor gives (ROW_ID also for this file's own reads of a
  * column or two). */
 enum {
-  ROW_PROCESS = 1, ROW_THREAD, ROW_ID, ROW_OBJECT, ROW_STATE, ROW_STATE_WHERE, ROW_STATE_TIMES, ROW_SUMMARY,
-  ROW_HOLD, ROW_HOLD_BLOCK, ROW_FLOW, ROW_FRAME, ROW_MARK, ROW_META
+  ROW_PROCESS = 1,
+  ROW_THREAD,
+  ROW_ID,
+  ROW_OBJECT,
+  ROW_STATE,
+  ROW_STATE_WHERE,
+  ROW_STATE_TIMES,
+  ROW_SUMMARY,
+  ROW_HOLD,
+  ROW_HOLD_BLOCK,
+  ROW_FLOW,
+  ROW_FRAME,
+  ROW_MARK,
+  ROW_META
 };
 
 /* Start a read of kind on a kept statement k (reset, bound next by the
@@ -116,8 +140,10 @@ static bool next_row(WeftCursor *c, int kind) {
 
 int weft_cursor_close(WeftCursor *c) {
   if (c->st) {
-    if (c->kept) sqlite3_reset(c->st);
-    else sqlite3_finalize(c->st);
+    if (c->kept)
+      sqlite3_reset(c->st);
+    else
+      sqlite3_finalize(c->st);
   }
   c->st = NULL;
   return c->failed ? -1 : 0;
@@ -138,11 +164,17 @@ void weft_query_processes(WeftQuery *q, WeftCursor *c) {
 bool weft_next_process(WeftCursor *c, WeftProcessRow *r) {
   if (!next_row(c, ROW_PROCESS)) return false;
   sqlite3_stmt *st = c->st;
-  *r = (WeftProcessRow){.upid = sqlite3_column_int64(st, 0), .pid = sqlite3_column_int64(st, 1),
-                        .image = sqlite3_column_int64(st, 2), .parent_upid = sqlite3_column_int64(st, 3),
-                        .exec_from_upid = sqlite3_column_int64(st, 4), .n_images = sqlite3_column_int64(st, 5),
-                        .upid_is_pid = sqlite3_column_int(st, 6) != 0, .start_ns = sqlite3_column_int64(st, 7),
-                        .end_ns = sqlite3_column_int64(st, 8), .exe = text(st, 9), .cmdline = text(st, 10)};
+  *r = (WeftProcessRow){.upid = sqlite3_column_int64(st, 0),
+                        .pid = sqlite3_column_int64(st, 1),
+                        .image = sqlite3_column_int64(st, 2),
+                        .parent_upid = sqlite3_column_int64(st, 3),
+                        .exec_from_upid = sqlite3_column_int64(st, 4),
+                        .n_images = sqlite3_column_int64(st, 5),
+                        .upid_is_pid = sqlite3_column_int(st, 6) != 0,
+                        .start_ns = sqlite3_column_int64(st, 7),
+                        .end_ns = sqlite3_column_int64(st, 8),
+                        .exe = text(st, 9),
+                        .cmdline = text(st, 10)};
   return true;
 }
 
@@ -165,9 +197,12 @@ void weft_query_threads(WeftQuery *q, WeftCursor *c, int64_t upid) {
 bool weft_next_thread(WeftCursor *c, WeftThreadRow *r) {
   if (!next_row(c, ROW_THREAD)) return false;
   sqlite3_stmt *st = c->st;
-  *r = (WeftThreadRow){.utid = sqlite3_column_int64(st, 0), .upid = sqlite3_column_int64(st, 1),
-                       .tid = sqlite3_column_int64(st, 2), .is_main = sqlite3_column_int(st, 3) != 0,
-                       .name = text(st, 4), .start_ns = sqlite3_column_int64(st, 5),
+  *r = (WeftThreadRow){.utid = sqlite3_column_int64(st, 0),
+                       .upid = sqlite3_column_int64(st, 1),
+                       .tid = sqlite3_column_int64(st, 2),
+                       .is_main = sqlite3_column_int(st, 3) != 0,
+                       .name = text(st, 4),
+                       .start_ns = sqlite3_column_int64(st, 5),
                        .end_ns = sqlite3_column_int64(st, 6)};
   return true;
 }
@@ -213,21 +248,30 @@ bool weft_next_object(WeftCursor *c, WeftObjectRow *r) {
   if (!next_row(c, ROW_OBJECT)) return false;
   sqlite3_stmt *st = c->st;
   const char *kind = text(st, 3);
-  *r = (WeftObjectRow){.object_id = sqlite3_column_int64(st, 0), .upid = sqlite3_column_int64(st, 1),
-                       .pid = sqlite3_column_int(st, 2), .kind = kind ? kind : "",
-                       .acquisitions = sqlite3_column_int64(st, 4), .contended = sqlite3_column_int64(st, 5),
-                       .wait_ns = sqlite3_column_int64(st, 6), .hold_ns = sqlite3_column_int64(st, 7),
-                       .waits = sqlite3_column_int64(st, 8), .max_wait_ns = weft_sql_i64(st, 9, 0)};
+  *r = (WeftObjectRow){.object_id = sqlite3_column_int64(st, 0),
+                       .upid = sqlite3_column_int64(st, 1),
+                       .pid = sqlite3_column_int(st, 2),
+                       .kind = kind ? kind : "",
+                       .acquisitions = sqlite3_column_int64(st, 4),
+                       .contended = sqlite3_column_int64(st, 5),
+                       .wait_ns = sqlite3_column_int64(st, 6),
+                       .hold_ns = sqlite3_column_int64(st, 7),
+                       .waits = sqlite3_column_int64(st, 8),
+                       .max_wait_ns = weft_sql_i64(st, 9, 0)};
   return true;
 }
 
 /* ---- thread states ---- */
 
 static void read_state(sqlite3_stmt *st, WeftStateRow *r) {
-  *r = (WeftStateRow){.utid = sqlite3_column_int64(st, 0), .start_ns = sqlite3_column_int64(st, 1),
-                      .dur_ns = sqlite3_column_int64(st, 2), .state = sqlite3_column_int(st, 3),
-                      .object_id = weft_sql_i64(st, 4, -1), .blocker_utid = weft_sql_i64(st, 5, -1),
-                      .waker_utid = weft_sql_i64(st, 6, -1), .stack_id = weft_sql_i64(st, 7, -1),
+  *r = (WeftStateRow){.utid = sqlite3_column_int64(st, 0),
+                      .start_ns = sqlite3_column_int64(st, 1),
+                      .dur_ns = sqlite3_column_int64(st, 2),
+                      .state = sqlite3_column_int(st, 3),
+                      .object_id = weft_sql_i64(st, 4, -1),
+                      .blocker_utid = weft_sql_i64(st, 5, -1),
+                      .waker_utid = weft_sql_i64(st, 6, -1),
+                      .stack_id = weft_sql_i64(st, 7, -1),
                       .result = sqlite3_column_int(st, 8)};
 }
 
@@ -278,10 +322,10 @@ bool weft_query_worst_wait(WeftQuery *q, int64_t object_id, WeftStateRow *out) {
 }
 
 void weft_query_all_states(WeftQuery *q, WeftCursor *c, bool running) {
-#define ALL_STATES(where)                                                                                \
-  "SELECT ts.utid, ts.start_ns, ts.dur_ns, ts.state, ts.object_id, ts.blocker_utid, ts.waker_utid, "     \
-  "ts.stack_id, ts.result, f.symbol, f.file, f.line"                                                     \
-  " FROM thread_state ts LEFT JOIN stack_frame sf ON sf.stack_id = ts.stack_id AND sf.depth = 0"         \
+#define ALL_STATES(where)                                                                            \
+  "SELECT ts.utid, ts.start_ns, ts.dur_ns, ts.state, ts.object_id, ts.blocker_utid, ts.waker_utid, " \
+  "ts.stack_id, ts.result, f.symbol, f.file, f.line"                                                 \
+  " FROM thread_state ts LEFT JOIN stack_frame sf ON sf.stack_id = ts.stack_id AND sf.depth = 0"     \
   " LEFT JOIN frame f ON f.frame_id = sf.frame_id" where " ORDER BY ts.utid, ts.start_ns"
   open_cursor(q, c, ROW_STATE_WHERE, -1, running ? ALL_STATES("") : ALL_STATES(" WHERE ts.state <> 0"));
 #undef ALL_STATES
@@ -367,10 +411,14 @@ void weft_query_hold_blocks(WeftQuery *q, WeftCursor *c) {
 bool weft_next_hold_block(WeftCursor *c, WeftHoldBlockRow *r) {
   if (!next_row(c, ROW_HOLD_BLOCK)) return false;
   sqlite3_stmt *st = c->st;
-  *r = (WeftHoldBlockRow){.object_id = sqlite3_column_int64(st, 0), .start_ns = sqlite3_column_int64(st, 1),
-                          .data = sqlite3_column_blob(st, 2), .len = (size_t)sqlite3_column_bytes(st, 2),
-                          .end_ns = sqlite3_column_int64(st, 3), .holds = sqlite3_column_int64(st, 4),
-                          .contended = sqlite3_column_int64(st, 5), .hold_ns = sqlite3_column_int64(st, 6),
+  *r = (WeftHoldBlockRow){.object_id = sqlite3_column_int64(st, 0),
+                          .start_ns = sqlite3_column_int64(st, 1),
+                          .data = sqlite3_column_blob(st, 2),
+                          .len = (size_t)sqlite3_column_bytes(st, 2),
+                          .end_ns = sqlite3_column_int64(st, 3),
+                          .holds = sqlite3_column_int64(st, 4),
+                          .contended = sqlite3_column_int64(st, 5),
+                          .hold_ns = sqlite3_column_int64(st, 6),
                           .max_ns = sqlite3_column_int64(st, 7)};
   return true;
 }
@@ -389,7 +437,7 @@ void weft_query_all_flows(WeftQuery *q, WeftCursor *c) {
 bool weft_next_flow(WeftCursor *c, WeftFlow *r) {
   if (!next_row(c, ROW_FLOW)) return false;
   sqlite3_stmt *st = c->st;
-  *r = (WeftFlow){sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
+  *r = (WeftFlow){sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),   sqlite3_column_int64(st, 2),
                   sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
                   weft_sql_i64(st, 6, -1)};
   return true;
@@ -402,8 +450,12 @@ void weft_query_stack(WeftQuery *q, WeftCursor *c, int64_t stack_id) {
 bool weft_next_frame(WeftCursor *c, WeftFrameRow *r) {
   if (!next_row(c, ROW_FRAME)) return false;
   sqlite3_stmt *st = c->st;
-  *r = (WeftFrameRow){.symbol = text(st, 0), .file = text(st, 1), .line = weft_sql_i64(st, 2, 0), .module = text(st, 3),
-                      .rel_pc = weft_sql_i64(st, 4, 0), .ip = sqlite3_column_int64(st, 5)};
+  *r = (WeftFrameRow){.symbol = text(st, 0),
+                      .file = text(st, 1),
+                      .line = weft_sql_i64(st, 2, 0),
+                      .module = text(st, 3),
+                      .rel_pc = weft_sql_i64(st, 4, 0),
+                      .ip = sqlite3_column_int64(st, 5)};
   return true;
 }
 
@@ -446,55 +498,56 @@ static const struct {
   const char *name;
   const char *count_sql;
 } invariants[] = {
-  {"thread_state intervals have a positive duration",
-   "SELECT count(*) FROM thread_state WHERE dur_ns <= 0"},
-  {"a thread's states do not overlap and leave no gap",
-   "SELECT count(*) FROM (SELECT start_ns, lag(start_ns + dur_ns) OVER (PARTITION BY utid ORDER BY start_ns) AS prev_end"
-   " FROM thread_state) WHERE prev_end IS NOT NULL AND prev_end != start_ns"},
-  {"a thread's states cover its life from start to end",
-   "SELECT count(*) FROM thread t LEFT JOIN (SELECT utid, min(start_ns) AS a, max(start_ns + dur_ns) AS b"
-   " FROM thread_state GROUP BY utid) s USING (utid)"
-   " WHERE t.end_ns > t.start_ns AND (s.a IS NULL OR s.a != t.start_ns OR s.b != t.end_ns)"},
-  {"threads lie inside their process",
-   "SELECT count(*) FROM thread t JOIN process p USING (upid) WHERE t.start_ns < p.start_ns OR t.end_ns > p.end_ns"},
-  {"state codes are known", "SELECT count(*) FROM thread_state WHERE state NOT IN (SELECT state FROM state_name)"},
-  {"flows point at existing threads",
-   "SELECT count(*) FROM flow WHERE from_utid NOT IN (SELECT utid FROM thread) OR to_utid NOT IN (SELECT utid FROM thread)"},
-  {"flows go forward in time", "SELECT count(*) FROM flow WHERE from_ns > to_ns"},
-  {"flows start inside the life of their thread",
-   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.from_utid WHERE f.from_ns < t.start_ns OR f.from_ns > t.end_ns"},
-  {"flows end inside the life of their thread",
-   "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.to_utid WHERE f.to_ns < t.start_ns OR f.to_ns > t.end_ns"},
-  {"waits name existing objects",
-   "SELECT count(*) FROM thread_state WHERE object_id IS NOT NULL AND object_id NOT IN (SELECT object_id FROM sync_object)"},
-  {"object wait totals equal the sum of their waits",
-   "SELECT count(*) FROM sync_object o WHERE o.wait_ns != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state s"
-   " WHERE s.object_id = o.object_id AND s.state != 0)"},
-  {"object hold totals equal the sum of their holds",
-   "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(hold_ns), 0) FROM hold_block h"
-   " WHERE h.object_id = o.object_id)"},
-  {"summaries equal the raw sums (per thread, level and state)",
-   "SELECT count(*) FROM (SELECT utid, level, state, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, state) x"
-   " WHERE x.s != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state t WHERE t.utid = x.utid AND t.state = x.state)"},
-  {"summary buckets add up to at most their width",
-   "SELECT count(*) FROM (SELECT level, bucket, utid, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, bucket)"
-   " WHERE s > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lod_base_ns') << (2 * level)"},
-  {"stack frames exist", "SELECT count(*) FROM stack_frame WHERE frame_id NOT IN (SELECT frame_id FROM frame)"},
-  {"processes end after they start", "SELECT count(*) FROM process WHERE end_ns < start_ns"},
+    {"thread_state intervals have a positive duration", "SELECT count(*) FROM thread_state WHERE dur_ns <= 0"},
+    {"a thread's states do not overlap and leave no gap",
+     "SELECT count(*) FROM (SELECT start_ns, lag(start_ns + dur_ns) OVER (PARTITION BY utid ORDER BY start_ns) AS "
+     "prev_end"
+     " FROM thread_state) WHERE prev_end IS NOT NULL AND prev_end != start_ns"},
+    {"a thread's states cover its life from start to end",
+     "SELECT count(*) FROM thread t LEFT JOIN (SELECT utid, min(start_ns) AS a, max(start_ns + dur_ns) AS b"
+     " FROM thread_state GROUP BY utid) s USING (utid)"
+     " WHERE t.end_ns > t.start_ns AND (s.a IS NULL OR s.a != t.start_ns OR s.b != t.end_ns)"},
+    {"threads lie inside their process",
+     "SELECT count(*) FROM thread t JOIN process p USING (upid) WHERE t.start_ns < p.start_ns OR t.end_ns > p.end_ns"},
+    {"state codes are known", "SELECT count(*) FROM thread_state WHERE state NOT IN (SELECT state FROM state_name)"},
+    {"flows point at existing threads", "SELECT count(*) FROM flow WHERE from_utid NOT IN (SELECT utid FROM thread) OR "
+                                        "to_utid NOT IN (SELECT utid FROM thread)"},
+    {"flows go forward in time", "SELECT count(*) FROM flow WHERE from_ns > to_ns"},
+    {"flows start inside the life of their thread", "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.from_utid "
+                                                    "WHERE f.from_ns < t.start_ns OR f.from_ns > t.end_ns"},
+    {"flows end inside the life of their thread", "SELECT count(*) FROM flow f JOIN thread t ON t.utid = f.to_utid "
+                                                  "WHERE f.to_ns < t.start_ns OR f.to_ns > t.end_ns"},
+    {"waits name existing objects", "SELECT count(*) FROM thread_state WHERE object_id IS NOT NULL AND object_id NOT "
+                                    "IN (SELECT object_id FROM sync_object)"},
+    {"object wait totals equal the sum of their waits",
+     "SELECT count(*) FROM sync_object o WHERE o.wait_ns != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state s"
+     " WHERE s.object_id = o.object_id AND s.state != 0)"},
+    {"object hold totals equal the sum of their holds",
+     "SELECT count(*) FROM sync_object o WHERE o.hold_ns != (SELECT coalesce(sum(hold_ns), 0) FROM hold_block h"
+     " WHERE h.object_id = o.object_id)"},
+    {"summaries equal the raw sums (per thread, level and state)",
+     "SELECT count(*) FROM (SELECT utid, level, state, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, "
+     "state) x"
+     " WHERE x.s != (SELECT coalesce(sum(dur_ns), 0) FROM thread_state t WHERE t.utid = x.utid AND t.state = x.state)"},
+    {"summary buckets add up to at most their width",
+     "SELECT count(*) FROM (SELECT level, bucket, utid, sum(total_ns) AS s FROM state_summary GROUP BY utid, level, "
+     "bucket)"
+     " WHERE s > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lod_base_ns') << (2 * level)"},
+    {"stack frames exist", "SELECT count(*) FROM stack_frame WHERE frame_id NOT IN (SELECT frame_id FROM frame)"},
+    {"processes end after they start", "SELECT count(*) FROM process WHERE end_ns < start_ns"},
 };
 
 size_t weft_query_n_invariants(void) { return sizeof invariants / sizeof invariants[0]; }
 
-const char *weft_query_invariant_name(size_t i) {
-  return i < weft_query_n_invariants() ? invariants[i].name : NULL;
-}
+const char *weft_query_invariant_name(size_t i) { return i < weft_query_n_invariants() ? invariants[i].name : NULL; }
 
 int64_t weft_query_invariant(WeftQuery *q, size_t i) {
   if (i >= weft_query_n_invariants()) return -1;
   WeftCursor c;
   int64_t n = -1;
   if (open_cursor(q, &c, ROW_ID, -1, invariants[i].count_sql)) {
-    if (next_row(&c, ROW_ID)) n = sqlite3_column_int64(c.st, 0);
+    if (next_row(&c, ROW_ID))
+      n = sqlite3_column_int64(c.st, 0);
     else if (!c.failed) { /* a count always gives a row */
       weft_sql_error(&q->sql);
       c.failed = true;

@@ -38,8 +38,8 @@
 #define WEFT_QUERY_KEPT 13
 
 typedef struct {
-  WeftSql sql;                          /* the connection and the first error */
-  sqlite3_stmt *kept[WEFT_QUERY_KEPT];  /* the reads a viewer repeats, prepared on first use */
+  WeftSql sql;                         /* the connection and the first error */
+  sqlite3_stmt *kept[WEFT_QUERY_KEPT]; /* the reads a viewer repeats, prepared on first use */
 } WeftQuery;
 
 /* Reads of db (not owned); the first error goes to err as "<prefix>: ...". */
@@ -54,11 +54,11 @@ bool weft_query_prepare_all(WeftQuery *q);
  * at once (they share its statement). */
 typedef struct {
   WeftQuery *q;
-  sqlite3_stmt *st;    /* NULL when it could not be prepared */
-  int kind;            /* the rows it gives (checked by weft_next_*) */
+  sqlite3_stmt *st; /* NULL when it could not be prepared */
+  int kind;         /* the rows it gives (checked by weft_next_*) */
   bool kept, failed;
-  WeftHoldIter it;     /* holds: the block being decoded */
-  int64_t a, b;        /* holds: the window (ends after a, starts before b) */
+  WeftHoldIter it; /* holds: the block being decoded */
+  int64_t a, b;    /* holds: the window (ends after a, starts before b) */
 } WeftCursor;
 
 /* End the read: 0, or -1 if it failed (the message is in the WeftQuery). */
@@ -68,12 +68,12 @@ int weft_cursor_close(WeftCursor *c);
 
 typedef struct {
   int64_t upid, pid, image;
-  int64_t parent_upid;      /* -1 when NULL */
-  int64_t exec_from_upid;   /* -1 when NULL */
-  int64_t n_images;         /* images of this pid in the recording */
-  bool upid_is_pid;         /* some process of the recording has this upid as its pid */
+  int64_t parent_upid;    /* -1 when NULL */
+  int64_t exec_from_upid; /* -1 when NULL */
+  int64_t n_images;       /* images of this pid in the recording */
+  bool upid_is_pid;       /* some process of the recording has this upid as its pid */
   int64_t start_ns, end_ns;
-  const char *exe, *cmdline;  /* NULL when unknown */
+  const char *exe, *cmdline; /* NULL when unknown */
 } WeftProcessRow;
 
 /* Every process image, by upid: weft_next_process. */
@@ -85,7 +85,7 @@ int weft_query_max_pid(WeftQuery *q, int64_t *out);
 typedef struct {
   int64_t utid, upid, tid;
   bool is_main;
-  const char *name;         /* NULL when unknown */
+  const char *name; /* NULL when unknown */
   int64_t start_ns, end_ns;
 } WeftThreadRow;
 
@@ -109,9 +109,9 @@ bool weft_next_id(WeftCursor *c, int64_t *id);
 typedef struct {
   int64_t object_id, upid;
   int pid;
-  const char *kind;            /* kind_name.name, never NULL */
+  const char *kind; /* kind_name.name, never NULL */
   int64_t acquisitions, contended, wait_ns, hold_ns;
-  int64_t waits;               /* wait intervals (thread_state rows) */
+  int64_t waits; /* wait intervals (thread_state rows) */
   int64_t max_wait_ns;
 } WeftObjectRow;
 
@@ -127,13 +127,13 @@ bool weft_next_object(WeftCursor *c, WeftObjectRow *r);
 typedef struct {
   int64_t start_ns;
   int64_t dur_ns;
-  int state;              /* WeftState */
-  int64_t object_id;      /* -1 when NULL */
-  int64_t blocker_utid;   /* -1 when NULL */
-  int64_t waker_utid;     /* -1 when NULL */
-  int64_t stack_id;       /* -1 when NULL */
+  int state;            /* WeftState */
+  int64_t object_id;    /* -1 when NULL */
+  int64_t blocker_utid; /* -1 when NULL */
+  int64_t waker_utid;   /* -1 when NULL */
+  int64_t stack_id;     /* -1 when NULL */
   int64_t utid;
-  int result;             /* errno-style result of a wait */
+  int result; /* errno-style result of a wait */
 } WeftStateRow;
 
 /* One frame of a call stack. Strings are NULL when unknown, numbers 0. */
@@ -206,10 +206,10 @@ bool weft_next_hold_block(WeftCursor *c, WeftHoldBlockRow *r);
 /* One flow row: from_utid at from_ns made to_utid continue at to_ns. */
 typedef struct {
   int64_t flow_id;
-  int kind;            /* WeftFlowKind */
+  int kind; /* WeftFlowKind */
   int64_t from_utid, from_ns;
   int64_t to_utid, to_ns;
-  int64_t object_id;   /* -1 when NULL */
+  int64_t object_id; /* -1 when NULL */
 } WeftFlow;
 
 /* The flows that start or end on thread utid inside [t0, t1], at most
@@ -226,7 +226,7 @@ bool weft_next_frame(WeftCursor *c, WeftFrameRow *r);
 /* Marks and phases from weft.h, by thread then start: weft_next_mark. */
 typedef struct {
   int64_t utid, start_ns, dur_ns, id;
-  const char *label;   /* NULL when none */
+  const char *label; /* NULL when none */
 } WeftMarkRow;
 void weft_query_marks(WeftQuery *q, WeftCursor *c);
 bool weft_next_mark(WeftCursor *c, WeftMarkRow *r);

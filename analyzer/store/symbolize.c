@@ -48,21 +48,21 @@ enum { MOD_OK = 0, MOD_UNREADABLE = -1, MOD_MISMATCH = -2, MOD_PSEUDO = -3 };
 typedef struct {
   uint64_t lo, hi;
   const char *name;
-  int rank;   /* binding: 2 global, 1 weak, 0 local; -1 an internal alias */
-  int order;  /* index in the symbol table (a stable sort) */
-  int sized;  /* st_size > 0; else hi is where it is taken to end */
+  int rank;  /* binding: 2 global, 1 weak, 0 local; -1 an internal alias */
+  int order; /* index in the symbol table (a stable sort) */
+  int sized; /* st_size > 0; else hi is where it is taken to end */
 } FuncSym;
 
 typedef struct {
-  uint32_t index;     /* 1-based, the key of its cached results */
-  int syms_state;     /* 0 not loaded, 1 loaded, -1 load failed: ask libdwfl */
-  FuncSym *syms;      /* sorted by lo, one per address */
+  uint32_t index; /* 1-based, the key of its cached results */
+  int syms_state; /* 0 not loaded, 1 loaded, -1 load failed: ask libdwfl */
+  FuncSym *syms;  /* sorted by lo, one per address */
   size_t nsyms;
-  int status;         /* MOD_OK or MOD_UNREADABLE */
-  char *error;        /* why it is unreadable */
+  int status;  /* MOD_OK or MOD_UNREADABLE */
+  char *error; /* why it is unreadable */
   Dwfl *dwfl;
   Dwfl_Module *mod;
-  int bid_len;        /* on-disk build-id, 0 if none */
+  int bid_len; /* on-disk build-id, 0 if none */
   unsigned char bid[64];
 } SymFile;
 
@@ -75,15 +75,15 @@ typedef struct {
 } AddrResult;
 
 struct WeftSymbolizer {
-  GHashTable *files;     /* recorded path -> SymFile */
+  GHashTable *files; /* recorded path -> SymFile */
   uint32_t nfiles;
-  WeftHMap cache;        /* (file index, address) -> index into results */
+  WeftHMap cache; /* (file index, address) -> index into results */
   AddrResult *results;
   size_t nresults, capresults;
   GHashTable *demangled; /* mangled name -> malloc'd demangled name */
   GHashTable *strings;   /* made-up strings handed out: absolute source paths,
                             names without their symbol version (a set, intern()) */
-  void *cxxabi;     /* dlopen'ed libstdc++, or NULL */
+  void *cxxabi;          /* dlopen'ed libstdc++, or NULL */
   char *(*cxa_demangle)(const char *, char *, size_t *, int *);
   int cxxabi_tried;
   const char *last_error; /* static text or a SymFile's error */
@@ -96,10 +96,10 @@ static char *debuginfo_path; /* NULL: the elfutils default ":.debug:/usr/lib/deb
  * then by .gnu_debuglink, as eu-addr2line does, and last from the debuginfod
  * servers in $DEBUGINFOD_URLS if the user set it. */
 static const Dwfl_Callbacks offline_callbacks = {
-  .find_elf = dwfl_build_id_find_elf,
-  .find_debuginfo = dwfl_standard_find_debuginfo,
-  .section_address = dwfl_offline_section_address,
-  .debuginfo_path = &debuginfo_path,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
 };
 
 static void free_file(void *p);
@@ -151,10 +151,14 @@ static int parse_hex(const char *hex, unsigned char *out, size_t cap) {
     int v[2];
     for (int k = 0; k < 2; k++) {
       char c = p[k];
-      if (c >= '0' && c <= '9') v[k] = c - '0';
-      else if (c >= 'a' && c <= 'f') v[k] = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v[k] = c - 'A' + 10;
-      else return -1; /* includes an odd length (c == 0) */
+      if (c >= '0' && c <= '9')
+        v[k] = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v[k] = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v[k] = c - 'A' + 10;
+      else
+        return -1; /* includes an odd length (c == 0) */
     }
     if (n == cap) return -1;
     out[n++] = (unsigned char)(v[0] << 4 | v[1]);
@@ -421,8 +425,10 @@ static const char *find_func(const SymFile *f, uint64_t addr) {
   size_t lo = 0, hi = f->nsyms; /* first index with v[i].lo > addr */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (f->syms[mid].lo <= addr) lo = mid + 1;
-    else hi = mid;
+    if (f->syms[mid].lo <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (size_t i = lo, tries = 0; i > 0 && tries < 16; i--, tries++)
     if (addr < f->syms[i - 1].hi) return f->syms[i - 1].name;
@@ -475,8 +481,8 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
   memo_put(sym, f->index, addr, out);
 }
 
-int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id,
-                    uint64_t rel_pc, int is_return_address, WeftSymInfo *out) {
+int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id, uint64_t rel_pc,
+                    int is_return_address, WeftSymInfo *out) {
   memset(out, 0, sizeof *out);
   SymFile *f;
   if (resolve(sym, module_path, build_id, &f) != MOD_OK) return -1;
@@ -516,11 +522,11 @@ static void warn_module(GHashTable *warned, FILE *warn, const char *path, const 
 
 long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
   static const char select_sql[] =
-    "SELECT f.frame_id, f.rel_pc, f.module_id, m.path, m.build_id,"
-    "       f.frame_id IN (SELECT start_frame_id FROM thread WHERE start_frame_id IS NOT NULL)"
-    "  FROM frame f JOIN module m ON m.module_id = f.module_id"
-    " WHERE f.rel_pc IS NOT NULL"
-    " ORDER BY f.module_id";
+      "SELECT f.frame_id, f.rel_pc, f.module_id, m.path, m.build_id,"
+      "       f.frame_id IN (SELECT start_frame_id FROM thread WHERE start_frame_id IS NOT NULL)"
+      "  FROM frame f JOIN module m ON m.module_id = f.module_id"
+      " WHERE f.rel_pc IS NOT NULL"
+      " ORDER BY f.module_id";
   static const char update_sql[] = "UPDATE frame SET symbol = ?1, file = ?2, line = ?3 WHERE frame_id = ?4";
 
   if (err && errlen) err[0] = '\0';
@@ -591,8 +597,10 @@ long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen) {
 
   for (size_t i = 0; i < nfills; i++) {
     const FrameFill *ff = &fills[i];
-    if (ff->symbol) sqlite3_bind_text(u, 1, ff->symbol, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(u, 1);
+    if (ff->symbol)
+      sqlite3_bind_text(u, 1, ff->symbol, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(u, 1);
     if (ff->file) {
       sqlite3_bind_text(u, 2, ff->file, -1, SQLITE_STATIC);
       sqlite3_bind_int(u, 3, ff->line);
@@ -658,8 +666,8 @@ long weft_sym_name_objects(sqlite3 *db, char *err, size_t errlen) {
   }
   if (sqlite3_prepare_v2(db, "SELECT object_id, upid, addr FROM sync_object WHERE name IS NULL", -1, &objs, NULL) !=
           SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT path, build_id, bias FROM module WHERE upid = ? AND ? >= bias", -1, &mods,
-                         NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT path, build_id, bias FROM module WHERE upid = ? AND ? >= bias", -1, &mods, NULL) !=
+          SQLITE_OK ||
       sqlite3_prepare_v2(db, "UPDATE sync_object SET name = ? WHERE object_id = ?", -1, &upd, NULL) != SQLITE_OK) {
     snprintf(err, errlen, "%s", sqlite3_errmsg(db));
     named = -1;
@@ -678,8 +686,10 @@ long weft_sym_name_objects(sqlite3 *db, char *err, size_t errlen) {
       const char *name = path ? weft_sym_object(sym, path, bid, addr - bias, &off) : NULL;
       if (!name) continue;
       char buf[512];
-      if (off) snprintf(buf, sizeof buf, "%s+%#" PRIx64, name, off);
-      else snprintf(buf, sizeof buf, "%s", name);
+      if (off)
+        snprintf(buf, sizeof buf, "%s+%#" PRIx64, name, off);
+      else
+        snprintf(buf, sizeof buf, "%s", name);
       sqlite3_bind_text(upd, 1, buf, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(upd, 2, id);
       sqlite3_step(upd);

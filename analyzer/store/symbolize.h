@@ -59,8 +59,8 @@ typedef struct {
  * is not ELF, its build-id differs from build_id, or it is a pseudo module
  * that has no file ("linux-vdso.so.1", "[vdso]", "" and other "[...]").
  * weft_sym_last_error() then says why. */
-int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id,
-                    uint64_t rel_pc, int is_return_address, WeftSymInfo *out);
+int weft_sym_lookup(WeftSymbolizer *sym, const char *module_path, const char *build_id, uint64_t rel_pc,
+                    int is_return_address, WeftSymInfo *out);
 
 /* Why the last weft_sym_lookup() returned -1: e.g. "No such file or directory",
  * "build-id differs from the recording", "pseudo module"; "" after a success. */

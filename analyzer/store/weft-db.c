@@ -18,22 +18,18 @@
 
 extern const char weft_schema_sql[];
 
-static const char *const state_names[WEFT_ST_COUNT] = {
-  "running", "lock_wait", "rwlock_wait", "spin_wait", "cond_wait", "barrier_wait",
-  "sem_wait", "join_wait", "child_wait", "io_wait", "sleep", "gil_wait"};
+static const char *const state_names[WEFT_ST_COUNT] = {"running",    "lock_wait",    "rwlock_wait", "spin_wait",
+                                                       "cond_wait",  "barrier_wait", "sem_wait",    "join_wait",
+                                                       "child_wait", "io_wait",      "sleep",       "gil_wait"};
 
 static const char *const flow_names[WEFT_FLOW_COUNT] = {
-  NULL, "lock_handoff", "wakeup", "barrier", "sem_post", "create", "join", "fork", "exec", "wait", "pipe"};
+    NULL, "lock_handoff", "wakeup", "barrier", "sem_post", "create", "join", "fork", "exec", "wait", "pipe"};
 
-const char *weft_state_name(int state) {
-  return state >= 0 && state < WEFT_ST_COUNT ? state_names[state] : NULL;
-}
+const char *weft_state_name(int state) { return state >= 0 && state < WEFT_ST_COUNT ? state_names[state] : NULL; }
 
 int weft_state_is_wait(int state) { return state > WEFT_ST_RUNNING && state < WEFT_ST_COUNT; }
 
-const char *weft_flow_name(int kind) {
-  return kind > 0 && kind < WEFT_FLOW_COUNT ? flow_names[kind] : NULL;
-}
+const char *weft_flow_name(int kind) { return kind > 0 && kind < WEFT_FLOW_COUNT ? flow_names[kind] : NULL; }
 
 /* Run the schema's table part (everything before "-- @indexes"). */
 static int exec_tables(sqlite3 *db, char **msg) {
@@ -59,9 +55,10 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
     return NULL;
   }
   if (!S_ISREG(st.st_mode)) {
-    set_err(err, errlen, path, S_ISDIR(st.st_mode) ? "is a directory, not a weft database (to read a "
-                                                     "trace directory use `weft import DIR -o run.db`)"
-                                                   : "not a regular file");
+    set_err(err, errlen, path,
+            S_ISDIR(st.st_mode) ? "is a directory, not a weft database (to read a "
+                                  "trace directory use `weft import DIR -o run.db`)"
+                                : "not a regular file");
     return NULL;
   }
   if (st.st_size == 0) {
@@ -101,10 +98,10 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   }
   sqlite3_stmt *q = NULL;
   int app = 0, ver = 0;
-  if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL) != SQLITE_OK ||
-      sqlite3_step(q) != SQLITE_ROW) {
-    set_err(err, errlen, path, sqlite3_errcode(db) == SQLITE_CORRUPT ? "damaged weft database (corrupt pages)"
-                                                                    : "not a weft database (not an SQLite file)");
+  if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+    set_err(err, errlen, path,
+            sqlite3_errcode(db) == SQLITE_CORRUPT ? "damaged weft database (corrupt pages)"
+                                                  : "not a weft database (not an SQLite file)");
     sqlite3_finalize(q);
     sqlite3_close(db);
     return NULL;
@@ -121,8 +118,8 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   sqlite3_finalize(q);
   if (ver != WEFT_SCHEMA_VERSION) {
     char msg[160];
-    snprintf(msg, sizeof msg, "weft database schema version %d; this weft reads version %d%s", ver,
-             WEFT_SCHEMA_VERSION, ver > WEFT_SCHEMA_VERSION ? " (made by a newer weft)" : " (re-import the recording)");
+    snprintf(msg, sizeof msg, "weft database schema version %d; this weft reads version %d%s", ver, WEFT_SCHEMA_VERSION,
+             ver > WEFT_SCHEMA_VERSION ? " (made by a newer weft)" : " (re-import the recording)");
     set_err(err, errlen, path, msg);
     sqlite3_close(db);
     return NULL;
@@ -132,9 +129,10 @@ sqlite3 *weft_db_open(const char *path, int writable, char *err, size_t errlen) 
   if (mrc == SQLITE_OK) mrc = sqlite3_step(mq);
   sqlite3_finalize(mq);
   if (mrc != SQLITE_ROW && mrc != SQLITE_DONE) {
-    set_err(err, errlen, path, sqlite3_errcode(db) == SQLITE_CORRUPT || sqlite3_errcode(db) == SQLITE_NOTADB
-                                   ? "damaged weft database (corrupt pages)"
-                                   : "unreadable weft database (no meta table)");
+    set_err(err, errlen, path,
+            sqlite3_errcode(db) == SQLITE_CORRUPT || sqlite3_errcode(db) == SQLITE_NOTADB
+                ? "damaged weft database (corrupt pages)"
+                : "unreadable weft database (no meta table)");
     sqlite3_close(db);
     return NULL;
   }
@@ -199,9 +197,10 @@ sqlite3 *weft_db_create_bulk(const char *path, int overwrite, int defer_indexes,
     return NULL;
   }
   char *msg = NULL;
-  if (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536;", NULL,
-                   NULL, &msg) != SQLITE_OK ||
-      exec_tables(db, &msg) != SQLITE_OK || (!defer_indexes && sqlite3_exec(db, schema_indexes(), NULL, NULL, &msg) != SQLITE_OK)) {
+  if (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536;", NULL, NULL, &msg) !=
+          SQLITE_OK ||
+      exec_tables(db, &msg) != SQLITE_OK ||
+      (!defer_indexes && sqlite3_exec(db, schema_indexes(), NULL, NULL, &msg) != SQLITE_OK)) {
     set_err(err, errlen, path, msg ? msg : "cannot create the schema");
     sqlite3_free(msg);
     sqlite3_close(db);
@@ -259,8 +258,7 @@ char *weft_db_meta_get(sqlite3 *db, const char *key) {
   char *out = NULL;
   if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK) return NULL;
   sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-    out = strdup((const char *)sqlite3_column_text(q, 0));
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) out = strdup((const char *)sqlite3_column_text(q, 0));
   sqlite3_finalize(q);
   return out;
 }
@@ -328,8 +326,10 @@ size_t weft_db_top_waits(sqlite3 *db, WeftDbObjectWait *out, size_t n) {
   while (rows < n && weft_sql_step(&s, q)) {
     WeftDbObjectWait *w = &out[rows++];
     const char *kind = (const char *)sqlite3_column_text(q, 3);
-    *w = (WeftDbObjectWait){.object_id = sqlite3_column_int64(q, 0), .wait_ns = sqlite3_column_int64(q, 1),
-                            .waits = sqlite3_column_int64(q, 2), .all_wait_ns = sqlite3_column_int64(q, 4),
+    *w = (WeftDbObjectWait){.object_id = sqlite3_column_int64(q, 0),
+                            .wait_ns = sqlite3_column_int64(q, 1),
+                            .waits = sqlite3_column_int64(q, 2),
+                            .all_wait_ns = sqlite3_column_int64(q, 4),
                             .has_kind = kind != NULL};
     snprintf(w->kind, sizeof w->kind, "%s", kind ? kind : "");
   }

@@ -13,13 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_SCHEMA_VERSION 3
+#define WEFT_SCHEMA_VERSION    3
 #define WEFT_DB_APPLICATION_ID 0x57454654 /* "WEFT" */
 
 /* thread_state.state */
 typedef enum {
   WEFT_ST_RUNNING = 0,
-  WEFT_ST_LOCK_WAIT = 1,     /* mutex */
+  WEFT_ST_LOCK_WAIT = 1, /* mutex */
   WEFT_ST_RWLOCK_WAIT = 2,
   WEFT_ST_SPIN_WAIT = 3,
   WEFT_ST_COND_WAIT = 4,
@@ -27,30 +27,30 @@ typedef enum {
   WEFT_ST_SEM_WAIT = 6,
   WEFT_ST_JOIN_WAIT = 7,
   WEFT_ST_CHILD_WAIT = 8,
-  WEFT_ST_IO_WAIT = 9,       /* poll/select/epoll, read/recv on pipes and sockets */
+  WEFT_ST_IO_WAIT = 9, /* poll/select/epoll, read/recv on pipes and sockets */
   WEFT_ST_SLEEP = 10,
-  WEFT_ST_GIL_WAIT = 11,     /* CPython's GIL (issue 6) */
+  WEFT_ST_GIL_WAIT = 11, /* CPython's GIL (issue 6) */
   WEFT_ST_COUNT
 } WeftState;
 
 /* flow.kind */
 typedef enum {
-  WEFT_FLOW_LOCK_HANDOFF = 1,  /* release -> the waiter acquires */
-  WEFT_FLOW_WAKEUP = 2,        /* cond signal/broadcast -> the waiter wakes */
-  WEFT_FLOW_BARRIER = 3,       /* the last arrival -> each waiter leaves */
-  WEFT_FLOW_SEM_POST = 4,      /* sem_post -> the waiter acquires */
-  WEFT_FLOW_CREATE = 5,        /* pthread_create -> the thread starts */
-  WEFT_FLOW_JOIN = 6,          /* thread exit -> the joiner returns */
-  WEFT_FLOW_FORK = 7,          /* fork/spawn -> the child's first thread starts */
-  WEFT_FLOW_EXEC = 8,          /* exec -> the new image starts */
-  WEFT_FLOW_WAIT = 9,          /* process exit -> the parent's wait returns */
-  WEFT_FLOW_PIPE = 10,         /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
+  WEFT_FLOW_LOCK_HANDOFF = 1, /* release -> the waiter acquires */
+  WEFT_FLOW_WAKEUP = 2,       /* cond signal/broadcast -> the waiter wakes */
+  WEFT_FLOW_BARRIER = 3,      /* the last arrival -> each waiter leaves */
+  WEFT_FLOW_SEM_POST = 4,     /* sem_post -> the waiter acquires */
+  WEFT_FLOW_CREATE = 5,       /* pthread_create -> the thread starts */
+  WEFT_FLOW_JOIN = 6,         /* thread exit -> the joiner returns */
+  WEFT_FLOW_FORK = 7,         /* fork/spawn -> the child's first thread starts */
+  WEFT_FLOW_EXEC = 8,         /* exec -> the new image starts */
+  WEFT_FLOW_WAIT = 9,         /* process exit -> the parent's wait returns */
+  WEFT_FLOW_PIPE = 10,        /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
   WEFT_FLOW_COUNT
 } WeftFlowKind;
 
-const char *weft_state_name(int state);   /* "running", "lock_wait", ... */
-int         weft_state_is_wait(int state);
-const char *weft_flow_name(int kind);      /* "lock_handoff", ... */
+const char *weft_state_name(int state); /* "running", "lock_wait", ... */
+int weft_state_is_wait(int state);
+const char *weft_flow_name(int kind); /* "lock_handoff", ... */
 
 /* Open a recording read-only (or read-write for the importer's own use).
  * Checks the application id and the schema version; returns NULL with a
@@ -69,8 +69,8 @@ sqlite3 *weft_db_create_bulk(const char *path, int overwrite, int defer_indexes,
 int weft_db_create_indexes(sqlite3 *db, char *err, size_t errlen);
 
 /* meta helpers */
-int  weft_db_meta_set(sqlite3 *db, const char *key, const char *value);
-int  weft_db_meta_set_int(sqlite3 *db, const char *key, int64_t value);
+int weft_db_meta_set(sqlite3 *db, const char *key, const char *value);
+int weft_db_meta_set_int(sqlite3 *db, const char *key, int64_t value);
 /* Returns a malloc'd string or NULL. */
 char *weft_db_meta_get(sqlite3 *db, const char *key);
 int64_t weft_db_meta_get_int(sqlite3 *db, const char *key, int64_t dflt);
@@ -100,10 +100,10 @@ void weft_db_totals(sqlite3 *db, WeftDbTotals *out);
  * sleeps are waits too, but not on an object) by the time waited on it. */
 typedef struct {
   int64_t object_id;
-  int64_t wait_ns, waits;     /* the time waited on it and the number of waits */
-  int64_t all_wait_ns;        /* the time waited on all of them */
-  bool    has_kind;
-  char    kind[32];           /* its kind's name ("mutex") when has_kind */
+  int64_t wait_ns, waits; /* the time waited on it and the number of waits */
+  int64_t all_wait_ns;    /* the time waited on all of them */
+  bool has_kind;
+  char kind[32]; /* its kind's name ("mutex") when has_kind */
 } WeftDbObjectWait;
 
 /* The (at most) n objects waited on longest, longest first, into out.

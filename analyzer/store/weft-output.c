@@ -167,7 +167,8 @@ int weft_output_commit(WeftOutput *o, char *err, size_t errlen) {
   if (fclose(o->f) != 0 && !e) e = o->errnum ? o->errnum : EIO;
   o->f = NULL;
   if (!e && o->tmp) {
-    if (rename(o->tmp, o->target) != 0) e = errno;
+    if (rename(o->tmp, o->target) != 0)
+      e = errno;
     else {
       free(o->tmp);
       o->tmp = NULL; /* in place: nothing to remove */

@@ -31,13 +31,13 @@
 #include <stdio.h>
 
 typedef struct {
-  FILE *f;        /* write the output here */
-  char *name;     /* for messages: the path as given, or "standard output" */
-  char *target;   /* the regular file replaced at commit (a link resolved); NULL: a stream */
-  char *tmp;      /* the temporary file renamed over target at commit */
-  int fd;         /* what f writes to */
-  int owns_fd;    /* fd is closed with f (not standard output) */
-  int errnum;     /* the first write error */
+  FILE *f;      /* write the output here */
+  char *name;   /* for messages: the path as given, or "standard output" */
+  char *target; /* the regular file replaced at commit (a link resolved); NULL: a stream */
+  char *tmp;    /* the temporary file renamed over target at commit */
+  int fd;       /* what f writes to */
+  int owns_fd;  /* fd is closed with f (not standard output) */
+  int errnum;   /* the first write error */
 } WeftOutput;
 
 /* Open path ("-": standard output) as described above. input, if not NULL,

@@ -16,19 +16,19 @@
 
 typedef struct {
   int64_t k1, k2;
-  size_t  v;
-  bool    used;
+  size_t v;
+  bool used;
 } WeftHEnt;
 
 typedef struct {
   WeftHEnt *e;
-  size_t    cap, n;  /* cap: a power of two */
+  size_t cap, n; /* cap: a power of two */
 } WeftHMap;
 
 /* The value of (k1, k2) into *v: true, or false if it is not there. */
 bool weft_hmap_get(const WeftHMap *h, int64_t k1, int64_t k2, size_t *v);
 /* Set (k1, k2) to v. 0, or -1 out of memory (the map is unchanged). */
-int  weft_hmap_put(WeftHMap *h, int64_t k1, int64_t k2, size_t v);
+int weft_hmap_put(WeftHMap *h, int64_t k1, int64_t k2, size_t v);
 void weft_hmap_free(WeftHMap *h);
 
 #endif /* WEFT_HMAP_H */

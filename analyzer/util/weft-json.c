@@ -30,12 +30,18 @@ void weft_json_quote(const char *s, WeftJsonSink put, void *sink) {
     size_t n = c < 0x80 ? 1 : utf8_len(p);
     const char *esc = NULL;
     char u[7];
-    if (n == 0) esc = "\xef\xbf\xbd"; /* U+FFFD for the one byte */
-    else if (c == '"') esc = "\\\"";
-    else if (c == '\\') esc = "\\\\";
-    else if (c == '\n') esc = "\\n";
-    else if (c == '\t') esc = "\\t";
-    else if (c == '\r') esc = "\\r";
+    if (n == 0)
+      esc = "\xef\xbf\xbd"; /* U+FFFD for the one byte */
+    else if (c == '"')
+      esc = "\\\"";
+    else if (c == '\\')
+      esc = "\\\\";
+    else if (c == '\n')
+      esc = "\\n";
+    else if (c == '\t')
+      esc = "\\t";
+    else if (c == '\r')
+      esc = "\\r";
     else if (c < 0x20 || c == 0x7f) {
       u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4], u[5] = hex[c & 15], u[6] = 0;
       esc = u;

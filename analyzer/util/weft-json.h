@@ -46,12 +46,12 @@ void weft_json_append(GString *out, const char *s);
  */
 typedef struct {
   WeftJsonSink put;
-  void        *sink;
-  bool         pretty;
-  int          depth;    /* objects and arrays open */
-  bool         first;    /* nothing written yet in the innermost one */
-  bool         keyed;    /* a key was written: its value comes next */
-  int          brk;      /* a line break and this many spaces before the next member or end; -1 none */
+  void *sink;
+  bool pretty;
+  int depth;  /* objects and arrays open */
+  bool first; /* nothing written yet in the innermost one */
+  bool keyed; /* a key was written: its value comes next */
+  int brk;    /* a line break and this many spaces before the next member or end; -1 none */
 } WeftJsonWriter;
 
 void weft_json_writer_init(WeftJsonWriter *w, WeftJsonSink put, void *sink, bool pretty);

@@ -23,11 +23,11 @@
 #include <stdint.h>
 
 typedef struct {
-  sqlite3    *db;
-  char       *err;     /* the caller's buffer for the first message (may be NULL) */
-  size_t      errlen;
-  const char *prefix;  /* put before SQLite's own message */
-  bool        failed;
+  sqlite3 *db;
+  char *err; /* the caller's buffer for the first message (may be NULL) */
+  size_t errlen;
+  const char *prefix; /* put before SQLite's own message */
+  bool failed;
 } WeftSql;
 
 void weft_sql_init(WeftSql *s, sqlite3 *db, char *err, size_t errlen, const char *prefix);

@@ -42,18 +42,25 @@ int weft_parse_time(const char *s, int64_t *out_ns) {
   /* digits and one optional dot only: no sign, exponent, hex, inf or nan */
   size_t i = 0, digits = 0, dots = 0;
   for (; s[i] && (s[i] == '.' || (s[i] >= '0' && s[i] <= '9')); i++) {
-    if (s[i] == '.') dots++;
-    else digits++;
+    if (s[i] == '.')
+      dots++;
+    else
+      digits++;
   }
   if (!digits || dots > 1) return -1;
   double v = strtod(s, &end);
   if (errno || end != s + i) return -1;
   double scale;
-  if (!strcmp(end, "") || !strcmp(end, "ns")) scale = 1;
-  else if (!strcmp(end, "us") || !strcmp(end, "µs")) scale = 1e3;
-  else if (!strcmp(end, "ms")) scale = 1e6;
-  else if (!strcmp(end, "s")) scale = 1e9;
-  else return -1;
+  if (!strcmp(end, "") || !strcmp(end, "ns"))
+    scale = 1;
+  else if (!strcmp(end, "us") || !strcmp(end, "µs"))
+    scale = 1e3;
+  else if (!strcmp(end, "ms"))
+    scale = 1e6;
+  else if (!strcmp(end, "s"))
+    scale = 1e9;
+  else
+    return -1;
   double ns = v * scale;
   if (!(ns >= 0) || ns >= 9.2e18) return -1;
   *out_ns = (int64_t)(ns + 0.5);

@@ -60,12 +60,12 @@
 #include "weft-trace.h"
 
 /* ---- clock: TSC at 3 GHz, one global tick -> ns line ---- */
-#define TPN 3u                              /* ticks per ns */
-#define TSC_HZ 3000000000ull
-#define TICK0 1000000000000ull              /* a tick count at... */
-#define NS0 400000000000ull                 /* ...this CLOCK_MONOTONIC ns */
-#define US(x) ((uint64_t)(x) * 1000u * TPN) /* microseconds in ticks */
-#define NSEC(x) ((uint64_t)(x) * TPN)
+#define TPN     3u /* ticks per ns */
+#define TSC_HZ  3000000000ull
+#define TICK0   1000000000000ull            /* a tick count at... */
+#define NS0     400000000000ull             /* ...this CLOCK_MONOTONIC ns */
+#define US(x)   ((uint64_t)(x)*1000u * TPN) /* microseconds in ticks */
+#define NSEC(x) ((uint64_t)(x)*TPN)
 
 static uint64_t tick_ns(uint64_t t) { return NS0 + (t - TICK0) / TPN; }
 
@@ -117,8 +117,10 @@ static uint64_t rng_dur(Rng *r, uint64_t mean) {
 
 /* ---- the code the recording points at: functions and variables of this executable ---- */
 static volatile unsigned sink;
-#define FAKE_FN(name) \
-  __attribute__((noinline, used)) static void name(void) { for (unsigned i = 0; i < 3; i++) sink += i * sink + 1; }
+#define FAKE_FN(name)                                      \
+  __attribute__((noinline, used)) static void name(void) { \
+    for (unsigned i = 0; i < 3; i++) sink += i * sink + 1; \
+  }
 FAKE_FN(table_update)
 FAKE_FN(stats_add)
 FAKE_FN(table_move)
@@ -136,7 +138,7 @@ FAKE_FN(program_main)
 FAKE_FN(thread_entry)
 
 #define MAX_TABLE_LOCKS 256
-#define MAX_QUEUES 64
+#define MAX_QUEUES      64
 __attribute__((used, aligned(64))) static unsigned char stats_lock[64];
 __attribute__((used, aligned(64))) static unsigned char table_locks[MAX_TABLE_LOCKS][64];
 __attribute__((used, aligned(64))) static unsigned char queue_locks[MAX_QUEUES][64];
@@ -144,7 +146,7 @@ __attribute__((used, aligned(64))) static unsigned char queue_ready[MAX_QUEUES][
 __attribute__((used, aligned(64))) static unsigned char round_barrier[64];
 
 #define FAKE_BIAS 0x555555554000ull
-static uint64_t real_bias;          /* this executable's load bias */
+static uint64_t real_bias;            /* this executable's load bias */
 static uint64_t text_start, text_end; /* recorded (fake-bias) text range */
 static uint8_t build_id[20];
 static unsigned build_id_len;
@@ -185,20 +187,31 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data) {
 }
 
 /* ---- call sites (stacks) ---- */
-enum { SITE_TABLE, SITE_STATS, SITE_NESTED, SITE_PUSH, SITE_POP, SITE_CONDWAIT, SITE_BARRIER,
-       SITE_CONSUMER_TABLE, SITE_JOIN, SITE_WAITPID, SITE_COUNT };
+enum {
+  SITE_TABLE,
+  SITE_STATS,
+  SITE_NESTED,
+  SITE_PUSH,
+  SITE_POP,
+  SITE_CONDWAIT,
+  SITE_BARRIER,
+  SITE_CONSUMER_TABLE,
+  SITE_JOIN,
+  SITE_WAITPID,
+  SITE_COUNT
+};
 typedef void (*FakeFn)(void);
 static const FakeFn site_frames[SITE_COUNT][6] = {
-  [SITE_TABLE] = {table_update, compute_worker, thread_entry},
-  [SITE_STATS] = {stats_add, table_update, compute_worker, thread_entry},
-  [SITE_NESTED] = {table_move, table_update, compute_worker, thread_entry},
-  [SITE_PUSH] = {queue_push, producer_main, thread_entry},
-  [SITE_POP] = {queue_pop, consumer_main, thread_entry},
-  [SITE_CONDWAIT] = {queue_wait_item, queue_pop, consumer_main, thread_entry},
-  [SITE_BARRIER] = {round_sync, compute_worker, thread_entry},
-  [SITE_CONSUMER_TABLE] = {table_update, consumer_main, thread_entry},
-  [SITE_JOIN] = {pool_join, run_pool, program_main},
-  [SITE_WAITPID] = {children_wait, program_main},
+    [SITE_TABLE] = {table_update, compute_worker, thread_entry},
+    [SITE_STATS] = {stats_add, table_update, compute_worker, thread_entry},
+    [SITE_NESTED] = {table_move, table_update, compute_worker, thread_entry},
+    [SITE_PUSH] = {queue_push, producer_main, thread_entry},
+    [SITE_POP] = {queue_pop, consumer_main, thread_entry},
+    [SITE_CONDWAIT] = {queue_wait_item, queue_pop, consumer_main, thread_entry},
+    [SITE_BARRIER] = {round_sync, compute_worker, thread_entry},
+    [SITE_CONSUMER_TABLE] = {table_update, consumer_main, thread_entry},
+    [SITE_JOIN] = {pool_join, run_pool, program_main},
+    [SITE_WAITPID] = {children_wait, program_main},
 };
 
 /* ---- the simulation ---- */
@@ -210,7 +223,7 @@ typedef struct {
   Thread *holder;
   Thread *head, *tail; /* FIFO of waiters (explicit WAIT_BEGIN, or condvar waiters re-taking it) */
   int wake_pending;
-  int index;           /* lock order for nested locking */
+  int index; /* lock order for nested locking */
 } Mutex;
 
 typedef struct {
@@ -231,41 +244,62 @@ typedef struct {
 } Barrier;
 
 typedef struct {
-  uint64_t *buf;      /* the current chunk, header included */
-  uint32_t size;      /* its size in bytes (0: none) */
-  uint32_t pos;       /* next word */
-  uint64_t off;       /* its offset in the file */
+  uint64_t *buf; /* the current chunk, header included */
+  uint32_t size; /* its size in bytes (0: none) */
+  uint32_t pos;  /* next word */
+  uint64_t off;  /* its offset in the file */
   uint32_t seq, next_size;
-  uint64_t last;      /* tick of the previous record */
+  uint64_t last; /* tick of the previous record */
   uint64_t next_sample;
 } Writer;
 
 enum Role { ROLE_MAIN, ROLE_COMPUTE, ROLE_PRODUCER, ROLE_CONSUMER };
 
 enum State {
-  S_MAIN_START, S_MAIN_CREATE, S_MAIN_JOIN, S_MAIN_JOINED, S_MAIN_WAITPID, S_MAIN_REAPED, S_MAIN_EXIT,
+  S_MAIN_START,
+  S_MAIN_CREATE,
+  S_MAIN_JOIN,
+  S_MAIN_JOINED,
+  S_MAIN_WAITPID,
+  S_MAIN_REAPED,
+  S_MAIN_EXIT,
   S_START,
-  S_C_NEXT, S_C_LOCK, S_C_LOCK2, S_C_UNLOCK2, S_C_UNLOCK, S_C_BARRIER, S_C_AFTER_BARRIER,
-  S_P_NEXT, S_P_LOCK, S_P_SIGNAL, S_P_UNLOCK,
-  S_K_LOCK, S_K_LOCKED, S_K_UNLOCK, S_K_TABLE_LOCK, S_K_TABLE_UNLOCK,
-  S_EXIT, S_TRY_WAKE, S_BLOCKED
+  S_C_NEXT,
+  S_C_LOCK,
+  S_C_LOCK2,
+  S_C_UNLOCK2,
+  S_C_UNLOCK,
+  S_C_BARRIER,
+  S_C_AFTER_BARRIER,
+  S_P_NEXT,
+  S_P_LOCK,
+  S_P_SIGNAL,
+  S_P_UNLOCK,
+  S_K_LOCK,
+  S_K_LOCKED,
+  S_K_UNLOCK,
+  S_K_TABLE_LOCK,
+  S_K_TABLE_UNLOCK,
+  S_EXIT,
+  S_TRY_WAKE,
+  S_BLOCKED
 };
 
 struct Thread {
   Proc *p;
-  int idx;            /* 0 = main */
+  int idx; /* 0 = main */
   uint32_t tid;
   uint64_t self, routine;
   enum Role role;
   enum State state;
   Rng rng;
   Writer w;
-  uint64_t clk;       /* tick of this thread's last record */
+  uint64_t clk; /* tick of this thread's last record */
   uint64_t start_tick, cpu_ticks, run_since, slices;
   int running;
   /* locking */
   Mutex *want, *m1, *m2;
-  Cond *reacq;        /* re-taking want after a wait on this condvar */
+  Cond *reacq; /* re-taking want after a wait on this condvar */
   enum State after;
   uint64_t after_delay;
   Thread *qnext;
@@ -296,7 +330,7 @@ struct Proc {
   uint32_t next_stack;
   int ended;
   uint64_t end_tick;
-  Thread *waiter;     /* the root's main thread, waiting for this process */
+  Thread *waiter; /* the root's main thread, waiting for this process */
   int wait_next;
 };
 
@@ -315,7 +349,7 @@ static struct {
   int stop;
   /* statistics */
   uint64_t acq, contended, cond_waits, signals, barrier_rounds, chunks, time_records;
-  uint64_t trace_bytes;   /* bytes written into chunks: chunk headers and records */
+  uint64_t trace_bytes; /* bytes written into chunks: chunk headers and records */
   uint64_t first_tick, last_tick;
 } G;
 
@@ -378,8 +412,8 @@ static void sched(Thread *t, uint64_t tick, enum State s) {
 }
 
 /* ---- the writer: chunks and records, as the agent lays them out ---- */
-#define CHUNK_FIRST (16u << 10)
-#define CHUNK_MAX (1u << 20)
+#define CHUNK_FIRST  (16u << 10)
+#define CHUNK_MAX    (1u << 20)
 #define SAMPLE_TICKS US(50000) /* a SYNC + SCHED sample every 50 ms of activity */
 
 static void xpwrite(Proc *p, const void *buf, size_t len, uint64_t off) {
@@ -554,8 +588,10 @@ static void run_stop(Thread *t, uint64_t tick) {
 /* ---- mutexes ---- */
 static void mq_append(Mutex *m, Thread *t) {
   t->qnext = NULL;
-  if (m->tail) m->tail->qnext = t;
-  else m->head = t;
+  if (m->tail)
+    m->tail->qnext = t;
+  else
+    m->head = t;
   m->tail = t;
 }
 
@@ -633,8 +669,10 @@ static void cond_wait(Thread *t, uint64_t now, Cond *c, Mutex *m, enum State aft
   t->after_delay = rng_range(&t->rng, NSEC(20), NSEC(80));
   t->state = S_BLOCKED;
   t->qnext = NULL;
-  if (c->tail) c->tail->qnext = t;
-  else c->head = t;
+  if (c->tail)
+    c->tail->qnext = t;
+  else
+    c->head = t;
   c->tail = t;
 }
 
@@ -736,7 +774,8 @@ static void main_create(Thread *t, uint64_t now) {
  * process through *waiter when it ends */
 static void main_block(Thread *t, int done, Thread **waiter, enum State next) {
   run_stop(t, t->clk);
-  if (done) sched(t, t->clk + US(1), next);
+  if (done)
+    sched(t, t->clk + US(1), next);
   else {
     *waiter = t;
     t->state = S_BLOCKED;
@@ -793,8 +832,10 @@ static void main_reaped(Thread *t, uint64_t now) {
   run_start(t, now);
   uint64_t v[3] = {c->pid, c->pid, 0 /* exited, status 0 */};
   emit_at(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), 4, v);
-  if (++p->wait_next < G.nprocs) sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_WAITPID);
-  else sched(t, t->clk + US(rng_range(r, 10, 50)), S_MAIN_EXIT);
+  if (++p->wait_next < G.nprocs)
+    sched(t, t->clk + US(rng_range(r, 1, 5)), S_MAIN_WAITPID);
+  else
+    sched(t, t->clk + US(rng_range(r, 10, 50)), S_MAIN_EXIT);
 }
 
 /* the agent at exit: SYNC + SCHED of this thread, EXIT */
@@ -859,50 +900,49 @@ static void step_compute(Thread *t, uint64_t now) {
   Proc *p = t->p;
   Rng *r = &t->rng;
   switch (t->state) {
-  case S_C_NEXT:
-    if (G.stop) t->ops_left = 0;
-    if (t->ops_left-- <= 0) {
-      sched(t, now, S_C_BARRIER);
+    case S_C_NEXT:
+      if (G.stop) t->ops_left = 0;
+      if (t->ops_left-- <= 0) {
+        sched(t, now, S_C_BARRIER);
+        break;
+      }
+      sched(t, now + rng_dur(r, US(12)), S_C_LOCK);
+      break;
+    case S_C_LOCK: {
+      int hot = rng_pct(r, 25);
+      t->m1 = hot ? &p->stats : pick_table(t);
+      t->m2 = NULL;
+      if (!hot && rng_pct(r, 5)) { /* nested, in lock order */
+        Mutex *b = pick_table(t);
+        if (b->index > t->m1->index) t->m2 = b;
+      }
+      if (t->m2)
+        lock(t, now, t->m1, SITE_NESTED, S_C_LOCK2, rng_dur(r, NSEC(150)));
+      else
+        lock(t, now, t->m1, hot ? SITE_STATS : SITE_TABLE, S_C_UNLOCK, rng_dur(r, hot ? NSEC(120) : NSEC(400)));
       break;
     }
-    sched(t, now + rng_dur(r, US(12)), S_C_LOCK);
-    break;
-  case S_C_LOCK: {
-    int hot = rng_pct(r, 25);
-    t->m1 = hot ? &p->stats : pick_table(t);
-    t->m2 = NULL;
-    if (!hot && rng_pct(r, 5)) { /* nested, in lock order */
-      Mutex *b = pick_table(t);
-      if (b->index > t->m1->index) t->m2 = b;
-    }
-    if (t->m2) lock(t, now, t->m1, SITE_NESTED, S_C_LOCK2, rng_dur(r, NSEC(150)));
-    else lock(t, now, t->m1, hot ? SITE_STATS : SITE_TABLE, S_C_UNLOCK, rng_dur(r, hot ? NSEC(120) : NSEC(400)));
-    break;
-  }
-  case S_C_LOCK2:
-    lock(t, now, t->m2, SITE_NESTED, S_C_UNLOCK2, rng_dur(r, NSEC(300)));
-    break;
-  case S_C_UNLOCK2:
-    unlock(t, now, t->m2);
-    sched(t, t->clk + rng_dur(r, NSEC(60)), S_C_UNLOCK);
-    break;
-  case S_C_UNLOCK:
-    unlock(t, now, t->m1);
-    sched(t, t->clk + NSEC(10), S_C_NEXT);
-    break;
-  case S_C_AFTER_BARRIER:
-    run_start(t, now);
-    emit1_now(t, now, WEFT_EV_WAIT_END,
-              WEFT_AUX(WEFT_KIND_BARRIER, t->serial ? WEFT_OP_SERIAL : WEFT_OP_LOCK, 0), p->barrier.addr);
-    if (t->final_round) {
-      sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
-    } else {
-      new_round(t);
-      sched(t, t->clk + NSEC(50), S_C_NEXT);
-    }
-    break;
-  default:
-    die("internal: step_compute in state %d", (int)t->state);
+    case S_C_LOCK2: lock(t, now, t->m2, SITE_NESTED, S_C_UNLOCK2, rng_dur(r, NSEC(300))); break;
+    case S_C_UNLOCK2:
+      unlock(t, now, t->m2);
+      sched(t, t->clk + rng_dur(r, NSEC(60)), S_C_UNLOCK);
+      break;
+    case S_C_UNLOCK:
+      unlock(t, now, t->m1);
+      sched(t, t->clk + NSEC(10), S_C_NEXT);
+      break;
+    case S_C_AFTER_BARRIER:
+      run_start(t, now);
+      emit1_now(t, now, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, t->serial ? WEFT_OP_SERIAL : WEFT_OP_LOCK, 0),
+                p->barrier.addr);
+      if (t->final_round) {
+        sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
+      } else {
+        new_round(t);
+        sched(t, t->clk + NSEC(50), S_C_NEXT);
+      }
+      break;
+    default: die("internal: step_compute in state %d", (int)t->state);
   }
 }
 
@@ -910,25 +950,24 @@ static void step_compute(Thread *t, uint64_t now) {
 static void step_producer(Thread *t, uint64_t now) {
   Rng *r = &t->rng;
   switch (t->state) {
-  case S_P_NEXT:
-    sched(t, now + (G.stop ? US(1) : rng_dur(r, US(5))), S_P_LOCK);
-    break;
-  case S_P_LOCK:
-    lock(t, now, t->q->m, SITE_PUSH, S_P_SIGNAL, rng_dur(r, NSEC(100)));
-    break;
-  case S_P_SIGNAL:
-    if (G.stop) t->q->closed = 1;
-    else t->q->count++;
-    cond_signal(t, now, t->q->c, t->q->m, t->q->closed);
-    sched(t, t->clk + rng_dur(r, NSEC(40)), S_P_UNLOCK);
-    break;
-  case S_P_UNLOCK:
-    unlock(t, now, t->q->m);
-    if (t->q->closed) sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
-    else sched(t, t->clk + NSEC(10), S_P_NEXT);
-    break;
-  default:
-    die("internal: step_producer in state %d", (int)t->state);
+    case S_P_NEXT: sched(t, now + (G.stop ? US(1) : rng_dur(r, US(5))), S_P_LOCK); break;
+    case S_P_LOCK: lock(t, now, t->q->m, SITE_PUSH, S_P_SIGNAL, rng_dur(r, NSEC(100))); break;
+    case S_P_SIGNAL:
+      if (G.stop)
+        t->q->closed = 1;
+      else
+        t->q->count++;
+      cond_signal(t, now, t->q->c, t->q->m, t->q->closed);
+      sched(t, t->clk + rng_dur(r, NSEC(40)), S_P_UNLOCK);
+      break;
+    case S_P_UNLOCK:
+      unlock(t, now, t->q->m);
+      if (t->q->closed)
+        sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
+      else
+        sched(t, t->clk + NSEC(10), S_P_NEXT);
+      break;
+    default: die("internal: step_producer in state %d", (int)t->state);
   }
 }
 
@@ -936,58 +975,58 @@ static void step_producer(Thread *t, uint64_t now) {
 static void step_consumer(Thread *t, uint64_t now) {
   Rng *r = &t->rng;
   switch (t->state) {
-  case S_K_LOCK:
-    lock(t, now, t->q->m, SITE_POP, S_K_LOCKED, rng_range(r, NSEC(20), NSEC(60)));
-    break;
-  case S_K_LOCKED:
-    if (t->q->count > 0) {
-      t->q->count--;
-      sched(t, now + rng_dur(r, NSEC(80)), S_K_UNLOCK);
-    } else if (t->q->closed) {
-      t->m1 = NULL;
+    case S_K_LOCK: lock(t, now, t->q->m, SITE_POP, S_K_LOCKED, rng_range(r, NSEC(20), NSEC(60))); break;
+    case S_K_LOCKED:
+      if (t->q->count > 0) {
+        t->q->count--;
+        sched(t, now + rng_dur(r, NSEC(80)), S_K_UNLOCK);
+      } else if (t->q->closed) {
+        t->m1 = NULL;
+        unlock(t, now, t->q->m);
+        sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
+      } else {
+        cond_wait(t, now, t->q->c, t->q->m, S_K_LOCKED);
+      }
+      break;
+    case S_K_UNLOCK:
       unlock(t, now, t->q->m);
-      sched(t, t->clk + US(rng_range(r, 5, 30)), S_EXIT);
-    } else {
-      cond_wait(t, now, t->q->c, t->q->m, S_K_LOCKED);
-    }
-    break;
-  case S_K_UNLOCK:
-    unlock(t, now, t->q->m);
-    /* work on the item, then record its result under a table lock */
-    sched(t, t->clk + rng_dur(r, US(8)), S_K_TABLE_LOCK);
-    break;
-  case S_K_TABLE_LOCK:
-    t->m1 = pick_table(t);
-    lock(t, now, t->m1, SITE_CONSUMER_TABLE, S_K_TABLE_UNLOCK, rng_dur(r, NSEC(400)));
-    break;
-  case S_K_TABLE_UNLOCK:
-    unlock(t, now, t->m1);
-    sched(t, t->clk + rng_dur(r, NSEC(500)), S_K_LOCK);
-    break;
-  default:
-    die("internal: step_consumer in state %d", (int)t->state);
+      /* work on the item, then record its result under a table lock */
+      sched(t, t->clk + rng_dur(r, US(8)), S_K_TABLE_LOCK);
+      break;
+    case S_K_TABLE_LOCK:
+      t->m1 = pick_table(t);
+      lock(t, now, t->m1, SITE_CONSUMER_TABLE, S_K_TABLE_UNLOCK, rng_dur(r, NSEC(400)));
+      break;
+    case S_K_TABLE_UNLOCK:
+      unlock(t, now, t->m1);
+      sched(t, t->clk + rng_dur(r, NSEC(500)), S_K_LOCK);
+      break;
+    default: die("internal: step_consumer in state %d", (int)t->state);
   }
 }
 
 /* run t's state at now: its role's step, or the states all threads share */
 static void step(Thread *t, uint64_t now) {
   switch (t->state) {
-  case S_MAIN_START: main_start(t, now); break;
-  case S_MAIN_CREATE: main_create(t, now); break;
-  case S_MAIN_JOIN: main_join(t, now); break;
-  case S_MAIN_JOINED: main_joined(t, now); break;
-  case S_MAIN_WAITPID: main_waitpid(t, now); break;
-  case S_MAIN_REAPED: main_reaped(t, now); break;
-  case S_MAIN_EXIT: main_exit(t, now); break;
-  case S_START: thread_start(t, now); break;
-  case S_C_BARRIER: barrier_arrive(t, now); break;
-  case S_EXIT: thread_exit(t, now); break;
-  case S_TRY_WAKE: try_wake(t, now); break;
-  case S_BLOCKED: die("internal: a blocked thread was scheduled");
-  default:
-    if (t->role == ROLE_COMPUTE) step_compute(t, now);
-    else if (t->role == ROLE_PRODUCER) step_producer(t, now);
-    else step_consumer(t, now);
+    case S_MAIN_START: main_start(t, now); break;
+    case S_MAIN_CREATE: main_create(t, now); break;
+    case S_MAIN_JOIN: main_join(t, now); break;
+    case S_MAIN_JOINED: main_joined(t, now); break;
+    case S_MAIN_WAITPID: main_waitpid(t, now); break;
+    case S_MAIN_REAPED: main_reaped(t, now); break;
+    case S_MAIN_EXIT: main_exit(t, now); break;
+    case S_START: thread_start(t, now); break;
+    case S_C_BARRIER: barrier_arrive(t, now); break;
+    case S_EXIT: thread_exit(t, now); break;
+    case S_TRY_WAKE: try_wake(t, now); break;
+    case S_BLOCKED: die("internal: a blocked thread was scheduled");
+    default:
+      if (t->role == ROLE_COMPUTE)
+        step_compute(t, now);
+      else if (t->role == ROLE_PRODUCER)
+        step_producer(t, now);
+      else
+        step_consumer(t, now);
   }
 }
 
@@ -1084,37 +1123,40 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option opts[] = {
-    {"events", required_argument, NULL, 'e'}, {"threads", required_argument, NULL, 't'},
-    {"processes", required_argument, NULL, 'p'}, {"seed", required_argument, NULL, 's'},
-    {"json", no_argument, NULL, 'j'}, {"force", no_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"events", required_argument, NULL, 'e'},
+                                       {"threads", required_argument, NULL, 't'},
+                                       {"processes", required_argument, NULL, 'p'},
+                                       {"seed", required_argument, NULL, 's'},
+                                       {"json", no_argument, NULL, 'j'},
+                                       {"force", no_argument, NULL, 'f'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   uint64_t events = 1000000, seed = 1;
   long threads = 64, procs = 1;
   int json = 0, force = 0, c;
   char *end;
   while ((c = getopt_long(argc, argv, "e:t:p:s:jfh", opts, NULL)) != -1) {
     switch (c) {
-    case 'e':
-      events = strtoull(optarg, &end, 10);
-      if (*end || !events) die("bad --events: %s", optarg);
-      break;
-    case 't':
-      threads = strtol(optarg, &end, 10);
-      if (*end || threads < 2 || threads > 100000) die("bad --threads: %s (2 to 100000)", optarg);
-      break;
-    case 'p':
-      procs = strtol(optarg, &end, 10);
-      if (*end || procs < 1 || procs > 1000) die("bad --processes: %s (1 to 1000)", optarg);
-      break;
-    case 's':
-      seed = strtoull(optarg, &end, 10);
-      if (*end) die("bad --seed: %s", optarg);
-      break;
-    case 'j': json = 1; break;
-    case 'f': force = 1; break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+      case 'e':
+        events = strtoull(optarg, &end, 10);
+        if (*end || !events) die("bad --events: %s", optarg);
+        break;
+      case 't':
+        threads = strtol(optarg, &end, 10);
+        if (*end || threads < 2 || threads > 100000) die("bad --threads: %s (2 to 100000)", optarg);
+        break;
+      case 'p':
+        procs = strtol(optarg, &end, 10);
+        if (*end || procs < 1 || procs > 1000) die("bad --processes: %s (1 to 1000)", optarg);
+        break;
+      case 's':
+        seed = strtoull(optarg, &end, 10);
+        if (*end) die("bad --seed: %s", optarg);
+        break;
+      case 'j': json = 1; break;
+      case 'f': force = 1; break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
     }
   }
   if (optind != argc - 1) {
@@ -1170,16 +1212,15 @@ int main(int argc, char **argv) {
     printf("{\"records\": %" PRIu64 ", \"files\": %d, \"threads\": %ld, \"file_bytes\": %" PRIu64
            ", \"record_bytes\": %" PRIu64 ", \"chunks\": %" PRIu64 ", \"acquisitions\": %" PRIu64
            ", \"contended\": %" PRIu64 ", \"cond_waits\": %" PRIu64 ", \"signals\": %" PRIu64
-           ", \"barrier_rounds\": %" PRIu64 ", \"time_records\": %" PRIu64
-           ", \"simulated_s\": %.3f, \"seed\": %" PRIu64 "}\n",
-           G.records, G.nprocs, threads, bytes, record_bytes, G.chunks, G.acq, G.contended, G.cond_waits,
-           G.signals, G.barrier_rounds, G.time_records, secs, seed);
+           ", \"barrier_rounds\": %" PRIu64 ", \"time_records\": %" PRIu64 ", \"simulated_s\": %.3f, \"seed\": %" PRIu64
+           "}\n",
+           G.records, G.nprocs, threads, bytes, record_bytes, G.chunks, G.acq, G.contended, G.cond_waits, G.signals,
+           G.barrier_rounds, G.time_records, secs, seed);
   else
     printf("%s: %" PRIu64 " records, %d files, %ld threads, %" PRIu64 " bytes (%.1f B/record used)\n"
-           "  %" PRIu64 " lock acquisitions (%.1f %% contended), %" PRIu64 " cond waits, %" PRIu64
-           " signals, %" PRIu64 " barrier rounds, %.3f s simulated\n",
-           dir, G.records, G.nprocs, threads, bytes, (double)record_bytes / (double)(G.records ? G.records : 1),
-           G.acq, 100.0 * (double)G.contended / (double)(G.acq ? G.acq : 1), G.cond_waits, G.signals,
-           G.barrier_rounds, secs);
+           "  %" PRIu64 " lock acquisitions (%.1f %% contended), %" PRIu64 " cond waits, %" PRIu64 " signals, %" PRIu64
+           " barrier rounds, %.3f s simulated\n",
+           dir, G.records, G.nprocs, threads, bytes, (double)record_bytes / (double)(G.records ? G.records : 1), G.acq,
+           100.0 * (double)G.contended / (double)(G.acq ? G.acq : 1), G.cond_waits, G.signals, G.barrier_rounds, secs);
   return 0;
 }

@@ -41,9 +41,9 @@ extern char **environ;
 static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t bar;
-static long per_thread;             /* iterations of each worker */
-static volatile long counter;       /* protected by mtx */
-static int turn;                    /* condvar: whose turn, 0 or 1 (protected by mtx) */
+static long per_thread;       /* iterations of each worker */
+static volatile long counter; /* protected by mtx */
+static int turn;              /* condvar: whose turn, 0 or 1 (protected by mtx) */
 
 /* Start gate: workers wait until main has read the clock. */
 static pthread_mutex_t gate_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -66,16 +66,14 @@ static void gate_wait(void) {
   pthread_mutex_lock(&gate_mtx);
   gate_waiting++;
   pthread_cond_broadcast(&gate_cv);
-  while (!gate_open)
-    pthread_cond_wait(&gate_cv, &gate_mtx);
+  while (!gate_open) pthread_cond_wait(&gate_cv, &gate_mtx);
   pthread_mutex_unlock(&gate_mtx);
 }
 
 /* Wait until t workers are at the gate, read the clock, open the gate. */
 static uint64_t gate_release(int t) {
   pthread_mutex_lock(&gate_mtx);
-  while (gate_waiting < t)
-    pthread_cond_wait(&gate_cv, &gate_mtx);
+  while (gate_waiting < t) pthread_cond_wait(&gate_cv, &gate_mtx);
   uint64_t t0 = now_ns();
   gate_open = 1;
   pthread_cond_broadcast(&gate_cv);
@@ -99,11 +97,9 @@ static void *pingpong(void *arg) {
   gate_wait();
   for (long i = 0; i < per_thread; i++) {
     pthread_mutex_lock(&mtx);
-    while (turn != me)
-      pthread_cond_wait(&cv, &mtx);
+    while (turn != me) pthread_cond_wait(&cv, &mtx);
     turn = !me;
-    if (me == 0)
-      counter++;
+    if (me == 0) counter++;
     pthread_cond_signal(&cv);
     pthread_mutex_unlock(&mtx);
   }
@@ -115,10 +111,8 @@ static void *barrier_loop(void *arg) {
   gate_wait();
   for (long i = 0; i < per_thread; i++) {
     int r = pthread_barrier_wait(&bar);
-    if (r != 0 && r != PTHREAD_BARRIER_SERIAL_THREAD)
-      die("pthread_barrier_wait", r);
-    if (me == 0)
-      counter++;
+    if (r != 0 && r != PTHREAD_BARRIER_SERIAL_THREAD) die("pthread_barrier_wait", r);
+    if (me == 0) counter++;
   }
   return NULL;
 }
@@ -139,16 +133,14 @@ static void *nothing(void *arg) { return arg; }
 static void start_threads(pthread_t *tid, int t, void *(*fn)(void *)) {
   for (long i = 0; i < t; i++) {
     int r = pthread_create(&tid[i], NULL, fn, (void *)i);
-    if (r)
-      die("pthread_create", r);
+    if (r) die("pthread_create", r);
   }
 }
 
 static void join_threads(pthread_t *tid, int t) {
   for (int i = 0; i < t; i++) {
     int r = pthread_join(tid[i], NULL);
-    if (r)
-      die("pthread_join", r);
+    if (r) die("pthread_join", r);
   }
 }
 
@@ -161,23 +153,19 @@ static void usage(const char *me) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2)
-    usage(argv[0]);
+  if (argc < 2) usage(argv[0]);
   const char *mode = argv[1];
-  if (!strcmp(mode, "noop"))
-    return 0;
+  if (!strcmp(mode, "noop")) return 0;
   char *end;
   long n = 1000000;
   int t = 2;
   if (argc > 2) {
     n = strtol(argv[2], &end, 10);
-    if (*end || n < 1)
-      usage(argv[0]);
+    if (*end || n < 1) usage(argv[0]);
   }
   if (argc > 3) {
     long v = strtol(argv[3], &end, 10);
-    if (*end || v < 1 || v > 1024)
-      usage(argv[0]);
+    if (*end || v < 1 || v > 1024) usage(argv[0]);
     t = (int)v;
   }
 
@@ -185,11 +173,9 @@ int main(int argc, char **argv) {
   long expect = n;
   if (!strcmp(mode, "uncontended")) {
     pthread_t idle;
-    if (pipe(idle_pipe))
-      die("pipe", errno);
+    if (pipe(idle_pipe)) die("pipe", errno);
     int r = pthread_create(&idle, NULL, idle_thread, NULL);
-    if (r)
-      die("pthread_create", r);
+    if (r) die("pthread_create", r);
     t = 1;
     t0 = now_ns();
     for (long i = 0; i < n; i++) {
@@ -198,8 +184,7 @@ int main(int argc, char **argv) {
       pthread_mutex_unlock(&mtx);
     }
     t1 = now_ns();
-    if (write(idle_pipe[1], "x", 1) != 1)
-      die("write", errno);
+    if (write(idle_pipe[1], "x", 1) != 1) die("write", errno);
     pthread_join(idle, NULL);
   } else if (!strcmp(mode, "contended") || !strcmp(mode, "condvar") || !strcmp(mode, "barrier")) {
     void *(*fn)(void *);
@@ -214,19 +199,16 @@ int main(int argc, char **argv) {
     } else {
       per_thread = n;
       int r = pthread_barrier_init(&bar, NULL, (unsigned)t);
-      if (r)
-        die("pthread_barrier_init", r);
+      if (r) die("pthread_barrier_init", r);
       fn = barrier_loop;
     }
-    if (n < 1)
-      usage(argv[0]);
+    if (n < 1) usage(argv[0]);
     pthread_t tid[t];
     start_threads(tid, t, fn);
     t0 = gate_release(t);
     join_threads(tid, t);
     t1 = now_ns();
-    if (fn == barrier_loop)
-      pthread_barrier_destroy(&bar);
+    if (fn == barrier_loop) pthread_barrier_destroy(&bar);
   } else if (!strcmp(mode, "create")) {
     t = 1;
     t0 = now_ns();
@@ -234,13 +216,10 @@ int main(int argc, char **argv) {
       pthread_t th;
       void *ret;
       int r = pthread_create(&th, NULL, nothing, (void *)i);
-      if (r)
-        die("pthread_create", r);
+      if (r) die("pthread_create", r);
       r = pthread_join(th, &ret);
-      if (r)
-        die("pthread_join", r);
-      if ((long)ret == i)
-        counter++;
+      if (r) die("pthread_join", r);
+      if ((long)ret == i) counter++;
     }
     t1 = now_ns();
   } else if (!strcmp(mode, "fork") || !strcmp(mode, "spawn")) {
@@ -252,20 +231,15 @@ int main(int argc, char **argv) {
       pid_t pid;
       if (is_fork) {
         pid = fork();
-        if (pid < 0)
-          die("fork", errno);
-        if (pid == 0)
-          _exit(0);
+        if (pid < 0) die("fork", errno);
+        if (pid == 0) _exit(0);
       } else {
         int r = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, child_argv, environ);
-        if (r)
-          die("posix_spawn", r);
+        if (r) die("posix_spawn", r);
       }
       int status;
-      if (waitpid(pid, &status, 0) != pid)
-        die("waitpid", errno);
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        counter++;
+      if (waitpid(pid, &status, 0) != pid) die("waitpid", errno);
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) counter++;
     }
     t1 = now_ns();
   } else {
@@ -273,8 +247,7 @@ int main(int argc, char **argv) {
   }
 
   if (counter != expect) {
-    fprintf(stderr, "lockbench: %s: counted %ld operations, expected %ld\n", mode, (long)counter,
-            expect);
+    fprintf(stderr, "lockbench: %s: counted %ld operations, expected %ld\n", mode, (long)counter, expect);
     return 1;
   }
   double dt = (double)(t1 - t0);

@@ -40,7 +40,7 @@ enum { KEYS = 1000, VALUE_LEN = 32, MAX_CONN = 256, BUF = 4096 };
 typedef struct {
   int fd;
   char buf[BUF];
-  size_t len, pos;                /* buffered reply bytes: buf[pos..len) */
+  size_t len, pos; /* buffered reply bytes: buf[pos..len) */
 } Conn;
 
 typedef struct {
@@ -55,7 +55,7 @@ static int port, nconn;
 static double seconds, set_ratio;
 static pthread_barrier_t start_bar;
 static double t_start;
-static atomic_int stop_all;       /* set on the first error: the others stop too */
+static atomic_int stop_all; /* set on the first error: the others stop too */
 static atomic_long errors;
 
 static double now_s(void) {
@@ -79,7 +79,7 @@ static void key_value(int k, char *out) {
   }
 }
 
-static uint64_t next_rand(uint64_t *s) {     /* xorshift64* */
+static uint64_t next_rand(uint64_t *s) { /* xorshift64* */
   uint64_t x = *s;
   x ^= x >> 12;
   x ^= x << 25;
@@ -96,7 +96,7 @@ static int conn_open(Conn *c) {
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
   sa.sin_port = htons((uint16_t)port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* 127.0.0.1, always */
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* 127.0.0.1, always */
   int one = 1;
   struct timeval tv = {.tv_sec = 10};
   if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
@@ -129,11 +129,11 @@ static int fill(Conn *c) {
     c->len -= c->pos;
     c->pos = 0;
   }
-  if (c->len == sizeof c->buf) return -1;     /* a line longer than the buffer */
+  if (c->len == sizeof c->buf) return -1; /* a line longer than the buffer */
   for (;;) {
     ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;                    /* closed, error or timeout */
+    if (r <= 0) return -1; /* closed, error or timeout */
     c->len += (size_t)r;
     return 0;
   }
@@ -241,11 +241,13 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
 int main(int argc, char **argv) {
   double p, n;
   if (argc != 5 || parse_num(argv[1], 1, 65535, &p) < 0 || parse_num(argv[2], 1, MAX_CONN, &n) < 0 ||
-      parse_num(argv[3], 0.001, 3600, &seconds) < 0 || parse_num(argv[4], 0, 1, &set_ratio) < 0 ||
-      p != (int)p || n != (int)n) {
-    fprintf(stderr, "usage: memcload PORT CONNECTIONS SECONDS SET_RATIO\n"
-                    "  load memcached on 127.0.0.1:PORT with CONNECTIONS (1-%d) threads for SECONDS;\n"
-                    "  SET_RATIO (0-1) of the requests are sets, the others gets\n", MAX_CONN);
+      parse_num(argv[3], 0.001, 3600, &seconds) < 0 || parse_num(argv[4], 0, 1, &set_ratio) < 0 || p != (int)p ||
+      n != (int)n) {
+    fprintf(stderr,
+            "usage: memcload PORT CONNECTIONS SECONDS SET_RATIO\n"
+            "  load memcached on 127.0.0.1:PORT with CONNECTIONS (1-%d) threads for SECONDS;\n"
+            "  SET_RATIO (0-1) of the requests are sets, the others gets\n",
+            MAX_CONN);
     return 2;
   }
   port = (int)p;
@@ -276,7 +278,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  t_start = now_s();            /* before the workers pass the barrier */
+  t_start = now_s(); /* before the workers pass the barrier */
   pthread_barrier_wait(&start_bar);
   long ops = 0, gets = 0, sets = 0, misses = 0;
   for (int i = 0; i < nconn; i++) {
@@ -288,8 +290,8 @@ int main(int argc, char **argv) {
   }
   double dt = now_s() - t_start;
   long nerr = atomic_load(&errors);
-  printf("ops=%ld ops_per_s=%.0f errors=%ld connections=%d seconds=%.3f gets=%ld sets=%ld misses=%ld\n",
-         ops, dt > 0 ? ops / dt : 0.0, nerr, nconn, dt, gets, sets, misses);
+  printf("ops=%ld ops_per_s=%.0f errors=%ld connections=%d seconds=%.3f gets=%ld sets=%ld misses=%ld\n", ops,
+         dt > 0 ? ops / dt : 0.0, nerr, nconn, dt, gets, sets, misses);
   free(ws);
   return nerr ? 1 : 0;
 }

@@ -36,21 +36,18 @@ static int on_event(const WeftEvent *ev, void *user) {
   Count *c = user;
   c->records++;
   c->record_bytes += 8u * ev->nwords;
-  if (ev->type == WEFT_EV_LOST)
-    c->lost += ev->w[1];
+  if (ev->type == WEFT_EV_LOST) c->lost += ev->w[1];
   return 0;
 }
 
 /* Walk the chunk headers of one file (the same layout the reader checks). */
 static void count_chunks(const char *path, uint64_t *chunks, uint64_t *chunk_bytes) {
   FILE *f = fopen(path, "rb");
-  if (!f)
-    return;
+  if (!f) return;
   uint64_t off = WEFT_FILE_HEADER_SIZE;
   WeftChunkHeader h;
   for (;;) {
-    if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(&h, sizeof h, 1, f) != 1)
-      break;
+    if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(&h, sizeof h, 1, f) != 1) break;
     if (h.magic == WEFT_CHUNK_MAGIC && h.size >= WEFT_CHUNK_ALIGN && h.size % WEFT_CHUNK_ALIGN == 0) {
       (*chunks)++;
       *chunk_bytes += h.size;
@@ -80,12 +77,10 @@ int main(int argc, char **argv) {
   char path[8192], err[512];
   while ((de = readdir(d))) {
     size_t len = strlen(de->d_name);
-    if (len < 8 || strcmp(de->d_name + len - 7, ".wtrace") != 0)
-      continue;
+    if (len < 8 || strcmp(de->d_name + len - 7, ".wtrace") != 0) continue;
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
     struct stat st;
-    if (stat(path, &st) != 0)
-      continue;
+    if (stat(path, &st) != 0) continue;
     files++;
     file_bytes += (uint64_t)st.st_size;
     disk_bytes += (uint64_t)st.st_blocks * 512u;
@@ -104,8 +99,8 @@ int main(int argc, char **argv) {
     count_chunks(path, &c.chunks, &chunk_bytes);
   }
   closedir(d);
-  printf("files=%" PRIu64 " records=%" PRIu64 " record_bytes=%" PRIu64 " chunks=%" PRIu64
-         " chunk_bytes=%" PRIu64 " file_bytes=%" PRIu64 " disk_bytes=%" PRIu64 " lost=%" PRIu64 "\n",
+  printf("files=%" PRIu64 " records=%" PRIu64 " record_bytes=%" PRIu64 " chunks=%" PRIu64 " chunk_bytes=%" PRIu64
+         " file_bytes=%" PRIu64 " disk_bytes=%" PRIu64 " lost=%" PRIu64 "\n",
          files, c.records, c.record_bytes, c.chunks, chunk_bytes, file_bytes, disk_bytes, c.lost);
   return status;
 }

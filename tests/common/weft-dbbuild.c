@@ -64,8 +64,7 @@ void dbb_process(WeftDbBuild *b, int64_t upid, int64_t pid, int64_t start_ns, in
   dbb_exec(b,
            "INSERT INTO process(upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, end_how, exit_status, "
            "file) VALUES (%lld, %lld, 0, NULL, %Q, %Q, %lld, %lld, 'exit', 0, %Q)",
-           (long long)upid, (long long)pid, cmdline, exe ? exe : cmdline, (long long)start_ns, (long long)end_ns,
-           file);
+           (long long)upid, (long long)pid, cmdline, exe ? exe : cmdline, (long long)start_ns, (long long)end_ns, file);
 }
 
 void dbb_process_parent(WeftDbBuild *b, int64_t upid, int64_t parent) {
@@ -93,8 +92,7 @@ void dbb_thread_cpu(WeftDbBuild *b, int64_t utid, int64_t cpu_ns, int64_t runq_n
            (long long)runq_ns, (long long)utid);
 }
 
-void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, int state, int64_t obj,
-               int64_t stack) {
+void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, int state, int64_t obj, int64_t stack) {
   char o[24], s[24];
   dbb_exec(b,
            "INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, stack_id) "
@@ -118,8 +116,8 @@ int64_t dbb_states(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t unit_
   return t;
 }
 
-void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr, const char *name,
-                int64_t init_stack, int64_t first_stack, int64_t acquisitions) {
+void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr, const char *name, int64_t init_stack,
+                int64_t first_stack, int64_t acquisitions) {
   char is[24], fs[24];
   dbb_exec(b,
            "INSERT INTO sync_object(object_id, upid, addr, kind, name, init_stack_id, first_stack_id, acquisitions) "
@@ -128,8 +126,7 @@ void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr
            opt(fs, sizeof fs, first_stack), (long long)acquisitions);
 }
 
-void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int contended,
-              int shared) {
+void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int contended, int shared) {
   dbb_exec(b,
            "INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, shared) "
            "VALUES (%lld, %lld, %lld, %lld, %d, %d)",
@@ -142,8 +139,7 @@ void dbb_flow(WeftDbBuild *b, int kind, int64_t from_utid, int64_t from_ns, int6
   dbb_exec(b,
            "INSERT INTO flow(kind, from_utid, from_ns, to_utid, to_ns, object_id) "
            "VALUES (%d, %lld, %lld, %lld, %lld, %s)",
-           kind, (long long)from_utid, (long long)from_ns, (long long)to_utid, (long long)to_ns,
-           opt(o, sizeof o, obj));
+           kind, (long long)from_utid, (long long)from_ns, (long long)to_utid, (long long)to_ns, opt(o, sizeof o, obj));
 }
 
 void dbb_frame(WeftDbBuild *b, int64_t id, int64_t ip, int64_t module, int64_t rel_pc, const char *symbol,
@@ -152,8 +148,8 @@ void dbb_frame(WeftDbBuild *b, int64_t id, int64_t ip, int64_t module, int64_t r
   dbb_exec(b,
            "INSERT INTO frame(frame_id, upid, ip, module_id, rel_pc, symbol, file, line) "
            "VALUES (%lld, 1, %lld, %s, %s, %Q, %Q, %d)",
-           (long long)id, (long long)ip, opt(m, sizeof m, module), opt(r, sizeof r, module < 0 ? -1 : rel_pc),
-           symbol, file, line);
+           (long long)id, (long long)ip, opt(m, sizeof m, module), opt(r, sizeof r, module < 0 ? -1 : rel_pc), symbol,
+           file, line);
 }
 
 void dbb_stack(WeftDbBuild *b, int64_t id, int64_t f0, int64_t f1) {
@@ -167,9 +163,9 @@ void dbb_stack(WeftDbBuild *b, int64_t id, int64_t f0, int64_t f1) {
 
 void dbb_counts(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int64_t acq,
                 int64_t failed, int64_t samples, int64_t sample_ns, int64_t sample_max_ns) {
-  dbb_exec(b, "INSERT INTO lock_count VALUES (%lld, %lld, %lld, %lld, %lld, %lld, 0, %lld, %lld, %lld)",
-           (long long)obj, (long long)utid, (long long)start_ns, (long long)end_ns, (long long)acq,
-           (long long)failed, (long long)samples, (long long)sample_ns, (long long)sample_max_ns);
+  dbb_exec(b, "INSERT INTO lock_count VALUES (%lld, %lld, %lld, %lld, %lld, %lld, 0, %lld, %lld, %lld)", (long long)obj,
+           (long long)utid, (long long)start_ns, (long long)end_ns, (long long)acq, (long long)failed,
+           (long long)samples, (long long)sample_ns, (long long)sample_max_ns);
 }
 
 void dbb_sched(WeftDbBuild *b, int64_t utid, int64_t ts_ns, int64_t cpu_ns, int64_t runq_ns, int64_t slices) {

@@ -20,15 +20,15 @@
 #include <stdint.h>
 
 typedef struct {
-  sqlite3    *db;
-  const char *prog;             /* NULL: a TAP test */
-  char        path[512];
+  sqlite3 *db;
+  const char *prog; /* NULL: a TAP test */
+  char path[512];
 } WeftDbBuild;
 
 /* A thread_state row of dbb_states: dur in the call's unit. */
 typedef struct {
   int64_t dur;
-  int     state;
+  int state;
   int64_t obj, stack;
 } DbbSeg;
 
@@ -53,18 +53,16 @@ void dbb_thread(WeftDbBuild *b, int64_t utid, int64_t upid, int64_t tid, const c
 /* The thread's last schedstat reading (thread.cpu_ns, runq_ns). */
 void dbb_thread_cpu(WeftDbBuild *b, int64_t utid, int64_t cpu_ns, int64_t runq_ns);
 /* A thread_state row [start, end). */
-void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, int state, int64_t obj,
-               int64_t stack);
+void dbb_state(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t end_ns, int state, int64_t obj, int64_t stack);
 /* Who held what the thread_state row of utid at start_ns waited for when
  * the wait began (blocker) and who ended it (waker); -1: not known. */
 void dbb_state_link(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t blocker, int64_t waker);
 /* Contiguous rows from start_ns, each seg's dur times unit_ns; returns their end. */
 int64_t dbb_states(WeftDbBuild *b, int64_t utid, int64_t start_ns, int64_t unit_ns, const DbbSeg *segs, size_t n);
-void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr, const char *name,
-                int64_t init_stack, int64_t first_stack, int64_t acquisitions);
+void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr, const char *name, int64_t init_stack,
+                int64_t first_stack, int64_t acquisitions);
 /* A lock hold [start, end) (packed into hold_block by dbb_finish). */
-void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int contended,
-              int shared);
+void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int contended, int shared);
 void dbb_flow(WeftDbBuild *b, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns,
               int64_t obj);
 /* A frame of process 1 (module -1: none, and no rel_pc). */
@@ -92,7 +90,7 @@ sqlite3 *dbb_finish_reopen(WeftDbBuild *b, int64_t end_ns, int ncpus, const char
  * $TMPDIR, removed at the end. */
 typedef struct {
   char path[256];
-  int  n;
+  int n;
 } WeftDbDir;
 
 void dbb_dir_init(WeftDbDir *d, const char *test);

@@ -31,7 +31,7 @@ static uint64_t work(uint64_t seed, int amount) {
 }
 
 static void record(uint64_t v) {
-  pthread_mutex_lock(&hist_lock);          /* the hot lock: held while doing work */
+  pthread_mutex_lock(&hist_lock); /* the hot lock: held while doing work */
   histogram[v % 64] += work(v, 20000) & 1;
   pthread_mutex_unlock(&hist_lock);
 }

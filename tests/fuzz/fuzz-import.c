@@ -34,8 +34,7 @@ static int fail_at(uint64_t i, const char *what, const char *err) {
 
 static int write_all(const char *path, const unsigned char *buf, size_t len) {
   FILE *f = fopen(path, "wb");
-  if (!f)
-    return -1;
+  if (!f) return -1;
   int rc = fwrite(buf, 1, len, f) == len ? 0 : -1;
   return fclose(f) == 0 ? rc : -1;
 }
@@ -44,19 +43,17 @@ static int write_all(const char *path, const unsigned char *buf, size_t len) {
 static int analyse(uint64_t i, FILE *null) {
   char err[1024] = "";
   sqlite3 *h = weft_db_open(db, 0, err, sizeof err);
-  if (!h)
-    return fail_at(i, "imported database does not open", err);
+  if (!h) return fail_at(i, "imported database does not open", err);
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   q.jobs = 1;
   WeftMetrics *m = weft_metrics_compute(h, &q, err, sizeof err);
   int rc = 0;
-  if (!m && !err[0])
-    rc = fail_at(i, "metrics failed without a message", NULL);
+  if (!m && !err[0]) rc = fail_at(i, "metrics failed without a message", NULL);
   if (m) {
-    static const WeftReportFormat formats[] = { WEFT_REPORT_TEXT, WEFT_REPORT_JSON, WEFT_REPORT_MARKDOWN };
+    static const WeftReportFormat formats[] = {WEFT_REPORT_TEXT, WEFT_REPORT_JSON, WEFT_REPORT_MARKDOWN};
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
-      WeftReportOptions ro = { .format = formats[k], .top = -1, .database = db };
+      WeftReportOptions ro = {.format = formats[k], .top = -1, .database = db};
       weft_report_write(null, m, &ro);
     }
     weft_metrics_free(m);
@@ -67,18 +64,15 @@ static int analyse(uint64_t i, FILE *null) {
 
 /* Import mutant i (buf) and report on it. */
 static int one(uint64_t i, const unsigned char *buf, size_t len, FILE *null, uint64_t *imported) {
-  if (write_all(trace, buf, len) < 0)
-    return fail_at(i, "cannot write the trace", trace);
+  if (write_all(trace, buf, len) < 0) return fail_at(i, "cannot write the trace", trace);
   unlink(db);
   char err[1024] = "";
-  WeftImportOptions opt = { .no_symbols = 1, .salvage = (int)(i & 1) };
+  WeftImportOptions opt = {.no_symbols = 1, .salvage = (int)(i & 1)};
   WeftImportStats st;
   int rc = weft_import(dir, db, &opt, &st, null, err, sizeof err);
   if (rc != 0) {
-    if (!err[0])
-      return fail_at(i, "import failed without a message", NULL);
-    if (access(db, F_OK) == 0)
-      return fail_at(i, "a failed import left its database behind", err);
+    if (!err[0]) return fail_at(i, "import failed without a message", NULL);
+    if (access(db, F_OK) == 0) return fail_at(i, "a failed import left its database behind", err);
     return 0;
   }
   (*imported)++;
@@ -98,8 +92,7 @@ int main(int argc, char **argv) {
   }
   size_t len;
   unsigned char *orig = read_file(argv[3], &len);
-  if (!orig)
-    return 1;
+  if (!orig) return 1;
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/fuzz-import-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(dir)) {
@@ -109,22 +102,19 @@ int main(int argc, char **argv) {
   snprintf(trace, sizeof trace, "%s/1234.0.wtrace", dir);
   snprintf(db, sizeof db, "%s/run.db", dir);
   FILE *null = fopen("/dev/null", "w");
-  if (!null)
-    return 1;
+  if (!null) return 1;
 
   size_t no;
   uint64_t *offs = record_offsets(orig, len, argv[3], &no);
   rng_state = seed;
-  Mutant m = { 0 };
+  Mutant m = {0};
   uint64_t imported = 0;
-  int rc = one(UINT64_MAX, orig, len, null, &imported) == 0 && imported == 1 ? 0 : 1;  /* the seed itself */
-  if (rc)
-    fprintf(stderr, "fuzz-import: the unmutated seed does not import and report\n");
+  int rc = one(UINT64_MAX, orig, len, null, &imported) == 0 && imported == 1 ? 0 : 1; /* the seed itself */
+  if (rc) fprintf(stderr, "fuzz-import: the unmutated seed does not import and report\n");
   for (uint64_t i = 0; i < iters && rc == 0; i++) {
     size_t mlen;
     unsigned char *mut = make_mutant(&m, orig, len, offs, no, &mlen);
-    if (one(i, mut, mlen, null, &imported) < 0)
-      rc = 1;
+    if (one(i, mut, mlen, null, &imported) < 0) rc = 1;
     free(mut);
   }
   printf("fuzz-import: %" PRIu64 " mutants of %s (seed %" PRIu64 "), %" PRIu64 " imported\n", iters, argv[3], seed,

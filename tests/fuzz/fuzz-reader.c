@@ -32,13 +32,12 @@ typedef struct {
   uint64_t count;
 } FuzzState;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "fuzz-reader: invariant failed: %s (line %d)\n",    \
-              #cond, __LINE__);                                            \
-      abort();                                                             \
-    }                                                                      \
+#define CHECK(cond)                                                                      \
+  do {                                                                                   \
+    if (!(cond)) {                                                                       \
+      fprintf(stderr, "fuzz-reader: invariant failed: %s (line %d)\n", #cond, __LINE__); \
+      abort();                                                                           \
+    }                                                                                    \
   } while (0)
 
 static int on_event(const WeftEvent *ev, void *user) {
@@ -50,8 +49,7 @@ static int on_event(const WeftEvent *ev, void *user) {
   CHECK(ev->w[0] != 0);
   /* Every payload word, read through the record pointer. */
   volatile uint64_t sink = 0;
-  for (unsigned i = 0; i < ev->nwords; i++)
-    sink ^= ev->w[i];
+  for (unsigned i = 0; i < ev->nwords; i++) sink ^= ev->w[i];
   (void)sink;
   /* Every string starting at every word, and past the end. */
   for (unsigned from = 0; from <= ev->nwords + 1; from++) {
@@ -69,10 +67,8 @@ static int on_event(const WeftEvent *ev, void *user) {
   /* The clock: never decreasing in the ticks. */
   CHECK(weft_trace_ticks_to_ns(st->t, ev->tsc) == ev->ns);
   if (st->have_prev) {
-    if (ev->tsc >= st->prev_tick)
-      CHECK(ev->ns >= st->prev_ns);
-    if (ev->tsc <= st->prev_tick)
-      CHECK(ev->ns <= st->prev_ns);
+    if (ev->tsc >= st->prev_tick) CHECK(ev->ns >= st->prev_ns);
+    if (ev->tsc <= st->prev_tick) CHECK(ev->ns <= st->prev_ns);
   }
   st->prev_tick = ev->tsc;
   st->prev_ns = ev->ns;
@@ -88,14 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   CHECK(weft_trace_header(t) != NULL);
-  FuzzState st = { .t = t };
+  FuzzState st = {.t = t};
   err[0] = '\0';
   int rc = weft_trace_scan(t, on_event, &st, err, sizeof err);
   CHECK(rc == 0 || rc == -1);
-  if (rc < 0)
-    CHECK(strncmp(err, "fuzz: ", 6) == 0);
+  if (rc < 0) CHECK(strncmp(err, "fuzz: ", 6) == 0);
   /* Extremes of the tick range must convert without trapping, in order. */
-  static const uint64_t ticks[] = { 0, 1, 1ull << 32, 1ull << 63, UINT64_MAX - 1, UINT64_MAX };
+  static const uint64_t ticks[] = {0, 1, 1ull << 32, 1ull << 63, UINT64_MAX - 1, UINT64_MAX};
   uint64_t prev = 0;
   for (size_t i = 0; i < sizeof ticks / sizeof ticks[0]; i++) {
     uint64_t ns = weft_trace_ticks_to_ns(t, ticks[i]);
@@ -104,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   /* A second scan must see the same records. */
   uint64_t first = st.count;
-  FuzzState st2 = { .t = t };
+  FuzzState st2 = {.t = t};
   int rc2 = weft_trace_scan(t, on_event, &st2, err, sizeof err);
   CHECK(rc2 == rc && st2.count == first);
   weft_trace_close(t);
@@ -118,14 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 static int run_mutations(uint64_t seed, uint64_t iters, const char *path) {
   size_t len;
   unsigned char *orig = read_file(path, &len);
-  if (!orig)
-    return 1;
+  if (!orig) return 1;
   size_t no;
   uint64_t *o = record_offsets(orig, len, path, &no);
   char err[512];
 
   rng_state = seed;
-  Mutant m = { 0 };
+  Mutant m = {0};
   uint64_t opened = 0;
   for (uint64_t i = 0; i < iters; i++) {
     size_t mlen;
@@ -134,8 +128,7 @@ static int run_mutations(uint64_t seed, uint64_t iters, const char *path) {
     /* Also unaligned: the reader must copy or cope. */
     if (i % 16 == 0 && m.len < (1u << 20)) {
       unsigned char *odd = malloc(m.len + 1);
-      if (!odd)
-        abort();
+      if (!odd) abort();
       memcpy(odd + 1, m.buf, m.len);
       LLVMFuzzerTestOneInput(odd + 1, m.len);
       free(odd);
@@ -147,8 +140,8 @@ static int run_mutations(uint64_t seed, uint64_t iters, const char *path) {
     }
     free(exact);
   }
-  printf("fuzz-reader: %" PRIu64 " mutants of %s (seed %" PRIu64 "), %" PRIu64
-         " opened, %zu seed records\n", iters, path, seed, opened, no);
+  printf("fuzz-reader: %" PRIu64 " mutants of %s (seed %" PRIu64 "), %" PRIu64 " opened, %zu seed records\n", iters,
+         path, seed, opened, no);
   free(m.buf);
   free(o);
   free(orig);
@@ -173,11 +166,9 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     size_t len;
     unsigned char *buf = read_file(argv[i], &len);
-    if (!buf)
-      return 1;
+    if (!buf) return 1;
     unsigned char *exact = malloc(len ? len : 1);
-    if (!exact)
-      abort();
+    if (!exact) abort();
     memcpy(exact, buf, len);
     LLVMFuzzerTestOneInput(exact, len);
     free(exact);

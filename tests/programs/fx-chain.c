@@ -62,8 +62,7 @@ int main(int argc, char **argv) {
   pthread_t a, b;
   fx_ok(pthread_create(&b, NULL, thread_b, NULL), "create B");
   fx_ok(pthread_create(&a, NULL, thread_a, NULL), "create A");
-  FX_WAIT_UNTIL(atomic_load(&a_has_l1) &&
-                  __atomic_load_n(&lock_l2.__data.__lock, __ATOMIC_ACQUIRE) == 2,
+  FX_WAIT_UNTIL(atomic_load(&a_has_l1) && __atomic_load_n(&lock_l2.__data.__lock, __ATOMIC_ACQUIRE) == 2,
                 "A never blocked on lock_l2");
   fx_ok(pthread_mutex_lock(&lock_l1), "main lock l1");
   fx_ok(pthread_mutex_unlock(&lock_l1), "main unlock l1");

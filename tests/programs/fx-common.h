@@ -66,12 +66,12 @@ static inline void fx_sleep_us(long us) {
 }
 
 /* Poll expr every 100 us for up to 20 s; die if it never holds. */
-#define FX_WAIT_UNTIL(expr, what)                                        \
-  do {                                                                   \
-    for (long fx_i_ = 0; !(expr); fx_i_++) {                             \
-      if (fx_i_ > 200000) fx_die(what, ETIMEDOUT);                       \
-      fx_sleep_us(100);                                                  \
-    }                                                                    \
+#define FX_WAIT_UNTIL(expr, what)                  \
+  do {                                             \
+    for (long fx_i_ = 0; !(expr); fx_i_++) {       \
+      if (fx_i_ > 200000) fx_die(what, ETIMEDOUT); \
+      fx_sleep_us(100);                            \
+    }                                              \
   } while (0)
 
 /* One contended acquisition, made to happen: lock m, let the other thread go
@@ -109,17 +109,17 @@ static inline struct timespec fx_deadline(clockid_t clk, long ms) {
 /* Name of an errno value for the result lines ("EBUSY"), "0" for success. */
 static inline const char *fx_errname(int e) {
   switch (e) {
-  case 0: return "0";
-  case EPERM: return "EPERM";
-  case ENOENT: return "ENOENT";
-  case EAGAIN: return "EAGAIN";
-  case EBUSY: return "EBUSY";
-  case EINVAL: return "EINVAL";
-  case ERANGE: return "ERANGE";
-  case EDEADLK: return "EDEADLK";
-  case ETIMEDOUT: return "ETIMEDOUT";
-  case EOWNERDEAD: return "EOWNERDEAD";
-  default: return "E?";
+    case 0: return "0";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EAGAIN: return "EAGAIN";
+    case EBUSY: return "EBUSY";
+    case EINVAL: return "EINVAL";
+    case ERANGE: return "ERANGE";
+    case EDEADLK: return "EDEADLK";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EOWNERDEAD: return "EOWNERDEAD";
+    default: return "E?";
   }
 }
 

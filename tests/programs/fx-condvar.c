@@ -50,10 +50,8 @@ int main(int argc, char **argv) {
     fx_ok(pthread_mutex_unlock(&mutex), "main unlock");
   }
   fx_ok(pthread_join(th, NULL), "pthread_join");
-  fx_info("mutex=%p ping=%p pong=%p main_tid=%d peer_tid=%d main_waits=%ld peer_waits=%ld",
-          (void *)&mutex, (void *)&ping, (void *)&pong, (int)fx_tid(), (int)atomic_load(&peer_tid),
-          main_waits, peer_waits);
-  printf("condvar rounds=%ld main_waited_each_round=%s\n", rounds,
-         main_waits >= rounds ? "yes" : "no");
+  fx_info("mutex=%p ping=%p pong=%p main_tid=%d peer_tid=%d main_waits=%ld peer_waits=%ld", (void *)&mutex,
+          (void *)&ping, (void *)&pong, (int)fx_tid(), (int)atomic_load(&peer_tid), main_waits, peer_waits);
+  printf("condvar rounds=%ld main_waited_each_round=%s\n", rounds, main_waits >= rounds ? "yes" : "no");
   return 0;
 }

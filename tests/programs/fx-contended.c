@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
   FX_WAIT_UNTIL(atomic_load(&waiter_tid) != 0, "thread start");
   for (long i = 0; i < k_rounds; i++) fx_contend_once(&mutex, &go, &done);
   fx_ok(pthread_join(th, NULL), "pthread_join");
-  fx_info("mutex=%p go=%p done=%p main_tid=%d waiter_tid=%d", (void *)&mutex, (void *)&go,
-          (void *)&done, (int)fx_tid(), (int)atomic_load(&waiter_tid));
+  fx_info("mutex=%p go=%p done=%p main_tid=%d waiter_tid=%d", (void *)&mutex, (void *)&go, (void *)&done, (int)fx_tid(),
+          (int)atomic_load(&waiter_tid));
   printf("contended rounds=%ld waiter_locks=%ld\n", k_rounds, in_lock);
   return 0;
 }

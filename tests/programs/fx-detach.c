@@ -54,8 +54,7 @@ int main(int argc, char **argv) {
       fx_ok(pthread_create(&th, NULL, fn, NULL), "create");
       fx_ok(pthread_detach(th), "detach");
       if (used < sizeof list - 32)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s0x%lx", used ? "," : "",
-                                 (unsigned long)th);
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s0x%lx", used ? "," : "", (unsigned long)th);
     } else {
       fx_ok(pthread_create(&th, &det, fn, NULL), "create detached");
     }

@@ -62,7 +62,6 @@ int main(int argc, char **argv) {
   if (waitpid(c1, &s1, 0) != c1) fx_die("waitpid c1", errno);
   if (waitpid(c2, &s2, 0) != c2) fx_die("waitpid c2", errno);
   fx_info("parent=%d child1=%d child2=%d exe=%s", (int)getpid(), (int)c1, (int)c2, exe);
-  printf("forktree child1=%d child2=%d\n", WIFEXITED(s1) ? WEXITSTATUS(s1) : -1,
-         WIFEXITED(s2) ? WEXITSTATUS(s2) : -1);
+  printf("forktree child1=%d child2=%d\n", WIFEXITED(s1) ? WEXITSTATUS(s1) : -1, WIFEXITED(s2) ? WEXITSTATUS(s2) : -1);
   return 0;
 }

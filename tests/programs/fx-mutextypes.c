@@ -134,20 +134,18 @@ int main(void) {
 
   fx_info("rec=%p ec=%p rob=%p tm=%p spin=%p cm=%p cv=%p main_tid=%d unlocker_tid=%d "
           "holder_tid=%d",
-          (void *)&rec, (void *)&ec, (void *)&rob, (void *)&tm, (void *)&spin, (void *)&cm,
-          (void *)&cv, (int)fx_tid(), (int)atomic_load(&unlocker_tid),
-          (int)atomic_load(&holder_tid));
+          (void *)&rec, (void *)&ec, (void *)&rob, (void *)&tm, (void *)&spin, (void *)&cm, (void *)&cv, (int)fx_tid(),
+          (int)atomic_load(&unlocker_tid), (int)atomic_load(&holder_tid));
   pthread_cond_destroy(&cv);
   pthread_mutex_destroy(&rec);
   pthread_mutex_destroy(&ec);
   pthread_mutex_destroy(&rob);
   pthread_mutex_destroy(&tm);
   pthread_mutex_destroy(&cm);
-  printf("mutextypes errorcheck=%s,%s,%s,%s robust=%s\n", fx_errname(ec_relock),
-         fx_errname(ec_timed_relock), fx_errname(ec_unlock2), fx_errname(b_unlock_r),
-         fx_errname(rob_r));
-  printf("mutextypes timed=%s,%s,%s after=%s,%s spin_try=%s cond=%s,%s\n", fx_errname(timed1),
-         fx_errname(clock1), fx_errname(try1), fx_errname(timed2), fx_errname(clock2),
-         fx_errname(spin_try), fx_errname(cond_timed), fx_errname(cond_clock));
+  printf("mutextypes errorcheck=%s,%s,%s,%s robust=%s\n", fx_errname(ec_relock), fx_errname(ec_timed_relock),
+         fx_errname(ec_unlock2), fx_errname(b_unlock_r), fx_errname(rob_r));
+  printf("mutextypes timed=%s,%s,%s after=%s,%s spin_try=%s cond=%s,%s\n", fx_errname(timed1), fx_errname(clock1),
+         fx_errname(try1), fx_errname(timed2), fx_errname(clock2), fx_errname(spin_try), fx_errname(cond_timed),
+         fx_errname(cond_clock));
   return 0;
 }

@@ -45,8 +45,8 @@ int main(void) {
   fx_ok(pthread_getname_np(pthread_self(), main_name, sizeof main_name), "getname main");
   sem_post(&go);
   fx_ok(pthread_join(th, NULL), "pthread_join");
-  fx_info("main_tid=%d worker_tid=%d worker_self=0x%lx", (int)fx_tid(),
-          (int)atomic_load(&worker_tid), (unsigned long)th);
+  fx_info("main_tid=%d worker_tid=%d worker_self=0x%lx", (int)fx_tid(), (int)atomic_load(&worker_tid),
+          (unsigned long)th);
   printf("names main=%s worker=%s toolong=%s\n", main_name, worker_saw, fx_errname(toolong));
   return 0;
 }

@@ -106,10 +106,9 @@ int main(int argc, char **argv) {
   fx_ok(pthread_rwlock_unlock(&lock), "unlock");
   fx_ok(pthread_rwlock_destroy(&lock), "rwlock_destroy");
 
-  fx_info("lock=%p main_tid=%d contender_tid=%d", (void *)&lock, (int)fx_tid(),
-          (int)atomic_load(&contender_tid));
-  printf("rwlock reads=%ld writes=%ld contended_reads=%ld trywrlock=%s tryrdlock=%s\n",
-         atomic_load(&reads_done), value, reads_seen, fx_errname(try_wr), fx_errname(try_rd));
+  fx_info("lock=%p main_tid=%d contender_tid=%d", (void *)&lock, (int)fx_tid(), (int)atomic_load(&contender_tid));
+  printf("rwlock reads=%ld writes=%ld contended_reads=%ld trywrlock=%s tryrdlock=%s\n", atomic_load(&reads_done), value,
+         reads_seen, fx_errname(try_wr), fx_errname(try_rd));
   printf("rwlock relock=%s rdlock_in_wrlock=%s\n", fx_errname(wr_relock), fx_errname(rd_in_wr));
   return 0;
 }

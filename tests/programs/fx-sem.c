@@ -62,8 +62,8 @@ int main(int argc, char **argv) {
   sem_post(named);
   int value = -1;
   sem_getvalue(named, &value);
-  fx_info("items=%p three=%p named=%p name=%s producer_tid=%d", (void *)&items, (void *)&three,
-          (void *)named, name, (int)atomic_load(&producer_tid));
+  fx_info("items=%p three=%p named=%p name=%s producer_tid=%d", (void *)&items, (void *)&three, (void *)named, name,
+          (int)atomic_load(&producer_tid));
   if (sem_close(named) != 0) fx_die("sem_close", errno);
   if (sem_unlink(name) != 0) fx_die("sem_unlink", errno);
   sem_t *again = sem_open(name, 0);

@@ -49,8 +49,10 @@ static void *waiter(void *arg) {
   atomic_store(&waiter_tid, fx_tid());
   for (long i = 0; i < k_rounds; i++) {
     while (sem_wait(&go) != 0) {}
-    if (i % 2 == 0) via_a();
-    else via_b();
+    if (i % 2 == 0)
+      via_a();
+    else
+      via_b();
     sem_post(&done);
   }
   return NULL;

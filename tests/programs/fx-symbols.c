@@ -81,8 +81,7 @@ int main(int argc, char **argv) {
     fx_ok(pthread_mutex_lock(&hot_lock), "main lock");
     sem_post(&go);
     /* glibc: 0 free, 1 locked, 2 locked with a sleeping waiter */
-    FX_WAIT_UNTIL(__atomic_load_n(&hot_lock.__data.__lock, __ATOMIC_ACQUIRE) == 2,
-                  "worker never blocked on hot_lock");
+    FX_WAIT_UNTIL(__atomic_load_n(&hot_lock.__data.__lock, __ATOMIC_ACQUIRE) == 2, "worker never blocked on hot_lock");
     fx_ok(pthread_mutex_unlock(&hot_lock), "main unlock");
     while (sem_wait(&done) != 0) {}
   }
@@ -92,11 +91,9 @@ int main(int argc, char **argv) {
   dl_iterate_phdr(main_bias_cb, &bias);
   fx_info("hot_path_lock=%#lx cold_helper=%#lx lock_site=%#lx lock_ret=%#lx lock_line=%d "
           "hot_lock=%p main_tid=%d worker_tid=%d",
-          (unsigned long)((uintptr_t)&hot_path_lock - bias),
-          (unsigned long)((uintptr_t)&cold_helper - bias),
-          (unsigned long)((uintptr_t)lock_site_addr - bias),
-          (unsigned long)((uintptr_t)lock_ret_addr - bias), lock_line, (void *)&hot_lock,
-          (int)fx_tid(), (int)atomic_load(&worker_tid));
+          (unsigned long)((uintptr_t)&hot_path_lock - bias), (unsigned long)((uintptr_t)&cold_helper - bias),
+          (unsigned long)((uintptr_t)lock_site_addr - bias), (unsigned long)((uintptr_t)lock_ret_addr - bias),
+          lock_line, (void *)&hot_lock, (int)fx_tid(), (int)atomic_load(&worker_tid));
   printf("symbols rounds=%ld\n", k_rounds);
   return 0;
 }

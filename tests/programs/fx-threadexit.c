@@ -64,8 +64,8 @@ int main(void) {
   printf("threadexit values=%ld,%ld,%ld\n", (long)v1, (long)v2, (long)v3);
   fflush(stdout);
   fx_ok(pthread_create(&t4, NULL, t4_fn, NULL), "create t4");
-  fx_info("t1=0x%lx t2=0x%lx t3=0x%lx t4=0x%lx main_tid=%d", (unsigned long)t1, (unsigned long)t2,
-          (unsigned long)t3, (unsigned long)t4, (int)main_tid);
+  fx_info("t1=0x%lx t2=0x%lx t3=0x%lx t4=0x%lx main_tid=%d", (unsigned long)t1, (unsigned long)t2, (unsigned long)t3,
+          (unsigned long)t4, (int)main_tid);
   fflush(stderr);
   pthread_exit(NULL);
 }

@@ -43,8 +43,8 @@ int main(int argc, char **argv) {
     counter++;
     fx_ok(pthread_mutex_unlock(&mutex), "unlock");
   }
-  fx_info("mutex=%p barrier=%p main_tid=%d idle_tid=%d idle_self=0x%lx", (void *)&mutex,
-          (void *)&barrier, (int)main_tid, (int)atomic_load(&idle_tid), (unsigned long)th);
+  fx_info("mutex=%p barrier=%p main_tid=%d idle_tid=%d idle_self=0x%lx", (void *)&mutex, (void *)&barrier,
+          (int)main_tid, (int)atomic_load(&idle_tid), (unsigned long)th);
   int r = pthread_barrier_wait(&barrier);
   if (r != 0 && r != PTHREAD_BARRIER_SERIAL_THREAD) fx_die("barrier_wait", r);
   atomic_store(&about_to_join, 1);

@@ -71,8 +71,9 @@ int main(int argc, char **argv) {
   dbb_process(&b, 1, 4242, 0, 1000 * MS, "./pool --threads 3", "/src/pool");
   dbb_process(&b, 2, 4243, 850 * MS, 990 * MS, "gzip -c", "/usr/bin/gzip");
   dbb_process_parent(&b, 2, 1);
-  dbb_exec(&b, "INSERT INTO module(module_id, upid, path, build_id, bias, start, end) "
-               "VALUES (1, 1, '/src/pool', 'abcd', %lld, %lld, %lld)",
+  dbb_exec(&b,
+           "INSERT INTO module(module_id, upid, path, build_id, bias, start, end) "
+           "VALUES (1, 1, '/src/pool', 'abcd', %lld, %lld, %lld)",
            0x555555554000LL, 0x555555554000LL, 0x555555560000LL);
 
   thread(1, 1, 4242, "pool", -1, 0, 1000, 158, 2);
@@ -109,14 +110,18 @@ int main(int argc, char **argv) {
                            {50, R, -1, -1},
                            {140, WEFT_ST_CHILD_WAIT, 30, -1},
                            {10, R, -1, -1}};
-  const DbbSeg w1[] = {{80, R, -1, -1},  {20, WEFT_ST_LOCK_WAIT, 1, 10},    {90, R, -1, -1},
-                       {60, WEFT_ST_BARRIER_WAIT, 2, 12}, {100, R, -1, -1}, {30, WEFT_ST_LOCK_WAIT, 1, 11},
-                       {70, R, -1, -1},  {40, WEFT_ST_COND_WAIT, 3, 13},    {10, R, -1, -1}};
-  const DbbSeg w2[] = {{98, R, -1, -1},  {10, WEFT_ST_LOCK_WAIT, 1, 10},    {110, R, -1, -1},
-                       {30, WEFT_ST_BARRIER_WAIT, 2, 12}, {200, R, -1, -1}, {40, WEFT_ST_RWLOCK_WAIT, 4, 14},
-                       {170, R, -1, -1}};
-  const DbbSeg w3[] = {{245, R, -1, -1}, {1, WEFT_ST_BARRIER_WAIT, 2, 12}, {350, R, -1, -1},
-                       {50, WEFT_ST_IO_WAIT, -1, -1}, {50, R, -1, -1}};
+  const DbbSeg w1[] = {
+      {80, R, -1, -1},  {20, WEFT_ST_LOCK_WAIT, 1, 10}, {90, R, -1, -1}, {60, WEFT_ST_BARRIER_WAIT, 2, 12},
+      {100, R, -1, -1}, {30, WEFT_ST_LOCK_WAIT, 1, 11}, {70, R, -1, -1}, {40, WEFT_ST_COND_WAIT, 3, 13},
+      {10, R, -1, -1}};
+  const DbbSeg w2[] = {
+      {98, R, -1, -1},  {10, WEFT_ST_LOCK_WAIT, 1, 10},   {110, R, -1, -1}, {30, WEFT_ST_BARRIER_WAIT, 2, 12},
+      {200, R, -1, -1}, {40, WEFT_ST_RWLOCK_WAIT, 4, 14}, {170, R, -1, -1}};
+  const DbbSeg w3[] = {{245, R, -1, -1},
+                       {1, WEFT_ST_BARRIER_WAIT, 2, 12},
+                       {350, R, -1, -1},
+                       {50, WEFT_ST_IO_WAIT, -1, -1},
+                       {50, R, -1, -1}};
   const DbbSeg gz[] = {{140, R, -1, -1}};
   dbb_states(&b, 1, 0, MS, main_s, sizeof main_s / sizeof main_s[0]);
   dbb_states(&b, 2, 100 * MS, MS, w1, sizeof w1 / sizeof w1[0]);
@@ -146,8 +151,9 @@ int main(int argc, char **argv) {
     dbb_meta(&b, "holds", "contended");
     dbb_meta(&b, "hold_sample", "64");
     dbb_meta(&b, "counts_flush_ms", "50");
-    dbb_exec(&b, "UPDATE sync_object SET failed_tries = 2, hold_samples = 2, hold_sample_ns = %lld, "
-                 "hold_sample_max_ns = %lld WHERE object_id = 1",
+    dbb_exec(&b,
+             "UPDATE sync_object SET failed_tries = 2, hold_samples = 2, hold_sample_ns = %lld, "
+             "hold_sample_max_ns = %lld WHERE object_id = 1",
              8 * MS, 5 * MS);
   }
   dbb_hold(&b, 4, 4, 540 * MS, 590 * MS, 0, 0);

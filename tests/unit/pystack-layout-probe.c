@@ -27,14 +27,14 @@ static void eq(const char *what, size_t got, size_t want) {
 }
 
 /* The state bits set by one field of the bit field, as the agent reads them. */
-#define STATE_BITS(field, value)                                           \
-  ({                                                                       \
-    PyASCIIObject a_;                                                      \
-    uint32_t st_ = 0;                                                      \
-    memset(&a_, 0, sizeof a_);                                             \
-    a_.state.field = value;                                                \
-    memcpy(&st_, (char *)&a_ + WEFT_PY_STR_STATE, sizeof st_);             \
-    st_;                                                                   \
+#define STATE_BITS(field, value)                               \
+  ({                                                           \
+    PyASCIIObject a_;                                          \
+    uint32_t st_ = 0;                                          \
+    memset(&a_, 0, sizeof a_);                                 \
+    a_.state.field = value;                                    \
+    memcpy(&st_, (char *)&a_ + WEFT_PY_STR_STATE, sizeof st_); \
+    st_;                                                       \
   })
 
 int main(void) {
@@ -113,8 +113,7 @@ int main(void) {
      offsetof(_Py_DebugOffsets, code_object.co_code_adaptive));
   eq("debug offsets: bytes_object.ob_sval", offsetof(WeftPyDebugOffsets313, bytes_object.ob_sval),
      offsetof(_Py_DebugOffsets, bytes_object.ob_sval));
-  eq("debug offsets: unicode_object.asciiobject_size",
-     offsetof(WeftPyDebugOffsets313, unicode_object.asciiobject_size),
+  eq("debug offsets: unicode_object.asciiobject_size", offsetof(WeftPyDebugOffsets313, unicode_object.asciiobject_size),
      offsetof(_Py_DebugOffsets, unicode_object.asciiobject_size));
   eq("debug offsets: at the start of _PyRuntime", offsetof(_PyRuntimeState, debug_offsets), 0);
 #endif

@@ -27,8 +27,13 @@ int main(void) {
   for (int i = 0; i < N; i++) {
     /* equal starts, huge gaps and durations, utids going up and down */
     t += (i % 7 == 0) ? 0 : (int64_t)(next() % (i % 50 == 0 ? 1000000000000ULL : 5000));
-    in[i] = (WeftHold){42, 1 + (int64_t)(next() % 70), t, (int64_t)(next() % (i % 97 == 0 ? 1ULL << 40 : 3000)),
-                       (int)(next() % 2), (int)(next() % 2), (int)(next() % 2)};
+    in[i] = (WeftHold){42,
+                       1 + (int64_t)(next() % 70),
+                       t,
+                       (int64_t)(next() % (i % 97 == 0 ? 1ULL << 40 : 3000)),
+                       (int)(next() % 2),
+                       (int)(next() % 2),
+                       (int)(next() % 2)};
     sum += in[i].dur_ns;
     if (in[i].dur_ns > mx) mx = in[i].dur_ns;
     if (t + in[i].dur_ns > end) end = t + in[i].dur_ns;

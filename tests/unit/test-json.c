@@ -101,10 +101,11 @@ int main(void) {
                "    \"bad\xef\xbf\xbd\",\n    \"\",\n    true,\n    null,\n    {},\n    []\n  ],\n"
                "  \"k\\\"q\": false\n}\n",
                "pretty: two spaces a level, a comma before each later member, empty ones closed at once");
-  check_writer(false,
-               "{\n\"n\":-3,\"u\":18446744073709551615,\n  \"list\":[0.5,null,\"bad\xef\xbf\xbd\",\"\",true,null,{},[]],"
-               "\"k\\\"q\":false\n}\n",
-               "compact: no whitespace but the line breaks asked for");
+  check_writer(
+      false,
+      "{\n\"n\":-3,\"u\":18446744073709551615,\n  \"list\":[0.5,null,\"bad\xef\xbf\xbd\",\"\",true,null,{},[]],"
+      "\"k\\\"q\":false\n}\n",
+      "compact: no whitespace but the line breaks asked for");
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }

@@ -85,8 +85,8 @@ static void test_pop(void) {
   int64_t big[] = {INT64_MAX / 2, INT64_MAX / 2 + 7};
   weft_pop(big, 2, INT64_MAX - 1, &p);
   ok(p.sum_useful_ns == INT64_MAX && p.idle_ns > 0 && p.imbalance_ns == 0,
-     "pop: huge times saturate: sum %lld idle %lld imbalance %lld", (long long)p.sum_useful_ns,
-     (long long)p.idle_ns, (long long)p.imbalance_ns);
+     "pop: huge times saturate: sum %lld idle %lld imbalance %lld", (long long)p.sum_useful_ns, (long long)p.idle_ns,
+     (long long)p.imbalance_ns);
 }
 
 static void test_units(void) {
@@ -115,12 +115,12 @@ static void test_units(void) {
   int64_t x, y;
   ok(weft_parse_range("1ms..2.5ms", 0, &x, &y) == 0 && x == MS && y == 2500000, "range 1ms..2.5ms");
   ok(weft_parse_range("..300ms", 1, &x, &y) == 0 && x == WEFT_TIME_OPEN_START && y == 300 * MS &&
-       weft_parse_range("0.2s..", 1, &x, &y) == 0 && x == 200 * MS && y == WEFT_TIME_OPEN_END,
+         weft_parse_range("0.2s..", 1, &x, &y) == 0 && x == 200 * MS && y == WEFT_TIME_OPEN_END,
      "open ends where allowed");
   ok(weft_parse_range("..300ms", 0, &x, &y) < 0 && weft_parse_range("1s..", 0, &x, &y) < 0,
      "open ends refused where not");
   ok(weft_parse_range("5s..1s", 1, &x, &y) < 0 && weft_parse_range("1s..1s", 0, &x, &y) < 0 &&
-       weft_parse_range("1s", 1, &x, &y) < 0 && weft_parse_range("1parsec..2s", 1, &x, &y) < 0,
+         weft_parse_range("1s", 1, &x, &y) < 0 && weft_parse_range("1parsec..2s", 1, &x, &y) < 0,
      "empty, reversed, undotted and unit-less ranges refused");
 }
 
@@ -161,35 +161,34 @@ static void test_two_threads(void) {
   ok(m->whole && m->range_start_ns == 0 && m->range_end_ns == 2000 * MS, "whole range 0..2 s");
   ok(s->nthreads == 2 && s->nprocesses == 1 && s->thread_ns == 4000 * MS, "2 threads, 1 process, 4 s thread time");
   ok(near(s->pop.lb, 1.4 / 1.8) && near(s->pop.synce, 0.9) && near(s->pop.pe, 0.7),
-     "whole run: LB %.4f SyncE %.4f PE %.4f (0.7778 0.9 0.7: useful is on a CPU)", s->pop.lb, s->pop.synce,
-     s->pop.pe);
+     "whole run: LB %.4f SyncE %.4f PE %.4f (0.7778 0.9 0.7: useful is on a CPU)", s->pop.lb, s->pop.synce, s->pop.pe);
   const WeftTimeSplit *w = &m->threads[1].time, *mn = &m->threads[0].time;
   ok(m->threads[1].useful_ns == 1800 * MS && m->threads[1].state_ns[WEFT_ST_RUNNING] == 2000 * MS &&
-       w->oncpu_ns == 1800 * MS && w->runnable_ns == 100 * MS && w->offcpu_ns == 100 * MS && w->waiting_ns == 0 &&
-       w->assumed_ns == 0,
+         w->oncpu_ns == 1800 * MS && w->runnable_ns == 100 * MS && w->offcpu_ns == 100 * MS && w->waiting_ns == 0 &&
+         w->assumed_ns == 0,
      "worker: running 2 s = on a CPU 1.8 s + runnable 100 ms + off a CPU 100 ms (%lld %lld %lld %lld)",
      (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->offcpu_ns, (long long)w->waiting_ns);
   ok(m->threads[0].useful_ns == 1000 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 1000 * MS &&
-       m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS && mn->oncpu_ns == 1000 * MS &&
-       mn->assumed_ns == 1000 * MS && mn->waiting_ns == 1000 * MS &&
-       mn->waiting_state_ns[WEFT_ST_SLEEP] == 1000 * MS && mn->runnable_ns == 0 && mn->offcpu_ns == 0,
+         m->threads[0].wait_ns == 1000 * MS && m->threads[0].lifetime_ns == 2000 * MS && mn->oncpu_ns == 1000 * MS &&
+         mn->assumed_ns == 1000 * MS && mn->waiting_ns == 1000 * MS &&
+         mn->waiting_state_ns[WEFT_ST_SLEEP] == 1000 * MS && mn->runnable_ns == 0 && mn->offcpu_ns == 0,
      "main (no readings): on a CPU 1 s, all of it assumed; waiting 1 s, in sleep; lifetime 2 s");
   ok(m->threads[0].cpu_ns == -1 && m->threads[1].cpu_ns == 1800 * MS && m->threads[1].runq_ns == 100 * MS,
      "cpu/runq: unknown for main, the thread's reading for the worker");
   ok(s->cpu_ns == 1800 * MS && s->runq_ns == 100 * MS, "summary cpu/runq sum the known threads");
   ok(near(m->processes[0].pop.lb, 1.4 / 1.8) && m->processes[0].nthreads == 2 &&
-       m->processes[0].useful_ns == 2800 * MS && m->processes[0].time.runnable_ns == 100 * MS &&
-       s->time.oncpu_ns == 2800 * MS && s->time.assumed_ns == 1000 * MS,
+         m->processes[0].useful_ns == 2800 * MS && m->processes[0].time.runnable_ns == 100 * MS &&
+         s->time.oncpu_ns == 2800 * MS && s->time.assumed_ns == 1000 * MS,
      "process and summary: 2 threads, useful 2.8 s (1 s assumed), LB 0.7778");
   const WeftParallelism *p = &m->parallelism;
   ok(p->kmax == 2 && p->ns[0] == 0 && p->ns[1] == 1000 * MS && p->ns[2] == 1000 * MS,
      "parallelism: 1 s with 1 running, 1 s with 2");
-  ok(near(p->fraction[1], 0.5) && near(p->fraction[2], 0.5) && near(p->average, 1.5), "parallelism: 0.5/0.5, average %.4f",
-     p->average);
+  ok(near(p->fraction[1], 0.5) && near(p->fraction[2], 0.5) && near(p->average, 1.5),
+     "parallelism: 0.5/0.5, average %.4f", p->average);
   /* findings: serial (1 s at most one thread x (2-1)) and sleep (1 s); equal
    * cost, serial ranks first by kind; runq 100 ms < 10% of 3 s running */
   ok(m->nfindings == 2 && m->findings[0].kind == WEFT_FIND_SERIAL && m->findings[1].kind == WEFT_FIND_SLEEP &&
-       m->findings[0].cost_ns == 1000 * MS && m->findings[1].cost_ns == 1000 * MS,
+         m->findings[0].cost_ns == 1000 * MS && m->findings[1].cost_ns == 1000 * MS,
      "findings: serial then sleep, 1 s each (%zu findings)", m->nfindings);
   ok(m->nfindings >= 1 && has(m->findings[0].title, "50% of the time") && has(m->findings[0].fix, "2.0x"),
      "serial finding: 50%% of the time, Amdahl bound 2.0x: %s / %s", m->nfindings ? m->findings[0].title : "",
@@ -201,15 +200,14 @@ static void test_two_threads(void) {
   m = compute_ok(d, 500 * MS, 1500 * MS);
   s = &m->summary;
   ok(!m->whole && s->span_ns == 1000 * MS && m->threads[0].lifetime_ns == 1000 * MS &&
-       m->threads[1].lifetime_ns == 1000 * MS,
+         m->threads[1].lifetime_ns == 1000 * MS,
      "range 0.5..1.5 s: T 1 s, lifetimes clipped to 1 s");
   /* the worker's readings in the range: 450 ms on a CPU in each half second (interpolated) */
   ok(m->threads[0].useful_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_SLEEP] == 500 * MS &&
-       m->threads[1].useful_ns == 900 * MS && m->threads[1].time.runnable_ns == 50 * MS &&
-       m->threads[1].time.offcpu_ns == 50 * MS,
+         m->threads[1].useful_ns == 900 * MS && m->threads[1].time.runnable_ns == 50 * MS &&
+         m->threads[1].time.offcpu_ns == 50 * MS,
      "range: main useful 0.5 s, sleep 0.5 s; worker useful 0.9 s, runnable 50 ms, off a CPU 50 ms");
-  ok(near(s->pop.lb, 0.7 / 0.9) && near(s->pop.synce, 0.9), "range: LB %.4f SyncE %.4f", s->pop.lb,
-     s->pop.synce);
+  ok(near(s->pop.lb, 0.7 / 0.9) && near(s->pop.synce, 0.9), "range: LB %.4f SyncE %.4f", s->pop.lb, s->pop.synce);
   ok(m->parallelism.ns[1] == 500 * MS && m->parallelism.ns[2] == 500 * MS && near(m->parallelism.average, 1.5),
      "range: parallelism 0.5 s / 0.5 s");
   /* schedstat interpolated: cpu points (0,0) (1 s, 900 ms) (2 s, 1.8 s): 450 ms at 0.5 s, 1.35 s at 1.5 s */
@@ -276,14 +274,14 @@ static void test_oversubscribed(void) {
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftTimeSplit *w = &m->threads[0].time, *z = &m->threads[1].time;
   ok(w->oncpu_ns == 400 * MS && w->runnable_ns == 300 * MS && w->waiting_ns == 300 * MS && w->offcpu_ns == 0 &&
-       w->waiting_state_ns[WEFT_ST_LOCK_WAIT] == 300 * MS && m->threads[0].useful_ns == 400 * MS,
+         w->waiting_state_ns[WEFT_ST_LOCK_WAIT] == 300 * MS && m->threads[0].useful_ns == 400 * MS,
      "worker: on a CPU 400 ms, runnable 300 ms, waiting 300 ms in lock_wait (%lld %lld %lld %lld)",
      (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns, (long long)w->offcpu_ns);
   ok(m->threads[0].wait_ns == 500 * MS && m->threads[0].state_ns[WEFT_ST_LOCK_WAIT] == 500 * MS,
      "worker: the recorded wait keeps its wall time, 500 ms");
   ok(w->interpolated_ns == 0 && m->summary.time.interpolated_ns == 0, "the whole run: nothing interpolated");
   ok(z->oncpu_ns == 5 * MS && z->offcpu_ns == 995 * MS && z->runnable_ns == 0 && z->waiting_ns == 0 &&
-       m->threads[1].useful_ns == 5 * MS,
+         m->threads[1].useful_ns == 5 * MS,
      "sleeper: on a CPU 5 ms, off a CPU 995 ms, not useful while asleep (%lld %lld)", (long long)z->oncpu_ns,
      (long long)z->offcpu_ns);
   ok(near(m->summary.pop.lb, 202.5 / 400) && near(m->summary.pop.synce, 0.4),
@@ -315,11 +313,13 @@ static void test_oversubscribed(void) {
   weft_metrics_free(m);
   m = compute_ok(d, 0, 250 * MS);
   w = &m->threads[0].time;
-  ok(w->interpolated_ns == 250 * MS, "range 0..250 ms: its 250 ms cut from the reading interval 0..500 ms are "
-     "interpolated, and said so (%lld)", (long long)w->interpolated_ns);
+  ok(w->interpolated_ns == 250 * MS,
+     "range 0..250 ms: its 250 ms cut from the reading interval 0..500 ms are "
+     "interpolated, and said so (%lld)",
+     (long long)w->interpolated_ns);
   ok(w->oncpu_ns == 75 * MS && w->runnable_ns == 125 * MS && w->waiting_ns == 50 * MS && w->offcpu_ns == 0,
-     "range 0..250 ms: worker on a CPU 75 ms, runnable 125 ms, waiting 50 ms (%lld %lld %lld)",
-     (long long)w->oncpu_ns, (long long)w->runnable_ns, (long long)w->waiting_ns);
+     "range 0..250 ms: worker on a CPU 75 ms, runnable 125 ms, waiting 50 ms (%lld %lld %lld)", (long long)w->oncpu_ns,
+     (long long)w->runnable_ns, (long long)w->waiting_ns);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -355,10 +355,11 @@ static sqlite3 *db_lock(void) {
   dbb_state(&bd, 1, 0, 5 * MS, R, -1, -1);
   dbb_state(&bd, 1, 5 * MS, 50 * MS, WEFT_ST_COND_WAIT, 2, -1);
   dbb_state(&bd, 1, 50 * MS, 100 * MS, R, -1, -1);
-  long long t2[][2] = {{0, 10}, {10, 11}, {11, 20}, {20, 22}, {22, 30}, {30, 33}, {33, 40}, {40, 44}, {44, 50},
-                       {50, 55}, {55, 100}};
-  for (int i = 0; i < 11; i++) dbb_state(&bd, 2, t2[i][0] * MS, t2[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, i % 2 ? 10 : -1);
-  long long t3[][3] = {{0, 10, -1}, {10, 16, 12}, {16, 20, -1}, {20, 27, 10}, {27, 30, -1}, {30, 38, 10},
+  long long t2[][2] = {{0, 10},  {10, 11}, {11, 20}, {20, 22}, {22, 30}, {30, 33},
+                       {33, 40}, {40, 44}, {44, 50}, {50, 55}, {55, 100}};
+  for (int i = 0; i < 11; i++)
+    dbb_state(&bd, 2, t2[i][0] * MS, t2[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, i % 2 ? 10 : -1);
+  long long t3[][3] = {{0, 10, -1},  {10, 16, 12}, {16, 20, -1}, {20, 27, 10}, {27, 30, -1}, {30, 38, 10},
                        {38, 40, -1}, {40, 49, 11}, {49, 50, -1}, {50, 60, 11}, {60, 100, -1}};
   for (int i = 0; i < 11; i++) dbb_state(&bd, 3, t3[i][0] * MS, t3[i][1] * MS, i % 2 ? L : R, i % 2 ? 1 : -1, t3[i][2]);
   dbb_hold(&bd, 1, 2, 11 * MS, 12 * MS, 1, 0);
@@ -388,34 +389,36 @@ static void test_lock(void) {
      "lock: 12 acquisitions (importer total), 10 contended");
   ok(o && o->handoffs == 3, "lock: 3 hand-offs");
   ok(o && o->named && !strcmp(o->name, "queue_lock") && o->site && !strcmp(o->site, "pool.c:80") &&
-       !strcmp(o->label, "queue_lock (pool.c:80)"),
+         !strcmp(o->label, "queue_lock (pool.c:80)"),
      "lock: named queue_lock, site pool.c:80 from its init stack: %s", o ? o->label : "");
   ok(o && o->nsites_total == 2 && o->nsites == 2 && !strcmp(o->sites[0].label, "worker (pool.c:88)") &&
-       o->sites[0].waits == 8 && o->sites[0].wait_ns == 36 * MS && o->sites[0].line == 88 &&
-       !strcmp(o->sites[0].file, "/src/pool.c") && !strcmp(o->sites[1].label, "flush (pool.c:120)") &&
-       o->sites[1].wait_ns == 19 * MS,
+         o->sites[0].waits == 8 && o->sites[0].wait_ns == 36 * MS && o->sites[0].line == 88 &&
+         !strcmp(o->sites[0].file, "/src/pool.c") && !strcmp(o->sites[1].label, "flush (pool.c:120)") &&
+         o->sites[1].wait_ns == 19 * MS,
      "lock: call sites merged by innermost frame: worker (pool.c:88) 8 waits 36 ms, flush (pool.c:120) 19 ms");
   const WeftObjectMetrics *cv = object(m, 2);
   ok(cv && !cv->named && !strcmp(cv->name, "cond@0x1000") && !cv->site && cv->acquisitions == -1 &&
-       cv->contended_frac < 0 && near(cv->wait_share, 0.45),
+         cv->contended_frac < 0 && near(cv->wait_share, 0.45),
      "condvar: named cond@0x1000 (no name, no stacks), acquisitions n/a, 45%% of waiting");
   ok(cv && cv->nsites == 1 && !strcmp(cv->sites[0].label, "(no stack)"), "condvar: its waits have no stack");
   const WeftObjectMetrics *o3 = object(m, 3);
   ok(o3 && !strcmp(o3->name, "flush (pool.c:120)") && !strcmp(o3->label, "flush (pool.c:120)") && o3->waits == 0 &&
-       o3->holds == 1 && o3->hold_ns == 10 * MS && o3->acquisitions == 1,
+         o3->holds == 1 && o3->hold_ns == 10 * MS && o3->acquisitions == 1,
      "unnamed lock: named by its first contended site; held only: %s", o3 ? o3->label : "");
   /* main's condvar wait (5..50 ms) has no wake-up flow: the critical path
    * stays in it, so its 45 ms count twice (waiting, and run time) and the
    * condvar ranks first (90 ms) before the lock (55 ms, off the path) */
   ok(m->nfindings >= 2 && m->findings[0].kind == WEFT_FIND_CONDVAR && m->findings[0].cost_ns == 90 * MS &&
-       m->findings[1].kind == WEFT_FIND_CONTENTION && m->findings[1].object_id == 1 &&
-       m->findings[1].cost_ns == 55 * MS,
+         m->findings[1].kind == WEFT_FIND_CONTENTION && m->findings[1].object_id == 1 &&
+         m->findings[1].cost_ns == 55 * MS,
      "findings: the condvar on the critical path first (45 + 45 ms), then the lock (55 ms)");
   const WeftFinding *lf = m->nfindings >= 2 ? &m->findings[1] : NULL;
-  ok(lf && has(lf->title, "lock queue_lock (pool.c:80): threads waited 55.0 ms on it (55% of all waiting); 2 call sites"),
+  ok(lf &&
+         has(lf->title, "lock queue_lock (pool.c:80): threads waited 55.0 ms on it (55% of all waiting); 2 call sites"),
      "lock finding title: %s", lf ? lf->title : "");
-  ok(lf && has(lf->evidence, "10 of 12 acquisitions contended (83%)") && has(lf->evidence, "top site worker (pool.c:88)") &&
-       has(lf->fix, "shard the lock") && !has(lf->evidence, "critical path"),
+  ok(lf && has(lf->evidence, "10 of 12 acquisitions contended (83%)") &&
+         has(lf->evidence, "top site worker (pool.c:88)") && has(lf->fix, "shard the lock") &&
+         !has(lf->evidence, "critical path"),
      "lock finding evidence and fix: %s", lf ? lf->evidence : "");
   ok(m->nfindings >= 1 && has(m->findings[0].evidence, "its waits put 45.0 ms on the critical path (45% of the run)"),
      "condvar finding evidence names its critical path share: %s", m->nfindings ? m->findings[0].evidence : "");
@@ -514,8 +517,7 @@ static void test_parallelism(void) {
      "parallelism: k=1 40 ns, k=2 50 ns, k=3 10 ns");
   ok(near(p->fraction[1], 0.4) && near(p->fraction[2], 0.5) && near(p->fraction[3], 0.1) && near(p->average, 1.7),
      "parallelism: fractions 0.4 0.5 0.1, average %.4f (1.7)", p->average);
-  ok(near(m->summary.pop.lb, (170.0 / 3) / 100) && near(m->summary.pop.synce, 1.0) &&
-       m->threads[2].lifetime_ns == 30,
+  ok(near(m->summary.pop.lb, (170.0 / 3) / 100) && near(m->summary.pop.synce, 1.0) && m->threads[2].lifetime_ns == 30,
      "team of 3 over 100 ns: LB %.4f (0.5667), SyncE 1", m->summary.pop.lb);
   weft_metrics_free(m);
   /* [55, 75): t1 20, t2 5, t3 20 -> k2 15 ([60,75)), k3 5 ([55,60)) */
@@ -553,7 +555,7 @@ static void test_io_overlap(void) {
       if (m->findings[i].kind == WEFT_FIND_SERIAL) f = &m->findings[i];
     if (both)
       ok(p->ns[0] == 50 && p->io_overlap_ns == 50 && f && f->cost_ns == 30 &&
-           has(f->evidence, "not counted: 50 ns of it with 2 or more threads blocked in I/O at once"),
+             has(f->evidence, "not counted: 50 ns of it with 2 or more threads blocked in I/O at once"),
          "io overlap: 50 ns with both threads in I/O and none running are not a serial phase (cost %lld)",
          f ? (long long)f->cost_ns : -1);
     else
@@ -632,14 +634,14 @@ static void test_barrier(void) {
   if (m->nregions == 2) {
     const WeftRegion *r0 = &m->regions[0];
     ok(r0->start_ns == 0 && r0->end_ns == 301 && r0->round == 0 && r0->team_useful_ns[0] == 100 &&
-         r0->team_useful_ns[1] == 300 && near(r0->pop.lb, 200.0 / 300) && r0->pop.idle_ns == 202 &&
-         r0->pop.imbalance_ns == 200,
+           r0->team_useful_ns[1] == 300 && near(r0->pop.lb, 200.0 / 300) && r0->pop.idle_ns == 202 &&
+           r0->pop.imbalance_ns == 200,
        "region 0..301 (round 0): useful 100/300, LB %.4f, idle 202", r0->pop.lb);
     const WeftRegion *r = &m->regions[1];
     ok(r->start_ns == 301 && r->end_ns == 601 && r->round == 1 && r->object_id == 5 && !r->clipped,
        "region 301..601, round 1 of object 5");
     ok(r->nteam == 2 && r->team_utid[0] == 1 && r->team_useful_ns[0] == 199 && r->team_utid[1] == 2 &&
-         r->team_useful_ns[1] == 298,
+           r->team_useful_ns[1] == 298,
        "team t1 199 ns, t2 298 ns");
     ok(near(r->pop.lb, 248.5 / 298) && near(r->pop.synce, 298.0 / 300) && near(r->pop.pe, 248.5 / 300),
        "LB %.6f SyncE %.6f PE %.6f", r->pop.lb, r->pop.synce, r->pop.pe);
@@ -651,13 +653,13 @@ static void test_barrier(void) {
   for (size_t i = 0; i < m->nfindings; i++)
     if (m->findings[i].kind == WEFT_FIND_IMBALANCE) bf = &m->findings[i];
   ok(bf && bf->object_id == 5 && bf->cost_ns == 299 && bf->region == 0 &&
-       has(bf->title, "barrier bar (bar.c:42): LB 0.75 over 2 rounds; t2 [401] was the straggler in 2; 305 ns"),
+         has(bf->title, "barrier bar (bar.c:42): LB 0.75 over 2 rounds; t2 [401] was the straggler in 2; 305 ns"),
      "barrier imbalance finding: %s", bf ? bf->title : "");
   weft_metrics_free(m);
   /* clipped: [400, 650) -> region [400, 601): t1 100, t2 198 + 1 */
   m = compute_ok(d, 400, 650);
   ok(m->nregions == 1 && m->regions[0].start_ns == 400 && m->regions[0].end_ns == 601 && m->regions[0].clipped &&
-       m->regions[0].team_useful_ns[0] == 100 && m->regions[0].team_useful_ns[1] == 199,
+         m->regions[0].team_useful_ns[0] == 100 && m->regions[0].team_useful_ns[1] == 199,
      "range 400..650: the region is clipped to 400..601, useful 100 and 199");
   weft_metrics_free(m);
   sqlite3_close(d);
@@ -705,32 +707,33 @@ static void test_forkjoin(void) {
   ok(m->nregions == 2 && fj && ph, "two regions: a fork-join group and a phase (the instant mark is none)");
   if (fj) {
     ok(fj->start_ns == 100 && fj->end_ns == 900 && fj->owner_utid == 1 && fj->nteam == 2 && fj->team_utid[0] == 2 &&
-         fj->team_utid[1] == 3,
+           fj->team_utid[1] == 3,
        "fork-join 100..900 by main, team w1 w2 (not main, not the detached w3)");
     ok(fj->team_useful_ns[0] == 400 && fj->team_useful_ns[1] == 590 && near(fj->pop.lb, 495.0 / 590) &&
-         near(fj->pop.synce, 590.0 / 800) && near(fj->pop.pe, 495.0 / 800),
+           near(fj->pop.synce, 590.0 / 800) && near(fj->pop.pe, 495.0 / 800),
        "fork-join: useful 400/590, LB %.6f SyncE %.6f PE %.6f", fj->pop.lb, fj->pop.synce, fj->pop.pe);
     ok(fj->pop.idle_ns == 610 && fj->straggler_utid == 3 && fj->last_utid == 3 &&
-         !strcmp(fj->label, "fork-join by main [500]"),
+           !strcmp(fj->label, "fork-join by main [500]"),
        "fork-join: idle 610, straggler and last w2, label '%s'", fj->label);
   }
   if (ph) {
     ok(ph->start_ns == 100 && ph->end_ns == 500 && ph->nteam == 3 && ph->team_utid[0] == 2 &&
-         near(ph->pop.lb, (890.0 / 3) / 400) && ph->pop.imbalance_ns == 310 && ph->mark_id == 7 &&
-         !strcmp(ph->label, "phase 'compute'"),
+           near(ph->pop.lb, (890.0 / 3) / 400) && ph->pop.imbalance_ns == 310 && ph->mark_id == 7 &&
+           !strcmp(ph->label, "phase 'compute'"),
        "phase 'compute' 100..500: team of the 3 workers (not main, joining), LB %.6f", ph->pop.lb);
   }
   /* findings: serial 610 (at most one running: [0,110) main then w1
    * alone, [500,700) w2 alone, [700,900) none, [900,1000) main: 110 + 200
    * + 200 + 100); phase imbalance 310; sleep 200; fork-join imbalance 190 */
   ok(m->nfindings == 4 && m->findings[0].kind == WEFT_FIND_SERIAL && m->findings[0].cost_ns == 610 &&
-       m->findings[1].kind == WEFT_FIND_IMBALANCE && m->findings[1].utid == 2 && m->findings[1].cost_ns == 310 &&
-       m->findings[2].kind == WEFT_FIND_SLEEP && m->findings[3].cost_ns == 190,
+         m->findings[1].kind == WEFT_FIND_IMBALANCE && m->findings[1].utid == 2 && m->findings[1].cost_ns == 310 &&
+         m->findings[2].kind == WEFT_FIND_SLEEP && m->findings[3].cost_ns == 190,
      "findings ranked: serial 610, phase imbalance 310, sleep 200, fork-join imbalance 190");
   int fjfind = 0;
   for (size_t i = 0; i < m->nfindings; i++)
-    fjfind |= m->findings[i].kind == WEFT_FIND_IMBALANCE && m->findings[i].cost_ns == 190 &&
-              has(m->findings[i].title, "load imbalance in fork-join by main [500]: LB 0.84; w2 [502] is the straggler");
+    fjfind |=
+        m->findings[i].kind == WEFT_FIND_IMBALANCE && m->findings[i].cost_ns == 190 &&
+        has(m->findings[i].title, "load imbalance in fork-join by main [500]: LB 0.84; w2 [502] is the straggler");
   ok(fjfind, "fork-join imbalance finding: cost 190, straggler w2");
   weft_metrics_free(m);
 
@@ -740,7 +743,7 @@ static void test_forkjoin(void) {
   for (size_t i = 0; i < m->nregions; i++)
     if (m->regions[i].kind == WEFT_REGION_FORK_JOIN) fj = &m->regions[i];
   ok(fj && fj->clipped && fj->start_ns == 200 && fj->end_ns == 600 && fj->team_useful_ns[0] == 300 &&
-       fj->team_useful_ns[1] == 400 && near(fj->pop.lb, 0.875),
+         fj->team_useful_ns[1] == 400 && near(fj->pop.lb, 0.875),
      "range 200..600: fork-join clipped, useful 300/400, LB 0.875");
   weft_metrics_free(m);
   sqlite3_close(d);
@@ -764,11 +767,11 @@ static void test_filter_and_render(void) {
   char err[256];
   WeftMetrics *m = compute(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END, 601, err, sizeof err);
   ok(m && m->nprocesses == 1 && m->processes[0].pid == 601 && m->nthreads == 1 && m->threads[0].utid == 2 &&
-       m->summary.thread_ns == 80,
+         m->summary.thread_ns == 80,
      "--process 601: only the child and its thread");
   /* running 80: on a CPU 50, runnable 30: useful 50 of 80 */
-  ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole &&
-       near(m->processes[0].pop.synce, 50.0 / 80) && near(m->summary.pop.synce, 50.0 / 80),
+  ok(m && m->range_start_ns == 10 && m->range_end_ns == 90 && !m->whole && near(m->processes[0].pop.synce, 50.0 / 80) &&
+         near(m->summary.pop.synce, 50.0 / 80),
      "--process 601: the open range narrows to its life 10..90; SyncE 0.625 (30 of 80 runnable)");
   ok(m && m->threads[0].cpu_ns == 50 && m->threads[0].runq_ns == 30 && m->threads[0].time.assumed_ns == 0,
      "the end reading alone is the thread's: cpu 50, runq 30, nothing assumed");
@@ -786,7 +789,7 @@ static void test_filter_and_render(void) {
   weft_metrics_free(m);
   m = compute(d, 0, 50, 601, err, sizeof err);
   ok(m && m->range_start_ns == 0 && m->range_end_ns == 50 && m->processes[0].lifetime_ns == 40 &&
-       near(m->summary.pop.synce, 25.0 / 50),
+         near(m->summary.pop.synce, 25.0 / 50),
      "--process 601 --range 0..50: an explicit range is kept; SyncE 0.5 (half the reading: 25 on a CPU)");
   weft_metrics_free(m);
   m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
@@ -829,8 +832,8 @@ static void test_launchers(void) {
   dbb_process_parent(&bd, 5, 4);
   dbb_process_parent(&bd, 7, 4);
   dbb_process_parent(&bd, 6, 5);
-  long long span[][3] = {{1, 0, 10}, {2, 10, 30}, {3, 12, 20}, {4, 30, 100}, {5, 40, 90}, {6, 50, 60}, {7, 45, 50},
-                         {8, 50, 95}};
+  long long span[][3] = {{1, 0, 10},  {2, 10, 30}, {3, 12, 20}, {4, 30, 100},
+                         {5, 40, 90}, {6, 50, 60}, {7, 45, 50}, {8, 50, 95}};
   for (int i = 0; i < 8; i++) {
     dbb_thread(&bd, i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
     dbb_state(&bd, i + 1, span[i][1], span[i][2], i == 3 ? WEFT_ST_CHILD_WAIT : WEFT_ST_RUNNING, -1, -1);
@@ -956,25 +959,24 @@ static void test_critpath_chain(void) {
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftCriticalPath *cp = m->critical_path;
   ok(cp && cp->length_ns == 100 * MS && cp->path_ns == 100 * MS && cp->before_ns == 0 && cp->after_ns == 0 &&
-       cp->end_utid == 1 && cp->jumps == 3,
+         cp->end_utid == 1 && cp->jumps == 3,
      "chain: the path covers the 100 ms run from main's end, through 3 flows");
   const WeftPathThread *tm = cp ? path_thread(cp, 1) : NULL, *ta = cp ? path_thread(cp, 2) : NULL,
                        *tb = cp ? path_thread(cp, 3) : NULL;
   ok(tm && tm->path_ns == 18 * MS && tm->running_ns == 17 * MS && ta && ta->path_ns == 4 * MS &&
-       ta->running_ns == 3 * MS && tb && tb->path_ns == 78 * MS && tb->running_ns == 77 * MS,
+         ta->running_ns == 3 * MS && tb && tb->path_ns == 78 * MS && tb->running_ns == 77 * MS,
      "chain: main 18 ms (17 running), A 4 ms (3), B 78 ms (77) on the path");
   ok(cp && cp->nthreads == 3 && cp->threads[0].utid == 3 && near(cp->threads[0].share, 0.78),
      "chain: B first, 78%% of the path");
   const WeftPathObject *l1 = cp ? path_object(cp, 1) : NULL, *l2 = cp ? path_object(cp, 2) : NULL;
   /* holds on the path: B's L2 4..80 and A's L2 81..82; A's L1 80..84 and main's L1 85..86 */
-  ok(l2 && l2->cause_ns == 76 * MS && l2->hold_ns == 77 * MS && l1 && l1->cause_ns == 4 * MS &&
-       l1->hold_ns == 5 * MS,
+  ok(l2 && l2->cause_ns == 76 * MS && l2->hold_ns == 77 * MS && l1 && l1->cause_ns == 4 * MS && l1->hold_ns == 5 * MS,
      "chain: L2 caused 76 ms (held 77 ms on the path), L1 4 ms (held 5 ms): %lld %lld %lld %lld",
      l2 ? (long long)l2->cause_ns : -1, l2 ? (long long)l2->hold_ns : -1, l1 ? (long long)l1->cause_ns : -1,
      l1 ? (long long)l1->hold_ns : -1);
   ok(cp && cp->nobjects == 2 && cp->objects[0].object_id == 2, "chain: L2 first");
   ok(cp && cp->nsites == 2 && !strcmp(cp->sites[0].label, "a_fn (chain.c:20)") &&
-       !strcmp(cp->sites[0].object_label, "L2 (chain.c:20)") && cp->sites[0].cause_ns == 76 * MS,
+         !strcmp(cp->sites[0].object_label, "L2 (chain.c:20)") && cp->sites[0].cause_ns == 76 * MS,
      "chain: the call site of A's wait on L2 carries 76 ms: %zu %s %s", cp ? cp->nsites : 0,
      cp && cp->nsites ? cp->sites[0].label : "", cp && cp->nsites ? cp->sites[0].object_label : "");
   const WeftObjectMetrics *o2 = object(m, 2), *o1 = object(m, 1);
@@ -989,14 +991,14 @@ static void test_critpath_chain(void) {
                  (cp->segments[i].start_ns > 10 * MS ? cp->segments[i].start_ns : 10 * MS);
   ok(in_wait == 70 * MS, "chain: 70 of main's 75 ms wait on L1 is B's time on the path");
   ok(cp && cp->nsegments == 4 && cp->segments[0].utid == 1 && cp->segments[0].end_ns == 2 * MS &&
-       cp->segments[0].flow_kind == 0 && cp->segments[1].utid == 3 && cp->segments[1].start_ns == 2 * MS &&
-       cp->segments[1].end_ns == 80 * MS && cp->segments[1].flow_kind == WEFT_FLOW_CREATE &&
-       cp->segments[2].utid == 2 && cp->segments[2].end_ns == 84 * MS &&
-       cp->segments[2].flow_kind == WEFT_FLOW_LOCK_HANDOFF && cp->segments[2].object_id == 2 &&
-       cp->segments[3].utid == 1 && cp->segments[3].end_ns == 100 * MS && cp->segments[3].object_id == 1,
+         cp->segments[0].flow_kind == 0 && cp->segments[1].utid == 3 && cp->segments[1].start_ns == 2 * MS &&
+         cp->segments[1].end_ns == 80 * MS && cp->segments[1].flow_kind == WEFT_FLOW_CREATE &&
+         cp->segments[2].utid == 2 && cp->segments[2].end_ns == 84 * MS &&
+         cp->segments[2].flow_kind == WEFT_FLOW_LOCK_HANDOFF && cp->segments[2].object_id == 2 &&
+         cp->segments[3].utid == 1 && cp->segments[3].end_ns == 100 * MS && cp->segments[3].object_id == 1,
      "chain: segments main 0..2, B 2..80 (create), A 80..84 (hand-off of L2), main 84..100 (hand-off of L1)");
   ok(cp && cp->nwhatifs >= 1 && cp->whatifs[0].kind == WEFT_WHATIF_OBJECT && cp->whatifs[0].object_id == 2 &&
-       cp->whatifs[0].saving_ns == 76 * MS && cp->whatifs[0].predicted_ns == 24 * MS,
+         cp->whatifs[0].saving_ns == 76 * MS && cp->whatifs[0].predicted_ns == 24 * MS,
      "chain: what-if without L2's waits: 24 ms");
   weft_metrics_free(m);
   /* a range: [50, 100 ms) starts the walk at main's end and stops at 50 */
@@ -1005,14 +1007,14 @@ static void test_critpath_chain(void) {
   tb = cp ? path_thread(cp, 3) : NULL;
   l2 = cp ? path_object(cp, 2) : NULL;
   ok(cp && cp->length_ns == 50 * MS && cp->path_ns == 50 * MS && tb && tb->path_ns == 30 * MS && l2 &&
-       l2->cause_ns == 31 * MS,
+         l2->cause_ns == 31 * MS,
      "chain, range 50..100 ms: B 30 ms on the path, L2 caused 31 ms");
   weft_metrics_free(m);
   /* with the importer's max_hold_ns the walk reads only the holds near its
    * segments: the same hold times (the longest hold here is B's 76 ms) */
   sqlite3 *wdb = NULL;
   ok(sqlite3_open(bd.path, &wdb) == SQLITE_OK && weft_db_meta_set_int(wdb, "max_hold_ns", 81 * MS) == 0 &&
-       weft_db_meta_get_int(d, "max_hold_ns", -1) == 81 * MS,
+         weft_db_meta_get_int(d, "max_hold_ns", -1) == 81 * MS,
      "chain: meta max_hold_ns set");
   sqlite3_close(wdb);
   m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
@@ -1034,8 +1036,10 @@ static void test_critpath_timeout(void) {
   dbb_thread(&bd, 2, 1, 401, "t2", 1, 1 * MS, 45 * MS);
   dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
   dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
-  dbb_exec(&bd, "INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, result) VALUES (1, %lld, %lld, %d, 1, 110)",
-    10 * MS, 30 * MS, WEFT_ST_LOCK_WAIT);
+  dbb_exec(
+      &bd,
+      "INSERT INTO thread_state(utid, start_ns, dur_ns, state, object_id, result) VALUES (1, %lld, %lld, %d, 1, 110)",
+      10 * MS, 30 * MS, WEFT_ST_LOCK_WAIT);
   dbb_state(&bd, 1, 40 * MS, 42 * MS, WEFT_ST_RUNNING, -1, -1);
   dbb_state(&bd, 1, 42 * MS, 45 * MS, WEFT_ST_SLEEP, -1, -1);
   dbb_state(&bd, 1, 45 * MS, 50 * MS, WEFT_ST_RUNNING, -1, -1);
@@ -1048,7 +1052,7 @@ static void test_critpath_timeout(void) {
   const WeftPathThread *tm = cp ? path_thread(cp, 1) : NULL;
   const WeftPathObject *lk = cp ? path_object(cp, 1) : NULL;
   ok(cp && cp->nthreads == 1 && tm && tm->path_ns == 50 * MS && tm->running_ns == 17 * MS && cp->jumps == 0 &&
-       cp->nsegments == 1,
+         cp->nsegments == 1,
      "timeout: the whole path is main (17 ms running), no flow followed");
   ok(lk && lk->cause_ns == 30 * MS && lk->hold_ns == 0,
      "timeout: the timed-out wait puts 30 ms of lk on the path; t2's hold is not on it");
@@ -1085,7 +1089,7 @@ static void test_critpath_barrier(void) {
   const WeftPathThread *t1 = cp ? path_thread(cp, 1) : NULL, *t3 = cp ? path_thread(cp, 3) : NULL;
   const WeftPathObject *b = cp ? path_object(cp, 5) : NULL;
   ok(cp && cp->end_utid == 1 && cp->jumps == 1 && t1 && t1->path_ns == 41 * MS && t1->running_ns == 40 * MS && t3 &&
-       t3->path_ns == 59 * MS && !path_thread(cp, 2),
+         t3->path_ns == 59 * MS && !path_thread(cp, 2),
      "barrier: main 41 ms, the last arrival t3 59 ms, t2 not on the path");
   ok(b && b->cause_ns == 40 * MS, "barrier: 40 ms caused by the barrier");
   ok(cp && cp->nsegments == 2 && cp->segments[1].flow_kind == WEFT_FLOW_BARRIER && cp->segments[1].start_ns == 59 * MS,
@@ -1123,7 +1127,8 @@ static void test_many_sites(void) {
   dbb_object(&bd, N + 1, 1, WEFT_KIND_MUTEX, 0x90000, NULL, 3000, -1, 1);
   dbb_object(&bd, N + 2, 1, WEFT_KIND_MUTEX, 0x90040, NULL, 3001, -1, 1);
   /* one 1 ms wait per object, back to back in w's timeline */
-  for (int i = 0; i < N; i++) dbb_state(&bd, 2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
+  for (int i = 0; i < N; i++)
+    dbb_state(&bd, 2, 500 * MS + i * MS, 501 * MS + i * MS, WEFT_ST_LOCK_WAIT, 1 + i, 2000 + i);
   dbb_state(&bd, 2, (500 + N) * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
   sqlite3 *d = db_finish(1000 * MS);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
@@ -1141,7 +1146,8 @@ static void test_many_sites(void) {
   char buf[256];
   ok(!strcmp(weft_object_display_name(d, 7, buf, sizeof buf), "make_locks (sites.c:10) #7"),
      "the display name agrees: '%s'", buf);
-  ok(!strcmp(weft_object_display_name(d, N + 1, buf, sizeof buf), "make_locks (sites.c:10) from queue_new (queue.c:12)"),
+  ok(!strcmp(weft_object_display_name(d, N + 1, buf, sizeof buf),
+             "make_locks (sites.c:10) from queue_new (queue.c:12)"),
      "the caller tells apart objects made at the same site: '%s'", buf);
   ok(!strcmp(weft_object_display_name(d, N + 2, buf, sizeof buf), "make_locks (sites.c:10) from pool_new (pool.c:40)"),
      "... each its own caller: '%s'", buf);

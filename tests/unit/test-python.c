@@ -79,7 +79,7 @@ static void db_threads_of(int64_t pid, const char *cmdline, int64_t main_ms) {
   st(1, main_ms, 1000, WEFT_ST_JOIN_WAIT, 30);
 }
 
-#define PY "/usr/bin/python3.11"
+#define PY      "/usr/bin/python3.11"
 #define TRACKER PY " -c from multiprocessing.resource_tracker import main;main(5)"
 
 /* A multiprocessing.Pool (fork) of pid 100 with three workers and
@@ -140,9 +140,9 @@ static void test_fork_pool(void) {
   ok(py && py->npools == 1, "fork pool: one pool (%zu)", py ? py->npools : 0);
   const WeftPyPool *pl = py && py->npools ? &py->pools[0] : NULL;
   ok(pl && pl->parent_upid == 1 && pl->nworkers == 3 && !strcmp(pl->start_method, "fork") &&
-       !strcmp(pl->label, "pool of pid 100 (python3.11)"),
-     "fork pool: of pid 100, 3 workers (the tracker is none), started with fork: %s, %zu, %s",
-     pl ? pl->label : "", pl ? pl->nworkers : 0, pl ? pl->start_method : "");
+         !strcmp(pl->label, "pool of pid 100 (python3.11)"),
+     "fork pool: of pid 100, 3 workers (the tracker is none), started with fork: %s, %zu, %s", pl ? pl->label : "",
+     pl ? pl->nworkers : 0, pl ? pl->start_method : "");
   ok(pl && pl->start_ns == 100 * MS && pl->end_ns == 900 * MS, "fork pool: span 100..900 ms");
   ok(weft_python_pool_of(py, 1) == pl && weft_python_pool_of(py, 4) == pl && !weft_python_pool_of(py, 2),
      "pool_of: the parent and a worker are the pool's, the tracker is not");
@@ -154,20 +154,20 @@ static void test_fork_pool(void) {
   ok(c && c->useful_ns == 800 * MS && c->idle_ns == 0 && c->finish_ns == 860 * MS,
      "worker C: useful 800, finished at 860 ms (%lld)", c ? (long long)(c->finish_ns / MS) : -1);
   ok(pl && near(pl->pop.lb, 2.0 / 3) && pl->straggler_upid == 5 && pl->straggler_lag_ns == 380 * MS &&
-       near(pl->straggler_lag_share, 0.5),
+         near(pl->straggler_lag_share, 0.5),
      "straggler C: 380 ms behind, 50%% of its time in the pool; LB %.4f (0.6667)", pl ? pl->pop.lb : -1);
   ok(pl && pl->parent_wait_ns == 800 * MS && near(pl->parent_wait_share, 1.0),
      "the parent waited 800 ms, all of the span");
   const WeftFinding *f = finding(m, WEFT_FIND_IMBALANCE, -1);
   ok(f && f->cost_ns == 760 * MS && f->utid == 5 &&
-       has(f->title, "worker 3 (ForkPoolWorker-3, pid 104) of the pool of pid 100 (python3.11) finished 380 ms "
-                     "after the others (50% of its time in the pool)"),
+         has(f->title, "worker 3 (ForkPoolWorker-3, pid 104) of the pool of pid 100 (python3.11) finished 380 ms "
+                       "after the others (50% of its time in the pool)"),
      "imbalance finding: cost 760 ms (lag x 2 others), on the straggler: %s", f ? f->title : "none");
   ok(f && has(f->evidence, "3 workers (fork); load balance of their useful time 0.67") &&
-       has(f->evidence, "the parent waited 800 ms (100% of the pool's span)"),
+         has(f->evidence, "the parent waited 800 ms (100% of the pool's span)"),
      "imbalance evidence: %s", f ? f->evidence : "none");
   ok(!finding(m, WEFT_FIND_CONTENTION, 10) && !finding(m, WEFT_FIND_CONTENTION, 11) &&
-       !finding(m, WEFT_FIND_CONTENTION, 12),
+         !finding(m, WEFT_FIND_CONTENTION, 12),
      "no contention finding for the semaphores of the pool's parent and workers");
   ok(py && py->io_ns == 980 * MS && !finding(m, WEFT_FIND_IO, -1) && !finding(m, WEFT_FIND_GIL, -1),
      "the tracker's 980 ms of pipe reads are Python's (no io finding), no GIL finding");
@@ -176,7 +176,7 @@ static void test_fork_pool(void) {
 }
 
 #define FORKSERVER PY " -c from multiprocessing.forkserver import main; main(7, 8, ['__main__'])"
-#define LOKY PY " -m joblib.externals.loky.backend.popen_loky_posix --process-name LokyProcess-%d --pipe 9"
+#define LOKY       PY " -m joblib.externals.loky.backend.popen_loky_posix --process-name LokyProcess-%d --pipe 9"
 
 /* Two pools, both balanced:
  *   a forkserver pool of pid 500 (upid 1, runs 0..1000): its forkserver (upid
@@ -247,21 +247,20 @@ static void test_two_pools(void) {
      "forkserver pool: the 2 workers the forkserver forked, method %s (%zu workers)", fs ? fs->start_method : "",
      fs ? fs->nworkers : 0);
   ok(fs && !weft_python_pool_of(py, 2) && !weft_python_pool_of(py, 3) && fs->start_ns == 100 * MS &&
-       fs->end_ns == 600 * MS,
+         fs->end_ns == 600 * MS,
      "the forkserver and the resource tracker are no workers: the span is the workers' 100..600 ms");
-  ok(fs && worker(fs, 4)->finish_ns == 480 * MS && worker(fs, 5)->finish_ns == 500 * MS &&
-       fs->straggler_upid == 5 && fs->straggler_lag_ns == 20 * MS && near(fs->straggler_lag_share, 0.05) &&
-       near(fs->pop.lb, 1.0),
+  ok(fs && worker(fs, 4)->finish_ns == 480 * MS && worker(fs, 5)->finish_ns == 500 * MS && fs->straggler_upid == 5 &&
+         fs->straggler_lag_ns == 20 * MS && near(fs->straggler_lag_share, 0.05) && near(fs->pop.lb, 1.0),
      "forkserver pool: finishes 480 and 500 ms, lag 20 ms (5%%), LB 1");
   ok(lk && lk->nworkers == 2 && worker(lk, 8) && worker(lk, 10) && !strcmp(lk->start_method, "loky") &&
-       !weft_python_pool_of(py, 7),
+         !weft_python_pool_of(py, 7),
      "loky executor: its 2 workers are their exec'd images, method %s", lk ? lk->start_method : "");
   const WeftPyWorker *w8 = worker(lk, 8), *w10 = worker(lk, 10);
   ok(w8 && w8->start_ns == 200 * MS && w8->useful_ns == 510 * MS && w8->finish_ns == 685 * MS && w10 &&
-       w10->start_ns == 205 * MS && w10->finish_ns == 690 * MS && w8->pid == 601,
+         w10->start_ns == 205 * MS && w10->finish_ns == 690 * MS && w8->pid == 601,
      "loky workers: from their fork (200, 205 ms), useful 510 ms with it, finished at 685 and 690 ms");
   ok(lk && lk->start_ns == 200 * MS && lk->end_ns == 715 * MS && lk->parent_wait_ns == 515 * MS &&
-       near(lk->parent_wait_share, 1.0) && lk->straggler_lag_ns == 5 * MS,
+         near(lk->parent_wait_share, 1.0) && lk->straggler_lag_ns == 5 * MS,
      "loky executor: span 200..715 ms, the parent waited all 515 ms of it, lag 5 ms");
   ok(!finding(m, WEFT_FIND_IMBALANCE, -1), "balanced pools: no imbalance finding");
   ok(!finding(m, WEFT_FIND_CONTENTION, 20), "the executor's parent waiting for results: no contention finding");
@@ -318,19 +317,20 @@ static void test_gil(void) {
      pp ? (long long)pp->gil_handoffs : -1);
   const WeftPyThread *t1 = pythread(py, 2), *t2 = pythread(py, 3);
   ok(t1 && t2 && t1->gil_wait_ns == 400 * MS && t2->gil_wait_ns == 500 * MS && t1->gil_held_ns == 500 * MS &&
-       t2->gil_held_ns == 400 * MS && near(t1->gil_share, 4.0 / 9) && !strcmp(t1->label, "T1 [701]"),
+         t2->gil_held_ns == 400 * MS && near(t1->gil_share, 4.0 / 9) && !strcmp(t1->label, "T1 [701]"),
      "T1 waited 400 ms and held it 500 ms while T2 waited; T2 the other way round");
   ok(pp && pp->top_holder_utid == 2 && pp->top_holder_ns == 500 * MS, "top holder T1, 500 ms");
   ok(weft_python_is_gil_object(py, 5) && weft_python_is_gil_object(py, 6) && !weft_python_is_gil_object(py, 30) &&
-       py->ngil_objects == 2,
+         py->ngil_objects == 2,
      "the GIL's objects: its condvar and mutex, not the join");
   const WeftFinding *f = finding(m, WEFT_FIND_GIL, -1);
   ok(f && f->cost_ns == 900 * MS && f->utid == 2 &&
-       has(f->title, "2 threads of pid 700 (python3) spent 50% of their time waiting for the GIL"),
+         has(f->title, "2 threads of pid 700 (python3) spent 50% of their time waiting for the GIL"),
      "gil finding: cost 900 ms, on T1: %s", f ? f->title : "none");
-  ok(f && has(f->evidence, "900 ms of GIL waits in all; threads were waiting for the GIL during 90% of the "
-                           "process's life (900 ms)") &&
-       has(f->evidence, "4 hand-offs between threads; others waited longest (500 ms) while T1 [701] held it"),
+  ok(f &&
+         has(f->evidence, "900 ms of GIL waits in all; threads were waiting for the GIL during 90% of the "
+                          "process's life (900 ms)") &&
+         has(f->evidence, "4 hand-offs between threads; others waited longest (500 ms) while T1 [701] held it"),
      "gil evidence: %s", f ? f->evidence : "none");
   ok(!finding(m, WEFT_FIND_CONDVAR, 5) && !finding(m, WEFT_FIND_CONTENTION, 6) && !finding(m, WEFT_FIND_IO_OVERLAP, -1),
      "the GIL's condvar and mutex get no finding of their own; no io_overlap");
@@ -374,8 +374,8 @@ static void test_io_threads(void) {
   ok(py && py->io_ns == 1450 * MS && py->sleep_ns == 0 && py->npools == 0, "1450 ms of Python I/O, no pool");
   const WeftFinding *f = finding(m, WEFT_FIND_IO_OVERLAP, -1);
   ok(f && f->cost_ns == 0 && has(f->title, "(2 threads of pid 800 (python3), up to 2 waiting at once)") &&
-       has(f->evidence, "76% of their time blocked in I/O or sleeping and 0% waiting for the GIL") &&
-       has(f->evidence, "at once for 550 ms"),
+         has(f->evidence, "76% of their time blocked in I/O or sleeping and 0% waiting for the GIL") &&
+         has(f->evidence, "at once for 550 ms"),
      "io_overlap finding (cost 0): %s / %s", f ? f->title : "none", f ? f->evidence : "");
   ok(!finding(m, WEFT_FIND_IO, -1) && !finding(m, WEFT_FIND_GIL, -1), "no io finding, no gil finding");
   weft_metrics_free(m);

@@ -26,27 +26,25 @@
 
 typedef struct {
   WeftEvent ev[256];
-  size_t    n;
-  size_t    stop_at;     /* return 7 when this many records were seen (0 = never) */
+  size_t n;
+  size_t stop_at; /* return 7 when this many records were seen (0 = never) */
 } Events;
 
 static int collect(const WeftEvent *ev, void *user) {
   Events *e = user;
-  if (e->n < sizeof e->ev / sizeof e->ev[0])
-    e->ev[e->n] = *ev;
+  if (e->n < sizeof e->ev / sizeof e->ev[0]) e->ev[e->n] = *ev;
   e->n++;
   return e->stop_at && e->n == e->stop_at ? 7 : 0;
 }
 
 /* Open b's buffer as name, scan it into e; returns the scan result, or -100
  * if the open failed. err gets the message. */
-static int open_scan(const TraceBuild *b, size_t len, const char *name, Events *e, WeftTrace **tp,
-                     char *err, size_t errlen) {
+static int open_scan(const TraceBuild *b, size_t len, const char *name, Events *e, WeftTrace **tp, char *err,
+                     size_t errlen) {
   WeftTrace *t;
   memset(e, 0, sizeof *e);
   err[0] = '\0';
-  if (weft_trace_open_mem(b->buf, len, name, &t, err, errlen) < 0)
-    return -100;
+  if (weft_trace_open_mem(b->buf, len, name, &t, err, errlen) < 0) return -100;
   int rc = weft_trace_scan(t, collect, e, err, errlen);
   if (tp)
     *tp = t;
@@ -55,9 +53,7 @@ static int open_scan(const TraceBuild *b, size_t len, const char *name, Events *
   return rc;
 }
 
-static int has(const char *s, const char *sub) {
-  return strstr(s, sub) != NULL;
-}
+static int has(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
 
 /* ---- the seed: exact decoding ---- */
 
@@ -74,37 +70,31 @@ static void test_seed(void) {
     return;
   }
   const WeftFileHeader *h = weft_trace_header(t);
-  ok(h->pid == SEED_PID && h->clock == WEFT_CLOCK_TSC && h->tsc_hz == SEED_HZ &&
-     h->session == 0x5eed0000cafe0001ull, "seed header fields");
+  ok(h->pid == SEED_PID && h->clock == WEFT_CLOCK_TSC && h->tsc_hz == SEED_HZ && h->session == 0x5eed0000cafe0001ull,
+     "seed header fields");
   ok(strcmp(weft_trace_name(t), "seed.wtrace") == 0, "trace name");
   ok(e.n == 43, "seed has 43 records (got %zu)", e.n);
 
   static const unsigned types[] = {
-    WEFT_EV_THREAD_START, WEFT_EV_PROCESS_INFO, WEFT_EV_MODULE, WEFT_EV_THREAD_NAME, WEFT_EV_INIT,
-    WEFT_EV_NAME_OBJECT, WEFT_EV_STACK, WEFT_EV_THREAD_CREATE, WEFT_EV_ACQ, WEFT_EV_REL,
-    WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_SIGNAL, WEFT_EV_REL, WEFT_EV_REL, WEFT_EV_COUNTS,
-    WEFT_EV_TIME, WEFT_EV_SYNC,
-    WEFT_EV_MARK, WEFT_EV_FORK, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_MARK,
-    WEFT_EV_SEM_OPEN, WEFT_EV_SCHED, WEFT_EV_LOST, WEFT_EV_THREAD_EXIT, WEFT_EV_EXIT,
-    WEFT_EV_THREAD_START, WEFT_EV_THREAD_NAME, WEFT_EV_ACQ, WEFT_EV_ACQ, WEFT_EV_WAIT_BEGIN,
-    WEFT_EV_WAIT_END, WEFT_EV_REL, WEFT_EV_WAIT_BEGIN, WEFT_EV_WAIT_END, WEFT_EV_INIT,
-    WEFT_EV_DESTROY, WEFT_EV_THREAD_DETACH, WEFT_EV_EXEC, WEFT_EV_EXEC_FAILED, WEFT_EV_THREAD_EXIT,
+      WEFT_EV_THREAD_START, WEFT_EV_PROCESS_INFO, WEFT_EV_MODULE,        WEFT_EV_THREAD_NAME,  WEFT_EV_INIT,
+      WEFT_EV_NAME_OBJECT,  WEFT_EV_STACK,        WEFT_EV_THREAD_CREATE, WEFT_EV_ACQ,          WEFT_EV_REL,
+      WEFT_EV_WAIT_BEGIN,   WEFT_EV_WAIT_END,     WEFT_EV_SIGNAL,        WEFT_EV_REL,          WEFT_EV_REL,
+      WEFT_EV_COUNTS,       WEFT_EV_TIME,         WEFT_EV_SYNC,          WEFT_EV_MARK,         WEFT_EV_FORK,
+      WEFT_EV_WAIT_BEGIN,   WEFT_EV_WAIT_END,     WEFT_EV_MARK,          WEFT_EV_SEM_OPEN,     WEFT_EV_SCHED,
+      WEFT_EV_LOST,         WEFT_EV_THREAD_EXIT,  WEFT_EV_EXIT,          WEFT_EV_THREAD_START, WEFT_EV_THREAD_NAME,
+      WEFT_EV_ACQ,          WEFT_EV_ACQ,          WEFT_EV_WAIT_BEGIN,    WEFT_EV_WAIT_END,     WEFT_EV_REL,
+      WEFT_EV_WAIT_BEGIN,   WEFT_EV_WAIT_END,     WEFT_EV_INIT,          WEFT_EV_DESTROY,      WEFT_EV_THREAD_DETACH,
+      WEFT_EV_EXEC,         WEFT_EV_EXEC_FAILED,  WEFT_EV_THREAD_EXIT,
   };
   int types_ok = e.n == 43, tids_ok = 1, ns_ok = 1, pid_ok = 1, order_ok = 1;
   for (size_t i = 0; i < e.n && i < 43; i++) {
     const WeftEvent *ev = &e.ev[i];
-    if (ev->type != types[i])
-      types_ok = 0;
-    if (ev->tid != (i < 28 ? SEED_PID : SEED_TID2))
-      tids_ok = 0;
-    if (ev->pid != SEED_PID)
-      pid_ok = 0;
-    if (ev->ns != SEED_NS(ev->tsc) || weft_trace_ticks_to_ns(t, ev->tsc) != ev->ns)
-      ns_ok = 0;
-    if (i > 0 && i != 28 && ev->tsc <= e.ev[i - 1].tsc)
-      order_ok = 0;
-    if (ev->w[0] != 0 && WEFT_W0_NWORDS(ev->w[0]) != ev->nwords)
-      types_ok = 0;
+    if (ev->type != types[i]) types_ok = 0;
+    if (ev->tid != (i < 28 ? SEED_PID : SEED_TID2)) tids_ok = 0;
+    if (ev->pid != SEED_PID) pid_ok = 0;
+    if (ev->ns != SEED_NS(ev->tsc) || weft_trace_ticks_to_ns(t, ev->tsc) != ev->ns) ns_ok = 0;
+    if (i > 0 && i != 28 && ev->tsc <= e.ev[i - 1].tsc) order_ok = 0;
+    if (ev->w[0] != 0 && WEFT_W0_NWORDS(ev->w[0]) != ev->nwords) types_ok = 0;
   }
   ok(types_ok, "seed record types and lengths in file order");
   ok(tids_ok && pid_ok, "seed pid and tids");
@@ -123,15 +113,13 @@ static void test_seed(void) {
     good = good && a1 && strcmp(a1, "-j4") == 0 && len == 3;
     const char *exe = weft_event_next_string(&ev[1], 2, &pos, &len);
     good = good && exe && strcmp(exe, "/usr/bin/prog") == 0;
-    while (weft_event_next_string(&ev[1], 2, &pos, &len))
-      good = good && len == 0;                  /* padding reads as empty strings */
+    while (weft_event_next_string(&ev[1], 2, &pos, &len)) good = good && len == 0; /* padding reads as empty strings */
     ok(good && (ev[1].w[1] & 0xffffffffu) == 2, "PROCESS_INFO argv and exe");
   }
-  ok(strcmp(weft_event_string(&ev[2], 8, NULL), "/usr/bin/prog") == 0 && ev[2].w[4] == 20 &&
-     ev[2].nwords == 10, "MODULE path at w8");
+  ok(strcmp(weft_event_string(&ev[2], 8, NULL), "/usr/bin/prog") == 0 && ev[2].w[4] == 20 && ev[2].nwords == 10,
+     "MODULE path at w8");
   ok(strcmp(weft_event_string(&ev[3], 2, NULL), "main") == 0, "THREAD_NAME string");
-  ok(ev[4].nwords == 4 && ev[4].w[3] == 1 && WEFT_AUX_KIND(ev[4].aux) == WEFT_KIND_MUTEX,
-     "INIT with stack id");
+  ok(ev[4].nwords == 4 && ev[4].w[3] == 1 && WEFT_AUX_KIND(ev[4].aux) == WEFT_KIND_MUTEX, "INIT with stack id");
   {
     size_t len;
     const char *s = weft_event_string(&ev[5], 2, &len);
@@ -139,28 +127,26 @@ static void test_seed(void) {
   }
   ok(ev[6].w[1] == (1ull | 3ull << 32) && ev[6].nwords == 5 && ev[6].w[4] == 0x7f0000400000ull,
      "STACK id, depth and frames");
-  ok((ev[10].w[2] & 0xffffffffu) == SEED_TID2 && ev[10].w[2] >> 32 == 1,
-     "WAIT_BEGIN holder tid and stack id");
-  ok(ev[13].nwords == 3 && WEFT_REL_LEN(ev[13].w[2]) == 1021 && !(ev[13].w[2] & WEFT_REL_LATE) &&
-     ev[14].nwords == 3 && WEFT_REL_LEN(ev[14].w[2]) == 0 && (ev[14].w[2] & WEFT_REL_LATE),
+  ok((ev[10].w[2] & 0xffffffffu) == SEED_TID2 && ev[10].w[2] >> 32 == 1, "WAIT_BEGIN holder tid and stack id");
+  ok(ev[13].nwords == 3 && WEFT_REL_LEN(ev[13].w[2]) == 1021 && !(ev[13].w[2] & WEFT_REL_LATE) && ev[14].nwords == 3 &&
+         WEFT_REL_LEN(ev[14].w[2]) == 0 && (ev[14].w[2] & WEFT_REL_LATE),
      "version 3 REL: the hold's length, or late with no length");
   ok(ev[15].nwords == 10 && ev[15].w[1] == SEED_MUTEX && ev[15].w[2] == SEED_PID && ev[15].w[3] == 40 &&
-     ev[15].w[4] == 2 && ev[15].w[6] == 1 && ev[15].w[9] == SEED_START_TSC + 300 &&
-     WEFT_AUX_KIND(ev[15].aux) == WEFT_KIND_MUTEX, "COUNTS fields");
+         ev[15].w[4] == 2 && ev[15].w[6] == 1 && ev[15].w[9] == SEED_START_TSC + 300 &&
+         WEFT_AUX_KIND(ev[15].aux) == WEFT_KIND_MUTEX,
+     "COUNTS fields");
   ok(h->hold_sample == 64 && h->flush_ms == 50 && (h->features & WEFT_FEAT_COUNTERS),
      "version 3 header: hold sample, flush interval, counters feature");
   ok(ev[16].type == WEFT_EV_TIME && ev[16].tsc == ev[16].w[1] && ev[17].tsc == ev[16].w[1] + 20,
      "TIME sets the running tick");
   ok(ev[17].w[1] == ev[17].tsc && ev[17].ns == ev[17].w[2], "SYNC maps its own tick exactly");
-  ok(WEFT_AUX_RESULT(ev[30].aux) == 16 && WEFT_AUX_OP(ev[30].aux) == WEFT_OP_TRY,
-     "try-lock failure result in aux");
+  ok(WEFT_AUX_RESULT(ev[30].aux) == 16 && WEFT_AUX_OP(ev[30].aux) == WEFT_OP_TRY, "try-lock failure result in aux");
   ok(ev[28].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
-  ok(ev[40].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[40], 1, NULL), "/bin/true") == 0,
-     "EXEC path");
+  ok(ev[40].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[40], 1, NULL), "/bin/true") == 0, "EXEC path");
   ok(ev[41].nwords == 1 && ev[41].aux == 2, "EXEC_FAILED has no payload");
 
   /* Stopping early. */
-  Events e2 = { .stop_at = 3 };
+  Events e2 = {.stop_at = 3};
   ok(weft_trace_scan(t, collect, &e2, err, sizeof err) == 7 && e2.n == 3,
      "the callback's non-zero value stops the scan and is returned");
   weft_trace_close(t);
@@ -201,19 +187,21 @@ static void test_clock(void) {
   ok(rc == 0 && e.n == 5, "clock trace scans");
   if (rc == 0) {
     ok(weft_trace_ticks_to_ns(t, 1000) == 10000 && weft_trace_ticks_to_ns(t, 3000) == 12000 &&
-       weft_trace_ticks_to_ns(t, 5000) == 16000 && weft_trace_ticks_to_ns(t, 9000) == 17000,
+           weft_trace_ticks_to_ns(t, 5000) == 16000 && weft_trace_ticks_to_ns(t, 9000) == 17000,
        "exact at the sync points");
     ok(weft_trace_ticks_to_ns(t, 2000) == 11000 && weft_trace_ticks_to_ns(t, 4000) == 14000 &&
-       weft_trace_ticks_to_ns(t, 4500) == 15000 && weft_trace_ticks_to_ns(t, 7000) == 16500,
+           weft_trace_ticks_to_ns(t, 4500) == 15000 && weft_trace_ticks_to_ns(t, 7000) == 16500,
        "linear between neighbouring points");
     ok(e.ev[0].ns == 12000 && e.ev[2].ns == 16500, "record ns use the fit");
     uint64_t after = weft_trace_ticks_to_ns(t, 9400), before = weft_trace_ticks_to_ns(t, 0);
-    ok(after == 17360 && e.ev[4].ns == 17360, "after the last point: least-squares slope 0.9 "
-       "(got %" PRIu64 ")", after);
-    ok(before == 9100, "before the first point: least-squares slope 0.9 (got %" PRIu64 ")",
-       before);
+    ok(after == 17360 && e.ev[4].ns == 17360,
+       "after the last point: least-squares slope 0.9 "
+       "(got %" PRIu64 ")",
+       after);
+    ok(before == 9100, "before the first point: least-squares slope 0.9 (got %" PRIu64 ")", before);
     ok(weft_trace_ticks_to_ns(t, UINT64_MAX) >= weft_trace_ticks_to_ns(t, UINT64_MAX - 1) &&
-       weft_trace_ticks_to_ns(t, UINT64_MAX - 1) > 17000, "far extrapolation forwards");
+           weft_trace_ticks_to_ns(t, UINT64_MAX - 1) > 17000,
+       "far extrapolation forwards");
     weft_trace_close(t);
   }
   free(b.buf);
@@ -222,8 +210,7 @@ static void test_clock(void) {
   tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 5000, 4000000000ull);
   rc = open_scan(&b, b.len, "one.wtrace", &e, &t, err, sizeof err);
   if (ok(rc == 0 && e.n == 0, "header-only trace scans, no records")) {
-    ok(weft_trace_ticks_to_ns(t, 5000) == 6000 && weft_trace_ticks_to_ns(t, 0) == 4750,
-       "one point: slope 1e9/tsc_hz");
+    ok(weft_trace_ticks_to_ns(t, 5000) == 6000 && weft_trace_ticks_to_ns(t, 0) == 4750, "one point: slope 1e9/tsc_hz");
     weft_trace_close(t);
   }
   free(b.buf);
@@ -231,10 +218,11 @@ static void test_clock(void) {
   tb_header(&b, 10, 0, WEFT_CLOCK_TSC, 1000, 5000, 100000000ull);
   rc = open_scan(&b, b.len, "slow.wtrace", &e, &t, err, sizeof err);
   if (ok(rc == 0, "10 ns per tick trace")) {
-    ok(weft_trace_ticks_to_ns(t, UINT64_MAX) == UINT64_MAX &&
-       weft_trace_ticks_to_ns(t, UINT64_MAX / 4) == UINT64_MAX, "saturates at UINT64_MAX");
+    ok(weft_trace_ticks_to_ns(t, UINT64_MAX) == UINT64_MAX && weft_trace_ticks_to_ns(t, UINT64_MAX / 4) == UINT64_MAX,
+       "saturates at UINT64_MAX");
     ok(weft_trace_ticks_to_ns(t, 0) == 0 && weft_trace_ticks_to_ns(t, 500) == 0 &&
-       weft_trace_ticks_to_ns(t, 600) == 1000, "saturates at 0");
+           weft_trace_ticks_to_ns(t, 600) == 1000,
+       "saturates at 0");
     weft_trace_close(t);
   }
   free(b.buf);
@@ -263,8 +251,7 @@ static void test_clock(void) {
     uint64_t prev = 0;
     for (uint64_t x = 0; x < 8000; x += 7) {
       uint64_t ns = weft_trace_ticks_to_ns(t, x);
-      if (ns < prev)
-        mono = 0;
+      if (ns < prev) mono = 0;
       prev = ns;
     }
     ok(mono, "conversion never decreases");
@@ -293,8 +280,8 @@ static void test_layout(void) {
   tb_chunk(&b, 7, 0, 100, 100, WEFT_CHUNK_ALIGN);
   tb_rec(&b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
   tb_rec(&b, WEFT_EV_REL, MUTEX, 120, 2, 1ull);
-  tb_word(&b, 0);                                /* crash cut: word 0 never published */
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 5));    /* ... a later record is not read */
+  tb_word(&b, 0);                                 /* crash cut: word 0 never published */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 5)); /* ... a later record is not read */
   tb_word(&b, 1);
   tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
   tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 2ull);
@@ -309,8 +296,7 @@ static void test_layout(void) {
   tb_rec(&b, WEFT_EV_ACQ, MUTEX, 110, 2, 1ull);
   tb_zero_pages(&b, 1);
   rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
-  ok(rc == 0 && e.n == 1 && e.ev[0].offset == 3 * 4096 + 32,
-     "reserved zero pages skipped, 8 KiB chunk read (%s)", err);
+  ok(rc == 0 && e.n == 1 && e.ev[0].offset == 3 * 4096 + 32, "reserved zero pages skipped, 8 KiB chunk read (%s)", err);
   tb_reserve(&b, b.len + 100);
   rc = open_scan(&b, b.len, "zero.wtrace", &e, NULL, err, sizeof err);
   ok(rc == 0 && e.n == 1, "zero partial page at the end (%s)", err);
@@ -328,8 +314,7 @@ static void test_layout(void) {
     nrec++;
   }
   rc = open_scan(&b, b.len, "full.wtrace", &e, NULL, err, sizeof err);
-  ok(rc == 0 && e.n == nrec && nrec == (4096 - 32) / 16, "a chunk filled to its end (%u records)",
-     nrec);
+  ok(rc == 0 && e.n == nrec && nrec == (4096 - 32) / 16, "a chunk filled to its end (%u records)", nrec);
   free(b.buf);
 }
 
@@ -345,24 +330,26 @@ static void test_strings(void) {
   tb_word(&b, 0);
   uint64_t word;
   memcpy(&word, "abcdefgh", 8);
-  tb_word(&b, word);                            /* no NUL inside the record */
-  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 1));   /* a record right after it */
+  tb_word(&b, word);                              /* no NUL inside the record */
+  tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 2, MUTEX, 1)); /* a record right after it */
   tb_word(&b, 0x4141414141414141ull);
   tb_word(&b, WEFT_W0(WEFT_EV_THREAD_NAME, 4, 0, 1));
   tb_word(&b, 0);
   memcpy(&word, "12345678", 8);
   tb_word(&b, word);
-  memcpy(&word, "abcdefg", 8);                  /* NUL in the last byte */
+  memcpy(&word, "abcdefg", 8); /* NUL in the last byte */
   tb_word(&b, word);
   int rc = open_scan(&b, b.len, "str.wtrace", &e, NULL, err, sizeof err);
-  ok(rc == -1 && e.n == 0 && has(err, "str.wtrace: offset 4128: THREAD_NAME record whose string is not "
-                                 "NUL-terminated"), "a string without its NUL is corruption (%s)", err);
+  ok(rc == -1 && e.n == 0 &&
+         has(err, "str.wtrace: offset 4128: THREAD_NAME record whose string is not "
+                  "NUL-terminated"),
+     "a string without its NUL is corruption (%s)", err);
   /* weft_event_string clips such a string (an event a caller built) */
   const uint64_t *words = (const uint64_t *)(const void *)(b.buf + 4096 + 32);
   e.n = 3;
-  e.ev[0] = (WeftEvent){ .type = WEFT_EV_THREAD_NAME, .nwords = 3, .w = words };
-  e.ev[1] = (WeftEvent){ .type = WEFT_EV_ACQ, .nwords = 2, .w = words + 3 };
-  e.ev[2] = (WeftEvent){ .type = WEFT_EV_THREAD_NAME, .nwords = 4, .w = words + 5 };
+  e.ev[0] = (WeftEvent){.type = WEFT_EV_THREAD_NAME, .nwords = 3, .w = words};
+  e.ev[1] = (WeftEvent){.type = WEFT_EV_ACQ, .nwords = 2, .w = words + 3};
+  e.ev[2] = (WeftEvent){.type = WEFT_EV_THREAD_NAME, .nwords = 4, .w = words + 5};
   {
     size_t len = 0;
     const char *s = weft_event_string(&e.ev[0], 2, &len);
@@ -375,8 +362,9 @@ static void test_strings(void) {
     ok(s && *s == '\0' && len == 0, "string index past the end: empty");
     size_t pos = 0;
     ok(weft_event_next_string(&e.ev[0], 2, &pos, &len) && pos == 8 &&
-       weft_event_next_string(&e.ev[0], 2, &pos, &len) == NULL, "next_string stops at the end");
-    WeftEvent fake = e.ev[1];                   /* a user-built event, bigger than any record */
+           weft_event_next_string(&e.ev[0], 2, &pos, &len) == NULL,
+       "next_string stops at the end");
+    WeftEvent fake = e.ev[1]; /* a user-built event, bigger than any record */
     fake.nwords = 1;
     ok(*weft_event_string(&fake, 1, NULL) == '\0', "no payload: empty");
   }
@@ -387,9 +375,9 @@ static void test_strings(void) {
 
 typedef struct {
   const char *what;
-  const char *expect;       /* substring of the message */
-  int         at_open;      /* fails at open (else at scan) */
-  size_t      delivered;    /* records delivered before a scan error */
+  const char *expect; /* substring of the message */
+  int at_open;        /* fails at open (else at scan) */
+  size_t delivered;   /* records delivered before a scan error */
 } Expect;
 
 /* A scan that fails on corruption names the offset weft_trace_bad_at gives;
@@ -428,7 +416,7 @@ static void test_errors(void) {
   good_trace(&b);
   h = tb_hdr(&b);
   memcpy(h->magic, "NOTWEFT", 8);
-  expect_fail(&b, b.len, (Expect){ "foreign magic", "not a weft trace (bad magic)", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"foreign magic", "not a weft trace (bad magic)", 1, 0});
   free(b.buf);
 
   good_trace(&b);
@@ -441,77 +429,76 @@ static void test_errors(void) {
     ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
   }
   tb_hdr(&b)->version = 5;
-  expect_fail(&b, b.len, (Expect){ "wrong version",
-                                   "unsupported trace version 5 (this reader knows 1 to 4)", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 5 (this reader knows 1 to 4)", 1, 0});
   free(b.buf);
 
   good_trace(&b);
   tb_hdr(&b)->endian = 0x04030201u;
-  expect_fail(&b, b.len, (Expect){ "foreign endianness", "other byte order", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"foreign endianness", "other byte order", 1, 0});
   tb_hdr(&b)->endian = 0x11111111u;
-  expect_fail(&b, b.len, (Expect){ "bad endian mark", "bad endian mark", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"bad endian mark", "bad endian mark", 1, 0});
   free(b.buf);
 
   good_trace(&b);
   tb_hdr(&b)->header_size = 8192;
-  expect_fail(&b, b.len, (Expect){ "header size", "bad header size 8192", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header size", "bad header size 8192", 1, 0});
   tb_hdr(&b)->header_size = WEFT_FILE_HEADER_SIZE;
   tb_hdr(&b)->clock = 3;
-  expect_fail(&b, b.len, (Expect){ "clock", "unknown clock 3", 1, 0 });
-  expect_fail(&b, 100, (Expect){ "truncated header", "100 bytes, shorter than the 4096-byte", 1,
-                                 0 });
-  expect_fail(&b, 0, (Expect){ "empty file", "0 bytes", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"clock", "unknown clock 3", 1, 0});
+  expect_fail(&b, 100, (Expect){"truncated header", "100 bytes, shorter than the 4096-byte", 1, 0});
+  expect_fail(&b, 0, (Expect){"empty file", "0 bytes", 1, 0});
   free(b.buf);
 
   /* A chunk cut by the end of the file. */
   tb_header(&b, 40, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(&b, 7, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
-  for (unsigned i = 0; i < 300; i++)             /* 300 * 16 bytes: into the second page */
+  for (unsigned i = 0; i < 300; i++) /* 300 * 16 bytes: into the second page */
     tb_rec(&b, WEFT_EV_ACQ, MUTEX, 100 + i, 2, 1ull);
-  expect_fail(&b, 2 * 4096, (Expect){ "truncated chunk",
-              "truncated: chunk at offset 4096 claims 8192 bytes, file has 8192", 0, 254 });
-  expect_fail(&b, 2 * 4096 + 100, (Expect){ "truncated chunk, odd length",
-              "truncated: chunk at offset 4096 claims 8192 bytes, file has 8292", 0, 260 });
+  expect_fail(&b, 2 * 4096,
+              (Expect){"truncated chunk", "truncated: chunk at offset 4096 claims 8192 bytes, file has 8192", 0, 254});
+  expect_fail(&b, 2 * 4096 + 100,
+              (Expect){"truncated chunk, odd length",
+                       "truncated: chunk at offset 4096 claims 8192 bytes, file has 8292", 0, 260});
   free(b.buf);
 
   good_trace(&b);
-  while (b.pos < b.chunk_end - 16)
-    tb_rec(&b, WEFT_EV_ACQ, MUTEX, 200, 2, 1ull);
+  while (b.pos < b.chunk_end - 16) tb_rec(&b, WEFT_EV_ACQ, MUTEX, 200, 2, 1ull);
   tb_word(&b, WEFT_W0(WEFT_EV_WAIT_BEGIN, 4, MUTEX, 1));
   tb_word(&b, 1);
-  expect_fail(&b, b.len, (Expect){ "record overrunning the chunk",
-              "offset 8176: WAIT_BEGIN record of 4 words overruns the end of its chunk at "
-              "offset 8192", 0, 253 });
+  expect_fail(&b, b.len,
+              (Expect){"record overrunning the chunk",
+                       "offset 8176: WAIT_BEGIN record of 4 words overruns the end of its chunk at "
+                       "offset 8192",
+                       0, 253});
   free(b.buf);
 
   good_trace(&b);
   tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 1, MUTEX, 1));
-  expect_fail(&b, b.len, (Expect){ "nwords below the minimum",
-              "offset 4176: ACQ record of 1 words, needs at least 2", 0, 3 });
+  expect_fail(&b, b.len,
+              (Expect){"nwords below the minimum", "offset 4176: ACQ record of 1 words, needs at least 2", 0, 3});
   free(b.buf);
 
   good_trace(&b);
   tb_word(&b, WEFT_W0(99, 2, 0, 1));
-  expect_fail(&b, b.len, (Expect){ "unknown type", "offset 4176: unknown record type 99", 0, 3 });
+  expect_fail(&b, b.len, (Expect){"unknown type", "offset 4176: unknown record type 99", 0, 3});
   free(b.buf);
 
   good_trace(&b);
   tb_word(&b, WEFT_W0(WEFT_EV_ACQ, 0, MUTEX, 1));
-  expect_fail(&b, b.len, (Expect){ "record of 0 words",
-              "offset 4176: record of 0 words (in the chunk at offset 4096)", 0, 3 });
+  expect_fail(&b, b.len,
+              (Expect){"record of 0 words", "offset 4176: record of 0 words (in the chunk at offset 4096)", 0, 3});
   free(b.buf);
 
   good_trace(&b);
-  tb_word(&b, WEFT_W0(0, 2, 5, 1));             /* type 0 with other bits set */
-  expect_fail(&b, b.len, (Expect){ "type 0", "unknown record type 0", 0, 3 });
+  tb_word(&b, WEFT_W0(0, 2, 5, 1)); /* type 0 with other bits set */
+  expect_fail(&b, b.len, (Expect){"type 0", "unknown record type 0", 0, 3});
   free(b.buf);
 
   /* Chunk headers. */
   good_trace(&b);
   v = 0x12345678;
   memcpy(b.buf + 4096, &v, 4);
-  expect_fail(&b, b.len, (Expect){ "bad chunk magic", "offset 4096: bad chunk magic 0x12345678",
-                                   0, 0 });
+  expect_fail(&b, b.len, (Expect){"bad chunk magic", "offset 4096: bad chunk magic 0x12345678", 0, 0});
   free(b.buf);
 
   /* A chunk taken just before a kill: fields written, magic (stored last) not. */
@@ -531,10 +518,10 @@ static void test_errors(void) {
   }
   good_trace(&b);
   memset(b.buf, 0, 8);
-  expect_fail(&b, b.len, (Expect){ "zero file magic", "empty trace", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"zero file magic", "empty trace", 1, 0});
   free(b.buf);
 
-  static const uint32_t bad_sizes[] = { 0, 100, 4097, WEFT_CHUNK_MAX + 4096 };
+  static const uint32_t bad_sizes[] = {0, 100, 4097, WEFT_CHUNK_MAX + 4096};
   for (unsigned i = 0; i < 4; i++) {
     good_trace(&b);
     memcpy(b.buf + 4096 + 4, &bad_sizes[i], 4);
@@ -542,31 +529,32 @@ static void test_errors(void) {
     snprintf(what, sizeof what, "chunk size %" PRIu32, bad_sizes[i]);
     char expect[64];
     snprintf(expect, sizeof expect, "offset 4096: bad chunk size %" PRIu32, bad_sizes[i]);
-    expect_fail(&b, b.len, (Expect){ what, expect, 0, 0 });
+    expect_fail(&b, b.len, (Expect){what, expect, 0, 0});
     free(b.buf);
   }
 
   good_trace(&b);
   v = 0;
   memcpy(b.buf + 4096 + 8, &v, 4);
-  expect_fail(&b, b.len, (Expect){ "chunk tid 0", "thread id 0", 0, 0 });
+  expect_fail(&b, b.len, (Expect){"chunk tid 0", "thread id 0", 0, 0});
   free(b.buf);
 
   /* Second chunk's header cut off, non-zero. */
   good_trace(&b);
   tb_reserve(&b, b.len + 16);
   b.buf[b.len - 16] = 'W';
-  expect_fail(&b, b.len, (Expect){ "truncated chunk header",
-              "truncated: chunk header at offset 8192, file has 8208 bytes", 0, 3 });
+  expect_fail(&b, b.len,
+              (Expect){"truncated chunk header", "truncated: chunk header at offset 8192, file has 8208 bytes", 0, 3});
   free(b.buf);
 
   /* Errors from weft_trace_open on paths. */
   char err[512];
   WeftTrace *t;
-  ok(weft_trace_open("/nonexistent/x.wtrace", &t, err, sizeof err) < 0 &&
-     has(err, "/nonexistent/x.wtrace: ") && t == NULL, "missing file: \"%s\"", err);
-  ok(weft_trace_open("/", &t, err, sizeof err) < 0 && has(err, "/: not a regular file"),
-     "directory as a file: \"%s\"", err);
+  ok(weft_trace_open("/nonexistent/x.wtrace", &t, err, sizeof err) < 0 && has(err, "/nonexistent/x.wtrace: ") &&
+         t == NULL,
+     "missing file: \"%s\"", err);
+  ok(weft_trace_open("/", &t, err, sizeof err) < 0 && has(err, "/: not a regular file"), "directory as a file: \"%s\"",
+     err);
 }
 
 /* ---- corruption: every field checked, the error names the offset ---- */
@@ -575,8 +563,7 @@ static void test_errors(void) {
 static void bad_record(TraceBuild *b, unsigned type, unsigned aux, unsigned n, const uint64_t *w) {
   good_trace(b);
   tb_word(b, WEFT_W0(type, n, aux, 1));
-  for (unsigned i = 1; i < n; i++)
-    tb_word(b, w[i - 1]);
+  for (unsigned i = 1; i < n; i++) tb_word(b, w[i - 1]);
 }
 
 static void test_corruption(void) {
@@ -588,44 +575,58 @@ static void test_corruption(void) {
   tb_chunk(&b, 8, 0, 200, 200, WEFT_CHUNK_ALIGN);
   tb_rec(&b, WEFT_EV_ACQ, MUTEX, 210, 2, 1ull);
   tb_chunk(&b, 7, 1, 300, 300, WEFT_CHUNK_ALIGN);
-  v = 0x4b484358;                               /* WCHK with one bit flipped */
+  v = 0x4b484358; /* WCHK with one bit flipped */
   memcpy(b.buf + 8192, &v, 4);
-  expect_fail(&b, b.len, (Expect){ "bad chunk magic mid-file", "offset 8192: bad chunk magic 0x4b484358", 0, 3 });
+  expect_fail(&b, b.len, (Expect){"bad chunk magic mid-file", "offset 8192: bad chunk magic 0x4b484358", 0, 3});
   free(b.buf);
 
   /* One bad record after three good ones: offset 4096 + 32 + 3 * 16. */
   static const struct {
     const char *what;
-    unsigned    type, aux, n;
-    uint64_t    w[3];
+    unsigned type, aux, n;
+    uint64_t w[3];
     const char *expect;
   } recs[] = {
-    { "wait of kind none", WEFT_EV_WAIT_BEGIN, 0, 4, { 1, 0, 0 }, "WAIT_BEGIN record of kind none" },
-    { "unknown kind", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_COUNT, 0, 0), 2, { 1 }, "ACQ record of kind unknown" },
-    { "op held off a REL", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_HELD, 0), 2, { 1 },
-      "ACQ record with op held" },
-    { "stack depth 67 M", WEFT_EV_STACK, 0, 3, { 5 | 67108864ull << 32, 0x1234 },
-      "STACK record of depth 67108864 (at most 128)" },
-    { "PY_FRAME id 0", WEFT_EV_PY_FRAME, 0, 4, { 7ull << 32, 1, 0x41 }, "PY_FRAME record with id 0" },
-    { "PY_FRAME string", WEFT_EV_PY_FRAME, 0, 4, { 1 | 7ull << 32, 1, 0x4141414141414141ull },
-      "PY_FRAME record whose string is not NUL-terminated inside the record" },
-    { "stack depth past the record", WEFT_EV_STACK, 0, 3, { 5 | 3ull << 32, 0x1234 },
-      "STACK record of depth 3 in 3 words" },
-    { "string without a NUL", WEFT_EV_THREAD_NAME, 0, 3, { 0, 0x4141414141414141ull },
-      "THREAD_NAME record whose string" },
-    { "LOST count", WEFT_EV_LOST, 0, 2, { 7800000000000000000ull }, "LOST record of 7800000000000000000" },
-    { "EXIT how", WEFT_EV_EXIT, 9, 2, { 0 }, "EXIT record with aux 9 (at most 2)" },
-    { "FORK pid", WEFT_EV_FORK, 0, 2, { 1ull << 40 }, "FORK record with child pid" },
-    { "THREAD_START creator", WEFT_EV_THREAD_START, 0, 4, { 1, 0, 99999999 }, "THREAD_START with creator tid" },
-    { "SYNC time far off", WEFT_EV_SYNC, 0, 3, { 150, 8000000000000000ull },
-      "SYNC record time more than 7 days" },
-    { "TIME tick far off", WEFT_EV_TIME, 0, 2, { 1ull << 62 }, "TIME record time more than 7 days" },
+      {"wait of kind none", WEFT_EV_WAIT_BEGIN, 0, 4, {1, 0, 0}, "WAIT_BEGIN record of kind none"},
+      {"unknown kind", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_COUNT, 0, 0), 2, {1}, "ACQ record of kind unknown"},
+      {"op held off a REL", WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_HELD, 0), 2, {1}, "ACQ record with op held"},
+      {"stack depth 67 M",
+       WEFT_EV_STACK,
+       0,
+       3,
+       {5 | 67108864ull << 32, 0x1234},
+       "STACK record of depth 67108864 (at most 128)"},
+      {"PY_FRAME id 0", WEFT_EV_PY_FRAME, 0, 4, {7ull << 32, 1, 0x41}, "PY_FRAME record with id 0"},
+      {"PY_FRAME string",
+       WEFT_EV_PY_FRAME,
+       0,
+       4,
+       {1 | 7ull << 32, 1, 0x4141414141414141ull},
+       "PY_FRAME record whose string is not NUL-terminated inside the record"},
+      {"stack depth past the record",
+       WEFT_EV_STACK,
+       0,
+       3,
+       {5 | 3ull << 32, 0x1234},
+       "STACK record of depth 3 in 3 words"},
+      {"string without a NUL",
+       WEFT_EV_THREAD_NAME,
+       0,
+       3,
+       {0, 0x4141414141414141ull},
+       "THREAD_NAME record whose string"},
+      {"LOST count", WEFT_EV_LOST, 0, 2, {7800000000000000000ull}, "LOST record of 7800000000000000000"},
+      {"EXIT how", WEFT_EV_EXIT, 9, 2, {0}, "EXIT record with aux 9 (at most 2)"},
+      {"FORK pid", WEFT_EV_FORK, 0, 2, {1ull << 40}, "FORK record with child pid"},
+      {"THREAD_START creator", WEFT_EV_THREAD_START, 0, 4, {1, 0, 99999999}, "THREAD_START with creator tid"},
+      {"SYNC time far off", WEFT_EV_SYNC, 0, 3, {150, 8000000000000000ull}, "SYNC record time more than 7 days"},
+      {"TIME tick far off", WEFT_EV_TIME, 0, 2, {1ull << 62}, "TIME record time more than 7 days"},
   };
   for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
     char expect[200];
     snprintf(expect, sizeof expect, "offset 4176: %s", recs[i].expect);
     bad_record(&b, recs[i].type, recs[i].aux, recs[i].n, recs[i].w);
-    expect_fail(&b, b.len, (Expect){ recs[i].what, expect, 0, 3 });
+    expect_fail(&b, b.len, (Expect){recs[i].what, expect, 0, 3});
     free(b.buf);
   }
 
@@ -644,10 +645,10 @@ static void test_corruption(void) {
     const char *fn = f ? weft_event_next_string(f, 3, &pos, &l1) : NULL;
     const char *file = f ? weft_event_next_string(f, 3, &pos, &l2) : NULL;
     ok(f && f->type == WEFT_EV_PY_FRAME && (uint32_t)f->w[1] == 9 && f->w[1] >> 32 == 27 && f->w[2] == 25 && fn &&
-       l1 == 3 && !memcmp(fn, "tak", 3) && file && l2 == 6 && !memcmp(file, "app.py", 6),
+           l1 == 3 && !memcmp(fn, "tak", 3) && file && l2 == 6 && !memcmp(file, "app.py", 6),
        "PY_FRAME: id, line, first line, function and file (%s)", err);
-    ok(st && st->type == WEFT_EV_STACK && weft_stack_word_is_py(st->w[2]) &&
-       weft_stack_word_py_id(st->w[2]) == 9 && !weft_stack_word_is_py(st->w[3]),
+    ok(st && st->type == WEFT_EV_STACK && weft_stack_word_is_py(st->w[2]) && weft_stack_word_py_id(st->w[2]) == 9 &&
+           !weft_stack_word_is_py(st->w[3]),
        "STACK: a Python frame's word, then a return address");
     free(b.buf);
   }
@@ -655,24 +656,24 @@ static void test_corruption(void) {
   /* A chunk 92 days from the process start (SYNC and TIME: in the table above). */
   good_trace(&b);
   tb_chunk(&b, 7, 1, 100, 8000000000000000ull, WEFT_CHUNK_ALIGN);
-  expect_fail(&b, b.len, (Expect){ "chunk time far off", "offset 8192: chunk start time more than 7 days", 0, 3 });
+  expect_fail(&b, b.len, (Expect){"chunk time far off", "offset 8192: chunk start time more than 7 days", 0, 3});
   free(b.buf);
   /* Header fields: the open fails, naming offset 0. */
   good_trace(&b);
   tb_hdr(&b)->lost = 7800000000000000000ull;
-  expect_fail(&b, b.len, (Expect){ "header lost", "offset 0: bad file header: implausible lost record count", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header lost", "offset 0: bad file header: implausible lost record count", 1, 0});
   tb_hdr(&b)->lost = 0;
   tb_hdr(&b)->tsc_hz = 12;
-  expect_fail(&b, b.len, (Expect){ "header tick rate", "offset 0: bad file header: implausible tick rate 12 Hz", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header tick rate", "offset 0: bad file header: implausible tick rate 12 Hz", 1, 0});
   tb_hdr(&b)->tsc_hz = 1000000000;
   tb_hdr(&b)->hold_sample = 48;
-  expect_fail(&b, b.len, (Expect){ "header hold_sample", "offset 0: bad file header: hold_sample 48", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header hold_sample", "offset 0: bad file header: hold_sample 48", 1, 0});
   tb_hdr(&b)->hold_sample = 64;
   tb_hdr(&b)->pid = 0;
-  expect_fail(&b, b.len, (Expect){ "header pid", "offset 0: bad file header: bad pid 0", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header pid", "offset 0: bad file header: bad pid 0", 1, 0});
   tb_hdr(&b)->pid = 40;
   tb_hdr(&b)->features |= 1ull << 40;
-  expect_fail(&b, b.len, (Expect){ "header features", "offset 0: bad file header: unknown feature bits", 1, 0 });
+  expect_fail(&b, b.len, (Expect){"header features", "offset 0: bad file header: unknown feature bits", 1, 0});
   free(b.buf);
 
   /* Not corruption: a zero word ends the chunk, a cut file reads to its cut. */
@@ -682,13 +683,13 @@ static void test_corruption(void) {
     WeftTrace *t;
     good_trace(&b);
     tb_word(&b, 0);
-    tb_word(&b, WEFT_W0(99, 2, 0, 1));          /* past the end marker: never read */
+    tb_word(&b, WEFT_W0(99, 2, 0, 1)); /* past the end marker: never read */
     int rc = open_scan(&b, b.len, "end.wtrace", &e, &t, err, sizeof err);
     ok(rc == 0 && e.n == 3 && weft_trace_bad_at(t) == 0, "a zero word ends the chunk: no corruption (%s)", err);
     weft_trace_close(t);
     rc = open_scan(&b, 4096 + 40, "cut.wtrace", &e, &t, err, sizeof err);
-    ok(rc == -1 && weft_trace_cut_at(t) == 4096 && weft_trace_bad_at(t) == 0,
-       "a file cut short is no corruption (%s)", err);
+    ok(rc == -1 && weft_trace_cut_at(t) == 4096 && weft_trace_bad_at(t) == 0, "a file cut short is no corruption (%s)",
+       err);
     weft_trace_close(t);
     free(b.buf);
   }
@@ -710,15 +711,13 @@ static void write_file(const char *name, const TraceBuild *b) {
 
 static void remove_tmpdir(void) {
   DIR *d = opendir(tmpdir);
-  if (!d)
-    return;
+  if (!d) return;
   struct dirent *de;
   char path[sizeof tmpdir + 300];
   while ((de = readdir(d)))
     if (de->d_name[0] != '.') {
       snprintf(path, sizeof path, "%s/%s", tmpdir, de->d_name);
-      if (unlink(path) != 0)
-        rmdir(path);
+      if (unlink(path) != 0) rmdir(path);
     }
   closedir(d);
   rmdir(tmpdir);
@@ -737,8 +736,8 @@ static void test_recording(void) {
   new_tmpdir();
   char err[512];
   WeftRecording *r = NULL;
-  ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
-     has(err, tmpdir) && has(err, ": no weft trace files (*.wtrace) in this directory"),
+  ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL && has(err, tmpdir) &&
+         has(err, ": no weft trace files (*.wtrace) in this directory"),
      "empty directory: \"%s\"", err);
 
   /* pid 200: only its header point (1000 -> 10000). */
@@ -776,7 +775,7 @@ static void test_recording(void) {
   int rc = weft_recording_open(tmpdir, &r, err, sizeof err);
   if (ok(rc == 0, "recording opens (%s)", err)) {
     ok(weft_recording_count(r) == 4, "4 trace files, notes.txt ignored");
-    const char *names[] = { "100.0.wtrace", "100.1.wtrace", "200.0.wtrace", "300.0.wtrace" };
+    const char *names[] = {"100.0.wtrace", "100.1.wtrace", "200.0.wtrace", "300.0.wtrace"};
     int order = weft_recording_count(r) == 4;
     for (size_t i = 0; order && i < 4; i++) {
       const char *n = weft_trace_name(weft_recording_trace(r, i));
@@ -789,17 +788,18 @@ static void test_recording(void) {
     WeftTrace *t200 = weft_recording_trace(r, 2);
     ok(weft_trace_ticks_to_ns(t200, 2000) == 11000 && weft_trace_ticks_to_ns(t200, 4500) == 15000,
        "one recording-wide fit over the points of all files");
-    ok(weft_trace_ticks_to_ns(weft_recording_trace(r, 0), 4000) == 14000,
-       "every trace uses the recording fit");
+    ok(weft_trace_ticks_to_ns(weft_recording_trace(r, 0), 4000) == 14000, "every trace uses the recording fit");
     ok(weft_trace_ticks_to_ns(weft_recording_trace(r, 3), 600000) == 600000,
        "a MONOTONIC file is fitted apart from the TSC files");
-    weft_trace_close(t200);                     /* owned by the recording: a no-op */
+    weft_trace_close(t200); /* owned by the recording: a no-op */
     Events e;
     memset(&e, 0, sizeof e);
     rc = weft_recording_scan(r, collect, &e, err, sizeof err);
-    ok(rc == 0 && e.n == 3 && e.ev[0].pid == 100 && e.ev[0].ns == 12000 && e.ev[1].ns == 16000 &&
-       e.ev[2].pid == 200 && e.ev[2].ns == 17486, "recording scan: every file in order, one clock; "
-       "extrapolated with the least-squares slope 1.4857 (%s)", err);
+    ok(rc == 0 && e.n == 3 && e.ev[0].pid == 100 && e.ev[0].ns == 12000 && e.ev[1].ns == 16000 && e.ev[2].pid == 200 &&
+           e.ev[2].ns == 17486,
+       "recording scan: every file in order, one clock; "
+       "extrapolated with the least-squares slope 1.4857 (%s)",
+       err);
     weft_recording_close(r);
   }
 
@@ -808,8 +808,7 @@ static void test_recording(void) {
     char path[sizeof tmpdir + 300];
     snprintf(path, sizeof path, "%s/500.0.wtrace", tmpdir);
     FILE *f0 = fopen(path, "w");
-    if (f0)
-      fclose(f0);
+    if (f0) fclose(f0);
     snprintf(path, sizeof path, "%s/501.0.wtrace", tmpdir);
     f0 = fopen(path, "w");
     if (f0) {
@@ -818,10 +817,8 @@ static void test_recording(void) {
       fclose(f0);
     }
     rc = weft_recording_open(tmpdir, &r, err, sizeof err);
-    ok(rc == 0 && weft_recording_count(r) == 4, "empty trace files skipped in a recording (%s)",
-       rc == 0 ? "" : err);
-    if (rc == 0)
-      weft_recording_close(r);
+    ok(rc == 0 && weft_recording_count(r) == 4, "empty trace files skipped in a recording (%s)", rc == 0 ? "" : err);
+    if (rc == 0) weft_recording_close(r);
     WeftTrace *t0;
     ok(weft_trace_open(path, &t0, err, sizeof err) < 0 && has(err, "501.0.wtrace: empty trace"),
        "empty trace opened alone: \"%s\"", err);
@@ -834,10 +831,10 @@ static void test_recording(void) {
   free(b.buf);
   r = NULL;
   ok(weft_recording_open(tmpdir, &r, err, sizeof err) < 0 && r == NULL &&
-     has(err, "400.0.wtrace: unsupported trace version 9"), "corrupt file in a recording: \"%s\"",
-     err);
-  ok(weft_recording_open("/nonexistent-dir", &r, err, sizeof err) < 0 &&
-     has(err, "/nonexistent-dir: "), "missing directory: \"%s\"", err);
+         has(err, "400.0.wtrace: unsupported trace version 9"),
+     "corrupt file in a recording: \"%s\"", err);
+  ok(weft_recording_open("/nonexistent-dir", &r, err, sizeof err) < 0 && has(err, "/nonexistent-dir: "),
+     "missing directory: \"%s\"", err);
 
   /* weft_trace_open on a real file. */
   char path[sizeof tmpdir + 300];
@@ -871,15 +868,14 @@ static char *tmp_path(const char *name) {
 static void two_chunk_trace(TraceBuild *b) {
   tb_header(b, 600, 0, WEFT_CLOCK_TSC, 0, 0, 1000000000);
   tb_chunk(b, 600, 0, 100, 100, 2 * WEFT_CHUNK_ALIGN);
-  for (unsigned i = 0; i < 400; i++)
-    tb_rec(b, WEFT_EV_ACQ, MUTEX, 100 + i, 2, 1ull);
+  for (unsigned i = 0; i < 400; i++) tb_rec(b, WEFT_EV_ACQ, MUTEX, 100 + i, 2, 1ull);
   tb_chunk(b, 601, 0, 200, 200, WEFT_CHUNK_ALIGN);
   tb_rec(b, WEFT_EV_ACQ, MUTEX, 210, 2, 2ull);
   tb_rec(b, WEFT_EV_ACQ, MUTEX, 220, 2, 2ull);
 }
 
 typedef struct {
-  int  n;
+  int n;
   char last[1200];
 } Warnings;
 
@@ -905,12 +901,13 @@ static void test_changing_files(void) {
   int rc = weft_trace_open(path, &t, err, sizeof err);
   ok(rc == 0 && weft_trace_cut_at(t) == 0, "whole file opens, not cut (%s)", rc ? err : "");
   if (rc == 0) {
-    if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
-      perror("truncate");
+    if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0) perror("truncate");
     memset(&e, 0, sizeof e);
     rc = weft_trace_scan(t, collect, &e, err, sizeof err);
-    ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096: the file is shorter now than the "
-                       "16384 bytes") && weft_trace_cut_at(t) == 4096,
+    ok(rc == -1 &&
+           has(err, "600.0.wtrace: truncated: chunk at offset 4096: the file is shorter now than the "
+                    "16384 bytes") &&
+           weft_trace_cut_at(t) == 4096,
        "a file that shrank after the open: cut short, no SIGBUS: \"%s\"", err);
     weft_trace_close(t);
   }
@@ -920,8 +917,7 @@ static void test_changing_files(void) {
   WeftRecording *r = NULL;
   rc = weft_recording_open(tmpdir, &r, err, sizeof err);
   if (ok(rc == 0, "recording opens (%s)", rc ? err : "")) {
-    if (truncate(path, WEFT_CHUNK_ALIGN + 100) != 0)
-      perror("truncate");
+    if (truncate(path, WEFT_CHUNK_ALIGN + 100) != 0) perror("truncate");
     memset(&e, 0, sizeof e);
     rc = weft_recording_scan(r, collect, &e, err, sizeof err);
     ok(rc == -1 && has(err, "600.0.wtrace: truncated: chunk at offset 4096"),
@@ -931,8 +927,7 @@ static void test_changing_files(void) {
 
   /* A copy cut short: known at the open, the records before the cut read. */
   write_file("600.0.wtrace", &b);
-  if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0)
-    perror("truncate");
+  if (truncate(path, 2 * WEFT_CHUNK_ALIGN) != 0) perror("truncate");
   rc = weft_trace_open(path, &t, err, sizeof err);
   if (ok(rc == 0 && weft_trace_cut_at(t) == 4096, "a file cut short: the cut chunk known at the open")) {
     memset(&e, 0, sizeof e);
@@ -957,14 +952,13 @@ static void test_changing_files(void) {
               pwrite(fd, b.buf + b.len - WEFT_CHUNK_ALIGN, WEFT_CHUNK_ALIGN, (off_t)(b.len - WEFT_CHUNK_ALIGN)) ==
                   (ssize_t)WEFT_CHUNK_ALIGN &&
               ftruncate(fd, (off_t)(b.len + 3 * WEFT_CHUNK_ALIGN)) == 0;
-  if (fd >= 0)
-    close(fd);
+  if (fd >= 0) close(fd);
   rc = wrote ? weft_trace_open(path, &t, err, sizeof err) : -1;
   if (ok(rc == 0, "a sparse file opens (%s)", rc ? err : "")) {
     memset(&e, 0, sizeof e);
     rc = weft_trace_scan(t, collect, &e, err, sizeof err);
-    ok(rc == 0 && e.n == 2 && e.ev[1].tid == 611 && weft_trace_cut_at(t) == 0,
-       "holes read as pages never written (%s)", rc ? err : "");
+    ok(rc == 0 && e.n == 2 && e.ev[1].tid == 611 && weft_trace_cut_at(t) == 0, "holes read as pages never written (%s)",
+       rc ? err : "");
     weft_trace_close(t);
   }
   free(b.buf);
@@ -985,26 +979,24 @@ static void test_not_files(void) {
     perror("mkfifo");
     exit(99);
   }
-  alarm(60);                                     /* a hang is a failure, not a stuck test */
+  alarm(60); /* a hang is a failure, not a stuck test */
   WeftTrace *t = NULL;
   ok(weft_trace_open(fifo, &t, err, sizeof err) < 0 && t == NULL &&
-     has(err, "700.0.wtrace: not a regular file (a FIFO)"), "a FIFO opened alone: \"%s\"", err);
+         has(err, "700.0.wtrace: not a regular file (a FIFO)"),
+     "a FIFO opened alone: \"%s\"", err);
   WeftRecording *r = NULL;
-  Warnings w = { 0, "" };
-  WeftRecordingOptions opt = { .warn = collect_warning, .warn_user = &w };
+  Warnings w = {0, ""};
+  WeftRecordingOptions opt = {.warn = collect_warning, .warn_user = &w};
   int rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
   ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 1 &&
-     has(w.last, "700.0.wtrace: not a regular file (a FIFO): skipped"),
+         has(w.last, "700.0.wtrace: not a regular file (a FIFO): skipped"),
      "a FIFO in a recording: skipped with a warning naming it (%s; \"%s\")", rc ? err : "opened", w.last);
-  if (rc == 0)
-    weft_recording_close(r);
-  if (mkdir(tmp_path("701.0.wtrace"), 0700) != 0)
-    perror("mkdir");
+  if (rc == 0) weft_recording_close(r);
+  if (mkdir(tmp_path("701.0.wtrace"), 0700) != 0) perror("mkdir");
   w.n = 0;
   rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
   ok(rc == 0 && weft_recording_count(r) == 1 && w.n == 2, "and a directory too (%d warnings)", w.n);
-  if (rc == 0)
-    weft_recording_close(r);
+  if (rc == 0) weft_recording_close(r);
   alarm(0);
   remove_tmpdir();
 }
@@ -1029,11 +1021,11 @@ static void test_sessions(void) {
   new_tmpdir();
   char err[512];
   const uint64_t A = 0xaaaa000000000001ull, B = 0x0bbb000000000002ull, C = 0xcccc000000000003ull;
-  session_file(100, 0, A, 1000, 50);             /* A: pid 100, two images */
+  session_file(100, 0, A, 1000, 50); /* A: pid 100, two images */
   session_file(100, 1, A, 1001, 51);
-  session_file(200, 0, B, 2000, 90);             /* B: the latest, pids 200 and 201 */
+  session_file(200, 0, B, 2000, 90); /* B: the latest, pids 200 and 201 */
   session_file(201, 0, B, 2001, 91);
-  session_file(300, 0, C, 500, 100);             /* C: the oldest wall clock (before a reboot) */
+  session_file(300, 0, C, 500, 100); /* C: the oldest wall clock (before a reboot) */
   WeftRecording *r = NULL;
   int rc = weft_recording_open(tmpdir, &r, err, sizeof err);
   if (ok(rc == 0, "a directory of three sessions opens (%s)", rc ? err : "")) {
@@ -1042,47 +1034,48 @@ static void test_sessions(void) {
     ok(n == 3 && all[0].session == C && all[1].session == A && all[2].session == B,
        "three sessions, oldest first by wall-clock start");
     ok(n == 3 && all[1].files == 2 && all[1].processes == 1 && all[2].files == 2 && all[2].processes == 2 &&
-       all[1].start_ns == 50000000000ull && all[1].realtime_ns == 1000000000000ull,
+           all[1].start_ns == 50000000000ull && all[1].realtime_ns == 1000000000000ull,
        "files, processes and start of each");
     ok(weft_recording_session(r) == &all[2] && weft_recording_count(r) == 2 &&
-       weft_trace_header(weft_recording_trace(r, 0))->pid == 200 &&
-       weft_trace_header(weft_recording_trace(r, 1))->pid == 201 &&
-       weft_recording_start_ns(r) == 90000000000ull, "the latest session is the recording");
+           weft_trace_header(weft_recording_trace(r, 0))->pid == 200 &&
+           weft_trace_header(weft_recording_trace(r, 1))->pid == 201 && weft_recording_start_ns(r) == 90000000000ull,
+       "the latest session is the recording");
     weft_recording_close(r);
   }
-  WeftRecordingOptions opt = { .pick_session = 1, .session = A };
+  WeftRecordingOptions opt = {.pick_session = 1, .session = A};
   rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
   if (ok(rc == 0, "another session chosen (%s)", rc ? err : "")) {
     ok(weft_recording_count(r) == 2 && weft_recording_session(r)->session == A &&
-       weft_trace_header(weft_recording_trace(r, 1))->image == 1 && weft_recording_start_ns(r) == 50000000000ull,
+           weft_trace_header(weft_recording_trace(r, 1))->image == 1 && weft_recording_start_ns(r) == 50000000000ull,
        "its files only, its own start");
     weft_recording_close(r);
   }
   opt.session = 0xff;
   ok(weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err) < 0 && r == NULL &&
-     has(err, ": no trace file of session 00000000000000ff in this directory (its sessions: "
-              "cccc000000000003, aaaa000000000001, 0bbb000000000002)"), "a session not there: \"%s\"", err);
-  opt = (WeftRecordingOptions){ .all_sessions = 1 };
+         has(err, ": no trace file of session 00000000000000ff in this directory (its sessions: "
+                  "cccc000000000003, aaaa000000000001, 0bbb000000000002)"),
+     "a session not there: \"%s\"", err);
+  opt = (WeftRecordingOptions){.all_sessions = 1};
   rc = weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err);
-  if (ok(rc == 0 && weft_recording_count(r) == 5 && !weft_recording_session(r), "all sessions at once")) 
+  if (ok(rc == 0 && weft_recording_count(r) == 5 && !weft_recording_session(r), "all sessions at once"))
     weft_recording_close(r);
   remove_tmpdir();
 }
 
 static void test_names(void) {
-  ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 &&
-     weft_event_name(0) == NULL && weft_event_name(99) == NULL && weft_event_name(256) == NULL,
+  ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 && weft_event_name(0) == NULL &&
+         weft_event_name(99) == NULL && weft_event_name(256) == NULL,
      "event names");
   ok(weft_event_min_words(WEFT_EV_MODULE) == 9 && weft_event_min_words(WEFT_EV_EXEC_FAILED) == 1 &&
-     weft_event_min_words(0) == 0, "event min words");
+         weft_event_min_words(0) == 0,
+     "event min words");
   ok(strcmp(weft_kind_name(WEFT_KIND_NONE), "none") == 0 &&
-     strcmp(weft_kind_name(WEFT_KIND_RWLOCK_RD), "rwlock_rd") == 0 &&
-     strcmp(weft_kind_name(WEFT_KIND_SLEEP), "sleep") == 0 &&
-     weft_kind_name(WEFT_KIND_COUNT) == NULL,
+         strcmp(weft_kind_name(WEFT_KIND_RWLOCK_RD), "rwlock_rd") == 0 &&
+         strcmp(weft_kind_name(WEFT_KIND_SLEEP), "sleep") == 0 && weft_kind_name(WEFT_KIND_COUNT) == NULL,
      "kind names");
-  ok(strcmp(weft_op_name(WEFT_OP_LOCK), "lock") == 0 &&
-     strcmp(weft_op_name(WEFT_OP_SERIAL), "serial") == 0 && strcmp(weft_op_name(WEFT_OP_HELD), "held") == 0 &&
-     weft_op_name(8) == NULL, "op names");
+  ok(strcmp(weft_op_name(WEFT_OP_LOCK), "lock") == 0 && strcmp(weft_op_name(WEFT_OP_SERIAL), "serial") == 0 &&
+         strcmp(weft_op_name(WEFT_OP_HELD), "held") == 0 && weft_op_name(8) == NULL,
+     "op names");
 }
 
 int main(void) {

@@ -14,7 +14,7 @@
 #include "tap.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
-#define REL(a, b, tol) (fabs((a) - (b)) <= (tol) * fabs(b))
+#define REL(a, b, tol)  (fabs((a) - (b)) <= (tol)*fabs(b))
 
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -75,8 +75,8 @@ static void t_bootstrap(void) {
   WeftEstimate e1 = weft_stats_median_ci(x, 10, 2000, &r1), e2 = weft_stats_median_ci(x, 10, 2000, &r2);
   ok(e1.lo == e2.lo && e1.hi == e2.hi && e1.value == weft_stats_median(x, 10),
      "bootstrap CI of the median is deterministic for a seed");
-  ok(e1.lo <= e1.value && e1.value <= e1.hi && e1.hi - e1.lo > 0, "the CI [%g, %g] contains the median %g",
-     e1.lo, e1.hi, e1.value);
+  ok(e1.lo <= e1.value && e1.value <= e1.hi && e1.hi - e1.lo > 0, "the CI [%g, %g] contains the median %g", e1.lo,
+     e1.hi, e1.value);
 
   /* coverage of the median's CI on log-normal data, CV 5 %, r = 10 */
   int covered = 0, trials = 400;
@@ -115,8 +115,8 @@ static void t_fits_exact(void) {
   ok(fit.ok && REL(fit.sigma, 0.07, 1e-6) && REL(fit.gamma, 0.5, 1e-6),
      "Amdahl fit on noise-free data: serial fraction %.9f (0.07), gamma %.9f (0.5)", fit.sigma, fit.gamma);
   weft_scale_fit(n, t, 7, 1, &fit);
-  ok(fit.ok && REL(fit.sigma, 0.07, 1e-6) && fit.kappa < 1e-9,
-     "USL fit on Amdahl data: sigma %.9f, kappa %.2e (0)", fit.sigma, fit.kappa);
+  ok(fit.ok && REL(fit.sigma, 0.07, 1e-6) && fit.kappa < 1e-9, "USL fit on Amdahl data: sigma %.9f, kappa %.2e (0)",
+     fit.sigma, fit.kappa);
 
   for (int i = 0; i < 7; i++) t[i] = usl_time(1.0, 0.03, 5e-4, n[i]);
   weft_scale_fit(n, t, 7, 1, &fit);
@@ -126,8 +126,8 @@ static void t_fits_exact(void) {
      fit.n_star, nstar);
   WeftScaleFit am;
   weft_scale_fit(n, t, 7, 0, &am);
-  ok(am.ok && fit.ok && fit.aicc < am.aicc - 2, "on USL data the USL's AICc (%.1f) beats Amdahl's (%.1f)",
-     fit.aicc, am.aicc);
+  ok(am.ok && fit.ok && fit.aicc < am.aicc - 2, "on USL data the USL's AICc (%.1f) beats Amdahl's (%.1f)", fit.aicc,
+     am.aicc);
 
   /* too few points */
   weft_scale_fit(n, t, 2, 1, &fit);
@@ -171,8 +171,8 @@ static void t_fits_noisy(void) {
       double kb = kap[b] < 5e-4 ? 0.30 : 0.05, nb = kap[b] < 5e-4 ? 0.15 : 0.05;
       ok(es[SEEDS / 2] <= 0.05 && ek[SEEDS / 2] <= kb && en[SEEDS / 2] <= nb,
          "USL sigma=%g kappa=%g, 2%% noise, r=%d: median relative error sigma %.1f%% (<= 5%%), kappa %.1f%% "
-         "(<= %.0f%%), N* %.1f%% (<= %.0f%%)", sig[a], kap[b], R, 100 * es[SEEDS / 2], 100 * ek[SEEDS / 2],
-         100 * kb, 100 * en[SEEDS / 2], 100 * nb);
+         "(<= %.0f%%), N* %.1f%% (<= %.0f%%)",
+         sig[a], kap[b], R, 100 * es[SEEDS / 2], 100 * ek[SEEDS / 2], 100 * kb, 100 * en[SEEDS / 2], 100 * nb);
     }
 }
 
@@ -201,8 +201,8 @@ static void t_mann_whitney(void) {
 static void t_holm(void) {
   double p[] = {0.01, 0.04, 0.03, 0.005, NAN}, adj[5];
   weft_holm(p, 5, adj);
-  ok(NEAR(adj[0], 0.03, 1e-15) && NEAR(adj[1], 0.06, 1e-15) && NEAR(adj[2], 0.06, 1e-15) &&
-         NEAR(adj[3], 0.02, 1e-15) && isnan(adj[4]),
+  ok(NEAR(adj[0], 0.03, 1e-15) && NEAR(adj[1], 0.06, 1e-15) && NEAR(adj[2], 0.06, 1e-15) && NEAR(adj[3], 0.02, 1e-15) &&
+         isnan(adj[4]),
      "Holm: %g %g %g %g (0.03 0.06 0.06 0.02), NAN skipped", adj[0], adj[1], adj[2], adj[3]);
 }
 
@@ -238,12 +238,16 @@ static void t_verdicts(void) {
   weft_rng_seed(&r, 2024);
   int trials = 1000, regressed = 0;
   for (int t = 0; t < trials; t++) regressed += compare_family(&r, 0.03, 1.0, 10) == WEFT_VERDICT_REGRESSED;
-  ok(regressed <= trials / 100, "A/A: identical distributions (CV 3%%, r=10, 4 points) flag a regression in %d of "
-                                "%d trials (<= 1%%)", regressed, trials);
+  ok(regressed <= trials / 100,
+     "A/A: identical distributions (CV 3%%, r=10, 4 points) flag a regression in %d of "
+     "%d trials (<= 1%%)",
+     regressed, trials);
   int noisy_reg = 0;
   for (int t = 0; t < trials; t++) noisy_reg += compare_family(&r, 0.10, 1.0, 6) == WEFT_VERDICT_REGRESSED;
-  ok(noisy_reg <= trials / 100, "A/A on a noisy machine (CV 10%%, r=6) flags a regression in %d of %d trials "
-                                "(<= 1%%)", noisy_reg, trials);
+  ok(noisy_reg <= trials / 100,
+     "A/A on a noisy machine (CV 10%%, r=6) flags a regression in %d of %d trials "
+     "(<= 1%%)",
+     noisy_reg, trials);
   int caught = 0;
   for (int t = 0; t < trials; t++) caught += compare_family(&r, 0.03, 1.10, 10) == WEFT_VERDICT_REGRESSED;
   ok(caught >= trials * 95 / 100, "a true 10%% slowdown (CV 3%%, r=10) is REGRESSED in %d of %d trials (>= 95%%)",

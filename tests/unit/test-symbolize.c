@@ -155,8 +155,8 @@ static int run_fixture(const char *path, FxInfo *fx) {
   while (fgets(line, sizeof line, p)) {
     unsigned long a, b, c, d;
     int l;
-    if (sscanf(line, "fx: hot_path_lock=%lx cold_helper=%lx lock_site=%lx lock_ret=%lx lock_line=%d", &a, &b,
-               &c, &d, &l) == 5) {
+    if (sscanf(line, "fx: hot_path_lock=%lx cold_helper=%lx lock_site=%lx lock_ret=%lx lock_line=%d", &a, &b, &c, &d,
+               &l) == 5) {
       *fx = (FxInfo){a, b, c, d, l};
       found = 1;
     }
@@ -272,14 +272,13 @@ static void test_fixture(int argc, char **argv) {
      "fixture: hot_path_lock entry (%s %s:%d)", str(si.symbol), str(si.file), si.line);
   rc = weft_sym_lookup(sym, fxpath, bid, fx.lock_ret, 1, &si);
   ok(rc == 0 && streq(si.symbol, "hot_path_lock") && si.line == fx.lock_line,
-     "fixture: lock return address as a return address: hot_path_lock line %d (%s:%d)", fx.lock_line,
-     str(si.symbol), si.line);
-  rc = weft_sym_lookup(sym, fxpath, bid, fx.lock_ret, 0, &si);
-  ok(rc == 0 && si.line == fx.lock_line + 1, "fixture: the same address as is: the next line %d (%d)",
-     fx.lock_line + 1, si.line);
-  rc = weft_sym_lookup(sym, fxpath, bid, fx.lock_site, 0, &si);
-  ok(rc == 0 && streq(si.symbol, "hot_path_lock") && si.line == fx.lock_line, "fixture: lock site line (%d)",
+     "fixture: lock return address as a return address: hot_path_lock line %d (%s:%d)", fx.lock_line, str(si.symbol),
      si.line);
+  rc = weft_sym_lookup(sym, fxpath, bid, fx.lock_ret, 0, &si);
+  ok(rc == 0 && si.line == fx.lock_line + 1, "fixture: the same address as is: the next line %d (%d)", fx.lock_line + 1,
+     si.line);
+  rc = weft_sym_lookup(sym, fxpath, bid, fx.lock_site, 0, &si);
+  ok(rc == 0 && streq(si.symbol, "hot_path_lock") && si.line == fx.lock_line, "fixture: lock site line (%d)", si.line);
   rc = weft_sym_lookup(sym, fxpath, bid, fx.cold_helper, 0, &si);
   ok(rc == 0 && streq(si.symbol, "cold_helper"), "fixture: static cold_helper (%s)", str(si.symbol));
 
@@ -328,8 +327,7 @@ static void test_demangle(void) {
   WeftSymbolizer *sym = weft_sym_new();
   WeftSymInfo si;
   int rc = weft_sym_lookup(sym, info.dli_fname, NULL, (uint64_t)((uintptr_t)fn - lm->l_addr), 0, &si);
-  ok(rc == 0 && streq(si.symbol, "std::terminate()"),
-     "C++: %s symbolised as %s", info.dli_fname, str(si.symbol));
+  ok(rc == 0 && streq(si.symbol, "std::terminate()"), "C++: %s symbolised as %s", info.dli_fname, str(si.symbol));
   weft_sym_free(sym);
   dlclose(h);
 }
@@ -398,30 +396,30 @@ static void test_fill(const SelfModule *self, int argc, char **argv) {
   file_build_id(fxpath, fxbid);
 
   char *sql = sqlite3_mprintf(
-           "INSERT INTO module(module_id, upid, path, build_id, bias, start, end) VALUES"
-           " (1, 1, '%q', '%q', %lld, 0, 0),"
-           " (2, 2, '%q', '%q', %lld, 0, 0),"
-           " (3, 1, '%q', '0000000000000000000000000000000000000000', 0, 0, 0),"
-           " (4, 2, '%q', '0000000000000000000000000000000000000000', 0, 0, 0),"
-           " (5, 1, '/nonexistent/weft/libgone.so.1', 'abcdef', 0, 0, 0),"
-           " (6, 1, 'linux-vdso.so.1', NULL, 0, 0, 0),"
-           " (7, 1, '%q', '%q', 0, 0, 0);"
-           "INSERT INTO frame(frame_id, upid, ip, module_id, rel_pc) VALUES"
-           " (1, 1, 1001, 1, %lld),"   /* self: return address */
-           " (2, 2, 1002, 2, %lld),"   /* the same in another process */
-           " (3, 1, 1003, 1, %lld),"   /* self: a thread start routine */
-           " (4, 1, 1004, 3, 4096),"          /* wrong build-id */
-           " (5, 2, 1005, 4, 4096),"          /* wrong build-id, another process */
-           " (6, 1, 1006, 5, 4096),"          /* missing file */
-           " (7, 1, 1007, 6, 2048),"          /* vdso */
-           " (8, 1, 1008, NULL, NULL),"       /* no module */
-           " (9, 1, 1009, 7, %lld),"   /* fixture's lock call */
-           " (10, 1, 1010, 1, NULL);"         /* module but no rel_pc */
-           "INSERT INTO thread(utid, upid, tid, is_main, start_routine, start_frame_id, start_ns, end_ns, end_how)"
-           " VALUES (1, 1, 100, 0, 1003, 3, 0, 10, 'return');",
-           self->path, self->bid, (long long)self->bias, self->path, self->bid, (long long)self->bias, fxpath,
-           fxpath, fxpath, fxbid, (long long)ret_rel, (long long)ret_rel, (long long)entry_rel,
-           (long long)(have_fx ? fx.lock_ret : 1));
+      "INSERT INTO module(module_id, upid, path, build_id, bias, start, end) VALUES"
+      " (1, 1, '%q', '%q', %lld, 0, 0),"
+      " (2, 2, '%q', '%q', %lld, 0, 0),"
+      " (3, 1, '%q', '0000000000000000000000000000000000000000', 0, 0, 0),"
+      " (4, 2, '%q', '0000000000000000000000000000000000000000', 0, 0, 0),"
+      " (5, 1, '/nonexistent/weft/libgone.so.1', 'abcdef', 0, 0, 0),"
+      " (6, 1, 'linux-vdso.so.1', NULL, 0, 0, 0),"
+      " (7, 1, '%q', '%q', 0, 0, 0);"
+      "INSERT INTO frame(frame_id, upid, ip, module_id, rel_pc) VALUES"
+      " (1, 1, 1001, 1, %lld),"    /* self: return address */
+      " (2, 2, 1002, 2, %lld),"    /* the same in another process */
+      " (3, 1, 1003, 1, %lld),"    /* self: a thread start routine */
+      " (4, 1, 1004, 3, 4096),"    /* wrong build-id */
+      " (5, 2, 1005, 4, 4096),"    /* wrong build-id, another process */
+      " (6, 1, 1006, 5, 4096),"    /* missing file */
+      " (7, 1, 1007, 6, 2048),"    /* vdso */
+      " (8, 1, 1008, NULL, NULL)," /* no module */
+      " (9, 1, 1009, 7, %lld),"    /* fixture's lock call */
+      " (10, 1, 1010, 1, NULL);"   /* module but no rel_pc */
+      "INSERT INTO thread(utid, upid, tid, is_main, start_routine, start_frame_id, start_ns, end_ns, end_how)"
+      " VALUES (1, 1, 100, 0, 1003, 3, 0, 10, 'return');",
+      self->path, self->bid, (long long)self->bias, self->path, self->bid, (long long)self->bias, fxpath, fxpath,
+      fxpath, fxbid, (long long)ret_rel, (long long)ret_rel, (long long)entry_rel,
+      (long long)(have_fx ? fx.lock_ret : 1));
   ok(sql && exec_sql(db, sql) == SQLITE_OK, "modules, frames and a thread inserted");
   sqlite3_free(sql);
 
@@ -463,19 +461,18 @@ static void test_fill(const SelfModule *self, int argc, char **argv) {
   ok(untouched, "fill: frames of unusable, pseudo and missing modules stay NULL");
   frame_row(db, 9, &r);
   if (have_fx)
-    ok(streq(r.symbol, "hot_path_lock") && r.line == fx.lock_line, "fill: fixture lock frame -> hot_path_lock:%d (%s:%d)",
-       fx.lock_line, str(r.symbol), r.line);
+    ok(streq(r.symbol, "hot_path_lock") && r.line == fx.lock_line,
+       "fill: fixture lock frame -> hot_path_lock:%d (%s:%d)", fx.lock_line, str(r.symbol), r.line);
   else
     skip(1, "no fixture");
   char expect[4200];
-  snprintf(expect, sizeof expect,
-           "weft: %s: build-id differs from the recording; its frames are left unsymbolised\n", fxpath);
+  snprintf(expect, sizeof expect, "weft: %s: build-id differs from the recording; its frames are left unsymbolised\n",
+           fxpath);
   ok(count_lines(warnings, expect) == 1, "warn: one build-id line for two module rows");
   ok(count_lines(warnings, "weft: /nonexistent/weft/libgone.so.1: cannot be read (No such file or directory); "
                            "its frames are left unsymbolised\n") == 1,
      "warn: one line for the missing file");
-  ok(!strstr(warnings ? warnings : "", "vdso") && count_lines(warnings, "\n") == 2,
-     "warn: nothing else (vdso silent)");
+  ok(!strstr(warnings ? warnings : "", "vdso") && count_lines(warnings, "\n") == 2, "warn: nothing else (vdso silent)");
   free(warnings);
   free(r.symbol);
   free(r.file);
