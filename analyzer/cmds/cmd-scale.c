@@ -390,7 +390,8 @@ static int traced_program(Sweep *w, WeftScalePoint *p, char *dir, size_t len, do
   }
   set_thread_env(p->threads);
   size_t nours = 0;
-  char **env = weft_run_env(w->agent, dir, "contended", 0, 1, weft_run_new_session(), &nours);
+  char **env =
+      weft_run_env(w->agent, dir, "contended", weft_run_is_python(s->argv[0]), 1, weft_run_new_session(), &nours);
   char **argv = argv_for(s, p->threads), *failure;
   WeftRunResult r;
   int rc = run_point(w, argv, env, "traced", p->threads, &r, &failure), e = errno;

@@ -389,6 +389,42 @@ def t_interrupt(a, fx, tmp):
        "interrupt: weft scale dies of SIGINT, says so, and leaves no trace directory", (p.returncode, err, left))
 
 
+PIPE_READERS = r"""
+import os, sys, threading, time
+n = int(sys.argv[1])
+r, w = os.pipe()
+def reader():
+    os.read(r, 1)  # blocks until main writes: an I/O wait, not work
+ts = [threading.Thread(target=reader) for _ in range(n)]
+for t in ts:
+    t.start()
+time.sleep(0.3)
+os.write(w, b"x" * n)
+for t in ts:
+    t.join()
+"""
+
+
+def t_python_io(a, fx, tmp):
+    # weft scale records a Python program as weft record does (I/O waits on): threads blocked in a
+    # pipe read are waiting, not running or off a CPU for no reason (issue 13 item 9). Without I/O
+    # recording their 0.3 s each would be missing from the waits.
+    script = os.path.join(tmp, "pipe_readers.py")
+    with open(script, "w") as f:
+        f.write(PIPE_READERS)
+    js = os.path.join(tmp, "pyio.json")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,3", "--repeat", "2", "--json", js, "--",
+                                  sys.executable, script, "{threads}"])
+    if not ok(rc in (0, 1) and os.path.exists(js), "python_io: weft scale runs a Python program", err):
+        return
+    r = load(js)
+    # (the budget is of the largest point: 3 readers waiting 0.3 s each; without I/O recording only
+    # the main thread's sleep, 0.3 s, was a wait)
+    b = point(r, 3).get("trace", {}).get("budget_thread_s", {})
+    ok(b.get("other_wait", 0) >= 0.75,
+       "python_io: at 3 threads the readers' pipe waits are waits (%.3f s >= 0.75 s)" % b.get("other_wait", 0), b)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -403,7 +439,7 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt):
+        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt, t_python_io):
             scenario(t, a, fx, tmp)
     finally:
         if a.keep:
