@@ -380,6 +380,11 @@ def stacks_lock(c, script, lines):
            [[s["label"] for s in o.get("call_sites", [])] for o in r["sync_objects"]])
         f = [f for f in r["findings"] if take in json.dumps(f)]
         ok(f, "%s py_stacks lock: a finding names %s" % (c.tag, take), [g["title"] for g in r["findings"]])
+        # a wait inside the standard library (Thread.join -> threading.py) is called from the user's line
+        join_site = "run (%s:%d)" % (PY_STACKS, lines["JOIN"][0])
+        labels = [s["label"] for o in r["sync_objects"] for s in o.get("call_sites", [])]
+        ok(join_site in labels and not [x for x in labels if "threading.py" in x],
+           "%s py_stacks lock: the join's call site is %s, no call site in threading.py" % (c.tag, join_site), labels)
         if sites:
             ok(sites[0][0].startswith("<module> (%s:%d)" % (PY_STACKS, lines["LOCK-MADE"][0])),
                "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
