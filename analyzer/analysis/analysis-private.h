@@ -165,7 +165,8 @@ typedef struct {
 typedef struct {
   const char *label, *symbol, *file, *site;
   int64_t line;
-  bool known; /* the stack has a depth-0 frame */
+  bool known;   /* the stack has a depth-0 frame */
+  bool py_join; /* a Python frame of Thread.join (threading.py) is on it: a wait by design */
 } StackInfo;
 
 typedef struct {

@@ -19,13 +19,17 @@
 
 /* A frame of stack_id, described; cached (by stack and which frame). */
 static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
-  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false};
+  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false};
   if (stack_id < 0) return &none;
   size_t i;
   if (weft_hmap_get(&c->stack_by_id, stack_id, user, &i)) return &c->stacks[i];
   StackInfo si = none;
   /* ?2: 0 the innermost frame; 1 the user's site (see stack_site) */
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path "
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path, "
+                                              "EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 "
+                                              "ON f3.frame_id = s3.frame_id WHERE s3.stack_id = ?1 AND f3.ip < 0 "
+                                              "AND f3.symbol IN ('join', 'Thread.join') "
+                                              "AND f3.file LIKE '%/threading.py') "
                                               "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
                                               "LEFT JOIN module m ON m.module_id = f.module_id "
                                               "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
@@ -44,6 +48,7 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
     if (sym && !*sym) sym = NULL;
     if (file && !*file) file = NULL;
     si.known = true;
+    si.py_join = sqlite3_column_int(q, 6) != 0;
     si.line = line > 0 ? line : 0;
     si.symbol = sym ? pool_strdup(c->pool, sym) : NULL;
     si.file = file ? pool_strdup(c->pool, file) : NULL;
@@ -264,6 +269,7 @@ static void object_sites(Ctx *c, WeftObjectMetrics *om, size_t oi, ObjScratch *x
                                .line = st->line,
                                .waits = sa->waits,
                                .wait_ns = sa->wait_ns};
+    if (st->py_join) om->py_join_wait_ns += sa->wait_ns;
   }
   qsort(tmp, ns, sizeof *tmp, cmp_site_label);
   size_t nm = 0;

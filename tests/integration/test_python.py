@@ -385,6 +385,12 @@ def stacks_lock(c, script, lines):
         labels = [s["label"] for o in r["sync_objects"] for s in o.get("call_sites", [])]
         ok(join_site in labels and not [x for x in labels if "threading.py" in x],
            "%s py_stacks lock: the join's call site is %s, no call site in threading.py" % (c.tag, join_site), labels)
+        # ... and a join waits by design: neither a finding nor a what-if (issue 13 item 6)
+        joins = {o["object_id"] for o in r["sync_objects"] for s in o.get("call_sites", []) if s["label"] == join_site}
+        wi = [w for w in (r.get("critical_path") or {}).get("what_if", []) if w.get("object_id") in joins]
+        fj = [f["title"] for f in r["findings"] if f.get("object_id") in joins]
+        ok(joins and not wi and not fj, "%s py_stacks lock: the main thread's Thread.join() is no finding and no "
+           "what-if" % c.tag, (joins, fj, wi))
         if sites:
             ok(sites[0][0].startswith("<module> (%s:%d)" % (PY_STACKS, lines["LOCK-MADE"][0])),
                "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
