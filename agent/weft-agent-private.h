@@ -283,11 +283,52 @@ static inline int weft_on(void) {
 }
 
 /* ---- stacks (weft-unwind.c) ---- */
-/* Capture the caller's stack, define it in the trace if new, return its id (0: none). */
-WEFT_HIDDEN uint32_t _weft_stack_id(void);
+#define WEFT_STACK_C_MAX   64u /* C frames in a stack */
+#define WEFT_PY_MAX_FRAMES 64u /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
+/* Capture the caller's stack, define it in the trace if new, return its id
+ * (0: none). tick: the time of the records that define it (0: now), for a
+ * wait written after it ended, whose WAIT_BEGIN must not follow later ones. */
+WEFT_HIDDEN uint32_t _weft_stack_id_at(uint64_t tick);
+static inline uint32_t _weft_stack_id(void) { return _weft_stack_id_at(0); }
 WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);
+WEFT_HIDDEN unsigned long long _weft_modules_adds(void); /* the loader's count of loads at the last scan */
+/* The zeroed table of bytes at *at, mapped by the first thread to want it (NULL: no memory). */
+WEFT_HIDDEN void *_weft_map_once(void *_Atomic *at, size_t bytes);
+
+/* Reserve n words for a definition (STACK, PY_FRAME) at *now = tick, for a
+ * record stamped at that earlier tick that will name it (the end of a wait
+ * written after it ended): through the fast path only, with room left for
+ * that record, else NULL (the slow path would stamp what follows at the
+ * current time). tick 0: at the current time, either path (NULL: the record
+ * is lost). Called with the agent busy. */
+#define WEFT_DEF_SPARE 8u
+static inline uint64_t *weft_reserve_def(WeftThread *t, unsigned n, uint64_t *now, uint64_t tick) {
+  if (!tick) {
+    *now = weft_ticks();
+    t->busy--; /* weft_reserve's slow path would refuse: we are busy; the thread is active here */
+    uint64_t *p = weft_reserve(t, n, now);
+    t->busy++;
+    return p;
+  }
+  uint64_t *p = t->pos;
+  *now = tick;
+  if (!p || (size_t)(t->end - p) < n + WEFT_DEF_SPARE || tick - t->last > UINT32_MAX || tick >= t->next_sample)
+    return NULL;
+  t->pos = p + n;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  return p;
+}
+
+/* ---- Python frames (weft-pystack.c) ---- */
+/* The calling thread's Python frames, innermost first, as STACK words (PY_FRAME
+ * records written for the new ones at tick, 0: now; see weft_reserve_def); 0
+ * if it runs no Python, -1 if a PY_FRAME could not be written at tick.
+ * Called with the agent busy. */
+WEFT_HIDDEN int _weft_py_stack(uint64_t *words, int max, uint64_t tick);
+WEFT_HIDDEN int _weft_py_thread(void); /* the calling thread has a Python thread state */
+WEFT_HIDDEN void _weft_py_reset(void); /* after fork: frame ids start again */
 
 /* Stacks where an object is created (init): taken unless WEFT_STACKS=none. */
 static inline uint32_t weft_stack_init(void) { return _weft_proc.stacks != WEFT_STACKS_NONE ? _weft_stack_id() : 0; }

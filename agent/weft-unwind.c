@@ -6,7 +6,11 @@
  * (see StackCache).
  *
  * A stack is defined once per process by a STACK record (id, return addresses)
- * written just before the first record that refers to it. Deduplication uses a
+ * written just before the first record that refers to it. In a thread that
+ * runs Python, the stack begins with its Python frames (weft-pystack.c),
+ * innermost first, and goes on with the C frames: the words the per-thread
+ * cache keeps are the C frames only, so a call path reached from different
+ * Python code is one cache entry and as many stacks. Deduplication uses a
  * lock-free open-addressing table keyed by a 64-bit hash of the addresses: a
  * slot is claimed with CAS; a racing thread that finds a claimed slot whose id
  * is not yet published simply defines its own copy (harmless duplicate).
@@ -39,7 +43,7 @@ typedef struct {
   _Atomic uint32_t id;
 } StackSlot;
 
-static StackSlot *_Atomic stack_table;
+static void *_Atomic stack_table; /* StackSlot[WEFT_STACK_SLOTS] */
 static _Atomic uint32_t stack_next = 1;
 
 void _weft_stacks_reset(void) {
@@ -48,48 +52,51 @@ void _weft_stacks_reset(void) {
    * call in every child); a new one comes with the first stack. */
   atomic_store(&stack_table, NULL);
   atomic_store(&stack_next, 1);
+  _weft_py_reset();
 }
 
-static StackSlot *table(void) {
-  StackSlot *tb = atomic_load_explicit(&stack_table, memory_order_acquire);
+void *_weft_map_once(void *_Atomic *at, size_t bytes) {
+  void *tb = atomic_load_explicit(at, memory_order_acquire);
   if (tb) return tb;
-  void *m =
-      mmap(NULL, WEFT_STACK_SLOTS * sizeof(StackSlot), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return NULL;
-  StackSlot *expect = NULL;
-  if (!atomic_compare_exchange_strong(&stack_table, &expect, (StackSlot *)m)) {
-    munmap(m, WEFT_STACK_SLOTS * sizeof(StackSlot));
+  void *expect = NULL;
+  if (!atomic_compare_exchange_strong(at, &expect, m)) { /* another thread's came first */
+    munmap(m, bytes);
     return expect;
   }
   return m;
 }
 
-static uint64_t hash_ips(void *const *ips, int n) {
+static StackSlot *table(void) { return _weft_map_once(&stack_table, WEFT_STACK_SLOTS * sizeof(StackSlot)); }
+
+static uint64_t hash_ips(const uint64_t *ips, int n) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
   for (int i = 0; i < n; i++) {
-    h ^= (uint64_t)(uintptr_t)ips[i];
+    h ^= ips[i];
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
   }
   return h ? h : 1;
 }
 
-static void emit_stack(uint32_t id, void *const *ips, int n) {
+/* tick: the record's time (0: now), that of a wait written after it ended;
+ * -1 if it could not be written at that time (weft_reserve_def). */
+static int emit_stack(uint32_t id, const uint64_t *ips, int n, uint64_t tick) {
   WeftThread *t = &_weft_tls;
   unsigned words = 2 + (unsigned)n;
-  uint64_t now = weft_ticks();
-  /* weft_reserve would refuse: we are busy; the thread is active here */
-  t->busy--;
-  uint64_t *p = weft_reserve(t, words, &now);
-  t->busy++;
-  if (!p) return;
+  uint64_t now;
+  uint64_t *p = weft_reserve_def(t, words, &now, tick);
+  if (!p) return tick ? -1 : 0;
   p[1] = weft_enc_stack_w1(id, (uint32_t)n);
-  for (int i = 0; i < n; i++) p[2 + i] = (uint64_t)(uintptr_t)ips[i];
+  memcpy(p + 2, ips, (size_t)n * sizeof *ips);
   weft_publish(t, p, WEFT_EV_STACK, words, 0, now);
+  return 0;
 }
 
-/* The id of the stack ips[0..n): defined once per process (STACK record). */
-static uint32_t stack_define(void *const *ips, int n) {
+/* The id of the stack ips[0..n): defined once per process (STACK record);
+ * 0 if it cannot be defined at tick (and then nothing is kept). */
+static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
   if (n <= 0) return 0;
   uint32_t id = 0;
   uint64_t h = hash_ips(ips, n);
@@ -106,7 +113,10 @@ static uint32_t stack_define(void *const *ips, int n) {
         uint64_t expect = 0;
         if (atomic_compare_exchange_strong(&s->hash, &expect, h)) {
           id = atomic_fetch_add(&stack_next, 1);
-          emit_stack(id, ips, n);
+          if (emit_stack(id, ips, n, tick) != 0) {
+            atomic_store_explicit(&s->hash, 0, memory_order_release); /* free again */
+            return 0;
+          }
           atomic_store_explicit(&s->id, id, memory_order_release);
           return id;
         }
@@ -119,7 +129,7 @@ static uint32_t stack_define(void *const *ips, int n) {
   }
   if (id == 0) {
     id = atomic_fetch_add(&stack_next, 1);
-    emit_stack(id, ips, n);
+    if (emit_stack(id, ips, n, tick) != 0) return 0;
   }
   return id;
 }
@@ -178,10 +188,13 @@ static int unw_load(void) {
 #define SC_WORDS   128u
 
 typedef struct {
-  uint64_t sp, bp, pc;    /* the key: capture point's stack and frame pointers, the agent's call site */
-  uint32_t id, nwords;    /* stack id (0: free) */
+  uint64_t sp, bp, pc; /* the key: capture point's stack and frame pointers, the agent's call site */
+  uint32_t valid;      /* 0: free, or a walk that cannot be cached */
+  uint32_t id;         /* the id of the stack of its C frames alone (0: not defined yet) */
+  uint32_t nwords, nips;
   uint32_t off[SC_WORDS]; /* word addresses - sp */
   uint64_t val[SC_WORDS];
+  uint64_t ips[WEFT_STACK_C_MAX]; /* the C frames */
 } StackCacheEntry;
 
 typedef struct {
@@ -212,7 +225,7 @@ static int in_agent(uint64_t ip) { return ip >= _weft_proc.self_lo && ip < _weft
 /* Walk from the capture point (whose stack pointer is sp), write the frames
  * outside the agent into ips, and the words the walk read at or above sp into
  * the entry (if any). Returns the number of frames. */
-static int __attribute__((noinline)) walk(uint64_t sp, void **ips, int max, StackCacheEntry *ce) {
+static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, StackCacheEntry *ce) {
   unw_context_t uc;
   unw_cursor_t cur;
   if (unw.getcontext(&uc) != 0 || unw.init_local(&cur, &uc) != 0) return 0;
@@ -225,7 +238,7 @@ static int __attribute__((noinline)) walk(uint64_t sp, void **ips, int max, Stac
     if (!user && !in_agent(ip)) user = 1;
     if (user) {
       if (n >= max) break;
-      ips[n++] = (void *)(uintptr_t)ip;
+      ips[n++] = (uint64_t)ip;
     }
     if (ce) { /* where this frame's return address and frame pointer came from */
       static const int regs[2] = {UNW_X86_64_RIP, UNW_X86_64_RBP};
@@ -246,13 +259,13 @@ static int __attribute__((noinline)) walk(uint64_t sp, void **ips, int max, Stac
   } while (unw.step(&cur) > 0);
   if (ce) {
     ce->nwords = nw;
-    if (overflow) ce->id = 0; /* not cacheable */
+    if (overflow) ce->valid = 0; /* not cacheable */
   }
   return n;
 }
 #endif
 
-uint32_t _weft_stack_id(void) {
+uint32_t _weft_stack_id_at(uint64_t tick) {
 #if HAVE_LIBUNWIND
   WeftThread *t = &_weft_tls;
   int saved = errno;
@@ -267,33 +280,54 @@ uint32_t _weft_stack_id(void) {
   bp = 0;
 #endif
   uint64_t pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
+  uint64_t w[WEFT_STACK_MAX_DEPTH];
+  int np = _weft_py_stack(w, (int)WEFT_PY_MAX_FRAMES, tick), n = 0; /* the Python frames first */
+  if (np < 0) { /* a Python frame could not be defined at tick: no stack this time */
+    weft_busy_leave();
+    errno = saved;
+    return 0;
+  }
   StackCache *sc = cache_of(t);
+  StackCacheEntry *ce = NULL;
   if (sc) /* a hit: the same key and every word the walk read unchanged */
-    for (uint32_t k = 0; k < SC_ENTRIES && !id; k++) {
-      const StackCacheEntry *ce = &sc->e[k];
-      if (!ce->id || ce->sp != sp || ce->bp != bp || ce->pc != pc) continue;
-      uint32_t w = 0;
-      while (w < ce->nwords && *(const uint64_t *)(uintptr_t)(sp + ce->off[w]) == ce->val[w]) w++;
-      if (w == ce->nwords) id = ce->id;
+    for (uint32_t k = 0; k < SC_ENTRIES && !ce; k++) {
+      StackCacheEntry *e = &sc->e[k];
+      if (!e->valid || e->sp != sp || e->bp != bp || e->pc != pc) continue;
+      uint32_t i = 0;
+      while (i < e->nwords && *(const uint64_t *)(uintptr_t)(sp + e->off[i]) == e->val[i]) i++;
+      if (i == e->nwords) ce = e;
     }
-  if (!id && unw_load()) {
-    void *ips[WEFT_STACK_MAX_DEPTH];
-    StackCacheEntry *ce = sc ? &sc->e[sc->next++ % SC_ENTRIES] : NULL;
+  if (ce) {
+    n = (int)ce->nips;
+    if (!np && ce->id)
+      id = ce->id;
+    else
+      memcpy(w + np, ce->ips, (size_t)n * sizeof *w);
+  } else if (unw_load()) {
+    ce = sc ? &sc->e[sc->next++ % SC_ENTRIES] : NULL;
     if (ce) {
-      ce->id = 1; /* walk() clears it when the stack cannot be cached */
+      ce->valid = 1; /* walk() clears it when the stack cannot be cached */
+      ce->id = 0;
       ce->sp = sp;
       ce->bp = bp;
       ce->pc = pc;
     }
     _weft_modules_scan(0);
-    int n = walk(sp, ips, (int)WEFT_STACK_MAX_DEPTH, ce);
-    id = stack_define(ips, n);
-    if (ce) ce->id = ce->id && id ? id : 0;
+    n = walk(sp, w + np, (int)WEFT_STACK_C_MAX, ce);
+    if (ce) {
+      ce->nips = (uint32_t)n;
+      memcpy(ce->ips, w + np, (size_t)n * sizeof *w);
+    }
+  }
+  if (!id) {
+    id = stack_define(w, np + n, tick);
+    if (!np && ce) ce->id = id;
   }
   weft_busy_leave();
   errno = saved;
   return id;
 #else
+  (void)tick;
   return 0;
 #endif
 }
@@ -315,6 +349,8 @@ typedef struct {
 static WeftModule mods[WEFT_MOD_MAX];
 static int mod_n;
 static unsigned long long mod_adds = ~0ull; /* the loader's count of loads when the table was made */
+
+unsigned long long _weft_modules_adds(void) { return __atomic_load_n(&mod_adds, __ATOMIC_RELAXED); }
 static _Atomic int mod_scanning;
 
 static int first_cb(struct dl_phdr_info *info, size_t size, void *data) {
@@ -393,7 +429,7 @@ void _weft_modules_scan(int again) {
     }
     mod_n = 0; /* the table is stale: all again */
   }
-  mod_adds = adds;
+  __atomic_store_n(&mod_adds, adds, __ATOMIC_RELAXED);
   dl_iterate_phdr(module_cb, NULL);
   atomic_store(&mod_scanning, 0);
 }

@@ -8,7 +8,9 @@
  * _weft_proc.io_min_ticks (10 us) is written as WAIT_BEGIN/WAIT_END at the
  * times it began and ended, so short non-blocking calls cost two clock reads
  * and nothing on disk. All are cancellation points inside the real call; the
- * wrappers keep return values and errno.
+ * wrappers keep return values and errno. A thread that runs Python names its
+ * stack in the WAIT_END (the waits of other threads have none: a stack per
+ * wait would cost more than the waits themselves tell).
  *
  * Whether recorded or not, these calls are where a thread goes idle: it
  * writes its counts first if it counted anything (weft_idle), and so do
@@ -53,8 +55,18 @@ static uint64_t pipe_id(int fd) {
   return chan;
 }
 
+/* The stack of a wait that ended at t1, for a thread that runs Python (others
+ * do not pay for a stack here): defined at t1 if the chunk has room (so the
+ * WAIT_END keeps its time), else now. */
+static uint32_t io_stack(uint64_t t1) {
+  if (_weft_proc.stacks < WEFT_STACKS_CONTENDED || !_weft_py_thread()) return 0;
+  uint32_t st = _weft_stack_id_at(t1);
+  return st ? st : _weft_stack_id();
+}
+
 /* Write WAIT_BEGIN at t0 and WAIT_END at t1 (both already past); chan: the
- * pipe waited on (0 none). */
+ * pipe waited on (0 none). A Python thread's WAIT_END names its stack (w4):
+ * its definition cannot come before a WAIT_BEGIN stamped in the past. */
 static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint64_t t1, int err, uint64_t bytes,
                     uint64_t chan) {
   WeftThread *t = &_weft_tls;
@@ -67,12 +79,14 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
     weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, WEFT_AUX(kind, op, 0), t0);
   }
   if (t1 < t0) t1 = t0;
-  unsigned nw = chan ? 4 : 3;
+  uint32_t st = io_stack(t1);
+  unsigned nw = st ? 5 : chan ? 4 : 3;
   p = weft_reserve(t, nw, &t1);
   if (p) {
     p[1] = obj;
     p[2] = bytes;
-    if (chan) p[3] = chan;
+    if (nw > 3) p[3] = chan;
+    if (nw > 4) p[4] = st;
     weft_publish(t, p, WEFT_EV_WAIT_END, nw, WEFT_AUX(kind, op, err), t1);
   }
   t->wait_t0 = t0;

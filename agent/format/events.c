@@ -108,6 +108,7 @@ static unsigned string_from(unsigned type) {
     case WEFT_EV_PROCESS_INFO:
     case WEFT_EV_NAME_OBJECT:
     case WEFT_EV_MARK: return 2;
+    case WEFT_EV_PY_FRAME: return 3;
     case WEFT_EV_MODULE: return 8;
     default: return 0;
   }
@@ -177,6 +178,9 @@ static int check_fields(const char *name, unsigned type, unsigned aux, unsigned 
                    depth + 2);
       break;
     }
+    case WEFT_EV_PY_FRAME:
+      if ((uint32_t)w[1] == 0) return bad(why, whylen, "PY_FRAME record with id 0");
+      break;
     case WEFT_EV_MODULE:
       if ((w[4] & 0xff) > 20)
         return bad(why, whylen, "MODULE record with a build-id of %u bytes (at most 20)", (unsigned)(w[4] & 0xff));

@@ -5,7 +5,7 @@
  *
  * For each file a line
  *   # file NAME pid=P ppid=Q image=N version=V clock=tsc|monotonic session=HEX lost=L
- *     [holds=contended|all sample=N] (version 3)
+ *     [holds=contended|all sample=N flush_ms=N [python=frames]] (version 3; python: 4)
  * then one line per record
  *   NS PID TID NAME key=value ...
  * NS is ns since the recording's start (the earliest file header start_ns; for
@@ -205,6 +205,8 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       } else if (kind == WEFT_KIND_READ && n > 2) {
         printf(" bytes=%" PRId64, (int64_t)w[2]);
       }
+      if (kind != WEFT_KIND_CHILD && n > 4) /* version 4: the stack of a wait written after it ended */
+        printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
       break;
     case WEFT_EV_INIT:
       put_kind(kind);
@@ -252,7 +254,23 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
     case WEFT_EV_STACK: {
       uint64_t depth = w[1] >> 32, have = n - 2;
       printf(" id=%" PRIu64 " depth=%" PRIu64 " ips=", w[1] & 0xffffffffu, depth);
-      for (uint64_t i = 0; i < depth && i < have; i++) printf("%s0x%" PRIx64, i ? "," : "", w[2 + i]);
+      for (uint64_t i = 0; i < depth && i < have; i++) {
+        if (weft_stack_word_is_py(w[2 + i]))
+          printf("%spy:%" PRIu32, i ? "," : "", weft_stack_word_py_id(w[2 + i]));
+        else
+          printf("%s0x%" PRIx64, i ? "," : "", w[2 + i]);
+      }
+      break;
+    }
+    case WEFT_EV_PY_FRAME: {
+      size_t pos = 0, len = 0;
+      printf(" id=%" PRIu64 " line=%" PRIu64 " first=%" PRIu64 " function=", w[1] & 0xffffffffu, w[1] >> 32,
+             w[2] & 0xffffffffu);
+      const char *s = weft_event_next_string(ev, 3, &pos, &len);
+      put_quoted(s ? s : "", s ? len : 0);
+      s = weft_event_next_string(ev, 3, &pos, &len);
+      fputs(" file=", stdout);
+      put_quoted(s ? s : "", s ? len : 0);
       break;
     }
     case WEFT_EV_SCHED:
@@ -378,8 +396,9 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
            base_name(weft_trace_name(t)), h->pid, h->ppid, h->image, h->version,
            h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session, h->lost);
   if (!d->stats && (h->features & WEFT_FEAT_COUNTERS))
-    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "\n",
-           (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms);
+    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s\n",
+           (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms,
+           (h->features & WEFT_FEAT_PY_FRAMES) ? " python=frames" : "");
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 

@@ -134,8 +134,18 @@ static inline int weft_enc_rel_fits_held(uint64_t obj, uint64_t len1) {
 /* REL w1 of the 2-word form. */
 static inline uint64_t weft_enc_rel_held_w1(uint64_t obj, uint64_t len1) { return obj | len1 << 48; }
 
-/* STACK w1; the return addresses follow, innermost first. */
+/* STACK w1; the return addresses follow, innermost first (and, version 4,
+ * the Python frames: weft_stack_py_word). */
 static inline uint64_t weft_enc_stack_w1(uint32_t id, uint32_t depth) { return (uint64_t)id | (uint64_t)depth << 32; }
+
+/* PY_FRAME words 1..2 (version 4): its id, the line it runs (0 unknown) and
+ * the function's first line; the function and the file follow as strings
+ * (WEFT_ENC_PY_FRAME_FIXED words of payload before them). */
+#define WEFT_ENC_PY_FRAME_FIXED 2u
+static inline void weft_enc_py_frame(uint64_t *rec, uint32_t id, uint32_t line, uint32_t first) {
+  rec[1] = (uint64_t)id | (uint64_t)line << 32;
+  rec[2] = first;
+}
 
 /* PROCESS_INFO w1; argv and the executable follow as strings. */
 static inline uint64_t weft_enc_process_w1(uint32_t argc, uint32_t image) {

@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_TRACE_MAGIC "WEFTTRC" /* 8 bytes with the NUL */
-#define WEFT_TRACE_VERSION                                                                    \
-  3u                              /* written; 2 added PIPE_WRITE; 3 contention-first (COUNTS, \
-                                     REL with the hold's length, hold_sample) */
+#define WEFT_TRACE_MAGIC       "WEFTTRC" /* 8 bytes with the NUL */
+/* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
+ * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them). */
+#define WEFT_TRACE_VERSION     4u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u
 #define WEFT_FILE_HEADER_SIZE  4096u
@@ -34,7 +34,7 @@
 #define WEFT_CHUNK_MAGIC       0x4b484357u /* "WCHK" little-endian */
 #define WEFT_CHUNK_MAX         (64u << 20) /* reader sanity bound */
 #define WEFT_RECORD_MAX_WORDS  255u
-#define WEFT_STACK_MAX_DEPTH   64u
+#define WEFT_STACK_MAX_DEPTH   128u /* reader bound: the agent writes 64 C frames, and 64 Python ones before them */
 /* Bounds readers check (see docs/trace-format.md, "What readers validate"):
  * a value past one of them is corruption, not data. */
 #define WEFT_LOST_MAX          (1ull << 48) /* records lost: years at 10^6 records/s */
@@ -46,7 +46,7 @@
 #define WEFT_NCPUS_MAX  65536u
 #define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
 #define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN ((1ull << 7) - 1)
+#define WEFT_FEAT_KNOWN ((1ull << 8) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
@@ -68,6 +68,16 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
  * reading is its baseline. */
 #define WEFT_FEAT_SCHED_BASE       (1ull << 6)
 #define WEFT_SCHED_BASELINE        1u
+/* Version 4: the process ran CPython and its stacks have Python frames (set
+ * when the first PY_FRAME is written). */
+#define WEFT_FEAT_PY_FRAMES        (1ull << 7)
+
+/* A STACK word with bit 63 set is no return address (user space has none up
+ * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */
+#define WEFT_STACK_PY_BIT (1ull << 63)
+static inline int weft_stack_word_is_py(uint64_t w) { return (w & WEFT_STACK_PY_BIT) != 0; }
+static inline uint32_t weft_stack_word_py_id(uint64_t w) { return (uint32_t)w; }
+static inline uint64_t weft_stack_py_word(uint32_t frame_id) { return WEFT_STACK_PY_BIT | frame_id; }
 
 typedef struct {
   char magic[8];        /*  0 "WEFTTRC\0" */

@@ -165,7 +165,8 @@ typedef struct {
 typedef struct {
   const char *label, *symbol, *file, *site;
   int64_t line;
-  bool known; /* the stack has a depth-0 frame */
+  bool known;   /* the stack has a depth-0 frame */
+  bool py_join; /* a Python frame of Thread.join (threading.py) is on it: a wait by design */
 } StackInfo;
 
 typedef struct {
@@ -233,6 +234,7 @@ int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y);
  * stack (-1: none), cached, for the call sites of any analysis. */
 bool build_objects(Ctx *c);
 const StackInfo *stack_info(Ctx *c, int64_t stack_id);
+const StackInfo *stack_site(Ctx *c, int64_t stack_id);
 
 /* regions.c */
 bool build_regions(Ctx *c);

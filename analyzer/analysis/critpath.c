@@ -522,7 +522,7 @@ static bool path_sites(Ctx *c, WeftCriticalPath *cp, const CpResult *r, const We
     const CpSite *rs = &r->sites[i];
     size_t k;
     if (rs->cause_ns <= 0 || !weft_hmap_get(po_by_id, rs->object_id, 0, &k)) continue;
-    cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_info(c, rs->stack_id)->label,
+    cp->sites[cp->nsites++] = (WeftPathSite){.label = stack_site(c, rs->stack_id)->label,
                                              .object_label = cp->objects[k].label,
                                              .object_id = rs->object_id,
                                              .cause_ns = rs->cause_ns};

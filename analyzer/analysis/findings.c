@@ -107,6 +107,9 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
      * wait by design: the pool's finding (straggler, balance, the parent's
      * wait) tells why, not a lock finding per queue */
     if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
+    /* nor is a thread's Thread.join() a lock to fix: the threads it waits
+     * for are (the critical path and the imbalance say which) */
+    if (o->py_join_wait_ns * 2 > o->wait_ns) continue;
     const char *noun = pylock                       ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind)    ? "rwlock"

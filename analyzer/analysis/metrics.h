@@ -197,6 +197,8 @@ typedef struct {
   WeftCallSite sites[WEFT_TOP_SITES];
   size_t nsites;             /* entries in sites (top by wait_ns) */
   size_t nsites_total;       /* distinct call sites */
+  int64_t py_join_wait_ns;   /* of wait_ns, in Python's Thread.join(): waiting for threads to end, by
+                              * design (no finding, no what-if when it is most of wait_ns) */
   int64_t critical_share_ns; /* wall time of the critical path caused by waits on it (see
                               * WeftCriticalPath); 0 when not computed */
   int64_t critical_hold_ns;  /* wall time the critical path spent inside a hold of it */

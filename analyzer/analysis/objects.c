@@ -6,7 +6,8 @@
  * turns them into WeftObjectMetrics: a name for each object (naming.h), the
  * percentiles of its waits, its acquisitions and holds (exact, or estimated
  * from the counts and timed holds of contention first), its top call sites.
- * stack_info() describes a stack's innermost frame for every analysis.
+ * stack_info() describes a stack's innermost frame, stack_site() where a
+ * wait was called (the user's Python line), for every analysis.
  */
 #include "analysis-private.h"
 
@@ -16,19 +17,29 @@
 
 #include "naming.h"
 
-/* The innermost frame of stack_id, described; cached. */
-const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
-  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false};
+/* A frame of stack_id, described; cached (by stack and which frame). */
+static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
+  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false};
   if (stack_id < 0) return &none;
   size_t i;
-  if (weft_hmap_get(&c->stack_by_id, stack_id, 0, &i)) return &c->stacks[i];
+  if (weft_hmap_get(&c->stack_by_id, stack_id, user, &i)) return &c->stacks[i];
   StackInfo si = none;
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path "
+  /* ?2: 0 the innermost frame; 1 the user's site (see stack_site) */
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path, "
+                                              "EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 "
+                                              "ON f3.frame_id = s3.frame_id WHERE s3.stack_id = ?1 AND f3.ip < 0 "
+                                              "AND f3.symbol IN ('join', 'Thread.join') "
+                                              "AND f3.file LIKE '%/threading.py') "
                                               "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
                                               "LEFT JOIN module m ON m.module_id = f.module_id "
-                                              "WHERE sf.stack_id = ?1 AND sf.depth = 0");
+                                              "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
+                                              "SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 "
+                                              "ON f2.frame_id = s2.frame_id WHERE s2.stack_id = ?1 AND f2.ip < 0 "
+                                              "AND NOT ((f2.file LIKE '%/lib/python3.%/%' AND f2.file NOT LIKE "
+                                              "'%-packages/%') OR f2.file LIKE '<frozen %')), 0) ELSE 0 END");
   if (!q) return &none;
   sqlite3_bind_int64(q, 1, stack_id);
+  sqlite3_bind_int(q, 2, user);
   if (weft_sql_step(&c->sql, q)) {
     const char *sym = (const char *)sqlite3_column_text(q, 0);
     const char *file = (const char *)sqlite3_column_text(q, 1);
@@ -37,6 +48,7 @@ const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
     if (sym && !*sym) sym = NULL;
     if (file && !*file) file = NULL;
     si.known = true;
+    si.py_join = sqlite3_column_int(q, 6) != 0;
     si.line = line > 0 ? line : 0;
     si.symbol = sym ? pool_strdup(c->pool, sym) : NULL;
     si.file = file ? pool_strdup(c->pool, file) : NULL;
@@ -49,12 +61,23 @@ const StackInfo *stack_info(Ctx *c, int64_t stack_id) {
   sqlite3_finalize(q);
   if (c->sql.failed) return &none;
   if (VEC_PUSH(c->stacks, c->nstacks, c->capstacks, si) < 0 ||
-      weft_hmap_put(&c->stack_by_id, stack_id, 0, c->nstacks - 1) < 0) {
+      weft_hmap_put(&c->stack_by_id, stack_id, user, c->nstacks - 1) < 0) {
     oom(c);
     return &none;
   }
   return &c->stacks[c->nstacks - 1];
 }
+
+/* The innermost frame of stack_id: where an object was made (its name). */
+const StackInfo *stack_info(Ctx *c, int64_t stack_id) { return stack_frame_info(c, stack_id, false); }
+
+/* Where a wait was called: the innermost frame, but for a Python stack the
+ * innermost Python frame outside the standard library when there is one, so
+ * that a wait in Queue.get(), Condition.wait() or Thread.join() names the
+ * user's line that called it, not threading.py's. (Python frames have a
+ * negative ip; the standard library is a file under .../lib/python3.N/ but
+ * not in site-packages or dist-packages, or a frozen module.) */
+const StackInfo *stack_site(Ctx *c, int64_t stack_id) { return stack_frame_info(c, stack_id, true); }
 
 static int cmp_site(const void *x, const void *y) {
   const WeftCallSite *a = x, *b = y;
@@ -239,13 +262,14 @@ static void object_sites(Ctx *c, WeftObjectMetrics *om, size_t oi, ObjScratch *x
   size_t ns = 0;
   for (size_t k = x->site_start[oi]; k < x->site_start[oi + 1]; k++) {
     const SiteAcc *sa = &c->sites[x->order[k]];
-    const StackInfo *st = stack_info(c, sa->stack_id);
+    const StackInfo *st = stack_site(c, sa->stack_id);
     tmp[ns++] = (WeftCallSite){.label = st->label,
                                .symbol = st->symbol,
                                .file = st->file,
                                .line = st->line,
                                .waits = sa->waits,
                                .wait_ns = sa->wait_ns};
+    if (st->py_join) om->py_join_wait_ns += sa->wait_ns;
   }
   qsort(tmp, ns, sizeof *tmp, cmp_site_label);
   size_t nm = 0;

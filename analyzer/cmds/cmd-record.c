@@ -69,38 +69,6 @@ static void usage(FILE *f) {
              "  -q, --quiet           no summary, no progress (errors only)\n");
 }
 
-/* Is PROG a Python interpreter ("python3", "/usr/bin/python3.11") or a
- * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
- * workers and pool threads idle in pipe reads and sleeps, so for Python
- * the I/O waits are recorded by default. */
-static int is_python_command(const char *prog) {
-  const char *b = strrchr(prog, '/');
-  b = b ? b + 1 : prog;
-  if (!strncmp(b, "python", 6)) return 1;
-  char path[PATH_MAX];
-  const char *file = prog;
-  if (!strchr(prog, '/')) { /* found on PATH, as execvpe will */
-    const char *env = getenv("PATH");
-    char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
-    file = NULL;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-      snprintf(path, sizeof path, "%s/%s", *d ? d : ".", prog);
-      if (access(path, X_OK) == 0) {
-        file = path;
-        break;
-      }
-    }
-    free(dirs);
-    if (!file) return 0;
-  }
-  FILE *f = fopen(file, "re");
-  if (!f) return 0;
-  char line[256] = "";
-  int py = fgets(line, sizeof line, f) && !strncmp(line, "#!", 2) && strstr(line, "python");
-  fclose(f);
-  return py;
-}
-
 /* "12.3 ms", "4.56 s": a duration for people. */
 static const char *fmt_dur(int64_t ns, char *buf, size_t len) {
   if (ns < 0) ns = 0;
@@ -300,7 +268,7 @@ static int parse_options(int argc, char **argv, Record *r) {
     return 2;
   }
   r->prog = argv + optind;
-  if (r->io < 0) r->io = is_python_command(r->prog[0]);
+  if (r->io < 0) r->io = weft_run_is_python(r->prog[0]);
   return -1;
 }
 

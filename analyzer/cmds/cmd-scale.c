@@ -327,7 +327,7 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     weft_db_thread_lock_waits(db, th->utid, m->range_start_ns, m->range_end_ns, add_team_wait,
                               &tw); /* none if unread */
   }
-  int64_t usum = 0, lockw = 0, otherw = 0, runq = 0;
+  int64_t usum = 0, lockw = 0, otherw = 0, gilw = 0, runq = 0;
   for (size_t k = 0; k < team; k++) {
     const WeftThreadMetrics *th = &m->threads[order[k]];
     /* the four-way split of metrics.h: waits count only while neither
@@ -339,11 +339,13 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     lockw += w[WEFT_ST_LOCK_WAIT] + w[WEFT_ST_RWLOCK_WAIT] + w[WEFT_ST_SPIN_WAIT] + w[WEFT_ST_SEM_WAIT];
     otherw +=
         w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] + w[WEFT_ST_GIL_WAIT];
+    gilw += w[WEFT_ST_GIL_WAIT];
   }
   g_free(order);
   t->useful_ts = (double)usum * 1e-9;
   t->lock_wait_ts = (double)lockw * 1e-9;
   t->other_wait_ts = (double)otherw * 1e-9;
+  t->gil_wait_ts = (double)gilw * 1e-9;
   t->runq_ts = (double)runq * 1e-9;
   t->idle_ts = t->capacity_ts - t->useful_ts - t->lock_wait_ts - t->other_wait_ts - t->runq_ts;
   if (t->idle_ts < 0) t->idle_ts = 0; /* rounding */
@@ -390,7 +392,8 @@ static int traced_program(Sweep *w, WeftScalePoint *p, char *dir, size_t len, do
   }
   set_thread_env(p->threads);
   size_t nours = 0;
-  char **env = weft_run_env(w->agent, dir, "contended", 0, 1, weft_run_new_session(), &nours);
+  char **env =
+      weft_run_env(w->agent, dir, "contended", weft_run_is_python(s->argv[0]), 1, weft_run_new_session(), &nours);
   char **argv = argv_for(s, p->threads), *failure;
   WeftRunResult r;
   int rc = run_point(w, argv, env, "traced", p->threads, &r, &failure), e = errno;

@@ -171,6 +171,38 @@ static const char *python_hook(const char *agent, char *buf, size_t len) {
   return strpbrk(buf, ":") ? NULL : buf;
 }
 
+/* Is PROG a Python interpreter (weft-run.h) ("python3", "/usr/bin/python3.11") or a
+ * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
+ * workers and pool threads idle in pipe reads and sleeps, so for Python
+ * the I/O waits are recorded by default. */
+int weft_run_is_python(const char *prog) {
+  const char *b = strrchr(prog, '/');
+  b = b ? b + 1 : prog;
+  if (!strncmp(b, "python", 6)) return 1;
+  char path[PATH_MAX];
+  const char *file = prog;
+  if (!strchr(prog, '/')) { /* found on PATH, as execvpe will */
+    const char *env = getenv("PATH");
+    char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+    file = NULL;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+      snprintf(path, sizeof path, "%s/%s", *d ? d : ".", prog);
+      if (access(path, X_OK) == 0) {
+        file = path;
+        break;
+      }
+    }
+    free(dirs);
+    if (!file) return 0;
+  }
+  FILE *f = fopen(file, "re");
+  if (!f) return 0;
+  char line[256] = "";
+  int py = fgets(line, sizeof line, f) && !strncmp(line, "#!", 2) && strstr(line, "python");
+  fclose(f);
+  return py;
+}
+
 /* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
  * WEFT_SESSION replaced, the agent put first in LD_PRELOAD and, with pyhook,
  * the Python hook first in PYTHONPATH. The strings of environ are shared; the

@@ -49,6 +49,12 @@ int weft_run_remove_trace_dir(const char *dir);
 
 /* ------------------------------------------------------------ environment */
 
+/* Is prog a Python interpreter ("python3", "/usr/bin/python3.11") or a
+ * script whose "#!" line names one? For Python, record and scale record the
+ * I/O waits by default: pool workers and helper threads idle in pipe reads
+ * and sleeps, which would otherwise count as running. */
+int weft_run_is_python(const char *prog);
+
 /* environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO, WEFT_SESSION replaced,
  * the agent first in LD_PRELOAD and, with pyhook, the Python hook next to the
  * agent (AGENT_DIR/weft-python) first in PYTHONPATH; the strings from *nours

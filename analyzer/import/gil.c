@@ -77,7 +77,9 @@ void gil_detect(Imp *im) {
     }
     PendingStack *ps = g_hash_table_lookup(stacks, GSIZE_TO_POINTER((gsize)o->first_stack));
     if (!ps || !ps->ips->len) continue;
-    uint64_t ip = g_array_index(ps->ips, uint64_t, 0);
+    uint64_t ip = 0; /* the innermost C frame: a Python thread's stack begins with its Python frames */
+    for (guint k = 0; k < ps->ips->len && !ip; k++)
+      if (!weft_stack_word_is_py(g_array_index(ps->ips, uint64_t, k))) ip = g_array_index(ps->ips, uint64_t, k);
     for (guint i = 0; i < py->len; i++) {
       ModRec *m = &g_array_index(py, ModRec, i);
       WeftSymInfo si;
@@ -119,7 +121,9 @@ int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int
   return 0;
 }
 
-/* The names of the GIL's objects (after pass 2), unless weft.h named them. */
+/* The names of the GIL's objects (after pass 2), unless weft.h named them.
+ * Named by their role, they have no first_stack: where some thread first
+ * waited for the GIL (a line of its Python code, trace v4) is no site of it. */
 void gil_name(Imp *im) {
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
@@ -129,6 +133,9 @@ void gil_name(Imp *im) {
                      : o->gil & GIL_SWITCH ? (o->kind == WEFT_KIND_COND ? "GIL switch_cond" : "GIL switch_mutex")
                                            : NULL;
     gpointer key = GSIZE_TO_POINTER((gsize)o->addr);
-    if (nm && !g_hash_table_contains(im->names, key)) g_hash_table_insert(im->names, key, g_strdup(nm));
+    if (nm && !g_hash_table_contains(im->names, key)) {
+      g_hash_table_insert(im->names, key, g_strdup(nm));
+      o->first_stack = 0;
+    }
   }
 }

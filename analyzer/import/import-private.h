@@ -264,7 +264,8 @@ typedef struct {
   int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */
   sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame, *ins_module, *ins_proc, *ins_sched, *ins_mark,
-      *find_frame;
+      *find_frame, *ins_pyframe;
+  struct PyFrames *py;      /* the file's Python frames (pyframes.c; NULL: none) */
   int64_t holds_estimated;  /* holds whose start was not timed (meta) */
   int64_t releases_missing; /* v3 waits with no recorded release (meta: a hand-off from the holder) */
   int salvage;              /* opt->salvage */
@@ -410,6 +411,19 @@ static inline int64_t stack_global(Imp *im, uint64_t trace_id) {
   gpointer v = g_hash_table_lookup(im->stack_map, GUINT_TO_POINTER((guint)trace_id));
   return v ? (int64_t)GPOINTER_TO_SIZE(v) : 0;
 }
+
+/* ---- pyframes.c: Python frames (trace v4) ---- */
+typedef struct PyFrames PyFrames;
+/* Pass 1: a PY_FRAME record. */
+void pyframe_read(Imp *im, const WeftEvent *ev);
+/* A stack's words as the database has them: its Python frames first,
+ * innermost first (those never defined left out), then its C frames. */
+void pyframe_order(Imp *im, GArray *ips);
+/* The frame id of a Python frame's word in the current process, made when
+ * new (0: not defined). */
+int pyframe_id(Imp *im, uint64_t word);
+/* The file's Python frames forgotten. */
+void pyframes_free(Imp *im);
 
 /* ---- pass2.c: the state machines ---- */
 int imp_pass2(const WeftEvent *ev, void *user);

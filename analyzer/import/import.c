@@ -156,6 +156,7 @@ static const struct {
     {offsetof(Imp, ins_sf), "INSERT INTO stack_frame VALUES (?,?,?)"},
     {offsetof(Imp, ins_frame), "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)"},
     {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
+    {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
     {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
@@ -269,6 +270,7 @@ static void file_end(Imp *im) {
     g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
   g_array_free(im->pending_stacks, TRUE);
   im->pending_stacks = NULL;
+  pyframes_free(im);
   for (guint j = 0; j < im->marks->len; j++) g_free(g_array_index(im->marks, MarkRec, j).label);
   g_array_free(im->marks, TRUE);
   g_hash_table_destroy(im->names);

@@ -25,6 +25,7 @@ static int64_t module_for(Imp *im, uint64_t ip, uint64_t *bias) {
 }
 
 int frame_id(Imp *im, uint64_t ip) {
+  if (weft_stack_word_is_py(ip)) return pyframe_id(im, ip);
   /* (upid, ip) unique: look up, else insert */
   sqlite3_bind_int64(im->find_frame, 1, im->p->upid);
   sqlite3_bind_int64(im->find_frame, 2, (int64_t)ip);
@@ -50,6 +51,7 @@ int frame_id(Imp *im, uint64_t ip) {
 void stacks_write(Imp *im, Proc *p) {
   for (guint i = 0; i < im->pending_stacks->len; i++) {
     PendingStack *ps = &g_array_index(im->pending_stacks, PendingStack, i);
+    pyframe_order(im, ps->ips);
     sqlite3_bind_int64(im->ins_stack, 1, ps->global);
     sqlite3_bind_int64(im->ins_stack, 2, p->upid);
     sqlite3_bind_int(im->ins_stack, 3, (int)ps->ips->len);
@@ -333,6 +335,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_PROCESS_INFO: read_process_info(p, ev); break;
     case WEFT_EV_MODULE: read_module(im, p, ev); break;
     case WEFT_EV_STACK: read_stack(im, ev); break;
+    case WEFT_EV_PY_FRAME: pyframe_read(im, ev); break;
     case WEFT_EV_SCHED: {
       SchedRec s = {
           ns, (uint32_t)w[1], (int64_t)w[2], (int64_t)w[3], (int64_t)w[4], (ev->aux & WEFT_SCHED_BASELINE) != 0};

@@ -257,6 +257,8 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   int64_t waker = wait_waker(im, t, o, ok, ns, &from_ns, &fk);
   if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
+  if (ev->nwords >= 5 && (uint32_t)w[4] && !t->wstack) /* trace v4: written after it ended, a Python */
+    t->wstack = stack_global(im, (uint32_t)w[4]);      /* thread's wait names its stack here */
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {

@@ -222,13 +222,17 @@ void weft_scale_analyze(WeftScale *s) {
     const WeftScaleTrace *t = &hi->trace;
     double cap = t->capacity_ts;
     char *top = t->nlocks ? g_strdup_printf(" (most: %s, %.3g)", t->locks[0].label, t->locks[0].wait_ts) : g_strdup("");
+    char *gil = t->gil_wait_ts >= 0.005 * cap
+                    ? g_strdup_printf(" (the GIL %.0f %%: threads waiting to run Python)", 100 * t->gil_wait_ts / cap)
+                    : g_strdup("");
     finding(s,
             "at %d threads (traced): load balance %.2f x synchronisation %.2f x computation scalability %.2f; "
-            "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%, waiting for a CPU %.0f %%, idle %.0f %% "
+            "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%%s, waiting for a CPU %.0f %%, idle %.0f %% "
             "(serial parts, imbalance), extra work %.3g thread-s",
             hi->threads, t->lb, t->sync_e, t->comp_s, cap, 100 * t->lock_wait_ts / cap, top,
-            100 * t->other_wait_ts / cap, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
+            100 * t->other_wait_ts / cap, gil, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
     g_free(top);
+    g_free(gil);
   }
   for (size_t i = 0; i < s->npoints; i++)
     if (s->points[i].oversubscribed) {
@@ -291,13 +295,15 @@ static void explain_change(WeftScaleItem *it, const WeftScalePoint *cur, const W
       g_array_append_val(terms, t);
     }
   Term rest[] = {
-      {g_strdup("other waits (condition variables, barriers, I/O, sleeps)"), c->other_wait_ts - b->other_wait_ts},
+      {g_strdup("waits for the GIL (Python threads taking turns to run Python)"), c->gil_wait_ts - b->gil_wait_ts},
+      {g_strdup("other waits (condition variables, barriers, I/O, sleeps)"),
+       (c->other_wait_ts - c->gil_wait_ts) - (b->other_wait_ts - b->gil_wait_ts)},
       {g_strdup("waiting for a CPU (runnable, not running: other load or more threads than CPUs)"),
        c->runq_ts - b->runq_ts},
       {g_strdup("idle thread time (serial parts, imbalance, start-up)"), c->idle_ts - b->idle_ts},
       {g_strdup("useful work"), c->useful_ts - b->useful_ts},
   };
-  g_array_append_vals(terms, rest, 4);
+  g_array_append_vals(terms, rest, 5);
   g_array_sort(terms, cmp_term);
   for (guint k = 0; k < terms->len; k++) {
     Term *t = &g_array_index(terms, Term, k);

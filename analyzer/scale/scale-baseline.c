@@ -131,6 +131,7 @@ static void read_trace(Ctx *c, JsonObject *t, WeftScalePoint *p, const char *whe
     tr->useful_ts = get_num(c, b, "useful", wb, 0);
     tr->lock_wait_ts = get_num(c, b, "lock_wait", wb, 0);
     tr->other_wait_ts = get_num(c, b, "other_wait", wb, 0);
+    tr->gil_wait_ts = json_object_has_member(b, "gil_wait") ? get_num(c, b, "gil_wait", wb, 0) : 0;
     tr->runq_ts = json_object_has_member(b, "runq") ? get_num(c, b, "runq", wb, 0) : 0;
     tr->idle_ts = get_num(c, b, "idle", wb, 0);
   }

@@ -172,6 +172,7 @@ static void json_trace(WeftJsonWriter *j, const WeftScaleTrace *t) {
   j_num(j, "useful", t->useful_ts);
   j_num(j, "lock_wait", t->lock_wait_ts);
   j_num(j, "other_wait", t->other_wait_ts);
+  j_num(j, "gil_wait", t->gil_wait_ts);
   j_num(j, "runq", t->runq_ts);
   j_num(j, "idle", t->idle_ts);
   j_num(j, "extra_work", t->extra_work_ts);

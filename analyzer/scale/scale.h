@@ -45,6 +45,7 @@ typedef struct {
   double useful_ts;              /* the team's (the N busiest threads') useful time */
   double lock_wait_ts;           /* waits on mutexes, rwlocks, spinlocks, semaphores */
   double other_wait_ts;          /* condvar, barrier, I/O, sleep, GIL waits */
+  double gil_wait_ts;            /* the part of other_wait_ts in CPython's GIL */
   double runq_ts;       /* the team's runnable-but-not-on-a-CPU time (schedstat; other load, oversubscription) */
   double idle_ts;       /* the rest: slots with no thread (serial parts, imbalance, start-up) */
   double extra_work_ts; /* useful_ts - the reference point's useful_ts (work inflation) */

@@ -36,7 +36,9 @@ import tempfile
 import time
 import traceback
 
-BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "MODULE"}
+from weftlib import marked_lines, pyenv_pythons
+
+BOOKKEEPING = {"TIME", "SYNC", "SCHED", "LOST", "STACK", "PY_FRAME", "MODULE"}
 TIMEOUT = 60  # seconds for any one program run
 
 
@@ -362,7 +364,7 @@ def validate(chk, rec, allow_open=(), exits=None):
             continue
         chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
         chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
-        chk.eq("%s header version" % h["name"], h.get("version"), "3")
+        chk.eq("%s header version" % h["name"], h.get("version"), "4")
         chk.true("%s header holds" % h["name"], h.get("holds") in ("contended", "all"), repr(h))
         chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
         chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
@@ -410,6 +412,14 @@ def validate(chk, rec, allow_open=(), exits=None):
     stacks = {}
     for r in rec.sel("STACK"):
         stacks.setdefault(r.file, set()).add(r.i("id"))
+    # version 4: every Python frame a stack names is defined in its file
+    py_defined = {}
+    for r in rec.sel("PY_FRAME"):
+        py_defined.setdefault(r.file, set()).add(r.i("id"))
+    for r in rec.sel("STACK"):
+        missing = [w for w in r.get("ips", "").split(",") if w.startswith("py:")
+                   and int(w[3:]) not in py_defined.get(r.file, set())]
+        chk.eq("Python frames of %s not defined in its file" % r, missing, [])
     for (fn, tid), recs in rec.threads().items():
         chk.eq("first record of thread %d in %s" % (tid, fn), recs[0].name, "THREAD_START")
         for i, r in enumerate(recs):
@@ -430,6 +440,9 @@ def validate(chk, rec, allow_open=(), exits=None):
             elif r.name == "WAIT_END":
                 chk.true("WAIT_END after its WAIT_BEGIN", i > 0 and recs[i - 1].name == "WAIT_BEGIN",
                          repr(r))
+                st = r.i("stack") if r.get("stack") else 0
+                if st:
+                    chk.true("stack id %d of %s is defined in %s" % (st, r, fn), st in stacks.get(fn, set()))
             elif r.name == "THREAD_EXIT" and r.get("how") != "at_process_exit":
                 # after its own exit a thread may still end the process: its samples of the
                 # threads still alive, their THREAD_EXIT at_process_exit, modules, EXIT
@@ -1522,6 +1535,81 @@ def t_python_threads(ctx, chk):
     chk.ge("thread exits of the workers", rec.count("THREAD_EXIT", how="return"), 4)
 
 
+def pythons():
+    """[(tag, exe)]: Debian's python3 and every CPython 3.8-3.13 under pyenv; and the minors not found"""
+    pyenv, absent = pyenv_pythons()
+    return ([("debian", "/usr/bin/python3")] if os.access("/usr/bin/python3", os.X_OK) else []) + pyenv, absent
+
+
+def py_frames(rec, r):
+    """the Python frames (function, file's base name, line) of the stack of a wait's record, innermost first"""
+    sts = rec.sel("STACK", in_file=r.file, id=r.i("stack"))
+    if not sts:
+        return []
+    defs = {f.i("id"): f for f in rec.sel("PY_FRAME", in_file=r.file)}
+    out = []
+    for w in sts[0].get("ips", "").split(","):
+        if w.startswith("py:") and int(w[3:]) in defs:
+            f = defs[int(w[3:])]
+            out.append((f.get("function"), os.path.basename(f.get("file")), f.i("line")))
+    return out
+
+
+def t_python_stacks(ctx, chk):
+    """Every CPython here: a wait's stack starts with the waiting thread's Python
+    frames, innermost first, each naming its function, file and line."""
+    pys, absent = pythons()
+    if not pys:
+        raise Skip("no CPython 3")
+    for m in absent:
+        chk.notes.append("no CPython 3.%d under pyenv: not tested" % m)
+    script = os.path.join(ctx.pydir, "py_stacks.py")
+    lines = marked_lines(script)
+    base = "py_stacks.py"
+    for tag, py in pys:
+        waits = {}
+        for case in ("lock", "sleep", "gil", "deep"):
+            nat, tr = ctx.compare(chk, [py, script, case], env={"WEFT_IO": "1"})
+            rec = Recording(ctx, tr.outdir)
+            validate(chk, rec)
+            # (a sleep, poll or read names its stack in its WAIT_END: written after it ended)
+            waits[case] = [(r, py_frames(rec, r)) for r in rec.sel("WAIT_BEGIN") + rec.sel("WAIT_END")
+                           if r.get("stack", "0") != "0"]
+            chk.eq("%s %s: the header says Python frames" % (tag, case), rec.files[-1].get("python"), "frames")
+
+        def ours(case, kinds, tid_main=None):
+            """the innermost frame of the fixture's own code of each wait of those kinds"""
+            got = []
+            for r, fr in waits[case]:
+                if r.get("kind") in kinds and (tid_main is None or (r.tid == r.pid) == tid_main):
+                    mine = [f for f in fr if f[1] == base]
+                    if mine:
+                        got.append(mine[0])
+            return got
+        lock = ours("lock", ("sem", "mutex"), tid_main=False)
+        chk.true("%s: the lock waits of take() name it first, at the line of its with" % tag,
+                 lock and all(f == ("take", base, lines["LOCK-WAIT"][0]) for f in lock), repr(lock))
+        first = [fr[0] for r, fr in waits["lock"] if r.tid != r.pid and r.get("kind") in ("sem", "mutex") and fr
+                 and fr[0][1] == base]
+        chk.true("%s: ... and take() is the innermost frame of those waits" % tag,
+                 first and all(f[0] == "take" for f in first), repr(first))
+        join = ours("lock", ("sem", "join", "cond", "mutex"), tid_main=True)
+        chk.true("%s: the main thread's join names run() at the join" % tag,
+                 ("run", base, lines["JOIN"][0]) in join, repr(join))
+        nap = ours("sleep", ("sleep", "poll"))
+        chk.true("%s: the sleep names nap() at time.sleep" % tag,
+                 nap and all(f == ("nap", base, lines["SLEEP"][0]) for f in nap), repr(nap))
+        gil = ours("gil", ("cond", "mutex"), tid_main=False)
+        chk.true("%s: GIL waits in spin() name it, most at its loop's lines" % tag,
+                 gil and all(f[0] == "spin" for f in gil) and
+                 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil), repr(sorted(set(gil))))
+        deep = [fr for r, fr in waits["deep"] if r.get("kind") == "sem" and fr and fr[0][0] == "take"]
+        want = [("take", base, lines["LOCK-WAIT"][0]), ("dive", base, lines["DEEP"][0])] + \
+            [("dive", base, lines["DIVE"][0])] * 20
+        chk.true("%s: 20 calls deep, all 22 frames of the fixture, innermost first" % tag,
+                 deep and all(fr[:22] == want for fr in deep), repr(deep[:1]))
+
+
 GROUPS = {
     "locks": [("uncontended", t_uncontended),
               ("uncontended-holds-all", lambda c, k: t_uncontended(c, k, env=HOLDS_ALL)),
@@ -1543,7 +1631,7 @@ GROUPS = {
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
-             ("python-threadpool", t_python_threads)],
+             ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }
 
 

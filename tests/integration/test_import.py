@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -406,7 +407,6 @@ def t_bad_input(ctx):
 def first_sync_record(path):
     """The offset and word 0 of the first ACQ/WAIT_BEGIN/WAIT_END/REL record of a trace, and the offset of
     its second chunk (None if it has one chunk)."""
-    import struct
     data = open(path, "rb").read()
     off, found, second = 4096, None, None
     while off + 32 <= len(data):
@@ -725,6 +725,76 @@ def full_disk_agent(ctx, mnt, threads=32, rounds=50000):
        "the rest (3 runs)", "\n".join(problems))
 
 
+def py_trace(path, pid=4321):
+    """A version 4 trace written by hand: the main thread's Python frames (ids 1 and 2 the same function,
+    file and line: two threads defined it at once; 3 another), a stack naming them in mixed order with an
+    undefined one (9) and a C frame, another naming id 2, and a sleep whose WAIT_END names the first.
+    The clock is CLOCK_MONOTONIC: ticks are ns from 10 s."""
+    t0 = 10 ** 10
+    words = []
+
+    def rec(typ, aux, dt, *w):
+        words.append(typ | (len(w) + 1) << 8 | aux << 16 | dt << 32)
+        words.extend(w)
+
+    def strings(*ss):
+        b = b"".join(x.encode() + b"\0" for x in ss)
+        b += b"\0" * (-len(b) % 8)
+        return struct.unpack("<%dQ" % (len(b) // 8), b)
+
+    rec(10, 1, 0, 0x7f0000001000, 0, 0)                                    # THREAD_START, main
+    rec(43, 0, 10, 1 | 28 << 32, 26, *strings("take", "/app/worker.py"))  # PY_FRAME 1: take, line 28
+    rec(43, 0, 10, 2 | 28 << 32, 26, *strings("take", "/app/worker.py"))  # PY_FRAME 2: the same
+    rec(43, 0, 10, 3 | 55 << 32, 49, *strings("Pool.run", "/app/pool.py"))
+    c_ip = 0x400123
+    rec(41, 0, 10, 1 | 5 << 32, c_ip, 1 << 63 | 1, 1 << 63 | 9, 1 << 63 | 3, c_ip + 8)  # STACK 1
+    rec(41, 0, 10, 2 | 2 << 32, 1 << 63 | 2, c_ip)                                        # STACK 2
+    rec(21, 13, 1000, 0, 0, 0)                   # WAIT_BEGIN sleep, no stack
+    rec(22, 13, 5000000, 0, 0, 0, 1)             # WAIT_END sleep, w4 = stack 1
+    rec(21, 13, 1000, 0, 2 << 32, 0)             # WAIT_BEGIN sleep, stack 2
+    rec(22, 13, 5000000, 0, 0)                   # WAIT_END
+    rec(11, 0, 1000, 0x7f0000001000)             # THREAD_EXIT
+    rec(33, 0, 10, 0)                            # EXIT 0
+    hdr = bytearray(4096)
+    struct.pack_into("<8sIIII", hdr, 0, b"WEFTTRC\0", 4, 0x01020304, 4096, 2)
+    struct.pack_into("<QIIII", hdr, 24, 1 << 7, pid, 1, 0, 1)          # features: Python frames
+    struct.pack_into("<QQQQQQII", hdr, 48, 0x5e55, t0, t0, 10 ** 9, 0, 0, 0, 50)
+    chunk = bytearray(4096)
+    struct.pack_into("<IIIIQQ", chunk, 0, 0x4b484357, 4096, pid, 0, t0, t0)
+    struct.pack_into("<%dQ" % len(words), chunk, 32, *words)
+    with open(path, "wb") as f:
+        f.write(hdr + chunk)
+
+
+def t_python_frames(ctx):
+    """trace v4: Python frames become frame rows, each stack's Python frames first"""
+    d = tempfile.mkdtemp(dir=ctx.tmp, prefix="pyframes-")
+    py_trace(os.path.join(d, "4321.0.wtrace"))
+    db = d + ".db"
+    r = ctx.weft("import", d, "-o", db, "--quiet")
+    if not ok(r.returncode == 0, "python frames: weft import", r.stderr.decode()):
+        return
+    c = ctx.weft("check", db)
+    ok(c.returncode == 0, "python frames: weft check", c.stdout.decode() + c.stderr.decode())
+    con = sqlite3.connect(db)
+    frames = con.execute("SELECT symbol, file, line, module_id, rel_pc, ip < 0 FROM frame WHERE symbol IS NOT NULL "
+                         "ORDER BY symbol").fetchall()
+    eq(frames, [("Pool.run", "/app/pool.py", 55, None, None, 1), ("take", "/app/worker.py", 28, None, None, 1)],
+       "python frames: one row per function, file and line; no module, a negative ip")
+    stacks = {}
+    for sid, depth, sym, ip in con.execute("SELECT sf.stack_id, sf.depth, f.symbol, f.ip FROM stack_frame sf "
+                                           "JOIN frame f USING (frame_id) ORDER BY sf.stack_id, sf.depth"):
+        stacks.setdefault(sid, []).append(sym or hex(ip))
+    eq(sorted(stacks.values()), [["take", "0x400123"], ["take", "Pool.run", "0x400123", "0x40012b"]],
+       "python frames: Python frames first, in order, then the C frames; an undefined one left out")
+    eq(sorted(r[0] for r in con.execute("SELECT depth FROM stack")), [2, 4], "python frames: stack depths")
+    sleeps = con.execute("SELECT ts.dur_ns, f.symbol, s.depth FROM thread_state ts JOIN stack s USING (stack_id) "
+                         "JOIN stack_frame sf ON sf.stack_id = ts.stack_id AND sf.depth = 0 "
+                         "JOIN frame f USING (frame_id) WHERE ts.state = 10 ORDER BY ts.start_ns").fetchall()
+    eq(sleeps, [(5000000, "take", 4), (5000000, "take", 2)],
+       "python frames: the sleeps' stacks, from WAIT_END w4 and from WAIT_BEGIN")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agent", required=True)
@@ -735,7 +805,7 @@ def main():
     ctx = Ctx(args)
     tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
              t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace,
-             t_unwritable_output, t_sessions, t_full_disk, t_corrupt]
+             t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
     try:
         for t in tests:
             try:

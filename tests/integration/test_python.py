@@ -7,7 +7,8 @@
 #
 # usage: test_python.py --weft WEFT --python-dir DIR [--keep]
 # Prints TAP. Runs with /usr/bin/python3 and, when there is one, with a
-# different CPython 3.x found on PATH (python3, then python3.N).
+# different CPython 3.x found on PATH (python3, then python3.N); py_stacks
+# with every pyenv CPython 3.8-3.13 too.
 #
 # gil_threads  4 CPU-bound threads: the GIL is found (objects named GIL),
 #              the workers spend >= 25% of their life in gil_wait, the waits
@@ -21,6 +22,11 @@
 #              names the worker that ran the longest.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib).
+# py_stacks    with Debian's python3 and every CPython 3.8-3.13 under pyenv
+#              (each absent one skipped): the waits of a lock, a join, a
+#              sleep, the GIL and a wait 20 calls deep name the fixture's
+#              functions and exact lines, innermost first, in the database,
+#              the JSON report's call sites and findings, and the export.
 import argparse
 import json
 import os
@@ -30,7 +36,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from weftlib import attempt, cleanup, ok, plan, skip
+from weftlib import attempt, cleanup, marked_lines, ok, plan, pyenv_pythons, skip
 
 TIMEOUT = 120
 
@@ -325,6 +331,115 @@ def t_names(c):
                "%s names --no-python-names: the thread keeps its OS name" % c.tag, names)
 
 
+def stack_frames(con, stack_id):
+    """(symbol, file's base name, line) of a stack's frames, depth 0 first"""
+    return [(sym, os.path.basename(f) if f else None, line) for sym, f, line in con.execute(
+        "SELECT f.symbol, f.file, f.line FROM stack_frame sf JOIN frame f USING (frame_id) "
+        "WHERE sf.stack_id = ? ORDER BY sf.depth", (stack_id,))]
+
+
+def waits_of(con, states, main=None):
+    """(thread name, stack frames) of the waits in those states (main: of the main thread only, or not)"""
+    q = ",".join("?" * len(states))
+    rows = con.execute("SELECT t.name, t.is_main, ts.stack_id FROM thread_state ts JOIN thread t USING (utid) "
+                       "WHERE ts.state IN (%s) AND ts.stack_id IS NOT NULL" % q, states).fetchall()
+    return [(n, stack_frames(con, st)) for n, m, st in rows if main is None or bool(m) == main]
+
+
+PY_STACKS = "py_stacks.py"
+
+
+def innermost(con, states, main=None):
+    """the innermost frames of the waits in those states whose innermost frame is in py_stacks.py"""
+    return [fr[0] for n, fr in waits_of(con, states, main) if fr and fr[0][1] == PY_STACKS]
+
+
+def stacks_lock(c, script, lines):
+    """a lock wait, its lock, a join: the database, the JSON report and the export"""
+    take = "take (%s:%d)" % (PY_STACKS, lines["LOCK-WAIT"][0])
+    db, _ = record(c, "py_stacks-lock", [script, "lock"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    lock = innermost(con, [1, 6], main=False)
+    ok(lock and all(f == ("take", PY_STACKS, lines["LOCK-WAIT"][0]) for f in lock),
+       "%s py_stacks lock: the lock wait's innermost frame is take() at its with" % c.tag, lock)
+    hook = con.execute("SELECT count(*) FROM frame WHERE file LIKE '%/weft-python/sitecustomize.py'").fetchone()[0]
+    ok(hook == 0, "%s py_stacks lock: no frame of weft's own Python hook" % c.tag, hook)
+    join = [[f for f in fr if f[1] == PY_STACKS][:1] for n, fr in waits_of(con, [1, 4, 6, 7], main=True)]
+    ok([("run", PY_STACKS, lines["JOIN"][0])] in join, "%s py_stacks lock: the main thread's join names run() "
+       "at the join" % c.tag, join)
+    r = report(c, db)
+    if r:
+        # (the GIL's mutex has the same call site: the waiter takes the GIL again when its wait ends)
+        sites = [(o["label"], s) for o in r["sync_objects"] if not o["name"].startswith("GIL")
+                 for s in o.get("call_sites", []) if s["label"] == take]
+        ok(len(sites) == 1 and sites[0][1]["symbol"] == "take" and sites[0][1]["line"] == lines["LOCK-WAIT"][0]
+           and sites[0][1]["file"].endswith("/" + PY_STACKS) and sites[0][1]["waits"] >= 1,
+           "%s py_stacks lock: the report's call site is %s (symbol, file, line)" % (c.tag, take),
+           [[s["label"] for s in o.get("call_sites", [])] for o in r["sync_objects"]])
+        f = [f for f in r["findings"] if take in json.dumps(f)]
+        ok(f, "%s py_stacks lock: a finding names %s" % (c.tag, take), [g["title"] for g in r["findings"]])
+        # a wait inside the standard library (Thread.join -> threading.py) is called from the user's line
+        join_site = "run (%s:%d)" % (PY_STACKS, lines["JOIN"][0])
+        labels = [s["label"] for o in r["sync_objects"] for s in o.get("call_sites", [])]
+        ok(join_site in labels and not [x for x in labels if "threading.py" in x],
+           "%s py_stacks lock: the join's call site is %s, no call site in threading.py" % (c.tag, join_site), labels)
+        # ... and a join waits by design: neither a finding nor a what-if (issue 13 item 6)
+        joins = {o["object_id"] for o in r["sync_objects"] for s in o.get("call_sites", []) if s["label"] == join_site}
+        wi = [w for w in (r.get("critical_path") or {}).get("what_if", []) if w.get("object_id") in joins]
+        fj = [f["title"] for f in r["findings"] if f.get("object_id") in joins]
+        ok(joins and not wi and not fj, "%s py_stacks lock: the main thread's Thread.join() is no finding and no "
+           "what-if" % c.tag, (joins, fj, wi))
+        if sites:
+            ok(sites[0][0].startswith("<module> (%s:%d)" % (PY_STACKS, lines["LOCK-MADE"][0])),
+               "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
+    p = subprocess.run([c.weft, "export", "-o", "-", db], env=env(c.tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok(p.returncode == 0 and ('"where":"%s"' % take).encode() in p.stdout,
+       "%s py_stacks lock: the export's waits say where: %s" % (c.tag, take), p.stderr[-300:])
+
+
+def stacks_gil(c, script, lines):
+    """GIL waits in a loop: the database and the JSON report's call sites"""
+    db, _ = record(c, "py_stacks-gil", [script, "gil"])
+    if not db:
+        return
+    gil = innermost(sqlite3.connect(db), [11], main=False)
+    ok(gil and all(f[0] == "spin" for f in gil) and 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil),
+       "%s py_stacks gil: the GIL waits name spin(), most at its loop's lines" % c.tag, sorted(set(gil)))
+    r = report(c, db)
+    if r:
+        # (the other call sites: where threads take the GIL back after their own waits)
+        sites = [s for o in r["sync_objects"] if o["name"] == "GIL" for s in o.get("call_sites", [])]
+        ok([s for s in sites if s["symbol"] == "spin" and s["line"] in lines["GIL"] and
+            s["file"].endswith("/" + PY_STACKS)],
+           "%s py_stacks gil: a top call site of the GIL is a line of spin()'s loop" % c.tag,
+           [s["label"] for s in sites])
+
+
+def t_stacks(c):
+    """every wait of a Python thread names its Python line (issue 13 item 1), in the database, the JSON
+    report's call sites and findings, and the export"""
+    script = os.path.join(c.pydir, PY_STACKS)
+    lines = marked_lines(script)
+    stacks_lock(c, script, lines)
+    db, _ = record(c, "py_stacks-sleep", [script, "sleep"])
+    if db:
+        nap = innermost(sqlite3.connect(db), [9, 10], main=False)
+        ok(nap and all(f == ("nap", PY_STACKS, lines["SLEEP"][0]) for f in nap),
+           "%s py_stacks sleep: the sleep names nap() at time.sleep" % c.tag, nap)
+    stacks_gil(c, script, lines)
+    db, _ = record(c, "py_stacks-deep", [script, "deep"])
+    if db:
+        con = sqlite3.connect(db)
+        deep = [fr for n, fr in waits_of(con, [1, 6], main=False) if fr and fr[0][0] == "take"]
+        want = [("take", PY_STACKS, lines["LOCK-WAIT"][0]), ("dive", PY_STACKS, lines["DEEP"][0])] + \
+            [("dive", PY_STACKS, lines["DIVE"][0])] * 20
+        ok(deep and all(fr[:22] == want for fr in deep),
+           "%s py_stacks deep: the 22 innermost frames of a wait 20 calls deep" % c.tag, deep[:1])
+
+
 def other_python():
     """a CPython 3 on PATH that is not /usr/bin/python3's binary, or None"""
     mine = os.path.realpath("/usr/bin/python3")
@@ -368,6 +483,14 @@ def main():
                 tests = tests[:2]
             for t in tests:
                 attempt(t, c)
+        # the Python stacks of waits, with every CPython 3.8-3.13 there is
+        pyenv, absent = pyenv_pythons()
+        for m in absent:
+            skip("py_stacks with CPython 3.%d" % m, "no CPython 3.%d under pyenv" % m)
+        for tag, exe in pys[:1] + pyenv:
+            c = Ctx()
+            c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
+            attempt(t_stacks, c)
     finally:
         cleanup(tmp, args.keep)
     return plan()

@@ -389,6 +389,78 @@ def t_interrupt(a, fx, tmp):
        "interrupt: weft scale dies of SIGINT, says so, and leaves no trace directory", (p.returncode, err, left))
 
 
+PIPE_READERS = r"""
+import os, sys, threading, time
+n = int(sys.argv[1])
+r, w = os.pipe()
+def reader():
+    os.read(r, 1)  # blocks until main writes: an I/O wait, not work
+ts = [threading.Thread(target=reader) for _ in range(n)]
+for t in ts:
+    t.start()
+time.sleep(0.3)
+os.write(w, b"x" * n)
+for t in ts:
+    t.join()
+"""
+
+
+def t_python_io(a, fx, tmp):
+    # weft scale records a Python program as weft record does (I/O waits on): threads blocked in a
+    # pipe read are waiting, not running or off a CPU for no reason (issue 13 item 9). Without I/O
+    # recording their 0.3 s each would be missing from the waits.
+    script = os.path.join(tmp, "pipe_readers.py")
+    with open(script, "w") as f:
+        f.write(PIPE_READERS)
+    js = os.path.join(tmp, "pyio.json")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,3", "--repeat", "2", "--json", js, "--",
+                                  sys.executable, script, "{threads}"])
+    if not ok(rc in (0, 1) and os.path.exists(js), "python_io: weft scale runs a Python program", err):
+        return
+    r = load(js)
+    # (the budget is of the largest point: 3 readers waiting 0.3 s each; without I/O recording only
+    # the main thread's sleep, 0.3 s, was a wait)
+    b = point(r, 3).get("trace", {}).get("budget_thread_s", {})
+    ok(b.get("other_wait", 0) >= 0.75,
+       "python_io: at 3 threads the readers' pipe waits are waits (%.3f s >= 0.75 s)" % b.get("other_wait", 0), b)
+
+
+GIL_THREADS = r"""
+import sys, threading
+n = int(sys.argv[1])
+def crunch(k):
+    t = 0
+    for i in range(k):
+        t += i % 7
+ts = [threading.Thread(target=crunch, args=(1200000 // n,)) for _ in range(n)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+"""
+
+
+def t_python_gil(a, fx, tmp):
+    # CPU-bound Python threads take turns on the GIL: the budget gives its waits (gil_wait, a part of
+    # other_wait) and the explanation names the GIL.
+    script = os.path.join(tmp, "gil_threads.py")
+    with open(script, "w") as f:
+        f.write(GIL_THREADS)
+    js = os.path.join(tmp, "pygil.json")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,2", "--repeat", "2", "--json", js, "--",
+                                  sys.executable, script, "{threads}"])
+    if not ok(rc in (0, 1) and os.path.exists(js), "python_gil: weft scale runs a GIL-bound program", err):
+        return
+    r = load(js)
+    b = point(r, 2).get("trace", {}).get("budget_thread_s", {})
+    gil, other, cap = b.get("gil_wait", -1), b.get("other_wait", 0), b.get("capacity", 0)
+    ok(0 < gil <= other, "python_gil: at 2 threads the GIL's waits are a part of the other waits (%.3f of %.3f s)"
+       % (gil, other), b)
+    named = [f for f in r["findings"] if "the GIL" in f]
+    ok(bool(named) == (gil >= 0.005 * cap), "python_gil: the explanation names the GIL when it is 0.5 %% or more "
+       "of the thread time (%.1f %%)" % (100 * gil / cap if cap else 0), r["findings"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -403,7 +475,7 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt):
+        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt, t_python_io, t_python_gil):
             scenario(t, a, fx, tmp)
     finally:
         if a.keep:

@@ -5,11 +5,14 @@ plan() prints the plan "1..N" and returns the exit status (1 if anything failed)
 attempt() runs one test function, counting an exception as a failed test;
 cleanup() removes a script's scratch directory unless asked to keep it.
 strict_json(), char_device() and write_to_fifo() serve the tests of where
-weft's outputs go (tests/report/run-outputs.py, tests/gui/test_output.py).
+weft's outputs go (tests/report/run-outputs.py, tests/gui/test_output.py);
+pyenv_pythons() and marked_lines() the tests of Python stacks (test_agent.py,
+test_python.py).
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -122,3 +125,30 @@ def write_to_fifo(path, run):
         except OSError:
             pass
     return result, (box[0] if box else None), still
+
+
+def pyenv_pythons(lo=8, hi=13):
+    """[(version, python3)] of the newest patch release of each CPython 3.lo to 3.hi under pyenv
+    ($PYENV_ROOT, else ~/.pyenv), oldest first; and the minor versions not there"""
+    root = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
+    found = {}
+    for d in os.listdir(root) if os.path.isdir(root) else []:
+        v = d.split(".")
+        exe = os.path.join(root, d, "bin", "python3")
+        if len(v) == 3 and all(x.isdigit() for x in v) and v[0] == "3" and lo <= int(v[1]) <= hi and \
+                os.access(exe, os.X_OK):
+            key = tuple(int(x) for x in v)
+            if int(v[1]) not in found or key > found[int(v[1])][0]:
+                found[int(v[1])] = (key, d, exe)
+    return [found[m][1:] for m in sorted(found)], [m for m in range(lo, hi + 1) if m not in found]
+
+
+def marked_lines(path):
+    """{MARKER: [line numbers]} of the lines of a fixture that end with a '# MARKER' comment"""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"#\s*([A-Z][A-Z-]+)\s*$", line)
+            if m:
+                out.setdefault(m.group(1), []).append(n)
+    return out

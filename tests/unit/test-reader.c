@@ -420,16 +420,16 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  /* the older versions still read: a version 1 and a version 2 file */
-  for (uint32_t ver = 1; ver <= 2; ver++) {
+  /* the older versions still read: version 1, 2 and 3 files */
+  for (uint32_t ver = 1; ver <= 3; ver++) {
     char err[512];
     Events e;
     tb_hdr(&b)->version = ver;
     int rc = open_scan(&b, b.len, "old.wtrace", &e, NULL, err, sizeof err);
     ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
   }
-  tb_hdr(&b)->version = 4;
-  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 4 (this reader knows 1 to 3)", 1, 0});
+  tb_hdr(&b)->version = 5;
+  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 5 (this reader knows 1 to 4)", 1, 0});
   free(b.buf);
 
   good_trace(&b);
@@ -595,7 +595,14 @@ static void test_corruption(void) {
        0,
        3,
        {5 | 67108864ull << 32, 0x1234},
-       "STACK record of depth 67108864 (at most 64)"},
+       "STACK record of depth 67108864 (at most 128)"},
+      {"PY_FRAME id 0", WEFT_EV_PY_FRAME, 0, 4, {7ull << 32, 1, 0x41}, "PY_FRAME record with id 0"},
+      {"PY_FRAME string",
+       WEFT_EV_PY_FRAME,
+       0,
+       4,
+       {1 | 7ull << 32, 1, 0x4141414141414141ull},
+       "PY_FRAME record whose string is not NUL-terminated inside the record"},
       {"stack depth past the record",
        WEFT_EV_STACK,
        0,
@@ -620,6 +627,29 @@ static void test_corruption(void) {
     snprintf(expect, sizeof expect, "offset 4176: %s", recs[i].expect);
     bad_record(&b, recs[i].type, recs[i].aux, recs[i].n, recs[i].w);
     expect_fail(&b, b.len, (Expect){recs[i].what, expect, 0, 3});
+    free(b.buf);
+  }
+
+  /* Version 4: a Python frame and a stack that names it read as they were written. */
+  {
+    static const uint64_t frame[5] = {9 | 27ull << 32, 25, 0x2e707061006b6174ull, 0x7970, 0}; /* "tak", "app.py" */
+    static const uint64_t stack[3] = {4 | 2ull << 32, WEFT_STACK_PY_BIT | 9, 0x7f0000400000ull};
+    char err[512];
+    Events e;
+    bad_record(&b, WEFT_EV_PY_FRAME, 0, 6, frame);
+    tb_word(&b, WEFT_W0(WEFT_EV_STACK, 4, 0, 1));
+    for (unsigned i = 0; i < 3; i++) tb_word(&b, stack[i]);
+    int rc = open_scan(&b, b.len, "py.wtrace", &e, NULL, err, sizeof err);
+    size_t pos = 0, l1 = 0, l2 = 0;
+    const WeftEvent *f = rc == 0 && e.n == 5 ? &e.ev[3] : NULL, *st = f ? &e.ev[4] : NULL;
+    const char *fn = f ? weft_event_next_string(f, 3, &pos, &l1) : NULL;
+    const char *file = f ? weft_event_next_string(f, 3, &pos, &l2) : NULL;
+    ok(f && f->type == WEFT_EV_PY_FRAME && (uint32_t)f->w[1] == 9 && f->w[1] >> 32 == 27 && f->w[2] == 25 && fn &&
+           l1 == 3 && !memcmp(fn, "tak", 3) && file && l2 == 6 && !memcmp(file, "app.py", 6),
+       "PY_FRAME: id, line, first line, function and file (%s)", err);
+    ok(st && st->type == WEFT_EV_STACK && weft_stack_word_is_py(st->w[2]) && weft_stack_word_py_id(st->w[2]) == 9 &&
+           !weft_stack_word_is_py(st->w[3]),
+       "STACK: a Python frame's word, then a return address");
     free(b.buf);
   }
 
