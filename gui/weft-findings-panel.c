@@ -167,10 +167,12 @@ static GtkWidget *item_row(guint rank, const WeftFindingItem *it) {
   gtk_box_append(GTK_BOX(box), wrapped_label(t, NULL));
   g_free(t);
   /* what the row does when activated */
-  const char *go = it->region >= 0      ? "click: zoom to the region"
-                   : it->object_id >= 0 ? "click: highlight the object, show its longest wait"
-                   : it->utid >= 0      ? "click: show the thread"
-                                        : NULL;
+  const char *go = !strcmp(it->kind, "serial")           ? "click: mark that time on the timeline"
+                   : !strcmp(it->kind, "oversubscribed") ? "click: mark where threads waited for a CPU"
+                   : it->region >= 0                     ? "click: zoom to the region"
+                   : it->object_id >= 0                  ? "click: highlight the object, show its longest wait"
+                   : it->utid >= 0                       ? "click: show the thread"
+                                                         : NULL;
   t = g_markup_printf_escaped("<small>%s · cost %s%s%s</small>", it->kind,
                               weft_format_ns(cost, sizeof cost, it->cost_ns), go ? " · " : "", go ? go : "");
   gtk_box_append(GTK_BOX(box), wrapped_label(t, "dim-label"));

@@ -43,13 +43,16 @@ typedef struct {
   int finding;      /* rank, 1-based; 0 none */
   const char *page; /* side page to show last, NULL: as the other options leave it */
   char **actions;
+  gboolean have_click;
+  double click_x, click_y; /* --click: in the timeline, after the actions */
 } Options;
 
 static void usage(FILE *f) {
   fprintf(f, "usage: weft-gui [run.db]\n"
              "       weft-gui [--screenshot OUT.png] [--dump OUT.json] [options] run.db\n"
              "  --screenshot OUT.png  render the timeline into a PNG and exit (needs a display: xvfb-run)\n"
-             "  --window              render the whole window (header bar, timeline, side panel)\n"
+             "  --window              render the window's content: the timeline and the side panel\n"
+             "                        (not the header bar), W x H\n"
              "  --size WxH            size of the rendering (default 1200x600)\n"
              "  --range A..B          visible window, times since the start (\"1.5ms..3ms\"; default all)\n"
              "  --select A..B         select a time range, as a drag on the timeline does\n"
@@ -59,15 +62,16 @@ static void usage(FILE *f) {
              "                        locks\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down\n"
+             "                        page-up page-down side-panel\n"
+             "  --click X,Y           then click the timeline at X,Y (pixels from its top left corner)\n"
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
              "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
 }
 
-static const char *const known_actions[] = {
-    "zoom-in", "zoom-out",     "pan-left", "pan-right", "fit",     "zoom-selection", "clear-selection",
-    "flows",   "collapse-all", "row-up",   "row-down",  "page-up", "page-down",      NULL};
+static const char *const known_actions[] = {"zoom-in",        "zoom-out",        "pan-left",  "pan-right",    "fit",
+                                            "zoom-selection", "clear-selection", "flows",     "collapse-all", "row-up",
+                                            "row-down",       "page-up",         "page-down", "side-panel",   NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -93,7 +97,7 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
-               !strcmp(a, "--page")) {
+               !strcmp(a, "--page") || !strcmp(a, "--click")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -131,6 +135,15 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->page = val;
+      } else if (!strcmp(a, "--click")) {
+        char *end;
+        o->click_x = g_ascii_strtod(val, &end);
+        if (end == val || *end != ',' || (o->click_y = g_ascii_strtod(end + 1, &end), *end) || o->click_x < 0 ||
+            o->click_y < 0) {
+          fprintf(stderr, "weft-gui: --click %s: expected X,Y (pixels)\n", val);
+          return 2;
+        }
+        o->have_click = TRUE;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -168,9 +181,10 @@ static int parse_args(int argc, char **argv, Options *o) {
                           : "--bench");
     return 2;
   }
-  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page and --actions go with --screenshot or "
-                    "--dump\n");
+  if (!headless &&
+      (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page || o->have_click)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page, --actions and --click go with "
+                    "--screenshot or --dump\n");
     return 2;
   }
   return -1;
@@ -215,6 +229,22 @@ static gboolean render_png(GtkWidget *w, FILE *out) {
   return TRUE;
 }
 
+/* "cpu": each thread's running time split as the rows draw it (on a CPU,
+ * runnable, off a CPU; not measured: counted on a CPU). */
+static void write_cpu_split(WeftSession *session, GString *out) {
+  g_string_append(out, ",\n\"cpu\": [");
+  for (guint i = 0; i < weft_session_get_n_threads(session); i++) {
+    int64_t v[4];
+    weft_session_cpu_totals(session, i, v);
+    g_string_append_printf(out,
+                           "%s{\"utid\": %" G_GINT64_FORMAT ", \"oncpu_ns\": %" G_GINT64_FORMAT
+                           ", \"runnable_ns\": %" G_GINT64_FORMAT ", \"offcpu_ns\": %" G_GINT64_FORMAT
+                           ", \"unmeasured_ns\": %" G_GINT64_FORMAT "}",
+                           i ? ", " : "", weft_session_get_thread(session, i)->utid, v[0], v[1], v[2], v[3]);
+  }
+  g_string_append(out, "]");
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -232,6 +262,21 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  write_cpu_split(weft_timeline_get_session(tl), out);
+  static const char *const marks[] = {"null", "\"serial\"", "\"runnable\""};
+  g_string_append_printf(out, ",\n\"mark\": %s, \"marked_ns\": %" G_GINT64_FORMAT, marks[weft_timeline_get_mark(tl)],
+                         weft_timeline_get_marked_ns(tl));
+  g_string_append(out, ",\n\"lanes\": [");
+  const char *label;
+  for (guint i = 0; (label = weft_timeline_get_lane_label(tl, i)); i++) {
+    g_string_append_printf(out, "%s{\"object_id\": %" G_GINT64_FORMAT ", \"label\": ", i ? ", " : "",
+                           weft_session_get_lock(weft_timeline_get_session(tl), i)->object_id);
+    weft_json_append(out, label);
+    g_string_append_c(out, '}');
+  }
+  g_string_append_c(out, ']');
+  g_string_append(out, ",\n\"layout\": ");
+  weft_window_write_layout_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");
@@ -249,8 +294,8 @@ static void apply_operations(Shot *s) {
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
 }
 
-/* --finding (once the findings are computed), then --actions. FALSE: the
- * finding does not exist. */
+/* --finding (once the findings are computed), then --actions, then --click.
+ * FALSE: the finding does not exist. */
 static gboolean apply_finding_and_actions(Shot *s) {
   const Options *o = s->o;
   WeftTimeline *tl = weft_window_get_timeline(s->window);
@@ -263,10 +308,12 @@ static gboolean apply_finding_and_actions(Shot *s) {
               weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
   }
   for (char **p = o->actions; p && *p; p++) {
-    char *name = g_strconcat("timeline.", *p, NULL);
+    /* the timeline's actions, and the window's side-panel (F9) */
+    char *name = g_strconcat(!strcmp(*p, "side-panel") ? "win." : "timeline.", *p, NULL);
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
+  if (o->have_click) weft_timeline_click(tl, o->click_x, o->click_y);
   if (o->page) weft_window_show_page(s->window, o->page);
   return found;
 }
@@ -279,11 +326,10 @@ static gboolean panels_busy(Shot *s) {
 
 static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
   Shot *s = data;
-  /* wait until the window has its size and one frame has been laid out: the
-   * timeline W x H, or the window (whose size depends on its decorations)
-   * the same size on two frames */
+  /* wait until what the PNG shows (the timeline, or the window's content)
+   * is W x H and the same on two frames */
   int w = gtk_widget_get_width(s->target), h = gtk_widget_get_height(s->target);
-  gboolean sized = s->o->window ? w > 0 && w == s->last_w && h == s->last_h : w == s->o->width && h == s->o->height;
+  gboolean sized = w == s->o->width && h == s->o->height && w == s->last_w && h == s->last_h;
   s->last_w = w;
   s->last_h = h;
   if (!sized || ++s->frames < 2) return G_SOURCE_CONTINUE;
@@ -396,7 +442,8 @@ static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GA
 /* Time to first frame (from the start of the process's work to the first
  * paint of the window), then frames zooming from the whole recording down to
  * a 2 µs window by factors of 2 at three places, with pans of a tenth of the
- * window at each level, and back out. Prints JSON. */
+ * window at each level, and back out (with --lock, that object highlighted).
+ * Prints JSON, with the reads the GTK thread made during those frames. */
 static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   FirstFrame ff = {0};
   gtk_window_present(GTK_WINDOW(window));
@@ -419,7 +466,19 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   /* the first frame with every row in view folded (its later frames) */
   while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) g_main_context_iteration(NULL, TRUE);
   double complete_ms = (double)(g_get_monotonic_time() - t_start) / 1000.0;
-  double end = (double)MAX(weft_session_get_end_ns(weft_timeline_get_session(tl)), 1);
+  WeftSession *session = weft_timeline_get_session(tl);
+  double end = (double)MAX(weft_session_get_end_ns(session), 1);
+  /* --lock: the object highlighted during the scripted frames (its waits and holds drawn),
+   * once they are read (on a worker, which reports to the main loop) */
+  double highlight_ms = 0;
+  if (o->lock >= 0) {
+    gint64 t_hl = g_get_monotonic_time();
+    weft_timeline_set_highlight(tl, o->lock);
+    while (!weft_timeline_highlight_is_ready(tl) && g_get_monotonic_time() < deadline)
+      g_main_context_iteration(NULL, TRUE);
+    highlight_ms = (double)(g_get_monotonic_time() - t_hl) / 1000.0;
+  }
+  guint reads0 = weft_session_get_n_reads(session);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
   GArray *complete = g_array_new(FALSE, FALSE, sizeof(double));
   int levels = 0;
@@ -438,16 +497,19 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   guint n = times->len, nc = complete->len;
   double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
   for (guint i = 0; i < n; i++) sum += v[i];
+  guint gtk_reads = weft_session_get_n_reads(session) - reads0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
-         "\"renderer\": \"%s\", \"size\": [%d, %d]}\n",
+         "\"highlight\": %" G_GINT64_FORMAT
+         ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
          n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
-         ru.ru_maxrss / 1024.0, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
-         gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)));
+         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads,
+         G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))), gtk_widget_get_width(GTK_WIDGET(tl)),
+         gtk_widget_get_height(GTK_WIDGET(tl)));
   g_array_unref(times);
   g_array_unref(complete);
   return 0;
@@ -484,6 +546,26 @@ static int finish_outputs(Shot *s, int rc) {
   return rc;
 }
 
+/* --range and --select must overlap the recording (as weft report --range):
+ * FALSE, told, when one does not. */
+static gboolean ranges_overlap(const Options *o, WeftSession *session) {
+  int64_t end = weft_session_get_end_ns(session);
+  const struct {
+    gboolean have;
+    const char *opt;
+    int64_t a, b;
+  } r[] = {{o->have_range, "--range", o->range_start, o->range_end},
+           {o->have_select, "--select", o->select_start, o->select_end}};
+  for (guint i = 0; i < G_N_ELEMENTS(r); i++) {
+    if (!r[i].have || (MAX(r[i].a, 0) < MIN(r[i].b, end))) continue;
+    char a[32], b[32], e[32];
+    fprintf(stderr, "weft-gui: %s: %s %s..%s does not overlap the recording (0 ns..%s)\n", o->db, r[i].opt,
+            weft_format_ns(a, sizeof a, r[i].a), weft_format_ns(b, sizeof b, r[i].b), weft_format_ns(e, sizeof e, end));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* The window, rendered until on_tick is done (or --bench). */
 static int headless_run(Shot *s) {
   const Options *o = s->o;
@@ -508,8 +590,17 @@ static int headless_run(Shot *s) {
     gtk_window_destroy(GTK_WINDOW(s->window));
     return 1;
   }
+  if (!ranges_overlap(o, weft_timeline_get_session(weft_window_get_timeline(s->window)))) {
+    gtk_window_destroy(GTK_WINDOW(s->window));
+    return 1;
+  }
   /* the window without its header bar (a paintable of the window itself does not render) */
   s->target = o->window ? gtk_window_get_child(GTK_WINDOW(s->window)) : GTK_WIDGET(weft_window_get_timeline(s->window));
+  /* exactly W x H, even on a smaller screen (Xvfb's default is 1280x1024):
+   * GTK keeps the window's size inside the screen, but allocates its child
+   * at least the size it requests (the timeline alone would be shrunk to
+   * the window by the paned) */
+  gtk_widget_set_size_request(gtk_window_get_child(GTK_WINDOW(s->window)), o->width, o->height);
   int rc;
   if (o->bench) {
     rc = bench(o, s->window, s->t_start);

@@ -22,7 +22,7 @@ struct _WeftSelectionPanel {
   WeftSession *session;
   GtkLabel *title;
   GtkLabel *status;
-  GtkGrid *summary;
+  GtkFlowBox *summary; /* name-value pairs, two a line, one when the panel is narrow */
   GtkBox *threads_box;
   GtkWidget *threads; /* WeftTable, rebuilt with the states of each range */
   GtkWidget *objects; /* WeftTable */
@@ -73,7 +73,7 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
 
 static void clear_summary(WeftSelectionPanel *self) {
   GtkWidget *c;
-  while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->summary)))) gtk_grid_remove(self->summary, c);
+  while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->summary)))) gtk_flow_box_remove(self->summary, c);
 }
 
 static void summary_row(WeftSelectionPanel *self, int row, const char *name, const char *value, const char *tip) {
@@ -87,8 +87,11 @@ static void summary_row(WeftSelectionPanel *self, int row, const char *name, con
     gtk_widget_set_tooltip_text(n, tip);
     gtk_widget_set_tooltip_text(v, tip);
   }
-  gtk_grid_attach(self->summary, n, row % 2 * 2, row / 2, 1, 1);
-  gtk_grid_attach(self->summary, v, row % 2 * 2 + 1, row / 2, 1, 1);
+  gtk_widget_set_hexpand(n, TRUE);
+  GtkWidget *pair = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_box_append(GTK_BOX(pair), n);
+  gtk_box_append(GTK_BOX(pair), v);
+  gtk_flow_box_insert(self->summary, pair, row);
 }
 
 static const char *fmt_ns(char *buf, size_t len, int64_t ns) { return weft_format_ns(buf, len, ns); }
@@ -400,10 +403,13 @@ static GtkWidget *heading(const char *text) {
 
 static void weft_selection_panel_init(WeftSelectionPanel *self) {
   GtkBox *box = GTK_BOX(self);
-  weft_panel_header(box, "No selection", FALSE, &self->title, &self->status);
-  self->summary = GTK_GRID(gtk_grid_new());
-  gtk_grid_set_column_spacing(self->summary, 12);
-  gtk_grid_set_row_spacing(self->summary, 2);
+  weft_panel_header(box, "No selection", TRUE, &self->title, &self->status);
+  self->summary = GTK_FLOW_BOX(gtk_flow_box_new());
+  gtk_flow_box_set_selection_mode(self->summary, GTK_SELECTION_NONE);
+  gtk_flow_box_set_homogeneous(self->summary, TRUE);
+  gtk_flow_box_set_max_children_per_line(self->summary, 2);
+  gtk_flow_box_set_column_spacing(self->summary, 12);
+  gtk_flow_box_set_row_spacing(self->summary, 0);
   gtk_box_append(box, GTK_WIDGET(self->summary));
   gtk_box_append(box, heading("Threads"));
   self->threads_box = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 0));

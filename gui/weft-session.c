@@ -65,6 +65,13 @@ struct _WeftSession {
   GArray *threads;        /* WeftSessionThread */
   GArray *locks;          /* WeftSessionLock */
   GHashTable *utid_index; /* utid -> index + 1 */
+  int ncpus;
+  gboolean has_readings;
+  /* per thread, its running time's split (read by the first reader that
+   * folds it, kept until the session goes): under cpu_lock */
+  GMutex cpu_lock;
+  WeftCpuModel **cpu_models;
+  guint n_reads; /* reads through db after the open (the GTK thread's): weft_session_get_n_reads */
 };
 
 typedef struct {
@@ -250,14 +257,29 @@ static gboolean load_states_present(WeftSession *self) {
   return TRUE;
 }
 
+/* Whether any thread has a scheduler reading (one row is enough). */
+static gboolean load_has_readings(WeftSession *self) {
+  for (guint i = 0; i < self->threads->len && !self->has_readings; i++) {
+    WeftCursor c;
+    WeftSchedRow r;
+    weft_query_sched(&self->reader.q, &c, g_array_index(self->threads, WeftSessionThread, i).utid);
+    self->has_readings = weft_next_sched(&c, &r);
+    if (weft_cursor_close(&c) < 0) return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean load(WeftSession *self, GError **error) {
   self->command = weft_db_meta_get(self->db, "command");
   self->end_ns = weft_db_meta_get_int(self->db, "end_ns", 0);
   self->lod_base_ns = weft_db_meta_get_int(self->db, "lod_base_ns", 0);
+  self->ncpus = (int)CLAMP(weft_db_meta_get_int(self->db, "ncpus", 0), 0, 1 << 20);
   reader_init(&self->reader, self, self->db, FALSE);
   if (load_processes(self) && load_threads(self) && load_locks(self) && load_states_present(self) &&
-      weft_query_prepare_all(&self->reader.q))
+      load_has_readings(self) && weft_query_prepare_all(&self->reader.q)) {
+    self->cpu_models = g_new0(WeftCpuModel *, MAX(1, self->threads->len));
     return TRUE;
+  }
   g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, self->reader.err);
   return FALSE;
 }
@@ -277,6 +299,7 @@ WeftSession *weft_session_open(const char *path, GError **error) {
   self->threads = g_array_new(FALSE, TRUE, sizeof(WeftSessionThread));
   self->locks = g_array_new(FALSE, TRUE, sizeof(WeftSessionLock));
   self->utid_index = g_hash_table_new(NULL, NULL);
+  g_mutex_init(&self->cpu_lock);
   if (!load(self, error)) {
     weft_session_free(self);
     return NULL;
@@ -295,6 +318,9 @@ void weft_session_free(WeftSession *self) {
   for (guint i = 0; i < self->locks->len; i++) g_free(g_array_index(self->locks, WeftSessionLock, i).name);
   g_array_unref(self->locks);
   g_hash_table_unref(self->utid_index);
+  for (guint i = 0; self->cpu_models && i < self->threads->len; i++) weft_cpu_model_free(self->cpu_models[i]);
+  g_free(self->cpu_models);
+  g_mutex_clear(&self->cpu_lock);
   free(self->command);
   g_free(self->read_error);
   g_free(self->path);
@@ -317,6 +343,57 @@ const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i) {
   return i < self->locks->len ? &g_array_index(self->locks, WeftSessionLock, i) : NULL;
 }
 guint32 weft_session_get_states_present(WeftSession *self) { return self->states_present; }
+guint weft_session_get_n_reads(WeftSession *self) { return self->n_reads; }
+int weft_session_get_ncpus(WeftSession *self) { return self->ncpus; }
+gboolean weft_session_has_readings(WeftSession *self) { return self->has_readings; }
+
+/* Thread i's split of its running time, read through r's connection the
+ * first time a reader needs it (two readers may both read it: the first
+ * to finish is kept). NULL if it cannot be read. */
+static const WeftCpuModel *cpu_model(WeftSessionReader *r, guint i) {
+  WeftSession *self = r->session;
+  g_mutex_lock(&self->cpu_lock);
+  const WeftCpuModel *m = self->cpu_models[i];
+  g_mutex_unlock(&self->cpu_lock);
+  if (m) return m;
+  const WeftSessionThread *t = weft_session_get_thread(self, i);
+  WeftCpuLod lod = {t->utid, self->lod_base_ns, t->min_level, t->max_level};
+  WeftCpuModel *read = weft_cpu_model_read(&r->q, &lod, t->start_ns, t->end_ns);
+  if (!read) return NULL;
+  g_mutex_lock(&self->cpu_lock);
+  if (!self->cpu_models[i])
+    self->cpu_models[i] = read;
+  else
+    weft_cpu_model_free(read);
+  m = self->cpu_models[i];
+  g_mutex_unlock(&self->cpu_lock);
+  return m;
+}
+
+int weft_session_cpu_totals(WeftSession *self, guint i, int64_t out[4]) {
+  memset(out, 0, 4 * sizeof *out);
+  if (i >= self->threads->len) return -1;
+  self->n_reads++;
+  const WeftCpuModel *m = cpu_model(&self->reader, i);
+  for (guint k = 0; m && k < m->n; k++) {
+    out[0] += m->v[k].oncpu_ns;
+    out[1] += m->v[k].runnable_ns;
+    out[2] += m->v[k].offcpu_ns;
+    if (!m->v[k].measured) out[3] += m->v[k].run_ns;
+  }
+  return m ? 0 : -1;
+}
+
+gboolean weft_session_cpu_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out) {
+  if (i >= self->threads->len) return FALSE;
+  g_mutex_lock(&self->cpu_lock);
+  gboolean read = self->cpu_models[i] != NULL;
+  g_mutex_unlock(&self->cpu_lock);
+  if (!read) self->n_reads++;
+  const WeftCpuInterval *x = weft_cpu_model_at(cpu_model(&self->reader, i), t);
+  if (x) *out = *x;
+  return x != NULL;
+}
 
 /* Spread `amount` ns of state over [s, e) (uniformly) into the pixel
  * accumulators acc[px * WEFT_ST_COUNT + state]. */
@@ -359,17 +436,22 @@ static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, 
 }
 
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
+  self->n_reads++;
   return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
 }
 
 int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double npp, int npx, WeftPixel *out) {
   WeftSession *self = reader->session;
-  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
+  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0, 0, 0, 0, 0};
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
   double t1 = t0 + npp * npx;
   if (t->end_ns <= t0 || t->start_ns >= t1) return 0;
+  /* the split of the running time (read before the states: it reads them too) */
+  const WeftCpuModel *cpu = cpu_model(reader, i);
+  if (!cpu) return -1;
   double *acc = g_new0(double, (size_t)npx *WEFT_ST_COUNT);
+  double *cacc = g_new0(double, (size_t)npx *WEFT_CPU_N);
   int rc = 0;
 
   /* the coarsest summary level whose buckets are no wider than a pixel */
@@ -398,6 +480,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
         /* the thread's part of the bucket: its totals add up to that */
         double s = fmax(b * w, (double)t->start_ns), e = fmin((b + 1) * w, (double)t->end_ns);
         spread(acc, npx, t0, npp, s, e, sr->state, (double)sr->total_ns);
+        if (sr->state == WEFT_ST_RUNNING) weft_cpu_spread(cpu, cacc, npx, t0, npp, s, e, (double)sr->total_ns);
       }
     }
   } else {
@@ -407,6 +490,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
     while (weft_next_state_times(&c, &row)) {
       double s = (double)row.start_ns, d = (double)row.dur_ns;
       spread(acc, npx, t0, npp, s, s + d, row.state, d);
+      if (row.state == WEFT_ST_RUNNING) weft_cpu_spread(cpu, cacc, npx, t0, npp, s, s + d, d);
     }
     if (weft_cursor_close(&c) < 0) rc = -1;
   }
@@ -425,14 +509,21 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
     out[p].state = (guint8)best;
     out[p].nstates = (guint8)n;
     if (best == WEFT_ST_RUNNING && best_wait >= 0) out[p].mark = (guint8)best_wait;
+    const double *ca = cacc + (size_t)p * WEFT_CPU_N;
+    out[p].oncpu = (float)CLAMP(ca[WEFT_CPU_ON] / npp, 0, 1);
+    out[p].runnable = (float)CLAMP(ca[WEFT_CPU_RUNNABLE] / npp, 0, 1);
+    out[p].offcpu = (float)CLAMP(ca[WEFT_CPU_OFF] / npp, 0, 1);
+    out[p].estimated = a[WEFT_ST_RUNNING] > 0 ? (float)CLAMP(ca[WEFT_CPU_ESTIMATED] / a[WEFT_ST_RUNNING], 0, 1) : 0;
   }
   g_free(acc);
+  g_free(cacc);
   return rc;
 }
 
 static int reader_holds(WeftSessionReader *r, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
 
 int weft_session_fold_lock(WeftSession *self, guint i, double t0, double npp, int npx, WeftHoldPixel *out) {
+  self->n_reads++;
   return weft_session_reader_fold_lock(&self->reader, i, t0, npp, npx, out);
 }
 
@@ -498,6 +589,7 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {
   const WeftSessionThread *th = weft_session_get_thread(self, i);
   if (!th || t < th->start_ns || t >= th->end_ns) return FALSE;
+  self->n_reads++;
   if (!weft_query_state_at(&self->reader.q, th->utid, t, out)) return FALSE;
   return t < out->start_ns + out->dur_ns;
 }
@@ -514,11 +606,8 @@ const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf
 }
 
 const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len) {
+  self->n_reads++;
   return weft_object_display_name(self->db, object_id, buf, len);
-}
-
-int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  return reader_holds(&self->reader, object_id, t0, t1, out);
 }
 
 static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
@@ -532,21 +621,10 @@ static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0
   return weft_cursor_close(&c);
 }
 
-int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
-  WeftCursor c;
-  WeftSpan w;
-  weft_query_waits(&self->reader.q, &c, object_id, t0, t1);
-  while (weft_next_state(&c, &w)) g_array_append_val(out, w);
-  return weft_cursor_close(&c);
-}
-
-gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out) {
-  return weft_query_worst_wait(&self->reader.q, object_id, out);
-}
-
 int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out) {
   WeftCursor c;
   WeftFlow f;
+  self->n_reads++;
   weft_query_flows(&self->reader.q, &c, utid, t0, t1, limit);
   while (weft_next_flow(&c, &f)) g_array_append_val(out, f);
   return weft_cursor_close(&c);
@@ -560,6 +638,7 @@ void weft_frame_clear(WeftFrame *f) {
 
 guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   if (stack_id < 0) return 0;
+  self->n_reads++;
   WeftCursor c;
   WeftFrameRow fr;
   weft_query_stack(&self->reader.q, &c, stack_id);
@@ -588,6 +667,24 @@ guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   return n;
 }
 
+const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
+  static const struct {
+    const char *unit;
+    double scale;
+  } u[] = {{"s", 1e9}, {"ms", 1e6}, {"µs", 1e3}};
+  double v = fabs((double)t);
+  guint i = 0;
+  while (i < G_N_ELEMENTS(u) && v / u[i].scale < 0.9995) i++;
+  if (i == G_N_ELEMENTS(u) || dur <= 0) return weft_format_ns(buf, len, t);
+  double x = v / u[i].scale;
+  /* weft_format_ns's three digits, or a tenth of dur's resolution (a ns at most) */
+  int shown = x < 9.995 ? 2 : x < 99.95 ? 1 : 0;
+  int needed = (int)ceil(log10(u[i].scale * 10 / (double)dur) - 1e-9);
+  int decimals = CLAMP(MAX(shown, needed), 0, (int)lround(log10(u[i].scale)));
+  g_snprintf(buf, len, "%s%.*f %s", t < 0 ? "-" : "", decimals, x, u[i].unit);
+  return buf;
+}
+
 int weft_session_thread_index(WeftSession *self, int64_t utid) {
   guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
   return (int)idx - 1;
@@ -603,12 +700,16 @@ int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out) {
   for (int s = 0; s < WEFT_ST_COUNT; s++) out[s] = 0;
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t) return -1;
+  self->n_reads++;
   return weft_query_state_sums(&self->reader.q, t->utid, t->max_level, out, NULL);
 }
 
 void weft_session_object_clear(WeftSessionObject *o) { g_clear_pointer(&o->name, g_free); }
 
-int weft_session_objects(WeftSession *self, GArray *out) { return weft_session_read_objects(self->db, out); }
+int weft_session_objects(WeftSession *self, GArray *out) {
+  self->n_reads++;
+  return weft_session_read_objects(self->db, out);
+}
 
 int weft_session_read_objects(sqlite3 *db, GArray *out) {
   WeftQuery q;

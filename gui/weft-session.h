@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "query.h"
+#include "weft-cpu.h"
 #include "weft-db.h"
 
 G_BEGIN_DECLS
@@ -27,12 +28,17 @@ G_BEGIN_DECLS
  * overlaps it: `state` is the state with the most time in the pixel; `mark` a
  * wait state that also happened in it when `state` is running (the wait with
  * the most time), else WEFT_PIXEL_NONE; `nstates` how many states share it
- * (> 1: the column is merged). */
+ * (> 1: the column is merged). The running time splits three ways
+ * (weft-cpu.h): oncpu + runnable + offcpu = running. */
 typedef struct {
   guint8 state;
   guint8 mark;
   guint8 nstates;
-  float running; /* the fraction of the pixel's time the thread was running, 0..1 */
+  float running;   /* the fraction of the pixel's time the thread was running, 0..1 */
+  float oncpu;     /* ... on a CPU */
+  float runnable;  /* ... runnable, waiting for a CPU */
+  float offcpu;    /* ... off a CPU outside any recorded wait */
+  float estimated; /* the fraction of `running` whose split is known only in total (0..1) */
 } WeftPixel;
 
 /* One pixel column of one lock lane, folded from every lock hold that
@@ -85,7 +91,7 @@ typedef struct {
 /* One interval of thread_state (query.h). Object, blocker and waker are -1 when NULL. */
 typedef WeftStateRow WeftSpan;
 
-/* One lock hold (weft_session_holds). */
+/* One lock hold (of a lock lane's fold). */
 typedef struct {
   int64_t utid;
   int64_t start_ns;
@@ -119,6 +125,14 @@ guint weft_session_get_n_locks(WeftSession *self);
 const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i);
 /* Bit s set if state s occurs anywhere in the recording. */
 guint32 weft_session_get_states_present(WeftSession *self);
+/* How many reads went through the session's own connection since it was
+ * opened: the GTK thread's (a worker reads through a WeftSessionReader). The
+ * bench reports those made while frames were drawn, which should be none. */
+guint weft_session_get_n_reads(WeftSession *self);
+/* The CPUs of the machine when it was recorded (meta ncpus), 0 if unknown. */
+int weft_session_get_ncpus(WeftSession *self);
+/* TRUE if some thread has scheduler readings (its running time splits). */
+gboolean weft_session_has_readings(WeftSession *self);
 
 /* Fold thread i's states over the npx pixels [t0 + k·ns_per_px, t0 + (k+1)·ns_per_px)
  * into out[0..npx). Returns 0, or -1 if the database could not be read (out
@@ -147,17 +161,14 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
  * thread was not alive at t. */
 gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
 
-/* The holds of lock object_id that overlap [t0, t1), appended to out
- * (WeftSessionHold) in start order. The one place that reads hold_block.
- * Returns 0, or -1 if the database could not be read. */
-int weft_session_holds(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
+/* Thread i's running time over the whole recording split as the timeline
+ * draws it: out[0] on a CPU, out[1] runnable, out[2] off a CPU, out[3] not
+ * measured (in out[0]). Returns 0 or -1. */
+int weft_session_cpu_totals(WeftSession *self, guint i, int64_t out[4]);
 
-/* The waits (thread_state rows with this object) that overlap [t0, t1),
- * appended to out (WeftSpan, utid set), in start order. Returns 0 or -1. */
-int weft_session_waits(WeftSession *self, int64_t object_id, int64_t t0, int64_t t1, GArray *out);
-
-/* The longest wait on object_id. Returns FALSE if there is none. */
-gboolean weft_session_worst_wait(WeftSession *self, int64_t object_id, WeftSpan *out);
+/* The interval between two scheduler readings of thread i that contains t,
+ * with its split of the running time (weft-cpu.h). FALSE if none. */
+gboolean weft_session_cpu_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out);
 
 /* Flows that start or end on thread utid inside [t0, t1], appended to out
  * (WeftFlow, query.h), at most limit rows. Returns 0 or -1. */
@@ -195,6 +206,11 @@ void weft_session_object_clear(WeftSessionObject *o);
 int weft_session_thread_index(WeftSession *self, int64_t utid);
 /* Index of the lock lane of object_id, or -1. */
 int weft_session_lock_index(WeftSession *self, int64_t object_id);
+
+/* Time t (ns since the start) as weft_format_ns writes it ("501 ms"), with
+ * as many more decimals as it takes to tell it from t + dur ("501.031 ms"
+ * for a 77.5 µs interval there): the start and end of a span. */
+const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur);
 
 /* "name [tid]" of a thread by utid (or "thread N" if unknown). */
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);

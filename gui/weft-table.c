@@ -187,6 +187,10 @@ void weft_table_set_select_func(GtkWidget *table, WeftTableSelectFunc func, gpoi
   t->func_data = data;
 }
 
+void weft_table_unselect(GtkWidget *table) {
+  gtk_single_selection_set_selected(get(table)->selection, GTK_INVALID_LIST_POSITION);
+}
+
 gboolean weft_table_select_id(GtkWidget *table, int64_t id) {
   Table *t = get(table);
   GListModel *m = G_LIST_MODEL(t->sorted);

@@ -38,6 +38,8 @@ typedef void (*WeftTableSelectFunc)(GtkWidget *table, int64_t id, gpointer data)
 void weft_table_set_select_func(GtkWidget *table, WeftTableSelectFunc func, gpointer data);
 /* Select the row with this id (calls the select func). FALSE if absent. */
 gboolean weft_table_select_id(GtkWidget *table, int64_t id);
+/* Select no row (the select func gets -1). */
+void weft_table_unselect(GtkWidget *table);
 /* Append the rows, in the shown order, as a JSON array of objects:
  * {id_key: id, key: number-or-text, ...}. Integral numbers are written as
  * integers, strings with weft_json_append (weft-json.h). */

@@ -12,14 +12,18 @@
  * bucket wide, else from thread_state over the visible window only). A column
  * gets the colour of the state with the most time in it; a running column
  * that also holds a wait shows that wait as a mark on the lower part of the
- * bar, so a column is never blank if something happened in it. The bars
- * and lanes in view are drawn as one image of the rows' area (one texture
- * per frame, not a rectangle per run of columns).
+ * bar, so a column is never blank if something happened in it. A running
+ * column stacks its parts (weft-cpu.h): on a CPU, runnable, off a CPU, in
+ * their shares, hatched where the split is known only as the total of an
+ * interval between scheduler readings wider than the pixel. The bars and
+ * lanes in view are drawn as one image of the rows' area (one texture per
+ * frame, not a rectangle per run of columns).
  *
- * The running track sums, per pixel column, the running fraction of every
- * thread's folded pixels (the same fold as the rows): the average number of
- * threads running in the column, drawn as a filled step chart scaled to
- * 0..max (max: the peak of the window, rounded up). A lock lane folds the
+ * The running track sums, per pixel column, the on-CPU and runnable
+ * fractions of every thread's folded pixels (the same fold as the rows):
+ * the average number of threads on a CPU (at most the CPU count) and,
+ * stacked above, runnable, scaled to 0..max (max: the peak of the window or
+ * the CPU count, rounded up), the CPU count a dashed line. A lock lane folds the
  * lock's holds (hold_block, the visible window only) the same way: a column
  * gets the hue of the thread that held the lock longest in it (the hue shown
  * as a swatch next to that thread's label); a dark mark on top when several
@@ -33,6 +37,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-highlight.h"
 
 #define LABEL_W_MIN   200 /* the label column: at least, */
 #define LABEL_W_MAX   360 /* at most (longer thread names are cut) */
@@ -87,21 +92,24 @@ struct _WeftTimeline {
 
   double t0, t1; /* visible window, ns */
 
-  /* folded pixels per thread and per lock for (cache_t0, cache_t1, cache_npx):
-   * rows[i] NULL until folded; prev[i] the last folds of earlier windows,
-   * drawn (stretched to the window) until the new ones arrive */
-  guint n_items;  /* threads, then locks */
-  gpointer *rows; /* WeftPixel[npx] or WeftHoldPixel[npx] per item */
+  /* folded pixels per thread, per lock and per highlight strip for
+   * (cache_t0, cache_t1, cache_npx): rows[i] NULL until folded; prev[i] the
+   * last folds of earlier windows, drawn (stretched to the window) until the
+   * new ones arrive */
+  guint n_items;  /* threads, then locks, then a highlight strip per thread (ItemKind) */
+  gpointer *rows; /* WeftPixel[npx], WeftHoldPixel[npx] or guint8[npx] (WEFT_HL_*) per item */
   gboolean *requested;
   Prev *prev;
   double cache_t0, cache_t1;
   int cache_npx;
-  guint gen;               /* of the cache's window; results of other generations are dropped */
-  guint pending;           /* items requested for gen and not back yet */
-  FoldWorker *worker;      /* NULL: fold on the GTK thread */
-  gboolean async;          /* fold on a worker (default) */
-  cairo_surface_t *canvas; /* the bars of the rows in view (Canvas) */
-  GHashTable *layouts;     /* "bold|width|text" -> PangoLayout (label_layout) */
+  guint gen;                    /* of the cache's window; results of other generations are dropped */
+  guint pending;                /* items requested for gen and not back yet */
+  FoldWorker *worker;           /* NULL: fold on the GTK thread */
+  gboolean async;               /* fold on a worker (default) */
+  cairo_surface_t *canvas;      /* the bars of the rows in view (Canvas) */
+  cairo_surface_t *track_image; /* the running track's plot */
+  GHashTable *layouts;          /* "bold|width|text" -> PangoLayout (label_layout) */
+  GHashTable *fitted;           /* "fit|bold|width|text" -> the text cut to fit (fit_label) */
 
   double pointer_x, pointer_y;
   gboolean pointer_inside;
@@ -124,10 +132,17 @@ struct _WeftTimeline {
   /* the highlighted thread (a finding's): its row tinted, its label bold */
   int64_t hl_utid;
 
-  /* the highlighted object: its waits and holds in the cached window */
+  /* a finding's time marked (WeftMark) inside [mark_t0, mark_t1) */
+  int mark;
+  double mark_t0, mark_t1;
+
+  /* the highlighted object: its waits and holds, read on a worker (hl NULL
+   * until they arrive), folded into strips by the fold worker */
   int64_t hl_object;
-  GArray *hl_waits; /* WeftSpan, or NULL when not read for this window */
-  GArray *hl_holds; /* WeftSessionHold */
+  WeftHighlight *hl;
+  GCancellable *hl_cancel; /* of the read in progress */
+  gboolean hl_loading;
+  guint hl_gen; /* of hl: strips folded from another are dropped */
 
   /* flow arrows */
   gboolean show_flows;
@@ -141,7 +156,14 @@ struct _WeftTimeline {
 
 typedef enum { DRAG_NONE, DRAG_SELECT, DRAG_PAN, DRAG_OVERVIEW } DragMode;
 
-enum { SIG_SELECTION_CHANGED, SIG_SPAN_SELECTED, SIG_LOCK_SELECTED, N_SIGNALS };
+enum {
+  SIG_SELECTION_CHANGED,
+  SIG_SPAN_SELECTED,
+  SIG_LOCK_SELECTED,
+  SIG_HIGHLIGHT_READY,
+  SIG_HIGHLIGHT_CLEARED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, N_PROPS };
@@ -165,6 +187,11 @@ static const GdkRGBA state_colors[WEFT_ST_COUNT] = {
     [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
     [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
 };
+/* The running state's time splits (weft-cpu.h): on a CPU is the running
+ * colour; runnable a pale tint of it; off a CPU outside a recorded wait a
+ * brown no state uses. */
+static const GdkRGBA runnable_color = {0xa0 / 255., 0xdc / 255., 0xc8 / 255., 1};
+static const GdkRGBA offcpu_color = {0x9e / 255., 0x7b / 255., 0x4f / 255., 1};
 static const GdkRGBA bg_color = {0xfc / 255., 0xfc / 255., 0xfc / 255., 1};
 static const GdkRGBA row_alt_color = {0xf2 / 255., 0xf3 / 255., 0xf5 / 255., 1};
 static const GdkRGBA proc_color = {0xdd / 255., 0xe1 / 255., 0xe6 / 255., 1};
@@ -174,7 +201,6 @@ static const GdkRGBA grid_color = {0xe4 / 255., 0xe6 / 255., 0xe9 / 255., 1};
 static const GdkRGBA text_color = {0x1e / 255., 0x22 / 255., 0x26 / 255., 1};
 static const GdkRGBA dim_text_color = {0x5a / 255., 0x60 / 255., 0x66 / 255., 1};
 static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1};
-static const GdkRGBA track_fill_color = {0x4f / 255., 0xb0 / 255., 0x95 / 255., 1};
 static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
 static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
 static const GdkRGBA overview_bg_color = {0xe8 / 255., 0xea / 255., 0xee / 255., 1};
@@ -185,6 +211,8 @@ static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.
 static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
 static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
 static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
+static const GdkRGBA mark_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1};
+static const GdkRGBA mark_fill_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 0.14f};
 static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
 static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
 static const GdkRGBA span_inner_color = {1, 1, 1, 1};
@@ -233,8 +261,6 @@ static int rows_h(WeftTimeline *self) { return MAX(0, gtk_widget_get_height(GTK_
 /* The window or the width changed: the folds are requested again at the
  * next frame (ensure_cache). */
 static void invalidate(WeftTimeline *self) {
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
   g_clear_pointer(&self->flows, g_array_unref);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -248,17 +274,23 @@ static double end_ns(WeftTimeline *self) {
   return self->session ? MAX(1.0, (double)weft_session_get_end_ns(self->session)) : 1e6;
 }
 
-/* Set the window, keeping it at least MIN_WINDOW_NS wide and overlapping the
- * recording by at least half its width. */
-static void set_window(WeftTimeline *self, double t0, double t1) {
-  double w = CLAMP(t1 - t0, MIN_WINDOW_NS, end_ns(self) * 4);
-  t0 = CLAMP(t0, -w / 2, end_ns(self) - w / 2);
+/* Set the window to [t0, t1) as asked (at least MIN_WINDOW_NS wide). */
+static void set_window_exactly(WeftTimeline *self, double t0, double t1) {
+  double w = MAX(t1 - t0, MIN_WINDOW_NS);
   if (t0 == self->t0 && t0 + w == self->t1) return;
   self->t0 = t0;
   self->t1 = t0 + w;
   invalidate(self);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_START_NS]);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_END_NS]);
+}
+
+/* Set the window as zooms and pans do: at least MIN_WINDOW_NS and at most
+ * four recordings wide, overlapping the recording by half its width. */
+static void set_window(WeftTimeline *self, double t0, double t1) {
+  double w = CLAMP(t1 - t0, MIN_WINDOW_NS, end_ns(self) * 4);
+  t0 = CLAMP(t0, -w / 2, end_ns(self) - w / 2);
+  set_window_exactly(self, t0, t0 + w);
 }
 
 /* Zoom by factor (> 1 zooms in) keeping the time under x fixed. */
@@ -316,7 +348,9 @@ static void rebuild_entries(WeftTimeline *self) {
  * session, through a connection of its own (WeftSessionReader), so that the
  * GTK thread never waits for a long query. A frame whose window changed
  * bumps the generation and asks for the rows in view first, then the other
- * threads (the running track sums them all), then the lanes in view; the
+ * threads (the running track sums them all), then the lanes in view, then
+ * the highlighted object's strips of the rows in view (from its waits and
+ * holds in memory: weft-highlight.h); the
  * worker drops a job as soon as a newer generation is asked for. Results
  * come back through an async queue drained on the GTK thread; until a row's
  * fold arrives, its last fold of an earlier window is drawn stretched to
@@ -327,20 +361,60 @@ typedef struct {
   double t0, npp;
   int npx;
   guint n;
-  guint *items; /* item index: < n_threads a thread, else a lock */
+  guint *items;      /* item index (ItemKind) */
+  WeftHighlight *hl; /* for highlight strips: a reference, or NULL */
+  guint hl_gen;
 } FoldJob;
 
 typedef struct {
   guint gen;
   guint item;
+  guint hl_gen;
   gpointer px;
 } FoldResult;
+
+/* What item i of the cache is: a thread's row (i < n_threads), a lock's
+ * lane, or the highlight strips of thread i - n_threads - n_locks. */
+typedef enum { ITEM_THREAD, ITEM_LOCK, ITEM_HIGHLIGHT } ItemKind;
+
+static ItemKind item_kind(guint i, guint n_threads, guint n_locks) {
+  return i < n_threads ? ITEM_THREAD : i < n_threads + n_locks ? ITEM_LOCK : ITEM_HIGHLIGHT;
+}
+
+/* Fold item i with reader (the worker's or the session's own), or from hl. */
+static gpointer fold_item(WeftSessionReader *reader, WeftSession *session, const WeftHighlight *hl, guint i, double t0,
+                          double npp, int npx) {
+  guint nt = weft_session_get_n_threads(session), nl = weft_session_get_n_locks(session);
+  switch (item_kind(i, nt, nl)) {
+    case ITEM_THREAD: {
+      WeftPixel *px = g_new(WeftPixel, npx);
+      if (reader)
+        weft_session_reader_fold(reader, i, t0, npp, npx, px);
+      else
+        weft_session_fold(session, i, t0, npp, npx, px);
+      return px;
+    }
+    case ITEM_LOCK: {
+      WeftHoldPixel *px = g_new(WeftHoldPixel, npx);
+      if (reader)
+        weft_session_reader_fold_lock(reader, i - nt, t0, npp, npx, px);
+      else
+        weft_session_fold_lock(session, i - nt, t0, npp, npx, px);
+      return px;
+    }
+    default: {
+      guint8 *px = g_new(guint8, npx);
+      weft_highlight_fold(hl, i - nt - nl, t0, npp, npx, px);
+      return px;
+    }
+  }
+}
 
 struct _FoldWorker {
   gint ref;
   GThread *thread;
   WeftSessionReader *reader;
-  guint n_threads;
+  WeftSession *session; /* its immutable tables only (the thread and lock counts) */
   GMutex lock;
   GCond cond;
   GQueue jobs;          /* FoldJob*, under lock */
@@ -354,6 +428,7 @@ struct _FoldWorker {
 
 static void fold_job_free(FoldJob *j) {
   g_free(j->items);
+  if (j->hl) weft_highlight_unref(j->hl);
   g_free(j);
 }
 
@@ -390,13 +465,8 @@ static gpointer worker_main(gpointer data) {
       FoldResult *r = g_new0(FoldResult, 1);
       r->gen = job->gen;
       r->item = item;
-      if (item < w->n_threads) {
-        r->px = g_new(WeftPixel, job->npx);
-        weft_session_reader_fold(w->reader, item, job->t0, job->npp, job->npx, r->px);
-      } else {
-        r->px = g_new(WeftHoldPixel, job->npx);
-        weft_session_reader_fold_lock(w->reader, item - w->n_threads, job->t0, job->npp, job->npx, r->px);
-      }
+      r->hl_gen = job->hl_gen;
+      r->px = fold_item(w->reader, w->session, job->hl, item, job->t0, job->npp, job->npx);
       g_async_queue_push(w->results, r);
       if (g_atomic_int_compare_and_exchange(&w->idle_pending, 0, 1)) {
         g_atomic_int_inc(&w->ref);
@@ -419,7 +489,7 @@ static FoldWorker *worker_new(WeftSession *session) {
   FoldWorker *w = g_new0(FoldWorker, 1);
   w->ref = 1;
   w->reader = reader;
-  w->n_threads = weft_session_get_n_threads(session);
+  w->session = session;
   g_mutex_init(&w->lock);
   g_cond_init(&w->cond);
   g_queue_init(&w->jobs);
@@ -446,15 +516,24 @@ static void worker_detach(FoldWorker *w) {
 
 static void item_free_prev(Prev *p) { g_clear_pointer(&p->px, g_free); }
 
-/* Apply the results that are there; TRUE if any was of the current window. */
+static guint n_threads(WeftTimeline *self) { return weft_session_get_n_threads(self->session); }
+static guint n_locks(WeftTimeline *self) { return weft_session_get_n_locks(self->session); }
+static ItemKind kind_of(WeftTimeline *self, guint i) { return item_kind(i, n_threads(self), n_locks(self)); }
+/* The item of thread i's highlight strips. */
+static guint hl_item(WeftTimeline *self, guint i) { return n_threads(self) + n_locks(self) + i; }
+
+/* Apply the results that are there; TRUE if any was of the current window.
+ * Every result of the current window was counted in pending once; a strip
+ * of another highlight than the current one is dropped. */
 static gboolean apply_results(WeftTimeline *self) {
   FoldWorker *w = self->worker;
   FoldResult *r;
   gboolean any = FALSE;
   while (w && (r = g_async_queue_try_pop(w->results))) {
-    if (r->gen == self->gen && self->rows && r->item < self->n_items && self->requested[r->item]) {
+    if (r->gen == self->gen && self->rows && r->item < self->n_items) {
       if (self->pending > 0) self->pending--;
-      if (!self->rows[r->item]) {
+      gboolean stale = kind_of(self, r->item) == ITEM_HIGHLIGHT && r->hl_gen != self->hl_gen;
+      if (!stale && self->requested[r->item] && !self->rows[r->item]) {
         self->rows[r->item] = r->px;
         r->px = NULL;
         any = TRUE;
@@ -488,7 +567,7 @@ static void free_cache(WeftTimeline *self) {
  * changed (the folds of the old window become the prev of their items). */
 static void ensure_cache(WeftTimeline *self) {
   int npx = timeline_npx(self);
-  guint n = weft_session_get_n_threads(self->session) + weft_session_get_n_locks(self->session);
+  guint n = 2 * n_threads(self) + n_locks(self);
   if (!self->rows || self->n_items != n) {
     free_cache(self);
     self->n_items = n;
@@ -517,17 +596,20 @@ static void ensure_cache(WeftTimeline *self) {
 
 /* Fold item i now, on the GTK thread. */
 static void fold_now(WeftTimeline *self, guint i) {
-  guint nt = weft_session_get_n_threads(self->session);
   int npx = self->cache_npx;
   double npp = (self->cache_t1 - self->cache_t0) / npx;
-  if (i < nt) {
-    WeftPixel *px = g_new(WeftPixel, npx);
-    weft_session_fold(self->session, i, self->cache_t0, npp, npx, px);
-    self->rows[i] = px;
-  } else {
-    WeftHoldPixel *px = g_new(WeftHoldPixel, npx);
-    weft_session_fold_lock(self->session, i - nt, self->cache_t0, npp, npx, px);
-    self->rows[i] = px;
+  self->rows[i] = fold_item(NULL, self->session, self->hl, i, self->cache_t0, npp, npx);
+}
+
+/* Forget the highlight strips (another object, or none): folded, asked for
+ * and earlier windows' alike. */
+static void forget_strips(WeftTimeline *self) {
+  self->hl_gen++;
+  for (guint i = 0; self->rows && i < n_threads(self); i++) {
+    guint k = hl_item(self, i);
+    g_clear_pointer(&self->rows[k], g_free);
+    item_free_prev(&self->prev[k]);
+    self->requested[k] = FALSE;
   }
 }
 
@@ -545,6 +627,8 @@ static void request(WeftTimeline *self, const guint *items, guint n) {
     if (!job) {
       job = g_new0(FoldJob, 1);
       job->gen = self->gen;
+      job->hl = self->hl ? weft_highlight_ref(self->hl) : NULL;
+      job->hl_gen = self->hl_gen;
       job->t0 = self->cache_t0;
       job->npx = self->cache_npx;
       job->npp = (self->cache_t1 - self->cache_t0) / job->npx;
@@ -560,44 +644,52 @@ static void request(WeftTimeline *self, const guint *items, guint n) {
   g_mutex_unlock(&self->worker->lock);
 }
 
-/* The folds the frame needs: the rows and lanes in view first, then every
- * other thread (for the running track). */
+/* The folds the frame needs: the rows and lanes in view first, then the
+ * highlight strips of the rows in view, then every other thread (for the
+ * running track). */
 static void request_frame(WeftTimeline *self) {
   ensure_cache(self);
-  guint nt = weft_session_get_n_threads(self->session);
-  g_autofree guint *items = g_new(guint, 2 * (size_t)self->n_items + 1); /* in view, then every thread */
+  guint nt = n_threads(self);
+  g_autofree guint *items = g_new(guint, 3 * (size_t)self->n_items + 1);
   guint n = 0;
   int top = 0, rh = rows_h(self);
-  for (guint k = 0; k < self->entries->len; k++) {
-    Entry *e = &g_array_index(self->entries, Entry, k);
-    int y = e->y - (int)self->scroll_y;
-    if (y + e->h < top || y >= top + rh) continue;
-    if (e->kind == ENTRY_THREAD)
-      items[n++] = e->index;
-    else if (e->kind == ENTRY_LOCK)
-      items[n++] = nt + e->index;
+  for (int pass = 0; pass < 2; pass++) {
+    for (guint k = 0; k < self->entries->len; k++) {
+      Entry *e = &g_array_index(self->entries, Entry, k);
+      int y = e->y - (int)self->scroll_y;
+      if (y + e->h < top || y >= top + rh) continue;
+      if (pass == 0 && e->kind == ENTRY_THREAD)
+        items[n++] = e->index;
+      else if (pass == 0 && e->kind == ENTRY_LOCK)
+        items[n++] = nt + e->index;
+      else if (pass == 1 && e->kind == ENTRY_THREAD && self->hl)
+        items[n++] = hl_item(self, e->index);
+    }
   }
   for (guint i = 0; i < nt; i++) items[n++] = i;
   request(self, items, n);
 }
 
 /* Item i's pixels for the window: its fold, else its last fold stretched
- * into tmp (WEFT_PIXEL_NONE / no holder where it has none), else NULL. */
+ * into tmp (WEFT_PIXEL_NONE / no holder / no strip where it has none), else
+ * NULL. */
 static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
   if (self->rows[i]) return self->rows[i];
   const Prev *pv = &self->prev[i];
   if (!pv->px) return NULL;
-  gboolean lock = i >= weft_session_get_n_threads(self->session);
+  ItemKind kind = kind_of(self, i);
   int npx = self->cache_npx;
   double npp = (self->cache_t1 - self->cache_t0) / npx;
   for (int p = 0; p < npx; p++) {
     double q = floor((self->cache_t0 + (p + 0.5) * npp - pv->t0) / pv->npp);
     gboolean in = q >= 0 && q < pv->npx;
-    if (lock)
+    if (kind == ITEM_LOCK)
       ((WeftHoldPixel *)tmp)[p] = in ? ((const WeftHoldPixel *)pv->px)[(int)q] : (WeftHoldPixel){-1, 0};
+    else if (kind == ITEM_HIGHLIGHT)
+      ((guint8 *)tmp)[p] = in ? ((const guint8 *)pv->px)[(int)q] : 0;
     else
       ((WeftPixel *)tmp)[p] =
-          in ? ((const WeftPixel *)pv->px)[(int)q] : (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0};
+          in ? ((const WeftPixel *)pv->px)[(int)q] : (WeftPixel){.state = WEFT_PIXEL_NONE, .mark = WEFT_PIXEL_NONE};
   }
   return tmp;
 }
@@ -612,7 +704,7 @@ static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
 
 static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
   ensure_cache(self);
-  guint k = weft_session_get_n_threads(self->session) + i;
+  guint k = n_threads(self) + i;
   if (!self->rows[k]) fold_now(self, k);
   return self->rows[k];
 }
@@ -670,61 +762,188 @@ static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
   g_free(body);
 }
 
-/* One thread's bar at canvas line y: the state of each column, a wait mark on its lower part. */
+/* The highlighted object's strips on thread i's row at canvas line y: over
+ * the bar where it waited for the object, under it where it held it (in
+ * the row's margins), a pixel marked if a wait or hold overlaps it. */
+static void fill_strips(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  if (!self->hl) return;
+  g_autofree guint8 *tmp = g_new(guint8, cv->w);
+  const guint8 *px = item_pixels(self, hl_item(self, i), tmp);
+  if (!px) return;
+  guint8 any = 0;
+  for (int p = 0; p < cv->w; p++) any |= px[p];
+  if (!any) return;
+  g_autofree guint32 *line = g_new(guint32, cv->w);
+  static const struct {
+    guint8 bit;
+    const GdkRGBA *color;
+    int at; /* line in the row */
+  } strips[] = {{WEFT_HL_WAIT, &hl_wait_color, 0}, {WEFT_HL_HOLD, &hl_hold_color, ROW_H - HL_H}};
+  for (guint k = 0; k < G_N_ELEMENTS(strips); k++) {
+    if (!(any & strips[k].bit)) continue;
+    guint32 c = argb(strips[k].color);
+    for (int p = 0; p < cv->w; p++) line[p] = px[p] & strips[k].bit ? c : 0;
+    canvas_rows(cv, y + strips[k].at, HL_H, line);
+  }
+}
+
+/* Half way to white: the lines of the hatch over a split known only in total. */
+static guint32 hatch_of(guint32 c) {
+  return 0xff000000u | (((c >> 16 & 0xff) + 255) >> 1) << 16 | (((c >> 8 & 0xff) + 255) >> 1) << 8 |
+         (((c & 0xff) + 255) >> 1);
+}
+
+/* Whether canvas pixel (x, y) is on a line of the hatch (diagonal, every 4th). */
+static gboolean hatched_at(int x, int y) { return ((x + y) & 3) == 0; }
+
+/* The heights of a running column's parts in a stack of h px, from the
+ * bottom: on a CPU, then runnable, then off a CPU; a part of at least 5 %
+ * gets a pixel. */
+static void stack_heights(const WeftPixel *px, int h, int *on, int *runnable) {
+  double run = px->oncpu + px->runnable + px->offcpu;
+  double f_on = run > 0 ? px->oncpu / run : 1, f_r = run > 0 ? px->runnable / run : 0;
+  int a = (int)lround(f_on * h), b = (int)lround((f_on + f_r) * h);
+  if (f_on >= 0.05 && a == 0) a = 1;
+  if (f_r >= 0.05 && b == a) b = a + 1;
+  if (1 - f_on - f_r >= 0.05 && b >= h) b = h - 1, a = MIN(a, b);
+  *on = CLAMP(a, 0, h);
+  *runnable = CLAMP(b, *on, h) - *on;
+}
+
+/* One thread's bar at canvas line y: the state of each column (a running
+ * column split into its parts, stacked, hatched where the split is known
+ * only in total), a wait mark on its lower part, the highlight's strips in
+ * its margins. Written a column at a time, straight into the canvas (the
+ * lines of the bar inside it: ka..kb). */
 static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
   const WeftPixel *px = item_pixels(self, i, tmp);
   if (!px) return;
-  int bh = ROW_H - 2 * BAR_INSET;
-  guint32 *body = g_new(guint32, cv->w), *mark = g_new(guint32, cv->w);
-  guint32 colors[WEFT_ST_COUNT];
+  int bh = ROW_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
+  guint32 colors[WEFT_ST_COUNT],
+      parts[3] = {argb(&state_colors[WEFT_ST_RUNNING]), argb(&runnable_color), argb(&offcpu_color)};
+  guint32 hatched[3] = {hatch_of(parts[0]), hatch_of(parts[1]), hatch_of(parts[2])};
   for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
-  for (int p = 0; p < cv->w; p++) {
+  for (int p = 0; p < cv->w && ka < kb; p++) {
+    guint32 *dst = cv->px + (ptrdiff_t)y0 * cv->stride + p;
     guint8 st = px[p].state, mk = px[p].mark;
-    body[p] = st < WEFT_ST_COUNT ? colors[st] : 0;
-    mark[p] = st < WEFT_ST_COUNT ? (mk < WEFT_ST_COUNT ? colors[mk] : body[p]) : 0;
+    int h = st < WEFT_ST_COUNT && mk < WEFT_ST_COUNT ? bh - MARK_H : bh; /* the body, above the mark */
+    int h_on = 0, h_r = 0;
+    gboolean est = st == WEFT_ST_RUNNING && px[p].estimated > 0.5f;
+    if (st == WEFT_ST_RUNNING) stack_heights(&px[p], h, &h_on, &h_r);
+    for (int k = ka; k < kb; k++) {
+      guint32 c;
+      if (st >= WEFT_ST_COUNT)
+        c = 0;
+      else if (k >= h)
+        c = colors[mk];
+      else if (st != WEFT_ST_RUNNING)
+        c = colors[st];
+      else {
+        int d = h - 1 - k, part = d < h_on ? 0 : d < h_on + h_r ? 1 : 2;
+        c = est && hatched_at(p, y0 + k) ? hatched[part] : parts[part];
+      }
+      dst[(ptrdiff_t)k * cv->stride] = c;
+    }
   }
-  canvas_rows(cv, y + BAR_INSET, bh - MARK_H, body);
-  canvas_rows(cv, y + BAR_INSET + bh - MARK_H, MARK_H, mark);
-  g_free(body);
-  g_free(mark);
+  if (ka < kb) memset(cv->written + y0 + ka, 1, (size_t)(kb - ka));
+  fill_strips(self, cv, i, y);
 }
 
-/* The running-threads track: the sum of the rows' running fractions per column. */
-static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
-  int npx = timeline_npx(self), x0 = timeline_x0(self);
-  guint n = weft_session_get_n_threads(self->session);
-  double *sum = g_new0(double, npx);
+static int text_width(WeftTimeline *self, const char *text, gboolean bold);
+
+/* The running track's column sums: threads on a CPU (at most the CPU
+ * count: an estimate spread over an interval between readings can exceed
+ * it, and the excess could only have been runnable), runnable, and the
+ * share of their time whose split is known only in total. */
+typedef struct {
+  double on, runnable, estimated;
+  double running; /* threads in the running state (outside any recorded wait) */
+} TrackColumn;
+
+static void track_columns(WeftTimeline *self, int npx, TrackColumn *out) {
+  guint n = n_threads(self);
+  int ncpus = weft_session_get_ncpus(self->session);
   g_autofree WeftPixel *tmp = g_new(WeftPixel, npx);
+  g_autofree double *run = g_new0(double, npx);
+  memset(out, 0, sizeof *out * (size_t)npx);
   for (guint i = 0; i < n; i++) {
     const WeftPixel *px = item_pixels(self, i, tmp);
-    for (int p = 0; px && p < npx; p++) sum[p] += px[p].running;
+    for (int p = 0; px && p < npx; p++) {
+      out[p].on += px[p].oncpu;
+      out[p].runnable += px[p].runnable;
+      out[p].estimated += px[p].running * px[p].estimated;
+      run[p] += px[p].running;
+      out[p].running += px[p].running;
+    }
   }
-  double peak = 0;
-  for (int p = 0; p < npx; p++) peak = MAX(peak, sum[p]);
+  for (int p = 0; p < npx; p++) {
+    if (ncpus > 0 && out[p].on > ncpus) {
+      out[p].runnable += out[p].on - ncpus;
+      out[p].on = ncpus;
+    }
+    out[p].estimated = run[p] > 0 ? out[p].estimated / run[p] : 0;
+  }
+}
+
+/* The running track: per column, the threads on a CPU (the running colour)
+ * and above them the runnable ones (pale), hatched where the split is
+ * known only in total, scaled to the peak or the CPU count, whichever is
+ * higher, with the CPU count as a dashed line. Drawn as an image. */
+static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
+  int npx = timeline_npx(self), x0 = timeline_x0(self), ncpus = weft_session_get_ncpus(self->session);
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  double peak = ncpus;
+  for (int p = 0; p < npx; p++) peak = MAX(peak, col[p].on + col[p].runnable);
   int max = MAX(1, (int)ceil(peak - 1e-6));
   int top = TRACK_TOP + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
+  int cpu_y = ncpus > 0 ? ph - (int)lround((double)ncpus / max * ph) : -1; /* in the plot */
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
-  gtk_snapshot_append_color(snapshot, &track_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
-  for (int p = 0; p < npx;) {
-    int h = (int)round(sum[p] / max * ph), q = p + 1;
-    if (sum[p] > 0 && h == 0) h = 1; /* never blank if a thread ran */
-    while (q < npx) {
-      int hq = (int)round(sum[q] / max * ph);
-      if (sum[q] > 0 && hq == 0) hq = 1;
-      if (hq != h) break;
-      q++;
-    }
-    if (h > 0) gtk_snapshot_append_color(snapshot, &track_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
-    p = q;
+  if (!self->track_image || cairo_image_surface_get_width(self->track_image) != npx ||
+      cairo_image_surface_get_height(self->track_image) != ph) {
+    g_clear_pointer(&self->track_image, cairo_surface_destroy);
+    self->track_image = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, npx, ph);
   }
-  g_free(sum);
-  /* the label and the y scale, in the label column */
+  if (cairo_surface_status(self->track_image) == CAIRO_STATUS_SUCCESS) {
+    cairo_surface_flush(self->track_image);
+    guint32 *img = (guint32 *)(void *)cairo_image_surface_get_data(self->track_image);
+    int stride = cairo_image_surface_get_stride(self->track_image) / 4;
+    guint32 bg = argb(&track_bg_color), on = argb(&state_colors[WEFT_ST_RUNNING]), rn = argb(&runnable_color);
+    guint32 cpu_line = argb(&text_color);
+    for (int p = 0; p < npx; p++) {
+      int h_on = (int)lround(col[p].on / max * ph), h_all = (int)lround((col[p].on + col[p].runnable) / max * ph);
+      if (col[p].on > 0 && h_on == 0) h_on = 1; /* never blank if a thread ran */
+      if (col[p].runnable > 0.05 && h_all <= h_on) h_all = h_on + 1;
+      gboolean est = col[p].estimated > 0.5;
+      for (int k = 0; k < ph; k++) {
+        int d = ph - 1 - k; /* from the base */
+        guint32 c = d < h_on ? on : d < h_all ? rn : bg;
+        if (c != bg && est && hatched_at(p, k)) c = hatch_of(c);
+        if (k == cpu_y && p % 6 < 4) c = cpu_line;
+        img[(size_t)k * stride + p] = c;
+      }
+    }
+    cairo_surface_mark_dirty(self->track_image);
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+    cairo_set_source_surface(cr, self->track_image, x0, top);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+  }
+  /* the label and the y scale, in the label column: the CPU count at its line */
   char buf[32];
-  snapshot_text(self, snapshot, "running", TRUE, 8, top, LABEL_W - 60, ph, &text_color);
-  g_snprintf(buf, sizeof buf, "%d", max);
-  snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
-  snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
+  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &text_color);
+  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &dim_text_color);
+  if (cpu_y >= 0) {
+    g_snprintf(buf, sizeof buf, "%d CPU%s", ncpus, ncpus == 1 ? "" : "s");
+    int tw = text_width(self, buf, FALSE);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &dim_text_color);
+  }
+  if (cpu_y < 0 || cpu_y >= 12) {
+    g_snprintf(buf, sizeof buf, "%d", max);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
+  }
+  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
@@ -937,27 +1156,55 @@ static gboolean span_px(WeftTimeline *self, double a, double b, double *xa, doub
   return TRUE;
 }
 
+/* A legend swatch at x, y: color, hatched or not. */
+static void legend_swatch(GtkSnapshot *snapshot, const GdkRGBA *color, gboolean hatched, double x, int y) {
+  gtk_snapshot_append_color(snapshot, color, &GRAPHENE_RECT_INIT((float)x, y, 12, 12));
+  if (!hatched) return;
+  guint32 c = hatch_of(argb(color));
+  GdkRGBA h = {(c >> 16 & 0xff) / 255.f, (c >> 8 & 0xff) / 255.f, (c & 0xff) / 255.f, 1};
+  for (int dy = 0; dy < 12; dy++)
+    for (int dx = 0; dx < 12; dx++)
+      if (hatched_at(dx, dy)) gtk_snapshot_append_color(snapshot, &h, &GRAPHENE_RECT_INIT((float)x + dx, y + dy, 1, 1));
+}
+
+/* The legend: the states that occur, the running state as its three parts
+ * when the recording has scheduler readings, the hatch, the wait mark. */
 static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int y = height - LEGEND_H;
   gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, y, width, 1));
   guint32 present = self->session ? weft_session_get_states_present(self->session) : 1;
-  double x = 8;
+  gboolean split = self->session && weft_session_has_readings(self->session);
+  typedef struct {
+    const char *name;
+    const GdkRGBA *color;
+    gboolean hatched;
+  } Item;
+  Item items[WEFT_ST_COUNT + 4];
+  guint n = 0;
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!(present & (1u << s))) continue;
-    gtk_snapshot_append_color(snapshot, &state_colors[s], &GRAPHENE_RECT_INIT((float)x, y + 8, 12, 12));
-    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), weft_state_name(s));
-    int lw, lh;
-    pango_layout_get_pixel_size(layout, &lw, &lh);
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)x + 16, y + 1 + (LEGEND_H - lh) / 2.0f));
-    gtk_snapshot_append_layout(snapshot, layout, &text_color);
-    gtk_snapshot_restore(snapshot);
-    g_object_unref(layout);
-    x += 16 + lw + 18;
+    if (s != WEFT_ST_RUNNING || !split) {
+      items[n++] = (Item){weft_state_name(s), &state_colors[s], FALSE};
+      continue;
+    }
+    items[n++] = (Item){"on a CPU", &state_colors[s], FALSE};
+    items[n++] = (Item){"runnable", &runnable_color, FALSE};
+    items[n++] = (Item){"off a CPU", &offcpu_color, FALSE};
   }
-  snapshot_text(self, snapshot, "lower mark: a wait inside a running pixel", FALSE, x + 8, y + 1,
-                MAX(0, width - (int)x - 16), LEGEND_H, &dim_text_color);
+  if (present & 1u << WEFT_ST_RUNNING) items[n++] = (Item){"known only in total", &state_colors[WEFT_ST_RUNNING], TRUE};
+  double x = 8;
+  for (guint k = 0; k < n; k++) {
+    legend_swatch(snapshot, items[k].color, items[k].hatched, x, y + 8);
+    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &text_color);
+    x += 16 + text_width(self, items[k].name, FALSE) + 14;
+  }
+  /* the finding's time marked, or the wait mark: when there is room for it */
+  const char *note = self->mark == WEFT_MARK_SERIAL     ? "marked: at most one thread running (Esc clears)"
+                     : self->mark == WEFT_MARK_RUNNABLE ? "marked: threads waiting for a CPU (Esc clears)"
+                                                        : "lower mark: a wait in the pixel";
+  if (x + 4 + text_width(self, note, FALSE) < width - 8)
+    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &dim_text_color);
 }
 
 /* y (widget coordinates) of the middle of thread i's row, or -1 if the row
@@ -968,39 +1215,6 @@ static double thread_row_y(WeftTimeline *self, guint i) {
     if (e->kind == ENTRY_THREAD && e->index == i) return ROWS_TOP + e->y - self->scroll_y + e->h / 2.0;
   }
   return -1;
-}
-
-/* The highlighted object's waits and holds in the current window. */
-static void load_highlight(WeftTimeline *self) {
-  if (self->hl_object < 0 || self->hl_waits) return;
-  self->hl_waits = g_array_new(FALSE, FALSE, sizeof(WeftSpan));
-  self->hl_holds = g_array_new(FALSE, FALSE, sizeof(WeftSessionHold));
-  int64_t a = (int64_t)floor(self->t0), b = (int64_t)ceil(self->t1);
-  weft_session_waits(self->session, self->hl_object, a, b, self->hl_waits);
-  weft_session_holds(self->session, self->hl_object, a, b, self->hl_holds);
-}
-
-/* A strip over thread row y for [a, b). */
-static void snapshot_strip(WeftTimeline *self, GtkSnapshot *snapshot, int64_t utid, double a, double b, gboolean top,
-                           const GdkRGBA *color) {
-  int i = weft_session_thread_index(self->session, utid);
-  double y = i >= 0 ? thread_row_y(self, (guint)i) : -1, xa, xb;
-  if (y < 0 || !span_px(self, a, b, &xa, &xb)) return;
-  double sy = top ? y - ROW_H / 2.0 : y + ROW_H / 2.0 - HL_H;
-  gtk_snapshot_append_color(snapshot, color, &GRAPHENE_RECT_INIT(xa, sy, xb - xa, HL_H));
-}
-
-static void snapshot_highlight(WeftTimeline *self, GtkSnapshot *snapshot) {
-  if (self->hl_object < 0) return;
-  load_highlight(self);
-  for (guint k = 0; k < self->hl_holds->len; k++) {
-    const WeftSessionHold *h = &g_array_index(self->hl_holds, WeftSessionHold, k);
-    snapshot_strip(self, snapshot, h->utid, h->start_ns, h->start_ns + h->dur_ns, FALSE, &hl_hold_color);
-  }
-  for (guint k = 0; k < self->hl_waits->len; k++) {
-    const WeftSpan *w = &g_array_index(self->hl_waits, WeftSpan, k);
-    snapshot_strip(self, snapshot, w->utid, w->start_ns, w->start_ns + w->dur_ns, TRUE, &hl_wait_color);
-  }
 }
 
 /* A line of width lw from (ax, ay) to (bx, by), with an arrow head at b. */
@@ -1066,6 +1280,54 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot) {
     snapshot_arrow(snapshot, time_x(self, f->from_ns), fy, time_x(self, f->to_ns), ty, c);
   }
 }
+
+/* Whether column p (of the track's sums col) is in the marked time. */
+static gboolean marked(WeftTimeline *self, const TrackColumn *col, int p) {
+  double t = self->t0 + (p + 0.5) * ns_per_px(self);
+  if (self->mark == WEFT_MARK_NONE || t < self->mark_t0 || t >= self->mark_t1) return FALSE;
+  /* at most one thread running on average in the pixel; at least half a thread runnable */
+  return self->mark == WEFT_MARK_SERIAL ? col[p].running <= 1.0 + 1e-6 : col[p].runnable >= 0.5;
+}
+
+/* A finding's time (serial phases, threads waiting for a CPU): the marked
+ * columns tinted over the rows, a bar under the ruler. */
+static void snapshot_mark(WeftTimeline *self, GtkSnapshot *snapshot, int height) {
+  if (self->mark == WEFT_MARK_NONE) return;
+  int npx = timeline_npx(self), x0 = timeline_x0(self);
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
+  for (int p = 0; p < npx;) {
+    if (!marked(self, col, p)) {
+      p++;
+      continue;
+    }
+    int q = p + 1;
+    while (q < npx && marked(self, col, q)) q++;
+    gtk_snapshot_append_color(snapshot, &mark_fill_color, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
+    gtk_snapshot_append_color(snapshot, &mark_color, &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
+    p = q;
+  }
+}
+
+int64_t weft_timeline_get_marked_ns(WeftTimeline *self) {
+  if (!self->session || self->mark == WEFT_MARK_NONE) return 0;
+  ensure_cache(self);
+  int npx = timeline_npx(self), n = 0;
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  for (int p = 0; p < npx; p++) n += marked(self, col, p);
+  return (int64_t)llround(n * ns_per_px(self));
+}
+
+void weft_timeline_set_mark(WeftTimeline *self, WeftMark mark, int64_t start_ns, int64_t end_ns) {
+  self->mark = mark;
+  self->mark_t0 = (double)start_ns;
+  self->mark_t1 = (double)end_ns;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+WeftMark weft_timeline_get_mark(WeftTimeline *self) { return self->mark; }
 
 static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int height) {
   double xa, xb;
@@ -1182,8 +1444,8 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
       if (l->object_id == self->hl_object)
         gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
-      g_snprintf(buf, sizeof buf, "lock %s", l->name);
-      snapshot_text(self, snapshot, buf, l->object_id == self->hl_object, 18, y, LABEL_W - 26, e->h, &dim_text_color);
+      snapshot_text(self, snapshot, weft_timeline_get_lane_label(self, e->index), l->object_id == self->hl_object, 18,
+                    y, -1, e->h, &dim_text_color);
       if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
@@ -1222,10 +1484,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   }
   gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
-  snapshot_highlight(self, snapshot);
   snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
   gtk_snapshot_pop(snapshot);
+  snapshot_mark(self, snapshot, height);
   snapshot_selection(self, snapshot, height);
   snapshot_legend(self, snapshot, width, height);
 }
@@ -1259,6 +1521,41 @@ static Entry *entry_at(WeftTimeline *self, double y) {
   return NULL;
 }
 
+/* A running span's tooltip: how its interval between scheduler readings
+ * split its running time (the only thing known about it). */
+static void append_cpu_split(WeftTimeline *self, GString *s, guint i, int64_t t) {
+  WeftCpuInterval x;
+  char a[32], b[32];
+  if (!weft_session_cpu_at(self->session, i, t, &x)) return;
+  if (!x.measured) {
+    g_string_append(s, "\nno scheduler reading covers it: counted as on a CPU, as the report does");
+    return;
+  }
+  double run = (double)MAX(x.run_ns, 1);
+  g_string_append_printf(s,
+                         "\nbetween the scheduler readings at %s and %s, of its running time: %.0f%% on a CPU, "
+                         "%.0f%% runnable, %.0f%% off a CPU <i>(only these totals are known, not when)</i>",
+                         weft_format_ns(a, sizeof a, x.start_ns), weft_format_ns(b, sizeof b, x.end_ns),
+                         100 * (double)x.oncpu_ns / run, 100 * (double)x.runnable_ns / run,
+                         100 * (double)x.offcpu_ns / run);
+}
+
+/* The running track's tooltip: the column's threads on a CPU and runnable. */
+static gboolean track_tooltip(WeftTimeline *self, int x, GtkTooltip *tooltip) {
+  int p = x - timeline_x0(self), npx = timeline_npx(self), ncpus = weft_session_get_ncpus(self->session);
+  if (p < 0 || p >= npx) return FALSE;
+  g_autofree TrackColumn *col = g_new(TrackColumn, npx);
+  track_columns(self, npx, col);
+  char cpus[32] = "";
+  if (ncpus > 0) g_snprintf(cpus, sizeof cpus, " (of %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
+  char *text = g_strdup_printf("<b>%.2f</b> threads on a CPU%s, <b>%.2f</b> runnable, on average in this pixel%s",
+                               col[p].on, cpus, col[p].runnable,
+                               col[p].estimated > 0.5 ? "\n<i>spread from totals between scheduler readings</i>" : "");
+  gtk_tooltip_set_markup(tooltip, text);
+  g_free(text);
+  return TRUE;
+}
+
 static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard_mode,
                                             GtkTooltip *tooltip) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
@@ -1289,6 +1586,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     g_string_free(s, TRUE);
     return TRUE;
   }
+  if (!e && y >= TRACK_TOP && y < ROWS_TOP) return track_tooltip(self, x, tooltip);
   if (!e || e->kind != ENTRY_THREAD) return FALSE;
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   char a[64], b[64], name[512];
@@ -1307,7 +1605,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     char *esc = g_markup_escape_text(th->name, -1);
     g_string_append_printf(s, "<b>%s</b>  %s\n%s [%d] at %s", weft_state_name(span.state),
                            weft_format_ns(a, sizeof a, span.dur_ns), esc, th->tid,
-                           weft_format_ns(b, sizeof b, span.start_ns));
+                           weft_format_instant(b, sizeof b, span.start_ns, span.dur_ns));
     g_free(esc);
     if (span.object_id >= 0) {
       esc = g_markup_escape_text(weft_session_object_name(self->session, span.object_id, name, sizeof name), -1);
@@ -1335,6 +1633,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
       }
       if (frames->len > 8) g_string_append_printf(s, "\n  … %u more", frames->len - 8);
     }
+    if (span.state == WEFT_ST_RUNNING) append_cpu_split(self, s, e->index, t);
     const WeftPixel *px = row_pixels(self, e->index);
     if (px[p].nstates > 1)
       g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
@@ -1424,33 +1723,48 @@ static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline
   }
 }
 
-/* A click (no drag) at x, y. */
+static void clear_highlights(WeftTimeline *self);
+
+/* A click (no drag) at x, y. On nothing (under the last row, or where a
+ * thread was not alive) it clears the highlights; on a lock lane's label it
+ * clears that lock's highlight, or highlights it. */
 static void click_at(WeftTimeline *self, double x, double y) {
+  if (!self->session || y < ROWS_TOP) return;
   Entry *e = entry_at(self, y);
-  if (!e) return;
+  if (!e) {
+    clear_highlights(self);
+    return;
+  }
   if (e->kind == ENTRY_PROCESS) {
     weft_timeline_toggle_process(self, e->index);
     return;
   }
   int p = (int)floor(x) - timeline_x0(self);
-  if (p < 0 || p >= timeline_npx(self)) return;
-  int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * ns_per_px(self));
+  if (p >= timeline_npx(self) || (p < 0 && e->kind != ENTRY_LOCK)) return;
+  int64_t t = (int64_t)floor(self->t0 + (MAX(p, 0) + 0.5) * ns_per_px(self));
   if (e->kind == ENTRY_LOCK) {
     const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
-    g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
+    if (p < 0 && l->object_id == self->hl_object)
+      clear_highlights(self);
+    else
+      g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
     return;
   }
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   WeftSpan span;
-  if (weft_session_span_at(self->session, e->index, t, &span)) {
-    self->has_span = TRUE;
-    self->span = span;
-  } else {
+  if (!weft_session_span_at(self->session, e->index, t, &span)) {
     self->has_span = FALSE;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    clear_highlights(self);
+    return;
   }
+  self->has_span = TRUE;
+  self->span = span;
   gtk_widget_queue_draw(GTK_WIDGET(self));
   g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)th->utid, (gint64)t);
 }
+
+void weft_timeline_click(WeftTimeline *self, double x, double y) { click_at(self, x, y); }
 
 static void on_drag_end(GtkGestureDrag *g, double ox, double oy, WeftTimeline *self) {
   gboolean click = fabs(ox) < CLICK_SLOP && fabs(oy) < CLICK_SLOP;
@@ -1476,6 +1790,7 @@ static void action_zoom_selection(GtkWidget *w, const char *name, GVariant *para
   weft_timeline_zoom_to_selection(WEFT_TIMELINE(w));
 }
 
+/* Esc: the selection, the outlined span and the highlights go. */
 static void action_clear_selection(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   weft_timeline_set_selection(self, 0, 0);
@@ -1483,6 +1798,7 @@ static void action_clear_selection(GtkWidget *w, const char *name, GVariant *par
     self->has_span = FALSE;
     gtk_widget_queue_draw(w);
   }
+  clear_highlights(self);
 }
 
 static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
@@ -1538,11 +1854,14 @@ static void weft_timeline_finalize(GObject *object) {
   self->worker = NULL;
   free_cache(self);
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
+  g_clear_pointer(&self->track_image, cairo_surface_destroy);
   g_hash_table_unref(self->layouts);
+  g_hash_table_unref(self->fitted);
   g_free(self->collapsed);
   g_free(self->overview);
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
   g_clear_pointer(&self->flows, g_array_unref);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
@@ -1577,6 +1896,12 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   /* a lock lane was clicked: the object and the time under the pointer */
   signals[SIG_LOCK_SELECTED] = g_signal_new("lock-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                             NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  /* the highlighted object's waits and holds were read (or could not be): the object */
+  signals[SIG_HIGHLIGHT_READY] = g_signal_new("highlight-ready", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  /* the user cleared the highlights (Esc, a click on nothing or on the highlighted lane's label) */
+  signals[SIG_HIGHLIGHT_CLEARED] = g_signal_new("highlight-cleared", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_install_action(widget_class, "timeline.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action(widget_class, "timeline.zoom-out", NULL, action_zoom);
@@ -1643,6 +1968,7 @@ static void weft_timeline_init(WeftTimeline *self) {
   self->label_w = LABEL_W_MIN;
   self->async = TRUE;
   self->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->fitted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   self->t0 = 0;
   self->t1 = 1e6;
   gtk_widget_set_focusable(GTK_WIDGET(self), TRUE);
@@ -1675,9 +2001,89 @@ static void weft_timeline_init(WeftTimeline *self) {
 
 GtkWidget *weft_timeline_new(void) { return g_object_new(WEFT_TYPE_TIMELINE, NULL); }
 
+/* The label column's width: it fits the longest "name [tid]" (Python
+ * threads are named "ThreadPoolExecutor-0_1 (_worker)") and "lock NAME" (an
+ * unnamed lock is named after its call site: "pigz+0x10b20 from
+ * pigz+0x10bd1 #2"), in bold, within LABEL_W_MIN..MAX; a label of 20 bytes
+ * or fewer fits the narrowest column anyway. */
+static int label_column(WeftTimeline *self, WeftSession *session) {
+  int width = LABEL_W_MIN;
+  gsize longest = 20; /* only a label longer (in bytes) than any measured so far is measured */
+  guint nt = session ? weft_session_get_n_threads(session) : 0, nl = session ? weft_session_get_n_locks(session) : 0;
+  for (guint i = 0; i < nt + nl && width < LABEL_W_MAX; i++) {
+    char lb[600];
+    if (i < nt)
+      g_snprintf(lb, sizeof lb, "%s [%d]", weft_session_get_thread(session, i)->name,
+                 weft_session_get_thread(session, i)->tid);
+    else
+      g_snprintf(lb, sizeof lb, "lock %s", weft_session_get_lock(session, i - nt)->name);
+    if (strlen(lb) <= longest) continue;
+    longest = strlen(lb);
+    int w = 0, h = 0;
+    PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+    char *m = g_markup_printf_escaped("<b>%s</b>", lb);
+    pango_layout_set_markup(l, m, -1);
+    g_free(m);
+    pango_layout_get_pixel_size(l, &w, &h);
+    g_object_unref(l);
+    width = CLAMP(w + 26 + 4, width, LABEL_W_MAX);
+  }
+  return width;
+}
+
+/* text cut at its end to fit width px ("lock pigz+0x10b20 from pi…"), the
+ * start kept: a lock's name starts with what it is. Cached by width, weight
+ * and text, with the layouts. */
+static const char *fit_label(WeftTimeline *self, const char *text, gboolean bold, int width) {
+  char *key = g_strdup_printf("fit|%d|%d|%s", bold ? 1 : 0, width, text);
+  const char *fitted = g_hash_table_lookup(self->fitted, key);
+  if (fitted) {
+    g_free(key);
+    return fitted;
+  }
+  if (g_hash_table_size(self->fitted) > 4096) g_hash_table_remove_all(self->fitted);
+  char *best = NULL;
+  if (text_width(self, text, bold) <= width) {
+    best = g_strdup(text);
+  } else { /* the most characters that fit with the ellipsis */
+    glong lo = 0, hi = g_utf8_strlen(text, -1);
+    while (lo < hi) {
+      glong mid = (lo + hi + 1) / 2;
+      char *cand = g_strdup_printf("%.*s…", (int)(g_utf8_offset_to_pointer(text, mid) - text), text);
+      PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
+      char *m = g_markup_printf_escaped(bold ? "<b>%s</b>" : "%s", cand);
+      pango_layout_set_markup(l, m, -1);
+      int w = 0, h = 0;
+      pango_layout_get_pixel_size(l, &w, &h);
+      g_object_unref(l);
+      g_free(m);
+      if (w <= width) {
+        g_free(best);
+        best = cand;
+        lo = mid;
+      } else {
+        g_free(cand);
+        hi = mid - 1;
+      }
+    }
+    if (!best) best = g_strdup("…");
+  }
+  g_hash_table_insert(self->fitted, key, best);
+  return best;
+}
+
+const char *weft_timeline_get_lane_label(WeftTimeline *self, guint i) {
+  const WeftSessionLock *l = self->session ? weft_session_get_lock(self->session, i) : NULL;
+  if (!l) return NULL;
+  char buf[600];
+  g_snprintf(buf, sizeof buf, "lock %s", l->name);
+  return fit_label(self, buf, l->object_id == self->hl_object, LABEL_W - 26);
+}
+
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_return_if_fail(WEFT_IS_TIMELINE(self));
   g_hash_table_remove_all(self->layouts);
+  g_hash_table_remove_all(self->fitted);
   /* the old session's worker stops before its session may go */
   worker_detach(self->worker);
   self->worker = NULL;
@@ -1689,26 +2095,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_free(self->collapsed);
   self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
-  /* the label column fits the longest "name [tid]" (Python threads are named
-   * "ThreadPoolExecutor-0_1 (_worker)"), within LABEL_W_MIN..MAX; a label of
-   * 20 bytes or fewer fits the narrowest column anyway */
-  self->label_w = LABEL_W_MIN;
-  int longest = 20; /* only a label longer (in bytes) than any measured so far is measured */
-  for (guint i = 0; session && i < weft_session_get_n_threads(session) && self->label_w < LABEL_W_MAX; i++) {
-    const WeftSessionThread *t = weft_session_get_thread(session, i);
-    char lb[600];
-    int len = g_snprintf(lb, sizeof lb, "%s [%d]", t->name, t->tid);
-    if (len <= longest) continue;
-    longest = len;
-    int w = 0, h = 0;
-    PangoLayout *l = gtk_widget_create_pango_layout(GTK_WIDGET(self), NULL);
-    char *m = g_markup_printf_escaped("<b>%s</b>", lb);
-    pango_layout_set_markup(l, m, -1);
-    g_free(m);
-    pango_layout_get_pixel_size(l, &w, &h);
-    g_object_unref(l);
-    self->label_w = CLAMP(w + 26 + 4, self->label_w, LABEL_W_MAX);
-  }
+  self->label_w = label_column(self, session);
   /* the launchers (env, shells, pyenv's shims before the program) start
    * collapsed, and the rows start at the program, as `weft report` does */
   guint prog = G_MAXUINT;
@@ -1719,6 +2106,10 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_clear_pointer(&self->overview, g_free);
   self->has_sel = self->has_span = FALSE;
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
+  self->hl_loading = FALSE;
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_y = 0;
@@ -1736,7 +2127,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
 WeftSession *weft_timeline_get_session(WeftTimeline *self) { return self->session; }
 
 void weft_timeline_set_range(WeftTimeline *self, int64_t start_ns, int64_t end_ns) {
-  set_window(self, (double)start_ns, (double)end_ns);
+  set_window_exactly(self, (double)start_ns, (double)end_ns);
 }
 
 void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns) {
@@ -1766,12 +2157,60 @@ void weft_timeline_zoom_to_selection(WeftTimeline *self) {
   if (self->has_sel) set_window(self, self->sel_t0, self->sel_t1);
 }
 
+/* The highlight's waits and holds arrived (GTK thread); data: a reference to the timeline. */
+static void on_highlight_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  WeftHighlight *hl = weft_highlight_read_finish(res, &error);
+  /* only the read of the current highlight (a later pick cancelled the others) */
+  if (self->hl_loading && g_task_get_cancellable(G_TASK(res)) == self->hl_cancel) {
+    self->hl_loading = FALSE;
+    g_clear_object(&self->hl_cancel);
+    if (hl) {
+      self->hl = weft_highlight_ref(hl);
+      forget_strips(self);
+      gtk_widget_queue_draw(GTK_WIDGET(self));
+    } else {
+      g_warning("weft-gui: cannot highlight object %" G_GINT64_FORMAT ": %s", self->hl_object, error->message);
+    }
+    g_signal_emit(self, signals[SIG_HIGHLIGHT_READY], 0, (gint64)self->hl_object);
+  }
+  if (hl) weft_highlight_unref(hl);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
   if (self->hl_object == object_id) return;
   self->hl_object = object_id;
-  g_clear_pointer(&self->hl_waits, g_array_unref);
-  g_clear_pointer(&self->hl_holds, g_array_unref);
+  if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
+  g_clear_object(&self->hl_cancel);
+  g_clear_pointer(&self->hl, weft_highlight_unref);
+  self->hl_loading = FALSE;
+  if (self->session) forget_strips(self);
+  if (self->session && object_id >= 0) {
+    self->hl_loading = TRUE;
+    self->hl_cancel = g_cancellable_new();
+    weft_highlight_read_async(self->session, object_id, self->hl_cancel, on_highlight_read, g_object_ref(self));
+  }
   gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span) {
+  return self->hl && weft_highlight_get_worst_wait(self->hl, span);
+}
+
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) { return self->hl_object >= 0 && !self->hl_loading; }
+
+/* Clear the highlighted object and thread and the marked time (Esc, a click
+ * on nothing, on the lane label of the highlighted lock): "highlight-cleared"
+ * tells the window. */
+static void clear_highlights(WeftTimeline *self) {
+  if (self->hl_object < 0 && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
+  weft_timeline_set_highlight(self, -1);
+  weft_timeline_set_highlight_thread(self, -1);
+  weft_timeline_set_mark(self, WEFT_MARK_NONE, 0, 0);
+  g_signal_emit(self, signals[SIG_HIGHLIGHT_CLEARED], 0);
 }
 
 int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object; }
@@ -1858,7 +2297,9 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
 }
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
-  if (!self->session || !self->worker) return FALSE;
+  if (!self->session) return FALSE;
+  if (self->hl_loading) return TRUE;
+  if (!self->worker) return FALSE;
   apply_results(self);
   /* a window not requested yet (no frame since it changed) is busy too */
   return self->pending > 0 || !self->rows || self->cache_npx != timeline_npx(self) || self->cache_t0 != self->t0 ||

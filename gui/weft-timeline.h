@@ -19,7 +19,9 @@ GtkWidget *weft_timeline_new(void);
  * replaced (NULL) first. Setting a session fits the whole recording. */
 void weft_timeline_set_session(WeftTimeline *self, WeftSession *session);
 WeftSession *weft_timeline_get_session(WeftTimeline *self);
-/* The visible window [start, end) in ns since the start of the recording. */
+/* The visible window [start, end) in ns since the start of the recording
+ * (set as asked, at least 50 ns wide; zooms and pans keep it overlapping the
+ * recording). */
 void weft_timeline_set_range(WeftTimeline *self, int64_t start_ns, int64_t end_ns);
 void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns);
 /* Show the whole recording. */
@@ -33,12 +35,30 @@ void weft_timeline_set_selection(WeftTimeline *self, int64_t start_ns, int64_t e
 void weft_timeline_zoom_to_selection(WeftTimeline *self);
 
 /* Highlight the waits (a strip on top of the waiting thread's row) and the
- * holds (a strip at the bottom of the holder's row) of an object; -1: none. */
+ * holds (a strip at the bottom of the holder's row) of an object; -1: none.
+ * They are read on a worker ("highlight-ready" when they are there). Esc, a
+ * click on nothing or on the highlighted lock lane's label clear it (and the
+ * highlighted thread): "highlight-cleared". */
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
 int64_t weft_timeline_get_highlight(WeftTimeline *self);
+/* TRUE once the highlighted object's waits and holds are read (or failed). */
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self);
+/* The highlighted object's longest wait; FALSE if it has none or it is not
+ * read yet. */
+gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span);
 /* Highlight a thread's row (tinted, bold label, a bar at its left); -1: none. */
 void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid);
 int64_t weft_timeline_get_highlight_thread(WeftTimeline *self);
+
+/* A finding's time marked on the timeline inside [start, end): the pixel
+ * columns with at most one thread running on average (serial phases), or
+ * with at least half a thread runnable, waiting for a CPU (oversubscribed);
+ * tinted over the rows, a bar under the ruler. Cleared with the highlight. */
+typedef enum { WEFT_MARK_NONE, WEFT_MARK_SERIAL, WEFT_MARK_RUNNABLE } WeftMark;
+void weft_timeline_set_mark(WeftTimeline *self, WeftMark mark, int64_t start_ns, int64_t end_ns);
+WeftMark weft_timeline_get_mark(WeftTimeline *self);
+/* The time of the marked columns in the window (ns), from the folds there. */
+int64_t weft_timeline_get_marked_ns(WeftTimeline *self);
 
 /* Outline span (its utid set) and show it: its process expanded, its row
  * scrolled into view, the window three times its length around it. */
@@ -65,6 +85,13 @@ void weft_timeline_request(WeftTimeline *self);
 /* Wait up to timeout_ms for folds to arrive and take them; TRUE if any of
  * the current window arrived (for --bench, which draws without the main loop). */
 gboolean weft_timeline_wait(WeftTimeline *self, guint timeout_ms);
+
+/* Lock lane i's label as drawn: "lock NAME", cut at its end to fit the
+ * label column ("…"). NULL if there is no such lane. */
+const char *weft_timeline_get_lane_label(WeftTimeline *self, guint i);
+
+/* A click at (x, y) in the widget, as the mouse's (for --click). */
+void weft_timeline_click(WeftTimeline *self, double x, double y);
 
 /* Collapse or expand process i's rows (a click on its header). */
 void weft_timeline_toggle_process(WeftTimeline *self, guint process);

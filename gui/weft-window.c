@@ -31,6 +31,7 @@ struct _WeftWindow {
   GtkPaned *paned;
   GtkWidget *side;
   GtkStack *side_stack;
+  GtkFlowBox *page_buttons; /* one toggle button per page of side_stack */
   WeftSelectionPanel *selection_panel;
   WeftFindingsPanel *findings_panel;
   GtkLabel *details_label;
@@ -45,6 +46,7 @@ struct _WeftWindow {
   guint objects_gen;         /* of the objects table's load (one per opened recording) */
   gboolean objects_busy;     /* the objects table is being read on a worker */
   GtkWidget *objects_status; /* "reading…" over the objects table */
+  int64_t show_worst_of;     /* an object whose longest wait is shown once its highlight is read, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -103,8 +105,9 @@ static void show_span_details(WeftWindow *self, const WeftSpan *span) {
   g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
                          weft_format_ns(a, sizeof a, span->dur_ns));
   append_thread(self, s, "thread", span->utid);
-  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n", weft_format_ns(b, sizeof b, span->start_ns),
-                         weft_format_ns(c, sizeof c, span->start_ns + span->dur_ns));
+  g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n",
+                         weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
+                         weft_format_instant(c, sizeof c, span->start_ns + span->dur_ns, span->dur_ns));
   if (span->object_id >= 0) {
     char *esc = g_markup_escape_text(weft_session_object_name(self->session, span->object_id, buf, sizeof buf), -1);
     g_string_append_printf(s, "<b>object</b> %s\n", esc);
@@ -126,15 +129,34 @@ static void on_span_selected(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow
 
 /* ---- objects: highlight and jump to the longest wait ---- */
 
-static void activate_object(WeftWindow *self, int64_t object_id) {
-  weft_timeline_set_highlight(self->timeline, object_id);
+/* The highlighted object's longest wait on the timeline and the details
+ * page, or its lane when it has no wait. */
+static void show_worst(WeftWindow *self, int64_t object_id) {
+  self->show_worst_of = -1;
   WeftSpan worst;
-  if (weft_session_worst_wait(self->session, object_id, &worst)) {
+  if (weft_timeline_get_highlight_worst(self->timeline, &worst)) {
     weft_timeline_show_span(self->timeline, &worst);
     show_span_details(self, &worst);
   } else {
     weft_timeline_scroll_to_lock(self->timeline, object_id);
   }
+}
+
+/* Highlight the object; its longest wait is shown when the highlight's
+ * waits and holds are read (on a worker: the longest is found there). */
+static void activate_object(WeftWindow *self, int64_t object_id) {
+  weft_timeline_set_highlight(self->timeline, object_id);
+  self->show_worst_of = object_id;
+  if (weft_timeline_highlight_is_ready(self->timeline)) show_worst(self, object_id);
+}
+
+static void on_highlight_ready(WeftTimeline *tl, gint64 object_id, WeftWindow *self) {
+  if (object_id == self->show_worst_of && object_id == weft_timeline_get_highlight(tl)) show_worst(self, object_id);
+}
+
+static void on_highlight_cleared(WeftTimeline *tl, WeftWindow *self) {
+  self->show_worst_of = -1;
+  if (self->objects_table) weft_table_unselect(self->objects_table);
 }
 
 static void on_lock_selected(WeftTimeline *tl, gint64 object_id, gint64 t, WeftWindow *self) {
@@ -152,11 +174,22 @@ static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWin
 
 /* A finding: a region zooms to it; an object is highlighted (without a region:
  * the timeline jumps to its longest wait, as from the Sync objects table); a
- * thread is scrolled to and highlighted. */
+ * thread is scrolled to and highlighted; serial phases and threads waiting
+ * for a CPU are marked over the range the findings are of. */
 static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindow *self) {
   const WeftFindingItem *it = weft_findings_panel_get_item(panel, rank);
   if (!it || !self->session) return;
   weft_timeline_set_highlight_thread(self->timeline, it->utid);
+  WeftMark mark = !strcmp(it->kind, "serial")           ? WEFT_MARK_SERIAL
+                  : !strcmp(it->kind, "oversubscribed") ? WEFT_MARK_RUNNABLE
+                                                        : WEFT_MARK_NONE;
+  int64_t a, b; /* the findings are of the selection, or of the whole recording */
+  if (!weft_timeline_get_selection(self->timeline, &a, &b)) {
+    a = 0;
+    b = weft_session_get_end_ns(self->session);
+  }
+  weft_timeline_set_mark(self->timeline, mark, a, b);
+  if (mark != WEFT_MARK_NONE) weft_timeline_set_range(self->timeline, a, b);
   if (it->region >= 0 && it->region_end_ns > it->region_start_ns) {
     weft_timeline_set_highlight(self->timeline, it->object_id);
     int64_t pad = (it->region_end_ns - it->region_start_ns) / 20;
@@ -325,6 +358,53 @@ static void fill_tables(WeftWindow *self) {
   start_objects(self);
 }
 
+/* ---- the page buttons ----
+ *
+ * GtkStackSwitcher's buttons are as wide as the widest, all on one line:
+ * five of them kept the side panel at least 670 pixels wide. These wrap. */
+
+static void on_page_button(GtkToggleButton *b, WeftWindow *self) {
+  if (gtk_toggle_button_get_active(b))
+    gtk_stack_set_visible_child_name(self->side_stack, g_object_get_data(G_OBJECT(b), "page"));
+}
+
+/* The stack's page changed (a button, a key, the code): its button is the active one. */
+static void on_page_shown(WeftWindow *self) {
+  const char *page = gtk_stack_get_visible_child_name(self->side_stack);
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c;
+       c = gtk_widget_get_next_sibling(c)) {
+    GtkToggleButton *b = GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)));
+    if (!g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page)) gtk_toggle_button_set_active(b, TRUE);
+  }
+}
+
+static void make_page_buttons(WeftWindow *self) {
+  /* compact: the five fit on one line of a 340-pixel panel */
+  static GtkCssProvider *css;
+  if (!css) {
+    css = gtk_css_provider_new();
+    gtk_css_provider_load_from_data(css, "button.weft-page { padding: 2px 5px; min-height: 22px; }", -1);
+    gtk_style_context_add_provider_for_display(gtk_widget_get_display(GTK_WIDGET(self)), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+  GtkToggleButton *group = NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->side_stack)); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkStackPage *page = gtk_stack_get_page(self->side_stack, c);
+    GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
+    g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
+    gtk_widget_set_focus_on_click(b, FALSE);
+    gtk_widget_add_css_class(b, "weft-page");
+    if (group)
+      gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b), group);
+    else
+      group = GTK_TOGGLE_BUTTON(b);
+    g_signal_connect(b, "toggled", G_CALLBACK(on_page_button), self);
+    gtk_flow_box_append(self->page_buttons, b);
+  }
+  g_signal_connect_swapped(self->side_stack, "notify::visible-child", G_CALLBACK(on_page_shown), self);
+  on_page_shown(self);
+}
+
 /* ---- opening ---- */
 
 gboolean weft_window_open(WeftWindow *self, const char *path) {
@@ -462,6 +542,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, subtitle_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, side_stack);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, page_buttons);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
@@ -489,10 +570,12 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F1, 0, "win.show-help-overlay", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F9, 0, "win.side-panel", NULL);
 }
 
 static void weft_window_init(WeftWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->show_worst_of = -1;
   self->objects_status = gtk_label_new(NULL);
   gtk_label_set_xalign(GTK_LABEL(self->objects_status), 0);
   gtk_widget_add_css_class(self->objects_status, "dim-label");
@@ -502,6 +585,8 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
   g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
+  g_signal_connect(self->timeline, "highlight-ready", G_CALLBACK(on_highlight_ready), self);
+  g_signal_connect(self->timeline, "highlight-cleared", G_CALLBACK(on_highlight_cleared), self);
   g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
   g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
@@ -511,6 +596,11 @@ static void weft_window_init(WeftWindow *self) {
    * gtk_widget_dispose_template would unparent it under GtkWindow's feet) */
   self->paned = GTK_PANED(gtk_window_get_child(GTK_WINDOW(self)));
   weft_window_reset_layout(self);
+  make_page_buttons(self);
+  /* F9 and the header's toggle: the side panel shown or hidden (the timeline takes the window) */
+  GPropertyAction *side = g_property_action_new("side-panel", self->side, "visible");
+  g_action_map_add_action(G_ACTION_MAP(self), G_ACTION(side));
+  g_object_unref(side);
 
   GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
@@ -524,10 +614,27 @@ static void weft_window_init(WeftWindow *self) {
 
 WeftWindow *weft_window_new(GtkApplication *app) { return g_object_new(WEFT_TYPE_WINDOW, "application", app, NULL); }
 
+/* The side panel's default width: the timeline gets most of the window. */
+#define SIDE_SHARE 0.3
+#define SIDE_MIN   300 /* the side box's width-request (weft-window.ui) */
+#define SIDE_MAX   480
+
 void weft_window_reset_layout(WeftWindow *self) {
   int w, h;
   gtk_window_get_default_size(GTK_WINDOW(self), &w, &h);
-  gtk_paned_set_position(self->paned, MAX(400, w - 470));
+  gtk_paned_set_position(self->paned, w - CLAMP((int)(w * SIDE_SHARE), SIDE_MIN, SIDE_MAX));
+}
+
+void weft_window_write_layout_json(WeftWindow *self, GString *out) {
+  int min = 0, nat = 0;
+  gtk_widget_measure(self->side, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+  g_string_append_printf(out,
+                         "{\"width\": %d, \"timeline_width\": %d, \"side_visible\": %s, \"side_width\": %d, "
+                         "\"side_min_width\": %d}",
+                         gtk_widget_get_width(GTK_WIDGET(self->paned)),
+                         gtk_widget_get_width(GTK_WIDGET(self->timeline)),
+                         gtk_widget_get_visible(self->side) ? "true" : "false",
+                         gtk_widget_get_visible(self->side) ? gtk_widget_get_width(self->side) : 0, min);
 }
 
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet) { self->quiet_errors = quiet; }
@@ -537,8 +644,9 @@ WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self) { return s
 WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self) { return self->findings_panel; }
 
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only) {
+  /* (the header bar stays: without it, on X11, GTK keeps the window inside
+   * the screen even when its content asks for more) */
   gtk_widget_set_visible(self->side, !only);
-  if (only) gtk_window_set_titlebar(GTK_WINDOW(self), NULL);
 }
 
 void weft_window_activate_object(WeftWindow *self, int64_t object_id) {

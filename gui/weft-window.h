@@ -21,7 +21,8 @@ WeftWindow *weft_window_new(GtkApplication *app);
  * window keeps what it showed, shows a dialog and returns FALSE. */
 gboolean weft_window_open(WeftWindow *self, const char *path);
 
-/* The side panel at its default width for the window's default size. */
+/* The side panel at its default width for the window's default size (30 %
+ * of it, 300 to 480 pixels: the timeline gets the rest). */
 void weft_window_reset_layout(WeftWindow *self);
 
 /* For the headless paths of weft-gui.c: */
@@ -29,7 +30,7 @@ void weft_window_reset_layout(WeftWindow *self);
 void weft_window_set_quiet_errors(WeftWindow *self, gboolean quiet);
 /* FALSE: do not compute the findings page (before opening; default TRUE) */
 void weft_window_set_findings_enabled(WeftWindow *self, gboolean enabled);
-/* no header bar and no side panel: the window is the timeline */
+/* no side panel: the window's content is the timeline */
 void weft_window_set_timeline_only(WeftWindow *self, gboolean only);
 WeftTimeline *weft_window_get_timeline(WeftWindow *self);
 WeftSelectionPanel *weft_window_get_selection_panel(WeftWindow *self);
@@ -44,6 +45,9 @@ void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */
 void weft_window_write_details_json(WeftWindow *self, GString *out);
+/* The widths of the window's content, the timeline and the side panel (0
+ * when hidden: F9), and the side panel's minimum width, as JSON. */
+void weft_window_write_layout_json(WeftWindow *self, GString *out);
 
 G_END_DECLS
 

@@ -108,7 +108,8 @@ enum {
   ROW_FLOW,
   ROW_FRAME,
   ROW_MARK,
-  ROW_META
+  ROW_META,
+  ROW_SCHED
 };
 
 /* Start a read of kind on a kept statement k (reset, bound next by the
@@ -352,6 +353,22 @@ int weft_query_state_sums(WeftQuery *q, int64_t utid, int level, int64_t *out, u
     if (present) *present |= 1u << s;
   }
   return weft_cursor_close(&c);
+}
+
+void weft_query_sched(WeftQuery *q, WeftCursor *c, int64_t utid) {
+  if (open_cursor(q, c, ROW_SCHED, -1,
+                  "SELECT ts_ns, cpu_ns, runq_ns, 0 AS last FROM sched_sample WHERE utid = ?1 "
+                  "UNION ALL SELECT end_ns, cpu_ns, coalesce(runq_ns, 0), 1 FROM thread "
+                  "WHERE utid = ?1 AND cpu_ns IS NOT NULL ORDER BY last, ts_ns"))
+    sqlite3_bind_int64(c->st, 1, utid);
+}
+
+bool weft_next_sched(WeftCursor *c, WeftSchedRow *r) {
+  if (!next_row(c, ROW_SCHED)) return false;
+  sqlite3_stmt *st = c->st;
+  *r = (WeftSchedRow){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+                      sqlite3_column_int(st, 3) != 0};
+  return true;
 }
 
 void weft_query_summary(WeftQuery *q, WeftCursor *c, int64_t utid, int level, int64_t b0, int64_t b1) {

@@ -171,6 +171,17 @@ bool weft_next_state_where(WeftCursor *c, WeftStateRow *r, WeftFrameRow *where);
  * coarsest level has a few rows per thread). 0 or -1. */
 int weft_query_state_sums(WeftQuery *q, int64_t utid, int level, int64_t *out, uint32_t *present);
 
+/* Thread utid's scheduler readings (sched_sample: cumulative schedstat
+ * times since it started) in time order, then the last one, at its end, from
+ * thread.cpu_ns and runq_ns (runq_ns 0 when NULL) when it has one (`last`):
+ * weft_next_sched. How they split a thread's time: docs/report-json.md. */
+typedef struct {
+  int64_t ts_ns, cpu_ns, runq_ns;
+  bool last;
+} WeftSchedRow;
+void weft_query_sched(WeftQuery *q, WeftCursor *c, int64_t utid);
+bool weft_next_sched(WeftCursor *c, WeftSchedRow *r);
+
 /* Level of detail: state_summary rows of (utid, level) for buckets b0..b1
  * (inclusive): weft_next_summary. */
 typedef struct {

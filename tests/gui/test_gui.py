@@ -12,11 +12,14 @@
 # the main thread runs is 1/max of the plot); the one lock lane of
 # fx-contended showing the main thread's hue (from its row's swatch) where
 # main held the lock; "PID exe (image N)" headers for a pid that exec'd (a
-# recording of sh exec'ing sh). Exit 0 on success, 1 on a failure, 77 (skip) without
+# recording of sh exec'ing sh); 1400 px wide under a plain `xvfb-run -a` (a 1280x1024 screen),
+# with and without --window; --range outside the recording an error naming it and the
+# recording's extent; --help and the man page agree. Exit 0 on success, 1 on a failure, 77 (skip) without
 # xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
 # until exit, which LeakSanitizer reports in ASan builds.
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -28,15 +31,31 @@ import zlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import weftholds  # noqa: E402
 
-# the colours weft-timeline.c draws (Okabe-Ito)
+# the colours weft-timeline.c draws (Okabe-Ito): the running state's parts (on a CPU in the
+# running colour, runnable, off a CPU), and each half way to white where the hatch crosses it
+# (the split is known only in total), then the waits
 RUNNING = (0x00, 0x9E, 0x73)
+RUNNABLE = (0xA0, 0xDC, 0xC8)
+OFFCPU = (0x9E, 0x7B, 0x4F)
+
+
+def hatched(c):
+    return tuple((v + 255) >> 1 for v in c)
+
+
+ONCPU_ALL = {RUNNING, hatched(RUNNING)}
+RUNNABLE_ALL = {RUNNABLE, hatched(RUNNABLE)}
+OFFCPU_ALL = {OFFCPU, hatched(OFFCPU)}
+RUNNING_PARTS = ONCPU_ALL | RUNNABLE_ALL | OFFCPU_ALL
 LOCK_WAIT = (0xD5, 0x5E, 0x00)
-PALETTE = {RUNNING, LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x72, 0xB2),
-           (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
-           (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
+WAITS = {LOCK_WAIT, (0xE6, 0x9F, 0x00), (0xCC, 0x79, 0xA7), (0x00, 0x72, 0xB2),
+         (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x99, 0x99, 0x99), (0x66, 0x66, 0x66),
+         (0xA6, 0xD8, 0xF5), (0xD4, 0xD4, 0xD4), (0x00, 0x00, 0x00)}
+PALETTE = RUNNING_PARTS | WAITS
 PROCESS_HEADER = (0xDD, 0xE1, 0xE6)
 TRACK_BG = (0xE6, 0xF2, 0xEE)
-TRACK_FILL = (0x4F, 0xB0, 0x95)
+CPU_LINE = (0x1E, 0x22, 0x26)  # the dashed line at the CPU count in the running track
+TRACK = {TRACK_BG, CPU_LINE, RUNNING, hatched(RUNNING), RUNNABLE, hatched(RUNNABLE)}
 SWATCH_X = 9  # inside each thread's hue swatch, left of its label
 W, H = 1000, 400
 TIMEOUT = 120
@@ -109,6 +128,15 @@ def bands(rows, pred, min_count):
     return out
 
 
+ROWS_TOP = 96  # the rows start under the overview, the ruler and the running track
+
+
+def rows_only(rows):
+    """The image's rows with the track and everything above it left out (its fill has the colours
+    of the running state's parts): index y is still line y."""
+    return [[] for _ in rows[:ROWS_TOP]] + rows[ROWS_TOP:]
+
+
 def gui_env(tmp):
     e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
     e.pop("LD_PRELOAD", None)
@@ -124,6 +152,45 @@ def shoot(args, tmp, db, out, extra=()):
            "--size", "%dx%d" % (W, H)] + list(extra) + [db]
     return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)
+
+
+MAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "man", "weft-gui.md")
+
+
+def check_cli(args, tmp, db, end_ns):
+    """Sizes wider than Xvfb's default screen, --size with --window, --range outside the recording,
+    and --help against the man page."""
+    def run(cmd):
+        return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for extra in ([], ["--window"]):
+        out = os.path.join(tmp, "wide.png")
+        # a plain xvfb-run: its screen is 1280x1024
+        p = run(["xvfb-run", "-a", args.gui, "--screenshot", out, "--size", "1400x700"] + extra + [db])
+        size = read_png(out)[:2] if p.returncode == 0 and os.path.exists(out) else None
+        ok(size == (1400, 700), "--screenshot --size 1400x700 %sunder a plain xvfb-run -a: a 1400x700 PNG"
+           % " ".join(extra + [""]), (p.returncode, size, p.stderr.decode("utf-8", "replace")))
+    out = os.path.join(tmp, "outside.png")
+    p = shoot(args, tmp, db, out, ["--range", "5s..6s"])
+    err = p.stderr.decode("utf-8", "replace")
+    end_ms = "%.0f ms" % (end_ns / 1e6) if end_ns >= 100e6 else None
+    ok(p.returncode == 1 and err.count("\n") == 1 and "--range 5.00 s..6.00 s" in err and "0 ns.." in err
+       and (end_ms is None or end_ms in err) and not os.path.exists(out),
+       "--range beyond the recording: exit 1, one line naming the range and the recording's extent, no PNG",
+       (p.returncode, err))
+    # --help and the man page: the same options, and --window renders the same thing
+    p = run([args.gui, "--help"])
+    helptext = p.stdout.decode()
+    with open(MAN, encoding="utf-8") as f:
+        man = f.read()
+    opts = man[man.index("# OPTIONS"):man.index("# EXIT STATUS")]
+    man_opts = set(re.findall(r"^\*\*\\-\\-([a-z-]+)\*\*", opts, re.M))
+    help_opts = set(re.findall(r"^  --([a-z-]+)", helptext, re.M))
+    ok(p.returncode == 0 and man_opts and man_opts == help_opts, "--help and the man page list the same options",
+       (sorted(man_opts ^ help_opts), p.returncode))
+    win_help = re.search(r"--window(.*\n(?: {20,}.*\n)*)", helptext).group(1)
+    win_man = opts[opts.index("\n**\\-\\-window**\n"):].strip().split("\n\n")[0]
+    ok("not the header bar" in " ".join(win_help.split()) and "without the header bar" in " ".join(win_man.split()),
+       "--help and the man page say --window renders the side panel without the header bar", (win_help, win_man))
 
 
 def main():
@@ -158,6 +225,7 @@ def main():
             return 1
         con = sqlite3.connect(db)
         end_ns = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+        ncpus = int(con.execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()[0])
         threads = con.execute("SELECT utid, start_ns, end_ns FROM thread ORDER BY is_main DESC, start_ns").fetchall()
         nproc = con.execute("SELECT count(*) FROM process").fetchone()[0]
         main_utid, waiter_utid = threads[0][0], threads[1][0]
@@ -184,7 +252,7 @@ def main():
         # one bar band per thread (the legend's swatches are too few pixels to count); a thread that
         # lived a short part of the run (a busy machine delays the waiter's start) draws fewer pixels
         shortest = min((e - s) / end_ns for _, s, e in threads) if end_ns > 0 else 1
-        tb = bands(rows[:H - 40], lambda px: px in PALETTE, max(20, min(100, int(0.4 * shortest * (W - 200)))))
+        tb = bands(rows_only(rows[:H - 40]), lambda px: px in PALETTE, max(20, min(100, int(0.4 * shortest * (W - 200)))))
         ok(len(tb) == len(threads), "one bar band per thread", tb)
         pb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
         ok(len(pb) == nproc and (not tb or pb[0][1] <= tb[0][0]), "one header band per process, above its threads",
@@ -209,7 +277,7 @@ def main():
         # (one shorter than two pixels may share each of its pixels with a longer wait of
         # another kind, which then gets the pixel's mark: it must show some wait there)
         missing = [(s, d) for s, d in waits
-                   if not near_cols(tb[1], x0 + int((s + d / 2) / npp)) & ({LOCK_WAIT} if d >= 2 * npp else PALETTE - {RUNNING})]
+                   if not near_cols(tb[1], x0 + int((s + d / 2) / npp)) & ({LOCK_WAIT} if d >= 2 * npp else WAITS)]
         ok(not missing, "every lock wait is in the waiter's row at its time", missing)
         # and none is drawn where the waiter was not alive yet
         xstart = x0 + int(threads[1][1] / npp)
@@ -225,21 +293,27 @@ def main():
                 if b - a > best[1] - best[0]:
                     best = (a, b)
         xl = x0 + int((best[0] + best[1]) / 2 / npp)
-        ok(best[1] - best[0] < 3 * npp or RUNNING in column(tb[0], xl),
+        ok(best[1] - best[0] < 3 * npp or column(tb[0], xl) & RUNNING_PARTS,
            "the holder runs while the waiter waits", (best, column(tb[0], xl)))
 
         # the running track: above the first process header; where only main runs
-        # (before the waiter starts) its height is 1/max of the plot area
-        trb = bands(rows, lambda px: px in (TRACK_BG, TRACK_FILL), W // 2)
+        # (before the waiter starts) its height (on a CPU and runnable) is 1/max of the plot
+        # area, max the peak or the CPU count, whichever is higher
+        trb = bands(rows[:ROWS_TOP], lambda px: px in TRACK, W // 2)
+        fill = ONCPU_ALL | RUNNABLE_ALL
         if ok(len(trb) == 1 and pb and trb[0][1] <= pb[0][0], "the running track is above the first process header",
               (trb, pb)):
             plot_h = trb[0][1] - trb[0][0]
             xm = x0 + int(threads[1][1] / npp / 2)
-            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] == TRACK_FILL)
-            tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] == TRACK_FILL) for x in range(x0, x1))
-            m = round(plot_h / h_main) if h_main else 0
-            ok(1 <= m <= len(threads) and abs(h_main - plot_h / m) <= 1.5 and tallest > plot_h * (m - 1) / m,
-               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest))
+            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] in fill)
+            tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] in fill) for x in range(x0, x1))
+            # (less its share off a CPU, which the track leaves out: main's bar says how much)
+            bar = [rows[y][xm] for y in range(tb[0][0], tb[0][1])]
+            off = sum(1 for px in bar if px in OFFCPU_ALL) / max(1, sum(1 for px in bar if px in RUNNING_PARTS))
+            m = round(plot_h * (1 - off) / h_main) if h_main else 0
+            ok(1 <= m <= max(len(threads), ncpus) and abs(h_main - plot_h * (1 - off) / m) <= 2
+               and (m == ncpus or tallest > plot_h * (m - 1) / m),
+               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest, ncpus, off))
 
         # the lock lane: exactly one (fx-contended has one contended mutex), under the
         # threads, showing main's hue (its row's swatch) where main held the lock
@@ -262,7 +336,7 @@ def main():
         p = shoot(args, tmp, db, out2, ["--range", rng])
         if ok(p.returncode == 0, "--range %s exits 0" % rng, p.stderr):
             w, h, rows = read_png(out2)
-            tb2 = bands(rows, lambda px: px in PALETTE, 100)
+            tb2 = bands(rows_only(rows), lambda px: px in PALETTE, 100)
             if ok(len(tb2) == 2, "two bar bands with --range", tb2):
                 npx = x1 - x0  # the same width: the same size and label column
                 ymid = (tb2[1][0] + tb2[1][1]) // 2
@@ -320,6 +394,7 @@ def main():
                 ok(heights == [4] and label_text(y1, y1 + PROC_H) > 20 and label_text(y1 + PROC_H, y1 + 3 * PROC_H) == 0,
                    "one header per image; the 3 launchers collapsed, the program's thread row under its header",
                    (hb, heights, label_text(y1, y1 + PROC_H), label_text(y1 + PROC_H, y1 + 3 * PROC_H), procs))
+        check_cli(args, tmp, db, end_ns)
     print("1..%d" % len(results))
     return 0 if all(results) else 1
 

@@ -13,13 +13,25 @@
 #   the documented amounts;
 # - --lock ID (as selecting the object in its table) highlights it and shows its longest wait
 #   (from the database) with its call stack's innermost function on the details page, and the
-#   screenshot shows the highlight strip over that wait;
+#   screenshot shows the highlight strip over that wait; Esc, a click on empty space and a click on
+#   the lane's label clear the highlight (--click), a click on a lane's label sets it; with the lock
+#   highlighted, --bench's zooms and pans read nothing on the GTK thread, and zoomed out to the whole
+#   recording every wait for it still has its strip;
+# - the running time split as the report splits it: the running track's threads on a CPU never
+#   above its dashed line at the CPU count, runnable ones stacked above; --dump's per-thread split
+#   equal to the report's; each thread's bar showing on a CPU, runnable and off a CPU in its shares;
+# - a wait far shorter than its start shows a different start and end on the details page; a
+#   long lock name is cut at its end in its lane label; the serial and oversubscribed findings
+#   mark their time when clicked (the serial one about the report's serial time), Esc clears it;
 # - flow arrows: as many as the database has flows (all in view when fitted);
 # - collapse-all hides every thread row, twice shows them again;
+# - with the side panel, the timeline gets most of the window, the panel can narrow to about 300
+#   px whatever its page, F9 (side-panel) hides it and shows it again;
 # - a database of a newer schema exits 1 with one line; an unknown action exits 2.
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -29,6 +41,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402  (read_png, bands, gui_env, ok, the palette)
 from test_gui import ok, read_png, bands, gui_env, PALETTE, LOCK_WAIT, PROCESS_HEADER  # noqa: E402
+from test_gui import ONCPU_ALL, RUNNABLE_ALL, OFFCPU_ALL, CPU_LINE, rows_only  # noqa: E402
 
 TIMEOUT = 180
 HL_WAIT = (0x2E, 0x34, 0x36)  # the strip over a highlighted wait (weft-timeline.c)
@@ -137,6 +150,195 @@ def compare_selection(args, tmp, db, a, b):
     ok(waits == sorted(waits, reverse=True), "the contention table is sorted by wait time", waits)
 
 
+HL_HOLD = (0x6A, 0x00, 0x8A)  # the strip under a highlighted hold (weft-timeline.c)
+ROWS_TOP, PROC_H, ROW_H, LABEL_W, RIGHT_M, LEGEND_H = 96, 22, 22, 200, 16, 28
+
+
+def check_highlight(args, tmp, db, oid):
+    con = sqlite3.connect(db)
+    end = int(con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()[0])
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    nprocs = con.execute("SELECT count(*) FROM process").fetchone()[0]
+    lanes = [o for (o,) in con.execute(
+        "SELECT o.object_id FROM sync_object o JOIN kind_name k ON k.kind = o.kind WHERE k.name IN "
+        "('mutex', 'rwlock', 'spin') AND (o.contended > 0 OR EXISTS (SELECT 1 FROM thread_state s "
+        "WHERE s.object_id = o.object_id)) ORDER BY o.wait_ns DESC, o.object_id")]
+    waits = con.execute("SELECT utid, start_ns, dur_ns FROM thread_state WHERE object_id = ?", (oid,)).fetchall()
+    con.close()
+    if not ok(nprocs == 1 and oid in lanes, "the example: one process, %d lock lanes" % len(lanes), (nprocs, lanes)):
+        return
+    w, h = 1000, 500
+    content = PROC_H + ROW_H * (len(threads) + len(lanes))
+    lane_y = lambda o: ROWS_TOP + PROC_H + ROW_H * (len(threads) + lanes.index(o)) + ROW_H // 2
+    d, err = dump(args, tmp, db, ["--lock", str(oid), "--actions", "clear-selection"])
+    ok(d is not None and d["highlight"] == -1 and d["details"] is None, "Esc clears the highlighted lock",
+       err or (d["highlight"], d["details"]))
+    if ok(ROWS_TOP + content + 20 < h - LEGEND_H, "the rows leave empty space under them"):
+        d, err = dump(args, tmp, db, ["--lock", str(oid), "--click", "%d,%d" % (w // 2, h - LEGEND_H - 8)])
+        ok(d is not None and d["highlight"] == -1, "a click on empty space clears it", err or d["highlight"])
+    d, err = dump(args, tmp, db, ["--lock", str(oid), "--click", "40,%d" % lane_y(oid)])
+    ok(d is not None and d["highlight"] == -1, "a click on the highlighted lane's label clears it",
+       err or d["highlight"])
+    d, err = dump(args, tmp, db, ["--click", "40,%d" % lane_y(lanes[-1])])
+    ok(d is not None and d["highlight"] == lanes[-1], "a click on a lane's label highlights its lock",
+       err or d["highlight"])
+    # the scripted zooms and pans of --bench with the lock highlighted: no read on the GTK thread
+    p = run_gui(args, tmp, db, ["--bench", "--lock", str(oid)])
+    r = None
+    if ok(p.returncode == 0, "--bench --lock %d" % oid, p.stderr):
+        r = json.loads([l for l in p.stdout.decode().splitlines() if l.startswith("{")][-1])
+    ok(r and r["highlight"] == oid and r["gtk_thread_reads"] == 0,
+       "with a highlighted lock the GTK thread reads nothing while zooming and panning", r)
+    # the whole recording: a strip over every wait (merged where they are narrower than a pixel)
+    shot = os.path.join(tmp, "hl-all.png")
+    p = run_gui(args, tmp, db, ["--screenshot", shot, "--lock", str(oid), "--actions", "fit"])
+    if not ok(p.returncode == 0, "--screenshot --lock --actions fit", p.stderr):
+        return
+    _, _, rows = read_png(shot)
+    npx = w - LABEL_W - RIGHT_M
+    missing = []
+    for utid, s, dur in waits:
+        top = ROWS_TOP + PROC_H + ROW_H * threads.index(utid)
+        x = LABEL_W + int((s + dur / 2) * npx / end)
+        if not any(rows[y][xx] == HL_WAIT for y in range(top, top + 3) for xx in (x - 1, x, x + 1)):
+            missing.append((utid, s, dur))
+    ok(waits and not missing, "zoomed out, every wait for the lock has its strip (%d waits)" % len(waits), missing[:5])
+    holds = sum(1 for row in rows for px in row if px == HL_HOLD)
+    ok(holds > 0, "and the holds theirs", holds)
+
+
+def check_layout(args, tmp, db, a, b):
+    sel = ["--window", "--select", "%dns..%dns" % (a, b)]
+    for page in ("selection", "findings", "locks"):
+        d, err = dump(args, tmp, db, sel + ["--page", page], "1200x700")
+        if not ok(d is not None and "layout" in d, "--dump --window --page %s has the layout" % page, err):
+            return
+        lay = d["layout"]
+        ok(lay["side_visible"] and lay["timeline_width"] >= 0.65 * lay["width"] and lay["side_min_width"] <= 320,
+           "the timeline gets most of the window (%d of %d px); the side panel (page %s) can narrow to %d px"
+           % (lay["timeline_width"], lay["width"], page, lay["side_min_width"]), lay)
+    d, err = dump(args, tmp, db, sel + ["--actions", "side-panel"], "1200x700")
+    ok(d is not None and not d["layout"]["side_visible"] and d["layout"]["timeline_width"] == d["layout"]["width"],
+       "F9 hides the side panel: the timeline takes the window", err or d["layout"])
+    d, err = dump(args, tmp, db, sel + ["--actions", "side-panel,side-panel"], "1200x700")
+    ok(d is not None and d["layout"]["side_visible"], "F9 again shows it", err or d["layout"])
+
+
+def check_details_labels_marks(args, tmp, db):
+    con = sqlite3.connect(db)
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    short = con.execute("SELECT utid, start_ns, dur_ns FROM thread_state WHERE state != 0 AND dur_ns >= 1000 "
+                        "AND dur_ns * 2000 < start_ns ORDER BY dur_ns LIMIT 1").fetchone()
+    lock = con.execute("SELECT object_id FROM sync_object o JOIN kind_name k ON k.kind = o.kind "
+                       "WHERE k.name = 'mutex' ORDER BY wait_ns DESC LIMIT 1").fetchone()[0]
+    con.close()
+    # a wait far shorter than its start: the details' start and end differ
+    if short:
+        utid, s, d = short
+        y = ROWS_TOP + PROC_H + ROW_H * threads.index(utid) + ROW_H // 2
+        dd, err = dump(args, tmp, db, ["--range", "%dns..%dns" % (s - d, s + 2 * d), "--click", "%d,%d" % (
+            LABEL_W + (1000 - LABEL_W - RIGHT_M) // 2, y)])
+        text = (dd or {}).get("details") or {}
+        m = re.search(r"from (\S+ \S+) to (\S+ \S+)", text.get("text", ""))
+        ok(m and text.get("dur_ns") == d and m.group(1) != m.group(2),
+           "a %d ns wait at %d ns: its details' start and end differ" % (d, s), err or text)
+    # a lock with a long name: its lane label keeps the start and cuts the end
+    longdb = os.path.join(tmp, "longname.db")
+    shutil.copy(db, longdb)
+    name = "deflate_engine_state_lock_from_pigz+0x10b20_called_from_pigz+0x10bd1_and_then_some #2"
+    con = sqlite3.connect(longdb)
+    con.execute("UPDATE sync_object SET name = ? WHERE object_id = ?", (name, lock))
+    con.commit()
+    con.close()
+    dd, err = dump(args, tmp, longdb, [])
+    label = {l["object_id"]: l["label"] for l in (dd or {}).get("lanes", [])}.get(lock, "")
+    ok(label.endswith("…") and len(label) > 30 and ("lock " + name).startswith(label[:-1]),
+       "a long lock name is cut at its end in its lane label, its start kept", err or label)
+    # the serial and oversubscribed findings mark their time; Esc clears it
+    dd, err = dump(args, tmp, db, [])
+    items = (dd or {}).get("findings", {}).get("items", [])
+    for kind, mark in (("serial", "serial"), ("oversubscribed", "runnable")):
+        it = [i for i in items if i["kind"] == kind]
+        if not it:
+            continue
+        dd, err = dump(args, tmp, db, ["--finding", str(it[0]["rank"])])
+        got = (dd or {}).get("marked_ns", 0)
+        if kind == "serial":
+            good = abs(got - it[0]["cost_ns"]) <= 0.25 * it[0]["cost_ns"] + 3e6
+        else:
+            good = got > 0
+        ok(dd and dd.get("mark") == mark and good,
+           "clicking the %s finding marks its time on the timeline (%d ns; the report: %d)" % (kind, got, it[0]["cost_ns"]),
+           err or (dd.get("mark"), got))
+        dd, err = dump(args, tmp, db, ["--finding", str(it[0]["rank"]), "--actions", "clear-selection"])
+        ok(dd and dd.get("mark") is None, "Esc clears the mark", err or dd.get("mark"))
+
+
+TRACK_TOP, TRACK_H, TRACK_PAD_T, TRACK_PAD_B = 52, 44, 6, 4
+
+
+def check_cpu_split(args, tmp, db):
+    """The rows and the running track draw the split of weft report: the track never has more threads
+    on a CPU than the machine had CPUs (a dashed line), the runnable ones stacked above; the dump's
+    per-thread totals are the report's; the rows show each part in its share."""
+    con = sqlite3.connect(db)
+    ncpus = int(con.execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()[0])
+    threads = [u for (u,) in con.execute("SELECT utid FROM thread ORDER BY is_main DESC, start_ns, utid")]
+    con.close()
+    shot = os.path.join(tmp, "cpu.png")
+    p = run_gui(args, tmp, db, ["--screenshot", shot])
+    if not ok(p.returncode == 0, "--screenshot of the whole recording", p.stderr):
+        return
+    w, h, rows = read_png(shot)
+    x0, x1 = LABEL_W, w - RIGHT_M
+    # the track: the CPU line, and no column with its on-CPU fill above it
+    plot = range(TRACK_TOP + TRACK_PAD_T, TRACK_TOP + TRACK_H - TRACK_PAD_B)
+    line = max(plot, key=lambda y: sum(1 for x in range(x0, x1) if rows[y][x] == CPU_LINE))
+    dashes = sum(1 for x in range(x0, x1) if rows[line][x] == CPU_LINE)
+    if ok(dashes > (x1 - x0) // 2, "the running track has a dashed line at %d CPUs" % ncpus, dashes):
+        above = [x for x in range(x0, x1) if any(rows[y][x] in ONCPU_ALL for y in plot if y < line)]
+        ok(not above, "no column of the track has more threads on a CPU than there were CPUs", above[:10])
+    runnable_drawn = any(rows[y][x] in RUNNABLE_ALL for y in plot for x in range(x0, x1))
+
+    d, err = dump(args, tmp, db, [])
+    p = subprocess.run([args.weft, "report", db, "--format", "json"], env=gui_env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(d is not None and "cpu" in d and p.returncode == 0, "--dump has each thread's CPU split",
+              err or p.stderr or sorted(d)):
+        return
+    ok(runnable_drawn == any(c["runnable_ns"] > 0 for c in d["cpu"]),
+       "runnable threads are stacked above them where there were some")
+    report = {t["utid"]: t for t in json.loads(p.stdout)["threads"]}
+    bad = []
+    for c in d["cpu"]:
+        r = report.get(c["utid"])
+        if not r:
+            continue
+        running = r["states"].get("running", 0)
+        want = (r["time"]["oncpu_ns"], running - r["time"]["oncpu_ns"] - r["time"]["offcpu_ns"], r["time"]["offcpu_ns"])
+        if (c["oncpu_ns"], c["runnable_ns"], c["offcpu_ns"]) != want:
+            bad.append((c, want))
+    ok(report and not bad, "each thread's running time splits as the report's: on a CPU, runnable (the rest of "
+       "the running time), off a CPU", bad[:5])
+    # the rows: each part's share of a thread's running pixels is its share of the running time
+    split = {c["utid"]: c for c in d["cpu"]}
+    bad, seen = [], 0
+    for i, utid in enumerate(threads):
+        top = ROWS_TOP + PROC_H + ROW_H * i
+        n = [sum(1 for y in range(top + 3, top + ROW_H - 3) for x in range(x0, x1) if rows[y][x] in part)
+             for part in (ONCPU_ALL, RUNNABLE_ALL, OFFCPU_ALL)]
+        c = split[utid]
+        total = c["oncpu_ns"] + c["runnable_ns"] + c["offcpu_ns"]
+        if sum(n) < 300 or total <= 0:
+            continue
+        seen += 1
+        shares = [v / sum(n) for v in n]
+        want = [c[k] / total for k in ("oncpu_ns", "runnable_ns", "offcpu_ns")]
+        if any(abs(a - b) > 0.12 for a, b in zip(shares, want)):
+            bad.append((utid, [round(v, 2) for v in shares], [round(v, 2) for v in want]))
+    ok(seen and not bad, "the rows draw on a CPU, runnable and off a CPU in their shares (%d threads)" % seen, bad)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -224,6 +426,17 @@ def main():
             ok(col.count(HL_WAIT) >= 2 and LOCK_WAIT in col,
                "the highlight strip is drawn over the longest wait", (col.count(HL_WAIT), LOCK_WAIT in col))
 
+        # -- the highlight: cleared by Esc, a click on nothing, a click on its lane's label; read
+        # and folded off the GTK thread; drawn at the rows' level of detail
+        check_highlight(args, tmp, db, oid)
+
+        # -- the running time split as the report splits it: on a CPU, runnable, off a CPU
+        check_cpu_split(args, tmp, db)
+
+        # -- a short span's start and end told apart, lane labels cut at their end, the serial and
+        # oversubscribed findings marking their time
+        check_details_labels_marks(args, tmp, db)
+
         # -- flow arrows
         d, err = dump(args, tmp, db, ["--actions", "flows"])
         ok(d is not None and d["flows"] == min(nflows, 4000) and nflows > 0,
@@ -236,17 +449,22 @@ def main():
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all"])
         if ok(p.returncode == 0, "--screenshot collapse-all", p.stderr):
             wd, ht, rows = read_png(shot)
-            ok(not bands(rows, lambda px: px in PALETTE, 100) and bands(rows, lambda px: px == PROCESS_HEADER, wd // 2),
+            ok(not bands(rows_only(rows), lambda px: px in PALETTE, 100)
+               and bands(rows, lambda px: px == PROCESS_HEADER, wd // 2),
                "collapsed: the process header, no thread rows")
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--actions", "collapse-all,collapse-all"])
         if ok(p.returncode == 0, "--screenshot collapse-all twice", p.stderr):
             wd, ht, rows = read_png(shot)
-            ok(len(bands(rows, lambda px: px in PALETTE, 100)) >= 5, "expanded again: the thread rows are back")
+            ok(len(bands(rows_only(rows), lambda px: px in PALETTE, 100)) >= 5, "expanded again: the thread rows are back")
 
         # -- the whole window renders (side panel with the selection)
         shot = os.path.join(tmp, "window.png")
         p = run_gui(args, tmp, db, ["--screenshot", shot, "--window", "--select", "%dns..%dns" % (a, b)], "1400x700")
         ok(p.returncode == 0 and os.path.getsize(shot) > 10000, "--window renders the window", p.stderr)
+
+        # -- the layout: the timeline gets most of the window, the side panel narrows to 300 px and
+        # F9 (the side-panel action) hides it
+        check_layout(args, tmp, db, a, b)
 
         # -- --page shows a side page last; a selection alone shows its page
         d, err = dump(args, tmp, db, ["--window", "--select", "%dns..%dns" % (a, b), "--page", "threads"])

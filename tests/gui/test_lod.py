@@ -12,7 +12,8 @@
 # - a column where it was not alive at all is blank;
 # - a column where it waited, even for a sliver of the pixel, shows a wait colour (the
 #   column's state, or the mark under a running column): zoomed out, a wait is never hidden.
-# The geometry is weft-timeline.c's: label column 200 px, right margin 16, rows from y 96
+# The geometry is weft-timeline.c's: the label column (200 px or more: read from the image),
+# right margin 16, rows from y 96
 # (overview 26 + ruler 26 + running track 44), a 22 px process header, 22 px thread rows with
 # the bar 3 px inside.
 import argparse
@@ -26,7 +27,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
-from test_gui import ok, read_png, gui_env, PALETTE, RUNNING  # noqa: E402
+from test_gui import ok, read_png, gui_env, PALETTE, RUNNING_PARTS  # noqa: E402
 
 W, H = 1000, 420
 LABEL_W, RIGHT_M, ROWS_TOP, PROC_H, ROW_H, BAR_INSET = 200, 16, 96, 22, 22, 3
@@ -35,16 +36,26 @@ TIMEOUT = 180
 EPS = 1e-3  # a share of a pixel smaller than this is not checked (rounding at pixel edges)
 
 
-def column_sets(rows, y0):
+LINE = (0xC4, 0xC8, 0xCC)  # the line at the right of the label column
+
+
+def label_width(rows):
+    """The label column's width in the image: it fits the longest thread or lock label (200 px at
+    least), the line at its right edge down the rows."""
+    ys = range(ROWS_TOP, H - 28)
+    return 1 + max(range(150, 400), key=lambda x: sum(1 for y in ys if rows[y][x] == LINE))
+
+
+def column_sets(rows, y0, lw, npx):
     """Per pixel column, the set of colours of the bar of the row starting at y0."""
     ys = range(y0 + BAR_INSET, y0 + ROW_H - BAR_INSET)
-    return [{rows[y][LABEL_W + p] for y in ys} for p in range(NPX)]
+    return [{rows[y][lw + p] for y in ys} for p in range(npx)]
 
 
-def per_column(con, utid, start, end, t0, npp):
+def per_column(con, utid, start, end, t0, npp, npx):
     """alive[p], wait[p]: ns of the thread's life and of its waits in column p."""
-    alive, wait = [0.0] * NPX, [0.0] * NPX
-    t1 = t0 + npp * NPX
+    alive, wait = [0.0] * npx, [0.0] * npx
+    t1 = t0 + npp * npx
     q = ("SELECT start_ns, dur_ns, state FROM thread_state WHERE utid = ? AND start_ns < ? "
          "AND start_ns + dur_ns > ?")
     for s, d, state in con.execute(q, (utid, int(t1) + 1, int(t0) - 1)):
@@ -52,7 +63,7 @@ def per_column(con, utid, start, end, t0, npp):
         if b <= a:
             continue
         pa, pb = (a - t0) / npp, (b - t0) / npp
-        for p in range(max(0, int(pa)), min(NPX, int(pb) + 1)):
+        for p in range(max(0, int(pa)), min(npx, int(pb) + 1)):
             share = min(pb, p + 1) - max(pa, p)
             if share > 0:
                 alive[p] += share
@@ -72,23 +83,25 @@ def check(args, tmp, db, label, t0, t1):
     con = sqlite3.connect(db)
     threads = con.execute("SELECT utid, start_ns, end_ns FROM thread ORDER BY is_main DESC, start_ns, utid").fetchall()
     # the window as drawn: the timeline keeps [t0, t1) (wider than the minimum)
-    npp = (t1 - t0) / NPX
+    lw = label_width(rows)
+    npx = W - lw - RIGHT_M
+    npp = (t1 - t0) / npx
     blank, shown_dead, hidden_wait, checked = [], [], [], 0
     for i, (utid, start, end) in enumerate(threads):
         y0 = ROWS_TOP + PROC_H + i * ROW_H
         if y0 + ROW_H > H - 28:
             break
-        cols = column_sets(rows, y0)
-        alive, wait = per_column(con, utid, start, end, t0, npp)
-        for px in range(NPX):
+        cols = column_sets(rows, y0, lw, npx)
+        alive, wait = per_column(con, utid, start, end, t0, npp, npx)
+        for px in range(npx):
             colours = cols[px] & PALETTE
             if alive[px] > EPS and not colours:
                 blank.append((utid, px))
-            if alive[px] == 0 and colours and not (0 < px < NPX - 1 and (alive[px - 1] > 0 or alive[px + 1] > 0)):
+            if alive[px] == 0 and colours and not (0 < px < npx - 1 and (alive[px - 1] > 0 or alive[px + 1] > 0)):
                 shown_dead.append((utid, px))
             if wait[px] > EPS:
                 checked += 1
-                if not colours - {RUNNING}:
+                if not colours - RUNNING_PARTS:
                     hidden_wait.append((utid, px, round(wait[px], 4)))
     con.close()
     ok(not blank, "%s: no blank column where a thread was alive" % label, blank[:10])

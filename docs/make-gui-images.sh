@@ -1,0 +1,35 @@
+#!/bin/sh
+# docs/make-gui-images.sh - remake the timeline images of docs/user-guide.md
+# (docs/images/timeline-example.png, window-selection.png, window-lock-flows.png)
+# from a new recording of the bundled example, and print what the text around
+# them quotes: the report's summary and findings, the Selection page's numbers,
+# and the longest wait on hist_lock.
+# SPDX-License-Identifier: MIT
+#
+# usage: sh docs/make-gui-images.sh [BUILD_DIR]   (from the source root; needs xvfb-run)
+set -eu
+B=${1:-build}
+W=$B/analyzer/weft
+G=$B/gui/weft-gui
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+"$W" record -q -f -o "$T/example.db" -- "$B/tests/example/weft-example" >/dev/null
+"$W" report --top 3 "$T/example.db" | sed -n '/^Summary/,/^$/p;/^Findings/,/^$/p'
+lock=$(sqlite3 "$T/example.db" "SELECT object_id FROM sync_object WHERE name = 'hist_lock'")
+
+shot() { # IMAGE [ARGS...]
+  img=$1
+  shift
+  xvfb-run -a "$G" --screenshot "docs/images/$img" "$@" "$T/example.db"
+}
+shot timeline-example.png --size 1400x420
+shot window-selection.png --window --size 1600x800 --select 20ms..70ms --page selection
+shot window-lock-flows.png --window --size 1600x840 --lock "$lock" --actions flows --page details
+
+echo "== the Selection page, 20 ms .. 70 ms"
+xvfb-run -a "$G" --dump - --select 20ms..70ms "$T/example.db" |
+  python3 -c 'import json, sys; p = json.load(sys.stdin)["panel"]; print(json.dumps(p["summary"], indent=1)); print([(o["label"], o["wait_share"]) for o in p["sync_objects"]])'
+echo "== hist_lock (--lock $lock): the longest wait"
+xvfb-run -a "$G" --dump - --lock "$lock" "$T/example.db" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["details"]["text"])'
