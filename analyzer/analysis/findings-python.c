@@ -190,9 +190,12 @@ static size_t ordinal_stripped(const char *name) {
   return k < n && k >= 2 && name[k - 1] == '#' && name[k - 2] == ' ' ? k - 2 : n;
 }
 
+/* A Python lock a finding may be about: not a pool's queues, not the GIL,
+ * not one waited on in Thread.join() (waiting for threads to end, by design). */
 static bool is_pylock(const WeftMetrics *m, const WeftObjectMetrics *o) {
   return o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid) &&
-         !weft_python_pool_of(m->python, o->upid) && !weft_python_is_gil_object(m->python, o->object_id);
+         !weft_python_pool_of(m->python, o->upid) && !weft_python_is_gil_object(m->python, o->object_id) &&
+         !(o->py_join_wait_ns * 2 > o->wait_ns);
 }
 
 /* Groups of 2+ Python locks with waits: one finding each; their members are
