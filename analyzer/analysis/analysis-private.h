@@ -236,6 +236,10 @@ bool build_objects(Ctx *c);
 const StackInfo *stack_info(Ctx *c, int64_t stack_id);
 const StackInfo *stack_site(Ctx *c, int64_t stack_id);
 
+/* Are o's waits mostly in Python's Thread.join()? Threads waiting for
+ * others to end, by design: no lock finding, no group, no what-if. */
+static inline bool py_join_object(const WeftObjectMetrics *o) { return o->py_join_wait_ns * 2 > o->wait_ns; }
+
 /* regions.c */
 bool build_regions(Ctx *c);
 bool build_parallelism(Ctx *c);

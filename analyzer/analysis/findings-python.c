@@ -195,7 +195,7 @@ static size_t ordinal_stripped(const char *name) {
 static bool is_pylock(const WeftMetrics *m, const WeftObjectMetrics *o) {
   return o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid) &&
          !weft_python_pool_of(m->python, o->upid) && !weft_python_is_gil_object(m->python, o->object_id) &&
-         !(o->py_join_wait_ns * 2 > o->wait_ns);
+         !py_join_object(o);
 }
 
 /* Groups of 2+ Python locks with waits: one finding each; their members are

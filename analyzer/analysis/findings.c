@@ -109,7 +109,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
     /* nor is a thread's Thread.join() a lock to fix: the threads it waits
      * for are (the critical path and the imbalance say which) */
-    if (o->py_join_wait_ns * 2 > o->wait_ns) continue;
+    if (py_join_object(o)) continue;
     const char *noun = pylock                       ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind)    ? "rwlock"

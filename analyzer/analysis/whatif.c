@@ -21,7 +21,7 @@ static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
     const WeftObjectMetrics *om = &m->objects[i];
     if (om->object_id != object_id) continue;
     if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER)) return false;
-    if (om->py_join_wait_ns * 2 > om->wait_ns) return false; /* Thread.join(): no wait to take away */
+    if (py_join_object(om)) return false; /* Thread.join(): no wait to take away */
     return !(om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) &&
              weft_python_pool_of(m->python, om->upid));
   }

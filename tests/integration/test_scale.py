@@ -389,6 +389,19 @@ def t_interrupt(a, fx, tmp):
        "interrupt: weft scale dies of SIGINT, says so, and leaves no trace directory", (p.returncode, err, left))
 
 
+def scale_python(a, tmp, name, source, threads, what):
+    """weft scale --json over a Python script written from source; the JSON, or None (a failed check)"""
+    script = os.path.join(tmp, name + ".py")
+    with open(script, "w") as f:
+        f.write(source)
+    js = os.path.join(tmp, name + ".json")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", threads, "--repeat", "2", "--json", js, "--",
+                                  sys.executable, script, "{threads}"])
+    if not ok(rc in (0, 1) and os.path.exists(js), what, err):
+        return None
+    return load(js)
+
+
 PIPE_READERS = r"""
 import os, sys, threading, time
 n = int(sys.argv[1])
@@ -409,15 +422,9 @@ def t_python_io(a, fx, tmp):
     # weft scale records a Python program as weft record does (I/O waits on): threads blocked in a
     # pipe read are waiting, not running or off a CPU for no reason (issue 13 item 9). Without I/O
     # recording their 0.3 s each would be missing from the waits.
-    script = os.path.join(tmp, "pipe_readers.py")
-    with open(script, "w") as f:
-        f.write(PIPE_READERS)
-    js = os.path.join(tmp, "pyio.json")
-    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,3", "--repeat", "2", "--json", js, "--",
-                                  sys.executable, script, "{threads}"])
-    if not ok(rc in (0, 1) and os.path.exists(js), "python_io: weft scale runs a Python program", err):
+    r = scale_python(a, tmp, "pipe_readers", PIPE_READERS, "1,3", "python_io: weft scale runs a Python program")
+    if not r:
         return
-    r = load(js)
     # (the budget is of the largest point: 3 readers waiting 0.3 s each; without I/O recording only
     # the main thread's sleep, 0.3 s, was a wait)
     b = point(r, 3).get("trace", {}).get("budget_thread_s", {})
@@ -443,15 +450,9 @@ for t in ts:
 def t_python_gil(a, fx, tmp):
     # CPU-bound Python threads take turns on the GIL: the budget gives its waits (gil_wait, a part of
     # other_wait) and the explanation names the GIL.
-    script = os.path.join(tmp, "gil_threads.py")
-    with open(script, "w") as f:
-        f.write(GIL_THREADS)
-    js = os.path.join(tmp, "pygil.json")
-    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,2", "--repeat", "2", "--json", js, "--",
-                                  sys.executable, script, "{threads}"])
-    if not ok(rc in (0, 1) and os.path.exists(js), "python_gil: weft scale runs a GIL-bound program", err):
+    r = scale_python(a, tmp, "gil_threads", GIL_THREADS, "1,2", "python_gil: weft scale runs a GIL-bound program")
+    if not r:
         return
-    r = load(js)
     b = point(r, 2).get("trace", {}).get("budget_thread_s", {})
     gil, other, cap = b.get("gil_wait", -1), b.get("other_wait", 0), b.get("capacity", 0)
     ok(0 < gil <= other, "python_gil: at 2 threads the GIL's waits are a part of the other waits (%.3f of %.3f s)"
