@@ -149,7 +149,8 @@ typedef struct {
   _Atomic int exit_written;
   _Atomic int inited; /* the constructor's work has been done (or is being done) */
   char dir[4096];
-  char path[4200];
+  uint32_t image;             /* N of our PID.N.wtrace (its path is made again when needed: not stored, so
+                                 a fork child does not write a page for it) */
   uintptr_t self_lo, self_hi; /* the agent's own text, skipped in stacks */
   uint32_t hold_sample;       /* one uncontended hold in N timed (0: none; else a power of two) */
   uint32_t tick_mask;         /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
@@ -294,6 +295,7 @@ WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);
 WEFT_HIDDEN unsigned long long _weft_modules_adds(void); /* the loader's count of loads at the last scan */
+WEFT_HIDDEN int _weft_modules_inheritable(void);
 /* The zeroed table of bytes at *at, mapped by the first thread to want it (NULL: no memory). */
 WEFT_HIDDEN void *_weft_map_once(void *_Atomic *at, size_t bytes);
 

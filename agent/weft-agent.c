@@ -180,7 +180,17 @@ static int tsc_usable(void) {
   return 0;
 }
 
+/* The TSC rate the CPU or the hypervisor announces (0: none). Asked once
+ * per process image: CPUID traps to the hypervisor in a VM (1-2 us each),
+ * and a fork child asks the same CPU again. */
+static uint64_t tsc_hz_cached = ~0ull;
+static uint64_t tsc_hz_cpuid(void);
 static uint64_t tsc_hz_hint(void) {
+  if (tsc_hz_cached == ~0ull) tsc_hz_cached = tsc_hz_cpuid();
+  return tsc_hz_cached;
+}
+
+static uint64_t tsc_hz_cpuid(void) {
 #if defined(__x86_64__) || defined(__i386__)
   unsigned a, b, c, d;
   if (__get_cpuid(0, &a, &b, &c, &d) && a >= 0x15) {
@@ -197,13 +207,30 @@ static uint64_t tsc_hz_hint(void) {
   return 0;
 }
 
+#define WEFT_PATH_MAX (sizeof _weft_proc.dir + 64)
+
+/* DIR/PID.IMAGE.wtrace into path (WEFT_PATH_MAX bytes). */
+static void trace_path(char *path, uint32_t image) {
+  char num[24];
+  size_t n = str_copy(path, WEFT_PATH_MAX, _weft_proc.dir);
+  n += str_copy(path + n, WEFT_PATH_MAX - n, "/");
+  fmt_u64(num, (uint64_t)_weft_proc.pid);
+  n += str_copy(path + n, WEFT_PATH_MAX - n, num);
+  n += str_copy(path + n, WEFT_PATH_MAX - n, ".");
+  fmt_u64(num, image);
+  n += str_copy(path + n, WEFT_PATH_MAX - n, num);
+  str_copy(path + n, WEFT_PATH_MAX - n, ".wtrace");
+}
+
 /* Check that our fd still is our file (a program may close every fd, or dup2
  * over ours); reopen it by path if not. Returns the fd or -1. */
 static int trace_fd(void) {
   struct stat st;
   int fd = _weft_proc.fd;
   if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == _weft_proc.dev && st.st_ino == _weft_proc.ino) return fd;
-  int nfd = open(_weft_proc.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  char path[WEFT_PATH_MAX];
+  trace_path(path, _weft_proc.image);
+  int nfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (nfd < 0) return -1;
   int hfd = fcntl(nfd, F_DUPFD_CLOEXEC, 700);
   if (hfd >= 0) {
@@ -237,20 +264,12 @@ static int reserve_space(int fd, uint64_t off, uint64_t len) {
  * fallocate and one mmap at start-up instead of two each). */
 static void *spare_chunk;
 
-static int trace_open(pid_t ppid) {
-  char path[sizeof _weft_proc.path];
-  char num[24];
+static int trace_open(pid_t ppid, uint64_t features) {
+  char path[WEFT_PATH_MAX];
   int fd = -1;
   uint32_t image = 0;
   for (; image < 10000; image++) {
-    size_t n = str_copy(path, sizeof path, _weft_proc.dir);
-    n += str_copy(path + n, sizeof path - n, "/");
-    fmt_u64(num, (uint64_t)_weft_proc.pid);
-    n += str_copy(path + n, sizeof path - n, num);
-    n += str_copy(path + n, sizeof path - n, ".");
-    fmt_u64(num, image);
-    n += str_copy(path + n, sizeof path - n, num);
-    str_copy(path + n, sizeof path - n, ".wtrace");
+    trace_path(path, image);
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0 || errno != EEXIST) break;
   }
@@ -282,7 +301,7 @@ static int trace_open(pid_t ppid) {
   }
   madvise(h, first, 23 /* MADV_POPULATE_WRITE */);
   spare_chunk = (char *)h + WEFT_FILE_HEADER_SIZE;
-  str_copy(_weft_proc.path, sizeof _weft_proc.path, path);
+  _weft_proc.image = image;
   _weft_proc.fd = fd;
   _weft_proc.dev = st.st_dev;
   _weft_proc.ino = st.st_ino;
@@ -296,13 +315,14 @@ static int trace_open(pid_t ppid) {
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
                                                               : 0) |
                 (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE |
-                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0);
+                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | features;
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
   h->image = image;
   /* the CPUs this process may run on (one system call; sysconf reads a file) */
   cpu_set_t cs;
-  long nc = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
+  CPU_ZERO(&cs); /* the system call writes the kernel's mask size only; a fork child touches no libc wrapper */
+  long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
   h->ncpus = nc > 0 ? (uint32_t)nc : 0;
   h->session = _weft_proc.session;
   h->start_tsc = weft_ticks();
@@ -472,12 +492,17 @@ static int open_task_dir(void) {
   return fd;
 }
 
-static int read_schedstat(uint32_t tid, uint64_t v[3]) {
+/* own: tid is the calling thread, whose file is one path away without the
+ * task directory (a new fork child reads only its own: at its end). */
+static int read_schedstat(uint32_t tid, int own, uint64_t v[3]) {
   char path[64], buf[96];
   size_t n = fmt_u64(path, tid);
   str_copy(path + n, sizeof path - n, "/schedstat");
   int dfd = task_dirfd, fd = -1;
-  if (dfd >= 0 && task_dir_pid == _weft_proc.pid) fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+  if (own)
+    fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  else if (dfd >= 0 && task_dir_pid == _weft_proc.pid)
+    fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int nd = open_task_dir();
     if (nd < 0) return -1;
@@ -511,7 +536,7 @@ static int read_schedstat(uint32_t tid, uint64_t v[3]) {
 static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   uint64_t v[3];
   int saved = errno;
-  int have = read_schedstat(tid, v) == 0;
+  int have = read_schedstat(tid, tid == t->tid, v) == 0;
   /* schedstat shows a running thread's CPU time as of its last tick or
    * switch (up to a tick behind); its own CPU clock is exact */
   struct timespec cts;
@@ -809,9 +834,10 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
-/* Start tracing this process (constructor, or the child side of fork). */
-static void process_start(pid_t ppid) {
-  if (trace_open(ppid) != 0) {
+/* Start tracing this process (constructor, or the child side of fork);
+ * features: header bits beyond the settings' (MODULES_INHERITED). */
+static void process_start(pid_t ppid, uint64_t features) {
+  if (trace_open(ppid, features) != 0) {
     atomic_store(&_weft_proc.enabled, 0);
     return;
   }
@@ -852,9 +878,13 @@ static void atfork_child_work(WeftThread *t) {
     registry[i].t = NULL;
   }
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
-  atomic_store_explicit(&slab_cur, 0, memory_order_relaxed);  /* the ring's old entries name the parent's slabs,
-                                                                 which stay mapped: no chunk of ours is in them */
-  atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
+  /* The stores below only where the value changes: a child's first write to
+   * a page of ours is a page copy (and a fault, 10 us on some VMs). */
+  if (atomic_load_explicit(&slab_cur, memory_order_relaxed))
+    atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
+                                                                  which stay mapped: no chunk of ours is in them */
+  if (atomic_load_explicit(&grow_lock, memory_order_relaxed))
+    atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
   t->chunk = NULL;
   t->pos = t->end = NULL;
   _weft_proc.hdr = NULL;
@@ -866,13 +896,19 @@ static void atfork_child_work(WeftThread *t) {
   _weft_proc.pid = (pid_t)syscall(SYS_getpid);
   atomic_store(&_weft_proc.enabled, 0);
   _weft_stacks_reset();
-  process_start(parent);
+  /* Our objects are the parent's, written to its file before the fork: the
+   * importer takes them from there (writing them again costs a new child a
+   * first touch of every page they live on). */
+  int inherit = _weft_modules_inheritable();
+  process_start(parent, inherit ? WEFT_FEAT_MODULES_INHERITED : 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
   uint64_t routine = t->routine;
   _weft_thread_begin(routine, 0, 1);
-  weft_busy_enter();
-  _weft_modules_scan(1);
-  weft_busy_leave();
+  if (!inherit) {
+    weft_busy_enter();
+    _weft_modules_scan(1);
+    weft_busy_leave();
+  }
   process_info();
 }
 
@@ -996,7 +1032,7 @@ static void agent_init_body(void) {
   if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   atexit(at_exit_handler);
-  process_start((pid_t)getppid());
+  process_start((pid_t)getppid(), 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
   _weft_thread_begin(0, 0, 1);
   /* the main thread's schedstat counts from its fork, before this exec: a

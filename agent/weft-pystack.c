@@ -413,9 +413,9 @@ static _Atomic int py_feature; /* WEFT_FEAT_PY_FRAMES set in this process's head
 void _weft_py_reset(void) {
   /* after fork: ids defined in the parent's file mean nothing in ours (the
    * parent's table is left mapped and untouched, as for stacks) */
-  atomic_store(&py_table, NULL);
-  atomic_store(&py_next, 1);
-  atomic_store(&py_feature, 0);
+  if (atomic_load(&py_table)) atomic_store(&py_table, NULL);
+  if (atomic_load(&py_next) != 1) atomic_store(&py_next, 1);
+  if (atomic_load(&py_feature)) atomic_store(&py_feature, 0);
 }
 
 static PySlot *slots(void) { return _weft_map_once(&py_table, PY_SLOTS * sizeof(PySlot)); }

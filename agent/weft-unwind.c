@@ -50,8 +50,8 @@ void _weft_stacks_reset(void) {
   /* after fork: ids defined in the parent's file mean nothing in ours. Our
    * copy of the parent's table is left untouched (not unmapped: a system
    * call in every child); a new one comes with the first stack. */
-  atomic_store(&stack_table, NULL);
-  atomic_store(&stack_next, 1);
+  if (atomic_load(&stack_table)) atomic_store(&stack_table, NULL); /* a store only where needed: a fork */
+  if (atomic_load(&stack_next) != 1) atomic_store(&stack_next, 1); /* child's first write to a page copies it */
   _weft_py_reset();
 }
 
@@ -413,8 +413,17 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
+/* Whether a fork child may leave its modules to its parent's file (trace
+ * feature MODULES_INHERITED): every entry of the table it copied was written
+ * there before the fork. Not while another thread of the parent was filling
+ * the table at the fork (the copy may hold an entry not yet written). */
+int _weft_modules_inheritable(void) {
+  return __atomic_load_n(&mod_adds, __ATOMIC_RELAXED) != ~0ull && !atomic_load(&mod_scanning);
+}
+
 /* again: a new trace file in a process whose objects are known (a fork
- * child): all of them into it, from the table if nothing was loaded since */
+ * child that cannot inherit them): all of them into it, from the table if
+ * nothing was loaded since */
 void _weft_modules_scan(int again) {
   unsigned long long adds = 0;
   dl_iterate_phdr(first_cb, &adds);

@@ -32,23 +32,37 @@
 static const char *const env_keys[WEFT_ENV_KEYS] = {
     "LD_PRELOAD=",   "WEFT_OUTPUT=",    "WEFT_STACKS=", "WEFT_IO=",         "WEFT_CLOCK=",
     "WEFT_SESSION=", "WEFT_BUFFER_KB=", "WEFT_HOLDS=",  "WEFT_HOLD_SAMPLE="};
-static char env_vals[WEFT_ENV_KEYS][1100]; /* "KEY=value" or "" */
-static char agent_path[1024];
+#define WEFT_ENV_VAL_MAX    1100
+#define WEFT_AGENT_PATH_MAX 1024
+/* "KEY=value" strings and the agent's path, packed one after the other into
+ * one buffer: start-up writes the pages it uses (one, usually), not one per
+ * variable (every first write to a page is a page fault, 10 us on some VMs). */
+static char env_buf[WEFT_ENV_KEYS * WEFT_ENV_VAL_MAX + WEFT_AGENT_PATH_MAX];
+static const char *env_vals[WEFT_ENV_KEYS]; /* into env_buf, or NULL */
+static const char *agent_path = "";
 
 void _weft_env_capture(const char *self_path) {
+  size_t used = 0;
   for (int i = 0; i < WEFT_ENV_KEYS; i++) {
     size_t kl = strlen(env_keys[i]);
     char key[32];
     memcpy(key, env_keys[i], kl - 1);
     key[kl - 1] = 0;
     const char *v = getenv(key);
-    env_vals[i][0] = 0;
-    if (v && strlen(v) + kl < sizeof env_vals[i]) {
-      memcpy(env_vals[i], env_keys[i], kl);
-      memcpy(env_vals[i] + kl, v, strlen(v) + 1);
+    env_vals[i] = NULL;
+    size_t vl = v ? strlen(v) : 0;
+    if (v && vl + kl < WEFT_ENV_VAL_MAX) {
+      char *d = env_buf + used;
+      memcpy(d, env_keys[i], kl);
+      memcpy(d + kl, v, vl + 1);
+      env_vals[i] = d;
+      used += kl + vl + 1;
     }
   }
-  if (self_path && strlen(self_path) < sizeof agent_path) memcpy(agent_path, self_path, strlen(self_path) + 1);
+  if (self_path && strlen(self_path) < WEFT_AGENT_PATH_MAX) {
+    memcpy(env_buf + used, self_path, strlen(self_path) + 1);
+    agent_path = env_buf + used;
+  }
 }
 
 static int preload_has_agent(const char *val) {
@@ -91,7 +105,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
       }
   int need = have[0] ? !preload_has_agent(envp[preload_at] + strlen(env_keys[0])) : 1;
   for (int k = 1; k < WEFT_ENV_KEYS; k++)
-    if (!have[k] && env_vals[k][0]) need = 1;
+    if (!have[k] && env_vals[k]) need = 1;
   if (!need || n + WEFT_ENV_KEYS + 1 > cap) return envp;
   size_t m = 0;
   for (size_t i = 0; i < n; i++) out[m++] = envp[i];
@@ -117,7 +131,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
     }
   }
   for (int k = 1; k < WEFT_ENV_KEYS; k++)
-    if (!have[k] && env_vals[k][0]) out[m++] = env_vals[k];
+    if (!have[k] && env_vals[k]) out[m++] = (char *)env_vals[k];
   out[m] = NULL;
   return out;
 }
@@ -126,7 +140,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
   size_t slots_;                                                             \
   ENV_FIX_SLOTS(envp, slots_);                                               \
   char **out_ = __builtin_alloca(slots_ * sizeof(char *));                   \
-  size_t blen_ = 2 * sizeof agent_path + 4096;                               \
+  size_t blen_ = 2 * WEFT_AGENT_PATH_MAX + 4096;                             \
   char *buf_ = __builtin_alloca(blen_);                                      \
   /* safe in a vfork child too: reads our statics, writes only this frame */ \
   char *const *fixed = !atomic_load(&_weft_proc.enabled) ? (envp) : env_fix((envp), out_, slots_, buf_, blen_)

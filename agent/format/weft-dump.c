@@ -396,9 +396,10 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
            base_name(weft_trace_name(t)), h->pid, h->ppid, h->image, h->version,
            h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session, h->lost);
   if (!d->stats && (h->features & WEFT_FEAT_COUNTERS))
-    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s\n",
+    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s%s\n",
            (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms,
-           (h->features & WEFT_FEAT_PY_FRAMES) ? " python=frames" : "");
+           (h->features & WEFT_FEAT_PY_FRAMES) ? " python=frames" : "",
+           (h->features & WEFT_FEAT_MODULES_INHERITED) ? " modules=parent's" : "");
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 

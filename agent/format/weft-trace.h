@@ -46,31 +46,36 @@
 #define WEFT_NCPUS_MAX  65536u
 #define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
 #define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN ((1ull << 8) - 1)
+#define WEFT_FEAT_KNOWN ((1ull << 9) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
 
 /* File header feature bits */
-#define WEFT_FEAT_STACKS_CONTENDED (1ull << 0)
-#define WEFT_FEAT_STACKS_ALL       (1ull << 1)
-#define WEFT_FEAT_IO_WAITS         (1ull << 2)
-#define WEFT_FEAT_SCHEDSTAT        (1ull << 3)
+#define WEFT_FEAT_STACKS_CONTENDED  (1ull << 0)
+#define WEFT_FEAT_STACKS_ALL        (1ull << 1)
+#define WEFT_FEAT_IO_WAITS          (1ull << 2)
+#define WEFT_FEAT_SCHEDSTAT         (1ull << 3)
 /* Version 3: an acquisition that did not wait writes no record; COUNTS records
  * carry the exact counts, and a REL is written only for a hold that someone
  * waited for (or that began with a recorded wait), or for every hold with: */
-#define WEFT_FEAT_COUNTERS         (1ull << 4)
-#define WEFT_FEAT_HOLDS_ALL        (1ull << 5) /* every hold timestamped: one REL per release */
+#define WEFT_FEAT_COUNTERS          (1ull << 4)
+#define WEFT_FEAT_HOLDS_ALL         (1ull << 5) /* every hold timestamped: one REL per release */
 /* A main thread's baseline SCHED reading (taken where an image starts: its
  * counters run from its process's fork, before the exec) has aux
  * WEFT_SCHED_BASELINE; a thread without one counts from its own start (a
  * fork child's). Without this bit (older writers) a main thread's first
  * reading is its baseline. */
-#define WEFT_FEAT_SCHED_BASE       (1ull << 6)
-#define WEFT_SCHED_BASELINE        1u
+#define WEFT_FEAT_SCHED_BASE        (1ull << 6)
+#define WEFT_SCHED_BASELINE         1u
 /* Version 4: the process ran CPython and its stacks have Python frames (set
  * when the first PY_FRAME is written). */
-#define WEFT_FEAT_PY_FRAMES        (1ull << 7)
+#define WEFT_FEAT_PY_FRAMES         (1ull << 7)
+/* A fork child's file without the MODULE records of the objects it had at
+ * the fork: they are its parent's (the file of pid ppid whose image started
+ * last before this one), those written there before this file's start. Its
+ * own MODULE records are the objects it loads later. */
+#define WEFT_FEAT_MODULES_INHERITED (1ull << 8)
 
 /* A STACK word with bit 63 set is no return address (user space has none up
  * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */

@@ -119,6 +119,14 @@ typedef struct {
   unsigned char null[BATCH_ROWS * BATCH_MAXCOLS];
 } Batch;
 
+/* A module of a process, kept for the fork children that inherit it
+ * (WEFT_FEAT_MODULES_INHERITED): its own MODULE records and what it inherited. */
+typedef struct {
+  int64_t ns; /* when the process had it (written, or inherited at its start) */
+  char *path, *build_id;
+  uint64_t bias, start, end;
+} ProcMod;
+
 typedef struct Proc {
   int64_t upid;
   uint32_t pid, ppid, image;
@@ -137,6 +145,8 @@ typedef struct Proc {
   int has_fork_flow;     /* a FORK record of its parent's was matched to it */
   int counters;          /* trace v3: lock operations counted (lost with a kill since the last flush) */
   GArray *forks, *waits; /* ForkEv, WaitEv */
+  GArray *mods;          /* ProcMod */
+  int mods_inherited;    /* its header says its modules at the start are its parent's */
   int64_t last_ns;
 } Proc;
 
@@ -401,6 +411,14 @@ static inline Thr *thr_cur(Imp *im, uint32_t tid) {
 
 /* ---- pass1.c: learning a file ---- */
 int imp_pass1(const WeftEvent *ev, void *user);
+/* A fork child's modules from its parent's (WEFT_FEAT_MODULES_INHERITED),
+ * before its own file is read; a warning when the parent is not there. */
+void modules_inherit(Imp *im, Proc *p);
+/* The parent a fork child inherits from: the latest image of pid ppid that
+ * started before it, among procs (NULL: none). */
+Proc *proc_fork_parent(GPtrArray *procs, const Proc *child);
+void proc_mods_free(Proc *p);
+
 /* After pass 1: the file's stacks and frames (its modules are all known now). */
 void stacks_write(Imp *im, Proc *p);
 /* The frame id of ip in the current process, made when new. */

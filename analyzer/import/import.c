@@ -205,6 +205,8 @@ static Proc *proc_new(Imp *im, WeftTrace *tr) {
   p->forks = g_array_new(FALSE, FALSE, sizeof(ForkEv));
   p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
   p->counters = (h->features & WEFT_FEAT_COUNTERS) != 0;
+  p->mods = g_array_new(FALSE, FALSE, sizeof(ProcMod));
+  p->mods_inherited = (h->features & WEFT_FEAT_MODULES_INHERITED) != 0;
   return p;
 }
 
@@ -212,6 +214,7 @@ static void proc_free(gpointer data) {
   Proc *p = data;
   g_array_free(p->forks, TRUE);
   g_array_free(p->waits, TRUE);
+  proc_mods_free(p);
   g_free(p->cmdline);
   g_free(p->exe);
   g_free(p->file);
@@ -349,6 +352,7 @@ static int build_file(Imp *im, WeftTrace *tr, Proc *p) {
 static int import_file(Imp *im, WeftTrace *tr) {
   Proc *p = proc_new(im, tr);
   file_begin(im, tr, p);
+  if (p->mods_inherited) modules_inherit(im, p);
   int rc = read_file(im, tr, p) == 0 && build_file(im, tr, p) == 0 ? 0 : -1;
   file_end(im);
   return rc;
@@ -454,12 +458,62 @@ static int imp_begin(Imp *im, const char *db_path) {
   return 0;
 }
 
+/* The trace a fork child with inherited modules takes them from (the same
+ * choice as proc_fork_parent, on headers), or -1. by_pid: pid -> indexes. */
+static gssize trace_fork_parent(WeftRecording *rec, GHashTable *by_pid, size_t child) {
+  const WeftFileHeader *c = weft_trace_header(weft_recording_trace(rec, child));
+  GArray *same = g_hash_table_lookup(by_pid, GUINT_TO_POINTER(c->ppid));
+  gssize best = -1;
+  for (guint k = 0; same && k < same->len; k++) {
+    size_t j = g_array_index(same, size_t, k);
+    const WeftFileHeader *h = weft_trace_header(weft_recording_trace(rec, j));
+    if (j == child || h->session != c->session || h->start_ns > c->start_ns) continue;
+    if (best < 0 || h->start_ns > weft_trace_header(weft_recording_trace(rec, (size_t)best))->start_ns)
+      best = (gssize)j;
+  }
+  return best;
+}
+
+/* The order files are imported in: the recording's (by pid), except that a
+ * fork child that inherits its parent's modules comes after the parent (pids
+ * wrap around). */
+static size_t *import_order(WeftRecording *rec) {
+  size_t n = weft_recording_count(rec), k = 0;
+  size_t *order = g_new(size_t, n ? n : 1);
+  char *done = g_new0(char, n ? n : 1);
+  GHashTable *by_pid = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_array_unref);
+  for (size_t i = 0; i < n; i++) {
+    guint pid = weft_trace_header(weft_recording_trace(rec, i))->pid;
+    GArray *a = g_hash_table_lookup(by_pid, GUINT_TO_POINTER(pid));
+    if (!a) g_hash_table_insert(by_pid, GUINT_TO_POINTER(pid), a = g_array_new(FALSE, FALSE, sizeof(size_t)));
+    g_array_append_val(a, i);
+  }
+  for (int stuck = 0; k < n;) {
+    size_t before = k;
+    for (size_t i = 0; i < n; i++) {
+      if (done[i]) continue;
+      const WeftFileHeader *h = weft_trace_header(weft_recording_trace(rec, i));
+      gssize parent = (h->features & WEFT_FEAT_MODULES_INHERITED) ? trace_fork_parent(rec, by_pid, i) : -1;
+      if (parent >= 0 && !done[parent] && !stuck) continue;
+      done[i] = 1;
+      order[k++] = i;
+    }
+    stuck = k == before; /* a cycle (corrupt headers): the rest in order */
+  }
+  g_hash_table_destroy(by_pid);
+  g_free(done);
+  return order;
+}
+
 /* Every file, then what links them; the indexes once the data is in. */
 static int imp_import(Imp *im) {
+  size_t *order = import_order(im->rec);
   for (size_t i = 0; i < weft_recording_count(im->rec) && !im->sql.failed; i++) {
-    import_file(im, weft_recording_trace(im->rec, i));
-    imp_progress(im, weft_trace_name(weft_recording_trace(im->rec, i)));
+    WeftTrace *tr = weft_recording_trace(im->rec, order[i]);
+    import_file(im, tr);
+    imp_progress(im, weft_trace_name(tr));
   }
+  g_free(order);
   if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0) return -1;
   imp_batch_flush(im, &im->flows);
   sqlite3_exec(im->db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */

@@ -224,28 +224,73 @@ static void read_process_info(Proc *p, const WeftEvent *ev) {
   p->exe = off < cap ? g_strndup(s + off, strnlen(s + off, cap - off)) : g_strdup("");
 }
 
-static void read_module(Imp *im, Proc *p, const WeftEvent *ev) {
+/* One module of the file's process: a row, the file's lookup table, and the
+ * process's list for the fork children that inherit it. */
+static void module_add(Imp *im, Proc *p, int64_t ns, const char *path, size_t len, const char *bid, uint64_t bias,
+                       uint64_t start, uint64_t end) {
+  ModRec m = {++im->next_module, bias, start, end};
+  g_array_append_val(im->modules, m);
+  ProcMod pm = {ns, g_strndup(path, len), bid ? g_strdup(bid) : NULL, bias, start, end};
+  g_array_append_val(p->mods, pm);
+  sqlite3_bind_int64(im->ins_module, 1, m.id);
+  sqlite3_bind_int64(im->ins_module, 2, p->upid);
+  sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
+  if (bid)
+    sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(im->ins_module, 4);
+  sqlite3_bind_int64(im->ins_module, 5, (int64_t)bias);
+  sqlite3_bind_int64(im->ins_module, 6, (int64_t)start);
+  sqlite3_bind_int64(im->ins_module, 7, (int64_t)end);
+  imp_step(im, im->ins_module);
+}
+
+static void read_module(Imp *im, Proc *p, const WeftEvent *ev, int64_t ns) {
   const uint64_t *w = ev->w;
   size_t len;
   const char *path = weft_event_string(ev, 8, &len);
-  ModRec m = {++im->next_module, w[1], w[2], w[3]};
-  g_array_append_val(im->modules, m);
   char bid[41] = {0};
   unsigned bl = (unsigned)(w[4] & 0xff);
   if (bl > 20) bl = 20;
   const uint8_t *b = (const uint8_t *)&w[5];
   for (unsigned i = 0; i < bl; i++) snprintf(bid + 2 * i, 3, "%02x", b[i]);
-  sqlite3_bind_int64(im->ins_module, 1, m.id);
-  sqlite3_bind_int64(im->ins_module, 2, p->upid);
-  sqlite3_bind_text(im->ins_module, 3, path, (int)len, SQLITE_TRANSIENT);
-  if (bl)
-    sqlite3_bind_text(im->ins_module, 4, bid, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(im->ins_module, 4);
-  sqlite3_bind_int64(im->ins_module, 5, (int64_t)w[1]);
-  sqlite3_bind_int64(im->ins_module, 6, (int64_t)w[2]);
-  sqlite3_bind_int64(im->ins_module, 7, (int64_t)w[3]);
-  imp_step(im, im->ins_module);
+  module_add(im, p, ns, path, len, bl ? bid : NULL, w[1], w[2], w[3]);
+}
+
+Proc *proc_fork_parent(GPtrArray *procs, const Proc *child) {
+  Proc *best = NULL;
+  for (guint i = 0; i < procs->len; i++) {
+    Proc *q = procs->pdata[i];
+    if (q == child || q->pid != child->ppid || q->session != child->session || q->start_ns > child->start_ns) continue;
+    if (!best || q->start_ns > best->start_ns) best = q;
+  }
+  return best;
+}
+
+void modules_inherit(Imp *im, Proc *p) {
+  Proc *parent = proc_fork_parent(im->procs, p);
+  if (!parent) {
+    imp_warn(im,
+             "%s: its modules at the fork are its parent's (pid %u), whose trace is not in the recording: "
+             "its stacks and object names are not symbolized",
+             p->file, (unsigned)p->ppid);
+    return;
+  }
+  for (guint i = 0; i < parent->mods->len; i++) {
+    const ProcMod *m = &g_array_index(parent->mods, ProcMod, i);
+    if (m->ns <= p->start_ns)
+      module_add(im, p, p->start_ns, m->path, strlen(m->path), m->build_id, m->bias, m->start, m->end);
+  }
+}
+
+void proc_mods_free(Proc *p) {
+  for (guint i = 0; p->mods && i < p->mods->len; i++) {
+    ProcMod *m = &g_array_index(p->mods, ProcMod, i);
+    g_free(m->path);
+    g_free(m->build_id);
+  }
+  if (p->mods) g_array_free(p->mods, TRUE);
+  p->mods = NULL;
 }
 
 static void read_stack(Imp *im, const WeftEvent *ev) {
@@ -333,7 +378,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_EXEC_FAILED: read_exec_failed(im, p, ev); break;
     case WEFT_EV_EXIT: read_exit(p, ev, ns); break;
     case WEFT_EV_PROCESS_INFO: read_process_info(p, ev); break;
-    case WEFT_EV_MODULE: read_module(im, p, ev); break;
+    case WEFT_EV_MODULE: read_module(im, p, ev, ns); break;
     case WEFT_EV_STACK: read_stack(im, ev); break;
     case WEFT_EV_PY_FRAME: pyframe_read(im, ev); break;
     case WEFT_EV_SCHED: {

@@ -115,6 +115,47 @@ def t_contended(ctx, k=20):
     ok(sym is not None and sym[0] == "waiter", "contended: first wait's stack is in waiter()", sym)
 
 
+def t_fork_child_symbols(ctx, k=5):
+    """A fork child inherits its parent's modules (trace feature bit 8): it writes none of its own,
+    and its lock names and stacks symbolize from the parent's."""
+    d, info, rc = ctx.record("contended", [k, "fork"])
+    eq(rc, 0, "fork child symbols: exit status")
+    child = int(info["main_tid"])
+    dump = ctx.dump(d).stdout.decode()
+    heads = [l for l in dump.splitlines() if l.startswith("# file ") or l.startswith("#   holds")]
+    child_at = [i for i, l in enumerate(heads) if l.startswith("# file %d.0.wtrace" % child)]
+    ok(len(child_at) == 1 and "modules=parent's" in heads[child_at[0] + 1],
+       "fork child symbols: the child's header says its modules are its parent's", heads)
+    own = [re.search(r'path="([^"]*)"', l).group(1) for l in dump.splitlines()
+           if " MODULE " in l and l.split()[1] == str(child)]
+    ok(not [m for m in own if not re.search(r"lib(unwind|lzma)", m)],
+       "fork child symbols: the child writes MODULEs only for what it loads itself (libunwind)", own)
+    db = d + ".db"
+    r = ctx.weft("import", d, "-o", db, "--quiet")
+    ok(r.returncode == 0 and not r.stderr, "fork child symbols: weft import, no warning", r.stderr.decode())
+    con = sqlite3.connect(db)
+    cu = one(con, "SELECT upid FROM process WHERE pid = ?", child)
+    pu = one(con, "SELECT parent_upid FROM process WHERE upid = ?", cu)
+    mods = "SELECT path, build_id, bias FROM module WHERE upid = ? AND path NOT LIKE '%libunwind%' " \
+           "AND path NOT LIKE '%liblzma%' ORDER BY start"
+    theirs = con.execute(mods, (pu,)).fetchall()
+    ok(any(m[0].endswith("fx-contended") for m in theirs), "fork child symbols: the parent's modules", theirs)
+    eq(con.execute(mods, (cu,)).fetchall(), theirs, "fork child symbols: the child's modules are the parent's")
+    m = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 1 AND upid = ?", addr(info, "mutex"), cu)
+    eq(one(con, "SELECT name FROM sync_object WHERE object_id = ?", m), "mutex",
+       "fork child symbols: the child's lock is named by its variable")
+    eq(one(con, "SELECT contended FROM sync_object WHERE object_id = ?", m), k, "fork child symbols: contended")
+    sym = con.execute("SELECT f.symbol FROM sync_object o JOIN stack_frame sf ON sf.stack_id = o.first_stack_id "
+                      "AND sf.depth = 0 JOIN frame f USING (frame_id) WHERE o.object_id = ?", (m,)).fetchone()
+    ok(sym is not None and sym[0] == "waiter", "fork child symbols: the child's wait stack is in waiter()", sym)
+    # without the parent's file the child's names are lost, and the import says so
+    parent = one(con, "SELECT pid FROM process WHERE upid = ?", pu)
+    os.unlink(os.path.join(d, "%d.0.wtrace" % parent))
+    r = ctx.weft("import", d, "-o", d + "-orphan.db")
+    ok(r.returncode == 0 and b"whose trace is not in the recording" in r.stderr,
+       "fork child symbols: a missing parent is a warning naming it", r.stderr.decode())
+
+
 def t_report_site(ctx, k=5):
     """The report names the contended lock by its variable and its call site by function and line."""
     import json
@@ -803,8 +844,8 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed, t_io_pipe, t_annotate, t_reuse,
-             t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace,
+    tests = [t_contended, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed,
+             t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace,
              t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
     try:
         for t in tests:

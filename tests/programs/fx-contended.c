@@ -1,7 +1,7 @@
 /* fx-contended.c - exactly K contended mutex acquisitions, by handshake.
  * SPDX-License-Identifier: MIT
  *
- * usage: fx-contended [K=20]
+ * usage: fx-contended [K=20] [fork]
  * Each round: the main thread locks `mutex`, posts `go`; the waiter thread
  * takes `go` and calls pthread_mutex_lock, which blocks. The main thread sees
  * the waiter blocked (glibc's lock word turns 2 once a waiter sleeps on it),
@@ -11,11 +11,15 @@
  * Expected on `mutex`: K ACQ (main), K WAIT_BEGIN holder=main_tid + K WAIT_END
  * res=0 (waiter), 2K REL.
  * stderr: fx: mutex=ADDR go=ADDR done=ADDR main_tid=T waiter_tid=T
+ * With "fork" it all happens in a forked child (main_tid is the child's pid),
+ * which the parent waits for: a fork child's stacks and lock names must
+ * symbolize from the objects it inherited.
  */
 #include "fx-common.h"
 
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static sem_t go, done;
@@ -36,8 +40,25 @@ static void *waiter(void *arg) {
   return NULL;
 }
 
+static int contend(void);
+
 int main(int argc, char **argv) {
   k_rounds = fx_arg(argc, argv, 1, 20);
+  if (argc < 3 || strcmp(argv[2], "fork") != 0) return contend();
+  fflush(NULL);
+  pid_t c = fork();
+  if (c < 0) fx_die("fork", errno);
+  if (c == 0) {
+    int rc = contend();
+    fflush(NULL);
+    _exit(rc);
+  }
+  int st;
+  if (waitpid(c, &st, 0) != c) fx_die("waitpid", errno);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 98;
+}
+
+static int contend(void) {
   pthread_t th;
   if (sem_init(&go, 0, 0) != 0 || sem_init(&done, 0, 0) != 0) fx_die("sem_init", errno);
   fx_ok(pthread_create(&th, NULL, waiter, NULL), "pthread_create");
