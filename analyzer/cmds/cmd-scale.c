@@ -238,7 +238,10 @@ static int timing_run(Sweep *w, size_t idx, const char *phase, int run) {
   set_thread_env(p->threads);
   extern char **environ;
   WeftRunResult r;
+  WeftMachineCpu m0 = {0}, m1 = {0}; /* the machine's CPU time around the run: the others' load */
+  int have_m = weft_run_machine_cpu(&m0) == 0;
   int rc = run_point(w, argv, environ, phase, p->threads, &r, &failure);
+  have_m = have_m && weft_run_machine_cpu(&m1) == 0 && m1.busy_ns >= m0.busy_ns;
   g_strfreev(argv);
   if (rc != 0) {
     fprintf(stderr, "weft scale: cannot run %s: %s\n", s->argv[0], strerror(errno));
@@ -251,9 +254,15 @@ static int timing_run(Sweep *w, size_t idx, const char *phase, int run) {
     p->samples_s = g_renew(double, p->samples_s, p->nsamples + 1);
     p->user_s = g_renew(double, p->user_s, p->nsamples + 1);
     p->sys_s = g_renew(double, p->sys_s, p->nsamples + 1);
+    p->other_s = g_renew(double, p->other_s, p->nsamples + 1);
+    p->steal_s = g_renew(double, p->steal_s, p->nsamples + 1);
     p->samples_s[p->nsamples] = r.wall_s;
     p->user_s[p->nsamples] = r.user_s;
     p->sys_s[p->nsamples] = r.sys_s;
+    /* /proc/stat counts in ticks (10 ms): summed over a point's runs */
+    double other = have_m ? (double)(m1.busy_ns - m0.busy_ns) * 1e-9 - r.user_s - r.sys_s : 0;
+    p->other_s[p->nsamples] = other > 0 ? other : 0;
+    p->steal_s[p->nsamples] = have_m ? (double)(m1.steal_ns - m0.steal_ns) * 1e-9 : 0;
     p->nsamples++;
     s->order = g_renew(int, s->order, s->norder + 1);
     s->order[s->norder++] = p->threads;
@@ -523,6 +532,15 @@ static void usage(FILE *f) {
              "      --alpha A           significance level after Holm's correction (default 0.01)\n"
              "      --efficiency-drop D smallest drop of efficiency at the largest N that is a\n"
              "                          regression (default 0.05)\n"
+             "      --weak              weak scaling: the work grows with the thread count\n"
+             "                          (efficiency T(1)/T(N)); default: strong, the same work\n"
+             "      --scales-efficiency E  efficiency at the largest N for SCALES (default 0.75)\n"
+             "      --poor-efficiency E    below it, DOES_NOT_SCALE (default 0.25)\n"
+             "      --require-scaling V    fail (exit 4) unless the verdict is V or better:\n"
+             "                          SCALES or SCALES_POORLY\n"
+             "      --history DIR       earlier JSON reports (read in file-name order): the steps\n"
+             "                          of time, speedup and efficiency per thread count\n"
+             "      --bmf FILE          the results in Bencher Metric Format JSON\n"
              "      --json FILE         the full report (docs/scale-json.md); - for stdout\n"
              "      --markdown FILE     a summary for $GITHUB_STEP_SUMMARY or a PR comment\n"
              "      --junit FILE        JUnit XML, one test case per thread count and gate\n"
@@ -530,7 +548,8 @@ static void usage(FILE *f) {
              "  -q, --quiet             no progress and no summary on stdout\n"
              "\n"
              "Exit status: 0 no regression, 1 regression, 2 usage error or bad baseline,\n"
-             "5 the program failed, 6 weft failed.\n");
+             "3 inconclusive (a gate the machine's noise left open: retry), 4 scales worse than\n"
+             "--require-scaling, 5 the program failed, 6 weft failed.\n");
 }
 
 static int parse_threads(const char *arg, int **out, size_t *n) {
@@ -627,12 +646,12 @@ static int write_output(Output *out, const WeftScale *s) {
   }
   return 0;
 }
-enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_SAVE, NOUT };
+enum { O_JSON, O_MD, O_JUNIT, O_SVG, O_BMF, O_SAVE, NOUT };
 
 /* The command line. */
 typedef struct {
   WeftScale *s;
-  const char *baseline, *keep;
+  const char *baseline, *keep, *history;
   int baseline_optional, quiet;
   Output outs[NOUT]; /* their paths are the options' */
 } Scale;
@@ -668,7 +687,13 @@ enum {
   OPT_JSON,
   OPT_MD,
   OPT_JUNIT,
-  OPT_SVG
+  OPT_SVG,
+  OPT_WEAK,
+  OPT_SCALESEFF,
+  OPT_POOREFF,
+  OPT_REQUIRE,
+  OPT_HISTORY,
+  OPT_BMF
 };
 
 /* One option (getopt_long's opt and optarg) into c. Returns -1 to go on,
@@ -712,6 +737,18 @@ static int parse_option(Scale *c, int opt, const char *arg) {
     case OPT_MD: c->outs[O_MD].path = arg; break;
     case OPT_JUNIT: c->outs[O_JUNIT].path = arg; break;
     case OPT_SVG: c->outs[O_SVG].path = arg; break;
+    case OPT_WEAK: s->weak = 1; break;
+    case OPT_HISTORY: c->history = arg; break;
+    case OPT_BMF: c->outs[O_BMF].path = arg; break;
+    case OPT_SCALESEFF: bad = parse_double("--scales-efficiency", arg, 0.01, 1, 0, &s->scales_eff); break;
+    case OPT_POOREFF: bad = parse_double("--poor-efficiency", arg, 0.01, 1, 0, &s->poor_eff); break;
+    case OPT_REQUIRE:
+      s->require_scaling = !strcmp(arg, "SCALES") ? "SCALES" : !strcmp(arg, "SCALES_POORLY") ? "SCALES_POORLY" : NULL;
+      if (!s->require_scaling) {
+        fprintf(stderr, "weft scale: --require-scaling %s: expected SCALES or SCALES_POORLY\n", arg);
+        bad = 1;
+      }
+      break;
     case 'q': c->quiet = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return WEFT_SCALE_EXIT_USAGE;
@@ -738,6 +775,12 @@ static int parse_options(int argc, char **argv, Scale *c) {
                                            {"markdown", required_argument, NULL, OPT_MD},
                                            {"junit", required_argument, NULL, OPT_JUNIT},
                                            {"svg", required_argument, NULL, OPT_SVG},
+                                           {"weak", no_argument, NULL, OPT_WEAK},
+                                           {"history", required_argument, NULL, OPT_HISTORY},
+                                           {"bmf", required_argument, NULL, OPT_BMF},
+                                           {"scales-efficiency", required_argument, NULL, OPT_SCALESEFF},
+                                           {"poor-efficiency", required_argument, NULL, OPT_POOREFF},
+                                           {"require-scaling", required_argument, NULL, OPT_REQUIRE},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -752,6 +795,11 @@ static int parse_options(int argc, char **argv, Scale *c) {
   }
   c->s->argv = argv + optind;
   c->s->argc = argc - optind;
+  if (c->s->poor_eff >= c->s->scales_eff) {
+    fprintf(stderr, "weft scale: --poor-efficiency %g is not below --scales-efficiency %g\n", c->s->poor_eff,
+            c->s->scales_eff);
+    return WEFT_SCALE_EXIT_USAGE;
+  }
   return -1;
 }
 
@@ -768,6 +816,13 @@ static int prepare(Scale *c, WeftScale **base, char *agent_abs) {
       s->baseline_path = g_strdup(c->baseline);
     } else if (!(*base = weft_scale_load(c->baseline, err, sizeof err))) {
       fprintf(stderr, "weft scale: %s\n", err);
+      return -1;
+    }
+  }
+  if (c->history) {
+    char err[1024];
+    if (!(s->history = weft_scale_history_load(c->history, s->weak, err, sizeof err))) {
+      fprintf(stderr, "weft scale: --history %s\n", err);
       return -1;
     }
   }
@@ -851,7 +906,7 @@ static int measure(Sweep *w) {
 static int write_outputs(Scale *c) {
   WeftScale *s = c->s;
   int rc = s->exit_code, to_stdout = 0;
-  for (int i = O_JSON; i <= O_SVG; i++)
+  for (int i = O_JSON; i <= O_BMF; i++)
     if (c->outs[i].open && write_output(&c->outs[i], s)) rc = WEFT_SCALE_EXIT_INTERNAL;
   if (c->outs[O_SAVE].open) {
     if (s->failed)
@@ -859,7 +914,7 @@ static int write_outputs(Scale *c) {
     else if (write_output(&c->outs[O_SAVE], s))
       rc = WEFT_SCALE_EXIT_INTERNAL;
   }
-  for (int i = O_JSON; i <= O_SVG; i++) to_stdout |= c->outs[i].path && !strcmp(c->outs[i].path, "-");
+  for (int i = O_JSON; i <= O_BMF; i++) to_stdout |= c->outs[i].path && !strcmp(c->outs[i].path, "-");
   if (!c->quiet && !to_stdout)
     weft_scale_write_text(stdout, s); /* not mixed into a report on stdout */
   else if (s->failed)
@@ -877,12 +932,15 @@ int weft_cmd_scale(int argc, char **argv) {
   s->alpha = 0.01;
   s->min_effect = 0.05;
   s->efficiency_drop = 0.05;
+  s->scales_eff = 0.75;
+  s->poor_eff = 0.25;
   s->bootstrap = 2000;
   Scale c = {.s = s,
              .outs = {{.opt = "--json", .fn = weft_scale_write_json},
                       {.opt = "--markdown", .fn = write_md},
                       {.opt = "--junit", .fn = weft_scale_write_junit},
                       {.opt = "--svg", .fn = weft_scale_write_svg},
+                      {.opt = "--bmf", .fn = weft_scale_write_bmf},
                       {.opt = "--save-baseline", .fn = weft_scale_write_json}}};
   WeftScale *base = NULL;
   char agent_abs[PATH_MAX];
@@ -897,7 +955,11 @@ int weft_cmd_scale(int argc, char **argv) {
     } else {
       weft_scale_analyze(s);
       if (base) s->baseline_path = g_strdup(c.baseline);
+      if (s->history && !s->failed) weft_scale_history_series(s->history, s);
       if (base && !s->failed) {
+        base->weak = s->weak; /* the baseline's numbers read the way this run's are */
+        base->scales_eff = s->scales_eff;
+        base->poor_eff = s->poor_eff;
         weft_scale_analyze(base);
         weft_scale_compare(s, base);
       } else {

@@ -57,6 +57,8 @@ void weft_scale_free(WeftScale *s) {
     g_free(p->samples_s);
     g_free(p->user_s);
     g_free(p->sys_s);
+    g_free(p->other_s);
+    g_free(p->steal_s);
     for (size_t k = 0; k < p->trace.nlocks; k++) {
       g_free(p->trace.locks[k].label);
       g_free(p->trace.locks[k].kind);
@@ -65,6 +67,8 @@ void weft_scale_free(WeftScale *s) {
   }
   g_free(s->points);
   g_free(s->preferred_why);
+  g_free(s->scaling_why);
+  g_free(s->noise_why);
   free_strv(s->findings, s->nfindings);
   g_free(s->fail_what);
   g_free(s->fail_stderr);
@@ -77,6 +81,7 @@ void weft_scale_free(WeftScale *s) {
   }
   g_free(s->items);
   free_strv(s->notes, s->nnotes);
+  weft_scale_history_free(s->history);
   g_free(s);
 }
 
@@ -116,7 +121,12 @@ void weft_scale_analyze(WeftScale *s) {
     p->iqr_s = weft_stats_iqr(p->samples_s, n);
     p->cv = p->mean_s > 0 ? weft_stats_sd(p->samples_s, n) / p->mean_s : NAN;
     p->median_ci = weft_stats_median_ci(p->samples_s, n, s->bootstrap, &rng);
-    if (ref) {
+    if (ref && s->weak) {
+      /* the work grows with N: efficiency is T(ref) / T(N), the speedup the scaled one (N x efficiency) */
+      p->efficiency = weft_stats_ratio_ci(ref->samples_s, ref->nsamples, p->samples_s, n, s->bootstrap, &rng);
+      p->speedup = (WeftEstimate){p->efficiency.value * p->threads, p->efficiency.lo * p->threads,
+                                  p->efficiency.hi * p->threads};
+    } else if (ref) {
       WeftEstimate r = weft_stats_ratio_ci(ref->samples_s, ref->nsamples, p->samples_s, n, s->bootstrap, &rng);
       double k = ref->threads; /* speedup relative to N = 1: assume linear scaling up to the reference */
       p->speedup = (WeftEstimate){r.value * k, r.lo * k, r.hi * k};
@@ -149,7 +159,8 @@ void weft_scale_analyze(WeftScale *s) {
   for (size_t i = 0; i < s->npoints; i++)
     if (s->points[i].nsamples) {
       nn[m] = s->points[i].threads;
-      tt[m++] = s->points[i].median_s;
+      /* weak scaling: the models fit the time per unit of work (N units at N threads) */
+      tt[m++] = s->weak ? s->points[i].median_s / s->points[i].threads : s->points[i].median_s;
     }
   weft_scale_fit(nn, tt, m, 0, &s->amdahl);
   weft_scale_fit(nn, tt, m, 1, &s->usl);
@@ -240,6 +251,7 @@ void weft_scale_analyze(WeftScale *s) {
                       s->machine.usable_cpus, s->machine.usable_source);
       break;
     }
+  weft_scale_judge(s);
 }
 
 /* ------------------------------------------------------------ comparison */
@@ -337,7 +349,7 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
   if (s->ndifferences) {
     s->comparable = 0;
     s->verdict = "INCOMPARABLE";
-    s->exit_code = WEFT_SCALE_EXIT_OK;
+    weft_scale_finish(s);
     return;
   }
   int same_cmd = s->argc == base->argc;
@@ -373,7 +385,7 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
   if (!ncommon) {
     weft_scale_note(s, "no thread count in common with the baseline: nothing compared");
     s->verdict = "NO_BASELINE";
-    s->exit_code = WEFT_SCALE_EXIT_OK;
+    weft_scale_finish(s);
     return;
   }
   double *p = g_new(double, ncommon), *adj = g_new(double, ncommon);
@@ -454,25 +466,4 @@ void weft_scale_compare(WeftScale *s, const WeftScale *base) {
     it->detail = g_strdup_printf("USL peak N* %.1f, baseline %.1f (a warning below 80 %%)", it->cur, it->base);
   }
   weft_scale_finish(s);
-}
-
-void weft_scale_finish(WeftScale *s) {
-  if (s->failed) {
-    s->verdict = "ERROR";
-    s->exit_code = WEFT_SCALE_EXIT_PROGRAM;
-    return;
-  }
-  if (!s->has_baseline) {
-    s->verdict = "NO_BASELINE";
-    s->exit_code = WEFT_SCALE_EXIT_OK;
-    return;
-  }
-  if (!s->comparable) return;
-  int worst = -1;
-  static const int rank[] = {
-      [WEFT_VERDICT_NO_CHANGE] = 0, [WEFT_VERDICT_IMPROVED] = 1, [WEFT_VERDICT_WARN] = 2, [WEFT_VERDICT_REGRESSED] = 3};
-  for (size_t i = 0; i < s->nitems; i++)
-    if (rank[s->items[i].verdict] > worst) worst = rank[s->items[i].verdict];
-  s->verdict = worst == 3 ? "REGRESSED" : worst == 2 ? "WARN" : worst == 1 ? "IMPROVED" : "NO_CHANGE";
-  s->exit_code = worst == 3 ? WEFT_SCALE_EXIT_REGRESSION : WEFT_SCALE_EXIT_OK;
 }

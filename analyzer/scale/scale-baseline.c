@@ -259,6 +259,11 @@ WeftScale *weft_scale_load(const char *path, char *err, size_t errlen) {
       p->sys_s = get_samples(&c, po, "sys_s", w, 1, &ns, 0);
       if (!c.failed && ((p->user_s && nu != p->nsamples) || (p->sys_s && ns != p->nsamples)))
         fail(&c, "%suser_s/sys_s: not as long as samples_s", w);
+      size_t no = 0, nt = 0; /* absent before the noise check */
+      p->other_s = get_samples(&c, po, "other_cpu_s", w, 1, &no, 0);
+      p->steal_s = get_samples(&c, po, "steal_s", w, 1, &nt, 0);
+      if (!c.failed && ((p->other_s && no != p->nsamples) || (p->steal_s && nt != p->nsamples)))
+        fail(&c, "%sother_cpu_s/steal_s: not as long as samples_s", w);
       JsonObject *t = get_obj(&c, po, "trace", w, 1);
       if (t && !c.failed) read_trace(&c, t, p, w);
       g_free(w);

@@ -133,6 +133,10 @@ static void json_setup(WeftJsonWriter *j, const WeftScale *s) {
   j_num(j, "alpha", s->alpha);
   j_num(j, "min_effect", s->min_effect);
   j_num(j, "efficiency_drop", s->efficiency_drop);
+  j_str(j, "scaling", s->weak ? "weak" : "strong");
+  j_num(j, "scales_efficiency", s->scales_eff);
+  j_num(j, "poor_efficiency", s->poor_eff);
+  j_str(j, "require_scaling", s->require_scaling);
   j_int(j, "bootstrap", s->bootstrap);
   weft_json_end_object(j);
   j_top(j, "machine");
@@ -201,6 +205,8 @@ static void json_point(WeftJsonWriter *j, const WeftScalePoint *p) {
   j_arr(j, "samples_s", p->samples_s, p->nsamples);
   j_arr(j, "user_s", p->user_s, p->nsamples);
   j_arr(j, "sys_s", p->sys_s, p->nsamples);
+  j_arr(j, "other_cpu_s", p->other_s, p->nsamples);
+  j_arr(j, "steal_s", p->steal_s, p->nsamples);
   weft_json_break(j, 2);
   j_num(j, "median_s", p->median_s);
   j_ci(j, "ci95_s", p->median_ci.lo, p->median_ci.hi);
@@ -282,6 +288,8 @@ static int flush_gstring(FILE *f, GString *g) {
   return ferror(f) ? -1 : 0;
 }
 
+static void json_history(WeftJsonWriter *j, const WeftScale *s);
+
 int weft_scale_write_json(FILE *f, const WeftScale *s) {
   GString *g = g_string_new(NULL);
   WeftJsonWriter jw, *j = &jw;
@@ -312,8 +320,26 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   j_strv(j, NULL, s->notes, s->nnotes);
   json_failure(j, s);
   json_comparison(j, s);
+  json_history(j, s);
+  j_top(j, "noise");
+  weft_json_begin_object(j);
+  j_bool(j, "noisy", s->noisy);
+  j_num(j, "other_cpus", s->noise_other_cpus);
+  j_num(j, "competing", s->noise_competing);
+  j_num(j, "steal", s->noise_steal);
+  j_num(j, "runnable", s->noise_runq);
+  j_num(j, "cv", s->noise_cv);
+  j_str(j, "why", s->noise_why);
+  weft_json_end_object(j);
   j_top(j, "summary");
   weft_json_begin_object(j);
+  weft_json_key(j, "scaling");
+  weft_json_begin_object(j);
+  j_str(j, "verdict", s->scaling);
+  j_str(j, "raw", s->scaling_raw);
+  j_int(j, "threads", s->scaling_threads);
+  j_str(j, "reason", s->scaling_why);
+  weft_json_end_object(j);
   j_str(j, "verdict", s->verdict);
   j_int(j, "exit_code", s->exit_code);
   weft_json_end_object(j);
@@ -322,12 +348,111 @@ int weft_scale_write_json(FILE *f, const WeftScale *s) {
   return flush_gstring(f, g);
 }
 
+/* "history": null, or the reports and each series with its steps. */
+static void json_history(WeftJsonWriter *j, const WeftScale *s) {
+  const WeftScaleHistory *h = s->history;
+  j_top(j, "history");
+  if (!h) {
+    weft_json_null(j);
+    return;
+  }
+  weft_json_begin_object(j);
+  j_str(j, "dir", h->dir);
+  j_strv(j, "reports", h->names, h->nruns);
+  weft_json_key(j, "series");
+  weft_json_begin_array(j);
+  for (size_t i = 0; i < h->nseries; i++) {
+    const WeftScaleSeries *sr = &h->series[i];
+    weft_json_begin_object(j);
+    j_str(j, "metric", sr->metric);
+    j_int(j, "threads", sr->threads);
+    j_arr(j, "values", sr->values, sr->n);
+    weft_json_key(j, "runs");
+    weft_json_begin_array(j);
+    for (size_t k = 0; k < sr->n; k++) weft_json_int(j, (int64_t)sr->run[k]);
+    weft_json_end_array(j);
+    weft_json_key(j, "steps");
+    weft_json_begin_array(j);
+    for (size_t k = 0; k < sr->nsteps; k++) {
+      char *t = weft_scale_step_text(h, sr, k);
+      weft_json_begin_object(j);
+      j_str(j, "report", h->names[sr->run[sr->steps[k]]]);
+      j_int(j, "index", (int64_t)sr->steps[k]);
+      j_str(j, "text", t);
+      weft_json_end_object(j);
+      g_free(t);
+    }
+    weft_json_end_array(j);
+    weft_json_end_object(j);
+  }
+  weft_json_end_array(j);
+  weft_json_end_object(j);
+}
+
+/* One line per step of the history (text and Markdown), or a line saying there were none. */
+static void history_lines(GString *g, const WeftScale *s, const char *bullet) {
+  const WeftScaleHistory *h = s->history;
+  if (!h) return;
+  size_t n = 0;
+  for (size_t i = 0; i < h->nseries; i++)
+    for (size_t k = 0; k < h->series[i].nsteps; k++) {
+      char *t = weft_scale_step_text(h, &h->series[i], k);
+      g_string_append_printf(g, "%s%s\n", bullet, t);
+      g_free(t);
+      n++;
+    }
+  if (!n)
+    g_string_append_printf(g, "%sno step in time, speedup or efficiency over the %zu runs of the history\n", bullet,
+                           h->nruns);
+}
+
+/* ------------------------------------------------------------ Bencher Metric Format */
+
+static void bmf_measure(WeftJsonWriter *j, const char *k, WeftEstimate e, double mul) {
+  weft_json_key(j, k);
+  weft_json_begin_object(j);
+  j_num(j, "value", e.value * mul);
+  if (isfinite(e.lo)) j_num(j, "lower_value", e.lo * mul);
+  if (isfinite(e.hi)) j_num(j, "upper_value", e.hi * mul);
+  weft_json_end_object(j);
+}
+
+int weft_scale_write_bmf(FILE *f, const WeftScale *s) {
+  GString *g = g_string_new(NULL);
+  WeftJsonWriter jw, *j = &jw;
+  weft_json_writer_gstring(j, g, true);
+  char *base = g_path_get_basename(s->argc ? s->argv[0] : "program");
+  weft_json_begin_object(j);
+  for (size_t i = 0; i < s->npoints && !s->failed; i++) {
+    const WeftScalePoint *p = &s->points[i];
+    if (!p->nsamples) continue;
+    char *name = g_strdup_printf("%s/threads=%d", base, p->threads);
+    weft_json_key(j, name);
+    weft_json_begin_object(j);
+    bmf_measure(j, "latency", (WeftEstimate){p->median_s, p->median_ci.lo, p->median_ci.hi}, 1e9); /* ns */
+    if (isfinite(p->speedup.value)) bmf_measure(j, "speedup", p->speedup, 1);
+    if (isfinite(p->efficiency.value)) bmf_measure(j, "efficiency", p->efficiency, 1);
+    weft_json_end_object(j);
+    g_free(name);
+  }
+  weft_json_end_object(j);
+  g_string_append_c(g, '\n');
+  g_free(base);
+  return flush_gstring(f, g);
+}
+
 /* ------------------------------------------------------------ Markdown */
 
-static const char *verdict_icon(const char *v) {
-  if (!strcmp(v, "REGRESSED") || !strcmp(v, "ERROR")) return "❌";
-  if (!strcmp(v, "WARN") || !strcmp(v, "INCOMPARABLE")) return "⚠️";
-  return "✅";
+/* One mark for both verdicts: a green tick only when the program scales and
+ * the baseline comparison passed. */
+static const char *verdict_icon(const WeftScale *s) {
+  const char *v = s->verdict ? s->verdict : "", *sc = s->scaling ? s->scaling : "INCONCLUSIVE";
+  if (!strcmp(v, "REGRESSED") || !strcmp(v, "ERROR") || !strcmp(sc, "DOES_NOT_SCALE") || !strcmp(sc, "SLOWS_DOWN"))
+    return "❌";
+  if (!strcmp(v, "INCONCLUSIVE") || !strcmp(sc, "INCONCLUSIVE")) return "❔";
+  if (!strcmp(sc, "SCALES") && (!strcmp(v, "NO_CHANGE") || !strcmp(v, "IMPROVED"))) return "✅";
+  if (!strcmp(sc, "SCALES") && !strcmp(v, "NO_BASELINE")) return "ℹ️";
+  return "⚠️";
 }
 
 /* Markdown table cells: no pipes or newlines. */
@@ -368,12 +493,20 @@ static size_t count_verdict(const WeftScale *s, WeftVerdict v) {
   return n;
 }
 
+/* The scaling verdict and its reason, then the baseline's verdict. */
 static char *headline(const WeftScale *s) {
   GString *g = g_string_new(NULL);
-  g_string_append_printf(g, "%s **weft scale: %s**", verdict_icon(s->verdict), s->verdict);
   if (s->failed) {
+    g_string_append_printf(g, "%s **weft scale: %s**", verdict_icon(s), s->verdict);
     g_string_append_printf(g, " — `%s` %s at %d %s (%s run %d)", s->argv[0], s->fail_what, s->fail_threads,
                            s->fail_threads == 1 ? "thread" : "threads", s->fail_phase, s->fail_run);
+    return g_string_free(g, FALSE);
+  }
+  g_string_append_printf(g, "%s **weft scale: %s** — %s%s\n\n", verdict_icon(s), s->scaling ? s->scaling : "",
+                         s->weak ? "weak scaling: " : "", s->scaling_why ? s->scaling_why : "");
+  g_string_append_printf(g, "Baseline: **%s**", s->verdict);
+  if (!strcmp(s->verdict, "INCONCLUSIVE")) {
+    g_string_append_printf(g, " — slower than the baseline, but the machine was busy: %s", s->noise_why);
   } else if (s->has_baseline && !s->comparable) {
     g_string_append(g, " — the baseline comes from another machine class; nothing compared");
   } else if (s->has_baseline) {
@@ -457,6 +590,11 @@ static void md_body(GString *g, const WeftScale *s, int details) {
     if (s->nfindings) {
       g_string_append(g, "\n");
       for (size_t i = 0; i < s->nfindings; i++) g_string_append_printf(g, "- %s\n", s->findings[i]);
+    }
+    if (s->history) {
+      g_string_append_printf(g, "\n**History** (%zu runs, `%s` by file name, then this one):\n\n", s->history->nruns,
+                             s->history->dir);
+      history_lines(g, s, "- ");
     }
   }
   if (!details) return;
@@ -590,9 +728,13 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
       g_free(body);
       body = b2;
     }
-    if (it && it->verdict == WEFT_VERDICT_REGRESSED) {
+    int inconclusive = !strcmp(s->verdict, "INCONCLUSIVE");
+    if (it && it->verdict == WEFT_VERDICT_REGRESSED && !inconclusive) {
       junit_case(cases, suite, name, p->median_s, "ScalabilityRegression", it->detail, body);
       failures++;
+    } else if (it && it->verdict == WEFT_VERDICT_REGRESSED) {
+      junit_case(cases, suite, name, p->median_s, "skipped", "inconclusive: the machine was busy", body);
+      skipped++;
     } else if (s->has_baseline && !s->comparable) {
       junit_case(cases, suite, name, p->median_s, "skipped", "baseline from another machine class", body);
       skipped++;
@@ -602,6 +744,20 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
     tests++;
     g_free(name);
     g_free(body);
+  }
+  if (!s->failed && s->scaling) { /* the scaling verdict: a gate only with --require-scaling */
+    char *name = g_strdup_printf("scaling %s", s->scaling);
+    if (s->exit_code == WEFT_SCALE_EXIT_SCALING) {
+      junit_case(cases, suite, name, 0, "NotScaling", s->scaling_why, s->scaling_why);
+      failures++;
+    } else if (s->require_scaling && !strcmp(s->scaling, "INCONCLUSIVE")) {
+      junit_case(cases, suite, name, 0, "skipped", "inconclusive: the machine was busy", s->scaling_why);
+      skipped++;
+    } else {
+      junit_case(cases, suite, name, 0, NULL, NULL, s->scaling_why);
+    }
+    tests++;
+    g_free(name);
   }
   for (size_t i = 0; i < s->nitems; i++) {
     const WeftScaleItem *it = &s->items[i];
@@ -635,101 +791,203 @@ int weft_scale_write_junit(FILE *f, const WeftScale *s) {
 
 /* Two panels side by side: speedup and efficiency against N (log2 axis),
  * with the ideal, the CI whiskers, the Amdahl and USL curves. */
+/* The plot's x axis: log2 when the thread counts span more than 8x, else
+ * linear; padded so that no point sits on the frame. */
+typedef struct {
+  int log;
+  double lo, hi; /* in axis units (log2 N or N) */
+  double x0, w;  /* pixels */
+} SvgAxis;
+
+static double svg_t(const SvgAxis *a, double n) { return a->log ? log2(n) : n; }
+static double svg_x(const SvgAxis *a, double n) { return a->x0 + (svg_t(a, n) - a->lo) / (a->hi - a->lo) * a->w; }
+
+/* A round y step (1, 2 or 5 times a power of ten) for about 4 steps up to top. */
+static double svg_step(double top) {
+  double raw = top / 4, mag = pow(10, floor(log10(raw))), step = mag;
+  if (raw > 5 * mag)
+    step = 10 * mag;
+  else if (raw > 2 * mag)
+    step = 5 * mag;
+  else if (raw > mag)
+    step = 2 * mag;
+  return step;
+}
+
+/* One panel: speedup (panel 0) or efficiency (panel 1), with the ideal, each
+ * fitted model and the measured points with their 95 % whiskers. */
+static void svg_panel(GString *g, const WeftScale *s, int panel, SvgAxis ax, double nmin, double nmax) {
+  const double top = 50, ph = 280;
+  double vmax = panel ? 1.1 : nmax; /* the top: the ideal, every whisker, with room above */
+  for (size_t i = 0; i < s->npoints; i++) {
+    WeftEstimate e = panel ? s->points[i].efficiency : s->points[i].speedup;
+    if (isfinite(e.hi) && e.hi > vmax) vmax = e.hi;
+    if (isfinite(e.value) && e.value > vmax) vmax = e.value;
+  }
+  vmax *= 1.08;
+  double step = svg_step(vmax);
+  int nsteps = (int)ceil(vmax / step - 1e-9);
+  double ymax = step * nsteps, x0 = ax.x0 - 12, pw = ax.w + 24; /* the frame, wider than the points' span */
+#define PY(v) (top + ph - 8 - (v) / ymax * (ph - 8))            /* 0 a little above the frame: no point on it */
+  g_string_append_printf(g,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
+                         x0, top, pw, ph);
+  g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">%s%s</text>\n", x0, top - 8,
+                         panel     ? "efficiency"
+                         : s->weak ? "scaled speedup"
+                                   : "speedup",
+                         ax.log ? " (threads on a log2 axis)" : "");
+  for (int k = 0; k <= nsteps; k++) { /* y grid */
+    double v = step * k;
+    g_string_append_printf(g,
+                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
+                           x0, PY(v), x0 + pw, PY(v), x0 - 4, PY(v) + 4, v);
+  }
+  for (size_t i = 0; i < s->npoints; i++)
+    g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%d</text>\n",
+                           svg_x(&ax, s->points[i].threads), top + ph + 16, s->points[i].threads);
+  g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">threads</text>\n",
+                         x0 + pw / 2, top + ph + 32);
+  if (panel) /* the POP "good" line */
+    g_string_append_printf(g,
+                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#9c9\" "
+                           "stroke-dasharray=\"2,3\"/>\n",
+                           x0, PY(0.8), x0 + pw, PY(0.8));
+  /* the ideal, and each model, as polylines over the sweep (straight on a linear axis too) */
+  const WeftScaleFit *fits[2] = {&s->amdahl, &s->usl};
+  const char *colour[2] = {"#e08020", "#8040c0"};
+  for (int m = -1; m < 2; m++) {
+    if (m >= 0 && !fits[m]->ok) continue;
+    g_string_append_printf(g, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"",
+                           m < 0 ? "ideal"
+                           : m   ? "usl"
+                                 : "amdahl",
+                           m < 0 ? "#aaa" : colour[m], m < 0 ? "1" : "2", m < 0 ? " stroke-dasharray=\"6,4\"" : "");
+    for (int k = 0; k <= 60; k++) {
+      double t = svg_t(&ax, nmin) + (svg_t(&ax, nmax) - svg_t(&ax, nmin)) * k / 60.0, n = ax.log ? exp2(t) : t;
+      double sp = m < 0 ? n : weft_usl_speedup(fits[m]->sigma, fits[m]->kappa, n);
+      double v = panel ? (m < 0 ? 1 : sp / n) : sp;
+      if (v > ymax) v = ymax;
+      g_string_append_printf(g, "%s%.1f,%.1f", k ? " " : "", svg_x(&ax, n), PY(v));
+    }
+    g_string_append(g, "\"/>\n");
+  }
+  /* measured, with 95 % whiskers */
+  for (size_t i = 0; i < s->npoints; i++) {
+    const WeftScalePoint *p = &s->points[i];
+    WeftEstimate e = panel ? p->efficiency : p->speedup;
+    if (!isfinite(e.value)) continue;
+    double x = svg_x(&ax, p->threads);
+    g_string_append_printf(g,
+                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1060c0\"/>"
+                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
+                           x, PY(fmax(e.lo, 0)), x, PY(e.hi), x, PY(e.value),
+                           p->oversubscribed ? "#c03030" : "#1060c0");
+  }
+#undef PY
+}
+
+/* --history: the efficiency at each thread count over the runs, one line
+ * each, with the steps marked where they begin (below the two panels). */
+static void svg_trend(GString *g, const WeftScale *s, double top) {
+  static const char *const colour[] = {"#1060c0", "#e08020", "#8040c0", "#20a060", "#c03030", "#606060"};
+  const WeftScaleHistory *h = s->history;
+  const double x0 = 72, pw = 790, ph = 220;
+  double vmax = 1.1;
+  for (size_t i = 0; i < h->nseries; i++)
+    for (size_t k = 0; k < h->series[i].n; k++)
+      if (!strcmp(h->series[i].metric, "efficiency") && h->series[i].values[k] > vmax) vmax = h->series[i].values[k];
+  vmax *= 1.08;
+  double step = svg_step(vmax), ymax = step * ceil(vmax / step - 1e-9);
+  double span = h->nruns > 1 ? (double)(h->nruns - 1) : 1;
+#define TX(r) (x0 + 12 + (double)(r) / span * (pw - 24))
+#define TY(v) (top + ph - 8 - (v) / ymax * (ph - 8))
+  g_string_append_printf(g,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
+                         x0, top, pw, ph);
+  g_string_append_printf(
+      g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">efficiency over the last %zu runs (%s, then this one)</text>\n", x0,
+      top - 8, h->nruns, h->dir);
+  for (double v = 0; v <= ymax + 1e-9; v += step)
+    g_string_append_printf(g,
+                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
+                           x0, TY(v), x0 + pw, TY(v), x0 - 4, TY(v) + 4, v);
+  int line = 0;
+  for (size_t i = 0; i < h->nseries; i++) {
+    const WeftScaleSeries *sr = &h->series[i];
+    if (strcmp(sr->metric, "efficiency") || !sr->n) continue;
+    const char *c = colour[line++ % G_N_ELEMENTS(colour)];
+    g_string_append_printf(g, "<polyline class=\"trend\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                           c);
+    for (size_t k = 0; k < sr->n; k++)
+      g_string_append_printf(g, "%s%.1f,%.1f", k ? " " : "", TX(sr->run[k]), TY(sr->values[k]));
+    g_string_append(g, "\"/>\n");
+    for (size_t k = 0; k < sr->nsteps; k++) { /* where a new level begins */
+      double x = TX(sr->run[sr->steps[k]]);
+      g_string_append_printf(g,
+                             "<line class=\"step\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                             "stroke-dasharray=\"4,3\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
+                             x, top, x, top + ph, c, x + 3, top + 14 + 14 * k, c);
+      x_esc(g, h->names[sr->run[sr->steps[k]]]);
+      g_string_append(g, "</text>\n");
+    }
+  }
+  g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">runs, oldest first · steps dashed · ", x0,
+                         top + ph + 18);
+  for (size_t k = 0, n = 0; n < (size_t)line && k < h->nseries; k++) {
+    if (strcmp(h->series[k].metric, "efficiency") || !h->series[k].n) continue;
+    g_string_append_printf(g, "%s<tspan fill=\"%s\">%d threads</tspan>", n ? " · " : "",
+                           colour[n % G_N_ELEMENTS(colour)], h->series[k].threads);
+    n++;
+  }
+  g_string_append(g, "</text>\n");
+#undef TX
+#undef TY
+}
+
 int weft_scale_write_svg(FILE *f, const WeftScale *s) {
-  const double W = 900, H = 400, pw = 380, ph = 280, top = 50, left1 = 60, left2 = 510;
+  const double W = 900, H = s->history ? 720 : 400, pw = 356, left1 = 72, left2 = 522;
   GString *g = g_string_new(NULL);
   g_string_append_printf(g,
                          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                          "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
                          W, H, W, H);
   g_string_append(g, "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
-  char *title = g_strdup_printf("weft scale: %s — %s", s->argc ? s->argv[0] : "", s->verdict ? s->verdict : "");
+  char *title = g_strdup_printf("weft scale: %s — %s%s%s", s->argc ? s->argv[0] : "",
+                                s->scaling   ? s->scaling
+                                : s->verdict ? s->verdict
+                                             : "",
+                                s->scaling ? ", baseline " : "", s->scaling && s->verdict ? s->verdict : "");
   g_string_append(g, "<text x=\"20\" y=\"24\" font-size=\"15\" fill=\"#222\">");
   x_esc(g, title);
   g_string_append(g, "</text>\n");
   g_free(title);
-  double nmin = 1, nmax = 2, smax = 1;
+  double nmin = 0, nmax = 0;
   for (size_t i = 0; i < s->npoints; i++) {
-    const WeftScalePoint *p = &s->points[i];
-    if (p->threads > nmax) nmax = p->threads;
-    if (isfinite(p->speedup.hi) && p->speedup.hi > smax) smax = p->speedup.hi;
+    double n = s->points[i].threads;
+    if (!nmin || n < nmin) nmin = n;
+    if (n > nmax) nmax = n;
   }
-  if (nmax > smax) smax = nmax;
-  double lx0 = log2(nmin), lx1 = log2(nmax);
+  if (!nmin) nmin = 1;
+  if (nmax <= nmin) nmax = nmin * 2;
+  SvgAxis ax = {.log = nmax / nmin > 8, .w = pw};
+  ax.lo = svg_t(&ax, nmin);
+  ax.hi = svg_t(&ax, nmax);
   for (int panel = 0; panel < 2; panel++) {
-    /* the y axis in round steps (1, 2 or 5 times a power of ten), about 4 of them */
-    double raw = (panel ? 1.1 : smax * 1.05) / 4, mag = pow(10, floor(log10(raw))), step = mag;
-    if (raw > 5 * mag)
-      step = 10 * mag;
-    else if (raw > 2 * mag)
-      step = 5 * mag;
-    else if (raw > mag)
-      step = 2 * mag;
-    int nsteps = (int)ceil((panel ? 1.1 : smax * 1.05) / step - 1e-9);
-    double x0 = panel ? left2 : left1, ymax = step * nsteps;
-#define PX(n) (x0 + (log2(n) - lx0) / (lx1 - lx0) * pw)
-#define PY(v) (top + ph - (v) / ymax * ph)
-    g_string_append_printf(g,
-                           "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-                           "stroke=\"#888\"/>\n",
-                           x0, top, pw, ph);
-    g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#222\">%s</text>\n", x0, top - 8,
-                           panel ? "efficiency" : "speedup");
-    for (int k = 0; k <= nsteps; k++) { /* y grid */
-      double v = step * k;
-      g_string_append_printf(g,
-                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%g</text>\n",
-                             x0, PY(v), x0 + pw, PY(v), x0 - 4, PY(v) + 4, v);
-    }
-    for (size_t i = 0; i < s->npoints; i++)
-      g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%d</text>\n",
-                             PX(s->points[i].threads), top + ph + 16, s->points[i].threads);
-    g_string_append_printf(g, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">threads</text>\n",
-                           x0 + pw / 2, top + ph + 32);
-    if (panel) /* the POP "good" line */
-      g_string_append_printf(g,
-                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#9c9\" "
-                             "stroke-dasharray=\"2,3\"/>\n",
-                             x0, PY(0.8), x0 + pw, PY(0.8));
-    /* ideal */
-    g_string_append_printf(g,
-                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" "
-                           "stroke-dasharray=\"6,4\"/>\n",
-                           PX(nmin), PY(panel ? 1 : nmin), PX(nmax), PY(panel ? 1 : nmax));
-    /* models */
-    const WeftScaleFit *fits[2] = {&s->amdahl, &s->usl};
-    const char *colour[2] = {"#e08020", "#8040c0"};
-    for (int m = 0; m < 2; m++) {
-      if (!fits[m]->ok) continue;
-      g_string_append_printf(g, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colour[m]);
-      for (int k = 0; k <= 60; k++) {
-        double n = exp2(lx0 + (lx1 - lx0) * k / 60.0);
-        double sp = weft_usl_speedup(fits[m]->sigma, fits[m]->kappa, n);
-        double v = panel ? sp / n : sp;
-        if (v > ymax) v = ymax;
-        g_string_append_printf(g, "%s%.1f,%.1f", k ? " " : "", PX(n), PY(v));
-      }
-      g_string_append(g, "\"/>\n");
-    }
-    /* measured, with 95 % whiskers */
-    for (size_t i = 0; i < s->npoints; i++) {
-      const WeftScalePoint *p = &s->points[i];
-      WeftEstimate e = panel ? p->efficiency : p->speedup;
-      if (!isfinite(e.value)) continue;
-      g_string_append_printf(g,
-                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1060c0\"/>"
-                             "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
-                             PX(p->threads), PY(fmin(e.lo, ymax)), PX(p->threads), PY(fmin(e.hi, ymax)), PX(p->threads),
-                             PY(fmin(e.value, ymax)), p->oversubscribed ? "#c03030" : "#1060c0");
-    }
-#undef PX
-#undef PY
+    ax.x0 = panel ? left2 : left1;
+    svg_panel(g, s, panel, ax, nmin, nmax);
   }
-  g_string_append_printf(g,
-                         "<text x=\"20\" y=\"%.0f\" fill=\"#555\">measured (95 %% CI) in blue · ideal dashed · "
-                         "Amdahl orange · USL purple · efficiency 0.8 dotted</text>\n",
-                         H - 8);
+  GString *legend = g_string_new("measured (95 % CI) in blue · ideal dashed");
+  if (s->amdahl.ok) g_string_append(legend, " · Amdahl orange");
+  if (s->usl.ok) g_string_append(legend, " · USL purple");
+  g_string_append(legend, " · efficiency 0.8 dotted");
+  g_string_append_printf(g, "<text x=\"20\" y=\"%.0f\" fill=\"#555\">", 400.0 - 8);
+  x_esc(g, legend->str);
+  g_string_append(g, "</text>\n");
+  g_string_free(legend, TRUE);
+  if (s->history) svg_trend(g, s, 450);
   g_string_append(g, "</svg>\n");
   return flush_gstring(f, g);
 }
@@ -783,6 +1041,10 @@ int weft_scale_write_text(FILE *f, const WeftScale *s) {
   }
   for (size_t i = 0; i < s->ndifferences; i++) g_string_append_printf(g, "baseline differs: %s\n", s->differences[i]);
   for (size_t i = 0; i < s->nfindings; i++) g_string_append_printf(g, "- %s\n", s->findings[i]);
+  if (s->history) {
+    g_string_append_printf(g, "history (%zu runs from %s):\n", s->history->nruns, s->history->dir);
+    history_lines(g, s, "  ");
+  }
   for (size_t i = 0; i < s->nnotes; i++) g_string_append_printf(g, "note: %s\n", s->notes[i]);
   return flush_gstring(f, g);
 }

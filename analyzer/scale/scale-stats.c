@@ -520,3 +520,61 @@ done:
   g_free(res);
   g_free(jac);
 }
+
+/* ---- steps in a series (weft scale --history) ----
+ * A penalised piecewise-constant fit in L1 (optimal partitioning by dynamic
+ * programming): a segment costs the sum of absolute deviations from its
+ * median, plus a penalty of 3 sigma log(n + 1), sigma the series' noise from
+ * its consecutive differences, robustly (as asv's step detection sizes its
+ * Potts penalty), so one outlier is no step and a lasting shift is one. */
+
+/* L1 cost of v[a..b) around its median. */
+static double seg_cost(const double *v, size_t a, size_t b) {
+  double m = weft_stats_median(v + a, b - a), c = 0;
+  for (size_t i = a; i < b; i++) c += fabs(v[i] - m);
+  return c;
+}
+
+size_t weft_scale_steps(const double *v, size_t n, double min_rel, size_t *at, size_t max_steps) {
+  if (n < 3) return 0;
+  /* the noise: consecutive differences, robustly (a step is one large difference among many small) */
+  double *d = g_new(double, n - 1);
+  for (size_t i = 1; i < n; i++) d[i - 1] = fabs(v[i] - v[i - 1]);
+  double sigma = 1.4826 * weft_stats_median(d, n - 1) / sqrt(2.0);
+  g_free(d);
+  double scale = fabs(weft_stats_median(v, n));
+  if (sigma < 1e-3 * scale) sigma = 1e-3 * scale; /* a flat series still has a resolution */
+  if (sigma <= 0) sigma = 1e-12;
+  double beta = 3.0 * sigma * log((double)n + 1);
+  /* F[j]: the best cost of v[0..j); prev[j]: where its last segment begins */
+  double *F = g_new(double, n + 1);
+  size_t *prev = g_new(size_t, n + 1);
+  F[0] = -beta;
+  /* a level lasts at least 2 runs: one odd run is an outlier, not a step */
+  for (size_t j = 1; j <= n; j++) {
+    F[j] = INFINITY;
+    prev[j] = 0;
+    for (size_t i = 0; i < j; i++) {
+      if (i > 0 && (i < 2 || j - i < 2)) continue; /* both the segment and the one before it: 2 or more */
+      double c = F[i] + seg_cost(v, i, j) + beta;
+      if (c < F[j]) {
+        F[j] = c;
+        prev[j] = i;
+      }
+    }
+  }
+  size_t bounds[512], nb = 0;
+  for (size_t j = n; j > 0 && nb < G_N_ELEMENTS(bounds); j = prev[j]) bounds[nb++] = prev[j];
+  size_t k = 0;
+  /* bounds holds segment starts from the last; steps are the starts after 0 whose levels differ enough */
+  for (size_t b = nb; b-- > 0;) {
+    size_t s = bounds[b];
+    if (!s || k >= max_steps) continue;
+    size_t ps = b + 1 < nb ? bounds[b + 1] : 0, e = b ? bounds[b - 1] : n;
+    double before = weft_stats_median(v + ps, s - ps), after = weft_stats_median(v + s, e - s);
+    if (fabs(after - before) >= min_rel * fabs(before)) at[k++] = s;
+  }
+  g_free(F);
+  g_free(prev);
+  return k;
+}

@@ -124,4 +124,8 @@ void weft_scale_fit(const double *threads, const double *time, size_t n, int usl
 /* The USL/Amdahl speedup C(N)/C(1) for fitted sigma and kappa. */
 double weft_usl_speedup(double sigma, double kappa, double n);
 
+/* The starts of lasting level changes of v[0..n) (at most max_steps), each
+ * at least min_rel of the level before: a penalised L1 piecewise-constant fit. */
+size_t weft_scale_steps(const double *v, size_t n, double min_rel, size_t *at, size_t max_steps);
+
 #endif /* WEFT_SCALE_STATS_H */

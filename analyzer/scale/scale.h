@@ -23,6 +23,8 @@ enum {
   WEFT_SCALE_EXIT_OK = 0,
   WEFT_SCALE_EXIT_REGRESSION = 1,
   WEFT_SCALE_EXIT_USAGE = 2,
+  WEFT_SCALE_EXIT_INCONCLUSIVE = 3, /* a gate could not be judged: the machine was too noisy; retry */
+  WEFT_SCALE_EXIT_SCALING = 4,      /* --require-scaling: the program scales worse than required */
   WEFT_SCALE_EXIT_PROGRAM = 5,
   WEFT_SCALE_EXIT_INTERNAL = 6,
 };
@@ -60,6 +62,9 @@ typedef struct {
   double *samples_s;
   size_t nsamples;        /* wall times of the timing runs, in run order */
   double *user_s, *sys_s; /* rusage of the same runs (NULL in an old baseline) */
+  double *other_s;        /* CPU time of everything else on the machine during each run (/proc/stat busy
+                           * time less the program's; NULL in an old baseline) */
+  double *steal_s;        /* time the hypervisor gave our CPUs to others during each run */
   /* statistics */
   double median_s, mean_s, min_s, mad_s, iqr_s, cv;
   WeftEstimate median_ci;
@@ -89,7 +94,29 @@ typedef struct {
   size_t nwhy; /* explanation lines (time items that got worse) */
 } WeftScaleItem;
 
+/* --history: one metric at one thread count over the earlier reports and
+ * this run (scale-history.c). */
 typedef struct {
+  const char *metric; /* "time", "speedup", "efficiency" */
+  int threads;
+  double *values;
+  size_t *run; /* values[i] is of run run[i] (WeftScaleHistory.names) */
+  size_t n;
+  size_t steps[16]; /* indexes into values where a new level begins */
+  size_t nsteps;
+} WeftScaleSeries;
+
+typedef struct WeftScale WeftScale;
+typedef struct {
+  char *dir;
+  char **names;     /* the reports' file names, by name, then "(this run)" */
+  WeftScale **runs; /* the reports, analysed (this run's slot NULL: not ours) */
+  size_t nruns;
+  WeftScaleSeries *series;
+  size_t nseries;
+} WeftScaleHistory;
+
+struct WeftScale {
   /* configuration */
   char **argv;
   int argc; /* the command template */
@@ -99,7 +126,10 @@ typedef struct {
   uint64_t seed;
   double timeout_s; /* 0: none */
   double alpha, min_effect, efficiency_drop;
-  int bootstrap; /* resamples */
+  int weak;                    /* --weak: the work grows with N (efficiency T(1)/T(N)) */
+  double scales_eff, poor_eff; /* the scaling verdict's thresholds (--scales-efficiency, --poor-efficiency) */
+  const char *require_scaling; /* --require-scaling: "SCALES" or "SCALES_POORLY", or NULL */
+  int bootstrap;               /* resamples */
   WeftScaleMachine machine;
   int *order;
   size_t norder; /* thread counts of the timing runs, in the order they ran */
@@ -132,12 +162,29 @@ typedef struct {
   size_t nitems;
   WeftScaleFit base_usl, base_amdahl;
 
+  /* the scaling verdict (always; scale-verdict.c) */
+  const char *scaling;     /* "SCALES", "SCALES_POORLY", "DOES_NOT_SCALE", "SLOWS_DOWN", "INCONCLUSIVE" */
+  const char *scaling_raw; /* what the numbers alone say (before the noise check) */
+  char *scaling_why;       /* one sentence with the numbers and the cause */
+  int scaling_threads;     /* the N it judges (the largest measured) */
+  /* the machine's noise during the sweep */
+  double noise_other_cpus; /* the most CPUs other work kept busy during a point's runs (average over its runs) */
+  double noise_competing;  /* the part of it that competed with the program's threads, as a share of N */
+  double noise_steal;      /* steal time, share of the CPUs' time */
+  double noise_cv;         /* the largest coefficient of variation of a point's repeats */
+  double noise_runq;       /* runnable share of the team's time in a traced run with N <= the CPUs */
+  int noisy;               /* the noise could explain a poor result */
+  char *noise_why;         /* what was noisy and what to do (NULL: quiet) */
+
+  WeftScaleHistory *history; /* --history, or NULL */
+
   /* the verdict */
-  const char *verdict; /* "OK", "REGRESSED", "WARN", "IMPROVED", "NO_BASELINE", "INCOMPARABLE", "ERROR" */
+  const char *verdict; /* "OK", "REGRESSED", "WARN", "IMPROVED", "NO_BASELINE", "INCOMPARABLE", "ERROR",
+                        * "INCONCLUSIVE" (a regression the noise could explain) */
   int exit_code;
   char **notes;
   size_t nnotes; /* warnings about the measurement (too few repeats, ...) */
-} WeftScale;
+};
 
 void weft_scale_free(WeftScale *s);
 void weft_scale_note(WeftScale *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,8 +193,22 @@ void weft_scale_note(WeftScale *s, const char *fmt, ...) __attribute__((format(p
 void weft_scale_analyze(WeftScale *s);
 /* Compare s with base (analysed too); sets items, verdict and exit code. */
 void weft_scale_compare(WeftScale *s, const WeftScale *base);
-/* The verdict and exit code without a baseline (or with a failure). */
+
+/* scale-verdict.c: the scaling verdict and the noise check (after
+ * weft_scale_analyze; weft_scale_finish applies them to the exit status). */
+void weft_scale_judge(WeftScale *s);
+/* The baseline verdict from the compared items (or none, or a failure) and
+ * the exit code of all the gates. */
 void weft_scale_finish(WeftScale *s);
+
+/* scale-history.c: the reports in dir, read and analysed (before the sweep:
+ * a bad one stops weft scale); NULL with a one-line message in err. Then
+ * the series with this run (analysed) last, and their steps. */
+WeftScaleHistory *weft_scale_history_load(const char *dir, int weak, char *err, size_t errlen);
+void weft_scale_history_series(WeftScaleHistory *h, WeftScale *cur);
+void weft_scale_history_free(WeftScaleHistory *h);
+/* "efficiency at 4 threads: from 0.91 to 0.62 (-32 %) at nightly-11-30.json" */
+char *weft_scale_step_text(const WeftScaleHistory *h, const WeftScaleSeries *sr, size_t k);
 
 /* scale-baseline.c: read a JSON report written by weft_scale_write_json.
  * Returns NULL with a one-line message naming the file in err. */
@@ -159,5 +220,7 @@ int weft_scale_write_markdown(FILE *f, const WeftScale *s, size_t budget);
 int weft_scale_write_junit(FILE *f, const WeftScale *s);
 int weft_scale_write_svg(FILE *f, const WeftScale *s);
 int weft_scale_write_text(FILE *f, const WeftScale *s);
+/* Bencher Metric Format: per thread count, latency (ns), speedup and efficiency with their intervals. */
+int weft_scale_write_bmf(FILE *f, const WeftScale *s);
 
 #endif /* WEFT_SCALE_H */

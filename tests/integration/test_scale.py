@@ -145,8 +145,14 @@ def t_par(a, fx, tmp):
     if not ok(rc == 0 and os.path.exists(js), "par: weft scale exits 0 and writes the JSON", out + err):
         return
     r = load(js)
-    ok(r["weft_scale_version"] == 1 and r["summary"] == {"verdict": "NO_BASELINE", "exit_code": 0},
-       "par: versioned JSON, verdict NO_BASELINE without a baseline", r["summary"])
+    sc = r["summary"].get("scaling", {})
+    ok(r["weft_scale_version"] == 1 and r["summary"]["verdict"] == "NO_BASELINE" and r["summary"]["exit_code"] == 0
+       and sc.get("threads") == 2 and sc.get("verdict") in VERDICTS and sc.get("reason"),
+       "par: versioned JSON, baseline verdict NO_BASELINE, a scaling verdict at 2 threads", r["summary"])
+    ok(sc.get("verdict") == "SCALES" and sc["reason"].startswith("2 threads are "),
+       "par: the scaling verdict is SCALES (%s)" % sc.get("reason"), sensitive=True)
+    ok(set(r["noise"]) >= {"noisy", "other_cpus", "steal", "cv", "why"} and len(p1_other(r)) == 5,
+       "par: the noise measured around every timing run", r["noise"])
     p1, p2 = point(r, 1), point(r, 2)
     ok(len(p1["samples_s"]) == 5 and len(p2["samples_s"]) == 5 and len(p1["user_s"]) == 5,
        "par: 5 raw samples per point, with user and system times")
@@ -173,20 +179,26 @@ def t_par(a, fx, tmp):
        "par: Amdahl fitted, USL needs 3 thread counts", r["fits"])
     with open(md, encoding="utf-8") as f:
         mdt = f.read()
-    ok(mdt.startswith("✅ **weft scale: NO_BASELINE**") and "| 2 |" in mdt and len(mdt.encode()) < 1 << 20,
-       "par: the Markdown starts with the verdict and has the table", mdt[:400])
+    ok(mdt.split("\n")[0].endswith(sc.get("reason", "?")) and "**weft scale: %s** — " % sc.get("verdict") in mdt
+       and "\nBaseline: **NO_BASELINE**" in mdt and "| 2 |" in mdt and len(mdt.encode()) < 1 << 20,
+       "par: the Markdown leads with the scaling verdict and its reason, then the baseline's", mdt[:400])
+    ok(mdt.startswith("ℹ️ **weft scale: SCALES**"), "par: no green tick without a baseline to pass", mdt[:200],
+       sensitive=True)
     try:
         root = ET.parse(svg).getroot()
         ok(root.tag.endswith("svg") and len(root.findall(".//{http://www.w3.org/2000/svg}circle")) == 4,
            "par: the SVG is XML with a point and whisker per point and panel")
+        svg_check(svg, r["fits"], "par svg")
     except ET.ParseError as ex:
         ok(False, "par: the SVG parses as XML", ex)
     try:
         cases = ET.parse(xml).getroot().findall(".//testcase")
-        ok([c.get("name") for c in cases] == ["threads=1 time", "threads=2 time"] and
+        ok([c.get("name") for c in cases][:2] == ["threads=1 time", "threads=2 time"] and len(cases) == 3 and
+           cases[2].get("name").startswith("scaling ") and
            all(c.get("classname") == "weft-scale.fx-scale-par" for c in cases) and
            not ET.parse(xml).getroot().findall(".//failure"),
-           "par: JUnit has one passing test case per thread count", [c.attrib for c in cases])
+           "par: JUnit has one passing test case per thread count and one for the scaling verdict",
+           [c.attrib for c in cases])
     except ET.ParseError as ex:
         ok(False, "par: the JUnit XML parses", ex)
     # the same seed gives the same run order
@@ -195,6 +207,186 @@ def t_par(a, fx, tmp):
                                   js2, "--", fx["scale-par"], "{threads}"])
     ok(rc == 0 and load(js2)["order"] == r["order"] and point(load(js2), 2)["trace"] is None,
        "par: --seed 7 again gives the same run order; --no-explain traces nothing", err)
+
+
+VERDICTS = ("SCALES", "SCALES_POORLY", "DOES_NOT_SCALE", "SLOWS_DOWN", "INCONCLUSIVE")
+
+
+def p1_other(r):
+    return point(r, 1).get("other_cpu_s") or []
+
+
+def t_verdict_lock(a, fx, tmp):
+    """One global lock around all the work: 2 threads are no faster than 1. The verdict says so and names
+    the lock; --require-scaling SCALES_POORLY fails with exit 4 (3 when the noise left it open)."""
+    js, md = os.path.join(tmp, "vlock.json"), os.path.join(tmp, "vlock.md")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,2", "--repeat", "5", "--require-scaling", "SCALES_POORLY",
+                                  "--json", js, "--markdown", md, "--", fx["scale-lock"], "{threads}"])
+    if not ok(os.path.exists(js), "verdict lock: the JSON is written", out + err):
+        return
+    r = load(js)
+    sc, noisy = r["summary"]["scaling"], r["noise"]["noisy"]
+    ok(sc["raw"] in ("DOES_NOT_SCALE", "SLOWS_DOWN"), "verdict lock: the numbers say %s (%s)" % (sc["raw"], sc["reason"]),
+       sensitive=True)
+    want = (3, "INCONCLUSIVE") if noisy else (4, sc["raw"])
+    ok((rc, sc["verdict"]) == want and r["summary"]["exit_code"] == rc,
+       "verdict lock: exit %d and verdict %s (noisy: %s)" % (rc, sc["verdict"], noisy), r["noise"]["why"])
+    ok("global_lock" in sc["reason"], "verdict lock: the reason names global_lock: %s" % sc["reason"], sensitive=True)
+    with open(md, encoding="utf-8") as f:
+        head = f.readline()
+    ok(head.startswith("❌ **weft scale: %s** — " % sc["verdict"]) if not noisy else head.startswith("❔"),
+       "verdict lock: the Markdown's first line", head)
+
+
+def t_weak(a, fx, tmp):
+    """FX_WEAK=1: each thread does the whole work. Read as weak scaling it scales; read as strong
+    scaling (the same run) it does not."""
+    common = ["-q", "--no-explain", "--threads", "1,2", "--repeat", "5", "--", fx["scale-par"], "{threads}", "20000"]
+    jw, js = os.path.join(tmp, "weak.json"), os.path.join(tmp, "strong.json")
+    rc1, _, e1 = scale(a, tmp, ["--weak", "--json", jw] + common, {"FX_WEAK": "1"})
+    rc2, _, e2 = scale(a, tmp, ["--json", js] + common, {"FX_WEAK": "1"})
+    if not ok(rc1 == 0 and rc2 == 0, "weak: both runs exit 0", e1 + e2):
+        return
+    w, st = load(jw), load(js)
+    ew = point(w, 2)["efficiency"]["value"]
+    ok(w["config"]["scaling"] == "weak" and abs(point(w, 2)["speedup"]["value"] - 2 * ew) < 1e-6 * ew,
+       "weak: efficiency T(1)/T(2) = %.2f, speedup 2 x efficiency" % ew)
+    ok(w["summary"]["scaling"]["raw"] == "SCALES" and w["summary"]["scaling"]["reason"].startswith("with 2 times the work"),
+       "weak: --weak reads it as SCALES (%s)" % w["summary"]["scaling"]["reason"], sensitive=True)
+    ok(st["summary"]["scaling"]["raw"] in ("DOES_NOT_SCALE", "SLOWS_DOWN"),
+       "weak: without --weak the same program does not scale (%s)" % st["summary"]["scaling"]["reason"], sensitive=True)
+
+
+def t_noise(a, fx, tmp):
+    """Two CPU hogs on the machine for the whole sweep (killed after it, 60 s at most): the noise is
+    measured and a gate on a program that does not scale is INCONCLUSIVE, exit 3 (retry), not 4."""
+    hog = [sys.executable, "-c", "import time\nt = time.time() + 60\nwhile time.time() < t: pass"]
+    hogs = [subprocess.Popen(hog) for _ in range(2)]
+    try:
+        js = os.path.join(tmp, "noise.json")
+        rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1,2", "--repeat", "4", "--require-scaling",
+                                      "SCALES_POORLY", "--json", js, "--", fx["scale-lock"], "{threads}", "20000"])
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    if not ok(os.path.exists(js), "noise: the JSON is written", out + err):
+        return
+    r = load(js)
+    n, sc = r["noise"], r["summary"]["scaling"]
+    ok(n["noisy"] and n["other_cpus"] > 1.0 and "other work kept" in n["why"] and "--repeat" in n["why"],
+       "noise: two hogs are seen: %.1f other CPUs busy (%s)" % (n["other_cpus"], n["why"]))
+    ok((sc["verdict"], rc) == ("INCONCLUSIVE", 3) or sc["raw"] == "SCALES",
+       "noise: the gate is INCONCLUSIVE, exit 3 (got %s, %d; raw %s)" % (sc["verdict"], rc, sc["raw"]))
+
+
+def svg_check(path, fits, what):
+    """The plot's geometry from the SVG: each point inside its panel's frame, a curve per fitted model and
+    the legend naming exactly those; returns the parsed root."""
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    frames = [r for r in root.findall(ns + "rect") if r.get("stroke") == "#888"]
+    ok(len(frames) == 2, "%s: two panels" % what, [f.attrib for f in frames])
+    inside = 0
+    circles = root.findall(ns + "circle")
+    for c in circles:
+        x, y = float(c.get("cx")), float(c.get("cy"))
+        inside += any(float(f.get("x")) + 4 <= x <= float(f.get("x")) + float(f.get("width")) - 4 and
+                      float(f.get("y")) + 4 <= y <= float(f.get("y")) + float(f.get("height")) - 4 for f in frames)
+    ok(circles and inside == len(circles), "%s: all %d points inside their frame, off its edges" % (what, len(circles)))
+    curves = sorted(set(p.get("class") for p in root.findall(ns + "polyline")))
+    want = sorted(["ideal"] + [m for m in ("amdahl", "usl") if fits.get(m)])
+    ok(curves == want, "%s: a curve for the ideal and each fitted model: %s" % (what, curves), fits)
+    legend = root.findall(ns + "text")[-1].text
+    ok(("USL" in legend) == bool(fits.get("usl")) and ("Amdahl" in legend) == bool(fits.get("amdahl")),
+       "%s: the legend names the drawn models only: %s" % (what, legend))
+    return root
+
+
+def t_svg(a, fx, tmp):
+    """1, 2 and 16 threads: three counts fit both models; a span of 16x puts threads on a log2 axis.
+    Rendered to PNG (rsvg-convert, when installed): the model colours are there, drawn."""
+    js, svg, png = (os.path.join(tmp, "plot." + x) for x in ("json", "svg", "png"))
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1,2,16", "--repeat", "3", "--json", js, "--svg",
+                                  svg, "--", fx["scale-par"], "{threads}", "4000"])
+    if not ok(rc == 0 and os.path.exists(svg), "svg: written", out + err):
+        return
+    fits = load(js)["fits"]
+    root = svg_check(svg, fits, "svg")
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    ok("log2" in texts, "svg: threads on a log2 axis for a 16x span")
+    conv = shutil.which("rsvg-convert")
+    if not conv:
+        emit(False, "svg: rendered to PNG", skip="rsvg-convert is not installed (librsvg2-bin)")
+        return
+    subprocess.run([conv, svg, "-o", png], check=True, timeout=60)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
+    from test_gui import read_png
+    w, h, rows = read_png(png)
+    seen = {px for row in rows for px in row}
+
+    def near(c):
+        return any(abs(p[0] - c[0]) < 24 and abs(p[1] - c[1]) < 24 and abs(p[2] - c[2]) < 24 for p in seen)
+    ok((w, h) == (900, 400) and near((0xe0, 0x80, 0x20)) == bool(fits.get("amdahl")) and
+       near((0x80, 0x40, 0xc0)) == bool(fits.get("usl")) and near((0x10, 0x60, 0xc0)),
+       "svg: the PNG (%dx%d) shows the points and each fitted model's colour" % (w, h))
+
+
+def t_history(a, fx, tmp):
+    """--history: eight earlier reports made from one real run, the 2-thread times 1.6x slower from the
+    fifth on: a step in time and efficiency at 2 threads at nightly-05.json, none at 1 thread. --bmf
+    writes Bencher Metric Format. A folder with a file that is not a report stops weft scale first."""
+    common = ["-q", "--no-explain", "--threads", "1,2", "--repeat", "3", "--", fx["scale-par"], "{threads}", "4000"]
+    first = os.path.join(tmp, "hist-first.json")
+    rc, out, err = scale(a, tmp, ["--json", first] + common)
+    if not ok(rc == 0, "history: a first report", err):
+        return
+    hist = os.path.join(tmp, "hist")
+    os.makedirs(hist, exist_ok=True)
+    base = load(first)
+    for k in range(1, 9):
+        r = json.loads(json.dumps(base))
+        for p in r["points"]:
+            if p["threads"] == 2 and k >= 5:
+                p["samples_s"] = [x * 1.6 for x in p["samples_s"]]
+        with open(os.path.join(hist, "nightly-%02d.json" % k), "w") as f:
+            json.dump(r, f)
+    js, bmf, md, svg = (os.path.join(tmp, "hist-cur." + x) for x in ("json", "bmf", "md", "svg"))
+    rc, out, err = scale(a, tmp, ["--history", hist, "--json", js, "--bmf", bmf, "--markdown", md, "--svg", svg]
+                         + common)
+    if not ok(rc == 0 and os.path.exists(js), "history: weft scale --history exits 0", err):
+        return
+    h = load(js)["history"]
+    ok(h["reports"][:8] == ["nightly-%02d.json" % k for k in range(1, 9)] and h["reports"][8] == "(this run)",
+       "history: the reports by file name, then this run", h["reports"])
+    steps = {(sr["metric"], sr["threads"]): [st["report"] for st in sr["steps"]] for sr in h["series"]}
+    ok(steps.get(("time", 2)) == ["nightly-05.json"] and steps.get(("efficiency", 2)) == ["nightly-05.json"],
+       "history: one step in time and efficiency at 2 threads, at nightly-05.json", steps)
+    ok(steps.get(("time", 1)) == [], "history: no step at 1 thread", steps)
+    root = ET.parse(svg).getroot()
+    nsvg = "{http://www.w3.org/2000/svg}"
+    trend = [p for p in root.iter(nsvg + "polyline") if p.get("class") == "trend"]
+    marks = [ln for ln in root.iter(nsvg + "line") if ln.get("class") == "step"]
+    ok(root.get("height") == "720" and len(trend) == 1 and len(trend[0].get("points").split()) == 9 and
+       len(marks) == 1 and any(t.text == "nightly-05.json" for t in root.iter(nsvg + "text")),
+       "history: the SVG draws the 2-thread efficiency over the 9 runs and marks the step at nightly-05.json")
+    with open(md, encoding="utf-8") as f:
+        mdt = f.read()
+    ok("**History** (9 runs" in mdt and "time at 2 threads: from " in mdt and "at nightly-05.json" in mdt,
+       "history: the Markdown lists the step", mdt[-800:])
+    b = load(bmf)
+    t2 = b.get("fx-scale-par/threads=2", {})
+    ok(set(b) == {"fx-scale-par/threads=1", "fx-scale-par/threads=2"} and
+       set(t2) == {"latency", "speedup", "efficiency"} and
+       t2["latency"]["lower_value"] <= t2["latency"]["value"] <= t2["latency"]["upper_value"] and
+       abs(t2["latency"]["value"] - 1e9 * point(load(js), 2)["median_s"]) < 1e-3 * t2["latency"]["value"],
+       "history: --bmf writes latency (ns), speedup and efficiency per thread count with bounds", b)
+    with open(os.path.join(hist, "zz-not-a-report.json"), "w") as f:
+        json.dump({"hello": 1}, f)
+    rc, out, err = scale(a, tmp, ["--history", hist] + common)
+    lines = err.strip().splitlines()
+    ok(rc == 2 and len(lines) == 1 and "zz-not-a-report.json" in err and "--history" in err,
+       "history: a file that is no report: exit 2, one line naming it (%s)" % err.strip())
 
 
 def t_lock(a, fx, tmp):
@@ -241,7 +433,8 @@ def t_serial(a, fx, tmp):
     if not os.path.exists(js):
         return
     r = load(js)
-    ok(r["summary"] == {"verdict": "REGRESSED", "exit_code": 1}, "serial: the JSON verdict is REGRESSED", r["summary"], sensitive=True)
+    ok(r["summary"]["verdict"] == "REGRESSED" and r["summary"]["exit_code"] == 1, "serial: the JSON verdict is REGRESSED",
+       r["summary"], sensitive=True)
     items = {i["name"]: i for i in r["comparison"]["items"]}
     t1, t2 = items.get("threads=1 time"), items.get("threads=2 time")
     ok(t1 and t2 and t1["verdict"] == "REGRESSED" and t2["verdict"] == "REGRESSED" and t2["ratio"] > 1.3 and
@@ -257,8 +450,8 @@ def t_serial(a, fx, tmp):
        "serial: an efficiency item", sensitive=True)
     with open(md, encoding="utf-8") as f:
         mdt = f.read()
-    ok(mdt.startswith("❌ **weft scale: REGRESSED**") and "REGRESSED `threads=2 time`" in mdt,
-       "serial: the Markdown leads with the regression", mdt[:600], sensitive=True)
+    ok(mdt.startswith("❌ **weft scale: ") and "\nBaseline: **REGRESSED**" in mdt and "REGRESSED `threads=2 time`" in mdt,
+       "serial: the Markdown leads with a red mark and the regression", mdt[:600], sensitive=True)
     root = ET.parse(xml).getroot()
     fails = root.findall(".//testcase/failure")
     ok(len(fails) >= 2 and all(f.get("type") == "ScalabilityRegression" for f in fails) and
@@ -476,7 +669,8 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_lock, t_serial, t_failures, t_baseline, t_template, t_interrupt, t_python_io, t_python_gil):
+        for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_weak, t_noise, t_serial, t_failures, t_baseline, t_template,
+                  t_interrupt, t_python_io, t_python_gil):
             scenario(t, a, fx, tmp)
     finally:
         if a.keep:

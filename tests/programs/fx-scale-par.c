@@ -6,6 +6,8 @@
  * per 1000 units), with no shared data, then main joins them. With
  * FX_SERIAL_MS=M in the environment, main first spins M ms alone: the
  * serial section of the "regressed" version in tests/integration/test_scale.py.
+ * With FX_WEAK=1 each thread does UNITS units (the work grows with the
+ * thread count: weak scaling).
  * stdout: "par threads=N units=U" and a checksum.
  */
 #include "fx-scale-common.h"
@@ -25,7 +27,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   fx_scale_serial();
-  share = units / n;
+  const char *weak = getenv("FX_WEAK");
+  share = weak && !strcmp(weak, "1") ? units : units / n;
   pthread_t th[1024];
   uint64_t res[1024], sum = 0;
   for (long i = 0; i < n; i++) fx_ok(pthread_create(&th[i], NULL, worker, &res[i]), "pthread_create");

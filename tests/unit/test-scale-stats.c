@@ -257,7 +257,35 @@ static void t_verdicts(void) {
   ok(improved_as_reg == 0, "a true 10%% speed-up is never REGRESSED (%d of 200)", improved_as_reg);
 }
 
+/* Steps in a history (weft scale --history): a lasting shift is one step at
+ * the right place, a lone outlier and a noisy flat series none, a shift below
+ * min_rel is not reported, two shifts are two. */
+static void t_steps(void) {
+  WeftRng rng;
+  weft_rng_seed(&rng, 42);
+  double v[40];
+  size_t at[8], n;
+  for (int i = 0; i < 40; i++) v[i] = (i < 25 ? 0.90 : 0.62) + 0.02 * weft_rng_normal(&rng);
+  n = weft_scale_steps(v, 40, 0.05, at, 8);
+  ok(n == 1 && at[0] == 25, "steps: efficiency 0.90 -> 0.62 at run 25 (noise 0.02): one step at 25 (%zu, at %zu)", n,
+     n ? at[0] : 0);
+  for (int i = 0; i < 40; i++) v[i] = 0.90 + 0.02 * weft_rng_normal(&rng);
+  v[17] = 0.50; /* one bad night */
+  n = weft_scale_steps(v, 40, 0.05, at, 8);
+  ok(n == 0, "steps: a flat series with one outlier: no step (%zu)", n);
+  for (int i = 0; i < 40; i++) v[i] = (i < 20 ? 1.00 : 1.03) + 0.002 * weft_rng_normal(&rng);
+  n = weft_scale_steps(v, 40, 0.05, at, 8);
+  ok(n == 0, "steps: a 3 %% shift with min_rel 5 %%: not reported (%zu)", n);
+  for (int i = 0; i < 30; i++) v[i] = (i < 10 ? 2.0 : i < 20 ? 3.0 : 2.2) + 0.05 * weft_rng_normal(&rng);
+  n = weft_scale_steps(v, 30, 0.05, at, 8);
+  ok(n == 2 && at[0] == 10 && at[1] == 20, "steps: 2.0, 3.0, 2.2: steps at 10 and 20 (%zu: %zu, %zu)", n,
+     n > 0 ? at[0] : 0, n > 1 ? at[1] : 0);
+  n = weft_scale_steps(v, 2, 0.05, at, 8);
+  ok(n == 0, "steps: two values are too few (%zu)", n);
+}
+
 int main(void) {
+  t_steps();
   t_summaries();
   t_rng();
   t_bootstrap();
