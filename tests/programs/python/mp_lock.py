@@ -26,7 +26,7 @@ def crunch(n):
 
 def work(lock, rounds, n):
     for _ in range(rounds):
-        with lock:  # weft: wait
+        with lock:  # LOCK-WAIT
             crunch(n)
 
 
@@ -45,7 +45,7 @@ def main():
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
     ctx = mp.get_context(method)
-    lock = ctx.Lock()  # weft: made
+    lock = ctx.Lock()  # LOCK-MADE
     lock.acquire()
     procs = [ctx.Process(target=work, args=(lock, rounds, n)) for _ in range(4)]
     for p in procs:
