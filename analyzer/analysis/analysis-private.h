@@ -257,7 +257,7 @@ static inline bool py_shared_user_lock(const WeftObjectMetrics *o) {
  * (its task and result queues' locks, the parent's wait for results): idle
  * by design, no finding of its own. Not a lock the program shares. */
 static inline bool py_pool_bookkeeping(const WeftMetrics *m, const WeftObjectMetrics *o) {
-  return weft_python_pool_of(m->python, o->upid) && !py_shared_user_lock(o);
+  return weft_python_pool_of(m->python, o->upid) && !py_shared_user_lock(o) && !o->py_manager;
 }
 
 /* regions.c */

@@ -98,6 +98,12 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   "(only the update of the shared state, not the computation), or partition the data so that each process "   \
   "works on its own part without the lock and the parent combines the results (return values, a Queue)"
 
+/* A Manager().Lock(): the server threads take it for the clients. */
+#define MANAGER_FIX                                                                                           \
+  "the processes take turns on a lock that lives in the Manager's process, each acquire and release a round " \
+  "trip to it: hold it around less, partition the data so that the processes need no lock, or use a "         \
+  "multiprocessing.Lock (shared memory, no round trip)"
+
 /* Locks, semaphores and condition variables: one finding each. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
@@ -117,8 +123,9 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     /* nor is a thread's Thread.join() a lock to fix: the threads it waits
      * for are (the critical path and the imbalance say which) */
     if (py_join_object(o)) continue;
-    bool mplock = pylock && py_shared_user_lock(o);
-    const char *noun = mplock                       ? "multiprocessing lock"
+    bool mplock = pylock && py_shared_user_lock(o), manager = pylock && o->py_manager;
+    const char *noun = manager                      ? "Manager lock"
+                       : mplock                     ? "multiprocessing lock"
                        : pylock                     ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind)    ? "rwlock"
@@ -128,6 +135,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
     char procs[48] = "";
     if (o->processes >= 2) snprintf(procs, sizeof procs, " (shared by %lld processes)", (long long)o->processes);
+    if (manager) snprintf(procs, sizeof procs, " (in the manager's process)");
     char *title = pool_printf(pl, "%s %s%s: threads waited %s on it (%s of all waiting); %zu call site%s", noun,
                               o->label, procs, weft_format_ns(b1, sizeof b1, o->wait_ns),
                               pct(p1, sizeof p1, o->wait_share), o->nsites_total, o->nsites_total == 1 ? "" : "s");
@@ -167,7 +175,11 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                     o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
     /* a wait on the critical path costs the run time too: its share counts twice */
     add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
-                title, evidence, pool_strdup(pl, mplock ? MPLOCK_FIX : object_fix(o, pylock)), o->object_id, -1, -1);
+                title, evidence,
+                pool_strdup(pl, manager  ? MANAGER_FIX
+                                : mplock ? MPLOCK_FIX
+                                         : object_fix(o, pylock)),
+                o->object_id, -1, -1);
   }
   return !c->sql.failed;
 }

@@ -184,6 +184,10 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
   const StackInfo si_v = *stack_info(c, init_stack), sf_v = *stack_info(c, first_stack);
   const StackInfo *si = &si_v, *sf = &sf_v;
   om->site = si->site ? si->site : sf->site;
+  /* a Manager's object: made in its server by Server.create (create before 3.11) */
+  size_t fl = si->file ? strlen(si->file) : 0, sl = si->symbol ? strlen(si->symbol) : 0;
+  om->py_manager = fl >= 27 && !strcmp(si->file + fl - 27, "multiprocessing/managers.py") && sl >= 6 &&
+                   !strcmp(si->symbol + sl - 6, "create");
   if (so_name) {
     om->name = so_name;
     om->named = 1;

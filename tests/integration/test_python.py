@@ -23,6 +23,8 @@
 # mp_lock      one multiprocessing.Lock held around the work of 4 processes (fork and spawn): one
 #              object, waited on from all 4, acquired exactly 4 x ROUNDS + 1 times, a contention
 #              finding naming the with line, after no other cause.
+# manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
+#              process, acquired 4 x ROUNDS times, a "Manager lock" contention finding.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib).
 # py_stacks    with Debian's python3 and every CPython 3.8-3.13 under pyenv
@@ -304,6 +306,33 @@ def t_mp_lock(c, method):
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
 
+def t_manager_lock(c):
+    """manager_lock.py: a Manager().Lock() taken by 4 processes is a threading.Lock in the manager's
+    process, acquired 4 x ROUNDS times by its server threads for the clients: a finding."""
+    rounds = 10
+    db, _ = record(c, "manager_lock", [os.path.join(c.pydir, "manager_lock.py"), str(rounds), "20000"])
+    if not db:
+        return
+    con = sqlite3.connect(db)
+    tag = "%s manager_lock" % c.tag
+    r = report(c, db)
+    if not r:
+        return
+    f = [(i, x) for i, x in enumerate(r["findings"], 1) if "Manager lock" in x["title"]]
+    if not ok(len(f) == 1 and f[0][1]["kind"] == "contention", "%s: a Manager lock finding" % tag, kinds(r)):
+        return
+    rank, f = f[0]
+    row = con.execute("SELECT so.acquisitions, (SELECT name FROM thread WHERE upid = so.upid AND is_main) "
+                      "FROM sync_object so WHERE so.object_id = ?", (f["object_id"],)).fetchone()
+    ok(row == (4 * rounds, "SyncManager-1"),
+       "%s: ... the lock of the SyncManager-1 process, acquired 4 x %d times" % (tag, rounds), row)
+    ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
+       "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
+    ahead = [x["kind"] for x in r["findings"][:rank - 1]]
+    ok(all(k in ("serial", "oversubscribed") for k in ahead),
+       "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
+
+
 def t_joblib(c):
     db, p = record(c, "joblib_pool", [os.path.join(c.pydir, "joblib_pool.py"), "60000"])
     if p.returncode == 77:
@@ -518,7 +547,7 @@ def main():
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names,
-                     lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn")]
+                     lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"), t_manager_lock]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:

@@ -1,0 +1,41 @@
+# manager_lock.py - 4 processes share one Manager().Lock() and hold it around
+# all of their work: the lock lives in the manager's process, where a server
+# thread per client takes a threading.Lock for it, and the clients wait in
+# socket reads for the answer.
+# SPDX-License-Identifier: MIT
+#
+# Usage: manager_lock.py [ROUNDS [N]]  (each process takes the lock ROUNDS
+# times, default 20, and runs N iterations of a loop inside it, default 20000)
+# Prints one deterministic line.
+import multiprocessing as mp
+import sys
+
+
+def crunch(n):
+    total = 0
+    for k in range(n):
+        total += (k * k) % 7
+    return total
+
+
+def work(lock, rounds, n):
+    for _ in range(rounds):
+        with lock:  # LOCK-WAIT
+            crunch(n)
+
+
+def main():
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+    with mp.Manager() as manager:
+        lock = manager.Lock()  # LOCK-MADE
+        procs = [mp.Process(target=work, args=(lock, rounds, n)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+    print("manager_lock procs=4 rounds=%d codes=%s" % (rounds, [p.exitcode for p in procs]))
+
+
+if __name__ == "__main__":
+    main()
