@@ -259,6 +259,7 @@ typedef struct {
   GArray *pipe_writes;   /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;    /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *hold_rows;     /* HoldRow */
+  GArray *shared_holds;  /* HoldRow: the holds of process-shared objects, from every file */
   FILE *hold_spill;      /* sorted runs of hold_rows written out (NULL: none yet) */
   GArray *hold_runs;     /* HoldRun: where each run is in hold_spill */
   guint hold_spill_rows; /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
@@ -445,6 +446,8 @@ int imp_flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_u
 void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared, int estimated);
 /* Every hold of the file, sorted, into hold_block rows. */
 void holds_to_blocks(Imp *im);
+/* After every file: the holds of process-shared objects (from all of them). */
+void shared_holds_to_blocks(Imp *im);
 /* No hold rows, runs or spill file left: for the next file (the holds are
  * in blocks, or a failed file's are not wanted). */
 void holds_discard(Imp *im);

@@ -454,6 +454,7 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im->hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   im->hold_runs = g_array_new(FALSE, FALSE, sizeof(HoldRun));
+  im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL: rows before a spill (tests make it small) */
   const char *spill = getenv("WEFT_IMPORT_HOLD_SPILL");
   im->hold_spill_rows = spill && atoi(spill) > 0 ? (guint)atoi(spill) : HOLD_SPILL_ROWS;
@@ -469,6 +470,7 @@ static int imp_import(Imp *im) {
     import_file(im, weft_recording_trace(im->rec, i));
     imp_progress(im, weft_trace_name(weft_recording_trace(im->rec, i)));
   }
+  if (!im->sql.failed) shared_holds_to_blocks(im);
   if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0) return -1;
   imp_batch_flush(im, &im->flows);
   sqlite3_exec(im->db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
@@ -550,6 +552,7 @@ static void imp_close(Imp *im) {
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   if (im->hold_rows) g_array_free(im->hold_rows, TRUE);
   if (im->hold_runs) g_array_free(im->hold_runs, TRUE);
+  if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->hold_spill) fclose(im->hold_spill);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
   if (im->shared) g_hash_table_destroy(im->shared);
