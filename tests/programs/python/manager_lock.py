@@ -10,18 +10,7 @@
 import multiprocessing as mp
 import sys
 
-
-def crunch(n):
-    total = 0
-    for k in range(n):
-        total += (k * k) % 7
-    return total
-
-
-def work(lock, rounds, n):
-    for _ in range(rounds):
-        with lock:  # LOCK-WAIT
-            crunch(n)
+from mp_lock import work  # the same work under the lock (mp_lock.py's LOCK-WAIT line)
 
 
 def main():
