@@ -24,7 +24,8 @@
 #              object, waited on from all 4, acquired exactly 4 x ROUNDS + 1 times, a contention
 #              finding naming the with line, after no other cause.
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
-#              process, acquired 4 x ROUNDS times, a "Manager lock" contention finding.
+#              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
+#              lock" contention finding.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib).
 # py_stacks    with Debian's python3 and every CPython 3.8-3.13 under pyenv
@@ -324,8 +325,11 @@ def t_manager_lock(c):
     rank, f = f[0]
     row = con.execute("SELECT so.acquisitions, (SELECT name FROM thread WHERE upid = so.upid AND is_main) "
                       "FROM sync_object so WHERE so.object_id = ?", (f["object_id"],)).fetchone()
-    ok(row == (4 * rounds, "SyncManager-1"),
-       "%s: ... the lock of the SyncManager-1 process, acquired 4 x %d times" % (tag, rounds), row)
+    ok(row == (4 * rounds + 1, "SyncManager-1"),
+       "%s: ... the lock of the SyncManager-1 process, acquired 4 x %d + 1 times" % (tag, rounds), row)
+    waits = con.execute("SELECT count(*), count(DISTINCT utid) FROM thread_state WHERE object_id = ? AND state = 6",
+                        (f["object_id"],)).fetchone()
+    ok(waits[0] >= 4 and waits[1] >= 4, "%s: ... waited on by 4 server threads at least" % tag, waits)
     ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
        "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
     ahead = [x["kind"] for x in r["findings"][:rank - 1]]
