@@ -176,6 +176,7 @@ void holds_to_blocks(Imp *im) {
 
 void shared_holds_to_blocks(Imp *im) {
   GArray *hr = im->shared_holds;
+  if (!hr->len) return;
   qsort(hr->data, hr->len, sizeof(HoldRow), cmp_hold);
   WeftHoldBlock blk = {0};
   for (guint i = 0; i < hr->len && !im->sql.failed; i++) {
