@@ -606,6 +606,38 @@ static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint
   weft_publish(t, p, WEFT_EV_WAIT_BEGIN, 4, aux, now);
 }
 
+/* ---- process-shared objects (weft-shared.c) ----
+ * Does glibc mark obj process-shared? Read while the caller uses obj (it is
+ * mapped): a mutex's __kind bit 7, an rwlock's __shared, a condvar's __wrefs
+ * bit 0, a semaphore's `private` word (glibc's FUTEX_SHARED, 128; FUTEX_PRIVATE is 0). */
+WEFT_HIDDEN void _weft_shared_note(unsigned kind, const volatile void *obj);
+
+static inline int weft_pshared(unsigned kind, const volatile void *obj) {
+#if defined(__GLIBC__) && defined(__x86_64__)
+  switch (kind) {
+    case WEFT_KIND_MUTEX:
+      return (__atomic_load_n(&((const pthread_mutex_t *)obj)->__data.__kind, __ATOMIC_RELAXED) & 128) != 0;
+    case WEFT_KIND_RWLOCK_RD:
+    case WEFT_KIND_RWLOCK_WR:
+    case WEFT_KIND_RWLOCK:
+      return __atomic_load_n(&((const pthread_rwlock_t *)obj)->__data.__shared, __ATOMIC_RELAXED) != 0;
+    case WEFT_KIND_COND:
+      return (__atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED) & 1) != 0;
+    case WEFT_KIND_SEM: return __atomic_load_n(&((const int *)obj)[2], __ATOMIC_RELAXED) != 0;
+    default: return 0;
+  }
+#else
+  (void)kind;
+  (void)obj;
+  return 0;
+#endif
+}
+
+/* A SHARED record for obj, once per process, if it is process-shared. */
+static inline void weft_shared_check(unsigned kind, const volatile void *obj) {
+  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj);
+}
+
 /* Mark the agent busy for the span of internal work (stack capture, chunk
  * allocation): wrapped calls made from inside go straight to libc. */
 static inline uint32_t weft_busy_enter(void) { return _weft_tls.busy++; }

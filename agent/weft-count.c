@@ -110,6 +110,8 @@ void _weft_count_begin(WeftThread *t, WeftCount *e, uint32_t gen) {
     count_write(t, e);
     flush_give(t);
   }
+  /* the thread is using the object now: a process-shared one is named once */
+  weft_shared_check((unsigned)(e->key >> 56), (const void *)(uintptr_t)(e->key & ((1ull << 56) - 1)));
   e->gen = gen;
   e->first = weft_ticks();
   t->dirty = 1;

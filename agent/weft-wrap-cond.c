@@ -29,6 +29,7 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
   weft_release_pre(WEFT_KIND_MUTEX, m, &rel);
   if (rel.p) _weft_release_publish(&rel, 0); /* the wait releases it */
   uint32_t st = weft_stack_contended();
+  weft_shared_check(WEFT_KIND_COND, c);
   /* not weft_wait_begin: its flush (the first one skipped as within 1 ms of
    * the last) would put COUNTS between the REL and the wait it belongs to */
   weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), weft_enc_holder(0, st), OBJ(m));
@@ -193,6 +194,7 @@ static int sem_blocking(sem_t *s, unsigned op, clockid_t clk, const struct times
     weft_acquired(WEFT_KIND_SEM, s);
     return 0;
   }
+  weft_shared_check(WEFT_KIND_SEM, s); /* before the wait's time is read: records stay in order */
   WeftWaitStart w;
   weft_wait_start(&w, 1);
   weft_announce(s);

@@ -169,6 +169,7 @@ mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct tim
     acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
+  weft_shared_check(WEFT_KIND_MUTEX, m); /* before the wait's time is read: records stay in order */
   WeftWaitStart w;
   weft_wait_start(&w, 0);
   weft_announce(m);
@@ -298,6 +299,7 @@ static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t
     acq(kind, op, r, l);
     return r;
   }
+  weft_shared_check(kind, l);
   WeftWaitStart w;
   weft_wait_start(&w, 0);
   weft_announce(l);

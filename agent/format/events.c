@@ -94,6 +94,7 @@ static int is_sync(unsigned type) {
     case WEFT_EV_INIT:
     case WEFT_EV_DESTROY:
     case WEFT_EV_SEM_OPEN:
+    case WEFT_EV_SHARED:
     case WEFT_EV_COUNTS: return 1;
     default: return 0;
   }
@@ -134,8 +135,8 @@ static int check_sync(const char *name, unsigned type, unsigned aux, char *why, 
   const unsigned kind = WEFT_AUX_KIND(aux), op = WEFT_AUX_OP(aux);
   if (kind == WEFT_KIND_NONE || kind >= WEFT_KIND_COUNT)
     return bad(why, whylen, "%s record of kind %s", name, kind == WEFT_KIND_NONE ? "none" : "unknown");
-  if (type == WEFT_EV_COUNTS && (op || WEFT_AUX_RESULT(aux)))
-    return bad(why, whylen, "COUNTS record with aux 0x%x (only a kind)", aux);
+  if ((type == WEFT_EV_COUNTS || type == WEFT_EV_SHARED) && (op || WEFT_AUX_RESULT(aux)))
+    return bad(why, whylen, "%s record with aux 0x%x (only a kind)", name, aux);
   if (op == WEFT_OP_HELD && type != WEFT_EV_REL)
     return bad(why, whylen, "%s record with op held (only a REL has it)", name);
   if (type == WEFT_EV_SIGNAL && op != WEFT_OP_SIGNAL && op != WEFT_OP_BROADCAST)

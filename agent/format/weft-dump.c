@@ -217,6 +217,11 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       printf(" obj=0x%" PRIx64, w[1]);
       put_string("name", ev, 2);
       break;
+    case WEFT_EV_SHARED:
+      put_kind(kind);
+      printf(" obj=0x%" PRIx64 " dev=%" PRIu64 ":%" PRIu64 " ino=%" PRIu64 " off=%" PRIu64, w[1], w[2] >> 32,
+             w[2] & 0xffffffffu, w[3], w[4]);
+      break;
     case WEFT_EV_FORK:
       put_enum("how", aux & 0xff, fork_how, 3);
       printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);

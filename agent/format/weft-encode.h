@@ -87,6 +87,15 @@ static inline void weft_enc_sched(uint64_t *rec, uint32_t tid, uint64_t cpu_ns, 
   rec[4] = slices;
 }
 
+/* SHARED (version 5): the object at obj is at offset off of the file (dev,
+ * ino) that a shared mapping maps there (5 words; aux = the kind). */
+static inline void weft_enc_shared(uint64_t *rec, uint64_t obj, uint64_t dev, uint64_t ino, uint64_t off) {
+  rec[1] = obj;
+  rec[2] = dev;
+  rec[3] = ino;
+  rec[4] = off;
+}
+
 /* COUNTS: what thread tid did to obj without waiting since its previous
  * COUNTS of it (10 words; aux = the kind). */
 static inline void weft_enc_counts(uint64_t *rec, uint64_t obj, uint32_t tid, uint64_t acq, uint64_t failed,

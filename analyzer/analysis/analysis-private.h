@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "metrics.h"
 #include "python.h"
@@ -239,6 +240,25 @@ const StackInfo *stack_site(Ctx *c, int64_t stack_id);
 /* Are o's waits mostly in Python's Thread.join()? Threads waiting for
  * others to end, by design: no lock finding, no group, no what-if. */
 static inline bool py_join_object(const WeftObjectMetrics *o) { return o->py_join_wait_ns * 2 > o->wait_ns; }
+
+/* A file of Python's standard library: under .../lib/python3.N/ but not in
+ * site-packages or dist-packages, or a frozen module (as stack_site). */
+static inline bool py_stdlib_file(const char *f) {
+  return (strstr(f, "/lib/python3.") && !strstr(f, "-packages/")) || !strncmp(f, "<frozen ", 8);
+}
+
+/* A Python lock shared by processes (waited on from 2+) at a line of the
+ * program's own: a multiprocessing lock the program holds around its work. */
+static inline bool py_shared_user_lock(const WeftObjectMetrics *o) {
+  return o->processes >= 2 && o->nsites && o->sites[0].file && !py_stdlib_file(o->sites[0].file);
+}
+
+/* A Python lock of a pool's process that is the pool's own bookkeeping
+ * (its task and result queues' locks, the parent's wait for results): idle
+ * by design, no finding of its own. Not a lock the program shares. */
+static inline bool py_pool_bookkeeping(const WeftMetrics *m, const WeftObjectMetrics *o) {
+  return weft_python_pool_of(m->python, o->upid) && !py_shared_user_lock(o) && !o->py_manager;
+}
 
 /* regions.c */
 bool build_regions(Ctx *c);

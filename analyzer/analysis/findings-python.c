@@ -193,9 +193,8 @@ static size_t ordinal_stripped(const char *name) {
 /* A Python lock a finding may be about: not a pool's queues, not the GIL,
  * not one waited on in Thread.join() (waiting for threads to end, by design). */
 static bool is_pylock(const WeftMetrics *m, const WeftObjectMetrics *o) {
-  return o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid) &&
-         !weft_python_pool_of(m->python, o->upid) && !weft_python_is_gil_object(m->python, o->object_id) &&
-         !py_join_object(o);
+  return o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid) && !py_pool_bookkeeping(m, o) &&
+         !weft_python_is_gil_object(m->python, o->object_id) && !py_join_object(o);
 }
 
 /* Groups of 2+ Python locks with waits: one finding each; their members are

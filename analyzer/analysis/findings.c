@@ -92,6 +92,18 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
          "small; hand out work in bigger batches, or add producers";
 }
 
+/* A lock the program's processes share, held around their work. */
+#define MPLOCK_FIX                                                                                            \
+  "the processes take turns on this lock, so they run one at a time while one holds it: hold it around less " \
+  "(only the update of the shared state, not the computation), or partition the data so that each process "   \
+  "works on its own part without the lock and the parent combines the results (return values, a Queue)"
+
+/* A Manager().Lock(): the server threads take it for the clients. */
+#define MANAGER_FIX                                                                                           \
+  "the processes take turns on a lock that lives in the Manager's process, each acquire and release a round " \
+  "trip to it: hold it around less, partition the data so that the processes need no lock, or use a "         \
+  "multiprocessing.Lock (shared memory, no round trip)"
+
 /* Locks, semaphores and condition variables: one finding each. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
@@ -105,21 +117,28 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
     /* a pool's parent waiting for results and its workers waiting for tasks
      * wait by design: the pool's finding (straggler, balance, the parent's
-     * wait) tells why, not a lock finding per queue */
-    if (pylock && weft_python_pool_of(m->python, o->upid)) continue;
+     * wait) tells why, not a lock finding per queue (but a lock the
+     * program's processes share is contention) */
+    if (pylock && py_pool_bookkeeping(m, o)) continue;
     /* nor is a thread's Thread.join() a lock to fix: the threads it waits
      * for are (the critical path and the imbalance say which) */
     if (py_join_object(o)) continue;
-    const char *noun = pylock                       ? "Python lock or semaphore"
+    bool mplock = pylock && py_shared_user_lock(o), manager = pylock && o->py_manager;
+    const char *noun = manager                      ? "Manager lock"
+                       : mplock                     ? "multiprocessing lock"
+                       : pylock                     ? "Python lock or semaphore"
                        : o->kind == WEFT_KIND_MUTEX ? "lock"
                        : kind_is_rwlock(o->kind)    ? "rwlock"
                        : o->kind == WEFT_KIND_SPIN  ? "spinlock"
                        : o->kind == WEFT_KIND_SEM   ? "semaphore"
                                                     : "condition variable";
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
-    char *title = pool_printf(pl, "%s %s: threads waited %s on it (%s of all waiting); %zu call site%s", noun, o->label,
-                              weft_format_ns(b1, sizeof b1, o->wait_ns), pct(p1, sizeof p1, o->wait_share),
-                              o->nsites_total, o->nsites_total == 1 ? "" : "s");
+    char procs[48] = "";
+    if (o->processes >= 2) snprintf(procs, sizeof procs, " (shared by %lld processes)", (long long)o->processes);
+    if (manager) snprintf(procs, sizeof procs, " (in the manager's process)");
+    char *title = pool_printf(pl, "%s %s%s: threads waited %s on it (%s of all waiting); %zu call site%s", noun,
+                              o->label, procs, weft_format_ns(b1, sizeof b1, o->wait_ns),
+                              pct(p1, sizeof p1, o->wait_share), o->nsites_total, o->nsites_total == 1 ? "" : "s");
     char acq[96] = "";
     if (o->acquisitions > 0)
       snprintf(acq, sizeof acq, "%lld of %lld acquisitions contended (%s); ", (long long)o->contended,
@@ -156,7 +175,11 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                     o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
     /* a wait on the critical path costs the run time too: its share counts twice */
     add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
-                title, evidence, pool_strdup(pl, object_fix(o, pylock)), o->object_id, -1, -1);
+                title, evidence,
+                pool_strdup(pl, manager  ? MANAGER_FIX
+                                : mplock ? MPLOCK_FIX
+                                         : object_fix(o, pylock)),
+                o->object_id, -1, -1);
   }
   return !c->sql.failed;
 }

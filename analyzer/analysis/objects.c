@@ -184,6 +184,10 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
   const StackInfo si_v = *stack_info(c, init_stack), sf_v = *stack_info(c, first_stack);
   const StackInfo *si = &si_v, *sf = &sf_v;
   om->site = si->site ? si->site : sf->site;
+  /* a Manager's object: made in its server by Server.create (create before 3.11) */
+  size_t fl = si->file ? strlen(si->file) : 0, sl = si->symbol ? strlen(si->symbol) : 0;
+  om->py_manager = fl >= 27 && !strcmp(si->file + fl - 27, "multiprocessing/managers.py") && sl >= 6 &&
+                   !strcmp(si->symbol + sl - 6, "create");
   if (so_name) {
     om->name = so_name;
     om->named = 1;
@@ -297,8 +301,11 @@ bool build_objects(Ctx *c) {
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, "
                                               "acquisitions FROM sync_object WHERE object_id = ?1");
   sqlite3_stmt *qh = weft_sql_prepare(&c->sql, "SELECT 1 FROM hold_block WHERE object_id = ?1 LIMIT 1");
+  /* a process-shared object is waited on from several processes */
+  sqlite3_stmt *qp = weft_sql_prepare(&c->sql, "SELECT count(DISTINCT t.upid) FROM thread_state ts "
+                                               "JOIN thread t USING (utid) WHERE ts.object_id = ?1");
   WeftObjectNamer *namer = NULL; /* tells apart objects made at the same site */
-  for (size_t oi = 0; q && qh && oi < c->nobjs && !c->sql.failed; oi++) {
+  for (size_t oi = 0; q && qh && qp && oi < c->nobjs && !c->sql.failed; oi++) {
     ObjAcc *o = &c->objs[oi];
     WeftObjectMetrics *om = &m->objects[m->nobjects++];
     om->object_id = o->object_id;
@@ -333,9 +340,15 @@ bool build_objects(Ctx *c) {
     if (!object_name(c, om, so_name, init_stack, first_stack, &namer)) break;
     object_counts(c, om, o, so_acq, qh, &x);
     object_sites(c, om, oi, &x);
+    if (om->waits > 0) {
+      sqlite3_bind_int64(qp, 1, om->object_id);
+      om->processes = weft_sql_step(&c->sql, qp) ? weft_sql_i64(qp, 0, 0) : 0;
+      sqlite3_reset(qp);
+    }
   }
   sqlite3_finalize(q);
   sqlite3_finalize(qh);
+  sqlite3_finalize(qp);
   weft_object_namer_free(namer);
   scratch_free(&x);
   if (c->sql.failed) return false;

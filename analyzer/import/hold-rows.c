@@ -5,7 +5,9 @@
  * read; then the file's holds are sorted by object and start and packed into
  * blocks (store/holds.c). Past a bound (HOLD_SPILL_ROWS) the rows are sorted
  * in runs written to a temporary file and merged from there, so memory stays
- * bounded however many holds a file has.
+ * bounded however many holds a file has. The holds of a process-shared
+ * object come from several files: they wait until every file is read, so
+ * that its blocks follow each other in time like any object's.
  */
 #include "config.h"
 
@@ -23,8 +25,12 @@ void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int con
                  (uint32_t)utid << 3 | (uint32_t)(estimated != 0) << 2 | (uint32_t)(shared != 0) << 1 |
                      (uint32_t)(contended != 0)};
   if (end - start > im->max_hold_ns) im->max_hold_ns = end - start;
-  g_array_append_val(im->hold_rows, row);
-  if (im->hold_rows->len >= im->hold_spill_rows) hold_spill(im);
+  if (o->shared) {
+    g_array_append_val(im->shared_holds, row); /* only the holds someone waited for: few */
+  } else {
+    g_array_append_val(im->hold_rows, row);
+    if (im->hold_rows->len >= im->hold_spill_rows) hold_spill(im);
+  }
   o->hold_ns += end - start;
   im->holds_estimated += estimated != 0;
 }
@@ -112,6 +118,22 @@ static const HoldRow *run_peek(Imp *im, RunReader *r) {
   return &r->buf[0];
 }
 
+/* r into the block (the block into hold_block first when it is full or of another object). */
+static void push_row(Imp *im, WeftHoldBlock *blk, const HoldRow *r) {
+  const WeftHold hh = {r->obj,
+                       r->utid_flags >> 3,
+                       r->start,
+                       r->dur,
+                       (int)(r->utid_flags & 1),
+                       (int)(r->utid_flags >> 1 & 1),
+                       (int)(r->utid_flags >> 2 & 1)};
+  int rc = weft_hold_block_push(im->ins_block, blk, &hh);
+  if (rc == SQLITE_NOMEM)
+    imp_fail(im, "out of memory");
+  else if (rc != SQLITE_OK)
+    weft_sql_error(&im->sql);
+}
+
 /* Every hold of the file in (object, start) order into blocks: the rows in
  * memory, or a merge of the spilled runs. */
 void holds_to_blocks(Imp *im) {
@@ -140,27 +162,29 @@ void holds_to_blocks(Imp *im) {
       }
       if (!r) break;
     }
-    const WeftHold hh = {r->obj,
-                         r->utid_flags >> 3,
-                         r->start,
-                         r->dur,
-                         (int)(r->utid_flags & 1),
-                         (int)(r->utid_flags >> 1 & 1),
-                         (int)(r->utid_flags >> 2 & 1)};
     if (from) {
       from->pos++;
       from->done++;
     }
-    int rc = weft_hold_block_push(im->ins_block, &blk, &hh);
-    if (rc == SQLITE_NOMEM)
-      imp_fail(im, "out of memory");
-    else if (rc != SQLITE_OK)
-      weft_sql_error(&im->sql);
+    push_row(im, &blk, r);
   }
   if (!im->sql.failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) weft_sql_error(&im->sql);
   weft_hold_block_free(&blk);
   g_free(rr);
   holds_discard(im);
+}
+
+void shared_holds_to_blocks(Imp *im) {
+  GArray *hr = im->shared_holds;
+  if (!hr->len) return;
+  qsort(hr->data, hr->len, sizeof(HoldRow), cmp_hold);
+  WeftHoldBlock blk = {0};
+  for (guint i = 0; i < hr->len && !im->sql.failed; i++) {
+    push_row(im, &blk, &g_array_index(hr, HoldRow, i));
+  }
+  if (!im->sql.failed && weft_hold_block_insert(im->ins_block, &blk) != SQLITE_OK) weft_sql_error(&im->sql);
+  weft_hold_block_free(&blk);
+  hr->len = 0;
 }
 
 void holds_discard(Imp *im) {

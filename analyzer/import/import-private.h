@@ -57,6 +57,11 @@ typedef struct Obj {
   GArray *wb;  /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
   int rel_sorted, sig_sorted;
   int gil; /* GIL_*: part of CPython's GIL (gil_detect) */
+  /* trace v5 SHARED: the object lies in a shared mapping of a file, at offset
+   * sh_off of (sh_dev, sh_ino): one object of the recording in every process
+   * that maps it (its first process's row; merged: a later process's part) */
+  uint64_t sh_dev, sh_ino, sh_off;
+  int shared, merged;
 } Obj;
 
 typedef struct {
@@ -264,6 +269,7 @@ typedef struct {
   GArray *pipe_writes;   /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;    /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *hold_rows;     /* HoldRow */
+  GArray *shared_holds;  /* HoldRow: the holds of process-shared objects, from every file */
   FILE *hold_spill;      /* sorted runs of hold_rows written out (NULL: none yet) */
   GArray *hold_runs;     /* HoldRun: where each run is in hold_spill */
   guint hold_spill_rows; /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
@@ -273,8 +279,9 @@ typedef struct {
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */
-  sqlite3_stmt *ins_thread, *ins_obj, *ins_stack, *ins_sf, *ins_frame, *ins_module, *ins_proc, *ins_sched, *ins_mark,
-      *find_frame, *ins_pyframe;
+  GHashTable *shared;      /* the recording's process-shared objects: "kind:dev:ino:off" -> object_id */
+  sqlite3_stmt *ins_thread, *ins_obj, *upd_obj, *ins_stack, *ins_sf, *ins_frame, *ins_module, *ins_proc, *ins_sched,
+      *ins_mark, *find_frame, *ins_pyframe;
   struct PyFrames *py;      /* the file's Python frames (pyframes.c; NULL: none) */
   int64_t holds_estimated;  /* holds whose start was not timed (meta) */
   int64_t releases_missing; /* v3 waits with no recorded release (meta: a hand-off from the holder) */
@@ -372,7 +379,10 @@ void obj_free(gpointer p);
 void objs_read_destroys(Imp *im, WeftTrace *tr);
 /* The COUNTS records (trace v3) into their objects' totals. */
 void objs_add_counts(Imp *im);
-/* After pass 1: barrier rounds made, wait starts sorted. */
+/* Pass 1: a SHARED record (trace v5). */
+void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns);
+/* After pass 1: barrier rounds made, wait starts sorted, and a process-shared
+ * object seen in an earlier process given that one's id. */
 void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
@@ -454,6 +464,8 @@ int imp_flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_u
 void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared, int estimated);
 /* Every hold of the file, sorted, into hold_block rows. */
 void holds_to_blocks(Imp *im);
+/* After every file: the holds of process-shared objects (from all of them). */
+void shared_holds_to_blocks(Imp *im);
 /* No hold rows, runs or spill file left: for the next file (the holds are
  * in blocks, or a failed file's are not wanted). */
 void holds_discard(Imp *im);

@@ -152,6 +152,14 @@ static const struct {
                              "first_ns, acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, "
                              "hold_samples, hold_sample_ns, hold_sample_max_ns) "
                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    /* a process-shared object's part in a later process: added to its row */
+    {offsetof(Imp, upd_obj), "UPDATE sync_object SET acquisitions = acquisitions + ?2, contended = contended + ?3, "
+                             "wait_ns = wait_ns + ?4, hold_ns = hold_ns + ?5, failed_tries = failed_tries + ?6, "
+                             "releases = releases + ?7, hold_samples = hold_samples + ?8, "
+                             "hold_sample_ns = hold_sample_ns + ?9, hold_sample_max_ns = max(hold_sample_max_ns, ?10), "
+                             "first_ns = min(first_ns, ?11), first_stack_id = coalesce(first_stack_id, ?12), "
+                             "init_stack_id = coalesce(init_stack_id, ?13), name = coalesce(name, ?14) "
+                             "WHERE object_id = ?1"},
     {offsetof(Imp, ins_stack), "INSERT INTO stack VALUES (?,?,?)"},
     {offsetof(Imp, ins_sf), "INSERT INTO stack_frame VALUES (?,?,?)"},
     {offsetof(Imp, ins_frame), "INSERT INTO frame (frame_id, upid, ip, module_id, rel_pc) VALUES (?,?,?,?,?)"},
@@ -450,11 +458,13 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im->hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   im->hold_runs = g_array_new(FALSE, FALSE, sizeof(HoldRun));
+  im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL: rows before a spill (tests make it small) */
   const char *spill = getenv("WEFT_IMPORT_HOLD_SPILL");
   im->hold_spill_rows = spill && atoi(spill) > 0 ? (guint)atoi(spill) : HOLD_SPILL_ROWS;
   if (statements_prepare(im, db_path) != 0) return -1;
   im->procs = g_ptr_array_new_with_free_func(proc_free);
+  im->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   return 0;
 }
 
@@ -514,6 +524,7 @@ static int imp_import(Imp *im) {
     imp_progress(im, weft_trace_name(tr));
   }
   g_free(order);
+  if (!im->sql.failed) shared_holds_to_blocks(im);
   if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0) return -1;
   imp_batch_flush(im, &im->flows);
   sqlite3_exec(im->db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
@@ -595,8 +606,10 @@ static void imp_close(Imp *im) {
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   if (im->hold_rows) g_array_free(im->hold_rows, TRUE);
   if (im->hold_runs) g_array_free(im->hold_runs, TRUE);
+  if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->hold_spill) fclose(im->hold_spill);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
+  if (im->shared) g_hash_table_destroy(im->shared);
   if (im->db) sqlite3_close(im->db);
   weft_sym_free(im->gil_sym);
   weft_recording_close(im->rec);

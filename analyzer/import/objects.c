@@ -7,6 +7,10 @@
  * collects and pass 2 searches: its releases, signals, barrier arrivals
  * (made into rounds) and the starts of waits for it; and its totals, which
  * become its sync_object row, with the counts of trace v3 (lock_count).
+ * A process-shared object (trace v5: a SHARED record gives the file, inode
+ * and offset that back its address) is one object of the recording: each
+ * process's part takes the id of the first process's, and adds its totals
+ * to that row; its waits, holds and counts keep the id.
  */
 #include "config.h"
 
@@ -187,11 +191,36 @@ const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
   return NULL;
 }
 
+void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns) {
+  Obj *o = obj_get(im, ev->w[1], (int)WEFT_AUX_KIND(ev->aux), ns);
+  if (!o || o->shared) return;
+  o->shared = 1;
+  o->sh_dev = ev->w[2];
+  o->sh_ino = ev->w[3];
+  o->sh_off = ev->w[4];
+}
+
+/* o is a part of the process-shared object an earlier process (or an
+ * earlier mapping in this one) had: it takes that one's id. */
+static void obj_share(Imp *im, Obj *o) {
+  char *key = g_strdup_printf("%d:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, o->kind, o->sh_dev,
+                              o->sh_ino, o->sh_off);
+  gpointer id;
+  if (g_hash_table_lookup_extended(im->shared, key, NULL, &id)) {
+    o->id = (int64_t)GPOINTER_TO_SIZE(id);
+    o->merged = 1;
+    g_free(key);
+  } else {
+    g_hash_table_insert(im->shared, key, GSIZE_TO_POINTER((gsize)o->id));
+  }
+}
+
 void objs_prepare_pass2(Imp *im) {
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
     barrier_rounds(o);
     g_array_sort(o->wb, cmp_waitstart);
+    if (o->shared) obj_share(im, o);
   }
 }
 
@@ -210,9 +239,28 @@ void objs_add_counts(Imp *im) {
   }
 }
 
+/* A later process's part of a process-shared object: its totals added to the row. */
+static void obj_merge_row(Imp *im, const Obj *o, const char *name) {
+  sqlite3_stmt *q = im->upd_obj;
+  const int64_t v[] = {o->id,       o->acquisitions, o->contended, o->wait_ns,    o->hold_ns, o->failed,
+                       o->releases, o->samples,      o->sample_ns, o->sample_max, o->first_ns};
+  for (int i = 0; i < (int)G_N_ELEMENTS(v); i++) sqlite3_bind_int64(q, i + 1, v[i]);
+  imp_bind_opt(q, 12, o->first_stack);
+  imp_bind_opt(q, 13, o->init_stack);
+  if (name)
+    sqlite3_bind_text(q, 14, name, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(q, 14);
+  imp_step(im, q);
+}
+
 void objs_write(Imp *im) {
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
+    if (o->merged) {
+      obj_merge_row(im, o, g_hash_table_lookup(im->names, GSIZE_TO_POINTER((gsize)o->addr)));
+      continue;
+    }
     sqlite3_stmt *q = im->ins_obj;
     sqlite3_bind_int64(q, 1, o->id);
     sqlite3_bind_int64(q, 2, im->p->upid);

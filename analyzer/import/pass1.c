@@ -359,6 +359,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_WAIT_BEGIN: read_wait_begin(im, p, t, ev, kind, ns); break;
     case WEFT_EV_WAIT_END: read_wait_end(im, p, t, ev, kind, ns); break;
     case WEFT_EV_COUNTS: read_counts(im, ev, kind, ns); break;
+    case WEFT_EV_SHARED: obj_read_shared(im, ev, ns); break;
     case WEFT_EV_PIPE_WRITE:
       if (ev->nwords >= 3 && w[2]) {
         ChanStamp cs = {w[2], ns, t->utid};

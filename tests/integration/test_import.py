@@ -224,6 +224,27 @@ def t_forktree(ctx):
        "forktree: the parent's child waits know who ended them")
 
 
+def t_pshared(ctx, n=20):
+    """fx-pshared: a process-shared mutex in a shared anonymous mapping, locked n times by each of 4
+    forked children (each waits at least once) and once by the parent: one object for all 5 processes."""
+    con, info, _ = ctx.imported("pshared", [n])
+    rows = con.execute("SELECT object_id, acquisitions FROM sync_object WHERE kind = 1 AND acquisitions > 0 "
+                       "AND object_id IN (SELECT object_id FROM thread_state WHERE state = 1)").fetchall()
+    if not ok(len(rows) == 1, "pshared: one mutex waited on", rows):
+        return
+    obj, acq = rows[0]
+    eq(acq, 4 * n + 1, "pshared: acquired 4n + 1 times, in all processes")
+    eq(one(con, "SELECT count(*) FROM sync_object WHERE kind = 1 AND addr = ?", addr(info, "mutex")), 1,
+       "pshared: one row at its address")
+    waiters = con.execute("SELECT count(DISTINCT t.upid) FROM thread_state ts JOIN thread t USING (utid) "
+                          "WHERE ts.object_id = ? AND ts.state = 1", (obj,)).fetchone()[0]
+    eq(waiters, 4, "pshared: the waits of all 4 children name it")
+    per = con.execute("SELECT p.parent_upid IS NULL, sum(lc.acquisitions) FROM lock_count lc JOIN thread t "
+                      "USING (utid) JOIN process p ON p.upid = t.upid WHERE lc.object_id = ? GROUP BY t.upid "
+                      "ORDER BY 1 DESC", (obj,)).fetchall()
+    eq(per, [(1, 1)] + [(0, n)] * 4, "pshared: the counts of each process on it")
+
+
 def t_vfork(ctx):
     # vfork is not wrapped: the exec'd child's image has no FORK record of the
     # parent's; the import still links it with a fork flow from the parent's
@@ -844,8 +865,9 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_vfork, t_killed,
-             t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_all_fixtures_check, t_file_modes, t_bad_input, t_fifo, t_empty_trace,
+    tests = [t_contended, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
+             t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_all_fixtures_check,
+             t_file_modes, t_bad_input, t_fifo, t_empty_trace,
              t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
     try:
         for t in tests:

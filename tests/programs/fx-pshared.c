@@ -1,0 +1,71 @@
+/* fx-pshared.c - one PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping,
+ * taken by 4 forked children.
+ * SPDX-License-Identifier: MIT
+ *
+ * usage: fx-pshared [N=50]
+ * The parent locks the mutex, forks 4 children and unlocks it only once all
+ * 4 are blocked on it (each one's thread in a futex wait, read from
+ * /proc/PID/syscall), so every child's first lock waits. Each child then
+ * locks it N times in all, adding to a shared counter inside. The mutex is
+ * acquired 4N + 1 times; each child waits at least once.
+ * stdout: pshared children=4 n=N counter=4N
+ * stderr: fx: mutex=ADDR
+ */
+#include "fx-common.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+typedef struct {
+  pthread_mutex_t m;
+  long counter;
+} Shared;
+
+/* pid's thread is blocked in futex (202 on x86-64). */
+static int blocked(pid_t pid) {
+  char path[64], buf[64];
+  snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return 0;
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (r <= 0) return 0;
+  buf[r] = 0;
+  return !strncmp(buf, "202 ", 4);
+}
+
+int main(int argc, char **argv) {
+  long n = fx_arg(argc, argv, 1, 50);
+  Shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (s == MAP_FAILED) fx_die("mmap", errno);
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  fx_ok(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED), "setpshared");
+  fx_ok(pthread_mutex_init(&s->m, &a), "mutex init");
+  fx_info("mutex=%p", (void *)&s->m);
+  fx_ok(pthread_mutex_lock(&s->m), "parent lock");
+  pid_t kids[4];
+  for (int k = 0; k < 4; k++) {
+    kids[k] = fork();
+    if (kids[k] < 0) fx_die("fork", errno);
+    if (kids[k] == 0) {
+      for (long i = 0; i < n; i++) {
+        fx_ok(pthread_mutex_lock(&s->m), "child lock");
+        s->counter++;
+        fx_sleep_us(200); /* the work, inside the lock */
+        fx_ok(pthread_mutex_unlock(&s->m), "child unlock");
+      }
+      _exit(0);
+    }
+  }
+  for (int k = 0; k < 4; k++)
+    while (!blocked(kids[k])) fx_sleep_us(1000);
+  fx_ok(pthread_mutex_unlock(&s->m), "parent unlock");
+  for (int k = 0; k < 4; k++) {
+    int st;
+    if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fx_die("child", ECHILD);
+  }
+  printf("pshared children=4 n=%ld counter=%ld\n", n, s->counter);
+  return 0;
+}
