@@ -252,7 +252,7 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             "%s for the slow stage. %s is the bottleneck: the others waited %s for it while it "
                             "worked, so the run goes at the speed of that one thread. %s",
                             cpu ? "Processes" : "Threads", w ? w->label : "one thread",
-                            weft_format_ns(b1, sizeof b1, f->cost_ns),
+                            weft_format_ns(b1, sizeof b1, w ? waiters_of(py, w).waited : 0),
                             cpu ? "Its work is CPU-bound Python: run several of it in processes (more threads "
                                   "would wait for the GIL)."
                                 : "It waits in I/O, which releases the GIL: run more threads like it.");
@@ -276,8 +276,35 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
   }
 }
 
-/* The verdict when no finding decides it: a pool, threads that ran one at a
- * time, or one thread. */
+#define WANT_CPU_SHARE 0.50 /* threads wanted a CPU this share of their life ... */
+#define WANT_GIL_SHARE 0.05 /* ... and waited for the GIL at least this share of it */
+
+/* Did the non-main Python threads want a CPU (running, runnable, waiting
+ * for the GIL) most of their life, with GIL waits among it? Its share in buf. */
+static bool cpu_bound_threads(const WeftMetrics *m, char *buf, size_t len) {
+  const WeftPython *py = m->python;
+  int64_t want = 0, gil = 0, life = 0;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    const WeftThreadMetrics *t = weft_metrics_thread(m, py->threads[i].utid);
+    if (!t || t->is_main) continue;
+    /* (a woken waiter's runnable time lies inside its wait: at most its life) */
+    want += min64(t->lifetime_ns, t->time.oncpu_ns + t->time.runnable_ns + py->threads[i].gil_wait_ns);
+    gil += py->threads[i].gil_wait_ns;
+    life += t->lifetime_ns;
+  }
+  pct(buf, len, life > 0 ? (double)want / (double)life : 0);
+  return life > 0 && (double)want >= WANT_CPU_SHARE * (double)life && (double)gil >= WANT_GIL_SHARE * (double)life &&
+         m->parallelism.average < 1.5;
+}
+
+static bool machine_busy(const WeftMetrics *m) {
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_MACHINE_LOAD) return true;
+  return false;
+}
+
+/* The verdict when no finding decides it: a pool, CPU-bound threads on a
+ * busy machine, threads that ran one at a time, or one thread. */
 static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
   WeftMetrics *m = c->m;
   WeftPython *py = m->python;
@@ -296,6 +323,15 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
                           "Processes, as used: the %zu workers of the %s ran in parallel without a GIL between them "
                           "(load balance %.2f of their useful time). Keep them busy with enough work per task.",
                           pl->nworkers, pl->label, pl->pop.lb);
+  } else if (nthreads >= 2 && py->nprocesses == 1 && cpu_bound_threads(m, p1, sizeof p1)) {
+    /* (on a machine busy with other load the GIL finding stays out: the holder waits for a CPU too) */
+    v->choice = "processes", v->reason = "gil";
+    v->text = pool_printf(c->pool,
+                          "Processes. The threads other than the main one wanted a CPU %s of their life (running, "
+                          "runnable or waiting for the GIL) yet ran one at a time (average parallelism %.2f): this "
+                          "is CPU-bound Python. Use %s%s.",
+                          p1, m->parallelism.average, py_processes_short(py),
+                          machine_busy(m) ? " (measured on a busy machine: measure again on a quiet one)" : "");
   } else if (nthreads >= 2 && py->nprocesses == 1) {
     double one = m->parallelism.span_ns > 0 && m->parallelism.kmax >= 1
                      ? (double)(m->parallelism.ns[0] + m->parallelism.ns[1]) / (double)m->parallelism.span_ns
