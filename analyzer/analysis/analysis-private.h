@@ -171,7 +171,8 @@ typedef struct {
   bool known;     /* the stack has a depth-0 frame */
   bool py_join;   /* a Python frame of Thread.join (threading.py) is on it: a wait by design */
   bool py_result; /* a Python frame of a wait for results or tasks is on it (Future.result, as_completed,
-                   * a Pool's AsyncResult.get, Queue.get, Event.wait, Thread.start): idle by design */
+                   * a Pool's AsyncResult.get and its helper and worker threads, Queue.get, Event.wait,
+                   * Thread.start): idle by design */
 } StackInfo;
 
 typedef struct {

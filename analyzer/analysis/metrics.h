@@ -200,7 +200,8 @@ typedef struct {
   int64_t py_join_wait_ns;   /* of wait_ns, in Python's Thread.join(): waiting for threads to end, by
                               * design (no finding, no what-if when it is most of wait_ns) */
   int64_t py_result_wait_ns; /* of wait_ns, in a Python wait for results or tasks (Future.result,
-                              * as_completed, a Pool's AsyncResult.get, Queue.get, Event.wait,
+                              * as_completed, a Pool's AsyncResult.get and its helper and worker threads,
+                              * Queue.get, Event.wait,
                               * Thread.start): idle by design (ranked last, no what-if) */
   int64_t critical_share_ns; /* wall time of the critical path caused by waits on it (see
                               * WeftCriticalPath); 0 when not computed */

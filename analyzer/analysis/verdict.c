@@ -279,22 +279,26 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
 #define WANT_CPU_SHARE 0.50 /* threads wanted a CPU this share of their life ... */
 #define WANT_GIL_SHARE 0.05 /* ... and waited for the GIL at least this share of it */
 
-/* Did the non-main Python threads want a CPU (running, runnable, waiting
- * for the GIL) most of their life, with GIL waits among it? Its share in buf. */
+/* Did two or more non-main Python threads want a CPU (running, runnable,
+ * waiting for the GIL) most of their life, with GIL waits among it? (A
+ * pool's idle helper threads are not among them.) Their share in buf. */
 static bool cpu_bound_threads(const WeftMetrics *m, char *buf, size_t len) {
   const WeftPython *py = m->python;
   int64_t want = 0, gil = 0, life = 0;
+  size_t n = 0;
   for (size_t i = 0; i < py->nthreads; i++) {
     const WeftThreadMetrics *t = weft_metrics_thread(m, py->threads[i].utid);
-    if (!t || t->is_main) continue;
+    if (!t || t->is_main || t->lifetime_ns <= 0) continue;
     /* (a woken waiter's runnable time lies inside its wait: at most its life) */
-    want += min64(t->lifetime_ns, t->time.oncpu_ns + t->time.runnable_ns + py->threads[i].gil_wait_ns);
+    int64_t w = min64(t->lifetime_ns, t->time.oncpu_ns + t->time.runnable_ns + py->threads[i].gil_wait_ns);
+    if ((double)w < WANT_CPU_SHARE * (double)t->lifetime_ns) continue;
+    n++;
+    want += w;
     gil += py->threads[i].gil_wait_ns;
     life += t->lifetime_ns;
   }
   pct(buf, len, life > 0 ? (double)want / (double)life : 0);
-  return life > 0 && (double)want >= WANT_CPU_SHARE * (double)life && (double)gil >= WANT_GIL_SHARE * (double)life &&
-         m->parallelism.average < 1.5;
+  return n >= 2 && (double)gil >= WANT_GIL_SHARE * (double)life && m->parallelism.average < 1.5;
 }
 
 static bool machine_busy(const WeftMetrics *m) {
@@ -327,9 +331,9 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
     /* (on a machine busy with other load the GIL finding stays out: the holder waits for a CPU too) */
     v->choice = "processes", v->reason = "gil";
     v->text = pool_printf(c->pool,
-                          "Processes. The threads other than the main one wanted a CPU %s of their life (running, "
-                          "runnable or waiting for the GIL) yet ran one at a time (average parallelism %.2f): this "
-                          "is CPU-bound Python. Use %s%s.",
+                          "Processes. The working threads wanted a CPU %s of their life (running, runnable or "
+                          "waiting for the GIL) yet ran one at a time (average parallelism %.2f): this is CPU-bound "
+                          "Python. Use %s%s.",
                           p1, m->parallelism.average, py_processes_short(py),
                           machine_busy(m) ? " (measured on a busy machine: measure again on a quiet one)" : "");
   } else if (nthreads >= 2 && py->nprocesses == 1) {

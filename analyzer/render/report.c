@@ -420,7 +420,8 @@ static void text_findings(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     char num[16], line[1024];
     int w = snprintf(num, sizeof num, "  %zu. ", i + 1);
     wrap(f, num, (size_t)w, fd->title);
-    snprintf(line, sizeof line, "cost %s; %s", D(bf, fd->cost_ns), fd->evidence);
+    snprintf(line, sizeof line, "cost %s%s; %s", D(bf, fd->cost_ns), fd->by_design ? " (idle by design)" : "",
+             fd->evidence);
     wrap(f, "", (size_t)w, line);
     snprintf(line, sizeof line, "fix: %s", fd->fix);
     wrap(f, "", (size_t)w, line);
@@ -1227,7 +1228,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
       const WeftFinding *fd = &m->findings[i];
       fprintf(f, "%zu. **", i + 1);
       md_text(f, fd->title);
-      fputs("**  \n   ", f);
+      fputs(fd->by_design ? "** (idle by design)  \n   " : "**  \n   ", f);
       md_text(f, fd->evidence);
       fputs("  \n   *Fix:* ", f);
       md_text(f, fd->fix);
