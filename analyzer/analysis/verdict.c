@@ -207,13 +207,12 @@ bool find_py_released(Ctx *c, FindVec *fv) {
   if (v.parallel_share < RELEASED_SHARE || v.gil_wait_share >= RELEASED_GIL) return true;
   const WeftPyProcess *pp = &m->python->processes[0];
   char p1[16], p2[16];
-  char *title = pool_printf(c->pool,
-                            "threads ran Python's native code in parallel, outside the GIL: threading is the right "
-                            "choice here (%zu threads of %s)",
-                            pp->nthreads, pp->label);
+  char *title = pool_printf(
+      c->pool, "threads ran at once, outside the GIL: threading is the right choice here (%zu threads of %s)",
+      pp->nthreads, pp->label);
   char *evidence =
       pool_printf(c->pool,
-                  "two or more threads were on a CPU at once for %s of the run (average parallelism "
+                  "two or more threads were running at once for %s of the run (average parallelism "
                   "%.2f) while they waited %s of their time for the GIL",
                   pct(p1, sizeof p1, v.parallel_share), m->parallelism.average, pct(p2, sizeof p2, v.gil_wait_share));
   char *fix = pool_strdup(c->pool, "nothing to change: their work releases the GIL (NumPy, a C extension, I/O), so "
@@ -239,11 +238,12 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             pct(p1, sizeof p1, v->io_share), pct(p2, sizeof p2, v->gil_wait_share));
     } else if (f->kind == WEFT_FIND_GIL_RELEASED) {
       v->choice = "threads", v->reason = "gil_released";
-      v->text = pool_printf(c->pool,
-                            "Threads. Two or more threads ran at once for %s of the run while they waited only %s of "
-                            "their time for the GIL: their work runs outside it (NumPy, C code). Threads share the "
-                            "data for free; processes would add start-up and copying.",
-                            pct(p1, sizeof p1, v->parallel_share), pct(p2, sizeof p2, v->gil_wait_share));
+      v->text = pool_printf(
+          c->pool,
+          "Threads. Two or more threads were running at once for %s of the run while they waited only %s of "
+          "their time for the GIL: their work runs outside it (NumPy, C code). Threads share the "
+          "data for free; processes would add start-up and copying.",
+          pct(p1, sizeof p1, v->parallel_share), pct(p2, sizeof p2, v->gil_wait_share));
     } else if (f->kind == WEFT_FIND_BOTTLENECK) {
       const WeftPyThread *w = py_thread(py, f->utid);
       bool cpu = w && w->running_ns >= w->io_ns;

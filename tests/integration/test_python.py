@@ -30,6 +30,8 @@
 # dask_threads Dask's threaded scheduler on CPU-bound tasks: the library is
 #              dask (threads), the verdict processes with
 #              dask.config.set(scheduler="processes") (skipped without dask).
+# numpy_threads 2 threads multiplying NumPy matrices (the GIL released): finding 1
+#              is gil_released, the verdict threads (skipped without numpy).
 # Every report of a Python program has a verdict (threads, processes or
 # neither) and lists the libraries; waits for results never lead.
 # py_stacks    with Debian's python3 and every CPython 3.8-3.13 under pyenv
@@ -359,6 +361,22 @@ def t_slow_consumer(c):
        "%s slow_consumer: the verdict is about the consumer" % c.tag, v)
 
 
+def t_numpy(c):
+    """NumPy releases the GIL: threads are the right choice, said first"""
+    db, p = record(c, "numpy_threads", [os.path.join(c.pydir, "numpy_threads.py"), "25"])
+    if p.returncode == 77:
+        skip("%s numpy_threads" % c.tag, "no numpy for this python")
+        return
+    r = report(c, db) if db else None
+    if not r:
+        return
+    ok(kinds(r)[:1] == ["gil_released"], "%s numpy_threads: finding 1 says threads run outside the GIL" % c.tag,
+       kinds(r))
+    v = check_verdict(c, "numpy_threads", r, "threads", ("threading", ""))
+    ok(v.get("reason") == "gil_released" and v.get("parallel_share", 0) >= 0.25,
+       "%s numpy_threads: the verdict rests on threads running at once" % c.tag, v)
+
+
 def t_dask(c):
     """Dask's threaded scheduler on CPU-bound tasks: advice in Dask's words"""
     db, p = record(c, "dask_threads", [os.path.join(c.pydir, "dask_threads.py"), "600000"])
@@ -565,7 +583,7 @@ def main():
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
-                     t_dask]
+                     t_numpy, t_dask]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
