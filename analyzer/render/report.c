@@ -1185,6 +1185,32 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
 /* ------------------------------------------------------------------------ */
 /* Markdown                                                                  */
 
+/* A Python program's verdict, then the findings. */
+static void md_findings(FILE *f, const WeftMetrics *m, long top) {
+  if (m->python && m->python->verdict.choice) {
+    fprintf(f, "\n#### Verdict: %s\n\n", m->python->verdict.choice);
+    md_text(f, m->python->verdict.text);
+    fputc('\n', f);
+  }
+
+  if (m->what & WEFT_METRICS_FINDINGS) {
+    size_t n = limit(top, m->nfindings);
+    fputs("\n#### Findings\n\n", f);
+    if (!m->nfindings) fputs("None: no wait, imbalance or serial phase costs 1% or more of the thread time.\n", f);
+    for (size_t i = 0; i < n; i++) {
+      const WeftFinding *fd = &m->findings[i];
+      fprintf(f, "%zu. **", i + 1);
+      md_text(f, fd->title);
+      fputs(fd->by_design ? "** (idle by design)  \n   " : "**  \n   ", f);
+      md_text(f, fd->evidence);
+      fputs("  \n   *Fix:* ", f);
+      md_text(f, fd->fix);
+      fputc('\n', f);
+    }
+    if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
+  }
+}
+
 static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
   Bufs bf = {.i = 0};
   long top = opt->top ? opt->top : 5;
@@ -1214,28 +1240,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
           D(&bf, s->time.runnable_ns), P(&bf, (double)s->time.runnable_ns / tt), D(&bf, s->time.waiting_ns),
           P(&bf, (double)s->time.waiting_ns / tt), D(&bf, s->time.offcpu_ns), P(&bf, (double)s->time.offcpu_ns / tt));
 
-  if (m->python && m->python->verdict.choice) {
-    fprintf(f, "\n#### Verdict: %s\n\n", m->python->verdict.choice);
-    md_text(f, m->python->verdict.text);
-    fputc('\n', f);
-  }
-
-  if (m->what & WEFT_METRICS_FINDINGS) {
-    size_t n = limit(top, m->nfindings);
-    fputs("\n#### Findings\n\n", f);
-    if (!m->nfindings) fputs("None: no wait, imbalance or serial phase costs 1% or more of the thread time.\n", f);
-    for (size_t i = 0; i < n; i++) {
-      const WeftFinding *fd = &m->findings[i];
-      fprintf(f, "%zu. **", i + 1);
-      md_text(f, fd->title);
-      fputs(fd->by_design ? "** (idle by design)  \n   " : "**  \n   ", f);
-      md_text(f, fd->evidence);
-      fputs("  \n   *Fix:* ", f);
-      md_text(f, fd->fix);
-      fputc('\n', f);
-    }
-    if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
-  }
+  md_findings(f, m, top);
 
   if (m->critical_path && m->critical_path->nthreads) {
     const WeftCriticalPath *cp = m->critical_path;
