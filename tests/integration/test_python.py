@@ -122,6 +122,15 @@ def check_verdict(c, name, r, choice, lib):
     return v
 
 
+def check_processes_fix(c, name, r, lib, phrase):
+    """CPU-bound threads of library lib: the verdict is processes, and it and the gil finding (when the
+    machine is quiet enough for one) give the fix as phrase, not the generic ProcessPoolExecutor"""
+    v = check_verdict(c, name, r, "processes", lib)
+    fixes = [f["fix"] for f in r["findings"] if f["kind"] == "gil"] + [v.get("text", "")]
+    ok(all(phrase in x and "ProcessPoolExecutor" not in x for x in fixes),
+       "%s %s: the fix is %s, not ProcessPoolExecutor" % (c.tag, name, phrase), fixes)
+
+
 def t_gil(c):
     db, _ = record(c, "gil_threads", [os.path.join(c.pydir, "gil_threads.py"), "300000"])
     if not db:
@@ -329,10 +338,7 @@ def t_joblib(c):
     db, p = record(c, "joblib_threads", [os.path.join(c.pydir, "joblib_pool.py"), "300000", "threading"])
     r = report(c, db) if db else None
     if r:
-        v = check_verdict(c, "joblib threading", r, "processes", ("joblib", "threading"))
-        fixes = [f["fix"] for f in r["findings"] if f["kind"] == "gil"] + [v.get("text", "")]
-        ok(all('backend="loky"' in x and "ProcessPoolExecutor" not in x for x in fixes),
-           "%s joblib threading: the fix is Parallel(backend=\"loky\"), not ProcessPoolExecutor" % c.tag, fixes)
+        check_processes_fix(c, "joblib threading", r, ("joblib", "threading"), 'backend="loky"')
 
 
 def t_slow_consumer(c):
@@ -361,13 +367,18 @@ def t_slow_consumer(c):
        "%s slow_consumer: the verdict is about the consumer" % c.tag, v)
 
 
+def optional_report(c, name, args, module):
+    """the JSON report of fixture NAME.py (which exits 77 without MODULE: a skip), or None"""
+    db, p = record(c, name, [os.path.join(c.pydir, name + ".py")] + args)
+    if p.returncode == 77:
+        skip("%s %s" % (c.tag, name), "no %s for this python" % module)
+        return None
+    return report(c, db) if db else None
+
+
 def t_numpy(c):
     """NumPy releases the GIL: threads are the right choice, said first"""
-    db, p = record(c, "numpy_threads", [os.path.join(c.pydir, "numpy_threads.py"), "25"])
-    if p.returncode == 77:
-        skip("%s numpy_threads" % c.tag, "no numpy for this python")
-        return
-    r = report(c, db) if db else None
+    r = optional_report(c, "numpy_threads", ["25"], "numpy")
     if not r:
         return
     ok(kinds(r)[:1] == ["gil_released"], "%s numpy_threads: finding 1 says threads run outside the GIL" % c.tag,
@@ -379,17 +390,10 @@ def t_numpy(c):
 
 def t_dask(c):
     """Dask's threaded scheduler on CPU-bound tasks: advice in Dask's words"""
-    db, p = record(c, "dask_threads", [os.path.join(c.pydir, "dask_threads.py"), "600000"])
-    if p.returncode == 77:
-        skip("%s dask_threads" % c.tag, "no dask for this python")
-        return
-    r = report(c, db) if db else None
+    r = optional_report(c, "dask_threads", ["600000"], "dask")
     if not r:
         return
-    v = check_verdict(c, "dask_threads", r, "processes", ("dask", "threads"))
-    fixes = [f["fix"] for f in r["findings"] if f["kind"] == "gil"] + [v.get("text", "")]
-    ok(all('scheduler="processes"' in x and "ProcessPoolExecutor" not in x for x in fixes),
-       "%s dask_threads: the fix is scheduler=\"processes\", not ProcessPoolExecutor" % c.tag, fixes)
+    check_processes_fix(c, "dask_threads", r, ("dask", "threads"), 'scheduler="processes"')
 
 
 def t_names(c):
