@@ -185,6 +185,7 @@ static void python_threads(PyCtx *c, GArray *pyup) {
                        .gil_wait_ns = t->state_ns[WEFT_ST_GIL_WAIT],
                        .io_ns = t->state_ns[WEFT_ST_IO_WAIT] + t->state_ns[WEFT_ST_SLEEP],
                        .top_waker_utid = -1,
+                       .top_lock_waker_utid = -1,
                        .top_wait_stack = -1};
     pt.label = keep(py, g_strdup(weft_metrics_thread_label(m, t->utid, lab, sizeof lab)));
     pt.gil_share = t->lifetime_ns > 0 ? (double)pt.gil_wait_ns / (double)t->lifetime_ns : 0;
@@ -332,6 +333,18 @@ static void gil_row(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, const WeftPyThr
   }
 }
 
+/* The key of h (utid -> int64 ns) with the most ns, the lowest on ties. */
+static void top_of(GHashTable *h, int64_t *utid, int64_t *ns) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, h);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (*(int64_t *)v > *ns || (*(int64_t *)v == *ns && *(int64_t *)k < *utid)) {
+      *ns = *(int64_t *)v;
+      *utid = *(int64_t *)k;
+    }
+}
+
 /* The rows of CPython thread i in the range, when it waited for the GIL,
  * is an I/O thread, a pool worker's or a pool parent's main thread. */
 static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
@@ -351,6 +364,7 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   int want_wake = tm && !tm->is_main && !want_run;
   if (!t->gil_wait_ns && !io_thread && !want_run && !want_all && !want_wake) return;
   GHashTable *wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
+  GHashTable *lock_wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
   int64_t longest = 0;
   if (want_run || want_all) c->run_spans[i] = g_array_new(FALSE, FALSE, sizeof(Iv));
   sqlite3_bind_int64(q, 1, t->utid);
@@ -377,6 +391,7 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
     if (wakers && (lockish || st == WEFT_ST_GIL_WAIT) && sqlite3_column_type(q, col) != SQLITE_NULL &&
         sqlite3_column_int64(q, col) != t->utid) {
       add_ns(wakers, sqlite3_column_int64(q, col), e - s);
+      if (lockish) add_ns(lock_wakers, sqlite3_column_int64(q, col), e - s);
       if (lockish && e - s > longest && sqlite3_column_type(q, 6) != SQLITE_NULL) {
         longest = e - s;
         t->top_wait_stack = sqlite3_column_int64(q, 6);
@@ -385,15 +400,11 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   }
   sqlite3_reset(q);
   if (!wakers) return;
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, wakers);
-  while (g_hash_table_iter_next(&it, &k, &v))
-    if (*(int64_t *)v > t->top_waker_ns || (*(int64_t *)v == t->top_waker_ns && *(int64_t *)k < t->top_waker_utid)) {
-      t->top_waker_ns = *(int64_t *)v;
-      t->top_waker_utid = *(int64_t *)k;
-    }
+  int64_t lock_ns = 0;
+  top_of(wakers, &t->top_waker_utid, &t->top_waker_ns);
+  top_of(lock_wakers, &t->top_lock_waker_utid, &lock_ns);
   g_hash_table_destroy(wakers);
+  g_hash_table_destroy(lock_wakers);
 }
 
 /* One pass over the rows of the CPython threads. */

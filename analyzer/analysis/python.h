@@ -49,10 +49,12 @@ typedef struct {
   /* not a main thread, not in a pool's worker: the thread that ended most of
    * its lock, semaphore, condition variable and GIL waits (the waker; for
    * the GIL, the holder), for the bottleneck of a pipeline */
-  int64_t top_waker_utid; /* -1 none */
-  int64_t top_waker_ns;   /* the time of those waits */
-  int64_t top_wait_stack; /* the stack of its longest one (-1 none) */
-} WeftPyThread;           /* every thread of a CPython process alive in the range */
+  int64_t top_waker_utid;      /* -1 none */
+  int64_t top_waker_ns;        /* the time of those waits */
+  int64_t top_lock_waker_utid; /* the same over its lock, semaphore and condition waits only: a
+                                * pipeline's stage posts to the next (-1 none) */
+  int64_t top_wait_stack;      /* the stack of its longest one (-1 none) */
+} WeftPyThread;                /* every thread of a CPython process alive in the range */
 
 typedef struct {
   int64_t upid, pid;

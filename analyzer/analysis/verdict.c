@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: MIT
  *
  * A pipeline's bottleneck: a thread the others wait for (their lock,
- * condition and GIL waits end when it posts or drops the GIL) while it works
- * itself. Then the findings of every rule are put in cause order: the serial
+ * condition and GIL waits end when it posts or drops the GIL, and their lock
+ * waits mostly when it posts) while it works itself. Then the findings of every rule are put in cause order: the serial
  * time that a GIL, bottleneck or pool-straggler finding explains is counted
  * in that finding (the serial finding keeps the rest, or goes), and a GIL
  * finding whose waiters wait for a bottleneck thread is that bottleneck's.
@@ -45,7 +45,9 @@ static Waiters waiters_of(const WeftPython *py, const WeftPyThread *w) {
   int64_t top = -1;
   for (size_t i = 0; i < py->nthreads; i++) {
     const WeftPyThread *t = &py->threads[i];
-    if (t == w || t->top_waker_utid != w->utid || (double)t->top_waker_ns < WAITER_SHARE * (double)t->lifetime_ns)
+    /* (its lock waits too: threads that only take turns on the GIL are no pipeline) */
+    if (t == w || t->top_waker_utid != w->utid || t->top_lock_waker_utid != w->utid ||
+        (double)t->top_waker_ns < WAITER_SHARE * (double)t->lifetime_ns)
       continue;
     ws.n++;
     ws.waited += t->top_waker_ns;
