@@ -675,23 +675,25 @@ static void text_critical_path(FILE *f, const WeftMetrics *m, long top, Bufs *bf
   }
 }
 
+/* "uses: dask (threads), threading": the parallel libraries of a Python
+ * program into buf; false when none. */
+static bool uses_line(const WeftPython *py, char *buf, size_t len) {
+  size_t n = (size_t)snprintf(buf, len, "uses: ");
+  for (size_t i = 0; i < py->nlibraries && n < len; i++)
+    n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s%s", i ? ", " : "", py->libraries[i].name,
+                          *py->libraries[i].variant ? " (" : "", py->libraries[i].variant,
+                          *py->libraries[i].variant ? ")" : "");
+  return py->nlibraries > 0;
+}
+
 /* The verdict in text: a short section under the header. */
 static void text_verdict(FILE *f, const WeftMetrics *m) {
   const WeftPython *py = m->python;
   if (!py || !py->verdict.choice) return;
   fprintf(f, "\nVerdict: %s\n", py->verdict.choice);
   wrap(f, "", 2, py->verdict.text);
-  if (!py->nlibraries) return;
-  char libs[512];
-  size_t n = 0;
-  libs[0] = '\0';
-  for (size_t i = 0; i < py->nlibraries && n < sizeof libs; i++)
-    n += (size_t)snprintf(libs + n, sizeof libs - n, "%s%s%s%s%s", i ? ", " : "", py->libraries[i].name,
-                          *py->libraries[i].variant ? " (" : "", py->libraries[i].variant,
-                          *py->libraries[i].variant ? ")" : "");
   char line[600];
-  snprintf(line, sizeof line, "uses: %s", libs);
-  wrap(f, "", 2, line);
+  if (uses_line(py, line, sizeof line)) wrap(f, "", 2, line);
 }
 
 static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
@@ -1190,6 +1192,12 @@ static void md_findings(FILE *f, const WeftMetrics *m, long top) {
   if (m->python && m->python->verdict.choice) {
     fprintf(f, "\n#### Verdict: %s\n\n", m->python->verdict.choice);
     md_text(f, m->python->verdict.text);
+    char line[600];
+    if (uses_line(m->python, line, sizeof line)) {
+      fputs("  \n*", f);
+      md_text(f, line);
+      fputc('*', f);
+    }
     fputc('\n', f);
   }
 
