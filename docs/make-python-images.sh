@@ -35,3 +35,5 @@ rec futures io_threads.py
 shot futures python-futures.png --size 1400x500
 rec joblib joblib_pool.py
 shot joblib python-joblib.png --size 1400x500
+rec pipeline slow_consumer.py
+shot pipeline python-pipeline.png --window --size 1400x600 --page findings --finding 1

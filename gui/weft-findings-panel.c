@@ -10,8 +10,10 @@
  * clearing the selection shows it again at once. Each request has a
  * generation number; a result that arrives after a newer request is dropped.
  *
- * A row shows the finding as the report's text does: rank and title, then
- * "cost X; evidence", then "fix: ...". Activating a row (click, Enter)
+ * A Python program's verdict (threads, processes or neither, and why: the
+ * report's "Verdict" section) sits above the list. A row shows the finding
+ * as the report's text does: rank and title, then "cost X; evidence", then
+ * "fix: ...". Activating a row (click, Enter)
  * emits "finding-activated" with its rank; the window acts on the finding's
  * object, thread and region.
  */
@@ -20,6 +22,7 @@
 #include "weft-findings-panel.h"
 
 #include "metrics.h"
+#include "python.h"
 #include "weft-json.h"
 #include "weft-table.h"
 
@@ -28,6 +31,7 @@ struct _WeftFindingsPanel {
   WeftSession *session;
   GtkLabel *title;
   GtkLabel *status;
+  GtkLabel *verdict; /* a Python program's verdict, hidden for others */
   GtkListBox *list;
   GCancellable *cancellable;
   guint generation;
@@ -41,6 +45,8 @@ struct _WeftFindingsPanel {
   GPtrArray *whole; /* the whole recording's, once computed */
   int64_t whole_start_ns, whole_end_ns;
   char *whole_program;    /* the program when launchers were left out (as `weft report`), else NULL */
+  char *whole_verdict;    /* the whole recording's verdict (Pango markup), else NULL */
+  char *shown_verdict;    /* the verdict shown (markup), else NULL */
   gboolean whole_pending; /* the whole recording's computation is running */
   guint whole_gen;        /* of the last whole-recording job started (set_session bumps it) */
   gboolean want_whole;    /* the last request is the whole recording */
@@ -77,6 +83,7 @@ typedef struct {
   GPtrArray *items;
   int64_t start_ns, end_ns; /* the range, resolved */
   char *program;            /* "the program …; N launcher processes …", or NULL */
+  char *verdict;            /* a Python program's verdict as Pango markup, or NULL */
 } Result;
 
 static void job_free(Job *j) {
@@ -88,6 +95,7 @@ static void result_free(Result *r) {
   if (!r) return;
   g_ptr_array_unref(r->items);
   g_free(r->program);
+  g_free(r->verdict);
   g_free(r);
 }
 
@@ -115,6 +123,8 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
                         sl ? sl + 1 : exe, (long long)prog->pid, weft_format_ns(t0, sizeof t0, m->range_start_ns),
                         m->launchers, m->launchers == 1 ? "" : "es");
   }
+  if (m->python && m->python->verdict.choice)
+    r->verdict = g_markup_printf_escaped("<b>Verdict: %s</b>\n%s", m->python->verdict.choice, m->python->verdict.text);
   for (size_t i = 0; i < m->nfindings; i++) {
     const WeftFinding *f = &m->findings[i];
     WeftFindingItem *it = g_new0(WeftFindingItem, 1);
@@ -194,10 +204,16 @@ static void show_message(WeftFindingsPanel *self, const char *title, const char 
   gtk_widget_set_visible(GTK_WIDGET(self->status), status != NULL);
 }
 
-/* Show items (a reference is taken) for scope over [a, b). */
-static void show_items(WeftFindingsPanel *self, int scope, GPtrArray *items, int64_t a, int64_t b) {
+/* Show items (a reference is taken) for scope over [a, b), under verdict
+ * (markup; NULL: none). */
+static void show_items(WeftFindingsPanel *self, int scope, GPtrArray *items, int64_t a, int64_t b,
+                       const char *verdict) {
   char x[32], y[32], d[32], buf[256];
   clear_list(self);
+  g_free(self->shown_verdict);
+  self->shown_verdict = g_strdup(verdict);
+  gtk_label_set_markup(self->verdict, verdict ? verdict : "");
+  gtk_widget_set_visible(GTK_WIDGET(self->verdict), verdict != NULL);
   g_clear_pointer(&self->items, g_ptr_array_unref);
   self->items = g_ptr_array_ref(items);
   self->scope = scope;
@@ -250,6 +266,8 @@ static void on_computed(GObject *source, GAsyncResult *res, gpointer data) {
         self->whole_end_ns = r->end_ns;
         g_free(self->whole_program);
         self->whole_program = g_strdup(r->program);
+        g_free(self->whole_verdict);
+        self->whole_verdict = g_strdup(r->verdict);
       }
       current = self->want_whole;
     }
@@ -259,7 +277,8 @@ static void on_computed(GObject *source, GAsyncResult *res, gpointer data) {
   if (current) {
     self->busy = FALSE;
     if (r) {
-      show_items(self, job->has_range ? SCOPE_SELECTION : SCOPE_RECORDING, r->items, r->start_ns, r->end_ns);
+      show_items(self, job->has_range ? SCOPE_SELECTION : SCOPE_RECORDING, r->items, r->start_ns, r->end_ns,
+                 r->verdict);
     } else {
       clear_list(self);
       g_clear_pointer(&self->items, g_ptr_array_unref);
@@ -332,7 +351,7 @@ void weft_findings_panel_set_range(WeftFindingsPanel *self, gboolean has_range, 
   self->end_ns = end_ns;
   if (!has_range && self->whole) {
     self->busy = FALSE;
-    show_items(self, SCOPE_RECORDING, self->whole, self->whole_start_ns, self->whole_end_ns);
+    show_items(self, SCOPE_RECORDING, self->whole, self->whole_start_ns, self->whole_end_ns, self->whole_verdict);
     g_signal_emit(self, signals[SIG_COMPUTED], 0);
     return;
   }
@@ -363,6 +382,7 @@ gboolean weft_findings_panel_is_busy(WeftFindingsPanel *self) { return self->bus
 void weft_findings_panel_set_session(WeftFindingsPanel *self, WeftSession *session) {
   /* a previous recording's list and job are of no use any more */
   g_clear_pointer(&self->whole_program, g_free);
+  g_clear_pointer(&self->whole_verdict, g_free);
   g_clear_pointer(&self->whole, g_ptr_array_unref);
   self->whole_pending = FALSE;
   self->whole_gen++;
@@ -402,9 +422,19 @@ void weft_findings_panel_write_json(WeftFindingsPanel *self, GString *out) {
     g_string_append(out, "{\"scope\": null}");
     return;
   }
-  g_string_append_printf(
-      out, "{\"scope\": \"%s\", \"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT ", \"items\": [",
-      self->scope == SCOPE_RECORDING ? "recording" : "selection", self->start_ns, self->end_ns);
+  g_string_append_printf(out,
+                         "{\"scope\": \"%s\", \"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT ", ",
+                         self->scope == SCOPE_RECORDING ? "recording" : "selection", self->start_ns, self->end_ns);
+  g_string_append(out, "\"verdict\": ");
+  if (self->shown_verdict) {
+    char *plain = NULL;
+    pango_parse_markup(self->shown_verdict, -1, 0, NULL, &plain, NULL, NULL);
+    weft_json_append(out, plain ? plain : "");
+    g_free(plain);
+  } else {
+    g_string_append(out, "null");
+  }
+  g_string_append(out, ", \"items\": [");
   for (guint i = 0; i < self->items->len; i++) {
     const WeftFindingItem *it = g_ptr_array_index(self->items, i);
     g_string_append_printf(out, "%s\n  {\"rank\": %u, \"kind\": ", i ? "," : "", i + 1);
@@ -436,6 +466,8 @@ static void weft_findings_panel_finalize(GObject *object) {
   g_clear_pointer(&self->items, g_ptr_array_unref);
   g_clear_pointer(&self->whole, g_ptr_array_unref);
   g_clear_pointer(&self->whole_program, g_free);
+  g_clear_pointer(&self->whole_verdict, g_free);
+  g_clear_pointer(&self->shown_verdict, g_free);
   G_OBJECT_CLASS(weft_findings_panel_parent_class)->finalize(object);
 }
 
@@ -453,6 +485,12 @@ static void weft_findings_panel_class_init(WeftFindingsPanelClass *klass) {
 static void weft_findings_panel_init(WeftFindingsPanel *self) {
   GtkBox *box = GTK_BOX(self);
   weft_panel_header(box, "No recording", TRUE, &self->title, &self->status);
+  self->verdict = GTK_LABEL(wrapped_label("", NULL));
+  gtk_widget_set_margin_start(GTK_WIDGET(self->verdict), 6);
+  gtk_widget_set_margin_end(GTK_WIDGET(self->verdict), 6);
+  gtk_widget_set_margin_bottom(GTK_WIDGET(self->verdict), 6);
+  gtk_widget_set_visible(GTK_WIDGET(self->verdict), FALSE);
+  gtk_box_append(box, GTK_WIDGET(self->verdict));
   self->list = GTK_LIST_BOX(gtk_list_box_new());
   gtk_list_box_set_selection_mode(self->list, GTK_SELECTION_SINGLE);
   gtk_list_box_set_activate_on_single_click(self->list, TRUE);

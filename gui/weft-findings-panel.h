@@ -44,7 +44,8 @@ guint weft_findings_panel_get_n_items(WeftFindingsPanel *self);
 /* Select the finding at rank i (as a click does: emits "finding-activated").
  * FALSE if there is none. */
 gboolean weft_findings_panel_activate(WeftFindingsPanel *self, guint i);
-/* {"scope": "recording"|"selection", "start_ns", "end_ns", "items": [{"rank", "kind",
+/* {"scope": "recording"|"selection", "start_ns", "end_ns", "verdict" (a Python program's verdict
+ * as text, else null), "items": [{"rank", "kind",
  * "cost_ns", "title", "evidence", "fix", "object_id", "utid", "region"}]} (ids null
  * when absent), or {"scope": null} when nothing is shown. */
 void weft_findings_panel_write_json(WeftFindingsPanel *self, GString *out);

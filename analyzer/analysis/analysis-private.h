@@ -11,11 +11,14 @@
  *   objects.c         contention per sync object, from the model's accumulators
  *   regions.c         barrier rounds, fork-join groups, phases; parallelism
  *   python.c          parallel Python: processes, threads, pools, the GIL
+ *   pylibs.c          the parallel library a Python program uses; fixes phrased in it
  *   critpath.c        the critical path
  *   whatif.c          the what-ifs (the path, objects, regions, Python pools)
  *   findings.c        the findings of every analysis
  *   findings-python.c the Python verdicts (GIL, I/O threads, pool stragglers:
  *                     weft_python_compute) and groups of Python locks
+ *   verdict.c         a pipeline's bottleneck thread; causes before symptoms (serial
+ *                     time folded into the GIL, straggler or bottleneck); the verdict
  *   analysis.c        weft_metrics_compute(), weft_metrics_free()
  */
 #ifndef WEFT_ANALYSIS_PRIVATE_H
@@ -166,8 +169,11 @@ typedef struct {
 typedef struct {
   const char *label, *symbol, *file, *site;
   int64_t line;
-  bool known;   /* the stack has a depth-0 frame */
-  bool py_join; /* a Python frame of Thread.join (threading.py) is on it: a wait by design */
+  bool known;     /* the stack has a depth-0 frame */
+  bool py_join;   /* a Python frame of Thread.join (threading.py) is on it: a wait by design */
+  bool py_result; /* a Python frame of a wait for results or tasks is on it (Future.result, as_completed,
+                   * a Pool's AsyncResult.get and its helper and worker threads, Queue.get, Event.wait,
+                   * Thread.start): idle by design */
 } StackInfo;
 
 typedef struct {
@@ -240,6 +246,9 @@ const StackInfo *stack_site(Ctx *c, int64_t stack_id);
 /* Are o's waits mostly in Python's Thread.join()? Threads waiting for
  * others to end, by design: no lock finding, no group, no what-if. */
 static inline bool py_join_object(const WeftObjectMetrics *o) { return o->py_join_wait_ns * 2 > o->wait_ns; }
+/* Are o's waits mostly waits for results or tasks (py_result)? Idle by
+ * design: a finding ranked after the others, and no what-if. */
+static inline bool py_result_object(const WeftObjectMetrics *o) { return o->py_result_wait_ns * 2 > o->wait_ns; }
 
 /* A file of Python's standard library: under .../lib/python3.N/ but not in
  * site-packages or dist-packages, or a frozen module (as stack_site). */
@@ -274,6 +283,16 @@ const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((for
  * or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
 
+/* pylibs.c: py->libraries from the threads, processes and Python frames
+ * (false on a database error, in sql). The fixes phrased in the library
+ * the program uses (strings of py). */
+bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
+const char *py_fix_processes(WeftPython *py);                      /* CPU-bound Python on threads: use processes */
+const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's unequal tasks */
+const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */
+const char *py_processes_short(WeftPython *py);                    /* "dask.config.set(scheduler=\"processes\")" ... */
+const char *py_tasks_short(WeftPython *py);                        /* "pool.map(f, items, chunksize=1)" ... */
+
 /* critpath.c: m->critical_path (but its what-ifs), and the objects'
  * critical_share_ns and critical_hold_ns. */
 bool build_critical_path(Ctx *c);
@@ -287,6 +306,8 @@ typedef struct {
   WeftFinding *v;
   size_t n, cap;
 } FindVec;
+
+#define FIND_SERIAL_SHARE 0.10 /* serial: at most one thread running >= 10% of the range */
 
 /* A finding costs at least this (thread-ns): 1/100 of the thread time. */
 int64_t findings_min_cost(const WeftMetrics *m);
@@ -304,6 +325,18 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped);
 bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost);
 bool find_global(Ctx *c, FindVec *fv, int64_t min_cost);
 void sort_findings(FindVec *fv);
+
+/* verdict.c: the bottleneck of a Python pipeline (a thread others wait for
+ * while it works), one finding each; then, on every rule's findings, the
+ * serial time a GIL, straggler or bottleneck finding explains moved into
+ * it, and a GIL finding about a bottleneck's waiters folded into that one. */
+bool find_py_bottlenecks(Ctx *c, FindVec *fv, int64_t min_cost);
+bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost);
+/* verdict.c: a good sign, one process's Python threads on CPUs at once with
+ * little GIL waiting (native code that releases it). */
+bool find_py_released(Ctx *c, FindVec *fv);
+/* m->python->verdict, from the sorted findings. */
+bool build_py_verdict(Ctx *c);
 
 /* findings-python.c: groups of 2+ Python locks with waits (one finding each;
  * their members marked in grouped[]). */

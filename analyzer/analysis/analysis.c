@@ -26,8 +26,9 @@ static bool build_python(Ctx *c) {
 
 /* The findings of every rule, by cost. The rules run in a fixed order (the
  * Python verdicts, the groups of Python locks, one per object, the
- * imbalances, the global ones): findings that tie in the sort come out as
- * qsort leaves them. */
+ * imbalances, the global ones, a Python pipeline's bottleneck and threads
+ * outside the GIL), then causes before symptoms (verdict.c); findings that
+ * tie in the sort come out as qsort leaves them. Last the Python verdict. */
 static bool build_findings(Ctx *c) {
   WeftMetrics *m = c->m;
   FindVec fv = {0};
@@ -37,8 +38,9 @@ static bool build_findings(Ctx *c) {
   bool *grouped = calloc(m->nobjects ? m->nobjects : 1, sizeof *grouped);
   if (!grouped) oom(c);
   if (!c->sql.failed && (!m->python || find_pylock_groups(c, &fv, min_cost, grouped)) &&
-      find_objects(c, &fv, min_cost, grouped) && find_imbalance(c, &fv, min_cost))
-    find_global(c, &fv, min_cost);
+      find_objects(c, &fv, min_cost, grouped) && find_imbalance(c, &fv, min_cost) && find_global(c, &fv, min_cost) &&
+      find_py_bottlenecks(c, &fv, min_cost) && find_py_released(c, &fv))
+    fold_py_causes(c, &fv, min_cost); /* causes before symptoms */
   free(grouped);
   if (c->sql.failed) {
     free(fv.v);
@@ -47,7 +49,7 @@ static bool build_findings(Ctx *c) {
   sort_findings(&fv);
   m->findings = fv.v;
   m->nfindings = fv.n;
-  return true;
+  return build_py_verdict(c);
 }
 
 WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, char *err, size_t errlen) {

@@ -69,10 +69,7 @@ static void gil_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const 
                   weft_format_ns(b1, sizeof b1, pp->gil_wait_ns), py_pct(p2, sizeof p2, pp->gil_serial_share),
                   weft_format_ns(b2, sizeof b2, pp->gil_serial_ns), (long long)pp->gil_handoffs,
                   pp->gil_handoffs == 1 ? "" : "s", who);
-  const char *fix =
-      python_strf(py, "use processes instead of threads: concurrent.futures.ProcessPoolExecutor or "
-                      "multiprocessing.Pool (the same map/submit interface), or move the hot loop into native code "
-                      "that releases the GIL (NumPy, a C extension, Cython with nogil)");
+  const char *fix = py_fix_processes(py);
   add_verdict(fv, WEFT_FIND_GIL, "gil", pp->gil_wait_ns, title, evidence, fix, pp->top_holder_utid);
 }
 
@@ -134,10 +131,7 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
                   "meanwhile; the parent waited %s (%s of the pool's span) for results",
                   pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
                   weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
-  const char *fix =
-      python_strf(py, "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
-                      "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
-                      "executor.submit per task), and start the longest tasks first");
+  const char *fix = py_fix_smaller_tasks(py);
   add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
 }
 
@@ -145,6 +139,13 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
                                 size_t errlen) {
   WeftPython *py = python_model(db, m, failed, err, errlen);
   if (!py) return NULL;
+  WeftSql sql;
+  weft_sql_init(&sql, db, err, errlen, WEFT_ANALYSIS_SQL_PREFIX);
+  if (!python_libraries(&sql, m, py)) {
+    *failed = 1;
+    weft_python_free(py);
+    return NULL;
+  }
   GArray *fv = g_array_new(FALSE, TRUE, sizeof(WeftFinding));
   for (size_t pi = 0; pi < py->nprocesses; pi++) {
     const WeftPyProcess *pp = &py->processes[pi];
@@ -238,12 +239,17 @@ bool find_pylock_groups(Ctx *c, FindVec *fv, int64_t min_cost, bool *grouped) {
                                  "one per Future, Event, Condition or Queue",
                                  (long long)waits, weft_format_ns(b2, sizeof b2, t->wait_max_ns), t->label,
                                  weft_format_ns(b3, sizeof b3, t->wait_ns));
-    add_finding(c, fv, WEFT_FIND_CONTENTION, cost, title, evidence,
-                pool_strdup(pl, "waits for results (Future.result(), Event.wait(), Queue.get()) are idle by design "
-                                "when the waiting thread has nothing else to do; if they hold up the run, the work "
-                                "they wait for is the thing to speed up (see the critical path); if threads "
-                                "contend for one lock, hold it for less time"),
-                t->object_id, -1, -1);
+    int64_t result_wait = 0;
+    for (size_t q = a; q < b; q++) result_wait += m->objects[k[q].idx].py_result_wait_ns;
+    if (!add_finding(c, fv, WEFT_FIND_CONTENTION, cost, title, evidence,
+                     pool_strdup(pl,
+                                 "waits for results (Future.result(), Event.wait(), Queue.get()) are idle by design "
+                                 "when the waiting thread has nothing else to do; if they hold up the run, the work "
+                                 "they wait for is the thing to speed up (see the critical path); if threads "
+                                 "contend for one lock, hold it for less time"),
+                     t->object_id, -1, -1))
+      break;
+    fv->v[fv->n - 1].by_design = result_wait * 2 > wait; /* waits for results or tasks */
   }
   free(k);
   return !c->sql.failed;

@@ -21,7 +21,6 @@
 /* Finding thresholds (docs/report-json.md, "Findings"). */
 #define FIND_MIN_COST_DIV 100  /* a finding costs >= 1/100 of the thread time in the range */
 #define FIND_IMBALANCE_LB 0.90 /* regions with LB below this are imbalanced */
-#define FIND_SERIAL_SHARE 0.10 /* at most one thread running >= 10% of the range */
 #define FIND_RUNQ_SHARE   0.10 /* runq >= 10% of the thread time */
 
 int64_t findings_min_cost(const WeftMetrics *m) {
@@ -49,6 +48,8 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_SLEEP: return "sleep";
     case WEFT_FIND_IO_OVERLAP: return "io_overlap";
     case WEFT_FIND_MACHINE_LOAD: return "machine_load";
+    case WEFT_FIND_BOTTLENECK: return "bottleneck";
+    case WEFT_FIND_GIL_RELEASED: return "gil_released";
   }
   return "other";
 }
@@ -174,12 +175,13 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                     weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
                     o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
     /* a wait on the critical path costs the run time too: its share counts twice */
-    add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
-                title, evidence,
-                pool_strdup(pl, manager  ? MANAGER_FIX
-                                : mplock ? MPLOCK_FIX
-                                         : object_fix(o, pylock)),
-                o->object_id, -1, -1);
+    if (add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
+                    title, evidence,
+                    pool_strdup(pl, manager  ? MANAGER_FIX
+                                    : mplock ? MPLOCK_FIX
+                                             : object_fix(o, pylock)),
+                    o->object_id, -1, -1))
+      fv->v[fv->n - 1].by_design = pylock && !mplock && !manager && py_result_object(o); /* a wait for results or tasks */
   }
   return !c->sql.failed;
 }
@@ -420,8 +422,18 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   }
   return !c->sql.failed;
 }
+/* Good signs (threads are the right choice) first, warnings about the
+ * measurement last, and idle-by-design waits after the findings that are
+ * not: a wait for results never leads. */
+static int find_class(const WeftFinding *f) {
+  if (f->kind == WEFT_FIND_IO_OVERLAP || f->kind == WEFT_FIND_GIL_RELEASED) return 0;
+  if (f->kind == WEFT_FIND_MACHINE_LOAD) return 3;
+  return f->by_design ? 2 : 1;
+}
+
 static int cmp_finding(const void *x, const void *y) {
   const WeftFinding *a = x, *b = y;
+  if (find_class(a) != find_class(b)) return find_class(a) - find_class(b);
   if (a->cost_ns != b->cost_ns) return a->cost_ns > b->cost_ns ? -1 : 1;
   if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
   if (a->object_id != b->object_id) return (a->object_id > b->object_id) - (a->object_id < b->object_id);

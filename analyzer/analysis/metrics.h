@@ -203,6 +203,10 @@ typedef struct {
   size_t nsites_total;       /* distinct call sites */
   int64_t py_join_wait_ns;   /* of wait_ns, in Python's Thread.join(): waiting for threads to end, by
                               * design (no finding, no what-if when it is most of wait_ns) */
+  int64_t py_result_wait_ns; /* of wait_ns, in a Python wait for results or tasks (Future.result,
+                              * as_completed, a Pool's AsyncResult.get and its helper and worker threads,
+                              * Queue.get, Event.wait,
+                              * Thread.start): idle by design (ranked last, no what-if) */
   int64_t critical_share_ns; /* wall time of the critical path caused by waits on it (see
                               * WeftCriticalPath); 0 when not computed */
   int64_t critical_hold_ns;  /* wall time the critical path spent inside a hold of it */
@@ -254,6 +258,8 @@ typedef enum {
   WEFT_FIND_IO_OVERLAP = 9,     /* a good sign: Python threads overlapping while blocked in I/O (cost 0) */
   WEFT_FIND_MACHINE_LOAD = 10,  /* a warning about the measurement: threads waited for a CPU that other
                                  * load or a CPU limit took, not the program's own threads (cost 0) */
+  WEFT_FIND_BOTTLENECK = 11,    /* a thread others wait for while it works (a pipeline's slow stage) */
+  WEFT_FIND_GIL_RELEASED = 12,  /* a good sign: Python threads ran at once, outside the GIL (cost 0) */
 } WeftFindingKind;
 
 typedef struct {
@@ -266,6 +272,8 @@ typedef struct {
   int64_t object_id;     /* the object, or -1 */
   int64_t utid;          /* the thread (straggler), or -1 */
   int64_t region;        /* index into WeftMetrics.regions, or -1 */
+  bool by_design;        /* waits for results or tasks (Python's Future.result, Queue.get ...): idle by
+                          * design, ranked after the findings that are not */
 } WeftFinding;
 
 typedef struct {
@@ -397,7 +405,8 @@ typedef struct {
   size_t nregions; /* by start_ns, kind, end_ns */
   WeftParallelism parallelism;
   WeftFinding *findings;
-  size_t nfindings;                /* by cost_ns desc */
+  size_t nfindings;                /* good signs first, then by cost_ns desc (by_design ones after the
+                                    * others, warnings last) */
   WeftCriticalPath *critical_path; /* NULL unless WEFT_METRICS_CRITICAL_PATH */
   struct WeftPython *python;       /* parallel Python (python.h): the GIL, threads, pools; NULL unless
                                     * WEFT_METRICS_FINDINGS and a selected process is a CPython */

@@ -19,7 +19,7 @@
 
 /* A frame of stack_id, described; cached (by stack and which frame). */
 static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
-  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false};
+  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false, false};
   if (stack_id < 0) return &none;
   size_t i;
   if (weft_hmap_get(&c->stack_by_id, stack_id, user, &i)) return &c->stacks[i];
@@ -29,7 +29,19 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
                                               "EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 "
                                               "ON f3.frame_id = s3.frame_id WHERE s3.stack_id = ?1 AND f3.ip < 0 "
                                               "AND f3.symbol IN ('join', 'Thread.join') "
-                                              "AND f3.file LIKE '%/threading.py') "
+                                              "AND f3.file LIKE '%/threading.py'), "
+                                              "EXISTS (SELECT 1 FROM stack_frame s4 JOIN frame f4 "
+                                              "ON f4.frame_id = s4.frame_id WHERE s4.stack_id = ?1 AND f4.ip < 0 "
+                                              "AND ((f4.file LIKE '%/concurrent/futures/_base.py' AND f4.symbol IN "
+                                              "('result', 'Future.result', 'as_completed', 'wait')) "
+                                              "OR (f4.file LIKE '%/multiprocessing/pool.py' AND f4.symbol IN "
+                                              "('get', 'wait', 'next', 'ApplyResult.get', 'ApplyResult.wait', "
+                                              "'IMapIterator.next', 'worker', '_handle_tasks', '_handle_results', "
+                                              "'_handle_workers', 'Pool._handle_tasks', 'Pool._handle_results', "
+                                              "'Pool._handle_workers')) "
+                                              "OR (f4.file LIKE '%/queue.py' AND f4.symbol IN ('get', 'Queue.get')) "
+                                              "OR (f4.file LIKE '%/threading.py' AND f4.symbol IN ('Event.wait', "
+                                              "'start', 'Thread.start')))) "
                                               "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
                                               "LEFT JOIN module m ON m.module_id = f.module_id "
                                               "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
@@ -49,6 +61,7 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
     if (file && !*file) file = NULL;
     si.known = true;
     si.py_join = sqlite3_column_int(q, 6) != 0;
+    si.py_result = sqlite3_column_int(q, 7) != 0;
     si.line = line > 0 ? line : 0;
     si.symbol = sym ? pool_strdup(c->pool, sym) : NULL;
     si.file = file ? pool_strdup(c->pool, file) : NULL;
@@ -274,6 +287,7 @@ static void object_sites(Ctx *c, WeftObjectMetrics *om, size_t oi, ObjScratch *x
                                .waits = sa->waits,
                                .wait_ns = sa->wait_ns};
     if (st->py_join) om->py_join_wait_ns += sa->wait_ns;
+    if (st->py_result) om->py_result_wait_ns += sa->wait_ns;
   }
   qsort(tmp, ns, sizeof *tmp, cmp_site_label);
   size_t nm = 0;

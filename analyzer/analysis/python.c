@@ -183,7 +183,10 @@ static void python_threads(PyCtx *c, GArray *pyup) {
                        .lifetime_ns = t->lifetime_ns,
                        .running_ns = t->state_ns[WEFT_ST_RUNNING],
                        .gil_wait_ns = t->state_ns[WEFT_ST_GIL_WAIT],
-                       .io_ns = t->state_ns[WEFT_ST_IO_WAIT] + t->state_ns[WEFT_ST_SLEEP]};
+                       .io_ns = t->state_ns[WEFT_ST_IO_WAIT] + t->state_ns[WEFT_ST_SLEEP],
+                       .top_waker_utid = -1,
+                       .top_lock_waker_utid = -1,
+                       .top_wait_stack = -1};
     pt.label = keep(py, g_strdup(weft_metrics_thread_label(m, t->utid, lab, sizeof lab)));
     pt.gil_share = t->lifetime_ns > 0 ? (double)pt.gil_wait_ns / (double)t->lifetime_ns : 0;
     pt.io_share = t->lifetime_ns > 0 ? (double)pt.io_ns / (double)t->lifetime_ns : 0;
@@ -330,6 +333,18 @@ static void gil_row(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, const WeftPyThr
   }
 }
 
+/* The key of h (utid -> int64 ns) with the most ns, the lowest on ties. */
+static void top_of(GHashTable *h, int64_t *utid, int64_t *ns) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, h);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (*(int64_t *)v > *ns || (*(int64_t *)v == *ns && *(int64_t *)k < *utid)) {
+      *ns = *(int64_t *)v;
+      *utid = *(int64_t *)k;
+    }
+}
+
 /* The rows of CPython thread i in the range, when it waited for the GIL,
  * is an I/O thread, a pool worker's or a pool parent's main thread. */
 static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
@@ -345,7 +360,12 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   int want_all = 0; /* the main thread of a pool's parent: its waits */
   for (guint k = 0; k < c->pools->len; k++)
     if (g_array_index(c->pools, WeftPyPool, k).parent_upid == t->upid && tm && tm->is_main) want_all = 1;
-  if (!t->gil_wait_ns && !io_thread && !want_run && !want_all) return;
+  /* a thread of a process that is not a pool's worker: who ended its waits */
+  int want_wake = tm && !tm->is_main && !want_run;
+  if (!t->gil_wait_ns && !io_thread && !want_run && !want_all && !want_wake) return;
+  GHashTable *wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
+  GHashTable *lock_wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
+  int64_t longest = 0;
   if (want_run || want_all) c->run_spans[i] = g_array_new(FALSE, FALSE, sizeof(Iv));
   sqlite3_bind_int64(q, 1, t->utid);
   sqlite3_bind_int64(q, 2, c->a);
@@ -366,8 +386,25 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
       Iv iv = {s, e, st};
       g_array_append_val(c->run_spans[i], iv);
     }
+    int lockish = st == WEFT_ST_LOCK_WAIT || st == WEFT_ST_COND_WAIT || st == WEFT_ST_SEM_WAIT;
+    int col = st == WEFT_ST_GIL_WAIT ? 3 : 4; /* the GIL's holder; else the waker */
+    if (wakers && (lockish || st == WEFT_ST_GIL_WAIT) && sqlite3_column_type(q, col) != SQLITE_NULL &&
+        sqlite3_column_int64(q, col) != t->utid) {
+      add_ns(wakers, sqlite3_column_int64(q, col), e - s);
+      if (lockish) add_ns(lock_wakers, sqlite3_column_int64(q, col), e - s);
+      if (lockish && e - s > longest && sqlite3_column_type(q, 6) != SQLITE_NULL) {
+        longest = e - s;
+        t->top_wait_stack = sqlite3_column_int64(q, 6);
+      }
+    }
   }
   sqlite3_reset(q);
+  if (!wakers) return;
+  int64_t lock_ns = 0;
+  top_of(wakers, &t->top_waker_utid, &t->top_waker_ns);
+  top_of(lock_wakers, &t->top_lock_waker_utid, &lock_ns);
+  g_hash_table_destroy(wakers);
+  g_hash_table_destroy(lock_wakers);
 }
 
 /* One pass over the rows of the CPython threads. */
@@ -379,9 +416,10 @@ static void scan_threads(PyCtx *c) {
   c->gil_spans = g_new0(GArray *, py->nprocesses);
   c->io_spans = g_new0(GArray *, py->nprocesses);
   c->run_spans = g_new0(GArray *, py->nthreads);
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT start_ns, dur_ns, state, blocker_utid, waker_utid, object_id "
-                                              "FROM thread_state WHERE utid = ?1 AND start_ns < ?3 "
-                                              "AND start_ns + dur_ns > ?2 ORDER BY start_ns");
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT start_ns, dur_ns, state, blocker_utid, waker_utid, object_id, stack_id "
+                                "FROM thread_state WHERE utid = ?1 AND start_ns < ?3 "
+                                "AND start_ns + dur_ns > ?2 ORDER BY start_ns");
   sqlite3_stmt *kq = weft_sql_prepare(&c->sql, "SELECT kind FROM sync_object WHERE object_id = ?1");
   for (size_t i = 0; i < py->nthreads && q && kq && !c->sql.failed; i++) scan_thread(c, q, kq, i);
   sqlite3_finalize(q);
@@ -570,6 +608,7 @@ void weft_python_free(WeftPython *py) {
   g_free(py->threads);
   g_free(py->processes);
   g_free(py->gil_objects);
+  g_free(py->libraries);
   g_free(py->findings);
   if (priv) {
     g_ptr_array_free(priv->strings, TRUE);

@@ -46,7 +46,15 @@ typedef struct {
                         * (gil_wait intervals whose blocker it is) */
   double gil_share;    /* gil_wait_ns / lifetime_ns */
   double io_share;     /* io_ns / lifetime_ns */
-} WeftPyThread;        /* every thread of a CPython process alive in the range */
+  /* not a main thread, not in a pool's worker: the thread that ended most of
+   * its lock, semaphore, condition variable and GIL waits (the waker; for
+   * the GIL, the holder), for the bottleneck of a pipeline */
+  int64_t top_waker_utid;      /* -1 none */
+  int64_t top_waker_ns;        /* the time of those waits */
+  int64_t top_lock_waker_utid; /* the same over its lock, semaphore and condition waits only: a
+                                * pipeline's stage posts to the next (-1 none) */
+  int64_t top_wait_stack;      /* the stack of its longest one (-1 none) */
+} WeftPyThread;                /* every thread of a CPython process alive in the range */
 
 typedef struct {
   int64_t upid, pid;
@@ -94,6 +102,41 @@ typedef struct {
   double parent_wait_share;
 } WeftPyPool;
 
+/* A parallel library the program uses, from the names of its threads and
+ * processes (weft's Python hook names them), the command lines of its
+ * processes and the files of its Python frames (pylibs.c). */
+typedef enum {
+  WEFT_PYLIB_DASK = 1,      /* variant: the scheduler, "threads", "processes" or "distributed" */
+  WEFT_PYLIB_JOBLIB,        /* variant: the backend, "loky", "multiprocessing" or "threading" ("" unknown) */
+  WEFT_PYLIB_CF_PROCESS,    /* concurrent.futures.ProcessPoolExecutor */
+  WEFT_PYLIB_CF_THREAD,     /* concurrent.futures.ThreadPoolExecutor */
+  WEFT_PYLIB_MP_POOL,       /* multiprocessing.Pool */
+  WEFT_PYLIB_MP_THREADPOOL, /* multiprocessing.pool.ThreadPool */
+  WEFT_PYLIB_MP_PROCESS,    /* multiprocessing.Process */
+  WEFT_PYLIB_THREADING,     /* threading.Thread */
+} WeftPyLibKind;
+
+typedef struct {
+  WeftPyLibKind kind;
+  const char *name;     /* "dask", "joblib", "concurrent.futures.ProcessPoolExecutor", ... */
+  const char *variant;  /* see WeftPyLibKind, else "" */
+  const char *evidence; /* what showed it, for people */
+} WeftPyLibrary;
+
+/* Which technique fits this program (verdict.c): threads, processes or
+ * neither, and why, in two or three sentences with the numbers. */
+typedef struct {
+  const char *choice; /* "threads", "processes", "neither"; NULL: no verdict */
+  const char *reason; /* the measurement it rests on: "gil", "io_overlap", "gil_released", "bottleneck",
+                       * "straggler", "pool", "serial", "one_thread" */
+  const char *text;
+  double gil_wait_share;    /* the CPython threads' GIL waits / their thread time */
+  double io_share;          /* their io_wait and sleep / their thread time */
+  double parallel_share;    /* a process without a pool: wall time with 2+ of its threads on a CPU at once
+                             * (so at least one outside the GIL) / the range; -1 not measured */
+  int64_t straggler_lag_ns; /* a pool's straggler finding's lag; -1 none */
+} WeftPyVerdict;
+
 typedef struct WeftPython {
   WeftPyProcess *processes;
   size_t nprocesses; /* CPython processes, by upid */
@@ -107,6 +150,9 @@ typedef struct WeftPython {
   size_t ngil_objects;     /* sync objects waited on in gil_wait, ascending */
   int64_t io_ns, sleep_ns; /* the CPython threads' io_wait and sleep (left out of the
                             * generic io and sleep findings) */
+  WeftPyLibrary *libraries;
+  size_t nlibraries;     /* by WeftPyLibKind: the first is the one advice is phrased in */
+  WeftPyVerdict verdict; /* set by weft_metrics_compute() after the findings */
   void *_priv;
 } WeftPython;
 

@@ -22,6 +22,8 @@ static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
     if (om->object_id != object_id) continue;
     if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER)) return false;
     if (py_join_object(om)) return false; /* Thread.join(): no wait to take away */
+    /* nor is a Python wait for results or tasks: the work it waits for is */
+    if (om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) && py_result_object(om)) return false;
     return !(om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) &&
              weft_python_pool_of(m->python, om->upid));
   }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "python.h"
 #include "weft-json.h"
 
 int weft_report_format_parse(const char *s, WeftReportFormat *out) {
@@ -419,7 +420,8 @@ static void text_findings(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     char num[16], line[1024];
     int w = snprintf(num, sizeof num, "  %zu. ", i + 1);
     wrap(f, num, (size_t)w, fd->title);
-    snprintf(line, sizeof line, "cost %s; %s", D(bf, fd->cost_ns), fd->evidence);
+    snprintf(line, sizeof line, "cost %s%s; %s", D(bf, fd->cost_ns), fd->by_design ? " (idle by design)" : "",
+             fd->evidence);
     wrap(f, "", (size_t)w, line);
     snprintf(line, sizeof line, "fix: %s", fd->fix);
     wrap(f, "", (size_t)w, line);
@@ -673,10 +675,32 @@ static void text_critical_path(FILE *f, const WeftMetrics *m, long top, Bufs *bf
   }
 }
 
+/* "uses: dask (threads), threading": the parallel libraries of a Python
+ * program into buf; false when none. */
+static bool uses_line(const WeftPython *py, char *buf, size_t len) {
+  size_t n = (size_t)snprintf(buf, len, "uses: ");
+  for (size_t i = 0; i < py->nlibraries && n < len; i++)
+    n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s%s", i ? ", " : "", py->libraries[i].name,
+                          *py->libraries[i].variant ? " (" : "", py->libraries[i].variant,
+                          *py->libraries[i].variant ? ")" : "");
+  return py->nlibraries > 0;
+}
+
+/* The verdict in text: a short section under the header. */
+static void text_verdict(FILE *f, const WeftMetrics *m) {
+  const WeftPython *py = m->python;
+  if (!py || !py->verdict.choice) return;
+  fprintf(f, "\nVerdict: %s\n", py->verdict.choice);
+  wrap(f, "", 2, py->verdict.text);
+  char line[600];
+  if (uses_line(py, line, sizeof line)) wrap(f, "", 2, line);
+}
+
 static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
   Bufs bf = {.i = 0};
   long top = opt->top ? opt->top : 10;
   text_header(f, m, opt, &bf);
+  text_verdict(f, m);
   text_summary(f, m, &bf);
   if (m->what & WEFT_METRICS_FINDINGS) text_findings(f, m, top, &bf);
   text_critical_path(f, m, top, &bf);
@@ -846,10 +870,43 @@ static void json_findings(Json *j, const WeftMetrics *m, long top) {
     j_opt(j, "object_id", fd->object_id);
     j_opt(j, "utid", fd->utid);
     j_opt(j, "region", fd->region);
+    j_bool(j, "by_design", fd->by_design);
     j_close(j, '}');
   }
   j_close(j, ']');
 }
+
+/* A Python program's verdict (threads, processes or neither) and the
+ * parallel libraries it uses; absent for other programs. */
+static void json_python(Json *j, const WeftMetrics *m) {
+  const WeftPython *py = m->python;
+  if (!py || !py->verdict.choice) return;
+  const WeftPyVerdict *v = &py->verdict;
+  j_open(j, "verdict", '{');
+  j_str(j, "choice", v->choice);
+  j_str(j, "reason", v->reason);
+  j_str(j, "text", v->text);
+  j_num(j, "gil_wait_share", v->gil_wait_share);
+  j_num(j, "io_share", v->io_share);
+  if (v->parallel_share >= 0)
+    j_num(j, "parallel_share", v->parallel_share);
+  else
+    j_opt(j, "parallel_share", -1);
+  j_opt(j, "straggler_lag_ns", v->straggler_lag_ns);
+  j_close(j, '}');
+  j_open(j, "python", '{');
+  j_open(j, "libraries", '[');
+  for (size_t i = 0; i < py->nlibraries; i++) {
+    j_open(j, NULL, '{');
+    j_str(j, "name", py->libraries[i].name);
+    j_str(j, "variant", py->libraries[i].variant);
+    j_str(j, "evidence", py->libraries[i].evidence);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+  j_close(j, '}');
+}
+
 
 static void json_processes(Json *j, const WeftMetrics *m, long top) {
   j_open(j, "processes", '[');
@@ -1112,6 +1169,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_str(j, "database", opt->database);
   json_recording(j, m);
   json_summary(j, m);
+  json_python(j, m);
   json_findings(j, m, top);
   json_processes(j, m, top);
   json_threads(j, m, top);
@@ -1128,6 +1186,38 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
 
 /* ------------------------------------------------------------------------ */
 /* Markdown                                                                  */
+
+/* A Python program's verdict, then the findings. */
+static void md_findings(FILE *f, const WeftMetrics *m, long top) {
+  if (m->python && m->python->verdict.choice) {
+    fprintf(f, "\n#### Verdict: %s\n\n", m->python->verdict.choice);
+    md_text(f, m->python->verdict.text);
+    char line[600];
+    if (uses_line(m->python, line, sizeof line)) {
+      fputs("  \n*", f);
+      md_text(f, line);
+      fputc('*', f);
+    }
+    fputc('\n', f);
+  }
+
+  if (m->what & WEFT_METRICS_FINDINGS) {
+    size_t n = limit(top, m->nfindings);
+    fputs("\n#### Findings\n\n", f);
+    if (!m->nfindings) fputs("None: no wait, imbalance or serial phase costs 1% or more of the thread time.\n", f);
+    for (size_t i = 0; i < n; i++) {
+      const WeftFinding *fd = &m->findings[i];
+      fprintf(f, "%zu. **", i + 1);
+      md_text(f, fd->title);
+      fputs(fd->by_design ? "** (idle by design)  \n   " : "**  \n   ", f);
+      md_text(f, fd->evidence);
+      fputs("  \n   *Fix:* ", f);
+      md_text(f, fd->fix);
+      fputc('\n', f);
+    }
+    if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
+  }
+}
 
 static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
   Bufs bf = {.i = 0};
@@ -1158,22 +1248,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
           D(&bf, s->time.runnable_ns), P(&bf, (double)s->time.runnable_ns / tt), D(&bf, s->time.waiting_ns),
           P(&bf, (double)s->time.waiting_ns / tt), D(&bf, s->time.offcpu_ns), P(&bf, (double)s->time.offcpu_ns / tt));
 
-  if (m->what & WEFT_METRICS_FINDINGS) {
-    size_t n = limit(top, m->nfindings);
-    fputs("\n#### Findings\n\n", f);
-    if (!m->nfindings) fputs("None: no wait, imbalance or serial phase costs 1% or more of the thread time.\n", f);
-    for (size_t i = 0; i < n; i++) {
-      const WeftFinding *fd = &m->findings[i];
-      fprintf(f, "%zu. **", i + 1);
-      md_text(f, fd->title);
-      fputs("**  \n   ", f);
-      md_text(f, fd->evidence);
-      fputs("  \n   *Fix:* ", f);
-      md_text(f, fd->fix);
-      fputc('\n', f);
-    }
-    if (n < m->nfindings) fprintf(f, "\n…and %zu more (`weft report` shows them all).\n", m->nfindings - n);
-  }
+  md_findings(f, m, top);
 
   if (m->critical_path && m->critical_path->nthreads) {
     const WeftCriticalPath *cp = m->critical_path;

@@ -9,7 +9,7 @@
 # (gil_threads: a gil finding; unbalanced_pool: a pool straggler's imbalance; io_threads:
 # io_overlap), runs `weft-gui --dump` under xvfb-run and checks that the Findings page holds the
 # findings of `weft report --format json`: the same kinds, titles, costs, evidence, fixes, object,
-# thread and region, in the same order; with --select A..B, the selection's findings as `weft
+# thread and region, in the same order, under the same verdict (Python programs only); with --select A..B, the selection's findings as `weft
 # report --range A..B`, and the page says it shows the selection; --finding N (as a click on the
 # N-th finding): a region finding zooms to its region, an object finding highlights the object and
 # outlines its longest wait, a thread finding highlights the thread's row. Without python3 the
@@ -74,6 +74,10 @@ def compare(name, page, rep, scope):
     ok(len(mine) == len(theirs) and not bad and [f["rank"] for f in page["items"]] == list(range(1, len(mine) + 1)),
        "%s: %d findings, the same kinds, titles, costs, evidence, fixes and ids in the same order as the report"
        % (name, len(theirs)), (len(mine), len(theirs), bad[:3]))
+    # a Python program's verdict above the list, as the report's (none for other programs)
+    v = rep.get("verdict")
+    ok(page.get("verdict") == ("Verdict: %s\n%s" % (v["choice"], v["text"]) if v else None),
+       "%s: the page's verdict is the report's (%s)" % (name, v and v["choice"]), page.get("verdict"))
     return True
 
 

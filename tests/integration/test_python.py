@@ -27,7 +27,19 @@
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
-#              script's process (skipped without joblib).
+#              script's process (skipped without joblib); the library is
+#              joblib (loky). With backend="threading": joblib (threading),
+#              and the verdict's fix is joblib's backend="loky".
+# slow_consumer a producer/consumer on a bounded queue.Queue: finding 1 is the
+#              consumer as the bottleneck, naming the producer's put() line;
+#              no serial finding before it; the verdict is processes.
+# dask_threads Dask's threaded scheduler on CPU-bound tasks: the library is
+#              dask (threads), the verdict processes with
+#              dask.config.set(scheduler="processes") (skipped without dask).
+# numpy_threads 2 threads multiplying NumPy matrices (the GIL released): finding 1
+#              is gil_released, the verdict threads (skipped without numpy).
+# Every report of a Python program has a verdict (threads, processes or
+# neither) and lists the libraries; waits for results never lead.
 # py_stacks    with Debian's python3 and every CPython 3.8-3.13 under pyenv
 #              (each absent one skipped): the waits of a lock, a join, a
 #              sleep, the GIL and a wait 20 calls deep name the fixture's
@@ -101,6 +113,30 @@ def state_share(con, upids, state):
     return st / life if life else 0.0
 
 
+def libs(r):
+    return [(l["name"], l["variant"]) for l in r.get("python", {}).get("libraries", [])]
+
+
+def check_verdict(c, name, r, choice, lib):
+    """the verdict's choice, the library detected, and no idle-by-design finding before another"""
+    v = r.get("verdict") or {}
+    ok(v.get("choice") == choice and v.get("text"), "%s %s: the verdict is %s" % (c.tag, name, choice), v)
+    ok(lib in libs(r), "%s %s: the library is %s" % (c.tag, name, lib), libs(r))
+    design = [f["by_design"] for f in r["findings"] if f["kind"] not in ("machine_load", "io_overlap", "gil_released")]
+    ok(design == sorted(design), "%s %s: waits for results rank after the other findings" % (c.tag, name),
+       [(f["kind"], f["by_design"]) for f in r["findings"]])
+    return v
+
+
+def check_processes_fix(c, name, r, lib, phrase):
+    """CPU-bound threads of library lib: the verdict is processes, and it and the gil finding (when the
+    machine is quiet enough for one) give the fix as phrase, not the generic ProcessPoolExecutor"""
+    v = check_verdict(c, name, r, "processes", lib)
+    fixes = [f["fix"] for f in r["findings"] if f["kind"] == "gil"] + [v.get("text", "")]
+    ok(all(phrase in x and "ProcessPoolExecutor" not in x for x in fixes),
+       "%s %s: the fix is %s, not ProcessPoolExecutor" % (c.tag, name, phrase), fixes)
+
+
 def t_gil(c):
     db, _ = record(c, "gil_threads", [os.path.join(c.pydir, "gil_threads.py"), "300000"])
     if not db:
@@ -151,6 +187,12 @@ def t_gil(c):
                "report says the CPUs were short" % (c.tag, 100 * on_cpu), kinds(r))
         ok(not [g for g in r["findings"] if g["kind"] == "condvar"],
            "%s gil_threads: no generic condvar finding for the GIL" % c.tag, kinds(r))
+        v = check_verdict(c, "gil_threads", r, "processes", ("threading", ""))
+        ok("ProcessPoolExecutor" in v.get("text", ""), "%s gil_threads: the verdict names ProcessPoolExecutor"
+           % c.tag, v.get("text"))
+        if f:
+            ok(kinds(r)[0] == "gil", "%s gil_threads: the gil finding is finding 1 (the serial time is its)"
+               % c.tag, kinds(r))
 
 
 def t_pool(c, method):
@@ -204,6 +246,11 @@ def t_io(c):
         k = kinds(r)
         ok("io_overlap" in k and "gil" not in k, "%s io_threads: the io_overlap verdict, no gil finding" % c.tag, k)
         ok("io" not in k and "sleep" not in k, "%s io_threads: no generic I/O or sleep finding" % c.tag, k)
+        ok(k and k[0] == "io_overlap", "%s io_threads: threading is the right choice, said first" % c.tag, k)
+        check_verdict(c, "io_threads", r, "threads", ("concurrent.futures.ThreadPoolExecutor", ""))
+        res = [f for f in r["findings"] if "from Future.result" in f["title"]]
+        ok(res and all(f["by_design"] for f in res), "%s io_threads: the waits for Future.result() are idle by "
+           "design" % c.tag, [(f["title"][:60], f["by_design"]) for f in res])
         # the Futures' locks (one per request): one finding for the lot, not one per lock
         pl = [f for f in r["findings"] if f["kind"] == "contention" and "Python lock" in f["title"]]
         grouped = [f for f in pl if re.match(r"\d+ Python locks or semaphores made at ", f["title"])]
@@ -237,6 +284,12 @@ def t_unbalanced(c):
         return
     ok("chunksize" in f[0]["fix"] and "imap_unordered" in f[0]["fix"],
        "%s unbalanced_pool: the fix names chunksize and imap_unordered" % c.tag, f[0]["fix"])
+    v = check_verdict(c, "unbalanced_pool", r, "processes", ("multiprocessing.Pool", ""))
+    ok(v.get("reason") == "straggler" and "chunksize=1" in v.get("text", ""),
+       "%s unbalanced_pool: the verdict keeps processes and hands out smaller tasks" % c.tag, v)
+    serial = [g for g in r["findings"] if g["kind"] == "serial"]
+    ok(not serial or "of the run's serial time" in f[0]["evidence"],
+       "%s unbalanced_pool: the straggler's lag is its own, not the serial finding's" % c.tag, f[0]["evidence"])
     # the worker that ran the long chunk: the most running time
     busiest = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) JOIN thread_state ts "
                           "USING (utid) WHERE p.parent_upid IS NOT NULL AND ts.state = 0 AND t.is_main "
@@ -358,6 +411,71 @@ def t_joblib(c):
     ok(len(ln) == 2 and any(n.startswith("LokyProcess-") for n in ln) and
        all(n.startswith("LokyProcess-") or n.startswith("python") for n in ln),
        "%s joblib_pool: the loky workers are named LokyProcess-N" % c.tag, ln)
+    r = report(c, db)
+    if r:
+        ok(("joblib", "loky") in libs(r), "%s joblib_pool: the library is joblib (loky)" % c.tag, libs(r))
+        ok((r.get("verdict") or {}).get("choice") == "processes", "%s joblib_pool: the verdict is processes"
+           % c.tag, r.get("verdict"))
+    # the threading backend: CPU-bound tasks on threads, the fix in joblib's words
+    db, p = record(c, "joblib_threads", [os.path.join(c.pydir, "joblib_pool.py"), "300000", "threading"])
+    r = report(c, db) if db else None
+    if r:
+        check_processes_fix(c, "joblib threading", r, ("joblib", "threading"), 'backend="loky"')
+
+
+def t_slow_consumer(c):
+    """a pipeline whose consumer is the bottleneck: named first, the producer's put() as the wait"""
+    script = os.path.join(c.pydir, "slow_consumer.py")
+    lines = marked_lines(script)
+    db, _ = record(c, "slow_consumer", [script, "100", "20000"])
+    r = report(c, db) if db else None
+    if not r:
+        return
+    con = sqlite3.connect(db)
+    consumer = con.execute("SELECT utid FROM thread WHERE name = 'consumer (consume)'").fetchone()
+    f = r["findings"][0] if r["findings"] else {}
+    ok(f.get("kind") == "bottleneck" and consumer and f.get("utid") == consumer[0] and
+       f["title"].startswith("consumer (consume) [") and "producer (produce) [" in f["title"],
+       "%s slow_consumer: finding 1 names the consumer as the bottleneck" % c.tag, (kinds(r), f.get("title")))
+    put = "produce (slow_consumer.py:%d)" % lines["PUT"][0]
+    ok(put in f.get("evidence", ""), "%s slow_consumer: the evidence names the producer's wait at %s" % (c.tag, put),
+       f.get("evidence"))
+    ok("processes" in f.get("fix", ""), "%s slow_consumer: the fix runs the consumer's work in processes" % c.tag,
+       f.get("fix"))
+    ok("gil" not in kinds(r), "%s slow_consumer: the producer's GIL waits are the bottleneck's, no gil finding"
+       % c.tag, kinds(r))
+    v = check_verdict(c, "slow_consumer", r, "processes", ("threading", ""))
+    ok(v.get("reason") == "bottleneck" and "consumer (consume)" in v.get("text", ""),
+       "%s slow_consumer: the verdict is about the consumer" % c.tag, v)
+
+
+def optional_report(c, name, args, module):
+    """the JSON report of fixture NAME.py (which exits 77 without MODULE: a skip), or None"""
+    db, p = record(c, name, [os.path.join(c.pydir, name + ".py")] + args)
+    if p.returncode == 77:
+        skip("%s %s" % (c.tag, name), "no %s for this python" % module)
+        return None
+    return report(c, db) if db else None
+
+
+def t_numpy(c):
+    """NumPy releases the GIL: threads are the right choice, said first"""
+    r = optional_report(c, "numpy_threads", ["25"], "numpy")
+    if not r:
+        return
+    ok(kinds(r)[:1] == ["gil_released"], "%s numpy_threads: finding 1 says threads run outside the GIL" % c.tag,
+       kinds(r))
+    v = check_verdict(c, "numpy_threads", r, "threads", ("threading", ""))
+    ok(v.get("reason") == "gil_released" and v.get("parallel_share", 0) >= 0.25,
+       "%s numpy_threads: the verdict rests on threads running at once" % c.tag, v)
+
+
+def t_dask(c):
+    """Dask's threaded scheduler on CPU-bound tasks: advice in Dask's words"""
+    r = optional_report(c, "dask_threads", ["600000"], "dask")
+    if not r:
+        return
+    check_processes_fix(c, "dask_threads", r, ("dask", "threads"), 'scheduler="processes"')
 
 
 def t_names(c):
@@ -550,8 +668,9 @@ def main():
             c = Ctx()
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
-                     lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names,
-                     lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"), t_manager_lock]
+                     lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
+                     t_numpy, t_dask, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
+                     t_manager_lock]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:

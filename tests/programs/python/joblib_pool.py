@@ -2,7 +2,9 @@
 # processes started by fork+exec) over CPU-bound tasks.
 # SPDX-License-Identifier: MIT
 #
-# Usage: joblib_pool.py [N]  (loop iterations per task, default 150000)
+# Usage: joblib_pool.py [N [BACKEND]]  (loop iterations per task, default
+# 150000; joblib's backend, default loky: "threading" runs the tasks on
+# threads, which the GIL serialises)
 # Prints one deterministic line; exits 77 (skip) when joblib is missing.
 import sys
 
@@ -22,7 +24,8 @@ def crunch(n):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 150000
-    out = Parallel(n_jobs=2)(delayed(crunch)(n) for _ in range(6))
+    backend = sys.argv[2] if len(sys.argv) > 2 else "loky"
+    out = Parallel(n_jobs=2, backend=backend)(delayed(crunch)(n) for _ in range(6))
     print("joblib_pool sum=%d" % sum(out))
 
 

@@ -1,0 +1,230 @@
+/* pylibs.c - which parallel library a Python program uses, and each fix
+ * phrased in it (see python.h, WeftPyLibrary, and docs/python.md).
+ * SPDX-License-Identifier: MIT
+ *
+ * The one place that tells threading, multiprocessing (Pool, ThreadPool,
+ * Process), concurrent.futures (Thread/ProcessPoolExecutor), joblib (and its
+ * backend) and Dask (and its scheduler) apart, from what a recording holds:
+ * the names of threads and processes (weft's Python hook gives them:
+ * "ThreadPoolExecutor-0_1 (_worker)", "ForkPoolWorker-2", "LokyProcess-1",
+ * "Dask-Default-Threads-..."), the command lines of processes (loky's
+ * workers) and the files of Python frames (a module the program imported,
+ * such as dask/ or joblib/: frames show imports, not which scheduler runs,
+ * so the variant comes from the threads and processes). The findings and
+ * the verdict phrase their fixes through py_fix_*().
+ */
+#include "analysis-private.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "python.h"
+
+/* What the threads and processes of the CPython processes show. */
+typedef struct {
+  bool tpe;          /* concurrent.futures.ThreadPoolExecutor's workers */
+  bool ppe;          /* ProcessPoolExecutor's manager thread (not loky's) */
+  bool pool_helper;  /* multiprocessing.Pool's (or ThreadPool's) _handle_workers */
+  bool pool_thread;  /* ThreadPool's worker threads */
+  bool pool_proc;    /* Pool's worker processes: ForkPoolWorker-N ... */
+  bool loky;         /* joblib's loky workers */
+  bool mp_proc;      /* multiprocessing.Process children: ForkProcess-N, SpawnProcess-N ... */
+  bool dask_dist;    /* distributed's threads */
+  bool plain_thread; /* a thread none of the above explains */
+  bool workers;      /* some pool has worker processes */
+  bool joblib_frames, dask_frames, dist_frames;
+} Signals;
+
+static bool has_prefix(const char *s, const char *p) { return strstr(s, p) == s; }
+static bool ends_with(const char *s, const char *t) {
+  size_t n = strlen(s), k = strlen(t);
+  return n >= k && !strcmp(s + n - k, t);
+}
+
+/* One thread's name (its process's CPython main thread: the process's name). */
+static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
+  const char *n = t->name ? t->name : "";
+  if (t->is_main) {
+    g->pool_proc |=
+        has_prefix(n, "ForkPoolWorker-") || has_prefix(n, "SpawnPoolWorker-") || has_prefix(n, "ForkServerPoolWorker-");
+    g->loky |= has_prefix(n, "LokyProcess-");
+    g->mp_proc |=
+        has_prefix(n, "ForkProcess-") || has_prefix(n, "SpawnProcess-") || has_prefix(n, "ForkServerProcess-");
+    return;
+  }
+  bool tpe = has_prefix(n, "ThreadPoolExecutor-"), dist = has_prefix(n, "Dask-");
+  bool helper = strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
+                strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
+                has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") ||
+                has_prefix(n, "Dask ");
+  g->tpe |= tpe;
+  g->dask_dist |= dist;
+  g->ppe |= strstr(n, "_ExecutorManagerThread") && !has_prefix(n, "ExecutorManagerThread");
+  g->pool_helper |= strstr(n, "(_handle_workers)") != NULL;
+  g->pool_thread |= ends_with(n, " (worker)");
+  /* (without the hook a thread has the process's OS name, "python3.11": a thread all the same) */
+  g->plain_thread |= !tpe && !dist && !helper && !ends_with(n, " (worker)") && !ends_with(n, " (_worker)");
+}
+
+static void frame_signals(WeftSql *sql, Signals *g) {
+  sqlite3_stmt *q =
+      weft_sql_prepare(sql, "SELECT EXISTS (SELECT 1 FROM frame WHERE ip < 0 AND file LIKE '%/joblib/%'), "
+                            "EXISTS (SELECT 1 FROM frame WHERE ip < 0 AND file LIKE '%/dask/%'), "
+                            "EXISTS (SELECT 1 FROM frame WHERE ip < 0 AND file LIKE "
+                            "'%/distributed/client.py')");
+  if (q && weft_sql_step(sql, q)) {
+    g->joblib_frames = sqlite3_column_int(q, 0) != 0;
+    g->dask_frames = sqlite3_column_int(q, 1) != 0;
+    g->dist_frames = sqlite3_column_int(q, 2) != 0;
+  }
+  sqlite3_finalize(q);
+}
+
+static void add_lib(GArray *v, WeftPython *py, WeftPyLibKind kind, const char *name, const char *variant,
+                    const char *evidence) {
+  WeftPyLibrary l = {kind, python_strf(py, "%s", name), python_strf(py, "%s", variant),
+                     python_strf(py, "%s", evidence)};
+  g_array_append_val(v, l);
+}
+
+bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
+  Signals g = {0};
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (weft_python_process(py, m->threads[i].upid)) thread_signals(&g, &m->threads[i]);
+  for (size_t i = 0; i < m->nprocesses; i++)
+    g.loky |= strstr(m->processes[i].cmdline, "loky.backend.popen_loky") != NULL;
+  for (size_t k = 0; k < py->npools; k++) g.workers |= py->pools[k].nworkers > 0;
+  frame_signals(sql, &g);
+  if (sql->failed) return false;
+  GArray *v = g_array_new(FALSE, TRUE, sizeof(WeftPyLibrary));
+  bool procs = g.workers || g.mp_proc || g.pool_proc || g.loky;
+  if (g.dask_frames || g.dask_dist) {
+    const char *sched = g.dist_frames || g.dask_dist ? "distributed" : procs ? "processes" : "threads";
+    add_lib(v, py, WEFT_PYLIB_DASK, "dask", sched,
+            g.dask_dist     ? "Python frames in dask/; threads named Dask-*"
+            : g.dist_frames ? "Python frames in dask/ and distributed/"
+            : procs         ? "Python frames in dask/; worker processes"
+                            : "Python frames in dask/; no worker processes");
+  }
+  if (g.joblib_frames && !g.dask_frames) {
+    const char *be = g.loky ? "loky" : g.pool_proc ? "multiprocessing" : g.pool_thread ? "threading" : "";
+    add_lib(v, py, WEFT_PYLIB_JOBLIB, "joblib", be,
+            g.loky          ? "Python frames in joblib/; loky worker processes"
+            : g.pool_proc   ? "Python frames in joblib/; multiprocessing pool workers"
+            : g.pool_thread ? "Python frames in joblib/; thread-pool worker threads"
+                            : "Python frames in joblib/");
+  }
+  bool lib = v->len > 0;
+  if (g.ppe && !lib)
+    add_lib(v, py, WEFT_PYLIB_CF_PROCESS, "concurrent.futures.ProcessPoolExecutor", "",
+            "its manager thread (_ExecutorManagerThread)");
+  if (g.tpe && !lib)
+    add_lib(v, py, WEFT_PYLIB_CF_THREAD, "concurrent.futures.ThreadPoolExecutor", "",
+            "threads named ThreadPoolExecutor-*");
+  if (g.pool_proc && !lib)
+    add_lib(v, py, WEFT_PYLIB_MP_POOL, "multiprocessing.Pool", "", "workers named *PoolWorker-*");
+  if (g.pool_helper && g.pool_thread && !g.pool_proc && !lib)
+    add_lib(v, py, WEFT_PYLIB_MP_THREADPOOL, "multiprocessing.pool.ThreadPool", "", "worker threads (worker)");
+  if (g.mp_proc && !g.ppe && !lib)
+    add_lib(v, py, WEFT_PYLIB_MP_PROCESS, "multiprocessing.Process", "", "processes named *Process-*");
+  if (g.plain_thread) add_lib(v, py, WEFT_PYLIB_THREADING, "threading", "", "threads of its own");
+  py->nlibraries = v->len;
+  py->libraries = (WeftPyLibrary *)(void *)g_array_free(v, FALSE);
+  return true;
+}
+
+/* The library advice is phrased in: the first (dask, joblib, then the
+ * executors, multiprocessing, threading), or NULL. */
+static const WeftPyLibrary *main_lib(const WeftPython *py) { return py && py->nlibraries ? &py->libraries[0] : NULL; }
+
+static bool variant_is(const WeftPyLibrary *l, const char *v) { return l->variant && !strcmp(l->variant, v); }
+
+const char *py_fix_processes(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  const char *native = "; or move the hot loop into native code that releases the GIL (NumPy, a C extension, "
+                       "Cython with nogil)";
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))
+    return python_strf(py,
+                       "give the Dask workers processes, not threads: LocalCluster(n_workers=N, "
+                       "threads_per_worker=1) or Client(processes=True, threads_per_worker=1)%s",
+                       native);
+  if (l && l->kind == WEFT_PYLIB_DASK)
+    return python_strf(py,
+                       "switch Dask to its process scheduler: dask.config.set(scheduler=\"processes\"), or "
+                       "compute(..., scheduler=\"processes\") for one call (or a distributed Client)%s",
+                       native);
+  if (l && l->kind == WEFT_PYLIB_JOBLIB)
+    return python_strf(py,
+                       "let joblib run the tasks in processes: Parallel(n_jobs=..., backend=\"loky\") (joblib's "
+                       "default), or prefer=\"processes\" instead of the threading backend%s",
+                       native);
+  if (l && l->kind == WEFT_PYLIB_MP_THREADPOOL)
+    return python_strf(py,
+                       "use multiprocessing.Pool instead of multiprocessing.pool.ThreadPool (the same map/apply "
+                       "interface)%s",
+                       native);
+  if (l && l->kind == WEFT_PYLIB_CF_THREAD)
+    return python_strf(py,
+                       "use concurrent.futures.ProcessPoolExecutor instead of the ThreadPoolExecutor (the same "
+                       "map/submit interface)%s",
+                       native);
+  return python_strf(py,
+                     "use processes instead of threads: concurrent.futures.ProcessPoolExecutor or "
+                     "multiprocessing.Pool (the same map/submit interface)%s",
+                     native);
+}
+
+const char *py_fix_smaller_tasks(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  const char *first = ", and start the longest tasks first";
+  if (l && l->kind == WEFT_PYLIB_JOBLIB)
+    return python_strf(py,
+                       "the tasks are unequal: stop joblib batching them so idle workers take the rest "
+                       "(Parallel(n_jobs=..., batch_size=1), or fewer, smaller tasks per delayed call)%s",
+                       first);
+  if (l && l->kind == WEFT_PYLIB_DASK)
+    return python_strf(py,
+                       "the tasks are unequal: split the long ones into more, smaller tasks (for a collection, "
+                       "more partitions or chunks: repartition, rechunk), so idle workers take the rest%s",
+                       first);
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
+    return python_strf(py,
+                       "the tasks are unequal: hand them out one at a time so idle workers take the rest "
+                       "(executor.map(f, items, chunksize=1), or executor.submit per task with as_completed)%s",
+                       first);
+  return python_strf(py,
+                     "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
+                     "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
+                     "executor.submit per task)%s",
+                     first);
+}
+
+const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (!cpu_bound)
+    return python_strf(py, "speed up that thread's work, or run more threads like it on the same "
+                           "queue: its waits release the GIL, so they overlap");
+  if (l && l->kind == WEFT_PYLIB_DASK) return py_fix_processes(py);
+  return python_strf(py, "its work is CPU-bound Python, so more threads like it would wait for the GIL: run several "
+                         "of them in processes (a multiprocessing.Pool or ProcessPoolExecutor taking the items, "
+                         "with imap or map and a chunksize), or make its work cheaper");
+}
+
+const char *py_processes_short(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))
+    return "LocalCluster(n_workers=N, threads_per_worker=1)";
+  if (l && l->kind == WEFT_PYLIB_DASK) return "dask.config.set(scheduler=\"processes\")";
+  if (l && l->kind == WEFT_PYLIB_JOBLIB) return "Parallel(n_jobs=..., backend=\"loky\")";
+  if (l && l->kind == WEFT_PYLIB_CF_THREAD) return "ProcessPoolExecutor instead of ThreadPoolExecutor";
+  if (l && l->kind == WEFT_PYLIB_MP_THREADPOOL) return "multiprocessing.Pool instead of ThreadPool";
+  return "concurrent.futures.ProcessPoolExecutor or multiprocessing.Pool";
+}
+
+const char *py_tasks_short(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_JOBLIB) return "Parallel(n_jobs=..., batch_size=1)";
+  if (l && l->kind == WEFT_PYLIB_DASK) return "more, smaller tasks";
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "executor.map(f, items, chunksize=1)";
+  return "pool.map(f, items, chunksize=1) or imap_unordered";
+}

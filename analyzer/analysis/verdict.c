@@ -1,0 +1,373 @@
+/* verdict.c - causes before symptoms, and the verdict for a Python program
+ * (see python.h, WeftPyVerdict, and docs/python.md, "The verdict").
+ * SPDX-License-Identifier: MIT
+ *
+ * A pipeline's bottleneck: a thread the others wait for (their lock,
+ * condition and GIL waits end when it posts or drops the GIL, and their lock
+ * waits mostly when it posts) while it works itself. Then the findings of every rule are put in cause order: the serial
+ * time that a GIL, bottleneck or pool-straggler finding explains is counted
+ * in that finding (the serial finding keeps the rest, or goes), and a GIL
+ * finding whose waiters wait for a bottleneck thread is that bottleneck's.
+ * Last, from the sorted findings and the Python model, the verdict: threads,
+ * processes or neither for this program, in two or three sentences with the
+ * numbers, phrased in the library it uses (pylibs.c).
+ */
+#include "analysis-private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "python.h"
+
+#define WAITER_SHARE    0.50 /* a thread waits for the bottleneck >= this share of its life */
+#define BUSY_SHARE      0.50 /* the bottleneck runs or is in I/O >= this share of its life ... */
+#define BUSY_WAIT_SHARE 0.25 /* ... and waits on locks and the GIL < this share */
+#define RELEASED_SHARE  0.25 /* gil_released: 2+ threads running at once >= this share of the range */
+#define RELEASED_GIL    0.10 /* ... while the threads waited < this share of their time for the GIL */
+
+static const WeftPyThread *py_thread(const WeftPython *py, int64_t utid) {
+  for (size_t i = 0; py && i < py->nthreads; i++)
+    if (py->threads[i].utid == utid) return &py->threads[i];
+  return NULL;
+}
+
+/* The waiters of bottleneck w: how many, their time waiting for it, of it
+ * for the GIL it held, the first one, and the longest wait's stack. */
+typedef struct {
+  size_t n;
+  int64_t waited, gil, stack;
+  const WeftPyThread *first;
+} Waiters;
+
+static Waiters waiters_of(const WeftPython *py, const WeftPyThread *w) {
+  Waiters ws = {.stack = -1};
+  int64_t top = -1;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    const WeftPyThread *t = &py->threads[i];
+    /* (its lock waits too: threads that only take turns on the GIL are no pipeline) */
+    if (t == w || t->top_waker_utid != w->utid || t->top_lock_waker_utid != w->utid ||
+        (double)t->top_waker_ns < WAITER_SHARE * (double)t->lifetime_ns)
+      continue;
+    ws.n++;
+    ws.waited += t->top_waker_ns;
+    ws.gil += min64(t->gil_wait_ns, t->top_waker_ns);
+    if (!ws.first) ws.first = t;
+    if (t->top_waker_ns > top && t->top_wait_stack >= 0) {
+      top = t->top_waker_ns;
+      ws.stack = t->top_wait_stack;
+    }
+  }
+  return ws;
+}
+
+bool find_py_bottlenecks(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  WeftPython *py = m->python;
+  for (size_t i = 0; py && i < py->nthreads && !c->sql.failed; i++) {
+    const WeftPyThread *w = &py->threads[i];
+    const WeftThreadMetrics *wm = weft_metrics_thread(m, w->utid);
+    double life = (double)w->lifetime_ns;
+    if (!wm || wm->is_main || life <= 0 || weft_python_pool_of(py, w->upid)) continue;
+    int64_t lockish = wm->wait_ns - w->io_ns; /* its own waits but I/O and sleep */
+    if ((double)(w->running_ns + w->io_ns) < BUSY_SHARE * life || (double)lockish >= BUSY_WAIT_SHARE * life) continue;
+    Waiters ws = waiters_of(py, w);
+    if (!ws.n || ws.waited < min_cost || ws.waited <= 0) continue;
+    bool cpu = w->running_ns >= w->io_ns;
+    char b1[32], b2[32], p1[16], p2[16];
+    double wshare = (double)ws.first->top_waker_ns / (double)ws.first->lifetime_ns;
+    char *title =
+        ws.n == 1 ? pool_printf(c->pool, "%s is the bottleneck: %s spent %s of its time waiting for it", w->label,
+                                ws.first->label, pct(p1, sizeof p1, wshare))
+                  : pool_printf(c->pool, "%s is the bottleneck: %zu threads spent most of their time waiting for it",
+                                w->label, ws.n);
+    const StackInfo *si = ws.stack >= 0 ? stack_site(c, ws.stack) : NULL;
+    char *evidence = pool_printf(
+        c->pool,
+        "the waiters waited %s for it in all (%s of it for the GIL while it held it)%s%s; it was %s %s of its "
+        "life and waited on others %s: the work goes at the speed of this one thread",
+        weft_format_ns(b1, sizeof b1, ws.waited), weft_format_ns(b2, sizeof b2, ws.gil),
+        si && si->known ? "; the longest wait at " : "", si && si->known ? si->label : "",
+        cpu ? "running Python" : "in I/O", pct(p2, sizeof p2, (double)(cpu ? w->running_ns : w->io_ns) / life),
+        pct(p1, sizeof p1, (double)lockish / life));
+    if (!add_finding(c, fv, WEFT_FIND_BOTTLENECK, ws.waited, title, evidence,
+                     pool_strdup(c->pool, py_fix_more_consumers(py, cpu)), -1, w->utid, -1))
+      return false;
+  }
+  return !c->sql.failed;
+}
+
+static void drop(FindVec *fv, size_t i) {
+  memmove(&fv->v[i], &fv->v[i + 1], (fv->n - i - 1) * sizeof *fv->v);
+  fv->n--;
+}
+
+static ptrdiff_t find_kind(const FindVec *fv, WeftFindingKind k, int64_t utid) {
+  for (size_t i = 0; i < fv->n; i++)
+    if (fv->v[i].kind == k && (utid < -1 || fv->v[i].utid == utid)) return (ptrdiff_t)i;
+  return -1;
+}
+
+/* The Python process a GIL finding is about (its utid: the top holder). */
+static const WeftPyProcess *gil_process(const WeftPython *py, const WeftFinding *f) {
+  const WeftPyThread *t = py_thread(py, f->utid);
+  if (t) return weft_python_process(py, t->upid);
+  for (size_t i = 0; i < py->nprocesses; i++)
+    if (py->processes[i].gil_threads) return &py->processes[i];
+  return NULL;
+}
+
+/* A pool straggler's finding: its pool (NULL: not one). */
+static const WeftPyPool *straggler_pool(const WeftMetrics *m, const WeftFinding *f) {
+  if (f->kind != WEFT_FIND_IMBALANCE || f->region >= 0 || f->object_id >= 0) return NULL;
+  const WeftThreadMetrics *t = weft_metrics_thread(m, f->utid);
+  return t ? weft_python_pool_of(m->python, t->upid) : NULL;
+}
+
+/* How much of the serial time finding f may explain: a bottleneck's running,
+ * the GIL's serialised wall time, a straggler's lag; 0 for other findings. */
+static int64_t serial_cap(const WeftMetrics *m, const WeftFinding *f) {
+  const WeftPython *py = m->python;
+  if (f->kind == WEFT_FIND_BOTTLENECK) {
+    const WeftPyThread *w = py_thread(py, f->utid);
+    return w ? w->running_ns : 0;
+  }
+  if (f->kind == WEFT_FIND_GIL) {
+    const WeftPyProcess *pp = gil_process(py, f);
+    return pp ? pp->gil_serial_ns : 0;
+  }
+  const WeftPyPool *pl = straggler_pool(m, f);
+  return pl ? pl->straggler_lag_ns : 0;
+}
+
+bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost) {
+  WeftMetrics *m = c->m;
+  if (!m->python) return true;
+  char b1[32];
+  /* a GIL finding whose top holder is a bottleneck: its waits are the waiters' (counted there) */
+  for (size_t i = 0; i < fv->n; i++) {
+    if (fv->v[i].kind != WEFT_FIND_GIL || find_kind(fv, WEFT_FIND_BOTTLENECK, fv->v[i].utid) < 0) continue;
+    drop(fv, i--);
+  }
+  ptrdiff_t s = find_kind(fv, WEFT_FIND_SERIAL, -2);
+  if (s < 0) return true;
+  int64_t left = fv->v[s].cost_ns, moved = 0;
+  static const WeftFindingKind order[] = {WEFT_FIND_BOTTLENECK, WEFT_FIND_GIL, WEFT_FIND_IMBALANCE};
+  for (size_t k = 0; k < sizeof order / sizeof *order; k++)
+    for (size_t i = 0; i < fv->n && left > 0; i++) {
+      WeftFinding *f = &fv->v[i];
+      int64_t e = f->kind == order[k] ? min64(left, serial_cap(m, f)) : 0;
+      if (e <= 0) continue;
+      f->cost_ns = sat_add(f->cost_ns, e);
+      f->evidence = pool_printf(c->pool,
+                                "%s; %s of the run's serial time (at most one thread running) is this, counted "
+                                "here",
+                                f->evidence, weft_format_ns(b1, sizeof b1, e));
+      if (!f->evidence) return oom(c);
+      left -= e;
+      moved += e;
+    }
+  if (!moved) return true;
+  WeftFinding *sf = &fv->v[s];
+  if (left < min_cost || (double)left < FIND_SERIAL_SHARE * (double)m->parallelism.span_ns) {
+    drop(fv, (size_t)s);
+    return true;
+  }
+  sf->cost_ns = left;
+  sf->evidence = pool_printf(c->pool, "%s; %s of it is explained by the findings above and counted there", sf->evidence,
+                             weft_format_ns(b1, sizeof b1, moved));
+  return sf->evidence ? true : oom(c);
+}
+
+/* The CPython threads' GIL waits and I/O over their thread time, and (one
+ * process, no pool) the share of the range with 2+ of its threads on a CPU. */
+static void verdict_numbers(const WeftMetrics *m, WeftPyVerdict *v) {
+  const WeftPython *py = m->python;
+  int64_t life = 0, gil = 0, io = 0;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    life += py->threads[i].lifetime_ns;
+    gil += py->threads[i].gil_wait_ns;
+    io += py->threads[i].io_ns;
+  }
+  v->gil_wait_share = life > 0 ? (double)gil / (double)life : 0;
+  v->io_share = life > 0 ? (double)io / (double)life : 0;
+  v->parallel_share = -1;
+  v->straggler_lag_ns = -1;
+  const WeftParallelism *p = &m->parallelism;
+  if (m->nprocesses == 1 && !py->npools && py->nthreads >= 2 && p->ns && p->span_ns > 0) {
+    int64_t par = 0;
+    for (size_t k = 2; k <= p->kmax; k++) par += p->ns[k];
+    v->parallel_share = (double)par / (double)p->span_ns;
+  }
+}
+
+bool find_py_released(Ctx *c, FindVec *fv) {
+  WeftMetrics *m = c->m;
+  if (!m->python) return true;
+  WeftPyVerdict v;
+  verdict_numbers(m, &v);
+  if (v.parallel_share < RELEASED_SHARE || v.gil_wait_share >= RELEASED_GIL) return true;
+  const WeftPyProcess *pp = &m->python->processes[0];
+  char p1[16], p2[16];
+  char *title = pool_printf(
+      c->pool, "threads ran at once, outside the GIL: threading is the right choice here (%zu threads of %s)",
+      pp->nthreads, pp->label);
+  char *evidence =
+      pool_printf(c->pool,
+                  "two or more threads were running at once for %s of the run (average parallelism "
+                  "%.2f) while they waited %s of their time for the GIL",
+                  pct(p1, sizeof p1, v.parallel_share), m->parallelism.average, pct(p2, sizeof p2, v.gil_wait_share));
+  char *fix = pool_strdup(c->pool, "nothing to change: their work releases the GIL (NumPy, a C extension, I/O), so "
+                                   "threads run it at once and share its data for free; processes would add "
+                                   "start-up and copying");
+  return add_finding(c, fv, WEFT_FIND_GIL_RELEASED, 0, title, evidence, fix, -1, -1, -1);
+}
+
+/* The verdict when a finding decides it (NULL text: none does). */
+static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
+  WeftMetrics *m = c->m;
+  WeftPython *py = m->python;
+  char b1[32], p1[16], p2[16];
+  const WeftFinding *f;
+  for (size_t i = 0; i < m->nfindings && !v->text; i++) {
+    f = &m->findings[i];
+    if (f->kind == WEFT_FIND_IO_OVERLAP) {
+      v->choice = "threads", v->reason = "io_overlap";
+      v->text = pool_printf(c->pool,
+                            "Threads. The threads spent %s of their time blocked in I/O or sleeping and %s waiting "
+                            "for the GIL: blocking calls release the GIL, so the waits overlap. Threads (or asyncio) "
+                            "suit this work; processes would add start-up and pickling for nothing.",
+                            pct(p1, sizeof p1, v->io_share), pct(p2, sizeof p2, v->gil_wait_share));
+    } else if (f->kind == WEFT_FIND_GIL_RELEASED) {
+      v->choice = "threads", v->reason = "gil_released";
+      v->text = pool_printf(
+          c->pool,
+          "Threads. Two or more threads were running at once for %s of the run while they waited only %s of "
+          "their time for the GIL: their work runs outside it (NumPy, C code). Threads share the "
+          "data for free; processes would add start-up and copying.",
+          pct(p1, sizeof p1, v->parallel_share), pct(p2, sizeof p2, v->gil_wait_share));
+    } else if (f->kind == WEFT_FIND_BOTTLENECK) {
+      const WeftPyThread *w = py_thread(py, f->utid);
+      bool cpu = w && w->running_ns >= w->io_ns;
+      v->choice = cpu ? "processes" : "threads", v->reason = "bottleneck";
+      v->text = pool_printf(c->pool,
+                            "%s for the slow stage. %s is the bottleneck: the others waited %s for it while it "
+                            "worked, so the run goes at the speed of that one thread. %s",
+                            cpu ? "Processes" : "Threads", w ? w->label : "one thread",
+                            weft_format_ns(b1, sizeof b1, w ? waiters_of(py, w).waited : 0),
+                            cpu ? "Its work is CPU-bound Python: run several of it in processes (more threads "
+                                  "would wait for the GIL)."
+                                : "It waits in I/O, which releases the GIL: run more threads like it.");
+    } else if (f->kind == WEFT_FIND_GIL) {
+      v->choice = "processes", v->reason = "gil";
+      v->text = pool_printf(c->pool,
+                            "Processes. The threads waited for the GIL %s of their time, so only one ran Python at "
+                            "a time (average parallelism %.2f): this is CPU-bound Python. Use %s, or native code "
+                            "that releases the GIL.",
+                            pct(p1, sizeof p1, v->gil_wait_share), m->parallelism.average, py_processes_short(py));
+    } else if (straggler_pool(m, f)) {
+      const WeftPyPool *pl = straggler_pool(m, f);
+      v->choice = "processes", v->reason = "straggler", v->straggler_lag_ns = pl->straggler_lag_ns;
+      v->text = pool_printf(c->pool,
+                            "Processes, as used: the %zu workers of the %s ran without a GIL between them, but one "
+                            "finished %s after the others (load balance %.2f). Keep processes and hand out smaller "
+                            "tasks: %s.",
+                            pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), pl->pop.lb,
+                            py_tasks_short(py));
+    }
+  }
+}
+
+#define WANT_CPU_SHARE 0.50 /* threads wanted a CPU this share of their life ... */
+#define WANT_GIL_SHARE 0.05 /* ... and waited for the GIL at least this share of it */
+
+/* Did two or more non-main Python threads want a CPU (running, runnable,
+ * waiting for the GIL) most of their life, with GIL waits among it? (A
+ * pool's idle helper threads are not among them.) Their share in buf. */
+static bool cpu_bound_threads(const WeftMetrics *m, char *buf, size_t len) {
+  const WeftPython *py = m->python;
+  int64_t want = 0, gil = 0, life = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    const WeftThreadMetrics *t = weft_metrics_thread(m, py->threads[i].utid);
+    if (!t || t->is_main || t->lifetime_ns <= 0) continue;
+    /* (a woken waiter's runnable time lies inside its wait: at most its life) */
+    int64_t w = min64(t->lifetime_ns, t->time.oncpu_ns + t->time.runnable_ns + py->threads[i].gil_wait_ns);
+    if ((double)w < WANT_CPU_SHARE * (double)t->lifetime_ns) continue;
+    n++;
+    want += w;
+    gil += py->threads[i].gil_wait_ns;
+    life += t->lifetime_ns;
+  }
+  pct(buf, len, life > 0 ? (double)want / (double)life : 0);
+  return n >= 2 && (double)gil >= WANT_GIL_SHARE * (double)life && m->parallelism.average < 1.5;
+}
+
+static bool machine_busy(const WeftMetrics *m) {
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_MACHINE_LOAD) return true;
+  return false;
+}
+
+/* The verdict when no finding decides it: a pool, CPU-bound threads on a
+ * busy machine, threads that ran one at a time, or one thread. */
+static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
+  WeftMetrics *m = c->m;
+  WeftPython *py = m->python;
+  char p1[16], p2[16];
+  size_t nthreads = 0;
+  int64_t run = 0, life = 0;
+  for (size_t i = 0; i < py->nthreads; i++) {
+    run += py->threads[i].running_ns;
+    life += py->threads[i].lifetime_ns;
+    nthreads++;
+  }
+  if (py->npools) {
+    const WeftPyPool *pl = &py->pools[0];
+    v->choice = "processes", v->reason = "pool";
+    v->text = pool_printf(c->pool,
+                          "Processes, as used: the %zu workers of the %s ran in parallel without a GIL between them "
+                          "(load balance %.2f of their useful time). Keep them busy with enough work per task.",
+                          pl->nworkers, pl->label, pl->pop.lb);
+  } else if (nthreads >= 2 && py->nprocesses == 1 && cpu_bound_threads(m, p1, sizeof p1)) {
+    /* (on a machine busy with other load the GIL finding stays out: the holder waits for a CPU too) */
+    v->choice = "processes", v->reason = "gil";
+    v->text = pool_printf(c->pool,
+                          "Processes. The working threads wanted a CPU %s of their life (running, runnable or "
+                          "waiting for the GIL) yet ran one at a time (average parallelism %.2f): this is CPU-bound "
+                          "Python. Use %s%s.",
+                          p1, m->parallelism.average, py_processes_short(py),
+                          machine_busy(m) ? " (measured on a busy machine: measure again on a quiet one)" : "");
+  } else if (nthreads >= 2 && py->nprocesses == 1) {
+    double one = m->parallelism.span_ns > 0 && m->parallelism.kmax >= 1
+                     ? (double)(m->parallelism.ns[0] + m->parallelism.ns[1]) / (double)m->parallelism.span_ns
+                     : 1;
+    v->choice = "neither", v->reason = "serial";
+    v->text = pool_printf(c->pool,
+                          "Neither, as the work stands. At most one thread ran %s of the time (average parallelism "
+                          "%.2f) and the threads waited only %s of their time for the GIL: they wait for each other "
+                          "(see the findings), which processes would not change.",
+                          pct(p1, sizeof p1, one), m->parallelism.average, pct(p2, sizeof p2, v->gil_wait_share));
+  } else {
+    bool cpu = life > 0 && (double)run >= 0.5 * (double)life;
+    v->choice = cpu ? "processes" : "neither", v->reason = "one_thread";
+    v->text = cpu ? pool_printf(c->pool,
+                                "Processes, to go parallel. The program ran Python on one thread %s of the time: "
+                                "threads would take turns on the GIL, processes run at once (%s).",
+                                pct(p1, sizeof p1, (double)run / (double)life), py_processes_short(py))
+                  : pool_printf(c->pool,
+                                "Neither. The program ran on one thread, running %s of the time and waiting the "
+                                "rest: no parallel work to judge.",
+                                pct(p1, sizeof p1, life > 0 ? (double)run / (double)life : 0));
+  }
+}
+
+bool build_py_verdict(Ctx *c) {
+  WeftMetrics *m = c->m;
+  if (!m->python) return true;
+  WeftPyVerdict *v = &m->python->verdict;
+  verdict_numbers(m, v);
+  verdict_from_findings(c, v);
+  if (!v->text) verdict_otherwise(c, v);
+  return v->text ? true : oom(c);
+}
