@@ -49,6 +49,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_SLEEP: return "sleep";
     case WEFT_FIND_IO_OVERLAP: return "io_overlap";
     case WEFT_FIND_MACHINE_LOAD: return "machine_load";
+    case WEFT_FIND_STARTUP: return "startup";
   }
   return "other";
 }

@@ -254,6 +254,7 @@ typedef enum {
   WEFT_FIND_IO_OVERLAP = 9,     /* a good sign: Python threads overlapping while blocked in I/O (cost 0) */
   WEFT_FIND_MACHINE_LOAD = 10,  /* a warning about the measurement: threads waited for a CPU that other
                                  * load or a CPU limit took, not the program's own threads (cost 0) */
+  WEFT_FIND_STARTUP = 11,       /* a Python pool's workers spent much of their time starting up */
 } WeftFindingKind;
 
 typedef struct {
