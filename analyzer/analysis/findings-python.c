@@ -20,6 +20,7 @@
 
 #define GIL_PROCESS_SHARE 0.10 /* the gil finding: GIL waits >= this share of the process's thread time */
 #define STRAGGLER_SHARE   0.25 /* lag / the straggler's time in the pool, for a finding */
+#define STARTUP_SHARE     0.25 /* the workers' start-up / their time running, for a finding */
 
 /* "12%", "0.5%" (one decimal below 1%, where findings.c's pct() has 0.95%:
  * the Python verdicts always printed so) */
@@ -135,6 +136,38 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
   add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
 }
 
+/* A pool whose workers spent a large share of their running time starting:
+ * an interpreter and its imports for each spawned worker. */
+static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
+  char b1[32], b2[32], b3[32], p1[16], p2[16];
+  if (pl->startup_share < STARTUP_SHARE || pl->startup_run_ns < min_cost || pl->startup_run_ns <= 0) return;
+  const char *meth = pl->start_method;
+  int64_t span = pl->end_ns - pl->start_ns;
+  const char *title = python_strf(py,
+                                  "the %zu workers of the %s spent %s starting up (%s of their time running): "
+                                  "an interpreter and its imports each, before the first task",
+                                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
+                                  py_pct(p1, sizeof p1, pl->startup_share));
+  const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of the pool's %s)",
+                                     *meth ? meth : "unknown", weft_format_ns(b2, sizeof b2, pl->startup_ns),
+                                     py_pct(p2, sizeof p2, span > 0 ? (double)pl->startup_ns / span : 0),
+                                     weft_format_ns(b3, sizeof b3, span));
+  const char *fix =
+      !strcmp(meth, "loky")
+          ? "joblib starts loky workers once and reuses them: give one Parallel(...) call all the tasks (or keep "
+            "n_jobs the same across calls so the workers are reused), and import heavy modules inside the "
+            "functions the workers run, not at the top of the main module"
+      : !strcmp(meth, "fork")
+          ? "forked workers start at once: the time is the setup each worker does before its first task (an "
+            "initializer): do it once in the parent before the pool starts, and the workers inherit it"
+          : "start workers less often and make them cheaper: create one pool and reuse it for the whole program, "
+            "use the fork start method where the program allows it (multiprocessing.get_context(\"fork\")), and "
+            "keep the main module light (a spawned worker imports it again: put heavy imports and setup under "
+            "if __name__ == \"__main__\": or inside the functions that need them)";
+  add_verdict(fv, WEFT_FIND_STARTUP, "startup", pl->startup_run_ns, title, evidence, python_strf(py, "%s", fix),
+              main_utid(m, pl->parent_upid));
+}
+
 WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
                                 size_t errlen) {
   WeftPython *py = python_model(db, m, failed, err, errlen);
@@ -159,7 +192,10 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     gil_verdict(fv, py, m, pp, pm, on_cpu, min_cost);
     io_verdict(fv, py, m, pp, on_cpu);
   }
-  for (size_t k = 0; k < py->npools; k++) pool_verdict(fv, py, m, &py->pools[k], min_cost);
+  for (size_t k = 0; k < py->npools; k++) {
+    pool_verdict(fv, py, m, &py->pools[k], min_cost);
+    startup_verdict(fv, py, m, &py->pools[k], min_cost);
+  }
   py->nfindings = fv->len;
   py->findings = (WeftFinding *)(void *)g_array_free(fv, FALSE);
   return py;

@@ -260,6 +260,7 @@ typedef enum {
                                  * load or a CPU limit took, not the program's own threads (cost 0) */
   WEFT_FIND_BOTTLENECK = 11,    /* a thread others wait for while it works (a pipeline's slow stage) */
   WEFT_FIND_GIL_RELEASED = 12,  /* a good sign: Python threads ran at once, outside the GIL (cost 0) */
+  WEFT_FIND_STARTUP = 13,       /* a Python pool's workers spent much of their time starting up */
 } WeftFindingKind;
 
 typedef struct {

@@ -20,10 +20,11 @@
 
 #include "python.h"
 
-#define GIL_THREAD_SHARE 0.10 /* a thread "waits for the GIL" above this share of its life */
-#define IO_THREAD_SHARE  0.50 /* an I/O thread: at least this share in io_wait/sleep ... */
-#define IO_THREAD_GIL    0.10 /* ... and below this share in gil_wait */
-#define FINISH_QUANTILE  0.95 /* a worker's finish: when it had done this share of its running */
+#define GIL_THREAD_SHARE 0.10    /* a thread "waits for the GIL" above this share of its life */
+#define IO_THREAD_SHARE  0.50    /* an I/O thread: at least this share in io_wait/sleep ... */
+#define IO_THREAD_GIL    0.10    /* ... and below this share in gil_wait */
+#define FINISH_QUANTILE  0.95    /* a worker's finish: when it had done this share of its running */
+#define STARTUP_WAIT     1000000 /* ns: a worker's first wait this long ends its start-up */
 
 typedef struct {
   int64_t s, e;
@@ -357,8 +358,8 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   if (io_thread) pp->io_threads++;
   if (t->gil_share >= GIL_THREAD_SHARE) pp->gil_threads++;
   int want_run = g_hash_table_contains(c->worker_pool, &t->upid);
-  int want_all = 0; /* the main thread of a pool's parent: its waits */
-  for (guint k = 0; k < c->pools->len; k++)
+  int want_all = want_run && tm && tm->is_main; /* a worker's main thread: its start-up ends at a wait */
+  for (guint k = 0; k < c->pools->len; k++)     /* the main thread of a pool's parent: its waits */
     if (g_array_index(c->pools, WeftPyPool, k).parent_upid == t->upid && tm && tm->is_main) want_all = 1;
   /* a thread of a process that is not a pool's worker: who ended its waits */
   int want_wake = tm && !tm->is_main && !want_run;
@@ -472,6 +473,7 @@ static void worker_finish(PyCtx *c, WeftPyWorker *wk) {
         total += sp.e - sp.s;
       }
   g_array_sort(all, cmp_span);
+  wk->running_ns = total;
   int64_t target = (int64_t)((double)total * FINISH_QUANTILE), acc = 0;
   wk->finish_ns = wk->start_ns;
   for (guint j = 0; j < all->len; j++) {
@@ -485,14 +487,62 @@ static void worker_finish(PyCtx *c, WeftPyWorker *wk) {
   g_array_free(all, TRUE);
 }
 
+/* Worker wk's start-up, for a worker that exec'd (spawn, forkserver, loky:
+ * an interpreter starts and imports the main module again; a forked worker
+ * has its parent's and starts at once): from its start to the earlier of its
+ * main thread's first wait of STARTUP_WAIT or more that is not for the GIL
+ * (waiting for a first task) and its first result sent (its first pipe flow
+ * out: when tasks were queued before it was ready it takes one without
+ * waiting, so the start-up is then an upper bound, by its first task). */
+static void worker_startup(PyCtx *c, WeftPyWorker *wk, sqlite3_stmt *first_out) {
+  WeftPython *py = c->py;
+  wk->startup_ns = wk->startup_run_ns = 0;
+  int64_t out = INT64_MAX;
+  sqlite3_bind_int64(first_out, 1, wk->upid);
+  sqlite3_bind_int(first_out, 2, WEFT_FLOW_PIPE);
+  if (weft_sql_step(&c->sql, first_out) && sqlite3_column_type(first_out, 0) != SQLITE_NULL)
+    out = sqlite3_column_int64(first_out, 0);
+  sqlite3_reset(first_out);
+  for (size_t i = 0; i < py->nthreads; i++) {
+    const WeftThreadMetrics *tm = weft_metrics_thread(c->m, py->threads[i].utid);
+    if (py->threads[i].upid != wk->upid || !tm || !tm->is_main || !c->run_spans[i]) continue;
+    int64_t run = 0;
+    for (guint j = 0; j < c->run_spans[i]->len; j++) {
+      Iv *iv = &g_array_index(c->run_spans[i], Iv, j);
+      int64_t end = min64(iv->e, out);
+      if (iv->st == WEFT_ST_RUNNING && end > iv->s) run += end - iv->s;
+      if (iv->s >= out || (iv->st != WEFT_ST_RUNNING && iv->st != WEFT_ST_GIL_WAIT && iv->e - iv->s >= STARTUP_WAIT)) {
+        wk->startup_ns = min64(iv->s, out) - wk->start_ns;
+        wk->startup_run_ns = run;
+        return;
+      }
+    }
+    if (out != INT64_MAX) { /* no wait before its first result: that ends it */
+      wk->startup_ns = out - wk->start_ns;
+      wk->startup_run_ns = run;
+    }
+    return;
+  }
+}
+
 /* A pool's balance, finish times, straggler and the parent's waiting. */
 static void pool_balance(PyCtx *c, WeftPyPool *pl) {
   WeftPython *py = c->py;
   int64_t *useful = g_new0(int64_t, pl->nworkers);
+  /* a worker's first result: its first pipe flow out (from any of its threads) */
+  sqlite3_stmt *first_out = weft_sql_prepare(&c->sql, "SELECT min(f.from_ns) FROM flow f JOIN thread t ON "
+                                                      "t.utid = f.from_utid WHERE t.upid = ?1 AND f.kind = ?2");
   for (size_t w = 0; w < pl->nworkers; w++) {
     useful[w] = pl->workers[w].useful_ns;
     worker_finish(c, &pl->workers[w]);
+    if (first_out && strcmp(pl->start_method, "fork")) worker_startup(c, &pl->workers[w], first_out);
+    pl->startup_run_ns += pl->workers[w].startup_run_ns;
+    pl->startup_ns = max64(pl->startup_ns, pl->workers[w].startup_ns);
   }
+  sqlite3_finalize(first_out);
+  int64_t all_running = 0;
+  for (size_t w = 0; w < pl->nworkers; w++) all_running += pl->workers[w].running_ns;
+  pl->startup_share = all_running > 0 ? (double)pl->startup_run_ns / (double)all_running : 0;
   weft_pop(useful, pl->nworkers, pl->end_ns - pl->start_ns, &pl->pop);
   g_free(useful);
   /* the straggler: the last to finish; its lag behind the median of the others */

@@ -85,6 +85,11 @@ typedef struct {
   int64_t idle_ns;          /* its threads' waits (waiting for tasks, results, the GIL...) */
   int64_t finish_ns;        /* when it had done 95% of its running time: the end of its last task,
                              * without the interpreter's exit */
+  int64_t startup_ns;       /* its start-up: from its start (its fork) to its main thread's first wait
+                             * of 1 ms or more other than for the GIL (waiting for a first task), or 0
+                             * when it never waited so long */
+  int64_t startup_run_ns;   /* of it, the main thread's time in state running (interpreter start, imports) */
+  int64_t running_ns;       /* its threads' time in state running in the range */
 } WeftPyWorker;
 
 typedef struct {
@@ -100,6 +105,9 @@ typedef struct {
   double straggler_lag_share; /* lag / (its finish - pool start) */
   int64_t parent_wait_ns;     /* the parent's main thread waiting (any wait) during the span */
   double parent_wait_share;
+  int64_t startup_run_ns; /* the workers' start-up time in state running, summed */
+  int64_t startup_ns;     /* the longest start-up of a worker (wall) */
+  double startup_share;   /* startup_run_ns / the workers' time in state running */
 } WeftPyPool;
 
 /* A parallel library the program uses, from the names of its threads and

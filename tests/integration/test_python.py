@@ -26,6 +26,8 @@
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding.
+# startup      a spawn Pool(2) whose workers each spend 300 ms importing the main module again before
+#              4 tasks of 5 ms: the "startup" finding with the spawn advice; with fork none.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib); the library is
 #              joblib (loky). With backend="threading": joblib (threading),
@@ -261,6 +263,32 @@ def t_io(c):
            [f["title"] for f in pl])
 
 
+def t_startup(c):
+    """startup_pool.py: each spawned worker imports the main module again, which spins 300 ms at
+    module level, before 4 tasks of 5 ms: the start-up finding, with the spawn advice. With fork the
+    workers inherit the parent's imports: no start-up finding."""
+    db, _ = record(c, "startup_pool-spawn", [os.path.join(c.pydir, "startup_pool.py"), "spawn"])
+    if not db:
+        return
+    r = report(c, db)
+    if not r:
+        return
+    f = [f for f in r["findings"] if f["kind"] == "startup"]
+    ok(len(f) == 1 and "2 workers" in f[0]["title"] and "starting up" in f[0]["title"] and
+       "start method spawn" in f[0]["evidence"], "%s startup_pool spawn: one start-up finding" % c.tag, kinds(r))
+    if f:
+        ok("fork" in f[0]["fix"] and "reuse" in f[0]["fix"] and "__main__" in f[0]["fix"],
+           "%s startup_pool spawn: the fix names fork, reusing the pool and a light main module" % c.tag, f[0]["fix"])
+        ranked = [g["kind"] for g in r["findings"] if g["kind"] not in ("machine_load", "serial", "oversubscribed")]
+        ok(ranked and ranked[0] == "startup", "%s startup_pool spawn: the start-up leads the program's own findings"
+           % c.tag, kinds(r))
+    db, _ = record(c, "startup_pool-fork", [os.path.join(c.pydir, "startup_pool.py"), "fork"])
+    r = report(c, db) if db else None
+    if r:
+        ok("startup" not in kinds(r), "%s startup_pool fork: forked workers get no start-up finding" % c.tag,
+           kinds(r))
+
+
 def t_unbalanced(c):
     # A busy machine can start one worker so late that the other takes both chunks, or slow the
     # workers unevenly: then there is no straggler to find. The run is tried up to 3 times; a missing
@@ -354,9 +382,10 @@ def t_mp_lock(c, method):
     ok("hold it around less" in f["fix"] and "partition the data" in f["fix"],
        "%s: ... the fix: hold it around less, or partition the data" % tag, f["fix"])
     # (only its symptoms may come first: the serial phase it makes, the CPUs the 4 processes wait for
-    # while they start; issue 13 item 6 puts causes first)
+    # while they start; issue 13 item 6 puts causes first. With spawn, the 4 interpreters' start-up,
+    # which this little work cannot hide, is a cause of its own)
     ahead = [x["kind"] for x in r["findings"][:rank - 1]]
-    ok(all(k in ("serial", "oversubscribed") for k in ahead),
+    ok(all(k in ("serial", "oversubscribed") or (k == "startup" and "spawn" in tag) for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
 
@@ -670,7 +699,7 @@ def main():
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
                      t_numpy, t_dask, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
-                     t_manager_lock]
+                     t_manager_lock, t_startup]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
