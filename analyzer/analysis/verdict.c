@@ -124,13 +124,16 @@ static const WeftPyPool *straggler_pool(const WeftMetrics *m, const WeftFinding 
   return t ? weft_python_pool_of(m->python, t->upid) : NULL;
 }
 
-/* How much of the serial time finding f may explain: a bottleneck's running,
- * the GIL's serialised wall time, a straggler's lag; 0 for other findings. */
+/* How much of the serial time finding f may explain: a bottleneck's busy
+ * time (running, waiting for the GIL to run, or in I/O: its own work, while
+ * the others wait for it; on a busy machine much of it is spent runnable or
+ * waiting for the GIL), the GIL's serialised wall time, a straggler's lag; 0
+ * for other findings. */
 static int64_t serial_cap(const WeftMetrics *m, const WeftFinding *f) {
   const WeftPython *py = m->python;
   if (f->kind == WEFT_FIND_BOTTLENECK) {
     const WeftPyThread *w = py_thread(py, f->utid);
-    return w ? w->running_ns : 0;
+    return w ? w->running_ns + w->gil_wait_ns + w->io_ns : 0;
   }
   if (f->kind == WEFT_FIND_GIL) {
     const WeftPyProcess *pp = gil_process(py, f);

@@ -94,6 +94,9 @@ def report(c, db):
     return json.loads(p.stdout)
 
 
+GOOD_SIGNS = ("io_overlap", "gil_released")  # listed first by design: no cost, no cause
+
+
 def kinds(r):
     return [f["kind"] for f in r["findings"]]
 
@@ -279,9 +282,13 @@ def t_startup(c):
     if f:
         ok("fork" in f[0]["fix"] and "reuse" in f[0]["fix"] and "__main__" in f[0]["fix"],
            "%s startup_pool spawn: the fix names fork, reusing the pool and a light main module" % c.tag, f[0]["fix"])
-        ranked = [g["kind"] for g in r["findings"] if g["kind"] not in ("machine_load", "serial", "oversubscribed")]
-        ok(ranked and ranked[0] == "startup", "%s startup_pool spawn: the start-up leads the program's own findings"
-           % c.tag, kinds(r))
+        # (a worker that took longer to start finishes later: on a busy machine the straggler it makes
+        # may outrank it)
+        ranked = [g["kind"] for g in r["findings"]
+                  if g["kind"] not in ("machine_load", "serial", "oversubscribed") + GOOD_SIGNS]
+        ok(ranked and (ranked[0] == "startup" or ranked[:2] == ["imbalance", "startup"]),
+           "%s startup_pool spawn: the start-up leads the program's own findings (or follows the straggler "
+           "it made)" % c.tag, kinds(r))
     db, _ = record(c, "startup_pool-fork", [os.path.join(c.pydir, "startup_pool.py"), "fork"])
     r = report(c, db) if db else None
     if r:
@@ -384,7 +391,7 @@ def t_mp_lock(c, method):
     # (only its symptoms may come first: the serial phase it makes, the CPUs the 4 processes wait for
     # while they start; issue 13 item 6 puts causes first. With spawn, the 4 interpreters' start-up,
     # which this little work cannot hide, is a cause of its own)
-    ahead = [x["kind"] for x in r["findings"][:rank - 1]]
+    ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
     ok(all(k in ("serial", "oversubscribed") or (k == "startup" and "spawn" in tag) for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
@@ -414,7 +421,7 @@ def t_manager_lock(c):
     ok(waits[0] >= 4 and waits[1] >= 4, "%s: ... waited on by 4 server threads at least" % tag, waits)
     ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
        "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
-    ahead = [x["kind"] for x in r["findings"][:rank - 1]]
+    ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
     ok(all(k in ("serial", "oversubscribed") for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
