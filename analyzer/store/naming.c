@@ -288,9 +288,9 @@ static bool py_interpreter(const char *path) {
  * threading.Lock() when the user's frame itself called the builtin that made
  * a lock (PyThread_allocate_lock under a _thread.lock's maker; in a stripped
  * interpreter, where these have no names, any function of the interpreter).
- * Writes into buf and the user frame's id into *fuser; false if the stack
- * has no such name. */
-static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_t len, int64_t *fuser) {
+ * Writes into buf, the user frame's id into *fuser and the innermost
+ * frame's into *f0; false if the stack has no such name. */
+static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_t len, int64_t *fuser, int64_t *f0) {
   const char *maker = NULL;
   char site[512] = "";
   int depth = 0, user = -1, cdepth = 0;
@@ -298,6 +298,7 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_
   for (; sqlite3_step(n->qpf) == SQLITE_ROW; depth++) {
     const char *sym = (const char *)sqlite3_column_text(n->qpf, 0);
     const char *file = (const char *)sqlite3_column_text(n->qpf, 1);
+    if (depth == 0) *f0 = sqlite3_column_int64(n->qpf, 4);
     if (sqlite3_column_int64(n->qpf, 3) >= 0) { /* a C frame: after every Python frame */
       if (user != 0) break;
       if (cdepth++ == 0) { /* what the user's line called */
@@ -333,26 +334,40 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   if (name && *name) row = false; /* named: by a symbol or weft.h */
   int64_t stack = row ? sqlite3_column_int64(n->qo, 3) : -1, upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
   sqlite3_reset(n->qo);
-  int64_t fuser = -1;
+  int64_t fuser = -1, f0 = -1;
   char nb[1024], other[1024];
-  if (!row || !py_maker_name(n, stack, nb, sizeof nb, &fuser)) return false;
-  /* several of the name in the process (made in a loop, by a function called
-   * twice, or by several calls of one line): an ordinal */
-  int64_t same = 0, before = 0;
+  if (!row || !py_maker_name(n, stack, nb, sizeof nb, &fuser, &f0)) return false;
+  /* several of the name in the process: made by one call at different
+   * places inside it (an executor's queue and semaphore) are told apart by
+   * the innermost frame ("via Semaphore.__init__ (threading.py:436)"); made
+   * at one place (in a loop, one per wait) by an ordinal */
+  int64_t same = 0, same_f0 = 0, before = 0;
   sqlite3_bind_int64(n->qpc, 1, upid);
   sqlite3_bind_int64(n->qpc, 2, fuser);
   sqlite3_bind_int64(n->qpc, 3, object_id);
   while (sqlite3_step(n->qpc) == SQLITE_ROW) {
-    int64_t st = sqlite3_column_int64(n->qpc, 0), fu = -1;
-    if (st != stack && !(py_maker_name(n, st, other, sizeof other, &fu) && !strcmp(other, nb))) continue;
-    same += sqlite3_column_int64(n->qpc, 1);
-    before += sqlite3_column_int64(n->qpc, 2);
+    int64_t st = sqlite3_column_int64(n->qpc, 0), fu = -1, of0 = -1;
+    if (st != stack && !(py_maker_name(n, st, other, sizeof other, &fu, &of0) && !strcmp(other, nb))) continue;
+    int64_t k = sqlite3_column_int64(n->qpc, 1);
+    same += k;
+    if (st == stack || of0 == f0) {
+      same_f0 += k;
+      before += sqlite3_column_int64(n->qpc, 2);
+    }
   }
   sqlite3_reset(n->qpc);
-  if (same >= 2)
-    snprintf(buf, len, "%s #%lld", nb, (long long)before + 1);
-  else
-    snprintf(buf, len, "%s", nb);
+  size_t used = (size_t)snprintf(buf, len, "%s", nb);
+  if (same > same_f0) {
+    sqlite3_bind_int64(n->qid, 1, f0);
+    if (sqlite3_step(n->qid) == SQLITE_ROW && used < len)
+      snprintf(buf + used, len - used, " via %s",
+               weft_frame_label((const char *)sqlite3_column_text(n->qid, 0),
+                                (const char *)sqlite3_column_text(n->qid, 1), weft_sql_i64(n->qid, 2, 0), NULL, 0,
+                                weft_sql_i64(n->qid, 3, 0), other, sizeof other));
+    sqlite3_reset(n->qid);
+    used = strlen(buf);
+  }
+  if (same_f0 >= 2 && used < len) snprintf(buf + used, len - used, " #%lld", (long long)before + 1);
   return true;
 }
 
