@@ -252,6 +252,11 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
     int e = errno;
     uint64_t w = s == SEM_FAILED ? 0 : OBJ(s);
     _weft_emit_str(WEFT_EV_SEM_OPEN, WEFT_AUX(WEFT_KIND_SEM, 0, s == SEM_FAILED ? e : 0), &w, 1, name, NULL);
+    /* a semaphore this call made gets the creator's stack, as sem_init's does: the
+     * line that made a multiprocessing lock names it (an open of one that exists,
+     * as a spawned child's, is no creation) */
+    if (s != SEM_FAILED && (oflag & O_CREAT))
+      weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), w, value, weft_stack_init());
     errno = e;
   }
   return s;

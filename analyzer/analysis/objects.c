@@ -188,8 +188,8 @@ static bool scratch_init(Ctx *c, ObjScratch *x) {
   return true;
 }
 
-/* om's name and label: sync_object.name (so_name), else its init (else
- * first) stack's frame, told apart from others of the same site, else
+/* om's name and label: sync_object.name (so_name), else its Python name
+ * (naming.h: made in Python), else its init (else first) stack's frame, told apart from others of the same site, else
  * "kind@0xaddr". *namer is made on first use. */
 static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int64_t init_stack, int64_t first_stack,
                         WeftObjectNamer **namer) {
@@ -201,11 +201,14 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
   size_t fl = si->file ? strlen(si->file) : 0, sl = si->symbol ? strlen(si->symbol) : 0;
   om->py_manager = fl >= 27 && !strcmp(si->file + fl - 27, "multiprocessing/managers.py") && sl >= 6 &&
                    !strcmp(si->symbol + sl - 6, "create");
+  char nb[1024];
+  if (!so_name && si->known && !*namer) *namer = weft_object_namer_new(c->sql.db);
   if (so_name) {
     om->name = so_name;
     om->named = 1;
+  } else if (si->known && weft_object_namer_python(*namer, om->object_id, nb, sizeof nb)) {
+    om->name = pool_strdup(c->pool, nb); /* made in Python: "threading.Lock() at app.py:17" */
   } else if (si->known || sf->known) {
-    char nb[1024];
     snprintf(nb, sizeof nb, "%s", si->known ? si->label : sf->label);
     if (!*namer) *namer = weft_object_namer_new(c->sql.db);
     weft_object_namer_disambiguate(*namer, om->object_id, nb, sizeof nb);

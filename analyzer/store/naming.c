@@ -45,14 +45,14 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
 }
 
 struct WeftObjectNamer {
-  sqlite3_stmt *qo, *qf, *qg, *qc, *qid;
+  sqlite3_stmt *qo, *qf, *qg, *qc, *qid, *qpf, *qpc;
 };
 
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
   WeftObjectNamer *n = calloc(1, sizeof *n);
   if (!n) return NULL;
   if (sqlite3_prepare_v2(db,
-                         "SELECT name, kind, addr, init_stack_id, first_stack_id FROM sync_object "
+                         "SELECT name, kind, addr, init_stack_id, first_stack_id, upid FROM sync_object "
                          "WHERE object_id = ?1",
                          -1, &n->qo, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db,
@@ -81,7 +81,20 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
       sqlite3_prepare_v2(db,
                          "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM frame f "
                          "LEFT JOIN module m ON m.module_id = f.module_id WHERE f.frame_id = ?1",
-                         -1, &n->qid, NULL) != SQLITE_OK) {
+                         -1, &n->qid, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "SELECT f.symbol, f.file, f.line, f.ip, f.frame_id, m.path FROM stack_frame sf "
+                         "JOIN frame f ON f.frame_id = sf.frame_id LEFT JOIN module m ON m.module_id = f.module_id "
+                         "WHERE sf.stack_id = ?1 ORDER BY sf.depth",
+                         -1, &n->qpf, NULL) != SQLITE_OK ||
+      /* the objects of process ?1 made with a stack that has frame ?2 (a Python line), by stack: how
+       * many, and how many before object ?3 */
+      sqlite3_prepare_v2(db,
+                         "SELECT o.init_stack_id, count(*), coalesce(sum(o.object_id < ?3), 0) FROM sync_object o "
+                         "WHERE o.upid = ?1 AND (o.name IS NULL OR o.name = '') AND EXISTS (SELECT 1 FROM "
+                         "stack_frame sf WHERE sf.stack_id = o.init_stack_id AND sf.frame_id = ?2) "
+                         "GROUP BY o.init_stack_id",
+                         -1, &n->qpc, NULL) != SQLITE_OK) {
     weft_object_namer_free(n);
     return NULL;
   }
@@ -95,6 +108,8 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   sqlite3_finalize(n->qg);
   sqlite3_finalize(n->qc);
   sqlite3_finalize(n->qid);
+  sqlite3_finalize(n->qpf);
+  sqlite3_finalize(n->qpc);
   free(n);
 }
 
@@ -165,9 +180,200 @@ void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char 
   }
 }
 
+bool weft_py_stdlib_file(const char *file) {
+  if (!file) return false;
+  if (!strncmp(file, "<frozen ", 8)) return true;
+  const char *lib = strstr(file, "/lib/python3.");
+  return lib && strchr(lib + 13, '/') && !strstr(file, "-packages/");
+}
+
+/* What a standard library function makes when user code calls it: the
+ * file (a suffix of its path), the function as Python 3.11+ names it
+ * (qualified) and the name shown. bare: the function's own name is unique
+ * in its file in 3.8 to 3.13, so a frame of 3.8-3.10 (which names functions
+ * without their class) matches it too. */
+typedef struct {
+  const char *file, *func, *name;
+  bool bare;
+} PyMaker;
+
+/* clang-format off */
+static const PyMaker py_makers[] = {
+  {"/threading.py", "RLock", "threading.RLock()", true},
+  {"/threading.py", "Condition.__init__", "threading.Condition()", false},
+  {"/threading.py", "Semaphore.__init__", "threading.Semaphore()", false},
+  {"/threading.py", "BoundedSemaphore.__init__", "threading.BoundedSemaphore()", false},
+  {"/threading.py", "Event.__init__", "threading.Event()", false},
+  {"/threading.py", "Barrier.__init__", "threading.Barrier()", false},
+  {"/threading.py", "Timer.__init__", "threading.Timer()", false},
+  {"/threading.py", "Thread.__init__", "threading.Thread()", false},
+  {"/threading.py", "Thread.start", "Thread.start()", true},
+  {"/threading.py", "Thread.join", "Thread.join()", false},
+  {"/threading.py", "Condition.wait", "Condition.wait()", false},
+  {"/threading.py", "Condition.wait_for", "Condition.wait_for()", true},
+  {"/threading.py", "Event.wait", "Event.wait()", false},
+  {"/threading.py", "Semaphore.acquire", "Semaphore.acquire()", false},
+  {"/threading.py", "Barrier.wait", "Barrier.wait()", false},
+  {"/queue.py", "Queue.__init__", "queue.Queue()", false},
+  {"/queue.py", "Queue.get", "Queue.get()", false},
+  {"/queue.py", "Queue.put", "Queue.put()", false},
+  {"/queue.py", "Queue.join", "Queue.join()", true},
+  {"/multiprocessing/context.py", "BaseContext.Lock", "mp.Lock()", true},
+  {"/multiprocessing/context.py", "BaseContext.RLock", "mp.RLock()", true},
+  {"/multiprocessing/context.py", "BaseContext.Condition", "mp.Condition()", true},
+  {"/multiprocessing/context.py", "BaseContext.Semaphore", "mp.Semaphore()", true},
+  {"/multiprocessing/context.py", "BaseContext.BoundedSemaphore", "mp.BoundedSemaphore()", true},
+  {"/multiprocessing/context.py", "BaseContext.Event", "mp.Event()", true},
+  {"/multiprocessing/context.py", "BaseContext.Barrier", "mp.Barrier()", true},
+  {"/multiprocessing/context.py", "BaseContext.Queue", "mp.Queue()", true},
+  {"/multiprocessing/context.py", "BaseContext.JoinableQueue", "mp.JoinableQueue()", true},
+  {"/multiprocessing/context.py", "BaseContext.SimpleQueue", "mp.SimpleQueue()", true},
+  {"/multiprocessing/context.py", "BaseContext.Pool", "mp.Pool()", true},
+  {"/multiprocessing/context.py", "BaseContext.Manager", "mp.Manager()", true},
+  {"/multiprocessing/synchronize.py", "Lock.__init__", "mp.Lock()", false},
+  {"/multiprocessing/synchronize.py", "RLock.__init__", "mp.RLock()", false},
+  {"/multiprocessing/synchronize.py", "Condition.__init__", "mp.Condition()", false},
+  {"/multiprocessing/synchronize.py", "Semaphore.__init__", "mp.Semaphore()", false},
+  {"/multiprocessing/synchronize.py", "BoundedSemaphore.__init__", "mp.BoundedSemaphore()", false},
+  {"/multiprocessing/synchronize.py", "Event.__init__", "mp.Event()", false},
+  {"/multiprocessing/synchronize.py", "Barrier.__init__", "mp.Barrier()", false},
+  {"/multiprocessing/queues.py", "Queue.__init__", "mp.Queue()", false},
+  {"/multiprocessing/queues.py", "JoinableQueue.__init__", "mp.JoinableQueue()", false},
+  {"/multiprocessing/queues.py", "SimpleQueue.__init__", "mp.SimpleQueue()", false},
+  {"/multiprocessing/pool.py", "Pool.__init__", "mp.Pool()", false},
+  {"/multiprocessing/pool.py", "ThreadPool.__init__", "ThreadPool()", false},
+  {"/concurrent/futures/_base.py", "Future.__init__", "Future()", false},
+  {"/concurrent/futures/_base.py", "Future.result", "Future.result()", true},
+  {"/concurrent/futures/_base.py", "wait", "futures.wait()", true},
+  {"/concurrent/futures/_base.py", "as_completed", "futures.as_completed()", true},
+  {"/concurrent/futures/thread.py", "ThreadPoolExecutor.__init__", "ThreadPoolExecutor()", false},
+  {"/concurrent/futures/thread.py", "ThreadPoolExecutor.submit", "ThreadPoolExecutor.submit()", true},
+  {"/concurrent/futures/process.py", "ProcessPoolExecutor.__init__", "ProcessPoolExecutor()", false},
+  {"/concurrent/futures/process.py", "ProcessPoolExecutor.submit", "ProcessPoolExecutor.submit()", true},
+};
+/* clang-format on */
+
+const char *weft_py_maker(const char *file, const char *func) {
+  if (!file || !func) return NULL;
+  size_t fl = strlen(file);
+  bool qualified = strchr(func, '.') != NULL;
+  for (size_t i = 0; i < sizeof py_makers / sizeof *py_makers; i++) {
+    const PyMaker *e = &py_makers[i];
+    size_t el = strlen(e->file);
+    if (fl < el || strcmp(file + fl - el, e->file)) continue;
+    const char *own = strrchr(e->func, '.');
+    if (!strcmp(func, e->func) || (e->bare && !qualified && !strcmp(func, own ? own + 1 : e->func))) return e->name;
+  }
+  return NULL;
+}
+
+/* The C functions that make a _thread.lock for threading.Lock() (3.8-3.12,
+ * 3.13) under PyThread_allocate_lock; in a stripped interpreter they have no
+ * name (NULL), which is taken as one of them. */
+static bool py_lock_maker(const char *sym) {
+  return !sym || !strcmp(sym, "thread_PyThread_allocate_lock") || !strcmp(sym, "newlockobject") ||
+         !strcmp(sym, "lock_new");
+}
+
+/* The interpreter's own module: python3.N or libpython3.N.so. */
+static bool py_interpreter(const char *path) {
+  const char *b = weft_base_name(path);
+  return b && (!strncmp(b, "python3", 7) || !strncmp(b, "libpython3", 10));
+}
+
+/* The Python name of the object made with stack_id (its Python frames
+ * first, innermost first, then its C frames): "X() at file.py:N", where the
+ * user's frame is the innermost outside the standard library and X what the
+ * outermost standard library frame inside it makes (py_makers), or
+ * threading.Lock() when the user's frame itself called the builtin that made
+ * a lock (PyThread_allocate_lock under a _thread.lock's maker; in a stripped
+ * interpreter, where these have no names, any function of the interpreter).
+ * Writes into buf, the user frame's id into *fuser and the innermost
+ * frame's into *f0; false if the stack has no such name. */
+static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_t len, int64_t *fuser, int64_t *f0) {
+  const char *maker = NULL;
+  char site[512] = "";
+  int depth = 0, user = -1, cdepth = 0;
+  sqlite3_bind_int64(n->qpf, 1, stack_id);
+  for (; sqlite3_step(n->qpf) == SQLITE_ROW; depth++) {
+    const char *sym = (const char *)sqlite3_column_text(n->qpf, 0);
+    const char *file = (const char *)sqlite3_column_text(n->qpf, 1);
+    if (depth == 0) *f0 = sqlite3_column_int64(n->qpf, 4);
+    if (sqlite3_column_int64(n->qpf, 3) >= 0) { /* a C frame: after every Python frame */
+      if (user != 0) break;
+      if (cdepth++ == 0) { /* what the user's line called */
+        bool alloc = sym && !strcmp(sym, "PyThread_allocate_lock");
+        maker =
+            alloc || (!sym && py_interpreter((const char *)sqlite3_column_text(n->qpf, 5))) ? "threading.Lock()" : NULL;
+        if (!alloc) break;
+      } else { /* PyThread_allocate_lock's caller: a _thread.lock, not another builtin's lock */
+        if (!py_lock_maker(sym)) maker = NULL;
+        break;
+      }
+    } else if (user < 0 && weft_py_stdlib_file(file)) {
+      const char *m = weft_py_maker(file, sym);
+      if (m) maker = m; /* the outermost wins */
+    } else if (user < 0) {
+      user = depth;
+      *fuser = sqlite3_column_int64(n->qpf, 4);
+      weft_frame_site(file, weft_sql_i64(n->qpf, 2, 0), site, sizeof site);
+      if (user > 0) break;
+    }
+  }
+  sqlite3_reset(n->qpf);
+  if (!maker || user < 0 || !*site) return false;
+  snprintf(buf, len, "%s at %s", maker, site);
+  return true;
+}
+
+bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
+  if (!n) return false;
+  sqlite3_bind_int64(n->qo, 1, object_id);
+  bool row = sqlite3_step(n->qo) == SQLITE_ROW && sqlite3_column_type(n->qo, 3) != SQLITE_NULL;
+  const char *name = row ? (const char *)sqlite3_column_text(n->qo, 0) : NULL;
+  if (name && *name) row = false; /* named: by a symbol or weft.h */
+  int64_t stack = row ? sqlite3_column_int64(n->qo, 3) : -1, upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
+  sqlite3_reset(n->qo);
+  int64_t fuser = -1, f0 = -1;
+  char nb[1024], other[1024];
+  if (!row || !py_maker_name(n, stack, nb, sizeof nb, &fuser, &f0)) return false;
+  /* several of the name in the process: made by one call at different
+   * places inside it (an executor's queue and semaphore) are told apart by
+   * the innermost frame ("via Semaphore.__init__ (threading.py:436)"); made
+   * at one place (in a loop, one per wait) by an ordinal */
+  int64_t same = 0, same_f0 = 0, before = 0;
+  sqlite3_bind_int64(n->qpc, 1, upid);
+  sqlite3_bind_int64(n->qpc, 2, fuser);
+  sqlite3_bind_int64(n->qpc, 3, object_id);
+  while (sqlite3_step(n->qpc) == SQLITE_ROW) {
+    int64_t st = sqlite3_column_int64(n->qpc, 0), fu = -1, of0 = -1;
+    if (st != stack && !(py_maker_name(n, st, other, sizeof other, &fu, &of0) && !strcmp(other, nb))) continue;
+    int64_t k = sqlite3_column_int64(n->qpc, 1);
+    same += k;
+    if (st == stack || of0 == f0) {
+      same_f0 += k;
+      before += sqlite3_column_int64(n->qpc, 2);
+    }
+  }
+  sqlite3_reset(n->qpc);
+  size_t used = (size_t)snprintf(buf, len, "%s", nb);
+  if (same > same_f0) {
+    sqlite3_bind_int64(n->qid, 1, f0);
+    if (sqlite3_step(n->qid) == SQLITE_ROW && used < len)
+      snprintf(buf + used, len - used, " via %s",
+               weft_frame_label((const char *)sqlite3_column_text(n->qid, 0),
+                                (const char *)sqlite3_column_text(n->qid, 1), weft_sql_i64(n->qid, 2, 0), NULL, 0,
+                                weft_sql_i64(n->qid, 3, 0), other, sizeof other));
+    sqlite3_reset(n->qid);
+    used = strlen(buf);
+  }
+  if (same_f0 >= 2 && used < len) snprintf(buf + used, len - used, " #%lld", (long long)before + 1);
+  return true;
+}
+
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
   snprintf(buf, len, "object %lld", (long long)object_id);
-  if (!n) return buf;
+  if (!n || weft_object_namer_python(n, object_id, buf, len)) return buf;
   sqlite3_bind_int64(n->qo, 1, object_id);
   if (sqlite3_step(n->qo) == SQLITE_ROW) {
     const char *name = (const char *)sqlite3_column_text(n->qo, 0);

@@ -9,6 +9,7 @@
 #define WEFT_NAMING_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,8 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
                              int64_t ip, char *buf, size_t len);
 
 /* The one display name of a sync object (report, record summary, export,
- * GUI): sync_object.name (a symbol or a name given through weft.h), else the
+ * GUI): sync_object.name (a symbol or a name given through weft.h), else its
+ * Python name (weft_object_namer_python), else the
  * label of the innermost frame of its init stack, else of its first
  * contended wait's stack, else "kind@0xaddr". Writes into buf, returns it
  * ("object N" if the object is unknown or the database cannot be read).
@@ -39,6 +41,24 @@ typedef struct WeftObjectNamer WeftObjectNamer;
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db); /* NULL on failure */
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
 void weft_object_namer_free(WeftObjectNamer *n);
+
+/* The name of an object made by Python code, from its creation (init)
+ * stack: "X() at file.py:N", the user's line (the innermost Python frame
+ * outside the standard library) and what the standard library call it made
+ * makes ("threading.Condition()", "queue.Queue()", "mp.Lock()", a waiter
+ * lock's "Queue.get()"), or "threading.Lock()" when the line called the
+ * builtin itself; " #k" (by object id) when several of the process share the
+ * frames that decide it. false (buf untouched) for an object with a name, no
+ * init stack, or one made by C code or by a call weft does not know. */
+bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
+
+/* A file of Python's standard library: under .../lib/python3.N/ but not in
+ * site-packages or dist-packages, or a frozen module ("<frozen ...>"). */
+bool weft_py_stdlib_file(const char *file);
+
+/* What the standard library function func (as a Python frame names it) of
+ * file makes, as it is shown ("threading.Condition()"), or NULL. */
+const char *weft_py_maker(const char *file, const char *func);
 
 /* Objects named by the site that made them are told apart when the site is
  * shared (a lock constructor such as new_lock() called for every lock): the

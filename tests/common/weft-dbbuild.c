@@ -161,6 +161,13 @@ void dbb_stack(WeftDbBuild *b, int64_t id, int64_t f0, int64_t f1) {
              (long long)f1);
 }
 
+void dbb_stack_frames(WeftDbBuild *b, int64_t id, const int64_t *frames, int n) {
+  dbb_exec(b, "INSERT INTO stack(stack_id, upid, depth) VALUES (%lld, 1, %d)", (long long)id, n);
+  for (int i = 0; i < n; i++)
+    dbb_exec(b, "INSERT INTO stack_frame(stack_id, depth, frame_id) VALUES (%lld, %d, %lld)", (long long)id, i,
+             (long long)frames[i]);
+}
+
 void dbb_counts(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int64_t acq,
                 int64_t failed, int64_t samples, int64_t sample_ns, int64_t sample_max_ns) {
   dbb_exec(b, "INSERT INTO lock_count VALUES (%lld, %lld, %lld, %lld, %lld, %lld, 0, %lld, %lld, %lld)", (long long)obj,

@@ -70,6 +70,8 @@ void dbb_frame(WeftDbBuild *b, int64_t id, int64_t ip, int64_t module, int64_t r
                const char *file, int line);
 /* A stack of one frame (f1 -1) or two, innermost first. */
 void dbb_stack(WeftDbBuild *b, int64_t id, int64_t f0, int64_t f1);
+/* A stack of n frames, innermost first. */
+void dbb_stack_frames(WeftDbBuild *b, int64_t id, const int64_t *frames, int n);
 /* A lock_count row: a thread's counts between two COUNTS records. */
 void dbb_counts(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int64_t acq,
                 int64_t failed, int64_t samples, int64_t sample_ns, int64_t sample_max_ns);

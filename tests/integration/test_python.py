@@ -22,7 +22,8 @@
 #              names the worker that ran the longest.
 # mp_lock      one multiprocessing.Lock held around the work of 4 processes (fork and spawn): one
 #              object, waited on from all 4, acquired exactly 4 x ROUNDS + 1 times, a contention
-#              finding naming the with line, after no other cause.
+#              finding naming the with line, after no other cause; the lock named
+#              "mp.Lock() at mp_lock.py:N", the line that made it.
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding.
@@ -47,6 +48,9 @@
 #              sleep, the GIL and a wait 20 calls deep name the fixture's
 #              functions and exact lines, innermost first, in the database,
 #              the JSON report's call sites and findings, and the export.
+# py_names     with the same Pythons: a threading.Lock, a Condition and its waiter, a queue.Queue and
+#              its waiter named "threading.Lock() at py_names.py:N" etc. (before 3.11, which names
+#              functions without their class, only the Lock and the Condition's RLock)
 import argparse
 import json
 import os
@@ -384,6 +388,11 @@ def t_mp_lock(c, method):
     rank, f = f[0]
     ok("multiprocessing lock" in f["title"] and "shared by 4 processes" in f["title"],
        "%s: ... a multiprocessing lock shared by 4 processes" % tag, f["title"])
+    name = "mp.Lock() at mp_lock.py:%d" % lines["LOCK-MADE"][0]
+    named = [o["name"] for o in r["sync_objects"] if o["object_id"] == obj]
+    ok(len(named) == 1 and named[0].startswith(name) and name in f["title"],
+       "%s: ... named %s, where it was made" % (tag, name),
+       (named, f["title"]))
     ok("top site work (mp_lock.py:%d)" % lines["LOCK-WAIT"][0] in f["evidence"],
        "%s: ... its waits at the with of work()" % tag, f["evidence"])
     ok("hold it around less" in f["fix"] and "partition the data" in f["fix"],
@@ -618,7 +627,7 @@ def stacks_lock(c, script, lines):
         ok(joins and not wi and not fj, "%s py_stacks lock: the main thread's Thread.join() is no finding and no "
            "what-if" % c.tag, (joins, fj, wi))
         if sites:
-            ok(sites[0][0].startswith("<module> (%s:%d)" % (PY_STACKS, lines["LOCK-MADE"][0])),
+            ok(sites[0][0].startswith("threading.Lock() at %s:%d" % (PY_STACKS, lines["LOCK-MADE"][0])),
                "%s py_stacks lock: the lock is named where threading.Lock() made it" % c.tag, sites[0][0])
     p = subprocess.run([c.weft, "export", "-o", "-", db], env=env(c.tmp), timeout=TIMEOUT,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -664,6 +673,34 @@ def t_stacks(c):
             [("dive", PY_STACKS, lines["DIVE"][0])] * 20
         ok(deep and all(fr[:22] == want for fr in deep),
            "%s py_stacks deep: the 22 innermost frames of a wait 20 calls deep" % c.tag, deep[:1])
+
+
+def py_minor(exe):
+    """the minor version of CPython 3 exe"""
+    return int(subprocess.run([exe, "-c", "import sys; print(sys.version_info[1])"], stdout=subprocess.PIPE,
+                              timeout=30).stdout)
+
+
+def t_py_names(c):
+    """objects made in Python are named by the call and the line that made them (issue 13 item 2): the
+    report's objects with waits, for a threading.Lock, a Condition and its waiter, a Queue and its waiter"""
+    script = os.path.join(c.pydir, "py_names.py")
+    lines = marked_lines(script)
+    db, _ = record(c, "py_names", [script])
+    r = report(c, db) if db else None
+    if not r:
+        return
+    names = {o["name"] for o in r["sync_objects"] if o.get("waits", 0) >= 1}
+    at = lambda what, mark: "%s at py_names.py:%d" % (what, lines[mark][0])
+    want = [at("threading.Lock()", "LOCK-MADE")]
+    if py_minor(c.py) >= 11:
+        want += [at("threading.Condition()", "COND-MADE"), at("Condition.wait()", "COND-WAIT"),
+                 at("queue.Queue()", "QUEUE-MADE"), at("Queue.get()", "QUEUE-GET")]
+    else:  # functions have no class before 3.11: Condition() is known by the RLock() it makes
+        want += [at("threading.RLock()", "COND-MADE")]
+    ok(all(w in names for w in want), "%s py_names: the objects are named %s" % (c.tag, want), sorted(names))
+    made = [n for n in names if " at py_names.py:" in n and n not in want and not n.startswith("Thread.")]
+    ok(not made, "%s py_names: no other object named by a line of py_names.py but Thread's" % c.tag, made)
 
 
 def other_python():
@@ -719,6 +756,7 @@ def main():
             c = Ctx()
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             attempt(t_stacks, c)
+            attempt(t_py_names, c)
     finally:
         cleanup(tmp, args.keep)
     return plan()

@@ -1155,6 +1155,94 @@ static void test_many_sites(void) {
   sqlite3_close(d);
 }
 
+/* Objects made in Python are named by the call and the line that made them
+ * (naming.h): Python frames (negative ip) first, then C frames. */
+static void test_python_names(void) {
+  db_new();
+  dbb_process(&bd, 1, 800, 0, 1000 * MS, "python3.11", NULL);
+  dbb_thread(&bd, 1, 1, 800, "main", -1, 0, 1000 * MS);
+  dbb_state(&bd, 1, 0, 500 * MS, WEFT_ST_RUNNING, -1, -1);
+  const char *lib = "/usr/lib/python3.11/";
+  char f[128];
+  dbb_frame(&bd, 10, -10, -1, 0, "<module>", "/app/app.py", 17);
+  dbb_frame(&bd, 11, 0x5000, -1, 0, "PyThread_allocate_lock", NULL, 0);
+  dbb_frame(&bd, 12, 0x5001, -1, 0, "lock_new", NULL, 0);
+  dbb_frame(&bd, 13, 0x5002, -1, 0, "_buffered_init", NULL, 0);
+  snprintf(f, sizeof f, "%squeue.py", lib);
+  dbb_frame(&bd, 20, -20, -1, 0, "Queue.__init__", f, 35);
+  dbb_frame(&bd, 21, -21, -1, 0, "main", "/app/app.py", 30);
+  snprintf(f, sizeof f, "%sthreading.py", lib);
+  dbb_frame(&bd, 30, -30, -1, 0, "Condition.wait", f, 320);
+  snprintf(f, sizeof f, "%squeue.py", lib);
+  dbb_frame(&bd, 31, -31, -1, 0, "Queue.get", f, 171);
+  dbb_frame(&bd, 32, -32, -1, 0, "consume", "/app/app.py", 35);
+  dbb_frame(&bd, 40, 0x6000, -1, 0, "make", "/src/x.c", 5);
+  /* 3.8-3.10: functions without their class, matched where the name is unique in the file */
+  dbb_frame(&bd, 50, -50, -1, 0, "__init__", "/usr/lib/python3.9/multiprocessing/synchronize.py", 57);
+  dbb_frame(&bd, 51, -51, -1, 0, "Lock", "/usr/lib/python3.9/multiprocessing/context.py", 68);
+  dbb_frame(&bd, 52, -52, -1, 0, "main", "/app/mp.py", 9);
+  dbb_frame(&bd, 53, -53, -1, 0, "__init__", "/usr/lib/python3.9/queue.py", 35);
+  dbb_frame(&bd, 60, -60, -1, 0, "helper", "/usr/lib/python3/dist-packages/lib.py", 5);
+  static const int64_t lock[] = {10, 11, 12}, queue[] = {20, 21}, get[] = {30, 31, 32}, cmade[] = {40},
+                       mp[] = {50, 51, 52}, q39[] = {53, 21}, pkg[] = {60, 11, 12}, buffered[] = {10, 11, 13};
+  dbb_stack_frames(&bd, 100, lock, 3);
+  dbb_stack_frames(&bd, 101, queue, 2);
+  dbb_stack_frames(&bd, 102, get, 3);
+  dbb_stack_frames(&bd, 103, cmade, 1);
+  dbb_stack_frames(&bd, 104, mp, 3);
+  dbb_stack_frames(&bd, 105, q39, 2);
+  dbb_stack_frames(&bd, 106, pkg, 3);
+  dbb_stack_frames(&bd, 107, buffered, 3);
+  dbb_object(&bd, 1, 1, WEFT_KIND_SEM, 0x1000, NULL, 100, -1, 1);
+  dbb_object(&bd, 2, 1, WEFT_KIND_SEM, 0x2000, NULL, 101, -1, 1);
+  dbb_object(&bd, 3, 1, WEFT_KIND_SEM, 0x3000, NULL, 102, -1, 1);
+  dbb_object(&bd, 4, 1, WEFT_KIND_SEM, 0x4000, NULL, 102, -1, 1);
+  dbb_object(&bd, 5, 1, WEFT_KIND_SEM, 0x5000, "queue_lock", 100, -1, 1);
+  dbb_object(&bd, 6, 1, WEFT_KIND_MUTEX, 0x6000, NULL, 103, -1, 1);
+  dbb_object(&bd, 7, 1, WEFT_KIND_SEM, 0x7000, NULL, 104, -1, 1);
+  dbb_object(&bd, 8, 1, WEFT_KIND_SEM, 0x8000, NULL, 105, -1, 1);
+  dbb_object(&bd, 9, 1, WEFT_KIND_SEM, 0x9000, NULL, 106, -1, 1);
+  dbb_object(&bd, 10, 1, WEFT_KIND_SEM, 0xa000, NULL, 107, -1, 1);
+  dbb_state(&bd, 1, 500 * MS, 600 * MS, WEFT_ST_SEM_WAIT, 1, -1);
+  dbb_state(&bd, 1, 600 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(1000 * MS);
+  static const char *const want[] = {"threading.Lock() at app.py:17",
+                                     "queue.Queue() at app.py:30",
+                                     "Queue.get() at app.py:35 #1",
+                                     "Queue.get() at app.py:35 #2",
+                                     "queue_lock",
+                                     "make (x.c:5)",
+                                     "mp.Lock() at mp.py:9",
+                                     "__init__ (queue.py:35)",
+                                     "threading.Lock() at lib.py:5",
+                                     "<module> (app.py:17) #2"};
+  static const char *const why[] = {
+      "a threading.Lock() made at the user's line",
+      "a queue.Queue()'s mutex",
+      "a Queue.get() waiter, the first of two made at one line",
+      "... the second",
+      "a symbol's name comes first",
+      "an object made in C keeps its frame's name",
+      "3.9's bare names: mp.Lock() through context.py's Lock",
+      "3.9's bare __init__ in queue.py: not a known maker, the frame's name",
+      "a dist-packages file is the user's code",
+      "a lock made by another builtin (a buffered file) is no threading.Lock() (#2: the frame is shared)"};
+  char buf[256];
+  for (int i = 0; i < 10; i++)
+    ok(!strcmp(weft_object_display_name(d, i + 1, buf, sizeof buf), want[i]), "%s: '%s'", why[i], buf);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftObjectMetrics *o = m->nobjects ? &m->objects[0] : NULL;
+  ok(m->nobjects == 1 && o->name && !strcmp(o->name, want[0]), "the analysis names it the same: '%s'",
+     o && o->name ? o->name : "");
+  ok(!strcmp(weft_py_maker("/usr/lib/python3.12/threading.py", "Condition.__init__"), "threading.Condition()") &&
+         !weft_py_maker("/usr/lib/python3.9/threading.py", "__init__") &&
+         !strcmp(weft_py_maker("/usr/lib/python3.9/threading.py", "RLock"), "threading.RLock()") &&
+         !weft_py_maker("/app/threading.py.bak", "RLock"),
+     "the maker table: qualified names, bare names only where unique");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-metrics");
   test_pop();
@@ -1175,6 +1263,7 @@ int main(void) {
   test_critpath_timeout();
   test_critpath_barrier();
   test_many_sites();
+  test_python_names();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
