@@ -257,7 +257,7 @@ def t_io(c):
         ok("io" not in k and "sleep" not in k, "%s io_threads: no generic I/O or sleep finding" % c.tag, k)
         ok(k and k[0] == "io_overlap", "%s io_threads: threading is the right choice, said first" % c.tag, k)
         check_verdict(c, "io_threads", r, "threads", ("concurrent.futures.ThreadPoolExecutor", ""))
-        res = [f for f in r["findings"] if "from Future.result" in f["title"]]
+        res = [f for f in r["findings"] if "Future.result" in f["title"]]
         ok(res and all(f["by_design"] for f in res), "%s io_threads: the waits for Future.result() are idle by "
            "design" % c.tag, [(f["title"][:60], f["by_design"]) for f in res])
         # the Futures' locks (one per request): one finding for the lot, not one per lock

@@ -29,9 +29,13 @@ def blocked(t):
             return f.read().rsplit(")", 1)[1].split()[0] == "S"
 
 
-def until_blocked(t):
-    while not blocked(t):
-        time.sleep(0.002)
+def until_blocked(t, waiters=None):
+    """t blocked in a futex wait three checks in a row, 10 ms apart (a thread that only waits for the GIL
+    gets it meanwhile: the main thread sleeps), and, for a Condition, registered as its waiter"""
+    n = 0
+    while n < 3:
+        time.sleep(0.01)
+        n = n + 1 if blocked(t) and (waiters is None or len(waiters) > 0) else 0
 
 
 def take_lock():
@@ -49,14 +53,14 @@ def consume(out):
     out.append(q.get())  # QUEUE-GET
 
 
-def run(target, args, hold, go):
+def run(target, args, hold, go, waiters=None):
     """hold the object, start a thread that waits for it, let go once it is blocked, then go()"""
     with hold:
         t = threading.Thread(target=target, args=args)
         t.start()
         until_blocked(t)
     if go:
-        until_blocked(t)
+        until_blocked(t, waiters)
         go()
     t.join()
 
@@ -66,12 +70,11 @@ def main():
     run(take_lock, (), lock, None)
 
     def notify():
-        while not out:  # it holds cond until cond.wait() lets go
-            time.sleep(0.002)
         with cond:
             cond.notify()
-    run(wait_cond, (out,), cond, notify)
-    run(consume, (out,), q.mutex, lambda: q.put(7))
+    # (Condition._waiters, Queue.not_empty._waiters: the waiter registered before it blocks)
+    run(wait_cond, (out,), cond, notify, cond._waiters)
+    run(consume, (out,), q.mutex, lambda: q.put(7), q.not_empty._waiters)
     print("py_names done", out)
 
 
