@@ -43,7 +43,7 @@ typedef struct {
   char *path;
   int64_t object_id;
   guint n_threads;
-  GHashTable *index; /* utid -> thread index + 1, a copy of the session's */
+  GHashTable *index; /* utid -> thread index + 1 (weft_session_copy_index) */
 } ReadJob;
 
 static void read_job_free(ReadJob *j) {
@@ -178,10 +178,7 @@ void weft_highlight_read_async(WeftSession *session, int64_t object_id, GCancell
   job->path = g_strdup(weft_session_get_path(session));
   job->object_id = object_id;
   job->n_threads = weft_session_get_n_threads(session);
-  job->index = g_hash_table_new(NULL, NULL);
-  for (guint i = 0; i < job->n_threads; i++)
-    g_hash_table_insert(job->index, GSIZE_TO_POINTER((gsize)weft_session_get_thread(session, i)->utid),
-                        GUINT_TO_POINTER(i + 1));
+  job->index = weft_session_copy_index(session);
   GTask *task = g_task_new(NULL, cancellable, callback, data);
   g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
   g_task_run_in_thread(task, read_thread);

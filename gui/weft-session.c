@@ -685,6 +685,15 @@ const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
   return buf;
 }
 
+GHashTable *weft_session_copy_index(WeftSession *self) {
+  GHashTable *copy = g_hash_table_new(NULL, NULL);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, self->utid_index);
+  while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(copy, k, v);
+  return copy;
+}
+
 int weft_session_thread_index(WeftSession *self, int64_t utid) {
   guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
   return (int)idx - 1;

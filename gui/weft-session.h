@@ -202,6 +202,8 @@ int weft_session_objects(WeftSession *self, GArray *out);
 int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
+/* A copy of the session's map of utid -> thread index + 1 (for a worker). */
+GHashTable *weft_session_copy_index(WeftSession *self);
 /* Index of the thread with this utid, or -1. */
 int weft_session_thread_index(WeftSession *self, int64_t utid);
 /* Index of the lock lane of object_id, or -1. */

@@ -38,6 +38,7 @@
 
 #include "metrics.h"
 #include "weft-highlight.h"
+#include "weft-palette.h"
 
 #define LABEL_W_MIN   200 /* the label column: at least, */
 #define LABEL_W_MAX   360 /* at most (longer thread names are cut) */
@@ -86,7 +87,8 @@ typedef struct {
 struct _WeftTimeline {
   GtkWidget parent_instance;
   WeftSession *session;
-  GArray *entries; /* Entry */
+  const WeftPalette *pal; /* the theme's colours (weft-palette.h) */
+  GArray *entries;        /* Entry */
   int content_h;
   double scroll_y;
 
@@ -170,66 +172,6 @@ enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(WeftTimeline, weft_timeline, GTK_TYPE_WIDGET)
-
-/* Okabe-Ito (colour-blind safe) for the common states; greys and light tints
- * for the rarer ones. Index = WeftState. */
-static const GdkRGBA state_colors[WEFT_ST_COUNT] = {
-    [WEFT_ST_RUNNING] = {0x00 / 255., 0x9e / 255., 0x73 / 255., 1},      /* bluish green */
-    [WEFT_ST_LOCK_WAIT] = {0xd5 / 255., 0x5e / 255., 0x00 / 255., 1},    /* vermillion */
-    [WEFT_ST_RWLOCK_WAIT] = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1},  /* orange */
-    [WEFT_ST_SPIN_WAIT] = {0xcc / 255., 0x79 / 255., 0xa7 / 255., 1},    /* reddish purple */
-    [WEFT_ST_COND_WAIT] = {0x00 / 255., 0x72 / 255., 0xb2 / 255., 1},    /* blue */
-    [WEFT_ST_BARRIER_WAIT] = {0x56 / 255., 0xb4 / 255., 0xe9 / 255., 1}, /* sky blue */
-    [WEFT_ST_SEM_WAIT] = {0xf0 / 255., 0xe4 / 255., 0x42 / 255., 1},     /* yellow */
-    [WEFT_ST_JOIN_WAIT] = {0x99 / 255., 0x99 / 255., 0x99 / 255., 1},    /* grey */
-    [WEFT_ST_CHILD_WAIT] = {0x66 / 255., 0x66 / 255., 0x66 / 255., 1},   /* dark grey */
-    [WEFT_ST_IO_WAIT] = {0xa6 / 255., 0xd8 / 255., 0xf5 / 255., 1},      /* light blue */
-    [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
-    [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
-};
-/* The running state's time splits (weft-cpu.h): on a CPU is the running
- * colour; runnable a pale tint of it; off a CPU outside a recorded wait a
- * brown no state uses. */
-static const GdkRGBA runnable_color = {0xa0 / 255., 0xdc / 255., 0xc8 / 255., 1};
-static const GdkRGBA offcpu_color = {0x9e / 255., 0x7b / 255., 0x4f / 255., 1};
-static const GdkRGBA bg_color = {0xfc / 255., 0xfc / 255., 0xfc / 255., 1};
-static const GdkRGBA row_alt_color = {0xf2 / 255., 0xf3 / 255., 0xf5 / 255., 1};
-static const GdkRGBA proc_color = {0xdd / 255., 0xe1 / 255., 0xe6 / 255., 1};
-static const GdkRGBA chrome_color = {0xee / 255., 0xef / 255., 0xf1 / 255., 1};
-static const GdkRGBA line_color = {0xc4 / 255., 0xc8 / 255., 0xcc / 255., 1};
-static const GdkRGBA grid_color = {0xe4 / 255., 0xe6 / 255., 0xe9 / 255., 1};
-static const GdkRGBA text_color = {0x1e / 255., 0x22 / 255., 0x26 / 255., 1};
-static const GdkRGBA dim_text_color = {0x5a / 255., 0x60 / 255., 0x66 / 255., 1};
-static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1};
-static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
-static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
-static const GdkRGBA overview_bg_color = {0xe8 / 255., 0xea / 255., 0xee / 255., 1};
-static const GdkRGBA overview_fill_color = {0x8a / 255., 0x94 / 255., 0xa3 / 255., 1};
-static const GdkRGBA window_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 1};
-static const GdkRGBA window_fill_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 0.12f};
-static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.16f};
-static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
-static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
-static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
-static const GdkRGBA mark_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1};
-static const GdkRGBA mark_fill_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 0.14f};
-static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
-static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
-static const GdkRGBA span_inner_color = {1, 1, 1, 1};
-/* flow arrows by WeftFlowKind */
-static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
-    [0] = {0.3f, 0.3f, 0.3f, 1},
-    [WEFT_FLOW_LOCK_HANDOFF] = {0xa0 / 255., 0x20 / 255., 0x00 / 255., 1},
-    [WEFT_FLOW_WAKEUP] = {0x00 / 255., 0x4a / 255., 0x80 / 255., 1},
-    [WEFT_FLOW_BARRIER] = {0x1f / 255., 0x6f / 255., 0x9f / 255., 1},
-    [WEFT_FLOW_SEM_POST] = {0x8a / 255., 0x7a / 255., 0x00 / 255., 1},
-    [WEFT_FLOW_CREATE] = {0x20 / 255., 0x20 / 255., 0x20 / 255., 1},
-    [WEFT_FLOW_JOIN] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-    [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-    [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-    [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-    [WEFT_FLOW_PIPE] = {0x00 / 255., 0x72 / 255., 0x72 / 255., 1},
-};
 
 /* A distinct hue per thread (golden-ratio steps around the wheel), medium
  * saturation and value so that it reads on the light background and differs
@@ -745,7 +687,7 @@ static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
   if (!px) return;
   int bh = ROW_H - 2 * BAR_INSET;
   guint32 *top = g_new(guint32, cv->w), *body = g_new(guint32, cv->w);
-  guint32 merged = argb(&merged_color), last_c = 0;
+  guint32 merged = argb(&self->pal->merged), last_c = 0;
   int last_h = -2;
   for (int p = 0; p < cv->w; p++) {
     if (px[p].holder != last_h) {
@@ -774,11 +716,11 @@ static void fill_strips(WeftTimeline *self, Canvas *cv, guint i, int y) {
   for (int p = 0; p < cv->w; p++) any |= px[p];
   if (!any) return;
   g_autofree guint32 *line = g_new(guint32, cv->w);
-  static const struct {
+  const struct {
     guint8 bit;
     const GdkRGBA *color;
     int at; /* line in the row */
-  } strips[] = {{WEFT_HL_WAIT, &hl_wait_color, 0}, {WEFT_HL_HOLD, &hl_hold_color, ROW_H - HL_H}};
+  } strips[] = {{WEFT_HL_WAIT, &self->pal->hl_wait, 0}, {WEFT_HL_HOLD, &self->pal->hl_hold, ROW_H - HL_H}};
   for (guint k = 0; k < G_N_ELEMENTS(strips); k++) {
     if (!(any & strips[k].bit)) continue;
     guint32 c = argb(strips[k].color);
@@ -821,9 +763,9 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   if (!px) return;
   int bh = ROW_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
   guint32 colors[WEFT_ST_COUNT],
-      parts[3] = {argb(&state_colors[WEFT_ST_RUNNING]), argb(&runnable_color), argb(&offcpu_color)};
+      parts[3] = {argb(&self->pal->state[WEFT_ST_RUNNING]), argb(&self->pal->runnable), argb(&self->pal->offcpu)};
   guint32 hatched[3] = {hatch_of(parts[0]), hatch_of(parts[1]), hatch_of(parts[2])};
-  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
+  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&self->pal->state[s]);
   for (int p = 0; p < cv->w && ka < kb; p++) {
     guint32 *dst = cv->px + (ptrdiff_t)y0 * cv->stride + p;
     guint8 st = px[p].state, mk = px[p].mark;
@@ -899,7 +841,7 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   int max = MAX(1, (int)ceil(peak - 1e-6));
   int top = TRACK_TOP + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
   int cpu_y = ncpus > 0 ? ph - (int)lround((double)ncpus / max * ph) : -1; /* in the plot */
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
   if (!self->track_image || cairo_image_surface_get_width(self->track_image) != npx ||
       cairo_image_surface_get_height(self->track_image) != ph) {
     g_clear_pointer(&self->track_image, cairo_surface_destroy);
@@ -909,8 +851,9 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
     cairo_surface_flush(self->track_image);
     guint32 *img = (guint32 *)(void *)cairo_image_surface_get_data(self->track_image);
     int stride = cairo_image_surface_get_stride(self->track_image) / 4;
-    guint32 bg = argb(&track_bg_color), on = argb(&state_colors[WEFT_ST_RUNNING]), rn = argb(&runnable_color);
-    guint32 cpu_line = argb(&text_color);
+    guint32 bg = argb(&self->pal->track_bg), on = argb(&self->pal->state[WEFT_ST_RUNNING]),
+            rn = argb(&self->pal->runnable);
+    guint32 cpu_line = argb(&self->pal->text);
     for (int p = 0; p < npx; p++) {
       int h_on = (int)lround(col[p].on / max * ph), h_all = (int)lround((col[p].on + col[p].runnable) / max * ph);
       if (col[p].on > 0 && h_on == 0) h_on = 1; /* never blank if a thread ran */
@@ -932,22 +875,22 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   }
   /* the label and the y scale, in the label column: the CPU count at its line */
   char buf[32];
-  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &text_color);
-  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &dim_text_color);
+  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &self->pal->text);
+  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &self->pal->dim_text);
   if (cpu_y >= 0) {
     g_snprintf(buf, sizeof buf, "%d CPU%s", ncpus, ncpus == 1 ? "" : "s");
     int tw = text_width(self, buf, FALSE);
-    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &dim_text_color);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &self->pal->dim_text);
   }
   if (cpu_y < 0 || cpu_y >= 12) {
     g_snprintf(buf, sizeof buf, "%d", max);
-    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &self->pal->dim_text);
   }
-  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
+  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &self->pal->dim_text);
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
 }
 
 /* The laid-out text of a label (cached: the labels of the rows are the same
@@ -1044,8 +987,8 @@ static gboolean selection_label(WeftTimeline *self, char *buf, size_t len, doubl
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int x0 = timeline_x0(self), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
   char buf[64], w[32];
   /* tick labels do not go under the selection's label */
   double sx = 0, sw = -1;
@@ -1053,18 +996,18 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
   /* rows still drawn from an earlier window's folds (stretched) say so */
   g_snprintf(buf, sizeof buf, "window %s%s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)),
              self->worker && self->pending > 0 ? " · updating…" : "");
-  snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
+  snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &self->pal->dim_text);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
     int x = x0 + (int)floor((t - self->t0) / npp);
     if (x < x0 || x >= x0 + npx) continue;
-    gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(x, RULER_TOP + RULER_H - 8, 1, 7));
+    gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(x, RULER_TOP + RULER_H - 8, 1, 7));
     /* the grid line through the rows */
-    gtk_snapshot_append_color(snapshot, &grid_color,
+    gtk_snapshot_append_color(snapshot, &self->pal->grid,
                               &GRAPHENE_RECT_INIT(x, TRACK_TOP, 1, height - TRACK_TOP - LEGEND_H));
     format_tick(buf, sizeof buf, t, step, MAX(fabs(self->t0), fabs(self->t1)));
     if (sw >= 0 && x + 4 < sx + sw + 4 && x + 4 + text_width(self, buf, FALSE) > sx - 4) continue;
     if (x + 4 < x0 + npx - 20)
-      snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &dim_text_color);
+      snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &self->pal->dim_text);
   }
 }
 
@@ -1105,8 +1048,8 @@ static const double *overview_values(WeftTimeline *self, int npx) {
 static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
   int npx = timeline_npx(self), x0 = timeline_x0(self);
   int top = OVERVIEW_PAD, ph = OVERVIEW_H - 2 * OVERVIEW_PAD, base = top + ph;
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
-  gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->overview_bg, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
   const double *v = overview_values(self, npx);
   double peak = 0;
   for (int p = 0; v && p < npx; p++) peak = MAX(peak, v[p]);
@@ -1120,7 +1063,7 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
       q++;
     }
     if (h > 0)
-      gtk_snapshot_append_color(snapshot, &overview_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
+      gtk_snapshot_append_color(snapshot, &self->pal->overview_fill, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
     p = q;
   }
   /* the visible window, at least 3 px wide */
@@ -1130,13 +1073,13 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
     double c = (a + b) / 2;
     a = c - 1.5, b = c + 1.5;
   }
-  gtk_snapshot_append_color(snapshot, &window_fill_color, &GRAPHENE_RECT_INIT(a, 1, b - a, OVERVIEW_H - 2));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, b - a, 1));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, OVERVIEW_H - 2, b - a, 1));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, 1, OVERVIEW_H - 2));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(b - 1, 1, 1, OVERVIEW_H - 2));
-  snapshot_text(self, snapshot, "overview", TRUE, 8, 0, LABEL_W - 16, OVERVIEW_H, &text_color);
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, OVERVIEW_H - 1, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window_fill, &GRAPHENE_RECT_INIT(a, 1, b - a, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, 1, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, OVERVIEW_H - 2, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, 1, 1, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(b - 1, 1, 1, OVERVIEW_H - 2));
+  snapshot_text(self, snapshot, "overview", TRUE, 8, 0, LABEL_W - 16, OVERVIEW_H, &self->pal->text);
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, OVERVIEW_H - 1, width, 1));
 }
 
 /* x of time t in widget coordinates (not clamped). */
@@ -1171,8 +1114,8 @@ static void legend_swatch(GtkSnapshot *snapshot, const GdkRGBA *color, gboolean 
  * when the recording has scheduler readings, the hatch, the wait mark. */
 static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int y = height - LEGEND_H;
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, y, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, y, width, 1));
   guint32 present = self->session ? weft_session_get_states_present(self->session) : 1;
   gboolean split = self->session && weft_session_has_readings(self->session);
   typedef struct {
@@ -1185,18 +1128,19 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!(present & (1u << s))) continue;
     if (s != WEFT_ST_RUNNING || !split) {
-      items[n++] = (Item){weft_state_name(s), &state_colors[s], FALSE};
+      items[n++] = (Item){weft_state_name(s), &self->pal->state[s], FALSE};
       continue;
     }
-    items[n++] = (Item){"on a CPU", &state_colors[s], FALSE};
-    items[n++] = (Item){"runnable", &runnable_color, FALSE};
-    items[n++] = (Item){"off a CPU", &offcpu_color, FALSE};
+    items[n++] = (Item){"on a CPU", &self->pal->state[s], FALSE};
+    items[n++] = (Item){"runnable", &self->pal->runnable, FALSE};
+    items[n++] = (Item){"off a CPU", &self->pal->offcpu, FALSE};
   }
-  if (present & 1u << WEFT_ST_RUNNING) items[n++] = (Item){"known only in total", &state_colors[WEFT_ST_RUNNING], TRUE};
+  if (present & 1u << WEFT_ST_RUNNING)
+    items[n++] = (Item){"known only in total", &self->pal->state[WEFT_ST_RUNNING], TRUE};
   double x = 8;
   for (guint k = 0; k < n; k++) {
     legend_swatch(snapshot, items[k].color, items[k].hatched, x, y + 8);
-    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &text_color);
+    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &self->pal->text);
     x += 16 + text_width(self, items[k].name, FALSE) + 14;
   }
   /* the finding's time marked, or the wait mark: when there is room for it */
@@ -1204,7 +1148,7 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
                      : self->mark == WEFT_MARK_RUNNABLE ? "marked: threads waiting for a CPU (Esc clears)"
                                                         : "lower mark: a wait in the pixel";
   if (x + 4 + text_width(self, note, FALSE) < width - 8)
-    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &dim_text_color);
+    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &self->pal->dim_text);
 }
 
 /* y (widget coordinates) of the middle of thread i's row, or -1 if the row
@@ -1276,7 +1220,7 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot) {
     int ti = weft_session_thread_index(self->session, f->to_utid);
     double fy = fi >= 0 ? thread_row_y(self, (guint)fi) : -1, ty = ti >= 0 ? thread_row_y(self, (guint)ti) : -1;
     if (fy < 0 || ty < 0) continue;
-    const GdkRGBA *c = &flow_colors[f->kind > 0 && f->kind < WEFT_FLOW_COUNT ? f->kind : 0];
+    const GdkRGBA *c = &self->pal->flow[f->kind > 0 && f->kind < WEFT_FLOW_COUNT ? f->kind : 0];
     snapshot_arrow(snapshot, time_x(self, f->from_ns), fy, time_x(self, f->to_ns), ty, c);
   }
 }
@@ -1304,8 +1248,9 @@ static void snapshot_mark(WeftTimeline *self, GtkSnapshot *snapshot, int height)
     }
     int q = p + 1;
     while (q < npx && marked(self, col, q)) q++;
-    gtk_snapshot_append_color(snapshot, &mark_fill_color, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
-    gtk_snapshot_append_color(snapshot, &mark_color, &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
+    gtk_snapshot_append_color(snapshot, &self->pal->mark_fill, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
+    gtk_snapshot_append_color(snapshot, &self->pal->mark,
+                              &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
     p = q;
   }
 }
@@ -1336,43 +1281,43 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     double y = i >= 0 ? thread_row_y(self, (guint)i) : -1;
     if (y >= 0 && span_px(self, self->span.start_ns, self->span.start_ns + self->span.dur_ns, &xa, &xb)) {
       float top = (float)(y - ROW_H / 2.0 + 1), bh = ROW_H - 2;
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
-      gtk_snapshot_append_color(snapshot, &span_outline_color,
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline,
                                 &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
       /* and a white line just inside it, on the bar: the outline stays visible on a black (gil_wait) bar */
       float by = (float)(y - ROW_H / 2.0 + BAR_INSET), ih = ROW_H - 2 * BAR_INSET;
-      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
-      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
       if (xb - xa > 4) {
-        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
-        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
       }
     }
   }
   if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
   float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
-  gtk_snapshot_append_color(snapshot, &sel_fill_color, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
+  gtk_snapshot_append_color(snapshot, &self->pal->sel_fill, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
   if (time_x(self, self->sel_t0) >= timeline_x0(self))
-    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
+    gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
   if (time_x(self, self->sel_t1) <= timeline_x0(self) + timeline_npx(self))
-    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
+    gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
   char buf[64];
   double lx, lw;
   if (!selection_label(self, buf, sizeof buf, &lx, &lw)) return;
-  gtk_snapshot_append_color(snapshot, &chrome_color,
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome,
                             &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, (float)lw + 4, RULER_H - 10));
-  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &sel_edge_color);
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &self->pal->sel_edge);
 }
 
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
-  gtk_snapshot_append_color(snapshot, &bg_color, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  gtk_snapshot_append_color(snapshot, &self->pal->bg, &GRAPHENE_RECT_INIT(0, 0, width, height));
   if (!self->session) {
     snapshot_text(self, snapshot, "No recording. Open one with Ctrl+O, or drop a .db file here.", FALSE, 24, 0,
-                  MAX(0, width - 48), height, &dim_text_color);
+                  MAX(0, width - 48), height, &self->pal->dim_text);
     return;
   }
   if (self->scroll_to >= 0 && rows_h(self) > 0) {
@@ -1395,13 +1340,13 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       continue;
     }
     if (e->kind == ENTRY_PROCESS)
-      gtk_snapshot_append_color(snapshot, &proc_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->proc, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
-      gtk_snapshot_append_color(snapshot, &lane_bg_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->lane_bg, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (self->hl_utid >= 0 && weft_session_get_thread(self->session, e->index)->utid == self->hl_utid)
-      gtk_snapshot_append_color(snapshot, &hl_row_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->hl_row, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (row % 2 == 0)
-      gtk_snapshot_append_color(snapshot, &row_alt_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->row_alt, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     row++;
   }
   gtk_snapshot_pop(snapshot);
@@ -1439,20 +1384,21 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
         size_t n = strlen(buf);
         g_snprintf(buf + n, sizeof buf - n, "  (%u thread%s hidden)", p->n_threads, p->n_threads == 1 ? "" : "s");
       }
-      snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h, &text_color);
+      snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h,
+                    &self->pal->text);
     } else if (e->kind == ENTRY_LOCK) {
       const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
       if (l->object_id == self->hl_object)
-        gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
+        gtk_snapshot_append_color(snapshot, &self->pal->hl_hold, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
       snapshot_text(self, snapshot, weft_timeline_get_lane_label(self, e->index), l->object_id == self->hl_object, 18,
-                    y, -1, e->h, &dim_text_color);
+                    y, -1, e->h, &self->pal->dim_text);
       if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
       GdkRGBA hue = thread_color(e->index);
       gtk_snapshot_append_color(snapshot, &hue, &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
       gboolean hl = t->utid == self->hl_utid;
-      if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
+      if (hl) gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       /* the name cut at its end (its start says most: "ThreadPoolExecutor-0_1 (_wo…"), the tid
        * always whole, at the right */
       g_snprintf(buf, sizeof buf, "[%d]", t->tid);
@@ -1464,10 +1410,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       if (fw <= nw) { /* fits: "name [tid]" as before */
         char full[600];
         g_snprintf(full, sizeof full, "%s [%d]", t->name, t->tid);
-        snapshot_text(self, snapshot, full, hl, 18, y, LABEL_W - 26, e->h, &text_color);
+        snapshot_text(self, snapshot, full, hl, 18, y, LABEL_W - 26, e->h, &self->pal->text);
       } else {
-        snapshot_text_mode(self, snapshot, t->name, hl, 18, y, nw, e->h, &text_color, TRUE);
-        snapshot_text(self, snapshot, buf, hl, 18 + nw + 4, y, tw + 1, e->h, &text_color);
+        snapshot_text_mode(self, snapshot, t->name, hl, 18, y, nw, e->h, &self->pal->text, TRUE);
+        snapshot_text(self, snapshot, buf, hl, 18 + nw + 4, y, tw + 1, e->h, &self->pal->text);
       }
       if (cv.px) fill_bar(self, &cv, e->index, y - top);
     }
@@ -1482,7 +1428,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     cairo_paint(cr);
     cairo_destroy(cr);
   }
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
   snapshot_flows(self, snapshot);
   gtk_snapshot_pop(snapshot);
@@ -1867,6 +1813,16 @@ static void weft_timeline_finalize(GObject *object) {
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
 }
 
+/* The theme changed (or the widget got its style): the colours follow it. */
+static void weft_timeline_css_changed(GtkWidget *widget, GtkCssStyleChange *change) {
+  WeftTimeline *self = WEFT_TIMELINE(widget);
+  GTK_WIDGET_CLASS(weft_timeline_parent_class)->css_changed(widget, change);
+  const WeftPalette *pal = weft_palette_for(widget);
+  if (pal == self->pal) return;
+  self->pal = pal;
+  gtk_widget_queue_draw(widget);
+}
+
 static void weft_timeline_class_init(WeftTimelineClass *klass) {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
@@ -1877,6 +1833,7 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   widget_class->measure = weft_timeline_measure;
   widget_class->size_allocate = weft_timeline_size_allocate;
   widget_class->query_tooltip = weft_timeline_query_tooltip;
+  widget_class->css_changed = weft_timeline_css_changed;
 
   properties[PROP_START_NS] = g_param_spec_int64("start-ns", NULL, "Start of the visible window (ns)", G_MININT64,
                                                  G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1962,6 +1919,7 @@ static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
 
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+  self->pal = weft_palette_light();
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_to = -1;

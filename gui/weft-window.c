@@ -88,9 +88,9 @@ static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
     if (f->file) {
       char *file = g_markup_escape_text(f->file, -1);
       if (f->line > 0)
-        g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
+        g_string_append_printf(s, "  <span alpha=\"62%%\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
       else
-        g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
+        g_string_append_printf(s, "  <span alpha=\"62%%\">%s</span>", file);
       g_free(file);
     }
     g_string_append_c(s, '\n');
@@ -595,6 +595,10 @@ static void weft_window_init(WeftWindow *self) {
   /* (the paned, the window's own child, is not a bound template child:
    * gtk_widget_dispose_template would unparent it under GtkWindow's feet) */
   self->paned = GTK_PANED(gtk_window_get_child(GTK_WINDOW(self)));
+  /* the content draws the theme's window background itself: a rendering of
+   * it alone (--screenshot --window) is opaque, and light text of a dark
+   * theme (the Findings title) is not put on a transparent background */
+  gtk_widget_add_css_class(GTK_WIDGET(self->paned), "background");
   weft_window_reset_layout(self);
   make_page_buttons(self);
   /* F9 and the header's toggle: the side panel shown or hidden (the timeline takes the window) */

@@ -73,8 +73,9 @@ def ok(cond, what, detail=""):
     return bool(cond)
 
 
-def read_png(path):
-    """Return (width, height, rows) with rows[y][x] = (r, g, b); 8-bit RGB or RGBA only."""
+def read_png(path, alpha=False):
+    """Return (width, height, rows) with rows[y][x] = (r, g, b), or (r, g, b, a) with alpha (255 for an RGB
+    PNG); 8-bit RGB or RGBA only."""
     with open(path, "rb") as f:
         data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -108,7 +109,11 @@ def read_png(path):
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        if alpha:
+            rows.append([tuple(line[x * bpp:x * bpp + 4]) if bpp == 4 else tuple(line[x * 3:x * 3 + 3]) + (255,)
+                         for x in range(w)])
+        else:
+            rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
         prev = line
     return w, h, rows
 
