@@ -39,6 +39,7 @@ typedef struct {
   float runnable;  /* ... runnable, waiting for a CPU */
   float offcpu;    /* ... off a CPU outside any recorded wait */
   float estimated; /* the fraction of `running` whose split is known only in total (0..1) */
+  float alive;     /* the fraction of the pixel's time in some state (alive - running: waiting) */
 } WeftPixel;
 
 /* One pixel column of one lock lane, folded from every lock hold that
