@@ -133,25 +133,22 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftFlows *fl, GCance
   return TRUE;
 }
 
+typedef struct {
+  const ReadJob *job;
+  WeftFlows *fl;
+} ReadCtx;
+
+static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
+  ReadCtx *c = data;
+  return read_all(q, c->job, c->fl, cancel, error);
+}
+
 static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
-  ReadJob *job = data;
-  char err[PATH_MAX + 512] = "";
-  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
-  if (!db) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
-    return;
-  }
   WeftFlows *fl = g_new0(WeftFlows, 1);
   fl->ref = 1;
-  char *prefix = g_strdup_printf("%s: cannot read the recording", job->path);
-  WeftQuery q;
-  weft_query_init(&q, db, err, sizeof err, prefix);
+  ReadCtx c = {data, fl};
   GError *error = NULL;
-  gboolean ok = read_all(&q, job, fl, cancel, &error);
-  weft_query_clear(&q);
-  sqlite3_close(db);
-  g_free(prefix);
-  if (ok) {
+  if (weft_session_read_file(c.job->path, read_ctx, &c, cancel, &error)) {
     g_task_return_pointer(task, fl, (GDestroyNotify)weft_flows_unref);
   } else {
     weft_flows_unref(fl);
@@ -337,11 +334,31 @@ char *weft_flow_set_caption(const WeftFlowSet *set) {
 /* The width class of a bundle of count flows: 1, 2-3, 4-15, 16-63, 64 or more. */
 static int width_class(guint count) { return count <= 1 ? 0 : count < 4 ? 1 : count < 16 ? 2 : count < 64 ? 3 : 4; }
 
-static void arrow_path(cairo_t *cr, double ax, double ay, double bx, double by, double head) {
+/* The arrow from a to b, the part of its line inside the box [lo, hi] x
+ * [top, bottom] only (zoomed in, a flow from long before the window starts
+ * millions of pixels to its left; a row scrolled away is far above or
+ * below: cairo would stroke all of it); its head if b is in. */
+static void arrow_path(cairo_t *cr, double ax, double ay, double bx, double by, double head, const double box[4]) {
   double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
   if (len < 1) return;
-  cairo_move_to(cr, ax, ay);
-  cairo_line_to(cr, bx, by);
+  /* Liang-Barsky: the parameters u0 < u1 of the segment inside the box */
+  double u0 = 0, u1 = 1, p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - box[0], box[1] - ax, ay - box[2], box[3] - ay};
+  for (int k = 0; k < 4; k++) {
+    if (p[k] == 0) {
+      if (q[k] < 0) return;
+      continue;
+    }
+    double u = q[k] / p[k];
+    if (p[k] < 0)
+      u0 = MAX(u0, u);
+    else
+      u1 = MIN(u1, u);
+  }
+  if (u0 >= u1) return;
+  double ca = ax + u0 * dx, cya = ay + u0 * dy, cb = ax + u1 * dx, cyb = ay + u1 * dy;
+  cairo_move_to(cr, ca, cya);
+  cairo_line_to(cr, cb, cyb);
+  if (u1 < 1) return;
   double h = MIN(head, len * 0.6), a = atan2(dy, dx);
   for (int side = -1; side <= 1; side += 2) {
     double t = a + G_PI - side * 28 * G_PI / 180;
@@ -351,8 +368,12 @@ static void arrow_path(cairo_t *cr, double ax, double ay, double bx, double by, 
 }
 
 void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of, guint n_threads,
-                     double x0, double t0, double npp) {
+                     double x0, int npx, double t0, double npp) {
   if (!set || !set->n_arrows || npp <= 0) return;
+  double x1, y1, x2, y2;
+  cairo_clip_extents(cr, &x1, &y1, &x2, &y2);
+  double box[4] = {MAX(x0, x1) - 16, MIN(x0 + npx, x2) + 16, y1 - 16, y2 + 16};
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   /* one path per (casing or colour, width, kind): a few strokes, not one per arrow; the kinds
@@ -382,7 +403,7 @@ void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal
           if ((guint)a->from_thread >= n_threads || (guint)a->to_thread >= n_threads) continue;
           double ya = y_of[a->from_thread], yb = y_of[a->to_thread];
           if (ya < 0 || yb < 0) continue;
-          arrow_path(cr, x0 + (a->from_ns - t0) / npp, ya, x0 + (a->to_ns - t0) / npp, yb, 6 + w);
+          arrow_path(cr, x0 + (a->from_ns - t0) / npp, ya, x0 + (a->to_ns - t0) / npp, yb, 6 + w, box);
           any = TRUE;
         }
         if (!any) continue;

@@ -142,29 +142,27 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftHighlight *hl, GC
   return ok;
 }
 
+typedef struct {
+  const ReadJob *job;
+  WeftHighlight *hl;
+} ReadCtx;
+
+static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
+  ReadCtx *c = data;
+  return read_all(q, c->job, c->hl, cancel, error);
+}
+
 static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
   ReadJob *job = data;
-  char err[PATH_MAX + 512] = "";
-  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
-  if (!db) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
-    return;
-  }
   WeftHighlight *hl = g_new0(WeftHighlight, 1);
   hl->ref = 1;
   hl->object_id = job->object_id;
   hl->n_threads = job->n_threads;
   hl->waits = g_new0(IvList, MAX(1, job->n_threads));
   hl->holds = g_new0(IvList, MAX(1, job->n_threads));
-  char *prefix = g_strdup_printf("%s: cannot read the recording", job->path);
-  WeftQuery q;
-  weft_query_init(&q, db, err, sizeof err, prefix);
+  ReadCtx c = {job, hl};
   GError *error = NULL;
-  gboolean ok = read_all(&q, job, hl, cancel, &error);
-  weft_query_clear(&q);
-  sqlite3_close(db);
-  g_free(prefix);
-  if (ok) {
+  if (weft_session_read_file(job->path, read_ctx, &c, cancel, &error)) {
     g_task_return_pointer(task, hl, (GDestroyNotify)weft_highlight_unref);
   } else {
     weft_highlight_unref(hl);

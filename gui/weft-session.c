@@ -688,6 +688,24 @@ const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
   return buf;
 }
 
+gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
+                                GError **error) {
+  char err[PATH_MAX + 512] = "";
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  if (!db) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
+    return FALSE;
+  }
+  char *prefix = g_strdup_printf("%s: cannot read the recording", path);
+  WeftQuery q;
+  weft_query_init(&q, db, err, sizeof err, prefix);
+  gboolean ok = read(&q, data, cancel, error);
+  weft_query_clear(&q);
+  sqlite3_close(db);
+  g_free(prefix);
+  return ok;
+}
+
 GHashTable *weft_session_copy_index(WeftSession *self) {
   GHashTable *copy = g_hash_table_new(NULL, NULL);
   GHashTableIter it;

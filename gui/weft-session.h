@@ -13,6 +13,7 @@
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <stdint.h>
 
@@ -203,6 +204,12 @@ int weft_session_objects(WeftSession *self, GArray *out);
 int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
+/* Read a recording on a worker thread (a GTask's): open path with a
+ * connection of its own, call read with a query whose errors name the file,
+ * close. FALSE with error set if it cannot be opened or read fails. */
+typedef gboolean (*WeftReadFunc)(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error);
+gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
+                                GError **error);
 /* A copy of the session's map of utid -> thread index + 1 (for a worker). */
 GHashTable *weft_session_copy_index(WeftSession *self);
 /* Index of the thread with this utid, or -1. */

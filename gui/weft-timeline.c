@@ -1325,7 +1325,7 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width)
     g_autofree double *y_of = g_new(double, MAX(nt, 1));
     thread_rows(self, NULL, y_of);
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, ROWS_TOP, npx, rh));
-    weft_flows_draw(cr, set, self->pal, y_of, nt, x0, self->t0, ns_per_px(self));
+    weft_flows_draw(cr, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
     cairo_destroy(cr);
   }
   g_clear_pointer(&self->flow_caption, g_free);

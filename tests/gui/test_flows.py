@@ -7,7 +7,7 @@
 # and the bundled example (hand-offs on two locks, a barrier, creates and joins), shown with flows:
 # - never dropped silently: fitted, every flow of the recording is counted in the window, every one
 #   is in some arrow, and the caption drawn on the timeline says so ("17,882 hand-offs"), in --dump;
-# - denser than the pixels they are bundled into at most an arrow per 4 px, and the arrows cover the
+# - denser than the pixels they are bundled into at most an arrow per 8 px, and the arrows cover the
 #   whole run: the hand-off colour is drawn in each tenth of the window that has hand-offs (the old
 #   4,000-arrow budget was spent in the first part of the run);
 # - filtered by kind (flows-handoff hides the hand-offs: "0 of N" is not said, the others stay) and by
@@ -81,8 +81,8 @@ def check_hot(args, tmp, db):
     ok(("%s hand-offs" % format(n, ",")) in (d.get("flow_caption") or "") and d["flows"] == sum(want.values()),
        "the caption says how many hand-offs the window has", d.get("flow_caption"))
     npx = W - 200 - 16
-    ok(0 < d.get("flow_arrows", 0) <= max(64, npx // 4) and d.get("flow_bundle_px", 0) >= 12,
-       "bundled: at most an arrow per 4 px", (d.get("flow_arrows"), d.get("flow_bundle_px")))
+    ok(0 < d.get("flow_arrows", 0) <= max(64, npx // 8) and d.get("flow_bundle_px", 0) >= 12,
+       "bundled: at most an arrow per 8 px", (d.get("flow_arrows"), d.get("flow_bundle_px")))
     # the hand-off colour in every tenth of the window that has hand-offs
     out = os.path.join(tmp, "hot.png")
     p = gui(args, tmp, db, ["--screenshot", out, "--actions", "flows"])
