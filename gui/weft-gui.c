@@ -62,16 +62,24 @@ static void usage(FILE *f) {
              "                        locks\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down side-panel\n"
+             "                        page-up page-down side-panel; flows-KIND shows or hides a kind of\n"
+             "                        flow (handoff wakeup barrier sem-post create join fork exec wait\n"
+             "                        pipe), flows-all flows-object flows-thread: all flows, or only\n"
+             "                        those of the highlighted object or thread\n"
              "  --click X,Y           then click the timeline at X,Y (pixels from its top left corner)\n"
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
-             "  --bench               time the first frame and scripted zooms and pans, print JSON\n");
+             "  --bench               time the first frame and scripted zooms and pans, print JSON (after\n"
+             "                        --lock and --actions)\n");
 }
 
-static const char *const known_actions[] = {"zoom-in",        "zoom-out",        "pan-left",  "pan-right",    "fit",
-                                            "zoom-selection", "clear-selection", "flows",     "collapse-all", "row-up",
-                                            "row-down",       "page-up",         "page-down", "side-panel",   NULL};
+static const char *const known_actions[] = {"zoom-in",       "zoom-out",       "pan-left",        "pan-right",
+                                            "fit",           "zoom-selection", "clear-selection", "flows",
+                                            "collapse-all",  "row-up",         "row-down",        "page-up",
+                                            "page-down",     "side-panel",     "flows-handoff",   "flows-wakeup",
+                                            "flows-barrier", "flows-sem-post", "flows-create",    "flows-join",
+                                            "flows-fork",    "flows-exec",     "flows-wait",      "flows-pipe",
+                                            "flows-all",     "flows-object",   "flows-thread",    NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -205,28 +213,29 @@ typedef struct {
   WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
 } Shot;
 
-/* Render w as the next frame would show it and write it as a PNG to out
- * (whose write errors its commit tells). */
-static gboolean render_png(GtkWidget *w, FILE *out) {
+/* Render w as its last frame showed it and write it as a PNG to out
+ * (whose write errors its commit tells). 1 when written, 0 if it cannot
+ * be, -1 if w has no frame now (a redraw was queued since: try again). */
+static int render_png(GtkWidget *w, FILE *out) {
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *paintable = gtk_widget_paintable_new(w);
   GtkSnapshot *snapshot = gtk_snapshot_new();
   gdk_paintable_snapshot(paintable, snapshot, width, height);
   GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
   g_object_unref(paintable);
-  if (!node) return FALSE;
+  if (!node) return -1;
   GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *texture =
       gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
   gsk_render_node_unref(node);
   GBytes *png = texture ? gdk_texture_save_to_png_bytes(texture) : NULL;
   g_clear_object(&texture);
-  if (!png) return FALSE;
+  if (!png) return 0;
   gsize n;
   const void *data = g_bytes_get_data(png, &n);
   fwrite(data, 1, n, out);
   g_bytes_unref(png);
-  return TRUE;
+  return 1;
 }
 
 /* "cpu": each thread's running time split as the rows draw it (on a CPU,
@@ -243,6 +252,22 @@ static void write_cpu_split(WeftSession *session, GString *out) {
                            i ? ", " : "", weft_session_get_thread(session, i)->utid, v[0], v[1], v[2], v[3]);
   }
   g_string_append(out, "]");
+}
+
+/* "flow_kinds": per kind with flows in the window, how many and how many
+ * are shown; the arrows, their bundle width and the caption drawn. */
+static void write_flows(WeftTimeline *tl, GString *out) {
+  const WeftFlowSet *set = weft_timeline_get_flow_set(tl);
+  g_string_append(out, ",\n\"flow_kinds\": {");
+  for (int k = 0, n = 0; set && k < WEFT_FLOW_COUNT; k++) {
+    if (!set->total[k]) continue;
+    g_string_append_printf(out, "%s\"%s\": {\"in_window\": %u, \"shown\": %u}", n++ ? ", " : "",
+                           k ? weft_flow_name(k) : "unknown", set->total[k], set->shown[k]);
+  }
+  g_string_append_printf(out,
+                         "},\n\"flow_arrows\": %u, \"flow_bundle_px\": %g, \"flow_caption\": ", set ? set->n_arrows : 0,
+                         set ? set->bundle_px : 0);
+  weft_json_append(out, weft_timeline_get_flow_caption(tl));
 }
 
 static void write_dump(Shot *s) {
@@ -262,6 +287,7 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  write_flows(tl, out);
   write_cpu_split(weft_timeline_get_session(tl), out);
   static const char *const marks[] = {"null", "\"serial\"", "\"runnable\""};
   g_string_append_printf(out, ",\n\"mark\": %s, \"marked_ns\": %" G_GINT64_FORMAT, marks[weft_timeline_get_mark(tl)],
@@ -275,6 +301,8 @@ static void write_dump(Shot *s) {
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
+  g_string_append(out, ",\n\"rows\": ");
+  weft_timeline_write_rows_json(tl, out);
   g_string_append(out, ",\n\"layout\": ");
   weft_window_write_layout_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");
@@ -359,7 +387,12 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
   }
   if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
   s->status = 0;
-  if (s->png.f && !render_png(s->target, s->png.f)) {
+  int drawn = s->png.f ? render_png(s->target, s->png.f) : 1;
+  if (drawn < 0) { /* something arrived after the last frame (a fold): the next one */
+    s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  if (!drawn) {
     fprintf(stderr, "weft-gui: %s: cannot render the PNG\n", s->o->screenshot);
     s->status = 1;
   }
@@ -477,6 +510,16 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
     while (!weft_timeline_highlight_is_ready(tl) && g_get_monotonic_time() < deadline)
       g_main_context_iteration(NULL, TRUE);
     highlight_ms = (double)(g_get_monotonic_time() - t_hl) / 1000.0;
+  }
+  /* --actions (flows, say): run before the scripted frames, their reads done */
+  for (char **a = o->actions; a && *a; a++) {
+    char *name = g_strconcat(!strcmp(*a, "side-panel") ? "win." : "timeline.", *a, NULL);
+    gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
+    g_free(name);
+  }
+  while (o->actions && weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) {
+    weft_timeline_request(tl);
+    g_main_context_iteration(NULL, TRUE);
   }
   guint reads0 = weft_session_get_n_reads(session);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));

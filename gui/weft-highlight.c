@@ -43,7 +43,7 @@ typedef struct {
   char *path;
   int64_t object_id;
   guint n_threads;
-  GHashTable *index; /* utid -> thread index + 1, a copy of the session's */
+  GHashTable *index; /* utid -> thread index + 1 (weft_session_copy_index) */
 } ReadJob;
 
 static void read_job_free(ReadJob *j) {
@@ -142,29 +142,27 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftHighlight *hl, GC
   return ok;
 }
 
+typedef struct {
+  const ReadJob *job;
+  WeftHighlight *hl;
+} ReadCtx;
+
+static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
+  ReadCtx *c = data;
+  return read_all(q, c->job, c->hl, cancel, error);
+}
+
 static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
   ReadJob *job = data;
-  char err[PATH_MAX + 512] = "";
-  sqlite3 *db = weft_db_open(job->path, 0, err, sizeof err);
-  if (!db) {
-    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
-    return;
-  }
   WeftHighlight *hl = g_new0(WeftHighlight, 1);
   hl->ref = 1;
   hl->object_id = job->object_id;
   hl->n_threads = job->n_threads;
   hl->waits = g_new0(IvList, MAX(1, job->n_threads));
   hl->holds = g_new0(IvList, MAX(1, job->n_threads));
-  char *prefix = g_strdup_printf("%s: cannot read the recording", job->path);
-  WeftQuery q;
-  weft_query_init(&q, db, err, sizeof err, prefix);
+  ReadCtx c = {job, hl};
   GError *error = NULL;
-  gboolean ok = read_all(&q, job, hl, cancel, &error);
-  weft_query_clear(&q);
-  sqlite3_close(db);
-  g_free(prefix);
-  if (ok) {
+  if (weft_session_read_file(job->path, read_ctx, &c, cancel, &error)) {
     g_task_return_pointer(task, hl, (GDestroyNotify)weft_highlight_unref);
   } else {
     weft_highlight_unref(hl);
@@ -178,10 +176,7 @@ void weft_highlight_read_async(WeftSession *session, int64_t object_id, GCancell
   job->path = g_strdup(weft_session_get_path(session));
   job->object_id = object_id;
   job->n_threads = weft_session_get_n_threads(session);
-  job->index = g_hash_table_new(NULL, NULL);
-  for (guint i = 0; i < job->n_threads; i++)
-    g_hash_table_insert(job->index, GSIZE_TO_POINTER((gsize)weft_session_get_thread(session, i)->utid),
-                        GUINT_TO_POINTER(i + 1));
+  job->index = weft_session_copy_index(session);
   GTask *task = g_task_new(NULL, cancellable, callback, data);
   g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
   g_task_run_in_thread(task, read_thread);

@@ -442,7 +442,7 @@ int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx
 
 int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, double npp, int npx, WeftPixel *out) {
   WeftSession *self = reader->session;
-  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0, 0, 0, 0, 0};
+  for (int p = 0; p < npx; p++) out[p] = (WeftPixel){WEFT_PIXEL_NONE, WEFT_PIXEL_NONE, 0, 0, 0, 0, 0, 0, 0};
   const WeftSessionThread *t = weft_session_get_thread(self, i);
   if (!t || npx <= 0 || npp <= 0) return t ? 0 : -1;
   double t1 = t0 + npp * npx;
@@ -498,14 +498,17 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
   for (int p = 0; p < npx && rc == 0; p++) {
     const double *a = acc + (size_t)p * WEFT_ST_COUNT;
     int best = -1, best_wait = -1, n = 0;
+    double alive = 0;
     for (int s = 0; s < WEFT_ST_COUNT; s++) {
       if (a[s] <= 0) continue;
       n++;
+      alive += a[s];
       if (best < 0 || a[s] > a[best]) best = s;
       if (s != WEFT_ST_RUNNING && (best_wait < 0 || a[s] > a[best_wait])) best_wait = s;
     }
     if (best < 0) continue;
     out[p].running = (float)CLAMP(a[WEFT_ST_RUNNING] / npp, 0, 1);
+    out[p].alive = (float)CLAMP(alive / npp, 0, 1);
     out[p].state = (guint8)best;
     out[p].nstates = (guint8)n;
     if (best == WEFT_ST_RUNNING && best_wait >= 0) out[p].mark = (guint8)best_wait;
@@ -683,6 +686,33 @@ const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
   int decimals = CLAMP(MAX(shown, needed), 0, (int)lround(log10(u[i].scale)));
   g_snprintf(buf, len, "%s%.*f %s", t < 0 ? "-" : "", decimals, x, u[i].unit);
   return buf;
+}
+
+gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
+                                GError **error) {
+  char err[PATH_MAX + 512] = "";
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  if (!db) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
+    return FALSE;
+  }
+  char *prefix = g_strdup_printf("%s: cannot read the recording", path);
+  WeftQuery q;
+  weft_query_init(&q, db, err, sizeof err, prefix);
+  gboolean ok = read(&q, data, cancel, error);
+  weft_query_clear(&q);
+  sqlite3_close(db);
+  g_free(prefix);
+  return ok;
+}
+
+GHashTable *weft_session_copy_index(WeftSession *self) {
+  GHashTable *copy = g_hash_table_new(NULL, NULL);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, self->utid_index);
+  while (g_hash_table_iter_next(&it, &k, &v)) g_hash_table_insert(copy, k, v);
+  return copy;
 }
 
 int weft_session_thread_index(WeftSession *self, int64_t utid) {

@@ -13,6 +13,7 @@
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ typedef struct {
   float runnable;  /* ... runnable, waiting for a CPU */
   float offcpu;    /* ... off a CPU outside any recorded wait */
   float estimated; /* the fraction of `running` whose split is known only in total (0..1) */
+  float alive;     /* the fraction of the pixel's time in some state (alive - running: waiting) */
 } WeftPixel;
 
 /* One pixel column of one lock lane, folded from every lock hold that
@@ -202,6 +204,14 @@ int weft_session_objects(WeftSession *self, GArray *out);
 int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
+/* Read a recording on a worker thread (a GTask's): open path with a
+ * connection of its own, call read with a query whose errors name the file,
+ * close. FALSE with error set if it cannot be opened or read fails. */
+typedef gboolean (*WeftReadFunc)(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error);
+gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
+                                GError **error);
+/* A copy of the session's map of utid -> thread index + 1 (for a worker). */
+GHashTable *weft_session_copy_index(WeftSession *self);
 /* Index of the thread with this utid, or -1. */
 int weft_session_thread_index(WeftSession *self, int64_t utid);
 /* Index of the lock lane of object_id, or -1. */

@@ -37,7 +37,10 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-flows.h"
+#include "weft-fold.h"
 #include "weft-highlight.h"
+#include "weft-palette.h"
 
 #define LABEL_W_MIN   200 /* the label column: at least, */
 #define LABEL_W_MAX   360 /* at most (longer thread names are cut) */
@@ -61,9 +64,8 @@
 #define MARK_H        5  /* a wait folded into a running column */
 #define ZOOM_STEP     1.25
 #define MIN_WINDOW_NS 50.0
-#define HL_H          3    /* the strip over a highlighted wait or hold */
-#define CLICK_SLOP    3    /* a drag shorter than this (px) is a click */
-#define FLOW_BUDGET   4000 /* flow arrows drawn at most per frame */
+#define HL_H          3 /* the strip over a highlighted wait or hold */
+#define CLICK_SLOP    3 /* a drag shorter than this (px) is a click */
 
 typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
 
@@ -81,12 +83,15 @@ typedef struct {
   guint index; /* process, thread or lock index in the session */
   int y;       /* top, in content coordinates (0 = first row) */
   int h;
+  /* a collapsed process: the threads folded into its row, of n_procs processes (weft-fold.h) */
+  guint t_first, t_count, n_procs;
 } Entry;
 
 struct _WeftTimeline {
   GtkWidget parent_instance;
   WeftSession *session;
-  GArray *entries; /* Entry */
+  const WeftPalette *pal; /* the theme's colours (weft-palette.h) */
+  GArray *entries;        /* Entry */
   int content_h;
   double scroll_y;
 
@@ -117,9 +122,9 @@ struct _WeftTimeline {
   double drag_x, drag_y;
   int drag_mode; /* DragMode */
 
-  gboolean *collapsed; /* per process */
-  int label_w;         /* the label column's width: the longest thread label, within LABEL_W_MIN..MAX */
-  double scroll_to;    /* at the first frame with a height: scroll to this y (the program), or < 0 */
+  guint8 *fold;     /* per process: WeftFold */
+  int label_w;      /* the label column's width: the longest thread label, within LABEL_W_MIN..MAX */
+  double scroll_to; /* at the first frame with a height: scroll to this y (the program), or < 0 */
 
   /* the selected time range */
   gboolean has_sel;
@@ -144,10 +149,16 @@ struct _WeftTimeline {
   gboolean hl_loading;
   guint hl_gen; /* of hl: strips folded from another are dropped */
 
-  /* flow arrows */
+  /* flow arrows: every flow read once on a worker (flows NULL until then),
+   * bundled for the window by the fold worker (its item, ITEM_FLOWS) */
   gboolean show_flows;
-  GArray *flows; /* WeftFlow for the cached window, or NULL */
-  guint flows_dropped;
+  WeftFlows *flows;
+  GCancellable *flows_cancel;
+  gboolean flows_loading;
+  guint flow_kinds; /* bit k: WeftFlowKind k shown */
+  WeftFlowScope flow_scope;
+  guint flow_gen;     /* of the filter and rows: arrows of another are dropped */
+  char *flow_caption; /* what the drawn set shows (weft_flow_set_caption), or NULL */
 
   /* the overview: running sum over the whole recording, per pixel */
   double *overview;
@@ -166,70 +177,10 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, N_PROPS };
+enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, PROP_FLOW_KINDS, PROP_FLOW_SCOPE, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(WeftTimeline, weft_timeline, GTK_TYPE_WIDGET)
-
-/* Okabe-Ito (colour-blind safe) for the common states; greys and light tints
- * for the rarer ones. Index = WeftState. */
-static const GdkRGBA state_colors[WEFT_ST_COUNT] = {
-    [WEFT_ST_RUNNING] = {0x00 / 255., 0x9e / 255., 0x73 / 255., 1},      /* bluish green */
-    [WEFT_ST_LOCK_WAIT] = {0xd5 / 255., 0x5e / 255., 0x00 / 255., 1},    /* vermillion */
-    [WEFT_ST_RWLOCK_WAIT] = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1},  /* orange */
-    [WEFT_ST_SPIN_WAIT] = {0xcc / 255., 0x79 / 255., 0xa7 / 255., 1},    /* reddish purple */
-    [WEFT_ST_COND_WAIT] = {0x00 / 255., 0x72 / 255., 0xb2 / 255., 1},    /* blue */
-    [WEFT_ST_BARRIER_WAIT] = {0x56 / 255., 0xb4 / 255., 0xe9 / 255., 1}, /* sky blue */
-    [WEFT_ST_SEM_WAIT] = {0xf0 / 255., 0xe4 / 255., 0x42 / 255., 1},     /* yellow */
-    [WEFT_ST_JOIN_WAIT] = {0x99 / 255., 0x99 / 255., 0x99 / 255., 1},    /* grey */
-    [WEFT_ST_CHILD_WAIT] = {0x66 / 255., 0x66 / 255., 0x66 / 255., 1},   /* dark grey */
-    [WEFT_ST_IO_WAIT] = {0xa6 / 255., 0xd8 / 255., 0xf5 / 255., 1},      /* light blue */
-    [WEFT_ST_SLEEP] = {0xd4 / 255., 0xd4 / 255., 0xd4 / 255., 1},        /* light grey */
-    [WEFT_ST_GIL_WAIT] = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1},     /* black */
-};
-/* The running state's time splits (weft-cpu.h): on a CPU is the running
- * colour; runnable a pale tint of it; off a CPU outside a recorded wait a
- * brown no state uses. */
-static const GdkRGBA runnable_color = {0xa0 / 255., 0xdc / 255., 0xc8 / 255., 1};
-static const GdkRGBA offcpu_color = {0x9e / 255., 0x7b / 255., 0x4f / 255., 1};
-static const GdkRGBA bg_color = {0xfc / 255., 0xfc / 255., 0xfc / 255., 1};
-static const GdkRGBA row_alt_color = {0xf2 / 255., 0xf3 / 255., 0xf5 / 255., 1};
-static const GdkRGBA proc_color = {0xdd / 255., 0xe1 / 255., 0xe6 / 255., 1};
-static const GdkRGBA chrome_color = {0xee / 255., 0xef / 255., 0xf1 / 255., 1};
-static const GdkRGBA line_color = {0xc4 / 255., 0xc8 / 255., 0xcc / 255., 1};
-static const GdkRGBA grid_color = {0xe4 / 255., 0xe6 / 255., 0xe9 / 255., 1};
-static const GdkRGBA text_color = {0x1e / 255., 0x22 / 255., 0x26 / 255., 1};
-static const GdkRGBA dim_text_color = {0x5a / 255., 0x60 / 255., 0x66 / 255., 1};
-static const GdkRGBA track_bg_color = {0xe6 / 255., 0xf2 / 255., 0xee / 255., 1};
-static const GdkRGBA lane_bg_color = {0xf7 / 255., 0xf4 / 255., 0xec / 255., 1};
-static const GdkRGBA merged_color = {0x30 / 255., 0x30 / 255., 0x30 / 255., 1};
-static const GdkRGBA overview_bg_color = {0xe8 / 255., 0xea / 255., 0xee / 255., 1};
-static const GdkRGBA overview_fill_color = {0x8a / 255., 0x94 / 255., 0xa3 / 255., 1};
-static const GdkRGBA window_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 1};
-static const GdkRGBA window_fill_color = {0x1c / 255., 0x71 / 255., 0xd8 / 255., 0.12f};
-static const GdkRGBA sel_fill_color = {0x35 / 255., 0x84 / 255., 0xe4 / 255., 0.16f};
-static const GdkRGBA sel_edge_color = {0x1a / 255., 0x5f / 255., 0xb4 / 255., 1};
-static const GdkRGBA hl_wait_color = {0x2e / 255., 0x34 / 255., 0x36 / 255., 1};
-static const GdkRGBA hl_hold_color = {0x6a / 255., 0x00 / 255., 0x8a / 255., 1};
-static const GdkRGBA mark_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 1};
-static const GdkRGBA mark_fill_color = {0xe6 / 255., 0x9f / 255., 0x00 / 255., 0.14f};
-static const GdkRGBA hl_row_color = {0xd6 / 255., 0xe6 / 255., 0xfa / 255., 1};
-static const GdkRGBA span_outline_color = {0x00 / 255., 0x00 / 255., 0x00 / 255., 1};
-static const GdkRGBA span_inner_color = {1, 1, 1, 1};
-/* flow arrows by WeftFlowKind */
-static const GdkRGBA flow_colors[WEFT_FLOW_COUNT] = {
-    [0] = {0.3f, 0.3f, 0.3f, 1},
-    [WEFT_FLOW_LOCK_HANDOFF] = {0xa0 / 255., 0x20 / 255., 0x00 / 255., 1},
-    [WEFT_FLOW_WAKEUP] = {0x00 / 255., 0x4a / 255., 0x80 / 255., 1},
-    [WEFT_FLOW_BARRIER] = {0x1f / 255., 0x6f / 255., 0x9f / 255., 1},
-    [WEFT_FLOW_SEM_POST] = {0x8a / 255., 0x7a / 255., 0x00 / 255., 1},
-    [WEFT_FLOW_CREATE] = {0x20 / 255., 0x20 / 255., 0x20 / 255., 1},
-    [WEFT_FLOW_JOIN] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-    [WEFT_FLOW_FORK] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-    [WEFT_FLOW_EXEC] = {0x6a / 255., 0x3d / 255., 0x9a / 255., 1},
-    [WEFT_FLOW_WAIT] = {0x50 / 255., 0x50 / 255., 0x50 / 255., 1},
-    [WEFT_FLOW_PIPE] = {0x00 / 255., 0x72 / 255., 0x72 / 255., 1},
-};
 
 /* A distinct hue per thread (golden-ratio steps around the wheel), medium
  * saturation and value so that it reads on the light background and differs
@@ -260,10 +211,7 @@ static int rows_h(WeftTimeline *self) { return MAX(0, gtk_widget_get_height(GTK_
 
 /* The window or the width changed: the folds are requested again at the
  * next frame (ensure_cache). */
-static void invalidate(WeftTimeline *self) {
-  g_clear_pointer(&self->flows, g_array_unref);
-  gtk_widget_queue_draw(GTK_WIDGET(self));
-}
+static void invalidate(WeftTimeline *self) { gtk_widget_queue_draw(GTK_WIDGET(self)); }
 
 static void clamp_scroll(WeftTimeline *self) {
   double max = MAX(0, self->content_h - rows_h(self));
@@ -314,31 +262,42 @@ static void pan_by(WeftTimeline *self, double frac) {
   set_window(self, self->t0 + d, self->t1 + d);
 }
 
+static void forget_flows(WeftTimeline *self);
+
+static guint n_threads(WeftTimeline *self);
+
+/* The rows: each process's header, then (open) its threads and lock lanes;
+ * a collapsed process's header summarises its threads, and a folded tree's
+ * those of its subtree too, whose processes get no row. */
 static void rebuild_entries(WeftTimeline *self) {
   g_array_set_size(self->entries, 0);
   int y = 0;
-  if (self->session) {
-    for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
-      const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
-      Entry e = {ENTRY_PROCESS, p, y, PROC_H};
-      g_array_append_val(self->entries, e);
-      y += PROC_H;
-      if (self->collapsed && self->collapsed[p]) continue;
-      for (guint t = 0; t < pr->n_threads; t++) {
-        Entry te = {ENTRY_THREAD, pr->first_thread + t, y, ROW_H};
-        g_array_append_val(self->entries, te);
-        y += ROW_H;
-      }
-      for (guint l = 0; l < pr->n_locks; l++) {
-        Entry le = {ENTRY_LOCK, pr->first_lock + l, y, ROW_H};
-        g_array_append_val(self->entries, le);
-        y += ROW_H;
-      }
+  guint np = self->session ? weft_session_get_n_processes(self->session) : 0;
+  for (guint p = 0, next; p < np; p = next) {
+    const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
+    WeftFold f = self->fold ? self->fold[p] : WEFT_FOLD_OPEN;
+    guint end = f == WEFT_FOLD_TREE ? weft_fold_subtree_end(self->session, p) : p + 1;
+    guint t_end = end < np ? weft_session_get_process(self->session, end)->first_thread : n_threads(self);
+    next = f == WEFT_FOLD_TREE ? end : p + 1;
+    Entry e = {ENTRY_PROCESS, p, y, PROC_H, pr->first_thread, 0, end - p};
+    if (f != WEFT_FOLD_OPEN) e.t_count = f == WEFT_FOLD_TREE ? t_end - pr->first_thread : pr->n_threads;
+    g_array_append_val(self->entries, e);
+    y += PROC_H;
+    if (f != WEFT_FOLD_OPEN) continue;
+    for (guint t = 0; t < pr->n_threads; t++) {
+      Entry te = {ENTRY_THREAD, pr->first_thread + t, y, ROW_H, 0, 0, 0};
+      g_array_append_val(self->entries, te);
+      y += ROW_H;
+    }
+    for (guint l = 0; l < pr->n_locks; l++) {
+      Entry le = {ENTRY_LOCK, pr->first_lock + l, y, ROW_H, 0, 0, 0};
+      g_array_append_val(self->entries, le);
+      y += ROW_H;
     }
   }
   self->content_h = y;
   clamp_scroll(self);
-  g_clear_pointer(&self->flows, g_array_unref);
+  forget_flows(self); /* their ends are on other rows */
 }
 
 /* ---- folding on a worker thread ----
@@ -364,25 +323,39 @@ typedef struct {
   guint *items;      /* item index (ItemKind) */
   WeftHighlight *hl; /* for highlight strips: a reference, or NULL */
   guint hl_gen;
+  WeftFlows *flows;       /* for the arrows: a reference, or NULL */
+  WeftFlowFilter *filter; /* with flows */
+  guint flow_gen;
 } FoldJob;
 
 typedef struct {
   guint gen;
   guint item;
-  guint hl_gen;
+  guint hl_gen, flow_gen;
   gpointer px;
 } FoldResult;
 
 /* What item i of the cache is: a thread's row (i < n_threads), a lock's
- * lane, or the highlight strips of thread i - n_threads - n_locks. */
-typedef enum { ITEM_THREAD, ITEM_LOCK, ITEM_HIGHLIGHT } ItemKind;
+ * lane, the highlight strips of thread i - n_threads - n_locks, or (the
+ * last) the flow arrows of the window (a WeftFlowSet). */
+typedef enum { ITEM_THREAD, ITEM_LOCK, ITEM_HIGHLIGHT, ITEM_FLOWS } ItemKind;
 
 static ItemKind item_kind(guint i, guint n_threads, guint n_locks) {
-  return i < n_threads ? ITEM_THREAD : i < n_threads + n_locks ? ITEM_LOCK : ITEM_HIGHLIGHT;
+  return i < n_threads                 ? ITEM_THREAD
+         : i < n_threads + n_locks     ? ITEM_LOCK
+         : i < 2 * n_threads + n_locks ? ITEM_HIGHLIGHT
+                                       : ITEM_FLOWS;
 }
 
-/* Fold item i with reader (the worker's or the session's own), or from hl. */
-static gpointer fold_item(WeftSessionReader *reader, WeftSession *session, const WeftHighlight *hl, guint i, double t0,
+/* What a fold needs besides the session: the highlight, the flows and their filter. */
+typedef struct {
+  const WeftHighlight *hl;
+  const WeftFlows *flows;
+  const WeftFlowFilter *filter;
+} FoldCtx;
+
+/* Fold item i with reader (the worker's or the session's own), or from ctx. */
+static gpointer fold_item(WeftSessionReader *reader, WeftSession *session, const FoldCtx *ctx, guint i, double t0,
                           double npp, int npx) {
   guint nt = weft_session_get_n_threads(session), nl = weft_session_get_n_locks(session);
   switch (item_kind(i, nt, nl)) {
@@ -402,11 +375,12 @@ static gpointer fold_item(WeftSessionReader *reader, WeftSession *session, const
         weft_session_fold_lock(session, i - nt, t0, npp, npx, px);
       return px;
     }
-    default: {
+    case ITEM_HIGHLIGHT: {
       guint8 *px = g_new(guint8, npx);
-      weft_highlight_fold(hl, i - nt - nl, t0, npp, npx, px);
+      weft_highlight_fold(ctx->hl, i - nt - nl, t0, npp, npx, px);
       return px;
     }
+    default: return weft_flows_select(ctx->flows, ctx->filter, t0, npp, npx);
   }
 }
 
@@ -429,6 +403,8 @@ struct _FoldWorker {
 static void fold_job_free(FoldJob *j) {
   g_free(j->items);
   if (j->hl) weft_highlight_unref(j->hl);
+  if (j->flows) weft_flows_unref(j->flows);
+  weft_flow_filter_free(j->filter);
   g_free(j);
 }
 
@@ -466,7 +442,9 @@ static gpointer worker_main(gpointer data) {
       r->gen = job->gen;
       r->item = item;
       r->hl_gen = job->hl_gen;
-      r->px = fold_item(w->reader, w->session, job->hl, item, job->t0, job->npp, job->npx);
+      r->flow_gen = job->flow_gen;
+      FoldCtx ctx = {job->hl, job->flows, job->filter};
+      r->px = fold_item(w->reader, w->session, &ctx, item, job->t0, job->npp, job->npx);
       g_async_queue_push(w->results, r);
       if (g_atomic_int_compare_and_exchange(&w->idle_pending, 0, 1)) {
         g_atomic_int_inc(&w->ref);
@@ -521,6 +499,8 @@ static guint n_locks(WeftTimeline *self) { return weft_session_get_n_locks(self-
 static ItemKind kind_of(WeftTimeline *self, guint i) { return item_kind(i, n_threads(self), n_locks(self)); }
 /* The item of thread i's highlight strips. */
 static guint hl_item(WeftTimeline *self, guint i) { return n_threads(self) + n_locks(self) + i; }
+/* The item of the flow arrows. */
+static guint flow_item(WeftTimeline *self) { return 2 * n_threads(self) + n_locks(self); }
 
 /* Apply the results that are there; TRUE if any was of the current window.
  * Every result of the current window was counted in pending once; a strip
@@ -532,7 +512,9 @@ static gboolean apply_results(WeftTimeline *self) {
   while (w && (r = g_async_queue_try_pop(w->results))) {
     if (r->gen == self->gen && self->rows && r->item < self->n_items) {
       if (self->pending > 0) self->pending--;
-      gboolean stale = kind_of(self, r->item) == ITEM_HIGHLIGHT && r->hl_gen != self->hl_gen;
+      ItemKind kind = kind_of(self, r->item);
+      gboolean stale = (kind == ITEM_HIGHLIGHT && r->hl_gen != self->hl_gen) ||
+                       (kind == ITEM_FLOWS && r->flow_gen != self->flow_gen);
       if (!stale && self->requested[r->item] && !self->rows[r->item]) {
         self->rows[r->item] = r->px;
         r->px = NULL;
@@ -567,7 +549,7 @@ static void free_cache(WeftTimeline *self) {
  * changed (the folds of the old window become the prev of their items). */
 static void ensure_cache(WeftTimeline *self) {
   int npx = timeline_npx(self);
-  guint n = 2 * n_threads(self) + n_locks(self);
+  guint n = 2 * n_threads(self) + n_locks(self) + 1;
   if (!self->rows || self->n_items != n) {
     free_cache(self);
     self->n_items = n;
@@ -594,11 +576,17 @@ static void ensure_cache(WeftTimeline *self) {
   if (self->worker) g_atomic_int_set(&self->worker->latest_gen, (gint)self->gen);
 }
 
+static WeftFlowFilter *flow_filter(WeftTimeline *self);
+static void read_flows(WeftTimeline *self);
+
 /* Fold item i now, on the GTK thread. */
 static void fold_now(WeftTimeline *self, guint i) {
   int npx = self->cache_npx;
   double npp = (self->cache_t1 - self->cache_t0) / npx;
-  self->rows[i] = fold_item(NULL, self->session, self->hl, i, self->cache_t0, npp, npx);
+  WeftFlowFilter *filter = kind_of(self, i) == ITEM_FLOWS ? flow_filter(self) : NULL;
+  FoldCtx ctx = {self->hl, self->flows, filter};
+  self->rows[i] = fold_item(NULL, self->session, &ctx, i, self->cache_t0, npp, npx);
+  weft_flow_filter_free(filter);
 }
 
 /* Forget the highlight strips (another object, or none): folded, asked for
@@ -629,12 +617,17 @@ static void request(WeftTimeline *self, const guint *items, guint n) {
       job->gen = self->gen;
       job->hl = self->hl ? weft_highlight_ref(self->hl) : NULL;
       job->hl_gen = self->hl_gen;
+      job->flow_gen = self->flow_gen;
       job->t0 = self->cache_t0;
       job->npx = self->cache_npx;
       job->npp = (self->cache_t1 - self->cache_t0) / job->npx;
       job->items = g_new(guint, n);
     }
     job->items[job->n++] = i;
+    if (kind_of(self, i) == ITEM_FLOWS && !job->filter) {
+      job->flows = weft_flows_ref(self->flows);
+      job->filter = flow_filter(self);
+    }
     self->pending++;
   }
   if (!job) return;
@@ -666,6 +659,7 @@ static void request_frame(WeftTimeline *self) {
         items[n++] = hl_item(self, e->index);
     }
   }
+  if (self->show_flows && self->flows) items[n++] = flow_item(self);
   for (guint i = 0; i < nt; i++) items[n++] = i;
   request(self, items, n);
 }
@@ -745,7 +739,7 @@ static void fill_lane(WeftTimeline *self, Canvas *cv, guint i, int y) {
   if (!px) return;
   int bh = ROW_H - 2 * BAR_INSET;
   guint32 *top = g_new(guint32, cv->w), *body = g_new(guint32, cv->w);
-  guint32 merged = argb(&merged_color), last_c = 0;
+  guint32 merged = argb(&self->pal->merged), last_c = 0;
   int last_h = -2;
   for (int p = 0; p < cv->w; p++) {
     if (px[p].holder != last_h) {
@@ -774,11 +768,11 @@ static void fill_strips(WeftTimeline *self, Canvas *cv, guint i, int y) {
   for (int p = 0; p < cv->w; p++) any |= px[p];
   if (!any) return;
   g_autofree guint32 *line = g_new(guint32, cv->w);
-  static const struct {
+  const struct {
     guint8 bit;
     const GdkRGBA *color;
     int at; /* line in the row */
-  } strips[] = {{WEFT_HL_WAIT, &hl_wait_color, 0}, {WEFT_HL_HOLD, &hl_hold_color, ROW_H - HL_H}};
+  } strips[] = {{WEFT_HL_WAIT, &self->pal->hl_wait, 0}, {WEFT_HL_HOLD, &self->pal->hl_hold, ROW_H - HL_H}};
   for (guint k = 0; k < G_N_ELEMENTS(strips); k++) {
     if (!(any & strips[k].bit)) continue;
     guint32 c = argb(strips[k].color);
@@ -821,9 +815,9 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   if (!px) return;
   int bh = ROW_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
   guint32 colors[WEFT_ST_COUNT],
-      parts[3] = {argb(&state_colors[WEFT_ST_RUNNING]), argb(&runnable_color), argb(&offcpu_color)};
+      parts[3] = {argb(&self->pal->state[WEFT_ST_RUNNING]), argb(&self->pal->runnable), argb(&self->pal->offcpu)};
   guint32 hatched[3] = {hatch_of(parts[0]), hatch_of(parts[1]), hatch_of(parts[2])};
-  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&state_colors[s]);
+  for (int s = 0; s < WEFT_ST_COUNT; s++) colors[s] = argb(&self->pal->state[s]);
   for (int p = 0; p < cv->w && ka < kb; p++) {
     guint32 *dst = cv->px + (ptrdiff_t)y0 * cv->stride + p;
     guint8 st = px[p].state, mk = px[p].mark;
@@ -848,6 +842,33 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   }
   if (ka < kb) memset(cv->written + y0 + ka, 1, (size_t)(kb - ka));
   fill_strips(self, cv, i, y);
+}
+
+/* A collapsed process's summary in its header row at canvas line y: per
+ * column the shares of its threads' alive time on a CPU, runnable, off a
+ * CPU and waiting (the colour of the wait with the most time), stacked from
+ * the bottom (weft-fold.h); nothing where none of them was alive. */
+static void fill_summary(WeftTimeline *self, Canvas *cv, const Entry *e, int y) {
+  g_autofree WeftFoldPixel *acc = g_new(WeftFoldPixel, cv->w);
+  g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
+  weft_fold_clear(acc, cv->w);
+  for (guint t = e->t_first; t < e->t_first + e->t_count; t++) weft_fold_add(acc, item_pixels(self, t, tmp), cv->w);
+  int bh = PROC_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
+  guint32 parts[4] = {argb(&self->pal->state[WEFT_ST_RUNNING]), argb(&self->pal->runnable), argb(&self->pal->offcpu),
+                      0};
+  for (int p = 0; p < cv->w && ka < kb; p++) {
+    guint32 *dst = cv->px + (ptrdiff_t)y0 * cv->stride + p;
+    int h[4];
+    weft_fold_heights(&acc[p], bh, h);
+    guint8 ws = acc[p].wait_state;
+    parts[3] = ws < WEFT_ST_COUNT ? argb(&self->pal->state[ws]) : argb(&self->pal->state[WEFT_ST_SLEEP]);
+    for (int k = ka; k < kb; k++) {
+      int d = bh - 1 - k, part = 0; /* from the bottom */
+      while (part < 4 && d >= h[part]) d -= h[part++];
+      dst[(ptrdiff_t)k * cv->stride] = part < 4 ? parts[part] : 0;
+    }
+  }
+  if (ka < kb) memset(cv->written + y0 + ka, 1, (size_t)(kb - ka));
 }
 
 static int text_width(WeftTimeline *self, const char *text, gboolean bold);
@@ -899,7 +920,7 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   int max = MAX(1, (int)ceil(peak - 1e-6));
   int top = TRACK_TOP + TRACK_PAD_T, ph = TRACK_H - TRACK_PAD_T - TRACK_PAD_B, base = top + ph;
   int cpu_y = ncpus > 0 ? ph - (int)lround((double)ncpus / max * ph) : -1; /* in the plot */
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, TRACK_TOP, width, TRACK_H));
   if (!self->track_image || cairo_image_surface_get_width(self->track_image) != npx ||
       cairo_image_surface_get_height(self->track_image) != ph) {
     g_clear_pointer(&self->track_image, cairo_surface_destroy);
@@ -909,8 +930,9 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
     cairo_surface_flush(self->track_image);
     guint32 *img = (guint32 *)(void *)cairo_image_surface_get_data(self->track_image);
     int stride = cairo_image_surface_get_stride(self->track_image) / 4;
-    guint32 bg = argb(&track_bg_color), on = argb(&state_colors[WEFT_ST_RUNNING]), rn = argb(&runnable_color);
-    guint32 cpu_line = argb(&text_color);
+    guint32 bg = argb(&self->pal->track_bg), on = argb(&self->pal->state[WEFT_ST_RUNNING]),
+            rn = argb(&self->pal->runnable);
+    guint32 cpu_line = argb(&self->pal->text);
     for (int p = 0; p < npx; p++) {
       int h_on = (int)lround(col[p].on / max * ph), h_all = (int)lround((col[p].on + col[p].runnable) / max * ph);
       if (col[p].on > 0 && h_on == 0) h_on = 1; /* never blank if a thread ran */
@@ -932,22 +954,22 @@ static void snapshot_track(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   }
   /* the label and the y scale, in the label column: the CPU count at its line */
   char buf[32];
-  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &text_color);
-  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &dim_text_color);
+  snapshot_text(self, snapshot, "on a CPU", TRUE, 8, top - 6, LABEL_W - 70, 20, &self->pal->text);
+  snapshot_text(self, snapshot, "+ runnable", FALSE, 8, top + 12, LABEL_W - 70, 20, &self->pal->dim_text);
   if (cpu_y >= 0) {
     g_snprintf(buf, sizeof buf, "%d CPU%s", ncpus, ncpus == 1 ? "" : "s");
     int tw = text_width(self, buf, FALSE);
-    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &dim_text_color);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 8 - tw, top + cpu_y - 8, tw + 1, 16, &self->pal->dim_text);
   }
   if (cpu_y < 0 || cpu_y >= 12) {
     g_snprintf(buf, sizeof buf, "%d", max);
-    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &dim_text_color);
+    snapshot_text(self, snapshot, buf, FALSE, LABEL_W - 30, top - 8, 24, 16, &self->pal->dim_text);
   }
-  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &dim_text_color);
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
+  if (cpu_y < ph - 12) snapshot_text(self, snapshot, "0", FALSE, LABEL_W - 30, base - 8, 24, 16, &self->pal->dim_text);
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 6, top, 4, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 6, base - 1, 4, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 3, top, 1, ph));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, ROWS_TOP - 1, width, 1));
 }
 
 /* The laid-out text of a label (cached: the labels of the rows are the same
@@ -1044,8 +1066,8 @@ static gboolean selection_label(WeftTimeline *self, char *buf, size_t len, doubl
 static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int x0 = timeline_x0(self), npx = timeline_npx(self);
   double npp = ns_per_px(self), step = tick_step(npp, 110);
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, RULER_TOP, width, RULER_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, RULER_TOP + RULER_H - 1, width, 1));
   char buf[64], w[32];
   /* tick labels do not go under the selection's label */
   double sx = 0, sw = -1;
@@ -1053,18 +1075,18 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
   /* rows still drawn from an earlier window's folds (stretched) say so */
   g_snprintf(buf, sizeof buf, "window %s%s", weft_format_ns(w, sizeof w, (int64_t)(self->t1 - self->t0)),
              self->worker && self->pending > 0 ? " · updating…" : "");
-  snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &dim_text_color);
+  snapshot_text(self, snapshot, buf, FALSE, 8, RULER_TOP, LABEL_W - 16, RULER_H, &self->pal->dim_text);
   for (double t = ceil(self->t0 / step) * step; t < self->t1; t += step) {
     int x = x0 + (int)floor((t - self->t0) / npp);
     if (x < x0 || x >= x0 + npx) continue;
-    gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(x, RULER_TOP + RULER_H - 8, 1, 7));
+    gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(x, RULER_TOP + RULER_H - 8, 1, 7));
     /* the grid line through the rows */
-    gtk_snapshot_append_color(snapshot, &grid_color,
+    gtk_snapshot_append_color(snapshot, &self->pal->grid,
                               &GRAPHENE_RECT_INIT(x, TRACK_TOP, 1, height - TRACK_TOP - LEGEND_H));
     format_tick(buf, sizeof buf, t, step, MAX(fabs(self->t0), fabs(self->t1)));
     if (sw >= 0 && x + 4 < sx + sw + 4 && x + 4 + text_width(self, buf, FALSE) > sx - 4) continue;
     if (x + 4 < x0 + npx - 20)
-      snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &dim_text_color);
+      snapshot_text(self, snapshot, buf, FALSE, x + 4, RULER_TOP, 100, RULER_H - 6, &self->pal->dim_text);
   }
 }
 
@@ -1105,8 +1127,8 @@ static const double *overview_values(WeftTimeline *self, int npx) {
 static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
   int npx = timeline_npx(self), x0 = timeline_x0(self);
   int top = OVERVIEW_PAD, ph = OVERVIEW_H - 2 * OVERVIEW_PAD, base = top + ph;
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
-  gtk_snapshot_append_color(snapshot, &overview_bg_color, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, 0, width, OVERVIEW_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->overview_bg, &GRAPHENE_RECT_INIT(x0, top, npx, ph));
   const double *v = overview_values(self, npx);
   double peak = 0;
   for (int p = 0; v && p < npx; p++) peak = MAX(peak, v[p]);
@@ -1120,7 +1142,7 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
       q++;
     }
     if (h > 0)
-      gtk_snapshot_append_color(snapshot, &overview_fill_color, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
+      gtk_snapshot_append_color(snapshot, &self->pal->overview_fill, &GRAPHENE_RECT_INIT(x0 + p, base - h, q - p, h));
     p = q;
   }
   /* the visible window, at least 3 px wide */
@@ -1130,13 +1152,13 @@ static void snapshot_overview(WeftTimeline *self, GtkSnapshot *snapshot, int wid
     double c = (a + b) / 2;
     a = c - 1.5, b = c + 1.5;
   }
-  gtk_snapshot_append_color(snapshot, &window_fill_color, &GRAPHENE_RECT_INIT(a, 1, b - a, OVERVIEW_H - 2));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, b - a, 1));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, OVERVIEW_H - 2, b - a, 1));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(a, 1, 1, OVERVIEW_H - 2));
-  gtk_snapshot_append_color(snapshot, &window_color, &GRAPHENE_RECT_INIT(b - 1, 1, 1, OVERVIEW_H - 2));
-  snapshot_text(self, snapshot, "overview", TRUE, 8, 0, LABEL_W - 16, OVERVIEW_H, &text_color);
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, OVERVIEW_H - 1, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window_fill, &GRAPHENE_RECT_INIT(a, 1, b - a, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, 1, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, OVERVIEW_H - 2, b - a, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(a, 1, 1, OVERVIEW_H - 2));
+  gtk_snapshot_append_color(snapshot, &self->pal->window, &GRAPHENE_RECT_INIT(b - 1, 1, 1, OVERVIEW_H - 2));
+  snapshot_text(self, snapshot, "overview", TRUE, 8, 0, LABEL_W - 16, OVERVIEW_H, &self->pal->text);
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, OVERVIEW_H - 1, width, 1));
 }
 
 /* x of time t in widget coordinates (not clamped). */
@@ -1171,8 +1193,8 @@ static void legend_swatch(GtkSnapshot *snapshot, const GdkRGBA *color, gboolean 
  * when the recording has scheduler readings, the hatch, the wait mark. */
 static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width, int height) {
   int y = height - LEGEND_H;
-  gtk_snapshot_append_color(snapshot, &chrome_color, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(0, y, width, 1));
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(0, y, width, LEGEND_H));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, y, width, 1));
   guint32 present = self->session ? weft_session_get_states_present(self->session) : 1;
   gboolean split = self->session && weft_session_has_readings(self->session);
   typedef struct {
@@ -1185,18 +1207,19 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!(present & (1u << s))) continue;
     if (s != WEFT_ST_RUNNING || !split) {
-      items[n++] = (Item){weft_state_name(s), &state_colors[s], FALSE};
+      items[n++] = (Item){weft_state_name(s), &self->pal->state[s], FALSE};
       continue;
     }
-    items[n++] = (Item){"on a CPU", &state_colors[s], FALSE};
-    items[n++] = (Item){"runnable", &runnable_color, FALSE};
-    items[n++] = (Item){"off a CPU", &offcpu_color, FALSE};
+    items[n++] = (Item){"on a CPU", &self->pal->state[s], FALSE};
+    items[n++] = (Item){"runnable", &self->pal->runnable, FALSE};
+    items[n++] = (Item){"off a CPU", &self->pal->offcpu, FALSE};
   }
-  if (present & 1u << WEFT_ST_RUNNING) items[n++] = (Item){"known only in total", &state_colors[WEFT_ST_RUNNING], TRUE};
+  if (present & 1u << WEFT_ST_RUNNING)
+    items[n++] = (Item){"known only in total", &self->pal->state[WEFT_ST_RUNNING], TRUE};
   double x = 8;
   for (guint k = 0; k < n; k++) {
     legend_swatch(snapshot, items[k].color, items[k].hatched, x, y + 8);
-    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &text_color);
+    snapshot_text(self, snapshot, items[k].name, FALSE, x + 16, y + 1, -1, LEGEND_H, &self->pal->text);
     x += 16 + text_width(self, items[k].name, FALSE) + 14;
   }
   /* the finding's time marked, or the wait mark: when there is room for it */
@@ -1204,7 +1227,7 @@ static void snapshot_legend(WeftTimeline *self, GtkSnapshot *snapshot, int width
                      : self->mark == WEFT_MARK_RUNNABLE ? "marked: threads waiting for a CPU (Esc clears)"
                                                         : "lower mark: a wait in the pixel";
   if (x + 4 + text_width(self, note, FALSE) < width - 8)
-    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &dim_text_color);
+    snapshot_text(self, snapshot, note, FALSE, x + 4, y + 1, -1, LEGEND_H, &self->pal->dim_text);
 }
 
 /* y (widget coordinates) of the middle of thread i's row, or -1 if the row
@@ -1217,68 +1240,117 @@ static double thread_row_y(WeftTimeline *self, guint i) {
   return -1;
 }
 
-/* A line of width lw from (ax, ay) to (bx, by), with an arrow head at b. */
-static void snapshot_arrow(GtkSnapshot *snapshot, double ax, double ay, double bx, double by, const GdkRGBA *c) {
-  double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
-  if (len < 1) return;
-  float angle = (float)(atan2(dy, dx) * 180 / G_PI);
-  gtk_snapshot_save(snapshot);
-  gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)ax, (float)ay));
-  gtk_snapshot_rotate(snapshot, angle);
-  gtk_snapshot_append_color(snapshot, c, &GRAPHENE_RECT_INIT(0, -0.75f, (float)len, 1.5f));
-  gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)len, 0));
-  for (int side = -1; side <= 1; side += 2) {
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_rotate(snapshot, 180 - side * 28.0f);
-    gtk_snapshot_append_color(snapshot, c, &GRAPHENE_RECT_INIT(0, -0.75f, (float)MIN(7.0, len), 1.5f));
-    gtk_snapshot_restore(snapshot);
+/* The row each thread is drawn on (into row: its entry, a collapsed
+ * process's header for its folded threads, -1 for none) and the middle of
+ * that row (into y, widget coordinates; -1 for none); either may be NULL. */
+static void thread_rows(WeftTimeline *self, int *row, double *y) {
+  guint nt = n_threads(self);
+  for (guint i = 0; i < nt; i++) {
+    if (row) row[i] = -1;
+    if (y) y[i] = -1;
   }
-  gtk_snapshot_restore(snapshot);
-}
-
-/* The flows touching the shown rows in the window, at most FLOW_BUDGET. */
-static void load_flows(WeftTimeline *self) {
-  if (self->flows) return;
-  self->flows = g_array_new(FALSE, FALSE, sizeof(WeftFlow));
-  self->flows_dropped = 0;
-  g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL); /* flow ids */
-  g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(WeftFlow));
-  int64_t a = (int64_t)floor(self->t0), b = (int64_t)ceil(self->t1);
   for (guint k = 0; k < self->entries->len; k++) {
-    Entry *e = &g_array_index(self->entries, Entry, k);
-    if (e->kind != ENTRY_THREAD) continue;
-    if (self->flows->len >= FLOW_BUDGET) {
-      self->flows_dropped++;
-      continue;
-    }
-    const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
-    g_array_set_size(rows, 0);
-    weft_session_flows(self->session, t->utid, a, b, FLOW_BUDGET + 1, rows);
-    for (guint j = 0; j < rows->len; j++) {
-      WeftFlow *f = &g_array_index(rows, WeftFlow, j);
-      if (g_hash_table_contains(seen, GSIZE_TO_POINTER((gsize)f->flow_id))) continue;
-      if (self->flows->len >= FLOW_BUDGET) {
-        self->flows_dropped++;
-        break;
-      }
-      g_array_append_val(self->flows, *f);
-      g_hash_table_add(seen, GSIZE_TO_POINTER((gsize)f->flow_id));
+    const Entry *e = &g_array_index(self->entries, Entry, k);
+    guint a = e->kind == ENTRY_THREAD ? e->index : e->t_first, n = e->kind == ENTRY_THREAD ? 1 : e->t_count;
+    if (e->kind == ENTRY_LOCK) n = 0;
+    for (guint i = a; i < a + n && i < nt; i++) {
+      if (row) row[i] = (int)k;
+      if (y) y[i] = ROWS_TOP + e->y - self->scroll_y + e->h / 2.0;
     }
   }
 }
 
-static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot) {
-  if (!self->show_flows) return;
-  load_flows(self);
-  for (guint k = 0; k < self->flows->len; k++) {
-    const WeftFlow *f = &g_array_index(self->flows, WeftFlow, k);
-    int fi = weft_session_thread_index(self->session, f->from_utid);
-    int ti = weft_session_thread_index(self->session, f->to_utid);
-    double fy = fi >= 0 ? thread_row_y(self, (guint)fi) : -1, ty = ti >= 0 ? thread_row_y(self, (guint)ti) : -1;
-    if (fy < 0 || ty < 0) continue;
-    const GdkRGBA *c = &flow_colors[f->kind > 0 && f->kind < WEFT_FLOW_COUNT ? f->kind : 0];
-    snapshot_arrow(snapshot, time_x(self, f->from_ns), fy, time_x(self, f->to_ns), ty, c);
+/* The flow arrows' filter for the window: the kinds shown, the highlighted
+ * object or thread when the scope asks for it, and each thread's row. */
+static WeftFlowFilter *flow_filter(WeftTimeline *self) {
+  guint nt = n_threads(self);
+  WeftFlowFilter f = {self->flow_kinds, -1, -1, nt, g_new(int, MAX(nt, 1))};
+  if (self->flow_scope == WEFT_FLOWS_OBJECT) f.object_id = self->hl_object;
+  if (self->flow_scope == WEFT_FLOWS_THREAD && self->hl_utid >= 0)
+    f.thread = weft_session_thread_index(self->session, self->hl_utid);
+  thread_rows(self, f.row, NULL);
+  WeftFlowFilter *copy = weft_flow_filter_copy(&f);
+  g_free(f.row);
+  return copy;
+}
+
+/* Forget the arrows (the filter or the rows changed): folded, asked for and
+ * earlier windows' alike. */
+static void forget_flows(WeftTimeline *self) {
+  self->flow_gen++;
+  if (!self->rows || !self->session) return;
+  guint k = flow_item(self);
+  if (k >= self->n_items) return;
+  g_clear_pointer(&self->rows[k], g_free);
+  item_free_prev(&self->prev[k]);
+  self->requested[k] = FALSE;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+/* The flows were read (GTK thread); data: a reference to the timeline. */
+static void on_flows_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  WeftFlows *flows = weft_flows_read_finish(res, &error);
+  if (self->flows_loading && g_task_get_cancellable(G_TASK(res)) == self->flows_cancel) {
+    self->flows_loading = FALSE;
+    g_clear_object(&self->flows_cancel);
+    if (flows)
+      self->flows = weft_flows_ref(flows);
+    else
+      g_warning("weft-gui: cannot read the flows: %s", error->message);
+    forget_flows(self);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
   }
+  if (flows) weft_flows_unref(flows);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* The arrows drawn: the window's, else an earlier window's (at their times) until they come. */
+static const WeftFlowSet *drawn_flows(WeftTimeline *self) {
+  if (!self->show_flows || !self->rows || !self->session) return NULL;
+  guint k = flow_item(self);
+  return self->rows[k] ? self->rows[k] : self->prev[k].px;
+}
+
+/* The arrows over the rows (one cairo node), and what they show in words
+ * at the top right of the rows. */
+static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
+  if (!self->show_flows) return;
+  const WeftFlowSet *set = drawn_flows(self);
+  int x0 = timeline_x0(self), npx = timeline_npx(self), rh = rows_h(self);
+  if (set && set->n_arrows && rh > 0) {
+    guint nt = n_threads(self);
+    g_autofree double *y_of = g_new(double, MAX(nt, 1));
+    thread_rows(self, NULL, y_of);
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, ROWS_TOP, npx, rh));
+    weft_flows_draw(cr, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
+    cairo_destroy(cr);
+  }
+  g_clear_pointer(&self->flow_caption, g_free);
+  if (self->flows_loading) self->flow_caption = g_strdup("flows: reading…");
+  if (!set || self->flows_loading) goto draw;
+  self->flow_caption = weft_flow_set_caption(set);
+  if (self->flow_scope != WEFT_FLOWS_ALL) {
+    char name[512] = "";
+    if (self->flow_scope == WEFT_FLOWS_OBJECT && self->hl_object >= 0)
+      weft_session_object_name(self->session, self->hl_object, name, sizeof name);
+    else if (self->flow_scope == WEFT_FLOWS_THREAD && self->hl_utid >= 0)
+      weft_session_thread_label(self->session, self->hl_utid, name, sizeof name);
+    char *scoped =
+        g_strdup_printf("%s · %s%s", self->flow_caption, name[0] ? "only " : "nothing highlighted: all shown", name);
+    g_free(self->flow_caption);
+    self->flow_caption = scoped;
+  }
+draw:;
+  const char *text = self->flow_caption;
+  if (!text) return;
+  int tw = MIN(text_width(self, text, FALSE), npx - 8);
+  float bx = (float)(x0 + npx - tw - 10), by = ROWS_TOP + 4;
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome, &GRAPHENE_RECT_INIT(bx - 4, by, tw + 8, 20));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(bx - 4, by + 19, tw + 8, 1));
+  snapshot_text_mode(self, snapshot, text, FALSE, bx, by, tw, 20, &self->pal->text, TRUE);
 }
 
 /* Whether column p (of the track's sums col) is in the marked time. */
@@ -1304,8 +1376,9 @@ static void snapshot_mark(WeftTimeline *self, GtkSnapshot *snapshot, int height)
     }
     int q = p + 1;
     while (q < npx && marked(self, col, q)) q++;
-    gtk_snapshot_append_color(snapshot, &mark_fill_color, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
-    gtk_snapshot_append_color(snapshot, &mark_color, &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
+    gtk_snapshot_append_color(snapshot, &self->pal->mark_fill, &GRAPHENE_RECT_INIT(x0 + p, top, q - p, h));
+    gtk_snapshot_append_color(snapshot, &self->pal->mark,
+                              &GRAPHENE_RECT_INIT(x0 + p, RULER_TOP + RULER_H - 5, q - p, 4));
     p = q;
   }
 }
@@ -1336,43 +1409,43 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
     double y = i >= 0 ? thread_row_y(self, (guint)i) : -1;
     if (y >= 0 && span_px(self, self->span.start_ns, self->span.start_ns + self->span.dur_ns, &xa, &xb)) {
       float top = (float)(y - ROW_H / 2.0 + 1), bh = ROW_H - 2;
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
-      gtk_snapshot_append_color(snapshot, &span_outline_color,
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xa - 1, top, xb - xa + 2, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline,
                                 &GRAPHENE_RECT_INIT(xa - 1, top + bh - 1, xb - xa + 2, 1));
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
-      gtk_snapshot_append_color(snapshot, &span_outline_color, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xa - 1, top, 1, bh));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_outline, &GRAPHENE_RECT_INIT(xb, top, 1, bh));
       /* and a white line just inside it, on the bar: the outline stays visible on a black (gil_wait) bar */
       float by = (float)(y - ROW_H / 2.0 + BAR_INSET), ih = ROW_H - 2 * BAR_INSET;
-      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
-      gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by, xb - xa, 1));
+      gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by + ih - 1, xb - xa, 1));
       if (xb - xa > 4) {
-        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
-        gtk_snapshot_append_color(snapshot, &span_inner_color, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xa, by, 1, ih));
+        gtk_snapshot_append_color(snapshot, &self->pal->span_inner, &GRAPHENE_RECT_INIT(xb - 1, by, 1, ih));
       }
     }
   }
   if (!self->has_sel || !span_px(self, self->sel_t0, self->sel_t1, &xa, &xb)) return;
   float top = TRACK_TOP, h = (float)(height - LEGEND_H - TRACK_TOP);
-  gtk_snapshot_append_color(snapshot, &sel_fill_color, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
+  gtk_snapshot_append_color(snapshot, &self->pal->sel_fill, &GRAPHENE_RECT_INIT(xa, top, xb - xa, h));
   if (time_x(self, self->sel_t0) >= timeline_x0(self))
-    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
+    gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(xa, RULER_TOP, 1, h + RULER_H));
   if (time_x(self, self->sel_t1) <= timeline_x0(self) + timeline_npx(self))
-    gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
+    gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(xb - 1, RULER_TOP, 1, h + RULER_H));
   char buf[64];
   double lx, lw;
   if (!selection_label(self, buf, sizeof buf, &lx, &lw)) return;
-  gtk_snapshot_append_color(snapshot, &chrome_color,
+  gtk_snapshot_append_color(snapshot, &self->pal->chrome,
                             &GRAPHENE_RECT_INIT((float)lx - 2, RULER_TOP + 2, (float)lw + 4, RULER_H - 10));
-  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &sel_edge_color);
+  snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &self->pal->sel_edge);
 }
 
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
-  gtk_snapshot_append_color(snapshot, &bg_color, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  gtk_snapshot_append_color(snapshot, &self->pal->bg, &GRAPHENE_RECT_INIT(0, 0, width, height));
   if (!self->session) {
     snapshot_text(self, snapshot, "No recording. Open one with Ctrl+O, or drop a .db file here.", FALSE, 24, 0,
-                  MAX(0, width - 48), height, &dim_text_color);
+                  MAX(0, width - 48), height, &self->pal->dim_text);
     return;
   }
   if (self->scroll_to >= 0 && rows_h(self) > 0) {
@@ -1395,13 +1468,13 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       continue;
     }
     if (e->kind == ENTRY_PROCESS)
-      gtk_snapshot_append_color(snapshot, &proc_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->proc, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
-      gtk_snapshot_append_color(snapshot, &lane_bg_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->lane_bg, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (self->hl_utid >= 0 && weft_session_get_thread(self->session, e->index)->utid == self->hl_utid)
-      gtk_snapshot_append_color(snapshot, &hl_row_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->hl_row, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (row % 2 == 0)
-      gtk_snapshot_append_color(snapshot, &row_alt_color, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->row_alt, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     row++;
   }
   gtk_snapshot_pop(snapshot);
@@ -1430,29 +1503,38 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     char buf[512];
     if (e->kind == ENTRY_PROCESS) {
       const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
-      const char *arrow = self->collapsed[e->index] ? "\u25b8" : "\u25be";
+      gboolean folded = e->t_count > 0 || self->fold[e->index] != WEFT_FOLD_OPEN;
+      const char *arrow = folded ? "\u25b8" : "\u25be";
+      /* (a folded header, in the label column, names the program without its directory) */
+      const char *exe = folded && strrchr(p->exe, '/') ? strrchr(p->exe, '/') + 1 : p->exe;
       if (p->n_images > 1)
-        g_snprintf(buf, sizeof buf, "%s %d %s (image %d)", arrow, p->pid, p->exe, p->image);
+        g_snprintf(buf, sizeof buf, "%s %d %s (image %d)", arrow, p->pid, exe, p->image);
       else
-        g_snprintf(buf, sizeof buf, "%s %d %s", arrow, p->pid, p->exe);
-      if (self->collapsed[e->index]) {
+        g_snprintf(buf, sizeof buf, "%s %d %s", arrow, p->pid, exe);
+      if (folded) {
         size_t n = strlen(buf);
-        g_snprintf(buf + n, sizeof buf - n, "  (%u thread%s hidden)", p->n_threads, p->n_threads == 1 ? "" : "s");
+        if (e->n_procs > 1)
+          g_snprintf(buf + n, sizeof buf - n, " (+%u processes, %u threads)", e->n_procs - 1, e->t_count);
+        else
+          g_snprintf(buf + n, sizeof buf - n, " (%u thread%s)", e->t_count, e->t_count == 1 ? "" : "s");
       }
-      snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, width - 12 - 12 * p->depth, e->h, &text_color);
+      /* a folded header's summary fills the timeline: its label stays in the label column */
+      int lw = folded ? LABEL_W - 10 - 12 * p->depth : width - 12 - 12 * p->depth;
+      snapshot_text(self, snapshot, buf, TRUE, 6 + 12 * p->depth, y, lw, e->h, &self->pal->text);
+      if (folded && cv.px) fill_summary(self, &cv, e, y - top);
     } else if (e->kind == ENTRY_LOCK) {
       const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
       if (l->object_id == self->hl_object)
-        gtk_snapshot_append_color(snapshot, &hl_hold_color, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
+        gtk_snapshot_append_color(snapshot, &self->pal->hl_hold, &GRAPHENE_RECT_INIT(0, y, 4, e->h));
       snapshot_text(self, snapshot, weft_timeline_get_lane_label(self, e->index), l->object_id == self->hl_object, 18,
-                    y, -1, e->h, &dim_text_color);
+                    y, -1, e->h, &self->pal->dim_text);
       if (cv.px) fill_lane(self, &cv, e->index, y - top);
     } else {
       const WeftSessionThread *t = weft_session_get_thread(self->session, e->index);
       GdkRGBA hue = thread_color(e->index);
       gtk_snapshot_append_color(snapshot, &hue, &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
       gboolean hl = t->utid == self->hl_utid;
-      if (hl) gtk_snapshot_append_color(snapshot, &sel_edge_color, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
+      if (hl) gtk_snapshot_append_color(snapshot, &self->pal->sel_edge, &GRAPHENE_RECT_INIT(0, y, 3, e->h));
       /* the name cut at its end (its start says most: "ThreadPoolExecutor-0_1 (_wo…"), the tid
        * always whole, at the right */
       g_snprintf(buf, sizeof buf, "[%d]", t->tid);
@@ -1464,10 +1546,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
       if (fw <= nw) { /* fits: "name [tid]" as before */
         char full[600];
         g_snprintf(full, sizeof full, "%s [%d]", t->name, t->tid);
-        snapshot_text(self, snapshot, full, hl, 18, y, LABEL_W - 26, e->h, &text_color);
+        snapshot_text(self, snapshot, full, hl, 18, y, LABEL_W - 26, e->h, &self->pal->text);
       } else {
-        snapshot_text_mode(self, snapshot, t->name, hl, 18, y, nw, e->h, &text_color, TRUE);
-        snapshot_text(self, snapshot, buf, hl, 18 + nw + 4, y, tw + 1, e->h, &text_color);
+        snapshot_text_mode(self, snapshot, t->name, hl, 18, y, nw, e->h, &self->pal->text, TRUE);
+        snapshot_text(self, snapshot, buf, hl, 18 + nw + 4, y, tw + 1, e->h, &self->pal->text);
       }
       if (cv.px) fill_bar(self, &cv, e->index, y - top);
     }
@@ -1482,9 +1564,9 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     cairo_paint(cr);
     cairo_destroy(cr);
   }
-  gtk_snapshot_append_color(snapshot, &line_color, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
+  gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
-  snapshot_flows(self, snapshot);
+  snapshot_flows(self, snapshot, width);
   gtk_snapshot_pop(snapshot);
   gtk_snapshot_pop(snapshot);
   snapshot_mark(self, snapshot, height);
@@ -1806,6 +1888,32 @@ static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
   weft_timeline_set_show_flows(self, !self->show_flows);
 }
 
+/* The flows' kinds (the names of --actions) by WeftFlowKind. */
+static const char *const flow_action_names[WEFT_FLOW_COUNT] = {
+    [WEFT_FLOW_LOCK_HANDOFF] = "timeline.flows-handoff",
+    [WEFT_FLOW_WAKEUP] = "timeline.flows-wakeup",
+    [WEFT_FLOW_BARRIER] = "timeline.flows-barrier",
+    [WEFT_FLOW_SEM_POST] = "timeline.flows-sem-post",
+    [WEFT_FLOW_CREATE] = "timeline.flows-create",
+    [WEFT_FLOW_JOIN] = "timeline.flows-join",
+    [WEFT_FLOW_FORK] = "timeline.flows-fork",
+    [WEFT_FLOW_EXEC] = "timeline.flows-exec",
+    [WEFT_FLOW_WAIT] = "timeline.flows-wait",
+    [WEFT_FLOW_PIPE] = "timeline.flows-pipe",
+};
+
+/* timeline.flows-KIND shows or hides that kind; flows-all, flows-object and
+ * flows-thread set the scope. Each shows the flows. */
+static void action_flow_filter(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  for (int k = 1; k < WEFT_FLOW_COUNT; k++)
+    if (g_str_equal(name, flow_action_names[k])) weft_timeline_set_flow_kinds(self, self->flow_kinds ^ 1u << k);
+  if (g_str_equal(name, "timeline.flows-all")) weft_timeline_set_flow_scope(self, WEFT_FLOWS_ALL);
+  if (g_str_equal(name, "timeline.flows-object")) weft_timeline_set_flow_scope(self, WEFT_FLOWS_OBJECT);
+  if (g_str_equal(name, "timeline.flows-thread")) weft_timeline_set_flow_scope(self, WEFT_FLOWS_THREAD);
+  weft_timeline_set_show_flows(self, TRUE);
+}
+
 static void action_scroll(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   double page = MAX(ROW_H, rows_h(self) - ROW_H);
@@ -1818,12 +1926,18 @@ static void action_scroll(GtkWidget *w, const char *name, GVariant *param) {
   gtk_widget_queue_draw(w);
 }
 
+/* C: every process folds its tree into its header, unless every header
+ * shown is folded already: then every process opens. */
 static void action_collapse_all(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   if (!self->session) return;
-  guint n = weft_session_get_n_processes(self->session), nc = 0;
-  for (guint i = 0; i < n; i++) nc += self->collapsed[i] ? 1 : 0;
-  for (guint i = 0; i < n; i++) self->collapsed[i] = nc < n; /* all collapsed unless all already are */
+  guint n = weft_session_get_n_processes(self->session);
+  gboolean all = TRUE;
+  for (guint k = 0; k < self->entries->len; k++) {
+    const Entry *e = &g_array_index(self->entries, Entry, k);
+    if (e->kind == ENTRY_PROCESS && self->fold[e->index] != WEFT_FOLD_TREE) all = FALSE;
+  }
+  for (guint i = 0; i < n; i++) self->fold[i] = all ? WEFT_FOLD_OPEN : WEFT_FOLD_TREE;
   rebuild_entries(self);
   gtk_widget_queue_draw(w);
 }
@@ -1834,6 +1948,8 @@ static void weft_timeline_get_property(GObject *object, guint prop_id, GValue *v
     case PROP_START_NS: g_value_set_int64(value, (gint64)floor(self->t0)); break;
     case PROP_END_NS: g_value_set_int64(value, (gint64)ceil(self->t1)); break;
     case PROP_SHOW_FLOWS: g_value_set_boolean(value, self->show_flows); break;
+    case PROP_FLOW_KINDS: g_value_set_uint(value, self->flow_kinds); break;
+    case PROP_FLOW_SCOPE: g_value_set_int(value, self->flow_scope); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -1844,6 +1960,8 @@ static void weft_timeline_set_property(GObject *object, guint prop_id, const GVa
     case PROP_START_NS: set_window(self, (double)g_value_get_int64(value), self->t1); break;
     case PROP_END_NS: set_window(self, self->t0, (double)g_value_get_int64(value)); break;
     case PROP_SHOW_FLOWS: weft_timeline_set_show_flows(self, g_value_get_boolean(value)); break;
+    case PROP_FLOW_KINDS: weft_timeline_set_flow_kinds(self, g_value_get_uint(value)); break;
+    case PROP_FLOW_SCOPE: weft_timeline_set_flow_scope(self, (WeftFlowScope)g_value_get_int(value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -1857,14 +1975,27 @@ static void weft_timeline_finalize(GObject *object) {
   g_clear_pointer(&self->track_image, cairo_surface_destroy);
   g_hash_table_unref(self->layouts);
   g_hash_table_unref(self->fitted);
-  g_free(self->collapsed);
+  g_free(self->fold);
   g_free(self->overview);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
-  g_clear_pointer(&self->flows, g_array_unref);
+  if (self->flows_cancel) g_cancellable_cancel(self->flows_cancel);
+  g_clear_object(&self->flows_cancel);
+  g_clear_pointer(&self->flows, weft_flows_unref);
+  g_free(self->flow_caption);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
+}
+
+/* The theme changed (or the widget got its style): the colours follow it. */
+static void weft_timeline_css_changed(GtkWidget *widget, GtkCssStyleChange *change) {
+  WeftTimeline *self = WEFT_TIMELINE(widget);
+  GTK_WIDGET_CLASS(weft_timeline_parent_class)->css_changed(widget, change);
+  const WeftPalette *pal = weft_palette_for(widget);
+  if (pal == self->pal) return;
+  self->pal = pal;
+  gtk_widget_queue_draw(widget);
 }
 
 static void weft_timeline_class_init(WeftTimelineClass *klass) {
@@ -1877,6 +2008,7 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   widget_class->measure = weft_timeline_measure;
   widget_class->size_allocate = weft_timeline_size_allocate;
   widget_class->query_tooltip = weft_timeline_query_tooltip;
+  widget_class->css_changed = weft_timeline_css_changed;
 
   properties[PROP_START_NS] = g_param_spec_int64("start-ns", NULL, "Start of the visible window (ns)", G_MININT64,
                                                  G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1885,6 +2017,12 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   properties[PROP_SHOW_FLOWS] =
       g_param_spec_boolean("show-flows", NULL, "Draw the flow arrows", FALSE,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_FLOW_KINDS] =
+      g_param_spec_uint("flow-kinds", NULL, "The kinds of flows drawn (bit k: WeftFlowKind k)", 0, G_MAXUINT, 0,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_FLOW_SCOPE] = g_param_spec_int(
+      "flow-scope", NULL, "The flows drawn: all, of the highlighted object, of the highlighted thread", WEFT_FLOWS_ALL,
+      WEFT_FLOWS_THREAD, WEFT_FLOWS_ALL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 
   /* the selected time range changed (weft_timeline_get_selection) */
@@ -1911,6 +2049,11 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   gtk_widget_class_install_action(widget_class, "timeline.zoom-selection", NULL, action_zoom_selection);
   gtk_widget_class_install_action(widget_class, "timeline.clear-selection", NULL, action_clear_selection);
   gtk_widget_class_install_action(widget_class, "timeline.flows", NULL, action_flows);
+  for (int k = 1; k < WEFT_FLOW_COUNT; k++)
+    gtk_widget_class_install_action(widget_class, flow_action_names[k], NULL, action_flow_filter);
+  gtk_widget_class_install_action(widget_class, "timeline.flows-all", NULL, action_flow_filter);
+  gtk_widget_class_install_action(widget_class, "timeline.flows-object", NULL, action_flow_filter);
+  gtk_widget_class_install_action(widget_class, "timeline.flows-thread", NULL, action_flow_filter);
   gtk_widget_class_install_action(widget_class, "timeline.row-up", NULL, action_scroll);
   gtk_widget_class_install_action(widget_class, "timeline.row-down", NULL, action_scroll);
   gtk_widget_class_install_action(widget_class, "timeline.page-up", NULL, action_scroll);
@@ -1962,6 +2105,8 @@ static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
 
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+  self->pal = weft_palette_light();
+  self->flow_kinds = (1u << WEFT_FLOW_COUNT) - 1; /* every kind */
   self->hl_object = -1;
   self->hl_utid = -1;
   self->scroll_to = -1;
@@ -2093,18 +2238,24 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
     self->worker = worker_new(session);
     if (self->worker) self->worker->owner = self;
   }
-  g_free(self->collapsed);
-  self->collapsed = g_new0(gboolean, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
+  g_free(self->fold);
+  self->fold = g_new0(guint8, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
   self->label_w = label_column(self, session);
   /* the launchers (env, shells, pyenv's shims before the program) start
-   * collapsed, and the rows start at the program, as `weft report` does */
+   * collapsed (their own threads: the program under them stays open), and
+   * the rows start at the program, as `weft report` does */
   guint prog = G_MAXUINT;
   for (guint p = 0; session && p < weft_session_get_n_processes(session); p++) {
     int role = weft_session_get_process(session, p)->role;
-    self->collapsed[p] = role == WEFT_PROCESS_LAUNCHER;
+    self->fold[p] = role == WEFT_PROCESS_LAUNCHER ? WEFT_FOLD_OWN : WEFT_FOLD_OPEN;
     if (role == WEFT_PROCESS_PROGRAM_START) prog = p;
   }
   g_clear_pointer(&self->overview, g_free);
+  if (self->flows_cancel) g_cancellable_cancel(self->flows_cancel);
+  g_clear_object(&self->flows_cancel);
+  g_clear_pointer(&self->flows, weft_flows_unref);
+  self->flows_loading = FALSE;
+  if (self->show_flows) read_flows(self);
   self->has_sel = self->has_span = FALSE;
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
@@ -2188,6 +2339,7 @@ void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
   g_clear_pointer(&self->hl, weft_highlight_unref);
   self->hl_loading = FALSE;
   if (self->session) forget_strips(self);
+  if (self->flow_scope == WEFT_FLOWS_OBJECT) forget_flows(self);
   if (self->session && object_id >= 0) {
     self->hl_loading = TRUE;
     self->hl_cancel = g_cancellable_new();
@@ -2218,6 +2370,7 @@ int64_t weft_timeline_get_highlight(WeftTimeline *self) { return self->hl_object
 void weft_timeline_set_highlight_thread(WeftTimeline *self, int64_t utid) {
   if (self->hl_utid == utid) return;
   self->hl_utid = utid;
+  if (self->flow_scope == WEFT_FLOWS_THREAD) forget_flows(self);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -2236,18 +2389,27 @@ static void scroll_to_entry(WeftTimeline *self, EntryKind kind, guint index) {
   }
 }
 
+/* Open thread i's process and every process whose folded tree hides it. */
+static void reveal_thread(WeftTimeline *self, guint i) {
+  const WeftSessionThread *t = weft_session_get_thread(self->session, i);
+  gboolean changed = FALSE;
+  for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
+    if (weft_session_get_process(self->session, p)->upid != t->upid) continue;
+    for (int q = (int)p; q >= 0; q = weft_fold_parent(self->session, (guint)q)) {
+      if ((guint)q != p && self->fold[q] != WEFT_FOLD_TREE) continue;
+      changed |= self->fold[q] != WEFT_FOLD_OPEN;
+      self->fold[q] = WEFT_FOLD_OPEN;
+    }
+  }
+  if (changed) rebuild_entries(self);
+}
+
 void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span) {
   if (!self->session) return;
   int i = weft_session_thread_index(self->session, span->utid);
   if (i < 0) return;
   /* expand its process, then show the span in the middle third */
-  const WeftSessionThread *t = weft_session_get_thread(self->session, (guint)i);
-  for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
-    if (weft_session_get_process(self->session, p)->upid == t->upid && self->collapsed[p]) {
-      self->collapsed[p] = FALSE;
-      rebuild_entries(self);
-    }
-  }
+  reveal_thread(self, (guint)i);
   double d = MAX((double)span->dur_ns, MIN_WINDOW_NS / 3);
   set_window(self, (double)span->start_ns - d, (double)span->start_ns + 2 * d);
   self->has_span = TRUE;
@@ -2261,9 +2423,18 @@ gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span) {
   return self->has_span;
 }
 
+/* Read the flows on a worker, the first time they are shown. */
+static void read_flows(WeftTimeline *self) {
+  if (!self->session || self->flows || self->flows_loading) return;
+  self->flows_loading = TRUE;
+  self->flows_cancel = g_cancellable_new();
+  weft_flows_read_async(self->session, self->flows_cancel, on_flows_read, g_object_ref(self));
+}
+
 void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show) {
   if (self->show_flows == !!show) return;
   self->show_flows = !!show;
+  if (show) read_flows(self);
   gtk_widget_queue_draw(GTK_WIDGET(self));
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SHOW_FLOWS]);
 }
@@ -2271,14 +2442,43 @@ void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show) {
 gboolean weft_timeline_get_show_flows(WeftTimeline *self) { return self->show_flows; }
 
 guint weft_timeline_get_n_flows(WeftTimeline *self) {
-  if (!self->session || !self->show_flows) return 0;
-  load_flows(self);
-  return self->flows->len;
+  const WeftFlowSet *set = self->session && self->rows && self->rows[flow_item(self)] ? drawn_flows(self) : NULL;
+  guint n = 0;
+  for (int k = 0; set && k < WEFT_FLOW_COUNT; k++) n += set->shown[k];
+  return n;
 }
+
+const WeftFlowSet *weft_timeline_get_flow_set(WeftTimeline *self) {
+  return self->session && self->rows && self->rows[flow_item(self)] ? drawn_flows(self) : NULL;
+}
+
+const char *weft_timeline_get_flow_caption(WeftTimeline *self) { return self->show_flows ? self->flow_caption : NULL; }
+
+guint weft_timeline_get_flow_kinds_present(WeftTimeline *self) {
+  return self->flows ? weft_flows_get_kinds(self->flows) : 0;
+}
+
+void weft_timeline_set_flow_kinds(WeftTimeline *self, guint kinds) {
+  if (self->flow_kinds == kinds) return;
+  self->flow_kinds = kinds;
+  forget_flows(self);
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_FLOW_KINDS]);
+}
+
+guint weft_timeline_get_flow_kinds(WeftTimeline *self) { return self->flow_kinds; }
+
+void weft_timeline_set_flow_scope(WeftTimeline *self, WeftFlowScope scope) {
+  if (self->flow_scope == scope) return;
+  self->flow_scope = scope;
+  forget_flows(self);
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_FLOW_SCOPE]);
+}
+
+WeftFlowScope weft_timeline_get_flow_scope(WeftTimeline *self) { return self->flow_scope; }
 
 void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
   if (!self->session || process >= weft_session_get_n_processes(self->session)) return;
-  self->collapsed[process] = !self->collapsed[process];
+  self->fold[process] = self->fold[process] == WEFT_FOLD_OPEN ? WEFT_FOLD_TREE : WEFT_FOLD_OPEN;
   rebuild_entries(self);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -2286,19 +2486,15 @@ void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
   int i = self->session ? weft_session_thread_index(self->session, utid) : -1;
   if (i < 0) return;
-  const WeftSessionThread *t = weft_session_get_thread(self->session, (guint)i);
-  for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
-    if (weft_session_get_process(self->session, p)->upid == t->upid && self->collapsed[p]) {
-      self->collapsed[p] = FALSE;
-      rebuild_entries(self);
-    }
-  }
+  reveal_thread(self, (guint)i);
   scroll_to_entry(self, ENTRY_THREAD, (guint)i);
 }
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
   if (!self->session) return FALSE;
-  if (self->hl_loading) return TRUE;
+  if (self->hl_loading || (self->show_flows && self->flows_loading)) return TRUE;
+  /* the arrows, once the flows are read, are asked for at the next frame */
+  if (self->show_flows && self->flows && (!self->rows || !self->rows[flow_item(self)])) return TRUE;
   if (!self->worker) return FALSE;
   apply_results(self);
   /* a window not requested yet (no frame since it changed) is busy too */
@@ -2320,4 +2516,23 @@ void weft_timeline_request(WeftTimeline *self) {
 void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id) {
   int i = self->session ? weft_session_lock_index(self->session, object_id) : -1;
   if (i >= 0) scroll_to_entry(self, ENTRY_LOCK, (guint)i);
+}
+
+void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
+  g_string_append_c(out, '[');
+  for (guint k = 0; self->session && k < self->entries->len; k++) {
+    const Entry *e = &g_array_index(self->entries, Entry, k);
+    if (k) g_string_append(out, ", ");
+    if (e->kind == ENTRY_PROCESS)
+      g_string_append_printf(out, "{\"process\": %d, \"folded_processes\": %u, \"folded_threads\": %u, \"y\": %d}",
+                             weft_session_get_process(self->session, e->index)->pid, e->t_count ? e->n_procs : 0,
+                             e->t_count, ROWS_TOP + e->y);
+    else if (e->kind == ENTRY_THREAD)
+      g_string_append_printf(out, "{\"thread\": %" G_GINT64_FORMAT ", \"y\": %d}",
+                             weft_session_get_thread(self->session, e->index)->utid, ROWS_TOP + e->y);
+    else
+      g_string_append_printf(out, "{\"lock\": %" G_GINT64_FORMAT ", \"y\": %d}",
+                             weft_session_get_lock(self->session, e->index)->object_id, ROWS_TOP + e->y);
+  }
+  g_string_append_c(out, ']');
 }

@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-flows.h"
 #include "weft-session.h"
 
 G_BEGIN_DECLS
@@ -68,12 +69,26 @@ gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span);
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid);
 void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id);
 
-/* Flow arrows (lock hand-off, wake-up, create, join, fork, ...) of the shown
- * rows in the window, at most a budget per frame. */
+/* Flow arrows (lock hand-off, wake-up, create, join, fork, ...) between the
+ * rows, with an end in the window: read once on a worker when first shown,
+ * bundled when they are denser than the pixels (weft-flows.h), what they
+ * show said at the top right of the rows ("1,200 of 74,606 hand-offs shown"). */
 void weft_timeline_set_show_flows(WeftTimeline *self, gboolean show);
 gboolean weft_timeline_get_show_flows(WeftTimeline *self);
-/* How many arrows the current window has (0 when flows are hidden). */
+/* The kinds drawn (bit k: WeftFlowKind k; all by default) and the kinds the recording has. */
+void weft_timeline_set_flow_kinds(WeftTimeline *self, guint kinds);
+guint weft_timeline_get_flow_kinds(WeftTimeline *self);
+guint weft_timeline_get_flow_kinds_present(WeftTimeline *self);
+/* All flows, or only those of the highlighted object, or of the highlighted
+ * thread (all while none is highlighted). */
+typedef enum { WEFT_FLOWS_ALL, WEFT_FLOWS_OBJECT, WEFT_FLOWS_THREAD } WeftFlowScope;
+void weft_timeline_set_flow_scope(WeftTimeline *self, WeftFlowScope scope);
+WeftFlowScope weft_timeline_get_flow_scope(WeftTimeline *self);
+/* How many flows the window's arrows show (0 when flows are hidden or not
+ * there yet), the arrows and counts (NULL then), and the caption drawn. */
 guint weft_timeline_get_n_flows(WeftTimeline *self);
+const WeftFlowSet *weft_timeline_get_flow_set(WeftTimeline *self);
+const char *weft_timeline_get_flow_caption(WeftTimeline *self);
 
 /* The rows are folded on a worker thread; until a row's fold for the window
  * arrives the frame shows its last fold stretched. TRUE while folds for
@@ -93,8 +108,13 @@ const char *weft_timeline_get_lane_label(WeftTimeline *self, guint i);
 /* A click at (x, y) in the widget, as the mouse's (for --click). */
 void weft_timeline_click(WeftTimeline *self, double x, double y);
 
-/* Collapse or expand process i's rows (a click on its header). */
+/* Collapse process i, its threads and its subtree's folded into a summary in
+ * its header row (weft-fold.h), or open it (a click on its header). */
 void weft_timeline_toggle_process(WeftTimeline *self, guint process);
+/* The rows, top to bottom, as JSON: {"process": PID, "folded_processes": N,
+ * "folded_threads": M, "y": Y} (N, M 0 when open), {"thread": UTID, "y": Y},
+ * {"lock": OBJECT_ID, "y": Y} (y: the row's top in the widget, unscrolled). */
+void weft_timeline_write_rows_json(WeftTimeline *self, GString *out);
 
 G_END_DECLS
 

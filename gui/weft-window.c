@@ -38,6 +38,9 @@ struct _WeftWindow {
   GtkBox *threads_box;
   GtkBox *objects_box;
   GtkToggleButton *flows_button;
+  GtkMenuButton *flows_menu;
+  GtkCheckButton *flow_kind_checks[WEFT_FLOW_COUNT]; /* [0] unused */
+  GtkCheckButton *flow_scope_checks[3];              /* by WeftFlowScope */
   GtkWidget *threads_table;
   GtkWidget *objects_table;
   WeftSession *session;
@@ -88,9 +91,9 @@ static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
     if (f->file) {
       char *file = g_markup_escape_text(f->file, -1);
       if (f->line > 0)
-        g_string_append_printf(s, "  <span foreground=\"#555\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
+        g_string_append_printf(s, "  <span alpha=\"62%%\">%s:%" G_GINT64_FORMAT "</span>", file, f->line);
       else
-        g_string_append_printf(s, "  <span foreground=\"#555\">%s</span>", file);
+        g_string_append_printf(s, "  <span alpha=\"62%%\">%s</span>", file);
       g_free(file);
     }
     g_string_append_c(s, '\n');
@@ -516,6 +519,63 @@ static void on_flows_notify(WeftWindow *self) {
   if (gtk_toggle_button_get_active(self->flows_button) != on) gtk_toggle_button_set_active(self->flows_button, on);
 }
 
+/* ---- the flows' popover: kinds and scope ---- */
+
+static void on_flow_kind_toggled(GtkCheckButton *b, WeftWindow *self) {
+  guint kinds = weft_timeline_get_flow_kinds(self->timeline);
+  for (int k = 1; k < WEFT_FLOW_COUNT; k++)
+    if (b == self->flow_kind_checks[k]) kinds = gtk_check_button_get_active(b) ? kinds | 1u << k : kinds & ~(1u << k);
+  weft_timeline_set_flow_kinds(self->timeline, kinds);
+}
+
+static void on_flow_scope_toggled(GtkCheckButton *b, WeftWindow *self) {
+  for (int k = 0; k < 3; k++)
+    if (b == self->flow_scope_checks[k] && gtk_check_button_get_active(b))
+      weft_timeline_set_flow_scope(self->timeline, (WeftFlowScope)k);
+}
+
+/* The timeline's kinds or scope changed (an action, a check): the checks follow. */
+static void on_flow_filter_notify(WeftWindow *self) {
+  guint kinds = weft_timeline_get_flow_kinds(self->timeline);
+  for (int k = 1; k < WEFT_FLOW_COUNT; k++)
+    if (gtk_check_button_get_active(self->flow_kind_checks[k]) != !!(kinds & 1u << k))
+      gtk_check_button_set_active(self->flow_kind_checks[k], !!(kinds & 1u << k));
+  GtkCheckButton *scope = self->flow_scope_checks[weft_timeline_get_flow_scope(self->timeline)];
+  if (!gtk_check_button_get_active(scope)) gtk_check_button_set_active(scope, TRUE);
+}
+
+static void make_flows_popover(WeftWindow *self) {
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new("Flows shown");
+  gtk_widget_add_css_class(title, "heading");
+  gtk_label_set_xalign(GTK_LABEL(title), 0);
+  gtk_box_append(GTK_BOX(box), title);
+  guint kinds = weft_timeline_get_flow_kinds(self->timeline);
+  for (int k = 1; k < WEFT_FLOW_COUNT; k++) {
+    GtkWidget *c = gtk_check_button_new_with_label(weft_flow_kind_label(k, TRUE));
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(c), !!(kinds & 1u << k));
+    g_signal_connect(c, "toggled", G_CALLBACK(on_flow_kind_toggled), self);
+    self->flow_kind_checks[k] = GTK_CHECK_BUTTON(c);
+    gtk_box_append(GTK_BOX(box), c);
+  }
+  gtk_box_append(GTK_BOX(box), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
+  static const char *const scopes[3] = {"Of every object and thread", "Only the highlighted object",
+                                        "Only the highlighted thread"};
+  for (int k = 0; k < 3; k++) {
+    GtkWidget *c = gtk_check_button_new_with_label(scopes[k]);
+    if (k) gtk_check_button_set_group(GTK_CHECK_BUTTON(c), self->flow_scope_checks[0]);
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(c), k == (int)weft_timeline_get_flow_scope(self->timeline));
+    g_signal_connect(c, "toggled", G_CALLBACK(on_flow_scope_toggled), self);
+    self->flow_scope_checks[k] = GTK_CHECK_BUTTON(c);
+    gtk_box_append(GTK_BOX(box), c);
+  }
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), box);
+  gtk_menu_button_set_popover(self->flows_menu, pop);
+  g_signal_connect_swapped(self->timeline, "notify::flow-kinds", G_CALLBACK(on_flow_filter_notify), self);
+  g_signal_connect_swapped(self->timeline, "notify::flow-scope", G_CALLBACK(on_flow_filter_notify), self);
+}
+
 static void weft_window_dispose(GObject *object) {
   WeftWindow *self = WEFT_WINDOW(object);
   gtk_widget_dispose_template(GTK_WIDGET(self), WEFT_TYPE_WINDOW);
@@ -549,6 +609,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_menu);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
   static const char *const forwarded[] = {"win.zoom-in",         "win.zoom-out",  "win.fit",
                                           "win.pan-left",        "win.pan-right", "win.zoom-selection",
@@ -592,9 +653,14 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
   g_signal_connect(self->flows_button, "toggled", G_CALLBACK(on_flows_toggled), self);
   g_signal_connect_swapped(self->timeline, "notify::show-flows", G_CALLBACK(on_flows_notify), self);
+  make_flows_popover(self);
   /* (the paned, the window's own child, is not a bound template child:
    * gtk_widget_dispose_template would unparent it under GtkWindow's feet) */
   self->paned = GTK_PANED(gtk_window_get_child(GTK_WINDOW(self)));
+  /* the content draws the theme's window background itself: a rendering of
+   * it alone (--screenshot --window) is opaque, and light text of a dark
+   * theme (the Findings title) is not put on a transparent background */
+  gtk_widget_add_css_class(GTK_WIDGET(self->paned), "background");
   weft_window_reset_layout(self);
   make_page_buttons(self);
   /* F9 and the header's toggle: the side panel shown or hidden (the timeline takes the window) */

@@ -12,7 +12,7 @@
 # the main thread runs is 1/max of the plot); the one lock lane of
 # fx-contended showing the main thread's hue (from its row's swatch) where
 # main held the lock; "PID exe (image N)" headers for a pid that exec'd (a
-# recording of sh exec'ing sh); 1400 px wide under a plain `xvfb-run -a` (a 1280x1024 screen),
+# recording of sh exec'ing sh; the launchers' headers folded, summarising their threads); 1400 px wide under a plain `xvfb-run -a` (a 1280x1024 screen),
 # with and without --window; --range outside the recording an error naming it and the
 # recording's extent; --help and the man page agree. Exit 0 on success, 1 on a failure, 77 (skip) without
 # xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
@@ -73,8 +73,9 @@ def ok(cond, what, detail=""):
     return bool(cond)
 
 
-def read_png(path):
-    """Return (width, height, rows) with rows[y][x] = (r, g, b); 8-bit RGB or RGBA only."""
+def read_png(path, alpha=False):
+    """Return (width, height, rows) with rows[y][x] = (r, g, b), or (r, g, b, a) with alpha (255 for an RGB
+    PNG); 8-bit RGB or RGBA only."""
     with open(path, "rb") as f:
         data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -108,7 +109,11 @@ def read_png(path):
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        if alpha:
+            rows.append([tuple(line[x * bpp:x * bpp + 4]) if bpp == 4 else tuple(line[x * 3:x * 3 + 3]) + (255,)
+                         for x in range(w)])
+        else:
+            rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
         prev = line
     return w, h, rows
 
@@ -383,7 +388,8 @@ def main():
             if ok(p.returncode == 0 and len(procs) == 4 and [i for _, i in procs].count(0) == 2,
                   "--screenshot of the exec recording (3 images of one pid, 1 child)", (p.stderr, procs)):
                 w, h, rows = read_png(out3)
-                hb = bands(rows, lambda px: px == PROCESS_HEADER, W // 2)
+                # (in the label column: a collapsed header's timeline part summarises its threads)
+                hb = bands([r[:200] for r in rows], lambda px: px == PROCESS_HEADER, 60)
                 PROC_H = 22
                 heights = [round((b - a) / PROC_H) for a, b in hb]
                 # under the headers (the program's is the last: it started last), one thread

@@ -1,0 +1,416 @@
+/* weft-flows.c - the flow arrows of the timeline: every flow read once, bundled per window.
+ * SPDX-License-Identifier: MIT
+ *
+ * The read runs in a GTask thread with a connection of its own (query.h's
+ * every flow, cancellable every few thousand rows) and keeps the flows
+ * sorted by their start, with an index by their end: the flows with an end
+ * in a window are two binary searches away. A selection sorts the window's
+ * flows that pass the filter by (rows, kind, x of their end in the window):
+ * a bundle of any width is then a run of that order, so making the bundles
+ * wider until they fit the budget costs one pass each.
+ */
+#include "config.h"
+
+#include "weft-flows.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query.h"
+
+typedef struct {
+  int64_t from_ns, to_ns, object_id;
+  guint32 from, to; /* thread indices */
+  guint8 kind;      /* 0 if unknown */
+} Flow;
+
+struct _WeftFlows {
+  gint ref;
+  guint n;
+  Flow *v;         /* by from_ns */
+  guint32 *by_to;  /* indices into v, by to_ns */
+  int64_t *to_key; /* v[by_to[k]].to_ns, for the search */
+  guint kinds;
+};
+
+WeftFlows *weft_flows_ref(WeftFlows *flows) {
+  g_atomic_int_inc(&flows->ref);
+  return flows;
+}
+
+void weft_flows_unref(WeftFlows *flows) {
+  if (!flows || !g_atomic_int_dec_and_test(&flows->ref)) return;
+  g_free(flows->v);
+  g_free(flows->by_to);
+  g_free(flows->to_key);
+  g_free(flows);
+}
+
+guint weft_flows_get_n(const WeftFlows *flows) { return flows->n; }
+guint weft_flows_get_kinds(const WeftFlows *flows) { return flows->kinds; }
+
+WeftFlowFilter *weft_flow_filter_copy(const WeftFlowFilter *f) {
+  WeftFlowFilter *c = g_memdup2(f, sizeof *f);
+  c->row = g_memdup2(f->row, sizeof *f->row * MAX(f->n_threads, 1));
+  return c;
+}
+
+void weft_flow_filter_free(WeftFlowFilter *f) {
+  if (!f) return;
+  g_free(f->row);
+  g_free(f);
+}
+
+/* ---- the read ---- */
+
+typedef struct {
+  char *path;
+  GHashTable *index; /* utid -> thread index + 1 (weft_session_copy_index) */
+} ReadJob;
+
+static void read_job_free(ReadJob *j) {
+  g_free(j->path);
+  g_hash_table_unref(j->index);
+  g_free(j);
+}
+
+static int flow_by_from(const void *a, const void *b) {
+  const Flow *x = a, *y = b;
+  return x->from_ns < y->from_ns ? -1 : x->from_ns > y->from_ns;
+}
+
+typedef struct {
+  int64_t t;
+  guint32 i;
+} TimeIndex;
+
+static int time_index_cmp(const void *a, const void *b) {
+  const TimeIndex *x = a, *y = b;
+  if (x->t != y->t) return x->t < y->t ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+#define CANCEL_EVERY 4096 /* rows read between two looks at the cancellable */
+
+/* Read every flow into fl (sorted, indexed). FALSE with error set. */
+static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftFlows *fl, GCancellable *cancel, GError **error) {
+  g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(Flow));
+  gboolean ok = TRUE;
+  WeftCursor c;
+  WeftFlow f;
+  weft_query_all_flows(q, &c);
+  while (ok && weft_next_flow(&c, &f)) {
+    if (v->len % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
+    guint a = GPOINTER_TO_UINT(g_hash_table_lookup(job->index, GSIZE_TO_POINTER((gsize)f.from_utid)));
+    guint b = GPOINTER_TO_UINT(g_hash_table_lookup(job->index, GSIZE_TO_POINTER((gsize)f.to_utid)));
+    if (!a || !b) continue;
+    Flow x = {f.from_ns, f.to_ns, f.object_id, a - 1, b - 1, f.kind > 0 && f.kind < WEFT_FLOW_COUNT ? f.kind : 0};
+    g_array_append_val(v, x);
+  }
+  if (weft_cursor_close(&c) < 0 && ok) ok = FALSE;
+  if (!ok) {
+    if (error && !*error) g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, q->sql.err);
+    return FALSE;
+  }
+  qsort(v->data, v->len, sizeof(Flow), flow_by_from);
+  fl->n = v->len;
+  fl->v = (Flow *)(void *)g_array_free(g_steal_pointer(&v), FALSE);
+  TimeIndex *ti = g_new(TimeIndex, MAX(fl->n, 1));
+  for (guint i = 0; i < fl->n; i++) {
+    ti[i] = (TimeIndex){fl->v[i].to_ns, i};
+    fl->kinds |= 1u << fl->v[i].kind;
+  }
+  qsort(ti, fl->n, sizeof *ti, time_index_cmp);
+  fl->by_to = g_new(guint32, MAX(fl->n, 1));
+  fl->to_key = g_new(int64_t, MAX(fl->n, 1));
+  for (guint i = 0; i < fl->n; i++) {
+    fl->by_to[i] = ti[i].i;
+    fl->to_key[i] = ti[i].t;
+  }
+  g_free(ti);
+  return TRUE;
+}
+
+typedef struct {
+  const ReadJob *job;
+  WeftFlows *fl;
+} ReadCtx;
+
+static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
+  ReadCtx *c = data;
+  return read_all(q, c->job, c->fl, cancel, error);
+}
+
+static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
+  WeftFlows *fl = g_new0(WeftFlows, 1);
+  fl->ref = 1;
+  ReadCtx c = {data, fl};
+  GError *error = NULL;
+  if (weft_session_read_file(c.job->path, read_ctx, &c, cancel, &error)) {
+    g_task_return_pointer(task, fl, (GDestroyNotify)weft_flows_unref);
+  } else {
+    weft_flows_unref(fl);
+    g_task_return_error(task, error);
+  }
+}
+
+void weft_flows_read_async(WeftSession *session, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer data) {
+  ReadJob *job = g_new0(ReadJob, 1);
+  job->path = g_strdup(weft_session_get_path(session));
+  job->index = weft_session_copy_index(session);
+  GTask *task = g_task_new(NULL, cancellable, callback, data);
+  g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
+  g_task_run_in_thread(task, read_thread);
+  g_object_unref(task);
+}
+
+WeftFlows *weft_flows_read_finish(GAsyncResult *result, GError **error) {
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* ---- a window's arrows ---- */
+
+/* A flow of the window that is shown: its rows and kind, and the x (px) of
+ * its end in the window (its start if both are). */
+typedef struct {
+  guint64 key;
+  double x;
+  guint32 i;
+} Cand;
+
+static int cand_cmp(const void *a, const void *b) {
+  const Cand *p = a, *q = b;
+  if (p->key != q->key) return p->key < q->key ? -1 : 1;
+  return p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* The first index of keys[0..n) (ascending) with keys[k] >= t. */
+static guint lower_bound(const int64_t *keys, gsize stride, guint n, double t) {
+  guint lo = 0, hi = n;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    if ((double)*(const int64_t *)(const void *)((const char *)keys + mid * stride) < t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Count flow i (of the window) and add it to cands if it is shown. */
+static void consider(const WeftFlows *fl, const WeftFlowFilter *f, WeftFlowSet *set, GArray *cands, guint32 i,
+                     double x) {
+  const Flow *v = &fl->v[i];
+  set->total[v->kind]++;
+  if (!(f->kinds & 1u << v->kind)) return;
+  if (f->object_id >= 0 && v->object_id != f->object_id) return;
+  if (f->thread >= 0 && (int)v->from != f->thread && (int)v->to != f->thread) return;
+  int a = v->from < f->n_threads ? f->row[v->from] : -1, b = v->to < f->n_threads ? f->row[v->to] : -1;
+  if (a < 0 || b < 0 || a == b) return;
+  set->shown[v->kind]++;
+  Cand c = {(guint64)a << 36 | (guint64)b << 8 | v->kind, x, i};
+  g_array_append_val(cands, c);
+}
+
+/* The arrows of cands (sorted) bundled at width w px: how many, and the
+ * most in one bucket of w px (into *densest). */
+static guint count_runs(const Cand *c, guint n, double w, int npx, guint *densest) {
+  guint runs = 0, nb = (guint)(npx / w) + 2;
+  g_autofree guint *per = g_new0(guint, nb);
+  *densest = 0;
+  for (guint k = 0; k < n; k++) {
+    if (k > 0 && c[k].key == c[k - 1].key && floor(c[k].x / w) == floor(c[k - 1].x / w)) continue;
+    runs++;
+    guint b = (guint)CLAMP(floor(c[k].x / w), 0, nb - 1);
+    *densest = MAX(*densest, ++per[b]);
+  }
+  return runs;
+}
+
+WeftFlowSet *weft_flows_select(const WeftFlows *fl, const WeftFlowFilter *filter, double t0, double npp, int npx) {
+  WeftFlowSet head = {0};
+  g_autoptr(GArray) cands = g_array_new(FALSE, FALSE, sizeof(Cand));
+  double t1 = t0 + npp * npx;
+  if (fl && fl->n && npp > 0 && npx > 0) {
+    /* the flows starting in the window, then those ending in it that started before it */
+    guint a = lower_bound(&fl->v[0].from_ns, sizeof(Flow), fl->n, t0);
+    for (guint k = a; k < fl->n && (double)fl->v[k].from_ns <= t1; k++)
+      consider(fl, filter, &head, cands, k, ((double)fl->v[k].from_ns - t0) / npp);
+    guint b = lower_bound(fl->to_key, sizeof(int64_t), fl->n, t0);
+    for (guint k = b; k < fl->n && (double)fl->to_key[k] <= t1; k++) {
+      guint32 i = fl->by_to[k];
+      if ((double)fl->v[i].from_ns < t0) consider(fl, filter, &head, cands, i, ((double)fl->to_key[k] - t0) / npp);
+    }
+  }
+  Cand *c = (Cand *)(void *)cands->data;
+  guint n = cands->len;
+  qsort(c, n, sizeof *c, cand_cmp);
+  /* wider bundles while there are more arrows than the budget, or more than
+   * one per 2 px in some bucket (between several pairs of rows) */
+  double w = WEFT_FLOW_BUNDLE_PX;
+  guint densest, budget = MAX(WEFT_FLOW_MIN_ARROWS, (guint)npx / WEFT_FLOW_PX_PER_ARROW);
+  guint runs = count_runs(c, n, w, npx, &densest);
+  while ((runs > budget || densest > MAX(1, w / 2)) && w < 4.0 * npx) runs = count_runs(c, n, w *= 2, npx, &densest);
+  WeftFlowSet *set = g_malloc(sizeof *set + sizeof(WeftFlowArrow) * runs);
+  *set = head;
+  set->kinds = filter->kinds;
+  set->scoped = filter->object_id >= 0 || filter->thread >= 0;
+  set->bundle_px = runs < n ? w : 0;
+  for (guint k = 0; k < n;) {
+    guint e = k + 1;
+    while (e < n && c[e].key == c[k].key && floor(c[e].x / w) == floor(c[k].x / w)) e++;
+    double sf = 0, st = 0;
+    for (guint j = k; j < e; j++) {
+      sf += (double)fl->v[c[j].i].from_ns;
+      st += (double)fl->v[c[j].i].to_ns;
+    }
+    const Flow *first = &fl->v[c[k].i];
+    set->arrows[set->n_arrows++] =
+        (WeftFlowArrow){sf / (e - k), st / (e - k), (int)first->from, (int)first->to, e - k, first->kind};
+    k = e;
+  }
+  return set;
+}
+
+/* ---- what is shown, in words ---- */
+
+const char *weft_flow_kind_label(int kind, gboolean plural) {
+  static const char *const names[WEFT_FLOW_COUNT][2] = {
+      [0] = {"flow", "flows"},
+      [WEFT_FLOW_LOCK_HANDOFF] = {"hand-off", "hand-offs"},
+      [WEFT_FLOW_WAKEUP] = {"wake-up", "wake-ups"},
+      [WEFT_FLOW_BARRIER] = {"barrier release", "barrier releases"},
+      [WEFT_FLOW_SEM_POST] = {"semaphore post", "semaphore posts"},
+      [WEFT_FLOW_CREATE] = {"thread create", "thread creates"},
+      [WEFT_FLOW_JOIN] = {"join", "joins"},
+      [WEFT_FLOW_FORK] = {"fork", "forks"},
+      [WEFT_FLOW_EXEC] = {"exec", "execs"},
+      [WEFT_FLOW_WAIT] = {"process wait", "process waits"},
+      [WEFT_FLOW_PIPE] = {"pipe", "pipes"},
+  };
+  return names[kind >= 0 && kind < WEFT_FLOW_COUNT ? kind : 0][plural ? 1 : 0];
+}
+
+/* n with a comma every three digits: "74,606". */
+static const char *count_text(char *buf, size_t len, guint n) {
+  char digits[16];
+  int nd = g_snprintf(digits, sizeof digits, "%u", n);
+  size_t o = 0;
+  for (int i = 0; i < nd && o + 2 < len; i++) {
+    if (i > 0 && (nd - i) % 3 == 0) buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+char *weft_flow_set_caption(const WeftFlowSet *set) {
+  GString *s = g_string_new(NULL);
+  char a[32], b[32];
+  for (int k = 0; k < WEFT_FLOW_COUNT; k++) {
+    if (!set->total[k] || !(set->kinds & 1u << k) || (set->scoped && !set->shown[k])) continue;
+    if (s->len) g_string_append(s, " · ");
+    if (set->shown[k] == set->total[k])
+      g_string_append_printf(s, "%s %s", count_text(a, sizeof a, set->total[k]),
+                             weft_flow_kind_label(k, set->total[k] != 1));
+    else
+      g_string_append_printf(s, "%s of %s %s shown", count_text(a, sizeof a, set->shown[k]),
+                             count_text(b, sizeof b, set->total[k]), weft_flow_kind_label(k, set->total[k] != 1));
+  }
+  if (!s->len) g_string_append(s, "no flows in the window");
+  if (set->bundle_px > 0)
+    g_string_append_printf(s, " · bundled: %s arrows (flows within %.0f px)", count_text(a, sizeof a, set->n_arrows),
+                           set->bundle_px);
+  return g_string_free(s, FALSE);
+}
+
+/* ---- drawing ---- */
+
+#define N_WIDTHS 5
+
+/* The width class of a bundle of count flows: 1, 2-3, 4-15, 16-63, 64 or more. */
+static int width_class(guint count) { return count <= 1 ? 0 : count < 4 ? 1 : count < 16 ? 2 : count < 64 ? 3 : 4; }
+
+/* The arrow from a to b, the part of its line inside the box [lo, hi] x
+ * [top, bottom] only (zoomed in, a flow from long before the window starts
+ * millions of pixels to its left; a row scrolled away is far above or
+ * below: cairo would stroke all of it); its head if b is in. */
+static void arrow_path(cairo_t *cr, double ax, double ay, double bx, double by, double head, const double box[4]) {
+  double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
+  if (len < 1) return;
+  /* Liang-Barsky: the parameters u0 < u1 of the segment inside the box */
+  double u0 = 0, u1 = 1, p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - box[0], box[1] - ax, ay - box[2], box[3] - ay};
+  for (int k = 0; k < 4; k++) {
+    if (p[k] == 0) {
+      if (q[k] < 0) return;
+      continue;
+    }
+    double u = q[k] / p[k];
+    if (p[k] < 0)
+      u0 = MAX(u0, u);
+    else
+      u1 = MIN(u1, u);
+  }
+  if (u0 >= u1) return;
+  double ca = ax + u0 * dx, cya = ay + u0 * dy, cb = ax + u1 * dx, cyb = ay + u1 * dy;
+  cairo_move_to(cr, ca, cya);
+  cairo_line_to(cr, cb, cyb);
+  if (u1 < 1) return;
+  double h = MIN(head, len * 0.6), a = atan2(dy, dx);
+  for (int side = -1; side <= 1; side += 2) {
+    double t = a + G_PI - side * 28 * G_PI / 180;
+    cairo_move_to(cr, bx, by);
+    cairo_line_to(cr, bx + h * cos(t), by + h * sin(t));
+  }
+}
+
+void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of, guint n_threads,
+                     double x0, int npx, double t0, double npp) {
+  if (!set || !set->n_arrows || npp <= 0) return;
+  double x1, y1, x2, y2;
+  cairo_clip_extents(cr, &x1, &y1, &x2, &y2);
+  double box[4] = {MAX(x0, x1) - 16, MIN(x0 + npx, x2) + 16, y1 - 16, y2 + 16};
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  /* one path per (casing or colour, width, kind): a few strokes, not one per arrow; the kinds
+   * that say who made whom wait last, on top (a semaphore post and a hand-off between the same
+   * two threads at once are drawn over each other) */
+  static const int order[] = {0,
+                              WEFT_FLOW_CREATE,
+                              WEFT_FLOW_JOIN,
+                              WEFT_FLOW_FORK,
+                              WEFT_FLOW_EXEC,
+                              WEFT_FLOW_WAIT,
+                              WEFT_FLOW_PIPE,
+                              WEFT_FLOW_SEM_POST,
+                              WEFT_FLOW_BARRIER,
+                              WEFT_FLOW_WAKEUP,
+                              WEFT_FLOW_LOCK_HANDOFF};
+  G_STATIC_ASSERT(G_N_ELEMENTS(order) == WEFT_FLOW_COUNT);
+  for (int pass = 0; pass < 2; pass++) {
+    for (guint o = 0; o < G_N_ELEMENTS(order); o++) {
+      int kind = order[o];
+      for (int w = 0; w < N_WIDTHS; w++) {
+        double lw = 1.5 + 0.6 * w;
+        gboolean any = FALSE;
+        for (guint k = 0; k < set->n_arrows; k++) {
+          const WeftFlowArrow *a = &set->arrows[k];
+          if (a->kind != kind || width_class(a->count) != w) continue;
+          if ((guint)a->from_thread >= n_threads || (guint)a->to_thread >= n_threads) continue;
+          double ya = y_of[a->from_thread], yb = y_of[a->to_thread];
+          if (ya < 0 || yb < 0) continue;
+          arrow_path(cr, x0 + (a->from_ns - t0) / npp, ya, x0 + (a->to_ns - t0) / npp, yb, 6 + w, box);
+          any = TRUE;
+        }
+        if (!any) continue;
+        gdk_cairo_set_source_rgba(cr, pass == 0 ? &pal->flow_casing : &pal->flow[kind]);
+        cairo_set_line_width(cr, pass == 0 ? lw + 2 : lw);
+        cairo_stroke(cr);
+      }
+    }
+  }
+}
