@@ -1586,10 +1586,11 @@ def t_python_stacks(ctx, chk):
                     if mine:
                         got.append(mine[0])
             return got
-        lock = ours("lock", ("sem", "mutex"), tid_main=False)
+        # (threading.Lock is a semaphore; a "mutex" wait is the GIL's, e.g. taking it back after hold()'s sleep)
+        lock = ours("lock", ("sem",), tid_main=False)
         chk.true("%s: the lock waits of take() name it first, at the line of its with" % tag,
                  lock and all(f == ("take", base, lines["LOCK-WAIT"][0]) for f in lock), repr(lock))
-        first = [fr[0] for r, fr in waits["lock"] if r.tid != r.pid and r.get("kind") in ("sem", "mutex") and fr
+        first = [fr[0] for r, fr in waits["lock"] if r.tid != r.pid and r.get("kind") == "sem" and fr
                  and fr[0][1] == base]
         chk.true("%s: ... and take() is the innermost frame of those waits" % tag,
                  first and all(f[0] == "take" for f in first), repr(first))
