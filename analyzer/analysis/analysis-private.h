@@ -287,6 +287,10 @@ bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
  * (false on a database error, in sql). The fixes phrased in the library
  * the program uses (strings of py). */
 bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
+/* A thread of a pool's or a framework's own machinery, by its name (Pool's
+ * _handle_* threads, concurrent.futures' feeder and manager, asyncio and Dask
+ * loops): never a stage of the program's own pipeline. */
+bool py_machinery_thread(const char *name);
 const char *py_fix_processes(WeftPython *py);                      /* CPU-bound Python on threads: use processes */
 const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's unequal tasks */
 const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */

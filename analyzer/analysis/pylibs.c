@@ -42,6 +42,13 @@ static bool ends_with(const char *s, const char *t) {
 }
 
 /* One thread's name (its process's CPython main thread: the process's name). */
+bool py_machinery_thread(const char *n) {
+  return n &&
+         (strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
+          strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
+          has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") || has_prefix(n, "Dask "));
+}
+
 static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
   const char *n = t->name ? t->name : "";
   if (t->is_main) {
@@ -53,10 +60,7 @@ static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
     return;
   }
   bool tpe = has_prefix(n, "ThreadPoolExecutor-"), dist = has_prefix(n, "Dask-");
-  bool helper = strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
-                strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
-                has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") ||
-                has_prefix(n, "Dask ");
+  bool helper = py_machinery_thread(n);
   g->tpe |= tpe;
   g->dask_dist |= dist;
   g->ppe |= strstr(n, "_ExecutorManagerThread") && !has_prefix(n, "ExecutorManagerThread");

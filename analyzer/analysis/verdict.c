@@ -68,7 +68,7 @@ bool find_py_bottlenecks(Ctx *c, FindVec *fv, int64_t min_cost) {
     const WeftPyThread *w = &py->threads[i];
     const WeftThreadMetrics *wm = weft_metrics_thread(m, w->utid);
     double life = (double)w->lifetime_ns;
-    if (!wm || wm->is_main || life <= 0 || weft_python_pool_of(py, w->upid)) continue;
+    if (!wm || wm->is_main || life <= 0 || weft_python_pool_of(py, w->upid) || py_machinery_thread(wm->name)) continue;
     int64_t lockish = wm->wait_ns - w->io_ns; /* its own waits but I/O and sleep */
     if ((double)(w->running_ns + w->io_ns) < BUSY_SHARE * life || (double)lockish >= BUSY_WAIT_SHARE * life) continue;
     Waiters ws = waiters_of(py, w);

@@ -231,7 +231,9 @@ def t_verdict_lock(a, fx, tmp):
     want = (3, "INCONCLUSIVE") if noisy else (4, sc["raw"])
     ok((rc, sc["verdict"]) == want and r["summary"]["exit_code"] == rc,
        "verdict lock: exit %d and verdict %s (noisy: %s)" % (rc, sc["verdict"], noisy), r["noise"]["why"])
-    ok("global_lock" in sc["reason"], "verdict lock: the reason names global_lock: %s" % sc["reason"], sensitive=True)
+    # (on a noisy machine the largest loss may be the wait for a CPU, and the reason says that)
+    ok("global_lock" in sc["reason"] or noisy, "verdict lock: the reason names global_lock: %s" % sc["reason"],
+       sensitive=True)
     with open(md, encoding="utf-8") as f:
         head = f.readline()
     ok(head.startswith("❌ **weft scale: %s** — " % sc["verdict"]) if not noisy else head.startswith("❔"),
