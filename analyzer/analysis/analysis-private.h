@@ -174,6 +174,8 @@ typedef struct {
   bool py_result; /* a Python frame of a wait for results or tasks is on it (Future.result, as_completed,
                    * a Pool's AsyncResult.get and its helper and worker threads, Queue.get, Event.wait,
                    * Thread.start): idle by design */
+  bool py_ipc;    /* a frame of a multiprocessing queue's put or get is on it: moving data between
+                   * processes (a pool's task and result queues: one pipe each, under a lock) */
 } StackInfo;
 
 typedef struct {
@@ -259,7 +261,9 @@ static inline bool py_stdlib_file(const char *f) {
 /* A Python lock shared by processes (waited on from 2+) at a line of the
  * program's own: a multiprocessing lock the program holds around its work. */
 static inline bool py_shared_user_lock(const WeftObjectMetrics *o) {
-  return o->processes >= 2 && o->nsites && o->sites[0].file && !py_stdlib_file(o->sites[0].file);
+  /* (not a queue's lock: a forked worker's stack ends in the program's line that started the pool) */
+  return o->processes >= 2 && o->nsites && o->sites[0].file && !py_stdlib_file(o->sites[0].file) &&
+         o->py_ipc_wait_ns * 2 <= o->wait_ns;
 }
 
 /* A Python lock of a pool's process that is the pool's own bookkeeping

@@ -20,6 +20,7 @@
 
 #define GIL_PROCESS_SHARE 0.10 /* the gil finding: GIL waits >= this share of the process's thread time */
 #define STRAGGLER_SHARE   0.25 /* lag / the straggler's time in the pool, for a finding */
+#define IPC_SHARE         0.5  /* data moved / the workers' time running, for a finding: it rivals the work */
 #define STARTUP_SHARE     0.25 /* the workers' start-up / their time running, for a finding */
 
 /* "12%", "0.5%" (one decimal below 1%, where findings.c's pct() has 0.95%:
@@ -168,6 +169,31 @@ static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, co
               main_utid(m, pl->parent_upid));
 }
 
+/* A pool whose data moved between processes cost as much as its work. */
+static void ipc_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
+  char b1[32], b2[32], b3[32], p1[32];
+  int64_t cost = pl->ipc_helper_ns + pl->ipc_lock_ns;
+  if (pl->ipc_share < IPC_SHARE || cost < min_cost || cost <= 0) return;
+  const char *title = python_strf(py,
+                                  "moving data to and from the %zu workers of the %s took %s against %s of work in "
+                                  "them: pickling, piping and unpickling task arguments and results",
+                                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, cost),
+                                  weft_format_ns(p1, sizeof p1, pl->ipc_work_ns));
+  const char *evidence = python_strf(
+      py,
+      "the parent's threads that move the data ran %s%s%s%s; the processes waited %s for the queues' pipes (one "
+      "at a time sends or takes)",
+      weft_format_ns(b2, sizeof b2, pl->ipc_helper_ns), pl->ipc_helpers ? " (" : "",
+      pl->ipc_helpers ? pl->ipc_helpers : "", pl->ipc_helpers ? ")" : "",
+      weft_format_ns(b3, sizeof b3, pl->ipc_lock_ns));
+  const char *fix = python_strf(
+      py, "send less: give each worker what it needs once (an initializer that loads or maps the data, or globals "
+          "inherited with fork), put big arrays in shared memory (multiprocessing.shared_memory, numpy.memmap) and "
+          "send their names, return only what the parent needs, and make each task carry more work (bigger tasks, "
+          "map or imap with a chunksize)");
+  add_verdict(fv, WEFT_FIND_IPC, "ipc", cost, title, evidence, fix, main_utid(m, pl->parent_upid));
+}
+
 WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
                                 size_t errlen) {
   WeftPython *py = python_model(db, m, failed, err, errlen);
@@ -195,6 +221,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
   for (size_t k = 0; k < py->npools; k++) {
     pool_verdict(fv, py, m, &py->pools[k], min_cost);
     startup_verdict(fv, py, m, &py->pools[k], min_cost);
+    ipc_verdict(fv, py, m, &py->pools[k], min_cost);
   }
   py->nfindings = fv->len;
   py->findings = (WeftFinding *)(void *)g_array_free(fv, FALSE);

@@ -51,6 +51,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_BOTTLENECK: return "bottleneck";
     case WEFT_FIND_GIL_RELEASED: return "gil_released";
     case WEFT_FIND_STARTUP: return "startup";
+    case WEFT_FIND_IPC: return "ipc";
   }
   return "other";
 }

@@ -207,6 +207,8 @@ typedef struct {
                               * as_completed, a Pool's AsyncResult.get and its helper and worker threads,
                               * Queue.get, Event.wait,
                               * Thread.start): idle by design (ranked last, no what-if) */
+  int64_t py_ipc_wait_ns;    /* of wait_ns, in a multiprocessing queue's put or get: waiting to move data
+                              * through a pool's task or result pipe while another process does */
   int64_t critical_share_ns; /* wall time of the critical path caused by waits on it (see
                               * WeftCriticalPath); 0 when not computed */
   int64_t critical_hold_ns;  /* wall time the critical path spent inside a hold of it */
@@ -261,6 +263,7 @@ typedef enum {
   WEFT_FIND_BOTTLENECK = 11,    /* a thread others wait for while it works (a pipeline's slow stage) */
   WEFT_FIND_GIL_RELEASED = 12,  /* a good sign: Python threads ran at once, outside the GIL (cost 0) */
   WEFT_FIND_STARTUP = 13,       /* a Python pool's workers spent much of their time starting up */
+  WEFT_FIND_IPC = 14,           /* a Python pool's data moved between processes cost as much as its work */
 } WeftFindingKind;
 
 typedef struct {

@@ -19,7 +19,7 @@
 
 /* A frame of stack_id, described; cached (by stack and which frame). */
 static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
-  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false, false};
+  static const StackInfo none = {"(no stack)", NULL, NULL, NULL, 0, false, false, false, false};
   if (stack_id < 0) return &none;
   size_t i;
   if (weft_hmap_get(&c->stack_by_id, stack_id, user, &i)) return &c->stacks[i];
@@ -41,7 +41,11 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
                                               "'Pool._handle_workers')) "
                                               "OR (f4.file LIKE '%/queue.py' AND f4.symbol IN ('get', 'Queue.get')) "
                                               "OR (f4.file LIKE '%/threading.py' AND f4.symbol IN ('Event.wait', "
-                                              "'start', 'Thread.start')))) "
+                                              "'start', 'Thread.start')))), "
+                                              "EXISTS (SELECT 1 FROM stack_frame s5 JOIN frame f5 "
+                                              "ON f5.frame_id = s5.frame_id WHERE s5.stack_id = ?1 AND f5.ip < 0 "
+                                              "AND f5.file LIKE '%/multiprocessing/queues.py' AND f5.symbol IN "
+                                              "('put', 'get', 'SimpleQueue.put', 'SimpleQueue.get', 'Queue.get')) "
                                               "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
                                               "LEFT JOIN module m ON m.module_id = f.module_id "
                                               "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
@@ -62,6 +66,7 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
     si.known = true;
     si.py_join = sqlite3_column_int(q, 6) != 0;
     si.py_result = sqlite3_column_int(q, 7) != 0;
+    si.py_ipc = sqlite3_column_int(q, 8) != 0;
     si.line = line > 0 ? line : 0;
     si.symbol = sym ? pool_strdup(c->pool, sym) : NULL;
     si.file = file ? pool_strdup(c->pool, file) : NULL;
@@ -291,6 +296,7 @@ static void object_sites(Ctx *c, WeftObjectMetrics *om, size_t oi, ObjScratch *x
                                .wait_ns = sa->wait_ns};
     if (st->py_join) om->py_join_wait_ns += sa->wait_ns;
     if (st->py_result) om->py_result_wait_ns += sa->wait_ns;
+    if (st->py_ipc) om->py_ipc_wait_ns += sa->wait_ns;
   }
   qsort(tmp, ns, sizeof *tmp, cmp_site_label);
   size_t nm = 0;

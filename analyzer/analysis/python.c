@@ -608,6 +608,41 @@ static void ctx_free(PyCtx *c) {
   if (c->pools) g_array_free(c->pools, TRUE);
 }
 
+/* A thread of a pool's parent that moves its data (see WeftPyPool.ipc_helper_ns). */
+static bool ipc_helper(const char *name) {
+  return name && (strstr(name, "(_handle_tasks") || strstr(name, "(_handle_results") ||
+                  strstr(name, "QueueFeederThread") || strstr(name, "_ExecutorManagerThread"));
+}
+
+/* Each pool's cost of moving data: its parent's helper threads' running and
+ * the waits on its queues' locks (WeftObjectMetrics.py_ipc_wait_ns). */
+static void pools_ipc(PyCtx *c) {
+  WeftPython *py = c->py;
+  const WeftMetrics *m = c->m;
+  char b[32];
+  for (size_t k = 0; k < py->npools; k++) {
+    WeftPyPool *pl = &py->pools[k];
+    GString *names = g_string_new(NULL);
+    for (size_t i = 0; i < py->nthreads; i++) {
+      const WeftThreadMetrics *tm = weft_metrics_thread(m, py->threads[i].utid);
+      if (py->threads[i].upid != pl->parent_upid || !tm || !ipc_helper(tm->name)) continue;
+      pl->ipc_helper_ns += py->threads[i].running_ns;
+      g_string_append_printf(names, "%s%s %s", names->len ? ", " : "", tm->name,
+                             weft_format_ns(b, sizeof b, py->threads[i].running_ns));
+    }
+    for (size_t i = 0; i < m->nobjects; i++)
+      if (m->objects[i].kind == WEFT_KIND_SEM && m->objects[i].py_ipc_wait_ns > 0 &&
+          weft_python_pool_of(py, m->objects[i].upid) == pl) /* (a worker's reads in get: also its idle waits) */
+        pl->ipc_lock_ns += m->objects[i].py_ipc_wait_ns;
+    int64_t work = 0;
+    for (size_t w = 0; w < pl->nworkers; w++) work += pl->workers[w].running_ns;
+    pl->ipc_work_ns = work;
+    pl->ipc_share = work > 0 ? (double)(pl->ipc_helper_ns + pl->ipc_lock_ns) / (double)work : 0;
+    pl->ipc_helpers = names->len ? python_strf(py, "%s", names->str) : NULL;
+    g_string_free(names, TRUE);
+  }
+}
+
 WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *err, size_t errlen) {
   *failed = 0;
   /* which processes are CPython */
@@ -641,6 +676,7 @@ WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *e
   py->npools = c.pools->len;
   py->pools = (WeftPyPool *)(void *)g_array_free(c.pools, FALSE);
   c.pools = NULL;
+  pools_ipc(&c);
   ctx_free(&c);
   if (c.sql.failed) {
     *failed = 1;

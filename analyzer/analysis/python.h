@@ -105,9 +105,18 @@ typedef struct {
   double straggler_lag_share; /* lag / (its finish - pool start) */
   int64_t parent_wait_ns;     /* the parent's main thread waiting (any wait) during the span */
   double parent_wait_share;
-  int64_t startup_run_ns; /* the workers' start-up time in state running, summed */
-  int64_t startup_ns;     /* the longest start-up of a worker (wall) */
-  double startup_share;   /* startup_run_ns / the workers' time in state running */
+  int64_t startup_run_ns;  /* the workers' start-up time in state running, summed */
+  int64_t startup_ns;      /* the longest start-up of a worker (wall) */
+  double startup_share;    /* startup_run_ns / the workers' time in state running */
+  int64_t ipc_helper_ns;   /* the parent's threads that move the data (multiprocessing.Pool's
+                            * _handle_tasks and _handle_results, concurrent.futures' QueueFeederThread
+                            * and _ExecutorManagerThread): their time running, pickling, writing,
+                            * reading and unpickling task arguments and results */
+  int64_t ipc_lock_ns;     /* waits on the task and result queues' locks (in a multiprocessing
+                            * queue's put or get): one process at a time sends or takes */
+  int64_t ipc_work_ns;     /* the workers' time in state running */
+  double ipc_share;        /* (ipc_helper_ns + ipc_lock_ns) / ipc_work_ns */
+  const char *ipc_helpers; /* "QueueFeederThread (Queue._feed) 1.77 s, ..." (NULL: none) */
 } WeftPyPool;
 
 /* A parallel library the program uses, from the names of its threads and

@@ -27,6 +27,8 @@
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding.
+# big_args     a ProcessPoolExecutor(2) sent 8 tasks of 8 MB in and out: the "ipc" finding first, no
+#              lock finding for the result queue's lock.
 # startup      a spawn Pool(2) whose workers each spend 300 ms importing the main module again before
 #              4 tasks of 5 ms: the "startup" finding with the spawn advice; with fork none.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
@@ -241,6 +243,8 @@ def t_pool(c, method):
     r = report(c, db)
     if r:
         ok("gil" not in kinds(r), "%s proc_pool %s: no gil finding" % (c.tag, method), kinds(r))
+        ok("ipc" not in kinds(r), "%s proc_pool %s: small arguments: no finding about moving data" % (c.tag, method),
+           kinds(r))
 
 
 def t_io(c):
@@ -299,6 +303,24 @@ def t_startup(c):
     if r:
         ok("startup" not in kinds(r), "%s startup_pool fork: forked workers get no start-up finding" % c.tag,
            kinds(r))
+
+
+def t_big_args(c):
+    """big_args.py: 8 tasks of 8 MB in and out on a ProcessPoolExecutor(2), a few ms of work each: moving
+    the data is the first finding (the parent's feeder and result threads named), with the fix to send
+    less; the result queue's lock the workers share is the pool's own, no lock finding"""
+    db, _ = record(c, "big_args", [os.path.join(c.pydir, "big_args.py")])
+    r = report(c, db) if db else None
+    if not r:
+        return
+    own = [f for f in r["findings"] if f["kind"] not in ("machine_load", "serial", "oversubscribed") + GOOD_SIGNS]
+    f = own[0] if own else {}
+    ok(f.get("kind") == "ipc" and "2 workers" in f.get("title", "") and "QueueFeederThread" in f.get("evidence", ""),
+       "%s big_args: moving data is the program's first finding, its feeder thread named" % c.tag, kinds(r))
+    ok("shared memory" in f.get("fix", "") and "chunksize" in f.get("fix", ""),
+       "%s big_args: the fix sends less (shared memory, chunksize)" % c.tag, f.get("fix"))
+    ok(not [g for g in r["findings"] if g["kind"] == "contention"],
+       "%s big_args: the queues' locks the workers share are no lock finding" % c.tag, kinds(r))
 
 
 def t_unbalanced(c):
@@ -744,7 +766,7 @@ def main():
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
                      t_numpy, t_dask, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
-                     t_manager_lock, t_startup]
+                     t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
