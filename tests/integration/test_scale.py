@@ -240,6 +240,26 @@ def t_verdict_lock(a, fx, tmp):
        "verdict lock: the Markdown's first line", head)
 
 
+def t_verdict_serial(a, fx, tmp):
+    """A serial section of 60 ms before 40 ms of parallel work: T(1) = 100 ms, T(2) = 80 ms, a speedup of
+    1.25, efficiency 0.62: SCALES_POORLY, and the reason names the idle time; --require-scaling SCALES
+    fails it (exit 4; 3 when the noise left it open)."""
+    js = os.path.join(tmp, "vserial.json")
+    rc, out, err = scale(a, tmp, ["-q", "--threads", "1,2", "--repeat", "5", "--require-scaling", "SCALES",
+                                  "--json", js, "--", fx["scale-par"], "{threads}", "40000"], {"FX_SERIAL_MS": "60"})
+    if not ok(os.path.exists(js), "verdict serial: the JSON is written", out + err):
+        return
+    r = load(js)
+    sc, noisy = r["summary"]["scaling"], r["noise"]["noisy"]
+    ok(sc["raw"] == "SCALES_POORLY", "verdict serial: the numbers say SCALES_POORLY (%s)" % sc["reason"],
+       sensitive=True)
+    ok("idle" in sc["reason"] or noisy, "verdict serial: the reason names the idle time (%s)" % sc["reason"],
+       sensitive=True)
+    want = 0 if sc["raw"] == "SCALES" else 3 if noisy else 4
+    ok(rc == want and r["summary"]["exit_code"] == rc,
+       "verdict serial: --require-scaling SCALES exits %d (got %d; noisy: %s, raw %s)" % (want, rc, noisy, sc["raw"]))
+
+
 def t_weak(a, fx, tmp):
     """FX_WEAK=1: each thread does the whole work. Read as weak scaling it scales; read as strong
     scaling (the same run) it does not."""
@@ -671,7 +691,8 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_weak, t_noise, t_serial, t_failures, t_baseline, t_template,
+        for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_verdict_serial, t_weak, t_noise, t_serial,
+                  t_failures, t_baseline, t_template,
                   t_interrupt, t_python_io, t_python_gil):
             scenario(t, a, fx, tmp)
     finally:
