@@ -260,6 +260,30 @@ def t_verdict_serial(a, fx, tmp):
        "verdict serial: --require-scaling SCALES exits %d (got %d; noisy: %s, raw %s)" % (want, rc, noisy, sc["raw"]))
 
 
+def t_verdict_slower(a, fx, tmp):
+    """Each thread does the whole work (FX_WEAK=1), and taskset puts every thread on one CPU: 2 threads
+    take twice as long as 1, SLOWS_DOWN, exit 4 under --require-scaling SCALES_POORLY (3 when the noise
+    left it open)."""
+    js = os.path.join(tmp, "vslower.json")
+    taskset = shutil.which("taskset")
+    if not taskset:
+        emit(False, "verdict slower", skip="no taskset")
+        return
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1,2", "--repeat", "5", "--require-scaling",
+                                  "SCALES_POORLY", "--json", js, "--", taskset, "-c", "0", fx["scale-par"], "{threads}",
+                                  "20000"], {"FX_WEAK": "1"})
+    if not ok(os.path.exists(js), "verdict slower: the JSON is written", out + err):
+        return
+    r = load(js)
+    sc, noisy = r["summary"]["scaling"], r["noise"]["noisy"]
+    ok(sc["raw"] == "SLOWS_DOWN" and sc["reason"].startswith("2 threads are ") and "slower than 1" in sc["reason"],
+       "verdict slower: SLOWS_DOWN, 2 threads slower than 1 (%s)" % sc["reason"], sensitive=True)
+    want = 0 if sc["raw"] in ("SCALES", "SCALES_POORLY") else 3 if noisy else 4
+    ok(rc == want and r["summary"]["exit_code"] == rc and sc["verdict"] in ("SLOWS_DOWN", "INCONCLUSIVE",
+                                                                              sc["raw"]),
+       "verdict slower: exit %d (got %d; noisy: %s, raw %s)" % (want, rc, noisy, sc["raw"]))
+
+
 def t_weak(a, fx, tmp):
     """FX_WEAK=1: each thread does the whole work. Read as weak scaling it scales; read as strong
     scaling (the same run) it does not."""
@@ -691,7 +715,8 @@ def main():
     a.weft = os.path.abspath(a.weft)
     tmp = tempfile.mkdtemp(prefix="weft-scale-test-")
     try:
-        for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_verdict_serial, t_weak, t_noise, t_serial,
+        for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_verdict_serial, t_verdict_slower, t_weak,
+                  t_noise, t_serial,
                   t_failures, t_baseline, t_template,
                   t_interrupt, t_python_io, t_python_gil):
             scenario(t, a, fx, tmp)
