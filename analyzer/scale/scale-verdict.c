@@ -147,7 +147,9 @@ static char *cause(const WeftScale *s) {
 /* The verdict from the numbers alone, and its sentence's first half. */
 static const char *raw_verdict(const WeftScale *s, const WeftScalePoint *p, const WeftScalePoint *r, char **what) {
   WeftEstimate S = p->speedup, E = p->efficiency;
-  const char *v = S.hi < 1                                          ? "SLOWS_DOWN"
+  /* slower beyond doubt, and by more than --min-effect (a 2 % loss is no scaling, not a slowdown) */
+  double slower = 1 / (1 + (s->min_effect > 0 ? s->min_effect : 0.05));
+  const char *v = S.hi < slower                                     ? "SLOWS_DOWN"
                   : E.value >= s->scales_eff && E.lo >= s->poor_eff ? "SCALES"
                   : S.lo > 1 && E.value >= s->poor_eff              ? "SCALES_POORLY"
                                                                     : "DOES_NOT_SCALE";

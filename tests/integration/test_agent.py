@@ -1601,9 +1601,10 @@ def t_python_stacks(ctx, chk):
         chk.true("%s: the sleep names nap() at time.sleep" % tag,
                  nap and all(f == ("nap", base, lines["SLEEP"][0]) for f in nap), repr(nap))
         gil = ours("gil", ("cond", "mutex"), tid_main=False)
-        chk.true("%s: GIL waits in spin() name it, most at its loop's lines" % tag,
-                 gil and all(f[0] == "spin" for f in gil) and
-                 2 * len([f for f in gil if f[2] in lines["GIL"]]) > len(gil), repr(sorted(set(gil))))
+        # (how many wait at the loop and how many leaving the barrier depends on scheduling: some at each)
+        chk.true("%s: GIL waits in spin() name it, some at its loop's lines" % tag,
+                 gil and all(f[0] == "spin" for f in gil) and any(f[2] in lines["GIL"] for f in gil),
+                 repr(sorted(set(gil))))
         deep = [fr for r, fr in waits["deep"] if r.get("kind") == "sem" and fr and fr[0][0] == "take"]
         want = [("take", base, lines["LOCK-WAIT"][0]), ("dive", base, lines["DEEP"][0])] + \
             [("dive", base, lines["DIVE"][0])] * 20

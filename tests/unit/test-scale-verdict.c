@@ -86,6 +86,10 @@ static void test_thresholds(void) {
   ok(is(w.s.scaling, "SLOWS_DOWN") && strstr(w.s.scaling_why, "2 threads are 2.13x slower than 1"),
      "speedup 0.47 [0.44, 0.50] at 2 threads: SLOWS_DOWN, 2.13x slower (%s)", w.s.scaling_why);
   done(&w);
+  sweep(&w, 2, 0.98, 0.97, 0.99); /* slower for sure, but by 2 %: below --min-effect */
+  judge(&w);
+  ok(is(w.s.scaling, "DOES_NOT_SCALE"), "speedup 0.98 [0.97, 0.99]: DOES_NOT_SCALE, not SLOWS_DOWN (%s)", w.s.scaling);
+  done(&w);
   sweep(&w, 2, 0.9, 0.7, 1.1); /* slower, but not for sure */
   judge(&w);
   ok(is(w.s.scaling, "DOES_NOT_SCALE"), "speedup 0.9 [0.7, 1.1]: DOES_NOT_SCALE, not SLOWS_DOWN (%s)", w.s.scaling);
