@@ -178,12 +178,19 @@ static void test_noise(void) {
   judge(&w);
   ok(w.s.noisy && strstr(w.s.noise_why, "vary by 30 %"), "repeats varying by 30 %%: noisy (%s)", w.s.noise_why);
   done(&w);
-  /* runnable time in a traced run with CPUs enough */
+  /* runnable time in a traced run with CPUs enough, while other work took 0.5 CPU (not competing: 2 free) */
+  sweep(&w, 2, 1.2, 1.1, 1.3);
+  w.p[1].trace = (WeftScaleTrace){.ok = 1, .capacity_ts = 2.0, .useful_ts = 1.0, .runq_ts = 0.4};
+  for (int i = 0; i < 4; i++) w.other[1][i] = 0.5;
+  judge(&w);
+  ok(w.s.noisy && strstr(w.s.noise_why, "waited for a CPU 20 %"),
+     "20 %% runnable with 4 CPUs for 2 threads, 0.5 CPU of other work: noisy (%s)", w.s.noise_why);
+  done(&w);
+  /* the same runnable time on an otherwise idle machine: the program's own wake-ups, not noise */
   sweep(&w, 2, 1.2, 1.1, 1.3);
   w.p[1].trace = (WeftScaleTrace){.ok = 1, .capacity_ts = 2.0, .useful_ts = 1.0, .runq_ts = 0.4};
   judge(&w);
-  ok(w.s.noisy && strstr(w.s.noise_why, "waited for a CPU 20 %"),
-     "20 %% runnable with 4 CPUs for 2 threads: noisy (%s)", w.s.noise_why);
+  ok(!w.s.noisy, "20 %% runnable with no other work: not noise (the program's own wake-ups)");
   done(&w);
   /* an old baseline without the measurements: quiet */
   sweep(&w, 2, 1.2, 1.1, 1.3);
