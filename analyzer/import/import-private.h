@@ -21,6 +21,7 @@
 #include "weft-db.h"
 #include "weft-import.h"
 #include "weft-reader.h"
+#include "weft-spill.h"
 #include "weft-sqlite.h"
 
 /* ---- the in-memory model of one process image ---- */
@@ -92,6 +93,7 @@ typedef struct Thr {
   uint64_t waddr, wobj2;
   int64_t gil_holder; /* a GIL wait: the thread holding the GIL when it began (0 unknown) */
   GArray *holds;      /* Hold */
+  int64_t nstates;    /* thread_state rows of the file (pass 2) */
   int started2;       /* pass 2 has seen its THREAD_START */
   struct Thr *next_same_tid;
 } Thr;
@@ -189,12 +191,10 @@ typedef struct { /* a lock hold until it goes into a block (24 bytes: there are 
 
 /* A file's holds are sorted (by object, then start) before they go into
  * blocks. Past HOLD_SPILL_ROWS they are sorted in runs written to a
- * temporary file and merged from there, so memory stays bounded. */
-#define HOLD_SPILL_ROWS (2u << 20) /* 48 MiB of rows */
-typedef struct {
-  off_t off; /* first row's offset in hold_spill */
-  size_t n;  /* rows */
-} HoldRun;
+ * temporary file and merged from there (util/weft-spill.c), so memory stays
+ * bounded; a file's thread states likewise past STATE_SPILL_ROWS. */
+#define HOLD_SPILL_ROWS  (1u << 20)   /* 24 MiB of rows (and as much to sort them) */
+#define STATE_SPILL_ROWS (512u << 10) /* 36 MiB of rows (and as much to sort them) */
 
 typedef struct { /* trace v3: one COUNTS record */
   Obj *o;
@@ -265,15 +265,12 @@ typedef struct {
   GArray *counts;         /* CountRec of the file */
   guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
-  GArray *state_rows;    /* StateRow */
-  GArray *pipe_writes;   /* ChanStamp: every file's writes to pipes (WEFT_IO) */
-  GArray *pipe_waits;    /* ChanWait: every file's reads and polls that waited on a pipe */
-  GArray *hold_rows;     /* HoldRow */
-  GArray *shared_holds;  /* HoldRow: the holds of process-shared objects, from every file */
-  FILE *hold_spill;      /* sorted runs of hold_rows written out (NULL: none yet) */
-  GArray *hold_runs;     /* HoldRun: where each run is in hold_spill */
-  guint hold_spill_rows; /* rows kept in memory (HOLD_SPILL_ROWS; tests set fewer) */
-  int no_symbols;        /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
+  WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
+  GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
+  GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
+  WeftSpill *hold_spill;  /* HoldRow, sorted by (object, start) */
+  GArray *shared_holds;   /* HoldRow: the holds of process-shared objects, from every file */
+  int no_symbols;         /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows;
   sqlite3_stmt *ins_block;
@@ -462,6 +459,8 @@ int imp_flow(Imp *im, int kind, int64_t from_utid, int64_t from_ns, int64_t to_u
 
 /* ---- hold-rows.c: lock holds into blocks ---- */
 void hold_row(Imp *im, int64_t utid, Obj *o, int64_t start, int64_t end, int contended, int shared, int estimated);
+/* The holds' external sort, mem_rows of them in memory. */
+WeftSpill *hold_spill_new(size_t mem_rows);
 /* Every hold of the file, sorted, into hold_block rows. */
 void holds_to_blocks(Imp *im);
 /* After every file: the holds of process-shared objects (from all of them). */
@@ -472,6 +471,8 @@ void holds_discard(Imp *im);
 
 /* ---- lod.c: thread states and their summaries ---- */
 #define LOD_BASE_NS 1024
+/* The thread states' external sort, mem_rows of them in memory. */
+WeftSpill *state_spill_new(size_t mem_rows);
 /* The file's thread_state rows in key order, and their state_summary rows. */
 void states_write(Imp *im);
 

@@ -275,7 +275,7 @@ static void file_begin(Imp *im, WeftTrace *tr, Proc *p) {
 static void file_end(Imp *im) {
   g_array_free(im->counts, TRUE);
   im->counts = NULL;
-  im->state_rows->len = 0;
+  weft_spill_reset(im->state_spill);
   holds_discard(im); /* a failed import: its runs are not wanted */
   for (guint i = 0; i < im->pending_stacks->len; i++)
     g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
@@ -453,15 +453,15 @@ static int imp_open(Imp *im, const char *dir, const WeftImportOptions *opt, Weft
 /* The tables that outlive a file, and the statements. */
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
-  im->state_rows = g_array_new(FALSE, FALSE, sizeof(StateRow));
   im->pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
   im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
-  im->hold_rows = g_array_new(FALSE, FALSE, sizeof(HoldRow));
-  im->hold_runs = g_array_new(FALSE, FALSE, sizeof(HoldRun));
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
-  /* WEFT_IMPORT_HOLD_SPILL: rows before a spill (tests make it small) */
-  const char *spill = getenv("WEFT_IMPORT_HOLD_SPILL");
-  im->hold_spill_rows = spill && atoi(spill) > 0 ? (guint)atoi(spill) : HOLD_SPILL_ROWS;
+  /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
+   * run goes to disk (tests make them small) */
+  const char *hs = getenv("WEFT_IMPORT_HOLD_SPILL"), *ss = getenv("WEFT_IMPORT_STATE_SPILL");
+  im->hold_spill = hold_spill_new(hs && atoi(hs) > 0 ? (size_t)atoi(hs) : HOLD_SPILL_ROWS);
+  im->state_spill = state_spill_new(ss && atoi(ss) > 0 ? (size_t)atoi(ss) : STATE_SPILL_ROWS);
+  if (!im->hold_spill || !im->state_spill) return imp_fail(im, "out of memory");
   if (statements_prepare(im, db_path) != 0) return -1;
   im->procs = g_ptr_array_new_with_free_func(proc_free);
   im->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -524,6 +524,9 @@ static int imp_import(Imp *im) {
     imp_progress(im, weft_trace_name(tr));
   }
   g_free(order);
+  weft_spill_free(im->state_spill); /* their memory is the index sorts' now */
+  weft_spill_free(im->hold_spill);
+  im->state_spill = im->hold_spill = NULL;
   if (!im->sql.failed) shared_holds_to_blocks(im);
   if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0) return -1;
   imp_batch_flush(im, &im->flows);
@@ -601,13 +604,11 @@ static void imp_commit(Imp *im, const char *db_path) {
 static void imp_close(Imp *im) {
   im->stats->records = im->records_done / 2;
   statements_free(im);
-  if (im->state_rows) g_array_free(im->state_rows, TRUE);
+  weft_spill_free(im->state_spill);
   if (im->pipe_writes) g_array_free(im->pipe_writes, TRUE);
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
-  if (im->hold_rows) g_array_free(im->hold_rows, TRUE);
-  if (im->hold_runs) g_array_free(im->hold_runs, TRUE);
+  weft_spill_free(im->hold_spill);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
-  if (im->hold_spill) fclose(im->hold_spill);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
   if (im->shared) g_hash_table_destroy(im->shared);
   if (im->db) sqlite3_close(im->db);

@@ -1,11 +1,11 @@
 /* lod.c - a file's thread states, and their level-of-detail summaries.
  * SPDX-License-Identifier: MIT
  *
- * Pass 2 makes each thread's intervals in order; once the file is read they
- * are sorted by thread (a stable counting pass) and written in key order, so
- * every insert is an append, and from each thread's intervals come the
- * summaries (state_summary) a viewer reads when it shows more time than it
- * has pixels.
+ * Pass 2 makes each thread's intervals in order; they go through the
+ * analyzer's external sort (util/weft-spill.c: bounded memory) by thread and
+ * come back in key order, so every insert is an append, and from each
+ * thread's intervals, as they stream by, come the summaries (state_summary)
+ * a viewer reads when it shows more time than it has pixels.
  */
 #include "config.h"
 
@@ -29,24 +29,27 @@ typedef struct {
   int carry; /* state of the interval that began before the bucket and runs into it, -1 none */
 } Bucket;
 
+/* One thread's summaries, made as its intervals stream by: a bucket being
+ * filled at each level; a finished bucket is written and added into the
+ * level above. */
 typedef struct {
-  int64_t bucket;
-  int carry;
-} CarryRow;
+  int64_t utid, w; /* w: the finest level's bucket width */
+  int lo, hi;      /* the levels kept; lo > hi: none */
+  Bucket b[LOD_MAX_LEVEL + 1];
+} Lod;
 
-typedef struct {
-  int64_t v[7]; /* state_summary's columns */
-} SumRow;
+static void lod_add_child(Imp *im, Lod *l, int level, const Bucket *c);
 
-static void lod_flush(GArray *out, GArray *carries, int64_t utid, int level, Bucket *b) {
+/* Level's bucket into state_summary, and into its parent at level + 1. */
+static void lod_flush(Imp *im, Lod *l, int level) {
+  Bucket *b = &l->b[level];
   if (!b->used) return;
-  CarryRow cr = {b->bucket, b->carry};
-  g_array_append_val(carries, cr);
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!b->count[s]) continue;
-    SumRow r = {{utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]}};
-    g_array_append_val(out, r);
+    int64_t r[7] = {l->utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]};
+    imp_batch_add(im, &im->summaries, r, 0);
   }
+  if (level < l->hi) lod_add_child(im, l, level + 1, b);
   memset(b, 0, sizeof *b);
 }
 
@@ -55,70 +58,63 @@ static void lod_flush(GArray *out, GArray *carries, int64_t utid, int level, Buc
  * in both, and it is the one that runs into the second from before (a
  * thread's intervals are contiguous), so the count is the children's sum
  * less one per carried-in internal child. */
-static void lod_coarser(GArray *in, GArray *cin, GArray *out, GArray *cout, int64_t utid, int level, Bucket *b) {
-  memset(b, 0, sizeof *b);
-  guint r = 0;
-  for (guint i = 0; i < cin->len; i++) {
-    const CarryRow *c = &g_array_index(cin, CarryRow, i);
-    int64_t K = c->bucket >> 2;
-    if (b->used && b->bucket != K) lod_flush(out, cout, utid, level, b);
-    if (!b->used) {
-      b->used = 1;
-      b->bucket = K;
-      b->carry = (c->bucket & 3) == 0 ? c->carry : -1; /* the parent begins where its first child does */
-    } else if (c->carry >= 0) {
-      b->count[c->carry]--; /* counted in the child before too */
-    }
-    for (; r < in->len && g_array_index(in, SumRow, r).v[2] == c->bucket; r++) {
-      const SumRow *x = &g_array_index(in, SumRow, r);
-      int st = (int)x->v[3];
-      b->total[st] += x->v[4];
-      if (x->v[5] > b->longest[st]) b->longest[st] = x->v[5];
-      b->count[st] += x->v[6];
-    }
+static void lod_add_child(Imp *im, Lod *l, int level, const Bucket *c) {
+  Bucket *b = &l->b[level];
+  int64_t K = c->bucket >> 2;
+  if (b->used && b->bucket != K) lod_flush(im, l, level);
+  if (!b->used) {
+    b->used = 1;
+    b->bucket = K;
+    b->carry = (c->bucket & 3) == 0 ? c->carry : -1; /* the parent begins where its first child does */
+  } else if (c->carry >= 0) {
+    b->count[c->carry]--; /* counted in the child before too */
   }
-  lod_flush(out, cout, utid, level, b);
+  for (int st = 0; st < WEFT_ST_COUNT; st++) {
+    b->total[st] += c->total[st];
+    if (c->longest[st] > b->longest[st]) b->longest[st] = c->longest[st];
+    b->count[st] += c->count[st];
+  }
 }
 
-/* out[L]: level L's rows, made in (bucket, state) order, so written level by
- * level they come in key order. The finest level from the intervals, each
- * coarser one from the one below. */
-static void lod_thread(Imp *im, const Thr *t, const StateRow *rows, size_t n, Bucket *b, GArray **out,
-                       GArray **carries) {
+/* The levels kept for t's n intervals: the finest is the first whose bucket
+ * count is at most half of n; every coarser one up to one bucket for its life. */
+static void lod_begin(Lod *l, const Thr *t, int64_t n) {
   int64_t s0 = t->start_ns, s1 = t->end_ns;
   int64_t life = s1 - s0 > 0 ? s1 - s0 : 1;
   int lo = 0, hi = 0;
-  while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > (int64_t)n / 2) lo++;
+  while (lo < LOD_MAX_LEVEL && life / ((int64_t)LOD_BASE_NS << (2 * lo)) + 1 > n / 2) lo++;
   while (hi < LOD_MAX_LEVEL && (s1 / ((int64_t)LOD_BASE_NS << (2 * hi))) != (s0 / ((int64_t)LOD_BASE_NS << (2 * hi))))
     hi++;
-  if (n < 8 || lo > hi) return;
-  memset(b, 0, sizeof *b);
-  int64_t w = (int64_t)LOD_BASE_NS << (2 * lo);
-  for (size_t i = 0; i < n; i++) {
-    int64_t a = rows[i].v[1], d = rows[i].v[2];
-    int s = (int)rows[i].v[3];
-    if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) continue;
-    for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
-      if (b->used && b->bucket != k) lod_flush(out[lo], carries[lo], t->utid, lo, b);
-      if (!b->used) {
-        b->used = 1;
-        b->bucket = k;
-        b->carry = a < k * w ? s : -1;
-      }
-      int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
-      b->total[s] += x1 - x0;
-      if (d > b->longest[s]) b->longest[s] = d;
-      b->count[s]++;
+  memset(l, 0, sizeof *l);
+  l->utid = t->utid;
+  l->lo = lo;
+  l->hi = n < 8 ? -1 : hi; /* few intervals: viewers read them directly */
+  l->w = (int64_t)LOD_BASE_NS << (2 * lo);
+}
+
+/* One interval (in start order) into the finest level's buckets. */
+static void lod_row(Imp *im, Lod *l, const StateRow *row) {
+  if (l->lo > l->hi) return;
+  int64_t a = row->v[1], d = row->v[2], w = l->w;
+  int s = (int)row->v[3];
+  if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) return;
+  Bucket *b = &l->b[l->lo];
+  for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
+    if (b->used && b->bucket != k) lod_flush(im, l, l->lo);
+    if (!b->used) {
+      b->used = 1;
+      b->bucket = k;
+      b->carry = a < k * w ? s : -1;
     }
+    int64_t x0 = a > k * w ? a : k * w, x1 = a + d < (k + 1) * w ? a + d : (k + 1) * w;
+    b->total[s] += x1 - x0;
+    if (d > b->longest[s]) b->longest[s] = d;
+    b->count[s]++;
   }
-  lod_flush(out[lo], carries[lo], t->utid, lo, b);
-  for (int L = lo + 1; L <= hi; L++) lod_coarser(out[L - 1], carries[L - 1], out[L], carries[L], t->utid, L, b);
-  for (int L = lo; L <= hi; L++) {
-    for (guint i = 0; i < out[L]->len && !im->sql.failed; i++)
-      imp_batch_add(im, &im->summaries, g_array_index(out[L], SumRow, i).v, 0);
-    out[L]->len = 0;
-    carries[L]->len = 0;
-  }
+}
+
+static void lod_end(Imp *im, Lod *l) {
+  for (int L = l->lo; L <= l->hi; L++) lod_flush(im, l, L);
 }
 
 static int cmp_staterow(const void *x, const void *y) {
@@ -130,70 +126,66 @@ static int cmp_staterow(const void *x, const void *y) {
 /* Thread states by utid (a stable counting pass: the file's threads have
  * consecutive utids), each thread's in start order as pass 2 made them
  * (checked: a thread whose rows are not gets sorted). */
-static void sort_states(GArray *sr) {
-  if (sr->len < 2) return;
-  StateRow *v = (StateRow *)sr->data;
+static void *sort_states(void *rows, void *tmp, size_t n) {
+  StateRow *v = rows;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
-  for (guint i = 0; i < sr->len; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (v[i].v[0] < lo) lo = v[i].v[0];
     if (v[i].v[0] > hi) hi = v[i].v[0];
   }
-  if (hi - lo > (int64_t)sr->len * 4) {
-    qsort(v, sr->len, sizeof *v, cmp_staterow);
-    return;
+  if (hi - lo > (int64_t)n * 4) {
+    qsort(v, n, sizeof *v, cmp_staterow);
+    return v;
   }
   size_t nk = (size_t)(hi - lo) + 2;
   size_t *at = g_new0(size_t, nk);
-  for (guint i = 0; i < sr->len; i++) at[v[i].v[0] - lo + 1]++;
+  for (size_t i = 0; i < n; i++) at[v[i].v[0] - lo + 1]++;
   for (size_t k = 1; k < nk; k++) at[k] += at[k - 1];
-  StateRow *out = g_new(StateRow, sr->len);
+  StateRow *out = tmp;
   size_t *fill = g_memdup2(at, nk * sizeof *at);
-  for (guint i = 0; i < sr->len; i++) out[fill[v[i].v[0] - lo]++] = v[i];
+  for (size_t i = 0; i < n; i++) out[fill[v[i].v[0] - lo]++] = v[i];
   for (size_t k = 0; k + 1 < nk; k++)
     for (size_t i = at[k] + 1; i < at[k + 1]; i++)
       if (out[i].v[1] < out[i - 1].v[1]) {
         qsort(out + at[k], at[k + 1] - at[k], sizeof *out, cmp_staterow);
         break;
       }
-  memcpy(v, out, sr->len * sizeof *v);
-  g_free(out);
   g_free(fill);
   g_free(at);
+  return out;
+}
+
+WeftSpill *state_spill_new(size_t mem_rows) {
+  return weft_spill_new(sizeof(StateRow), mem_rows, cmp_staterow, sort_states);
 }
 
 /* The file's thread states (in key order, so every insert is an append)
- * and their level-of-detail summaries. */
+ * and their level-of-detail summaries, as the sorted rows stream by. */
 void states_write(Imp *im) {
-  GArray *sr = im->state_rows;
-  sort_states(sr);
   GHashTable *by_utid = g_hash_table_new(g_int64_hash, g_int64_equal);
   for (guint i = 0; i < im->threads->len; i++) {
     Thr *t = im->threads->pdata[i];
     g_hash_table_insert(by_utid, &t->utid, t);
   }
-  Bucket *b = g_new0(Bucket, 1);
-  GArray *sums[LOD_MAX_LEVEL + 1], *carries[LOD_MAX_LEVEL + 1];
-  for (int L = 0; L <= LOD_MAX_LEVEL; L++) {
-    sums[L] = g_array_new(FALSE, FALSE, sizeof(SumRow));
-    carries[L] = g_array_new(FALSE, FALSE, sizeof(CarryRow));
-  }
-  for (guint i = 0; i < sr->len && !im->sql.failed;) {
-    guint j = i;
-    const StateRow *r = &g_array_index(sr, StateRow, i);
-    while (j < sr->len && g_array_index(sr, StateRow, j).v[0] == r->v[0]) {
-      imp_batch_add(im, &im->states, g_array_index(sr, StateRow, j).v,
-                    0xf0); /* object, blocker, waker, stack: NULL when 0 */
-      j++;
+  Lod *l = g_new0(Lod, 1);
+  int64_t utid = -1;
+  const StateRow *r;
+  while (!im->sql.failed && (r = weft_spill_next(im->state_spill))) {
+    if (r->v[0] != utid) {
+      lod_end(im, l);
+      utid = r->v[0];
+      const Thr *t = g_hash_table_lookup(by_utid, &utid);
+      if (t)
+        lod_begin(l, t, t->nstates);
+      else
+        l->lo = 1, l->hi = 0; /* none */
     }
-    const Thr *t = g_hash_table_lookup(by_utid, &r->v[0]);
-    if (t) lod_thread(im, t, r, j - i, b, sums, carries);
-    i = j;
+    imp_batch_add(im, &im->states, r->v, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
+    lod_row(im, l, r);
   }
-  for (int L = 0; L <= LOD_MAX_LEVEL; L++) {
-    g_array_free(sums[L], TRUE);
-    g_array_free(carries[L], TRUE);
-  }
-  g_free(b);
+  lod_end(im, l);
+  if (weft_spill_error(im->state_spill)) imp_fail(im, "the thread states: %s", weft_spill_error(im->state_spill));
+  g_free(l);
   g_hash_table_destroy(by_utid);
-  sr->len = 0;
+  weft_spill_reset(im->state_spill);
 }

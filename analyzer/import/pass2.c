@@ -57,7 +57,13 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
                       w ? waker : 0,
                       w ? t->wstack : 0,
                       result};
-    g_array_append_vals(im->state_rows, row, 1);
+    StateRow *r = weft_spill_add(im->state_spill);
+    if (r) {
+      memcpy(r->v, row, sizeof row);
+      t->nstates++;
+    } else {
+      imp_fail(im, "the thread states: %s", weft_spill_error(im->state_spill));
+    }
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
   }
   t->st = state;

@@ -356,25 +356,37 @@ def t_lost(ctx, n=200000):
 
 
 def t_hold_spill(ctx):
-    """Past a number of holds a file's holds are sorted in runs in a temporary file and merged
-    from there (bounded memory): the blocks are the same as when they all fit in memory.
-    WEFT_IMPORT_HOLD_SPILL makes the runs small here (97 rows, so they split objects)."""
-    for name, args in (("uncontended", [3000]), ("rwlock", [])):
+    """Past a number of rows a file's holds and thread states are sorted in runs in a temporary
+    file and merged from there (util/weft-spill.c: bounded memory): the blocks, the thread
+    states and their summaries are the same as when they all fit in memory.
+    WEFT_IMPORT_HOLD_SPILL and WEFT_IMPORT_STATE_SPILL make the runs small here (97 and 61 rows,
+    so they split objects and threads)."""
+    for name, args in (("uncontended", [3000]), ("rwlock", []), ("contended", [2000])):
         d, info, rc = ctx.record(name, args, env={"WEFT_HOLDS": "all"})
-        got = {}
+        got, states, sums = {}, {}, {}
         for spill in (None, "97"):
             db = d + ".%s.db" % (spill or "mem")
             env = dict(os.environ)
             if spill:
                 env["WEFT_IMPORT_HOLD_SPILL"] = spill
+                env["WEFT_IMPORT_STATE_SPILL"] = "61"
             r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=120)
             ok(r.returncode == 0, "hold spill (%s, %s): weft import" % (name, spill or "in memory"), r.stderr)
             c = ctx.weft("check", db)
             ok(c.returncode == 0, "hold spill (%s, %s): weft check" % (name, spill or "in memory"), c.stdout)
-            got[spill] = list(weftholds.holds(sqlite3.connect(db)))
+            con = sqlite3.connect(db)
+            got[spill] = list(weftholds.holds(con))
+            states[spill] = con.execute("SELECT * FROM thread_state ORDER BY utid, start_ns").fetchall()
+            sums[spill] = con.execute("SELECT * FROM state_summary ORDER BY utid, level, bucket, state").fetchall()
         ok(len(got[None]) > 3 * 97, "hold spill (%s): enough holds for several runs (%d)" % (name, len(got[None])))
         eq(got["97"], got[None], "hold spill (%s): the same holds, in the same blocks order" % name)
+        if name == "contended":  # the others wait too little to fill a run of states
+            ok(len(states[None]) > 3 * 61 and len(sums[None]) > 0,
+               "state spill (%s): enough states for several runs (%d), summaries (%d)"
+               % (name, len(states[None]), len(sums[None])))
+        eq(states["97"], states[None], "state spill (%s): the same thread states" % name)
+        eq(sums["97"], sums[None], "state spill (%s): the same summaries (%d rows)" % (name, len(sums[None])))
 
 
 def t_all_fixtures_check(ctx):

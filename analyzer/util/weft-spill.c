@@ -1,0 +1,287 @@
+/* weft-spill.c - the one external sort of the analyzer (weft-spill.h).
+ * SPDX-License-Identifier: MIT
+ *
+ * Rows fill a fixed buffer; a full buffer is sorted and appended to one
+ * temporary file as a run. Reading back merges the runs (and the sorted
+ * rows still in memory) with a binary heap on their head rows, each run read
+ * through a small window. A buffer never grows, so no row is copied to make
+ * room and no page is touched twice.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "weft-spill.h"
+
+#define HUGE_PAGE    ((size_t)2 << 20)
+#define WINDOW_BYTES ((size_t)256 << 10) /* what a run reads at a time */
+
+typedef struct { /* a region of huge-page-backed memory */
+  void *base;    /* the mapping */
+  size_t len;    /* its length */
+  char *p;       /* aligned to a huge page inside it */
+} Region;
+
+typedef struct { /* a run being merged */
+  off_t off;     /* its first row in the file (a run on disk) */
+  size_t n, done;
+  char *buf; /* the window (on disk) or the rows (in memory) */
+  size_t pos, len;
+  int in_memory;
+} Run;
+
+struct WeftSpill {
+  size_t row, cap, n; /* row size, rows a buffer holds, rows in it */
+  WeftSpillCmp cmp;
+  WeftSpillSort sort;
+  Region rows, tmp;
+  size_t total; /* rows added since the reset */
+  FILE *f;      /* the runs (NULL: none yet) */
+  off_t *run_off;
+  size_t *run_n, nruns, run_cap;
+  int reading;
+  char *sorted; /* reading, nothing spilled: the sorted rows */
+  size_t at;
+  Run *runs;
+  Run **heap;
+  size_t nheap;
+  Run *pending; /* out of the heap until its window is read again */
+  char err[160];
+};
+
+/* len bytes of untouched memory, huge-page-backed where the kernel allows. */
+static int region_map(Region *r, size_t len) {
+  size_t map = len + HUGE_PAGE;
+  void *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  r->base = p;
+  r->len = map;
+  r->p = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+  (void)madvise(r->p, len, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+  return 0;
+}
+
+static void region_unmap(Region *r) {
+  if (r->base) munmap(r->base, r->len);
+  memset(r, 0, sizeof *r);
+}
+
+WeftSpill *weft_spill_new(size_t row_size, size_t mem_rows, WeftSpillCmp cmp, WeftSpillSort sort) {
+  if (!row_size || !mem_rows || !cmp) return NULL;
+  WeftSpill *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->row = row_size;
+  s->cap = mem_rows;
+  s->cmp = cmp;
+  s->sort = sort;
+  if (region_map(&s->rows, row_size * mem_rows) != 0) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static int fail(WeftSpill *s, const char *what) {
+  if (!s->err[0]) snprintf(s->err, sizeof s->err, "cannot %s a temporary file: %s", what, strerror(errno));
+  return -1;
+}
+
+/* The buffer's rows sorted; where they are now. */
+static char *sort_buffer(WeftSpill *s) {
+  if (s->n < 2) return s->rows.p;
+  if (!s->sort) {
+    qsort(s->rows.p, s->n, s->row, s->cmp);
+    return s->rows.p;
+  }
+  if (!s->tmp.base && region_map(&s->tmp, s->row * s->cap) != 0) { /* no room: sort in place */
+    qsort(s->rows.p, s->n, s->row, s->cmp);
+    return s->rows.p;
+  }
+  return s->sort(s->rows.p, s->tmp.p, s->n);
+}
+
+/* The full buffer, sorted, as a run at the end of the file. */
+static int spill(WeftSpill *s) {
+  if (!s->f && !(s->f = tmpfile())) return fail(s, "create");
+  char *v = sort_buffer(s);
+  off_t off;
+  if (fseeko(s->f, 0, SEEK_END) != 0 || (off = ftello(s->f)) < 0) return fail(s, "seek in");
+  if (fwrite(v, s->row, s->n, s->f) != s->n) return fail(s, "write rows to");
+  if (s->nruns == s->run_cap) {
+    size_t cap = s->run_cap ? 2 * s->run_cap : 16;
+    off_t *o = realloc(s->run_off, cap * sizeof *o);
+    if (o) s->run_off = o;
+    size_t *n = realloc(s->run_n, cap * sizeof *n);
+    if (n) s->run_n = n;
+    if (!o || !n) {
+      snprintf(s->err, sizeof s->err, "out of memory");
+      return -1;
+    }
+    s->run_cap = cap;
+  }
+  s->run_off[s->nruns] = off;
+  s->run_n[s->nruns++] = s->n;
+  s->n = 0;
+  return 0;
+}
+
+void *weft_spill_add(WeftSpill *s) {
+  if (s->err[0]) return NULL;
+  if (s->reading) {
+    snprintf(s->err, sizeof s->err, "a row added while the rows are read back");
+    return NULL;
+  }
+  if (s->n == s->cap && spill(s) != 0) return NULL;
+  s->total++;
+  return s->rows.p + s->row * s->n++;
+}
+
+size_t weft_spill_count(const WeftSpill *s) { return s->total; }
+
+/* ---- reading back ---- */
+static const char *run_head(WeftSpill *s, Run *r) {
+  if (r->pos < r->len) return r->buf + r->pos * s->row;
+  size_t left = r->n - r->done;
+  if (!left || r->in_memory) return NULL;
+  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
+  size_t n = left < w ? left : w;
+  if (fseeko(s->f, r->off + (off_t)(r->done * s->row), SEEK_SET) != 0 || fread(r->buf, s->row, n, s->f) != n) {
+    fail(s, "read rows back from");
+    return NULL;
+  }
+  r->pos = 0;
+  r->len = n;
+  return r->buf;
+}
+
+static int heap_less(WeftSpill *s, size_t a, size_t b) {
+  return s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b])) < 0;
+}
+
+static void heap_down(WeftSpill *s, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, m = i;
+    if (l < s->nheap && heap_less(s, l, m)) m = l;
+    if (l + 1 < s->nheap && heap_less(s, l + 1, m)) m = l + 1;
+    if (m == i) return;
+    Run *x = s->heap[i];
+    s->heap[i] = s->heap[m];
+    s->heap[m] = x;
+    i = m;
+  }
+}
+
+/* The runs on disk and the sorted rows in memory, each in the heap. */
+static int merge_begin(WeftSpill *s) {
+  char *mem = s->n ? sort_buffer(s) : NULL;
+  size_t nr = s->nruns + (mem != NULL);
+  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
+  s->runs = calloc(nr, sizeof *s->runs);
+  s->heap = calloc(nr, sizeof *s->heap);
+  if (!s->runs || !s->heap) {
+    snprintf(s->err, sizeof s->err, "out of memory");
+    return -1;
+  }
+  for (size_t k = 0; k < s->nruns; k++) {
+    Run *r = &s->runs[k];
+    r->off = s->run_off[k];
+    r->n = s->run_n[k];
+    if (!(r->buf = malloc(w * s->row))) {
+      snprintf(s->err, sizeof s->err, "out of memory");
+      return -1;
+    }
+  }
+  if (mem) {
+    Run *r = &s->runs[s->nruns];
+    *r = (Run){.n = s->n, .buf = mem, .len = s->n, .in_memory = 1};
+  }
+  for (size_t k = 0; k < nr; k++)
+    if (run_head(s, &s->runs[k])) s->heap[s->nheap++] = &s->runs[k];
+  if (s->err[0]) return -1;
+  for (size_t i = s->nheap / 2; i-- > 0;) heap_down(s, i);
+  return 0;
+}
+
+static void heap_up(WeftSpill *s, size_t i) {
+  while (i > 0 && heap_less(s, i, (i - 1) / 2)) {
+    Run *x = s->heap[i];
+    s->heap[i] = s->heap[(i - 1) / 2];
+    s->heap[(i - 1) / 2] = x;
+    i = (i - 1) / 2;
+  }
+}
+
+/* Every run in the heap has its head in its window (comparing never reads
+ * the file); a run whose window is used up waits out of it (pending) until
+ * the next call, so the row returned last stays valid until then. */
+const void *weft_spill_next(WeftSpill *s) {
+  if (s->err[0]) return NULL;
+  if (!s->reading) {
+    s->reading = 1;
+    if (!s->f) {
+      s->sorted = sort_buffer(s);
+      s->at = 0;
+    } else if (merge_begin(s) != 0) {
+      return NULL;
+    }
+  }
+  if (!s->f) return s->at < s->n ? s->sorted + s->row * s->at++ : NULL;
+  if (s->pending) {
+    Run *p = s->pending;
+    s->pending = NULL;
+    if (run_head(s, p)) {
+      s->heap[s->nheap++] = p;
+      heap_up(s, s->nheap - 1);
+    }
+    if (s->err[0]) return NULL;
+  }
+  if (!s->nheap) return NULL;
+  Run *r = s->heap[0];
+  const char *row = r->buf + r->pos * s->row;
+  r->pos++;
+  r->done++;
+  if (r->pos < r->len) {
+    heap_down(s, 0);
+  } else {
+    s->heap[0] = s->heap[--s->nheap];
+    if (s->nheap) heap_down(s, 0);
+    if (r->done < r->n) s->pending = r;
+  }
+  return row;
+}
+
+void weft_spill_reset(WeftSpill *s) {
+  if (s->f) fclose(s->f);
+  s->f = NULL;
+  if (s->runs)
+    for (size_t k = 0; k < s->nruns; k++) free(s->runs[k].buf);
+  free(s->runs);
+  free(s->heap);
+  s->runs = NULL;
+  s->heap = NULL;
+  s->pending = NULL;
+  s->nheap = s->nruns = s->n = s->total = s->at = 0;
+  s->reading = 0;
+  s->sorted = NULL;
+  s->err[0] = 0;
+}
+
+const char *weft_spill_error(const WeftSpill *s) { return s->err[0] ? s->err : NULL; }
+
+void weft_spill_free(WeftSpill *s) {
+  if (!s) return;
+  weft_spill_reset(s);
+  free(s->run_off);
+  free(s->run_n);
+  region_unmap(&s->rows);
+  region_unmap(&s->tmp);
+  free(s);
+}
