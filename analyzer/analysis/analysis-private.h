@@ -14,6 +14,7 @@
  *   pylibs.c          the parallel library a Python program uses; fixes phrased in it
  *   critpath.c        the critical path
  *   whatif.c          the what-ifs (the path, objects, regions, Python pools)
+ *   replay.c          what-ifs by replay: the recording re-run with a change
  *   findings.c        the findings of every analysis
  *   findings-python.c the Python verdicts (GIL, I/O threads, pool stragglers:
  *                     weft_python_compute) and groups of Python locks
@@ -307,6 +308,9 @@ bool build_critical_path(Ctx *c);
 
 /* whatif.c: m->critical_path->whatifs (none when no path was walked). */
 bool build_whatifs(Ctx *c);
+/* replay.c: m->replay, the recording replayed unchanged and with each change
+ * of specs (errors in a spec: c->sql.failed with "--what-if SPEC: why"). */
+bool build_replay(Ctx *c, const char *const *specs, size_t nspecs);
 
 /* ---- findings (findings.c) ---- */
 

@@ -71,6 +71,8 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (!c.sql.failed && (what & WEFT_METRICS_PARALLELISM)) build_parallelism(&c);
     if (!c.sql.failed && (what & (WEFT_METRICS_CRITICAL_PATH | WEFT_METRICS_FINDINGS))) build_python(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && build_critical_path(&c)) build_whatifs(&c);
+    if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && query->nwhatifs)
+      build_replay(&c, query->whatifs, query->nwhatifs);
     if (!c.sql.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);
     if (!c.sql.failed && !(what & WEFT_METRICS_OBJECTS)) m->nobjects = 0;
   }

@@ -1132,6 +1132,8 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
   q->what = WEFT_METRICS_ALL;
   q->jobs = 0;
   q->all_processes = 0;
+  q->whatifs = NULL;
+  q->nwhatifs = 0;
 }
 
 static void ctx_free(Ctx *c) {

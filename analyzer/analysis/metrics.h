@@ -58,19 +58,22 @@ enum {
 };
 
 typedef struct {
-  int64_t start_ns;  /* a, or WEFT_TIME_OPEN_START */
-  int64_t end_ns;    /* b, or WEFT_TIME_OPEN_END */
-  int64_t pid;       /* only the process images with this pid; -1: all processes. An open
-                      * end of the range is then their first start / last end */
-  unsigned what;     /* WEFT_METRICS_* bits; 0 means WEFT_METRICS_ALL */
-  int jobs;          /* threads reading the database: 0 one per CPU (at most 8), 1 only the
-                      * caller's. Extra threads open their own read-only connections to
-                      * db's file (not for an in-memory database) */
-  int all_processes; /* 0 (the default): without a pid and with an open start, when the
-                      * root process exec'd (env, a shell wrapper, pyenv's shims -> the
-                      * program), leave out its earlier images and their children, the
-                      * launchers: the program is the last image and its descendants, and
-                      * the range starts with it. 1: every process */
+  int64_t start_ns;           /* a, or WEFT_TIME_OPEN_START */
+  int64_t end_ns;             /* b, or WEFT_TIME_OPEN_END */
+  int64_t pid;                /* only the process images with this pid; -1: all processes. An open
+                               * end of the range is then their first start / last end */
+  unsigned what;              /* WEFT_METRICS_* bits; 0 means WEFT_METRICS_ALL */
+  int jobs;                   /* threads reading the database: 0 one per CPU (at most 8), 1 only the
+                               * caller's. Extra threads open their own read-only connections to
+                               * db's file (not for an in-memory database) */
+  int all_processes;          /* 0 (the default): without a pid and with an open start, when the
+                               * root process exec'd (env, a shell wrapper, pyenv's shims -> the
+                               * program), leave out its earlier images and their children, the
+                               * launchers: the program is the last image and its descendants, and
+                               * the range starts with it. 1: every process */
+  const char *const *whatifs; /* changes to replay (replay.c; "lock:hot=free", "cpus=8", ...): with
+                               * WEFT_METRICS_CRITICAL_PATH, WeftMetrics.replay */
+  size_t nwhatifs;
 } WeftMetricsQuery;
 
 /* The whole recording, all processes, everything, one thread per CPU. */
@@ -350,6 +353,38 @@ typedef struct {
   int64_t predicted_ns;  /* length_ns - saving_ns */
 } WeftWhatIf;
 
+/* What-if by replay (replay.c): the recording re-run with a change applied. */
+typedef enum {
+  WEFT_REPLAY_LOCK_FREE = 1,     /* lock:NAME[=free]: it keeps no one waiting */
+  WEFT_REPLAY_LOCK_SHORTER = 2,  /* lock:NAME=-X%: its critical sections X % shorter */
+  WEFT_REPLAY_THREAD_FASTER = 3, /* thread:NAME=-X%: its work X % faster */
+  WEFT_REPLAY_NO_GIL = 4,        /* gil=off */
+  WEFT_REPLAY_CPUS = 5,          /* cpus=N */
+} WeftReplayKind;
+
+typedef struct {
+  const char *spec; /* as given */
+  WeftReplayKind kind;
+  const char *description; /* "hot (fx.c:12) keeps no one waiting (sharded or removed)" */
+  int64_t replayed_ns;     /* the replay's length with the change */
+  int64_t predicted_ns;    /* recorded_ns * replayed_ns / the unchanged replay's length */
+  int64_t saving_ns;       /* recorded_ns - predicted_ns (negative: slower) */
+  int64_t forced;          /* operations skipped to get past a wait no one ended */
+} WeftReplayResult;
+
+typedef struct {
+  int64_t recorded_ns;     /* the selected threads' first start to last end */
+  int64_t replayed_ns;     /* the replay of the recording unchanged */
+  double error;            /* (replayed - recorded) / recorded: the model's own error bar */
+  int64_t cpus;            /* the recording's CPUs (-1 unknown: no limit) */
+  double background;       /* other work on the machine as threads always ready to run (the replay keeps it) */
+  int64_t ops;             /* operations replayed */
+  int64_t forced;          /* of the unchanged replay */
+  const char *unavailable; /* NULL, or why there is no replay ("too large") */
+  WeftReplayResult *results;
+  size_t nresults;
+} WeftReplay;
+
 typedef struct WeftCriticalPath {
   int64_t start_ns, end_ns, length_ns; /* the range: length = b - a */
   int64_t end_utid;                    /* the thread the walk started on (-1: none) */
@@ -414,6 +449,7 @@ typedef struct {
   WeftCriticalPath *critical_path; /* NULL unless WEFT_METRICS_CRITICAL_PATH */
   struct WeftPython *python;       /* parallel Python (python.h): the GIL, threads, pools; NULL unless
                                     * WEFT_METRICS_FINDINGS and a selected process is a CPython */
+  WeftReplay *replay;              /* what-ifs by replay (WeftMetricsQuery.whatifs); NULL without */
 
   void *_priv; /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;

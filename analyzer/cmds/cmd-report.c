@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  *   weft report run.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]
- *                      [-o FILE|-]
+ *                      [--what-if SPEC]... [-o FILE|-]
  *
  * The analyses are analysis/ (weft_metrics_compute), the rendering
  * render/report.c; this file parses the command line and maps failures to exit statuses (weft-cli.h): 1 with a
@@ -27,7 +27,7 @@
 
 static void usage(FILE *f) {
   fprintf(f, "usage: weft report RUN.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]\n"
-             "                   [--all-processes] [-o FILE|-]\n"
+             "                   [--all-processes] [--what-if SPEC]... [-o FILE|-]\n"
              "\n"
              "Explain where the time of a recording went: per process and thread time, load balance and\n"
              "parallel efficiency, contention per lock, regions, parallelism, and ranked findings.\n"
@@ -39,7 +39,10 @@ static void usage(FILE *f) {
              "  --process PID  only the process images with this pid\n"
              "  --all-processes  also the launchers: when the root process exec'd (env, a shell\n"
              "                 wrapper, pyenv's shims), its earlier images and their children,\n"
-             "                 which are left out by default\n");
+             "                 which are left out by default\n"
+             "  --what-if SPEC replay the recording with a change (repeatable): lock:NAME (it keeps no\n"
+             "                 one waiting), lock:NAME=-40%% (its critical sections 40 %% shorter),\n"
+             "                 thread:NAME=-30%% (its work 30 %% faster; a name or tid), cpus=N, gil=off\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -79,6 +82,8 @@ int weft_cmd_report(int argc, char **argv) {
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   int only_args = 0;
+  const char **whatifs = NULL;
+  size_t nwhatifs = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -112,28 +117,42 @@ int weft_cmd_report(int argc, char **argv) {
       long long pid;
       if (parse_count(v, &pid) < 0 || pid > 0x7fffffff) return usage_error("--process wants a pid, not '%s'", v);
       q.pid = pid;
+    } else if ((v = opt_value(argc, argv, &i, "--what-if", &missing))) {
+      const char **w = realloc(whatifs, (nwhatifs + 1) * sizeof *w);
+      if (!w) return free(whatifs), usage_error("%s", "out of memory");
+      whatifs = w;
+      whatifs[nwhatifs++] = v;
     } else if (missing) {
+      free(whatifs);
       return usage_error("%s needs a value", arg);
     } else {
+      free(whatifs);
       return usage_error("unknown option '%s'", arg);
     }
   }
-  if (!path) return usage_error("%s", "no database given");
+  if (!path) return free(whatifs), usage_error("%s", "no database given");
+  if (nwhatifs && (q.start_ns != WEFT_TIME_OPEN_START || q.end_ns != WEFT_TIME_OPEN_END))
+    return free(whatifs), usage_error("%s", "--what-if replays the whole recording: leave out --range");
+  q.whatifs = whatifs;
+  q.nwhatifs = nwhatifs;
 
   char err[512];
   sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
   if (!db) {
+    free(whatifs);
     fprintf(stderr, "weft report: %s\n", err);
     return 1;
   }
   /* the output before the analyses, so that a refused one is told at once */
   WeftOutput o;
   if (weft_output_open(&o, out, path, err, sizeof err) != 0) {
+    free(whatifs);
     sqlite3_close(db);
     fprintf(stderr, "weft report: %s\n", err);
     return 1;
   }
   WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
+  free(whatifs);
   sqlite3_close(db);
   if (!m) {
     weft_output_abort(&o);

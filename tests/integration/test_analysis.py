@@ -22,6 +22,13 @@
 #   time is its own from the fork (its first reading is not a baseline to
 #   subtract: only an exec'd image's is), so its useful time is its work.
 #
+# whatif (fx-whatif lock: two threads taking turns on `hot`): `--what-if` replays
+#   the recording: the unchanged replay is within a bound of the recording
+#   (loose: the machine may be loaded), the lock's removal does not make it
+#   longer, one CPU does not make it shorter; JSON, text and Markdown show
+#   the same predictions; a spec naming nothing, or with --range, is refused
+#   with the reason and exit 1 or 2.
+#
 # machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
 #   process): the time it waited for the CPU is a warning about the
 #   measurement (machine_load, cost 0, other processes' CPU time shown), not
@@ -236,6 +243,45 @@ def t_machine_load(weft, fx, tmp):
        "machine_load: the text report's header shows the warning and the other load", out[:800])
 
 
+def t_whatif(weft, fx, tmp):
+    db = record(weft, tmp, "whatif", [fx["whatif"], "lock", "2", "300", "20", "20"])
+    if not db:
+        return
+    specs = ["lock:hot", "lock:hot=-50%", "thread:worker-0=-50%", "cpus=1"]
+    args = [a for sp in specs for a in ("--what-if", sp)]
+    p = subprocess.run([weft, "report", "--format", "json", db] + args, env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "whatif: weft report --what-if exits 0", p.stderr.decode("utf-8", "replace")):
+        return
+    rp = json.loads(p.stdout)["replay"]
+    got = {w["spec"]: w for w in rp["what_if"]}
+    ok(rp["unavailable"] is None and rp["operations"] >= 6 and abs(rp["error"]) < 1.0,
+       "whatif: the unchanged replay (%d operations) is %.1f %% off the recording"
+       % (rp["operations"], 100 * rp["error"]))
+    ok(sorted(got) == sorted(specs),
+       "whatif: a prediction for each of the %d specs, in the JSON" % len(specs), sorted(got))
+    ok(got["lock:hot"]["predicted_fraction"] <= 1.001 and "keeps no one waiting" in got["lock:hot"]["description"],
+       "whatif: without the lock's waits it is not longer (%.3f)" % got["lock:hot"]["predicted_fraction"])
+    ok(got["cpus=1"]["predicted_fraction"] >= 0.999,
+       "whatif: on one CPU it is not shorter (%.3f)" % got["cpus=1"]["predicted_fraction"])
+    text = subprocess.run([weft, "report", db] + args, env=env(tmp), timeout=TIMEOUT,
+                          stdout=subprocess.PIPE).stdout.decode()
+    md = subprocess.run([weft, "report", "--format", "markdown", db] + args, env=env(tmp), timeout=TIMEOUT,
+                        stdout=subprocess.PIPE).stdout.decode()
+    ok("What if (replayed)" in text and "replayed unchanged on" in text and "worker-0" in text
+       and "*What if* (replayed)" in md,
+       "whatif: the text and Markdown reports show the replay", text[text.find("What if (replayed)"):][:600])
+    bad = subprocess.run([weft, "report", db, "--what-if", "lock:nope"], env=env(tmp), timeout=TIMEOUT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = bad.stderr.decode()
+    ok(bad.returncode == 1 and db in err and "--what-if lock:nope: no lock named nope (locks: hot" in err
+       and err.count("\n") == 1, "whatif: a lock that is not there: one line, exit 1", err)
+    bad = subprocess.run([weft, "report", db, "--range", "1ms..", "--what-if", "cpus=4"], env=env(tmp),
+                         timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok(bad.returncode == 2 and b"--what-if replays the whole recording" in bad.stderr,
+       "whatif: --what-if with --range is a usage error", bad.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -250,7 +296,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_forkcpu, t_machine_load):
+        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_machine_load):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

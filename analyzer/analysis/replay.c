@@ -1,0 +1,953 @@
+/* replay.c - what-if by replay: the recording re-run with a change applied
+ * (see metrics.h, WeftReplay, and docs/report-json.md, "What-if by replay").
+ * SPDX-License-Identifier: MIT
+ *
+ * Each selected thread's recorded life becomes a list of operations:
+ *   run       CPU work (the running time's share on a CPU, from the
+ *             scheduler's readings: the time runnable is the machine's, and
+ *             the replay makes its own), then the share off a CPU outside
+ *             any wait (page faults, unrecorded calls) as a fixed delay;
+ *   delay     a wait nothing in the recording ended (a sleep, a timeout,
+ *             I/O from outside): as long as it was;
+ *   acquire,  a mutex or spin lock: taken where the thread began to wait
+ *   release   for it, or where a recorded hold began, and given back where
+ *             the hold ended (a waiter's hold nobody waited for is given
+ *             back at once: no one was kept out by it); waiters get it in
+ *             the order they came;
+ *   wait for  a wait another thread ended (a condition signalled, a
+ *             semaphore posted, a thread or child that ended, a pipe
+ *             written, a read-write lock handed over): until that thread
+ *             has got as far as it had then;
+ *   barrier   a round of a barrier: until every member has arrived (the
+ *             last arrival is whoever comes last in the replay);
+ *   start at  a thread nothing in the recording started: at its time.
+ * The simulation shares the CPUs between the threads that have work (each
+ * gets min(1, CPUs / threads with work) of a CPU), so threads beyond the
+ * CPUs time-share; other work on the machine counts as the threads always
+ * ready to run that gave the program's threads the share of a CPU they had. A change is applied to the operations
+ * before the run: a lock that keeps no one out (its acquires and releases dropped), a lock's critical sections shorter
+ * (the work inside its holds), a thread faster (its work), the GIL gone (its waits dropped), another number of CPUs.
+ * The replay of the recording unchanged is the model's own error bar.
+ */
+#include "analysis-private.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "holds.h"
+
+#define REPLAY_MAX_OPS 20000000 /* beyond: no replay (say so) */
+#define EPS            1e-6     /* ns */
+#define SAME_NS        1000     /* a hold that begins within this of a wait's end is that wait's */
+
+/* ---- the recording, loaded once ---- */
+typedef struct {
+  int64_t s, e;
+  int st;
+  int64_t obj;
+} RState;
+
+typedef struct {
+  int64_t obj, s, e;
+} RHold;
+
+typedef struct {
+  int kind;
+  int64_t from_utid, from_ns, to_utid, to_ns, obj;
+} RFlow;
+
+typedef struct {
+  int64_t utid, start, end;
+  double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
+  RState *st;
+  size_t nst, capst;
+  RHold *holds;
+  size_t nholds, capholds;
+  size_t flow_in0, nflow_in; /* its incoming flows in Rec.in (by to_ns) */
+  int64_t *points;           /* times other threads wait for (flows from it), sorted */
+  size_t npoints, cappoints;
+} RThread;
+
+typedef struct {
+  RThread *t;
+  size_t n;
+  WeftHMap by_utid;
+  RFlow *in; /* flows to selected threads, by (to_utid, to_ns) */
+  size_t nin, capin;
+  int64_t *lock_ids; /* mutex and spin objects: their index is the lock's number */
+  size_t nlocks, caplocks;
+  WeftHMap lock_by_id;
+  int64_t *gil_ids;
+  size_t ngil, capgil;
+  int64_t start, end; /* of the selected threads */
+} Rec;
+
+/* ---- the operations of a replay ---- */
+enum { OP_RUN, OP_DELAY, OP_ACQ, OP_REL, OP_WAITFOR, OP_BARRIER, OP_START_AT };
+
+typedef struct {
+  uint8_t kind;
+  int32_t x;   /* lock, thread (index) or round */
+  int64_t rec; /* its recorded time */
+  double v;    /* run: work; delay: length; start at: time; wait for: the point (ops done) */
+  double lat;  /* wait for, barrier: the wake-up's latency when it had to wait (recorded) */
+} Op;
+
+typedef struct {
+  Op *ops;
+  size_t n, cap;
+  size_t pc;
+  int state; /* TS_* */
+  double rem, until, end;
+  bool arrived; /* at its barrier op */
+  bool waking;  /* its delay is a wake-up's latency: the op is done already */
+} SimThr;
+
+enum { TS_READY, TS_RUN, TS_DELAY, TS_BLOCKED, TS_DONE };
+
+typedef struct {
+  double lat;    /* a hand-off's latency: from the release to the waiter running (recorded mean) */
+  int64_t owner; /* thread index, -1 free */
+  size_t *q;     /* waiting threads, FIFO */
+  size_t qh, qn, qcap;
+} SimLock;
+
+typedef struct {
+  int64_t obj, from_utid, from_ns;
+  size_t size, arrived; /* members (waiters and the last arrival), arrived in the replay */
+  bool done;
+} Round;
+
+/* A change, resolved. */
+typedef struct {
+  int kind; /* WEFT_REPLAY_* */
+  int64_t lock_obj;
+  double factor; /* work kept: 1 - x % */
+  int64_t utid;
+  int64_t cpus;
+} Change;
+
+typedef struct {
+  Ctx *c;
+  Rec *r;
+  const Change *ch;
+  SimThr *th;
+  SimLock *locks;
+  Round *rounds;
+  size_t nrounds, caprounds;
+  int64_t forced; /* ops skipped to get out of a deadlock the data made */
+} Sim;
+
+static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
+
+/* ---- loading ---- */
+static RThread *rthread(Rec *r, int64_t utid) {
+  size_t i;
+  return weft_hmap_get(&r->by_utid, utid, 0, &i) ? &r->t[i] : NULL;
+}
+
+static int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+static int cmp_flow_in(const void *x, const void *y) {
+  const RFlow *a = x, *b = y;
+  if (a->to_utid != b->to_utid) return a->to_utid < b->to_utid ? -1 : 1;
+  return (a->to_ns > b->to_ns) - (a->to_ns < b->to_ns);
+}
+
+static int cmp_hold(const void *x, const void *y) {
+  const RHold *a = x, *b = y;
+  return (a->s > b->s) - (a->s < b->s);
+}
+
+static int hold_cb(const WeftHold *h, void *user) {
+  Rec *r = ((void **)user)[0];
+  Ctx *c = ((void **)user)[1];
+  RThread *t = rthread(r, h->utid);
+  if (!t) return 0;
+  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns};
+  if (VEC_PUSH(t->holds, t->nholds, t->capholds, x) != 0) return rfail(c), 1;
+  return 0;
+}
+
+static bool load_threads(Ctx *c, Rec *r) {
+  const WeftMetrics *m = c->m;
+  r->t = calloc(m->nthreads ? m->nthreads : 1, sizeof *r->t);
+  if (!r->t) return rfail(c);
+  r->start = INT64_MAX;
+  r->end = INT64_MIN;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *tm = &m->threads[i];
+    RThread *t = &r->t[r->n];
+    t->utid = tm->utid;
+    t->start = tm->start_ns;
+    t->end = tm->end_ns;
+    int64_t run = tm->state_ns[WEFT_ST_RUNNING];
+    t->cpu_ratio = run > 0 ? fmin(1.0, (double)tm->time.oncpu_ns / (double)run) : 1.0;
+    t->off_ratio = run > 0 ? fmin(1.0 - t->cpu_ratio, (double)tm->time.offcpu_ns / (double)run) : 0.0;
+    if (weft_hmap_put(&r->by_utid, t->utid, 0, r->n) != 0) return rfail(c);
+    r->n++;
+    r->start = min64(r->start, t->start);
+    r->end = max64(r->end, t->end);
+  }
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns, state, object_id FROM thread_state "
+                                              "ORDER BY utid, start_ns");
+  RThread *t = NULL;
+  while (q && weft_sql_step(&c->sql, q)) {
+    int64_t utid = sqlite3_column_int64(q, 0);
+    if (!t || t->utid != utid) t = rthread(r, utid);
+    if (!t) continue;
+    RState s = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 1) + sqlite3_column_int64(q, 2),
+                sqlite3_column_int(q, 3), sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
+    if (VEC_PUSH(t->st, t->nst, t->capst, s) != 0) return sqlite3_finalize(q), rfail(c);
+    if (s.st == WEFT_ST_GIL_WAIT && s.obj && (!r->ngil || r->gil_ids[r->ngil - 1] != s.obj) &&
+        VEC_PUSH(r->gil_ids, r->ngil, r->capgil, s.obj) != 0)
+      return sqlite3_finalize(q), rfail(c);
+  }
+  sqlite3_finalize(q);
+  return !c->sql.failed;
+}
+
+static bool load_objects(Ctx *c, Rec *r) {
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT object_id, kind FROM sync_object");
+  while (q && weft_sql_step(&c->sql, q)) {
+    int64_t id = sqlite3_column_int64(q, 0);
+    int kind = sqlite3_column_int(q, 1);
+    if (kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_SPIN) {
+      if (weft_hmap_put(&r->lock_by_id, id, 0, r->nlocks) != 0 ||
+          VEC_PUSH(r->lock_ids, r->nlocks, r->caplocks, id) != 0)
+        return sqlite3_finalize(q), rfail(c);
+    }
+  }
+  sqlite3_finalize(q);
+  return !c->sql.failed;
+}
+
+static bool load_flows(Ctx *c, Rec *r) {
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT kind, from_utid, from_ns, to_utid, to_ns, object_id FROM flow");
+  while (q && weft_sql_step(&c->sql, q)) {
+    RFlow f = {sqlite3_column_int(q, 0),   sqlite3_column_int64(q, 1),
+               sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+               sqlite3_column_int64(q, 4), sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5)};
+    RThread *to = rthread(r, f.to_utid), *from = rthread(r, f.from_utid);
+    if (!to || !from || f.from_utid == f.to_utid) continue;
+    if (VEC_PUSH(r->in, r->nin, r->capin, f) != 0 ||
+        VEC_PUSH(from->points, from->npoints, from->cappoints, f.from_ns) != 0)
+      return sqlite3_finalize(q), rfail(c);
+  }
+  sqlite3_finalize(q);
+  if (c->sql.failed) return false;
+  qsort(r->in, r->nin, sizeof *r->in, cmp_flow_in);
+  for (size_t i = 0; i < r->nin;) {
+    RThread *t = rthread(r, r->in[i].to_utid);
+    size_t j = i;
+    while (j < r->nin && r->in[j].to_utid == r->in[i].to_utid) j++;
+    t->flow_in0 = i;
+    t->nflow_in = j - i;
+    i = j;
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    RThread *t = &r->t[i];
+    if (t->npoints) qsort(t->points, t->npoints, sizeof *t->points, cmp_i64);
+  }
+  return true;
+}
+
+static bool load(Ctx *c, Rec *r) {
+  if (!load_threads(c, r) || !load_objects(c, r) || !load_flows(c, r)) return false;
+  void *u[2] = {r, c};
+  char err[256];
+  if (weft_holds_scan(c->sql.db, -1, INT64_MIN, INT64_MAX, hold_cb, u, err, sizeof err) < 0)
+    return weft_sql_fail(&c->sql, "%s", err);
+  for (size_t i = 0; i < r->n; i++)
+    if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
+  return !c->sql.failed;
+}
+
+static void rec_free(Rec *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    free(r->t[i].st);
+    free(r->t[i].holds);
+    free(r->t[i].points);
+  }
+  free(r->t);
+  free(r->in);
+  free(r->lock_ids);
+  free(r->gil_ids);
+  weft_hmap_free(&r->by_utid);
+  weft_hmap_free(&r->lock_by_id);
+}
+
+/* ---- building the operations ---- */
+static ptrdiff_t lock_of(const Rec *r, int64_t obj) {
+  size_t i;
+  return obj && weft_hmap_get(&r->lock_by_id, obj, 0, &i) ? (ptrdiff_t)i : -1;
+}
+
+static bool is_gil(const Rec *r, int64_t obj) {
+  for (size_t i = 0; i < r->ngil; i++)
+    if (r->gil_ids[i] == obj) return true;
+  return false;
+}
+
+static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double v) {
+  Op o = {(uint8_t)kind, x, rec, v, 0};
+  return VEC_PUSH(st->ops, st->n, st->cap, o) == 0 || rfail(s->c);
+}
+
+/* The flow that ended t's wait [b, e): to t at a time in [b, e], the latest. */
+static const RFlow *flow_into(const Rec *r, const RThread *t, int64_t b, int64_t e) {
+  const RFlow *best = NULL;
+  for (size_t i = t->flow_in0; i < t->flow_in0 + t->nflow_in; i++) {
+    const RFlow *f = &r->in[i];
+    if (f->to_ns < b) continue;
+    if (f->to_ns > e) break;
+    best = f;
+  }
+  return best;
+}
+
+static size_t round_of(Sim *s, const RFlow *f) {
+  for (size_t i = s->nrounds; i-- > 0;) {
+    Round *x = &s->rounds[i];
+    if (x->obj == f->obj && x->from_utid == f->from_utid && x->from_ns == f->from_ns) return i;
+  }
+  Round x = {f->obj, f->from_utid, f->from_ns, 1, 0, false}; /* the last arrival is a member */
+  if (VEC_PUSH(s->rounds, s->nrounds, s->caprounds, x) != 0) return SIZE_MAX;
+  return s->nrounds - 1;
+}
+
+/* A thread index of r (for a wait for). */
+static int32_t tindex(const Rec *r, int64_t utid) {
+  size_t i;
+  return weft_hmap_get(&r->by_utid, utid, 0, &i) ? (int32_t)i : -1;
+}
+
+/* Work of [x, y) of t's running time, and the holds it is inside. */
+static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y, double factor) {
+  if (y <= x) return true;
+  double d = (double)(y - x);
+  if (!op_push(s, st, OP_RUN, 0, x, d * t->cpu_ratio * factor)) return false;
+  return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, x, d * t->off_ratio);
+}
+
+/* Events inside a running interval, in time order: hold starts and ends,
+ * points other threads wait for, barrier arrivals of the last arriver. */
+typedef struct {
+  int64_t ns;
+  int kind; /* 0 release, 1 acquire, 2 a point, 3 a barrier arrival */
+  int64_t x;
+} Mark;
+
+static int cmp_mark(const void *x, const void *y) {
+  const Mark *a = x, *b = y;
+  if (a->ns != b->ns) return a->ns < b->ns ? -1 : 1;
+  return (a->kind > b->kind) - (a->kind < b->kind);
+}
+
+typedef struct {
+  Mark *v;
+  size_t n, cap;
+} Marks;
+
+static bool mark(Sim *s, Marks *mk, int64_t ns, int kind, int64_t x) {
+  Mark m = {ns, kind, x};
+  return VEC_PUSH(mk->v, mk->n, mk->cap, m) == 0 || rfail(s->c);
+}
+
+/* The state of t that ends at or just before ns (the last to begin before it). */
+static const RState *state_before(const RThread *t, int64_t ns) {
+  size_t a = 0, b = t->nst;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (t->st[mid].s < ns)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return a ? &t->st[a - 1] : NULL;
+}
+
+/* Has t a hold of obj beginning within SAME_NS of ns? */
+static bool hold_at(const RThread *t, int64_t obj, int64_t ns) {
+  size_t a = 0, b = t->nholds;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (t->holds[mid].s < ns - SAME_NS)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  for (; a < t->nholds && t->holds[a].s <= ns + SAME_NS; a++)
+    if (t->holds[a].obj == obj) return true;
+  return false;
+}
+
+/* t's marks: its holds (those that begin where a wait of its for that lock
+ * ended are taken at the wait's start instead), the points waited for, and
+ * its arrivals as the last of a barrier round. */
+static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
+  const Rec *r = s->r;
+  for (size_t i = 0; i < t->nholds; i++) {
+    const RHold *h = &t->holds[i];
+    ptrdiff_t l = lock_of(r, h->obj);
+    if (l < 0) continue;
+    if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && h->obj == s->ch->lock_obj) continue;
+    const RState *w = state_before(t, h->s);
+    bool after_wait = w && w->obj == h->obj && w->st != WEFT_ST_RUNNING && llabs(w->e - h->s) <= SAME_NS;
+    if (!after_wait && !mark(s, mk, h->s, 1, l)) return false;
+    if (!mark(s, mk, h->e, 0, l)) return false;
+  }
+  for (size_t i = 0; i < t->npoints; i++)
+    if (!mark(s, mk, t->points[i], 2, 0)) return false;
+  for (size_t k = 0; k < s->nrounds; k++) /* the barrier rounds it arrived at last */
+    if (s->rounds[k].from_utid == t->utid && !mark(s, mk, s->rounds[k].from_ns, 3, (int64_t)k)) return false;
+  if (mk->n) qsort(mk->v, mk->n, sizeof *mk->v, cmp_mark);
+  return true;
+}
+
+/* How much of a run's work is kept: the change's factor inside the holds of
+ * its lock or for its thread, else 1. */
+static double work_factor(const Sim *s, const RThread *t, const int *held) {
+  if (!s->ch) return 1;
+  if (s->ch->kind == WEFT_REPLAY_THREAD_FASTER && t->utid == s->ch->utid) return s->ch->factor;
+  if (s->ch->kind == WEFT_REPLAY_LOCK_SHORTER) {
+    ptrdiff_t l = lock_of(s->r, s->ch->lock_obj);
+    if (l >= 0 && held[l] > 0) return s->ch->factor;
+  }
+  return 1;
+}
+
+/* A wait state of t: the operation that replays it. */
+static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *held_now) {
+  const Rec *r = s->r;
+  if (s->ch && s->ch->kind == WEFT_REPLAY_NO_GIL && (w->st == WEFT_ST_GIL_WAIT || is_gil(r, w->obj))) return true;
+  ptrdiff_t l = lock_of(r, w->obj);
+  if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT)) {
+    if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
+    bool held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
+    if (!op_push(s, st, OP_ACQ, (int32_t)l, w->s, 0)) return false;
+    if (held) held_now[l]++; /* its release is a mark */
+    return held || op_push(s, st, OP_REL, (int32_t)l, w->e, 0);
+  }
+  const RFlow *f = flow_into(r, t, w->s, w->e);
+  if (f && f->kind == WEFT_FLOW_BARRIER) {
+    size_t k = round_of(s, f);
+    if (k == SIZE_MAX) return rfail(s->c);
+    s->rounds[k].size++;
+    if (!op_push(s, st, OP_BARRIER, (int32_t)k, w->s, 0)) return false;
+    st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
+    return true;
+  }
+  if (f) {
+    int32_t v = tindex(r, f->from_utid);
+    if (v >= 0) { /* a time: made a point later */
+      if (!op_push(s, st, OP_WAITFOR, v, w->s, (double)f->from_ns)) return false;
+      st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
+      return true;
+    }
+  }
+  return op_push(s, st, OP_DELAY, 0, w->s, (double)(w->e - w->s));
+}
+
+static bool build_thread(Sim *s, size_t ti, int *held) {
+  const Rec *r = s->r;
+  const RThread *t = &r->t[ti];
+  SimThr *st = &s->th[ti];
+  const RFlow *f = flow_into(r, t, t->start - 1, t->start + SAME_NS);
+  int32_t v = f ? tindex(r, f->from_utid) : -1;
+  if (v >= 0 && (f->kind == WEFT_FLOW_CREATE || f->kind == WEFT_FLOW_FORK || f->kind == WEFT_FLOW_EXEC)) {
+    if (!op_push(s, st, OP_WAITFOR, v, t->start, (double)f->from_ns)) return false;
+  } else if (!op_push(s, st, OP_START_AT, 0, t->start, (double)(t->start - r->start))) {
+    return false;
+  }
+  Marks mk = {0};
+  if (!thread_marks(s, t, &mk)) return free(mk.v), false;
+  memset(held, 0, r->nlocks * sizeof *held);
+  size_t mi = 0;
+  for (size_t k = 0; k < t->nst; k++) {
+    const RState *w = &t->st[k];
+    int64_t x = w->s;
+    if (w->st != WEFT_ST_RUNNING && !wait_op(s, st, t, w, held)) break;
+    for (; mi < mk.n && mk.v[mi].ns <= w->e; mi++) { /* the marks in (or at the end of) this state */
+      const Mark *m = &mk.v[mi];
+      if (w->st == WEFT_ST_RUNNING && m->ns > x) {
+        if (!run_piece(s, st, t, x, m->ns, work_factor(s, t, held))) break;
+        x = m->ns;
+      }
+      if (m->kind == 1 || m->kind == 0) {
+        held[m->x] += m->kind == 1 ? 1 : -1;
+        if (!op_push(s, st, m->kind == 1 ? OP_ACQ : OP_REL, (int32_t)m->x, m->ns, 0)) break;
+      } else if (m->kind == 3 && !op_push(s, st, OP_BARRIER, (int32_t)m->x, m->ns, 0)) {
+        break;
+      }
+    }
+    if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held))) break;
+  }
+  free(mk.v);
+  return !s->c->sql.failed;
+}
+
+/* A wait for's time into the number of operations the thread it waits for
+ * had started before that time. */
+static void resolve_points(Sim *s) {
+  for (size_t i = 0; i < s->r->n; i++) {
+    SimThr *st = &s->th[i];
+    for (size_t k = 0; k < st->n; k++) {
+      Op *o = &st->ops[k];
+      if (o->kind != OP_WAITFOR) continue;
+      const SimThr *v = &s->th[o->x];
+      int64_t ns = (int64_t)o->v;
+      size_t a = 0, b = v->n; /* first op recorded at or after ns */
+      while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (v->ops[mid].rec < ns)
+          a = mid + 1;
+        else
+          b = mid;
+      }
+      o->v = (double)a;
+    }
+  }
+}
+
+/* ---- the simulation ---- */
+static void lock_grant(Sim *s, SimLock *l, double now) {
+  if (!l->qn) {
+    l->owner = -1;
+    return;
+  }
+  size_t next = l->q[l->qh];
+  l->qh = (l->qh + 1) % l->qcap;
+  l->qn--;
+  l->owner = (int64_t)next;
+  SimThr *t = &s->th[next];
+  t->pc++; /* its acquire is done; it runs after the hand-off's latency */
+  t->state = l->lat > EPS ? TS_DELAY : TS_READY;
+  t->until = now + l->lat;
+  t->waking = l->lat > EPS;
+}
+
+static bool lock_wait(Sim *s, SimLock *l, size_t ti) {
+  if (l->qn == l->qcap) {
+    size_t cap = l->qcap ? 2 * l->qcap : 8, *q = malloc(cap * sizeof *q);
+    if (!q) return rfail(s->c);
+    for (size_t i = 0; i < l->qn; i++) q[i] = l->q[(l->qh + i) % l->qcap];
+    free(l->q);
+    l->q = q;
+    l->qh = 0;
+    l->qcap = cap;
+  }
+  l->q[(l->qh + l->qn++) % l->qcap] = ti;
+  return true;
+}
+
+/* t's wait is over: it runs again after lat (the op done). */
+static bool wake(SimThr *t, double now, double lat) {
+  t->pc++;
+  t->state = TS_DELAY;
+  t->until = now + lat;
+  t->waking = true;
+  return true;
+}
+
+/* Run t's operations that take no time until it must wait, run or is done;
+ * true if it got anywhere. */
+static bool step(Sim *s, size_t ti, double now) {
+  SimThr *t = &s->th[ti];
+  bool moved = false;
+  while (t->state == TS_READY || t->state == TS_BLOCKED) {
+    if (t->pc >= t->n) {
+      t->state = TS_DONE;
+      t->end = now;
+      return true;
+    }
+    const Op *o = &t->ops[t->pc];
+    if (o->kind == OP_RUN || o->kind == OP_DELAY) {
+      if (o->v <= EPS) {
+        t->pc++;
+        moved = true;
+        continue;
+      }
+      t->state = o->kind == OP_RUN ? TS_RUN : TS_DELAY;
+      t->rem = o->v;
+      t->until = now + o->v;
+      return true;
+    }
+    if (o->kind == OP_START_AT) {
+      if (now + EPS < o->v) {
+        t->state = TS_DELAY;
+        t->until = o->v;
+        return moved;
+      }
+    } else if (o->kind == OP_WAITFOR) {
+      const SimThr *v = &s->th[o->x];
+      if (v->pc < (size_t)o->v && v->state != TS_DONE) {
+        t->state = TS_BLOCKED;
+        return moved;
+      }
+      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat);
+    } else if (o->kind == OP_ACQ) {
+      SimLock *l = &s->locks[o->x];
+      if (t->state == TS_BLOCKED) return moved; /* queued: lock_grant moves it on */
+      if (l->owner >= 0 && l->owner != (int64_t)ti) {
+        t->state = TS_BLOCKED;
+        if (!lock_wait(s, l, ti)) return false;
+        return true;
+      }
+      l->owner = (int64_t)ti;
+    } else if (o->kind == OP_REL) {
+      SimLock *l = &s->locks[o->x];
+      if (l->owner == (int64_t)ti) lock_grant(s, l, now);
+    } else if (o->kind == OP_BARRIER) {
+      Round *rd = &s->rounds[o->x];
+      if (!t->arrived) {
+        t->arrived = true;
+        if (++rd->arrived >= rd->size) rd->done = true;
+        moved = true;
+      }
+      if (!rd->done) {
+        t->state = TS_BLOCKED;
+        return moved;
+      }
+      t->arrived = false;
+      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat);
+    }
+    t->pc++;
+    t->state = TS_READY;
+    moved = true;
+  }
+  return moved;
+}
+
+/* The earliest blocked thread skips its operation: the data left a wait no
+ * one in the replay ends (an unrecorded hold, a round short of a member). */
+static bool unstick(Sim *s) {
+  for (size_t i = 0; i < s->r->n; i++) {
+    SimThr *t = &s->th[i];
+    if (t->state != TS_BLOCKED) continue;
+    const Op *o = &t->ops[t->pc];
+    if (o->kind == OP_ACQ) { /* out of the lock's queue */
+      SimLock *l = &s->locks[o->x];
+      for (size_t k = 0; k < l->qn; k++)
+        if (l->q[(l->qh + k) % l->qcap] == i) {
+          for (size_t j = k; j + 1 < l->qn; j++) l->q[(l->qh + j) % l->qcap] = l->q[(l->qh + j + 1) % l->qcap];
+          l->qn--;
+          break;
+        }
+    }
+    t->arrived = false;
+    t->pc++;
+    t->state = TS_READY;
+    s->forced++;
+    return true;
+  }
+  return false;
+}
+
+/* The replay's length (ns from the first thread's start to the last one's end). */
+static double simulate(Sim *s, double cpus, double bg) {
+  size_t n = s->r->n;
+  double now = 0;
+  for (;;) {
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      for (size_t i = 0; i < n; i++)
+        if ((s->th[i].state == TS_READY || s->th[i].state == TS_BLOCKED) && step(s, i, now)) moved = true;
+      if (s->c->sql.failed) return -1;
+    }
+    size_t nrun = 0, ndone = 0;
+    double next = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      const SimThr *t = &s->th[i];
+      nrun += t->state == TS_RUN;
+      ndone += t->state == TS_DONE;
+      if (t->state == TS_DELAY) next = fmin(next, t->until);
+    }
+    if (ndone == n) break;
+    double rate = cpus > 0 && (double)nrun + bg > cpus ? cpus / ((double)nrun + bg) : 1;
+    for (size_t i = 0; i < n; i++)
+      if (s->th[i].state == TS_RUN) next = fmin(next, now + s->th[i].rem / rate);
+    if (!isfinite(next)) { /* everyone waits for something no one will do */
+      if (!unstick(s)) break;
+      continue;
+    }
+    double dt = next - now;
+    now = next;
+    for (size_t i = 0; i < n; i++) {
+      SimThr *t = &s->th[i];
+      if (t->state == TS_RUN) {
+        t->rem -= dt * rate;
+        if (t->rem <= EPS) t->state = TS_READY, t->pc++;
+      } else if (t->state == TS_DELAY && t->until <= now + EPS) {
+        if (!t->waking && t->ops[t->pc].kind != OP_START_AT) t->pc++;
+        t->waking = false;
+        t->state = TS_READY;
+      }
+    }
+  }
+  double end = 0;
+  for (size_t i = 0; i < n; i++) end = fmax(end, s->th[i].state == TS_DONE ? s->th[i].end : now);
+  return end;
+}
+
+static void sim_free(Sim *s) {
+  if (s->th)
+    for (size_t i = 0; i < s->r->n; i++) free(s->th[i].ops);
+  if (s->locks)
+    for (size_t i = 0; i < s->r->nlocks; i++) free(s->locks[i].q);
+  free(s->th);
+  free(s->locks);
+  free(s->rounds);
+}
+
+/* Other work on the machine as threads always ready to run, sharing the
+ * CPUs with the program's: b such that the program's threads, nd of them
+ * wanting a CPU on average, got the share of it they had on a CPU
+ * (P / (nd + b)); none when the CPUs were not all wanted. */
+static double background(const WeftMetrics *m, const Rec *r, double cpus) {
+  double oncpu = 0, want = 0;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    oncpu += (double)m->threads[i].time.oncpu_ns;
+    want += (double)(m->threads[i].time.oncpu_ns + m->threads[i].time.runnable_ns);
+  }
+  if (cpus <= 0 || oncpu <= 0 || want <= 0 || r->end <= r->start) return 0;
+  double nd = want / (double)(r->end - r->start);
+  return fmax(0, cpus * want / oncpu - fmax(nd, cpus));
+}
+
+/* One replay of r with change ch (NULL: none); its length in ns, -1 on failure. */
+static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, size_t *nops) {
+  Sim s = {.c = c, .r = r, .ch = ch};
+  s.th = calloc(r->n ? r->n : 1, sizeof *s.th);
+  s.locks = calloc(r->nlocks ? r->nlocks : 1, sizeof *s.locks);
+  int *held = calloc(r->nlocks ? r->nlocks : 1, sizeof *held);
+  double len = -1;
+  if (!s.th || !s.locks || !held) {
+    rfail(c);
+    goto out;
+  }
+  for (size_t i = 0; i < r->nlocks; i++) s.locks[i].owner = -1;
+  for (size_t i = 0; i < r->nin; i++) { /* each lock's hand-off latency: the mean of its recorded ones */
+    ptrdiff_t l = r->in[i].kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, r->in[i].obj) : -1;
+    if (l < 0) continue;
+    s.locks[l].lat += (double)max64(0, r->in[i].to_ns - r->in[i].from_ns);
+    held[l]++;
+  }
+  for (size_t i = 0; i < r->nlocks; i++)
+    if (held[i]) s.locks[i].lat /= held[i];
+  for (size_t i = 0; i < r->nin; i++) /* the barrier rounds, each with its last arrival */
+    if (r->in[i].kind == WEFT_FLOW_BARRIER && round_of(&s, &r->in[i]) == SIZE_MAX) {
+      rfail(c);
+      goto out;
+    }
+  size_t total = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (!build_thread(&s, i, held)) goto out;
+    total += s.th[i].n;
+  }
+  *nops = total;
+  if (total > REPLAY_MAX_OPS) goto out;
+  resolve_points(&s);
+  double cpus = ch && ch->kind == WEFT_REPLAY_CPUS ? (double)ch->cpus : c->m->ncpus > 0 ? (double)c->m->ncpus : 0;
+  len = simulate(&s, cpus, background(c->m, r, c->m->ncpus > 0 ? (double)c->m->ncpus : 0));
+  *forced = s.forced;
+out:
+  free(held);
+  sim_free(&s);
+  return len;
+}
+
+/* ---- the changes users ask for ---- */
+/* "lock:NAME", "lock:NAME=free", "lock:NAME=-40%", "thread:NAME=-30%",
+ * "cpus=N", "gil=off": resolved against m; false with a message in err. */
+static bool parse_percent(const char *s, double *factor) {
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  if (errno || end == s || strcmp(end, "%") != 0 || x >= 0 || x <= -100) return false;
+  *factor = 1 + x / 100;
+  return true;
+}
+
+static bool name_matches(const char *label, const char *name) {
+  size_t n = strlen(name);
+  return label && !strncmp(label, name, n) && (label[n] == '\0' || label[n] == ' ');
+}
+
+static bool resolve_lock(const WeftMetrics *m, const Rec *r, const char *name, int64_t *obj, char *err, size_t len) {
+  const WeftObjectMetrics *hit = NULL;
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    char id[32];
+    snprintf(id, sizeof id, "#%lld", (long long)o->object_id);
+    if (!(name_matches(o->label, name) || !strcmp(id, name))) continue;
+    if (lock_of(r, o->object_id) < 0) {
+      snprintf(err, len, "%s is a %s, not a mutex or spin lock", name, o->kind_name);
+      return false;
+    }
+    if (hit) {
+      snprintf(err, len, "%s names more than one lock (%s, %s): give its #id", name, hit->label, o->label);
+      return false;
+    }
+    hit = o;
+  }
+  if (!hit) {
+    int k = snprintf(err, len, "no lock named %s (locks:", name);
+    int shown = 0;
+    for (size_t i = 0; i < m->nobjects && shown < 5 && k > 0 && (size_t)k < len; i++)
+      if (lock_of(r, m->objects[i].object_id) >= 0) {
+        k += snprintf(err + k, len - (size_t)k, "%s %s", shown ? "," : "", m->objects[i].label);
+        shown++;
+      }
+    if (k > 0 && (size_t)k < len) snprintf(err + k, len - (size_t)k, "%s)", shown ? "" : " none");
+    return false;
+  }
+  *obj = hit->object_id;
+  return true;
+}
+
+static bool resolve_thread(const WeftMetrics *m, const char *name, int64_t *utid, char *err, size_t len) {
+  char *end;
+  long long tid = strtoll(name, &end, 10);
+  const WeftThreadMetrics *hit = NULL;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *t = &m->threads[i];
+    if (!((*end == '\0' && t->tid == tid) || (t->name && !strcmp(t->name, name)))) continue;
+    if (hit && *end != '\0') {
+      snprintf(err, len, "%s names more than one thread: give its tid", name);
+      return false;
+    }
+    hit = t;
+  }
+  if (!hit) {
+    snprintf(err, len, "no thread named %s (a thread's name or tid)", name);
+    return false;
+  }
+  *utid = hit->utid;
+  return true;
+}
+
+static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, Change *ch, char *err, size_t len) {
+  memset(ch, 0, sizeof *ch);
+  ch->factor = 1;
+  const char *eq = strchr(spec, '=');
+  char key[256];
+  size_t kn = eq ? (size_t)(eq - spec) : strlen(spec);
+  if (kn >= sizeof key) kn = sizeof key - 1;
+  memcpy(key, spec, kn);
+  key[kn] = '\0';
+  const char *val = eq ? eq + 1 : "";
+  if (!strcmp(key, "cpus")) {
+    char *end;
+    long long n = strtoll(val, &end, 10);
+    if (!*val || *end || n < 1 || n > 4096)
+      return snprintf(err, len, "cpus=N wants a number of CPUs from 1 to 4096"), false;
+    ch->kind = WEFT_REPLAY_CPUS;
+    ch->cpus = n;
+    return true;
+  }
+  if (!strcmp(key, "gil")) {
+    if (strcmp(val, "off")) return snprintf(err, len, "gil=off is the only change of the GIL"), false;
+    if (!r->ngil) return snprintf(err, len, "gil=off: this recording has no GIL (no CPython)"), false;
+    ch->kind = WEFT_REPLAY_NO_GIL;
+    return true;
+  }
+  if (!strncmp(key, "lock:", 5) && key[5]) {
+    if (!resolve_lock(m, r, key + 5, &ch->lock_obj, err, len)) return false;
+    if (!*val || !strcmp(val, "free")) {
+      ch->kind = WEFT_REPLAY_LOCK_FREE;
+      return true;
+    }
+    if (!parse_percent(val, &ch->factor))
+      return snprintf(err, len, "lock:NAME takes =free or =-X%% (its critical sections X %% shorter)"), false;
+    ch->kind = WEFT_REPLAY_LOCK_SHORTER;
+    return true;
+  }
+  if (!strncmp(key, "thread:", 7) && key[7]) {
+    if (!resolve_thread(m, key + 7, &ch->utid, err, len)) return false;
+    if (!parse_percent(val, &ch->factor))
+      return snprintf(err, len, "thread:NAME takes =-X%% (its work X %% faster)"), false;
+    ch->kind = WEFT_REPLAY_THREAD_FASTER;
+    return true;
+  }
+  snprintf(err, len, "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, cpus=N, gil=off)");
+  return false;
+}
+
+static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
+  char who[200] = "";
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (m->objects[i].object_id == ch->lock_obj) snprintf(who, sizeof who, "%s", m->objects[i].label);
+  switch (ch->kind) {
+    case WEFT_REPLAY_LOCK_FREE: return pool_printf(pl, "%s keeps no one waiting (sharded or removed)", who);
+    case WEFT_REPLAY_LOCK_SHORTER:
+      return pool_printf(pl, "the critical sections of %s %.0f %% shorter", who, 100 * (1 - ch->factor));
+    case WEFT_REPLAY_THREAD_FASTER: {
+      char t[160];
+      weft_metrics_thread_label(m, ch->utid, t, sizeof t);
+      return pool_printf(pl, "the work of %s %.0f %% faster", t, 100 * (1 - ch->factor));
+    }
+    case WEFT_REPLAY_NO_GIL: return pool_printf(pl, "no GIL (free-threaded Python)");
+    default: return pool_printf(pl, "%lld CPUs", (long long)ch->cpus);
+  }
+}
+
+bool build_replay(Ctx *c, const char *const *specs, size_t nspecs) {
+  WeftMetrics *m = c->m;
+  Rec r = {0};
+  bool ok = load(c, &r);
+  WeftReplay *rp = ok ? pool_calloc(c->pool, 1, sizeof *rp) : NULL;
+  if (ok && !rp) ok = rfail(c);
+  Change *ch = ok ? calloc(nspecs ? nspecs : 1, sizeof *ch) : NULL;
+  if (ok && !ch) ok = rfail(c);
+  for (size_t i = 0; ok && i < nspecs; i++) {
+    char why[400];
+    if (!parse_change(m, &r, specs[i], &ch[i], why, sizeof why)) {
+      ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
+    }
+  }
+  if (ok) {
+    rp->results = pool_calloc(c->pool, nspecs ? nspecs : 1, sizeof *rp->results);
+    if (!rp->results) ok = rfail(c);
+  }
+  if (ok) {
+    rp->recorded_ns = r.end > r.start ? r.end - r.start : 0;
+    rp->cpus = m->ncpus;
+    rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
+    size_t nops = 0;
+    double base = replay_once(c, &r, NULL, &rp->forced, &nops);
+    rp->ops = (int64_t)nops;
+    if (base < 0 && !c->sql.failed) {
+      rp->unavailable = nops > REPLAY_MAX_OPS ? "the recording is too large to replay" : "the replay failed";
+    } else if (base >= 0) {
+      rp->replayed_ns = (int64_t)llround(base);
+      rp->error = rp->recorded_ns > 0 ? (base - (double)rp->recorded_ns) / (double)rp->recorded_ns : 0;
+      for (size_t i = 0; i < nspecs && !c->sql.failed; i++) {
+        WeftReplayResult *x = &rp->results[rp->nresults];
+        int64_t forced = 0;
+        double len = replay_once(c, &r, &ch[i], &forced, &nops);
+        if (len < 0) continue;
+        x->spec = pool_strdup(c->pool, specs[i]);
+        x->kind = ch[i].kind;
+        x->description = describe(c->pool, m, &ch[i]);
+        x->replayed_ns = (int64_t)llround(len);
+        /* the change's effect on the replay, applied to the recorded length */
+        x->predicted_ns = base > 0 ? (int64_t)llround((double)rp->recorded_ns * len / base) : x->replayed_ns;
+        x->saving_ns = rp->recorded_ns - x->predicted_ns;
+        x->forced = forced;
+        rp->nresults++;
+      }
+    }
+    m->replay = rp;
+  }
+  free(ch);
+  rec_free(&r);
+  return ok && !c->sql.failed;
+}

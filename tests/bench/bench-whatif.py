@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""bench-whatif.py - how close what-if by replay comes to the change really made (issue 17).
+
+Each case is a pair of programs (tests/programs/fx-whatif.c): the program, which is recorded under
+weft and replayed with a `--what-if` change, and the program with that change really made, run
+natively. Both native programs run --reps times, interleaved; the real effect is the ratio of
+their median wall times, the predicted one the replay's predicted/recorded length. The error is
+predicted / real - 1. Prints one row a case and exits 0 unless a run fails (a benchmark reports, it
+does not gate); the target of issue 17 is every error within 10 % on a quiet machine.
+
+  python3 tests/bench/bench-whatif.py --weft build/analyzer/weft --fx build/tests/programs/fx-whatif
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def cases(rounds):
+    r = str(rounds)
+    return [
+        # (name, recorded program, what-if, the program with the change made, taskset CPUs of the changed one)
+        ("lock removed (sharded)", ["lock", "2", r, "20", "20"], "lock:hot", ["sharded", "2", r, "20", "20"], None),
+        ("critical section halved", ["lock", "2", r, "20", "20"], "lock:hot=-50%", ["lock", "2", r, "10", "20"],
+         None),
+        ("one thread's work halved", ["lock", "2", r, "20", "20"], "thread:worker-0=-50%",
+         ["t0fast", "2", r, "20", "20"], None),
+        ("a straggler's work halved", ["imbalance", "2", r, "10", "10"], "thread:worker-1=-50%",
+         ["sharded", "2", r, "10", "10"], None),
+        ("one CPU instead of two", ["sharded", "2", r, "10", "10"], "cpus=1", ["sharded", "2", r, "10", "10"], "0"),
+    ]
+
+
+def wall(argv, cpus=None):
+    if cpus is not None:
+        argv = ["taskset", "-c", cpus] + argv
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--fx", required=True, help="the fx-whatif fixture")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=4000)
+    ap.add_argument("--workdir", default=None)
+    a = ap.parse_args()
+    work = a.workdir or tempfile.mkdtemp(prefix="bench-whatif-")
+    os.makedirs(work, exist_ok=True)
+    print("what-if by replay against the change made, %d repetitions, %d rounds, %d CPUs"
+          % (a.reps, a.rounds, os.cpu_count()))
+    print("%-26s %-22s %10s %10s %9s %9s %8s %8s" % ("case", "what-if", "native", "changed", "real", "predicted",
+                                                     "error", "replay"))
+    worst = 0.0
+    for name, prog, spec, changed, cpus in cases(a.rounds):
+        db = os.path.join(work, "%s.db" % prog[0])
+        if os.path.exists(db):
+            os.unlink(db)
+        subprocess.run([a.weft, "record", "-q", "-o", db, "--", a.fx] + prog, check=True, stdout=subprocess.DEVNULL)
+        rep = subprocess.run([a.weft, "report", db, "--format", "json", "--what-if", spec], check=True,
+                             stdout=subprocess.PIPE, text=True)
+        rp = json.loads(rep.stdout)["replay"]
+        pred = rp["what_if"][0]["predicted_fraction"]
+        base, chg = [], []
+        for _ in range(a.reps):
+            base.append(wall([a.fx] + prog))
+            chg.append(wall([a.fx] + changed, cpus))
+        real = statistics.median(chg) / statistics.median(base)
+        err = pred / real - 1
+        worst = max(worst, abs(err))
+        print("%-26s %-22s %8.1fms %8.1fms %9.3f %9.3f %+7.1f%% %+7.1f%%"
+              % (name, spec, 1e3 * statistics.median(base), 1e3 * statistics.median(chg), real, pred, 100 * err,
+                 100 * rp["error"]))
+    print("worst error %.1f %% (target: within 10 %%); 'replay' is the unchanged replay's own error" % (100 * worst))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
