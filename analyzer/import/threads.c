@@ -249,11 +249,51 @@ void marks_write(Imp *im, Proc *p) {
   }
 }
 
-/* create -> start flows */
+/* create -> start flows. A CREATE is written once pthread_create returned,
+ * and the new thread may have started (even ended) before: so the k-th
+ * create of pthread_t S by thread C made the k-th thread (in start order)
+ * with pthread_t S and creator C (a pthread_t is reused only once joined).
+ * The flow leaves the creator when the create returned, or at the thread's
+ * start if that was earlier. */
+static int cmp_thr_start(const void *x, const void *y) {
+  const Thr *a = *(Thr *const *)x, *b = *(Thr *const *)y;
+  return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+}
+
 void creates_link(Imp *im) {
+  GHashTable *made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  GHashTable *used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *by_utid = g_hash_table_new(g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < im->threads->len; i++) {
+    Thr *t = im->threads->pdata[i];
+    g_hash_table_insert(by_utid, &t->utid, t);
+    if (!t->has_start || !t->creator_tid) continue;
+    char *k = g_strdup_printf("%" G_GUINT64_FORMAT ":%u", t->self, t->creator_tid);
+    GPtrArray *v = g_hash_table_lookup(made, k);
+    if (!v) g_hash_table_insert(made, g_strdup(k), v = g_ptr_array_new());
+    g_ptr_array_add(v, t);
+    g_free(k);
+  }
+  GHashTableIter it;
+  gpointer key, val;
+  g_hash_table_iter_init(&it, made);
+  while (g_hash_table_iter_next(&it, &key, &val)) g_ptr_array_sort(val, cmp_thr_start);
   for (guint j = 0; j < im->creates->len; j++) {
     CreateEv *c = &g_array_index(im->creates, CreateEv, j);
-    Thr *n = thr_by_self(im, c->self, c->ns);
-    if (n) imp_flow(im, WEFT_FLOW_CREATE, c->utid, c->ns, n->utid, n->start_ns, 0);
+    Thr *n = NULL, *creator = g_hash_table_lookup(by_utid, &c->utid);
+    char *k = creator ? g_strdup_printf("%" G_GUINT64_FORMAT ":%u", c->self, creator->tid) : NULL;
+    GPtrArray *v = k ? g_hash_table_lookup(made, k) : NULL;
+    if (v) {
+      guint nth = GPOINTER_TO_UINT(g_hash_table_lookup(used, k));
+      if (nth < v->len) n = v->pdata[nth];
+      g_hash_table_insert(used, g_strdup(k), GUINT_TO_POINTER(nth + 1));
+    } else {
+      n = thr_by_self(im, c->self, c->ns); /* no creator in its START (older traces) */
+    }
+    g_free(k);
+    if (n) imp_flow(im, WEFT_FLOW_CREATE, c->utid, c->ns < n->start_ns ? c->ns : n->start_ns, n->utid, n->start_ns, 0);
   }
+  g_hash_table_destroy(made);
+  g_hash_table_destroy(used);
+  g_hash_table_destroy(by_utid);
 }

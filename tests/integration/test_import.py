@@ -355,6 +355,21 @@ def t_lost(ctx, n=200000):
                % (holds_rec, lost, n, pairs))
 
 
+def t_create_flows(ctx, n=8, runs=4):
+    """Every thread made by pthread_create has one create flow from its creator, never
+    backwards, even when it started (or ended) before pthread_create returned and the CREATE
+    record was written: the k-th create of a pthread_t by a thread is the k-th thread started
+    with that pthread_t and creator."""
+    for i in range(runs):
+        con, info, rc = ctx.imported("whatif", ["sharded", n, 1, 0, 0])
+        made = con.execute("SELECT count(*) FROM thread WHERE creator_utid IS NOT NULL").fetchone()[0]
+        flows = con.execute("SELECT count(DISTINCT to_utid), count(*), coalesce(sum(from_ns > to_ns), 0), "
+                            "coalesce(sum(f.from_utid != t.creator_utid), 0) FROM flow f JOIN thread t "
+                            "ON t.utid = f.to_utid WHERE f.kind = 5").fetchone()
+        eq((made, flows), (n, (n, n, 0, 0)),
+           "create flows (run %d): %d threads made, each with one create flow from its creator, forwards" % (i, n))
+
+
 def t_hold_spill(ctx):
     """Past a number of rows a file's holds and thread states are sorted in runs in a temporary
     file and merged from there (util/weft-spill.c: bounded memory): the blocks, the thread
@@ -877,7 +892,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,
              t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
