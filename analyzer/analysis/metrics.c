@@ -1134,6 +1134,7 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
   q->all_processes = 0;
   q->whatifs = NULL;
   q->nwhatifs = 0;
+  q->no_replay = 0;
 }
 
 static void ctx_free(Ctx *c) {

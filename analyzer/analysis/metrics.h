@@ -74,6 +74,7 @@ typedef struct {
   const char *const *whatifs; /* changes to replay (replay.c; "lock:hot=free", "cpus=8", ...): with
                                * WEFT_METRICS_CRITICAL_PATH, WeftMetrics.replay */
   size_t nwhatifs;
+  int no_replay; /* without whatifs: 1 keeps the critical path's what-ifs estimates (no replay) */
 } WeftMetricsQuery;
 
 /* The whole recording, all processes, everything, one thread per CPU. */
@@ -351,6 +352,7 @@ typedef struct {
   int64_t utid;          /* balance: the straggler; else -1 */
   int64_t saving_ns;     /* the predicted reduction of the range's length */
   int64_t predicted_ns;  /* length_ns - saving_ns */
+  int replayed;          /* replayed as well (WeftMetrics.replay): the replay's prediction is the one to trust */
 } WeftWhatIf;
 
 /* What-if by replay (replay.c): the recording re-run with a change applied. */
@@ -360,6 +362,7 @@ typedef enum {
   WEFT_REPLAY_THREAD_FASTER = 3, /* thread:NAME=-X%: its work X % faster */
   WEFT_REPLAY_NO_GIL = 4,        /* gil=off */
   WEFT_REPLAY_CPUS = 5,          /* cpus=N */
+  WEFT_REPLAY_BALANCE = 6,       /* balance: the most imbalanced region's work spread evenly */
 } WeftReplayKind;
 
 typedef struct {
@@ -381,6 +384,7 @@ typedef struct {
   int64_t ops;             /* operations replayed */
   int64_t forced;          /* of the unchanged replay */
   const char *unavailable; /* NULL, or why there is no replay ("too large") */
+  int defaults;            /* the what-ifs are weft's own (the critical path's, replayed), by saving */
   WeftReplayResult *results;
   size_t nresults;
 } WeftReplay;

@@ -91,7 +91,7 @@ enum { OP_RUN, OP_DELAY, OP_ACQ, OP_REL, OP_WAITFOR, OP_BARRIER, OP_START_AT };
 typedef struct {
   uint8_t kind;
   int32_t x;   /* lock, thread (index) or round */
-  int64_t rec; /* its recorded time */
+  int64_t rec; /* when it was done in the recording (a wait: its end) */
   double v;    /* run: work; delay: length; start at: time; wait for: the point (ops done) */
   double lat;  /* wait for, barrier: the wake-up's latency when it had to wait (recorded) */
 } Op;
@@ -102,9 +102,19 @@ typedef struct {
   size_t pc;
   int state; /* TS_* */
   double rem, until, end;
-  bool arrived; /* at its barrier op */
-  bool waking;  /* its delay is a wake-up's latency: the op is done already */
+  bool arrived;       /* at its barrier op */
+  bool waking;        /* its delay is a wake-up's latency: the op is done already */
+  bool queued;        /* in the work list */
+  int32_t waiting_on; /* a wait for: the thread (in its waiters), -1 none */
+  size_t *waiters;    /* threads waiting for this one to get further */
+  size_t nwaiters, capwaiters;
 } SimThr;
+
+typedef struct { /* a binary min-heap of threads by a time */
+  double *key;
+  size_t *idx;
+  size_t n, cap;
+} Heap;
 
 enum { TS_READY, TS_RUN, TS_DELAY, TS_BLOCKED, TS_DONE };
 
@@ -128,6 +138,7 @@ typedef struct {
   double factor; /* work kept: 1 - x % */
   int64_t utid;
   int64_t cpus;
+  const WeftRegion *rg; /* balance: the region whose team's work is spread evenly */
 } Change;
 
 typedef struct {
@@ -139,6 +150,14 @@ typedef struct {
   Round *rounds;
   size_t nrounds, caprounds;
   int64_t forced; /* ops skipped to get out of a deadlock the data made */
+  /* the run: threads to step, threads on a CPU by when their work is done
+   * in virtual time (the work each running thread has done: all run at the
+   * same rate, so the order never changes), threads in a delay by its end */
+  size_t *work;
+  size_t nwork, capwork;
+  Heap run, delay;
+  double vnow; /* virtual time */
+  size_t ndone;
 } Sim;
 
 static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
@@ -302,14 +321,15 @@ static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double
 
 /* The flow that ended t's wait [b, e): to t at a time in [b, e], the latest. */
 static const RFlow *flow_into(const Rec *r, const RThread *t, int64_t b, int64_t e) {
-  const RFlow *best = NULL;
-  for (size_t i = t->flow_in0; i < t->flow_in0 + t->nflow_in; i++) {
-    const RFlow *f = &r->in[i];
-    if (f->to_ns < b) continue;
-    if (f->to_ns > e) break;
-    best = f;
+  size_t lo = t->flow_in0, hi = t->flow_in0 + t->nflow_in; /* the first after e */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->in[mid].to_ns <= e)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  return best;
+  return lo > t->flow_in0 && r->in[lo - 1].to_ns >= b ? &r->in[lo - 1] : NULL;
 }
 
 static size_t round_of(Sim *s, const RFlow *f) {
@@ -332,8 +352,8 @@ static int32_t tindex(const Rec *r, int64_t utid) {
 static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y, double factor) {
   if (y <= x) return true;
   double d = (double)(y - x);
-  if (!op_push(s, st, OP_RUN, 0, x, d * t->cpu_ratio * factor)) return false;
-  return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, x, d * t->off_ratio);
+  if (!op_push(s, st, OP_RUN, 0, y, d * t->cpu_ratio * factor)) return false;
+  return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, y, d * t->off_ratio);
 }
 
 /* Events inside a running interval, in time order: hold starts and ends,
@@ -407,14 +427,26 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
   for (size_t k = 0; k < s->nrounds; k++) /* the barrier rounds it arrived at last */
     if (s->rounds[k].from_utid == t->utid && !mark(s, mk, s->rounds[k].from_ns, 3, (int64_t)k)) return false;
+  if (s->ch && s->ch->kind == WEFT_REPLAY_BALANCE && /* its work in the region is another's share */
+      (!mark(s, mk, s->ch->rg->start_ns, 2, 0) || !mark(s, mk, s->ch->rg->end_ns, 2, 0)))
+    return false;
   if (mk->n) qsort(mk->v, mk->n, sizeof *mk->v, cmp_mark);
   return true;
 }
 
 /* How much of a run's work is kept: the change's factor inside the holds of
  * its lock or for its thread, else 1. */
-static double work_factor(const Sim *s, const RThread *t, const int *held) {
+static double balance_factor(const WeftRegion *rg, int64_t utid, int64_t x) {
+  if (x < rg->start_ns || x >= rg->end_ns || !rg->nteam) return 1;
+  for (size_t i = 0; i < rg->nteam; i++)
+    if (rg->team_utid[i] == utid && rg->team_useful_ns[i] > 0)
+      return (double)rg->pop.sum_useful_ns / (double)rg->nteam / (double)rg->team_useful_ns[i];
+  return 1;
+}
+
+static double work_factor(const Sim *s, const RThread *t, const int *held, int64_t x) {
   if (!s->ch) return 1;
+  if (s->ch->kind == WEFT_REPLAY_BALANCE) return balance_factor(s->ch->rg, t->utid, x);
   if (s->ch->kind == WEFT_REPLAY_THREAD_FASTER && t->utid == s->ch->utid) return s->ch->factor;
   if (s->ch->kind == WEFT_REPLAY_LOCK_SHORTER) {
     ptrdiff_t l = lock_of(s->r, s->ch->lock_obj);
@@ -431,7 +463,7 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
   if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT)) {
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
     bool held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
-    if (!op_push(s, st, OP_ACQ, (int32_t)l, w->s, 0)) return false;
+    if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
     if (held) held_now[l]++; /* its release is a mark */
     return held || op_push(s, st, OP_REL, (int32_t)l, w->e, 0);
   }
@@ -440,19 +472,19 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     size_t k = round_of(s, f);
     if (k == SIZE_MAX) return rfail(s->c);
     s->rounds[k].size++;
-    if (!op_push(s, st, OP_BARRIER, (int32_t)k, w->s, 0)) return false;
+    if (!op_push(s, st, OP_BARRIER, (int32_t)k, w->e, 0)) return false;
     st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
     return true;
   }
   if (f) {
     int32_t v = tindex(r, f->from_utid);
     if (v >= 0) { /* a time: made a point later */
-      if (!op_push(s, st, OP_WAITFOR, v, w->s, (double)f->from_ns)) return false;
+      if (!op_push(s, st, OP_WAITFOR, v, w->e, (double)f->from_ns)) return false;
       st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
       return true;
     }
   }
-  return op_push(s, st, OP_DELAY, 0, w->s, (double)(w->e - w->s));
+  return op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s));
 }
 
 static bool build_thread(Sim *s, size_t ti, int *held) {
@@ -477,7 +509,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
     for (; mi < mk.n && mk.v[mi].ns <= w->e; mi++) { /* the marks in (or at the end of) this state */
       const Mark *m = &mk.v[mi];
       if (w->st == WEFT_ST_RUNNING && m->ns > x) {
-        if (!run_piece(s, st, t, x, m->ns, work_factor(s, t, held))) break;
+        if (!run_piece(s, st, t, x, m->ns, work_factor(s, t, held, x))) break;
         x = m->ns;
       }
       if (m->kind == 1 || m->kind == 0) {
@@ -487,14 +519,14 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
         break;
       }
     }
-    if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held))) break;
+    if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x))) break;
   }
   free(mk.v);
   return !s->c->sql.failed;
 }
 
 /* A wait for's time into the number of operations the thread it waits for
- * had started before that time. */
+ * had done by that time. */
 static void resolve_points(Sim *s) {
   for (size_t i = 0; i < s->r->n; i++) {
     SimThr *st = &s->th[i];
@@ -503,10 +535,10 @@ static void resolve_points(Sim *s) {
       if (o->kind != OP_WAITFOR) continue;
       const SimThr *v = &s->th[o->x];
       int64_t ns = (int64_t)o->v;
-      size_t a = 0, b = v->n; /* first op recorded at or after ns */
+      size_t a = 0, b = v->n; /* the ops it had done by ns */
       while (a < b) {
         size_t mid = (a + b) / 2;
-        if (v->ops[mid].rec < ns)
+        if (v->ops[mid].rec <= ns)
           a = mid + 1;
         else
           b = mid;
@@ -517,10 +549,78 @@ static void resolve_points(Sim *s) {
 }
 
 /* ---- the simulation ---- */
-static void lock_grant(Sim *s, SimLock *l, double now) {
+static bool heap_push(Sim *s, Heap *h, double key, size_t idx) {
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 64;
+    double *k = realloc(h->key, cap * sizeof *k);
+    if (k) h->key = k;
+    size_t *x = realloc(h->idx, cap * sizeof *x);
+    if (x) h->idx = x;
+    if (!k || !x) return rfail(s->c);
+    h->cap = cap;
+  }
+  size_t i = h->n++;
+  while (i > 0 && h->key[(i - 1) / 2] > key) {
+    h->key[i] = h->key[(i - 1) / 2];
+    h->idx[i] = h->idx[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->key[i] = key;
+  h->idx[i] = idx;
+  return true;
+}
+
+static size_t heap_pop(Heap *h) {
+  size_t top = h->idx[0], i = 0;
+  double key = h->key[--h->n];
+  size_t idx = h->idx[h->n];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n) break;
+    if (c + 1 < h->n && h->key[c + 1] < h->key[c]) c++;
+    if (h->key[c] >= key) break;
+    h->key[i] = h->key[c];
+    h->idx[i] = h->idx[c];
+    i = c;
+  }
+  if (h->n) {
+    h->key[i] = key;
+    h->idx[i] = idx;
+  }
+  return top;
+}
+
+static void heap_free(Heap *h) {
+  free(h->key);
+  free(h->idx);
+}
+
+/* Thread ti to be stepped. */
+static bool work_push(Sim *s, size_t ti) {
+  if (s->th[ti].queued) return true;
+  if (VEC_PUSH(s->work, s->nwork, s->capwork, ti) != 0) return rfail(s->c);
+  s->th[ti].queued = true;
+  return true;
+}
+
+/* Thread ti got further: those waiting for it look again. */
+static bool notify(Sim *s, size_t ti) {
+  SimThr *t = &s->th[ti];
+  for (size_t k = 0; k < t->nwaiters; k++) {
+    s->th[t->waiters[k]].waiting_on = -1;
+    if (!work_push(s, t->waiters[k])) return false;
+  }
+  t->nwaiters = 0;
+  return true;
+}
+
+/* ti is in a delay now: into the heap of delays. */
+static bool delayed(Sim *s, size_t ti) { return heap_push(s, &s->delay, s->th[ti].until, ti); }
+
+static bool lock_grant(Sim *s, SimLock *l, double now) {
   if (!l->qn) {
     l->owner = -1;
-    return;
+    return true;
   }
   size_t next = l->q[l->qh];
   l->qh = (l->qh + 1) % l->qcap;
@@ -528,9 +628,10 @@ static void lock_grant(Sim *s, SimLock *l, double now) {
   l->owner = (int64_t)next;
   SimThr *t = &s->th[next];
   t->pc++; /* its acquire is done; it runs after the hand-off's latency */
-  t->state = l->lat > EPS ? TS_DELAY : TS_READY;
-  t->until = now + l->lat;
   t->waking = l->lat > EPS;
+  t->state = t->waking ? TS_DELAY : TS_READY;
+  t->until = now + l->lat;
+  return (t->waking ? delayed(s, next) : work_push(s, next)) && notify(s, next);
 }
 
 static bool lock_wait(Sim *s, SimLock *l, size_t ti) {
@@ -548,89 +649,108 @@ static bool lock_wait(Sim *s, SimLock *l, size_t ti) {
 }
 
 /* t's wait is over: it runs again after lat (the op done). */
-static bool wake(SimThr *t, double now, double lat) {
+static void wake(SimThr *t, double now, double lat) {
   t->pc++;
   t->state = TS_DELAY;
   t->until = now + lat;
   t->waking = true;
+}
+
+/* ti waits for thread v to get further. */
+static bool wait_for(Sim *s, size_t ti, int32_t v) {
+  SimThr *t = &s->th[ti], *w = &s->th[v];
+  t->state = TS_BLOCKED;
+  if (t->waiting_on == v) return true;
+  if (VEC_PUSH(w->waiters, w->nwaiters, w->capwaiters, ti) != 0) return rfail(s->c);
+  t->waiting_on = v;
   return true;
 }
 
-/* Run t's operations that take no time until it must wait, run or is done;
- * true if it got anywhere. */
+/* The members of a round that came before the last: on their way. */
+static bool round_done(Sim *s, size_t k) {
+  for (size_t i = 0; i < s->r->n; i++) {
+    const SimThr *t = &s->th[i];
+    if (t->state == TS_BLOCKED && t->pc < t->n && t->ops[t->pc].kind == OP_BARRIER && (size_t)t->ops[t->pc].x == k &&
+        !work_push(s, i))
+      return false;
+  }
+  return true;
+}
+
+/* Run t's operations that take no time until it must wait, run or is done. */
 static bool step(Sim *s, size_t ti, double now) {
   SimThr *t = &s->th[ti];
-  bool moved = false;
   while (t->state == TS_READY || t->state == TS_BLOCKED) {
     if (t->pc >= t->n) {
       t->state = TS_DONE;
       t->end = now;
+      s->ndone++;
       return true;
     }
     const Op *o = &t->ops[t->pc];
     if (o->kind == OP_RUN || o->kind == OP_DELAY) {
       if (o->v <= EPS) {
         t->pc++;
-        moved = true;
+        t->state = TS_READY;
         continue;
       }
       t->state = o->kind == OP_RUN ? TS_RUN : TS_DELAY;
-      t->rem = o->v;
       t->until = now + o->v;
-      return true;
+      return o->kind == OP_RUN ? heap_push(s, &s->run, s->vnow + o->v, ti) : delayed(s, ti);
     }
     if (o->kind == OP_START_AT) {
       if (now + EPS < o->v) {
         t->state = TS_DELAY;
         t->until = o->v;
-        return moved;
+        return delayed(s, ti);
       }
     } else if (o->kind == OP_WAITFOR) {
       const SimThr *v = &s->th[o->x];
-      if (v->pc < (size_t)o->v && v->state != TS_DONE) {
-        t->state = TS_BLOCKED;
-        return moved;
-      }
-      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat);
+      if (v->pc < (size_t)o->v && v->state != TS_DONE) return wait_for(s, ti, o->x);
+      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat), delayed(s, ti);
     } else if (o->kind == OP_ACQ) {
       SimLock *l = &s->locks[o->x];
-      if (t->state == TS_BLOCKED) return moved; /* queued: lock_grant moves it on */
+      if (t->state == TS_BLOCKED) return true; /* queued: lock_grant moves it on */
       if (l->owner >= 0 && l->owner != (int64_t)ti) {
         t->state = TS_BLOCKED;
-        if (!lock_wait(s, l, ti)) return false;
-        return true;
+        return lock_wait(s, l, ti);
       }
       l->owner = (int64_t)ti;
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
-      if (l->owner == (int64_t)ti) lock_grant(s, l, now);
+      if (l->owner == (int64_t)ti && !lock_grant(s, l, now)) return false;
     } else if (o->kind == OP_BARRIER) {
       Round *rd = &s->rounds[o->x];
       if (!t->arrived) {
         t->arrived = true;
-        if (++rd->arrived >= rd->size) rd->done = true;
-        moved = true;
+        if (++rd->arrived >= rd->size) {
+          rd->done = true;
+          if (!round_done(s, (size_t)o->x)) return false;
+        }
       }
       if (!rd->done) {
         t->state = TS_BLOCKED;
-        return moved;
+        return true;
       }
       t->arrived = false;
-      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat);
+      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat), delayed(s, ti);
     }
     t->pc++;
     t->state = TS_READY;
-    moved = true;
   }
-  return moved;
+  return true;
 }
 
 /* The earliest blocked thread skips its operation: the data left a wait no
  * one in the replay ends (an unrecorded hold, a round short of a member). */
 static bool unstick(Sim *s) {
-  for (size_t i = 0; i < s->r->n; i++) {
+  size_t i = SIZE_MAX; /* the wait that ended first in the recording */
+  for (size_t k = 0; k < s->r->n; k++)
+    if (s->th[k].state == TS_BLOCKED &&
+        (i == SIZE_MAX || s->th[k].ops[s->th[k].pc].rec < s->th[i].ops[s->th[i].pc].rec))
+      i = k;
+  if (i != SIZE_MAX) {
     SimThr *t = &s->th[i];
-    if (t->state != TS_BLOCKED) continue;
     const Op *o = &t->ops[t->pc];
     if (o->kind == OP_ACQ) { /* out of the lock's queue */
       SimLock *l = &s->locks[o->x];
@@ -645,51 +765,60 @@ static bool unstick(Sim *s) {
     t->pc++;
     t->state = TS_READY;
     s->forced++;
-    return true;
+    return work_push(s, i);
   }
   return false;
 }
 
-/* The replay's length (ns from the first thread's start to the last one's end). */
+/* Step every thread in the work list (and those it wakes). */
+static bool drain(Sim *s, double now) {
+  while (s->nwork) {
+    size_t i = s->work[--s->nwork];
+    s->th[i].queued = false;
+    size_t pc = s->th[i].pc;
+    if ((s->th[i].state == TS_READY || s->th[i].state == TS_BLOCKED) && !step(s, i, now)) return false;
+    if ((s->th[i].pc != pc || s->th[i].state == TS_DONE) && !notify(s, i)) return false;
+  }
+  return true;
+}
+
+/* The replay's length (ns from the first thread's start to the last one's
+ * end). Processor sharing: with k threads on a CPU and bg always ready,
+ * each gets min(1, cpus / (k + bg)) of one. */
 static double simulate(Sim *s, double cpus, double bg) {
   size_t n = s->r->n;
   double now = 0;
+  for (size_t i = 0; i < n; i++) {
+    s->th[i].waiting_on = -1;
+    if (!work_push(s, i)) return -1;
+  }
   for (;;) {
-    bool moved = true;
-    while (moved) {
-      moved = false;
-      for (size_t i = 0; i < n; i++)
-        if ((s->th[i].state == TS_READY || s->th[i].state == TS_BLOCKED) && step(s, i, now)) moved = true;
-      if (s->c->sql.failed) return -1;
-    }
-    size_t nrun = 0, ndone = 0;
-    double next = INFINITY;
-    for (size_t i = 0; i < n; i++) {
-      const SimThr *t = &s->th[i];
-      nrun += t->state == TS_RUN;
-      ndone += t->state == TS_DONE;
-      if (t->state == TS_DELAY) next = fmin(next, t->until);
-    }
-    if (ndone == n) break;
-    double rate = cpus > 0 && (double)nrun + bg > cpus ? cpus / ((double)nrun + bg) : 1;
-    for (size_t i = 0; i < n; i++)
-      if (s->th[i].state == TS_RUN) next = fmin(next, now + s->th[i].rem / rate);
+    if (!drain(s, now)) return -1;
+    if (s->ndone == n) break;
+    double rate = cpus > 0 && (double)s->run.n + bg > cpus ? cpus / ((double)s->run.n + bg) : 1;
+    double t_run = s->run.n ? now + (s->run.key[0] - s->vnow) / rate : INFINITY;
+    double t_delay = s->delay.n ? s->delay.key[0] : INFINITY;
+    double next = fmin(t_run, t_delay);
     if (!isfinite(next)) { /* everyone waits for something no one will do */
       if (!unstick(s)) break;
       continue;
     }
-    double dt = next - now;
+    if (next < now) next = now;
+    s->vnow += (next - now) * rate;
     now = next;
-    for (size_t i = 0; i < n; i++) {
+    while (s->run.n && s->run.key[0] <= s->vnow + EPS) {
+      size_t i = heap_pop(&s->run);
+      s->th[i].pc++;
+      s->th[i].state = TS_READY;
+      if (!work_push(s, i) || !notify(s, i)) return -1;
+    }
+    while (s->delay.n && s->delay.key[0] <= now + EPS) {
+      size_t i = heap_pop(&s->delay);
       SimThr *t = &s->th[i];
-      if (t->state == TS_RUN) {
-        t->rem -= dt * rate;
-        if (t->rem <= EPS) t->state = TS_READY, t->pc++;
-      } else if (t->state == TS_DELAY && t->until <= now + EPS) {
-        if (!t->waking && t->ops[t->pc].kind != OP_START_AT) t->pc++;
-        t->waking = false;
-        t->state = TS_READY;
-      }
+      if (!t->waking && t->ops[t->pc].kind != OP_START_AT) t->pc++;
+      t->waking = false;
+      t->state = TS_READY;
+      if (!work_push(s, i) || !notify(s, i)) return -1;
     }
   }
   double end = 0;
@@ -699,7 +828,13 @@ static double simulate(Sim *s, double cpus, double bg) {
 
 static void sim_free(Sim *s) {
   if (s->th)
-    for (size_t i = 0; i < s->r->n; i++) free(s->th[i].ops);
+    for (size_t i = 0; i < s->r->n; i++) {
+      free(s->th[i].ops);
+      free(s->th[i].waiters);
+    }
+  free(s->work);
+  heap_free(&s->run);
+  heap_free(&s->delay);
   if (s->locks)
     for (size_t i = 0; i < s->r->nlocks; i++) free(s->locks[i].q);
   free(s->th);
@@ -853,6 +988,19 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     ch->cpus = n;
     return true;
   }
+  if (!strcmp(key, "balance")) { /* the most imbalanced region, as the estimate picks it */
+    const WeftRegion *worst = NULL;
+    for (size_t i = 0; i < m->nregions; i++) {
+      const WeftRegion *rg = &m->regions[i];
+      if (rg->nteam >= 2 && rg->pop.imbalance_ns > 0 && (!worst || rg->pop.imbalance_ns > worst->pop.imbalance_ns))
+        worst = rg;
+    }
+    if (*val || !worst)
+      return snprintf(err, len, "balance: %s", *val ? "takes no value" : "no imbalanced region"), false;
+    ch->kind = WEFT_REPLAY_BALANCE;
+    ch->rg = worst;
+    return true;
+  }
   if (!strcmp(key, "gil")) {
     if (strcmp(val, "off")) return snprintf(err, len, "gil=off is the only change of the GIL"), false;
     if (!r->ngil) return snprintf(err, len, "gil=off: this recording has no GIL (no CPython)"), false;
@@ -877,7 +1025,8 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     ch->kind = WEFT_REPLAY_THREAD_FASTER;
     return true;
   }
-  snprintf(err, len, "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, cpus=N, gil=off)");
+  snprintf(err, len,
+           "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, balance, cpus=N, gil=off)");
   return false;
 }
 
@@ -895,11 +1044,12 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
       return pool_printf(pl, "the work of %s %.0f %% faster", t, 100 * (1 - ch->factor));
     }
     case WEFT_REPLAY_NO_GIL: return pool_printf(pl, "no GIL (free-threaded Python)");
+    case WEFT_REPLAY_BALANCE: return pool_printf(pl, "the work in %s spread evenly over its team", ch->rg->label);
     default: return pool_printf(pl, "%lld CPUs", (long long)ch->cpus);
   }
 }
 
-bool build_replay(Ctx *c, const char *const *specs, size_t nspecs) {
+bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict) {
   WeftMetrics *m = c->m;
   Rec r = {0};
   bool ok = load(c, &r);
@@ -910,6 +1060,10 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs) {
   for (size_t i = 0; ok && i < nspecs; i++) {
     char why[400];
     if (!parse_change(m, &r, specs[i], &ch[i], why, sizeof why)) {
+      if (!strict) { /* weft's own: left out */
+        ch[i].kind = 0;
+        continue;
+      }
       ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
     }
   }
@@ -930,6 +1084,7 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs) {
       rp->replayed_ns = (int64_t)llround(base);
       rp->error = rp->recorded_ns > 0 ? (base - (double)rp->recorded_ns) / (double)rp->recorded_ns : 0;
       for (size_t i = 0; i < nspecs && !c->sql.failed; i++) {
+        if (!ch[i].kind) continue;
         WeftReplayResult *x = &rp->results[rp->nresults];
         int64_t forced = 0;
         double len = replay_once(c, &r, &ch[i], &forced, &nops);
@@ -950,4 +1105,49 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs) {
   free(ch);
   rec_free(&r);
   return ok && !c->sql.failed;
+}
+
+/* The default what-ifs, replayed: the critical path's (an object's waits
+ * gone, if it is a mutex or spin lock; a region balanced), unless the
+ * recording is too large to replay at once. Each replayed estimate is
+ * marked; the results are by saving. */
+#define REPLAY_DEFAULT_MAX_STATES 400000
+
+static int cmp_saving(const void *x, const void *y) {
+  const WeftReplayResult *a = x, *b = y;
+  return (a->saving_ns < b->saving_ns) - (a->saving_ns > b->saving_ns);
+}
+
+bool build_replay_defaults(Ctx *c) {
+  WeftCriticalPath *cp = c->m->critical_path;
+  if (!cp || !cp->nwhatifs || !c->m->whole) return true; /* a replay is of the whole recording */
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT count(*) FROM thread_state");
+  int64_t states = q && weft_sql_step(&c->sql, q) ? sqlite3_column_int64(q, 0) : -1;
+  sqlite3_finalize(q);
+  if (states < 0 || states > REPLAY_DEFAULT_MAX_STATES) return !c->sql.failed;
+  const char *specs[4];
+  size_t n = 0, of[4];
+  for (size_t i = 0; i < cp->nwhatifs && n < 4; i++) {
+    const WeftWhatIf *w = &cp->whatifs[i];
+    const char *sp = NULL;
+    if (w->kind == WEFT_WHATIF_BALANCE) sp = "balance";
+    for (size_t k = 0; w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
+      const WeftObjectMetrics *o = &c->m->objects[k];
+      if (o->object_id == w->object_id && (o->kind == WEFT_KIND_MUTEX || o->kind == WEFT_KIND_SPIN))
+        sp = pool_printf(c->pool, "lock:#%lld", (long long)o->object_id);
+    }
+    if (!sp) continue;
+    of[n] = i;
+    specs[n++] = sp;
+  }
+  if (!n) return true;
+  if (!build_replay(c, specs, n, false)) return false;
+  WeftReplay *rp = c->m->replay;
+  rp->defaults = 1;
+  if (rp->unavailable) return true;
+  for (size_t k = 0; k < n; k++)
+    for (size_t j = 0; j < rp->nresults; j++)
+      if (rp->results[j].spec && !strcmp(rp->results[j].spec, specs[k])) cp->whatifs[of[k]].replayed = 1;
+  qsort(rp->results, rp->nresults, sizeof *rp->results, cmp_saving);
+  return true;
 }

@@ -620,6 +620,13 @@ static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *
   return buf;
 }
 
+/* What-ifs of the critical path that were not replayed (the replay's are shown instead). */
+static size_t estimates_left(const WeftCriticalPath *cp) {
+  size_t n = 0;
+  for (size_t i = 0; i < cp->nwhatifs; i++) n += !cp->whatifs[i].replayed;
+  return n;
+}
+
 static void text_critical_path(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
   const WeftCriticalPath *cp = m->critical_path;
   if (!cp) return;
@@ -666,11 +673,11 @@ static void text_critical_path(FILE *f, const WeftMetrics *m, long top, Bufs *bf
     table_text(f, &t, 6);
     table_free(&t);
   }
-  if (cp->nwhatifs) {
+  if (estimates_left(cp)) {
     fprintf(f, "\nWhat if (an estimate from the critical path, not a simulation)\n");
     for (size_t i = 0; i < cp->nwhatifs; i++) {
       char line[800];
-      fprintf(f, "  %s\n", whatif_line(m, &cp->whatifs[i], bf, line, sizeof line));
+      if (!cp->whatifs[i].replayed) fprintf(f, "  %s\n", whatif_line(m, &cp->whatifs[i], bf, line, sizeof line));
     }
   }
 }
@@ -722,7 +729,7 @@ static const char *replay_error_line(const WeftReplay *rp, Bufs *bf, char *buf, 
 static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
   const WeftReplay *rp = m->replay;
   if (!rp) return;
-  fprintf(f, "\nWhat if (replayed)\n");
+  fprintf(f, rp->defaults ? "\nWhat if (replayed: the critical path's changes re-run)\n" : "\nWhat if (replayed)\n");
   if (rp->unavailable) {
     fprintf(f, "  no replay: %s\n", rp->unavailable);
     return;
@@ -1138,6 +1145,7 @@ static void json_critical_path(Json *j, const WeftCriticalPath *cp, long top) {
     j_int(j, "saving_ns", w->saving_ns);
     j_int(j, "predicted_ns", w->predicted_ns);
     j_num(j, "predicted_fraction", cp->length_ns > 0 ? (double)w->predicted_ns / (double)cp->length_ns : 1.0);
+    j_bool(j, "replayed", w->replayed);
     j_close(j, '}');
   }
   j_close(j, ']');
@@ -1147,6 +1155,7 @@ static void json_critical_path(Json *j, const WeftCriticalPath *cp, long top) {
 static void json_replay(Json *j, const WeftReplay *rp) {
   j_open(j, "replay", '{');
   j_str(j, "unavailable", rp->unavailable);
+  j_bool(j, "defaults", rp->defaults);
   j_int(j, "recorded_ns", rp->recorded_ns);
   j_int(j, "replayed_ns", rp->replayed_ns);
   j_num(j, "error", rp->error);
@@ -1341,10 +1350,11 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
       fputs(".", f);
     }
     fputc('\n', f);
-    if (cp->nwhatifs) {
+    if (estimates_left(cp)) {
       fputs("\n*What if* (an estimate from the critical path, not a simulation):\n", f);
       for (size_t i = 0; i < cp->nwhatifs; i++) {
         char line[800];
+        if (cp->whatifs[i].replayed) continue;
         fputs("- ", f);
         md_text(f, whatif_line(m, &cp->whatifs[i], &bf, line, sizeof line));
         fputc('\n', f);
