@@ -4,7 +4,8 @@
  * weft-gui [run.db]                   the window
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
- * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--actions ...] run.db
+ * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
+ *          [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  *
@@ -45,6 +46,8 @@ typedef struct {
   char **actions;
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
+  const char *search;      /* --search: typed in the search field */
+  int pick;                /* --pick: the search result chosen, 1-based; 0 none */
 } Options;
 
 static void usage(FILE *f) {
@@ -58,8 +61,11 @@ static void usage(FILE *f) {
              "  --select A..B         select a time range, as a drag on the timeline does\n"
              "  --lock ID             select sync object ID (sync_object.object_id) in its table\n"
              "  --finding N           activate the N-th finding of the Findings page, as a click does\n"
+             "  --search TEXT         search for TEXT as the search field (Ctrl+F) does: threads, processes,\n"
+             "                        sync objects, functions and files of the call stacks\n"
+             "  --pick N              then choose the N-th search result, as a click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks\n"
+             "                        locks search\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down side-panel; flows-KIND shows or hides a kind of\n"
@@ -105,7 +111,7 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
-               !strcmp(a, "--page") || !strcmp(a, "--click")) {
+               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -137,9 +143,10 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks", NULL};
+        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks", "search", NULL};
         if (!g_strv_contains(pages, val)) {
-          fprintf(stderr, "weft-gui: --page %s: expected findings, selection, details, threads or locks\n", val);
+          fprintf(stderr, "weft-gui: --page %s: expected findings, selection, details, threads, locks or search\n",
+                  val);
           return 2;
         }
         o->page = val;
@@ -152,6 +159,16 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->have_click = TRUE;
+      } else if (!strcmp(a, "--search")) {
+        o->search = val;
+      } else if (!strcmp(a, "--pick")) {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1 || n > 1000000) {
+          fprintf(stderr, "weft-gui: --pick %s: expected a result's rank (1, 2, ...)\n", val);
+          return 2;
+        }
+        o->pick = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -189,10 +206,14 @@ static int parse_args(int argc, char **argv, Options *o) {
                           : "--bench");
     return 2;
   }
-  if (!headless &&
-      (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page || o->have_click)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page, --actions and --click go with "
-                    "--screenshot or --dump\n");
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
+                    o->have_click || o->search || o->pick)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --page, --actions and "
+                    "--click go with --screenshot or --dump\n");
+    return 2;
+  }
+  if (o->pick && !o->search) {
+    fprintf(stderr, "weft-gui: --pick goes with --search\n");
     return 2;
   }
   return -1;
@@ -287,6 +308,12 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  g_string_append(out, ",\n\"highlight_label\": ");
+  if (weft_timeline_get_highlight_label(tl))
+    weft_json_append(out, weft_timeline_get_highlight_label(tl));
+  else
+    g_string_append(out, "null");
+  g_string_append_printf(out, ", \"highlight_waits\": %u", weft_timeline_get_highlight_n_waits(tl));
   write_flows(tl, out);
   write_cpu_split(weft_timeline_get_session(tl), out);
   static const char *const marks[] = {"null", "\"serial\"", "\"runnable\""};
@@ -309,6 +336,8 @@ static void write_dump(Shot *s) {
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");
   weft_findings_panel_write_json(weft_window_get_findings_panel(s->window), out);
+  g_string_append(out, ",\n\"search\": ");
+  weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -320,10 +349,12 @@ static void apply_operations(Shot *s) {
   if (o->have_range) weft_timeline_set_range(tl, o->range_start, o->range_end);
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
+  if (o->search) weft_window_search(s->window, o->search);
 }
 
-/* --finding (once the findings are computed), then --actions, then --click.
- * FALSE: the finding does not exist. */
+/* --finding (once the findings are computed), --pick (once the search is
+ * done), then --actions, then --click.
+ * FALSE: the finding or the search result does not exist. */
 static gboolean apply_finding_and_actions(Shot *s) {
   const Options *o = s->o;
   WeftTimeline *tl = weft_window_get_timeline(s->window);
@@ -334,6 +365,13 @@ static gboolean apply_finding_and_actions(Shot *s) {
     if (!found)
       fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
               weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
+  }
+  if (found && o->pick > 0) {
+    WeftSearchPanel *sp = weft_window_get_search_panel(s->window);
+    found = weft_search_panel_activate(sp, (guint)o->pick - 1);
+    if (!found)
+      fprintf(stderr, "weft-gui: --pick %d: the search for \"%s\" found %u\n", o->pick, o->search,
+              weft_search_panel_get_n_results(sp));
   }
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */

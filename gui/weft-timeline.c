@@ -144,6 +144,7 @@ struct _WeftTimeline {
   /* the highlighted object: its waits and holds, read on a worker (hl NULL
    * until they arrive), folded into strips by the fold worker */
   int64_t hl_object;
+  char *hl_label; /* or the waits of frames (a function, a file): what they are */
   WeftHighlight *hl;
   GCancellable *hl_cancel; /* of the read in progress */
   gboolean hl_loading;
@@ -1980,6 +1981,7 @@ static void weft_timeline_finalize(GObject *object) {
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
+  g_free(self->hl_label);
   if (self->flows_cancel) g_cancellable_cancel(self->flows_cancel);
   g_clear_object(&self->flows_cancel);
   g_clear_pointer(&self->flows, weft_flows_unref);
@@ -2260,6 +2262,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
+  g_clear_pointer(&self->hl_label, g_free);
   self->hl_loading = FALSE;
   self->hl_object = -1;
   self->hl_utid = -1;
@@ -2331,35 +2334,63 @@ static void on_highlight_read(GObject *source, GAsyncResult *res, gpointer data)
   g_object_unref(self);
 }
 
-void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
-  if (self->hl_object == object_id) return;
+/* Forget the highlight (and its read); a new one is read next. */
+static void drop_highlight(WeftTimeline *self, int64_t object_id, const char *label) {
   self->hl_object = object_id;
+  g_free(self->hl_label);
+  self->hl_label = g_strdup(label);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
   self->hl_loading = FALSE;
   if (self->session) forget_strips(self);
   if (self->flow_scope == WEFT_FLOWS_OBJECT) forget_flows(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
+  if (self->hl_object == object_id && !self->hl_label) return;
+  drop_highlight(self, object_id, NULL);
   if (self->session && object_id >= 0) {
     self->hl_loading = TRUE;
     self->hl_cancel = g_cancellable_new();
     weft_highlight_read_async(self->session, object_id, self->hl_cancel, on_highlight_read, g_object_ref(self));
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_set_highlight_frames(WeftTimeline *self, const char *label, const char *function, const char *file,
+                                        const int64_t *stacks, guint n_stacks) {
+  drop_highlight(self, -1, label);
+  if (!self->session || !label) return;
+  self->hl_loading = TRUE;
+  self->hl_cancel = g_cancellable_new();
+  weft_highlight_read_frames_async(self->session, label, function, file, stacks, n_stacks, self->hl_cancel,
+                                   on_highlight_read, g_object_ref(self));
+}
+
+const char *weft_timeline_get_highlight_label(WeftTimeline *self) { return self->hl_label; }
+
+guint weft_timeline_get_highlight_n_waits(WeftTimeline *self) {
+  return self->hl && !self->hl_loading ? weft_highlight_get_n_waits(self->hl) : 0;
 }
 
 gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span) {
   return self->hl && weft_highlight_get_worst_wait(self->hl, span);
 }
 
-gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) { return self->hl_object >= 0 && !self->hl_loading; }
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) {
+  return (self->hl_object >= 0 || self->hl_label) && !self->hl_loading;
+}
 
 /* Clear the highlighted object and thread and the marked time (Esc, a click
  * on nothing, on the lane label of the highlighted lock): "highlight-cleared"
  * tells the window. */
 static void clear_highlights(WeftTimeline *self) {
-  if (self->hl_object < 0 && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
-  weft_timeline_set_highlight(self, -1);
+  if (self->hl_object < 0 && !self->hl_label && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
+  if (self->hl_label)
+    weft_timeline_set_highlight_frames(self, NULL, NULL, NULL, NULL, 0);
+  else
+    weft_timeline_set_highlight(self, -1);
   weft_timeline_set_highlight_thread(self, -1);
   weft_timeline_set_mark(self, WEFT_MARK_NONE, 0, 0);
   g_signal_emit(self, signals[SIG_HIGHLIGHT_CLEARED], 0);
@@ -2481,6 +2512,16 @@ void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
   self->fold[process] = self->fold[process] == WEFT_FOLD_OPEN ? WEFT_FOLD_TREE : WEFT_FOLD_OPEN;
   rebuild_entries(self);
   gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_scroll_to_process(WeftTimeline *self, int64_t upid) {
+  for (guint p = 0; self->session && p < weft_session_get_n_processes(self->session); p++) {
+    const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
+    if (pr->upid != upid) continue;
+    if (pr->n_threads) reveal_thread(self, pr->first_thread); /* its header shown, open */
+    scroll_to_entry(self, ENTRY_PROCESS, p);
+    return;
+  }
 }
 
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
