@@ -48,6 +48,7 @@ typedef struct {
   double click_x, click_y; /* --click: in the timeline, after the actions */
   const char *search;      /* --search: typed in the search field */
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
+  int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
 } Options;
 
 static void usage(FILE *f) {
@@ -64,11 +65,13 @@ static void usage(FILE *f) {
              "  --search TEXT         search for TEXT as the search field (Ctrl+F) does: threads, processes,\n"
              "                        sync objects, functions and files of the call stacks\n"
              "  --pick N              then choose the N-th search result, as a click does\n"
+             "  --segment N           draw the critical path and choose its N-th segment on its page\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks search\n"
+             "                        locks critpath search\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down side-panel; flows-KIND shows or hides a kind of\n"
+             "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
+             "                        hides a kind of\n"
              "                        flow (handoff wakeup barrier sem-post create join fork exec wait\n"
              "                        pipe), flows-all flows-object flows-thread: all flows, or only\n"
              "                        those of the highlighted object or thread\n"
@@ -79,13 +82,35 @@ static void usage(FILE *f) {
              "                        --lock and --actions)\n");
 }
 
-static const char *const known_actions[] = {"zoom-in",       "zoom-out",       "pan-left",        "pan-right",
-                                            "fit",           "zoom-selection", "clear-selection", "flows",
-                                            "collapse-all",  "row-up",         "row-down",        "page-up",
-                                            "page-down",     "side-panel",     "flows-handoff",   "flows-wakeup",
-                                            "flows-barrier", "flows-sem-post", "flows-create",    "flows-join",
-                                            "flows-fork",    "flows-exec",     "flows-wait",      "flows-pipe",
-                                            "flows-all",     "flows-object",   "flows-thread",    NULL};
+static const char *const known_actions[] = {"zoom-in",
+                                            "zoom-out",
+                                            "pan-left",
+                                            "pan-right",
+                                            "fit",
+                                            "zoom-selection",
+                                            "clear-selection",
+                                            "flows",
+                                            "collapse-all",
+                                            "row-up",
+                                            "row-down",
+                                            "page-up",
+                                            "page-down",
+                                            "side-panel",
+                                            "flows-handoff",
+                                            "flows-wakeup",
+                                            "flows-barrier",
+                                            "flows-sem-post",
+                                            "flows-create",
+                                            "flows-join",
+                                            "flows-fork",
+                                            "flows-exec",
+                                            "flows-wait",
+                                            "flows-pipe",
+                                            "flows-all",
+                                            "flows-object",
+                                            "flows-thread",
+                                            "critical-path",
+                                            NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -111,7 +136,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
-               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick")) {
+               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
+               !strcmp(a, "--segment")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -143,9 +169,11 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks", "search", NULL};
+        static const char *const pages[] = {"findings", "selection", "details", "threads",
+                                            "locks",    "critpath",  "search",  NULL};
         if (!g_strv_contains(pages, val)) {
-          fprintf(stderr, "weft-gui: --page %s: expected findings, selection, details, threads, locks or search\n",
+          fprintf(stderr,
+                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath or search\n",
                   val);
           return 2;
         }
@@ -161,14 +189,14 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->have_click = TRUE;
       } else if (!strcmp(a, "--search")) {
         o->search = val;
-      } else if (!strcmp(a, "--pick")) {
+      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment")) {
         char *end;
         long n = strtol(val, &end, 10);
-        if (!*val || *end || n < 1 || n > 1000000) {
-          fprintf(stderr, "weft-gui: --pick %s: expected a result's rank (1, 2, ...)\n", val);
+        if (!*val || *end || n < 1 || n > 100000000) {
+          fprintf(stderr, "weft-gui: %s %s: expected a rank (1, 2, ...)\n", a, val);
           return 2;
         }
-        o->pick = (int)n;
+        *(!strcmp(a, "--pick") ? &o->pick : &o->segment) = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -207,9 +235,9 @@ static int parse_args(int argc, char **argv, Options *o) {
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click || o->search || o->pick)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --page, --actions and "
-                    "--click go with --screenshot or --dump\n");
+                    o->have_click || o->search || o->pick || o->segment)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --page, "
+                    "--actions and --click go with --screenshot or --dump\n");
     return 2;
   }
   if (o->pick && !o->search) {
@@ -291,6 +319,23 @@ static void write_flows(WeftTimeline *tl, GString *out) {
   weft_json_append(out, weft_timeline_get_flow_caption(tl));
 }
 
+/* "critical_path_drawn": the bands drawn over the rows (thread, pixels from the window's left edge),
+ * "critical_path_in_window": the path's segments in the window. */
+static void write_critpath_bands(WeftTimeline *tl, GString *out) {
+  guint n = 0;
+  const GArray *bands = weft_timeline_get_critical_path_bands(tl, &n);
+  WeftSession *ss = weft_timeline_get_session(tl);
+  g_string_append_printf(out,
+                         ",\n\"critical_path_shown\": %s, \"critical_path_in_window\": %u, \"critical_path_drawn\": [",
+                         weft_timeline_get_show_critical_path(tl) ? "true" : "false", n);
+  for (guint k = 0; bands && k < bands->len; k++) {
+    const WeftCritBand *b = &g_array_index(bands, WeftCritBand, k);
+    g_string_append_printf(out, "%s{\"utid\": %" G_GINT64_FORMAT ", \"x0\": %d, \"x1\": %d}", k ? ", " : "",
+                           weft_session_get_thread(ss, (guint)b->thread)->utid, b->xa, b->xb);
+  }
+  g_string_append_c(out, ']');
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -336,6 +381,9 @@ static void write_dump(Shot *s) {
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");
   weft_findings_panel_write_json(weft_window_get_findings_panel(s->window), out);
+  g_string_append(out, ",\n\"critical_path\": ");
+  weft_critpath_panel_write_json(weft_window_get_critpath_panel(s->window), out);
+  write_critpath_bands(tl, out);
   g_string_append(out, ",\n\"search\": ");
   weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
   g_string_append(out, "}\n");
@@ -350,6 +398,7 @@ static void apply_operations(Shot *s) {
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
   if (o->search) weft_window_search(s->window, o->search);
+  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
 }
 
 /* --finding (once the findings are computed), --pick (once the search is
@@ -372,6 +421,12 @@ static gboolean apply_finding_and_actions(Shot *s) {
     if (!found)
       fprintf(stderr, "weft-gui: --pick %d: the search for \"%s\" found %u\n", o->pick, o->search,
               weft_search_panel_get_n_results(sp));
+  }
+  if (found && o->segment > 0) {
+    const WeftCritPath *cp = weft_timeline_get_critical_path(tl);
+    found = weft_critpath_panel_activate(weft_window_get_critpath_panel(s->window), (guint)o->segment - 1);
+    if (!found)
+      fprintf(stderr, "weft-gui: --segment %d: the critical path has %u\n", o->segment, cp ? cp->n_segments : 0);
   }
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */

@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-critpath.h"
 #include "weft-flows.h"
 #include "weft-session.h"
 
@@ -102,6 +103,18 @@ WeftFlowScope weft_timeline_get_flow_scope(WeftTimeline *self);
 guint weft_timeline_get_n_flows(WeftTimeline *self);
 const WeftFlowSet *weft_timeline_get_flow_set(WeftTimeline *self);
 const char *weft_timeline_get_flow_caption(WeftTimeline *self);
+
+/* The critical path drawn over the rows (P): a band on the row of each of
+ * its segments in the window, a line where it follows a flow to another
+ * row (weft-critpath.h). The window computes the path (on a worker) and
+ * gives it (NULL: none); nothing is drawn until then. */
+void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show);
+gboolean weft_timeline_get_show_critical_path(WeftTimeline *self);
+void weft_timeline_set_critical_path(WeftTimeline *self, WeftCritPath *cp);
+WeftCritPath *weft_timeline_get_critical_path(WeftTimeline *self);
+/* The bands (WeftCritBand, x from the window's left edge) drawn in the last
+ * frame, and the number of the path's segments in its window. */
+const GArray *weft_timeline_get_critical_path_bands(WeftTimeline *self, guint *in_window);
 
 /* The rows are folded on a worker thread; until a row's fold for the window
  * arrives the frame shows its last fold stretched. TRUE while folds for

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-critpath.h"
 #include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
@@ -36,6 +37,9 @@ struct _WeftWindow {
   WeftSelectionPanel *selection_panel;
   WeftFindingsPanel *findings_panel;
   WeftSearchPanel *search_panel;
+  WeftCritPathPanel *critpath_panel;
+  GtkToggleButton *critpath_button;
+  GCancellable *critpath_cancel; /* the critical path's computation under way, or NULL */
   GtkSearchEntry *search_entry;
   GtkLabel *details_label;
   GtkBox *threads_box;
@@ -300,6 +304,58 @@ static void action_search(GtkWidget *w, const char *name, GVariant *param) {
     gtk_stack_set_visible_child_name(self->side_stack, "search");
 }
 
+/* ---- the critical path ---- */
+
+/* data: a reference to the window */
+static void on_critpath_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftWindow *self = data;
+  GError *error = NULL;
+  WeftCritPath *cp = weft_critpath_read_finish(res, &error);
+  if (self->critpath_cancel && g_task_get_cancellable(G_TASK(res)) == self->critpath_cancel) {
+    g_clear_object(&self->critpath_cancel);
+    weft_timeline_set_critical_path(self->timeline, cp);
+    weft_critpath_panel_set_path(self->critpath_panel, cp, FALSE, error ? error->message : NULL);
+  }
+  if (cp) weft_critpath_unref(cp);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* P or the Path button: the first time, the path is computed (on a worker) and its page shown. */
+static void on_critpath_notify(WeftWindow *self) {
+  gboolean on = weft_timeline_get_show_critical_path(self->timeline);
+  if (gtk_toggle_button_get_active(self->critpath_button) != on)
+    gtk_toggle_button_set_active(self->critpath_button, on);
+  if (!on || !self->session) return;
+  gtk_stack_set_visible_child_name(self->side_stack, "critpath");
+  if (weft_timeline_get_critical_path(self->timeline) || self->critpath_cancel) return;
+  self->critpath_cancel = g_cancellable_new();
+  weft_critpath_panel_set_path(self->critpath_panel, NULL, TRUE, NULL);
+  weft_critpath_read_async(self->session, self->critpath_cancel, on_critpath_read, g_object_ref(self));
+}
+
+static void on_critpath_toggled(GtkToggleButton *b, WeftWindow *self) {
+  weft_timeline_set_show_critical_path(self->timeline, gtk_toggle_button_get_active(b));
+}
+
+/* A segment of the page: the timeline zooms to it (a third of the window
+ * each side), its thread's row scrolled to and highlighted, the path drawn. */
+static void on_critpath_segment(WeftCritPathPanel *panel, guint i, WeftWindow *self) {
+  const WeftCritPath *cp = weft_timeline_get_critical_path(self->timeline);
+  if (!cp || i >= cp->n_segments) return;
+  const WeftCritSegment *sg = &cp->segments[i];
+  int64_t d = MAX(sg->end_ns - sg->start_ns, 60);
+  weft_timeline_set_show_critical_path(self->timeline, TRUE);
+  weft_timeline_set_range(self->timeline, sg->start_ns - d, sg->end_ns + d);
+  weft_timeline_set_highlight_thread(self->timeline, sg->utid);
+  weft_timeline_scroll_to_thread(self->timeline, sg->utid);
+}
+
+static void on_critpath_thread(WeftCritPathPanel *panel, gint64 utid, WeftWindow *self) {
+  weft_timeline_set_highlight_thread(self->timeline, utid);
+  weft_timeline_scroll_to_thread(self->timeline, utid);
+}
+
 /* The sync objects table: read on a worker (the wait counts and longest
  * waits scan every wait: most of a second on 10 M events), filled when it
  * returns if the recording is still the one it was read for. */
@@ -465,9 +521,15 @@ static void on_page_shown(WeftWindow *self) {
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c;
        c = gtk_widget_get_next_sibling(c)) {
     GtkToggleButton *b = GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)));
-    if (!g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page)) gtk_toggle_button_set_active(b, TRUE);
+    gboolean mine = !g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page);
+    /* (a page without a button, none is active) */
+    if (mine || gtk_toggle_button_get_active(b)) gtk_toggle_button_set_active(b, mine);
   }
 }
+
+/* The pages reached from the header bar (the search field, the Path button)
+ * and their keys have no button: the five others stay on one line. */
+static gboolean has_button(const char *page) { return strcmp(page, "critpath") != 0 && strcmp(page, "search") != 0; }
 
 static void make_page_buttons(WeftWindow *self) {
   /* compact: the five fit on one line of a 340-pixel panel */
@@ -481,6 +543,7 @@ static void make_page_buttons(WeftWindow *self) {
   GtkToggleButton *group = NULL;
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->side_stack)); c; c = gtk_widget_get_next_sibling(c)) {
     GtkStackPage *page = gtk_stack_get_page(self->side_stack, c);
+    if (!has_button(gtk_stack_page_get_name(page))) continue;
     GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
     g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
     gtk_widget_set_focus_on_click(b, FALSE);
@@ -510,6 +573,9 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   weft_selection_panel_set_session(self->selection_panel, s);
   weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
   weft_search_panel_set_session(self->search_panel, s);
+  if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
+  g_clear_object(&self->critpath_cancel);
+  weft_critpath_panel_set_path(self->critpath_panel, NULL, FALSE, NULL);
   gtk_editable_set_text(GTK_EDITABLE(self->search_entry), "");
   weft_session_free(self->session);
   self->session = s;
@@ -524,6 +590,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   gtk_label_set_label(self->subtitle_label, base);
   g_free(base);
   gtk_widget_grab_focus(GTK_WIDGET(self->timeline));
+  if (weft_timeline_get_show_critical_path(self->timeline)) on_critpath_notify(self); /* the new one's */
   return TRUE;
 }
 
@@ -674,6 +741,8 @@ static void weft_window_dispose(GObject *object) {
 
 static void weft_window_finalize(GObject *object) {
   WeftWindow *self = WEFT_WINDOW(object);
+  if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
+  g_clear_object(&self->critpath_cancel);
   weft_session_free(self->session);
   G_OBJECT_CLASS(weft_window_parent_class)->finalize(object);
 }
@@ -687,6 +756,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   g_type_ensure(WEFT_TYPE_FINDINGS_PANEL);
   g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
   g_type_ensure(WEFT_TYPE_SEARCH_PANEL);
+  g_type_ensure(WEFT_TYPE_CRITPATH_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, title_label);
@@ -697,6 +767,8 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_button);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_entry);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
@@ -704,13 +776,13 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_menu);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
-  static const char *const forwarded[] = {"win.zoom-in",         "win.zoom-out",  "win.fit",
-                                          "win.pan-left",        "win.pan-right", "win.zoom-selection",
-                                          "win.clear-selection", "win.flows",     "win.collapse-all"};
+  static const char *const forwarded[] = {
+      "win.zoom-in",        "win.zoom-out",        "win.fit",   "win.pan-left",     "win.pan-right",
+      "win.zoom-selection", "win.clear-selection", "win.flows", "win.collapse-all", "win.critical-path"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
   static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
-                                      "win.page-locks"};
+                                      "win.page-locks",    "win.page-critpath",  "win.page-search"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
     gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
@@ -722,6 +794,8 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-details", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-threads", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.page-locks", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_6, GDK_ALT_MASK, "win.page-critpath", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_7, GDK_ALT_MASK, "win.page-search", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -747,6 +821,10 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
   g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
   g_signal_connect(self->search_panel, "result-activated", G_CALLBACK(on_search_result), self);
+  g_signal_connect(self->critpath_panel, "segment-activated", G_CALLBACK(on_critpath_segment), self);
+  g_signal_connect(self->critpath_panel, "thread-activated", G_CALLBACK(on_critpath_thread), self);
+  g_signal_connect(self->critpath_button, "toggled", G_CALLBACK(on_critpath_toggled), self);
+  g_signal_connect_swapped(self->timeline, "notify::show-critical-path", G_CALLBACK(on_critpath_notify), self);
   g_signal_connect(self->search_entry, "search-changed", G_CALLBACK(on_search_changed), self);
   g_signal_connect(self->search_entry, "activate", G_CALLBACK(on_search_activate), self);
   g_signal_connect(self->search_entry, "stop-search", G_CALLBACK(on_search_stop), self);
@@ -821,8 +899,10 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 }
 
 gboolean weft_window_is_busy(WeftWindow *self) {
-  return self->objects_busy || weft_search_panel_is_busy(self->search_panel);
+  return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel;
 }
+
+WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self) { return self->critpath_panel; }
 
 void weft_window_search(WeftWindow *self, const char *text) {
   weft_search_panel_set_query(self->search_panel, text);

@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-critpath.h"
 #include "weft-findings-panel.h"
 #include "weft-search.h"
 #include "weft-selection-panel.h"
@@ -39,12 +40,14 @@ WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self);
 /* as selecting object_id in the sync objects table: highlight its waits and
  * holds, show its longest wait */
 void weft_window_activate_object(WeftWindow *self, int64_t object_id);
-/* TRUE while the sync objects table is being read or a search runs (on workers). */
+/* TRUE while the sync objects table is being read, a search runs or the
+ * critical path is computed (on workers). */
 gboolean weft_window_is_busy(WeftWindow *self);
 /* Search for text as typing it in the search field does (the Search page shown). */
 void weft_window_search(WeftWindow *self, const char *text);
 WeftSearchPanel *weft_window_get_search_panel(WeftWindow *self);
-/* "findings", "selection", "details", "threads", "locks" or "search" */
+WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self);
+/* "findings", "selection", "details", "threads", "locks", "critpath" or "search" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */
