@@ -604,13 +604,14 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
       g_main_context_iteration(NULL, TRUE);
     highlight_ms = (double)(g_get_monotonic_time() - t_hl) / 1000.0;
   }
-  /* --actions (flows, say): run before the scripted frames, their reads done */
+  /* --actions (flows, critical-path, say): run before the scripted frames, their reads done */
   for (char **a = o->actions; a && *a; a++) {
     char *name = g_strconcat(!strcmp(*a, "side-panel") ? "win." : "timeline.", *a, NULL);
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
-  while (o->actions && weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) {
+  while (o->actions && (weft_timeline_is_busy(tl) || weft_window_is_busy(window)) &&
+         g_get_monotonic_time() < deadline) {
     weft_timeline_request(tl);
     g_main_context_iteration(NULL, TRUE);
   }
