@@ -1,7 +1,8 @@
 #!/bin/sh
 # docs/make-gui-images.sh - remake the timeline images of docs/user-guide.md
 # (docs/images/timeline-example.png, window-selection.png, window-lock-flows.png,
-# window-dark.png: the lock and flows picture under GTK_THEME=Adwaita:dark)
+# window-dark.png: the lock and flows picture under GTK_THEME=Adwaita:dark; window-search.png:
+# the function record found and its waits highlighted; window-critpath.png: the critical path)
 # from a new recording of the bundled example, and print what the text around
 # them quotes: the report's summary and findings, the Selection page's numbers,
 # and the longest wait on hist_lock.
@@ -27,6 +28,8 @@ shot() { # IMAGE [ARGS...]
 shot timeline-example.png --size 1400x420
 shot window-selection.png --window --size 1600x800 --select 20ms..70ms --page selection
 shot window-lock-flows.png --window --size 1600x840 --lock "$lock" --actions flows --page details
+shot window-search.png --window --size 1600x700 --search record --pick 1
+shot window-critpath.png --window --size 1600x700 --actions critical-path
 GTK_THEME=Adwaita:dark xvfb-run -a "$G" --screenshot docs/images/window-dark.png --window --size 1600x600 \
   --lock "$lock" --actions flows --page findings "$T/example.db"
 

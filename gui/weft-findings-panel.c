@@ -491,16 +491,7 @@ static void weft_findings_panel_init(WeftFindingsPanel *self) {
   gtk_widget_set_margin_bottom(GTK_WIDGET(self->verdict), 6);
   gtk_widget_set_visible(GTK_WIDGET(self->verdict), FALSE);
   gtk_box_append(box, GTK_WIDGET(self->verdict));
-  self->list = GTK_LIST_BOX(gtk_list_box_new());
-  gtk_list_box_set_selection_mode(self->list, GTK_SELECTION_SINGLE);
-  gtk_list_box_set_activate_on_single_click(self->list, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(self->list), "boxed-list");
-  g_signal_connect(self->list, "row-activated", G_CALLBACK(on_row_activated), self);
-  GtkWidget *sw = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), GTK_WIDGET(self->list));
-  gtk_widget_set_vexpand(sw, TRUE);
-  gtk_box_append(box, sw);
+  self->list = weft_panel_list(box, G_CALLBACK(on_row_activated), self);
 }
 
 GtkWidget *weft_findings_panel_new(void) { return g_object_new(WEFT_TYPE_FINDINGS_PANEL, NULL); }

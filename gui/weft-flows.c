@@ -1,8 +1,8 @@
 /* weft-flows.c - the flow arrows of the timeline: every flow read once, bundled per window.
  * SPDX-License-Identifier: MIT
  *
- * The read runs in a GTask thread with a connection of its own (query.h's
- * every flow, cancellable every few thousand rows) and keeps the flows
+ * The read runs on a worker (weft_session_read_async: query.h's every
+ * flow, cancellable every few thousand rows) and keeps the flows
  * sorted by their start, with an index by their end: the flows with an end
  * in a window are two binary searches away. A selection sorts the window's
  * flows that pass the filter by (rows, kind, x of their end in the window):
@@ -65,17 +65,6 @@ void weft_flow_filter_free(WeftFlowFilter *f) {
 
 /* ---- the read ---- */
 
-typedef struct {
-  char *path;
-  GHashTable *index; /* utid -> thread index + 1 (weft_session_copy_index) */
-} ReadJob;
-
-static void read_job_free(ReadJob *j) {
-  g_free(j->path);
-  g_hash_table_unref(j->index);
-  g_free(j);
-}
-
 static int flow_by_from(const void *a, const void *b) {
   const Flow *x = a, *y = b;
   return x->from_ns < y->from_ns ? -1 : x->from_ns > y->from_ns;
@@ -95,7 +84,7 @@ static int time_index_cmp(const void *a, const void *b) {
 #define CANCEL_EVERY 4096 /* rows read between two looks at the cancellable */
 
 /* Read every flow into fl (sorted, indexed). FALSE with error set. */
-static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftFlows *fl, GCancellable *cancel, GError **error) {
+static gboolean read_all(WeftQuery *q, const WeftReadEnv *env, WeftFlows *fl, GCancellable *cancel, GError **error) {
   g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(Flow));
   gboolean ok = TRUE;
   WeftCursor c;
@@ -103,17 +92,14 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftFlows *fl, GCance
   weft_query_all_flows(q, &c);
   while (ok && weft_next_flow(&c, &f)) {
     if (v->len % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
-    guint a = GPOINTER_TO_UINT(g_hash_table_lookup(job->index, GSIZE_TO_POINTER((gsize)f.from_utid)));
-    guint b = GPOINTER_TO_UINT(g_hash_table_lookup(job->index, GSIZE_TO_POINTER((gsize)f.to_utid)));
+    guint a = GPOINTER_TO_UINT(g_hash_table_lookup(env->index, GSIZE_TO_POINTER((gsize)f.from_utid)));
+    guint b = GPOINTER_TO_UINT(g_hash_table_lookup(env->index, GSIZE_TO_POINTER((gsize)f.to_utid)));
     if (!a || !b) continue;
     Flow x = {f.from_ns, f.to_ns, f.object_id, a - 1, b - 1, f.kind > 0 && f.kind < WEFT_FLOW_COUNT ? f.kind : 0};
     g_array_append_val(v, x);
   }
   if (weft_cursor_close(&c) < 0 && ok) ok = FALSE;
-  if (!ok) {
-    if (error && !*error) g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, q->sql.err);
-    return FALSE;
-  }
+  if (!ok) return FALSE;
   qsort(v->data, v->len, sizeof(Flow), flow_by_from);
   fl->n = v->len;
   fl->v = (Flow *)(void *)g_array_free(g_steal_pointer(&v), FALSE);
@@ -133,42 +119,22 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftFlows *fl, GCance
   return TRUE;
 }
 
-typedef struct {
-  const ReadJob *job;
-  WeftFlows *fl;
-} ReadCtx;
-
-static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
-  ReadCtx *c = data;
-  return read_all(q, c->job, c->fl, cancel, error);
-}
-
-static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
+static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, GCancellable *cancel, GError **error) {
   WeftFlows *fl = g_new0(WeftFlows, 1);
   fl->ref = 1;
-  ReadCtx c = {data, fl};
-  GError *error = NULL;
-  if (weft_session_read_file(c.job->path, read_ctx, &c, cancel, &error)) {
-    g_task_return_pointer(task, fl, (GDestroyNotify)weft_flows_unref);
-  } else {
-    weft_flows_unref(fl);
-    g_task_return_error(task, error);
-  }
+  if (read_all(q, env, fl, cancel, error)) return fl;
+  weft_flows_unref(fl);
+  return NULL;
 }
 
 void weft_flows_read_async(WeftSession *session, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer data) {
-  ReadJob *job = g_new0(ReadJob, 1);
-  job->path = g_strdup(weft_session_get_path(session));
-  job->index = weft_session_copy_index(session);
-  GTask *task = g_task_new(NULL, cancellable, callback, data);
-  g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
-  g_task_run_in_thread(task, read_thread);
-  g_object_unref(task);
+  weft_session_read_async(session, read_work, NULL, NULL, (GDestroyNotify)weft_flows_unref, cancellable, callback,
+                          data);
 }
 
 WeftFlows *weft_flows_read_finish(GAsyncResult *result, GError **error) {
-  return g_task_propagate_pointer(G_TASK(result), error);
+  return weft_session_read_finish(result, error);
 }
 
 /* ---- a window's arrows ---- */

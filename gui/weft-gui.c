@@ -4,7 +4,8 @@
  * weft-gui [run.db]                   the window
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
- * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--actions ...] run.db
+ * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
+ *          [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  *
@@ -45,6 +46,9 @@ typedef struct {
   char **actions;
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
+  const char *search;      /* --search: typed in the search field */
+  int pick;                /* --pick: the search result chosen, 1-based; 0 none */
+  int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
 } Options;
 
 static void usage(FILE *f) {
@@ -58,11 +62,16 @@ static void usage(FILE *f) {
              "  --select A..B         select a time range, as a drag on the timeline does\n"
              "  --lock ID             select sync object ID (sync_object.object_id) in its table\n"
              "  --finding N           activate the N-th finding of the Findings page, as a click does\n"
+             "  --search TEXT         search for TEXT as the search field (Ctrl+F) does: threads, processes,\n"
+             "                        sync objects, functions and files of the call stacks\n"
+             "  --pick N              then choose the N-th search result, as a click does\n"
+             "  --segment N           draw the critical path and choose its N-th segment on its page\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks\n"
+             "                        locks critpath search\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down side-panel; flows-KIND shows or hides a kind of\n"
+             "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
+             "                        hides a kind of\n"
              "                        flow (handoff wakeup barrier sem-post create join fork exec wait\n"
              "                        pipe), flows-all flows-object flows-thread: all flows, or only\n"
              "                        those of the highlighted object or thread\n"
@@ -73,13 +82,35 @@ static void usage(FILE *f) {
              "                        --lock and --actions)\n");
 }
 
-static const char *const known_actions[] = {"zoom-in",       "zoom-out",       "pan-left",        "pan-right",
-                                            "fit",           "zoom-selection", "clear-selection", "flows",
-                                            "collapse-all",  "row-up",         "row-down",        "page-up",
-                                            "page-down",     "side-panel",     "flows-handoff",   "flows-wakeup",
-                                            "flows-barrier", "flows-sem-post", "flows-create",    "flows-join",
-                                            "flows-fork",    "flows-exec",     "flows-wait",      "flows-pipe",
-                                            "flows-all",     "flows-object",   "flows-thread",    NULL};
+static const char *const known_actions[] = {"zoom-in",
+                                            "zoom-out",
+                                            "pan-left",
+                                            "pan-right",
+                                            "fit",
+                                            "zoom-selection",
+                                            "clear-selection",
+                                            "flows",
+                                            "collapse-all",
+                                            "row-up",
+                                            "row-down",
+                                            "page-up",
+                                            "page-down",
+                                            "side-panel",
+                                            "flows-handoff",
+                                            "flows-wakeup",
+                                            "flows-barrier",
+                                            "flows-sem-post",
+                                            "flows-create",
+                                            "flows-join",
+                                            "flows-fork",
+                                            "flows-exec",
+                                            "flows-wait",
+                                            "flows-pipe",
+                                            "flows-all",
+                                            "flows-object",
+                                            "flows-thread",
+                                            "critical-path",
+                                            NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -105,7 +136,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
-               !strcmp(a, "--page") || !strcmp(a, "--click")) {
+               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
+               !strcmp(a, "--segment")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -137,9 +169,12 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks", NULL};
+        static const char *const pages[] = {"findings", "selection", "details", "threads",
+                                            "locks",    "critpath",  "search",  NULL};
         if (!g_strv_contains(pages, val)) {
-          fprintf(stderr, "weft-gui: --page %s: expected findings, selection, details, threads or locks\n", val);
+          fprintf(stderr,
+                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath or search\n",
+                  val);
           return 2;
         }
         o->page = val;
@@ -152,6 +187,16 @@ static int parse_args(int argc, char **argv, Options *o) {
           return 2;
         }
         o->have_click = TRUE;
+      } else if (!strcmp(a, "--search")) {
+        o->search = val;
+      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment")) {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1 || n > 100000000) {
+          fprintf(stderr, "weft-gui: %s %s: expected a rank (1, 2, ...)\n", a, val);
+          return 2;
+        }
+        *(!strcmp(a, "--pick") ? &o->pick : &o->segment) = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -189,10 +234,14 @@ static int parse_args(int argc, char **argv, Options *o) {
                           : "--bench");
     return 2;
   }
-  if (!headless &&
-      (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page || o->have_click)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --page, --actions and --click go with "
-                    "--screenshot or --dump\n");
+  if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
+                    o->have_click || o->search || o->pick || o->segment)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --page, "
+                    "--actions and --click go with --screenshot or --dump\n");
+    return 2;
+  }
+  if (o->pick && !o->search) {
+    fprintf(stderr, "weft-gui: --pick goes with --search\n");
     return 2;
   }
   return -1;
@@ -270,6 +319,23 @@ static void write_flows(WeftTimeline *tl, GString *out) {
   weft_json_append(out, weft_timeline_get_flow_caption(tl));
 }
 
+/* "critical_path_drawn": the bands drawn over the rows (thread, pixels from the window's left edge),
+ * "critical_path_in_window": the path's segments in the window. */
+static void write_critpath_bands(WeftTimeline *tl, GString *out) {
+  guint n = 0;
+  const GArray *bands = weft_timeline_get_critical_path_bands(tl, &n);
+  WeftSession *ss = weft_timeline_get_session(tl);
+  g_string_append_printf(out,
+                         ",\n\"critical_path_shown\": %s, \"critical_path_in_window\": %u, \"critical_path_drawn\": [",
+                         weft_timeline_get_show_critical_path(tl) ? "true" : "false", n);
+  for (guint k = 0; bands && k < bands->len; k++) {
+    const WeftCritBand *b = &g_array_index(bands, WeftCritBand, k);
+    g_string_append_printf(out, "%s{\"utid\": %" G_GINT64_FORMAT ", \"x0\": %d, \"x1\": %d}", k ? ", " : "",
+                           weft_session_get_thread(ss, (guint)b->thread)->utid, b->xa, b->xb);
+  }
+  g_string_append_c(out, ']');
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -287,6 +353,12 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  g_string_append(out, ",\n\"highlight_label\": ");
+  if (weft_timeline_get_highlight_label(tl))
+    weft_json_append(out, weft_timeline_get_highlight_label(tl));
+  else
+    g_string_append(out, "null");
+  g_string_append_printf(out, ", \"highlight_waits\": %u", weft_timeline_get_highlight_n_waits(tl));
   write_flows(tl, out);
   write_cpu_split(weft_timeline_get_session(tl), out);
   static const char *const marks[] = {"null", "\"serial\"", "\"runnable\""};
@@ -309,6 +381,11 @@ static void write_dump(Shot *s) {
   weft_selection_panel_write_json(weft_window_get_selection_panel(s->window), out);
   g_string_append(out, ",\n\"findings\": ");
   weft_findings_panel_write_json(weft_window_get_findings_panel(s->window), out);
+  g_string_append(out, ",\n\"critical_path\": ");
+  weft_critpath_panel_write_json(weft_window_get_critpath_panel(s->window), out);
+  write_critpath_bands(tl, out);
+  g_string_append(out, ",\n\"search\": ");
+  weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -320,10 +397,13 @@ static void apply_operations(Shot *s) {
   if (o->have_range) weft_timeline_set_range(tl, o->range_start, o->range_end);
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
+  if (o->search) weft_window_search(s->window, o->search);
+  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
 }
 
-/* --finding (once the findings are computed), then --actions, then --click.
- * FALSE: the finding does not exist. */
+/* --finding (once the findings are computed), --pick (once the search is
+ * done), then --actions, then --click.
+ * FALSE: the finding or the search result does not exist. */
 static gboolean apply_finding_and_actions(Shot *s) {
   const Options *o = s->o;
   WeftTimeline *tl = weft_window_get_timeline(s->window);
@@ -334,6 +414,19 @@ static gboolean apply_finding_and_actions(Shot *s) {
     if (!found)
       fprintf(stderr, "weft-gui: --finding %d: the Findings page has %u\n", o->finding,
               weft_findings_panel_get_n_items(weft_window_get_findings_panel(s->window)));
+  }
+  if (found && o->pick > 0) {
+    WeftSearchPanel *sp = weft_window_get_search_panel(s->window);
+    found = weft_search_panel_activate(sp, (guint)o->pick - 1);
+    if (!found)
+      fprintf(stderr, "weft-gui: --pick %d: the search for \"%s\" found %u\n", o->pick, o->search,
+              weft_search_panel_get_n_results(sp));
+  }
+  if (found && o->segment > 0) {
+    const WeftCritPath *cp = weft_timeline_get_critical_path(tl);
+    found = weft_critpath_panel_activate(weft_window_get_critpath_panel(s->window), (guint)o->segment - 1);
+    if (!found)
+      fprintf(stderr, "weft-gui: --segment %d: the critical path has %u\n", o->segment, cp ? cp->n_segments : 0);
   }
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */
@@ -511,13 +604,14 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
       g_main_context_iteration(NULL, TRUE);
     highlight_ms = (double)(g_get_monotonic_time() - t_hl) / 1000.0;
   }
-  /* --actions (flows, say): run before the scripted frames, their reads done */
+  /* --actions (flows, critical-path, say): run before the scripted frames, their reads done */
   for (char **a = o->actions; a && *a; a++) {
     char *name = g_strconcat(!strcmp(*a, "side-panel") ? "win." : "timeline.", *a, NULL);
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
-  while (o->actions && weft_timeline_is_busy(tl) && g_get_monotonic_time() < deadline) {
+  while (o->actions && (weft_timeline_is_busy(tl) || weft_window_is_busy(window)) &&
+         g_get_monotonic_time() < deadline) {
     weft_timeline_request(tl);
     g_main_context_iteration(NULL, TRUE);
   }

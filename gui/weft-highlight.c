@@ -1,8 +1,9 @@
 /* weft-highlight.c - the waits and holds of one sync object, read once, folded for any window.
  * SPDX-License-Identifier: MIT
  *
- * The read runs in a GTask thread with a connection of its own (query.h's
- * waits and holds of the object over the whole recording, cancellable every
+ * The read runs on a worker (weft_session_read_async: query.h's waits and
+ * holds of the object over the whole recording, or every wait with a stack
+ * kept when its stack has the frame or is in the set; cancellable every
  * few thousand rows) and keeps two sorted lists of intervals per thread.
  * A fold is a binary search to the window and one pass over the intervals
  * in it.
@@ -37,18 +38,25 @@ struct _WeftHighlight {
   IvList *waits, *holds; /* [n_threads] */
   gboolean has_worst;
   WeftSpan worst;
+  guint n_waits;
+  char *label; /* what the waits are of (a function, a file), or NULL for an object */
 };
 
+/* What a read highlights: an object's waits and holds, or the waits whose
+ * stacks have a frame of a function or of a file, or are in a set. */
 typedef struct {
-  char *path;
-  int64_t object_id;
-  guint n_threads;
-  GHashTable *index; /* utid -> thread index + 1 (weft_session_copy_index) */
+  int64_t object_id;  /* >= 0: the object */
+  char *function;     /* the symbol of a frame, or NULL */
+  char *file;         /* the file of a frame, or NULL */
+  GHashTable *stacks; /* stack ids (GINT64 keys), or NULL */
+  char *label;
 } ReadJob;
 
 static void read_job_free(ReadJob *j) {
-  g_free(j->path);
-  g_hash_table_unref(j->index);
+  g_free(j->function);
+  g_free(j->file);
+  g_free(j->label);
+  if (j->stacks) g_hash_table_unref(j->stacks);
   g_free(j);
 }
 
@@ -65,6 +73,7 @@ void weft_highlight_unref(WeftHighlight *hl) {
   }
   g_free(hl->waits);
   g_free(hl->holds);
+  g_free(hl->label);
   g_free(hl);
 }
 
@@ -74,6 +83,9 @@ gboolean weft_highlight_get_worst_wait(const WeftHighlight *hl, WeftSpan *out) {
   if (hl->has_worst && out) *out = hl->worst;
   return hl->has_worst;
 }
+
+const char *weft_highlight_get_label(const WeftHighlight *hl) { return hl->label; }
+guint weft_highlight_get_n_waits(const WeftHighlight *hl) { return hl->n_waits; }
 
 static gint iv_by_start(gconstpointer a, gconstpointer b) {
   const Iv *x = a, *y = b;
@@ -96,9 +108,9 @@ static void take_lists(GArray **arrays, IvList *lists, guint n) {
   }
 }
 
-static void add_iv(GArray **arrays, const ReadJob *job, int64_t utid, int64_t s, int64_t e) {
-  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(job->index, GSIZE_TO_POINTER((gsize)utid)));
-  if (idx == 0 || idx > job->n_threads || e <= s) return;
+static void add_iv(GArray **arrays, const WeftReadEnv *env, int64_t utid, int64_t s, int64_t e) {
+  guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(env->index, GSIZE_TO_POINTER((gsize)utid)));
+  if (idx == 0 || idx > env->n_threads || e <= s) return;
   if (!arrays[idx - 1]) arrays[idx - 1] = g_array_new(FALSE, FALSE, sizeof(Iv));
   Iv iv = {s, e};
   g_array_append_val(arrays[idx - 1], iv);
@@ -106,34 +118,64 @@ static void add_iv(GArray **arrays, const ReadJob *job, int64_t utid, int64_t s,
 
 #define CANCEL_EVERY 4096 /* rows read between two looks at the cancellable */
 
-/* Read the waits, then the holds, into hl. FALSE with error set. */
-static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftHighlight *hl, GCancellable *cancel, GError **error) {
-  GArray **waits = g_new0(GArray *, MAX(1, job->n_threads)), **holds = g_new0(GArray *, MAX(1, job->n_threads));
+/* A wait of the highlight: its interval, the longest kept. */
+static void add_wait(GArray **waits, const WeftReadEnv *env, WeftHighlight *hl, const WeftStateRow *w) {
+  add_iv(waits, env, w->utid, w->start_ns, w->start_ns + w->dur_ns);
+  hl->n_waits++;
+  if (!hl->has_worst || w->dur_ns > hl->worst.dur_ns) { /* in start order: the first of equals stays */
+    hl->worst = *w;
+    hl->has_worst = TRUE;
+  }
+}
+
+/* The stacks with a frame of job's function or file, into job's set. FALSE on an error. */
+static gboolean read_stacks(WeftQuery *q, ReadJob *job, GCancellable *cancel, GError **error) {
+  if (!job->function && !job->file) return TRUE;
+  if (!job->stacks) job->stacks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  WeftCursor c;
+  WeftStackFrameRow r;
+  guint64 n = 0;
   gboolean ok = TRUE;
+  weft_query_all_stack_frames(q, &c);
+  while (ok && weft_next_stack_frame(&c, &r)) {
+    if (++n % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
+    if (job->function && g_strcmp0(r.f.symbol, job->function) != 0) continue;
+    if (job->file && g_strcmp0(r.f.file, job->file) != 0) continue;
+    g_hash_table_add(job->stacks, g_memdup2(&r.stack_id, sizeof r.stack_id));
+  }
+  return weft_cursor_close(&c) == 0 && ok;
+}
+
+/* Read the waits (of the object, or of the stacks), then the object's holds, into hl. FALSE with error set. */
+static gboolean read_all(WeftQuery *q, const WeftReadEnv *env, ReadJob *job, WeftHighlight *hl, GCancellable *cancel,
+                         GError **error) {
+  guint nt = MAX(1, env->n_threads);
+  GArray **waits = g_new0(GArray *, nt), **holds = g_new0(GArray *, nt);
+  gboolean ok = job->object_id >= 0 || read_stacks(q, job, cancel, error);
   guint64 n = 0;
   WeftCursor c;
   WeftStateRow w;
-  weft_query_waits(q, &c, job->object_id, INT64_MIN, INT64_MAX);
+  if (job->object_id >= 0)
+    weft_query_waits(q, &c, job->object_id, INT64_MIN, INT64_MAX);
+  else
+    weft_query_stacked_waits(q, &c);
   while (ok && weft_next_state(&c, &w)) {
     if (++n % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
-    add_iv(waits, job, w.utid, w.start_ns, w.start_ns + w.dur_ns);
-    if (!hl->has_worst || w.dur_ns > hl->worst.dur_ns) { /* in start order: the first of equals stays */
-      hl->worst = w;
-      hl->has_worst = TRUE;
-    }
+    if (job->object_id >= 0 || g_hash_table_contains(job->stacks, &w.stack_id)) add_wait(waits, env, hl, &w);
   }
   if (weft_cursor_close(&c) < 0 && ok) ok = FALSE;
   WeftHold h;
-  weft_query_holds(q, &c, job->object_id, INT64_MIN, INT64_MAX);
-  while (ok && weft_next_hold(&c, &h)) {
-    if (++n % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
-    add_iv(holds, job, h.utid, h.start_ns, h.start_ns + h.dur_ns);
+  if (job->object_id >= 0) {
+    weft_query_holds(q, &c, job->object_id, INT64_MIN, INT64_MAX);
+    while (ok && weft_next_hold(&c, &h)) {
+      if (++n % CANCEL_EVERY == 0 && g_cancellable_set_error_if_cancelled(cancel, error)) ok = FALSE;
+      add_iv(holds, env, h.utid, h.start_ns, h.start_ns + h.dur_ns);
+    }
+    if (weft_cursor_close(&c) < 0 && ok) ok = FALSE;
   }
-  if (weft_cursor_close(&c) < 0 && ok) ok = FALSE;
-  if (!ok && error && !*error) g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, q->sql.err);
-  take_lists(waits, hl->waits, job->n_threads);
-  take_lists(holds, hl->holds, job->n_threads);
-  for (guint i = 0; i < job->n_threads; i++) { /* those left when the read stopped early */
+  take_lists(waits, hl->waits, env->n_threads);
+  take_lists(holds, hl->holds, env->n_threads);
+  for (guint i = 0; i < env->n_threads; i++) { /* those left when the read stopped early */
     if (waits[i]) g_array_unref(waits[i]);
     if (holds[i]) g_array_unref(holds[i]);
   }
@@ -142,49 +184,48 @@ static gboolean read_all(WeftQuery *q, const ReadJob *job, WeftHighlight *hl, GC
   return ok;
 }
 
-typedef struct {
-  const ReadJob *job;
-  WeftHighlight *hl;
-} ReadCtx;
-
-static gboolean read_ctx(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error) {
-  ReadCtx *c = data;
-  return read_all(q, c->job, c->hl, cancel, error);
-}
-
-static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
+static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, GCancellable *cancel, GError **error) {
   ReadJob *job = data;
   WeftHighlight *hl = g_new0(WeftHighlight, 1);
   hl->ref = 1;
   hl->object_id = job->object_id;
-  hl->n_threads = job->n_threads;
-  hl->waits = g_new0(IvList, MAX(1, job->n_threads));
-  hl->holds = g_new0(IvList, MAX(1, job->n_threads));
-  ReadCtx c = {job, hl};
-  GError *error = NULL;
-  if (weft_session_read_file(job->path, read_ctx, &c, cancel, &error)) {
-    g_task_return_pointer(task, hl, (GDestroyNotify)weft_highlight_unref);
-  } else {
-    weft_highlight_unref(hl);
-    g_task_return_error(task, error);
-  }
+  hl->label = g_strdup(job->label);
+  hl->n_threads = env->n_threads;
+  hl->waits = g_new0(IvList, MAX(1, env->n_threads));
+  hl->holds = g_new0(IvList, MAX(1, env->n_threads));
+  if (read_all(q, env, job, hl, cancel, error)) return hl;
+  weft_highlight_unref(hl);
+  return NULL;
+}
+
+static void start_read(WeftSession *session, ReadJob *job, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer data) {
+  weft_session_read_async(session, read_work, job, (GDestroyNotify)read_job_free, (GDestroyNotify)weft_highlight_unref,
+                          cancellable, callback, data);
 }
 
 void weft_highlight_read_async(WeftSession *session, int64_t object_id, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer data) {
   ReadJob *job = g_new0(ReadJob, 1);
-  job->path = g_strdup(weft_session_get_path(session));
   job->object_id = object_id;
-  job->n_threads = weft_session_get_n_threads(session);
-  job->index = weft_session_copy_index(session);
-  GTask *task = g_task_new(NULL, cancellable, callback, data);
-  g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
-  g_task_run_in_thread(task, read_thread);
-  g_object_unref(task);
+  start_read(session, job, cancellable, callback, data);
+}
+
+void weft_highlight_read_frames_async(WeftSession *session, const char *label, const char *function, const char *file,
+                                      const int64_t *stacks, guint n_stacks, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer data) {
+  ReadJob *job = g_new0(ReadJob, 1);
+  job->object_id = -1;
+  job->label = g_strdup(label);
+  job->function = g_strdup(function);
+  job->file = g_strdup(file);
+  job->stacks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint k = 0; k < n_stacks; k++) g_hash_table_add(job->stacks, g_memdup2(&stacks[k], sizeof *stacks));
+  start_read(session, job, cancellable, callback, data);
 }
 
 WeftHighlight *weft_highlight_read_finish(GAsyncResult *result, GError **error) {
-  return g_task_propagate_pointer(G_TASK(result), error);
+  return weft_session_read_finish(result, error);
 }
 
 /* Mark bit in the pixels of l's intervals that overlap the window; an

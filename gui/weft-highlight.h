@@ -2,7 +2,9 @@
  * SPDX-License-Identifier: MIT
  *
  * Picking a lock highlights every wait for it (a strip over the waiting
- * thread's row) and every hold of it (a strip under the holder's row). A
+ * thread's row) and every hold of it (a strip under the holder's row);
+ * picking a function or a file (the search, the wait flame graph) every
+ * wait whose call stack passes through it. A
  * WeftHighlight is the object's waits and holds over the whole recording, by
  * thread, read once on a worker thread (weft_highlight_read_async) through a
  * connection of its own; after that any window folds them into pixel strips
@@ -32,6 +34,13 @@ typedef struct _WeftHighlight WeftHighlight;
  * returns (the file's path and the threads' indices are copied). */
 void weft_highlight_read_async(WeftSession *session, int64_t object_id, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer data);
+/* The same for the waits whose call stacks have a frame of function (its
+ * symbol) and of file (each NULL: any), or are among stacks[0..n_stacks):
+ * the waits of a function or file found by the search, of a frame of the
+ * wait flame graph. No holds; label says what they are the waits of. */
+void weft_highlight_read_frames_async(WeftSession *session, const char *label, const char *function, const char *file,
+                                      const int64_t *stacks, guint n_stacks, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer data);
 /* The highlight (a reference), or NULL with error set (cancelled, or the
  * database could not be read). */
 WeftHighlight *weft_highlight_read_finish(GAsyncResult *result, GError **error);
@@ -40,7 +49,11 @@ WeftHighlight *weft_highlight_ref(WeftHighlight *hl);
 void weft_highlight_unref(WeftHighlight *hl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(WeftHighlight, weft_highlight_unref)
 
-int64_t weft_highlight_get_object(const WeftHighlight *hl);
+int64_t weft_highlight_get_object(const WeftHighlight *hl); /* -1 for waits of frames */
+/* What a frames highlight is of ("function worker"), NULL for an object. */
+const char *weft_highlight_get_label(const WeftHighlight *hl);
+/* How many waits it highlights. */
+guint weft_highlight_get_n_waits(const WeftHighlight *hl);
 /* The longest wait for the object (the first of equals); FALSE if none. */
 gboolean weft_highlight_get_worst_wait(const WeftHighlight *hl, WeftSpan *out);
 

@@ -47,6 +47,8 @@ static const WeftPalette light = {
     [WEFT_FLOW_WAIT] = RGB(0x454545), [WEFT_FLOW_PIPE] = RGB(0x005f5f),
   },
   .flow_casing = RGBA(0xffffff, 0.9f),
+  /* red, which no state and no flow is */
+  .crit = RGB(0xe01b24), .crit_fill = RGBA(0xe01b24, 0.22f),
 };
 
 static const WeftPalette dark = {
@@ -68,6 +70,7 @@ static const WeftPalette dark = {
     [WEFT_FLOW_WAIT] = RGB(0xcccccc), [WEFT_FLOW_PIPE] = RGB(0x66e0d2),
   },
   .flow_casing = RGBA(0x000000, 0.85f),
+  .crit = RGB(0xff5f5f), .crit_fill = RGBA(0xff5f5f, 0.25f),
 };
 /* clang-format on */
 

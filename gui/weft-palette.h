@@ -27,6 +27,7 @@ typedef struct {
   GdkRGBA hl_wait, hl_hold, mark, mark_fill, hl_row, span_outline, span_inner;
   GdkRGBA flow[WEFT_FLOW_COUNT]; /* flow arrows by WeftFlowKind ([0]: unknown) */
   GdkRGBA flow_casing;           /* drawn under each arrow: it reads on any bar */
+  GdkRGBA crit, crit_fill;       /* the critical path: its outline and tint over the rows */
 } WeftPalette;
 
 const WeftPalette *weft_palette_light(void);

@@ -688,22 +688,75 @@ const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur) {
   return buf;
 }
 
-gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
-                                GError **error) {
+/* ---- reads on a worker ---- */
+
+typedef struct {
+  WeftReadEnv env;
+  WeftReadWork work;
+  gpointer data;
+  GDestroyNotify data_free, result_free;
+} ReadJob;
+
+static void read_job_free(ReadJob *j) {
+  g_free(j->env.path);
+  g_hash_table_unref(j->env.index);
+  if (j->data_free) j->data_free(j->data);
+  g_free(j);
+}
+
+void weft_read_set_error(WeftQuery *q, GError **error) {
+  if (error && !*error)
+    g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        q->sql.err && q->sql.err[0] ? q->sql.err : "cannot read the recording");
+}
+
+static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
+  ReadJob *job = data;
   char err[PATH_MAX + 512] = "";
-  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  sqlite3 *db = weft_db_open(job->env.path, 0, err, sizeof err);
   if (!db) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
-    return FALSE;
+    g_task_return_new_error(task, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err[0] ? err : "cannot open the recording");
+    return;
   }
-  char *prefix = g_strdup_printf("%s: cannot read the recording", path);
+  char *prefix = g_strdup_printf("%s: cannot read the recording", job->env.path);
   WeftQuery q;
   weft_query_init(&q, db, err, sizeof err, prefix);
-  gboolean ok = read(&q, data, cancel, error);
+  GError *error = NULL;
+  gpointer result = job->work(&q, &job->env, job->data, cancel, &error);
+  if (!result) weft_read_set_error(&q, &error);
   weft_query_clear(&q);
   sqlite3_close(db);
   g_free(prefix);
-  return ok;
+  if (result)
+    g_task_return_pointer(task, result, job->result_free);
+  else
+    g_task_return_error(task, error);
+}
+
+void weft_session_read_async(WeftSession *self, WeftReadWork work, gpointer data, GDestroyNotify data_free,
+                             GDestroyNotify result_free, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data) {
+  ReadJob *job = g_new0(ReadJob, 1);
+  job->env.path = g_strdup(weft_session_get_path(self));
+  job->env.index = weft_session_copy_index(self);
+  job->env.n_threads = weft_session_get_n_threads(self);
+  job->work = work;
+  job->data = data;
+  job->data_free = data_free;
+  job->result_free = result_free;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
+  g_task_run_in_thread(task, read_thread);
+  g_object_unref(task);
+}
+
+gpointer weft_session_read_finish(GAsyncResult *result, GError **error) {
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+gpointer weft_session_read_get_data(GAsyncResult *result) {
+  ReadJob *job = g_task_get_task_data(G_TASK(result));
+  return job ? job->data : NULL;
 }
 
 GHashTable *weft_session_copy_index(WeftSession *self) {

@@ -204,12 +204,31 @@ int weft_session_objects(WeftSession *self, GArray *out);
 int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
-/* Read a recording on a worker thread (a GTask's): open path with a
- * connection of its own, call read with a query whose errors name the file,
- * close. FALSE with error set if it cannot be opened or read fails. */
-typedef gboolean (*WeftReadFunc)(WeftQuery *q, gpointer data, GCancellable *cancel, GError **error);
-gboolean weft_session_read_file(const char *path, WeftReadFunc read, gpointer data, GCancellable *cancel,
-                                GError **error);
+/* A read of the recording on a worker thread (a GTask's), the one way the
+ * GUI reads off the GTK thread (the highlight, the flows, the search, the
+ * critical path): what the worker knows of the session is copied into a
+ * WeftReadEnv when the read starts, so that the session is never touched
+ * off the GTK thread. The worker opens the file with a connection of its
+ * own and calls work with a query whose errors name the file; work returns
+ * its result (freed with result_free when nobody takes it), or NULL with
+ * error set (cancelled: G_IO_ERROR_CANCELLED, or the read failed). */
+typedef struct {
+  char *path;
+  GHashTable *index; /* utid -> thread index + 1 */
+  guint n_threads;
+} WeftReadEnv;
+typedef gpointer (*WeftReadWork)(WeftQuery *q, const WeftReadEnv *env, gpointer data, GCancellable *cancel,
+                                 GError **error);
+void weft_session_read_async(WeftSession *self, WeftReadWork work, gpointer data, GDestroyNotify data_free,
+                             GDestroyNotify result_free, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+/* The result of work, or NULL with error set. */
+gpointer weft_session_read_finish(GAsyncResult *result, GError **error);
+/* The data given to weft_session_read_async (in its callback). */
+gpointer weft_session_read_get_data(GAsyncResult *result);
+/* The message of a read that failed without one (work's fallback). */
+void weft_read_set_error(WeftQuery *q, GError **error);
+
 /* A copy of the session's map of utid -> thread index + 1 (for a worker). */
 GHashTable *weft_session_copy_index(WeftSession *self);
 /* Index of the thread with this utid, or -1. */

@@ -270,6 +270,20 @@ void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel *
   *status_out = st;
 }
 
+GtkListBox *weft_panel_list(GtkBox *box, GCallback on_activated, gpointer data) {
+  GtkListBox *list = GTK_LIST_BOX(gtk_list_box_new());
+  gtk_list_box_set_selection_mode(list, GTK_SELECTION_SINGLE);
+  gtk_list_box_set_activate_on_single_click(list, TRUE);
+  gtk_widget_add_css_class(GTK_WIDGET(list), "boxed-list");
+  g_signal_connect(list, "row-activated", on_activated, data);
+  GtkWidget *sw = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), GTK_WIDGET(list));
+  gtk_widget_set_vexpand(sw, TRUE);
+  gtk_box_append(box, sw);
+  return list;
+}
+
 WeftMetrics *weft_panel_compute(GTask *task, const char *path, WeftMetricsQuery *q) {
   char err[512] = "";
   sqlite3 *db = weft_db_open(path, 0, err, sizeof err);

@@ -50,6 +50,11 @@ void weft_table_write_json(GtkWidget *table, GString *out);
  * status line, appended and returned. */
 void weft_panel_header(GtkBox *box, const char *title, gboolean wrap, GtkLabel **title_out, GtkLabel **status_out);
 
+/* A list of rows that a click or Enter activates (one selected at a time,
+ * boxed), in a scrolled window appended to box that takes its remaining
+ * height; on_activated is connected to its "row-activated". */
+GtkListBox *weft_panel_list(GtkBox *box, GCallback on_activated, gpointer data);
+
 /* On a side page's worker thread: the metrics of the recording at path for
  * q (on one core: the other is the UI's), through a connection of its own;
  * NULL after returning the error on task. */

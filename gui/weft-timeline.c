@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-critpath.h"
 #include "weft-flows.h"
 #include "weft-fold.h"
 #include "weft-highlight.h"
@@ -144,6 +145,7 @@ struct _WeftTimeline {
   /* the highlighted object: its waits and holds, read on a worker (hl NULL
    * until they arrive), folded into strips by the fold worker */
   int64_t hl_object;
+  char *hl_label; /* or the waits of frames (a function, a file): what they are */
   WeftHighlight *hl;
   GCancellable *hl_cancel; /* of the read in progress */
   gboolean hl_loading;
@@ -159,6 +161,12 @@ struct _WeftTimeline {
   WeftFlowScope flow_scope;
   guint flow_gen;     /* of the filter and rows: arrows of another are dropped */
   char *flow_caption; /* what the drawn set shows (weft_flow_set_caption), or NULL */
+
+  /* the critical path (weft-critpath.h), given by the window once computed, and its bands in the last frame */
+  gboolean show_critpath;
+  WeftCritPath *critpath;
+  GArray *crit_bands; /* WeftCritBand */
+  guint crit_in_window;
 
   /* the overview: running sum over the whole recording, per pixel */
   double *overview;
@@ -177,7 +185,16 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-enum { PROP_0, PROP_START_NS, PROP_END_NS, PROP_SHOW_FLOWS, PROP_FLOW_KINDS, PROP_FLOW_SCOPE, N_PROPS };
+enum {
+  PROP_0,
+  PROP_START_NS,
+  PROP_END_NS,
+  PROP_SHOW_FLOWS,
+  PROP_FLOW_KINDS,
+  PROP_FLOW_SCOPE,
+  PROP_SHOW_CRITPATH,
+  N_PROPS
+};
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(WeftTimeline, weft_timeline, GTK_TYPE_WIDGET)
@@ -1353,6 +1370,19 @@ draw:;
   snapshot_text_mode(self, snapshot, text, FALSE, bx, by, tw, 20, &self->pal->text, TRUE);
 }
 
+/* The critical path's bands of the window over the rows (under the arrows). */
+static void snapshot_critpath(WeftTimeline *self, GtkSnapshot *snapshot) {
+  g_array_set_size(self->crit_bands, 0);
+  self->crit_in_window = 0;
+  if (!self->show_critpath || !self->critpath) return;
+  guint nt = n_threads(self);
+  self->crit_in_window =
+      weft_critpath_bands(self->critpath, self->t0, ns_per_px(self), timeline_npx(self), self->crit_bands);
+  g_autofree double *y_of = g_new(double, MAX(nt, 1));
+  thread_rows(self, NULL, y_of);
+  weft_critpath_draw(snapshot, self->crit_bands, self->pal, y_of, nt, timeline_x0(self), ROW_H);
+}
+
 /* Whether column p (of the track's sums col) is in the marked time. */
 static gboolean marked(WeftTimeline *self, const TrackColumn *col, int p) {
   double t = self->t0 + (p + 0.5) * ns_per_px(self);
@@ -1566,6 +1596,7 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   }
   gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(LABEL_W - 1, top, 1, rh));
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(timeline_x0(self), top, timeline_npx(self), rh));
+  snapshot_critpath(self, snapshot);
   snapshot_flows(self, snapshot, width);
   gtk_snapshot_pop(snapshot);
   gtk_snapshot_pop(snapshot);
@@ -1883,6 +1914,11 @@ static void action_clear_selection(GtkWidget *w, const char *name, GVariant *par
   clear_highlights(self);
 }
 
+static void action_critical_path(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  weft_timeline_set_show_critical_path(self, !self->show_critpath);
+}
+
 static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   weft_timeline_set_show_flows(self, !self->show_flows);
@@ -1950,6 +1986,7 @@ static void weft_timeline_get_property(GObject *object, guint prop_id, GValue *v
     case PROP_SHOW_FLOWS: g_value_set_boolean(value, self->show_flows); break;
     case PROP_FLOW_KINDS: g_value_set_uint(value, self->flow_kinds); break;
     case PROP_FLOW_SCOPE: g_value_set_int(value, self->flow_scope); break;
+    case PROP_SHOW_CRITPATH: g_value_set_boolean(value, self->show_critpath); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -1962,6 +1999,7 @@ static void weft_timeline_set_property(GObject *object, guint prop_id, const GVa
     case PROP_SHOW_FLOWS: weft_timeline_set_show_flows(self, g_value_get_boolean(value)); break;
     case PROP_FLOW_KINDS: weft_timeline_set_flow_kinds(self, g_value_get_uint(value)); break;
     case PROP_FLOW_SCOPE: weft_timeline_set_flow_scope(self, (WeftFlowScope)g_value_get_int(value)); break;
+    case PROP_SHOW_CRITPATH: weft_timeline_set_show_critical_path(self, g_value_get_boolean(value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -1980,10 +2018,13 @@ static void weft_timeline_finalize(GObject *object) {
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
+  g_free(self->hl_label);
   if (self->flows_cancel) g_cancellable_cancel(self->flows_cancel);
   g_clear_object(&self->flows_cancel);
   g_clear_pointer(&self->flows, weft_flows_unref);
   g_free(self->flow_caption);
+  g_clear_pointer(&self->critpath, weft_critpath_unref);
+  g_array_unref(self->crit_bands);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
 }
@@ -2023,6 +2064,9 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   properties[PROP_FLOW_SCOPE] = g_param_spec_int(
       "flow-scope", NULL, "The flows drawn: all, of the highlighted object, of the highlighted thread", WEFT_FLOWS_ALL,
       WEFT_FLOWS_THREAD, WEFT_FLOWS_ALL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SHOW_CRITPATH] =
+      g_param_spec_boolean("show-critical-path", NULL, "Draw the critical path over the rows", FALSE,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 
   /* the selected time range changed (weft_timeline_get_selection) */
@@ -2049,6 +2093,7 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   gtk_widget_class_install_action(widget_class, "timeline.zoom-selection", NULL, action_zoom_selection);
   gtk_widget_class_install_action(widget_class, "timeline.clear-selection", NULL, action_clear_selection);
   gtk_widget_class_install_action(widget_class, "timeline.flows", NULL, action_flows);
+  gtk_widget_class_install_action(widget_class, "timeline.critical-path", NULL, action_critical_path);
   for (int k = 1; k < WEFT_FLOW_COUNT; k++)
     gtk_widget_class_install_action(widget_class, flow_action_names[k], NULL, action_flow_filter);
   gtk_widget_class_install_action(widget_class, "timeline.flows-all", NULL, action_flow_filter);
@@ -2077,6 +2122,7 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
       {GDK_KEY_z, "timeline.zoom-selection"},
       {GDK_KEY_Escape, "timeline.clear-selection"},
       {GDK_KEY_f, "timeline.flows"},
+      {GDK_KEY_p, "timeline.critical-path"},
       {GDK_KEY_Up, "timeline.row-up"},
       {GDK_KEY_Down, "timeline.row-down"},
       {GDK_KEY_Page_Up, "timeline.page-up"},
@@ -2105,6 +2151,7 @@ static void on_pinch(GtkGestureZoom *g, double scale, WeftTimeline *self) {
 
 static void weft_timeline_init(WeftTimeline *self) {
   self->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+  self->crit_bands = g_array_new(FALSE, FALSE, sizeof(WeftCritBand));
   self->pal = weft_palette_light();
   self->flow_kinds = (1u << WEFT_FLOW_COUNT) - 1; /* every kind */
   self->hl_object = -1;
@@ -2257,9 +2304,11 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   self->flows_loading = FALSE;
   if (self->show_flows) read_flows(self);
   self->has_sel = self->has_span = FALSE;
+  g_clear_pointer(&self->critpath, weft_critpath_unref);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
+  g_clear_pointer(&self->hl_label, g_free);
   self->hl_loading = FALSE;
   self->hl_object = -1;
   self->hl_utid = -1;
@@ -2331,35 +2380,63 @@ static void on_highlight_read(GObject *source, GAsyncResult *res, gpointer data)
   g_object_unref(self);
 }
 
-void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
-  if (self->hl_object == object_id) return;
+/* Forget the highlight (and its read); a new one is read next. */
+static void drop_highlight(WeftTimeline *self, int64_t object_id, const char *label) {
   self->hl_object = object_id;
+  g_free(self->hl_label);
+  self->hl_label = g_strdup(label);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
   self->hl_loading = FALSE;
   if (self->session) forget_strips(self);
   if (self->flow_scope == WEFT_FLOWS_OBJECT) forget_flows(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id) {
+  if (self->hl_object == object_id && !self->hl_label) return;
+  drop_highlight(self, object_id, NULL);
   if (self->session && object_id >= 0) {
     self->hl_loading = TRUE;
     self->hl_cancel = g_cancellable_new();
     weft_highlight_read_async(self->session, object_id, self->hl_cancel, on_highlight_read, g_object_ref(self));
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void weft_timeline_set_highlight_frames(WeftTimeline *self, const char *label, const char *function, const char *file,
+                                        const int64_t *stacks, guint n_stacks) {
+  drop_highlight(self, -1, label);
+  if (!self->session || !label) return;
+  self->hl_loading = TRUE;
+  self->hl_cancel = g_cancellable_new();
+  weft_highlight_read_frames_async(self->session, label, function, file, stacks, n_stacks, self->hl_cancel,
+                                   on_highlight_read, g_object_ref(self));
+}
+
+const char *weft_timeline_get_highlight_label(WeftTimeline *self) { return self->hl_label; }
+
+guint weft_timeline_get_highlight_n_waits(WeftTimeline *self) {
+  return self->hl && !self->hl_loading ? weft_highlight_get_n_waits(self->hl) : 0;
 }
 
 gboolean weft_timeline_get_highlight_worst(WeftTimeline *self, WeftSpan *span) {
   return self->hl && weft_highlight_get_worst_wait(self->hl, span);
 }
 
-gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) { return self->hl_object >= 0 && !self->hl_loading; }
+gboolean weft_timeline_highlight_is_ready(WeftTimeline *self) {
+  return (self->hl_object >= 0 || self->hl_label) && !self->hl_loading;
+}
 
 /* Clear the highlighted object and thread and the marked time (Esc, a click
  * on nothing, on the lane label of the highlighted lock): "highlight-cleared"
  * tells the window. */
 static void clear_highlights(WeftTimeline *self) {
-  if (self->hl_object < 0 && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
-  weft_timeline_set_highlight(self, -1);
+  if (self->hl_object < 0 && !self->hl_label && self->hl_utid < 0 && self->mark == WEFT_MARK_NONE) return;
+  if (self->hl_label)
+    weft_timeline_set_highlight_frames(self, NULL, NULL, NULL, NULL, 0);
+  else
+    weft_timeline_set_highlight(self, -1);
   weft_timeline_set_highlight_thread(self, -1);
   weft_timeline_set_mark(self, WEFT_MARK_NONE, 0, 0);
   g_signal_emit(self, signals[SIG_HIGHLIGHT_CLEARED], 0);
@@ -2483,6 +2560,16 @@ void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+void weft_timeline_scroll_to_process(WeftTimeline *self, int64_t upid) {
+  for (guint p = 0; self->session && p < weft_session_get_n_processes(self->session); p++) {
+    const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
+    if (pr->upid != upid) continue;
+    if (pr->n_threads) reveal_thread(self, pr->first_thread); /* its header shown, open */
+    scroll_to_entry(self, ENTRY_PROCESS, p);
+    return;
+  }
+}
+
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
   int i = self->session ? weft_session_thread_index(self->session, utid) : -1;
   if (i < 0) return;
@@ -2535,4 +2622,27 @@ void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
                              weft_session_get_lock(self->session, e->index)->object_id, ROWS_TOP + e->y);
   }
   g_string_append_c(out, ']');
+}
+
+void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show) {
+  if (self->show_critpath == !!show) return;
+  self->show_critpath = !!show;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SHOW_CRITPATH]);
+}
+
+gboolean weft_timeline_get_show_critical_path(WeftTimeline *self) { return self->show_critpath; }
+
+void weft_timeline_set_critical_path(WeftTimeline *self, WeftCritPath *cp) {
+  if (cp) weft_critpath_ref(cp);
+  g_clear_pointer(&self->critpath, weft_critpath_unref);
+  self->critpath = cp;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+WeftCritPath *weft_timeline_get_critical_path(WeftTimeline *self) { return self->critpath; }
+
+const GArray *weft_timeline_get_critical_path_bands(WeftTimeline *self, guint *in_window) {
+  if (in_window) *in_window = self->crit_in_window;
+  return self->crit_bands;
 }

@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-critpath.h"
 #include "weft-flows.h"
 #include "weft-session.h"
 
@@ -42,6 +43,17 @@ void weft_timeline_zoom_to_selection(WeftTimeline *self);
  * highlighted thread): "highlight-cleared". */
 void weft_timeline_set_highlight(WeftTimeline *self, int64_t object_id);
 int64_t weft_timeline_get_highlight(WeftTimeline *self);
+/* Highlight the waits whose call stacks pass through function (a frame's
+ * symbol) and file (a frame's file; each NULL: any), or through one of
+ * stacks[0..n_stacks): what the search and the wait flame graph pick;
+ * label says what they are ("function worker"). NULL label: none. Read on
+ * a worker like an object's ("highlight-ready" with -1). */
+void weft_timeline_set_highlight_frames(WeftTimeline *self, const char *label, const char *function, const char *file,
+                                        const int64_t *stacks, guint n_stacks);
+/* The label of the highlighted frames, NULL when none (or an object is). */
+const char *weft_timeline_get_highlight_label(WeftTimeline *self);
+/* How many waits the highlight marks (0 until read). */
+guint weft_timeline_get_highlight_n_waits(WeftTimeline *self);
 /* TRUE once the highlighted object's waits and holds are read (or failed). */
 gboolean weft_timeline_highlight_is_ready(WeftTimeline *self);
 /* The highlighted object's longest wait; FALSE if it has none or it is not
@@ -67,6 +79,8 @@ void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span);
 /* The outlined span (the last clicked or shown); FALSE if none. */
 gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span);
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid);
+/* Open the process (and the folded trees that hide it) and scroll its header into view. */
+void weft_timeline_scroll_to_process(WeftTimeline *self, int64_t upid);
 void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id);
 
 /* Flow arrows (lock hand-off, wake-up, create, join, fork, ...) between the
@@ -89,6 +103,18 @@ WeftFlowScope weft_timeline_get_flow_scope(WeftTimeline *self);
 guint weft_timeline_get_n_flows(WeftTimeline *self);
 const WeftFlowSet *weft_timeline_get_flow_set(WeftTimeline *self);
 const char *weft_timeline_get_flow_caption(WeftTimeline *self);
+
+/* The critical path drawn over the rows (P): a band on the row of each of
+ * its segments in the window, a line where it follows a flow to another
+ * row (weft-critpath.h). The window computes the path (on a worker) and
+ * gives it (NULL: none); nothing is drawn until then. */
+void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show);
+gboolean weft_timeline_get_show_critical_path(WeftTimeline *self);
+void weft_timeline_set_critical_path(WeftTimeline *self, WeftCritPath *cp);
+WeftCritPath *weft_timeline_get_critical_path(WeftTimeline *self);
+/* The bands (WeftCritBand, x from the window's left edge) drawn in the last
+ * frame, and the number of the path's segments in its window. */
+const GArray *weft_timeline_get_critical_path_bands(WeftTimeline *self, guint *in_window);
 
 /* The rows are folded on a worker thread; until a row's fold for the window
  * arrives the frame shows its last fold stretched. TRUE while folds for

@@ -16,10 +16,12 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-critpath.h"
 #include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
 #include "weft-json.h"
+#include "weft-search.h"
 #include "weft-table.h"
 #include "weft-timeline.h"
 
@@ -34,6 +36,11 @@ struct _WeftWindow {
   GtkFlowBox *page_buttons; /* one toggle button per page of side_stack */
   WeftSelectionPanel *selection_panel;
   WeftFindingsPanel *findings_panel;
+  WeftSearchPanel *search_panel;
+  WeftCritPathPanel *critpath_panel;
+  GtkToggleButton *critpath_button;
+  GCancellable *critpath_cancel; /* the critical path's computation under way, or NULL */
+  GtkSearchEntry *search_entry;
   GtkLabel *details_label;
   GtkBox *threads_box;
   GtkBox *objects_box;
@@ -44,12 +51,13 @@ struct _WeftWindow {
   GtkWidget *threads_table;
   GtkWidget *objects_table;
   WeftSession *session;
-  gboolean quiet_errors;     /* headless: errors go to stderr, not a dialog */
-  gboolean no_findings;      /* headless without the side panel or a dump: nothing shows them */
-  guint objects_gen;         /* of the objects table's load (one per opened recording) */
-  gboolean objects_busy;     /* the objects table is being read on a worker */
-  GtkWidget *objects_status; /* "reading…" over the objects table */
-  int64_t show_worst_of;     /* an object whose longest wait is shown once its highlight is read, or -1 */
+  gboolean quiet_errors;      /* headless: errors go to stderr, not a dialog */
+  gboolean no_findings;       /* headless without the side panel or a dump: nothing shows them */
+  guint objects_gen;          /* of the objects table's load (one per opened recording) */
+  gboolean objects_busy;      /* the objects table is being read on a worker */
+  GtkWidget *objects_status;  /* "reading…" over the objects table */
+  int64_t show_worst_of;      /* an object whose longest wait is shown once its highlight is read, or -1 */
+  gboolean show_worst_frames; /* the same for the waits of a function or file picked by the search */
 };
 
 G_DEFINE_FINAL_TYPE(WeftWindow, weft_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -154,11 +162,27 @@ static void activate_object(WeftWindow *self, int64_t object_id) {
 }
 
 static void on_highlight_ready(WeftTimeline *tl, gint64 object_id, WeftWindow *self) {
-  if (object_id == self->show_worst_of && object_id == weft_timeline_get_highlight(tl)) show_worst(self, object_id);
+  if (object_id >= 0 && object_id == self->show_worst_of && object_id == weft_timeline_get_highlight(tl))
+    show_worst(self, object_id);
+  const char *label = weft_timeline_get_highlight_label(tl);
+  if (object_id < 0 && self->show_worst_frames && label) {
+    self->show_worst_frames = FALSE;
+    guint n = weft_timeline_get_highlight_n_waits(tl);
+    char *note = n ? g_strdup_printf("Highlighted: the %u wait%s whose call stack%s through %s; the longest shown.", n,
+                                     n == 1 ? "" : "s", n == 1 ? " passes" : "s pass", label)
+                   : g_strdup_printf("No recorded wait has %s in its call stack (WEFT_STACKS=all records every "
+                                     "wait's stack).",
+                                     label);
+    weft_search_panel_set_note(self->search_panel, note);
+    g_free(note);
+    if (n) show_worst(self, -1);
+  }
 }
 
 static void on_highlight_cleared(WeftTimeline *tl, WeftWindow *self) {
   self->show_worst_of = -1;
+  self->show_worst_frames = FALSE;
+  weft_search_panel_set_note(self->search_panel, NULL);
   if (self->objects_table) weft_table_unselect(self->objects_table);
 }
 
@@ -167,8 +191,10 @@ static void on_lock_selected(WeftTimeline *tl, gint64 object_id, gint64 t, WeftW
   if (self->objects_table) weft_table_select_id(self->objects_table, object_id);
 }
 
+/* (a table's selection also changes while the window is disposed: its timeline is gone) */
 static void on_object_row(GtkWidget *table, int64_t id, gpointer data) {
-  if (id >= 0) activate_object(data, id);
+  WeftWindow *self = data;
+  if (id >= 0 && self->timeline) activate_object(self, id);
 }
 
 static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWindow *self) {
@@ -205,10 +231,128 @@ static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindo
 
 static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
   WeftWindow *self = data;
-  if (id >= 0) weft_timeline_scroll_to_thread(self->timeline, id);
+  if (id >= 0 && self->timeline) weft_timeline_scroll_to_thread(self->timeline, id);
 }
 
 static void on_panel_thread(WeftSelectionPanel *panel, gint64 utid, WeftWindow *self) {
+  weft_timeline_scroll_to_thread(self->timeline, utid);
+}
+
+/* ---- the search ---- */
+
+/* A search result chosen: a thread or a process is scrolled to and
+ * highlighted (its row tinted), an object highlighted as from the Sync
+ * objects table, a function or a file: the waits whose stacks pass through
+ * it highlighted, the longest shown. */
+static void on_search_result(WeftSearchPanel *panel, guint i, WeftWindow *self) {
+  const WeftFound *f = weft_search_panel_get_result(panel, i);
+  if (!f || !self->session) return;
+  weft_search_panel_set_note(panel, NULL);
+  switch (f->kind) {
+    case WEFT_FOUND_THREAD:
+      weft_timeline_set_highlight_thread(self->timeline, f->id);
+      weft_timeline_scroll_to_thread(self->timeline, f->id);
+      if (self->threads_table) weft_table_select_id(self->threads_table, f->id);
+      break;
+    case WEFT_FOUND_PROCESS:
+      for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
+        const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
+        if (pr->upid == f->id && pr->n_threads) /* its main thread (the first) */
+          weft_timeline_set_highlight_thread(self->timeline,
+                                             weft_session_get_thread(self->session, pr->first_thread)->utid);
+      }
+      weft_timeline_scroll_to_process(self->timeline, f->id);
+      break;
+    case WEFT_FOUND_OBJECT:
+      if (!self->objects_table || !weft_table_select_id(self->objects_table, f->id)) activate_object(self, f->id);
+      break;
+    default: {
+      char *label = g_strdup_printf("%s %s", f->what, f->name);
+      self->show_worst_of = -1;
+      self->show_worst_frames = TRUE;
+      weft_timeline_set_highlight_frames(self->timeline, label, f->kind == WEFT_FOUND_FUNCTION ? f->key : NULL,
+                                         f->kind == WEFT_FOUND_FILE ? f->key : NULL, NULL, 0);
+      weft_search_panel_set_note(panel, "reading the waits…");
+      g_free(label);
+    }
+  }
+}
+
+static void on_search_changed(GtkSearchEntry *entry, WeftWindow *self) {
+  const char *text = gtk_editable_get_text(GTK_EDITABLE(entry));
+  if (!g_strcmp0(text, weft_search_panel_get_query(self->search_panel))) return;
+  weft_search_panel_set_query(self->search_panel, text);
+  if (*text) gtk_stack_set_visible_child_name(self->side_stack, "search");
+}
+
+/* Enter in the search field: the first result. */
+static void on_search_activate(GtkSearchEntry *entry, WeftWindow *self) {
+  on_search_changed(entry, self);
+  if (!weft_search_panel_is_busy(self->search_panel)) weft_search_panel_activate(self->search_panel, 0);
+}
+
+/* Esc in the search field: back to the timeline. */
+static void on_search_stop(GtkSearchEntry *entry, WeftWindow *self) {
+  gtk_widget_grab_focus(GTK_WIDGET(self->timeline));
+}
+
+static void action_search(GtkWidget *w, const char *name, GVariant *param) {
+  WeftWindow *self = WEFT_WINDOW(w);
+  gtk_widget_grab_focus(GTK_WIDGET(self->search_entry));
+  gtk_editable_select_region(GTK_EDITABLE(self->search_entry), 0, -1);
+  if (*gtk_editable_get_text(GTK_EDITABLE(self->search_entry)))
+    gtk_stack_set_visible_child_name(self->side_stack, "search");
+}
+
+/* ---- the critical path ---- */
+
+/* data: a reference to the window */
+static void on_critpath_read(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftWindow *self = data;
+  GError *error = NULL;
+  WeftCritPath *cp = weft_critpath_read_finish(res, &error);
+  if (self->critpath_cancel && g_task_get_cancellable(G_TASK(res)) == self->critpath_cancel) {
+    g_clear_object(&self->critpath_cancel);
+    weft_timeline_set_critical_path(self->timeline, cp);
+    weft_critpath_panel_set_path(self->critpath_panel, cp, FALSE, error ? error->message : NULL);
+  }
+  if (cp) weft_critpath_unref(cp);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* P or the Path button: the first time, the path is computed (on a worker) and its page shown. */
+static void on_critpath_notify(WeftWindow *self) {
+  gboolean on = weft_timeline_get_show_critical_path(self->timeline);
+  if (gtk_toggle_button_get_active(self->critpath_button) != on)
+    gtk_toggle_button_set_active(self->critpath_button, on);
+  if (!on || !self->session) return;
+  gtk_stack_set_visible_child_name(self->side_stack, "critpath");
+  if (weft_timeline_get_critical_path(self->timeline) || self->critpath_cancel) return;
+  self->critpath_cancel = g_cancellable_new();
+  weft_critpath_panel_set_path(self->critpath_panel, NULL, TRUE, NULL);
+  weft_critpath_read_async(self->session, self->critpath_cancel, on_critpath_read, g_object_ref(self));
+}
+
+static void on_critpath_toggled(GtkToggleButton *b, WeftWindow *self) {
+  weft_timeline_set_show_critical_path(self->timeline, gtk_toggle_button_get_active(b));
+}
+
+/* A segment of the page: the timeline zooms to it (a third of the window
+ * each side), its thread's row scrolled to and highlighted, the path drawn. */
+static void on_critpath_segment(WeftCritPathPanel *panel, guint i, WeftWindow *self) {
+  const WeftCritPath *cp = weft_timeline_get_critical_path(self->timeline);
+  if (!cp || i >= cp->n_segments) return;
+  const WeftCritSegment *sg = &cp->segments[i];
+  int64_t d = MAX(sg->end_ns - sg->start_ns, 60);
+  weft_timeline_set_show_critical_path(self->timeline, TRUE);
+  weft_timeline_set_range(self->timeline, sg->start_ns - d, sg->end_ns + d);
+  weft_timeline_set_highlight_thread(self->timeline, sg->utid);
+  weft_timeline_scroll_to_thread(self->timeline, sg->utid);
+}
+
+static void on_critpath_thread(WeftCritPathPanel *panel, gint64 utid, WeftWindow *self) {
+  weft_timeline_set_highlight_thread(self->timeline, utid);
   weft_timeline_scroll_to_thread(self->timeline, utid);
 }
 
@@ -377,9 +521,15 @@ static void on_page_shown(WeftWindow *self) {
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons)); c;
        c = gtk_widget_get_next_sibling(c)) {
     GtkToggleButton *b = GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)));
-    if (!g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page)) gtk_toggle_button_set_active(b, TRUE);
+    gboolean mine = !g_strcmp0(g_object_get_data(G_OBJECT(b), "page"), page);
+    /* (a page without a button, none is active) */
+    if (mine || gtk_toggle_button_get_active(b)) gtk_toggle_button_set_active(b, mine);
   }
 }
+
+/* The pages reached from the header bar (the search field, the Path button)
+ * and their keys have no button: the five others stay on one line. */
+static gboolean has_button(const char *page) { return strcmp(page, "critpath") != 0 && strcmp(page, "search") != 0; }
 
 static void make_page_buttons(WeftWindow *self) {
   /* compact: the five fit on one line of a 340-pixel panel */
@@ -393,6 +543,7 @@ static void make_page_buttons(WeftWindow *self) {
   GtkToggleButton *group = NULL;
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->side_stack)); c; c = gtk_widget_get_next_sibling(c)) {
     GtkStackPage *page = gtk_stack_get_page(self->side_stack, c);
+    if (!has_button(gtk_stack_page_get_name(page))) continue;
     GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
     g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
     gtk_widget_set_focus_on_click(b, FALSE);
@@ -421,6 +572,11 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   weft_timeline_set_session(self->timeline, s);
   weft_selection_panel_set_session(self->selection_panel, s);
   weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
+  weft_search_panel_set_session(self->search_panel, s);
+  if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
+  g_clear_object(&self->critpath_cancel);
+  weft_critpath_panel_set_path(self->critpath_panel, NULL, FALSE, NULL);
+  gtk_editable_set_text(GTK_EDITABLE(self->search_entry), "");
   weft_session_free(self->session);
   self->session = s;
   fill_tables(self);
@@ -434,6 +590,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   gtk_label_set_label(self->subtitle_label, base);
   g_free(base);
   gtk_widget_grab_focus(GTK_WIDGET(self->timeline));
+  if (weft_timeline_get_show_critical_path(self->timeline)) on_critpath_notify(self); /* the new one's */
   return TRUE;
 }
 
@@ -584,6 +741,8 @@ static void weft_window_dispose(GObject *object) {
 
 static void weft_window_finalize(GObject *object) {
   WeftWindow *self = WEFT_WINDOW(object);
+  if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
+  g_clear_object(&self->critpath_cancel);
   weft_session_free(self->session);
   G_OBJECT_CLASS(weft_window_parent_class)->finalize(object);
 }
@@ -596,6 +755,8 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   g_type_ensure(WEFT_TYPE_TIMELINE);
   g_type_ensure(WEFT_TYPE_FINDINGS_PANEL);
   g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
+  g_type_ensure(WEFT_TYPE_SEARCH_PANEL);
+  g_type_ensure(WEFT_TYPE_CRITPATH_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, title_label);
@@ -605,28 +766,36 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, page_buttons);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, selection_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_button);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_entry);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, threads_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, objects_box);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_button);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, flows_menu);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, action_open);
-  static const char *const forwarded[] = {"win.zoom-in",         "win.zoom-out",  "win.fit",
-                                          "win.pan-left",        "win.pan-right", "win.zoom-selection",
-                                          "win.clear-selection", "win.flows",     "win.collapse-all"};
+  static const char *const forwarded[] = {
+      "win.zoom-in",        "win.zoom-out",        "win.fit",   "win.pan-left",     "win.pan-right",
+      "win.zoom-selection", "win.clear-selection", "win.flows", "win.collapse-all", "win.critical-path"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
   static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
-                                      "win.page-locks"};
+                                      "win.page-locks",    "win.page-critpath",  "win.page-search"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
     gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
+  gtk_widget_class_install_action(widget_class, "win.search", NULL, action_search);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page-findings", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page-selection", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.page-details", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.page-threads", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.page-locks", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_6, GDK_ALT_MASK, "win.page-critpath", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_7, GDK_ALT_MASK, "win.page-search", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -651,6 +820,14 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->selection_panel, "object-activated", G_CALLBACK(on_panel_object), self);
   g_signal_connect(self->selection_panel, "thread-activated", G_CALLBACK(on_panel_thread), self);
   g_signal_connect(self->findings_panel, "finding-activated", G_CALLBACK(on_finding_activated), self);
+  g_signal_connect(self->search_panel, "result-activated", G_CALLBACK(on_search_result), self);
+  g_signal_connect(self->critpath_panel, "segment-activated", G_CALLBACK(on_critpath_segment), self);
+  g_signal_connect(self->critpath_panel, "thread-activated", G_CALLBACK(on_critpath_thread), self);
+  g_signal_connect(self->critpath_button, "toggled", G_CALLBACK(on_critpath_toggled), self);
+  g_signal_connect_swapped(self->timeline, "notify::show-critical-path", G_CALLBACK(on_critpath_notify), self);
+  g_signal_connect(self->search_entry, "search-changed", G_CALLBACK(on_search_changed), self);
+  g_signal_connect(self->search_entry, "activate", G_CALLBACK(on_search_activate), self);
+  g_signal_connect(self->search_entry, "stop-search", G_CALLBACK(on_search_stop), self);
   g_signal_connect(self->flows_button, "toggled", G_CALLBACK(on_flows_toggled), self);
   g_signal_connect_swapped(self->timeline, "notify::show-flows", G_CALLBACK(on_flows_notify), self);
   make_flows_popover(self);
@@ -721,7 +898,19 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
   if (!self->objects_table || !weft_table_select_id(self->objects_table, object_id)) activate_object(self, object_id);
 }
 
-gboolean weft_window_is_busy(WeftWindow *self) { return self->objects_busy; }
+gboolean weft_window_is_busy(WeftWindow *self) {
+  return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel;
+}
+
+WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self) { return self->critpath_panel; }
+
+void weft_window_search(WeftWindow *self, const char *text) {
+  weft_search_panel_set_query(self->search_panel, text);
+  gtk_editable_set_text(GTK_EDITABLE(self->search_entry), text);
+  gtk_stack_set_visible_child_name(self->side_stack, "search");
+}
+
+WeftSearchPanel *weft_window_get_search_panel(WeftWindow *self) { return self->search_panel; }
 
 void weft_window_show_page(WeftWindow *self, const char *page) {
   gtk_stack_set_visible_child_name(self->side_stack, page);

@@ -7,7 +7,9 @@
 
 #include <gtk/gtk.h>
 
+#include "weft-critpath.h"
 #include "weft-findings-panel.h"
+#include "weft-search.h"
 #include "weft-selection-panel.h"
 #include "weft-timeline.h"
 
@@ -38,9 +40,14 @@ WeftFindingsPanel *weft_window_get_findings_panel(WeftWindow *self);
 /* as selecting object_id in the sync objects table: highlight its waits and
  * holds, show its longest wait */
 void weft_window_activate_object(WeftWindow *self, int64_t object_id);
-/* TRUE while the sync objects table is being read (on a worker). */
+/* TRUE while the sync objects table is being read, a search runs or the
+ * critical path is computed (on workers). */
 gboolean weft_window_is_busy(WeftWindow *self);
-/* "findings", "selection", "details", "threads" or "locks" */
+/* Search for text as typing it in the search field does (the Search page shown). */
+void weft_window_search(WeftWindow *self, const char *text);
+WeftSearchPanel *weft_window_get_search_panel(WeftWindow *self);
+WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self);
+/* "findings", "selection", "details", "threads", "locks", "critpath" or "search" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */

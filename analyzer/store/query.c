@@ -109,7 +109,9 @@ enum {
   ROW_FRAME,
   ROW_MARK,
   ROW_META,
-  ROW_SCHED
+  ROW_SCHED,
+  ROW_STACK_FRAME,
+  ROW_FRAME_NAME
 };
 
 /* Start a read of kind on a kept statement k (reset, bound next by the
@@ -245,6 +247,13 @@ void weft_query_objects(WeftQuery *q, WeftCursor *c) {
               "ORDER BY o.wait_ns DESC, o.object_id");
 }
 
+void weft_query_object_list(WeftQuery *q, WeftCursor *c) {
+  open_cursor(q, c, ROW_OBJECT, -1,
+              "SELECT o.object_id, o.upid, p.pid, k.name, o.acquisitions, o.contended, o.wait_ns, "
+              "o.hold_ns, -1, -1 FROM sync_object o JOIN kind_name k ON k.kind = o.kind "
+              "LEFT JOIN process p ON p.upid = o.upid WHERE k.name NOT IN ('join', 'child') ORDER BY o.object_id");
+}
+
 bool weft_next_object(WeftCursor *c, WeftObjectRow *r) {
   if (!next_row(c, ROW_OBJECT)) return false;
   sqlite3_stmt *st = c->st;
@@ -320,6 +329,12 @@ bool weft_query_state_at(WeftQuery *q, int64_t utid, int64_t t, WeftStateRow *ou
 
 bool weft_query_worst_wait(WeftQuery *q, int64_t object_id, WeftStateRow *out) {
   return first_state(q, K_WORST_WAIT, object_id, 0, out);
+}
+
+void weft_query_stacked_waits(WeftQuery *q, WeftCursor *c) {
+  open_cursor(q, c, ROW_STATE, -1,
+              "SELECT " STATE_COLUMNS " FROM thread_state WHERE stack_id IS NOT NULL AND state <> 0 "
+              "ORDER BY utid, start_ns");
 }
 
 void weft_query_all_states(WeftQuery *q, WeftCursor *c, bool running) {
@@ -473,6 +488,41 @@ bool weft_next_frame(WeftCursor *c, WeftFrameRow *r) {
                       .module = text(st, 3),
                       .rel_pc = weft_sql_i64(st, 4, 0),
                       .ip = sqlite3_column_int64(st, 5)};
+  return true;
+}
+
+void weft_query_all_stack_frames(WeftQuery *q, WeftCursor *c) {
+  open_cursor(q, c, ROW_STACK_FRAME, -1,
+              "SELECT f.symbol, f.file, f.line, m.path, f.rel_pc, f.ip, sf.stack_id, sf.depth, sf.frame_id "
+              "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
+              "LEFT JOIN module m ON m.module_id = f.module_id ORDER BY sf.stack_id, sf.depth");
+}
+
+bool weft_next_stack_frame(WeftCursor *c, WeftStackFrameRow *r) {
+  if (!next_row(c, ROW_STACK_FRAME)) return false;
+  sqlite3_stmt *st = c->st;
+  *r = (WeftStackFrameRow){.stack_id = sqlite3_column_int64(st, 6),
+                           .depth = sqlite3_column_int(st, 7),
+                           .frame_id = sqlite3_column_int64(st, 8),
+                           .f = {.symbol = text(st, 0),
+                                 .file = text(st, 1),
+                                 .line = weft_sql_i64(st, 2, 0),
+                                 .module = text(st, 3),
+                                 .rel_pc = weft_sql_i64(st, 4, 0),
+                                 .ip = sqlite3_column_int64(st, 5)}};
+  return true;
+}
+
+void weft_query_frame_names(WeftQuery *q, WeftCursor *c) {
+  open_cursor(q, c, ROW_FRAME_NAME, -1,
+              "SELECT f.symbol, f.file, count(DISTINCT sf.stack_id) FROM stack_frame sf "
+              "JOIN frame f ON f.frame_id = sf.frame_id WHERE f.symbol IS NOT NULL OR f.file IS NOT NULL "
+              "GROUP BY f.symbol, f.file ORDER BY f.symbol, f.file");
+}
+
+bool weft_next_frame_name(WeftCursor *c, WeftFrameNameRow *r) {
+  if (!next_row(c, ROW_FRAME_NAME)) return false;
+  *r = (WeftFrameNameRow){text(c->st, 0), text(c->st, 1), sqlite3_column_int64(c->st, 2)};
   return true;
 }
 

@@ -119,6 +119,9 @@ typedef struct {
  * waited-for first (a scan of the waits: slow on a big recording):
  * weft_next_object. */
 void weft_query_objects(WeftQuery *q, WeftCursor *c);
+/* The same objects by object_id without the scan of the waits (waits and
+ * max_wait_ns are -1): weft_next_object. */
+void weft_query_object_list(WeftQuery *q, WeftCursor *c);
 bool weft_next_object(WeftCursor *c, WeftObjectRow *r);
 
 /* ---- thread states ---- */
@@ -159,6 +162,8 @@ void weft_query_waits(WeftQuery *q, WeftCursor *c, int64_t object_id, int64_t t0
 bool weft_next_state(WeftCursor *c, WeftStateRow *r);
 /* The longest wait on object_id (the first of equals). false if none. */
 bool weft_query_worst_wait(WeftQuery *q, int64_t object_id, WeftStateRow *out);
+/* Every wait with a call stack, by thread then start: weft_next_state. */
+void weft_query_stacked_waits(WeftQuery *q, WeftCursor *c);
 /* Every interval (waits only unless running), by thread then start, with
  * the innermost frame of its stack (symbol, file and line: NULL and 0 when
  * it has none): weft_next_state_where. */
@@ -233,6 +238,26 @@ bool weft_next_flow(WeftCursor *c, WeftFlow *r);
 /* The frames of a call stack, innermost first: weft_next_frame. */
 void weft_query_stack(WeftQuery *q, WeftCursor *c, int64_t stack_id);
 bool weft_next_frame(WeftCursor *c, WeftFrameRow *r);
+
+/* Every frame of every stack, by stack then depth (innermost first):
+ * weft_next_stack_frame. */
+typedef struct {
+  int64_t stack_id, frame_id;
+  int depth;
+  WeftFrameRow f;
+} WeftStackFrameRow;
+void weft_query_all_stack_frames(WeftQuery *q, WeftCursor *c);
+bool weft_next_stack_frame(WeftCursor *c, WeftStackFrameRow *r);
+
+/* The functions and files of the frames of stacks: each distinct (symbol,
+ * file) with the number of stacks it is in, by symbol then file:
+ * weft_next_frame_name. Frames with neither are left out. */
+typedef struct {
+  const char *symbol, *file; /* NULL when unknown */
+  int64_t stacks;
+} WeftFrameNameRow;
+void weft_query_frame_names(WeftQuery *q, WeftCursor *c);
+bool weft_next_frame_name(WeftCursor *c, WeftFrameNameRow *r);
 
 /* Marks and phases from weft.h, by thread then start: weft_next_mark. */
 typedef struct {
