@@ -40,6 +40,7 @@ static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, G
   weft_metrics_query_init(&mq); /* the whole recording, the processes `weft report` covers */
   mq.what = WEFT_METRICS_CRITICAL_PATH;
   mq.jobs = 1; /* the other core is the UI's */
+  mq.no_replay = 1; /* the path, not the what-ifs */
   char err[512] = "";
   WeftMetrics *m = weft_metrics_compute(q->sql.db, &mq, err, sizeof err);
   if (!m) {

@@ -103,6 +103,7 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
   Job *job = data;
   WeftMetricsQuery q;
   weft_metrics_query_init(&q); /* everything, as `weft report` */
+  q.no_replay = 1;            /* the page shows no what-if */
   if (job->has_range) {
     q.start_ns = job->start_ns;
     q.end_ns = job->end_ns;
