@@ -13,8 +13,8 @@
  *
  * Every blocking or completing call is a wait of kind mpi on the object
  * WEFT_MPI_OBJ(call, communicator): WAIT_BEGIN before the real call,
- * WAIT_END after it (MPI_Test* and MPI_Init: both after, and only a Test
- * that completed something). The agent is busy during the real call, so
+ * WAIT_END after it (MPI_Test*: both after, and only a Test that completed
+ * something). The agent is busy during the real call, so
  * what libmpi does inside (its locks, polls, sleeps) is not recorded: the
  * thread waits in MPI, whatever MPI does meanwhile. Return values, statuses
  * (MPI_STATUS_IGNORE stays ignored: the wrapper passes its own) and errno
@@ -414,9 +414,8 @@ static uint64_t mpi_wait_end(unsigned call, uint64_t comm, int rc) {
   return weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_MPI, 0, mpi_result(rc)), WEFT_MPI_OBJ(call, comm));
 }
 
-/* A call written after it returned (MPI_Init, a Test that completed): its
- * WAIT_BEGIN at t0 (or after the thread's last record, if it wrote some
- * meanwhile), its WAIT_END now. */
+/* A Test that completed, written after it returned: its WAIT_BEGIN at t0
+ * (not before the thread's last record), its WAIT_END now. */
 static uint64_t mpi_wait_after(unsigned call, uint64_t comm, uint64_t t0, int rc) {
   WeftThread *t = &_weft_tls;
   uint64_t obj = WEFT_MPI_OBJ(call, comm);
@@ -459,35 +458,38 @@ void _weft_mpi_env_rank(void) {
 }
 
 /* ---- MPI_Init, MPI_Finalize ---- */
-static void init_done(unsigned call, uint64_t t0, int rc) {
+/* After MPI_Init returned rc: the rank and world size, and recording on. */
+static void init_done(int rc) {
   if (rc != 0 || !ompi || pm.Comm_rank(world_comm, &world_rank) != 0 || pm.Comm_size(world_comm, &world_size) != 0)
     return;
   world_ent.id = 0;
   world_ent.size = world_size;
   atomic_store_explicit(&inited, 1, memory_order_release);
-  if (!weft_on()) return;
-  uint64_t t1 = mpi_wait_after(call, 0, t0, rc);
-  rank_record(WEFT_MPI_RANK_INIT, (uint64_t)world_rank, (uint64_t)world_size);
-  weft_wait_ended(t1);
 }
 
-/* Not busy inside: MPI_Init starts Open MPI's threads, which must start traced. */
-WEFT_PUBLIC int MPI_Init(int *argc, char ***argv) {
+/* MPI_Init is a wait like any MPI call (its time is MPI's, not the
+ * program's work): the threads Open MPI starts inside it start while the
+ * agent is busy, unannounced, and are traced from their first record. */
+static int init_wrap(unsigned call, int *argc, char ***argv, int required, int *provided) {
   mpi_on_resolved();
-  uint64_t t0 = weft_ticks();
-  int rc = pm.Init(argc, argv), e = errno;
-  init_done(WEFT_MPI_INIT, t0, rc);
+  int on = ompi && weft_on();
+  if (on) mpi_wait_begin(call, 0);
+  int rc = call == WEFT_MPI_INIT ? pm.Init(argc, argv) : pm.Init_thread(argc, argv, required, provided), e = errno;
+  if (on) weft_busy_leave();
+  init_done(rc);
+  if (on) {
+    uint64_t t1 = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_MPI, 0, mpi_result(rc)), WEFT_MPI_OBJ(call, 0));
+    if (rc == 0) rank_record(WEFT_MPI_RANK_INIT, (uint64_t)world_rank, (uint64_t)world_size);
+    weft_wait_ended(t1);
+  }
   errno = e;
   return rc;
 }
+
+WEFT_PUBLIC int MPI_Init(int *argc, char ***argv) { return init_wrap(WEFT_MPI_INIT, argc, argv, 0, NULL); }
 
 WEFT_PUBLIC int MPI_Init_thread(int *argc, char ***argv, int required, int *provided) {
-  mpi_on_resolved();
-  uint64_t t0 = weft_ticks();
-  int rc = pm.Init_thread(argc, argv, required, provided), e = errno;
-  init_done(WEFT_MPI_INIT_THREAD, t0, rc);
-  errno = e;
-  return rc;
+  return init_wrap(WEFT_MPI_INIT_THREAD, argc, argv, required, provided);
 }
 
 WEFT_PUBLIC int MPI_Finalize(void) {

@@ -73,13 +73,36 @@ static void usage(FILE *f) {
              "                        --lock and --actions)\n");
 }
 
-static const char *const known_actions[] = {"zoom-in",       "zoom-out",       "pan-left",        "pan-right",
-                                            "fit",           "zoom-selection", "clear-selection", "flows",
-                                            "collapse-all",  "row-up",         "row-down",        "page-up",
-                                            "page-down",     "side-panel",     "flows-handoff",   "flows-wakeup",
-                                            "flows-barrier", "flows-sem-post", "flows-create",    "flows-join",
-                                            "flows-fork",    "flows-exec",     "flows-wait",      "flows-pipe",
-                                            "flows-all",     "flows-object",   "flows-thread",    NULL};
+static const char *const known_actions[] = {"zoom-in",
+                                            "zoom-out",
+                                            "pan-left",
+                                            "pan-right",
+                                            "fit",
+                                            "zoom-selection",
+                                            "clear-selection",
+                                            "flows",
+                                            "collapse-all",
+                                            "row-up",
+                                            "row-down",
+                                            "page-up",
+                                            "page-down",
+                                            "side-panel",
+                                            "flows-handoff",
+                                            "flows-wakeup",
+                                            "flows-barrier",
+                                            "flows-sem-post",
+                                            "flows-create",
+                                            "flows-join",
+                                            "flows-fork",
+                                            "flows-exec",
+                                            "flows-wait",
+                                            "flows-pipe",
+                                            "flows-mpi-message",
+                                            "flows-mpi-collective",
+                                            "flows-all",
+                                            "flows-object",
+                                            "flows-thread",
+                                            NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
