@@ -234,12 +234,13 @@ enum WeftMpiCall {
       WEFT_MPI_CALL_COUNT
 };
 /* A communicator's id: 0 MPI_COMM_WORLD, else a hash of the world ranks of
- * its members (the same in every member process), 56 bits, never 0. */
-#define WEFT_MPI_COMM_MASK       ((1ull << 56) - 1)
+ * its members (the same in every member process), 48 bits, never 0 (the object of a
+ * wait keeps its address below 2^59, as the importer's keys need). */
+#define WEFT_MPI_COMM_MASK       ((1ull << 48) - 1)
 /* The object of an MPI wait: the call and the communicator (0 where the call
  * names none: MPI_Wait*, MPI_Test*, MPI_Init, MPI_Finalize). */
-#define WEFT_MPI_OBJ(call, comm) ((uint64_t)(call) << 56 | ((uint64_t)(comm)&WEFT_MPI_COMM_MASK))
-#define WEFT_MPI_OBJ_CALL(obj)   ((unsigned)((obj) >> 56))
+#define WEFT_MPI_OBJ(call, comm) ((uint64_t)(call) << 48 | ((uint64_t)(comm)&WEFT_MPI_COMM_MASK))
+#define WEFT_MPI_OBJ_CALL(obj)   ((unsigned)((obj) >> 48 & 0xffu))
 #define WEFT_MPI_OBJ_COMM(obj)   ((uint64_t)((obj)&WEFT_MPI_COMM_MASK))
 /* MPI_MSG aux: bit 0 the direction, bits 8..15 the call that sent or received it */
 enum { WEFT_MPI_MSG_SEND = 0, WEFT_MPI_MSG_RECV = 1 };

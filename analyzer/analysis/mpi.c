@@ -101,9 +101,12 @@ void mpi_free(WeftMpi *mpi) {
 }
 
 /* Ranks waited in MPI for a slower one: the imbalance across ranks costs the
- * time the others could have worked while the slowest did. */
+ * time the others could have worked while the slowest did. It counts from
+ * 1% of the ranks' time (n x T), not of all threads': Open MPI's helper
+ * threads and its launcher, idle all along, would hide it. */
 bool find_mpi(Ctx *c, FindVec *fv, int64_t min_cost) {
   const WeftMpi *mpi = c->m->mpi;
+  if (mpi) min_cost = min64(min_cost, (mpi->pop.span_ns * (int64_t)mpi->nranks + 99) / 100);
   if (!mpi || mpi->pop.lb >= FIND_MPI_LB || mpi->pop.imbalance_ns < min_cost || mpi->pop.imbalance_ns <= 0) return true;
   Pool *pl = c->pool;
   char b1[32], b2[32], b3[32], b4[32];

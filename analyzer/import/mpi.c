@@ -30,7 +30,7 @@ void mpi_name_objects(Imp *im) {
     uint64_t comm = WEFT_MPI_OBJ_COMM(o->addr);
     if (!call) call = "MPI";
     g_hash_table_insert(im->names, key,
-                        comm ? g_strdup_printf("%s (communicator %014" PRIx64 ")", call, comm) : g_strdup(call));
+                        comm ? g_strdup_printf("%s (communicator %012" PRIx64 ")", call, comm) : g_strdup(call));
   }
 }
 
