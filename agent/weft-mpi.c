@@ -653,21 +653,47 @@ static WStatus *reqs_copy(ReqCopy *rc, int n, const WReq *r, WStatus *sts) {
   return sts ? sts : rc->n ? rc->s : NULL;
 }
 
-static void reqs_done(unsigned call, const ReqCopy *rc, int i, const WStatus *s) {
-  if (s && i >= 0 && i < rc->n) req_done(call, rc->r[i], s);
+/* The receives among the requests a call completed (rc == 0): all cp->n of
+ * them (idx NULL), or the n at idx[0..n); s[i] is the i-th one's status. */
+static void reqs_done(unsigned call, int rc, const ReqCopy *cp, const WStatus *s, const int *idx, int n) {
+  for (int i = 0; rc == 0 && s && i < n && n != W_UNDEFINED; i++) {
+    int k = idx ? idx[i] : i;
+    if (k >= 0 && k < cp->n) req_done(call, cp->r[k], &s[i]);
+  }
+}
+
+/* After a Wait*: its WAIT_END, then the messages it received. */
+static int wait_done(unsigned call, int rc, const ReqCopy *cp, const WStatus *s, const int *idx, int n) {
+  int e = errno;
+  uint64_t t1 = mpi_wait_end(call, 0, rc);
+  reqs_done(call, rc, cp, s, idx, n);
+  weft_wait_ended(t1);
+  errno = e;
+  return rc;
+}
+
+/* After a Test* (begun at t0, busy since): a wait only when it completed
+ * something (done), written now. */
+static int test_done(unsigned call, int rc, int done, uint64_t t0, const ReqCopy *cp, const WStatus *s, const int *idx,
+                     int n) {
+  int e = errno;
+  weft_busy_leave();
+  if (rc == 0 && done) {
+    uint64_t t1 = mpi_wait_after(call, 0, t0, rc);
+    reqs_done(call, rc, cp, s, idx, n);
+    weft_wait_ended(t1);
+  }
+  errno = e;
+  return rc;
 }
 
 WEFT_PUBLIC int MPI_Wait(WReq *req, WStatus *st) {
   if (!mpi_on()) return PM(Wait)(req, st);
-  WReq r0 = req ? *req : NULL;
+  ReqCopy cp;
   WStatus own, *s = st ? st : &own;
+  reqs_copy(&cp, 1, req, s);
   mpi_wait_begin(WEFT_MPI_WAIT, 0);
-  int rc = pm.Wait(req, s), e = errno;
-  uint64_t t1 = mpi_wait_end(WEFT_MPI_WAIT, 0, rc);
-  if (rc == 0) req_done(WEFT_MPI_WAIT, r0, s);
-  weft_wait_ended(t1);
-  errno = e;
-  return rc;
+  return wait_done(WEFT_MPI_WAIT, pm.Wait(req, s), &cp, s, NULL, 1);
 }
 
 WEFT_PUBLIC int MPI_Waitall(int n, WReq *reqv, WStatus *sts) {
@@ -675,12 +701,7 @@ WEFT_PUBLIC int MPI_Waitall(int n, WReq *reqv, WStatus *sts) {
   ReqCopy cp;
   WStatus *s = reqs_copy(&cp, n, reqv, sts);
   mpi_wait_begin(WEFT_MPI_WAITALL, 0);
-  int rc = pm.Waitall(n, reqv, s), e = errno;
-  uint64_t t1 = mpi_wait_end(WEFT_MPI_WAITALL, 0, rc);
-  for (int i = 0; rc == 0 && s && i < cp.n; i++) reqs_done(WEFT_MPI_WAITALL, &cp, i, &s[i]);
-  weft_wait_ended(t1);
-  errno = e;
-  return rc;
+  return wait_done(WEFT_MPI_WAITALL, pm.Waitall(n, reqv, s), &cp, s, NULL, cp.n);
 }
 
 WEFT_PUBLIC int MPI_Waitany(int n, WReq *reqv, int *idx, WStatus *st) {
@@ -689,12 +710,7 @@ WEFT_PUBLIC int MPI_Waitany(int n, WReq *reqv, int *idx, WStatus *st) {
   WStatus own, *s = st ? st : &own;
   reqs_copy(&cp, n, reqv, s);
   mpi_wait_begin(WEFT_MPI_WAITANY, 0);
-  int rc = pm.Waitany(n, reqv, idx, s), e = errno;
-  uint64_t t1 = mpi_wait_end(WEFT_MPI_WAITANY, 0, rc);
-  if (rc == 0 && idx) reqs_done(WEFT_MPI_WAITANY, &cp, *idx, s);
-  weft_wait_ended(t1);
-  errno = e;
-  return rc;
+  return wait_done(WEFT_MPI_WAITANY, pm.Waitany(n, reqv, idx, s), &cp, s, idx, idx ? 1 : 0);
 }
 
 WEFT_PUBLIC int MPI_Waitsome(int n, WReq *reqv, int *outcount, int *idxs, WStatus *sts) {
@@ -702,31 +718,20 @@ WEFT_PUBLIC int MPI_Waitsome(int n, WReq *reqv, int *outcount, int *idxs, WStatu
   ReqCopy cp;
   WStatus *s = reqs_copy(&cp, n, reqv, sts);
   mpi_wait_begin(WEFT_MPI_WAITSOME, 0);
-  int rc = pm.Waitsome(n, reqv, outcount, idxs, s), e = errno;
-  uint64_t t1 = mpi_wait_end(WEFT_MPI_WAITSOME, 0, rc);
-  for (int i = 0; rc == 0 && s && outcount && idxs && i < *outcount && *outcount != W_UNDEFINED; i++)
-    reqs_done(WEFT_MPI_WAITSOME, &cp, idxs[i], &s[i]);
-  weft_wait_ended(t1);
-  errno = e;
-  return rc;
+  int rc = pm.Waitsome(n, reqv, outcount, idxs, s);
+  return wait_done(WEFT_MPI_WAITSOME, rc, &cp, s, idxs, outcount && idxs ? *outcount : 0);
 }
 
 /* A Test is a wait only when it completed something: written after it returned. */
 WEFT_PUBLIC int MPI_Test(WReq *req, int *flag, WStatus *st) {
   if (!mpi_on()) return PM(Test)(req, flag, st);
-  WReq r0 = req ? *req : NULL;
+  ReqCopy cp;
   WStatus own, *s = st ? st : &own;
+  reqs_copy(&cp, 1, req, s);
   uint64_t t0 = weft_ticks();
   weft_busy_enter();
-  int rc = pm.Test(req, flag, s), e = errno;
-  weft_busy_leave();
-  if (rc == 0 && flag && *flag) {
-    uint64_t t1 = mpi_wait_after(WEFT_MPI_TEST, 0, t0, rc);
-    req_done(WEFT_MPI_TEST, r0, s);
-    weft_wait_ended(t1);
-  }
-  errno = e;
-  return rc;
+  int rc = pm.Test(req, flag, s);
+  return test_done(WEFT_MPI_TEST, rc, flag && *flag, t0, &cp, s, NULL, 1);
 }
 
 WEFT_PUBLIC int MPI_Testall(int n, WReq *reqv, int *flag, WStatus *sts) {
@@ -735,15 +740,8 @@ WEFT_PUBLIC int MPI_Testall(int n, WReq *reqv, int *flag, WStatus *sts) {
   WStatus *s = reqs_copy(&cp, n, reqv, sts);
   uint64_t t0 = weft_ticks();
   weft_busy_enter();
-  int rc = pm.Testall(n, reqv, flag, s), e = errno;
-  weft_busy_leave();
-  if (rc == 0 && flag && *flag) {
-    uint64_t t1 = mpi_wait_after(WEFT_MPI_TESTALL, 0, t0, rc);
-    for (int i = 0; s && i < cp.n; i++) reqs_done(WEFT_MPI_TESTALL, &cp, i, &s[i]);
-    weft_wait_ended(t1);
-  }
-  errno = e;
-  return rc;
+  int rc = pm.Testall(n, reqv, flag, s);
+  return test_done(WEFT_MPI_TESTALL, rc, flag && *flag, t0, &cp, s, NULL, cp.n);
 }
 
 WEFT_PUBLIC int MPI_Testany(int n, WReq *reqv, int *idx, int *flag, WStatus *st) {
@@ -753,15 +751,8 @@ WEFT_PUBLIC int MPI_Testany(int n, WReq *reqv, int *idx, int *flag, WStatus *st)
   reqs_copy(&cp, n, reqv, s);
   uint64_t t0 = weft_ticks();
   weft_busy_enter();
-  int rc = pm.Testany(n, reqv, idx, flag, s), e = errno;
-  weft_busy_leave();
-  if (rc == 0 && flag && *flag) {
-    uint64_t t1 = mpi_wait_after(WEFT_MPI_TESTANY, 0, t0, rc);
-    if (idx) reqs_done(WEFT_MPI_TESTANY, &cp, *idx, s);
-    weft_wait_ended(t1);
-  }
-  errno = e;
-  return rc;
+  int rc = pm.Testany(n, reqv, idx, flag, s);
+  return test_done(WEFT_MPI_TESTANY, rc, flag && *flag, t0, &cp, s, idx, idx ? 1 : 0);
 }
 
 WEFT_PUBLIC int MPI_Testsome(int n, WReq *reqv, int *outcount, int *idxs, WStatus *sts) {
@@ -770,15 +761,9 @@ WEFT_PUBLIC int MPI_Testsome(int n, WReq *reqv, int *outcount, int *idxs, WStatu
   WStatus *s = reqs_copy(&cp, n, reqv, sts);
   uint64_t t0 = weft_ticks();
   weft_busy_enter();
-  int rc = pm.Testsome(n, reqv, outcount, idxs, s), e = errno;
-  weft_busy_leave();
-  if (rc == 0 && outcount && *outcount > 0) {
-    uint64_t t1 = mpi_wait_after(WEFT_MPI_TESTSOME, 0, t0, rc);
-    for (int i = 0; s && idxs && i < *outcount; i++) reqs_done(WEFT_MPI_TESTSOME, &cp, idxs[i], &s[i]);
-    weft_wait_ended(t1);
-  }
-  errno = e;
-  return rc;
+  int rc = pm.Testsome(n, reqv, outcount, idxs, s);
+  int done = outcount && *outcount > 0 && *outcount != W_UNDEFINED;
+  return test_done(WEFT_MPI_TESTSOME, rc, done, t0, &cp, s, idxs, done && idxs ? *outcount : 0);
 }
 
 WEFT_PUBLIC int MPI_Request_free(WReq *req) {

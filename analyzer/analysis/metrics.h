@@ -394,7 +394,7 @@ typedef struct WeftMpi {
   int64_t mpi_wait_ns;  /* all ranks */
   int64_t slowest_rank; /* the rank with the most useful time (the others wait for it) */
   int64_t messages;     /* matched messages received in the range */
-  int64_t collectives;  /* collectives with a rank that left them in the range (their last to enter released it) */
+  int64_t collectives;  /* collectives in which a rank waited for another (flows mpi_collective), left in the range */
 } WeftMpi;
 
 typedef struct {

@@ -197,7 +197,9 @@ typedef struct { /* trace v6: a message sent or received (mpi.c) */
 typedef struct { /* trace v6: a rank in a collective (mpi.c) */
   uint64_t comm, seq;
   unsigned call;
+  int64_t root;                  /* the root's world rank, -1 none */
   int64_t utid, begin, end, obj; /* its wait (end -1: not seen) */
+  int64_t upid;
 } MpiColl;
 
 typedef struct { /* a lock hold until it goes into a block (24 bytes: there are millions) */

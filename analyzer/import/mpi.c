@@ -9,8 +9,9 @@
  * one tag is the n-th B received from A there (MPI's non-overtaking
  * order), a flow from the send's start to the end of the wait that
  * received it; the members of one collective share its (communicator,
- * number), and the last of them to enter it is who the others waited for:
- * a flow from its entry to each other's exit. Each flow also names its
+ * number), and the rank the others waited for (the last to enter, or a
+ * broadcast's root; a gather's root waits for the last) has a flow from its
+ * entry to each exit that came after it. Each flow also names its
  * source as the waker of the wait it ended.
  */
 #include "config.h"
@@ -60,7 +61,9 @@ void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
     }
     case WEFT_EV_MPI_COLL: {
       /* written with its WAIT_BEGIN: the collective is the thread's current wait */
-      MpiColl c = {w[1], w[2], ev->aux, t->utid, t->wbegin, -1, t->wobj ? t->wobj->id : 0};
+      MpiColl c = {w[1],       w[2],      ev->aux, (uint32_t)w[4] == WEFT_MPI_NO_RANK ? -1 : (int64_t)(uint32_t)w[4],
+                   t->utid,    t->wbegin, -1,      t->wobj ? t->wobj->id : 0,
+                   im->p->upid};
       if (t->st != WEFT_ST_MPI_WAIT) c.begin = ns;
       g_array_append_val(im->mpi_colls, c);
       t->mpi_coll = im->mpi_colls->len;
@@ -144,8 +147,24 @@ static int cmp_coll(const void *x, const void *y) {
   return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
-/* Each collective's members: the last to enter released the others. Returns
- * the collectives with two members or more. */
+/* Who a collective's ranks waited for: a broadcast or scatter's ranks for
+ * its root to enter; a gather or reduce's root for the last rank to enter
+ * (the others leave once their part is sent); the other collectives' ranks
+ * for the last to enter. NULL: none of them is known to wait. */
+static const MpiColl *coll_releaser(const Imp *im, const MpiColl *c, guint n, int *only_root) {
+  unsigned call = c[0].call;
+  int bcast = call == WEFT_MPI_BCAST || call == WEFT_MPI_SCATTER || call == WEFT_MPI_SCATTERV;
+  int gather = call == WEFT_MPI_GATHER || call == WEFT_MPI_GATHERV || call == WEFT_MPI_REDUCE;
+  *only_root = gather;
+  if (!bcast) return &c[n - 1]; /* sorted by entry: the last to arrive */
+  for (guint i = 0; i < n; i++)
+    if (((const Proc *)im->procs->pdata[c[i].upid - 1])->mpi_rank == c[i].root) return &c[i];
+  return NULL;
+}
+
+/* Each collective's members (those of one communicator and number): flows
+ * from the rank they waited for to each that waited. Returns the
+ * collectives with two members or more. */
 static int64_t link_collectives(Imp *im, sqlite3_stmt *up) {
   GArray *v = im->mpi_colls;
   qsort(v->data, v->len, sizeof(MpiColl), cmp_coll);
@@ -154,13 +173,14 @@ static int64_t link_collectives(Imp *im, sqlite3_stmt *up) {
     const MpiColl *c = (const MpiColl *)v->data;
     guint b = a + 1;
     while (b < v->len && c[b].comm == c[a].comm && c[b].seq == c[a].seq) b++;
-    const MpiColl *last = &c[b - 1]; /* sorted by entry: the last to arrive */
-    if (b - a > 1 && c[a].seq != UINT64_MAX) {
-      n++;
-      for (guint i = a; i < b - 1; i++)
-        if (c[i].end >= last->begin &&
-            imp_flow(im, WEFT_FLOW_MPI_COLLECTIVE, last->utid, last->begin, c[i].utid, c[i].end, c[i].obj) == 0)
-          set_waker(im, up, last->utid, c[i].utid, c[i].begin);
+    int only_root;
+    const MpiColl *by = b - a > 1 && c[a].seq != UINT64_MAX ? coll_releaser(im, &c[a], b - a, &only_root) : NULL;
+    n += b - a > 1 && c[a].seq != UINT64_MAX;
+    for (guint i = a; by && i < b; i++) {
+      int64_t rank = ((const Proc *)im->procs->pdata[c[i].upid - 1])->mpi_rank;
+      if (&c[i] == by || c[i].end < by->begin || (only_root && rank != c[i].root)) continue;
+      if (imp_flow(im, WEFT_FLOW_MPI_COLLECTIVE, by->utid, by->begin, c[i].utid, c[i].end, c[i].obj) == 0)
+        set_waker(im, up, by->utid, c[i].utid, c[i].begin);
     }
     a = b;
   }

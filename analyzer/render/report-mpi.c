@@ -26,7 +26,7 @@ void report_mpi_text(FILE *f, const WeftMetrics *m) {
   fprintf(f, "\nMPI ranks\n");
   fprintf(f, "  %zu ranks of %lld: parallel efficiency %.2f (load balance %.2f x communication efficiency %.2f)\n",
           mpi->nranks, (long long)mpi->world_size, mpi->pop.pe, mpi->pop.lb, mpi->pop.synce);
-  fprintf(f, "  %lld messages, %lld collectives; %s waiting in MPI\n", (long long)mpi->messages,
+  fprintf(f, "  %lld messages, %lld collectives a rank waited in; %s waiting in MPI\n", (long long)mpi->messages,
           (long long)mpi->collectives, weft_format_ns(b1, sizeof b1, mpi->mpi_wait_ns));
   for (size_t i = 0; i < mpi->nranks; i++) rank_line(f, "  ", &mpi->ranks[i], mpi);
 }
@@ -86,7 +86,7 @@ void report_mpi_markdown(FILE *f, const WeftMetrics *m) {
   fprintf(f, "\n#### MPI ranks\n\n");
   fprintf(f,
           "%zu ranks: parallel efficiency **%.2f** (load balance %.2f × communication efficiency %.2f) · %lld "
-          "messages, %lld collectives · %s waiting in MPI\n\n",
+          "messages, %lld collectives a rank waited in · %s waiting in MPI\n\n",
           mpi->nranks, mpi->pop.pe, mpi->pop.lb, mpi->pop.synce, (long long)mpi->messages, (long long)mpi->collectives,
           weft_format_ns(b1, sizeof b1, mpi->mpi_wait_ns));
   for (size_t i = 0; i < mpi->nranks; i++) rank_line(f, "- ", &mpi->ranks[i], mpi);
