@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # bench-mpi.py - what the agent adds to MPI calls: mpibench native vs traced, interleaved.
 # SPDX-License-Identifier: MIT
-"""Run mpibench (ping-pong round trips and MPI_Allreduce on 2 ranks) native and
+"""Run mpibench (ping-pong round trips and MPI_Allreduce) on 1 rank (a send to
+itself: the calls' own cost) and on --np ranks (2: a real round trip) native and
 under the agent (LD_PRELOAD and WEFT_OUTPUT on mpirun, which its ranks
 inherit), alternating, R repetitions each; print the medians and the traced /
 native ratios as JSON. Times are mpibench's own, inside rank 0. Exit 0 (a
@@ -51,19 +52,24 @@ def main():
         return 77
     args.agent = os.path.abspath(args.agent)
     tmp = tempfile.mkdtemp(prefix="weft-bench-mpi-")
-    res = {False: [], True: []}
+    out = {"n": args.n, "reps": args.reps}
+    nps = sorted({1, args.np})
+    res = {(np, t): [] for np in nps for t in (False, True)}
     try:
         for i in range(args.reps):
-            for traced in ((False, True) if i % 2 == 0 else (True, False)):
-                res[traced].append(run(args, traced, tmp))
+            for np in nps:
+                args_np = argparse.Namespace(**{**vars(args), "np": np})
+                for traced in ((False, True) if i % 2 == 0 else (True, False)):
+                    res[(np, traced)].append(run(args_np, traced, tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    out = {"n": args.n, "reps": args.reps, "np": args.np}
-    for key in ("pingpong_ns", "allreduce_ns"):
-        nat = statistics.median(r[key] for r in res[False])
-        trc = statistics.median(r[key] for r in res[True])
-        out[key] = {"native": round(nat, 1), "traced": round(trc, 1), "ratio": round(trc / nat, 3),
-                    "added_ns": round(trc - nat, 1)}
+    for np in nps:
+        o = out["np%d" % np] = {}
+        for key in ("pingpong_ns", "allreduce_ns"):
+            nat = statistics.median(r[key] for r in res[(np, False)])
+            trc = statistics.median(r[key] for r in res[(np, True)])
+            o[key] = {"native": round(nat, 1), "traced": round(trc, 1), "ratio": round(trc / nat, 3),
+                      "added_ns": round(trc - nat, 1)}
     print(json.dumps(out, indent=2))
     return 0
 
