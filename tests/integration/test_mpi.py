@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 
-from weftlib import attempt, cleanup, eq, ok, plan, skip
+from weftlib import attempt, clean_env, cleanup, eq, ok, plan, skip
 
 TIMEOUT = 240
 NP = 3
@@ -40,11 +40,7 @@ ROUNDS = 4
 
 
 def env(tmp):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
-    e.pop("LD_PRELOAD", None)
-    e["TMPDIR"] = tmp
-    e["LC_ALL"] = "C"
-    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    e = clean_env(tmp)
     # quiet, local, and fine as root and with more ranks than CPUs
     e.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
               "OMPI_MCA_btl": "self,vader", "OMPI_MCA_rmaps_base_oversubscribe": "1",
