@@ -349,6 +349,7 @@ WEFT_HIDDEN pid_t _weft_gettid(void);
 WEFT_HIDDEN void _weft_sched_sample(uint32_t tid);
 WEFT_HIDDEN void _weft_env_capture(const char *self_path);
 WEFT_HIDDEN const char *_weft_self_exe(void);
+WEFT_HIDDEN void _weft_mpi_env_rank(void); /* weft-mpi.c: MPI_RANK from Open MPI's launcher, at start */
 
 /* ---- contention-first hot paths (weft-count.c has the slow ones) ----
  *

@@ -1044,6 +1044,7 @@ static void agent_init_body(void) {
   _weft_modules_scan(1);
   weft_busy_leave();
   process_info();
+  _weft_mpi_env_rank();
 }
 
 __attribute__((destructor)) static void weft_agent_fini(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }

@@ -256,6 +256,8 @@ const char *weft_flow_kind_label(int kind, gboolean plural) {
       [WEFT_FLOW_EXEC] = {"exec", "execs"},
       [WEFT_FLOW_WAIT] = {"process wait", "process waits"},
       [WEFT_FLOW_PIPE] = {"pipe", "pipes"},
+      [WEFT_FLOW_MPI_MESSAGE] = {"MPI message", "MPI messages"},
+      [WEFT_FLOW_MPI_COLLECTIVE] = {"MPI collective release", "MPI collective releases"},
   };
   return names[kind >= 0 && kind < WEFT_FLOW_COUNT ? kind : 0][plural ? 1 : 0];
 }
@@ -352,6 +354,8 @@ void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal
                               WEFT_FLOW_EXEC,
                               WEFT_FLOW_WAIT,
                               WEFT_FLOW_PIPE,
+                              WEFT_FLOW_MPI_COLLECTIVE,
+                              WEFT_FLOW_MPI_MESSAGE,
                               WEFT_FLOW_SEM_POST,
                               WEFT_FLOW_BARRIER,
                               WEFT_FLOW_WAKEUP,

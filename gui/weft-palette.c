@@ -23,6 +23,7 @@
     [WEFT_ST_SPIN_WAIT] = RGB(0xcc79a7), [WEFT_ST_COND_WAIT] = RGB(0x0072b2), [WEFT_ST_BARRIER_WAIT] = RGB(0x56b4e9), \
     [WEFT_ST_SEM_WAIT] = RGB(0xf0e442), [WEFT_ST_JOIN_WAIT] = RGB(0x999999), [WEFT_ST_CHILD_WAIT] = RGB(0x666666),    \
     [WEFT_ST_IO_WAIT] = RGB(0xa6d8f5), [WEFT_ST_SLEEP] = RGB(0xd4d4d4), [WEFT_ST_GIL_WAIT] = RGB(gil),                \
+    [WEFT_ST_MPI_WAIT] = RGB(0x8c6bb1),                                                                               \
   }
 
 /* clang-format off */
@@ -45,6 +46,7 @@ static const WeftPalette light = {
     [WEFT_FLOW_BARRIER] = RGB(0x005a70), [WEFT_FLOW_SEM_POST] = RGB(0x6e5f00), [WEFT_FLOW_CREATE] = RGB(0x202020),
     [WEFT_FLOW_JOIN] = RGB(0x454545), [WEFT_FLOW_FORK] = RGB(0x5b2a86), [WEFT_FLOW_EXEC] = RGB(0x5b2a86),
     [WEFT_FLOW_WAIT] = RGB(0x454545), [WEFT_FLOW_PIPE] = RGB(0x005f5f),
+    [WEFT_FLOW_MPI_MESSAGE] = RGB(0x7a3e00), [WEFT_FLOW_MPI_COLLECTIVE] = RGB(0x005a70),
   },
   .flow_casing = RGBA(0xffffff, 0.9f),
   /* red, which no state and no flow is */
@@ -68,6 +70,7 @@ static const WeftPalette dark = {
     [WEFT_FLOW_BARRIER] = RGB(0x86dcec), [WEFT_FLOW_SEM_POST] = RGB(0xf5e050), [WEFT_FLOW_CREATE] = RGB(0xf2f2f2),
     [WEFT_FLOW_JOIN] = RGB(0xcccccc), [WEFT_FLOW_FORK] = RGB(0xcfa6ff), [WEFT_FLOW_EXEC] = RGB(0xcfa6ff),
     [WEFT_FLOW_WAIT] = RGB(0xcccccc), [WEFT_FLOW_PIPE] = RGB(0x66e0d2),
+    [WEFT_FLOW_MPI_MESSAGE] = RGB(0xffb066), [WEFT_FLOW_MPI_COLLECTIVE] = RGB(0x86dcec),
   },
   .flow_casing = RGBA(0x000000, 0.85f),
   .crit = RGB(0xff5f5f), .crit_fill = RGBA(0xff5f5f, 0.25f),

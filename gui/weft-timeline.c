@@ -1936,6 +1936,8 @@ static const char *const flow_action_names[WEFT_FLOW_COUNT] = {
     [WEFT_FLOW_EXEC] = "timeline.flows-exec",
     [WEFT_FLOW_WAIT] = "timeline.flows-wait",
     [WEFT_FLOW_PIPE] = "timeline.flows-pipe",
+    [WEFT_FLOW_MPI_MESSAGE] = "timeline.flows-mpi-message",
+    [WEFT_FLOW_MPI_COLLECTIVE] = "timeline.flows-mpi-collective",
 };
 
 /* timeline.flows-KIND shows or hides that kind; flows-all, flows-object and

@@ -48,7 +48,7 @@ static const char *const kind_names[] = {
     [WEFT_KIND_RWLOCK_WR] = "rwlock_wr", [WEFT_KIND_RWLOCK] = "rwlock",   [WEFT_KIND_SPIN] = "spin",
     [WEFT_KIND_COND] = "cond",           [WEFT_KIND_BARRIER] = "barrier", [WEFT_KIND_SEM] = "sem",
     [WEFT_KIND_JOIN] = "join",           [WEFT_KIND_CHILD] = "child",     [WEFT_KIND_POLL] = "poll",
-    [WEFT_KIND_READ] = "read",           [WEFT_KIND_SLEEP] = "sleep",
+    [WEFT_KIND_READ] = "read",           [WEFT_KIND_SLEEP] = "sleep",     [WEFT_KIND_MPI] = "mpi",
 };
 _Static_assert(sizeof kind_names / sizeof kind_names[0] == WEFT_KIND_COUNT, "every WeftKind needs a name");
 
@@ -65,6 +65,16 @@ const char *weft_kind_name(unsigned kind) {
 
 /* The name of a WeftOp ("timed"), or NULL if op is not known. */
 const char *weft_op_name(unsigned op) { return op < sizeof op_names / sizeof op_names[0] ? op_names[op] : NULL; }
+
+static const char *const mpi_call_names[WEFT_MPI_CALL_COUNT] = {
+#define WEFT_MPI_NAME(name, id, str) [id] = str,
+    WEFT_MPI_CALLS(WEFT_MPI_NAME)
+#undef WEFT_MPI_NAME
+};
+
+const char *weft_mpi_call_name(unsigned call) { return call < WEFT_MPI_CALL_COUNT ? mpi_call_names[call] : NULL; }
+
+int weft_mpi_call_is_collective(unsigned call) { return call >= WEFT_MPI_BARRIER && call <= WEFT_MPI_SCAN; }
 
 /* ---- checks ----
  * What a record of each type must hold beyond its minimum length, so that a
@@ -181,6 +191,17 @@ static int check_fields(const char *name, unsigned type, unsigned aux, unsigned 
     }
     case WEFT_EV_PY_FRAME:
       if ((uint32_t)w[1] == 0) return bad(why, whylen, "PY_FRAME record with id 0");
+      break;
+    case WEFT_EV_MPI_MSG:
+      if ((aux & 0xfe) || !weft_mpi_call_name(WEFT_MPI_MSG_CALL(aux)))
+        return bad(why, whylen, "MPI_MSG record with aux 0x%x (a direction and a known call)", aux);
+      break;
+    case WEFT_EV_MPI_COLL:
+      if (!weft_mpi_call_is_collective(aux)) return bad(why, whylen, "MPI_COLL record of call %u (no collective)", aux);
+      break;
+    case WEFT_EV_MPI_RANK:
+      if (aux > WEFT_MPI_RANK_INIT || w[1] >= w[2] || w[2] > UINT32_MAX)
+        return bad(why, whylen, "MPI_RANK record of rank %" PRIu64 " in a world of %" PRIu64, w[1], w[2]);
       break;
     case WEFT_EV_MODULE:
       if ((w[4] & 0xff) > 20)

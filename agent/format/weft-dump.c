@@ -116,6 +116,12 @@ static void put_kind(unsigned kind) {
     printf(" kind=%u", kind);
 }
 
+/* An MPI wait's object: its call and communicator. */
+static void put_mpi_obj(uint64_t obj) {
+  const char *call = weft_mpi_call_name(WEFT_MPI_OBJ_CALL(obj));
+  printf(" call=%s comm=0x%" PRIx64, call ? call : "?", WEFT_MPI_OBJ_COMM(obj));
+}
+
 static void put_op(unsigned op) {
   const char *o = weft_op_name(op);
   if (o)
@@ -194,6 +200,7 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       put_op(op);
       printf(" obj=0x%" PRIx64 " holder=%" PRIu64 " stack=%" PRIu64 " obj2=0x%" PRIx64, w[1], w[2] & 0xffffffffu,
              w[2] >> 32, w[3]);
+      if (kind == WEFT_KIND_MPI) put_mpi_obj(w[1]);
       break;
     case WEFT_EV_WAIT_END:
       put_kind(kind);
@@ -207,6 +214,23 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       }
       if (kind != WEFT_KIND_CHILD && n > 4) /* version 4: the stack of a wait written after it ended */
         printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
+      if (kind == WEFT_KIND_MPI) put_mpi_obj(w[1]);
+      break;
+    case WEFT_EV_MPI_MSG: {
+      const char *call = weft_mpi_call_name(WEFT_MPI_MSG_CALL(aux));
+      printf(" %s call=%s comm=0x%" PRIx64 " peer=%" PRId32 " tag=%" PRId32 " bytes=%" PRIu64 " seq=%" PRIu64,
+             WEFT_MPI_MSG_DIR(aux) == WEFT_MPI_MSG_RECV ? "recv" : "send", call ? call : "?", w[1], (int32_t)w[2],
+             (int32_t)(w[2] >> 32), w[3], w[4]);
+      break;
+    }
+    case WEFT_EV_MPI_COLL: {
+      const char *call = weft_mpi_call_name(aux);
+      printf(" call=%s comm=0x%" PRIx64 " seq=%" PRIu64 " bytes=%" PRIu64 " root=%" PRId32 " size=%" PRIu64,
+             call ? call : "?", w[1], w[2], w[3], (int32_t)w[4], w[4] >> 32);
+      break;
+    }
+    case WEFT_EV_MPI_RANK:
+      printf(" rank=%" PRIu64 " size=%" PRIu64 " from=%s", w[1], w[2], aux == WEFT_MPI_RANK_INIT ? "init" : "env");
       break;
     case WEFT_EV_INIT:
       put_kind(kind);

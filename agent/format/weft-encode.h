@@ -164,6 +164,24 @@ static inline uint64_t weft_enc_process_w1(uint32_t argc, uint32_t image) {
 /* FORK aux: how, and the errno of a failed fork. */
 static inline unsigned weft_enc_fork_aux(unsigned how, unsigned err) { return how | err << 8; }
 
+/* MPI_MSG (version 6): comm id, peer's world rank and tag, bytes, sequence number. */
+static inline void weft_enc_mpi_msg(uint64_t *rec, uint64_t comm, int32_t peer, int32_t tag, uint64_t bytes,
+                                    uint64_t seq) {
+  rec[1] = comm;
+  rec[2] = WEFT_MPI_PAIR(peer, tag);
+  rec[3] = bytes;
+  rec[4] = seq;
+}
+
+/* MPI_COLL (version 6): comm id, its collective's number, bytes, root (WEFT_MPI_NO_RANK: none) and comm size. */
+static inline void weft_enc_mpi_coll(uint64_t *rec, uint64_t comm, uint64_t seq, uint64_t bytes, uint32_t root,
+                                     uint32_t size) {
+  rec[1] = comm;
+  rec[2] = seq;
+  rec[3] = bytes;
+  rec[4] = WEFT_MPI_PAIR(root, size);
+}
+
 /* A pipe's identity (PIPE_WRITE w2, WAIT_END w3 of a read or poll). */
 static inline uint64_t weft_enc_pipe_id(uint64_t dev, uint64_t ino) { return (dev << 32 ^ ino) | 1ull << 63; }
 

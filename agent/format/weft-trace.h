@@ -26,8 +26,8 @@
 #define WEFT_TRACE_MAGIC       "WEFTTRC" /* 8 bytes with the NUL */
 /* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
  * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them); 5 SHARED (the
- * identity of a process-shared object). */
-#define WEFT_TRACE_VERSION     5u
+ * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK). */
+#define WEFT_TRACE_VERSION     6u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u
 #define WEFT_FILE_HEADER_SIZE  4096u
@@ -150,6 +150,7 @@ enum WeftKind {
   WEFT_KIND_POLL = 11,  /* poll/select/epoll_wait; object = fd or 0 */
   WEFT_KIND_READ = 12,  /* read/recv on a pipe or socket; object = fd */
   WEFT_KIND_SLEEP = 13, /* nanosleep and friends */
+  WEFT_KIND_MPI = 14,   /* version 6: a blocking or completing MPI call; object = WEFT_MPI_OBJ(call, comm) */
   WEFT_KIND_COUNT
 };
 enum WeftOp {
@@ -206,6 +207,55 @@ enum {
 enum { WEFT_FORK_FORK = 0, WEFT_FORK_VFORK = 1, WEFT_FORK_SPAWN = 2 };
 /* MARK aux */
 enum { WEFT_MARK_INSTANT = 0, WEFT_MARK_BEGIN = 1, WEFT_MARK_END = 2 };
+
+/* ---- MPI (version 6) ----
+ * The MPI calls the agent records, by number: the object of an MPI wait
+ * (WEFT_MPI_OBJ), MPI_MSG's aux and MPI_COLL's aux name them. Never renumber. */
+/* clang-format off */
+#define WEFT_MPI_CALLS(X) \
+  X(INIT, 1, "MPI_Init") X(INIT_THREAD, 2, "MPI_Init_thread") X(FINALIZE, 3, "MPI_Finalize") \
+  X(SEND, 4, "MPI_Send") X(SSEND, 5, "MPI_Ssend") X(BSEND, 6, "MPI_Bsend") X(RSEND, 7, "MPI_Rsend") \
+  X(RECV, 8, "MPI_Recv") X(SENDRECV, 9, "MPI_Sendrecv") X(PROBE, 10, "MPI_Probe") \
+  X(MPROBE, 11, "MPI_Mprobe") X(MRECV, 12, "MPI_Mrecv") \
+  X(ISEND, 13, "MPI_Isend") X(ISSEND, 14, "MPI_Issend") X(IBSEND, 15, "MPI_Ibsend") X(IRSEND, 16, "MPI_Irsend") \
+  X(IRECV, 17, "MPI_Irecv") \
+  X(WAIT, 18, "MPI_Wait") X(WAITALL, 19, "MPI_Waitall") X(WAITANY, 20, "MPI_Waitany") X(WAITSOME, 21, "MPI_Waitsome") \
+  X(TEST, 22, "MPI_Test") X(TESTALL, 23, "MPI_Testall") X(TESTANY, 24, "MPI_Testany") X(TESTSOME, 25, "MPI_Testsome") \
+  X(BARRIER, 26, "MPI_Barrier") X(BCAST, 27, "MPI_Bcast") X(REDUCE, 28, "MPI_Reduce") \
+  X(ALLREDUCE, 29, "MPI_Allreduce") X(GATHER, 30, "MPI_Gather") X(GATHERV, 31, "MPI_Gatherv") \
+  X(SCATTER, 32, "MPI_Scatter") X(SCATTERV, 33, "MPI_Scatterv") X(ALLGATHER, 34, "MPI_Allgather") \
+  X(ALLGATHERV, 35, "MPI_Allgatherv") X(ALLTOALL, 36, "MPI_Alltoall") X(ALLTOALLV, 37, "MPI_Alltoallv") \
+  X(REDUCE_SCATTER, 38, "MPI_Reduce_scatter") X(SCAN, 39, "MPI_Scan") X(SENDRECV_REPLACE, 40, "MPI_Sendrecv_replace")
+/* clang-format on */
+enum WeftMpiCall {
+#define WEFT_MPI_ENUM(name, id, str) WEFT_MPI_##name = id,
+  WEFT_MPI_CALLS(WEFT_MPI_ENUM)
+#undef WEFT_MPI_ENUM
+      WEFT_MPI_CALL_COUNT
+};
+/* A communicator's id: 0 MPI_COMM_WORLD, else a hash of the world ranks of
+ * its members (the same in every member process), 48 bits, never 0 (the object of a
+ * wait keeps its address below 2^59, as the importer's keys need). */
+#define WEFT_MPI_COMM_MASK       ((1ull << 48) - 1)
+/* The object of an MPI wait: the call and the communicator (0 where the call
+ * names none: MPI_Wait*, MPI_Test*, MPI_Init, MPI_Finalize). */
+#define WEFT_MPI_OBJ(call, comm) ((uint64_t)(call) << 48 | ((uint64_t)(comm)&WEFT_MPI_COMM_MASK))
+#define WEFT_MPI_OBJ_CALL(obj)   ((unsigned)((obj) >> 48 & 0xffu))
+#define WEFT_MPI_OBJ_COMM(obj)   ((uint64_t)((obj)&WEFT_MPI_COMM_MASK))
+/* MPI_MSG aux: bit 0 the direction, bits 8..15 the call that sent or received it */
+enum { WEFT_MPI_MSG_SEND = 0, WEFT_MPI_MSG_RECV = 1 };
+#define WEFT_MPI_MSG_AUX(dir, call) ((uint16_t)((dir) | (unsigned)(call) << 8))
+#define WEFT_MPI_MSG_DIR(aux)       ((aux)&1u)
+#define WEFT_MPI_MSG_CALL(aux)      ((aux) >> 8 & 0xffu)
+/* MPI_MSG w2 and MPI_COLL w4: a rank (low 32) and a tag or size (high 32) */
+#define WEFT_MPI_PAIR(lo, hi)       ((uint64_t)(uint32_t)(lo) | (uint64_t)(uint32_t)(hi) << 32)
+#define WEFT_MPI_NO_RANK            0xffffffffu /* MPI_COLL: no root */
+/* MPI_RANK aux: where the rank came from */
+enum { WEFT_MPI_RANK_ENV = 0, WEFT_MPI_RANK_INIT = 1 };
+/* "MPI_Send", or NULL for an unknown call. */
+const char *weft_mpi_call_name(unsigned call);
+/* Is it a collective (one MPI_COLL record per call)? */
+int weft_mpi_call_is_collective(unsigned call);
 
 /* Names for dumps and errors; NULL for an unknown id. */
 const char *weft_event_name(unsigned type);

@@ -10,6 +10,7 @@
  *                     time split four ways; the summary
  *   objects.c         contention per sync object, from the model's accumulators
  *   regions.c         barrier rounds, fork-join groups, phases; parallelism
+ *   mpi.c             MPI across ranks (POP over the ranks), and its finding
  *   python.c          parallel Python: processes, threads, pools, the GIL
  *   pylibs.c          the parallel library a Python program uses; fixes phrased in it
  *   critpath.c        the critical path
@@ -98,8 +99,9 @@ typedef struct {
   int64_t start, end;
   bool has_exit;
   int64_t exit_status;
-  bool sel;      /* matches the pid filter */
-  ptrdiff_t idx; /* in m->processes, or -1 */
+  bool sel;         /* matches the pid filter */
+  ptrdiff_t idx;    /* in m->processes, or -1 */
+  int64_t mpi_rank; /* -1: none */
 } ProcInfo;
 
 typedef struct {
@@ -278,6 +280,10 @@ static inline bool py_pool_bookkeeping(const WeftMetrics *m, const WeftObjectMet
 bool build_regions(Ctx *c);
 bool build_parallelism(Ctx *c);
 
+/* ---- mpi.c ---- */
+bool build_mpi(Ctx *c);
+void mpi_free(WeftMpi *mpi);
+
 /* python.c: the Python model (python.h) without its verdicts: NULL when no
  * selected process is a CPython, or on failure (*failed set, the message in
  * err). weft_python_compute() (findings-python.c) adds the verdicts. */
@@ -338,6 +344,7 @@ bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped);
 bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost);
 bool find_global(Ctx *c, FindVec *fv, int64_t min_cost);
+bool find_mpi(Ctx *c, FindVec *fv, int64_t min_cost); /* mpi.c */
 void sort_findings(FindVec *fv);
 
 /* verdict.c: the bottleneck of a Python pipeline (a thread others wait for

@@ -38,8 +38,8 @@ static bool build_findings(Ctx *c) {
   bool *grouped = calloc(m->nobjects ? m->nobjects : 1, sizeof *grouped);
   if (!grouped) oom(c);
   if (!c->sql.failed && (!m->python || find_pylock_groups(c, &fv, min_cost, grouped)) &&
-      find_objects(c, &fv, min_cost, grouped) && find_imbalance(c, &fv, min_cost) && find_global(c, &fv, min_cost) &&
-      find_py_bottlenecks(c, &fv, min_cost) && find_py_released(c, &fv))
+      find_objects(c, &fv, min_cost, grouped) && find_imbalance(c, &fv, min_cost) && find_mpi(c, &fv, min_cost) &&
+      find_global(c, &fv, min_cost) && find_py_bottlenecks(c, &fv, min_cost) && find_py_released(c, &fv))
     fold_py_causes(c, &fv, min_cost); /* causes before symptoms */
   free(grouped);
   if (c->sql.failed) {
@@ -69,6 +69,7 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (what & (WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS)) build_objects(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_REGIONS)) build_regions(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_PARALLELISM)) build_parallelism(&c);
+    if (!c.sql.failed) build_mpi(&c);
     if (!c.sql.failed && (what & (WEFT_METRICS_CRITICAL_PATH | WEFT_METRICS_FINDINGS))) build_python(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && build_critical_path(&c)) build_whatifs(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && query->nwhatifs)
@@ -90,5 +91,6 @@ void weft_metrics_free(WeftMetrics *m) {
   if (!m) return;
   free(m->findings);
   weft_python_free(m->python);
+  mpi_free(m->mpi);
   metrics_free_model(m);
 }

@@ -52,6 +52,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_GIL_RELEASED: return "gil_released";
     case WEFT_FIND_STARTUP: return "startup";
     case WEFT_FIND_IPC: return "ipc";
+    case WEFT_FIND_MPI_IMBALANCE: return "mpi_imbalance";
   }
   return "other";
 }
@@ -183,7 +184,8 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                                     : mplock ? MPLOCK_FIX
                                              : object_fix(o, pylock)),
                     o->object_id, -1, -1))
-      fv->v[fv->n - 1].by_design = pylock && !mplock && !manager && py_result_object(o); /* a wait for results or tasks */
+      fv->v[fv->n - 1].by_design =
+          pylock && !mplock && !manager && py_result_object(o); /* a wait for results or tasks */
   }
   return !c->sql.failed;
 }

@@ -295,8 +295,9 @@ static bool leave_out_launchers(Ctx *c) {
 }
 
 static bool load_processes(Ctx *c, int64_t pid, bool all) {
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, "
-                                              "end_how, exit_status, exec_from_upid FROM process ORDER BY upid");
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, "
+                                "end_how, exit_status, exec_from_upid, mpi_rank FROM process ORDER BY upid");
   if (!q) return false;
   bool any = false;
   while (weft_sql_step(&c->sql, q)) {
@@ -312,7 +313,8 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
                   .has_exit = sqlite3_column_type(q, 9) != SQLITE_NULL,
                   .exit_status = weft_sql_i64(q, 9, 0),
                   .exec_from = weft_sql_i64(q, 10, -1),
-                  .idx = -1};
+                  .idx = -1,
+                  .mpi_rank = weft_sql_i64(q, 11, -1)};
     if (p.end < p.start) p.end = p.start;
     p.sel = pid < 0 || p.pid == pid;
     any |= p.sel;
@@ -355,7 +357,8 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
                                .exit_status = p->exit_status,
                                .lifetime_ns = ce - cs,
                                .cpu_ns = -1,
-                               .runq_ns = -1};
+                               .runq_ns = -1,
+                               .mpi_rank = p->mpi_rank};
   }
   return true;
 }

@@ -156,6 +156,7 @@ typedef struct {
   int64_t useful_ns, wait_ns;
   int64_t cpu_ns, runq_ns; /* sums over threads that know them; -1 if none does */
   WeftPop pop;             /* team: its threads; T: its lifetime in the range */
+  int64_t mpi_rank;        /* its rank in MPI_COMM_WORLD; -1: not an MPI rank */
 } WeftProcessMetrics;
 
 /* A call site: the innermost frame (the caller of the wait) of the stacks of
@@ -268,6 +269,7 @@ typedef enum {
   WEFT_FIND_GIL_RELEASED = 12,  /* a good sign: Python threads ran at once, outside the GIL (cost 0) */
   WEFT_FIND_STARTUP = 13,       /* a Python pool's workers spent much of their time starting up */
   WEFT_FIND_IPC = 14,           /* a Python pool's data moved between processes cost as much as its work */
+  WEFT_FIND_MPI_IMBALANCE = 15, /* MPI ranks waited in MPI for a slower rank (LB across ranks < 0.9) */
 } WeftFindingKind;
 
 typedef struct {
@@ -409,6 +411,31 @@ typedef struct WeftCriticalPath {
   size_t nwhatifs;
 } WeftCriticalPath;
 
+/* ---- MPI (mpi.c; definitions in docs/report-json.md, "MPI") ----
+ * The selected processes that were MPI ranks, as one team: POP across the
+ * ranks as across the threads of a process. */
+typedef struct {
+  int64_t rank, upid, pid;
+  int64_t useful_ns;   /* its threads' useful time (WeftProcessMetrics.useful_ns) */
+  int64_t mpi_wait_ns; /* its threads' time in MPI waits (state mpi_wait) */
+  int64_t startup_ns;  /* of it, in MPI_Init, MPI_Init_thread and MPI_Finalize (0 without
+                        * WEFT_METRICS_OBJECTS) */
+  int64_t lifetime_ns; /* in the range */
+} WeftMpiRank;
+
+typedef struct WeftMpi {
+  WeftMpiRank *ranks;
+  size_t nranks;        /* by rank */
+  int64_t world_size;   /* the largest rank + 1 */
+  WeftPop pop;          /* team: the ranks, each its useful time; T: from the first rank's start to the
+                         * last one's end, in the range. lb = load balance, synce = communication
+                         * efficiency, pe = parallel efficiency across ranks */
+  int64_t mpi_wait_ns;  /* all ranks */
+  int64_t slowest_rank; /* the rank with the most useful time (the others wait for it) */
+  int64_t messages;     /* matched messages received in the range */
+  int64_t collectives;  /* collectives in which a rank waited for another (flows mpi_collective), left in the range */
+} WeftMpi;
+
 typedef struct {
   /* the recording (meta) */
   const char *command, *weft_version, *clock; /* "" when unknown */
@@ -454,6 +481,7 @@ typedef struct {
   struct WeftPython *python;       /* parallel Python (python.h): the GIL, threads, pools; NULL unless
                                     * WEFT_METRICS_FINDINGS and a selected process is a CPython */
   WeftReplay *replay;              /* what-ifs by replay (WeftMetricsQuery.whatifs); NULL without */
+  WeftMpi *mpi;                    /* MPI across ranks; NULL unless 2 or more selected processes are ranks */
 
   void *_priv; /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;

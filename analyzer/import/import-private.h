@@ -96,6 +96,9 @@ typedef struct Thr {
   int64_t nstates;    /* thread_state rows of the file (pass 2) */
   int started2;       /* pass 2 has seen its THREAD_START */
   struct Thr *next_same_tid;
+  /* trace v6 (mpi.c): its last MPI wait (mpi_end -1: none yet), and its open collective (index + 1) */
+  int64_t mpi_begin, mpi_end, mpi_obj;
+  guint mpi_coll;
 } Thr;
 
 typedef struct {
@@ -155,6 +158,7 @@ typedef struct Proc {
   GArray *mods;          /* ProcMod */
   int mods_inherited;    /* its header says its modules at the start are its parent's */
   int64_t last_ns;
+  int64_t mpi_rank, mpi_size; /* trace v6 MPI_RANK: its place in MPI_COMM_WORLD (-1: none) */
 } Proc;
 
 typedef struct {
@@ -182,6 +186,23 @@ typedef struct {
   int64_t begin, end, utid, obj;
   gboolean poll; /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
+
+typedef struct { /* trace v6: a message sent or received (mpi.c) */
+  uint64_t comm, seq;
+  int64_t ns;    /* a send's start; the end of the wait that received it */
+  int64_t begin; /* a receive: that wait's start (-1 a send) */
+  int64_t utid, obj, upid;
+  int32_t peer, tag; /* the peer's world rank */
+  int recv;
+} MpiMsg;
+
+typedef struct { /* trace v6: a rank in a collective (mpi.c) */
+  uint64_t comm, seq;
+  unsigned call;
+  int64_t root;                  /* the root's world rank, -1 none */
+  int64_t utid, begin, end, obj; /* its wait (end -1: not seen) */
+  int64_t upid;
+} MpiColl;
 
 typedef struct { /* a lock hold until it goes into a block (24 bytes: there are millions) */
   int64_t start, dur;
@@ -268,6 +289,8 @@ typedef struct {
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
   GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
+  GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
+  GArray *mpi_colls;      /* MpiColl: every file's ranks in MPI collectives */
   WeftSpill *hold_spill;  /* HoldRow, sorted by (object, start) */
   GArray *shared_holds;   /* HoldRow: the holds of process-shared objects, from every file */
   int no_symbols;         /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
@@ -357,7 +380,8 @@ static inline int has_object(int kind) {
     case WEFT_KIND_BARRIER:
     case WEFT_KIND_SEM:
     case WEFT_KIND_POLL:
-    case WEFT_KIND_READ: return 1;
+    case WEFT_KIND_READ:
+    case WEFT_KIND_MPI: return 1;
     default: return 0;
   }
 }
@@ -489,5 +513,14 @@ void gil_name(Imp *im);
 int link_processes(Imp *im);
 /* reads and polls on pipes to the writes that ended them. */
 int link_pipes(Imp *im);
+
+/* ---- mpi.c: MPI across processes (trace v6) ---- */
+/* Pass 2: an MPI_RANK, MPI_MSG or MPI_COLL record; the end of an MPI wait. */
+void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns);
+void mpi_wait_end(Imp *im, Thr *t, int64_t begin, int64_t ns);
+/* After pass 2: the file's MPI wait objects named by their call. */
+void mpi_name_objects(Imp *im);
+/* After every file: messages and collectives matched across processes (flows, wakers, meta). */
+int link_mpi(Imp *im);
 
 #endif /* WEFT_IMPORT_PRIVATE_H */

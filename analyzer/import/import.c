@@ -166,7 +166,7 @@ static const struct {
     {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
     {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
     {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
-    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
     {offsetof(Imp, ins_mark), "INSERT INTO mark VALUES (?,?,?,?,?)"},
 };
@@ -208,6 +208,7 @@ static Proc *proc_new(Imp *im, WeftTrace *tr) {
   p->start_ns = rel_ns(im, h->start_ns);
   p->last_ns = p->start_ns;
   p->exec_ns = -1;
+  p->mpi_rank = -1;
   p->lost = (int64_t)h->lost;
   p->file = g_strdup(weft_trace_name(tr));
   p->forks = g_array_new(FALSE, FALSE, sizeof(ForkEv));
@@ -351,6 +352,7 @@ static int build_file(Imp *im, WeftTrace *tr, Proc *p) {
   marks_write(im, p);
   creates_link(im);
   gil_name(im);
+  mpi_name_objects(im);
   objs_write(im);
   counts_write(im);
   im->stats->processes++;
@@ -455,6 +457,8 @@ static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
   im->pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
   im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
+  im->mpi_msgs = g_array_new(FALSE, FALSE, sizeof(MpiMsg));
+  im->mpi_colls = g_array_new(FALSE, FALSE, sizeof(MpiColl));
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
    * run goes to disk (tests make them small) */
@@ -528,7 +532,8 @@ static int imp_import(Imp *im) {
   weft_spill_free(im->hold_spill);
   im->state_spill = im->hold_spill = NULL;
   if (!im->sql.failed) shared_holds_to_blocks(im);
-  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0) return -1;
+  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_mpi(im) != 0)
+    return -1;
   imp_batch_flush(im, &im->flows);
   sqlite3_exec(im->db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
   if (weft_db_create_indexes(im->db, im->sql.err, im->sql.errlen) != 0) {
@@ -608,6 +613,8 @@ static void imp_close(Imp *im) {
   if (im->pipe_writes) g_array_free(im->pipe_writes, TRUE);
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   weft_spill_free(im->hold_spill);
+  if (im->mpi_msgs) g_array_free(im->mpi_msgs, TRUE);
+  if (im->mpi_colls) g_array_free(im->mpi_colls, TRUE);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
   if (im->shared) g_hash_table_destroy(im->shared);

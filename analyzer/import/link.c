@@ -164,6 +164,10 @@ static int procs_write(Imp *im) {
       sqlite3_bind_null(q, 12);
     sqlite3_bind_int64(q, 13, p->lost);
     sqlite3_bind_text(q, 14, p->file, -1, SQLITE_STATIC);
+    if (p->mpi_rank >= 0)
+      sqlite3_bind_int64(q, 15, p->mpi_rank);
+    else
+      sqlite3_bind_null(q, 15);
     if (imp_step(im, q)) return -1;
   }
   return 0;

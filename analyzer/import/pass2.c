@@ -32,6 +32,7 @@ static int wait_state(int kind) {
     case WEFT_KIND_POLL:
     case WEFT_KIND_READ: return WEFT_ST_IO_WAIT;
     case WEFT_KIND_SLEEP: return WEFT_ST_SLEEP;
+    case WEFT_KIND_MPI: return WEFT_ST_MPI_WAIT;
     default: return WEFT_ST_LOCK_WAIT;
   }
 }
@@ -265,6 +266,7 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
   if (ev->nwords >= 5 && (uint32_t)w[4] && !t->wstack) /* trace v4: written after it ended, a Python */
     t->wstack = stack_global(im, (uint32_t)w[4]);      /* thread's wait names its stack here */
+  if (t->wkind == WEFT_KIND_MPI) mpi_wait_end(im, t, t->wbegin, ns);
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
@@ -302,6 +304,9 @@ int imp_pass2(const WeftEvent *ev, void *user) {
     case WEFT_EV_REL: on_release(im, t, ev, kind, res, ns); break;
     case WEFT_EV_WAIT_BEGIN: on_wait_begin(im, t, ev, kind, op, ns); break;
     case WEFT_EV_WAIT_END: on_wait_end(im, t, ev, res, ns); break;
+    case WEFT_EV_MPI_RANK:
+    case WEFT_EV_MPI_MSG:
+    case WEFT_EV_MPI_COLL: mpi_read(im, t, ev, ns); break;
     default: break;
   }
   return im->sql.failed ? -1 : 0;

@@ -19,6 +19,7 @@ Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
   t->first_ns = t->last_ns = ns;
   t->start_ns = ns;
   t->exit_ns = -1;
+  t->mpi_end = -1;
   t->holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_ptr_array_add(im->threads, t);
   Thr *prev = g_hash_table_lookup(im->thr_by_tid, GUINT_TO_POINTER(tid));

@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -49,7 +49,8 @@ CREATE TABLE process (
   end_how        TEXT NOT NULL,       -- exit | _exit | return | exec | killed
   exit_status    INTEGER,             -- from the process's EXIT or its parent's wait; NULL unknown
   lost           INTEGER NOT NULL DEFAULT 0,
-  file           TEXT NOT NULL        -- the trace file it came from
+  file           TEXT NOT NULL,       -- the trace file it came from
+  mpi_rank       INTEGER              -- its rank in MPI_COMM_WORLD (schema 4); NULL: not an MPI process
 );
 
 CREATE TABLE thread (

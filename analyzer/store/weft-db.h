@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_SCHEMA_VERSION    3
+#define WEFT_SCHEMA_VERSION    4
 #define WEFT_DB_APPLICATION_ID 0x57454654 /* "WEFT" */
 
 /* thread_state.state */
@@ -30,21 +30,24 @@ typedef enum {
   WEFT_ST_IO_WAIT = 9, /* poll/select/epoll, read/recv on pipes and sockets */
   WEFT_ST_SLEEP = 10,
   WEFT_ST_GIL_WAIT = 11, /* CPython's GIL (issue 6) */
+  WEFT_ST_MPI_WAIT = 12, /* a blocking or completing MPI call (schema 4) */
   WEFT_ST_COUNT
 } WeftState;
 
 /* flow.kind */
 typedef enum {
-  WEFT_FLOW_LOCK_HANDOFF = 1, /* release -> the waiter acquires */
-  WEFT_FLOW_WAKEUP = 2,       /* cond signal/broadcast -> the waiter wakes */
-  WEFT_FLOW_BARRIER = 3,      /* the last arrival -> each waiter leaves */
-  WEFT_FLOW_SEM_POST = 4,     /* sem_post -> the waiter acquires */
-  WEFT_FLOW_CREATE = 5,       /* pthread_create -> the thread starts */
-  WEFT_FLOW_JOIN = 6,         /* thread exit -> the joiner returns */
-  WEFT_FLOW_FORK = 7,         /* fork/spawn -> the child's first thread starts */
-  WEFT_FLOW_EXEC = 8,         /* exec -> the new image starts */
-  WEFT_FLOW_WAIT = 9,         /* process exit -> the parent's wait returns */
-  WEFT_FLOW_PIPE = 10,        /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
+  WEFT_FLOW_LOCK_HANDOFF = 1,    /* release -> the waiter acquires */
+  WEFT_FLOW_WAKEUP = 2,          /* cond signal/broadcast -> the waiter wakes */
+  WEFT_FLOW_BARRIER = 3,         /* the last arrival -> each waiter leaves */
+  WEFT_FLOW_SEM_POST = 4,        /* sem_post -> the waiter acquires */
+  WEFT_FLOW_CREATE = 5,          /* pthread_create -> the thread starts */
+  WEFT_FLOW_JOIN = 6,            /* thread exit -> the joiner returns */
+  WEFT_FLOW_FORK = 7,            /* fork/spawn -> the child's first thread starts */
+  WEFT_FLOW_EXEC = 8,            /* exec -> the new image starts */
+  WEFT_FLOW_WAIT = 9,            /* process exit -> the parent's wait returns */
+  WEFT_FLOW_PIPE = 10,           /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
+  WEFT_FLOW_MPI_MESSAGE = 11,    /* an MPI send -> the end of the wait that received it (schema 4) */
+  WEFT_FLOW_MPI_COLLECTIVE = 12, /* the last rank to enter an MPI collective -> each other rank leaving it */
   WEFT_FLOW_COUNT
 } WeftFlowKind;
 

@@ -42,18 +42,13 @@ import sys
 import tempfile
 
 import weftholds
-from weftlib import attempt, cleanup, ok, plan
+from weftlib import attempt, clean_env, cleanup, ok, plan
 
 TIMEOUT = 120
 
 
 def env(tmp):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
-    e.pop("LD_PRELOAD", None)
-    e["TMPDIR"] = tmp
-    e["LC_ALL"] = "C"
-    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
-    return e
+    return clean_env(tmp)
 
 
 def record(weft, tmp, name, argv):

@@ -3,7 +3,8 @@
 ok()/eq()/skip() print one TAP line each and remember the outcome in `results`;
 plan() prints the plan "1..N" and returns the exit status (1 if anything failed);
 attempt() runs one test function, counting an exception as a failed test;
-cleanup() removes a script's scratch directory unless asked to keep it.
+cleanup() removes a script's scratch directory unless asked to keep it;
+clean_env() is the environment a test runs weft in.
 strict_json(), char_device() and write_to_fifo() serve the tests of where
 weft's outputs go (tests/report/run-outputs.py, tests/gui/test_output.py);
 pyenv_pythons() and marked_lines() the tests of Python stacks (test_agent.py,
@@ -60,6 +61,18 @@ def cleanup(tmp, keep):
         print("# kept %s" % tmp)
     else:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_env(tmp):
+    """The environment a test runs weft in: no WEFT_* variable nor LD_PRELOAD of
+    the caller's, TMPDIR=tmp, the C locale, and ASan not fussing about the
+    agent coming first in the link order."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("WEFT_")}
+    e.pop("LD_PRELOAD", None)
+    e["TMPDIR"] = tmp
+    e["LC_ALL"] = "C"
+    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    return e
 
 
 def one(con, sql, *params):

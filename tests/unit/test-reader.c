@@ -421,15 +421,15 @@ static void test_errors(void) {
 
   good_trace(&b);
   /* the older versions still read: version 1 to 4 files */
-  for (uint32_t ver = 1; ver <= 4; ver++) {
+  for (uint32_t ver = 1; ver <= 5; ver++) {
     char err[512];
     Events e;
     tb_hdr(&b)->version = ver;
     int rc = open_scan(&b, b.len, "old.wtrace", &e, NULL, err, sizeof err);
     ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
   }
-  tb_hdr(&b)->version = 6;
-  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 6 (this reader knows 1 to 5)", 1, 0});
+  tb_hdr(&b)->version = 7;
+  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 7 (this reader knows 1 to 6)", 1, 0});
   free(b.buf);
 
   good_trace(&b);
@@ -584,7 +584,7 @@ static void test_corruption(void) {
   static const struct {
     const char *what;
     unsigned type, aux, n;
-    uint64_t w[3];
+    uint64_t w[4];
     const char *expect;
   } recs[] = {
       {"wait of kind none", WEFT_EV_WAIT_BEGIN, 0, 4, {1, 0, 0}, "WAIT_BEGIN record of kind none"},
@@ -621,6 +621,24 @@ static void test_corruption(void) {
       {"THREAD_START creator", WEFT_EV_THREAD_START, 0, 4, {1, 0, 99999999}, "THREAD_START with creator tid"},
       {"SYNC time far off", WEFT_EV_SYNC, 0, 3, {150, 8000000000000000ull}, "SYNC record time more than 7 days"},
       {"TIME tick far off", WEFT_EV_TIME, 0, 2, {1ull << 62}, "TIME record time more than 7 days"},
+      {"MPI_MSG of no call",
+       WEFT_EV_MPI_MSG,
+       WEFT_MPI_MSG_AUX(WEFT_MPI_MSG_RECV, 0),
+       5,
+       {0, 1, 8, 0},
+       "MPI_MSG record with aux 0x1 (a direction and a known call)"},
+      {"MPI_COLL of a send",
+       WEFT_EV_MPI_COLL,
+       WEFT_MPI_SEND,
+       5,
+       {0, 0, 0, 0},
+       "MPI_COLL record of call 4 (no collective)"},
+      {"MPI_RANK past its world",
+       WEFT_EV_MPI_RANK,
+       WEFT_MPI_RANK_INIT,
+       3,
+       {3, 3},
+       "MPI_RANK record of rank 3 in a world of 3"},
   };
   for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
     char expect[200];

@@ -1,0 +1,142 @@
+/* mpi.c - MPI across ranks (see metrics.h, WeftMpi, and docs/report-json.md, "MPI").
+ * SPDX-License-Identifier: MIT
+ *
+ * The selected processes that were MPI ranks (process.mpi_rank) are one
+ * team: each rank's useful time (its threads' time on a CPU outside any
+ * recorded wait; a rank spinning inside MPI_Allreduce is in an MPI wait,
+ * not working) gives the POP efficiencies across ranks as across the threads
+ * of a process: load balance, communication efficiency (the part of the
+ * run the busiest rank worked) and their product. The messages and
+ * collectives are the importer's flows. The finding: ranks that waited in
+ * MPI for a slower rank, that rank named.
+ */
+#include "analysis-private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FIND_MPI_LB 0.90 /* ranks are imbalanced below this load balance (as regions: findings.c) */
+
+static int cmp_rank(const void *x, const void *y) {
+  const WeftMpiRank *a = x, *b = y;
+  return (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+/* How many flows of kind k end in the range (distinct: counted once per source instant). */
+static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, distinct ? "SELECT count(*) FROM (SELECT DISTINCT from_utid, from_ns "
+                                                         "FROM flow WHERE kind = ?1 AND to_ns >= ?2 AND to_ns < ?3)"
+                                                       : "SELECT count(*) FROM flow WHERE kind = ?1 AND to_ns >= ?2 "
+                                                         "AND to_ns < ?3");
+  if (!q) return 0;
+  sqlite3_bind_int(q, 1, k);
+  sqlite3_bind_int64(q, 2, c->a);
+  sqlite3_bind_int64(q, 3, c->b);
+  int64_t n = weft_sql_step(&c->sql, q) ? sqlite3_column_int64(q, 0) : 0;
+  sqlite3_finalize(q);
+  return n;
+}
+
+bool build_mpi(Ctx *c) {
+  WeftMetrics *m = c->m;
+  size_t n = 0;
+  for (size_t i = 0; i < m->nprocesses; i++) n += m->processes[i].mpi_rank >= 0;
+  if (n < 2) return true;
+  WeftMpi *mpi = calloc(1, sizeof *mpi);
+  WeftMpiRank *r = calloc(n, sizeof *r);
+  int64_t *useful = calloc(n, sizeof *useful);
+  if (!mpi || !r || !useful) {
+    free(mpi);
+    free(r);
+    free(useful);
+    return oom(c);
+  }
+  int64_t start = INT64_MAX, end = INT64_MIN;
+  size_t k = 0;
+  for (size_t i = 0; i < m->nprocesses; i++) {
+    const WeftProcessMetrics *p = &m->processes[i];
+    if (p->mpi_rank < 0) continue;
+    r[k++] = (WeftMpiRank){.rank = p->mpi_rank,
+                           .upid = p->upid,
+                           .pid = p->pid,
+                           .useful_ns = p->useful_ns,
+                           .mpi_wait_ns = p->state_ns[WEFT_ST_MPI_WAIT],
+                           .lifetime_ns = p->lifetime_ns};
+    start = min64(start, max64(p->start_ns, c->a));
+    end = max64(end, min64(p->end_ns, c->b));
+    mpi->mpi_wait_ns += p->state_ns[WEFT_ST_MPI_WAIT];
+    mpi->world_size = max64(mpi->world_size, p->mpi_rank + 1);
+  }
+  /* the start and the end of MPI: its objects are per process and call */
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    unsigned call = WEFT_MPI_OBJ_CALL((uint64_t)o->addr);
+    if (o->kind != WEFT_KIND_MPI ||
+        (call != WEFT_MPI_INIT && call != WEFT_MPI_INIT_THREAD && call != WEFT_MPI_FINALIZE))
+      continue;
+    for (size_t k2 = 0; k2 < n; k2++)
+      if (r[k2].upid == o->upid) r[k2].startup_ns += o->wait_ns;
+  }
+  qsort(r, n, sizeof *r, cmp_rank);
+  mpi->slowest_rank = -1;
+  for (size_t i = 0; i < n; i++) {
+    useful[i] = r[i].useful_ns;
+    if (mpi->slowest_rank < 0 || r[i].useful_ns > useful[mpi->slowest_rank]) mpi->slowest_rank = (int64_t)i;
+  }
+  mpi->slowest_rank = r[mpi->slowest_rank].rank;
+  weft_pop(useful, n, end > start ? end - start : 0, &mpi->pop);
+  free(useful);
+  mpi->ranks = r;
+  mpi->nranks = n;
+  mpi->messages = flows_in_range(c, WEFT_FLOW_MPI_MESSAGE, false);
+  mpi->collectives = flows_in_range(c, WEFT_FLOW_MPI_COLLECTIVE, true); /* one flow per rank but the last */
+  m->mpi = mpi;
+  return !c->sql.failed;
+}
+
+void mpi_free(WeftMpi *mpi) {
+  if (!mpi) return;
+  free(mpi->ranks);
+  free(mpi);
+}
+
+/* Ranks waited in MPI for a slower one: the imbalance across ranks costs the
+ * time the others could have worked while the slowest did. It counts from
+ * 1% of the ranks' time (n x T), not of all threads': Open MPI's helper
+ * threads and its launcher, idle all along, would hide it. */
+bool find_mpi(Ctx *c, FindVec *fv, int64_t min_cost) {
+  const WeftMpi *mpi = c->m->mpi;
+  if (mpi) min_cost = min64(min_cost, (mpi->pop.span_ns * (int64_t)mpi->nranks + 99) / 100);
+  if (!mpi || mpi->pop.lb >= FIND_MPI_LB || mpi->pop.imbalance_ns < min_cost || mpi->pop.imbalance_ns <= 0) return true;
+  Pool *pl = c->pool;
+  char b1[32], b2[32], b3[32], b4[32];
+  const WeftMpiRank *slow = NULL, *fast = NULL;
+  int64_t others_wait = 0;
+  for (size_t i = 0; i < mpi->nranks; i++) {
+    const WeftMpiRank *r = &mpi->ranks[i];
+    if (r->rank == mpi->slowest_rank)
+      slow = r;
+    else
+      others_wait += r->mpi_wait_ns - r->startup_ns;
+    if (!fast || r->useful_ns < fast->useful_ns) fast = r;
+  }
+  char *title =
+      pool_printf(pl,
+                  "MPI ranks waited %s in MPI (MPI_Init and MPI_Finalize aside) for the slowest rank, rank %lld (pid "
+                  "%lld): load balance %.2f across %zu ranks",
+                  weft_format_ns(b1, sizeof b1, others_wait), (long long)slow->rank, (long long)slow->pid, mpi->pop.lb,
+                  mpi->nranks);
+  char *evidence = pool_printf(pl,
+                               "useful time per rank: rank %lld %s, rank %lld %s, mean %s; communication "
+                               "efficiency %.2f, parallel efficiency %.2f",
+                               (long long)slow->rank, weft_format_ns(b2, sizeof b2, slow->useful_ns),
+                               (long long)fast->rank, weft_format_ns(b3, sizeof b3, fast->useful_ns),
+                               weft_format_ns(b4, sizeof b4, mpi->pop.sum_useful_ns / (int64_t)mpi->nranks),
+                               mpi->pop.synce, mpi->pop.pe);
+  char *fix = pool_printf(pl,
+                          "give rank %lld less work (or the others more): split the domain by the work it holds, "
+                          "not by its size, or rebalance it between iterations",
+                          (long long)slow->rank);
+  return add_finding(c, fv, WEFT_FIND_MPI_IMBALANCE, mpi->pop.imbalance_ns, title, evidence, fix, -1,
+                     main_utid(c->m, slow->upid), -1);
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+# test_mpi.py - MPI end to end (issue 15): `weft record -- mpirun -np 3 ...` on
+# programs with a known imbalance and a known number of messages, the
+# database and the JSON report checked against what they did.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_mpi.py --weft WEFT --python-dir DIR -- FIXTURE-EXES...
+# Prints TAP; --keep keeps the directory. Exits 77 (skipped) without mpirun,
+# or without both fx-mpi (built only where meson found MPI: libopenmpi-dev)
+# and mpi4py for /usr/bin/python3 (python3-mpi4py).
+#
+# fx-mpi 4 (C) and python/mpi_ring.py 4 60 (mpi4py), 3 ranks: rank r works
+# (r + 1) units per round, so rank 2 is the slowest; per round one message
+# around the ring (Irecv, Isend, Waitall) and one Allreduce; then rank 0
+# sends each other rank one message, and a Barrier. Checked: the program's
+# output is the same traced and not; each rank process has its mpi_rank;
+# exactly 3 * 4 + 2 = 14 messages matched (flows mpi_message, none
+# unmatched) and 5 collectives (flows mpi_collective: 2 per collective);
+# the MPI waits of each rank per call (MPI_Init 1, MPI_Waitall 4,
+# MPI_Allreduce 4, MPI_Barrier 1, MPI_Finalize 1; rank 0 MPI_Send 2, the
+# others MPI_Recv 1, or with mpi4py's comm.recv MPI_Mprobe 1 and MPI_Mrecv
+# 1); the receive of rank 0's last message is woken by rank 0; the report
+# names rank 2 the slowest in an mpi_imbalance finding, with the ranks'
+# load balance below 0.9.
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+from weftlib import attempt, clean_env, cleanup, eq, ok, plan, skip
+
+TIMEOUT = 240
+NP = 3
+ROUNDS = 4
+
+
+def env(tmp):
+    e = clean_env(tmp)
+    # quiet, local, and fine as root and with more ranks than CPUs
+    e.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+              "OMPI_MCA_btl": "self,vader", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+              "OMPI_MCA_mpi_yield_when_idle": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none"})
+    return e
+
+
+def mpirun(argv):
+    return ["mpirun", "-np", str(NP)] + argv
+
+
+def lines(out):
+    """The ranks' result lines, sorted: mpirun forwards each rank's output as it comes, and two ranks'
+    writes can interleave at any byte (traced or not)."""
+    return sorted(re.findall(r"rank \d+ of \d+: received \d+, sums \d+, token \d+", out.decode("utf-8", "replace")))
+
+
+def record(weft, tmp, name, argv):
+    """The program alone, then under weft record: (db, True if the output is the same)."""
+    plain = subprocess.run(mpirun(argv), env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    if not ok(plain.returncode == 0 and len(lines(plain.stdout)) == NP, "%s: runs under mpirun" % name,
+              plain.stderr.decode("utf-8", "replace")):
+        return None
+    db = os.path.join(tmp, name + ".db")
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--"] + mpirun(argv), env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0 and os.path.exists(db), "%s: weft record -- mpirun exits 0" % name,
+              p.stderr.decode("utf-8", "replace")):
+        return None
+    eq(lines(p.stdout), lines(plain.stdout), "%s: the program's output is unchanged under weft" % name)
+    return db
+
+
+def check_db(name, db, recv_calls):
+    con = sqlite3.connect(db)
+    ranks = con.execute("SELECT mpi_rank, cmdline FROM process WHERE mpi_rank IS NOT NULL ORDER BY mpi_rank").fetchall()
+    eq([r[0] for r in ranks], list(range(NP)), "%s: one process per rank, each with its mpi_rank" % name)
+    meta = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE 'mpi_%'").fetchall())
+    eq((meta.get("mpi_messages"), meta.get("mpi_messages_unmatched"), meta.get("mpi_collectives")),
+       (str(NP * ROUNDS + NP - 1), "0", str(ROUNDS + 1)),
+       "%s: %d messages matched, none unmatched, %d collectives" % (name, NP * ROUNDS + NP - 1, ROUNDS + 1))
+    flows = dict(con.execute("SELECT kind, count(*) FROM flow WHERE kind IN (11, 12) GROUP BY kind").fetchall())
+    eq((flows.get(11), flows.get(12)), (NP * ROUNDS + NP - 1, (ROUNDS + 1) * (NP - 1)),
+       "%s: a flow per message and per rank released from each collective" % name)
+    got = {}
+    for rank, call, n in con.execute(
+            "SELECT p.mpi_rank, o.name, count(*) FROM thread_state s JOIN sync_object o USING (object_id) "
+            "JOIN thread t USING (utid) JOIN process p ON p.upid = t.upid "
+            "WHERE s.state = 12 AND p.mpi_rank IS NOT NULL GROUP BY p.mpi_rank, o.name"):
+        got.setdefault(rank, {})[call] = n
+    for r in range(NP):
+        want = {"MPI_Waitall": ROUNDS, "MPI_Allreduce": ROUNDS, "MPI_Barrier": 1, "MPI_Finalize": 1}
+        want[recv_calls[0]] = 1  # MPI_Init or MPI_Init_thread
+        if r == 0:
+            want["MPI_Send"] = NP - 1
+        else:
+            for c in recv_calls[1:]:
+                want[c] = 1
+        eq(got.get(r), want, "%s: rank %d's MPI waits per call" % (name, r))
+    # the receive of rank 0's message (tag 9) on rank 2 was woken by rank 0's main thread
+    woke = con.execute(
+        "SELECT s.waker_utid = (SELECT t0.utid FROM thread t0 JOIN process p0 ON p0.upid = t0.upid "
+        "WHERE p0.mpi_rank = 0 AND t0.is_main) FROM thread_state s JOIN sync_object o USING (object_id) "
+        "JOIN thread t USING (utid) JOIN process p ON p.upid = t.upid "
+        "WHERE p.mpi_rank = 2 AND o.name = ?", (recv_calls[-1],)).fetchone()
+    ok(woke is not None and woke[0] == 1, "%s: rank 2's %s was woken by rank 0" % (name, recv_calls[-1]), woke)
+    con.close()
+
+
+def check_report(weft, tmp, name, db):
+    p = subprocess.run([weft, "report", "--format", "json", db], env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "%s: weft report --format json exits 0" % name, p.stderr.decode()):
+        return
+    r = json.loads(p.stdout)
+    mpi = r.get("mpi") or {}
+    eq((mpi.get("ranks_recorded"), mpi.get("world_size"), mpi.get("slowest_rank"), mpi.get("messages"),
+        mpi.get("collectives")), (NP, NP, NP - 1, NP * ROUNDS + NP - 1, ROUNDS + 1),
+       "%s: the report's mpi: 3 ranks, rank 2 the slowest, 14 messages, 5 collectives" % name)
+    useful = [x["useful_ns"] for x in mpi.get("ranks", [])]
+    ok(len(useful) == NP and useful[0] < useful[1] < useful[2] and mpi.get("load_balance", 1) < 0.9,
+       "%s: useful time grows with the rank, load balance below 0.9" % name, mpi)
+    ranks = sorted(x["mpi_rank"] for x in r["processes"] if x.get("mpi_rank") is not None)
+    eq(ranks, list(range(NP)), "%s: processes[].mpi_rank" % name)
+    f = [x for x in r["findings"] if x["kind"] == "mpi_imbalance"]
+    ok(len(f) == 1 and "the slowest rank, rank 2 " in f[0]["title"], "%s: a finding names rank 2 the slowest" % name,
+       [x["title"] for x in r["findings"]])
+    text = subprocess.run([weft, "report", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE).stdout.decode()
+    ok("MPI ranks\n  3 ranks of 3: parallel efficiency" in text and "(the slowest)" in text,
+       "%s: the text report has the MPI ranks section" % name, text[:1500])
+
+
+def t_c(weft, fx, tmp):
+    if "mpi" not in fx:
+        skip("C MPI fixture", "fx-mpi not built (no MPI found by meson: libopenmpi-dev)")
+        return
+    db = record(weft, tmp, "fx-mpi", [fx["mpi"], str(ROUNDS)])
+    if db:
+        check_db("fx-mpi", db, ["MPI_Init", "MPI_Recv"])
+        check_report(weft, tmp, "fx-mpi", db)
+
+
+def t_py(weft, pydir, tmp):
+    py = "/usr/bin/python3"
+    if subprocess.run([py, "-c", "import mpi4py, numpy"], capture_output=True).returncode != 0:
+        skip("mpi4py fixture", "mpi4py or numpy missing for %s (python3-mpi4py)" % py)
+        return
+    # a bigger unit: each rank's interpreter starts for as long as a few units
+    db = record(weft, tmp, "mpi_ring", [py, os.path.join(pydir, "mpi_ring.py"), str(ROUNDS), "60"])
+    if db:
+        check_db("mpi_ring", db, ["MPI_Init_thread", "MPI_Mprobe", "MPI_Mrecv"])
+        check_report(weft, tmp, "mpi_ring", db)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--python-dir", required=True)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("fixtures", nargs="*")
+    args = ap.parse_args()
+    fx = {os.path.basename(e)[3:]: os.path.abspath(e) for e in args.fixtures if os.path.basename(e).startswith("fx-")}
+    if not shutil.which("mpirun"):
+        print("1..0 # SKIP mpirun not found (Debian: openmpi-bin)")
+        return 77
+    has_py = subprocess.run(["/usr/bin/python3", "-c", "import mpi4py"], capture_output=True).returncode == 0
+    if "mpi" not in fx and not has_py:
+        print("1..0 # SKIP neither fx-mpi (libopenmpi-dev) nor mpi4py (python3-mpi4py)")
+        return 77
+    weft = os.path.abspath(args.weft)
+    tmp = tempfile.mkdtemp(prefix="weft-mpi-test-")
+    try:
+        attempt(t_c, weft, fx, tmp)
+        attempt(t_py, weft, os.path.abspath(args.python_dir), tmp)
+    finally:
+        cleanup(tmp, args.keep)
+    return plan()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
