@@ -39,9 +39,9 @@
 
 #include "holds.h"
 
-#define REPLAY_MAX_OPS 20000000 /* beyond: no replay (say so) */
-#define EPS            1e-6     /* ns */
-#define SAME_NS        1000     /* a hold that begins within this of a wait's end is that wait's */
+#define REPLAY_MAX_OPS 6000000 /* beyond: no replay (say so): 32 bytes an operation */
+#define EPS            1e-6    /* ns */
+#define SAME_NS        1000    /* a hold that begins within this of a wait's end is that wait's */
 
 /* ---- the recording, loaded once ---- */
 typedef struct {
@@ -883,6 +883,11 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, siz
       goto out;
     }
   size_t total = 0;
+  for (size_t i = 0; i < r->n; i++) /* at most this many operations: too many, and none is built */
+    total += 2 * r->t[i].nst + 2 * r->t[i].nholds + r->t[i].npoints + 2;
+  *nops = total;
+  if (total > 2 * (size_t)REPLAY_MAX_OPS) goto out;
+  total = 0;
   for (size_t i = 0; i < r->n; i++) {
     if (!build_thread(&s, i, held)) goto out;
     total += s.th[i].n;
