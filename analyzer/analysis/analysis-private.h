@@ -300,6 +300,8 @@ const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's u
 const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */
 const char *py_processes_short(WeftPython *py);                    /* "dask.config.set(scheduler=\"processes\")" ... */
 const char *py_tasks_short(WeftPython *py);                        /* "pool.map(f, items, chunksize=1)" ... */
+const char *py_fix_send_less(WeftPython *py);                      /* a pool's data moved costs as much as its work */
+const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
 
 /* critpath.c: m->critical_path (but its what-ifs), and the objects'
  * critical_share_ns and critical_hold_ns. */

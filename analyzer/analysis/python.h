@@ -117,6 +117,11 @@ typedef struct {
   int64_t ipc_work_ns;     /* the workers' time in state running */
   double ipc_share;        /* (ipc_helper_ns + ipc_lock_ns) / ipc_work_ns */
   const char *ipc_helpers; /* "QueueFeederThread (Queue._feed) 1.77 s, ..." (NULL: none) */
+  int64_t ipc_bytes;       /* what the parent and the workers wrote to pipes (thread.pipe_bytes, whole
+                            * threads, not clipped to the range; 0: not recorded, a trace before
+                            * version 6 or without WEFT_IO): the task arguments and results moved */
+  int64_t ipc_messages;    /* those writes as messages (thread.pipe_messages) */
+  int64_t ipc_sent_bytes;  /* of ipc_bytes, the parent's: the task arguments (the rest: results) */
 } WeftPyPool;
 
 /* A parallel library the program uses, from the names of its threads and

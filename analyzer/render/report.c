@@ -876,6 +876,33 @@ static void json_findings(Json *j, const WeftMetrics *m, long top) {
   j_close(j, ']');
 }
 
+/* The process pools of a Python program: their start-up and the data they
+ * moved, the numbers behind the startup and ipc findings. */
+static void json_py_pools(Json *j, const WeftPython *py) {
+  j_open(j, "pools", '[');
+  for (size_t i = 0; i < py->npools; i++) {
+    const WeftPyPool *pl = &py->pools[i];
+    j_open(j, NULL, '{');
+    j_int(j, "parent_upid", pl->parent_upid);
+    j_str(j, "label", pl->label);
+    j_str(j, "start_method", pl->start_method);
+    j_int(j, "workers", (int64_t)pl->nworkers);
+    j_int(j, "start_ns", pl->start_ns);
+    j_int(j, "end_ns", pl->end_ns);
+    j_int(j, "straggler_lag_ns", pl->straggler_lag_ns);
+    j_int(j, "startup_run_ns", pl->startup_run_ns);
+    j_num(j, "startup_share", pl->startup_share);
+    j_int(j, "ipc_ns", pl->ipc_helper_ns + pl->ipc_lock_ns);
+    j_int(j, "ipc_work_ns", pl->ipc_work_ns);
+    j_num(j, "ipc_share", pl->ipc_share);
+    j_int(j, "ipc_bytes", pl->ipc_bytes);
+    j_int(j, "ipc_sent_bytes", pl->ipc_sent_bytes);
+    j_int(j, "ipc_messages", pl->ipc_messages);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+}
+
 /* A Python program's verdict (threads, processes or neither) and the
  * parallel libraries it uses; absent for other programs. */
 static void json_python(Json *j, const WeftMetrics *m) {
@@ -904,6 +931,7 @@ static void json_python(Json *j, const WeftMetrics *m) {
     j_close(j, '}');
   }
   j_close(j, ']');
+  json_py_pools(j, py);
   j_close(j, '}');
 }
 

@@ -28,7 +28,8 @@
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding.
 # big_args     a ProcessPoolExecutor(2) sent 8 tasks of 8 MB in and out: the "ipc" finding first, no
-#              lock finding for the result queue's lock.
+#              lock finding for the result queue's lock; the bytes moved within 10% of the payload, in
+#              16 to 40 messages.
 # startup      a spawn Pool(2) whose workers each spend 300 ms importing the main module again before
 #              4 tasks of 5 ms: the "startup" finding with the spawn advice; with fork none.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
@@ -321,6 +322,21 @@ def t_big_args(c):
        "%s big_args: the fix sends less (shared memory, chunksize)" % c.tag, f.get("fix"))
     ok(not [g for g in r["findings"] if g["kind"] == "contention"],
        "%s big_args: the queues' locks the workers share are no lock finding" % c.tag, kinds(r))
+    # the bytes moved: 8 tasks of 8 MiB out and 8 results of 8 MiB back, and a few small messages
+    # (the pickles' headers, the executor's wake-ups and sentinels): at least the payload, at most 1.1x
+    payload = 8 * (8 << 20)
+    pools = r.get("python", {}).get("pools", [])
+    pl = pools[0] if len(pools) == 1 else {}
+    ok(payload <= pl.get("ipc_sent_bytes", 0) <= 1.1 * payload and
+       2 * payload <= pl.get("ipc_bytes", 0) <= 1.1 * 2 * payload,
+       "%s big_args: the pool moved the 64 MiB of arguments and 64 MiB of results, within 10%%" % c.tag, pools)
+    # 16 data messages (a 4-byte length and its payload are one), and the few small ones: under 40
+    ok(16 <= pl.get("ipc_messages", 0) <= 40, "%s big_args: ... in 16 to 40 messages" % c.tag,
+       pl.get("ipc_messages"))
+    ok(re.search(r": 134 MB in %d messages \(\d+(\.\d+)? [kMG]B/s\)" % pl.get("ipc_messages", -1),
+                 f.get("title", "")) and "the parent sent 67.1 MB of task arguments, the workers returned 67.1 MB"
+       in f.get("evidence", ""), "%s big_args: the finding gives the bytes, messages and rate" % c.tag,
+       (f.get("title"), f.get("evidence")))
 
 
 def t_unbalanced(c):
