@@ -287,3 +287,20 @@ const char *py_send_less_short(WeftPython *py) {
   if (l && l->kind == WEFT_PYLIB_MP_POOL) return "an initializer, shared memory, pool.imap(..., chunksize=N)";
   return "an initializer or fork-inherited globals, shared memory, bigger tasks";
 }
+
+const char *py_startup_short(WeftPython *py, const char *method) {
+  const WeftPyLibrary *l = main_lib(py);
+  if ((l && l->kind == WEFT_PYLIB_JOBLIB) || !strcmp(method, "loky"))
+    return "give one Parallel(...) call all the tasks, or keep n_jobs the same across calls so loky reuses its "
+           "workers, and import heavy modules inside the functions the workers run";
+  if (!strcmp(method, "fork"))
+    return "do the setup each worker repeats once in the parent, before the pool starts: the forked workers "
+           "inherit it";
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
+    return "create one ProcessPoolExecutor and reuse it for the whole program, with "
+           "mp_context=multiprocessing.get_context(\"fork\") where the program allows it, and keep the main module "
+           "light (heavy imports under if __name__ == \"__main__\":)";
+  return "create one pool and reuse it for the whole program, use the fork start method where the program allows it "
+         "(multiprocessing.get_context(\"fork\")), and keep the main module light (heavy imports under "
+         "if __name__ == \"__main__\":)";
+}

@@ -150,13 +150,15 @@ typedef struct {
 typedef struct {
   const char *choice; /* "threads", "processes", "neither"; NULL: no verdict */
   const char *reason; /* the measurement it rests on: "gil", "io_overlap", "gil_released", "bottleneck",
-                       * "straggler", "pool", "serial", "one_thread" */
+                       * "straggler", "startup", "ipc", "pool", "serial", "one_thread" */
   const char *text;
   double gil_wait_share;    /* the CPython threads' GIL waits / their thread time */
   double io_share;          /* their io_wait and sleep / their thread time */
   double parallel_share;    /* a process without a pool: wall time with 2+ of its threads on a CPU at once
                              * (so at least one outside the GIL) / the range; -1 not measured */
   int64_t straggler_lag_ns; /* a pool's straggler finding's lag; -1 none */
+  double startup_share;     /* the startup finding that decided it: WeftPyPool.startup_share; -1 none */
+  double ipc_share;         /* the ipc finding that decided it: WeftPyPool.ipc_share; -1 none */
 } WeftPyVerdict;
 
 typedef struct WeftPython {

@@ -876,6 +876,14 @@ static void json_findings(Json *j, const WeftMetrics *m, long top) {
   j_close(j, ']');
 }
 
+/* A share, or null when negative (not measured). */
+static void j_share(Json *j, const char *key, double v) {
+  if (v >= 0)
+    j_num(j, key, v);
+  else
+    j_opt(j, key, -1);
+}
+
 /* The process pools of a Python program: their start-up and the data they
  * moved, the numbers behind the startup and ipc findings. */
 static void json_py_pools(Json *j, const WeftPython *py) {
@@ -915,11 +923,10 @@ static void json_python(Json *j, const WeftMetrics *m) {
   j_str(j, "text", v->text);
   j_num(j, "gil_wait_share", v->gil_wait_share);
   j_num(j, "io_share", v->io_share);
-  if (v->parallel_share >= 0)
-    j_num(j, "parallel_share", v->parallel_share);
-  else
-    j_opt(j, "parallel_share", -1);
+  j_share(j, "parallel_share", v->parallel_share);
   j_opt(j, "straggler_lag_ns", v->straggler_lag_ns);
+  j_share(j, "startup_share", v->startup_share);
+  j_share(j, "ipc_share", v->ipc_share);
   j_close(j, '}');
   j_open(j, "python", '{');
   j_open(j, "libraries", '[');

@@ -29,9 +29,10 @@
 #              lock" contention finding.
 # big_args     a ProcessPoolExecutor(2) sent 8 tasks of 8 MB in and out: the "ipc" finding first, no
 #              lock finding for the result queue's lock; the bytes moved within 10% of the payload, in
-#              16 to 40 messages.
+#              16 to 40 messages; the verdict rests on it (its share named), no serial finding before it.
 # startup      a spawn Pool(2) whose workers each spend 300 ms importing the main module again before
-#              4 tasks of 5 ms: the "startup" finding with the spawn advice; with fork none.
+#              4 tasks of 5 ms: the "startup" finding with the spawn advice, before any serial finding,
+#              the verdict resting on it (its share named); with fork none.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib); the library is
 #              joblib (loky). With backend="threading": joblib (threading),
@@ -299,6 +300,17 @@ def t_startup(c):
         ok(ranked and (ranked[0] == "startup" or ranked[:2] == ["imbalance", "startup"]),
            "%s startup_pool spawn: the start-up leads the program's own findings (or follows the straggler "
            "it made)" % c.tag, kinds(r))
+        # causes before symptoms: the serial time while the workers start is the start-up's
+        k = kinds(r)
+        ok("serial" not in k or k.index("serial") > k.index("startup"),
+           "%s startup_pool spawn: no serial finding before the start-up" % c.tag, k)
+        v = r.get("verdict") or {}
+        pl = (r.get("python", {}).get("pools") or [{}])[0]
+        want = "%.0f%% of their running time" % (100 * pl.get("startup_share", -1))
+        ok((v.get("reason") == "startup" and v.get("choice") == "processes" and "starting up" in v.get("text", "")
+            and want in v.get("text", "") and abs(v.get("startup_share", -1) - pl.get("startup_share", 0)) < 1e-6)
+           or (ranked[0] == "imbalance" and v.get("reason") == "straggler"),
+           "%s startup_pool spawn: the verdict rests on the start-up, naming its share (%s)" % (c.tag, want), v)
     db, _ = record(c, "startup_pool-fork", [os.path.join(c.pydir, "startup_pool.py"), "fork"])
     r = report(c, db) if db else None
     if r:
@@ -330,6 +342,16 @@ def t_big_args(c):
     ok(payload <= pl.get("ipc_sent_bytes", 0) <= 1.1 * payload and
        2 * payload <= pl.get("ipc_bytes", 0) <= 1.1 * 2 * payload,
        "%s big_args: the pool moved the 64 MiB of arguments and 64 MiB of results, within 10%%" % c.tag, pools)
+    # causes before symptoms: the verdict names the cost of moving data and its share of the work; a
+    # serial finding (the parent builds the data alone first) comes after it
+    v = r.get("verdict") or {}
+    want = "%.0f%% of the" % (100 * pl.get("ipc_share", -1))
+    ok(v.get("reason") == "ipc" and v.get("choice") == "processes" and "Moving the data" in v.get("text", "") and
+       want in v.get("text", "") and "134 MB" in v.get("text", ""),
+       "%s big_args: the verdict rests on moving the data, naming its share (%s) and the bytes" % (c.tag, want), v)
+    k = kinds(r)
+    ok("serial" not in k or k.index("serial") > k.index("ipc"),
+       "%s big_args: no serial finding before the ipc one" % c.tag, k)
     # 16 data messages (a 4-byte length and its payload are one), and the few small ones: under 40
     ok(16 <= pl.get("ipc_messages", 0) <= 40, "%s big_args: ... in 16 to 40 messages" % c.tag,
        pl.get("ipc_messages"))
