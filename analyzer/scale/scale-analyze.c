@@ -244,6 +244,11 @@ void weft_scale_analyze(WeftScale *s) {
             100 * t->other_wait_ts / cap, gil, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
     g_free(top);
     g_free(gil);
+    if (t->ipc_ts >= 0.005 * cap || t->startup_ts >= 0.005 * cap)
+      finding(s,
+              "at %d threads (traced), the Python process pools: moving data between processes %.0f %% of the "
+              "thread time (%.3g MB written to pipes), workers starting up %.0f %%",
+              hi->threads, 100 * t->ipc_ts / cap, t->ipc_bytes / 1e6, 100 * t->startup_ts / cap);
   }
   for (size_t i = 0; i < s->npoints; i++)
     if (s->points[i].oversubscribed) {
