@@ -106,6 +106,8 @@ static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
 static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
   Obj *o = obj_get(im, ev->w[1], (int)kind, ns);
   if (o) {
+    /* its first_ns is its init, which another thread's record read before may follow */
+    if (ns < o->first_ns) o->first_ns = ns;
     if (ev->nwords > 3 && ev->w[3]) o->init_stack = stack_global(im, ev->w[3]);
     if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)ev->w[2];
   }

@@ -26,7 +26,8 @@
 #              "mp.Lock() at mp_lock.py:N", the line that made it.
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
-#              lock" contention finding.
+#              lock" contention finding; the lock named "mp.Manager().Lock() at manager_lock.py:N",
+#              the client's line that made it.
 # big_args     a ProcessPoolExecutor(2) sent 8 tasks of 8 MB in and out: the "ipc" finding first, no
 #              lock finding for the result queue's lock; the bytes moved within 10% of the payload, in
 #              16 to 40 messages; the verdict rests on it (its share named), no serial finding before it.
@@ -491,6 +492,11 @@ def t_manager_lock(c):
     ok(waits[0] >= 4 and waits[1] >= 4, "%s: ... waited on by 4 server threads at least" % tag, waits)
     ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
        "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
+    # named by the client's line that asked for it, not by Server.create in the manager
+    made = marked_lines(os.path.join(c.pydir, "manager_lock.py")).get("LOCK-MADE", [0])[0]
+    name = "mp.Manager().Lock() at manager_lock.py:%d" % made
+    ok(f["title"].startswith("Manager lock %s (in the manager's process)" % name),
+       "%s: ... named %s, the client's line" % (tag, name), f["title"])
     ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
     ok(all(k in ("serial", "oversubscribed") for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
