@@ -165,26 +165,57 @@ static int64_t serial_cap(Ctx *c, const WeftFinding *f) {
   return pl ? pl->straggler_lag_ns : 0;
 }
 
-/* A pool's straggler whose running time was mostly its start-up (a spawned
- * worker that took longer to start; the others took the tasks meanwhile):
- * not longer tasks. That imbalance is the start-up finding's (index s):
- * dropped, and said there. Returns false when out of memory. */
-static bool fold_startup_straggler(Ctx *c, FindVec *fv, size_t s) {
+static int cmp_ns(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* How much longer than the median of the others pl's worker w ran. */
+static int64_t ran_more(const WeftPyPool *pl, const WeftPyWorker *w) {
+  int64_t *v = malloc(pl->nworkers * sizeof *v);
+  size_t n = 0;
+  for (size_t k = 0; v && k < pl->nworkers; k++)
+    if (&pl->workers[k] != w) v[n++] = pl->workers[k].running_ns;
+  if (!n) {
+    free(v);
+    return 0;
+  }
+  qsort(v, n, sizeof *v, cmp_ns);
+  int64_t more = w->running_ns - v[(n - 1) / 2];
+  free(v);
+  return more;
+}
+
+/* A pool's straggler that did not have longer tasks but started or got its
+ * work late: its running time was mostly its start-up (a spawned worker
+ * that took longer to start; the others took the tasks meanwhile), or,
+ * when the pool's data moving is a finding, it ran less than half its lag
+ * more than the others (it waited for its data). That imbalance is the
+ * startup or ipc finding's (index s): dropped, and said there. Returns false
+ * when out of memory. */
+static bool fold_cost_straggler(Ctx *c, FindVec *fv, size_t s) {
   const WeftPyPool *pl = cost_pool(c->m, &fv->v[s]);
   for (size_t i = 0; pl && i < fv->n; i++) {
     if (straggler_pool(c->m, &fv->v[i]) != pl) continue;
     const WeftPyWorker *sw = NULL;
     for (size_t k = 0; k < pl->nworkers; k++)
       if (pl->workers[k].upid == pl->straggler_upid) sw = &pl->workers[k];
-    if (!sw || 2 * sw->startup_run_ns < sw->running_ns) return true;
+    bool startup = fv->v[s].kind == WEFT_FIND_STARTUP;
+    int64_t more = sw && !startup ? ran_more(pl, sw) : 0;
+    if (!sw || (startup ? 2 * sw->startup_run_ns < sw->running_ns : 2 * more >= pl->straggler_lag_ns)) return true;
     char b1[32], b2[32], b3[32];
     WeftFinding *sf = &fv->v[s];
+    weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns);
     sf->evidence =
-        pool_printf(c->pool,
-                    "%s; worker pid %lld finished %s after the others, but %s of its %s running was its "
-                    "start-up: that straggler is this start-up's",
-                    sf->evidence, (long long)sw->pid, weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns),
-                    weft_format_ns(b2, sizeof b2, sw->startup_run_ns), weft_format_ns(b3, sizeof b3, sw->running_ns));
+        startup ? pool_printf(c->pool,
+                              "%s; worker pid %lld finished %s after the others, but %s of its %s running was its "
+                              "start-up: that straggler is this start-up's",
+                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, sw->startup_run_ns),
+                              weft_format_ns(b3, sizeof b3, sw->running_ns))
+                : pool_printf(c->pool,
+                              "%s; worker pid %lld finished %s after the others but ran only %s more than them: it "
+                              "waited for its data, that straggler is this data moving's",
+                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, max64(more, 0)));
     if (!sf->evidence) return oom(c);
     drop(fv, i);
     return true;
@@ -201,9 +232,10 @@ bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost) {
     if (fv->v[i].kind != WEFT_FIND_GIL || find_kind(fv, WEFT_FIND_BOTTLENECK, fv->v[i].utid) < 0) continue;
     drop(fv, i--);
   }
-  /* a straggler that started late: the start-up's */
+  /* a straggler that started or got its data late: the start-up's or the data moving's */
   for (size_t i = 0; i < fv->n; i++)
-    if (fv->v[i].kind == WEFT_FIND_STARTUP && !fold_startup_straggler(c, fv, i)) return false;
+    if ((fv->v[i].kind == WEFT_FIND_STARTUP || fv->v[i].kind == WEFT_FIND_IPC) && !fold_cost_straggler(c, fv, i))
+      return false;
   ptrdiff_t s = find_kind(fv, WEFT_FIND_SERIAL, -2);
   if (s < 0) return true;
   int64_t left = fv->v[s].cost_ns, moved = 0;
