@@ -253,30 +253,24 @@ const char *py_fix_send_less(WeftPython *py) {
   if (l && l->kind == WEFT_PYLIB_DASK)
     return python_strf(py, "send less: client.scatter big inputs once and pass the futures, persist intermediate "
                            "results on the workers, and make the tasks bigger (fewer partitions or chunks)");
+  /* a pool: its initializer, fork, bigger tasks */
+  const char *init = NULL, *fork = NULL, *tasks = NULL;
   if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
-    return python_strf(py,
-                       "send less: give each worker what it needs once (ProcessPoolExecutor(initializer=load, "
-                       "initargs=(path,)) that loads or maps the data into a global, or globals inherited with "
-                       "mp_context=multiprocessing.get_context(\"fork\")), %s; and make each task carry more work "
-                       "(bigger tasks, executor.map(f, items, chunksize=N))",
-                       rest);
-  if (l && l->kind == WEFT_PYLIB_MP_POOL)
-    return python_strf(py,
-                       "send less: give each worker what it needs once (Pool(initializer=load, initargs=(path,)) "
-                       "that loads or maps the data into a global, or globals inherited with the fork start "
-                       "method), %s; and make each task carry more work (bigger tasks, pool.imap(f, items, "
-                       "chunksize=N))",
-                       rest);
+    init = "ProcessPoolExecutor(initializer=load, initargs=(path,)) that loads or maps the data into a global",
+    fork = "mp_context=multiprocessing.get_context(\"fork\")", tasks = "executor.map(f, items, chunksize=N)";
+  else if (l && l->kind == WEFT_PYLIB_MP_POOL)
+    init = "Pool(initializer=load, initargs=(path,)) that loads or maps the data into a global",
+    fork = "the fork start method", tasks = "pool.imap(f, items, chunksize=N)";
   if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
     return python_strf(py,
                        "send less: pass big data to Process(target, args) with the fork start method (inherited, "
                        "not copied) instead of through a Queue or Pipe, %s; and send fewer, bigger messages",
                        rest);
   return python_strf(py,
-                     "send less: give each worker what it needs once (an initializer that loads or maps the data, "
-                     "or globals inherited with fork), %s; and make each task carry more work (bigger tasks, map "
-                     "or imap with a chunksize)",
-                     rest);
+                     "send less: give each worker what it needs once (%s, or globals inherited with %s), %s; and "
+                     "make each task carry more work (bigger tasks, %s)",
+                     init ? init : "an initializer that loads or maps the data", fork ? fork : "fork", rest,
+                     tasks ? tasks : "map or imap with a chunksize");
 }
 
 const char *py_send_less_short(WeftPython *py) {
