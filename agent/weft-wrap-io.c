@@ -17,7 +17,7 @@
  * pause, sigsuspend and sigwait*, which are otherwise not recorded.
  *
  * Pipes carry work and results between the processes of a pool: a write to a
- * pipe is a PIPE_WRITE record naming the pipe (its inode), and a read or poll
+ * pipe is a PIPE_WRITE record naming the pipe (its inode) and the bytes, and a read or poll
  * that waited on a pipe names it in its WAIT_END, so the importer can tell
  * which write ended the wait (a flow across processes).
  */
@@ -180,17 +180,20 @@ WEFT_PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int fl) { READ_TIMED(fd, R
 
 /* A write to a pipe (what a waiting reader of another process gets), at the
  * time the call began: the reader can wake and return before the writer is
- * back from the call, and the data cannot be there before it began. */
-static void pipe_write(int fd, uint64_t t0) {
+ * back from the call, and the data cannot be there before it began. With the
+ * bytes written (version 6): a pool's task arguments and results cross
+ * between processes in these writes, so their sum is the data it moved. */
+static void pipe_write(int fd, uint64_t t0, uint64_t bytes) {
   uint64_t chan = pipe_id(fd);
   if (!chan) return;
   WeftThread *t = &_weft_tls;
   int e = errno;
-  uint64_t *p = weft_reserve(t, 3, &t0);
+  uint64_t *p = weft_reserve(t, 4, &t0);
   if (p) {
     p[1] = (uint64_t)fd;
     p[2] = chan;
-    weft_publish(t, p, WEFT_EV_PIPE_WRITE, 3, WEFT_AUX(WEFT_KIND_READ, 0, 0), t0);
+    p[3] = bytes;
+    weft_publish(t, p, WEFT_EV_PIPE_WRITE, 4, WEFT_AUX(WEFT_KIND_READ, 0, 0), t0);
   }
   errno = e;
 }
@@ -199,7 +202,7 @@ WEFT_PUBLIC ssize_t write(int fd, const void *buf, size_t n) {
   if (!io_on()) return REAL(write)(fd, buf, n);
   uint64_t t0 = weft_ticks();
   ssize_t r = REAL(write)(fd, buf, n);
-  if (r > 0) pipe_write(fd, t0);
+  if (r > 0) pipe_write(fd, t0, (uint64_t)r);
   return r;
 }
 
@@ -207,7 +210,7 @@ WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) {
   if (!io_on()) return REAL(writev)(fd, iov, n);
   uint64_t t0 = weft_ticks();
   ssize_t r = REAL(writev)(fd, iov, n);
-  if (r > 0) pipe_write(fd, t0);
+  if (r > 0) pipe_write(fd, t0, (uint64_t)r);
   return r;
 }
 

@@ -26,7 +26,8 @@
 #define WEFT_TRACE_MAGIC       "WEFTTRC" /* 8 bytes with the NUL */
 /* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
  * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them); 5 SHARED (the
- * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK). */
+ * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK) and the bytes of a
+ * PIPE_WRITE. */
 #define WEFT_TRACE_VERSION     6u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u

@@ -279,6 +279,10 @@ static inline bool py_pool_bookkeeping(const WeftMetrics *m, const WeftObjectMet
 /* regions.c */
 bool build_regions(Ctx *c);
 bool build_parallelism(Ctx *c);
+/* The wall time in [x, y) (clipped to the range) with at most one thread
+ * running: the serial time of a window, as the serial finding counts it
+ * over the range (less its I/O overlap). */
+int64_t serial_in(Ctx *c, int64_t x, int64_t y);
 
 /* ---- mpi.c ---- */
 bool build_mpi(Ctx *c);
@@ -307,6 +311,9 @@ const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's u
 const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */
 const char *py_processes_short(WeftPython *py);                    /* "dask.config.set(scheduler=\"processes\")" ... */
 const char *py_tasks_short(WeftPython *py);                        /* "pool.map(f, items, chunksize=1)" ... */
+const char *py_fix_send_less(WeftPython *py);                      /* a pool's data moved costs as much as its work */
+const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
+const char *py_startup_short(WeftPython *py, const char *method);  /* "one pool reused for the whole program" ... */
 
 /* critpath.c: m->critical_path (but its what-ifs), and the objects'
  * critical_share_ns and critical_hold_ns. */

@@ -171,27 +171,34 @@ static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, co
 
 /* A pool whose data moved between processes cost as much as its work. */
 static void ipc_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
-  char b1[32], b2[32], b3[32], p1[32];
+  char b1[32], b2[32], b3[32], p1[32], s1[32], s2[32], s3[32], r1[32];
   int64_t cost = pl->ipc_helper_ns + pl->ipc_lock_ns;
   if (pl->ipc_share < IPC_SHARE || cost < min_cost || cost <= 0) return;
-  const char *title = python_strf(py,
-                                  "moving data to and from the %zu workers of the %s took %s against %s of work in "
-                                  "them: pickling, piping and unpickling task arguments and results",
-                                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, cost),
-                                  weft_format_ns(p1, sizeof p1, pl->ipc_work_ns));
+  /* the bytes (trace version 6 with WEFT_IO; else the times alone) */
+  const char *moved =
+      pl->ipc_bytes > 0
+          ? python_strf(py, ": %s in %lld messages (%s/s), pickled, piped and unpickled",
+                        weft_format_bytes(s1, sizeof s1, pl->ipc_bytes), (long long)pl->ipc_messages,
+                        weft_format_bytes(r1, sizeof r1, (int64_t)((double)pl->ipc_bytes * 1e9 / (double)cost)))
+          : ": pickling, piping and unpickling task arguments and results";
+  const char *title = python_strf(
+      py, "moving data to and from the %zu workers of the %s took %s against %s of work in them%s", pl->nworkers,
+      pl->label, weft_format_ns(b1, sizeof b1, cost), weft_format_ns(p1, sizeof p1, pl->ipc_work_ns), moved);
+  const char *split = pl->ipc_bytes > 0
+                          ? python_strf(py,
+                                        "; the parent sent %s of task arguments, the workers "
+                                        "returned %s of results",
+                                        weft_format_bytes(s2, sizeof s2, pl->ipc_sent_bytes),
+                                        weft_format_bytes(s3, sizeof s3, pl->ipc_bytes - pl->ipc_sent_bytes))
+                          : "";
   const char *evidence = python_strf(
       py,
       "the parent's threads that move the data ran %s%s%s%s; the processes waited %s for the queues' pipes (one "
-      "at a time sends or takes)",
+      "at a time sends or takes)%s",
       weft_format_ns(b2, sizeof b2, pl->ipc_helper_ns), pl->ipc_helpers ? " (" : "",
       pl->ipc_helpers ? pl->ipc_helpers : "", pl->ipc_helpers ? ")" : "",
-      weft_format_ns(b3, sizeof b3, pl->ipc_lock_ns));
-  const char *fix = python_strf(
-      py, "send less: give each worker what it needs once (an initializer that loads or maps the data, or globals "
-          "inherited with fork), put big arrays in shared memory (multiprocessing.shared_memory, numpy.memmap) and "
-          "send their names, return only what the parent needs, and make each task carry more work (bigger tasks, "
-          "map or imap with a chunksize)");
-  add_verdict(fv, WEFT_FIND_IPC, "ipc", cost, title, evidence, fix, main_utid(m, pl->parent_upid));
+      weft_format_ns(b3, sizeof b3, pl->ipc_lock_ns), split);
+  add_verdict(fv, WEFT_FIND_IPC, "ipc", cost, title, evidence, py_fix_send_less(py), main_utid(m, pl->parent_upid));
 }
 
 WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,

@@ -232,3 +232,69 @@ const char *py_tasks_short(WeftPython *py) {
   if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "executor.map(f, items, chunksize=1)";
   return "pool.map(f, items, chunksize=1) or imap_unordered";
 }
+
+const char *py_fix_send_less(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  const char *rest = "put big arrays in shared memory (multiprocessing.shared_memory, numpy.memmap) and send their "
+                     "names, and return only what the parent needs";
+  if (l && l->kind == WEFT_PYLIB_JOBLIB)
+    return python_strf(py,
+                       "send less: joblib memory-maps NumPy arrays over max_nbytes (1 MB) for its workers instead of "
+                       "pickling them, so pass big data as NumPy arrays (other objects are pickled for every task), "
+                       "or joblib.dump it once and load it with mmap_mode=\"r\" in the tasks; return only what the "
+                       "parent needs, and give each call more work (Parallel(batch_size=...), fewer, bigger "
+                       "delayed calls)");
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes"))
+    return python_strf(py,
+                       "send less: the process scheduler pickles every task's inputs and outputs between processes; "
+                       "use a distributed Client (its workers keep the data: client.scatter the big inputs once), "
+                       "or the threaded scheduler when the tasks release the GIL (NumPy, pandas), and make the "
+                       "tasks bigger (fewer partitions or chunks)");
+  if (l && l->kind == WEFT_PYLIB_DASK)
+    return python_strf(py, "send less: client.scatter big inputs once and pass the futures, persist intermediate "
+                           "results on the workers, and make the tasks bigger (fewer partitions or chunks)");
+  /* a pool: its initializer, fork, bigger tasks */
+  const char *init = NULL, *fork = NULL, *tasks = NULL;
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
+    init = "ProcessPoolExecutor(initializer=load, initargs=(path,)) that loads or maps the data into a global",
+    fork = "mp_context=multiprocessing.get_context(\"fork\")", tasks = "executor.map(f, items, chunksize=N)";
+  else if (l && l->kind == WEFT_PYLIB_MP_POOL)
+    init = "Pool(initializer=load, initargs=(path,)) that loads or maps the data into a global",
+    fork = "the fork start method", tasks = "pool.imap(f, items, chunksize=N)";
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
+    return python_strf(py,
+                       "send less: pass big data to Process(target, args) with the fork start method (inherited, "
+                       "not copied) instead of through a Queue or Pipe, %s; and send fewer, bigger messages",
+                       rest);
+  return python_strf(py,
+                     "send less: give each worker what it needs once (%s, or globals inherited with %s), %s; and "
+                     "make each task carry more work (bigger tasks, %s)",
+                     init ? init : "an initializer that loads or maps the data", fork ? fork : "fork", rest,
+                     tasks ? tasks : "map or imap with a chunksize");
+}
+
+const char *py_send_less_short(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_JOBLIB) return "NumPy arrays (which joblib memory-maps) or joblib.dump/load";
+  if (l && l->kind == WEFT_PYLIB_DASK) return "client.scatter once, bigger tasks";
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "an initializer, shared memory, executor.map(..., chunksize=N)";
+  if (l && l->kind == WEFT_PYLIB_MP_POOL) return "an initializer, shared memory, pool.imap(..., chunksize=N)";
+  return "an initializer or fork-inherited globals, shared memory, bigger tasks";
+}
+
+const char *py_startup_short(WeftPython *py, const char *method) {
+  const WeftPyLibrary *l = main_lib(py);
+  if ((l && l->kind == WEFT_PYLIB_JOBLIB) || !strcmp(method, "loky"))
+    return "give one Parallel(...) call all the tasks, or keep n_jobs the same across calls so loky reuses its "
+           "workers, and import heavy modules inside the functions the workers run";
+  if (!strcmp(method, "fork"))
+    return "do the setup each worker repeats once in the parent, before the pool starts: the forked workers "
+           "inherit it";
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
+    return "create one ProcessPoolExecutor and reuse it for the whole program, with "
+           "mp_context=multiprocessing.get_context(\"fork\") where the program allows it, and keep the main module "
+           "light (heavy imports under if __name__ == \"__main__\":)";
+  return "create one pool and reuse it for the whole program, use the fork start method where the program allows it "
+         "(multiprocessing.get_context(\"fork\")), and keep the main module light (heavy imports under "
+         "if __name__ == \"__main__\":)";
+}

@@ -614,13 +614,26 @@ static bool ipc_helper(const char *name) {
                   strstr(name, "QueueFeederThread") || strstr(name, "_ExecutorManagerThread"));
 }
 
+/* The bytes and messages the threads of process upid wrote to pipes, added to pl's. */
+static void pipe_traffic(PyCtx *c, sqlite3_stmt *q, WeftPyPool *pl, int64_t upid) {
+  sqlite3_bind_int64(q, 1, upid);
+  if (weft_sql_step(&c->sql, q)) {
+    pl->ipc_bytes += sqlite3_column_int64(q, 0);
+    pl->ipc_messages += sqlite3_column_int64(q, 1);
+  }
+  sqlite3_reset(q);
+}
+
 /* Each pool's cost of moving data: its parent's helper threads' running and
- * the waits on its queues' locks (WeftObjectMetrics.py_ipc_wait_ns). */
+ * the waits on its queues' locks (WeftObjectMetrics.py_ipc_wait_ns); and the
+ * bytes its processes wrote to pipes. */
 static void pools_ipc(PyCtx *c) {
   WeftPython *py = c->py;
   const WeftMetrics *m = c->m;
   char b[32];
-  for (size_t k = 0; k < py->npools; k++) {
+  sqlite3_stmt *traffic = weft_sql_prepare(&c->sql, "SELECT coalesce(sum(pipe_bytes), 0), "
+                                                    "coalesce(sum(pipe_messages), 0) FROM thread WHERE upid = ?1");
+  for (size_t k = 0; k < py->npools && traffic; k++) {
     WeftPyPool *pl = &py->pools[k];
     GString *names = g_string_new(NULL);
     for (size_t i = 0; i < py->nthreads; i++) {
@@ -640,7 +653,11 @@ static void pools_ipc(PyCtx *c) {
     pl->ipc_share = work > 0 ? (double)(pl->ipc_helper_ns + pl->ipc_lock_ns) / (double)work : 0;
     pl->ipc_helpers = names->len ? python_strf(py, "%s", names->str) : NULL;
     g_string_free(names, TRUE);
+    pipe_traffic(c, traffic, pl, pl->parent_upid);
+    pl->ipc_sent_bytes = pl->ipc_bytes;
+    for (size_t w = 0; w < pl->nworkers; w++) pipe_traffic(c, traffic, pl, pl->workers[w].upid);
   }
+  sqlite3_finalize(traffic);
 }
 
 WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *err, size_t errlen) {

@@ -117,6 +117,11 @@ typedef struct {
   int64_t ipc_work_ns;     /* the workers' time in state running */
   double ipc_share;        /* (ipc_helper_ns + ipc_lock_ns) / ipc_work_ns */
   const char *ipc_helpers; /* "QueueFeederThread (Queue._feed) 1.77 s, ..." (NULL: none) */
+  int64_t ipc_bytes;       /* what the parent and the workers wrote to pipes (thread.pipe_bytes, whole
+                            * threads, not clipped to the range; 0: not recorded, a trace before
+                            * version 6 or without WEFT_IO): the task arguments and results moved */
+  int64_t ipc_messages;    /* those writes as messages (thread.pipe_messages) */
+  int64_t ipc_sent_bytes;  /* of ipc_bytes, the parent's: the task arguments (the rest: results) */
 } WeftPyPool;
 
 /* A parallel library the program uses, from the names of its threads and
@@ -145,13 +150,15 @@ typedef struct {
 typedef struct {
   const char *choice; /* "threads", "processes", "neither"; NULL: no verdict */
   const char *reason; /* the measurement it rests on: "gil", "io_overlap", "gil_released", "bottleneck",
-                       * "straggler", "pool", "serial", "one_thread" */
+                       * "straggler", "startup", "ipc", "pool", "serial", "one_thread" */
   const char *text;
   double gil_wait_share;    /* the CPython threads' GIL waits / their thread time */
   double io_share;          /* their io_wait and sleep / their thread time */
   double parallel_share;    /* a process without a pool: wall time with 2+ of its threads on a CPU at once
                              * (so at least one outside the GIL) / the range; -1 not measured */
   int64_t straggler_lag_ns; /* a pool's straggler finding's lag; -1 none */
+  double startup_share;     /* the startup finding that decided it: WeftPyPool.startup_share; -1 none */
+  double ipc_share;         /* the ipc finding that decided it: WeftPyPool.ipc_share; -1 none */
 } WeftPyVerdict;
 
 typedef struct WeftPython {

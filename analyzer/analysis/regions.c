@@ -388,9 +388,9 @@ static int cmp_span(const void *x, const void *y) {
   return (a->s > b->s) - (a->s < b->s);
 }
 
-/* The time in [x, y) with no thread running; tmp holds one span per thread
- * and more as needed (grown here). */
-static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
+/* The running spans of every thread in [x, y), clipped, into *tmp (grown
+ * here as needed); their number, or SIZE_MAX when out of memory. */
+static size_t runs_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
   size_t n = 0;
   for (size_t i = 0; i < c->m->nthreads; i++) {
     const RunList *rl = &c->runs[i];
@@ -406,13 +406,20 @@ static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
       if (n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
         Span *g = realloc(*tmp, nc * sizeof *g);
-        if (!g) return 0; /* (an estimate left out, not a failure) */
+        if (!g) return SIZE_MAX;
         *tmp = g;
         *cap = nc;
       }
       (*tmp)[n++] = (Span){max64(rl->run[j].s, x), min64(rl->run[j].e, y)};
     }
   }
+  return n;
+}
+
+/* The time in [x, y) with no thread running; tmp as for runs_in. */
+static int64_t idle_in(Ctx *c, int64_t x, int64_t y, Span **tmp, size_t *cap) {
+  size_t n = runs_in(c, x, y, tmp, cap);
+  if (n == SIZE_MAX) return 0;                   /* (an estimate left out, not a failure) */
   if (n) qsort(*tmp, n, sizeof **tmp, cmp_span); /* *tmp may still be NULL */
   int64_t busy = 0, end = x;
   for (size_t k = 0; k < n; k++) {
@@ -452,6 +459,34 @@ static int64_t io_overlap_idle(Ctx *c) {
   free(tmp);
   free(e);
   return sum;
+}
+
+int64_t serial_in(Ctx *c, int64_t x, int64_t y) {
+  x = max64(x, c->a);
+  y = min64(y, c->b);
+  if (y <= x) return 0;
+  Span *tmp = NULL;
+  size_t cap = 0, n = runs_in(c, x, y, &tmp, &cap);
+  Edge *e = n && n != SIZE_MAX ? malloc(2 * n * sizeof *e) : NULL;
+  if (!e) {
+    free(tmp);
+    return n ? 0 : y - x; /* (out of memory: an estimate left out) */
+  }
+  for (size_t k = 0; k < n; k++) {
+    e[2 * k] = (Edge){tmp[k].s, 1};
+    e[2 * k + 1] = (Edge){tmp[k].e, -1};
+  }
+  free(tmp);
+  qsort(e, 2 * n, sizeof *e, cmp_edge);
+  int64_t sum = 0, last = x;
+  int depth = 0;
+  for (size_t k = 0; k < 2 * n; k++) {
+    if (depth <= 1) sum += e[k].t - last;
+    last = e[k].t;
+    depth += e[k].d;
+  }
+  free(e);
+  return sum + (y - last);
 }
 
 bool build_parallelism(Ctx *c) {

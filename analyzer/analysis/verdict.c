@@ -124,12 +124,31 @@ static const WeftPyPool *straggler_pool(const WeftMetrics *m, const WeftFinding 
   return t ? weft_python_pool_of(m->python, t->upid) : NULL;
 }
 
+/* A startup or ipc finding's pool (NULL: not one; its utid is the parent's main thread). */
+static const WeftPyPool *cost_pool(const WeftMetrics *m, const WeftFinding *f) {
+  if (f->kind != WEFT_FIND_STARTUP && f->kind != WEFT_FIND_IPC) return NULL;
+  const WeftThreadMetrics *t = weft_metrics_thread(m, f->utid);
+  const WeftPyPool *pl = t ? weft_python_pool_of(m->python, t->upid) : NULL;
+  return pl && pl->parent_upid == t->upid ? pl : NULL;
+}
+
+/* When the last worker of pl was ready for its first task: the end of the
+ * pool's start-up (its start for forked workers). */
+static int64_t startup_end(const WeftPyPool *pl) {
+  int64_t e = pl->start_ns;
+  for (size_t k = 0; k < pl->nworkers; k++) e = max64(e, pl->workers[k].start_ns + pl->workers[k].startup_ns);
+  return e;
+}
+
 /* How much of the serial time finding f may explain: a bottleneck's busy
  * time (running, waiting for the GIL to run, or in I/O: its own work, while
  * the others wait for it; on a busy machine much of it is spent runnable or
- * waiting for the GIL), the GIL's serialised wall time, a straggler's lag; 0
- * for other findings. */
-static int64_t serial_cap(const WeftMetrics *m, const WeftFinding *f) {
+ * waiting for the GIL), the GIL's serialised wall time, a straggler's lag,
+ * the serial time while a pool's workers start (from its first worker's
+ * start to its last one's first task) or, after that, while it moves data
+ * (up to that cost); 0 for other findings. */
+static int64_t serial_cap(Ctx *c, const WeftFinding *f) {
+  const WeftMetrics *m = c->m;
   const WeftPython *py = m->python;
   if (f->kind == WEFT_FIND_BOTTLENECK) {
     const WeftPyThread *w = py_thread(py, f->utid);
@@ -139,8 +158,69 @@ static int64_t serial_cap(const WeftMetrics *m, const WeftFinding *f) {
     const WeftPyProcess *pp = gil_process(py, f);
     return pp ? pp->gil_serial_ns : 0;
   }
+  const WeftPyPool *cp = cost_pool(m, f);
+  if (cp && f->kind == WEFT_FIND_STARTUP) return serial_in(c, cp->start_ns, startup_end(cp));
+  if (cp) return min64(f->cost_ns, serial_in(c, startup_end(cp), cp->end_ns));
   const WeftPyPool *pl = straggler_pool(m, f);
   return pl ? pl->straggler_lag_ns : 0;
+}
+
+static int cmp_ns(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* How much longer than the median of the others pl's worker w ran. */
+static int64_t ran_more(const WeftPyPool *pl, const WeftPyWorker *w) {
+  int64_t *v = malloc(pl->nworkers * sizeof *v);
+  size_t n = 0;
+  for (size_t k = 0; v && k < pl->nworkers; k++)
+    if (&pl->workers[k] != w) v[n++] = pl->workers[k].running_ns;
+  if (!n) {
+    free(v);
+    return 0;
+  }
+  qsort(v, n, sizeof *v, cmp_ns);
+  int64_t more = w->running_ns - v[(n - 1) / 2];
+  free(v);
+  return more;
+}
+
+/* A pool's straggler that did not have longer tasks but started or got its
+ * work late: its running time was mostly its start-up (a spawned worker
+ * that took longer to start; the others took the tasks meanwhile), or,
+ * when the pool's data moving is a finding, it ran less than half its lag
+ * more than the others (it waited for its data). That imbalance is the
+ * startup or ipc finding's (index s): dropped, and said there. Returns false
+ * when out of memory. */
+static bool fold_cost_straggler(Ctx *c, FindVec *fv, size_t s) {
+  const WeftPyPool *pl = cost_pool(c->m, &fv->v[s]);
+  for (size_t i = 0; pl && i < fv->n; i++) {
+    if (straggler_pool(c->m, &fv->v[i]) != pl) continue;
+    const WeftPyWorker *sw = NULL;
+    for (size_t k = 0; k < pl->nworkers; k++)
+      if (pl->workers[k].upid == pl->straggler_upid) sw = &pl->workers[k];
+    bool startup = fv->v[s].kind == WEFT_FIND_STARTUP;
+    int64_t more = sw && !startup ? ran_more(pl, sw) : 0;
+    if (!sw || (startup ? 2 * sw->startup_run_ns < sw->running_ns : 2 * more >= pl->straggler_lag_ns)) return true;
+    char b1[32], b2[32], b3[32];
+    WeftFinding *sf = &fv->v[s];
+    weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns);
+    sf->evidence =
+        startup ? pool_printf(c->pool,
+                              "%s; worker pid %lld finished %s after the others, but %s of its %s running was its "
+                              "start-up: that straggler is this start-up's",
+                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, sw->startup_run_ns),
+                              weft_format_ns(b3, sizeof b3, sw->running_ns))
+                : pool_printf(c->pool,
+                              "%s; worker pid %lld finished %s after the others but ran only %s more than them: it "
+                              "waited for its data, that straggler is this data moving's",
+                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, max64(more, 0)));
+    if (!sf->evidence) return oom(c);
+    drop(fv, i);
+    return true;
+  }
+  return true;
 }
 
 bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost) {
@@ -152,14 +232,19 @@ bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost) {
     if (fv->v[i].kind != WEFT_FIND_GIL || find_kind(fv, WEFT_FIND_BOTTLENECK, fv->v[i].utid) < 0) continue;
     drop(fv, i--);
   }
+  /* a straggler that started or got its data late: the start-up's or the data moving's */
+  for (size_t i = 0; i < fv->n; i++)
+    if ((fv->v[i].kind == WEFT_FIND_STARTUP || fv->v[i].kind == WEFT_FIND_IPC) && !fold_cost_straggler(c, fv, i))
+      return false;
   ptrdiff_t s = find_kind(fv, WEFT_FIND_SERIAL, -2);
   if (s < 0) return true;
   int64_t left = fv->v[s].cost_ns, moved = 0;
-  static const WeftFindingKind order[] = {WEFT_FIND_BOTTLENECK, WEFT_FIND_GIL, WEFT_FIND_IMBALANCE};
+  static const WeftFindingKind order[] = {WEFT_FIND_BOTTLENECK, WEFT_FIND_GIL, WEFT_FIND_IMBALANCE, WEFT_FIND_STARTUP,
+                                          WEFT_FIND_IPC};
   for (size_t k = 0; k < sizeof order / sizeof *order; k++)
     for (size_t i = 0; i < fv->n && left > 0; i++) {
       WeftFinding *f = &fv->v[i];
-      int64_t e = f->kind == order[k] ? min64(left, serial_cap(m, f)) : 0;
+      int64_t e = f->kind == order[k] ? min64(left, serial_cap(c, f)) : 0;
       if (e <= 0) continue;
       f->cost_ns = sat_add(f->cost_ns, e);
       f->evidence = pool_printf(c->pool,
@@ -196,6 +281,7 @@ static void verdict_numbers(const WeftMetrics *m, WeftPyVerdict *v) {
   v->io_share = life > 0 ? (double)io / (double)life : 0;
   v->parallel_share = -1;
   v->straggler_lag_ns = -1;
+  v->startup_share = v->ipc_share = -1;
   const WeftParallelism *p = &m->parallelism;
   if (m->nprocesses == 1 && !py->npools && py->nthreads >= 2 && p->ns && p->span_ns > 0) {
     int64_t par = 0;
@@ -224,6 +310,45 @@ bool find_py_released(Ctx *c, FindVec *fv) {
                                    "threads run it at once and share its data for free; processes would add "
                                    "start-up and copying");
   return add_finding(c, fv, WEFT_FIND_GIL_RELEASED, 0, title, evidence, fix, -1, -1, -1);
+}
+
+/* The verdict of a pool whose start-up or data moving (a finding of kind) decides:
+ * processes still, started or fed otherwise; the share says whether, as
+ * used, they cost more than they bring. */
+static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, const WeftPyPool *pl) {
+  WeftPython *py = c->m->python;
+  char b1[32], b2[32], p1[16], s1[32];
+  v->choice = "processes";
+  if (kind == WEFT_FIND_STARTUP) {
+    v->reason = "startup", v->startup_share = pl->startup_share;
+    int64_t work = max64(pl->ipc_work_ns - pl->startup_run_ns, 0);
+    v->text = pool_printf(
+        c->pool,
+        "Processes, started %s. The %zu workers of the %s spent %s starting up (start method %s: an interpreter "
+        "and the main module's imports each), %s of their running time against %s of tasks%s. Start them less "
+        "and cheaper: %s.",
+        strcmp(pl->start_method, "fork") ? "once" : "with less setup", pl->nworkers, pl->label,
+        weft_format_ns(b1, sizeof b1, pl->startup_run_ns), *pl->start_method ? pl->start_method : "unknown",
+        pct(p1, sizeof p1, pl->startup_share), weft_format_ns(b2, sizeof b2, work),
+        pl->startup_run_ns > work ? ": as used, the processes cost more to start than the work they do" : "",
+        py_startup_short(py, pl->start_method));
+    return;
+  }
+  v->reason = "ipc", v->ipc_share = pl->ipc_share;
+  const char *bytes = pl->ipc_bytes > 0
+                          ? pool_printf(c->pool, " (%s in %lld messages)",
+                                        weft_format_bytes(s1, sizeof s1, pl->ipc_bytes), (long long)pl->ipc_messages)
+                          : "";
+  v->text =
+      pool_printf(c->pool,
+                  "Processes, sending less. Moving the data to and from the %zu workers of the %s took %s%s, "
+                  "%s of the %s of work they did%s. Send less: %s.",
+                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->ipc_helper_ns + pl->ipc_lock_ns),
+                  bytes ? bytes : "", pct(p1, sizeof p1, pl->ipc_share), weft_format_ns(b2, sizeof b2, pl->ipc_work_ns),
+                  pl->ipc_share >= 1 ? ": as used, the processes spend more time receiving and returning "
+                                       "data than working, so they cannot beat one process"
+                                     : "",
+                  py_send_less_short(py));
 }
 
 /* The verdict when a finding decides it (NULL text: none does). */
@@ -268,6 +393,8 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             "a time (average parallelism %.2f): this is CPU-bound Python. Use %s, or native code "
                             "that releases the GIL.",
                             pct(p1, sizeof p1, v->gil_wait_share), m->parallelism.average, py_processes_short(py));
+    } else if (cost_pool(m, f)) {
+      pool_cost_verdict(c, v, f->kind, cost_pool(m, f));
     } else if (straggler_pool(m, f)) {
       const WeftPyPool *pl = straggler_pool(m, f);
       v->choice = "processes", v->reason = "straggler", v->straggler_lag_ns = pl->straggler_lag_ns;

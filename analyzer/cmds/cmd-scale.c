@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "python.h"
 #include "scale.h"
 #include "weft-cli.h"
 #include "weft-db.h"
@@ -386,6 +387,13 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   }
   if (t->nlocks > 1) qsort(t->locks, t->nlocks, sizeof *t->locks, cmp_lock_wait);
   g_hash_table_destroy(team_wait);
+  for (size_t k = 0; m->python && k < m->python->npools; k++) { /* as the report's ipc and startup findings */
+    const WeftPyPool *pl = &m->python->pools[k];
+    t->ipc_ts += (double)(pl->ipc_helper_ns + pl->ipc_lock_ns) * 1e-9;
+    t->ipc_lock_ts += (double)pl->ipc_lock_ns * 1e-9;
+    t->ipc_bytes += (double)pl->ipc_bytes;
+    t->startup_ts += (double)pl->startup_run_ns * 1e-9;
+  }
 }
 
 /* Run point p under the agent into a new trace directory dir. Returns 0
@@ -443,6 +451,8 @@ static void explain_trace(Sweep *w, WeftScalePoint *p, const char *dir, double w
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   q.what = WEFT_METRICS_OBJECTS;
+  /* a Python program: the report's Python analysis too, for its pools' start-up and data moved */
+  if (weft_run_is_python(s->argv[0])) q.what |= WEFT_METRICS_FINDINGS;
   q.jobs = 1;
   WeftMetrics *m = h ? weft_metrics_compute(h, &q, err, sizeof err) : NULL;
   if (m) {

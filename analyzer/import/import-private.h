@@ -81,6 +81,8 @@ typedef struct Thr {
   int64_t start_ns, end_ns, first_ns, last_ns, exit_ns;
   char *name;
   int64_t cpu_ns, runq_ns, lost;
+  int64_t pipe_bytes, pipe_writes, pipe_msgs; /* its writes to pipes (trace version 6) */
+  uint64_t pipe_last_chan;                    /* the pipe of its last write, if that wrote 4 bytes */
   const char *end_how;
   int64_t sched_base; /* index of its schedstat baseline in Imp.scheds + 1; 0 not looked for, -1 none */
   /* pass 2 */

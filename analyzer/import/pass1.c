@@ -106,6 +106,8 @@ static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
 static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
   Obj *o = obj_get(im, ev->w[1], (int)kind, ns);
   if (o) {
+    /* its first_ns is its init, which another thread's record read before may follow */
+    if (ns < o->first_ns) o->first_ns = ns;
     if (ev->nwords > 3 && ev->w[3]) o->init_stack = stack_global(im, ev->w[3]);
     if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)ev->w[2];
   }
@@ -312,6 +314,19 @@ static void read_mark(Imp *im, const WeftEvent *ev, int64_t ns) {
 
 /* The thread of a record, new when its tid is new or reused; the times
  * seen so far of it and its process. */
+/* A write of n bytes to pipe chan (trace version 6): the thread's sums. A
+ * message is a write, but for a payload over 16 KB right after a 4-byte write
+ * to the same pipe: multiprocessing's Connection sends such a payload apart
+ * from its length (and a smaller one with it), and a pool's tasks and results
+ * are such messages. */
+static void pipe_bytes(Thr *t, uint64_t chan, uint64_t n) {
+  if (!chan) return;
+  t->pipe_bytes += (int64_t)n;
+  t->pipe_writes++;
+  t->pipe_msgs += !(t->pipe_last_chan == chan && n > 16384);
+  t->pipe_last_chan = n == 4 ? chan : 0;
+}
+
 static Thr *record_thread(Imp *im, const WeftEvent *ev, int64_t ns) {
   Thr *t = thr_cur(im, ev->tid);
   if (ev->type == WEFT_EV_THREAD_START && t && t->has_start) t = NULL; /* tid reused */
@@ -365,6 +380,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
         ChanStamp cs = {w[2], ns, t->utid};
         g_array_append_val(im->pipe_writes, cs);
       }
+      if (ev->nwords >= 4) pipe_bytes(t, w[2], w[3]);
       break;
     case WEFT_EV_FORK:
       if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {

@@ -200,6 +200,9 @@ void thread_write(Imp *im, Proc *p, Thr *t) {
     sqlite3_bind_null(q, 13);
   }
   sqlite3_bind_int64(q, 14, t->lost);
+  sqlite3_bind_int64(q, 15, t->pipe_bytes);
+  sqlite3_bind_int64(q, 16, t->pipe_writes);
+  sqlite3_bind_int64(q, 17, t->pipe_msgs);
   imp_step(im, q);
   g_free(base);
   im->stats->threads++;

@@ -923,6 +923,41 @@ static void json_findings(Json *j, const WeftMetrics *m, long top) {
   j_close(j, ']');
 }
 
+/* A share, or null when negative (not measured). */
+static void j_share(Json *j, const char *key, double v) {
+  if (v >= 0)
+    j_num(j, key, v);
+  else
+    j_opt(j, key, -1);
+}
+
+/* The process pools of a Python program: their start-up and the data they
+ * moved, the numbers behind the startup and ipc findings. */
+static void json_py_pools(Json *j, const WeftPython *py) {
+  j_open(j, "pools", '[');
+  for (size_t i = 0; i < py->npools; i++) {
+    const WeftPyPool *pl = &py->pools[i];
+    j_open(j, NULL, '{');
+    j_int(j, "parent_upid", pl->parent_upid);
+    j_str(j, "label", pl->label);
+    j_str(j, "start_method", pl->start_method);
+    j_int(j, "workers", (int64_t)pl->nworkers);
+    j_int(j, "start_ns", pl->start_ns);
+    j_int(j, "end_ns", pl->end_ns);
+    j_int(j, "straggler_lag_ns", pl->straggler_lag_ns);
+    j_int(j, "startup_run_ns", pl->startup_run_ns);
+    j_num(j, "startup_share", pl->startup_share);
+    j_int(j, "ipc_ns", pl->ipc_helper_ns + pl->ipc_lock_ns);
+    j_int(j, "ipc_work_ns", pl->ipc_work_ns);
+    j_num(j, "ipc_share", pl->ipc_share);
+    j_int(j, "ipc_bytes", pl->ipc_bytes);
+    j_int(j, "ipc_sent_bytes", pl->ipc_sent_bytes);
+    j_int(j, "ipc_messages", pl->ipc_messages);
+    j_close(j, '}');
+  }
+  j_close(j, ']');
+}
+
 /* A Python program's verdict (threads, processes or neither) and the
  * parallel libraries it uses; absent for other programs. */
 static void json_python(Json *j, const WeftMetrics *m) {
@@ -935,11 +970,10 @@ static void json_python(Json *j, const WeftMetrics *m) {
   j_str(j, "text", v->text);
   j_num(j, "gil_wait_share", v->gil_wait_share);
   j_num(j, "io_share", v->io_share);
-  if (v->parallel_share >= 0)
-    j_num(j, "parallel_share", v->parallel_share);
-  else
-    j_opt(j, "parallel_share", -1);
+  j_share(j, "parallel_share", v->parallel_share);
   j_opt(j, "straggler_lag_ns", v->straggler_lag_ns);
+  j_share(j, "startup_share", v->startup_share);
+  j_share(j, "ipc_share", v->ipc_share);
   j_close(j, '}');
   j_open(j, "python", '{');
   j_open(j, "libraries", '[');
@@ -951,6 +985,7 @@ static void json_python(Json *j, const WeftMetrics *m) {
     j_close(j, '}');
   }
   j_close(j, ']');
+  json_py_pools(j, py);
   j_close(j, '}');
 }
 

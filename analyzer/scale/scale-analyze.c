@@ -103,6 +103,30 @@ static double lock_wait(const WeftScaleTrace *t, const char *label) {
   return 0;
 }
 
+/* Where the time goes at the largest traced N (hi): the budget's shares,
+ * and a Python program's pools' data moving and start-up. */
+static void budget_finding(WeftScale *s, const WeftScalePoint *hi) {
+  const WeftScaleTrace *t = &hi->trace;
+  double cap = t->capacity_ts;
+  char *top = t->nlocks ? g_strdup_printf(" (most: %s, %.3g)", t->locks[0].label, t->locks[0].wait_ts) : g_strdup("");
+  char *gil = t->gil_wait_ts >= 0.005 * cap
+                  ? g_strdup_printf(" (the GIL %.0f %%: threads waiting to run Python)", 100 * t->gil_wait_ts / cap)
+                  : g_strdup("");
+  finding(s,
+          "at %d threads (traced): load balance %.2f x synchronisation %.2f x computation scalability %.2f; "
+          "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%%s, waiting for a CPU %.0f %%, idle %.0f %% "
+          "(serial parts, imbalance), extra work %.3g thread-s",
+          hi->threads, t->lb, t->sync_e, t->comp_s, cap, 100 * t->lock_wait_ts / cap, top, 100 * t->other_wait_ts / cap,
+          gil, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
+  g_free(top);
+  g_free(gil);
+  if (t->ipc_ts >= 0.005 * cap || t->startup_ts >= 0.005 * cap)
+    finding(s,
+            "at %d threads (traced), the Python process pools: moving data between processes %.0f %% of the "
+            "thread time (%.3g MB written to pipes), workers starting up %.0f %%",
+            hi->threads, 100 * t->ipc_ts / cap, t->ipc_bytes / 1e6, 100 * t->startup_ts / cap);
+}
+
 void weft_scale_analyze(WeftScale *s) {
   const WeftScalePoint *ref = reference(s);
   for (size_t i = 0; i < s->npoints; i++) {
@@ -228,23 +252,7 @@ void weft_scale_analyze(WeftScale *s) {
               grow->label, lock_wait(&lo->trace, grow->label), lo->threads, lo->threads == 1 ? "thread" : "threads",
               grow->wait_ts, hi->threads, 100 * grow->wait_ts / hi->trace.capacity_ts);
   }
-  /* where the time goes at the largest traced N */
-  if (hi && hi->threads > 1 && hi->trace.capacity_ts > 0) {
-    const WeftScaleTrace *t = &hi->trace;
-    double cap = t->capacity_ts;
-    char *top = t->nlocks ? g_strdup_printf(" (most: %s, %.3g)", t->locks[0].label, t->locks[0].wait_ts) : g_strdup("");
-    char *gil = t->gil_wait_ts >= 0.005 * cap
-                    ? g_strdup_printf(" (the GIL %.0f %%: threads waiting to run Python)", 100 * t->gil_wait_ts / cap)
-                    : g_strdup("");
-    finding(s,
-            "at %d threads (traced): load balance %.2f x synchronisation %.2f x computation scalability %.2f; "
-            "of %.3g thread-s, lock waits %.0f %%%s, other waits %.0f %%%s, waiting for a CPU %.0f %%, idle %.0f %% "
-            "(serial parts, imbalance), extra work %.3g thread-s",
-            hi->threads, t->lb, t->sync_e, t->comp_s, cap, 100 * t->lock_wait_ts / cap, top,
-            100 * t->other_wait_ts / cap, gil, 100 * t->runq_ts / cap, 100 * t->idle_ts / cap, t->extra_work_ts);
-    g_free(top);
-    g_free(gil);
-  }
+  if (hi && hi->threads > 1 && hi->trace.capacity_ts > 0) budget_finding(s, hi);
   for (size_t i = 0; i < s->npoints; i++)
     if (s->points[i].oversubscribed) {
       weft_scale_note(s, "points above %d threads are oversubscribed (more threads than usable CPUs, from %s)",

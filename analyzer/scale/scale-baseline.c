@@ -134,7 +134,11 @@ static void read_trace(Ctx *c, JsonObject *t, WeftScalePoint *p, const char *whe
     tr->gil_wait_ts = json_object_has_member(b, "gil_wait") ? get_num(c, b, "gil_wait", wb, 0) : 0;
     tr->runq_ts = json_object_has_member(b, "runq") ? get_num(c, b, "runq", wb, 0) : 0;
     tr->idle_ts = get_num(c, b, "idle", wb, 0);
+    tr->ipc_ts = json_object_has_member(b, "ipc") ? get_num(c, b, "ipc", wb, 0) : 0;
+    tr->ipc_lock_ts = json_object_has_member(b, "ipc_lock") ? get_num(c, b, "ipc_lock", wb, 0) : 0;
+    tr->startup_ts = json_object_has_member(b, "startup") ? get_num(c, b, "startup", wb, 0) : 0;
   }
+  tr->ipc_bytes = json_object_has_member(t, "ipc_bytes") ? get_num(c, t, "ipc_bytes", w, 0) : 0;
   JsonArray *locks = get_arr(c, t, "locks", w, 0);
   for (guint i = 0; locks && i < json_array_get_length(locks) && !c->failed; i++) {
     JsonNode *e = json_array_get_element(locks, i);

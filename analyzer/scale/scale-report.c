@@ -180,7 +180,11 @@ static void json_trace(WeftJsonWriter *j, const WeftScaleTrace *t) {
   j_num(j, "runq", t->runq_ts);
   j_num(j, "idle", t->idle_ts);
   j_num(j, "extra_work", t->extra_work_ts);
+  j_num(j, "ipc", t->ipc_ts);
+  j_num(j, "ipc_lock", t->ipc_lock_ts);
+  j_num(j, "startup", t->startup_ts);
   weft_json_end_object(j);
+  j_num(j, "ipc_bytes", t->ipc_bytes);
   weft_json_break(j, 3);
   weft_json_key(j, "locks");
   weft_json_begin_array(j);

@@ -131,6 +131,17 @@ static char *loss_text(const WeftScale *s, const WeftScalePoint *hi, int k, doub
       return g_strdup_printf("its threads wait for a CPU %.0f %% of the time (%d threads, %d usable CPUs)", share,
                              hi->threads, s->machine.usable_cpus);
     case 4: return g_strdup_printf("%.0f %% of the thread time is idle: serial parts or unequal work", share);
+    case 6: {
+      char b[32] = "";
+      if (t->ipc_bytes > 0) snprintf(b, sizeof b, " (%.3g MB)", t->ipc_bytes / 1e6);
+      return g_strdup_printf("moving data to and from its worker processes takes %.0f %% of the thread time%s: "
+                             "pickling and piping task arguments and results",
+                             share, b);
+    }
+    case 7:
+      return g_strdup_printf("its worker processes spend %.0f %% of the thread time starting up (an interpreter "
+                             "and the main module's imports each)",
+                             share);
     default:
       return g_strdup_printf("%d threads do %.3g thread-s more work than one (contention on shared data, spinning)",
                              hi->threads, loss);
@@ -140,7 +151,11 @@ static char *loss_text(const WeftScale *s, const WeftScalePoint *hi, int k, doub
 /* What the traced run at the largest N says the lost thread time went to:
  * its largest loss, and the next one when that is CAUSE_MIN or more too (a
  * serialising lock often shows as idle time as well as lock waits); NULL
- * when no loss stands out. */
+ * when no loss stands out. A Python pool's data moving and its workers'
+ * start-up are losses too: the waits on its queues' locks and the workers'
+ * waits while the parent pickles and pipes their data are the moving's
+ * (taken out of the lock and the other waits), their start-up is running
+ * time (not in the budget's losses). */
 static char *cause(const WeftScale *s) {
   const WeftScalePoint *hi = NULL;
   for (size_t i = 0; i < s->npoints; i++)
@@ -148,11 +163,20 @@ static char *cause(const WeftScale *s) {
   if (!hi || hi->trace.capacity_ts <= 0) return NULL;
   const WeftScaleTrace *t = &hi->trace;
   double cap = t->capacity_ts, extra = isfinite(t->extra_work_ts) && t->extra_work_ts > 0 ? t->extra_work_ts : 0;
-  double loss[6] = {t->lock_wait_ts, t->gil_wait_ts, t->other_wait_ts - t->gil_wait_ts, t->runq_ts, t->idle_ts, extra};
+  double ipc = t->ipc_ts > 0 ? t->ipc_ts : 0, ipc_lock = t->ipc_lock_ts > 0 ? t->ipc_lock_ts : 0;
+  double lock = t->lock_wait_ts - ipc_lock, other = t->other_wait_ts - t->gil_wait_ts - (ipc - ipc_lock);
+  double loss[8] = {lock > 0 ? lock : 0,
+                    t->gil_wait_ts,
+                    other > 0 ? other : 0,
+                    t->runq_ts,
+                    t->idle_ts,
+                    extra,
+                    ipc,
+                    t->startup_ts > 0 ? t->startup_ts : 0};
   int k = 0, k2 = -1;
-  for (int i = 1; i < 6; i++)
+  for (int i = 1; i < 8; i++)
     if (loss[i] > loss[k]) k = i;
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < 8; i++)
     if (i != k && (k2 < 0 || loss[i] > loss[k2])) k2 = i;
   if (loss[k] < CAUSE_MIN * cap) return NULL;
   char *first = loss_text(s, hi, k, loss[k]);

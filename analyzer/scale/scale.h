@@ -51,6 +51,14 @@ typedef struct {
   double runq_ts;       /* the team's runnable-but-not-on-a-CPU time (schedstat; other load, oversubscription) */
   double idle_ts;       /* the rest: slots with no thread (serial parts, imbalance, start-up) */
   double extra_work_ts; /* useful_ts - the reference point's useful_ts (work inflation) */
+  /* a Python program's process pools (the report's analysis, python.h: the ipc and startup findings'
+   * numbers, summed over its pools); not in the budget above, which they explain: the workers wait
+   * (other_wait) while the parent moves their data, and run (useful) while they start */
+  double ipc_ts;      /* moving data: the parent's threads that pickle and pipe it, running, and the waits
+                       * on the queues' locks */
+  double ipc_lock_ts; /* of it, the waits on the queues' locks (also in lock_wait_ts) */
+  double ipc_bytes;   /* the bytes the pools' processes wrote to pipes */
+  double startup_ts;  /* the workers' start-up in state running (spawn, forkserver, loky) */
   WeftScaleLock *locks;
   size_t nlocks; /* by wait_ts desc */
 } WeftScaleTrace;

@@ -44,15 +44,27 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
   return buf;
 }
 
+/* A client's call that made an object in a multiprocessing Manager's
+ * process: one of its waits in BaseManager._create (connecting, then the
+ * request and the answer). */
+typedef struct {
+  int64_t start_ns, end_ns, stack_id, upid;
+} MgrCall;
+
 struct WeftObjectNamer {
+  sqlite3 *db;
   sqlite3_stmt *qo, *qf, *qg, *qc, *qid, *qpf, *qpc;
+  MgrCall *calls; /* read on first use (calls_read), by start_ns */
+  size_t ncalls;
+  bool calls_read;
 };
 
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
   WeftObjectNamer *n = calloc(1, sizeof *n);
   if (!n) return NULL;
+  n->db = db;
   if (sqlite3_prepare_v2(db,
-                         "SELECT name, kind, addr, init_stack_id, first_stack_id, upid FROM sync_object "
+                         "SELECT name, kind, addr, init_stack_id, first_stack_id, upid, first_ns FROM sync_object "
                          "WHERE object_id = ?1",
                          -1, &n->qo, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db,
@@ -110,6 +122,7 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   sqlite3_finalize(n->qid);
   sqlite3_finalize(n->qpf);
   sqlite3_finalize(n->qpc);
+  free(n->calls);
   free(n);
 }
 
@@ -275,6 +288,14 @@ static bool py_lock_maker(const char *sym) {
          !strcmp(sym, "lock_new");
 }
 
+/* A Manager's server making an object for a client: Server.create (create
+ * before 3.11) of multiprocessing/managers.py. */
+static bool py_manager_create(const char *file, const char *sym) {
+  size_t fl = file ? strlen(file) : 0;
+  return fl >= 27 && !strcmp(file + fl - 27, "multiprocessing/managers.py") && sym &&
+         (!strcmp(sym, "Server.create") || !strcmp(sym, "create"));
+}
+
 /* The interpreter's own module: python3.N or libpython3.N.so. */
 static bool py_interpreter(const char *path) {
   const char *b = weft_base_name(path);
@@ -289,8 +310,11 @@ static bool py_interpreter(const char *path) {
  * a lock (PyThread_allocate_lock under a _thread.lock's maker; in a stripped
  * interpreter, where these have no names, any function of the interpreter).
  * Writes into buf, the user frame's id into *fuser and the innermost
- * frame's into *f0; false if the stack has no such name. */
-static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_t len, int64_t *fuser, int64_t *f0) {
+ * frame's into *f0; false if the stack has no such name. manager: a
+ * Manager's server making an object for a client, where Server.create
+ * (managers.py) stands for the user's frame; *what gets X. */
+static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, bool manager, const char **what, char *buf, size_t len,
+                          int64_t *fuser, int64_t *f0) {
   const char *maker = NULL;
   char site[512] = "";
   int depth = 0, user = -1, cdepth = 0;
@@ -310,7 +334,7 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_
         if (!py_lock_maker(sym)) maker = NULL;
         break;
       }
-    } else if (user < 0 && weft_py_stdlib_file(file)) {
+    } else if (user < 0 && weft_py_stdlib_file(file) && !(manager && py_manager_create(file, sym))) {
       const char *m = weft_py_maker(file, sym);
       if (m) maker = m; /* the outermost wins */
     } else if (user < 0) {
@@ -322,7 +346,76 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, char *buf, size_
   }
   sqlite3_reset(n->qpf);
   if (!maker || user < 0 || !*site) return false;
+  if (what) *what = maker;
   snprintf(buf, len, "%s at %s", maker, site);
+  return true;
+}
+
+/* The user's line of a stack: its innermost Python frame outside the
+ * standard library, as "file.py:N" into site; false if it has none. */
+static bool py_user_site(WeftObjectNamer *n, int64_t stack_id, char *site, size_t len) {
+  bool found = false;
+  sqlite3_bind_int64(n->qpf, 1, stack_id);
+  while (!found && sqlite3_step(n->qpf) == SQLITE_ROW && sqlite3_column_int64(n->qpf, 3) < 0) {
+    const char *file = (const char *)sqlite3_column_text(n->qpf, 1);
+    if (file && !weft_py_stdlib_file(file))
+      found = *weft_frame_site(file, weft_sql_i64(n->qpf, 2, 0), site, len) != '\0';
+  }
+  sqlite3_reset(n->qpf);
+  return found;
+}
+
+/* n->calls: every wait of a thread in BaseManager._create, by start. */
+static void read_manager_calls(WeftObjectNamer *n) {
+  n->calls_read = true;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(n->db,
+                         "SELECT ts.start_ns, ts.start_ns + ts.dur_ns, ts.stack_id, t.upid FROM thread_state ts "
+                         "JOIN thread t ON t.utid = ts.utid WHERE ts.stack_id IN (SELECT sf.stack_id FROM "
+                         "stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id WHERE f.module_id IS NULL AND "
+                         "f.file LIKE '%/multiprocessing/managers.py' AND f.symbol IN ('BaseManager._create', "
+                         "'_create')) ORDER BY ts.start_ns",
+                         -1, &q, NULL) != SQLITE_OK) {
+    sqlite3_finalize(q);
+    return;
+  }
+  size_t cap = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    if (n->ncalls == cap) {
+      size_t nc = cap ? 2 * cap : 16;
+      MgrCall *g = realloc(n->calls, nc * sizeof *g);
+      if (!g) break;
+      n->calls = g;
+      cap = nc;
+    }
+    n->calls[n->ncalls++] = (MgrCall){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                                      sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3)};
+  }
+  sqlite3_finalize(q);
+}
+
+#define MGR_CALL_GAP 1000000000 /* ns: a client's last wait in _create before the object was made */
+
+/* An object a Manager's server made (stack_id: Server.create) at made_ns in
+ * process upid, named by the client's call that asked for it: "mp.Manager().
+ * Lock() at main.py:9", from the last wait of a thread of another process in
+ * BaseManager._create that began before it was made (and ended at most
+ * MGR_CALL_GAP before); false without one. */
+static bool py_manager_name(WeftObjectNamer *n, int64_t stack_id, int64_t upid, int64_t made_ns, char *buf,
+                            size_t len) {
+  const char *what = NULL;
+  int64_t fu = -1, f0 = -1;
+  char nb[1024], site[512];
+  if (!py_maker_name(n, stack_id, true, &what, nb, sizeof nb, &fu, &f0)) return false;
+  if (!n->calls_read) read_manager_calls(n);
+  const MgrCall *c = NULL;
+  for (size_t i = 0; i < n->ncalls && n->calls[i].start_ns <= made_ns; i++)
+    if (n->calls[i].upid != upid && n->calls[i].end_ns >= made_ns - MGR_CALL_GAP) c = &n->calls[i];
+  if (!c || !py_user_site(n, c->stack_id, site, sizeof site)) return false;
+  /* "threading.Lock()" made for the client is its Manager().Lock() */
+  const char *dot = strchr(what, '(');
+  while (dot > what && dot[-1] != '.') dot--;
+  snprintf(buf, len, "mp.Manager().%s at %s", dot, site);
   return true;
 }
 
@@ -333,10 +426,13 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   const char *name = row ? (const char *)sqlite3_column_text(n->qo, 0) : NULL;
   if (name && *name) row = false; /* named: by a symbol or weft.h */
   int64_t stack = row ? sqlite3_column_int64(n->qo, 3) : -1, upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
+  int64_t made = row ? sqlite3_column_int64(n->qo, 6) : 0;
   sqlite3_reset(n->qo);
   int64_t fuser = -1, f0 = -1;
   char nb[1024], other[1024];
-  if (!row || !py_maker_name(n, stack, nb, sizeof nb, &fuser, &f0)) return false;
+  if (!row) return false;
+  if (!py_maker_name(n, stack, false, NULL, nb, sizeof nb, &fuser, &f0))
+    return py_manager_name(n, stack, upid, made, buf, len);
   /* several of the name in the process: made by one call at different
    * places inside it (an executor's queue and semaphore) are told apart by
    * the innermost frame ("via Semaphore.__init__ (threading.py:436)"); made
@@ -347,7 +443,8 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   sqlite3_bind_int64(n->qpc, 3, object_id);
   while (sqlite3_step(n->qpc) == SQLITE_ROW) {
     int64_t st = sqlite3_column_int64(n->qpc, 0), fu = -1, of0 = -1;
-    if (st != stack && !(py_maker_name(n, st, other, sizeof other, &fu, &of0) && !strcmp(other, nb))) continue;
+    if (st != stack && !(py_maker_name(n, st, false, NULL, other, sizeof other, &fu, &of0) && !strcmp(other, nb)))
+      continue;
     int64_t k = sqlite3_column_int64(n->qpc, 1);
     same += k;
     if (st == stack || of0 == f0) {

@@ -48,8 +48,11 @@ void weft_object_namer_free(WeftObjectNamer *n);
  * makes ("threading.Condition()", "queue.Queue()", "mp.Lock()", a waiter
  * lock's "Queue.get()"), or "threading.Lock()" when the line called the
  * builtin itself; " #k" (by object id) when several of the process share the
- * frames that decide it. false (buf untouched) for an object with a name, no
- * init stack, or one made by C code or by a call weft does not know. */
+ * frames that decide it. An object a multiprocessing Manager's server made
+ * for a client (Server.create) is "mp.Manager().X() at file.py:N", the
+ * client's line from its last wait in BaseManager._create before the object
+ * was made. false (buf untouched) for an object with a name, no init stack,
+ * or one made by C code or by a call weft does not know. */
 bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
 
 /* A file of Python's standard library: under .../lib/python3.N/ but not in

@@ -67,7 +67,10 @@ CREATE TABLE thread (
   end_how      TEXT NOT NULL,         -- return | pthread_exit | process_exit | killed | exec
   cpu_ns       INTEGER,               -- last schedstat reading: on-CPU time
   runq_ns      INTEGER,               -- last schedstat reading: runnable but waiting for a CPU
-  lost         INTEGER NOT NULL DEFAULT 0
+  lost         INTEGER NOT NULL DEFAULT 0,
+  pipe_bytes   INTEGER NOT NULL DEFAULT 0, -- bytes it wrote to pipes (trace version 6, WEFT_IO)
+  pipe_writes  INTEGER NOT NULL DEFAULT 0, -- its writes to pipes
+  pipe_messages INTEGER NOT NULL DEFAULT 0 -- of them, messages: a 4-byte length prefix and a payload over 16 KB are one
 );
 
 -- Every thread's life as contiguous, non-overlapping intervals from

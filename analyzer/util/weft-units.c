@@ -35,6 +35,24 @@ const char *weft_format_ns(char *buf, size_t len, int64_t ns) {
   return buf; /* not reached */
 }
 
+const char *weft_format_bytes(char *buf, size_t len, int64_t bytes) {
+  static const char *unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = bytes < 0 ? 0 : (double)bytes;
+  size_t i = 0;
+  /* round first so that 999.96 kB prints as 1.00 MB */
+  while (v >= 999.5 && i + 1 < sizeof unit / sizeof unit[0]) {
+    v /= 1000.0;
+    i++;
+  }
+  if (i == 0 || v >= 99.95)
+    snprintf(buf, len, "%.0f %s", v, unit[i]);
+  else if (v >= 9.995)
+    snprintf(buf, len, "%.1f %s", v, unit[i]);
+  else
+    snprintf(buf, len, "%.2f %s", v, unit[i]);
+  return buf;
+}
+
 int weft_parse_time(const char *s, int64_t *out_ns) {
   if (!s || !*s) return -1;
   errno = 0;

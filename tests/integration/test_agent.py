@@ -916,8 +916,9 @@ def t_io(ctx, chk):
     rd = waits("read")
     chk.eq("read waits", [(t, b.i("obj"), e.get("bytes"), e.get("res")) for t, b, e in rd],
            [(main, rfd, "5", "0")])
-    pw = [(tid, r.i("w1")) for (fn, tid), recs in rec.threads().items() for r in recs if r.name == "PIPE_WRITE"]
-    chk.eq("one PIPE_WRITE, by the writer, on the pipe's write end", pw, [(wr, rfd + 1)])
+    pw = [(tid, r.i("w1"), r.i("w3")) for (fn, tid), recs in rec.threads().items() for r in recs
+          if r.name == "PIPE_WRITE"]
+    chk.eq("one PIPE_WRITE, by the writer, on the pipe's write end, of the 5 bytes written", pw, [(wr, rfd + 1, 5)])
     sl = sorted(waits("sleep"), key=lambda x: (x[0] != main, x[1].ns))
     chk.eq("sleep waits (main 10 ms, writer 20 ms + 5 ms)", [t for t, b, e in sl], [main, wr, wr])
     if len(sl) == 3:

@@ -26,11 +26,14 @@
 #              "mp.Lock() at mp_lock.py:N", the line that made it.
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
-#              lock" contention finding.
+#              lock" contention finding; the lock named "mp.Manager().Lock() at manager_lock.py:N",
+#              the client's line that made it.
 # big_args     a ProcessPoolExecutor(2) sent 8 tasks of 8 MB in and out: the "ipc" finding first, no
-#              lock finding for the result queue's lock.
+#              lock finding for the result queue's lock; the bytes moved within 10% of the payload, in
+#              16 to 40 messages; the verdict rests on it (its share named), no serial finding before it.
 # startup      a spawn Pool(2) whose workers each spend 300 ms importing the main module again before
-#              4 tasks of 5 ms: the "startup" finding with the spawn advice; with fork none.
+#              4 tasks of 5 ms: the "startup" finding with the spawn advice, before any serial finding,
+#              the verdict resting on it (its share named); with fork none.
 # joblib       Parallel(n_jobs=2): both loky workers recorded, linked to the
 #              script's process (skipped without joblib); the library is
 #              joblib (loky). With backend="threading": joblib (threading),
@@ -298,6 +301,17 @@ def t_startup(c):
         ok(ranked and (ranked[0] == "startup" or ranked[:2] == ["imbalance", "startup"]),
            "%s startup_pool spawn: the start-up leads the program's own findings (or follows the straggler "
            "it made)" % c.tag, kinds(r))
+        # causes before symptoms: the serial time while the workers start is the start-up's
+        k = kinds(r)
+        ok("serial" not in k or k.index("serial") > k.index("startup"),
+           "%s startup_pool spawn: no serial finding before the start-up" % c.tag, k)
+        v = r.get("verdict") or {}
+        pl = (r.get("python", {}).get("pools") or [{}])[0]
+        want = "%.0f%% of their running time" % (100 * pl.get("startup_share", -1))
+        ok((v.get("reason") == "startup" and v.get("choice") == "processes" and "starting up" in v.get("text", "")
+            and want in v.get("text", "") and abs(v.get("startup_share", -1) - pl.get("startup_share", 0)) < 1e-6)
+           or (ranked[0] == "imbalance" and v.get("reason") == "straggler"),
+           "%s startup_pool spawn: the verdict rests on the start-up, naming its share (%s)" % (c.tag, want), v)
     db, _ = record(c, "startup_pool-fork", [os.path.join(c.pydir, "startup_pool.py"), "fork"])
     r = report(c, db) if db else None
     if r:
@@ -321,6 +335,31 @@ def t_big_args(c):
        "%s big_args: the fix sends less (shared memory, chunksize)" % c.tag, f.get("fix"))
     ok(not [g for g in r["findings"] if g["kind"] == "contention"],
        "%s big_args: the queues' locks the workers share are no lock finding" % c.tag, kinds(r))
+    # the bytes moved: 8 tasks of 8 MiB out and 8 results of 8 MiB back, and a few small messages
+    # (the pickles' headers, the executor's wake-ups and sentinels): at least the payload, at most 1.1x
+    payload = 8 * (8 << 20)
+    pools = r.get("python", {}).get("pools", [])
+    pl = pools[0] if len(pools) == 1 else {}
+    ok(payload <= pl.get("ipc_sent_bytes", 0) <= 1.1 * payload and
+       2 * payload <= pl.get("ipc_bytes", 0) <= 1.1 * 2 * payload,
+       "%s big_args: the pool moved the 64 MiB of arguments and 64 MiB of results, within 10%%" % c.tag, pools)
+    # causes before symptoms: the verdict names the cost of moving data and its share of the work; a
+    # serial finding (the parent builds the data alone first) comes after it
+    v = r.get("verdict") or {}
+    want = "%.0f%% of the" % (100 * pl.get("ipc_share", -1))
+    ok(v.get("reason") == "ipc" and v.get("choice") == "processes" and "Moving the data" in v.get("text", "") and
+       want in v.get("text", "") and "134 MB" in v.get("text", ""),
+       "%s big_args: the verdict rests on moving the data, naming its share (%s) and the bytes" % (c.tag, want), v)
+    k = kinds(r)
+    ok("serial" not in k or k.index("serial") > k.index("ipc"),
+       "%s big_args: no serial finding before the ipc one" % c.tag, k)
+    # 16 data messages (a 4-byte length and its payload are one), and the few small ones: under 40
+    ok(16 <= pl.get("ipc_messages", 0) <= 40, "%s big_args: ... in 16 to 40 messages" % c.tag,
+       pl.get("ipc_messages"))
+    ok(re.search(r": 134 MB in %d messages \(\d+(\.\d+)? [kMG]B/s\)" % pl.get("ipc_messages", -1),
+                 f.get("title", "")) and "the parent sent 67.1 MB of task arguments, the workers returned 67.1 MB"
+       in f.get("evidence", ""), "%s big_args: the finding gives the bytes, messages and rate" % c.tag,
+       (f.get("title"), f.get("evidence")))
 
 
 def t_unbalanced(c):
@@ -453,6 +492,11 @@ def t_manager_lock(c):
     ok(waits[0] >= 4 and waits[1] >= 4, "%s: ... waited on by 4 server threads at least" % tag, waits)
     ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
        "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
+    # named by the client's line that asked for it, not by Server.create in the manager
+    made = marked_lines(os.path.join(c.pydir, "manager_lock.py")).get("LOCK-MADE", [0])[0]
+    name = "mp.Manager().Lock() at manager_lock.py:%d" % made
+    ok(f["title"].startswith("Manager lock %s (in the manager's process)" % name),
+       "%s: ... named %s, the client's line" % (tag, name), f["title"])
     ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
     ok(all(k in ("serial", "oversubscribed") for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)

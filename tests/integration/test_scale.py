@@ -701,6 +701,50 @@ def t_python_gil(a, fx, tmp):
        "of the thread time (%.1f %%)" % (100 * gil / cap if cap else 0), r["findings"])
 
 
+POOL_ARGS = r"""
+import concurrent.futures as cf, multiprocessing as mp, sys
+def work(buf):
+    return len(buf)
+def main():
+    n = int(sys.argv[1])
+    data = [bytes(8 << 20) for _ in range(6)]
+    with cf.ProcessPoolExecutor(n, mp_context=mp.get_context("fork")) as ex:
+        print(sum(ex.map(work, data)))
+if __name__ == "__main__":
+    main()
+"""
+
+
+def t_python_ipc(a, fx, tmp):
+    # A ProcessPoolExecutor(N) sent 6 arguments of 8 MiB for next to no work: the traced run gives the
+    # pool's data moving (the report's analysis: ipc thread-s, bytes), and the reason names it when it
+    # is the largest loss (the queues' lock waits and the workers' waits while the parent's threads
+    # move the data counted in it, not as lock or other waits).
+    r = scale_python(a, tmp, "pool_args", POOL_ARGS, "1,2", "python_ipc: weft scale runs a process pool")
+    if not r:
+        return
+    tr = point(r, 2).get("trace") or {}
+    b = tr.get("budget_thread_s", {})
+    payload = 6 * (8 << 20)
+    ok(payload <= tr.get("ipc_bytes", 0) <= 1.1 * payload and b.get("ipc", 0) > 0,
+       "python_ipc: at 2 workers the traced run moved the 48 MiB of arguments (%s bytes) in %.3f thread-s"
+       % (tr.get("ipc_bytes"), b.get("ipc", 0)), tr)
+    ok([f for f in r["findings"] if "the Python process pools: moving data" in f],
+       "python_ipc: the findings give the pools' data moving", r["findings"])
+    cap = b.get("capacity", 0)
+    ipc, ipc_lock = b.get("ipc", 0), b.get("ipc_lock", 0)
+    losses = [b.get("lock_wait", 0) - ipc_lock, b.get("gil_wait", 0),
+              b.get("other_wait", 0) - b.get("gil_wait", 0) - (ipc - ipc_lock), b.get("runq", 0), b.get("idle", 0),
+              max(b.get("extra_work", 0), 0), ipc, b.get("startup", 0)]
+    first = max(range(len(losses)), key=lambda i: (losses[i], -i))
+    sc = r["summary"]["scaling"]
+    if sc["raw"] != "SCALES":
+        named = ": moving data to and from its worker processes takes" in sc["reason"]
+        ok(named == (first == 6 and ipc >= 0.05 * cap),
+           "python_ipc: the reason names moving the data first exactly when it is the largest loss (%d)" % first,
+           (sc["reason"], losses))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -718,7 +762,7 @@ def main():
         for t in (t_par, t_svg, t_history, t_lock, t_verdict_lock, t_verdict_serial, t_verdict_slower, t_weak,
                   t_noise, t_serial,
                   t_failures, t_baseline, t_template,
-                  t_interrupt, t_python_io, t_python_gil):
+                  t_interrupt, t_python_io, t_python_gil, t_python_ipc):
             scenario(t, a, fx, tmp)
     finally:
         if a.keep:

@@ -111,6 +111,15 @@ static void test_units(void) {
   ok(!strcmp(weft_format_ns(b, sizeof b, 2000 * MS), "2.00 s"), "format 2.00 s: %s", b);
   ok(!strcmp(weft_format_ns(b, sizeof b, 100000 * MS), "100 s"), "format 100 s: %s", b);
   ok(!strcmp(weft_format_ns(b, sizeof b, 0), "0 ns"), "format 0 ns: %s", b);
+  /* sizes: decimal units, three significant digits, rounded before the unit is picked */
+  static const struct {
+    int64_t n;
+    const char *s;
+  } sizes[] = {{0, "0 B"},          {999, "999 B"},        {1000, "1.00 kB"},       {12345, "12.3 kB"},
+               {999600, "1.00 MB"}, {134217728, "134 MB"}, {2150000000, "2.15 GB"}, {-5, "0 B"}};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+    ok(!strcmp(weft_format_bytes(b, sizeof b, sizes[i].n), sizes[i].s), "format %lld bytes as %s: %s",
+       (long long)sizes[i].n, sizes[i].s, b);
   /* the one range parser of weft report (open ends) and weft-gui (both ends) */
   int64_t x, y;
   ok(weft_parse_range("1ms..2.5ms", 0, &x, &y) == 0 && x == MS && y == 2500000, "range 1ms..2.5ms");

@@ -459,6 +459,91 @@ static void test_pipeline(void) {
   sqlite3_close(d);
 }
 
+/* A ProcessPoolExecutor (fork) of pid 200 whose arguments are big, over
+ * 1000 ms:
+ *   upid 1 pid 200 the parent [0, 1000): main (utid 1) runs 0..100, waits for
+ *     results (semaphore 20) 100..900, runs 900..1000; its QueueFeederThread
+ *     (utid 2) pickles and writes [100, 900), running: 64,000,000 bytes to
+ *     pipes in 8 messages; its _ExecutorManagerThread (utid 5) waits in pipe
+ *     reads [100, 900)
+ *   upid 2 pid 201 worker A (utid 3) [100, 900): reads 100..200, runs
+ *     200..300 (100), reads 300..900; 1000 bytes in 4 messages
+ *   upid 3 pid 202 worker B (utid 4) [100, 900): reads 100..700, runs
+ *     700..820 (120), reads 820..900; 1000 bytes in 4 messages
+ * The pool: ipc 800 ms (the feeder's running) against 220 ms of work (share
+ * 3.64 >= 0.5): 64,002,000 bytes in 16 messages, 80.0 MB/s of the 800 ms.
+ * A finishes at 295, B at 814: B lags 519 ms (73% of its 714 in the pool),
+ * an imbalance of cost 519, but B ran only 20 ms more than A: it waited for
+ * its data, so the straggler is the ipc finding's. At most one thread runs
+ * 0..200, 300..700, 820..1000: 780 ms serial; in the pool's span [100, 900)
+ * 580 of it, which the ipc finding takes (cost 800 + 580); the serial
+ * finding keeps 200 (>= 10% of the range). */
+static sqlite3 *db_ipc_pool(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 200, 0, 1000 * MS, "python3 big.py", PY);
+  dbb_process(&bd, 2, 201, 100 * MS, 900 * MS, "python3 big.py", PY);
+  dbb_process(&bd, 3, 202, 100 * MS, 900 * MS, "python3 big.py", PY);
+  for (int u = 2; u <= 3; u++) dbb_process_parent(&bd, u, 1);
+  dbb_thread(&bd, 1, 1, 200, "python3.11", -1, 0, 1000 * MS);
+  dbb_thread(&bd, 2, 1, 205, "QueueFeederThread (Queue._feed)", 1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 5, 1, 206, "Thread-1 (_ExecutorManagerThread.run)", 1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 3, 2, 201, "ForkProcess-1", -1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 4, 3, 202, "ForkProcess-2", -1, 100 * MS, 900 * MS);
+  dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 64000000, pipe_writes = 16, pipe_messages = 8 WHERE utid = 2");
+  dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 1000, pipe_writes = 4, pipe_messages = 4 WHERE utid IN (3, 4)");
+  dbb_object(&bd, 20, 1, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
+  const int R = WEFT_ST_RUNNING, IO = WEFT_ST_IO_WAIT;
+  st(1, 0, 100, R, -1);
+  st(1, 100, 900, WEFT_ST_SEM_WAIT, 20);
+  st(1, 900, 1000, R, -1);
+  st(2, 100, 900, R, -1);
+  st(5, 100, 900, IO, -1);
+  st(3, 100, 200, IO, -1);
+  st(3, 200, 300, R, -1);
+  st(3, 300, 900, IO, -1);
+  st(4, 100, 700, IO, -1);
+  st(4, 700, 820, R, -1);
+  st(4, 820, 900, IO, -1);
+  return dbb_finish_reopen(&bd, 1000 * MS, 2, "python3 big.py");
+}
+
+static void test_ipc_pool(void) {
+  sqlite3 *d = db_ipc_pool();
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  const WeftPyPool *pl = py && py->npools == 1 ? &py->pools[0] : NULL;
+  ok(pl && pl->ipc_helper_ns == 800 * MS && pl->ipc_work_ns == 220 * MS && pl->ipc_bytes == 64002000 &&
+         pl->ipc_sent_bytes == 64000000 && pl->ipc_messages == 16,
+     "ipc pool: 800 ms moving data against 220 ms of work; 64,002,000 bytes (64,000,000 sent) in 16 messages");
+  ok(pl && pl->straggler_upid == 3 && pl->straggler_lag_ns == 519 * MS, "ipc pool: worker B lags by 519 ms (%lld)",
+     pl ? (long long)(pl->straggler_lag_ns / MS) : -1);
+  const WeftFinding *f = m->nfindings ? &m->findings[0] : NULL;
+  ok(f && f->kind == WEFT_FIND_IPC && f->cost_ns == 1380 * MS &&
+         has(f->title, "moving data to and from the 2 workers of the pool of pid 200 (python3.11) took 800 ms "
+                       "against 220 ms of work in them: 64.0 MB in 16 messages (80.0 MB/s), pickled, piped and "
+                       "unpickled") &&
+         has(f->evidence, "the parent sent 64.0 MB of task arguments, the workers returned 2.00 kB of results") &&
+         has(f->evidence, "worker pid 202 finished 519 ms after the others but ran only 20.0 ms more than them: it "
+                          "waited for its data") &&
+         has(f->evidence, "; 580 ms of the run's serial time (at most one thread running) is this"),
+     "ipc pool: finding 1 is moving the data, cost 800 + 580 ms of serial time, the straggler its: %s",
+     f ? f->title : "none");
+  ok(f && has(f->fix, "ProcessPoolExecutor(initializer=load") && has(f->fix, "executor.map(f, items, chunksize=N)"),
+     "ipc pool: the fix in concurrent.futures' words: %s", f ? f->fix : "none");
+  const WeftFinding *sf = finding(m, WEFT_FIND_SERIAL, -1);
+  ok(!finding(m, WEFT_FIND_IMBALANCE, -1) && sf && sf->cost_ns == 200 * MS && m->nfindings >= 2 &&
+         m->findings[1].kind == WEFT_FIND_SERIAL,
+     "ipc pool: no imbalance finding; the serial finding keeps 200 ms, after it (%lld)",
+     sf ? (long long)(sf->cost_ns / MS) : -1);
+  ok(py && !strcmp(py->verdict.reason, "ipc") && !strcmp(py->verdict.choice, "processes") &&
+         near(py->verdict.ipc_share, 800.0 / 220) && py->verdict.startup_share < 0 &&
+         has(py->verdict.text, "took 800 ms (64.0 MB in 16 messages), 364% of the 220 ms of work they did: as used, "
+                               "the processes spend more time receiving and returning data than working"),
+     "ipc pool: the verdict rests on moving the data, with its share: %s", py ? py->verdict.text : "none");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-python");
   test_fork_pool();
@@ -466,6 +551,7 @@ int main(void) {
   test_gil();
   test_io_threads();
   test_pipeline();
+  test_ipc_pool();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;

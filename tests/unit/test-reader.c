@@ -420,7 +420,7 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  /* the older versions still read: version 1 to 4 files */
+  /* the older versions still read: version 1 to 5 files */
   for (uint32_t ver = 1; ver <= 5; ver++) {
     char err[512];
     Events e;

@@ -138,6 +138,39 @@ static void test_cause(void) {
   ok(is(w.s.scaling, "SCALES_POORLY") && strstr(w.s.scaling_why, "wait for the GIL 30 %"),
      "speedup 1.2 [1.1, 1.3] at 2 threads: SCALES_POORLY, and the GIL named: %s", w.s.scaling_why);
   done(&w);
+  /* a Python pool: moving its data is the largest loss; its queues' lock waits and the workers'
+   * waits while its parent's threads move it are its, not lock waits (0.5 - 0.5) or "other waits"
+   * (0.7 - 0.3 left: 10 %, named second) */
+  sweep(&w, 2, 0.9, 0.8, 1.0);
+  t = &w.p[1].trace;
+  t->ok = 1;
+  t->capacity_ts = 4.0;
+  t->useful_ts = 1.5;
+  t->lock_wait_ts = 0.5;
+  t->other_wait_ts = 0.7;
+  t->ipc_ts = 0.8; /* 20 %: 0.3 running, 0.5 of lock waits */
+  t->ipc_lock_ts = 0.5;
+  t->ipc_bytes = 134e6;
+  t->idle_ts = 0.3;
+  judge(&w);
+  ok(strstr(w.s.scaling_why, ": moving data to and from its worker processes takes 20 % of the thread time (134 "
+                             "MB): pickling and piping task arguments and results; its threads wait 10 % of the "
+                             "time on condition variables") != NULL,
+     "a pool that moves much data: the reason names it first, then the other waits it leaves: %s", w.s.scaling_why);
+  done(&w);
+  /* its workers' start-up, the largest loss */
+  sweep(&w, 2, 0.9, 0.8, 1.0);
+  t = &w.p[1].trace;
+  t->ok = 1;
+  t->capacity_ts = 4.0;
+  t->useful_ts = 3.0;
+  t->startup_ts = 1.2; /* 30 %, of the useful time */
+  t->idle_ts = 0.1;
+  judge(&w);
+  ok(strstr(w.s.scaling_why, ": its worker processes spend 30 % of the thread time starting up") != NULL &&
+         !strstr(w.s.scaling_why, "; "),
+     "a pool whose workers start slowly: the reason names the start-up alone: %s", w.s.scaling_why);
+  done(&w);
 }
 
 /* Noise: 4 CPUs; other work measured around the runs. */
