@@ -366,7 +366,7 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   if (!t->gil_wait_ns && !io_thread && !want_run && !want_all && !want_wake) return;
   GHashTable *wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
   GHashTable *lock_wakers = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
-  int64_t longest = 0;
+  GHashTable *by_stack = want_wake ? g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free) : NULL;
   if (want_run || want_all) c->run_spans[i] = g_array_new(FALSE, FALSE, sizeof(Iv));
   sqlite3_bind_int64(q, 1, t->utid);
   sqlite3_bind_int64(q, 2, c->a);
@@ -393,10 +393,7 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
         sqlite3_column_int64(q, col) != t->utid) {
       add_ns(wakers, sqlite3_column_int64(q, col), e - s);
       if (lockish) add_ns(lock_wakers, sqlite3_column_int64(q, col), e - s);
-      if (lockish && e - s > longest && sqlite3_column_type(q, 6) != SQLITE_NULL) {
-        longest = e - s;
-        t->top_wait_stack = sqlite3_column_int64(q, 6);
-      }
+      if (lockish && sqlite3_column_type(q, 6) != SQLITE_NULL) add_ns(by_stack, sqlite3_column_int64(q, 6), e - s);
     }
   }
   sqlite3_reset(q);
@@ -404,6 +401,9 @@ static void scan_thread(PyCtx *c, sqlite3_stmt *q, sqlite3_stmt *kq, size_t i) {
   int64_t lock_ns = 0;
   top_of(wakers, &t->top_waker_utid, &t->top_waker_ns);
   top_of(lock_wakers, &t->top_lock_waker_utid, &lock_ns);
+  int64_t stack_ns = 0; /* where it waited longest in all (one long wait at the end is no pattern) */
+  top_of(by_stack, &t->top_wait_stack, &stack_ns);
+  g_hash_table_destroy(by_stack);
   g_hash_table_destroy(wakers);
   g_hash_table_destroy(lock_wakers);
 }

@@ -53,7 +53,7 @@ typedef struct {
   int64_t top_waker_ns;        /* the time of those waits */
   int64_t top_lock_waker_utid; /* the same over its lock, semaphore and condition waits only: a
                                 * pipeline's stage posts to the next (-1 none) */
-  int64_t top_wait_stack;      /* the stack of its longest one (-1 none) */
+  int64_t top_wait_stack;      /* the stack of its lock waits with the most time in all (-1 none) */
 } WeftPyThread;                /* every thread of a CPython process alive in the range */
 
 typedef struct {

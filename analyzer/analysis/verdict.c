@@ -33,7 +33,7 @@ static const WeftPyThread *py_thread(const WeftPython *py, int64_t utid) {
 }
 
 /* The waiters of bottleneck w: how many, their time waiting for it, of it
- * for the GIL it held, the first one, and the longest wait's stack. */
+ * for the GIL it held, the first one, and the stack where they waited most. */
 typedef struct {
   size_t n;
   int64_t waited, gil, stack;
@@ -87,7 +87,7 @@ bool find_py_bottlenecks(Ctx *c, FindVec *fv, int64_t min_cost) {
         "the waiters waited %s for it in all (%s of it for the GIL while it held it)%s%s; it was %s %s of its "
         "life and waited on others %s: the work goes at the speed of this one thread",
         weft_format_ns(b1, sizeof b1, ws.waited), weft_format_ns(b2, sizeof b2, ws.gil),
-        si && si->known ? "; the longest wait at " : "", si && si->known ? si->label : "",
+        si && si->known ? "; the lock waits mostly at " : "", si && si->known ? si->label : "",
         cpu ? "running Python" : "in I/O", pct(p2, sizeof p2, (double)(cpu ? w->running_ns : w->io_ns) / life),
         pct(p1, sizeof p1, (double)lockish / life));
     if (!add_finding(c, fv, WEFT_FIND_BOTTLENECK, ws.waited, title, evidence,
