@@ -497,8 +497,9 @@ WEFT_HIDDEN void _weft_acquired_recorded(unsigned kind, const volatile void *obj
 /* Releases. weft_release_pre before the real call: nothing to do when
  * nobody waits and the thread has no timed hold. Otherwise the slow path
  * stamps and reserves the REL it must write and fills *r; weft_release_post
- * after the call (err: its errno value, 0 on success) writes it, or a late
- * REL if a waiter announced itself meanwhile. */
+ * after the call (err: its errno value, 0 on success) writes it and an
+ * UNLOCK_COST with what the call took (trace v6), or a late REL if a waiter
+ * announced itself meanwhile. */
 typedef struct {
   uint64_t start;     /* tick the hold began, 0 unknown */
   WeftBucket *bucket; /* the object's */
@@ -506,11 +507,12 @@ typedef struct {
   uint64_t *p;        /* the REL reserved, to be written after the call (NULL: none; the
                          rest of it is the thread's pending_*) */
   int done;           /* REL reserved, or nothing to write (an inner recursive release) */
+  int waited;         /* REL reserved: someone waited during the hold (its call wakes them) */
 } WeftRelease;
 
 WEFT_HIDDEN void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
 WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile void *obj, WeftRelease *r);
-WEFT_HIDDEN void _weft_release_publish(WeftRelease *r, int err);
+WEFT_HIDDEN void _weft_release_publish(WeftRelease *r, int err, int called);
 WEFT_HIDDEN void _weft_pending_abandon(WeftThread *t);
 
 static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
@@ -527,7 +529,7 @@ static inline void weft_release_pre(unsigned kind, const volatile void *obj, Wef
 
 static inline void weft_release_post(unsigned kind, const volatile void *obj, WeftRelease *r, int err) {
   if (WEFT_UNLIKELY(r->p != NULL))
-    _weft_release_publish(r, err);
+    _weft_release_publish(r, err, 1);
   else if (!err && !r->done && WEFT_UNLIKELY(weft_arrived(r->bucket, r->bw)))
     _weft_release_late(&_weft_tls, kind, obj, r);
 }

@@ -356,7 +356,7 @@ void _weft_pending_abandon(WeftThread *t) {
   t->pending = NULL;
 }
 
-void _weft_release_publish(WeftRelease *r, int err) {
+void _weft_release_publish(WeftRelease *r, int err, int called) {
   WeftThread *t = &_weft_tls;
   uint64_t *p = r->p;
   r->p = NULL;
@@ -368,6 +368,9 @@ void _weft_release_publish(WeftRelease *r, int err) {
   if (t->pending_n == 3) p[2] = t->pending_w2;
   /* a failed release released nothing: the reader skips a REL with a result */
   weft_publish(t, p, WEFT_EV_REL, t->pending_n, t->pending_aux | WEFT_AUX(0, 0, (unsigned)err & 0xff), t->pending_at);
+  /* called: the release call returned; what it took is waking the waiters (a what-if that removes
+   * the wait removes this too) */
+  if (called && r->waited && !err) weft_emit1(WEFT_EV_UNLOCK_COST, 0, weft_ticks() - t->pending_at);
 }
 
 /* Did someone wait during this hold (bw: the bucket word now)? A plain
@@ -428,9 +431,11 @@ void _weft_release_slow(WeftThread *t, unsigned kind, const volatile void *obj, 
     return;
   }
   r->start = h.start;
-  if ((h.flags & WEFT_HELD_RECORD) || t->held_over || someone_waited(kind, obj, found >= 0 ? &h : NULL, r->bw)) {
+  int waited = someone_waited(kind, obj, found >= 0 ? &h : NULL, r->bw);
+  if ((h.flags & WEFT_HELD_RECORD) || t->held_over || waited) {
     rel_prepare(t, kind, obj, h.start, r);
     r->done = 1;
+    r->waited = waited;
   } else if (h.flags & WEFT_HELD_SAMPLE) {
     sample_add(t, kind, obj, h.start);
   }

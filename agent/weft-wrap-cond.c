@@ -27,7 +27,7 @@ static inline void cond_before(pthread_cond_t *c, pthread_mutex_t *m, unsigned o
   if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls); /* before the REL, not between */
   WeftRelease rel;
   weft_release_pre(WEFT_KIND_MUTEX, m, &rel);
-  if (rel.p) _weft_release_publish(&rel, 0); /* the wait releases it */
+  if (rel.p) _weft_release_publish(&rel, 0, 0); /* the wait releases it */
   uint32_t st = weft_stack_contended();
   weft_shared_check(WEFT_KIND_COND, c);
   /* not weft_wait_begin: its flush (the first one skipped as within 1 ms of

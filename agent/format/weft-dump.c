@@ -229,6 +229,7 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
              call ? call : "?", w[1], w[2], w[3], (int32_t)w[4], w[4] >> 32);
       break;
     }
+    case WEFT_EV_UNLOCK_COST: printf(" ticks=%" PRIu64, w[1]); break;
     case WEFT_EV_MPI_RANK:
       printf(" rank=%" PRIu64 " size=%" PRIu64 " from=%s", w[1], w[2], aux == WEFT_MPI_RANK_INIT ? "init" : "env");
       break;

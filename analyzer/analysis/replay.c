@@ -60,6 +60,10 @@ typedef struct {
 } RFlow;
 
 typedef struct {
+  int64_t ns, obj, cost;
+} RCost;
+
+typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
   RState *st;
@@ -69,6 +73,8 @@ typedef struct {
   size_t flow_in0, nflow_in; /* its incoming flows in Rec.in (by to_ns) */
   int64_t *points;           /* times other threads wait for (flows from it), sorted */
   size_t npoints, cappoints;
+  RCost *costs; /* what its releases someone waited for took (unlock_cost), by ns */
+  size_t ncosts, capcosts;
 } RThread;
 
 typedef struct {
@@ -79,6 +85,7 @@ typedef struct {
   size_t nin, capin;
   int64_t *lock_ids; /* mutex and spin objects: their index is the lock's number */
   size_t nlocks, caplocks;
+  double *lock_wake; /* each lock's mean unlock cost (0: none recorded) */
   WeftHMap lock_by_id;
   int64_t *gil_ids;
   size_t ngil, capgil;
@@ -163,6 +170,7 @@ typedef struct {
 static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
 
 /* ---- loading ---- */
+static ptrdiff_t lock_of(const Rec *r, int64_t obj);
 static RThread *rthread(Rec *r, int64_t utid) {
   size_t i;
   return weft_hmap_get(&r->by_utid, utid, 0, &i) ? &r->t[i] : NULL;
@@ -277,8 +285,30 @@ static bool load_flows(Ctx *c, Rec *r) {
   return true;
 }
 
+/* unlock_cost (trace v6): each release's own, and each lock's mean. */
+static bool load_costs(Ctx *c, Rec *r) {
+  r->lock_wake = calloc(r->nlocks ? r->nlocks : 1, sizeof *r->lock_wake);
+  size_t *n = calloc(r->nlocks ? r->nlocks : 1, sizeof *n);
+  if (!r->lock_wake || !n) return free(n), rfail(c);
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, ns, object_id, cost_ns FROM unlock_cost ORDER BY utid, ns");
+  while (q && weft_sql_step(&c->sql, q)) {
+    RThread *t = rthread(r, sqlite3_column_int64(q, 0));
+    RCost x = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3)};
+    ptrdiff_t l = lock_of(r, x.obj);
+    if (!t || l < 0 || x.cost < 0) continue;
+    if (VEC_PUSH(t->costs, t->ncosts, t->capcosts, x) != 0) return sqlite3_finalize(q), free(n), rfail(c);
+    r->lock_wake[l] += (double)x.cost;
+    n[l]++;
+  }
+  sqlite3_finalize(q);
+  for (size_t i = 0; i < r->nlocks; i++)
+    if (n[i]) r->lock_wake[i] /= (double)n[i];
+  free(n);
+  return !c->sql.failed;
+}
+
 static bool load(Ctx *c, Rec *r) {
-  if (!load_threads(c, r) || !load_objects(c, r) || !load_flows(c, r)) return false;
+  if (!load_threads(c, r) || !load_objects(c, r) || !load_flows(c, r) || !load_costs(c, r)) return false;
   void *u[2] = {r, c};
   char err[256];
   if (weft_holds_scan(c->sql.db, -1, INT64_MIN, INT64_MAX, hold_cb, u, err, sizeof err) < 0)
@@ -293,7 +323,9 @@ static void rec_free(Rec *r) {
     free(r->t[i].st);
     free(r->t[i].holds);
     free(r->t[i].points);
+    free(r->t[i].costs);
   }
+  free(r->lock_wake);
   free(r->t);
   free(r->in);
   free(r->lock_ids);
@@ -349,10 +381,11 @@ static int32_t tindex(const Rec *r, int64_t utid) {
 }
 
 /* Work of [x, y) of t's running time, and the holds it is inside. */
-static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y, double factor) {
+static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y, double factor, double *debt) {
   if (y <= x) return true;
-  double d = (double)(y - x);
-  if (!op_push(s, st, OP_RUN, 0, y, d * t->cpu_ratio * factor)) return false;
+  double d = (double)(y - x), work = d * t->cpu_ratio, paid = fmin(work, *debt);
+  *debt -= paid; /* the wake-ups of releases just before: the replay charges its own */
+  if (!op_push(s, st, OP_RUN, 0, y, (work - paid) * factor)) return false;
   return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, y, d * t->off_ratio);
 }
 
@@ -360,8 +393,9 @@ static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y
  * points other threads wait for, barrier arrivals of the last arriver. */
 typedef struct {
   int64_t ns;
-  int kind; /* 0 release, 1 acquire, 2 a point, 3 a barrier arrival */
+  int kind; /* 0 release, 1 acquire, 2 a point, 3 a barrier arrival, 4 a release the change removed */
   int64_t x;
+  double cost; /* a release: what its call took (its unlock_cost, 0 none) */
 } Mark;
 
 static int cmp_mark(const void *x, const void *y) {
@@ -376,7 +410,7 @@ typedef struct {
 } Marks;
 
 static bool mark(Sim *s, Marks *mk, int64_t ns, int kind, int64_t x) {
-  Mark m = {ns, kind, x};
+  Mark m = {ns, kind, x, 0};
   return VEC_PUSH(mk->v, mk->n, mk->cap, m) == 0 || rfail(s->c);
 }
 
@@ -408,6 +442,34 @@ static bool hold_at(const RThread *t, int64_t obj, int64_t ns) {
   return false;
 }
 
+/* Does a flow leave t at ns (within SAME_NS)? */
+static bool has_point(const RThread *t, int64_t ns) {
+  size_t a = 0, b = t->npoints;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (t->points[mid] < ns - SAME_NS)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return a < t->npoints && t->points[a] <= ns + SAME_NS;
+}
+
+/* What t's release of obj at ns took (its unlock_cost; 0 none). */
+static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
+  size_t a = 0, b = t->ncosts;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    if (t->costs[mid].ns < ns - SAME_NS)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  for (; a < t->ncosts && t->costs[a].ns <= ns + SAME_NS; a++)
+    if (t->costs[a].obj == obj) return (double)t->costs[a].cost;
+  return 0;
+}
+
 /* t's marks: its holds (those that begin where a wait of its for that lock
  * ended are taken at the wait's start instead), the points waited for, and
  * its arrivals as the last of a barrier round. */
@@ -417,11 +479,13 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     const RHold *h = &t->holds[i];
     ptrdiff_t l = lock_of(r, h->obj);
     if (l < 0) continue;
-    if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && h->obj == s->ch->lock_obj) continue;
+    bool gone = s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && h->obj == s->ch->lock_obj;
     const RState *w = state_before(t, h->s);
     bool after_wait = w && w->obj == h->obj && w->st != WEFT_ST_RUNNING && llabs(w->e - h->s) <= SAME_NS;
-    if (!after_wait && !mark(s, mk, h->s, 1, l)) return false;
-    if (!mark(s, mk, h->e, 0, l)) return false;
+    if (!gone && !after_wait && !mark(s, mk, h->s, 1, l)) return false;
+    if (!mark(s, mk, h->e, gone ? 4 : 0, l)) return false;
+    /* a release that handed the lock over (a flow leaves it then): its waking is in the work after it */
+    mk->v[mk->n - 1].cost = has_point(t, h->e) ? unlock_cost(t, h->obj, h->e) : 0;
   }
   for (size_t i = 0; i < t->npoints; i++)
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
@@ -502,6 +566,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
   if (!thread_marks(s, t, &mk)) return free(mk.v), false;
   memset(held, 0, r->nlocks * sizeof *held);
   size_t mi = 0;
+  double debt = 0;
   for (size_t k = 0; k < t->nst; k++) {
     const RState *w = &t->st[k];
     int64_t x = w->s;
@@ -509,17 +574,19 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
     for (; mi < mk.n && mk.v[mi].ns <= w->e; mi++) { /* the marks in (or at the end of) this state */
       const Mark *m = &mk.v[mi];
       if (w->st == WEFT_ST_RUNNING && m->ns > x) {
-        if (!run_piece(s, st, t, x, m->ns, work_factor(s, t, held, x))) break;
+        if (!run_piece(s, st, t, x, m->ns, work_factor(s, t, held, x), &debt)) break;
         x = m->ns;
       }
+      debt += m->kind == 0 || m->kind == 4 ? m->cost : 0;
       if (m->kind == 1 || m->kind == 0) {
         held[m->x] += m->kind == 1 ? 1 : -1;
         if (!op_push(s, st, m->kind == 1 ? OP_ACQ : OP_REL, (int32_t)m->x, m->ns, 0)) break;
+        st->ops[st->n - 1].lat = m->cost; /* a release: what its waking costs, if it wakes someone */
       } else if (m->kind == 3 && !op_push(s, st, OP_BARRIER, (int32_t)m->x, m->ns, 0)) {
         break;
       }
     }
-    if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x))) break;
+    if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x), &debt)) break;
   }
   free(mk.v);
   return !s->c->sql.failed;
@@ -718,7 +785,15 @@ static bool step(Sim *s, size_t ti, double now) {
       l->owner = (int64_t)ti;
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
+      bool wakes = l->owner == (int64_t)ti && l->qn > 0;
       if (l->owner == (int64_t)ti && !lock_grant(s, l, now)) return false;
+      double cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
+      if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */
+        t->pc++;
+        t->state = TS_RUN;
+        t->waking = true;
+        return heap_push(s, &s->run, s->vnow + cost, ti);
+      }
     } else if (o->kind == OP_BARRIER) {
       Round *rd = &s->rounds[o->x];
       if (!t->arrived) {
@@ -808,7 +883,8 @@ static double simulate(Sim *s, double cpus, double bg) {
     now = next;
     while (s->run.n && s->run.key[0] <= s->vnow + EPS) {
       size_t i = heap_pop(&s->run);
-      s->th[i].pc++;
+      if (!s->th[i].waking) s->th[i].pc++; /* (a wake-up's cost: its op is done) */
+      s->th[i].waking = false;
       s->th[i].state = TS_READY;
       if (!work_push(s, i) || !notify(s, i)) return -1;
     }

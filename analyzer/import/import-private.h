@@ -98,6 +98,8 @@ typedef struct Thr {
   int64_t nstates;    /* thread_state rows of the file (pass 2) */
   int started2;       /* pass 2 has seen its THREAD_START */
   struct Thr *next_same_tid;
+  Obj *last_rel;       /* pass 1: its last REL's object, for an UNLOCK_COST after it (NULL: none) */
+  int64_t last_rel_ns; /* and when */
   /* trace v6 (mpi.c): its last MPI wait (mpi_end -1: none yet), and its open collective (index + 1) */
   int64_t mpi_begin, mpi_end, mpi_obj;
   guint mpi_coll;
@@ -297,7 +299,7 @@ typedef struct {
   GArray *shared_holds;   /* HoldRow: the holds of process-shared objects, from every file */
   int no_symbols;         /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
-  Batch states, summaries, flows, count_rows;
+  Batch states, summaries, flows, count_rows, unlock_rows;
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */

@@ -181,6 +181,7 @@ static int statements_prepare(Imp *im, const char *db_path) {
   batch_prepare(im, &im->summaries, "state_summary", 7);
   batch_prepare(im, &im->flows, "flow", 7);
   batch_prepare(im, &im->count_rows, "lock_count", 10);
+  batch_prepare(im, &im->unlock_rows, "unlock_cost", 4);
   for (size_t i = 0; i < G_N_ELEMENTS(statements); i++)
     *statement(im, i) = weft_sql_prepare(&im->sql, statements[i].sql);
   im->sql.prefix = "database";
@@ -192,6 +193,7 @@ static void statements_free(Imp *im) {
   batch_free(&im->summaries);
   batch_free(&im->flows);
   batch_free(&im->count_rows);
+  batch_free(&im->unlock_rows);
   for (size_t i = 0; i < G_N_ELEMENTS(statements); i++) sqlite3_finalize(*statement(im, i));
 }
 
@@ -348,6 +350,7 @@ static int build_file(Imp *im, WeftTrace *tr, Proc *p) {
   imp_batch_flush(im, &im->states);
   imp_batch_flush(im, &im->summaries);
   imp_batch_flush(im, &im->flows);
+  imp_batch_flush(im, &im->unlock_rows);
   scheds_write(im);
   marks_write(im, p);
   creates_link(im);

@@ -118,6 +118,8 @@ static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, in
   Obj *o = obj_get(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
   int late = 0;
   if (im->v3) weft_rel_len1(ev->aux, ev->nwords, w, &late);
+  t->last_rel = o && WEFT_AUX_RESULT(ev->aux) == 0 ? o : NULL;
+  t->last_rel_ns = ns;
   if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
     Stamp s = {ns, (uint32_t)t->utid, (uint32_t)late};
     g_array_append_val(o->rel, s);
@@ -355,6 +357,14 @@ int imp_pass1(const WeftEvent *ev, void *user) {
       }
       break;
     case WEFT_EV_THREAD_NAME: read_thread_name(im, t, ev, ns); break;
+    case WEFT_EV_UNLOCK_COST: /* the REL before it: what its call took */
+      if (t->last_rel) {
+        int64_t row[4] = {t->utid, t->last_rel_ns, t->last_rel->id,
+                          (int64_t)(ev->ns - weft_trace_ticks_to_ns(im->tr, ev->tsc - w[1]))};
+        imp_batch_add(im, &im->unlock_rows, row, 0);
+        t->last_rel = NULL;
+      }
+      break;
     case WEFT_EV_LOST:
       t->lost += (int64_t)w[1];
       p->lost += (int64_t)w[1];

@@ -124,6 +124,16 @@ CREATE TABLE lock_count (
   hold_sample_max_ns INTEGER NOT NULL
 );
 
+-- What a release someone waited for took (trace v6 UNLOCK_COST): the
+-- waking of its waiters, CPU time of the releasing thread that goes away
+-- when the wait does (what-if by replay).
+CREATE TABLE unlock_cost (
+  utid       INTEGER NOT NULL,
+  ns         INTEGER NOT NULL,        -- the release (its REL, = the hold's end)
+  object_id  INTEGER NOT NULL,
+  cost_ns    INTEGER NOT NULL
+);
+
 -- Lock holds, in blocks: the holds of one object in start order, at most
 -- 256 per row, packed in `data` (per hold three unsigned LEB128 varints:
 -- start - previous start (the block's start_ns for the first), dur_ns << 3 |

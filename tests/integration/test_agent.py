@@ -668,6 +668,20 @@ def t_contended(ctx, chk, k=20, env=None):
             chk.true("its STACK has a frame in fx-contended", stack_in_module(rec, r, "/fx-contended"))
     chk.eq("file header clock (invariant TSC expected on x86-64, else monotonic)",
            rec.files[0].get("clock") in ("tsc", "monotonic"), True)
+    # trace v6: what each release someone waited for took (waking them), right after its REL
+    last, after_rel = {}, 0
+    costs = rec.sel("UNLOCK_COST")
+    for r in rec.records:
+        if r.name == "UNLOCK_COST":
+            p = last.get(r.tid)
+            after_rel += p is not None and p.name == "REL" and p.get("res") == "0" and p.get("late") == "0"
+        last[r.tid] = r
+    # (one for each of main's k hand-offs at least; a release during which a thread only announced
+    # itself, then got the lock without waiting, is timed too)
+    main_costs = sum(r.tid == int(info["main_tid"]) for r in costs)
+    chk.true("an UNLOCK_COST right after each REL someone waited for, in its thread: %d of %d after a REL, "
+             "%d of main's for its %d hand-offs" % (after_rel, len(costs), main_costs, k),
+             after_rel == len(costs) and main_costs >= k)
 
 
 def t_mutextypes(ctx, chk, env=None):

@@ -110,6 +110,10 @@ def t_contended(ctx, k=20):
                    "s.start_ns + s.dur_ns = f.to_ns WHERE f.kind = 1 AND s.object_id = ? AND f.from_ns < s.start_ns - 0",
               m)
     eq(bad, 0, "contended: releases fall inside the waits they end")
+    # what main's releases took (UNLOCK_COST, trace v6): one row per hand-off, at its release
+    eq(one(con, "SELECT count(*) FROM unlock_cost u JOIN flow f ON f.kind = 1 AND f.from_utid = u.utid AND "
+                "f.from_ns = u.ns AND f.object_id = u.object_id WHERE u.object_id = ? AND u.utid = ? AND u.cost_ns >= 0",
+           m, main), k, "contended: what each of main's %d hand-offs took, at its release" % k)
     sym = con.execute("SELECT f.symbol FROM sync_object o JOIN stack_frame sf ON sf.stack_id = o.first_stack_id "
                       "AND sf.depth = 0 JOIN frame f USING (frame_id) WHERE o.object_id = ?", (m,)).fetchone()
     ok(sym is not None and sym[0] == "waiter", "contended: first wait's stack is in waiter()", sym)

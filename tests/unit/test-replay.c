@@ -99,6 +99,43 @@ static void test_lock(void) {
   sqlite3_close(d);
 }
 
+/* test_lock's recording with what the releases took (unlock_cost): A's
+ * release at 20 ms woke B and took 2 ms of A's running time after it; B's
+ * at 31 ms woke no one (0.5 ms: the call itself, kept as work). */
+static void test_unlock_cost(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 41 * MS);
+  dbb_thread_cpu(&bd, 1, 30 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 32 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 2);
+  dbb_state(&bd, 1, 0, 30 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 12 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 12 * MS, 21 * MS, 1, 7, -1);
+  dbb_state(&bd, 2, 21 * MS, 41 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 10 * MS, 20 * MS, 1, 0);
+  dbb_hold(&bd, 7, 2, 21 * MS, 31 * MS, 0, 0);
+  dbb_flow(&bd, 1, 1, 20 * MS, 2, 21 * MS, 7);
+  dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, 2 * MS, 31 * MS,
+           MS / 2);
+  sqlite3 *d = dbb_finish_reopen(&bd, 41 * MS, 2, "app");
+  const char *specs[] = {"thread:B=-50%", "lock:hot"};
+  char err[512];
+  WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
+  ok(m && m->replay && near_ns(m->replay->replayed_ns, 41 * MS),
+     "unlock cost: the unchanged replay is still the recording (%s)", m ? "" : err);
+  if (m) {
+    /* B takes hot at 6 and hands it to A at 11 (A runs at 12; B pays the lock's mean waking); A's
+     * own release at 22 wakes no one either, so the 2 ms it took in the recording are gone: A runs
+     * 12..22 in the hold and 8 ms after it: 30 (32 without the cost) */
+    check(m, "thread:B=-50%", 30 * MS, "A's release no longer wakes anyone");
+    check(m, "lock:hot", 32 * MS, "B never waits; A's 2 ms of waking gone");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 /* A barrier: T1 arrives at 10 ms, T2 at 20, T3 last at 30; each runs 5 ms
  * more: 35 ms. With T3 twice as fast it arrives at 15, so T2 is the last
  * (20) and everyone ends at 25. */
@@ -142,6 +179,7 @@ static void test_barrier(void) {
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
+  test_unlock_cost();
   test_barrier();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
