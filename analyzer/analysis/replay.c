@@ -32,6 +32,7 @@
 #include "analysis-private.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -351,16 +352,26 @@ static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double
   return VEC_PUSH(st->ops, st->n, st->cap, o) == 0 || rfail(s->c);
 }
 
+/* The first of n elements (stride bytes apart) whose int64 at offset off is
+ * at least key, or n: the one binary search of the replay's sorted arrays. */
+static size_t first_from(const void *base, size_t n, size_t stride, size_t off, int64_t key) {
+  size_t a = 0, b = n;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    int64_t v;
+    memcpy(&v, (const char *)base + mid * stride + off, sizeof v);
+    if (v < key)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return a;
+}
+#define FIRST_FROM(arr, n, field, key) first_from((arr), (n), sizeof *(arr), offsetof(__typeof__(*(arr)), field), (key))
+
 /* The flow that ended t's wait [b, e): to t at a time in [b, e], the latest. */
 static const RFlow *flow_into(const Rec *r, const RThread *t, int64_t b, int64_t e) {
-  size_t lo = t->flow_in0, hi = t->flow_in0 + t->nflow_in; /* the first after e */
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (r->in[mid].to_ns <= e)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = t->flow_in0 + FIRST_FROM(r->in + t->flow_in0, t->nflow_in, to_ns, e + 1); /* the first after e */
   return lo > t->flow_in0 && r->in[lo - 1].to_ns >= b ? &r->in[lo - 1] : NULL;
 }
 
@@ -416,56 +427,27 @@ static bool mark(Sim *s, Marks *mk, int64_t ns, int kind, int64_t x) {
 
 /* The state of t that ends at or just before ns (the last to begin before it). */
 static const RState *state_before(const RThread *t, int64_t ns) {
-  size_t a = 0, b = t->nst;
-  while (a < b) {
-    size_t mid = (a + b) / 2;
-    if (t->st[mid].s < ns)
-      a = mid + 1;
-    else
-      b = mid;
-  }
+  size_t a = FIRST_FROM(t->st, t->nst, s, ns);
   return a ? &t->st[a - 1] : NULL;
 }
 
 /* Has t a hold of obj beginning within SAME_NS of ns? */
 static bool hold_at(const RThread *t, int64_t obj, int64_t ns) {
-  size_t a = 0, b = t->nholds;
-  while (a < b) {
-    size_t mid = (a + b) / 2;
-    if (t->holds[mid].s < ns - SAME_NS)
-      a = mid + 1;
-    else
-      b = mid;
-  }
-  for (; a < t->nholds && t->holds[a].s <= ns + SAME_NS; a++)
+  for (size_t a = FIRST_FROM(t->holds, t->nholds, s, ns - SAME_NS); a < t->nholds && t->holds[a].s <= ns + SAME_NS; a++)
     if (t->holds[a].obj == obj) return true;
   return false;
 }
 
 /* Does a flow leave t at ns (within SAME_NS)? */
 static bool has_point(const RThread *t, int64_t ns) {
-  size_t a = 0, b = t->npoints;
-  while (a < b) {
-    size_t mid = (a + b) / 2;
-    if (t->points[mid] < ns - SAME_NS)
-      a = mid + 1;
-    else
-      b = mid;
-  }
+  size_t a = first_from(t->points, t->npoints, sizeof *t->points, 0, ns - SAME_NS);
   return a < t->npoints && t->points[a] <= ns + SAME_NS;
 }
 
 /* What t's release of obj at ns took (its unlock_cost; 0 none). */
 static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
-  size_t a = 0, b = t->ncosts;
-  while (a < b) {
-    size_t mid = (a + b) / 2;
-    if (t->costs[mid].ns < ns - SAME_NS)
-      a = mid + 1;
-    else
-      b = mid;
-  }
-  for (; a < t->ncosts && t->costs[a].ns <= ns + SAME_NS; a++)
+  for (size_t a = FIRST_FROM(t->costs, t->ncosts, ns, ns - SAME_NS); a < t->ncosts && t->costs[a].ns <= ns + SAME_NS;
+       a++)
     if (t->costs[a].obj == obj) return (double)t->costs[a].cost;
   return 0;
 }
@@ -602,15 +584,7 @@ static void resolve_points(Sim *s) {
       if (o->kind != OP_WAITFOR) continue;
       const SimThr *v = &s->th[o->x];
       int64_t ns = (int64_t)o->v;
-      size_t a = 0, b = v->n; /* the ops it had done by ns */
-      while (a < b) {
-        size_t mid = (a + b) / 2;
-        if (v->ops[mid].rec <= ns)
-          a = mid + 1;
-        else
-          b = mid;
-      }
-      o->v = (double)a;
+      o->v = (double)FIRST_FROM(v->ops, v->n, rec, ns + 1); /* the ops it had done by ns */
     }
   }
 }

@@ -47,8 +47,10 @@ static void check(const WeftMetrics *m, const char *spec, int64_t want, const ch
 /* A (utid 1) runs 30 ms, holding hot from 10 to 20. B (utid 2) runs 12 ms,
  * waits for hot from 12 ms until A's release at 20 ms reaches it at 21 ms
  * (a hand-off latency of 1 ms), holds it 10 ms, runs 10 ms more: 41 ms.
- * 2 CPUs, both threads on a CPU whenever they run. */
-static void test_lock(void) {
+ * 2 CPUs, both threads on a CPU whenever they run. costs: with what the
+ * releases took (unlock_cost): A's at 20 ms woke B and took 2 ms of A's
+ * running time after it; B's at 31 ms woke no one (0.5 ms, the call itself). */
+static sqlite3 *lock_db(int costs) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
@@ -63,7 +65,14 @@ static void test_lock(void) {
   dbb_hold(&bd, 7, 1, 10 * MS, 20 * MS, 1, 0);
   dbb_hold(&bd, 7, 2, 21 * MS, 31 * MS, 0, 0);
   dbb_flow(&bd, 1, 1, 20 * MS, 2, 21 * MS, 7);
-  sqlite3 *d = dbb_finish_reopen(&bd, 41 * MS, 2, "app");
+  if (costs)
+    dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, 2 * MS, 31 * MS,
+             MS / 2);
+  return dbb_finish_reopen(&bd, 41 * MS, 2, "app");
+}
+
+static void test_lock(void) {
+  sqlite3 *d = lock_db(0);
   const char *specs[] = {"lock:hot", "lock:hot=-50%", "thread:B=-50%", "cpus=1", "cpus=4"};
   char err[512];
   WeftMetrics *m = replay(d, specs, 5, err, sizeof err);
@@ -99,27 +108,9 @@ static void test_lock(void) {
   sqlite3_close(d);
 }
 
-/* test_lock's recording with what the releases took (unlock_cost): A's
- * release at 20 ms woke B and took 2 ms of A's running time after it; B's
- * at 31 ms woke no one (0.5 ms: the call itself, kept as work). */
+/* The same with what the releases took (lock_db). */
 static void test_unlock_cost(void) {
-  dbb_dir_next(&dir, &bd);
-  dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
-  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
-  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 41 * MS);
-  dbb_thread_cpu(&bd, 1, 30 * MS, 0);
-  dbb_thread_cpu(&bd, 2, 32 * MS, 0);
-  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 2);
-  dbb_state(&bd, 1, 0, 30 * MS, 0, -1, -1);
-  dbb_state(&bd, 2, 0, 12 * MS, 0, -1, -1);
-  dbb_state(&bd, 2, 12 * MS, 21 * MS, 1, 7, -1);
-  dbb_state(&bd, 2, 21 * MS, 41 * MS, 0, -1, -1);
-  dbb_hold(&bd, 7, 1, 10 * MS, 20 * MS, 1, 0);
-  dbb_hold(&bd, 7, 2, 21 * MS, 31 * MS, 0, 0);
-  dbb_flow(&bd, 1, 1, 20 * MS, 2, 21 * MS, 7);
-  dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, 2 * MS, 31 * MS,
-           MS / 2);
-  sqlite3 *d = dbb_finish_reopen(&bd, 41 * MS, 2, "app");
+  sqlite3 *d = lock_db(1);
   const char *specs[] = {"thread:B=-50%", "lock:hot"};
   char err[512];
   WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
