@@ -47,6 +47,7 @@ typedef struct {
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
   const char *search;      /* --search: typed in the search field */
+  const char *what_if;     /* --what-if: a change replayed (the Sync objects page's what-if bar) */
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
   int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
 } Options;
@@ -66,6 +67,8 @@ static void usage(FILE *f) {
              "                        sync objects, functions and files of the call stacks\n"
              "  --pick N              then choose the N-th search result, as a click does\n"
              "  --segment N           draw the critical path and choose its N-th segment on its page\n"
+             "  --what-if SPEC        replay the recording with a change, as weft report --what-if SPEC does,\n"
+             "                        shown under the Sync objects table (lock:NAME, lock:NAME=-50%%, ...)\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
              "                        locks critpath search\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
@@ -139,7 +142,7 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
                !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
-               !strcmp(a, "--segment")) {
+               !strcmp(a, "--segment") || !strcmp(a, "--what-if")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -191,6 +194,8 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->have_click = TRUE;
       } else if (!strcmp(a, "--search")) {
         o->search = val;
+      } else if (!strcmp(a, "--what-if")) {
+        o->what_if = val;
       } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -237,9 +242,9 @@ static int parse_args(int argc, char **argv, Options *o) {
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click || o->search || o->pick || o->segment)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --page, "
-                    "--actions and --click go with --screenshot or --dump\n");
+                    o->have_click || o->search || o->pick || o->segment || o->what_if)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --what-if, "
+                    "--page, --actions and --click go with --screenshot or --dump\n");
     return 2;
   }
   if (o->pick && !o->search) {
@@ -388,6 +393,8 @@ static void write_dump(Shot *s) {
   write_critpath_bands(tl, out);
   g_string_append(out, ",\n\"search\": ");
   weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
+  g_string_append(out, ",\n\"what_if\": ");
+  weft_window_write_what_if_json(s->window, out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -401,6 +408,10 @@ static void apply_operations(Shot *s) {
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
   if (o->search) weft_window_search(s->window, o->search);
   if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
+  if (o->what_if) {
+    weft_window_show_page(s->window, "locks");
+    weft_window_what_if(s->window, o->what_if); /* replayed on a worker: the window waits for it */
+  }
 }
 
 /* --finding (once the findings are computed), --pick (once the search is

@@ -20,6 +20,7 @@
 #include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
 #include "weft-session.h"
+#include "weft-whatif.h"
 #include "weft-json.h"
 #include "weft-search.h"
 #include "weft-table.h"
@@ -50,6 +51,8 @@ struct _WeftWindow {
   GtkCheckButton *flow_scope_checks[3];              /* by WeftFlowScope */
   GtkWidget *threads_table;
   GtkWidget *objects_table;
+  WeftWhatIfBar *threads_whatif; /* under the tables: the chosen row's changes, replayed */
+  WeftWhatIfBar *objects_whatif;
   WeftSession *session;
   gboolean quiet_errors;      /* headless: errors go to stderr, not a dialog */
   gboolean no_findings;       /* headless without the side panel or a dump: nothing shows them */
@@ -195,6 +198,13 @@ static void on_lock_selected(WeftTimeline *tl, gint64 object_id, gint64 t, WeftW
 static void on_object_row(GtkWidget *table, int64_t id, gpointer data) {
   WeftWindow *self = data;
   if (id >= 0 && self->timeline) activate_object(self, id);
+  if (id >= 0 && self->objects_whatif && self->session) {
+    int lane = weft_session_lock_index(self->session, id);
+    const WeftSessionLock *l = lane >= 0 ? weft_session_get_lock(self->session, (guint)lane) : NULL;
+    char fallback[32];
+    g_snprintf(fallback, sizeof fallback, "#%" G_GINT64_FORMAT, id);
+    weft_whatif_bar_set_object(self->objects_whatif, id, l && l->name ? l->name : fallback);
+  }
 }
 
 static void on_panel_object(WeftSelectionPanel *panel, gint64 object_id, WeftWindow *self) {
@@ -232,6 +242,13 @@ static void on_finding_activated(WeftFindingsPanel *panel, guint rank, WeftWindo
 static void on_thread_row(GtkWidget *table, int64_t id, gpointer data) {
   WeftWindow *self = data;
   if (id >= 0 && self->timeline) weft_timeline_scroll_to_thread(self->timeline, id);
+  int i = id >= 0 && self->session && self->threads_whatif ? weft_session_thread_index(self->session, id) : -1;
+  if (i >= 0) {
+    const WeftSessionThread *t = weft_session_get_thread(self->session, (guint)i);
+    char label[200];
+    g_snprintf(label, sizeof label, "%s [%d]", t->name, t->tid);
+    weft_whatif_bar_set_thread(self->threads_whatif, t->tid, label);
+  }
 }
 
 static void on_panel_thread(WeftSelectionPanel *panel, gint64 utid, WeftWindow *self) {
@@ -472,6 +489,14 @@ static void fill_tables(WeftWindow *self) {
   self->objects_table = weft_table_new(ocols, G_N_ELEMENTS(ocols), "object_id");
   gtk_box_append(self->threads_box, self->threads_table);
   gtk_box_append(self->objects_box, self->objects_table);
+  for (int k = 0; k < 2; k++) { /* the what-if bars go under the new tables */
+    WeftWhatIfBar **bar = k ? &self->objects_whatif : &self->threads_whatif;
+    GtkBox *box = k ? self->objects_box : self->threads_box;
+    if (*bar) gtk_box_remove(box, GTK_WIDGET(*bar));
+    *bar = weft_whatif_bar_new();
+    weft_whatif_bar_set_session(*bar, self->session);
+    gtk_box_append(box, GTK_WIDGET(*bar));
+  }
   WeftSession *ss = self->session;
   for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
     const WeftSessionThread *t = weft_session_get_thread(ss, i);
@@ -899,7 +924,23 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 }
 
 gboolean weft_window_is_busy(WeftWindow *self) {
-  return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel;
+  return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel ||
+         (self->objects_whatif && weft_whatif_bar_is_busy(self->objects_whatif)) ||
+         (self->threads_whatif && weft_whatif_bar_is_busy(self->threads_whatif));
+}
+
+/* Replay the recording with spec (--what-if), on the Sync objects page's bar. */
+void weft_window_what_if(WeftWindow *self, const char *spec) {
+  if (!self->objects_whatif) return;
+  gtk_widget_set_visible(GTK_WIDGET(self->objects_whatif), TRUE);
+  weft_whatif_bar_run(self->objects_whatif, spec);
+}
+
+void weft_window_write_what_if_json(WeftWindow *self, GString *out) {
+  if (self->objects_whatif)
+    weft_whatif_bar_write_json(self->objects_whatif, out);
+  else
+    g_string_append(out, "null");
 }
 
 WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self) { return self->critpath_panel; }

@@ -56,6 +56,11 @@ void weft_window_write_details_json(WeftWindow *self, GString *out);
  * when hidden: F9), and the side panel's minimum width, as JSON. */
 void weft_window_write_layout_json(WeftWindow *self, GString *out);
 
+/* Replay the recording with a change (as weft report --what-if SPEC) on the Sync objects page. */
+void weft_window_what_if(WeftWindow *self, const char *spec);
+/* The last replay's result as JSON (weft-gui --dump), or null. */
+void weft_window_write_what_if_json(WeftWindow *self, GString *out);
+
 G_END_DECLS
 
 #endif /* WEFT_WINDOW_H */
