@@ -365,6 +365,7 @@ typedef enum {
   WEFT_REPLAY_NO_GIL = 4,        /* gil=off */
   WEFT_REPLAY_CPUS = 5,          /* cpus=N */
   WEFT_REPLAY_BALANCE = 6,       /* balance: the most imbalanced region's work spread evenly */
+  WEFT_REPLAY_REGION_FASTER = 7, /* region:NAME=-X%: every thread's work inside the region X % faster */
 } WeftReplayKind;
 
 typedef struct {

@@ -473,7 +473,8 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
   for (size_t k = 0; k < s->nrounds; k++) /* the barrier rounds it arrived at last */
     if (s->rounds[k].from_utid == t->utid && !mark(s, mk, s->rounds[k].from_ns, 3, (int64_t)k)) return false;
-  if (s->ch && s->ch->kind == WEFT_REPLAY_BALANCE && /* its work in the region is another's share */
+  if (s->ch && (s->ch->kind == WEFT_REPLAY_BALANCE || s->ch->kind == WEFT_REPLAY_REGION_FASTER) &&
+      /* its work in the region is another's share, or faster */
       (!mark(s, mk, s->ch->rg->start_ns, 2, 0) || !mark(s, mk, s->ch->rg->end_ns, 2, 0)))
     return false;
   if (mk->n) qsort(mk->v, mk->n, sizeof *mk->v, cmp_mark);
@@ -493,6 +494,8 @@ static double balance_factor(const WeftRegion *rg, int64_t utid, int64_t x) {
 static double work_factor(const Sim *s, const RThread *t, const int *held, int64_t x) {
   if (!s->ch) return 1;
   if (s->ch->kind == WEFT_REPLAY_BALANCE) return balance_factor(s->ch->rg, t->utid, x);
+  if (s->ch->kind == WEFT_REPLAY_REGION_FASTER) /* every thread's work inside it */
+    return x >= s->ch->rg->start_ns && x < s->ch->rg->end_ns ? s->ch->factor : 1;
   if (s->ch->kind == WEFT_REPLAY_THREAD_FASTER && t->utid == s->ch->utid) return s->ch->factor;
   if (s->ch->kind == WEFT_REPLAY_LOCK_SHORTER) {
     ptrdiff_t l = lock_of(s->r, s->ch->lock_obj);
@@ -1056,6 +1059,22 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     ch->rg = worst;
     return true;
   }
+  if (!strncmp(key, "region:", 7) && key[7]) { /* by its label as the report prints it, or #N (regions[N]) */
+    const WeftRegion *hit = NULL;
+    char *end;
+    long long k = key[7] == '#' ? strtoll(key + 8, &end, 10) : -1;
+    if (key[7] == '#' && key[8] && !*end && k >= 0 && (size_t)k < m->nregions) hit = &m->regions[k];
+    for (size_t i = 0; !hit && key[7] != '#' && i < m->nregions; i++)
+      if (name_matches(m->regions[i].label, key + 7)) hit = &m->regions[i];
+    if (!hit)
+      return snprintf(err, len, "no region %s (a region's label as the report prints it, or #N: regions[N])", key + 7),
+             false;
+    if (!parse_percent(val, &ch->factor))
+      return snprintf(err, len, "region:NAME takes =-X%% (its work X %% faster)"), false;
+    ch->kind = WEFT_REPLAY_REGION_FASTER;
+    ch->rg = hit;
+    return true;
+  }
   if (!strcmp(key, "gil")) {
     if (strcmp(val, "off")) return snprintf(err, len, "gil=off is the only change of the GIL"), false;
     if (!r->ngil) return snprintf(err, len, "gil=off: this recording has no GIL (no CPython)"), false;
@@ -1081,7 +1100,8 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     return true;
   }
   snprintf(err, len,
-           "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, balance, cpus=N, gil=off)");
+           "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, region:NAME=-X%%, balance, cpus=N, "
+           "gil=off)");
   return false;
 }
 
@@ -1100,6 +1120,8 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
     }
     case WEFT_REPLAY_NO_GIL: return pool_printf(pl, "no GIL (free-threaded Python)");
     case WEFT_REPLAY_BALANCE: return pool_printf(pl, "the work in %s spread evenly over its team", ch->rg->label);
+    case WEFT_REPLAY_REGION_FASTER:
+      return pool_printf(pl, "the work in %s %.0f %% faster", ch->rg->label, 100 * (1 - ch->factor));
     default: return pool_printf(pl, "%lld CPUs", (long long)ch->cpus);
   }
 }

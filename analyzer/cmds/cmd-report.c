@@ -42,7 +42,8 @@ static void usage(FILE *f) {
              "                 which are left out by default\n"
              "  --what-if SPEC replay the recording with a change (repeatable): lock:NAME (it keeps no\n"
              "                 one waiting), lock:NAME=-40%% (its critical sections 40 %% shorter),\n"
-             "                 thread:NAME=-30%% (its work 30 %% faster; a name or tid), cpus=N, gil=off\n");
+             "                 thread:NAME=-30%% (its work 30 %% faster; a name or tid), region:NAME=-30%%,\n"
+             "                 balance (the most imbalanced region evened out), cpus=N, gil=off\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) {

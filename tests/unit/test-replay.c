@@ -99,7 +99,8 @@ static void test_lock(void) {
   const char *bad[][2] = {
       {"lock:nope", "no lock named nope (locks: hot)"}, {"lock:hot=50%", "lock:NAME takes =free or =-X%"},
       {"thread:C=-10%", "no thread named C"},           {"cpus=0", "cpus=N wants a number of CPUs"},
-      {"gil=off", "this recording has no GIL"},         {"disks=2", "not a change weft can replay"}};
+      {"gil=off", "this recording has no GIL"},         {"region:nope=-10%", "no region nope"},
+      {"disks=2", "not a change weft can replay"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     m = replay(d, &bad[i][0], 1, err, sizeof err);
     ok(!m && strstr(err, bad[i][0]) && strstr(err, bad[i][1]), "bad spec %s: %s", bad[i][0], m ? "accepted" : err);
@@ -150,14 +151,20 @@ static void test_barrier(void) {
   dbb_flow(&bd, 3, 3, 30 * MS, 1, 30 * MS, 9);
   dbb_flow(&bd, 3, 3, 30 * MS, 2, 30 * MS, 9);
   sqlite3 *d = dbb_finish_reopen(&bd, 35 * MS, 4, "app");
-  const char *specs[] = {"thread:T3=-50%", "thread:T1=-50%"};
+  const char *specs[] = {"thread:T3=-50%", "thread:T1=-50%", "region:#0=-50%"};
   char err[512];
-  WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
+  WeftMetrics *m = replay(d, specs, 3, err, sizeof err);
   ok(m && m->replay && near_ns(m->replay->replayed_ns, 35 * MS), "barrier: the unchanged replay is 35 ms (%s)",
      m ? "" : err);
   if (m) {
     check(m, "thread:T3=-50%", 25 * MS, "T2 is the last to arrive, at 20");
     check(m, "thread:T1=-50%", 35 * MS, "T3 still comes last");
+    ok(m->nregions >= 1 && m->regions[0].kind == WEFT_REGION_BARRIER && m->regions[0].start_ns == 0 &&
+           m->regions[0].end_ns == 30 * MS,
+       "barrier: region 0 is the round, 0 to 30 ms (%zu regions)", m->nregions);
+    /* the round's work halved: T1 arrives at 5, T2 at 10, T3 last at 15; the 5 ms after it as
+     * they were: 20 */
+    check(m, "region:#0=-50%", 20 * MS, "every thread's work in the round halved");
     weft_metrics_free(m);
   }
   const char *lock_on_barrier = "lock:gate";
