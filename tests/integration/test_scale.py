@@ -373,9 +373,23 @@ def t_svg(a, fx, tmp):
 
     def near(c):
         return any(abs(p[0] - c[0]) < 24 and abs(p[1] - c[1]) < 24 and abs(p[2] - c[2]) < 24 for p in seen)
-    ok((w, h) == (900, 400) and near((0xe0, 0x80, 0x20)) == bool(fits.get("amdahl")) and
-       near((0x80, 0x40, 0xc0)) == bool(fits.get("usl")) and near((0x10, 0x60, 0xc0)),
-       "svg: the PNG (%dx%d) shows the points and each fitted model's colour" % (w, h))
+
+    # a model's curve drawn under a later one along the same pixels shows the later one's colour:
+    # its colour is then not expected (which curves are drawn is svg_check's)
+    lines = {pl.get("class"): [tuple(round(float(v)) for v in pt.split(","))
+                               for pt in (pl.get("points") or "").split()]
+             for pl in root.findall("{http://www.w3.org/2000/svg}polyline")}
+
+    def covered(m):
+        later = [k for k in ("usl",) if k != m and k in lines]
+        return any(len(lines[k]) == len(lines.get(m, [])) and
+                   all(abs(a[0] - b[0]) <= 2 and abs(a[1] - b[1]) <= 2 for a, b in zip(lines[k], lines[m]))
+                   for k in later)
+    want = {"amdahl": (0xe0, 0x80, 0x20), "usl": (0x80, 0x40, 0xc0)}
+    missing = [m for m, c in want.items() if fits.get(m) and m in lines and not covered(m) and not near(c)]
+    ok((w, h) == (900, 400) and near((0x10, 0x60, 0xc0)) and not missing,
+       "svg: the PNG (%dx%d) shows the points and each fitted model's colour%s" %
+       (w, h, " (missing: %s)" % missing if missing else ""))
 
 
 def t_history(a, fx, tmp):
