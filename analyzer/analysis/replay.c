@@ -270,7 +270,7 @@ static bool load_flows(Ctx *c, Rec *r) {
   }
   sqlite3_finalize(q);
   if (c->sql.failed) return false;
-  qsort(r->in, r->nin, sizeof *r->in, cmp_flow_in);
+  if (r->nin) qsort(r->in, r->nin, sizeof *r->in, cmp_flow_in);
   for (size_t i = 0; i < r->nin;) {
     RThread *t = rthread(r, r->in[i].to_utid);
     size_t j = i;

@@ -539,13 +539,23 @@ def t_slow_consumer(c):
     """a pipeline whose consumer is the bottleneck: named first, the producer's put() as the wait"""
     script = os.path.join(c.pydir, "slow_consumer.py")
     lines = marked_lines(script)
-    db, _ = record(c, "slow_consumer", [script, "100", "20000"])
-    r = report(c, db) if db else None
-    if not r:
+    # On a busy machine (the report warns: machine_load) the interpreter's start-up waits for a CPU
+    # as a serial phase that can outrank the pipeline, and the waits move: record again (at most
+    # three times); if every recording was disturbed, the ranking is not checked (said so).
+    for attempt in range(3):
+        db, _ = record(c, "slow_consumer" + ("-again%d" % attempt if attempt else ""), [script, "100", "20000"])
+        r = report(c, db) if db else None
+        if not r:
+            return
+        f = r["findings"][0] if r["findings"] else {}
+        if f.get("kind") == "bottleneck" or "machine_load" not in kinds(r):
+            break
+    else:
+        skip("%s slow_consumer: the bottleneck first" % c.tag,
+             "the machine was busy in 3 recordings (machine_load: %s)" % kinds(r))
         return
     con = sqlite3.connect(db)
     consumer = con.execute("SELECT utid FROM thread WHERE name = 'consumer (consume)'").fetchone()
-    f = r["findings"][0] if r["findings"] else {}
     ok(f.get("kind") == "bottleneck" and consumer and f.get("utid") == consumer[0] and
        f["title"].startswith("consumer (consume) [") and "producer (produce) [" in f["title"],
        "%s slow_consumer: finding 1 names the consumer as the bottleneck" % c.tag, (kinds(r), f.get("title")))
