@@ -5,7 +5,7 @@
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
  * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
- *          [--actions ...] run.db
+ *          [--frame N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  *
@@ -49,6 +49,7 @@ typedef struct {
   const char *search;      /* --search: typed in the search field */
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
   int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
+  int frame;               /* --frame: the Waits page's box chosen, 1-based (preorder); 0 none */
 } Options;
 
 static void usage(FILE *f) {
@@ -66,8 +67,11 @@ static void usage(FILE *f) {
              "                        sync objects, functions and files of the call stacks\n"
              "  --pick N              then choose the N-th search result, as a click does\n"
              "  --segment N           draw the critical path and choose its N-th segment on its page\n"
+             "  --frame N             show the Waits page (the waits' call stacks, of the selection) and\n"
+             "                        choose its N-th box (1: the root, then depth first, the heaviest\n"
+             "                        child first), as a click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks critpath search\n"
+             "                        locks critpath search waits\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
@@ -139,7 +143,7 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
                !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
-               !strcmp(a, "--segment")) {
+               !strcmp(a, "--segment") || !strcmp(a, "--frame")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -171,11 +175,12 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads",
-                                            "locks",    "critpath",  "search",  NULL};
+        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks",
+                                            "critpath", "search",    "waits",   NULL};
         if (!g_strv_contains(pages, val)) {
           fprintf(stderr,
-                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath or search\n",
+                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath, search or "
+                  "waits\n",
                   val);
           return 2;
         }
@@ -191,14 +196,14 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->have_click = TRUE;
       } else if (!strcmp(a, "--search")) {
         o->search = val;
-      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment")) {
+      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment") || !strcmp(a, "--frame")) {
         char *end;
         long n = strtol(val, &end, 10);
         if (!*val || *end || n < 1 || n > 100000000) {
           fprintf(stderr, "weft-gui: %s %s: expected a rank (1, 2, ...)\n", a, val);
           return 2;
         }
-        *(!strcmp(a, "--pick") ? &o->pick : &o->segment) = (int)n;
+        *(!strcmp(a, "--pick") ? &o->pick : !strcmp(a, "--frame") ? &o->frame : &o->segment) = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -237,8 +242,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click || o->search || o->pick || o->segment)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --page, "
+                    o->have_click || o->search || o->pick || o->segment || o->frame)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --frame, --page, "
                     "--actions and --click go with --screenshot or --dump\n");
     return 2;
   }
@@ -388,6 +393,8 @@ static void write_dump(Shot *s) {
   write_critpath_bands(tl, out);
   g_string_append(out, ",\n\"search\": ");
   weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
+  g_string_append(out, ",\n\"waits\": ");
+  weft_waits_panel_write_json(weft_window_get_waits_panel(s->window), out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -401,6 +408,7 @@ static void apply_operations(Shot *s) {
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
   if (o->search) weft_window_search(s->window, o->search);
   if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
+  if (o->frame) weft_window_show_page(s->window, "waits");        /* read: the window waits for it */
 }
 
 /* --finding (once the findings are computed), --pick (once the search is
@@ -429,6 +437,12 @@ static gboolean apply_finding_and_actions(Shot *s) {
     found = weft_critpath_panel_activate(weft_window_get_critpath_panel(s->window), (guint)o->segment - 1);
     if (!found)
       fprintf(stderr, "weft-gui: --segment %d: the critical path has %u\n", o->segment, cp ? cp->n_segments : 0);
+  }
+  if (found && o->frame > 0) {
+    WeftWaitsPanel *wp = weft_window_get_waits_panel(s->window);
+    const WeftWaitGraph *g = weft_waits_panel_get_graph(wp);
+    found = weft_waits_panel_activate(wp, (guint)o->frame - 1);
+    if (!found) fprintf(stderr, "weft-gui: --frame %d: the Waits page has %u boxes\n", o->frame, g ? g->n_nodes : 0);
   }
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */
