@@ -2,7 +2,8 @@
 # docs/make-gui-images.sh - remake the timeline images of docs/user-guide.md
 # (docs/images/timeline-example.png, window-selection.png, window-lock-flows.png,
 # window-dark.png: the lock and flows picture under GTK_THEME=Adwaita:dark; window-search.png:
-# the function record found and its waits highlighted; window-critpath.png: the critical path)
+# the function record found and its waits highlighted; window-critpath.png: the critical path;
+# window-waits.png: the Waits page zoomed to the workers' function worker, the box record chosen)
 # from a new recording of the bundled example, and print what the text around
 # them quotes: the report's summary and findings, the Selection page's numbers,
 # and the longest wait on hist_lock.
@@ -30,6 +31,10 @@ shot window-selection.png --window --size 1600x800 --select 20ms..70ms --page se
 shot window-lock-flows.png --window --size 1600x840 --lock "$lock" --actions flows --page details
 shot window-search.png --window --size 1600x700 --search record --pick 1
 shot window-critpath.png --window --size 1600x700 --actions critical-path
+# the boxes of the functions worker and record (their indices in the dump's preorder, 1-based)
+xvfb-run -a "$G" --dump "$T/waits.json" --page waits "$T/example.db"
+box() { python3 -c 'import json, sys; print(1 + [n["function"] for n in json.load(open(sys.argv[1]))["waits"]["nodes"]].index(sys.argv[2]))' "$T/waits.json" "$1"; }
+shot window-waits.png --window --size 1600x700 --zoom-frame "$(box worker)" --frame "$(box record)"
 GTK_THEME=Adwaita:dark xvfb-run -a "$G" --screenshot docs/images/window-dark.png --window --size 1600x600 \
   --lock "$lock" --actions flows --page findings "$T/example.db"
 

@@ -5,7 +5,7 @@
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
  * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
- *          [--frame N] [--actions ...] run.db
+ *          [--frame N] [--zoom-frame N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  *
@@ -50,6 +50,7 @@ typedef struct {
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
   int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
   int frame;               /* --frame: the Waits page's box chosen, 1-based (preorder); 0 none */
+  int zoom_frame;          /* --zoom-frame: the Waits page's box zoomed to, likewise */
 } Options;
 
 static void usage(FILE *f) {
@@ -70,6 +71,7 @@ static void usage(FILE *f) {
              "  --frame N             show the Waits page (the waits' call stacks, of the selection) and\n"
              "                        choose its N-th box (1: the root, then depth first, the heaviest\n"
              "                        child first), as a click does\n"
+             "  --zoom-frame N        show the Waits page zoomed to its N-th box, as a double click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
              "                        locks critpath search waits\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
@@ -143,7 +145,7 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
                !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
-               !strcmp(a, "--segment") || !strcmp(a, "--frame")) {
+               !strcmp(a, "--segment") || !strcmp(a, "--frame") || !strcmp(a, "--zoom-frame")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -196,14 +198,18 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->have_click = TRUE;
       } else if (!strcmp(a, "--search")) {
         o->search = val;
-      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment") || !strcmp(a, "--frame")) {
+      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment") || !strcmp(a, "--frame") ||
+                 !strcmp(a, "--zoom-frame")) {
         char *end;
         long n = strtol(val, &end, 10);
         if (!*val || *end || n < 1 || n > 100000000) {
           fprintf(stderr, "weft-gui: %s %s: expected a rank (1, 2, ...)\n", a, val);
           return 2;
         }
-        *(!strcmp(a, "--pick") ? &o->pick : !strcmp(a, "--frame") ? &o->frame : &o->segment) = (int)n;
+        *(!strcmp(a, "--pick")         ? &o->pick
+          : !strcmp(a, "--frame")      ? &o->frame
+          : !strcmp(a, "--zoom-frame") ? &o->zoom_frame
+                                       : &o->segment) = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -242,9 +248,9 @@ static int parse_args(int argc, char **argv, Options *o) {
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click || o->search || o->pick || o->segment || o->frame)) {
-    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --frame, --page, "
-                    "--actions and --click go with --screenshot or --dump\n");
+                    o->have_click || o->search || o->pick || o->segment || o->frame || o->zoom_frame)) {
+    fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --frame, "
+                    "--zoom-frame, --page, --actions and --click go with --screenshot or --dump\n");
     return 2;
   }
   if (o->pick && !o->search) {
@@ -407,8 +413,8 @@ static void apply_operations(Shot *s) {
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
   if (o->search) weft_window_search(s->window, o->search);
-  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
-  if (o->frame) weft_window_show_page(s->window, "waits");        /* read: the window waits for it */
+  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE);           /* computed: the window waits for it */
+  if (o->frame || o->zoom_frame) weft_window_show_page(s->window, "waits"); /* read: the window waits for it */
 }
 
 /* --finding (once the findings are computed), --pick (once the search is
@@ -438,12 +444,12 @@ static gboolean apply_finding_and_actions(Shot *s) {
     if (!found)
       fprintf(stderr, "weft-gui: --segment %d: the critical path has %u\n", o->segment, cp ? cp->n_segments : 0);
   }
-  if (found && o->frame > 0) {
-    WeftWaitsPanel *wp = weft_window_get_waits_panel(s->window);
-    const WeftWaitGraph *g = weft_waits_panel_get_graph(wp);
-    found = weft_waits_panel_activate(wp, (guint)o->frame - 1);
-    if (!found) fprintf(stderr, "weft-gui: --frame %d: the Waits page has %u boxes\n", o->frame, g ? g->n_nodes : 0);
-  }
+  WeftWaitsPanel *wp = weft_window_get_waits_panel(s->window);
+  const WeftWaitGraph *g = weft_waits_panel_get_graph(wp);
+  if (found && o->zoom_frame > 0 && !(found = weft_waits_panel_zoom(wp, (guint)o->zoom_frame - 1)))
+    fprintf(stderr, "weft-gui: --zoom-frame %d: the Waits page has %u boxes\n", o->zoom_frame, g ? g->n_nodes : 0);
+  if (found && o->frame > 0 && !(found = weft_waits_panel_activate(wp, (guint)o->frame - 1)))
+    fprintf(stderr, "weft-gui: --frame %d: the Waits page has %u boxes\n", o->frame, g ? g->n_nodes : 0);
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */
     char *name = g_strconcat(!strcmp(*p, "side-panel") ? "win." : "timeline.", *p, NULL);

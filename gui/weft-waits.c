@@ -287,6 +287,7 @@ struct _WeftWaitsPanel {
   int64_t start_ns, end_ns;
   WeftWaitGraph *graph;
   int selected;       /* the box chosen, -1 none */
+  guint zoom;         /* the box drawn the full width (0: the root) */
   gboolean stale;     /* the graph is not of the session and range */
   guint pause;        /* the source of the pause before a read, 0 none */
   GCancellable *read; /* the read under way, or NULL */
@@ -298,8 +299,22 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(WeftWaitsPanel, weft_waits_panel, GTK_TYPE_BOX)
 
-static double box_x(const WeftWaitGraph *g, int64_t ns, int width) {
-  return g->nodes[0].wait_ns > 0 ? (double)ns / (double)g->nodes[0].wait_ns * width : 0;
+/* Where box i is drawn, zoomed to box self->zoom: its subtree spread over the width, the boxes above
+ * it (its callers) the full width, the others not drawn (FALSE). Boxes of one depth do not overlap
+ * and every box has some wait time: a box is the zoomed one's caller or callee when its time
+ * contains or is contained in the zoomed one's. */
+static gboolean box_place(const WeftWaitsPanel *self, guint i, int width, double *x, double *w) {
+  const WeftWaitGraph *g = self->graph;
+  const WeftWaitNode *z = &g->nodes[self->zoom < g->n_nodes ? self->zoom : 0], *n = &g->nodes[i];
+  if (z->wait_ns <= 0) return FALSE;
+  if (n->depth < z->depth) {
+    *x = 0;
+    *w = width;
+    return n->start_ns <= z->start_ns && z->start_ns + z->wait_ns <= n->start_ns + n->wait_ns;
+  }
+  *x = (double)(n->start_ns - z->start_ns) / (double)z->wait_ns * width;
+  *w = (double)n->wait_ns / (double)z->wait_ns * width;
+  return n->start_ns >= z->start_ns && n->start_ns + n->wait_ns <= z->start_ns + z->wait_ns;
 }
 
 /* A box's colour: C frames warm (the flame graph's), Python frames blue, the root grey;
@@ -334,8 +349,8 @@ static void draw_graph(GtkDrawingArea *area, cairo_t *cr, int width, int height,
   pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
   for (guint i = 0; i < g->n_nodes; i++) {
     const WeftWaitNode *n = &g->nodes[i];
-    double x = box_x(g, n->start_ns, width), w = box_x(g, n->wait_ns, width), y = n->depth * ROW_H;
-    if (w < 0.5 || y > height) continue;
+    double x, w, y = n->depth * ROW_H;
+    if (!box_place(self, i, width, &x, &w) || w < 0.5 || y > height) continue;
     GdkRGBA c;
     box_colour(n, &c);
     gdk_cairo_set_source_rgba(cr, &c);
@@ -371,8 +386,8 @@ int weft_waits_panel_node_at(WeftWaitsPanel *self, double x, double y) {
   for (guint i = 0; i < g->n_nodes; i++) {
     const WeftWaitNode *n = &g->nodes[i];
     if (n->depth != depth) continue;
-    double a = box_x(g, n->start_ns, width), b = a + box_x(g, n->wait_ns, width);
-    if (x >= a && x < b) return (int)i;
+    double a, w;
+    if (box_place(self, i, width, &a, &w) && x >= a && x < a + w) return (int)i;
   }
   return -1;
 }
@@ -388,16 +403,28 @@ static gboolean on_query_tooltip(GtkWidget *w, int x, int y, gboolean keyboard, 
       "%s%s%s\nwaited %s under it (%.1f%% of the graph), %u wait%s\n%s of it in calls it made no further\n%s", title,
       n->file ? "\n" : "", n->file ? n->file : "", weft_format_ns(a, sizeof a, n->wait_ns),
       100.0 * (double)n->wait_ns / (double)MAX(1, self->graph->nodes[0].wait_ns), n->waits, n->waits == 1 ? "" : "s",
-      weft_format_ns(b, sizeof b, n->self_ns), "A click highlights its waits on the timeline.");
+      weft_format_ns(b, sizeof b, n->self_ns),
+      "A click highlights its waits on the timeline, a double click zooms to it.");
   gtk_tooltip_set_text(tip, text);
   g_free(text);
   g_free(title);
   return TRUE;
 }
 
+/* A click chooses a box; a double click zooms to it (on a caller drawn the full width: out to it). */
 static void on_pressed(GtkGestureClick *gesture, int n_press, double x, double y, gpointer data) {
   int i = weft_waits_panel_node_at(data, x, y);
-  if (i >= 0) weft_waits_panel_activate(data, (guint)i);
+  if (i >= 0 && n_press == 2)
+    weft_waits_panel_zoom(data, (guint)i);
+  else if (i >= 0)
+    weft_waits_panel_activate(data, (guint)i);
+}
+
+gboolean weft_waits_panel_zoom(WeftWaitsPanel *self, guint i) {
+  if (!self->graph || i >= self->graph->n_nodes) return FALSE;
+  self->zoom = i;
+  gtk_widget_queue_draw(self->area);
+  return TRUE;
 }
 
 gboolean weft_waits_panel_activate(WeftWaitsPanel *self, guint i) {
@@ -462,6 +489,7 @@ static void on_read(GObject *source, GAsyncResult *res, gpointer data) {
     self->graph = g ? weft_wait_graph_ref(g) : NULL;
     if (error) self->error = g_strdup(error->message);
     self->selected = -1;
+    self->zoom = 0;
     show_graph(self);
   }
   if (g) weft_wait_graph_unref(g);
@@ -517,6 +545,7 @@ void weft_waits_panel_set_session(WeftWaitsPanel *self, WeftSession *session) {
   g_clear_pointer(&self->graph, weft_wait_graph_unref);
   g_clear_pointer(&self->error, g_free);
   self->selected = -1;
+  self->zoom = 0;
   show_graph(self);
   set_stale(self, 0);
 }
@@ -545,9 +574,10 @@ void weft_waits_panel_write_json(WeftWaitsPanel *self, GString *out) {
     g_string_append(out, "{\"range\": null");
   g_string_append_printf(out,
                          ", \"total_ns\": %" G_GINT64_FORMAT ", \"waits\": %u, \"unstacked_waits\": %u, "
-                         "\"unstacked_ns\": %" G_GINT64_FORMAT ", \"n_nodes\": %u, \"max_depth\": %d, \"selected\": ",
+                         "\"unstacked_ns\": %" G_GINT64_FORMAT ", \"n_nodes\": %u, \"max_depth\": %d, \"zoom\": %u, "
+                         "\"selected\": ",
                          g->nodes[0].wait_ns, g->nodes[0].waits, g->unstacked_waits, g->unstacked_ns, g->n_nodes,
-                         g->max_depth);
+                         g->max_depth, self->zoom);
   if (self->selected >= 0)
     g_string_append_printf(out, "%d", self->selected);
   else

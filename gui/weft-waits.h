@@ -12,7 +12,8 @@
  * immutable. WeftWaitsPanel is the side page that draws it, root at the
  * top (an icicle, as Speedscope, Chrome's and Perfetto's flame charts draw
  * it), the children left to right by wait time; a click on a box emits
- * "frame-activated" (the window highlights the box's waits on the timeline).
+ * "frame-activated" (the window highlights the box's waits on the timeline);
+ * a double click zooms to it.
  */
 #ifndef WEFT_WAITS_H
 #define WEFT_WAITS_H
@@ -70,9 +71,12 @@ gboolean weft_waits_panel_is_busy(WeftWaitsPanel *self);
 const WeftWaitGraph *weft_waits_panel_get_graph(WeftWaitsPanel *self);
 /* Choose box i (preorder index) as a click does ("frame-activated"). FALSE if none. */
 gboolean weft_waits_panel_activate(WeftWaitsPanel *self, guint i);
+/* Draw box i (preorder index) the full width, its callees under it, as a double click does
+ * (0: the whole graph). FALSE if none. */
+gboolean weft_waits_panel_zoom(WeftWaitsPanel *self, guint i);
 /* The box at (x, y) of the graph's drawing, or -1. */
 int weft_waits_panel_node_at(WeftWaitsPanel *self, double x, double y);
-/* {"range", "total_ns", "waits", "unstacked_*", "n_nodes", "selected", "nodes": the first boxes} or null. */
+/* {"range", "total_ns", "waits", "unstacked_*", "n_nodes", "zoom", "selected", "nodes": the first boxes} or null. */
 void weft_waits_panel_write_json(WeftWaitsPanel *self, GString *out);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 # - with --select A..B only the waits' time inside A..B counts;
 # - --frame N (a click on the box): the waits of the stacks through it are highlighted on the
 #   timeline (their count over the recording, in SQL); --frame beyond the boxes: exit 1, said;
+#   --zoom-frame N (a double click) zooms to the box;
 # - the screenshot with --window: the page's boxes drawn (the root's grey, the boxes' colours);
 # - a Python program (py_stacks.py lock): the Python function take is a box, its wait time as SQL
 #   says.
@@ -152,6 +153,14 @@ def check_example(args, tmp, db):
         ok(d["waits"]["selected"] == i - 1 and d["highlight_label"] == "frame record" and d["highlight_waits"] == want
            and want > 0, "--frame %d: record's %d waits highlighted on the timeline" % (i, want),
            (d["waits"]["selected"], d["highlight_label"], d["highlight_waits"]))
+    if worker:
+        k = nodes.index(worker) + 1
+        d, err = dump(args, tmp, db, ["--zoom-frame", str(k)])
+        ok(d is not None and d["waits"]["zoom"] == k - 1 and d["waits"]["selected"] is None,
+           "--zoom-frame %d: zoomed to worker, nothing chosen" % k, err or d["waits"]["zoom"])
+    p = gui(args, tmp, db, ["--dump", "-", "--zoom-frame", str(len(nodes) + 1)])
+    ok(p.returncode == 1 and b"--zoom-frame %d: the Waits page has %d boxes" % (len(nodes) + 1, len(nodes))
+       in p.stderr, "--zoom-frame beyond the boxes: exit 1, said", p.stderr)
     p = gui(args, tmp, db, ["--dump", "-", "--frame", str(len(nodes) + 1)])
     ok(p.returncode == 1 and b"--frame %d: the Waits page has %d boxes" % (len(nodes) + 1, len(nodes)) in p.stderr,
        "--frame beyond the boxes: exit 1, said", p.stderr)
