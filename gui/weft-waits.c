@@ -420,6 +420,12 @@ static void on_pressed(GtkGestureClick *gesture, int n_press, double x, double y
     weft_waits_panel_activate(data, (guint)i);
 }
 
+void weft_waits_panel_unselect(WeftWaitsPanel *self) {
+  self->selected = -1;
+  gtk_label_set_text(self->picked, "");
+  gtk_widget_queue_draw(self->area);
+}
+
 gboolean weft_waits_panel_zoom(WeftWaitsPanel *self, guint i) {
   if (!self->graph || i >= self->graph->n_nodes) return FALSE;
   self->zoom = i;

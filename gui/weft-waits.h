@@ -71,6 +71,8 @@ gboolean weft_waits_panel_is_busy(WeftWaitsPanel *self);
 const WeftWaitGraph *weft_waits_panel_get_graph(WeftWaitsPanel *self);
 /* Choose box i (preorder index) as a click does ("frame-activated"). FALSE if none. */
 gboolean weft_waits_panel_activate(WeftWaitsPanel *self, guint i);
+/* No box chosen (the timeline's highlight was cleared). */
+void weft_waits_panel_unselect(WeftWaitsPanel *self);
 /* Draw box i (preorder index) the full width, its callees under it, as a double click does
  * (0: the whole graph). FALSE if none. */
 gboolean weft_waits_panel_zoom(WeftWaitsPanel *self, guint i);

@@ -185,6 +185,7 @@ static void on_highlight_cleared(WeftTimeline *tl, WeftWindow *self) {
   self->show_worst_of = -1;
   self->show_worst_frames = FALSE;
   weft_search_panel_set_note(self->search_panel, NULL);
+  weft_waits_panel_unselect(self->waits_panel);
   if (self->objects_table) weft_table_unselect(self->objects_table);
 }
 

@@ -162,6 +162,31 @@ def shoot(args, tmp, db, out, extra=()):
 MAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "man", "weft-gui.md")
 
 
+def run_example_checks(prefix, check_example, check_python, timeout=180):
+    """The main of a test of the bundled example and a Python program: --weft, --gui, --example,
+    --pydir; check_example(args, tmp, db) on a new recording of the example, check_python(args, tmp,
+    pydir) when /usr/bin/python3 exists; the TAP plan; the exit status (77 without xvfb-run)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--gui", required=True)
+    ap.add_argument("--example", required=True)
+    ap.add_argument("--pydir")
+    args = ap.parse_args()
+    if not shutil.which("xvfb-run"):
+        print("1..0 # SKIP xvfb-run is not installed")
+        return 77
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        db = os.path.join(tmp, "ex.db")
+        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.example], env=gui_env(tmp),
+                           timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if ok(p.returncode == 0, "weft record the example", p.stderr):
+            check_example(args, tmp, db)
+        if args.pydir and os.path.exists("/usr/bin/python3"):
+            check_python(args, tmp, args.pydir)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
 def check_cli(args, tmp, db, end_ns):
     """Sizes wider than Xvfb's default screen, --size with --window, --range outside the recording,
     and --help against the man page."""

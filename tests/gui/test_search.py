@@ -19,14 +19,11 @@
 # - a Python program (py_stacks.py lock): its function take (a Python frame) and the 2 waits
 #   whose stacks pass through it.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
-import argparse
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
@@ -140,25 +137,7 @@ def check_python(args, tmp, pydir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weft", required=True)
-    ap.add_argument("--gui", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--pydir")
-    args = ap.parse_args()
-    if not shutil.which("xvfb-run"):
-        print("1..0 # SKIP xvfb-run is not installed")
-        return 77
-    with tempfile.TemporaryDirectory(prefix="weft-gui-search-") as tmp:
-        db = os.path.join(tmp, "ex.db")
-        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.example], env=gui_env(tmp),
-                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if ok(p.returncode == 0, "weft record the example", p.stderr):
-            check_example(args, tmp, db)
-        if args.pydir and os.path.exists("/usr/bin/python3"):
-            check_python(args, tmp, args.pydir)
-    print("1..%d" % len(test_gui.results))
-    return 0 if all(test_gui.results) else 1
+    return test_gui.run_example_checks("weft-gui-search-", check_example, check_python, TIMEOUT)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,16 @@
 # - with --select A..B only the waits' time inside A..B counts;
 # - --frame N (a click on the box): the waits of the stacks through it are highlighted on the
 #   timeline (their count over the recording, in SQL); --frame beyond the boxes: exit 1, said;
-#   --zoom-frame N (a double click) zooms to the box;
+#   a click on empty space of the timeline clears it; --zoom-frame N (a double click) zooms to the box;
 # - the screenshot with --window: the page's boxes drawn (the root's grey, the boxes' colours);
 # - a Python program (py_stacks.py lock): the Python function take is a box, its wait time as SQL
 #   says.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
-import argparse
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
@@ -153,6 +150,10 @@ def check_example(args, tmp, db):
         ok(d["waits"]["selected"] == i - 1 and d["highlight_label"] == "frame record" and d["highlight_waits"] == want
            and want > 0, "--frame %d: record's %d waits highlighted on the timeline" % (i, want),
            (d["waits"]["selected"], d["highlight_label"], d["highlight_waits"]))
+        # a click on empty space under the rows clears the highlight: the box is no longer chosen
+        d, err = dump(args, tmp, db, ["--frame", str(i), "--click", "600,450"])
+        ok(d is not None and d["waits"]["selected"] is None and d["highlight_label"] is None,
+           "a click on empty space: the highlight cleared, no box chosen", err or d["waits"]["selected"])
     if worker:
         k = nodes.index(worker) + 1
         d, err = dump(args, tmp, db, ["--zoom-frame", str(k)])
@@ -202,25 +203,7 @@ def check_python(args, tmp, pydir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weft", required=True)
-    ap.add_argument("--gui", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--pydir")
-    args = ap.parse_args()
-    if not shutil.which("xvfb-run"):
-        print("1..0 # SKIP xvfb-run is not installed")
-        return 77
-    with tempfile.TemporaryDirectory(prefix="weft-gui-waits-") as tmp:
-        db = os.path.join(tmp, "ex.db")
-        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.example], env=gui_env(tmp),
-                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if ok(p.returncode == 0, "weft record the example", p.stderr):
-            check_example(args, tmp, db)
-        if args.pydir and os.path.exists("/usr/bin/python3"):
-            check_python(args, tmp, args.pydir)
-    print("1..%d" % len(test_gui.results))
-    return 0 if all(test_gui.results) else 1
+    return test_gui.run_example_checks("weft-gui-waits-", check_example, check_python, TIMEOUT)
 
 
 if __name__ == "__main__":
