@@ -20,30 +20,24 @@
 # - a Python program (py_stacks.py lock): the Python function take is a box, its wait time as SQL
 #   says.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
-import json
 import os
 import sqlite3
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
-from test_gui import ok, read_png, gui_env  # noqa: E402
+from test_gui import ok, read_png  # noqa: E402
 
 TIMEOUT = 180
 ROOT_GREY = (191, 191, 191)  # the root box (weft-waits.c: 0.75 grey)
 
 
 def gui(args, tmp, db, extra, size="1200x500"):
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1200x24", args.gui, "--size", size] + extra + [db]
-    return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return test_gui.gui_run(args, tmp, db, extra, size, TIMEOUT)
 
 
 def dump(args, tmp, db, extra):
-    p = gui(args, tmp, db, ["--dump", "-"] + extra)
-    if p.returncode != 0:
-        return None, p.stderr.decode("utf-8", "replace")
-    return json.loads(p.stdout), ""
+    return test_gui.gui_dump(args, tmp, db, extra, TIMEOUT)
 
 
 def frame_name(symbol, module, rel_pc, ip):
@@ -187,10 +181,8 @@ def check_example(args, tmp, db):
 
 def check_python(args, tmp, pydir):
     db = os.path.join(tmp, "pys.db")
-    p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", "/usr/bin/python3",
-                        os.path.join(pydir, "py_stacks.py"), "lock"], env=gui_env(tmp), timeout=TIMEOUT,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if not ok(p.returncode == 0, "weft record python3 py_stacks.py lock", p.stderr):
+    if not test_gui.record_ok(args, tmp, db, ["/usr/bin/python3", os.path.join(pydir, "py_stacks.py"), "lock"],
+                              "python3 py_stacks.py lock", TIMEOUT):
         return
     stacks, waits = read_db(db)
     d, err = dump(args, tmp, db, ["--page", "waits"])
