@@ -3,7 +3,8 @@
 # (docs/images/timeline-example.png, window-selection.png, window-lock-flows.png,
 # window-dark.png: the lock and flows picture under GTK_THEME=Adwaita:dark; window-search.png:
 # the function record found and its waits highlighted; window-critpath.png: the critical path;
-# window-whatif.png: hist_lock chosen and replayed without its waits)
+# window-whatif.png: hist_lock chosen and replayed without its waits;
+# window-waits.png: the Waits page zoomed to the workers' function worker, the box record chosen)
 # from a new recording of the bundled example, and print what the text around
 # them quotes: the report's summary and findings, the Selection page's numbers,
 # and the longest wait on hist_lock.
@@ -32,6 +33,10 @@ shot window-lock-flows.png --window --size 1600x840 --lock "$lock" --actions flo
 shot window-search.png --window --size 1600x700 --search record --pick 1
 shot window-critpath.png --window --size 1600x700 --actions critical-path
 shot window-whatif.png --window --size 1600x700 --lock "$lock" --what-if "lock:#$lock"
+# the boxes of the functions worker and record (their indices in the dump's preorder, 1-based)
+xvfb-run -a "$G" --dump "$T/waits.json" --page waits "$T/example.db"
+box() { python3 -c 'import json, sys; print(1 + [n["function"] for n in json.load(open(sys.argv[1]))["waits"]["nodes"]].index(sys.argv[2]))' "$T/waits.json" "$1"; }
+shot window-waits.png --window --size 1600x700 --zoom-frame "$(box worker)" --frame "$(box record)"
 GTK_THEME=Adwaita:dark xvfb-run -a "$G" --screenshot docs/images/window-dark.png --window --size 1600x600 \
   --lock "$lock" --actions flows --page findings "$T/example.db"
 

@@ -5,7 +5,7 @@
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
  * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
- *          [--actions ...] run.db
+ *          [--frame N] [--zoom-frame N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  *
@@ -50,6 +50,8 @@ typedef struct {
   const char *what_if;     /* --what-if: a change replayed (the Sync objects page's what-if bar) */
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
   int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
+  int frame;               /* --frame: the Waits page's box chosen, 1-based (preorder); 0 none */
+  int zoom_frame;          /* --zoom-frame: the Waits page's box zoomed to, likewise */
 } Options;
 
 static void usage(FILE *f) {
@@ -69,8 +71,12 @@ static void usage(FILE *f) {
              "  --segment N           draw the critical path and choose its N-th segment on its page\n"
              "  --what-if SPEC        replay the recording with a change, as weft report --what-if SPEC does,\n"
              "                        shown under the Sync objects table (lock:NAME, lock:NAME=-50%%, ...)\n"
+             "  --frame N             show the Waits page (the waits' call stacks, of the selection) and\n"
+             "                        choose its N-th box (1: the root, then depth first, the heaviest\n"
+             "                        child first), as a click does\n"
+             "  --zoom-frame N        show the Waits page zoomed to its N-th box, as a double click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks critpath search\n"
+             "                        locks critpath search waits\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
@@ -142,7 +148,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
                !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
-               !strcmp(a, "--segment") || !strcmp(a, "--what-if")) {
+               !strcmp(a, "--segment") || !strcmp(a, "--what-if") || !strcmp(a, "--frame") ||
+               !strcmp(a, "--zoom-frame")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -174,11 +181,12 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads",
-                                            "locks",    "critpath",  "search",  NULL};
+        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks",
+                                            "critpath", "search",    "waits",   NULL};
         if (!g_strv_contains(pages, val)) {
           fprintf(stderr,
-                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath or search\n",
+                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath, search or "
+                  "waits\n",
                   val);
           return 2;
         }
@@ -196,14 +204,18 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->search = val;
       } else if (!strcmp(a, "--what-if")) {
         o->what_if = val;
-      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment")) {
+      } else if (!strcmp(a, "--pick") || !strcmp(a, "--segment") || !strcmp(a, "--frame") ||
+                 !strcmp(a, "--zoom-frame")) {
         char *end;
         long n = strtol(val, &end, 10);
         if (!*val || *end || n < 1 || n > 100000000) {
           fprintf(stderr, "weft-gui: %s %s: expected a rank (1, 2, ...)\n", a, val);
           return 2;
         }
-        *(!strcmp(a, "--pick") ? &o->pick : &o->segment) = (int)n;
+        *(!strcmp(a, "--pick")         ? &o->pick
+          : !strcmp(a, "--frame")      ? &o->frame
+          : !strcmp(a, "--zoom-frame") ? &o->zoom_frame
+                                       : &o->segment) = (int)n;
       } else if (!strcmp(a, "--finding")) {
         char *end;
         long n = strtol(val, &end, 10);
@@ -242,9 +254,9 @@ static int parse_args(int argc, char **argv, Options *o) {
     return 2;
   }
   if (!headless && (o->window || o->have_select || o->lock >= 0 || o->finding || o->actions || o->page ||
-                    o->have_click || o->search || o->pick || o->segment || o->what_if)) {
+                    o->have_click || o->search || o->pick || o->segment || o->what_if || o->frame || o->zoom_frame)) {
     fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --what-if, "
-                    "--page, --actions and --click go with --screenshot or --dump\n");
+                    "--frame, --zoom-frame, --page, --actions and --click go with --screenshot or --dump\n");
     return 2;
   }
   if (o->pick && !o->search) {
@@ -395,6 +407,8 @@ static void write_dump(Shot *s) {
   weft_search_panel_write_json(weft_window_get_search_panel(s->window), out);
   g_string_append(out, ",\n\"what_if\": ");
   weft_window_write_what_if_json(s->window, out);
+  g_string_append(out, ",\n\"waits\": ");
+  weft_waits_panel_write_json(weft_window_get_waits_panel(s->window), out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -407,7 +421,8 @@ static void apply_operations(Shot *s) {
   if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
   if (o->lock >= 0) weft_window_activate_object(s->window, o->lock);
   if (o->search) weft_window_search(s->window, o->search);
-  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE); /* computed: the window waits for it */
+  if (o->segment) weft_timeline_set_show_critical_path(tl, TRUE);           /* computed: the window waits for it */
+  if (o->frame || o->zoom_frame) weft_window_show_page(s->window, "waits"); /* read: the window waits for it */
   if (o->what_if) {
     weft_window_show_page(s->window, "locks");
     weft_window_what_if(s->window, o->what_if); /* replayed on a worker: the window waits for it */
@@ -441,6 +456,12 @@ static gboolean apply_finding_and_actions(Shot *s) {
     if (!found)
       fprintf(stderr, "weft-gui: --segment %d: the critical path has %u\n", o->segment, cp ? cp->n_segments : 0);
   }
+  WeftWaitsPanel *wp = weft_window_get_waits_panel(s->window);
+  const WeftWaitGraph *g = weft_waits_panel_get_graph(wp);
+  if (found && o->zoom_frame > 0 && !(found = weft_waits_panel_zoom(wp, (guint)o->zoom_frame - 1)))
+    fprintf(stderr, "weft-gui: --zoom-frame %d: the Waits page has %u boxes\n", o->zoom_frame, g ? g->n_nodes : 0);
+  if (found && o->frame > 0 && !(found = weft_waits_panel_activate(wp, (guint)o->frame - 1)))
+    fprintf(stderr, "weft-gui: --frame %d: the Waits page has %u boxes\n", o->frame, g ? g->n_nodes : 0);
   for (char **p = o->actions; p && *p; p++) {
     /* the timeline's actions, and the window's side-panel (F9) */
     char *name = g_strconcat(!strcmp(*p, "side-panel") ? "win." : "timeline.", *p, NULL);

@@ -23,6 +23,7 @@
 #include "weft-whatif.h"
 #include "weft-json.h"
 #include "weft-search.h"
+#include "weft-waits.h"
 #include "weft-table.h"
 #include "weft-timeline.h"
 
@@ -39,6 +40,7 @@ struct _WeftWindow {
   WeftFindingsPanel *findings_panel;
   WeftSearchPanel *search_panel;
   WeftCritPathPanel *critpath_panel;
+  WeftWaitsPanel *waits_panel;
   GtkToggleButton *critpath_button;
   GCancellable *critpath_cancel; /* the critical path's computation under way, or NULL */
   GtkSearchEntry *search_entry;
@@ -186,6 +188,7 @@ static void on_highlight_cleared(WeftTimeline *tl, WeftWindow *self) {
   self->show_worst_of = -1;
   self->show_worst_frames = FALSE;
   weft_search_panel_set_note(self->search_panel, NULL);
+  weft_waits_panel_unselect(self->waits_panel);
   if (self->objects_table) weft_table_unselect(self->objects_table);
 }
 
@@ -319,6 +322,19 @@ static void action_search(GtkWidget *w, const char *name, GVariant *param) {
   gtk_editable_select_region(GTK_EDITABLE(self->search_entry), 0, -1);
   if (*gtk_editable_get_text(GTK_EDITABLE(self->search_entry)))
     gtk_stack_set_visible_child_name(self->side_stack, "search");
+}
+
+/* ---- the waits' call stacks ---- */
+
+/* A box of the Waits page: the waits whose stacks pass through it highlighted. */
+static void on_waits_frame(WeftWaitsPanel *panel, guint i, WeftWindow *self) {
+  const WeftWaitGraph *g = weft_waits_panel_get_graph(panel);
+  if (!g || i >= g->n_nodes) return;
+  const WeftWaitNode *n = &g->nodes[i];
+  char *label = g_strdup_printf("frame %s", n->function);
+  self->show_worst_of = -1;
+  weft_timeline_set_highlight_frames(self->timeline, label, NULL, NULL, n->stacks, n->n_stacks);
+  g_free(label);
 }
 
 /* ---- the critical path ---- */
@@ -554,7 +570,9 @@ static void on_page_shown(WeftWindow *self) {
 
 /* The pages reached from the header bar (the search field, the Path button)
  * and their keys have no button: the five others stay on one line. */
-static gboolean has_button(const char *page) { return strcmp(page, "critpath") != 0 && strcmp(page, "search") != 0; }
+static gboolean has_button(const char *page) {
+  return strcmp(page, "critpath") != 0 && strcmp(page, "search") != 0 && strcmp(page, "waits") != 0;
+}
 
 static void make_page_buttons(WeftWindow *self) {
   /* compact: the five fit on one line of a 340-pixel panel */
@@ -598,6 +616,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   weft_selection_panel_set_session(self->selection_panel, s);
   weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
   weft_search_panel_set_session(self->search_panel, s);
+  weft_waits_panel_set_session(self->waits_panel, s);
   if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
   g_clear_object(&self->critpath_cancel);
   weft_critpath_panel_set_path(self->critpath_panel, NULL, FALSE, NULL);
@@ -686,9 +705,11 @@ static void on_selection_changed(WeftTimeline *tl, WeftWindow *self) {
   gboolean has = weft_timeline_get_selection(tl, &a, &b);
   weft_selection_panel_set_range(self->selection_panel, has, a, b, 150);
   if (!self->no_findings) weft_findings_panel_set_range(self->findings_panel, has, a, b, 150);
-  /* the findings page follows the selection; the other pages show the selection's numbers */
+  weft_waits_panel_set_range(self->waits_panel, has, a, b);
+  /* the findings and waits pages follow the selection; the other pages show the selection's numbers */
   const char *page = gtk_stack_get_visible_child_name(self->side_stack);
-  if (has && g_strcmp0(page, "findings") != 0) gtk_stack_set_visible_child_name(self->side_stack, "selection");
+  if (has && g_strcmp0(page, "findings") != 0 && g_strcmp0(page, "waits") != 0)
+    gtk_stack_set_visible_child_name(self->side_stack, "selection");
 }
 
 static void on_flows_toggled(GtkToggleButton *b, WeftWindow *self) {
@@ -782,6 +803,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   g_type_ensure(WEFT_TYPE_SELECTION_PANEL);
   g_type_ensure(WEFT_TYPE_SEARCH_PANEL);
   g_type_ensure(WEFT_TYPE_CRITPATH_PANEL);
+  g_type_ensure(WEFT_TYPE_WAITS_PANEL);
   gtk_widget_class_set_template_from_resource(widget_class, "/org/weft/Gui/weft-window.ui");
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, timeline);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, title_label);
@@ -793,6 +815,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, findings_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_panel);
+  gtk_widget_class_bind_template_child(widget_class, WeftWindow, waits_panel);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, critpath_button);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, search_entry);
   gtk_widget_class_bind_template_child(widget_class, WeftWindow, details_label);
@@ -807,7 +830,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
   static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
-                                      "win.page-locks",    "win.page-critpath",  "win.page-search"};
+                                      "win.page-locks",    "win.page-critpath",  "win.page-search",  "win.page-waits"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
     gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
@@ -821,6 +844,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.page-locks", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_6, GDK_ALT_MASK, "win.page-critpath", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_7, GDK_ALT_MASK, "win.page-search", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_8, GDK_ALT_MASK, "win.page-waits", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -848,6 +872,7 @@ static void weft_window_init(WeftWindow *self) {
   g_signal_connect(self->search_panel, "result-activated", G_CALLBACK(on_search_result), self);
   g_signal_connect(self->critpath_panel, "segment-activated", G_CALLBACK(on_critpath_segment), self);
   g_signal_connect(self->critpath_panel, "thread-activated", G_CALLBACK(on_critpath_thread), self);
+  g_signal_connect(self->waits_panel, "frame-activated", G_CALLBACK(on_waits_frame), self);
   g_signal_connect(self->critpath_button, "toggled", G_CALLBACK(on_critpath_toggled), self);
   g_signal_connect_swapped(self->timeline, "notify::show-critical-path", G_CALLBACK(on_critpath_notify), self);
   g_signal_connect(self->search_entry, "search-changed", G_CALLBACK(on_search_changed), self);
@@ -926,7 +951,8 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 gboolean weft_window_is_busy(WeftWindow *self) {
   return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel ||
          (self->objects_whatif && weft_whatif_bar_is_busy(self->objects_whatif)) ||
-         (self->threads_whatif && weft_whatif_bar_is_busy(self->threads_whatif));
+         (self->threads_whatif && weft_whatif_bar_is_busy(self->threads_whatif)) ||
+         weft_waits_panel_is_busy(self->waits_panel);
 }
 
 /* Replay the recording with spec (--what-if), on the Sync objects page's bar. */
@@ -942,6 +968,8 @@ void weft_window_write_what_if_json(WeftWindow *self, GString *out) {
   else
     g_string_append(out, "null");
 }
+
+WeftWaitsPanel *weft_window_get_waits_panel(WeftWindow *self) { return self->waits_panel; }
 
 WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self) { return self->critpath_panel; }
 

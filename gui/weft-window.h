@@ -10,6 +10,7 @@
 #include "weft-critpath.h"
 #include "weft-findings-panel.h"
 #include "weft-search.h"
+#include "weft-waits.h"
 #include "weft-selection-panel.h"
 #include "weft-timeline.h"
 
@@ -47,7 +48,8 @@ gboolean weft_window_is_busy(WeftWindow *self);
 void weft_window_search(WeftWindow *self, const char *text);
 WeftSearchPanel *weft_window_get_search_panel(WeftWindow *self);
 WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self);
-/* "findings", "selection", "details", "threads", "locks", "critpath" or "search" */
+WeftWaitsPanel *weft_window_get_waits_panel(WeftWindow *self);
+/* "findings", "selection", "details", "threads", "locks", "critpath", "search" or "waits" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */
 /* The outlined span and the details page's text, as JSON (null if none). */

@@ -18,6 +18,7 @@
 # xvfb-run. ASAN_OPTIONS gets detect_leaks=0: GTK and GLib keep caches alive
 # until exit, which LeakSanitizer reports in ASan builds.
 import argparse
+import json
 import os
 import re
 import shutil
@@ -160,6 +161,50 @@ def shoot(args, tmp, db, out, extra=()):
 
 
 MAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "man", "weft-gui.md")
+
+
+def gui_run(args, tmp, db, extra, size="1200x500", timeout=180):
+    """weft-gui --size SIZE EXTRA db under xvfb-run, on a screen larger than the window."""
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1200x24", args.gui, "--size", size] + extra + [db]
+    return subprocess.run(cmd, env=gui_env(tmp), timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def gui_dump(args, tmp, db, extra, timeout=180):
+    """(the --dump of weft-gui EXTRA db, "") or (None, its error)."""
+    p = gui_run(args, tmp, db, ["--dump", "-"] + extra, timeout=timeout)
+    if p.returncode != 0:
+        return None, p.stderr.decode("utf-8", "replace")
+    return json.loads(p.stdout), ""
+
+
+def record_ok(args, tmp, db, argv, what, timeout=180):
+    """weft record -o db -- argv; ok() says whether it worked."""
+    p = subprocess.run([args.weft, "record", "-q", "-o", db, "--"] + argv, env=gui_env(tmp), timeout=timeout,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return ok(p.returncode == 0, "weft record " + what, p.stderr)
+
+
+def run_example_checks(prefix, check_example, check_python, timeout=180):
+    """The main of a test of the bundled example and a Python program: --weft, --gui, --example,
+    --pydir; check_example(args, tmp, db) on a new recording of the example, check_python(args, tmp,
+    pydir) when /usr/bin/python3 exists; the TAP plan; the exit status (77 without xvfb-run)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--gui", required=True)
+    ap.add_argument("--example", required=True)
+    ap.add_argument("--pydir")
+    args = ap.parse_args()
+    if not shutil.which("xvfb-run"):
+        print("1..0 # SKIP xvfb-run is not installed")
+        return 77
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        db = os.path.join(tmp, "ex.db")
+        if record_ok(args, tmp, db, [args.example], "the example", timeout):
+            check_example(args, tmp, db)
+        if args.pydir and os.path.exists("/usr/bin/python3"):
+            check_python(args, tmp, args.pydir)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
 
 
 def check_cli(args, tmp, db, end_ns):

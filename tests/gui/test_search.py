@@ -19,33 +19,24 @@
 # - a Python program (py_stacks.py lock): its function take (a Python frame) and the 2 waits
 #   whose stacks pass through it.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
-import argparse
-import json
 import os
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gui  # noqa: E402
-from test_gui import ok, read_png, gui_env, ROWS_TOP  # noqa: E402
+from test_gui import ok, read_png, ROWS_TOP  # noqa: E402
 
 TIMEOUT = 180
 HL_WAIT = (0x2E, 0x34, 0x36)  # the highlight's strip over a wait (weft-palette.c, light)
 
 
 def gui(args, tmp, db, extra):
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1200x24", args.gui, "--size", "1200x500"] + extra + [db]
-    return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return test_gui.gui_run(args, tmp, db, extra, timeout=TIMEOUT)
 
 
 def dump(args, tmp, db, extra):
-    p = gui(args, tmp, db, ["--dump", "-"] + extra)
-    if p.returncode != 0:
-        return None, p.stderr.decode("utf-8", "replace")
-    return json.loads(p.stdout), ""
+    return test_gui.gui_dump(args, tmp, db, extra, TIMEOUT)
 
 
 def frame_waits(db, where):
@@ -124,10 +115,8 @@ def check_example(args, tmp, db):
 
 def check_python(args, tmp, pydir):
     db = os.path.join(tmp, "pys.db")
-    p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", "/usr/bin/python3",
-                        os.path.join(pydir, "py_stacks.py"), "lock"], env=gui_env(tmp), timeout=TIMEOUT,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if not ok(p.returncode == 0, "weft record python3 py_stacks.py lock", p.stderr):
+    if not test_gui.record_ok(args, tmp, db, ["/usr/bin/python3", os.path.join(pydir, "py_stacks.py"), "lock"],
+                              "python3 py_stacks.py lock", TIMEOUT):
         return
     want = frame_waits(db, "f.symbol = 'take' AND f.file LIKE '%py_stacks.py'")
     d, err = dump(args, tmp, db, ["--search", "take", "--pick", "1"])
@@ -140,25 +129,7 @@ def check_python(args, tmp, pydir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weft", required=True)
-    ap.add_argument("--gui", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--pydir")
-    args = ap.parse_args()
-    if not shutil.which("xvfb-run"):
-        print("1..0 # SKIP xvfb-run is not installed")
-        return 77
-    with tempfile.TemporaryDirectory(prefix="weft-gui-search-") as tmp:
-        db = os.path.join(tmp, "ex.db")
-        p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.example], env=gui_env(tmp),
-                           timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if ok(p.returncode == 0, "weft record the example", p.stderr):
-            check_example(args, tmp, db)
-        if args.pydir and os.path.exists("/usr/bin/python3"):
-            check_python(args, tmp, args.pydir)
-    print("1..%d" % len(test_gui.results))
-    return 0 if all(test_gui.results) else 1
+    return test_gui.run_example_checks("weft-gui-search-", check_example, check_python, TIMEOUT)
 
 
 if __name__ == "__main__":
