@@ -241,23 +241,9 @@ static int parse_options(int argc, char **argv, Record *r) {
         r->stacks = optarg;
         break;
       case OPT_HOLDS:
-        if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-          fprintf(stderr, "weft record: --holds %s: expected contended or all\n", optarg);
-          return 2;
-        }
-        setenv("WEFT_HOLDS", optarg, 1); /* the program inherits it */
+      case OPT_HOLD_SAMPLE:
+        if (weft_run_hold_option("weft record", c == OPT_HOLD_SAMPLE, optarg) != 0) return 2;
         break;
-      case OPT_HOLD_SAMPLE: {
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(optarg, &end, 10);
-        if (!*optarg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || optarg[0] == '-') {
-          fprintf(stderr, "weft record: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", optarg);
-          return 2;
-        }
-        setenv("WEFT_HOLD_SAMPLE", optarg, 1);
-        break;
-      }
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -300,34 +286,6 @@ static int check_output(const char *out, int force) {
     snprintf(parent, sizeof parent, ".");
   if (access(parent, W_OK | X_OK) != 0) {
     fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
-    return 1;
-  }
-  return 0;
-}
-
-/* Step 1: the agent, as an absolute path LD_PRELOAD can carry, in abs.
- * Returns 0, or the exit status. */
-static int find_agent(char *abs) {
-  const char *agent = weft_agent_path();
-  if (!agent) {
-    fprintf(stderr, "weft record: cannot find " WEFT_AGENT_NAME " next to the weft binary; set WEFT_AGENT to its "
-                    "path\n");
-    return 1;
-  }
-  errno = 0;
-  if (!weft_run_readable_file(agent)) {
-    fprintf(stderr, "weft record: agent %s (WEFT_AGENT): %s\n", agent, errno ? strerror(errno) : "not a file");
-    return 1;
-  }
-  if (!realpath(agent, abs)) {
-    fprintf(stderr, "weft record: agent %s: %s\n", agent, strerror(errno));
-    return 1;
-  }
-  if (strpbrk(abs, " :")) {
-    fprintf(stderr,
-            "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
-            "set WEFT_AGENT to another path (a symbolic link will do)\n",
-            abs);
     return 1;
   }
   return 0;
@@ -479,7 +437,9 @@ int weft_cmd_record(int argc, char **argv) {
   int rc = parse_options(argc, argv, &r);
   if (rc >= 0) return rc;
   /* 1, 2. Everything that can be checked before the program runs. */
-  if ((rc = check_output(r.out, r.force)) || (rc = find_agent(agent)) || (rc = make_trace_dir(&r))) return rc;
+  if ((rc = check_output(r.out, r.force)) || (rc = weft_run_find_agent("weft record", agent)) ||
+      (rc = make_trace_dir(&r)))
+    return rc;
 
   /* 3, 4. Run the program, wait for it. */
   WeftRunSignals sig;

@@ -33,6 +33,11 @@
  * ../lib/). Returns a static string (overwritten by the next call) or NULL. */
 const char *weft_agent_path(void);
 
+/* The agent (weft_agent_path()) as an absolute path LD_PRELOAD can carry,
+ * in abs (PATH_MAX bytes); what is wrong is said on stderr after "CMD: ".
+ * Returns 0, or the exit status (1). */
+int weft_run_find_agent(const char *cmd, char *abs);
+
 /* A regular file this process may read. */
 int weft_run_readable_file(const char *path);
 
@@ -63,6 +68,10 @@ int weft_run_is_python(const char *prog);
 char **weft_run_env(const char *agent, const char *dir, const char *stacks, int io, int pyhook, uint64_t session,
                     size_t *nours);
 void weft_run_free_env(char **env, size_t nours);
+/* The options --holds WHICH (sample 0) and --hold-sample N (sample 1):
+ * checked, then set in weft's environment (WEFT_HOLDS, WEFT_HOLD_SAMPLE),
+ * which the program inherits. Returns 0, or 2 (said after "CMD: "). */
+int weft_run_hold_option(const char *cmd, int sample, const char *arg);
 /* A random recording session id (never 0). */
 uint64_t weft_run_new_session(void);
 
