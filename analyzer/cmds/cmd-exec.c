@@ -49,7 +49,8 @@ static void usage(FILE *f) {
              "exec ...`. The processes of one run share a run id; `weft import DIR -o\n"
              "run.db` imports them as one recording. Exits with PROG's exit status.\n"
              "\n"
-             "  -o, --output DIR      the trace directory (default weft-trace; made if missing)\n"
+             "  -o, --output DIR      the trace directory (default weft-trace; made if missing;\n"
+             "                        %%h in it is the host name)\n"
              "      --run-id ID       the run id: 1 to 16 hex digits, or any other text (hashed);\n"
              "                        default: from the launcher's environment\n"
              "                        (OMPI_MCA_orte_hnp_uri, PMIX_NAMESPACE, SLURM_JOB_ID and\n"
@@ -188,29 +189,54 @@ static int run_id(const Exec *e, uint64_t *id, const char **from) {
   return 0;
 }
 
-/* DIR, made (mode 0700) if it does not exist, as an absolute path in
- * e->dir. Every rank may make it at once: one of them does, the others find
- * it. Returns 0, or 1 (said). */
+/* DIR with each %h replaced by the host name (and %% by %), in out: on
+ * several hosts sharing a file system each gets a directory of its own
+ * (`srun weft exec -o rec/%h`), as a pid is unique on one host only.
+ * Returns 0, or 2 (said). */
+static int expand_dir(const char *dir, char *out, size_t len) {
+  char host[256] = "";
+  if (gethostname(host, sizeof host - 1) != 0 || !*host) snprintf(host, sizeof host, "localhost");
+  size_t n = 0;
+  for (const char *p = dir; *p && n < len; p++) {
+    const char *add = NULL;
+    char one[2] = {*p, 0};
+    if (*p == '%' && (p[1] == 'h' || p[1] == '%')) add = *++p == 'h' ? host : "%";
+    n += (size_t)snprintf(out + n, len - n, "%s", add ? add : one);
+  }
+  if (n >= len) {
+    fprintf(stderr, "weft exec: -o %s: the path is too long\n", dir);
+    return 2;
+  }
+  return 0;
+}
+
+/* DIR (its %h expanded), made with its missing parents (mode 0700) if it
+ * does not exist, as an absolute path in e->dir. Every rank may make it at
+ * once: one of them does, the others find it. Returns 0, or 1 (said). */
 static int trace_dir(Exec *e) {
+  char want[PATH_MAX];
   struct stat st;
-  if (mkdir(e->out, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "weft exec: -o %s: %s\n", e->out, strerror(errno));
+  if (expand_dir(e->out, want, sizeof want - 128) != 0) return 2; /* 128: room for the agent's file names */
+  for (char *sl = strchr(want + 1, '/');; sl = strchr(sl + 1, '/')) {
+    if (sl) *sl = 0;
+    int rc = mkdir(want, 0700);
+    if (sl) *sl = '/';
+    if (rc != 0 && errno != EEXIST) {
+      fprintf(stderr, "weft exec: -o %s: %s\n", want, strerror(errno));
+      return 1;
+    }
+    if (!sl || !sl[1]) break;
+  }
+  if (stat(want, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "weft exec: -o %s: not a directory\n", want);
     return 1;
   }
-  if (stat(e->out, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "weft exec: -o %s: not a directory\n", e->out);
+  if (access(want, W_OK | X_OK) != 0) {
+    fprintf(stderr, "weft exec: -o %s: cannot write trace files there: %s\n", want, strerror(errno));
     return 1;
   }
-  if (access(e->out, W_OK | X_OK) != 0) {
-    fprintf(stderr, "weft exec: -o %s: cannot write trace files there: %s\n", e->out, strerror(errno));
-    return 1;
-  }
-  if (!realpath(e->out, e->dir)) {
-    fprintf(stderr, "weft exec: -o %s: %s\n", e->out, strerror(errno));
-    return 1;
-  }
-  if (strlen(e->dir) > PATH_MAX - 128) { /* the agent's limit, with its file names */
-    fprintf(stderr, "weft exec: -o %s: the path is too long\n", e->out);
+  if (!realpath(want, e->dir) || strlen(e->dir) > PATH_MAX - 128) {
+    fprintf(stderr, "weft exec: -o %s: %s\n", want, errno ? strerror(errno) : "the path is too long");
     return 1;
   }
   return 0;

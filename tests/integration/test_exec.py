@@ -8,11 +8,12 @@
 # test_mpi.py, which is skipped without mpirun.)
 #
 # Checked: fx-contended 20 fork under weft exec, then weft import, gives the
-# same counts as under weft record (processes, threads, waits, holds, flows,
-# each object's acquisitions and contended ones: 20 on `mutex`); the exit
-# status is the program's (7; a SIGSEGV kills the process weft exec became);
-# the program's environment (the agent first in LD_PRELOAD, WEFT_OUTPUT the
-# directory made absolute, WEFT_SESSION the run id); the run id from
+# same counts as under weft record (processes, threads, waits on and holds of
+# `mutex`: 20 contended, flows but the semaphores' racy ones, objects); the
+# exit status is the program's (7; a SIGSEGV kills the process weft exec
+# became); the program's environment (the agent first in LD_PRELOAD,
+# WEFT_OUTPUT the directory, %h the host name, made with its parents,
+# absolute, WEFT_SESSION the run id); the run id from
 # --run-id (hex as it is, other text hashed) or the launcher's variables
 # (OMPI_MCA_orte_hnp_uri before PMIX_NAMESPACE before SLURM_JOB_ID with
 # SLURM_STEP_ID); two weft exec at once with one --run-id into one directory
@@ -23,6 +24,7 @@
 import argparse
 import os
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -113,13 +115,13 @@ def t_exit_status(ctx):
 
 
 def t_environment(ctx):
-    d = ctx.path("envdir")
-    os.mkdir(d)
-    p = subprocess.run([ctx.weft, "exec", "-o", "envdir", "--run-id", "abc123", "--", "/bin/sh", "-c",
+    d = os.path.join(ctx.path("envdir"), "sub", socket.gethostname())
+    p = subprocess.run([ctx.weft, "exec", "-o", "envdir/sub/%h", "--run-id", "abc123", "--", "/bin/sh", "-c",
                         'echo "$LD_PRELOAD|$WEFT_OUTPUT|$WEFT_SESSION|$WEFT_IO"'], cwd=ctx.tmp,
                        env=dict(clean_env(ctx.tmp), LD_PRELOAD="libm.so.6"), stdout=subprocess.PIPE, timeout=TIMEOUT)
     eq(p.stdout.decode().strip(), "%s:libm.so.6|%s|0000000000abc123|0" % (ctx.agent, os.path.realpath(d)),
-       "the program's environment: the agent before LD_PRELOAD, the directory absolute, the run id as session")
+       "the program's environment: the agent before LD_PRELOAD, the directory (%h the host name, its parents "
+       "made) absolute, the run id as session")
 
 
 def run_id(ctx, env, opts=()):
