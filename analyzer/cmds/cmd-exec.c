@@ -66,25 +66,21 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  const char *out, *stacks, *run_id;
-  int io, pynames, verbose; /* io -1: by the program (weft_run_is_python) */
+  const char *out, *run_id;
+  int verbose;
+  WeftRunOptions run; /* how the program is recorded */
   char **prog;
   char dir[PATH_MAX];
 } Exec;
 
 /* The options into e. Returns -1 to go on, or the exit status. */
 static int parse_options(int argc, char **argv, Exec *e) {
-  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_NO_PYNAMES, OPT_HOLDS, OPT_HOLD_SAMPLE, OPT_RUN_ID };
+  enum { OPT_RUN_ID = 256 };
   static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                            {"run-id", required_argument, NULL, OPT_RUN_ID},
-                                           {"stacks", required_argument, NULL, OPT_STACKS},
-                                           {"io", no_argument, NULL, OPT_IO},
-                                           {"no-io", no_argument, NULL, OPT_NO_IO},
-                                           {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
-                                           {"holds", required_argument, NULL, OPT_HOLDS},
-                                           {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
                                            {"verbose", no_argument, NULL, 'v'},
                                            {"help", no_argument, NULL, 'h'},
+                                           WEFT_RUN_LONGOPTS,
                                            {NULL, 0, NULL, 0}};
   int c;
   optind = 1;
@@ -93,22 +89,15 @@ static int parse_options(int argc, char **argv, Exec *e) {
       case 'o': e->out = optarg; break;
       case 'v': e->verbose = 1; break;
       case OPT_RUN_ID: e->run_id = optarg; break;
-      case OPT_IO: e->io = 1; break;
-      case OPT_NO_IO: e->io = 0; break;
-      case OPT_NO_PYNAMES: e->pynames = 0; break;
-      case OPT_STACKS:
-        if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-          fprintf(stderr, "weft exec: --stacks %s: expected none, contended or all\n", optarg);
+      case 'h': usage(stdout); return 0;
+      default: {
+        int known = weft_run_option("weft exec", c, optarg, &e->run);
+        if (known < 0) return 2;
+        if (!known) {
+          usage(stderr);
           return 2;
         }
-        e->stacks = optarg;
-        break;
-      case OPT_HOLDS:
-      case OPT_HOLD_SAMPLE:
-        if (weft_run_hold_option("weft exec", c == OPT_HOLD_SAMPLE, optarg) != 0) return 2;
-        break;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      }
     }
   }
   /* A launcher's command line is long and its options look like ours: the
@@ -126,7 +115,7 @@ static int parse_options(int argc, char **argv, Exec *e) {
     return 2;
   }
   e->prog = argv + optind;
-  if (e->io < 0) e->io = weft_run_is_python(e->prog[0]);
+  if (e->run.io < 0) e->run.io = weft_run_is_python(e->prog[0]);
   return -1;
 }
 
@@ -243,7 +232,7 @@ static int trace_dir(Exec *e) {
 }
 
 int weft_cmd_exec(int argc, char **argv) {
-  Exec e = {.out = "weft-trace", .stacks = "contended", .io = -1, .pynames = 1};
+  Exec e = {.out = "weft-trace", .run = WEFT_RUN_OPTIONS_DEFAULT};
   char agent[PATH_MAX];
   uint64_t id;
   const char *from;
@@ -252,7 +241,7 @@ int weft_cmd_exec(int argc, char **argv) {
   if ((rc = run_id(&e, &id, &from)) || (rc = trace_dir(&e)) || (rc = weft_run_find_agent("weft exec", agent)))
     return rc;
   size_t nours = 0;
-  char **env = weft_run_env(agent, e.dir, e.stacks, e.io, e.pynames, id, &nours);
+  char **env = weft_run_env(agent, e.dir, e.run.stacks, e.run.io, e.run.pynames, id, &nours);
   if (!env) {
     fprintf(stderr, "weft exec: %s\n", strerror(errno));
     return 1;

@@ -282,26 +282,38 @@ char **weft_run_env(const char *agent, const char *dir, const char *stacks, int 
   return env;
 }
 
-/* --holds (sample 0) or --hold-sample (sample 1): checked, then set in
- * weft's environment, which the program inherits. Returns 0, or 2 (said). */
-int weft_run_hold_option(const char *cmd, int sample, const char *arg) {
-  if (!sample) {
-    if (strcmp(arg, "contended") && strcmp(arg, "all")) {
-      fprintf(stderr, "%s: --holds %s: expected contended or all\n", cmd, arg);
-      return 2;
+int weft_run_option(const char *cmd, int c, const char *arg, WeftRunOptions *o) {
+  switch (c) {
+    case WEFT_RUN_OPT_IO: o->io = 1; return 1;
+    case WEFT_RUN_OPT_NO_IO: o->io = 0; return 1;
+    case WEFT_RUN_OPT_NO_PYNAMES: o->pynames = 0; return 1;
+    case WEFT_RUN_OPT_STACKS:
+      if (strcmp(arg, "none") && strcmp(arg, "contended") && strcmp(arg, "all")) {
+        fprintf(stderr, "%s: --stacks %s: expected none, contended or all\n", cmd, arg);
+        return -1;
+      }
+      o->stacks = arg;
+      return 1;
+    case WEFT_RUN_OPT_HOLDS:
+      if (strcmp(arg, "contended") && strcmp(arg, "all")) {
+        fprintf(stderr, "%s: --holds %s: expected contended or all\n", cmd, arg);
+        return -1;
+      }
+      setenv("WEFT_HOLDS", arg, 1);
+      return 1;
+    case WEFT_RUN_OPT_HOLD_SAMPLE: {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(arg, &end, 10);
+      if (!*arg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || arg[0] == '-') {
+        fprintf(stderr, "%s: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", cmd, arg);
+        return -1;
+      }
+      setenv("WEFT_HOLD_SAMPLE", arg, 1);
+      return 1;
     }
-    setenv("WEFT_HOLDS", arg, 1);
-    return 0;
+    default: return 0;
   }
-  char *end;
-  errno = 0;
-  unsigned long n = strtoul(arg, &end, 10);
-  if (!*arg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || arg[0] == '-') {
-    fprintf(stderr, "%s: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", cmd, arg);
-    return 2;
-  }
-  setenv("WEFT_HOLD_SAMPLE", arg, 1);
-  return 0;
 }
 
 uint64_t weft_run_new_session(void) {
