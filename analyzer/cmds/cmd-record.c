@@ -199,8 +199,9 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
 /* ------------------------------------------------------------ the command */
 
 typedef struct {
-  const char *out, *stacks, *keep;
-  int force, io, quiet, pynames; /* io -1: by the program (is_python_command) */
+  const char *out, *keep;
+  int force, quiet;
+  WeftRunOptions run; /* how the program is recorded */
   char **prog;
   int private_dir;    /* no --keep-trace: a private directory, removed */
   char dir[PATH_MAX]; /* the trace directory */
@@ -208,18 +209,13 @@ typedef struct {
 
 /* The options into r. Returns -1 to go on, or the exit status. */
 static int parse_options(int argc, char **argv, Record *r) {
-  enum { OPT_STACKS = 256, OPT_IO, OPT_NO_IO, OPT_KEEP, OPT_NO_PYNAMES, OPT_HOLDS, OPT_HOLD_SAMPLE };
+  enum { OPT_KEEP = 256 };
   static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                            {"force", no_argument, NULL, 'f'},
-                                           {"stacks", required_argument, NULL, OPT_STACKS},
-                                           {"io", no_argument, NULL, OPT_IO},
-                                           {"no-io", no_argument, NULL, OPT_NO_IO},
-                                           {"no-python-names", no_argument, NULL, OPT_NO_PYNAMES},
                                            {"keep-trace", required_argument, NULL, OPT_KEEP},
                                            {"quiet", no_argument, NULL, 'q'},
-                                           {"holds", required_argument, NULL, OPT_HOLDS},
-                                           {"hold-sample", required_argument, NULL, OPT_HOLD_SAMPLE},
                                            {"help", no_argument, NULL, 'h'},
+                                           WEFT_RUN_LONGOPTS,
                                            {NULL, 0, NULL, 0}};
   int c;
   optind = 1;
@@ -229,37 +225,16 @@ static int parse_options(int argc, char **argv, Record *r) {
       case 'o': r->out = optarg; break;
       case 'f': r->force = 1; break;
       case 'q': r->quiet = 1; break;
-      case OPT_IO: r->io = 1; break;
-      case OPT_NO_IO: r->io = 0; break;
-      case OPT_NO_PYNAMES: r->pynames = 0; break;
       case OPT_KEEP: r->keep = optarg; break;
-      case OPT_STACKS:
-        if (strcmp(optarg, "none") && strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-          fprintf(stderr, "weft record: --stacks %s: expected none, contended or all\n", optarg);
-          return 2;
-        }
-        r->stacks = optarg;
-        break;
-      case OPT_HOLDS:
-        if (strcmp(optarg, "contended") && strcmp(optarg, "all")) {
-          fprintf(stderr, "weft record: --holds %s: expected contended or all\n", optarg);
-          return 2;
-        }
-        setenv("WEFT_HOLDS", optarg, 1); /* the program inherits it */
-        break;
-      case OPT_HOLD_SAMPLE: {
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(optarg, &end, 10);
-        if (!*optarg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || optarg[0] == '-') {
-          fprintf(stderr, "weft record: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", optarg);
-          return 2;
-        }
-        setenv("WEFT_HOLD_SAMPLE", optarg, 1);
-        break;
-      }
       case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      default: {
+        int known = weft_run_option("weft record", c, optarg, &r->run);
+        if (known < 0) return 2;
+        if (!known) {
+          usage(stderr);
+          return 2;
+        }
+      }
     }
   }
   if (optind >= argc) {
@@ -268,7 +243,7 @@ static int parse_options(int argc, char **argv, Record *r) {
     return 2;
   }
   r->prog = argv + optind;
-  if (r->io < 0) r->io = weft_run_is_python(r->prog[0]);
+  if (r->run.io < 0) r->run.io = weft_run_is_python(r->prog[0]);
   return -1;
 }
 
@@ -300,34 +275,6 @@ static int check_output(const char *out, int force) {
     snprintf(parent, sizeof parent, ".");
   if (access(parent, W_OK | X_OK) != 0) {
     fprintf(stderr, "weft record: %s: cannot create the database there: %s\n", out, strerror(errno));
-    return 1;
-  }
-  return 0;
-}
-
-/* Step 1: the agent, as an absolute path LD_PRELOAD can carry, in abs.
- * Returns 0, or the exit status. */
-static int find_agent(char *abs) {
-  const char *agent = weft_agent_path();
-  if (!agent) {
-    fprintf(stderr, "weft record: cannot find " WEFT_AGENT_NAME " next to the weft binary; set WEFT_AGENT to its "
-                    "path\n");
-    return 1;
-  }
-  errno = 0;
-  if (!weft_run_readable_file(agent)) {
-    fprintf(stderr, "weft record: agent %s (WEFT_AGENT): %s\n", agent, errno ? strerror(errno) : "not a file");
-    return 1;
-  }
-  if (!realpath(agent, abs)) {
-    fprintf(stderr, "weft record: agent %s: %s\n", agent, strerror(errno));
-    return 1;
-  }
-  if (strpbrk(abs, " :")) {
-    fprintf(stderr,
-            "weft record: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
-            "set WEFT_AGENT to another path (a symbolic link will do)\n",
-            abs);
     return 1;
   }
   return 0;
@@ -384,7 +331,7 @@ static void drop_trace_dir(const Record *r) {
  * status (the program could not be started: the directory is removed). */
 static int run_program(const Record *r, const char *agent, WeftRunSignals *sig, int *wstatus, WeftDbMachine *load) {
   size_t nours = 0;
-  char **env = weft_run_env(agent, r->dir, r->stacks, r->io, r->pynames, weft_run_new_session(), &nours);
+  char **env = weft_run_env(agent, r->dir, r->run.stacks, r->run.io, r->run.pynames, weft_run_new_session(), &nours);
   if (!env) {
     fprintf(stderr, "weft record: %s\n", strerror(errno));
     drop_trace_dir(r);
@@ -474,12 +421,14 @@ static void say_how_it_ended(const Record *r, int wstatus) {
 }
 
 int weft_cmd_record(int argc, char **argv) {
-  Record r = {.out = "weft-run.db", .stacks = "contended", .io = -1, .pynames = 1};
+  Record r = {.out = "weft-run.db", .run = WEFT_RUN_OPTIONS_DEFAULT};
   char agent[PATH_MAX];
   int rc = parse_options(argc, argv, &r);
   if (rc >= 0) return rc;
   /* 1, 2. Everything that can be checked before the program runs. */
-  if ((rc = check_output(r.out, r.force)) || (rc = find_agent(agent)) || (rc = make_trace_dir(&r))) return rc;
+  if ((rc = check_output(r.out, r.force)) || (rc = weft_run_find_agent("weft record", agent)) ||
+      (rc = make_trace_dir(&r)))
+    return rc;
 
   /* 3, 4. Run the program, wait for it. */
   WeftRunSignals sig;

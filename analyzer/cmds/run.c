@@ -103,6 +103,33 @@ const char *weft_agent_path(void) {
   return NULL;
 }
 
+/* The agent as an absolute path LD_PRELOAD can carry, in abs; what is wrong
+ * said on stderr after "CMD: ". Returns 0, or the exit status (1). */
+int weft_run_find_agent(const char *cmd, char *abs) {
+  const char *agent = weft_agent_path();
+  if (!agent) {
+    fprintf(stderr, "%s: cannot find " WEFT_AGENT_NAME " next to the weft binary; set WEFT_AGENT to its path\n", cmd);
+    return 1;
+  }
+  errno = 0;
+  if (!weft_run_readable_file(agent)) {
+    fprintf(stderr, "%s: agent %s (WEFT_AGENT): %s\n", cmd, agent, errno ? strerror(errno) : "not a file");
+    return 1;
+  }
+  if (!realpath(agent, abs)) {
+    fprintf(stderr, "%s: agent %s: %s\n", cmd, agent, strerror(errno));
+    return 1;
+  }
+  if (strpbrk(abs, " :")) {
+    fprintf(stderr,
+            "%s: agent %s: LD_PRELOAD cannot carry a path with a space or a colon; "
+            "set WEFT_AGENT to another path (a symbolic link will do)\n",
+            cmd, abs);
+    return 1;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ traces */
 
 int weft_run_trace_dir(const char *name, char *dir, size_t len, const char **tmp) {
@@ -253,6 +280,40 @@ char **weft_run_env(const char *agent, const char *dir, const char *stacks, int 
   }
   env[m] = NULL;
   return env;
+}
+
+int weft_run_option(const char *cmd, int c, const char *arg, WeftRunOptions *o) {
+  switch (c) {
+    case WEFT_RUN_OPT_IO: o->io = 1; return 1;
+    case WEFT_RUN_OPT_NO_IO: o->io = 0; return 1;
+    case WEFT_RUN_OPT_NO_PYNAMES: o->pynames = 0; return 1;
+    case WEFT_RUN_OPT_STACKS:
+      if (strcmp(arg, "none") && strcmp(arg, "contended") && strcmp(arg, "all")) {
+        fprintf(stderr, "%s: --stacks %s: expected none, contended or all\n", cmd, arg);
+        return -1;
+      }
+      o->stacks = arg;
+      return 1;
+    case WEFT_RUN_OPT_HOLDS:
+      if (strcmp(arg, "contended") && strcmp(arg, "all")) {
+        fprintf(stderr, "%s: --holds %s: expected contended or all\n", cmd, arg);
+        return -1;
+      }
+      setenv("WEFT_HOLDS", arg, 1);
+      return 1;
+    case WEFT_RUN_OPT_HOLD_SAMPLE: {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(arg, &end, 10);
+      if (!*arg || *end || errno || n > (1ul << 30) || (n & (n - 1)) || arg[0] == '-') {
+        fprintf(stderr, "%s: --hold-sample %s: expected 0 or a power of two up to 1073741824\n", cmd, arg);
+        return -1;
+      }
+      setenv("WEFT_HOLD_SAMPLE", arg, 1);
+      return 1;
+    }
+    default: return 0;
+  }
 }
 
 uint64_t weft_run_new_session(void) {

@@ -33,6 +33,11 @@
  * ../lib/). Returns a static string (overwritten by the next call) or NULL. */
 const char *weft_agent_path(void);
 
+/* The agent (weft_agent_path()) as an absolute path LD_PRELOAD can carry,
+ * in abs (PATH_MAX bytes); what is wrong is said on stderr after "CMD: ".
+ * Returns 0, or the exit status (1). */
+int weft_run_find_agent(const char *cmd, char *abs);
+
 /* A regular file this process may read. */
 int weft_run_readable_file(const char *path);
 
@@ -63,6 +68,40 @@ int weft_run_is_python(const char *prog);
 char **weft_run_env(const char *agent, const char *dir, const char *stacks, int io, int pyhook, uint64_t session,
                     size_t *nours);
 void weft_run_free_env(char **env, size_t nours);
+/* The options weft record and weft exec share, how the program is
+ * recorded: --stacks, --io, --no-io, --no-python-names, --holds and
+ * --hold-sample. A command puts WEFT_RUN_LONGOPTS among its getopt_long
+ * options (its own codes below WEFT_RUN_OPT_STACKS) and passes each code to
+ * weft_run_option(). */
+typedef struct {
+  const char *stacks; /* none, contended (default), all */
+  int io;             /* -1 (default): by the program, weft_run_is_python() */
+  int pynames;        /* the Python hook in PYTHONPATH (default 1) */
+} WeftRunOptions;
+#define WEFT_RUN_OPTIONS_DEFAULT \
+  { .stacks = "contended", .io = -1, .pynames = 1 }
+enum {
+  WEFT_RUN_OPT_STACKS = 0x1000,
+  WEFT_RUN_OPT_IO,
+  WEFT_RUN_OPT_NO_IO,
+  WEFT_RUN_OPT_NO_PYNAMES,
+  WEFT_RUN_OPT_HOLDS,
+  WEFT_RUN_OPT_HOLD_SAMPLE
+};
+/* clang-format off */
+#define WEFT_RUN_LONGOPTS                                              \
+  {"stacks", required_argument, NULL, WEFT_RUN_OPT_STACKS},            \
+  {"io", no_argument, NULL, WEFT_RUN_OPT_IO},                          \
+  {"no-io", no_argument, NULL, WEFT_RUN_OPT_NO_IO},                    \
+  {"no-python-names", no_argument, NULL, WEFT_RUN_OPT_NO_PYNAMES},     \
+  {"holds", required_argument, NULL, WEFT_RUN_OPT_HOLDS},              \
+  {"hold-sample", required_argument, NULL, WEFT_RUN_OPT_HOLD_SAMPLE}
+/* clang-format on */
+/* Option c with argument arg into o; --holds and --hold-sample are checked
+ * and set in weft's environment (WEFT_HOLDS, WEFT_HOLD_SAMPLE), which the
+ * program inherits. Returns 1 (c was one of them), 0 (it was not), or -1
+ * (a bad value, said after "CMD: ": exit status 2). */
+int weft_run_option(const char *cmd, int c, const char *arg, WeftRunOptions *o);
 /* A random recording session id (never 0). */
 uint64_t weft_run_new_session(void);
 

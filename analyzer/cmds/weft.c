@@ -14,6 +14,7 @@ static const struct {
   const char *what;
 } commands[] = {
     {"record", weft_cmd_record, "run a program under the agent and store its recording"},
+    {"exec", weft_cmd_exec, "run a program under the agent, leave its trace (mpirun, srun)"},
     {"import", weft_cmd_import, "store a recording made with plain LD_PRELOAD"},
     {"report", weft_cmd_report, "explain where the time went: imbalance, contention, waits"},
     {"check", weft_cmd_check, "verify the invariants of a recording database"},

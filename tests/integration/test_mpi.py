@@ -22,6 +22,11 @@
 # 1); the receive of rank 0's last message is woken by rank 0; the report
 # names rank 2 the slowest in an mpi_imbalance finding, with the ranks'
 # load balance below 0.9.
+#
+# fx-mpi again under `mpirun -np 3 weft exec -o DIR`, then `weft import DIR`:
+# each rank left its own trace file in DIR, all with the run id mpirun's
+# environment gives (the database's session), and the database passes the
+# same checks.
 import argparse
 import json
 import os
@@ -144,6 +149,30 @@ def t_c(weft, fx, tmp):
         check_report(weft, tmp, "fx-mpi", db)
 
 
+def t_exec(weft, fx, tmp):
+    if "mpi" not in fx:
+        skip("C MPI fixture under weft exec", "fx-mpi not built (no MPI found by meson: libopenmpi-dev)")
+        return
+    d = os.path.join(tmp, "exec")
+    p = subprocess.run(mpirun([weft, "exec", "-v", "-o", d, "--", fx["mpi"], str(ROUNDS)]), env=env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = p.stderr.decode("utf-8", "replace")
+    ids = set(re.findall(r"weft exec: run id ([0-9a-f]{16}) \(OMPI_MCA_orte_hnp_uri\)", err))
+    ok(p.returncode == 0 and len(lines(p.stdout)) == NP and len(ids) == 1,
+       "fx-mpi: mpirun -np 3 weft exec exits 0, every rank with one run id from mpirun's environment", err)
+    traces = sorted(f for f in os.listdir(d) if f.endswith(".wtrace")) if os.path.isdir(d) else []
+    eq(len(traces), NP, "fx-mpi: weft exec: one trace file per rank in the directory")
+    db = d + ".db"
+    r = subprocess.run([weft, "import", "-q", d, "-o", db], env=env(tmp), timeout=TIMEOUT, stderr=subprocess.PIPE)
+    if not ok(r.returncode == 0, "fx-mpi: weft import of weft exec's directory exits 0", r.stderr.decode()):
+        return
+    con = sqlite3.connect(db)
+    eq(con.execute("SELECT value FROM meta WHERE key = 'session'").fetchone(), (ids.pop() if ids else None,),
+       "fx-mpi: weft exec: the recording's session is the run id")
+    con.close()
+    check_db("fx-mpi (weft exec)", db, ["MPI_Init", "MPI_Recv"])
+
+
 def t_py(weft, pydir, tmp):
     py = "/usr/bin/python3"
     if subprocess.run([py, "-c", "import mpi4py, numpy"], capture_output=True).returncode != 0:
@@ -175,6 +204,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="weft-mpi-test-")
     try:
         attempt(t_c, weft, fx, tmp)
+        attempt(t_exec, weft, fx, tmp)
         attempt(t_py, weft, os.path.abspath(args.python_dir), tmp)
     finally:
         cleanup(tmp, args.keep)
