@@ -103,6 +103,19 @@ def report(c, db):
     return json.loads(p.stdout)
 
 
+def recorded_until(c, name, argv, good):
+    """record NAME and report it; while the report warns that the machine was busy (machine_load) and
+    good(db, r) does not hold, record again (at most three recordings in all): a busy machine moves
+    waits and shares, and what a test checks is the program's behaviour. Returns (db, report)."""
+    db = r = None
+    for attempt in range(3):
+        db, _ = record(c, name + ("-again%d" % attempt if attempt else ""), argv)
+        r = report(c, db) if db else None
+        if not r or good(db, r) or "machine_load" not in kinds(r):
+            break
+    return db, r
+
+
 GOOD_SIGNS = ("io_overlap", "gil_released")  # listed first by design: no cost, no cause
 
 
@@ -529,8 +542,8 @@ def t_joblib(c):
         ok((r.get("verdict") or {}).get("choice") == "processes", "%s joblib_pool: the verdict is processes"
            % c.tag, r.get("verdict"))
     # the threading backend: CPU-bound tasks on threads, the fix in joblib's words
-    db, p = record(c, "joblib_threads", [os.path.join(c.pydir, "joblib_pool.py"), "300000", "threading"])
-    r = report(c, db) if db else None
+    db, r = recorded_until(c, "joblib_threads", [os.path.join(c.pydir, "joblib_pool.py"), "300000", "threading"],
+                           lambda db, r: (r.get("verdict") or {}).get("choice") == "processes")
     if r:
         check_processes_fix(c, "joblib threading", r, ("joblib", "threading"), 'backend="loky"')
 
@@ -736,9 +749,14 @@ def t_stacks(c):
     script = os.path.join(c.pydir, PY_STACKS)
     lines = marked_lines(script)
     stacks_lock(c, script, lines)
-    db, _ = record(c, "py_stacks-sleep", [script, "sleep"])
+    want = ("nap", PY_STACKS, lines["SLEEP"][0])
+
+    def naps(db):
+        return innermost(sqlite3.connect(db), [9, 10], main=False)
+    db, _ = recorded_until(c, "py_stacks-sleep", [script, "sleep"],
+                           lambda db, r: naps(db) and all(f == want for f in naps(db)))
     if db:
-        nap = innermost(sqlite3.connect(db), [9, 10], main=False)
+        nap = naps(db)
         ok(nap and all(f == ("nap", PY_STACKS, lines["SLEEP"][0]) for f in nap),
            "%s py_stacks sleep: the sleep names nap() at time.sleep" % c.tag, nap)
     stacks_gil(c, script, lines)
