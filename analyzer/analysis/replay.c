@@ -87,6 +87,7 @@ typedef struct {
   int64_t *lock_ids; /* mutex and spin objects: their index is the lock's number */
   size_t nlocks, caplocks;
   double *lock_wake; /* each lock's mean unlock cost (0: none recorded) */
+  double *lock_lat;  /* each lock's mean hand-off latency, release to the waiter running (0: none) */
   WeftHMap lock_by_id;
   int64_t *gil_ids;
   size_t ngil, capgil;
@@ -286,11 +287,25 @@ static bool load_flows(Ctx *c, Rec *r) {
   return true;
 }
 
-/* unlock_cost (trace v6): each release's own, and each lock's mean. */
+/* unlock_cost (trace v6): each release's own, and each lock's mean; and
+ * each lock's mean hand-off latency (from its hand-off flows). Once per
+ * recording: every replay of it reads them. */
 static bool load_costs(Ctx *c, Rec *r) {
-  r->lock_wake = calloc(r->nlocks ? r->nlocks : 1, sizeof *r->lock_wake);
-  size_t *n = calloc(r->nlocks ? r->nlocks : 1, sizeof *n);
-  if (!r->lock_wake || !n) return free(n), rfail(c);
+  size_t nl = r->nlocks ? r->nlocks : 1;
+  r->lock_wake = calloc(nl, sizeof *r->lock_wake);
+  r->lock_lat = calloc(nl, sizeof *r->lock_lat);
+  size_t *n = calloc(nl, sizeof *n);
+  if (!r->lock_wake || !r->lock_lat || !n) return free(n), rfail(c);
+  for (size_t i = 0; i < r->nin; i++) {
+    ptrdiff_t l = r->in[i].kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, r->in[i].obj) : -1;
+    if (l < 0) continue;
+    r->lock_lat[l] += (double)max64(0, r->in[i].to_ns - r->in[i].from_ns);
+    n[l]++;
+  }
+  for (size_t i = 0; i < r->nlocks; i++) {
+    if (n[i]) r->lock_lat[i] /= (double)n[i];
+    n[i] = 0;
+  }
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, ns, object_id, cost_ns FROM unlock_cost ORDER BY utid, ns");
   while (q && weft_sql_step(&c->sql, q)) {
     RThread *t = rthread(r, sqlite3_column_int64(q, 0));
@@ -327,6 +342,7 @@ static void rec_free(Rec *r) {
     free(r->t[i].costs);
   }
   free(r->lock_wake);
+  free(r->lock_lat);
   free(r->t);
   free(r->in);
   free(r->lock_ids);
@@ -922,14 +938,7 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, siz
     goto out;
   }
   for (size_t i = 0; i < r->nlocks; i++) s.locks[i].owner = -1;
-  for (size_t i = 0; i < r->nin; i++) { /* each lock's hand-off latency: the mean of its recorded ones */
-    ptrdiff_t l = r->in[i].kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, r->in[i].obj) : -1;
-    if (l < 0) continue;
-    s.locks[l].lat += (double)max64(0, r->in[i].to_ns - r->in[i].from_ns);
-    held[l]++;
-  }
-  for (size_t i = 0; i < r->nlocks; i++)
-    if (held[i]) s.locks[i].lat /= held[i];
+  for (size_t i = 0; i < r->nlocks; i++) s.locks[i].lat = r->lock_lat[i];
   for (size_t i = 0; i < r->nin; i++) /* the barrier rounds, each with its last arrival */
     if (r->in[i].kind == WEFT_FLOW_BARRIER && round_of(&s, &r->in[i]) == SIZE_MAX) {
       rfail(c);
