@@ -22,6 +22,7 @@
 #define STRAGGLER_SHARE   0.25 /* lag / the straggler's time in the pool, for a finding */
 #define IPC_SHARE         0.5  /* data moved / the workers' time running, for a finding: it rivals the work */
 #define STARTUP_SHARE     0.25 /* the workers' start-up / their time running, for a finding */
+#define ONE_WORKER_SHARE  0.10 /* a lone worker's tasks / the range, for a finding */
 
 /* "12%", "0.5%" (one decimal below 1%, where findings.c's pct() has 0.95%:
  * the Python verdicts always printed so) */
@@ -145,27 +146,15 @@ static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, co
   const char *meth = pl->start_method;
   int64_t span = pl->end_ns - pl->start_ns;
   const char *title = python_strf(py,
-                                  "the %zu workers of the %s spent %s starting up (%s of their time running): "
+                                  "%s spent %s starting up (%s of %s time running): "
                                   "an interpreter and its imports each, before the first task",
-                                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
-                                  py_pct(p1, sizeof p1, pl->startup_share));
+                                  py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
+                                  py_pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their");
   const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of the pool's %s)",
                                      *meth ? meth : "unknown", weft_format_ns(b2, sizeof b2, pl->startup_ns),
                                      py_pct(p2, sizeof p2, span > 0 ? (double)pl->startup_ns / span : 0),
                                      weft_format_ns(b3, sizeof b3, span));
-  const char *fix =
-      !strcmp(meth, "loky")
-          ? "joblib starts loky workers once and reuses them: give one Parallel(...) call all the tasks (or keep "
-            "n_jobs the same across calls so the workers are reused), and import heavy modules inside the "
-            "functions the workers run, not at the top of the main module"
-      : !strcmp(meth, "fork")
-          ? "forked workers start at once: the time is the setup each worker does before its first task (an "
-            "initializer): do it once in the parent before the pool starts, and the workers inherit it"
-          : "start workers less often and make them cheaper: create one pool and reuse it for the whole program, "
-            "use the fork start method where the program allows it (multiprocessing.get_context(\"fork\")), and "
-            "keep the main module light (a spawned worker imports it again: put heavy imports and setup under "
-            "if __name__ == \"__main__\": or inside the functions that need them)";
-  add_verdict(fv, WEFT_FIND_STARTUP, "startup", pl->startup_run_ns, title, evidence, python_strf(py, "%s", fix),
+  add_verdict(fv, WEFT_FIND_STARTUP, "startup", pl->startup_run_ns, title, evidence, py_fix_startup(py, meth),
               main_utid(m, pl->parent_upid));
 }
 
@@ -181,9 +170,10 @@ static void ipc_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const 
                         weft_format_bytes(s1, sizeof s1, pl->ipc_bytes), (long long)pl->ipc_messages,
                         weft_format_bytes(r1, sizeof r1, (int64_t)((double)pl->ipc_bytes * 1e9 / (double)cost)))
           : ": pickling, piping and unpickling task arguments and results";
-  const char *title = python_strf(
-      py, "moving data to and from the %zu workers of the %s took %s against %s of work in them%s", pl->nworkers,
-      pl->label, weft_format_ns(b1, sizeof b1, cost), weft_format_ns(p1, sizeof p1, pl->ipc_work_ns), moved);
+  const char *title =
+      python_strf(py, "moving data to and from %s took %s against %s of work in %s%s", py_workers_of(py, pl, false),
+                  weft_format_ns(b1, sizeof b1, cost), weft_format_ns(p1, sizeof p1, pl->ipc_work_ns),
+                  pl->nworkers == 1 ? "it" : "them", moved);
   const char *split = pl->ipc_bytes > 0
                           ? python_strf(py,
                                         "; the parent sent %s of task arguments, the workers "
@@ -199,6 +189,34 @@ static void ipc_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const 
       pl->ipc_helpers ? pl->ipc_helpers : "", pl->ipc_helpers ? ")" : "",
       weft_format_ns(b3, sizeof b3, pl->ipc_lock_ns), split);
   add_verdict(fv, WEFT_FIND_IPC, "ipc", cost, title, evidence, py_fix_send_less(py), main_utid(m, pl->parent_upid));
+}
+
+/* A pool that ran all its tasks on its one worker while CPUs sat idle: as
+ * used, one process. Cost: the wall time the tasks would save spread over
+ * the recording's CPUs (an upper bound: another worker's start-up comes off
+ * it, and the tasks may not split). */
+static void one_worker_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl,
+                               int64_t min_cost) {
+  char b1[32], b2[32], b3[32], b4[32], lab[200];
+  if (pl->nworkers != 1 || m->ncpus < 2) return;
+  const WeftPyWorker *w = &pl->workers[0];
+  int64_t work = max64(w->running_ns - w->startup_run_ns, 0);
+  int64_t cost = work - work / m->ncpus;
+  if (cost < min_cost || cost <= 0 || (double)work < ONE_WORKER_SHARE * (double)m->parallelism.span_ns) return;
+  int64_t mu = main_utid(m, w->upid);
+  const char *title = python_strf(
+      py, "the %s ran all its tasks on one worker (%s, %s of tasks) while %lld of the %lld CPUs had none to run",
+      pl->label, weft_metrics_thread_label(m, mu, lab, sizeof lab), weft_format_ns(b1, sizeof b1, work),
+      (long long)(m->ncpus - 1), (long long)m->ncpus);
+  const char *evidence = python_strf(
+      py,
+      "one worker process (start method %s) ran %s, %s of it starting up; the parent waited %s for it; spread "
+      "over %lld workers the tasks would take about %s (another worker's start-up comes off the saving)",
+      *pl->start_method ? pl->start_method : "unknown", weft_format_ns(b2, sizeof b2, w->running_ns),
+      weft_format_ns(b3, sizeof b3, w->startup_run_ns), weft_format_ns(b4, sizeof b4, pl->parent_wait_ns),
+      (long long)m->ncpus, weft_format_ns(b1, sizeof b1, work / m->ncpus));
+  add_verdict(fv, WEFT_FIND_ONE_WORKER, "one_worker", cost, title, evidence, py_fix_one_worker(py),
+              main_utid(m, pl->parent_upid));
 }
 
 WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
@@ -229,6 +247,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     pool_verdict(fv, py, m, &py->pools[k], min_cost);
     startup_verdict(fv, py, m, &py->pools[k], min_cost);
     ipc_verdict(fv, py, m, &py->pools[k], min_cost);
+    one_worker_verdict(fv, py, m, &py->pools[k], min_cost);
   }
   py->nfindings = fv->len;
   py->findings = (WeftFinding *)(void *)g_array_free(fv, FALSE);

@@ -53,6 +53,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_STARTUP: return "startup";
     case WEFT_FIND_IPC: return "ipc";
     case WEFT_FIND_MPI_IMBALANCE: return "mpi_imbalance";
+    case WEFT_FIND_ONE_WORKER: return "one_worker";
   }
   return "other";
 }

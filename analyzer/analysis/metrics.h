@@ -270,6 +270,7 @@ typedef enum {
   WEFT_FIND_STARTUP = 13,       /* a Python pool's workers spent much of their time starting up */
   WEFT_FIND_IPC = 14,           /* a Python pool's data moved between processes cost as much as its work */
   WEFT_FIND_MPI_IMBALANCE = 15, /* MPI ranks waited in MPI for a slower rank (LB across ranks < 0.9) */
+  WEFT_FIND_ONE_WORKER = 16,    /* a Python pool ran all its tasks on one worker while CPUs sat idle */
 } WeftFindingKind;
 
 typedef struct {

@@ -282,11 +282,38 @@ const char *py_send_less_short(WeftPython *py) {
   return "an initializer or fork-inherited globals, shared memory, bigger tasks";
 }
 
+const char *py_fix_startup(WeftPython *py, const char *method) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes") && strcmp(method, "fork"))
+    return python_strf(py, "Dask's process scheduler starts a pool of spawned workers for every compute() call: start "
+                           "them cheaper with dask.config.set({\"multiprocessing.context\": \"forkserver\"}) (or "
+                           "\"fork\" where the program allows it), once for all calls with "
+                           "dask.config.set(pool=ProcessPoolExecutor(N, mp_context=...)) or a distributed "
+                           "LocalCluster, and keep the main module light (a spawned worker imports it again: heavy "
+                           "imports under if __name__ == \"__main__\": or inside the functions that need them)");
+  return python_strf(
+      py, "%s",
+      !strcmp(method, "loky")
+          ? "joblib starts loky workers once and reuses them: give one Parallel(...) call all the tasks (or keep "
+            "n_jobs the same across calls so the workers are reused), and import heavy modules inside the "
+            "functions the workers run, not at the top of the main module"
+      : !strcmp(method, "fork")
+          ? "forked workers start at once: the time is the setup each worker does before its first task (an "
+            "initializer): do it once in the parent before the pool starts, and the workers inherit it"
+          : "start workers less often and make them cheaper: create one pool and reuse it for the whole program, "
+            "use the fork start method where the program allows it (multiprocessing.get_context(\"fork\")), and "
+            "keep the main module light (a spawned worker imports it again: put heavy imports and setup under "
+            "if __name__ == \"__main__\": or inside the functions that need them)");
+}
+
 const char *py_startup_short(WeftPython *py, const char *method) {
   const WeftPyLibrary *l = main_lib(py);
   if ((l && l->kind == WEFT_PYLIB_JOBLIB) || !strcmp(method, "loky"))
     return "give one Parallel(...) call all the tasks, or keep n_jobs the same across calls so loky reuses its "
            "workers, and import heavy modules inside the functions the workers run";
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes") && strcmp(method, "fork"))
+    return "dask.config.set({\"multiprocessing.context\": \"forkserver\"}), one pool for all compute() calls "
+           "(dask.config.set(pool=...)), and a light main module";
   if (!strcmp(method, "fork"))
     return "do the setup each worker repeats once in the parent, before the pool starts: the forked workers "
            "inherit it";
@@ -297,4 +324,46 @@ const char *py_startup_short(WeftPython *py, const char *method) {
   return "create one pool and reuse it for the whole program, use the fork start method where the program allows it "
          "(multiprocessing.get_context(\"fork\")), and keep the main module light (heavy imports under "
          "if __name__ == \"__main__\":)";
+}
+
+const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap) {
+  if (pl->nworkers == 1) return python_strf(py, "%s one worker of the %s", cap ? "The" : "the", pl->label);
+  return python_strf(py, "%s %zu workers of the %s", cap ? "The" : "the", pl->nworkers, pl->label);
+}
+
+/* Why a pool ran on one worker depends on the library: Dask's process
+ * scheduler batches ready tasks (chunksize, 6 by default), a spawn or
+ * forkserver ProcessPoolExecutor starts a worker only for a task that finds
+ * none idle (Python 3.9+), a Pool or loky starts all its workers at once. */
+const char *py_fix_one_worker(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK)
+    return python_strf(py, "Dask's process scheduler hands ready tasks to its workers in batches of chunksize (6 by "
+                           "default), so a graph with few tasks goes to one worker: pass chunksize=1 "
+                           "(compute(..., scheduler=\"processes\", chunksize=1), or dask.config.set(chunksize=1)), "
+                           "or split the work into more tasks than workers x chunksize");
+  if (l && l->kind == WEFT_PYLIB_JOBLIB)
+    return python_strf(py, "give joblib more workers and more tasks: Parallel(n_jobs=-1) (or n_jobs=N, N > 1), and "
+                           "more, smaller delayed calls than workers (batch_size=1 keeps them from going out in one "
+                           "batch)");
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS)
+    return python_strf(py, "hand the executor several tasks at once: with the spawn or forkserver start method a "
+                           "ProcessPoolExecutor starts a worker only when a task finds none idle, so one big task "
+                           "(or executor.map with a chunksize that makes one chunk) keeps one worker; submit a task "
+                           "per piece of work (executor.submit, or executor.map(f, items, chunksize=1)) and check "
+                           "max_workers");
+  if (l && l->kind == WEFT_PYLIB_MP_POOL)
+    return python_strf(py, "give the pool more processes (Pool(processes=N), os.cpu_count() by default) and the "
+                           "work in more tasks than processes (pool.map(f, items, chunksize=1) or imap_unordered)");
+  return python_strf(py, "run the work on more worker processes, each with a share of the tasks (more tasks than "
+                         "workers, handed out one at a time)");
+}
+
+const char *py_one_worker_short(WeftPython *py) {
+  const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK) return "compute(..., scheduler=\"processes\", chunksize=1)";
+  if (l && l->kind == WEFT_PYLIB_JOBLIB) return "Parallel(n_jobs=-1, batch_size=1) with more delayed calls";
+  if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "a submit per task, or executor.map(f, items, chunksize=1)";
+  if (l && l->kind == WEFT_PYLIB_MP_POOL) return "Pool(processes=N) and pool.map(f, items, chunksize=1)";
+  return "more worker processes and more tasks than workers";
 }

@@ -251,7 +251,29 @@ static WeftPyWorker pool_worker(PyCtx *c, ProcRow *r, int64_t parent, const char
   return w;
 }
 
-/* c->pools: the CPython processes with two or more CPython workers. */
+/* Is worker r, the only CPython child of parent, a pool's? Its name
+ * (ForkPoolWorker-N, LokyProcess-N: the hook names a process by its main
+ * thread) or its command line (loky) say so, or the parent's pool
+ * machinery: concurrent.futures' or loky's executor manager thread,
+ * multiprocessing.Pool's _handle_workers. (A lone multiprocessing.Process
+ * is not a pool.) */
+static bool lone_pool_worker(PyCtx *c, ProcRow *r, int64_t parent) {
+  const WeftMetrics *m = c->m;
+  const WeftThreadMetrics *wt = weft_metrics_thread(m, main_utid(m, r->upid));
+  const char *wn = wt && wt->name ? wt->name : "";
+  if (strstr(wn, "PoolWorker-") || !strncmp(wn, "LokyProcess-", 12) || (r->cmdline && strstr(r->cmdline, "loky")))
+    return true;
+  for (size_t i = 0; i < c->py->nthreads; i++) {
+    if (c->py->threads[i].upid != parent) continue;
+    const WeftThreadMetrics *t = weft_metrics_thread(m, c->py->threads[i].utid);
+    const char *n = t && t->name ? t->name : "";
+    if (strstr(n, "ExecutorManagerThread") || strstr(n, "(_handle_workers)")) return true;
+  }
+  return false;
+}
+
+/* c->pools: the CPython processes with two or more CPython workers, or one
+ * that a pool started (lone_pool_worker). */
 static void find_pools(PyCtx *c) {
   WeftPython *py = c->py;
   c->pools = g_array_new(FALSE, TRUE, sizeof(WeftPyPool));
@@ -260,13 +282,15 @@ static void find_pools(PyCtx *c) {
     int64_t parent = py->processes[pi].upid;
     GArray *ws = g_array_new(FALSE, TRUE, sizeof(WeftPyWorker));
     const char *method = "";
+    ProcRow *one = NULL;
     for (size_t k = 0; k < py->nprocesses; k++) {
       ProcRow *r = proc_row(c->rows, py->processes[k].upid);
       if (!r || !r->is_last || is_helper_row(c->rows, r) || pool_parent(c->rows, r->upid) != parent) continue;
       WeftPyWorker w = pool_worker(c, r, parent, &method);
       g_array_append_val(ws, w);
+      one = r;
     }
-    if (ws->len < 2) {
+    if (ws->len < 2 && !(ws->len == 1 && lone_pool_worker(c, one, parent))) {
       g_array_free(ws, TRUE);
       continue;
     }
@@ -489,12 +513,15 @@ static void worker_finish(PyCtx *c, WeftPyWorker *wk) {
 
 /* Worker wk's start-up, for a worker that exec'd (spawn, forkserver, loky:
  * an interpreter starts and imports the main module again; a forked worker
- * has its parent's and starts at once): from its start to the earlier of its
- * main thread's first wait of STARTUP_WAIT or more that is not for the GIL
- * (waiting for a first task) and its first result sent (its first pipe flow
- * out: when tasks were queued before it was ready it takes one without
- * waiting, so the start-up is then an upper bound, by its first task). */
-static void worker_startup(PyCtx *c, WeftPyWorker *wk, sqlite3_stmt *first_out) {
+ * has its parent's and starts at once): from its start to the earliest of
+ * the moment weft's Python hook named its main thread (multiprocessing's
+ * BaseProcess._bootstrap: the imports are done, its target starts; schema
+ * 5), its main thread's first wait of STARTUP_WAIT or more that is not for
+ * the GIL (waiting for a first task) and its first result sent (its first
+ * pipe flow out: when tasks were queued before it was ready it takes one
+ * without waiting, so without the name the start-up is then an upper bound,
+ * by its first task). */
+static void worker_startup(PyCtx *c, WeftPyWorker *wk, sqlite3_stmt *first_out, sqlite3_stmt *named) {
   WeftPython *py = c->py;
   wk->startup_ns = wk->startup_run_ns = 0;
   int64_t out = INT64_MAX;
@@ -503,6 +530,11 @@ static void worker_startup(PyCtx *c, WeftPyWorker *wk, sqlite3_stmt *first_out) 
   if (weft_sql_step(&c->sql, first_out) && sqlite3_column_type(first_out, 0) != SQLITE_NULL)
     out = sqlite3_column_int64(first_out, 0);
   sqlite3_reset(first_out);
+  sqlite3_bind_int64(named, 1, wk->upid);
+  if (weft_sql_step(&c->sql, named) && sqlite3_column_type(named, 0) != SQLITE_NULL &&
+      sqlite3_column_int64(named, 0) > wk->start_ns)
+    out = min64(out, sqlite3_column_int64(named, 0));
+  sqlite3_reset(named);
   for (size_t i = 0; i < py->nthreads; i++) {
     const WeftThreadMetrics *tm = weft_metrics_thread(c->m, py->threads[i].utid);
     if (py->threads[i].upid != wk->upid || !tm || !tm->is_main || !c->run_spans[i]) continue;
@@ -532,14 +564,17 @@ static void pool_balance(PyCtx *c, WeftPyPool *pl) {
   /* a worker's first result: its first pipe flow out (from any of its threads) */
   sqlite3_stmt *first_out = weft_sql_prepare(&c->sql, "SELECT min(f.from_ns) FROM flow f JOIN thread t ON "
                                                       "t.utid = f.from_utid WHERE t.upid = ?1 AND f.kind = ?2");
+  /* when the Python hook named its main thread: its target started */
+  sqlite3_stmt *named = weft_sql_prepare(&c->sql, "SELECT max(named_ns) FROM thread WHERE upid = ?1 AND is_main = 1");
   for (size_t w = 0; w < pl->nworkers; w++) {
     useful[w] = pl->workers[w].useful_ns;
     worker_finish(c, &pl->workers[w]);
-    if (first_out && strcmp(pl->start_method, "fork")) worker_startup(c, &pl->workers[w], first_out);
+    if (first_out && named && strcmp(pl->start_method, "fork")) worker_startup(c, &pl->workers[w], first_out, named);
     pl->startup_run_ns += pl->workers[w].startup_run_ns;
     pl->startup_ns = max64(pl->startup_ns, pl->workers[w].startup_ns);
   }
   sqlite3_finalize(first_out);
+  sqlite3_finalize(named);
   int64_t all_running = 0;
   for (size_t w = 0; w < pl->nworkers; w++) all_running += pl->workers[w].running_ns;
   pl->startup_share = all_running > 0 ? (double)pl->startup_run_ns / (double)all_running : 0;

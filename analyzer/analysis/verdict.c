@@ -132,6 +132,14 @@ static const WeftPyPool *cost_pool(const WeftMetrics *m, const WeftFinding *f) {
   return pl && pl->parent_upid == t->upid ? pl : NULL;
 }
 
+/* A one_worker finding's pool (NULL: not one; its utid is the parent's main thread). */
+static const WeftPyPool *lone_pool(const WeftMetrics *m, const WeftFinding *f) {
+  if (f->kind != WEFT_FIND_ONE_WORKER) return NULL;
+  const WeftThreadMetrics *t = weft_metrics_thread(m, f->utid);
+  const WeftPyPool *pl = t ? weft_python_pool_of(m->python, t->upid) : NULL;
+  return pl && pl->parent_upid == t->upid && pl->nworkers == 1 ? pl : NULL;
+}
+
 /* When the last worker of pl was ready for its first task: the end of the
  * pool's start-up (its start for forked workers). */
 static int64_t startup_end(const WeftPyPool *pl) {
@@ -146,7 +154,8 @@ static int64_t startup_end(const WeftPyPool *pl) {
  * waiting for the GIL), the GIL's serialised wall time, a straggler's lag,
  * the serial time while a pool's workers start (from its first worker's
  * start to its last one's first task) or, after that, while it moves data
- * (up to that cost); 0 for other findings. */
+ * (up to that cost), or while a pool's one worker ran all its tasks; 0 for
+ * other findings. */
 static int64_t serial_cap(Ctx *c, const WeftFinding *f) {
   const WeftMetrics *m = c->m;
   const WeftPython *py = m->python;
@@ -161,6 +170,8 @@ static int64_t serial_cap(Ctx *c, const WeftFinding *f) {
   const WeftPyPool *cp = cost_pool(m, f);
   if (cp && f->kind == WEFT_FIND_STARTUP) return serial_in(c, cp->start_ns, startup_end(cp));
   if (cp) return min64(f->cost_ns, serial_in(c, startup_end(cp), cp->end_ns));
+  const WeftPyPool *lp = lone_pool(m, f);
+  if (lp) return serial_in(c, startup_end(lp), lp->end_ns);
   const WeftPyPool *pl = straggler_pool(m, f);
   return pl ? pl->straggler_lag_ns : 0;
 }
@@ -239,8 +250,8 @@ bool fold_py_causes(Ctx *c, FindVec *fv, int64_t min_cost) {
   ptrdiff_t s = find_kind(fv, WEFT_FIND_SERIAL, -2);
   if (s < 0) return true;
   int64_t left = fv->v[s].cost_ns, moved = 0;
-  static const WeftFindingKind order[] = {WEFT_FIND_BOTTLENECK, WEFT_FIND_GIL, WEFT_FIND_IMBALANCE, WEFT_FIND_STARTUP,
-                                          WEFT_FIND_IPC};
+  static const WeftFindingKind order[] = {WEFT_FIND_BOTTLENECK, WEFT_FIND_GIL, WEFT_FIND_IMBALANCE,
+                                          WEFT_FIND_STARTUP,    WEFT_FIND_IPC, WEFT_FIND_ONE_WORKER};
   for (size_t k = 0; k < sizeof order / sizeof *order; k++)
     for (size_t i = 0; i < fv->n && left > 0; i++) {
       WeftFinding *f = &fv->v[i];
@@ -324,12 +335,12 @@ static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, co
     int64_t work = max64(pl->ipc_work_ns - pl->startup_run_ns, 0);
     v->text = pool_printf(
         c->pool,
-        "Processes, started %s. The %zu workers of the %s spent %s starting up (start method %s: an interpreter "
-        "and the main module's imports each), %s of their running time against %s of tasks%s. Start them less "
+        "Processes, started %s. %s spent %s starting up (start method %s: an interpreter "
+        "and the main module's imports each), %s of %s running time against %s of tasks%s. Start them less "
         "and cheaper: %s.",
-        strcmp(pl->start_method, "fork") ? "once" : "with less setup", pl->nworkers, pl->label,
+        strcmp(pl->start_method, "fork") ? "once" : "with less setup", py_workers_of(py, pl, true),
         weft_format_ns(b1, sizeof b1, pl->startup_run_ns), *pl->start_method ? pl->start_method : "unknown",
-        pct(p1, sizeof p1, pl->startup_share), weft_format_ns(b2, sizeof b2, work),
+        pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their", weft_format_ns(b2, sizeof b2, work),
         pl->startup_run_ns > work ? ": as used, the processes cost more to start than the work they do" : "",
         py_startup_short(py, pl->start_method));
     return;
@@ -341,10 +352,11 @@ static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, co
                           : "";
   v->text =
       pool_printf(c->pool,
-                  "Processes, sending less. Moving the data to and from the %zu workers of the %s took %s%s, "
-                  "%s of the %s of work they did%s. Send less: %s.",
-                  pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->ipc_helper_ns + pl->ipc_lock_ns),
+                  "Processes, sending less. Moving the data to and from %s took %s%s, "
+                  "%s of the %s of work %s did%s. Send less: %s.",
+                  py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->ipc_helper_ns + pl->ipc_lock_ns),
                   bytes ? bytes : "", pct(p1, sizeof p1, pl->ipc_share), weft_format_ns(b2, sizeof b2, pl->ipc_work_ns),
+                  pl->nworkers == 1 ? "it" : "they",
                   pl->ipc_share >= 1 ? ": as used, the processes spend more time receiving and returning "
                                        "data than working, so they cannot beat one process"
                                      : "",
@@ -395,6 +407,15 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             pct(p1, sizeof p1, v->gil_wait_share), m->parallelism.average, py_processes_short(py));
     } else if (cost_pool(m, f)) {
       pool_cost_verdict(c, v, f->kind, cost_pool(m, f));
+    } else if (lone_pool(m, f)) {
+      const WeftPyPool *pl = lone_pool(m, f);
+      v->choice = "processes", v->reason = "one_worker";
+      v->text = pool_printf(c->pool,
+                            "Processes, more than one. The %s ran all its tasks on one worker (%s running) while %lld "
+                            "of the %lld CPUs had none to run: as used, the pool is one process and nothing runs in "
+                            "parallel. Give it work for every CPU: %s.",
+                            pl->label, weft_format_ns(b1, sizeof b1, pl->workers[0].running_ns),
+                            (long long)(m->ncpus - 1), (long long)m->ncpus, py_one_worker_short(py));
     } else if (straggler_pool(m, f)) {
       const WeftPyPool *pl = straggler_pool(m, f);
       v->choice = "processes", v->reason = "straggler", v->straggler_lag_ns = pl->straggler_lag_ns;
@@ -444,7 +465,7 @@ static bool machine_busy(const WeftMetrics *m) {
 static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
   WeftMetrics *m = c->m;
   WeftPython *py = m->python;
-  char p1[16], p2[16];
+  char p1[16], p2[16], b1[32];
   size_t nthreads = 0;
   int64_t run = 0, life = 0;
   for (size_t i = 0; i < py->nthreads; i++) {
@@ -452,7 +473,14 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
     life += py->threads[i].lifetime_ns;
     nthreads++;
   }
-  if (py->npools) {
+  if (py->npools && py->pools[0].nworkers == 1) {
+    const WeftPyPool *pl = &py->pools[0];
+    v->choice = "processes", v->reason = "pool";
+    v->text = pool_printf(c->pool,
+                          "Processes, as used: the %s ran its tasks on one worker, too little work to judge more "
+                          "(%s running). With more work, give it work for every CPU: %s.",
+                          pl->label, weft_format_ns(b1, sizeof b1, pl->workers[0].running_ns), py_one_worker_short(py));
+  } else if (py->npools) {
     const WeftPyPool *pl = &py->pools[0];
     v->choice = "processes", v->reason = "pool";
     v->text = pool_printf(c->pool,

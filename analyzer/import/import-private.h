@@ -80,6 +80,7 @@ typedef struct Thr {
   int is_main, has_start, has_exit, exit_how;
   int64_t start_ns, end_ns, first_ns, last_ns, exit_ns;
   char *name;
+  int64_t named_ns; /* when name was set (-1: never) */
   int64_t cpu_ns, runq_ns, lost;
   int64_t pipe_bytes, pipe_writes, pipe_msgs; /* its writes to pipes (trace version 6) */
   uint64_t pipe_last_chan;                    /* the pipe of its last write, if that wrote 4 bytes */

@@ -147,7 +147,7 @@ static const struct {
   const char *sql;
 } statements[] = {
     {offsetof(Imp, ins_block), WEFT_HOLD_BLOCK_INSERT},
-    {offsetof(Imp, ins_thread), "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_thread), "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_obj), "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, "
                              "first_ns, acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, "
                              "hold_samples, hold_sample_ns, hold_sample_max_ns) "

@@ -100,6 +100,7 @@ static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
     if (!target) target = t;
     g_free(target->name);
     target->name = g_strndup(s, len);
+    target->named_ns = ns;
   }
 }
 

@@ -19,6 +19,7 @@ Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
   t->first_ns = t->last_ns = ns;
   t->start_ns = ns;
   t->exit_ns = -1;
+  t->named_ns = -1;
   t->mpi_end = -1;
   t->holds = g_array_new(FALSE, FALSE, sizeof(Hold));
   g_ptr_array_add(im->threads, t);
@@ -203,6 +204,10 @@ void thread_write(Imp *im, Proc *p, Thr *t) {
   sqlite3_bind_int64(q, 15, t->pipe_bytes);
   sqlite3_bind_int64(q, 16, t->pipe_writes);
   sqlite3_bind_int64(q, 17, t->pipe_msgs);
+  if (t->named_ns >= 0)
+    sqlite3_bind_int64(q, 18, t->named_ns);
+  else
+    sqlite3_bind_null(q, 18);
   imp_step(im, q);
   g_free(base);
   im->stats->threads++;

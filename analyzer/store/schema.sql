@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -70,7 +70,8 @@ CREATE TABLE thread (
   lost         INTEGER NOT NULL DEFAULT 0,
   pipe_bytes   INTEGER NOT NULL DEFAULT 0, -- bytes it wrote to pipes (trace version 6, WEFT_IO)
   pipe_writes  INTEGER NOT NULL DEFAULT 0, -- its writes to pipes
-  pipe_messages INTEGER NOT NULL DEFAULT 0 -- of them, messages: a 4-byte length prefix and a payload over 16 KB are one
+  pipe_messages INTEGER NOT NULL DEFAULT 0, -- of them, messages: a 4-byte length prefix and a payload over 16 KB are one
+  named_ns     INTEGER                -- when its last name was set (weft_name_thread, WEFT_NAME_THREAD); NULL never
 );
 
 -- Every thread's life as contiguous, non-overlapping intervals from

@@ -44,6 +44,9 @@
 # dask_threads Dask's threaded scheduler on CPU-bound tasks: the library is
 #              dask (threads), the verdict processes with
 #              dask.config.set(scheduler="processes") (skipped without dask).
+# dask_processes Dask's process scheduler on 4 tasks, 2 workers allowed: its batches (chunksize 6)
+#              put all 4 on one spawned worker: a pool of one worker, the one_worker finding naming
+#              it with chunksize=1 as the fix; with chunksize=1, two workers and no such finding.
 # numpy_threads 2 threads multiplying NumPy matrices (the GIL released): finding 1
 #              is gil_released, the verdict threads (skipped without numpy).
 # Every report of a Python program has a verdict (threads, processes or
@@ -584,9 +587,9 @@ def t_slow_consumer(c):
        "%s slow_consumer: the verdict is about the consumer" % c.tag, v)
 
 
-def optional_report(c, name, args, module):
+def optional_report(c, name, args, module, tag=""):
     """the JSON report of fixture NAME.py (which exits 77 without MODULE: a skip), or None"""
-    db, p = record(c, name, [os.path.join(c.pydir, name + ".py")] + args)
+    db, p = record(c, name + tag, [os.path.join(c.pydir, name + ".py")] + args)
     if p.returncode == 77:
         skip("%s %s" % (c.tag, name), "no %s for this python" % module)
         return None
@@ -611,6 +614,34 @@ def t_dask(c):
     if not r:
         return
     check_processes_fix(c, "dask_threads", r, ("dask", "threads"), 'scheduler="processes"')
+
+
+def t_dask_processes(c):
+    """Dask's process scheduler sends its 4 tasks in one batch (chunksize 6): one worker runs them all.
+    A pool of one worker, a one_worker finding naming it with Dask's fix; with chunksize=1 two workers."""
+    r = optional_report(c, "dask_processes", ["1500000"], "dask")
+    if not r:
+        return
+    check_verdict(c, "dask_processes", r, "processes", ("dask", "processes"))
+    pools = r.get("python", {}).get("pools", [])
+    ok(len(pools) == 1 and pools[0].get("workers") == 1,
+       "%s dask_processes: one pool of one worker (spawn)" % c.tag, pools)
+    f = [x for x in r["findings"] if x["kind"] == "one_worker"]
+    ok(len(f) == 1 and "SpawnProcess-1 [" in f[0]["title"] and "1 of the 2 CPUs" in f[0]["title"]
+       and "chunksize=1" in f[0]["fix"] and "ProcessPoolExecutor" not in f[0]["fix"],
+       "%s dask_processes: the one_worker finding names the worker and Dask's chunksize" % c.tag,
+       [(x["kind"], x["title"], x["fix"]) for x in r["findings"]])
+    # (the serial time while the worker ran the tasks is this finding's; the parent's own imports
+    # before the pool stay serial, so a serial finding may rank either side of it)
+    ok(len(f) == 1 and "of the run's serial time (at most one thread running) is this, counted here" in f[0]["evidence"],
+       "%s dask_processes: the serial time while the worker ran the tasks is counted there" % c.tag,
+       f and f[0]["evidence"])
+    r1 = optional_report(c, "dask_processes", ["1500000", "1"], "dask", "-chunk1")
+    if not r1:
+        return
+    pools = r1.get("python", {}).get("pools", [])
+    ok(len(pools) == 1 and pools[0].get("workers") == 2 and "one_worker" not in kinds(r1),
+       "%s dask_processes chunksize=1: two workers, no one_worker finding" % c.tag, (pools, kinds(r1)))
 
 
 def t_names(c):
@@ -837,7 +868,7 @@ def main():
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
-                     t_numpy, t_dask, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
+                     t_numpy, t_dask, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
                      t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
