@@ -156,6 +156,13 @@ typedef struct {
   uint32_t tick_mask;         /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
                                  or with no sampling only the flush check (4095) */
   uint64_t flush_ticks;       /* a working thread writes its counters at least this often */
+  /* the host (weft-host.c): the file header's host_id and host_name */
+  uint64_t host_id;
+  char host_name[64];
+  /* WEFT_TEST_HOST / WEFT_TEST_CLOCK_*: this host's clock is distorted (tests) */
+  int test_clock;
+  int64_t clk_boot, clk_skew, clk_ppb; /* its boot offset, skew (ns) and drift (parts per billion) */
+  uint64_t clk_base;                   /* the real monotonic time the drift counts from */
 } WeftProcess;
 
 extern WeftProcess _weft_proc WEFT_HIDDEN;
@@ -195,6 +202,17 @@ static inline uint64_t weft_mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The host's clock (weft-host.c): the monotonic time mono as this host
+ * writes it in sync points (the machine's own but under WEFT_TEST_HOST and
+ * WEFT_TEST_CLOCK_*), and CLOCK_REALTIME read at mono, likewise. */
+void _weft_host_init(void) WEFT_HIDDEN;
+uint64_t _weft_test_host_ns(uint64_t mono) WEFT_HIDDEN;
+uint64_t _weft_realtime_ns(uint64_t mono) WEFT_HIDDEN;
+void _weft_say(const char *a, const char *b, const char *c) WEFT_HIDDEN;
+static inline uint64_t weft_host_ns(uint64_t mono) {
+  return WEFT_LIKELY(!_weft_proc.test_clock) ? mono : _weft_test_host_ns(mono);
 }
 
 static inline uint64_t weft_ticks(void) {

@@ -128,6 +128,9 @@ static size_t fmt_u64(char *dst, uint64_t v) {
   return n;
 }
 
+static void say(const char *a, const char *b, const char *c);
+void _weft_say(const char *a, const char *b, const char *c) { say(a, b, c); }
+
 static void say(const char *a, const char *b, const char *c) {
   /* one line on stderr, no stdio (we may run before it is set up, or inside a wrapper) */
   char buf[4600];
@@ -308,8 +311,6 @@ static int trace_open(pid_t ppid, uint64_t features) {
   _weft_proc.hdr = h;
   atomic_store(&_weft_proc.next_off, first);
 
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
   weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
@@ -326,9 +327,12 @@ static int trace_open(pid_t ppid, uint64_t features) {
   h->ncpus = nc > 0 ? (uint32_t)nc : 0;
   h->session = _weft_proc.session;
   h->start_tsc = weft_ticks();
-  h->start_ns = weft_mono_ns();
+  uint64_t mono = weft_mono_ns();
+  h->start_ns = weft_host_ns(mono);
   h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
-  h->realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+  h->realtime_ns = _weft_realtime_ns(mono);
+  h->host_id = _weft_proc.host_id;
+  memcpy(h->host_name, _weft_proc.host_name, sizeof h->host_name);
   h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
   h->flush_ms = WEFT_FLUSH_MS;
   weft_enc_header_seal(h);
@@ -448,7 +452,7 @@ static int chunk_new(WeftThread *t) {
   if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
   WeftChunkHeader *c = m;
-  uint64_t ns = weft_mono_ns();
+  uint64_t ns = weft_host_ns(weft_mono_ns());
   weft_enc_chunk(c, size, t->tid, t->seq++, weft_ticks(), ns);
   t->chunk = m;
   t->chunk_size = size;
@@ -546,11 +550,12 @@ static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   }
   errno = saved;
   uint64_t now = weft_ticks();
-  uint64_t ns = weft_mono_ns();
-  uint64_t *p = raw_reserve(t, 3, now);
-  if (p) {
-    weft_enc_sync(p, now, ns);
-    weft_enc_publish(p, WEFT_EV_SYNC, 3, 0, now - t->last);
+  uint64_t mono = weft_mono_ns();
+  uint64_t *p = raw_reserve(t, 4, now);
+  if (p) { /* with the wall clock: an anchor between hosts (version 6) */
+    weft_enc_sync(p, now, weft_host_ns(mono));
+    p[3] = _weft_realtime_ns(mono);
+    weft_enc_publish(p, WEFT_EV_SYNC, 4, 0, now - t->last);
     t->last = now;
   }
   if (!have) return;
@@ -998,6 +1003,7 @@ static void agent_init_body(void) {
         _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
                            : " is not one of tsc, monotonic; using monotonic");
   _weft_proc.session = session_id();
+  _weft_host_init();
   s = getenv("WEFT_HOLDS");
   _weft_proc.holds_all = s && !strcmp(s, "all");
   if (s && *s && strcmp(s, "all") && strcmp(s, "contended"))

@@ -80,12 +80,21 @@ struct WeftTrace {
   Fit own;                   /* fit over pts alone */
   const Fit *fit;            /* own, or the recording's */
   WeftRecording *rec;        /* owner, or NULL */
+  size_t host;               /* in a recording: its host's index */
+  const WeftHost *map;       /* in a recording: its host's clock onto the recording's (NULL: as read) */
 };
+
+typedef struct {
+  WeftHost pub;
+  Fit fits[3]; /* by WEFT_CLOCK_* (index 0 unused) */
+} HostFit;
 
 struct WeftRecording {
   WeftTrace **traces;
   size_t n;
-  Fit fits[3]; /* by WEFT_CLOCK_* (index 0 unused) */
+  HostFit *hosts; /* one clock each: by first appearance in trace order */
+  WeftHost *pub;  /* hosts[].pub, for weft_recording_hosts */
+  size_t nhosts;
   uint64_t start_ns;
   WeftSession *sessions; /* every session of the directory, oldest first */
   size_t nsessions;
@@ -282,6 +291,16 @@ static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
     *hint = i;
   }
   return p[i].ns + muldiv_lt(x - p[i].tick, p[i + 1].ns - p[i].ns, p[i + 1].tick - p[i].tick);
+}
+
+/* Host time ns onto the recording's time base (see WeftHost). */
+static uint64_t host_map(const WeftHost *h, uint64_t ns) {
+  if (!h) return ns;
+  long double m = (long double)ns + (long double)h->anchor_shift_ns;
+  m += (long double)h->offset_ns + (long double)h->drift * (m - (long double)h->pivot_ns);
+  if (!(m > 0)) return 0;
+  if (!(m < 18446744073709551616.0L)) return UINT64_MAX;
+  return (uint64_t)(m + 0.5L);
 }
 
 /* ---- strings ---- */
@@ -527,8 +546,12 @@ uint64_t weft_trace_bad_at(const WeftTrace *t) { return t->bad_at; }
 
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
   size_t hint = 0;
-  return fit_convert(t->fit, ticks, &hint);
+  return host_map(t->map, fit_convert(t->fit, ticks, &hint));
 }
+
+uint64_t weft_trace_start_ns(const WeftTrace *t) { return host_map(t->map, hdr_of(t)->start_ns); }
+
+size_t weft_trace_host(const WeftTrace *t) { return t->host; }
 
 /* ---- scanning ---- */
 
@@ -758,7 +781,7 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
         if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
           return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
         WeftEvent ev = {
-            .ns = ns,
+            .ns = host_map(t->map, ns),
             .tsc = tick,
             .pid = pid,
             .tid = ch.tid,
@@ -831,38 +854,92 @@ static int is_trace_name(const char *s) {
   return n > 7 && strcmp(s + n - 7, ".wtrace") == 0;
 }
 
-/* Build the recording-wide fits and hand them to the traces. */
+/* Build the fits, one per host and clock, and hand them to the traces. */
 static int recording_fit(WeftRecording *r) {
-  for (unsigned clock = WEFT_CLOCK_TSC; clock <= WEFT_CLOCK_MONOTONIC; clock++) {
-    size_t n = 0;
-    uint64_t hz = 0;
-    for (size_t i = 0; i < r->n; i++) {
-      const WeftFileHeader *h = hdr_of(r->traces[i]);
-      if (h->clock != clock) continue;
-      if (r->traces[i]->pts.n > SIZE_MAX - n) return -1;
-      n += r->traces[i]->pts.n;
-      if (!hz) hz = h->tsc_hz;
-    }
-    if (n == 0) continue;
-    SyncPoint *all = n <= SIZE_MAX / sizeof *all ? malloc(n * sizeof *all) : NULL;
-    if (!all) return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++)
-      if (hdr_of(r->traces[i])->clock == clock) {
-        memcpy(all + k, r->traces[i]->pts.p, r->traces[i]->pts.n * sizeof *all);
-        k += r->traces[i]->pts.n;
+  for (size_t hi = 0; hi < r->nhosts; hi++)
+    for (unsigned clock = WEFT_CLOCK_TSC; clock <= WEFT_CLOCK_MONOTONIC; clock++) {
+      size_t n = 0;
+      uint64_t hz = 0;
+      for (size_t i = 0; i < r->n; i++) {
+        const WeftFileHeader *h = hdr_of(r->traces[i]);
+        if (h->clock != clock || r->traces[i]->host != hi) continue;
+        if (r->traces[i]->pts.n > SIZE_MAX - n) return -1;
+        n += r->traces[i]->pts.n;
+        if (!hz) hz = h->tsc_hz;
       }
-    int rc = fit_build(&r->fits[clock], all, n, hz);
-    free(all);
-    if (rc < 0) return -1;
-  }
+      if (n == 0) continue;
+      SyncPoint *all = n <= SIZE_MAX / sizeof *all ? malloc(n * sizeof *all) : NULL;
+      if (!all) return -1;
+      size_t k = 0;
+      for (size_t i = 0; i < r->n; i++)
+        if (hdr_of(r->traces[i])->clock == clock && r->traces[i]->host == hi) {
+          memcpy(all + k, r->traces[i]->pts.p, r->traces[i]->pts.n * sizeof *all);
+          k += r->traces[i]->pts.n;
+        }
+      int rc = fit_build(&r->hosts[hi].fits[clock], all, n, hz);
+      free(all);
+      if (rc < 0) return -1;
+    }
   for (size_t i = 0; i < r->n; i++) {
     WeftTrace *t = r->traces[i];
-    t->fit = &r->fits[hdr_of(t)->clock];
+    t->fit = &r->hosts[t->host].fits[hdr_of(t)->clock];
     t->rec = r;
     free(t->pts.p); /* no longer needed */
     t->pts = (PointVec){0};
   }
+  return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Group the traces by host (header host_id; 0, a trace that names none, is
+ * a host of its own), first appearance in trace order, and give each host
+ * the shift of its wall-clock anchor (the median over its files of
+ * realtime_ns - start_ns) against the first host's: each machine's
+ * monotonic clock starts at its own boot, the wall clocks roughly agree. */
+static int cmp_realtime(const void *a, const void *b) {
+  return cmp_u64(hdr_of(*(WeftTrace *const *)a)->realtime_ns, hdr_of(*(WeftTrace *const *)b)->realtime_ns);
+}
+
+static int recording_hosts(WeftRecording *r) {
+  qsort(r->traces, r->n, sizeof *r->traces, cmp_realtime); /* the first host: the earliest start */
+  r->hosts = calloc(r->n ? r->n : 1, sizeof *r->hosts);
+  int64_t *d = malloc((r->n ? r->n : 1) * sizeof *d);
+  if (!r->hosts || !d) {
+    free(d);
+    return -1;
+  }
+  int64_t first = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    const WeftFileHeader *h = hdr_of(r->traces[i]);
+    size_t k = 0;
+    while (k < r->nhosts && r->hosts[k].pub.host_id != h->host_id) k++;
+    if (k == r->nhosts) {
+      WeftHost *p = &r->hosts[r->nhosts++].pub;
+      p->host_id = h->host_id;
+      memcpy(p->name, h->host_name, sizeof p->name);
+      p->name[sizeof p->name - 1] = 0;
+    }
+    r->traces[i]->host = k;
+    r->hosts[k].pub.files++;
+  }
+  for (size_t k = 0; k < r->nhosts; k++) {
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++)
+      if (r->traces[i]->host == k)
+        d[m++] = (int64_t)(hdr_of(r->traces[i])->realtime_ns - hdr_of(r->traces[i])->start_ns);
+    qsort(d, m, sizeof *d, cmp_i64);
+    int64_t anchor = d[m / 2];
+    if (k == 0) first = anchor;
+    r->hosts[k].pub.anchor_shift_ns = anchor - first;
+  }
+  free(d);
+  if (!(r->pub = calloc(r->nhosts, sizeof *r->pub))) return -1;
+  for (size_t i = 0; i < r->n; i++) r->traces[i]->map = r->nhosts > 1 ? &r->hosts[r->traces[i]->host].pub : NULL;
+  for (size_t k = 0; k < r->nhosts; k++) r->pub[k] = r->hosts[k].pub;
   return 0;
 }
 
@@ -985,7 +1062,7 @@ static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordi
 }
 
 static int cmp_start(const void *a, const void *b) {
-  return cmp_u64(hdr_of(*(WeftTrace *const *)a)->start_ns, hdr_of(*(WeftTrace *const *)b)->start_ns);
+  return cmp_u64(weft_trace_start_ns(*(WeftTrace *const *)a), weft_trace_start_ns(*(WeftTrace *const *)b));
 }
 
 /* The files of one run start within its span: a start time far from the
@@ -993,9 +1070,9 @@ static int cmp_start(const void *a, const void *b) {
  * recording's time range to days. Sorts r->traces by start. */
 static int recording_check_starts(WeftRecording *r, char *err, size_t errlen) {
   qsort(r->traces, r->n, sizeof *r->traces, cmp_start);
-  const uint64_t mid = hdr_of(r->traces[r->n / 2])->start_ns;
+  const uint64_t mid = weft_trace_start_ns(r->traces[r->n / 2]);
   for (size_t i = 0; i < r->n; i++) {
-    const uint64_t s = hdr_of(r->traces[i])->start_ns;
+    const uint64_t s = weft_trace_start_ns(r->traces[i]);
     if ((s > mid ? s - mid : mid - s) > WEFT_SPAN_MAX_NS)
       return fail(err, errlen,
                   "%s: offset 0: bad file header: start time %.0f s from the other files' "
@@ -1011,13 +1088,26 @@ int weft_recording_open(const char *dir, WeftRecording **out, char *err, size_t 
 
 int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, WeftRecording **out, char *err,
                              size_t errlen) {
+  return weft_recording_open_dirs(&dir, 1, opt, out, err, errlen);
+}
+
+static void recording_set_start(WeftRecording *r) {
+  r->start_ns = UINT64_MAX;
+  for (size_t i = 0; i < r->n; i++)
+    if (weft_trace_start_ns(r->traces[i]) < r->start_ns) r->start_ns = weft_trace_start_ns(r->traces[i]);
+}
+
+int weft_recording_open_dirs(const char *const *dirs, size_t ndirs, const WeftRecordingOptions *opt,
+                             WeftRecording **out, char *err, size_t errlen) {
   static const WeftRecordingOptions defaults;
   if (!opt) opt = &defaults;
   *out = NULL;
+  const char *dir = ndirs ? dirs[0] : ""; /* messages about the whole recording name the first */
   WeftRecording *r = calloc(1, sizeof *r);
   if (!r) return fail(err, errlen, "%s: out of memory", dir);
   size_t nempty = 0;
-  int rc = recording_list(r, dir, opt, &nempty, err, errlen);
+  int rc = 0;
+  for (size_t k = 0; rc == 0 && k < ndirs; k++) rc = recording_list(r, dirs[k], opt, &nempty, err, errlen);
   if (rc == 0 && r->n == 0 && nempty)
     rc = fail(err, errlen,
               "%s: no weft trace with data in this directory (%zu empty *.wtrace "
@@ -1027,6 +1117,7 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
     rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
   if (rc == 0 && recording_sessions(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc == 0) rc = recording_choose(r, dir, opt, err, errlen);
+  if (rc == 0 && recording_hosts(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc == 0) rc = recording_check_starts(r, err, errlen);
   if (rc == 0) {
     qsort(r->traces, r->n, sizeof *r->traces, trace_order);
@@ -1037,9 +1128,7 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
     weft_recording_close(r);
     return -1;
   }
-  r->start_ns = UINT64_MAX;
-  for (size_t i = 0; i < r->n; i++)
-    if (hdr_of(r->traces[i])->start_ns < r->start_ns) r->start_ns = hdr_of(r->traces[i])->start_ns;
+  recording_set_start(r);
   *out = r;
   return 0;
 }
@@ -1047,10 +1136,28 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
 void weft_recording_close(WeftRecording *r) {
   if (!r) return;
   for (size_t i = 0; i < r->n; i++) trace_free(r->traces[i]);
-  for (unsigned c = 0; c < 3; c++) fit_free(&r->fits[c]);
+  for (size_t k = 0; k < r->nhosts; k++)
+    for (unsigned c = 0; c < 3; c++) fit_free(&r->hosts[k].fits[c]);
+  free(r->hosts);
+  free(r->pub);
   free(r->traces);
   free(r->sessions);
   free(r);
+}
+
+size_t weft_recording_hosts(const WeftRecording *r, const WeftHost **out) {
+  *out = r->pub;
+  return r->nhosts;
+}
+
+void weft_recording_set_host_clock(WeftRecording *r, size_t host, double offset_ns, double drift, uint64_t pivot_ns) {
+  if (host >= r->nhosts || r->nhosts < 2) return;
+  WeftHost *h = &r->hosts[host].pub;
+  h->offset_ns = offset_ns;
+  h->drift = drift;
+  h->pivot_ns = pivot_ns;
+  r->pub[host] = *h;
+  recording_set_start(r);
 }
 
 size_t weft_recording_count(const WeftRecording *r) { return r->n; }

@@ -6,6 +6,7 @@
  * For each file a line
  *   # file NAME pid=P ppid=Q image=N version=V clock=tsc|monotonic session=HEX lost=L
  *     [holds=contended|all sample=N flush_ms=N [python=frames]] (version 3; python: 4)
+ *     [host=NAME host_id=HEX] (version 6, when the header names its host)
  * then one line per record
  *   NS PID TID NAME key=value ...
  * NS is ns since the recording's start (the earliest file header start_ns; for
@@ -157,7 +158,10 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
   /* The reader guarantees n >= weft_event_min_words(type); optional words are tested. */
   switch (ev->type) {
     case WEFT_EV_TIME: printf(" tick=%" PRIu64, w[1]); break;
-    case WEFT_EV_SYNC: printf(" tick=%" PRIu64 " ns=%" PRIu64, w[1], w[2]); break;
+    case WEFT_EV_SYNC:
+      printf(" tick=%" PRIu64 " ns=%" PRIu64, w[1], w[2]);
+      if (ev->nwords > 3) printf(" realtime=%" PRIu64, w[3]);
+      break;
     case WEFT_EV_LOST: printf(" count=%" PRIu64, w[1]); break;
     case WEFT_EV_THREAD_START:
       printf(" self=0x%" PRIx64 " routine=0x%" PRIx64 " creator=%" PRIu64 " main=%u", w[1], w[2], w[3], aux);
@@ -430,6 +434,9 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
            (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms,
            (h->features & WEFT_FEAT_PY_FRAMES) ? " python=frames" : "",
            (h->features & WEFT_FEAT_MODULES_INHERITED) ? " modules=parent's" : "");
+  if (!d->stats && h->host_id)
+    printf("#   host=%.*s host_id=%016" PRIx64 "\n", (int)strnlen(h->host_name, sizeof h->host_name), h->host_name,
+           h->host_id);
   return weft_trace_scan(t, on_event, d, err, errlen);
 }
 

@@ -125,6 +125,36 @@ int weft_recording_open_with(const char *dir, const WeftRecordingOptions *opt, W
 void weft_recording_close(WeftRecording *r);
 size_t weft_recording_count(const WeftRecording *r);
 WeftTrace *weft_recording_trace(const WeftRecording *r, size_t i);
+/* Several directories as one recording (one per host, or any split): their
+ * files together, as if in one directory; messages about the recording as
+ * a whole name the first. */
+int weft_recording_open_dirs(const char *const *dirs, size_t ndirs, const WeftRecordingOptions *opt,
+                             WeftRecording **out, char *err, size_t errlen);
+
+/* Hosts. Each machine (one boot of it: its CLOCK_MONOTONIC) has its own clock
+ * fit; a recording of two or more hosts maps each host's ns onto the first
+ * host's (the one whose process started first by the wall clock):
+ *   m = ns + anchor_shift_ns;  recording ns = m + offset_ns + drift * (m - pivot_ns)
+ * anchor_shift_ns comes from the file headers' wall-clock anchors (as good as
+ * the hosts' NTP); the correction from what the caller learns from messages
+ * between the hosts (weft_recording_set_host_clock; 0 until then). Every
+ * event's ns, weft_trace_ticks_to_ns and weft_trace_start_ns use it. With
+ * one host nothing is mapped. */
+typedef struct {
+  uint64_t host_id; /* the headers' (0: files that name no host) */
+  char name[64];    /* NUL-terminated */
+  size_t files;
+  int64_t anchor_shift_ns;
+  double offset_ns, drift;
+  uint64_t pivot_ns;
+} WeftHost;
+size_t weft_recording_hosts(const WeftRecording *r, const WeftHost **out);
+void weft_recording_set_host_clock(WeftRecording *r, size_t host, double offset_ns, double drift, uint64_t pivot_ns);
+/* A recording's trace: its host's index (0 for a trace on its own). */
+size_t weft_trace_host(const WeftTrace *t);
+/* The header's start_ns on the recording's time base. */
+uint64_t weft_trace_start_ns(const WeftTrace *t);
+
 /* Earliest start_ns of its files (the recording's time origin). */
 uint64_t weft_recording_start_ns(const WeftRecording *r);
 /* Every session with files in the directory, the ones not opened too, oldest

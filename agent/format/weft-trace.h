@@ -105,7 +105,9 @@ typedef struct {
   uint64_t realtime_ns; /* 88 CLOCK_REALTIME at start, for display only */
   uint32_t hold_sample; /* 96 v3: one hold in N of those that did not wait is timed (0: none) */
   uint32_t flush_ms;    /*100 v3: a thread's counts are written at least this often while it works */
-} WeftFileHeader;       /* 104 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+  uint64_t host_id;     /*104 v6: the host (a hash of its machine id and boot id: one clock); 0 unknown */
+  char host_name[64];   /*112 v6: its node name, NUL-padded */
+} WeftFileHeader;       /* 176 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {
   uint32_t magic;  /*  0 WEFT_CHUNK_MAGIC */
@@ -116,7 +118,7 @@ typedef struct {
   uint64_t ns;     /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
 } WeftChunkHeader; /* 32 bytes */
 
-_Static_assert(sizeof(WeftFileHeader) == 104, "file header layout");
+_Static_assert(sizeof(WeftFileHeader) == 176, "file header layout");
 _Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
 
 /* Record types */

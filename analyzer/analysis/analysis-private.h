@@ -102,6 +102,7 @@ typedef struct {
   bool sel;         /* matches the pid filter */
   ptrdiff_t idx;    /* in m->processes, or -1 */
   int64_t mpi_rank; /* -1: none */
+  int64_t host;
 } ProcInfo;
 
 typedef struct {

@@ -209,6 +209,35 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   return !c->sql.failed;
 }
 
+/* m->hosts from the host table. */
+static bool load_hosts(Ctx *c) {
+  WeftMetrics *m = c->m;
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT host, name, host_id, files, anchor_shift_ns, clock_offset_ns, "
+                                              "offset_uncertainty_ns, drift_ppm, messages, offset_at_ns FROM host "
+                                              "ORDER BY host");
+  if (!q) return false;
+  size_t cap = 0;
+  while (weft_sql_step(&c->sql, q)) {
+    WeftHostMetrics h = {.host = sqlite3_column_int64(q, 0),
+                         .name = col_str(c, q, 1),
+                         .host_id = col_str(c, q, 2),
+                         .files = sqlite3_column_int64(q, 3),
+                         .anchor_shift_ns = sqlite3_column_int64(q, 4),
+                         .clock_offset_ns = sqlite3_column_int64(q, 5),
+                         .offset_uncertainty_ns = weft_sql_i64(q, 6, -1),
+                         .drift_ppm = sqlite3_column_double(q, 7),
+                         .messages = sqlite3_column_int64(q, 8),
+                         .offset_at_ns = sqlite3_column_int64(q, 9)};
+    if (VEC_PUSH(m->hosts, m->nhosts, cap, h) < 0) {
+      sqlite3_finalize(q);
+      return oom(c);
+    }
+  }
+  sqlite3_finalize(q);
+  m->host_out_of_order = weft_db_meta_get_int(c->sql.db, "host_messages_out_of_order", 0);
+  return !c->sql.failed;
+}
+
 static int cmp_link_upid(const void *x, const void *y, void *user) {
   const WeftProcLink *p = user;
   int64_t a = p[*(const size_t *)x].upid, b = p[*(const size_t *)y].upid;
@@ -297,7 +326,7 @@ static bool leave_out_launchers(Ctx *c) {
 static bool load_processes(Ctx *c, int64_t pid, bool all) {
   sqlite3_stmt *q =
       weft_sql_prepare(&c->sql, "SELECT upid, pid, image, parent_upid, cmdline, exe, start_ns, end_ns, "
-                                "end_how, exit_status, exec_from_upid, mpi_rank FROM process ORDER BY upid");
+                                "end_how, exit_status, exec_from_upid, mpi_rank, host FROM process ORDER BY upid");
   if (!q) return false;
   bool any = false;
   while (weft_sql_step(&c->sql, q)) {
@@ -314,7 +343,8 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
                   .exit_status = weft_sql_i64(q, 9, 0),
                   .exec_from = weft_sql_i64(q, 10, -1),
                   .idx = -1,
-                  .mpi_rank = weft_sql_i64(q, 11, -1)};
+                  .mpi_rank = weft_sql_i64(q, 11, -1),
+                  .host = weft_sql_i64(q, 12, 0)};
     if (p.end < p.start) p.end = p.start;
     p.sel = pid < 0 || p.pid == pid;
     any |= p.sel;
@@ -358,7 +388,8 @@ static bool load_processes(Ctx *c, int64_t pid, bool all) {
                                .lifetime_ns = ce - cs,
                                .cpu_ns = -1,
                                .runq_ns = -1,
-                               .mpi_rank = p->mpi_rank};
+                               .mpi_rank = p->mpi_rank,
+                               .host = p->host};
   }
   return true;
 }
@@ -1214,7 +1245,7 @@ static bool resolve_range(Ctx *c, const WeftMetricsQuery *q, int64_t end) {
 bool metrics_load(Ctx *c, const WeftMetricsQuery *q) {
   bool objects = (c->m->what & WEFT_METRICS_OBJECTS) != 0;
   int64_t end = 0;
-  return !c->sql.failed && load_meta(c, &end) && resolve_range(c, q, end) &&
+  return !c->sql.failed && load_meta(c, &end) && load_hosts(c) && resolve_range(c, q, end) &&
          load_processes(c, c->m->pid, q->all_processes || q->start_ns != WEFT_TIME_OPEN_START) &&
          narrow_to_processes(c, q, end) && load_threads(c) && load_all(c, objects, c->txn ? q->jobs : 1) &&
          (!objects || load_counts(c)) && build_summary(c);
@@ -1227,6 +1258,7 @@ void metrics_end(Ctx *c) {
 
 void metrics_free_model(WeftMetrics *m) {
   free(m->processes);
+  free(m->hosts);
   free(m->threads);
   free(m->objects);
   free(m->regions);

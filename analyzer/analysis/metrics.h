@@ -157,7 +157,22 @@ typedef struct {
   int64_t cpu_ns, runq_ns; /* sums over threads that know them; -1 if none does */
   WeftPop pop;             /* team: its threads; T: its lifetime in the range */
   int64_t mpi_rank;        /* its rank in MPI_COMM_WORLD; -1: not an MPI rank */
+  int64_t host;            /* its host (WeftMetrics.hosts[].host; 0 with one host) */
 } WeftProcessMetrics;
+
+/* A machine of the recording (the host table, schema 5): how its clock was
+ * mapped onto the first host's (docs/schema.md). */
+typedef struct {
+  int64_t host;
+  const char *name, *host_id;
+  int64_t files;
+  int64_t anchor_shift_ns;       /* from the wall-clock anchors */
+  int64_t clock_offset_ns;       /* then, from the messages between hosts, at offset_at_ns */
+  int64_t offset_uncertainty_ns; /* how far the truth can be from it there; -1 unknown */
+  double drift_ppm;
+  int64_t messages;
+  int64_t offset_at_ns;
+} WeftHostMetrics;
 
 /* A call site: the innermost frame (the caller of the wait) of the stacks of
  * waits, grouped by label. */
@@ -484,6 +499,9 @@ typedef struct {
                                     * WEFT_METRICS_FINDINGS and a selected process is a CPython */
   WeftReplay *replay;              /* what-ifs by replay (WeftMetricsQuery.whatifs); NULL without */
   WeftMpi *mpi;                    /* MPI across ranks; NULL unless 2 or more selected processes are ranks */
+  WeftHostMetrics *hosts;          /* every host of the recording (pool memory); none before schema 5 */
+  size_t nhosts;
+  int64_t host_out_of_order; /* messages between hosts still received before they were sent */
 
   void *_priv; /* allocations, freed by weft_metrics_free() */
 } WeftMetrics;

@@ -178,13 +178,18 @@ static int run_id(const Exec *e, uint64_t *id, const char **from) {
   return 0;
 }
 
-/* DIR with each %h replaced by the host name (and %% by %), in out: on
+/* DIR with each %h replaced by the host name (WEFT_TEST_HOST when set, as
+ * the agent names its host then; and %% by %), in out: on
  * several hosts sharing a file system each gets a directory of its own
  * (`srun weft exec -o rec/%h`), as a pid is unique on one host only.
  * Returns 0, or 2 (said). */
 static int expand_dir(const char *dir, char *out, size_t len) {
   char host[256] = "";
-  if (gethostname(host, sizeof host - 1) != 0 || !*host) snprintf(host, sizeof host, "localhost");
+  const char *test = getenv("WEFT_TEST_HOST"); /* the agent's host for tests (docs/distributed.md) */
+  if (test && *test)
+    snprintf(host, sizeof host, "%s", test);
+  else if (gethostname(host, sizeof host - 1) != 0 || !*host)
+    snprintf(host, sizeof host, "localhost");
   size_t n = 0;
   for (const char *p = dir; *p && n < len; p++) {
     const char *add = NULL;

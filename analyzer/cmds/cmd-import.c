@@ -14,11 +14,13 @@
 #include "weft-import.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: weft import DIR -o run.db [--session ID] [--salvage] [--force] [--no-symbols] [--quiet]\n"
+  fprintf(f, "usage: weft import DIR... -o run.db [--session ID] [--salvage] [--force] [--no-symbols] [--quiet]\n"
              "  Reads the trace files (*.wtrace) that libweft-agent.so wrote into DIR\n"
              "  (WEFT_OUTPUT=DIR) and stores the recording in run.db: the latest run's\n"
-             "  files, or those of session ID when DIR holds several runs. A corrupt\n"
-             "  trace file is an error; --salvage imports what precedes the corruption.\n");
+             "  files, or those of session ID when DIR holds several runs. Several\n"
+             "  directories (one per host: weft exec -o DIR/%%h) make one recording, each\n"
+             "  host's clock mapped onto the first's. A corrupt trace file is an error;\n"
+             "  --salvage imports what precedes the corruption.\n");
 }
 
 /* A session id as weft import lists it: 1 to 16 hex digits. */
@@ -64,13 +66,14 @@ int weft_cmd_import(int argc, char **argv) {
       default: usage(stderr); return 2;
     }
   }
-  if (optind != argc - 1 || !out) {
+  if (optind >= argc || !out) {
     usage(stderr);
     return 2;
   }
   char err[1024];
   WeftImportStats st;
-  if (weft_import(argv[optind], out, &opt, &st, quiet ? NULL : stderr, err, sizeof err) != 0) {
+  if (weft_import_dirs((const char *const *)argv + optind, (size_t)(argc - optind), out, &opt, &st,
+                       quiet ? NULL : stderr, err, sizeof err) != 0) {
     fprintf(stderr, "weft import: %s\n", err);
     return 1;
   }

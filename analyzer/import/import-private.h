@@ -164,6 +164,7 @@ typedef struct Proc {
   int mods_inherited;    /* its header says its modules at the start are its parent's */
   int64_t last_ns;
   int64_t mpi_rank, mpi_size; /* trace v6 MPI_RANK: its place in MPI_COMM_WORLD (-1: none) */
+  int64_t host;               /* its host's index (weft_recording_hosts): pids are per host */
 } Proc;
 
 typedef struct {
@@ -191,6 +192,15 @@ typedef struct {
   int64_t begin, end, utid, obj;
   gboolean poll; /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
+
+typedef struct {               /* hosts.c: a host's correction onto the time base, after its anchors */
+  double offset, drift, pivot; /* c(t) = offset + drift x (t - pivot) */
+  double bmin, bmax;           /* the drifts that keep every message in order */
+  struct Bound *bounds;        /* what its messages say (hosts.c) */
+  size_t nbounds;
+  int64_t messages; /* its messages with the hosts placed before it */
+  int infeasible;   /* no line keeps every message in order */
+} HostClock;
 
 typedef struct { /* trace v6: a message sent or received (mpi.c) */
   uint64_t comm, seq;
@@ -295,10 +305,13 @@ typedef struct {
   GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
-  GArray *mpi_colls;      /* MpiColl: every file's ranks in MPI collectives */
-  WeftSpill *hold_spill;  /* HoldRow, sorted by (object, start) */
-  GArray *shared_holds;   /* HoldRow: the holds of process-shared objects, from every file */
-  int no_symbols;         /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
+  HostClock *hosts;       /* by weft_recording_hosts index (hosts.c) */
+  size_t nhosts;
+  int64_t hosts_out_of_order; /* messages between hosts received before sent, after the correction */
+  GArray *mpi_colls;          /* MpiColl: every file's ranks in MPI collectives */
+  WeftSpill *hold_spill;      /* HoldRow, sorted by (object, start) */
+  GArray *shared_holds;       /* HoldRow: the holds of process-shared objects, from every file */
+  int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows, unlock_rows;
   sqlite3_stmt *ins_block;
@@ -527,5 +540,7 @@ void mpi_wait_end(Imp *im, Thr *t, int64_t begin, int64_t ns);
 void mpi_name_objects(Imp *im);
 /* After every file: messages and collectives matched across processes (flows, wakers, meta). */
 int link_mpi(Imp *im);
+int hosts_align(Imp *im);  /* before the import: each host's clock onto the first's */
+void hosts_write(Imp *im); /* the host table */
 
 #endif /* WEFT_IMPORT_PRIVATE_H */

@@ -166,7 +166,7 @@ static const struct {
     {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
     {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
     {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
-    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
     {offsetof(Imp, ins_mark), "INSERT INTO mark VALUES (?,?,?,?,?)"},
 };
@@ -207,7 +207,8 @@ static Proc *proc_new(Imp *im, WeftTrace *tr) {
   p->ppid = h->ppid;
   p->image = h->image;
   p->session = h->session;
-  p->start_ns = rel_ns(im, h->start_ns);
+  p->start_ns = rel_ns(im, weft_trace_start_ns(tr));
+  p->host = (int64_t)weft_trace_host(tr);
   p->last_ns = p->start_ns;
   p->exec_ns = -1;
   p->mpi_rank = -1;
@@ -426,8 +427,9 @@ static int count_cb(const WeftEvent *ev, void *user) {
 
 /* The options into im, the recording opened and its records counted (for a
  * percentage, when progress shows). */
-static int imp_open(Imp *im, const char *dir, const WeftImportOptions *opt, WeftImportStats *stats, FILE *warn,
-                    char *err, size_t errlen) {
+static int imp_open(Imp *im, const char *const *dirs, size_t ndirs, const WeftImportOptions *opt,
+                    WeftImportStats *stats, FILE *warn, char *err, size_t errlen) {
+  const char *dir = dirs[0];
   memset(im, 0, sizeof *im);
   memset(stats, 0, sizeof *stats);
   weft_sql_init(&im->sql, NULL, err, errlen, "database");
@@ -444,9 +446,10 @@ static int imp_open(Imp *im, const char *dir, const WeftImportOptions *opt, Weft
                                      .session = opt ? opt->session : 0,
                                      .warn = warn_skipped,
                                      .warn_user = im};
-  if (weft_recording_open_with(dir, &ropt, &im->rec, err, errlen) != 0) return -1;
+  if (weft_recording_open_dirs(dirs, ndirs, &ropt, &im->rec, err, errlen) != 0) return -1;
   note_sessions(im, dir);
   im->origin = weft_recording_start_ns(im->rec);
+  hosts_align(im);
   if (im->progress) /* the total, for a percentage */
     for (size_t i = 0; i < weft_recording_count(im->rec); i++) {
       char e2[256];
@@ -484,7 +487,9 @@ static gssize trace_fork_parent(WeftRecording *rec, GHashTable *by_pid, size_t c
   for (guint k = 0; same && k < same->len; k++) {
     size_t j = g_array_index(same, size_t, k);
     const WeftFileHeader *h = weft_trace_header(weft_recording_trace(rec, j));
-    if (j == child || h->session != c->session || h->start_ns > c->start_ns) continue;
+    if (j == child || h->session != c->session || h->start_ns > c->start_ns ||
+        weft_trace_host(weft_recording_trace(rec, j)) != weft_trace_host(weft_recording_trace(rec, child)))
+      continue;
     if (best < 0 || h->start_ns > weft_trace_header(weft_recording_trace(rec, (size_t)best))->start_ns)
       best = (gssize)j;
   }
@@ -617,6 +622,8 @@ static void imp_close(Imp *im) {
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   weft_spill_free(im->hold_spill);
   if (im->mpi_msgs) g_array_free(im->mpi_msgs, TRUE);
+  for (size_t k = 0; im->hosts && k < im->nhosts; k++) g_free(im->hosts[k].bounds);
+  g_free(im->hosts);
   if (im->mpi_colls) g_array_free(im->mpi_colls, TRUE);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
@@ -631,9 +638,15 @@ static void imp_close(Imp *im) {
 
 int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats, FILE *warn,
                 char *err, size_t errlen) {
+  return weft_import_dirs(&dir, 1, db_path, opt, stats, warn, err, errlen);
+}
+
+int weft_import_dirs(const char *const *dirs, size_t ndirs, const char *db_path, const WeftImportOptions *opt,
+                     WeftImportStats *stats, FILE *warn, char *err, size_t errlen) {
   Imp im;
   WeftImportStats dummy;
-  if (imp_open(&im, dir, opt, stats ? stats : &dummy, warn, err, errlen) != 0) return -1;
+  const char *dir = dirs[0];
+  if (imp_open(&im, dirs, ndirs, opt, stats ? stats : &dummy, warn, err, errlen) != 0) return -1;
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* no global allocator statistics (a mutex per allocation) */
   im.db = im.sql.db = weft_db_create_bulk(db_path, opt && opt->force, 1, err, errlen);
   if (!im.db) {
@@ -642,6 +655,7 @@ int weft_import(const char *dir, const char *db_path, const WeftImportOptions *o
   }
   if (imp_begin(&im, db_path) == 0 && imp_import(&im) == 0) {
     write_meta(&im, dir);
+    hosts_write(&im);
     imp_commit(&im, db_path);
   }
   imp_close(&im);

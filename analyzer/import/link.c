@@ -15,20 +15,20 @@
 
 #include "import-private.h"
 
-static Proc *proc_of_pid_at(Imp *im, int64_t pid, int64_t ns) {
+static Proc *proc_of_pid_at(Imp *im, int64_t host, int64_t pid, int64_t ns) {
   Proc *best = NULL;
   for (guint i = 0; i < im->procs->len; i++) {
     Proc *p = im->procs->pdata[i];
-    if (p->pid == pid && p->start_ns <= ns + 1 && (!best || p->start_ns > best->start_ns)) best = p;
+    if (p->pid == pid && p->host == host && p->start_ns <= ns + 1 && (!best || p->start_ns > best->start_ns)) best = p;
   }
   return best;
 }
 
-static Proc *proc_first_after(Imp *im, int64_t pid, int64_t ns) {
+static Proc *proc_first_after(Imp *im, int64_t host, int64_t pid, int64_t ns) {
   Proc *best = NULL;
   for (guint i = 0; i < im->procs->len; i++) {
     Proc *p = im->procs->pdata[i];
-    if (p->pid == pid && p->start_ns >= ns && (!best || p->start_ns < best->start_ns)) best = p;
+    if (p->pid == pid && p->host == host && p->start_ns >= ns && (!best || p->start_ns < best->start_ns)) best = p;
   }
   return best;
 }
@@ -53,7 +53,7 @@ static void link_parents(Imp *im) {
   for (guint i = 0; i < im->procs->len; i++) {
     Proc *p = im->procs->pdata[i];
     if (p->exec_from_upid) continue;
-    Proc *parent = proc_of_pid_at(im, p->ppid, p->start_ns);
+    Proc *parent = proc_of_pid_at(im, p->host, p->ppid, p->start_ns);
     if (parent && parent != p) p->parent_upid = parent->upid;
   }
   /* images after exec inherit the parent of the first image */
@@ -81,7 +81,7 @@ static void link_forks(Imp *im, Proc *p) {
     Proc *c = NULL;
     for (guint k = 0; k < im->procs->len; k++) {
       Proc *q = im->procs->pdata[k];
-      if (q->pid != f->child_pid || q->image != 0 || q->ppid != p->pid) continue;
+      if (q->pid != f->child_pid || q->image != 0 || q->ppid != p->pid || q->host != p->host) continue;
       int64_t dq = q->start_ns > f->ns ? q->start_ns - f->ns : f->ns - q->start_ns;
       int64_t dc = c ? (c->start_ns > f->ns ? c->start_ns - f->ns : f->ns - c->start_ns) : INT64_MAX;
       if (dq < dc) c = q;
@@ -100,11 +100,11 @@ static void link_waits(Imp *im, Proc *p) {
   for (guint j = 0; j < p->waits->len; j++) {
     WaitEv *w = &g_array_index(p->waits, WaitEv, j);
     if (w->pid <= 0 || w->end < 0) continue;
-    Proc *c = proc_of_pid_at(im, w->pid, w->end);
+    Proc *c = proc_of_pid_at(im, p->host, w->pid, w->end);
     if (!c) continue;
     /* the last image of that pid */
-    for (Proc *n = proc_first_after(im, c->pid, c->start_ns + 1); n && n->exec_from_upid == c->upid;
-         n = proc_first_after(im, c->pid, c->start_ns + 1))
+    for (Proc *n = proc_first_after(im, c->host, c->pid, c->start_ns + 1); n && n->exec_from_upid == c->upid;
+         n = proc_first_after(im, c->host, c->pid, c->start_ns + 1))
       c = n;
     if (!c->has_status) {
       c->has_status = 1;
@@ -168,6 +168,7 @@ static int procs_write(Imp *im) {
       sqlite3_bind_int64(q, 15, p->mpi_rank);
     else
       sqlite3_bind_null(q, 15);
+    sqlite3_bind_int64(q, 16, p->host);
     if (imp_step(im, q)) return -1;
   }
   return 0;

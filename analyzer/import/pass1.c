@@ -266,7 +266,9 @@ Proc *proc_fork_parent(GPtrArray *procs, const Proc *child) {
   Proc *best = NULL;
   for (guint i = 0; i < procs->len; i++) {
     Proc *q = procs->pdata[i];
-    if (q == child || q->pid != child->ppid || q->session != child->session || q->start_ns > child->start_ns) continue;
+    if (q == child || q->pid != child->ppid || q->session != child->session || q->host != child->host ||
+        q->start_ns > child->start_ns)
+      continue;
     if (!best || q->start_ns > best->start_ns) best = q;
   }
   return best;

@@ -36,5 +36,11 @@ typedef struct {
  * the other sessions in dir when there are any. */
 int weft_import(const char *dir, const char *db_path, const WeftImportOptions *opt, WeftImportStats *stats, FILE *warn,
                 char *err, size_t errlen);
+/* The same with the files of several directories as one recording (one per
+ * host, as weft exec -o DIR/%h writes them, or any split): a recording of
+ * two or more hosts has each host's clock mapped onto the first's (the host
+ * table, docs/schema.md). Messages about the recording name dirs[0]. */
+int weft_import_dirs(const char *const *dirs, size_t ndirs, const char *db_path, const WeftImportOptions *opt,
+                     WeftImportStats *stats, FILE *warn, char *err, size_t errlen);
 
 #endif /* WEFT_IMPORT_H */

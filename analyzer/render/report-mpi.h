@@ -1,4 +1,4 @@
-/* report-mpi.h - the MPI part of `weft report` (report-mpi.c), for report.c.
+/* report-mpi.h - the MPI and hosts parts of `weft report` (report-mpi.c), for report.c.
  * SPDX-License-Identifier: MIT
  */
 #ifndef WEFT_REPORT_MPI_H
@@ -15,5 +15,11 @@ void report_mpi_text(FILE *f, const WeftMetrics *m);
 void report_mpi_json(WeftJsonWriter *j, const WeftMetrics *m);
 /* "#### MPI ranks" (nothing without m->mpi). */
 void report_mpi_markdown(FILE *f, const WeftMetrics *m);
+
+/* "Hosts": each host and how its clock was mapped (nothing with one host). */
+void report_hosts_text(FILE *f, const WeftMetrics *m);
+void report_hosts_markdown(FILE *f, const WeftMetrics *m);
+/* "hosts": every host (an array, empty before schema 5), and "host_messages_out_of_order". */
+void report_hosts_json(WeftJsonWriter *j, const WeftMetrics *m);
 
 #endif /* WEFT_REPORT_MPI_H */

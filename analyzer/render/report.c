@@ -748,6 +748,7 @@ static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   text_verdict(f, m);
   text_summary(f, m, &bf);
   report_mpi_text(f, m);
+  report_hosts_text(f, m);
   if (m->what & WEFT_METRICS_FINDINGS) text_findings(f, m, top, &bf);
   text_critical_path(f, m, top, &bf);
   text_replay(f, m, &bf);
@@ -1011,6 +1012,7 @@ static void json_processes(Json *j, const WeftMetrics *m, long top) {
       weft_json_null(j);
     j_int(j, "lifetime_ns", p->lifetime_ns);
     j_opt(j, "mpi_rank", p->mpi_rank);
+    j_int(j, "host", p->host);
     j_int(j, "threads", (int64_t)p->nthreads);
     j_int(j, "thread_ns", p->thread_ns);
     j_int(j, "useful_ns", p->useful_ns);
@@ -1284,6 +1286,7 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   json_summary(j, m);
   json_python(j, m);
   report_mpi_json(j, m);
+  report_hosts_json(j, m);
   json_findings(j, m, top);
   json_processes(j, m, top);
   json_threads(j, m, top);
@@ -1365,6 +1368,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
 
   md_findings(f, m, top);
   report_mpi_markdown(f, m);
+  report_hosts_markdown(f, m);
 
   if (m->critical_path && m->critical_path->nthreads) {
     const WeftCriticalPath *cp = m->critical_path;

@@ -50,7 +50,23 @@ CREATE TABLE process (
   exit_status    INTEGER,             -- from the process's EXIT or its parent's wait; NULL unknown
   lost           INTEGER NOT NULL DEFAULT 0,
   file           TEXT NOT NULL,       -- the trace file it came from
-  mpi_rank       INTEGER              -- its rank in MPI_COMM_WORLD (schema 4); NULL: not an MPI process
+  mpi_rank       INTEGER,             -- its rank in MPI_COMM_WORLD (schema 4); NULL: not an MPI process
+  host           INTEGER NOT NULL DEFAULT 0 -- host.host (schema 5): the machine it ran on
+);
+
+-- The machines of the recording (schema 5), each mapped onto the first's
+-- time base: by its wall-clock anchors, then by the messages between hosts.
+CREATE TABLE host (
+  host                  INTEGER PRIMARY KEY, -- 0: the reference (its process started first)
+  host_id               TEXT NOT NULL,       -- hex: a hash of its machine id and boot id (0...0: unknown)
+  name                  TEXT NOT NULL,       -- its node name
+  files                 INTEGER NOT NULL,    -- trace files (process images) it wrote
+  anchor_shift_ns       INTEGER NOT NULL,    -- added to its clock by the wall-clock anchors
+  clock_offset_ns       INTEGER NOT NULL,    -- then added at offset_at_ns, from its messages
+  offset_uncertainty_ns INTEGER,             -- how far the truth can be from it there; NULL unknown
+  drift_ppm             REAL NOT NULL,       -- the correction's slope, parts per million
+  messages              INTEGER NOT NULL,    -- messages with the hosts placed before it that bound it
+  offset_at_ns          INTEGER NOT NULL     -- the middle of those messages (the start without any)
 );
 
 CREATE TABLE thread (

@@ -27,6 +27,14 @@
 # each rank left its own trace file in DIR, all with the run id mpirun's
 # environment gives (the database's session), and the database passes the
 # same checks.
+#
+# Two hosts on one machine (WEFT_TEST_HOST=beta, WEFT_TEST_CLOCK_SKEW_NS=5000000,
+# WEFT_TEST_CLOCK_DRIFT_PPM=50 for beta): fx-mpi 20 rounds, rank 0 on this host
+# (alpha here), ranks 1 and 2 on beta, weft exec -o DIR/%h, weft import of both:
+# a host per directory, each rank on its host, the other boot taken out by
+# the wall-clock anchors, all 62 messages in order, and the estimated offset
+# within its uncertainty of the truth (known from the distortion), the
+# uncertainty under half the skew; the JSON and text reports give them.
 import argparse
 import json
 import os
@@ -173,6 +181,75 @@ def t_exec(weft, fx, tmp):
     check_db("fx-mpi (weft exec)", db, ["MPI_Init", "MPI_Recv"])
 
 
+SKEW_NS, DRIFT_PPM = 5000000, 50
+
+
+def t_hosts(weft, fx, tmp):
+    """two hosts on one machine: rank 0 on this one (alpha: its node name), ranks 1 and 2 on host beta,
+    whose clock runs 5 ms ahead and 50 ppm fast (and started 1000-2000 s earlier, as another machine's
+    boot); weft exec -o DIR/%h writes a directory per host, weft import takes both"""
+    alpha = os.uname().nodename
+    if "mpi" not in fx:
+        skip("two hosts", "fx-mpi not built (no MPI found by meson: libopenmpi-dev)")
+        return
+    d, rounds = os.path.join(tmp, "hosts"), 20
+    ex = [weft, "exec", "-o", os.path.join(d, "%h"), "--", fx["mpi"], str(rounds), "2"]
+    argv = ["mpirun", "-np", "1"] + ex + [
+        ":", "-np", "2", "env", "WEFT_TEST_HOST=beta", "WEFT_TEST_CLOCK_SKEW_NS=%d" % SKEW_NS,
+        "WEFT_TEST_CLOCK_DRIFT_PPM=%d" % DRIFT_PPM] + ex
+    p = subprocess.run(argv, env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ok(p.returncode == 0 and len(lines(p.stdout)) == NP, "two hosts: mpirun (alpha: rank 0, beta: ranks 1, 2) exits 0",
+       p.stderr.decode("utf-8", "replace"))
+    per = {h: len([f for f in os.listdir(os.path.join(d, h)) if f.endswith(".wtrace")])
+           for h in (alpha, "beta") if os.path.isdir(os.path.join(d, h))}
+    eq(per, {alpha: 1, "beta": 2}, "two hosts: weft exec -o DIR/%h: a directory per host")
+    db = d + ".db"
+    r = subprocess.run([weft, "import", "-q", os.path.join(d, alpha), os.path.join(d, "beta"), "-o", db],
+                       env=env(tmp), timeout=TIMEOUT, stderr=subprocess.PIPE)
+    if not ok(r.returncode == 0, "two hosts: weft import alpha beta exits 0", r.stderr.decode()):
+        return
+    con = sqlite3.connect(db)
+    hosts = {row[1]: row for row in con.execute(
+        "SELECT host, name, anchor_shift_ns, clock_offset_ns, offset_uncertainty_ns, messages, offset_at_ns FROM host")}
+    hosts["alpha"] = hosts.pop(alpha, None)
+    if not eq(sorted(k for k in hosts if hosts[k]), ["alpha", "beta"], "two hosts: the host table names both"):
+        return
+    ranks = dict(con.execute("SELECT p.mpi_rank, h.name FROM process p JOIN host h USING (host) "
+                             "WHERE p.mpi_rank IS NOT NULL").fetchall())
+    eq(ranks, {0: alpha, 1: "beta", 2: "beta"}, "two hosts: each rank on its host")
+    ref, other = ("alpha", "beta") if hosts["alpha"][0] == 0 else ("beta", "alpha")
+    shift = hosts[other][2]
+    ok(1000e9 <= abs(shift) <= 2000e9, "two hosts: the wall-clock anchors take out the other boot (%.0f s)" % (shift / 1e9))
+    span = con.execute("SELECT max(end_ns) - min(start_ns) FROM process").fetchone()[0]
+    ok(0 < span < 120e9, "two hosts: one time base (the processes span %.2f s)" % (span / 1e9))
+    flows = con.execute("SELECT count(*), sum(to_ns < from_ns) FROM flow WHERE kind = 11").fetchone()
+    eq(flows, (NP * rounds + NP - 1, 0), "two hosts: all %d messages matched, none received before it was sent"
+       % (NP * rounds + NP - 1))
+    eq(con.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'host_messages_out_of_order'").fetchone(),
+       (0,), "two hosts: the import found no message out of order after the correction")
+    # the truth: beta's clock = real + 5 ms + 50 ppm x (real - its first process's start)
+    _, _, _, est, unc, msgs, at = hosts[other]
+    base = con.execute("SELECT min(p.start_ns) FROM process p JOIN host h USING (host) WHERE h.name = 'beta'").fetchone()[0]
+    truth = (SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == "alpha" else -1)
+    ok(msgs > 0 and unc is not None and abs(est - truth) <= unc + 1000,
+       "two hosts: %s's offset %.1f us +/- %s us (truth %.1f us) from %d messages" %
+       (other, est / 1e3, unc / 1e3 if unc is not None else None, truth / 1e3, msgs))
+    ok(unc is not None and unc < SKEW_NS / 2, "two hosts: the uncertainty is well under the skew (%s us)" %
+       (unc / 1e3 if unc is not None else None))
+    con.close()
+    rep = subprocess.run([weft, "report", "--format", "json", db], env=env(tmp), timeout=TIMEOUT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    js = json.loads(rep.stdout) if rep.returncode == 0 else {}
+    h = {("alpha" if x["name"] == alpha else x["name"]): x for x in js.get("hosts", [])}
+    ok(sorted(h) == ["alpha", "beta"] and h[other]["clock_offset_ns"] == est and
+       h[other]["offset_uncertainty_ns"] == unc and h[ref]["clock_offset_ns"] == 0,
+       "two hosts: the JSON report's hosts[] give each host's offset and uncertainty", js.get("hosts"))
+    txt = subprocess.run([weft, "report", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE).stdout.decode()
+    ok("Hosts (2, each clock mapped onto %s's)" % (alpha if ref == "alpha" else ref) in txt and
+       ("  %s: 1 process image" % alpha) in txt,
+       "two hosts: the text report lists the hosts", txt[-800:])
+
+
 def t_py(weft, pydir, tmp):
     py = "/usr/bin/python3"
     if subprocess.run([py, "-c", "import mpi4py, numpy"], capture_output=True).returncode != 0:
@@ -205,6 +282,7 @@ def main():
     try:
         attempt(t_c, weft, fx, tmp)
         attempt(t_exec, weft, fx, tmp)
+        attempt(t_hosts, weft, fx, tmp)
         attempt(t_py, weft, os.path.abspath(args.python_dir), tmp)
     finally:
         cleanup(tmp, args.keep)

@@ -1,0 +1,347 @@
+/* hosts.c - several hosts on one time base (trace v6).
+ * SPDX-License-Identifier: MIT
+ *
+ * Each machine's monotonic clock starts at its own boot. The reader keeps one
+ * clock fit per host and shifts each host by its wall-clock anchors (the
+ * file headers' CLOCK_REALTIME against CLOCK_MONOTONIC), which is as good as
+ * the hosts' NTP: milliseconds, and drifting. Here, before the import reads
+ * any event, the messages between hosts correct that: a message is never
+ * received before it was sent. The MPI messages (matched as mpi.c matches
+ * them: the n-th of one rank to another on one communicator and tag) are
+ * read first; for each host in turn, starting from the first (the reference)
+ * and going to hosts that exchanged messages with those already placed,
+ * every message received from a placed host bounds the correction from
+ * below and every message sent to one bounds it from above, as in NTP (a
+ * round trip bounds the offset by half its length). The correction is a
+ * line, offset + drift x (t - pivot), the pivot the middle of the host's
+ * messages: for each drift the offsets that keep every message in order form
+ * an interval (its width a concave function of the drift); the estimate is
+ * the drift in the middle of the range of drifts that leave one (within 200
+ * ppm), and the middle of the interval there. Every message stays in order
+ * with it. The uncertainty at a time is how far the truth can be from the
+ * estimate over every line the messages allow, drift included: at the pivot
+ * it is about half the tightest round trip. A host with messages in one
+ * direction only is moved as far as they need and no further (uncertainty
+ * unknown); one with none keeps its wall-clock alignment.
+ * The result goes back to the reader (weft_recording_set_host_clock) and to
+ * the host table.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import-private.h"
+
+typedef struct {
+  uint64_t comm, seq;
+  int64_t from, to, tag; /* world ranks */
+  double ns;             /* on the anchors' time base */
+  size_t host;
+  int recv;
+} Msg;
+
+typedef struct {
+  GArray *msgs; /* Msg of the trace being read */
+  int64_t rank;
+} Scan;
+
+static int on_mpi(const WeftEvent *ev, void *user) {
+  Scan *s = user;
+  const uint64_t *w = ev->w;
+  if (ev->type == WEFT_EV_MPI_RANK) {
+    s->rank = (int64_t)w[1];
+    return 0;
+  }
+  int recv = WEFT_MPI_MSG_DIR(ev->aux) == WEFT_MPI_MSG_RECV;
+  Msg m = {.comm = w[1],
+           .seq = w[4],
+           .from = (int32_t)(uint32_t)w[2], /* the peer, for now */
+           .tag = (int32_t)(w[2] >> 32),
+           .ns = (double)ev->ns,
+           .recv = recv};
+  g_array_append_val(s->msgs, m);
+  return 0;
+}
+
+static int cmp_msg(const void *x, const void *y) {
+  const Msg *a = x, *b = y;
+  if (a->comm != b->comm) return a->comm < b->comm ? -1 : 1;
+  if (a->from != b->from) return a->from < b->from ? -1 : 1;
+  if (a->to != b->to) return a->to < b->to ? -1 : 1;
+  if (a->tag != b->tag) return a->tag < b->tag ? -1 : 1;
+  if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+  return a->recv - b->recv; /* the send first */
+}
+
+static int same_key(const Msg *a, const Msg *b) {
+  return a->comm == b->comm && a->from == b->from && a->to == b->to && a->tag == b->tag && a->seq == b->seq;
+}
+
+/* The receive of the send at v[i] (NULL: v[i] is no send, or unmatched). */
+static const Msg *recv_of(const GArray *v, guint i) {
+  if (i + 1 >= v->len) return NULL;
+  const Msg *s = &g_array_index(v, Msg, i), *r = s + 1;
+  return !s->recv && r->recv && same_key(s, r) ? r : NULL;
+}
+
+/* Every file's MPI messages, with its rank put in; sorted by key. */
+static GArray *read_messages(Imp *im) {
+  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg));
+  uint64_t types[4] = {0};
+  types[WEFT_EV_MPI_RANK >> 6] |= 1ull << (WEFT_EV_MPI_RANK & 63);
+  types[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
+  for (size_t i = 0; i < weft_recording_count(im->rec); i++) {
+    WeftTrace *tr = weft_recording_trace(im->rec, i);
+    Scan s = {g_array_new(FALSE, FALSE, sizeof(Msg)), -1};
+    char e2[512];
+    (void)weft_trace_scan_types(tr, types, on_mpi, &s, e2, sizeof e2); /* faults: the import says */
+    for (guint k = 0; k < s.msgs->len && s.rank >= 0; k++) {
+      Msg m = g_array_index(s.msgs, Msg, k);
+      int64_t peer = m.from;
+      m.from = m.recv ? peer : s.rank;
+      m.to = m.recv ? s.rank : peer;
+      m.host = weft_trace_host(tr);
+      g_array_append_val(all, m);
+    }
+    g_array_free(s.msgs, TRUE);
+  }
+  qsort(all->data, all->len, sizeof(Msg), cmp_msg);
+  return all;
+}
+
+/* A bound on a host's correction c at time t (its own, after the anchors):
+ * lower: c(t) >= v; else c(t) <= v. */
+typedef struct Bound {
+  double dt, v;
+  int lower;
+} Bound;
+
+/* The widest interval of offsets over drifts: width at drift b. */
+static double width(const Bound *bs, size_t n, double b, double *lo_out, double *hi_out) {
+  double lo = -INFINITY, hi = INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    double x = bs[i].v - b * bs[i].dt;
+    if (bs[i].lower)
+      lo = x > lo ? x : lo;
+    else
+      hi = x < hi ? x : hi;
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+  return hi - lo;
+}
+
+#define DRIFT_MAX 200e-6 /* 200 ppm: two crystals' worst, without NTP */
+
+/* Over every feasible line (drifts bmin..bmax, offsets lo(b)..hi(b)), the
+ * least and the most the correction can be at dt from the pivot: lo(b) + b dt
+ * is convex in b, hi(b) + b dt concave (golden-section searches). */
+static void range_at(const Bound *bs, size_t n, double bmin, double bmax, double dt, double *cmin, double *cmax) {
+  const double g = (sqrt(5.0) - 1) / 2;
+  double lo, hi;
+  for (int side = 0; side < 2; side++) { /* 0: minimise lo + b dt; 1: maximise hi + b dt */
+    double a = bmin, b = bmax;
+    for (int it = 0; it < 200 && b - a > 1e-13; it++) {
+      double x1 = b - g * (b - a), x2 = a + g * (b - a);
+      width(bs, n, x1, &lo, &hi);
+      double f1 = side ? hi + x1 * dt : -(lo + x1 * dt);
+      width(bs, n, x2, &lo, &hi);
+      double f2 = side ? hi + x2 * dt : -(lo + x2 * dt);
+      if (f1 < f2)
+        a = x1;
+      else
+        b = x2;
+    }
+    double x = (a + b) / 2;
+    width(bs, n, x, &lo, &hi);
+    if (side)
+      *cmax = hi + x * dt;
+    else
+      *cmin = lo + x * dt;
+  }
+}
+
+/* The drift where width() crosses 0 between bad (< 0) and good (>= 0): the good side. */
+static double crossing(const Bound *bs, size_t n, double bad, double good) {
+  double lo, hi;
+  for (int it = 0; it < 100; it++) {
+    double m = (bad + good) / 2;
+    if (width(bs, n, m, &lo, &hi) >= 0)
+      good = m;
+    else
+      bad = m;
+  }
+  return good;
+}
+
+/* The correction of one host from its bounds: the drift in the middle of
+ * the range of drifts that keep every message in order (within DRIFT_MAX),
+ * the offset in the middle of the interval at that drift. */
+static void solve(HostClock *h, Bound *bs, size_t n) {
+  size_t nlo = 0, nhi = 0;
+  for (size_t i = 0; i < n; i++) *(bs[i].lower ? &nlo : &nhi) += 1;
+  double lo, hi;
+  if (!nlo || !nhi) { /* one direction only: move it as far as its messages need, no further */
+    width(bs, n, 0, &lo, &hi);
+    h->offset = nlo ? (lo > 0 ? lo : 0) : (hi < 0 ? hi : 0);
+    h->drift = 0;
+    return;
+  }
+  /* the widest interval (a concave function of the drift): golden-section search */
+  double a = -DRIFT_MAX, b = DRIFT_MAX, g = (sqrt(5.0) - 1) / 2;
+  double x1 = b - g * (b - a), x2 = a + g * (b - a);
+  double f1 = width(bs, n, x1, &lo, &hi), f2 = width(bs, n, x2, &lo, &hi);
+  for (int it = 0; it < 200 && b - a > 1e-13; it++) {
+    if (f1 < f2) {
+      a = x1, x1 = x2, f1 = f2;
+      x2 = a + g * (b - a);
+      f2 = width(bs, n, x2, &lo, &hi);
+    } else {
+      b = x2, x2 = x1, f2 = f1;
+      x1 = b - g * (b - a);
+      f1 = width(bs, n, x1, &lo, &hi);
+    }
+  }
+  double top = (a + b) / 2, drift = top;
+  h->bmin = h->bmax = top;
+  if (width(bs, n, top, &lo, &hi) >= 0) { /* the middle of the feasible drifts */
+    h->bmin = width(bs, n, -DRIFT_MAX, &lo, &hi) >= 0 ? -DRIFT_MAX : crossing(bs, n, -DRIFT_MAX, top);
+    h->bmax = width(bs, n, DRIFT_MAX, &lo, &hi) >= 0 ? DRIFT_MAX : crossing(bs, n, DRIFT_MAX, top);
+    drift = (h->bmin + h->bmax) / 2;
+  }
+  double w = width(bs, n, drift, &lo, &hi);
+  h->drift = drift;
+  h->offset = (lo + hi) / 2;
+  h->infeasible = w < 0;
+  h->bounds = g_memdup2(bs, n * sizeof *bs);
+  h->nbounds = n;
+}
+
+/* The correction at t (recording ns) and how far the truth can be from it:
+ * the farther end of the range every feasible line allows there (-1:
+ * unknown, or no line keeps every message in order). */
+static double uncertainty_at(const HostClock *h, double t) {
+  if (!h->nbounds || h->infeasible) return -1;
+  double cmin = 0, cmax = 0, c = h->offset + h->drift * (t - h->pivot);
+  range_at(h->bounds, h->nbounds, h->bmin, h->bmax, t - h->pivot, &cmin, &cmax);
+  return fmax(c - cmin, cmax - c);
+}
+
+/* The bounds between host k and the placed hosts, from matched pairs. */
+static size_t bounds_of(Imp *im, const GArray *v, size_t k, const char *placed, double pivot, Bound *out) {
+  size_t n = 0;
+  for (guint i = 0; i + 1 < v->len; i++) {
+    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
+    if (!r) continue;
+    const HostClock *hs = &im->hosts[s->host], *hr = &im->hosts[r->host];
+    if (r->host == k && s->host != k && placed[s->host]) { /* received here: c(t_r) >= sent - t_r */
+      double sent = s->ns + hs->offset + hs->drift * (s->ns - hs->pivot);
+      out[n++] = (Bound){r->ns - pivot, sent - r->ns, 1};
+    } else if (s->host == k && r->host != k && placed[r->host]) { /* sent from here: c(t_s) <= received - t_s */
+      double got = r->ns + hr->offset + hr->drift * (r->ns - hr->pivot);
+      out[n++] = (Bound){s->ns - pivot, got - s->ns, 0};
+    }
+  }
+  return n;
+}
+
+/* The mean time of host k's messages with placed hosts (the pivot), and their count. */
+static size_t pivot_of(const GArray *v, size_t k, const char *placed, double *pivot) {
+  double sum = 0;
+  size_t n = 0;
+  for (guint i = 0; i + 1 < v->len; i++) {
+    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
+    if (!r) continue;
+    if ((r->host == k && s->host != k && placed[s->host]) || (s->host == k && r->host != k && placed[r->host])) {
+      sum += r->host == k ? r->ns : s->ns;
+      n++;
+    }
+  }
+  *pivot = n ? sum / (double)n : 0;
+  return n;
+}
+
+/* Messages received before they were sent, with the corrections. */
+static int64_t out_of_order(Imp *im, const GArray *v) {
+  int64_t bad = 0;
+  for (guint i = 0; i + 1 < v->len; i++) {
+    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
+    if (!r || s->host == r->host) continue;
+    const HostClock *hs = &im->hosts[s->host], *hr = &im->hosts[r->host];
+    double sent = s->ns + hs->offset + hs->drift * (s->ns - hs->pivot);
+    double got = r->ns + hr->offset + hr->drift * (r->ns - hr->pivot);
+    bad += got < sent;
+  }
+  return bad;
+}
+
+int hosts_align(Imp *im) {
+  const WeftHost *hs;
+  size_t nh = weft_recording_hosts(im->rec, &hs);
+  im->nhosts = nh;
+  im->hosts = g_new0(HostClock, nh ? nh : 1);
+  if (nh < 2) return 0;
+  GArray *v = read_messages(im);
+  char *placed = g_new0(char, nh);
+  placed[0] = 1;
+  Bound *bs = g_new(Bound, v->len ? v->len : 1);
+  for (size_t round = 1; round < nh; round++) {
+    /* the unplaced host with the most messages with the placed ones */
+    size_t best = SIZE_MAX, most = 0;
+    double pivot = 0;
+    for (size_t k = 1; k < nh; k++) {
+      double pv;
+      size_t c = placed[k] ? 0 : pivot_of(v, k, placed, &pv);
+      if (!placed[k] && (best == SIZE_MAX || c > most)) best = k, most = c, pivot = pv;
+    }
+    HostClock *h = &im->hosts[best];
+    h->pivot = pivot;
+    h->messages = (int64_t)most;
+    if (most) solve(h, bs, bounds_of(im, v, best, placed, pivot, bs));
+    placed[best] = 1;
+    weft_recording_set_host_clock(im->rec, best, h->offset, h->drift, (uint64_t)(pivot > 0 ? pivot : 0));
+  }
+  im->hosts_out_of_order = out_of_order(im, v);
+  g_free(bs);
+  g_free(placed);
+  g_array_free(v, TRUE);
+  im->origin = weft_recording_start_ns(im->rec);
+  return 0;
+}
+
+/* The host table (after the import: im->origin is the time base). */
+void hosts_write(Imp *im) {
+  const WeftHost *hs;
+  size_t nh = weft_recording_hosts(im->rec, &hs);
+  sqlite3_stmt *q = weft_sql_prepare(&im->sql, "INSERT INTO host VALUES (?,?,?,?,?,?,?,?,?,?)");
+  for (size_t k = 0; q && k < nh; k++) {
+    const HostClock *h = &im->hosts[k];
+    char id[17];
+    snprintf(id, sizeof id, "%016" PRIx64, hs[k].host_id);
+    /* the correction at the recording's start */
+    /* at the middle of its messages (the recording's start when it has none) */
+    double at = h->messages ? h->pivot : (double)im->origin;
+    double corr = k ? h->offset + h->drift * (at - h->pivot) : 0;
+    sqlite3_bind_int64(q, 1, (int64_t)k);
+    sqlite3_bind_text(q, 2, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, hs[k].name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, (int64_t)hs[k].files);
+    sqlite3_bind_int64(q, 5, hs[k].anchor_shift_ns);
+    sqlite3_bind_int64(q, 6, (int64_t)llround(corr));
+    double unc = k ? uncertainty_at(h, at) : 0;
+    if (unc >= 0)
+      sqlite3_bind_int64(q, 7, (int64_t)llround(unc));
+    else
+      sqlite3_bind_null(q, 7);
+    sqlite3_bind_double(q, 8, h->drift * 1e6);
+    sqlite3_bind_int64(q, 9, h->messages);
+    sqlite3_bind_int64(q, 10, (int64_t)llround(at) - (int64_t)im->origin);
+    imp_step(im, q);
+  }
+  sqlite3_finalize(q);
+  weft_db_meta_set_int(im->db, "hosts", (int64_t)nh);
+  weft_db_meta_set_int(im->db, "host_messages_out_of_order", im->hosts_out_of_order);
+}
