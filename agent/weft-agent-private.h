@@ -208,6 +208,10 @@ static inline uint64_t weft_mono_ns(void) {
  * writes it in sync points (the machine's own but under WEFT_TEST_HOST and
  * WEFT_TEST_CLOCK_*), and CLOCK_REALTIME read at mono, likewise. */
 void _weft_host_init(void) WEFT_HIDDEN;
+/* TCP streams (weft-sock.c): n bytes of the socket fd (inode ino) sent (dir 0, at t, the call's
+ * start) or received (dir 1, at t, its end); the identity of the stream fd receives. */
+void _weft_sock_xfer(int fd, uint64_t ino, int dir, uint64_t n, uint64_t t) WEFT_HIDDEN;
+uint64_t _weft_sock_in(int fd, uint64_t ino) WEFT_HIDDEN;
 uint64_t _weft_test_host_ns(uint64_t mono) WEFT_HIDDEN;
 uint64_t _weft_realtime_ns(uint64_t mono) WEFT_HIDDEN;
 void _weft_say(const char *a, const char *b, const char *c) WEFT_HIDDEN;

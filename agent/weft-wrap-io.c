@@ -38,22 +38,17 @@ static inline int io_on(void) {
 }
 
 /* What fd is: 0 not a pipe or socket (or no such fd), 1 a socket, 2 a pipe;
- * *chan: the pipe's identity (0 for anything else). */
-static int fd_kind(int fd, uint64_t *chan) {
+ * *chan: the pipe's identity (0 for anything else); *ino its inode. */
+static int fd_kind(int fd, uint64_t *chan, uint64_t *ino) {
   struct stat st;
   int e = errno;
   int kind = fd < 0 || fstat(fd, &st) != 0 ? 0 : S_ISFIFO(st.st_mode) ? 2 : S_ISSOCK(st.st_mode) ? 1 : 0;
   *chan = kind == 2 ? weft_enc_pipe_id((uint64_t)st.st_dev, (uint64_t)st.st_ino) : 0;
+  *ino = kind ? (uint64_t)st.st_ino : 0;
   errno = e;
   return kind;
 }
 
-/* The identity of the pipe fd is (0: not a pipe, or no such fd). */
-static uint64_t pipe_id(int fd) {
-  uint64_t chan;
-  fd_kind(fd, &chan);
-  return chan;
-}
 
 /* The stack of a wait that ended at t1, for a thread that runs Python (others
  * do not pay for a stack here): defined at t1 if the chunk has room (so the
@@ -111,11 +106,16 @@ static void io_wait(unsigned kind, unsigned op, uint64_t obj, uint64_t t0, uint6
 #define IO_TIMED(kind, obj, call, failed, bytes_expr) \
   TIMED_WAIT(io_on(), kind, obj, call, (failed) ? errno : 0, bytes_expr)
 
-/* A poll that waited: the pipe of the first fd that became readable, if it
- * is one (which write woke it). */
+/* A poll that waited: the pipe of the first fd that became readable, or
+ * the TCP stream it receives, if it is one (which write or send woke it:
+ * Python polls a socket with a timeout before it reads). */
 static uint64_t poll_chan(const struct pollfd *fds, nfds_t n, int r) {
   for (nfds_t i = 0; r > 0 && i < n; i++)
-    if (fds[i].revents & POLLIN) return pipe_id(fds[i].fd);
+    if (fds[i].revents & POLLIN) {
+      uint64_t chan, ino;
+      int kind = fd_kind(fds[i].fd, &chan, &ino);
+      return kind == 1 ? _weft_sock_in(fds[i].fd, ino) : chan;
+    }
   return 0;
 }
 
@@ -153,19 +153,28 @@ WEFT_PUBLIC int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout
   IO_TIMED(WEFT_KIND_POLL, ep, REAL(epoll_pwait)(ep, ev, max, timeout, ss), r_<0, r_> 0 ? r_ : 0);
 }
 
-/* reads count only on pipes and sockets (a slow disk read is not an idle
- * thread); *chan: the pipe's identity (0 for a socket) */
-static int idle_fd(int fd, uint64_t *chan) { return fd_kind(fd, chan) != 0; }
+/* A read of fd from t0 to t1 returned r: when it blocked for io_min_ticks
+ * or more on a pipe or socket (a slow disk read is not an idle thread), a
+ * wait naming the pipe, or the TCP stream it reads; the bytes a TCP
+ * socket gave, a SOCK record. */
+static void read_done(int fd, uint64_t t0, uint64_t t1, ssize_t r, int err) {
+  uint64_t chan, ino;
+  int kind = fd_kind(fd, &chan, &ino);
+  if (kind == 1) chan = _weft_sock_in(fd, ino);
+  if (kind && t1 - t0 >= _weft_proc.io_min_ticks)
+    io_wait(WEFT_KIND_READ, 0, (uint64_t)fd, t0, t1, r < 0 ? err : 0, r > 0 ? (uint64_t)r : 0, chan);
+  if (kind == 1 && r > 0) _weft_sock_xfer(fd, ino, 1, (uint64_t)r, t1);
+}
 
-#define READ_TIMED(fd, call)                                                                                 \
-  do {                                                                                                       \
-    if (!io_on()) return call;                                                                               \
-    uint64_t t0_ = weft_ticks();                                                                             \
-    ssize_t r_ = call;                                                                                       \
-    uint64_t t1_ = weft_ticks(), ch_;                                                                        \
-    if (t1_ - t0_ >= _weft_proc.io_min_ticks && idle_fd(fd, &ch_))                                           \
-      io_wait(WEFT_KIND_READ, 0, (uint64_t)(fd), t0_, t1_, r_<0 ? errno : 0, r_> 0 ? (uint64_t)r_ : 0, ch_); \
-    return r_;                                                                                               \
+#define READ_TIMED(fd, call)                  \
+  do {                                        \
+    if (!io_on()) return call;                \
+    uint64_t t0_ = weft_ticks();              \
+    ssize_t r_ = call;                        \
+    int e_ = errno;                           \
+    read_done(fd, t0_, weft_ticks(), r_, e_); \
+    errno = e_;                               \
+    return r_;                                \
   } while (0)
 
 WEFT_PUBLIC ssize_t read(int fd, void *buf, size_t n) { READ_TIMED(fd, REAL(read)(fd, buf, n)); }
@@ -184,7 +193,9 @@ WEFT_PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int fl) { READ_TIMED(fd, R
  * bytes written (version 6): a pool's task arguments and results cross
  * between processes in these writes, so their sum is the data it moved. */
 static void pipe_write(int fd, uint64_t t0, uint64_t bytes) {
-  uint64_t chan = pipe_id(fd);
+  uint64_t chan, ino;
+  int kind = fd_kind(fd, &chan, &ino);
+  if (kind == 1) _weft_sock_xfer(fd, ino, 0, bytes, t0); /* a TCP socket's bytes */
   if (!chan) return;
   WeftThread *t = &_weft_tls;
   int e = errno;
@@ -213,6 +224,29 @@ WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) {
   if (r > 0) pipe_write(fd, t0, (uint64_t)r);
   return r;
 }
+
+/* Sends: only on sockets, so only their bytes (weft-sock.c). */
+#define SEND_TIMED(fd, call)                                                              \
+  do {                                                                                    \
+    if (!io_on()) return call;                                                            \
+    uint64_t t0_ = weft_ticks();                                                          \
+    ssize_t r_ = call;                                                                    \
+    if (r_ > 0) {                                                                         \
+      uint64_t ch_, ino_;                                                                 \
+      int e_ = errno;                                                                     \
+      if (fd_kind(fd, &ch_, &ino_) == 1) _weft_sock_xfer(fd, ino_, 0, (uint64_t)r_, t0_); \
+      errno = e_;                                                                         \
+    }                                                                                     \
+    return r_;                                                                            \
+  } while (0)
+
+WEFT_PUBLIC ssize_t send(int fd, const void *buf, size_t n, int fl) { SEND_TIMED(fd, REAL(send)(fd, buf, n, fl)); }
+
+WEFT_PUBLIC ssize_t sendto(int fd, const void *buf, size_t n, int fl, const struct sockaddr *a, socklen_t al) {
+  SEND_TIMED(fd, REAL(sendto)(fd, buf, n, fl, a, al));
+}
+
+WEFT_PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int fl) { SEND_TIMED(fd, REAL(sendmsg)(fd, m, fl)); }
 
 /* Sleeps: recorded whether or not WEFT_IO is on. */
 static inline int sleep_on(void) {

@@ -258,6 +258,7 @@ const char *weft_flow_kind_label(int kind, gboolean plural) {
       [WEFT_FLOW_PIPE] = {"pipe", "pipes"},
       [WEFT_FLOW_MPI_MESSAGE] = {"MPI message", "MPI messages"},
       [WEFT_FLOW_MPI_COLLECTIVE] = {"MPI collective release", "MPI collective releases"},
+      [WEFT_FLOW_SOCKET] = {"TCP send", "TCP sends"},
   };
   return names[kind >= 0 && kind < WEFT_FLOW_COUNT ? kind : 0][plural ? 1 : 0];
 }
@@ -354,6 +355,7 @@ void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal
                               WEFT_FLOW_EXEC,
                               WEFT_FLOW_WAIT,
                               WEFT_FLOW_PIPE,
+                              WEFT_FLOW_SOCKET,
                               WEFT_FLOW_MPI_COLLECTIVE,
                               WEFT_FLOW_MPI_MESSAGE,
                               WEFT_FLOW_SEM_POST,

@@ -47,6 +47,7 @@ static const WeftPalette light = {
     [WEFT_FLOW_JOIN] = RGB(0x454545), [WEFT_FLOW_FORK] = RGB(0x5b2a86), [WEFT_FLOW_EXEC] = RGB(0x5b2a86),
     [WEFT_FLOW_WAIT] = RGB(0x454545), [WEFT_FLOW_PIPE] = RGB(0x005f5f),
     [WEFT_FLOW_MPI_MESSAGE] = RGB(0x7a3e00), [WEFT_FLOW_MPI_COLLECTIVE] = RGB(0x005a70),
+    [WEFT_FLOW_SOCKET] = RGB(0x3d5a00),
   },
   .flow_casing = RGBA(0xffffff, 0.9f),
   /* red, which no state and no flow is */
@@ -71,6 +72,7 @@ static const WeftPalette dark = {
     [WEFT_FLOW_JOIN] = RGB(0xcccccc), [WEFT_FLOW_FORK] = RGB(0xcfa6ff), [WEFT_FLOW_EXEC] = RGB(0xcfa6ff),
     [WEFT_FLOW_WAIT] = RGB(0xcccccc), [WEFT_FLOW_PIPE] = RGB(0x66e0d2),
     [WEFT_FLOW_MPI_MESSAGE] = RGB(0xffb066), [WEFT_FLOW_MPI_COLLECTIVE] = RGB(0x86dcec),
+    [WEFT_FLOW_SOCKET] = RGB(0xb5e86b),
   },
   .flow_casing = RGBA(0x000000, 0.85f),
   .crit = RGB(0xff5f5f), .crit_fill = RGBA(0xff5f5f, 0.25f),

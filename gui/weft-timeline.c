@@ -1938,6 +1938,7 @@ static const char *const flow_action_names[WEFT_FLOW_COUNT] = {
     [WEFT_FLOW_PIPE] = "timeline.flows-pipe",
     [WEFT_FLOW_MPI_MESSAGE] = "timeline.flows-mpi-message",
     [WEFT_FLOW_MPI_COLLECTIVE] = "timeline.flows-mpi-collective",
+    [WEFT_FLOW_SOCKET] = "timeline.flows-socket",
 };
 
 /* timeline.flows-KIND shows or hides that kind; flows-all, flows-object and

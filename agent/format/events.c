@@ -133,6 +133,7 @@ static unsigned aux_max(unsigned type) {
     case WEFT_EV_EXIT: return WEFT_PEXIT_RETURN;
     case WEFT_EV_MARK: return WEFT_MARK_END;
     case WEFT_EV_SCHED: return WEFT_SCHED_BASELINE;
+    case WEFT_EV_SOCK: return 1;
     case WEFT_EV_THREAD_CREATE:
     case WEFT_EV_THREAD_DETACH:
     case WEFT_EV_THREAD_NAME:

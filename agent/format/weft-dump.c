@@ -220,6 +220,10 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
         printf(" stack=%" PRIu64, w[4] & 0xffffffffu);
       if (kind == WEFT_KIND_MPI) put_mpi_obj(w[1]);
       break;
+    case WEFT_EV_SOCK:
+      printf(" %s stream=%016" PRIx64 " offset=%" PRIu64 " bytes=%" PRIu64, ev->aux ? "received" : "sent", w[1], w[2],
+             w[3]);
+      break;
     case WEFT_EV_MPI_MSG: {
       const char *call = weft_mpi_call_name(WEFT_MPI_MSG_CALL(aux));
       printf(" %s call=%s comm=0x%" PRIx64 " peer=%" PRId32 " tag=%" PRId32 " bytes=%" PRIu64 " seq=%" PRIu64,

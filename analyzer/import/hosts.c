@@ -43,16 +43,39 @@ typedef struct {
   int recv;
 } Msg;
 
+typedef struct { /* a TCP stream's bytes (SOCK) */
+  uint64_t stream, off, bytes;
+  double ns;
+  size_t host;
+  int recv;
+} Xfer;
+
+/* What crossed from one host to another: sent at s_ns, received at r_ns (each on its host's time). */
 typedef struct {
-  GArray *msgs; /* Msg of the trace being read */
+  double s_ns, r_ns;
+  size_t s_host, r_host;
+} Pair;
+
+typedef struct {
+  GArray *msgs;  /* Msg of the trace being read */
+  GArray *xfers; /* Xfer of every trace */
   int64_t rank;
+  size_t host;
+  WeftTrace *tr;
 } Scan;
 
-static int on_mpi(const WeftEvent *ev, void *user) {
+static int on_record(const WeftEvent *ev, void *user) {
   Scan *s = user;
   const uint64_t *w = ev->w;
   if (ev->type == WEFT_EV_MPI_RANK) {
     s->rank = (int64_t)w[1];
+    return 0;
+  }
+  if (ev->type == WEFT_EV_SOCK) {
+    /* (w4: the transfer came that many ticks before the record's time) */
+    double ns = ev->nwords > 4 && w[4] ? (double)weft_trace_ticks_to_ns(s->tr, ev->tsc - w[4]) : (double)ev->ns;
+    Xfer x = {w[1], w[2], w[3], ns, s->host, ev->aux != 0};
+    if (x.bytes) g_array_append_val(s->xfers, x);
     return 0;
   }
   int recv = WEFT_MPI_MSG_DIR(ev->aux) == WEFT_MPI_MSG_RECV;
@@ -80,36 +103,87 @@ static int same_key(const Msg *a, const Msg *b) {
   return a->comm == b->comm && a->from == b->from && a->to == b->to && a->tag == b->tag && a->seq == b->seq;
 }
 
-/* The receive of the send at v[i] (NULL: v[i] is no send, or unmatched). */
-static const Msg *recv_of(const GArray *v, guint i) {
-  if (i + 1 >= v->len) return NULL;
-  const Msg *s = &g_array_index(v, Msg, i), *r = s + 1;
-  return !s->recv && r->recv && same_key(s, r) ? r : NULL;
+/* MPI: the n-th message of one rank to another on one communicator and tag is the n-th received. */
+static void mpi_pairs(GArray *msgs, GArray *pairs) {
+  qsort(msgs->data, msgs->len, sizeof(Msg), cmp_msg);
+  for (guint i = 0; i + 1 < msgs->len; i++) {
+    const Msg *s = &g_array_index(msgs, Msg, i), *r = s + 1;
+    if (s->recv || !r->recv || !same_key(s, r) || s->host == r->host) continue;
+    Pair p = {s->ns, r->ns, s->host, r->host};
+    g_array_append_val(pairs, p);
+  }
 }
 
-/* Every file's MPI messages, with its rank put in; sorted by key. */
-static GArray *read_messages(Imp *im) {
-  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg));
+static int cmp_xfer(const void *x, const void *y) {
+  const Xfer *a = x, *b = y;
+  if (a->stream != b->stream) return a->stream < b->stream ? -1 : 1;
+  if (a->recv != b->recv) return a->recv - b->recv; /* the sends first */
+  return (a->off > b->off) - (a->off < b->off);
+}
+
+/* TCP: a receive got the bytes [off, off + bytes) of its stream; its last
+ * byte was sent by the send whose range holds it. A stream whose receives
+ * do not fit its sends (bytes sent another way, a socket two processes
+ * wrote) is left out whole. */
+static void tcp_pairs(GArray *xs, GArray *pairs) {
+  qsort(xs->data, xs->len, sizeof(Xfer), cmp_xfer);
+  const Xfer *v = (const Xfer *)(const void *)xs->data;
+  for (guint a = 0; a < xs->len;) {
+    guint b = a, r = a;
+    while (b < xs->len && v[b].stream == v[a].stream) b++;
+    while (r < b && !v[r].recv) r++; /* sends [a, r), receives [r, b) */
+    guint start = pairs->len;
+    int fits = r > a;
+    for (guint k = a; k + 1 < r && fits; k++) fits = v[k].off + v[k].bytes == v[k + 1].off; /* contiguous */
+    for (guint k = r; k < b && fits; k++) {
+      uint64_t last = v[k].off + v[k].bytes - 1;
+      guint lo = a, hi = r; /* the last send starting at or before the last byte */
+      while (hi - lo > 1) {
+        guint m = (lo + hi) / 2;
+        if (v[m].off <= last)
+          lo = m;
+        else
+          hi = m;
+      }
+      fits = v[lo].off <= last && last < v[lo].off + v[lo].bytes;
+      if (fits && v[lo].host != v[k].host) {
+        Pair p = {v[lo].ns, v[k].ns, v[lo].host, v[k].host};
+        g_array_append_val(pairs, p);
+      }
+    }
+    if (!fits) pairs->len = start;
+    a = b;
+  }
+}
+
+/* Every file's MPI messages and TCP bytes between hosts, as pairs. */
+static GArray *read_pairs(Imp *im) {
+  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg)), *xs = g_array_new(FALSE, FALSE, sizeof(Xfer));
   uint64_t types[4] = {0};
   types[WEFT_EV_MPI_RANK >> 6] |= 1ull << (WEFT_EV_MPI_RANK & 63);
   types[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
+  types[WEFT_EV_SOCK >> 6] |= 1ull << (WEFT_EV_SOCK & 63);
   for (size_t i = 0; i < weft_recording_count(im->rec); i++) {
     WeftTrace *tr = weft_recording_trace(im->rec, i);
-    Scan s = {g_array_new(FALSE, FALSE, sizeof(Msg)), -1};
+    Scan s = {g_array_new(FALSE, FALSE, sizeof(Msg)), xs, -1, weft_trace_host(tr), tr};
     char e2[512];
-    (void)weft_trace_scan_types(tr, types, on_mpi, &s, e2, sizeof e2); /* faults: the import says */
+    (void)weft_trace_scan_types(tr, types, on_record, &s, e2, sizeof e2); /* faults: the import says */
     for (guint k = 0; k < s.msgs->len && s.rank >= 0; k++) {
       Msg m = g_array_index(s.msgs, Msg, k);
       int64_t peer = m.from;
       m.from = m.recv ? peer : s.rank;
       m.to = m.recv ? s.rank : peer;
-      m.host = weft_trace_host(tr);
+      m.host = s.host;
       g_array_append_val(all, m);
     }
     g_array_free(s.msgs, TRUE);
   }
-  qsort(all->data, all->len, sizeof(Msg), cmp_msg);
-  return all;
+  GArray *pairs = g_array_new(FALSE, FALSE, sizeof(Pair));
+  mpi_pairs(all, pairs);
+  tcp_pairs(xs, pairs);
+  g_array_free(all, TRUE);
+  g_array_free(xs, TRUE);
+  return pairs;
 }
 
 /* A bound on a host's correction c at time t (its own, after the anchors):
@@ -230,50 +304,43 @@ static double uncertainty_at(const HostClock *h, double t) {
   return fmax(c - cmin, cmax - c);
 }
 
-/* The bounds between host k and the placed hosts, from matched pairs. */
+/* A time of host h on the time base, with its correction. */
+static double corrected(const HostClock *h, double ns) { return ns + h->offset + h->drift * (ns - h->pivot); }
+
+/* The bounds between host k and the placed hosts, from the pairs. */
 static size_t bounds_of(Imp *im, const GArray *v, size_t k, const char *placed, double pivot, Bound *out) {
   size_t n = 0;
-  for (guint i = 0; i + 1 < v->len; i++) {
-    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
-    if (!r) continue;
-    const HostClock *hs = &im->hosts[s->host], *hr = &im->hosts[r->host];
-    if (r->host == k && s->host != k && placed[s->host]) { /* received here: c(t_r) >= sent - t_r */
-      double sent = s->ns + hs->offset + hs->drift * (s->ns - hs->pivot);
-      out[n++] = (Bound){r->ns - pivot, sent - r->ns, 1};
-    } else if (s->host == k && r->host != k && placed[r->host]) { /* sent from here: c(t_s) <= received - t_s */
-      double got = r->ns + hr->offset + hr->drift * (r->ns - hr->pivot);
-      out[n++] = (Bound){s->ns - pivot, got - s->ns, 0};
-    }
+  for (guint i = 0; i < v->len; i++) {
+    const Pair *p = &g_array_index(v, Pair, i);
+    if (p->r_host == k && placed[p->s_host]) /* received here: c(t_r) >= sent - t_r */
+      out[n++] = (Bound){p->r_ns - pivot, corrected(&im->hosts[p->s_host], p->s_ns) - p->r_ns, 1};
+    else if (p->s_host == k && placed[p->r_host]) /* sent from here: c(t_s) <= received - t_s */
+      out[n++] = (Bound){p->s_ns - pivot, corrected(&im->hosts[p->r_host], p->r_ns) - p->s_ns, 0};
   }
   return n;
 }
 
-/* The mean time of host k's messages with placed hosts (the pivot), and their count. */
+/* The mean time of host k's pairs with placed hosts (the pivot), and their count. */
 static size_t pivot_of(const GArray *v, size_t k, const char *placed, double *pivot) {
   double sum = 0;
   size_t n = 0;
-  for (guint i = 0; i + 1 < v->len; i++) {
-    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
-    if (!r) continue;
-    if ((r->host == k && s->host != k && placed[s->host]) || (s->host == k && r->host != k && placed[r->host])) {
-      sum += r->host == k ? r->ns : s->ns;
-      n++;
-    }
+  for (guint i = 0; i < v->len; i++) {
+    const Pair *p = &g_array_index(v, Pair, i);
+    if (p->r_host == k && placed[p->s_host])
+      sum += p->r_ns, n++;
+    else if (p->s_host == k && placed[p->r_host])
+      sum += p->s_ns, n++;
   }
   *pivot = n ? sum / (double)n : 0;
   return n;
 }
 
-/* Messages received before they were sent, with the corrections. */
+/* Pairs received before they were sent, with the corrections. */
 static int64_t out_of_order(Imp *im, const GArray *v) {
   int64_t bad = 0;
-  for (guint i = 0; i + 1 < v->len; i++) {
-    const Msg *s = &g_array_index(v, Msg, i), *r = recv_of(v, i);
-    if (!r || s->host == r->host) continue;
-    const HostClock *hs = &im->hosts[s->host], *hr = &im->hosts[r->host];
-    double sent = s->ns + hs->offset + hs->drift * (s->ns - hs->pivot);
-    double got = r->ns + hr->offset + hr->drift * (r->ns - hr->pivot);
-    bad += got < sent;
+  for (guint i = 0; i < v->len; i++) {
+    const Pair *p = &g_array_index(v, Pair, i);
+    bad += corrected(&im->hosts[p->r_host], p->r_ns) < corrected(&im->hosts[p->s_host], p->s_ns);
   }
   return bad;
 }
@@ -284,7 +351,7 @@ int hosts_align(Imp *im) {
   im->nhosts = nh;
   im->hosts = g_new0(HostClock, nh ? nh : 1);
   if (nh < 2) return 0;
-  GArray *v = read_messages(im);
+  GArray *v = read_pairs(im);
   char *placed = g_new0(char, nh);
   placed[0] = 1;
   Bound *bs = g_new(Bound, v->len ? v->len : 1);

@@ -194,7 +194,9 @@ static int cmp_chanstamp(const void *x, const void *y) {
 
 /* A read or poll that waited on a pipe was ended by the first write to that
  * pipe, by another thread of any process, after the wait began: a flow from
- * the writer, and the wait's waker. */
+ * the writer, and the wait's waker. A read that waited on a TCP stream
+ * likewise, by the first send on that stream (of any host: by then every
+ * host is on one clock). */
 int link_pipes(Imp *im) {
   GArray *wr = im->pipe_writes, *wt = im->pipe_waits;
   if (!wr->len || !wt->len) return 0;
@@ -224,7 +226,9 @@ int link_pipes(Imp *im) {
       if (!c->poll) break;
     }
     if (by) {
-      imp_flow(im, WEFT_FLOW_PIPE, by->utid, by->ns, c->utid, c->end, c->obj);
+      /* (a TCP stream's identity has bit 62 set and 63 clear, a pipe's bit 63) */
+      int kind = (c->chan >> 62) == 1 ? WEFT_FLOW_SOCKET : WEFT_FLOW_PIPE;
+      imp_flow(im, kind, by->utid, by->ns, c->utid, c->end, c->obj);
       sqlite3_bind_int64(up, 1, by->utid);
       sqlite3_bind_int64(up, 2, c->utid);
       sqlite3_bind_int64(up, 3, c->begin);

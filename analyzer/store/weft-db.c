@@ -23,8 +23,8 @@ static const char *const state_names[WEFT_ST_COUNT] = {
     "join_wait", "child_wait", "io_wait",     "sleep",     "gil_wait",  "mpi_wait"};
 
 static const char *const flow_names[WEFT_FLOW_COUNT] = {
-    NULL,   "lock_handoff", "wakeup", "barrier", "sem_post",    "create",        "join",
-    "fork", "exec",         "wait",   "pipe",    "mpi_message", "mpi_collective"};
+    NULL,   "lock_handoff", "wakeup", "barrier", "sem_post",    "create",         "join",
+    "fork", "exec",         "wait",   "pipe",    "mpi_message", "mpi_collective", "socket"};
 
 const char *weft_state_name(int state) { return state >= 0 && state < WEFT_ST_COUNT ? state_names[state] : NULL; }
 

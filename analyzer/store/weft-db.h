@@ -48,6 +48,7 @@ typedef enum {
   WEFT_FLOW_PIPE = 10,           /* a write to a pipe -> a read or poll waiting on it returns (WEFT_IO) */
   WEFT_FLOW_MPI_MESSAGE = 11,    /* an MPI send -> the end of the wait that received it (schema 4) */
   WEFT_FLOW_MPI_COLLECTIVE = 12, /* the last rank to enter an MPI collective -> each other rank leaving it */
+  WEFT_FLOW_SOCKET = 13,         /* a send on a TCP stream -> a read waiting on it returns (WEFT_IO, schema 5) */
   WEFT_FLOW_COUNT
 } WeftFlowKind;
 

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# test_hosts.py - several hosts on one clock by their TCP streams (issue 15):
+# a client and a server of tests/programs/python/tcp_pingpong.py (N requests
+# in lockstep, 8 bytes each way) under `weft exec`, the server acting as host
+# "beta" (WEFT_TEST_HOST) whose clock runs 3 ms ahead and 40 ppm slow, each
+# host's trace in its own directory (-o DIR/%h), both imported together.
+# SPDX-License-Identifier: MIT
+#
+# usage: test_hosts.py --weft WEFT --python-dir DIR [--keep]
+# Prints TAP.
+#
+# loopback  both on 127.0.0.1: two hosts in the database, the other boot
+#           taken out by the wall-clock anchors, every one of the 2 x N
+#           transfers matched between the hosts (messages), every socket flow
+#           in order, no transfer received before it was sent, the estimated
+#           offset within its uncertainty of the truth (known from the
+#           distortion) and the uncertainty under a third of the skew.
+# netns     the same between two network namespaces joined by a veth pair
+#           (127.1.0.1 and 127.1.0.2, with route_localnet: loopback-range
+#           addresses only), so the traffic crosses an interface; skipped
+#           where namespaces cannot be made (not root, no iproute2).
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+from weftlib import attempt, clean_env, cleanup, eq, ok, plan, skip
+
+TIMEOUT = 120
+N = 200
+SKEW_NS, DRIFT_PPM = 3000000, -40
+PY = "/usr/bin/python3"
+
+
+def run_pair(c, name, server_ns, client_ns, addr, port):
+    """the server (host beta) and the client (this host) under weft exec; the database, or None"""
+    d = os.path.join(c.tmp, name)
+    e = clean_env(c.tmp)
+    e["WEFT_IO"] = "1"
+    beta = dict(e, WEFT_TEST_HOST="beta", WEFT_TEST_CLOCK_SKEW_NS=str(SKEW_NS), WEFT_TEST_CLOCK_DRIFT_PPM=str(DRIFT_PPM))
+    prog = os.path.join(c.pydir, "tcp_pingpong.py")
+    ex = [c.weft, "exec", "--run-id", "hosts-" + name, "-o", os.path.join(d, "%h"), "--", PY, prog]
+    srv = subprocess.Popen(server_ns + ex + ["server", addr, str(port), str(N)], env=beta, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    cli = subprocess.run(client_ns + ex + ["client", addr, str(port), str(N)], env=e, timeout=TIMEOUT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sout, serr = srv.communicate(timeout=TIMEOUT)
+    if not ok(cli.returncode == 0 and srv.returncode == 0 and b"client got %d" % N in cli.stdout,
+              "%s: the client and the server (host beta) run to the end under weft exec" % name,
+              (cli.stderr + serr).decode("utf-8", "replace")):
+        return None
+    dirs = sorted(os.path.join(d, x) for x in os.listdir(d))
+    eq(len(dirs), 2, "%s: weft exec -o DIR/%%h: a directory per host" % name)
+    db = d + ".db"
+    r = subprocess.run([c.weft, "import", "-q"] + dirs + ["-o", db], env=e, timeout=TIMEOUT, stderr=subprocess.PIPE)
+    return db if ok(r.returncode == 0, "%s: weft import of both directories exits 0" % name, r.stderr.decode()) else None
+
+
+def check(c, name, db):
+    con = sqlite3.connect(db)
+    hosts = {r[1]: r for r in con.execute("SELECT host, name, anchor_shift_ns, clock_offset_ns, offset_uncertainty_ns, "
+                                          "messages, offset_at_ns FROM host")}
+    me = os.uname().nodename
+    if not eq(sorted(hosts), sorted(["beta", me]), "%s: the host table names both hosts" % name):
+        return
+    other = me if hosts["beta"][0] == 0 else "beta"
+    ok(1000e9 <= abs(hosts[other][2]) <= 2000e9,
+       "%s: the wall-clock anchors take out beta's other boot (%.0f s)" % (name, hosts[other][2] / 1e9))
+    _, _, _, est, unc, msgs, at = hosts[other]
+    eq(msgs, 2 * N, "%s: all %d transfers matched by stream and offset between the hosts" % (name, 2 * N))
+    flows = con.execute("SELECT count(*), coalesce(sum(to_ns < from_ns), 0) FROM flow WHERE kind = 13").fetchone()
+    ok(flows[0] >= 1 and flows[1] == 0, "%s: socket flows (%d), none backwards in time" % (name, flows[0]))
+    eq(con.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'host_messages_out_of_order'").fetchone(),
+       (0,), "%s: no transfer received before it was sent after the correction" % name)
+    # beta's clock = real + skew + drift x (real - its process's start)
+    base = con.execute("SELECT min(p.start_ns) FROM process p JOIN host h USING (host) WHERE h.name = 'beta'").fetchone()[0]
+    truth = (SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == me else -1)
+    ok(unc is not None and abs(est - truth) <= unc + 1000,
+       "%s: %s's offset %.1f us +/- %s us (truth %.1f us)" %
+       (name, other, est / 1e3, unc / 1e3 if unc is not None else None, truth / 1e3))
+    ok(unc is not None and unc < SKEW_NS / 3, "%s: the uncertainty is well under the skew" % name)
+    con.close()
+
+
+def t_loopback(c):
+    db = run_pair(c, "loopback", [], [], "127.0.0.1", 20000 + os.getpid() % 20000)
+    if db:
+        check(c, "loopback", db)
+
+
+def t_netns(c):
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        skip("netns", "needs root and iproute2 (ip netns)")
+        return
+    a, b = "weft%da" % os.getpid(), "weft%db" % os.getpid()
+    va, vb = "wv%da" % (os.getpid() % 100000), "wv%db" % (os.getpid() % 100000)
+    setup = [["ip", "netns", "add", a], ["ip", "netns", "add", b],
+             ["ip", "link", "add", va, "type", "veth", "peer", "name", vb],
+             ["ip", "link", "set", va, "netns", a], ["ip", "link", "set", vb, "netns", b]]
+    for ns, dev, ip in ((a, va, "127.1.0.1"), (b, vb, "127.1.0.2")):
+        setup += [["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1"],
+                  ["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.%s.route_localnet=1" % dev],
+                  ["ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev],
+                  ["ip", "-n", ns, "link", "set", dev, "up"], ["ip", "-n", ns, "link", "set", "lo", "up"]]
+    try:
+        for cmd in setup:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+            if p.returncode != 0:
+                skip("netns", "cannot make network namespaces here: %s: %s" % (" ".join(cmd), p.stderr.decode().strip()))
+                return
+        db = run_pair(c, "netns", ["ip", "netns", "exec", b], ["ip", "netns", "exec", a], "127.1.0.2", 5080)
+        if db:
+            check(c, "netns", db)
+    finally:
+        for ns in (a, b):
+            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Ctx:
+    pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weft", required=True)
+    ap.add_argument("--python-dir", required=True)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    c = Ctx()
+    c.weft, c.pydir = os.path.abspath(args.weft), os.path.abspath(args.python_dir)
+    c.tmp = tempfile.mkdtemp(prefix="weft-hosts-test-")
+    try:
+        attempt(t_loopback, c)
+        attempt(t_netns, c)
+    finally:
+        cleanup(c.tmp, args.keep)
+    return plan()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
