@@ -19,6 +19,11 @@ guint weft_fold_subtree_end(WeftSession *session, guint p) {
   return MIN(e, n);
 }
 
+guint weft_fold_first_thread(WeftSession *session, guint p) {
+  const WeftSessionProcess *pr = weft_session_get_process(session, p);
+  return pr ? pr->first_thread : weft_session_get_n_threads(session);
+}
+
 int weft_fold_parent(WeftSession *session, guint p) {
   const WeftSessionProcess *pr = weft_session_get_process(session, p);
   for (int q = (int)p - 1; pr && q >= 0; q--)

@@ -7,7 +7,9 @@
  * their alive time on a CPU, runnable, off a CPU and waiting (in the colour
  * of the wait with the most time), stacked from the bottom. The processes
  * are in tree order and their threads numbered in that order, so a folded
- * tree is a range of processes and a range of threads.
+ * tree is a range of processes and a range of threads. A recording of two
+ * hosts or more orders its processes by host first: a host folds the same
+ * way, its processes' range and their threads' into its header row.
  */
 #ifndef WEFT_FOLD_H
 #define WEFT_FOLD_H
@@ -27,6 +29,10 @@ typedef enum {
 
 /* The end of process p's subtree: p's descendants are p + 1 .. end - 1. */
 guint weft_fold_subtree_end(WeftSession *session, guint p);
+/* The first thread of process p, or the thread count when p is past the
+ * last process: the threads of processes a .. b - 1 are
+ * weft_fold_first_thread(a) .. weft_fold_first_thread(b) - 1. */
+guint weft_fold_first_thread(WeftSession *session, guint p);
 /* The parent of process p in the tree (the last process before it one level up), or -1. */
 int weft_fold_parent(WeftSession *session, guint p);
 

@@ -395,6 +395,8 @@ static void write_dump(Shot *s) {
   g_string_append_c(out, ']');
   g_string_append(out, ",\n\"rows\": ");
   weft_timeline_write_rows_json(tl, out);
+  g_string_append(out, ",\n\"hosts\": ");
+  weft_timeline_write_hosts_json(tl, out);
   g_string_append(out, ",\n\"layout\": ");
   weft_window_write_layout_json(s->window, out);
   g_string_append(out, ",\n\"panel\": ");

@@ -33,7 +33,7 @@ static const WeftPalette light = {
   /* the running state's time splits (weft-cpu.h): on a CPU is the running
    * colour; runnable a pale tint of it; off a CPU a brown no state uses */
   .runnable = RGB(0xa0dcc8), .offcpu = RGB(0x9e7b4f),
-  .bg = RGB(0xfcfcfc), .row_alt = RGB(0xf2f3f5), .proc = RGB(0xdde1e6), .chrome = RGB(0xeeeff1),
+  .bg = RGB(0xfcfcfc), .row_alt = RGB(0xf2f3f5), .proc = RGB(0xdde1e6), .host = RGB(0xc3cbd6), .chrome = RGB(0xeeeff1),
   .line = RGB(0xc4c8cc), .grid = RGB(0xe4e6e9), .text = RGB(0x1e2226), .dim_text = RGB(0x5a6066),
   .track_bg = RGB(0xe6f2ee), .lane_bg = RGB(0xf7f4ec), .merged = RGB(0x303030),
   .overview_bg = RGB(0xe8eaee), .overview_fill = RGB(0x8a94a3), .window = RGB(0x1c71d8),
@@ -58,7 +58,7 @@ static const WeftPalette dark = {
   .dark = TRUE,
   .state = STATES(0xf5f5f5),
   .runnable = RGB(0xa0dcc8), .offcpu = RGB(0x9e7b4f),
-  .bg = RGB(0x1e1e1e), .row_alt = RGB(0x28292b), .proc = RGB(0x3a3e44), .chrome = RGB(0x2c2d30),
+  .bg = RGB(0x1e1e1e), .row_alt = RGB(0x28292b), .proc = RGB(0x3a3e44), .host = RGB(0x4a5566), .chrome = RGB(0x2c2d30),
   .line = RGB(0x50545a), .grid = RGB(0x34363a), .text = RGB(0xeeeeec), .dim_text = RGB(0xa8adb3),
   .track_bg = RGB(0x1d2c28), .lane_bg = RGB(0x2e2b24), .merged = RGB(0xe8e8e8),
   .overview_bg = RGB(0x323438), .overview_fill = RGB(0x8a94a3), .window = RGB(0x78aeed),

@@ -22,7 +22,7 @@ typedef struct {
   gboolean dark;
   GdkRGBA state[WEFT_ST_COUNT];
   GdkRGBA runnable, offcpu; /* the running state's parts besides on a CPU (state[RUNNING]) */
-  GdkRGBA bg, row_alt, proc, chrome, line, grid, text, dim_text, track_bg, lane_bg, merged;
+  GdkRGBA bg, row_alt, proc, host, chrome, line, grid, text, dim_text, track_bg, lane_bg, merged;
   GdkRGBA overview_bg, overview_fill, window, window_fill, sel_fill, sel_edge;
   GdkRGBA hl_wait, hl_hold, mark, mark_fill, hl_row, span_outline, span_inner;
   GdkRGBA flow[WEFT_FLOW_COUNT]; /* flow arrows by WeftFlowKind ([0]: unknown) */

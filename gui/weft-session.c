@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "naming.h"
 #include "query.h"
+#include "weft-sqlite.h"
 
 /* The reads of one connection: the session's own, or a worker's
  * (weft_session_reader_new: a connection of its own). */
@@ -61,6 +62,7 @@ struct _WeftSession {
   int64_t end_ns;
   int64_t lod_base_ns;
   guint32 states_present;
+  GArray *hosts;          /* WeftSessionHost */
   GArray *processes;      /* WeftSessionProcess */
   GArray *threads;        /* WeftSessionThread */
   GArray *locks;          /* WeftSessionLock */
@@ -83,7 +85,8 @@ typedef struct {
   int image;
   int n_images;
   int64_t exec_from_upid, end_ns;
-  int role; /* WEFT_PROCESS_* */
+  int role;   /* WEFT_PROCESS_* */
+  guint host; /* index into the session's hosts */
 } ProcRow;
 
 /* Append upid's subtree (children ordered by start, as rows are) to
@@ -98,11 +101,13 @@ static void add_process_tree(WeftSession *self, GArray *rows, guint idx, int dep
                           .n_images = r->n_images,
                           .depth = depth,
                           .exe = g_strdup(r->exe),
-                          .role = r->role};
+                          .role = r->role,
+                          .host = r->host};
   g_array_append_val(self->processes, p);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *c = &g_array_index(rows, ProcRow, i);
-    if (c->parent_upid == r->upid) add_process_tree(self, rows, i, depth + 1, seen);
+    /* (a host's processes stay a range even if a damaged file has a parent on another host) */
+    if (c->parent_upid == r->upid && c->host == r->host) add_process_tree(self, rows, i, depth + 1, seen);
   }
 }
 
@@ -170,7 +175,64 @@ static void mark_launchers(GArray *rows) {
                                                                 : WEFT_PROCESS_PROGRAM;
 }
 
-/* The processes, in process-tree order. */
+/* The hosts (schema 5's host table), in host order. The GUI reads them
+ * itself (store/query.h has no reader of them yet): two small tables. */
+static gboolean load_hosts(WeftSession *self) {
+  WeftSql sql;
+  weft_sql_init(&sql, self->db, self->reader.err, sizeof self->reader.err, self->read_error);
+  sqlite3_stmt *q = weft_sql_prepare(&sql, "SELECT host, name, host_id, files, anchor_shift_ns, clock_offset_ns, "
+                                           "offset_uncertainty_ns, drift_ppm, messages, offset_at_ns FROM host "
+                                           "ORDER BY host");
+  while (weft_sql_step(&sql, q)) {
+    const char *name = (const char *)sqlite3_column_text(q, 1), *id = (const char *)sqlite3_column_text(q, 2);
+    WeftSessionHost h = {.host = sqlite3_column_int64(q, 0),
+                         .name = g_strdup(name ? name : ""),
+                         .host_id = g_strdup(id ? id : ""),
+                         .files = sqlite3_column_int64(q, 3),
+                         .anchor_shift_ns = sqlite3_column_int64(q, 4),
+                         .clock_offset_ns = sqlite3_column_int64(q, 5),
+                         .offset_uncertainty_ns = weft_sql_i64(q, 6, -1),
+                         .drift_ppm = sqlite3_column_double(q, 7),
+                         .messages = sqlite3_column_int64(q, 8),
+                         .offset_at_ns = sqlite3_column_int64(q, 9)};
+    g_array_append_val(self->hosts, h);
+  }
+  sqlite3_finalize(q);
+  return !sql.failed;
+}
+
+/* The index of host h in self->hosts; a host the host table lacks (a
+ * damaged file) gets a row of its own, its clock unknown. */
+static guint host_index(WeftSession *self, int64_t h) {
+  for (guint i = 0; i < self->hosts->len; i++)
+    if (g_array_index(self->hosts, WeftSessionHost, i).host == h) return i;
+  WeftSessionHost x = {.host = h,
+                       .name = g_strdup_printf("host %" G_GINT64_FORMAT, h),
+                       .host_id = g_strdup(""),
+                       .offset_uncertainty_ns = -1};
+  g_array_append_val(self->hosts, x);
+  return self->hosts->len - 1;
+}
+
+/* Each process's host index into rows (upid -> host from process.host). */
+static gboolean load_process_hosts(WeftSession *self, GArray *rows) {
+  g_autoptr(GHashTable) by_upid = g_hash_table_new(g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < rows->len; i++)
+    g_hash_table_insert(by_upid, &g_array_index(rows, ProcRow, i).upid, GUINT_TO_POINTER(i + 1));
+  WeftSql sql;
+  weft_sql_init(&sql, self->db, self->reader.err, sizeof self->reader.err, self->read_error);
+  sqlite3_stmt *q = weft_sql_prepare(&sql, "SELECT upid, host FROM process");
+  while (weft_sql_step(&sql, q)) {
+    int64_t upid = sqlite3_column_int64(q, 0);
+    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(by_upid, &upid));
+    if (i) g_array_index(rows, ProcRow, i - 1).host = host_index(self, weft_sql_i64(q, 1, 0));
+  }
+  sqlite3_finalize(q);
+  if (!self->hosts->len) host_index(self, 0); /* every process on the one host */
+  return !sql.failed;
+}
+
+/* The processes, by host, each host's in process-tree order. */
 static gboolean load_processes(WeftSession *self) {
   g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(ProcRow));
   g_array_set_clear_func(rows, (GDestroyNotify)proc_row_clear);
@@ -180,21 +242,40 @@ static gboolean load_processes(WeftSession *self) {
   WeftProcessRow p;
   weft_query_processes(&self->reader.q, &c);
   while (weft_next_process(&c, &p)) {
-    ProcRow r = {p.upid,     p.parent_upid,       (int)p.pid,      g_strdup(p.exe ? p.exe : p.cmdline ? p.cmdline : ""),
-                 p.start_ns, (int)p.image,        (int)p.n_images, p.exec_from_upid,
-                 p.end_ns,   WEFT_PROCESS_PROGRAM};
+    ProcRow r = {p.upid,
+                 p.parent_upid,
+                 (int)p.pid,
+                 g_strdup(p.exe       ? p.exe
+                          : p.cmdline ? p.cmdline
+                                      : ""),
+                 p.start_ns,
+                 (int)p.image,
+                 (int)p.n_images,
+                 p.exec_from_upid,
+                 p.end_ns,
+                 WEFT_PROCESS_PROGRAM,
+                 0};
     g_array_append_val(rows, r);
   }
-  if (weft_cursor_close(&c) < 0) return FALSE;
+  if (weft_cursor_close(&c) < 0 || !load_hosts(self)) return FALSE;
   g_array_sort(rows, proc_row_by_start);
+  if (!load_process_hosts(self, rows)) return FALSE;
   mark_launchers(rows);
-  for (guint i = 0; i < rows->len; i++) g_hash_table_add(upids, &g_array_index(rows, ProcRow, i).upid);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *r = &g_array_index(rows, ProcRow, i);
-    if (!g_hash_table_contains(upids, &r->parent_upid)) add_process_tree(self, rows, i, 0, seen);
+    g_hash_table_insert(upids, &r->upid, r);
   }
-  for (guint i = 0; i < rows->len; i++) /* cycles, if a damaged file has them */
-    add_process_tree(self, rows, i, 0, seen);
+  for (guint h = 0; h < self->hosts->len; h++) {
+    WeftSessionHost *host = &g_array_index(self->hosts, WeftSessionHost, h);
+    host->first_process = self->processes->len;
+    for (guint i = 0; i < rows->len; i++) {
+      ProcRow *r = &g_array_index(rows, ProcRow, i), *parent = g_hash_table_lookup(upids, &r->parent_upid);
+      if (r->host == h && (!parent || parent->host != h)) add_process_tree(self, rows, i, 0, seen);
+    }
+    for (guint i = 0; i < rows->len; i++) /* cycles, if a damaged file has them */
+      if (g_array_index(rows, ProcRow, i).host == h) add_process_tree(self, rows, i, 0, seen);
+    host->n_processes = self->processes->len - host->first_process;
+  }
   return TRUE;
 }
 
@@ -214,7 +295,8 @@ static gboolean load_threads(WeftSession *self) {
                              .tid = (int)r.tid,
                              .name = g_strdup(r.name ? r.name : ""),
                              .start_ns = r.start_ns,
-                             .end_ns = r.end_ns};
+                             .end_ns = r.end_ns,
+                             .host = p->host};
       ok = weft_query_summary_levels(q, t.utid, &t.min_level, &t.max_level) == 0;
       g_array_append_val(self->threads, t);
       g_hash_table_insert(self->utid_index, GSIZE_TO_POINTER((gsize)t.utid), GUINT_TO_POINTER(self->threads->len));
@@ -295,6 +377,7 @@ WeftSession *weft_session_open(const char *path, GError **error) {
   self->path = g_strdup(path);
   self->read_error = g_strdup_printf("%s: cannot read the recording", path);
   self->db = db;
+  self->hosts = g_array_new(FALSE, TRUE, sizeof(WeftSessionHost));
   self->processes = g_array_new(FALSE, TRUE, sizeof(WeftSessionProcess));
   self->threads = g_array_new(FALSE, TRUE, sizeof(WeftSessionThread));
   self->locks = g_array_new(FALSE, TRUE, sizeof(WeftSessionLock));
@@ -314,6 +397,11 @@ void weft_session_free(WeftSession *self) {
   for (guint i = 0; i < self->processes->len; i++) g_free(g_array_index(self->processes, WeftSessionProcess, i).exe);
   for (guint i = 0; i < self->threads->len; i++) g_free(g_array_index(self->threads, WeftSessionThread, i).name);
   g_array_unref(self->processes);
+  for (guint i = 0; i < self->hosts->len; i++) {
+    g_free(g_array_index(self->hosts, WeftSessionHost, i).name);
+    g_free(g_array_index(self->hosts, WeftSessionHost, i).host_id);
+  }
+  g_array_unref(self->hosts);
   g_array_unref(self->threads);
   for (guint i = 0; i < self->locks->len; i++) g_free(g_array_index(self->locks, WeftSessionLock, i).name);
   g_array_unref(self->locks);
@@ -338,6 +426,36 @@ guint weft_session_get_n_threads(WeftSession *self) { return self->threads->len;
 const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i) {
   return i < self->threads->len ? &g_array_index(self->threads, WeftSessionThread, i) : NULL;
 }
+guint weft_session_get_n_hosts(WeftSession *self) { return self->hosts->len; }
+const WeftSessionHost *weft_session_get_host(WeftSession *self, guint i) {
+  return i < self->hosts->len ? &g_array_index(self->hosts, WeftSessionHost, i) : NULL;
+}
+
+const char *weft_session_host_clock(WeftSession *self, guint i, char *buf, size_t len) {
+  const WeftSessionHost *h = weft_session_get_host(self, i);
+  char off[32], unc[32];
+  if (!h || i == 0) {
+    g_snprintf(buf, len, "the reference clock");
+  } else if (h->messages <= 0) {
+    g_snprintf(buf, len, "wall clock only");
+  } else {
+    weft_format_ns(off, sizeof off, h->clock_offset_ns);
+    if (h->offset_uncertainty_ns >= 0)
+      g_snprintf(buf, len, "clock %s%s ± %s, from %" G_GINT64_FORMAT " messages", h->clock_offset_ns > 0 ? "+" : "",
+                 off, weft_format_ns(unc, sizeof unc, h->offset_uncertainty_ns), h->messages);
+    else /* messages one way only bound the offset without estimating it (docs/schema.md) */
+      g_snprintf(buf, len, "clock %s%s, a bound from %" G_GINT64_FORMAT " messages one way",
+                 h->clock_offset_ns > 0 ? "+" : "", off, h->messages);
+  }
+  return buf;
+}
+
+const char *weft_session_thread_host_name(WeftSession *self, int64_t utid) {
+  int i = weft_session_thread_index(self, utid);
+  if (self->hosts->len < 2 || i < 0) return NULL;
+  return g_array_index(self->hosts, WeftSessionHost, weft_session_get_thread(self, (guint)i)->host).name;
+}
+
 guint weft_session_get_n_locks(WeftSession *self) { return self->locks->len; }
 const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i) {
   return i < self->locks->len ? &g_array_index(self->locks, WeftSessionLock, i) : NULL;

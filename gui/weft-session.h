@@ -60,6 +60,7 @@ typedef struct {
   int64_t end_ns;
   int min_level; /* finest state_summary level of the thread, -1 if none */
   int max_level;
+  guint host; /* its process's host: index into the session's hosts */
 } WeftSessionThread;
 
 typedef struct {
@@ -73,8 +74,25 @@ typedef struct {
   guint n_threads;
   guint first_lock; /* index into the session's locks */
   guint n_locks;
-  int role; /* WEFT_PROCESS_*: a launcher, as `weft report` leaves them out, or not */
+  int role;   /* WEFT_PROCESS_*: a launcher, as `weft report` leaves them out, or not */
+  guint host; /* index into the session's hosts */
 } WeftSessionProcess;
+
+/* A machine of the recording (the host table, docs/schema.md "host"), in
+ * host order: the first is the reference clock. The processes are ordered
+ * by host first, so a host's processes are a range of them (and their
+ * threads a range of threads); a recording of one host has one. */
+typedef struct {
+  int64_t host;
+  char *name;
+  char *host_id;
+  int64_t files;
+  int64_t anchor_shift_ns, clock_offset_ns, offset_at_ns;
+  int64_t offset_uncertainty_ns; /* -1 when unknown (messages one way only: a bound) */
+  double drift_ppm;
+  int64_t messages;
+  guint first_process, n_processes;
+} WeftSessionHost;
 
 enum {
   WEFT_PROCESS_PROGRAM,       /* part of the program (every process when the root did not exec) */
@@ -123,6 +141,14 @@ guint weft_session_get_n_processes(WeftSession *self);
 const WeftSessionProcess *weft_session_get_process(WeftSession *self, guint i);
 guint weft_session_get_n_threads(WeftSession *self);
 const WeftSessionThread *weft_session_get_thread(WeftSession *self, guint i);
+guint weft_session_get_n_hosts(WeftSession *self);
+const WeftSessionHost *weft_session_get_host(WeftSession *self, guint i);
+/* How host i's clock was put on the reference's: "clock -5.04 ms ± 19.9 µs,
+ * from 42 messages", "the reference clock", "wall clock only" (no messages). */
+const char *weft_session_host_clock(WeftSession *self, guint i, char *buf, size_t len);
+/* The name of the host thread utid ran on when the recording has two hosts
+ * or more (what a label does not say), else NULL. */
+const char *weft_session_thread_host_name(WeftSession *self, int64_t utid);
 guint weft_session_get_n_locks(WeftSession *self);
 const WeftSessionLock *weft_session_get_lock(WeftSession *self, guint i);
 /* Bit s set if state s occurs anywhere in the recording. */

@@ -3,7 +3,8 @@
  *
  * One custom widget draws, top to bottom: a time ruler, a track with the
  * number of threads running over time, the rows (a header per process, one
- * row per thread, then one lane per contended lock of the process, scrolled
+ * row per thread, then one lane per contended lock of the process, grouped
+ * under a header per host when the recording has two hosts or more, scrolled
  * vertically by the widget itself so that the ruler, the track and the legend
  * stay in view) and a legend of the states.
  *
@@ -37,6 +38,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-json.h"
 #include "weft-critpath.h"
 #include "weft-flows.h"
 #include "weft-fold.h"
@@ -61,6 +63,7 @@
 #define LEGEND_H      28
 #define ROW_H         22 /* a thread row */
 #define PROC_H        22 /* a process header */
+#define HOST_H        24 /* a host header (two hosts or more) */
 #define BAR_INSET     3  /* bar inside a thread row, top and bottom */
 #define MARK_H        5  /* a wait folded into a running column */
 #define ZOOM_STEP     1.25
@@ -68,7 +71,7 @@
 #define HL_H          3 /* the strip over a highlighted wait or hold */
 #define CLICK_SLOP    3 /* a drag shorter than this (px) is a click */
 
-typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK } EntryKind;
+typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK, ENTRY_HOST } EntryKind;
 
 /* An earlier window's fold of one item. */
 typedef struct {
@@ -81,10 +84,10 @@ typedef struct _FoldWorker FoldWorker;
 
 typedef struct {
   EntryKind kind;
-  guint index; /* process, thread or lock index in the session */
+  guint index; /* process, thread, lock or host index in the session */
   int y;       /* top, in content coordinates (0 = first row) */
   int h;
-  /* a collapsed process: the threads folded into its row, of n_procs processes (weft-fold.h) */
+  /* a collapsed process or host: the threads folded into its row, of n_procs processes (weft-fold.h) */
   guint t_first, t_count, n_procs;
 } Entry;
 
@@ -123,9 +126,10 @@ struct _WeftTimeline {
   double drag_x, drag_y;
   int drag_mode; /* DragMode */
 
-  guint8 *fold;     /* per process: WeftFold */
-  int label_w;      /* the label column's width: the longest thread label, within LABEL_W_MIN..MAX */
-  double scroll_to; /* at the first frame with a height: scroll to this y (the program), or < 0 */
+  guint8 *fold;      /* per process: WeftFold */
+  guint8 *host_fold; /* per host: WEFT_FOLD_OPEN or WEFT_FOLD_TREE (its processes in its header) */
+  int label_w;       /* the label column's width: the longest thread label, within LABEL_W_MIN..MAX */
+  double scroll_to;  /* at the first frame with a height: scroll to this y (the program), or < 0 */
 
   /* the selected time range */
   gboolean has_sel;
@@ -283,18 +287,19 @@ static void forget_flows(WeftTimeline *self);
 
 static guint n_threads(WeftTimeline *self);
 
-/* The rows: each process's header, then (open) its threads and lock lanes;
- * a collapsed process's header summarises its threads, and a folded tree's
- * those of its subtree too, whose processes get no row. */
-static void rebuild_entries(WeftTimeline *self) {
-  g_array_set_size(self->entries, 0);
-  int y = 0;
-  guint np = self->session ? weft_session_get_n_processes(self->session) : 0;
-  for (guint p = 0, next; p < np; p = next) {
+/* Host headers are shown when the recording has two hosts or more. */
+static gboolean grouped(WeftTimeline *self) { return self->session && weft_session_get_n_hosts(self->session) >= 2; }
+
+/* The rows of processes p0 .. p1 - 1 from y: each process's header, then
+ * (open) its threads and lock lanes; a collapsed process's header
+ * summarises its threads, and a folded tree's those of its subtree too,
+ * whose processes get no row. Returns the y under them. */
+static int add_process_entries(WeftTimeline *self, guint p0, guint p1, int y) {
+  for (guint p = p0, next; p < p1; p = next) {
     const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
     WeftFold f = self->fold ? self->fold[p] : WEFT_FOLD_OPEN;
     guint end = f == WEFT_FOLD_TREE ? weft_fold_subtree_end(self->session, p) : p + 1;
-    guint t_end = end < np ? weft_session_get_process(self->session, end)->first_thread : n_threads(self);
+    guint t_end = weft_fold_first_thread(self->session, end);
     next = f == WEFT_FOLD_TREE ? end : p + 1;
     Entry e = {ENTRY_PROCESS, p, y, PROC_H, pr->first_thread, 0, end - p};
     if (f != WEFT_FOLD_OPEN) e.t_count = f == WEFT_FOLD_TREE ? t_end - pr->first_thread : pr->n_threads;
@@ -311,6 +316,27 @@ static void rebuild_entries(WeftTimeline *self) {
       g_array_append_val(self->entries, le);
       y += ROW_H;
     }
+  }
+  return y;
+}
+
+/* The rows: the processes', under a header per host when there are two
+ * hosts or more; a folded host's header summarises the threads of its
+ * processes, which get no row (as a folded process tree's). */
+static void rebuild_entries(WeftTimeline *self) {
+  g_array_set_size(self->entries, 0);
+  int y = 0;
+  guint np = self->session ? weft_session_get_n_processes(self->session) : 0;
+  if (!grouped(self)) y = add_process_entries(self, 0, np, 0);
+  for (guint h = 0; grouped(self) && h < weft_session_get_n_hosts(self->session); h++) {
+    const WeftSessionHost *host = weft_session_get_host(self->session, h);
+    guint p0 = host->first_process, p1 = p0 + host->n_processes;
+    guint t0 = weft_fold_first_thread(self->session, p0), t1 = weft_fold_first_thread(self->session, p1);
+    gboolean folded = self->host_fold && self->host_fold[h] != WEFT_FOLD_OPEN;
+    Entry e = {ENTRY_HOST, h, y, HOST_H, t0, folded ? t1 - t0 : 0, host->n_processes};
+    g_array_append_val(self->entries, e);
+    y += HOST_H;
+    if (!folded) y = add_process_entries(self, p0, p1, y);
   }
   self->content_h = y;
   clamp_scroll(self);
@@ -861,7 +887,7 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
   fill_strips(self, cv, i, y);
 }
 
-/* A collapsed process's summary in its header row at canvas line y: per
+/* A collapsed process's (or host's) summary in its header row at canvas line y: per
  * column the shares of its threads' alive time on a CPU, runnable, off a
  * CPU and waiting (the colour of the wait with the most time), stacked from
  * the bottom (weft-fold.h); nothing where none of them was alive. */
@@ -870,7 +896,7 @@ static void fill_summary(WeftTimeline *self, Canvas *cv, const Entry *e, int y) 
   g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
   weft_fold_clear(acc, cv->w);
   for (guint t = e->t_first; t < e->t_first + e->t_count; t++) weft_fold_add(acc, item_pixels(self, t, tmp), cv->w);
-  int bh = PROC_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
+  int bh = e->h - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
   guint32 parts[4] = {argb(&self->pal->state[WEFT_ST_RUNNING]), argb(&self->pal->runnable), argb(&self->pal->offcpu),
                       0};
   for (int p = 0; p < cv->w && ka < kb; p++) {
@@ -1469,6 +1495,23 @@ static void snapshot_selection(WeftTimeline *self, GtkSnapshot *snapshot, int he
   snapshot_text(self, snapshot, buf, TRUE, lx, RULER_TOP, (int)ceil(lw) + 2, RULER_H - 6, &self->pal->sel_edge);
 }
 
+/* A host header's text: open, across the rows, "▾ host beta · 3 processes ·
+ * clock -5.04 ms ± 19.9 µs, from 42 messages"; folded, in the label column
+ * (its summary right of it), "▸ beta (3 processes)": the threads are in its
+ * tooltip, the column has no room for them. */
+static const char *host_label(WeftTimeline *self, const Entry *e, char *buf, size_t len) {
+  const WeftSessionHost *h = weft_session_get_host(self->session, e->index);
+  const char *name = *h->name ? h->name : "(unnamed)";
+  if (e->t_count || (self->host_fold && self->host_fold[e->index] != WEFT_FOLD_OPEN)) {
+    g_snprintf(buf, len, "\u25b8 %s (%u process%s)", name, e->n_procs, e->n_procs == 1 ? "" : "es");
+  } else {
+    char clock[128];
+    g_snprintf(buf, len, "\u25be host %s \u00b7 %u process%s \u00b7 %s", name, e->n_procs, e->n_procs == 1 ? "" : "es",
+               weft_session_host_clock(self->session, e->index, clock, sizeof clock));
+  }
+  return buf;
+}
+
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
@@ -1492,12 +1535,15 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     int y = top + e->y - (int)self->scroll_y;
-    if (e->kind == ENTRY_PROCESS) row = 0;
+    if (e->kind == ENTRY_PROCESS || e->kind == ENTRY_HOST) row = 0;
     if (y + e->h < top || y >= top + rh) {
       row++;
       continue;
     }
-    if (e->kind == ENTRY_PROCESS)
+    if (e->kind == ENTRY_HOST) {
+      gtk_snapshot_append_color(snapshot, &self->pal->host, &GRAPHENE_RECT_INIT(0, y, width, e->h));
+      gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, y, width, 1));
+    } else if (e->kind == ENTRY_PROCESS)
       gtk_snapshot_append_color(snapshot, &self->pal->proc, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
       gtk_snapshot_append_color(snapshot, &self->pal->lane_bg, &GRAPHENE_RECT_INIT(0, y, width, e->h));
@@ -1531,7 +1577,12 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     int y = top + e->y - (int)self->scroll_y;
     if (y + e->h < top || y >= top + rh) continue;
     char buf[512];
-    if (e->kind == ENTRY_PROCESS) {
+    if (e->kind == ENTRY_HOST) {
+      gboolean folded = e->t_count > 0 || self->host_fold[e->index] != WEFT_FOLD_OPEN;
+      snapshot_text(self, snapshot, host_label(self, e, buf, sizeof buf), TRUE, 6, y,
+                    folded ? LABEL_W - 10 : width - 12, e->h, &self->pal->text);
+      if (folded && cv.px) fill_summary(self, &cv, e, y - top);
+    } else if (e->kind == ENTRY_PROCESS) {
       const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
       gboolean folded = e->t_count > 0 || self->fold[e->index] != WEFT_FOLD_OPEN;
       const char *arrow = folded ? "\u25b8" : "\u25be";
@@ -1669,6 +1720,54 @@ static gboolean track_tooltip(WeftTimeline *self, int x, GtkTooltip *tooltip) {
   return TRUE;
 }
 
+/* A host header's tooltip: its name and id, what it holds, how its clock was
+ * put on the reference's (docs/schema.md "host"). */
+static gboolean host_tooltip(WeftTimeline *self, const Entry *e, GtkTooltip *tooltip) {
+  const WeftSessionHost *h = weft_session_get_host(self->session, e->index);
+  guint t0 = weft_fold_first_thread(self->session, h->first_process);
+  guint nt = weft_fold_first_thread(self->session, h->first_process + h->n_processes) - t0;
+  char clock[128], a[32], b[32];
+  GString *s = g_string_new(NULL);
+  char *esc = g_markup_printf_escaped("<b>host %s</b> (%s)\n%u process%s, %u thread%s\n%s", h->name, h->host_id,
+                                      h->n_processes, h->n_processes == 1 ? "" : "es", nt, nt == 1 ? "" : "s",
+                                      weft_session_host_clock(self->session, e->index, clock, sizeof clock));
+  g_string_append(s, esc);
+  g_free(esc);
+  if (e->index == 0)
+    g_string_append(s, ": every time of the recording is on it");
+  else if (h->messages > 0)
+    g_string_append_printf(s, "\nat %s, drift %.1f ppm, beyond its wall clock",
+                           weft_format_ns(a, sizeof a, h->offset_at_ns), h->drift_ppm);
+  else
+    g_string_append(s, "\n<i>no message with the other hosts: its uncertainty is their NTP's</i>");
+  if (e->index > 0)
+    g_string_append_printf(s, "\nwall-clock anchors: %s", weft_format_ns(b, sizeof b, h->anchor_shift_ns));
+  gtk_tooltip_set_markup(tooltip, s->str);
+  g_string_free(s, TRUE);
+  return TRUE;
+}
+
+/* A process header's tooltip, with two hosts or more (the label does not
+ * name its host): the process and its host. */
+static gboolean process_tooltip(WeftTimeline *self, const Entry *e, GtkTooltip *tooltip) {
+  if (!grouped(self)) return FALSE;
+  const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
+  char *text = g_markup_printf_escaped("<b>%d %s</b>\non host %s", p->pid, p->exe,
+                                       weft_session_get_host(self->session, p->host)->name);
+  gtk_tooltip_set_markup(tooltip, text);
+  g_free(text);
+  return TRUE;
+}
+
+/* "\non host beta" after a thread's tooltip, with two hosts or more. */
+static void append_host(WeftTimeline *self, GString *s, const WeftSessionThread *th) {
+  const char *host = weft_session_thread_host_name(self->session, th->utid);
+  if (!host) return;
+  char *esc = g_markup_escape_text(host, -1);
+  g_string_append_printf(s, "\non host %s", esc);
+  g_free(esc);
+}
+
 static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard_mode,
                                             GtkTooltip *tooltip) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
@@ -1700,6 +1799,8 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     return TRUE;
   }
   if (!e && y >= TRACK_TOP && y < ROWS_TOP) return track_tooltip(self, x, tooltip);
+  if (e && e->kind == ENTRY_HOST) return host_tooltip(self, e, tooltip);
+  if (e && e->kind == ENTRY_PROCESS) return process_tooltip(self, e, tooltip);
   if (!e || e->kind != ENTRY_THREAD) return FALSE;
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
   char a[64], b[64], name[512];
@@ -1708,6 +1809,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
     g_string_append_printf(s, "<b>%s [%d]</b>\nlived %s … %s (%s)", th->name, th->tid,
                            weft_format_ns(a, sizeof a, th->start_ns), weft_format_ns(b, sizeof b, th->end_ns),
                            weft_format_ns(name, sizeof name, th->end_ns - th->start_ns));
+    append_host(self, s, th);
   } else {
     int p = x - timeline_x0(self);
     if (p >= timeline_npx(self)) goto none;
@@ -1720,6 +1822,7 @@ static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gbo
                            weft_format_ns(a, sizeof a, span.dur_ns), esc, th->tid,
                            weft_format_instant(b, sizeof b, span.start_ns, span.dur_ns));
     g_free(esc);
+    append_host(self, s, th);
     if (span.object_id >= 0) {
       esc = g_markup_escape_text(weft_session_object_name(self->session, span.object_id, name, sizeof name), -1);
       g_string_append_printf(s, "\nobject: %s", esc);
@@ -1850,6 +1953,10 @@ static void click_at(WeftTimeline *self, double x, double y) {
   }
   if (e->kind == ENTRY_PROCESS) {
     weft_timeline_toggle_process(self, e->index);
+    return;
+  }
+  if (e->kind == ENTRY_HOST) {
+    weft_timeline_toggle_host(self, e->index);
     return;
   }
   int p = (int)floor(x) - timeline_x0(self);
@@ -2017,6 +2124,7 @@ static void weft_timeline_finalize(GObject *object) {
   g_hash_table_unref(self->layouts);
   g_hash_table_unref(self->fitted);
   g_free(self->fold);
+  g_free(self->host_fold);
   g_free(self->overview);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
@@ -2290,6 +2398,8 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   }
   g_free(self->fold);
   self->fold = g_new0(guint8, session ? MAX(1, weft_session_get_n_processes(session)) : 1);
+  g_free(self->host_fold); /* every host open (WEFT_FOLD_OPEN) */
+  self->host_fold = g_new0(guint8, session ? MAX(1, weft_session_get_n_hosts(session)) : 1);
   self->label_w = label_column(self, session);
   /* the launchers (env, shells, pyenv's shims before the program) start
    * collapsed (their own threads: the program under them stays open), and
@@ -2469,12 +2579,21 @@ static void scroll_to_entry(WeftTimeline *self, EntryKind kind, guint index) {
   }
 }
 
-/* Open thread i's process and every process whose folded tree hides it. */
+/* Open process p's host if it is folded; TRUE if it was. */
+static gboolean open_host(WeftTimeline *self, guint p) {
+  const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
+  if (!pr || !grouped(self) || self->host_fold[pr->host] == WEFT_FOLD_OPEN) return FALSE;
+  self->host_fold[pr->host] = WEFT_FOLD_OPEN;
+  return TRUE;
+}
+
+/* Open thread i's process, every process whose folded tree hides it, and its host. */
 static void reveal_thread(WeftTimeline *self, guint i) {
   const WeftSessionThread *t = weft_session_get_thread(self->session, i);
   gboolean changed = FALSE;
   for (guint p = 0; p < weft_session_get_n_processes(self->session); p++) {
     if (weft_session_get_process(self->session, p)->upid != t->upid) continue;
+    changed |= open_host(self, p);
     for (int q = (int)p; q >= 0; q = weft_fold_parent(self->session, (guint)q)) {
       if ((guint)q != p && self->fold[q] != WEFT_FOLD_TREE) continue;
       changed |= self->fold[q] != WEFT_FOLD_OPEN;
@@ -2563,11 +2682,19 @@ void weft_timeline_toggle_process(WeftTimeline *self, guint process) {
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+void weft_timeline_toggle_host(WeftTimeline *self, guint host) {
+  if (!grouped(self) || host >= weft_session_get_n_hosts(self->session)) return;
+  self->host_fold[host] = self->host_fold[host] == WEFT_FOLD_OPEN ? WEFT_FOLD_TREE : WEFT_FOLD_OPEN;
+  rebuild_entries(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
 void weft_timeline_scroll_to_process(WeftTimeline *self, int64_t upid) {
   for (guint p = 0; self->session && p < weft_session_get_n_processes(self->session); p++) {
     const WeftSessionProcess *pr = weft_session_get_process(self->session, p);
     if (pr->upid != upid) continue;
     if (pr->n_threads) reveal_thread(self, pr->first_thread); /* its header shown, open */
+    if (open_host(self, p)) rebuild_entries(self);
     scroll_to_entry(self, ENTRY_PROCESS, p);
     return;
   }
@@ -2613,7 +2740,13 @@ void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
   for (guint k = 0; self->session && k < self->entries->len; k++) {
     const Entry *e = &g_array_index(self->entries, Entry, k);
     if (k) g_string_append(out, ", ");
-    if (e->kind == ENTRY_PROCESS)
+    if (e->kind == ENTRY_HOST)
+      g_string_append_printf(out,
+                             "{\"host\": %" G_GINT64_FORMAT ", \"folded_processes\": %u, \"folded_threads\": %u, "
+                             "\"y\": %d}",
+                             weft_session_get_host(self->session, e->index)->host, e->t_count ? e->n_procs : 0,
+                             e->t_count, ROWS_TOP + e->y);
+    else if (e->kind == ENTRY_PROCESS)
       g_string_append_printf(out, "{\"process\": %d, \"folded_processes\": %u, \"folded_threads\": %u, \"y\": %d}",
                              weft_session_get_process(self->session, e->index)->pid, e->t_count ? e->n_procs : 0,
                              e->t_count, ROWS_TOP + e->y);
@@ -2625,6 +2758,46 @@ void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
                              weft_session_get_lock(self->session, e->index)->object_id, ROWS_TOP + e->y);
   }
   g_string_append_c(out, ']');
+}
+
+void weft_timeline_write_hosts_json(WeftTimeline *self, GString *out) {
+  guint nh = self->session ? weft_session_get_n_hosts(self->session) : 0;
+  g_string_append_c(out, '[');
+  for (guint h = 0; h < nh; h++) {
+    const WeftSessionHost *host = weft_session_get_host(self->session, h);
+    char buf[512];
+    g_string_append_printf(out, "%s{\"host\": %" G_GINT64_FORMAT ", \"name\": ", h ? ",\n  " : "\n  ", host->host);
+    weft_json_append(out, host->name);
+    g_string_append(out, ", \"host_id\": ");
+    weft_json_append(out, host->host_id);
+    g_string_append(out, ", \"clock\": ");
+    weft_json_append(out, weft_session_host_clock(self->session, h, buf, sizeof buf));
+    g_string_append(out, ", \"processes\": [");
+    for (guint p = 0; p < host->n_processes; p++)
+      g_string_append_printf(out, "%s%d", p ? ", " : "",
+                             weft_session_get_process(self->session, host->first_process + p)->pid);
+    /* its rows: from its header to the next host's (every row with one host, which has no header) */
+    g_string_append(out, "], \"rows\": [");
+    gboolean any = FALSE, in = !grouped(self);
+    const Entry *header = NULL;
+    for (guint k = 0; k < self->entries->len; k++) {
+      const Entry *e = &g_array_index(self->entries, Entry, k);
+      if (e->kind == ENTRY_HOST) in = e->index == h;
+      if (e->kind == ENTRY_HOST && in) header = e;
+      if (!in) continue;
+      g_string_append_printf(out, "%s%u", any ? ", " : "", k);
+      any = TRUE;
+    }
+    g_string_append(out, "], \"header\": ");
+    if (header) {
+      weft_json_append(out, host_label(self, header, buf, sizeof buf));
+      g_string_append_printf(out, ", \"folded\": %s, \"y\": %d}",
+                             self->host_fold[h] != WEFT_FOLD_OPEN ? "true" : "false", ROWS_TOP + header->y);
+    } else {
+      g_string_append(out, "null, \"folded\": false, \"y\": null}");
+    }
+  }
+  g_string_append(out, nh ? "\n]" : "]");
 }
 
 void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show) {

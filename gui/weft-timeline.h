@@ -137,10 +137,21 @@ void weft_timeline_click(WeftTimeline *self, double x, double y);
 /* Collapse process i, its threads and its subtree's folded into a summary in
  * its header row (weft-fold.h), or open it (a click on its header). */
 void weft_timeline_toggle_process(WeftTimeline *self, guint process);
-/* The rows, top to bottom, as JSON: {"process": PID, "folded_processes": N,
+/* Fold host i's processes into a summary in its header row, or open them
+ * (a click on its header; only with two hosts or more, which have headers). */
+void weft_timeline_toggle_host(WeftTimeline *self, guint host);
+/* The rows, top to bottom, as JSON: {"host": H, "folded_processes": N,
+ * "folded_threads": M, "y": Y} (a host's header, with two hosts or more),
+ * {"process": PID, "folded_processes": N,
  * "folded_threads": M, "y": Y} (N, M 0 when open), {"thread": UTID, "y": Y},
  * {"lock": OBJECT_ID, "y": Y} (y: the row's top in the widget, unscrolled). */
 void weft_timeline_write_rows_json(WeftTimeline *self, GString *out);
+/* The hosts as JSON: [{"host": H, "name": N, "host_id": I, "clock": "clock
+ * -5.04 ms ± 19.9 µs, from 42 messages", "processes": [PID, ...] (its, all),
+ * "rows": [K, ...] (indices into the rows of its header and the rows under
+ * it; every row with one host), "header": the header's text (null with one
+ * host: no header), "folded": B, "y": Y (null without a header)}]. */
+void weft_timeline_write_hosts_json(WeftTimeline *self, GString *out);
 
 G_END_DECLS
 

@@ -121,6 +121,12 @@ static void show_span_details(WeftWindow *self, const WeftSpan *span) {
   g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
                          weft_format_ns(a, sizeof a, span->dur_ns));
   append_thread(self, s, "thread", span->utid);
+  const char *host = weft_session_thread_host_name(self->session, span->utid);
+  if (host) {
+    char *esc = g_markup_escape_text(host, -1);
+    g_string_append_printf(s, "<b>host</b> %s\n", esc);
+    g_free(esc);
+  }
   g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n",
                          weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
                          weft_format_instant(c, sizeof c, span->start_ns + span->dur_ns, span->dur_ns));
