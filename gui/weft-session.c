@@ -175,30 +175,25 @@ static void mark_launchers(GArray *rows) {
                                                                 : WEFT_PROCESS_PROGRAM;
 }
 
-/* The hosts (schema 5's host table), in host order. The GUI reads them
- * itself (store/query.h has no reader of them yet): two small tables. */
+/* The hosts (schema 5's host table), in host order. */
 static gboolean load_hosts(WeftSession *self) {
-  WeftSql sql;
-  weft_sql_init(&sql, self->db, self->reader.err, sizeof self->reader.err, self->read_error);
-  sqlite3_stmt *q = weft_sql_prepare(&sql, "SELECT host, name, host_id, files, anchor_shift_ns, clock_offset_ns, "
-                                           "offset_uncertainty_ns, drift_ppm, messages, offset_at_ns FROM host "
-                                           "ORDER BY host");
-  while (weft_sql_step(&sql, q)) {
-    const char *name = (const char *)sqlite3_column_text(q, 1), *id = (const char *)sqlite3_column_text(q, 2);
-    WeftSessionHost h = {.host = sqlite3_column_int64(q, 0),
-                         .name = g_strdup(name ? name : ""),
-                         .host_id = g_strdup(id ? id : ""),
-                         .files = sqlite3_column_int64(q, 3),
-                         .anchor_shift_ns = sqlite3_column_int64(q, 4),
-                         .clock_offset_ns = sqlite3_column_int64(q, 5),
-                         .offset_uncertainty_ns = weft_sql_i64(q, 6, -1),
-                         .drift_ppm = sqlite3_column_double(q, 7),
-                         .messages = sqlite3_column_int64(q, 8),
-                         .offset_at_ns = sqlite3_column_int64(q, 9)};
-    g_array_append_val(self->hosts, h);
+  WeftCursor c;
+  WeftHostRow h;
+  weft_query_hosts(&self->reader.q, &c);
+  while (weft_next_host(&c, &h)) {
+    WeftSessionHost x = {.host = h.host,
+                         .name = g_strdup(h.name ? h.name : ""),
+                         .host_id = g_strdup(h.host_id ? h.host_id : ""),
+                         .files = h.files,
+                         .anchor_shift_ns = h.anchor_shift_ns,
+                         .clock_offset_ns = h.clock_offset_ns,
+                         .offset_uncertainty_ns = h.offset_uncertainty_ns,
+                         .drift_ppm = h.drift_ppm,
+                         .messages = h.messages,
+                         .offset_at_ns = h.offset_at_ns};
+    g_array_append_val(self->hosts, x);
   }
-  sqlite3_finalize(q);
-  return !sql.failed;
+  return weft_cursor_close(&c) == 0;
 }
 
 /* The index of host h in self->hosts; a host the host table lacks (a
@@ -214,24 +209,6 @@ static guint host_index(WeftSession *self, int64_t h) {
   return self->hosts->len - 1;
 }
 
-/* Each process's host index into rows (upid -> host from process.host). */
-static gboolean load_process_hosts(WeftSession *self, GArray *rows) {
-  g_autoptr(GHashTable) by_upid = g_hash_table_new(g_int64_hash, g_int64_equal);
-  for (guint i = 0; i < rows->len; i++)
-    g_hash_table_insert(by_upid, &g_array_index(rows, ProcRow, i).upid, GUINT_TO_POINTER(i + 1));
-  WeftSql sql;
-  weft_sql_init(&sql, self->db, self->reader.err, sizeof self->reader.err, self->read_error);
-  sqlite3_stmt *q = weft_sql_prepare(&sql, "SELECT upid, host FROM process");
-  while (weft_sql_step(&sql, q)) {
-    int64_t upid = sqlite3_column_int64(q, 0);
-    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(by_upid, &upid));
-    if (i) g_array_index(rows, ProcRow, i - 1).host = host_index(self, weft_sql_i64(q, 1, 0));
-  }
-  sqlite3_finalize(q);
-  if (!self->hosts->len) host_index(self, 0); /* every process on the one host */
-  return !sql.failed;
-}
-
 /* The processes, by host, each host's in process-tree order. */
 static gboolean load_processes(WeftSession *self) {
   g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(ProcRow));
@@ -240,6 +217,7 @@ static gboolean load_processes(WeftSession *self) {
   g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
   WeftCursor c;
   WeftProcessRow p;
+  if (!load_hosts(self)) return FALSE;
   weft_query_processes(&self->reader.q, &c);
   while (weft_next_process(&c, &p)) {
     ProcRow r = {p.upid,
@@ -254,12 +232,11 @@ static gboolean load_processes(WeftSession *self) {
                  p.exec_from_upid,
                  p.end_ns,
                  WEFT_PROCESS_PROGRAM,
-                 0};
+                 host_index(self, p.host)};
     g_array_append_val(rows, r);
   }
-  if (weft_cursor_close(&c) < 0 || !load_hosts(self)) return FALSE;
+  if (weft_cursor_close(&c) < 0) return FALSE;
   g_array_sort(rows, proc_row_by_start);
-  if (!load_process_hosts(self, rows)) return FALSE;
   mark_launchers(rows);
   for (guint i = 0; i < rows->len; i++) {
     ProcRow *r = &g_array_index(rows, ProcRow, i);

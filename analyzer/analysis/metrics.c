@@ -24,6 +24,7 @@
  * analyses built on it (analysis-private.h lists them).
  */
 #include "analysis-private.h"
+#include "query.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -209,33 +210,37 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   return !c->sql.failed;
 }
 
-/* m->hosts from the host table. */
+/* m->hosts from the host table (store/query.h's reader, which the GUI uses too). */
 static bool load_hosts(Ctx *c) {
   WeftMetrics *m = c->m;
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT host, name, host_id, files, anchor_shift_ns, clock_offset_ns, "
-                                              "offset_uncertainty_ns, drift_ppm, messages, offset_at_ns FROM host "
-                                              "ORDER BY host");
-  if (!q) return false;
+  WeftQuery q;
+  WeftCursor cur;
+  WeftHostRow r;
   size_t cap = 0;
-  while (weft_sql_step(&c->sql, q)) {
-    WeftHostMetrics h = {.host = sqlite3_column_int64(q, 0),
-                         .name = col_str(c, q, 1),
-                         .host_id = col_str(c, q, 2),
-                         .files = sqlite3_column_int64(q, 3),
-                         .anchor_shift_ns = sqlite3_column_int64(q, 4),
-                         .clock_offset_ns = sqlite3_column_int64(q, 5),
-                         .offset_uncertainty_ns = weft_sql_i64(q, 6, -1),
-                         .drift_ppm = sqlite3_column_double(q, 7),
-                         .messages = sqlite3_column_int64(q, 8),
-                         .offset_at_ns = sqlite3_column_int64(q, 9)};
-    if (VEC_PUSH(m->hosts, m->nhosts, cap, h) < 0) {
-      sqlite3_finalize(q);
+  weft_query_init(&q, c->sql.db, c->sql.err, c->sql.errlen, WEFT_ANALYSIS_SQL_PREFIX);
+  weft_query_hosts(&q, &cur);
+  while (weft_next_host(&cur, &r)) {
+    WeftHostMetrics h = {.host = r.host,
+                         .name = pool_strdup(c->pool, r.name ? r.name : ""),
+                         .host_id = pool_strdup(c->pool, r.host_id ? r.host_id : ""),
+                         .files = r.files,
+                         .anchor_shift_ns = r.anchor_shift_ns,
+                         .clock_offset_ns = r.clock_offset_ns,
+                         .offset_uncertainty_ns = r.offset_uncertainty_ns,
+                         .drift_ppm = r.drift_ppm,
+                         .messages = r.messages,
+                         .offset_at_ns = r.offset_at_ns};
+    if (!h.name || !h.host_id || VEC_PUSH(m->hosts, m->nhosts, cap, h) < 0) {
+      weft_cursor_close(&cur);
+      weft_query_clear(&q);
       return oom(c);
     }
   }
-  sqlite3_finalize(q);
+  bool ok = weft_cursor_close(&cur) == 0;
+  weft_query_clear(&q);
+  if (!ok) c->sql.failed = true;
   m->host_out_of_order = weft_db_meta_get_int(c->sql.db, "host_messages_out_of_order", 0);
-  return !c->sql.failed;
+  return ok;
 }
 
 static int cmp_link_upid(const void *x, const void *y, void *user) {

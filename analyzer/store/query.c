@@ -111,7 +111,8 @@ enum {
   ROW_META,
   ROW_SCHED,
   ROW_STACK_FRAME,
-  ROW_FRAME_NAME
+  ROW_FRAME_NAME,
+  ROW_HOST
 };
 
 /* Start a read of kind on a kept statement k (reset, bound next by the
@@ -160,8 +161,8 @@ void weft_query_processes(WeftQuery *q, WeftCursor *c) {
   open_cursor(q, c, ROW_PROCESS, -1,
               "SELECT p.upid, p.pid, p.image, coalesce(p.parent_upid, -1), coalesce(p.exec_from_upid, -1), "
               "(SELECT count(*) FROM process p2 WHERE p2.pid = p.pid), "
-              "EXISTS (SELECT 1 FROM process p3 WHERE p3.pid = p.upid), p.start_ns, p.end_ns, p.exe, p.cmdline "
-              "FROM process p ORDER BY p.upid");
+              "EXISTS (SELECT 1 FROM process p3 WHERE p3.pid = p.upid), p.start_ns, p.end_ns, p.exe, p.cmdline, "
+              "p.host FROM process p ORDER BY p.upid");
 }
 
 bool weft_next_process(WeftCursor *c, WeftProcessRow *r) {
@@ -177,7 +178,30 @@ bool weft_next_process(WeftCursor *c, WeftProcessRow *r) {
                         .start_ns = sqlite3_column_int64(st, 7),
                         .end_ns = sqlite3_column_int64(st, 8),
                         .exe = text(st, 9),
-                        .cmdline = text(st, 10)};
+                        .cmdline = text(st, 10),
+                        .host = weft_sql_i64(st, 11, 0)};
+  return true;
+}
+
+void weft_query_hosts(WeftQuery *q, WeftCursor *c) {
+  open_cursor(q, c, ROW_HOST, -1,
+              "SELECT host, name, host_id, files, anchor_shift_ns, clock_offset_ns, offset_uncertainty_ns, "
+              "drift_ppm, messages, offset_at_ns FROM host ORDER BY host");
+}
+
+bool weft_next_host(WeftCursor *c, WeftHostRow *r) {
+  if (!next_row(c, ROW_HOST)) return false;
+  sqlite3_stmt *st = c->st;
+  *r = (WeftHostRow){.host = sqlite3_column_int64(st, 0),
+                     .name = text(st, 1),
+                     .host_id = text(st, 2),
+                     .files = sqlite3_column_int64(st, 3),
+                     .anchor_shift_ns = sqlite3_column_int64(st, 4),
+                     .clock_offset_ns = sqlite3_column_int64(st, 5),
+                     .offset_uncertainty_ns = weft_sql_i64(st, 6, -1),
+                     .drift_ppm = sqlite3_column_double(st, 7),
+                     .messages = sqlite3_column_int64(st, 8),
+                     .offset_at_ns = sqlite3_column_int64(st, 9)};
   return true;
 }
 

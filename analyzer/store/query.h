@@ -74,11 +74,24 @@ typedef struct {
   bool upid_is_pid;       /* some process of the recording has this upid as its pid */
   int64_t start_ns, end_ns;
   const char *exe, *cmdline; /* NULL when unknown */
+  int64_t host;              /* host.host: the machine it ran on (schema 5) */
 } WeftProcessRow;
 
 /* Every process image, by upid: weft_next_process. */
 void weft_query_processes(WeftQuery *q, WeftCursor *c);
 bool weft_next_process(WeftCursor *c, WeftProcessRow *r);
+/* The machines of the recording (schema 5's host table; docs/schema.md), by host. */
+typedef struct {
+  int64_t host;
+  const char *name, *host_id; /* NULL when unknown */
+  int64_t files, anchor_shift_ns;
+  int64_t clock_offset_ns, offset_uncertainty_ns; /* -1: unknown */
+  double drift_ppm;
+  int64_t messages, offset_at_ns;
+} WeftHostRow;
+void weft_query_hosts(WeftQuery *q, WeftCursor *c);
+bool weft_next_host(WeftCursor *c, WeftHostRow *r);
+
 /* The largest pid of the recording (0 if none) into *out. 0 or -1. */
 int weft_query_max_pid(WeftQuery *q, int64_t *out);
 
