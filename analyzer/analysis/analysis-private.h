@@ -211,6 +211,7 @@ typedef struct {
   StackInfo *stacks;
   size_t nstacks, capstacks;
   WeftHMap stack_by_id;
+  sqlite3_stmt *stack_q; /* stack_frame_info's read, prepared once */
 
   int64_t share_base; /* waiting in the range but for threads or children to end */
 } Ctx;

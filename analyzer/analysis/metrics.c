@@ -1202,6 +1202,7 @@ static void ctx_free(Ctx *c) {
   acc_free(c);
   free(c->stacks);
   weft_hmap_free(&c->stack_by_id);
+  sqlite3_finalize(c->stack_q);
 }
 
 bool metrics_begin(Ctx *c, sqlite3 *db, const WeftMetricsQuery *q, unsigned what, char *err, size_t errlen) {

@@ -25,34 +25,36 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
   if (weft_hmap_get(&c->stack_by_id, stack_id, user, &i)) return &c->stacks[i];
   StackInfo si = none;
   /* ?2: 0 the innermost frame; 1 the user's site (see stack_site) */
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path, "
-                                              "EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 "
-                                              "ON f3.frame_id = s3.frame_id WHERE s3.stack_id = ?1 AND f3.ip < 0 "
-                                              "AND f3.symbol IN ('join', 'Thread.join') "
-                                              "AND f3.file LIKE '%/threading.py'), "
-                                              "EXISTS (SELECT 1 FROM stack_frame s4 JOIN frame f4 "
-                                              "ON f4.frame_id = s4.frame_id WHERE s4.stack_id = ?1 AND f4.ip < 0 "
-                                              "AND ((f4.file LIKE '%/concurrent/futures/_base.py' AND f4.symbol IN "
-                                              "('result', 'Future.result', 'as_completed', 'wait')) "
-                                              "OR (f4.file LIKE '%/multiprocessing/pool.py' AND f4.symbol IN "
-                                              "('get', 'wait', 'next', 'ApplyResult.get', 'ApplyResult.wait', "
-                                              "'IMapIterator.next', 'worker', '_handle_tasks', '_handle_results', "
-                                              "'_handle_workers', 'Pool._handle_tasks', 'Pool._handle_results', "
-                                              "'Pool._handle_workers')) "
-                                              "OR (f4.file LIKE '%/queue.py' AND f4.symbol IN ('get', 'Queue.get')) "
-                                              "OR (f4.file LIKE '%/threading.py' AND f4.symbol IN ('Event.wait', "
-                                              "'start', 'Thread.start')))), "
-                                              "EXISTS (SELECT 1 FROM stack_frame s5 JOIN frame f5 "
-                                              "ON f5.frame_id = s5.frame_id WHERE s5.stack_id = ?1 AND f5.ip < 0 "
-                                              "AND f5.file LIKE '%/multiprocessing/queues.py' AND f5.symbol IN "
-                                              "('put', 'get', 'SimpleQueue.put', 'SimpleQueue.get', 'Queue.get')) "
-                                              "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
-                                              "LEFT JOIN module m ON m.module_id = f.module_id "
-                                              "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
-                                              "SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 "
-                                              "ON f2.frame_id = s2.frame_id WHERE s2.stack_id = ?1 AND f2.ip < 0 "
-                                              "AND NOT ((f2.file LIKE '%/lib/python3.%/%' AND f2.file NOT LIKE "
-                                              "'%-packages/%') OR f2.file LIKE '<frozen %')), 0) ELSE 0 END");
+  if (!c->stack_q)
+    c->stack_q = weft_sql_prepare(&c->sql, "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path, "
+                                           "EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 "
+                                           "ON f3.frame_id = s3.frame_id WHERE s3.stack_id = ?1 AND f3.ip < 0 "
+                                           "AND f3.symbol IN ('join', 'Thread.join') "
+                                           "AND f3.file LIKE '%/threading.py'), "
+                                           "EXISTS (SELECT 1 FROM stack_frame s4 JOIN frame f4 "
+                                           "ON f4.frame_id = s4.frame_id WHERE s4.stack_id = ?1 AND f4.ip < 0 "
+                                           "AND ((f4.file LIKE '%/concurrent/futures/_base.py' AND f4.symbol IN "
+                                           "('result', 'Future.result', 'as_completed', 'wait')) "
+                                           "OR (f4.file LIKE '%/multiprocessing/pool.py' AND f4.symbol IN "
+                                           "('get', 'wait', 'next', 'ApplyResult.get', 'ApplyResult.wait', "
+                                           "'IMapIterator.next', 'worker', '_handle_tasks', '_handle_results', "
+                                           "'_handle_workers', 'Pool._handle_tasks', 'Pool._handle_results', "
+                                           "'Pool._handle_workers')) "
+                                           "OR (f4.file LIKE '%/queue.py' AND f4.symbol IN ('get', 'Queue.get')) "
+                                           "OR (f4.file LIKE '%/threading.py' AND f4.symbol IN ('Event.wait', "
+                                           "'start', 'Thread.start')))), "
+                                           "EXISTS (SELECT 1 FROM stack_frame s5 JOIN frame f5 "
+                                           "ON f5.frame_id = s5.frame_id WHERE s5.stack_id = ?1 AND f5.ip < 0 "
+                                           "AND f5.file LIKE '%/multiprocessing/queues.py' AND f5.symbol IN "
+                                           "('put', 'get', 'SimpleQueue.put', 'SimpleQueue.get', 'Queue.get')) "
+                                           "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
+                                           "LEFT JOIN module m ON m.module_id = f.module_id "
+                                           "WHERE sf.stack_id = ?1 AND sf.depth = CASE WHEN ?2 THEN coalesce(("
+                                           "SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 "
+                                           "ON f2.frame_id = s2.frame_id WHERE s2.stack_id = ?1 AND f2.ip < 0 "
+                                           "AND NOT ((f2.file LIKE '%/lib/python3.%/%' AND f2.file NOT LIKE "
+                                           "'%-packages/%') OR f2.file LIKE '<frozen %')), 0) ELSE 0 END");
+  sqlite3_stmt *q = c->stack_q;
   if (!q) return &none;
   sqlite3_bind_int64(q, 1, stack_id);
   sqlite3_bind_int(q, 2, user);
@@ -76,7 +78,7 @@ static const StackInfo *stack_frame_info(Ctx *c, int64_t stack_id, bool user) {
                                                      weft_sql_i64(q, 3, 0), lb, sizeof lb));
     if (!si.label || (sym && !si.symbol) || (file && !si.file) || (file && !si.site)) oom(c);
   }
-  sqlite3_finalize(q);
+  sqlite3_reset(q);
   if (c->sql.failed) return &none;
   if (VEC_PUSH(c->stacks, c->nstacks, c->capstacks, si) < 0 ||
       weft_hmap_put(&c->stack_by_id, stack_id, user, c->nstacks - 1) < 0) {

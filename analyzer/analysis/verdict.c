@@ -392,11 +392,12 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
       v->choice = cpu ? "processes" : "threads", v->reason = "bottleneck";
       v->text = pool_printf(c->pool,
                             "%s for the slow stage. %s is the bottleneck: the others waited %s for it while it "
-                            "worked, so the run goes at the speed of that one thread. %s",
+                            "worked, so the run goes at the speed of that one thread. %s%s%s",
                             cpu ? "Processes" : "Threads", w ? w->label : "one thread",
                             weft_format_ns(b1, sizeof b1, w ? waiters_of(py, w).waited : 0),
-                            cpu ? "Its work is CPU-bound Python: run several of it in processes (more threads "
-                                  "would wait for the GIL)."
+                            cpu ? "Its work is CPU-bound Python: run several of it in processes (" : "",
+                            cpu ? py_processes_short(py) : "",
+                            cpu ? "; more threads would wait for the GIL)."
                                 : "It waits in I/O, which releases the GIL: run more threads like it.");
     } else if (f->kind == WEFT_FIND_GIL) {
       v->choice = "processes", v->reason = "gil";
