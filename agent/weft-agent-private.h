@@ -219,6 +219,23 @@ static inline uint64_t weft_host_ns(uint64_t mono) {
   return WEFT_LIKELY(!_weft_proc.test_clock) ? mono : _weft_test_host_ns(mono);
 }
 
+static inline uint64_t weft_ticks(void);
+
+/* A sync point: ticks and CLOCK_MONOTONIC ns read together. A thread
+ * preempted between the two reads would make a point that bends the time
+ * around it (the reader trusts every point): the monotonic clock is read
+ * on both sides of the ticks, and a pair more than 2 us apart read again
+ * (at most 4 times; the tightest kept, its middle). */
+static inline uint64_t weft_sync_pair(uint64_t *tick) {
+  uint64_t best_gap = UINT64_MAX, best_ns = 0;
+  *tick = 0;
+  for (int i = 0; i < 4 && best_gap > 2000; i++) {
+    uint64_t m1 = weft_mono_ns(), t = weft_ticks(), m2 = weft_mono_ns();
+    if (m2 - m1 < best_gap) best_gap = m2 - m1, best_ns = m1 + (m2 - m1) / 2, *tick = t;
+  }
+  return best_ns;
+}
+
 static inline uint64_t weft_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__)
   if (WEFT_LIKELY(_weft_proc.use_tsc)) {

@@ -326,8 +326,8 @@ static int trace_open(pid_t ppid, uint64_t features) {
   long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
   h->ncpus = nc > 0 ? (uint32_t)nc : 0;
   h->session = _weft_proc.session;
-  h->start_tsc = weft_ticks();
-  uint64_t mono = weft_mono_ns();
+  uint64_t start_tsc, mono = weft_sync_pair(&start_tsc);
+  h->start_tsc = start_tsc;
   h->start_ns = weft_host_ns(mono);
   h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
   h->realtime_ns = _weft_realtime_ns(mono);
@@ -452,8 +452,8 @@ static int chunk_new(WeftThread *t) {
   if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
   WeftChunkHeader *c = m;
-  uint64_t ns = weft_host_ns(weft_mono_ns());
-  weft_enc_chunk(c, size, t->tid, t->seq++, weft_ticks(), ns);
+  uint64_t tick, ns = weft_host_ns(weft_sync_pair(&tick));
+  weft_enc_chunk(c, size, t->tid, t->seq++, tick, ns);
   t->chunk = m;
   t->chunk_size = size;
   t->pos = (uint64_t *)((char *)m + sizeof *c);
@@ -549,8 +549,7 @@ static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
     if (c > v[0]) v[0] = c;
   }
   errno = saved;
-  uint64_t now = weft_ticks();
-  uint64_t mono = weft_mono_ns();
+  uint64_t now, mono = weft_sync_pair(&now);
   uint64_t *p = raw_reserve(t, 4, now);
   if (p) { /* with the wall clock: an anchor between hosts (version 6) */
     weft_enc_sync(p, now, weft_host_ns(mono));

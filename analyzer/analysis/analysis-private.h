@@ -317,6 +317,8 @@ const char *py_fix_send_less(WeftPython *py);                      /* a pool's d
 const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
 const char *py_startup_short(WeftPython *py, const char *method);  /* "one pool reused for the whole program" ... */
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap); /* "the 2 workers of the pool of ..." */
+bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py); /* dask.c: py->dask */
+void python_dask_free(WeftDask *d);
 const char *py_fix_startup(WeftPython *py, const char *method);            /* a pool's workers' start-up */
 const char *py_fix_one_worker(WeftPython *py);                             /* a pool ran its tasks on one worker */
 const char *py_one_worker_short(WeftPython *py);                           /* "compute(..., chunksize=1)" ... */

@@ -225,7 +225,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
   if (!py) return NULL;
   WeftSql sql;
   weft_sql_init(&sql, db, err, errlen, WEFT_ANALYSIS_SQL_PREFIX);
-  if (!python_libraries(&sql, m, py)) {
+  if (!python_libraries(&sql, m, py) || !python_dask(&sql, m, py)) {
     *failed = 1;
     weft_python_free(py);
     return NULL;

@@ -742,6 +742,7 @@ void weft_python_free(WeftPython *py) {
   if (!py) return;
   PyPriv *priv = py->_priv;
   for (size_t k = 0; k < py->npools; k++) g_free(py->pools[k].workers);
+  python_dask_free(py->dask);
   g_free(py->pools);
   g_free(py->threads);
   g_free(py->processes);

@@ -521,12 +521,40 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
   }
 }
 
+/* A Dask distributed cluster: the question is the workers' processes and
+ * threads (their task threads' GIL waits), not the other processes' I/O. */
+static void dask_verdict(Ctx *c, WeftPyVerdict *v) {
+  const WeftDask *d = c->m->python->dask;
+  char p1[16];
+  int64_t gil = 0, tlife = 0;
+  size_t threads = 0;
+  for (size_t k = 0; k < d->nworkers; k++) {
+    gil += d->workers[k].gil_wait_ns;
+    tlife += d->workers[k].thread_ns;
+    threads += d->workers[k].task_threads;
+  }
+  double share = tlife > 0 ? (double)gil / (double)tlife : 0;
+  v->choice = "processes", v->reason = "dask_workers";
+  v->text = share >= 0.10 && threads > d->nworkers
+                ? pool_printf(c->pool,
+                              "Processes, one thread each. The %zu Dask workers ran tasks at once (load balance "
+                              "%.2f of their task time), but inside each the %zu task threads waited for the GIL "
+                              "%s of their time: the tasks are CPU-bound Python. Give each worker process one "
+                              "thread and start more of them (dask worker --nworkers N --nthreads 1).",
+                              d->nworkers, d->pop.lb, threads / d->nworkers, pct(p1, sizeof p1, share))
+                : pool_printf(c->pool,
+                              "Processes, as the cluster runs: %zu Dask workers ran tasks at once (load balance "
+                              "%.2f of their task time), their task threads waiting for the GIL %s of their time.",
+                              d->nworkers, d->pop.lb, pct(p1, sizeof p1, share));
+}
+
 bool build_py_verdict(Ctx *c) {
   WeftMetrics *m = c->m;
   if (!m->python) return true;
   WeftPyVerdict *v = &m->python->verdict;
   verdict_numbers(m, v);
-  verdict_from_findings(c, v);
+  if (m->python->dask) dask_verdict(c, v);
+  if (!v->text) verdict_from_findings(c, v);
   if (!v->text) verdict_otherwise(c, v);
   return v->text ? true : oom(c);
 }

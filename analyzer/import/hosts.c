@@ -43,13 +43,6 @@ typedef struct {
   int recv;
 } Msg;
 
-typedef struct { /* a TCP stream's bytes (SOCK) */
-  uint64_t stream, off, bytes;
-  double ns;
-  size_t host;
-  int recv;
-} Xfer;
-
 /* What crossed from one host to another: sent at s_ns, received at r_ns (each on its host's time). */
 typedef struct {
   double s_ns, r_ns;
@@ -58,7 +51,7 @@ typedef struct {
 
 typedef struct {
   GArray *msgs;  /* Msg of the trace being read */
-  GArray *xfers; /* Xfer of every trace */
+  GArray *xfers; /* SockXfer of every trace (who: the host) */
   int64_t rank;
   size_t host;
   WeftTrace *tr;
@@ -74,7 +67,7 @@ static int on_record(const WeftEvent *ev, void *user) {
   if (ev->type == WEFT_EV_SOCK) {
     /* (w4: the transfer came that many ticks before the record's time) */
     double ns = ev->nwords > 4 && w[4] ? (double)weft_trace_ticks_to_ns(s->tr, ev->tsc - w[4]) : (double)ev->ns;
-    Xfer x = {w[1], w[2], w[3], ns, s->host, ev->aux != 0};
+    SockXfer x = {w[1], w[2], w[3], ns, (int64_t)s->host, ev->aux != 0};
     if (x.bytes) g_array_append_val(s->xfers, x);
     return 0;
   }
@@ -105,7 +98,7 @@ static int same_key(const Msg *a, const Msg *b) {
 
 /* MPI: the n-th message of one rank to another on one communicator and tag is the n-th received. */
 static void mpi_pairs(GArray *msgs, GArray *pairs) {
-  qsort(msgs->data, msgs->len, sizeof(Msg), cmp_msg);
+  if (msgs->len) qsort(msgs->data, msgs->len, sizeof(Msg), cmp_msg);
   for (guint i = 0; i + 1 < msgs->len; i++) {
     const Msg *s = &g_array_index(msgs, Msg, i), *r = s + 1;
     if (s->recv || !r->recv || !same_key(s, r) || s->host == r->host) continue;
@@ -114,51 +107,16 @@ static void mpi_pairs(GArray *msgs, GArray *pairs) {
   }
 }
 
-static int cmp_xfer(const void *x, const void *y) {
-  const Xfer *a = x, *b = y;
-  if (a->stream != b->stream) return a->stream < b->stream ? -1 : 1;
-  if (a->recv != b->recv) return a->recv - b->recv; /* the sends first */
-  return (a->off > b->off) - (a->off < b->off);
-}
-
-/* TCP: a receive got the bytes [off, off + bytes) of its stream; its last
- * byte was sent by the send whose range holds it. A stream whose receives
- * do not fit its sends (bytes sent another way, a socket two processes
- * wrote) is left out whole. */
-static void tcp_pairs(GArray *xs, GArray *pairs) {
-  qsort(xs->data, xs->len, sizeof(Xfer), cmp_xfer);
-  const Xfer *v = (const Xfer *)(const void *)xs->data;
-  for (guint a = 0; a < xs->len;) {
-    guint b = a, r = a;
-    while (b < xs->len && v[b].stream == v[a].stream) b++;
-    while (r < b && !v[r].recv) r++; /* sends [a, r), receives [r, b) */
-    guint start = pairs->len;
-    int fits = r > a;
-    for (guint k = a; k + 1 < r && fits; k++) fits = v[k].off + v[k].bytes == v[k + 1].off; /* contiguous */
-    for (guint k = r; k < b && fits; k++) {
-      uint64_t last = v[k].off + v[k].bytes - 1;
-      guint lo = a, hi = r; /* the last send starting at or before the last byte */
-      while (hi - lo > 1) {
-        guint m = (lo + hi) / 2;
-        if (v[m].off <= last)
-          lo = m;
-        else
-          hi = m;
-      }
-      fits = v[lo].off <= last && last < v[lo].off + v[lo].bytes;
-      if (fits && v[lo].host != v[k].host) {
-        Pair p = {v[lo].ns, v[k].ns, v[lo].host, v[k].host};
-        g_array_append_val(pairs, p);
-      }
-    }
-    if (!fits) pairs->len = start;
-    a = b;
-  }
+/* TCP: a receive on another host than the send that held its last byte (sockets.c). */
+static void tcp_pair(void *user, const SockXfer *s, const SockXfer *r) {
+  if (s->who == r->who) return;
+  Pair p = {s->ns, r->ns, (size_t)s->who, (size_t)r->who};
+  g_array_append_val((GArray *)user, p);
 }
 
 /* Every file's MPI messages and TCP bytes between hosts, as pairs. */
 static GArray *read_pairs(Imp *im) {
-  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg)), *xs = g_array_new(FALSE, FALSE, sizeof(Xfer));
+  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg)), *xs = g_array_new(FALSE, FALSE, sizeof(SockXfer));
   uint64_t types[4] = {0};
   types[WEFT_EV_MPI_RANK >> 6] |= 1ull << (WEFT_EV_MPI_RANK & 63);
   types[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
@@ -180,7 +138,7 @@ static GArray *read_pairs(Imp *im) {
   }
   GArray *pairs = g_array_new(FALSE, FALSE, sizeof(Pair));
   mpi_pairs(all, pairs);
-  tcp_pairs(xs, pairs);
+  sock_match(xs, tcp_pair, pairs);
   g_array_free(all, TRUE);
   g_array_free(xs, TRUE);
   return pairs;
@@ -411,4 +369,10 @@ void hosts_write(Imp *im) {
   sqlite3_finalize(q);
   weft_db_meta_set_int(im->db, "hosts", (int64_t)nh);
   weft_db_meta_set_int(im->db, "host_messages_out_of_order", im->hosts_out_of_order);
+}
+
+void hosts_free(Imp *im) {
+  for (size_t k = 0; im->hosts && k < im->nhosts; k++) g_free(im->hosts[k].bounds);
+  g_free(im->hosts);
+  im->hosts = NULL;
 }

@@ -193,7 +193,18 @@ typedef struct {
   gboolean poll; /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
 
-typedef struct {               /* hosts.c: a host's correction onto the time base, after its anchors */
+typedef struct { /* sockets.c: bytes of a TCP stream sent or received (SOCK) */
+  uint64_t stream, off, bytes;
+  double ns;   /* a send's start, a receive's end */
+  int64_t who; /* the thread (utid), or the host (hosts.c) */
+  int recv;
+} SockXfer;
+
+/* Each receive matched to the send holding its last byte (streams that do not fit: none). Sorts xs. */
+typedef void (*SockMatchFn)(void *user, const SockXfer *send, const SockXfer *recv);
+void sock_match(GArray *xs, SockMatchFn fn, void *user);
+
+typedef struct { /* hosts.c: a host's correction onto the time base, after its anchors */
   double offset, drift, pivot; /* c(t) = offset + drift x (t - pivot) */
   double bmin, bmax;           /* the drifts that keep every message in order */
   struct Bound *bounds;        /* what its messages say (hosts.c) */
@@ -313,7 +324,8 @@ typedef struct {
   GArray *shared_holds;       /* HoldRow: the holds of process-shared objects, from every file */
   int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
-  Batch states, summaries, flows, count_rows, unlock_rows;
+  Batch states, summaries, flows, count_rows, unlock_rows, sock_rows;
+  GArray *sock_xfers; /* SockXfer: every file's TCP transfers (who: the utid), for link_sockets */
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */
@@ -540,7 +552,9 @@ void mpi_wait_end(Imp *im, Thr *t, int64_t begin, int64_t ns);
 void mpi_name_objects(Imp *im);
 /* After every file: messages and collectives matched across processes (flows, wakers, meta). */
 int link_mpi(Imp *im);
+int link_sockets(Imp *im); /* the table socket_transfer */
 int hosts_align(Imp *im);  /* before the import: each host's clock onto the first's */
 void hosts_write(Imp *im); /* the host table */
+void hosts_free(Imp *im);
 
 #endif /* WEFT_IMPORT_PRIVATE_H */

@@ -182,6 +182,7 @@ static int statements_prepare(Imp *im, const char *db_path) {
   batch_prepare(im, &im->flows, "flow", 7);
   batch_prepare(im, &im->count_rows, "lock_count", 10);
   batch_prepare(im, &im->unlock_rows, "unlock_cost", 4);
+  batch_prepare(im, &im->sock_rows, "socket_transfer", 5);
   for (size_t i = 0; i < G_N_ELEMENTS(statements); i++)
     *statement(im, i) = weft_sql_prepare(&im->sql, statements[i].sql);
   im->sql.prefix = "database";
@@ -194,6 +195,7 @@ static void statements_free(Imp *im) {
   batch_free(&im->flows);
   batch_free(&im->count_rows);
   batch_free(&im->unlock_rows);
+  batch_free(&im->sock_rows);
   for (size_t i = 0; i < G_N_ELEMENTS(statements); i++) sqlite3_finalize(*statement(im, i));
 }
 
@@ -464,6 +466,7 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
   im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im->mpi_msgs = g_array_new(FALSE, FALSE, sizeof(MpiMsg));
+  im->sock_xfers = g_array_new(FALSE, FALSE, sizeof(SockXfer));
   im->mpi_colls = g_array_new(FALSE, FALSE, sizeof(MpiColl));
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
@@ -540,7 +543,8 @@ static int imp_import(Imp *im) {
   weft_spill_free(im->hold_spill);
   im->state_spill = im->hold_spill = NULL;
   if (!im->sql.failed) shared_holds_to_blocks(im);
-  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_mpi(im) != 0)
+  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_mpi(im) != 0 ||
+      link_sockets(im) != 0)
     return -1;
   imp_batch_flush(im, &im->flows);
   sqlite3_exec(im->db, "PRAGMA cache_size = -262144", NULL, NULL, NULL); /* 256 MiB for the index sorts */
@@ -622,8 +626,8 @@ static void imp_close(Imp *im) {
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   weft_spill_free(im->hold_spill);
   if (im->mpi_msgs) g_array_free(im->mpi_msgs, TRUE);
-  for (size_t k = 0; im->hosts && k < im->nhosts; k++) g_free(im->hosts[k].bounds);
-  g_free(im->hosts);
+  if (im->sock_xfers) g_array_free(im->sock_xfers, TRUE);
+  hosts_free(im);
   if (im->mpi_colls) g_array_free(im->mpi_colls, TRUE);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
@@ -650,6 +654,7 @@ int weft_import_dirs(const char *const *dirs, size_t ndirs, const char *db_path,
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* no global allocator statistics (a mutex per allocation) */
   im.db = im.sql.db = weft_db_create_bulk(db_path, opt && opt->force, 1, err, errlen);
   if (!im.db) {
+    hosts_free(&im);
     weft_recording_close(im.rec);
     return -1;
   }

@@ -395,13 +395,16 @@ int imp_pass1(const WeftEvent *ev, void *user) {
       }
       if (ev->nwords >= 4) pipe_bytes(t, w[2], w[3]);
       break;
-    case WEFT_EV_SOCK: /* bytes sent on a TCP stream: what a read waiting on it got (link_pipes) */
+    case WEFT_EV_SOCK: { /* bytes of a TCP stream: sent, what a read waiting on it got (link_pipes) */
+      int64_t at = ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns(im->tr, ev->tsc - w[4])) : ns;
       if (ev->aux == 0) {
-        int64_t at = ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns(im->tr, ev->tsc - w[4])) : ns;
         ChanStamp cs = {w[1], at, t->utid};
         g_array_append_val(im->pipe_writes, cs);
       }
+      SockXfer x = {w[1], w[2], w[3], (double)at, t->utid, ev->aux != 0};
+      if (x.bytes) g_array_append_val(im->sock_xfers, x);
       break;
+    }
     case WEFT_EV_FORK:
       if ((ev->aux >> 8) == 0 && (int64_t)w[1] > 0) {
         ForkEv f = {ns, t->utid, (int64_t)w[1], (int)(ev->aux & 0xff)};

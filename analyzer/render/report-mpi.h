@@ -22,4 +22,10 @@ void report_hosts_markdown(FILE *f, const WeftMetrics *m);
 /* "hosts": every host (an array, empty before schema 5), and "host_messages_out_of_order". */
 void report_hosts_json(WeftJsonWriter *j, const WeftMetrics *m);
 
+/* "Dask cluster": the workers of a Dask distributed cluster (python.h, WeftDask; nothing without one). */
+void report_dask_text(FILE *f, const WeftMetrics *m);
+void report_dask_markdown(FILE *f, const WeftMetrics *m);
+/* "dask" inside "python": the same as an object, or null. */
+void report_dask_json(WeftJsonWriter *j, const WeftMetrics *m);
+
 #endif /* WEFT_REPORT_MPI_H */

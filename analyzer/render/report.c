@@ -749,6 +749,7 @@ static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   text_summary(f, m, &bf);
   report_mpi_text(f, m);
   report_hosts_text(f, m);
+  report_dask_text(f, m);
   if (m->what & WEFT_METRICS_FINDINGS) text_findings(f, m, top, &bf);
   text_critical_path(f, m, top, &bf);
   text_replay(f, m, &bf);
@@ -987,6 +988,7 @@ static void json_python(Json *j, const WeftMetrics *m) {
   }
   j_close(j, ']');
   json_py_pools(j, py);
+  report_dask_json(j, m);
   j_close(j, '}');
 }
 
@@ -1369,6 +1371,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
   md_findings(f, m, top);
   report_mpi_markdown(f, m);
   report_hosts_markdown(f, m);
+  report_dask_markdown(f, m);
 
   if (m->critical_path && m->critical_path->nthreads) {
     const WeftCriticalPath *cp = m->critical_path;

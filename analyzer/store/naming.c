@@ -196,8 +196,10 @@ static bool sites_read(WeftObjectNamer *n) {
     n->sites_failed = true;
   if (n->sites_failed) return false;
   if (n->nsites) memcpy(n->by_caller, n->by_site, n->nsites * sizeof *n->by_caller);
-  qsort(n->by_site, n->nsites, sizeof *n->by_site, cmp_site);
-  qsort(n->by_caller, n->nsites, sizeof *n->by_caller, cmp_caller);
+  if (n->nsites) {
+    qsort(n->by_site, n->nsites, sizeof *n->by_site, cmp_site);
+    qsort(n->by_caller, n->nsites, sizeof *n->by_caller, cmp_caller);
+  }
   return true;
 }
 

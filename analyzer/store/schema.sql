@@ -144,6 +144,17 @@ CREATE TABLE lock_count (
 -- What a release someone waited for took (trace v6 UNLOCK_COST): the
 -- waking of its waiters, CPU time of the releasing thread that goes away
 -- when the wait does (what-if by replay).
+-- Bytes of a TCP stream (schema 5, WEFT_IO): each receive with the send
+-- that held its last byte, matched by the stream's addresses and the byte
+-- offsets both ends counted (docs/schema.md).
+CREATE TABLE socket_transfer (
+  from_utid  INTEGER NOT NULL,        -- the sender
+  from_ns    INTEGER NOT NULL,        -- its send's start
+  to_utid    INTEGER NOT NULL,        -- the receiver
+  to_ns      INTEGER NOT NULL,        -- its receive's end
+  bytes      INTEGER NOT NULL         -- what the receive got
+);
+
 CREATE TABLE unlock_cost (
   utid       INTEGER NOT NULL,
   ns         INTEGER NOT NULL,        -- the release (its REL, = the hold's end)

@@ -19,7 +19,15 @@
 #           (127.1.0.1 and 127.1.0.2, with route_localnet: loopback-range
 #           addresses only), so the traffic crosses an interface; skipped
 #           where namespaces cannot be made (not root, no iproute2).
+# dask      a Dask cluster started as separate commands under weft exec
+#           (python3-distributed; skipped without it): the scheduler and a
+#           worker on this host, a worker on host beta, the client
+#           (tests/programs/python/dask_cluster.py: 8 tasks and a sum that
+#           gathers from the other worker); the report names both workers
+#           with their hosts, their 2 task threads, the transfer between
+#           them, the scheduler, the verdict about the workers.
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -77,10 +85,16 @@ def check(c, name, db):
        (0,), "%s: no transfer received before it was sent after the correction" % name)
     # beta's clock = real + skew + drift x (real - its process's start)
     base = con.execute("SELECT min(p.start_ns) FROM process p JOIN host h USING (host) WHERE h.name = 'beta'").fetchone()[0]
-    truth = (SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == me else -1)
+    # The database maps the other host by its wall-clock anchors (shift), then by the offset: together
+    # they must undo the boot offset (whole seconds, 1000 to 2000) and the distortion; the anchors'
+    # own error (a few us) is the offset's to correct.
+    shift = hosts[other][2]
+    boot = round(abs(shift) / 1e9) * 1e9
+    truth = (boot + SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == me else -1) - shift
     ok(unc is not None and abs(est - truth) <= unc + 1000,
-       "%s: %s's offset %.1f us +/- %s us (truth %.1f us)" %
-       (name, other, est / 1e3, unc / 1e3 if unc is not None else None, truth / 1e3))
+       "%s: %s's offset %.1f us +/- %s us (truth %.1f us, after the anchors' %.1f us)" %
+       (name, other, est / 1e3, unc / 1e3 if unc is not None else None, truth / 1e3,
+        (shift - (boot if other == me else -boot)) / 1e3))
     ok(unc is not None and unc < SKEW_NS / 3, "%s: the uncertainty is well under the skew" % name)
     con.close()
 
@@ -119,6 +133,69 @@ def t_netns(c):
             subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def t_dask(c):
+    """a Dask cluster started as on a cluster, each part its own command under weft exec: the
+    scheduler and worker A here, worker B as host beta (its clock skewed), the client here; one
+    recording of both hosts names the workers, their task threads, GIL waits and transfers"""
+    if subprocess.run([PY, "-c", "import distributed"], capture_output=True).returncode != 0:
+        skip("dask cluster", "no dask.distributed for %s (python3-distributed)" % PY)
+        return
+    d = os.path.join(c.tmp, "dask")
+    sched = os.path.join(c.tmp, "sched.json")
+    e = clean_env(c.tmp)
+    e["WEFT_IO"] = "1"
+    beta = dict(e, WEFT_TEST_HOST="beta", WEFT_TEST_CLOCK_SKEW_NS=str(SKEW_NS),
+                WEFT_TEST_CLOCK_DRIFT_PPM=str(DRIFT_PPM))
+    ex = [c.weft, "exec", "--run-id", "dask-test", "-o", os.path.join(d, "%h"), "--", PY, "-m"]
+    worker = ["distributed.cli.dask_worker", "--scheduler-file", sched, "--nthreads", "2", "--nworkers", "1",
+              "--no-dashboard"]
+    procs = [subprocess.Popen(ex + ["distributed.cli.dask_scheduler", "--scheduler-file", sched, "--port", "0",
+                                    "--no-dashboard"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+    procs += [subprocess.Popen(ex + worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+              for env in (e, beta)]
+    try:
+        cl = subprocess.run(ex[:-1] + [os.path.join(c.pydir, "dask_cluster.py"), sched], env=e, timeout=TIMEOUT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for p in procs:
+            p.wait(timeout=60)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    if not ok(cl.returncode == 0 and b"dask_cluster total=" in cl.stdout,
+              "dask cluster: the client's tasks ran on the scheduler and two workers, each under weft exec",
+              cl.stderr.decode("utf-8", "replace")[-2000:]):
+        return
+    dirs = sorted(os.path.join(d, x) for x in os.listdir(d))
+    db = d + ".db"
+    r = subprocess.run([c.weft, "import", "-q"] + dirs + ["-o", db], env=e, timeout=TIMEOUT, stderr=subprocess.PIPE)
+    if not ok(r.returncode == 0 and len(dirs) == 2, "dask cluster: weft import of both hosts' directories exits 0",
+              r.stderr.decode()):
+        return
+    rep = subprocess.run([c.weft, "report", "--format", "json", db], env=e, timeout=TIMEOUT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    js = json.loads(rep.stdout) if rep.returncode == 0 else {}
+    dk = (js.get("python") or {}).get("dask") or {}
+    ws = dk.get("workers", [])
+    hosts = {h["host"]: h["name"] for h in js.get("hosts", [])}
+    ok(len(ws) == 2 and all(w["task_threads"] == 2 and w["task_ns"] > 0 for w in ws),
+       "dask cluster: two workers, each with its 2 task threads that ran tasks", ws)
+    ok(sorted(hosts.get(w["host"]) for w in ws) == sorted(["beta", os.uname().nodename]) and
+       any("(host beta)" in w["label"] for w in ws), "dask cluster: the workers are named with their hosts",
+       [w.get("label") for w in ws])
+    ok(dk.get("scheduler_upid") is not None, "dask cluster: the scheduler is recorded", dk.get("scheduler_upid"))
+    ok(dk.get("peer_bytes", 0) > 0 and any(w["recv_transfers"] >= 1 and w["transit_ns"] > 0 for w in ws),
+       "dask cluster: the join task's inputs went from one worker to the other, with their time on the way", ws)
+    ok(0 < dk.get("load_balance", 0) <= 1, "dask cluster: the workers' load balance", dk.get("load_balance"))
+    v = js.get("verdict") or {}
+    ok(v.get("reason") == "dask_workers" and v.get("choice") == "processes",
+       "dask cluster: the verdict is about the workers", v)
+    eq(js.get("host_messages_out_of_order"), 0, "dask cluster: no transfer received before it was sent")
+    txt = subprocess.run([c.weft, "report", db], env=e, timeout=TIMEOUT, stdout=subprocess.PIPE).stdout.decode()
+    ok("Dask cluster\n  2 workers: load balance" in txt, "dask cluster: the text report has the cluster's section",
+       txt[-1500:])
+
+
 class Ctx:
     pass
 
@@ -135,6 +212,7 @@ def main():
     try:
         attempt(t_loopback, c)
         attempt(t_netns, c)
+        attempt(t_dask, c)
     finally:
         cleanup(c.tmp, args.keep)
     return plan()

@@ -230,7 +230,10 @@ def t_hosts(weft, fx, tmp):
     # the truth: beta's clock = real + 5 ms + 50 ppm x (real - its first process's start)
     _, _, _, est, unc, msgs, at = hosts[other]
     base = con.execute("SELECT min(p.start_ns) FROM process p JOIN host h USING (host) WHERE h.name = 'beta'").fetchone()[0]
-    truth = (SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == "alpha" else -1)
+    # (the anchors' shift undoes the boot offset, whole seconds, up to its own error of a few us, which
+    # the offset corrects: the two together must undo the boot and the distortion)
+    boot = round(abs(shift) / 1e9) * 1e9
+    truth = (boot + SKEW_NS + DRIFT_PPM * 1e-6 * (at - base)) * (1 if other == "alpha" else -1) - shift
     ok(msgs > 0 and unc is not None and abs(est - truth) <= unc + 1000,
        "two hosts: %s's offset %.1f us +/- %s us (truth %.1f us) from %d messages" %
        (other, est / 1e3, unc / 1e3 if unc is not None else None, truth / 1e3, msgs))

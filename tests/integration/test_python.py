@@ -288,8 +288,9 @@ def t_io(c):
         grouped = [f for f in pl if re.match(r"\d+ Python locks or semaphores made at ", f["title"])]
         single = [f for f in pl if f not in grouped and re.search(r" #\d+", f["title"])]
         # (one group per creation site: a Future's condition and its waiters' locks are made at two)
-        # (12 requests; a Future whose result was ready before main asked makes no wait: at least half)
-        ok(grouped and not single and sum(int(f["title"].split()[0]) for f in grouped) >= 6,
+        # (12 requests; a Future whose result was ready before main asked makes no wait: how many did
+        # depends on the machine's load, 5 of 12 on a busy one; two are enough to be a group)
+        ok(grouped and not single and sum(int(f["title"].split()[0]) for f in grouped) >= 2,
            "%s io_threads: the per-request Python locks make one finding per creation site" % c.tag,
            [f["title"] for f in pl])
 
