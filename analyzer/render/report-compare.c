@@ -45,7 +45,7 @@ static const char *ratio(Cells *c, double r) {
 
 static size_t cut(long top, size_t n) { return top < 0 || (size_t)top >= n ? n : (size_t)top; }
 
-static void figures_table(Table *t, const WeftCompare *c) {
+void report_compare_figures_table(Table *t, const WeftCompare *c) {
   Cells cs = {.i = 0};
   table_init(t, "lrrrr");
   table_row(t, "", "before", "after", "difference", "ratio");
@@ -58,7 +58,7 @@ static void figures_table(Table *t, const WeftCompare *c) {
   }
 }
 
-static void objects_table(Table *t, const WeftCompare *c, long top) {
+void report_compare_objects_table(Table *t, const WeftCompare *c, long top) {
   Cells cs = {.i = 0};
   table_init(t, "llrrrrl");
   table_row(t, "object", "kind", "wait before", "wait after", "difference", "ratio", "change");
@@ -75,7 +75,7 @@ static void objects_table(Table *t, const WeftCompare *c, long top) {
   }
 }
 
-static void findings_table(Table *t, const WeftCompare *c, long top) {
+void report_compare_findings_table(Table *t, const WeftCompare *c, long top) {
   Cells cs = {.i = 0};
   table_init(t, "lllrr");
   table_row(t, "change", "kind", "finding", "cost before", "cost after");
@@ -107,18 +107,18 @@ void weft_report_compare_text(FILE *f, const WeftCompare *c, const char *before_
   table_text(f, &t, 2);
   table_free(&t);
   fputc('\n', f);
-  figures_table(&t, c);
+  report_compare_figures_table(&t, c);
   table_text(f, &t, 2);
   table_free(&t);
   if (c->nobjects) {
     fprintf(f, "\n  Sync objects by wait time\n");
-    objects_table(&t, c, top);
+    report_compare_objects_table(&t, c, top);
     table_text(f, &t, 2);
     table_free(&t);
   }
   if (c->nfindings) {
     fprintf(f, "\n  Findings\n");
-    findings_table(&t, c, top);
+    report_compare_findings_table(&t, c, top);
     table_text(f, &t, 2);
     table_free(&t);
   }
@@ -133,18 +133,18 @@ void weft_report_compare_markdown(FILE *f, const WeftCompare *c, const char *bef
   md_text(f, after_db ? after_db : "after");
   fputs("\n\n", f);
   Table t;
-  figures_table(&t, c);
+  report_compare_figures_table(&t, c);
   table_md(f, &t);
   table_free(&t);
   if (c->nobjects) {
     fputs("\n#### Sync objects by wait time\n\n", f);
-    objects_table(&t, c, top);
+    report_compare_objects_table(&t, c, top);
     table_md(f, &t);
     table_free(&t);
   }
   if (c->nfindings) {
     fputs("\n#### Findings\n\n", f);
-    findings_table(&t, c, top);
+    report_compare_findings_table(&t, c, top);
     table_md(f, &t);
     table_free(&t);
   }
@@ -197,7 +197,6 @@ static void j_side(WeftJsonWriter *j, const char *key, const WeftMetrics *m, con
 
 void report_compare_json(WeftJsonWriter *j, const WeftCompare *c, const char *before_db, const char *after_db,
                          long top) {
-  weft_json_key(j, "compare");
   weft_json_begin_object(j);
   j_side(j, "before", c->before, before_db);
   j_side(j, "after", c->after, after_db);

@@ -1175,7 +1175,10 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_open(j, NULL, '{');
   j_int(j, "weft_report_version", WEFT_REPORT_JSON_VERSION);
   j_str(j, "database", opt->database);
-  if (opt->compare) report_compare_json(j, opt->compare, opt->compare_database, opt->database, top);
+  if (opt->compare) {
+    weft_json_key(j, "compare");
+    report_compare_json(j, opt->compare, opt->compare_database, opt->database, top);
+  }
   json_recording(j, m);
   json_summary(j, m);
   json_python(j, m);
