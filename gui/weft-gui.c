@@ -8,6 +8,7 @@
  *          [--frame N] [--zoom-frame N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
+ * weft-gui --compare BEFORE.db run.db  also a Compare page: run.db against BEFORE.db
  *
  * The PNG and the dump are opened with weft_output_open (weft-output.h), the
  * way weft export opens its file: before the window is made, so that a
@@ -52,11 +53,14 @@ typedef struct {
   int segment;             /* --segment: the critical path's segment chosen, 1-based; 0 none */
   int frame;               /* --frame: the Waits page's box chosen, 1-based (preorder); 0 none */
   int zoom_frame;          /* --zoom-frame: the Waits page's box zoomed to, likewise */
+  const char *compare;     /* --compare: the recording before a change (the Compare page) */
 } Options;
 
 static void usage(FILE *f) {
   fprintf(f, "usage: weft-gui [run.db]\n"
              "       weft-gui [--screenshot OUT.png] [--dump OUT.json] [options] run.db\n"
+             "  --compare BEFORE.db   add a Compare page (Alt+9): run.db against BEFORE.db, a recording\n"
+             "                        made before a change, as weft report --compare shows it\n"
              "  --screenshot OUT.png  render the timeline into a PNG and exit (needs a display: xvfb-run)\n"
              "  --window              render the window's content: the timeline and the side panel\n"
              "                        (not the header bar), W x H\n"
@@ -76,7 +80,7 @@ static void usage(FILE *f) {
              "                        child first), as a click does\n"
              "  --zoom-frame N        show the Waits page zoomed to its N-th box, as a double click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks critpath search waits\n"
+             "                        locks critpath search waits compare\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
@@ -150,7 +154,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
                !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
                !strcmp(a, "--segment") || !strcmp(a, "--what-if") || !strcmp(a, "--frame") ||
-               !strcmp(a, "--zoom-frame")) {
+               !strcmp(a, "--zoom-frame") || !strcmp(a, "--compare")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
         return 2;
@@ -160,6 +164,8 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->screenshot = val;
       } else if (!strcmp(a, "--dump")) {
         o->dump = val;
+      } else if (!strcmp(a, "--compare")) {
+        o->compare = val;
       } else if (!strcmp(a, "--size")) {
         char x;
         if (sscanf(val, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 300 || o->height < 100 ||
@@ -183,11 +189,11 @@ static int parse_args(int argc, char **argv, Options *o) {
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
         static const char *const pages[] = {"findings", "selection", "details", "threads", "locks",
-                                            "critpath", "search",    "waits",   NULL};
+                                            "critpath", "search",    "waits",   "compare", NULL};
         if (!g_strv_contains(pages, val)) {
           fprintf(stderr,
-                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath, search or "
-                  "waits\n",
+                  "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath, search, "
+                  "waits or compare\n",
                   val);
           return 2;
         }
@@ -258,6 +264,10 @@ static int parse_args(int argc, char **argv, Options *o) {
                     o->have_click || o->search || o->pick || o->segment || o->what_if || o->frame || o->zoom_frame)) {
     fprintf(stderr, "weft-gui: --window, --select, --lock, --finding, --search, --pick, --segment, --what-if, "
                     "--frame, --zoom-frame, --page, --actions and --click go with --screenshot or --dump\n");
+    return 2;
+  }
+  if (o->page && !strcmp(o->page, "compare") && !o->compare) {
+    fprintf(stderr, "weft-gui: --page compare goes with --compare\n");
     return 2;
   }
   if (o->pick && !o->search) {
@@ -412,6 +422,8 @@ static void write_dump(Shot *s) {
   weft_window_write_what_if_json(s->window, out);
   g_string_append(out, ",\n\"waits\": ");
   weft_waits_panel_write_json(weft_window_get_waits_panel(s->window), out);
+  g_string_append(out, ",\n\"compare\": ");
+  weft_window_write_compare_json(s->window, out);
   g_string_append(out, "}\n");
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
@@ -760,6 +772,7 @@ static int headless_run(Shot *s) {
   if (!o->window) weft_window_set_timeline_only(s->window, TRUE);
   gtk_window_set_default_size(GTK_WINDOW(s->window), o->width, o->height);
   weft_window_reset_layout(s->window);
+  if (o->compare) weft_window_set_compare(s->window, o->compare);
   if (!weft_window_open(s->window, o->db)) {
     gtk_window_destroy(GTK_WINDOW(s->window));
     return 1;
@@ -795,13 +808,16 @@ static int headless_run(Shot *s) {
 static int headless(const Options *o) {
   gint64 t_start = g_get_monotonic_time();
   /* check the file first: a bad file needs no display */
-  char err[512] = "";
-  sqlite3 *db = weft_db_open(o->db, 0, err, sizeof err);
-  if (!db) {
-    fprintf(stderr, "weft-gui: %s\n", err[0] ? err : "cannot open the recording");
-    return 1;
+  const char *files[] = {o->db, o->compare};
+  for (int i = 0; i < 2 && files[i]; i++) {
+    char err[512] = "";
+    sqlite3 *db = weft_db_open(files[i], 0, err, sizeof err);
+    if (!db) {
+      fprintf(stderr, "weft-gui: %s\n", err[0] ? err : "cannot open the recording");
+      return 1;
+    }
+    sqlite3_close(db);
   }
-  sqlite3_close(db);
   Shot s = {.o = o, .status = 1, .t_start = t_start};
   if (!open_outputs(&s)) return 1;
   return finish_outputs(&s, headless_run(&s));
@@ -812,6 +828,7 @@ static int headless(const Options *o) {
 static void on_activate(GtkApplication *app, gpointer data) {
   const Options *o = data;
   WeftWindow *win = weft_window_new(app);
+  if (o->compare) weft_window_set_compare(win, o->compare);
   gtk_window_present(GTK_WINDOW(win));
   if (o->db) weft_window_open(win, o->db);
 }

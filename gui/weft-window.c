@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "weft-compare.h"
 #include "weft-critpath.h"
 #include "weft-findings-panel.h"
 #include "weft-selection-panel.h"
@@ -41,6 +42,7 @@ struct _WeftWindow {
   WeftSearchPanel *search_panel;
   WeftCritPathPanel *critpath_panel;
   WeftWaitsPanel *waits_panel;
+  WeftComparePanel *compare_panel; /* --compare: the Compare page, else NULL */
   GtkToggleButton *critpath_button;
   GCancellable *critpath_cancel; /* the critical path's computation under way, or NULL */
   GtkSearchEntry *search_entry;
@@ -580,6 +582,20 @@ static gboolean has_button(const char *page) {
   return strcmp(page, "critpath") != 0 && strcmp(page, "search") != 0 && strcmp(page, "waits") != 0;
 }
 
+/* A button for page, in the group of the others. */
+static void add_page_button(WeftWindow *self, GtkStackPage *page) {
+  GtkWidget *first = gtk_widget_get_first_child(GTK_WIDGET(self->page_buttons));
+  GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
+  g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
+  gtk_widget_set_focus_on_click(b, FALSE);
+  gtk_widget_add_css_class(b, "weft-page");
+  if (first)
+    gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b),
+                                GTK_TOGGLE_BUTTON(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(first))));
+  g_signal_connect(b, "toggled", G_CALLBACK(on_page_button), self);
+  gtk_flow_box_append(self->page_buttons, b);
+}
+
 static void make_page_buttons(WeftWindow *self) {
   /* compact: the five fit on one line of a 340-pixel panel */
   static GtkCssProvider *css;
@@ -589,20 +605,9 @@ static void make_page_buttons(WeftWindow *self) {
     gtk_style_context_add_provider_for_display(gtk_widget_get_display(GTK_WIDGET(self)), GTK_STYLE_PROVIDER(css),
                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
-  GtkToggleButton *group = NULL;
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->side_stack)); c; c = gtk_widget_get_next_sibling(c)) {
     GtkStackPage *page = gtk_stack_get_page(self->side_stack, c);
-    if (!has_button(gtk_stack_page_get_name(page))) continue;
-    GtkWidget *b = gtk_toggle_button_new_with_label(gtk_stack_page_get_title(page));
-    g_object_set_data_full(G_OBJECT(b), "page", g_strdup(gtk_stack_page_get_name(page)), g_free);
-    gtk_widget_set_focus_on_click(b, FALSE);
-    gtk_widget_add_css_class(b, "weft-page");
-    if (group)
-      gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(b), group);
-    else
-      group = GTK_TOGGLE_BUTTON(b);
-    g_signal_connect(b, "toggled", G_CALLBACK(on_page_button), self);
-    gtk_flow_box_append(self->page_buttons, b);
+    if (has_button(gtk_stack_page_get_name(page))) add_page_button(self, page);
   }
   g_signal_connect_swapped(self->side_stack, "notify::visible-child", G_CALLBACK(on_page_shown), self);
   on_page_shown(self);
@@ -623,6 +628,7 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   weft_findings_panel_set_session(self->findings_panel, self->no_findings ? NULL : s);
   weft_search_panel_set_session(self->search_panel, s);
   weft_waits_panel_set_session(self->waits_panel, s);
+  if (self->compare_panel) weft_compare_panel_set_session(self->compare_panel, s);
   if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
   g_clear_object(&self->critpath_cancel);
   weft_critpath_panel_set_path(self->critpath_panel, NULL, FALSE, NULL);
@@ -697,7 +703,9 @@ static void action_forward(GtkWidget *w, const char *name, GVariant *param) {
 
 static void action_page(GtkWidget *w, const char *name, GVariant *param) {
   WeftWindow *self = WEFT_WINDOW(w);
-  gtk_stack_set_visible_child_name(self->side_stack, name + strlen("win.page-"));
+  const char *page = name + strlen("win.page-");
+  if (!gtk_stack_get_child_by_name(self->side_stack, page)) return; /* Compare without --compare */
+  gtk_stack_set_visible_child_name(self->side_stack, page);
   GtkWidget *child = gtk_stack_get_visible_child(self->side_stack);
   if (child) gtk_widget_child_focus(child, GTK_DIR_TAB_FORWARD);
 }
@@ -835,8 +843,9 @@ static void weft_window_class_init(WeftWindowClass *klass) {
       "win.zoom-selection", "win.clear-selection", "win.flows", "win.collapse-all", "win.critical-path"};
   for (guint i = 0; i < G_N_ELEMENTS(forwarded); i++)
     gtk_widget_class_install_action(widget_class, forwarded[i], NULL, action_forward);
-  static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details", "win.page-threads",
-                                      "win.page-locks",    "win.page-critpath",  "win.page-search",  "win.page-waits"};
+  static const char *const pages[] = {"win.page-findings", "win.page-selection", "win.page-details",
+                                      "win.page-threads",  "win.page-locks",     "win.page-critpath",
+                                      "win.page-search",   "win.page-waits",     "win.page-compare"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
     gtk_widget_class_install_action(widget_class, pages[i], NULL, action_page);
   gtk_widget_class_install_action(widget_class, "win.focus-timeline", NULL, action_focus_timeline);
@@ -851,6 +860,7 @@ static void weft_window_class_init(WeftWindowClass *klass) {
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_6, GDK_ALT_MASK, "win.page-critpath", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_7, GDK_ALT_MASK, "win.page-search", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_8, GDK_ALT_MASK, "win.page-waits", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_9, GDK_ALT_MASK, "win.page-compare", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.focus-timeline", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, 0, "win.show-help-overlay", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_SHIFT_MASK, "win.show-help-overlay", NULL);
@@ -958,7 +968,23 @@ gboolean weft_window_is_busy(WeftWindow *self) {
   return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel ||
          (self->objects_whatif && weft_whatif_bar_is_busy(self->objects_whatif)) ||
          (self->threads_whatif && weft_whatif_bar_is_busy(self->threads_whatif)) ||
-         weft_waits_panel_is_busy(self->waits_panel);
+         weft_waits_panel_is_busy(self->waits_panel) ||
+         (self->compare_panel && weft_compare_panel_is_busy(self->compare_panel));
+}
+
+void weft_window_set_compare(WeftWindow *self, const char *before_path) {
+  if (self->compare_panel) return;
+  GtkWidget *p = weft_compare_panel_new(before_path);
+  self->compare_panel = WEFT_COMPARE_PANEL(p);
+  add_page_button(self, gtk_stack_add_titled(self->side_stack, p, "compare", "Compare"));
+  if (self->session) weft_compare_panel_set_session(self->compare_panel, self->session);
+}
+
+void weft_window_write_compare_json(WeftWindow *self, GString *out) {
+  if (self->compare_panel)
+    weft_compare_panel_write_json(self->compare_panel, out);
+  else
+    g_string_append(out, "null");
 }
 
 /* Replay the recording with spec (--what-if), on the Sync objects page's bar. */

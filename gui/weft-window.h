@@ -49,6 +49,12 @@ void weft_window_search(WeftWindow *self, const char *text);
 WeftSearchPanel *weft_window_get_search_panel(WeftWindow *self);
 WeftCritPathPanel *weft_window_get_critpath_panel(WeftWindow *self);
 WeftWaitsPanel *weft_window_get_waits_panel(WeftWindow *self);
+/* Add the Compare page (Alt+9): the recording shown against before_path, a
+ * recording made before a change (weft-gui --compare), computed on a worker
+ * for each recording opened. */
+void weft_window_set_compare(WeftWindow *self, const char *before_path);
+/* The Compare page as JSON (weft-compare.h), or null without one. */
+void weft_window_write_compare_json(WeftWindow *self, GString *out);
 /* "findings", "selection", "details", "threads", "locks", "critpath", "search" or "waits" */
 void weft_window_show_page(WeftWindow *self, const char *page);
 const char *weft_window_get_page(WeftWindow *self); /* the side page shown */

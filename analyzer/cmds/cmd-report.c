@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  *   weft report run.db [--format text|json|markdown] [--top N] [--range A..B] [--process PID]
- *                      [--what-if SPEC]... [-o FILE|-]
+ *                      [--what-if SPEC]... [--compare BEFORE.db] [-o FILE|-]
  *
  * The analyses are analysis/ (weft_metrics_compute), the rendering
  * render/report.c; this file parses the command line and maps failures to exit statuses (weft-cli.h): 1 with a
@@ -10,7 +10,9 @@
  * usage errors. -o opens its file with weft_output_open (weft-output.h), as
  * weft export does: never the recording, a FIFO or device as a stream, a file
  * replaced only once the report is complete. docs/man/weft-report.md is the
- * manual.
+ * manual. --compare computes the metrics of a second recording with the same
+ * query (without the what-ifs) and puts analysis/compare.c's comparison
+ * before the report: `weft report --compare BEFORE.db AFTER.db`.
  */
 #include "config.h"
 
@@ -43,7 +45,10 @@ static void usage(FILE *f) {
              "  --what-if SPEC replay the recording with a change (repeatable): lock:NAME (it keeps no\n"
              "                 one waiting), lock:NAME=-40%% (its critical sections 40 %% shorter),\n"
              "                 thread:NAME=-30%% (its work 30 %% faster; a name or tid), region:NAME=-30%%,\n"
-             "                 balance (the most imbalanced region evened out), cpus=N, gil=off\n");
+             "                 balance (the most imbalanced region evened out), cpus=N, gil=off\n"
+             "  --compare BEFORE.db  first, the recording before a change against RUN.db (after):\n"
+             "                 summary figures, sync objects and findings with before, after,\n"
+             "                 difference and ratio (weft report --compare BEFORE.db AFTER.db)\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -77,8 +82,26 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
   return argv[++*i];
 }
 
+/* The metrics of the --compare recording, with q's range and process but
+ * none of its what-ifs; NULL after a one-line message naming the file. */
+static WeftMetrics *compute_before(const char *path, const WeftMetricsQuery *q) {
+  char err[512];
+  WeftMetricsQuery bq = *q;
+  bq.whatifs = NULL;
+  bq.nwhatifs = 0;
+  sqlite3 *db = weft_db_open(path, 0, err, sizeof err);
+  if (!db) {
+    fprintf(stderr, "weft report: %s\n", err);
+    return NULL;
+  }
+  WeftMetrics *m = weft_metrics_compute(db, &bq, err, sizeof err);
+  sqlite3_close(db);
+  if (!m) fprintf(stderr, "weft report: %s: %s\n", path, err);
+  return m;
+}
+
 int weft_cmd_report(int argc, char **argv) {
-  const char *path = NULL, *out = "-", *v;
+  const char *path = NULL, *out = "-", *before_path = NULL, *v;
   WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0};
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
@@ -123,6 +146,8 @@ int weft_cmd_report(int argc, char **argv) {
       if (!w) return free(whatifs), usage_error("%s", "out of memory");
       whatifs = w;
       whatifs[nwhatifs++] = v;
+    } else if ((v = opt_value(argc, argv, &i, "--compare", &missing))) {
+      before_path = v;
     } else if (missing) {
       free(whatifs);
       return usage_error("%s needs a value", arg);
@@ -153,15 +178,22 @@ int weft_cmd_report(int argc, char **argv) {
     return 1;
   }
   WeftMetrics *m = weft_metrics_compute(db, &q, err, sizeof err);
-  free(whatifs);
   sqlite3_close(db);
-  if (!m) {
+  WeftMetrics *before = m && before_path ? compute_before(before_path, &q) : NULL;
+  free(whatifs);
+  if (!m || (before_path && !before)) {
     weft_output_abort(&o);
-    fprintf(stderr, "weft report: %s: %s\n", path, err);
+    if (!m) fprintf(stderr, "weft report: %s: %s\n", path, err);
+    weft_metrics_free(m);
     return 1;
   }
   opt.database = path;
+  WeftCompare *cmp = before ? weft_compare(before, m) : NULL;
+  opt.compare = cmp;
+  opt.compare_database = before_path;
   weft_report_write(o.f, m, &opt); /* its write errors are the output's, told by the commit */
+  weft_compare_free(cmp);
+  weft_metrics_free(before);
   weft_metrics_free(m);
   if (weft_output_commit(&o, err, sizeof err) != 0) {
     fprintf(stderr, "weft report: %s\n", err);

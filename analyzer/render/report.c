@@ -9,7 +9,9 @@
  * UTF-8 come out as valid JSON, the same as in `weft export`.
  */
 #include "report.h"
+#include "report-compare.h"
 #include "report-mpi.h"
+#include "report-table.h"
 
 #include <errno.h>
 #include <math.h>
@@ -142,118 +144,6 @@ static const char *range_desc(const WeftMetrics *m, Bufs *bf, char *buf, size_t 
 }
 
 /* ------------------------------------------------------------------------ */
-/* tables                                                                    */
-
-typedef struct {
-  size_t ncols;
-  const char *align; /* 'l' or 'r' per column */
-  char **cell;       /* (nrows + 1) * ncols; row 0 is the header */
-  size_t nrows, cap;
-  bool oom;
-} Table;
-
-static void table_init(Table *t, const char *align) {
-  memset(t, 0, sizeof *t);
-  t->ncols = strlen(align);
-  t->align = align;
-}
-
-/* Append a row of t->ncols strings (copied). */
-static void table_row(Table *t, ...) {
-  if (t->oom) return;
-  if (t->nrows == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 16;
-    char **nc = realloc(t->cell, cap * t->ncols * sizeof *nc);
-    if (!nc) {
-      t->oom = true;
-      return;
-    }
-    t->cell = nc;
-    t->cap = cap;
-  }
-  va_list ap;
-  va_start(ap, t);
-  for (size_t i = 0; i < t->ncols; i++) {
-    const char *s = va_arg(ap, const char *);
-    char *d = strdup(s ? s : "");
-    if (!d) t->oom = true;
-    t->cell[t->nrows * t->ncols + i] = d;
-  }
-  va_end(ap);
-  t->nrows++;
-}
-
-static void table_free(Table *t) {
-  for (size_t i = 0; i < t->nrows * t->ncols; i++) free(t->cell[i]);
-  free(t->cell);
-}
-
-/* Display width: UTF-8 code points (µ is one column). */
-static size_t width(const char *s) {
-  size_t w = 0;
-  for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
-  return w;
-}
-
-static void pad(FILE *f, size_t n) {
-  for (size_t i = 0; i < n; i++) fputc(' ', f);
-}
-
-/* Columns padded to their widest cell, two spaces apart, no trailing
- * blanks. */
-static void table_text(FILE *f, const Table *t, int indent) {
-  if (t->oom || !t->nrows) return;
-  size_t w[32] = {0};
-  for (size_t r = 0; r < t->nrows; r++)
-    for (size_t c = 0; c < t->ncols && c < 32; c++) {
-      size_t x = width(t->cell[r * t->ncols + c]);
-      if (x > w[c]) w[c] = x;
-    }
-  for (size_t r = 0; r < t->nrows; r++) {
-    size_t blanks = (size_t)indent; /* owed: written only before something visible */
-    for (size_t c = 0; c < t->ncols && c < 32; c++) {
-      const char *s = t->cell[r * t->ncols + c];
-      size_t x = width(s);
-      if (t->align[c] == 'r') blanks += w[c] - x;
-      if (*s) {
-        pad(f, blanks);
-        fputs(s, f);
-        blanks = 0;
-      }
-      if (t->align[c] != 'r') blanks += w[c] - x;
-      blanks += 2;
-    }
-    fputc('\n', f);
-  }
-}
-
-/* Markdown: escape what would end a cell or start markup. */
-static void md_text(FILE *f, const char *s) {
-  for (; *s; s++) {
-    if (strchr("\\`*_[]<>|#", *s)) fputc('\\', f);
-    fputc(*s, f);
-  }
-}
-
-static void table_md(FILE *f, const Table *t) {
-  if (t->oom || !t->nrows) return;
-  for (size_t r = 0; r < t->nrows; r++) {
-    fputc('|', f);
-    for (size_t c = 0; c < t->ncols; c++) {
-      fputc(' ', f);
-      md_text(f, t->cell[r * t->ncols + c]);
-      fputs(" |", f);
-    }
-    fputc('\n', f);
-    if (r == 0) {
-      fputc('|', f);
-      for (size_t c = 0; c < t->ncols; c++) fputs(t->align[c] == 'r' ? " ---: |" : " --- |", f);
-      fputc('\n', f);
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------ */
 /* text                                                                      */
 
 static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt, Bufs *bf) {
@@ -382,7 +272,7 @@ static void wrap(FILE *f, const char *first, size_t indent, const char *text) {
   if (*first)
     fputs(first, f);
   else
-    pad(f, indent);
+    text_pad(f, indent);
   size_t col = indent;
   const char *p = text;
   while (*p) {
@@ -392,7 +282,7 @@ static void wrap(FILE *f, const char *first, size_t indent, const char *text) {
     for (size_t k = 0; k < len; k++) wlen += ((unsigned char)p[k] & 0xc0) != 0x80;
     if (col > indent && col + 1 + wlen > TEXT_WIDTH) {
       fputc('\n', f);
-      pad(f, indent);
+      text_pad(f, indent);
       col = indent;
     } else if (col > indent) {
       fputc(' ', f);
@@ -445,7 +335,7 @@ static void text_processes(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     snprintf(pid, sizeof pid, "%lld", (long long)p->pid);
     if (p->image) snprintf(img, sizeof img, "(image %lld)", (long long)p->image);
     const char *c = *p->cmdline ? p->cmdline : p->exe;
-    if (width(c) > 40)
+    if (text_width(c) > 40)
       snprintf(cmd, sizeof cmd, "%.37s...", c);
     else
       snprintf(cmd, sizeof cmd, "%s", c);
@@ -744,6 +634,7 @@ static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
 static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
   Bufs bf = {.i = 0};
   long top = opt->top ? opt->top : 10;
+  if (opt->compare) weft_report_compare_text(f, opt->compare, opt->compare_database, opt->database, top);
   text_header(f, m, opt, &bf);
   text_verdict(f, m);
   text_summary(f, m, &bf);
@@ -1284,6 +1175,10 @@ static void write_json(FILE *f, const WeftMetrics *m, const WeftReportOptions *o
   j_open(j, NULL, '{');
   j_int(j, "weft_report_version", WEFT_REPORT_JSON_VERSION);
   j_str(j, "database", opt->database);
+  if (opt->compare) {
+    weft_json_key(j, "compare");
+    report_compare_json(j, opt->compare, opt->compare_database, opt->database, top);
+  }
   json_recording(j, m);
   json_summary(j, m);
   json_python(j, m);
@@ -1345,6 +1240,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
   const WeftSummary *s = &m->summary;
   char buf[512];
 
+  if (opt->compare) weft_report_compare_markdown(f, opt->compare, opt->compare_database, opt->database, top);
   fputs("### weft report", f);
   if (*m->command) {
     fputs(": `", f);

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "compare.h"
 #include "metrics.h"
 
 #define WEFT_REPORT_JSON_VERSION 1
@@ -25,9 +26,12 @@ typedef enum {
 
 typedef struct {
   WeftReportFormat format;
-  long top;             /* rows per list; 0: the format's default (text 10, Markdown 5,
-                         * JSON all); < 0: all */
-  const char *database; /* the file name shown in the output; NULL: none */
+  long top;                     /* rows per list; 0: the format's default (text 10, Markdown 5,
+                                 * JSON all); < 0: all */
+  const char *database;         /* the file name shown in the output; NULL: none */
+  const WeftCompare *compare;   /* --compare: before (compare->before) and after (the metrics
+                                 * reported): the comparison first, in every format; NULL: none */
+  const char *compare_database; /* the before recording's file name */
 } WeftReportOptions;
 
 /* "text", "json", "markdown" (or "md") -> *out; 0, or -1 if unknown. */
@@ -35,5 +39,12 @@ int weft_report_format_parse(const char *s, WeftReportFormat *out);
 
 /* Render m to out. Returns 0, or -1 if writing failed (errno set). */
 int weft_report_write(FILE *out, const WeftMetrics *m, const WeftReportOptions *opt);
+
+/* The comparison alone (report-compare.c), as weft_report_write puts it
+ * before the report of the after recording; JSON: the "compare" object's
+ * value. top as WeftReportOptions.top. */
+void weft_report_compare_text(FILE *out, const WeftCompare *c, const char *before_db, const char *after_db, long top);
+void weft_report_compare_markdown(FILE *out, const WeftCompare *c, const char *before_db, const char *after_db,
+                                  long top);
 
 #endif /* WEFT_REPORT_H */

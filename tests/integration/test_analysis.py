@@ -29,6 +29,15 @@
 #   the same predictions; a spec naming nothing, or with --range, is refused
 #   with the reason and exit 1 or 2.
 #
+# compare (fx-whatif lock, then sharded: the same work with one hot lock, then a
+#   lock per thread): `weft report --compare LOCK.db SHARDED.db` puts each figure
+#   of the two recordings' own reports side by side (before and after equal to
+#   theirs, difference = after - before), `hot` has waits before and is gone
+#   after, the shards appeared, each finding of either side is listed once as
+#   appeared, gone or on both; a recording compared with itself has every
+#   difference 0; a missing or foreign second database is one line naming it,
+#   exit 1.
+#
 # machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
 #   process): the time it waited for the CPU is a warning about the
 #   measurement (machine_load, cost 0, other processes' CPU time shown), not
@@ -279,6 +288,113 @@ def t_whatif(weft, fx, tmp):
        "whatif: --what-if with --range is a usage error", bad.stderr)
 
 
+def run(weft, tmp, args):
+    return subprocess.run([weft, "report"] + args, env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+
+
+# compare.summary's figures: where each is in a report's own JSON
+COMPARE_FIGURES = {
+    "span_ns": lambda r: r["range"]["end_ns"] - r["range"]["start_ns"],
+    "thread_ns": lambda r: r["summary"]["thread_ns"],
+    "oncpu_ns": lambda r: r["summary"]["time"]["oncpu_ns"],
+    "runnable_ns": lambda r: r["summary"]["time"]["runnable_ns"],
+    "waiting_ns": lambda r: r["summary"]["time"]["waiting_ns"],
+    "offcpu_ns": lambda r: r["summary"]["time"]["offcpu_ns"],
+    "parallel_efficiency": lambda r: r["summary"]["parallel_efficiency"],
+    "load_balance": lambda r: r["summary"]["load_balance"],
+    "sync_efficiency": lambda r: r["summary"]["sync_efficiency"],
+    "average_parallelism": lambda r: r["summary"]["average_parallelism"],
+}
+
+
+def compare_figures_ok(cmp, before, after, what):
+    bad = []
+    for key, get in COMPARE_FIGURES.items():
+        v = cmp["summary"][key]
+        exact = key.endswith("_ns")
+        close = (lambda x, y: x == y) if exact else (lambda x, y: abs(x - y) < 2e-6 * max(1, abs(y)))
+        if not (close(v["before"], get(before)) and close(v["after"], get(after))
+                and close(v["difference"], get(after) - get(before))):
+            bad.append((key, v, get(before), get(after)))
+    for st, ns in after["summary"]["states"].items():
+        b = before["summary"]["states"][st]
+        if st == "running" or (not b and not ns):
+            continue
+        v = cmp["summary"]["states"].get(st + "_ns")
+        if not v or (v["before"], v["after"], v["difference"]) != (b, ns, ns - b):
+            bad.append((st, v, b, ns))
+    ok(not bad, "%s: each figure is the two reports' own, difference = after - before" % what, bad)
+
+
+def t_compare(weft, fx, tmp):
+    lock = record(weft, tmp, "cmp-lock", [fx["whatif"], "lock", "2", "2000", "20", "20"])
+    sharded = record(weft, tmp, "cmp-sharded", [fx["whatif"], "sharded", "2", "2000", "20", "20"])
+    if not lock or not sharded:
+        return
+    before, after = report_json(weft, tmp, lock), report_json(weft, tmp, sharded)
+    p = run(weft, tmp, ["--format", "json", "--compare", lock, sharded])
+    if not ok(p.returncode == 0, "compare: weft report --compare exits 0", p.stderr.decode("utf-8", "replace")):
+        return
+    rep = json.loads(p.stdout)
+    cmp = rep.get("compare")
+    ok(cmp is not None and "compare" not in after and rep["summary"] == after["summary"],
+       "compare: the JSON is the after report plus a compare object (only with --compare)")
+    if not cmp:
+        return
+    ok(cmp["before"]["database"] == lock and cmp["after"]["database"] == sharded
+       and cmp["processes_matched"] == 1 and cmp["processes_matched_by_executable"] == 1,
+       "compare: both databases named, the process paired by its executable (other arguments)",
+       (cmp["before"], cmp["processes_matched"], cmp["processes_matched_by_executable"]))
+    compare_figures_ok(cmp, before, after, "compare")
+    objs = {(o["kind"], o["name"]): o for o in cmp["sync_objects"]}
+    hot = objs.get(("mutex", "hot"))
+    hot_before = sum(o["wait_ns"] for o in before["sync_objects"] if o["name"] == "hot")
+    ok(hot is not None and hot["change"] == "gone" and hot["wait_ns"]["before"] == hot_before > 0
+       and hot["wait_ns"]["after"] == 0 and hot["wait_ns"]["difference"] == -hot_before
+       and hot["objects_before"] == 1 and hot["objects_after"] == 0,
+       "compare: hot waited %d ns before and is gone after" % hot_before, hot)
+    shards = [o for o in cmp["sync_objects"] if o["name"].startswith("shards")]
+    after_shards = [o for o in after["sync_objects"] if o["name"].startswith("shards")]
+    ok(len(shards) == len(after_shards) >= 1 and all(o["change"] == "appeared" and o["wait_ns"]["before"] == 0
+                                                     for o in shards),
+       "compare: the %d shard lock(s) appeared" % len(after_shards), shards)
+    ch = {}
+    for f in cmp["findings"]:
+        ch.setdefault(f["change"], []).append(f)
+    ok(len(ch.get("appeared", [])) + len(ch.get("both", [])) == len(after["findings"])
+       and len(ch.get("gone", [])) + len(ch.get("both", [])) == len(before["findings"])
+       and all((f["kind"], f["title"]) in {(g["kind"], g["title"]) for g in before["findings"]}
+               for f in ch.get("gone", []))
+       and all(f["cost_ns"]["after"] == 0 for f in ch.get("gone", []))
+       and not [f for f in ch.get("both", []) + ch.get("appeared", []) if f["kind"] == "contention"
+                and "hot" in f["title"]],
+       "compare: each finding once as appeared (%d), gone (%d) or on both (%d); no contention on hot after"
+       % (len(ch.get("appeared", [])), len(ch.get("gone", [])), len(ch.get("both", []))), cmp["findings"])
+    same = run(weft, tmp, ["--format", "json", lock, "--compare", lock])
+    sc = json.loads(same.stdout)["compare"] if same.returncode == 0 else None
+    ok(sc is not None and all(v["difference"] == 0 and v["ratio"] in (1, None) for v in sc["summary"].values()
+                              if "difference" in v)
+       and all(v["difference"] == 0 for v in sc["summary"]["states"].values())
+       and all(o["change"] == "both" and o["wait_ns"]["difference"] == 0 for o in sc["sync_objects"])
+       and all(f["change"] == "both" and f["cost_ns"]["difference"] == 0 for f in sc["findings"])
+       and sc["processes_matched"] == 1 and sc["processes_matched_by_executable"] == 0,
+       "compare: a recording against itself: every difference 0, nothing appeared or gone", sc)
+    text = run(weft, tmp, ["--compare", lock, sharded]).stdout.decode()
+    md = run(weft, tmp, ["--format", "markdown", "--compare", lock, sharded]).stdout.decode()
+    hot_row = [ln for ln in text.splitlines() if ln.lstrip().startswith("hot ")]
+    ok(text.startswith("Compared with the recording before a change\n") and "  run length " in text
+       and len(hot_row) == 1 and hot_row[0].rstrip().endswith("gone") and "\nweft report: %s\n" % sharded in text
+       and md.startswith("### weft report --compare: ") and "| hot | mutex |" in md,
+       "compare: text and Markdown show the comparison, then the after report", text[:1500])
+    for bad_db, why in ((os.path.join(tmp, "missing.db"), "No such file"), (fx["whatif"], "not a weft database")):
+        b = run(weft, tmp, ["--compare", bad_db, sharded])
+        err = b.stderr.decode()
+        ok(b.returncode == 1 and err.startswith("weft report: %s: " % bad_db) and why in err
+           and err.count("\n") == 1 and not b.stdout,
+           "compare: a %s second database: one line naming it, exit 1" % why, err)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -293,7 +409,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_machine_load):
+        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)
