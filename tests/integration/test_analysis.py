@@ -313,7 +313,10 @@ def compare_figures_ok(cmp, before, after, what):
     for key, get in COMPARE_FIGURES.items():
         v = cmp["summary"][key]
         exact = key.endswith("_ns")
-        close = (lambda x, y: x == y) if exact else (lambda x, y: abs(x - y) < 2e-6 * max(1, abs(y)))
+        # (the JSON prints 6 significant digits: a difference of two rounded figures is off by up to
+        # half a unit in the 6th digit of each)
+        scale = max(1, abs(get(before)), abs(get(after)))
+        close = (lambda x, y: x == y) if exact else (lambda x, y: abs(x - y) <= 2e-5 * scale)
         if not (close(v["before"], get(before)) and close(v["after"], get(after))
                 and close(v["difference"], get(after) - get(before))):
             bad.append((key, v, get(before), get(after)))
