@@ -90,25 +90,10 @@ void weft_replay_row_fold(const WeftReplayRow *r, double t0, double npp, int npx
     if (r->v[k].state >= 0 && r->v[k].state < WEFT_ST_COUNT) add_interval(acc, npx, t0, npp, &r->v[k]);
   for (int p = 0; p < npx; p++) {
     const double *a = acc + (size_t)p * N_PARTS;
-    int best = -1, wait = -1, n = 0;
-    double alive = 0;
-    for (int s = 0; s < WEFT_ST_COUNT; s++) {
-      if (a[s] <= 0) continue;
-      n++;
-      alive += a[s];
-      if (best < 0 || a[s] > a[best]) best = s;
-      if (s != WEFT_ST_RUNNING && (wait < 0 || a[s] > a[wait])) wait = s;
-    }
-    if (best < 0) continue;
-    out[p] = (WeftPixel){(guint8)best,
-                         best == WEFT_ST_RUNNING && wait >= 0 ? (guint8)wait : WEFT_PIXEL_NONE,
-                         (guint8)n,
-                         (float)CLAMP(a[WEFT_ST_RUNNING] / npp, 0, 1),
-                         (float)CLAMP(a[PART_ON] / npp, 0, 1),
-                         (float)CLAMP(a[PART_RUNNABLE] / npp, 0, 1),
-                         (float)CLAMP(a[PART_OFF] / npp, 0, 1),
-                         0,
-                         (float)CLAMP(alive / npp, 0, 1)};
+    if (!weft_pixel_pick(a, npp, &out[p])) continue;
+    out[p].oncpu = (float)CLAMP(a[PART_ON] / npp, 0, 1);
+    out[p].runnable = (float)CLAMP(a[PART_RUNNABLE] / npp, 0, 1);
+    out[p].offcpu = (float)CLAMP(a[PART_OFF] / npp, 0, 1);
   }
 }
 
