@@ -2329,7 +2329,9 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   };
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     gtk_widget_class_add_binding_action(widget_class, keys[i].key, 0, keys[i].action, NULL);
+  /* (Shift+R: the keyval is R with the shift unconsumed, r where the layout says so) */
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_R, GDK_SHIFT_MASK, "timeline.replay-rows", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_r, GDK_SHIFT_MASK, "timeline.replay-rows", NULL);
   gtk_widget_class_set_css_name(widget_class, "weft-timeline");
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }

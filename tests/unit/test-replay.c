@@ -227,6 +227,27 @@ static void test_timeline(void) {
     ok(!strcmp(buf, "0:0-30") && cont, "timeline: lock:hot, A as before: %s", buf);
   }
   weft_metrics_free(m);
+  /* one CPU shared (test_lock's cpus=1): the threads' running intervals are partly runnable, each on
+   * a CPU for exactly its work (A 30 ms, B 32 ms); B waits for hot and ends at 62 ms */
+  const char *one[] = {"cpus=1"};
+  q.whatifs = one;
+  m = weft_metrics_compute(d, &q, err, sizeof err);
+  if (m && m->replay && m->replay->nresults == 1) {
+    const WeftReplayTimeline *tl = &m->replay->results[0].timeline;
+    int cont_a = 0, cont_b = 0;
+    int64_t on_a = 0, on_b = 0;
+    char a[512];
+    intervals(tl, 1, a, sizeof a, &cont_a, &on_a);
+    intervals(tl, 2, buf, sizeof buf, &cont_b, &on_b);
+    const WeftReplayThread *b = tl->nthreads == 2 ? &tl->threads[1] : NULL;
+    ok(cont_a && cont_b && near_ns(on_a, 30 * MS) && near_ns(on_b, 32 * MS) && b && b->n &&
+           near_ns(b->v[b->n - 1].end_ns, 62 * MS) && strstr(buf, " 1:"),
+       "timeline: cpus=1, on a CPU for their work (A %.3f ms, B %.3f ms), B ends at 62 ms: %s | %s", (double)on_a / MS,
+       (double)on_b / MS, a, buf);
+  } else {
+    ok(0, "timeline: cpus=1 replayed (%s)", err);
+  }
+  weft_metrics_free(m);
   /* without asking: none */
   m = replay(d, specs, 1, err, sizeof err);
   ok(m && m->replay && !m->replay->timeline.nthreads && !m->replay->results[0].timeline.nthreads,
