@@ -83,7 +83,8 @@ static void usage(FILE *f) {
              "                        locks critpath search waits compare\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
-             "                        page-up page-down side-panel critical-path; flows-KIND shows or\n"
+             "                        page-up page-down side-panel critical-path replay-rows (a --what-if's\n"
+             "                        replayed rows under the recorded ones); flows-KIND shows or\n"
              "                        hides a kind of\n"
              "                        flow (handoff wakeup barrier sem-post create join fork exec wait\n"
              "                        pipe), flows-all flows-object flows-thread: all flows, or only\n"
@@ -126,6 +127,7 @@ static const char *const known_actions[] = {"zoom-in",
                                             "flows-object",
                                             "flows-thread",
                                             "critical-path",
+                                            "replay-rows",
                                             NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {

@@ -530,6 +530,25 @@ static const GArray *reader_tile(WeftSessionReader *r, int64_t utid, int level, 
   return rows;
 }
 
+gboolean weft_pixel_pick(const double *state_ns, double npp, WeftPixel *out) {
+  int best = -1, best_wait = -1, n = 0;
+  double alive = 0;
+  for (int s = 0; s < WEFT_ST_COUNT; s++) {
+    if (state_ns[s] <= 0) continue;
+    n++;
+    alive += state_ns[s];
+    if (best < 0 || state_ns[s] > state_ns[best]) best = s;
+    if (s != WEFT_ST_RUNNING && (best_wait < 0 || state_ns[s] > state_ns[best_wait])) best_wait = s;
+  }
+  if (best < 0) return FALSE;
+  out->running = (float)CLAMP(state_ns[WEFT_ST_RUNNING] / npp, 0, 1);
+  out->alive = (float)CLAMP(alive / npp, 0, 1);
+  out->state = (guint8)best;
+  out->nstates = (guint8)n;
+  if (best == WEFT_ST_RUNNING && best_wait >= 0) out->mark = (guint8)best_wait;
+  return TRUE;
+}
+
 int weft_session_fold(WeftSession *self, guint i, double t0, double npp, int npx, WeftPixel *out) {
   self->n_reads++;
   return weft_session_reader_fold(&self->reader, i, t0, npp, npx, out);
@@ -592,21 +611,7 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
 
   for (int p = 0; p < npx && rc == 0; p++) {
     const double *a = acc + (size_t)p * WEFT_ST_COUNT;
-    int best = -1, best_wait = -1, n = 0;
-    double alive = 0;
-    for (int s = 0; s < WEFT_ST_COUNT; s++) {
-      if (a[s] <= 0) continue;
-      n++;
-      alive += a[s];
-      if (best < 0 || a[s] > a[best]) best = s;
-      if (s != WEFT_ST_RUNNING && (best_wait < 0 || a[s] > a[best_wait])) best_wait = s;
-    }
-    if (best < 0) continue;
-    out[p].running = (float)CLAMP(a[WEFT_ST_RUNNING] / npp, 0, 1);
-    out[p].alive = (float)CLAMP(alive / npp, 0, 1);
-    out[p].state = (guint8)best;
-    out[p].nstates = (guint8)n;
-    if (best == WEFT_ST_RUNNING && best_wait >= 0) out[p].mark = (guint8)best_wait;
+    if (!weft_pixel_pick(a, npp, &out[p])) continue;
     const double *ca = cacc + (size_t)p * WEFT_CPU_N;
     out[p].oncpu = (float)CLAMP(ca[WEFT_CPU_ON] / npp, 0, 1);
     out[p].runnable = (float)CLAMP(ca[WEFT_CPU_RUNNABLE] / npp, 0, 1);

@@ -166,6 +166,10 @@ gboolean weft_session_has_readings(WeftSession *self);
  * into out[0..npx). Returns 0, or -1 if the database could not be read (out
  * is then all WEFT_PIXEL_NONE). */
 int weft_session_fold(WeftSession *self, guint i, double t0, double ns_per_px, int npx, WeftPixel *out);
+/* A pixel's state, mark, nstates, running and alive from its ns in each state (WEFT_ST_COUNT of them,
+ * npp ns a pixel): the state with the most time, the wait with the most under a running one. FALSE
+ * (out untouched) when it has none. (The folds', and the replayed rows' of weft-replay-rows.h.) */
+gboolean weft_pixel_pick(const double *state_ns, double npp, WeftPixel *out);
 
 /* Fold lock i's holds over the npx pixels as weft_session_fold does. Reads
  * the holds overlapping the window only. Returns 0, or -1 if the database

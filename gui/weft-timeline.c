@@ -29,6 +29,12 @@
  * gets the hue of the thread that held the lock longest in it (the hue shown
  * as a swatch next to that thread's label); a dark mark on top when several
  * threads held it in the column.
+ *
+ * With a what-if replayed (weft-replay-rows.h) and shown (Shift+R), two
+ * groups of rows follow the recorded ones: the replay with the change and
+ * the replay of the recording unchanged, a row per thread drawn as the
+ * recorded rows are (folded from the replay's intervals in memory), on the
+ * same time axis, so that a shorter run ends earlier.
  */
 #include "config.h"
 
@@ -44,6 +50,8 @@
 #include "weft-fold.h"
 #include "weft-highlight.h"
 #include "weft-palette.h"
+#include "weft-replay-rows.h"
+#include "weft-units.h"
 
 #define LABEL_W_MIN   200 /* the label column: at least, */
 #define LABEL_W_MAX   360 /* at most (longer thread names are cut) */
@@ -71,7 +79,9 @@
 #define HL_H          3 /* the strip over a highlighted wait or hold */
 #define CLICK_SLOP    3 /* a drag shorter than this (px) is a click */
 
-typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK, ENTRY_HOST } EntryKind;
+/* ENTRY_REPLAY_HEAD: a replayed group's header (index: its set); ENTRY_REPLAY: a replayed thread's row
+ * (index: the set, t_first: the row in it) */
+typedef enum { ENTRY_PROCESS, ENTRY_THREAD, ENTRY_LOCK, ENTRY_HOST, ENTRY_REPLAY_HEAD, ENTRY_REPLAY } EntryKind;
 
 /* An earlier window's fold of one item. */
 typedef struct {
@@ -172,6 +182,10 @@ struct _WeftTimeline {
   GArray *crit_bands; /* WeftCritBand */
   guint crit_in_window;
 
+  /* a what-if's replayed rows (weft-replay-rows.h), shown under the recorded ones */
+  WeftReplayRows *replay;
+  gboolean show_replay;
+
   /* the overview: running sum over the whole recording, per pixel */
   double *overview;
   int overview_npx;
@@ -197,6 +211,7 @@ enum {
   PROP_FLOW_KINDS,
   PROP_FLOW_SCOPE,
   PROP_SHOW_CRITPATH,
+  PROP_SHOW_REPLAY,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -239,8 +254,13 @@ static void clamp_scroll(WeftTimeline *self) {
   self->scroll_y = CLAMP(self->scroll_y, 0, max);
 }
 
+/* The replayed groups shown, or NULL. */
+static const WeftReplayRows *shown_replay(WeftTimeline *self) { return self->show_replay ? self->replay : NULL; }
+
 static double end_ns(WeftTimeline *self) {
-  return self->session ? MAX(1.0, (double)weft_session_get_end_ns(self->session)) : 1e6;
+  const WeftReplayRows *r = shown_replay(self);
+  double replay = r ? (double)MAX(r->sets[0].end_ns, r->sets[1].end_ns) : 0; /* (a slower change ends later) */
+  return self->session ? MAX(replay, MAX(1.0, (double)weft_session_get_end_ns(self->session))) : 1e6;
 }
 
 /* Set the window to [t0, t1) as asked (at least MIN_WINDOW_NS wide). */
@@ -337,6 +357,16 @@ static void rebuild_entries(WeftTimeline *self) {
     g_array_append_val(self->entries, e);
     y += HOST_H;
     if (!folded) y = add_process_entries(self, p0, p1, y);
+  }
+  for (guint k = 0; shown_replay(self) && k < 2; k++) { /* the replayed groups */
+    Entry h = {ENTRY_REPLAY_HEAD, k, y, PROC_H, 0, 0, 0};
+    g_array_append_val(self->entries, h);
+    y += PROC_H;
+    for (guint i = 0; i < self->replay->sets[k].n; i++) {
+      Entry e = {ENTRY_REPLAY, k, y, ROW_H, i, 0, 0};
+      g_array_append_val(self->entries, e);
+      y += ROW_H;
+    }
   }
   self->content_h = y;
   clamp_scroll(self);
@@ -852,10 +882,7 @@ static void stack_heights(const WeftPixel *px, int h, int *on, int *runnable) {
  * only in total), a wait mark on its lower part, the highlight's strips in
  * its margins. Written a column at a time, straight into the canvas (the
  * lines of the bar inside it: ka..kb). */
-static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
-  g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
-  const WeftPixel *px = item_pixels(self, i, tmp);
-  if (!px) return;
+static void fill_bar_pixels(WeftTimeline *self, Canvas *cv, const WeftPixel *px, int y) {
   int bh = ROW_H - 2 * BAR_INSET, y0 = y + BAR_INSET, ka = MAX(0, -y0), kb = MIN(bh, cv->h - y0);
   guint32 colors[WEFT_ST_COUNT],
       parts[3] = {argb(&self->pal->state[WEFT_ST_RUNNING]), argb(&self->pal->runnable), argb(&self->pal->offcpu)};
@@ -884,7 +911,21 @@ static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
     }
   }
   if (ka < kb) memset(cv->written + y0 + ka, 1, (size_t)(kb - ka));
+}
+
+static void fill_bar(WeftTimeline *self, Canvas *cv, guint i, int y) {
+  g_autofree WeftPixel *tmp = g_new(WeftPixel, cv->w);
+  const WeftPixel *px = item_pixels(self, i, tmp);
+  if (!px) return;
+  fill_bar_pixels(self, cv, px, y);
   fill_strips(self, cv, i, y);
+}
+
+/* A replayed thread's bar (entry e) at canvas line y: its intervals in memory, folded for the window. */
+static void fill_replay(WeftTimeline *self, Canvas *cv, const Entry *e, int y) {
+  g_autofree WeftPixel *px = g_new(WeftPixel, cv->w);
+  weft_replay_row_fold(&self->replay->sets[e->index].rows[e->t_first], self->t0, ns_per_px(self), cv->w, px);
+  fill_bar_pixels(self, cv, px, y);
 }
 
 /* A collapsed process's (or host's) summary in its header row at canvas line y: per
@@ -1512,6 +1553,33 @@ static const char *host_label(WeftTimeline *self, const Entry *e, char *buf, siz
   return buf;
 }
 
+static const char *fit_label(WeftTimeline *self, const char *text, gboolean bold, int width);
+
+/* A replayed group's header (its title, where it ends against the recording) or a replayed thread's label
+ * (dim: the header says it is replayed). */
+static void snapshot_replay_entry(WeftTimeline *self, GtkSnapshot *snapshot, const Entry *e, int y, int width) {
+  const WeftReplayRowSet *set = &self->replay->sets[e->index];
+  char buf[512], a[32], b[32];
+  if (e->kind == ENTRY_REPLAY_HEAD) {
+    int64_t rec = self->replay->recorded_end_ns;
+    g_snprintf(buf, sizeof buf, "%s \u2014 ends at %s (the recording at %s)", set->title,
+               weft_format_ns(a, sizeof a, set->end_ns), weft_format_ns(b, sizeof b, rec));
+    snapshot_text(self, snapshot, buf, TRUE, 6, y, width - 12, e->h, &self->pal->text);
+    return;
+  }
+  const WeftReplayRow *r = &set->rows[e->t_first];
+  int ti = weft_session_thread_index(self->session, r->utid);
+  const WeftSessionThread *t = ti >= 0 ? weft_session_get_thread(self->session, (guint)ti) : NULL;
+  GdkRGBA hue = thread_color(ti >= 0 ? (guint)ti : 0);
+  if (t) gtk_snapshot_append_color(snapshot, &hue, &GRAPHENE_RECT_INIT(6, y + (e->h - SWATCH) / 2, SWATCH, SWATCH));
+  if (t)
+    g_snprintf(buf, sizeof buf, "%s [%d]", t->name, t->tid);
+  else
+    g_snprintf(buf, sizeof buf, "thread %" G_GINT64_FORMAT, r->utid);
+  snapshot_text(self, snapshot, fit_label(self, buf, FALSE, LABEL_W - 26), FALSE, 18, y, LABEL_W - 26, e->h,
+                &self->pal->dim_text);
+}
+
 static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   WeftTimeline *self = WEFT_TIMELINE(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
@@ -1535,14 +1603,17 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   for (guint k = 0; k < self->entries->len; k++) {
     Entry *e = &g_array_index(self->entries, Entry, k);
     int y = top + e->y - (int)self->scroll_y;
-    if (e->kind == ENTRY_PROCESS || e->kind == ENTRY_HOST) row = 0;
+    if (e->kind == ENTRY_PROCESS || e->kind == ENTRY_HOST || e->kind == ENTRY_REPLAY_HEAD) row = 0;
     if (y + e->h < top || y >= top + rh) {
       row++;
       continue;
     }
-    if (e->kind == ENTRY_HOST) {
+    if (e->kind == ENTRY_HOST || e->kind == ENTRY_REPLAY_HEAD) {
       gtk_snapshot_append_color(snapshot, &self->pal->host, &GRAPHENE_RECT_INIT(0, y, width, e->h));
       gtk_snapshot_append_color(snapshot, &self->pal->line, &GRAPHENE_RECT_INIT(0, y, width, 1));
+    } else if (e->kind == ENTRY_REPLAY) {
+      if (row % 2 == 0)
+        gtk_snapshot_append_color(snapshot, &self->pal->row_alt, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     } else if (e->kind == ENTRY_PROCESS)
       gtk_snapshot_append_color(snapshot, &self->pal->proc, &GRAPHENE_RECT_INIT(0, y, width, e->h));
     else if (e->kind == ENTRY_LOCK)
@@ -1577,7 +1648,10 @@ static void weft_timeline_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     int y = top + e->y - (int)self->scroll_y;
     if (y + e->h < top || y >= top + rh) continue;
     char buf[512];
-    if (e->kind == ENTRY_HOST) {
+    if (e->kind == ENTRY_REPLAY_HEAD || e->kind == ENTRY_REPLAY) {
+      snapshot_replay_entry(self, snapshot, e, y, width);
+      if (e->kind == ENTRY_REPLAY && cv.px) fill_replay(self, &cv, e, y - top);
+    } else if (e->kind == ENTRY_HOST) {
       gboolean folded = e->t_count > 0 || self->host_fold[e->index] != WEFT_FOLD_OPEN;
       snapshot_text(self, snapshot, host_label(self, e, buf, sizeof buf), TRUE, 6, y,
                     folded ? LABEL_W - 10 : width - 12, e->h, &self->pal->text);
@@ -1959,6 +2033,7 @@ static void click_at(WeftTimeline *self, double x, double y) {
     weft_timeline_toggle_host(self, e->index);
     return;
   }
+  if (e->kind == ENTRY_REPLAY_HEAD || e->kind == ENTRY_REPLAY) return; /* (no spans of the recording there) */
   int p = (int)floor(x) - timeline_x0(self);
   if (p >= timeline_npx(self) || (p < 0 && e->kind != ENTRY_LOCK)) return;
   int64_t t = (int64_t)floor(self->t0 + (MAX(p, 0) + 0.5) * ns_per_px(self));
@@ -2024,6 +2099,11 @@ static void action_clear_selection(GtkWidget *w, const char *name, GVariant *par
 static void action_critical_path(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   weft_timeline_set_show_critical_path(self, !self->show_critpath);
+}
+
+static void action_replay_rows(GtkWidget *w, const char *name, GVariant *param) {
+  WeftTimeline *self = WEFT_TIMELINE(w);
+  weft_timeline_set_show_replay(self, !self->show_replay);
 }
 
 static void action_flows(GtkWidget *w, const char *name, GVariant *param) {
@@ -2097,6 +2177,7 @@ static void weft_timeline_get_property(GObject *object, guint prop_id, GValue *v
     case PROP_FLOW_KINDS: g_value_set_uint(value, self->flow_kinds); break;
     case PROP_FLOW_SCOPE: g_value_set_int(value, self->flow_scope); break;
     case PROP_SHOW_CRITPATH: g_value_set_boolean(value, self->show_critpath); break;
+    case PROP_SHOW_REPLAY: g_value_set_boolean(value, self->show_replay); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -2110,6 +2191,7 @@ static void weft_timeline_set_property(GObject *object, guint prop_id, const GVa
     case PROP_FLOW_KINDS: weft_timeline_set_flow_kinds(self, g_value_get_uint(value)); break;
     case PROP_FLOW_SCOPE: weft_timeline_set_flow_scope(self, (WeftFlowScope)g_value_get_int(value)); break;
     case PROP_SHOW_CRITPATH: weft_timeline_set_show_critical_path(self, g_value_get_boolean(value)); break;
+    case PROP_SHOW_REPLAY: weft_timeline_set_show_replay(self, g_value_get_boolean(value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
@@ -2135,6 +2217,7 @@ static void weft_timeline_finalize(GObject *object) {
   g_clear_pointer(&self->flows, weft_flows_unref);
   g_free(self->flow_caption);
   g_clear_pointer(&self->critpath, weft_critpath_unref);
+  g_clear_pointer(&self->replay, weft_replay_rows_unref);
   g_array_unref(self->crit_bands);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
@@ -2178,6 +2261,9 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   properties[PROP_SHOW_CRITPATH] =
       g_param_spec_boolean("show-critical-path", NULL, "Draw the critical path over the rows", FALSE,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SHOW_REPLAY] =
+      g_param_spec_boolean("show-replay", NULL, "Draw a what-if's replayed rows under the recorded ones", FALSE,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 
   /* the selected time range changed (weft_timeline_get_selection) */
@@ -2205,6 +2291,7 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   gtk_widget_class_install_action(widget_class, "timeline.clear-selection", NULL, action_clear_selection);
   gtk_widget_class_install_action(widget_class, "timeline.flows", NULL, action_flows);
   gtk_widget_class_install_action(widget_class, "timeline.critical-path", NULL, action_critical_path);
+  gtk_widget_class_install_action(widget_class, "timeline.replay-rows", NULL, action_replay_rows);
   for (int k = 1; k < WEFT_FLOW_COUNT; k++)
     gtk_widget_class_install_action(widget_class, flow_action_names[k], NULL, action_flow_filter);
   gtk_widget_class_install_action(widget_class, "timeline.flows-all", NULL, action_flow_filter);
@@ -2242,6 +2329,9 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   };
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     gtk_widget_class_add_binding_action(widget_class, keys[i].key, 0, keys[i].action, NULL);
+  /* (Shift+R: the keyval is R with the shift unconsumed, r where the layout says so) */
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_R, GDK_SHIFT_MASK, "timeline.replay-rows", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_r, GDK_SHIFT_MASK, "timeline.replay-rows", NULL);
   gtk_widget_class_set_css_name(widget_class, "weft-timeline");
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -2735,6 +2825,19 @@ void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id) {
   if (i >= 0) scroll_to_entry(self, ENTRY_LOCK, (guint)i);
 }
 
+/* {"replayed": title, "y"} of a group's header; with "thread", "intervals", "end_ns" of a row. */
+static void write_replay_entry_json(WeftTimeline *self, const Entry *e, GString *out) {
+  const WeftReplayRowSet *set = &self->replay->sets[e->index];
+  g_string_append(out, "{\"replayed\": ");
+  weft_json_append(out, set->title);
+  if (e->kind == ENTRY_REPLAY) {
+    const WeftReplayRow *r = &set->rows[e->t_first];
+    g_string_append_printf(out, ", \"thread\": %" G_GINT64_FORMAT ", \"intervals\": %u, \"end_ns\": %" G_GINT64_FORMAT,
+                           r->utid, r->n, r->end_ns);
+  }
+  g_string_append_printf(out, ", \"y\": %d}", ROWS_TOP + e->y);
+}
+
 void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
   g_string_append_c(out, '[');
   for (guint k = 0; self->session && k < self->entries->len; k++) {
@@ -2753,6 +2856,8 @@ void weft_timeline_write_rows_json(WeftTimeline *self, GString *out) {
     else if (e->kind == ENTRY_THREAD)
       g_string_append_printf(out, "{\"thread\": %" G_GINT64_FORMAT ", \"y\": %d}",
                              weft_session_get_thread(self->session, e->index)->utid, ROWS_TOP + e->y);
+    else if (e->kind == ENTRY_REPLAY_HEAD || e->kind == ENTRY_REPLAY)
+      write_replay_entry_json(self, e, out);
     else
       g_string_append_printf(out, "{\"lock\": %" G_GINT64_FORMAT ", \"y\": %d}",
                              weft_session_get_lock(self->session, e->index)->object_id, ROWS_TOP + e->y);
@@ -2808,6 +2913,24 @@ void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show) {
 }
 
 gboolean weft_timeline_get_show_critical_path(WeftTimeline *self) { return self->show_critpath; }
+
+void weft_timeline_set_show_replay(WeftTimeline *self, gboolean show) {
+  if (self->show_replay == !!show) return;
+  self->show_replay = !!show;
+  rebuild_entries(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_SHOW_REPLAY]);
+}
+
+gboolean weft_timeline_get_show_replay(WeftTimeline *self) { return self->show_replay; }
+
+void weft_timeline_set_replay(WeftTimeline *self, WeftReplayRows *rows) {
+  weft_replay_rows_ref(rows);
+  g_clear_pointer(&self->replay, weft_replay_rows_unref);
+  self->replay = rows;
+  rebuild_entries(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
 
 void weft_timeline_set_critical_path(WeftTimeline *self, WeftCritPath *cp) {
   if (cp) weft_critpath_ref(cp);

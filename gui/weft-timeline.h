@@ -9,6 +9,7 @@
 
 #include "weft-critpath.h"
 #include "weft-flows.h"
+#include "weft-replay-rows.h"
 #include "weft-session.h"
 
 G_BEGIN_DECLS
@@ -108,6 +109,12 @@ const char *weft_timeline_get_flow_caption(WeftTimeline *self);
  * its segments in the window, a line where it follows a flow to another
  * row (weft-critpath.h). The window computes the path (on a worker) and
  * gives it (NULL: none); nothing is drawn until then. */
+/* A what-if's replayed rows (weft-replay-rows.h; NULL: none), drawn under the recorded rows when
+ * show-replay is on (Shift+R, the what-if bar's toggle): a group with the change, one of the recording
+ * replayed unchanged, on the same time axis. */
+void weft_timeline_set_replay(WeftTimeline *self, WeftReplayRows *rows);
+void weft_timeline_set_show_replay(WeftTimeline *self, gboolean show);
+gboolean weft_timeline_get_show_replay(WeftTimeline *self);
 void weft_timeline_set_show_critical_path(WeftTimeline *self, gboolean show);
 gboolean weft_timeline_get_show_critical_path(WeftTimeline *self);
 void weft_timeline_set_critical_path(WeftTimeline *self, WeftCritPath *cp);

@@ -4,7 +4,9 @@
  * The replay is analyzer/analysis/replay.c through weft_metrics_compute
  * (the critical path asked for, with one what-if), on a worker through
  * weft_session_read_async; the result is copied out and the metrics freed.
- * A new choice cancels the replay under way.
+ * A new choice cancels the replay under way. The replay keeps the threads'
+ * timelines too (weft-replay-rows.h): the toggle on the bar (and Shift+R on
+ * the timeline, the same property) shows them as rows under the recorded ones.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@ typedef struct {
   char *spec, *description, *message; /* message: the error, or NULL */
   int64_t recorded_ns, predicted_ns, replayed_ns;
   double error;
+  WeftReplayRows *rows; /* the replayed timelines, or NULL */
 } Result;
 
 static void result_free(gpointer p) {
@@ -28,6 +31,7 @@ static void result_free(gpointer p) {
   g_free(r->spec);
   g_free(r->description);
   g_free(r->message);
+  weft_replay_rows_unref(r->rows);
   g_free(r);
 }
 
@@ -38,11 +42,15 @@ struct _WeftWhatIfBar {
   GtkButton *buttons[2];
   char *specs[2];
   GtkLabel *result;
-  GCancellable *cancel; /* the replay under way, or NULL */
+  GtkToggleButton *show_rows; /* the replayed rows beside the recorded ones */
+  GCancellable *cancel;       /* the replay under way, or NULL */
   Result *last;
 };
 
 G_DEFINE_FINAL_TYPE(WeftWhatIfBar, weft_whatif_bar, GTK_TYPE_BOX)
+
+enum { SIG_REPLAYED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 /* ---- the replay, on a worker ---- */
 static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, GCancellable *cancel, GError **error) {
@@ -55,6 +63,7 @@ static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data,
   mq.jobs = 1; /* the other core is the UI's */
   mq.whatifs = &spec;
   mq.nwhatifs = 1;
+  mq.replay_timeline = 1;
   char err[512] = "";
   Result *r = g_new0(Result, 1);
   r->spec = g_strdup(spec);
@@ -68,6 +77,7 @@ static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data,
     r->predicted_ns = rp->results[0].predicted_ns;
     r->replayed_ns = rp->results[0].replayed_ns;
     r->error = rp->error;
+    r->rows = weft_replay_rows_new(rp, spec);
   }
   weft_metrics_free(m);
   (void)error;
@@ -78,6 +88,7 @@ static void show(WeftWhatIfBar *self) {
   const Result *r = self->last;
   if (!r) {
     gtk_label_set_text(self->result, "");
+    gtk_widget_set_visible(GTK_WIDGET(self->show_rows), FALSE);
     return;
   }
   char *text;
@@ -94,6 +105,7 @@ static void show(WeftWhatIfBar *self) {
   }
   gtk_label_set_text(self->result, text);
   g_free(text);
+  gtk_widget_set_visible(GTK_WIDGET(self->show_rows), r->rows != NULL);
 }
 
 static void on_replayed(GObject *source, GAsyncResult *res, gpointer data) {
@@ -116,6 +128,7 @@ static void on_replayed(GObject *source, GAsyncResult *res, gpointer data) {
   result_free(self->last);
   self->last = r;
   show(self);
+  g_signal_emit(self, signals[SIG_REPLAYED], 0);
   g_object_unref(self);
 }
 
@@ -130,6 +143,10 @@ void weft_whatif_bar_run(WeftWhatIfBar *self, const char *spec) {
 }
 
 gboolean weft_whatif_bar_is_busy(WeftWhatIfBar *self) { return self->cancel != NULL; }
+
+WeftReplayRows *weft_whatif_bar_get_rows(WeftWhatIfBar *self) { return self->last ? self->last->rows : NULL; }
+
+GtkToggleButton *weft_whatif_bar_get_rows_toggle(WeftWhatIfBar *self) { return self->show_rows; }
 
 /* ---- the choices ---- */
 static void on_button(GtkButton *button, WeftWhatIfBar *self) {
@@ -196,6 +213,8 @@ void weft_whatif_bar_write_json(WeftWhatIfBar *self, GString *out) {
     g_string_append(out, "null");
   g_string_append(out, ", \"shown\": ");
   weft_json_append(out, gtk_label_get_text(self->result));
+  g_string_append(out, ", \"rows\": ");
+  weft_replay_rows_write_json(r->rows, self->session, out);
   g_string_append_c(out, '}');
 }
 
@@ -217,6 +236,9 @@ static void weft_whatif_bar_finalize(GObject *obj) {
 static void weft_whatif_bar_class_init(WeftWhatIfBarClass *klass) {
   G_OBJECT_CLASS(klass)->dispose = weft_whatif_bar_dispose;
   G_OBJECT_CLASS(klass)->finalize = weft_whatif_bar_finalize;
+  /* a replay's result arrived (weft_whatif_bar_get_rows) */
+  signals[SIG_REPLAYED] =
+      g_signal_new("replayed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void weft_whatif_bar_init(WeftWhatIfBar *self) {
@@ -235,6 +257,11 @@ static void weft_whatif_bar_init(WeftWhatIfBar *self) {
     g_signal_connect(self->buttons[i], "clicked", G_CALLBACK(on_button), self);
     gtk_box_append(GTK_BOX(row), GTK_WIDGET(self->buttons[i]));
   }
+  self->show_rows = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("Replayed rows"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->show_rows),
+                              "Show the replay's threads under the recorded ones, on the same time axis (Shift+R)");
+  gtk_widget_set_visible(GTK_WIDGET(self->show_rows), FALSE); /* until a replay has them */
+  gtk_box_append(GTK_BOX(row), GTK_WIDGET(self->show_rows));
   gtk_box_append(GTK_BOX(self), row);
   self->result = GTK_LABEL(gtk_label_new(""));
   gtk_label_set_xalign(self->result, 0);

@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 #include <stdint.h>
 
+#include "weft-replay-rows.h"
 #include "weft-session.h"
 
 G_BEGIN_DECLS
@@ -29,8 +30,12 @@ void weft_whatif_bar_set_thread(WeftWhatIfBar *self, int tid, const char *label)
 /* Replay with spec (as weft report --what-if takes it), on a worker. */
 void weft_whatif_bar_run(WeftWhatIfBar *self, const char *spec);
 gboolean weft_whatif_bar_is_busy(WeftWhatIfBar *self);
-/* {"spec", "description", "recorded_ns", "predicted_ns", "error", "message"} of the last
- * replay, or null. */
+/* The last replay's timelines (the bar's: ref them to keep them), or NULL; "replayed" says when they change. */
+WeftReplayRows *weft_whatif_bar_get_rows(WeftWhatIfBar *self);
+/* The bar's toggle of the replayed rows (for binding to the timeline's show-replay). */
+GtkToggleButton *weft_whatif_bar_get_rows_toggle(WeftWhatIfBar *self);
+/* {"spec", "description", "recorded_ns", "predicted_ns", "error", "message", "shown", "rows"} of the
+ * last replay, or null (rows: weft_replay_rows_write_json). */
 void weft_whatif_bar_write_json(WeftWhatIfBar *self, GString *out);
 
 G_END_DECLS

@@ -486,6 +486,11 @@ static void start_objects(WeftWindow *self) {
 
 /* ---- the tables of the whole recording ---- */
 
+/* A what-if bar's replay arrived: its rows are the timeline's replayed rows. */
+static void on_whatif_replayed(WeftWhatIfBar *bar, WeftWindow *self) {
+  weft_timeline_set_replay(self->timeline, weft_whatif_bar_get_rows(bar));
+}
+
 static void fill_tables(WeftWindow *self) {
   static const WeftTableColumn tcols[] = {
       {"Thread", "label", FALSE, TRUE},
@@ -519,8 +524,13 @@ static void fill_tables(WeftWindow *self) {
     if (*bar) gtk_box_remove(box, GTK_WIDGET(*bar));
     *bar = weft_whatif_bar_new();
     weft_whatif_bar_set_session(*bar, self->session);
+    g_signal_connect(*bar, "replayed", G_CALLBACK(on_whatif_replayed), self);
+    /* its toggle is the timeline's (Shift+R there) */
+    g_object_bind_property(self->timeline, "show-replay", weft_whatif_bar_get_rows_toggle(*bar), "active",
+                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
     gtk_box_append(box, GTK_WIDGET(*bar));
   }
+  weft_timeline_set_replay(self->timeline, NULL); /* (another recording's) */
   WeftSession *ss = self->session;
   for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
     const WeftSessionThread *t = weft_session_get_thread(ss, i);

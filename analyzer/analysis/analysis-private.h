@@ -330,8 +330,9 @@ bool build_critical_path(Ctx *c);
 /* whatif.c: m->critical_path->whatifs (none when no path was walked). */
 bool build_whatifs(Ctx *c);
 /* replay.c: m->replay, the recording replayed unchanged and with each change
- * of specs (strict: an error in a spec is c->sql.failed with "--what-if SPEC: why"; else it is left out). */
-bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict);
+ * of specs (strict: an error in a spec is c->sql.failed with "--what-if SPEC: why"; else it is left out;
+ * timeline: each thread's timeline in each replay kept, WeftReplayTimeline). */
+bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, bool timeline);
 /* replay.c: without specs, the critical path's what-ifs replayed (a small enough recording). */
 bool build_replay_defaults(Ctx *c);
 

@@ -73,7 +73,7 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (!c.sql.failed && (what & (WEFT_METRICS_CRITICAL_PATH | WEFT_METRICS_FINDINGS))) build_python(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && build_critical_path(&c)) build_whatifs(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && query->nwhatifs)
-      build_replay(&c, query->whatifs, query->nwhatifs, true);
+      build_replay(&c, query->whatifs, query->nwhatifs, true, query->replay_timeline != 0);
     else if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && !query->no_replay)
       build_replay_defaults(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);

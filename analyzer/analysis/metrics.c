@@ -1174,6 +1174,7 @@ void weft_metrics_query_init(WeftMetricsQuery *q) {
   q->whatifs = NULL;
   q->nwhatifs = 0;
   q->no_replay = 0;
+  q->replay_timeline = 0;
 }
 
 static void ctx_free(Ctx *c) {

@@ -74,7 +74,8 @@ typedef struct {
   const char *const *whatifs; /* changes to replay (replay.c; "lock:hot=free", "cpus=8", ...): with
                                * WEFT_METRICS_CRITICAL_PATH, WeftMetrics.replay */
   size_t nwhatifs;
-  int no_replay; /* without whatifs: 1 keeps the critical path's what-ifs estimates (no replay) */
+  int no_replay;       /* without whatifs: 1 keeps the critical path's what-ifs estimates (no replay) */
+  int replay_timeline; /* with whatifs: 1 keeps each replayed thread's timeline (WeftReplayTimeline) */
 } WeftMetricsQuery;
 
 /* The whole recording, all processes, everything, one thread per CPU. */
@@ -384,14 +385,37 @@ typedef enum {
   WEFT_REPLAY_REGION_FASTER = 7, /* region:NAME=-X%: every thread's work inside the region X % faster */
 } WeftReplayKind;
 
+/* A replayed thread's timeline (WeftMetricsQuery.replay_timeline): its
+ * life in the replay as consecutive intervals, from its start to its end,
+ * in the recording's ns (the replay's time 0 is the recording's range start;
+ * the replay's own clock: not scaled to the recorded length). */
+typedef struct {
+  int64_t start_ns, end_ns;
+  int32_t state;    /* WEFT_ST_*: running, or the kind of wait it replays */
+  int32_t offcpu;   /* running: 1 for the share off a CPU outside any wait (a delay, as recorded) */
+  int64_t oncpu_ns; /* running, not offcpu: the part on a CPU (the rest: runnable, the CPUs shared) */
+} WeftReplayInterval;
+
+typedef struct {
+  int64_t utid;
+  WeftReplayInterval *v; /* by time, contiguous */
+  size_t n;
+} WeftReplayThread;
+
+typedef struct {
+  WeftReplayThread *threads; /* as WeftMetrics.threads (a thread with no interval: n 0) */
+  size_t nthreads;
+} WeftReplayTimeline;
+
 typedef struct {
   const char *spec; /* as given */
   WeftReplayKind kind;
-  const char *description; /* "hot (fx.c:12) keeps no one waiting (sharded or removed)" */
-  int64_t replayed_ns;     /* the replay's length with the change */
-  int64_t predicted_ns;    /* recorded_ns * replayed_ns / the unchanged replay's length */
-  int64_t saving_ns;       /* recorded_ns - predicted_ns (negative: slower) */
-  int64_t forced;          /* operations skipped to get past a wait no one ended */
+  const char *description;     /* "hot (fx.c:12) keeps no one waiting (sharded or removed)" */
+  int64_t replayed_ns;         /* the replay's length with the change */
+  int64_t predicted_ns;        /* recorded_ns * replayed_ns / the unchanged replay's length */
+  int64_t saving_ns;           /* recorded_ns - predicted_ns (negative: slower) */
+  int64_t forced;              /* operations skipped to get past a wait no one ended */
+  WeftReplayTimeline timeline; /* with WeftMetricsQuery.replay_timeline; else empty */
 } WeftReplayResult;
 
 typedef struct {
@@ -406,6 +430,7 @@ typedef struct {
   int defaults;            /* the what-ifs are weft's own (the critical path's, replayed), by saving */
   WeftReplayResult *results;
   size_t nresults;
+  WeftReplayTimeline timeline; /* of the unchanged replay, with WeftMetricsQuery.replay_timeline */
 } WeftReplay;
 
 typedef struct WeftCriticalPath {

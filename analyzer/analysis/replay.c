@@ -97,8 +97,14 @@ typedef struct {
 /* ---- the operations of a replay ---- */
 enum { OP_RUN, OP_DELAY, OP_ACQ, OP_REL, OP_WAITFOR, OP_BARRIER, OP_START_AT };
 
+/* What a thread is shown doing in the replay's timeline while an op keeps
+ * it (WEFT_ST_*, or one of these). */
+#define TL_OFF  0xfe /* running, off a CPU outside any wait (run_piece's delay) */
+#define TL_NONE 0xff /* not started yet */
+
 typedef struct {
   uint8_t kind;
+  uint8_t st;  /* its timeline state (WEFT_ST_*, TL_*) */
   int32_t x;   /* lock, thread (index) or round */
   int64_t rec; /* when it was done in the recording (a wait: its end) */
   double v;    /* run: work; delay: length; start at: time; wait for: the point (ops done) */
@@ -117,6 +123,12 @@ typedef struct {
   int32_t waiting_on; /* a wait for: the thread (in its waiters), -1 none */
   size_t *waiters;    /* threads waiting for this one to get further */
   size_t nwaiters, capwaiters;
+  /* its timeline (Sim.timeline): the intervals so far, and the open one's state (TL_NONE: none), start and the
+   * virtual time then */
+  WeftReplayInterval *tl;
+  size_t ntl, captl;
+  int tl_st;
+  double tl_s, tl_v;
 } SimThr;
 
 typedef struct { /* a binary min-heap of threads by a time */
@@ -167,6 +179,7 @@ typedef struct {
   Heap run, delay;
   double vnow; /* virtual time */
   size_t ndone;
+  bool timeline; /* keep each thread's timeline (SimThr.tl) */
 } Sim;
 
 static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
@@ -363,8 +376,21 @@ static bool is_gil(const Rec *r, int64_t obj) {
   return false;
 }
 
+/* The timeline state of an op unless its caller says otherwise (a wait's own kind). */
+static uint8_t op_state(int kind) {
+  switch (kind) {
+    case OP_RUN:
+    case OP_REL: return WEFT_ST_RUNNING;
+    case OP_DELAY: return TL_OFF;
+    case OP_ACQ: return WEFT_ST_LOCK_WAIT;
+    case OP_BARRIER: return WEFT_ST_BARRIER_WAIT;
+    case OP_WAITFOR: return WEFT_ST_JOIN_WAIT;
+    default: return TL_NONE;
+  }
+}
+
 static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double v) {
-  Op o = {(uint8_t)kind, x, rec, v, 0};
+  Op o = {(uint8_t)kind, op_state(kind), x, rec, v, 0};
   return VEC_PUSH(st->ops, st->n, st->cap, o) == 0 || rfail(s->c);
 }
 
@@ -529,6 +555,7 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
     bool held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
+    st->ops[st->n - 1].st = (uint8_t)w->st;
     if (held) held_now[l]++; /* its release is a mark */
     return held || op_push(s, st, OP_REL, (int32_t)l, w->e, 0);
   }
@@ -546,10 +573,13 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     if (v >= 0) { /* a time: made a point later */
       if (!op_push(s, st, OP_WAITFOR, v, w->e, (double)f->from_ns)) return false;
       st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
+      st->ops[st->n - 1].st = (uint8_t)w->st;
       return true;
     }
   }
-  return op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s));
+  if (!op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s))) return false;
+  st->ops[st->n - 1].st = (uint8_t)w->st;
+  return true;
 }
 
 static bool build_thread(Sim *s, size_t ti, int *held) {
@@ -560,6 +590,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
   int32_t v = f ? tindex(r, f->from_utid) : -1;
   if (v >= 0 && (f->kind == WEFT_FLOW_CREATE || f->kind == WEFT_FLOW_FORK || f->kind == WEFT_FLOW_EXEC)) {
     if (!op_push(s, st, OP_WAITFOR, v, t->start, (double)f->from_ns)) return false;
+    st->ops[0].st = TL_NONE; /* (not started yet) */
   } else if (!op_push(s, st, OP_START_AT, 0, t->start, (double)(t->start - r->start))) {
     return false;
   }
@@ -838,6 +869,68 @@ static bool unstick(Sim *s) {
   return false;
 }
 
+/* ---- the timeline (Sim.timeline) ---- */
+/* What t is shown doing now: a timeline state, TL_NONE when done, or -1 to
+ * go on as it was (ready: only for an instant; a wake-up's latency: still
+ * the wait it ends). */
+static int shown_state(const SimThr *t) {
+  switch (t->state) {
+    case TS_DONE: return TL_NONE;
+    case TS_RUN: return t->waking ? WEFT_ST_RUNNING : t->ops[t->pc].st; /* (a release waking someone: running) */
+    case TS_DELAY: return t->waking ? -1 : t->ops[t->pc].st;
+    case TS_BLOCKED: return t->ops[t->pc].st;
+    default: return -1;
+  }
+}
+
+/* t's open interval ends at now, and st's begins (TL_NONE: none). The same
+ * state again goes on in the interval. */
+static bool tl_switch(Sim *s, SimThr *t, int st, double now) {
+  if (st == t->tl_st) return true;
+  if (t->tl_st != TL_NONE && now > t->tl_s) {
+    int64_t a = s->r->start + llround(t->tl_s), b = s->r->start + llround(now);
+    bool run = t->tl_st == WEFT_ST_RUNNING;
+    int64_t on = run ? llround(s->vnow - t->tl_v) : 0; /* every running thread moves at the CPUs' rate */
+    WeftReplayInterval *last = t->ntl ? &t->tl[t->ntl - 1] : NULL;
+    int32_t state = t->tl_st == TL_OFF ? WEFT_ST_RUNNING : t->tl_st, off = t->tl_st == TL_OFF;
+    if (last && last->end_ns == a && last->state == state && last->offcpu == off) { /* (a zero-length state between) */
+      last->end_ns = b;
+      last->oncpu_ns = min64(last->oncpu_ns + on, b - last->start_ns);
+    } else if (b > a) {
+      WeftReplayInterval x = {a, b, state, off, on};
+      if (VEC_PUSH(t->tl, t->ntl, t->captl, x) != 0) return rfail(s->c);
+      t->tl[t->ntl - 1].oncpu_ns = min64(on, b - a);
+    }
+  }
+  t->tl_st = st;
+  t->tl_s = now;
+  t->tl_v = s->vnow;
+  return true;
+}
+
+static bool tl_note(Sim *s, size_t ti, double now) {
+  int st = s->timeline ? shown_state(&s->th[ti]) : -1;
+  return st < 0 || tl_switch(s, &s->th[ti], st, now);
+}
+
+/* The timelines into out (pool memory; the threads as r's), their open intervals closed at now. */
+static bool tl_keep(Sim *s, double now, WeftReplayTimeline *out) {
+  out->threads = pool_calloc(s->c->pool, s->r->n ? s->r->n : 1, sizeof *out->threads);
+  if (!out->threads) return rfail(s->c);
+  out->nthreads = s->r->n;
+  for (size_t i = 0; i < s->r->n; i++) {
+    SimThr *t = &s->th[i];
+    if (!tl_switch(s, t, TL_NONE, now)) return false;
+    WeftReplayThread *x = &out->threads[i];
+    x->utid = s->r->t[i].utid;
+    x->v = t->ntl ? pool_calloc(s->c->pool, t->ntl, sizeof *x->v) : NULL;
+    if (t->ntl && !x->v) return rfail(s->c);
+    if (t->ntl) memcpy(x->v, t->tl, t->ntl * sizeof *x->v);
+    x->n = t->ntl;
+  }
+  return true;
+}
+
 /* Step every thread in the work list (and those it wakes). */
 static bool drain(Sim *s, double now) {
   while (s->nwork) {
@@ -845,6 +938,7 @@ static bool drain(Sim *s, double now) {
     s->th[i].queued = false;
     size_t pc = s->th[i].pc;
     if ((s->th[i].state == TS_READY || s->th[i].state == TS_BLOCKED) && !step(s, i, now)) return false;
+    if (!tl_note(s, i, now)) return false;
     if ((s->th[i].pc != pc || s->th[i].state == TS_DONE) && !notify(s, i)) return false;
   }
   return true;
@@ -853,11 +947,12 @@ static bool drain(Sim *s, double now) {
 /* The replay's length (ns from the first thread's start to the last one's
  * end). Processor sharing: with k threads on a CPU and bg always ready,
  * each gets min(1, cpus / (k + bg)) of one. */
-static double simulate(Sim *s, double cpus, double bg) {
+static double simulate(Sim *s, double cpus, double bg, double *last) {
   size_t n = s->r->n;
   double now = 0;
   for (size_t i = 0; i < n; i++) {
     s->th[i].waiting_on = -1;
+    s->th[i].tl_st = TL_NONE;
     if (!work_push(s, i)) return -1;
   }
   for (;;) {
@@ -892,6 +987,7 @@ static double simulate(Sim *s, double cpus, double bg) {
   }
   double end = 0;
   for (size_t i = 0; i < n; i++) end = fmax(end, s->th[i].state == TS_DONE ? s->th[i].end : now);
+  *last = now;
   return end;
 }
 
@@ -900,6 +996,7 @@ static void sim_free(Sim *s) {
     for (size_t i = 0; i < s->r->n; i++) {
       free(s->th[i].ops);
       free(s->th[i].waiters);
+      free(s->th[i].tl);
     }
   free(s->work);
   heap_free(&s->run);
@@ -926,9 +1023,10 @@ static double background(const WeftMetrics *m, const Rec *r, double cpus) {
   return fmax(0, cpus * want / oncpu - fmax(nd, cpus));
 }
 
-/* One replay of r with change ch (NULL: none); its length in ns, -1 on failure. */
-static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, size_t *nops) {
-  Sim s = {.c = c, .r = r, .ch = ch};
+/* One replay of r with change ch (NULL: none); its length in ns, -1 on
+ * failure. With tl, each thread's timeline in it (else NULL). */
+static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, size_t *nops, WeftReplayTimeline *tl) {
+  Sim s = {.c = c, .r = r, .ch = ch, .timeline = tl != NULL};
   s.th = calloc(r->n ? r->n : 1, sizeof *s.th);
   s.locks = calloc(r->nlocks ? r->nlocks : 1, sizeof *s.locks);
   int *held = calloc(r->nlocks ? r->nlocks : 1, sizeof *held);
@@ -958,8 +1056,10 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, siz
   if (total > REPLAY_MAX_OPS) goto out;
   resolve_points(&s);
   double cpus = ch && ch->kind == WEFT_REPLAY_CPUS ? (double)ch->cpus : c->m->ncpus > 0 ? (double)c->m->ncpus : 0;
-  len = simulate(&s, cpus, background(c->m, r, c->m->ncpus > 0 ? (double)c->m->ncpus : 0));
+  double last = 0;
+  len = simulate(&s, cpus, background(c->m, r, c->m->ncpus > 0 ? (double)c->m->ncpus : 0), &last);
   *forced = s.forced;
+  if (len >= 0 && tl && !tl_keep(&s, last, tl)) len = -1;
 out:
   free(held);
   sim_free(&s);
@@ -1135,7 +1235,7 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
   }
 }
 
-bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict) {
+bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, bool timeline) {
   WeftMetrics *m = c->m;
   Rec r = {0};
   bool ok = load(c, &r);
@@ -1162,7 +1262,7 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict) 
     rp->cpus = m->ncpus;
     rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
     size_t nops = 0;
-    double base = replay_once(c, &r, NULL, &rp->forced, &nops);
+    double base = replay_once(c, &r, NULL, &rp->forced, &nops, timeline ? &rp->timeline : NULL);
     rp->ops = (int64_t)nops;
     if (base < 0 && !c->sql.failed) {
       rp->unavailable = nops > REPLAY_MAX_OPS ? "the recording is too large to replay" : "the replay failed";
@@ -1173,7 +1273,7 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict) 
         if (!ch[i].kind) continue;
         WeftReplayResult *x = &rp->results[rp->nresults];
         int64_t forced = 0;
-        double len = replay_once(c, &r, &ch[i], &forced, &nops);
+        double len = replay_once(c, &r, &ch[i], &forced, &nops, timeline ? &x->timeline : NULL);
         if (len < 0) continue;
         x->spec = pool_strdup(c->pool, specs[i]);
         x->kind = ch[i].kind;
@@ -1227,7 +1327,7 @@ bool build_replay_defaults(Ctx *c) {
     specs[n++] = sp;
   }
   if (!n) return true;
-  if (!build_replay(c, specs, n, false)) return false;
+  if (!build_replay(c, specs, n, false, false)) return false;
   WeftReplay *rp = c->m->replay;
   rp->defaults = 1;
   if (rp->unavailable) return true;

@@ -9,7 +9,12 @@
 #   nanosecond, and the bar's text says them;
 # - a spec that names nothing shows the report's one-line reason;
 # - choosing the lock's row (--lock ID) offers its two changes (the bar and its buttons are in the
-#   screenshot under the table: not the panel's background there).
+#   screenshot under the table: not the panel's background there);
+# - the replayed rows (issue 17 item 4, --actions replay-rows as Shift+R): a row per thread for the
+#   change and for the recording replayed unchanged, under the recorded rows; each group ends where
+#   the report's replay does (to the ns), the change's earlier than the unchanged replay's by the
+#   predicted share; the unchanged replay ends as far off the recording as the report's error bar; and
+#   in the screenshot each replayed row's bar ends at the x of its end on the shared time axis.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
 import argparse
 import json
@@ -32,6 +37,76 @@ def gui(args, tmp, db, extra):
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1200x24", args.gui, "--size", "%dx%d" % (W, H), "--window"] + \
         extra + [db]
     return subprocess.run(cmd, env=gui_env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def rightmost_bar(px, y, right, grid_y):
+    """The last x left of right where row line y differs from its background, the ruler's grid lines
+    (the columns that differ at grid_y, a line under every row) left out."""
+    def differs(a, b, by):
+        return sum(abs(p - q) for p, q in zip(a[:3], b[:3])) > by
+    for x in range(right - 1, 0, -1):
+        if differs(px[y][x], px[y][right], 30) and not differs(px[grid_y][x], px[grid_y][right], 10):
+            return x
+    return -1
+
+
+def replayed_rows(args, tmp, db):
+    spec = "lock:hot"
+    rep = json.loads(subprocess.run([args.weft, "report", "--format", "json", "--what-if", spec, db],
+                                    stdout=subprocess.PIPE, timeout=TIMEOUT).stdout)["replay"]
+    utids = sorted(u for (u,) in sqlite3.connect(db).execute("SELECT utid FROM thread"))
+    png = os.path.join(tmp, "replay.png")
+    p = gui(args, tmp, db, ["--dump", "-", "--what-if", spec, "--actions", "replay-rows", "--screenshot", png])
+    d = json.loads(p.stdout) if p.returncode == 0 else {}
+    sets = (d.get("what_if") or {}).get("rows") or []
+    if not ok(p.returncode == 0 and len(sets) == 2, "%s: the replayed rows, with the change and unchanged" % spec,
+              (sets, p.stderr)):
+        return
+    chg, base = sets
+    ok([r["thread"] for r in chg["rows"]] == utids and [r["thread"] for r in base["rows"]] == utids and
+       all(r["intervals"] >= 1 for r in chg["rows"] + base["rows"]),
+       "%s: a replayed row for each of the %d threads, in both groups" % (spec, len(utids)), sets)
+    start = base["start_ns"]
+    ok(chg["start_ns"] == start and abs(chg["end_ns"] - start - rep["what_if"][0]["replayed_ns"]) <= 2 and
+       abs(base["end_ns"] - start - rep["replayed_ns"]) <= 2,
+       "%s: the groups end where the report's replays do (%d, %d ns from the start)" %
+       (spec, rep["what_if"][0]["replayed_ns"], rep["replayed_ns"]), sets)
+    # the change's end earlier than the unchanged replay's by the share the prediction saves
+    share = (base["end_ns"] - chg["end_ns"]) / (base["end_ns"] - start)
+    want = rep["what_if"][0]["saving_ns"] / rep["recorded_ns"]
+    ok(chg["end_ns"] <= base["end_ns"] and abs(share - want) < 1e-6,
+       "%s: ends %.2f %% before the unchanged replay, the predicted saving %.2f %%" % (spec, 100 * share, 100 * want))
+    err = (base["end_ns"] - start - rep["recorded_ns"]) / rep["recorded_ns"]
+    # (how far off the model is depends on the machine's load while recording: the rows must say
+    # what the report says, whatever it is)
+    ok(abs(err - rep["error"]) < 1e-6,
+       "the unchanged replay ends %.1f %% off the recording: the report's error bar" % (100 * err))
+    rows = [r for r in d.get("rows", []) if "replayed" in r]
+    recorded_y = max(r["y"] for r in d.get("rows", []) if "replayed" not in r)
+    ok(len(rows) == 2 + 2 * len(utids) and min(r["y"] for r in rows) > recorded_y and
+       [(r["thread"], r["intervals"], r["end_ns"]) for r in rows if "thread" in r] ==
+       [(r["thread"], r["intervals"], r["end_ns"]) for s in sets for r in s["rows"]],
+       "replay-rows: the timeline shows both groups under the recorded rows", rows)
+    # in the screenshot: the time axis is shared, the window the whole recording: each replayed
+    # row's bar ends at x0 + npx * end / window (within 2 px); x0 and npx from two of the rows
+    width, height, px = read_png(png)
+    right = d["layout"]["timeline_width"] - 3
+    grid_y = max(r["y"] for r in rows) + 22 + 8
+    win = d["window"]["end_ns"] - d["window"]["start_ns"]
+    # (a replay longer than the recording runs past the window, fitted to the recording: left out)
+    ends = [(r["end_ns"] - d["window"]["start_ns"], rightmost_bar(px, r["y"] + 11, right, grid_y))
+            for r in rows if "thread" in r and r["end_ns"] < d["window"]["end_ns"] - win / 100]
+    (e0, x0), (e1, x1) = min(ends), max(ends)
+    npx = (x1 - x0) / ((e1 - e0) / win) if e1 > e0 else 0
+    left = x1 - npx * e1 / win
+    off = [abs(left + npx * e / win - x) for e, x in ends]
+    ok(len(ends) >= 3 and npx > 300 and 190 <= left <= 370 and max(off) <= 2.5, "the replayed bars end on the shared time axis (%d px wide from x %.0f): "
+       "%s" % (npx, left, ["%.1f" % o for o in off]), ends)
+    p = gui(args, tmp, db, ["--dump", "-", "--what-if", spec])
+    d = json.loads(p.stdout) if p.returncode == 0 else {}
+    ok(p.returncode == 0 and not [r for r in d.get("rows", []) if "replayed" in r] and
+       len(((d.get("what_if") or {}).get("rows")) or []) == 2,
+       "without replay-rows: the replay's rows kept, not drawn")
 
 
 def main():
@@ -80,6 +155,7 @@ def main():
             dark = sum(1 for y in range(height - 120, height - 10) for x in xs
                        if sum(px[y][x][:3]) < 3 * 110)
             ok(dark > 200, "choosing the lock offers its changes under the table (%d dark pixels)" % dark)
+        replayed_rows(args, tmp, db)
     print("1..%d" % len(test_gui.results))
     return 0 if all(test_gui.results) else 1
 

@@ -174,11 +174,94 @@ static void test_barrier(void) {
   sqlite3_close(d);
 }
 
+/* Thread utid's intervals in tl, as "state:start-end" in ms, into buf; whether they are contiguous
+ * (each begins where the last ended) and their on-CPU time. */
+static const char *intervals(const WeftReplayTimeline *tl, int64_t utid, char *buf, size_t len, int *contiguous,
+                             int64_t *oncpu) {
+  size_t k = 0;
+  buf[0] = '\0';
+  *contiguous = 1;
+  *oncpu = 0;
+  for (size_t i = 0; i < tl->nthreads; i++) {
+    const WeftReplayThread *t = &tl->threads[i];
+    if (t->utid != utid) continue;
+    for (size_t j = 0; j < t->n && k < len; j++) {
+      const WeftReplayInterval *x = &t->v[j];
+      if (j && x->start_ns != t->v[j - 1].end_ns) *contiguous = 0;
+      if (x->end_ns <= x->start_ns) *contiguous = 0;
+      *oncpu += x->oncpu_ns;
+      k += (size_t)snprintf(buf + k, len - k, "%s%d%s:%g-%g", j ? " " : "", x->state, x->offcpu ? "off" : "",
+                            (double)x->start_ns / MS, (double)x->end_ns / MS);
+    }
+  }
+  return buf;
+}
+
+/* The replayed timelines of lock_db, as worked out there: unchanged, B runs to 12 ms, waits for hot
+ * (state 1, a mutex) until 21 ms, runs to 41; A runs 0..30. With lock:hot, B runs 0..32 without a
+ * wait. Both on a CPU all the time they run (2 CPUs). */
+static void test_timeline(void) {
+  sqlite3 *d = lock_db(0);
+  const char *specs[] = {"lock:hot"};
+  char err[512], buf[512];
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.whatifs = specs;
+  q.nwhatifs = 1;
+  q.replay_timeline = 1;
+  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  ok(m && m->replay && m->replay->nresults == 1, "timeline: a replay (%s)", m ? "" : err);
+  if (m && m->replay && m->replay->nresults == 1) {
+    const WeftReplayTimeline *base = &m->replay->timeline, *chg = &m->replay->results[0].timeline;
+    int cont = 0;
+    int64_t on = 0;
+    ok(base->nthreads == 2 && chg->nthreads == 2, "timeline: both threads, in both replays");
+    intervals(base, 2, buf, sizeof buf, &cont, &on);
+    ok(!strcmp(buf, "0:0-12 1:12-21 0:21-41") && cont && on == 32 * MS,
+       "timeline: unchanged, B runs, waits for hot 12..21, runs to 41: %s, %.3f ms on a CPU", buf, (double)on / MS);
+    intervals(base, 1, buf, sizeof buf, &cont, &on);
+    ok(!strcmp(buf, "0:0-30") && cont && on == 30 * MS, "timeline: unchanged, A runs 0..30: %s", buf);
+    intervals(chg, 2, buf, sizeof buf, &cont, &on);
+    ok(!strcmp(buf, "0:0-32") && cont && on == 32 * MS, "timeline: lock:hot, B runs 0..32 without a wait: %s", buf);
+    intervals(chg, 1, buf, sizeof buf, &cont, &on);
+    ok(!strcmp(buf, "0:0-30") && cont, "timeline: lock:hot, A as before: %s", buf);
+  }
+  weft_metrics_free(m);
+  /* one CPU shared (test_lock's cpus=1): the threads' running intervals are partly runnable, each on
+   * a CPU for exactly its work (A 30 ms, B 32 ms); B waits for hot and ends at 62 ms */
+  const char *one[] = {"cpus=1"};
+  q.whatifs = one;
+  m = weft_metrics_compute(d, &q, err, sizeof err);
+  if (m && m->replay && m->replay->nresults == 1) {
+    const WeftReplayTimeline *tl = &m->replay->results[0].timeline;
+    int cont_a = 0, cont_b = 0;
+    int64_t on_a = 0, on_b = 0;
+    char a[512];
+    intervals(tl, 1, a, sizeof a, &cont_a, &on_a);
+    intervals(tl, 2, buf, sizeof buf, &cont_b, &on_b);
+    const WeftReplayThread *b = tl->nthreads == 2 ? &tl->threads[1] : NULL;
+    ok(cont_a && cont_b && near_ns(on_a, 30 * MS) && near_ns(on_b, 32 * MS) && b && b->n &&
+           near_ns(b->v[b->n - 1].end_ns, 62 * MS) && strstr(buf, " 1:"),
+       "timeline: cpus=1, on a CPU for their work (A %.3f ms, B %.3f ms), B ends at 62 ms: %s | %s", (double)on_a / MS,
+       (double)on_b / MS, a, buf);
+  } else {
+    ok(0, "timeline: cpus=1 replayed (%s)", err);
+  }
+  weft_metrics_free(m);
+  /* without asking: none */
+  m = replay(d, specs, 1, err, sizeof err);
+  ok(m && m->replay && !m->replay->timeline.nthreads && !m->replay->results[0].timeline.nthreads,
+     "timeline: none unless asked for");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
   test_unlock_cost();
   test_barrier();
+  test_timeline();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
