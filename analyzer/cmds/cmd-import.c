@@ -85,8 +85,10 @@ int weft_cmd_import(int argc, char **argv) {
     if (st.salvaged)
       snprintf(salv, sizeof salv, ", %llu corrupt %s salvaged", (unsigned long long)st.salvaged,
                st.salvaged == 1 ? "file" : "files");
-    fprintf(stderr, "weft: imported %llu records of %llu processes, %llu threads (%llu lost%s%s) in %.2f s into %s\n",
-            (unsigned long long)st.records, (unsigned long long)st.processes, (unsigned long long)st.threads,
+    char hosts[48] = "";
+    if (st.hosts > 1) snprintf(hosts, sizeof hosts, " on %llu hosts", (unsigned long long)st.hosts);
+    fprintf(stderr, "weft: imported %llu records of %llu processes%s, %llu threads (%llu lost%s%s) in %.2f s into %s\n",
+            (unsigned long long)st.records, (unsigned long long)st.processes, hosts, (unsigned long long)st.threads,
             (unsigned long long)st.lost, cut, salv, st.seconds, out);
   }
   return 0;

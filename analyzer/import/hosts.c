@@ -307,6 +307,7 @@ int hosts_align(Imp *im) {
   const WeftHost *hs;
   size_t nh = weft_recording_hosts(im->rec, &hs);
   im->nhosts = nh;
+  im->stats->hosts = nh;
   im->hosts = g_new0(HostClock, nh ? nh : 1);
   if (nh < 2) return 0;
   GArray *v = read_pairs(im);
@@ -330,6 +331,15 @@ int hosts_align(Imp *im) {
     weft_recording_set_host_clock(im->rec, best, h->offset, h->drift, (uint64_t)(pivot > 0 ? pivot : 0));
   }
   im->hosts_out_of_order = out_of_order(im, v);
+  for (size_t k = 1; k < nh; k++) /* a host nothing ties to the others: say so, it is as good as its NTP */
+    if (!im->hosts[k].messages)
+      imp_warn(im,
+               "host %s: no MPI message or TCP transfer (WEFT_IO=1) with the other hosts: its clock is placed "
+               "by the wall clocks alone",
+               *hs[k].name ? hs[k].name : "(unnamed)");
+  if (im->hosts_out_of_order)
+    imp_warn(im, "%lld messages between hosts arrive before they were sent whatever the clocks: no line fits them all",
+             (long long)im->hosts_out_of_order);
   g_free(bs);
   g_free(placed);
   g_array_free(v, TRUE);

@@ -24,6 +24,7 @@ typedef struct {
   uint64_t truncated; /* trace files cut short (a chunk runs past the end of the file) */
   uint64_t salvaged;  /* corrupt trace files read up to the fault (opt->salvage) */
   uint64_t warnings;  /* problems tolerated (a trace cut off by a crash, an unclosed wait) */
+  uint64_t hosts;     /* machines (one clock each), mapped onto the first's */
   double seconds;
 } WeftImportStats;
 

@@ -19,6 +19,9 @@
 #           (127.1.0.1 and 127.1.0.2, with route_localnet: loopback-range
 #           addresses only), so the traffic crosses an interface; skipped
 #           where namespaces cannot be made (not root, no iproute2).
+# unlinked  two hosts that never talk (a sleep each): the import says the second
+#           is placed by the wall clocks alone; its row has no messages and
+#           no uncertainty.
 # dask      a Dask cluster started as separate commands under weft exec
 #           (python3-distributed; skipped without it): the scheduler and a
 #           worker on this host, a worker on host beta, the client
@@ -196,6 +199,27 @@ def t_dask(c):
        txt[-1500:])
 
 
+def t_unlinked(c):
+    """two hosts that never talk: imported together, the second placed by the wall clocks alone, and said"""
+    d = os.path.join(c.tmp, "unlinked")
+    e = clean_env(c.tmp)
+    for h in ("h1", "h2"):
+        p = subprocess.run([c.weft, "exec", "--run-id", "unlinked", "-o", os.path.join(d, "%h"), "--", "/bin/sleep",
+                            "0.05"], env=dict(e, WEFT_TEST_HOST=h), timeout=TIMEOUT, stderr=subprocess.PIPE)
+        ok(p.returncode == 0, "unlinked: weft exec on host %s exits 0" % h, p.stderr.decode())
+    db = d + ".db"
+    r = subprocess.run([c.weft, "import", os.path.join(d, "h1"), os.path.join(d, "h2"), "-o", db], env=e,
+                       timeout=TIMEOUT, stderr=subprocess.PIPE)
+    err = r.stderr.decode()
+    ok(r.returncode == 0 and "on 2 hosts" in err and
+       "host h2: no MPI message or TCP transfer (WEFT_IO=1) with the other hosts" in err,
+       "unlinked: the import says the second host is placed by the wall clocks alone", err)
+    con = sqlite3.connect(db) if r.returncode == 0 else None
+    row = con.execute("SELECT messages, offset_uncertainty_ns, clock_offset_ns FROM host WHERE name = 'h2'").fetchone() \
+        if con else None
+    eq(row, (0, None, 0), "unlinked: h2 has no messages, no uncertainty, no correction beyond its anchors")
+
+
 class Ctx:
     pass
 
@@ -212,6 +236,7 @@ def main():
     try:
         attempt(t_loopback, c)
         attempt(t_netns, c)
+        attempt(t_unlinked, c)
         attempt(t_dask, c)
     finally:
         cleanup(c.tmp, args.keep)
