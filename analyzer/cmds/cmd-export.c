@@ -29,7 +29,9 @@
  *   M  process_name, process_sort_index: pid = process.pid; when a pid has
  *      several images (exec, pid reuse) each image is a process of its own,
  *      pid = upid (moved above any real pid if it would collide), named
- *      "PID exe (image N)". thread_name, thread_sort_index: tid = thread.tid.
+ *      "PID exe (image N)"; in a recording of several hosts every name ends
+ *      in " (host NAME)" (pids repeat across hosts: the same rule keeps
+ *      them apart). thread_name, thread_sort_index: tid = thread.tid.
  *      Metadata events carry the start time as ts, so a viewer that keys
  *      thread names by tid (Perfetto) names a reused tid right.
  *   X  every thread_state interval: waits named "STATE OBJECT" (category =
@@ -233,9 +235,27 @@ static int json_pid(Export *x, Ent *e, const WeftProcessRow *p) {
 }
 
 /* Every process image into x->procs: its pid in the output and its name. */
+/* The hosts' names by host (NULL with one host: process names need none). */
+static GPtrArray *host_names(Export *x) {
+  WeftCursor c;
+  WeftHostRow h;
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  weft_query_hosts(&x->q, &c);
+  while (weft_next_host(&c, &h)) {
+    while (names->len < (guint)h.host) g_ptr_array_add(names, g_strdup(""));
+    if ((guint)h.host == names->len) g_ptr_array_add(names, g_strdup(h.name ? h.name : ""));
+  }
+  if (weft_cursor_close(&c) < 0 || names->len < 2) {
+    g_ptr_array_free(names, TRUE);
+    return NULL;
+  }
+  return names;
+}
+
 static int load_processes(Export *x) {
   WeftCursor c;
   WeftProcessRow p;
+  g_autoptr(GPtrArray) hosts = host_names(x); /* a recording of several hosts: each process names its own */
   weft_query_processes(&x->q, &c);
   while (weft_next_process(&c, &p)) {
     Ent *e = table_add(&x->procs, p.upid);
@@ -252,10 +272,12 @@ static int load_processes(Export *x) {
       weft_cursor_close(&c);
       return -1;
     }
+    const char *host = hosts && p.host >= 0 && (guint)p.host < hosts->len ? hosts->pdata[p.host] : NULL;
+    g_autofree char *on = host ? g_strdup_printf(" (host %s)", host) : g_strdup("");
     if (p.n_images > 1)
-      e->name = g_strdup_printf("%" PRId64 " %s (image %" PRId64 ")", p.pid, weft_base_name(exe), p.image);
+      e->name = g_strdup_printf("%" PRId64 " %s (image %" PRId64 ")%s", p.pid, weft_base_name(exe), p.image, on);
     else
-      e->name = g_strdup(weft_base_name(exe));
+      e->name = g_strdup_printf("%s%s", weft_base_name(exe), on);
   }
   return weft_cursor_close(&c);
 }

@@ -100,6 +100,12 @@ def check(c, name, db):
         (shift - (boot if other == me else -boot)) / 1e3))
     ok(unc is not None and unc < SKEW_NS / 3, "%s: the uncertainty is well under the skew" % name)
     con.close()
+    ex = subprocess.run([c.weft, "export", "-o", "-", db], timeout=TIMEOUT, stdout=subprocess.PIPE)
+    names = sorted(e["args"]["name"] for e in json.loads(ex.stdout or b"{}").get("traceEvents", [])
+                   if e.get("name") == "process_name")
+    ok(ex.returncode == 0 and len(names) == 2 and sorted(n[n.rfind(" (host "):] for n in names) ==
+       sorted([" (host beta)", " (host %s)" % me]),
+       "%s: the export names each process's host" % name, names)
 
 
 def t_loopback(c):
