@@ -208,6 +208,13 @@ static inline uint64_t weft_mono_ns(void) {
  * writes it in sync points (the machine's own but under WEFT_TEST_HOST and
  * WEFT_TEST_CLOCK_*), and CLOCK_REALTIME read at mono, likewise. */
 void _weft_host_init(void) WEFT_HIDDEN;
+/* Small helpers (weft-agent.c): hex digits of s (either case) up to the first other character
+ * (*end, when given); v as 16 lowercase hex digits; FNV-1a over n bytes, from h
+ * (WEFT_FNV_START for a new hash). */
+uint64_t _weft_parse_hex(const char *s, const char **end) WEFT_HIDDEN;
+void _weft_hex16(char out[17], uint64_t v) WEFT_HIDDEN;
+uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) WEFT_HIDDEN;
+#define WEFT_FNV_START 14695981039346656037ull
 /* TCP streams (weft-sock.c): n bytes of the socket fd (inode ino) sent (dir 0, at t, the call's
  * start) or received (dir 1, at t, its end); the identity of the stream fd receives. */
 void _weft_sock_xfer(int fd, uint64_t ino, int dir, uint64_t n, uint64_t t) WEFT_HIDDEN;

@@ -793,7 +793,7 @@ static void process_info(void) {
   weft_publish(t, p, WEFT_EV_PROCESS_INFO, words, 0, now);
 }
 
-static uint64_t parse_hex(const char *s) {
+uint64_t _weft_parse_hex(const char *s, const char **end) {
   uint64_t v = 0;
   for (; s && *s; s++) {
     int d = *s >= '0' && *s <= '9'   ? *s - '0'
@@ -803,21 +803,35 @@ static uint64_t parse_hex(const char *s) {
     if (d < 0) break;
     v = v * 16 + (uint64_t)d;
   }
+  if (end) *end = s;
   return v;
+}
+
+void _weft_hex16(char out[17], uint64_t v) {
+  for (int i = 0; i < 16; i++) out[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+  out[16] = 0;
+}
+
+uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 1099511628211ull;
+  }
+  return h;
 }
 
 /* WEFT_SESSION, or a new session id for a run started without one (an
  * LD_PRELOAD run by hand): the variable is set for the children, so a whole
  * process tree shares the id, and two runs into one directory do not. */
 static uint64_t session_id(void) {
-  uint64_t v = parse_hex(getenv("WEFT_SESSION"));
+  uint64_t v = _weft_parse_hex(getenv("WEFT_SESSION"), NULL);
   if (v) return v;
   if (syscall(SYS_getrandom, &v, sizeof v, 1 /* GRND_NONBLOCK */) != (long)sizeof v || !v)
     v = weft_mono_ns() ^ ((uint64_t)_weft_proc.pid << 40) ^ (uint64_t)(uintptr_t)&v;
   if (!v) v = 1;
   char hex[17];
-  for (int i = 0; i < 16; i++) hex[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
-  hex[16] = 0;
+  _weft_hex16(hex, v);
   setenv("WEFT_SESSION", hex, 1);
   return v;
 }

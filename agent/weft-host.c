@@ -31,16 +31,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-#define FNV_START 14695981039346656037ull
-
 /* The first line of a small file into h (raw system calls: no wrapper, no stdio). */
 static uint64_t hash_file(uint64_t h, const char *path) {
   char buf[128];
@@ -50,7 +40,7 @@ static uint64_t hash_file(uint64_t h, const char *path) {
   syscall(SYS_close, (int)fd);
   size_t k = 0;
   while (n > 0 && k < (size_t)n && buf[k] != '\n') k++;
-  return fnv1a(h, buf, k);
+  return _weft_fnv1a(h, buf, k);
 }
 
 static int64_t parse_int(const char *s, int *ok) {
@@ -66,17 +56,6 @@ static int64_t parse_int(const char *s, int *ok) {
     v = v * 10 + (*p - '0');
   }
   return neg ? -v : v;
-}
-
-static uint64_t parse_hex64(const char *s, const char **end) {
-  uint64_t v = 0;
-  for (; *s; s++) {
-    int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
-    if (d < 0) break;
-    v = v * 16 + (uint64_t)d;
-  }
-  *end = s;
-  return v;
 }
 
 static void set_name(const char *s, size_t n) {
@@ -106,19 +85,18 @@ static void test_clock(const char *name) {
       _weft_say("WEFT_TEST_CLOCK_DRIFT_PPM=", s, " is not a whole number from -10000 to 10000; ignored");
   }
   if (name) { /* another machine's boot: 1000 to 2000 s earlier */
-    _weft_proc.clk_boot = (int64_t)(1000 + fnv1a(FNV_START, name, strlen(name)) % 1000) * 1000000000ll;
+    _weft_proc.clk_boot = (int64_t)(1000 + _weft_fnv1a(WEFT_FNV_START, name, strlen(name)) % 1000) * 1000000000ll;
     _weft_proc.test_clock = 1;
   }
   /* the drift counts from the start of the host's first process, the same in all of its tree:
    * WEFT_TEST_CLOCK_BASE, set by the first */
   if (!_weft_proc.test_clock) return;
   const char *b = getenv("WEFT_TEST_CLOCK_BASE"), *end = "";
-  uint64_t base = b && *b ? parse_hex64(b, &end) : 0;
+  uint64_t base = b && *b ? _weft_parse_hex(b, &end) : 0;
   if (!base || *end) {
     base = weft_mono_ns();
     char v[17];
-    for (int i = 0; i < 16; i++) v[i] = "0123456789abcdef"[(base >> (60 - 4 * i)) & 15];
-    v[16] = 0;
+    _weft_hex16(v, base);
     setenv("WEFT_TEST_CLOCK_BASE", v, 1);
   }
   _weft_proc.clk_base = base;
@@ -128,7 +106,7 @@ void _weft_host_init(void) {
   const char *test = getenv("WEFT_TEST_HOST");
   if (test && *test) {
     set_name(test, strlen(test));
-    _weft_proc.host_id = fnv1a(fnv1a(FNV_START, "test-host:", 10), test, strlen(test)) | 1;
+    _weft_proc.host_id = _weft_fnv1a(_weft_fnv1a(WEFT_FNV_START, "test-host:", 10), test, strlen(test)) | 1;
     test_clock(test);
     return;
   }
@@ -140,22 +118,21 @@ void _weft_host_init(void) {
   if (slash && (size_t)(slash - h) == strlen(_weft_proc.host_name) &&
       !memcmp(h, _weft_proc.host_name, (size_t)(slash - h))) {
     const char *end;
-    uint64_t id = parse_hex64(slash + 1, &end);
+    uint64_t id = _weft_parse_hex(slash + 1, &end);
     if (id && !*end) {
       _weft_proc.host_id = id;
       return;
     }
   }
-  uint64_t id = hash_file(FNV_START, "/etc/machine-id");
-  id = fnv1a(id, "/", 1);
+  uint64_t id = hash_file(WEFT_FNV_START, "/etc/machine-id");
+  id = _weft_fnv1a(id, "/", 1);
   _weft_proc.host_id = hash_file(id, "/proc/sys/kernel/random/boot_id") | 1;
   /* for the children: they need not read the files again */
   char v[sizeof _weft_proc.host_name + 20];
   size_t n = strlen(_weft_proc.host_name);
   memcpy(v, _weft_proc.host_name, n);
   v[n++] = '/';
-  for (int i = 0; i < 16; i++) v[n++] = "0123456789abcdef"[(_weft_proc.host_id >> (60 - 4 * i)) & 15];
-  v[n] = 0;
+  _weft_hex16(v + n, _weft_proc.host_id);
   setenv("WEFT_HOST", v, 1);
 }
 

@@ -38,38 +38,29 @@ typedef struct {
 
 static Sock socks[SOCK_SLOTS];
 
-static uint64_t mix(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 /* The address and port of sa as bytes into h (0: not IPv4 or IPv6). */
 static uint64_t addr_hash(uint64_t h, const struct sockaddr_storage *sa) {
   if (sa->ss_family == AF_INET) {
     const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
-    h = mix(h, &a->sin_addr, sizeof a->sin_addr);
-    return mix(h, &a->sin_port, sizeof a->sin_port);
+    h = _weft_fnv1a(h, &a->sin_addr, sizeof a->sin_addr);
+    return _weft_fnv1a(h, &a->sin_port, sizeof a->sin_port);
   }
   if (sa->ss_family == AF_INET6) {
     const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
     /* an IPv4-mapped address is the IPv4 address the other end may see */
     if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
-      h = mix(h, (const char *)&a->sin6_addr + 12, 4);
+      h = _weft_fnv1a(h, (const char *)&a->sin6_addr + 12, 4);
     else
-      h = mix(h, &a->sin6_addr, sizeof a->sin6_addr);
-    return mix(h, &a->sin6_port, sizeof a->sin6_port);
+      h = _weft_fnv1a(h, &a->sin6_addr, sizeof a->sin6_addr);
+    return _weft_fnv1a(h, &a->sin6_port, sizeof a->sin6_port);
   }
   return 0;
 }
 
 /* The stream's identity from src to dst (never 0; bit 62 set, bit 63 clear: apart from a pipe's). */
 static uint64_t stream_id(const struct sockaddr_storage *src, const struct sockaddr_storage *dst) {
-  uint64_t h = addr_hash(14695981039346656037ull, src);
-  h = h ? addr_hash(mix(h, ">", 1), dst) : 0;
+  uint64_t h = addr_hash(WEFT_FNV_START, src);
+  h = h ? addr_hash(_weft_fnv1a(h, ">", 1), dst) : 0;
   return h ? (h & ~(3ull << 62)) | 1ull << 62 : 0;
 }
 

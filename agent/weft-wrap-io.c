@@ -187,15 +187,17 @@ WEFT_PUBLIC ssize_t recvfrom(int fd, void *buf, size_t n, int fl, struct sockadd
 
 WEFT_PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int fl) { READ_TIMED(fd, REAL(recvmsg)(fd, m, fl)); }
 
-/* A write to a pipe (what a waiting reader of another process gets), at the
- * time the call began: the reader can wake and return before the writer is
- * back from the call, and the data cannot be there before it began. With the
- * bytes written (version 6): a pool's task arguments and results cross
- * between processes in these writes, so their sum is the data it moved. */
-static void pipe_write(int fd, uint64_t t0, uint64_t bytes) {
+/* fd wrote bytes in a call that began at t0: to a pipe (what a waiting
+ * reader of another process gets), a PIPE_WRITE at the time the call began:
+ * the reader can wake and return before the writer is back from the call,
+ * and the data cannot be there before it began. With the bytes written
+ * (version 6): a pool's task arguments and results cross between processes
+ * in these writes, so their sum is the data it moved. To a TCP socket, a
+ * SOCK record (weft-sock.c). */
+static void wrote(int fd, uint64_t t0, uint64_t bytes) {
   uint64_t chan, ino;
   int kind = fd_kind(fd, &chan, &ino);
-  if (kind == 1) _weft_sock_xfer(fd, ino, 0, bytes, t0); /* a TCP socket's bytes */
+  if (kind == 1) _weft_sock_xfer(fd, ino, 0, bytes, t0);
   if (!chan) return;
   WeftThread *t = &_weft_tls;
   int e = errno;
@@ -209,44 +211,27 @@ static void pipe_write(int fd, uint64_t t0, uint64_t bytes) {
   errno = e;
 }
 
-WEFT_PUBLIC ssize_t write(int fd, const void *buf, size_t n) {
-  if (!io_on()) return REAL(write)(fd, buf, n);
-  uint64_t t0 = weft_ticks();
-  ssize_t r = REAL(write)(fd, buf, n);
-  if (r > 0) pipe_write(fd, t0, (uint64_t)r);
-  return r;
-}
-
-WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) {
-  if (!io_on()) return REAL(writev)(fd, iov, n);
-  uint64_t t0 = weft_ticks();
-  ssize_t r = REAL(writev)(fd, iov, n);
-  if (r > 0) pipe_write(fd, t0, (uint64_t)r);
-  return r;
-}
-
-/* Sends: only on sockets, so only their bytes (weft-sock.c). */
-#define SEND_TIMED(fd, call)                                                              \
-  do {                                                                                    \
-    if (!io_on()) return call;                                                            \
-    uint64_t t0_ = weft_ticks();                                                          \
-    ssize_t r_ = call;                                                                    \
-    if (r_ > 0) {                                                                         \
-      uint64_t ch_, ino_;                                                                 \
-      int e_ = errno;                                                                     \
-      if (fd_kind(fd, &ch_, &ino_) == 1) _weft_sock_xfer(fd, ino_, 0, (uint64_t)r_, t0_); \
-      errno = e_;                                                                         \
-    }                                                                                     \
-    return r_;                                                                            \
+/* write, writev and the sends: timed from the call's start, what they wrote recorded (wrote). */
+#define WRITE_TIMED(fd, call)                 \
+  do {                                        \
+    if (!io_on()) return call;                \
+    uint64_t t0_ = weft_ticks();              \
+    ssize_t r_ = call;                        \
+    if (r_ > 0) wrote(fd, t0_, (uint64_t)r_); \
+    return r_;                                \
   } while (0)
 
-WEFT_PUBLIC ssize_t send(int fd, const void *buf, size_t n, int fl) { SEND_TIMED(fd, REAL(send)(fd, buf, n, fl)); }
+WEFT_PUBLIC ssize_t write(int fd, const void *buf, size_t n) { WRITE_TIMED(fd, REAL(write)(fd, buf, n)); }
+
+WEFT_PUBLIC ssize_t writev(int fd, const struct iovec *iov, int n) { WRITE_TIMED(fd, REAL(writev)(fd, iov, n)); }
+
+WEFT_PUBLIC ssize_t send(int fd, const void *buf, size_t n, int fl) { WRITE_TIMED(fd, REAL(send)(fd, buf, n, fl)); }
 
 WEFT_PUBLIC ssize_t sendto(int fd, const void *buf, size_t n, int fl, const struct sockaddr *a, socklen_t al) {
-  SEND_TIMED(fd, REAL(sendto)(fd, buf, n, fl, a, al));
+  WRITE_TIMED(fd, REAL(sendto)(fd, buf, n, fl, a, al));
 }
 
-WEFT_PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int fl) { SEND_TIMED(fd, REAL(sendmsg)(fd, m, fl)); }
+WEFT_PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int fl) { WRITE_TIMED(fd, REAL(sendmsg)(fd, m, fl)); }
 
 /* Sleeps: recorded whether or not WEFT_IO is on. */
 static inline int sleep_on(void) {
