@@ -64,7 +64,8 @@ static uint64_t stream_id(const struct sockaddr_storage *src, const struct socka
   return h ? (h & ~(3ull << 62)) | 1ull << 62 : 0;
 }
 
-/* Fill s for fd: its two identities, or 0 when it is no connected TCP socket. */
+/* Fill s for fd: its two identities, or 0 when it is no connected TCP socket
+ * (errno is the caller's to keep: sock_slot). */
 static void sock_fill(Sock *s, int fd) {
   struct sockaddr_storage me, peer;
   socklen_t ml = sizeof me, pl = sizeof peer;
@@ -93,7 +94,9 @@ static Sock *sock_slot(int fd, uint64_t ino) {
         if (expect == ino) return s;
         continue;
       }
+      int e = errno; /* (getpeername fails with ENOTCONN on an unconnected socket) */
       sock_fill(s, fd);
+      errno = e;
       atomic_store(&s->ino, ino);
       return s;
     }
