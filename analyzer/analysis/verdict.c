@@ -124,20 +124,22 @@ static const WeftPyPool *straggler_pool(const WeftMetrics *m, const WeftFinding 
   return t ? weft_python_pool_of(m->python, t->upid) : NULL;
 }
 
-/* A startup or ipc finding's pool (NULL: not one; its utid is the parent's main thread). */
-static const WeftPyPool *cost_pool(const WeftMetrics *m, const WeftFinding *f) {
-  if (f->kind != WEFT_FIND_STARTUP && f->kind != WEFT_FIND_IPC) return NULL;
+/* The pool whose parent's main thread is finding f's utid (NULL: none). */
+static const WeftPyPool *parent_pool(const WeftMetrics *m, const WeftFinding *f) {
   const WeftThreadMetrics *t = weft_metrics_thread(m, f->utid);
   const WeftPyPool *pl = t ? weft_python_pool_of(m->python, t->upid) : NULL;
   return pl && pl->parent_upid == t->upid ? pl : NULL;
 }
 
-/* A one_worker finding's pool (NULL: not one; its utid is the parent's main thread). */
+/* A startup or ipc finding's pool (NULL: not one). */
+static const WeftPyPool *cost_pool(const WeftMetrics *m, const WeftFinding *f) {
+  return f->kind == WEFT_FIND_STARTUP || f->kind == WEFT_FIND_IPC ? parent_pool(m, f) : NULL;
+}
+
+/* A one_worker finding's pool (NULL: not one). */
 static const WeftPyPool *lone_pool(const WeftMetrics *m, const WeftFinding *f) {
-  if (f->kind != WEFT_FIND_ONE_WORKER) return NULL;
-  const WeftThreadMetrics *t = weft_metrics_thread(m, f->utid);
-  const WeftPyPool *pl = t ? weft_python_pool_of(m->python, t->upid) : NULL;
-  return pl && pl->parent_upid == t->upid && pl->nworkers == 1 ? pl : NULL;
+  const WeftPyPool *pl = f->kind == WEFT_FIND_ONE_WORKER ? parent_pool(m, f) : NULL;
+  return pl && pl->nworkers == 1 ? pl : NULL;
 }
 
 /* When the last worker of pl was ready for its first task: the end of the

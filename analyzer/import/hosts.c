@@ -168,32 +168,39 @@ static double width(const Bound *bs, size_t n, double b, double *lo_out, double 
 
 #define DRIFT_MAX 200e-6 /* 200 ppm: two crystals' worst, without NTP */
 
-/* Over every feasible line (drifts bmin..bmax, offsets lo(b)..hi(b)), the
- * least and the most the correction can be at dt from the pivot: lo(b) + b dt
- * is convex in b, hi(b) + b dt concave (golden-section searches). */
-static void range_at(const Bound *bs, size_t n, double bmin, double bmax, double dt, double *cmin, double *cmax) {
+/* What a drift b gives, maximised by argmax: the width of the interval of
+ * feasible offsets (what 0), the most the correction can be at dt from the
+ * pivot (1: hi(b) + b dt), or minus the least (2: -(lo(b) + b dt)). Each is
+ * concave in b (hi is a minimum of lines, lo a maximum). */
+static double objective(const Bound *bs, size_t n, double b, int what, double dt) {
+  double lo, hi, w = width(bs, n, b, &lo, &hi);
+  return what == 0 ? w : what == 1 ? hi + b * dt : -(lo + b * dt);
+}
+
+/* The drift in [a, b] where objective() is largest: golden-section search. */
+static double argmax(const Bound *bs, size_t n, double a, double b, int what, double dt) {
   const double g = (sqrt(5.0) - 1) / 2;
-  double lo, hi;
-  for (int side = 0; side < 2; side++) { /* 0: minimise lo + b dt; 1: maximise hi + b dt */
-    double a = bmin, b = bmax;
-    for (int it = 0; it < 200 && b - a > 1e-13; it++) {
-      double x1 = b - g * (b - a), x2 = a + g * (b - a);
-      width(bs, n, x1, &lo, &hi);
-      double f1 = side ? hi + x1 * dt : -(lo + x1 * dt);
-      width(bs, n, x2, &lo, &hi);
-      double f2 = side ? hi + x2 * dt : -(lo + x2 * dt);
-      if (f1 < f2)
-        a = x1;
-      else
-        b = x2;
+  double x1 = b - g * (b - a), x2 = a + g * (b - a);
+  double f1 = objective(bs, n, x1, what, dt), f2 = objective(bs, n, x2, what, dt);
+  for (int it = 0; it < 200 && b - a > 1e-13; it++) {
+    if (f1 < f2) {
+      a = x1, x1 = x2, f1 = f2;
+      x2 = a + g * (b - a);
+      f2 = objective(bs, n, x2, what, dt);
+    } else {
+      b = x2, x2 = x1, f2 = f1;
+      x1 = b - g * (b - a);
+      f1 = objective(bs, n, x1, what, dt);
     }
-    double x = (a + b) / 2;
-    width(bs, n, x, &lo, &hi);
-    if (side)
-      *cmax = hi + x * dt;
-    else
-      *cmin = lo + x * dt;
   }
+  return (a + b) / 2;
+}
+
+/* Over every feasible line (drifts bmin..bmax, offsets lo(b)..hi(b)), the
+ * least and the most the correction can be at dt from the pivot. */
+static void range_at(const Bound *bs, size_t n, double bmin, double bmax, double dt, double *cmin, double *cmax) {
+  *cmax = objective(bs, n, argmax(bs, n, bmin, bmax, 1, dt), 1, dt);
+  *cmin = -objective(bs, n, argmax(bs, n, bmin, bmax, 2, dt), 2, dt);
 }
 
 /* The drift where width() crosses 0 between bad (< 0) and good (>= 0): the good side. */
@@ -222,22 +229,8 @@ static void solve(HostClock *h, Bound *bs, size_t n) {
     h->drift = 0;
     return;
   }
-  /* the widest interval (a concave function of the drift): golden-section search */
-  double a = -DRIFT_MAX, b = DRIFT_MAX, g = (sqrt(5.0) - 1) / 2;
-  double x1 = b - g * (b - a), x2 = a + g * (b - a);
-  double f1 = width(bs, n, x1, &lo, &hi), f2 = width(bs, n, x2, &lo, &hi);
-  for (int it = 0; it < 200 && b - a > 1e-13; it++) {
-    if (f1 < f2) {
-      a = x1, x1 = x2, f1 = f2;
-      x2 = a + g * (b - a);
-      f2 = width(bs, n, x2, &lo, &hi);
-    } else {
-      b = x2, x2 = x1, f2 = f1;
-      x1 = b - g * (b - a);
-      f1 = width(bs, n, x1, &lo, &hi);
-    }
-  }
-  double top = (a + b) / 2, drift = top;
+  /* the widest interval of offsets */
+  double top = argmax(bs, n, -DRIFT_MAX, DRIFT_MAX, 0, 0), drift = top;
   h->bmin = h->bmax = top;
   if (width(bs, n, top, &lo, &hi) >= 0) { /* the middle of the feasible drifts */
     h->bmin = width(bs, n, -DRIFT_MAX, &lo, &hi) >= 0 ? -DRIFT_MAX : crossing(bs, n, -DRIFT_MAX, top);
