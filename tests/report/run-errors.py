@@ -162,11 +162,15 @@ def main():
         # a database the user may not read: the cause, not "not an SQLite file"
         shutil.copy(good, os.path.join(tmp, 'unreadable.db'))
         os.chmod(os.path.join(tmp, 'unreadable.db'), 0)
-        as_user = None
+        as_user, weft = None, a.weft
         if os.geteuid() == 0:  # root reads anything: run as nobody, who may enter tmp
             os.chmod(tmp, 0o711)
             as_user = lambda: (os.setgid(65534), os.setuid(65534))
-        r = subprocess.run([a.weft, 'report', os.path.join(tmp, 'unreadable.db')], cwd='/',
+            # a copy nobody may run: the build directory may be in one nobody cannot enter (/root)
+            weft = os.path.join(tmp, 'weft')
+            shutil.copy(a.weft, weft)
+            os.chmod(weft, 0o755)
+        r = subprocess.run([weft, 'report', os.path.join(tmp, 'unreadable.db')], cwd='/',
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, preexec_fn=as_user)
         err = r.stderr.decode('utf-8', 'replace')
         ok(r.returncode == 1 and len(err.splitlines()) == 1 and 'unreadable.db: Permission denied' in err,
