@@ -139,18 +139,21 @@ typedef struct {
   int fd; /* trace file, high fd, O_CLOEXEC */
   dev_t dev;
   ino_t ino;
-  _Atomic uint64_t next_off; /* end of the file: next chunk offset */
-  WeftFileHeader *hdr;       /* shared mapping of the header page */
-  uint64_t ticks_per_ms;     /* estimate, for sampling intervals */
-  uint64_t sample_ticks;     /* interval between SCHED samples */
-  uint64_t long_wait_ticks;  /* a wait this long ends with a SCHED sample (1 ms) */
-  uint64_t io_min_ticks;     /* io waits shorter than this are not recorded */
+  WeftFileHeader *root;     /* shared mapping of the file's header page: where chunks are allocated (its
+                               alloc_end and grow_lock), by every process writing into the file */
+  WeftFileHeader *hdr;      /* this process's header: root, or a fork child's PROCESS page in root's file */
+  pid_t file_pid;           /* the file's name, PID.N.wtrace: the process that created it ... */
+  int section;              /* we are a fork child writing a section into file_pid's file: CHILD chunks */
+  uint64_t ticks_per_ms;    /* estimate, for sampling intervals */
+  uint64_t sample_ticks;    /* interval between SCHED samples */
+  uint64_t long_wait_ticks; /* a wait this long ends with a SCHED sample (1 ms) */
+  uint64_t io_min_ticks;    /* io waits shorter than this are not recorded */
   uint64_t session;
   _Atomic int exit_written;
   _Atomic int inited; /* the constructor's work has been done (or is being done) */
   char dir[4096];
-  uint32_t image;             /* N of our PID.N.wtrace (its path is made again when needed: not stored, so
-                                 a fork child does not write a page for it) */
+  uint32_t image;             /* ... and N (the path is made again when needed: not stored, so a fork
+                                 child does not write a page for it) */
   uintptr_t self_lo, self_hi; /* the agent's own text, skipped in stacks */
   uint32_t hold_sample;       /* one uncontended hold in N timed (0: none; else a power of two) */
   uint32_t tick_mask;         /* an acquisition whose count & mask == mask is timed: a sample (N - 1),

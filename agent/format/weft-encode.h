@@ -54,6 +54,30 @@ static inline void weft_enc_chunk(WeftChunkHeader *c, uint32_t size, uint32_t ti
   __atomic_store_n(&c->magic, WEFT_CHUNK_MAGIC, __ATOMIC_RELEASE);
 }
 
+/* Version 7: the section header of a fork child in its parent's file, a page
+ * laid out as a file header from byte 8 (weft_enc_header_begin and the
+ * fields first); its chunk magic and size last, as a chunk's. */
+static inline void weft_enc_proc_seal(void *page) {
+  uint32_t size = WEFT_FILE_HEADER_SIZE;
+  memcpy((char *)page + 4, &size, 4);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n((uint32_t *)page, WEFT_PROC_MAGIC, __ATOMIC_RELEASE);
+}
+
+/* A chunk of such a section: the chunk header and its owner's pid. */
+static inline void weft_enc_child_chunk(WeftChildChunkHeader *c, uint32_t size, uint32_t tid, uint32_t seq,
+                                        uint64_t tsc, uint64_t ns, uint32_t pid) {
+  c->pid = pid;
+  c->reserved = 0;
+  c->c.size = size;
+  c->c.tid = tid;
+  c->c.seq = seq;
+  c->c.ns = ns;
+  c->c.tsc = tsc;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&c->c.magic, WEFT_CHILD_CHUNK_MAGIC, __ATOMIC_RELEASE);
+}
+
 /* ---- records ---- */
 
 /* Word 0, once words 1..nwords-1 are written: dt is the ticks since the

@@ -27,8 +27,9 @@
 /* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
  * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them); 5 SHARED (the
  * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK) and the bytes of a
- * PIPE_WRITE. */
-#define WEFT_TRACE_VERSION     6u
+ * PIPE_WRITE; 7 fork children write into their parent's file (PROCESS and CHILD chunks, alloc_end and
+ * grow_lock in the header). */
+#define WEFT_TRACE_VERSION     7u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u
 #define WEFT_FILE_HEADER_SIZE  4096u
@@ -48,7 +49,7 @@
 #define WEFT_NCPUS_MAX  65536u
 #define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
 #define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN ((1ull << 9) - 1)
+#define WEFT_FEAT_KNOWN ((1ull << 10) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
@@ -78,6 +79,9 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
  * last before this one), those written there before this file's start. Its
  * own MODULE records are the objects it loads later. */
 #define WEFT_FEAT_MODULES_INHERITED (1ull << 8)
+/* Version 7: the file may hold the sections of other processes (fork children,
+ * which write into the file they inherited): PROCESS chunks and CHILD chunks. */
+#define WEFT_FEAT_SHARED_FILE       (1ull << 9)
 
 /* A STACK word with bit 63 set is no return address (user space has none up
  * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */
@@ -107,7 +111,10 @@ typedef struct {
   uint32_t flush_ms;    /*100 v3: a thread's counts are written at least this often while it works */
   uint64_t host_id;     /*104 v6: the host (a hash of its machine id and boot id: one clock); 0 unknown */
   char host_name[64];   /*112 v6: its node name, NUL-padded */
-} WeftFileHeader;       /* 176 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+  uint64_t alloc_end;   /*176 v7: the end of the space handed out (writers only; readers ignore it) */
+  uint32_t grow_lock;   /*184 v7: 0, or the thread extending the file (writers only) */
+  uint32_t reserved0;   /*188 0 */
+} WeftFileHeader;       /* 192 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {
   uint32_t magic;  /*  0 WEFT_CHUNK_MAGIC */
@@ -118,7 +125,20 @@ typedef struct {
   uint64_t ns;     /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
 } WeftChunkHeader; /* 32 bytes */
 
-_Static_assert(sizeof(WeftFileHeader) == 176, "file header layout");
+/* Version 7. A PROCESS chunk (one page) starts the section of a fork child in
+ * its parent's file: from byte 8 on it has the file header's layout (bytes
+ * 0-3 are this magic, 4-7 the size, 4096). A CHILD chunk is a chunk of such a
+ * process: the chunk header, then the owner's pid; its records start at 40. */
+#define WEFT_PROC_MAGIC        0x43525057u /* "WPRC" little-endian */
+#define WEFT_CHILD_CHUNK_MAGIC 0x50484357u /* "WCHP" little-endian */
+typedef struct {
+  WeftChunkHeader c;    /*  0 magic WEFT_CHILD_CHUNK_MAGIC */
+  uint32_t pid;         /* 32 the process whose section this chunk is in */
+  uint32_t reserved;    /* 36 0 */
+} WeftChildChunkHeader; /* 40 bytes */
+
+_Static_assert(sizeof(WeftFileHeader) == 192, "file header layout");
+_Static_assert(sizeof(WeftChildChunkHeader) == 40, "child chunk header layout");
 _Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
 
 /* Record types */
