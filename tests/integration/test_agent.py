@@ -266,6 +266,8 @@ class Recording:
                     k, _, v = kv.partition("=")
                     cur[k] = v
                 continue
+            if line.startswith("# section "):  # version 7: a fork child's section; its "# file" line follows
+                continue
             if line.startswith("# file "):
                 parts = line[7:].split()
                 cur = {"name": parts[0]}
@@ -364,7 +366,7 @@ def validate(chk, rec, allow_open=(), exits=None):
             continue
         chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
         chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
-        chk.eq("%s header version" % h["name"], h.get("version"), "6")
+        chk.eq("%s header version" % h["name"], h.get("version"), "7")
         chk.true("%s header holds" % h["name"], h.get("holds") in ("contended", "all"), repr(h))
         chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
         chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
