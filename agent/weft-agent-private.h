@@ -144,6 +144,7 @@ typedef struct {
   WeftFileHeader *hdr;      /* this process's header: root, or a fork child's PROCESS page in root's file */
   pid_t file_pid;           /* the file's name, PID.N.wtrace: the process that created it ... */
   int section;              /* we are a fork child writing a section into file_pid's file: CHILD chunks */
+  uint32_t ncpus;           /* our header's CPU count (a fork child's is its parent's) */
   uint64_t ticks_per_ms;    /* estimate, for sampling intervals */
   uint64_t sample_ticks;    /* interval between SCHED samples */
   uint64_t long_wait_ticks; /* a wait this long ends with a SCHED sample (1 ms) */
@@ -244,6 +245,19 @@ static inline uint64_t weft_sync_pair(uint64_t *tick) {
     if (m2 - m1 < best_gap) best_gap = m2 - m1, best_ns = m1 + (m2 - m1) / 2, *tick = t;
   }
   return best_ns;
+}
+
+/* getpid() without a call into libc: a fork child and every exit ask it, and
+ * in a fork child the first call into a page of libc's code is a page fault
+ * (10 us on some VMs). */
+static inline pid_t weft_getpid(void) {
+#if defined(__x86_64__)
+  long r;
+  __asm__ volatile("syscall" : "=a"(r) : "0"(39L /* SYS_getpid */) : "rcx", "r11", "memory");
+  return (pid_t)r;
+#else
+  return (pid_t)syscall(SYS_getpid);
+#endif
 }
 
 static inline uint64_t weft_ticks(void) {

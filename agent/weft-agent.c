@@ -269,7 +269,7 @@ static void *spare_chunk;
 
 /* The fields of a header (a file's, or a fork child's PROCESS page) but the
  * magic and image. */
-static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features) {
+static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features, uint32_t ncpus) {
   weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
@@ -278,11 +278,15 @@ static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features) {
                 WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | features;
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
-  /* the CPUs this process may run on (one system call; sysconf reads a file) */
-  cpu_set_t cs;
-  CPU_ZERO(&cs); /* the system call writes the kernel's mask size only; a fork child touches no libc wrapper */
-  long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
-  h->ncpus = nc > 0 ? (uint32_t)nc : 0;
+  /* the CPUs this process may run on (one system call; sysconf reads a file), unless known: a fork
+   * child's are its parent's */
+  if (!ncpus) {
+    cpu_set_t cs;
+    CPU_ZERO(&cs); /* the system call writes the kernel's mask size only */
+    long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
+    ncpus = nc > 0 ? (uint32_t)nc : 0;
+  }
+  h->ncpus = _weft_proc.ncpus = ncpus;
   h->session = _weft_proc.session;
   uint64_t start_tsc, mono = weft_sync_pair(&start_tsc);
   h->start_tsc = start_tsc;
@@ -341,7 +345,7 @@ static int trace_open(pid_t ppid, uint64_t features) {
   _weft_proc.section = 0;
   /* fork children write their sections here: the end is in the shared page */
   __atomic_store_n(&h->alloc_end, first, __ATOMIC_RELAXED);
-  header_fill(h, ppid, features | WEFT_FEAT_SHARED_FILE);
+  header_fill(h, ppid, features | WEFT_FEAT_SHARED_FILE, 0);
   h->image = image;
   weft_enc_header_seal(h);
   return 0;
@@ -362,7 +366,8 @@ static WeftSlab slabs[WEFT_SLAB_RING];
 static _Atomic uintptr_t slab_cur; /* base | next index */
 static _Atomic uint32_t slab_seq;
 
-static int map_chunks(uint32_t size, void **m);
+static int map_chunks_at(uint32_t size, void **m, int forked);
+static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0); }
 
 #define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
 
@@ -443,19 +448,23 @@ static void grow_lock_take(WeftFileHeader *r) {
   }
 }
 
-/* size bytes of new chunks at the end of the file, reserved and mapped. */
-static int map_chunks(uint32_t size, void **m) {
-  int fd = trace_fd();
+/* size bytes of new chunks at the end of the file, reserved and mapped.
+ * forked: in a fork child's handler, where the descriptor is the one just
+ * inherited and no other thread can cancel this one (neither is checked: a
+ * system call and a first call into a page of libc less per fork). */
+static int map_chunks_at(uint32_t size, void **m, int forked) {
+  int fd = forked ? _weft_proc.fd : trace_fd();
   WeftFileHeader *r = _weft_proc.root;
   if (fd < 0 || !r) return -1;
-  int cancel;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* fallocate is a cancellation point: never leave it held */
+  int cancel = 0;
+  if (!forked) /* fallocate is a cancellation point: never leave the lock held */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
   grow_lock_take(r);
   uint64_t off = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
   int rc = reserve_space(fd, off, size);
   if (rc == 0) __atomic_store_n(&r->alloc_end, off + size, __ATOMIC_RELAXED);
   __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
-  pthread_setcancelstate(cancel, NULL);
+  if (!forked) pthread_setcancelstate(cancel, NULL);
   if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
   /* a failed mmap leaves reserved zero pages, which readers skip */
   *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
@@ -777,7 +786,7 @@ void _weft_process_exit(unsigned how, int status) {
 
 int _weft_is_vfork_child(void) {
   /* A vfork child shares our memory (and this thread's TLS): touch nothing. */
-  return _weft_proc.pid != 0 && (pid_t)syscall(SYS_getpid) != _weft_proc.pid;
+  return _weft_proc.pid != 0 && weft_getpid() != _weft_proc.pid;
 }
 
 static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
@@ -790,7 +799,8 @@ static void process_info(void) {
   uint64_t argc = 0;
   if (main_argv) {
     for (int i = 0; i < main_argc && main_argv[i]; i++) {
-      size_t l = strnlen(main_argv[i], sizeof buf);
+      size_t l = 0; /* strnlen, without a call into a page of libc a fork child has not touched */
+      while (l < sizeof buf && main_argv[i][l]) l++;
       if (n + l + 1 > sizeof buf - 1) break;
       memcpy(buf + n, main_argv[i], l + 1);
       n += l + 1;
@@ -811,7 +821,8 @@ static void process_info(void) {
   const char *exe = _weft_self_exe();
   /* argv strings are already NUL-separated: pass them as one blob */
   WeftThread *t = &_weft_tls;
-  size_t el = strlen(exe);
+  size_t el = 0; /* strlen (as above) */
+  while (exe[el]) el++;
   unsigned words = weft_enc_str_nwords(1, n + el + 1);
   if (words > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
@@ -887,12 +898,13 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
  * page and its main thread's first chunk, taken together at the end of the
  * file like any chunk: no file to create, which on ext4 is most of what a
  * traced fork costs. */
-static int section_open(pid_t ppid, uint64_t features) {
+/* forked: in a fork child's handler, with its parent's CPU count (or 0) */
+static int section_open(pid_t ppid, uint64_t features, int forked, uint32_t ncpus) {
   void *m;
-  if (!_weft_proc.root || map_chunks(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m) != 0) return -1;
+  if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, forked) != 0) return -1;
   madvise(m, WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, 23 /* MADV_POPULATE_WRITE */);
   WeftFileHeader *h = m;
-  header_fill(h, ppid, features);
+  header_fill(h, ppid, features, ncpus);
   h->image = 0; /* readers number a pid's images by their start */
   weft_enc_proc_seal(h);
   _weft_proc.hdr = h;
@@ -938,7 +950,7 @@ static int file_join(pid_t ppid) {
     _weft_proc.dev = st.st_dev;
     _weft_proc.ino = st.st_ino;
     _weft_proc.image = (uint32_t)image;
-    if (section_open(ppid, 0) == 0) return 0;
+    if (section_open(ppid, 0, 0, 0) == 0) return 0;
     _weft_proc.root = NULL;
   }
   if (h != MAP_FAILED) munmap(h, WEFT_FILE_HEADER_SIZE);
@@ -950,10 +962,10 @@ static int file_join(pid_t ppid) {
 /* Start tracing this process (constructor, or the child side of fork);
  * features: header bits beyond the settings' (SHARED_FILE for a fork child
  * writing into its parent's file, MODULES_INHERITED). */
-static void process_start(pid_t ppid, uint64_t features) {
+static void process_start(pid_t ppid, uint64_t features, uint32_t ncpus) {
   int rc;
   if (features & WEFT_FEAT_SHARED_FILE) {
-    rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE);
+    rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE, 1, ncpus);
   } else if (file_join(ppid) == 0) {
     rc = 0;
   } else if ((rc = trace_open(ppid, features)) == 0) {
@@ -1014,18 +1026,19 @@ static void atfork_child_work(WeftThread *t) {
    * holds it releases it there. */
   t->chunk = NULL;
   t->pos = t->end = NULL;
-  _weft_proc.hdr = NULL; /* the descriptor and the file's header (root) stay: we write into that file */
+  uint32_t ncpus = _weft_proc.ncpus; /* the affinity is inherited (not read from the header: a fault) */
+  _weft_proc.hdr = NULL;             /* the descriptor and the file's header (root) stay: we write into that file */
   if (task_dirfd >= 0) close(task_dirfd); /* the parent's /proc/PID/task */
   task_dirfd = -1;
   _weft_proc.gen++;
-  _weft_proc.pid = (pid_t)syscall(SYS_getpid);
+  _weft_proc.pid = weft_getpid();
   atomic_store(&_weft_proc.enabled, 0);
   _weft_stacks_reset();
   /* Our objects are the parent's, written to its file before the fork: the
    * importer takes them from there (writing them again costs a new child a
    * first touch of every page they live on). */
   int inherit = _weft_modules_inheritable();
-  process_start(parent, WEFT_FEAT_SHARED_FILE | (inherit ? WEFT_FEAT_MODULES_INHERITED : 0));
+  process_start(parent, WEFT_FEAT_SHARED_FILE | (inherit ? WEFT_FEAT_MODULES_INHERITED : 0), ncpus);
   if (!atomic_load(&_weft_proc.enabled)) return;
   uint64_t routine = t->routine;
   _weft_thread_begin(routine, 0, 1);
@@ -1156,7 +1169,7 @@ static void agent_init_body(void) {
   if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   atexit(at_exit_handler);
-  process_start((pid_t)getppid(), 0);
+  process_start((pid_t)getppid(), 0, 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
   /* after process_start: WEFT_FILE is one of the variables put back at an exec */
   Dl_info self_info;
