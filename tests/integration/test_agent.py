@@ -1431,6 +1431,31 @@ def t_stack_cache(ctx, chk, k=20):
     chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
 
 
+def t_env_file_join(ctx, chk):
+    """WEFT_FILE names the file a process tree writes into (trace version 7): a process started with it
+    writes a section there, but only into a file of its own session and host; a stale value (no such
+    file, another run's file) makes it write a file of its own, and leaves the other file as it was."""
+    argv = [ctx.fixture("uncontended"), "30"]
+    # the tree's first process sets it for its children: sh execs the fixture, which joins sh's file
+    r = ctx.traced(["/bin/sh", "-c", 'exec "$0" 30', argv[0]])
+    rec = Recording(ctx, r.outdir)
+    chk.eq("sh and the fixture it execs: one file, the fixture a section in it",
+           (rec.disk_files(), sorted(int(h["image"]) for h in rec.files)), ([only_file(rec)], [0, 1]))
+    # a stale WEFT_FILE: no such file in the directory
+    r = ctx.traced(argv, {"WEFT_FILE": "99999.0"})
+    chk.eq("WEFT_FILE naming no file: a file of its own (one image, no section)",
+           (len(os.listdir(r.outdir)), trace_images(ctx, r.outdir)), (1, 1))
+    # another session's file: not joined, not touched
+    d = ctx.new_dir("other-session")
+    r1 = ctx.traced(argv, {"WEFT_SESSION": "1111"}, outdir=d)
+    (first,) = os.listdir(d)
+    size = os.path.getsize(os.path.join(d, first))
+    r2 = ctx.traced(argv, {"WEFT_SESSION": "2222", "WEFT_FILE": first[:-len(".wtrace")]}, outdir=d)
+    chk.eq("another session's file: not joined (two files), the first one left as it was",
+           (len(os.listdir(d)), os.path.getsize(os.path.join(d, first))), (2, size))
+    chk.eq("both runs silent", (r1.weft_lines(), r2.weft_lines()), ([], []))
+
+
 def t_env_settings(ctx, chk):
     """Bad settings are named and replaced by the defaults; a relative
     WEFT_OUTPUT is made absolute, so a child that changes directory before it
@@ -1676,7 +1701,8 @@ GROUPS = {
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
-            ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings)],
+            ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
+            ("file-join", t_env_file_join)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }
