@@ -139,18 +139,22 @@ typedef struct {
   int fd; /* trace file, high fd, O_CLOEXEC */
   dev_t dev;
   ino_t ino;
-  _Atomic uint64_t next_off; /* end of the file: next chunk offset */
-  WeftFileHeader *hdr;       /* shared mapping of the header page */
-  uint64_t ticks_per_ms;     /* estimate, for sampling intervals */
-  uint64_t sample_ticks;     /* interval between SCHED samples */
-  uint64_t long_wait_ticks;  /* a wait this long ends with a SCHED sample (1 ms) */
-  uint64_t io_min_ticks;     /* io waits shorter than this are not recorded */
+  WeftFileHeader *root;     /* shared mapping of the file's header page: where chunks are allocated (its
+                               alloc_end and grow_lock), by every process writing into the file */
+  WeftFileHeader *hdr;      /* this process's header: root, or a fork child's PROCESS page in root's file */
+  pid_t file_pid;           /* the file's name, PID.N.wtrace: the process that created it ... */
+  int section;              /* we are a fork child writing a section into file_pid's file: CHILD chunks */
+  uint32_t ncpus;           /* our header's CPU count (a fork child's is its parent's) */
+  uint64_t ticks_per_ms;    /* estimate, for sampling intervals */
+  uint64_t sample_ticks;    /* interval between SCHED samples */
+  uint64_t long_wait_ticks; /* a wait this long ends with a SCHED sample (1 ms) */
+  uint64_t io_min_ticks;    /* io waits shorter than this are not recorded */
   uint64_t session;
   _Atomic int exit_written;
   _Atomic int inited; /* the constructor's work has been done (or is being done) */
   char dir[4096];
-  uint32_t image;             /* N of our PID.N.wtrace (its path is made again when needed: not stored, so
-                                 a fork child does not write a page for it) */
+  uint32_t image;             /* ... and N (the path is made again when needed: not stored, so a fork
+                                 child does not write a page for it) */
   uintptr_t self_lo, self_hi; /* the agent's own text, skipped in stacks */
   uint32_t hold_sample;       /* one uncontended hold in N timed (0: none; else a power of two) */
   uint32_t tick_mask;         /* an acquisition whose count & mask == mask is timed: a sample (N - 1),
@@ -241,6 +245,19 @@ static inline uint64_t weft_sync_pair(uint64_t *tick) {
     if (m2 - m1 < best_gap) best_gap = m2 - m1, best_ns = m1 + (m2 - m1) / 2, *tick = t;
   }
   return best_ns;
+}
+
+/* getpid() without a call into libc: a fork child and every exit ask it, and
+ * in a fork child the first call into a page of libc's code is a page fault
+ * (10 us on some VMs). */
+static inline pid_t weft_getpid(void) {
+#if defined(__x86_64__)
+  long r;
+  __asm__ volatile("syscall" : "=a"(r) : "0"(39L /* SYS_getpid */) : "rcx", "r11", "memory");
+  return (pid_t)r;
+#else
+  return (pid_t)syscall(SYS_getpid);
+#endif
 }
 
 static inline uint64_t weft_ticks(void) {

@@ -217,7 +217,7 @@ static void trace_path(char *path, uint32_t image) {
   char num[24];
   size_t n = str_copy(path, WEFT_PATH_MAX, _weft_proc.dir);
   n += str_copy(path + n, WEFT_PATH_MAX - n, "/");
-  fmt_u64(num, (uint64_t)_weft_proc.pid);
+  fmt_u64(num, (uint64_t)_weft_proc.file_pid);
   n += str_copy(path + n, WEFT_PATH_MAX - n, num);
   n += str_copy(path + n, WEFT_PATH_MAX - n, ".");
   fmt_u64(num, image);
@@ -267,9 +267,42 @@ static int reserve_space(int fd, uint64_t off, uint64_t len) {
  * fallocate and one mmap at start-up instead of two each). */
 static void *spare_chunk;
 
+/* The fields of a header (a file's, or a fork child's PROCESS page) but the
+ * magic and image. */
+static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features, uint32_t ncpus) {
+  weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
+  h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
+                 : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
+                                                              : 0) |
+                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE |
+                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | features;
+  h->pid = (uint32_t)_weft_proc.pid;
+  h->ppid = (uint32_t)ppid;
+  /* the CPUs this process may run on (one system call; sysconf reads a file), unless known: a fork
+   * child's are its parent's */
+  if (!ncpus) {
+    cpu_set_t cs;
+    CPU_ZERO(&cs); /* the system call writes the kernel's mask size only */
+    long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
+    ncpus = nc > 0 ? (uint32_t)nc : 0;
+  }
+  h->ncpus = _weft_proc.ncpus = ncpus;
+  h->session = _weft_proc.session;
+  uint64_t start_tsc, mono = weft_sync_pair(&start_tsc);
+  h->start_tsc = start_tsc;
+  h->start_ns = weft_host_ns(mono);
+  h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
+  h->realtime_ns = _weft_realtime_ns(mono);
+  h->host_id = _weft_proc.host_id;
+  memcpy(h->host_name, _weft_proc.host_name, sizeof h->host_name);
+  h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
+  h->flush_ms = WEFT_FLUSH_MS;
+}
+
 static int trace_open(pid_t ppid, uint64_t features) {
   char path[WEFT_PATH_MAX];
   int fd = -1;
+  _weft_proc.file_pid = _weft_proc.pid;
   uint32_t image = 0;
   for (; image < 10000; image++) {
     trace_path(path, image);
@@ -308,33 +341,12 @@ static int trace_open(pid_t ppid, uint64_t features) {
   _weft_proc.fd = fd;
   _weft_proc.dev = st.st_dev;
   _weft_proc.ino = st.st_ino;
-  _weft_proc.hdr = h;
-  atomic_store(&_weft_proc.next_off, first);
-
-  weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
-  h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
-                 : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
-                                                              : 0) |
-                (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE |
-                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | features;
-  h->pid = (uint32_t)_weft_proc.pid;
-  h->ppid = (uint32_t)ppid;
+  _weft_proc.hdr = _weft_proc.root = h;
+  _weft_proc.section = 0;
+  /* fork children write their sections here: the end is in the shared page */
+  __atomic_store_n(&h->alloc_end, first, __ATOMIC_RELAXED);
+  header_fill(h, ppid, features | WEFT_FEAT_SHARED_FILE, 0);
   h->image = image;
-  /* the CPUs this process may run on (one system call; sysconf reads a file) */
-  cpu_set_t cs;
-  CPU_ZERO(&cs); /* the system call writes the kernel's mask size only; a fork child touches no libc wrapper */
-  long nc = syscall(SYS_sched_getaffinity, 0, sizeof cs, &cs) > 0 ? CPU_COUNT(&cs) : sysconf(_SC_NPROCESSORS_ONLN);
-  h->ncpus = nc > 0 ? (uint32_t)nc : 0;
-  h->session = _weft_proc.session;
-  uint64_t start_tsc, mono = weft_sync_pair(&start_tsc);
-  h->start_tsc = start_tsc;
-  h->start_ns = weft_host_ns(mono);
-  h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
-  h->realtime_ns = _weft_realtime_ns(mono);
-  h->host_id = _weft_proc.host_id;
-  memcpy(h->host_name, _weft_proc.host_name, sizeof h->host_name);
-  h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
-  h->flush_ms = WEFT_FLUSH_MS;
   weft_enc_header_seal(h);
   return 0;
 }
@@ -354,7 +366,8 @@ static WeftSlab slabs[WEFT_SLAB_RING];
 static _Atomic uintptr_t slab_cur; /* base | next index */
 static _Atomic uint32_t slab_seq;
 
-static int map_chunks(uint32_t size, void **m);
+static int map_chunks_at(uint32_t size, void **m, int forked);
+static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0); }
 
 #define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
 
@@ -410,26 +423,48 @@ static void chunk_drop(WeftThread *t) {
   t->pos = t->end = NULL;
 }
 
-/* Held while the file grows. The end of the file moves only past space
- * fallocate really reserved: were offsets handed out first and reserved
- * after, a reservation that fails on a full disk while a later one succeeds
- * would leave a hole before that later chunk, and reading a hole through a
- * mapping on a full tmpfs is a SIGBUS. One fallocate per chunk (a thread's
- * chunks double up to WEFT_BUFFER_KB) is all it covers. */
-static _Atomic int grow_lock;
+/* The file header's grow_lock, held while the file grows, by a thread of
+ * any process writing into the file (fork children share their parent's:
+ * the header page is a shared mapping). The end of the file moves only past
+ * space fallocate really reserved: were offsets handed out first and
+ * reserved after, a reservation that fails on a full disk while a later one
+ * succeeds would leave a hole before that later chunk, and reading a hole
+ * through a mapping on a full tmpfs is a SIGBUS. One fallocate per chunk (a
+ * thread's chunks double up to WEFT_BUFFER_KB) is all it covers. The lock
+ * word is the holder's thread id: a holder killed with the lock held (it is
+ * held across one fallocate) is found dead and replaced. */
+static void grow_lock_take(WeftFileHeader *r) {
+  uint32_t me = _weft_tls.tid ? _weft_tls.tid : (uint32_t)_weft_gettid();
+  for (unsigned spins = 1;; spins++) {
+    uint32_t cur = 0;
+    if (__atomic_compare_exchange_n(&r->grow_lock, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+    if (spins % 256 == 0 && cur) {
+      int saved = errno;
+      int dead = syscall(SYS_kill, (long)cur, 0L) != 0 && errno == ESRCH;
+      errno = saved;
+      if (dead && __atomic_compare_exchange_n(&r->grow_lock, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+    }
+    sched_yield();
+  }
+}
 
-/* size bytes of new chunks at the end of the file, reserved and mapped. */
-static int map_chunks(uint32_t size, void **m) {
-  int fd = trace_fd();
-  if (fd < 0) return -1;
-  int cancel;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* fallocate is a cancellation point: never leave it held */
-  while (atomic_exchange_explicit(&grow_lock, 1, memory_order_acquire)) sched_yield();
-  uint64_t off = atomic_load_explicit(&_weft_proc.next_off, memory_order_relaxed);
+/* size bytes of new chunks at the end of the file, reserved and mapped.
+ * forked: in a fork child's handler, where the descriptor is the one just
+ * inherited and no other thread can cancel this one (neither is checked: a
+ * system call and a first call into a page of libc less per fork). */
+static int map_chunks_at(uint32_t size, void **m, int forked) {
+  int fd = forked ? _weft_proc.fd : trace_fd();
+  WeftFileHeader *r = _weft_proc.root;
+  if (fd < 0 || !r) return -1;
+  int cancel = 0;
+  if (!forked) /* fallocate is a cancellation point: never leave the lock held */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+  grow_lock_take(r);
+  uint64_t off = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
   int rc = reserve_space(fd, off, size);
-  if (rc == 0) atomic_store_explicit(&_weft_proc.next_off, off + size, memory_order_relaxed);
-  atomic_store_explicit(&grow_lock, 0, memory_order_release);
-  pthread_setcancelstate(cancel, NULL);
+  if (rc == 0) __atomic_store_n(&r->alloc_end, off + size, __ATOMIC_RELAXED);
+  __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
+  if (!forked) pthread_setcancelstate(cancel, NULL);
   if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
   /* a failed mmap leaves reserved zero pages, which readers skip */
   *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
@@ -451,14 +486,19 @@ static int chunk_new(WeftThread *t) {
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
   if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
-  WeftChunkHeader *c = m;
   uint64_t tick, ns = weft_host_ns(weft_sync_pair(&tick));
-  weft_enc_chunk(c, size, t->tid, t->seq++, tick, ns);
+  size_t head = sizeof(WeftChunkHeader);
+  if (_weft_proc.section) { /* a fork child's, in its parent's file: with our pid */
+    weft_enc_child_chunk(m, size, t->tid, t->seq++, tick, ns, (uint32_t)_weft_proc.pid);
+    head = sizeof(WeftChildChunkHeader);
+  } else {
+    weft_enc_chunk(m, size, t->tid, t->seq++, tick, ns);
+  }
   t->chunk = m;
   t->chunk_size = size;
-  t->pos = (uint64_t *)((char *)m + sizeof *c);
+  t->pos = (uint64_t *)((char *)m + head);
   t->end = (uint64_t *)((char *)m + size);
-  t->last = c->tsc;
+  t->last = tick;
   t->next_size = size * 2 <= chunk_max ? size * 2 : chunk_max;
   return 0;
 }
@@ -746,7 +786,7 @@ void _weft_process_exit(unsigned how, int status) {
 
 int _weft_is_vfork_child(void) {
   /* A vfork child shares our memory (and this thread's TLS): touch nothing. */
-  return _weft_proc.pid != 0 && (pid_t)syscall(SYS_getpid) != _weft_proc.pid;
+  return _weft_proc.pid != 0 && weft_getpid() != _weft_proc.pid;
 }
 
 static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
@@ -759,7 +799,8 @@ static void process_info(void) {
   uint64_t argc = 0;
   if (main_argv) {
     for (int i = 0; i < main_argc && main_argv[i]; i++) {
-      size_t l = strnlen(main_argv[i], sizeof buf);
+      size_t l = 0; /* strnlen, without a call into a page of libc a fork child has not touched */
+      while (l < sizeof buf && main_argv[i][l]) l++;
       if (n + l + 1 > sizeof buf - 1) break;
       memcpy(buf + n, main_argv[i], l + 1);
       n += l + 1;
@@ -780,7 +821,8 @@ static void process_info(void) {
   const char *exe = _weft_self_exe();
   /* argv strings are already NUL-separated: pass them as one blob */
   WeftThread *t = &_weft_tls;
-  size_t el = strlen(exe);
+  size_t el = 0; /* strlen (as above) */
+  while (exe[el]) el++;
   unsigned words = weft_enc_str_nwords(1, n + el + 1);
   if (words > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
@@ -852,10 +894,89 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
+/* A fork child's section in the file it inherited (version 7): a PROCESS
+ * page and its main thread's first chunk, taken together at the end of the
+ * file like any chunk: no file to create, which on ext4 is most of what a
+ * traced fork costs. */
+/* forked: in a fork child's handler, with its parent's CPU count (or 0) */
+static int section_open(pid_t ppid, uint64_t features, int forked, uint32_t ncpus) {
+  void *m;
+  if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, forked) != 0) return -1;
+  madvise(m, WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, 23 /* MADV_POPULATE_WRITE */);
+  WeftFileHeader *h = m;
+  header_fill(h, ppid, features, ncpus);
+  h->image = 0; /* readers number a pid's images by their start */
+  weft_enc_proc_seal(h);
+  _weft_proc.hdr = h;
+  _weft_proc.section = 1;
+  spare_chunk = (char *)m + WEFT_FILE_HEADER_SIZE;
+  return 0;
+}
+
+/* An exec'd image (or any process started with the agent) whose
+ * environment names the file of the process tree it is in, WEFT_FILE=PID.N
+ * (set by the tree's first process, in our directory): it writes a section
+ * there too, so that starting a process creates no file. Only into a file of
+ * this version, session and host (a file on a shared disk seen from another
+ * machine is not shared memory). Returns 0, or -1: make a file of our own. */
+static int file_join(pid_t ppid) {
+  const char *f = getenv("WEFT_FILE"), *e;
+  if (!f || !*f) return -1;
+  uint64_t pid = 0, image = 0;
+  for (e = f; *e >= '0' && *e <= '9' && pid < WEFT_PID_MAX; e++) pid = pid * 10 + (uint64_t)(*e - '0');
+  if (*e++ != '.' || !pid || pid > WEFT_PID_MAX) return -1;
+  for (; *e >= '0' && *e <= '9' && image < 10000; e++) image = image * 10 + (uint64_t)(*e - '0');
+  if (*e || image >= 10000) return -1;
+  char path[WEFT_PATH_MAX];
+  _weft_proc.file_pid = (pid_t)pid;
+  trace_path(path, (uint32_t)image);
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
+  if (hfd >= 0) {
+    close(fd);
+    fd = hfd;
+  }
+  struct stat st;
+  WeftFileHeader *h = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE)
+    h = mmap(NULL, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (h != MAP_FAILED && !memcmp(h->magic, WEFT_TRACE_MAGIC, 8) && h->version == WEFT_TRACE_VERSION &&
+      h->endian == WEFT_ENDIAN_MARK && (h->features & WEFT_FEAT_SHARED_FILE) && h->session == _weft_proc.session &&
+      h->host_id == _weft_proc.host_id && h->clock == (_weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC) &&
+      __atomic_load_n(&h->alloc_end, __ATOMIC_RELAXED) >= WEFT_FILE_HEADER_SIZE) {
+    _weft_proc.root = h;
+    _weft_proc.fd = fd;
+    _weft_proc.dev = st.st_dev;
+    _weft_proc.ino = st.st_ino;
+    _weft_proc.image = (uint32_t)image;
+    if (section_open(ppid, 0, 0, 0) == 0) return 0;
+    _weft_proc.root = NULL;
+  }
+  if (h != MAP_FAILED) munmap(h, WEFT_FILE_HEADER_SIZE);
+  close(fd);
+  _weft_proc.fd = -1;
+  return -1;
+}
+
 /* Start tracing this process (constructor, or the child side of fork);
- * features: header bits beyond the settings' (MODULES_INHERITED). */
-static void process_start(pid_t ppid, uint64_t features) {
-  if (trace_open(ppid, features) != 0) {
+ * features: header bits beyond the settings' (SHARED_FILE for a fork child
+ * writing into its parent's file, MODULES_INHERITED). */
+static void process_start(pid_t ppid, uint64_t features, uint32_t ncpus) {
+  int rc;
+  if (features & WEFT_FEAT_SHARED_FILE) {
+    rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE, 1, ncpus);
+  } else if (file_join(ppid) == 0) {
+    rc = 0;
+  } else if ((rc = trace_open(ppid, features)) == 0) {
+    /* the processes this one starts write into our file (file_join) */
+    char v[48];
+    size_t n = fmt_u64(v, (uint64_t)_weft_proc.file_pid);
+    v[n++] = '.';
+    fmt_u64(v + n, _weft_proc.image);
+    setenv("WEFT_FILE", v, 1);
+  }
+  if (rc != 0) {
     atomic_store(&_weft_proc.enabled, 0);
     return;
   }
@@ -901,24 +1022,23 @@ static void atfork_child_work(WeftThread *t) {
   if (atomic_load_explicit(&slab_cur, memory_order_relaxed))
     atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
                                                                   which stay mapped: no chunk of ours is in them */
-  if (atomic_load_explicit(&grow_lock, memory_order_relaxed))
-    atomic_store_explicit(&grow_lock, 0, memory_order_relaxed); /* a thread that held it is not here */
+  /* The file's grow lock is in its shared header page: a parent thread that
+   * holds it releases it there. */
   t->chunk = NULL;
   t->pos = t->end = NULL;
-  _weft_proc.hdr = NULL;
-  if (_weft_proc.fd >= 0) close(_weft_proc.fd);
-  _weft_proc.fd = -1;
+  uint32_t ncpus = _weft_proc.ncpus; /* the affinity is inherited (not read from the header: a fault) */
+  _weft_proc.hdr = NULL;             /* the descriptor and the file's header (root) stay: we write into that file */
   if (task_dirfd >= 0) close(task_dirfd); /* the parent's /proc/PID/task */
   task_dirfd = -1;
   _weft_proc.gen++;
-  _weft_proc.pid = (pid_t)syscall(SYS_getpid);
+  _weft_proc.pid = weft_getpid();
   atomic_store(&_weft_proc.enabled, 0);
   _weft_stacks_reset();
   /* Our objects are the parent's, written to its file before the fork: the
    * importer takes them from there (writing them again costs a new child a
    * first touch of every page they live on). */
   int inherit = _weft_modules_inheritable();
-  process_start(parent, inherit ? WEFT_FEAT_MODULES_INHERITED : 0);
+  process_start(parent, WEFT_FEAT_SHARED_FILE | (inherit ? WEFT_FEAT_MODULES_INHERITED : 0), ncpus);
   if (!atomic_load(&_weft_proc.enabled)) return;
   uint64_t routine = t->routine;
   _weft_thread_begin(routine, 0, 1);
@@ -1046,13 +1166,14 @@ static void agent_init_body(void) {
       say("WEFT_BUFFER_KB=", s, " is not a number of KiB from 64 to 65536; using 1024");
   }
   dl_iterate_phdr(self_range_cb, (void *)(uintptr_t)&weft_agent_init);
-  Dl_info self_info;
-  _weft_env_capture(dladdr((void *)(uintptr_t)&weft_agent_init, &self_info) ? self_info.dli_fname : NULL);
   if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   atexit(at_exit_handler);
-  process_start((pid_t)getppid(), 0);
+  process_start((pid_t)getppid(), 0, 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
+  /* after process_start: WEFT_FILE is one of the variables put back at an exec */
+  Dl_info self_info;
+  _weft_env_capture(dladdr((void *)(uintptr_t)&weft_agent_init, &self_info) ? self_info.dli_fname : NULL);
   _weft_thread_begin(0, 0, 1);
   /* the main thread's schedstat counts from its fork, before this exec: a
    * baseline reading lets the analyzer count this image's time only */

@@ -6,7 +6,9 @@
  * file. vfork is not wrapped (a wrapper's frame would be clobbered by the
  * child); the vfork child touches nothing of ours: exec and _exit check that
  * the pid is still ours before writing. The exec'd image loads the agent again
- * (LD_PRELOAD is inherited) and writes its own file, PID.N+1.wtrace.
+ * (LD_PRELOAD is inherited) and writes a section of its own into the file
+ * WEFT_FILE names (the tree's first process's), or its own file when it
+ * cannot.
  * posix_spawn's child is exec'd inside glibc; its new image is traced the same
  * way. All wrappers keep return values and errno.
  */
@@ -28,10 +30,10 @@
  * nothing else of it changes, so the whole process tree stays in the
  * recording. The one exception to respecting the program's environment
  * (docs/man/weft-agent.md). Captured once, in the constructor. */
-#define WEFT_ENV_KEYS 9
+#define WEFT_ENV_KEYS 10
 static const char *const env_keys[WEFT_ENV_KEYS] = {
-    "LD_PRELOAD=",   "WEFT_OUTPUT=",    "WEFT_STACKS=", "WEFT_IO=",         "WEFT_CLOCK=",
-    "WEFT_SESSION=", "WEFT_BUFFER_KB=", "WEFT_HOLDS=",  "WEFT_HOLD_SAMPLE="};
+    "LD_PRELOAD=",   "WEFT_OUTPUT=",    "WEFT_STACKS=", "WEFT_IO=",          "WEFT_CLOCK=",
+    "WEFT_SESSION=", "WEFT_BUFFER_KB=", "WEFT_HOLDS=",  "WEFT_HOLD_SAMPLE=", "WEFT_FILE="};
 #define WEFT_ENV_VAL_MAX    1100
 #define WEFT_AGENT_PATH_MAX 1024
 /* "KEY=value" strings and the agent's path, packed one after the other into

@@ -234,8 +234,10 @@ int weft_header_check(const WeftFileHeader *h, char *why, size_t whylen) {
   if (h->pid == 0 || h->pid > WEFT_PID_MAX) return bad(why, whylen, "bad pid %" PRIu32, h->pid);
   if (h->ppid > WEFT_PID_MAX) return bad(why, whylen, "bad parent pid %" PRIu32, h->ppid);
   if (h->ncpus > WEFT_NCPUS_MAX) return bad(why, whylen, "implausible CPU count %" PRIu32, h->ncpus);
-  if (h->features & ~WEFT_FEAT_KNOWN)
-    return bad(why, whylen, "unknown feature bits 0x%" PRIx64, (uint64_t)(h->features & ~WEFT_FEAT_KNOWN));
+  /* bit 9 came with version 7: in an older file it is as unknown as it was then */
+  const uint64_t known = h->version >= 7 ? WEFT_FEAT_KNOWN : WEFT_FEAT_KNOWN & ~WEFT_FEAT_SHARED_FILE;
+  if (h->features & ~known)
+    return bad(why, whylen, "unknown feature bits 0x%" PRIx64, (uint64_t)(h->features & ~known));
   if (h->clock == WEFT_CLOCK_MONOTONIC && h->tsc_hz != 0 && h->tsc_hz != 1000000000ull)
     return bad(why, whylen, "tick rate %" PRIu64 " Hz for the monotonic clock (its ticks are ns)", h->tsc_hz);
   if (h->tsc_hz != 0 && (h->tsc_hz < WEFT_TSC_HZ_MIN || h->tsc_hz > WEFT_TSC_HZ_MAX))

@@ -31,6 +31,16 @@
  * directory may hold several runs. A recording is one session (the latest,
  * unless the caller names one): the headers of all files are read first, and
  * only the chosen session's files are walked.
+ *
+ * Sections (version 7, WEFT_FEAT_SHARED_FILE): a fork child writes into its
+ * parent's file, a PROCESS chunk (its header) and then CHILD chunks naming its
+ * pid. The open's one pass (shared_load) gives each owner, the file's own
+ * process and every PROCESS chunk, the list of its chunks and its sync
+ * points; each section is a WeftTrace of its own, owned by the file's trace,
+ * and a walk of any of them reads only its listed chunks. A fault in a chunk
+ * header ends the pass: every trace of the file then ends there with that
+ * fault (its chunks after it cannot be found); a fault in a record ends only
+ * its owner's list.
  */
 #include "weft-reader.h"
 
@@ -66,6 +76,20 @@ typedef struct {
   double slope;
 } Fit;
 
+/* A chunk of a trace's list (a file with sections). */
+typedef struct {
+  uint64_t off;  /* where its header is */
+  uint32_t size; /* its size field (the last may run past the end of the file) */
+} ChunkRef;
+
+typedef struct {
+  ChunkRef *v;
+  size_t n, cap;
+} ChunkVec;
+
+/* Why a file's pass over its chunks stopped short (a trace's stop_at). */
+enum { STOP_BAD = 1, STOP_CUT = 2, STOP_IO = 3 };
+
 struct WeftTrace {
   char *name;
   const unsigned char *base; /* a memory trace's bytes, 8-byte aligned; NULL for a file */
@@ -82,6 +106,16 @@ struct WeftTrace {
   WeftRecording *rec;        /* owner, or NULL */
   size_t host;               /* in a recording: its host's index */
   const WeftHost *map;       /* in a recording: its host's clock onto the recording's (NULL: as read) */
+  /* Version 7, a file with WEFT_FEAT_SHARED_FILE (see shared_load): */
+  int listed;           /* walked by its chunk list, not the whole file */
+  ChunkVec chunks;      /* its chunks, in file order: WCHK (the file's own) or CHILD (a section's) */
+  uint64_t stop_at;     /* after its chunks: the fault that ended the file's pass (0: none) */
+  char *stop_msg;       /* the file's trace: that fault's message, the name left out (": offset N: ...") */
+  WeftTrace *file;      /* a section: its file's trace, which owns it (NULL: a file) */
+  uint64_t section_at;  /* a section: the offset of its PROCESS chunk */
+  WeftTrace **sections; /* the file's trace: its sections, in file order */
+  size_t nsections;
+  int load_done; /* during the pass: a bad record ended its list */
 };
 
 typedef struct {
@@ -128,6 +162,12 @@ static uint32_t bswap32(uint32_t v) { return (v >> 24) | ((v >> 8) & 0xff00u) | 
 
 static uint64_t load64(const unsigned char *p) {
   uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static uint32_t load32(const unsigned char *p) {
+  uint32_t v;
   memcpy(&v, p, sizeof v);
   return v;
 }
@@ -341,6 +381,10 @@ static const WeftFileHeader *hdr_of(const WeftTrace *t) { return &t->hdr; }
 
 static void trace_free(WeftTrace *t) {
   if (!t) return;
+  for (size_t i = 0; i < t->nsections; i++) trace_free(t->sections[i]);
+  free(t->sections);
+  free(t->chunks.v);
+  free(t->stop_msg);
   free(t->copy);
   free(t->pts.p);
   fit_free(&t->own);
@@ -387,17 +431,34 @@ static int check_header(const char *name, const unsigned char *bytes, uint64_t l
 
 static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen);
+static int shared_load(WeftTrace *t);
+
+/* Does the file hold sections of other processes (version 7)? */
+static int is_shared(const WeftTrace *t) {
+  return !t->file && hdr_of(t)->version >= 7 && (hdr_of(t)->features & WEFT_FEAT_SHARED_FILE);
+}
+
+/* Its own fit, over its sync points. */
+static int trace_fit_own(WeftTrace *t) {
+  if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, hdr_of(t)->tsc_hz) < 0) return -1;
+  t->fit = &t->own;
+  return 0;
+}
 
 /* Collect the sync points of a trace whose header is checked and build its
- * own fit. Returns 0, or -1 (out of memory) with a message. */
+ * own fit; a file with sections gets them too, each with its own. Returns 0,
+ * or -1 (out of memory) with a message. */
 static int trace_load(WeftTrace *t, char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
   points_add(&t->pts, h->start_tsc, h->start_ns);
-  (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0); /* faults are reported by scans */
-  if (t->pts.oom || fit_build(&t->own, t->pts.p, t->pts.n, h->tsc_hz) < 0)
-    return fail(err, errlen, "%s: out of memory", t->name);
-  t->fit = &t->own;
-  return 0;
+  int rc = 0;
+  if (is_shared(t))
+    rc = shared_load(t);
+  else
+    (void)trace_walk(t, NULL, NULL, NULL, &t->pts, NULL, 0); /* faults are reported by scans */
+  if (rc == 0) rc = trace_fit_own(t);
+  for (size_t i = 0; rc == 0 && i < t->nsections; i++) rc = trace_fit_own(t->sections[i]);
+  return rc < 0 ? fail(err, errlen, "%s: out of memory", t->name) : 0;
 }
 
 /* n bytes at off, or fewer at the end of the file; EINTR is retried.
@@ -533,8 +594,15 @@ int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace
 }
 
 void weft_trace_close(WeftTrace *t) {
-  if (t && !t->rec) trace_free(t);
+  if (t && !t->rec && !t->file) trace_free(t);
 }
+
+size_t weft_trace_sections(const WeftTrace *t, WeftTrace *const **out) {
+  *out = t->sections;
+  return t->nsections;
+}
+
+uint64_t weft_trace_section_at(const WeftTrace *t) { return t->section_at; }
 
 const WeftFileHeader *weft_trace_header(const WeftTrace *t) { return hdr_of(t); }
 
@@ -571,6 +639,7 @@ typedef struct {
   size_t cap;
   uint64_t at, n; /* buf holds the file's bytes [at, at + n) */
   int err;        /* errno of the read that failed; 0: the file ended early */
+  uint64_t limit; /* read no further ahead than this (0: the end of the file) */
 } Src;
 
 /* Bytes read at once when fewer are asked for: the pages of the chunks that
@@ -584,7 +653,7 @@ static int src_open(Src *s, const WeftTrace *t, char *err, size_t errlen) {
   if (t->base) return 0;
   struct stat st;
   int not_regular;
-  int fd = open_regular(t->name, &st, &not_regular, err, errlen);
+  int fd = open_regular(t->file ? t->file->name : t->name, &st, &not_regular, err, errlen);
   if (fd < 0) return -1;
   if (st.st_dev != t->dev || st.st_ino != t->ino) {
     close(fd);
@@ -607,7 +676,10 @@ static const unsigned char *src_get(Src *s, uint64_t off, uint64_t n) {
   const uint64_t start = off & ~(uint64_t)7; /* records are handed out in place */
   const uint64_t need = off - start + n;
   uint64_t want = need < READ_AHEAD ? READ_AHEAD : need;
-  if (want > s->t->len - start) want = s->t->len - start; /* >= need: off + n <= len */
+  const uint64_t end = s->limit && s->limit < s->t->len ? s->limit : s->t->len;
+  const uint64_t room = end > start ? end - start : 0;
+  if (want > room) want = room;
+  if (want < need) want = need; /* <= len - start: off + n <= len */
   s->n = 0;
   if (want > s->cap) {
     free(s->buf);
@@ -683,10 +755,9 @@ static int tick_far(const WeftFileHeader *h, uint64_t tick) {
 #define SPAN_WHY  "more than %llu days from the process start"
 #define SPAN_DAYS ((unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull))
 
-/* Check a chunk header with a non-zero magic at off. */
-static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, char *err, size_t errlen) {
+/* Check the fields of a chunk header after its magic: size, tid, time. */
+static int check_chunk_fields(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
-  if (ch->magic != WEFT_CHUNK_MAGIC) return corrupt(t, off, err, errlen, "bad chunk magic 0x%08" PRIx32, ch->magic);
   if (ch->size == 0 || ch->size % WEFT_CHUNK_ALIGN != 0 || ch->size > WEFT_CHUNK_MAX)
     return corrupt(t, off, err, errlen, "bad chunk size %" PRIu32 " (a multiple of %u up to %u)", ch->size,
                    WEFT_CHUNK_ALIGN, WEFT_CHUNK_MAX);
@@ -695,6 +766,12 @@ static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, ch
   if (ns_far(h, ch->ns) || tick_far(h, ch->tsc))
     return corrupt(t, off, err, errlen, "chunk start time " SPAN_WHY, SPAN_DAYS);
   return 0;
+}
+
+/* Check a chunk header with a non-zero magic at off (a file without sections). */
+static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, char *err, size_t errlen) {
+  if (ch->magic != WEFT_CHUNK_MAGIC) return corrupt(t, off, err, errlen, "bad chunk magic 0x%08" PRIx32, ch->magic);
+  return check_chunk_fields(t, ch, off, err, errlen);
 }
 
 /* Check the record at p (word 0 w0, nw words, w[] valid) whose tick is tick. */
@@ -710,15 +787,87 @@ static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w
   return 0;
 }
 
-/* Walk the chunks and records of t from s. With fn, deliver every record
- * (t->fit must be set). With pts, collect chunk header and SYNC sync points.
- * A chunk cut short by the end of the file sets t->cut_at. Returns 0, fn's
- * non-zero value, or -1 with a message. */
+/* Walk the records of the chunk at off of t (header ch checked, hsize bytes,
+ * records after it). With fn, deliver them (t->fit must be set; *hint is the
+ * fit's cache); with pts, collect the chunk's SYNC points. A chunk cut short
+ * by the end of the file sets t->cut_at. Returns 0, fn's non-zero value, or
+ * -1 with a message (and *io set, if io, when a read failed). */
+static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, const WeftChunkHeader *ch, WeftEventFn fn,
+                         const uint64_t *types, void *user, PointVec *pts, size_t *hint, char *err, size_t errlen,
+                         int *io) {
+  const uint64_t len = t->len, rem = len - off;
+  const uint32_t pid = hdr_of(t)->pid;
+  const uint64_t chunk_end = off + ch->size; /* off < len, ch->size <= 64 MiB: no overflow */
+  const int truncated = ch->size > rem;
+  const uint64_t end = truncated ? len : chunk_end;
+  const unsigned char *chunk = src_get(s, off, end - off); /* chunk[i]: the byte at off + i */
+  if (!chunk) {
+    if (io) *io = 1;
+    return read_fail(t, s, off, err, errlen);
+  }
+  uint64_t p = off + hsize;
+  uint64_t tick = ch->tsc;
+  while (end - p >= 8) {
+    const unsigned char *at = chunk + (p - off);
+    const uint64_t w0 = load64(at);
+    if (w0 == 0) break; /* end of the written part */
+    const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
+    const unsigned minw = min_words[type];
+    if (nw == 0) return corrupt(t, p, err, errlen, "record of 0 words (in the chunk at offset %" PRIu64 ")", off);
+    if (!minw)
+      return corrupt(t, p, err, errlen, "unknown record type %u (in the chunk at offset %" PRIu64 ")", type, off);
+    if (nw < minw)
+      return corrupt(t, p, err, errlen, "%s record of %u words, needs at least %u", weft_event_name(type), nw, minw);
+    const uint64_t bytes = (uint64_t)nw * 8;
+    if (bytes > chunk_end - p)
+      return corrupt(t, p, err, errlen, "%s record of %u words overruns the end of its chunk at offset %" PRIu64,
+                     weft_event_name(type), nw, chunk_end);
+    if (bytes > end - p) break; /* cut off by the end of the file */
+    const uint64_t *w = (const uint64_t *)(const void *)at;
+    if (type == WEFT_EV_TIME)
+      tick = w[1];
+    else
+      tick = sat_add(tick, WEFT_W0_DT(w0));
+    if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
+    if (type == WEFT_EV_SYNC && pts) points_add(pts, w[1], w[2]);
+    if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
+      const uint64_t ns = fit_convert(t->fit, tick, hint);
+      if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
+        return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
+      WeftEvent ev = {
+          .ns = host_map(t->map, ns),
+          .tsc = tick,
+          .pid = pid,
+          .tid = ch->tid,
+          .type = type,
+          .aux = WEFT_W0_AUX(w0),
+          .nwords = nw,
+          .w = w,
+          .offset = p,
+      };
+      int r = fn(&ev, user);
+      if (r) return r;
+    }
+    p += bytes;
+  }
+  if (truncated) {
+    t->cut_at = off;
+    return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32 " bytes, file has %" PRIu64,
+                t->name, off, ch->size, len);
+  }
+  return 0;
+}
+
+#define HEADER_CUT_MSG "%s: truncated: chunk header at offset %" PRIu64 ", file has %" PRIu64 " bytes"
+
+/* Walk the chunks and records of a file without sections from s, every
+ * chunk in file order. With fn, deliver every record (t->fit must be set).
+ * With pts, collect chunk header and SYNC sync points. A chunk cut short by
+ * the end of the file sets t->cut_at. Returns 0, fn's non-zero value, or -1
+ * with a message. */
 static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts,
                        char *err, size_t errlen) {
-  const char *name = t->name;
   const uint64_t len = t->len;
-  const uint32_t pid = hdr_of(t)->pid;
   size_t hint = 0;
   uint64_t off = WEFT_FILE_HEADER_SIZE;
 
@@ -729,8 +878,7 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
       if (!tail) return read_fail(t, s, off, err, errlen);
       if (all_zero(tail, (size_t)rem)) break; /* a partial page never written */
       t->cut_at = off;
-      return fail(err, errlen, "%s: truncated: chunk header at offset %" PRIu64 ", file has %" PRIu64 " bytes", name,
-                  off, len);
+      return fail(err, errlen, HEADER_CUT_MSG, t->name, off, len);
     }
     const unsigned char *head = src_get(s, off, sizeof(WeftChunkHeader));
     if (!head) return read_fail(t, s, off, err, errlen);
@@ -745,72 +893,335 @@ static int walk_chunks(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *typ
     }
     if (check_chunk(t, &ch, off, err, errlen) < 0) return -1;
     if (pts) points_add(pts, ch.tsc, ch.ns);
-
-    const uint64_t chunk_end = off + ch.size; /* off < len, ch.size <= 64 MiB: no overflow */
-    const int truncated = ch.size > rem;
-    const uint64_t end = truncated ? len : chunk_end;
-    const unsigned char *chunk = src_get(s, off, end - off); /* chunk[i]: the byte at off + i */
-    if (!chunk) return read_fail(t, s, off, err, errlen);
-    uint64_t p = off + sizeof ch;
-    uint64_t tick = ch.tsc;
-    while (end - p >= 8) {
-      const unsigned char *at = chunk + (p - off);
-      const uint64_t w0 = load64(at);
-      if (w0 == 0) break; /* end of the written part */
-      const unsigned type = WEFT_W0_TYPE(w0), nw = WEFT_W0_NWORDS(w0);
-      const unsigned minw = min_words[type];
-      if (nw == 0) return corrupt(t, p, err, errlen, "record of 0 words (in the chunk at offset %" PRIu64 ")", off);
-      if (!minw)
-        return corrupt(t, p, err, errlen, "unknown record type %u (in the chunk at offset %" PRIu64 ")", type, off);
-      if (nw < minw)
-        return corrupt(t, p, err, errlen, "%s record of %u words, needs at least %u", weft_event_name(type), nw, minw);
-      const uint64_t bytes = (uint64_t)nw * 8;
-      if (bytes > chunk_end - p)
-        return corrupt(t, p, err, errlen, "%s record of %u words overruns the end of its chunk at offset %" PRIu64,
-                       weft_event_name(type), nw, chunk_end);
-      if (bytes > end - p) break; /* cut off by the end of the file */
-      const uint64_t *w = (const uint64_t *)(const void *)at;
-      if (type == WEFT_EV_TIME)
-        tick = w[1];
-      else
-        tick = sat_add(tick, WEFT_W0_DT(w0));
-      if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
-      if (type == WEFT_EV_SYNC && pts) points_add(pts, w[1], w[2]);
-      if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
-        const uint64_t ns = fit_convert(t->fit, tick, &hint);
-        if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
-          return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
-        WeftEvent ev = {
-            .ns = host_map(t->map, ns),
-            .tsc = tick,
-            .pid = pid,
-            .tid = ch.tid,
-            .type = type,
-            .aux = WEFT_W0_AUX(w0),
-            .nwords = nw,
-            .w = w,
-            .offset = p,
-        };
-        int r = fn(&ev, user);
-        if (r) return r;
-      }
-      p += bytes;
-    }
-    if (truncated) {
-      t->cut_at = off;
-      return fail(err, errlen, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32 " bytes, file has %" PRIu64,
-                  name, off, ch.size, len);
-    }
-    off = chunk_end;
+    int rc = chunk_records(t, s, off, sizeof ch, &ch, fn, types, user, pts, &hint, err, errlen, NULL);
+    if (rc) return rc;
+    off += ch.size;
   }
   return 0;
+}
+
+/* ---- files with sections (version 7) ---- */
+
+/* Chunks of a list read at once, when they lie this close to each other in
+ * the file (the pages of other owners between them are read and skipped). */
+#define LIST_GAP (16u << 10)
+
+/* The end of the bytes to read for the chunks of list v from index i: the
+ * following ones as long as they are close and within READ_AHEAD of the
+ * first. *last gets the index of the last one. */
+static uint64_t list_run(const ChunkVec *v, size_t i, size_t *last) {
+  const uint64_t first = v->v[i].off;
+  uint64_t end = first + v->v[i].size;
+  size_t j = i;
+  while (j + 1 < v->n && v->v[j + 1].off >= end && v->v[j + 1].off - end <= LIST_GAP &&
+         v->v[j + 1].off + v->v[j + 1].size - first <= READ_AHEAD) {
+    j++;
+    end = v->v[j].off + v->v[j].size;
+  }
+  *last = j;
+  return end;
+}
+
+/* The fault that ended the file's pass after t's chunks, as a message with t's name. */
+static int stop_fail(const WeftTrace *t, char *err, size_t errlen) {
+  const WeftTrace *f = t->file ? t->file : t;
+  return fail(err, errlen, "%s%s", t->name, f->stop_msg ? f->stop_msg : ": stopped");
+}
+
+/* Walk the listed chunks of t (a file with sections, or a section) from s,
+ * then its stop. As walk_chunks, without pts (shared_load collects them). */
+static int walk_list(WeftTrace *t, Src *s, WeftEventFn fn, const uint64_t *types, void *user, char *err,
+                     size_t errlen) {
+  const uint32_t magic = t->file ? WEFT_CHILD_CHUNK_MAGIC : WEFT_CHUNK_MAGIC;
+  const uint32_t hsize = t->file ? sizeof(WeftChildChunkHeader) : sizeof(WeftChunkHeader);
+  size_t hint = 0, last = 0;
+  for (size_t i = 0; i < t->chunks.n; i++) {
+    const ChunkRef c = t->chunks.v[i];
+    if (i == 0 || i > last) s->limit = list_run(&t->chunks, i, &last);
+    const unsigned char *head = src_get(s, c.off, hsize); /* the pass saw hsize bytes there */
+    if (!head) return read_fail(t, s, c.off, err, errlen);
+    WeftChunkHeader ch;
+    memcpy(&ch, head, sizeof ch);
+    if (ch.magic != magic || ch.size != c.size || (t->file && load32(head + 32) != hdr_of(t)->pid))
+      return corrupt(t, c.off, err, errlen, "not the chunk found there when the file was opened");
+    if (check_chunk_fields(t, &ch, c.off, err, errlen) < 0) return -1;
+    int rc = chunk_records(t, s, c.off, hsize, &ch, fn, types, user, NULL, &hint, err, errlen, NULL);
+    if (rc) return rc;
+  }
+  return t->stop_at ? stop_fail(t, err, errlen) : 0;
+}
+
+/* Sections by pid during the pass: the latest PROCESS chunk of each pid
+ * (open addressing, pid 0 free). */
+typedef struct {
+  uint32_t *pid;
+  WeftTrace **sec;
+  size_t cap, n; /* cap: 0 or a power of two */
+} PidMap;
+
+static size_t pid_slot(const PidMap *m, uint32_t pid) {
+  size_t i = (size_t)(pid * 2654435761u) & (m->cap - 1);
+  while (m->pid[i] && m->pid[i] != pid) i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+static WeftTrace *pid_get(const PidMap *m, uint32_t pid) {
+  if (!m->cap) return NULL;
+  size_t i = pid_slot(m, pid);
+  return m->pid[i] ? m->sec[i] : NULL;
+}
+
+/* Set pid's section (pid != 0). Returns 0, or -1 when out of memory. */
+static int pid_put(PidMap *m, uint32_t pid, WeftTrace *sec) {
+  if (2 * (m->n + 1) > m->cap) {
+    PidMap g = {.cap = m->cap ? 2 * m->cap : 64};
+    g.pid = calloc(g.cap, sizeof *g.pid);
+    g.sec = calloc(g.cap, sizeof *g.sec);
+    if (!g.pid || !g.sec) {
+      free(g.pid);
+      free(g.sec);
+      return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->pid[i]) {
+        size_t k = pid_slot(&g, m->pid[i]);
+        g.pid[k] = m->pid[i];
+        g.sec[k] = m->sec[i];
+      }
+    g.n = m->n;
+    free(m->pid);
+    free(m->sec);
+    *m = g;
+  }
+  size_t i = pid_slot(m, pid);
+  if (!m->pid[i]) m->n++;
+  m->pid[i] = pid;
+  m->sec[i] = sec;
+  return 0;
+}
+
+static int chunk_add(ChunkVec *v, uint64_t off, uint32_t size) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 16;
+    ChunkRef *p = cap > SIZE_MAX / sizeof *p ? NULL : realloc(v->v, cap * sizeof *p);
+    if (!p) return -1;
+    v->v = p;
+    v->cap = cap;
+  }
+  v->v[v->n++] = (ChunkRef){off, size};
+  return 0;
+}
+
+/* The pass over file f stopped at off with msg (formatted with the name
+ * `named`): f's trace ends there, and with all, every section of it too. */
+static void stop_pass(WeftTrace *f, uint64_t off, int kind, const char *msg, const char *named, int all) {
+  const size_t skip = strlen(named);
+  free(f->stop_msg);
+  f->stop_msg = strdup(strncmp(msg, named, skip) == 0 ? msg + skip : msg);
+  for (size_t i = 0; i <= (all ? f->nsections : 0); i++) {
+    WeftTrace *t = i ? f->sections[i - 1] : f;
+    t->stop_at = off;
+    if (kind == STOP_BAD && (!t->bad_at || off < t->bad_at)) t->bad_at = off;
+    if (kind == STOP_CUT) t->cut_at = off;
+  }
+}
+
+/* Is the PROCESS page h (at off of file f) a section's header? 0, or -1 with
+ * the reason in why. */
+static int check_process(const WeftFileHeader *f, const WeftFileHeader *h, char *why, size_t whylen) {
+  if (h->version != f->version)
+    return fail(why, whylen, "version %" PRIu32 " in a version-%" PRIu32 " file", h->version, f->version);
+  if (h->endian != f->endian) return fail(why, whylen, "bad endian mark 0x%08" PRIx32, h->endian);
+  if (h->header_size != WEFT_FILE_HEADER_SIZE)
+    return fail(why, whylen, "header size %" PRIu32 " (expected %u)", h->header_size, WEFT_FILE_HEADER_SIZE);
+  if (h->clock != f->clock) return fail(why, whylen, "clock %" PRIu32 ", the file's is %" PRIu32, h->clock, f->clock);
+  if (h->session != f->session)
+    return fail(why, whylen, "session %016" PRIx64 ", the file's is %016" PRIx64, h->session, f->session);
+  if (h->host_id != f->host_id)
+    return fail(why, whylen, "host %016" PRIx64 ", the file's is %016" PRIx64, h->host_id, f->host_id);
+  if (weft_header_check(h, why, whylen) < 0) return -1;
+  if (ns_far(f, h->start_ns) || tick_far(f, h->start_tsc))
+    return fail(why, whylen, "start time more than %llu days from the file's start", SPAN_DAYS);
+  return 0;
+}
+
+/* A section for the PROCESS page h at off of file f. NULL when out of memory. */
+static WeftTrace *section_new(WeftTrace *f, const WeftFileHeader *h, uint64_t off) {
+  const size_t n = f->nsections;
+  if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* room for 4, then double */
+    WeftTrace **v = n > SIZE_MAX / 2 / sizeof *v ? NULL : realloc(f->sections, (n ? 2 * n : 4) * sizeof *v);
+    if (!v) return NULL;
+    f->sections = v;
+  }
+  WeftTrace *t = calloc(1, sizeof *t);
+  const size_t nlen = strlen(f->name) + 32;
+  if (!t || !(t->name = malloc(nlen))) {
+    free(t);
+    return NULL;
+  }
+  snprintf(t->name, nlen, "%s [pid %" PRIu32 "]", f->name, h->pid);
+  t->hdr = *h;
+  memcpy(t->hdr.magic, WEFT_TRACE_MAGIC, sizeof t->hdr.magic); /* it reads as a file's header */
+  t->base = f->base;
+  t->len = f->len;
+  t->dev = f->dev;
+  t->ino = f->ino;
+  t->file = f;
+  t->section_at = off;
+  t->listed = 1;
+  points_add(&t->pts, h->start_tsc, h->start_ns);
+  f->sections[f->nsections++] = t;
+  return t;
+}
+
+/* The PROCESS chunk ch at off of f (rem bytes to the end of the file): a new
+ * section, or the end of the pass. Returns 0 (go on), 1 (the pass ends: a
+ * fault, noted by stop_pass) or -1 (out of memory). */
+static int load_process(WeftTrace *f, Src *s, PidMap *pm, const WeftChunkHeader *ch, uint64_t off, uint64_t rem) {
+  char msg[600], why[300];
+  if (ch->size != WEFT_PROC_CHUNK_SIZE) {
+    corrupt(f, off, msg, sizeof msg, "bad process chunk: size %" PRIu32 " (expected %u)", ch->size,
+            WEFT_PROC_CHUNK_SIZE);
+    stop_pass(f, off, STOP_BAD, msg, f->name, 1);
+    return 1;
+  }
+  if (rem < WEFT_PROC_CHUNK_SIZE) { /* cut by the end of the file: nothing of any section lies after it */
+    fail(msg, sizeof msg, "%s: truncated: chunk at offset %" PRIu64 " claims %" PRIu32 " bytes, file has %" PRIu64,
+         f->name, off, ch->size, f->len);
+    stop_pass(f, off, STOP_CUT, msg, f->name, 0);
+    return 1;
+  }
+  const unsigned char *page = src_get(s, off, sizeof(WeftFileHeader));
+  if (!page) {
+    read_fail(f, s, off, msg, sizeof msg);
+    stop_pass(f, off, s->err ? STOP_IO : STOP_CUT, msg, f->name, 1);
+    return 1;
+  }
+  WeftFileHeader h;
+  memcpy(&h, page, sizeof h);
+  if (check_process(hdr_of(f), &h, why, sizeof why) < 0) {
+    corrupt(f, off, msg, sizeof msg, "bad process chunk: %s", why);
+    stop_pass(f, off, STOP_BAD, msg, f->name, 1);
+    return 1;
+  }
+  WeftTrace *t = section_new(f, &h, off);
+  return t && pid_put(pm, h.pid, t) == 0 ? 0 : -1;
+}
+
+/* The chunk at off of file f (ch, hsize bytes of header; owner its owner):
+ * listed, its sync points collected, its records checked. Returns 0 (go
+ * on), 1 (the pass ends) or -1 (out of memory). */
+static int load_chunk(WeftTrace *f, Src *s, WeftTrace *owner, const WeftChunkHeader *ch, uint32_t hsize, uint64_t off) {
+  char msg[600];
+  if (check_chunk_fields(owner, ch, off, msg, sizeof msg) < 0) {
+    stop_pass(f, off, STOP_BAD, msg, owner->name, 1);
+    return 1;
+  }
+  if (owner->load_done) return 0;
+  if (chunk_add(&owner->chunks, off, ch->size) < 0) return -1;
+  points_add(&owner->pts, ch->tsc, ch->ns);
+  int io = 0;
+  if (chunk_records(owner, s, off, hsize, ch, NULL, NULL, NULL, &owner->pts, NULL, msg, sizeof msg, &io) == 0) return 0;
+  if (io) { /* the list of every trace of the file ends here */
+    owner->cut_at = 0;
+    stop_pass(f, off, s->err ? STOP_IO : STOP_CUT, msg, owner->name, 1);
+    return 1;
+  }
+  if (owner->cut_at) return 1; /* cut by the end of the file: its owner's, walked again by its scans */
+  owner->load_done = 1;        /* a bad record: its owner's scans stop there */
+  return 0;
+}
+
+/* The open's pass over a file with sections (shared_load's loop): returns 0,
+ * or -1 when out of memory; faults end the lists (stop_pass, load_done). */
+static int shared_pass(WeftTrace *f, Src *s, PidMap *pm) {
+  char msg[600];
+  const uint64_t len = f->len;
+  uint64_t off = WEFT_FILE_HEADER_SIZE;
+  int rc = 0;
+  while (rc == 0 && off < len) {
+    const uint64_t rem = len - off;
+    const unsigned char *head = src_get(s, off, rem < sizeof(WeftChunkHeader) ? rem : sizeof(WeftChunkHeader));
+    if (!head) {
+      read_fail(f, s, off, msg, sizeof msg);
+      f->cut_at = 0;
+      stop_pass(f, off, s->err ? STOP_IO : STOP_CUT, msg, f->name, 1);
+      return 0;
+    }
+    WeftChunkHeader ch;
+    if (rem < sizeof ch) {
+      if (all_zero(head, (size_t)rem)) return 0; /* a partial page never written */
+    } else
+      memcpy(&ch, head, sizeof ch);
+    if (rem >= sizeof ch && ch.magic == 0) { /* reserved, never written (walk_chunks) */
+      off = sat_add(off, WEFT_CHUNK_ALIGN);
+      continue;
+    }
+    if (rem < sizeof ch || (ch.magic == WEFT_CHILD_CHUNK_MAGIC && rem < sizeof(WeftChildChunkHeader))) {
+      fail(msg, sizeof msg, HEADER_CUT_MSG, f->name, off, len); /* the owner is not known: the file's */
+      stop_pass(f, off, STOP_CUT, msg, f->name, 0);
+      return 0;
+    }
+    if (ch.magic == WEFT_PROC_MAGIC) {
+      rc = load_process(f, s, pm, &ch, off, rem);
+      off += WEFT_PROC_CHUNK_SIZE;
+      continue;
+    }
+    WeftTrace *owner = f;
+    uint32_t hsize = sizeof ch;
+    if (ch.magic == WEFT_CHILD_CHUNK_MAGIC) {
+      const unsigned char *child = src_get(s, off, sizeof(WeftChildChunkHeader));
+      const uint32_t pid = child ? load32(child + 32) : 0;
+      owner = child ? pid_get(pm, pid) : NULL;
+      hsize = sizeof(WeftChildChunkHeader);
+      if (!owner) {
+        if (child)
+          corrupt(f, off, msg, sizeof msg, "chunk of pid %" PRIu32 " before its process header", pid);
+        else
+          read_fail(f, s, off, msg, sizeof msg);
+        stop_pass(f, off, child ? STOP_BAD : s->err ? STOP_IO : STOP_CUT, msg, f->name, 1);
+        return 0;
+      }
+    } else if (ch.magic != WEFT_CHUNK_MAGIC) {
+      corrupt(f, off, msg, sizeof msg, "bad chunk magic 0x%08" PRIx32, ch.magic);
+      stop_pass(f, off, STOP_BAD, msg, f->name, 1);
+      return 0;
+    }
+    rc = load_chunk(f, s, owner, &ch, hsize, off);
+    off += ch.size;
+  }
+  return rc < 0 ? -1 : 0;
+}
+
+/* Read a file with sections once (t is the file's trace; its header point
+ * is in t->pts): every chunk header, in file order; each PROCESS chunk a new
+ * section (t->sections), each chunk listed for its owner with its sync
+ * points, records checked. Returns 0, or -1 when out of memory. An open
+ * that fails is reported by the scans (src_open again). */
+static int shared_load(WeftTrace *t) {
+  Src s;
+  PidMap pm = {0};
+  char msg[600];
+  t->listed = 1;
+  if (src_open(&s, t, msg, sizeof msg) < 0) { /* its scans say why, if it happens again */
+    stop_pass(t, WEFT_FILE_HEADER_SIZE, STOP_IO, msg, t->name, 0);
+    return 0;
+  }
+  int rc = shared_pass(t, &s, &pm);
+  src_close(&s);
+  free(pm.pid);
+  free(pm.sec);
+  for (size_t i = 0; i < t->nsections; i++) t->sections[i]->load_done = 0;
+  t->load_done = 0;
+  return rc;
 }
 
 static int trace_walk(WeftTrace *t, WeftEventFn fn, const uint64_t *types, void *user, PointVec *pts, char *err,
                       size_t errlen) {
   Src s;
   if (src_open(&s, t, err, errlen) < 0) return -1;
-  int rc = walk_chunks(t, &s, fn, types, user, pts, err, errlen);
+  int rc = t->listed ? walk_list(t, &s, fn, types, user, err, errlen)
+                     : walk_chunks(t, &s, fn, types, user, pts, err, errlen);
   src_close(&s);
   return rc;
 }
@@ -1004,6 +1415,23 @@ static int recording_list(WeftRecording *r, const char *dir, const WeftRecording
   return rc;
 }
 
+/* Count the traces (process images) and pids of each session among
+ * r->traces into r->sessions (again once the sections are known). */
+static void recording_tally(WeftRecording *r) {
+  qsort(r->traces, r->n, sizeof *r->traces, session_order);
+  WeftSession *s = NULL;
+  for (size_t i = 0; i < r->n; i++) {
+    const WeftFileHeader *h = hdr_of(r->traces[i]);
+    const int first = i == 0 || h->session != hdr_of(r->traces[i - 1])->session;
+    if (first) {
+      s = r->sessions;
+      while (s->session != h->session) s++; /* there is one */
+      s->files = s->processes = 0;
+    }
+    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid) s->processes++;
+  }
+}
+
 /* Group r->traces (not empty) by session into r->sessions, oldest first. */
 static int recording_sessions(WeftRecording *r) {
   qsort(r->traces, r->n, sizeof *r->traces, session_order);
@@ -1015,12 +1443,12 @@ static int recording_sessions(WeftRecording *r) {
       r->sessions[r->nsessions++] =
           (WeftSession){.session = h->session, .start_ns = h->start_ns, .realtime_ns = h->realtime_ns};
     WeftSession *s = &r->sessions[r->nsessions - 1];
-    if (++s->files == 1 || h->pid != hdr_of(r->traces[i - 1])->pid) s->processes++;
     if (h->start_ns < s->start_ns) {
       s->start_ns = h->start_ns;
       s->realtime_ns = h->realtime_ns;
     }
   }
+  recording_tally(r);
   qsort(r->sessions, r->nsessions, sizeof *r->sessions, session_age);
   return 0;
 }
@@ -1061,6 +1489,64 @@ static int recording_choose(WeftRecording *r, const char *dir, const WeftRecordi
   return 0;
 }
 
+/* By session, host and pid; then by start, file image, name. */
+static int image_order(const void *a, const void *b) {
+  const WeftTrace *x = *(WeftTrace *const *)a, *y = *(WeftTrace *const *)b;
+  const WeftFileHeader *hx = hdr_of(x), *hy = hdr_of(y);
+  int c = cmp_u64(hx->session, hy->session);
+  if (!c) c = cmp_u64(hx->host_id, hy->host_id);
+  if (!c) c = cmp_u64(hx->pid, hy->pid);
+  if (!c) c = cmp_u64(hx->start_ns, hy->start_ns);
+  if (!c) c = cmp_u64(hx->image, hy->image);
+  if (!c) c = cmp_u64(x->section_at, y->section_at);
+  return c ? c : strcmp(x->name, y->name);
+}
+
+/* A section's header says image 0: the images of a pid (of one session and
+ * host) that has a section are its traces numbered 0, 1, ... by start (a
+ * fork child's section, then the file of its exec). Other pids keep their
+ * files' numbers. */
+static void recording_images(WeftRecording *r) {
+  size_t i = 0;
+  while (i < r->n && !r->traces[i]->file) i++;
+  if (i == r->n) return; /* no section */
+  qsort(r->traces, r->n, sizeof *r->traces, image_order);
+  for (i = 0; i < r->n;) {
+    const WeftFileHeader *h = hdr_of(r->traces[i]);
+    size_t j = i;
+    int section = 0;
+    for (; j < r->n; j++) {
+      const WeftFileHeader *g = hdr_of(r->traces[j]);
+      if (g->session != h->session || g->host_id != h->host_id || g->pid != h->pid) break;
+      section |= r->traces[j]->file != NULL;
+    }
+    for (size_t k = i; section && k < j; k++) r->traces[k]->hdr.image = (uint32_t)(k - i);
+    i = j;
+  }
+}
+
+/* Read the chosen files (trace_load) and add their sections to the
+ * recording, counted in their sessions, their images numbered. */
+static int recording_load(WeftRecording *r, char *err, size_t errlen) {
+  const size_t nfiles = r->n;
+  size_t n = nfiles;
+  for (size_t i = 0; i < nfiles; i++) {
+    if (trace_load(r->traces[i], err, errlen) < 0) return -1;
+    if (r->traces[i]->nsections > SIZE_MAX / sizeof *r->traces - n)
+      return fail(err, errlen, "%s: out of memory", r->traces[i]->name);
+    n += r->traces[i]->nsections;
+  }
+  if (n == nfiles) return 0;
+  WeftTrace **v = realloc(r->traces, n * sizeof *v);
+  if (!v) return fail(err, errlen, "%s: out of memory", r->traces[0]->name);
+  r->traces = v;
+  for (size_t i = 0; i < nfiles; i++)
+    for (size_t k = 0; k < v[i]->nsections; k++) v[r->n++] = v[i]->sections[k];
+  recording_tally(r);
+  recording_images(r);
+  return 0;
+}
+
 static int cmp_start(const void *a, const void *b) {
   return cmp_u64(weft_trace_start_ns(*(WeftTrace *const *)a), weft_trace_start_ns(*(WeftTrace *const *)b));
 }
@@ -1075,9 +1561,10 @@ static int recording_check_starts(WeftRecording *r, char *err, size_t errlen) {
     const uint64_t s = weft_trace_start_ns(r->traces[i]);
     if ((s > mid ? s - mid : mid - s) > WEFT_SPAN_MAX_NS)
       return fail(err, errlen,
-                  "%s: offset 0: bad file header: start time %.0f s from the other files' "
+                  "%s: offset %" PRIu64 ": bad %s: start time %.0f s from the other files' "
                   "(more than %llu days)",
-                  r->traces[i]->name, ((double)s - (double)mid) / 1e9, SPAN_DAYS);
+                  r->traces[i]->name, r->traces[i]->section_at, r->traces[i]->file ? "process chunk" : "file header",
+                  ((double)s - (double)mid) / 1e9, SPAN_DAYS);
   }
   return 0;
 }
@@ -1117,12 +1604,10 @@ int weft_recording_open_dirs(const char *const *dirs, size_t ndirs, const WeftRe
     rc = fail(err, errlen, "%s: no weft trace files (*.wtrace) in this directory", dir);
   if (rc == 0 && recording_sessions(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc == 0) rc = recording_choose(r, dir, opt, err, errlen);
+  if (rc == 0) rc = recording_load(r, err, errlen);
   if (rc == 0 && recording_hosts(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc == 0) rc = recording_check_starts(r, err, errlen);
-  if (rc == 0) {
-    qsort(r->traces, r->n, sizeof *r->traces, trace_order);
-    for (size_t i = 0; rc == 0 && i < r->n; i++) rc = trace_load(r->traces[i], err, errlen);
-  }
+  if (rc == 0) qsort(r->traces, r->n, sizeof *r->traces, trace_order);
   if (rc == 0 && recording_fit(r) < 0) rc = fail(err, errlen, "%s: out of memory", dir);
   if (rc < 0) {
     weft_recording_close(r);
@@ -1135,6 +1620,8 @@ int weft_recording_open_dirs(const char *const *dirs, size_t ndirs, const WeftRe
 
 void weft_recording_close(WeftRecording *r) {
   if (!r) return;
+  for (size_t i = 0; i < r->n; i++)
+    if (r->traces[i]->file) r->traces[i] = NULL; /* a section: its file's trace frees it */
   for (size_t i = 0; i < r->n; i++) trace_free(r->traces[i]);
   for (size_t k = 0; k < r->nhosts; k++)
     for (unsigned c = 0; c < 3; c++) fit_free(&r->hosts[k].fits[c]);

@@ -7,7 +7,11 @@
  *   # file NAME pid=P ppid=Q image=N version=V clock=tsc|monotonic session=HEX lost=L
  *     [holds=contended|all sample=N flush_ms=N [python=frames]] (version 3; python: 4)
  *     [host=NAME host_id=HEX] (version 6, when the header names its host)
- * then one line per record
+ * then one line per record; then (version 7) each section of the file, a fork
+ * child that wrote into it, as a file of its own after the line
+ *   # section of pid P (PROCESS chunk at offset X) in NAME
+ * its header line naming it NAME@X (image=N: 0 for a FILE argument, the
+ * recording's number of its image for a DIR)
  *   NS PID TID NAME key=value ...
  * NS is ns since the recording's start (the earliest file header start_ns; for
  * a FILE argument its own start_ns), or the absolute CLOCK_MONOTONIC ns with
@@ -40,7 +44,7 @@ typedef struct {
   int raw_ts;
   uint64_t origin; /* ns subtracted from record times */
   /* --stats */
-  uint64_t files, records, lost;
+  uint64_t files, sections, records, lost;
   U64Vec pids, threads; /* threads: pid << 32 | tid with a THREAD_START */
   U64Vec sessions;
   uint64_t by_type[256];
@@ -367,10 +371,11 @@ static int stat_cmp(const void *a, const void *b) {
   return strcmp(((const StatLine *)a)->name, ((const StatLine *)b)->name);
 }
 
-/* files, sessions, processes, threads, records, lost; then NAME COUNT and
+/* files, sections, sessions, processes, threads, records, lost; then NAME COUNT and
  * NAME.KIND COUNT lines sorted by name. */
 static void print_stats(Dump *d) {
   printf("files %" PRIu64 "\n", d->files);
+  printf("sections %" PRIu64 "\n", d->sections);
   printf("sessions %zu\n", vec_distinct(&d->sessions));
   printf("processes %zu\n", vec_distinct(&d->pids));
   printf("threads %zu\n", vec_distinct(&d->threads));
@@ -422,17 +427,17 @@ static const char *base_name(const char *path) {
   return s ? s + 1 : path;
 }
 
-static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
+/* One trace: its header lines (named name) and its records. */
+static int dump_one(Dump *d, WeftTrace *t, const char *name, char *err, size_t errlen) {
   const WeftFileHeader *h = weft_trace_header(t);
-  d->files++;
   vec_add(&d->pids, h->pid);
   vec_add(&d->sessions, h->session);
   d->lost += h->lost;
   if (!d->stats)
     printf("# file %s pid=%" PRIu32 " ppid=%" PRIu32 " image=%" PRIu32 " version=%" PRIu32
            " clock=%s session=%016" PRIx64 " lost=%" PRIu64 "\n",
-           base_name(weft_trace_name(t)), h->pid, h->ppid, h->image, h->version,
-           h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session, h->lost);
+           name, h->pid, h->ppid, h->image, h->version, h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session,
+           h->lost);
   if (!d->stats && (h->features & WEFT_FEAT_COUNTERS))
     printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s%s\n",
            (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms,
@@ -442,6 +447,26 @@ static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
     printf("#   host=%.*s host_id=%016" PRIx64 "\n", (int)strnlen(h->host_name, sizeof h->host_name), h->host_name,
            h->host_id);
   return weft_trace_scan(t, on_event, d, err, errlen);
+}
+
+/* A file's trace, then its sections. */
+static int dump_trace(Dump *d, WeftTrace *t, char *err, size_t errlen) {
+  const char *name = base_name(weft_trace_name(t));
+  d->files++;
+  int rc = dump_one(d, t, name, err, errlen);
+  WeftTrace *const *sec;
+  size_t n = weft_trace_sections(t, &sec);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const uint64_t at = weft_trace_section_at(sec[i]);
+    char label[4200];
+    d->sections++;
+    if (!d->stats)
+      printf("# section of pid %" PRIu32 " (PROCESS chunk at offset %" PRIu64 ") in %s\n",
+             weft_trace_header(sec[i])->pid, at, name);
+    snprintf(label, sizeof label, "%s@%" PRIu64, name, at);
+    rc = dump_one(d, sec[i], label, err, errlen);
+  }
+  return rc;
 }
 
 static void warn_skipped(const char *msg, void *user) {
@@ -460,7 +485,8 @@ static int dump_path(Dump *d, const char *path, char *err, size_t errlen) {
     d->origin = weft_recording_start_ns(r);
     rc = 0;
     for (size_t i = 0; rc == 0 && i < weft_recording_count(r); i++)
-      rc = dump_trace(d, weft_recording_trace(r, i), err, errlen);
+      if (!weft_trace_section_at(weft_recording_trace(r, i))) /* sections come with their file */
+        rc = dump_trace(d, weft_recording_trace(r, i), err, errlen);
     weft_recording_close(r);
   } else {
     WeftTrace *t;

@@ -54,6 +54,34 @@ static inline void weft_enc_chunk(WeftChunkHeader *c, uint32_t size, uint32_t ti
   __atomic_store_n(&c->magic, WEFT_CHUNK_MAGIC, __ATOMIC_RELEASE);
 }
 
+/* Version 7: a CHILD chunk's header (a chunk of a thread of fork child pid,
+ * in its parent's file), its magic last like a chunk's. Records follow at
+ * byte 40. */
+static inline void weft_enc_child_chunk(WeftChildChunkHeader *c, uint32_t size, uint32_t tid, uint32_t seq,
+                                        uint64_t tsc, uint64_t ns, uint32_t pid) {
+  c->size = size;
+  c->tid = tid;
+  c->seq = seq;
+  c->ns = ns;
+  c->tsc = tsc;
+  c->pid = pid;
+  c->reserved = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&c->magic, WEFT_CHILD_CHUNK_MAGIC, __ATOMIC_RELEASE);
+}
+
+/* Version 7: seal a PROCESS chunk whose page (WEFT_PROC_CHUNK_SIZE bytes,
+ * zero when taken) has the file header's fields from byte 8 on, filled
+ * (weft_enc_header_begin, then pid, ppid, session, clock readings, ...):
+ * the size, then the magic, last (release), so a reader sees the page whole
+ * or as a page never written. */
+static inline void weft_enc_proc_seal(void *page) {
+  uint32_t *w = page;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&w[1], WEFT_PROC_CHUNK_SIZE, __ATOMIC_RELAXED);
+  __atomic_store_n(&w[0], WEFT_PROC_MAGIC, __ATOMIC_RELEASE);
+}
+
 /* ---- records ---- */
 
 /* Word 0, once words 1..nwords-1 are written: dt is the ticks since the

@@ -58,8 +58,19 @@ typedef struct WeftTrace WeftTrace;
  * read. Returns 0, or -1 with a message in err. */
 int weft_trace_open(const char *path, WeftTrace **out, char *err, size_t errlen);
 int weft_trace_open_mem(const void *buf, size_t len, const char *name, WeftTrace **out, char *err, size_t errlen);
-/* Does nothing for a trace that belongs to a recording (the recording owns it). */
+/* Does nothing for a trace that belongs to a recording (the recording owns
+ * it) or for a section (its file's trace owns it). */
 void weft_trace_close(WeftTrace *t);
+/* Sections (version 7, a file with WEFT_FEAT_SHARED_FILE): the fork children
+ * that wrote into the file, each a trace of its own whose header is a copy of
+ * its PROCESS chunk (magic and all: it reads as a file's header; image 0
+ * outside a recording), named "PATH [pid P]" in messages, with its own sync
+ * points and fit. A file's trace (weft_trace_open) holds only its own
+ * process's records; *out gets its sections in file order, owned by it (and
+ * closed with it). 0 for a file without sections and for a section. */
+size_t weft_trace_sections(const WeftTrace *t, WeftTrace *const **out);
+/* A section's PROCESS chunk offset in its file; 0 for a file's own trace. */
+uint64_t weft_trace_section_at(const WeftTrace *t);
 const WeftFileHeader *weft_trace_header(const WeftTrace *t);
 const char *weft_trace_name(const WeftTrace *t);
 /* The offset of the chunk (or chunk header) that runs past the end of the
@@ -89,10 +100,13 @@ int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t 
  * (bit type & 63 of types[type >> 6]); the others are checked, not converted. */
 int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen);
 
-/* A recording directory: the *.wtrace files of one session in it, sorted by
- * (pid, image), one clock for all of them (piecewise-linear tick -> ns fit
- * over every sync point of every file: file headers, chunk headers and SYNC
- * records). */
+/* A recording directory: the *.wtrace files of one session in it and the
+ * sections in them (each a trace of the recording), sorted by (pid, image),
+ * one clock for all of them (piecewise-linear tick -> ns fit over every sync
+ * point of every trace: file headers, PROCESS chunks, chunk headers and SYNC
+ * records). The images of a pid with a section are its traces numbered 0,
+ * 1, ... by start_ns (then file image), written into their headers: a fork
+ * child's section 0, the file of its exec 1; other files keep theirs. */
 typedef struct WeftRecording WeftRecording;
 
 /* A session: the files of one run (the session id of their headers). */
@@ -100,7 +114,8 @@ typedef struct {
   uint64_t session;     /* the id */
   uint64_t start_ns;    /* its earliest process start (CLOCK_MONOTONIC ns) */
   uint64_t realtime_ns; /* CLOCK_REALTIME at that start, for display */
-  size_t files;         /* its trace files (process images) */
+  size_t files;         /* its process images: trace files, and, once read (the session opened, or
+                           all_sessions), the sections in them */
   size_t processes;     /* distinct pids among them */
 } WeftSession;
 
@@ -143,7 +158,7 @@ int weft_recording_open_dirs(const char *const *dirs, size_t ndirs, const WeftRe
 typedef struct {
   uint64_t host_id; /* the headers' (0: files that name no host) */
   char name[64];    /* NUL-terminated */
-  size_t files;
+  size_t files;     /* its traces (process images: files and sections) */
   int64_t anchor_shift_ns;
   double offset_ns, drift;
   uint64_t pivot_ns;

@@ -6,10 +6,16 @@
  *
  * A recording is a directory. Every process image (a process, and again after
  * each successful exec) writes one file  PID.N.wtrace  where N = 0, 1, ... is
- * the first number not yet taken for that pid. The file is:
+ * the first number not yet taken for that pid; a fork child that does not
+ * exec (version 7) writes a section into the file it inherited instead. The
+ * file is:
  *
  *   [ file header, WEFT_FILE_HEADER_SIZE bytes (one page) ]
  *   [ chunk ][ chunk ] ...        each chunk page-aligned, owned by one thread
+ *
+ * With WEFT_FEAT_SHARED_FILE a chunk is also a PROCESS chunk (one page: the
+ * header of a fork child's section) or a CHILD chunk (a chunk of a thread of
+ * such a child: a 40-byte header naming its process).
  *
  * A chunk is a 32-byte chunk header followed by records. A record is 1..255
  * 8-byte words; word 0 carries type, length, aux and the tick delta. A word 0
@@ -27,13 +33,17 @@
 /* WEFT_TRACE_VERSION is the one written: 2 added PIPE_WRITE; 3 contention-first (COUNTS, REL with the
  * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them); 5 SHARED (the
  * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK) and the bytes of a
- * PIPE_WRITE. */
-#define WEFT_TRACE_VERSION     6u
+ * PIPE_WRITE; 7 fork children's sections in their parent's file (WEFT_FEAT_SHARED_FILE, PROCESS and CHILD
+ * chunks, the header's alloc_end and grow_lock). */
+#define WEFT_TRACE_VERSION     7u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u
 #define WEFT_FILE_HEADER_SIZE  4096u
 #define WEFT_CHUNK_ALIGN       4096u
 #define WEFT_CHUNK_MAGIC       0x4b484357u /* "WCHK" little-endian */
+#define WEFT_PROC_MAGIC        0x43525057u /* "WPRC" little-endian: a PROCESS chunk (version 7) */
+#define WEFT_CHILD_CHUNK_MAGIC 0x50484357u /* "WCHP" little-endian: a CHILD chunk (version 7) */
+#define WEFT_PROC_CHUNK_SIZE   4096u       /* a PROCESS chunk: exactly one page */
 #define WEFT_CHUNK_MAX         (64u << 20) /* reader sanity bound */
 #define WEFT_RECORD_MAX_WORDS  255u
 #define WEFT_STACK_MAX_DEPTH   128u /* reader bound: the agent writes 64 C frames, and 64 Python ones before them */
@@ -48,7 +58,7 @@
 #define WEFT_NCPUS_MAX  65536u
 #define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
 #define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN ((1ull << 9) - 1)
+#define WEFT_FEAT_KNOWN ((1ull << 10) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
@@ -78,6 +88,10 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
  * last before this one), those written there before this file's start. Its
  * own MODULE records are the objects it loads later. */
 #define WEFT_FEAT_MODULES_INHERITED (1ull << 8)
+/* Version 7: the file may hold sections of other processes (fork children
+ * that did not exec, and theirs): PROCESS and CHILD chunks. A file of an
+ * older version with this bit is corrupt (the bit was unknown then). */
+#define WEFT_FEAT_SHARED_FILE       (1ull << 9)
 
 /* A STACK word with bit 63 set is no return address (user space has none up
  * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */
@@ -107,7 +121,10 @@ typedef struct {
   uint32_t flush_ms;    /*100 v3: a thread's counts are written at least this often while it works */
   uint64_t host_id;     /*104 v6: the host (a hash of its machine id and boot id: one clock); 0 unknown */
   char host_name[64];   /*112 v6: its node name, NUL-padded */
-} WeftFileHeader;       /* 176 bytes used; zero to WEFT_FILE_HEADER_SIZE */
+  uint64_t alloc_end;   /*176 v7: end of the space handed out so far (writers; readers ignore it) */
+  uint32_t grow_lock;   /*184 v7: 0, or the tid of the thread extending the file (writers only) */
+  uint32_t reserved;    /*188 0 */
+} WeftFileHeader;       /* 192 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {
   uint32_t magic;  /*  0 WEFT_CHUNK_MAGIC */
@@ -118,8 +135,32 @@ typedef struct {
   uint64_t ns;     /* 24 CLOCK_MONOTONIC ns read with tsc (a sync point) */
 } WeftChunkHeader; /* 32 bytes */
 
-_Static_assert(sizeof(WeftFileHeader) == 176, "file header layout");
+/* Version 7, in a file with WEFT_FEAT_SHARED_FILE:
+ * A PROCESS chunk (magic WEFT_PROC_MAGIC, size WEFT_PROC_CHUNK_SIZE) starts
+ * the section of a fork child in the file: from byte 8 on its page has the
+ * file header's layout (version .. host_name; image 0, alloc_end and
+ * grow_lock 0), bytes 0..3 are the magic (stored last) and 4..7 the size.
+ * A CHILD chunk is a chunk of a thread of such a process: the chunk header,
+ * then the pid of its process (a PROCESS chunk of that pid earlier in the
+ * file: the latest one is its section); records start at byte 40. */
+typedef struct {
+  uint32_t magic;       /*  0 WEFT_CHILD_CHUNK_MAGIC */
+  uint32_t size;        /*  4 .. 31 as in WeftChunkHeader */
+  uint32_t tid;         /*  8 */
+  uint32_t seq;         /* 12 */
+  uint64_t tsc;         /* 16 */
+  uint64_t ns;          /* 24 */
+  uint32_t pid;         /* 32 the process that owns the chunk */
+  uint32_t reserved;    /* 36 0 */
+} WeftChildChunkHeader; /* 40 bytes */
+
+_Static_assert(sizeof(WeftFileHeader) == 192, "file header layout");
 _Static_assert(sizeof(WeftChunkHeader) == 32, "chunk header layout");
+_Static_assert(sizeof(WeftChildChunkHeader) == 40 && offsetof(WeftChildChunkHeader, ns) == 24 &&
+                   offsetof(WeftChildChunkHeader, pid) == 32,
+               "child chunk header layout");
+_Static_assert(offsetof(WeftFileHeader, alloc_end) == 176 && offsetof(WeftFileHeader, grow_lock) == 184,
+               "file header layout (version 7)");
 
 /* Record types */
 enum {

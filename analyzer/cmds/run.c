@@ -231,7 +231,7 @@ int weft_run_is_python(const char *prog) {
 }
 
 /* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
- * WEFT_SESSION replaced, the agent put first in LD_PRELOAD and, with pyhook,
+ * WEFT_SESSION replaced, WEFT_FILE dropped, the agent put first in LD_PRELOAD and, with pyhook,
  * the Python hook first in PYTHONPATH. The strings of environ are shared; the
  * new ones, from *nours on, are malloc'd: free with weft_run_free_env(). Returns
  * NULL (errno ENOMEM) if out of memory. */
@@ -239,7 +239,8 @@ char **weft_run_env(const char *agent, const char *dir, const char *stacks, int 
                     size_t *nours) {
   extern char **environ;
   static const char *const ours[] = {
-      "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD=", "PYTHONPATH="};
+      "WEFT_OUTPUT=", "WEFT_STACKS=", "WEFT_IO=", "WEFT_SESSION=", "LD_PRELOAD=", "PYTHONPATH=",
+      "WEFT_FILE=" /* a traced shell's: our program's first process makes a file of its own */};
   char hookbuf[4096];
   const char *hook = pyhook ? python_hook(agent, hookbuf, sizeof hookbuf) : NULL;
   size_t n = 0;
@@ -253,6 +254,7 @@ char **weft_run_env(const char *agent, const char *dir, const char *stacks, int 
     for (size_t k = 0; k < sizeof ours / sizeof ours[0]; k++)
       if (!strncmp(environ[i], ours[k], strlen(ours[k]))) {
         if (k == 5 && !hook) continue; /* PYTHONPATH stays as it is */
+        /* (k == 6: dropped, not replaced) */
         skip = 1;
         if (k == 4) old_preload = environ[i] + strlen(ours[k]);
         if (k == 5) old_pypath = environ[i] + strlen(ours[k]);

@@ -8,7 +8,8 @@
  *   files=F records=R record_bytes=B chunks=C chunk_bytes=K file_bytes=S disk_bytes=D lost=L
  * record_bytes  sum of the record lengths (8 x words, word 0 included): the
  *               bytes the records really use
- * chunks        chunks with a header (their 32-byte headers are not records)
+ * chunks        chunks with a header (their 32- or 40-byte headers are not
+ *               records), and (version 7) the PROCESS pages of fork children
  * chunk_bytes   sum of the sizes of those chunks (records + headers + the unused
  *               tail the agent preallocated)
  * file_bytes    sum of the files' apparent sizes (file headers included)
@@ -48,7 +49,8 @@ static void count_chunks(const char *path, uint64_t *chunks, uint64_t *chunk_byt
   WeftChunkHeader h;
   for (;;) {
     if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(&h, sizeof h, 1, f) != 1) break;
-    if (h.magic == WEFT_CHUNK_MAGIC && h.size >= WEFT_CHUNK_ALIGN && h.size % WEFT_CHUNK_ALIGN == 0) {
+    if ((h.magic == WEFT_CHUNK_MAGIC || h.magic == WEFT_CHILD_CHUNK_MAGIC || h.magic == WEFT_PROC_MAGIC) &&
+        h.size >= WEFT_CHUNK_ALIGN && h.size % WEFT_CHUNK_ALIGN == 0) {
       (*chunks)++;
       *chunk_bytes += h.size;
       off += h.size;
@@ -90,10 +92,15 @@ int main(int argc, char **argv) {
       status = 1;
       continue;
     }
-    c.lost += weft_trace_header(t)->lost;
-    if (weft_trace_scan(t, on_event, &c, err, sizeof err) < 0) {
-      fprintf(stderr, "trace-size: %s\n", err);
-      status = 1;
+    WeftTrace *const *sec;
+    const size_t nsec = weft_trace_sections(t, &sec);
+    for (size_t i = 0; i <= nsec; i++) { /* the file's process, then its fork children's sections */
+      WeftTrace *one = i ? sec[i - 1] : t;
+      c.lost += weft_trace_header(one)->lost;
+      if (weft_trace_scan(one, on_event, &c, err, sizeof err) < 0) {
+        fprintf(stderr, "trace-size: %s\n", err);
+        status = 1;
+      }
     }
     weft_trace_close(t);
     count_chunks(path, &c.chunks, &chunk_bytes);

@@ -158,7 +158,7 @@ static void mutate(Mutant *m, const uint64_t *offs, size_t noffs) {
         size_t at = (1 + rnd(pages ? pages : 1)) * 4096;
         uint32_t v = (uint32_t)interesting64[rnd(NINTERESTING64)];
         if (rnd(2)) v = (uint32_t)(rnd(64) * 4096);
-        put32(m, at + 4 * rnd(4), v);
+        put32(m, at + 4 * rnd(10), v); /* up to a CHILD chunk's pid, a PROCESS page's ppid */
         break;
       }
       case 7: /* truncate */
@@ -207,8 +207,11 @@ static uint64_t *record_offsets(const unsigned char *buf, size_t len, const char
   WeftTrace *t;
   char err[512];
   if (weft_trace_open_mem(buf, len, name, &t, err, sizeof err) == 0) {
-    if (weft_trace_scan(t, collect_offset, &offs, err, sizeof err) < 0)
-      fprintf(stderr, "fuzz: note: seed does not scan cleanly: %s\n", err);
+    WeftTrace *const *sec;
+    const size_t nsec = weft_trace_sections(t, &sec);
+    for (size_t i = 0; i <= nsec; i++) /* the file's records, then its sections' */
+      if (weft_trace_scan(i ? sec[i - 1] : t, collect_offset, &offs, err, sizeof err) < 0)
+        fprintf(stderr, "fuzz: note: seed does not scan cleanly: %s\n", err);
     weft_trace_close(t);
   } else {
     fprintf(stderr, "fuzz: note: seed does not open: %s\n", err);

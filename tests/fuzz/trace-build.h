@@ -85,6 +85,46 @@ static inline void tb_chunk(TraceBuild *b, uint32_t tid, uint32_t seq, uint64_t 
   b->last = tsc;
 }
 
+/* Version 7: start a fork child's section at the end of the file (the file
+ * header needs WEFT_FEAT_SHARED_FILE): its PROCESS page, a copy of the file
+ * header with the child's pid, parent and start. Returns the page's header
+ * fields (the magic and size are bytes 0..7). */
+static inline WeftFileHeader *tb_process(TraceBuild *b, uint32_t pid, uint32_t ppid, uint64_t start_tsc,
+                                         uint64_t start_ns) {
+  size_t off = (b->len + WEFT_CHUNK_ALIGN - 1) / WEFT_CHUNK_ALIGN * WEFT_CHUNK_ALIGN;
+  tb_reserve(b, off + WEFT_PROC_CHUNK_SIZE);
+  WeftFileHeader h;
+  memcpy(&h, b->buf, sizeof h);
+  h.pid = pid;
+  h.ppid = ppid;
+  h.image = 0;
+  h.start_tsc = start_tsc;
+  h.start_ns = start_ns;
+  h.lost = 0;
+  h.features &= ~WEFT_FEAT_SHARED_FILE;
+  h.alloc_end = 0;
+  h.grow_lock = 0;
+  memset(h.magic, 0, sizeof h.magic);
+  memcpy(b->buf + off, &h, sizeof h);
+  weft_enc_proc_seal(b->buf + off);
+  b->chunk = b->chunk_end = b->pos = off + WEFT_PROC_CHUNK_SIZE; /* no current chunk */
+  return (WeftFileHeader *)(void *)(b->buf + off);
+}
+
+/* Start a CHILD chunk of process pid (a section's) at the end of the file. */
+static inline void tb_child_chunk(TraceBuild *b, uint32_t pid, uint32_t tid, uint32_t seq, uint64_t tsc, uint64_t ns,
+                                  uint32_t size) {
+  size_t off = (b->len + WEFT_CHUNK_ALIGN - 1) / WEFT_CHUNK_ALIGN * WEFT_CHUNK_ALIGN;
+  tb_reserve(b, off + size);
+  WeftChildChunkHeader ch;
+  weft_enc_child_chunk(&ch, size, tid, seq, tsc, ns, pid);
+  memcpy(b->buf + off, &ch, sizeof ch);
+  b->chunk = off;
+  b->chunk_end = off + size;
+  b->pos = off + sizeof ch;
+  b->last = tsc;
+}
+
 /* Append one raw word to the current chunk. */
 static inline void tb_word(TraceBuild *b, uint64_t w) {
   if (b->pos + 8 > b->chunk_end) {
@@ -157,10 +197,12 @@ static inline void tb_rec_s(TraceBuild *b, unsigned type, unsigned aux, uint64_t
   tb_rec_str(b, type, aux, tick, 1, &w1, 1, &s);
 }
 
-/* ---- the seed trace: pid 1234, two threads, most record types ---- */
+/* ---- the seed trace: pid 1234, two threads, most record types; its fork child
+ * 1240's section ---- */
 
 #define SEED_PID       1234u
 #define SEED_TID2      1235u
+#define SEED_CHILD     1240u
 #define SEED_START_TSC 1000000ull
 #define SEED_START_NS  5000000000ull
 #define SEED_HZ        2000000000ull /* 2 GHz: 1 tick = 0.5 ns */
@@ -175,7 +217,7 @@ static inline void tb_rec_s(TraceBuild *b, unsigned type, unsigned aux, uint64_t
 
 static inline void tb_build_seed(TraceBuild *b) {
   WeftFileHeader *h = tb_header(b, SEED_PID, 0, WEFT_CLOCK_TSC, SEED_START_TSC, SEED_START_NS, SEED_HZ);
-  h->features = WEFT_FEAT_STACKS_CONTENDED | WEFT_FEAT_COUNTERS;
+  h->features = WEFT_FEAT_STACKS_CONTENDED | WEFT_FEAT_COUNTERS | WEFT_FEAT_SHARED_FILE;
   h->realtime_ns = 1700000000000000000ull;
   h->hold_sample = 64;
   h->flush_ms = 50;
@@ -219,7 +261,8 @@ static inline void tb_build_seed(TraceBuild *b) {
   t += 20;
   tb_rec(b, WEFT_EV_SYNC, 0, t, 3, t, SEED_NS(t));
   tb_rec_s(b, WEFT_EV_MARK, WEFT_MARK_BEGIN, t += 20, 7, "phase 1");
-  tb_rec(b, WEFT_EV_FORK, WEFT_FORK_FORK, t += 2000, 2, 1240ull);
+  tb_rec(b, WEFT_EV_FORK, WEFT_FORK_FORK, t += 2000, 2, (uint64_t)SEED_CHILD);
+  const uint64_t fork_tick = t;
   tb_rec(b, WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), t += 20, 4, 1240ull, 0ull, 1240ull);
   tb_rec(b, WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_CHILD, WEFT_OP_LOCK, 0), t += 5000, 4, 1240ull, 1240ull, 0ull);
   tb_rec_s(b, WEFT_EV_MARK, WEFT_MARK_END, t += 20, 7, "phase 1");
@@ -253,6 +296,17 @@ static inline void tb_build_seed(TraceBuild *b) {
   }
   tb_rec(b, WEFT_EV_EXEC_FAILED, 2, t += 20, 1);
   tb_rec(b, WEFT_EV_THREAD_EXIT, WEFT_EXIT_RETURN, t += 20, 2, SEED_SELF2);
+
+  /* The fork child's section (version 7): its PROCESS page, a CHILD chunk. */
+  t = fork_tick + 100;
+  tb_process(b, SEED_CHILD, SEED_PID, t, SEED_NS(t));
+  tb_child_chunk(b, SEED_CHILD, SEED_CHILD, 0, t + 100, SEED_NS(t + 100), WEFT_CHUNK_ALIGN);
+  t += 100;
+  tb_rec(b, WEFT_EV_THREAD_START, 1, t += 20, 4, SEED_SELF1, 0ull, 0ull);
+  tb_rec_s(b, WEFT_EV_MARK, WEFT_MARK_INSTANT, t += 20, 8, "child");
+  tb_rec(b, WEFT_EV_ACQ, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), t += 20, 2, SEED_MUTEX);
+  tb_rec(b, WEFT_EV_THREAD_EXIT, WEFT_EXIT_AT_PROCESS_EXIT, t += 20, 2, SEED_SELF1);
+  tb_rec(b, WEFT_EV_EXIT, WEFT_PEXIT__EXIT, t += 20, 2, 0ull);
 }
 
 #endif /* WEFT_TRACE_BUILD_H */

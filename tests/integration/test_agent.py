@@ -266,6 +266,8 @@ class Recording:
                     k, _, v = kv.partition("=")
                     cur[k] = v
                 continue
+            if line.startswith("# section "):  # version 7: a fork child's section; its "# file" line follows
+                continue
             if line.startswith("# file "):
                 parts = line[7:].split()
                 cur = {"name": parts[0]}
@@ -291,6 +293,18 @@ class Recording:
             if int(h["pid"]) == pid and int(h["image"]) == image:
                 return h
         return None
+
+    def name(self, pid, image):
+        """the dumped name of a process image: its file, PID.N.wtrace, or its section, FILE@OFFSET"""
+        h = self.file(pid, image)
+        return h["name"] if h else "(no image %d of pid %d)" % (image, pid)
+
+    def disk_files(self):
+        """the files the dumped images are in (a section's is its tree's file)"""
+        return sorted({h["name"].split("@")[0] for h in self.files})
+
+    def sections(self):
+        return [h for h in self.files if "@" in h["name"]]
 
     def sel(self, type_=None, at_pid=None, at_tid=None, in_file=None, **fields):
         out = []
@@ -342,6 +356,13 @@ class Recording:
         return out
 
 
+def trace_images(ctx, d):
+    """how many process images the recording in d has (files and sections)"""
+    rc, out, err = ctx.weft_dump("--stats", d)
+    st = dict(l.split() for l in out.splitlines() if len(l.split()) == 2)
+    return int(st.get("files", 0)) + int(st.get("sections", 0)) if rc == 0 else -1
+
+
 def validate(chk, rec, allow_open=(), exits=None):
     """Invariants of every recording. allow_open: tids that may end inside a
     wait (blocked at exit or kill), or True for any thread (a real program
@@ -356,19 +377,23 @@ def validate(chk, rec, allow_open=(), exits=None):
 
     # the directory: only PID.N.wtrace files, mode 0600, matching their headers
     names = sorted(os.listdir(rec.dir))
-    chk.eq("files in the output directory vs files dumped",
-           names, sorted(h["name"] for h in rec.files))
+    chk.eq("files in the output directory vs files dumped", names, rec.disk_files())
+    sectioned = {int(h["pid"]) for h in rec.sections()}  # their images are numbered by start, not by name
     for h in rec.files:
-        m = re.match(r"^(\d+)\.(\d+)\.wtrace$", h["name"])
-        if not chk.true("trace file name %s is PID.N.wtrace" % h["name"], m):
+        m = re.match(r"^(\d+)\.(\d+)\.wtrace(@\d+)?$", h["name"])
+        if not chk.true("trace file name %s is PID.N.wtrace or a section in one" % h["name"], m):
+            continue
+        if m.group(3):  # a section: a process of the tree that made the file
+            chk.true("%s: a section in a file of another pid" % h["name"], int(h["pid"]) != int(m.group(1)), repr(h))
             continue
         chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
-        chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
-        chk.eq("%s header version" % h["name"], h.get("version"), "6")
+        if int(h["pid"]) not in sectioned:
+            chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
+        chk.eq("%s header version" % h["name"], h.get("version"), "7")
         chk.true("%s header holds" % h["name"], h.get("holds") in ("contended", "all"), repr(h))
         chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
         chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
-        st = os.lstat(os.path.join(rec.dir, h["name"]))
+        st = os.lstat(os.path.join(rec.dir, h["name"].split("@")[0]))
         chk.eq("%s mode" % h["name"], oct(st.st_mode & 0o7777), oct(0o600))
         chk.true("%s is a regular file" % h["name"], (st.st_mode & 0o170000) == 0o100000)
 
@@ -377,7 +402,8 @@ def validate(chk, rec, allow_open=(), exits=None):
     for r in rec.records:
         by_name[r.name] = by_name.get(r.name, 0) + 1
     chk.eq("stats records vs dumped records", rec.stats.get("records"), len(rec.records))
-    chk.eq("stats files", rec.stats.get("files"), len(rec.files))
+    chk.eq("stats files", rec.stats.get("files"), len(rec.disk_files()))
+    chk.eq("stats sections", rec.stats.get("sections", 0), len(rec.sections()))
     chk.eq("stats processes", rec.stats.get("processes"), len({int(h["pid"]) for h in rec.files}))
     chk.eq("stats threads", rec.stats.get("threads"),
            len({(r.pid, r.tid) for r in rec.records if r.name == "THREAD_START"}))
@@ -393,7 +419,7 @@ def validate(chk, rec, allow_open=(), exits=None):
             chk.eq("%s: main thread tid" % fn, mains[0].tid, pid)
         infos = rec.sel("PROCESS_INFO", in_file=fn)
         chk.eq("%s: PROCESS_INFO count" % fn, len(infos), 1)
-        if infos:
+        if infos and "@" not in fn:  # a section's image is numbered by the reader (the agent writes 0)
             chk.eq("%s: PROCESS_INFO image" % fn, infos[0].get("image"), h["image"])
         if exits is not None and fn in exits:
             chk.eq("%s: EXIT records" % fn, len(rec.sel("EXIT", in_file=fn)), exits[fn])
@@ -1104,9 +1130,12 @@ def t_forktree(ctx, chk):
     info = tr.info()
     p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
     rec = Recording(ctx, tr.outdir)
-    f = lambda pid, img: "%d.%d.wtrace" % (pid, img)
+    f = rec.name
     validate(chk, rec, exits={f(p, 0): 1, f(c1, 0): 0, f(c1, 1): 1, f(c2, 0): 1})
-    chk.eq("trace files", sorted(h["name"] for h in rec.files), sorted([f(p, 0), f(c1, 0), f(c1, 1), f(c2, 0)]))
+    # one file, the parent's: the children (forked, and the image child 1 exec'd) are sections in it
+    chk.eq("trace files", rec.disk_files(), ["%d.0.wtrace" % p])
+    chk.eq("sections (pid, image)", sorted((int(h["pid"]), int(h["image"])) for h in rec.sections()),
+           sorted([(c1, 0), (c1, 1), (c2, 0)]))
     me = os.getpid()
     for (pid, img), ppid in {(p, 0): me, (c1, 0): p, (c1, 1): p, (c2, 0): p}.items():
         h = rec.file(pid, img)
@@ -1128,8 +1157,9 @@ def t_forktree(ctx, chk):
              and c10[-1].get("path") == info["exe"], repr(c10[-1:]))
     chk.eq("EXEC path", info.get("exe"), exe)
     pi = rec.sel("PROCESS_INFO", in_file=f(c1, 1))
-    chk.eq("new image PROCESS_INFO", [(r.get("image"), r.get("argv"), r.get("exe")) for r in pi],
-           [("1", ["fx-forktree", "exec-child", "5"], exe)])
+    chk.eq("new image PROCESS_INFO", [(r.get("argv"), r.get("exe")) for r in pi],
+           [(["fx-forktree", "exec-child", "5"], exe)])
+    chk.true("the exec'd image is child 1's image 1 (a section numbered by its start)", rec.file(c1, 1) is not None)
     chk.eq("new image EXIT", [(r.get("how"), r.get("status")) for r in rec.sel("EXIT", in_file=f(c1, 1))],
            [("exit", "5")])
     c20 = [r for r in rec.sel(in_file=f(c2, 0)) if r.name in ("EXEC", "EXEC_FAILED", "EXIT")]
@@ -1159,10 +1189,10 @@ def t_vfork(ctx, chk):
     info = tr.info()
     p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
     rec = Recording(ctx, tr.outdir)
-    pf, cf = "%d.0.wtrace" % p, "%d.0.wtrace" % c1
+    pf, cf = rec.name(p, 0), rec.name(c1, 0)
     validate(chk, rec, exits={pf: 1, cf: 1})
-    chk.eq("trace files (no file for the child whose exec failed)", sorted(h["name"] for h in rec.files),
-           sorted([pf, cf]))
+    chk.eq("trace images: the parent's file, the exec'd child's section in it (none for the child whose "
+           "exec failed)", sorted((int(h["pid"]), "@" in h["name"]) for h in rec.files), sorted([(p, False), (c1, True)]))
     h = rec.file(c1, 0)
     if h:
         chk.eq("exec'd vfork child ppid", int(h["ppid"]), p)
@@ -1201,9 +1231,10 @@ def t_spawn(ctx, chk):
     info = tr.info()
     p, c = int(info["parent"]), int(info["child"])
     rec = Recording(ctx, tr.outdir)
-    pf, cf = "%d.0.wtrace" % p, "%d.0.wtrace" % c
+    pf, cf = rec.name(p, 0), rec.name(c, 0)
     validate(chk, rec, exits={pf: 1, cf: 1})
-    chk.eq("trace files", sorted(h["name"] for h in rec.files), sorted([pf, cf]))
+    chk.eq("trace images: the parent's file, the spawned child's section in it",
+           sorted((int(h["pid"]), "@" in h["name"]) for h in rec.files), sorted([(p, False), (c, True)]))
     forks = rec.sel("FORK", in_file=pf)
     chk.eq("FORK records", [(r.get("how"), r.i("child"), r.get("res")) for r in forks],
            [("spawn", c, "0"), ("spawn", -1, str(errno.ENOENT))])
@@ -1400,6 +1431,31 @@ def t_stack_cache(ctx, chk, k=20):
     chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
 
 
+def t_env_file_join(ctx, chk):
+    """WEFT_FILE names the file a process tree writes into (trace version 7): a process started with it
+    writes a section there, but only into a file of its own session and host; a stale value (no such
+    file, another run's file) makes it write a file of its own, and leaves the other file as it was."""
+    argv = [ctx.fixture("uncontended"), "30"]
+    # the tree's first process sets it for its children: sh execs the fixture, which joins sh's file
+    r = ctx.traced(["/bin/sh", "-c", 'exec "$0" 30', argv[0]])
+    rec = Recording(ctx, r.outdir)
+    chk.eq("sh and the fixture it execs: one file, the fixture a section in it",
+           (rec.disk_files(), sorted(int(h["image"]) for h in rec.files)), ([only_file(rec)], [0, 1]))
+    # a stale WEFT_FILE: no such file in the directory
+    r = ctx.traced(argv, {"WEFT_FILE": "99999.0"})
+    chk.eq("WEFT_FILE naming no file: a file of its own (one image, no section)",
+           (len(os.listdir(r.outdir)), trace_images(ctx, r.outdir)), (1, 1))
+    # another session's file: not joined, not touched
+    d = ctx.new_dir("other-session")
+    r1 = ctx.traced(argv, {"WEFT_SESSION": "1111"}, outdir=d)
+    (first,) = os.listdir(d)
+    size = os.path.getsize(os.path.join(d, first))
+    r2 = ctx.traced(argv, {"WEFT_SESSION": "2222", "WEFT_FILE": first[:-len(".wtrace")]}, outdir=d)
+    chk.eq("another session's file: not joined (two files), the first one left as it was",
+           (len(os.listdir(d)), os.path.getsize(os.path.join(d, first))), (2, size))
+    chk.eq("both runs silent", (r1.weft_lines(), r2.weft_lines()), ([], []))
+
+
 def t_env_settings(ctx, chk):
     """Bad settings are named and replaced by the defaults; a relative
     WEFT_OUTPUT is made absolute, so a child that changes directory before it
@@ -1426,7 +1482,7 @@ def t_env_settings(ctx, chk):
     r = ctx.run(["/bin/sh", "-c", 'cd / && exec "$0" 30', ctx.fixture("uncontended")], env, cwd=cwd)
     chk.eq("relative WEFT_OUTPUT: stdout", r.out, nat.out)
     chk.eq("relative WEFT_OUTPUT: both images in the same directory (sh and the fixture)",
-           len([f for f in os.listdir(os.path.join(cwd, "out")) if f.endswith(".wtrace")]), 2)
+           trace_images(ctx, os.path.join(cwd, "out")), 2)
     chk.eq("relative WEFT_OUTPUT: nothing in / ", os.path.exists("/out"), False)
     # an explicit environment: env -i execs printenv with ONLY=1
     r = ctx.traced(["/usr/bin/env", "-i", "ONLY=1", "/usr/bin/printenv"])
@@ -1434,8 +1490,7 @@ def t_env_settings(ctx, chk):
     chk.eq("env -i ONLY=1: the program's own variable and the agent's, nothing else",
            [k for k in got if not k.startswith("WEFT_")], ["LD_PRELOAD", "ONLY"])
     chk.true("env -i ONLY=1: WEFT_OUTPUT put back", "WEFT_OUTPUT" in got, str(got))
-    chk.eq("env -i ONLY=1: env and printenv are both traced",
-           len([f for f in os.listdir(r.outdir) if f.endswith(".wtrace")]), 2)
+    chk.eq("env -i ONLY=1: env and printenv are both traced", trace_images(ctx, r.outdir), 2)
 
 
 def t_env_clock_umask(ctx, chk):
@@ -1646,7 +1701,8 @@ GROUPS = {
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
-            ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings)],
+            ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
+            ("file-join", t_env_file_join)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }

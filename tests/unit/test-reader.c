@@ -26,13 +26,17 @@
 
 typedef struct {
   WeftEvent ev[256];
+  uint64_t w1[256]; /* ev[i].w[1] (0 for a 1-word record): w points into a file's buffer only while delivered */
   size_t n;
   size_t stop_at; /* return 7 when this many records were seen (0 = never) */
 } Events;
 
 static int collect(const WeftEvent *ev, void *user) {
   Events *e = user;
-  if (e->n < sizeof e->ev / sizeof e->ev[0]) e->ev[e->n] = *ev;
+  if (e->n < sizeof e->ev / sizeof e->ev[0]) {
+    e->ev[e->n] = *ev;
+    e->w1[e->n] = ev->nwords > 1 ? ev->w[1] : 0;
+  }
   e->n++;
   return e->stop_at && e->n == e->stop_at ? 7 : 0;
 }
@@ -420,16 +424,16 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  /* the older versions still read: version 1 to 5 files */
-  for (uint32_t ver = 1; ver <= 5; ver++) {
+  /* the older versions still read: version 1 to 6 files */
+  for (uint32_t ver = 1; ver <= 6; ver++) {
     char err[512];
     Events e;
     tb_hdr(&b)->version = ver;
     int rc = open_scan(&b, b.len, "old.wtrace", &e, NULL, err, sizeof err);
     ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
   }
-  tb_hdr(&b)->version = 7;
-  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 7 (this reader knows 1 to 6)", 1, 0});
+  tb_hdr(&b)->version = 8;
+  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 8 (this reader knows 1 to 7)", 1, 0});
   free(b.buf);
 
   good_trace(&b);
@@ -1019,6 +1023,14 @@ static void test_not_files(void) {
   remove_tmpdir();
 }
 
+/* Write b as PID.IMAGE.wtrace and free it. */
+static void write_image(TraceBuild *b, uint32_t pid, uint32_t image) {
+  char name[64];
+  snprintf(name, sizeof name, "%" PRIu32 ".%" PRIu32 ".wtrace", pid, image);
+  write_file(name, b);
+  free(b->buf);
+}
+
 /* One file of pid with session id and start times (s of CLOCK_REALTIME,
  * and of CLOCK_MONOTONIC). */
 static void session_file(uint32_t pid, uint32_t image, uint64_t session, uint64_t realtime_s, uint64_t mono_s) {
@@ -1028,10 +1040,7 @@ static void session_file(uint32_t pid, uint32_t image, uint64_t session, uint64_
   tb_hdr(&b)->realtime_ns = realtime_s * 1000000000ull;
   tb_chunk(&b, pid, 0, mono_s * 1000000000ull, mono_s * 1000000000ull, WEFT_CHUNK_ALIGN);
   tb_rec(&b, WEFT_EV_ACQ, MUTEX, mono_s * 1000000000ull + 10, 2, 1ull);
-  char name[64];
-  snprintf(name, sizeof name, "%" PRIu32 ".%" PRIu32 ".wtrace", pid, image);
-  write_file(name, &b);
-  free(b.buf);
+  write_image(&b, pid, image);
 }
 
 /* Two runs into one directory are two recordings: the latest by default. */
@@ -1080,6 +1089,346 @@ static void test_sessions(void) {
   remove_tmpdir();
 }
 
+/* ---- sections (version 7): fork children in their parent's file ---- */
+
+/* Where build_shared put things. */
+typedef struct {
+  size_t proc101, proc102; /* the PROCESS chunks */
+  size_t child101;         /* 101's first CHILD chunk */
+  size_t root_b;           /* the file's second chunk */
+  size_t child102b;        /* 102's second CHILD chunk (the last chunk) */
+  size_t rec101;           /* 101's ACQ of object 2 */
+} Shared;
+
+/* Pid 100's file (1 GHz ticks = ns) with the sections of its fork child 101
+ * and grandchild 102, their chunks interleaved with 100's and each other's:
+ *   4096 100 | 8192 PROCESS 101 | 12288 CHILD 101 | 16384 100 | 20480 PROCESS 102 |
+ *   24576 zero | 28672 CHILD 102 | 32768 CHILD 101 (8 KiB) | 40960 100 | 45056 CHILD 102 */
+static Shared build_shared(TraceBuild *b) {
+  Shared at;
+  WeftFileHeader *h = tb_header(b, 100, 0, WEFT_CLOCK_TSC, 1000, 1000, 1000000000);
+  h->features |= WEFT_FEAT_SHARED_FILE;
+  tb_chunk(b, 100, 0, 1050, 1050, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1100, 2, 1ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1110, 2, 1ull);
+  tb_rec(b, WEFT_EV_FORK, WEFT_FORK_FORK, 1120, 2, 101ull);
+  at.proc101 = b->len;
+  tb_process(b, 101, 100, 1200, 1200);
+  at.child101 = b->len;
+  tb_child_chunk(b, 101, 101, 0, 1250, 1250, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_THREAD_START, 1, 1260, 4, 0ull, 0ull, 0ull);
+  at.rec101 = b->pos;
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1300, 2, 2ull);
+  tb_rec(b, WEFT_EV_FORK, WEFT_FORK_FORK, 1310, 2, 102ull);
+  at.root_b = b->len;
+  tb_chunk(b, 100, 1, 1350, 1350, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1400, 2, 3ull);
+  at.proc102 = b->len;
+  tb_process(b, 102, 101, 1500, 1500);
+  tb_zero_pages(b, 1);
+  tb_child_chunk(b, 102, 102, 0, 1550, 1550, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1600, 2, 4ull);
+  tb_child_chunk(b, 101, 103, 0, 1650, 1650, 2 * WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1700, 2, 5ull);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1710, 2, 6ull);
+  tb_chunk(b, 104, 0, 1750, 1750, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_ACQ, MUTEX, 1800, 2, 7ull);
+  at.child102b = b->len;
+  tb_child_chunk(b, 102, 102, 1, 1850, 1850, WEFT_CHUNK_ALIGN);
+  tb_rec(b, WEFT_EV_EXIT, WEFT_PEXIT_EXIT, 1900, 2, 0ull);
+  return at;
+}
+
+/* What one trace of a shared file gives: its scan's result and message,
+ * records (type, w1 or tid, pid and time checked by the caller). */
+typedef struct {
+  int rc;
+  char err[512];
+  Events e;
+} Scan;
+
+static void scan_into(WeftTrace *t, Scan *s) {
+  memset(&s->e, 0, sizeof s->e);
+  s->err[0] = '\0';
+  s->rc = weft_trace_scan(t, collect, &s->e, s->err, sizeof s->err);
+}
+
+/* Records e hold exactly objects objs[] (ACQ w1; 0: a record of another type), all of pid and ns == tsc. */
+static int records_are(const Events *e, uint32_t pid, const uint64_t *objs, size_t n) {
+  if (e->n != n) return 0;
+  for (size_t i = 0; i < n; i++) {
+    const WeftEvent *ev = &e->ev[i];
+    if (ev->pid != pid || ev->ns != ev->tsc) return 0;
+    if (objs[i] ? ev->type != WEFT_EV_ACQ || e->w1[i] != objs[i] : ev->type == WEFT_EV_ACQ) return 0;
+  }
+  return 1;
+}
+
+/* The three traces of the file in b (len bytes) opened from memory; each
+ * scanned. Returns the number of sections, or -1 if the open failed. */
+static int open_shared(const TraceBuild *b, size_t len, WeftTrace **t, Scan s[3]) {
+  char err[512];
+  if (weft_trace_open_mem(b->buf, len, "x.wtrace", t, err, sizeof err) < 0) {
+    snprintf(s[0].err, sizeof s[0].err, "%s", err);
+    return -1;
+  }
+  WeftTrace *const *sec;
+  size_t n = weft_trace_sections(*t, &sec);
+  for (size_t i = 0; i < 3; i++) {
+    memset(&s[i], 0, sizeof s[i]);
+    if (i <= n) scan_into(i ? sec[i - 1] : *t, &s[i]);
+  }
+  return (int)n;
+}
+
+static void test_sections_read(void) {
+  TraceBuild b;
+  Shared at = build_shared(&b);
+  WeftTrace *t;
+  Scan s[3];
+  int n = open_shared(&b, b.len, &t, s);
+  if (!ok(n == 2, "a file with two sections opens (%d: %s)", n, s[0].err)) {
+    free(b.buf);
+    return;
+  }
+  WeftTrace *const *sec;
+  weft_trace_sections(t, &sec);
+  static const uint64_t root[] = {1, 1, 0, 3, 7}, c101[] = {0, 2, 0, 5, 6}, c102[] = {4, 0};
+  ok(s[0].rc == 0 && records_are(&s[0].e, 100, root, 5) && s[0].e.ev[4].tid == 104,
+     "the file's trace: its own records only, its chunks between the sections' (%s)", s[0].err);
+  ok(s[1].rc == 0 && records_are(&s[1].e, 101, c101, 5) && s[1].e.ev[1].offset == at.rec101 &&
+         s[1].e.ev[0].offset == at.child101 + 40 && s[1].e.ev[3].tid == 103,
+     "the child's section: its records, of both its threads, from byte 40 of its chunks (%s)", s[1].err);
+  ok(s[2].rc == 0 && records_are(&s[2].e, 102, c102, 2) && s[2].e.ev[1].type == WEFT_EV_EXIT,
+     "the grandchild's section: its records (%s)", s[2].err);
+  const WeftFileHeader *h1 = weft_trace_header(sec[0]), *h2 = weft_trace_header(sec[1]);
+  ok(h1->pid == 101 && h1->ppid == 100 && h1->image == 0 && h1->version == 7 && h1->start_ns == 1200 &&
+         memcmp(h1->magic, WEFT_TRACE_MAGIC, 8) == 0 && h2->pid == 102 && h2->ppid == 101 && h2->start_ns == 1500,
+     "section headers: the PROCESS pages, with the file magic");
+  ok(weft_trace_section_at(sec[0]) == at.proc101 && weft_trace_section_at(sec[1]) == at.proc102 &&
+         weft_trace_section_at(t) == 0,
+     "the PROCESS chunks' offsets");
+  ok(strcmp(weft_trace_name(sec[0]), "x.wtrace [pid 101]") == 0, "a section's name: \"%s\"", weft_trace_name(sec[0]));
+  WeftTrace *const *none;
+  ok(weft_trace_sections(sec[0], &none) == 0, "a section has no sections");
+  ok(weft_trace_cut_at(t) == 0 && weft_trace_bad_at(t) == 0 && weft_trace_cut_at(sec[1]) == 0 &&
+         weft_trace_bad_at(sec[0]) == 0,
+     "nothing cut, nothing bad");
+  weft_trace_close(sec[0]); /* owned by the file's trace: a no-op */
+  weft_trace_close(t);
+
+  /* The same from a file: read with pread, each trace its own chunks. */
+  new_tmpdir();
+  write_file("100.0.wtrace", &b);
+  char path[sizeof tmpdir + 32], err[512] = "";
+  snprintf(path, sizeof path, "%s/100.0.wtrace", tmpdir);
+  if (ok(weft_trace_open(path, &t, err, sizeof err) == 0, "from a file (%s)", err)) {
+    size_t k = weft_trace_sections(t, &sec);
+    Scan f[3];
+    for (size_t i = 0; i < 3 && k == 2; i++) scan_into(i ? sec[i - 1] : t, &f[i]);
+    ok(k == 2 && f[0].rc == 0 && f[1].rc == 0 && f[2].rc == 0 && records_are(&f[0].e, 100, root, 5) &&
+           records_are(&f[1].e, 101, c101, 5) && records_are(&f[2].e, 102, c102, 2),
+       "from a file: the same records per trace (%zu: %s %s %s)", k, f[0].err, f[1].err, f[2].err);
+    weft_trace_close(t);
+  }
+  remove_tmpdir();
+  free(b.buf);
+}
+
+/* One file of pid (image, start s), an ACQ of object pid. */
+static void plain_file(uint32_t pid, uint32_t image, uint64_t start) {
+  TraceBuild b;
+  tb_header(&b, pid, image, WEFT_CLOCK_TSC, start, start, 1000000000);
+  tb_chunk(&b, pid, 0, start + 10, start + 10, WEFT_CHUNK_ALIGN);
+  tb_rec(&b, WEFT_EV_ACQ, MUTEX, start + 20, 2, (uint64_t)pid);
+  write_image(&b, pid, image);
+}
+
+static void test_sections_recording(void) {
+  new_tmpdir();
+  TraceBuild b;
+  build_shared(&b);
+  write_file("100.0.wtrace", &b);
+  free(b.buf);
+  plain_file(102, 0, 2000); /* the grandchild exec'd: its file, image 0 too */
+  plain_file(200, 1, 2100); /* no section of 200: its image stays */
+  WeftRecording *r;
+  char err[512] = "";
+  if (!ok(weft_recording_open(tmpdir, &r, err, sizeof err) == 0, "a recording with sections opens (%s)", err)) {
+    remove_tmpdir();
+    return;
+  }
+  static const uint32_t pids[] = {100, 101, 102, 102, 200}, images[] = {0, 0, 0, 1, 1};
+  static const uint64_t starts[] = {1000, 1200, 1500, 2000, 2100};
+  int good = weft_recording_count(r) == 5;
+  for (size_t i = 0; good && i < 5; i++) {
+    const WeftFileHeader *h = weft_trace_header(weft_recording_trace(r, i));
+    good = h->pid == pids[i] && h->image == images[i] && h->start_ns == starts[i];
+  }
+  ok(good, "3 files and 2 sections, by (pid, image): the section of 102 image 0, its file 102.0 image 1, 200.1 kept");
+  const WeftSession *ss = weft_recording_session(r);
+  const WeftHost *hosts;
+  ok(ss && ss->files == 5 && ss->processes == 4 && weft_recording_hosts(r, &hosts) == 1 && hosts[0].files == 5,
+     "the session and the host count the sections as process images");
+  Events e;
+  memset(&e, 0, sizeof e);
+  err[0] = '\0';
+  int rc = weft_recording_scan(r, collect, &e, err, sizeof err);
+  ok(rc == 0 && e.n == 5 + 5 + 2 + 1 + 1 && e.ev[5].pid == 101 && e.ev[10].pid == 102 && e.ev[12].pid == 102 &&
+         e.w1[12] == 102 && e.ev[13].ns == 2120,
+     "the recording scan: each trace's records once (%zu; %s)", e.n, err);
+  weft_recording_close(r);
+
+  /* weft-dump's way: every session; a second file of 102 before the section keeps the order by start */
+  plain_file(102, 1, 1400);
+  WeftRecordingOptions opt = {.all_sessions = 1};
+  if (ok(weft_recording_open_with(tmpdir, &opt, &r, err, sizeof err) == 0, "all sessions (%s)", err)) {
+    int order = weft_recording_count(r) == 6;
+    static const uint64_t st102[] = {1400, 1500, 2000};
+    for (size_t i = 0; order && i < 3; i++) {
+      const WeftFileHeader *h = weft_trace_header(weft_recording_trace(r, 2 + i));
+      order = h->pid == 102 && h->image == i && h->start_ns == st102[i];
+    }
+    ok(order, "pid 102's images numbered by start: 102.1 (earlier) 0, the section 1, 102.0 2");
+    weft_recording_close(r);
+  }
+  remove_tmpdir();
+}
+
+/* Each trace of the file in b (len bytes): scan rc, records delivered, a
+ * message part ("" for none), cut_at and bad_at. */
+typedef struct {
+  int rc;
+  size_t n;
+  const char *msg;
+  uint64_t cut, bad;
+} Want;
+
+static void expect_shared(const char *what, const TraceBuild *b, size_t len, int nsec, const Want *w) {
+  WeftTrace *t;
+  Scan s[3];
+  int n = open_shared(b, len, &t, s);
+  int good = n == nsec;
+  char got[1600] = "";
+  size_t used = 0;
+  WeftTrace *const *sec;
+  if (n >= 0) weft_trace_sections(t, &sec);
+  for (int i = 0; good && i <= n && i < 3; i++) {
+    WeftTrace *one = i ? sec[i - 1] : t;
+    good = s[i].rc == w[i].rc && s[i].e.n == w[i].n && (w[i].msg[0] ? has(s[i].err, w[i].msg) : !s[i].err[0]) &&
+           weft_trace_cut_at(one) == w[i].cut && weft_trace_bad_at(one) == w[i].bad &&
+           (!s[i].err[0] || strncmp(s[i].err, weft_trace_name(one), strlen(weft_trace_name(one))) == 0);
+    used += (size_t)snprintf(got + used, sizeof got - used > 0 ? sizeof got - used : 0, "%s[%d %zu] %s", i ? "; " : "",
+                             s[i].rc, s[i].e.n, s[i].err);
+    if (used >= sizeof got) used = sizeof got - 1;
+  }
+  ok(good, "%s: %d sections: %s", what, n, n < 0 ? s[0].err : got);
+  if (n >= 0) weft_trace_close(t);
+}
+
+static void test_sections_errors(void) {
+  TraceBuild b;
+  Shared at;
+  char m[200];
+  WeftFileHeader *p;
+
+  /* A CHILD chunk of a pid with no PROCESS chunk before it: every trace ends there. */
+  at = build_shared(&b);
+  memcpy(b.buf + at.child101 + 32, &(uint32_t){555}, 4);
+  snprintf(m, sizeof m, ": offset %zu: chunk of pid 555 before its process header", at.child101);
+  expect_shared("a chunk of an unknown pid", &b, b.len, 1,
+                (Want[]){{-1, 3, m, 0, at.child101}, {-1, 0, m, 0, at.child101}});
+  free(b.buf);
+
+  /* Bad PROCESS chunks: the file's pass ends there, for every trace. */
+  static const struct {
+    const char *what, *msg;
+    int field; /* 0 size, 1 version, 2 clock, 3 pid 0, 4 pid too big, 5 start far, 6 session, 7 header size */
+  } bad_proc[] = {
+      {"process chunk size", "bad process chunk: size 8192 (expected 4096)", 0},
+      {"process chunk version", "bad process chunk: version 6 in a version-7 file", 1},
+      {"process chunk clock", "bad process chunk: clock 2, the file's is 1", 2},
+      {"process chunk pid 0", "bad process chunk: bad pid 0", 3},
+      {"process chunk pid too big", "bad process chunk: bad pid 4194305", 4},
+      {"process chunk start far", "bad process chunk: start time more than 7 days from the file's start", 5},
+      {"process chunk session", "bad process chunk: session 0000000000000001, the file's is 5eed0000cafe0001", 6},
+      {"process chunk header size", "bad process chunk: header size 0 (expected 4096)", 7},
+  };
+  for (size_t i = 0; i < sizeof bad_proc / sizeof bad_proc[0]; i++) {
+    at = build_shared(&b);
+    p = (WeftFileHeader *)(void *)(b.buf + at.proc102);
+    switch (bad_proc[i].field) {
+      case 0: memcpy(b.buf + at.proc102 + 4, &(uint32_t){8192}, 4); break;
+      case 1: p->version = 6; break;
+      case 2: p->clock = WEFT_CLOCK_MONOTONIC; break;
+      case 3: p->pid = 0; break;
+      case 4: p->pid = WEFT_PID_MAX + 1; break;
+      case 5: p->start_ns += 8 * 86400000000000ull; break;
+      case 6: p->session = 1; break;
+      default: p->header_size = 0; break;
+    }
+    snprintf(m, sizeof m, ": offset %zu: %s", at.proc102, bad_proc[i].msg);
+    expect_shared(bad_proc[i].what, &b, b.len, 1, (Want[]){{-1, 4, m, 0, at.proc102}, {-1, 3, m, 0, at.proc102}});
+    free(b.buf);
+  }
+
+  /* A bad record in a section: only that section stops there. */
+  at = build_shared(&b);
+  memcpy(b.buf + at.rec101, &(uint64_t){WEFT_W0(99, 2, 0, 0)}, 8);
+  snprintf(m, sizeof m, "x.wtrace [pid 101]: offset %zu: unknown record type 99", at.rec101);
+  expect_shared("a bad record in a section", &b, b.len, 2,
+                (Want[]){{0, 5, "", 0, 0}, {-1, 1, m, 0, at.rec101}, {0, 2, "", 0, 0}});
+  free(b.buf);
+
+  /* A bad chunk header after the sections: every trace ends there. */
+  at = build_shared(&b);
+  memcpy(b.buf + at.child102b, &(uint32_t){0x12345678}, 4);
+  snprintf(m, sizeof m, ": offset %zu: bad chunk magic 0x12345678", at.child102b);
+  expect_shared("a bad chunk magic", &b, b.len, 2,
+                (Want[]){{-1, 5, m, 0, at.child102b}, {-1, 5, m, 0, at.child102b}, {-1, 1, m, 0, at.child102b}});
+  free(b.buf);
+
+  /* A CHILD chunk with a bad tid: the same. */
+  at = build_shared(&b);
+  memcpy(b.buf + at.child102b + 8, &(uint32_t){0}, 4);
+  snprintf(m, sizeof m, ": offset %zu: chunk of thread id 0", at.child102b);
+  expect_shared("a CHILD chunk of thread 0", &b, b.len, 2,
+                (Want[]){{-1, 5, m, 0, at.child102b}, {-1, 5, m, 0, at.child102b}, {-1, 1, m, 0, at.child102b}});
+  free(b.buf);
+
+  /* The last chunk (a section's) cut by the end of the file: that section's cut. */
+  at = build_shared(&b);
+  memcpy(b.buf + at.child102b + 4, &(uint32_t){8192}, 4);
+  snprintf(m, sizeof m, "truncated: chunk at offset %zu claims 8192 bytes, file has %zu", at.child102b, b.len);
+  expect_shared("a section's chunk cut short", &b, b.len, 2,
+                (Want[]){{0, 5, "", 0, 0}, {0, 5, "", 0, 0}, {-1, 2, m, at.child102b, 0}});
+  /* A CHILD chunk header cut by the end of the file: the file is cut there. */
+  snprintf(m, sizeof m, "x.wtrace: truncated: chunk header at offset %zu, file has %zu bytes", at.child102b,
+           at.child102b + 36);
+  expect_shared("a CHILD chunk header cut short", &b, at.child102b + 36, 2,
+                (Want[]){{-1, 5, m, at.child102b, 0}, {0, 5, "", 0, 0}, {0, 1, "", 0, 0}});
+  free(b.buf);
+
+  /* A PROCESS chunk cut by the end of the file: the file is cut there. */
+  at = build_shared(&b);
+  snprintf(m, sizeof m, "x.wtrace: truncated: chunk at offset %zu claims 4096 bytes, file has %zu", at.proc102,
+           at.proc102 + 1000);
+  expect_shared("a PROCESS chunk cut short", &b, at.proc102 + 1000, 1,
+                (Want[]){{-1, 4, m, at.proc102, 0}, {0, 3, "", 0, 0}});
+  free(b.buf);
+
+  /* Version 6 and files without the bit: no sections, the chunks as before. */
+  at = build_shared(&b);
+  tb_hdr(&b)->version = 6;
+  expect_fail(&b, b.len, (Expect){"the shared-file bit in a version-6 file", "unknown feature bits 0x200", 1, 0});
+  tb_hdr(&b)->features &= ~WEFT_FEAT_SHARED_FILE;
+  snprintf(m, sizeof m, "offset %zu: bad chunk magic 0x43525057", at.proc101);
+  expect_fail(&b, b.len, (Expect){"a PROCESS chunk in a version-6 file", m, 0, 3});
+  tb_hdr(&b)->version = 7;
+  expect_fail(&b, b.len, (Expect){"a PROCESS chunk in a file without the shared-file bit", m, 0, 3});
+  free(b.buf);
+}
+
 static void test_names(void) {
   ok(strcmp(weft_event_name(WEFT_EV_WAIT_BEGIN), "WAIT_BEGIN") == 0 && weft_event_name(0) == NULL &&
          weft_event_name(99) == NULL && weft_event_name(256) == NULL,
@@ -1108,6 +1457,9 @@ int main(void) {
   test_changing_files();
   test_not_files();
   test_sessions();
+  test_sections_read();
+  test_sections_recording();
+  test_sections_errors();
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
 }
