@@ -366,7 +366,7 @@ static WeftSlab slabs[WEFT_SLAB_RING];
 static _Atomic uintptr_t slab_cur; /* base | next index */
 static _Atomic uint32_t slab_seq;
 
-static int map_chunks_at(uint32_t size, void **m, int forked);
+static int map_chunks_at(uint32_t size, void **m, int fresh);
 static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0); }
 
 #define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
@@ -449,22 +449,23 @@ static void grow_lock_take(WeftFileHeader *r) {
 }
 
 /* size bytes of new chunks at the end of the file, reserved and mapped.
- * forked: in a fork child's handler, where the descriptor is the one just
- * inherited and no other thread can cancel this one (neither is checked: a
- * system call and a first call into a page of libc less per fork). */
-static int map_chunks_at(uint32_t size, void **m, int forked) {
-  int fd = forked ? _weft_proc.fd : trace_fd();
+ * fresh: where a process starts (a fork child's handler, the constructor),
+ * its descriptor just inherited or opened and no other thread there to cancel
+ * this one (neither is checked: a system call and a first call into a page of
+ * libc less per process). */
+static int map_chunks_at(uint32_t size, void **m, int fresh) {
+  int fd = fresh ? _weft_proc.fd : trace_fd();
   WeftFileHeader *r = _weft_proc.root;
   if (fd < 0 || !r) return -1;
   int cancel = 0;
-  if (!forked) /* fallocate is a cancellation point: never leave the lock held */
+  if (!fresh) /* fallocate is a cancellation point: never leave the lock held */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
   grow_lock_take(r);
   uint64_t off = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
   int rc = reserve_space(fd, off, size);
   if (rc == 0) __atomic_store_n(&r->alloc_end, off + size, __ATOMIC_RELAXED);
   __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
-  if (!forked) pthread_setcancelstate(cancel, NULL);
+  if (!fresh) pthread_setcancelstate(cancel, NULL);
   if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
   /* a failed mmap leaves reserved zero pages, which readers skip */
   *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
@@ -898,10 +899,11 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
  * page and its main thread's first chunk, taken together at the end of the
  * file like any chunk: no file to create, which on ext4 is most of what a
  * traced fork costs. */
-/* forked: in a fork child's handler, with its parent's CPU count (or 0) */
-static int section_open(pid_t ppid, uint64_t features, int forked, uint32_t ncpus) {
+/* Where a process starts (map_chunks_at's fresh); ncpus: a fork child's, its
+ * parent's CPU count (0: ask) */
+static int section_open(pid_t ppid, uint64_t features, uint32_t ncpus) {
   void *m;
-  if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, forked) != 0) return -1;
+  if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, 1) != 0) return -1;
   madvise(m, WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, 23 /* MADV_POPULATE_WRITE */);
   WeftFileHeader *h = m;
   header_fill(h, ppid, features, ncpus);
@@ -950,7 +952,7 @@ static int file_join(pid_t ppid) {
     _weft_proc.dev = st.st_dev;
     _weft_proc.ino = st.st_ino;
     _weft_proc.image = (uint32_t)image;
-    if (section_open(ppid, 0, 0, 0) == 0) return 0;
+    if (section_open(ppid, 0, 0) == 0) return 0;
     _weft_proc.root = NULL;
   }
   if (h != MAP_FAILED) munmap(h, WEFT_FILE_HEADER_SIZE);
@@ -965,7 +967,7 @@ static int file_join(pid_t ppid) {
 static void process_start(pid_t ppid, uint64_t features, uint32_t ncpus) {
   int rc;
   if (features & WEFT_FEAT_SHARED_FILE) {
-    rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE, 1, ncpus);
+    rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE, ncpus);
   } else if (file_join(ppid) == 0) {
     rc = 0;
   } else if ((rc = trace_open(ppid, features)) == 0) {
