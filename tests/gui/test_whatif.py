@@ -56,7 +56,11 @@ def replayed_rows(args, tmp, db):
                                     stdout=subprocess.PIPE, timeout=TIMEOUT).stdout)["replay"]
     utids = sorted(u for (u,) in sqlite3.connect(db).execute("SELECT utid FROM thread"))
     png = os.path.join(tmp, "replay.png")
-    p = gui(args, tmp, db, ["--dump", "-", "--what-if", spec, "--actions", "replay-rows", "--screenshot", png])
+    # the window: the recording or its unchanged replay, the longer (how far off the replay ends depends on
+    # the machine's load while recording: either way every replayed row's end is in the window)
+    span = int(1.02 * max(rep["recorded_ns"], rep["replayed_ns"], rep["what_if"][0]["replayed_ns"])) + 1
+    p = gui(args, tmp, db, ["--dump", "-", "--what-if", spec, "--actions", "replay-rows", "--screenshot", png,
+                            "--range", "0ns..%dns" % span])
     d = json.loads(p.stdout) if p.returncode == 0 else {}
     sets = (d.get("what_if") or {}).get("rows") or []
     if not ok(p.returncode == 0 and len(sets) == 2, "%s: the replayed rows, with the change and unchanged" % spec,
@@ -87,8 +91,8 @@ def replayed_rows(args, tmp, db):
        [(r["thread"], r["intervals"], r["end_ns"]) for r in rows if "thread" in r] ==
        [(r["thread"], r["intervals"], r["end_ns"]) for s in sets for r in s["rows"]],
        "replay-rows: the timeline shows both groups under the recorded rows", rows)
-    # in the screenshot: the time axis is shared, the window the whole recording: each replayed
-    # row's bar ends at x0 + npx * end / window (within 2 px); x0 and npx from two of the rows
+    # in the screenshot: the time axis is shared, the window all of it: each replayed row's bar ends
+    # at x0 + npx * end / window (within 2 px); x0 and npx from two of the rows
     width, height, px = read_png(png)
     right = d["layout"]["timeline_width"] - 3
     grid_y = max(r["y"] for r in rows) + 22 + 8
