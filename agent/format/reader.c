@@ -610,6 +610,8 @@ const char *weft_trace_name(const WeftTrace *t) { return t->name; }
 
 uint64_t weft_trace_cut_at(const WeftTrace *t) { return t->cut_at; }
 
+uint64_t weft_trace_size(const WeftTrace *t) { return t->len; }
+
 uint64_t weft_trace_bad_at(const WeftTrace *t) { return t->bad_at; }
 
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {

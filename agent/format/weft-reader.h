@@ -79,6 +79,8 @@ const char *weft_trace_name(const WeftTrace *t);
  * the records before the cut and then fails with a "truncated" message that
  * names the file and the offset. */
 uint64_t weft_trace_cut_at(const WeftTrace *t);
+/* Its size in bytes when it was opened (scans read no further). */
+uint64_t weft_trace_size(const WeftTrace *t);
 
 /* The byte offset of the first corrupt chunk header or record found so far
  * (by the open, or a scan), 0 if none: a scan that failed with this set

@@ -31,6 +31,17 @@ typedef struct { /* 16 bytes: a hot lock has one per release */
   uint32_t late; /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
 
+/* A timeline of stamps: appended in the file's order (runs of each thread's
+ * chunks), sorted by time once, on its first search. Stored in place (no
+ * call per append): a hot lock has millions. */
+typedef struct {
+  Stamp *v;
+  guint len, cap;
+  int sorted;
+  void *map; /* a large one: its mapping (v inside it), map_len bytes */
+  size_t map_len;
+} Stamps;
+
 typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
   int64_t ns, utid;
   uint32_t holder; /* tid that held it then, 0 unknown */
@@ -52,12 +63,11 @@ typedef struct Obj {
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
   char *name;  /* from weft.h, else NULL */
-  GArray *rel; /* Stamp: releases (unlock, sem_post) */
-  GArray *sig; /* Stamp: cond signal/broadcast */
+  Stamps rel;  /* releases (unlock, sem_post) */
+  Stamps sig;  /* cond signal/broadcast */
   GArray *arr; /* Arrival: barrier waits */
   GArray *wb;  /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
-  int rel_sorted, sig_sorted;
-  int gil; /* GIL_*: part of CPython's GIL (gil_detect) */
+  int gil;     /* GIL_*: part of CPython's GIL (gil_detect) */
   /* trace v5 SHARED: the object lies in a shared mapping of a file, at offset
    * sh_off of (sh_dev, sh_ino): one object of the recording in every process
    * that maps it (its first process's row; merged: a later process's part) */
@@ -204,7 +214,7 @@ typedef struct { /* sockets.c: bytes of a TCP stream sent or received (SOCK) */
 typedef void (*SockMatchFn)(void *user, const SockXfer *send, const SockXfer *recv);
 void sock_match(GArray *xs, SockMatchFn fn, void *user);
 
-typedef struct { /* hosts.c: a host's correction onto the time base, after its anchors */
+typedef struct {               /* hosts.c: a host's correction onto the time base, after its anchors */
   double offset, drift, pivot; /* c(t) = offset + drift x (t - pivot) */
   double bmin, bmax;           /* the drifts that keep every message in order */
   struct Bound *bounds;        /* what its messages say (hosts.c) */
@@ -438,10 +448,18 @@ void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
 void counts_write(Imp *im);
-/* Sort a timeline of stamps (once: *sorted says it is). */
-void stamps_sort(GArray *v, int *sorted);
+/* Room for one more stamp in v (im->tr: the file, which bounds how many). */
+void stamps_grow(Imp *im, Stamps *v);
+static inline void stamps_push(Imp *im, Stamps *v, Stamp s) {
+  if (v->len == v->cap) stamps_grow(im, v);
+  v->v[v->len++] = s;
+  v->sorted = 0;
+}
+void stamps_free(Stamps *v);
+/* Sort a timeline of stamps by time, stably (once: v->sorted says it is). */
+void stamps_sort(Stamps *v);
 /* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]. */
-const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid);
+const Stamp *last_before(Stamps *v, int64_t lo, int64_t ns, int64_t utid);
 /* utid's arrival at the barrier o that began at begin, or NULL. */
 const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
 

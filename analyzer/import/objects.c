@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include "import-private.h"
 
 /* An object destroyed and created again at the same address is a new object:
@@ -62,8 +64,6 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   o->addr = addr;
   o->kind = k;
   o->first_ns = ns;
-  o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
-  o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
   o->wb = g_array_new(FALSE, FALSE, sizeof(WaitStart));
   epochs->pdata[epoch] = o;
@@ -105,29 +105,127 @@ void objs_read_destroys(Imp *im, WeftTrace *tr) {
 void obj_free(gpointer p) {
   Obj *o = p;
   g_free(o->name);
-  g_array_free(o->rel, TRUE);
-  g_array_free(o->sig, TRUE);
+  stamps_free(&o->rel);
+  stamps_free(&o->sig);
   g_array_free(o->arr, TRUE);
   g_array_free(o->wb, TRUE);
   g_free(o);
 }
 
 /* ---- timelines ---- */
-static inline int stamp_before(const Stamp *a, const Stamp *b) { return a->ns < b->ns; }
-DEFINE_MERGE_RUNS(merge_stamps, Stamp, stamp_before)
+/* A timeline past STAMPS_MAP_BYTES (a hot lock's releases) moves, once,
+ * into a mapping of its own as large as it can ever get: a record makes at
+ * most one stamp and is at least as large (REL and SIGNAL have 2 words), so
+ * the file's size bounds it. Reserved, not committed: only the pages written
+ * are memory, and huge pages where the kernel allows (one fault per 2 MiB,
+ * each costly on this VM). It is never copied again as it grows (the heap's
+ * doubling copied each hot lock's releases about twice over). */
+#define STAMPS_MAP_BYTES ((size_t)1 << 20)
+#define HUGE_PAGE        ((size_t)2 << 20)
 
-void stamps_sort(GArray *v, int *sorted) {
-  if (*sorted) return;
-  Stamp *tmp = g_new(Stamp, v->len ? v->len : 1);
-  merge_stamps((Stamp *)v->data, tmp, v->len);
-  g_free(tmp);
-  *sorted = 1;
+static int stamps_map(Imp *im, Stamps *v) {
+  uint64_t bound = weft_trace_size(im->tr) / sizeof(Stamp) + 1;
+  if (bound > G_MAXUINT / 2 || bound <= (uint64_t)v->cap * 2) return -1;
+  size_t len = (size_t)bound * sizeof(Stamp) + HUGE_PAGE;
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  Stamp *a = (Stamp *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+  (void)madvise(a, (size_t)bound * sizeof(Stamp), MADV_HUGEPAGE); /* a hint */
+#endif
+  memcpy(a, v->v, v->len * sizeof *a);
+  g_free(v->v);
+  v->v = a;
+  v->cap = (guint)bound;
+  v->map = p;
+  v->map_len = len;
+  return 0;
 }
 
-const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
+void stamps_grow(Imp *im, Stamps *v) {
+  if (!v->map && (size_t)v->cap * sizeof(Stamp) >= STAMPS_MAP_BYTES && stamps_map(im, v) == 0) return;
+  if (v->map) { /* full: only when the file grew since it was opened */
+    Stamp *a = g_new(Stamp, (gsize)v->cap * 2);
+    memcpy(a, v->v, v->len * sizeof *a);
+    munmap(v->map, v->map_len);
+    v->map = NULL;
+    v->v = a;
+    v->cap *= 2;
+    return;
+  }
+  v->cap = v->cap ? 2 * v->cap : 16;
+  v->v = g_renew(Stamp, v->v, v->cap);
+}
+
+void stamps_free(Stamps *v) {
+  if (v->map)
+    munmap(v->map, v->map_len);
+  else
+    g_free(v->v);
+  memset(v, 0, sizeof *v);
+}
+
+#define RADIX_BITS 11
+#define RADIX      (1u << RADIX_BITS)
+
+/* v[0..n) stably by time: a least-significant-digit radix sort of the times
+ * past the first (3 passes for a recording under 8 s, 4 under 9 hours), or
+ * an insertion sort of a few. Stable like the merge of runs it replaces, so
+ * stamps at the same time stay in the file's order. */
+static void sort_by_ns(Stamp *v, guint n, Stamp *scratch) {
+  int64_t lo = v[0].ns, hi = v[0].ns;
+  int inorder = 1;
+  for (guint i = 1; i < n; i++) {
+    inorder &= v[i].ns >= v[i - 1].ns;
+    if (v[i].ns < lo) lo = v[i].ns;
+    if (v[i].ns > hi) hi = v[i].ns;
+  }
+  if (inorder) return;
+  if (n <= 32) {
+    for (guint i = 1; i < n; i++) {
+      Stamp x = v[i];
+      guint j = i;
+      for (; j > 0 && v[j - 1].ns > x.ns; j--) v[j] = v[j - 1];
+      v[j] = x;
+    }
+    return;
+  }
+  const uint64_t range = (uint64_t)hi - (uint64_t)lo;
+  Stamp *tmp = scratch ? scratch : g_new(Stamp, n), *src = v, *dst = tmp;
+  guint *count = g_new(guint, RADIX);
+  for (unsigned shift = 0; shift < 64 && (range >> shift); shift += RADIX_BITS) {
+    memset(count, 0, RADIX * sizeof *count);
+    for (guint i = 0; i < n; i++) count[((uint64_t)src[i].ns - (uint64_t)lo) >> shift & (RADIX - 1)]++;
+    guint sum = 0;
+    for (guint d = 0; d < RADIX; d++) {
+      guint c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (guint i = 0; i < n; i++) dst[count[((uint64_t)src[i].ns - (uint64_t)lo) >> shift & (RADIX - 1)]++] = src[i];
+    Stamp *x = src;
+    src = dst;
+    dst = x;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+  g_free(count);
+  if (tmp != scratch) g_free(tmp);
+}
+
+void stamps_sort(Stamps *v) {
+  if (v->sorted) return;
+  /* a mapped one sorts through the room after its stamps, given back after */
+  Stamp *scratch = v->map && v->cap - v->len >= v->len + HUGE_PAGE / sizeof(Stamp) ? v->v + v->len : NULL;
+  if (scratch) scratch = (Stamp *)(((uintptr_t)scratch + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  if (v->len > 1) sort_by_ns(v->v, v->len, scratch);
+  if (scratch) (void)madvise(scratch, v->len * sizeof(Stamp), MADV_DONTNEED);
+  v->sorted = 1;
+}
+
+const Stamp *last_before(Stamps *v, int64_t lo, int64_t ns, int64_t utid) {
   if (!v->len) return NULL;
-  stamps_sort(v, sorted);
-  const Stamp *s = (const Stamp *)v->data;
+  stamps_sort(v);
+  const Stamp *s = v->v;
   /* binary search: first index with ns > target */
   guint a = 0, b = v->len;
   while (a < b) {
