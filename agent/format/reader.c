@@ -101,6 +101,7 @@ struct WeftTrace {
   uint64_t cut_at;           /* the chunk (or chunk header) the end of the file cuts short; 0: none */
   uint64_t bad_at;           /* the first corrupt chunk header or record; 0: none found */
   PointVec pts;              /* this file's sync points */
+  uint64_t seen[4];          /* the record types the open met (bit type & 63 of seen[type >> 6]) */
   Fit own;                   /* fit over pts alone */
   const Fit *fit;            /* own, or the recording's */
   WeftRecording *rec;        /* owner, or NULL */
@@ -831,7 +832,10 @@ static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, con
     else
       tick = sat_add(tick, WEFT_W0_DT(w0));
     if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
-    if (type == WEFT_EV_SYNC && pts) points_add(pts, w[1], w[2]);
+    if (pts) { /* the open's walk */
+      t->seen[type >> 6] |= 1ull << (type & 63);
+      if (type == WEFT_EV_SYNC) points_add(pts, w[1], w[2]);
+    }
     if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
       const uint64_t ns = fit_convert(t->fit, tick, hint);
       if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
@@ -1234,6 +1238,10 @@ int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t 
 
 int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen) {
   return trace_walk(t, fn, types, user, NULL, err, errlen);
+}
+
+int weft_trace_has_types(const WeftTrace *t, const uint64_t types[4]) {
+  return ((t->seen[0] & types[0]) | (t->seen[1] & types[1]) | (t->seen[2] & types[2]) | (t->seen[3] & types[3])) != 0;
 }
 
 /* ---- recordings ---- */

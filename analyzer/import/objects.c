@@ -95,6 +95,7 @@ static gint cmp_i64(gconstpointer a, gconstpointer b) {
 void objs_read_destroys(Imp *im, WeftTrace *tr) {
   char e0[256];
   const uint64_t destroys[4] = {[WEFT_EV_DESTROY >> 6] = 1ULL << (WEFT_EV_DESTROY & 63)};
+  if (!weft_trace_has_types(tr, destroys)) return;               /* none: no walk of the file for them */
   weft_trace_scan_types(tr, destroys, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
   GHashTableIter it;
   gpointer k, v;

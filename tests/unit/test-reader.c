@@ -148,6 +148,15 @@ static void test_seed(void) {
   ok(ev[28].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
   ok(ev[40].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[40], 1, NULL), "/bin/true") == 0, "EXEC path");
   ok(ev[41].nwords == 1 && ev[41].aux == 2, "EXEC_FAILED has no payload");
+  {
+    uint64_t destroy[4] = {0}, mpi[4] = {0}, both[4] = {0};
+    destroy[WEFT_EV_DESTROY >> 6] = both[WEFT_EV_DESTROY >> 6] = 1ull << (WEFT_EV_DESTROY & 63);
+    mpi[WEFT_EV_MPI_MSG >> 6] = 1ull << (WEFT_EV_MPI_MSG & 63);
+    both[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
+    ok(weft_trace_has_types(t, destroy) && !weft_trace_has_types(t, mpi) && weft_trace_has_types(t, both),
+       "the open says which record types the file has");
+    ok(weft_trace_size(t) == b.len, "its size");
+  }
 
   /* Stopping early. */
   Events e2 = {.stop_at = 3};
