@@ -114,45 +114,70 @@ void obj_free(gpointer p) {
 }
 
 /* ---- timelines ---- */
-/* A timeline past STAMPS_MAP_BYTES (a hot lock's releases) moves, once,
- * into a mapping of its own as large as it can ever get: a record makes at
- * most one stamp and is at least as large (REL and SIGNAL have 2 words), so
- * the file's size bounds it. Reserved, not committed: only the pages written
- * are memory, and huge pages where the kernel allows (one fault per 2 MiB,
- * each costly on this VM). It is never copied again as it grows (the heap's
- * doubling copied each hot lock's releases about twice over). */
+/* A timeline past STAMPS_MAP_BYTES (a lock's releases) moves, once, into a
+ * mapping of its own: reserved, not committed (only the pages written are
+ * memory), and grown in place, or by moving its pages (mremap), never by
+ * copying (the heap's doubling copied each lock's releases about twice
+ * over, and its page faults were a tenth of the import). Past
+ * STAMPS_HUGE_FROM bytes it takes huge pages where the kernel allows (one
+ * fault per 2 MiB: on this VM each fault traps to the hypervisor); below, 4
+ * KiB ones, so that a mid-sized timeline does not round up to 2 MiB. A record
+ * makes at most one stamp and is at least as large (REL and SIGNAL have 2
+ * words): the file's size bounds a timeline. */
 #define STAMPS_MAP_BYTES ((size_t)1 << 20)
+#define STAMPS_RESERVE   ((size_t)64 << 20) /* the first reservation */
+#define STAMPS_HUGE_FROM ((size_t)4 << 20)
 #define HUGE_PAGE        ((size_t)2 << 20)
 
-static int stamps_map(Imp *im, Stamps *v) {
-  uint64_t bound = weft_trace_size(im->tr) / sizeof(Stamp) + 1;
-  if (bound > G_MAXUINT / 2 || bound <= (uint64_t)v->cap * 2) return -1;
-  size_t len = (size_t)bound * sizeof(Stamp) + HUGE_PAGE;
-  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+static inline uintptr_t huge_up(uintptr_t x) { return (x + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1); }
+
+/* v's stamps moved into a mapping of `bytes` (a multiple of HUGE_PAGE), at
+ * a huge page's boundary; -1 (v unchanged) when it cannot be made. */
+static int stamps_remap(Stamps *v, size_t bytes) {
+  size_t len = bytes + HUGE_PAGE;
+  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return -1;
-  Stamp *a = (Stamp *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  char *a = (char *)huge_up((uintptr_t)p);
+  if (v->map) { /* move the pages over the reservation's part at a */
+    size_t old = (size_t)v->cap * sizeof(Stamp);
+    if (mremap(v->v, old, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED) {
+      munmap(p, len);
+      return -1;
+    }
+    /* the old reservation's slack on each side (its middle moved) */
+    char *ob = v->map, *ov = (char *)v->v;
+    if (ov > ob) munmap(ob, (size_t)(ov - ob));
+    if (ob + v->map_len > ov + old) munmap(ov + old, (size_t)(ob + v->map_len - (ov + old)));
+  } else {
+    memcpy(a, v->v, v->len * sizeof(Stamp));
+    g_free(v->v);
+  }
 #ifdef MADV_HUGEPAGE
-  (void)madvise(a, (size_t)bound * sizeof(Stamp), MADV_HUGEPAGE); /* a hint */
+  if (bytes > STAMPS_HUGE_FROM) (void)madvise(a + STAMPS_HUGE_FROM, bytes - STAMPS_HUGE_FROM, MADV_HUGEPAGE);
 #endif
-  memcpy(a, v->v, v->len * sizeof *a);
-  g_free(v->v);
-  v->v = a;
-  v->cap = (guint)bound;
+  v->v = (Stamp *)(void *)a;
+  v->cap = (guint)(bytes / sizeof(Stamp));
   v->map = p;
   v->map_len = len;
   return 0;
 }
 
 void stamps_grow(Imp *im, Stamps *v) {
-  if (!v->map && (size_t)v->cap * sizeof(Stamp) >= STAMPS_MAP_BYTES && stamps_map(im, v) == 0) return;
-  if (v->map) { /* full: only when the file grew since it was opened */
-    Stamp *a = g_new(Stamp, (gsize)v->cap * 2);
-    memcpy(a, v->v, v->len * sizeof *a);
-    munmap(v->map, v->map_len);
-    v->map = NULL;
-    v->v = a;
-    v->cap *= 2;
-    return;
+  if ((size_t)v->cap * sizeof(Stamp) >= STAMPS_MAP_BYTES) {
+    uint64_t bound = huge_up((uintptr_t)weft_trace_size(im->tr) + sizeof(Stamp)); /* bytes */
+    uint64_t want = v->map ? (uint64_t)v->cap * sizeof(Stamp) * 4 : STAMPS_RESERVE;
+    if (want > bound) want = bound;
+    if (want / sizeof(Stamp) > v->cap && want / sizeof(Stamp) <= G_MAXUINT / 2 && stamps_remap(v, (size_t)want) == 0)
+      return;
+    if (v->map) { /* no room (the file grew since it was opened, or no memory): a copy on the heap */
+      Stamp *a = g_new(Stamp, (gsize)v->cap * 2);
+      memcpy(a, v->v, v->len * sizeof *a);
+      munmap(v->map, v->map_len);
+      v->map = NULL;
+      v->v = a;
+      v->cap *= 2;
+      return;
+    }
   }
   v->cap = v->cap ? 2 * v->cap : 16;
   v->v = g_renew(Stamp, v->v, v->cap);
@@ -215,9 +240,11 @@ static void sort_by_ns(Stamp *v, guint n, Stamp *scratch) {
 
 void stamps_sort(Stamps *v) {
   if (v->sorted) return;
-  /* a mapped one sorts through the room after its stamps, given back after */
-  Stamp *scratch = v->map && v->cap - v->len >= v->len + HUGE_PAGE / sizeof(Stamp) ? v->v + v->len : NULL;
-  if (scratch) scratch = (Stamp *)(((uintptr_t)scratch + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  /* a large one sorts through the room after its stamps (huge pages), given back after */
+  Stamp *scratch = NULL;
+  if (v->map && (size_t)v->len * sizeof(Stamp) >= STAMPS_HUGE_FROM &&
+      v->cap - v->len >= v->len + HUGE_PAGE / sizeof(Stamp))
+    scratch = (Stamp *)(void *)huge_up((uintptr_t)(v->v + v->len));
   if (v->len > 1) sort_by_ns(v->v, v->len, scratch);
   if (scratch) (void)madvise(scratch, v->len * sizeof(Stamp), MADV_DONTNEED);
   v->sorted = 1;
