@@ -32,15 +32,31 @@ typedef struct { /* 16 bytes: a hot lock has one per release */
 } Stamp;
 
 /* A timeline of stamps: appended in the file's order (runs of each thread's
- * chunks), sorted by time once, on its first search. Stored in place (no
- * call per append): a hot lock has millions. */
+ * chunks), sorted by time once, on its first search; a hot lock has
+ * millions. Up to STAMP_BLOCK stamps it is one array on the heap (first);
+ * past that, that array is its first block and the others come from the
+ * file's pool of huge pages (StampPool): it grows without a copy, and a
+ * fault maps 2 MiB. Stamp i is in block i / STAMP_BLOCK. */
+#define STAMP_BLOCK_SHIFT 12
+#define STAMP_BLOCK       (1u << STAMP_BLOCK_SHIFT) /* 64 KiB of stamps */
 typedef struct {
-  Stamp *v;
-  guint len, cap;
+  Stamp *first; /* the array, or block 0 */
+  Stamp **blk;  /* the blocks (NULL: only first) */
+  guint len, cap, nblk;
+  guint pooled; /* blocks 1 to pooled are the pool's (the later ones, if any, the heap's) */
   int sorted;
-  void *map; /* a large one: its mapping (v inside it), map_len bytes */
-  size_t map_len;
 } Stamps;
+
+static inline Stamp *stamp_at(const Stamps *v, guint i) {
+  return v->blk ? &v->blk[i >> STAMP_BLOCK_SHIFT][i & (STAMP_BLOCK - 1)] : &v->first[i];
+}
+
+typedef struct {  /* the file's blocks of stamps: one reservation, handed out in order */
+  char *map, *p;  /* the mapping, and its first huge page boundary */
+  size_t map_len; /* its length */
+  size_t len;     /* bytes usable from p */
+  size_t used;    /* bytes handed out as blocks */
+} StampPool;
 
 typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
   int64_t ns, utid;
@@ -323,6 +339,7 @@ typedef struct {
   guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
+  StampPool stamp_pool;   /* the blocks of the file's long timelines */
   GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
@@ -448,18 +465,20 @@ void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
 void counts_write(Imp *im);
-/* Room for one more stamp in v (im->tr: the file, which bounds how many). */
+/* Room for one more stamp in v (a block from im->stamp_pool past the first). */
 void stamps_grow(Imp *im, Stamps *v);
 static inline void stamps_push(Imp *im, Stamps *v, Stamp s) {
   if (v->len == v->cap) stamps_grow(im, v);
-  v->v[v->len++] = s;
+  *stamp_at(v, v->len++) = s;
   v->sorted = 0;
 }
 void stamps_free(Stamps *v);
+/* The file's pool of stamp blocks given back (after its objects are freed). */
+void stamp_pool_free(StampPool *pool);
 /* Sort a timeline of stamps by time, stably (once: v->sorted says it is). */
-void stamps_sort(Stamps *v);
+void stamps_sort(Imp *im, Stamps *v);
 /* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]. */
-const Stamp *last_before(Stamps *v, int64_t lo, int64_t ns, int64_t utid);
+const Stamp *last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid);
 /* utid's arrival at the barrier o that began at begin, or NULL. */
 const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
 

@@ -298,6 +298,7 @@ static void file_end(Imp *im) {
   g_hash_table_destroy(im->objs);
   g_hash_table_destroy(im->destroys);
   g_ptr_array_free(im->objlist, TRUE);
+  stamp_pool_free(&im->stamp_pool); /* their timelines' blocks */
   g_ptr_array_free(im->threads, TRUE);
   g_hash_table_destroy(im->thr_first);
   g_hash_table_destroy(im->thr_by_tid);

@@ -114,158 +114,176 @@ void obj_free(gpointer p) {
 }
 
 /* ---- timelines ---- */
-/* A timeline past STAMPS_MAP_BYTES (a lock's releases) moves, once, into a
- * mapping of its own: reserved, not committed (only the pages written are
- * memory), and grown in place, or by moving its pages (mremap), never by
- * copying (the heap's doubling copied each lock's releases about twice
- * over, and its page faults were a tenth of the import). Past
- * STAMPS_HUGE_FROM bytes it takes huge pages where the kernel allows (one
- * fault per 2 MiB: on this VM each fault traps to the hypervisor); below, 4
- * KiB ones, so that a mid-sized timeline does not round up to 2 MiB. A record
- * makes at most one stamp and is at least as large (REL and SIGNAL have 2
- * words): the file's size bounds a timeline. */
-#define STAMPS_MAP_BYTES ((size_t)1 << 20)
-#define STAMPS_RESERVE   ((size_t)64 << 20) /* the first reservation */
-#define STAMPS_HUGE_FROM ((size_t)4 << 20)
-#define HUGE_PAGE        ((size_t)2 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
 
 static inline uintptr_t huge_up(uintptr_t x) { return (x + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1); }
 
-/* v's stamps moved into a mapping of `bytes` (a multiple of HUGE_PAGE), at
- * a huge page's boundary; -1 (v unchanged) when it cannot be made. */
-static int stamps_remap(Stamps *v, size_t bytes) {
-  size_t len = bytes + HUGE_PAGE;
-  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return -1;
-  char *a = (char *)huge_up((uintptr_t)p);
-  if (v->map) { /* move the pages over the reservation's part at a */
-    size_t old = (size_t)v->cap * sizeof(Stamp);
-    if (mremap(v->v, old, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED) {
-      munmap(p, len);
-      return -1;
-    }
-    /* the old reservation's slack on each side (its middle moved) */
-    char *ob = v->map, *ov = (char *)v->v;
-    if (ov > ob) munmap(ob, (size_t)(ov - ob));
-    if (ob + v->map_len > ov + old) munmap(ov + old, (size_t)(ob + v->map_len - (ov + old)));
-  } else {
-    memcpy(a, v->v, v->len * sizeof(Stamp));
-    g_free(v->v);
-  }
+/* The file's pool is reserved, not committed (only the blocks written are
+ * memory), at the first block: twice the file's size bounds it, as a record
+ * makes at most one stamp and is at least as large (REL and SIGNAL have 2
+ * words), and a timeline in blocks fills all of them but its last. Huge
+ * pages where the kernel allows: one fault per 2 MiB, each a trap to the
+ * hypervisor on this VM (the heap's 4 KiB pages, and its copies as a
+ * timeline doubled, were a sixth of the import). */
+static int pool_map(Imp *im, StampPool *pool) {
+  uint64_t len = 2 * huge_up((uintptr_t)weft_trace_size(im->tr)) + 2 * HUGE_PAGE;
+  if (len > SIZE_MAX / 2) return -1;
+  char *m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  pool->map = m;
+  pool->map_len = (size_t)len;
+  pool->p = (char *)huge_up((uintptr_t)m);
+  pool->len = (size_t)len - HUGE_PAGE;
+  pool->used = 0;
 #ifdef MADV_HUGEPAGE
-  if (bytes > STAMPS_HUGE_FROM) (void)madvise(a + STAMPS_HUGE_FROM, bytes - STAMPS_HUGE_FROM, MADV_HUGEPAGE);
+  (void)madvise(pool->p, pool->len, MADV_HUGEPAGE); /* a hint */
 #endif
-  v->v = (Stamp *)(void *)a;
-  v->cap = (guint)(bytes / sizeof(Stamp));
-  v->map = p;
-  v->map_len = len;
   return 0;
 }
 
+/* A block of STAMP_BLOCK stamps: from the pool, else (no room, no mapping)
+ * the heap (*heap set). Once the pool has no room it has none for the file. */
+static Stamp *pool_block(Imp *im, int *heap) {
+  StampPool *pool = &im->stamp_pool;
+  const size_t bytes = STAMP_BLOCK * sizeof(Stamp);
+  if (!pool->map) (void)pool_map(im, pool);
+  *heap = !pool->map || pool->len - pool->used < bytes;
+  if (*heap) return g_new(Stamp, STAMP_BLOCK);
+  Stamp *b = (Stamp *)(void *)(pool->p + pool->used);
+  pool->used += bytes;
+  return b;
+}
+
+void stamp_pool_free(StampPool *pool) {
+  if (pool->map) munmap(pool->map, pool->map_len);
+  memset(pool, 0, sizeof *pool);
+}
+
 void stamps_grow(Imp *im, Stamps *v) {
-  if ((size_t)v->cap * sizeof(Stamp) >= STAMPS_MAP_BYTES) {
-    uint64_t bound = huge_up((uintptr_t)weft_trace_size(im->tr) + sizeof(Stamp)); /* bytes */
-    uint64_t want = v->map ? (uint64_t)v->cap * sizeof(Stamp) * 4 : STAMPS_RESERVE;
-    if (want > bound) want = bound;
-    if (want / sizeof(Stamp) > v->cap && want / sizeof(Stamp) <= G_MAXUINT / 2 && stamps_remap(v, (size_t)want) == 0)
-      return;
-    if (v->map) { /* no room (the file grew since it was opened, or no memory): a copy on the heap */
-      Stamp *a = g_new(Stamp, (gsize)v->cap * 2);
-      memcpy(a, v->v, v->len * sizeof *a);
-      munmap(v->map, v->map_len);
-      v->map = NULL;
-      v->v = a;
-      v->cap *= 2;
-      return;
-    }
+  if (v->cap < STAMP_BLOCK) { /* the first array doubles up to a block */
+    v->cap = v->cap ? 2 * v->cap : 16;
+    v->first = g_renew(Stamp, v->first, v->cap);
+    return;
   }
-  v->cap = v->cap ? 2 * v->cap : 16;
-  v->v = g_renew(Stamp, v->v, v->cap);
+  if (!v->blk) {
+    v->blk = g_new(Stamp *, 1);
+    v->blk[0] = v->first;
+    v->nblk = 1;
+  }
+  v->blk = g_renew(Stamp *, v->blk, v->nblk + 1);
+  int heap;
+  v->blk[v->nblk++] = pool_block(im, &heap);
+  if (!heap) v->pooled = v->nblk - 1; /* blocks 1 to pooled: the pool's; later ones the heap's */
+  v->cap += STAMP_BLOCK;
 }
 
 void stamps_free(Stamps *v) {
-  if (v->map)
-    munmap(v->map, v->map_len);
-  else
-    g_free(v->v);
+  for (guint b = v->pooled + 1; b < v->nblk; b++) g_free(v->blk[b]);
+  g_free(v->blk);
+  g_free(v->first);
   memset(v, 0, sizeof *v);
 }
 
 #define RADIX_BITS 11
 #define RADIX      (1u << RADIX_BITS)
 
-/* v[0..n) stably by time: a least-significant-digit radix sort of the times
- * past the first (3 passes for a recording under 8 s, 4 under 9 hours), or
- * an insertion sort of a few. Stable like the merge of runs it replaces, so
- * stamps at the same time stay in the file's order. */
-static void sort_by_ns(Stamp *v, guint n, Stamp *scratch) {
-  int64_t lo = v[0].ns, hi = v[0].ns;
-  int inorder = 1;
-  for (guint i = 1; i < n; i++) {
-    inorder &= v[i].ns >= v[i - 1].ns;
-    if (v[i].ns < lo) lo = v[i].ns;
-    if (v[i].ns > hi) hi = v[i].ns;
-  }
-  if (inorder) return;
-  if (n <= 32) {
-    for (guint i = 1; i < n; i++) {
-      Stamp x = v[i];
-      guint j = i;
-      for (; j > 0 && v[j - 1].ns > x.ns; j--) v[j] = v[j - 1];
-      v[j] = x;
-    }
-    return;
+typedef struct { /* stamps in blocks (blk), or in one array */
+  Stamp *const *blk;
+  Stamp *flat;
+} View;
+
+static inline Stamp *view_at(View w, guint i) {
+  return w.blk ? &w.blk[i >> STAMP_BLOCK_SHIFT][i & (STAMP_BLOCK - 1)] : &w.flat[i];
+}
+
+/* v's n stamps stably by time: a least-significant-digit radix sort of the
+ * times past the first (3 passes for a recording under 8 s, 4 under 9 hours)
+ * between v and tmp (n stamps), or an insertion sort of a few. Stable like
+ * the merge of runs it replaces: stamps at the same time stay in the file's
+ * order. */
+static void sort_by_ns(View v, guint n, Stamp *tmp) {
+  View t = {NULL, tmp}, src = v, dst = t;
+  int64_t lo = 0, hi = 0;
+  for (guint i = 0; i < n; i++) {
+    const int64_t x = view_at(v, i)->ns;
+    if (!i || x < lo) lo = x;
+    if (!i || x > hi) hi = x;
   }
   const uint64_t range = (uint64_t)hi - (uint64_t)lo;
-  Stamp *tmp = scratch ? scratch : g_new(Stamp, n), *src = v, *dst = tmp;
   guint *count = g_new(guint, RADIX);
   for (unsigned shift = 0; shift < 64 && (range >> shift); shift += RADIX_BITS) {
     memset(count, 0, RADIX * sizeof *count);
-    for (guint i = 0; i < n; i++) count[((uint64_t)src[i].ns - (uint64_t)lo) >> shift & (RADIX - 1)]++;
+    for (guint i = 0; i < n; i++) count[((uint64_t)view_at(src, i)->ns - (uint64_t)lo) >> shift & (RADIX - 1)]++;
     guint sum = 0;
     for (guint d = 0; d < RADIX; d++) {
       guint c = count[d];
       count[d] = sum;
       sum += c;
     }
-    for (guint i = 0; i < n; i++) dst[count[((uint64_t)src[i].ns - (uint64_t)lo) >> shift & (RADIX - 1)]++] = src[i];
-    Stamp *x = src;
+    for (guint i = 0; i < n; i++) {
+      const Stamp *s = view_at(src, i);
+      *view_at(dst, count[((uint64_t)s->ns - (uint64_t)lo) >> shift & (RADIX - 1)]++) = *s;
+    }
+    View x = src;
     src = dst;
     dst = x;
   }
-  if (src != v) memcpy(v, src, n * sizeof *v);
+  if (src.flat == tmp)
+    for (guint i = 0; i < n; i++) *view_at(v, i) = tmp[i];
   g_free(count);
-  if (tmp != scratch) g_free(tmp);
 }
 
-void stamps_sort(Stamps *v) {
+static int stamps_in_order(const Stamps *v) {
+  for (guint i = 1; i < v->len; i++)
+    if (stamp_at(v, i)->ns < stamp_at(v, i - 1)->ns) return 0;
+  return 1;
+}
+
+void stamps_sort(Imp *im, Stamps *v) {
   if (v->sorted) return;
-  /* a large one sorts through the room after its stamps (huge pages), given back after */
-  Stamp *scratch = NULL;
-  if (v->map && (size_t)v->len * sizeof(Stamp) >= STAMPS_HUGE_FROM &&
-      v->cap - v->len >= v->len + HUGE_PAGE / sizeof(Stamp))
-    scratch = (Stamp *)(void *)huge_up((uintptr_t)(v->v + v->len));
-  if (v->len > 1) sort_by_ns(v->v, v->len, scratch);
-  if (scratch) (void)madvise(scratch, v->len * sizeof(Stamp), MADV_DONTNEED);
   v->sorted = 1;
+  if (stamps_in_order(v)) return;
+  guint n = v->len;
+  if (n <= 32) {
+    Stamp *a = v->first; /* a few: one array */
+    for (guint i = 1; i < n; i++) {
+      Stamp x = a[i];
+      guint j = i;
+      for (; j > 0 && a[j - 1].ns > x.ns; j--) a[j] = a[j - 1];
+      a[j] = x;
+    }
+    return;
+  }
+  /* a long one sorts through the pool's room past its blocks (huge pages), given back after */
+  StampPool *pool = &im->stamp_pool;
+  size_t bytes = (size_t)n * sizeof(Stamp);
+  Stamp *scratch = NULL;
+  if (bytes >= 2 * HUGE_PAGE && pool->map && pool->len - pool->used >= bytes + HUGE_PAGE)
+    scratch = (Stamp *)(void *)huge_up((uintptr_t)(pool->p + pool->used));
+  Stamp *tmp = scratch ? scratch : g_new(Stamp, n);
+  sort_by_ns((View){v->blk, v->first}, n, tmp);
+  if (scratch)
+    (void)madvise(scratch, bytes, MADV_DONTNEED);
+  else
+    g_free(tmp);
 }
 
-const Stamp *last_before(Stamps *v, int64_t lo, int64_t ns, int64_t utid) {
+const Stamp *last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid) {
   if (!v->len) return NULL;
-  stamps_sort(v);
-  const Stamp *s = v->v;
+  stamps_sort(im, v);
   /* binary search: first index with ns > target */
   guint a = 0, b = v->len;
   while (a < b) {
     guint m = (a + b) / 2;
-    if (s[m].ns <= ns)
+    if (stamp_at(v, m)->ns <= ns)
       a = m + 1;
     else
       b = m;
   }
   for (guint i = a; i-- > 0;) {
-    if (s[i].ns < lo) break;
-    if (s[i].utid != utid) return &s[i];
+    const Stamp *s = stamp_at(v, i);
+    if (s->ns < lo) break;
+    if (s->utid != utid) return s;
   }
   return NULL;
 }

@@ -126,7 +126,7 @@ static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, in
   } else if (o && o->rel.len && !im->v3) {
     /* versions 1 and 2: a failed unlock cancels this thread's REL just before
      * (version 3 writes the failed one in its place: nothing to undo) */
-    if (o->rel.v[o->rel.len - 1].utid == t->utid) o->rel.len--;
+    if (stamp_at(&o->rel, o->rel.len - 1)->utid == t->utid) o->rel.len--;
   }
 }
 

@@ -119,7 +119,7 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
     return;
   }
   /* the previous release of the object (by anyone) bounds it from below */
-  const Stamp *prev = last_before(&o->rel, INT64_MIN, ns - 1, -1);
+  const Stamp *prev = last_before(im, &o->rel, INT64_MIN, ns - 1, -1);
   int64_t lo = prev ? prev->ns : INT64_MIN, start = ns;
   const WaitStart *v = (const WaitStart *)o->wb->data; /* sorted by ns (after pass 1) */
   guint a = 0, b = o->wb->len;
@@ -146,25 +146,24 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
  * time, no later than ns. */
 #define LATE_NS 1000000
 static const Stamp *release_for(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, int64_t *at) {
-  const Stamp *s = last_before(v, lo, ns, utid);
+  const Stamp *s = last_before(im, v, lo, ns, utid);
   if (s) {
     *at = s->ns;
     return s;
   }
   if (!im->v3 || !v->len) return NULL;
-  const Stamp *x = v->v;
   guint a = 0, b = v->len;
   while (a < b) { /* first with ns > target */
     guint m = (a + b) / 2;
-    if (x[m].ns <= ns)
+    if (stamp_at(v, m)->ns <= ns)
       a = m + 1;
     else
       b = m;
   }
-  for (; a < v->len && x[a].ns <= ns + LATE_NS; a++)
-    if (x[a].late && x[a].utid != utid) {
+  for (; a < v->len && stamp_at(v, a)->ns <= ns + LATE_NS; a++)
+    if (stamp_at(v, a)->late && stamp_at(v, a)->utid != utid) {
       *at = ns;
-      return &x[a];
+      return stamp_at(v, a);
     }
   return NULL;
 }
