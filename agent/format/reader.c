@@ -748,12 +748,23 @@ static int ns_far(const WeftFileHeader *h, uint64_t ns) {
   return (ns > h->start_ns ? ns - h->start_ns : h->start_ns - ns) > WEFT_SPAN_MAX_NS;
 }
 
-/* The same for a tick count, when the header gives the tick rate. */
-static int tick_far(const WeftFileHeader *h, uint64_t tick) {
-  if (!h->tsc_hz) return 0;
-  const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
-  return (long double)d > (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
+/* The largest distance in ticks from the file's start that is no more than
+ * WEFT_SPAN_MAX_NS at the header's tick rate (UINT64_MAX: any, or no rate).
+ * An integer d is above the real bound exactly when it is above its floor. */
+static uint64_t tick_span_max(const WeftFileHeader *h) {
+  if (!h->tsc_hz) return UINT64_MAX;
+  const long double lim = (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
+  return lim >= 0x1p64L ? UINT64_MAX : (uint64_t)lim;
 }
+
+/* The same for a tick count (span: tick_span_max of the header): no
+ * floating point where every record is checked. */
+static int tick_far_span(const WeftFileHeader *h, uint64_t span, uint64_t tick) {
+  const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
+  return d > span;
+}
+
+static int tick_far(const WeftFileHeader *h, uint64_t tick) { return tick_far_span(h, tick_span_max(h), tick); }
 
 #define SPAN_WHY  "more than %llu days from the process start"
 #define SPAN_DAYS ((unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull))
@@ -778,14 +789,14 @@ static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, ch
 }
 
 /* Check the record at p (word 0 w0, nw words, w[] valid) whose tick is tick. */
-static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w, uint64_t tick, char *err,
-                        size_t errlen) {
+static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w, uint64_t tick, uint64_t span,
+                        char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
   const unsigned type = WEFT_W0_TYPE(w[0]);
   char why[300];
   if (weft_record_check(type, WEFT_W0_AUX(w[0]), nw, w, why, sizeof why) < 0)
     return corrupt(t, p, err, errlen, "%s", why);
-  if (tick_far(h, tick) || (type == WEFT_EV_SYNC && ns_far(h, w[2])))
+  if (tick_far_span(h, span, tick) || (type == WEFT_EV_SYNC && ns_far(h, w[2])))
     return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
   return 0;
 }
@@ -810,6 +821,7 @@ static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, con
   }
   uint64_t p = off + hsize;
   uint64_t tick = ch->tsc;
+  const uint64_t span = tick_span_max(hdr_of(t));
   while (end - p >= 8) {
     const unsigned char *at = chunk + (p - off);
     const uint64_t w0 = load64(at);
@@ -831,7 +843,7 @@ static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, con
       tick = w[1];
     else
       tick = sat_add(tick, WEFT_W0_DT(w0));
-    if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
+    if (check_record(t, p, nw, w, tick, span, err, errlen) < 0) return -1;
     if (pts) { /* the open's walk */
       t->seen[type >> 6] |= 1ull << (type & 63);
       if (type == WEFT_EV_SYNC) points_add(pts, w[1], w[2]);

@@ -689,6 +689,21 @@ static void test_corruption(void) {
   tb_chunk(&b, 7, 1, 100, 8000000000000000ull, WEFT_CHUNK_ALIGN);
   expect_fail(&b, b.len, (Expect){"chunk time far off", "offset 8192: chunk start time more than 7 days", 0, 3});
   free(b.buf);
+  /* The bound on ticks is exact: at 1 GHz, WEFT_SPAN_MAX_NS ticks from the start is in, one more is out. */
+  {
+    char err[512];
+    Events e;
+    good_trace(&b);
+    tb_chunk(&b, 7, 1, WEFT_SPAN_MAX_NS, WEFT_SPAN_MAX_NS, WEFT_CHUNK_ALIGN);
+    ok(open_scan(&b, b.len, "edge.wtrace", &e, NULL, err, sizeof err) == 0 && e.n == 3,
+       "a chunk tick exactly the longest span from the start is read (%s)", err);
+    free(b.buf);
+    good_trace(&b);
+    tb_chunk(&b, 7, 1, WEFT_SPAN_MAX_NS + 1, 100, WEFT_CHUNK_ALIGN);
+    expect_fail(&b, b.len,
+                (Expect){"chunk tick one past the span", "offset 8192: chunk start time more than 7 days", 0, 3});
+    free(b.buf);
+  }
   /* Header fields: the open fails, naming offset 0. */
   good_trace(&b);
   tb_hdr(&b)->lost = 7800000000000000000ull;
