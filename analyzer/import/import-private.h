@@ -25,11 +25,12 @@
 #include "weft-sqlite.h"
 
 /* ---- the in-memory model of one process image ---- */
-typedef struct { /* 16 bytes: a hot lock has one per release */
+typedef struct __attribute__((packed)) { /* 12 bytes: a hot lock has one per release */
   int64_t ns;
-  uint32_t utid;
-  uint32_t late; /* trace v3: written after the call returned (happened at or before ns) */
+  uint32_t utid : 31;
+  uint32_t late : 1; /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
+_Static_assert(sizeof(Stamp) == 12, "a Stamp is 12 bytes");
 
 /* A timeline of stamps: appended in the file's order (runs of each thread's
  * chunks), sorted by time once, on its first search; a hot lock has
@@ -38,7 +39,7 @@ typedef struct { /* 16 bytes: a hot lock has one per release */
  * file's pool of huge pages (StampPool): it grows without a copy, and a
  * fault maps 2 MiB. Stamp i is in block i / STAMP_BLOCK. */
 #define STAMP_BLOCK_SHIFT 12
-#define STAMP_BLOCK       (1u << STAMP_BLOCK_SHIFT) /* 64 KiB of stamps */
+#define STAMP_BLOCK       (1u << STAMP_BLOCK_SHIFT) /* 48 KiB of stamps */
 typedef struct {
   Stamp *first; /* the array, or block 0 */
   Stamp **blk;  /* the blocks (NULL: only first) */
