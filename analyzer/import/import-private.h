@@ -387,8 +387,8 @@ void imp_batch_flush(Imp *im, Batch *b);
 void imp_bind_opt(sqlite3_stmt *q, int i, int64_t v);
 
 /* A stable sort of v[0..n) (tmp[n] is scratch): a bottom-up merge of the runs
- * already in order. The importer's arrays (one object's releases or holds)
- * are made of the runs of each thread's chunks, so there are few. */
+ * already in order. One object's holds are made of the runs of each thread's
+ * chunks; a long array of them takes a radix sort (hold-rows.c). */
 #define DEFINE_MERGE_RUNS(name, T, before)                                                           \
   static void name(T *v, T *tmp, size_t n) {                                                         \
     size_t nruns = 1;                                                                                \
