@@ -142,22 +142,21 @@ static unsigned aux_max(unsigned type) {
   }
 }
 
-static int check_sync(const char *name, unsigned type, unsigned aux, char *why, size_t whylen) {
+static int check_sync(unsigned type, unsigned aux, char *why, size_t whylen) {
   const unsigned kind = WEFT_AUX_KIND(aux), op = WEFT_AUX_OP(aux);
   if (kind == WEFT_KIND_NONE || kind >= WEFT_KIND_COUNT)
-    return bad(why, whylen, "%s record of kind %s", name, kind == WEFT_KIND_NONE ? "none" : "unknown");
+    return bad(why, whylen, "%s record of kind %s", weft_event_name(type), kind == WEFT_KIND_NONE ? "none" : "unknown");
   if ((type == WEFT_EV_COUNTS || type == WEFT_EV_SHARED) && (op || WEFT_AUX_RESULT(aux)))
-    return bad(why, whylen, "%s record with aux 0x%x (only a kind)", name, aux);
+    return bad(why, whylen, "%s record with aux 0x%x (only a kind)", weft_event_name(type), aux);
   if (op == WEFT_OP_HELD && type != WEFT_EV_REL)
-    return bad(why, whylen, "%s record with op held (only a REL has it)", name);
+    return bad(why, whylen, "%s record with op held (only a REL has it)", weft_event_name(type));
   if (type == WEFT_EV_SIGNAL && op != WEFT_OP_SIGNAL && op != WEFT_OP_BROADCAST)
     return bad(why, whylen, "SIGNAL record with op %s", weft_op_name(op));
   return 0;
 }
 
 /* The checks of single fields, by type. */
-static int check_fields(const char *name, unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why,
-                        size_t whylen) {
+static int check_fields(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why, size_t whylen) {
   switch (type) {
     case WEFT_EV_LOST:
       if (w[1] > WEFT_LOST_MAX)
@@ -214,18 +213,28 @@ static int check_fields(const char *name, unsigned type, unsigned aux, unsigned 
   return 0;
 }
 
+/* The smallest legal length of each record type, 0 for unknown types (every
+ * known one has at least 1): one load, where the reader checks every record. */
+static const unsigned char min_words[256] = {
+#define WEFT_EVENT(name, id, minw, doc) [id] = minw,
+#include "weft-events.def"
+};
+
+/* The names are looked up for the messages only: the checks run on every
+ * record of every walk. */
 int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64_t *w, char *why, size_t whylen) {
-  const char *name = weft_event_name(type);
-  const unsigned minw = weft_event_min_words(type);
-  if (!name) return bad(why, whylen, "unknown record type %u", type);
-  if (nwords < minw) return bad(why, whylen, "%s record of %u words, needs at least %u", name, nwords, minw);
-  if (is_sync(type) && check_sync(name, type, aux, why, whylen) < 0) return -1;
-  if (aux > aux_max(type)) return bad(why, whylen, "%s record with aux %u (at most %u)", name, aux, aux_max(type));
+  const unsigned minw = type < 256 ? min_words[type] : 0;
+  if (!minw) return bad(why, whylen, "unknown record type %u", type);
+  if (nwords < minw)
+    return bad(why, whylen, "%s record of %u words, needs at least %u", weft_event_name(type), nwords, minw);
+  if (is_sync(type) && check_sync(type, aux, why, whylen) < 0) return -1;
+  if (aux > aux_max(type))
+    return bad(why, whylen, "%s record with aux %u (at most %u)", weft_event_name(type), aux, aux_max(type));
   /* Writers zero-pad strings to the end of the record: its last byte is a
    * NUL (the terminator or padding) unless the record is damaged. */
   if (string_from(type) && (w[nwords - 1] >> 56) != 0)
-    return bad(why, whylen, "%s record whose string is not NUL-terminated inside the record", name);
-  return check_fields(name, type, aux, nwords, w, why, whylen);
+    return bad(why, whylen, "%s record whose string is not NUL-terminated inside the record", weft_event_name(type));
+  return check_fields(type, aux, nwords, w, why, whylen);
 }
 
 static int is_pow2_or_0(uint64_t v) { return (v & (v - 1)) == 0; }

@@ -101,6 +101,7 @@ struct WeftTrace {
   uint64_t cut_at;           /* the chunk (or chunk header) the end of the file cuts short; 0: none */
   uint64_t bad_at;           /* the first corrupt chunk header or record; 0: none found */
   PointVec pts;              /* this file's sync points */
+  uint64_t seen[4];          /* the record types the open met (bit type & 63 of seen[type >> 6]) */
   Fit own;                   /* fit over pts alone */
   const Fit *fit;            /* own, or the recording's */
   WeftRecording *rec;        /* owner, or NULL */
@@ -610,6 +611,8 @@ const char *weft_trace_name(const WeftTrace *t) { return t->name; }
 
 uint64_t weft_trace_cut_at(const WeftTrace *t) { return t->cut_at; }
 
+uint64_t weft_trace_size(const WeftTrace *t) { return t->len; }
+
 uint64_t weft_trace_bad_at(const WeftTrace *t) { return t->bad_at; }
 
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
@@ -745,12 +748,23 @@ static int ns_far(const WeftFileHeader *h, uint64_t ns) {
   return (ns > h->start_ns ? ns - h->start_ns : h->start_ns - ns) > WEFT_SPAN_MAX_NS;
 }
 
-/* The same for a tick count, when the header gives the tick rate. */
-static int tick_far(const WeftFileHeader *h, uint64_t tick) {
-  if (!h->tsc_hz) return 0;
-  const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
-  return (long double)d > (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
+/* The largest distance in ticks from the file's start that is no more than
+ * WEFT_SPAN_MAX_NS at the header's tick rate (UINT64_MAX: any, or no rate).
+ * An integer d is above the real bound exactly when it is above its floor. */
+static uint64_t tick_span_max(const WeftFileHeader *h) {
+  if (!h->tsc_hz) return UINT64_MAX;
+  const long double lim = (long double)WEFT_SPAN_MAX_NS / 1e9L * (long double)h->tsc_hz;
+  return lim >= 0x1p64L ? UINT64_MAX : (uint64_t)lim;
 }
+
+/* The same for a tick count (span: tick_span_max of the header): no
+ * floating point where every record is checked. */
+static int tick_far_span(const WeftFileHeader *h, uint64_t span, uint64_t tick) {
+  const uint64_t d = tick > h->start_tsc ? tick - h->start_tsc : h->start_tsc - tick;
+  return d > span;
+}
+
+static int tick_far(const WeftFileHeader *h, uint64_t tick) { return tick_far_span(h, tick_span_max(h), tick); }
 
 #define SPAN_WHY  "more than %llu days from the process start"
 #define SPAN_DAYS ((unsigned long long)(WEFT_SPAN_MAX_NS / 86400000000000ull))
@@ -775,14 +789,14 @@ static int check_chunk(WeftTrace *t, const WeftChunkHeader *ch, uint64_t off, ch
 }
 
 /* Check the record at p (word 0 w0, nw words, w[] valid) whose tick is tick. */
-static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w, uint64_t tick, char *err,
-                        size_t errlen) {
+static int check_record(WeftTrace *t, uint64_t p, unsigned nw, const uint64_t *w, uint64_t tick, uint64_t span,
+                        char *err, size_t errlen) {
   const WeftFileHeader *h = hdr_of(t);
   const unsigned type = WEFT_W0_TYPE(w[0]);
   char why[300];
   if (weft_record_check(type, WEFT_W0_AUX(w[0]), nw, w, why, sizeof why) < 0)
     return corrupt(t, p, err, errlen, "%s", why);
-  if (tick_far(h, tick) || (type == WEFT_EV_SYNC && ns_far(h, w[2])))
+  if (tick_far_span(h, span, tick) || (type == WEFT_EV_SYNC && ns_far(h, w[2])))
     return corrupt(t, p, err, errlen, "%s record time " SPAN_WHY, weft_event_name(type), SPAN_DAYS);
   return 0;
 }
@@ -807,6 +821,7 @@ static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, con
   }
   uint64_t p = off + hsize;
   uint64_t tick = ch->tsc;
+  const uint64_t span = tick_span_max(hdr_of(t));
   while (end - p >= 8) {
     const unsigned char *at = chunk + (p - off);
     const uint64_t w0 = load64(at);
@@ -828,8 +843,11 @@ static int chunk_records(WeftTrace *t, Src *s, uint64_t off, uint32_t hsize, con
       tick = w[1];
     else
       tick = sat_add(tick, WEFT_W0_DT(w0));
-    if (check_record(t, p, nw, w, tick, err, errlen) < 0) return -1;
-    if (type == WEFT_EV_SYNC && pts) points_add(pts, w[1], w[2]);
+    if (check_record(t, p, nw, w, tick, span, err, errlen) < 0) return -1;
+    if (pts) { /* the open's walk */
+      t->seen[type >> 6] |= 1ull << (type & 63);
+      if (type == WEFT_EV_SYNC) points_add(pts, w[1], w[2]);
+    }
     if (fn && (!types || (types[type >> 6] >> (type & 63) & 1))) {
       const uint64_t ns = fit_convert(t->fit, tick, hint);
       if (ns_far(hdr_of(t), ns)) /* a sane tick but a bent fit (another file's clock points) */
@@ -1232,6 +1250,10 @@ int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t 
 
 int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen) {
   return trace_walk(t, fn, types, user, NULL, err, errlen);
+}
+
+int weft_trace_has_types(const WeftTrace *t, const uint64_t types[4]) {
+  return ((t->seen[0] & types[0]) | (t->seen[1] & types[1]) | (t->seen[2] & types[2]) | (t->seen[3] & types[3])) != 0;
 }
 
 /* ---- recordings ---- */

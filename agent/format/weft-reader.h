@@ -79,6 +79,8 @@ const char *weft_trace_name(const WeftTrace *t);
  * the records before the cut and then fails with a "truncated" message that
  * names the file and the offset. */
 uint64_t weft_trace_cut_at(const WeftTrace *t);
+/* Its size in bytes when it was opened (scans read no further). */
+uint64_t weft_trace_size(const WeftTrace *t);
 
 /* The byte offset of the first corrupt chunk header or record found so far
  * (by the open, or a scan), 0 if none: a scan that failed with this set
@@ -99,6 +101,11 @@ int weft_trace_scan(WeftTrace *t, WeftEventFn fn, void *user, char *err, size_t 
 /* The same, delivering only the records whose type bit is set in types
  * (bit type & 63 of types[type >> 6]); the others are checked, not converted. */
 int weft_trace_scan_types(WeftTrace *t, const uint64_t types[4], WeftEventFn fn, void *user, char *err, size_t errlen);
+/* Did the open meet a record of one of these types (bits as for
+ * weft_trace_scan_types)? It reads every record up to the first fault, as a
+ * scan does: a scan for types it did not meet would deliver nothing (unless
+ * the file changed since), and may be skipped. */
+int weft_trace_has_types(const WeftTrace *t, const uint64_t types[4]);
 
 /* A recording directory: the *.wtrace files of one session in it and the
  * sections in them (each a trace of the recording), sorted by (pid, image),

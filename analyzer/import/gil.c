@@ -104,20 +104,19 @@ int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int
   o->gil |= timed ? GIL_COND : GIL_SWITCH;
   Obj *m = obj_find(im, mutex, WEFT_KIND_MUTEX, ns);
   if (m && m->gil) m->gil |= timed ? GIL_MUTEX : GIL_SWITCH;
-  if (!timed || !o->sig->len) return 0;
-  stamps_sort(o->sig, &o->sig_sorted);
+  if (!timed || !o->sig.len) return 0;
+  stamps_sort(im, &o->sig);
   /* the first signal at or after ns by another thread: the next drop_gil */
-  const Stamp *s = (const Stamp *)o->sig->data;
-  guint a = 0, b = o->sig->len;
+  guint a = 0, b = o->sig.len;
   while (a < b) {
     guint k = (a + b) / 2;
-    if (s[k].ns < ns)
+    if (stamp_at(&o->sig, k)->ns < ns)
       a = k + 1;
     else
       b = k;
   }
-  for (; a < o->sig->len; a++)
-    if (s[a].utid != t->utid) return s[a].utid;
+  for (; a < o->sig.len; a++)
+    if (stamp_at(&o->sig, a)->utid != t->utid) return stamp_at(&o->sig, a)->utid;
   return 0;
 }
 

@@ -48,6 +48,59 @@ static inline int hold_before(const HoldRow *a, const HoldRow *b) {
 }
 DEFINE_MERGE_RUNS(merge_holds, HoldRow, hold_before)
 
+#define RADIX_BITS 11
+#define RADIX      (1u << RADIX_BITS)
+
+/* One stable counting pass of src into dst by the digit of key(row) - lo at shift. */
+#define RADIX_PASS(src, dst, n, key, lo, shift, count)                                                           \
+  do {                                                                                                           \
+    memset(count, 0, RADIX * sizeof *count);                                                                     \
+    for (size_t i_ = 0; i_ < n; i_++) count[((key(&src[i_])) - (lo)) >> (shift) & (RADIX - 1)]++;                \
+    size_t sum_ = 0;                                                                                             \
+    for (unsigned d_ = 0; d_ < RADIX; d_++) {                                                                    \
+      size_t c_ = count[d_];                                                                                     \
+      count[d_] = sum_;                                                                                          \
+      sum_ += c_;                                                                                                \
+    }                                                                                                            \
+    for (size_t i_ = 0; i_ < n; i_++) dst[count[((key(&src[i_])) - (lo)) >> (shift) & (RADIX - 1)]++] = src[i_]; \
+  } while (0)
+
+static inline uint64_t hold_start_key(const HoldRow *r) { return (uint64_t)r->start; }
+static inline uint64_t hold_utid_key(const HoldRow *r) { return r->utid_flags >> 3; }
+
+/* One object's holds by (start, utid), stably, like merge_holds: least
+ * significant digits first, the thread's then the start's (3 passes for
+ * times under 8 s apart), each pass stable. tmp: n rows of scratch. */
+static void radix_holds(HoldRow *v, HoldRow *tmp, size_t n, size_t *count) {
+  int64_t smin = v[0].start, smax = v[0].start;
+  uint64_t ulo = hold_utid_key(&v[0]), uhi = ulo;
+  int inorder = 1;
+  for (size_t i = 1; i < n; i++) {
+    uint64_t u = hold_utid_key(&v[i]);
+    inorder &= !hold_before(&v[i], &v[i - 1]);
+    if (v[i].start < smin) smin = v[i].start;
+    if (v[i].start > smax) smax = v[i].start;
+    if (u < ulo) ulo = u;
+    if (u > uhi) uhi = u;
+  }
+  if (inorder) return;
+  const uint64_t slo = (uint64_t)smin, srange = (uint64_t)smax - (uint64_t)smin; /* start - smin, unsigned */
+  HoldRow *src = v, *dst = tmp;
+  for (unsigned sh = 0; sh < 64 && ((uhi - ulo) >> sh); sh += RADIX_BITS) {
+    RADIX_PASS(src, dst, n, hold_utid_key, ulo, sh, count);
+    HoldRow *x = src;
+    src = dst;
+    dst = x;
+  }
+  for (unsigned sh = 0; sh < 64 && (srange >> sh); sh += RADIX_BITS) {
+    RADIX_PASS(src, dst, n, hold_start_key, slo, sh, count);
+    HoldRow *x = src;
+    src = dst;
+    dst = x;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+}
+
 /* By object (a stable counting pass: the file's objects have consecutive
  * ids), then each object's holds by start: the order of the spill
  * (hold_spill_new). */
@@ -69,8 +122,15 @@ static void *sort_holds(void *rows, void *tmp, size_t n) {
   HoldRow *out = tmp;
   size_t *fill = g_memdup2(at, nk * sizeof *at);
   for (size_t i = 0; i < n; i++) out[fill[v[i].obj - lo]++] = v[i];
-  for (size_t k = 0; k + 1 < nk; k++)
-    if (at[k + 1] - at[k] > 1) merge_holds(out + at[k], v + at[k], at[k + 1] - at[k]);
+  size_t *count = g_new(size_t, RADIX);
+  for (size_t k = 0; k + 1 < nk; k++) {
+    size_t m = at[k + 1] - at[k];
+    if (m > 256)
+      radix_holds(out + at[k], v + at[k], m, count);
+    else if (m > 1)
+      merge_holds(out + at[k], v + at[k], m);
+  }
+  g_free(count);
   g_free(fill);
   g_free(at);
   return out;

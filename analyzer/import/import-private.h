@@ -25,11 +25,39 @@
 #include "weft-sqlite.h"
 
 /* ---- the in-memory model of one process image ---- */
-typedef struct { /* 16 bytes: a hot lock has one per release */
+typedef struct __attribute__((packed)) { /* 12 bytes: a hot lock has one per release */
   int64_t ns;
-  uint32_t utid;
-  uint32_t late; /* trace v3: written after the call returned (happened at or before ns) */
+  uint32_t utid : 31;
+  uint32_t late : 1; /* trace v3: written after the call returned (happened at or before ns) */
 } Stamp;
+_Static_assert(sizeof(Stamp) == 12, "a Stamp is 12 bytes");
+
+/* A timeline of stamps: appended in the file's order (runs of each thread's
+ * chunks), sorted by time once, on its first search; a hot lock has
+ * millions. Up to STAMP_BLOCK stamps it is one array on the heap (first);
+ * past that, that array is its first block and the others come from the
+ * file's pool of huge pages (StampPool): it grows without a copy, and a
+ * fault maps 2 MiB. Stamp i is in block i / STAMP_BLOCK. */
+#define STAMP_BLOCK_SHIFT 12
+#define STAMP_BLOCK       (1u << STAMP_BLOCK_SHIFT) /* 48 KiB of stamps */
+typedef struct {
+  Stamp *first; /* the array, or block 0 */
+  Stamp **blk;  /* the blocks (NULL: only first) */
+  guint len, cap, nblk;
+  guint pooled; /* blocks 1 to pooled are the pool's (the later ones, if any, the heap's) */
+  int sorted;
+} Stamps;
+
+static inline Stamp *stamp_at(const Stamps *v, guint i) {
+  return v->blk ? &v->blk[i >> STAMP_BLOCK_SHIFT][i & (STAMP_BLOCK - 1)] : &v->first[i];
+}
+
+typedef struct {  /* the file's blocks of stamps: one reservation, handed out in order */
+  char *map, *p;  /* the mapping, and its first huge page boundary */
+  size_t map_len; /* its length */
+  size_t len;     /* bytes usable from p */
+  size_t used;    /* bytes handed out as blocks */
+} StampPool;
 
 typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
   int64_t ns, utid;
@@ -52,12 +80,11 @@ typedef struct Obj {
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
   char *name;  /* from weft.h, else NULL */
-  GArray *rel; /* Stamp: releases (unlock, sem_post) */
-  GArray *sig; /* Stamp: cond signal/broadcast */
+  Stamps rel;  /* releases (unlock, sem_post) */
+  Stamps sig;  /* cond signal/broadcast */
   GArray *arr; /* Arrival: barrier waits */
   GArray *wb;  /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
-  int rel_sorted, sig_sorted;
-  int gil; /* GIL_*: part of CPython's GIL (gil_detect) */
+  int gil;     /* GIL_*: part of CPython's GIL (gil_detect) */
   /* trace v5 SHARED: the object lies in a shared mapping of a file, at offset
    * sh_off of (sh_dev, sh_ino): one object of the recording in every process
    * that maps it (its first process's row; merged: a later process's part) */
@@ -204,7 +231,7 @@ typedef struct { /* sockets.c: bytes of a TCP stream sent or received (SOCK) */
 typedef void (*SockMatchFn)(void *user, const SockXfer *send, const SockXfer *recv);
 void sock_match(GArray *xs, SockMatchFn fn, void *user);
 
-typedef struct { /* hosts.c: a host's correction onto the time base, after its anchors */
+typedef struct {               /* hosts.c: a host's correction onto the time base, after its anchors */
   double offset, drift, pivot; /* c(t) = offset + drift x (t - pivot) */
   double bmin, bmax;           /* the drifts that keep every message in order */
   struct Bound *bounds;        /* what its messages say (hosts.c) */
@@ -313,6 +340,7 @@ typedef struct {
   guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
+  StampPool stamp_pool;   /* the blocks of the file's long timelines */
   GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
@@ -359,8 +387,8 @@ void imp_batch_flush(Imp *im, Batch *b);
 void imp_bind_opt(sqlite3_stmt *q, int i, int64_t v);
 
 /* A stable sort of v[0..n) (tmp[n] is scratch): a bottom-up merge of the runs
- * already in order. The importer's arrays (one object's releases or holds)
- * are made of the runs of each thread's chunks, so there are few. */
+ * already in order. One object's holds are made of the runs of each thread's
+ * chunks; a long array of them takes a radix sort (hold-rows.c). */
 #define DEFINE_MERGE_RUNS(name, T, before)                                                           \
   static void name(T *v, T *tmp, size_t n) {                                                         \
     size_t nruns = 1;                                                                                \
@@ -438,10 +466,20 @@ void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
 void counts_write(Imp *im);
-/* Sort a timeline of stamps (once: *sorted says it is). */
-void stamps_sort(GArray *v, int *sorted);
+/* Room for one more stamp in v (a block from im->stamp_pool past the first). */
+void stamps_grow(Imp *im, Stamps *v);
+static inline void stamps_push(Imp *im, Stamps *v, Stamp s) {
+  if (v->len == v->cap) stamps_grow(im, v);
+  *stamp_at(v, v->len++) = s;
+  v->sorted = 0;
+}
+void stamps_free(Stamps *v);
+/* The file's pool of stamp blocks given back (after its objects are freed). */
+void stamp_pool_free(StampPool *pool);
+/* Sort a timeline of stamps by time, stably (once: v->sorted says it is). */
+void stamps_sort(Imp *im, Stamps *v);
 /* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]. */
-const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid);
+const Stamp *last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid);
 /* utid's arrival at the barrier o that began at begin, or NULL. */
 const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
 

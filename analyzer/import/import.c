@@ -5,7 +5,9 @@
  *   pass 1 learns its threads (tid reuse: a new THREAD_START for a tid starts
  *          a new thread), objects, per-object timelines of releases, signals
  *          and barrier arrivals, stacks, modules, forks, execs, exits
- *          (pass1.c, after pass 0 found when objects were destroyed);
+ *          (pass1.c, after pass 0 found when objects were destroyed:
+ *          a walk for the DESTROY records, skipped when the open of the
+ *          trace met none);
  *   pass 2 runs one state machine per thread and writes thread_state,
  *          lock_hold and the flows that need the timelines of pass 1
  *          (who released the lock a waiter got, who signalled it, ...;
@@ -298,6 +300,7 @@ static void file_end(Imp *im) {
   g_hash_table_destroy(im->objs);
   g_hash_table_destroy(im->destroys);
   g_ptr_array_free(im->objlist, TRUE);
+  stamp_pool_free(&im->stamp_pool); /* their timelines' blocks */
   g_ptr_array_free(im->threads, TRUE);
   g_hash_table_destroy(im->thr_first);
   g_hash_table_destroy(im->thr_by_tid);

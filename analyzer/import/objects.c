@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include "import-private.h"
 
 /* An object destroyed and created again at the same address is a new object:
@@ -62,8 +64,6 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   o->addr = addr;
   o->kind = k;
   o->first_ns = ns;
-  o->rel = g_array_new(FALSE, FALSE, sizeof(Stamp));
-  o->sig = g_array_new(FALSE, FALSE, sizeof(Stamp));
   o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
   o->wb = g_array_new(FALSE, FALSE, sizeof(WaitStart));
   epochs->pdata[epoch] = o;
@@ -95,6 +95,7 @@ static gint cmp_i64(gconstpointer a, gconstpointer b) {
 void objs_read_destroys(Imp *im, WeftTrace *tr) {
   char e0[256];
   const uint64_t destroys[4] = {[WEFT_EV_DESTROY >> 6] = 1ULL << (WEFT_EV_DESTROY & 63)};
+  if (!weft_trace_has_types(tr, destroys)) return;               /* none: no walk of the file for them */
   weft_trace_scan_types(tr, destroys, pass0, im, e0, sizeof e0); /* a fault is reported by pass 1 */
   GHashTableIter it;
   gpointer k, v;
@@ -105,41 +106,184 @@ void objs_read_destroys(Imp *im, WeftTrace *tr) {
 void obj_free(gpointer p) {
   Obj *o = p;
   g_free(o->name);
-  g_array_free(o->rel, TRUE);
-  g_array_free(o->sig, TRUE);
+  stamps_free(&o->rel);
+  stamps_free(&o->sig);
   g_array_free(o->arr, TRUE);
   g_array_free(o->wb, TRUE);
   g_free(o);
 }
 
 /* ---- timelines ---- */
-static inline int stamp_before(const Stamp *a, const Stamp *b) { return a->ns < b->ns; }
-DEFINE_MERGE_RUNS(merge_stamps, Stamp, stamp_before)
+#define HUGE_PAGE ((size_t)2 << 20)
 
-void stamps_sort(GArray *v, int *sorted) {
-  if (*sorted) return;
-  Stamp *tmp = g_new(Stamp, v->len ? v->len : 1);
-  merge_stamps((Stamp *)v->data, tmp, v->len);
-  g_free(tmp);
-  *sorted = 1;
+static inline uintptr_t huge_up(uintptr_t x) { return (x + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1); }
+
+/* The file's pool is reserved, not committed (only the blocks written are
+ * memory), at the first block: twice the file's size bounds it, as a record
+ * makes at most one stamp and is at least as large (REL and SIGNAL have 2
+ * words), and a timeline in blocks fills all of them but its last. Huge
+ * pages where the kernel allows: one fault per 2 MiB, each a trap to the
+ * hypervisor on this VM (the heap's 4 KiB pages, and its copies as a
+ * timeline doubled, were a sixth of the import). */
+static int pool_map(Imp *im, StampPool *pool) {
+  uint64_t len = 2 * huge_up((uintptr_t)weft_trace_size(im->tr)) + 2 * HUGE_PAGE;
+  if (len > SIZE_MAX / 2) return -1;
+  char *m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  pool->map = m;
+  pool->map_len = (size_t)len;
+  pool->p = (char *)huge_up((uintptr_t)m);
+  pool->len = (size_t)len - HUGE_PAGE;
+  pool->used = 0;
+#ifdef MADV_HUGEPAGE
+  (void)madvise(pool->p, pool->len, MADV_HUGEPAGE); /* a hint */
+#endif
+  return 0;
 }
 
-const Stamp *last_before(GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid) {
+/* A block of STAMP_BLOCK stamps: from the pool, else (no room, no mapping)
+ * the heap (*heap set). Once the pool has no room it has none for the file. */
+static Stamp *pool_block(Imp *im, int *heap) {
+  StampPool *pool = &im->stamp_pool;
+  const size_t bytes = STAMP_BLOCK * sizeof(Stamp);
+  if (!pool->map) (void)pool_map(im, pool);
+  *heap = !pool->map || pool->len - pool->used < bytes;
+  if (*heap) return g_new(Stamp, STAMP_BLOCK);
+  Stamp *b = (Stamp *)(void *)(pool->p + pool->used);
+  pool->used += bytes;
+  return b;
+}
+
+void stamp_pool_free(StampPool *pool) {
+  if (pool->map) munmap(pool->map, pool->map_len);
+  memset(pool, 0, sizeof *pool);
+}
+
+void stamps_grow(Imp *im, Stamps *v) {
+  if (v->cap < STAMP_BLOCK) { /* the first array doubles up to a block */
+    v->cap = v->cap ? 2 * v->cap : 16;
+    v->first = g_renew(Stamp, v->first, v->cap);
+    return;
+  }
+  if (!v->blk) {
+    v->blk = g_new(Stamp *, 1);
+    v->blk[0] = v->first;
+    v->nblk = 1;
+  }
+  v->blk = g_renew(Stamp *, v->blk, v->nblk + 1);
+  int heap;
+  v->blk[v->nblk++] = pool_block(im, &heap);
+  if (!heap) v->pooled = v->nblk - 1; /* blocks 1 to pooled: the pool's; later ones the heap's */
+  v->cap += STAMP_BLOCK;
+}
+
+void stamps_free(Stamps *v) {
+  for (guint b = v->pooled + 1; b < v->nblk; b++) g_free(v->blk[b]);
+  g_free(v->blk);
+  g_free(v->first);
+  memset(v, 0, sizeof *v);
+}
+
+#define RADIX_BITS 11
+#define RADIX      (1u << RADIX_BITS)
+
+typedef struct { /* stamps in blocks (blk), or in one array */
+  Stamp *const *blk;
+  Stamp *flat;
+} View;
+
+static inline Stamp *view_at(View w, guint i) {
+  return w.blk ? &w.blk[i >> STAMP_BLOCK_SHIFT][i & (STAMP_BLOCK - 1)] : &w.flat[i];
+}
+
+/* v's n stamps stably by time: a least-significant-digit radix sort of the
+ * times past the first (3 passes for a recording under 8 s, 4 under 9 hours)
+ * between v and tmp (n stamps), or an insertion sort of a few. Stable like
+ * the merge of runs it replaces: stamps at the same time stay in the file's
+ * order. */
+static void sort_by_ns(View v, guint n, Stamp *tmp) {
+  View t = {NULL, tmp}, src = v, dst = t;
+  int64_t lo = 0, hi = 0;
+  for (guint i = 0; i < n; i++) {
+    const int64_t x = view_at(v, i)->ns;
+    if (!i || x < lo) lo = x;
+    if (!i || x > hi) hi = x;
+  }
+  const uint64_t range = (uint64_t)hi - (uint64_t)lo;
+  guint *count = g_new(guint, RADIX);
+  for (unsigned shift = 0; shift < 64 && (range >> shift); shift += RADIX_BITS) {
+    memset(count, 0, RADIX * sizeof *count);
+    for (guint i = 0; i < n; i++) count[((uint64_t)view_at(src, i)->ns - (uint64_t)lo) >> shift & (RADIX - 1)]++;
+    guint sum = 0;
+    for (guint d = 0; d < RADIX; d++) {
+      guint c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (guint i = 0; i < n; i++) {
+      const Stamp *s = view_at(src, i);
+      *view_at(dst, count[((uint64_t)s->ns - (uint64_t)lo) >> shift & (RADIX - 1)]++) = *s;
+    }
+    View x = src;
+    src = dst;
+    dst = x;
+  }
+  if (src.flat == tmp)
+    for (guint i = 0; i < n; i++) *view_at(v, i) = tmp[i];
+  g_free(count);
+}
+
+static int stamps_in_order(const Stamps *v) {
+  for (guint i = 1; i < v->len; i++)
+    if (stamp_at(v, i)->ns < stamp_at(v, i - 1)->ns) return 0;
+  return 1;
+}
+
+void stamps_sort(Imp *im, Stamps *v) {
+  if (v->sorted) return;
+  v->sorted = 1;
+  if (stamps_in_order(v)) return;
+  guint n = v->len;
+  if (n <= 32) {
+    Stamp *a = v->first; /* a few: one array */
+    for (guint i = 1; i < n; i++) {
+      Stamp x = a[i];
+      guint j = i;
+      for (; j > 0 && a[j - 1].ns > x.ns; j--) a[j] = a[j - 1];
+      a[j] = x;
+    }
+    return;
+  }
+  /* a long one sorts through the pool's room past its blocks (huge pages), given back after */
+  StampPool *pool = &im->stamp_pool;
+  size_t bytes = (size_t)n * sizeof(Stamp);
+  Stamp *scratch = NULL;
+  if (bytes >= 2 * HUGE_PAGE && pool->map && pool->len - pool->used >= bytes + HUGE_PAGE)
+    scratch = (Stamp *)(void *)huge_up((uintptr_t)(pool->p + pool->used));
+  Stamp *tmp = scratch ? scratch : g_new(Stamp, n);
+  sort_by_ns((View){v->blk, v->first}, n, tmp);
+  if (scratch)
+    (void)madvise(scratch, bytes, MADV_DONTNEED);
+  else
+    g_free(tmp);
+}
+
+const Stamp *last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid) {
   if (!v->len) return NULL;
-  stamps_sort(v, sorted);
-  const Stamp *s = (const Stamp *)v->data;
+  stamps_sort(im, v);
   /* binary search: first index with ns > target */
   guint a = 0, b = v->len;
   while (a < b) {
     guint m = (a + b) / 2;
-    if (s[m].ns <= ns)
+    if (stamp_at(v, m)->ns <= ns)
       a = m + 1;
     else
       b = m;
   }
   for (guint i = a; i-- > 0;) {
-    if (s[i].ns < lo) break;
-    if (s[i].utid != utid) return &s[i];
+    const Stamp *s = stamp_at(v, i);
+    if (s->ns < lo) break;
+    if (s->utid != utid) return s;
   }
   return NULL;
 }

@@ -122,13 +122,11 @@ static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, in
   t->last_rel = o && WEFT_AUX_RESULT(ev->aux) == 0 ? o : NULL;
   t->last_rel_ns = ns;
   if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
-    Stamp s = {ns, (uint32_t)t->utid, (uint32_t)late};
-    g_array_append_val(o->rel, s);
-  } else if (o && o->rel->len && !im->v3) {
+    stamps_push(im, &o->rel, (Stamp){ns, (uint32_t)t->utid, (uint32_t)late});
+  } else if (o && o->rel.len && !im->v3) {
     /* versions 1 and 2: a failed unlock cancels this thread's REL just before
      * (version 3 writes the failed one in its place: nothing to undo) */
-    Stamp *last = &g_array_index(o->rel, Stamp, o->rel->len - 1);
-    if (last->utid == t->utid) g_array_set_size(o->rel, o->rel->len - 1);
+    if (stamp_at(&o->rel, o->rel.len - 1)->utid == t->utid) o->rel.len--;
   }
 }
 
@@ -378,10 +376,8 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_REL: read_release(im, t, ev, kind, ns); break;
     case WEFT_EV_SIGNAL: {
       Obj *o = obj_get(im, w[1], (int)kind, ns);
-      if (o) {
-        Stamp s = {ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)};
-        g_array_append_val(o->sig, s);
-      }
+      if (o)
+        stamps_push(im, &o->sig, (Stamp){ns, (uint32_t)t->utid, im->v3 && ev->nwords >= 3 && (w[2] & WEFT_REL_LATE)});
       break;
     }
     case WEFT_EV_WAIT_BEGIN: read_wait_begin(im, p, t, ev, kind, ns); break;

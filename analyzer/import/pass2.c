@@ -119,7 +119,7 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
     return;
   }
   /* the previous release of the object (by anyone) bounds it from below */
-  const Stamp *prev = last_before(o->rel, &o->rel_sorted, INT64_MIN, ns - 1, -1);
+  const Stamp *prev = last_before(im, &o->rel, INT64_MIN, ns - 1, -1);
   int64_t lo = prev ? prev->ns : INT64_MIN, start = ns;
   const WaitStart *v = (const WaitStart *)o->wb->data; /* sorted by ns (after pass 1) */
   guint a = 0, b = o->wb->len;
@@ -145,26 +145,25 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
  * just after the call returned (late, within LATE_NS after ns). *at is its
  * time, no later than ns. */
 #define LATE_NS 1000000
-static const Stamp *release_for(Imp *im, GArray *v, int *sorted, int64_t lo, int64_t ns, int64_t utid, int64_t *at) {
-  const Stamp *s = last_before(v, sorted, lo, ns, utid);
+static const Stamp *release_for(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, int64_t *at) {
+  const Stamp *s = last_before(im, v, lo, ns, utid);
   if (s) {
     *at = s->ns;
     return s;
   }
   if (!im->v3 || !v->len) return NULL;
-  const Stamp *x = (const Stamp *)v->data;
   guint a = 0, b = v->len;
   while (a < b) { /* first with ns > target */
     guint m = (a + b) / 2;
-    if (x[m].ns <= ns)
+    if (stamp_at(v, m)->ns <= ns)
       a = m + 1;
     else
       b = m;
   }
-  for (; a < v->len && x[a].ns <= ns + LATE_NS; a++)
-    if (x[a].late && x[a].utid != utid) {
+  for (; a < v->len && stamp_at(v, a)->ns <= ns + LATE_NS; a++)
+    if (stamp_at(v, a)->late && stamp_at(v, a)->utid != utid) {
       *at = ns;
-      return &x[a];
+      return stamp_at(v, a);
     }
   return NULL;
 }
@@ -179,7 +178,7 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
   int64_t lo = im->v3 ? t->wbegin - LATE_NS : INT64_MIN;
   if (o && ok && is_lock(o->kind)) {
     /* the release that let it in: the last one before */
-    const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, from_ns);
+    const Stamp *s = release_for(im, &o->rel, lo, ns, t->utid, from_ns);
     if (s) {
       waker = s->utid;
       *fk = WEFT_FLOW_LOCK_HANDOFF;
@@ -192,13 +191,13 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
       im->releases_missing++;
     }
   } else if (o && ok && o->kind == WEFT_KIND_COND) {
-    const Stamp *s = release_for(im, o->sig, &o->sig_sorted, t->wbegin, ns, t->utid, from_ns);
+    const Stamp *s = release_for(im, &o->sig, t->wbegin, ns, t->utid, from_ns);
     if (s) {
       waker = s->utid;
       *fk = WEFT_FLOW_WAKEUP;
     }
   } else if (o && ok && o->kind == WEFT_KIND_SEM) {
-    const Stamp *s = release_for(im, o->rel, &o->rel_sorted, lo, ns, t->utid, from_ns);
+    const Stamp *s = release_for(im, &o->rel, lo, ns, t->utid, from_ns);
     if (s) {
       waker = s->utid;
       *fk = WEFT_FLOW_SEM_POST;

@@ -148,6 +148,15 @@ static void test_seed(void) {
   ok(ev[28].offset == 3 * WEFT_FILE_HEADER_SIZE + 32, "zero page skipped: worker chunk at 12288");
   ok(ev[40].type == WEFT_EV_EXEC && strcmp(weft_event_string(&ev[40], 1, NULL), "/bin/true") == 0, "EXEC path");
   ok(ev[41].nwords == 1 && ev[41].aux == 2, "EXEC_FAILED has no payload");
+  {
+    uint64_t destroy[4] = {0}, mpi[4] = {0}, both[4] = {0};
+    destroy[WEFT_EV_DESTROY >> 6] = both[WEFT_EV_DESTROY >> 6] = 1ull << (WEFT_EV_DESTROY & 63);
+    mpi[WEFT_EV_MPI_MSG >> 6] = 1ull << (WEFT_EV_MPI_MSG & 63);
+    both[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
+    ok(weft_trace_has_types(t, destroy) && !weft_trace_has_types(t, mpi) && weft_trace_has_types(t, both),
+       "the open says which record types the file has");
+    ok(weft_trace_size(t) == b.len, "its size");
+  }
 
   /* Stopping early. */
   Events e2 = {.stop_at = 3};
@@ -680,6 +689,21 @@ static void test_corruption(void) {
   tb_chunk(&b, 7, 1, 100, 8000000000000000ull, WEFT_CHUNK_ALIGN);
   expect_fail(&b, b.len, (Expect){"chunk time far off", "offset 8192: chunk start time more than 7 days", 0, 3});
   free(b.buf);
+  /* The bound on ticks is exact: at 1 GHz, WEFT_SPAN_MAX_NS ticks from the start is in, one more is out. */
+  {
+    char err[512];
+    Events e;
+    good_trace(&b);
+    tb_chunk(&b, 7, 1, WEFT_SPAN_MAX_NS, WEFT_SPAN_MAX_NS, WEFT_CHUNK_ALIGN);
+    ok(open_scan(&b, b.len, "edge.wtrace", &e, NULL, err, sizeof err) == 0 && e.n == 3,
+       "a chunk tick exactly the longest span from the start is read (%s)", err);
+    free(b.buf);
+    good_trace(&b);
+    tb_chunk(&b, 7, 1, WEFT_SPAN_MAX_NS + 1, 100, WEFT_CHUNK_ALIGN);
+    expect_fail(&b, b.len,
+                (Expect){"chunk tick one past the span", "offset 8192: chunk start time more than 7 days", 0, 3});
+    free(b.buf);
+  }
   /* Header fields: the open fails, naming offset 0. */
   good_trace(&b);
   tb_hdr(&b)->lost = 7800000000000000000ull;
