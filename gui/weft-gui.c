@@ -8,6 +8,7 @@
  *          [--frame N] [--zoom-frame N] [--actions ...] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
+ * weft-gui --window --page all ...    every side page in turn, the peak RSS after each (--dump, --bench)
  * weft-gui --compare BEFORE.db run.db  also a Compare page: run.db against BEFORE.db
  *
  * The PNG and the dump are opened with weft_output_open (weft-output.h), the
@@ -43,7 +44,7 @@ typedef struct {
   int64_t select_start, select_end;
   int64_t lock;
   int finding;      /* rank, 1-based; 0 none */
-  const char *page; /* side page to show last, NULL: as the other options leave it */
+  const char *page; /* side page to show last, NULL: as the other options leave it; "all": every one in turn */
   char **actions;
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
@@ -80,7 +81,9 @@ static void usage(FILE *f) {
              "                        child first), as a click does\n"
              "  --zoom-frame N        show the Waits page zoomed to its N-th box, as a double click does\n"
              "  --page NAME           show side page NAME at the end: findings selection details threads\n"
-             "                        locks critpath search waits compare\n"
+             "                        locks critpath search waits compare; all: (with --window) each in\n"
+             "                        turn until its data is read (critpath: the path computed, as P does),\n"
+             "                        the peak RSS after each in the dump's \"pages\"\n"
              "  --actions A,B,...     then run timeline actions: zoom-in zoom-out pan-left pan-right fit\n"
              "                        zoom-selection clear-selection flows collapse-all row-up row-down\n"
              "                        page-up page-down side-panel critical-path replay-rows (a --what-if's\n"
@@ -93,7 +96,8 @@ static void usage(FILE *f) {
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
              "  --bench               time the first frame and scripted zooms and pans, print JSON (after\n"
-             "                        --lock and --actions)\n");
+             "                        --lock and --actions; then, with --window --page all, --select,\n"
+             "                        --search and every page, with the session's peak RSS)\n");
 }
 
 static const char *const known_actions[] = {"zoom-in",
@@ -129,6 +133,10 @@ static const char *const known_actions[] = {"zoom-in",
                                             "critical-path",
                                             "replay-rows",
                                             NULL};
+
+/* the side pages, in the order of their buttons and keys (Alt+1 ... Alt+9): --page, --page all */
+static const char *const side_pages[] = {"findings", "selection", "details", "threads", "locks",
+                                         "critpath", "search",    "waits",   "compare", NULL};
 
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
@@ -190,12 +198,10 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->lock = id;
       } else if (!strcmp(a, "--page")) {
-        static const char *const pages[] = {"findings", "selection", "details", "threads", "locks",
-                                            "critpath", "search",    "waits",   "compare", NULL};
-        if (!g_strv_contains(pages, val)) {
+        if (!g_strv_contains(side_pages, val) && strcmp(val, "all") != 0) {
           fprintf(stderr,
                   "weft-gui: --page %s: expected findings, selection, details, threads, locks, critpath, search, "
-                  "waits or compare\n",
+                  "waits, compare or all\n",
                   val);
           return 2;
         }
@@ -268,6 +274,10 @@ static int parse_args(int argc, char **argv, Options *o) {
                     "--frame, --zoom-frame, --page, --actions and --click go with --screenshot or --dump\n");
     return 2;
   }
+  if (o->page && !strcmp(o->page, "all") && !o->window) {
+    fprintf(stderr, "weft-gui: --page all goes with --window (the side panel)\n");
+    return 2;
+  }
   if (o->page && !strcmp(o->page, "compare") && !o->compare) {
     fprintf(stderr, "weft-gui: --page compare goes with --compare\n");
     return 2;
@@ -281,6 +291,16 @@ static int parse_args(int argc, char **argv, Options *o) {
 
 /* ---- headless render ---- */
 
+/* --page all: every side page in turn, each until its data is read */
+typedef struct {
+  int next;           /* the index in side_pages of the next page to show; -1: not touring */
+  gint64 t_page;      /* when the current page was shown */
+  guint reads0;       /* the GTK thread's reads before the tour, */
+  guint page_reads0;  /* before the current page */
+  double start_mb[2]; /* the peak RSS and the RSS before the first page */
+  GString *visits;    /* one {"page", "shown", "ms", "peak_rss_mb", "rss_mb", "gtk_thread_reads"} per page read */
+} Tour;
+
 typedef struct {
   const Options *o;
   WeftWindow *window;
@@ -292,6 +312,8 @@ typedef struct {
   gboolean done;
   gint64 t_start;       /* for --bench */
   WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
+  guint timeout;        /* on_timeout's source */
+  Tour tour;            /* --page all */
 } Shot;
 
 /* Render w as its last frame showed it and write it as a PNG to out
@@ -368,6 +390,75 @@ static void write_critpath_bands(WeftTimeline *tl, GString *out) {
   g_string_append_c(out, ']');
 }
 
+/* kB on the line starting with key ("VmHWM:") of /proc/self/status; 0 if there is none */
+static long proc_status_kb(const char *key) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = 0;
+  size_t n = strlen(key);
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, key, n)) {
+      kb = strtol(line + n, NULL, 10);
+      break;
+    }
+  if (f) fclose(f);
+  return kb;
+}
+
+static guint gtk_thread_reads(WeftWindow *w) {
+  return weft_session_get_n_reads(weft_timeline_get_session(weft_window_get_timeline(w)));
+}
+
+/* --page all: "pages_start", "pages" (each page visited with the peak RSS (VmHWM) and the RSS once
+ * its data was read) and the GTK thread's reads during the tour */
+static void tour_write_json(const Tour *t, WeftWindow *w, GString *out) {
+  if (!t->visits) {
+    g_string_append(out, "\"pages\": null");
+    return;
+  }
+  g_string_append_printf(out, "\"pages_start\": {\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}, ", t->start_mb[0],
+                         t->start_mb[1]);
+  g_string_append_printf(out, "\"pages\": [%s], \"pages_gtk_thread_reads\": %u", t->visits->str,
+                         gtk_thread_reads(w) - t->reads0);
+}
+
+static void tour_start(Tour *t, WeftWindow *w) {
+  t->next = 0;
+  t->reads0 = gtk_thread_reads(w);
+  t->visits = g_string_new(NULL);
+  t->start_mb[0] = (double)proc_status_kb("VmHWM:") / 1024.0;
+  t->start_mb[1] = (double)proc_status_kb("VmRSS:") / 1024.0;
+}
+
+/* --page all, once nothing is busy: note the page shown (its data is read)
+ * and show the next one. FALSE when every page was visited (or no tour). */
+static gboolean tour_step(Tour *t, WeftWindow *w, const Options *o) {
+  if (t->next < 0) return FALSE;
+  if (t->next > 0) {
+    g_string_append_printf(t->visits, "%s{\"page\": ", t->next > 1 ? ", " : "");
+    weft_json_append(t->visits, side_pages[t->next - 1]);
+    g_string_append_printf(t->visits, ", \"shown\": ");
+    weft_json_append(t->visits, weft_window_get_page(w));
+    g_string_append_printf(
+        t->visits, ", \"ms\": %.0f, \"peak_rss_mb\": %.1f, \"rss_mb\": %.1f, \"gtk_thread_reads\": %u}",
+        (double)(g_get_monotonic_time() - t->t_page) / 1000.0, (double)proc_status_kb("VmHWM:") / 1024.0,
+        (double)proc_status_kb("VmRSS:") / 1024.0, gtk_thread_reads(w) - t->page_reads0);
+  }
+  const char *next = side_pages[t->next];
+  if (next && !strcmp(next, "compare") && !o->compare) next = NULL; /* (the last) */
+  if (!next) {
+    t->next = -1;
+    return FALSE;
+  }
+  t->next++;
+  t->t_page = g_get_monotonic_time();
+  t->page_reads0 = gtk_thread_reads(w);
+  /* the Critical path page has the path once it is computed: as the Path button (P) */
+  if (!strcmp(next, "critpath")) weft_timeline_set_show_critical_path(weft_window_get_timeline(w), TRUE);
+  weft_window_show_page(w, next);
+  return TRUE;
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -378,6 +469,10 @@ static void write_dump(Shot *s) {
   const char *page = weft_window_get_page(s->window);
   g_string_append(out, "\"page\": ");
   weft_json_append(out, page);
+  g_string_append(out, ",\n");
+  tour_write_json(&s->tour, s->window, out);
+  if (s->tour.visits)
+    g_string_append_printf(out, ",\n\"peak_rss_mb\": %.1f", (double)proc_status_kb("VmHWM:") / 1024.0);
   g_string_append(out, ",\n");
   g_string_append_printf(out,
                          "\"flows\": %u,\n\"highlight\": %" G_GINT64_FORMAT ",\n\"highlight_thread\": %" G_GINT64_FORMAT
@@ -430,6 +525,8 @@ static void write_dump(Shot *s) {
   fwrite(out->str, 1, out->len, s->dump.f); /* its write errors: finish_outputs */
   g_string_free(out, TRUE);
 }
+
+static gboolean on_timeout(gpointer data);
 
 static void apply_operations(Shot *s) {
   const Options *o = s->o;
@@ -486,14 +583,21 @@ static gboolean apply_finding_and_actions(Shot *s) {
     g_free(name);
   }
   if (o->have_click) weft_timeline_click(tl, o->click_x, o->click_y);
-  if (o->page) weft_window_show_page(s->window, o->page);
+  if (o->page && !strcmp(o->page, "all")) {
+    /* a page's read takes seconds on a big recording: no 60 s limit while touring */
+    g_source_remove(s->timeout);
+    s->timeout = g_timeout_add_seconds(1800, on_timeout, s);
+    tour_start(&s->tour, s->window);
+  } else if (o->page) {
+    weft_window_show_page(s->window, o->page);
+  }
   return found;
 }
 
-static gboolean panels_busy(Shot *s) {
-  return weft_window_is_busy(s->window) || weft_timeline_is_busy(weft_window_get_timeline(s->window)) ||
-         weft_selection_panel_is_busy(weft_window_get_selection_panel(s->window)) ||
-         weft_findings_panel_is_busy(weft_window_get_findings_panel(s->window));
+static gboolean panels_busy(WeftWindow *w) {
+  return weft_window_is_busy(w) || weft_timeline_is_busy(weft_window_get_timeline(w)) ||
+         weft_selection_panel_is_busy(weft_window_get_selection_panel(w)) ||
+         weft_findings_panel_is_busy(weft_window_get_findings_panel(w));
 }
 
 static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
@@ -514,7 +618,7 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
   }
   /* the selection's numbers and the findings come from worker threads; then
    * the panels are laid out again (a widget waiting for its size renders nothing) */
-  if (panels_busy(s)) {
+  if (panels_busy(s->window)) {
     s->frames = 0;
     return G_SOURCE_CONTINUE;
   }
@@ -530,6 +634,10 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
     return G_SOURCE_CONTINUE;
   }
   if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
+  if (tour_step(&s->tour, s->window, s->o)) {
+    s->frames = 0;
+    return G_SOURCE_CONTINUE;
+  }
   s->status = 0;
   int drawn = s->png.f ? render_png(s->target, s->png.f) : 1;
   if (drawn < 0) { /* something arrived after the last frame (a fold): the next one */
@@ -548,7 +656,10 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
 
 static gboolean on_timeout(gpointer data) {
   Shot *s = data;
-  fprintf(stderr, "weft-gui: the window was not drawn within 60 s (no display?)\n");
+  if (s->tour.next > 0)
+    fprintf(stderr, "weft-gui: --page all: the %s page was not read within 30 min\n", side_pages[s->tour.next - 1]);
+  else
+    fprintf(stderr, "weft-gui: the window was not drawn within 60 s (no display?)\n");
   s->status = 1;
   s->done = TRUE;
   return G_SOURCE_REMOVE;
@@ -614,6 +725,36 @@ static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GA
   }
   double c = (double)(g_get_monotonic_time() - t0) / 1000.0;
   g_array_append_val(complete, c);
+}
+
+static gboolean on_wake(gpointer data) { return G_SOURCE_CONTINUE; }
+
+/* --bench --page all, after the scripted frames: --select and --search, then
+ * every side page in turn, each once nothing has been busy for 50 ms.
+ * FALSE (told) if they were not read within 30 min. */
+static gboolean bench_pages(const Options *o, WeftWindow *window, Tour *t) {
+  WeftTimeline *tl = weft_window_get_timeline(window);
+  if (o->have_select) weft_timeline_set_selection(tl, o->select_start, o->select_end);
+  if (o->search) weft_window_search(window, o->search);
+  guint wake = g_timeout_add(16, on_wake, NULL); /* look at least at a frame clock's pace */
+  gint64 deadline = g_get_monotonic_time() + 1800 * G_USEC_PER_SEC, calm = 0;
+  while (g_get_monotonic_time() < deadline) {
+    g_main_context_iteration(NULL, TRUE);
+    gint64 now = g_get_monotonic_time();
+    if (panels_busy(window)) {
+      calm = 0;
+      continue;
+    }
+    if (!calm) calm = now;
+    if (now - calm < 50000) continue;
+    calm = 0;
+    if (t->next < 0 && !t->visits) tour_start(t, window);
+    if (!tour_step(t, window, o)) break;
+  }
+  g_source_remove(wake);
+  if (t->next < 0 && t->visits) return TRUE;
+  fprintf(stderr, "weft-gui: --bench --page all: the pages were not read within 30 min\n");
+  return FALSE;
 }
 
 /* Time to first frame (from the start of the process's work to the first
@@ -686,21 +827,34 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
   for (guint i = 0; i < n; i++) sum += v[i];
   guint gtk_reads = weft_session_get_n_reads(session) - reads0;
+  Tour tour = {.next = -1};
+  GString *pages = g_string_new(NULL);
+  int rc = 0;
+  if (o->page && !strcmp(o->page, "all")) {
+    if (bench_pages(o, window, &tour)) {
+      g_string_append(pages, ", ");
+      tour_write_json(&tour, window, pages);
+    } else {
+      rc = 1;
+    }
+    if (tour.visits) g_string_free(tour.visits, TRUE);
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
          "\"highlight\": %" G_GINT64_FORMAT
-         ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]}\n",
+         ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]%s}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
          n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
          ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads,
          G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))), gtk_widget_get_width(GTK_WIDGET(tl)),
-         gtk_widget_get_height(GTK_WIDGET(tl)));
+         gtk_widget_get_height(GTK_WIDGET(tl)), pages->str);
+  g_string_free(pages, TRUE);
   g_array_unref(times);
   g_array_unref(complete);
-  return 0;
+  return rc;
 }
 
 /* Open the outputs of --screenshot and --dump; FALSE (told) if one is refused. */
@@ -772,6 +926,10 @@ static int headless_run(Shot *s) {
   /* the findings only when something shows them */
   weft_window_set_findings_enabled(s->window, o->window || o->dump);
   if (!o->window) weft_window_set_timeline_only(s->window, TRUE);
+  /* no tooltips: Xvfb's pointer rests at the screen's centre, often over the
+   * timeline, whose tooltip would read its span on the GTK thread (as a hover
+   * does) at a moment nobody chose, and show in no output */
+  gtk_widget_set_has_tooltip(GTK_WIDGET(weft_window_get_timeline(s->window)), FALSE);
   gtk_window_set_default_size(GTK_WINDOW(s->window), o->width, o->height);
   weft_window_reset_layout(s->window);
   if (o->compare) weft_window_set_compare(s->window, o->compare);
@@ -795,10 +953,10 @@ static int headless_run(Shot *s) {
     rc = bench(o, s->window, s->t_start);
   } else {
     gtk_widget_add_tick_callback(GTK_WIDGET(s->window), on_tick, s, NULL);
-    guint timeout = g_timeout_add_seconds(60, on_timeout, s);
+    s->timeout = g_timeout_add_seconds(60, on_timeout, s);
     gtk_window_present(GTK_WINDOW(s->window));
     while (!s->done) g_main_context_iteration(NULL, TRUE);
-    if (g_main_context_find_source_by_id(NULL, timeout)) g_source_remove(timeout);
+    if (g_main_context_find_source_by_id(NULL, s->timeout)) g_source_remove(s->timeout);
     rc = s->status;
   }
   gtk_window_destroy(GTK_WINDOW(s->window));
@@ -820,9 +978,11 @@ static int headless(const Options *o) {
     }
     sqlite3_close(db);
   }
-  Shot s = {.o = o, .status = 1, .t_start = t_start};
+  Shot s = {.o = o, .status = 1, .t_start = t_start, .tour.next = -1};
   if (!open_outputs(&s)) return 1;
-  return finish_outputs(&s, headless_run(&s));
+  int rc = finish_outputs(&s, headless_run(&s));
+  if (s.tour.visits) g_string_free(s.tour.visits, TRUE);
+  return rc;
 }
 
 /* ---- the application ---- */

@@ -10,6 +10,9 @@
 #include "weft-session.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -810,6 +813,12 @@ void weft_read_set_error(WeftQuery *q, GError **error) {
                         q->sql.err && q->sql.err[0] ? q->sql.err : "cannot read the recording");
 }
 
+void weft_release_free_memory(void) {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
   ReadJob *job = data;
   char err[PATH_MAX + 512] = "";
@@ -827,6 +836,7 @@ static void read_thread(GTask *task, gpointer source, gpointer data, GCancellabl
   weft_query_clear(&q);
   sqlite3_close(db);
   g_free(prefix);
+  weft_release_free_memory();
   if (result)
     g_task_return_pointer(task, result, job->result_free);
   else

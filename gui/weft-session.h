@@ -258,6 +258,10 @@ gpointer weft_session_read_finish(GAsyncResult *result, GError **error);
 gpointer weft_session_read_get_data(GAsyncResult *result);
 /* The message of a read that failed without one (work's fallback). */
 void weft_read_set_error(WeftQuery *q, GError **error);
+/* After a worker's read or computation: give the memory it freed back to the
+ * system (glibc keeps a thread's freed blocks in its arena, where the next
+ * worker's peak would stack on them); nothing elsewhere. */
+void weft_release_free_memory(void);
 
 /* A copy of the session's map of utid -> thread index + 1 (for a worker). */
 GHashTable *weft_session_copy_index(WeftSession *self);

@@ -4,6 +4,7 @@
 #
 # usage: bench-gui.py --weft WEFT --gui WEFT_GUI --gen GEN_RECORDING [--events N] [--threads T]
 #                     [--size WxH] [--renderer cairo|gl|...] [--lock auto|none|ID] [--workdir DIR]
+#                     [--pages yes|no|only] [--search TEXT] [--compare BEFORE.db]
 # gen-recording writes a recording of N events (cached in WORKDIR, keyed by the arguments),
 # `weft import` stores it, and `weft-gui --bench` (under xvfb-run) opens it, times the first
 # frame (from the start of its work to the first paint of the window) and the first complete
@@ -17,6 +18,12 @@
 # The session runs twice: as it is, and with a lock highlighted (--lock: by default the
 # object with the most waits), as a user who picked it in the Sync objects table; each run
 # also counts the reads the GTK thread made during the scripted frames (there should be none).
+# Then the interactive session of the memory target (issue 14: "highlights a lock and opens every
+# page"): `weft-gui --bench --window --page all` with the side panel, the lock highlighted and a
+# Compare page (--compare: the recording itself by default) runs the scripted frames, then selects the
+# middle half of the recording, searches (--search) and shows every side page in turn, each until its
+# reads (on workers) are done, the critical path computed on its page; the peak RSS (VmHWM) after each
+# page is printed against the 300 MB target, with the GTK thread's reads during the pages.
 # Prints weft-gui's JSON and the numbers next to the targets. Exits 0 unless a run fails: the
 # numbers are reported, not gated (they depend on the machine).
 import argparse
@@ -44,6 +51,10 @@ def main():
     ap.add_argument("--lock", default="auto", help="the object highlighted in the second run: auto (the most "
                     "waited-for mutex), none (no second run) or an object_id")
     ap.add_argument("--workdir", default=".")
+    ap.add_argument("--pages", choices=("yes", "no", "only"), default="yes",
+                    help="the session that opens every side page (only: without the scripted frames)")
+    ap.add_argument("--search", default="worker", help="typed in the search field in the pages session")
+    ap.add_argument("--compare", help="the Compare page's BEFORE.db in the pages session (default: the recording)")
     args = ap.parse_args()
     if not shutil.which("xvfb-run"):
         print("bench-gui: xvfb-run is not installed; skipped")
@@ -70,6 +81,8 @@ def main():
     elif args.lock != "none":
         lock = int(args.lock)
     runs = [("as it is", [])] + ([("lock %d highlighted" % lock, ["--lock", str(lock)])] if lock is not None else [])
+    if args.pages == "only":
+        runs = []
     results = []
     for label, extra in runs:
         p = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 %dx%dx24" % (w + 200, h + 200), args.gui, "--bench",
@@ -99,6 +112,44 @@ def main():
     line("window complete max", "%.1f ms", lambda r: r["complete_ms"]["max"])
     line("reads on the GTK thread", "%s", lambda r: r.get("gtk_thread_reads", "?"), "0")
     line("peak RSS", "%.0f MB", lambda r: r["peak_rss_mb"], "%d MB" % TARGETS["rss_mb"])
+    if args.pages != "no":
+        return pages_session(args, db, lock, env, w, h)
+    return 0
+
+
+def pages_session(args, db, lock, env, w, h):
+    """The interactive session of the memory target: weft-gui --bench --window --page all, with the lock
+    highlighted, the scripted frames, then a selection, a search and every side page in turn (a Compare
+    page included); prints the peak RSS after each page against the target. 1 if the run fails."""
+    con = sqlite3.connect(db)
+    end = con.execute("SELECT value FROM meta WHERE key = 'end_ns'").fetchone()
+    con.close()
+    end = int(end[0]) if end else 0
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 %dx%dx24" % (w + 200, h + 200), args.gui, "--bench", "--window",
+           "--size", args.size, "--page", "all", "--compare", args.compare or db, "--search", args.search]
+    if lock is not None:
+        cmd += ["--lock", str(lock)]
+    if end > 4:
+        cmd += ["--select", "%d..%d" % (end // 4, 3 * end // 4)]
+    t = time.time()
+    p = subprocess.run(cmd + [db], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr.decode("utf-8", "replace"))
+        return 1
+    line = [l for l in p.stdout.decode().splitlines() if l.startswith("{")][-1]
+    print(line)
+    d = json.loads(line)
+    print("weft-gui --bench --window --page all (lock %s, the scripted frames, then the middle half selected, "
+          "a search for %r, every page; %.0f s):" % (lock, args.search, time.time() - t))
+    print("%-36s%12s%12s" % ("after", "peak RSS", "RSS"))
+    print("%-36s%9.0f MB%9.0f MB" % ("the frames, selection and search", d["pages_start"]["peak_rss_mb"],
+                                     d["pages_start"]["rss_mb"]))
+    for v in d["pages"]:
+        print("%-36s%9.0f MB%9.0f MB" % ("page " + v["page"], v["peak_rss_mb"], v["rss_mb"]))
+    peak = d["peak_rss_mb"]
+    print("%-36s%9.0f MB%12s  target %d MB: %s" % ("session peak RSS", peak, "", TARGETS["rss_mb"],
+                                                   "met" if peak <= TARGETS["rss_mb"] else "NOT met"))
+    print("%-36s%12s%12s  target 0" % ("reads on the GTK thread (pages)", d["pages_gtk_thread_reads"], ""))
     return 0
 
 
