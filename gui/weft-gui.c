@@ -5,7 +5,7 @@
  * weft-gui --screenshot OUT.png [--size WxH] [--range A..B] run.db
  *                                     render the timeline into a PNG, exit
  * weft-gui --dump OUT.json [--select A..B] [--lock ID] [--finding N] [--search TEXT [--pick N]]
- *          [--frame N] [--zoom-frame N] [--actions ...] run.db
+ *          [--frame N] [--zoom-frame N] [--actions ...] [--hover X,Y] run.db
  *                                     the state after those operations, as JSON
  * weft-gui --bench run.db             frame times of a scripted session
  * weft-gui --window --page all ...    every side page in turn, the peak RSS after each (--dump, --bench)
@@ -48,6 +48,8 @@ typedef struct {
   char **actions;
   gboolean have_click;
   double click_x, click_y; /* --click: in the timeline, after the actions */
+  gboolean have_hover;
+  double hover_x, hover_y; /* --hover: in the timeline, at the end */
   const char *search;      /* --search: typed in the search field */
   const char *what_if;     /* --what-if: a change replayed (the Sync objects page's what-if bar) */
   int pick;                /* --pick: the search result chosen, 1-based; 0 none */
@@ -93,6 +95,8 @@ static void usage(FILE *f) {
              "                        pipe), flows-all flows-object flows-thread: all flows, or only\n"
              "                        those of the highlighted object or thread\n"
              "  --click X,Y           then click the timeline at X,Y (pixels from its top left corner)\n"
+             "  --hover X,Y           (with --dump) at the end, hover the timeline at X,Y until its tooltip's\n"
+             "                        data is read: the tooltip and the GTK thread's reads in the dump's \"hover\"\n"
              "  --dump OUT.json       write the visible window, the selection panel's numbers and the\n"
              "                        details page as JSON ('-': standard output) and exit\n"
              "  --bench               time the first frame and scripted zooms and pans, print JSON (after\n"
@@ -138,6 +142,17 @@ static const char *const known_actions[] = {"zoom-in",
 static const char *const side_pages[] = {"findings", "selection", "details", "threads", "locks",
                                          "critpath", "search",    "waits",   "compare", NULL};
 
+/* "X,Y" (pixels, not negative) of --click and --hover; FALSE (told) if val is not that. */
+static gboolean parse_point(const char *opt, const char *val, double *x, double *y) {
+  char *end;
+  *x = g_ascii_strtod(val, &end);
+  if (end == val || *end != ',' || (*y = g_ascii_strtod(end + 1, &end), *end) || *x < 0 || *y < 0) {
+    fprintf(stderr, "weft-gui: %s %s: expected X,Y (pixels)\n", opt, val);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static int parse_range(const char *opt, const char *val, int64_t *a, int64_t *b) {
   int bad = weft_parse_range(val, 0, a, b) != 0;
   if (bad) fprintf(stderr, "weft-gui: %s %s: expected A..B with A < B (\"1.5ms..3ms\")\n", opt, val);
@@ -162,8 +177,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->bench = TRUE;
     } else if (!strcmp(a, "--screenshot") || !strcmp(a, "--size") || !strcmp(a, "--range") || !strcmp(a, "--select") ||
                !strcmp(a, "--lock") || !strcmp(a, "--actions") || !strcmp(a, "--dump") || !strcmp(a, "--finding") ||
-               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--search") || !strcmp(a, "--pick") ||
-               !strcmp(a, "--segment") || !strcmp(a, "--what-if") || !strcmp(a, "--frame") ||
+               !strcmp(a, "--page") || !strcmp(a, "--click") || !strcmp(a, "--hover") || !strcmp(a, "--search") ||
+               !strcmp(a, "--pick") || !strcmp(a, "--segment") || !strcmp(a, "--what-if") || !strcmp(a, "--frame") ||
                !strcmp(a, "--zoom-frame") || !strcmp(a, "--compare")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "weft-gui: %s needs a value\n", a);
@@ -207,14 +222,11 @@ static int parse_args(int argc, char **argv, Options *o) {
         }
         o->page = val;
       } else if (!strcmp(a, "--click")) {
-        char *end;
-        o->click_x = g_ascii_strtod(val, &end);
-        if (end == val || *end != ',' || (o->click_y = g_ascii_strtod(end + 1, &end), *end) || o->click_x < 0 ||
-            o->click_y < 0) {
-          fprintf(stderr, "weft-gui: --click %s: expected X,Y (pixels)\n", val);
-          return 2;
-        }
+        if (!parse_point(a, val, &o->click_x, &o->click_y)) return 2;
         o->have_click = TRUE;
+      } else if (!strcmp(a, "--hover")) {
+        if (!parse_point(a, val, &o->hover_x, &o->hover_y)) return 2;
+        o->have_hover = TRUE;
       } else if (!strcmp(a, "--search")) {
         o->search = val;
       } else if (!strcmp(a, "--what-if")) {
@@ -274,6 +286,10 @@ static int parse_args(int argc, char **argv, Options *o) {
                     "--frame, --zoom-frame, --page, --actions and --click go with --screenshot or --dump\n");
     return 2;
   }
+  if (o->have_hover && !o->dump) {
+    fprintf(stderr, "weft-gui: --hover goes with --dump (the tooltip is in it)\n");
+    return 2;
+  }
   if (o->page && !strcmp(o->page, "all") && !o->window) {
     fprintf(stderr, "weft-gui: --page all goes with --window (the side panel)\n");
     return 2;
@@ -301,6 +317,15 @@ typedef struct {
   GString *visits;    /* one {"page", "shown", "ms", "peak_rss_mb", "rss_mb", "gtk_thread_reads"} per page read */
 } Tour;
 
+/* --hover: the tooltip asked for until its data is read */
+typedef struct {
+  guint asks;   /* times asked (1: it was there at once) */
+  guint reads0; /* the GTK thread's reads before the first */
+  guint reads;  /* ... from the first to the last */
+  gboolean done;
+  char *markup; /* the tooltip, or NULL (none there) */
+} Hover;
+
 typedef struct {
   const Options *o;
   WeftWindow *window;
@@ -314,6 +339,7 @@ typedef struct {
   WeftOutput png, dump; /* open (f != NULL) for --screenshot, --dump */
   guint timeout;        /* on_timeout's source */
   Tour tour;            /* --page all */
+  Hover hover;          /* --hover */
 } Shot;
 
 /* Render w as its last frame showed it and write it as a PNG to out
@@ -459,6 +485,35 @@ static gboolean tour_step(Tour *t, WeftWindow *w, const Options *o) {
   return TRUE;
 }
 
+/* --hover, once nothing is busy: ask the timeline for the tooltip at the
+ * point, as a hover does. FALSE while its data is read (ask again once
+ * nothing is busy). */
+static gboolean hover_step(Hover *h, WeftWindow *w, const Options *o) {
+  if (!o->have_hover || h->done) return TRUE;
+  if (h->asks++ == 0) h->reads0 = gtk_thread_reads(w);
+  gboolean loading;
+  char *markup = weft_timeline_get_tooltip(weft_window_get_timeline(w), o->hover_x, o->hover_y, &loading);
+  h->reads = gtk_thread_reads(w) - h->reads0;
+  if (loading) return FALSE;
+  h->markup = markup;
+  h->done = TRUE;
+  return TRUE;
+}
+
+/* "hover": {"x", "y", "tooltip" (markup, or null), "asks", "gtk_thread_reads"}, or null */
+static void hover_write_json(const Hover *h, const Options *o, GString *out) {
+  if (!o->have_hover) {
+    g_string_append(out, "\"hover\": null");
+    return;
+  }
+  g_string_append_printf(out, "\"hover\": {\"x\": %g, \"y\": %g, \"tooltip\": ", o->hover_x, o->hover_y);
+  if (h->markup)
+    weft_json_append(out, h->markup);
+  else
+    g_string_append(out, "null");
+  g_string_append_printf(out, ", \"asks\": %u, \"gtk_thread_reads\": %u}", h->asks, h->reads);
+}
+
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
@@ -469,6 +524,8 @@ static void write_dump(Shot *s) {
   const char *page = weft_window_get_page(s->window);
   g_string_append(out, "\"page\": ");
   weft_json_append(out, page);
+  g_string_append(out, ",\n");
+  hover_write_json(&s->hover, s->o, out);
   g_string_append(out, ",\n");
   tour_write_json(&s->tour, s->window, out);
   if (s->tour.visits)
@@ -634,7 +691,7 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
     return G_SOURCE_CONTINUE;
   }
   if (s->frames < 3 || gtk_widget_get_mapped(s->target) == FALSE) return G_SOURCE_CONTINUE;
-  if (tour_step(&s->tour, s->window, s->o)) {
+  if (tour_step(&s->tour, s->window, s->o) || !hover_step(&s->hover, s->window, s->o)) {
     s->frames = 0;
     return G_SOURCE_CONTINUE;
   }
@@ -927,8 +984,8 @@ static int headless_run(Shot *s) {
   weft_window_set_findings_enabled(s->window, o->window || o->dump);
   if (!o->window) weft_window_set_timeline_only(s->window, TRUE);
   /* no tooltips: Xvfb's pointer rests at the screen's centre, often over the
-   * timeline, whose tooltip would read its span on the GTK thread (as a hover
-   * does) at a moment nobody chose, and show in no output */
+   * timeline, whose tooltip would read its span (on a worker) and show at a
+   * moment nobody chose, in no output; --hover asks for one where it says */
   gtk_widget_set_has_tooltip(GTK_WIDGET(weft_window_get_timeline(s->window)), FALSE);
   gtk_window_set_default_size(GTK_WINDOW(s->window), o->width, o->height);
   weft_window_reset_layout(s->window);
@@ -982,6 +1039,7 @@ static int headless(const Options *o) {
   if (!open_outputs(&s)) return 1;
   int rc = finish_outputs(&s, headless_run(&s));
   if (s.tour.visits) g_string_free(s.tour.visits, TRUE);
+  g_free(s.hover.markup);
   return rc;
 }
 

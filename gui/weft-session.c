@@ -482,15 +482,16 @@ int weft_session_cpu_totals(WeftSession *self, guint i, int64_t out[4]) {
   return m ? 0 : -1;
 }
 
-gboolean weft_session_cpu_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out) {
-  if (i >= self->threads->len) return FALSE;
+int weft_session_cpu_cached_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out, WeftCpuLod *lod) {
+  const WeftSessionThread *th = weft_session_get_thread(self, i);
+  if (!th) return 0;
   g_mutex_lock(&self->cpu_lock);
-  gboolean read = self->cpu_models[i] != NULL;
-  g_mutex_unlock(&self->cpu_lock);
-  if (!read) self->n_reads++;
-  const WeftCpuInterval *x = weft_cpu_model_at(cpu_model(&self->reader, i), t);
+  const WeftCpuModel *m = self->cpu_models[i];
+  const WeftCpuInterval *x = m ? weft_cpu_model_at(m, t) : NULL;
   if (x) *out = *x;
-  return x != NULL;
+  g_mutex_unlock(&self->cpu_lock);
+  *lod = (WeftCpuLod){th->utid, self->lod_base_ns, th->min_level, th->max_level};
+  return m ? x != NULL : -1;
 }
 
 /* Spread `amount` ns of state over [s, e) (uniformly) into the pixel
@@ -745,9 +746,14 @@ void weft_frame_clear(WeftFrame *f) {
 guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
   if (stack_id < 0) return 0;
   self->n_reads++;
+  return weft_read_stack(&self->reader.q, stack_id, out);
+}
+
+guint weft_read_stack(WeftQuery *q, int64_t stack_id, GArray *out) {
+  if (stack_id < 0) return 0;
   WeftCursor c;
   WeftFrameRow fr;
-  weft_query_stack(&self->reader.q, &c, stack_id);
+  weft_query_stack(q, &c, stack_id);
   guint n = 0;
   while (weft_next_frame(&c, &fr)) {
     const char *sym = fr.symbol, *file = fr.file, *module = fr.module;
@@ -821,6 +827,7 @@ void weft_release_free_memory(void) {
 
 static void read_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
   ReadJob *job = data;
+  if (g_task_return_error_if_cancelled(task)) return; /* (a hover's, moved on before it started) */
   char err[PATH_MAX + 512] = "";
   sqlite3 *db = weft_db_open(job->env.path, 0, err, sizeof err);
   if (!db) {

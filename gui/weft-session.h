@@ -198,9 +198,14 @@ gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *o
  * measured (in out[0]). Returns 0 or -1. */
 int weft_session_cpu_totals(WeftSession *self, guint i, int64_t out[4]);
 
+
 /* The interval between two scheduler readings of thread i that contains t,
- * with its split of the running time (weft-cpu.h). FALSE if none. */
-gboolean weft_session_cpu_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out);
+ * with its split of the running time (weft-cpu.h), if the split was read
+ * already (by a fold), without reading anything: 1 (out set), or 0 if no
+ * interval has t; -1 if it was not read yet. lod is set in every case:
+ * with the thread's start and end, what weft_cpu_model_read on a worker
+ * needs to read it. */
+int weft_session_cpu_cached_at(WeftSession *self, guint i, int64_t t, WeftCpuInterval *out, WeftCpuLod *lod);
 
 /* Flows that start or end on thread utid inside [t0, t1], appended to out
  * (WeftFlow, query.h), at most limit rows. Returns 0 or -1. */
@@ -209,6 +214,8 @@ int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, 
 /* The frames of a call stack, innermost first (out: WeftFrame; free with
  * weft_frame_clear). Returns the number of frames appended. */
 guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out);
+/* The same through q (a worker's connection: weft_session_read_async). */
+guint weft_read_stack(WeftQuery *q, int64_t stack_id, GArray *out);
 void weft_frame_clear(WeftFrame *f);
 
 /* Time thread i spent in each state over the whole recording (from the

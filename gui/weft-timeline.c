@@ -49,6 +49,7 @@
 #include "weft-flows.h"
 #include "weft-fold.h"
 #include "weft-highlight.h"
+#include "weft-hover.h"
 #include "weft-palette.h"
 #include "weft-replay-rows.h"
 #include "weft-units.h"
@@ -185,6 +186,14 @@ struct _WeftTimeline {
   /* a what-if's replayed rows (weft-replay-rows.h), shown under the recorded ones */
   WeftReplayRows *replay;
   gboolean show_replay;
+
+  /* a thread row's tooltip: the span under the pointer, read on a worker
+   * (weft-hover.h), asked again once it is there */
+  WeftHoverSpan *tip;       /* the last read, or NULL */
+  GCancellable *tip_cancel; /* of the read in progress, or NULL */
+  guint tip_thread;         /* what it reads */
+  int64_t tip_t;
+  gboolean tip_wait_fold; /* a tooltip waits for a row's or a lane's fold */
 
   /* the overview: running sum over the whole recording, per pixel */
   double *overview;
@@ -386,7 +395,8 @@ static void rebuild_entries(WeftTimeline *self) {
  * worker drops a job as soon as a newer generation is asked for. Results
  * come back through an async queue drained on the GTK thread; until a row's
  * fold arrives, its last fold of an earlier window is drawn stretched to
- * the new one. Tooltips fold the one row they need on the GTK thread. */
+ * the new one. A tooltip waits for the fold of its row (asked for first if
+ * it was not): it is asked again when the fold arrives. */
 
 typedef struct {
   guint gen;
@@ -575,6 +585,17 @@ static guint hl_item(WeftTimeline *self, guint i) { return n_threads(self) + n_l
 /* The item of the flow arrows. */
 static guint flow_item(WeftTimeline *self) { return 2 * n_threads(self) + n_locks(self); }
 
+static gboolean requery_idle(gpointer data) {
+  gtk_widget_trigger_tooltip_query(GTK_WIDGET(data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Ask for the tooltip again (its data arrived), from the main loop: not
+ * inside a frame or a tooltip query. */
+static void requery_tooltip(WeftTimeline *self) {
+  g_idle_add_full(G_PRIORITY_DEFAULT, requery_idle, g_object_ref(self), g_object_unref);
+}
+
 /* Apply the results that are there; TRUE if any was of the current window.
  * Every result of the current window was counted in pending once; a strip
  * of another highlight than the current one is dropped. */
@@ -595,6 +616,10 @@ static gboolean apply_results(WeftTimeline *self) {
       }
     }
     fold_result_free(r);
+  }
+  if (any && self->tip_wait_fold) {
+    self->tip_wait_fold = FALSE;
+    requery_tooltip(self);
   }
   return any;
 }
@@ -761,19 +786,17 @@ static gconstpointer item_pixels(WeftTimeline *self, guint i, gpointer tmp) {
   return tmp;
 }
 
-/* The folded pixels of thread i for the current window and width, folded
- * now if they are not there (tooltips). */
-static const WeftPixel *row_pixels(WeftTimeline *self, guint i) {
+/* Item k's fold for the current window and width (a tooltip's row or
+ * lane), or NULL while the worker folds it (asked for first if it was not;
+ * the tooltip is asked again when it arrives). Without a worker, folded
+ * now. */
+static gconstpointer tooltip_pixels(WeftTimeline *self, guint k) {
   ensure_cache(self);
-  if (!self->rows[i]) fold_now(self, i);
-  return self->rows[i];
-}
-
-static const WeftHoldPixel *lock_pixels(WeftTimeline *self, guint i) {
-  ensure_cache(self);
-  guint k = n_threads(self) + i;
-  if (!self->rows[k]) fold_now(self, k);
-  return self->rows[k];
+  if (!self->rows[k] && !self->worker) fold_now(self, k);
+  if (self->rows[k]) return self->rows[k];
+  request(self, &k, 1);
+  self->tip_wait_fold = TRUE;
+  return NULL;
 }
 
 static void snapshot_text(WeftTimeline *self, GtkSnapshot *snapshot, const char *text, gboolean bold, double x,
@@ -1761,42 +1784,39 @@ static Entry *entry_at(WeftTimeline *self, double y) {
 
 /* A running span's tooltip: how its interval between scheduler readings
  * split its running time (the only thing known about it). */
-static void append_cpu_split(WeftTimeline *self, GString *s, guint i, int64_t t) {
-  WeftCpuInterval x;
+static void append_cpu_split(GString *s, const WeftHoverSpan *h) {
+  const WeftCpuInterval *x = &h->cpu;
   char a[32], b[32];
-  if (!weft_session_cpu_at(self->session, i, t, &x)) return;
-  if (!x.measured) {
+  if (!h->has_cpu) return;
+  if (!x->measured) {
     g_string_append(s, "\nno scheduler reading covers it: counted as on a CPU, as the report does");
     return;
   }
-  double run = (double)MAX(x.run_ns, 1);
+  double run = (double)MAX(x->run_ns, 1);
   g_string_append_printf(s,
                          "\nbetween the scheduler readings at %s and %s, of its running time: %.0f%% on a CPU, "
                          "%.0f%% runnable, %.0f%% off a CPU <i>(only these totals are known, not when)</i>",
-                         weft_format_ns(a, sizeof a, x.start_ns), weft_format_ns(b, sizeof b, x.end_ns),
-                         100 * (double)x.oncpu_ns / run, 100 * (double)x.runnable_ns / run,
-                         100 * (double)x.offcpu_ns / run);
+                         weft_format_ns(a, sizeof a, x->start_ns), weft_format_ns(b, sizeof b, x->end_ns),
+                         100 * (double)x->oncpu_ns / run, 100 * (double)x->runnable_ns / run,
+                         100 * (double)x->offcpu_ns / run);
 }
 
 /* The running track's tooltip: the column's threads on a CPU and runnable. */
-static gboolean track_tooltip(WeftTimeline *self, int x, GtkTooltip *tooltip) {
+static char *track_tooltip(WeftTimeline *self, int x) {
   int p = x - timeline_x0(self), npx = timeline_npx(self), ncpus = weft_session_get_ncpus(self->session);
-  if (p < 0 || p >= npx) return FALSE;
+  if (p < 0 || p >= npx) return NULL;
   g_autofree TrackColumn *col = g_new(TrackColumn, npx);
   track_columns(self, npx, col);
   char cpus[32] = "";
   if (ncpus > 0) g_snprintf(cpus, sizeof cpus, " (of %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
-  char *text = g_strdup_printf("<b>%.2f</b> threads on a CPU%s, <b>%.2f</b> runnable, on average in this pixel%s",
-                               col[p].on, cpus, col[p].runnable,
-                               col[p].estimated > 0.5 ? "\n<i>spread from totals between scheduler readings</i>" : "");
-  gtk_tooltip_set_markup(tooltip, text);
-  g_free(text);
-  return TRUE;
+  return g_strdup_printf("<b>%.2f</b> threads on a CPU%s, <b>%.2f</b> runnable, on average in this pixel%s", col[p].on,
+                         cpus, col[p].runnable,
+                         col[p].estimated > 0.5 ? "\n<i>spread from totals between scheduler readings</i>" : "");
 }
 
 /* A host header's tooltip: its name and id, what it holds, how its clock was
  * put on the reference's (docs/schema.md "host"). */
-static gboolean host_tooltip(WeftTimeline *self, const Entry *e, GtkTooltip *tooltip) {
+static char *host_tooltip(WeftTimeline *self, const Entry *e) {
   const WeftSessionHost *h = weft_session_get_host(self->session, e->index);
   guint t0 = weft_fold_first_thread(self->session, h->first_process);
   guint nt = weft_fold_first_thread(self->session, h->first_process + h->n_processes) - t0;
@@ -1816,21 +1836,16 @@ static gboolean host_tooltip(WeftTimeline *self, const Entry *e, GtkTooltip *too
     g_string_append(s, "\n<i>no message with the other hosts: its uncertainty is their NTP's</i>");
   if (e->index > 0)
     g_string_append_printf(s, "\nwall-clock anchors: %s", weft_format_ns(b, sizeof b, h->anchor_shift_ns));
-  gtk_tooltip_set_markup(tooltip, s->str);
-  g_string_free(s, TRUE);
-  return TRUE;
+  return g_string_free(s, FALSE);
 }
 
 /* A process header's tooltip, with two hosts or more (the label does not
  * name its host): the process and its host. */
-static gboolean process_tooltip(WeftTimeline *self, const Entry *e, GtkTooltip *tooltip) {
-  if (!grouped(self)) return FALSE;
+static char *process_tooltip(WeftTimeline *self, const Entry *e) {
+  if (!grouped(self)) return NULL;
   const WeftSessionProcess *p = weft_session_get_process(self->session, e->index);
-  char *text = g_markup_printf_escaped("<b>%d %s</b>\non host %s", p->pid, p->exe,
-                                       weft_session_get_host(self->session, p->host)->name);
-  gtk_tooltip_set_markup(tooltip, text);
-  g_free(text);
-  return TRUE;
+  return g_markup_printf_escaped("<b>%d %s</b>\non host %s", p->pid, p->exe,
+                                 weft_session_get_host(self->session, p->host)->name);
 }
 
 /* "\non host beta" after a thread's tooltip, with two hosts or more. */
@@ -1842,101 +1857,166 @@ static void append_host(WeftTimeline *self, GString *s, const WeftSessionThread 
   g_free(esc);
 }
 
-static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard_mode,
-                                            GtkTooltip *tooltip) {
-  WeftTimeline *self = WEFT_TIMELINE(widget);
-  if (!self->session) return FALSE;
-  Entry *e = entry_at(self, y);
-  if (e && e->kind == ENTRY_LOCK) {
-    const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
-    char *esc = g_markup_escape_text(l->name, -1);
-    GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "<b>lock %s</b>", esc);
-    g_free(esc);
-    int p = x - timeline_x0(self);
-    if (p >= 0 && p < timeline_npx(self)) {
-      const WeftHoldPixel *px = lock_pixels(self, e->index);
-      if (px[p].holder >= 0) {
-        char lbl[512];
-        const WeftSessionThread *h = weft_session_get_thread(self->session, (guint)px[p].holder);
-        esc = g_markup_escape_text(weft_session_thread_label(self->session, h->utid, lbl, sizeof lbl), -1);
-        g_string_append_printf(s, "\nheld by: %s", esc);
-        g_free(esc);
-        if (px[p].nholders > 1)
-          g_string_append_printf(s, "\n<i>this pixel merges holds of %d threads</i>", px[p].nholders);
-      } else {
-        g_string_append(s, "\nnot held");
-      }
-    }
-    gtk_tooltip_set_markup(tooltip, s->str);
-    g_string_free(s, TRUE);
-    return TRUE;
+/* A lock lane's tooltip: the lock and its holder in the pixel under x;
+ * NULL and *loading while the lane is folded. */
+static char *lock_tooltip(WeftTimeline *self, const Entry *e, int x, gboolean *loading) {
+  const WeftSessionLock *l = weft_session_get_lock(self->session, e->index);
+  int p = x - timeline_x0(self);
+  const WeftHoldPixel *px = NULL;
+  if (p >= 0 && p < timeline_npx(self) && !(px = tooltip_pixels(self, n_threads(self) + e->index))) {
+    *loading = TRUE;
+    return NULL;
   }
-  if (!e && y >= TRACK_TOP && y < ROWS_TOP) return track_tooltip(self, x, tooltip);
-  if (e && e->kind == ENTRY_HOST) return host_tooltip(self, e, tooltip);
-  if (e && e->kind == ENTRY_PROCESS) return process_tooltip(self, e, tooltip);
-  if (!e || e->kind != ENTRY_THREAD) return FALSE;
+  char *esc = g_markup_escape_text(l->name, -1);
+  GString *s = g_string_new(NULL);
+  g_string_append_printf(s, "<b>lock %s</b>", esc);
+  g_free(esc);
+  if (px && px[p].holder >= 0) {
+    char lbl[512];
+    const WeftSessionThread *h = weft_session_get_thread(self->session, (guint)px[p].holder);
+    esc = g_markup_escape_text(weft_session_thread_label(self->session, h->utid, lbl, sizeof lbl), -1);
+    g_string_append_printf(s, "\nheld by: %s", esc);
+    g_free(esc);
+    if (px[p].nholders > 1) g_string_append_printf(s, "\n<i>this pixel merges holds of %d threads</i>", px[p].nholders);
+  } else if (px) {
+    g_string_append(s, "\nnot held");
+  }
+  return g_string_free(s, FALSE);
+}
+
+static void on_tip_read(GObject *source, GAsyncResult *result, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  WeftHoverSpan *h = weft_hover_read_finish(result, &error);
+  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* the read asked last (an older one was cancelled): a failed read shows nothing, as no span */
+    if (!h) {
+      h = g_new0(WeftHoverSpan, 1);
+      h->thread = self->tip_thread;
+      h->t = self->tip_t;
+    }
+    g_clear_object(&self->tip_cancel);
+    g_clear_pointer(&self->tip, weft_hover_span_free);
+    self->tip = g_steal_pointer(&h);
+    gtk_widget_trigger_tooltip_query(GTK_WIDGET(self));
+  }
+  weft_hover_span_free(h);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* Forget the hovered span and its read (another session). */
+static void forget_tip(WeftTimeline *self) {
+  if (self->tip_cancel) g_cancellable_cancel(self->tip_cancel);
+  g_clear_object(&self->tip_cancel);
+  g_clear_pointer(&self->tip, weft_hover_span_free);
+  self->tip_wait_fold = FALSE;
+}
+
+/* Thread i's span at t as its tooltip shows it: the last read if it has
+ * them, else NULL and a read started (the tooltip is asked again when it
+ * arrives). A read of another thread in progress is cancelled; one of the
+ * same thread is let finish (it may have t too). */
+static const WeftHoverSpan *hovered_span(WeftTimeline *self, guint i, int64_t t) {
+  if (weft_hover_span_covers(self->tip, i, t)) return self->tip;
+  if (self->tip_cancel && self->tip_thread == i) return NULL;
+  if (self->tip_cancel) g_cancellable_cancel(self->tip_cancel);
+  g_clear_object(&self->tip_cancel);
+  self->tip_thread = i;
+  self->tip_t = t;
+  self->tip_cancel = g_cancellable_new();
+  weft_hover_read_async(self->session, i, t, self->tip_cancel, on_tip_read, g_object_ref(self));
+  return NULL;
+}
+
+/* A thread row's tooltip over the timeline: the span under x, with its
+ * object, threads, call stack, CPU split and the pixel's merge; NULL and
+ * *loading while the span or the row's fold is read. */
+static char *span_tooltip(WeftTimeline *self, const Entry *e, int x, gboolean *loading) {
   const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
+  int p = x - timeline_x0(self);
+  if (p >= timeline_npx(self)) return NULL;
+  double npp = ns_per_px(self);
+  int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * npp);
+  if (t < th->start_ns || t >= th->end_ns) return NULL; /* (not alive: no span, nothing to read) */
+  const WeftHoverSpan *h = hovered_span(self, e->index, t);
+  const WeftPixel *px = tooltip_pixels(self, e->index);
+  if (!h || !px) {
+    *loading = TRUE;
+    return NULL;
+  }
+  if (!h->found) return NULL;
+  const WeftSpan *span = &h->span;
   char a[64], b[64], name[512];
   GString *s = g_string_new(NULL);
-  if (x < timeline_x0(self)) {
-    g_string_append_printf(s, "<b>%s [%d]</b>\nlived %s … %s (%s)", th->name, th->tid,
-                           weft_format_ns(a, sizeof a, th->start_ns), weft_format_ns(b, sizeof b, th->end_ns),
-                           weft_format_ns(name, sizeof name, th->end_ns - th->start_ns));
-    append_host(self, s, th);
-  } else {
-    int p = x - timeline_x0(self);
-    if (p >= timeline_npx(self)) goto none;
-    double npp = ns_per_px(self);
-    int64_t t = (int64_t)floor(self->t0 + (p + 0.5) * npp);
-    WeftSpan span;
-    if (!weft_session_span_at(self->session, e->index, t, &span)) goto none;
-    char *esc = g_markup_escape_text(th->name, -1);
-    g_string_append_printf(s, "<b>%s</b>  %s\n%s [%d] at %s", weft_state_name(span.state),
-                           weft_format_ns(a, sizeof a, span.dur_ns), esc, th->tid,
-                           weft_format_instant(b, sizeof b, span.start_ns, span.dur_ns));
+  char *esc = g_markup_escape_text(th->name, -1);
+  g_string_append_printf(s, "<b>%s</b>  %s\n%s [%d] at %s", weft_state_name(span->state),
+                         weft_format_ns(a, sizeof a, span->dur_ns), esc, th->tid,
+                         weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns));
+  g_free(esc);
+  append_host(self, s, th);
+  if (h->object) {
+    esc = g_markup_escape_text(h->object, -1);
+    g_string_append_printf(s, "\nobject: %s", esc);
     g_free(esc);
-    append_host(self, s, th);
-    if (span.object_id >= 0) {
-      esc = g_markup_escape_text(weft_session_object_name(self->session, span.object_id, name, sizeof name), -1);
-      g_string_append_printf(s, "\nobject: %s", esc);
-      g_free(esc);
-    }
-    if (span.blocker_utid >= 0) {
-      esc = g_markup_escape_text(weft_session_thread_label(self->session, span.blocker_utid, name, sizeof name), -1);
-      g_string_append_printf(s, "\nheld by: %s", esc);
-      g_free(esc);
-    }
-    if (span.waker_utid >= 0) {
-      esc = g_markup_escape_text(weft_session_thread_label(self->session, span.waker_utid, name, sizeof name), -1);
-      g_string_append_printf(s, "\nwoken by: %s", esc);
-      g_free(esc);
-    }
-    if (span.stack_id >= 0) {
-      g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
-      g_array_set_clear_func(frames, (GDestroyNotify)weft_frame_clear);
-      weft_session_stack(self->session, span.stack_id, frames);
-      for (guint k = 0; k < frames->len && k < 8; k++) {
-        esc = g_markup_escape_text(g_array_index(frames, WeftFrame, k).label, -1);
-        g_string_append_printf(s, "%s%s", k == 0 ? "\n<b>call stack</b>\n  " : "\n  ", esc);
-        g_free(esc);
-      }
-      if (frames->len > 8) g_string_append_printf(s, "\n  … %u more", frames->len - 8);
-    }
-    if (span.state == WEFT_ST_RUNNING) append_cpu_split(self, s, e->index, t);
-    const WeftPixel *px = row_pixels(self, e->index);
-    if (px[p].nstates > 1)
-      g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
-                             weft_format_ns(a, sizeof a, (int64_t)npp), px[p].nstates, weft_state_name(px[p].state),
-                             px[p].mark != WEFT_PIXEL_NONE ? " with a mark for " : "",
-                             px[p].mark != WEFT_PIXEL_NONE ? weft_state_name(px[p].mark) : "");
   }
-  gtk_tooltip_set_markup(tooltip, s->str);
-  g_string_free(s, TRUE);
-  return TRUE;
-none:
-  g_string_free(s, TRUE);
-  return FALSE;
+  if (span->blocker_utid >= 0) {
+    esc = g_markup_escape_text(weft_session_thread_label(self->session, span->blocker_utid, name, sizeof name), -1);
+    g_string_append_printf(s, "\nheld by: %s", esc);
+    g_free(esc);
+  }
+  if (span->waker_utid >= 0) {
+    esc = g_markup_escape_text(weft_session_thread_label(self->session, span->waker_utid, name, sizeof name), -1);
+    g_string_append_printf(s, "\nwoken by: %s", esc);
+    g_free(esc);
+  }
+  for (guint k = 0; h->frames && h->frames[k]; k++) {
+    esc = g_markup_escape_text(h->frames[k], -1);
+    g_string_append_printf(s, "%s%s", k == 0 ? "\n<b>call stack</b>\n  " : "\n  ", esc);
+    g_free(esc);
+  }
+  if (h->n_frames > WEFT_HOVER_FRAMES) g_string_append_printf(s, "\n  … %u more", h->n_frames - WEFT_HOVER_FRAMES);
+  if (span->state == WEFT_ST_RUNNING) append_cpu_split(s, h);
+  if (px[p].nstates > 1)
+    g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
+                           weft_format_ns(a, sizeof a, (int64_t)npp), px[p].nstates, weft_state_name(px[p].state),
+                           px[p].mark != WEFT_PIXEL_NONE ? " with a mark for " : "",
+                           px[p].mark != WEFT_PIXEL_NONE ? weft_state_name(px[p].mark) : "");
+  return g_string_free(s, FALSE);
+}
+
+/* The tooltip at (x, y) (markup), or NULL: none there, or (*loading) not
+ * yet, its data being read on a worker. Nothing is read here. */
+static char *tooltip_markup(WeftTimeline *self, int x, int y, gboolean *loading) {
+  *loading = FALSE;
+  if (!self->session) return NULL;
+  Entry *e = entry_at(self, y);
+  if (e && e->kind == ENTRY_LOCK) return lock_tooltip(self, e, x, loading);
+  if (!e && y >= TRACK_TOP && y < ROWS_TOP) return track_tooltip(self, x);
+  if (e && e->kind == ENTRY_HOST) return host_tooltip(self, e);
+  if (e && e->kind == ENTRY_PROCESS) return process_tooltip(self, e);
+  if (!e || e->kind != ENTRY_THREAD) return NULL;
+  if (x >= timeline_x0(self)) return span_tooltip(self, e, x, loading);
+  const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
+  char a[64], b[64], c[64];
+  GString *s = g_string_new(NULL);
+  g_string_append_printf(s, "<b>%s [%d]</b>\nlived %s … %s (%s)", th->name, th->tid,
+                         weft_format_ns(a, sizeof a, th->start_ns), weft_format_ns(b, sizeof b, th->end_ns),
+                         weft_format_ns(c, sizeof c, th->end_ns - th->start_ns));
+  append_host(self, s, th);
+  return g_string_free(s, FALSE);
+}
+
+static gboolean weft_timeline_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard_mode,
+                                            GtkTooltip *tooltip) {
+  gboolean loading;
+  g_autofree char *markup = tooltip_markup(WEFT_TIMELINE(widget), x, y, &loading);
+  if (markup) gtk_tooltip_set_markup(tooltip, markup);
+  return markup != NULL;
+}
+
+char *weft_timeline_get_tooltip(WeftTimeline *self, double x, double y, gboolean *loading) {
+  return tooltip_markup(self, (int)x, (int)y, loading);
 }
 
 static gboolean on_scroll(GtkEventControllerScroll *ctl, double dx, double dy, WeftTimeline *self) {
@@ -2218,6 +2298,7 @@ static void weft_timeline_finalize(GObject *object) {
   g_free(self->flow_caption);
   g_clear_pointer(&self->critpath, weft_critpath_unref);
   g_clear_pointer(&self->replay, weft_replay_rows_unref);
+  forget_tip(self);
   g_array_unref(self->crit_bands);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
@@ -2507,6 +2588,7 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   self->flows_loading = FALSE;
   if (self->show_flows) read_flows(self);
   self->has_sel = self->has_span = FALSE;
+  forget_tip(self);
   g_clear_pointer(&self->critpath, weft_critpath_unref);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
@@ -2799,7 +2881,7 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
   if (!self->session) return FALSE;
-  if (self->hl_loading || (self->show_flows && self->flows_loading)) return TRUE;
+  if (self->hl_loading || (self->show_flows && self->flows_loading) || self->tip_cancel) return TRUE;
   /* the arrows, once the flows are read, are asked for at the next frame */
   if (self->show_flows && self->flows && (!self->rows || !self->rows[flow_item(self)])) return TRUE;
   if (!self->worker) return FALSE;

@@ -80,6 +80,11 @@ void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span);
 /* The outlined span (the last clicked or shown); FALSE if none. */
 gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span);
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid);
+/* The tooltip that hovering (x, y) (widget coordinates) shows, as markup
+ * (g_free), or NULL: none there, or (*loading TRUE) not yet: its data is
+ * read on a worker (weft_timeline_is_busy until it is there), ask again
+ * then. Reads nothing on the calling (GTK) thread. */
+char *weft_timeline_get_tooltip(WeftTimeline *self, double x, double y, gboolean *loading);
 /* Open the process (and the folded trees that hide it) and scroll its header into view. */
 void weft_timeline_scroll_to_process(WeftTimeline *self, int64_t upid);
 void weft_timeline_scroll_to_lock(WeftTimeline *self, int64_t object_id);
