@@ -260,6 +260,18 @@ static inline pid_t weft_getpid(void) {
 #endif
 }
 
+/* gettid(), the same way: the thread's own id even where our copy of it is
+ * stale (a fork child's handler runs before the child's thread is begun). */
+static inline pid_t weft_gettid_raw(void) {
+#if defined(__x86_64__)
+  long r;
+  __asm__ volatile("syscall" : "=a"(r) : "0"(186L /* SYS_gettid */) : "rcx", "r11", "memory");
+  return (pid_t)r;
+#else
+  return (pid_t)syscall(SYS_gettid);
+#endif
+}
+
 static inline uint64_t weft_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__)
   if (WEFT_LIKELY(_weft_proc.use_tsc)) {

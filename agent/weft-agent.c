@@ -434,7 +434,10 @@ static void chunk_drop(WeftThread *t) {
  * word is the holder's thread id: a holder killed with the lock held (it is
  * held across one fallocate) is found dead and replaced. */
 static void grow_lock_take(WeftFileHeader *r) {
-  uint32_t me = _weft_tls.tid ? _weft_tls.tid : (uint32_t)_weft_gettid();
+  /* asked of the kernel: in a fork child's handler our copy is still the
+   * parent's thread's, alive in the parent, so a child killed holding the
+   * lock would never be found dead */
+  uint32_t me = (uint32_t)weft_gettid_raw();
   for (unsigned spins = 1;; spins++) {
     uint32_t cur = 0;
     if (__atomic_compare_exchange_n(&r->grow_lock, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;

@@ -1431,6 +1431,44 @@ def t_stack_cache(ctx, chk, k=20):
     chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
 
 
+def t_env_grow_lock_dead(ctx, chk):
+    """The lock that extends a tree's file (the header's grow_lock, a thread id) held by a thread that
+    died holding it (killed while extending the file) is taken over: the next process of the tree
+    writes its section all the same, and does not wait forever."""
+    import struct
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid: a thread id no thread has now
+    d = ctx.new_dir("grow-lock")
+    sh = 'read x; exec "$0" 30'
+    p = subprocess.Popen(["/bin/sh", "-c", sh, ctx.fixture("uncontended")], env=ctx.traced_env(d),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp)
+    # sh has made the file: mark its lock held by the dead thread, then let sh exec the fixture
+    deadline = time.time() + 30
+    while not os.listdir(d) and time.time() < deadline:
+        time.sleep(0.01)
+    (name,) = os.listdir(d) or ["?"]
+    path = os.path.join(d, name)
+    while os.path.exists(path) and os.path.getsize(path) < 4096 and time.time() < deadline:
+        time.sleep(0.01)
+    with open(path, "r+b") as f:
+        f.seek(184)
+        f.write(struct.pack("<I", dead.pid))
+    try:
+        out, err = p.communicate(b"go\n", timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        chk.true("the fixture finished (not stuck on the dead thread's lock)", False)
+        return
+    rec = Recording(ctx, d)
+    chk.eq("exit status", p.returncode, 0)
+    chk.eq("sh's file, the fixture a section in it (its lock taken over)",
+           (rec.disk_files(), sorted(int(h["image"]) for h in rec.files)), ([name], [0, 1]))
+    with open(path, "rb") as f:
+        f.seek(184)
+        chk.eq("the lock free again", struct.unpack("<I", f.read(4))[0], 0)
+
+
 def t_env_file_join(ctx, chk):
     """WEFT_FILE names the file a process tree writes into (trace version 7): a process started with it
     writes a section there, but only into a file of its own session and host; a stale value (no such
@@ -1702,7 +1740,7 @@ GROUPS = {
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
-            ("file-join", t_env_file_join)],
+            ("file-join", t_env_file_join), ("grow-lock-dead", t_env_grow_lock_dead)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }
