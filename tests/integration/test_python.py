@@ -506,7 +506,9 @@ def t_manager_lock(c):
        "%s: ... the lock of the SyncManager-1 process, acquired 4 x %d + 1 times" % (tag, rounds), row)
     waits = con.execute("SELECT count(*), count(DISTINCT utid) FROM thread_state WHERE object_id = ? AND state = 6",
                         (f["object_id"],)).fetchone()
-    ok(waits[0] >= 4 and waits[1] >= 4, "%s: ... waited on by 4 server threads at least" % tag, waits)
+    # (each of the 4 clients has a server thread; which of them find the lock taken is the scheduler's: on
+    # one CI run 3 of the 4 waited, 18 times)
+    ok(waits[0] >= 4 and waits[1] >= 2, "%s: ... waited on by several server threads" % tag, waits)
     ok("in the manager's process" in f["title"] and "multiprocessing.Lock" in f["fix"],
        "%s: ... named as the Manager's, the fix a multiprocessing.Lock or less under it" % tag, (f["title"], f["fix"]))
     # named by the client's line that asked for it, not by Server.create in the manager
