@@ -247,28 +247,18 @@ static inline uint64_t weft_sync_pair(uint64_t *tick) {
   return best_ns;
 }
 
-/* getpid() without a call into libc: a fork child and every exit ask it, and
- * in a fork child the first call into a page of libc's code is a page fault
- * (10 us on some VMs). */
-static inline pid_t weft_getpid(void) {
+/* A system call of no arguments without a call into libc (getpid, gettid): a
+ * fork child and every exit ask them, and in a fork child the first call into
+ * a page of libc's code is a page fault (10 us on some VMs). gettid this way
+ * is the thread's own id even where our copy of it is stale (a fork child's
+ * handler runs before the child's thread is begun). */
+static inline long weft_sys0(long nr) {
 #if defined(__x86_64__)
   long r;
-  __asm__ volatile("syscall" : "=a"(r) : "0"(39L /* SYS_getpid */) : "rcx", "r11", "memory");
-  return (pid_t)r;
+  __asm__ volatile("syscall" : "=a"(r) : "0"(nr) : "rcx", "r11", "memory");
+  return r;
 #else
-  return (pid_t)syscall(SYS_getpid);
-#endif
-}
-
-/* gettid(), the same way: the thread's own id even where our copy of it is
- * stale (a fork child's handler runs before the child's thread is begun). */
-static inline pid_t weft_gettid_raw(void) {
-#if defined(__x86_64__)
-  long r;
-  __asm__ volatile("syscall" : "=a"(r) : "0"(186L /* SYS_gettid */) : "rcx", "r11", "memory");
-  return (pid_t)r;
-#else
-  return (pid_t)syscall(SYS_gettid);
+  return syscall(nr);
 #endif
 }
 

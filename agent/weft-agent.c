@@ -437,7 +437,7 @@ static void grow_lock_take(WeftFileHeader *r) {
   /* asked of the kernel: in a fork child's handler our copy is still the
    * parent's thread's, alive in the parent, so a child killed holding the
    * lock would never be found dead */
-  uint32_t me = (uint32_t)weft_gettid_raw();
+  uint32_t me = (uint32_t)weft_sys0(SYS_gettid);
   for (unsigned spins = 1;; spins++) {
     uint32_t cur = 0;
     if (__atomic_compare_exchange_n(&r->grow_lock, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
@@ -790,7 +790,7 @@ void _weft_process_exit(unsigned how, int status) {
 
 int _weft_is_vfork_child(void) {
   /* A vfork child shares our memory (and this thread's TLS): touch nothing. */
-  return _weft_proc.pid != 0 && weft_getpid() != _weft_proc.pid;
+  return _weft_proc.pid != 0 && (pid_t)weft_sys0(SYS_getpid) != _weft_proc.pid;
 }
 
 static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
@@ -898,12 +898,12 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
-/* A fork child's section in the file it inherited (version 7): a PROCESS
- * page and its main thread's first chunk, taken together at the end of the
- * file like any chunk: no file to create, which on ext4 is most of what a
- * traced fork costs. */
-/* Where a process starts (map_chunks_at's fresh); ncpus: a fork child's, its
- * parent's CPU count (0: ask) */
+/* A process's section in its tree's file (version 7; a fork child's, or an
+ * exec'd image's that joined the file): a PROCESS page and its main thread's
+ * first chunk, taken together at the end of the file like any chunk: no file
+ * to create, which on ext4 is most of what a traced fork or start costs.
+ * Called where a process starts (map_chunks_at's fresh); ncpus: a fork
+ * child's, its parent's CPU count (0: ask). */
 static int section_open(pid_t ppid, uint64_t features, uint32_t ncpus) {
   void *m;
   if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, 1) != 0) return -1;
@@ -1036,7 +1036,7 @@ static void atfork_child_work(WeftThread *t) {
   if (task_dirfd >= 0) close(task_dirfd); /* the parent's /proc/PID/task */
   task_dirfd = -1;
   _weft_proc.gen++;
-  _weft_proc.pid = weft_getpid();
+  _weft_proc.pid = (pid_t)weft_sys0(SYS_getpid);
   atomic_store(&_weft_proc.enabled, 0);
   _weft_stacks_reset();
   /* Our objects are the parent's, written to its file before the fork: the
