@@ -22,7 +22,7 @@ def work(item, n):
 def produce(q, items):
     for i in range(items):
         q.put(i)  # PUT
-    q.put(None)
+    q.put(None)  # PUT
 
 
 def consume(q, n, out):
