@@ -517,10 +517,14 @@ static void hover_write_json(const Hover *h, const Options *o, GString *out) {
 static void write_dump(Shot *s) {
   WeftTimeline *tl = weft_window_get_timeline(s->window);
   int64_t a, b;
+  int x0, npx;
   weft_timeline_get_range(tl, &a, &b);
+  weft_timeline_get_plot(tl, &x0, &npx);
   GString *out = g_string_new(NULL);
-  g_string_append_printf(out, "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT "},\n",
-                         a, b);
+  g_string_append_printf(out,
+                         "{\"window\": {\"start_ns\": %" G_GINT64_FORMAT ", \"end_ns\": %" G_GINT64_FORMAT
+                         ", \"x0\": %d, \"npx\": %d},\n",
+                         a, b, x0, npx);
   const char *page = weft_window_get_page(s->window);
   g_string_append(out, "\"page\": ");
   weft_json_append(out, page);

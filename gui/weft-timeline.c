@@ -251,6 +251,10 @@ static int timeline_x0(WeftTimeline *self) { return LABEL_W; }
 static int timeline_npx(WeftTimeline *self) {
   return MAX(1, gtk_widget_get_width(GTK_WIDGET(self)) - LABEL_W - RIGHT_M);
 }
+void weft_timeline_get_plot(WeftTimeline *self, int *x0, int *npx) {
+  *x0 = timeline_x0(self);
+  *npx = timeline_npx(self);
+}
 static double ns_per_px(WeftTimeline *self) { return (self->t1 - self->t0) / timeline_npx(self); }
 static int rows_h(WeftTimeline *self) { return MAX(0, gtk_widget_get_height(GTK_WIDGET(self)) - ROWS_TOP - LEGEND_H); }
 

@@ -27,6 +27,8 @@ WeftSession *weft_timeline_get_session(WeftTimeline *self);
  * recording). */
 void weft_timeline_set_range(WeftTimeline *self, int64_t start_ns, int64_t end_ns);
 void weft_timeline_get_range(WeftTimeline *self, int64_t *start_ns, int64_t *end_ns);
+/* Where the window is drawn: from x0 (the label column's width), npx pixels wide. */
+void weft_timeline_get_plot(WeftTimeline *self, int *x0, int *npx);
 /* Show the whole recording. */
 void weft_timeline_fit(WeftTimeline *self);
 
