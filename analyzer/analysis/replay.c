@@ -26,7 +26,9 @@
  * CPUs time-share; other work on the machine counts as the threads always
  * ready to run that gave the program's threads the share of a CPU they had. A change is applied to the operations
  * before the run: a lock that keeps no one out (its acquires and releases dropped), a lock's critical sections shorter
- * (the work inside its holds), a thread faster (its work), the GIL gone (its waits dropped), another number of CPUs.
+ * (the work inside its holds, and the estimated work of its holds nobody waited for, counted not recorded), a thread
+ * faster (its work), the GIL gone (its waits dropped), another number of CPUs. A hand-off's latency and the waking's
+ * cost are the recording's for waiters that had waited as long (wait_class).
  * The replay of the recording unchanged is the model's own error bar.
  */
 #include "analysis-private.h"
@@ -43,6 +45,19 @@
 #define REPLAY_MAX_OPS 6000000 /* beyond: no replay (say so): 32 bytes an operation */
 #define EPS            1e-6    /* ns */
 #define SAME_NS        1000    /* a hold that begins within this of a wait's end is that wait's */
+
+/* How long a waiter had waited when its lock was released, in classes
+ * 0.5 us << k: a waiter that has not gone to sleep yet runs again within a
+ * microsecond, one that slept after the kernel wakes it (10 us and more on a
+ * VM), and waking it costs the releaser more. */
+#define WAIT_CLASSES   9
+#define WAIT_CLASS_MIN 5 /* hand-offs a class needs to have its own figures */
+
+static int wait_class(double pre_ns) {
+  int k = 0;
+  while (k < WAIT_CLASSES - 1 && pre_ns >= 500.0 * (double)(1 << k)) k++;
+  return k;
+}
 
 /* ---- the recording, loaded once ---- */
 typedef struct {
@@ -64,6 +79,18 @@ typedef struct {
   int64_t ns, obj, cost;
 } RCost;
 
+/* A lock_count row (contention first): the acquisitions of a lock by a
+ * thread in [s, e] that no hold in hold_block records (nobody waited), and
+ * the thread's running time there outside its recorded holds of the lock:
+ * the work a shorter critical section takes out of it is estimated from
+ * these and the lock's sampled hold time. */
+typedef struct {
+  int64_t s, e;
+  ptrdiff_t l;
+  int64_t n;
+  int64_t run;
+} RCount;
+
 typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
@@ -76,6 +103,8 @@ typedef struct {
   size_t npoints, cappoints;
   RCost *costs; /* what its releases someone waited for took (unlock_cost), by ns */
   size_t ncosts, capcosts;
+  RCount *counts; /* by s */
+  size_t ncounts, capcounts;
 } RThread;
 
 typedef struct {
@@ -88,6 +117,10 @@ typedef struct {
   size_t nlocks, caplocks;
   double *lock_wake; /* each lock's mean unlock cost (0: none recorded) */
   double *lock_lat;  /* each lock's mean hand-off latency, release to the waiter running (0: none) */
+  double *lock_hold; /* each lock's mean hold nobody waited for: sampled, else its recorded holds' (0: none) */
+  /* each lock's hand-off latency and unlock cost by how long the waiter had
+   * waited when the lock was released (wait_class): means (NAN: none) */
+  double (*lat_by)[WAIT_CLASSES], (*cost_by)[WAIT_CLASSES];
   WeftHMap lock_by_id;
   int64_t *gil_ids;
   size_t ngil, capgil;
@@ -119,6 +152,7 @@ typedef struct {
   double rem, until, end;
   bool arrived;       /* at its barrier op */
   bool waking;        /* its delay is a wake-up's latency: the op is done already */
+  double wait_since;  /* blocked on a lock: since when */
   bool queued;        /* in the work list */
   int32_t waiting_on; /* a wait for: the thread (in its waiters), -1 none */
   size_t *waiters;    /* threads waiting for this one to get further */
@@ -185,6 +219,24 @@ typedef struct {
 static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
 
 /* ---- loading ---- */
+static bool load_wait_classes(Ctx *c, Rec *r);
+/* The first of n elements (stride bytes apart) whose int64 at offset off is
+ * at least key, or n: the one binary search of the replay's sorted arrays. */
+static size_t first_from(const void *base, size_t n, size_t stride, size_t off, int64_t key) {
+  size_t a = 0, b = n;
+  while (a < b) {
+    size_t mid = (a + b) / 2;
+    int64_t v;
+    memcpy(&v, (const char *)base + mid * stride + off, sizeof v);
+    if (v < key)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return a;
+}
+#define FIRST_FROM(arr, n, field, key) first_from((arr), (n), sizeof *(arr), offsetof(__typeof__(*(arr)), field), (key))
+
 static ptrdiff_t lock_of(const Rec *r, int64_t obj);
 static RThread *rthread(Rec *r, int64_t utid) {
   size_t i;
@@ -336,6 +388,67 @@ static bool load_costs(Ctx *c, Rec *r) {
   return !c->sql.failed;
 }
 
+/* t's running time in [s, e] outside its holds of obj, and how many of
+ * those holds begin there. */
+static int64_t run_outside_holds(const RThread *t, int64_t obj, int64_t s, int64_t e, int64_t *nholds) {
+  int64_t run = 0;
+  for (size_t a = FIRST_FROM(t->st, t->nst, e, s); a < t->nst && t->st[a].s < e; a++)
+    if (t->st[a].st == WEFT_ST_RUNNING) run += max64(0, min64(e, t->st[a].e) - max64(s, t->st[a].s));
+  *nholds = 0;
+  size_t a = FIRST_FROM(t->holds, t->nholds, s, s);
+  for (a = a ? a - 1 : 0; a < t->nholds && t->holds[a].s <= e; a++) { /* (and one that began before) */
+    if (t->holds[a].obj != obj || t->holds[a].e < s) continue;
+    run -= max64(0, min64(e, t->holds[a].e) - max64(s, t->holds[a].s));
+    if (t->holds[a].s >= s) ++*nholds;
+  }
+  return max64(0, run);
+}
+
+/* The acquisitions of each lock nobody waited for (lock_count), and the
+ * mean hold of each lock that had them timed one in N (else the mean of its
+ * recorded holds): what a shorter critical section takes out of the running
+ * time between the recorded holds. After the holds are loaded. */
+static bool load_counts(Ctx *c, Rec *r) {
+  size_t nl = r->nlocks ? r->nlocks : 1;
+  double *ns = calloc(nl, sizeof *ns);
+  int64_t *n = calloc(nl, sizeof *n);
+  r->lock_hold = calloc(nl, sizeof *r->lock_hold);
+  if (!ns || !n || !r->lock_hold) return free(ns), free(n), rfail(c);
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT object_id, utid, start_ns, end_ns, acquisitions, hold_samples, "
+                                              "hold_sample_ns FROM lock_count ORDER BY utid, start_ns");
+  while (q && weft_sql_step(&c->sql, q)) {
+    ptrdiff_t l = lock_of(r, sqlite3_column_int64(q, 0));
+    RThread *t = rthread(r, sqlite3_column_int64(q, 1));
+    if (l < 0 || !t) continue;
+    ns[l] += (double)sqlite3_column_int64(q, 6);
+    n[l] += sqlite3_column_int64(q, 5);
+    RCount x = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), l, sqlite3_column_int64(q, 4), 0};
+    int64_t recorded;
+    x.run = run_outside_holds(t, r->lock_ids[l], x.s, x.e, &recorded);
+    x.n = max64(0, x.n - recorded);
+    if (x.n > 0 && VEC_PUSH(t->counts, t->ncounts, t->capcounts, x) != 0)
+      return sqlite3_finalize(q), free(ns), free(n), rfail(c);
+  }
+  sqlite3_finalize(q);
+  for (size_t l = 0; l < r->nlocks; l++) {
+    r->lock_hold[l] = n[l] > 0 ? ns[l] / (double)n[l] : 0;
+    ns[l] = 0;
+    n[l] = 0;
+  }
+  for (size_t i = 0; i < r->n; i++) /* none sampled: the mean of its recorded holds */
+    for (size_t a = 0; a < r->t[i].nholds; a++) {
+      ptrdiff_t l = lock_of(r, r->t[i].holds[a].obj);
+      if (l < 0 || r->lock_hold[l] > 0) continue;
+      ns[l] += (double)(r->t[i].holds[a].e - r->t[i].holds[a].s);
+      n[l]++;
+    }
+  for (size_t l = 0; l < r->nlocks; l++)
+    if (n[l] > 0) r->lock_hold[l] = ns[l] / (double)n[l];
+  free(ns);
+  free(n);
+  return !c->sql.failed;
+}
+
 static bool load(Ctx *c, Rec *r) {
   if (!load_threads(c, r) || !load_objects(c, r) || !load_flows(c, r) || !load_costs(c, r)) return false;
   void *u[2] = {r, c};
@@ -344,7 +457,7 @@ static bool load(Ctx *c, Rec *r) {
     return weft_sql_fail(&c->sql, "%s", err);
   for (size_t i = 0; i < r->n; i++)
     if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
-  return !c->sql.failed;
+  return !c->sql.failed && load_counts(c, r) && load_wait_classes(c, r);
 }
 
 static void rec_free(Rec *r) {
@@ -353,7 +466,11 @@ static void rec_free(Rec *r) {
     free(r->t[i].holds);
     free(r->t[i].points);
     free(r->t[i].costs);
+    free(r->t[i].counts);
   }
+  free(r->lock_hold);
+  free(r->lat_by);
+  free(r->cost_by);
   free(r->lock_wake);
   free(r->lock_lat);
   free(r->t);
@@ -393,23 +510,6 @@ static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double
   Op o = {(uint8_t)kind, op_state(kind), x, rec, v, 0};
   return VEC_PUSH(st->ops, st->n, st->cap, o) == 0 || rfail(s->c);
 }
-
-/* The first of n elements (stride bytes apart) whose int64 at offset off is
- * at least key, or n: the one binary search of the replay's sorted arrays. */
-static size_t first_from(const void *base, size_t n, size_t stride, size_t off, int64_t key) {
-  size_t a = 0, b = n;
-  while (a < b) {
-    size_t mid = (a + b) / 2;
-    int64_t v;
-    memcpy(&v, (const char *)base + mid * stride + off, sizeof v);
-    if (v < key)
-      a = mid + 1;
-    else
-      b = mid;
-  }
-  return a;
-}
-#define FIRST_FROM(arr, n, field, key) first_from((arr), (n), sizeof *(arr), offsetof(__typeof__(*(arr)), field), (key))
 
 /* The flow that ended t's wait [b, e): to t at a time in [b, e], the latest. */
 static const RFlow *flow_into(const Rec *r, const RThread *t, int64_t b, int64_t e) {
@@ -494,6 +594,77 @@ static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
   return 0;
 }
 
+/* A hand-off's figure in its lock's class (key = lock * WAIT_CLASSES +
+ * class; lock nlocks: every lock's). */
+typedef struct {
+  size_t key;
+  double v;
+} ClassVal;
+
+static int cmp_class_val(const void *x, const void *y) {
+  const ClassVal *a = x, *b = y;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
+  return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Means by key of v[0..n) into med (NAN where fewer than WAIT_CLASS_MIN),
+ * then each empty class of a lock from every lock's class, else from its
+ * own nearest class with figures. */
+static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WAIT_CLASSES]) {
+  for (size_t i = 0; i <= nlocks; i++)
+    for (int k = 0; k < WAIT_CLASSES; k++) med[i][k] = NAN;
+  qsort(v, n, sizeof *v, cmp_class_val);
+  for (size_t a = 0, b; a < n; a = b) {
+    for (b = a; b < n && v[b].key == v[a].key; b++) {}
+    double sum = 0;
+    for (size_t i = a; i < b; i++) sum += v[i].v;
+    if (b - a >= WAIT_CLASS_MIN) med[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = sum / (double)(b - a);
+  }
+  for (size_t i = 0; i < nlocks; i++) {
+    double own[WAIT_CLASSES];
+    memcpy(own, med[i], sizeof own);
+    for (int k = 0; k < WAIT_CLASSES; k++) {
+      if (!isnan(own[k])) continue;
+      med[i][k] = med[nlocks][k];
+      for (int d = 1; d < WAIT_CLASSES && isnan(med[i][k]); d++) /* the nearer first, the longer wait on a tie */
+        med[i][k] = k + d < WAIT_CLASSES && !isnan(own[k + d]) ? own[k + d] : k - d >= 0 ? own[k - d] : NAN;
+    }
+  }
+}
+
+/* Each lock's hand-off latency and unlock cost by the waiter's wait before
+ * the release (its hand-off flows, their waits and unlock_cost rows). */
+static bool load_wait_classes(Ctx *c, Rec *r) {
+  size_t nl = r->nlocks;
+  r->lat_by = malloc((nl + 1) * sizeof *r->lat_by);
+  r->cost_by = malloc((nl + 1) * sizeof *r->cost_by);
+  ClassVal *lat = malloc((4 * r->nin + 1) * sizeof *lat),
+           *cost = lat + 2 * r->nin; /* (each twice: its lock's, all's) */
+  if (!r->lat_by || !r->cost_by || !lat) return free(lat), rfail(c);
+  size_t nlat = 0, ncost = 0;
+  for (size_t i = 0; i < r->nin; i++) {
+    const RFlow *f = &r->in[i];
+    ptrdiff_t l = f->kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, f->obj) : -1;
+    RThread *t = l >= 0 ? rthread(r, f->to_utid) : NULL, *from = l >= 0 ? rthread(r, f->from_utid) : NULL;
+    if (!t || !from) continue;
+    size_t a = FIRST_FROM(t->st, t->nst, e, f->to_ns - SAME_NS); /* the wait it ended */
+    while (a < t->nst && t->st[a].s <= f->to_ns && (t->st[a].obj != f->obj || t->st[a].st == WEFT_ST_RUNNING)) a++;
+    if (a >= t->nst || t->st[a].s > f->from_ns || t->st[a].obj != f->obj) continue;
+    int k = wait_class((double)(f->from_ns - t->st[a].s));
+    double x = (double)max64(0, f->to_ns - f->from_ns), y = unlock_cost(from, f->obj, f->from_ns);
+    lat[nlat++] = (ClassVal){(size_t)l * WAIT_CLASSES + (size_t)k, x};
+    lat[nlat++] = (ClassVal){nl * WAIT_CLASSES + (size_t)k, x};
+    if (y > 0) {
+      cost[ncost++] = (ClassVal){(size_t)l * WAIT_CLASSES + (size_t)k, y};
+      cost[ncost++] = (ClassVal){nl * WAIT_CLASSES + (size_t)k, y};
+    }
+  }
+  class_medians(lat, nlat, nl, r->lat_by);
+  class_medians(cost, ncost, nl, r->cost_by);
+  free(lat);
+  return true;
+}
+
 /* t's marks: its holds (those that begin where a wait of its for that lock
  * ended are taken at the wait's start instead), the points waited for, and
  * its arrivals as the last of a barrier round. */
@@ -533,6 +704,21 @@ static double balance_factor(const WeftRegion *rg, int64_t utid, int64_t x) {
   return 1;
 }
 
+/* Outside t's recorded holds of lock l, at x: the work kept when its holds
+ * nobody waited for (counted, not recorded) keep `factor` of theirs: their
+ * number times the lock's mean hold, spread over the running time of the
+ * count's span. */
+static double unrecorded_factor(const Rec *r, const RThread *t, ptrdiff_t l, int64_t x, double factor) {
+  if (r->lock_hold[l] <= 0) return 1;
+  for (size_t a = FIRST_FROM(t->counts, t->ncounts, e, x); a < t->ncounts && t->counts[a].s <= x; a++) {
+    const RCount *k = &t->counts[a];
+    if (k->l != l || k->run <= 0) continue;
+    double cs = fmin(1.0, (double)k->n * r->lock_hold[l] / (double)k->run); /* the critical sections' share */
+    return 1 - cs * (1 - factor);
+  }
+  return 1;
+}
+
 static double work_factor(const Sim *s, const RThread *t, const int *held, int64_t x) {
   if (!s->ch) return 1;
   if (s->ch->kind == WEFT_REPLAY_BALANCE) return balance_factor(s->ch->rg, t->utid, x);
@@ -542,6 +728,7 @@ static double work_factor(const Sim *s, const RThread *t, const int *held, int64
   if (s->ch->kind == WEFT_REPLAY_LOCK_SHORTER) {
     ptrdiff_t l = lock_of(s->r, s->ch->lock_obj);
     if (l >= 0 && held[l] > 0) return s->ch->factor;
+    if (l >= 0) return unrecorded_factor(s->r, t, l, x, s->ch->factor);
   }
   return 1;
 }
@@ -718,10 +905,14 @@ static bool lock_grant(Sim *s, SimLock *l, double now) {
   l->qn--;
   l->owner = (int64_t)next;
   SimThr *t = &s->th[next];
-  t->pc++; /* its acquire is done; it runs after the hand-off's latency */
-  t->waking = l->lat > EPS;
+  /* its acquire is done; it runs after the hand-off's latency: as recorded
+   * for waiters that had waited as long, else the lock's mean */
+  double lat = s->r->lat_by[l - s->locks][wait_class(now - t->wait_since)];
+  if (isnan(lat)) lat = l->lat;
+  t->pc++;
+  t->waking = lat > EPS;
   t->state = t->waking ? TS_DELAY : TS_READY;
-  t->until = now + l->lat;
+  t->until = now + lat;
   return (t->waking ? delayed(s, next) : work_push(s, next)) && notify(s, next);
 }
 
@@ -804,14 +995,18 @@ static bool step(Sim *s, size_t ti, double now) {
       if (t->state == TS_BLOCKED) return true; /* queued: lock_grant moves it on */
       if (l->owner >= 0 && l->owner != (int64_t)ti) {
         t->state = TS_BLOCKED;
+        t->wait_since = now;
         return lock_wait(s, l, ti);
       }
       l->owner = (int64_t)ti;
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
       bool wakes = l->owner == (int64_t)ti && l->qn > 0;
+      /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
+       * what this release took in the recording, else the lock's mean */
+      double cost = wakes ? s->r->cost_by[o->x][wait_class(now - s->th[l->q[l->qh]].wait_since)] : NAN;
+      if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
       if (l->owner == (int64_t)ti && !lock_grant(s, l, now)) return false;
-      double cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */
         t->pc++;
         t->state = TS_RUN;

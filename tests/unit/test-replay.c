@@ -50,7 +50,7 @@ static void check(const WeftMetrics *m, const char *spec, int64_t want, const ch
  * 2 CPUs, both threads on a CPU whenever they run. costs: with what the
  * releases took (unlock_cost): A's at 20 ms woke B and took 2 ms of A's
  * running time after it; B's at 31 ms woke no one (0.5 ms, the call itself). */
-static sqlite3 *lock_db(int costs) {
+static sqlite3 *lock_db(int costs, int counted) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
@@ -68,11 +68,12 @@ static sqlite3 *lock_db(int costs) {
   if (costs)
     dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, 2 * MS, 31 * MS,
              MS / 2);
+  if (counted) dbb_counts(&bd, 7, 1, 0, 10 * MS, 5, 0, 2, 2 * MS, MS);
   return dbb_finish_reopen(&bd, 41 * MS, 2, "app");
 }
 
 static void test_lock(void) {
-  sqlite3 *d = lock_db(0);
+  sqlite3 *d = lock_db(0, 0);
   const char *specs[] = {"lock:hot", "lock:hot=-50%", "thread:B=-50%", "cpus=1", "cpus=4"};
   char err[512];
   WeftMetrics *m = replay(d, specs, 5, err, sizeof err);
@@ -109,9 +110,80 @@ static void test_lock(void) {
   sqlite3_close(d);
 }
 
+/* lock_db with contention first's counts: A also took hot 4 times in its
+ * first 10 ms without anyone waiting (counted, not recorded: a lock_count
+ * row of 5 acquisitions, the 5th the hold at 10), its sampled holds 1 ms
+ * each. Halving hot's critical sections takes 4 x 0.5 ms out of those 10 ms
+ * (their share 4 x 1 / 10 of the running time, halved: 0.8 of it kept). */
+static void test_counted_holds(void) {
+  sqlite3 *d = lock_db(0, 1);
+  const char *specs[] = {"lock:hot=-50%", "lock:hot"};
+  char err[512];
+  WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
+  ok(m && m->replay && near_ns(m->replay->replayed_ns, 41 * MS),
+     "counted holds: the unchanged replay is still the recording (%s)", m ? "" : err);
+  if (m) {
+    /* A reaches its hold at 8 and holds 8..13; B waits from 12, gets it at 14, holds 5, runs 10: 29
+     * (31 without the counted holds); A runs 13..23 */
+    check(m, "lock:hot=-50%", 29 * MS, "A's counted critical sections halved too");
+    check(m, "lock:hot", 32 * MS, "B never waits: counted holds change nothing");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* Hand-off latency by how long the waiter had waited. Ten rounds on lock
+ * cal: A holds it [a, a + 1 ms) (a = 10 ms r + 1 ms); B begins to wait
+ * 200 ns before A's release in the first five (the latency 1 us: it had not
+ * slept) and 800 us before in the last five (100 us), then holds it 0.5 ms.
+ * Then A holds hot [101, 103) ms and ends at 104; B waits for hot from
+ * 102 ms - 100 ns, runs 100 us after the release (103.1), holds it 1 ms and
+ * ends at 110 ms. Halving hot's critical sections, A releases it at 102 ms:
+ * B has waited 100 ns, and a waiter that has waited so little ran again 1 us
+ * after its release on cal (hot has one hand-off, too few of its own: every
+ * lock's figures), not hot's 100 us: B runs at 102.001 ms, holds it 0.5 ms
+ * and runs its 5.9 ms: 108.401 ms. */
+static void test_wait_classes(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 110 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 104 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 110 * MS);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_object(&bd, 8, 1, WEFT_KIND_MUTEX, 0x2000, "cal", -1, -1, 20);
+  dbb_state(&bd, 1, 0, 104 * MS, 0, -1, -1);
+  int64_t b = 0, waited = 0; /* B's time so far, and its waits */
+  for (int r = 0; r < 11; r++) {
+    int64_t a = r < 10 ? 10 * MS * r + MS : 101 * MS, rel = r < 10 ? a + MS : 103 * MS;
+    int64_t pre = r < 5 ? 200 : r < 10 ? 800000 : MS + 100, lat = r < 5 ? 1000 : 100000;
+    int64_t obj = r < 10 ? 8 : 7, e = rel + lat;
+    dbb_hold(&bd, obj, 1, a, rel, 1, 0);
+    dbb_state(&bd, 2, b, rel - pre, 0, -1, -1);
+    dbb_state(&bd, 2, rel - pre, e, 1, obj, -1);
+    dbb_hold(&bd, obj, 2, e, e + (r < 10 ? MS / 2 : MS), 0, 0);
+    dbb_flow(&bd, 1, 1, rel, 2, e, obj);
+    waited += e - (rel - pre);
+    b = e;
+  }
+  dbb_state(&bd, 2, b, 110 * MS, 0, -1, -1);
+  dbb_thread_cpu(&bd, 1, 104 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 110 * MS - waited, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 110 * MS, 2, "app");
+  const char *specs[] = {"lock:hot=-50%"};
+  char err[512];
+  WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
+  ok(m && m->replay && near_ns(m->replay->replayed_ns, 110 * MS) && !m->replay->forced,
+     "wait classes: the unchanged replay is the recording, every hand-off's latency its class's (%.3f ms; %s)",
+     m && m->replay ? (double)m->replay->replayed_ns / MS : -1, m ? "" : err);
+  if (m) {
+    check(m, "lock:hot=-50%", 108401 * MS / 1000, "B had waited 100 ns: it runs 1 us after the release");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 /* The same with what the releases took (lock_db). */
 static void test_unlock_cost(void) {
-  sqlite3 *d = lock_db(1);
+  sqlite3 *d = lock_db(1, 0);
   const char *specs[] = {"thread:B=-50%", "lock:hot"};
   char err[512];
   WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
@@ -201,7 +273,7 @@ static const char *intervals(const WeftReplayTimeline *tl, int64_t utid, char *b
  * (state 1, a mutex) until 21 ms, runs to 41; A runs 0..30. With lock:hot, B runs 0..32 without a
  * wait. Both on a CPU all the time they run (2 CPUs). */
 static void test_timeline(void) {
-  sqlite3 *d = lock_db(0);
+  sqlite3 *d = lock_db(0, 0);
   const char *specs[] = {"lock:hot"};
   char err[512], buf[512];
   WeftMetricsQuery q;
@@ -260,6 +332,8 @@ int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
   test_unlock_cost();
+  test_counted_holds();
+  test_wait_classes();
   test_barrier();
   test_timeline();
   dbb_dir_remove(&dir);
