@@ -34,6 +34,11 @@
 #define WEFT_PUBLIC      __attribute__((visibility("default")))
 #define WEFT_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define WEFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* The code a process runs as it starts and ends (the constructor, a fork
+ * child's handler, exit), kept together on a few pages: a fork child has
+ * none of its parent's page table entries for our code and faults each page
+ * it runs in, 10 us and more each on some VMs (docs/performance.md). */
+#define WEFT_START_CODE  __attribute__((section(".text.hot.weft_start")))
 
 /* ---- configuration (read once in the constructor) ---- */
 enum { WEFT_STACKS_NONE = 0, WEFT_STACKS_CONTENDED = 1, WEFT_STACKS_ALL = 2 };
@@ -98,6 +103,8 @@ typedef struct WeftThread {
   uint32_t gen;       /* process generation this state belongs to (fork) */
   uint32_t exited;    /* THREAD_EXIT written */
   uint32_t resolving; /* inside dlsym resolution */
+  uint32_t key_set;   /* its exit key's value is set (pthread_setspecific) */
+  int *errno_p;       /* &errno of this thread (a fork child's is its parent's thread's: its copy) */
   /* contention-first (weft-count.c) */
   WeftCount *ctab; /* counter table of cmask + 1 entries (NULL: cinline, not set up yet) */
   uint32_t cmask;
@@ -126,6 +133,10 @@ enum { WEFT_T_NEW = 0, WEFT_T_ACTIVE = 1, WEFT_T_DONE = 2 };
 
 extern __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec"))) WEFT_HIDDEN;
 
+/* t's errno, through the address noted when it was first wanted: a fork
+ * child's first call into libc's __errno_location is a page fault. */
+static inline int *weft_errno_p(WeftThread *t) { return t->errno_p ? t->errno_p : (t->errno_p = &errno); }
+
 /* ---- process state ---- */
 typedef struct {
   _Atomic int enabled; /* tracing on in this process */
@@ -151,8 +162,7 @@ typedef struct {
   uint64_t io_min_ticks;    /* io waits shorter than this are not recorded */
   uint64_t session;
   _Atomic int exit_written;
-  _Atomic int inited; /* the constructor's work has been done (or is being done) */
-  char dir[4096];
+  _Atomic int inited;         /* the constructor's work has been done (or is being done) */
   uint32_t image;             /* ... and N (the path is made again when needed: not stored, so a fork
                                  child does not write a page for it) */
   uintptr_t self_lo, self_hi; /* the agent's own text, skipped in stacks */
@@ -167,6 +177,14 @@ typedef struct {
   int test_clock;
   int64_t clk_boot, clk_skew, clk_ppb; /* its boot offset, skew (ns) and drift (parts per billion) */
   uint64_t clk_base;                   /* the real monotonic time the drift counts from */
+  /* what a fork child starts anew, here so that its writes fall on this
+   * page (weft-unwind.c, weft-pystack.c): the tables of stacks and of Python
+   * frames (their ids are the parent's file's) and the next ids */
+  void *_Atomic stack_table;
+  _Atomic uint32_t stack_next;
+  _Atomic uint32_t py_next;
+  void *_Atomic py_table;
+  _Atomic int py_feature; /* WEFT_FEAT_PY_FRAMES set in this process's header */
 } WeftProcess;
 
 extern WeftProcess _weft_proc WEFT_HIDDEN;
@@ -261,6 +279,24 @@ static inline long weft_sys0(long nr) {
   return syscall(nr);
 #endif
 }
+
+/* The same with arguments: the result, or -errno (errno is not touched). */
+static inline long weft_sys6(long nr, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+  long r;
+  register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+  __asm__ volatile("syscall"
+                   : "=a"(r)
+                   : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return r;
+#else
+  long r = syscall(nr, a, b, c, d, e, f);
+  return r == -1 ? -errno : r;
+#endif
+}
+#define weft_sys3(nr, a, b, c)    weft_sys6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define weft_sys4(nr, a, b, c, d) weft_sys6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 static inline uint64_t weft_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -411,9 +447,12 @@ WEFT_HIDDEN void _weft_process_exit(unsigned how, int status);
 WEFT_HIDDEN int _weft_is_vfork_child(void);
 WEFT_HIDDEN uint32_t _weft_tid_of(pthread_t th);
 WEFT_HIDDEN pid_t _weft_gettid(void);
+/* No thread but the caller's was ever registered in this process. */
+WEFT_HIDDEN int _weft_one_thread(void);
 WEFT_HIDDEN void _weft_sched_sample(uint32_t tid);
 WEFT_HIDDEN void _weft_env_capture(const char *self_path);
-WEFT_HIDDEN const char *_weft_self_exe(void);
+/* The executable's path, and its length in *len (if len is not NULL). */
+WEFT_HIDDEN const char *_weft_self_exe(size_t *len);
 WEFT_HIDDEN void _weft_mpi_env_rank(void); /* weft-mpi.c: MPI_RANK from Open MPI's launcher, at start */
 
 /* ---- contention-first hot paths (weft-count.c has the slow ones) ----

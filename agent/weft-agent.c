@@ -33,7 +33,11 @@
 #endif
 
 __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
-WeftProcess _weft_proc = {.fd = -1};
+/* (within one page: a fork child's writes to it are one page copy) */
+WeftProcess _weft_proc __attribute__((aligned(512))) = {.fd = -1};
+_Static_assert(sizeof(WeftProcess) <= 512, "WeftProcess fits in its alignment: never across two pages");
+/* WEFT_OUTPUT, absolute */
+static char trace_dir[4096];
 
 /* The main thread's first chunk is mapped with the header; another thread's
  * first chunk is a small one from a slab (most threads of a pool write
@@ -59,7 +63,7 @@ typedef struct {
 static WeftRegSlot registry[WEFT_REG_SLOTS];
 static _Atomic int registry_hi; /* slots at and above are unused */
 
-static int registry_add(WeftThread *t) {
+WEFT_START_CODE static int registry_add(WeftThread *t) {
   for (int i = 0; i < WEFT_REG_SLOTS; i++) {
     uint32_t expect = 0;
     if (atomic_load_explicit(&registry[i].tid, memory_order_relaxed) == 0 &&
@@ -90,11 +94,12 @@ uint32_t _weft_tid_of(pthread_t th) {
   return 0;
 }
 
-pid_t _weft_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+pid_t _weft_gettid(void) { return (pid_t)weft_sys0(SYS_gettid); }
+WEFT_START_CODE int _weft_one_thread(void) { return atomic_load(&registry_hi) <= 1; }
 
 /* The calling thread's counters, and those of every other live thread on
  * their behalf (process exit, exec: they will not write them). */
-void _weft_counts_flush_all(int how) {
+WEFT_START_CODE void _weft_counts_flush_all(int how) {
   WeftThread *me = &_weft_tls;
   _weft_counts_flush(me, WEFT_FLUSH_OWN);
   int hi = atomic_load(&registry_hi);
@@ -105,7 +110,7 @@ void _weft_counts_flush_all(int how) {
 }
 
 /* ---- small helpers with no libc state ---- */
-static size_t str_copy(char *dst, size_t cap, const char *src) {
+WEFT_START_CODE static size_t str_copy(char *dst, size_t cap, const char *src) {
   size_t n = 0;
   if (cap == 0) return 0;
   while (src && src[n] && n + 1 < cap) {
@@ -116,7 +121,7 @@ static size_t str_copy(char *dst, size_t cap, const char *src) {
   return n;
 }
 
-static size_t fmt_u64(char *dst, uint64_t v) {
+WEFT_START_CODE static size_t fmt_u64(char *dst, uint64_t v) {
   char tmp[24];
   size_t n = 0;
   do {
@@ -156,14 +161,17 @@ static void say_untraced(const char *a, const char *b, const char *c) {
 }
 
 /* The executable's path (readlink of /proc/self/exe, once per process image). */
-const char *_weft_self_exe(void) {
+WEFT_START_CODE const char *_weft_self_exe(size_t *len) {
   static char exe[1024];
+  static size_t n;
   static int have;
   if (!have) {
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
+    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    n = r > 0 ? (size_t)r : 0;
+    exe[n] = 0;
     have = 1;
   }
+  if (len) *len = n;
   return exe;
 }
 
@@ -210,12 +218,12 @@ static uint64_t tsc_hz_cpuid(void) {
   return 0;
 }
 
-#define WEFT_PATH_MAX (sizeof _weft_proc.dir + 64)
+#define WEFT_PATH_MAX (sizeof trace_dir + 64)
 
 /* DIR/PID.IMAGE.wtrace into path (WEFT_PATH_MAX bytes). */
-static void trace_path(char *path, uint32_t image) {
+WEFT_START_CODE static void trace_path(char *path, uint32_t image) {
   char num[24];
-  size_t n = str_copy(path, WEFT_PATH_MAX, _weft_proc.dir);
+  size_t n = str_copy(path, WEFT_PATH_MAX, trace_dir);
   n += str_copy(path + n, WEFT_PATH_MAX - n, "/");
   fmt_u64(num, (uint64_t)_weft_proc.file_pid);
   n += str_copy(path + n, WEFT_PATH_MAX - n, num);
@@ -248,18 +256,25 @@ static int trace_fd(void) {
   return nfd;
 }
 
-static int reserve_space(int fd, uint64_t off, uint64_t len) {
+WEFT_START_CODE static int reserve_space(int fd, uint64_t off, uint64_t len) {
   /* Growing past the program's file size limit would raise SIGXFSZ, which
    * kills it: treat the limit as a full disk instead. */
+  /* (system calls of our own here and in map_chunks_at: a fork child runs
+   * them first, and each call into a page of libc it has not run yet is a
+   * page fault) */
   struct rlimit rl;
-  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && off + len > (uint64_t)rl.rlim_cur) {
-    errno = EFBIG;
+  if (weft_sys4(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      off + len > (uint64_t)rl.rlim_cur)
     return -1;
-  }
   /* Real blocks now, so a full disk is an error here and never a SIGBUS later. */
-  if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0) return 0;
-  if (errno != EOPNOTSUPP) return -1;
-  return posix_fallocate(fd, (off_t)off, (off_t)len) == 0 ? 0 : -1;
+  long r = weft_sys4(SYS_fallocate, fd, 0, off, len);
+  if (r == 0) return 0;
+  if (r != -EOPNOTSUPP) return -1;
+  int cancel, rc; /* (a file system without fallocate: writes, which could be cancellation points) */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+  rc = posix_fallocate(fd, (off_t)off, (off_t)len) == 0 ? 0 : -1;
+  pthread_setcancelstate(cancel, NULL);
+  return rc;
 }
 
 /* Create PID.N.wtrace with the first free N; map its header. */
@@ -269,7 +284,7 @@ static void *spare_chunk;
 
 /* The fields of a header (a file's, or a fork child's PROCESS page) but the
  * magic and image. */
-static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features, uint32_t ncpus) {
+WEFT_START_CODE static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features, uint32_t ncpus) {
   weft_enc_header_begin(h, _weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC);
   h->features = (_weft_proc.stacks == WEFT_STACKS_ALL         ? WEFT_FEAT_STACKS_ALL
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
@@ -299,7 +314,7 @@ static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t features, uint32
   h->flush_ms = WEFT_FLUSH_MS;
 }
 
-static int trace_open(pid_t ppid, uint64_t features) {
+WEFT_START_CODE static int trace_open(pid_t ppid, uint64_t features) {
   char path[WEFT_PATH_MAX];
   int fd = -1;
   _weft_proc.file_pid = _weft_proc.pid;
@@ -310,7 +325,7 @@ static int trace_open(pid_t ppid, uint64_t features) {
     if (fd >= 0 || errno != EEXIST) break;
   }
   if (fd < 0) {
-    say_untraced("cannot create a trace file in WEFT_OUTPUT=", _weft_proc.dir,
+    say_untraced("cannot create a trace file in WEFT_OUTPUT=", trace_dir,
                  errno == ENOENT   ? ": no such directory; running untraced"
                  : errno == EACCES ? ": permission denied; running untraced"
                                    : ": cannot write there; running untraced");
@@ -371,7 +386,7 @@ static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0
 
 #define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
 
-static void *slab_take(void) {
+WEFT_START_CODE static void *slab_take(void) {
   for (;;) {
     uintptr_t w = atomic_load_explicit(&slab_cur, memory_order_acquire);
     uintptr_t base = w & ~(uintptr_t)4095, i = w & 4095;
@@ -414,7 +429,7 @@ static void slab_give(void *chunk) {
   munmap(chunk, WEFT_CHUNK_SMALL); /* mapped alone */
 }
 
-static void chunk_drop(WeftThread *t) {
+WEFT_START_CODE static void chunk_drop(WeftThread *t) {
   if (t->chunk && t->chunk_size == WEFT_CHUNK_SMALL)
     slab_give(t->chunk);
   else if (t->chunk)
@@ -433,7 +448,7 @@ static void chunk_drop(WeftThread *t) {
  * thread's chunks double up to WEFT_BUFFER_KB) is all it covers. The lock
  * word is the holder's thread id: a holder killed with the lock held (it is
  * held across one fallocate) is found dead and replaced. */
-static void grow_lock_take(WeftFileHeader *r) {
+WEFT_START_CODE static void grow_lock_take(WeftFileHeader *r) {
   /* asked of the kernel: in a fork child's handler our copy is still the
    * parent's thread's, alive in the parent, so a child killed holding the
    * lock would never be found dead */
@@ -453,30 +468,27 @@ static void grow_lock_take(WeftFileHeader *r) {
 
 /* size bytes of new chunks at the end of the file, reserved and mapped.
  * fresh: where a process starts (a fork child's handler, the constructor),
- * its descriptor just inherited or opened and no other thread there to cancel
- * this one (neither is checked: a system call and a first call into a page of
- * libc less per process). */
-static int map_chunks_at(uint32_t size, void **m, int fresh) {
+ * its descriptor just inherited or opened (not checked: a system call and a
+ * first call into a page of libc less per process). The system calls under
+ * the lock are no cancellation points: a thread cancelled never holds it. */
+WEFT_START_CODE static int map_chunks_at(uint32_t size, void **m, int fresh) {
   int fd = fresh ? _weft_proc.fd : trace_fd();
   WeftFileHeader *r = _weft_proc.root;
   if (fd < 0 || !r) return -1;
-  int cancel = 0;
-  if (!fresh) /* fallocate is a cancellation point: never leave the lock held */
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
   grow_lock_take(r);
   uint64_t off = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
   int rc = reserve_space(fd, off, size);
   if (rc == 0) __atomic_store_n(&r->alloc_end, off + size, __ATOMIC_RELAXED);
   __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
-  if (!fresh) pthread_setcancelstate(cancel, NULL);
   if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
   /* a failed mmap leaves reserved zero pages, which readers skip */
-  *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-  return *m == MAP_FAILED ? -1 : 0;
+  long a = weft_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (long)off);
+  *m = (void *)a;
+  return a < 0 && a > -4096 ? -1 : 0;
 }
 
 /* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
-static int chunk_new(WeftThread *t) {
+WEFT_START_CODE static int chunk_new(WeftThread *t) {
   uint32_t size = t->next_size;
   void *m = NULL;
   if (!size) { /* the first: the main thread's spare, or a small one */
@@ -488,7 +500,7 @@ static int chunk_new(WeftThread *t) {
   }
   /* Fault the whole chunk in with one call (Linux >= 5.14): one batched kernel
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
-  if (size >= WEFT_POPULATE_MIN) madvise(m, size, 23 /* MADV_POPULATE_WRITE */);
+  if (size >= WEFT_POPULATE_MIN) weft_sys3(SYS_madvise, m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
   uint64_t tick, ns = weft_host_ns(weft_sync_pair(&tick));
   size_t head = sizeof(WeftChunkHeader);
@@ -508,7 +520,7 @@ static int chunk_new(WeftThread *t) {
 }
 
 /* Write a record directly (slow paths only; the thread has a chunk with room). */
-static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t now) {
+WEFT_START_CODE static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t now) {
   if (!t->pos || (size_t)(t->end - t->pos) < n) return NULL;
   uint64_t *p = t->pos;
   if (now - t->last > UINT32_MAX) {
@@ -542,15 +554,17 @@ static int open_task_dir(void) {
 
 /* own: tid is the calling thread, whose file is one path away without the
  * task directory (a new fork child reads only its own: at its end). */
-static int read_schedstat(uint32_t tid, int own, uint64_t v[3]) {
+WEFT_START_CODE static int read_schedstat(uint32_t tid, int own, uint64_t v[3]) {
   char path[64], buf[96];
   size_t n = fmt_u64(path, tid);
   str_copy(path + n, sizeof path - n, "/schedstat");
+  /* (system calls of our own: no errno to save, no wrapper of ours, no
+   * page of libc a new fork child has not run yet) */
   int dfd = task_dirfd, fd = -1;
   if (own)
-    fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    fd = (int)weft_sys4(SYS_openat, AT_FDCWD, "/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC, 0);
   else if (dfd >= 0 && task_dir_pid == _weft_proc.pid)
-    fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+    fd = (int)weft_sys4(SYS_openat, dfd, path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     int nd = open_task_dir();
     if (nd < 0) return -1;
@@ -561,11 +575,11 @@ static int read_schedstat(uint32_t tid, int own, uint64_t v[3]) {
       close(nd);
       nd = dfd;
     }
-    fd = openat(nd, path, O_RDONLY | O_CLOEXEC);
+    fd = (int)weft_sys4(SYS_openat, nd, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
   }
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  long r = weft_sys3(SYS_read, fd, buf, sizeof buf - 1);
+  weft_sys3(SYS_close, fd, 0, 0);
   if (r <= 0) return -1;
   buf[r] = 0;
   const char *s = buf;
@@ -581,9 +595,9 @@ static int read_schedstat(uint32_t tid, int own, uint64_t v[3]) {
 
 /* SYNC point plus the SCHED reading of thread tid, into the calling thread's
  * chunk; aux: WEFT_SCHED_BASELINE for a main thread's reading at its image's start. */
-static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
+WEFT_START_CODE static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   uint64_t v[3];
-  int saved = errno;
+  int *ep = weft_errno_p(t), saved = *ep;
   int have = read_schedstat(tid, tid == t->tid, v) == 0;
   /* schedstat shows a running thread's CPU time as of its last tick or
    * switch (up to a tick behind); its own CPU clock is exact */
@@ -592,7 +606,7 @@ static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
     uint64_t c = (uint64_t)cts.tv_sec * 1000000000u + (uint64_t)cts.tv_nsec;
     if (c > v[0]) v[0] = c;
   }
-  errno = saved;
+  *ep = saved;
   uint64_t now, mono = weft_sync_pair(&now);
   uint64_t *p = raw_reserve(t, 4, now);
   if (p) { /* with the wall clock: an anchor between hosts (version 6) */
@@ -611,7 +625,7 @@ static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   }
 }
 
-void _weft_sched_sample(uint32_t tid) {
+WEFT_START_CODE void _weft_sched_sample(uint32_t tid) {
   WeftThread *t = &_weft_tls;
   weft_busy_enter();
   sample(t, tid, 0);
@@ -620,7 +634,7 @@ void _weft_sched_sample(uint32_t tid) {
 
 static void thread_activate(WeftThread *t);
 
-uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
+WEFT_START_CODE uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
   uint64_t now = *nowp;
   if (WEFT_UNLIKELY(t->pending != NULL)) _weft_pending_abandon(t); /* before anything else in the chunk */
   if (!atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed) || t->busy) return NULL;
@@ -628,7 +642,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
     if (t->state == WEFT_T_DONE && t->gen == _weft_proc.gen && t->pos == NULL) return NULL;
     thread_activate(t); /* a thread we did not see start (or the first record after fork) */
   }
-  int saved = errno;
+  int *ep = weft_errno_p(t), saved = *ep;
   weft_busy_enter();
   uint64_t *p = NULL;
   if (t->pos == NULL || (size_t)(t->end - t->pos) < n + 16u) {
@@ -663,7 +677,7 @@ uint64_t *_weft_reserve_slow(WeftThread *t, unsigned n, uint64_t *nowp) {
   if (!p) t->lost++;
 out:
   weft_busy_leave();
-  errno = saved;
+  *ep = saved;
   return p;
 }
 
@@ -686,7 +700,7 @@ void _weft_emit_str(unsigned type, unsigned aux, const uint64_t *fixed, unsigned
 /* ---- threads ---- */
 /* Forget everything but busy and the exit bookkeeping of the wrappers: a new
  * thread, or the state a fork child inherited (the parent's chunk is not ours). */
-static void thread_reset(WeftThread *t) {
+WEFT_START_CODE static void thread_reset(WeftThread *t) {
   _weft_count_reset(t);
   _weft_stack_cache_reset(t, 0); /* a fork child: the parent's stack ids are not ours */
   t->pos = t->end = NULL;
@@ -703,21 +717,23 @@ static void thread_reset(WeftThread *t) {
   t->gen = _weft_proc.gen;
 }
 
-static void thread_activate(WeftThread *t) {
+WEFT_START_CODE static void thread_activate(WeftThread *t) {
   if (t->gen != _weft_proc.gen) thread_reset(t);
   if (t->state == WEFT_T_NEW) {
     t->state = WEFT_T_ACTIVE;
     t->tid = (uint32_t)_weft_gettid();
-    t->self = (uint64_t)pthread_self();
+    if (!t->self) t->self = (uint64_t)pthread_self(); /* (a fork child has its parent's thread's: its own) */
+    weft_errno_p(t);
     /* the first chunk's header is a sync point; schedstat comes later (at
      * 50 ms of activity, and at the thread's end) */
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->slot = registry_add(t);
-    if (exit_key_ok) pthread_setspecific(exit_key, t);
+    if (exit_key_ok && !t->key_set) /* (a fork child's is set: its parent's thread's copied) */
+      t->key_set = pthread_setspecific(exit_key, t) == 0;
   }
 }
 
-void _weft_thread_begin(uint64_t routine, uint32_t creator, int is_main) {
+WEFT_START_CODE void _weft_thread_begin(uint64_t routine, uint32_t creator, int is_main) {
   WeftThread *t = &_weft_tls;
   if (!atomic_load(&_weft_proc.enabled)) return;
   thread_reset(t);
@@ -751,15 +767,16 @@ static void exit_key_destructor(void *p) {
   _weft_count_thread_free(t);
   _weft_stack_cache_reset(t, 1);
   t->state = WEFT_T_DONE;
+  t->key_set = 0; /* (glibc cleared it) */
 }
 
 /* ---- process exit ---- */
-void _weft_process_exit(unsigned how, int status) {
+WEFT_START_CODE void _weft_process_exit(unsigned how, int status) {
   if (!atomic_load(&_weft_proc.enabled) || _weft_is_vfork_child()) return;
   int expect = 0;
   if (!atomic_compare_exchange_strong(&_weft_proc.exit_written, &expect, 1)) return;
   WeftThread *t = &_weft_tls;
-  int saved = errno;
+  int *ep = weft_errno_p(t), saved = *ep;
   /* The last thread to end (after main's pthread_exit) ends the process from
    * inside its own exit: it has written THREAD_EXIT and given up its chunk. */
   if (t->state == WEFT_T_DONE) t->state = WEFT_T_NEW;
@@ -785,18 +802,18 @@ void _weft_process_exit(unsigned how, int status) {
   weft_emit1(WEFT_EV_EXIT, how, (uint64_t)(int64_t)status);
   if (t->lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, t->lost, __ATOMIC_RELAXED);
   t->lost = 0;
-  errno = saved;
+  *ep = saved;
 }
 
-int _weft_is_vfork_child(void) {
+WEFT_START_CODE int _weft_is_vfork_child(void) {
   /* A vfork child shares our memory (and this thread's TLS): touch nothing. */
   return _weft_proc.pid != 0 && (pid_t)weft_sys0(SYS_getpid) != _weft_proc.pid;
 }
 
-static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
+WEFT_START_CODE static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
 
 /* ---- process start ---- */
-static void process_info(void) {
+WEFT_START_CODE static void process_info(void) {
   /* argv as the constructor got it, else from /proc/self/cmdline; the executable */
   char buf[1600];
   size_t n = 0;
@@ -822,11 +839,10 @@ static void process_info(void) {
       if (buf[i] == 0) argc++;
   }
   buf[n] = 0;
-  const char *exe = _weft_self_exe();
+  size_t el;
+  const char *exe = _weft_self_exe(&el);
   /* argv strings are already NUL-separated: pass them as one blob */
   WeftThread *t = &_weft_tls;
-  size_t el = 0; /* strlen (as above) */
-  while (exe[el]) el++;
   unsigned words = weft_enc_str_nwords(1, n + el + 1);
   if (words > WEFT_RECORD_MAX_WORDS) return;
   uint64_t now = weft_ticks();
@@ -870,7 +886,7 @@ uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) {
 /* WEFT_SESSION, or a new session id for a run started without one (an
  * LD_PRELOAD run by hand): the variable is set for the children, so a whole
  * process tree shares the id, and two runs into one directory do not. */
-static uint64_t session_id(void) {
+WEFT_START_CODE static uint64_t session_id(void) {
   uint64_t v = _weft_parse_hex(getenv("WEFT_SESSION"), NULL);
   if (v) return v;
   if (syscall(SYS_getrandom, &v, sizeof v, 1 /* GRND_NONBLOCK */) != (long)sizeof v || !v)
@@ -904,10 +920,10 @@ static int self_range_cb(struct dl_phdr_info *info, size_t size, void *data) {
  * to create, which on ext4 is most of what a traced fork or start costs.
  * Called where a process starts (map_chunks_at's fresh); ncpus: a fork
  * child's, its parent's CPU count (0: ask). */
-static int section_open(pid_t ppid, uint64_t features, uint32_t ncpus) {
+WEFT_START_CODE static int section_open(pid_t ppid, uint64_t features, uint32_t ncpus) {
   void *m;
   if (!_weft_proc.root || map_chunks_at(WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, &m, 1) != 0) return -1;
-  madvise(m, WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, 23 /* MADV_POPULATE_WRITE */);
+  weft_sys3(SYS_madvise, m, WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST, 23 /* MADV_POPULATE_WRITE */);
   WeftFileHeader *h = m;
   header_fill(h, ppid, features, ncpus);
   h->image = 0; /* readers number a pid's images by their start */
@@ -924,7 +940,7 @@ static int section_open(pid_t ppid, uint64_t features, uint32_t ncpus) {
  * there too, so that starting a process creates no file. Only into a file of
  * this version, session and host (a file on a shared disk seen from another
  * machine is not shared memory). Returns 0, or -1: make a file of our own. */
-static int file_join(pid_t ppid) {
+WEFT_START_CODE static int file_join(pid_t ppid) {
   const char *f = getenv("WEFT_FILE"), *e;
   if (!f || !*f) return -1;
   uint64_t pid = 0, image = 0;
@@ -967,7 +983,7 @@ static int file_join(pid_t ppid) {
 /* Start tracing this process (constructor, or the child side of fork);
  * features: header bits beyond the settings' (SHARED_FILE for a fork child
  * writing into its parent's file, MODULES_INHERITED). */
-static void process_start(pid_t ppid, uint64_t features, uint32_t ncpus) {
+WEFT_START_CODE static void process_start(pid_t ppid, uint64_t features, uint32_t ncpus) {
   int rc;
   if (features & WEFT_FEAT_SHARED_FILE) {
     rc = section_open(ppid, features & ~WEFT_FEAT_SHARED_FILE, ncpus);
@@ -1002,16 +1018,16 @@ static void atfork_parent(void) { _weft_tls.busy--; }
 static void atfork_child_work(WeftThread *t);
 
 /* fork returns in the child after this: its errno is the program's */
-static void atfork_child(void) {
+WEFT_START_CODE static void atfork_child(void) {
   WeftThread *t = &_weft_tls;
   t->busy--;
   if (!atomic_load(&_weft_proc.enabled)) return;
-  int saved = errno;
+  int *ep = weft_errno_p(t), saved = *ep;
   atfork_child_work(t);
-  errno = saved;
+  *ep = saved;
 }
 
-static void atfork_child_work(WeftThread *t) {
+WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
   pid_t parent = _weft_proc.pid;
   /* Our copies of the parent's mappings (its header, chunks and slabs) stay
    * mapped, unused: unmapping them would cost the child a system call each. */
@@ -1033,8 +1049,10 @@ static void atfork_child_work(WeftThread *t) {
   t->pos = t->end = NULL;
   uint32_t ncpus = _weft_proc.ncpus; /* the affinity is inherited (not read from the header: a fault) */
   _weft_proc.hdr = NULL;             /* the descriptor and the file's header (root) stay: we write into that file */
-  if (task_dirfd >= 0) close(task_dirfd); /* the parent's /proc/PID/task */
-  task_dirfd = -1;
+  if (task_dirfd >= 0) {             /* the parent's /proc/PID/task (a store only where needed: a page less to copy) */
+    close(task_dirfd);
+    task_dirfd = -1;
+  }
   _weft_proc.gen++;
   _weft_proc.pid = (pid_t)weft_sys0(SYS_getpid);
   atomic_store(&_weft_proc.enabled, 0);
@@ -1079,22 +1097,22 @@ __attribute__((constructor(101))) static void weft_agent_ctor(int argc, char **a
 }
 
 /* A relative WEFT_OUTPUT made absolute (from the current directory), in
- * _weft_proc.dir and in the environment: a child that changes directory
+ * trace_dir and in the environment: a child that changes directory
  * before it execs writes to the same place. 0, or -1 (no cwd, too long). */
-static int output_absolute(const char *dir) {
-  char cwd[sizeof _weft_proc.dir];
+WEFT_START_CODE static int output_absolute(const char *dir) {
+  char cwd[sizeof trace_dir];
   if (!getcwd(cwd, sizeof cwd)) return -1;
-  size_t n = str_copy(_weft_proc.dir, sizeof _weft_proc.dir, cwd);
-  n += str_copy(_weft_proc.dir + n, sizeof _weft_proc.dir - n, "/");
-  n += str_copy(_weft_proc.dir + n, sizeof _weft_proc.dir - n, dir);
-  if (n >= sizeof _weft_proc.dir - 64) return -1;
-  setenv("WEFT_OUTPUT", _weft_proc.dir, 1);
+  size_t n = str_copy(trace_dir, sizeof trace_dir, cwd);
+  n += str_copy(trace_dir + n, sizeof trace_dir - n, "/");
+  n += str_copy(trace_dir + n, sizeof trace_dir - n, dir);
+  if (n >= sizeof trace_dir - 64) return -1;
+  setenv("WEFT_OUTPUT", trace_dir, 1);
   return 0;
 }
 
 static void agent_init_body(void);
 
-static void weft_agent_init(void) {
+WEFT_START_CODE static void weft_agent_init(void) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&_weft_proc.inited, &expect, 1)) return;
   init_running = 1;
@@ -1116,7 +1134,7 @@ static void agent_init_body(void) {
     say_untraced("WEFT_OUTPUT is not set: no directory to write the trace to; running untraced", "", "");
     return;
   }
-  if (strlen(dir) >= sizeof _weft_proc.dir - 64) {
+  if (strlen(dir) >= sizeof trace_dir - 64) {
     say_untraced("WEFT_OUTPUT is too long; running untraced", "", "");
     return;
   }
@@ -1124,7 +1142,7 @@ static void agent_init_body(void) {
     say_untraced("WEFT_OUTPUT=", dir, ": cannot make it an absolute path; running untraced");
     return;
   }
-  if (dir[0] == '/') str_copy(_weft_proc.dir, sizeof _weft_proc.dir, dir);
+  if (dir[0] == '/') str_copy(trace_dir, sizeof trace_dir, dir);
   const char *s = getenv("WEFT_STACKS");
   _weft_proc.stacks = !s || !*s || !strcmp(s, "contended") ? WEFT_STACKS_CONTENDED
                       : !strcmp(s, "none")                 ? WEFT_STACKS_NONE

@@ -47,12 +47,12 @@ static void held_push(WeftThread *t, uint64_t obj, unsigned kind, uint64_t start
 }
 
 /* ---- counters ---- */
-static int flush_take(WeftThread *t, int how) {
+WEFT_START_CODE static int flush_take(WeftThread *t, int how) {
   int expect = 0;
   return atomic_compare_exchange_strong(&t->flushing, &expect, how);
 }
 
-static void flush_give(WeftThread *t) { atomic_store(&t->flushing, 0); }
+WEFT_START_CODE static void flush_give(WeftThread *t) { atomic_store(&t->flushing, 0); }
 
 /* One COUNTS record for e (of thread t, written by the calling thread), then
  * e counts from zero (unless keep: a snapshot of another thread's entry,
@@ -78,7 +78,7 @@ static void count_emit(WeftThread *t, WeftCount *e, int keep) {
   e->gen = ~0u; /* the next operation begins it again */
 }
 
-void _weft_counts_flush(WeftThread *t, int on_behalf) {
+WEFT_START_CODE void _weft_counts_flush(WeftThread *t, int on_behalf) {
   if (!t->ctab) return;
   if (on_behalf == WEFT_FLUSH_SNAPSHOT) { /* before an exec, which may fail: leave them as they are */
     if (!flush_take(t, 1)) return;
@@ -229,7 +229,7 @@ void _weft_count_destroy(unsigned kind, const volatile void *obj) {
 /* A new thread, or the forking thread in a fork child: counting starts
  * again in the inline table (a child leaves its copy of a bigger table
  * untouched: clearing it would copy its pages). */
-void _weft_count_reset(WeftThread *t) {
+WEFT_START_CODE void _weft_count_reset(WeftThread *t) {
   t->ctab = NULL;
   t->cmask = 0;
   memset(t->cinline, 0, sizeof t->cinline);

@@ -146,7 +146,7 @@ static int64_t distortion(uint64_t mono) {
 
 uint64_t _weft_test_host_ns(uint64_t mono) { return mono + (uint64_t)(_weft_proc.clk_boot + distortion(mono)); }
 
-uint64_t _weft_realtime_ns(uint64_t mono) {
+WEFT_START_CODE uint64_t _weft_realtime_ns(uint64_t mono) {
   struct timespec rt;
   clock_gettime(CLOCK_REALTIME, &rt);
   uint64_t v = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;

@@ -406,19 +406,18 @@ typedef struct {
   uintptr_t code, name, file, lines; /* written before id is published */
 } PySlot;
 
-static void *_Atomic py_table; /* PySlot[PY_SLOTS] */
-static _Atomic uint32_t py_next = 1;
-static _Atomic int py_feature; /* WEFT_FEAT_PY_FRAMES set in this process's header */
+/* the table (PySlot[PY_SLOTS]), the next id less 1 and whether the header
+ * says WEFT_FEAT_PY_FRAMES: in _weft_proc (weft-agent-private.h) */
 
-void _weft_py_reset(void) {
+WEFT_START_CODE void _weft_py_reset(void) {
   /* after fork: ids defined in the parent's file mean nothing in ours (the
    * parent's table is left mapped and untouched, as for stacks) */
-  if (atomic_load(&py_table)) atomic_store(&py_table, NULL);
-  if (atomic_load(&py_next) != 1) atomic_store(&py_next, 1);
-  if (atomic_load(&py_feature)) atomic_store(&py_feature, 0);
+  if (atomic_load(&_weft_proc.py_table)) atomic_store(&_weft_proc.py_table, NULL);
+  if (atomic_load(&_weft_proc.py_next)) atomic_store(&_weft_proc.py_next, 0);
+  if (atomic_load(&_weft_proc.py_feature)) atomic_store(&_weft_proc.py_feature, 0);
 }
 
-static PySlot *slots(void) { return _weft_map_once(&py_table, PY_SLOTS * sizeof(PySlot)); }
+static PySlot *slots(void) { return _weft_map_once(&_weft_proc.py_table, PY_SLOTS * sizeof(PySlot)); }
 
 static uint64_t mix(uint64_t h, uint64_t v) {
   h ^= v;
@@ -439,7 +438,7 @@ static int emit_frame(uint32_t id, int line, int first, const char *fn, size_t f
   char *s = weft_enc_str_area(p, WEFT_ENC_PY_FRAME_FIXED, n);
   weft_enc_str_put(weft_enc_str_put(s, fn, fl), file, il);
   weft_publish(t, p, WEFT_EV_PY_FRAME, n, 0, now);
-  if (!atomic_exchange(&py_feature, 1) && _weft_proc.hdr)
+  if (!atomic_exchange(&_weft_proc.py_feature, 1) && _weft_proc.hdr)
     __atomic_fetch_or(&_weft_proc.hdr->features, WEFT_FEAT_PY_FRAMES, __ATOMIC_RELAXED);
   return 0;
 }
@@ -456,7 +455,7 @@ static uint32_t define(Rd *r, uintptr_t name, uintptr_t file, uintptr_t lines, i
   int fl = str_utf8(name, fn, sizeof fn, 0), il = str_utf8(file, path, sizeof path, 1);
   if (fl < 0 || il < 0 || !is_a(r, lines, py.bytes_type)) return 0;
   if (py.hook_len && (size_t)il == py.hook_len && !memcmp(path, py.hook, py.hook_len)) return PY_HIDDEN;
-  uint32_t id = atomic_fetch_add(&py_next, 1);
+  uint32_t id = atomic_fetch_add(&_weft_proc.py_next, 1) + 1;
   if (emit_frame(id, line_of(r, lines, first, addr), first, fn, (size_t)fl, path, (size_t)il, tick) != 0)
     return PY_NOT_NOW;
   return id;

@@ -43,15 +43,18 @@ typedef struct {
   _Atomic uint32_t id;
 } StackSlot;
 
-static void *_Atomic stack_table; /* StackSlot[WEFT_STACK_SLOTS] */
-static _Atomic uint32_t stack_next = 1;
+/* The table (StackSlot[WEFT_STACK_SLOTS]) and the next id less 1 are
+ * _weft_proc's stack_table and stack_next: where a fork child's reset
+ * writes (a store of 0, none where there is nothing to reset). */
 
-void _weft_stacks_reset(void) {
+WEFT_START_CODE void _weft_stacks_reset(void) {
   /* after fork: ids defined in the parent's file mean nothing in ours. Our
    * copy of the parent's table is left untouched (not unmapped: a system
    * call in every child); a new one comes with the first stack. */
-  if (atomic_load(&stack_table)) atomic_store(&stack_table, NULL); /* a store only where needed: a fork */
-  if (atomic_load(&stack_next) != 1) atomic_store(&stack_next, 1); /* child's first write to a page copies it */
+  if (atomic_load(&_weft_proc.stack_table))
+    atomic_store(&_weft_proc.stack_table, NULL); /* a store only where needed: a fork */
+  if (atomic_load(&_weft_proc.stack_next))
+    atomic_store(&_weft_proc.stack_next, 0); /* child's first write to a page copies it */
   _weft_py_reset();
 }
 
@@ -68,7 +71,7 @@ void *_weft_map_once(void *_Atomic *at, size_t bytes) {
   return m;
 }
 
-static StackSlot *table(void) { return _weft_map_once(&stack_table, WEFT_STACK_SLOTS * sizeof(StackSlot)); }
+static StackSlot *table(void) { return _weft_map_once(&_weft_proc.stack_table, WEFT_STACK_SLOTS * sizeof(StackSlot)); }
 
 static uint64_t hash_ips(const uint64_t *ips, int n) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
@@ -112,7 +115,7 @@ static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
       if (cur == 0) {
         uint64_t expect = 0;
         if (atomic_compare_exchange_strong(&s->hash, &expect, h)) {
-          id = atomic_fetch_add(&stack_next, 1);
+          id = atomic_fetch_add(&_weft_proc.stack_next, 1) + 1;
           if (emit_stack(id, ips, n, tick) != 0) {
             atomic_store_explicit(&s->hash, 0, memory_order_release); /* free again */
             return 0;
@@ -128,7 +131,7 @@ static uint32_t stack_define(const uint64_t *ips, int n, uint64_t tick) {
     }
   }
   if (id == 0) {
-    id = atomic_fetch_add(&stack_next, 1);
+    id = atomic_fetch_add(&_weft_proc.stack_next, 1) + 1;
     if (emit_stack(id, ips, n, tick) != 0) return 0;
   }
   return id;
@@ -211,7 +214,7 @@ static StackCache *cache_of(WeftThread *t) {
   return t->stack_cache;
 }
 
-void _weft_stack_cache_reset(WeftThread *t, int unmap) {
+WEFT_START_CODE void _weft_stack_cache_reset(WeftThread *t, int unmap) {
   if (!t->stack_cache) return;
   /* in a fork child the parent's copy is left as it is, untouched (clearing
    * it would copy its pages; unmapping it, a system call): a new one comes
@@ -352,10 +355,28 @@ static unsigned long long mod_adds = ~0ull; /* the loader's count of loads when 
 
 unsigned long long _weft_modules_adds(void) { return __atomic_load_n(&mod_adds, __ATOMIC_RELAXED); }
 static _Atomic int mod_scanning;
+static uintptr_t mod_sig; /* map_sig() when the table was last found up to date (0: never) */
 
-static int first_cb(struct dl_phdr_info *info, size_t size, void *data) {
+/* A signature of the loader's list of objects (its base namespace): read
+ * under the loader's lock (dl_iterate_phdr's callback), or where no other
+ * thread can load or unload one. */
+WEFT_START_CODE static uintptr_t map_sig(void) {
+  uintptr_t h = 1469598103934665603ull;
+  for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next)
+    h = (h ^ (uintptr_t)l ^ (uintptr_t)l->l_addr) * 1099511628211ull;
+  return h ? h : 1;
+}
+
+typedef struct {
+  unsigned long long adds;
+  uintptr_t sig;
+} LoadState;
+
+WEFT_START_CODE static int first_cb(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
-  *(unsigned long long *)data = info->dlpi_adds;
+  LoadState *st = data;
+  st->adds = info->dlpi_adds;
+  st->sig = map_sig();
   return 1;
 }
 
@@ -383,7 +404,7 @@ static void build_id(struct dl_phdr_info *info, WeftModule *m) {
 }
 
 static void emit_module(const WeftModule *m) {
-  const char *path = m->path && *m->path ? m->path : _weft_self_exe();
+  const char *path = m->path && *m->path ? m->path : _weft_self_exe(NULL);
   uint64_t w[1 + WEFT_ENC_MODULE_FIXED];
   weft_enc_module(w, (uint64_t)m->bias, m->lo, m->hi, m->id, m->idlen);
   WeftThread *t = &_weft_tls;
@@ -417,16 +438,22 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data) {
  * feature MODULES_INHERITED): every entry of the table it copied was written
  * there before the fork. Not while another thread of the parent was filling
  * the table at the fork (the copy may hold an entry not yet written). */
-int _weft_modules_inheritable(void) {
+WEFT_START_CODE int _weft_modules_inheritable(void) {
   return __atomic_load_n(&mod_adds, __ATOMIC_RELAXED) != ~0ull && !atomic_load(&mod_scanning);
 }
 
 /* again: a new trace file in a process whose objects are known (a fork
  * child that cannot inherit them): all of them into it, from the table if
  * nothing was loaded since */
-void _weft_modules_scan(int again) {
-  unsigned long long adds = 0;
-  dl_iterate_phdr(first_cb, &adds);
+WEFT_START_CODE void _weft_modules_scan(int again) {
+  /* One thread, and the loader's list as it was at the last scan: nothing
+   * was loaded since (a fork child at its exit: dl_iterate_phdr and the
+   * loader's lock are two pages of libc it may not have run yet). */
+  if (!again && mod_sig && _weft_one_thread() && map_sig() == mod_sig) return;
+  LoadState st = {0, 0};
+  dl_iterate_phdr(first_cb, &st);
+  unsigned long long adds = st.adds;
+  if (adds == mod_adds && mod_sig != st.sig) mod_sig = st.sig; /* (a store only where it changes) */
   if (adds == mod_adds && !again) return;
   int expect = 0;
   if (!atomic_compare_exchange_strong(&mod_scanning, &expect, 1)) return;
@@ -439,6 +466,7 @@ void _weft_modules_scan(int again) {
     mod_n = 0; /* the table is stale: all again */
   }
   __atomic_store_n(&mod_adds, adds, __ATOMIC_RELAXED);
+  mod_sig = st.sig;
   dl_iterate_phdr(module_cb, NULL);
   atomic_store(&mod_scanning, 0);
 }

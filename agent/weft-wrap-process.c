@@ -147,7 +147,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
   /* safe in a vfork child too: reads our statics, writes only this frame */ \
   char *const *fixed = !atomic_load(&_weft_proc.enabled) ? (envp) : env_fix((envp), out_, slots_, buf_, blen_)
 
-WEFT_PUBLIC pid_t fork(void) {
+WEFT_START_CODE WEFT_PUBLIC pid_t fork(void) {
   _weft_resolve_for_children();
   pid_t pid = REAL(fork)();
   if (pid != 0 && weft_on()) {
@@ -285,13 +285,13 @@ WEFT_PUBLIC int execle(const char *path, const char *arg, ...) {
 }
 
 /* ---- exit ---- */
-WEFT_PUBLIC void exit(int status) {
+WEFT_START_CODE WEFT_PUBLIC void exit(int status) {
   _weft_process_exit(WEFT_PEXIT_EXIT, status);
   REAL(exit)(status);
   __builtin_unreachable();
 }
 
-WEFT_PUBLIC void _exit(int status) {
+WEFT_START_CODE WEFT_PUBLIC void _exit(int status) {
   _weft_process_exit(WEFT_PEXIT__EXIT, status);
   REAL(_exit)(status);
   __builtin_unreachable();
