@@ -1048,8 +1048,9 @@ WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
   t->chunk = NULL;
   t->pos = t->end = NULL;
   uint32_t ncpus = _weft_proc.ncpus; /* the affinity is inherited (not read from the header: a fault) */
-  _weft_proc.hdr = NULL;             /* the descriptor and the file's header (root) stay: we write into that file */
-  if (task_dirfd >= 0) {             /* the parent's /proc/PID/task (a store only where needed: a page less to copy) */
+  WeftFileHeader *parent_hdr = _weft_proc.hdr;
+  _weft_proc.hdr = NULL; /* the descriptor and the file's header (root) stay: we write into that file */
+  if (task_dirfd >= 0) { /* the parent's /proc/PID/task (a store only where needed: a page less to copy) */
     close(task_dirfd);
     task_dirfd = -1;
   }
@@ -1062,7 +1063,13 @@ WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
    * first touch of every page they live on). */
   int inherit = _weft_modules_inheritable();
   process_start(parent, WEFT_FEAT_SHARED_FILE | (inherit ? WEFT_FEAT_MODULES_INHERITED : 0), ncpus);
-  if (!atomic_load(&_weft_proc.enabled)) return;
+  if (!atomic_load(&_weft_proc.enabled)) {
+    /* the file had no room for us (disk full, the size limit): we run
+     * untraced, counted as a record lost in our parent's header (a shared
+     * page), so that the recording says something is missing */
+    if (parent_hdr) __atomic_fetch_add(&parent_hdr->lost, 1, __ATOMIC_RELAXED);
+    return;
+  }
   uint64_t routine = t->routine;
   _weft_thread_begin(routine, 0, 1);
   if (!inherit) {
