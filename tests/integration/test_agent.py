@@ -1469,6 +1469,33 @@ def t_env_grow_lock_dead(ctx, chk):
         chk.eq("the lock free again", struct.unpack("<I", f.read(4))[0], 0)
 
 
+def t_env_no_room(ctx, chk):
+    """A fork child the tree's file has no room for (here the file size limit, 20 KiB: the parent's
+    header and first chunk) runs untraced, as it would natively, and is counted: one lost record in
+    its parent's header for each such child."""
+    import resource
+    import struct
+    d = ctx.new_dir("no-room")
+    limit = 20 * 1024
+
+    def lim():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    argv = [ctx.fixture("forktree")]
+    p = subprocess.run(argv, env=ctx.traced_env(d, {"WEFT_SESSION": "5eed0123abce"}), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=ctx.tmp, preexec_fn=lim, timeout=120)
+    chk.eq("exit status and stdout as natively", (p.returncode, p.stdout), (0, b"forktree child1=5 child2=7\n"))
+    files = sorted(os.listdir(d))
+    parent = [f for f in files if os.path.getsize(os.path.join(d, f)) == limit]
+    chk.true("the parent's file is at the limit (%s)" % files, len(parent) >= 1)
+    lost = []
+    for f in files:
+        with open(os.path.join(d, f), "rb") as fh:
+            head = fh.read(96)
+        lost.append(struct.unpack_from("<Q", head, 80)[0] if len(head) == 96 else -1)
+    # the two forked children (child 1's exec'd image makes a file of its own: a new file fits)
+    chk.true("two children counted as lost in the parent's header (%s: %s)" % (files, lost), 2 in lost)
+
+
 def t_env_file_join(ctx, chk):
     """WEFT_FILE names the file a process tree writes into (trace version 7): a process started with it
     writes a section there, but only into a file of its own session and host; a stale value (no such
@@ -1740,7 +1767,8 @@ GROUPS = {
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
-            ("file-join", t_env_file_join), ("grow-lock-dead", t_env_grow_lock_dead)],
+            ("file-join", t_env_file_join), ("grow-lock-dead", t_env_grow_lock_dead),
+            ("no-room", t_env_no_room)],
     "real": [("pigz", t_pigz), ("xz", t_xz), ("python-pool", t_python_pool),
              ("python-threadpool", t_python_threads), ("python-stacks", t_python_stacks)],
 }
