@@ -174,8 +174,9 @@ struct _WeftTimeline {
   gboolean flows_loading;
   guint flow_kinds; /* bit k: WeftFlowKind k shown */
   WeftFlowScope flow_scope;
-  guint flow_gen;     /* of the filter and rows: arrows of another are dropped */
-  char *flow_caption; /* what the drawn set shows (weft_flow_set_caption), or NULL */
+  guint flow_gen;            /* of the filter and rows: arrows of another are dropped */
+  char *flow_caption;        /* what the drawn set shows (weft_flow_set_caption), or NULL */
+  WeftFlowImage *flow_image; /* the arrows drawn (kept while they do not change) */
 
   /* the critical path (weft-critpath.h), given by the window once computed, and its bands in the last frame */
   gboolean show_critpath;
@@ -1436,7 +1437,8 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width)
     g_autofree double *y_of = g_new(double, MAX(nt, 1));
     thread_rows(self, NULL, y_of);
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, ROWS_TOP, npx, rh));
-    weft_flows_draw(cr, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
+    if (!self->flow_image) self->flow_image = weft_flow_image_new();
+    weft_flows_draw(cr, self->flow_image, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
     cairo_destroy(cr);
   }
   g_clear_pointer(&self->flow_caption, g_free);
@@ -2287,6 +2289,7 @@ static void weft_timeline_finalize(GObject *object) {
   free_cache(self);
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
   g_clear_pointer(&self->track_image, cairo_surface_destroy);
+  g_clear_pointer(&self->flow_image, weft_flow_image_free);
   g_hash_table_unref(self->layouts);
   g_hash_table_unref(self->fitted);
   g_free(self->fold);
