@@ -340,6 +340,7 @@ typedef struct {
   guint timeout;        /* on_timeout's source */
   Tour tour;            /* --page all */
   Hover hover;          /* --hover */
+  guint click_reads0;   /* --click: the GTK thread's reads before it */
 } Shot;
 
 /* Render w as its last frame showed it and write it as a PNG to out
@@ -530,6 +531,12 @@ static void write_dump(Shot *s) {
   weft_json_append(out, page);
   g_string_append(out, ",\n");
   hover_write_json(&s->hover, s->o, out);
+  /* "click": {"x", "y", "gtk_thread_reads" (from the click to the dump)}, or null */
+  if (s->o->have_click)
+    g_string_append_printf(out, ",\n\"click\": {\"x\": %g, \"y\": %g, \"gtk_thread_reads\": %u}", s->o->click_x,
+                           s->o->click_y, gtk_thread_reads(s->window) - s->click_reads0);
+  else
+    g_string_append(out, ",\n\"click\": null");
   g_string_append(out, ",\n");
   tour_write_json(&s->tour, s->window, out);
   if (s->tour.visits)
@@ -643,7 +650,10 @@ static gboolean apply_finding_and_actions(Shot *s) {
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
-  if (o->have_click) weft_timeline_click(tl, o->click_x, o->click_y);
+  if (o->have_click) {
+    s->click_reads0 = gtk_thread_reads(s->window);
+    weft_timeline_click(tl, o->click_x, o->click_y);
+  }
   if (o->page && !strcmp(o->page, "all")) {
     /* a page's read takes seconds on a big recording: no 60 s limit while touring */
     g_source_remove(s->timeout);
