@@ -237,13 +237,14 @@ int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
 /* A read of the recording on a worker thread (a GTask's), the one way the
- * GUI reads off the GTK thread (the highlight, the flows, the search, the
- * critical path): what the worker knows of the session is copied into a
- * WeftReadEnv when the read starts, so that the session is never touched
- * off the GTK thread. The worker opens the file with a connection of its
- * own and calls work with a query whose errors name the file; work returns
- * its result (freed with result_free when nobody takes it), or NULL with
- * error set (cancelled: G_IO_ERROR_CANCELLED, or the read failed). */
+ * GUI reads off the GTK thread (the highlight, the flows, the search, a
+ * span hovered or clicked, the critical path): what the worker knows of
+ * the session is copied into a WeftReadEnv when the read starts, so that
+ * the session is never touched off the GTK thread. The worker opens the
+ * file with a connection of its own and calls work with a query whose
+ * errors name the file; work returns its result (freed with result_free
+ * when nobody takes it), or NULL with error set (cancelled:
+ * G_IO_ERROR_CANCELLED, or the read failed). */
 typedef struct {
   char *path;
   GHashTable *index; /* utid -> thread index + 1 */
