@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "metrics.h"
 #include "weft-json.h"
@@ -753,11 +754,21 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The calling thread's CPU time in ms. */
+static double thread_cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* One frame of the timeline as it is: the widget's snapshot and its
- * rasterisation by the window's renderer. Returns its time in ms. */
-static double bench_draw(WeftTimeline *tl) {
+ * rasterisation by the window's renderer, appended to times (ms) and its
+ * CPU time (the GTK thread's: what the load of the machine changes less)
+ * to cpu. */
+static void bench_draw(WeftTimeline *tl, GArray *times, GArray *cpu) {
   GtkWidget *w = GTK_WIDGET(tl);
   gint64 t0 = g_get_monotonic_time();
+  double c0 = thread_cpu_ms();
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   /* the widget's own snapshot (a GtkWidgetPaintable would return its last
    * frame until the frame clock redraws it) */
@@ -771,19 +782,20 @@ static double bench_draw(WeftTimeline *tl) {
     g_clear_object(&texture);
     gsk_render_node_unref(node);
   }
-  return (double)(g_get_monotonic_time() - t0) / 1000.0;
+  double t = (double)(g_get_monotonic_time() - t0) / 1000.0, c = thread_cpu_ms() - c0;
+  g_array_append_val(times, t);
+  g_array_append_val(cpu, c);
 }
 
 /* Move the window to [a, b) and draw the frames the window would: the first
  * one at once (with the rows folded for earlier windows, stretched), then one
  * each time folds arrive, until every row of the window is there. Appends
- * the frame times to times and the time until the window was complete to
- * complete (ms). */
-static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GArray *complete) {
+ * the frame times to times (their CPU times to cpu) and the time until the
+ * window was complete to complete (ms). */
+static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GArray *cpu, GArray *complete) {
   gint64 t0 = g_get_monotonic_time();
   weft_timeline_set_range(tl, (int64_t)a, (int64_t)b);
-  double t = bench_draw(tl);
-  g_array_append_val(times, t);
+  bench_draw(tl, times, cpu);
   while (weft_timeline_is_busy(tl)) {
     /* folds arrive: at most one frame per 16 ms, as the frame clock would draw */
     gint64 until = g_get_monotonic_time() + 16000;
@@ -791,8 +803,7 @@ static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GA
     while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < until)
       any |= weft_timeline_wait(tl, (guint)MAX(1, (until - g_get_monotonic_time()) / 1000));
     if (!any && weft_timeline_is_busy(tl)) continue;
-    t = bench_draw(tl);
-    g_array_append_val(times, t);
+    bench_draw(tl, times, cpu);
   }
   double c = (double)(g_get_monotonic_time() - t0) / 1000.0;
   g_array_append_val(complete, c);
@@ -881,21 +892,25 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   guint reads0 = weft_session_get_n_reads(session);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
   GArray *complete = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *cpu = g_array_new(FALSE, FALSE, sizeof(double));
   int levels = 0;
   static const double places[] = {0.5, 0.1, 0.9};
   for (guint k = 0; k < G_N_ELEMENTS(places); k++) {
     double c = end * places[k];
     for (double w = end; w >= 2000; w /= 2) {
       if (k == 0) levels++;
-      bench_window(tl, c - w / 2, c + w / 2, times, complete);
-      for (int p = 1; p <= 3; p++) bench_window(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10, times, complete);
+      bench_window(tl, c - w / 2, c + w / 2, times, cpu, complete);
+      for (int p = 1; p <= 3; p++)
+        bench_window(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10, times, cpu, complete);
     }
-    for (double w = 4000; w <= end; w *= 2) bench_window(tl, c - w / 2, c + w / 2, times, complete);
+    for (double w = 4000; w <= end; w *= 2) bench_window(tl, c - w / 2, c + w / 2, times, cpu, complete);
   }
   g_array_sort(times, cmp_double);
+  g_array_sort(cpu, cmp_double);
   g_array_sort(complete, cmp_double);
   guint n = times->len, nc = complete->len;
   double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
+  double *uv = (double *)(void *)cpu->data;
   for (guint i = 0; i < n; i++) sum += v[i];
   guint gtk_reads = weft_session_get_n_reads(session) - reads0;
   Tour tour = {.next = -1};
@@ -914,16 +929,18 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
+         "\"frame_cpu_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
          "\"highlight\": %" G_GINT64_FORMAT
          ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]%s}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
-         n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
-         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads,
-         G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))), gtk_widget_get_width(GTK_WIDGET(tl)),
-         gtk_widget_get_height(GTK_WIDGET(tl)), pages->str);
+         n ? v[n - 1] : 0, n ? uv[n / 2] : 0, n ? uv[(guint)(n * 0.95)] : 0, n ? uv[n - 1] : 0, nc ? cv[nc / 2] : 0,
+         nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0, ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms,
+         gtk_reads, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
+         gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)), pages->str);
   g_string_free(pages, TRUE);
   g_array_unref(times);
+  g_array_unref(cpu);
   g_array_unref(complete);
   return rc;
 }
