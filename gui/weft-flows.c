@@ -153,6 +153,49 @@ static int cand_cmp(const void *a, const void *b) {
   return p->x < q->x ? -1 : p->x > q->x;
 }
 
+/* A cand's rows and kind in 32 bits, ordered as its key, the rows below r. */
+static inline guint32 key32(guint64 key, guint32 r) {
+  return ((guint32)(key >> 36) * r + (guint32)((key >> 8) & 0xfffffff)) << 4 | (guint32)(key & 0xf);
+}
+
+/* Sort the window's cands by (key, x). [0, n1) and [n1, n) are each by x
+ * already (the flows starting in the window by start, then those ending
+ * in it by end): merged by x, then a stable radix sort by rows and kind
+ * (two passes of 16 bits) when those fit in 32 bits. A qsort of the 461 k
+ * flows of a zoomed-out window took most of the fold worker's time. */
+static void sort_cands(Cand *c, guint n, guint n1) {
+  guint32 rows = 0;
+  gboolean small_kinds = TRUE;
+  for (guint k = 0; k < n; k++) {
+    rows = MAX(rows, (guint32)MAX(c[k].key >> 36, (c[k].key >> 8) & 0xfffffff) + 1);
+    small_kinds &= (c[k].key & 0xff) < 16;
+  }
+  if (n < 16384 || !small_kinds || (guint64)rows * rows * 16 > G_MAXUINT32) {
+    qsort(c, n, sizeof *c, cand_cmp);
+    return;
+  }
+  Cand *tmp = g_new(Cand, n);
+  guint i = 0, j = n1, o = 0;
+  while (i < n1 && j < n) tmp[o++] = c[j].x < c[i].x ? c[j++] : c[i++];
+  while (i < n1) tmp[o++] = c[i++];
+  while (j < n) tmp[o++] = c[j++];
+  guint *at = g_new(guint, 65536);
+  for (int shift = 0; shift < 32; shift += 16) {
+    Cand *from = shift ? c : tmp, *to = shift ? tmp : c;
+    memset(at, 0, sizeof *at * 65536);
+    for (guint k = 0; k < n; k++) at[key32(from[k].key, rows) >> shift & 0xffff]++;
+    for (guint d = 0, sum = 0; d < 65536; d++) {
+      guint m = at[d];
+      at[d] = sum;
+      sum += m;
+    }
+    for (guint k = 0; k < n; k++) to[at[key32(from[k].key, rows) >> shift & 0xffff]++] = from[k];
+  }
+  memcpy(c, tmp, sizeof *c * n);
+  g_free(at);
+  g_free(tmp);
+}
+
 /* The first index of keys[0..n) (ascending) with keys[k] >= t. */
 static guint lower_bound(const int64_t *keys, gsize stride, guint n, double t) {
   guint lo = 0, hi = n;
@@ -196,15 +239,60 @@ static guint count_runs(const Cand *c, guint n, double w, int npx, guint *denses
   return runs;
 }
 
+/* A bundle: cands [k, e) (sorted), in bucket b of the bundle width; of its
+ * bucket's bundles of its kind, the rank-th biggest (thin_runs). */
+typedef struct {
+  guint k, e, b, rank;
+  guint8 kind;
+} Run;
+
+static int run_by_size(const void *a, const void *b) {
+  const Run *p = a, *q = b;
+  if (p->b != q->b) return p->b < q->b ? -1 : 1;
+  if (p->kind != q->kind) return p->kind < q->kind ? -1 : 1;
+  guint np = p->e - p->k, nq = q->e - q->k;
+  if (np != nq) return np > nq ? -1 : 1;
+  return p->k < q->k ? -1 : p->k > q->k;
+}
+
+static int run_by_rank(const void *a, const void *b) {
+  const Run *p = a, *q = b;
+  if (p->b != q->b) return p->b < q->b ? -1 : 1;
+  if (p->rank != q->rank) return p->rank < q->rank ? -1 : 1;
+  return run_by_size(a, b);
+}
+
+/* Keep quota runs of each bucket (in rv): the biggest of each kind, then
+ * the second biggest of each, ...; the flows of the others are counted as
+ * not shown in set. */
+static void thin_runs(GArray *rv, WeftFlowSet *set, guint quota) {
+  Run *r = (Run *)(void *)rv->data;
+  qsort(r, rv->len, sizeof *r, run_by_size);
+  for (guint j = 0; j < rv->len; j++)
+    r[j].rank = j > 0 && r[j - 1].b == r[j].b && r[j - 1].kind == r[j].kind ? r[j - 1].rank + 1 : 0;
+  qsort(r, rv->len, sizeof *r, run_by_rank);
+  guint kept = 0;
+  for (guint j = 0, in_bucket = 0; j < rv->len; j++) {
+    in_bucket = j > 0 && r[j - 1].b == r[j].b ? in_bucket + 1 : 0;
+    if (in_bucket < quota)
+      r[kept++] = r[j];
+    else
+      set->shown[r[j].kind] -= r[j].e - r[j].k;
+  }
+  g_array_set_size(rv, kept);
+}
+
 WeftFlowSet *weft_flows_select(const WeftFlows *fl, const WeftFlowFilter *filter, double t0, double npp, int npx) {
   WeftFlowSet head = {0};
   g_autoptr(GArray) cands = g_array_new(FALSE, FALSE, sizeof(Cand));
   double t1 = t0 + npp * npx;
+  guint n1 = 0;
   if (fl && fl->n && npp > 0 && npx > 0) {
     /* the flows starting in the window, then those ending in it that started before it */
     guint a = lower_bound(&fl->v[0].from_ns, sizeof(Flow), fl->n, t0);
     for (guint k = a; k < fl->n && (double)fl->v[k].from_ns <= t1; k++)
       consider(fl, filter, &head, cands, k, ((double)fl->v[k].from_ns - t0) / npp);
+    n1 = cands->len;
     guint b = lower_bound(fl->to_key, sizeof(int64_t), fl->n, t0);
     for (guint k = b; k < fl->n && (double)fl->to_key[k] <= t1; k++) {
       guint32 i = fl->by_to[k];
@@ -213,21 +301,36 @@ WeftFlowSet *weft_flows_select(const WeftFlows *fl, const WeftFlowFilter *filter
   }
   Cand *c = (Cand *)(void *)cands->data;
   guint n = cands->len;
-  qsort(c, n, sizeof *c, cand_cmp);
-  /* wider bundles while there are more arrows than the budget, or more than
-   * one per 2 px in some bucket (between several pairs of rows) */
-  double w = WEFT_FLOW_BUNDLE_PX;
+  sort_cands(c, n, n1);
+  /* one bundle per pair of rows and kind is too many (dozens of threads waking each other): bundles
+   * of WEFT_FLOW_THIN_PX, the biggest of each drawn, as many per bucket as the budget allows */
+  guint pairs = n > 0;
+  for (guint k = 1; k < n; k++) pairs += c[k].key != c[k - 1].key;
   guint densest, budget = MAX(WEFT_FLOW_MIN_ARROWS, (guint)npx / WEFT_FLOW_PX_PER_ARROW);
-  guint runs = count_runs(c, n, w, npx, &densest);
-  while ((runs > budget || densest > MAX(1, w / 2)) && w < 4.0 * npx) runs = count_runs(c, n, w *= 2, npx, &densest);
-  WeftFlowSet *set = g_malloc(sizeof *set + sizeof(WeftFlowArrow) * runs);
-  *set = head;
-  set->kinds = filter->kinds;
-  set->scoped = filter->object_id >= 0 || filter->thread >= 0;
-  set->bundle_px = runs < n ? w : 0;
+  gboolean thin = pairs > budget;
+  double w = thin ? WEFT_FLOW_THIN_PX : WEFT_FLOW_BUNDLE_PX;
+  /* else wider bundles while there are more arrows than the budget, or more than one per 2 px in
+   * some bucket (between several pairs of rows) */
+  if (!thin) {
+    guint runs = count_runs(c, n, w, npx, &densest);
+    while ((runs > budget || densest > MAX(1, w / 2)) && w < 4.0 * npx) runs = count_runs(c, n, w *= 2, npx, &densest);
+  }
+  g_autoptr(GArray) rv = g_array_new(FALSE, FALSE, sizeof(Run));
   for (guint k = 0; k < n;) {
     guint e = k + 1;
     while (e < n && c[e].key == c[k].key && floor(c[e].x / w) == floor(c[k].x / w)) e++;
+    Run r = {k, e, (guint)CLAMP(floor(c[k].x / w), 0, G_MAXINT), 0, (guint8)(c[k].key & 0xff)};
+    g_array_append_val(rv, r);
+    k = e;
+  }
+  if (thin) thin_runs(rv, &head, MAX(1, budget / ((guint)ceil(npx / w) + 1)));
+  WeftFlowSet *set = g_malloc(sizeof *set + sizeof(WeftFlowArrow) * MAX(rv->len, 1));
+  *set = head;
+  set->kinds = filter->kinds;
+  set->scoped = filter->object_id >= 0 || filter->thread >= 0;
+  set->bundle_px = rv->len < n ? w : 0;
+  for (guint r = 0; r < rv->len; r++) {
+    guint k = g_array_index(rv, Run, r).k, e = g_array_index(rv, Run, r).e;
     double sf = 0, st = 0;
     for (guint j = k; j < e; j++) {
       sf += (double)fl->v[c[j].i].from_ns;
@@ -236,7 +339,6 @@ WeftFlowSet *weft_flows_select(const WeftFlows *fl, const WeftFlowFilter *filter
     const Flow *first = &fl->v[c[k].i];
     set->arrows[set->n_arrows++] =
         (WeftFlowArrow){sf / (e - k), st / (e - k), (int)first->from, (int)first->to, e - k, first->kind};
-    k = e;
   }
   return set;
 }
@@ -380,23 +482,15 @@ static uint32_t premultiplied(const GdkRGBA *c) {
   return A << 24 | R << 16 | G << 8 | B;
 }
 
-void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of, guint n_threads,
-                     double x0, int npx, double t0, double npp) {
-  if (!set || !set->n_arrows || npp <= 0) return;
-  double x1, y1, x2, y2;
-  cairo_clip_extents(cr, &x1, &y1, &x2, &y2);
-  double box[4] = {MAX(x0, x1) - 16, MIN(x0 + npx, x2) + 16, y1 - 16, y2 + 16};
-  int ox = (int)floor(x1), oy = (int)floor(y1), w = (int)ceil(x2) - ox, h = (int)ceil(y2) - oy;
-  if (w <= 0 || h <= 0) return;
-  cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
-  if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-    cairo_surface_destroy(img);
-    return;
-  }
+/* The arrows of set into img (its pixel (0, 0) at timeline (ox, oy)), the
+ * lines clipped to box. */
+static void draw_arrows(cairo_surface_t *img, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of,
+                        guint n_threads, double x0, double t0, double npp, int ox, int oy, const double box[4]) {
   cairo_surface_flush(img);
+  int h = cairo_image_surface_get_height(img);
   Raster r = {(uint32_t *)(void *)cairo_image_surface_get_data(img),
               cairo_image_surface_get_stride(img) / 4,
-              w,
+              cairo_image_surface_get_width(img),
               h,
               ox,
               oy,
@@ -440,7 +534,73 @@ void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal
     }
   }
   cairo_surface_mark_dirty(img);
-  cairo_set_source_surface(cr, img, ox, oy);
+}
+
+struct _WeftFlowImage {
+  cairo_surface_t *img;
+  /* what img has: the arrows drawn for this place and geometry */
+  double geom[6]; /* x0, npx, t0, npp, ox, oy */
+  const WeftPalette *pal;
+  double *y_of;
+  guint n_threads, n_arrows;
+  WeftFlowArrow *arrows;
+};
+
+WeftFlowImage *weft_flow_image_new(void) { return g_new0(WeftFlowImage, 1); }
+
+static void image_forget(WeftFlowImage *im) {
+  g_clear_pointer(&im->y_of, g_free);
+  g_clear_pointer(&im->arrows, g_free);
+  im->n_arrows = im->n_threads = 0;
+  im->pal = NULL;
+}
+
+void weft_flow_image_free(WeftFlowImage *im) {
+  if (!im) return;
+  g_clear_pointer(&im->img, cairo_surface_destroy);
+  image_forget(im);
+  g_free(im);
+}
+
+/* TRUE if im has set drawn as asked (then nothing is drawn again); else
+ * im is keyed to it. */
+static gboolean image_has(WeftFlowImage *im, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of,
+                          guint n_threads, const double geom[6]) {
+  if (im->pal == pal && im->n_threads == n_threads && im->n_arrows == set->n_arrows &&
+      !memcmp(im->geom, geom, sizeof im->geom) && !memcmp(im->y_of, y_of, sizeof *y_of * n_threads) &&
+      !memcmp(im->arrows, set->arrows, sizeof *set->arrows * set->n_arrows))
+    return TRUE;
+  image_forget(im);
+  memcpy(im->geom, geom, sizeof im->geom);
+  im->pal = pal;
+  im->n_threads = n_threads;
+  im->y_of = g_memdup2(y_of, sizeof *y_of * MAX(n_threads, 1));
+  im->n_arrows = set->n_arrows;
+  im->arrows = g_memdup2(set->arrows, sizeof *set->arrows * MAX(set->n_arrows, 1));
+  return FALSE;
+}
+
+void weft_flows_draw(cairo_t *cr, WeftFlowImage *im, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of,
+                     guint n_threads, double x0, int npx, double t0, double npp) {
+  if (!set || !set->n_arrows || npp <= 0) return;
+  double x1, y1, x2, y2;
+  cairo_clip_extents(cr, &x1, &y1, &x2, &y2);
+  double box[4] = {MAX(x0, x1) - 16, MIN(x0 + npx, x2) + 16, y1 - 16, y2 + 16};
+  int ox = (int)floor(x1), oy = (int)floor(y1), w = (int)ceil(x2) - ox, h = (int)ceil(y2) - oy;
+  if (w <= 0 || h <= 0) return;
+  if (!im->img || cairo_image_surface_get_width(im->img) != w || cairo_image_surface_get_height(im->img) != h) {
+    g_clear_pointer(&im->img, cairo_surface_destroy);
+    image_forget(im);
+    im->img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+  }
+  if (cairo_surface_status(im->img) != CAIRO_STATUS_SUCCESS) {
+    g_clear_pointer(&im->img, cairo_surface_destroy);
+    image_forget(im);
+    return;
+  }
+  double geom[6] = {x0, npx, t0, npp, ox, oy};
+  if (!image_has(im, set, pal, y_of, n_threads, geom))
+    draw_arrows(im->img, set, pal, y_of, n_threads, x0, t0, npp, ox, oy, box);
+  cairo_set_source_surface(cr, im->img, ox, oy);
   cairo_paint(cr);
-  cairo_surface_destroy(img);
 }

@@ -11,8 +11,9 @@
  * other become one arrow (drawn thicker), the width doubled until the arrows
  * fit the budget (an arrow per 8 px of the window's width); when one
  * bundle per pair of rows is still too many (dozens of threads handing a
- * lock to each other), the biggest bundles are drawn and the rest counted
- * as not shown. So flows are bundled evenly over the window rather than
+ * lock to each other), the flows are bundled by 64 px, the biggest bundles
+ * of each 64 px are drawn (as many as the budget allows) and the rest
+ * counted as not shown. So flows are bundled evenly over the window rather than
  * dropped, and the counts say how many of each kind the window has and how
  * many are shown. Immutable once read and
  * reference-counted: the GTK thread and the fold worker share it.
@@ -30,6 +31,7 @@ G_BEGIN_DECLS
 #define WEFT_FLOW_BUNDLE_PX    12 /* flows closer than this (px) on the same rows are one arrow */
 #define WEFT_FLOW_PX_PER_ARROW 8  /* at most an arrow per 8 px of the window's width ... */
 #define WEFT_FLOW_MIN_ARROWS   64 /* ... or 64 (the bundle width grows until they fit) */
+#define WEFT_FLOW_THIN_PX      64 /* when they cannot fit: bundles this wide, the biggest of each 64 px drawn */
 
 typedef struct _WeftFlows WeftFlows;
 
@@ -89,13 +91,19 @@ const char *weft_flow_kind_label(int kind, gboolean plural);
  * left out. */
 char *weft_flow_set_caption(const WeftFlowSet *set);
 
-/* Draw the set's arrows with cr (user space: the widget's): thread i's end
- * at y_of[i] (< 0: not drawn), time t at x0 + (t - t0) / npp, the window
- * npx wide from x0. An arrow is
- * the kind's colour on a casing of the palette's (it reads on any bar),
- * wider for a bundle of more flows. */
-void weft_flows_draw(cairo_t *cr, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of, guint n_threads,
-                     double x0, int npx, double t0, double npp);
+/* The arrows' image, kept from frame to frame (the timeline's): drawn
+ * again only when the arrows or where they go changed. */
+typedef struct _WeftFlowImage WeftFlowImage;
+WeftFlowImage *weft_flow_image_new(void);
+void weft_flow_image_free(WeftFlowImage *im);
+
+/* Draw the set's arrows with cr (user space: the widget's) through im:
+ * thread i's end at y_of[i] (< 0: not drawn), time t at x0 + (t - t0) /
+ * npp, the window npx wide from x0. An arrow is the kind's colour on a
+ * casing of the palette's (it reads on any bar), wider for a bundle of
+ * more flows. */
+void weft_flows_draw(cairo_t *cr, WeftFlowImage *im, const WeftFlowSet *set, const WeftPalette *pal, const double *y_of,
+                     guint n_threads, double x0, int npx, double t0, double npp);
 
 G_END_DECLS
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "metrics.h"
 #include "weft-json.h"
@@ -340,6 +341,7 @@ typedef struct {
   guint timeout;        /* on_timeout's source */
   Tour tour;            /* --page all */
   Hover hover;          /* --hover */
+  guint click_reads0;   /* --click: the GTK thread's reads before it */
 } Shot;
 
 /* Render w as its last frame showed it and write it as a PNG to out
@@ -530,6 +532,12 @@ static void write_dump(Shot *s) {
   weft_json_append(out, page);
   g_string_append(out, ",\n");
   hover_write_json(&s->hover, s->o, out);
+  /* "click": {"x", "y", "gtk_thread_reads" (from the click to the dump)}, or null */
+  if (s->o->have_click)
+    g_string_append_printf(out, ",\n\"click\": {\"x\": %g, \"y\": %g, \"gtk_thread_reads\": %u}", s->o->click_x,
+                           s->o->click_y, gtk_thread_reads(s->window) - s->click_reads0);
+  else
+    g_string_append(out, ",\n\"click\": null");
   g_string_append(out, ",\n");
   tour_write_json(&s->tour, s->window, out);
   if (s->tour.visits)
@@ -643,7 +651,10 @@ static gboolean apply_finding_and_actions(Shot *s) {
     gtk_widget_activate_action(GTK_WIDGET(tl), name, NULL);
     g_free(name);
   }
-  if (o->have_click) weft_timeline_click(tl, o->click_x, o->click_y);
+  if (o->have_click) {
+    s->click_reads0 = gtk_thread_reads(s->window);
+    weft_timeline_click(tl, o->click_x, o->click_y);
+  }
   if (o->page && !strcmp(o->page, "all")) {
     /* a page's read takes seconds on a big recording: no 60 s limit while touring */
     g_source_remove(s->timeout);
@@ -743,11 +754,21 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The calling thread's CPU time in ms. */
+static double thread_cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* One frame of the timeline as it is: the widget's snapshot and its
- * rasterisation by the window's renderer. Returns its time in ms. */
-static double bench_draw(WeftTimeline *tl) {
+ * rasterisation by the window's renderer, appended to times (ms) and its
+ * CPU time (the GTK thread's: what the load of the machine changes less)
+ * to cpu. */
+static void bench_draw(WeftTimeline *tl, GArray *times, GArray *cpu) {
   GtkWidget *w = GTK_WIDGET(tl);
   gint64 t0 = g_get_monotonic_time();
+  double c0 = thread_cpu_ms();
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   /* the widget's own snapshot (a GtkWidgetPaintable would return its last
    * frame until the frame clock redraws it) */
@@ -761,19 +782,20 @@ static double bench_draw(WeftTimeline *tl) {
     g_clear_object(&texture);
     gsk_render_node_unref(node);
   }
-  return (double)(g_get_monotonic_time() - t0) / 1000.0;
+  double t = (double)(g_get_monotonic_time() - t0) / 1000.0, c = thread_cpu_ms() - c0;
+  g_array_append_val(times, t);
+  g_array_append_val(cpu, c);
 }
 
 /* Move the window to [a, b) and draw the frames the window would: the first
  * one at once (with the rows folded for earlier windows, stretched), then one
  * each time folds arrive, until every row of the window is there. Appends
- * the frame times to times and the time until the window was complete to
- * complete (ms). */
-static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GArray *complete) {
+ * the frame times to times (their CPU times to cpu) and the time until the
+ * window was complete to complete (ms). */
+static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GArray *cpu, GArray *complete) {
   gint64 t0 = g_get_monotonic_time();
   weft_timeline_set_range(tl, (int64_t)a, (int64_t)b);
-  double t = bench_draw(tl);
-  g_array_append_val(times, t);
+  bench_draw(tl, times, cpu);
   while (weft_timeline_is_busy(tl)) {
     /* folds arrive: at most one frame per 16 ms, as the frame clock would draw */
     gint64 until = g_get_monotonic_time() + 16000;
@@ -781,8 +803,7 @@ static void bench_window(WeftTimeline *tl, double a, double b, GArray *times, GA
     while (weft_timeline_is_busy(tl) && g_get_monotonic_time() < until)
       any |= weft_timeline_wait(tl, (guint)MAX(1, (until - g_get_monotonic_time()) / 1000));
     if (!any && weft_timeline_is_busy(tl)) continue;
-    t = bench_draw(tl);
-    g_array_append_val(times, t);
+    bench_draw(tl, times, cpu);
   }
   double c = (double)(g_get_monotonic_time() - t0) / 1000.0;
   g_array_append_val(complete, c);
@@ -871,21 +892,25 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   guint reads0 = weft_session_get_n_reads(session);
   GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
   GArray *complete = g_array_new(FALSE, FALSE, sizeof(double));
+  GArray *cpu = g_array_new(FALSE, FALSE, sizeof(double));
   int levels = 0;
   static const double places[] = {0.5, 0.1, 0.9};
   for (guint k = 0; k < G_N_ELEMENTS(places); k++) {
     double c = end * places[k];
     for (double w = end; w >= 2000; w /= 2) {
       if (k == 0) levels++;
-      bench_window(tl, c - w / 2, c + w / 2, times, complete);
-      for (int p = 1; p <= 3; p++) bench_window(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10, times, complete);
+      bench_window(tl, c - w / 2, c + w / 2, times, cpu, complete);
+      for (int p = 1; p <= 3; p++)
+        bench_window(tl, c - w / 2 + p * w / 10, c + w / 2 + p * w / 10, times, cpu, complete);
     }
-    for (double w = 4000; w <= end; w *= 2) bench_window(tl, c - w / 2, c + w / 2, times, complete);
+    for (double w = 4000; w <= end; w *= 2) bench_window(tl, c - w / 2, c + w / 2, times, cpu, complete);
   }
   g_array_sort(times, cmp_double);
+  g_array_sort(cpu, cmp_double);
   g_array_sort(complete, cmp_double);
   guint n = times->len, nc = complete->len;
   double *v = (double *)(void *)times->data, *cv = (double *)(void *)complete->data, sum = 0;
+  double *uv = (double *)(void *)cpu->data;
   for (guint i = 0; i < n; i++) sum += v[i];
   guint gtk_reads = weft_session_get_n_reads(session) - reads0;
   Tour tour = {.next = -1};
@@ -904,16 +929,18 @@ static int bench(const Options *o, WeftWindow *window, gint64 t_start) {
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"first_frame_ms\": %.1f, \"first_complete_ms\": %.1f, \"windows\": %u, \"frames\": %u, "
          "\"zoom_levels\": %d, \"frame_ms\": {\"mean\": %.2f, \"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
+         "\"frame_cpu_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, "
          "\"complete_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"max\": %.2f}, \"peak_rss_mb\": %.1f, "
          "\"highlight\": %" G_GINT64_FORMAT
          ", \"highlight_read_ms\": %.1f, \"gtk_thread_reads\": %u, \"renderer\": \"%s\", \"size\": [%d, %d]%s}\n",
          first_ms, complete_ms, nc, n, levels, n ? sum / n : 0, n ? v[n / 2] : 0, n ? v[(guint)(n * 0.95)] : 0,
-         n ? v[n - 1] : 0, nc ? cv[nc / 2] : 0, nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0,
-         ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms, gtk_reads,
-         G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))), gtk_widget_get_width(GTK_WIDGET(tl)),
-         gtk_widget_get_height(GTK_WIDGET(tl)), pages->str);
+         n ? v[n - 1] : 0, n ? uv[n / 2] : 0, n ? uv[(guint)(n * 0.95)] : 0, n ? uv[n - 1] : 0, nc ? cv[nc / 2] : 0,
+         nc ? cv[(guint)(nc * 0.95)] : 0, nc ? cv[nc - 1] : 0, ru.ru_maxrss / 1024.0, (gint64)o->lock, highlight_ms,
+         gtk_reads, G_OBJECT_TYPE_NAME(gtk_native_get_renderer(GTK_NATIVE(window))),
+         gtk_widget_get_width(GTK_WIDGET(tl)), gtk_widget_get_height(GTK_WIDGET(tl)), pages->str);
   g_string_free(pages, TRUE);
   g_array_unref(times);
+  g_array_unref(cpu);
   g_array_unref(complete);
   return rc;
 }

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "naming.h"
 #include "query.h"
 
 typedef struct {
@@ -39,7 +40,8 @@ struct _WeftHighlight {
   gboolean has_worst;
   WeftSpan worst;
   guint n_waits;
-  char *label; /* what the waits are of (a function, a file), or NULL for an object */
+  char *label;       /* what the waits are of (a function, a file), or NULL for an object */
+  char *object_name; /* the object's (weft_object_display_name), or NULL */
 };
 
 /* What a read highlights: an object's waits and holds, or the waits whose
@@ -74,6 +76,7 @@ void weft_highlight_unref(WeftHighlight *hl) {
   g_free(hl->waits);
   g_free(hl->holds);
   g_free(hl->label);
+  g_free(hl->object_name);
   g_free(hl);
 }
 
@@ -85,6 +88,7 @@ gboolean weft_highlight_get_worst_wait(const WeftHighlight *hl, WeftSpan *out) {
 }
 
 const char *weft_highlight_get_label(const WeftHighlight *hl) { return hl->label; }
+const char *weft_highlight_get_object_name(const WeftHighlight *hl) { return hl->object_name; }
 guint weft_highlight_get_n_waits(const WeftHighlight *hl) { return hl->n_waits; }
 
 static gint iv_by_start(gconstpointer a, gconstpointer b) {
@@ -190,6 +194,10 @@ static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, G
   hl->ref = 1;
   hl->object_id = job->object_id;
   hl->label = g_strdup(job->label);
+  if (job->object_id >= 0) {
+    char buf[512];
+    hl->object_name = g_strdup(weft_object_display_name(q->sql.db, job->object_id, buf, sizeof buf));
+  }
   hl->n_threads = env->n_threads;
   hl->waits = g_new0(IvList, MAX(1, env->n_threads));
   hl->holds = g_new0(IvList, MAX(1, env->n_threads));

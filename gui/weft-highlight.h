@@ -52,6 +52,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(WeftHighlight, weft_highlight_unref)
 int64_t weft_highlight_get_object(const WeftHighlight *hl); /* -1 for waits of frames */
 /* What a frames highlight is of ("function worker"), NULL for an object. */
 const char *weft_highlight_get_label(const WeftHighlight *hl);
+/* The object's name (weft_object_display_name, read with its waits), NULL for frames. */
+const char *weft_highlight_get_object_name(const WeftHighlight *hl);
 /* How many waits it highlights. */
 guint weft_highlight_get_n_waits(const WeftHighlight *hl);
 /* The longest wait for the object (the first of equals); FALSE if none. */

@@ -1,4 +1,4 @@
-/* weft-hover.c - the span under the pointer, for a thread row's tooltip, read on a worker.
+/* weft-hover.c - a span of a thread row with its object and call stack, read on a worker.
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -10,6 +10,9 @@
 /* What the worker knows of the thread, copied on the GTK thread. */
 typedef struct {
   guint thread;
+  gboolean want_cpu;  /* the CPU split of a running span is wanted */
+  gboolean have_span; /* span is known: only its object and stack are read */
+  WeftSpan span;
   int64_t t, start_ns, end_ns;
   int cpu_cached; /* weft_session_cpu_cached_at: 1 cpu set, 0 none has t, -1 to read (lod) */
   WeftCpuInterval cpu;
@@ -34,7 +37,14 @@ static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, G
   WeftHoverSpan *h = g_new0(WeftHoverSpan, 1);
   h->thread = j->thread;
   h->t = j->t;
-  h->found = weft_query_state_at(q, j->lod.utid, j->t, &h->span) && j->t < h->span.start_ns + h->span.dur_ns;
+  h->stack = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
+  g_array_set_clear_func(h->stack, (GDestroyNotify)weft_frame_clear);
+  if (j->have_span) {
+    h->found = TRUE;
+    h->span = j->span;
+  } else {
+    h->found = weft_query_state_at(q, j->lod.utid, j->t, &h->span) && j->t < h->span.start_ns + h->span.dur_ns;
+  }
   if (!h->found) {
     if (!q->sql.failed) return h;
     weft_hover_span_free(h);
@@ -44,18 +54,12 @@ static gpointer read_work(WeftQuery *q, const WeftReadEnv *env, gpointer data, G
     char buf[512];
     h->object = g_strdup(weft_object_display_name(q->sql.db, h->span.object_id, buf, sizeof buf));
   }
-  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
-  g_array_set_clear_func(frames, (GDestroyNotify)weft_frame_clear);
-  h->n_frames = weft_read_stack(q, h->span.stack_id, frames);
-  h->frames = g_new0(char *, MIN(frames->len, WEFT_HOVER_FRAMES) + 1);
-  for (guint k = 0; k < frames->len && k < WEFT_HOVER_FRAMES; k++)
-    h->frames[k] = g_strdup(g_array_index(frames, WeftFrame, k).label);
-  if (h->span.state == WEFT_ST_RUNNING) read_cpu(q, j, h);
+  weft_read_stack(q, h->span.stack_id, h->stack);
+  if (j->want_cpu && h->span.state == WEFT_ST_RUNNING) read_cpu(q, j, h);
   return h;
 }
 
-void weft_hover_read_async(WeftSession *session, guint i, int64_t t, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer data) {
+static HoverJob *job_new(WeftSession *session, guint i, int64_t t) {
   const WeftSessionThread *th = weft_session_get_thread(session, i);
   HoverJob *j = g_new0(HoverJob, 1);
   j->thread = i;
@@ -63,6 +67,23 @@ void weft_hover_read_async(WeftSession *session, guint i, int64_t t, GCancellabl
   j->start_ns = th->start_ns;
   j->end_ns = th->end_ns;
   j->cpu_cached = weft_session_cpu_cached_at(session, i, t, &j->cpu, &j->lod);
+  return j;
+}
+
+void weft_hover_read_async(WeftSession *session, guint i, int64_t t, gboolean cpu, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer data) {
+  HoverJob *j = job_new(session, i, t);
+  j->want_cpu = cpu;
+  weft_session_read_async(session, read_work, j, g_free, (GDestroyNotify)weft_hover_span_free, cancellable, callback,
+                          data);
+}
+
+void weft_hover_read_span_async(WeftSession *session, const WeftSpan *span, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer data) {
+  int i = weft_session_thread_index(session, span->utid);
+  HoverJob *j = job_new(session, (guint)MAX(i, 0), span->start_ns);
+  j->have_span = TRUE;
+  j->span = *span;
   weft_session_read_async(session, read_work, j, g_free, (GDestroyNotify)weft_hover_span_free, cancellable, callback,
                           data);
 }
@@ -74,7 +95,7 @@ WeftHoverSpan *weft_hover_read_finish(GAsyncResult *result, GError **error) {
 void weft_hover_span_free(WeftHoverSpan *h) {
   if (!h) return;
   g_free(h->object);
-  g_strfreev(h->frames);
+  if (h->stack) g_array_unref(h->stack);
   g_free(h);
 }
 

@@ -1,4 +1,4 @@
-/* weft-hover.h - the span under the pointer, for a thread row's tooltip, read on a worker.
+/* weft-hover.h - a span of a thread row with its object and call stack, read on a worker.
  * SPDX-License-Identifier: MIT
  *
  * Hovering a thread row shows the state interval under the pointer, its
@@ -8,6 +8,9 @@
  * GTK thread never waits for them. The timeline keeps the last result and
  * reuses it while the pointer stays over what it read
  * (weft_hover_span_covers); it reads again when the pointer leaves it.
+ * A click on a span, and the Details page of a span shown otherwise (an
+ * object's longest wait), read the same way: the span (or only its object
+ * and stack when it is known) without the CPU split.
  */
 #ifndef WEFT_HOVER_H
 #define WEFT_HOVER_H
@@ -26,16 +29,20 @@ typedef struct {
   gboolean found;   /* a state interval contains t (else nothing below is set) */
   WeftSpan span;    /* that interval */
   char *object;     /* its object's name (weft_object_display_name), or NULL */
-  char **frames;    /* the labels (weft_frame_label) of its stack's first frames, NULL-terminated */
-  guint n_frames;   /* the frames of its whole stack */
+  GArray *stack;    /* its call stack (WeftFrame, innermost first; empty if none) */
   gboolean has_cpu; /* running, and an interval between scheduler readings has t: */
   WeftCpuInterval cpu;
 } WeftHoverSpan;
 
-/* Read thread i's span at t on a worker; callback gets it with
- * weft_hover_read_finish. Needs nothing of session after it returns. */
-void weft_hover_read_async(WeftSession *session, guint i, int64_t t, GCancellable *cancellable,
+/* Read thread i's span at t on a worker (with the CPU split if cpu);
+ * callback gets it with weft_hover_read_finish. Needs nothing of session
+ * after it returns. */
+void weft_hover_read_async(WeftSession *session, guint i, int64_t t, gboolean cpu, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer data);
+/* The same for a span known already (span->utid a thread of session's):
+ * its object's name and its stack are read. */
+void weft_hover_read_span_async(WeftSession *session, const WeftSpan *span, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer data);
 /* The span read (found FALSE if none has t), or NULL with error set. */
 WeftHoverSpan *weft_hover_read_finish(GAsyncResult *result, GError **error);
 void weft_hover_span_free(WeftHoverSpan *h);

@@ -693,14 +693,6 @@ int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0,
   return 0;
 }
 
-gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out) {
-  const WeftSessionThread *th = weft_session_get_thread(self, i);
-  if (!th || t < th->start_ns || t >= th->end_ns) return FALSE;
-  self->n_reads++;
-  if (!weft_query_state_at(&self->reader.q, th->utid, t, out)) return FALSE;
-  return t < out->start_ns + out->dur_ns;
-}
-
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len) {
   guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(self->utid_index, GSIZE_TO_POINTER((gsize)utid)));
   if (idx == 0) {
@@ -710,11 +702,6 @@ const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf
     g_snprintf(buf, len, "%s [%d]", t->name, t->tid);
   }
   return buf;
-}
-
-const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len) {
-  self->n_reads++;
-  return weft_object_display_name(self->db, object_id, buf, len);
 }
 
 static int reader_holds(WeftSessionReader *reader, int64_t object_id, int64_t t0, int64_t t1, GArray *out) {
@@ -741,12 +728,6 @@ void weft_frame_clear(WeftFrame *f) {
   g_clear_pointer(&f->function, g_free);
   g_clear_pointer(&f->file, g_free);
   g_clear_pointer(&f->label, g_free);
-}
-
-guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out) {
-  if (stack_id < 0) return 0;
-  self->n_reads++;
-  return weft_read_stack(&self->reader.q, stack_id, out);
 }
 
 guint weft_read_stack(WeftQuery *q, int64_t stack_id, GArray *out) {

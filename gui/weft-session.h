@@ -189,10 +189,6 @@ int weft_session_reader_fold(WeftSessionReader *reader, guint i, double t0, doub
 int weft_session_reader_fold_lock(WeftSessionReader *reader, guint i, double t0, double ns_per_px, int npx,
                                   WeftHoldPixel *out);
 
-/* The state interval of thread i containing time t. Returns FALSE if the
- * thread was not alive at t. */
-gboolean weft_session_span_at(WeftSession *self, guint i, int64_t t, WeftSpan *out);
-
 /* Thread i's running time over the whole recording split as the timeline
  * draws it: out[0] on a CPU, out[1] runnable, out[2] off a CPU, out[3] not
  * measured (in out[0]). Returns 0 or -1. */
@@ -211,10 +207,9 @@ int weft_session_cpu_cached_at(WeftSession *self, guint i, int64_t t, WeftCpuInt
  * (WeftFlow, query.h), at most limit rows. Returns 0 or -1. */
 int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, guint limit, GArray *out);
 
-/* The frames of a call stack, innermost first (out: WeftFrame; free with
+/* The frames of a call stack, innermost first, read through q (a worker's
+ * connection: weft_session_read_async) (out: WeftFrame; free with
  * weft_frame_clear). Returns the number of frames appended. */
-guint weft_session_stack(WeftSession *self, int64_t stack_id, GArray *out);
-/* The same through q (a worker's connection: weft_session_read_async). */
 guint weft_read_stack(WeftQuery *q, int64_t stack_id, GArray *out);
 void weft_frame_clear(WeftFrame *f);
 
@@ -242,13 +237,14 @@ int weft_session_read_objects(sqlite3 *db, GArray *out);
 void weft_session_object_clear(WeftSessionObject *o);
 
 /* A read of the recording on a worker thread (a GTask's), the one way the
- * GUI reads off the GTK thread (the highlight, the flows, the search, the
- * critical path): what the worker knows of the session is copied into a
- * WeftReadEnv when the read starts, so that the session is never touched
- * off the GTK thread. The worker opens the file with a connection of its
- * own and calls work with a query whose errors name the file; work returns
- * its result (freed with result_free when nobody takes it), or NULL with
- * error set (cancelled: G_IO_ERROR_CANCELLED, or the read failed). */
+ * GUI reads off the GTK thread (the highlight, the flows, the search, a
+ * span hovered or clicked, the critical path): what the worker knows of
+ * the session is copied into a WeftReadEnv when the read starts, so that
+ * the session is never touched off the GTK thread. The worker opens the
+ * file with a connection of its own and calls work with a query whose
+ * errors name the file; work returns its result (freed with result_free
+ * when nobody takes it), or NULL with error set (cancelled:
+ * G_IO_ERROR_CANCELLED, or the read failed). */
 typedef struct {
   char *path;
   GHashTable *index; /* utid -> thread index + 1 */
@@ -284,8 +280,6 @@ const char *weft_format_instant(char *buf, size_t len, int64_t t, int64_t dur);
 
 /* "name [tid]" of a thread by utid (or "thread N" if unknown). */
 const char *weft_session_thread_label(WeftSession *self, int64_t utid, char *buf, size_t len);
-/* weft_object_display_name for an object of this recording. */
-const char *weft_session_object_name(WeftSession *self, int64_t object_id, char *buf, size_t len);
 
 G_END_DECLS
 

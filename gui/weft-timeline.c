@@ -146,9 +146,12 @@ struct _WeftTimeline {
   gboolean has_sel;
   double sel_t0, sel_t1;
 
-  /* the clicked span */
+  /* the clicked span: read on a worker (weft-hover.h), outlined once it is there */
   gboolean has_span;
   WeftSpan span;
+  WeftHoverSpan *clicked;     /* the last click's read (its object and stack too), or NULL */
+  GCancellable *click_cancel; /* of a click's read in progress, or NULL */
+  int64_t click_t;            /* the time it reads */
 
   /* the highlighted thread (a finding's): its row tinted, its label bold */
   int64_t hl_utid;
@@ -174,8 +177,9 @@ struct _WeftTimeline {
   gboolean flows_loading;
   guint flow_kinds; /* bit k: WeftFlowKind k shown */
   WeftFlowScope flow_scope;
-  guint flow_gen;     /* of the filter and rows: arrows of another are dropped */
-  char *flow_caption; /* what the drawn set shows (weft_flow_set_caption), or NULL */
+  guint flow_gen;            /* of the filter and rows: arrows of another are dropped */
+  char *flow_caption;        /* what the drawn set shows (weft_flow_set_caption), or NULL */
+  WeftFlowImage *flow_image; /* the arrows drawn (kept while they do not change) */
 
   /* the critical path (weft-critpath.h), given by the window once computed, and its bands in the last frame */
   gboolean show_critpath;
@@ -205,6 +209,7 @@ typedef enum { DRAG_NONE, DRAG_SELECT, DRAG_PAN, DRAG_OVERVIEW } DragMode;
 enum {
   SIG_SELECTION_CHANGED,
   SIG_SPAN_SELECTED,
+  SIG_SPAN_PENDING,
   SIG_LOCK_SELECTED,
   SIG_HIGHLIGHT_READY,
   SIG_HIGHLIGHT_CLEARED,
@@ -1425,6 +1430,19 @@ static const WeftFlowSet *drawn_flows(WeftTimeline *self) {
   return self->rows[k] ? self->rows[k] : self->prev[k].px;
 }
 
+/* The highlighted object's name as read with its waits (on a worker), or
+ * its lock lane's, or "#ID" while it is read. */
+static void object_label(WeftTimeline *self, int64_t object_id, char *buf, size_t len) {
+  const char *name =
+      self->hl && weft_highlight_get_object(self->hl) == object_id ? weft_highlight_get_object_name(self->hl) : NULL;
+  int lane = name ? -1 : weft_session_lock_index(self->session, object_id);
+  if (lane >= 0) name = weft_session_get_lock(self->session, (guint)lane)->name;
+  if (name)
+    g_strlcpy(buf, name, len);
+  else
+    g_snprintf(buf, len, "#%" G_GINT64_FORMAT, object_id);
+}
+
 /* The arrows over the rows (one cairo node), and what they show in words
  * at the top right of the rows. */
 static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width) {
@@ -1436,7 +1454,8 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width)
     g_autofree double *y_of = g_new(double, MAX(nt, 1));
     thread_rows(self, NULL, y_of);
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(x0, ROWS_TOP, npx, rh));
-    weft_flows_draw(cr, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
+    if (!self->flow_image) self->flow_image = weft_flow_image_new();
+    weft_flows_draw(cr, self->flow_image, set, self->pal, y_of, nt, x0, npx, self->t0, ns_per_px(self));
     cairo_destroy(cr);
   }
   g_clear_pointer(&self->flow_caption, g_free);
@@ -1446,7 +1465,7 @@ static void snapshot_flows(WeftTimeline *self, GtkSnapshot *snapshot, int width)
   if (self->flow_scope != WEFT_FLOWS_ALL) {
     char name[512] = "";
     if (self->flow_scope == WEFT_FLOWS_OBJECT && self->hl_object >= 0)
-      weft_session_object_name(self->session, self->hl_object, name, sizeof name);
+      object_label(self, self->hl_object, name, sizeof name);
     else if (self->flow_scope == WEFT_FLOWS_THREAD && self->hl_utid >= 0)
       weft_session_thread_label(self->session, self->hl_utid, name, sizeof name);
     char *scoped =
@@ -1929,7 +1948,7 @@ static const WeftHoverSpan *hovered_span(WeftTimeline *self, guint i, int64_t t)
   self->tip_thread = i;
   self->tip_t = t;
   self->tip_cancel = g_cancellable_new();
-  weft_hover_read_async(self->session, i, t, self->tip_cancel, on_tip_read, g_object_ref(self));
+  weft_hover_read_async(self->session, i, t, TRUE, self->tip_cancel, on_tip_read, g_object_ref(self));
   return NULL;
 }
 
@@ -1974,12 +1993,12 @@ static char *span_tooltip(WeftTimeline *self, const Entry *e, int x, gboolean *l
     g_string_append_printf(s, "\nwoken by: %s", esc);
     g_free(esc);
   }
-  for (guint k = 0; h->frames && h->frames[k]; k++) {
-    esc = g_markup_escape_text(h->frames[k], -1);
+  for (guint k = 0; k < h->stack->len && k < WEFT_HOVER_FRAMES; k++) {
+    esc = g_markup_escape_text(g_array_index(h->stack, WeftFrame, k).label, -1);
     g_string_append_printf(s, "%s%s", k == 0 ? "\n<b>call stack</b>\n  " : "\n  ", esc);
     g_free(esc);
   }
-  if (h->n_frames > WEFT_HOVER_FRAMES) g_string_append_printf(s, "\n  … %u more", h->n_frames - WEFT_HOVER_FRAMES);
+  if (h->stack->len > WEFT_HOVER_FRAMES) g_string_append_printf(s, "\n  … %u more", h->stack->len - WEFT_HOVER_FRAMES);
   if (span->state == WEFT_ST_RUNNING) append_cpu_split(s, h);
   if (px[p].nstates > 1)
     g_string_append_printf(s, "\n<i>this pixel (%s) merges %d states; it shows %s%s%s</i>",
@@ -2099,6 +2118,55 @@ static void on_drag_update(GtkGestureDrag *g, double ox, double oy, WeftTimeline
 
 static void clear_highlights(WeftTimeline *self);
 
+/* Forget the clicked span and its read (a new click, a span shown, Esc,
+ * another session). */
+static void forget_click(WeftTimeline *self) {
+  if (self->click_cancel) g_cancellable_cancel(self->click_cancel);
+  g_clear_object(&self->click_cancel);
+  g_clear_pointer(&self->clicked, weft_hover_span_free);
+  if (self->has_span) gtk_widget_queue_draw(GTK_WIDGET(self));
+  self->has_span = FALSE;
+}
+
+static void on_click_read(GObject *source, GAsyncResult *result, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  WeftHoverSpan *h = weft_hover_read_finish(result, &error);
+  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) { /* (else a newer click's, or none, is wanted) */
+    g_clear_object(&self->click_cancel);
+    if (error) g_printerr("weft-gui: %s\n", error->message);
+    int64_t t = self->click_t, utid = -1;
+    if (h && h->found) {
+      utid = h->span.utid;
+      self->has_span = TRUE;
+      self->span = h->span;
+      self->clicked = g_steal_pointer(&h);
+      gtk_widget_queue_draw(GTK_WIDGET(self));
+    } else {
+      clear_highlights(self);
+    }
+    g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)utid, (gint64)t);
+  }
+  weft_hover_span_free(h);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* A click on thread i's row at t: the span there is read on a worker (a
+ * click before it arrives supersedes it), then outlined and told. */
+static void click_thread(WeftTimeline *self, guint i, int64_t t) {
+  const WeftSessionThread *th = weft_session_get_thread(self->session, i);
+  forget_click(self);
+  if (t < th->start_ns || t >= th->end_ns) { /* (not alive: nothing to read) */
+    clear_highlights(self);
+    return;
+  }
+  self->click_t = t;
+  self->click_cancel = g_cancellable_new();
+  weft_hover_read_async(self->session, i, t, FALSE, self->click_cancel, on_click_read, g_object_ref(self));
+  g_signal_emit(self, signals[SIG_SPAN_PENDING], 0, (gint64)th->utid, (gint64)t);
+}
+
 /* A click (no drag) at x, y. On nothing (under the last row, or where a
  * thread was not alive) it clears the highlights; on a lock lane's label it
  * clears that lock's highlight, or highlights it. */
@@ -2129,18 +2197,7 @@ static void click_at(WeftTimeline *self, double x, double y) {
       g_signal_emit(self, signals[SIG_LOCK_SELECTED], 0, (gint64)l->object_id, (gint64)t);
     return;
   }
-  const WeftSessionThread *th = weft_session_get_thread(self->session, e->index);
-  WeftSpan span;
-  if (!weft_session_span_at(self->session, e->index, t, &span)) {
-    self->has_span = FALSE;
-    gtk_widget_queue_draw(GTK_WIDGET(self));
-    clear_highlights(self);
-    return;
-  }
-  self->has_span = TRUE;
-  self->span = span;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
-  g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)th->utid, (gint64)t);
+  click_thread(self, e->index, t);
 }
 
 void weft_timeline_click(WeftTimeline *self, double x, double y) { click_at(self, x, y); }
@@ -2173,10 +2230,9 @@ static void action_zoom_selection(GtkWidget *w, const char *name, GVariant *para
 static void action_clear_selection(GtkWidget *w, const char *name, GVariant *param) {
   WeftTimeline *self = WEFT_TIMELINE(w);
   weft_timeline_set_selection(self, 0, 0);
-  if (self->has_span) {
-    self->has_span = FALSE;
-    gtk_widget_queue_draw(w);
-  }
+  gboolean reading = self->click_cancel != NULL;
+  forget_click(self);
+  if (reading) g_signal_emit(self, signals[SIG_SPAN_SELECTED], 0, (gint64)-1, (gint64)self->click_t);
   clear_highlights(self);
 }
 
@@ -2287,6 +2343,7 @@ static void weft_timeline_finalize(GObject *object) {
   free_cache(self);
   g_clear_pointer(&self->canvas, cairo_surface_destroy);
   g_clear_pointer(&self->track_image, cairo_surface_destroy);
+  g_clear_pointer(&self->flow_image, weft_flow_image_free);
   g_hash_table_unref(self->layouts);
   g_hash_table_unref(self->fitted);
   g_free(self->fold);
@@ -2303,6 +2360,7 @@ static void weft_timeline_finalize(GObject *object) {
   g_clear_pointer(&self->critpath, weft_critpath_unref);
   g_clear_pointer(&self->replay, weft_replay_rows_unref);
   forget_tip(self);
+  forget_click(self);
   g_array_unref(self->crit_bands);
   g_array_unref(self->entries);
   G_OBJECT_CLASS(weft_timeline_parent_class)->finalize(object);
@@ -2354,7 +2412,11 @@ static void weft_timeline_class_init(WeftTimelineClass *klass) {
   /* the selected time range changed (weft_timeline_get_selection) */
   signals[SIG_SELECTION_CHANGED] = g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 0);
-  /* a thread row was clicked: its utid and the time under the pointer */
+  /* a thread row was clicked: its utid and the time under the pointer; the span there is read */
+  signals[SIG_SPAN_PENDING] = g_signal_new("span-pending", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                           NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  /* the clicked span was read (weft_timeline_get_clicked): the thread's utid and the time clicked;
+   * utid -1 if nothing was there (or the read failed) */
   signals[SIG_SPAN_SELECTED] = g_signal_new("span-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                             NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
   /* a lock lane was clicked: the object and the time under the pointer */
@@ -2591,8 +2653,9 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
   g_clear_pointer(&self->flows, weft_flows_unref);
   self->flows_loading = FALSE;
   if (self->show_flows) read_flows(self);
-  self->has_sel = self->has_span = FALSE;
+  self->has_sel = FALSE;
   forget_tip(self);
+  forget_click(self);
   g_clear_pointer(&self->critpath, weft_critpath_unref);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
@@ -2787,11 +2850,14 @@ void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span) {
   reveal_thread(self, (guint)i);
   double d = MAX((double)span->dur_ns, MIN_WINDOW_NS / 3);
   set_window(self, (double)span->start_ns - d, (double)span->start_ns + 2 * d);
+  forget_click(self);
   self->has_span = TRUE;
   self->span = *span;
   scroll_to_entry(self, ENTRY_THREAD, (guint)i);
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
+
+const WeftHoverSpan *weft_timeline_get_clicked(WeftTimeline *self) { return self->has_span ? self->clicked : NULL; }
 
 gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span) {
   if (self->has_span && span) *span = self->span;
@@ -2885,7 +2951,8 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
   if (!self->session) return FALSE;
-  if (self->hl_loading || (self->show_flows && self->flows_loading) || self->tip_cancel) return TRUE;
+  if (self->hl_loading || (self->show_flows && self->flows_loading) || self->tip_cancel || self->click_cancel)
+    return TRUE;
   /* the arrows, once the flows are read, are asked for at the next frame */
   if (self->show_flows && self->flows && (!self->rows || !self->rows[flow_item(self)])) return TRUE;
   if (!self->worker) return FALSE;

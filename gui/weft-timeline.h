@@ -9,6 +9,7 @@
 
 #include "weft-critpath.h"
 #include "weft-flows.h"
+#include "weft-hover.h"
 #include "weft-replay-rows.h"
 #include "weft-session.h"
 
@@ -79,6 +80,10 @@ int64_t weft_timeline_get_marked_ns(WeftTimeline *self);
 /* Outline span (its utid set) and show it: its process expanded, its row
  * scrolled into view, the window three times its length around it. */
 void weft_timeline_show_span(WeftTimeline *self, const WeftSpan *span);
+/* The clicked span as read (weft-hover.h: with its object and call stack)
+ * while it is outlined, else NULL (none, or one shown by
+ * weft_timeline_show_span). */
+const WeftHoverSpan *weft_timeline_get_clicked(WeftTimeline *self);
 /* The outlined span (the last clicked or shown); FALSE if none. */
 gboolean weft_timeline_get_span(WeftTimeline *self, WeftSpan *span);
 void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid);

@@ -47,6 +47,7 @@ struct _WeftWindow {
   GCancellable *critpath_cancel; /* the critical path's computation under way, or NULL */
   GtkSearchEntry *search_entry;
   GtkLabel *details_label;
+  GCancellable *details_cancel; /* the read of a shown span's object and stack (not a click's), or NULL */
   GtkBox *threads_box;
   GtkBox *objects_box;
   GtkToggleButton *flows_button;
@@ -91,10 +92,8 @@ static void append_thread(WeftWindow *self, GString *s, const char *what, int64_
   g_free(esc);
 }
 
-static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
-  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(WeftFrame));
-  g_array_set_clear_func(frames, (GDestroyNotify)weft_frame_clear);
-  if (weft_session_stack(self->session, stack_id, frames) == 0) {
+static void append_stack(GString *s, const GArray *frames) {
+  if (!frames || frames->len == 0) {
     g_string_append(s, "\n<b>Call stack</b>\n<i>none recorded (WEFT_STACKS=all records every wait's)</i>\n");
     return;
   }
@@ -116,9 +115,14 @@ static void append_stack(WeftWindow *self, GString *s, int64_t stack_id) {
   }
 }
 
-/* Show a span (utid set) on the details page. */
-static void show_span_details(WeftWindow *self, const WeftSpan *span) {
-  char a[32], b[32], c[32], buf[512];
+#define DETAILS_HINT                                                                                        \
+  "Click a span on the timeline to see what the thread did, what it waited for, who held it, who woke it, " \
+  "and the call stack."
+
+/* Show a span (utid set), read with its object and stack, on the details page. */
+static void show_span_details(WeftWindow *self, const WeftHoverSpan *h) {
+  const WeftSpan *span = &h->span;
+  char a[32], b[32], c[32];
   GString *s = g_string_new(NULL);
   g_string_append_printf(s, "<big><b>%s</b></big>  %s\n", weft_state_name(span->state),
                          weft_format_ns(a, sizeof a, span->dur_ns));
@@ -132,23 +136,72 @@ static void show_span_details(WeftWindow *self, const WeftSpan *span) {
   g_string_append_printf(s, "<b>from</b> %s <b>to</b> %s\n",
                          weft_format_instant(b, sizeof b, span->start_ns, span->dur_ns),
                          weft_format_instant(c, sizeof c, span->start_ns + span->dur_ns, span->dur_ns));
-  if (span->object_id >= 0) {
-    char *esc = g_markup_escape_text(weft_session_object_name(self->session, span->object_id, buf, sizeof buf), -1);
+  if (span->object_id >= 0 && h->object) {
+    char *esc = g_markup_escape_text(h->object, -1);
     g_string_append_printf(s, "<b>object</b> %s\n", esc);
     g_free(esc);
   }
   append_thread(self, s, "held by", span->blocker_utid);
   append_thread(self, s, "woken by", span->waker_utid);
-  if (span->state != WEFT_ST_RUNNING) append_stack(self, s, span->stack_id);
+  if (span->state != WEFT_ST_RUNNING) append_stack(s, h->stack);
   gtk_label_set_markup(self->details_label, s->str);
   g_string_free(s, TRUE);
 }
 
-static void on_span_selected(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow *self) {
-  WeftSpan span;
-  if (!weft_timeline_get_span(tl, &span)) return;
-  show_span_details(self, &span);
+/* The details page while a span is read: which thread, when. */
+static void show_details_loading(WeftWindow *self, int64_t utid, int64_t t) {
+  char who[512], when[32];
+  char *text =
+      g_strdup_printf("Reading what %s did at %s…", weft_session_thread_label(self->session, utid, who, sizeof who),
+                      weft_format_ns(when, sizeof when, t));
+  gtk_label_set_label(self->details_label, text);
+  g_free(text);
+}
+
+static void forget_details_read(WeftWindow *self) {
+  if (self->details_cancel) g_cancellable_cancel(self->details_cancel);
+  g_clear_object(&self->details_cancel);
+}
+
+static void on_span_pending(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow *self) {
+  forget_details_read(self); /* (a click supersedes a span shown before) */
+  show_details_loading(self, utid, t);
   gtk_stack_set_visible_child_name(self->side_stack, "details");
+}
+
+static void on_span_selected(WeftTimeline *tl, gint64 utid, gint64 t, WeftWindow *self) {
+  const WeftHoverSpan *h = weft_timeline_get_clicked(tl);
+  if (!h) { /* (nothing there, or the read was dropped: Esc) */
+    gtk_label_set_label(self->details_label, DETAILS_HINT);
+    return;
+  }
+  show_span_details(self, h);
+  gtk_stack_set_visible_child_name(self->side_stack, "details");
+}
+
+static void on_details_read(GObject *source, GAsyncResult *result, gpointer data) {
+  WeftWindow *self = data;
+  GError *error = NULL;
+  WeftHoverSpan *h = weft_hover_read_finish(result, &error);
+  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->details_label) {
+    g_clear_object(&self->details_cancel);
+    if (h)
+      show_span_details(self, h);
+    else
+      gtk_label_set_label(self->details_label, error->message);
+  }
+  weft_hover_span_free(h);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+/* Show span on the details page once its object and stack are read (on a
+ * worker; a click, or another span shown, before then supersedes it). */
+static void show_span_details_async(WeftWindow *self, const WeftSpan *span) {
+  forget_details_read(self);
+  show_details_loading(self, span->utid, span->start_ns);
+  self->details_cancel = g_cancellable_new();
+  weft_hover_read_span_async(self->session, span, self->details_cancel, on_details_read, g_object_ref(self));
 }
 
 /* ---- objects: highlight and jump to the longest wait ---- */
@@ -160,7 +213,7 @@ static void show_worst(WeftWindow *self, int64_t object_id) {
   WeftSpan worst;
   if (weft_timeline_get_highlight_worst(self->timeline, &worst)) {
     weft_timeline_show_span(self->timeline, &worst);
-    show_span_details(self, &worst);
+    show_span_details_async(self, &worst);
   } else {
     weft_timeline_scroll_to_lock(self->timeline, object_id);
   }
@@ -646,9 +699,8 @@ gboolean weft_window_open(WeftWindow *self, const char *path) {
   weft_session_free(self->session);
   self->session = s;
   fill_tables(self);
-  gtk_label_set_label(self->details_label,
-                      "Click a span on the timeline to see what the thread did, what it waited for, who held it, "
-                      "who woke it, and the call stack.");
+  forget_details_read(self);
+  gtk_label_set_label(self->details_label, DETAILS_HINT);
   const char *cmd = weft_session_get_command(s);
   gtk_window_set_title(GTK_WINDOW(self), cmd[0] ? cmd : path);
   gtk_label_set_label(self->title_label, cmd[0] ? cmd : path);
@@ -805,6 +857,7 @@ static void make_flows_popover(WeftWindow *self) {
 
 static void weft_window_dispose(GObject *object) {
   WeftWindow *self = WEFT_WINDOW(object);
+  forget_details_read(self);
   gtk_widget_dispose_template(GTK_WIDGET(self), WEFT_TYPE_WINDOW);
   G_OBJECT_CLASS(weft_window_parent_class)->dispose(object);
 }
@@ -888,6 +941,7 @@ static void weft_window_init(WeftWindow *self) {
   gtk_widget_set_visible(self->objects_status, FALSE);
   gtk_box_append(self->objects_box, self->objects_status);
   g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
+  g_signal_connect(self->timeline, "span-pending", G_CALLBACK(on_span_pending), self);
   g_signal_connect(self->timeline, "span-selected", G_CALLBACK(on_span_selected), self);
   g_signal_connect(self->timeline, "lock-selected", G_CALLBACK(on_lock_selected), self);
   g_signal_connect(self->timeline, "highlight-ready", G_CALLBACK(on_highlight_ready), self);
@@ -975,8 +1029,8 @@ void weft_window_activate_object(WeftWindow *self, int64_t object_id) {
 }
 
 gboolean weft_window_is_busy(WeftWindow *self) {
-  return self->objects_busy || weft_search_panel_is_busy(self->search_panel) || self->critpath_cancel ||
-         (self->objects_whatif && weft_whatif_bar_is_busy(self->objects_whatif)) ||
+  return self->objects_busy || self->details_cancel || weft_search_panel_is_busy(self->search_panel) ||
+         self->critpath_cancel || (self->objects_whatif && weft_whatif_bar_is_busy(self->objects_whatif)) ||
          (self->threads_whatif && weft_whatif_bar_is_busy(self->threads_whatif)) ||
          weft_waits_panel_is_busy(self->waits_panel) ||
          (self->compare_panel && weft_compare_panel_is_busy(self->compare_panel));

@@ -107,6 +107,7 @@ def main():
     line("frame p95 (%s)" % args.renderer, "%.1f ms", lambda r: r["frame_ms"]["p95"], "%d ms" % p95_target)
     line("frame p50", "%.1f ms", lambda r: r["frame_ms"]["p50"])
     line("frame max", "%.1f ms", lambda r: r["frame_ms"]["max"])
+    line("frame CPU p95 (GTK thread)", "%.1f ms", lambda r: r.get("frame_cpu_ms", {}).get("p95", float("nan")))
     line("window complete p50", "%.1f ms", lambda r: r["complete_ms"]["p50"])
     line("window complete p95", "%.1f ms", lambda r: r["complete_ms"]["p95"])
     line("window complete max", "%.1f ms", lambda r: r["complete_ms"]["max"])

@@ -108,7 +108,7 @@ def check_example(args, tmp):
     d, err = dump(args, tmp, db, ["--segment", str(k + 1)])
     if ok(d is not None, "--segment %d" % (k + 1), err):
         ln = max(s["end_ns"] - s["start_ns"], 60)
-        ok(d["window"] == {"start_ns": s["start_ns"] - ln, "end_ns": s["end_ns"] + ln}
+        ok((d["window"]["start_ns"], d["window"]["end_ns"]) == (s["start_ns"] - ln, s["end_ns"] + ln)
            and d["highlight_thread"] == s["utid"] and d["critical_path_shown"],
            "zoomed to the segment, a length each side, its thread highlighted", (d["window"], s))
     p = gui(args, tmp, db, ["--dump", "-", "--segment", "1000"])

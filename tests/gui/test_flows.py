@@ -2,7 +2,7 @@
 # tests/gui/test_flows.py - weft-gui's flow arrows (issue 14, defect 3).
 # SPDX-License-Identifier: MIT
 #
-# usage: test_flows.py --weft WEFT --gui WEFT_GUI --hot FX_CONTENDED --example WEFT_EXAMPLE
+# usage: test_flows.py --weft WEFT --gui WEFT_GUI --hot FX_CONTENDED --example WEFT_EXAMPLE --gen GEN_RECORDING
 # A hot mutex (fx-contended 5000: exactly 5,000 hand-offs from main to the waiter, back to back)
 # and the bundled example (hand-offs on two locks, a barrier, creates and joins), shown with flows:
 # - never dropped silently: fitted, every flow of the recording is counted in the window, every one
@@ -10,6 +10,9 @@
 # - denser than the pixels they are bundled into at most an arrow per 8 px, and the arrows cover the
 #   whole run: the hand-off colour is drawn in each tenth of the window that has hand-offs (the old
 #   4,000-arrow budget was spent in the first part of the run);
+# - 64 threads waking each other (gen-recording), fitted: more pairs of rows than the budget, so
+#   bundles of 64 px, the biggest of each kind kept, some of every kind shown, and the caption says
+#   "N of M" for each kind thinned (before, 1 arrow per pair of rows, bundled over 4 widths, a wall);
 # - filtered by kind (flows-handoff hides the hand-offs: "0 of N" is not said, the others stay) and by
 #   object (--lock ID with flows-object: only that object's hand-offs, counted as the database has
 #   them in the window; the caption names it);
@@ -134,12 +137,41 @@ def check_filters(args, tmp, db):
            "flows-object: only the highlighted object's flows, named", (shown, mine, every, d.get("flow_caption")))
 
 
+def check_thinned(args, tmp):
+    """64 threads waking each other (gen-recording): even one bundle per pair of rows is too many."""
+    rec, db = os.path.join(tmp, "gen"), os.path.join(tmp, "gen.db")
+    p = subprocess.run([args.gen, "--force", "--events", "300000", "--threads", "64", rec], env=gui_env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = p.returncode == 0 and subprocess.run([args.weft, "import", rec, "-o", db, "--force"], env=gui_env(tmp),
+                                             timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p and p.returncode == 0, "gen-recording --threads 64 and weft import", p and p.stderr):
+        return
+    d, err = dump(args, tmp, db, ["--actions", "flows"])
+    if not ok(d is not None, "--dump --actions flows (64 threads)", err):
+        return
+    a, b = d["window"]["start_ns"], d["window"]["end_ns"]
+    want = counts(db, a, b)
+    k = d.get("flow_kinds", {})
+    npx = d["window"]["npx"]
+    caption = d.get("flow_caption") or ""
+    ok({n: v["in_window"] for n, v in k.items()} == want and d["flows"] == sum(v["shown"] for v in k.values()),
+       "thinned: every flow of the window counted, the arrows' flows counted as shown", (k, want, d["flows"]))
+    ok(0 < d.get("flow_arrows", 0) <= max(64, npx // 8) and d.get("flow_bundle_px") == 64,
+       "thinned: bundles of 64 px, at most an arrow per 8 px", (d.get("flow_arrows"), d.get("flow_bundle_px")))
+    ok(all(0 < v["shown"] for v in k.values()) and any(v["shown"] < v["in_window"] for v in k.values()),
+       "thinned: some of every kind shown (the biggest bundles of each kind first), not all", k)
+    ok(all(("%s of %s " % (format(v["shown"], ","), format(v["in_window"], ","))) in caption
+           for v in k.values() if v["shown"] < v["in_window"]),
+       "thinned: the caption says how many of each kind are shown", caption)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
     ap.add_argument("--gui", required=True)
     ap.add_argument("--hot", required=True, help="fx-contended")
     ap.add_argument("--example", required=True)
+    ap.add_argument("--gen", required=True, help="gen-recording (tests/bench)")
     args = ap.parse_args()
     if not shutil.which("xvfb-run"):
         print("1..0 # SKIP xvfb-run is not installed")
@@ -153,6 +185,7 @@ def main():
                 return 1
         check_hot(args, tmp, hot)
         check_filters(args, tmp, ex)
+        check_thinned(args, tmp)
     print("1..%d" % len(test_gui.results))
     return 0 if all(test_gui.results) else 1
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/gui/test_tooltip.py - the timeline's tooltips read nothing on the GTK thread (issue 14).
+# tests/gui/test_tooltip.py - the timeline's tooltips and clicks read nothing on the GTK thread (issue 14).
 # SPDX-License-Identifier: MIT
 #
 # usage: test_tooltip.py --weft WEFT --gui WEFT_GUI --example WEFT_EXAMPLE
@@ -8,6 +8,9 @@
 # - over the longest wait with a call stack: the tooltip is not there at the first ask (its span is
 #   read on a worker), then says the state, its thread, its object, the threads that held and woke,
 #   and the stack's frames (SQL's, innermost first, with file:line); the GTK thread read nothing;
+# - a click on that wait (--click): the Details page shows it, its object and its call stack, and
+#   the GTK thread read nothing from the click to the dump (the span, object and stack are read on a
+#   worker, as the tooltip's);
 # - over the longest running span of a thread with scheduler readings: the state, its thread and the
 #   split of the interval between readings around the hovered time (its ends around it, on a CPU +
 #   runnable + off a CPU = 100 %); nothing read on the GTK thread;
@@ -101,6 +104,17 @@ def check_wait(args, tmp, db, con, base):
        "a wait: its call stack, innermost first, with file:line", (shown, frames))
     ok(h and h["asks"] >= 2, "a wait: not there at the first ask (read on a worker)", h)
     check_quiet(h, "a wait")
+    # the same wait clicked: the Details page, the span, its object and stack read on a worker
+    d, err = test_gui.gui_dump(args, tmp, db, ["--size", "%dx%d" % SIZE, "--click", "%d,%d" % (x, y)], TIMEOUT)
+    det, click = (d or {}).get("details") or {}, (d or {}).get("click") or {}
+    text = det.get("text", "")
+    inner = con.execute("SELECT f.symbol FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id "
+                        "WHERE sf.stack_id = ? ORDER BY sf.depth LIMIT 1", (stack,)).fetchone()
+    ok((det.get("utid"), det.get("start_ns"), det.get("dur_ns")) == (utid, start, dur) and
+       (d or {}).get("page") == "details" and "Call stack (innermost first)" in text and
+       (not inner or not inner[0] or inner[0] in text) and ("object " in text) == (obj is not None),
+       "a click on the wait: the Details page has it, its object and its call stack", (det, err))
+    ok(click.get("gtk_thread_reads") == 0, "a click on the wait: nothing read on the GTK thread", click)
 
 
 def check_running(args, tmp, db, con, base):
