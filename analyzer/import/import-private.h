@@ -48,7 +48,7 @@ typedef struct {
   int sorted;
   /* spilled (StampSpill): its stamps are in the external sort, then in the
    * file of sorted stamps from stamp off; key[j] is the time of its stamp
-   * j * STAMP_BLOCK there. held: its last stamp, last, is not in the sort yet */
+   * j * STAMP_FILE_BLOCK there. held: its last stamp, last, is not in the sort yet */
   guint tl; /* its number in the spill (0: none) */
   int held;
   Stamp last;
@@ -70,9 +70,11 @@ typedef struct {  /* the file's blocks of stamps: one reservation, handed out in
 /* A file's timelines hold at most STAMP_MEM_MAX stamps in memory; past
  * that they are spilled (stamps.c), the sort STAMP_SPILL_ROWS rows at a time,
  * and pass 2 reads them back through STAMP_CACHE blocks. */
-#define STAMP_MEM_MAX    (8u << 20) /* 96 MiB of stamps */
-#define STAMP_SPILL_ROWS (1u << 20) /* 24 MiB of rows (and as much to sort them) */
-#define STAMP_CACHE      256u       /* 12 MiB of blocks */
+#define STAMP_MEM_MAX    (16u << 20) /* 192 MiB of stamps */
+#define STAMP_SPILL_ROWS (1u << 20)  /* 16 MiB of rows (and as much to sort them) */
+#define STAMP_FILE_SHIFT 9           /* a block of the file: 512 stamps, 6 KiB */
+#define STAMP_FILE_BLOCK (1u << STAMP_FILE_SHIFT)
+#define STAMP_CACHE      4096u /* 24 MiB of blocks */
 typedef struct {
   size_t budget, mem; /* stamps the file may keep in memory, and has room for now */
   size_t spill_rows;  /* the sort's buffer, in rows */

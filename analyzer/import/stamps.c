@@ -10,7 +10,7 @@
  * and those to come, goes into an external sort (util/weft-spill.c) by
  * (timeline, time, order of arrival); after pass 1 the sorted stamps are
  * written to a temporary file, each timeline a range of it, with the time of
- * every STAMP_BLOCK-th stamp kept in memory, and pass 2 reads them back a
+ * every STAMP_FILE_BLOCK-th stamp kept in memory, and pass 2 reads them back a
  * block at a time through a small cache. So memory stays bounded however
  * many stamps a file has, and a search finds the same stamp either way: the
  * order is the same stable order by time.
@@ -195,19 +195,18 @@ static void stamps_sort(Imp *im, Stamps *v) {
 }
 
 /* ---- spilled ---- */
-typedef struct { /* a stamp in the external sort (24 bytes) */
+typedef struct { /* a stamp in the external sort (16 bytes); rows come in order of arrival */
   Stamp s;
-  uint32_t tl;  /* its timeline (StampSpill.tls index + 1) */
-  uint32_t seq; /* its place in the timeline's order of arrival */
-  uint32_t pad;
+  uint32_t tl; /* its timeline (StampSpill.tls index + 1) */
 } StampRow;
-_Static_assert(sizeof(StampRow) == 24, "a StampRow is 24 bytes");
+_Static_assert(sizeof(StampRow) == 16, "a StampRow is 16 bytes");
 
+/* By timeline and time; the sort and the merge are stable (stamps at the
+ * same time stay in their order of arrival, as in memory). */
 static int cmp_row(const void *x, const void *y) {
   const StampRow *a = x, *b = y;
   if (a->tl != b->tl) return a->tl < b->tl ? -1 : 1;
-  if (a->s.ns != b->s.ns) return a->s.ns < b->s.ns ? -1 : 1;
-  return (a->seq > b->seq) - (a->seq < b->seq);
+  return (a->s.ns > b->s.ns) - (a->s.ns < b->s.ns);
 }
 
 static inline uint64_t row_digit(const StampRow *r, unsigned pass, int64_t lo, unsigned ns_passes) {
@@ -215,9 +214,9 @@ static inline uint64_t row_digit(const StampRow *r, unsigned pass, int64_t lo, u
                           : (uint64_t)r->tl >> ((pass - ns_passes) * RADIX_BITS) & (RADIX - 1);
 }
 
-/* A buffer of rows by (timeline, time), stably: they came in order of arrival,
- * so rows of one timeline at the same time stay in seq order. LSD radix:
- * the time's digits, then the timeline's. */
+/* A buffer of rows by (timeline, time), stably: rows of one timeline at the
+ * same time stay in their order of arrival. LSD radix: the time's digits,
+ * then the timeline's. */
 static void *sort_rows(void *v, void *tmp, size_t n) {
   StampRow *src = v, *dst = tmp;
   int64_t lo = 0, hi = 0;
@@ -250,7 +249,7 @@ static void *sort_rows(void *v, void *tmp, size_t n) {
   return src;
 }
 
-static void spill_row(Imp *im, Stamps *v, Stamp s, guint seq) {
+static void spill_row(Imp *im, Stamps *v, Stamp s) {
   StampSpill *sp = &im->stamps;
   if (!v->tl) {
     g_ptr_array_add(sp->tls, v);
@@ -261,14 +260,14 @@ static void spill_row(Imp *im, Stamps *v, Stamp s, guint seq) {
     imp_fail(im, "the releases: %s", weft_spill_error(sp->spill));
     return;
   }
-  *r = (StampRow){s, v->tl, seq, 0};
+  *r = (StampRow){s, v->tl};
 }
 
 /* One timeline into the spill: its stamps in their order of arrival (it is
  * not sorted yet: only pass 2 sorts), but the last, held back. */
 static void spill_timeline(Imp *im, Stamps *v) {
   if (!v->len) return;
-  for (guint i = 0; i + 1 < v->len; i++) spill_row(im, v, *stamp_at(v, i), i);
+  for (guint i = 0; i + 1 < v->len; i++) spill_row(im, v, *stamp_at(v, i));
   v->last = *stamp_at(v, v->len - 1);
   v->held = 1;
   stamps_drop(v);
@@ -294,7 +293,7 @@ static int stamps_spill_begin(Imp *im) {
 /* A stamp of a spilled timeline. Its last is held back until the next: a
  * failed unlock of trace versions 1 and 2 may cancel it (stamps_cancel). */
 void stamps_spill_push(Imp *im, Stamps *v, Stamp s) {
-  if (v->held) spill_row(im, v, v->last, v->len - 1);
+  if (v->held) spill_row(im, v, v->last);
   v->last = s;
   v->held = 1;
   v->len++;
@@ -318,10 +317,10 @@ int stamps_cancel(Imp *im, Stamps *v, int64_t utid) {
 static const Stamp *cache_block(Imp *im, uint64_t b) {
   StampSpill *sp = &im->stamps;
   guint slot = (guint)(b & (STAMP_CACHE - 1));
-  Stamp *p = sp->cache + (size_t)slot * STAMP_BLOCK;
+  Stamp *p = sp->cache + (size_t)slot * STAMP_FILE_BLOCK;
   if (sp->cache_blk[slot] == b + 1) return p;
-  const size_t bytes = STAMP_BLOCK * sizeof(Stamp);
-  uint64_t left = (sp->total - b * STAMP_BLOCK) * sizeof(Stamp);
+  const size_t bytes = STAMP_FILE_BLOCK * sizeof(Stamp);
+  uint64_t left = (sp->total - b * STAMP_FILE_BLOCK) * sizeof(Stamp);
   size_t want = left < bytes ? (size_t)left : bytes;
   ssize_t got = pread(sp->fd, p, want, (off_t)(b * bytes));
   if (got < 0 || (size_t)got != want) {
@@ -334,29 +333,37 @@ static const Stamp *cache_block(Imp *im, uint64_t b) {
 
 Stamp stamp_spilled(Imp *im, const Stamps *v, guint i) {
   uint64_t g = v->off + i;
-  return cache_block(im, g >> STAMP_BLOCK_SHIFT)[g & (STAMP_BLOCK - 1)];
+  return cache_block(im, g >> STAMP_FILE_SHIFT)[g & (STAMP_FILE_BLOCK - 1)];
 }
 
-/* After pass 1: the spilled stamps, sorted, into the file pass 2 reads. */
+/* After pass 1: the spilled stamps, sorted, into the file pass 2 reads
+ * (through the cache's memory, not used yet). */
 static int settle_write(Imp *im, FILE *f) {
   StampSpill *sp = &im->stamps;
   Stamps *v = NULL;
   const StampRow *r;
   uint64_t k = 0;
+  size_t n = 0, room = (size_t)STAMP_CACHE * STAMP_FILE_BLOCK;
   while ((r = weft_spill_next(sp->spill))) {
     if (!v || r->tl != v->tl) {
       v = sp->tls->pdata[r->tl - 1];
       v->off = sp->total;
-      v->key = g_new(int64_t, (v->len + STAMP_BLOCK - 1) / STAMP_BLOCK);
+      v->key = g_new(int64_t, (v->len + STAMP_FILE_BLOCK - 1) / STAMP_FILE_BLOCK);
       k = 0;
     }
-    if (k % STAMP_BLOCK == 0 && k < v->len) v->key[k / STAMP_BLOCK] = r->s.ns;
+    if (k % STAMP_FILE_BLOCK == 0 && k < v->len) v->key[k / STAMP_FILE_BLOCK] = r->s.ns;
     k++;
-    if (fwrite(&r->s, sizeof r->s, 1, f) != 1) return imp_fail(im, "cannot write the releases to a temporary file");
+    sp->cache[n++] = r->s;
     sp->total++;
+    if (n == room) {
+      if (fwrite(sp->cache, sizeof(Stamp), n, f) != n)
+        return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
+      n = 0;
+    }
   }
   if (weft_spill_error(sp->spill)) return imp_fail(im, "the releases: %s", weft_spill_error(sp->spill));
-  if (fflush(f) != 0) return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
+  if (fwrite(sp->cache, sizeof(Stamp), n, f) != n || fflush(f) != 0)
+    return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
   return 0;
 }
 
@@ -368,7 +375,7 @@ int stamps_settle(Imp *im) {
     Stamps *vs[2] = {&o->rel, &o->sig};
     for (int j = 0; j < 2; j++)
       if (vs[j]->held) {
-        spill_row(im, vs[j], vs[j]->last, vs[j]->len - 1);
+        spill_row(im, vs[j], vs[j]->last);
         vs[j]->held = 0;
       }
   }
@@ -377,12 +384,12 @@ int stamps_settle(Imp *im) {
   if (!sp->f) return imp_fail(im, "cannot create a temporary file for the releases: %s", g_strerror(errno));
   sp->fd = fileno(sp->f);
   sp->total = 0;
+  sp->cache = g_new(Stamp, (size_t)STAMP_CACHE * STAMP_FILE_BLOCK);
+  sp->cache_blk = g_new0(uint64_t, STAMP_CACHE);
   int r = settle_write(im, sp->f);
   weft_spill_free(sp->spill); /* its buffers are the other spills' now */
   sp->spill = NULL;
   for (guint i = 0; i < sp->tls->len; i++) ((Stamps *)sp->tls->pdata[i])->sorted = 1;
-  sp->cache = g_new(Stamp, (size_t)STAMP_CACHE * STAMP_BLOCK);
-  sp->cache_blk = g_new0(uint64_t, STAMP_CACHE);
   return r;
 }
 
@@ -407,7 +414,7 @@ guint stamps_upper(Imp *im, Stamps *v, int64_t ns) {
   if (!v->len) return 0;
   guint a = 0, b = v->len;
   if (v->tl) { /* the block it is in, from the times kept in memory */
-    guint ka = 0, kb = (v->len + STAMP_BLOCK - 1) / STAMP_BLOCK;
+    guint ka = 0, kb = (v->len + STAMP_FILE_BLOCK - 1) / STAMP_FILE_BLOCK;
     while (ka < kb) {
       guint m = (ka + kb) / 2;
       if (v->key[m] <= ns)
@@ -415,8 +422,8 @@ guint stamps_upper(Imp *im, Stamps *v, int64_t ns) {
       else
         kb = m;
     }
-    a = ka ? (ka - 1) * STAMP_BLOCK + 1 : 0;
-    b = MIN(ka * STAMP_BLOCK, v->len);
+    a = ka ? (ka - 1) * STAMP_FILE_BLOCK + 1 : 0;
+    b = MIN(ka * STAMP_FILE_BLOCK, v->len);
   } else {
     stamps_sort(im, v);
   }

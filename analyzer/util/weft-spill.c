@@ -82,7 +82,8 @@ WeftSpill *weft_spill_new(size_t row_size, size_t mem_rows, WeftSpillCmp cmp, We
   s->cap = mem_rows;
   s->cmp = cmp;
   s->sort = sort;
-  if (region_map(&s->rows, row_size * mem_rows) != 0) {
+  if (region_map(&s->rows, row_size * mem_rows) != 0 || (sort && region_map(&s->tmp, row_size * mem_rows) != 0)) {
+    region_unmap(&s->rows);
     free(s);
     return NULL;
   }
@@ -98,10 +99,6 @@ static int fail(WeftSpill *s, const char *what) {
 static char *sort_buffer(WeftSpill *s) {
   if (s->n < 2) return s->rows.p;
   if (!s->sort) {
-    qsort(s->rows.p, s->n, s->row, s->cmp);
-    return s->rows.p;
-  }
-  if (!s->tmp.base && region_map(&s->tmp, s->row * s->cap) != 0) { /* no room: sort in place */
     qsort(s->rows.p, s->n, s->row, s->cmp);
     return s->rows.p;
   }
@@ -162,8 +159,11 @@ static const char *run_head(WeftSpill *s, Run *r) {
   return r->buf;
 }
 
+/* Rows equal by cmp: the earlier run's first (runs are in the order they
+ * were written, the rows in memory last), so that the merge is stable. */
 static int heap_less(WeftSpill *s, size_t a, size_t b) {
-  return s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b])) < 0;
+  int c = s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b]));
+  return c < 0 || (c == 0 && s->heap[a] < s->heap[b]);
 }
 
 static void heap_down(WeftSpill *s, size_t i) {
