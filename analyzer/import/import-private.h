@@ -70,9 +70,9 @@ typedef struct {  /* the file's blocks of stamps: one reservation, handed out in
 /* A file's timelines hold at most STAMP_MEM_MAX stamps in memory; past
  * that they are spilled (stamps.c), the sort STAMP_SPILL_ROWS rows at a time,
  * and pass 2 reads them back through STAMP_CACHE blocks. */
-#define STAMP_MEM_MAX    (16u << 20) /* 192 MiB of stamps */
-#define STAMP_SPILL_ROWS (1u << 20)  /* 16 MiB of rows (and as much to sort them) */
-#define STAMP_FILE_SHIFT 9           /* a block of the file: 512 stamps, 6 KiB */
+#define STAMP_MEM_MAX    (8u << 20) /* 96 MiB of stamps */
+#define STAMP_SPILL_ROWS (1u << 20) /* 16 MiB of rows (and as much to sort them) */
+#define STAMP_FILE_SHIFT 9          /* a block of the file: 512 stamps, 6 KiB */
 #define STAMP_FILE_BLOCK (1u << STAMP_FILE_SHIFT)
 #define STAMP_CACHE      4096u /* 24 MiB of blocks */
 typedef struct {
