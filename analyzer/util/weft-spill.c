@@ -21,6 +21,8 @@
 
 #define HUGE_PAGE    ((size_t)2 << 20)
 #define WINDOW_BYTES ((size_t)256 << 10) /* what a run reads at a time */
+#define MERGE_BYTES  ((size_t)32 << 20)  /* all the runs' windows, past 128 runs */
+#define WINDOW_MIN   ((size_t)16 << 10)  /* a window at least (past 2048 runs, more than MERGE_BYTES) */
 
 typedef struct { /* a region of huge-page-backed memory */
   void *base;    /* the mapping */
@@ -45,6 +47,7 @@ struct WeftSpill {
   FILE *f;      /* the runs (NULL: none yet) */
   off_t *run_off;
   size_t *run_n, nruns, run_cap;
+  size_t window; /* rows a run reads at a time */
   int reading;
   char *sorted; /* reading, nothing spilled: the sorted rows */
   size_t at;
@@ -148,8 +151,7 @@ static const char *run_head(WeftSpill *s, Run *r) {
   if (r->pos < r->len) return r->buf + r->pos * s->row;
   size_t left = r->n - r->done;
   if (!left || r->in_memory) return NULL;
-  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
-  size_t n = left < w ? left : w;
+  size_t n = left < s->window ? left : s->window;
   if (fseeko(s->f, r->off + (off_t)(r->done * s->row), SEEK_SET) != 0 || fread(r->buf, s->row, n, s->f) != n) {
     fail(s, "read rows back from");
     return NULL;
@@ -183,7 +185,10 @@ static void heap_down(WeftSpill *s, size_t i) {
 static int merge_begin(WeftSpill *s) {
   char *mem = s->n ? sort_buffer(s) : NULL;
   size_t nr = s->nruns + (mem != NULL);
-  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
+  /* the windows' memory bounded: many runs read less at a time */
+  size_t wb = s->nruns && s->nruns * WINDOW_BYTES > MERGE_BYTES ? MERGE_BYTES / s->nruns : WINDOW_BYTES;
+  if (wb < WINDOW_MIN) wb = WINDOW_MIN;
+  size_t w = s->window = wb / s->row ? wb / s->row : 1;
   s->runs = calloc(nr, sizeof *s->runs);
   s->heap = calloc(nr, sizeof *s->heap);
   if (!s->runs || !s->heap) {
