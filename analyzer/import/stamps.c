@@ -362,6 +362,10 @@ static int settle_write(Imp *im, FILE *f) {
     }
   }
   if (weft_spill_error(sp->spill)) return imp_fail(im, "the releases: %s", weft_spill_error(sp->spill));
+  for (guint i = 0; i < sp->tls->len; i++) {
+    const Stamps *w = sp->tls->pdata[i];
+    if (w->len && !w->key) return imp_fail(im, "the releases: a timeline of %u lost in the sort", w->len);
+  }
   if (fwrite(sp->cache, sizeof(Stamp), n, f) != n || fflush(f) != 0)
     return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
   return 0;
