@@ -105,18 +105,11 @@ int64_t gil_wait_begin(Imp *im, Thr *t, Obj *o, unsigned op, uint64_t mutex, int
   Obj *m = obj_find(im, mutex, WEFT_KIND_MUTEX, ns);
   if (m && m->gil) m->gil |= timed ? GIL_MUTEX : GIL_SWITCH;
   if (!timed || !o->sig.len) return 0;
-  stamps_sort(im, &o->sig);
   /* the first signal at or after ns by another thread: the next drop_gil */
-  guint a = 0, b = o->sig.len;
-  while (a < b) {
-    guint k = (a + b) / 2;
-    if (stamp_at(&o->sig, k)->ns < ns)
-      a = k + 1;
-    else
-      b = k;
+  for (guint a = stamps_lower(im, &o->sig, ns); a < o->sig.len; a++) {
+    Stamp s = stamp_get(im, &o->sig, a);
+    if (s.utid != t->utid) return s.utid;
   }
-  for (; a < o->sig.len; a++)
-    if (stamp_at(&o->sig, a)->utid != t->utid) return stamp_at(&o->sig, a)->utid;
   return 0;
 }
 

@@ -46,6 +46,14 @@ typedef struct {
   guint len, cap, nblk;
   guint pooled; /* blocks 1 to pooled are the pool's (the later ones, if any, the heap's) */
   int sorted;
+  /* spilled (StampSpill): its stamps are in the external sort, then in the
+   * file of sorted stamps from stamp off; key[j] is the time of its stamp
+   * j * STAMP_FILE_BLOCK there. held: its last stamp, last, is not in the sort yet */
+  guint tl; /* its number in the spill (0: none) */
+  int held;
+  Stamp last;
+  uint64_t off;
+  int64_t *key;
 } Stamps;
 
 static inline Stamp *stamp_at(const Stamps *v, guint i) {
@@ -58,6 +66,26 @@ typedef struct {  /* the file's blocks of stamps: one reservation, handed out in
   size_t len;     /* bytes usable from p */
   size_t used;    /* bytes handed out as blocks */
 } StampPool;
+
+/* A file's timelines hold at most STAMP_MEM_MAX stamps in memory; past
+ * that they are spilled (stamps.c), the sort STAMP_SPILL_ROWS rows at a time,
+ * and pass 2 reads them back through STAMP_CACHE blocks. */
+#define STAMP_MEM_MAX    (8u << 20) /* 96 MiB of stamps */
+#define STAMP_SPILL_ROWS (1u << 20) /* 16 MiB of rows (and as much to sort them) */
+#define STAMP_FILE_SHIFT 9          /* a block of the file: 512 stamps, 6 KiB */
+#define STAMP_FILE_BLOCK (1u << STAMP_FILE_SHIFT)
+#define STAMP_CACHE      4096u /* 24 MiB of blocks */
+typedef struct {
+  size_t budget, mem; /* stamps the file may keep in memory, and has room for now */
+  size_t spill_rows;  /* the sort's buffer, in rows */
+  WeftSpill *spill;   /* the file's stamps (pass 1, once spilled; NULL: in memory) */
+  GPtrArray *tls;     /* Stamps* of the spilled timelines, by tl - 1 */
+  FILE *f;            /* the sorted stamps (after pass 1) */
+  int fd;
+  uint64_t total;      /* stamps in it */
+  Stamp *cache;        /* STAMP_CACHE blocks of it */
+  uint64_t *cache_blk; /* the block in each slot, + 1 (0: none) */
+} StampSpill;
 
 typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
   int64_t ns, utid;
@@ -341,6 +369,7 @@ typedef struct {
   /* rows of the file, written sorted once it is read */
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
   StampPool stamp_pool;   /* the blocks of the file's long timelines */
+  StampSpill stamps;      /* the file's timelines past their budget */
   GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
   GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
   GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
@@ -466,22 +495,40 @@ void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
 void counts_write(Imp *im);
-/* Room for one more stamp in v (a block from im->stamp_pool past the first). */
-void stamps_grow(Imp *im, Stamps *v);
+/* utid's arrival at the barrier o that began at begin, or NULL. */
+const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
+
+/* ---- stamps.c: the timelines of releases and signals ---- */
+/* Room for one more stamp in v (a block from im->stamp_pool past the
+ * first); 1: none, the file's timelines are spilled now. */
+int stamps_grow(Imp *im, Stamps *v);
+/* A stamp of a spilled timeline (pass 1). */
+void stamps_spill_push(Imp *im, Stamps *v, Stamp s);
 static inline void stamps_push(Imp *im, Stamps *v, Stamp s) {
-  if (v->len == v->cap) stamps_grow(im, v);
+  if (im->stamps.spill || (v->len == v->cap && stamps_grow(im, v))) {
+    stamps_spill_push(im, v, s);
+    return;
+  }
   *stamp_at(v, v->len++) = s;
   v->sorted = 0;
 }
+/* Trace versions 1 and 2: v's last stamp dropped if it is utid's (a failed unlock); 1 if it was. */
+int stamps_cancel(Imp *im, Stamps *v, int64_t utid);
 void stamps_free(Stamps *v);
-/* The file's pool of stamp blocks given back (after its objects are freed). */
-void stamp_pool_free(StampPool *pool);
-/* Sort a timeline of stamps by time, stably (once: v->sorted says it is). */
-void stamps_sort(Imp *im, Stamps *v);
-/* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]. */
-const Stamp *last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid);
-/* utid's arrival at the barrier o that began at begin, or NULL. */
-const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
+/* After pass 1: a spilled file's timelines sorted, for pass 2. */
+int stamps_settle(Imp *im);
+/* The file's timelines' pool and spill given back (after its objects are freed). */
+void stamps_file_end(Imp *im);
+/* Stamp i of v in time order (pass 2). */
+Stamp stamp_spilled(Imp *im, const Stamps *v, guint i);
+static inline Stamp stamp_get(Imp *im, const Stamps *v, guint i) {
+  return v->tl ? stamp_spilled(im, v, i) : *stamp_at(v, i);
+}
+/* The index of v's first stamp after ns (upper), at or after ns (lower); v is sorted once, on its first search. */
+guint stamps_upper(Imp *im, Stamps *v, int64_t ns);
+guint stamps_lower(Imp *im, Stamps *v, int64_t ns);
+/* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]: 1 and *out, or 0. */
+int last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, Stamp *out);
 
 /* ---- threads.c: the threads of a process image ---- */
 Thr *thr_new(Imp *im, uint32_t tid, int64_t ns);

@@ -123,10 +123,10 @@ static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, in
   t->last_rel_ns = ns;
   if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
     stamps_push(im, &o->rel, (Stamp){ns, (uint32_t)t->utid, (uint32_t)late});
-  } else if (o && o->rel.len && !im->v3) {
+  } else if (o && !im->v3) {
     /* versions 1 and 2: a failed unlock cancels this thread's REL just before
      * (version 3 writes the failed one in its place: nothing to undo) */
-    if (stamp_at(&o->rel, o->rel.len - 1)->utid == t->utid) o->rel.len--;
+    stamps_cancel(im, &o->rel, t->utid);
   }
 }
 

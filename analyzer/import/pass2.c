@@ -119,8 +119,8 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
     return;
   }
   /* the previous release of the object (by anyone) bounds it from below */
-  const Stamp *prev = last_before(im, &o->rel, INT64_MIN, ns - 1, -1);
-  int64_t lo = prev ? prev->ns : INT64_MIN, start = ns;
+  Stamp prev;
+  int64_t lo = last_before(im, &o->rel, INT64_MIN, ns - 1, -1, &prev) ? prev.ns : INT64_MIN, start = ns;
   const WaitStart *v = (const WaitStart *)o->wb->data; /* sorted by ns (after pass 1) */
   guint a = 0, b = o->wb->len;
   while (a < b) {
@@ -142,45 +142,39 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
 /* The release (or signal) that ended a wait of utid that began at lo and
  * ended at ns: the last stamp of another thread at or before ns (and, with
  * lo > INT64_MIN, at or after lo), else in trace v3 the first one written
- * just after the call returned (late, within LATE_NS after ns). *at is its
- * time, no later than ns. */
+ * just after the call returned (late, within LATE_NS after ns): 1 and *s,
+ * whose time *at is, no later than ns; 0 none. */
 #define LATE_NS 1000000
-static const Stamp *release_for(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, int64_t *at) {
-  const Stamp *s = last_before(im, v, lo, ns, utid);
-  if (s) {
+static int release_for(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, int64_t *at, Stamp *s) {
+  if (last_before(im, v, lo, ns, utid, s)) {
     *at = s->ns;
-    return s;
+    return 1;
   }
-  if (!im->v3 || !v->len) return NULL;
-  guint a = 0, b = v->len;
-  while (a < b) { /* first with ns > target */
-    guint m = (a + b) / 2;
-    if (stamp_at(v, m)->ns <= ns)
-      a = m + 1;
-    else
-      b = m;
-  }
-  for (; a < v->len && stamp_at(v, a)->ns <= ns + LATE_NS; a++)
-    if (stamp_at(v, a)->late && stamp_at(v, a)->utid != utid) {
+  if (!im->v3 || !v->len) return 0;
+  for (guint a = stamps_upper(im, v, ns); a < v->len; a++) {
+    *s = stamp_get(im, v, a);
+    if (s->ns > ns + LATE_NS) break;
+    if (s->late && s->utid != utid) {
       *at = ns;
-      return stamp_at(v, a);
+      return 1;
     }
-  return NULL;
+  }
+  return 0;
 }
 
 /* The thread that ended t's wait on o (ok: it succeeded) at ns, 0 none;
  * *from_ns is when, and *fk the kind of flow from it (0 none). */
 static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *from_ns, int *fk) {
   int64_t waker = 0;
+  Stamp s;
   /* v3 records releases only when someone waits: one long before this
    * wait was not for it (a REL is timed before the unlock, so it can come
    * a little before the waiter's WAIT_BEGIN) */
   int64_t lo = im->v3 ? t->wbegin - LATE_NS : INT64_MIN;
   if (o && ok && is_lock(o->kind)) {
     /* the release that let it in: the last one before */
-    const Stamp *s = release_for(im, &o->rel, lo, ns, t->utid, from_ns);
-    if (s) {
-      waker = s->utid;
+    if (release_for(im, &o->rel, lo, ns, t->utid, from_ns, &s)) {
+      waker = s.utid;
       *fk = WEFT_FLOW_LOCK_HANDOFF;
     } else if (im->v3 && t->blocker_tid) {
       /* the holder's release was not seen (it raced the announcement):
@@ -191,15 +185,13 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
       im->releases_missing++;
     }
   } else if (o && ok && o->kind == WEFT_KIND_COND) {
-    const Stamp *s = release_for(im, &o->sig, t->wbegin, ns, t->utid, from_ns);
-    if (s) {
-      waker = s->utid;
+    if (release_for(im, &o->sig, t->wbegin, ns, t->utid, from_ns, &s)) {
+      waker = s.utid;
       *fk = WEFT_FLOW_WAKEUP;
     }
   } else if (o && ok && o->kind == WEFT_KIND_SEM) {
-    const Stamp *s = release_for(im, &o->rel, lo, ns, t->utid, from_ns);
-    if (s) {
-      waker = s->utid;
+    if (release_for(im, &o->rel, lo, ns, t->utid, from_ns, &s)) {
+      waker = s.utid;
       *fk = WEFT_FLOW_SEM_POST;
     }
   } else if (o && o->kind == WEFT_KIND_BARRIER) {

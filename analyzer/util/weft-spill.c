@@ -21,6 +21,8 @@
 
 #define HUGE_PAGE    ((size_t)2 << 20)
 #define WINDOW_BYTES ((size_t)256 << 10) /* what a run reads at a time */
+#define MERGE_BYTES  ((size_t)32 << 20)  /* all the runs' windows, past 128 runs */
+#define WINDOW_MIN   ((size_t)16 << 10)  /* a window at least (past 2048 runs, more than MERGE_BYTES) */
 
 typedef struct { /* a region of huge-page-backed memory */
   void *base;    /* the mapping */
@@ -45,6 +47,7 @@ struct WeftSpill {
   FILE *f;      /* the runs (NULL: none yet) */
   off_t *run_off;
   size_t *run_n, nruns, run_cap;
+  size_t window; /* rows a run reads at a time */
   int reading;
   char *sorted; /* reading, nothing spilled: the sorted rows */
   size_t at;
@@ -82,7 +85,8 @@ WeftSpill *weft_spill_new(size_t row_size, size_t mem_rows, WeftSpillCmp cmp, We
   s->cap = mem_rows;
   s->cmp = cmp;
   s->sort = sort;
-  if (region_map(&s->rows, row_size * mem_rows) != 0) {
+  if (region_map(&s->rows, row_size * mem_rows) != 0 || (sort && region_map(&s->tmp, row_size * mem_rows) != 0)) {
+    region_unmap(&s->rows);
     free(s);
     return NULL;
   }
@@ -98,10 +102,6 @@ static int fail(WeftSpill *s, const char *what) {
 static char *sort_buffer(WeftSpill *s) {
   if (s->n < 2) return s->rows.p;
   if (!s->sort) {
-    qsort(s->rows.p, s->n, s->row, s->cmp);
-    return s->rows.p;
-  }
-  if (!s->tmp.base && region_map(&s->tmp, s->row * s->cap) != 0) { /* no room: sort in place */
     qsort(s->rows.p, s->n, s->row, s->cmp);
     return s->rows.p;
   }
@@ -151,8 +151,7 @@ static const char *run_head(WeftSpill *s, Run *r) {
   if (r->pos < r->len) return r->buf + r->pos * s->row;
   size_t left = r->n - r->done;
   if (!left || r->in_memory) return NULL;
-  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
-  size_t n = left < w ? left : w;
+  size_t n = left < s->window ? left : s->window;
   if (fseeko(s->f, r->off + (off_t)(r->done * s->row), SEEK_SET) != 0 || fread(r->buf, s->row, n, s->f) != n) {
     fail(s, "read rows back from");
     return NULL;
@@ -162,8 +161,11 @@ static const char *run_head(WeftSpill *s, Run *r) {
   return r->buf;
 }
 
+/* Rows equal by cmp: the earlier run's first (runs are in the order they
+ * were written, the rows in memory last), so that the merge is stable. */
 static int heap_less(WeftSpill *s, size_t a, size_t b) {
-  return s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b])) < 0;
+  int c = s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b]));
+  return c < 0 || (c == 0 && s->heap[a] < s->heap[b]);
 }
 
 static void heap_down(WeftSpill *s, size_t i) {
@@ -183,7 +185,10 @@ static void heap_down(WeftSpill *s, size_t i) {
 static int merge_begin(WeftSpill *s) {
   char *mem = s->n ? sort_buffer(s) : NULL;
   size_t nr = s->nruns + (mem != NULL);
-  size_t w = WINDOW_BYTES / s->row ? WINDOW_BYTES / s->row : 1;
+  /* the windows' memory bounded: many runs read less at a time */
+  size_t wb = s->nruns && s->nruns * WINDOW_BYTES > MERGE_BYTES ? MERGE_BYTES / s->nruns : WINDOW_BYTES;
+  if (wb < WINDOW_MIN) wb = WINDOW_MIN;
+  size_t w = s->window = wb / s->row ? wb / s->row : 1;
   s->runs = calloc(nr, sizeof *s->runs);
   s->heap = calloc(nr, sizeof *s->heap);
   if (!s->runs || !s->heap) {

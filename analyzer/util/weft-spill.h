@@ -20,7 +20,9 @@ typedef struct WeftSpill WeftSpill;
 /* <0, 0, >0 like qsort's: the order the rows come out in. */
 typedef int (*WeftSpillCmp)(const void *a, const void *b);
 /* Sort n rows of v, with tmp (room for n rows) to use; return the buffer
- * the sorted rows are in (v or tmp). NULL: qsort with the cmp. */
+ * the sorted rows are in (v or tmp). NULL: qsort with the cmp. The merge of
+ * the runs is stable (of rows equal by cmp, those added first come out
+ * first), so with a stable sort the whole sort is. */
 typedef void *(*WeftSpillSort)(void *v, void *tmp, size_t n);
 
 /* NULL when out of memory. */

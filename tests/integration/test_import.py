@@ -411,6 +411,37 @@ def t_hold_spill(ctx):
         eq(sums["97"], sums[None], "state spill (%s): the same summaries (%d rows)" % (name, len(sums[None])))
 
 
+def t_stamp_spill(ctx):
+    """Past a number of stamps a file's releases and signals (what pass 2 searches for the thread
+    that ended each wait) go through the external sort and are read back from a temporary file
+    (analyzer/import/stamps.c: bounded memory): the database is the same, row for row, as when
+    they stay in memory. WEFT_IMPORT_STAMP_SPILL=5 spills every file at its first stamps, 61
+    makes runs of 61 rows after some stamps were kept in memory."""
+    cases = (("contended", [2000], {}), ("contended", [500], {"WEFT_HOLDS": "all"}), ("condvar", [40], {}),
+             ("sem", [], {}), ("rwlock", [], {"WEFT_HOLDS": "all"}))
+    for name, args, renv in cases:
+        what = "%s%s" % (name, " (holds all)" if renv else "")
+        d, info, rc = ctx.record(name, args, env=renv)
+        dumps = {}
+        for spill in (None, "61", "5"):
+            db = d + ".%s.db" % (spill or "mem")
+            env = dict(os.environ)
+            if spill:
+                env["WEFT_IMPORT_STAMP_SPILL"] = spill
+            r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=120)
+            ok(r.returncode == 0, "stamp spill (%s, %s): weft import" % (what, spill or "in memory"), r.stderr)
+            con = sqlite3.connect(db)
+            dumps[spill] = list(con.iterdump())
+            if spill is None:
+                flows = con.execute("SELECT count(*) FROM flow WHERE kind IN (1, 2, 4)").fetchone()[0]
+                ok(flows > 0, "stamp spill (%s): waits ended by a release or signal (%d flows)" % (what, flows))
+            con.close()
+        for spill in ("61", "5"):
+            ok(dumps[spill] == dumps[None], "stamp spill (%s, %s): the same database as in memory (%d lines)"
+               % (what, spill, len(dumps[None])))
+
+
 def t_all_fixtures_check(ctx):
     for name in ("uncontended", "rwlock", "sem", "names", "threadexit", "detach", "exitthreads", "vfork", "spawn",
                  "mutextypes", "early"):
@@ -906,7 +937,7 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
-             t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_all_fixtures_check,
+             t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,
              t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
     try:

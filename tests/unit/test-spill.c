@@ -43,6 +43,36 @@ static uint64_t next_rand(void) {
   return rng;
 }
 
+/* By the key only: rows of one key are in the order they went in only if
+ * the sort of a buffer and the merge of the runs are stable. */
+static int cmp_key(const void *x, const void *y) {
+  const Row *a = x, *b = y;
+  return (a->key > b->key) - (a->key < b->key);
+}
+
+/* n rows of keys in [0, keys) through s, whose comparison is the key's only:
+ * 1 if they come out by key and, within a key, in the order they went in. */
+static int stable_trip(WeftSpill *s, size_t n, int64_t keys, const char *what) {
+  for (size_t i = 0; i < n; i++) {
+    Row *r = weft_spill_add(s);
+    if (!r) return ok(0, "%s: add row %zu", what, i);
+    r->key = (int64_t)(next_rand() % (uint64_t)keys);
+    r->seq = (uint32_t)i;
+  }
+  size_t got = 0;
+  int good = 1;
+  Row prev = {INT64_MIN, 0, 0, {0}};
+  const Row *r;
+  while ((r = weft_spill_next(s))) {
+    if (got && cmp_row(&prev, r) >= 0) good = 0;
+    prev = *r;
+    got++;
+  }
+  ok(good && got == n, "%s: %zu rows back of %zu, by key, each key's in the order they went in", what, got, n);
+  weft_spill_reset(s);
+  return good;
+}
+
 /* n rows with keys in [0, keys) through a spill of mem rows; 1 if they come
  * out complete and in order. */
 static int round_trip(WeftSpill *s, size_t n, int64_t keys, const char *what) {
@@ -91,6 +121,15 @@ int main(void) {
 
   s = weft_spill_new(sizeof(Row), 1, cmp_row, NULL);
   round_trip(s, 300, 20, "one row a run (300 runs)");
+  weft_spill_free(s);
+
+  /* a stable sort (key, then order in) under a merge by the key only */
+  s = weft_spill_new(sizeof(Row), 1000, cmp_key, sort_into_tmp);
+  stable_trip(s, 700, 5, "stable, in memory");
+  stable_trip(s, 20500, 5, "stable, 20 runs and a tail in memory");
+  weft_spill_free(s);
+  s = weft_spill_new(sizeof(Row), 7, cmp_key, sort_into_tmp);
+  stable_trip(s, 7 * 2500, 3, "stable, 2500 runs (windows of the least size)");
   weft_spill_free(s);
 
   ok(weft_spill_new(0, 10, cmp_row, NULL) == NULL, "a row of no size is refused");
