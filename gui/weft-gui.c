@@ -549,6 +549,9 @@ static void write_dump(Shot *s) {
                          weft_timeline_get_n_flows(tl), weft_timeline_get_highlight(tl),
                          weft_timeline_get_highlight_thread(tl));
   weft_window_write_details_json(s->window, out);
+  /* every read the GTK thread made since the recording was opened (its tables, pages and frames read
+   * on workers: none but where a test or --bench asks for one) */
+  g_string_append_printf(out, ",\n\"gtk_thread_reads\": %u", gtk_thread_reads(s->window));
   g_string_append(out, ",\n\"highlight_label\": ");
   if (weft_timeline_get_highlight_label(tl))
     weft_json_append(out, weft_timeline_get_highlight_label(tl));

@@ -877,14 +877,6 @@ int weft_session_lock_index(WeftSession *self, int64_t object_id) {
   return -1;
 }
 
-int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out) {
-  for (int s = 0; s < WEFT_ST_COUNT; s++) out[s] = 0;
-  const WeftSessionThread *t = weft_session_get_thread(self, i);
-  if (!t) return -1;
-  self->n_reads++;
-  return weft_query_state_sums(&self->reader.q, t->utid, t->max_level, out, NULL);
-}
-
 void weft_session_object_clear(WeftSessionObject *o) { g_clear_pointer(&o->name, g_free); }
 
 int weft_session_objects(WeftSession *self, GArray *out) {

@@ -213,10 +213,6 @@ int weft_session_flows(WeftSession *self, int64_t utid, int64_t t0, int64_t t1, 
 guint weft_read_stack(WeftQuery *q, int64_t stack_id, GArray *out);
 void weft_frame_clear(WeftFrame *f);
 
-/* Time thread i spent in each state over the whole recording (from the
- * coarsest state_summary level, or thread_state when it has none) into
- * out[WEFT_ST_COUNT]. Returns 0 or -1. */
-int weft_session_thread_totals(WeftSession *self, guint i, int64_t *out);
 
 /* A sync object with its totals over the recording (query.h's row, its
  * kind an interned string) and its name. */

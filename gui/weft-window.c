@@ -450,16 +450,26 @@ static void on_critpath_thread(WeftCritPathPanel *panel, gint64 utid, WeftWindow
   weft_timeline_scroll_to_thread(self->timeline, utid);
 }
 
-/* The sync objects table: read on a worker (the wait counts and longest
- * waits scan every wait: most of a second on 10 M events), filled when it
+/* The sync objects table and the threads' totals: read on a worker (the
+ * wait counts and longest waits scan every wait: most of a second on 10 M
+ * events; a thread's totals are a query each), the tables filled when it
  * returns if the recording is still the one it was read for. */
 typedef struct {
   char *path;
   guint gen;
+  GArray *threads; /* the threads' (utid, max_level) in, ThreadTotals out */
 } ObjectsJob;
+
+typedef struct {
+  int64_t utid;
+  int level;
+  int rc;
+  int64_t tot[WEFT_ST_COUNT];
+} ThreadTotals;
 
 static void objects_job_free(ObjectsJob *j) {
   g_free(j->path);
+  if (j->threads) g_array_unref(j->threads);
   g_free(j);
 }
 
@@ -474,6 +484,13 @@ static void objects_thread(GTask *task, gpointer source, gpointer data, GCancell
   GArray *objs = g_array_new(FALSE, FALSE, sizeof(WeftSessionObject));
   g_array_set_clear_func(objs, (GDestroyNotify)weft_session_object_clear);
   int rc = weft_session_read_objects(db, objs);
+  WeftQuery q;
+  weft_query_init(&q, db, NULL, 0, NULL);
+  for (guint i = 0; rc >= 0 && i < job->threads->len; i++) {
+    ThreadTotals *t = &g_array_index(job->threads, ThreadTotals, i);
+    t->rc = weft_query_state_sums(&q, t->utid, t->level, t->tot, NULL);
+  }
+  weft_query_clear(&q);
   sqlite3_close(db);
   if (rc < 0) {
     g_array_unref(objs);
@@ -481,6 +498,40 @@ static void objects_thread(GTask *task, gpointer source, gpointer data, GCancell
     return;
   }
   g_task_return_pointer(task, objs, (GDestroyNotify)g_array_unref);
+}
+
+/* The threads table, from their totals read on the worker (ObjectsJob). */
+static void fill_threads(WeftWindow *self, const GArray *totals) {
+  WeftSession *ss = self->session;
+  for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
+    const WeftSessionThread *t = weft_session_get_thread(ss, i);
+    const ThreadTotals *tt = i < totals->len ? &g_array_index(totals, ThreadTotals, i) : NULL;
+    if (!t || !tt || tt->utid != t->utid) continue;
+    const int64_t *tot = tt->tot;
+    int64_t wait = 0;
+    int top = -1;
+    for (int s = 1; s < WEFT_ST_COUNT; s++) {
+      wait += tot[s];
+      if (tot[s] > 0 && (top < 0 || tot[s] > tot[top])) top = s;
+    }
+    char b[7][160];
+    const char *cells[7];
+    double nums[7];
+    int pid = 0;
+    for (guint p = 0; p < weft_session_get_n_processes(ss); p++)
+      if (weft_session_get_process(ss, p)->upid == t->upid) pid = weft_session_get_process(ss, p)->pid;
+    g_snprintf(b[0], sizeof b[0], "%s [%d]", t->name, t->tid), nums[0] = NAN;
+    g_snprintf(b[1], sizeof b[1], "%d", pid), nums[1] = pid;
+    weft_format_ns(b[2], sizeof b[2], t->start_ns), nums[2] = (double)t->start_ns;
+    weft_format_ns(b[3], sizeof b[3], t->end_ns - t->start_ns), nums[3] = (double)(t->end_ns - t->start_ns);
+    weft_format_ns(b[4], sizeof b[4], tot[WEFT_ST_RUNNING]), nums[4] = (double)tot[WEFT_ST_RUNNING];
+    weft_format_ns(b[5], sizeof b[5], wait), nums[5] = (double)wait;
+    g_strlcpy(b[6], top >= 0 ? weft_state_name(top) : "", sizeof b[6]), nums[6] = NAN;
+    for (int c = 0; c < 7; c++) cells[c] = b[c];
+    weft_table_append(self->threads_table, t->utid, cells, nums);
+  }
+  weft_table_sort(self->threads_table, 0, FALSE);
+  weft_table_sort(self->threads_table, 3, TRUE);
 }
 
 static void fill_objects(WeftWindow *self, GArray *objs) {
@@ -513,6 +564,7 @@ static void on_objects_read(GObject *source, GAsyncResult *res, gpointer data) {
   if (job->gen == self->objects_gen && self->objects_table) {
     self->objects_busy = FALSE;
     if (objs) {
+      fill_threads(self, job->threads);
       fill_objects(self, objs);
       gtk_widget_set_visible(self->objects_status, FALSE);
     } else {
@@ -527,6 +579,13 @@ static void on_objects_read(GObject *source, GAsyncResult *res, gpointer data) {
 static void start_objects(WeftWindow *self) {
   ObjectsJob *job = g_new0(ObjectsJob, 1);
   job->path = g_strdup(weft_session_get_path(self->session));
+  WeftSession *ss = self->session;
+  job->threads = g_array_sized_new(FALSE, TRUE, sizeof(ThreadTotals), weft_session_get_n_threads(ss));
+  for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
+    const WeftSessionThread *t = weft_session_get_thread(ss, i);
+    ThreadTotals tt = {.utid = t->utid, .level = t->max_level, .rc = -1};
+    g_array_append_val(job->threads, tt);
+  }
   job->gen = ++self->objects_gen;
   self->objects_busy = TRUE;
   gtk_label_set_text(GTK_LABEL(self->objects_status), "reading the sync objects…");
@@ -584,34 +643,6 @@ static void fill_tables(WeftWindow *self) {
     gtk_box_append(box, GTK_WIDGET(*bar));
   }
   weft_timeline_set_replay(self->timeline, NULL); /* (another recording's) */
-  WeftSession *ss = self->session;
-  for (guint i = 0; i < weft_session_get_n_threads(ss); i++) {
-    const WeftSessionThread *t = weft_session_get_thread(ss, i);
-    int64_t tot[WEFT_ST_COUNT], wait = 0;
-    weft_session_thread_totals(ss, i, tot);
-    int top = -1;
-    for (int s = 1; s < WEFT_ST_COUNT; s++) {
-      wait += tot[s];
-      if (tot[s] > 0 && (top < 0 || tot[s] > tot[top])) top = s;
-    }
-    char b[7][160];
-    const char *cells[7];
-    double nums[7];
-    int pid = 0;
-    for (guint p = 0; p < weft_session_get_n_processes(ss); p++)
-      if (weft_session_get_process(ss, p)->upid == t->upid) pid = weft_session_get_process(ss, p)->pid;
-    g_snprintf(b[0], sizeof b[0], "%s [%d]", t->name, t->tid), nums[0] = NAN;
-    g_snprintf(b[1], sizeof b[1], "%d", pid), nums[1] = pid;
-    weft_format_ns(b[2], sizeof b[2], t->start_ns), nums[2] = (double)t->start_ns;
-    weft_format_ns(b[3], sizeof b[3], t->end_ns - t->start_ns), nums[3] = (double)(t->end_ns - t->start_ns);
-    weft_format_ns(b[4], sizeof b[4], tot[WEFT_ST_RUNNING]), nums[4] = (double)tot[WEFT_ST_RUNNING];
-    weft_format_ns(b[5], sizeof b[5], wait), nums[5] = (double)wait;
-    g_strlcpy(b[6], top >= 0 ? weft_state_name(top) : "", sizeof b[6]), nums[6] = NAN;
-    for (int c = 0; c < 7; c++) cells[c] = b[c];
-    weft_table_append(self->threads_table, t->utid, cells, nums);
-  }
-  weft_table_sort(self->threads_table, 0, FALSE);
-  weft_table_sort(self->threads_table, 3, TRUE);
   weft_table_set_select_func(self->threads_table, on_thread_row, self);
   weft_table_set_select_func(self->objects_table, on_object_row, self);
   start_objects(self);

@@ -11,6 +11,8 @@
 # - the dump's "pages" are the nine side pages in the order of their keys (Alt+1 ... Alt+9), each
 #   shown when noted, with a peak RSS that never falls and is at least the RSS; the page shown last
 #   is compare; the GTK thread read nothing during the pages;
+# - the Threads page of the whole recording: its table filled, and no read on the GTK thread since the
+#   open (the threads' totals and the sync objects are read on a worker);
 # - each page's data is there: the findings, the selection's numbers, the details of the lock's
 #   longest wait, the critical path (computed on its page, as P does), the search's results, the
 #   waits' graph, the comparison;
@@ -51,6 +53,7 @@ def check_tour(d, pages, what):
        (d.get("pages_gtk_thread_reads"), [v["gtk_thread_reads"] for v in visits]))
 
 
+
 def check_example(args, tmp, db):
     con = sqlite3.connect(db)
     lock = con.execute("SELECT object_id FROM thread_state WHERE object_id IS NOT NULL AND state = 1 "
@@ -72,6 +75,10 @@ def check_example(args, tmp, db):
         ok(d["search"]["query"] == "worker" and d["search"]["matched"] > 0 and waits.get("n_nodes", 0) > 1 and
            cmp.get("compare") and cmp.get("error") is None, "the search's results, the waits' graph, the comparison",
            (d["search"]["matched"], waits.get("n_nodes"), cmp.get("error")))
+    d, err = dump(args, tmp, db, ["--page", "threads"])
+    if ok(d is not None, "--window --page threads: the dump", err):
+        ok(d.get("page") == "threads" and d.get("gtk_thread_reads") == 0,
+           "the Threads page, and no read on the GTK thread since the open", (d.get("page"), d.get("gtk_thread_reads")))
     d, err = dump(args, tmp, db, session + ["--page", "all"])
     if ok(d is not None, "--window --page all without --compare: the dump", err):
         check_tour(d, PAGES[:-1], "without --compare")
