@@ -202,6 +202,8 @@ struct _WeftTimeline {
   /* the overview: running sum over the whole recording, per pixel */
   double *overview;
   int overview_npx;
+  GCancellable *overview_cancel; /* the overview of a width being folded on a worker (NULL: none) */
+  int overview_want;             /* its width */
 };
 
 typedef enum { DRAG_NONE, DRAG_SELECT, DRAG_PAN, DRAG_OVERVIEW } DragMode;
@@ -1210,6 +1212,79 @@ static void snapshot_ruler(WeftTimeline *self, GtkSnapshot *snapshot, int width,
  * While the window is the whole recording (the first frames) it is the sum
  * of the rows' folds, which the worker delivers (NULL until they are all
  * there); otherwise every thread is folded here, once per width. */
+/* The overview of npx pixels, folded on a worker: each thread's running
+ * time over the whole recording, summed (OverviewJob). */
+typedef struct {
+  WeftSessionReader *reader;
+  guint nthreads;
+  int npx;
+  double npp;
+} OverviewJob;
+
+static void overview_job_free(OverviewJob *j) {
+  weft_session_reader_free(j->reader);
+  g_free(j);
+}
+
+static void overview_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  OverviewJob *job = data;
+  double *v = g_new0(double, job->npx);
+  WeftPixel *px = g_new(WeftPixel, job->npx);
+  for (guint i = 0; i < job->nthreads && !g_cancellable_is_cancelled(cancellable); i++) {
+    weft_session_reader_fold(job->reader, i, 0, job->npp, job->npx, px);
+    for (int p = 0; p < job->npx; p++) v[p] += px[p].running;
+  }
+  g_free(px);
+  g_task_return_pointer(task, v, g_free);
+}
+
+/* data: a reference to the timeline */
+static void on_overview_folded(GObject *source, GAsyncResult *res, gpointer data) {
+  WeftTimeline *self = data;
+  GError *error = NULL;
+  double *v = g_task_propagate_pointer(G_TASK(res), &error);
+  if (v && !g_cancellable_is_cancelled(g_task_get_cancellable(G_TASK(res)))) {
+    g_free(self->overview);
+    self->overview = v;
+    self->overview_npx = self->overview_want;
+    v = NULL;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+  }
+  if (g_task_get_cancellable(G_TASK(res)) == self->overview_cancel) g_clear_object(&self->overview_cancel);
+  g_free(v);
+  g_clear_error(&error);
+  g_object_unref(self);
+}
+
+static void overview_start(WeftTimeline *self, int npx) {
+  if (self->overview_cancel && self->overview_want == npx) return; /* on its way */
+  if (self->overview_cancel) g_cancellable_cancel(self->overview_cancel);
+  g_clear_object(&self->overview_cancel);
+  GError *error = NULL;
+  WeftSessionReader *reader = weft_session_reader_new(self->session, &error);
+  if (!reader) {
+    g_warning("weft-gui: no overview: %s", error->message);
+    g_error_free(error);
+    return;
+  }
+  OverviewJob *job = g_new0(OverviewJob, 1);
+  job->reader = reader;
+  job->nthreads = weft_session_get_n_threads(self->session);
+  job->npx = npx;
+  job->npp = end_ns(self) / npx;
+  self->overview_cancel = g_cancellable_new();
+  self->overview_want = npx;
+  GTask *task = g_task_new(NULL, self->overview_cancel, on_overview_folded, g_object_ref(self));
+  g_task_set_task_data(task, job, (GDestroyNotify)overview_job_free);
+  g_task_run_in_thread(task, overview_thread);
+  g_object_unref(task);
+}
+
+/* The running sum over the whole recording, one value per pixel of npx.
+ * While the window is the whole recording (the first frames) it is the sum
+ * of the rows' folds, which the worker delivers (NULL until they are all
+ * there); otherwise a worker folds every thread, once per width (NULL until
+ * it is done). */
 static const double *overview_values(WeftTimeline *self, int npx) {
   if (self->overview && self->overview_npx == npx) return self->overview;
   guint n = weft_session_get_n_threads(self->session);
@@ -1225,17 +1300,8 @@ static const double *overview_values(WeftTimeline *self, int npx) {
     }
     return self->overview;
   }
-  g_free(self->overview);
-  self->overview = g_new0(double, npx);
-  self->overview_npx = npx;
-  WeftPixel *px = g_new(WeftPixel, npx);
-  double npp = end_ns(self) / npx;
-  for (guint i = 0; i < n; i++) {
-    weft_session_fold(self->session, i, 0, npp, npx, px);
-    for (int p = 0; p < npx; p++) self->overview[p] += px[p].running;
-  }
-  g_free(px);
-  return self->overview;
+  overview_start(self, npx);
+  return NULL;
 }
 
 /* The overview strip: the number of running threads over the whole
@@ -2349,6 +2415,8 @@ static void weft_timeline_finalize(GObject *object) {
   g_free(self->fold);
   g_free(self->host_fold);
   g_free(self->overview);
+  if (self->overview_cancel) g_cancellable_cancel(self->overview_cancel);
+  g_clear_object(&self->overview_cancel);
   if (self->hl_cancel) g_cancellable_cancel(self->hl_cancel);
   g_clear_object(&self->hl_cancel);
   g_clear_pointer(&self->hl, weft_highlight_unref);
@@ -2648,6 +2716,8 @@ void weft_timeline_set_session(WeftTimeline *self, WeftSession *session) {
     if (role == WEFT_PROCESS_PROGRAM_START) prog = p;
   }
   g_clear_pointer(&self->overview, g_free);
+  if (self->overview_cancel) g_cancellable_cancel(self->overview_cancel);
+  g_clear_object(&self->overview_cancel);
   if (self->flows_cancel) g_cancellable_cancel(self->flows_cancel);
   g_clear_object(&self->flows_cancel);
   g_clear_pointer(&self->flows, weft_flows_unref);
@@ -2951,7 +3021,8 @@ void weft_timeline_scroll_to_thread(WeftTimeline *self, int64_t utid) {
 
 gboolean weft_timeline_is_busy(WeftTimeline *self) {
   if (!self->session) return FALSE;
-  if (self->hl_loading || (self->show_flows && self->flows_loading) || self->tip_cancel || self->click_cancel)
+  if (self->hl_loading || (self->show_flows && self->flows_loading) || self->tip_cancel || self->click_cancel ||
+      self->overview_cancel)
     return TRUE;
   /* the arrows, once the flows are read, are asked for at the next frame */
   if (self->show_flows && self->flows && (!self->rows || !self->rows[flow_item(self)])) return TRUE;

@@ -11,8 +11,8 @@
 # - the dump's "pages" are the nine side pages in the order of their keys (Alt+1 ... Alt+9), each
 #   shown when noted, with a peak RSS that never falls and is at least the RSS; the page shown last
 #   is compare; the GTK thread read nothing during the pages;
-# - the Threads page of the whole recording: its table filled, and no read on the GTK thread since the
-#   open (the threads' totals and the sync objects are read on a worker);
+# - nor since the recording was opened (the threads' totals, the sync objects and the overview strip
+#   are read on workers), also on the Threads page of the whole recording;
 # - each page's data is there: the findings, the selection's numbers, the details of the lock's
 #   longest wait, the critical path (computed on its page, as P does), the search's results, the
 #   waits' graph, the comparison;
@@ -51,6 +51,9 @@ def check_tour(d, pages, what):
     ok(d.get("pages_gtk_thread_reads") == 0 and all(v["gtk_thread_reads"] == 0 for v in visits),
        "%s: no read on the GTK thread during the pages" % what,
        (d.get("pages_gtk_thread_reads"), [v["gtk_thread_reads"] for v in visits]))
+    # (nor since the recording was opened: the tables and the overview strip come from workers)
+    ok(d.get("gtk_thread_reads") == 0, "%s: no read on the GTK thread since the open" % what,
+       d.get("gtk_thread_reads"))
 
 
 
