@@ -709,9 +709,39 @@ static void make_page_buttons(WeftWindow *self) {
 
 /* ---- opening ---- */
 
+/* The recording's lists (processes, threads, locks) are read on a worker
+ * while the GTK thread goes on drawing and handling events: no database
+ * read on the GTK thread, even at the open. */
+typedef struct {
+  char *path;
+  WeftSession *session;
+  GError *error;
+  gboolean done;
+} OpenJob;
+
+static void open_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+  OpenJob *job = data;
+  job->session = weft_session_open(job->path, &job->error);
+  g_task_return_boolean(task, TRUE);
+}
+
+static void on_opened(GObject *source, GAsyncResult *res, gpointer data) { ((OpenJob *)data)->done = TRUE; }
+
+static WeftSession *open_on_worker(const char *path, GError **error) {
+  OpenJob job = {g_strdup(path), NULL, NULL, FALSE};
+  GTask *task = g_task_new(NULL, NULL, on_opened, &job);
+  g_task_set_task_data(task, &job, NULL);
+  g_task_run_in_thread(task, open_thread);
+  g_object_unref(task);
+  while (!job.done) g_main_context_iteration(NULL, TRUE);
+  g_free(job.path);
+  if (!job.session) g_propagate_error(error, job.error);
+  return job.session;
+}
+
 gboolean weft_window_open(WeftWindow *self, const char *path) {
   GError *error = NULL;
-  WeftSession *s = weft_session_open(path, &error);
+  WeftSession *s = open_on_worker(path, &error);
   if (!s) {
     show_error(self, error->message);
     g_error_free(error);
