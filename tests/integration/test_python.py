@@ -480,7 +480,7 @@ def t_mp_lock(c, method):
     # while they start; issue 13 item 6 puts causes first. With spawn, the 4 interpreters' start-up,
     # which this little work cannot hide, is a cause of its own)
     ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
-    ok(all(k in ("serial", "oversubscribed") or (k == "startup" and "spawn" in tag) for k in ahead),
+    ok(all(k in ("serial", "oversubscribed", "machine_load") or (k == "startup" and "spawn" in tag) for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
 
@@ -516,8 +516,11 @@ def t_manager_lock(c):
     name = "mp.Manager().Lock() at manager_lock.py:%d" % made
     ok(f["title"].startswith("Manager lock %s (in the manager's process)" % name),
        "%s: ... named %s, the client's line" % (tag, name), f["title"])
+    # (only its symptoms may come first, as for mp_lock: the serial phases it makes, the CPUs the
+    # processes wait for, the clients' work made uneven by their turns at it (seen ahead on a CI run);
+    # and what is not the program's: the machine's load, the manager process's start-up)
     ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
-    ok(all(k in ("serial", "oversubscribed") for k in ahead),
+    ok(all(k in ("serial", "oversubscribed", "imbalance", "machine_load", "startup") for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
 
 
