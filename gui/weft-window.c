@@ -486,7 +486,7 @@ static void objects_thread(GTask *task, gpointer source, gpointer data, GCancell
   int rc = weft_session_read_objects(db, objs);
   WeftQuery q;
   weft_query_init(&q, db, NULL, 0, NULL);
-  for (guint i = 0; rc >= 0 && i < job->threads->len; i++) {
+  for (guint i = 0; i < job->threads->len; i++) { /* (read whether or not the objects were) */
     ThreadTotals *t = &g_array_index(job->threads, ThreadTotals, i);
     t->rc = weft_query_state_sums(&q, t->utid, t->level, t->tot, NULL);
   }
@@ -563,8 +563,8 @@ static void on_objects_read(GObject *source, GAsyncResult *res, gpointer data) {
   GArray *objs = g_task_propagate_pointer(G_TASK(res), &error);
   if (job->gen == self->objects_gen && self->objects_table) {
     self->objects_busy = FALSE;
+    fill_threads(self, job->threads); /* (whether or not the objects could be read, as before) */
     if (objs) {
-      fill_threads(self, job->threads);
       fill_objects(self, objs);
       gtk_widget_set_visible(self->objects_status, FALSE);
     } else {
