@@ -28,7 +28,8 @@
  * before the run: a lock that keeps no one out (its acquires and releases dropped), a lock's critical sections shorter
  * (the work inside its holds, and the estimated work of its holds nobody waited for, counted not recorded), a thread
  * faster (its work), the GIL gone (its waits dropped), another number of CPUs. A hand-off's latency and the waking's
- * cost are the recording's for waiters that had waited as long (wait_class).
+ * cost are the recording's for waiters that had waited as long (wait_class). The holds nobody waited for (counted,
+ * not recorded) are placed between the recorded ones (place_counted_holds): the lock is held there in the replay too.
  * The replay of the recording unchanged is the model's own error bar.
  */
 #include "analysis-private.h"
@@ -51,7 +52,7 @@
  * microsecond, one that slept after the kernel wakes it (10 us and more on a
  * VM), and waking it costs the releaser more. */
 #define WAIT_CLASSES   9
-#define WAIT_CLASS_MIN 5 /* hand-offs a class needs to have its own figures */
+#define WAIT_CLASS_MIN 20 /* hand-offs a class needs to have its own figures */
 
 static int wait_class(double pre_ns) {
   int k = 0;
@@ -68,6 +69,7 @@ typedef struct {
 
 typedef struct {
   int64_t obj, s, e;
+  bool placed; /* counted, not recorded: placed by place_counted_holds */
 } RHold;
 
 typedef struct {
@@ -220,6 +222,7 @@ static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
 
 /* ---- loading ---- */
 static bool load_wait_classes(Ctx *c, Rec *r);
+static bool place_counted_holds(Ctx *c, Rec *r);
 /* The first of n elements (stride bytes apart) whose int64 at offset off is
  * at least key, or n: the one binary search of the replay's sorted arrays. */
 static size_t first_from(const void *base, size_t n, size_t stride, size_t off, int64_t key) {
@@ -264,7 +267,7 @@ static int hold_cb(const WeftHold *h, void *user) {
   Ctx *c = ((void **)user)[1];
   RThread *t = rthread(r, h->utid);
   if (!t) return 0;
-  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns};
+  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns, false};
   if (VEC_PUSH(t->holds, t->nholds, t->capholds, x) != 0) return rfail(c), 1;
   return 0;
 }
@@ -457,7 +460,7 @@ static bool load(Ctx *c, Rec *r) {
     return weft_sql_fail(&c->sql, "%s", err);
   for (size_t i = 0; i < r->n; i++)
     if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
-  return !c->sql.failed && load_counts(c, r) && load_wait_classes(c, r);
+  return !c->sql.failed && load_counts(c, r) && load_wait_classes(c, r) && place_counted_holds(c, r);
 }
 
 static void rec_free(Rec *r) {
@@ -576,7 +579,7 @@ static const RState *state_before(const RThread *t, int64_t ns) {
 /* Has t a hold of obj beginning within SAME_NS of ns? */
 static bool hold_at(const RThread *t, int64_t obj, int64_t ns) {
   for (size_t a = FIRST_FROM(t->holds, t->nholds, s, ns - SAME_NS); a < t->nholds && t->holds[a].s <= ns + SAME_NS; a++)
-    if (t->holds[a].obj == obj) return true;
+    if (t->holds[a].obj == obj && !t->holds[a].placed) return true;
   return false;
 }
 
@@ -592,6 +595,224 @@ static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
        a++)
     if (t->costs[a].obj == obj) return (double)t->costs[a].cost;
   return 0;
+}
+
+/* ---- the holds nobody waited for, placed ----
+ * Contention first records a hold only when someone waited for it; the other
+ * acquisitions of a lock are counted (lock_count: per thread and flush
+ * interval). Left out, they leave the lock free in the replay where it was
+ * held: another thread takes it at once, no hand-off, and a loop whose rounds
+ * alternate with another thread's runs ahead of the recording. So each
+ * interval's count of a lock someone waited for is shared out over the gaps
+ * of running time between the thread's recorded holds of it, by each gap's
+ * length beyond one round (the interval's running time per acquisition), and
+ * placed evenly in its gap after the release's own cost, each as long as the
+ * lock's mean sampled hold. Past PLACE_MAX in all none is placed, and the
+ * counted holds stay spread over the running time (unrecorded_factor). */
+#define PLACE_MAX 1000000
+
+/* A hold to place: where, and how far it may move (its running state, in its gap). */
+typedef struct {
+  int64_t s, e, lo, hi;
+  size_t ti;
+  ptrdiff_t l;
+} Cand;
+
+typedef struct {
+  Cand *v;
+  size_t n, cap;
+} Cands;
+
+typedef struct {
+  int64_t a, b; /* the gap */
+  double cost;  /* the release that opens it: what its waking took */
+  double run, w, rem;
+  int64_t k;
+} Gap;
+
+/* The time at which t has run off ns of running time after a (at most b),
+ * and where the running state it is in ends. */
+static int64_t run_to_ns(const RThread *t, int64_t a, int64_t b, double off, int64_t *state_end) {
+  for (size_t i = FIRST_FROM(t->st, t->nst, e, a); i < t->nst && t->st[i].s < b; i++) {
+    if (t->st[i].st != WEFT_ST_RUNNING) continue;
+    int64_t x = max64(a, t->st[i].s), y = min64(b, t->st[i].e);
+    if (y <= x) continue;
+    *state_end = y;
+    if (off <= (double)(y - x)) return x + llround(off);
+    off -= (double)(y - x);
+  }
+  return *state_end = b;
+}
+
+static int cmp_gap_rem(const void *x, const void *y) {
+  const Gap *a = *(const Gap *const *)x, *b = *(const Gap *const *)y;
+  return (a->rem < b->rem) - (a->rem > b->rem);
+}
+
+/* The gaps of count x of t (nrec: t's recorded holds) into *g. */
+static bool count_gaps(Ctx *c, const Rec *r, const RThread *t, size_t nrec, const RCount *x, Gap **g, size_t *ng,
+                       size_t *cap) {
+  int64_t obj = r->lock_ids[x->l], a = x->s, unused;
+  double cost = 0;
+  size_t i = FIRST_FROM(t->holds, nrec, s, x->s);
+  for (size_t j = i; j > 0 && j + 8 > i; j--) /* a hold that began before and ends inside */
+    if (t->holds[j - 1].obj == obj && t->holds[j - 1].e > a) a = t->holds[j - 1].e;
+  *ng = 0;
+  for (;; i++) {
+    bool end = i >= nrec || t->holds[i].s > x->e;
+    if (!end && t->holds[i].obj != obj) continue;
+    int64_t b = end ? x->e : t->holds[i].s;
+    if (b > a) {
+      Gap y = {a, b, cost, (double)run_outside_holds(t, obj, a, b, &unused), 0, 0, 0};
+      if (VEC_PUSH(*g, *ng, *cap, y) != 0) return rfail(c);
+    }
+    if (end) return true;
+    a = max64(a, t->holds[i].e);
+    cost = unlock_cost(t, obj, t->holds[i].e);
+  }
+}
+
+/* Count x's holds into t's, placed (see above). */
+static bool place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x, Gap **g, size_t *cap, Cands *cands) {
+  const RThread *t = &r->t[ti];
+  size_t ng;
+  if (!count_gaps(c, r, t, nrec, x, g, &ng, cap)) return false;
+  if (!ng) return true;
+  Gap *v = *g;
+  double round = x->run / (double)(x->n + (int64_t)ng - 1), sum = 0;
+  for (size_t i = 0; i < ng; i++) { /* (the first and last gaps are cut by the interval: half a round) */
+    v[i].w = fmax(0, v[i].run - v[i].cost - (i == 0 || i + 1 == ng ? round / 2 : round));
+    sum += v[i].w;
+  }
+  for (size_t i = 0; i < ng && sum <= 0; i++) sum += v[i].w = v[i].run;
+  if (sum <= 0) return true;
+  int64_t left = x->n;
+  Gap **by = malloc(ng * sizeof *by);
+  if (!by) return rfail(c);
+  for (size_t i = 0; i < ng; i++) { /* largest remainders */
+    double q = (double)x->n * v[i].w / sum;
+    v[i].k = (int64_t)q;
+    v[i].rem = q - (double)v[i].k;
+    left -= v[i].k;
+    by[i] = &v[i];
+  }
+  qsort(by, ng, sizeof *by, cmp_gap_rem);
+  for (size_t i = 0; left > 0; i = (i + 1) % ng, left--) by[i]->k++;
+  free(by);
+  for (size_t i = 0; i < ng; i++) {
+    const Gap *y = &v[i];
+    double room = fmax(0, y->run - y->cost);
+    if (y->k <= 0 || room <= 0) continue;
+    double hold = fmin(r->lock_hold[x->l], 0.5 * room / (double)y->k),
+           out = (room - (double)y->k * hold) / (double)(y->k + 1);
+    for (int64_t j = 1; j <= y->k; j++) {
+      double off = y->cost + (double)j * out + (double)(j - 1) * hold;
+      int64_t end, hs = run_to_ns(t, y->a, y->b, off, &end), unused;
+      /* (within one running state: a hold never spans a wait) */
+      Cand h = {hs, min64(end, run_to_ns(t, y->a, y->b, off + hold, &unused)), y->a, end, ti, x->l};
+      if (h.e > h.s && VEC_PUSH(cands->v, cands->n, cands->cap, h) != 0) return rfail(c);
+    }
+  }
+  return true;
+}
+
+static int cmp_cand(const void *x, const void *y) {
+  const Cand *a = x, *b = y;
+  if (a->l != b->l) return a->l < b->l ? -1 : 1;
+  return (a->s > b->s) - (a->s < b->s);
+}
+
+/* A hold of lock l by another thread than ti overlapping [s, e): recorded
+ * (rec: lock l's, by start) or placed before (the last few of done). */
+static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size_t ndone, size_t ti, int64_t s,
+                            int64_t e) {
+  size_t a = FIRST_FROM(rec, nrec, s, e);      /* the first to begin at or after e */
+  for (size_t k = 0; a > 0 && k < 8; k++, a--) /* (holds of a lock do not overlap: a few before are enough) */
+    if (rec[a - 1].ti != ti && rec[a - 1].e > s) return &rec[a - 1];
+  for (size_t k = ndone; k > 0 && k + 8 > ndone; k--)
+    if (done[k - 1].ti != ti && done[k - 1].s < e && done[k - 1].e > s) return &done[k - 1];
+  return NULL;
+}
+
+/* The candidates of one lock (by start) moved off the holds of other
+ * threads where their room allows: the lock was free when they took it. */
+static void deconflict(Cand *v, size_t n, const Cand *rec, size_t nrec) {
+  for (size_t i = 0; i < n; i++) {
+    Cand *h = &v[i];
+    int64_t d = h->e - h->s;
+    for (int tries = 0; tries < 4; tries++) {
+      const Cand *o = conflict(rec, nrec, v, i, h->ti, h->s, h->e);
+      if (!o) break;
+      if (o->e + d <= h->hi) /* after it */
+        h->s = o->e, h->e = o->e + d;
+      else if (o->s - d >= h->lo) /* before it */
+        h->e = o->s, h->s = o->s - d;
+      else
+        break;
+    }
+  }
+}
+
+static bool place_counted_holds(Ctx *c, Rec *r) {
+  bool *waited = calloc(r->nlocks ? r->nlocks : 1, sizeof *waited);
+  if (!waited) return rfail(c);
+  int64_t total = 0;
+  Cands rec = {0}, cand = {0};
+  for (size_t i = 0; i < r->n; i++)
+    for (size_t a = 0; a < r->t[i].nholds; a++) {
+      const RHold *h = &r->t[i].holds[a];
+      ptrdiff_t l = lock_of(r, h->obj);
+      Cand x = {h->s, h->e, 0, 0, i, l};
+      if (l < 0) continue;
+      waited[l] = true;
+      if (VEC_PUSH(rec.v, rec.n, rec.cap, x) != 0) goto fail;
+    }
+  for (size_t i = 0; i < r->n; i++)
+    for (size_t a = 0; a < r->t[i].ncounts; a++)
+      if (waited[r->t[i].counts[a].l] && r->lock_hold[r->t[i].counts[a].l] > 0) total += r->t[i].counts[a].n;
+  if (total > PLACE_MAX) goto out;
+  Gap *g = NULL;
+  size_t cap = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    RThread *t = &r->t[i];
+    for (size_t a = 0; a < t->ncounts; a++) {
+      RCount *x = &t->counts[a];
+      if (!waited[x->l] || r->lock_hold[x->l] <= 0 || x->n <= 0) continue;
+      if (!place_count(c, r, i, t->nholds, x, &g, &cap, &cand))
+        return free(g), free(rec.v), free(cand.v), free(waited), false;
+      x->n = 0; /* placed: no longer spread */
+      x->run = 0;
+    }
+  }
+  free(g);
+  if (cand.n) {
+    qsort(rec.v, rec.n, sizeof *rec.v, cmp_cand);
+    qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand);
+    for (size_t a = 0, b, ra = 0; a < cand.n; a = b) { /* each lock's */
+      for (b = a; b < cand.n && cand.v[b].l == cand.v[a].l; b++) {}
+      while (ra < rec.n && rec.v[ra].l < cand.v[a].l) ra++;
+      size_t rb = ra;
+      while (rb < rec.n && rec.v[rb].l == cand.v[a].l) rb++;
+      deconflict(cand.v + a, b - a, rec.v + ra, rb - ra);
+    }
+    for (size_t k = 0; k < cand.n; k++) {
+      RThread *t = &r->t[cand.v[k].ti];
+      RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true};
+      if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
+    }
+    for (size_t i = 0; i < r->n; i++)
+      if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
+  }
+out:
+  free(rec.v);
+  free(cand.v);
+  free(waited);
+  return true;
+fail:
+  free(rec.v);
+  free(cand.v);
+  free(waited);
+  return rfail(c);
 }
 
 /* A hand-off's figure in its lock's class (key = lock * WAIT_CLASSES +
@@ -626,8 +847,9 @@ static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WA
     for (int k = 0; k < WAIT_CLASSES; k++) {
       if (!isnan(own[k])) continue;
       med[i][k] = med[nlocks][k];
-      for (int d = 1; d < WAIT_CLASSES && isnan(med[i][k]); d++) /* the nearer first, the longer wait on a tie */
-        med[i][k] = k + d < WAIT_CLASSES && !isnan(own[k + d]) ? own[k + d] : k - d >= 0 ? own[k - d] : NAN;
+      for (int d = 1; d <= k && isnan(med[i][k]); d++) /* the nearest shorter wait's first */
+        med[i][k] = own[k - d];
+      for (int d = 1; k + d < WAIT_CLASSES && isnan(med[i][k]); d++) med[i][k] = own[k + d];
     }
   }
 }
@@ -680,7 +902,7 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!gone && !after_wait && !mark(s, mk, h->s, 1, l)) return false;
     if (!mark(s, mk, h->e, gone ? 4 : 0, l)) return false;
     /* a release that handed the lock over (a flow leaves it then): its waking is in the work after it */
-    mk->v[mk->n - 1].cost = has_point(t, h->e) ? unlock_cost(t, h->obj, h->e) : 0;
+    mk->v[mk->n - 1].cost = !h->placed && has_point(t, h->e) ? unlock_cost(t, h->obj, h->e) : 0;
   }
   for (size_t i = 0; i < t->npoints; i++)
     if (!mark(s, mk, t->points[i], 2, 0)) return false;

@@ -132,10 +132,51 @@ static void test_counted_holds(void) {
   sqlite3_close(d);
 }
 
-/* Hand-off latency by how long the waiter had waited. Ten rounds on lock
- * cal: A holds it [a, a + 1 ms) (a = 10 ms r + 1 ms); B begins to wait
- * 200 ns before A's release in the first five (the latency 1 us: it had not
- * slept) and 800 us before in the last five (100 us), then holds it 0.5 ms.
+/* Counted holds placed where the lock was free. A (utid 1) runs, waits for
+ * hot from 12.5 ms until B's release at 13 reaches it at 13.01, holds it to
+ * 15 and runs to 20; it took hot once more before, nobody waiting (a
+ * lock_count row of 2 acquisitions over [0, 20], one hold sampled: 4 ms). B
+ * (utid 2) holds hot [9, 13) and runs to 40. A's counted hold goes in its
+ * running time before its recorded one, evenly: 4.25 ms of running, the
+ * hold, 4.25 ms ([4.25, 8.25)). With B twice as fast, B comes for hot at
+ * 4.5 and waits for A's counted hold to end at 8.25 (it runs at 8.26: the
+ * lock's one hand-off), holds 2 ms, runs 13.5: 23.76 ms (20 if the counted
+ * hold were nowhere). */
+static void test_placed_holds(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 40 * MS);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 2);
+  dbb_state(&bd, 1, 0, 25 * MS / 2, 0, -1, -1);
+  dbb_state(&bd, 1, 25 * MS / 2, 1301 * MS / 100, 1, 7, -1);
+  dbb_state(&bd, 1, 1301 * MS / 100, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 40 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, 0);
+  dbb_hold(&bd, 7, 2, 9 * MS, 13 * MS, 0, 0);
+  dbb_flow(&bd, 1, 2, 13 * MS, 1, 1301 * MS / 100, 7);
+  dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
+  dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
+  dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 2, "app");
+  const char *specs[] = {"thread:B=-50%"};
+  char err[512];
+  WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
+  ok(m && m->replay && near_ns(m->replay->replayed_ns, 40 * MS) && !m->replay->forced,
+     "placed holds: the unchanged replay is the recording (%.3f ms; %s)",
+     m && m->replay ? (double)m->replay->replayed_ns / MS : -1, m ? "" : err);
+  if (m) {
+    check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted hold, placed at 4.25..8.25");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* Hand-off latency by how long the waiter had waited. Forty rounds on lock
+ * cal: A holds it [a, a + 1 ms) (a = 2.5 ms r + 1 ms); B begins to wait
+ * 200 ns before A's release in the first twenty (the latency 1 us: it had
+ * not slept) and 800 us before in the last twenty (100 us), then holds it
+ * 0.5 ms (a class needs 20 hand-offs to have figures of its own).
  * Then A holds hot [101, 103) ms and ends at 104; B waits for hot from
  * 102 ms - 100 ns, runs 100 us after the release (103.1), holds it 1 ms and
  * ends at 110 ms. Halving hot's critical sections, A releases it at 102 ms:
@@ -152,14 +193,14 @@ static void test_wait_classes(void) {
   dbb_object(&bd, 8, 1, WEFT_KIND_MUTEX, 0x2000, "cal", -1, -1, 20);
   dbb_state(&bd, 1, 0, 104 * MS, 0, -1, -1);
   int64_t b = 0, waited = 0; /* B's time so far, and its waits */
-  for (int r = 0; r < 11; r++) {
-    int64_t a = r < 10 ? 10 * MS * r + MS : 101 * MS, rel = r < 10 ? a + MS : 103 * MS;
-    int64_t pre = r < 5 ? 200 : r < 10 ? 800000 : MS + 100, lat = r < 5 ? 1000 : 100000;
-    int64_t obj = r < 10 ? 8 : 7, e = rel + lat;
+  for (int r = 0; r < 41; r++) {
+    int64_t a = r < 40 ? 5 * MS * r / 2 + MS : 101 * MS, rel = r < 40 ? a + MS : 103 * MS;
+    int64_t pre = r < 20 ? 200 : r < 40 ? 800000 : MS + 100, lat = r < 20 ? 1000 : 100000;
+    int64_t obj = r < 40 ? 8 : 7, e = rel + lat;
     dbb_hold(&bd, obj, 1, a, rel, 1, 0);
     dbb_state(&bd, 2, b, rel - pre, 0, -1, -1);
     dbb_state(&bd, 2, rel - pre, e, 1, obj, -1);
-    dbb_hold(&bd, obj, 2, e, e + (r < 10 ? MS / 2 : MS), 0, 0);
+    dbb_hold(&bd, obj, 2, e, e + (r < 40 ? MS / 2 : MS), 0, 0);
     dbb_flow(&bd, 1, 1, rel, 2, e, obj);
     waited += e - (rel - pre);
     b = e;
@@ -333,6 +374,7 @@ int main(void) {
   test_lock();
   test_unlock_cost();
   test_counted_holds();
+  test_placed_holds();
   test_wait_classes();
   test_barrier();
   test_timeline();
