@@ -603,7 +603,7 @@ static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
  * interval). Left out, they leave the lock free in the replay where it was
  * held: another thread takes it at once, no hand-off, and a loop whose rounds
  * alternate with another thread's runs ahead of the recording. So each
- * interval's count of a lock someone waited for is shared out over the gaps
+ * interval's count of a lock handed over WAIT_CLASS_MIN times or more is shared out over the gaps
  * of running time between the thread's recorded holds of it, by each gap's
  * length beyond one round (the interval's running time per acquisition), and
  * placed evenly in its gap after the release's own cost, each as long as the
@@ -764,9 +764,17 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       ptrdiff_t l = lock_of(r, h->obj);
       Cand x = {h->s, h->e, 0, 0, i, l};
       if (l < 0) continue;
-      waited[l] = true;
       if (VEC_PUSH(rec.v, rec.n, rec.cap, x) != 0) goto fail;
     }
+  size_t *handoffs = calloc(r->nlocks ? r->nlocks : 1, sizeof *handoffs);
+  if (!handoffs) goto fail;
+  for (size_t i = 0; i < r->nin; i++) {
+    ptrdiff_t l = r->in[i].kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, r->in[i].obj) : -1;
+    if (l >= 0) handoffs[l]++;
+  }
+  for (size_t l = 0; l < r->nlocks; l++) /* (a lock handed over a few times: nothing to keep in step) */
+    waited[l] = handoffs[l] >= WAIT_CLASS_MIN;
+  free(handoffs);
   for (size_t i = 0; i < r->n; i++)
     for (size_t a = 0; a < r->t[i].ncounts; a++)
       if (waited[r->t[i].counts[a].l] && r->lock_hold[r->t[i].counts[a].l] > 0) total += r->t[i].counts[a].n;

@@ -140,8 +140,11 @@ static void test_counted_holds(void) {
  * running time before its recorded one, evenly: 4.25 ms of running, the
  * hold, 4.25 ms ([4.25, 8.25)). With B twice as fast, B comes for hot at
  * 4.5 and waits for A's counted hold to end at 8.25 (it runs at 8.26: the
- * lock's one hand-off), holds 2 ms, runs 13.5: 23.76 ms (20 if the counted
- * hold were nowhere). */
+ * lock's hand-offs), holds 2 ms, runs 13.5: 23.76 ms (20 if the counted
+ * hold were nowhere). Before, C and D hand hot over 20 times in [0, 2) ms
+ * (counted holds are placed only for a lock handed over that often): C
+ * holds it 40 us every 100 us, D waits for it from 20 us into each hold and
+ * runs 10 us after the release; four CPUs. */
 static void test_placed_holds(void) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
@@ -158,7 +161,23 @@ static void test_placed_holds(void) {
   dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
   dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
   dbb_thread_cpu(&bd, 2, 40 * MS, 0);
-  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 2, "app");
+  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 2 * MS);
+  dbb_thread(&bd, 4, 1, 103, "D", 1, 0, 2 * MS);
+  dbb_state(&bd, 3, 0, 2 * MS, 0, -1, -1);
+  int64_t d_at = 0, us = MS / 1000;
+  for (int k = 0; k < 20; k++) {
+    int64_t c0 = 100 * us * k, rel = c0 + 40 * us;
+    dbb_hold(&bd, 7, 3, c0, rel, 0, 0);
+    dbb_state(&bd, 4, d_at, c0 + 20 * us, 0, -1, -1);
+    dbb_state(&bd, 4, c0 + 20 * us, rel + 10 * us, 1, 7, -1);
+    dbb_hold(&bd, 7, 4, rel + 10 * us, rel + 30 * us, 1, 0);
+    dbb_flow(&bd, 1, 3, rel, 4, rel + 10 * us, 7);
+    d_at = rel + 10 * us;
+  }
+  dbb_state(&bd, 4, d_at, 2 * MS, 0, -1, -1);
+  dbb_thread_cpu(&bd, 3, 2 * MS, 0);
+  dbb_thread_cpu(&bd, 4, 2 * MS - 20 * 30 * us, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 4, "app");
   const char *specs[] = {"thread:B=-50%"};
   char err[512];
   WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
