@@ -426,6 +426,7 @@ typedef struct {
   double background;       /* other work on the machine as threads always ready to run (the replay keeps it) */
   int64_t ops;             /* operations replayed */
   int64_t forced;          /* of the unchanged replay */
+  int64_t placed_holds;    /* counted holds placed (0: spread: their unchanged replay was the further off) */
   const char *unavailable; /* NULL, or why there is no replay ("too large") */
   int defaults;            /* the what-ifs are weft's own (the critical path's, replayed), by saving */
   WeftReplayResult *results;

@@ -91,6 +91,7 @@ typedef struct {
   ptrdiff_t l;
   int64_t n;
   int64_t run;
+  bool placed; /* its holds are placed (place_counted_holds) */
 } RCount;
 
 typedef struct {
@@ -123,10 +124,17 @@ typedef struct {
   /* each lock's hand-off latency and unlock cost by how long the waiter had
    * waited when the lock was released (wait_class): means (NAN: none) */
   double (*lat_by)[WAIT_CLASSES], (*cost_by)[WAIT_CLASSES];
+  /* and the figures themselves, sorted by (lock, class) (class_v), where
+   * each lock's class takes its own from (a range; n = 0: none) */
+  struct ClassVal *class_v;
+  struct ClassRange {
+    uint32_t a, n;
+  } (*lat_rg)[WAIT_CLASSES], (*cost_rg)[WAIT_CLASSES];
   WeftHMap lock_by_id;
   int64_t *gil_ids;
   size_t ngil, capgil;
   int64_t start, end; /* of the selected threads */
+  int64_t nplaced;    /* counted holds placed */
 } Rec;
 
 /* ---- the operations of a replay ---- */
@@ -216,6 +224,8 @@ typedef struct {
   double vnow; /* virtual time */
   size_t ndone;
   bool timeline; /* keep each thread's timeline (SimThr.tl) */
+  uint64_t rng;  /* the figures' draws (the same sequence in every replay) */
+  bool placed;   /* the counted holds placed, else spread (Rec.nplaced) */
 } Sim;
 
 static bool rfail(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
@@ -425,7 +435,7 @@ static bool load_counts(Ctx *c, Rec *r) {
     if (l < 0 || !t) continue;
     ns[l] += (double)sqlite3_column_int64(q, 6);
     n[l] += sqlite3_column_int64(q, 5);
-    RCount x = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), l, sqlite3_column_int64(q, 4), 0};
+    RCount x = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), l, sqlite3_column_int64(q, 4), 0, false};
     int64_t recorded;
     x.run = run_outside_holds(t, r->lock_ids[l], x.s, x.e, &recorded);
     x.n = max64(0, x.n - recorded);
@@ -474,6 +484,9 @@ static void rec_free(Rec *r) {
   free(r->lock_hold);
   free(r->lat_by);
   free(r->cost_by);
+  free(r->lat_rg);
+  free(r->cost_rg);
+  free(r->class_v);
   free(r->lock_wake);
   free(r->lock_lat);
   free(r->t);
@@ -609,7 +622,8 @@ static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
  * placed evenly in its gap after the release's own cost, each as long as the
  * lock's mean sampled hold. Past PLACE_MAX in all none is placed, and the
  * counted holds stay spread over the running time (unrecorded_factor). */
-#define PLACE_MAX 1000000
+#define PLACE_MAX     1000000
+#define PLACE_PER_GAP 2 /* counted holds a recorded one, at most, to place them */
 
 /* A hold to place: where, and how far it may move (its running state, in its gap). */
 typedef struct {
@@ -673,11 +687,15 @@ static bool count_gaps(Ctx *c, const Rec *r, const RThread *t, size_t nrec, cons
 }
 
 /* Count x's holds into t's, placed (see above). */
-static bool place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x, Gap **g, size_t *cap, Cands *cands) {
+/* Count x's holds placed (1), or left spread (0: more than PLACE_PER_GAP of
+ * them a recorded hold in the interval: a lock mostly taken freely, where
+ * guessed places meet in the replay though the real holds did not), -1 out
+ * of memory. */
+static int place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x, Gap **g, size_t *cap, Cands *cands) {
   const RThread *t = &r->t[ti];
   size_t ng;
-  if (!count_gaps(c, r, t, nrec, x, g, &ng, cap)) return false;
-  if (!ng) return true;
+  if (!count_gaps(c, r, t, nrec, x, g, &ng, cap)) return -1;
+  if (!ng || x->n > PLACE_PER_GAP * ((int64_t)ng - 1)) return 0;
   Gap *v = *g;
   double round = x->run / (double)(x->n + (int64_t)ng - 1), sum = 0;
   for (size_t i = 0; i < ng; i++) { /* (the first and last gaps are cut by the interval: half a round) */
@@ -685,10 +703,10 @@ static bool place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x,
     sum += v[i].w;
   }
   for (size_t i = 0; i < ng && sum <= 0; i++) sum += v[i].w = v[i].run;
-  if (sum <= 0) return true;
+  if (sum <= 0) return 0;
   int64_t left = x->n;
   Gap **by = malloc(ng * sizeof *by);
-  if (!by) return rfail(c);
+  if (!by) return rfail(c), -1;
   for (size_t i = 0; i < ng; i++) { /* largest remainders */
     double q = (double)x->n * v[i].w / sum;
     v[i].k = (int64_t)q;
@@ -710,10 +728,10 @@ static bool place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x,
       int64_t end, hs = run_to_ns(t, y->a, y->b, off, &end), unused;
       /* (within one running state: a hold never spans a wait) */
       Cand h = {hs, min64(end, run_to_ns(t, y->a, y->b, off + hold, &unused)), y->a, end, ti, x->l};
-      if (h.e > h.s && VEC_PUSH(cands->v, cands->n, cands->cap, h) != 0) return rfail(c);
+      if (h.e > h.s && VEC_PUSH(cands->v, cands->n, cands->cap, h) != 0) return rfail(c), -1;
     }
   }
-  return true;
+  return 1;
 }
 
 static int cmp_cand(const void *x, const void *y) {
@@ -786,10 +804,9 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
     for (size_t a = 0; a < t->ncounts; a++) {
       RCount *x = &t->counts[a];
       if (!waited[x->l] || r->lock_hold[x->l] <= 0 || x->n <= 0) continue;
-      if (!place_count(c, r, i, t->nholds, x, &g, &cap, &cand))
-        return free(g), free(rec.v), free(cand.v), free(waited), false;
-      x->n = 0; /* placed: no longer spread */
-      x->run = 0;
+      int placed = place_count(c, r, i, t->nholds, x, &g, &cap, &cand);
+      if (placed < 0) return free(g), free(rec.v), free(cand.v), free(waited), false;
+      x->placed = placed; /* (not spread as well, when the replay takes the placed holds) */
     }
   }
   free(g);
@@ -803,6 +820,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       while (rb < rec.n && rec.v[rb].l == cand.v[a].l) rb++;
       deconflict(cand.v + a, b - a, rec.v + ra, rb - ra);
     }
+    r->nplaced = (int64_t)cand.n;
     for (size_t k = 0; k < cand.n; k++) {
       RThread *t = &r->t[cand.v[k].ti];
       RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true};
@@ -825,10 +843,11 @@ fail:
 
 /* A hand-off's figure in its lock's class (key = lock * WAIT_CLASSES +
  * class; lock nlocks: every lock's). */
-typedef struct {
+typedef struct ClassVal {
   size_t key;
   double v;
 } ClassVal;
+typedef struct ClassRange ClassRange;
 
 static int cmp_class_val(const void *x, const void *y) {
   const ClassVal *a = x, *b = y;
@@ -838,26 +857,37 @@ static int cmp_class_val(const void *x, const void *y) {
 
 /* Means by key of v[0..n) into med (NAN where fewer than WAIT_CLASS_MIN),
  * then each empty class of a lock from every lock's class, else from its
- * own nearest class with figures. */
-static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WAIT_CLASSES]) {
+ * own nearest class with figures, the shorter wait first; rg: where in v
+ * each class's figures are (after the same choice). */
+static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WAIT_CLASSES],
+                          ClassRange (*rg)[WAIT_CLASSES]) {
   for (size_t i = 0; i <= nlocks; i++)
-    for (int k = 0; k < WAIT_CLASSES; k++) med[i][k] = NAN;
+    for (int k = 0; k < WAIT_CLASSES; k++) med[i][k] = NAN, rg[i][k] = (ClassRange){0, 0};
   qsort(v, n, sizeof *v, cmp_class_val);
   for (size_t a = 0, b; a < n; a = b) {
     for (b = a; b < n && v[b].key == v[a].key; b++) {}
     double sum = 0;
     for (size_t i = a; i < b; i++) sum += v[i].v;
-    if (b - a >= WAIT_CLASS_MIN) med[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = sum / (double)(b - a);
+    if (b - a < WAIT_CLASS_MIN) continue;
+    med[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = sum / (double)(b - a);
+    rg[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = (ClassRange){(uint32_t)a, (uint32_t)(b - a)};
   }
   for (size_t i = 0; i < nlocks; i++) {
     double own[WAIT_CLASSES];
+    ClassRange ownrg[WAIT_CLASSES];
     memcpy(own, med[i], sizeof own);
+    memcpy(ownrg, rg[i], sizeof ownrg);
     for (int k = 0; k < WAIT_CLASSES; k++) {
       if (!isnan(own[k])) continue;
-      med[i][k] = med[nlocks][k];
-      for (int d = 1; d <= k && isnan(med[i][k]); d++) /* the nearest shorter wait's first */
-        med[i][k] = own[k - d];
-      for (int d = 1; k + d < WAIT_CLASSES && isnan(med[i][k]); d++) med[i][k] = own[k + d];
+      int from = -1;
+      for (int d = 1; d <= k && from < 0; d++) /* the nearest shorter wait's first */
+        if (!isnan(own[k - d])) from = k - d;
+      for (int d = 1; k + d < WAIT_CLASSES && from < 0; d++)
+        if (!isnan(own[k + d])) from = k + d;
+      if (!isnan(med[nlocks][k]))
+        med[i][k] = med[nlocks][k], rg[i][k] = rg[nlocks][k];
+      else if (from >= 0)
+        med[i][k] = own[from], rg[i][k] = ownrg[from];
     }
   }
 }
@@ -868,9 +898,11 @@ static bool load_wait_classes(Ctx *c, Rec *r) {
   size_t nl = r->nlocks;
   r->lat_by = malloc((nl + 1) * sizeof *r->lat_by);
   r->cost_by = malloc((nl + 1) * sizeof *r->cost_by);
-  ClassVal *lat = malloc((4 * r->nin + 1) * sizeof *lat),
+  r->lat_rg = malloc((nl + 1) * sizeof *r->lat_rg);
+  r->cost_rg = malloc((nl + 1) * sizeof *r->cost_rg);
+  ClassVal *lat = r->class_v = malloc((4 * r->nin + 1) * sizeof *lat),
            *cost = lat + 2 * r->nin; /* (each twice: its lock's, all's) */
-  if (!r->lat_by || !r->cost_by || !lat) return free(lat), rfail(c);
+  if (!r->lat_by || !r->cost_by || !r->lat_rg || !r->cost_rg || !lat) return rfail(c);
   size_t nlat = 0, ncost = 0;
   for (size_t i = 0; i < r->nin; i++) {
     const RFlow *f = &r->in[i];
@@ -889,9 +921,10 @@ static bool load_wait_classes(Ctx *c, Rec *r) {
       cost[ncost++] = (ClassVal){nl * WAIT_CLASSES + (size_t)k, y};
     }
   }
-  class_medians(lat, nlat, nl, r->lat_by);
-  class_medians(cost, ncost, nl, r->cost_by);
-  free(lat);
+  class_medians(lat, nlat, nl, r->lat_by, r->lat_rg);
+  class_medians(cost, ncost, nl, r->cost_by, r->cost_rg);
+  for (size_t i = 0; i <= nl; i++) /* (cost's ranges into the whole block) */
+    for (int k = 0; k < WAIT_CLASSES; k++) r->cost_rg[i][k].a += (uint32_t)(2 * r->nin);
   return true;
 }
 
@@ -903,7 +936,7 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
   for (size_t i = 0; i < t->nholds; i++) {
     const RHold *h = &t->holds[i];
     ptrdiff_t l = lock_of(r, h->obj);
-    if (l < 0) continue;
+    if (l < 0 || (h->placed && !s->placed)) continue;
     bool gone = s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && h->obj == s->ch->lock_obj;
     const RState *w = state_before(t, h->s);
     bool after_wait = w && w->obj == h->obj && w->st != WEFT_ST_RUNNING && llabs(w->e - h->s) <= SAME_NS;
@@ -938,11 +971,11 @@ static double balance_factor(const WeftRegion *rg, int64_t utid, int64_t x) {
  * nobody waited for (counted, not recorded) keep `factor` of theirs: their
  * number times the lock's mean hold, spread over the running time of the
  * count's span. */
-static double unrecorded_factor(const Rec *r, const RThread *t, ptrdiff_t l, int64_t x, double factor) {
+static double unrecorded_factor(const Rec *r, const RThread *t, ptrdiff_t l, int64_t x, double factor, bool placed) {
   if (r->lock_hold[l] <= 0) return 1;
   for (size_t a = FIRST_FROM(t->counts, t->ncounts, e, x); a < t->ncounts && t->counts[a].s <= x; a++) {
     const RCount *k = &t->counts[a];
-    if (k->l != l || k->run <= 0) continue;
+    if (k->l != l || k->run <= 0 || (placed && k->placed)) continue;
     double cs = fmin(1.0, (double)k->n * r->lock_hold[l] / (double)k->run); /* the critical sections' share */
     return 1 - cs * (1 - factor);
   }
@@ -958,7 +991,7 @@ static double work_factor(const Sim *s, const RThread *t, const int *held, int64
   if (s->ch->kind == WEFT_REPLAY_LOCK_SHORTER) {
     ptrdiff_t l = lock_of(s->r, s->ch->lock_obj);
     if (l >= 0 && held[l] > 0) return s->ch->factor;
-    if (l >= 0) return unrecorded_factor(s->r, t, l, x, s->ch->factor);
+    if (l >= 0) return unrecorded_factor(s->r, t, l, x, s->ch->factor, s->placed);
   }
   return 1;
 }
@@ -1125,6 +1158,17 @@ static bool notify(Sim *s, size_t ti) {
 /* ti is in a delay now: into the heap of delays. */
 static bool delayed(Sim *s, size_t ti) { return heap_push(s, &s->delay, s->th[ti].until, ti); }
 
+/* One of the recording's figures of class rg, drawn (their spread, not only
+ * their mean: replayed rounds fall out of step as the real ones do); mean
+ * where the class has none. */
+static double draw(Sim *s, ClassRange rg, double mean) {
+  if (!rg.n) return mean;
+  s->rng ^= s->rng << 13; /* xorshift64 */
+  s->rng ^= s->rng >> 7;
+  s->rng ^= s->rng << 17;
+  return s->r->class_v[rg.a + s->rng % rg.n].v;
+}
+
 static bool lock_grant(Sim *s, SimLock *l, double now) {
   if (!l->qn) {
     l->owner = -1;
@@ -1137,7 +1181,8 @@ static bool lock_grant(Sim *s, SimLock *l, double now) {
   SimThr *t = &s->th[next];
   /* its acquire is done; it runs after the hand-off's latency: as recorded
    * for waiters that had waited as long, else the lock's mean */
-  double lat = s->r->lat_by[l - s->locks][wait_class(now - t->wait_since)];
+  int k = wait_class(now - t->wait_since);
+  double lat = draw(s, s->r->lat_rg[l - s->locks][k], s->r->lat_by[l - s->locks][k]);
   if (isnan(lat)) lat = l->lat;
   t->pc++;
   t->waking = lat > EPS;
@@ -1234,7 +1279,8 @@ static bool step(Sim *s, size_t ti, double now) {
       bool wakes = l->owner == (int64_t)ti && l->qn > 0;
       /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
        * what this release took in the recording, else the lock's mean */
-      double cost = wakes ? s->r->cost_by[o->x][wait_class(now - s->th[l->q[l->qh]].wait_since)] : NAN;
+      int k = wakes ? wait_class(now - s->th[l->q[l->qh]].wait_since) : 0;
+      double cost = wakes ? draw(s, s->r->cost_rg[o->x][k], s->r->cost_by[o->x][k]) : NAN;
       if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
       if (l->owner == (int64_t)ti && !lock_grant(s, l, now)) return false;
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */
@@ -1450,8 +1496,9 @@ static double background(const WeftMetrics *m, const Rec *r, double cpus) {
 
 /* One replay of r with change ch (NULL: none); its length in ns, -1 on
  * failure. With tl, each thread's timeline in it (else NULL). */
-static double replay_once(Ctx *c, Rec *r, const Change *ch, int64_t *forced, size_t *nops, WeftReplayTimeline *tl) {
-  Sim s = {.c = c, .r = r, .ch = ch, .timeline = tl != NULL};
+static double replay_once(Ctx *c, Rec *r, const Change *ch, bool placed, int64_t *forced, size_t *nops,
+                          WeftReplayTimeline *tl) {
+  Sim s = {.c = c, .r = r, .ch = ch, .timeline = tl != NULL, .rng = 0x9e3779b97f4a7c15u, .placed = placed};
   s.th = calloc(r->n ? r->n : 1, sizeof *s.th);
   s.locks = calloc(r->nlocks ? r->nlocks : 1, sizeof *s.locks);
   int *held = calloc(r->nlocks ? r->nlocks : 1, sizeof *held);
@@ -1687,7 +1734,17 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, 
     rp->cpus = m->ncpus;
     rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
     size_t nops = 0;
-    double base = replay_once(c, &r, NULL, &rp->forced, &nops, timeline ? &rp->timeline : NULL);
+    /* the counted holds placed, unless spread the unchanged replay comes closer to the recording */
+    bool placed = r.nplaced > 0;
+    if (placed) {
+      int64_t unused;
+      double a = replay_once(c, &r, NULL, true, &unused, &nops, NULL),
+             b = replay_once(c, &r, NULL, false, &unused, &nops, NULL), rec = (double)rp->recorded_ns;
+      placed = a >= 0 && (b < 0 || fabs(a - rec) <= fabs(b - rec));
+    }
+    rp->placed_holds = placed ? r.nplaced : 0;
+    double base =
+        c->sql.failed ? -1 : replay_once(c, &r, NULL, placed, &rp->forced, &nops, timeline ? &rp->timeline : NULL);
     rp->ops = (int64_t)nops;
     if (base < 0 && !c->sql.failed) {
       rp->unavailable = nops > REPLAY_MAX_OPS ? "the recording is too large to replay" : "the replay failed";
@@ -1698,7 +1755,7 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, 
         if (!ch[i].kind) continue;
         WeftReplayResult *x = &rp->results[rp->nresults];
         int64_t forced = 0;
-        double len = replay_once(c, &r, &ch[i], &forced, &nops, timeline ? &x->timeline : NULL);
+        double len = replay_once(c, &r, &ch[i], placed, &forced, &nops, timeline ? &x->timeline : NULL);
         if (len < 0) continue;
         x->spec = pool_strdup(c->pool, specs[i]);
         x->kind = ch[i].kind;

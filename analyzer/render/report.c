@@ -1094,6 +1094,7 @@ static void json_replay(Json *j, const WeftReplay *rp) {
   j_num(j, "error", rp->error);
   j_opt(j, "cpus", rp->cpus);
   j_num(j, "background_threads", rp->background);
+  j_int(j, "placed_holds", rp->placed_holds);
   j_int(j, "operations", rp->ops);
   j_int(j, "forced", rp->forced);
   j_open(j, "what_if", '[');
