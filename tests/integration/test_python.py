@@ -221,8 +221,13 @@ def t_gil(c):
         ok("ProcessPoolExecutor" in v.get("text", ""), "%s gil_threads: the verdict names ProcessPoolExecutor"
            % c.tag, v.get("text"))
         if f:
-            ok(kinds(r)[0] == "gil", "%s gil_threads: the gil finding is finding 1 (the serial time is its)"
-               % c.tag, kinds(r))
+            # (on a busy machine, said by a machine_load finding, the interpreter's start-up waiting
+            # for a CPU is a serial phase of its own that may come first: only such symptoms)
+            k = kinds(r)
+            ahead = k[:k.index("gil")]
+            ok(not ahead or ("machine_load" in k and
+                             all(x in ("serial", "startup", "machine_load", "oversubscribed") for x in ahead)),
+               "%s gil_threads: the gil finding is finding 1 (the serial time is its)" % c.tag, k)
 
 
 def t_pool(c, method):
@@ -438,11 +443,19 @@ def t_mp_lock(c, method):
     rounds = 10
     script = os.path.join(c.pydir, "mp_lock.py")
     lines = marked_lines(script)
-    db, _ = record(c, "mp_lock-" + method, [script, method, str(rounds), "20000"])
-    if not db:
-        return
-    con = sqlite3.connect(db)
     tag = "%s mp_lock %s" % (c.tag, method)
+    # On a busy machine (the report says so: machine_load) the 4 children may start so far apart that
+    # they hardly meet at the lock, and its finding goes: record again (at most three times); the counts
+    # below are exact in any recording, the finding is checked only in an undisturbed one.
+    for attempt in range(3):
+        db, _ = record(c, "mp_lock-" + method + ("-again%d" % attempt if attempt else ""),
+                       [script, method, str(rounds), "20000"])
+        r = report(c, db) if db else None
+        if not r:
+            return
+        if "contention" in kinds(r) or "machine_load" not in kinds(r):
+            break
+    con = sqlite3.connect(db)
     # the objects waited on from more than one process: exactly one, from the 4 children
     shared = con.execute("SELECT ts.object_id, count(DISTINCT t.upid) FROM thread_state ts JOIN thread t "
                          "USING (utid) WHERE ts.state = 6 GROUP BY ts.object_id HAVING count(DISTINCT t.upid) > 1"
@@ -457,10 +470,10 @@ def t_mp_lock(c, method):
                       "ORDER BY 1 DESC", (obj,)).fetchall()
     ok(per == [(1, 1)] + [(0, rounds)] * 4, "%s: the parent acquired it once, each child %d times" % (tag, rounds),
        per)
-    r = report(c, db)
-    if not r:
-        return
     f = [(i, x) for i, x in enumerate(r["findings"], 1) if x.get("object_id") == obj]
+    if not f and "machine_load" in kinds(r):
+        skip("%s: a contention finding on the lock" % tag, "the machine was busy in 3 recordings (%s)" % kinds(r))
+        return
     if not ok(len(f) == 1 and f[0][1]["kind"] == "contention", "%s: a contention finding on the lock" % tag,
               kinds(r)):
         return
