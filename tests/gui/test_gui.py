@@ -373,7 +373,10 @@ def main():
            "each thread row has a swatch of its own hue", (hue_main, hue_waiter))
         lb = bands(rows, lambda px: px in (hue_main, hue_waiter), 20)
         if ok(len(lb) == 1 and lb[0][0] >= tb[1][1], "exactly one lock lane, under the threads", (lb, tb)):
-            missing = [(s, d) for s, d in holds_main if hue_main not in column(lb[0], x0 + int((s + d / 2) / npp))]
+            # (a hold under two pixels may be drawn in a neighbour column or under the waiter's hue:
+            # a loaded machine once recorded main's only waited-for hold as 2.3 us long)
+            missing = [(s, d) for s, d in holds_main
+                       if d >= 2 * npp and hue_main not in column(lb[0], x0 + int((s + d / 2) / npp))]
             ok(holds_main and not missing, "the lane shows main's hue where main held the lock",
                (len(holds_main), missing[:10]))
 
