@@ -686,7 +686,6 @@ static bool count_gaps(Ctx *c, const Rec *r, const RThread *t, size_t nrec, cons
   }
 }
 
-/* Count x's holds into t's, placed (see above). */
 /* Count x's holds placed (1), or left spread (0: more than PLACE_PER_GAP of
  * them a recorded hold in the interval: a lock mostly taken freely, where
  * guessed places meet in the replay though the real holds did not), -1 out
@@ -771,47 +770,49 @@ static void deconflict(Cand *v, size_t n, const Cand *rec, size_t nrec) {
   }
 }
 
-static bool place_counted_holds(Ctx *c, Rec *r) {
-  bool *waited = calloc(r->nlocks ? r->nlocks : 1, sizeof *waited);
-  if (!waited) return rfail(c);
-  int64_t total = 0;
-  Cands rec = {0}, cand = {0};
+/* Lock l's recorded holds of every thread into rec (by start, as candidates
+ * that do not move). */
+static bool recorded_holds(const Rec *r, Cands *rec) {
   for (size_t i = 0; i < r->n; i++)
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       const RHold *h = &r->t[i].holds[a];
       ptrdiff_t l = lock_of(r, h->obj);
       Cand x = {h->s, h->e, 0, 0, i, l};
-      if (l < 0) continue;
-      if (VEC_PUSH(rec.v, rec.n, rec.cap, x) != 0) goto fail;
+      if (l >= 0 && VEC_PUSH(rec->v, rec->n, rec->cap, x) != 0) return false;
     }
+  if (rec->n) qsort(rec->v, rec->n, sizeof *rec->v, cmp_cand);
+  return true;
+}
+
+static bool place_counted_holds(Ctx *c, Rec *r) {
+  /* (a lock handed over a few times: nothing to keep in step) */
   size_t *handoffs = calloc(r->nlocks ? r->nlocks : 1, sizeof *handoffs);
-  if (!handoffs) goto fail;
+  if (!handoffs) return rfail(c);
   for (size_t i = 0; i < r->nin; i++) {
     ptrdiff_t l = r->in[i].kind == WEFT_FLOW_LOCK_HANDOFF ? lock_of(r, r->in[i].obj) : -1;
     if (l >= 0) handoffs[l]++;
   }
-  for (size_t l = 0; l < r->nlocks; l++) /* (a lock handed over a few times: nothing to keep in step) */
-    waited[l] = handoffs[l] >= WAIT_CLASS_MIN;
-  free(handoffs);
+  int64_t total = 0;
   for (size_t i = 0; i < r->n; i++)
-    for (size_t a = 0; a < r->t[i].ncounts; a++)
-      if (waited[r->t[i].counts[a].l] && r->lock_hold[r->t[i].counts[a].l] > 0) total += r->t[i].counts[a].n;
-  if (total > PLACE_MAX) goto out;
+    for (size_t a = 0; a < r->t[i].ncounts; a++) {
+      const RCount *x = &r->t[i].counts[a];
+      if (handoffs[x->l] >= WAIT_CLASS_MIN && r->lock_hold[x->l] > 0) total += x->n;
+    }
+  Cands rec = {0}, cand = {0};
   Gap *g = NULL;
   size_t cap = 0;
-  for (size_t i = 0; i < r->n; i++) {
+  for (size_t i = 0; i < r->n && total <= PLACE_MAX; i++) {
     RThread *t = &r->t[i];
     for (size_t a = 0; a < t->ncounts; a++) {
       RCount *x = &t->counts[a];
-      if (!waited[x->l] || r->lock_hold[x->l] <= 0 || x->n <= 0) continue;
+      if (handoffs[x->l] < WAIT_CLASS_MIN || r->lock_hold[x->l] <= 0 || x->n <= 0) continue;
       int placed = place_count(c, r, i, t->nholds, x, &g, &cap, &cand);
-      if (placed < 0) return free(g), free(rec.v), free(cand.v), free(waited), false;
+      if (placed < 0) goto fail;
       x->placed = placed; /* (not spread as well, when the replay takes the placed holds) */
     }
   }
-  free(g);
   if (cand.n) {
-    qsort(rec.v, rec.n, sizeof *rec.v, cmp_cand);
+    if (!recorded_holds(r, &rec)) goto fail;
     qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand);
     for (size_t a = 0, b, ra = 0; a < cand.n; a = b) { /* each lock's */
       for (b = a; b < cand.n && cand.v[b].l == cand.v[a].l; b++) {}
@@ -829,16 +830,17 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
     for (size_t i = 0; i < r->n; i++)
       if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
   }
-out:
+  free(g);
   free(rec.v);
   free(cand.v);
-  free(waited);
+  free(handoffs);
   return true;
 fail:
+  free(g);
   free(rec.v);
   free(cand.v);
-  free(waited);
-  return rfail(c);
+  free(handoffs);
+  return c->sql.failed ? false : rfail(c);
 }
 
 /* A hand-off's figure in its lock's class (key = lock * WAIT_CLASSES +
@@ -1734,17 +1736,19 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, 
     rp->cpus = m->ncpus;
     rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
     size_t nops = 0;
-    /* the counted holds placed, unless spread the unchanged replay comes closer to the recording */
+    /* the counted holds placed, unless spread the unchanged replay comes closer to the recording (a
+     * replay is deterministic: the chosen one is run again only for its timeline) */
     bool placed = r.nplaced > 0;
-    if (placed) {
-      int64_t unused;
-      double a = replay_once(c, &r, NULL, true, &unused, &nops, NULL),
-             b = replay_once(c, &r, NULL, false, &unused, &nops, NULL), rec = (double)rp->recorded_ns;
-      placed = a >= 0 && (b < 0 || fabs(a - rec) <= fabs(b - rec));
+    double base = replay_once(c, &r, NULL, false, &rp->forced, &nops, timeline && !placed ? &rp->timeline : NULL);
+    if (placed && !c->sql.failed) {
+      int64_t forced = 0;
+      size_t n = 0;
+      double a = replay_once(c, &r, NULL, true, &forced, &n, NULL), rec = (double)rp->recorded_ns;
+      placed = a >= 0 && (base < 0 || fabs(a - rec) <= fabs(base - rec));
+      if (placed) base = a, rp->forced = forced, nops = n;
+      if (timeline && !c->sql.failed) base = replay_once(c, &r, NULL, placed, &rp->forced, &nops, &rp->timeline);
     }
     rp->placed_holds = placed ? r.nplaced : 0;
-    double base =
-        c->sql.failed ? -1 : replay_once(c, &r, NULL, placed, &rp->forced, &nops, timeline ? &rp->timeline : NULL);
     rp->ops = (int64_t)nops;
     if (base < 0 && !c->sql.failed) {
       rp->unavailable = nops > REPLAY_MAX_OPS ? "the recording is too large to replay" : "the replay failed";
