@@ -87,17 +87,37 @@ typedef struct {
   uint64_t *cache_blk; /* the block in each slot, + 1 (0: none) */
 } StampSpill;
 
-typedef struct { /* trace v3: a wait on a lock began (for holds whose start was not timed) */
-  int64_t ns, utid;
-  uint32_t holder; /* tid that held it then, 0 unknown */
-} WaitStart;
+typedef struct { /* trace v3: where a hold released at ns began, when its start was not timed (waitstarts.c) */
+  int64_t ns;    /* the release */
+  struct Obj *o; /* the lock */
+  int64_t start; /* the first wait for it by another thread */
+} HoldStart;
 
-typedef struct {
-  int64_t begin, end;
-  int64_t utid;
-  int serial;
+typedef struct {            /* a barrier wait's round (barriers.c): what pass 2 reads, in a thread's order */
+  int64_t begin;            /* when the wait began */
+  struct Obj *o;            /* the barrier */
   int64_t rel_utid, rel_ns; /* the last arrival of its round */
-} Arrival;
+} BarRound;
+
+/* An answer pass 2 reads in a thread's order (by-thread.c): a thread's
+ * range of them, and its window on it. */
+typedef struct {
+  uint64_t off, left; /* left more from off */
+  char *buf;          /* the window (own: allocated, else a part of ByThread.mem) */
+  guint pos, len;
+  int own;
+} ThrCursor;
+
+/* The answers of one kind: rows of row bytes, each an int64_t key and an
+ * object pointer first, sorted by (thread, key) through spill, then in mem
+ * or f; cursor is the offset of each Thr's ThrCursor for them. */
+typedef struct {
+  size_t row, cursor;
+  const char *what; /* for errors: "the barrier rounds" */
+  WeftSpill *spill;
+  char *mem;
+  FILE *f;
+} ByThread;
 
 typedef struct Obj {
   int64_t id;
@@ -107,12 +127,12 @@ typedef struct Obj {
   int64_t acquisitions, contended, wait_ns, hold_ns;
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
-  char *name;  /* from weft.h, else NULL */
-  Stamps rel;  /* releases (unlock, sem_post) */
-  Stamps sig;  /* cond signal/broadcast */
-  GArray *arr; /* Arrival: barrier waits */
-  GArray *wb;  /* WaitStart (trace v3, locks): when waits on it began, by whom, for whom */
-  int gil;     /* GIL_*: part of CPython's GIL (gil_detect) */
+  char *name;                /* from weft.h, else NULL */
+  Stamps rel;                /* releases (unlock, sem_post) */
+  Stamps sig;                /* cond signal/broadcast */
+  int64_t arr_n, arr_serial; /* barrier waits, and those that returned the serial thread's value */
+  int64_t untimed;           /* trace v3: its releases of holds whose start was not timed (pass 1) */
+  int gil;                   /* GIL_*: part of CPython's GIL (gil_detect) */
   /* trace v5 SHARED: the object lies in a shared mapping of a file, at offset
    * sh_off of (sh_dev, sh_ino): one object of the recording in every process
    * that maps it (its first process's row; merged: a later process's part) */
@@ -156,6 +176,11 @@ typedef struct Thr {
   struct Thr *next_same_tid;
   Obj *last_rel;       /* pass 1: its last REL's object, for an UNLOCK_COST after it (NULL: none) */
   int64_t last_rel_ns; /* and when */
+  /* barriers.c: pass 1, its barrier wait not ended yet (NULL: none); pass 2, its waits' rounds */
+  struct Obj *arr_o;
+  int64_t arr_begin;
+  ThrCursor rounds;
+  ThrCursor starts; /* waitstarts.c, pass 2: where its untimed holds began */
   /* trace v6 (mpi.c): its last MPI wait (mpi_end -1: none yet), and its open collective (index + 1) */
   int64_t mpi_begin, mpi_end, mpi_obj;
   guint mpi_coll;
@@ -378,8 +403,13 @@ typedef struct {
   int64_t hosts_out_of_order; /* messages between hosts received before sent, after the correction */
   GArray *mpi_colls;          /* MpiColl: every file's ranks in MPI collectives */
   WeftSpill *hold_spill;      /* HoldRow, sorted by (object, start) */
-  GArray *shared_holds;       /* HoldRow: the holds of process-shared objects, from every file */
-  int no_symbols;             /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
+  /* barriers.c, waitstarts.c: a file's barrier waits sorted into rounds, and its waits' starts
+   * on locks sorted by lock; the answers pass 2 reads, by thread */
+  WeftSpill *arr_spill, *ws_spill;
+  ByThread rounds, starts;
+  size_t sort_rows;     /* WAIT_SPILL_ROWS, or WEFT_IMPORT_WAIT_SPILL: rows of those sorts' buffers */
+  GArray *shared_holds; /* HoldRow: the holds of process-shared objects, from every file */
+  int no_symbols;       /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows, unlock_rows, sock_rows;
   GArray *sock_xfers; /* SockXfer: every file's TCP transfers (who: the utid), for link_sockets */
@@ -489,14 +519,53 @@ void objs_read_destroys(Imp *im, WeftTrace *tr);
 void objs_add_counts(Imp *im);
 /* Pass 1: a SHARED record (trace v5). */
 void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns);
-/* After pass 1: barrier rounds made, wait starts sorted, and a process-shared
- * object seen in an earlier process given that one's id. */
+/* After pass 1: a process-shared object seen in an earlier process given
+ * that one's id. */
 void objs_prepare_pass2(Imp *im);
 /* After pass 2: the sync_object rows, then the lock_count rows. */
 void objs_write(Imp *im);
 void counts_write(Imp *im);
-/* utid's arrival at the barrier o that began at begin, or NULL. */
-const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin);
+
+/* ---- by-thread.c: answers read back in each thread's order ---- */
+/* Room for one answer of t (b->row bytes to fill), NULL on an error (im failed). */
+void *by_thread_add(Imp *im, ByThread *b, Thr *t);
+/* After they are all added: sorted, and each thread's range in its cursor. */
+int by_thread_settle(Imp *im, ByThread *b);
+/* t's answer for (key, o), or NULL; rows of t with a smaller key are passed
+ * over for good (a thread asks in its own order). */
+const void *by_thread_find(Imp *im, ByThread *b, Thr *t, int64_t key, const void *o);
+void by_thread_file_end(ByThread *b);
+void by_thread_free(ByThread *b);
+
+/* ---- barriers.c: barrier waits into rounds, in bounded memory ---- */
+#define WAIT_SPILL_ROWS (256u << 10) /* rows of a sort's buffer (8-10 MiB), and of answers kept in memory */
+/* Pass 1: t began to wait at the barrier o at ns; its wait on o ended
+ * (serial: it returned PTHREAD_BARRIER_SERIAL_THREAD). */
+void barrier_arrive(Imp *im, Thr *t, Obj *o, int64_t ns);
+void barrier_leave(Imp *im, Thr *t, Obj *o, int serial);
+/* After pass 1: the rounds made (the waits still open at the file's end
+ * included); -1 on an error (im failed). */
+int barriers_settle(Imp *im);
+/* Pass 2: the round of t's wait at o that began at begin: 1 and the last
+ * arrival of it (*rel_utid at *rel_ns), 0 none. A thread asks in the order
+ * of its waits. */
+int barrier_round(Imp *im, Thr *t, const Obj *o, int64_t begin, int64_t *rel_utid, int64_t *rel_ns);
+/* The file's rounds dropped (its threads free their own buffers), and at
+ * the import's end the sorts. */
+void barriers_file_end(Imp *im);
+void barriers_free(Imp *im);
+
+/* ---- waitstarts.c: where untimed holds began, in bounded memory ---- */
+/* Pass 1 (trace v3): t began to wait for the lock o at ns, held by holder (0 unknown). */
+void wait_start_add(Imp *im, Thr *t, Obj *o, int64_t ns, uint32_t holder);
+/* After pass 1 (and stamps_settle): each release's answer; -1 on an error. */
+int wait_starts_settle(Imp *im);
+/* Pass 2: t's release of o at ns: 1 and *start, the first wait for it by
+ * another thread since the previous release (not for another holder); 0
+ * none. A thread asks in the order of its releases. */
+int hold_start_find(Imp *im, Thr *t, const Obj *o, int64_t ns, int64_t *start);
+void wait_starts_file_end(Imp *im);
+void wait_starts_free(Imp *im);
 
 /* ---- stamps.c: the timelines of releases and signals ---- */
 /* Room for one more stamp in v (a block from im->stamp_pool past the
@@ -526,6 +595,8 @@ static inline Stamp stamp_get(Imp *im, const Stamps *v, guint i) {
 }
 /* The index of v's first stamp after ns (upper), at or after ns (lower); v is sorted once, on its first search. */
 guint stamps_upper(Imp *im, Stamps *v, int64_t ns);
+/* v in time order for stamp_get (a spilled one always is). */
+void stamps_order(Imp *im, Stamps *v);
 guint stamps_lower(Imp *im, Stamps *v, int64_t ns);
 /* The last stamp in v at or before ns by a thread other than utid, within [lo, ns]: 1 and *out, or 0. */
 int last_before(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, Stamp *out);

@@ -301,6 +301,8 @@ static void file_end(Imp *im) {
   g_hash_table_destroy(im->destroys);
   g_ptr_array_free(im->objlist, TRUE);
   stamps_file_end(im); /* their timelines' blocks and spill */
+  barriers_file_end(im);
+  wait_starts_file_end(im);
   g_ptr_array_free(im->threads, TRUE);
   g_hash_table_destroy(im->thr_first);
   g_hash_table_destroy(im->thr_by_tid);
@@ -344,6 +346,7 @@ static int build_file(Imp *im, WeftTrace *tr, Proc *p) {
   char err[512];
   threads_prepare_pass2(im, p);
   if (stamps_settle(im) < 0) return -1;
+  if (barriers_settle(im) < 0 || wait_starts_settle(im) < 0) return -1;
   objs_prepare_pass2(im);
   if (!im->no_symbols) gil_detect(im);
   weft_trace_scan(tr, imp_pass2, im, err, sizeof err); /* a fault was met (and judged) in pass 1 */
@@ -481,6 +484,10 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->stamps.spill_rows = ts && atoi(ts) > 0 ? (size_t)atoi(ts) : STAMP_SPILL_ROWS;
   im->hold_spill = hold_spill_new(hs && atoi(hs) > 0 ? (size_t)atoi(hs) : HOLD_SPILL_ROWS);
   im->state_spill = state_spill_new(ss && atoi(ss) > 0 ? (size_t)atoi(ss) : STATE_SPILL_ROWS);
+  const char *ws = getenv("WEFT_IMPORT_WAIT_SPILL"); /* a file's barrier waits and wait starts, likewise */
+  im->sort_rows = ws && atoi(ws) > 0 ? (size_t)atoi(ws) : WAIT_SPILL_ROWS;
+  im->rounds = (ByThread){sizeof(BarRound), offsetof(Thr, rounds), "the barrier rounds", NULL, NULL, NULL};
+  im->starts = (ByThread){sizeof(HoldStart), offsetof(Thr, starts), "the holds' starts", NULL, NULL, NULL};
   if (!im->hold_spill || !im->state_spill) return imp_fail(im, "out of memory");
   if (statements_prepare(im, db_path) != 0) return -1;
   im->procs = g_ptr_array_new_with_free_func(proc_free);
@@ -635,6 +642,8 @@ static void imp_close(Imp *im) {
   if (im->pipe_writes) g_array_free(im->pipe_writes, TRUE);
   if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
   weft_spill_free(im->hold_spill);
+  barriers_free(im);
+  wait_starts_free(im);
   if (im->mpi_msgs) g_array_free(im->mpi_msgs, TRUE);
   if (im->sock_xfers) g_array_free(im->sock_xfers, TRUE);
   hosts_free(im);

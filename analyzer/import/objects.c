@@ -4,8 +4,8 @@
  * An object is an address and a kind's class (a mutex, a condition
  * variable, ...); one destroyed and created again at the same address is a
  * new object (pass 0 finds the destroys). Each keeps the timelines pass 1
- * collects and pass 2 searches: its releases, signals, barrier arrivals
- * (made into rounds) and the starts of waits for it; and its totals, which
+ * collects and pass 2 searches: its releases and signals (its barrier
+ * waits: barriers.c; the starts of waits for it: waitstarts.c); and its totals, which
  * become its sync_object row, with the counts of trace v3 (lock_count).
  * A process-shared object (trace v5: a SHARED record gives the file, inode
  * and offset that back its address) is one object of the recording: each
@@ -62,8 +62,6 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   o->addr = addr;
   o->kind = k;
   o->first_ns = ns;
-  o->arr = g_array_new(FALSE, FALSE, sizeof(Arrival));
-  o->wb = g_array_new(FALSE, FALSE, sizeof(WaitStart));
   epochs->pdata[epoch] = o;
   g_ptr_array_add(im->objlist, o);
   return o;
@@ -106,56 +104,7 @@ void obj_free(gpointer p) {
   g_free(o->name);
   stamps_free(&o->rel);
   stamps_free(&o->sig);
-  g_array_free(o->arr, TRUE);
-  g_array_free(o->wb, TRUE);
   g_free(o);
-}
-
-/* ---- barriers: rounds ---- */
-static gint cmp_waitstart(gconstpointer a, gconstpointer b) {
-  const WaitStart *x = a, *y = b;
-  return (x->ns > y->ns) - (x->ns < y->ns);
-}
-
-static gint cmp_arrival(gconstpointer a, gconstpointer b) {
-  const Arrival *x = a, *y = b;
-  return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->utid > y->utid) - (x->utid < y->utid);
-}
-
-/* Arrivals in time order, N at a time, make the rounds (N from the barrier's
- * init, else the number of waits per serial thread); the last of each round
- * releases the others. */
-static void barrier_rounds(Obj *o) {
-  if (!o->arr->len) return;
-  g_array_sort(o->arr, cmp_arrival);
-  int64_t n = o->barrier_count, serial = 0;
-  for (guint i = 0; i < o->arr->len; i++) serial += g_array_index(o->arr, Arrival, i).serial;
-  if (n <= 0 && serial > 0 && o->arr->len % (guint)serial == 0) n = (int64_t)(o->arr->len / (guint)serial);
-  if (n <= 0) n = 1;
-  for (guint r = 0; r < o->arr->len; r += (guint)n) {
-    guint last = r + (guint)n - 1 < o->arr->len ? r + (guint)n - 1 : o->arr->len - 1;
-    Arrival *l = &g_array_index(o->arr, Arrival, last);
-    for (guint i = r; i <= last; i++) {
-      Arrival *a = &g_array_index(o->arr, Arrival, i);
-      a->rel_utid = l->utid;
-      a->rel_ns = l->begin;
-    }
-  }
-}
-
-const Arrival *arrival_find(Obj *o, int64_t utid, int64_t begin) {
-  const Arrival *v = (const Arrival *)o->arr->data;
-  guint a = 0, b = o->arr->len;
-  while (a < b) { /* first with begin >= target */
-    guint m = (a + b) / 2;
-    if (v[m].begin < begin)
-      a = m + 1;
-    else
-      b = m;
-  }
-  for (guint i = a; i < o->arr->len && v[i].begin == begin; i++)
-    if (v[i].utid == utid) return &v[i];
-  return NULL;
 }
 
 void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns) {
@@ -185,8 +134,6 @@ static void obj_share(Imp *im, Obj *o) {
 void objs_prepare_pass2(Imp *im) {
   for (guint j = 0; j < im->objlist->len; j++) {
     Obj *o = im->objlist->pdata[j];
-    barrier_rounds(o);
-    g_array_sort(o->wb, cmp_waitstart);
     if (o->shared) obj_share(im, o);
   }
 }

@@ -118,7 +118,8 @@ static void read_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, in
   const uint64_t *w = ev->w;
   Obj *o = obj_get(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
   int late = 0;
-  if (im->v3) weft_rel_len1(ev->aux, ev->nwords, w, &late);
+  uint64_t len = im->v3 ? weft_rel_len1(ev->aux, ev->nwords, w, &late) : 1;
+  if (o && !len && WEFT_AUX_RESULT(ev->aux) == 0) o->untimed++; /* its start: waitstarts.c */
   t->last_rel = o && WEFT_AUX_RESULT(ev->aux) == 0 ? o : NULL;
   t->last_rel_ns = ns;
   if (o && WEFT_AUX_RESULT(ev->aux) == 0) {
@@ -134,14 +135,8 @@ static void read_wait_begin(Imp *im, Proc *p, Thr *t, const WeftEvent *ev, unsig
   const uint64_t *w = ev->w;
   Obj *o = obj_get(im, w[1], (int)kind, ns);
   if (o && !o->first_stack && (w[2] >> 32)) o->first_stack = stack_global(im, w[2] >> 32);
-  if (o && o->kind == WEFT_KIND_BARRIER) {
-    Arrival a = {ns, -1, t->utid, 0, 0, 0};
-    g_array_append_val(o->arr, a);
-  }
-  if (o && im->v3 && is_lock(o->kind)) {
-    WaitStart ws = {ns, t->utid, (uint32_t)w[2]};
-    g_array_append_val(o->wb, ws);
-  }
+  if (o && o->kind == WEFT_KIND_BARRIER) barrier_arrive(im, t, o, ns);
+  if (o && im->v3 && is_lock(o->kind)) wait_start_add(im, t, o, ns, (uint32_t)w[2]);
   if (kind == WEFT_KIND_COND && w[3]) obj_get(im, w[3], WEFT_KIND_MUTEX, ns);
   if (kind == WEFT_KIND_CHILD) {
     WaitEv we = {ns, -1, t->utid, -1, 0};
@@ -153,15 +148,7 @@ static void read_wait_end(Imp *im, Proc *p, Thr *t, const WeftEvent *ev, unsigne
   const uint64_t *w = ev->w;
   if (kind == WEFT_KIND_BARRIER) {
     Obj *o = obj_find(im, w[1], (int)kind, ns);
-    if (o) /* close this thread's open arrival */
-      for (guint i = o->arr->len; i-- > 0;) {
-        Arrival *a = &g_array_index(o->arr, Arrival, i);
-        if (a->utid == t->utid && a->end < 0) {
-          a->end = ns;
-          a->serial = WEFT_AUX_OP(ev->aux) == WEFT_OP_SERIAL;
-          break;
-        }
-      }
+    if (o) barrier_leave(im, t, o, WEFT_AUX_OP(ev->aux) == WEFT_OP_SERIAL);
   }
   if (kind == WEFT_KIND_CHILD && ev->nwords >= 4) {
     for (guint i = p->waits->len; i-- > 0;) {

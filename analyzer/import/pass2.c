@@ -118,23 +118,9 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
     hold_row(im, t->utid, o, ns - len_ns, ns, 0, shared, 0);
     return;
   }
-  /* the previous release of the object (by anyone) bounds it from below */
-  Stamp prev;
-  int64_t lo = last_before(im, &o->rel, INT64_MIN, ns - 1, -1, &prev) ? prev.ns : INT64_MIN, start = ns;
-  const WaitStart *v = (const WaitStart *)o->wb->data; /* sorted by ns (after pass 1) */
-  guint a = 0, b = o->wb->len;
-  while (a < b) {
-    guint m = (a + b) / 2;
-    if (v[m].ns < lo)
-      a = m + 1;
-    else
-      b = m;
-  }
-  for (; a < o->wb->len && v[a].ns < ns; a++)
-    if (v[a].utid != t->utid && (!v[a].holder || v[a].holder == t->tid)) {
-      start = v[a].ns;
-      break;
-    }
+  /* (the previous release of the object, by anyone, bounds it from below) */
+  int64_t start = ns;
+  hold_start_find(im, t, o, ns, &start);
   hold_row(im, t->utid, o, start, ns, 0, shared, 1);
 }
 
@@ -195,10 +181,10 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
       *fk = WEFT_FLOW_SEM_POST;
     }
   } else if (o && o->kind == WEFT_KIND_BARRIER) {
-    const Arrival *a = arrival_find(o, t->utid, t->wbegin);
-    if (a && a->rel_utid != t->utid) {
-      waker = a->rel_utid;
-      *from_ns = a->rel_ns;
+    int64_t rel_utid, rel_at;
+    if (barrier_round(im, t, o, t->wbegin, &rel_utid, &rel_at) && rel_utid != t->utid) {
+      waker = rel_utid;
+      *from_ns = rel_at;
       *fk = WEFT_FLOW_BARRIER;
     }
   } else if (t->wkind == WEFT_KIND_JOIN && ok) {

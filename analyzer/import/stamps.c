@@ -414,6 +414,10 @@ void stamps_file_end(Imp *im) {
 }
 
 /* ---- searches ---- */
+void stamps_order(Imp *im, Stamps *v) {
+  if (!v->tl) stamps_sort(im, v);
+}
+
 guint stamps_upper(Imp *im, Stamps *v, int64_t ns) {
   if (!v->len) return 0;
   guint a = 0, b = v->len;

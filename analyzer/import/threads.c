@@ -36,6 +36,8 @@ Thr *thr_new(Imp *im, uint32_t tid, int64_t ns) {
 void thr_free(gpointer p) {
   Thr *t = p;
   g_array_free(t->holds, TRUE);
+  if (t->rounds.own) g_free(t->rounds.buf);
+  if (t->starts.own) g_free(t->starts.buf);
   g_free(t->name);
   g_free(t);
 }

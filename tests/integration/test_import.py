@@ -411,6 +411,27 @@ def t_hold_spill(ctx):
         eq(sums["97"], sums[None], "state spill (%s): the same summaries (%d rows)" % (name, len(sums[None])))
 
 
+def import_spilled(ctx, d, what, var, bounds):
+    """d imported in memory, then with the environment variable var set to each of bounds (rows
+    kept in memory before they go to a temporary file): the connections by bound (None: in
+    memory), and a check that every database is the same, row for row, as the one made in memory."""
+    cons, dumps = {}, {}
+    for spill in (None,) + tuple(bounds):
+        db = d + ".%s.db" % (spill or "mem")
+        env = dict(os.environ)
+        if spill:
+            env[var] = spill
+        r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        ok(r.returncode == 0, "%s, %s: weft import" % (what, spill or "in memory"), r.stderr)
+        cons[spill] = sqlite3.connect(db)
+        dumps[spill] = list(cons[spill].iterdump())
+    for spill in bounds:
+        ok(dumps[spill] == dumps[None], "%s, %s: the same database as in memory (%d lines)"
+           % (what, spill, len(dumps[None])))
+    return cons
+
+
 def t_stamp_spill(ctx):
     """Past a number of stamps a file's releases and signals (what pass 2 searches for the thread
     that ended each wait) go through the external sort and are read back from a temporary file
@@ -420,26 +441,38 @@ def t_stamp_spill(ctx):
     cases = (("contended", [2000], {}), ("contended", [500], {"WEFT_HOLDS": "all"}), ("condvar", [40], {}),
              ("sem", [], {}), ("rwlock", [], {"WEFT_HOLDS": "all"}))
     for name, args, renv in cases:
-        what = "%s%s" % (name, " (holds all)" if renv else "")
+        what = "stamp spill (%s%s" % (name, " (holds all)" if renv else "")
         d, info, rc = ctx.record(name, args, env=renv)
-        dumps = {}
-        for spill in (None, "61", "5"):
-            db = d + ".%s.db" % (spill or "mem")
-            env = dict(os.environ)
-            if spill:
-                env["WEFT_IMPORT_STAMP_SPILL"] = spill
-            r = subprocess.run([ctx.weft_bin, "import", d, "-o", db, "--quiet"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=120)
-            ok(r.returncode == 0, "stamp spill (%s, %s): weft import" % (what, spill or "in memory"), r.stderr)
-            con = sqlite3.connect(db)
-            dumps[spill] = list(con.iterdump())
-            if spill is None:
-                flows = con.execute("SELECT count(*) FROM flow WHERE kind IN (1, 2, 4)").fetchone()[0]
-                ok(flows > 0, "stamp spill (%s): waits ended by a release or signal (%d flows)" % (what, flows))
-            con.close()
-        for spill in ("61", "5"):
-            ok(dumps[spill] == dumps[None], "stamp spill (%s, %s): the same database as in memory (%d lines)"
-               % (what, spill, len(dumps[None])))
+        cons = import_spilled(ctx, d, what + ")", "WEFT_IMPORT_STAMP_SPILL", ("61", "5"))
+        flows = one(cons[None], "SELECT count(*) FROM flow WHERE kind IN (1, 2, 4)")
+        ok(flows > 0, "%s): waits ended by a release or signal (%d flows)" % (what, flows))
+
+
+def t_wait_spill(ctx):
+    """A file's barrier waits go through an external sort into rounds (analyzer/import/barriers.c),
+    and the starts of its lock waits through another, met with the releases
+    (analyzer/import/waitstarts.c); their answers, sorted by thread, are read back in each thread's
+    order (by-thread.c), from a temporary file past a bound: memory that does not grow with the
+    waits. Each round of T threads gives T - 1 flows from its last arrival; in fx-contended with no
+    hold sampled, each of the K holds the waiter waited for is untimed and begins where the wait
+    did, so the lock's hold time is at least the sum of (release - wait start)."""
+    for threads, rounds in ((4, 50), (3, 200)):
+        d, info, rc = ctx.record("barrier", [threads, rounds])
+        what = "barrier %d x %d" % (threads, rounds)
+        for spill, con in import_spilled(ctx, d, "wait spill (%s)" % what, "WEFT_IMPORT_WAIT_SPILL", ("1", "7")).items():
+            eq(one(con, "SELECT count(*) FROM flow WHERE kind = 3"), (threads - 1) * rounds,
+               "wait spill (%s, %s): barrier flows" % (what, spill or "in memory"))
+    k = 300
+    d, info, rc = ctx.record("contended", [k], env={"WEFT_HOLD_SAMPLE": "0"})
+    for spill, con in import_spilled(ctx, d, "wait spill (contended %d)" % k, "WEFT_IMPORT_WAIT_SPILL",
+                                     ("1", "7")).items():
+        how = "wait spill (contended %d, %s)" % (k, spill or "in memory")
+        eq(one(con, "SELECT value FROM meta WHERE key = 'holds_estimated'"), str(k), how + ": untimed holds")
+        spans = one(con, "SELECT (SELECT sum(from_ns) FROM flow WHERE kind = 1) - "
+                         "(SELECT sum(start_ns) FROM thread_state WHERE state = 1)")
+        held = one(con, "SELECT hold_ns FROM sync_object WHERE name = 'mutex'")
+        ok(spans and held >= spans > 0, how + ": each untimed hold begins at the wait for it (%s ns held, "
+           "%s ns from the waits' starts to the releases)" % (held, spans))
 
 
 def t_all_fixtures_check(ctx):
@@ -937,7 +970,8 @@ def main():
     args = ap.parse_args()
     ctx = Ctx(args)
     tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
-             t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_all_fixtures_check,
+             t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
+             t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,
              t_unwritable_output, t_sessions, t_full_disk, t_corrupt, t_python_frames]
     try:
