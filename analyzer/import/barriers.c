@@ -17,7 +17,12 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+
 #include "import-private.h"
+
+/* by-thread.c reads an answer's key, then its object */
+_Static_assert(offsetof(BarRound, begin) == 0 && offsetof(BarRound, o) == sizeof(int64_t), "a BarRound's layout");
 
 typedef struct { /* a barrier wait (32 bytes) */
   Obj *o;

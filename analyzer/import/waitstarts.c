@@ -19,7 +19,12 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+
 #include "import-private.h"
+
+/* by-thread.c reads an answer's key, then its object */
+_Static_assert(offsetof(HoldStart, ns) == 0 && offsetof(HoldStart, o) == sizeof(int64_t), "a HoldStart's layout");
 
 typedef struct { /* a wait on a lock began (40 bytes) */
   Obj *o;

@@ -617,6 +617,18 @@ static const char *replay_error_line(const WeftReplay *rp, Bufs *bf, char *buf, 
   return buf;
 }
 
+/* How the replay filled in the holds that were counted, not recorded, when
+ * it placed them (the model that came closer to the recording): into buf,
+ * or NULL when it did not. */
+static const char *replay_model_line(const WeftReplay *rp, char *buf, size_t len) {
+  if (rp->placed_holds <= 0) return NULL;
+  snprintf(buf, len,
+           "(%lld lock hold%s the recording counted but did not time %s placed between the recorded ones; "
+           "weft record --holds all times every hold)",
+           (long long)rp->placed_holds, rp->placed_holds == 1 ? "" : "s", rp->placed_holds == 1 ? "was" : "were");
+  return buf;
+}
+
 static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
   const WeftReplay *rp = m->replay;
   if (!rp) return;
@@ -629,6 +641,7 @@ static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
   for (size_t i = 0; i < rp->nresults; i++)
     fprintf(f, "  %s\n", replay_line(rp, &rp->results[i], bf, line, sizeof line));
   fprintf(f, "  %s\n", replay_error_line(rp, bf, line, sizeof line));
+  if (replay_model_line(rp, line, sizeof line)) fprintf(f, "  %s\n", line);
 }
 
 static void write_text(FILE *f, const WeftMetrics *m, const WeftReportOptions *opt) {
@@ -1318,6 +1331,10 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
     if (!rp->unavailable) {
       fputs("- ", f);
       md_text(f, replay_error_line(rp, &bf, line, sizeof line));
+      if (replay_model_line(rp, line, sizeof line)) {
+        fputc(' ', f);
+        md_text(f, line);
+      }
       fputc('\n', f);
     }
   }

@@ -277,6 +277,11 @@ def t_whatif(weft, fx, tmp):
     ok("What if (replayed)" in text and "replayed unchanged on" in text and "worker-0" in text
        and "*What if* (replayed)" in md,
        "whatif: the text and Markdown reports show the replay", text[text.find("What if (replayed)"):][:600])
+    placed = "%d lock hold%s the recording counted but did not time" % (rp["placed_holds"],
+                                                                         "" if rp["placed_holds"] == 1 else "s")
+    ok((placed in text and placed in md) if rp["placed_holds"] > 0 else "did not time" not in text + md,
+       "whatif: the text and Markdown say the replay placed %d counted holds" % rp["placed_holds"],
+       text[text.find("What if (replayed)"):][:600])
     bad = subprocess.run([weft, "report", db, "--what-if", "lock:nope"], env=env(tmp), timeout=TIMEOUT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     err = bad.stderr.decode()
