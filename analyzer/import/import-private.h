@@ -270,6 +270,7 @@ typedef struct {
 typedef struct {
   uint64_t chan;
   int64_t begin, end, utid, obj;
+  int64_t seq;   /* its place among the recording's (the flows keep that order) */
   gboolean poll; /* a poll (readiness: another thread may take the data), not a read */
 } ChanWait;
 
@@ -395,8 +396,8 @@ typedef struct {
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
   StampPool stamp_pool;   /* the blocks of the file's long timelines */
   StampSpill stamps;      /* the file's timelines past their budget */
-  GArray *pipe_writes;    /* ChanStamp: every file's writes to pipes (WEFT_IO) */
-  GArray *pipe_waits;     /* ChanWait: every file's reads and polls that waited on a pipe */
+  WeftSpill *pipe_writes; /* ChanStamp: every file's writes to pipes and sends on TCP streams (link.c) */
+  WeftSpill *pipe_waits;  /* ChanWait: every file's reads and polls that waited on one */
   GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
   HostClock *hosts;       /* by weft_recording_hosts index (hosts.c) */
   size_t nhosts;
@@ -407,7 +408,8 @@ typedef struct {
    * on locks sorted by lock; the answers pass 2 reads, by thread */
   WeftSpill *arr_spill, *ws_spill;
   ByThread rounds, starts;
-  size_t sort_rows;     /* WAIT_SPILL_ROWS, or WEFT_IMPORT_WAIT_SPILL: rows of those sorts' buffers */
+  size_t
+      sort_rows; /* WAIT_SPILL_ROWS, or WEFT_IMPORT_WAIT_SPILL: rows of those sorts' buffers, and the pipes' (link.c) */
   GArray *shared_holds; /* HoldRow: the holds of process-shared objects, from every file */
   int no_symbols;       /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
@@ -699,6 +701,12 @@ void gil_name(Imp *im);
 int link_processes(Imp *im);
 /* reads and polls on pipes to the writes that ended them. */
 int link_pipes(Imp *im);
+/* A write to a pipe (or a send on a TCP stream) chan at ns by utid, and a
+ * read or poll that waited on one: for link_pipes. */
+void pipe_write_add(Imp *im, uint64_t chan, int64_t ns, int64_t utid);
+void pipe_wait_add(Imp *im, const ChanWait *w);
+/* Their sorts, made on first use. */
+void pipes_free(Imp *im);
 
 /* ---- mpi.c: MPI across processes (trace v6) ---- */
 /* Pass 2: an MPI_RANK, MPI_MSG or MPI_COLL record; the end of an MPI wait. */

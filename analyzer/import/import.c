@@ -470,8 +470,6 @@ static int imp_open(Imp *im, const char *const *dirs, size_t ndirs, const WeftIm
 /* The tables that outlive a file, and the statements. */
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
-  im->pipe_writes = g_array_new(FALSE, FALSE, sizeof(ChanStamp));
-  im->pipe_waits = g_array_new(FALSE, FALSE, sizeof(ChanWait));
   im->mpi_msgs = g_array_new(FALSE, FALSE, sizeof(MpiMsg));
   im->sock_xfers = g_array_new(FALSE, FALSE, sizeof(SockXfer));
   im->mpi_colls = g_array_new(FALSE, FALSE, sizeof(MpiColl));
@@ -639,8 +637,7 @@ static void imp_close(Imp *im) {
   im->stats->records = im->records_done / 2;
   statements_free(im);
   weft_spill_free(im->state_spill);
-  if (im->pipe_writes) g_array_free(im->pipe_writes, TRUE);
-  if (im->pipe_waits) g_array_free(im->pipe_waits, TRUE);
+  pipes_free(im);
   weft_spill_free(im->hold_spill);
   barriers_free(im);
   wait_starts_free(im);

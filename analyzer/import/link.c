@@ -5,7 +5,8 @@
  * to its parent, fork and spawn to the child's first image, wait to its
  * last (and its exit status), a vfork child to its parent's main thread;
  * then the process rows. Pipes: a read or poll that waited on a pipe to
- * the write, by a thread of any process, that ended it.
+ * the write, by a thread of any process, that ended it (through sorts:
+ * memory that does not grow with them).
  */
 #include "config.h"
 
@@ -185,11 +186,122 @@ int link_processes(Imp *im) {
   return procs_write(im);
 }
 
-/* ---- pipes between processes ---- */
+/* ---- pipes between processes ----
+ * Every write and every wait of the recording goes into an external sort
+ * (util/weft-spill.c) as it is read, by (pipe, time): the link is a merge of
+ * the two, and its answers go through a third sort back into the order the
+ * waits were read in (that of the flows' ids). Memory does not grow with
+ * them (Imp.sort_rows rows of each sort's buffer). */
+
+typedef struct { /* a wait's link, in the waits' order */
+  int64_t seq, kind, from_utid, from_ns, utid, begin, end, obj;
+} PipeLink;
+
 static int cmp_chanstamp(const void *x, const void *y) {
   const ChanStamp *a = x, *b = y;
   if (a->chan != b->chan) return a->chan < b->chan ? -1 : 1;
   return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+static int cmp_chanwait(const void *x, const void *y) {
+  const ChanWait *a = x, *b = y;
+  if (a->chan != b->chan) return a->chan < b->chan ? -1 : 1;
+  if (a->begin != b->begin) return a->begin < b->begin ? -1 : 1;
+  return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int cmp_link(const void *x, const void *y) {
+  const PipeLink *a = x, *b = y;
+  return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static void *pipe_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp) {
+  if (im->sql.failed) return NULL;
+  if (!*sp && !(*sp = weft_spill_new(row, im->sort_rows, cmp, NULL))) {
+    imp_fail(im, "out of memory");
+    return NULL;
+  }
+  void *r = weft_spill_add(*sp);
+  if (!r) imp_fail(im, "the pipes' writes and waits: %s", weft_spill_error(*sp));
+  return r;
+}
+
+void pipe_write_add(Imp *im, uint64_t chan, int64_t ns, int64_t utid) {
+  ChanStamp *r = pipe_row(im, &im->pipe_writes, sizeof *r, cmp_chanstamp);
+  if (r) *r = (ChanStamp){chan, ns, utid};
+}
+
+void pipe_wait_add(Imp *im, const ChanWait *w) {
+  ChanWait *r = pipe_row(im, &im->pipe_waits, sizeof *r, cmp_chanwait);
+  if (!r) return;
+  *r = *w;
+  r->seq = (int64_t)weft_spill_count(im->pipe_waits);
+}
+
+void pipes_free(Imp *im) {
+  weft_spill_free(im->pipe_writes);
+  weft_spill_free(im->pipe_waits);
+  im->pipe_writes = im->pipe_waits = NULL;
+}
+
+/* A read returns the data of the first write into the empty pipe; a poll
+ * returns on the data there at its end, and an earlier write may have been
+ * taken by another reader meanwhile (a pool's worker handler polls the
+ * results pipe its result handler reads): the last write then. From the
+ * writes to c's pipe at or after its begin (win from head), by another
+ * thread, at or before its end; NULL none. */
+static const ChanStamp *pipe_writer(const GArray *win, guint head, const ChanWait *c) {
+  const ChanStamp *by = NULL;
+  for (guint a = head; a < win->len; a++) {
+    const ChanStamp *s = &g_array_index(win, ChanStamp, a);
+    if (s->ns > c->end) break;
+    if (s->utid == c->utid) continue;
+    by = s;
+    if (!c->poll) break;
+  }
+  return by;
+}
+
+/* The merge: each wait's writer (if any) into the links' sort. */
+static int pipes_match(Imp *im, WeftSpill *links) {
+  GArray *win = g_array_new(FALSE, FALSE, sizeof(ChanStamp)); /* writes to the wait's pipe from its begin */
+  guint head = 0;
+  const ChanStamp *w = weft_spill_next(im->pipe_writes);
+  const ChanWait *c;
+  uint64_t chan = 0;
+  int first = 1, rc = 0;
+  while (rc == 0 && (c = weft_spill_next(im->pipe_waits))) {
+    if (first || c->chan != chan) {
+      g_array_set_size(win, 0);
+      head = 0;
+      chan = c->chan;
+      first = 0;
+    }
+    for (; w && w->chan < c->chan; w = weft_spill_next(im->pipe_writes)) {}
+    for (; w && w->chan == c->chan && w->ns <= c->end; w = weft_spill_next(im->pipe_writes))
+      g_array_append_val(win, *w);
+    while (head < win->len && g_array_index(win, ChanStamp, head).ns < c->begin) head++;
+    if (head > 1024 && head * 2 > win->len) {
+      g_array_remove_range(win, 0, head);
+      head = 0;
+    }
+    const ChanStamp *by = pipe_writer(win, head, c);
+    if (!by) continue;
+    PipeLink *l = weft_spill_add(links);
+    if (!l) {
+      rc = imp_fail(im, "the pipes' links: %s", weft_spill_error(links));
+      break;
+    }
+    /* (a TCP stream's identity has bit 62 set and 63 clear, a pipe's bit 63) */
+    *l = (PipeLink){
+        c->seq, (c->chan >> 62) == 1 ? WEFT_FLOW_SOCKET : WEFT_FLOW_PIPE, by->utid, by->ns, c->utid, c->begin, c->end,
+        c->obj};
+  }
+  g_array_free(win, TRUE);
+  const char *e =
+      weft_spill_error(im->pipe_writes) ? weft_spill_error(im->pipe_writes) : weft_spill_error(im->pipe_waits);
+  if (rc == 0 && e) rc = imp_fail(im, "the pipes' writes and waits: %s", e);
+  return rc;
 }
 
 /* A read or poll that waited on a pipe was ended by the first write to that
@@ -198,43 +310,24 @@ static int cmp_chanstamp(const void *x, const void *y) {
  * likewise, by the first send on that stream (of any host: by then every
  * host is on one clock). */
 int link_pipes(Imp *im) {
-  GArray *wr = im->pipe_writes, *wt = im->pipe_waits;
-  if (!wr->len || !wt->len) return 0;
-  qsort(wr->data, wr->len, sizeof(ChanStamp), cmp_chanstamp);
+  if (!im->pipe_writes || !im->pipe_waits || !weft_spill_count(im->pipe_writes) || !weft_spill_count(im->pipe_waits))
+    return 0;
+  WeftSpill *links = weft_spill_new(sizeof(PipeLink), im->sort_rows, cmp_link, NULL);
+  if (!links) return imp_fail(im, "out of memory");
   sqlite3_stmt *up =
       weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
-  if (!up) return -1;
-  const ChanStamp *s = (const ChanStamp *)wr->data;
-  for (guint i = 0; i < wt->len && !im->sql.failed; i++) {
-    const ChanWait *c = &g_array_index(wt, ChanWait, i);
-    guint a = 0, b = wr->len; /* the first write to the pipe at or after the wait's begin */
-    while (a < b) {
-      guint m = (a + b) / 2;
-      if (s[m].chan < c->chan || (s[m].chan == c->chan && s[m].ns < c->begin))
-        a = m + 1;
-      else
-        b = m;
-    }
-    /* A read returns the data of the first write into the empty pipe; a poll
-     * returns on the data there at its end, and an earlier write may have
-     * been taken by another reader meanwhile (a pool's worker handler polls
-     * the results pipe its result handler reads): the last write then. */
-    const ChanStamp *by = NULL;
-    for (; a < wr->len && s[a].chan == c->chan && s[a].ns <= c->end; a++) {
-      if (s[a].utid == c->utid) continue;
-      by = &s[a];
-      if (!c->poll) break;
-    }
-    if (by) {
-      /* (a TCP stream's identity has bit 62 set and 63 clear, a pipe's bit 63) */
-      int kind = (c->chan >> 62) == 1 ? WEFT_FLOW_SOCKET : WEFT_FLOW_PIPE;
-      imp_flow(im, kind, by->utid, by->ns, c->utid, c->end, c->obj);
-      sqlite3_bind_int64(up, 1, by->utid);
-      sqlite3_bind_int64(up, 2, c->utid);
-      sqlite3_bind_int64(up, 3, c->begin);
+  if (up && pipes_match(im, links) == 0) {
+    const PipeLink *l;
+    while (!im->sql.failed && (l = weft_spill_next(links))) {
+      imp_flow(im, (int)l->kind, l->from_utid, l->from_ns, l->utid, l->end, l->obj);
+      sqlite3_bind_int64(up, 1, l->from_utid);
+      sqlite3_bind_int64(up, 2, l->utid);
+      sqlite3_bind_int64(up, 3, l->begin);
       imp_step(im, up);
     }
+    if (weft_spill_error(links)) imp_fail(im, "the pipes' links: %s", weft_spill_error(links));
   }
-  sqlite3_finalize(up);
+  if (up) sqlite3_finalize(up);
+  weft_spill_free(links);
   return im->sql.failed ? -1 : 0;
 }

@@ -372,18 +372,12 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_COUNTS: read_counts(im, ev, kind, ns); break;
     case WEFT_EV_SHARED: obj_read_shared(im, ev, ns); break;
     case WEFT_EV_PIPE_WRITE:
-      if (ev->nwords >= 3 && w[2]) {
-        ChanStamp cs = {w[2], ns, t->utid};
-        g_array_append_val(im->pipe_writes, cs);
-      }
+      if (ev->nwords >= 3 && w[2]) pipe_write_add(im, w[2], ns, t->utid);
       if (ev->nwords >= 4) pipe_bytes(t, w[2], w[3]);
       break;
     case WEFT_EV_SOCK: { /* bytes of a TCP stream: sent, what a read waiting on it got (link_pipes) */
       int64_t at = ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns(im->tr, ev->tsc - w[4])) : ns;
-      if (ev->aux == 0) {
-        ChanStamp cs = {w[1], at, t->utid};
-        g_array_append_val(im->pipe_writes, cs);
-      }
+      if (ev->aux == 0) pipe_write_add(im, w[1], at, t->utid);
       SockXfer x = {w[1], w[2], w[3], (double)at, t->utid, ev->aux != 0};
       if (x.bytes) g_array_append_val(im->sock_xfers, x);
       break;

@@ -247,9 +247,8 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
-    ChanWait cw = {w[3],    t->wbegin,     ns,
-                   t->utid, o ? o->id : 0, t->wkind == WEFT_KIND_POLL}; /* linked once every file is read */
-    g_array_append_val(im->pipe_waits, cw);
+    ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0, 0, t->wkind == WEFT_KIND_POLL};
+    pipe_wait_add(im, &cw); /* linked once every file is read */
   }
   t->wobj = NULL;
   t->gil_holder = 0;

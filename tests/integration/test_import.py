@@ -453,7 +453,7 @@ def t_wait_spill(ctx):
     and the starts of its lock waits through another, met with the releases
     (analyzer/import/waitstarts.c); their answers, sorted by thread, are read back in each thread's
     order (by-thread.c), from a temporary file past a bound: memory that does not grow with the
-    waits. Each round of T threads gives T - 1 flows from its last arrival; in fx-contended with no
+    waits. A pipe's writes and the reads that waited on it are matched through sorts too (link.c). Each round of T threads gives T - 1 flows from its last arrival; in fx-contended with no
     hold sampled, each of the K holds the waiter waited for is untimed and begins where the wait
     did, so the lock's hold time is at least the sum of (release - wait start)."""
     for threads, rounds in ((4, 50), (3, 200)):
@@ -462,6 +462,10 @@ def t_wait_spill(ctx):
         for spill, con in import_spilled(ctx, d, "wait spill (%s)" % what, "WEFT_IMPORT_WAIT_SPILL", ("1", "7")).items():
             eq(one(con, "SELECT count(*) FROM flow WHERE kind = 3"), (threads - 1) * rounds,
                "wait spill (%s, %s): barrier flows" % (what, spill or "in memory"))
+    d, info, rc = ctx.record("io", env={"WEFT_IO": "1"})
+    for spill, con in import_spilled(ctx, d, "wait spill (io)", "WEFT_IMPORT_WAIT_SPILL", ("1", "7")).items():
+        eq(one(con, "SELECT count(*) FROM flow WHERE kind = 10"), 1,
+           "wait spill (io, %s): the read's pipe flow from the writer" % (spill or "in memory"))
     k = 300
     d, info, rc = ctx.record("contended", [k], env={"WEFT_HOLD_SAMPLE": "0"})
     for spill, con in import_spilled(ctx, d, "wait spill (contended %d)" % k, "WEFT_IMPORT_WAIT_SPILL",
