@@ -147,6 +147,14 @@ typedef struct {
   int contended, shared, depth;
 } Hold;
 
+typedef struct { /* trace v6: a rank in a collective (mpi.c) */
+  uint64_t comm, seq;
+  unsigned call;
+  int64_t root;                  /* the root's world rank, -1 none */
+  int64_t utid, begin, end, obj; /* its wait (end -1: not seen) */
+  int64_t upid;
+} MpiColl;
+
 typedef struct Thr {
   int64_t utid;
   uint32_t tid;
@@ -181,9 +189,11 @@ typedef struct Thr {
   int64_t arr_begin;
   ThrCursor rounds;
   ThrCursor starts; /* waitstarts.c, pass 2: where its untimed holds began */
-  /* trace v6 (mpi.c): its last MPI wait (mpi_end -1: none yet), and its open collective (index + 1) */
+  /* trace v6 (mpi.c): its last MPI wait (mpi_end -1: none yet), and its collective whose wait
+   * has not ended (coll_open) */
   int64_t mpi_begin, mpi_end, mpi_obj;
-  guint mpi_coll;
+  MpiColl coll;
+  int coll_open;
 } Thr;
 
 typedef struct {
@@ -303,14 +313,6 @@ typedef struct { /* trace v6: a message sent or received (mpi.c) */
   int recv;
 } MpiMsg;
 
-typedef struct { /* trace v6: a rank in a collective (mpi.c) */
-  uint64_t comm, seq;
-  unsigned call;
-  int64_t root;                  /* the root's world rank, -1 none */
-  int64_t utid, begin, end, obj; /* its wait (end -1: not seen) */
-  int64_t upid;
-} MpiColl;
-
 typedef struct { /* a lock hold until it goes into a block (24 bytes: there are millions) */
   int64_t start, dur;
   uint32_t obj;        /* object_id */
@@ -398,11 +400,11 @@ typedef struct {
   StampSpill stamps;      /* the file's timelines past their budget */
   WeftSpill *pipe_writes; /* ChanStamp: every file's writes to pipes and sends on TCP streams (link.c) */
   WeftSpill *pipe_waits;  /* ChanWait: every file's reads and polls that waited on one */
-  GArray *mpi_msgs;       /* MpiMsg: every file's MPI messages (trace v6) */
+  WeftSpill *mpi_msgs;    /* MpiMsg: every file's MPI messages (trace v6), sorted by their key (mpi.c) */
   HostClock *hosts;       /* by weft_recording_hosts index (hosts.c) */
   size_t nhosts;
   int64_t hosts_out_of_order; /* messages between hosts received before sent, after the correction */
-  GArray *mpi_colls;          /* MpiColl: every file's ranks in MPI collectives */
+  WeftSpill *mpi_colls;       /* MpiColl: every file's ranks in MPI collectives, by (comm, seq) */
   WeftSpill *hold_spill;      /* HoldRow, sorted by (object, start) */
   /* barriers.c, waitstarts.c: a file's barrier waits sorted into rounds, and its waits' starts
    * on locks sorted by lock; the answers pass 2 reads, by thread */
@@ -712,6 +714,10 @@ void pipes_free(Imp *im);
 /* Pass 2: an MPI_RANK, MPI_MSG or MPI_COLL record; the end of an MPI wait. */
 void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns);
 void mpi_wait_end(Imp *im, Thr *t, int64_t begin, int64_t ns);
+/* At the file's end: t's collective whose wait's end was not seen. */
+void mpi_thread_end(Imp *im, Thr *t);
+/* The sorts of messages and collectives. */
+void mpi_sorts_free(Imp *im);
 /* After pass 2: the file's MPI wait objects named by their call. */
 void mpi_name_objects(Imp *im);
 /* After every file: messages and collectives matched across processes (flows, wakers, meta). */

@@ -352,6 +352,7 @@ static int build_file(Imp *im, WeftTrace *tr, Proc *p) {
   weft_trace_scan(tr, imp_pass2, im, err, sizeof err); /* a fault was met (and judged) in pass 1 */
   if (im->sql.failed) return -1;
   for (guint i = 0; i < im->threads->len; i++) {
+    mpi_thread_end(im, im->threads->pdata[i]);
     thread_close(im, p, im->threads->pdata[i]);
     thread_write(im, p, im->threads->pdata[i]);
   }
@@ -470,9 +471,7 @@ static int imp_open(Imp *im, const char *const *dirs, size_t ndirs, const WeftIm
 /* The tables that outlive a file, and the statements. */
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
-  im->mpi_msgs = g_array_new(FALSE, FALSE, sizeof(MpiMsg));
   im->sock_xfers = g_array_new(FALSE, FALSE, sizeof(SockXfer));
-  im->mpi_colls = g_array_new(FALSE, FALSE, sizeof(MpiColl));
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
    * run goes to disk (tests make them small) */
@@ -641,10 +640,9 @@ static void imp_close(Imp *im) {
   weft_spill_free(im->hold_spill);
   barriers_free(im);
   wait_starts_free(im);
-  if (im->mpi_msgs) g_array_free(im->mpi_msgs, TRUE);
+  mpi_sorts_free(im);
   if (im->sock_xfers) g_array_free(im->sock_xfers, TRUE);
   hosts_free(im);
-  if (im->mpi_colls) g_array_free(im->mpi_colls, TRUE);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
   if (im->shared) g_hash_table_destroy(im->shared);

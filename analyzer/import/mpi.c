@@ -12,7 +12,10 @@
  * number), and the rank the others waited for (the last to enter, or a
  * broadcast's root; a gather's root waits for the last) has a flow from its
  * entry to each exit that came after it. Each flow also names its
- * source as the waker of the wait it ended.
+ * source as the waker of the wait it ended. Messages and collectives go
+ * into external sorts (util/weft-spill.c) as they are read, by those
+ * numbers, and are matched as they stream out: memory does not grow with
+ * them.
  */
 #include "config.h"
 
@@ -33,6 +36,70 @@ void mpi_name_objects(Imp *im) {
     g_hash_table_insert(im->names, key,
                         comm ? g_strdup_printf("%s (communicator %012" PRIx64 ")", call, comm) : g_strdup(call));
   }
+}
+
+/* The message's key: communicator, sender, receiver, tag, number. */
+typedef struct {
+  uint64_t comm, seq;
+  int64_t from, to, tag;
+} MsgKey;
+
+static MsgKey msg_key(const Imp *im, const MpiMsg *m) {
+  const Proc *p = im->procs->pdata[m->upid - 1];
+  int64_t self = p->mpi_rank;
+  return (MsgKey){m->comm, m->seq, m->recv ? m->peer : self, m->recv ? self : m->peer, m->tag};
+}
+
+static int key_cmp(const MsgKey *a, const MsgKey *b) {
+  if (a->comm != b->comm) return a->comm < b->comm ? -1 : 1;
+  if (a->from != b->from) return a->from < b->from ? -1 : 1;
+  if (a->to != b->to) return a->to < b->to ? -1 : 1;
+  if (a->tag != b->tag) return a->tag < b->tag ? -1 : 1;
+  return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static const Imp *sort_im; /* a sort's comparison has no user pointer (one import at a time) */
+static int cmp_msg(const void *x, const void *y) {
+  const MpiMsg *a = x, *b = y;
+  MsgKey ka = msg_key(sort_im, a), kb = msg_key(sort_im, b);
+  int c = key_cmp(&ka, &kb);
+  return c ? c : (a->recv > b->recv) - (a->recv < b->recv); /* the send first */
+}
+
+static int cmp_coll(const void *x, const void *y) {
+  const MpiColl *a = x, *b = y;
+  if (a->comm != b->comm) return a->comm < b->comm ? -1 : 1;
+  if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+  return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+
+static void *mpi_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp) {
+  if (im->sql.failed) return NULL;
+  if (!*sp && !(*sp = weft_spill_new(row, im->sort_rows, cmp, NULL))) {
+    imp_fail(im, "out of memory");
+    return NULL;
+  }
+  void *r = weft_spill_add(*sp);
+  if (!r) imp_fail(im, "the MPI messages and collectives: %s", weft_spill_error(*sp));
+  return r;
+}
+
+static void msg_add(Imp *im, const MpiMsg *m) {
+  sort_im = im;
+  MpiMsg *r = mpi_row(im, &im->mpi_msgs, sizeof *r, cmp_msg);
+  if (r) *r = *m;
+}
+
+static void coll_add(Imp *im, const MpiColl *c) {
+  MpiColl *r = mpi_row(im, &im->mpi_colls, sizeof *r, cmp_coll);
+  if (r) *r = *c;
+}
+
+void mpi_sorts_free(Imp *im) {
+  weft_spill_free(im->mpi_msgs);
+  weft_spill_free(im->mpi_colls);
+  im->mpi_msgs = im->mpi_colls = NULL;
 }
 
 /* Pass 2: an MPI record of thread t (of process im->p) at ns. */
@@ -56,7 +123,7 @@ void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
                   (int32_t)(uint32_t)w[2],
                   (int32_t)(w[2] >> 32),
                   recv};
-      if (!recv || t->mpi_end >= 0) g_array_append_val(im->mpi_msgs, m);
+      if (!recv || t->mpi_end >= 0) msg_add(im, &m);
       break;
     }
     case WEFT_EV_MPI_COLL: {
@@ -65,8 +132,9 @@ void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
                    t->utid,    t->wbegin, -1,      t->wobj ? t->wobj->id : 0,
                    im->p->upid};
       if (t->st != WEFT_ST_MPI_WAIT) c.begin = ns;
-      g_array_append_val(im->mpi_colls, c);
-      t->mpi_coll = im->mpi_colls->len;
+      if (t->coll_open) coll_add(im, &t->coll); /* one whose wait's end was not seen */
+      t->coll = c;
+      t->coll_open = 1;
       break;
     }
     default: break;
@@ -78,36 +146,16 @@ void mpi_wait_end(Imp *im, Thr *t, int64_t begin, int64_t ns) {
   t->mpi_begin = begin;
   t->mpi_end = ns;
   t->mpi_obj = t->wobj ? t->wobj->id : 0;
-  if (t->mpi_coll) g_array_index(im->mpi_colls, MpiColl, t->mpi_coll - 1).end = ns;
-  t->mpi_coll = 0;
+  if (t->coll_open) {
+    t->coll.end = ns;
+    coll_add(im, &t->coll);
+    t->coll_open = 0;
+  }
 }
 
-/* The message's key: communicator, sender, receiver, tag, number. */
-typedef struct {
-  uint64_t comm, seq;
-  int64_t from, to, tag;
-} MsgKey;
-
-static MsgKey msg_key(const Imp *im, const MpiMsg *m) {
-  const Proc *p = im->procs->pdata[m->upid - 1];
-  int64_t self = p->mpi_rank;
-  return (MsgKey){m->comm, m->seq, m->recv ? m->peer : self, m->recv ? self : m->peer, m->tag};
-}
-
-static int key_cmp(const MsgKey *a, const MsgKey *b) {
-  if (a->comm != b->comm) return a->comm < b->comm ? -1 : 1;
-  if (a->from != b->from) return a->from < b->from ? -1 : 1;
-  if (a->to != b->to) return a->to < b->to ? -1 : 1;
-  if (a->tag != b->tag) return a->tag < b->tag ? -1 : 1;
-  return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-static const Imp *sort_im; /* qsort has no user pointer */
-static int cmp_msg(const void *x, const void *y) {
-  const MpiMsg *a = x, *b = y;
-  MsgKey ka = msg_key(sort_im, a), kb = msg_key(sort_im, b);
-  int c = key_cmp(&ka, &kb);
-  return c ? c : (a->recv > b->recv) - (a->recv < b->recv); /* the send first */
+void mpi_thread_end(Imp *im, Thr *t) {
+  if (t->coll_open) coll_add(im, &t->coll); /* (its end -1: not seen) */
+  t->coll_open = 0;
 }
 
 static void set_waker(Imp *im, sqlite3_stmt *up, int64_t waker, int64_t utid, int64_t begin) {
@@ -117,34 +165,32 @@ static void set_waker(Imp *im, sqlite3_stmt *up, int64_t waker, int64_t utid, in
   imp_step(im, up);
 }
 
-/* Every send with the receive of the same key: a flow and the receiving
- * wait's waker. Returns the messages matched; *unmatched the others. */
+/* Every send with the receive of the same key (they come out of the sort
+ * one after the other): a flow and the receiving wait's waker. Returns the
+ * messages matched; *unmatched the others. */
 static int64_t link_messages(Imp *im, sqlite3_stmt *up, int64_t *unmatched) {
-  GArray *v = im->mpi_msgs;
-  sort_im = im;
-  qsort(v->data, v->len, sizeof(MpiMsg), cmp_msg);
   int64_t matched = 0;
   *unmatched = 0;
-  for (guint i = 0; i < v->len && !im->sql.failed; i++) {
-    const MpiMsg *s = &g_array_index(v, MpiMsg, i), *r = i + 1 < v->len ? s + 1 : NULL;
-    MsgKey ks = msg_key(im, s), kr = r ? msg_key(im, r) : ks;
-    if (s->recv || !r || !r->recv || key_cmp(&ks, &kr) != 0 || s->seq == UINT64_MAX) {
+  if (!im->mpi_msgs) return 0;
+  sort_im = im;
+  MpiMsg s, r;
+  const MpiMsg *x = weft_spill_next(im->mpi_msgs);
+  while (x && !im->sql.failed) {
+    s = *x;
+    x = weft_spill_next(im->mpi_msgs);
+    MsgKey ks = msg_key(im, &s), kr = x ? msg_key(im, x) : ks;
+    if (s.recv || !x || !x->recv || key_cmp(&ks, &kr) != 0 || s.seq == UINT64_MAX) {
       ++*unmatched;
       continue;
     }
-    i++;
+    r = *x;
+    x = weft_spill_next(im->mpi_msgs);
     matched++;
-    if (imp_flow(im, WEFT_FLOW_MPI_MESSAGE, s->utid, s->ns, r->utid, r->ns, r->obj) == 0 && s->ns <= r->ns)
-      set_waker(im, up, s->utid, r->utid, r->begin);
+    if (imp_flow(im, WEFT_FLOW_MPI_MESSAGE, s.utid, s.ns, r.utid, r.ns, r.obj) == 0 && s.ns <= r.ns)
+      set_waker(im, up, s.utid, r.utid, r.begin);
   }
+  if (weft_spill_error(im->mpi_msgs)) imp_fail(im, "the MPI messages: %s", weft_spill_error(im->mpi_msgs));
   return matched;
-}
-
-static int cmp_coll(const void *x, const void *y) {
-  const MpiColl *a = x, *b = y;
-  if (a->comm != b->comm) return a->comm < b->comm ? -1 : 1;
-  if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
-  return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
 /* Who a collective's ranks waited for: a broadcast or scatter's ranks for
@@ -162,33 +208,45 @@ static const MpiColl *coll_releaser(const Imp *im, const MpiColl *c, guint n, in
   return NULL;
 }
 
-/* Each collective's members (those of one communicator and number): flows
- * from the rank they waited for to each that waited. Returns the
- * collectives with two members or more. */
-static int64_t link_collectives(Imp *im, sqlite3_stmt *up) {
-  GArray *v = im->mpi_colls;
-  qsort(v->data, v->len, sizeof(MpiColl), cmp_coll);
-  int64_t n = 0;
-  for (guint a = 0; a < v->len && !im->sql.failed;) {
-    const MpiColl *c = (const MpiColl *)v->data;
-    guint b = a + 1;
-    while (b < v->len && c[b].comm == c[a].comm && c[b].seq == c[a].seq) b++;
-    int only_root;
-    const MpiColl *by = b - a > 1 && c[a].seq != UINT64_MAX ? coll_releaser(im, &c[a], b - a, &only_root) : NULL;
-    n += b - a > 1 && c[a].seq != UINT64_MAX;
-    for (guint i = a; by && i < b; i++) {
-      int64_t rank = ((const Proc *)im->procs->pdata[c[i].upid - 1])->mpi_rank;
-      if (&c[i] == by || c[i].end < by->begin || (only_root && rank != c[i].root)) continue;
-      if (imp_flow(im, WEFT_FLOW_MPI_COLLECTIVE, by->utid, by->begin, c[i].utid, c[i].end, c[i].obj) == 0)
-        set_waker(im, up, by->utid, c[i].utid, c[i].begin);
-    }
-    a = b;
+/* One collective's members c[0, n) (sorted by entry): flows from the rank
+ * they waited for to each that waited. */
+static void link_collective(Imp *im, sqlite3_stmt *up, const MpiColl *c, guint n) {
+  int only_root;
+  const MpiColl *by = n > 1 && c[0].seq != UINT64_MAX ? coll_releaser(im, c, n, &only_root) : NULL;
+  for (guint i = 0; by && i < n; i++) {
+    int64_t rank = ((const Proc *)im->procs->pdata[c[i].upid - 1])->mpi_rank;
+    if (&c[i] == by || c[i].end < by->begin || (only_root && rank != c[i].root)) continue;
+    if (imp_flow(im, WEFT_FLOW_MPI_COLLECTIVE, by->utid, by->begin, c[i].utid, c[i].end, c[i].obj) == 0)
+      set_waker(im, up, by->utid, c[i].utid, c[i].begin);
   }
+}
+
+/* Each collective's members (those of one communicator and number, one
+ * after the other out of the sort). Returns the collectives with two
+ * members or more. */
+static int64_t link_collectives(Imp *im, sqlite3_stmt *up) {
+  if (!im->mpi_colls) return 0;
+  GArray *g = g_array_new(FALSE, FALSE, sizeof(MpiColl)); /* one collective's members */
+  int64_t n = 0;
+  const MpiColl *x;
+  do {
+    x = weft_spill_next(im->mpi_colls);
+    const MpiColl *c0 = g->len ? &g_array_index(g, MpiColl, 0) : NULL;
+    if (c0 && (!x || x->comm != c0->comm || x->seq != c0->seq)) {
+      n += g->len > 1 && c0->seq != UINT64_MAX;
+      link_collective(im, up, c0, g->len);
+      g_array_set_size(g, 0);
+    }
+    if (x) g_array_append_val(g, *x);
+  } while (x && !im->sql.failed);
+  g_array_free(g, TRUE);
+  if (weft_spill_error(im->mpi_colls)) imp_fail(im, "the MPI collectives: %s", weft_spill_error(im->mpi_colls));
   return n;
 }
 
 int link_mpi(Imp *im) {
-  if (!im->mpi_msgs->len && !im->mpi_colls->len) return 0;
+  if ((!im->mpi_msgs || !weft_spill_count(im->mpi_msgs)) && (!im->mpi_colls || !weft_spill_count(im->mpi_colls)))
+    return 0;
   sqlite3_stmt *up =
       weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
   if (!up) return -1;
