@@ -42,16 +42,8 @@ static int cmp_arr(const void *a, const void *b) {
 static void arr_put(Imp *im, Thr *t, int serial) {
   Obj *o = t->arr_o;
   t->arr_o = NULL;
-  if (im->sql.failed) return;
-  if (!im->arr_spill && !(im->arr_spill = weft_spill_new(sizeof(ArrRow), im->sort_rows, cmp_arr, NULL))) {
-    imp_fail(im, "out of memory");
-    return;
-  }
-  ArrRow *r = weft_spill_add(im->arr_spill);
-  if (!r) {
-    imp_fail(im, "the barrier waits: %s", weft_spill_error(im->arr_spill));
-    return;
-  }
+  ArrRow *r = imp_sort_row(im, &im->arr_spill, sizeof *r, cmp_arr, "the barrier waits");
+  if (!r) return;
   *r = (ArrRow){o, t->arr_begin, t, serial};
   o->arr_n++;
   o->arr_serial += serial;

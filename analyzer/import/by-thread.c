@@ -31,16 +31,8 @@ static int cmp_row(const void *a, const void *b) {
 static ThrCursor *cursor_of(const ByThread *b, Thr *t) { return (ThrCursor *)(void *)((char *)t + b->cursor); }
 
 void *by_thread_add(Imp *im, ByThread *b, Thr *t) {
-  if (im->sql.failed) return NULL;
-  if (!b->spill && !(b->spill = weft_spill_new(sizeof(Thr *) + b->row, im->sort_rows, cmp_row, NULL))) {
-    imp_fail(im, "out of memory");
-    return NULL;
-  }
-  char *r = weft_spill_add(b->spill);
-  if (!r) {
-    imp_fail(im, "%s: %s", b->what, weft_spill_error(b->spill));
-    return NULL;
-  }
+  char *r = imp_sort_row(im, &b->spill, sizeof(Thr *) + b->row, cmp_row, b->what);
+  if (!r) return NULL;
   memcpy(r, &t, sizeof t);
   return r + sizeof t;
 }

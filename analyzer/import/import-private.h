@@ -530,6 +530,11 @@ void objs_prepare_pass2(Imp *im);
 void objs_write(Imp *im);
 void counts_write(Imp *im);
 
+/* Room for one more row (row bytes) in *sp, the external sort of what
+ * ("the barrier waits"), made on first use with sort_rows rows of buffer;
+ * NULL on an error (im failed). */
+void *imp_sort_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp, const char *what);
+
 /* ---- by-thread.c: answers read back in each thread's order ---- */
 /* Room for one answer of t (b->row bytes to fill), NULL on an error (im failed). */
 void *by_thread_add(Imp *im, ByThread *b, Thr *t);

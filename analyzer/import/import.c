@@ -468,6 +468,17 @@ static int imp_open(Imp *im, const char *const *dirs, size_t ndirs, const WeftIm
   return 0;
 }
 
+void *imp_sort_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp, const char *what) {
+  if (im->sql.failed) return NULL;
+  if (!*sp && !(*sp = weft_spill_new(row, im->sort_rows, cmp, NULL))) {
+    imp_fail(im, "out of memory");
+    return NULL;
+  }
+  void *r = weft_spill_add(*sp);
+  if (!r) imp_fail(im, "%s: %s", what, weft_spill_error(*sp));
+  return r;
+}
+
 /* The tables that outlive a file, and the statements. */
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);

@@ -215,24 +215,13 @@ static int cmp_link(const void *x, const void *y) {
   return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static void *pipe_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp) {
-  if (im->sql.failed) return NULL;
-  if (!*sp && !(*sp = weft_spill_new(row, im->sort_rows, cmp, NULL))) {
-    imp_fail(im, "out of memory");
-    return NULL;
-  }
-  void *r = weft_spill_add(*sp);
-  if (!r) imp_fail(im, "the pipes' writes and waits: %s", weft_spill_error(*sp));
-  return r;
-}
-
 void pipe_write_add(Imp *im, uint64_t chan, int64_t ns, int64_t utid) {
-  ChanStamp *r = pipe_row(im, &im->pipe_writes, sizeof *r, cmp_chanstamp);
+  ChanStamp *r = imp_sort_row(im, &im->pipe_writes, sizeof *r, cmp_chanstamp, "the pipes' writes");
   if (r) *r = (ChanStamp){chan, ns, utid};
 }
 
 void pipe_wait_add(Imp *im, const ChanWait *w) {
-  ChanWait *r = pipe_row(im, &im->pipe_waits, sizeof *r, cmp_chanwait);
+  ChanWait *r = imp_sort_row(im, &im->pipe_waits, sizeof *r, cmp_chanwait, "the waits on pipes");
   if (!r) return;
   *r = *w;
   r->seq = (int64_t)weft_spill_count(im->pipe_waits);

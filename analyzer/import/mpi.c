@@ -74,25 +74,14 @@ static int cmp_coll(const void *x, const void *y) {
 }
 
 
-static void *mpi_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp) {
-  if (im->sql.failed) return NULL;
-  if (!*sp && !(*sp = weft_spill_new(row, im->sort_rows, cmp, NULL))) {
-    imp_fail(im, "out of memory");
-    return NULL;
-  }
-  void *r = weft_spill_add(*sp);
-  if (!r) imp_fail(im, "the MPI messages and collectives: %s", weft_spill_error(*sp));
-  return r;
-}
-
 static void msg_add(Imp *im, const MpiMsg *m) {
   sort_im = im;
-  MpiMsg *r = mpi_row(im, &im->mpi_msgs, sizeof *r, cmp_msg);
+  MpiMsg *r = imp_sort_row(im, &im->mpi_msgs, sizeof *r, cmp_msg, "the MPI messages");
   if (r) *r = *m;
 }
 
 static void coll_add(Imp *im, const MpiColl *c) {
-  MpiColl *r = mpi_row(im, &im->mpi_colls, sizeof *r, cmp_coll);
+  MpiColl *r = imp_sort_row(im, &im->mpi_colls, sizeof *r, cmp_coll, "the MPI collectives");
   if (r) *r = *c;
 }
 

@@ -43,16 +43,8 @@ static int cmp_ws(const void *a, const void *b) {
 
 /* ---- pass 1 ---- */
 void wait_start_add(Imp *im, Thr *t, Obj *o, int64_t ns, uint32_t holder) {
-  if (im->sql.failed) return;
-  if (!im->ws_spill && !(im->ws_spill = weft_spill_new(sizeof(WsRow), im->sort_rows, cmp_ws, NULL))) {
-    imp_fail(im, "out of memory");
-    return;
-  }
-  WsRow *r = weft_spill_add(im->ws_spill);
-  if (!r) {
-    imp_fail(im, "the waits' starts: %s", weft_spill_error(im->ws_spill));
-    return;
-  }
+  WsRow *r = imp_sort_row(im, &im->ws_spill, sizeof *r, cmp_ws, "the waits' starts");
+  if (!r) return;
   *r = (WsRow){o, ns, (int64_t)weft_spill_count(im->ws_spill), t->utid, holder};
 }
 
