@@ -50,8 +50,8 @@ typedef struct {
 } Pair;
 
 typedef struct {
-  GArray *msgs;  /* Msg of the trace being read */
-  GArray *xfers; /* SockXfer of every trace (who: the host) */
+  GArray *msgs;     /* Msg of the trace being read */
+  WeftSpill *xfers; /* SockXfer of every trace (who: the host), sorted for sock_match */
   int64_t rank;
   size_t host;
   WeftTrace *tr;
@@ -77,7 +77,8 @@ static int on_record(const WeftEvent *ev, void *user) {
     /* (w4: the transfer came that many ticks before the record's time) */
     double ns = ev->nwords > 4 && w[4] ? (double)weft_trace_ticks_to_ns(s->tr, ev->tsc - w[4]) : (double)ev->ns;
     SockXfer x = {w[1], w[2], w[3], ns, (int64_t)s->host, ev->aux != 0};
-    if (x.bytes) g_array_append_val(s->xfers, x);
+    SockXfer *r = x.bytes && s->xfers ? weft_spill_add(s->xfers) : NULL;
+    if (r) *r = x; /* (a sort that failed: sock_match says so) */
     return 0;
   }
   int recv = WEFT_MPI_MSG_DIR(ev->aux) == WEFT_MPI_MSG_RECV;
@@ -129,7 +130,8 @@ static void tcp_pair(void *user, const SockXfer *s, const SockXfer *r) {
 
 /* Every file's MPI messages and TCP bytes between hosts, as pairs. */
 static GArray *read_pairs(Imp *im) {
-  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg)), *xs = g_array_new(FALSE, FALSE, sizeof(SockXfer));
+  GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg));
+  WeftSpill *xs = weft_spill_new(sizeof(SockXfer), WAIT_SPILL_ROWS, sock_xfer_cmp, NULL);
   uint64_t types[4] = {0};
   types[WEFT_EV_MPI_RANK >> 6] |= 1ull << (WEFT_EV_MPI_RANK & 63);
   types[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
@@ -158,9 +160,11 @@ static GArray *read_pairs(Imp *im) {
   }
   GArray *pairs = g_array_new(FALSE, FALSE, sizeof(Pair));
   mpi_pairs(all, pairs);
-  sock_match(xs, tcp_pair, pairs);
+  if (xs && sock_match(xs, WAIT_SPILL_ROWS, tcp_pair, pairs) != 0)
+    imp_warn(im, "the TCP transfers between hosts: %s",
+             weft_spill_error(xs) ? weft_spill_error(xs) : "cannot use a temporary file");
   g_array_free(all, TRUE);
-  g_array_free(xs, TRUE);
+  weft_spill_free(xs);
   return pairs;
 }
 

@@ -291,9 +291,12 @@ typedef struct { /* sockets.c: bytes of a TCP stream sent or received (SOCK) */
   int recv;
 } SockXfer;
 
-/* Each receive matched to the send holding its last byte (streams that do not fit: none). Sorts xs. */
+/* Each receive matched to the send holding its last byte (streams that do
+ * not fit: none), from xs, an external sort by sock_xfer_cmp; a stream's rows
+ * beyond cap go to a temporary file. -1: a sort or file error. */
 typedef void (*SockMatchFn)(void *user, const SockXfer *send, const SockXfer *recv);
-void sock_match(GArray *xs, SockMatchFn fn, void *user);
+int sock_xfer_cmp(const void *a, const void *b);
+int sock_match(WeftSpill *xs, size_t cap, SockMatchFn fn, void *user);
 
 typedef struct {               /* hosts.c: a host's correction onto the time base, after its anchors */
   double offset, drift, pivot; /* c(t) = offset + drift x (t - pivot) */
@@ -416,7 +419,7 @@ typedef struct {
   int no_symbols;       /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows, unlock_rows, sock_rows;
-  GArray *sock_xfers; /* SockXfer: every file's TCP transfers (who: the utid), for link_sockets */
+  WeftSpill *sock_xfers; /* SockXfer: every file's TCP transfers (who: the utid), for link_sockets */
   sqlite3_stmt *ins_block;
   int64_t max_hold_ns;     /* longest lock hold (meta max_hold_ns: lets readers bound hold lookups) */
   WeftSymbolizer *gil_sym; /* data symbols of python modules (gil_detect), made on first use */
@@ -728,6 +731,9 @@ void mpi_name_objects(Imp *im);
 /* After every file: messages and collectives matched across processes (flows, wakers, meta). */
 int link_mpi(Imp *im);
 int link_sockets(Imp *im); /* the table socket_transfer */
+/* Pass 1: a TCP transfer, for link_sockets; at the end, their sort freed. */
+void sock_xfer_add(Imp *im, const SockXfer *x);
+void sock_xfers_free(Imp *im);
 int hosts_align(Imp *im);  /* before the import: each host's clock onto the first's */
 void hosts_write(Imp *im); /* the host table */
 void hosts_free(Imp *im);

@@ -482,7 +482,6 @@ void *imp_sort_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp, const 
 /* The tables that outlive a file, and the statements. */
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
-  im->sock_xfers = g_array_new(FALSE, FALSE, sizeof(SockXfer));
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
   /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
    * run goes to disk (tests make them small) */
@@ -652,7 +651,7 @@ static void imp_close(Imp *im) {
   barriers_free(im);
   wait_starts_free(im);
   mpi_sorts_free(im);
-  if (im->sock_xfers) g_array_free(im->sock_xfers, TRUE);
+  sock_xfers_free(im);
   hosts_free(im);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);

@@ -379,7 +379,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
       int64_t at = ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns(im->tr, ev->tsc - w[4])) : ns;
       if (ev->aux == 0) pipe_write_add(im, w[1], at, t->utid);
       SockXfer x = {w[1], w[2], w[3], (double)at, t->utid, ev->aux != 0};
-      if (x.bytes) g_array_append_val(im->sock_xfers, x);
+      if (x.bytes) sock_xfer_add(im, &x);
       break;
     }
     case WEFT_EV_FORK:

@@ -112,6 +112,28 @@ def t_loopback(c):
     db = run_pair(c, "loopback", [], [], "127.0.0.1", 20000 + os.getpid() % 20000)
     if db:
         check(c, "loopback", db)
+        spilled(c, "loopback", db)
+
+
+def spilled(c, name, db):
+    """the TCP transfers go through an external sort, a stream's rows past a bound to a temporary
+    file (analyzer/import/sockets.c): imported with runs of one row and of seven, the database is
+    the same, row for row"""
+    d = os.path.join(c.tmp, name)
+    dirs = sorted(os.path.join(d, x) for x in os.listdir(d))
+    con = sqlite3.connect(db)
+    dump, rows = list(con.iterdump()), con.execute("SELECT count(*) FROM socket_transfer").fetchone()[0]
+    con.close()
+    ok(rows > 0, "%s: socket_transfer has rows (%d)" % (name, rows))
+    for spill in ("1", "7"):
+        db2 = "%s.spill%s.db" % (d, spill)
+        e = dict(clean_env(c.tmp), WEFT_IMPORT_WAIT_SPILL=spill)
+        r = subprocess.run([c.weft, "import", "-q"] + dirs + ["-o", db2], env=e, timeout=TIMEOUT,
+                           stderr=subprocess.PIPE)
+        if ok(r.returncode == 0, "%s: weft import, sorts spilled every %s rows" % (name, spill), r.stderr.decode()):
+            con = sqlite3.connect(db2)
+            ok(list(con.iterdump()) == dump, "%s: sorts spilled every %s rows: the same database" % (name, spill))
+            con.close()
 
 
 def t_netns(c):
