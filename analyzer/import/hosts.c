@@ -131,7 +131,7 @@ static void tcp_pair(void *user, const SockXfer *s, const SockXfer *r) {
 /* Every file's MPI messages and TCP bytes between hosts, as pairs. */
 static GArray *read_pairs(Imp *im) {
   GArray *all = g_array_new(FALSE, FALSE, sizeof(Msg));
-  WeftSpill *xs = weft_spill_new(sizeof(SockXfer), WAIT_SPILL_ROWS, sock_xfer_cmp, NULL);
+  WeftSpill *xs = weft_spill_new(sizeof(SockXfer), im->sort_rows, sock_xfer_cmp, NULL);
   uint64_t types[4] = {0};
   types[WEFT_EV_MPI_RANK >> 6] |= 1ull << (WEFT_EV_MPI_RANK & 63);
   types[WEFT_EV_MPI_MSG >> 6] |= 1ull << (WEFT_EV_MPI_MSG & 63);
@@ -160,7 +160,7 @@ static GArray *read_pairs(Imp *im) {
   }
   GArray *pairs = g_array_new(FALSE, FALSE, sizeof(Pair));
   mpi_pairs(all, pairs);
-  if (xs && sock_match(xs, WAIT_SPILL_ROWS, tcp_pair, pairs) != 0)
+  if (xs && sock_match(xs, im->sort_rows, tcp_pair, pairs) != 0)
     imp_warn(im, "the TCP transfers between hosts: %s",
              weft_spill_error(xs) ? weft_spill_error(xs) : "cannot use a temporary file");
   g_array_free(all, TRUE);

@@ -413,8 +413,9 @@ typedef struct {
    * on locks sorted by lock; the answers pass 2 reads, by thread */
   WeftSpill *arr_spill, *ws_spill;
   ByThread rounds, starts;
-  size_t
-      sort_rows; /* WAIT_SPILL_ROWS, or WEFT_IMPORT_WAIT_SPILL: rows of those sorts' buffers, and the pipes' (link.c) */
+  /* WAIT_SPILL_ROWS, or WEFT_IMPORT_WAIT_SPILL: rows of the buffer of every sort imp_sort_row makes
+   * (these, pipes, MPI, TCP) and of hosts.c's */
+  size_t sort_rows;
   GArray *shared_holds; /* HoldRow: the holds of process-shared objects, from every file */
   int no_symbols;       /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */

@@ -450,6 +450,10 @@ static int imp_open(Imp *im, const char *const *dirs, size_t ndirs, const WeftIm
   im->progress_after = pa && *pa ? atof(pa) / 1000 : 1.0;
   im->no_symbols = opt && opt->no_symbols;
   im->salvage = opt && opt->salvage;
+  /* rows of the external sorts' buffers (tests make them small): from here, where the hosts'
+   * alignment is the first to sort */
+  const char *ws = getenv("WEFT_IMPORT_WAIT_SPILL");
+  im->sort_rows = ws && atoi(ws) > 0 ? (size_t)atoi(ws) : WAIT_SPILL_ROWS;
   clock_gettime(CLOCK_MONOTONIC, &im->t0);
 
   const WeftRecordingOptions ropt = {.pick_session = opt && opt->pick_session,
@@ -491,8 +495,6 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->stamps.spill_rows = ts && atoi(ts) > 0 ? (size_t)atoi(ts) : STAMP_SPILL_ROWS;
   im->hold_spill = hold_spill_new(hs && atoi(hs) > 0 ? (size_t)atoi(hs) : HOLD_SPILL_ROWS);
   im->state_spill = state_spill_new(ss && atoi(ss) > 0 ? (size_t)atoi(ss) : STATE_SPILL_ROWS);
-  const char *ws = getenv("WEFT_IMPORT_WAIT_SPILL"); /* a file's barrier waits and wait starts, likewise */
-  im->sort_rows = ws && atoi(ws) > 0 ? (size_t)atoi(ws) : WAIT_SPILL_ROWS;
   im->rounds = (ByThread){sizeof(BarRound), offsetof(Thr, rounds), "the barrier rounds", NULL, NULL, NULL};
   im->starts = (ByThread){sizeof(HoldStart), offsetof(Thr, starts), "the holds' starts", NULL, NULL, NULL};
   if (!im->hold_spill || !im->state_spill) return imp_fail(im, "out of memory");

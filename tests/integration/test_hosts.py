@@ -117,8 +117,8 @@ def t_loopback(c):
 
 def spilled(c, name, db):
     """the TCP transfers go through an external sort, a stream's rows past a bound to a temporary
-    file (analyzer/import/sockets.c): imported with runs of one row and of seven, the database is
-    the same, row for row"""
+    file (analyzer/import/sockets.c; hosts.c's alignment of the two hosts matches them the same
+    way): imported with runs of one row and of seven, the database is the same, row for row"""
     d = os.path.join(c.tmp, name)
     dirs = sorted(os.path.join(d, x) for x in os.listdir(d))
     con = sqlite3.connect(db)
