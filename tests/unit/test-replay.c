@@ -31,6 +31,17 @@ static WeftMetrics *replay(sqlite3 *d, const char *const *specs, size_t n, char 
 /* within a microsecond (the simulation works in doubles) */
 static int near_ns(int64_t got, int64_t want) { return got - want <= 1000 && want - got <= 1000; }
 
+/* d replayed with specs, after a check that its unchanged replay came out
+ * want ns long, nothing skipped (what: the test's name); NULL on an error. */
+static WeftMetrics *replayed(sqlite3 *d, const char *const *specs, size_t n, int64_t want, const char *what) {
+  char err[512];
+  WeftMetrics *m = replay(d, specs, n, err, sizeof err);
+  ok(m && m->replay && near_ns(m->replay->replayed_ns, want) && !m->replay->forced,
+     "%s: the unchanged replay is the recording, %.3f ms (%.3f ms; %s)", what, (double)want / MS,
+     m && m->replay ? (double)m->replay->replayed_ns / MS : -1, m ? "" : err);
+  return m;
+}
+
 static const WeftReplayResult *result(const WeftMetrics *m, const char *spec) {
   for (size_t i = 0; m->replay && i < m->replay->nresults; i++)
     if (!strcmp(m->replay->results[i].spec, spec)) return &m->replay->results[i];
@@ -118,10 +129,7 @@ static void test_lock(void) {
 static void test_counted_holds(void) {
   sqlite3 *d = lock_db(0, 1);
   const char *specs[] = {"lock:hot=-50%", "lock:hot"};
-  char err[512];
-  WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
-  ok(m && m->replay && near_ns(m->replay->replayed_ns, 41 * MS),
-     "counted holds: the unchanged replay is still the recording (%s)", m ? "" : err);
+  WeftMetrics *m = replayed(d, specs, 2, 41 * MS, "counted holds");
   if (m) {
     /* A reaches its hold at 8 and holds 8..13; B waits from 12, gets it at 14, holds 5, runs 10: 29
      * (31 without the counted holds); A runs 13..23 */
@@ -179,11 +187,7 @@ static void test_placed_holds(void) {
   dbb_thread_cpu(&bd, 4, 2 * MS - 20 * 30 * us, 0);
   sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 4, "app");
   const char *specs[] = {"thread:B=-50%"};
-  char err[512];
-  WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
-  ok(m && m->replay && near_ns(m->replay->replayed_ns, 40 * MS) && !m->replay->forced,
-     "placed holds: the unchanged replay is the recording (%.3f ms; %s)",
-     m && m->replay ? (double)m->replay->replayed_ns / MS : -1, m ? "" : err);
+  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed holds");
   if (m) {
     check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted hold, placed at 4.25..8.25");
     weft_metrics_free(m);
@@ -229,11 +233,7 @@ static void test_wait_classes(void) {
   dbb_thread_cpu(&bd, 2, 110 * MS - waited, 0);
   sqlite3 *d = dbb_finish_reopen(&bd, 110 * MS, 2, "app");
   const char *specs[] = {"lock:hot=-50%"};
-  char err[512];
-  WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
-  ok(m && m->replay && near_ns(m->replay->replayed_ns, 110 * MS) && !m->replay->forced,
-     "wait classes: the unchanged replay is the recording, every hand-off's latency its class's (%.3f ms; %s)",
-     m && m->replay ? (double)m->replay->replayed_ns / MS : -1, m ? "" : err);
+  WeftMetrics *m = replayed(d, specs, 1, 110 * MS, "wait classes");
   if (m) {
     check(m, "lock:hot=-50%", 108401 * MS / 1000, "B had waited 100 ns: it runs 1 us after the release");
     weft_metrics_free(m);
@@ -245,10 +245,7 @@ static void test_wait_classes(void) {
 static void test_unlock_cost(void) {
   sqlite3 *d = lock_db(1, 0);
   const char *specs[] = {"thread:B=-50%", "lock:hot"};
-  char err[512];
-  WeftMetrics *m = replay(d, specs, 2, err, sizeof err);
-  ok(m && m->replay && near_ns(m->replay->replayed_ns, 41 * MS),
-     "unlock cost: the unchanged replay is still the recording (%s)", m ? "" : err);
+  WeftMetrics *m = replayed(d, specs, 2, 41 * MS, "unlock cost");
   if (m) {
     /* B takes hot at 6 and hands it to A at 11 (A runs at 12; B pays the lock's mean waking); A's
      * own release at 22 wakes no one either, so the 2 ms it took in the recording are gone: A runs
@@ -284,10 +281,7 @@ static void test_barrier(void) {
   dbb_flow(&bd, 3, 3, 30 * MS, 2, 30 * MS, 9);
   sqlite3 *d = dbb_finish_reopen(&bd, 35 * MS, 4, "app");
   const char *specs[] = {"thread:T3=-50%", "thread:T1=-50%", "region:#0=-50%"};
-  char err[512];
-  WeftMetrics *m = replay(d, specs, 3, err, sizeof err);
-  ok(m && m->replay && near_ns(m->replay->replayed_ns, 35 * MS), "barrier: the unchanged replay is 35 ms (%s)",
-     m ? "" : err);
+  WeftMetrics *m = replayed(d, specs, 3, 35 * MS, "barrier");
   if (m) {
     check(m, "thread:T3=-50%", 25 * MS, "T2 is the last to arrive, at 20");
     check(m, "thread:T1=-50%", 35 * MS, "T3 still comes last");
@@ -300,6 +294,7 @@ static void test_barrier(void) {
     weft_metrics_free(m);
   }
   const char *lock_on_barrier = "lock:gate";
+  char err[512];
   m = replay(d, &lock_on_barrier, 1, err, sizeof err);
   ok(!m && strstr(err, "gate is a barrier, not a mutex or spin lock"), "lock:gate: %s", m ? "accepted" : err);
   weft_metrics_free(m);
