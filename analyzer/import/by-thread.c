@@ -40,7 +40,8 @@ void *by_thread_add(Imp *im, ByThread *b, Thr *t) {
 /* The sorted answers into memory or (many) the temporary file; each
  * thread's range of them noted in its cursor. */
 int by_thread_settle(Imp *im, ByThread *b) {
-  if (!b->spill || im->sql.failed) return im->sql.failed ? -1 : 0;
+  if (im->sql.failed) return -1;
+  if (!b->spill) return 0;
   size_t total = weft_spill_count(b->spill), n = 0, at = 0, chunk = 4096;
   char *buf;
   if (total <= im->sort_rows) {

@@ -73,7 +73,6 @@ static int cmp_coll(const void *x, const void *y) {
   return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
-
 static void msg_add(Imp *im, const MpiMsg *m) {
   sort_im = im;
   MpiMsg *r = imp_sort_row(im, &im->mpi_msgs, sizeof *r, cmp_msg, "the MPI messages");
