@@ -118,8 +118,7 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
     hold_row(im, t->utid, o, ns - len_ns, ns, 0, shared, 0);
     return;
   }
-  /* (the previous release of the object, by anyone, bounds it from below) */
-  int64_t start = ns;
+  int64_t start = ns; /* the first wait for it since the object's previous release (waitstarts.c) */
   hold_start_find(im, t, o, ns, &start);
   hold_row(im, t->utid, o, start, ns, 0, shared, 1);
 }

@@ -130,12 +130,9 @@ static void stream_row(Stream *st, const SockXfer *x) {
 }
 
 int sock_match(WeftSpill *xs, size_t cap, SockMatchFn fn, void *user) {
-  Stream st = {{sizeof(SockXfer), 0, cap, g_malloc(cap * sizeof(SockXfer)), NULL, 0},
-               {2 * sizeof(SockXfer), 0, cap, g_malloc(cap * 2 * sizeof(SockXfer)), NULL, 0},
-               0,
-               1,
-               0,
-               0};
+  Stream st = {.sends = {.row = sizeof(SockXfer), .cap = cap, .mem = g_malloc(cap * sizeof(SockXfer))},
+               .pending = {.row = 2 * sizeof(SockXfer), .cap = cap, .mem = g_malloc(cap * 2 * sizeof(SockXfer))},
+               .fits = 1};
   const SockXfer *x;
   uint64_t stream = 0;
   int any = 0;
