@@ -17,7 +17,9 @@
 # regression told apart from noise) are marked sensitive: when only such
 # checks fail, the scenario runs again (3 attempts); if they still fail and a
 # probe before a retry or after the last attempt finds the machine busy (two
-# CPU-bound processes take > 1.3x as long as one), they are reported as TAP
+# CPU-bound processes take > 1.3x as long as one), or the last attempt's own
+# traced point shows its threads waiting for a CPU 5 % of the time or more
+# (as many threads as CPUs: other work took them), they are reported as TAP
 # skips, never as passes.
 #   failures  a crash, a non-zero exit and a timeout: exit 5, the point, the
 #             run and the stderr tail reported; no baseline saved
@@ -37,6 +39,10 @@ import xml.etree.ElementTree as ET
 results = []
 TIMEOUT = 120
 collector = None  # the checks of the scenario being run: (cond, what, detail, sensitive)
+# the largest share of a traced point's thread time spent waiting for a CPU that a scenario's own
+# weft scale run measured (with as many threads as CPUs, other work on the machine took them)
+run_busy = 0.0
+RUN_BUSY = 0.05
 
 
 def ok(cond, what, detail="", sensitive=False):
@@ -90,12 +96,12 @@ def scenario(fn, *args):
     """Run fn's checks; retry twice when only CPU-sensitive checks failed;
     skip those (not the others) if the machine was found busy around any
     attempt (the probe runs before each retry and after the last one)."""
-    global collector
+    global collector, run_busy
     busiest = 0.0
     for attempt in range(3):
         if attempt:
             busiest = max(busiest, free_cpus_ratio())
-        collector = []
+        collector, run_busy = [], 0.0
         try:
             fn(*args)
         except Exception:
@@ -109,6 +115,9 @@ def scenario(fn, *args):
         busiest = max(busiest, free_cpus_ratio())
         if busiest > 1.3:
             skip = "the machine is busy: two CPU-bound processes took up to %.1fx as long as one" % busiest
+        elif run_busy >= RUN_BUSY:
+            skip = "the machine is busy: the traced run's threads waited for a CPU %.0f %% of the time" % (
+                100 * run_busy)
     for cond, what, detail, sensitive in collector:
         emit(cond, what, detail, skip if sensitive else None)
 
@@ -139,6 +148,7 @@ def point(r, n):
 
 
 def t_par(a, fx, tmp):
+    global run_busy
     js, md, svg, xml = (os.path.join(tmp, "par." + x) for x in ("json", "md", "svg", "xml"))
     rc, out, err = scale(a, tmp, ["--threads", "1,2", "--repeat", "5", "--seed", "7", "--json", js, "--markdown", md,
                                   "--svg", svg, "--junit", xml, "--", fx["scale-par"], "{threads}"])
@@ -168,6 +178,7 @@ def t_par(a, fx, tmp):
     t2 = p2["trace"]
     if ok(t2 is not None, "par: the 2-thread point was traced"):
         b = t2["budget_thread_s"]
+        run_busy = max(run_busy, b["runq"] / b["capacity"] if b["capacity"] > 0 else 0.0)
         ok(b["lock_wait"] < 0.02 * b["capacity"] and t2["locks"] == [] and t2["lb"] > 0.8,
            "par: no lock waits, load balance %.2f > 0.8" % t2["lb"], json.dumps(t2, indent=1), sensitive=True)
         ok(abs(b["capacity"] - (b["useful"] + b["lock_wait"] + b["other_wait"] + b["runq"] + b["idle"])) < 1e-6
