@@ -3,8 +3,9 @@
 
 Each case is a pair of programs (tests/programs/fx-whatif.c): the program, which is recorded under
 weft and replayed with a `--what-if` change, and the program with that change really made, run
-natively. Both native programs run --reps times, interleaved; the real effect is the ratio of
-their median wall times. The program is recorded --recordings times (3 by default): a prediction
+natively. Both native programs run --reps times, interleaved with the recordings (a VM's speed
+drifts over minutes); the real effect is the ratio of their median wall times. The program is
+recorded --recordings times (3 by default): a prediction
 rests on one recording, and two recordings of one program differ (their hand-offs, the machine's
 other work), so each case prints the median of the recordings' predictions and their range. The
 error is that median / real - 1; the unchanged replay's error ('replay') is the median's too. Prints one row a case and exits 0 unless a run fails (a benchmark reports, it
@@ -62,23 +63,25 @@ def main():
                                                          "recordings", "error", "replay"))
     worst = 0.0
     for name, prog, spec, changed, cpus in cases(a.rounds):
-        preds, errs = [], []
-        for k in range(a.recordings):
-            db = os.path.join(work, "%s-%d.db" % (prog[0], k))
-            if os.path.exists(db):
-                os.unlink(db)
-            subprocess.run([a.weft, "record", "-q", "-o", db, "--", a.fx] + prog, check=True,
-                           stdout=subprocess.DEVNULL)
-            rep = subprocess.run([a.weft, "report", db, "--format", "json", "--what-if", spec], check=True,
-                                 stdout=subprocess.PIPE, text=True)
-            rp = json.loads(rep.stdout)["replay"]
-            preds.append(rp["what_if"][0]["predicted_fraction"])
-            errs.append(rp["error"])
+        preds, errs, base, chg = [], [], [], []
+        # recordings and native runs alternate: the machine's speed drifts over minutes (a VM's
+        # hand-off latency most of all), and a prediction is compared with natives run alongside it
+        for k in range(max(a.recordings, a.reps)):
+            if k < a.recordings:
+                db = os.path.join(work, "%s-%d.db" % (prog[0], k))
+                if os.path.exists(db):
+                    os.unlink(db)
+                subprocess.run([a.weft, "record", "-q", "-o", db, "--", a.fx] + prog, check=True,
+                               stdout=subprocess.DEVNULL)
+                rep = subprocess.run([a.weft, "report", db, "--format", "json", "--what-if", spec], check=True,
+                                     stdout=subprocess.PIPE, text=True)
+                rp = json.loads(rep.stdout)["replay"]
+                preds.append(rp["what_if"][0]["predicted_fraction"])
+                errs.append(rp["error"])
+            if k < a.reps:
+                base.append(wall([a.fx] + prog))
+                chg.append(wall([a.fx] + changed, cpus))
         pred = statistics.median(preds)
-        base, chg = [], []
-        for _ in range(a.reps):
-            base.append(wall([a.fx] + prog))
-            chg.append(wall([a.fx] + changed, cpus))
         real = statistics.median(chg) / statistics.median(base)
         err = pred / real - 1
         worst = max(worst, abs(err))
