@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -141,6 +142,10 @@ static inline int *weft_errno_p(WeftThread *t) { return t->errno_p ? t->errno_p 
 typedef struct {
   _Atomic int enabled; /* tracing on in this process */
   int use_tsc;
+  /* sync pairs still to read the clocks with system calls, not the vDSO: its
+   * first call maps the clock's data pages, 50 us on this VM, which a short
+   * process would pay for two or three readings (weft_sync_pair) */
+  _Atomic int cold_pairs;
   int stacks;     /* WEFT_STACKS_* */
   int holds_all;  /* WEFT_HOLDS=all: every hold timed and recorded */
   int acq_record; /* holds_all or WEFT_STACKS=all: every acquisition goes the slow way */
@@ -205,24 +210,47 @@ enum {
   WEFT_REAL_COUNT
 };
 
-extern WeftReal _weft_real WEFT_HIDDEN;
+/* What a process's start writes outside its trace, together (weft-agent.c):
+ * each first write to a page of zeroes is a page fault, 10 us on this VM and
+ * far more when the host backs the page only then (docs/performance.md). */
+typedef struct {
+  WeftReal real; /* the real functions */
+  int argc;      /* main's arguments, as the constructor got them */
+  char **argv;
+  char trace_dir[4096]; /* WEFT_OUTPUT, absolute (its first bytes on the same page) */
+} WeftStartState;
+
+extern WeftStartState _weft_start WEFT_HIDDEN;
 /* Resolve function idx, store it and return it; NULL while this thread is
  * inside a resolution already (dlsym called back into a wrapper). */
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
 WEFT_HIDDEN void _weft_resolve_for_children(void);
 
-#define REAL(name)                                                          \
-  (WEFT_LIKELY(__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED) != NULL) \
-       ? __atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED)                \
-       : (__typeof__(_weft_real.name))_weft_resolve(WEFT_REAL_##name))
+#define REAL(name)                                                                \
+  (WEFT_LIKELY(__atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED) != NULL) \
+       ? __atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED)                \
+       : (__typeof__(_weft_start.real.name))_weft_resolve(WEFT_REAL_##name))
 /* The few that the lock and unlock fast paths call: resolved before tracing
  * starts (weft_agent_init), so no check there. */
-#define REAL_HOT(name) (__atomic_load_n(&_weft_real.name, __ATOMIC_RELAXED))
+#define REAL_HOT(name) (__atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED))
 
 /* ---- clock ---- */
 static inline uint64_t weft_mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline long weft_sys6(long nr, long a, long b, long c, long d, long e, long f);
+
+/* Clock clk in ns: through the vDSO, or (raw) a system call, which touches
+ * none of the vDSO's pages. */
+static inline uint64_t weft_clock_ns(clockid_t clk, int raw) {
+  struct timespec ts;
+  if (raw)
+    weft_sys6(SYS_clock_gettime, (long)clk, (long)(uintptr_t)&ts, 0, 0, 0, 0);
+  else
+    clock_gettime(clk, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -242,7 +270,7 @@ uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) WEFT_HIDDEN;
 void _weft_sock_xfer(int fd, uint64_t ino, int dir, uint64_t n, uint64_t t) WEFT_HIDDEN;
 uint64_t _weft_sock_in(int fd, uint64_t ino) WEFT_HIDDEN;
 uint64_t _weft_test_host_ns(uint64_t mono) WEFT_HIDDEN;
-uint64_t _weft_realtime_ns(uint64_t mono) WEFT_HIDDEN;
+uint64_t _weft_realtime_ns(uint64_t mono, int raw) WEFT_HIDDEN;
 void _weft_say(const char *a, const char *b, const char *c) WEFT_HIDDEN;
 static inline uint64_t weft_host_ns(uint64_t mono) {
   return WEFT_LIKELY(!_weft_proc.test_clock) ? mono : _weft_test_host_ns(mono);
@@ -255,11 +283,14 @@ static inline uint64_t weft_ticks(void);
  * around it (the reader trusts every point): the monotonic clock is read
  * on both sides of the ticks, and a pair more than 2 us apart read again
  * (at most 4 times; the tightest kept, its middle). */
-static inline uint64_t weft_sync_pair(uint64_t *tick) {
+static inline uint64_t weft_sync_pair(uint64_t *tick, int *raw_out) {
   uint64_t best_gap = UINT64_MAX, best_ns = 0;
+  int raw = atomic_load_explicit(&_weft_proc.cold_pairs, memory_order_relaxed) > 0 &&
+            atomic_fetch_sub_explicit(&_weft_proc.cold_pairs, 1, memory_order_relaxed) > 0;
+  if (raw_out) *raw_out = raw; /* (for the wall clock read with it: _weft_realtime_ns) */
   *tick = 0;
   for (int i = 0; i < 4 && best_gap > 2000; i++) {
-    uint64_t m1 = weft_mono_ns(), t = weft_ticks(), m2 = weft_mono_ns();
+    uint64_t m1 = weft_clock_ns(CLOCK_MONOTONIC, raw), t = weft_ticks(), m2 = weft_clock_ns(CLOCK_MONOTONIC, raw);
     if (m2 - m1 < best_gap) best_gap = m2 - m1, best_ns = m1 + (m2 - m1) / 2, *tick = t;
   }
   return best_ns;

@@ -37,7 +37,8 @@ __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
 WeftProcess _weft_proc __attribute__((aligned(512))) = {.fd = -1};
 _Static_assert(sizeof(WeftProcess) <= 512, "WeftProcess fits in its alignment: never across two pages");
 /* WEFT_OUTPUT, absolute */
-static char trace_dir[4096];
+/* in .data, beside _weft_proc: its first page is written at start anyway */
+WeftStartState _weft_start __attribute__((section(".data")));
 
 /* The main thread's first chunk is mapped with the header; another thread's
  * first chunk is a small one from a slab (most threads of a pool write
@@ -177,8 +178,6 @@ WEFT_START_CODE const char *_weft_self_exe(size_t *len) {
 
 /* argc and argv, as glibc passes them to the constructors of preloaded
  * objects (NULL when the agent started before its constructor ran). */
-static int main_argc;
-static char **main_argv;
 
 /* ---- the trace file ---- */
 static int tsc_usable(void) {
@@ -218,12 +217,12 @@ static uint64_t tsc_hz_cpuid(void) {
   return 0;
 }
 
-#define WEFT_PATH_MAX (sizeof trace_dir + 64)
+#define WEFT_PATH_MAX (sizeof _weft_start.trace_dir + 64)
 
 /* DIR/PID.IMAGE.wtrace into path (WEFT_PATH_MAX bytes). */
 WEFT_START_CODE static void trace_path(char *path, uint32_t image) {
   char num[24];
-  size_t n = str_copy(path, WEFT_PATH_MAX, trace_dir);
+  size_t n = str_copy(path, WEFT_PATH_MAX, _weft_start.trace_dir);
   n += str_copy(path + n, WEFT_PATH_MAX - n, "/");
   fmt_u64(num, (uint64_t)_weft_proc.file_pid);
   n += str_copy(path + n, WEFT_PATH_MAX - n, num);
@@ -303,11 +302,16 @@ WEFT_START_CODE static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t 
   }
   h->ncpus = _weft_proc.ncpus = ncpus;
   h->session = _weft_proc.session;
-  uint64_t start_tsc, mono = weft_sync_pair(&start_tsc);
+  int raw;
+  uint64_t start_tsc, mono = weft_sync_pair(&start_tsc, &raw);
   h->start_tsc = start_tsc;
   h->start_ns = weft_host_ns(mono);
+  /* the rate: the file's, when joining a file of this host's (CPUID traps in a VM), else the CPU's */
+  const WeftFileHeader *r = _weft_proc.root;
+  if (_weft_proc.use_tsc && tsc_hz_cached == ~0ull && r && r != h && r->clock == WEFT_CLOCK_TSC)
+    tsc_hz_cached = r->tsc_hz;
   h->tsc_hz = _weft_proc.use_tsc ? tsc_hz_hint() : 1000000000ull;
-  h->realtime_ns = _weft_realtime_ns(mono);
+  h->realtime_ns = _weft_realtime_ns(mono, raw);
   h->host_id = _weft_proc.host_id;
   memcpy(h->host_name, _weft_proc.host_name, sizeof h->host_name);
   h->hold_sample = _weft_proc.holds_all ? 1 : _weft_proc.hold_sample;
@@ -325,7 +329,7 @@ WEFT_START_CODE static int trace_open(pid_t ppid, uint64_t features) {
     if (fd >= 0 || errno != EEXIST) break;
   }
   if (fd < 0) {
-    say_untraced("cannot create a trace file in WEFT_OUTPUT=", trace_dir,
+    say_untraced("cannot create a trace file in WEFT_OUTPUT=", _weft_start.trace_dir,
                  errno == ENOENT   ? ": no such directory; running untraced"
                  : errno == EACCES ? ": permission denied; running untraced"
                                    : ": cannot write there; running untraced");
@@ -502,7 +506,7 @@ WEFT_START_CODE static int chunk_new(WeftThread *t) {
    * entry instead of a page fault every 256 records. Older kernels: ignored. */
   if (size >= WEFT_POPULATE_MIN) weft_sys3(SYS_madvise, m, size, 23 /* MADV_POPULATE_WRITE */);
   chunk_drop(t);
-  uint64_t tick, ns = weft_host_ns(weft_sync_pair(&tick));
+  uint64_t tick, ns = weft_host_ns(weft_sync_pair(&tick, NULL));
   size_t head = sizeof(WeftChunkHeader);
   if (_weft_proc.section) { /* a fork child's, in its parent's file: with our pid */
     weft_enc_child_chunk(m, size, t->tid, t->seq++, tick, ns, (uint32_t)_weft_proc.pid);
@@ -608,11 +612,12 @@ WEFT_START_CODE static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
     if (c > v[0]) v[0] = c;
   }
   *ep = saved;
-  uint64_t now, mono = weft_sync_pair(&now);
+  int raw;
+  uint64_t now, mono = weft_sync_pair(&now, &raw);
   uint64_t *p = raw_reserve(t, 4, now);
   if (p) { /* with the wall clock: an anchor between hosts (version 6) */
     weft_enc_sync(p, now, weft_host_ns(mono));
-    p[3] = _weft_realtime_ns(mono);
+    p[3] = _weft_realtime_ns(mono, raw);
     weft_enc_publish(p, WEFT_EV_SYNC, 4, 0, now - t->last);
     t->last = now;
   }
@@ -841,12 +846,12 @@ WEFT_START_CODE static void process_info(void) {
   char buf[1600];
   size_t n = 0;
   uint64_t argc = 0;
-  if (main_argv) {
-    for (int i = 0; i < main_argc && main_argv[i]; i++) {
+  if (_weft_start.argv) {
+    for (int i = 0; i < _weft_start.argc && _weft_start.argv[i]; i++) {
       size_t l = 0; /* strnlen, without a call into a page of libc a fork child has not touched */
-      while (l < sizeof buf && main_argv[i][l]) l++;
+      while (l < sizeof buf && _weft_start.argv[i][l]) l++;
       if (n + l + 1 > sizeof buf - 1) break;
-      memcpy(buf + n, main_argv[i], l + 1);
+      memcpy(buf + n, _weft_start.argv[i], l + 1);
       n += l + 1;
       argc++;
     }
@@ -878,7 +883,7 @@ WEFT_START_CODE static void process_info(void) {
   weft_publish(t, p, WEFT_EV_PROCESS_INFO, words, 0, now);
 }
 
-uint64_t _weft_parse_hex(const char *s, const char **end) {
+WEFT_START_CODE uint64_t _weft_parse_hex(const char *s, const char **end) {
   uint64_t v = 0;
   for (; s && *s; s++) {
     int d = *s >= '0' && *s <= '9'   ? *s - '0'
@@ -892,12 +897,12 @@ uint64_t _weft_parse_hex(const char *s, const char **end) {
   return v;
 }
 
-void _weft_hex16(char out[17], uint64_t v) {
+WEFT_START_CODE void _weft_hex16(char out[17], uint64_t v) {
   for (int i = 0; i < 16; i++) out[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
   out[16] = 0;
 }
 
-uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) {
+WEFT_START_CODE uint64_t _weft_fnv1a(uint64_t h, const void *p, size_t n) {
   const unsigned char *b = p;
   for (size_t i = 0; i < n; i++) {
     h ^= b[i];
@@ -957,6 +962,17 @@ WEFT_START_CODE static int section_open(pid_t ppid, uint64_t features, uint32_t 
   return 0;
 }
 
+/* Is v the header of a file this process may write a section into: this
+ * version, recording, host and clock? */
+WEFT_START_CODE static int joinable(const WeftFileHeader *v) {
+  for (int i = 0; i < 8; i++)
+    if (v->magic[i] != WEFT_TRACE_MAGIC[i]) return 0;
+  return v->version == WEFT_TRACE_VERSION && v->endian == WEFT_ENDIAN_MARK && (v->features & WEFT_FEAT_SHARED_FILE) &&
+         v->session == _weft_proc.session && v->host_id == _weft_proc.host_id &&
+         v->clock == (_weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC) &&
+         v->alloc_end >= WEFT_FILE_HEADER_SIZE;
+}
+
 /* An exec'd image (or any process started with the agent) whose
  * environment names the file of the process tree it is in, WEFT_FILE=PID.N
  * (set by the tree's first process, in our directory): it writes a section
@@ -982,13 +998,13 @@ WEFT_START_CODE static int file_join(pid_t ppid) {
     fd = hfd;
   }
   struct stat st;
-  WeftFileHeader *h = MAP_FAILED;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE)
+  WeftFileHeader v, *h = MAP_FAILED;
+  /* checked in a copy (one read): the mapped page is then first touched by a write, one page fault,
+   * not a read's and then a write's */
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE &&
+      weft_sys4(SYS_pread64, fd, &v, sizeof v, 0) == (long)sizeof v && joinable(&v))
     h = mmap(NULL, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (h != MAP_FAILED && !memcmp(h->magic, WEFT_TRACE_MAGIC, 8) && h->version == WEFT_TRACE_VERSION &&
-      h->endian == WEFT_ENDIAN_MARK && (h->features & WEFT_FEAT_SHARED_FILE) && h->session == _weft_proc.session &&
-      h->host_id == _weft_proc.host_id && h->clock == (_weft_proc.use_tsc ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC) &&
-      __atomic_load_n(&h->alloc_end, __ATOMIC_RELAXED) >= WEFT_FILE_HEADER_SIZE) {
+  if (h != MAP_FAILED) {
     _weft_proc.root = h;
     _weft_proc.fd = fd;
     _weft_proc.dev = st.st_dev;
@@ -1119,24 +1135,24 @@ int _weft_lazy_init(void) {
 /* glibc passes argc, argv and the environment to constructors */
 __attribute__((constructor(101))) static void weft_agent_ctor(int argc, char **argv, char **envp) {
   (void)envp;
-  main_argc = argc;
-  main_argv = argv;
+  _weft_start.argc = argc;
+  _weft_start.argv = argv;
   int saved = errno; /* main starts with the errno it would have had (this creates files: EEXIST) */
   weft_agent_init();
   errno = saved;
 }
 
 /* A relative WEFT_OUTPUT made absolute (from the current directory), in
- * trace_dir and in the environment: a child that changes directory
+ * _weft_start.trace_dir and in the environment: a child that changes directory
  * before it execs writes to the same place. 0, or -1 (no cwd, too long). */
 WEFT_START_CODE static int output_absolute(const char *dir) {
-  char cwd[sizeof trace_dir];
+  char cwd[sizeof _weft_start.trace_dir];
   if (!getcwd(cwd, sizeof cwd)) return -1;
-  size_t n = str_copy(trace_dir, sizeof trace_dir, cwd);
-  n += str_copy(trace_dir + n, sizeof trace_dir - n, "/");
-  n += str_copy(trace_dir + n, sizeof trace_dir - n, dir);
-  if (n >= sizeof trace_dir - 64) return -1;
-  setenv("WEFT_OUTPUT", trace_dir, 1);
+  size_t n = str_copy(_weft_start.trace_dir, sizeof _weft_start.trace_dir, cwd);
+  n += str_copy(_weft_start.trace_dir + n, sizeof _weft_start.trace_dir - n, "/");
+  n += str_copy(_weft_start.trace_dir + n, sizeof _weft_start.trace_dir - n, dir);
+  if (n >= sizeof _weft_start.trace_dir - 64) return -1;
+  setenv("WEFT_OUTPUT", _weft_start.trace_dir, 1);
   return 0;
 }
 
@@ -1164,7 +1180,7 @@ static void agent_init_body(void) {
     say_untraced("WEFT_OUTPUT is not set: no directory to write the trace to; running untraced", "", "");
     return;
   }
-  if (strlen(dir) >= sizeof trace_dir - 64) {
+  if (strlen(dir) >= sizeof _weft_start.trace_dir - 64) {
     say_untraced("WEFT_OUTPUT is too long; running untraced", "", "");
     return;
   }
@@ -1172,7 +1188,7 @@ static void agent_init_body(void) {
     say_untraced("WEFT_OUTPUT=", dir, ": cannot make it an absolute path; running untraced");
     return;
   }
-  if (dir[0] == '/') str_copy(trace_dir, sizeof trace_dir, dir);
+  if (dir[0] == '/') str_copy(_weft_start.trace_dir, sizeof _weft_start.trace_dir, dir);
   const char *s = getenv("WEFT_STACKS");
   _weft_proc.stacks = !s || !*s || !strcmp(s, "contended") ? WEFT_STACKS_CONTENDED
                       : !strcmp(s, "none")                 ? WEFT_STACKS_NONE
@@ -1184,6 +1200,8 @@ static void agent_init_body(void) {
   _weft_proc.io = s && *s && strcmp(s, "0") != 0;
   s = getenv("WEFT_CLOCK");
   _weft_proc.use_tsc = tsc_usable() && !(s && !strcmp(s, "monotonic"));
+  /* the start's and the exit's sync pairs (header, first chunk, baseline, exit) by system calls */
+  atomic_store(&_weft_proc.cold_pairs, _weft_proc.use_tsc ? 4 : 0);
   if (s && *s && strcmp(s, "tsc") && strcmp(s, "monotonic"))
     say("WEFT_CLOCK=", s,
         _weft_proc.use_tsc ? " is not one of tsc, monotonic; using tsc"
@@ -1222,7 +1240,7 @@ static void agent_init_body(void) {
   if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   atexit(at_exit_handler);
-  process_start((pid_t)getppid(), 0, 0);
+  process_start((pid_t)syscall(SYS_getppid), 0, 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
   /* after process_start: WEFT_FILE is one of the variables put back at an exec */
   Dl_info self_info;

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 /* The first line of a small file into h (raw system calls: no wrapper, no stdio). */
-static uint64_t hash_file(uint64_t h, const char *path) {
+WEFT_START_CODE static uint64_t hash_file(uint64_t h, const char *path) {
   char buf[128];
   long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return h;
@@ -43,7 +43,7 @@ static uint64_t hash_file(uint64_t h, const char *path) {
   return _weft_fnv1a(h, buf, k);
 }
 
-static int64_t parse_int(const char *s, int *ok) {
+WEFT_START_CODE static int64_t parse_int(const char *s, int *ok) {
   int neg = s && *s == '-';
   const char *p = s ? s + neg : NULL;
   int64_t v = 0;
@@ -58,7 +58,7 @@ static int64_t parse_int(const char *s, int *ok) {
   return neg ? -v : v;
 }
 
-static void set_name(const char *s, size_t n) {
+WEFT_START_CODE static void set_name(const char *s, size_t n) {
   if (n >= sizeof _weft_proc.host_name) n = sizeof _weft_proc.host_name - 1;
   memcpy(_weft_proc.host_name, s, n);
   _weft_proc.host_name[n] = 0;
@@ -66,7 +66,7 @@ static void set_name(const char *s, size_t n) {
 
 /* The test clock: WEFT_TEST_CLOCK_SKEW_NS and WEFT_TEST_CLOCK_DRIFT_PPM (a
  * bad value is said once and ignored). */
-static void test_clock(const char *name) {
+WEFT_START_CODE static void test_clock(const char *name) {
   int ok;
   const char *s = getenv("WEFT_TEST_CLOCK_SKEW_NS");
   if (s && *s) {
@@ -102,7 +102,7 @@ static void test_clock(const char *name) {
   _weft_proc.clk_base = base;
 }
 
-void _weft_host_init(void) {
+WEFT_START_CODE void _weft_host_init(void) {
   const char *test = getenv("WEFT_TEST_HOST");
   if (test && *test) {
     set_name(test, strlen(test));
@@ -110,13 +110,16 @@ void _weft_host_init(void) {
     test_clock(test);
     return;
   }
-  struct utsname u;
-  if (uname(&u) == 0) set_name(u.nodename, strlen(u.nodename));
+  struct utsname u; /* (raw system calls: libc's wrappers would be more of its pages to fault in) */
+  if (syscall(SYS_uname, &u) == 0) set_name(u.nodename, strlen(u.nodename));
   test_clock(NULL);
   /* WEFT_HOST=NODENAME/HEXID from the first process of the tree, when it is this node's */
-  const char *h = getenv("WEFT_HOST"), *slash = h ? strrchr(h, '/') : NULL;
-  if (slash && (size_t)(slash - h) == strlen(_weft_proc.host_name) &&
-      !memcmp(h, _weft_proc.host_name, (size_t)(slash - h))) {
+  const char *h = getenv("WEFT_HOST"), *slash = NULL;
+  for (const char *p = h; p && *p; p++)
+    if (*p == '/') slash = p;
+  size_t same = 0;
+  while (slash && h + same < slash && h[same] == _weft_proc.host_name[same]) same++;
+  if (slash && h + same == slash && !_weft_proc.host_name[same]) {
     const char *end;
     uint64_t id = _weft_parse_hex(slash + 1, &end);
     if (id && !*end) {
@@ -146,9 +149,7 @@ static int64_t distortion(uint64_t mono) {
 
 uint64_t _weft_test_host_ns(uint64_t mono) { return mono + (uint64_t)(_weft_proc.clk_boot + distortion(mono)); }
 
-WEFT_START_CODE uint64_t _weft_realtime_ns(uint64_t mono) {
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  uint64_t v = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+WEFT_START_CODE uint64_t _weft_realtime_ns(uint64_t mono, int raw) {
+  uint64_t v = weft_clock_ns(CLOCK_REALTIME, raw);
   return _weft_proc.test_clock ? v + (uint64_t)distortion(mono) : v;
 }

@@ -449,7 +449,7 @@ static void rank_record(unsigned from, uint64_t rank, uint64_t size) {
 }
 
 /* At the agent's start: the rank Open MPI's launcher gave the process. */
-void _weft_mpi_env_rank(void) {
+WEFT_START_CODE void _weft_mpi_env_rank(void) {
   const char *r = getenv("OMPI_COMM_WORLD_RANK"), *n = getenv("OMPI_COMM_WORLD_SIZE");
   if (!r || !n || !*r || !*n) return;
   char *e1, *e2;

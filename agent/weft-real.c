@@ -29,8 +29,6 @@
 #error "set WEFT_COND_VERSION for this architecture (the pthread_cond_* version of the new ABI)"
 #endif
 
-WeftReal _weft_real;
-
 static const char *const real_names[WEFT_REAL_COUNT] = {
 #define WEFT_REAL(ret, name, args) #name,
 #include "weft-real.def"
@@ -52,7 +50,7 @@ static int versioned(unsigned idx) {
 
 void *_weft_resolve(unsigned idx) {
   WeftThread *t = &_weft_tls;
-  void **slot = (void **)&_weft_real + idx;
+  void **slot = (void **)&_weft_start.real + idx;
   void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (f || t->resolving || idx >= WEFT_REAL_COUNT) return f;
   t->resolving = 1;

@@ -39,11 +39,13 @@ static const char *const env_keys[WEFT_ENV_KEYS] = {
 /* "KEY=value" strings and the agent's path, packed one after the other into
  * one buffer: start-up writes the pages it uses (one, usually), not one per
  * variable (every first write to a page is a page fault, 10 us on some VMs). */
-static char env_buf[WEFT_ENV_KEYS * WEFT_ENV_VAL_MAX + WEFT_AGENT_PATH_MAX];
-static const char *env_vals[WEFT_ENV_KEYS]; /* into env_buf, or NULL */
+static struct {
+  const char *vals[WEFT_ENV_KEYS]; /* into buf, or NULL */
+  char buf[WEFT_ENV_KEYS * WEFT_ENV_VAL_MAX + WEFT_AGENT_PATH_MAX];
+} captured;
 static const char *agent_path = "";
 
-void _weft_env_capture(const char *self_path) {
+WEFT_START_CODE void _weft_env_capture(const char *self_path) {
   size_t used = 0;
   for (int i = 0; i < WEFT_ENV_KEYS; i++) {
     size_t kl = strlen(env_keys[i]);
@@ -51,19 +53,19 @@ void _weft_env_capture(const char *self_path) {
     memcpy(key, env_keys[i], kl - 1);
     key[kl - 1] = 0;
     const char *v = getenv(key);
-    env_vals[i] = NULL;
+    captured.vals[i] = NULL;
     size_t vl = v ? strlen(v) : 0;
     if (v && vl + kl < WEFT_ENV_VAL_MAX) {
-      char *d = env_buf + used;
+      char *d = captured.buf + used;
       memcpy(d, env_keys[i], kl);
       memcpy(d + kl, v, vl + 1);
-      env_vals[i] = d;
+      captured.vals[i] = d;
       used += kl + vl + 1;
     }
   }
   if (self_path && strlen(self_path) < WEFT_AGENT_PATH_MAX) {
-    memcpy(env_buf + used, self_path, strlen(self_path) + 1);
-    agent_path = env_buf + used;
+    memcpy(captured.buf + used, self_path, strlen(self_path) + 1);
+    agent_path = captured.buf + used;
   }
 }
 
@@ -107,7 +109,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
       }
   int need = have[0] ? !preload_has_agent(envp[preload_at] + strlen(env_keys[0])) : 1;
   for (int k = 1; k < WEFT_ENV_KEYS; k++)
-    if (!have[k] && env_vals[k]) need = 1;
+    if (!have[k] && captured.vals[k]) need = 1;
   if (!need || n + WEFT_ENV_KEYS + 1 > cap) return envp;
   size_t m = 0;
   for (size_t i = 0; i < n; i++) out[m++] = envp[i];
@@ -133,7 +135,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
     }
   }
   for (int k = 1; k < WEFT_ENV_KEYS; k++)
-    if (!have[k] && env_vals[k]) out[m++] = (char *)env_vals[k];
+    if (!have[k] && captured.vals[k]) out[m++] = (char *)captured.vals[k];
   out[m] = NULL;
   return out;
 }
