@@ -214,9 +214,9 @@ enum {
  * each first write to a page of zeroes is a page fault, 10 us on this VM and
  * far more when the host backs the page only then (docs/performance.md). */
 typedef struct {
-  WeftReal real; /* the real functions */
-  int argc;      /* main's arguments, as the constructor got them */
-  char **argv;
+  WeftReal real;        /* the real functions */
+  int argc;             /* main's arguments, as glibc passes them to the constructors of preloaded */
+  char **argv;          /* objects (NULL when the agent started before its constructor ran) */
   char trace_dir[4096]; /* WEFT_OUTPUT, absolute (its first bytes on the same page) */
 } WeftStartState;
 

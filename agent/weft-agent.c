@@ -36,7 +36,6 @@ __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
 /* (within one page: a fork child's writes to it are one page copy) */
 WeftProcess _weft_proc __attribute__((aligned(512))) = {.fd = -1};
 _Static_assert(sizeof(WeftProcess) <= 512, "WeftProcess fits in its alignment: never across two pages");
-/* WEFT_OUTPUT, absolute */
 /* in .data, beside _weft_proc: its first page is written at start anyway */
 WeftStartState _weft_start __attribute__((section(".data")));
 
@@ -175,9 +174,6 @@ WEFT_START_CODE const char *_weft_self_exe(size_t *len) {
   if (len) *len = n;
   return exe;
 }
-
-/* argc and argv, as glibc passes them to the constructors of preloaded
- * objects (NULL when the agent started before its constructor ran). */
 
 /* ---- the trace file ---- */
 static int tsc_usable(void) {
