@@ -235,12 +235,6 @@ WEFT_HIDDEN void _weft_resolve_for_children(void);
 #define REAL_HOT(name) (__atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED))
 
 /* ---- clock ---- */
-static inline uint64_t weft_mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static inline long weft_sys6(long nr, long a, long b, long c, long d, long e, long f);
 
 /* Clock clk in ns: through the vDSO, or (raw) a system call, which touches
@@ -251,6 +245,8 @@ static inline uint64_t weft_clock_ns(clockid_t clk, int raw) {
   if (!raw || weft_sys6(SYS_clock_gettime, (long)clk, (long)(uintptr_t)&ts, 0, 0, 0, 0) != 0) clock_gettime(clk, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+static inline uint64_t weft_mono_ns(void) { return weft_clock_ns(CLOCK_MONOTONIC, 0); }
 
 /* The host's clock (weft-host.c): the monotonic time mono as this host
  * writes it in sync points (the machine's own but under WEFT_TEST_HOST and
