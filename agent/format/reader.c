@@ -320,15 +320,20 @@ static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
   if (x >= p[n - 1].tick) return extrapolate(p[n - 1].ns, x - p[n - 1].tick, f->slope, 0);
   /* Now n >= 2 and p[0].tick <= x < p[n-1].tick: find i with p[i] <= x < p[i+1]. */
   if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
-    size_t lo = 0, hi = n - 1;
-    while (hi - lo > 1) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (p[mid].tick <= x)
-        lo = mid;
-      else
-        hi = mid;
+    /* a chunk's records go forward in time: the next few segments before a search */
+    if (i + 1 < n && p[i].tick <= x)
+      for (int k = 0; k < 4 && i + 2 < n && p[i + 1].tick <= x; k++) i++;
+    if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
+      size_t lo = 0, hi = n - 1;
+      while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].tick <= x)
+          lo = mid;
+        else
+          hi = mid;
+      }
+      i = lo;
     }
-    i = lo;
     *hint = i;
   }
   return p[i].ns + muldiv_lt(x - p[i].tick, p[i + 1].ns - p[i].ns, p[i + 1].tick - p[i].tick);
@@ -617,7 +622,11 @@ uint64_t weft_trace_bad_at(const WeftTrace *t) { return t->bad_at; }
 
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks) {
   size_t hint = 0;
-  return host_map(t->map, fit_convert(t->fit, ticks, &hint));
+  return weft_trace_ticks_to_ns_near(t, ticks, &hint);
+}
+
+uint64_t weft_trace_ticks_to_ns_near(const WeftTrace *t, uint64_t ticks, size_t *hint) {
+  return host_map(t->map, fit_convert(t->fit, ticks, hint));
 }
 
 uint64_t weft_trace_start_ns(const WeftTrace *t) { return host_map(t->map, hdr_of(t)->start_ns); }

@@ -193,5 +193,9 @@ int weft_recording_scan(WeftRecording *r, WeftEventFn fn, void *user, char *err,
  * non-decreasing subsequence), so the conversion never decreases. A recording
  * fits TSC and MONOTONIC files separately. Saturates at 0 and UINT64_MAX. */
 uint64_t weft_trace_ticks_to_ns(const WeftTrace *t, uint64_t ticks);
+/* The same for a run of ticks near one another (a scan's): *hint caches the
+ * fit's segment between calls (start it at 0; any value gives the same
+ * result, a good one without a search). */
+uint64_t weft_trace_ticks_to_ns_near(const WeftTrace *t, uint64_t ticks, size_t *hint);
 
 #endif /* WEFT_READER_H */

@@ -395,6 +395,7 @@ typedef struct {
   int v3;                 /* the file is contention-first (WEFT_FEAT_COUNTERS): counts, sparse RELs */
   int sched_base;         /* WEFT_FEAT_SCHED_BASE: baselines are flagged (a fork child has none) */
   WeftTrace *tr;          /* the file being read */
+  size_t tick_hint;       /* weft_trace_ticks_to_ns_near's cache for tr's records */
   GArray *counts;         /* CountRec of the file */
   guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */

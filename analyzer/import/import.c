@@ -257,6 +257,7 @@ static void file_begin(Imp *im, WeftTrace *tr, Proc *p) {
   const WeftFileHeader *h = weft_trace_header(tr);
   im->p = p;
   im->tr = tr;
+  im->tick_hint = 0;
   im->v3 = (h->features & WEFT_FEAT_COUNTERS) != 0;
   im->sched_base = (h->features & WEFT_FEAT_SCHED_BASE) != 0;
   im->counts = g_array_new(FALSE, FALSE, sizeof(CountRec));

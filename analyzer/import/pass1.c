@@ -348,7 +348,7 @@ int imp_pass1(const WeftEvent *ev, void *user) {
     case WEFT_EV_UNLOCK_COST: /* the REL before it: what its call took */
       if (t->last_rel) {
         int64_t row[4] = {t->utid, t->last_rel_ns, t->last_rel->id,
-                          (int64_t)(ev->ns - weft_trace_ticks_to_ns(im->tr, ev->tsc - w[1]))};
+                          (int64_t)(ev->ns - weft_trace_ticks_to_ns_near(im->tr, ev->tsc - w[1], &im->tick_hint))};
         imp_batch_add(im, &im->unlock_rows, row, 0);
         t->last_rel = NULL;
       }
@@ -376,7 +376,8 @@ int imp_pass1(const WeftEvent *ev, void *user) {
       if (ev->nwords >= 4) pipe_bytes(t, w[2], w[3]);
       break;
     case WEFT_EV_SOCK: { /* bytes of a TCP stream: sent, what a read waiting on it got (link_pipes) */
-      int64_t at = ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns(im->tr, ev->tsc - w[4])) : ns;
+      int64_t at =
+          ev->nwords > 4 && w[4] ? rel_ns(im, weft_trace_ticks_to_ns_near(im->tr, ev->tsc - w[4], &im->tick_hint)) : ns;
       if (ev->aux == 0) pipe_write_add(im, w[1], at, t->utid);
       SockXfer x = {w[1], w[2], w[3], (double)at, t->utid, ev->aux != 0};
       if (x.bytes) sock_xfer_add(im, &x);

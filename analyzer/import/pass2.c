@@ -209,7 +209,8 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   if (!hold_end(im, t, o, ns) && im->v3) {
     int late;
     uint64_t len = weft_rel_len1(ev->aux, ev->nwords, w, &late);
-    int64_t len_ns = len ? (int64_t)(ev->ns - weft_trace_ticks_to_ns(im->tr, ev->tsc - (len - 1))) : -1;
+    int64_t len_ns =
+        len ? (int64_t)(ev->ns - weft_trace_ticks_to_ns_near(im->tr, ev->tsc - (len - 1), &im->tick_hint)) : -1;
     hold_untimed(im, t, o, ns, len_ns, kind == WEFT_KIND_RWLOCK_RD);
   }
 }

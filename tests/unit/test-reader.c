@@ -215,6 +215,20 @@ static void test_clock(void) {
     ok(weft_trace_ticks_to_ns(t, UINT64_MAX) >= weft_trace_ticks_to_ns(t, UINT64_MAX - 1) &&
            weft_trace_ticks_to_ns(t, UINT64_MAX - 1) > 17000,
        "far extrapolation forwards");
+    /* the cached segment changes nothing: any hint, a sweep forwards, backwards */
+    int same = 1;
+    size_t sweep = 0;
+    for (uint64_t x = 0; x < 10000; x += 13) {
+      uint64_t want = weft_trace_ticks_to_ns(t, x);
+      for (size_t h0 = 0; h0 < 8; h0++) {
+        size_t h = h0 == 7 ? SIZE_MAX : h0;
+        if (weft_trace_ticks_to_ns_near(t, x, &h) != want) same = 0;
+      }
+      if (weft_trace_ticks_to_ns_near(t, x, &sweep) != want) same = 0;
+    }
+    for (int64_t x = 9999; x >= 0; x -= 13)
+      if (weft_trace_ticks_to_ns_near(t, (uint64_t)x, &sweep) != weft_trace_ticks_to_ns(t, (uint64_t)x)) same = 0;
+    ok(same, "a hint gives the same ns as none");
     weft_trace_close(t);
   }
   free(b.buf);
