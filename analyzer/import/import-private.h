@@ -268,9 +268,13 @@ typedef struct {
   GArray *ips;
 } PendingStack;
 
-typedef struct {
-  int64_t v[9]; /* thread_state's columns */
+typedef struct {      /* a thread_state row until it is inserted (40 bytes: there are millions) */
+  int64_t start, dur; /* start_ns, dur_ns */
+  uint32_t utid, obj, blocker, waker, stack; /* ids, 0 for NULL */
+  int16_t result;
+  uint8_t state;
 } StateRow;
+_Static_assert(sizeof(StateRow) == 40, "a StateRow is 40 bytes");
 
 typedef struct {
   uint64_t chan; /* the pipe */
@@ -327,7 +331,7 @@ typedef struct { /* a lock hold until it goes into a block (24 bytes: there are 
  * temporary file and merged from there (util/weft-spill.c), so memory stays
  * bounded; a file's thread states likewise past STATE_SPILL_ROWS. */
 #define HOLD_SPILL_ROWS  (1u << 20)   /* 24 MiB of rows (and as much to sort them) */
-#define STATE_SPILL_ROWS (512u << 10) /* 36 MiB of rows (and as much to sort them) */
+#define STATE_SPILL_ROWS (512u << 10) /* 20 MiB of rows (and as much to sort them) */
 
 typedef struct { /* trace v3: one COUNTS record */
   Obj *o;

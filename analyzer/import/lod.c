@@ -95,8 +95,8 @@ static void lod_begin(Lod *l, const Thr *t, int64_t n) {
 /* One interval (in start order) into the finest level's buckets. */
 static void lod_row(Imp *im, Lod *l, const StateRow *row) {
   if (l->lo > l->hi) return;
-  int64_t a = row->v[1], d = row->v[2], w = l->w;
-  int s = (int)row->v[3];
+  int64_t a = row->start, d = row->dur, w = l->w;
+  int s = row->state;
   if (s < 0 || s >= WEFT_ST_COUNT || d <= 0) return;
   Bucket *b = &l->b[l->lo];
   for (int64_t k = a / w; k <= (a + d - 1) / w; k++) {
@@ -119,8 +119,8 @@ static void lod_end(Imp *im, Lod *l) {
 
 static int cmp_staterow(const void *x, const void *y) {
   const StateRow *a = x, *b = y;
-  if (a->v[0] != b->v[0]) return a->v[0] < b->v[0] ? -1 : 1;
-  return (a->v[1] > b->v[1]) - (a->v[1] < b->v[1]);
+  if (a->utid != b->utid) return a->utid < b->utid ? -1 : 1;
+  return (a->start > b->start) - (a->start < b->start);
 }
 
 /* Thread states by utid (a stable counting pass: the file's threads have
@@ -130,8 +130,8 @@ static void *sort_states(void *rows, void *tmp, size_t n) {
   StateRow *v = rows;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (size_t i = 0; i < n; i++) {
-    if (v[i].v[0] < lo) lo = v[i].v[0];
-    if (v[i].v[0] > hi) hi = v[i].v[0];
+    if ((int64_t)v[i].utid < lo) lo = (int64_t)v[i].utid;
+    if ((int64_t)v[i].utid > hi) hi = (int64_t)v[i].utid;
   }
   if (hi - lo > (int64_t)n * 4) {
     qsort(v, n, sizeof *v, cmp_staterow);
@@ -139,14 +139,14 @@ static void *sort_states(void *rows, void *tmp, size_t n) {
   }
   size_t nk = (size_t)(hi - lo) + 2;
   size_t *at = g_new0(size_t, nk);
-  for (size_t i = 0; i < n; i++) at[v[i].v[0] - lo + 1]++;
+  for (size_t i = 0; i < n; i++) at[(int64_t)v[i].utid - lo + 1]++;
   for (size_t k = 1; k < nk; k++) at[k] += at[k - 1];
   StateRow *out = tmp;
   size_t *fill = g_memdup2(at, nk * sizeof *at);
-  for (size_t i = 0; i < n; i++) out[fill[v[i].v[0] - lo]++] = v[i];
+  for (size_t i = 0; i < n; i++) out[fill[(int64_t)v[i].utid - lo]++] = v[i];
   for (size_t k = 0; k + 1 < nk; k++)
     for (size_t i = at[k] + 1; i < at[k + 1]; i++)
-      if (out[i].v[1] < out[i - 1].v[1]) {
+      if (out[i].start < out[i - 1].start) {
         qsort(out + at[k], at[k + 1] - at[k], sizeof *out, cmp_staterow);
         break;
       }
@@ -171,16 +171,17 @@ void states_write(Imp *im) {
   int64_t utid = -1;
   const StateRow *r;
   while (!im->sql.failed && (r = weft_spill_next(im->state_spill))) {
-    if (r->v[0] != utid) {
+    if ((int64_t)r->utid != utid) {
       lod_end(im, l);
-      utid = r->v[0];
+      utid = r->utid;
       const Thr *t = g_hash_table_lookup(by_utid, &utid);
       if (t)
         lod_begin(l, t, t->nstates);
       else
         l->lo = 1, l->hi = 0; /* none */
     }
-    imp_batch_add(im, &im->states, r->v, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
+    int64_t row[9] = {r->utid, r->start, r->dur, r->state, r->obj, r->blocker, r->waker, r->stack, r->result};
+    imp_batch_add(im, &im->states, row, 0xf0); /* object, blocker, waker, stack: NULL when 0 */
     lod_row(im, l, r);
   }
   lod_end(im, l);

@@ -49,21 +49,23 @@ static void set_state(Imp *im, Thr *t, int64_t ns, int state, int result, int64_
   if (ns < t->st_start) ns = t->st_start;
   if (ns > t->st_start) {
     int w = t->st != WEFT_ST_RUNNING;
-    int64_t row[9] = {t->utid,
-                      t->st_start,
-                      ns - t->st_start,
-                      t->st,
-                      w && t->wobj ? t->wobj->id : 0,
-                      w ? (t->gil_holder ? t->gil_holder : utid_at(im, t->blocker_tid, t->st_start)) : 0,
-                      w ? waker : 0,
-                      w ? t->wstack : 0,
-                      result};
-    StateRow *r = weft_spill_add(im->state_spill);
-    if (r) {
-      memcpy(r->v, row, sizeof row);
-      t->nstates++;
+    /* the ids in 32 bits; NULL (0) where <= 0, as thread_state has them */
+    int64_t ids[4] = {w && t->wobj ? t->wobj->id : 0,
+                      w ? (t->gil_holder ? t->gil_holder : utid_at(im, t->blocker_tid, t->st_start)) : 0, w ? waker : 0,
+                      w ? t->wstack : 0};
+    uint64_t any = (uint64_t)t->utid;
+    for (int k = 0; k < 4; k++) any |= (uint64_t)(ids[k] = ids[k] > 0 ? ids[k] : 0);
+    if (any > UINT32_MAX) {
+      imp_fail(im, "the thread states: an id past 2^32");
     } else {
-      imp_fail(im, "the thread states: %s", weft_spill_error(im->state_spill));
+      StateRow *r = weft_spill_add(im->state_spill);
+      if (r) {
+        *r = (StateRow){t->st_start,      ns - t->st_start, (uint32_t)t->utid, (uint32_t)ids[0], (uint32_t)ids[1],
+                        (uint32_t)ids[2], (uint32_t)ids[3], (int16_t)result,   (uint8_t)t->st};
+        t->nstates++;
+      } else {
+        imp_fail(im, "the thread states: %s", weft_spill_error(im->state_spill));
+      }
     }
     if (t->st != WEFT_ST_RUNNING && t->wobj) t->wobj->wait_ns += ns - t->st_start;
   }
