@@ -318,12 +318,13 @@ static uint64_t fit_convert(const Fit *f, uint64_t x, size_t *hint) {
   size_t n = f->n, i = *hint;
   if (x < p[0].tick) return extrapolate(p[0].ns, p[0].tick - x, f->slope, 1);
   if (x >= p[n - 1].tick) return extrapolate(p[n - 1].ns, x - p[n - 1].tick, f->slope, 0);
-  /* Now n >= 2 and p[0].tick <= x < p[n-1].tick: find i with p[i] <= x < p[i+1]. */
-  if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
+  /* Now n >= 2 and p[0].tick <= x < p[n-1].tick: find i with p[i] <= x < p[i+1]
+   * (i < n - 1: the hint may be anything, SIZE_MAX too). */
+  if (!(i < n - 1 && p[i].tick <= x && x < p[i + 1].tick)) {
     /* a chunk's records go forward in time: the next few segments before a search */
-    if (i + 1 < n && p[i].tick <= x)
-      for (int k = 0; k < 4 && i + 2 < n && p[i + 1].tick <= x; k++) i++;
-    if (!(i + 1 < n && p[i].tick <= x && x < p[i + 1].tick)) {
+    if (i < n - 1 && p[i].tick <= x)
+      for (int k = 0; k < 4 && i < n - 2 && p[i + 1].tick <= x; k++) i++;
+    if (!(i < n - 1 && p[i].tick <= x && x < p[i + 1].tick)) {
       size_t lo = 0, hi = n - 1;
       while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
