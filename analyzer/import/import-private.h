@@ -404,6 +404,7 @@ typedef struct {
   guint exec_counts;      /* counts index at the file's last EXEC */
   /* rows of the file, written sorted once it is read */
   WeftSpill *state_spill; /* StateRow, sorted by (utid, start) */
+  WeftSpill *sum_spill;   /* a thread's summaries above its finest level, by (level, bucket, state) (lod.c) */
   StampPool stamp_pool;   /* the blocks of the file's long timelines */
   StampSpill stamps;      /* the file's timelines past their budget */
   WeftSpill *pipe_writes; /* ChanStamp: every file's writes to pipes and sends on TCP streams (link.c) */
@@ -701,6 +702,8 @@ void holds_discard(Imp *im);
 #define LOD_BASE_NS 1024
 /* The thread states' external sort, mem_rows of them in memory. */
 WeftSpill *state_spill_new(size_t mem_rows);
+/* A thread's summary rows above its finest level, until its end; mem_rows in memory. */
+WeftSpill *summary_spill_new(size_t mem_rows);
 /* The file's thread_state rows in key order, and their state_summary rows. */
 void states_write(Imp *im);
 

@@ -285,6 +285,7 @@ static void file_end(Imp *im) {
   g_array_free(im->counts, TRUE);
   im->counts = NULL;
   weft_spill_reset(im->state_spill);
+  weft_spill_reset(im->sum_spill);
   holds_discard(im); /* a failed import: its runs are not wanted */
   for (guint i = 0; i < im->pending_stacks->len; i++)
     g_array_free(g_array_index(im->pending_stacks, PendingStack, i).ips, TRUE);
@@ -496,9 +497,10 @@ static int imp_begin(Imp *im, const char *db_path) {
   im->stamps.spill_rows = ts && atoi(ts) > 0 ? (size_t)atoi(ts) : STAMP_SPILL_ROWS;
   im->hold_spill = hold_spill_new(hs && atoi(hs) > 0 ? (size_t)atoi(hs) : HOLD_SPILL_ROWS);
   im->state_spill = state_spill_new(ss && atoi(ss) > 0 ? (size_t)atoi(ss) : STATE_SPILL_ROWS);
+  im->sum_spill = summary_spill_new(ss && atoi(ss) > 0 ? (size_t)atoi(ss) : STATE_SPILL_ROWS / 2);
   im->rounds = (ByThread){sizeof(BarRound), offsetof(Thr, rounds), "the barrier rounds", NULL, NULL, NULL};
   im->starts = (ByThread){sizeof(HoldStart), offsetof(Thr, starts), "the holds' starts", NULL, NULL, NULL};
-  if (!im->hold_spill || !im->state_spill) return imp_fail(im, "out of memory");
+  if (!im->hold_spill || !im->state_spill || !im->sum_spill) return imp_fail(im, "out of memory");
   if (statements_prepare(im, db_path) != 0) return -1;
   im->procs = g_ptr_array_new_with_free_func(proc_free);
   im->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -564,6 +566,8 @@ static int imp_import(Imp *im) {
   }
   g_free(order);
   weft_spill_free(im->state_spill); /* their memory is the index sorts' now */
+  weft_spill_free(im->sum_spill);
+  im->sum_spill = NULL;
   weft_spill_free(im->hold_spill);
   im->state_spill = im->hold_spill = NULL;
   if (!im->sql.failed) shared_holds_to_blocks(im);
@@ -649,6 +653,7 @@ static void imp_close(Imp *im) {
   im->stats->records = im->records_done / 2;
   statements_free(im);
   weft_spill_free(im->state_spill);
+  weft_spill_free(im->sum_spill);
   pipes_free(im);
   weft_spill_free(im->hold_spill);
   barriers_free(im);

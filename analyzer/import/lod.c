@@ -5,7 +5,11 @@
  * analyzer's external sort (util/weft-spill.c: bounded memory) by thread and
  * come back in key order, so every insert is an append, and from each
  * thread's intervals, as they stream by, come the summaries (state_summary)
- * a viewer reads when it shows more time than it has pixels.
+ * a viewer reads when it shows more time than it has pixels. They too are
+ * appended in key order (utid, level, bucket, state), twice as fast as
+ * inserts whose levels interleave: the finest level's rows go in as they are
+ * made, the coarser levels' (a third as many) wait in an external sort until
+ * the thread's last interval.
  */
 #include "config.h"
 
@@ -40,14 +44,37 @@ typedef struct {
 
 static void lod_add_child(Imp *im, Lod *l, int level, const Bucket *c);
 
-/* Level's bucket into state_summary, and into its parent at level + 1. */
+typedef struct {
+  int64_t v[7]; /* state_summary's columns */
+} SumRow;
+
+static int cmp_sumrow(const void *x, const void *y) {
+  const SumRow *a = x, *b = y;
+  for (int k = 1; k < 4; k++) /* (one thread's) */
+    if (a->v[k] != b->v[k]) return a->v[k] < b->v[k] ? -1 : 1;
+  return 0;
+}
+
+WeftSpill *summary_spill_new(size_t mem_rows) { return weft_spill_new(sizeof(SumRow), mem_rows, cmp_sumrow, NULL); }
+
+/* Level's bucket into state_summary (the finest level's now, the others'
+ * at the thread's end), and into its parent at level + 1. */
 static void lod_flush(Imp *im, Lod *l, int level) {
   Bucket *b = &l->b[level];
   if (!b->used) return;
   for (int s = 0; s < WEFT_ST_COUNT; s++) {
     if (!b->count[s]) continue;
-    int64_t r[7] = {l->utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]};
-    imp_batch_add(im, &im->summaries, r, 0);
+    SumRow r = {{l->utid, level, b->bucket, s, b->total[s], b->longest[s], b->count[s]}};
+    if (level == l->lo) {
+      imp_batch_add(im, &im->summaries, r.v, 0);
+    } else {
+      SumRow *to = weft_spill_add(im->sum_spill);
+      if (!to) {
+        imp_fail(im, "the summaries: %s", weft_spill_error(im->sum_spill));
+        break;
+      }
+      *to = r;
+    }
   }
   if (level < l->hi) lod_add_child(im, l, level + 1, b);
   memset(b, 0, sizeof *b);
@@ -113,8 +140,13 @@ static void lod_row(Imp *im, Lod *l, const StateRow *row) {
   }
 }
 
+/* The thread's last buckets, then its coarser levels' rows in key order. */
 static void lod_end(Imp *im, Lod *l) {
   for (int L = l->lo; L <= l->hi; L++) lod_flush(im, l, L);
+  const SumRow *r;
+  while (!im->sql.failed && (r = weft_spill_next(im->sum_spill))) imp_batch_add(im, &im->summaries, r->v, 0);
+  if (weft_spill_error(im->sum_spill)) imp_fail(im, "the summaries: %s", weft_spill_error(im->sum_spill));
+  weft_spill_reset(im->sum_spill);
 }
 
 static int cmp_staterow(const void *x, const void *y) {
