@@ -45,7 +45,6 @@ WeftStartState _weft_start __attribute__((section(".data")));
  * WEFT_POPULATE_MIN up are faulted in at once. */
 #define WEFT_CHUNK_FIRST         (16u << 10)
 #define WEFT_CHUNK_SMALL         4096u
-#define WEFT_SLAB_CHUNKS         32u
 #define WEFT_FLUSH_MS            50u /* counters and schedstat: every 50 ms of a thread's work */
 #define WEFT_HOLD_SAMPLE_DEFAULT 64u
 #define WEFT_POPULATE_MIN        (256u << 10)
@@ -367,51 +366,65 @@ WEFT_START_CODE static int trace_open(pid_t ppid, uint64_t features) {
 }
 
 /* ---- slabs of small first chunks ----
- * A thread's first chunk comes from a slab of WEFT_SLAB_CHUNKS, reserved and
- * mapped at once and unmapped when the last of them is given up: a thread
- * that writes a few records costs no system call for its trace. The current
- * slab is one word, its base (page aligned) plus the index of its next free
- * chunk; each slab has a slot in a ring that counts its chunks given up. */
-#define WEFT_SLAB_RING 256u
+ * A thread's first chunk comes from a slab of them, reserved and mapped at
+ * once and unmapped when the last of them is given up: a thread that writes
+ * a few records costs no system call for its trace. A process's first two
+ * slabs have 32 chunks, each next one twice as many up to 256: the unmapping
+ * (a TLB flush, 4 us a thread on this VM with slabs of 32) is paid once per
+ * 256 threads by a program that makes many, and one that makes a few
+ * reserves little of the file. The current slab is one word: its base (page aligned),
+ * its size (bits 9-11: log2 of chunks / 32) and the index of its next free
+ * chunk (bits 0-8); each slab has a slot in a ring that counts its chunks
+ * given up. */
+#define WEFT_SLAB_RING       256u
+#define WEFT_SLAB_CHUNKS_MIN 32u
+#define WEFT_SLAB_GROWTH     3u /* up to 32 << 3 = 256 chunks */
 typedef struct {
   _Atomic uintptr_t base;
+  _Atomic uint32_t n; /* its chunks */
   _Atomic uint32_t retired;
 } WeftSlab;
 static WeftSlab slabs[WEFT_SLAB_RING];
-static _Atomic uintptr_t slab_cur; /* base | next index */
+static _Atomic uintptr_t slab_cur; /* base | size << 9 | next index */
 static _Atomic uint32_t slab_seq;
+static _Atomic uint32_t slab_made; /* slabs made (up to WEFT_SLAB_GROWTH + 1), 0 after fork */
 
 static int map_chunks_at(uint32_t size, void **m, int fresh);
 static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0); }
 
-#define SLAB_MAKING 4095u /* the index while one thread makes the next slab */
+#define SLAB_INDEX  511u /* the word's index bits */
+#define SLAB_MAKING 511u /* the index while one thread makes the next slab */
 
 WEFT_START_CODE static void *slab_take(void) {
   for (;;) {
     uintptr_t w = atomic_load_explicit(&slab_cur, memory_order_acquire);
-    uintptr_t base = w & ~(uintptr_t)4095, i = w & 4095;
+    uintptr_t base = w & ~(uintptr_t)4095, i = w & SLAB_INDEX;
     if (i == SLAB_MAKING) { /* another thread is making one (a fallocate and an mmap): wait for it */
       sched_yield();
       continue;
     }
-    if (base && i < WEFT_SLAB_CHUNKS) {
+    if (base && i < (WEFT_SLAB_CHUNKS_MIN << (w >> 9 & 7))) {
       if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1)) return (void *)(base + i * WEFT_CHUNK_SMALL);
       continue;
     }
     /* none yet, or used up: this thread makes the next one */
     if (!atomic_compare_exchange_strong(&slab_cur, &w, base | SLAB_MAKING)) continue;
     void *m;
-    if (map_chunks(WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, &m) != 0) { /* no room for a slab: one chunk */
+    uint32_t made = atomic_load_explicit(&slab_made, memory_order_relaxed);
+    uint32_t g = made ? made - 1 : 0, n = WEFT_SLAB_CHUNKS_MIN << g; /* 32, 32, 64, 128, 256, 256... */
+    if (map_chunks(n * WEFT_CHUNK_SMALL, &m) != 0) {                 /* no room for a slab: one chunk */
       atomic_store_explicit(&slab_cur, w, memory_order_release);
       return map_chunks(WEFT_CHUNK_SMALL, &m) == 0 ? m : NULL;
     }
+    if (made <= WEFT_SLAB_GROWTH) atomic_store_explicit(&slab_made, made + 1, memory_order_relaxed);
     /* one batched fault for all of them (Linux >= 5.14), not one each with
      * the readahead of a file fault */
-    madvise(m, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
+    madvise(m, n * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
     WeftSlab *s = &slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING];
+    atomic_store(&s->n, n);
     atomic_store(&s->base, (uintptr_t)m); /* a slab still in use after the ring went round: left mapped */
     atomic_store(&s->retired, 0);
-    atomic_store_explicit(&slab_cur, (uintptr_t)m | 1, memory_order_release);
+    atomic_store_explicit(&slab_cur, (uintptr_t)m | (uintptr_t)g << 9 | 1, memory_order_release);
     return m;
   }
 }
@@ -421,9 +434,10 @@ static void slab_give(void *chunk) {
   for (uint32_t i = 0; i < WEFT_SLAB_RING; i++) {
     WeftSlab *s = &slabs[i];
     uintptr_t b = atomic_load_explicit(&s->base, memory_order_relaxed);
-    if (!b || (uintptr_t)chunk < b || (uintptr_t)chunk >= b + WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL) continue;
-    if (atomic_fetch_add(&s->retired, 1) + 1 == WEFT_SLAB_CHUNKS && atomic_compare_exchange_strong(&s->base, &b, 0))
-      munmap((void *)b, WEFT_SLAB_CHUNKS * WEFT_CHUNK_SMALL);
+    uint32_t n = atomic_load_explicit(&s->n, memory_order_relaxed);
+    if (!b || (uintptr_t)chunk < b || (uintptr_t)chunk >= b + (uintptr_t)n * WEFT_CHUNK_SMALL) continue;
+    if (atomic_fetch_add(&s->retired, 1) + 1 == n && atomic_compare_exchange_strong(&s->base, &b, 0))
+      munmap((void *)b, (size_t)n * WEFT_CHUNK_SMALL);
     return;
   }
   munmap(chunk, WEFT_CHUNK_SMALL); /* mapped alone */
@@ -1078,6 +1092,8 @@ WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
   if (atomic_load_explicit(&slab_cur, memory_order_relaxed))
     atomic_store_explicit(&slab_cur, 0, memory_order_relaxed); /* the ring's old entries name the parent's slabs,
                                                                   which stay mapped: no chunk of ours is in them */
+  if (atomic_load_explicit(&slab_made, memory_order_relaxed))
+    atomic_store_explicit(&slab_made, 0, memory_order_relaxed); /* a child starts small again */
   /* The file's grow lock is in its shared header page: a parent thread that
    * holds it releases it there. */
   t->chunk = NULL;

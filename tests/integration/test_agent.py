@@ -1065,6 +1065,22 @@ def t_detach_many(ctx, chk, n=40):
              % (size, n), len(files) == 1 and size <= (20 + 2 * 128 + 64) * 1024 < n * 16 * 1024, str(files))
 
 
+def t_detach_more(ctx, chk, n=300):
+    """A process that makes many threads gets bigger slabs (one unmapping, a TLB flush, per
+    slab): 32 and 32 chunks, then 64, 128 and 256. 300 threads take 512 chunks of 4 KiB; the
+    file is those, the header and the main thread's first chunk (20 KiB) and perhaps a later
+    chunk of the main thread's."""
+    rec, info, tr = traced_fixture(ctx, chk, "detach", [n])
+    chk.eq("stdout", tr.out, b"detach threads=%d ran=%d\n" % (n, n))
+    chk.eq("THREAD_START (not main)", rec.count("THREAD_START", main=0), n)
+    chk.eq("THREAD_EXIT how=return", rec.count("THREAD_EXIT", how="return"), n)
+    files = [os.path.join(tr.outdir, f) for f in os.listdir(tr.outdir) if f.endswith(".wtrace")]
+    size = sum(os.path.getsize(f) for f in files)
+    slabs = (32 + 32 + 64 + 128 + 256) * 4
+    chk.true("trace size %d: 20 KiB + slabs of 32, 32, 64, 128, 256 chunks (%d KiB) + up to 64 KiB" % (size, slabs),
+             len(files) == 1 and (20 + slabs) * 1024 <= size <= (20 + slabs + 64) * 1024, str(files))
+
+
 def t_longjmp(ctx, chk):
     """A signal handler that siglongjmps out of an unlock the agent records: the REL it had
     reserved before the real unlock is written as a skipped one (result EINTR, readers
@@ -1760,6 +1776,7 @@ GROUPS = {
     "sync": [("condvar", t_condvar), ("condvar-holds-all", lambda c, k: t_condvar(c, k, env=HOLDS_ALL)),
              ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
     "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach), ("detach-many", t_detach_many),
+                ("detach-more", t_detach_more),
                 ("longjmp", t_longjmp),
                 ("exitthreads", t_exitthreads), ("early", t_early)],
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail)],
