@@ -372,28 +372,27 @@ WEFT_START_CODE static int trace_open(pid_t ppid, uint64_t features) {
  * slabs have 32 chunks, each next one twice as many up to 256: the unmapping
  * (a TLB flush, 4 us a thread on this VM with slabs of 32) is paid once per
  * 256 threads by a program that makes many, and one that makes a few
- * reserves little of the file. The current slab is one word: its base (page aligned),
- * its size (bits 9-11: log2 of chunks / 32) and the index of its next free
- * chunk (bits 0-8); each slab has a slot in a ring that counts its chunks
- * given up. */
+ * reserves little of the file. The current slab is one word: its base (page
+ * aligned), its size (bits 9-11: log2 of chunks / 32) and the index of its
+ * next free chunk (bits 0-8). Each slab has a slot in a ring, one word too:
+ * its base, its size and the count of its chunks given up (bits 0-8),
+ * changed only by compare-and-swap, so a chunk is counted against the very
+ * slab it was found in (a slot the ring reused meanwhile fails the swap and
+ * is read again). */
 #define WEFT_SLAB_RING       256u
 #define WEFT_SLAB_CHUNKS_MIN 32u
-#define WEFT_SLAB_GROWTH     3u /* up to 32 << 3 = 256 chunks */
-typedef struct {
-  _Atomic uintptr_t base;
-  _Atomic uint32_t n; /* its chunks */
-  _Atomic uint32_t retired;
-} WeftSlab;
-static WeftSlab slabs[WEFT_SLAB_RING];
-static _Atomic uintptr_t slab_cur; /* base | size << 9 | next index */
+#define WEFT_SLAB_GROWTH     3u                 /* up to 32 << 3 = 256 chunks */
+static _Atomic uintptr_t slabs[WEFT_SLAB_RING]; /* base | size << 9 | chunks given up */
+static _Atomic uintptr_t slab_cur;              /* base | size << 9 | next index */
 static _Atomic uint32_t slab_seq;
 static _Atomic uint32_t slab_made; /* slabs made (up to WEFT_SLAB_GROWTH + 1), 0 after fork */
 
 static int map_chunks_at(uint32_t size, void **m, int fresh);
 static int map_chunks(uint32_t size, void **m) { return map_chunks_at(size, m, 0); }
 
-#define SLAB_INDEX  511u /* the word's index bits */
+#define SLAB_INDEX  511u /* a word's low bits: an index or a count, up to 256 */
 #define SLAB_MAKING 511u /* the index while one thread makes the next slab */
+static inline uint32_t slab_chunks(uintptr_t w) { return WEFT_SLAB_CHUNKS_MIN << (w >> 9 & 7); }
 
 WEFT_START_CODE static void *slab_take(void) {
   for (;;) {
@@ -403,7 +402,7 @@ WEFT_START_CODE static void *slab_take(void) {
       sched_yield();
       continue;
     }
-    if (base && i < (WEFT_SLAB_CHUNKS_MIN << (w >> 9 & 7))) {
+    if (base && i < slab_chunks(w)) {
       if (atomic_compare_exchange_weak(&slab_cur, &w, w + 1)) return (void *)(base + i * WEFT_CHUNK_SMALL);
       continue;
     }
@@ -411,19 +410,23 @@ WEFT_START_CODE static void *slab_take(void) {
     if (!atomic_compare_exchange_strong(&slab_cur, &w, base | SLAB_MAKING)) continue;
     void *m;
     uint32_t made = atomic_load_explicit(&slab_made, memory_order_relaxed);
-    uint32_t g = made ? made - 1 : 0, n = WEFT_SLAB_CHUNKS_MIN << g; /* 32, 32, 64, 128, 256, 256... */
-    if (map_chunks(n * WEFT_CHUNK_SMALL, &m) != 0) {                 /* no room for a slab: one chunk */
+    uint32_t g = made ? made - 1 : 0; /* 32, 32, 64, 128, 256, 256... chunks */
+    int ok = map_chunks((WEFT_SLAB_CHUNKS_MIN << g) * WEFT_CHUNK_SMALL, &m) == 0;
+    if (ok && made <= WEFT_SLAB_GROWTH) atomic_store_explicit(&slab_made, made + 1, memory_order_relaxed);
+    if (!ok && g) { /* no room for a big slab: a small one */
+      g = 0;
+      ok = map_chunks(WEFT_SLAB_CHUNKS_MIN * WEFT_CHUNK_SMALL, &m) == 0;
+    }
+    if (!ok) { /* nor for a small one: one chunk */
       atomic_store_explicit(&slab_cur, w, memory_order_release);
       return map_chunks(WEFT_CHUNK_SMALL, &m) == 0 ? m : NULL;
     }
-    if (made <= WEFT_SLAB_GROWTH) atomic_store_explicit(&slab_made, made + 1, memory_order_relaxed);
+    uint32_t n = WEFT_SLAB_CHUNKS_MIN << g;
     /* one batched fault for all of them (Linux >= 5.14), not one each with
      * the readahead of a file fault */
     madvise(m, n * WEFT_CHUNK_SMALL, 23 /* MADV_POPULATE_WRITE */);
-    WeftSlab *s = &slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING];
-    atomic_store(&s->n, n);
-    atomic_store(&s->base, (uintptr_t)m); /* a slab still in use after the ring went round: left mapped */
-    atomic_store(&s->retired, 0);
+    /* (a slab still in use when the ring comes round to its slot again stays mapped) */
+    atomic_store(&slabs[atomic_fetch_add(&slab_seq, 1) % WEFT_SLAB_RING], (uintptr_t)m | (uintptr_t)g << 9);
     atomic_store_explicit(&slab_cur, (uintptr_t)m | (uintptr_t)g << 9 | 1, memory_order_release);
     return m;
   }
@@ -431,14 +434,19 @@ WEFT_START_CODE static void *slab_take(void) {
 
 /* A small chunk given up: the slab is unmapped with its last one. */
 static void slab_give(void *chunk) {
+  uintptr_t c = (uintptr_t)chunk;
   for (uint32_t i = 0; i < WEFT_SLAB_RING; i++) {
-    WeftSlab *s = &slabs[i];
-    uintptr_t b = atomic_load_explicit(&s->base, memory_order_relaxed);
-    uint32_t n = atomic_load_explicit(&s->n, memory_order_relaxed);
-    if (!b || (uintptr_t)chunk < b || (uintptr_t)chunk >= b + (uintptr_t)n * WEFT_CHUNK_SMALL) continue;
-    if (atomic_fetch_add(&s->retired, 1) + 1 == n && atomic_compare_exchange_strong(&s->base, &b, 0))
-      munmap((void *)b, (size_t)n * WEFT_CHUNK_SMALL);
-    return;
+    uintptr_t w = atomic_load_explicit(&slabs[i], memory_order_acquire);
+    for (;;) {
+      uintptr_t b = w & ~(uintptr_t)4095;
+      uint32_t n = slab_chunks(w);
+      if (!b || c < b || c >= b + (uintptr_t)n * WEFT_CHUNK_SMALL) break;
+      uintptr_t last = (w & SLAB_INDEX) + 1 == n, next = last ? 0 : w + 1;
+      if (atomic_compare_exchange_weak_explicit(&slabs[i], &w, next, memory_order_acq_rel, memory_order_acquire)) {
+        if (last) munmap((void *)b, (size_t)n * WEFT_CHUNK_SMALL);
+        return;
+      }
+    }
   }
   munmap(chunk, WEFT_CHUNK_SMALL); /* mapped alone */
 }
