@@ -182,7 +182,7 @@ def main():
         if not os.path.exists(py):
             print("# SKIP the Python recordings: %s is not installed" % py)
         else:
-            progs = [("gil_threads", ["gil_threads.py", "300000"], ["gil"]),
+            progs = [("gil_threads", ["gil_threads.py", "600000"], ["gil"]),
                      ("unbalanced_pool", ["unbalanced_pool.py", "fork", "30000"], ["imbalance"]),
                      ("io_threads", ["io_threads.py", "12"], ["io_overlap"])]
             for name, argv, kinds in progs:

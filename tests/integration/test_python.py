@@ -177,7 +177,7 @@ def check_processes_fix(c, name, r, lib, phrase):
 
 
 def t_gil(c):
-    db, _ = record(c, "gil_threads", [os.path.join(c.pydir, "gil_threads.py"), "300000"])
+    db, _ = record(c, "gil_threads", [os.path.join(c.pydir, "gil_threads.py"), "600000"])
     if not db:
         return
     con = sqlite3.connect(db)
@@ -401,7 +401,7 @@ def t_unbalanced(c):
         db = os.path.join(c.tmp, "%s-unbalanced_pool.db" % c.tag)
         if os.path.exists(db):
             os.unlink(db)
-        db, _ = record(c, "unbalanced_pool", [os.path.join(c.pydir, "unbalanced_pool.py"), "fork", "30000"])
+        db, _ = record(c, "unbalanced_pool", [os.path.join(c.pydir, "unbalanced_pool.py"), "fork", "60000"])
         if not db:
             return
         r = report(c, db)
