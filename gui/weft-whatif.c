@@ -64,6 +64,7 @@ static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data,
   mq.whatifs = &spec;
   mq.nwhatifs = 1;
   mq.replay_timeline = 1;
+  mq.no_replay = 1; /* the asked change alone: not weft's own what-ifs besides */
   char err[512] = "";
   Result *r = g_new0(Result, 1);
   r->spec = g_strdup(spec);

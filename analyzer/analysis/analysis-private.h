@@ -317,11 +317,11 @@ const char *py_fix_send_less(WeftPython *py);                      /* a pool's d
 const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
 const char *py_startup_short(WeftPython *py, const char *method);  /* "one pool reused for the whole program" ... */
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap); /* "the 2 workers of the pool of ..." */
-bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py); /* dask.c: py->dask */
+bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py);      /* dask.c: py->dask */
 void python_dask_free(WeftDask *d);
-const char *py_fix_startup(WeftPython *py, const char *method);            /* a pool's workers' start-up */
-const char *py_fix_one_worker(WeftPython *py);                             /* a pool ran its tasks on one worker */
-const char *py_one_worker_short(WeftPython *py);                           /* "compute(..., chunksize=1)" ... */
+const char *py_fix_startup(WeftPython *py, const char *method); /* a pool's workers' start-up */
+const char *py_fix_one_worker(WeftPython *py);                  /* a pool ran its tasks on one worker */
+const char *py_one_worker_short(WeftPython *py);                /* "compute(..., chunksize=1)" ... */
 
 /* critpath.c: m->critical_path (but its what-ifs), and the objects'
  * critical_share_ns and critical_hold_ns. */
@@ -329,12 +329,12 @@ bool build_critical_path(Ctx *c);
 
 /* whatif.c: m->critical_path->whatifs (none when no path was walked). */
 bool build_whatifs(Ctx *c);
-/* replay.c: m->replay, the recording replayed unchanged and with each change
- * of specs (strict: an error in a spec is c->sql.failed with "--what-if SPEC: why"; else it is left out;
- * timeline: each thread's timeline in each replay kept, WeftReplayTimeline). */
-bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, bool timeline);
-/* replay.c: without specs, the critical path's what-ifs replayed (a small enough recording). */
-bool build_replay_defaults(Ctx *c);
+/* replay.c: m->replay, the recording replayed unchanged, with each change
+ * asked for (an error names a spec that does not parse) and, with defaults,
+ * with the critical path's what-ifs (marked replayed; only for a small
+ * enough recording). timeline: each thread's timeline in the unchanged
+ * replay and the asked ones kept (WeftReplayTimeline). */
+bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults, bool timeline);
 
 /* ---- findings (findings.c) ---- */
 

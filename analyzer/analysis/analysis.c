@@ -72,10 +72,8 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
     if (!c.sql.failed) build_mpi(&c);
     if (!c.sql.failed && (what & (WEFT_METRICS_CRITICAL_PATH | WEFT_METRICS_FINDINGS))) build_python(&c);
     if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && build_critical_path(&c)) build_whatifs(&c);
-    if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && query->nwhatifs)
-      build_replay(&c, query->whatifs, query->nwhatifs, true, query->replay_timeline != 0);
-    else if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && !query->no_replay)
-      build_replay_defaults(&c);
+    if (!c.sql.failed && (what & WEFT_METRICS_CRITICAL_PATH) && (query->nwhatifs || !query->no_replay))
+      build_replay(&c, query->whatifs, query->nwhatifs, !query->no_replay, query->replay_timeline != 0);
     if (!c.sql.failed && (what & WEFT_METRICS_FINDINGS)) build_findings(&c);
     if (!c.sql.failed && !(what & WEFT_METRICS_OBJECTS)) m->nobjects = 0;
   }

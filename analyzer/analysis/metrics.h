@@ -74,7 +74,7 @@ typedef struct {
   const char *const *whatifs; /* changes to replay (replay.c; "lock:hot=free", "cpus=8", ...): with
                                * WEFT_METRICS_CRITICAL_PATH, WeftMetrics.replay */
   size_t nwhatifs;
-  int no_replay;       /* without whatifs: 1 keeps the critical path's what-ifs estimates (no replay) */
+  int no_replay;       /* 1: the critical path's what-ifs stay estimates (not replayed besides the whatifs) */
   int replay_timeline; /* with whatifs: 1 keeps each replayed thread's timeline (WeftReplayTimeline) */
 } WeftMetricsQuery;
 
@@ -409,6 +409,7 @@ typedef struct {
 
 typedef struct {
   const char *spec; /* as given */
+  int asked;        /* 1: a change asked for (WeftMetricsQuery.whatifs); 0: weft's own (the critical path's) */
   WeftReplayKind kind;
   const char *description;     /* "hot (fx.c:12) keeps no one waiting (sharded or removed)" */
   int64_t replayed_ns;         /* the replay's length with the change */
@@ -419,17 +420,17 @@ typedef struct {
 } WeftReplayResult;
 
 typedef struct {
-  int64_t recorded_ns;     /* the selected threads' first start to last end */
-  int64_t replayed_ns;     /* the replay of the recording unchanged */
-  double error;            /* (replayed - recorded) / recorded: the model's own error bar */
-  int64_t cpus;            /* the recording's CPUs (-1 unknown: no limit) */
-  double background;       /* other work on the machine as threads always ready to run (the replay keeps it) */
-  int64_t ops;             /* operations replayed */
-  int64_t forced;          /* of the unchanged replay */
-  int64_t placed_holds;    /* counted holds placed (0: spread: their unchanged replay was the further off) */
-  const char *unavailable; /* NULL, or why there is no replay ("too large") */
-  int defaults;            /* the what-ifs are weft's own (the critical path's, replayed), by saving */
-  WeftReplayResult *results;
+  int64_t recorded_ns;       /* the selected threads' first start to last end */
+  int64_t replayed_ns;       /* the replay of the recording unchanged */
+  double error;              /* (replayed - recorded) / recorded: the model's own error bar */
+  int64_t cpus;              /* the recording's CPUs (-1 unknown: no limit) */
+  double background;         /* other work on the machine as threads always ready to run (the replay keeps it) */
+  int64_t ops;               /* operations replayed */
+  int64_t forced;            /* of the unchanged replay */
+  int64_t placed_holds;      /* counted holds placed (0: spread: their unchanged replay was the further off) */
+  const char *unavailable;   /* NULL, or why there is no replay ("too large") */
+  int defaults;              /* no change was asked for: every result is weft's own */
+  WeftReplayResult *results; /* the asked ones in their order, then weft's own by saving */
   size_t nresults;
   WeftReplayTimeline timeline; /* of the unchanged replay, with WeftMetricsQuery.replay_timeline */
 } WeftReplay;

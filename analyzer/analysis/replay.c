@@ -1709,29 +1709,85 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
   }
 }
 
-bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, bool timeline) {
+static bool same_change(const Change *a, const Change *b) {
+  return a->kind == b->kind && a->lock_obj == b->lock_obj && a->factor == b->factor && a->utid == b->utid &&
+         a->cpus == b->cpus && a->rg == b->rg;
+}
+
+/* The default what-ifs: the critical path's (an object's waits gone, if it
+ * is a mutex or spin lock; a region balanced) as specs, with the index of
+ * each one's WeftWhatIf in of; none when the recording is too large to
+ * replay them unasked. */
+#define REPLAY_DEFAULT_MAX_STATES 400000
+#define REPLAY_DEFAULTS           4
+
+static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
+  WeftCriticalPath *cp = c->m->critical_path;
+  if (!cp || !cp->nwhatifs || !c->m->whole) return 0; /* a replay is of the whole recording */
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT count(*) FROM thread_state");
+  int64_t states = q && weft_sql_step(&c->sql, q) ? sqlite3_column_int64(q, 0) : -1;
+  sqlite3_finalize(q);
+  if (states < 0 || states > REPLAY_DEFAULT_MAX_STATES) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < cp->nwhatifs && n < REPLAY_DEFAULTS; i++) {
+    const WeftWhatIf *w = &cp->whatifs[i];
+    const char *sp = NULL;
+    if (w->kind == WEFT_WHATIF_BALANCE) sp = "balance";
+    for (size_t k = 0; w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
+      const WeftObjectMetrics *o = &c->m->objects[k];
+      if (o->object_id == w->object_id && (o->kind == WEFT_KIND_MUTEX || o->kind == WEFT_KIND_SPIN))
+        sp = pool_printf(c->pool, "lock:#%lld", (long long)o->object_id);
+    }
+    if (!sp) continue;
+    of[n] = i;
+    specs[n++] = sp;
+  }
+  return n;
+}
+
+static int cmp_saving(const void *x, const void *y) {
+  const WeftReplayResult *a = x, *b = y;
+  return (a->saving_ns < b->saving_ns) - (a->saving_ns > b->saving_ns);
+}
+
+/* The changes asked for (each must parse: an error names the one that does
+ * not) and, with defaults, the critical path's what-ifs not among them, each
+ * replayed; the asked ones' results first, in their order, then weft's own
+ * by saving. A WeftWhatIf whose change was replayed is marked. */
+bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults, bool timeline) {
   WeftMetrics *m = c->m;
+  const char *own[REPLAY_DEFAULTS];
+  size_t of[REPLAY_DEFAULTS];
+  size_t nown = defaults ? default_specs(c, own, of) : 0;
+  if (c->sql.failed) return false;
+  if (!nasked && !nown) return true;
+  size_t nspecs = nasked + nown;
   Rec r = {0};
   bool ok = load(c, &r);
   WeftReplay *rp = ok ? pool_calloc(c->pool, 1, sizeof *rp) : NULL;
   if (ok && !rp) ok = rfail(c);
-  Change *ch = ok ? calloc(nspecs ? nspecs : 1, sizeof *ch) : NULL;
-  if (ok && !ch) ok = rfail(c);
+  Change *ch = ok ? calloc(nspecs, sizeof *ch) : NULL;
+  const char **specs = ok ? calloc(nspecs, sizeof *specs) : NULL;
+  if (ok && (!ch || !specs)) ok = rfail(c);
   for (size_t i = 0; ok && i < nspecs; i++) {
     char why[400];
-    if (!parse_change(m, &r, specs[i], &ch[i], why, sizeof why)) {
-      if (!strict) { /* weft's own: left out */
-        ch[i].kind = 0;
-        continue;
-      }
-      ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
+    specs[i] = i < nasked ? asked[i] : own[i - nasked];
+    if (parse_change(m, &r, specs[i], &ch[i], why, sizeof why)) continue;
+    if (i >= nasked) { /* weft's own: left out */
+      ch[i].kind = 0;
+      continue;
     }
+    ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
   }
+  for (size_t i = nasked; ok && i < nspecs; i++) /* one asked for already: replayed once */
+    for (size_t k = 0; ch[i].kind && k < nasked; k++)
+      if (same_change(&ch[i], &ch[k])) ch[i].kind = 0, m->critical_path->whatifs[of[i - nasked]].replayed = 1;
   if (ok) {
-    rp->results = pool_calloc(c->pool, nspecs ? nspecs : 1, sizeof *rp->results);
+    rp->results = pool_calloc(c->pool, nspecs, sizeof *rp->results);
     if (!rp->results) ok = rfail(c);
   }
   if (ok) {
+    rp->defaults = !nasked;
     rp->recorded_ns = r.end > r.start ? r.end - r.start : 0;
     rp->cpus = m->ncpus;
     rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
@@ -1755,14 +1811,17 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, 
     } else if (base >= 0) {
       rp->replayed_ns = (int64_t)llround(base);
       rp->error = rp->recorded_ns > 0 ? (base - (double)rp->recorded_ns) / (double)rp->recorded_ns : 0;
+      size_t nasked_done = 0;
       for (size_t i = 0; i < nspecs && !c->sql.failed; i++) {
         if (!ch[i].kind) continue;
         WeftReplayResult *x = &rp->results[rp->nresults];
         int64_t forced = 0;
-        double len = replay_once(c, &r, &ch[i], placed, &forced, &nops, timeline ? &x->timeline : NULL);
+        bool mine = i < nasked;
+        double len = replay_once(c, &r, &ch[i], placed, &forced, &nops, timeline && mine ? &x->timeline : NULL);
         if (len < 0) continue;
         x->spec = pool_strdup(c->pool, specs[i]);
         x->kind = ch[i].kind;
+        x->asked = mine;
         x->description = describe(c->pool, m, &ch[i]);
         x->replayed_ns = (int64_t)llround(len);
         /* the change's effect on the replay, applied to the recorded length */
@@ -1770,56 +1829,15 @@ bool build_replay(Ctx *c, const char *const *specs, size_t nspecs, bool strict, 
         x->saving_ns = rp->recorded_ns - x->predicted_ns;
         x->forced = forced;
         rp->nresults++;
+        nasked_done += mine;
+        if (!mine) m->critical_path->whatifs[of[i - nasked]].replayed = 1;
       }
+      qsort(rp->results + nasked_done, rp->nresults - nasked_done, sizeof *rp->results, cmp_saving);
     }
     m->replay = rp;
   }
+  free(specs);
   free(ch);
   rec_free(&r);
   return ok && !c->sql.failed;
-}
-
-/* The default what-ifs, replayed: the critical path's (an object's waits
- * gone, if it is a mutex or spin lock; a region balanced), unless the
- * recording is too large to replay at once. Each replayed estimate is
- * marked; the results are by saving. */
-#define REPLAY_DEFAULT_MAX_STATES 400000
-
-static int cmp_saving(const void *x, const void *y) {
-  const WeftReplayResult *a = x, *b = y;
-  return (a->saving_ns < b->saving_ns) - (a->saving_ns > b->saving_ns);
-}
-
-bool build_replay_defaults(Ctx *c) {
-  WeftCriticalPath *cp = c->m->critical_path;
-  if (!cp || !cp->nwhatifs || !c->m->whole) return true; /* a replay is of the whole recording */
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT count(*) FROM thread_state");
-  int64_t states = q && weft_sql_step(&c->sql, q) ? sqlite3_column_int64(q, 0) : -1;
-  sqlite3_finalize(q);
-  if (states < 0 || states > REPLAY_DEFAULT_MAX_STATES) return !c->sql.failed;
-  const char *specs[4];
-  size_t n = 0, of[4];
-  for (size_t i = 0; i < cp->nwhatifs && n < 4; i++) {
-    const WeftWhatIf *w = &cp->whatifs[i];
-    const char *sp = NULL;
-    if (w->kind == WEFT_WHATIF_BALANCE) sp = "balance";
-    for (size_t k = 0; w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
-      const WeftObjectMetrics *o = &c->m->objects[k];
-      if (o->object_id == w->object_id && (o->kind == WEFT_KIND_MUTEX || o->kind == WEFT_KIND_SPIN))
-        sp = pool_printf(c->pool, "lock:#%lld", (long long)o->object_id);
-    }
-    if (!sp) continue;
-    of[n] = i;
-    specs[n++] = sp;
-  }
-  if (!n) return true;
-  if (!build_replay(c, specs, n, false, false)) return false;
-  WeftReplay *rp = c->m->replay;
-  rp->defaults = 1;
-  if (rp->unavailable) return true;
-  for (size_t k = 0; k < n; k++)
-    for (size_t j = 0; j < rp->nresults; j++)
-      if (rp->results[j].spec && !strcmp(rp->results[j].spec, specs[k])) cp->whatifs[of[k]].replayed = 1;
-  qsort(rp->results, rp->nresults, sizeof *rp->results, cmp_saving);
-  return true;
 }

@@ -638,8 +638,12 @@ static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
     return;
   }
   char line[900];
-  for (size_t i = 0; i < rp->nresults; i++)
-    fprintf(f, "  %s\n", replay_line(rp, &rp->results[i], bf, line, sizeof line));
+  for (size_t i = 0; i < rp->nresults; i++) {
+    if (!rp->defaults && !rp->results[i].asked && (!i || rp->results[i - 1].asked))
+      fprintf(f, "  and the critical path's changes:\n");
+    fprintf(f, "  %s%s\n", rp->defaults || rp->results[i].asked ? "" : "  ",
+            replay_line(rp, &rp->results[i], bf, line, sizeof line));
+  }
   fprintf(f, "  %s\n", replay_error_line(rp, bf, line, sizeof line));
   if (replay_model_line(rp, line, sizeof line)) fprintf(f, "  %s\n", line);
 }
@@ -1115,6 +1119,7 @@ static void json_replay(Json *j, const WeftReplay *rp) {
     const WeftReplayResult *x = &rp->results[i];
     j_open(j, NULL, '{');
     j_str(j, "spec", x->spec);
+    j_bool(j, "asked", x->asked);
     j_str(j, "description", x->description);
     j_int(j, "predicted_ns", x->predicted_ns);
     j_int(j, "saving_ns", x->saving_ns);
@@ -1325,6 +1330,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
     if (rp->unavailable) fprintf(f, "- no replay: %s\n", rp->unavailable);
     for (size_t i = 0; !rp->unavailable && i < rp->nresults; i++) {
       fputs("- ", f);
+      if (!rp->defaults && !rp->results[i].asked) fputs("(the critical path's) ", f);
       md_text(f, replay_line(rp, &rp->results[i], &bf, line, sizeof line));
       fputc('\n', f);
     }

@@ -271,12 +271,25 @@ def t_whatif(weft, fx, tmp):
         if rp["error"] is not None and abs(rp["error"]) < 0.05:
             break
     db, rp = best
-    got = {w["spec"]: w for w in rp["what_if"]}
+    got = {w["spec"]: w for w in rp["what_if"] if w["asked"]}
     ok(rp["unavailable"] is None and rp["operations"] >= 6 and abs(rp["error"]) < 1.0,
        "whatif: the unchanged replay (%d operations) is %.1f %% off the recording"
        % (rp["operations"], 100 * rp["error"]))
-    ok(sorted(got) == sorted(specs),
-       "whatif: a prediction for each of the %d specs, in the JSON" % len(specs), sorted(got))
+    ok([w["spec"] for w in rp["what_if"] if w["asked"]] == specs and rp["defaults"] is False,
+       "whatif: a prediction for each of the %d specs, in the JSON, in their order" % len(specs), rp["what_if"])
+    own = [w["spec"] for w in rp["what_if"] if not w["asked"]]
+    ok(all(w["asked"] for w in rp["what_if"][:len(specs)]) and not [s for s in own if s.startswith("lock:")],
+       "whatif: weft's own what-ifs after the asked ones, the lock's not twice (asked as lock:hot)", rp["what_if"])
+    # asked for one change, the critical path's own what-ifs are replayed besides it, not estimated
+    p = subprocess.run([weft, "report", "--format", "json", db, "--what-if", "thread:worker-0=-50%"], env=env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE)
+    one = json.loads(p.stdout) if p.returncode == 0 else {}
+    own = [w for w in (one.get("replay") or {}).get("what_if", []) if not w["asked"]]
+    cpw = (one.get("critical_path") or {}).get("what_if", [])
+    ok(own and own[0]["spec"].startswith("lock:#") and own[0]["predicted_fraction"] <= 1.001 and
+       all(w["replayed"] for w in cpw if w["kind"] == "object") and one["replay"]["what_if"][0]["asked"],
+       "whatif: with one change asked, the lock's what-if is replayed beside it, not estimated",
+       (one.get("replay"), cpw))
     ok(got["lock:hot"]["predicted_fraction"] <= 1.001 and "keeps no one waiting" in got["lock:hot"]["description"],
        "whatif: without the lock's waits it is not longer (%.3f)" % got["lock:hot"]["predicted_fraction"])
     ok(got["cpus=1"]["predicted_fraction"] >= 0.999,
