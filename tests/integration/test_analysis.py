@@ -284,9 +284,9 @@ def t_whatif(weft, fx, tmp):
     p = subprocess.run([weft, "report", "--format", "json", db, "--what-if", "thread:worker-0=-50%"], env=env(tmp),
                        timeout=TIMEOUT, stdout=subprocess.PIPE)
     one = json.loads(p.stdout) if p.returncode == 0 else {}
-    own = [w for w in (one.get("replay") or {}).get("what_if", []) if not w["asked"]]
+    own = [w for w in (one.get("replay") or {}).get("what_if", []) if not w["asked"] and w["spec"].startswith("lock:#")]
     cpw = (one.get("critical_path") or {}).get("what_if", [])
-    ok(own and own[0]["spec"].startswith("lock:#") and own[0]["predicted_fraction"] <= 1.001 and
+    ok(len(own) == 1 and own[0]["predicted_fraction"] <= 1.001 and
        all(w["replayed"] for w in cpw if w["kind"] == "object") and one["replay"]["what_if"][0]["asked"],
        "whatif: with one change asked, the lock's what-if is replayed beside it, not estimated",
        (one.get("replay"), cpw))
