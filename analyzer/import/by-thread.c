@@ -47,7 +47,7 @@ int by_thread_settle(Imp *im, ByThread *b) {
   if (total <= im->sort_rows) {
     buf = b->mem = g_malloc(b->row * (total ? total : 1));
   } else {
-    if (!(b->f = tmpfile()))
+    if (!(b->f = weft_scratch_open()))
       return imp_fail(im, "cannot create a temporary file for %s: %s", b->what, g_strerror(errno));
     buf = g_malloc(b->row * chunk);
   }
@@ -65,12 +65,12 @@ int by_thread_settle(Imp *im, ByThread *b) {
     at++;
     memcpy(buf + n++ * b->row, r + sizeof rt, b->row);
     if (b->f && n == chunk) {
-      if (fwrite(buf, b->row, n, b->f) != n) rc = -1;
+      if (weft_scratch_append(b->f, buf, b->row * n) != 0) rc = -1;
       n = 0;
     }
   }
   if (b->f) {
-    if (fwrite(buf, b->row, n, b->f) != n || fflush(b->f) != 0) rc = -1;
+    if (weft_scratch_append(b->f, buf, b->row * n) != 0) rc = -1;
     g_free(buf);
     if (rc) return imp_fail(im, "cannot write %s to a temporary file: %s", b->what, g_strerror(errno));
   }
@@ -90,9 +90,8 @@ static int fill(Imp *im, ByThread *b, ThrCursor *c) {
       c->own = 1;
     }
     size_t k = c->left < BUF_ROWS ? (size_t)c->left : BUF_ROWS, want = k * b->row;
-    ssize_t got = pread(fileno(b->f), c->buf, want, (off_t)(c->off * b->row));
-    if (got != (ssize_t)want) {
-      imp_fail(im, "cannot read %s back from a temporary file: %s", b->what, got < 0 ? g_strerror(errno) : "cut short");
+    if (weft_scratch_read(b->f, c->buf, want, c->off * b->row) != 0) {
+      imp_fail(im, "cannot read %s back from a temporary file: %s", b->what, g_strerror(errno));
       c->left = 0;
       return -1;
     }
@@ -123,7 +122,7 @@ void by_thread_file_end(ByThread *b) {
   if (b->spill) weft_spill_reset(b->spill);
   g_free(b->mem);
   b->mem = NULL;
-  if (b->f) fclose(b->f);
+  weft_scratch_close(b->f);
   b->f = NULL;
 }
 

@@ -21,6 +21,7 @@
 #include "weft-db.h"
 #include "weft-import.h"
 #include "weft-reader.h"
+#include "weft-scratch.h"
 #include "weft-spill.h"
 #include "weft-sqlite.h"
 
@@ -76,12 +77,11 @@ typedef struct {  /* the file's blocks of stamps: one reservation, handed out in
 #define STAMP_FILE_BLOCK (1u << STAMP_FILE_SHIFT)
 #define STAMP_CACHE      4096u /* 24 MiB of blocks */
 typedef struct {
-  size_t budget, mem; /* stamps the file may keep in memory, and has room for now */
-  size_t spill_rows;  /* the sort's buffer, in rows */
-  WeftSpill *spill;   /* the file's stamps (pass 1, once spilled; NULL: in memory) */
-  GPtrArray *tls;     /* Stamps* of the spilled timelines, by tl - 1 */
-  FILE *f;            /* the sorted stamps (after pass 1) */
-  int fd;
+  size_t budget, mem;  /* stamps the file may keep in memory, and has room for now */
+  size_t spill_rows;   /* the sort's buffer, in rows */
+  WeftSpill *spill;    /* the file's stamps (pass 1, once spilled; NULL: in memory) */
+  GPtrArray *tls;      /* Stamps* of the spilled timelines, by tl - 1 */
+  WeftScratchFile *f;  /* the sorted stamps (after pass 1) */
   uint64_t total;      /* stamps in it */
   Stamp *cache;        /* STAMP_CACHE blocks of it */
   uint64_t *cache_blk; /* the block in each slot, + 1 (0: none) */
@@ -116,7 +116,7 @@ typedef struct {
   const char *what; /* for errors: "the barrier rounds" */
   WeftSpill *spill;
   char *mem;
-  FILE *f;
+  WeftScratchFile *f;
 } ByThread;
 
 typedef struct Obj {

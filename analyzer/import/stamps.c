@@ -322,9 +322,8 @@ static const Stamp *cache_block(Imp *im, uint64_t b) {
   const size_t bytes = STAMP_FILE_BLOCK * sizeof(Stamp);
   uint64_t left = (sp->total - b * STAMP_FILE_BLOCK) * sizeof(Stamp);
   size_t want = left < bytes ? (size_t)left : bytes;
-  ssize_t got = pread(sp->fd, p, want, (off_t)(b * bytes));
-  if (got < 0 || (size_t)got != want) {
-    imp_fail(im, "cannot read the releases back from a temporary file: %s", got < 0 ? g_strerror(errno) : "cut short");
+  if (weft_scratch_read(sp->f, p, want, b * bytes) != 0) {
+    imp_fail(im, "cannot read the releases back from a temporary file: %s", g_strerror(errno));
     memset(p, 0, bytes);
   }
   sp->cache_blk[slot] = b + 1;
@@ -338,7 +337,7 @@ Stamp stamp_spilled(Imp *im, const Stamps *v, guint i) {
 
 /* After pass 1: the spilled stamps, sorted, into the file pass 2 reads
  * (through the cache's memory, not used yet). */
-static int settle_write(Imp *im, FILE *f) {
+static int settle_write(Imp *im, WeftScratchFile *f) {
   StampSpill *sp = &im->stamps;
   Stamps *v = NULL;
   const StampRow *r;
@@ -356,7 +355,7 @@ static int settle_write(Imp *im, FILE *f) {
     sp->cache[n++] = r->s;
     sp->total++;
     if (n == room) {
-      if (fwrite(sp->cache, sizeof(Stamp), n, f) != n)
+      if (weft_scratch_append(f, sp->cache, n * sizeof(Stamp)) != 0)
         return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
       n = 0;
     }
@@ -366,7 +365,7 @@ static int settle_write(Imp *im, FILE *f) {
     const Stamps *w = sp->tls->pdata[i];
     if (w->len && !w->key) return imp_fail(im, "the releases: a timeline of %u lost in the sort", w->len);
   }
-  if (fwrite(sp->cache, sizeof(Stamp), n, f) != n || fflush(f) != 0)
+  if (weft_scratch_append(f, sp->cache, n * sizeof(Stamp)) != 0)
     return imp_fail(im, "cannot write the releases to a temporary file: %s", g_strerror(errno));
   return 0;
 }
@@ -384,9 +383,8 @@ int stamps_settle(Imp *im) {
       }
   }
   if (im->sql.failed) return -1;
-  sp->f = tmpfile();
+  sp->f = weft_scratch_open();
   if (!sp->f) return imp_fail(im, "cannot create a temporary file for the releases: %s", g_strerror(errno));
-  sp->fd = fileno(sp->f);
   sp->total = 0;
   sp->cache = g_new(Stamp, (size_t)STAMP_CACHE * STAMP_FILE_BLOCK);
   sp->cache_blk = g_new0(uint64_t, STAMP_CACHE);
@@ -402,7 +400,7 @@ void stamps_file_end(Imp *im) {
   stamp_pool_free(&im->stamp_pool);
   if (sp->spill) weft_spill_free(sp->spill);
   if (sp->tls) g_ptr_array_free(sp->tls, TRUE);
-  if (sp->f) fclose(sp->f);
+  weft_scratch_close(sp->f);
   g_free(sp->cache);
   g_free(sp->cache_blk);
   sp->spill = NULL;

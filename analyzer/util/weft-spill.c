@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Rows fill a fixed buffer; a full buffer is sorted and appended to one
- * temporary file as a run. Reading back merges the runs (and the sorted
+ * scratch file as a run. Reading back merges the runs (and the sorted
  * rows still in memory) with a binary heap on their head rows, each run read
  * through a small window. A buffer never grows, so no row is copied to make
  * room and no page is touched twice.
@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 
+#include "weft-scratch.h"
 #include "weft-spill.h"
 
 #define HUGE_PAGE    ((size_t)2 << 20)
@@ -43,8 +44,8 @@ struct WeftSpill {
   WeftSpillCmp cmp;
   WeftSpillSort sort;
   Region rows, tmp;
-  size_t total; /* rows added since the reset */
-  FILE *f;      /* the runs (NULL: none yet) */
+  size_t total;       /* rows added since the reset */
+  WeftScratchFile *f; /* the runs (NULL: none yet) */
   off_t *run_off;
   size_t *run_n, nruns, run_cap;
   size_t window; /* rows a run reads at a time */
@@ -55,6 +56,7 @@ struct WeftSpill {
   Run **heap;
   size_t nheap;
   Run *pending; /* out of the heap until its window is read again */
+  size_t kid;   /* 1 or 2: the root's lesser child while the heap below the root is unchanged; 0 unknown */
   char err[160];
 };
 
@@ -110,11 +112,10 @@ static char *sort_buffer(WeftSpill *s) {
 
 /* The full buffer, sorted, as a run at the end of the file. */
 static int spill(WeftSpill *s) {
-  if (!s->f && !(s->f = tmpfile())) return fail(s, "create");
+  if (!s->f && !(s->f = weft_scratch_open())) return fail(s, "create");
   char *v = sort_buffer(s);
-  off_t off;
-  if (fseeko(s->f, 0, SEEK_END) != 0 || (off = ftello(s->f)) < 0) return fail(s, "seek in");
-  if (fwrite(v, s->row, s->n, s->f) != s->n) return fail(s, "write rows to");
+  off_t off = (off_t)weft_scratch_size(s->f);
+  if (weft_scratch_append(s->f, v, s->row * s->n) != 0) return fail(s, "write rows to");
   if (s->nruns == s->run_cap) {
     size_t cap = s->run_cap ? 2 * s->run_cap : 16;
     off_t *o = realloc(s->run_off, cap * sizeof *o);
@@ -152,7 +153,7 @@ static const char *run_head(WeftSpill *s, Run *r) {
   size_t left = r->n - r->done;
   if (!left || r->in_memory) return NULL;
   size_t n = left < s->window ? left : s->window;
-  if (fseeko(s->f, r->off + (off_t)(r->done * s->row), SEEK_SET) != 0 || fread(r->buf, s->row, n, s->f) != n) {
+  if (weft_scratch_read(s->f, r->buf, s->row * n, (uint64_t)r->off + r->done * s->row) != 0) {
     fail(s, "read rows back from");
     return NULL;
   }
@@ -161,10 +162,13 @@ static const char *run_head(WeftSpill *s, Run *r) {
   return r->buf;
 }
 
+/* A run's head row: every run in the heap has one in its window. */
+static inline const char *head_of(const WeftSpill *s, const Run *r) { return r->buf + r->pos * s->row; }
+
 /* Rows equal by cmp: the earlier run's first (runs are in the order they
  * were written, the rows in memory last), so that the merge is stable. */
 static int heap_less(WeftSpill *s, size_t a, size_t b) {
-  int c = s->cmp(run_head(s, s->heap[a]), run_head(s, s->heap[b]));
+  int c = s->cmp(head_of(s, s->heap[a]), head_of(s, s->heap[b]));
   return c < 0 || (c == 0 && s->heap[a] < s->heap[b]);
 }
 
@@ -245,6 +249,7 @@ const void *weft_spill_next(WeftSpill *s) {
     if (run_head(s, p)) {
       s->heap[s->nheap++] = p;
       heap_up(s, s->nheap - 1);
+      s->kid = 0;
     }
     if (s->err[0]) return NULL;
   }
@@ -254,17 +259,26 @@ const void *weft_spill_next(WeftSpill *s) {
   r->pos++;
   r->done++;
   if (r->pos < r->len) {
-    heap_down(s, 0);
+    /* sorted runs of nearby rows give long stretches from one run: while the root's next row is
+     * not past its lesser child's, the heap stays as it is (one comparison a row) */
+    if (s->nheap > 1) {
+      if (!s->kid) s->kid = s->nheap > 2 && heap_less(s, 2, 1) ? 2 : 1;
+      if (heap_less(s, s->kid, 0)) {
+        heap_down(s, 0);
+        s->kid = 0;
+      }
+    }
   } else {
     s->heap[0] = s->heap[--s->nheap];
     if (s->nheap) heap_down(s, 0);
+    s->kid = 0;
     if (r->done < r->n) s->pending = r;
   }
   return row;
 }
 
 void weft_spill_reset(WeftSpill *s) {
-  if (s->f) fclose(s->f);
+  weft_scratch_close(s->f);
   s->f = NULL;
   if (s->runs)
     for (size_t k = 0; k < s->nruns; k++) free(s->runs[k].buf);
@@ -273,6 +287,7 @@ void weft_spill_reset(WeftSpill *s) {
   s->runs = NULL;
   s->heap = NULL;
   s->pending = NULL;
+  s->kid = 0;
   s->nheap = s->nruns = s->n = s->total = s->at = 0;
   s->reading = 0;
   s->sorted = NULL;

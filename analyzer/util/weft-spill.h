@@ -3,7 +3,7 @@
  *
  * Fixed-size rows go in, in any order; they come out sorted. Up to a bound
  * (mem_rows) they stay in memory; past it each full buffer is sorted and
- * written to a temporary file as a run, and the runs are merged when the rows
+ * written to a scratch file (weft-scratch.h) as a run, and the runs are merged when the rows
  * are read back, so memory stays bounded however many rows there are. The
  * buffers are reserved once, untouched until used, backed by huge pages
  * where the kernel allows (a first touch of a page is the costly part of a

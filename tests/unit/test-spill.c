@@ -2,7 +2,9 @@
  * any order come out in order, the same whether they fit in memory, fill it
  * exactly or spill into many runs (windows smaller than a run included), with
  * a custom sort or qsort, stably for equal keys where the sort is stable, and
- * the buffers reused after a reset.
+ * the buffers reused after a reset; and the scratch files the runs go to
+ * (analyzer/util/weft-scratch.c): bytes read back as written across its
+ * blocks, two written at once, blocks given back reused.
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "weft-scratch.h"
 #include "weft-spill.h"
 
 typedef struct {
@@ -100,7 +103,58 @@ static int round_trip(WeftSpill *s, size_t n, int64_t keys, const char *what) {
   return good;
 }
 
+/* The byte at position i of scratch file k. */
+static unsigned char byte_of(int k, uint64_t i) { return (unsigned char)(i * 2654435761u >> 13) ^ (unsigned char)k; }
+
+/* Appends of odd sizes to two scratch files in turn (3.5 and 2.25 MiB:
+ * past the 1 MiB blocks), read back whole and at offsets across blocks;
+ * closed, their blocks serve the next without the shared file growing. */
+static void scratch(void) {
+  const uint64_t len[2] = {7u << 19, 9u << 18};
+  WeftScratchFile *f[2] = {weft_scratch_open(), weft_scratch_open()};
+  ok(f[0] && f[1] && weft_scratch_shared_size() == 0, "scratch: two open, nothing written yet");
+  unsigned char *buf = malloc(len[0]);
+  int good = f[0] && f[1] && buf;
+  for (uint64_t at[2] = {0, 0}; good && (at[0] < len[0] || at[1] < len[1]);)
+    for (int k = 0; k < 2; k++) {
+      size_t n = (size_t)(next_rand() % 300000) + 1;
+      if (n > len[k] - at[k]) n = (size_t)(len[k] - at[k]);
+      for (size_t i = 0; i < n; i++) buf[i] = byte_of(k, at[k] + i);
+      good = good && weft_scratch_append(f[k], buf, n) == 0;
+      at[k] += n;
+    }
+  ok(good && weft_scratch_size(f[0]) == len[0] && weft_scratch_size(f[1]) == len[1] &&
+         weft_scratch_shared_size() == 7u << 20,
+     "scratch: 3.5 and 2.25 MiB written in turns, in 4 + 3 blocks (%llu bytes)",
+     (unsigned long long)weft_scratch_shared_size());
+  for (int k = 0; good && k < 2; k++) {
+    good = weft_scratch_read(f[k], buf, (size_t)len[k], 0) == 0;
+    for (uint64_t i = 0; good && i < len[k]; i++) good = buf[i] == byte_of(k, i);
+    uint64_t off = (1u << 20) - 5; /* across a block's end */
+    good = good && weft_scratch_read(f[k], buf, 10, off) == 0;
+    for (uint64_t i = 0; good && i < 10; i++) good = buf[i] == byte_of(k, off + i);
+  }
+  ok(good, "scratch: each reads back as written, whole and across a block's end");
+  ok(f[1] && weft_scratch_read(f[1], buf, 2, len[1] - 1) != 0, "scratch: a read past the end fails");
+  weft_scratch_close(f[0]);
+  WeftScratchFile *g = weft_scratch_open();
+  good = g != NULL;
+  for (int i = 0; good && i < 4; i++) {
+    memset(buf, 'a' + i, 1u << 20);
+    good = weft_scratch_append(g, buf, 1u << 20) == 0;
+  }
+  good = good && weft_scratch_read(g, buf, 1u << 20, 3u << 20) == 0 && buf[0] == 'd' && buf[(1u << 20) - 1] == 'd';
+  ok(good && weft_scratch_shared_size() == 7u << 20, "scratch: 4 MiB more in the blocks given back (%llu bytes)",
+     (unsigned long long)weft_scratch_shared_size());
+  weft_scratch_close(g);
+  weft_scratch_close(f[1]);
+  ok(weft_scratch_shared_size() == 0, "scratch: the last closed, the shared file is gone");
+  weft_scratch_close(NULL);
+  free(buf);
+}
+
 int main(void) {
+  scratch();
   const size_t mem = 10000;
   WeftSpill *s = weft_spill_new(sizeof(Row), mem, cmp_row, NULL);
   ok(s != NULL, "a spill of %zu rows", mem);
