@@ -284,12 +284,14 @@ def t_whatif(weft, fx, tmp):
     p = subprocess.run([weft, "report", "--format", "json", db, "--what-if", "thread:worker-0=-50%"], env=env(tmp),
                        timeout=TIMEOUT, stdout=subprocess.PIPE)
     one = json.loads(p.stdout) if p.returncode == 0 else {}
-    own = [w for w in (one.get("replay") or {}).get("what_if", []) if not w["asked"] and w["spec"].startswith("lock:#")]
+    rw = (one.get("replay") or {}).get("what_if", [])
+    own = {w["spec"] for w in rw if not w["asked"]}
     cpw = (one.get("critical_path") or {}).get("what_if", [])
-    ok(len(own) == 1 and own[0]["predicted_fraction"] <= 1.001 and
-       all(w["replayed"] for w in cpw if w["kind"] == "object") and one["replay"]["what_if"][0]["asked"],
-       "whatif: with one change asked, the lock's what-if is replayed beside it, not estimated",
-       (one.get("replay"), cpw))
+    want = {"lock:#%d" % w["object_id"] if w["kind"] == "object" else "balance" for w in cpw}
+    ok(cpw and all(w["replayed"] for w in cpw) and own == want and rw and rw[0]["asked"] and
+       all(w["predicted_fraction"] <= 1.001 for w in rw if w["spec"].startswith("lock:#")),
+       "whatif: with one change asked, the critical path's what-ifs (%s) are replayed beside it, not estimated"
+       % ", ".join(sorted(want)), (one.get("replay"), cpw))
     ok(got["lock:hot"]["predicted_fraction"] <= 1.001 and "keeps no one waiting" in got["lock:hot"]["description"],
        "whatif: without the lock's waits it is not longer (%.3f)" % got["lock:hot"]["predicted_fraction"])
     ok(got["cpus=1"]["predicted_fraction"] >= 0.999,
