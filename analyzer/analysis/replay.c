@@ -1779,9 +1779,10 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     }
     ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
   }
-  for (size_t i = nasked; ok && i < nspecs; i++) /* one asked for already: replayed once */
+  size_t dup[REPLAY_DEFAULTS] = {0};             /* the asked change (+ 1) that a default of weft's own is */
+  for (size_t i = nasked; ok && i < nspecs; i++) /* asked for already: replayed once, as asked */
     for (size_t k = 0; ch[i].kind && k < nasked; k++)
-      if (same_change(&ch[i], &ch[k])) ch[i].kind = 0, m->critical_path->whatifs[of[i - nasked]].replayed = 1;
+      if (same_change(&ch[i], &ch[k])) ch[i].kind = 0, dup[i - nasked] = k + 1;
   if (ok) {
     rp->results = pool_calloc(c->pool, nspecs, sizeof *rp->results);
     if (!rp->results) ok = rfail(c);
@@ -1830,7 +1831,9 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->forced = forced;
         rp->nresults++;
         nasked_done += mine;
-        if (!mine) m->critical_path->whatifs[of[i - nasked]].replayed = 1;
+        /* a what-if of the critical path is marked only where its replay has a result */
+        for (size_t d = 0; d < nown; d++)
+          if (mine ? dup[d] == i + 1 : d == i - nasked) m->critical_path->whatifs[of[d]].replayed = 1;
       }
       qsort(rp->results + nasked_done, rp->nresults - nasked_done, sizeof *rp->results, cmp_saving);
     }

@@ -338,6 +338,11 @@ static void test_timeline(void) {
   q.replay_timeline = 1;
   WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
   ok(m && m->replay && m->replay->nresults == 1, "timeline: a replay (%s)", m ? "" : err);
+  /* weft's own what-if on hot is the asked change: replayed once, as asked, and marked replayed */
+  int own_hot = 0;
+  for (size_t i = 0; m && m->critical_path && i < m->critical_path->nwhatifs; i++)
+    own_hot += m->critical_path->whatifs[i].kind == WEFT_WHATIF_OBJECT && m->critical_path->whatifs[i].replayed;
+  ok(own_hot == 1 && m->replay->results[0].asked, "timeline: the critical path's what-if on hot is the asked one");
   if (m && m->replay && m->replay->nresults == 1) {
     const WeftReplayTimeline *base = &m->replay->timeline, *chg = &m->replay->results[0].timeline;
     int cont = 0;
