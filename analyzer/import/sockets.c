@@ -27,41 +27,38 @@ int sock_xfer_cmp(const void *x, const void *y) {
   return (a->off > b->off) - (a->off < b->off);
 }
 
-/* Rows of one stream: in memory up to cap of them, then all in a
- * temporary file (a long-lived stream has millions). */
+/* Rows of one stream: in memory up to cap of them, then in a scratch file
+ * (a long-lived stream has millions), mem holding the rows not written yet. */
 typedef struct {
-  size_t row, n, cap;
+  size_t row, n, cap; /* rows added; rows mem holds */
   char *mem;
-  FILE *f;
-  int sealed;
+  size_t in_f; /* rows in f */
+  WeftScratchFile *f;
 } Store;
 
 static int store_add(Store *s, const void *x) {
-  if (!s->f && s->n < s->cap) {
-    memcpy(s->mem + s->n++ * s->row, x, s->row);
-    return 0;
+  if (s->n - s->in_f == s->cap) { /* full: its rows to the scratch file */
+    if (!s->f && !(s->f = weft_scratch_open())) return -1;
+    if (weft_scratch_append(s->f, s->mem, s->cap * s->row) != 0) return -1;
+    s->in_f += s->cap;
   }
-  if (!s->f && (!(s->f = tmpfile()) || fwrite(s->mem, s->row, s->n, s->f) != s->n)) return -1;
-  if (fwrite(x, s->row, 1, s->f) != 1) return -1;
+  memcpy(s->mem + (s->n - s->in_f) * s->row, x, s->row);
   s->n++;
   return 0;
 }
 
 static int store_get(Store *s, size_t i, void *out) {
-  if (!s->f) {
-    memcpy(out, s->mem + i * s->row, s->row);
+  if (i >= s->in_f) {
+    memcpy(out, s->mem + (i - s->in_f) * s->row, s->row);
     return 0;
   }
-  if (!s->sealed && fflush(s->f) != 0) return -1;
-  s->sealed = 1;
-  return pread(fileno(s->f), out, s->row, (off_t)(i * s->row)) == (ssize_t)s->row ? 0 : -1;
+  return weft_scratch_read(s->f, out, s->row, (uint64_t)i * s->row);
 }
 
 static void store_clear(Store *s) {
-  if (s->f) fclose(s->f);
+  weft_scratch_close(s->f);
   s->f = NULL;
-  s->n = 0;
-  s->sealed = 0;
+  s->n = s->in_f = 0;
 }
 
 typedef struct {
