@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,13 @@ struct WeftSpill {
   size_t row, cap, n; /* row size, rows a buffer holds, rows in it */
   WeftSpillCmp cmp;
   WeftSpillSort sort;
-  Region rows, tmp;
+  Region rows, tmp; /* the buffer being filled; the sort's room (the worker's while it works) */
+  Region rows2;     /* the other buffer: a run sorted and written on a thread while rows fill (made
+                     * at the first run) */
+  pthread_t worker; /* sorting and writing rows2 as a run, when working */
+  int working;
+  size_t job_n;       /* its rows */
+  char job_err[160];  /* its error, read after the join */
   size_t total;       /* rows added since the reset */
   WeftScratchFile *f; /* the runs (NULL: none yet) */
   off_t *run_off;
@@ -100,36 +107,81 @@ static int fail(WeftSpill *s, const char *what) {
   return -1;
 }
 
-/* The buffer's rows sorted; where they are now. */
-static char *sort_buffer(WeftSpill *s) {
-  if (s->n < 2) return s->rows.p;
+/* n rows of v sorted, with tmp to use; where they are now. */
+static char *sort_rows(const WeftSpill *s, char *v, char *tmp, size_t n) {
+  if (n < 2) return v;
   if (!s->sort) {
-    qsort(s->rows.p, s->n, s->row, s->cmp);
-    return s->rows.p;
+    qsort(v, n, s->row, s->cmp);
+    return v;
   }
-  return s->sort(s->rows.p, s->tmp.p, s->n);
+  return s->sort(v, tmp, n);
 }
 
-/* The full buffer, sorted, as a run at the end of the file. */
-static int spill(WeftSpill *s) {
-  if (!s->f && !(s->f = weft_scratch_open())) return fail(s, "create");
-  char *v = sort_buffer(s);
+/* The buffer's rows sorted; where they are now. */
+static char *sort_buffer(WeftSpill *s) { return sort_rows(s, s->rows.p, s->tmp.p, s->n); }
+
+/* n rows of v (with tmp) sorted and appended to the file as a run; 0, or -1
+ * with the message in err. On the worker thread or, without one, in line:
+ * either way nothing else touches the file or the runs meanwhile. */
+static int write_run(WeftSpill *s, char *v, char *tmp, size_t n, char *err, size_t errlen) {
+  if (!s->f && !(s->f = weft_scratch_open()))
+    return snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno)), -1;
+  char *sorted = sort_rows(s, v, tmp, n);
   off_t off = (off_t)weft_scratch_size(s->f);
-  if (weft_scratch_append(s->f, v, s->row * s->n) != 0) return fail(s, "write rows to");
+  if (weft_scratch_append(s->f, sorted, s->row * n) != 0)
+    return snprintf(err, errlen, "cannot write rows to a temporary file: %s", strerror(errno)), -1;
   if (s->nruns == s->run_cap) {
     size_t cap = s->run_cap ? 2 * s->run_cap : 16;
     off_t *o = realloc(s->run_off, cap * sizeof *o);
     if (o) s->run_off = o;
-    size_t *n = realloc(s->run_n, cap * sizeof *n);
-    if (n) s->run_n = n;
-    if (!o || !n) {
-      snprintf(s->err, sizeof s->err, "out of memory");
-      return -1;
-    }
+    size_t *m = realloc(s->run_n, cap * sizeof *m);
+    if (m) s->run_n = m;
+    if (!o || !m) return snprintf(err, errlen, "out of memory"), -1;
     s->run_cap = cap;
   }
   s->run_off[s->nruns] = off;
-  s->run_n[s->nruns++] = s->n;
+  s->run_n[s->nruns++] = n;
+  return 0;
+}
+
+static void *worker_main(void *arg) {
+  WeftSpill *s = arg;
+  (void)write_run(s, s->rows2.p, s->tmp.p, s->job_n, s->job_err, sizeof s->job_err);
+  return NULL;
+}
+
+/* The run on the worker written: 0, or -1 with its error in err. */
+static int join_worker(WeftSpill *s) {
+  if (!s->working) return 0;
+  pthread_join(s->worker, NULL);
+  s->working = 0;
+  if (s->job_err[0] && !s->err[0]) snprintf(s->err, sizeof s->err, "%s", s->job_err);
+  return s->job_err[0] ? -1 : 0;
+}
+
+/* The full buffer, sorted, as a run at the end of the file: on a thread of
+ * its own while the other buffer fills (sorting and writing the runs is a
+ * large part of a big import, and the machine has another CPU), once the run
+ * before it is written (the runs stay in order). Without the memory for a
+ * second buffer or a thread, in line. */
+static int spill(WeftSpill *s) {
+  if (join_worker(s) != 0) return -1;
+  if (!s->rows2.base) (void)region_map(&s->rows2, s->row * s->cap);
+  if (s->rows2.base) { /* the worker takes the full buffer and the sort's room; this thread fills the other */
+    Region r = s->rows;
+    s->rows = s->rows2;
+    s->rows2 = r;
+    s->job_n = s->n;
+    s->job_err[0] = 0;
+    if (pthread_create(&s->worker, NULL, worker_main, s) == 0) {
+      s->working = 1;
+      s->n = 0;
+      return 0;
+    }
+    s->rows2 = s->rows; /* no thread: back, and in line */
+    s->rows = r;
+  }
+  if (write_run(s, s->rows.p, s->tmp.p, s->n, s->err, sizeof s->err) != 0) return -1;
   s->n = 0;
   return 0;
 }
@@ -234,6 +286,7 @@ static void heap_up(WeftSpill *s, size_t i) {
 const void *weft_spill_next(WeftSpill *s) {
   if (s->err[0]) return NULL;
   if (!s->reading) {
+    if (join_worker(s) != 0) return NULL; /* the last run on disk first */
     s->reading = 1;
     if (!s->f) {
       s->sorted = sort_buffer(s);
@@ -278,6 +331,7 @@ const void *weft_spill_next(WeftSpill *s) {
 }
 
 void weft_spill_reset(WeftSpill *s) {
+  (void)join_worker(s);
   weft_scratch_close(s->f);
   s->f = NULL;
   if (s->runs)
@@ -303,5 +357,6 @@ void weft_spill_free(WeftSpill *s) {
   free(s->run_n);
   region_unmap(&s->rows);
   region_unmap(&s->tmp);
+  region_unmap(&s->rows2);
   free(s);
 }

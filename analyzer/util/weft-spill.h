@@ -3,12 +3,15 @@
  *
  * Fixed-size rows go in, in any order; they come out sorted. Up to a bound
  * (mem_rows) they stay in memory; past it each full buffer is sorted and
- * written to a scratch file (weft-scratch.h) as a run, and the runs are merged when the rows
- * are read back, so memory stays bounded however many rows there are. The
- * buffers are reserved once, untouched until used, backed by huge pages
- * where the kernel allows (a first touch of a page is the costly part of a
- * big import on a virtual machine), and reused after weft_spill_reset. Not
- * thread-safe.
+ * written to a scratch file (weft-scratch.h) as a run, on a thread of its
+ * own while a second buffer fills, and the runs are merged when the rows
+ * are read back, so memory stays bounded however many rows there are (two
+ * buffers and the sort's room). The buffers are reserved once, untouched
+ * until used, backed by huge pages where the kernel allows (a first touch
+ * of a page is the costly part of a big import on a virtual machine), and
+ * reused after weft_spill_reset. One thread at a time may use a spill; the
+ * sort and the comparison may run on the spill's worker thread, so they
+ * must not touch the caller's state.
  */
 #ifndef WEFT_SPILL_H
 #define WEFT_SPILL_H
