@@ -77,6 +77,7 @@ static void msg_add(Imp *im, const MpiMsg *m) {
   sort_im = im;
   MpiMsg *r = imp_sort_row(im, &im->mpi_msgs, sizeof *r, cmp_msg, "the MPI messages");
   if (r) *r = *m;
+  if (im->mpi_msgs) weft_spill_in_line(im->mpi_msgs); /* cmp_msg reads the processes' ranks */
 }
 
 static void coll_add(Imp *im, const MpiColl *c) {

@@ -49,6 +49,7 @@ struct WeftSpill {
                      * at the first run) */
   pthread_t worker; /* sorting and writing rows2 as a run, when working */
   int working;
+  int in_line;        /* weft_spill_in_line: no worker */
   size_t job_n;       /* its rows */
   char job_err[160];  /* its error, read after the join */
   size_t total;       /* rows added since the reset */
@@ -166,8 +167,9 @@ static int join_worker(WeftSpill *s) {
  * second buffer or a thread, in line. */
 static int spill(WeftSpill *s) {
   if (join_worker(s) != 0) return -1;
-  if (!s->rows2.base) (void)region_map(&s->rows2, s->row * s->cap);
-  if (s->rows2.base) { /* the worker takes the full buffer and the sort's room; this thread fills the other */
+  if (!s->rows2.base && !s->in_line && region_map(&s->rows2, s->row * s->cap) != 0) s->in_line = 1;
+  /* the worker takes the full buffer and the sort's room; this thread fills the other */
+  if (s->rows2.base && !s->in_line) {
     Region r = s->rows;
     s->rows = s->rows2;
     s->rows2 = r;
@@ -198,6 +200,8 @@ void *weft_spill_add(WeftSpill *s) {
 }
 
 size_t weft_spill_count(const WeftSpill *s) { return s->total; }
+
+void weft_spill_in_line(WeftSpill *s) { s->in_line = 1; }
 
 /* ---- reading back ---- */
 static const char *run_head(WeftSpill *s, Run *r) {

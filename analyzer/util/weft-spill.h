@@ -11,7 +11,7 @@
  * of a page is the costly part of a big import on a virtual machine), and
  * reused after weft_spill_reset. One thread at a time may use a spill; the
  * sort and the comparison may run on the spill's worker thread, so they
- * must not touch the caller's state.
+ * must not touch the caller's state (else weft_spill_in_line).
  */
 #ifndef WEFT_SPILL_H
 #define WEFT_SPILL_H
@@ -33,6 +33,10 @@ WeftSpill *weft_spill_new(size_t row_size, size_t mem_rows, WeftSpillCmp cmp, We
 /* Room for one more row, to be filled by the caller; NULL on an error (a run
  * could not be written: weft_spill_error says why). */
 void *weft_spill_add(WeftSpill *s);
+/* Runs sorted and written on the calling thread, not on the spill's own:
+ * for a comparison that reads the caller's state (call before the first
+ * run). */
+void weft_spill_in_line(WeftSpill *s);
 /* Rows added since the last reset. */
 size_t weft_spill_count(const WeftSpill *s);
 /* The rows in order, one per call; NULL past the last or on an error. The

@@ -177,6 +177,11 @@ int main(void) {
   round_trip(s, 300, 20, "one row a run (300 runs)");
   weft_spill_free(s);
 
+  s = weft_spill_new(sizeof(Row), 1000, cmp_row, sort_into_tmp);
+  weft_spill_in_line(s); /* no worker thread: the same rows */
+  round_trip(s, 12345, 300, "in line, 12 runs and a tail in memory");
+  weft_spill_free(s);
+
   /* a stable sort (key, then order in) under a merge by the key only */
   s = weft_spill_new(sizeof(Row), 1000, cmp_key, sort_into_tmp);
   stable_trip(s, 700, 5, "stable, in memory");
