@@ -103,10 +103,13 @@ WeftSpill *weft_spill_new(size_t row_size, size_t mem_rows, WeftSpillCmp cmp, We
   return s;
 }
 
-static int fail(WeftSpill *s, const char *what) {
-  if (!s->err[0]) snprintf(s->err, sizeof s->err, "cannot %s a temporary file: %s", what, strerror(errno));
+/* "cannot WHAT a temporary file: why" into err (the spill's, or its worker's); -1. */
+static int fail_into(char *err, size_t len, const char *what) {
+  if (!err[0]) snprintf(err, len, "cannot %s a temporary file: %s", what, strerror(errno));
   return -1;
 }
+
+static int fail(WeftSpill *s, const char *what) { return fail_into(s->err, sizeof s->err, what); }
 
 /* n rows of v sorted, with tmp to use; where they are now. */
 static char *sort_rows(const WeftSpill *s, char *v, char *tmp, size_t n) {
@@ -125,12 +128,10 @@ static char *sort_buffer(WeftSpill *s) { return sort_rows(s, s->rows.p, s->tmp.p
  * with the message in err. On the worker thread or, without one, in line:
  * either way nothing else touches the file or the runs meanwhile. */
 static int write_run(WeftSpill *s, char *v, char *tmp, size_t n, char *err, size_t errlen) {
-  if (!s->f && !(s->f = weft_scratch_open()))
-    return snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno)), -1;
+  if (!s->f && !(s->f = weft_scratch_open())) return fail_into(err, errlen, "create");
   char *sorted = sort_rows(s, v, tmp, n);
   off_t off = (off_t)weft_scratch_size(s->f);
-  if (weft_scratch_append(s->f, sorted, s->row * n) != 0)
-    return snprintf(err, errlen, "cannot write rows to a temporary file: %s", strerror(errno)), -1;
+  if (weft_scratch_append(s->f, sorted, s->row * n) != 0) return fail_into(err, errlen, "write rows to");
   if (s->nruns == s->run_cap) {
     size_t cap = s->run_cap ? 2 * s->run_cap : 16;
     off_t *o = realloc(s->run_off, cap * sizeof *o);
