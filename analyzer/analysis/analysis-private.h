@@ -154,7 +154,7 @@ typedef struct {
   int64_t object_id;
   int64_t *durs;
   size_t ndurs, capdurs;
-  int64_t wait_ns, wait_max, waits, contended, waiters;
+  int64_t wait_ns, wait_max, waits, contended, timeouts, waiters;
   size_t last_thread; /* for distinct waiters: threads are loaded one at a time */
   int64_t holds, hold_ns, hold_max, hold_starts;
   int64_t handoffs;

@@ -489,6 +489,7 @@ static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int
   o->wait_max = max64(o->wait_max, len);
   o->waits++;
   if (e > c->a && e <= c->b && result == 0) o->contended++;
+  if (e > c->a && e <= c->b && result == ETIMEDOUT) o->timeouts++;
   if (o->last_thread != ti) {
     o->last_thread = ti;
     o->waiters++;
@@ -970,6 +971,7 @@ static bool merge_acc(Ctx *c, Ctx *w) {
     o->wait_max = max64(o->wait_max, wo->wait_max);
     o->waits += wo->waits;
     o->contended += wo->contended;
+    o->timeouts += wo->timeouts;
     o->waiters += wo->waiters; /* each thread was loaded by one worker */
     o->holds += wo->holds;
     o->hold_ns += wo->hold_ns;

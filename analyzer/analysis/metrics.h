@@ -200,6 +200,7 @@ typedef struct {
   int acquisitions_estimated; /* the range cuts a flush interval of the counts: prorated */
   int64_t failed_tries;       /* trylock/trywait that failed (EBUSY, EAGAIN); -1 unknown (before v3) */
   int64_t contended;          /* waits on it that ended in (a, b] with result 0 */
+  int64_t timeouts;           /* waits on it that ended in (a, b] with ETIMEDOUT (a timed wait) */
   double contended_frac;      /* contended / acquisitions; -1 when acquisitions unknown or 0 */
   int64_t waits;              /* wait intervals overlapping the range */
   int64_t wait_ns, wait_p50_ns, wait_p99_ns, wait_max_ns; /* clipped durations; nearest rank */

@@ -237,6 +237,7 @@ static void object_counts(Ctx *c, WeftObjectMetrics *om, ObjAcc *o, int64_t so_a
   om->wait_ns = o->wait_ns;
   om->wait_max_ns = o->wait_max;
   om->contended = o->contended;
+  om->timeouts = o->timeouts;
   om->waiters = o->waiters;
   if (o->ndurs) {
     radix_sort(o->durs, x->rtmp, x->rcount, o->ndurs); /* durations are >= 0 */

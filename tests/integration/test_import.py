@@ -178,6 +178,26 @@ def t_report_site(ctx, k=5):
        [("waiter", "fx-contended.c", line, k)], "report site: every wait at waiter() in fx-contended.c:%d" % line)
 
 
+def t_report_timeouts(ctx):
+    """A timed wait that timed out acquired nothing: the report counts it apart from the contended
+    ones (fx-mutextypes: tm's timedlock and clocklock, cv's timedwait and clockwait each time out
+    once), and the contention table says so beside the contended count."""
+    import json
+    d, info, rc = ctx.record("mutextypes", [])
+    db = d + ".db"
+    ok(ctx.weft("import", d, "-o", db, "--quiet").returncode == 0, "timeouts: import")
+    r = ctx.weft("report", db, "--format", "json")
+    ok(r.returncode == 0, "timeouts: weft report --format json", r.stderr)
+    objs = {o["name"]: o for o in json.loads(r.stdout.decode())["sync_objects"]}
+    eq([(objs[n]["waits"], objs[n]["contended"], objs[n]["timeouts"]) if n in objs else None for n in ("tm", "cv")],
+       [(2, 0, 2), (2, 0, 2)], "timeouts: tm and cv waited twice, both timed out (waits, contended, timeouts)")
+    eq(objs["go"]["timeouts"] if "go" in objs else None, 0, "timeouts: a semaphore posted to is not timed out")
+    text = ctx.weft("report", db).stdout.decode()
+    rows = {ln.split()[0]: ln for ln in text.splitlines() if ln.startswith("  tm ") or ln.startswith("  cv ")}
+    ok("0 (0.0%), 2 timed out" in rows.get("tm", "") and "0, 2 timed out" in rows.get("cv", ""),
+       "timeouts: the contention table shows them beside the contended count", rows)
+
+
 def t_barrier(ctx, t=4, r=25):
     con, info, _ = ctx.imported("barrier", [t, r])
     b = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 7", addr(info, "barrier"))
@@ -973,7 +993,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,
