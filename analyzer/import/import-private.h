@@ -318,6 +318,7 @@ typedef struct { /* trace v6: a message sent or received (mpi.c) */
   int64_t utid, obj, upid;
   int32_t peer, tag; /* the peer's world rank */
   int recv;
+  int32_t self; /* its process's world rank (pass 1 read every MPI_RANK; -1 none) */
 } MpiMsg;
 
 typedef struct { /* a lock hold until it goes into a block (24 bytes: there are millions) */

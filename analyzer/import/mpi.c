@@ -3,7 +3,9 @@
  *
  * Pass 2 hands this file the MPI records of each file: a process's rank
  * (MPI_RANK), each message sent or received (MPI_MSG) and each collective
- * entered (MPI_COLL) with the wait it is part of. Once every file is read,
+ * entered (MPI_COLL) with the wait it is part of; pass 1 has read each
+ * process's rank, so a message's row carries its key whatever order the
+ * threads' chunks are read in. Once every file is read,
  * link_mpi matches them across processes, by numbers the agent gave, not
  * by time: the n-th message of rank A to rank B on one communicator with
  * one tag is the n-th B received from A there (MPI's non-overtaking
@@ -44,10 +46,8 @@ typedef struct {
   int64_t from, to, tag;
 } MsgKey;
 
-static MsgKey msg_key(const Imp *im, const MpiMsg *m) {
-  const Proc *p = im->procs->pdata[m->upid - 1];
-  int64_t self = p->mpi_rank;
-  return (MsgKey){m->comm, m->seq, m->recv ? m->peer : self, m->recv ? self : m->peer, m->tag};
+static MsgKey msg_key(const MpiMsg *m) {
+  return (MsgKey){m->comm, m->seq, m->recv ? m->peer : m->self, m->recv ? m->self : m->peer, m->tag};
 }
 
 static int key_cmp(const MsgKey *a, const MsgKey *b) {
@@ -58,10 +58,9 @@ static int key_cmp(const MsgKey *a, const MsgKey *b) {
   return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static const Imp *sort_im; /* a sort's comparison has no user pointer (one import at a time) */
 static int cmp_msg(const void *x, const void *y) {
   const MpiMsg *a = x, *b = y;
-  MsgKey ka = msg_key(sort_im, a), kb = msg_key(sort_im, b);
+  MsgKey ka = msg_key(a), kb = msg_key(b);
   int c = key_cmp(&ka, &kb);
   return c ? c : (a->recv > b->recv) - (a->recv < b->recv); /* the send first */
 }
@@ -74,10 +73,8 @@ static int cmp_coll(const void *x, const void *y) {
 }
 
 static void msg_add(Imp *im, const MpiMsg *m) {
-  sort_im = im;
   MpiMsg *r = imp_sort_row(im, &im->mpi_msgs, sizeof *r, cmp_msg, "the MPI messages");
   if (r) *r = *m;
-  if (im->mpi_msgs) weft_spill_in_line(im->mpi_msgs); /* cmp_msg reads the processes' ranks */
 }
 
 static void coll_add(Imp *im, const MpiColl *c) {
@@ -95,10 +92,7 @@ void mpi_sorts_free(Imp *im) {
 void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
   const uint64_t *w = ev->w;
   switch (ev->type) {
-    case WEFT_EV_MPI_RANK:
-      im->p->mpi_rank = (int64_t)w[1];
-      im->p->mpi_size = (int64_t)w[2];
-      break;
+    case WEFT_EV_MPI_RANK: break; /* (pass 1 took it: a message's key needs it, whatever the order read) */
     case WEFT_EV_MPI_MSG: {
       int recv = WEFT_MPI_MSG_DIR(ev->aux) == WEFT_MPI_MSG_RECV;
       /* a receive belongs to the wait that just ended (its record follows the WAIT_END) */
@@ -111,7 +105,8 @@ void mpi_read(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
                   im->p->upid,
                   (int32_t)(uint32_t)w[2],
                   (int32_t)(w[2] >> 32),
-                  recv};
+                  recv,
+                  (int32_t)im->p->mpi_rank};
       if (!recv || t->mpi_end >= 0) msg_add(im, &m);
       break;
     }
@@ -161,13 +156,12 @@ static int64_t link_messages(Imp *im, sqlite3_stmt *up, int64_t *unmatched) {
   int64_t matched = 0;
   *unmatched = 0;
   if (!im->mpi_msgs) return 0;
-  sort_im = im;
   MpiMsg s, r;
   const MpiMsg *x = weft_spill_next(im->mpi_msgs);
   while (x && !im->sql.failed) {
     s = *x;
     x = weft_spill_next(im->mpi_msgs);
-    MsgKey ks = msg_key(im, &s), kr = x ? msg_key(im, x) : ks;
+    MsgKey ks = msg_key(&s), kr = x ? msg_key(x) : ks;
     if (s.recv || !x || !x->recv || key_cmp(&ks, &kr) != 0 || s.seq == UINT64_MAX) {
       ++*unmatched;
       continue;

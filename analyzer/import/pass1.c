@@ -337,6 +337,10 @@ int imp_pass1(const WeftEvent *ev, void *user) {
   unsigned kind = WEFT_AUX_KIND(ev->aux);
   switch (ev->type) {
     case WEFT_EV_THREAD_START: read_thread_start(im, t, ev, ns); break;
+    case WEFT_EV_MPI_RANK: /* here, not in pass 2: the messages' sort keys need every rank */
+      p->mpi_rank = (int64_t)w[1];
+      p->mpi_size = (int64_t)w[2];
+      break;
     case WEFT_EV_THREAD_EXIT: read_thread_exit(im, t, ev, ns); break;
     case WEFT_EV_THREAD_CREATE:
       if (WEFT_AUX_RESULT(ev->aux) == 0 && ev->aux == 0) {
