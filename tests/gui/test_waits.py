@@ -11,9 +11,10 @@
 #   waits whose stacks, read from the outermost frame, start with the box's path (frames named as
 #   the page names them), to the nanosecond; the root is every wait with a stack;
 # - the boxes are in preorder, the heaviest child first, each starting where its left sibling
-#   ends; the frames main (a join wait), worker and record of example-pool.c are boxes;
+#   ends; the frames main (a join wait) and worker of example-pool.c are boxes, and record (under
+#   worker) exactly when SQL has waits in it (hist_lock is not contended in every run);
 # - with --select A..B only the waits' time inside A..B counts;
-# - --frame N (a click on the box): the waits of the stacks through it are highlighted on the
+# - --frame N (a click on record's box, else worker's): the waits of the stacks through it are highlighted on the
 #   timeline (their count over the recording, in SQL); --frame beyond the boxes: exit 1, said;
 #   a click on empty space of the timeline clears it; --zoom-frame N (a double click) zooms to the box;
 # - the screenshot with --window: the page's boxes drawn (the root's grey, the boxes' colours);
@@ -132,17 +133,25 @@ def check_example(args, tmp, db):
     nodes = check_graph(w, stacks, waits, None, "whole recording")
     by = {(nd["function"], os.path.basename(nd["file"] or "")): nd for nd in nodes}
     main, worker, record = (by.get((f, "example-pool.c")) for f in ("main", "worker", "record"))
-    ok(main and worker and record and record["parent"] == nodes.index(worker) and record["line"] > 0,
-       "main, worker and record of example-pool.c are boxes, record under worker with its line",
-       [(nd["function"], nd["file"]) for nd in nodes])
-    # a click on record's box: its waits highlighted over the whole recording
-    i = nodes.index(record) + 1 if record else 1
+    # record's lock is contended in almost every run, but not in all: on a machine busy with other
+    # work the workers may take turns on the CPUs and never meet there. So record is a box exactly
+    # when SQL has waits with it on their stacks, and the box clicked is the deepest of the example's.
+    in_record = sum(1 for s, e, sid in waits
+                    if sid is not None and any(fr[0] == "record" and os.path.basename(fr[1] or "") == "example-pool.c"
+                                               for fr in stacks.get(sid, [])))
+    ok(main and worker and (record is not None) == (in_record > 0)
+       and (not record or (record["parent"] == nodes.index(worker) and record["line"] > 0)),
+       "main and worker of example-pool.c are boxes, and record under worker with its line as its %d waits say"
+       % in_record, [(nd["function"], nd["file"]) for nd in nodes])
+    # a click on the box: its waits highlighted over the whole recording
+    chosen, name = (record, "record") if record else (worker, "worker")
+    i = nodes.index(chosen) + 1 if chosen else 1
     d, err = dump(args, tmp, db, ["--frame", str(i)])
     if ok(d is not None, "--frame %d" % i, err):
-        sids = {sid for sid, p in stacks.items() if record and tuple(p[:len(paths(nodes)[i - 1])]) == paths(nodes)[i - 1]}
+        sids = {sid for sid, p in stacks.items() if chosen and tuple(p[:len(paths(nodes)[i - 1])]) == paths(nodes)[i - 1]}
         want = sum(1 for s, e, sid in waits if sid in sids)
-        ok(d["waits"]["selected"] == i - 1 and d["highlight_label"] == "frame record" and d["highlight_waits"] == want
-           and want > 0, "--frame %d: record's %d waits highlighted on the timeline" % (i, want),
+        ok(d["waits"]["selected"] == i - 1 and d["highlight_label"] == "frame " + name and d["highlight_waits"] == want
+           and want > 0, "--frame %d: %s's %d waits highlighted on the timeline" % (i, name, want),
            (d["waits"]["selected"], d["highlight_label"], d["highlight_waits"]))
         # a click on empty space under the rows clears the highlight: the box is no longer chosen
         d, err = dump(args, tmp, db, ["--frame", str(i), "--click", "600,450"])
