@@ -30,6 +30,7 @@
  * faster (its work), the GIL gone (its waits dropped), another number of CPUs. A hand-off's latency and the waking's
  * cost are the recording's for waiters that had waited as long (wait_class). The holds nobody waited for (counted,
  * not recorded) are placed between the recorded ones (place_counted_holds): the lock is held there in the replay too.
+ * A loop's interrupted pieces of work have their excess shared out over the loop (spread_interruptions).
  * The replay of the recording unchanged is the model's own error bar.
  */
 #include "analysis-private.h"
@@ -151,7 +152,8 @@ typedef struct {
   int32_t x;   /* lock, thread (index) or round */
   int64_t rec; /* when it was done in the recording (a wait: its end) */
   double v;    /* run: work; delay: length; start at: time; wait for: the point (ops done) */
-  double lat;  /* wait for, barrier: the wake-up's latency when it had to wait (recorded) */
+  double lat;  /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
+                * its waking costs; run: the work before the change (spread_interruptions) */
 } Op;
 
 typedef struct {
@@ -555,6 +557,7 @@ static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y
   double d = (double)(y - x), work = d * t->cpu_ratio, paid = fmin(work, *debt);
   *debt -= paid; /* the wake-ups of releases just before: the replay charges its own */
   if (!op_push(s, st, OP_RUN, 0, y, (work - paid) * factor)) return false;
+  st->ops[st->n - 1].lat = work - paid;
   return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, y, d * t->off_ratio);
 }
 
@@ -1034,6 +1037,89 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
   return true;
 }
 
+/* ---- a loop's interruptions, spread ----
+ * In a loop of identical rounds (a lock taken and released in turn) most
+ * pieces of work between the same two operations last the same, and the
+ * few that last longer were interrupted: an interrupt, a stall of the
+ * (virtual) machine, a preemption the scheduler's readings do not show.
+ * Those come at a rate in time, not at a place in the program: replayed
+ * where they were, every one of them stays in a changed run however much
+ * shorter it gets, and each one shifts its thread against the others by
+ * its whole length (two threads that took turns collide there, and a
+ * collision costs a hand-off). So in such a loop (at least LOOP_MIN pieces
+ * between the same two operations of a thread, the 90th percentile within
+ * LOOP_TIGHT of the 10th) each piece is cut to the 90th percentile and what
+ * was cut is shared out over the loop's pieces by their length: the
+ * thread's work stays what it was. Pieces of work that vary (a loop over
+ * tasks of different sizes) are left as they are. Which loops, and each
+ * piece's share, come from the recorded work (Op.lat of a run), whatever
+ * the change does to it: the unchanged replay and a changed one spread the
+ * same interruptions. */
+#define LOOP_MIN   32
+#define LOOP_TIGHT 1.15
+
+typedef struct {
+  uint64_t key; /* the operations before and after it */
+  size_t i;     /* the op */
+} Piece;
+
+static int cmp_piece(const void *x, const void *y) {
+  const Piece *a = x, *b = y;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
+  return (a->i > b->i) - (a->i < b->i);
+}
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* An operation a run is between, as a key: its kind and lock, thread or
+ * barrier (not the round). */
+static uint64_t op_key(const Sim *s, const Op *o) {
+  uint64_t x = o->kind == OP_BARRIER ? (uint64_t)s->rounds[o->x].obj : (uint32_t)o->x;
+  return 1 + ((uint64_t)o->kind << 56 ^ x);
+}
+
+static bool is_sync(const Op *o) { return o->kind != OP_RUN && o->kind != OP_DELAY; }
+
+static bool spread_interruptions(Sim *s, SimThr *st) {
+  Piece *pc = malloc((st->n + 1) * sizeof *pc);
+  double *v = malloc((st->n + 1) * sizeof *v);
+  if (!pc || !v) return free(pc), free(v), rfail(s->c);
+  size_t np = 0;
+  uint64_t after = 0;
+  for (size_t i = st->n; i-- > 0;) { /* each run with the sync operation after it, */
+    if (is_sync(&st->ops[i])) after = op_key(s, &st->ops[i]);
+    if (st->ops[i].kind == OP_RUN && st->ops[i].lat > EPS) pc[np++] = (Piece){after, i};
+  }
+  uint64_t before = 0;
+  for (size_t i = 0, k = np; i < st->n; i++) { /* and the one before it */
+    if (is_sync(&st->ops[i])) before = op_key(s, &st->ops[i]);
+    if (st->ops[i].kind == OP_RUN && st->ops[i].lat > EPS) k--, pc[k].key ^= before * 0x9e3779b97f4a7c15u;
+  }
+  qsort(pc, np, sizeof *pc, cmp_piece);
+  for (size_t a = 0, b; a < np; a = b) {
+    for (b = a; b < np && pc[b].key == pc[a].key; b++) v[b - a] = st->ops[pc[b].i].lat;
+    size_t m = b - a;
+    if (m < LOOP_MIN) continue;
+    qsort(v, m, sizeof *v, cmp_double);
+    double p10 = v[m / 10], p90 = v[9 * m / 10], cut = 0, kept = 0;
+    if (p90 > LOOP_TIGHT * p10) continue;
+    for (size_t k = a; k < b; k++) {
+      cut += fmax(0, st->ops[pc[k].i].lat - p90);
+      kept += fmin(st->ops[pc[k].i].lat, p90);
+    }
+    for (size_t k = a; k < b && kept > 0; k++) { /* the change's factor on the recorded work kept */
+      Op *o = &st->ops[pc[k].i];
+      if (o->lat > EPS) o->v *= fmin(o->lat, p90) * (1 + cut / kept) / o->lat;
+    }
+  }
+  free(pc);
+  free(v);
+  return true;
+}
+
 static bool build_thread(Sim *s, size_t ti, int *held) {
   const Rec *r = s->r;
   const RThread *t = &r->t[ti];
@@ -1073,7 +1159,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
     if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x), &debt)) break;
   }
   free(mk.v);
-  return !s->c->sql.failed;
+  return !s->c->sql.failed && spread_interruptions(s, st);
 }
 
 /* A wait for's time into the number of operations the thread it waits for

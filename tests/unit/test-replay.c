@@ -393,6 +393,63 @@ static void test_timeline(void) {
   sqlite3_close(d);
 }
 
+/* A loop of barrier rounds with an interrupted piece: 40 rounds, A (utid 1)
+ * runs 1 ms a round, B (utid 2) 1.5 ms, but A's round 5 took 5 ms (an
+ * interruption); the round ends at the last arrival: 39 x 1.5 + 5 = 63.5 ms.
+ * A's 39 pieces between two barrier arrivals are a tight loop (all 1 ms but
+ * one): cut to 1 ms, the 4 ms cut shared out, 1 + 4 / 39 ms each; B is then
+ * the last in every round: the unchanged replay 40 x 1.5 = 60 ms. With B
+ * twice as fast A is the last in every round: 1 + 39 x (1 + 4 / 39) = 44 ms,
+ * predicted 44 x 63.5 / 60. vary: A's rounds alternate 1 and 2 ms instead (no
+ * tight loop: nothing spread), round 5 5 ms: 20 x 1.5 + 19 x 2 + 5 = 73 ms,
+ * replayed as recorded. */
+static sqlite3 *loop_db(int vary) {
+  dbb_dir_next(&dir, &bd);
+  int64_t t = 0, a_cpu = 0, b_cpu = 0, us = MS / 1000;
+  for (int k = 0; k < 40; k++) {
+    int64_t a = k == 5 ? 5 * MS : vary && k % 2 ? 2 * MS : MS, b = 1500 * us, e = t + (a > b ? a : b);
+    dbb_state(&bd, 1, t, t + a, 0, -1, -1);
+    if (a < e - t) dbb_state(&bd, 1, t + a, e, 5, 9, -1);
+    dbb_state(&bd, 2, t, t + b, 0, -1, -1);
+    if (b < e - t) dbb_state(&bd, 2, t + b, e, 5, 9, -1);
+    if (a > b)
+      dbb_flow(&bd, 3, 1, e, 2, e, 9);
+    else
+      dbb_flow(&bd, 3, 2, e, 1, e, 9);
+    a_cpu += a;
+    b_cpu += b;
+    t = e;
+  }
+  dbb_process(&bd, 1, 300, 0, t, "app", NULL);
+  dbb_thread(&bd, 1, 1, 300, "A", -1, 0, t);
+  dbb_thread(&bd, 2, 1, 301, "B", 1, 0, t);
+  dbb_thread_cpu(&bd, 1, a_cpu, 0);
+  dbb_thread_cpu(&bd, 2, b_cpu, 0);
+  dbb_object(&bd, 9, 1, WEFT_KIND_BARRIER, 0x3000, "round", -1, -1, 0);
+  return dbb_finish_reopen(&bd, t, 2, "app");
+}
+
+static void test_interruptions(void) {
+  sqlite3 *d = loop_db(0);
+  const char *spec = "thread:B=-50%";
+  char err[512];
+  WeftMetrics *m = replay(d, &spec, 1, err, sizeof err);
+  const WeftReplay *rp = m ? m->replay : NULL;
+  ok(rp && rp->recorded_ns == 63500000 && near_ns(rp->replayed_ns, 60 * MS) && !rp->forced,
+     "interruptions: the unchanged replay %.3f ms of the recorded %.3f (A's 4 ms spread over its rounds)",
+     rp ? (double)rp->replayed_ns / MS : -1, rp ? (double)rp->recorded_ns / MS : -1);
+  const WeftReplayResult *r = m ? result(m, spec) : NULL;
+  ok(r && near_ns(r->replayed_ns, 44 * MS) && near_ns(r->predicted_ns, (int64_t)(44.0 * 63.5 / 60 * MS)),
+     "interruptions: %s replayed %.3f ms (44), predicted %.3f ms (44 x 63.5 / 60)", spec,
+     r ? (double)r->replayed_ns / MS : -1, r ? (double)r->predicted_ns / MS : -1);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+  d = loop_db(1);
+  m = replayed(d, &spec, 1, 73 * MS, "pieces that vary (no tight loop)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -401,6 +458,7 @@ int main(void) {
   test_placed_holds();
   test_wait_classes();
   test_barrier();
+  test_interruptions();
   test_timeline();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
