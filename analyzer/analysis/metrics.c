@@ -479,7 +479,15 @@ static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
   return &c->objs[i];
 }
 
-static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack, int64_t result) {
+/* A wait in state st can time out (ETIMEDOUT is its call's result, not an
+ * I/O or MPI call's error code): the timed lock, rwlock, condition and
+ * semaphore waits. */
+static bool timed_state(int st) {
+  return st == WEFT_ST_LOCK_WAIT || st == WEFT_ST_RWLOCK_WAIT || st == WEFT_ST_COND_WAIT || st == WEFT_ST_SEM_WAIT;
+}
+
+static bool add_wait(Ctx *c, size_t ti, int st, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack,
+                     int64_t result) {
   size_t oi;
   ObjAcc *o = obj_acc(c, obj, &oi);
   if (!o) return false;
@@ -489,7 +497,7 @@ static bool add_wait(Ctx *c, size_t ti, int64_t obj, int64_t cs, int64_t ce, int
   o->wait_max = max64(o->wait_max, len);
   o->waits++;
   if (e > c->a && e <= c->b && result == 0) o->contended++;
-  if (e > c->a && e <= c->b && result == ETIMEDOUT) o->timeouts++;
+  if (e > c->a && e <= c->b && result == ETIMEDOUT && timed_state(st)) o->timeouts++;
   if (o->last_thread != ti) {
     o->last_thread = ti;
     o->waiters++;
@@ -563,7 +571,7 @@ static bool load_thread_states(Ctx *c, sqlite3_stmt *q0, sqlite3_stmt *q, size_t
     else
       other += len; /* a state this weft does not know: not useful */
     if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
-        !add_wait(c, ti, sqlite3_column_int64(q, 3), cs, ce, e, weft_sql_i64(q, 4, -1), weft_sql_i64(q, 5, 0)))
+        !add_wait(c, ti, st, sqlite3_column_int64(q, 3), cs, ce, e, weft_sql_i64(q, 4, -1), weft_sql_i64(q, 5, 0)))
       break;
   }
   sqlite3_reset(q);

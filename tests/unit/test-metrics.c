@@ -1067,6 +1067,10 @@ static void test_critpath_timeout(void) {
      "timeout: the timed-out wait puts 30 ms of lk on the path; t2's hold is not on it");
   ok(cp && cp->nwhatifs >= 1 && cp->whatifs[0].object_id == 1 && cp->whatifs[0].predicted_ns == 20 * MS,
      "timeout: what-if without lk's waits: 20 ms");
+  const WeftObjectMetrics *o = object(m, 1);
+  ok(o && o->waits == 1 && o->contended == 0 && o->timeouts == 1,
+     "timeout: lk waited once, timed out, not contended (%lld waits, %lld contended, %lld timed out)",
+     o ? (long long)o->waits : -1, o ? (long long)o->contended : -1, o ? (long long)o->timeouts : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
