@@ -109,6 +109,11 @@ typedef struct {
   size_t ncosts, capcosts;
   RCount *counts; /* by s */
   size_t ncounts, capcounts;
+  /* its loops whose interruptions are spread (spread_interruptions), by key: decided on its
+   * unchanged replay, one plan with the counted holds spread and one with them placed */
+  struct LoopPlan *plan[2];
+  size_t nplan[2];
+  bool planned[2];
 } RThread;
 
 typedef struct {
@@ -482,6 +487,8 @@ static void rec_free(Rec *r) {
     free(r->t[i].points);
     free(r->t[i].costs);
     free(r->t[i].counts);
+    free(r->t[i].plan[0]);
+    free(r->t[i].plan[1]);
   }
   free(r->lock_hold);
   free(r->lat_by);
@@ -1040,23 +1047,31 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
 /* ---- a loop's interruptions, spread ----
  * In a loop of identical rounds (a lock taken and released in turn) most
  * pieces of work between the same two operations last the same, and the
- * few that last longer were interrupted: an interrupt, a stall of the
- * (virtual) machine, a preemption the scheduler's readings do not show.
- * Those come at a rate in time, not at a place in the program: replayed
- * where they were, every one of them stays in a changed run however much
- * shorter it gets, and each one shifts its thread against the others by
- * its whole length (two threads that took turns collide there, and a
- * collision costs a hand-off). So in such a loop (at least LOOP_MIN pieces
- * between the same two operations of a thread, the 90th percentile within
- * LOOP_TIGHT of the 10th) each piece is cut to the 90th percentile and what
- * was cut is shared out over the loop's pieces by their length: the
- * thread's work stays what it was. Pieces of work that vary (a loop over
- * tasks of different sizes) are left as they are. Which loops, and each
- * piece's share, come from the recorded work (Op.lat of a run), whatever
- * the change does to it: the unchanged replay and a changed one spread the
- * same interruptions. */
-#define LOOP_MIN   32
-#define LOOP_TIGHT 1.15
+ * few that last a little longer were interrupted: an interrupt, a stall of
+ * the (virtual) machine, a preemption the scheduler's readings do not
+ * show. Those come at a rate in time, not at a place in the program:
+ * replayed where they were, every one of them stays in a changed run
+ * however much shorter it gets, and each one shifts its thread against the
+ * others by its whole length (two threads that took turns collide there,
+ * and a collision costs a hand-off). So in such a loop (at least LOOP_MIN
+ * pieces between the same two operations of a thread, the 90th percentile
+ * within LOOP_TIGHT of the 10th) a piece up to LOOP_CUT_MAX longer than the
+ * 90th percentile is cut to it, and what was cut is shared out over those
+ * pieces by their length: the thread's work stays what it was. A piece
+ * longer still did more work (a flush every hundredth round) and is left
+ * where it is, as are the pieces of loops that vary (tasks of different
+ * sizes). Which loops, their 90th percentiles and shares are decided once,
+ * on the recorded work (Op.lat of a run) of the unchanged replay, and each
+ * replay applies them to the pieces it has of those loops: a change that
+ * only scales work spreads the same interruptions as the unchanged replay. */
+#define LOOP_MIN     32
+#define LOOP_TIGHT   1.15
+#define LOOP_CUT_MAX 50e3 /* ns */
+
+typedef struct LoopPlan {
+  uint64_t key;
+  double p90, share; /* a piece's work kept: min(work, p90) * share, if work <= p90 + LOOP_CUT_MAX */
+} LoopPlan;
 
 typedef struct {
   uint64_t key; /* the operations before and after it */
@@ -1083,10 +1098,8 @@ static uint64_t op_key(const Sim *s, const Op *o) {
 
 static bool is_sync(const Op *o) { return o->kind != OP_RUN && o->kind != OP_DELAY; }
 
-static bool spread_interruptions(Sim *s, SimThr *st) {
-  Piece *pc = malloc((st->n + 1) * sizeof *pc);
-  double *v = malloc((st->n + 1) * sizeof *v);
-  if (!pc || !v) return free(pc), free(v), rfail(s->c);
+/* The runs of st with recorded work, keyed by the sync operations around them, sorted by key. */
+static size_t pieces(const Sim *s, const SimThr *st, Piece *pc) {
   size_t np = 0;
   uint64_t after = 0;
   for (size_t i = st->n; i-- > 0;) { /* each run with the sync operation after it, */
@@ -1099,6 +1112,13 @@ static bool spread_interruptions(Sim *s, SimThr *st) {
     if (st->ops[i].kind == OP_RUN && st->ops[i].lat > EPS) k--, pc[k].key ^= before * 0x9e3779b97f4a7c15u;
   }
   qsort(pc, np, sizeof *pc, cmp_piece);
+  return np;
+}
+
+/* The plan of t's tight loops from the pieces pc[0..np) of its unchanged replay (v: room for np). */
+static bool plan_loops(Sim *s, const SimThr *st, RThread *t, const Piece *pc, size_t np, double *v) {
+  LoopPlan **plan = &t->plan[s->placed];
+  size_t *n = &t->nplan[s->placed], cap = 0;
   for (size_t a = 0, b; a < np; a = b) {
     for (b = a; b < np && pc[b].key == pc[a].key; b++) v[b - a] = st->ops[pc[b].i].lat;
     size_t m = b - a;
@@ -1106,18 +1126,38 @@ static bool spread_interruptions(Sim *s, SimThr *st) {
     qsort(v, m, sizeof *v, cmp_double);
     double p10 = v[m / 10], p90 = v[9 * m / 10], cut = 0, kept = 0;
     if (p90 > LOOP_TIGHT * p10) continue;
-    for (size_t k = a; k < b; k++) {
-      cut += fmax(0, st->ops[pc[k].i].lat - p90);
-      kept += fmin(st->ops[pc[k].i].lat, p90);
+    for (size_t k = 0; k < m && v[k] <= p90 + LOOP_CUT_MAX; k++) {
+      cut += fmax(0, v[k] - p90);
+      kept += fmin(v[k], p90);
     }
-    for (size_t k = a; k < b && kept > 0; k++) { /* the change's factor on the recorded work kept */
-      Op *o = &st->ops[pc[k].i];
-      if (o->lat > EPS) o->v *= fmin(o->lat, p90) * (1 + cut / kept) / o->lat;
-    }
+    LoopPlan x = {pc[a].key, p90, kept > 0 ? 1 + cut / kept : 1};
+    if (cut > 0 && VEC_PUSH(*plan, *n, cap, x) != 0) return rfail(s->c);
+  }
+  t->planned[s->placed] = true;
+  return true;
+}
+
+static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
+  RThread *t = &s->r->t[ti];
+  if (t->planned[s->placed] && !t->nplan[s->placed]) return true;
+  Piece *pc = malloc((st->n + 1) * sizeof *pc);
+  double *v = malloc((st->n + 1) * sizeof *v);
+  if (!pc || !v) return free(pc), free(v), rfail(s->c);
+  size_t np = pieces(s, st, pc);
+  /* (a changed replay before its mode's unchanged one, which the report never runs: no plan) */
+  bool ok = t->planned[s->placed] || s->ch || plan_loops(s, st, t, pc, np, v);
+  const LoopPlan *plan = t->plan[s->placed];
+  size_t nplan = t->nplan[s->placed], j = 0;
+  for (size_t k = 0; ok && k < np; k++) { /* (plan and pieces both by key) */
+    while (j < nplan && plan[j].key < pc[k].key) j++;
+    if (j == nplan) break;
+    Op *o = &st->ops[pc[k].i];
+    if (plan[j].key == pc[k].key && o->lat <= plan[j].p90 + LOOP_CUT_MAX)
+      o->v *= fmin(o->lat, plan[j].p90) * plan[j].share / o->lat; /* (the change's factor on the work kept) */
   }
   free(pc);
   free(v);
-  return true;
+  return ok;
 }
 
 static bool build_thread(Sim *s, size_t ti, int *held) {
@@ -1159,7 +1199,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
     if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x), &debt)) break;
   }
   free(mk.v);
-  return !s->c->sql.failed && spread_interruptions(s, st);
+  return !s->c->sql.failed && spread_interruptions(s, st, ti);
 }
 
 /* A wait for's time into the number of operations the thread it waits for

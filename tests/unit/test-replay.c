@@ -394,20 +394,29 @@ static void test_timeline(void) {
 }
 
 /* A loop of barrier rounds with an interrupted piece: 40 rounds, A (utid 1)
- * runs 1 ms a round, B (utid 2) 1.5 ms, but A's round 5 took 5 ms (an
- * interruption); the round ends at the last arrival: 39 x 1.5 + 5 = 63.5 ms.
- * A's 39 pieces between two barrier arrivals are a tight loop (all 1 ms but
- * one): cut to 1 ms, the 4 ms cut shared out, 1 + 4 / 39 ms each; B is then
- * the last in every round: the unchanged replay 40 x 1.5 = 60 ms. With B
- * twice as fast A is the last in every round: 1 + 39 x (1 + 4 / 39) = 44 ms,
- * predicted 44 x 63.5 / 60. vary: A's rounds alternate 1 and 2 ms instead (no
- * tight loop: nothing spread), round 5 5 ms: 20 x 1.5 + 19 x 2 + 5 = 73 ms,
- * replayed as recorded. */
-static sqlite3 *loop_db(int vary) {
+ * runs 100 us a round, B (utid 2) 120 us, but A's round 5 took 140 us (an
+ * interruption of 40 us); a round ends at its last arrival: 39 x 120 + 140
+ * = 4,820 us. A's 39 pieces between two arrivals at the barrier are a tight
+ * loop (all 100 us but one): that one is cut to 100 us and the 40 us shared
+ * out, 100 x (1 + 40 / 3,900) us each; B is then the last in every round:
+ * the unchanged replay 40 x 120 = 4,800 us. With B twice as fast A is the
+ * last in every round: 100 (its first piece, before any arrival) + 39 x
+ * 100 x (1 + 40 / 3,900) = 4,040 us, predicted 4,040 x 4,820 / 4,800.
+ * kind 1: A's rounds alternate 100 and 200 us (no tight loop), round 5 140:
+ * replayed as recorded, 20 x 120 + 19 x 200 + 140 = 6,340 us. kind 2: A's
+ * rounds 5, 17 and 29 do 1 ms of work (longer than an interruption: left
+ * where they are), 37 x 120 + 3 x 1,000 = 7,440 us; with B twice as fast
+ * 37 x 100 + 3 x 1,000 = 6,700 us, as predicted. */
+static sqlite3 *loop_db(int kind) {
   dbb_dir_next(&dir, &bd);
-  int64_t t = 0, a_cpu = 0, b_cpu = 0, us = MS / 1000;
+  const int64_t us = MS / 1000;
+  int64_t t = 0, a_cpu = 0, b_cpu = 0;
   for (int k = 0; k < 40; k++) {
-    int64_t a = k == 5 ? 5 * MS : vary && k % 2 ? 2 * MS : MS, b = 1500 * us, e = t + (a > b ? a : b);
+    int64_t a = 100 * us, b = 120 * us;
+    if (kind == 1 && k % 2) a = 200 * us;
+    if (kind != 2 && k == 5) a = 140 * us;
+    if (kind == 2 && k % 12 == 5) a = MS;
+    int64_t e = t + (a > b ? a : b);
     dbb_state(&bd, 1, t, t + a, 0, -1, -1);
     if (a < e - t) dbb_state(&bd, 1, t + a, e, 5, 9, -1);
     dbb_state(&bd, 2, t, t + b, 0, -1, -1);
@@ -430,22 +439,28 @@ static sqlite3 *loop_db(int vary) {
 }
 
 static void test_interruptions(void) {
+  const int64_t us = MS / 1000;
   sqlite3 *d = loop_db(0);
   const char *spec = "thread:B=-50%";
   char err[512];
   WeftMetrics *m = replay(d, &spec, 1, err, sizeof err);
   const WeftReplay *rp = m ? m->replay : NULL;
-  ok(rp && rp->recorded_ns == 63500000 && near_ns(rp->replayed_ns, 60 * MS) && !rp->forced,
-     "interruptions: the unchanged replay %.3f ms of the recorded %.3f (A's 4 ms spread over its rounds)",
+  ok(rp && rp->recorded_ns == 4820 * us && near_ns(rp->replayed_ns, 4800 * us) && !rp->forced,
+     "interruptions: the unchanged replay %.3f ms of the recorded %.3f (A's 40 us spread over its rounds)",
      rp ? (double)rp->replayed_ns / MS : -1, rp ? (double)rp->recorded_ns / MS : -1);
   const WeftReplayResult *r = m ? result(m, spec) : NULL;
-  ok(r && near_ns(r->replayed_ns, 44 * MS) && near_ns(r->predicted_ns, (int64_t)(44.0 * 63.5 / 60 * MS)),
-     "interruptions: %s replayed %.3f ms (44), predicted %.3f ms (44 x 63.5 / 60)", spec,
+  ok(r && near_ns(r->replayed_ns, 4040 * us) && near_ns(r->predicted_ns, (int64_t)(4040e3 * 4820 / 4800)),
+     "interruptions: %s replayed %.3f ms (4.040), predicted %.3f ms (4.040 x 4.820 / 4.800)", spec,
      r ? (double)r->replayed_ns / MS : -1, r ? (double)r->predicted_ns / MS : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
   d = loop_db(1);
-  m = replayed(d, &spec, 1, 73 * MS, "pieces that vary (no tight loop)");
+  m = replayed(d, &spec, 1, 6340 * us, "pieces that vary (no tight loop)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+  d = loop_db(2);
+  m = replayed(d, &spec, 1, 7440 * us, "rounds with more work (not interruptions)");
+  if (m) check(m, spec, 6700 * us, "A's three long rounds where they were");
   weft_metrics_free(m);
   sqlite3_close(d);
 }
