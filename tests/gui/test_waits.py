@@ -133,12 +133,14 @@ def check_example(args, tmp, db):
     nodes = check_graph(w, stacks, waits, None, "whole recording")
     by = {(nd["function"], os.path.basename(nd["file"] or "")): nd for nd in nodes}
     main, worker, record = (by.get((f, "example-pool.c")) for f in ("main", "worker", "record"))
-    # record's lock is contended in almost every run, but not in all: on a machine busy with other
-    # work the workers may take turns on the CPUs and never meet there. So record is a box exactly
-    # when SQL has waits with it on their stacks, and the box clicked is the deepest of the example's.
-    in_record = sum(1 for s, e, sid in waits
-                    if sid is not None and any(fr[0] == "record" and os.path.basename(fr[1] or "") == "example-pool.c"
-                                               for fr in stacks.get(sid, [])))
+    # record's lock (hist_lock) is contended in almost every run, but not in all: on a machine busy
+    # with other work the workers may take turns on the CPUs and never meet there. So record is a
+    # box exactly when hist_lock has waits (each called in record), and the box clicked is record's,
+    # else worker's.
+    con = sqlite3.connect(db)
+    in_record = con.execute("SELECT count(*) FROM thread_state s JOIN sync_object o USING (object_id) "
+                            "WHERE o.name = 'hist_lock' AND s.state = 1").fetchone()[0]
+    con.close()
     ok(main and worker and (record is not None) == (in_record > 0)
        and (not record or (record["parent"] == nodes.index(worker) and record["line"] > 0)),
        "main and worker of example-pool.c are boxes, and record under worker with its line as its %d waits say"
