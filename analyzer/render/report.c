@@ -602,11 +602,14 @@ static void text_verdict(FILE *f, const WeftMetrics *m) {
   if (uses_line(py, line, sizeof line)) wrap(f, "", 2, line);
 }
 
-/* "hot keeps no one waiting: 41.0 ms instead of 80.2 ms (-49 %)" into buf. */
+/* "hot keeps no one waiting: 41.0 ms instead of 80.2 ms (-49 %)" into buf;
+ * a change no larger than the unchanged replay's own error says so: the
+ * model cannot tell it from no change. */
 static const char *replay_line(const WeftReplay *rp, const WeftReplayResult *x, Bufs *bf, char *buf, size_t len) {
   double frac = rp->recorded_ns > 0 ? (double)x->saving_ns / (double)rp->recorded_ns : 0;
-  snprintf(buf, len, "%s: %s instead of %s (%s%s)%s", x->description, D(bf, x->predicted_ns), D(bf, rp->recorded_ns),
-           frac >= 0 ? "-" : "+", P(bf, frac >= 0 ? frac : -frac),
+  bool within = rp->error != 0 && fabs(frac) <= fabs(rp->error);
+  snprintf(buf, len, "%s: %s instead of %s (%s%s%s)%s", x->description, D(bf, x->predicted_ns), D(bf, rp->recorded_ns),
+           frac >= 0 ? "-" : "+", P(bf, frac >= 0 ? frac : -frac), within ? ", within the error bar" : "",
            x->forced ? " (some waits no one ended were skipped)" : "");
   return buf;
 }
