@@ -155,7 +155,8 @@ typedef struct {
   int64_t *durs;
   size_t ndurs, capdurs;
   int64_t wait_ns, wait_max, waits, contended, timeouts, waiters;
-  size_t last_thread; /* for distinct waiters: threads are loaded one at a time */
+  int64_t wmax_s, wmax_e, wmax_utid; /* the longest wait (clipped), by whom (-1 none) */
+  size_t last_thread;                /* for distinct waiters: threads are loaded one at a time */
   int64_t holds, hold_ns, hold_max, hold_starts;
   int64_t handoffs;
   /* lock_count rows (contention first), prorated to the range */

@@ -109,6 +109,14 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   "trip to it: hold it around less, partition the data so that the processes need no lock, or use a "         \
   "multiprocessing.Lock (shared memory, no round trip)"
 
+/* A lock whose longest waiter saw another thread take it this many times
+ * is said to be unfair (the wait, 1 ms or more, is looked into: objects.c). */
+#define RETAKEN_FINDING 10
+#define UNFAIR_FIX                                                                                       \
+  "one thread took the lock again and again while another waited: a mutex is not fair (the thread that " \
+  "releases it takes it again before the waiter it woke gets to run), so let go for longer between "     \
+  "acquisitions (do the work outside the lock), or hand it over in turn (a ticket or queue lock)"
+
 /* Locks, semaphores and condition variables: one finding each. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
@@ -173,17 +181,28 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
       snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
                weft_format_ns(b1, sizeof b1, o->critical_share_ns),
                pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
+    /* a waiter that waited while another thread took the lock again and again: an unfair lock */
+    char unfair[400] = "";
+    bool retaken = o->wait_max_retaken >= RETAKEN_FINDING && o->wait_max_retaken_utid >= 0;
+    if (retaken) {
+      char w1[160], w2[160];
+      ctx_thread_label(c, o->wait_max_utid, w1, sizeof w1);
+      ctx_thread_label(c, o->wait_max_retaken_utid, w2, sizeof w2);
+      snprintf(unfair, sizeof unfair, "; during the longest wait (%s, %s) %s took it %lld times", w1,
+               weft_format_ns(b1, sizeof b1, o->wait_max_ns), w2, (long long)o->wait_max_retaken);
+    }
     char *evidence =
-        pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s", acq,
+        pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s%s", acq,
                     weft_format_ns(b2, sizeof b2, o->wait_p50_ns), weft_format_ns(b3, sizeof b3, o->wait_p99_ns),
                     weft_format_ns(b4, sizeof b4, o->wait_max_ns), hold, (long long)o->waiters,
-                    o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit);
+                    o->waiters == 1 ? "" : "s", o->nsites ? o->sites[0].label : "(unknown)", crit, unfair);
     /* a wait on the critical path costs the run time too: its share counts twice */
     if (add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
                     title, evidence,
-                    pool_strdup(pl, manager  ? MANAGER_FIX
-                                    : mplock ? MPLOCK_FIX
-                                             : object_fix(o, pylock)),
+                    retaken ? pool_printf(pl, "%s; %s", object_fix(o, pylock), UNFAIR_FIX)
+                            : pool_strdup(pl, manager  ? MANAGER_FIX
+                                              : mplock ? MPLOCK_FIX
+                                                       : object_fix(o, pylock)),
                     o->object_id, -1, -1))
       fv->v[fv->n - 1].by_design =
           pylock && !mplock && !manager && py_result_object(o); /* a wait for results or tasks */

@@ -470,7 +470,7 @@ static bool load_threads(Ctx *c) {
 static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
   size_t i;
   if (!weft_hmap_get(&c->obj_by_id, object_id, 0, &i)) {
-    ObjAcc o = {.object_id = object_id, .last_thread = SIZE_MAX};
+    ObjAcc o = {.object_id = object_id, .last_thread = SIZE_MAX, .wmax_utid = -1};
     if (VEC_PUSH(c->objs, c->nobjs, c->capobjs, o) < 0) return oom(c), NULL;
     i = c->nobjs - 1;
     if (weft_hmap_put(&c->obj_by_id, object_id, 0, i) < 0) return oom(c), NULL;
@@ -486,13 +486,21 @@ static bool timed_state(int st) {
   return st == WEFT_ST_LOCK_WAIT || st == WEFT_ST_RWLOCK_WAIT || st == WEFT_ST_COND_WAIT || st == WEFT_ST_SEM_WAIT;
 }
 
+/* Is the wait [s, s + len) of utid the object's longest so far (ties: the
+ * earlier, then the lower utid: the same whichever worker loads it)? */
+static bool longest_wait(const ObjAcc *o, int64_t len, int64_t s, int64_t utid) {
+  if (o->wmax_utid < 0 || len != o->wait_max) return o->wmax_utid < 0 || len > o->wait_max;
+  return s < o->wmax_s || (s == o->wmax_s && utid < o->wmax_utid);
+}
+
 static bool add_wait(Ctx *c, size_t ti, int st, int64_t obj, int64_t cs, int64_t ce, int64_t e, int64_t stack,
                      int64_t result) {
   size_t oi;
   ObjAcc *o = obj_acc(c, obj, &oi);
   if (!o) return false;
-  int64_t len = ce - cs;
+  int64_t len = ce - cs, utid = c->m->threads[ti].utid;
   if (VEC_PUSH(o->durs, o->ndurs, o->capdurs, len) < 0) return oom(c);
+  if (longest_wait(o, len, cs, utid)) o->wmax_s = cs, o->wmax_e = ce, o->wmax_utid = utid;
   o->wait_ns += len;
   o->wait_max = max64(o->wait_max, len);
   o->waits++;
@@ -976,6 +984,8 @@ static bool merge_acc(Ctx *c, Ctx *w) {
       o->ndurs += wo->ndurs;
     }
     o->wait_ns += wo->wait_ns;
+    if (wo->wmax_utid >= 0 && longest_wait(o, wo->wait_max, wo->wmax_s, wo->wmax_utid))
+      o->wmax_s = wo->wmax_s, o->wmax_e = wo->wmax_e, o->wmax_utid = wo->wmax_utid;
     o->wait_max = max64(o->wait_max, wo->wait_max);
     o->waits += wo->waits;
     o->contended += wo->contended;

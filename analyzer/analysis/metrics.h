@@ -214,12 +214,16 @@ typedef struct {
                         * sample's mean; -1 unknown (no sample), = hold_ns when holds_all */
   int64_t handoffs;    /* lock_handoff flows on it arriving in (a, b] */
   int64_t waiters;     /* distinct threads that waited on it */
-  int py_manager;      /* made by a multiprocessing Manager's server (Server.create): a Manager().Lock()
-                        * or the like, which the server threads take for the clients */
-  int64_t processes;   /* distinct processes whose threads waited on it (in the whole recording):
-                        * 2 or more for a process-shared object (a multiprocessing lock) */
-  double wait_share;   /* wait_ns / all waiting in the range except join_wait and
-                        * child_wait (waiting for threads or children to end); 0 if none */
+  /* its longest wait: by whom (-1 none); and, for a lock waited on 1 ms or
+   * more, the holds one other thread began during it (the most of any: the
+   * lock taken again and again while the waiter waited) and by whom (-1) */
+  int64_t wait_max_utid, wait_max_retaken, wait_max_retaken_utid;
+  int py_manager;    /* made by a multiprocessing Manager's server (Server.create): a Manager().Lock()
+                      * or the like, which the server threads take for the clients */
+  int64_t processes; /* distinct processes whose threads waited on it (in the whole recording):
+                      * 2 or more for a process-shared object (a multiprocessing lock) */
+  double wait_share; /* wait_ns / all waiting in the range except join_wait and
+                      * child_wait (waiting for threads or children to end); 0 if none */
   WeftCallSite sites[WEFT_TOP_SITES];
   size_t nsites;             /* entries in sites (top by wait_ns) */
   size_t nsites_total;       /* distinct call sites */

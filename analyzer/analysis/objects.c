@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holds.h"
 #include "naming.h"
 
 /* A frame of stack_id, described; cached (by stack and which frame). */
@@ -160,6 +161,7 @@ typedef struct {
   WeftCallSite *tmp;
   int64_t *rtmp;
   size_t *rcount;
+  sqlite3_stmt *qr; /* an object's hold blocks in which holds begin in (?2, ?3) (retaken) */
 } ObjScratch;
 
 static void scratch_free(ObjScratch *x) {
@@ -227,6 +229,47 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
   return om->name && om->label ? true : oom(c);
 }
 
+/* A lock's longest wait of at least this long is looked into for holds
+ * other threads began during it. */
+#define RETAKEN_MIN_WAIT 1000000 /* ns */
+#define RETAKEN_THREADS  8
+
+typedef struct {
+  int64_t s, e, waiter;
+  int64_t utid[RETAKEN_THREADS], n[RETAKEN_THREADS];
+} Retaken;
+
+static int retaken_hold(const WeftHold *h, void *user) {
+  Retaken *r = user;
+  if (h->start_ns <= r->s || h->start_ns >= r->e || h->utid == r->waiter) return 0;
+  for (int i = 0; i < RETAKEN_THREADS; i++)
+    if (r->n[i] == 0 || r->utid[i] == h->utid) {
+      r->utid[i] = h->utid;
+      r->n[i]++;
+      break;
+    }
+  return 0;
+}
+
+/* The holds other threads began during om's longest wait: with glibc's
+ * mutex a releasing thread takes the lock again before the waiter it woke
+ * gets to run, and a waiter can wait while another thread takes the lock
+ * hundreds of times (each of those holds is recorded: someone waited). */
+static void retaken(Ctx *c, WeftObjectMetrics *om, const ObjAcc *o, sqlite3_stmt *qr) {
+  Retaken r = {.s = o->wmax_s, .e = o->wmax_e, .waiter = o->wmax_utid};
+  sqlite3_bind_int64(qr, 1, o->object_id);
+  sqlite3_bind_int64(qr, 2, r.s);
+  sqlite3_bind_int64(qr, 3, r.e);
+  while (!c->sql.failed && weft_sql_step(&c->sql, qr))
+    if (weft_holds_from_row(qr, 0, r.s, r.e, retaken_hold, &r) < 0)
+      weft_sql_fail(&c->sql, "lock holds of object %lld: corrupt block", (long long)o->object_id);
+  sqlite3_reset(qr);
+  for (int i = 0; i < RETAKEN_THREADS; i++)
+    if (r.n[i] > om->wait_max_retaken ||
+        (r.n[i] && r.n[i] == om->wait_max_retaken && r.utid[i] < om->wait_max_retaken_utid))
+      om->wait_max_retaken = r.n[i], om->wait_max_retaken_utid = r.utid[i];
+}
+
 /* om's waits, holds and acquisitions from its accumulator o; so_acq: the
  * importer's count (sync_object.acquisitions); qh finds whether it has any
  * hold at all. */
@@ -238,6 +281,11 @@ static void object_counts(Ctx *c, WeftObjectMetrics *om, ObjAcc *o, int64_t so_a
   om->wait_max_ns = o->wait_max;
   om->contended = o->contended;
   om->timeouts = o->timeouts;
+  om->wait_max_utid = o->wmax_utid;
+  om->wait_max_retaken = 0;
+  om->wait_max_retaken_utid = -1;
+  if (kind_is_lockish(om->kind) && o->wmax_utid >= 0 && o->wmax_e - o->wmax_s >= RETAKEN_MIN_WAIT)
+    retaken(c, om, o, x->qr);
   om->waiters = o->waiters;
   if (o->ndurs) {
     radix_sort(o->durs, x->rtmp, x->rcount, o->ndurs); /* durations are >= 0 */
@@ -327,11 +375,17 @@ bool build_objects(Ctx *c) {
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, "
                                               "acquisitions FROM sync_object WHERE object_id = ?1");
   sqlite3_stmt *qh = weft_sql_prepare(&c->sql, "SELECT 1 FROM hold_block WHERE object_id = ?1 LIMIT 1");
+  /* the blocks whose holds may begin in (?2, ?3): a block's holds begin in order, after its start and
+   * before the next block's start, so from the last block that starts at or before ?2 */
+  x.qr = weft_sql_prepare(&c->sql,
+                          "SELECT object_id, start_ns, data FROM hold_block WHERE object_id = ?1 AND start_ns < ?3 "
+                          "AND start_ns >= coalesce((SELECT max(start_ns) FROM hold_block WHERE object_id = ?1 AND "
+                          "start_ns <= ?2), ?2) ORDER BY start_ns");
   /* a process-shared object is waited on from several processes */
   sqlite3_stmt *qp = weft_sql_prepare(&c->sql, "SELECT count(DISTINCT t.upid) FROM thread_state ts "
                                                "JOIN thread t USING (utid) WHERE ts.object_id = ?1");
   WeftObjectNamer *namer = NULL; /* tells apart objects made at the same site */
-  for (size_t oi = 0; q && qh && qp && oi < c->nobjs && !c->sql.failed; oi++) {
+  for (size_t oi = 0; q && qh && qp && x.qr && oi < c->nobjs && !c->sql.failed; oi++) {
     ObjAcc *o = &c->objs[oi];
     WeftObjectMetrics *om = &m->objects[m->nobjects++];
     om->object_id = o->object_id;
@@ -375,6 +429,7 @@ bool build_objects(Ctx *c) {
   sqlite3_finalize(q);
   sqlite3_finalize(qh);
   sqlite3_finalize(qp);
+  sqlite3_finalize(x.qr);
   weft_object_namer_free(namer);
   scratch_free(&x);
   if (c->sql.failed) return false;
