@@ -1115,10 +1115,12 @@ static size_t pieces(const Sim *s, const SimThr *st, Piece *pc) {
   return np;
 }
 
-/* The plan of t's tight loops from the pieces pc[0..np) of its unchanged replay (v: room for np). */
-static bool plan_loops(Sim *s, const SimThr *st, RThread *t, const Piece *pc, size_t np, double *v) {
+/* The plan of t's tight loops from the pieces pc[0..np) of its unchanged replay. */
+static bool plan_loops(Sim *s, const SimThr *st, RThread *t, const Piece *pc, size_t np) {
   LoopPlan **plan = &t->plan[s->placed];
   size_t *n = &t->nplan[s->placed], cap = 0;
+  double *v = malloc((np + 1) * sizeof *v); /* one loop's recorded work, sorted */
+  if (!v) return rfail(s->c);
   for (size_t a = 0, b; a < np; a = b) {
     for (b = a; b < np && pc[b].key == pc[a].key; b++) v[b - a] = st->ops[pc[b].i].lat;
     size_t m = b - a;
@@ -1131,8 +1133,9 @@ static bool plan_loops(Sim *s, const SimThr *st, RThread *t, const Piece *pc, si
       kept += fmin(v[k], p90);
     }
     LoopPlan x = {pc[a].key, p90, kept > 0 ? 1 + cut / kept : 1};
-    if (cut > 0 && VEC_PUSH(*plan, *n, cap, x) != 0) return rfail(s->c);
+    if (cut > 0 && VEC_PUSH(*plan, *n, cap, x) != 0) return free(v), rfail(s->c);
   }
+  free(v);
   t->planned[s->placed] = true;
   return true;
 }
@@ -1141,11 +1144,10 @@ static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
   RThread *t = &s->r->t[ti];
   if (t->planned[s->placed] && !t->nplan[s->placed]) return true;
   Piece *pc = malloc((st->n + 1) * sizeof *pc);
-  double *v = malloc((st->n + 1) * sizeof *v);
-  if (!pc || !v) return free(pc), free(v), rfail(s->c);
+  if (!pc) return rfail(s->c);
   size_t np = pieces(s, st, pc);
   /* (a changed replay before its mode's unchanged one, which the report never runs: no plan) */
-  bool ok = t->planned[s->placed] || s->ch || plan_loops(s, st, t, pc, np, v);
+  bool ok = t->planned[s->placed] || s->ch || plan_loops(s, st, t, pc, np);
   const LoopPlan *plan = t->plan[s->placed];
   size_t nplan = t->nplan[s->placed], j = 0;
   for (size_t k = 0; ok && k < np; k++) { /* (plan and pieces both by key) */
@@ -1156,7 +1158,6 @@ static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
       o->v *= fmin(o->lat, plan[j].p90) * plan[j].share / o->lat; /* (the change's factor on the work kept) */
   }
   free(pc);
-  free(v);
   return ok;
 }
 
