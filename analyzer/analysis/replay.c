@@ -70,7 +70,8 @@ typedef struct {
 
 typedef struct {
   int64_t obj, s, e;
-  bool placed; /* counted, not recorded: placed by place_counted_holds */
+  bool placed;    /* counted, not recorded: placed by place_counted_holds */
+  bool estimated; /* its start was not timed (hold_block): s is where estimate_starts put it */
 } RHold;
 
 typedef struct {
@@ -284,7 +285,7 @@ static int hold_cb(const WeftHold *h, void *user) {
   Ctx *c = ((void **)user)[1];
   RThread *t = rthread(r, h->utid);
   if (!t) return 0;
-  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns, false};
+  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns, false, h->estimated != 0};
   if (VEC_PUSH(t->holds, t->nholds, t->capholds, x) != 0) return rfail(c), 1;
   return 0;
 }
@@ -424,10 +425,68 @@ static int64_t run_outside_holds(const RThread *t, int64_t obj, int64_t s, int64
   return max64(0, run);
 }
 
+/* A hold acquired untimed and waited for afterwards is stored from its
+ * first waiter's arrival (hold_block's estimated bit), but it began before:
+ * replayed from there, the part of its critical section before the waiter
+ * came is work outside the lock, which a shorter critical section does not
+ * shorten, and the lock looks free then. Its start is taken at the lock's
+ * mean hold before its release, where that is earlier, but not before the
+ * running state it is in began nor before the lock's previous hold (any
+ * thread's) ended. */
+typedef struct {
+  ptrdiff_t l;
+  int64_t e;
+} LockEnd;
+
+static int cmp_lock_end(const void *x, const void *y) {
+  const LockEnd *a = x, *b = y;
+  if (a->l != b->l) return a->l < b->l ? -1 : 1;
+  return (a->e > b->e) - (a->e < b->e);
+}
+
+static bool estimate_starts(Ctx *c, Rec *r) {
+  size_t n = 0, cap = 0, nest = 0;
+  LockEnd *v = NULL;
+  for (size_t i = 0; i < r->n; i++)
+    for (size_t a = 0; a < r->t[i].nholds; a++) {
+      LockEnd x = {lock_of(r, r->t[i].holds[a].obj), r->t[i].holds[a].e};
+      nest += r->t[i].holds[a].estimated;
+      if (x.l >= 0 && VEC_PUSH(v, n, cap, x) != 0) return free(v), rfail(c);
+    }
+  if (!nest) return free(v), true;
+  qsort(v, n, sizeof *v, cmp_lock_end);
+  for (size_t i = 0; i < r->n; i++) {
+    RThread *t = &r->t[i];
+    for (size_t a = 0; a < t->nholds; a++) {
+      RHold *h = &t->holds[a];
+      ptrdiff_t l = h->estimated ? lock_of(r, h->obj) : -1;
+      if (l < 0 || r->lock_hold[l] <= 0 || h->e - llround(r->lock_hold[l]) >= h->s) continue;
+      size_t b = FIRST_FROM(t->st, t->nst, e, h->s + 1); /* the state it begins in */
+      if (b >= t->nst || t->st[b].s > h->s || t->st[b].st != WEFT_ST_RUNNING) continue;
+      int64_t lb = t->st[b].s;
+      size_t lo = 0, hi = n; /* the last hold of the lock to end at or before it began */
+      while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (v[m].l < l || (v[m].l == l && v[m].e <= h->s))
+          lo = m + 1;
+        else
+          hi = m;
+      }
+      if (lo > 0 && v[lo - 1].l == l) lb = max64(lb, v[lo - 1].e);
+      h->s = min64(h->s, max64(lb, h->e - llround(r->lock_hold[l])));
+    }
+    if (t->nholds) qsort(t->holds, t->nholds, sizeof(RHold), cmp_hold);
+  }
+  free(v);
+  return true;
+}
+
 /* The acquisitions of each lock nobody waited for (lock_count), and the
  * mean hold of each lock that had them timed one in N (else the mean of its
- * recorded holds): what a shorter critical section takes out of the running
- * time between the recorded holds. After the holds are loaded. */
+ * recorded holds whose start was timed): what a shorter critical section
+ * takes out of the running time between the recorded holds. After the holds
+ * are loaded; their estimated starts are placed before the counts' running
+ * time is measured. */
 static bool load_counts(Ctx *c, Rec *r) {
   size_t nl = r->nlocks ? r->nlocks : 1;
   double *ns = calloc(nl, sizeof *ns);
@@ -443,9 +502,6 @@ static bool load_counts(Ctx *c, Rec *r) {
     ns[l] += (double)sqlite3_column_int64(q, 6);
     n[l] += sqlite3_column_int64(q, 5);
     RCount x = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), l, sqlite3_column_int64(q, 4), 0, false};
-    int64_t recorded;
-    x.run = run_outside_holds(t, r->lock_ids[l], x.s, x.e, &recorded);
-    x.n = max64(0, x.n - recorded);
     if (x.n > 0 && VEC_PUSH(t->counts, t->ncounts, t->capcounts, x) != 0)
       return sqlite3_finalize(q), free(ns), free(n), rfail(c);
   }
@@ -458,7 +514,7 @@ static bool load_counts(Ctx *c, Rec *r) {
   for (size_t i = 0; i < r->n; i++) /* none sampled: the mean of its recorded holds */
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       ptrdiff_t l = lock_of(r, r->t[i].holds[a].obj);
-      if (l < 0 || r->lock_hold[l] > 0) continue;
+      if (l < 0 || r->lock_hold[l] > 0 || r->t[i].holds[a].estimated) continue;
       ns[l] += (double)(r->t[i].holds[a].e - r->t[i].holds[a].s);
       n[l]++;
     }
@@ -466,7 +522,20 @@ static bool load_counts(Ctx *c, Rec *r) {
     if (n[l] > 0) r->lock_hold[l] = ns[l] / (double)n[l];
   free(ns);
   free(n);
-  return !c->sql.failed;
+  if (c->sql.failed || !estimate_starts(c, r)) return false;
+  for (size_t i = 0; i < r->n; i++) { /* (after the estimated starts: the running time outside the holds) */
+    RThread *t = &r->t[i];
+    size_t k = 0;
+    for (size_t a = 0; a < t->ncounts; a++) {
+      RCount x = t->counts[a];
+      int64_t recorded;
+      x.run = run_outside_holds(t, r->lock_ids[x.l], x.s, x.e, &recorded);
+      x.n = max64(0, x.n - recorded);
+      if (x.n > 0) t->counts[k++] = x;
+    }
+    t->ncounts = k;
+  }
+  return true;
 }
 
 static bool load(Ctx *c, Rec *r) {
@@ -633,7 +702,8 @@ static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
  * lock's mean sampled hold. Past PLACE_MAX in all none is placed, and the
  * counted holds stay spread over the running time (unrecorded_factor). */
 #define PLACE_MAX     1000000
-#define PLACE_PER_GAP 2 /* counted holds a recorded one, at most, to place them */
+#define PLACED_OFF    0.25 /* a replay with the counted holds placed this far off: spread, if closer */
+#define PLACE_PER_GAP 2    /* counted holds a recorded one, at most, to place them */
 
 /* A hold to place: where, and how far it may move (its running state, in its gap). */
 typedef struct {
@@ -834,7 +904,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
     r->nplaced = (int64_t)cand.n;
     for (size_t k = 0; k < cand.n; k++) {
       RThread *t = &r->t[cand.v[k].ti];
-      RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true};
+      RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true, false};
       if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
     }
     for (size_t i = 0; i < r->n; i++)
@@ -1920,15 +1990,19 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     rp->cpus = m->ncpus;
     rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
     size_t nops = 0;
-    /* the counted holds placed, unless spread the unchanged replay comes closer to the recording (a
-     * replay is deterministic: the chosen one is run again only for its timeline) */
+    /* the counted holds placed: a change to a lock is replayed on the acquisitions the program made.
+     * Spread (none placed) only where the replay with them placed is more than PLACED_OFF off the
+     * recording and the spread one comes closer: guessed places that met though the real holds did
+     * not. (A prediction is a ratio of two replays, so a replay a little off in both moves it
+     * little; spread, a lock's counted holds never hold it up.) A replay is deterministic: the
+     * chosen one is run again only for its timeline. */
     bool placed = r.nplaced > 0;
     double base = replay_once(c, &r, NULL, false, &rp->forced, &nops, timeline && !placed ? &rp->timeline : NULL);
     if (placed && !c->sql.failed) {
       int64_t forced = 0;
       size_t n = 0;
       double a = replay_once(c, &r, NULL, true, &forced, &n, NULL), rec = (double)rp->recorded_ns;
-      placed = a >= 0 && (base < 0 || fabs(a - rec) <= fabs(base - rec));
+      placed = a >= 0 && (base < 0 || fabs(a - rec) <= PLACED_OFF * rec || fabs(a - rec) <= fabs(base - rec));
       if (placed) base = a, rp->forced = forced, nops = n;
       if (timeline && !c->sql.failed) base = replay_once(c, &r, NULL, placed, &rp->forced, &nops, &rp->timeline);
     }

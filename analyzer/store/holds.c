@@ -185,7 +185,7 @@ int weft_holds_scan(sqlite3 *db, int64_t object_id, int64_t a, int64_t b, WeftHo
 }
 
 int weft_holds_pack_table(sqlite3 *db, const char *table, char *err, size_t errlen) {
-  char *sql = sqlite3_mprintf("SELECT object_id, utid, start_ns, dur_ns, contended, shared FROM \"%w\" "
+  char *sql = sqlite3_mprintf("SELECT object_id, utid, start_ns, dur_ns, contended, shared, estimated FROM \"%w\" "
                               "ORDER BY object_id, start_ns, utid",
                               table);
   sqlite3_stmt *q = NULL, *ins = NULL;
@@ -195,13 +195,9 @@ int weft_holds_pack_table(sqlite3 *db, const char *table, char *err, size_t errl
       sqlite3_prepare_v2(db, WEFT_HOLD_BLOCK_INSERT, -1, &ins, NULL) != SQLITE_OK)
     goto out;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    WeftHold h = {sqlite3_column_int64(q, 0),
-                  sqlite3_column_int64(q, 1),
-                  sqlite3_column_int64(q, 2),
-                  sqlite3_column_int64(q, 3),
-                  sqlite3_column_int(q, 4),
-                  sqlite3_column_int(q, 5),
-                  0};
+    WeftHold h = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                  sqlite3_column_int64(q, 3), sqlite3_column_int(q, 4),   sqlite3_column_int(q, 5),
+                  sqlite3_column_int(q, 6)};
     if (weft_hold_block_push(ins, &blk, &h) != SQLITE_OK) goto out;
   }
   if (rc == SQLITE_DONE && weft_hold_block_insert(ins, &blk) == SQLITE_OK) ret = 0;

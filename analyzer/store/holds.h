@@ -49,7 +49,7 @@ int weft_hold_block_insert(sqlite3_stmt *ins, const WeftHoldBlock *b);
 int weft_hold_block_push(sqlite3_stmt *ins, WeftHoldBlock *b, const WeftHold *h);
 
 /* Pack the rows of `table` (columns object_id, utid, start_ns, dur_ns,
- * contended, shared; one per hold, any order) into hold_block. For tools
+ * contended, shared, estimated; one per hold, any order) into hold_block. For tools
  * and tests that build a database by hand. 0, or -1 with a message. */
 int weft_holds_pack_table(sqlite3 *db, const char *table, char *err, size_t errlen);
 

@@ -47,7 +47,7 @@ void dbb_create(WeftDbBuild *b, const char *path, const char *prog) {
   dbb_exec(b, "BEGIN");
   /* the importer's temporary table of holds, packed into hold_block at the end */
   dbb_exec(b, "CREATE TEMP TABLE lock_hold (object_id INTEGER, utid INTEGER, start_ns INTEGER, dur_ns INTEGER, "
-              "contended INTEGER, shared INTEGER DEFAULT 0)");
+              "contended INTEGER, shared INTEGER DEFAULT 0, estimated INTEGER DEFAULT 0)");
 }
 
 /* An id or NULL (negative), for %s. */
@@ -131,6 +131,13 @@ void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64
            "INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, shared) "
            "VALUES (%lld, %lld, %lld, %lld, %d, %d)",
            (long long)obj, (long long)utid, (long long)start_ns, (long long)(end_ns - start_ns), contended, shared);
+}
+
+void dbb_hold_estimated(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns) {
+  dbb_exec(b,
+           "INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, estimated) "
+           "VALUES (%lld, %lld, %lld, %lld, 0, 1)",
+           (long long)obj, (long long)utid, (long long)start_ns, (long long)(end_ns - start_ns));
 }
 
 void dbb_flow(WeftDbBuild *b, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns,

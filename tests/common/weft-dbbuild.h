@@ -63,6 +63,8 @@ void dbb_object(WeftDbBuild *b, int64_t id, int64_t upid, int kind, int64_t addr
                 int64_t first_stack, int64_t acquisitions);
 /* A lock hold [start, end) (packed into hold_block by dbb_finish). */
 void dbb_hold(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns, int contended, int shared);
+/* A hold acquired untimed and waited for afterwards: stored from its first waiter's arrival. */
+void dbb_hold_estimated(WeftDbBuild *b, int64_t obj, int64_t utid, int64_t start_ns, int64_t end_ns);
 void dbb_flow(WeftDbBuild *b, int kind, int64_t from_utid, int64_t from_ns, int64_t to_utid, int64_t to_ns,
               int64_t obj);
 /* A frame of process 1 (module -1: none, and no rel_pc). */

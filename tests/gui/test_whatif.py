@@ -78,7 +78,9 @@ def replayed_rows(args, tmp, db):
     # the change's end earlier than the unchanged replay's by the share the prediction saves
     share = (base["end_ns"] - chg["end_ns"]) / (base["end_ns"] - start)
     want = rep["what_if"][0]["saving_ns"] / rep["recorded_ns"]
-    ok(chg["end_ns"] <= base["end_ns"] and abs(share - want) < 1e-6,
+    # (a recording made while the machine was busy may replay the change a little longer: the rows
+    # still say what the report says)
+    ok((chg["end_ns"] <= base["end_ns"]) == (want >= 0) and abs(share - want) < 1e-6,
        "%s: ends %.2f %% before the unchanged replay, the predicted saving %.2f %%" % (spec, 100 * share, 100 * want))
     err = (base["end_ns"] - start - rep["recorded_ns"]) / rep["recorded_ns"]
     # (how far off the model is depends on the machine's load while recording: the rows must say
