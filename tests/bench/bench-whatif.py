@@ -30,6 +30,9 @@ def cases(rounds):
         ("lock removed (sharded)", ["lock", "2", r, "20", "20"], "lock:hot", ["sharded", "2", r, "20", "20"], None),
         ("critical section halved", ["lock", "2", r, "20", "20"], "lock:hot=-50%", ["lock", "2", r, "10", "20"],
          None),
+        # the same with a little more work outside the lock: a third of the acquisitions find it free
+        ("halved, less contended", ["lock", "2", r, "20", "24"], "lock:hot=-50%", ["lock", "2", r, "10", "24"],
+         None),
         ("one thread's work halved", ["lock", "2", r, "20", "20"], "thread:worker-0=-50%",
          ["t0fast", "2", r, "20", "20"], None),
         ("a straggler's work halved", ["imbalance", "2", r, "10", "10"], "thread:worker-1=-50%",
