@@ -453,7 +453,7 @@ static bool estimate_starts(Ctx *c, Rec *r) {
       nest += r->t[i].holds[a].estimated;
       if (x.l >= 0 && VEC_PUSH(v, n, cap, x) != 0) return free(v), rfail(c);
     }
-  if (!nest) return free(v), true;
+  if (!nest || !n) return free(v), true;
   qsort(v, n, sizeof *v, cmp_lock_end);
   for (size_t i = 0; i < r->n; i++) {
     RThread *t = &r->t[i];
@@ -464,10 +464,13 @@ static bool estimate_starts(Ctx *c, Rec *r) {
       size_t b = FIRST_FROM(t->st, t->nst, e, h->s + 1); /* the state it begins in */
       if (b >= t->nst || t->st[b].s > h->s || t->st[b].st != WEFT_ST_RUNNING) continue;
       int64_t lb = t->st[b].s;
-      size_t lo = 0, hi = n; /* the last hold of the lock to end at or before it began */
+      /* the last hold of the lock to end at or before it began (not itself: a hold stored without a
+       * waiter's arrival to start from begins and ends at its release) */
+      int64_t before = min64(h->s, h->e - 1);
+      size_t lo = 0, hi = n;
       while (lo < hi) {
         size_t m = lo + (hi - lo) / 2;
-        if (v[m].l < l || (v[m].l == l && v[m].e <= h->s))
+        if (v[m].l < l || (v[m].l == l && v[m].e <= before))
           lo = m + 1;
         else
           hi = m;
