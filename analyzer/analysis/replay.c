@@ -457,6 +457,7 @@ static bool estimate_starts(Ctx *c, Rec *r) {
   qsort(v, n, sizeof *v, cmp_lock_end);
   for (size_t i = 0; i < r->n; i++) {
     RThread *t = &r->t[i];
+    bool moved = false;
     for (size_t a = 0; a < t->nholds; a++) {
       RHold *h = &t->holds[a];
       ptrdiff_t l = h->estimated ? lock_of(r, h->obj) : -1;
@@ -476,9 +477,11 @@ static bool estimate_starts(Ctx *c, Rec *r) {
           hi = m;
       }
       if (lo > 0 && v[lo - 1].l == l) lb = max64(lb, v[lo - 1].e);
+      int64_t s0 = h->s;
       h->s = min64(h->s, max64(lb, h->e - llround(r->lock_hold[l])));
+      moved |= h->s != s0;
     }
-    if (t->nholds) qsort(t->holds, t->nholds, sizeof(RHold), cmp_hold);
+    if (moved) qsort(t->holds, t->nholds, sizeof(RHold), cmp_hold); /* (load sorted them by their stored starts) */
   }
   free(v);
   return true;
