@@ -306,8 +306,14 @@ WEFT_PUBLIC void _Exit(int status) {
 }
 
 /* ---- wait ---- */
+/* A WNOHANG poll that reaped a child (op WEFT_OP_TRY) is written after the
+ * fact, and it is what a SIGCHLD handler does (bash reaps its children so):
+ * no stack for it. A stack may be the process's first, which loads
+ * libunwind (dlopen, malloc): inside a handler that interrupted the
+ * program's own malloc that corrupted its heap (bash under `weft record
+ * --io`, a pyenv shim: SIGSEGV or a malloc assertion in a run of four). */
 static void wait_begin(pid_t which, unsigned op) {
-  uint32_t st = weft_stack_contended();
+  uint32_t st = op == WEFT_OP_LOCK ? weft_stack_contended() : 0;
   weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which, weft_enc_holder(0, st),
                   (uint64_t)(int64_t)which);
 }
