@@ -335,6 +335,24 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
 #endif
 }
 
+uint32_t _weft_stack_id_loaded(void) {
+#if HAVE_LIBUNWIND
+  if (atomic_load_explicit(&unw_state, memory_order_acquire) != 1) return 0;
+#endif
+  return _weft_stack_id_at(0);
+}
+
+void _weft_stacks_prepare(void) {
+#if HAVE_LIBUNWIND
+  if (_weft_proc.stacks < WEFT_STACKS_CONTENDED || atomic_load_explicit(&unw_state, memory_order_relaxed) != 0) return;
+  int saved = errno;
+  weft_busy_enter();
+  unw_load();
+  weft_busy_leave();
+  errno = saved;
+#endif
+}
+
 /* ---- modules ----
  * Every loaded object is written once per trace file (MODULE: its load bias,
  * executable range, build-id and path), at start, when a stack is captured

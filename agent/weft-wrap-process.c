@@ -151,6 +151,7 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
 
 WEFT_START_CODE WEFT_PUBLIC pid_t fork(void) {
   _weft_resolve_for_children();
+  if (weft_on()) _weft_stacks_prepare(); /* the wait for the child will want it (see wait_begin) */
   pid_t pid = REAL(fork)();
   if (pid != 0 && weft_on()) {
     int e = errno;
@@ -163,6 +164,7 @@ WEFT_START_CODE WEFT_PUBLIC pid_t fork(void) {
 static int spawn_common(int usepath, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                         const posix_spawnattr_t *at, char *const argv[], char *const envp[]) {
   pid_t child = -1;
+  if (weft_on()) _weft_stacks_prepare();
   WITH_ENV(envp, env);
   int r = usepath ? REAL(posix_spawnp)(&child, path, fa, at, argv, env)
                   : REAL(posix_spawn)(&child, path, fa, at, argv, env);
@@ -306,14 +308,15 @@ WEFT_PUBLIC void _Exit(int status) {
 }
 
 /* ---- wait ---- */
-/* A WNOHANG poll that reaped a child (op WEFT_OP_TRY) is written after the
- * fact, and it is what a SIGCHLD handler does (bash reaps its children so):
- * no stack for it. A stack may be the process's first, which loads
- * libunwind (dlopen, malloc): inside a handler that interrupted the
- * program's own malloc that corrupted its heap (bash under `weft record
+/* A wait for a child is what a SIGCHLD handler does: a WNOHANG poll that
+ * reaped one (op WEFT_OP_TRY, written after the fact, as bash reaps its
+ * children) has no stack, and a blocking one (the textbook handler's
+ * `wait(NULL)`) a stack only if libunwind is loaded already (fork and
+ * posix_spawn load it). Loading it here, inside a handler that interrupted
+ * the program's own malloc, corrupted its heap (bash under `weft record
  * --io`, a pyenv shim: SIGSEGV or a malloc assertion in a run of four). */
 static void wait_begin(pid_t which, unsigned op) {
-  uint32_t st = op == WEFT_OP_LOCK ? weft_stack_contended() : 0;
+  uint32_t st = op == WEFT_OP_LOCK && _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_loaded() : 0;
   weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which, weft_enc_holder(0, st),
                   (uint64_t)(int64_t)which);
 }

@@ -1225,6 +1225,28 @@ def t_vfork(ctx, chk):
            [(c1, 4 << 8), (c2, 9 << 8)])
 
 
+def t_sigchld(ctx, chk):
+    """A blocking wait() inside a SIGCHLD handler has its stack, and libunwind was loaded before
+    (at the fork), never inside the handler: a dlopen there (malloc) corrupted the heap of a
+    program whose malloc the signal interrupted."""
+    argv = [ctx.fixture("sigchld")]
+    nat, tr = ctx.compare(chk, argv)
+    chk.eq("stdout", tr.out, b"sigchld status=3\n")
+    chk.eq("native: no libunwind", nat.info().get("unwind_after_fork"), "no")
+    info = tr.info()
+    chk.eq("traced: libunwind loaded by the fork, before the child ended", info.get("unwind_after_fork"), "yes")
+    rec = Recording(ctx, tr.outdir)
+    c = int(info["child"])
+    chk.eq("the handler's wait", [(r.i("pid"), r.i("status")) for r in rec.sel("WAIT_END", kind="child")],
+           [(c, 3 << 8)])
+    wb = rec.sel("WAIT_BEGIN", kind="child")
+    chk.true("its stack goes through fx-sigchld (on_sigchld)",
+             len(wb) == 1 and wb[0].i("stack") != 0 and stack_in_module(rec, wb[0], "/fx-sigchld"), repr(wb))
+    none = ctx.traced(argv, {"WEFT_STACKS": "none"})
+    chk.eq("WEFT_STACKS=none: the same run", (none.rc, none.out), (0, b"sigchld status=3\n"))
+    chk.eq("WEFT_STACKS=none: libunwind is not loaded", none.info().get("unwind_after_fork"), "no")
+
+
 def t_execfail(ctx, chk, n=100):
     """A failed exec writes a snapshot of the other threads' counts (in case it
     succeeds and ends them); the failure makes it void in the import."""
@@ -1779,7 +1801,8 @@ GROUPS = {
                 ("detach-more", t_detach_more),
                 ("longjmp", t_longjmp),
                 ("exitthreads", t_exitthreads), ("early", t_early)],
-    "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail)],
+    "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail),
+                ("sigchld", t_sigchld)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
             ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
