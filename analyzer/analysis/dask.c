@@ -9,7 +9,8 @@
  * named Dask-Default-Threads-* (weft's Python hook names them after
  * threading's names) are the executor's, and their running time is task
  * time. The scheduler is the process whose command line runs
- * distributed's scheduler. What the workers send each other (gathering a
+ * distributed's scheduler, or, for a LocalCluster, the process that started
+ * the workers. What the workers send each other (gathering a
  * task's inputs from the worker that computed them) is in socket_transfer
  * with WEFT_IO: the bytes, and how long each was on its way (from the
  * send's start to the receive's end, on one clock: several hosts are put
@@ -27,6 +28,25 @@ static bool is_task_thread(const char *name) { return name && !strncmp(name, "Da
 
 static bool is_scheduler(const char *cmd) {
   return cmd && (strstr(cmd, "dask_scheduler") || strstr(cmd, "dask-scheduler") || strstr(cmd, "dask scheduler"));
+}
+
+static bool is_worker_cli(const char *cmd) {
+  return cmd && (strstr(cmd, "dask_worker") || strstr(cmd, "dask-worker") || strstr(cmd, "dask worker"));
+}
+
+/* A LocalCluster (processes=True) runs its scheduler and nannies in the
+ * process that made it, which starts every worker process: the workers'
+ * one recorded parent when that is not a `dask worker` command (whose
+ * nanny starts its worker too). -1: none such. */
+static int64_t local_cluster(const WeftMetrics *m, const WeftDaskWorker *w, size_t n) {
+  int64_t parent = -1;
+  for (size_t i = 0; i < n; i++) {
+    const WeftProcessMetrics *p = weft_metrics_process(m, w[i].upid);
+    if (!p || p->parent_upid < 0 || (i && p->parent_upid != parent)) return -1;
+    parent = p->parent_upid;
+  }
+  const WeftProcessMetrics *pp = weft_metrics_process(m, parent);
+  return pp && !is_worker_cli(pp->cmdline) && !is_scheduler(pp->cmdline) ? parent : -1;
 }
 
 static int cmp_worker(const void *x, const void *y) {
@@ -85,9 +105,10 @@ bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
     return true;
   }
   WeftDask *d = g_new0(WeftDask, 1);
-  d->scheduler_upid = scheduler;
   d->nworkers = ws->len;
   d->workers = (WeftDaskWorker *)(void *)g_array_free(ws, FALSE);
+  if (scheduler < 0 && (scheduler = local_cluster(m, d->workers, d->nworkers)) >= 0) d->scheduler_local = true;
+  d->scheduler_upid = scheduler;
   qsort(d->workers, d->nworkers, sizeof *d->workers, cmp_worker);
   int64_t *task = g_new(int64_t, d->nworkers);
   for (size_t k = 0; k < d->nworkers; k++) task[k] = d->workers[k].task_ns;

@@ -284,6 +284,12 @@ const char *py_send_less_short(WeftPython *py) {
 
 const char *py_fix_startup(WeftPython *py, const char *method) {
   const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))
+    return python_strf(py, "a distributed LocalCluster starts its worker processes once (each spawned worker imports "
+                           "distributed and the main module again): create one cluster and Client for the whole "
+                           "program, keep the main module light (heavy imports under if __name__ == \"__main__\":), "
+                           "and for a short computation use LocalCluster(processes=False) or Dask's local "
+                           "schedulers, which start no process");
   if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes") && strcmp(method, "fork"))
     return python_strf(py, "Dask's process scheduler starts a pool of spawned workers for every compute() call: start "
                            "them cheaper with dask.config.set({\"multiprocessing.context\": \"forkserver\"}) (or "
@@ -308,6 +314,9 @@ const char *py_fix_startup(WeftPython *py, const char *method) {
 
 const char *py_startup_short(WeftPython *py, const char *method) {
   const WeftPyLibrary *l = main_lib(py);
+  if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))
+    return "one LocalCluster and Client for the whole program, a light main module, or LocalCluster(processes=False) "
+           "for a short computation";
   if ((l && l->kind == WEFT_PYLIB_JOBLIB) || !strcmp(method, "loky"))
     return "give one Parallel(...) call all the tasks, or keep n_jobs the same across calls so loky reuses its "
            "workers, and import heavy modules inside the functions the workers run";

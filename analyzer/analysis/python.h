@@ -165,23 +165,24 @@ typedef struct {
  * runs tasks on its Dask-Default-Threads executor threads. */
 typedef struct {
   int64_t upid, pid, host;
-  const char *label;       /* "worker pid N (host beta)" */
-  size_t task_threads;     /* its executor threads alive in the range */
-  int64_t task_ns;         /* their time running tasks (state running) */
-  int64_t gil_wait_ns;     /* their time waiting for the GIL */
-  int64_t thread_ns;       /* their lifetime in the range */
-  int64_t recv_bytes;      /* TCP bytes it received from the other workers (socket_transfer, WEFT_IO) */
-  int64_t recv_transfers;  /* in that many receives */
-  int64_t transit_ns;      /* sum over them of receive end - send start: data on its way from a peer */
-  int64_t sent_bytes;      /* what it sent to the other workers */
+  const char *label;      /* "worker pid N (host beta)" */
+  size_t task_threads;    /* its executor threads alive in the range */
+  int64_t task_ns;        /* their time running tasks (state running) */
+  int64_t gil_wait_ns;    /* their time waiting for the GIL */
+  int64_t thread_ns;      /* their lifetime in the range */
+  int64_t recv_bytes;     /* TCP bytes it received from the other workers (socket_transfer, WEFT_IO) */
+  int64_t recv_transfers; /* in that many receives */
+  int64_t transit_ns;     /* sum over them of receive end - send start: data on its way from a peer */
+  int64_t sent_bytes;     /* what it sent to the other workers */
 } WeftDaskWorker;
 
 typedef struct {
-  int64_t scheduler_upid;   /* -1 none recorded */
-  WeftDaskWorker *workers;  /* by upid */
+  int64_t scheduler_upid;  /* -1 none recorded */
+  bool scheduler_local;    /* it is the process that made a LocalCluster (and started the workers) */
+  WeftDaskWorker *workers; /* by upid */
   size_t nworkers;
-  WeftPop pop;              /* team: the workers' task time; T: the range */
-  int64_t peer_bytes;       /* bytes between workers in all */
+  WeftPop pop;        /* team: the workers' task time; T: the range */
+  int64_t peer_bytes; /* bytes between workers in all */
 } WeftDask;
 
 typedef struct WeftPython {

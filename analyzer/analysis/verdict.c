@@ -548,6 +548,19 @@ static void dask_verdict(Ctx *c, WeftPyVerdict *v) {
                               "Processes, as the cluster runs: %zu Dask workers ran tasks at once (load balance "
                               "%.2f of their task time), their task threads waiting for the GIL %s of their time.",
                               d->nworkers, d->pop.lb, pct(p1, sizeof p1, share));
+  /* a LocalCluster made for a short computation: its workers' start-up is the run */
+  int64_t task = 0;
+  for (size_t k = 0; k < d->nworkers; k++) task += d->workers[k].task_ns;
+  const WeftPython *py = c->m->python;
+  for (size_t k = 0; d->scheduler_local && k < py->npools; k++) {
+    const WeftPyPool *pl = &py->pools[k];
+    if (pl->parent_upid != d->scheduler_upid || pl->startup_run_ns <= task) continue;
+    char b1[32], b2[32];
+    v->text = pool_printf(c->pool, "%s Starting the LocalCluster's workers took %s, more than their %s of tasks: %s.",
+                          v->text, weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
+                          weft_format_ns(b2, sizeof b2, task), py_startup_short(c->m->python, pl->start_method));
+    break;
+  }
 }
 
 bool build_py_verdict(Ctx *c) {

@@ -183,11 +183,15 @@ static const WeftDask *dask_of(const WeftMetrics *m) { return m->python ? m->pyt
 void report_dask_text(FILE *f, const WeftMetrics *m) {
   const WeftDask *d = dask_of(m);
   if (!d) return;
-  char b1[32];
+  char b1[32], sched[96] = "";
+  const WeftProcessMetrics *sp = d->scheduler_local ? weft_metrics_process(m, d->scheduler_upid) : NULL;
+  if (d->scheduler_upid < 0)
+    snprintf(sched, sizeof sched, "; the scheduler was not recorded");
+  else if (sp)
+    snprintf(sched, sizeof sched, "; the scheduler in pid %lld (LocalCluster)", (long long)sp->pid);
   fprintf(f, "\nDask cluster\n");
   fprintf(f, "  %zu workers: load balance %.2f of their task time; %s moved between workers%s\n", d->nworkers,
-          d->pop.lb, weft_format_bytes(b1, sizeof b1, d->peer_bytes),
-          d->scheduler_upid < 0 ? "; the scheduler was not recorded" : "");
+          d->pop.lb, weft_format_bytes(b1, sizeof b1, d->peer_bytes), sched);
   for (size_t i = 0; i < d->nworkers; i++) dask_line(f, "  ", &d->workers[i]);
 }
 
@@ -215,6 +219,8 @@ void report_dask_json(WeftJsonWriter *j, const WeftMetrics *m) {
     weft_json_int(j, d->scheduler_upid);
   else
     weft_json_null(j);
+  weft_json_key(j, "scheduler_local");
+  weft_json_bool(j, d->scheduler_local);
   j_num(j, "load_balance", d->pop.lb);
   j_int(j, "peer_bytes", d->peer_bytes);
   weft_json_key(j, "workers");

@@ -47,6 +47,9 @@
 # dask_processes Dask's process scheduler on 4 tasks, 2 workers allowed: its batches (chunksize 6)
 #              put all 4 on one spawned worker: a pool of one worker, the one_worker finding naming
 #              it with chunksize=1 as the fix; with chunksize=1, two workers and no such finding.
+# dask_local   a distributed LocalCluster of 2 worker processes for 8 small tasks: the scheduler
+#              is the process that started them, the verdict says their start outweighs the tasks,
+#              and Dask's watcher threads make no io_overlap finding (skipped without distributed).
 # numpy_threads 2 threads multiplying NumPy matrices (the GIL released): finding 1
 #              is gil_released, the verdict threads (skipped without numpy).
 # Every report of a Python program has a verdict (threads, processes or
@@ -653,6 +656,26 @@ def t_dask(c):
     check_processes_fix(c, "dask_threads", r, ("dask", "threads"), 'scheduler="processes"')
 
 
+def t_dask_local(c):
+    """A LocalCluster for 8 small tasks: the scheduler is the process that started the workers, the
+    verdict says their start-up outweighs the tasks, and the workers' own watcher threads (profiler,
+    nanny queue) are no "threading is the right choice" finding."""
+    r = optional_report(c, "dask_local", ["20000"], "distributed")
+    if not r:
+        return
+    dk = (r.get("python") or {}).get("dask") or {}
+    procs = r.get("processes", [])
+    main = [p["upid"] for p in procs if "dask_local.py" in (p.get("cmdline") or "")]
+    ok(len(dk.get("workers", [])) == 2 and dk.get("scheduler_local") is True and
+       main[:1] == [dk.get("scheduler_upid")],
+       "%s dask_local: two workers; the scheduler is the LocalCluster's process" % c.tag, (dk, main))
+    v = r.get("verdict") or {}
+    ok(v.get("reason") == "dask_workers" and "Starting the LocalCluster's workers took" in v.get("text", ""),
+       "%s dask_local: the verdict says the workers' start outweighs their tasks" % c.tag, v)
+    ok("io_overlap" not in kinds(r), "%s dask_local: no io_overlap finding for Dask's own threads" % c.tag,
+       kinds(r))
+
+
 def t_dask_processes(c):
     """Dask's process scheduler sends its 4 tasks in one batch (chunksize 6): one worker runs them all.
     A pool of one worker, a one_worker finding naming it with Dask's fix; with chunksize=1 two workers."""
@@ -909,7 +932,7 @@ def main():
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
-                     t_numpy, t_dask, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
+                     t_numpy, t_dask, t_dask_local, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
                      t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
