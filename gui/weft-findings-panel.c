@@ -103,7 +103,7 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
   Job *job = data;
   WeftMetricsQuery q;
   weft_metrics_query_init(&q); /* everything, as `weft report` */
-  q.no_replay = 1;            /* the page shows no what-if */
+  q.no_replay = 1;             /* the page shows no what-if */
   if (job->has_range) {
     q.start_ns = job->start_ns;
     q.end_ns = job->end_ns;
@@ -118,11 +118,17 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
   if (prog) {
     const char *exe = *prog->exe ? prog->exe : prog->cmdline, *sl = strrchr(exe, '/');
     char t0[32];
-    r->program =
-        g_strdup_printf("The program %s [%lld], from %s: %zu launcher process%s before it (env, shells, "
-                        "shims) left out, as `weft report` does.",
-                        sl ? sl + 1 : exe, (long long)prog->pid, weft_format_ns(t0, sizeof t0, m->range_start_ns),
-                        m->launchers, m->launchers == 1 ? "" : "es");
+    if (m->mpi_launchers)
+      r->program = g_strdup_printf("The MPI ranks of %s, from %s: %zu launcher process%s (mpirun, its daemons, the "
+                                   "ranks before their exec) left out, as `weft report` does.",
+                                   sl ? sl + 1 : exe, weft_format_ns(t0, sizeof t0, m->range_start_ns), m->launchers,
+                                   m->launchers == 1 ? "" : "es");
+    else
+      r->program =
+          g_strdup_printf("The program %s [%lld], from %s: %zu launcher process%s before it (env, shells, "
+                          "shims) left out, as `weft report` does.",
+                          sl ? sl + 1 : exe, (long long)prog->pid, weft_format_ns(t0, sizeof t0, m->range_start_ns),
+                          m->launchers, m->launchers == 1 ? "" : "es");
   }
   if (m->python && m->python->verdict.choice)
     r->verdict = g_markup_printf_escaped("<b>Verdict: %s</b>\n%s", m->python->verdict.choice, m->python->verdict.text);

@@ -88,8 +88,9 @@ typedef struct {
   int image;
   int n_images;
   int64_t exec_from_upid, end_ns;
-  int role;   /* WEFT_PROCESS_* */
-  guint host; /* index into the session's hosts */
+  int role;         /* WEFT_PROCESS_* */
+  guint host;       /* index into the session's hosts */
+  int64_t mpi_rank; /* -1: not a rank */
 } ProcRow;
 
 /* Append upid's subtree (children ordered by start, as rows are) to
@@ -168,10 +169,11 @@ static void mark_launchers(GArray *rows) {
   g_autofree bool *lf = g_new(bool, MAX(1, rows->len));
   for (guint i = 0; i < rows->len; i++) {
     const ProcRow *r = &g_array_index(rows, ProcRow, i);
-    l[i] = (WeftProcLink){r->upid, r->pid, r->image, r->parent_upid, r->exec_from_upid, r->end_ns};
+    l[i] = (WeftProcLink){r->upid, r->pid, r->image, r->parent_upid, r->exec_from_upid, r->end_ns, r->mpi_rank};
   }
   size_t nl = 0;
-  ptrdiff_t prog = weft_find_launchers(l, rows->len, lf, &nl);
+  bool mpi = false;
+  ptrdiff_t prog = weft_find_launchers(l, rows->len, lf, &nl, &mpi);
   for (guint i = 0; prog >= 0 && i < rows->len; i++)
     g_array_index(rows, ProcRow, i).role = (ptrdiff_t)i == prog ? WEFT_PROCESS_PROGRAM_START
                                            : lf[i]              ? WEFT_PROCESS_LAUNCHER
@@ -235,7 +237,8 @@ static gboolean load_processes(WeftSession *self) {
                  p.exec_from_upid,
                  p.end_ns,
                  WEFT_PROCESS_PROGRAM,
-                 host_index(self, p.host)};
+                 host_index(self, p.host),
+                 p.mpi_rank};
     g_array_append_val(rows, r);
   }
   if (weft_cursor_close(&c) < 0) return FALSE;

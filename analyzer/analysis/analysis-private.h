@@ -300,6 +300,10 @@ const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((for
 /* An I/O thread: not a main thread, at least half of its life in I/O waits
  * or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
+/* A thread of an MPI rank that carries its process's name, as its main
+ * thread does: one the MPI library started (Open MPI's progress and event
+ * threads), not a Python thread (weft's hook names those "Thread-1 (f)"). */
+bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t);
 
 /* pylibs.c: py->libraries from the threads, processes and Python frames
  * (false on a database error, in sql). The fixes phrased in the library

@@ -83,8 +83,16 @@ typedef struct {
   WeftHMap thr, obj, site;
   Cause *cause;
   size_t ncause, capcause;
-  WeftPathSegment cur; /* the segment being walked (its start moves down) */
+  WeftPathSegment cur;      /* the segment being walked (its start moves down) */
+  const WeftMetrics *scope; /* with launchers left out: a flow from one of their threads is not followed */
 } W;
+
+/* Is a flow from thread u at ns one to follow? Not from a launcher left out
+ * (an MPI rank's start from its image before the exec, a wake-up by mpirun):
+ * the path stays in the program, as the report's scope does. */
+static bool follow(const W *w, int64_t u, int64_t ns) {
+  return !w->scope || ns < w->a || weft_metrics_thread(w->scope, u) != NULL;
+}
 
 static bool woom(W *w) { return weft_sql_fail(w->sql, "out of memory"); }
 
@@ -277,7 +285,8 @@ static void walk(W *w, sqlite3_stmt *qs, sqlite3_stmt *qw, sqlite3_stmt *qc, int
       sqlite3_bind_int64(qc, 2, t);
       read_flow(w, qc, &f);
       if (w->sql->failed) break;
-      if (f.from_u < 0 || f.from_u == u || f.from_ns > t || (f.from_ns == t && noprog >= NOPROGRESS_MAX)) {
+      if (f.from_u < 0 || f.from_u == u || f.from_ns > t || (f.from_ns == t && noprog >= NOPROGRESS_MAX) ||
+          !follow(w, f.from_u, f.from_ns)) {
         out->before_ns = t - a;
         break;
       }
@@ -312,7 +321,7 @@ static void walk(W *w, sqlite3_stmt *qs, sqlite3_stmt *qw, sqlite3_stmt *qc, int
       if (w->sql->failed) break;
     }
     if (f.from_u >= 0 && f.from_u != u && f.from_ns >= s && f.from_ns <= t &&
-        !(f.from_ns == t && noprog >= NOPROGRESS_MAX)) {
+        !(f.from_ns == t && noprog >= NOPROGRESS_MAX) && follow(w, f.from_u, f.from_ns)) {
       noprog = f.from_ns == t ? noprog + 1 : 0;
       int64_t o = oobj >= 0 ? oobj : f.obj;
       if (!cause_push(w, o, ostack, lo)) break;
@@ -345,11 +354,13 @@ static void critpath_free(CpResult *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* Walk back from (end_utid, end_ns) to a (a <= end_ns) into out. false on
- * failure (the message kept in sql: database error, out of memory). */
-static bool critpath_walk(WeftSql *sql, int64_t a, int64_t end_utid, int64_t end_ns, CpResult *out) {
+/* Walk back from (end_utid, end_ns) to a (a <= end_ns) into out, not into
+ * the threads scope lacks (NULL: any). false on failure (the message kept in
+ * sql: database error, out of memory). */
+static bool critpath_walk(WeftSql *sql, const WeftMetrics *scope, int64_t a, int64_t end_utid, int64_t end_ns,
+                          CpResult *out) {
   memset(out, 0, sizeof *out);
-  W w = {.sql = sql, .r = out, .a = a};
+  W w = {.sql = sql, .r = out, .a = a, .scope = scope};
   sqlite3_stmt *qs = weft_sql_prepare(sql, "SELECT start_ns, dur_ns, state, object_id, stack_id FROM thread_state "
                                            "WHERE utid = ?1 AND start_ns < ?2 ORDER BY start_ns DESC");
   sqlite3_stmt *qw = weft_sql_prepare(sql, "SELECT kind, from_utid, from_ns, object_id FROM flow WHERE to_utid = ?1 "
@@ -559,7 +570,7 @@ bool build_critical_path(Ctx *c) {
   end_ns = max64(end_ns, c->a);
   cp->after_ns = c->b - end_ns;
   CpResult r;
-  if (!critpath_walk(&c->sql, c->a, cp->end_utid, end_ns, &r)) return false;
+  if (!critpath_walk(&c->sql, c->m->launchers ? c->m : NULL, c->a, cp->end_utid, end_ns, &r)) return false;
   cp->path_ns = r.path_ns;
   cp->before_ns = r.before_ns;
   cp->jumps = r.jumps;

@@ -261,14 +261,53 @@ static ptrdiff_t link_find(const WeftProcLink *p, const size_t *by_upid, size_t 
   return lo < n && p[by_upid[lo]].upid == upid ? (ptrdiff_t)by_upid[lo] : -1;
 }
 
-ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers) {
+/* The MPI rule of weft_find_launchers: with 2 or more ranks, everything
+ * that is not a rank or under one (through parents and execs) is a
+ * launcher. Returns the lowest rank's index, or -1 (fewer ranks, or no
+ * launcher: ranks each started under `weft exec`). */
+static ptrdiff_t mpi_launchers(const WeftProcLink *p, const size_t *by, size_t n, bool *launcher, size_t *nl) {
+  ptrdiff_t prog = -1;
+  size_t ranks = 0;
+  for (size_t i = 0; i < n; i++)
+    if (p[i].mpi_rank >= 0) {
+      ranks++;
+      if (prog < 0 || p[i].mpi_rank < p[prog].mpi_rank ||
+          (p[i].mpi_rank == p[prog].mpi_rank && p[i].upid < p[prog].upid))
+        prog = (ptrdiff_t)i;
+    }
+  if (ranks < 2) return -1;
+  for (size_t i = 0; i < n; i++) {
+    bool under = false;
+    size_t x = i;
+    for (size_t steps = 0; steps <= n && !under; steps++) { /* (a cycle is bad data: stop) */
+      under = p[x].mpi_rank >= 0;
+      int64_t up = p[x].parent_upid >= 0 ? p[x].parent_upid : p[x].exec_from_upid;
+      ptrdiff_t k = up < 0 ? -1 : link_find(p, by, n, up);
+      if (k < 0) break;
+      x = (size_t)k;
+    }
+    launcher[i] = !under;
+    *nl += !under;
+  }
+  return *nl ? prog : -1;
+}
+
+ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers, bool *mpi) {
   *nlaunchers = 0;
+  *mpi = false;
   for (size_t i = 0; i < n; i++) launcher[i] = false;
   size_t *by = malloc((n ? n : 1) * sizeof *by);
   if (!by) return -1;
   for (size_t i = 0; i < n; i++) by[i] = i;
   qsort_r(by, n, sizeof *by, cmp_link_upid, (void *)p);
-  ptrdiff_t prog = -1;
+  ptrdiff_t prog = mpi_launchers(p, by, n, launcher, nlaunchers);
+  if (prog >= 0) {
+    *mpi = true;
+    free(by);
+    return prog;
+  }
+  *nlaunchers = 0;
+  for (size_t i = 0; i < n; i++) launcher[i] = false;
   for (size_t i = 0; i < n; i++) {
     bool root = p[i].parent_upid < 0 || link_find(p, by, n, p[i].parent_upid) < 0;
     if (root &&
@@ -311,17 +350,22 @@ static bool leave_out_launchers(Ctx *c) {
   }
   for (size_t i = 0; i < c->nprocs; i++) {
     const ProcInfo *p = &c->procs[i];
-    l[i] = (WeftProcLink){p->upid, p->pid, p->image, p->parent_upid, p->exec_from, p->end};
+    l[i] = (WeftProcLink){p->upid, p->pid, p->image, p->parent_upid, p->exec_from, p->end, p->mpi_rank};
   }
   size_t n = 0;
-  ptrdiff_t prog = weft_find_launchers(l, c->nprocs, out, &n);
+  bool mpi = false;
+  ptrdiff_t prog = weft_find_launchers(l, c->nprocs, out, &n, &mpi);
   /* a range that ends before the program starts (--range ..100ms) is the
    * launchers' time: then it covers them */
-  if (prog >= 0 && c->procs[prog].start < c->b) {
+  int64_t first = INT64_MAX;
+  for (size_t i = 0; prog >= 0 && i < c->nprocs; i++)
+    if (!out[i]) first = min64(first, c->procs[i].start);
+  if (prog >= 0 && first < c->b) {
     for (size_t i = 0; i < c->nprocs; i++)
       if (out[i]) c->procs[i].sel = false;
     c->m->program_upid = c->procs[prog].upid;
     c->m->launchers = n;
+    c->m->mpi_launchers = mpi;
   }
   free(l);
   free(out);

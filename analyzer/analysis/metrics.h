@@ -512,6 +512,7 @@ typedef struct {
   unsigned what;        /* what was computed */
   int64_t program_upid; /* the program image when launchers were left out, else -1 */
   size_t launchers;     /* processes left out as launchers (WeftMetricsQuery.all_processes) */
+  bool mpi_launchers;   /* they are an MPI job's launchers; the program is its ranks (program_upid the lowest) */
 
   WeftSummary summary;
   WeftProcessMetrics *processes;
@@ -539,13 +540,18 @@ typedef struct {
 } WeftMetrics;
 
 /* The launchers of a recording (see WeftMetricsQuery.all_processes): of n
- * processes (exec_from_upid, parent_upid: -1 none), sets launcher[i] and
- * *nlaunchers and returns the index of the program, or -1 when the root did
- * not exec (no launchers; also when out of memory). */
+ * processes (exec_from_upid, parent_upid, mpi_rank: -1 none), sets
+ * launcher[i] and *nlaunchers and returns the index of the program, or -1
+ * when there are none (also when out of memory). With two or more MPI ranks
+ * the program is the ranks and what they started, and every other process
+ * (mpirun, its daemons, a rank's image before its exec, what ran mpirun) a
+ * launcher; the index returned is the lowest rank's, and *mpi is set.
+ * Otherwise the launchers are the root's images before its last exec and
+ * what they started (*mpi false). */
 typedef struct {
-  int64_t upid, pid, image, parent_upid, exec_from_upid, end_ns;
+  int64_t upid, pid, image, parent_upid, exec_from_upid, end_ns, mpi_rank;
 } WeftProcLink;
-ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers);
+ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers, bool *mpi);
 
 /* Compute the metrics of db (opened with weft_db_open) for q (NULL: the whole
  * recording). Returns NULL with a one-line message in err (not naming the

@@ -33,6 +33,7 @@ typedef struct {
   bool plain_thread; /* a thread none of the above explains */
   bool workers;      /* some pool has worker processes */
   bool joblib_frames, dask_frames, dist_frames;
+  size_t mpi_ranks; /* CPython processes that are MPI ranks */
 } Signals;
 
 static bool has_prefix(const char *s, const char *p) { return strstr(s, p) == s; }
@@ -94,13 +95,19 @@ static void add_lib(GArray *v, WeftPython *py, WeftPyLibKind kind, const char *n
 bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
   Signals g = {0};
   for (size_t i = 0; i < m->nthreads; i++)
-    if (weft_python_process(py, m->threads[i].upid)) thread_signals(&g, &m->threads[i]);
+    if (weft_python_process(py, m->threads[i].upid) && !python_mpi_library_thread(m, &m->threads[i]))
+      thread_signals(&g, &m->threads[i]);
+  for (size_t i = 0; i < m->nprocesses; i++)
+    g.mpi_ranks += m->processes[i].mpi_rank >= 0 && weft_python_process(py, m->processes[i].upid);
   for (size_t i = 0; i < m->nprocesses; i++)
     g.loky |= strstr(m->processes[i].cmdline, "loky.backend.popen_loky") != NULL;
   for (size_t k = 0; k < py->npools; k++) g.workers |= py->pools[k].nworkers > 0;
   frame_signals(sql, &g);
   if (sql->failed) return false;
   GArray *v = g_array_new(FALSE, TRUE, sizeof(WeftPyLibrary));
+  if (g.mpi_ranks >= 2)
+    add_lib(v, py, WEFT_PYLIB_MPI4PY, "mpi4py", "",
+            python_strf(py, "%zu CPython processes are MPI ranks", g.mpi_ranks));
   bool procs = g.workers || g.mp_proc || g.pool_proc || g.loky;
   if (g.dask_frames || g.dask_dist) {
     const char *sched = g.dist_frames || g.dask_dist ? "distributed" : procs ? "processes" : "threads";

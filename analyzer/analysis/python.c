@@ -149,13 +149,23 @@ static int64_t pool_parent(GArray *rows, int64_t upid) {
   return r->parent_upid > 0 ? r->parent_upid : -1;
 }
 
+bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t) {
+  const WeftProcessMetrics *p = weft_metrics_process(m, t->upid);
+  if (!p || p->mpi_rank < 0 || t->is_main || !t->name) return false;
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (m->threads[i].upid == t->upid && m->threads[i].is_main)
+      return m->threads[i].name && !strcmp(m->threads[i].name, t->name);
+  return false;
+}
+
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t) {
   const WeftThreadMetrics *tm = weft_metrics_thread(m, t->utid);
   /* a library's own watchers (Dask's profiler, a nanny's queue watch, a pool's
    * handlers) sleep and poll by design: not the program's I/O; asyncio's
    * executor threads run the program's blocking calls (asyncio.to_thread) */
   bool machinery = tm && py_machinery_thread(tm->name) && strncmp(tm->name, "asyncio_", 8) != 0;
-  return tm && !tm->is_main && !machinery && t->io_share >= IO_THREAD_SHARE && t->gil_share < IO_THREAD_GIL;
+  return tm && !tm->is_main && !machinery && !python_mpi_library_thread(m, tm) && t->io_share >= IO_THREAD_SHARE &&
+         t->gil_share < IO_THREAD_GIL;
 }
 
 /* py->processes for the CPython processes pyup, and their threads. */

@@ -136,6 +136,7 @@ typedef enum {
   WEFT_PYLIB_MP_THREADPOOL, /* multiprocessing.pool.ThreadPool */
   WEFT_PYLIB_MP_PROCESS,    /* multiprocessing.Process */
   WEFT_PYLIB_THREADING,     /* threading.Thread */
+  WEFT_PYLIB_MPI4PY,        /* mpi4py: two or more CPython processes are MPI ranks */
 } WeftPyLibKind;
 
 typedef struct {

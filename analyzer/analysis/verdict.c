@@ -563,12 +563,44 @@ static void dask_verdict(Ctx *c, WeftPyVerdict *v) {
   }
 }
 
+/* MPI ranks that are CPython processes (mpi4py): the program is processes
+ * already; the question is their balance and their time in MPI. */
+static bool mpi_verdict(Ctx *c, WeftPyVerdict *v) {
+  const WeftMpi *mp = c->m->mpi;
+  size_t py = 0;
+  int64_t startup = 0;
+  for (size_t k = 0; mp && k < mp->nranks; k++) {
+    py += weft_python_process(c->m->python, mp->ranks[k].upid) != NULL;
+    startup += mp->ranks[k].startup_ns;
+  }
+  if (!mp || py < 2) return false;
+  char b1[32], b2[32], p1[16];
+  const char *more = "";
+  if (mp->mpi_wait_ns > 0 && startup * 2 >= mp->mpi_wait_ns)
+    more = pool_printf(c->pool,
+                       " Of their %s in MPI, %s (%s) was MPI_Init and MPI_Finalize: the run is short against "
+                       "MPI's start and end, so measure a longer one before changing the program.",
+                       weft_format_ns(b1, sizeof b1, mp->mpi_wait_ns), weft_format_ns(b2, sizeof b2, startup),
+                       pct(p1, sizeof p1, (double)startup / (double)mp->mpi_wait_ns));
+  else if (mp->pop.lb < 0.9)
+    more = pool_printf(c->pool,
+                       " Rank %lld had the most work and the others waited for it in MPI (%s in all): give the "
+                       "ranks equal work (the mpi_imbalance finding).",
+                       (long long)mp->slowest_rank, weft_format_ns(b1, sizeof b1, mp->mpi_wait_ns));
+  v->choice = "processes", v->reason = "mpi_ranks";
+  v->text = pool_printf(c->pool,
+                        "Processes, as MPI runs them: %zu ranks (mpi4py) ran at once, load balance %.2f and "
+                        "communication efficiency %.2f across them.%s",
+                        mp->nranks, mp->pop.lb, mp->pop.synce, more);
+  return true;
+}
+
 bool build_py_verdict(Ctx *c) {
   WeftMetrics *m = c->m;
   if (!m->python) return true;
   WeftPyVerdict *v = &m->python->verdict;
   verdict_numbers(m, v);
-  if (m->python->dask) dask_verdict(c, v);
+  if (!mpi_verdict(c, v) && m->python->dask) dask_verdict(c, v);
   if (!v->text) verdict_from_findings(c, v);
   if (!v->text) verdict_otherwise(c, v);
   return v->text ? true : oom(c);

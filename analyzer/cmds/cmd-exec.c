@@ -115,7 +115,7 @@ static int parse_options(int argc, char **argv, Exec *e) {
     return 2;
   }
   e->prog = argv + optind;
-  if (e->run.io < 0) e->run.io = weft_run_is_python(e->prog[0]);
+  if (e->run.io < 0) e->run.io = weft_run_is_python_cmd(e->prog);
   return -1;
 }
 

@@ -243,7 +243,7 @@ static int parse_options(int argc, char **argv, Record *r) {
     return 2;
   }
   r->prog = argv + optind;
-  if (r->run.io < 0) r->run.io = weft_run_is_python(r->prog[0]);
+  if (r->run.io < 0) r->run.io = weft_run_is_python_cmd(r->prog);
   return -1;
 }
 

@@ -230,6 +230,28 @@ int weft_run_is_python(const char *prog) {
   return py;
 }
 
+/* Launchers that run a program given among their arguments. */
+static int is_launcher(const char *prog) {
+  static const char *const names[] = {"mpirun", "mpiexec", "orterun", "prterun", "srun",    "env", "taskset",
+                                      "nice",   "numactl", "chrt",    "stdbuf",  "timeout", "time"};
+  const char *b = strrchr(prog, '/');
+  b = b ? b + 1 : prog;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    size_t n = strlen(names[i]);
+    if (!strncmp(b, names[i], n) && (!b[n] || b[n] == '.')) return 1; /* mpiexec.hydra, mpirun.openmpi */
+  }
+  return 0;
+}
+
+int weft_run_is_python_cmd(char *const *argv) {
+  if (!argv[0]) return 0;
+  if (weft_run_is_python(argv[0])) return 1;
+  if (!is_launcher(argv[0])) return 0;
+  for (size_t i = 1; argv[i]; i++) /* the first argument that is a Python program, not an option */
+    if (argv[i][0] != '-' && !strchr(argv[i], '=') && weft_run_is_python(argv[i])) return 1;
+  return 0;
+}
+
 /* A new environment: environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO and
  * WEFT_SESSION replaced, WEFT_FILE dropped, the agent put first in LD_PRELOAD and, with pyhook,
  * the Python hook first in PYTHONPATH. The strings of environ are shared; the

@@ -155,7 +155,12 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
   const WeftProcessMetrics *prog = m->launchers ? weft_metrics_process(m, m->program_upid) : NULL;
   if (prog && *prog->cmdline) {
     char pl[512];
-    snprintf(pl, sizeof pl, "%s  (pid %lld, image %lld)", prog->cmdline, (long long)prog->pid, (long long)prog->image);
+    if (m->mpi_launchers)
+      snprintf(pl, sizeof pl, "%s  (%zu MPI ranks; rank %lld: pid %lld, image %lld)", prog->cmdline,
+               m->mpi ? m->mpi->nranks : 0, (long long)prog->mpi_rank, (long long)prog->pid, (long long)prog->image);
+    else
+      snprintf(pl, sizeof pl, "%s  (pid %lld, image %lld)", prog->cmdline, (long long)prog->pid,
+               (long long)prog->image);
     table_row(&t, "program", pl);
   }
   table_row(&t, "range", range_desc(m, bf, buf, sizeof buf));
@@ -164,10 +169,9 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
   int n = snprintf(scope, sizeof scope, "%s%zu process%s, %zu thread%s", pid, m->summary.nprocesses,
                    m->summary.nprocesses == 1 ? "" : "es", m->summary.nthreads, m->summary.nthreads == 1 ? "" : "s");
   if (m->launchers && n > 0 && (size_t)n < sizeof scope)
-    snprintf(scope + n, sizeof scope - (size_t)n,
-             ": the program; %zu launcher process%s before it left out "
-             "(--all-processes)",
-             m->launchers, m->launchers == 1 ? "" : "es");
+    snprintf(scope + n, sizeof scope - (size_t)n, ": the %s; %zu launcher process%s %sleft out (--all-processes)",
+             m->mpi_launchers ? "MPI ranks" : "program", m->launchers, m->launchers == 1 ? "" : "es",
+             m->mpi_launchers ? "(mpirun's) " : "before it ");
   table_row(&t, "scope", scope);
   char rec[512];
   int rn = snprintf(rec, sizeof rec, "%s CPUs, %lld lost events; holds: %s", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
@@ -792,6 +796,8 @@ static void json_recording(Json *j, const WeftMetrics *m) {
   j_opt(j, "pid", m->pid);
   j_opt(j, "program_upid", m->program_upid);
   j_int(j, "launchers", (int64_t)m->launchers);
+  weft_json_key(j, "mpi_launchers");
+  weft_json_bool(j, m->mpi_launchers);
   j_close(j, '}');
 }
 
@@ -1289,8 +1295,8 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
   fprintf(f, " · %zu process%s, %zu thread%s", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,
           s->nthreads == 1 ? "" : "s");
   if (m->launchers)
-    fprintf(f, " (the program; %zu launcher process%s before it left out)", m->launchers,
-            m->launchers == 1 ? "" : "es");
+    fprintf(f, " (the %s; %zu launcher process%s %sleft out)", m->mpi_launchers ? "MPI ranks" : "program", m->launchers,
+            m->launchers == 1 ? "" : "es", m->mpi_launchers ? "" : "before it ");
   fprintf(f, " · %s\n", range_desc(m, &bf, buf, sizeof buf));
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
   fprintf(f, "\nThread time %s: on a CPU %s (%s), runnable %s (%s), waiting %s (%s), off a CPU elsewhere %s (%s).\n",

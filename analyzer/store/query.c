@@ -162,7 +162,7 @@ void weft_query_processes(WeftQuery *q, WeftCursor *c) {
               "SELECT p.upid, p.pid, p.image, coalesce(p.parent_upid, -1), coalesce(p.exec_from_upid, -1), "
               "(SELECT count(*) FROM process p2 WHERE p2.pid = p.pid), "
               "EXISTS (SELECT 1 FROM process p3 WHERE p3.pid = p.upid), p.start_ns, p.end_ns, p.exe, p.cmdline, "
-              "p.host FROM process p ORDER BY p.upid");
+              "p.host, coalesce(p.mpi_rank, -1) FROM process p ORDER BY p.upid");
 }
 
 bool weft_next_process(WeftCursor *c, WeftProcessRow *r) {
@@ -179,7 +179,8 @@ bool weft_next_process(WeftCursor *c, WeftProcessRow *r) {
                         .end_ns = sqlite3_column_int64(st, 8),
                         .exe = text(st, 9),
                         .cmdline = text(st, 10),
-                        .host = weft_sql_i64(st, 11, 0)};
+                        .host = weft_sql_i64(st, 11, 0),
+                        .mpi_rank = sqlite3_column_int64(st, 12)};
   return true;
 }
 

@@ -75,6 +75,7 @@ typedef struct {
   int64_t start_ns, end_ns;
   const char *exe, *cmdline; /* NULL when unknown */
   int64_t host;              /* host.host: the machine it ran on (schema 5) */
+  int64_t mpi_rank;          /* its MPI_COMM_WORLD rank; -1 when NULL */
 } WeftProcessRow;
 
 /* Every process image, by upid: weft_next_process. */

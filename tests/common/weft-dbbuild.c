@@ -77,6 +77,10 @@ void dbb_process_exec(WeftDbBuild *b, int64_t upid, int64_t from, int64_t image)
   dbb_exec(b, "UPDATE process SET end_how = 'exec' WHERE upid = %lld", (long long)from);
 }
 
+void dbb_process_mpi_rank(WeftDbBuild *b, int64_t upid, int64_t rank) {
+  dbb_exec(b, "UPDATE process SET mpi_rank = %lld WHERE upid = %lld", (long long)rank, (long long)upid);
+}
+
 void dbb_thread(WeftDbBuild *b, int64_t utid, int64_t upid, int64_t tid, const char *name, int64_t creator,
                 int64_t start_ns, int64_t end_ns) {
   char c[24];

@@ -47,6 +47,8 @@ void dbb_process(WeftDbBuild *b, int64_t upid, int64_t pid, int64_t start_ns, in
 void dbb_process_parent(WeftDbBuild *b, int64_t upid, int64_t parent);
 /* upid is image `image` of its pid, which from exec'd into (from ends with 'exec'). */
 void dbb_process_exec(WeftDbBuild *b, int64_t upid, int64_t from, int64_t image);
+/* upid is rank `rank` of MPI_COMM_WORLD. */
+void dbb_process_mpi_rank(WeftDbBuild *b, int64_t upid, int64_t rank);
 /* A thread ending with 'return'; creator -1: a main thread (is_main = 1). */
 void dbb_thread(WeftDbBuild *b, int64_t utid, int64_t upid, int64_t tid, const char *name, int64_t creator,
                 int64_t start_ns, int64_t end_ns);

@@ -139,6 +139,15 @@ def check_report(weft, tmp, name, db):
        "%s: useful time grows with the rank, load balance below 0.9" % name, mpi)
     ranks = sorted(x["mpi_rank"] for x in r["processes"] if x.get("mpi_rank") is not None)
     eq(ranks, list(range(NP)), "%s: processes[].mpi_rank" % name)
+    rg = r.get("range") or {}
+    ok(rg.get("mpi_launchers") is True and rg.get("launchers", 0) >= 1 and
+       [p["mpi_rank"] for p in r["processes"] if p["upid"] == rg.get("program_upid")] == [0] and
+       all(p.get("mpi_rank") is not None for p in r["processes"] if p.get("parent_upid") is None or
+           p["upid"] == rg.get("program_upid")),
+       "%s: the scope is the ranks, mpirun and the ranks' images before their exec left out as launchers" % name, rg)
+    selected = {t["utid"] for t in r["threads"]}
+    path = [t["utid"] for t in (r.get("critical_path") or {}).get("threads", [])]
+    ok(path and set(path) <= selected, "%s: the critical path stays in the ranks" % name, (path, sorted(selected)))
     f = [x for x in r["findings"] if x["kind"] == "mpi_imbalance"]
     ok(len(f) == 1 and "the slowest rank, rank 2 " in f[0]["title"], "%s: a finding names rank 2 the slowest" % name,
        [x["title"] for x in r["findings"]])
@@ -278,6 +287,20 @@ def t_py(weft, pydir, tmp):
     if db:
         check_db("mpi_ring", db, ["MPI_Init_thread", "MPI_Mprobe", "MPI_Mrecv"])
         check_report(weft, tmp, "mpi_ring", db)
+        p = subprocess.run([weft, "report", "--format", "json", db], env=env(tmp), timeout=TIMEOUT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r = json.loads(p.stdout) if p.returncode == 0 else {}
+        v = r.get("verdict") or {}
+        ok(v.get("reason") == "mpi_ranks" and v.get("choice") == "processes" and "3 ranks (mpi4py)" in v.get("text", ""),
+           "mpi_ring: the verdict is about the MPI ranks", v)
+        libs = [x["name"] for x in (r.get("python") or {}).get("libraries", [])]
+        eq(libs, ["mpi4py"], "mpi_ring: the library is mpi4py (Open MPI's own threads are no threading)")
+        kinds = [x["kind"] for x in r.get("findings", [])]
+        ok("io_overlap" not in kinds, "mpi_ring: Open MPI's progress threads make no io_overlap finding", kinds)
+        con = sqlite3.connect(db)
+        polls = con.execute("SELECT count(*) FROM thread_state WHERE state = 9").fetchone()[0]
+        con.close()
+        ok(polls > 0, "mpi_ring: weft record -- mpirun ... python3 records I/O waits by default (%d)" % polls)
 
 
 def main():

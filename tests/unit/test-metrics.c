@@ -819,6 +819,83 @@ static void test_filter_and_render(void) {
   sqlite3_close(d);
 }
 
+/* The text report of m (free it). */
+static char *text_report(const WeftMetrics *m) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
+  weft_report_write(f, m, &opt);
+  fclose(f);
+  return buf;
+}
+
+/* mpirun (never exec'd) forks two children that exec into ranks 0 and 1
+ * and a helper of its own; rank 0 runs a child. The program is the ranks
+ * and what they started (upids 3, 5, 6); mpirun, the images before the
+ * execs and the helper are launchers. The open range starts with the first
+ * rank (40) and ends with the last of them (95), and the critical path,
+ * which ends on rank 1, does not follow its exec back into the image
+ * before it (nor rank 1's wake-up by mpirun at 60). */
+static void test_mpi_launchers(void) {
+  db_new();
+  dbb_process(&bd, 1, 700, 0, 100, "mpirun -np 2 app", NULL);
+  dbb_process(&bd, 2, 701, 10, 40, "mpirun -np 2 app", NULL);
+  dbb_process(&bd, 3, 701, 40, 90, "app", NULL);
+  dbb_process(&bd, 4, 702, 10, 45, "mpirun -np 2 app", NULL);
+  dbb_process(&bd, 5, 702, 45, 95, "app", NULL);
+  dbb_process(&bd, 6, 703, 50, 60, "uname -p", NULL);
+  dbb_process(&bd, 7, 704, 20, 30, "mpirun's helper", NULL);
+  dbb_process_exec(&bd, 3, 2, 1);
+  dbb_process_exec(&bd, 5, 4, 1);
+  for (int64_t u = 2; u <= 5; u++) dbb_process_parent(&bd, u, 1);
+  dbb_process_parent(&bd, 7, 1);
+  dbb_process_parent(&bd, 6, 3);
+  dbb_process_mpi_rank(&bd, 3, 0);
+  dbb_process_mpi_rank(&bd, 5, 1);
+  long long span[][3] = {{1, 0, 100}, {2, 10, 40}, {3, 40, 90}, {4, 10, 45}, {5, 45, 95}, {6, 50, 60}, {7, 20, 30}};
+  for (int i = 0; i < 7; i++) {
+    dbb_thread(&bd, i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
+    if (i != 4) dbb_state(&bd, i + 1, span[i][1], span[i][2], WEFT_ST_RUNNING, -1, -1);
+  }
+  /* rank 1 waits 50..60 for a message mpirun's thread sends at 55 */
+  dbb_state(&bd, 5, 45, 50, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 5, 50, 60, WEFT_ST_IO_WAIT, -1, -1);
+  dbb_state(&bd, 5, 60, 95, WEFT_ST_RUNNING, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_SOCKET, 1, 55, 5, 60, -1);
+  dbb_flow(&bd, WEFT_FLOW_EXEC, 4, 45, 5, 45, -1);
+  dbb_flow(&bd, WEFT_FLOW_EXEC, 2, 40, 3, 40, -1);
+  sqlite3 *d = db_finish(100);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->launchers == 4 && m->mpi_launchers && m->program_upid == 3 && m->nprocesses == 3,
+     "MPI: the ranks (program upid 3, rank 0) and rank 0's child; 4 launchers left out (%zu, %lld, %zu)", m->launchers,
+     (long long)m->program_upid, m->nprocesses);
+  ok(m->range_start_ns == 40 && m->range_end_ns == 95, "MPI: the open range is the ranks' (40..95: %lld..%lld)",
+     (long long)m->range_start_ns, (long long)m->range_end_ns);
+  const WeftCriticalPath *cp = m->critical_path;
+  bool launcher_on_path = false;
+  for (size_t i = 0; cp && i < cp->nthreads; i++) launcher_on_path |= cp->threads[i].utid != 5;
+  ok(cp && cp->end_utid == 5 && !launcher_on_path && cp->before_ns == 5,
+     "MPI: the critical path stays on rank 1 (its wait from 50 to 60 not followed into mpirun, nor its exec: 5 ns "
+     "before it started): end %lld, %zu threads (first %lld), before %lld",
+     cp ? (long long)cp->end_utid : -1, cp ? cp->nthreads : 0, cp && cp->nthreads ? (long long)cp->threads[0].utid : -1,
+     cp ? (long long)cp->before_ns : -1);
+  char *buf = text_report(m);
+  ok(has(buf, "program    app  (2 MPI ranks; rank 0: pid 701, image 1)") &&
+         has(buf, "the MPI ranks; 4 launcher processes (mpirun's) left out"),
+     "MPI: the text report names the ranks and the launchers left out");
+  free(buf);
+  weft_metrics_free(m);
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.all_processes = 1;
+  char err[256];
+  m = weft_metrics_compute(d, &q, err, sizeof err);
+  ok(m && m->launchers == 0 && !m->mpi_launchers && m->nprocesses == 7, "MPI, all_processes: all 7 processes");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* A root that exec'd (env -> a shim shell -> the program), the shell with a
  * helper child, the program with a worker that has a child of its own and
  * a spawned worker that exec'd: by default the scope is the program (its
@@ -857,12 +934,7 @@ static void test_launchers(void) {
   /* useful: 50 + 10 + 5 + 45 (the program's thread waits for children) */
   ok(m->summary.useful_ns == 110 && near(m->summary.pop.lb, (110.0 / 5) / 50),
      "useful 110 ns over 5 threads, LB 0.44 (the launchers' running time is not in it)");
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
-  weft_report_write(f, m, &opt);
-  fclose(f);
+  char *buf = text_report(m);
   ok(has(buf, "program    prog  (pid 700, image 2)") && has(buf, "3 launcher processes before it left out"),
      "the text report names the program and the launchers left out");
   free(buf);
@@ -1313,6 +1385,7 @@ int main(void) {
   test_forkjoin();
   test_filter_and_render();
   test_launchers();
+  test_mpi_launchers();
   test_corrupt();
   test_critpath_chain();
   test_critpath_timeout();
