@@ -30,7 +30,8 @@
  * faster (its work), the GIL gone (its waits dropped), another number of CPUs. A hand-off's latency and the waking's
  * cost are the recording's for waiters that had waited as long (wait_class). The holds nobody waited for (counted,
  * not recorded) are placed between the recorded ones (place_counted_holds): the lock is held there in the replay too.
- * A loop's interrupted pieces of work have their excess shared out over the loop (spread_interruptions).
+ * A loop's interrupted pieces of work have their excess shared out over the loop (spread_interruptions), decided
+ * on the unchanged replay; a changed one, whose runs may join or split, spreads their recorded time the same way.
  * The replay of the recording unchanged is the model's own error bar.
  */
 #include "analysis-private.h"
@@ -115,6 +116,10 @@ typedef struct {
   struct LoopPlan *plan[2];
   size_t nplan[2];
   bool planned[2];
+  /* what that unchanged replay made of each run it spread, by recorded time: a changed replay,
+   * whose runs may join (a lock's acquires dropped) or split, spreads its runs the same way */
+  struct Spread *spread[2];
+  size_t nspread[2];
 } RThread;
 
 typedef struct {
@@ -564,6 +569,8 @@ static void rec_free(Rec *r) {
     free(r->t[i].counts);
     free(r->t[i].plan[0]);
     free(r->t[i].plan[1]);
+    free(r->t[i].spread[0]);
+    free(r->t[i].spread[1]);
   }
   free(r->lock_hold);
   free(r->lat_by);
@@ -1149,6 +1156,11 @@ typedef struct LoopPlan {
   double p90, share; /* a piece's work kept: min(work, p90) * share, if work <= p90 + LOOP_CUT_MAX */
 } LoopPlan;
 
+typedef struct Spread {
+  int64_t x, y; /* a run's recorded time */
+  double mult;  /* its work's multiplier */
+} Spread;
+
 typedef struct {
   uint64_t key; /* the operations before and after it */
   size_t i;     /* the op */
@@ -1216,23 +1228,57 @@ static bool plan_loops(Sim *s, const SimThr *st, RThread *t, const Piece *pc, si
   return true;
 }
 
+static int cmp_spread(const void *x, const void *y) {
+  const Spread *a = x, *b = y;
+  return (a->x > b->x) - (a->x < b->x);
+}
+
+/* A changed replay's runs: each run's work times the unchanged replay's
+ * multipliers over its recorded time (1 where it had none), weighted by time. */
+static void spread_as_unchanged(const RThread *t, bool placed, SimThr *st) {
+  const Spread *sp = t->spread[placed];
+  size_t n = t->nspread[placed];
+  for (size_t i = 1; n && i < st->n; i++) {
+    Op *o = &st->ops[i];
+    int64_t x = st->ops[i - 1].rec, y = o->rec; /* (a run begins where the op before it was done) */
+    if (o->kind != OP_RUN || o->lat <= EPS || y <= x) continue;
+    size_t k = FIRST_FROM(sp, n, y, x + 1);
+    double sum = 0, cov = 0;
+    for (; k < n && sp[k].x < y; k++) {
+      double ov = (double)(min64(y, sp[k].y) - max64(x, sp[k].x));
+      if (ov <= 0) continue;
+      sum += ov * sp[k].mult;
+      cov += ov;
+    }
+    if (cov > 0) o->v *= (sum + ((double)(y - x) - cov)) / (double)(y - x);
+  }
+}
+
 static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
   RThread *t = &s->r->t[ti];
+  if (s->ch) { /* (before its mode's unchanged replay, which the report never runs: nothing to follow) */
+    spread_as_unchanged(t, s->placed, st);
+    return true;
+  }
   if (t->planned[s->placed] && !t->nplan[s->placed]) return true;
+  bool first = !t->planned[s->placed];
   Piece *pc = malloc((st->n + 1) * sizeof *pc);
   if (!pc) return rfail(s->c);
-  size_t np = pieces(s, st, pc);
-  /* (a changed replay before its mode's unchanged one, which the report never runs: no plan) */
-  bool ok = t->planned[s->placed] || s->ch || plan_loops(s, st, t, pc, np);
+  size_t np = pieces(s, st, pc), cap = 0;
+  bool ok = !first || plan_loops(s, st, t, pc, np);
   const LoopPlan *plan = t->plan[s->placed];
   size_t nplan = t->nplan[s->placed], j = 0;
   for (size_t k = 0; ok && k < np; k++) { /* (plan and pieces both by key) */
     while (j < nplan && plan[j].key < pc[k].key) j++;
     if (j == nplan) break;
     Op *o = &st->ops[pc[k].i];
-    if (plan[j].key == pc[k].key && o->lat <= plan[j].p90 + LOOP_CUT_MAX)
-      o->v *= fmin(o->lat, plan[j].p90) * plan[j].share / o->lat; /* (the change's factor on the work kept) */
+    if (plan[j].key != pc[k].key || o->lat > plan[j].p90 + LOOP_CUT_MAX) continue;
+    double mult = fmin(o->lat, plan[j].p90) * plan[j].share / o->lat;
+    o->v *= mult;
+    Spread x = {pc[k].i ? st->ops[pc[k].i - 1].rec : o->rec, o->rec, mult};
+    if (first && VEC_PUSH(t->spread[s->placed], t->nspread[s->placed], cap, x) != 0) ok = rfail(s->c);
   }
+  if (first && t->nspread[s->placed]) qsort(t->spread[s->placed], t->nspread[s->placed], sizeof(Spread), cmp_spread);
   free(pc);
   return ok;
 }

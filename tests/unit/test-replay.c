@@ -452,7 +452,15 @@ static void test_timeline(void) {
  * replayed as recorded, 20 x 120 + 19 x 200 + 140 = 6,340 us. kind 2: A's
  * rounds 5, 17 and 29 do 1 ms of work (longer than an interruption: left
  * where they are), 37 x 120 + 3 x 1,000 = 7,440 us; with B twice as fast
- * 37 x 100 + 3 x 1,000 = 6,700 us, as predicted. */
+ * 37 x 100 + 3 x 1,000 = 6,700 us, as predicted. kind 3: as kind 0, but A
+ * holds the lock `side` (nobody waits for it) from 40 to 50 us into each
+ * round, and round 5's interruption is after it: A's pieces from the
+ * release to the barrier (50 us, one of 90) are the loop, 51 us each once
+ * spread (1 + 40 / 2,000). Without the lock, those pieces join the ones
+ * before them, and the replay spreads their recorded time as the unchanged
+ * one did: A 101 us a round, B the last, 4,800 us: the run predicted as
+ * recorded (joined pieces left as they were would have kept round 5's
+ * 140 us: 4,820 us replayed, 4,840 predicted). */
 static sqlite3 *loop_db(int kind) {
   dbb_dir_next(&dir, &bd);
   const int64_t us = MS / 1000;
@@ -464,6 +472,7 @@ static sqlite3 *loop_db(int kind) {
     if (kind == 2 && k % 12 == 5) a = MS;
     int64_t e = t + (a > b ? a : b);
     dbb_state(&bd, 1, t, t + a, 0, -1, -1);
+    if (kind == 3) dbb_hold(&bd, 8, 1, t + 40 * us, t + 50 * us, 0, 0);
     if (a < e - t) dbb_state(&bd, 1, t + a, e, 5, 9, -1);
     dbb_state(&bd, 2, t, t + b, 0, -1, -1);
     if (b < e - t) dbb_state(&bd, 2, t + b, e, 5, 9, -1);
@@ -481,6 +490,7 @@ static sqlite3 *loop_db(int kind) {
   dbb_thread_cpu(&bd, 1, a_cpu, 0);
   dbb_thread_cpu(&bd, 2, b_cpu, 0);
   dbb_object(&bd, 9, 1, WEFT_KIND_BARRIER, 0x3000, "round", -1, -1, 0);
+  if (kind == 3) dbb_object(&bd, 8, 1, WEFT_KIND_MUTEX, 0x4000, "side", -1, -1, 40);
   return dbb_finish_reopen(&bd, t, 2, "app");
 }
 
@@ -521,6 +531,15 @@ static void test_interruptions(void) {
   sqlite3_close(d);
   d = loop_db(1);
   m = replayed(d, &spec, 1, 6340 * us, "pieces that vary (no tight loop)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+  d = loop_db(3);
+  const char *side = "lock:side";
+  m = replayed(d, &side, 1, 4800 * us, "a loop with a lock nobody waits for");
+  const WeftReplayResult *rs = m ? result(m, side) : NULL;
+  ok(rs && near_ns(rs->replayed_ns, 4800 * us) && near_ns(rs->predicted_ns, 4820 * us) && !rs->forced,
+     "%s: replayed %.3f ms, predicted %.3f ms (4.800, 4.820: A's joined pieces spread as the unchanged replay's)", side,
+     rs ? (double)rs->replayed_ns / MS : -1, rs ? (double)rs->predicted_ns / MS : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
   d = loop_db(2);
