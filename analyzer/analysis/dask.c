@@ -36,9 +36,9 @@ static bool is_worker_cli(const char *cmd) {
 
 /* A LocalCluster (processes=True) runs its scheduler and nannies in the
  * process that made it, which starts every worker process: the workers'
- * one recorded parent when that is not a `dask worker` command (whose
- * nanny starts its worker too). -1: none such. */
-static int64_t local_cluster(const WeftMetrics *m, const WeftDaskWorker *w, size_t n) {
+ * one recorded parent when that is a CPython process and not a `dask
+ * worker` command (whose nanny starts its worker too). -1: none such. */
+static int64_t local_cluster(const WeftMetrics *m, const WeftPython *py, const WeftDaskWorker *w, size_t n) {
   int64_t parent = -1;
   for (size_t i = 0; i < n; i++) {
     const WeftProcessMetrics *p = weft_metrics_process(m, w[i].upid);
@@ -46,7 +46,8 @@ static int64_t local_cluster(const WeftMetrics *m, const WeftDaskWorker *w, size
     parent = p->parent_upid;
   }
   const WeftProcessMetrics *pp = weft_metrics_process(m, parent);
-  return pp && !is_worker_cli(pp->cmdline) && !is_scheduler(pp->cmdline) ? parent : -1;
+  return pp && weft_python_process(py, parent) && !is_worker_cli(pp->cmdline) && !is_scheduler(pp->cmdline) ? parent
+                                                                                                            : -1;
 }
 
 static int cmp_worker(const void *x, const void *y) {
@@ -107,7 +108,7 @@ bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
   WeftDask *d = g_new0(WeftDask, 1);
   d->nworkers = ws->len;
   d->workers = (WeftDaskWorker *)(void *)g_array_free(ws, FALSE);
-  if (scheduler < 0 && (scheduler = local_cluster(m, d->workers, d->nworkers)) >= 0) d->scheduler_local = true;
+  if (scheduler < 0 && (scheduler = local_cluster(m, py, d->workers, d->nworkers)) >= 0) d->scheduler_local = true;
   d->scheduler_upid = scheduler;
   qsort(d->workers, d->nworkers, sizeof *d->workers, cmp_worker);
   int64_t *task = g_new(int64_t, d->nworkers);

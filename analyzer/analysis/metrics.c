@@ -261,35 +261,38 @@ static ptrdiff_t link_find(const WeftProcLink *p, const size_t *by_upid, size_t 
   return lo < n && p[by_upid[lo]].upid == upid ? (ptrdiff_t)by_upid[lo] : -1;
 }
 
-/* The MPI rule of weft_find_launchers: with 2 or more ranks, everything
- * that is not a rank or under one (through parents and execs) is a
- * launcher. Returns the lowest rank's index, or -1 (fewer ranks, or no
+/* The nearest of p[i]'s ancestors (through its exec first: an exec'd image
+ * has its predecessor's parent too) that has an MPI rank, or -1. */
+static ptrdiff_t ranked_ancestor(const WeftProcLink *p, const size_t *by, size_t n, size_t i) {
+  size_t x = i;
+  for (size_t steps = 0; steps <= n; steps++) { /* (a cycle is bad data: stop) */
+    int64_t up = p[x].exec_from_upid >= 0 ? p[x].exec_from_upid : p[x].parent_upid;
+    ptrdiff_t k = up < 0 ? -1 : link_find(p, by, n, up);
+    if (k < 0) return -1;
+    if (p[k].mpi_rank >= 0) return k;
+    x = (size_t)k;
+  }
+  return -1;
+}
+
+/* The MPI rule of weft_find_launchers: with 2 or more ranks (processes with
+ * a rank and no ranked ancestor: what a rank starts inherits its
+ * environment, and its rank), everything that is not a rank or under one is
+ * a launcher. Returns the lowest rank's index, or -1 (fewer ranks, or no
  * launcher: ranks each started under `weft exec`). */
 static ptrdiff_t mpi_launchers(const WeftProcLink *p, const size_t *by, size_t n, bool *launcher, size_t *nl) {
   ptrdiff_t prog = -1;
   size_t ranks = 0;
-  for (size_t i = 0; i < n; i++)
-    if (p[i].mpi_rank >= 0) {
-      ranks++;
-      if (prog < 0 || p[i].mpi_rank < p[prog].mpi_rank ||
-          (p[i].mpi_rank == p[prog].mpi_rank && p[i].upid < p[prog].upid))
-        prog = (ptrdiff_t)i;
-    }
-  if (ranks < 2) return -1;
   for (size_t i = 0; i < n; i++) {
-    bool under = false;
-    size_t x = i;
-    for (size_t steps = 0; steps <= n && !under; steps++) { /* (a cycle is bad data: stop) */
-      under = p[x].mpi_rank >= 0;
-      int64_t up = p[x].parent_upid >= 0 ? p[x].parent_upid : p[x].exec_from_upid;
-      ptrdiff_t k = up < 0 ? -1 : link_find(p, by, n, up);
-      if (k < 0) break;
-      x = (size_t)k;
-    }
-    launcher[i] = !under;
-    *nl += !under;
+    bool ranked = p[i].mpi_rank >= 0, below = ranked_ancestor(p, by, n, i) >= 0;
+    launcher[i] = !ranked && !below;
+    *nl += launcher[i];
+    if (!ranked || below) continue;
+    ranks++;
+    if (prog < 0 || p[i].mpi_rank < p[prog].mpi_rank || (p[i].mpi_rank == p[prog].mpi_rank && p[i].upid < p[prog].upid))
+      prog = (ptrdiff_t)i;
   }
-  return *nl ? prog : -1;
+  return ranks >= 2 && *nl ? prog : -1;
 }
 
 ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, size_t *nlaunchers, bool *mpi) {

@@ -1,7 +1,9 @@
 /* mpi.c - MPI across ranks (see metrics.h, WeftMpi, and docs/report-json.md, "MPI").
  * SPDX-License-Identifier: MIT
  *
- * The selected processes that were MPI ranks (process.mpi_rank) are one
+ * The selected processes that were MPI ranks (process.mpi_rank; of the
+ * processes with one rank, which a rank's children inherit with its
+ * environment, the one that called MPI, else the first started) are one
  * team: each rank's useful time (its threads' time on a CPU outside any
  * recorded wait; a rank spinning inside MPI_Allreduce is in an MPI wait,
  * not working) gives the POP efficiencies across ranks as across the threads
@@ -37,6 +39,14 @@ static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
   return n;
 }
 
+/* By rank, then the process that called MPI first, then the first started. */
+static int cmp_rank_candidate(const void *x, const void *y) {
+  const WeftMpiRank *a = x, *b = y;
+  if (a->rank != b->rank) return (a->rank > b->rank) - (a->rank < b->rank);
+  if ((a->startup_ns < 0) != (b->startup_ns < 0)) return a->startup_ns < 0 ? 1 : -1;
+  return (a->upid > b->upid) - (a->upid < b->upid);
+}
+
 bool build_mpi(Ctx *c) {
   WeftMetrics *m = c->m;
   size_t n = 0;
@@ -51,7 +61,6 @@ bool build_mpi(Ctx *c) {
     free(useful);
     return oom(c);
   }
-  int64_t start = INT64_MAX, end = INT64_MIN;
   size_t k = 0;
   for (size_t i = 0; i < m->nprocesses; i++) {
     const WeftProcessMetrics *p = &m->processes[i];
@@ -61,21 +70,39 @@ bool build_mpi(Ctx *c) {
                            .pid = p->pid,
                            .useful_ns = p->useful_ns,
                            .mpi_wait_ns = p->state_ns[WEFT_ST_MPI_WAIT],
+                           .startup_ns = -1, /* (until an MPI call of its own is found) */
                            .lifetime_ns = p->lifetime_ns};
-    start = min64(start, max64(p->start_ns, c->a));
-    end = max64(end, min64(p->end_ns, c->b));
-    mpi->mpi_wait_ns += p->state_ns[WEFT_ST_MPI_WAIT];
-    mpi->world_size = max64(mpi->world_size, p->mpi_rank + 1);
   }
   /* the start and the end of MPI: its objects are per process and call */
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
+    if (o->kind != WEFT_KIND_MPI) continue;
     unsigned call = WEFT_MPI_OBJ_CALL((uint64_t)o->addr);
-    if (o->kind != WEFT_KIND_MPI ||
-        (call != WEFT_MPI_INIT && call != WEFT_MPI_INIT_THREAD && call != WEFT_MPI_FINALIZE))
-      continue;
+    bool start_end = call == WEFT_MPI_INIT || call == WEFT_MPI_INIT_THREAD || call == WEFT_MPI_FINALIZE;
     for (size_t k2 = 0; k2 < n; k2++)
-      if (r[k2].upid == o->upid) r[k2].startup_ns += o->wait_ns;
+      if (r[k2].upid == o->upid) r[k2].startup_ns = max64(r[k2].startup_ns, 0) + (start_end ? o->wait_ns : 0);
+  }
+  /* one process a rank: what a rank starts inherits its environment and its
+   * rank (a shell's exec, a subprocess); the one that called MPI is the rank */
+  qsort(r, n, sizeof *r, cmp_rank_candidate);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!kept || r[i].rank != r[kept - 1].rank) r[kept++] = r[i];
+  n = kept;
+  if (n < 2) {
+    free(mpi);
+    free(r);
+    free(useful);
+    return true;
+  }
+  int64_t start = INT64_MAX, end = INT64_MIN;
+  for (size_t i = 0; i < n; i++) {
+    const WeftProcessMetrics *p = weft_metrics_process(m, r[i].upid);
+    r[i].startup_ns = max64(r[i].startup_ns, 0);
+    start = min64(start, max64(p->start_ns, c->a));
+    end = max64(end, min64(p->end_ns, c->b));
+    mpi->mpi_wait_ns += r[i].mpi_wait_ns;
+    mpi->world_size = max64(mpi->world_size, r[i].rank + 1);
   }
   qsort(r, n, sizeof *r, cmp_rank);
   mpi->slowest_rank = -1;

@@ -97,8 +97,7 @@ bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
   for (size_t i = 0; i < m->nthreads; i++)
     if (weft_python_process(py, m->threads[i].upid) && !python_mpi_library_thread(m, &m->threads[i]))
       thread_signals(&g, &m->threads[i]);
-  for (size_t i = 0; i < m->nprocesses; i++)
-    g.mpi_ranks += m->processes[i].mpi_rank >= 0 && weft_python_process(py, m->processes[i].upid);
+  for (size_t i = 0; m->mpi && i < m->mpi->nranks; i++) g.mpi_ranks += !!weft_python_process(py, m->mpi->ranks[i].upid);
   for (size_t i = 0; i < m->nprocesses; i++)
     g.loky |= strstr(m->processes[i].cmdline, "loky.backend.popen_loky") != NULL;
   for (size_t k = 0; k < py->npools; k++) g.workers |= py->pools[k].nworkers > 0;

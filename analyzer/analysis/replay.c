@@ -170,6 +170,8 @@ typedef struct {
 typedef struct {
   Op *ops;
   size_t n, cap;
+  int64_t *run_from; /* while its ops are built: a run's recorded start, by op (others unset) */
+  size_t caprun;
   size_t pc;
   int state; /* TS_* */
   double rem, until, end;
@@ -647,6 +649,13 @@ static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y
   *debt -= paid; /* the wake-ups of releases just before: the replay charges its own */
   if (!op_push(s, st, OP_RUN, 0, y, (work - paid) * factor)) return false;
   st->ops[st->n - 1].lat = work - paid;
+  if (st->caprun < st->cap) { /* (as the ops grow: a wait the change dropped pushed none before it) */
+    int64_t *v = realloc(st->run_from, st->cap * sizeof *v);
+    if (!v) return rfail(s->c);
+    st->run_from = v;
+    st->caprun = st->cap;
+  }
+  st->run_from[st->n - 1] = x;
   return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, y, d * t->off_ratio);
 }
 
@@ -1238,10 +1247,11 @@ static int cmp_spread(const void *x, const void *y) {
 static void spread_as_unchanged(const RThread *t, bool placed, SimThr *st) {
   const Spread *sp = t->spread[placed];
   size_t n = t->nspread[placed];
-  for (size_t i = 1; n && i < st->n; i++) {
+  for (size_t i = 0; n && i < st->n; i++) {
     Op *o = &st->ops[i];
-    int64_t x = st->ops[i - 1].rec, y = o->rec; /* (a run begins where the op before it was done) */
-    if (o->kind != OP_RUN || o->lat <= EPS || y <= x) continue;
+    if (o->kind != OP_RUN || o->lat <= EPS) continue;
+    int64_t x = st->run_from[i], y = o->rec;
+    if (y <= x) continue;
     size_t k = FIRST_FROM(sp, n, y, x + 1);
     double sum = 0, cov = 0;
     for (; k < n && sp[k].x < y; k++) {
@@ -1275,7 +1285,7 @@ static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
     if (plan[j].key != pc[k].key || o->lat > plan[j].p90 + LOOP_CUT_MAX) continue;
     double mult = fmin(o->lat, plan[j].p90) * plan[j].share / o->lat;
     o->v *= mult;
-    Spread x = {pc[k].i ? st->ops[pc[k].i - 1].rec : o->rec, o->rec, mult};
+    Spread x = {st->run_from[pc[k].i], o->rec, mult};
     if (first && VEC_PUSH(t->spread[s->placed], t->nspread[s->placed], cap, x) != 0) ok = rfail(s->c);
   }
   if (first && t->nspread[s->placed]) qsort(t->spread[s->placed], t->nspread[s->placed], sizeof(Spread), cmp_spread);
@@ -1322,7 +1332,11 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
     if (w->st == WEFT_ST_RUNNING && !run_piece(s, st, t, x, w->e, work_factor(s, t, held, x), &debt)) break;
   }
   free(mk.v);
-  return !s->c->sql.failed && spread_interruptions(s, st, ti);
+  bool ok = !s->c->sql.failed && spread_interruptions(s, st, ti);
+  free(st->run_from); /* (needed no further) */
+  st->run_from = NULL;
+  st->caprun = 0;
+  return ok;
 }
 
 /* A wait for's time into the number of operations the thread it waits for
@@ -1717,6 +1731,7 @@ static void sim_free(Sim *s) {
   if (s->th)
     for (size_t i = 0; i < s->r->n; i++) {
       free(s->th[i].ops);
+      free(s->th[i].run_from);
       free(s->th[i].waiters);
       free(s->th[i].tl);
     }

@@ -202,27 +202,28 @@ static const char *python_hook(const char *agent, char *buf, size_t len) {
  * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
  * workers and pool threads idle in pipe reads and sleeps, so for Python
  * the I/O waits are recorded by default. */
+/* The file prog names, as execvpe finds it (on PATH without a '/'), into
+ * path; NULL if there is no executable such file. */
+static const char *find_program(const char *prog, char *path, size_t len) {
+  if (strchr(prog, '/')) return access(prog, X_OK) == 0 ? prog : NULL;
+  const char *env = getenv("PATH");
+  char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+  const char *file = NULL;
+  for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !file; d = strtok_r(NULL, ":", &save)) {
+    snprintf(path, len, "%s/%s", *d ? d : ".", prog);
+    if (access(path, X_OK) == 0) file = path;
+  }
+  free(dirs);
+  return file;
+}
+
 int weft_run_is_python(const char *prog) {
   const char *b = strrchr(prog, '/');
   b = b ? b + 1 : prog;
   if (!strncmp(b, "python", 6)) return 1;
   char path[PATH_MAX];
-  const char *file = prog;
-  if (!strchr(prog, '/')) { /* found on PATH, as execvpe will */
-    const char *env = getenv("PATH");
-    char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
-    file = NULL;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-      snprintf(path, sizeof path, "%s/%s", *d ? d : ".", prog);
-      if (access(path, X_OK) == 0) {
-        file = path;
-        break;
-      }
-    }
-    free(dirs);
-    if (!file) return 0;
-  }
-  FILE *f = fopen(file, "re");
+  const char *file = find_program(prog, path, sizeof path);
+  FILE *f = file ? fopen(file, "re") : NULL;
   if (!f) return 0;
   char line[256] = "";
   int py = fgets(line, sizeof line, f) && !strncmp(line, "#!", 2) && strstr(line, "python");
@@ -247,8 +248,13 @@ int weft_run_is_python_cmd(char *const *argv) {
   if (!argv[0]) return 0;
   if (weft_run_is_python(argv[0])) return 1;
   if (!is_launcher(argv[0])) return 0;
-  for (size_t i = 1; argv[i]; i++) /* the first argument that is a Python program, not an option */
-    if (argv[i][0] != '-' && !strchr(argv[i], '=') && weft_run_is_python(argv[i])) return 1;
+  char path[PATH_MAX];
+  for (size_t i = 1; argv[i]; i++) { /* the launcher's program: its first argument that is one */
+    if (argv[i][0] == '-' || strchr(argv[i], '=')) continue; /* an option, a variable (env) */
+    if (!strncmp(argv[i], "python", 6) || find_program(argv[i], path, sizeof path)) {
+      if (!is_launcher(argv[i])) return weft_run_is_python(argv[i]); /* (mpirun -np 2 env X=1 python3 ...) */
+    }
+  }
   return 0;
 }
 

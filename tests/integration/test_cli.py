@@ -243,6 +243,16 @@ def t_record_env(ctx):
     r = ctx.weft("record", "-o", ctx.path("env2.db"), "--keep-trace", keep, "--", "true")
     ok(r.returncode == 2 and "keep-trace" in text(r.stderr), "record: --keep-trace into a used directory is refused",
        text(r.stderr))
+    # I/O recorded by default for Python, also behind a launcher (env, taskset, mpirun...), and only for
+    # the launcher's program, not for a Python name among that program's own arguments
+    py = shutil.which("python3") or "/usr/bin/python3"
+    probe = "import os; print('IO=' + os.environ.get('WEFT_IO', ''))"
+    cases = [((py, "-c", probe), "1"), (("env", "X=1", "taskset", "-c", "0", py, "-c", probe), "1"),
+             (("env", "X=1", "/bin/sh", "-c", 'echo "IO=$WEFT_IO"', "python3"), "0")]
+    for k, (argv, want) in enumerate(cases):
+        r = ctx.weft("record", "-q", "-o", ctx.path("io%d.db" % k), "--", *argv)
+        got = dict(l.split("=", 1) for l in text(r.stdout).splitlines() if "=" in l)
+        eq((r.returncode, got.get("IO")), (0, want), "record: WEFT_IO for %s" % " ".join(argv[:-2]))
     # the private directory: mode 0700 under TMPDIR, removed afterwards
     r = ctx.record(ctx.path("env3.db"), "/bin/sh", "-c", 'stat -c "%a %n" "$WEFT_OUTPUT"', opts=("--quiet",))
     mode, _, d = text(r.stdout).strip().partition(" ")

@@ -831,8 +831,10 @@ static char *text_report(const WeftMetrics *m) {
 }
 
 /* mpirun (never exec'd) forks two children that exec into ranks 0 and 1
- * and a helper of its own; rank 0 runs a child. The program is the ranks
- * and what they started (upids 3, 5, 6); mpirun, the images before the
+ * and a helper of its own; rank 0 runs a shell (which inherits its rank with
+ * its environment) that execs into uname (no rank: its parent, as the import
+ * links an exec'd image, is rank 0). The program is the 2 ranks and what
+ * they started (upids 3, 5, 6, 8); mpirun, the images before the
  * execs and the helper are launchers. The open range starts with the first
  * rank (40) and ends with the last of them (95), and the critical path,
  * which ends on rank 1, does not follow its exec back into the image
@@ -844,17 +846,22 @@ static void test_mpi_launchers(void) {
   dbb_process(&bd, 3, 701, 40, 90, "app", NULL);
   dbb_process(&bd, 4, 702, 10, 45, "mpirun -np 2 app", NULL);
   dbb_process(&bd, 5, 702, 45, 95, "app", NULL);
-  dbb_process(&bd, 6, 703, 50, 60, "uname -p", NULL);
+  dbb_process(&bd, 6, 703, 50, 55, "sh -c uname -p", NULL);
   dbb_process(&bd, 7, 704, 20, 30, "mpirun's helper", NULL);
+  dbb_process(&bd, 8, 703, 55, 60, "uname -p", NULL);
   dbb_process_exec(&bd, 3, 2, 1);
   dbb_process_exec(&bd, 5, 4, 1);
+  dbb_process_exec(&bd, 8, 6, 1);
   for (int64_t u = 2; u <= 5; u++) dbb_process_parent(&bd, u, 1);
   dbb_process_parent(&bd, 7, 1);
   dbb_process_parent(&bd, 6, 3);
+  dbb_process_parent(&bd, 8, 3);
   dbb_process_mpi_rank(&bd, 3, 0);
   dbb_process_mpi_rank(&bd, 5, 1);
-  long long span[][3] = {{1, 0, 100}, {2, 10, 40}, {3, 40, 90}, {4, 10, 45}, {5, 45, 95}, {6, 50, 60}, {7, 20, 30}};
-  for (int i = 0; i < 7; i++) {
+  dbb_process_mpi_rank(&bd, 6, 0);
+  long long span[][3] = {{1, 0, 100}, {2, 10, 40}, {3, 40, 90}, {4, 10, 45},
+                         {5, 45, 95}, {6, 50, 55}, {7, 20, 30}, {8, 55, 60}};
+  for (int i = 0; i < 8; i++) {
     dbb_thread(&bd, i + 1, span[i][0], 800 + i, "t", -1, span[i][1], span[i][2]);
     if (i != 4) dbb_state(&bd, i + 1, span[i][1], span[i][2], WEFT_ST_RUNNING, -1, -1);
   }
@@ -867,9 +874,11 @@ static void test_mpi_launchers(void) {
   dbb_flow(&bd, WEFT_FLOW_EXEC, 2, 40, 3, 40, -1);
   sqlite3 *d = db_finish(100);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
-  ok(m->launchers == 4 && m->mpi_launchers && m->program_upid == 3 && m->nprocesses == 3,
-     "MPI: the ranks (program upid 3, rank 0) and rank 0's child; 4 launchers left out (%zu, %lld, %zu)", m->launchers,
-     (long long)m->program_upid, m->nprocesses);
+  ok(m->launchers == 4 && m->mpi_launchers && m->program_upid == 3 && m->nprocesses == 4 && m->mpi &&
+         m->mpi->nranks == 2,
+     "MPI: the 2 ranks (program upid 3, rank 0) and rank 0's child, before and after its exec; 4 launchers left "
+     "out (%zu, %lld, %zu)",
+     m->launchers, (long long)m->program_upid, m->nprocesses);
   ok(m->range_start_ns == 40 && m->range_end_ns == 95, "MPI: the open range is the ranks' (40..95: %lld..%lld)",
      (long long)m->range_start_ns, (long long)m->range_end_ns);
   const WeftCriticalPath *cp = m->critical_path;
@@ -891,7 +900,7 @@ static void test_mpi_launchers(void) {
   q.all_processes = 1;
   char err[256];
   m = weft_metrics_compute(d, &q, err, sizeof err);
-  ok(m && m->launchers == 0 && !m->mpi_launchers && m->nprocesses == 7, "MPI, all_processes: all 7 processes");
+  ok(m && m->launchers == 0 && !m->mpi_launchers && m->nprocesses == 8, "MPI, all_processes: all 8 processes");
   weft_metrics_free(m);
   sqlite3_close(d);
 }
