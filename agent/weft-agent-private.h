@@ -419,10 +419,11 @@ WEFT_HIDDEN uint32_t _weft_stack_id_at(uint64_t tick);
 static inline uint32_t _weft_stack_id(void) { return _weft_stack_id_at(0); }
 /* libunwind is loaded (dlopen: malloc, the loader's lock) by the first
  * stack. A wrapper of a call that a signal handler may make (a blocking wait
- * for a child) takes a stack only once it is loaded (_weft_stack_id_loaded),
- * and fork and posix_spawn load it first, in the parent, where a conforming
- * program runs no handler that interrupted its malloc. */
-WEFT_HIDDEN uint32_t _weft_stack_id_loaded(void);
+ * for a child) takes a stack only once it is loaded, or where no handler
+ * can be running (_weft_stack_id_signal_safe), and fork and posix_spawn load
+ * it first, in the parent, where a conforming program runs no handler that
+ * interrupted its malloc. */
+WEFT_HIDDEN uint32_t _weft_stack_id_signal_safe(void);
 WEFT_HIDDEN void _weft_stacks_prepare(void);
 WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);

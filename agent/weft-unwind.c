@@ -22,6 +22,7 @@
 #include "weft-agent-private.h"
 
 #include <sched.h>
+#include <signal.h>
 
 #include <link.h>
 #include <stdlib.h>
@@ -335,9 +336,30 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
 #endif
 }
 
-uint32_t _weft_stack_id_loaded(void) {
 #if HAVE_LIBUNWIND
-  if (atomic_load_explicit(&unw_state, memory_order_acquire) != 1) return 0;
+/* Can no signal handler be running in this thread? A handler runs with its
+ * signal blocked (but with SA_NODEFER): none of the signals the thread
+ * blocks has a handler. A handler's signal blocked outside it (bash blocks
+ * SIGCHLD around its job table) reads as a handler: no stack, on the safe
+ * side. */
+static int no_handler_running(void) {
+  sigset_t cur;
+  if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0) return 0;
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (sigismember(&cur, sig) != 1 || sigaction(sig, NULL, &sa) != 0) continue;
+    if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)) return 0;
+  }
+  return 1;
+}
+#endif
+
+uint32_t _weft_stack_id_signal_safe(void) {
+#if HAVE_LIBUNWIND
+  int st = atomic_load_explicit(&unw_state, memory_order_acquire), saved = errno;
+  int ok = st == 1 || (st == 0 && no_handler_running());
+  errno = saved;
+  if (!ok) return 0;
 #endif
   return _weft_stack_id_at(0);
 }
@@ -349,6 +371,7 @@ void _weft_stacks_prepare(void) {
   weft_busy_enter();
   unw_load();
   weft_busy_leave();
+  _weft_py_thread(); /* and CPython detected (dlsym), after the load: a stack in a handler finds it done */
   errno = saved;
 #endif
 }

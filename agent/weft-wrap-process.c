@@ -311,12 +311,14 @@ WEFT_PUBLIC void _Exit(int status) {
 /* A wait for a child is what a SIGCHLD handler does: a WNOHANG poll that
  * reaped one (op WEFT_OP_TRY, written after the fact, as bash reaps its
  * children) has no stack, and a blocking one (the textbook handler's
- * `wait(NULL)`) a stack only if libunwind is loaded already (fork and
- * posix_spawn load it). Loading it here, inside a handler that interrupted
- * the program's own malloc, corrupted its heap (bash under `weft record
- * --io`, a pyenv shim: SIGSEGV or a malloc assertion in a run of four). */
+ * `wait(NULL)`) loads libunwind for its stack only where no handler can be
+ * running (fork and posix_spawn load it first; a child made otherwise, by
+ * vfork as Python's subprocess does, is waited for outside any handler).
+ * Loading it inside a handler that interrupted the program's own malloc
+ * corrupted its heap (bash under `weft record --io`, a pyenv shim: SIGSEGV
+ * or a malloc assertion in a run of four). */
 static void wait_begin(pid_t which, unsigned op) {
-  uint32_t st = op == WEFT_OP_LOCK && _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_loaded() : 0;
+  uint32_t st = op == WEFT_OP_LOCK && _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_signal_safe() : 0;
   weft_wait_begin(WEFT_AUX(WEFT_KIND_CHILD, op, 0), (uint64_t)(int64_t)which, weft_enc_holder(0, st),
                   (uint64_t)(int64_t)which);
 }

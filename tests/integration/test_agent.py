@@ -1223,6 +1223,10 @@ def t_vfork(ctx, chk):
     chk.eq("child image lock pairs (counted)", counted(rec, kind="mutex", in_file=cf), 2)
     chk.eq("parent waitpid ends", [(r.i("pid"), r.i("status")) for r in rec.sel("WAIT_END", kind="child")],
            [(c1, 4 << 8), (c2, 9 << 8)])
+    # no fork or spawn loaded libunwind, and no handler can run: the blocking waits load it for their stacks
+    wb = rec.sel("WAIT_BEGIN", kind="child", in_file=pf)
+    chk.true("parent waitpid begins have stacks through fx-vfork",
+             len(wb) == 2 and all(r.i("stack") and stack_in_module(rec, r, "/fx-vfork") for r in wb), repr(wb))
 
 
 def t_sigchld(ctx, chk):
@@ -1245,6 +1249,14 @@ def t_sigchld(ctx, chk):
     none = ctx.traced(argv, {"WEFT_STACKS": "none"})
     chk.eq("WEFT_STACKS=none: the same run", (none.rc, none.out), (0, b"sigchld status=3\n"))
     chk.eq("WEFT_STACKS=none: libunwind is not loaded", none.info().get("unwind_after_fork"), "no")
+    # a child the agent did not see made (vfork): libunwind was not loaded, and a wait inside the
+    # handler (its signal blocked there) must not load it: no stack, nothing mapped
+    nat, tr = ctx.compare(chk, argv + ["vfork"])
+    chk.eq("vfork: stdout", tr.out, b"sigchld status=3\n")
+    chk.eq("vfork: libunwind not loaded inside the handler", tr.info().get("unwind_after_handler"), "no")
+    rec = Recording(ctx, tr.outdir)
+    wb = rec.sel("WAIT_BEGIN", kind="child")
+    chk.eq("vfork: the handler's wait, recorded without a stack", [r.i("stack") for r in wb], [0])
 
 
 def t_execfail(ctx, chk, n=100):

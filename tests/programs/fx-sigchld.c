@@ -1,7 +1,7 @@
 /* fx-sigchld.c - the textbook SIGCHLD handler: a blocking wait() inside it.
  * SPDX-License-Identifier: MIT
  *
- * usage: fx-sigchld
+ * usage: fx-sigchld [vfork]
  * The parent installs a SIGCHLD handler, on_sigchld, that calls wait()
  * (blocking: it knows a child ended), forks a child that reads a pipe until
  * the parent closes it and then _exits(3). Between the fork and closing the
@@ -9,9 +9,12 @@
  * agent that takes stacks loads it at the fork, so that the wait inside the
  * handler never loads it there: dlopen's malloc inside a handler that
  * interrupted the program's malloc corrupts the heap). Then it waits in
- * sigsuspend until the handler has reaped the child.
+ * sigsuspend until the handler has reaped the child. With "vfork" the child
+ * is made by vfork (which the agent does not see) and _exits(3) at once;
+ * after the handler has reaped it the parent notes whether libunwind is
+ * mapped (the agent must not have loaded it inside the handler).
  * stdout: sigchld status=3
- * stderr: fx: child=C unwind_after_fork=yes|no
+ * stderr: fx: child=C unwind_after_fork=yes|no (fork) or unwind_after_handler=yes|no (vfork)
  */
 #include "fx-common.h"
 
@@ -42,7 +45,8 @@ static int unwind_mapped(void) {
   return found;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int use_vfork = argc >= 2 && !strcmp(argv[1], "vfork");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigchld;
@@ -52,6 +56,16 @@ int main(void) {
   sigemptyset(&block);
   sigaddset(&block, SIGCHLD);
   if (sigprocmask(SIG_BLOCK, &block, &old) != 0) fx_die("sigprocmask", errno);
+  if (use_vfork) {
+    fflush(NULL);
+    pid_t c = vfork();
+    if (c < 0) fx_die("vfork", errno);
+    if (c == 0) _exit(3);
+    while (!reaped) sigsuspend(&old); /* the handler's wait: the first stack of this process */
+    fx_info("child=%d unwind_after_handler=%s", (int)c, unwind_mapped() ? "yes" : "no");
+    printf("sigchld status=%d\n", (int)status_seen);
+    return 0;
+  }
   int fd[2];
   if (pipe(fd) != 0) fx_die("pipe", errno);
   fflush(NULL);
