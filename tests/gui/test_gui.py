@@ -354,16 +354,23 @@ def main():
         if ok(len(trb) == 1 and pb and trb[0][1] <= pb[0][0], "the running track is above the first process header",
               (trb, pb)):
             plot_h = trb[0][1] - trb[0][0]
-            xm = x0 + int(threads[1][1] / npp / 2)
-            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] in fill)
             tallest = max(sum(1 for y in range(*trb[0]) if rows[y][x] in fill) for x in range(x0, x1))
-            # (less its share off a CPU, which the track leaves out: main's bar says how much)
-            bar = [rows[y][xm] for y in range(tb[0][0], tb[0][1])]
-            off = sum(1 for px in bar if px in OFFCPU_ALL) / max(1, sum(1 for px in bar if px in RUNNING_PARTS))
+
+            def off_share(x):  # main's share off a CPU there, which the track leaves out: its bar says how much
+                bar = [rows[y][x] for y in range(tb[0][0], tb[0][1])]
+                return sum(1 for px in bar if px in OFFCPU_ALL) / max(1, sum(1 for px in bar if px in RUNNING_PARTS))
+            # the column of main's time alone where it was most on a CPU (a loaded machine can take it
+            # off a CPU for much of that time: its middle alone may show nothing on the track)
+            solo = range(x0 + 1, max(x0 + 2, x0 + int(threads[1][1] / npp) - 1))
+            xm = min(solo, key=lambda x: (round(off_share(x), 2), abs(x - (solo.start + solo.stop) // 2)))
+            off = off_share(xm)
+            h_main = sum(1 for y in range(*trb[0]) if rows[y][xm] in fill)
             m = round(plot_h * (1 - off) / h_main) if h_main else 0
-            ok(1 <= m <= max(len(threads), ncpus) and abs(h_main - plot_h * (1 - off) / m) <= 2
-               and (m == ncpus or tallest > plot_h * (m - 1) / m),
-               "main alone fills 1/max of the running track", (plot_h, h_main, m, tallest, ncpus, off))
+            ok((off > 0.95 and h_main == 0) or
+               (1 <= m <= max(len(threads), ncpus) and abs(h_main - plot_h * (1 - off) / m) <= 2
+                and (m == ncpus or tallest > plot_h * (m - 1) / m)),
+               "main alone fills 1/max of the running track (less its share off a CPU)",
+               (plot_h, h_main, m, tallest, ncpus, off, xm))
 
         # the lock lane: exactly one (fx-contended has one contended mutex), under the
         # threads, showing main's hue (its row's swatch) where main held the lock
