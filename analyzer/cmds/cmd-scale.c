@@ -805,6 +805,15 @@ static int parse_options(int argc, char **argv, Scale *c) {
   }
   c->s->argv = argv + optind;
   c->s->argc = argc - optind;
+  bool placeholder = false, braces = false;
+  for (int i = 0; i < c->s->argc; i++) {
+    const char *a = c->s->argv[i], *o = strchr(a, '{');
+    placeholder |= strstr(a, "{threads}") != NULL;
+    braces |= o && strchr(o, '}');
+  }
+  if (braces && !placeholder) /* ({}, {n}, {thread}: a placeholder weft does not replace) */
+    fprintf(stderr, "weft scale: note: no {threads} in the program's arguments (weft replaces only that): the thread "
+                    "count reaches it through WEFT_THREADS and OMP_NUM_THREADS alone\n");
   if (c->s->poor_eff >= c->s->scales_eff) {
     fprintf(stderr, "weft scale: --poor-efficiency %g is not below --scales-efficiency %g\n", c->s->poor_eff,
             c->s->scales_eff);

@@ -637,8 +637,12 @@ def t_template(a, fx, tmp):
                                   "sh", "-c", 'echo "$WEFT_THREADS $OMP_NUM_THREADS $1" >> "$2"', "sh", "{threads}",
                                   log])
     lines = open(log).read().split("\n")[:-1] if os.path.exists(log) else []
-    ok(rc == 0 and sorted(lines) == ["1 1 1", "1 1 1", "3 3 3", "3 3 3"],
-       "template: {threads}, WEFT_THREADS and OMP_NUM_THREADS carry the thread count", lines)
+    ok(rc == 0 and sorted(lines) == ["1 1 1", "1 1 1", "3 3 3", "3 3 3"] and "note" not in err,
+       "template: {threads}, WEFT_THREADS and OMP_NUM_THREADS carry the thread count", (lines, err))
+    rc, out, err = scale(a, tmp, ["-q", "--no-explain", "--threads", "1", "--repeat", "1", "--warmup", "0", "--",
+                                  "sh", "-c", "true", "sh", "-T{}"])
+    ok(rc == 0 and "weft scale: note: no {threads} in the program's arguments" in err,
+       "template: an argument with another placeholder ({}) gets a note that only {threads} is replaced", err)
     rc, out, err = scale(a, tmp, ["--no-explain", "--threads", "1", "--repeat", "1", "--json", "-", "--",
                                   fx["scale-par"], "1", "1000"])
     try:
