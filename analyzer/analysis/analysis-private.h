@@ -65,6 +65,11 @@ static inline int64_t sat_add(int64_t x, int64_t y) {
   if (__builtin_add_overflow(x, y, &r)) return y > 0 ? INT64_MAX : INT64_MIN;
   return r;
 }
+/* qsort/bsearch order of int64_t */
+static inline int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
 static inline int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
 static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 
@@ -300,9 +305,8 @@ const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((for
 /* An I/O thread: not a main thread, at least half of its life in I/O waits
  * or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
-/* A thread of an MPI rank that carries its process's name, as its main
- * thread does: one the MPI library started (Open MPI's progress and event
- * threads), not a Python thread (weft's hook names those "Thread-1 (f)"). */
+/* A thread the MPI library started in a rank (WeftMpi.lib_utids: Open MPI's
+ * progress and event threads), not a Python thread. */
 bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t);
 
 /* pylibs.c: py->libraries from the threads, processes and Python frames

@@ -483,7 +483,13 @@ typedef struct WeftMpi {
   int64_t slowest_rank; /* the rank with the most useful time (the others wait for it) */
   int64_t messages;     /* matched messages received in the range */
   int64_t collectives;  /* collectives in which a rank waited for another (flows mpi_collective), left in the range */
+  int64_t *lib_utids;   /* the threads the MPI library started in the ranks (inside MPI_Init: its progress and
+                         * event threads, idle in polls by design), sorted */
+  size_t nlib;
 } WeftMpi;
+
+/* Is utid a thread the MPI library started in a rank (WeftMpi.lib_utids)? */
+bool weft_mpi_library_thread(const WeftMpi *mpi, int64_t utid);
 
 typedef struct {
   /* the recording (meta) */

@@ -39,6 +39,8 @@ static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
   return n;
 }
 
+static bool library_threads(Ctx *c, WeftMpi *mpi);
+
 /* By rank, then the process that called MPI first, then the first started. */
 static int cmp_rank_candidate(const void *x, const void *y) {
   const WeftMpiRank *a = x, *b = y;
@@ -118,11 +120,51 @@ bool build_mpi(Ctx *c) {
   mpi->messages = flows_in_range(c, WEFT_FLOW_MPI_MESSAGE, false);
   mpi->collectives = flows_in_range(c, WEFT_FLOW_MPI_COLLECTIVE, true); /* one flow per rank but the last */
   m->mpi = mpi;
+  return library_threads(c, mpi);
+}
+
+bool weft_mpi_library_thread(const WeftMpi *mpi, int64_t utid) {
+  return mpi && mpi->nlib && bsearch(&utid, mpi->lib_utids, mpi->nlib, sizeof utid, cmp_i64);
+}
+
+/* The threads a rank's MPI_Init started (Open MPI's progress and event
+ * threads): those of its process that began while its main thread was in
+ * MPI_Init or MPI_Init_thread. */
+static bool library_threads(Ctx *c, WeftMpi *mpi) {
+  const WeftMetrics *m = c->m;
+  sqlite3_stmt *q = weft_sql_prepare(
+      &c->sql, "SELECT start_ns, start_ns + dur_ns FROM thread_state WHERE utid = ?1 AND object_id = ?2");
+  size_t cap = 0;
+  for (size_t i = 0; q && i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    unsigned call = WEFT_MPI_OBJ_CALL((uint64_t)o->addr);
+    if (o->kind != WEFT_KIND_MPI || (call != WEFT_MPI_INIT && call != WEFT_MPI_INIT_THREAD)) continue;
+    int64_t main = -1;
+    for (size_t k = 0; k < m->nthreads && main < 0; k++)
+      if (m->threads[k].upid == o->upid && m->threads[k].is_main) main = m->threads[k].utid;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 1, main);
+    sqlite3_bind_int64(q, 2, o->object_id);
+    while (main >= 0 && weft_sql_step(&c->sql, q)) {
+      int64_t s = sqlite3_column_int64(q, 0), e = sqlite3_column_int64(q, 1);
+      for (size_t k = 0; k < m->nthreads; k++) {
+        const WeftThreadMetrics *t = &m->threads[k];
+        if (t->upid != o->upid || t->is_main || t->start_ns < s || t->start_ns > e) continue;
+        if (VEC_PUSH(mpi->lib_utids, mpi->nlib, cap, t->utid) != 0) {
+          sqlite3_finalize(q);
+          return oom(c);
+        }
+      }
+    }
+  }
+  sqlite3_finalize(q);
+  if (mpi->nlib) qsort(mpi->lib_utids, mpi->nlib, sizeof *mpi->lib_utids, cmp_i64);
   return !c->sql.failed;
 }
 
 void mpi_free(WeftMpi *mpi) {
   if (!mpi) return;
+  free(mpi->lib_utids);
   free(mpi->ranks);
   free(mpi);
 }

@@ -87,11 +87,6 @@ static int is_helper(const char *cmd, const char *parent_cmd) {
                  (is_forkserver_cmd(cmd) && !is_forkserver_cmd(parent_cmd)));
 }
 
-static int cmp_i64(const void *x, const void *y) {
-  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-  return a < b ? -1 : a > b;
-}
-
 static int cmp_span(const void *x, const void *y) {
   const Span *a = x, *b = y;
   return a->s < b->s ? -1 : a->s > b->s;
@@ -150,12 +145,7 @@ static int64_t pool_parent(GArray *rows, int64_t upid) {
 }
 
 bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t) {
-  const WeftProcessMetrics *p = weft_metrics_process(m, t->upid);
-  if (!p || p->mpi_rank < 0 || t->is_main || !t->name) return false;
-  for (size_t i = 0; i < m->nthreads; i++)
-    if (m->threads[i].upid == t->upid && m->threads[i].is_main)
-      return m->threads[i].name && !strcmp(m->threads[i].name, t->name);
-  return false;
+  return weft_mpi_library_thread(m->mpi, t->utid);
 }
 
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t) {

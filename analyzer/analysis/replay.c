@@ -271,11 +271,6 @@ static RThread *rthread(Rec *r, int64_t utid) {
   return weft_hmap_get(&r->by_utid, utid, 0, &i) ? &r->t[i] : NULL;
 }
 
-static int cmp_i64(const void *x, const void *y) {
-  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-  return (a > b) - (a < b);
-}
-
 static int cmp_flow_in(const void *x, const void *y) {
   const RFlow *a = x, *b = y;
   if (a->to_utid != b->to_utid) return a->to_utid < b->to_utid ? -1 : 1;

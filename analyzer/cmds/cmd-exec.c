@@ -57,7 +57,8 @@ static void usage(FILE *f) {
              "                        SLURM_STEP_ID), else a new one\n"
              "      --stacks WHEN     call stacks: none, contended (default), all\n"
              "      --io              also record blocking poll/select/read and sleeps\n"
-             "                        (the default when PROG is a python interpreter or script)\n"
+             "                        (the default when PROG is a python interpreter or script,\n"
+             "                        also behind env, taskset and the like, and for MPI ranks)\n"
              "      --no-io           do not, even for python\n"
              "      --holds WHICH     lock holds to record: contended (default) or all\n"
              "      --hold-sample N   time one uncontended hold in N (default 64; 0: none)\n"
@@ -115,7 +116,9 @@ static int parse_options(int argc, char **argv, Exec *e) {
     return 2;
   }
   e->prog = argv + optind;
-  if (e->run.io < 0) e->run.io = weft_run_is_python_cmd(e->prog);
+  if (e->run.io < 0) /* (inside an MPI job: a rank, whose library's threads idle in polls) */
+    e->run.io = weft_run_io_default(e->prog) || getenv("OMPI_COMM_WORLD_RANK") || getenv("PMIX_RANK") ||
+                getenv("PMI_RANK");
   return -1;
 }
 

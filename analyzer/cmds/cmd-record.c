@@ -57,7 +57,8 @@ static void usage(FILE *f) {
              "  -f, --force           replace FILE if it exists\n"
              "      --stacks WHEN     call stacks: none, contended (default), all\n"
              "      --io              also record blocking poll/select/read and sleeps\n"
-             "                        (the default when PROG is a python interpreter or script)\n"
+             "                        (the default when PROG is a python interpreter or script,\n"
+             "                        also behind env, taskset and the like, and for MPI ranks)\n"
              "      --no-io           do not, even for python\n"
              "      --holds WHICH     lock holds to record: contended (default: those a thread\n"
              "                        waited for; the others are counted), or all\n"
@@ -243,7 +244,7 @@ static int parse_options(int argc, char **argv, Record *r) {
     return 2;
   }
   r->prog = argv + optind;
-  if (r->run.io < 0) r->run.io = weft_run_is_python_cmd(r->prog);
+  if (r->run.io < 0) r->run.io = weft_run_io_default(r->prog);
   return -1;
 }
 

@@ -231,7 +231,9 @@ int weft_run_is_python(const char *prog) {
   return py;
 }
 
-/* Launchers that run a program given among their arguments. */
+/* Launchers that run a program given among their arguments: 2 one that
+ * starts MPI ranks (whose library's progress threads wait in polls), 1 any
+ * other, 0 none. */
 static int is_launcher(const char *prog) {
   static const char *const names[] = {"mpirun", "mpiexec", "orterun", "prterun", "srun",    "env", "taskset",
                                       "nice",   "numactl", "chrt",    "stdbuf",  "timeout", "time"};
@@ -239,20 +241,23 @@ static int is_launcher(const char *prog) {
   b = b ? b + 1 : prog;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     size_t n = strlen(names[i]);
-    if (!strncmp(b, names[i], n) && (!b[n] || b[n] == '.')) return 1; /* mpiexec.hydra, mpirun.openmpi */
+    if (!strncmp(b, names[i], n) && (!b[n] || b[n] == '.')) return i < 5 ? 2 : 1; /* mpiexec.hydra, mpirun.openmpi */
   }
   return 0;
 }
 
-int weft_run_is_python_cmd(char *const *argv) {
+int weft_run_io_default(char *const *argv) {
   if (!argv[0]) return 0;
   if (weft_run_is_python(argv[0])) return 1;
-  if (!is_launcher(argv[0])) return 0;
+  int l = is_launcher(argv[0]);
+  if (l == 2) return 1;
+  if (!l) return 0;
   char path[PATH_MAX];
   for (size_t i = 1; argv[i]; i++) { /* the launcher's program: its first argument that is one */
     if (argv[i][0] == '-' || strchr(argv[i], '=')) continue; /* an option, a variable (env) */
     if (!strncmp(argv[i], "python", 6) || find_program(argv[i], path, sizeof path)) {
-      if (!is_launcher(argv[i])) return weft_run_is_python(argv[i]); /* (mpirun -np 2 env X=1 python3 ...) */
+      if ((l = is_launcher(argv[i])) == 2) return 1;
+      if (!l) return weft_run_is_python(argv[i]); /* (env X=1 taskset -c 0 python3 ...) */
     }
   }
   return 0;

@@ -59,9 +59,11 @@ int weft_run_remove_trace_dir(const char *dir);
  * I/O waits by default: pool workers and helper threads idle in pipe reads
  * and sleeps, which would otherwise count as running. */
 int weft_run_is_python(const char *prog);
-/* The same for a command line: its program, or the program a launcher runs
- * (mpirun, mpiexec, srun, env, taskset, ...: any of their arguments). */
-int weft_run_is_python_cmd(char *const *argv);
+/* Whether to record I/O waits by default for a command line: its program,
+ * or the one a launcher (env, taskset, nice, ...) runs, is Python, or it
+ * starts MPI ranks (mpirun, mpiexec, srun), whose library's progress threads
+ * idle in polls (which would otherwise count as running). */
+int weft_run_io_default(char *const *argv);
 
 /* environ with WEFT_OUTPUT, WEFT_STACKS, WEFT_IO, WEFT_SESSION replaced,
  * the agent first in LD_PRELOAD and, with pyhook, the Python hook next to the
