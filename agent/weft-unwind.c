@@ -338,10 +338,12 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
 
 #if HAVE_LIBUNWIND
 /* Can no signal handler be running in this thread? A handler runs with its
- * signal blocked (but with SA_NODEFER): none of the signals the thread
- * blocks has a handler. A handler's signal blocked outside it (bash blocks
- * SIGCHLD around its job table) reads as a handler: no stack, on the safe
- * side. */
+ * signal blocked: none of the signals the thread blocks has a handler. A
+ * handler's signal blocked outside it (bash blocks SIGCHLD around its job
+ * table) reads as a handler: no stack, on the safe side. Not seen: a handler
+ * installed with SA_NODEFER (its signal not blocked) or SA_RESETHAND (the
+ * disposition reads SIG_DFL once it runs), System V signal()'s flags; only
+ * a wrapper of every handler would see those. */
 static int no_handler_running(void) {
   sigset_t cur;
   if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0) return 0;

@@ -305,7 +305,7 @@ const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((for
 /* An I/O thread: not a main thread, at least half of its life in I/O waits
  * or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
-/* A thread the MPI library started in a rank (WeftMpi.lib_utids: Open MPI's
+/* A thread the MPI library started (WeftMetrics.mpi_lib_utids: Open MPI's
  * progress and event threads), not a Python thread. */
 bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t);
 

@@ -90,5 +90,6 @@ void weft_metrics_free(WeftMetrics *m) {
   free(m->findings);
   weft_python_free(m->python);
   mpi_free(m->mpi);
+  free(m->mpi_lib_utids);
   metrics_free_model(m);
 }

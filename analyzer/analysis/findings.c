@@ -430,15 +430,16 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
      * threads) */
     if (m->python) v -= st[i].state == WEFT_ST_IO_WAIT ? m->python->io_ns : m->python->sleep_ns;
     /* the MPI library's own threads idle in polls by design (those of CPython ranks are taken out above) */
-    for (size_t k = 0; m->mpi && k < m->mpi->nlib; k++) {
-      const WeftThreadMetrics *t = weft_metrics_thread(m, m->mpi->lib_utids[k]);
+    for (size_t k = 0; k < m->nmpi_lib; k++) {
+      const WeftThreadMetrics *t = weft_metrics_thread(m, m->mpi_lib_utids[k]);
       if (t && !weft_python_process(m->python, t->upid)) v -= t->state_ns[st[i].state];
     }
     if (v <= 0 || v < min_cost || s->thread_ns <= 0) continue;
-    /* the thread that spent the most time in it */
+    /* the thread that spent the most time in it (of those counted) */
     int64_t top = -1, topv = -1;
     for (size_t k = 0; k < m->nthreads; k++)
-      if (m->threads[k].state_ns[st[i].state] > topv) {
+      if (!weft_python_process(m->python, m->threads[k].upid) && !weft_mpi_library_thread(m, m->threads[k].utid) &&
+          m->threads[k].state_ns[st[i].state] > topv) {
         topv = m->threads[k].state_ns[st[i].state];
         top = m->threads[k].utid;
       }

@@ -283,6 +283,9 @@ static ptrdiff_t ranked_ancestor(const WeftProcLink *p, const size_t *by, size_t
 static ptrdiff_t mpi_launchers(const WeftProcLink *p, const size_t *by, size_t n, bool *launcher, size_t *nl) {
   ptrdiff_t prog = -1;
   size_t ranks = 0;
+  for (size_t i = 0; i < n; i++) ranks += p[i].mpi_rank >= 0;
+  if (ranks < 2) return -1; /* (no walk up the tree for every process of a recording without MPI) */
+  ranks = 0;
   for (size_t i = 0; i < n; i++) {
     bool ranked = p[i].mpi_rank >= 0, below = ranked_ancestor(p, by, n, i) >= 0;
     launcher[i] = !ranked && !below;

@@ -470,6 +470,7 @@ typedef struct {
   int64_t startup_ns;  /* of it, in MPI_Init, MPI_Init_thread and MPI_Finalize (0 without
                         * WEFT_METRICS_OBJECTS) */
   int64_t lifetime_ns; /* in the range */
+  int64_t start_ns;    /* its process's start */
 } WeftMpiRank;
 
 typedef struct WeftMpi {
@@ -483,13 +484,7 @@ typedef struct WeftMpi {
   int64_t slowest_rank; /* the rank with the most useful time (the others wait for it) */
   int64_t messages;     /* matched messages received in the range */
   int64_t collectives;  /* collectives in which a rank waited for another (flows mpi_collective), left in the range */
-  int64_t *lib_utids;   /* the threads the MPI library started in the ranks (inside MPI_Init: its progress and
-                         * event threads, idle in polls by design), sorted */
-  size_t nlib;
 } WeftMpi;
-
-/* Is utid a thread the MPI library started in a rank (WeftMpi.lib_utids)? */
-bool weft_mpi_library_thread(const WeftMpi *mpi, int64_t utid);
 
 typedef struct {
   /* the recording (meta) */
@@ -538,7 +533,11 @@ typedef struct {
                                     * WEFT_METRICS_FINDINGS and a selected process is a CPython */
   WeftReplay *replay;              /* what-ifs by replay (WeftMetricsQuery.whatifs); NULL without */
   WeftMpi *mpi;                    /* MPI across ranks; NULL unless 2 or more selected processes are ranks */
-  WeftHostMetrics *hosts;          /* every host of the recording (pool memory); none before schema 5 */
+  int64_t *mpi_lib_utids;          /* the threads the MPI library started in an MPI process (unannounced: no
+                                    * creator, begun after its MPI_Init began): progress and event threads,
+                                    * idle in polls by design; sorted */
+  size_t nmpi_lib;
+  WeftHostMetrics *hosts; /* every host of the recording (pool memory); none before schema 5 */
   size_t nhosts;
   int64_t host_out_of_order; /* messages between hosts still received before they were sent */
 
@@ -565,6 +564,9 @@ ptrdiff_t weft_find_launchers(const WeftProcLink *p, size_t n, bool *launcher, s
  * no process has q->pid, or the database cannot be read (corrupt). */
 WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *q, char *err, size_t errlen);
 void weft_metrics_free(WeftMetrics *m);
+
+/* Is utid a thread the MPI library started (WeftMetrics.mpi_lib_utids)? */
+bool weft_mpi_library_thread(const WeftMetrics *m, int64_t utid);
 
 /* Lookups in a result; NULL when absent. */
 const WeftThreadMetrics *weft_metrics_thread(const WeftMetrics *m, int64_t utid);

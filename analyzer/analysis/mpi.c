@@ -39,13 +39,14 @@ static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
   return n;
 }
 
-static bool library_threads(Ctx *c, WeftMpi *mpi);
+static bool library_threads(Ctx *c);
 
 /* By rank, then the process that called MPI first, then the first started. */
 static int cmp_rank_candidate(const void *x, const void *y) {
   const WeftMpiRank *a = x, *b = y;
   if (a->rank != b->rank) return (a->rank > b->rank) - (a->rank < b->rank);
   if ((a->startup_ns < 0) != (b->startup_ns < 0)) return a->startup_ns < 0 ? 1 : -1;
+  if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns ? -1 : 1;
   return (a->upid > b->upid) - (a->upid < b->upid);
 }
 
@@ -53,6 +54,7 @@ bool build_mpi(Ctx *c) {
   WeftMetrics *m = c->m;
   size_t n = 0;
   for (size_t i = 0; i < m->nprocesses; i++) n += m->processes[i].mpi_rank >= 0;
+  if (n && !library_threads(c)) return false;
   if (n < 2) return true;
   WeftMpi *mpi = calloc(1, sizeof *mpi);
   WeftMpiRank *r = calloc(n, sizeof *r);
@@ -73,7 +75,8 @@ bool build_mpi(Ctx *c) {
                            .useful_ns = p->useful_ns,
                            .mpi_wait_ns = p->state_ns[WEFT_ST_MPI_WAIT],
                            .startup_ns = -1, /* (until an MPI call of its own is found) */
-                           .lifetime_ns = p->lifetime_ns};
+                           .lifetime_ns = p->lifetime_ns,
+                           .start_ns = p->start_ns};
   }
   /* the start and the end of MPI: its objects are per process and call */
   for (size_t i = 0; i < m->nobjects; i++) {
@@ -120,51 +123,47 @@ bool build_mpi(Ctx *c) {
   mpi->messages = flows_in_range(c, WEFT_FLOW_MPI_MESSAGE, false);
   mpi->collectives = flows_in_range(c, WEFT_FLOW_MPI_COLLECTIVE, true); /* one flow per rank but the last */
   m->mpi = mpi;
-  return library_threads(c, mpi);
+  return !c->sql.failed;
 }
 
-bool weft_mpi_library_thread(const WeftMpi *mpi, int64_t utid) {
-  return mpi && mpi->nlib && bsearch(&utid, mpi->lib_utids, mpi->nlib, sizeof utid, cmp_i64);
+bool weft_mpi_library_thread(const WeftMetrics *m, int64_t utid) {
+  return m && m->nmpi_lib && bsearch(&utid, m->mpi_lib_utids, m->nmpi_lib, sizeof utid, cmp_i64);
 }
 
-/* The threads a rank's MPI_Init started (Open MPI's progress and event
- * threads): those of its process that began while its main thread was in
- * MPI_Init or MPI_Init_thread. */
-static bool library_threads(Ctx *c, WeftMpi *mpi) {
-  const WeftMetrics *m = c->m;
-  sqlite3_stmt *q = weft_sql_prepare(
-      &c->sql, "SELECT start_ns, start_ns + dur_ns FROM thread_state WHERE utid = ?1 AND object_id = ?2");
+/* The threads MPI_Init started (Open MPI's progress and event threads): a
+ * process's threads that no recorded thread created (the agent is busy
+ * inside an MPI call, so they start unannounced, traced from their first
+ * record) and that began after its MPI_Init or MPI_Init_thread began,
+ * whatever the range. */
+static bool library_threads(Ctx *c) {
+  WeftMetrics *m = c->m;
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT o.upid, min(s.start_ns) FROM sync_object o JOIN thread_state s "
+                                "ON s.object_id = o.object_id WHERE o.kind = ?1 AND (o.addr >> 48 & 255) IN "
+                                "(?2, ?3) GROUP BY o.upid");
+  if (!q) return false;
+  sqlite3_bind_int(q, 1, WEFT_KIND_MPI);
+  sqlite3_bind_int(q, 2, WEFT_MPI_INIT);
+  sqlite3_bind_int(q, 3, WEFT_MPI_INIT_THREAD);
   size_t cap = 0;
-  for (size_t i = 0; q && i < m->nobjects; i++) {
-    const WeftObjectMetrics *o = &m->objects[i];
-    unsigned call = WEFT_MPI_OBJ_CALL((uint64_t)o->addr);
-    if (o->kind != WEFT_KIND_MPI || (call != WEFT_MPI_INIT && call != WEFT_MPI_INIT_THREAD)) continue;
-    int64_t main = -1;
-    for (size_t k = 0; k < m->nthreads && main < 0; k++)
-      if (m->threads[k].upid == o->upid && m->threads[k].is_main) main = m->threads[k].utid;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, main);
-    sqlite3_bind_int64(q, 2, o->object_id);
-    while (main >= 0 && weft_sql_step(&c->sql, q)) {
-      int64_t s = sqlite3_column_int64(q, 0), e = sqlite3_column_int64(q, 1);
-      for (size_t k = 0; k < m->nthreads; k++) {
-        const WeftThreadMetrics *t = &m->threads[k];
-        if (t->upid != o->upid || t->is_main || t->start_ns < s || t->start_ns > e) continue;
-        if (VEC_PUSH(mpi->lib_utids, mpi->nlib, cap, t->utid) != 0) {
-          sqlite3_finalize(q);
-          return oom(c);
-        }
+  while (weft_sql_step(&c->sql, q)) {
+    int64_t upid = sqlite3_column_int64(q, 0), init = sqlite3_column_int64(q, 1);
+    for (size_t k = 0; k < m->nthreads; k++) {
+      const WeftThreadMetrics *t = &m->threads[k];
+      if (t->upid != upid || t->is_main || t->creator_utid >= 0 || t->start_ns < init) continue;
+      if (VEC_PUSH(m->mpi_lib_utids, m->nmpi_lib, cap, t->utid) != 0) {
+        sqlite3_finalize(q);
+        return oom(c);
       }
     }
   }
   sqlite3_finalize(q);
-  if (mpi->nlib) qsort(mpi->lib_utids, mpi->nlib, sizeof *mpi->lib_utids, cmp_i64);
+  if (m->nmpi_lib) qsort(m->mpi_lib_utids, m->nmpi_lib, sizeof *m->mpi_lib_utids, cmp_i64);
   return !c->sql.failed;
 }
 
 void mpi_free(WeftMpi *mpi) {
   if (!mpi) return;
-  free(mpi->lib_utids);
   free(mpi->ranks);
   free(mpi);
 }

@@ -145,7 +145,7 @@ static int64_t pool_parent(GArray *rows, int64_t upid) {
 }
 
 bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t) {
-  return weft_mpi_library_thread(m->mpi, t->utid);
+  return weft_mpi_library_thread(m, t->utid);
 }
 
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t) {

@@ -198,25 +198,31 @@ static const char *python_hook(const char *agent, char *buf, size_t len) {
   return strpbrk(buf, ":") ? NULL : buf;
 }
 
-/* Is PROG a Python interpreter (weft-run.h) ("python3", "/usr/bin/python3.11") or a
- * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
- * workers and pool threads idle in pipe reads and sleeps, so for Python
- * the I/O waits are recorded by default. */
+/* An executable regular file (a directory is searchable, not a program). */
+static int is_program(const char *file) {
+  struct stat st;
+  return access(file, X_OK) == 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The file prog names, as execvpe finds it (on PATH without a '/'), into
  * path; NULL if there is no executable such file. */
 static const char *find_program(const char *prog, char *path, size_t len) {
-  if (strchr(prog, '/')) return access(prog, X_OK) == 0 ? prog : NULL;
+  if (strchr(prog, '/')) return is_program(prog) ? prog : NULL;
   const char *env = getenv("PATH");
   char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
   const char *file = NULL;
   for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !file; d = strtok_r(NULL, ":", &save)) {
     snprintf(path, len, "%s/%s", *d ? d : ".", prog);
-    if (access(path, X_OK) == 0) file = path;
+    if (is_program(path)) file = path;
   }
   free(dirs);
   return file;
 }
 
+/* Is PROG a Python interpreter (weft-run.h) ("python3", "/usr/bin/python3.11") or a
+ * script whose "#!" line names one ("#!/usr/bin/env python3")? Python
+ * workers and pool threads idle in pipe reads and sleeps, so for Python
+ * the I/O waits are recorded by default. */
 int weft_run_is_python(const char *prog) {
   const char *b = strrchr(prog, '/');
   b = b ? b + 1 : prog;

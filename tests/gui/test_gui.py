@@ -358,7 +358,8 @@ def main():
 
             def off_share(x):  # main's share off a CPU there, which the track leaves out: its bar says how much
                 bar = [rows[y][x] for y in range(tb[0][0], tb[0][1])]
-                return sum(1 for px in bar if px in OFFCPU_ALL) / max(1, sum(1 for px in bar if px in RUNNING_PARTS))
+                running = sum(1 for px in bar if px in RUNNING_PARTS)
+                return sum(1 for px in bar if px in OFFCPU_ALL) / running if running else 2.0  # (not running: last)
             # the column of main's time alone where it was most on a CPU (a loaded machine can take it
             # off a CPU for much of that time: its middle alone may show nothing on the track)
             solo = range(x0 + 1, max(x0 + 2, x0 + int(threads[1][1] / npp) - 1))

@@ -248,6 +248,7 @@ def t_record_env(ctx):
     py = shutil.which("python3") or "/usr/bin/python3"
     probe = "import os; print('IO=' + os.environ.get('WEFT_IO', ''))"
     cases = [((py, "-c", probe), "1"), (("env", "X=1", "taskset", "-c", "0", py, "-c", probe), "1"),
+             (("env", "-C", ctx.tmp, py, "-c", probe), "1"),  # (a directory among the options is no program)
              (("env", "X=1", "/bin/sh", "-c", 'echo "IO=$WEFT_IO"', "python3"), "0")]
     for k, (argv, want) in enumerate(cases):
         r = ctx.weft("record", "-q", "-o", ctx.path("io%d.db" % k), "--", *argv)
