@@ -315,7 +315,8 @@ bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t)
 bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
 /* A thread of a pool's or a framework's own machinery, by its name (Pool's
  * _handle_* threads, concurrent.futures' feeder and manager, asyncio and Dask
- * loops): never a stage of the program's own pipeline. */
+ * loops, distributed's nanny, profiler and AsyncProcess watchers): never a
+ * stage of the program's own pipeline. */
 bool py_machinery_thread(const char *name);
 const char *py_fix_processes(WeftPython *py);                      /* CPU-bound Python on threads: use processes */
 const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's unequal tasks */

@@ -44,10 +44,10 @@ static bool ends_with(const char *s, const char *t) {
 
 /* One thread's name (its process's CPython main thread: the process's name). */
 bool py_machinery_thread(const char *n) {
-  return n &&
-         (strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
-          strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
-          has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") || has_prefix(n, "Dask "));
+  return n && (strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
+               strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
+               has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") ||
+               has_prefix(n, "Dask ") || has_prefix(n, "AsyncProcess "));
 }
 
 static void thread_signals(Signals *g, const WeftThreadMetrics *t) {

@@ -674,6 +674,9 @@ def t_dask_local(c):
        "%s dask_local: the verdict says the workers' start outweighs their tasks" % c.tag, v)
     ok("io_overlap" not in kinds(r), "%s dask_local: no io_overlap finding for Dask's own threads" % c.tag,
        kinds(r))
+    libs = [(x["name"], x["variant"]) for x in (r.get("python") or {}).get("libraries", [])]
+    ok(libs == [("dask", "distributed")], "%s dask_local: the library is Dask's distributed; its own threads (IO "
+       "loop, AsyncProcess watchers, profiler) are no threading" % c.tag, libs)
 
 
 def t_dask_processes(c):
