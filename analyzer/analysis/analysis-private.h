@@ -326,6 +326,7 @@ const char *py_tasks_short(WeftPython *py);                        /* "pool.map(
 const char *py_fix_send_less(WeftPython *py);                      /* a pool's data moved costs as much as its work */
 const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
 const char *py_startup_short(WeftPython *py, const char *method);  /* "one pool reused for the whole program" ... */
+const char *py_startup_what(const char *method);                   /* what a worker's start is, by start method */
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap); /* "the 2 workers of the pool of ..." */
 bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py);      /* dask.c: py->dask */
 void python_dask_free(WeftDask *d);

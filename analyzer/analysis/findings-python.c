@@ -139,17 +139,17 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
 }
 
 /* A pool whose workers spent a large share of their running time starting:
- * an interpreter and its imports for each spawned worker. */
+ * an interpreter and its imports for each spawned worker, the main module
+ * again for each forkserver one. */
 static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
   char b1[32], b2[32], b3[32], p1[16], p2[16];
   if (pl->startup_share < STARTUP_SHARE || pl->startup_run_ns < min_cost || pl->startup_run_ns <= 0) return;
   const char *meth = pl->start_method;
   int64_t span = pl->end_ns - pl->start_ns;
-  const char *title = python_strf(py,
-                                  "%s spent %s starting up (%s of %s time running): "
-                                  "an interpreter and its imports each, before the first task",
+  const char *title = python_strf(py, "%s spent %s starting up (%s of %s time running): %s%s",
                                   py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
-                                  py_pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their");
+                                  py_pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their",
+                                  py_startup_what(meth), strcmp(meth, "fork") ? ", before the first task" : "");
   const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of the pool's %s)",
                                      *meth ? meth : "unknown", weft_format_ns(b2, sizeof b2, pl->startup_ns),
                                      py_pct(p2, sizeof p2, span > 0 ? (double)pl->startup_ns / span : 0),

@@ -318,6 +318,12 @@ const char *py_fix_startup(WeftPython *py, const char *method) {
             "if __name__ == \"__main__\": or inside the functions that need them)");
 }
 
+const char *py_startup_what(const char *method) {
+  return !strcmp(method, "fork")         ? "the setup each does before its first task"
+         : !strcmp(method, "forkserver") ? "each forked from one server, then the main module imported again"
+                                         : "an interpreter and the main module's imports each";
+}
+
 const char *py_startup_short(WeftPython *py, const char *method) {
   const WeftPyLibrary *l = main_lib(py);
   if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))

@@ -337,12 +337,12 @@ static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, co
     int64_t work = max64(pl->ipc_work_ns - pl->startup_run_ns, 0);
     v->text = pool_printf(
         c->pool,
-        "Processes, started %s. %s spent %s starting up (start method %s: an interpreter "
-        "and the main module's imports each), %s of %s running time against %s of tasks%s. Start them less "
-        "and cheaper: %s.",
+        "Processes, started %s. %s spent %s starting up (start method %s: %s), %s of %s running time against %s "
+        "of tasks%s. Start them less and cheaper: %s.",
         strcmp(pl->start_method, "fork") ? "once" : "with less setup", py_workers_of(py, pl, true),
         weft_format_ns(b1, sizeof b1, pl->startup_run_ns), *pl->start_method ? pl->start_method : "unknown",
-        pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their", weft_format_ns(b2, sizeof b2, work),
+        py_startup_what(pl->start_method), pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their",
+        weft_format_ns(b2, sizeof b2, work),
         pl->startup_run_ns > work ? ": as used, the processes cost more to start than the work they do" : "",
         py_startup_short(py, pl->start_method));
     return;

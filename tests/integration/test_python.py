@@ -357,6 +357,15 @@ def t_startup(c):
     if r:
         ok("startup" not in kinds(r), "%s startup_pool fork: forked workers get no start-up finding" % c.tag,
            kinds(r))
+    # forkserver: the server forks each worker, which imports the main module again (no interpreter start)
+    db, _ = record(c, "startup_pool-forkserver", [os.path.join(c.pydir, "startup_pool.py"), "forkserver"])
+    r = report(c, db) if db else None
+    if r:
+        f = [f for f in r["findings"] if f["kind"] == "startup"]
+        ok(len(f) == 1 and "each forked from one server, then the main module imported again" in f[0]["title"]
+           and "start method forkserver" in f[0]["evidence"],
+           "%s startup_pool forkserver: the start-up finding says what a forkserver worker's start is" % c.tag,
+           [g["title"] for g in f] or kinds(r))
 
 
 def t_big_args(c):
