@@ -178,7 +178,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                weft_format_ns(b7, sizeof b7, o->hold_max_ns), (long long)o->handoffs, o->handoffs == 1 ? "" : "s");
     char crit[160] = "";
     if (o->critical_share_ns > 0 && m->critical_path && m->critical_path->length_ns > 0)
-      snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run)",
+      snprintf(crit, sizeof crit, "; its waits put %s on the critical path (%s of the run; counted in the cost again)",
                weft_format_ns(b1, sizeof b1, o->critical_share_ns),
                pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
     /* a waiter that waited while another thread took the lock again and again: an unfair lock */

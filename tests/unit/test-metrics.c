@@ -429,8 +429,13 @@ static void test_lock(void) {
          has(lf->evidence, "top site worker (pool.c:88)") && has(lf->fix, "shard the lock") &&
          !has(lf->evidence, "critical path"),
      "lock finding evidence and fix: %s", lf ? lf->evidence : "");
-  ok(m->nfindings >= 1 && has(m->findings[0].evidence, "its waits put 45.0 ms on the critical path (45% of the run)"),
-     "condvar finding evidence names its critical path share: %s", m->nfindings ? m->findings[0].evidence : "");
+  ok(m->nfindings >= 1 &&
+         has(m->findings[0].evidence,
+             "its waits put 45.0 ms on the critical path (45% of the run; counted in the cost again)") &&
+         m->findings[0].cost_ns == 90 * MS,
+     "condvar finding evidence names its critical path share, and its cost is the 45 ms wait and the 45 ms on the "
+     "path: %s",
+     m->nfindings ? m->findings[0].evidence : "");
   ok(o && o->critical_share_ns == 0 && cv && cv->critical_share_ns == 45 * MS,
      "critical share: condvar 45 ms, lock 0 (main never waits for it)");
   weft_metrics_free(m);
