@@ -302,12 +302,10 @@ void mpi_free(WeftMpi *mpi);
 WeftPython *python_model(sqlite3 *db, const WeftMetrics *m, int *failed, char *err, size_t errlen);
 /* A string that lives as long as py. */
 const char *python_strf(WeftPython *py, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* An I/O thread: not a main thread, at least half of its life in I/O waits
- * or sleeps and under a tenth waiting for the GIL. */
+/* An I/O thread: not a main thread, a framework's machinery (but asyncio's
+ * executor threads) nor an MPI library thread; at least half of its life in
+ * I/O waits or sleeps and under a tenth waiting for the GIL. */
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t);
-/* A thread the MPI library started (WeftMetrics.mpi_lib_utids: Open MPI's
- * progress and event threads), not a Python thread. */
-bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t);
 
 /* pylibs.c: py->libraries from the threads, processes and Python frames
  * (false on a database error, in sql). The fixes phrased in the library

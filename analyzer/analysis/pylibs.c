@@ -95,7 +95,7 @@ static void add_lib(GArray *v, WeftPython *py, WeftPyLibKind kind, const char *n
 bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py) {
   Signals g = {0};
   for (size_t i = 0; i < m->nthreads; i++)
-    if (weft_python_process(py, m->threads[i].upid) && !python_mpi_library_thread(m, &m->threads[i]))
+    if (weft_python_process(py, m->threads[i].upid) && !weft_mpi_library_thread(m, m->threads[i].utid))
       thread_signals(&g, &m->threads[i]);
   for (size_t i = 0; m->mpi && i < m->mpi->nranks; i++) g.mpi_ranks += !!weft_python_process(py, m->mpi->ranks[i].upid);
   for (size_t i = 0; i < m->nprocesses; i++)

@@ -144,17 +144,13 @@ static int64_t pool_parent(GArray *rows, int64_t upid) {
   return r->parent_upid > 0 ? r->parent_upid : -1;
 }
 
-bool python_mpi_library_thread(const WeftMetrics *m, const WeftThreadMetrics *t) {
-  return weft_mpi_library_thread(m, t->utid);
-}
-
 bool python_is_io_thread(const WeftMetrics *m, const WeftPyThread *t) {
   const WeftThreadMetrics *tm = weft_metrics_thread(m, t->utid);
   /* a library's own watchers (Dask's profiler, a nanny's queue watch, a pool's
    * handlers) sleep and poll by design: not the program's I/O; asyncio's
    * executor threads run the program's blocking calls (asyncio.to_thread) */
   bool machinery = tm && py_machinery_thread(tm->name) && strncmp(tm->name, "asyncio_", 8) != 0;
-  return tm && !tm->is_main && !machinery && !python_mpi_library_thread(m, tm) && t->io_share >= IO_THREAD_SHARE &&
+  return tm && !tm->is_main && !machinery && !weft_mpi_library_thread(m, tm->utid) && t->io_share >= IO_THREAD_SHARE &&
          t->gil_share < IO_THREAD_GIL;
 }
 

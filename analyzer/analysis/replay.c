@@ -644,13 +644,8 @@ static bool run_piece(Sim *s, SimThr *st, const RThread *t, int64_t x, int64_t y
   *debt -= paid; /* the wake-ups of releases just before: the replay charges its own */
   if (!op_push(s, st, OP_RUN, 0, y, (work - paid) * factor)) return false;
   st->ops[st->n - 1].lat = work - paid;
-  if (st->caprun < st->cap) { /* (as the ops grow: a wait the change dropped pushed none before it) */
-    int64_t *v = realloc(st->run_from, st->cap * sizeof *v);
-    if (!v) return rfail(s->c);
-    st->run_from = v;
-    st->caprun = st->cap;
-  }
-  st->run_from[st->n - 1] = x;
+  if (vec_reserve((void **)&st->run_from, &st->caprun, st->n - 1, sizeof *st->run_from) != 0) return rfail(s->c);
+  st->run_from[st->n - 1] = x; /* (by op: the ops before it need none) */
   return t->off_ratio <= 0 || op_push(s, st, OP_DELAY, 0, y, d * t->off_ratio);
 }
 

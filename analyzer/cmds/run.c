@@ -240,16 +240,20 @@ int weft_run_is_python(const char *prog) {
 /* Launchers that run a program given among their arguments: 2 one that
  * starts MPI ranks (whose library's progress threads wait in polls), 1 any
  * other, 0 none. */
-static int is_launcher(const char *prog) {
-  static const char *const names[] = {"mpirun", "mpiexec", "orterun", "prterun", "srun",    "env", "taskset",
-                                      "nice",   "numactl", "chrt",    "stdbuf",  "timeout", "time"};
-  const char *b = strrchr(prog, '/');
-  b = b ? b + 1 : prog;
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-    size_t n = strlen(names[i]);
-    if (!strncmp(b, names[i], n) && (!b[n] || b[n] == '.')) return i < 5 ? 2 : 1; /* mpiexec.hydra, mpirun.openmpi */
+static int named(const char *b, const char *const *names) {
+  for (; *names; names++) {
+    size_t n = strlen(*names);
+    if (!strncmp(b, *names, n) && (!b[n] || b[n] == '.')) return 1; /* mpiexec.hydra, mpirun.openmpi */
   }
   return 0;
+}
+
+static int is_launcher(const char *prog) {
+  static const char *const mpi[] = {"mpirun", "mpiexec", "orterun", "prterun", "srun", NULL};
+  static const char *const other[] = {"env", "taskset", "nice", "numactl", "chrt", "stdbuf", "timeout", "time", NULL};
+  const char *b = strrchr(prog, '/');
+  b = b ? b + 1 : prog;
+  return named(b, mpi) ? 2 : named(b, other) ? 1 : 0;
 }
 
 int weft_run_io_default(char *const *argv) {
