@@ -144,9 +144,12 @@ typedef struct {
 
 /* One interval between two scheduler readings of a thread, inside the
  * range: its running time and the part of it on a CPU (for useful time in
- * any sub-range). */
+ * any sub-range), and inside its recorded waits the time it was on a CPU
+ * (spinning, the wait's own calls) and runnable (for the CPU a spinning
+ * wait wants: wait_demand). */
 typedef struct {
   int64_t s, e, run, oncpu;
+  int64_t wcpu, wrun;
 } CpuSeg;
 
 typedef struct {
@@ -247,6 +250,7 @@ int64_t main_utid(const WeftMetrics *m, int64_t upid);
 int64_t span_sum(const RunList *rl, int64_t x, int64_t y);
 /* Useful time of selected thread ti (index into m->threads) inside [x, y). */
 int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y);
+void wait_demand(const Ctx *c, size_t ti, int64_t x, int64_t y, double *cpu, double *runnable);
 
 /* ---- the analyses on top of the model ---- */
 

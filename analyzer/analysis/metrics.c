@@ -669,20 +669,26 @@ int64_t span_sum(const RunList *rl, int64_t x, int64_t y) {
   return sum;
 }
 
-/* Useful time (on a CPU, outside recorded waits) of selected thread ti
- * inside [x, y): each interval between two scheduler readings contributes
- * its on-CPU time in proportion to its running time inside [x, y) (between
- * readings only the interval's total is known). */
-int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
-  const CpuList *cl = &c->cpu[ti];
+/* The first of cl's intervals that ends after x. */
+static size_t first_seg_after(const CpuList *cl, int64_t x) {
   size_t lo = 0, hi = cl->n;
-  while (lo < hi) { /* the first interval ending after x */
+  while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (cl->v[mid].e > x)
       hi = mid;
     else
       lo = mid + 1;
   }
+  return lo;
+}
+
+/* Useful time (on a CPU, outside recorded waits) of selected thread ti
+ * inside [x, y): each interval between two scheduler readings contributes
+ * its on-CPU time in proportion to its running time inside [x, y) (between
+ * readings only the interval's total is known). */
+int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
+  const CpuList *cl = &c->cpu[ti];
+  size_t lo = first_seg_after(cl, x);
   double sum = 0;
   for (size_t i = lo; i < cl->n && cl->v[i].s < y; i++) {
     const CpuSeg *g = &cl->v[i];
@@ -691,6 +697,24 @@ int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y) {
     sum += (double)g->oncpu * (double)in / (double)g->run;
   }
   return (int64_t)(sum + 0.5);
+}
+
+/* What selected thread ti wanted of a CPU inside its recorded waits in
+ * [x, y): each interval between two scheduler readings gives its time on
+ * a CPU and runnable inside waits to its waits by their length inside
+ * [x, y). */
+void wait_demand(const Ctx *c, size_t ti, int64_t x, int64_t y, double *cpu, double *runnable) {
+  const CpuList *cl = &c->cpu[ti];
+  size_t lo = first_seg_after(cl, x);
+  *cpu = *runnable = 0;
+  for (size_t i = lo; i < cl->n && cl->v[i].s < y; i++) {
+    const CpuSeg *g = &cl->v[i];
+    int64_t w = g->e - g->s - g->run, a = max64(x, g->s), b = min64(y, g->e);
+    if (w <= 0 || b <= a || (g->wcpu <= 0 && g->wrun <= 0)) continue;
+    double in = (double)(b - a - span_sum(&c->runs[ti], a, b)) / (double)w;
+    *cpu += (double)g->wcpu * in;
+    *runnable += (double)g->wrun * in;
+  }
 }
 
 /* A thread's time in one interval [s, e) of its life, split four ways
@@ -709,7 +733,7 @@ typedef struct {
 static void split_interval(Ctx *c, size_t ti, int64_t s, int64_t e, bool known, int64_t dc, int64_t dr, size_t *wi,
                            TimeSplit *out) {
   int64_t len = e - s, run = span_sum(&c->runs[ti], s, e), w = len - run;
-  int64_t oc, r = 0, off = 0;
+  int64_t oc, r = 0, off = 0, cw = 0, rw = 0;
   if (!known) {
     oc = run;
     out->assumed += run;
@@ -717,17 +741,18 @@ static void split_interval(Ctx *c, size_t ti, int64_t s, int64_t e, bool known, 
     dc = min64(max64(dc, 0), len);
     dr = min64(max64(dr, 0), len - dc);
     oc = min64(dc, run);
-    int64_t cw = min64(dc - oc, w); /* on a CPU inside waits: spinning, the wait's own calls */
+    cw = min64(dc - oc, w); /* on a CPU inside waits: spinning, the wait's own calls */
     off = max64(0, run - oc - dr);
     r = min64(dr, len - oc - off - cw);
+    rw = max64(0, r - min64(dr, run - oc)); /* runnable inside waits */
   }
   int64_t wt = len - oc - off - r;
   out->oncpu += oc;
   out->runnable += r;
   out->offcpu += off;
   out->waiting += wt;
-  if (c->cpu && run > 0) {
-    CpuSeg g = {s, e, run, oc};
+  if (c->cpu && (run > 0 || cw > 0 || rw > 0)) {
+    CpuSeg g = {s, e, run, oc, cw, rw};
     if (VEC_PUSH(c->cpu[ti].v, c->cpu[ti].n, c->cpu[ti].cap, g) < 0) oom(c);
   }
   if (wt <= 0 || w <= 0) return;

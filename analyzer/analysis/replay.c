@@ -23,8 +23,12 @@
  *   start at  a thread nothing in the recording started: at its time.
  * The simulation shares the CPUs between the threads that have work (each
  * gets min(1, CPUs / threads with work) of a CPU), so threads beyond the
- * CPUs time-share; other work on the machine counts as the threads always
- * ready to run that gave the program's threads the share of a CPU they had. A change is applied to the operations
+ * CPUs time-share; a wait that spins (a spin lock's, an MPI library's
+ * polling) takes a place on the CPUs and does no work (cpu_share); other
+ * work on the machine counts as the threads always ready to run that gave
+ * the program's threads the share of a CPU they had (background). A thread
+ * its process's exit ended (or an MPI library's) ends with the process's
+ * main thread. A change is applied to the operations
  * before the run: a lock that keeps no one out (its acquires and releases dropped), a lock's critical sections shorter
  * (the work inside its holds, and the estimated work of its holds nobody waited for, counted not recorded), a thread
  * faster (its work), the GIL gone (its waits dropped), another number of CPUs. A hand-off's latency and the waking's
@@ -66,6 +70,7 @@ static int wait_class(double pre_ns) {
 typedef struct {
   int64_t s, e;
   int st;
+  float spin; /* a wait that spins: the share of a CPU it wants (spin_demand), else 0 */
   int64_t obj;
 } RState;
 
@@ -100,6 +105,7 @@ typedef struct {
 typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
+  ptrdiff_t ender;             /* the exit of its process ended it: that process's main thread (index), else -1 */
   RState *st;
   size_t nst, capst;
   RHold *holds;
@@ -147,6 +153,7 @@ typedef struct {
   size_t ngil, capgil;
   int64_t start, end; /* of the selected threads */
   int64_t nplaced;    /* counted holds placed */
+  double bg;          /* other work on the machine, as threads always ready (background) */
 } Rec;
 
 /* ---- the operations of a replay ---- */
@@ -159,12 +166,13 @@ enum { OP_RUN, OP_DELAY, OP_ACQ, OP_REL, OP_WAITFOR, OP_BARRIER, OP_START_AT };
 
 typedef struct {
   uint8_t kind;
-  uint8_t st;  /* its timeline state (WEFT_ST_*, TL_*) */
-  int32_t x;   /* lock, thread (index) or round */
-  int64_t rec; /* when it was done in the recording (a wait: its end) */
-  double v;    /* run: work; delay: length; start at: time; wait for: the point (ops done) */
-  double lat;  /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
-                * its waking costs; run: the work before the change (spread_interruptions) */
+  uint8_t st;    /* its timeline state (WEFT_ST_*, TL_*) */
+  uint16_t spin; /* a wait: the share of a CPU it wants while waiting, in 1/SPIN_ONE (RState.spin) */
+  int32_t x;     /* lock, thread (index) or round */
+  int64_t rec;   /* when it was done in the recording (a wait: its end) */
+  double v;      /* run: work; delay: length; start at: time; wait for: the point (ops done) */
+  double lat;    /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
+                  * its waking costs; run: the work before the change (spread_interruptions) */
 } Op;
 
 typedef struct {
@@ -178,6 +186,7 @@ typedef struct {
   bool arrived;       /* at its barrier op */
   bool waking;        /* its delay is a wake-up's latency: the op is done already */
   double wait_since;  /* blocked on a lock: since when */
+  double spin;        /* the share of a CPU it wants waiting now (Op.spin; counted in Sim.spin) */
   bool queued;        /* in the work list */
   int32_t waiting_on; /* a wait for: the thread (in its waiters), -1 none */
   size_t *waiters;    /* threads waiting for this one to get further */
@@ -197,6 +206,7 @@ typedef struct { /* a binary min-heap of threads by a time */
 } Heap;
 
 enum { TS_READY, TS_RUN, TS_DELAY, TS_BLOCKED, TS_DONE };
+#define SPIN_ONE 65535.0
 
 typedef struct {
   double lat;    /* a hand-off's latency: from the release to the waiter running (recorded mean) */
@@ -237,6 +247,8 @@ typedef struct {
   size_t nwork, capwork;
   Heap run, delay;
   double vnow; /* virtual time */
+  double spin; /* the threads waiting that spin, as the CPUs they want (SimThr.spin) */
+  size_t nspin;
   size_t ndone;
   bool timeline; /* keep each thread's timeline (SimThr.tl) */
   uint64_t rng;  /* the figures' draws (the same sequence in every replay) */
@@ -292,6 +304,17 @@ static int hold_cb(const WeftHold *h, void *user) {
   return 0;
 }
 
+/* A wait that spins keeps its thread on a CPU's run queue: a spin lock's
+ * wait all of it; an MPI wait (Open MPI and MPICH poll for progress,
+ * yielding the CPU but staying runnable) the share of it the thread was on
+ * a CPU or runnable in the recording (wait_demand). The replay counts it
+ * where the CPUs are shared (cpu_share), doing no work. */
+static void spin_demand(const Ctx *c, size_t ti, RThread *t, RState *w) {
+  double cpu, runnable, len = (double)(w->e - w->s);
+  wait_demand(c, ti, w->s, w->e, &cpu, &runnable);
+  if (len > 0) w->spin = w->st == WEFT_ST_SPIN_WAIT ? 1.0f : (float)fmin(1.0, (cpu + runnable) / len);
+}
+
 static bool load_threads(Ctx *c, Rec *r) {
   const WeftMetrics *m = c->m;
   r->t = calloc(m->nthreads ? m->nthreads : 1, sizeof *r->t);
@@ -307,10 +330,25 @@ static bool load_threads(Ctx *c, Rec *r) {
     int64_t run = tm->state_ns[WEFT_ST_RUNNING];
     t->cpu_ratio = run > 0 ? fmin(1.0, (double)tm->time.oncpu_ns / (double)run) : 1.0;
     t->off_ratio = run > 0 ? fmin(1.0 - t->cpu_ratio, (double)tm->time.offcpu_ns / (double)run) : 0.0;
+    t->ender = -1;
     if (weft_hmap_put(&r->by_utid, t->utid, 0, r->n) != 0) return rfail(c);
     r->n++;
     r->start = min64(r->start, t->start);
     r->end = max64(r->end, t->end);
+  }
+  /* a thread still there when its process exited (its main thread called exit) ends with it, and an MPI
+   * library's thread (progress, PMIx: polling until MPI_Finalize wakes it, which nothing records) when its
+   * rank's main thread ends: in a replay their waits do not keep the run going */
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *tm = &m->threads[i];
+    if (!tm->is_main) continue;
+    bool exited = !strcmp(tm->end_how, "process_exit");
+    for (size_t k = 0; k < m->nthreads; k++) {
+      const WeftThreadMetrics *x = &m->threads[k];
+      if (k != i && x->upid == tm->upid && !x->is_main &&
+          ((exited && !strcmp(x->end_how, "process_exit")) || weft_mpi_library_thread(m, x->utid)))
+        r->t[k].ender = (ptrdiff_t)i;
+    }
   }
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns, state, object_id FROM thread_state "
                                               "ORDER BY utid, start_ns");
@@ -320,7 +358,8 @@ static bool load_threads(Ctx *c, Rec *r) {
     if (!t || t->utid != utid) t = rthread(r, utid);
     if (!t) continue;
     RState s = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 1) + sqlite3_column_int64(q, 2),
-                sqlite3_column_int(q, 3), sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
+                sqlite3_column_int(q, 3), 0, sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
+    if (s.st == WEFT_ST_MPI_WAIT || s.st == WEFT_ST_SPIN_WAIT) spin_demand(c, (size_t)(t - r->t), t, &s);
     if (VEC_PUSH(t->st, t->nst, t->capst, s) != 0) return sqlite3_finalize(q), rfail(c);
     if (s.st == WEFT_ST_GIL_WAIT && s.obj && (!r->ngil || r->gil_ids[r->ngil - 1] != s.obj) &&
         VEC_PUSH(r->gil_ids, r->ngil, r->capgil, s.obj) != 0)
@@ -611,7 +650,7 @@ static uint8_t op_state(int kind) {
 }
 
 static bool op_push(Sim *s, SimThr *st, int kind, int32_t x, int64_t rec, double v) {
-  Op o = {(uint8_t)kind, op_state(kind), x, rec, v, 0};
+  Op o = {.kind = (uint8_t)kind, .st = op_state(kind), .x = x, .rec = rec, .v = v};
   return VEC_PUSH(st->ops, st->n, st->cap, o) == 0 || rfail(s->c);
 }
 
@@ -1100,6 +1139,7 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     bool held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
     st->ops[st->n - 1].st = (uint8_t)w->st;
+    st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
     if (held) held_now[l]++; /* its release is a mark */
     return held || op_push(s, st, OP_REL, (int32_t)l, w->e, 0);
   }
@@ -1118,11 +1158,13 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
       if (!op_push(s, st, OP_WAITFOR, v, w->e, (double)f->from_ns)) return false;
       st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
       st->ops[st->n - 1].st = (uint8_t)w->st;
+      st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
       return true;
     }
   }
   if (!op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s))) return false;
   st->ops[st->n - 1].st = (uint8_t)w->st;
+  st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
   return true;
 }
 
@@ -1424,6 +1466,21 @@ static double draw(Sim *s, ClassRange rg, double mean) {
   return s->r->class_v[rg.a + s->rng % rg.n].v;
 }
 
+/* What thread ti wants of a CPU while it waits, as it is now, into
+ * Sim.spin: a wait that spins (Op.spin) while blocked, or in a delay that
+ * is the wait itself (not a wake-up's latency). */
+static void spin_note(Sim *s, size_t ti) {
+  SimThr *t = &s->th[ti];
+  double v = 0;
+  if (t->pc < t->n && !t->waking &&
+      (t->state == TS_BLOCKED || (t->state == TS_DELAY && t->ops[t->pc].kind == OP_DELAY)))
+    v = t->ops[t->pc].spin / SPIN_ONE;
+  if (v == t->spin) return;
+  s->nspin += (v > 0) - (t->spin > 0);
+  s->spin = s->nspin ? s->spin + v - t->spin : 0; /* (no drift left once none spins) */
+  t->spin = v;
+}
+
 static bool lock_grant(Sim *s, SimLock *l, double now) {
   if (!l->qn) {
     l->owner = -1;
@@ -1443,6 +1500,7 @@ static bool lock_grant(Sim *s, SimLock *l, double now) {
   t->waking = lat > EPS;
   t->state = t->waking ? TS_DELAY : TS_READY;
   t->until = now + lat;
+  spin_note(s, next);
   return (t->waking ? delayed(s, next) : work_push(s, next)) && notify(s, next);
 }
 
@@ -1595,6 +1653,29 @@ static bool unstick(Sim *s) {
   return false;
 }
 
+/* When thread i ended in the replay (now: not yet): its own end, or its
+ * process's, if the exit ended it (RThread.ender) and came first. */
+static double thread_end(const Sim *s, size_t i, double now) {
+  double e = s->th[i].state == TS_DONE ? s->th[i].end : now;
+  ptrdiff_t k = s->r->t[i].ender;
+  return k >= 0 && s->th[k].state == TS_DONE ? fmin(e, s->th[k].end) : e;
+}
+
+/* The share of a CPU each of k threads with work gets, with waits that
+ * spin wanting s CPUs between them, on cpus CPUs. The scheduler spreads the
+ * runnable threads over the CPUs by their number, and a thread that spins
+ * waiting gives its CPU up (MPI libraries call sched_yield) to another on
+ * that CPU: so spinning costs the others only by taking a CPU's place,
+ * which crowds the working threads onto the rest. Spread at random, a
+ * working thread shares its CPU with (k - 1) (n / cpus - 1) / (n - 1) others
+ * that work (n = k + s): k / cpus each without spinning, none with one CPU
+ * (all of them on it, the spinning ones giving way). */
+static double cpu_share(double k, double s, double cpus) {
+  double n = k + s;
+  if (cpus <= 0 || n <= cpus || k <= 1) return 1;
+  return 1 / (1 + (k - 1) * (n / cpus - 1) / (n - 1));
+}
+
 /* ---- the timeline (Sim.timeline) ---- */
 /* What t is shown doing now: a timeline state, TL_NONE when done, or -1 to
  * go on as it was (ready: only for an instant; a wake-up's latency: still
@@ -1647,6 +1728,13 @@ static bool tl_keep(Sim *s, double now, WeftReplayTimeline *out) {
   for (size_t i = 0; i < s->r->n; i++) {
     SimThr *t = &s->th[i];
     if (!tl_switch(s, t, TL_NONE, now)) return false;
+    int64_t cut = s->r->start + llround(thread_end(s, i, now)); /* (its process's exit ended it) */
+    while (t->ntl && t->tl[t->ntl - 1].start_ns >= cut) t->ntl--;
+    if (t->ntl && t->tl[t->ntl - 1].end_ns > cut) {
+      WeftReplayInterval *v = &t->tl[t->ntl - 1];
+      v->end_ns = cut;
+      v->oncpu_ns = min64(v->oncpu_ns, cut - v->start_ns);
+    }
     WeftReplayThread *x = &out->threads[i];
     x->utid = s->r->t[i].utid;
     x->v = t->ntl ? pool_calloc(s->c->pool, t->ntl, sizeof *x->v) : NULL;
@@ -1664,6 +1752,7 @@ static bool drain(Sim *s, double now) {
     s->th[i].queued = false;
     size_t pc = s->th[i].pc;
     if ((s->th[i].state == TS_READY || s->th[i].state == TS_BLOCKED) && !step(s, i, now)) return false;
+    spin_note(s, i);
     if (!tl_note(s, i, now)) return false;
     if ((s->th[i].pc != pc || s->th[i].state == TS_DONE) && !notify(s, i)) return false;
   }
@@ -1671,8 +1760,9 @@ static bool drain(Sim *s, double now) {
 }
 
 /* The replay's length (ns from the first thread's start to the last one's
- * end). Processor sharing: with k threads on a CPU and bg always ready,
- * each gets min(1, cpus / (k + bg)) of one. */
+ * end; a thread its process's exit ended ends there). Processor sharing:
+ * the k threads with work and bg always ready each get cpu_share(k + bg,
+ * waits that spin, cpus) of a CPU. */
 static double simulate(Sim *s, double cpus, double bg, double *last) {
   size_t n = s->r->n;
   double now = 0;
@@ -1684,7 +1774,7 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
   for (;;) {
     if (!drain(s, now)) return -1;
     if (s->ndone == n) break;
-    double rate = cpus > 0 && (double)s->run.n + bg > cpus ? cpus / ((double)s->run.n + bg) : 1;
+    double rate = cpu_share((double)s->run.n + bg, s->spin, cpus);
     double t_run = s->run.n ? now + (s->run.key[0] - s->vnow) / rate : INFINITY;
     double t_delay = s->delay.n ? s->delay.key[0] : INFINITY;
     double next = fmin(t_run, t_delay);
@@ -1712,7 +1802,7 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
     }
   }
   double end = 0;
-  for (size_t i = 0; i < n; i++) end = fmax(end, s->th[i].state == TS_DONE ? s->th[i].end : now);
+  for (size_t i = 0; i < n; i++) end = fmax(end, thread_end(s, i, now));
   *last = now;
   return end;
 }
@@ -1736,18 +1826,82 @@ static void sim_free(Sim *s) {
 }
 
 /* Other work on the machine as threads always ready to run, sharing the
- * CPUs with the program's: b such that the program's threads, nd of them
- * wanting a CPU on average, got the share of it they had on a CPU
- * (P / (nd + b)); none when the CPUs were not all wanted. */
-static double background(const WeftMetrics *m, const Rec *r, double cpus) {
-  double oncpu = 0, want = 0;
-  for (size_t i = 0; i < m->nthreads; i++) {
-    oncpu += (double)m->threads[i].time.oncpu_ns;
-    want += (double)(m->threads[i].time.oncpu_ns + m->threads[i].time.runnable_ns);
+ * CPUs with the program's: b such that the program's threads running (on a
+ * CPU or runnable outside waits), D of them at a time with the waits that
+ * spin then, each getting cpu_share(D + b, spin, cpus) of a CPU, got the
+ * CPU time they had on a CPU outside waits; none when the CPUs were enough
+ * for them. Taken over time, not from the run's averages: a program whose
+ * demand varies (three threads wanting a CPU at times, one at others) got
+ * less than its average demand asked for without sharing the CPUs with
+ * anything. */
+typedef struct {
+  int64_t ns;
+  double d, sp; /* threads running, waits that spin */
+} DemandStep;
+
+static int cmp_demand_step(const void *x, const void *y) {
+  const DemandStep *a = x, *b = y;
+  return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+static double cpu_got(const double *dt, const double *d, const double *sp, size_t n, double cpus, double b) {
+  double got = 0;
+  for (size_t i = 0; i < n; i++) got += dt[i] * d[i] * cpu_share(d[i] + b, sp[i], cpus);
+  return got;
+}
+
+static bool background(Ctx *c, Rec *r, double cpus) {
+  r->bg = 0;
+  if (cpus <= 0) return true;
+  DemandStep *ev = NULL;
+  size_t nev = 0, capev = 0;
+  double had = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    const RThread *t = &r->t[i];
+    had += (double)c->m->threads[i].time.oncpu_ns;
+    for (size_t k = 0; k < t->nst; k++) {
+      const RState *w = &t->st[k];
+      double d = w->st == WEFT_ST_RUNNING ? 1.0 - t->off_ratio : 0, sp = w->st == WEFT_ST_RUNNING ? 0 : w->spin;
+      int64_t a = max64(w->s, c->a), b = min64(w->e, c->b);
+      if ((d <= 0 && sp <= 0) || b <= a) continue;
+      if (VEC_PUSH(ev, nev, capev, ((DemandStep){a, d, sp})) != 0 ||
+          VEC_PUSH(ev, nev, capev, ((DemandStep){b, -d, -sp})) != 0)
+        return free(ev), rfail(c);
+    }
   }
-  if (cpus <= 0 || oncpu <= 0 || want <= 0 || r->end <= r->start) return 0;
-  double nd = want / (double)(r->end - r->start);
-  return fmax(0, cpus * want / oncpu - fmax(nd, cpus));
+  if (nev) qsort(ev, nev, sizeof *ev, cmp_demand_step);
+  /* the time at each level of demand: dt[k] at dl[k] threads */
+  double *dt = malloc((nev ? nev : 1) * sizeof *dt), *dl = malloc((nev ? nev : 1) * sizeof *dl),
+         *ds = malloc((nev ? nev : 1) * sizeof *ds);
+  if (!dt || !dl || !ds) return free(ev), free(dt), free(dl), free(ds), rfail(c);
+  size_t n = 0;
+  double level = 0, spin = 0;
+  for (size_t k = 0; k < nev; k++) {
+    if (k > 0 && ev[k].ns > ev[k - 1].ns && level + spin > 1e-9) {
+      dt[n] = (double)(ev[k].ns - ev[k - 1].ns);
+      dl[n] = level;
+      ds[n++] = spin;
+    }
+    level += ev[k].d;
+    spin += ev[k].sp;
+  }
+  free(ev);
+  if (cpu_got(dt, dl, ds, n, cpus, 0) > had) {
+    double lo = 0, hi = 1;
+    while (hi < 1e4 && cpu_got(dt, dl, ds, n, cpus, hi) > had) hi *= 2;
+    for (int it = 0; it < 60; it++) {
+      double mid = (lo + hi) / 2;
+      if (cpu_got(dt, dl, ds, n, cpus, mid) > had)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    r->bg = (lo + hi) / 2;
+  }
+  free(dt);
+  free(dl);
+  free(ds);
+  return true;
 }
 
 /* One replay of r with change ch (NULL: none); its length in ns, -1 on
@@ -1785,7 +1939,7 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, bool placed, int64_t
   resolve_points(&s);
   double cpus = ch && ch->kind == WEFT_REPLAY_CPUS ? (double)ch->cpus : c->m->ncpus > 0 ? (double)c->m->ncpus : 0;
   double last = 0;
-  len = simulate(&s, cpus, background(c->m, r, c->m->ncpus > 0 ? (double)c->m->ncpus : 0), &last);
+  len = simulate(&s, cpus, r->bg, &last);
   *forced = s.forced;
   if (len >= 0 && tl && !tl_keep(&s, last, tl)) len = -1;
 out:
@@ -2017,7 +2171,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
   if (!nasked && !nown) return true;
   size_t nspecs = nasked + nown;
   Rec r = {0};
-  bool ok = load(c, &r);
+  bool ok = load(c, &r) && background(c, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
   WeftReplay *rp = ok ? pool_calloc(c->pool, 1, sizeof *rp) : NULL;
   if (ok && !rp) ok = rfail(c);
   Change *ch = ok ? calloc(nspecs, sizeof *ch) : NULL;
@@ -2045,7 +2199,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     rp->defaults = !nasked;
     rp->recorded_ns = r.end > r.start ? r.end - r.start : 0;
     rp->cpus = m->ncpus;
-    rp->background = background(m, &r, m->ncpus > 0 ? (double)m->ncpus : 0);
+    rp->background = r.bg;
     size_t nops = 0;
     /* the counted holds placed: a change to a lock is replayed on the acquisitions the program made.
      * Spread (none placed) only where the replay with them placed is more than PLACED_OFF off the

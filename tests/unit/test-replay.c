@@ -549,6 +549,84 @@ static void test_interruptions(void) {
   sqlite3_close(d);
 }
 
+/* Waits that spin, and threads the process's exit ends. On 2 CPUs: A (the
+ * main thread) and B run 0..10 ms with 8 ms of CPU each (runnable 2 ms); C
+ * waits in MPI 0..10 for A's message, on a CPU 2 ms and runnable 8 ms of it:
+ * spinning, as an MPI library polls (it wants a CPU all of the wait); D, a
+ * helper, polls 0..10 until the exit of the process ends it with A. So
+ * three threads want the 2 CPUs: the scheduler spreads them by their number
+ * and the spinning one gives its CPU up to a thread with work on it, so each
+ * of A and B shares its CPU with (k - 1)(n / cpus - 1)/(n - 1) = 1 x 0.5 / 2
+ * = 0.25 threads with work on average: 1 / 1.25 = 0.8 of a CPU, 8 ms of CPU
+ * in 10 ms, as recorded (nothing else ran: no background). */
+static sqlite3 *spin_db(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 10 * MS);
+  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 10 * MS);
+  dbb_thread(&bd, 4, 1, 103, "D", 1, 0, 10 * MS);
+  dbb_exec(&bd, "UPDATE thread SET end_how = 'process_exit' WHERE utid IN (1, 4)");
+  dbb_thread_cpu(&bd, 1, 8 * MS, 2 * MS);
+  dbb_thread_cpu(&bd, 2, 8 * MS, 2 * MS);
+  dbb_thread_cpu(&bd, 3, 2 * MS, 8 * MS);
+  dbb_thread_cpu(&bd, 4, 0, 0);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 10 * MS, WEFT_ST_MPI_WAIT, -1, -1);
+  dbb_state(&bd, 4, 0, 10 * MS, WEFT_ST_IO_WAIT, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_MPI_MESSAGE, 1, 10 * MS, 3, 10 * MS, -1);
+  return dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+}
+
+static void test_spin(void) {
+  sqlite3 *d = spin_db();
+  const char *specs[] = {"cpus=1", "cpus=4", "thread:A=-50%"};
+  WeftMetrics *m = replayed(d, specs, 3, 10 * MS, "spin");
+  if (m) {
+    ok(m->replay->background < 1e-6, "spin: no background (%g threads): C's spinning is the program's",
+       m->replay->background);
+    /* one CPU: all three on it, C giving way: A and B share it, 16 ms each */
+    check(m, "cpus=1", 16 * MS, "A and B share one CPU, C gives way");
+    /* a CPU each: 8 ms; D's poll (10 ms as recorded) ends with A */
+    check(m, "cpus=4", 8 * MS, "a CPU each; D ends with the process");
+    /* A's 4 ms at 0.8 of a CPU: 5 ms, when C's wait ends; B has done 4 of its 8 ms, alone on a CPU
+     * after: 9 ms */
+    check(m, "thread:A=-50%", 9 * MS, "B alone after 5 ms");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* The background is taken over time. A, B and C run 0..6 ms on 2 CPUs, 2/3
+ * of a CPU each (4 ms of CPU, runnable 2 ms); A runs alone 6..10 (4 ms more).
+ * Nothing else ran: A, B and C got what three threads sharing 2 CPUs and
+ * then one thread alone get. (From the run's averages, 22 ms wanted over 10
+ * ms for 16 ms of CPU would make it 0.55 threads of other work.) */
+static void test_background(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 6 * MS);
+  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 6 * MS);
+  dbb_thread_cpu(&bd, 1, 8 * MS, 2 * MS);
+  dbb_thread_cpu(&bd, 2, 4 * MS, 2 * MS);
+  dbb_thread_cpu(&bd, 3, 4 * MS, 2 * MS);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 6 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 6 * MS, 0, -1, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+  const char *specs[] = {"cpus=4"};
+  WeftMetrics *m = replayed(d, specs, 1, 10 * MS, "background");
+  if (m) {
+    ok(m->replay->background < 1e-6, "background: none (%g threads)", m->replay->background);
+    /* A's 8 ms of CPU in one run: 8 ms */
+    check(m, "cpus=4", 8 * MS, "a CPU each");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -560,6 +638,8 @@ int main(void) {
   test_barrier();
   test_interruptions();
   test_timeline();
+  test_spin();
+  test_background();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
