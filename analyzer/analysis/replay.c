@@ -2113,7 +2113,7 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
     case WEFT_REPLAY_BALANCE: return pool_printf(pl, "the work in %s spread evenly over its team", ch->rg->label);
     case WEFT_REPLAY_REGION_FASTER:
       return pool_printf(pl, "the work in %s %.0f %% faster", ch->rg->label, 100 * (1 - ch->factor));
-    default: return pool_printf(pl, "%lld CPUs", (long long)ch->cpus);
+    default: return pool_printf(pl, "%lld CPU%s", (long long)ch->cpus, ch->cpus == 1 ? "" : "s");
   }
 }
 

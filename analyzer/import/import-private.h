@@ -255,6 +255,7 @@ typedef struct Proc {
   int64_t last_ns;
   int64_t mpi_rank, mpi_size; /* trace v6 MPI_RANK: its place in MPI_COMM_WORLD (-1: none) */
   int64_t host;               /* its host's index (weft_recording_hosts): pids are per host */
+  uint32_t ncpus;             /* the CPUs it could run on when it started (its header) */
 } Proc;
 
 typedef struct {

@@ -217,6 +217,7 @@ static Proc *proc_new(Imp *im, WeftTrace *tr) {
   p->exec_ns = -1;
   p->mpi_rank = -1;
   p->lost = (int64_t)h->lost;
+  p->ncpus = h->ncpus;
   p->file = g_strdup(weft_trace_name(tr));
   p->forks = g_array_new(FALSE, FALSE, sizeof(ForkEv));
   p->waits = g_array_new(FALSE, FALSE, sizeof(WaitEv));
@@ -592,8 +593,11 @@ static void write_meta(Imp *im, const char *dir) {
   char *cmd = NULL;
   uint64_t lost = 0;
   int64_t incomplete = 0;
+  uint32_t ncpus = 0; /* the most any image could use that did not exec into another: a launcher (taskset,
+                       * numactl, env) can start with CPUs it takes from the program it execs */
   for (guint i = 0; i < im->procs->len; i++) {
     Proc *p = im->procs->pdata[i];
+    if ((!p->end_how || strcmp(p->end_how, "exec") != 0) && p->ncpus > ncpus) ncpus = p->ncpus;
     /* killed: what its threads counted since they last wrote their counts is gone */
     if (p->counters && !strcmp(p->end_how, "killed")) incomplete++;
     if (p->end_ns > end) end = p->end_ns;
@@ -610,7 +614,7 @@ static void write_meta(Imp *im, const char *dir) {
   weft_db_meta_set_int(db, "end_ns", end);
   if (cmd) weft_db_meta_set(db, "command", cmd);
   weft_db_meta_set(db, "clock", h && h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic");
-  weft_db_meta_set_int(db, "ncpus", h ? h->ncpus : 0);
+  weft_db_meta_set_int(db, "ncpus", ncpus ? ncpus : h ? h->ncpus : 0);
   weft_db_meta_set_int(db, "lost_events", (int64_t)lost);
   weft_db_meta_set_int(db, "truncated_files", (int64_t)im->stats->truncated);
   weft_db_meta_set_int(db, "salvaged_files", (int64_t)im->stats->salvaged);

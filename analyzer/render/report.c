@@ -174,8 +174,8 @@ static void text_header(FILE *f, const WeftMetrics *m, const WeftReportOptions *
              m->mpi_launchers ? "(mpirun's) " : "before it ");
   table_row(&t, "scope", scope);
   char rec[512];
-  int rn = snprintf(rec, sizeof rec, "%s CPUs, %lld lost events; holds: %s", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
-                    (long long)m->lost_events,
+  int rn = snprintf(rec, sizeof rec, "%s CPU%s, %lld lost events; holds: %s", m->ncpus >= 0 ? I(bf, m->ncpus) : "?",
+                    m->ncpus == 1 ? "" : "s", (long long)m->lost_events,
                     m->holds_all ? "every one recorded"
                                  : "contended ones recorded, the "
                                    "rest counted");

@@ -277,6 +277,23 @@ def t_record_summary_top_waits(ctx):
     ok(any("(mutex)" in l for l in lines), "record: contended: the mutex is among the top waits", err)
 
 
+def t_record_taskset(ctx):
+    # `weft record -- taskset -c 0 PROG`: taskset starts with every CPU and execs PROG on one; the
+    # recording's CPUs are the program's (the images that did not exec), not the launcher's
+    taskset = shutil.which("taskset")
+    if not taskset or len(os.sched_getaffinity(0)) < 2:
+        ok(True, "record: taskset: skipped (%s)" % ("no taskset" if not taskset else "one CPU"))
+        return
+    cpu = min(os.sched_getaffinity(0))
+    db = ctx.path("taskset.db")
+    r = ctx.record(db, taskset, "-c", str(cpu), ctx.fx["contended"], "20")
+    eq(r.returncode, 0, "record: taskset: exit 0")
+    ncpus = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()
+    ok(ncpus and int(ncpus[0]) == 1, "record: taskset -c %d: the recording has 1 CPU" % cpu, ncpus)
+    out = text(ctx.weft("report", db).stdout)
+    ok("  recording  1 CPU, " in out, "record: taskset: the report says 1 CPU", out[:600])
+
+
 def is_static_elf(path):
     """True for an ELF executable without a program interpreter (PT_INTERP)."""
     import struct
@@ -585,7 +602,7 @@ def t_export_errors(ctx):
 
 
 TESTS = [t_record_exit_status, t_record_progress_not_a_tty, t_record_segv, t_record_ctrl_c, t_record_sigterm, t_record_refuses_existing,
-         t_record_missing_program, t_record_env, t_record_summary_top_waits, t_record_untraced,
+         t_record_missing_program, t_record_env, t_record_summary_top_waits, t_record_taskset, t_record_untraced,
          t_record_import_fails,
          t_export_contended, t_export_condvar, t_export_barrier_rwlock, t_export_forktree, t_export_escaping,
          t_report_json_not_utf8, t_export_errors]
