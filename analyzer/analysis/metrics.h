@@ -316,7 +316,8 @@ typedef struct {
   WeftTimeSplit time; /* sums over threads */
   int64_t useful_ns, wait_ns;
   int64_t cpu_ns, runq_ns; /* -1 unknown */
-  WeftPop pop;             /* team: every thread alive in the range; T = b - a */
+  WeftPop pop;             /* team: every thread alive in the range but an MPI library's; T = b - a */
+  size_t pop_left_out;     /* the MPI library's threads (WeftMetrics.mpi_lib_utids) left out of pop */
 } WeftSummary;
 
 /* ---- the critical path (critpath.c; definitions in docs/report-json.md) ----
@@ -469,6 +470,7 @@ typedef struct {
   int64_t mpi_wait_ns; /* its threads' time in MPI waits (state mpi_wait) */
   int64_t startup_ns;  /* of it, in MPI_Init, MPI_Init_thread and MPI_Finalize (0 without
                         * WEFT_METRICS_OBJECTS) */
+  int64_t mpi_cpu_ns;  /* of it, on a CPU (the library polling for progress) */
   int64_t lifetime_ns; /* in the range */
   int64_t start_ns;    /* its process's start */
 } WeftMpiRank;
@@ -481,6 +483,7 @@ typedef struct WeftMpi {
                          * last one's end, in the range. lb = load balance, synce = communication
                          * efficiency, pe = parallel efficiency across ranks */
   int64_t mpi_wait_ns;  /* all ranks */
+  int64_t mpi_cpu_ns;   /* of it, on a CPU: all ranks */
   int64_t slowest_rank; /* the rank with the most useful time (the others wait for it) */
   int64_t messages;     /* matched messages received in the range */
   int64_t collectives;  /* collectives in which a rank waited for another (flows mpi_collective), left in the range */

@@ -40,6 +40,8 @@ static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
 }
 
 static bool library_threads(Ctx *c);
+static int64_t mpi_cpu(const Ctx *c, int64_t upid);
+static bool summary_without_library(Ctx *c);
 
 /* By rank, then the process that called MPI first, then the first started. */
 static int cmp_rank_candidate(const void *x, const void *y) {
@@ -55,6 +57,7 @@ bool build_mpi(Ctx *c) {
   size_t n = 0;
   for (size_t i = 0; i < m->nprocesses; i++) n += m->processes[i].mpi_rank >= 0;
   if (n && !library_threads(c)) return false;
+  if (m->nmpi_lib && !summary_without_library(c)) return false;
   if (n < 2) return true;
   WeftMpi *mpi = calloc(1, sizeof *mpi);
   WeftMpiRank *r = calloc(n, sizeof *r);
@@ -110,6 +113,10 @@ bool build_mpi(Ctx *c) {
     mpi->world_size = max64(mpi->world_size, r[i].rank + 1);
   }
   qsort(r, n, sizeof *r, cmp_rank);
+  for (size_t i = 0; i < n; i++) {
+    r[i].mpi_cpu_ns = mpi_cpu(c, r[i].upid);
+    mpi->mpi_cpu_ns += r[i].mpi_cpu_ns;
+  }
   mpi->slowest_rank = -1;
   for (size_t i = 0; i < n; i++) {
     useful[i] = r[i].useful_ns;
@@ -128,6 +135,52 @@ bool build_mpi(Ctx *c) {
 
 bool weft_mpi_library_thread(const WeftMetrics *m, int64_t utid) {
   return m && m->nmpi_lib && bsearch(&utid, m->mpi_lib_utids, m->nmpi_lib, sizeof utid, cmp_i64);
+}
+
+/* The CPU time a rank's threads (not the library's) spent on a CPU inside
+ * their MPI waits: a library that polls for progress (Open MPI, MPICH)
+ * keeps the CPU busy while the rank waits. */
+static int64_t mpi_cpu(const Ctx *c, int64_t upid) {
+  const WeftMetrics *m = c->m;
+  double sum = 0;
+  for (size_t i = 0; i < m->nthreads; i++) {
+    if (m->threads[i].upid != upid || weft_mpi_library_thread(m, m->threads[i].utid)) continue;
+    const WSpanList *wl = &c->waits[i];
+    for (size_t k = 0; k < wl->n; k++) {
+      int64_t a = max64(wl->v[k].s, c->a), b = min64(wl->v[k].e, c->b);
+      if (wl->v[k].st != WEFT_ST_MPI_WAIT || b <= a) continue;
+      double cpu, runnable;
+      wait_demand(c, i, a, b, &cpu, &runnable);
+      sum += cpu;
+    }
+  }
+  return (int64_t)(sum + 0.5);
+}
+
+/* The Summary's team without the MPI library's threads: they poll from
+ * MPI_Init to MPI_Finalize and do no work of the program's, and as team
+ * members they would make its load balance the library's (a third of what
+ * the ranks' is, with two such threads a rank). The processes' own figures
+ * leave them out too. */
+static bool summary_without_library(Ctx *c) {
+  WeftMetrics *m = c->m;
+  int64_t *useful = calloc(m->nthreads ? m->nthreads : 1, sizeof *useful);
+  if (!useful) return oom(c);
+  size_t n = 0;
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (!weft_mpi_library_thread(m, m->threads[i].utid)) useful[n++] = m->threads[i].useful_ns;
+  m->summary.pop_left_out = m->nthreads - n;
+  weft_pop(useful, n, m->summary.pop.span_ns, &m->summary.pop);
+  for (size_t pi = 0; pi < m->nprocesses; pi++) {
+    WeftProcessMetrics *p = &m->processes[pi];
+    n = 0;
+    for (size_t i = 0; i < m->nthreads; i++)
+      if (m->threads[i].upid == p->upid && !weft_mpi_library_thread(m, m->threads[i].utid))
+        useful[n++] = m->threads[i].useful_ns;
+    weft_pop(useful, n, p->pop.span_ns, &p->pop);
+  }
+  free(useful);
+  return true;
 }
 
 /* The threads MPI_Init started (Open MPI's progress and event threads): a

@@ -222,6 +222,10 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
   snprintf(buf, sizeof buf, "%.2f  (load balance %.2f x synchronisation efficiency %.2f)", s->pop.pe, s->pop.lb,
            s->pop.synce);
   table_row(&t, "parallel efficiency", buf);
+  if (s->pop_left_out) {
+    snprintf(buf, sizeof buf, "over %zu threads: the MPI library's %zu left out", s->pop.n, s->pop_left_out);
+    table_row(&t, "", buf);
+  }
   if (m->what & WEFT_METRICS_PARALLELISM) {
     snprintf(buf, sizeof buf, "%.2f  (at most %zu thread%s running at once)", m->parallelism.average,
              m->parallelism.kmax, m->parallelism.kmax == 1 ? "" : "s");
@@ -814,6 +818,8 @@ static void json_summary(Json *j, const WeftMetrics *m) {
   j_opt(j, "runq_ns", s->runq_ns);
   j_time(j, &s->time);
   j_pop(j, &s->pop);
+  j_int(j, "team_threads", (int64_t)s->pop.n);
+  j_int(j, "team_left_out", (int64_t)s->pop_left_out);
   if (m->what & WEFT_METRICS_PARALLELISM) {
     j_num(j, "average_parallelism", m->parallelism.average);
     j_int(j, "max_parallelism", (int64_t)m->parallelism.kmax);
@@ -1288,8 +1294,8 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
     fputs("`", f);
   }
   fputs("\n\n", f);
-  fprintf(f, "**Parallel efficiency %.2f** (load balance %.2f × synchronisation efficiency %.2f)", s->pop.pe, s->pop.lb,
-          s->pop.synce);
+  fprintf(f, "**Parallel efficiency %.2f** (load balance %.2f × synchronisation efficiency %.2f%s)", s->pop.pe,
+          s->pop.lb, s->pop.synce, s->pop_left_out ? "; the MPI library's threads left out" : "");
   if (m->what & WEFT_METRICS_PARALLELISM)
     fprintf(f, " · average parallelism %.2f (max %zu)", m->parallelism.average, m->parallelism.kmax);
   fprintf(f, " · %zu process%s, %zu thread%s", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,

@@ -180,6 +180,20 @@ def t_c(weft, fx, tmp):
         ok(polls > 0 and "io" not in kinds and "sleep" not in kinds and par <= 3.5,
            "fx-mpi: I/O recorded by default under mpirun; the MPI library's threads make no I/O finding and do "
            "not count as running (average parallelism %.2f with 3 ranks)" % par, (polls, kinds))
+        # fx-mpi starts no thread: every other thread of a rank is the MPI library's, and the Summary's
+        # team (its load balance) is the 3 ranks' main threads
+        s = r.get("summary", {})
+        mains = [t["useful_ns"] for t in r.get("threads", []) if t["is_main"]]
+        lb = sum(mains) / len(mains) / max(mains) if mains and max(mains) > 0 else -1
+        ok(len(mains) == NP and s.get("team_threads") == NP and
+           s.get("team_left_out") == len(r.get("threads", [])) - NP and abs(s.get("load_balance", 0) - lb) < 1e-3,
+           "fx-mpi: the Summary's team is the %d ranks, the MPI library's threads left out (load balance %.3f)"
+           % (NP, lb), {k: s.get(k) for k in ("team_threads", "team_left_out", "load_balance")})
+        ranks = (r.get("mpi") or {}).get("ranks", [])
+        ok(len(ranks) == NP and all(0 <= x["mpi_cpu_ns"] <= x["mpi_wait_ns"] for x in ranks) and
+           r["mpi"]["mpi_cpu_ns"] == sum(x["mpi_cpu_ns"] for x in ranks),
+           "fx-mpi: each rank's CPU time in MPI is part of its time in MPI, and the total their sum",
+           [(x["mpi_cpu_ns"], x["mpi_wait_ns"]) for x in ranks])
 
 
 def t_exec(weft, fx, tmp):

@@ -1384,6 +1384,53 @@ static void test_python_names(void) {
   sqlite3_close(d);
 }
 
+/* Two MPI ranks (pids 710 and 711), each a main thread and a thread MPI_Init
+ * started (no recorded creator, begun after MPI_Init began at 5) polling
+ * 10..100. Rank 0's main thread waits in MPI_Init 5..45, on a CPU 80 ns of
+ * its life: 60 ns running outside the wait, 20 ns polling inside it; rank
+ * 1's waits 5..6 and is on a CPU 30 ns. The Summary's team is the two main
+ * threads: load balance 45 / 60 = 0.75 (with the library's threads, 0 useful
+ * each: 22.5 / 60), synchronisation efficiency 60 / 100. */
+static void test_mpi_library_team(void) {
+  db_new();
+  for (int r = 0; r < 2; r++) {
+    int64_t upid = r + 1, main = 2 * r + 1, lib = 2 * r + 2;
+    dbb_process(&bd, upid, 710 + r, 0, 100, "app", NULL);
+    dbb_process_mpi_rank(&bd, upid, r);
+    dbb_object(&bd, 10 + r, upid, WEFT_KIND_MPI, (int64_t)WEFT_MPI_OBJ(WEFT_MPI_INIT, 0), "MPI_Init", -1, -1, 0);
+    dbb_thread(&bd, main, upid, 710 + r, "app", -1, 0, 100);
+    dbb_thread(&bd, lib, upid, 720 + r, "progress", -1, 10, 100);
+    dbb_exec(&bd, "UPDATE thread SET is_main = 0 WHERE utid = %lld", (long long)lib);
+    dbb_thread_cpu(&bd, main, r ? 30 : 80, 0);
+    dbb_thread_cpu(&bd, lib, 0, 0);
+    dbb_state(&bd, main, 0, 5, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, main, 5, r ? 6 : 45, WEFT_ST_MPI_WAIT, 10 + r, -1);
+    dbb_state(&bd, main, r ? 6 : 45, 100, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, lib, 10, 100, WEFT_ST_IO_WAIT, -1, -1);
+  }
+  sqlite3 *d = db_finish(100);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  ok(m->nmpi_lib == 2 && m->summary.pop.n == 2 && m->summary.pop_left_out == 2 && near(m->summary.pop.lb, 0.75) &&
+         near(m->processes[0].pop.lb, 1.0),
+     "MPI: the Summary's team leaves the library's 2 threads out: load balance 0.75 (%zu threads, %zu left out, "
+     "%.3f; rank 0's own %.3f)",
+     m->summary.pop.n, m->summary.pop_left_out, m->summary.pop.lb, m->processes[0].pop.lb);
+  ok(m->mpi && m->mpi->nranks == 2 && m->mpi->ranks[0].mpi_cpu_ns == 20 && m->mpi->ranks[1].mpi_cpu_ns == 0 &&
+         m->mpi->mpi_cpu_ns == 20,
+     "MPI: rank 0 was on a CPU 20 ns of its 40 ns in MPI, rank 1 none (%lld, %lld)",
+     m->mpi && m->mpi->nranks ? (long long)m->mpi->ranks[0].mpi_cpu_ns : -1,
+     m->mpi && m->mpi->nranks > 1 ? (long long)m->mpi->ranks[1].mpi_cpu_ns : -1);
+  char *buf = text_report(m);
+  ok(has(buf, "parallel efficiency  0.45  (load balance 0.75 x synchronisation efficiency 0.60)") &&
+         has(buf, "over 2 threads: the MPI library's 2 left out") &&
+         has(buf, "41 ns waiting in MPI, 20 ns of it on a CPU (the library polling)") &&
+         has(buf, "rank 0 (pid 710): useful 60 ns, in MPI 40 ns (on a CPU 20 ns; MPI_Init and MPI_Finalize"),
+     "MPI: the text report says so");
+  free(buf);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-metrics");
   test_pop();
@@ -1400,6 +1447,7 @@ int main(void) {
   test_filter_and_render();
   test_launchers();
   test_mpi_launchers();
+  test_mpi_library_team();
   test_corrupt();
   test_critpath_chain();
   test_critpath_timeout();
