@@ -105,7 +105,7 @@ typedef struct {
 typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
-  ptrdiff_t ender;             /* the exit of its process ended it: that process's main thread (index), else -1 */
+  double busy_cpu;             /* its time on a CPU in spin lock waits, in the range (spin_demand) */
   RState *st;
   size_t nst, capst;
   RHold *holds;
@@ -154,6 +154,8 @@ typedef struct {
   int64_t start, end; /* of the selected threads */
   int64_t nplaced;    /* counted holds placed */
   double bg;          /* other work on the machine, as threads always ready (background) */
+  /* the threads each thread's end ends (its process's exit: tie_threads), tied[tied_at[i] .. tied_at[i + 1]) */
+  size_t *tied, *tied_at;
 } Rec;
 
 /* ---- the operations of a replay ---- */
@@ -186,7 +188,8 @@ typedef struct {
   bool arrived;       /* at its barrier op */
   bool waking;        /* its delay is a wake-up's latency: the op is done already */
   double wait_since;  /* blocked on a lock: since when */
-  double spin;        /* the share of a CPU it wants waiting now (Op.spin; counted in Sim.spin) */
+  double spin;        /* the share of a CPU it wants waiting now, yielding it (Op.spin; counted in Sim.spin) */
+  bool busy;          /* waiting on a spin lock now: working a CPU (counted in Sim.busy) */
   bool queued;        /* in the work list */
   int32_t waiting_on; /* a wait for: the thread (in its waiters), -1 none */
   size_t *waiters;    /* threads waiting for this one to get further */
@@ -247,8 +250,9 @@ typedef struct {
   size_t nwork, capwork;
   Heap run, delay;
   double vnow; /* virtual time */
-  double spin; /* the threads waiting that spin, as the CPUs they want (SimThr.spin) */
+  double spin; /* the threads waiting that spin yielding the CPU, as the CPUs they want (SimThr.spin) */
   size_t nspin;
+  size_t busy; /* the threads spinning on a spin lock (SimThr.busy) */
   size_t ndone;
   bool timeline; /* keep each thread's timeline (SimThr.tl) */
   uint64_t rng;  /* the figures' draws (the same sequence in every replay) */
@@ -304,15 +308,72 @@ static int hold_cb(const WeftHold *h, void *user) {
   return 0;
 }
 
-/* A wait that spins keeps its thread on a CPU's run queue: a spin lock's
- * wait all of it; an MPI wait (Open MPI and MPICH poll for progress,
- * yielding the CPU but staying runnable) the share of it the thread was on
- * a CPU or runnable in the recording (wait_demand). The replay counts it
- * where the CPUs are shared (cpu_share), doing no work. */
+/* A wait that spins keeps its thread on a CPU's run queue. A spin lock's
+ * wait all of it, working the CPU like a thread with work (its CPU time in
+ * the range: RThread.busy_cpu); an MPI wait (Open MPI and MPICH poll for
+ * progress, yielding the CPU but staying runnable) the share of it in the
+ * range the thread was on a CPU or runnable in the recording (wait_demand),
+ * giving its CPU up to a thread with work (cpu_share). A wait outside the
+ * range is marked -1: the thread's mean (spin_fill). */
 static void spin_demand(const Ctx *c, size_t ti, RThread *t, RState *w) {
-  double cpu, runnable, len = (double)(w->e - w->s);
-  wait_demand(c, ti, w->s, w->e, &cpu, &runnable);
-  if (len > 0) w->spin = w->st == WEFT_ST_SPIN_WAIT ? 1.0f : (float)fmin(1.0, (cpu + runnable) / len);
+  int64_t a = max64(w->s, c->a), b = min64(w->e, c->b);
+  double cpu = 0, runnable = 0;
+  if (b > a) wait_demand(c, ti, a, b, &cpu, &runnable);
+  if (w->st == WEFT_ST_SPIN_WAIT) {
+    w->spin = 1;
+    t->busy_cpu += cpu;
+  } else {
+    w->spin = b > a ? (float)fmin(1.0, (cpu + runnable) / (double)(b - a)) : -1;
+  }
+}
+
+/* The MPI waits of t outside the range: its mean spin in the range, by length. */
+static void spin_fill(RThread *t) {
+  double sum = 0, len = 0;
+  for (size_t k = 0; k < t->nst; k++)
+    if (t->st[k].st == WEFT_ST_MPI_WAIT && t->st[k].spin >= 0) {
+      sum += t->st[k].spin * (double)(t->st[k].e - t->st[k].s);
+      len += (double)(t->st[k].e - t->st[k].s);
+    }
+  for (size_t k = 0; k < t->nst; k++)
+    if (t->st[k].spin < 0) t->st[k].spin = len > 0 ? (float)(sum / len) : 0;
+}
+
+/* A thread still there when its process exited (its main thread called
+ * exit) ends with it, and an MPI library's thread (progress, PMIx: polling
+ * until MPI_Finalize wakes it, which nothing records) when its rank's main
+ * thread ends: in a replay they end there (simulate: end_tied), however far
+ * their own operations got, so that their waits neither keep the run going
+ * nor take the CPUs after it. Rec.tied, by the main thread. */
+static bool tie_threads(Ctx *c, Rec *r) {
+  const WeftMetrics *m = c->m;
+  WeftHMap mains = {0}; /* upid -> its main thread */
+  size_t n = m->nthreads, *of = malloc((n ? n : 1) * sizeof *of);
+  r->tied_at = calloc(n + 1, sizeof *r->tied_at);
+  r->tied = malloc((n ? n : 1) * sizeof *r->tied);
+  bool good = of && r->tied_at && r->tied;
+  for (size_t i = 0; good && i < n; i++)
+    if (m->threads[i].is_main && weft_hmap_put(&mains, m->threads[i].upid, 0, i) != 0) good = false;
+  for (size_t k = 0; good && k < n; k++) { /* of[k]: the main thread whose end ends k, else SIZE_MAX */
+    const WeftThreadMetrics *x = &m->threads[k];
+    size_t i;
+    of[k] = SIZE_MAX;
+    if (x->is_main || !weft_hmap_get(&mains, x->upid, 0, &i)) continue;
+    if ((!strcmp(m->threads[i].end_how, "process_exit") && !strcmp(x->end_how, "process_exit")) ||
+        weft_mpi_library_thread(m, x->utid))
+      of[k] = i, r->tied_at[i + 1]++;
+  }
+  for (size_t i = 0; good && i < n; i++) r->tied_at[i + 1] += r->tied_at[i];
+  if (good) {
+    size_t *next = calloc(n ? n : 1, sizeof *next);
+    if (!next) good = false;
+    for (size_t k = 0; good && k < n; k++)
+      if (of[k] != SIZE_MAX) r->tied[r->tied_at[of[k]] + next[of[k]]++] = k;
+    free(next);
+  }
+  free(of);
+  weft_hmap_free(&mains);
+  return good || rfail(c);
 }
 
 static bool load_threads(Ctx *c, Rec *r) {
@@ -330,26 +391,12 @@ static bool load_threads(Ctx *c, Rec *r) {
     int64_t run = tm->state_ns[WEFT_ST_RUNNING];
     t->cpu_ratio = run > 0 ? fmin(1.0, (double)tm->time.oncpu_ns / (double)run) : 1.0;
     t->off_ratio = run > 0 ? fmin(1.0 - t->cpu_ratio, (double)tm->time.offcpu_ns / (double)run) : 0.0;
-    t->ender = -1;
     if (weft_hmap_put(&r->by_utid, t->utid, 0, r->n) != 0) return rfail(c);
     r->n++;
     r->start = min64(r->start, t->start);
     r->end = max64(r->end, t->end);
   }
-  /* a thread still there when its process exited (its main thread called exit) ends with it, and an MPI
-   * library's thread (progress, PMIx: polling until MPI_Finalize wakes it, which nothing records) when its
-   * rank's main thread ends: in a replay their waits do not keep the run going */
-  for (size_t i = 0; i < m->nthreads; i++) {
-    const WeftThreadMetrics *tm = &m->threads[i];
-    if (!tm->is_main) continue;
-    bool exited = !strcmp(tm->end_how, "process_exit");
-    for (size_t k = 0; k < m->nthreads; k++) {
-      const WeftThreadMetrics *x = &m->threads[k];
-      if (k != i && x->upid == tm->upid && !x->is_main &&
-          ((exited && !strcmp(x->end_how, "process_exit")) || weft_mpi_library_thread(m, x->utid)))
-        r->t[k].ender = (ptrdiff_t)i;
-    }
-  }
+  if (!tie_threads(c, r)) return false;
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns, state, object_id FROM thread_state "
                                               "ORDER BY utid, start_ns");
   RThread *t = NULL;
@@ -366,6 +413,7 @@ static bool load_threads(Ctx *c, Rec *r) {
       return sqlite3_finalize(q), rfail(c);
   }
   sqlite3_finalize(q);
+  for (size_t i = 0; i < r->n; i++) spin_fill(&r->t[i]);
   return !c->sql.failed;
 }
 
@@ -620,6 +668,8 @@ static void rec_free(Rec *r) {
   free(r->in);
   free(r->lock_ids);
   free(r->gil_ids);
+  free(r->tied);
+  free(r->tied_at);
   weft_hmap_free(&r->by_utid);
   weft_hmap_free(&r->lock_by_id);
 }
@@ -1387,6 +1437,26 @@ static void resolve_points(Sim *s) {
 }
 
 /* ---- the simulation ---- */
+/* key (thread idx) into h's hole at i: up, or down, to where it belongs. */
+static void heap_place(Heap *h, size_t i, double key, size_t idx) {
+  while (i > 0 && h->key[(i - 1) / 2] > key) {
+    h->key[i] = h->key[(i - 1) / 2];
+    h->idx[i] = h->idx[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n) break;
+    if (c + 1 < h->n && h->key[c + 1] < h->key[c]) c++;
+    if (h->key[c] >= key) break;
+    h->key[i] = h->key[c];
+    h->idx[i] = h->idx[c];
+    i = c;
+  }
+  h->key[i] = key;
+  h->idx[i] = idx;
+}
+
 static bool heap_push(Sim *s, Heap *h, double key, size_t idx) {
   if (h->n == h->cap) {
     size_t cap = h->cap ? 2 * h->cap : 64;
@@ -1397,35 +1467,24 @@ static bool heap_push(Sim *s, Heap *h, double key, size_t idx) {
     if (!k || !x) return rfail(s->c);
     h->cap = cap;
   }
-  size_t i = h->n++;
-  while (i > 0 && h->key[(i - 1) / 2] > key) {
-    h->key[i] = h->key[(i - 1) / 2];
-    h->idx[i] = h->idx[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  h->key[i] = key;
-  h->idx[i] = idx;
+  heap_place(h, h->n++, key, idx);
   return true;
 }
 
 static size_t heap_pop(Heap *h) {
-  size_t top = h->idx[0], i = 0;
-  double key = h->key[--h->n];
-  size_t idx = h->idx[h->n];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= h->n) break;
-    if (c + 1 < h->n && h->key[c + 1] < h->key[c]) c++;
-    if (h->key[c] >= key) break;
-    h->key[i] = h->key[c];
-    h->idx[i] = h->idx[c];
-    i = c;
-  }
-  if (h->n) {
-    h->key[i] = key;
-    h->idx[i] = idx;
-  }
+  size_t top = h->idx[0];
+  h->n--;
+  if (h->n) heap_place(h, 0, h->key[h->n], h->idx[h->n]);
   return top;
+}
+
+/* Thread idx out of h, wherever it is (a linear search: only a process's end does this). */
+static void heap_remove(Heap *h, size_t idx) {
+  size_t i = 0;
+  while (i < h->n && h->idx[i] != idx) i++;
+  if (i == h->n) return;
+  h->n--;
+  if (i < h->n) heap_place(h, i, h->key[h->n], h->idx[h->n]);
 }
 
 static void heap_free(Heap *h) {
@@ -1467,14 +1526,20 @@ static double draw(Sim *s, ClassRange rg, double mean) {
 }
 
 /* What thread ti wants of a CPU while it waits, as it is now, into
- * Sim.spin: a wait that spins (Op.spin) while blocked, or in a delay that
- * is the wait itself (not a wake-up's latency). */
+ * Sim.spin and Sim.busy: a wait that spins (Op.spin) while blocked, or in a
+ * delay that is the wait itself (not a wake-up's latency). */
 static void spin_note(Sim *s, size_t ti) {
   SimThr *t = &s->th[ti];
   double v = 0;
   if (t->pc < t->n && !t->waking &&
       (t->state == TS_BLOCKED || (t->state == TS_DELAY && t->ops[t->pc].kind == OP_DELAY)))
     v = t->ops[t->pc].spin / SPIN_ONE;
+  bool busy = v > 0 && t->ops[t->pc].st == WEFT_ST_SPIN_WAIT;
+  if (busy != t->busy) {
+    s->busy = busy ? s->busy + 1 : s->busy - 1;
+    t->busy = busy;
+  }
+  if (busy) v = 0;
   if (v == t->spin) return;
   s->nspin += (v > 0) - (t->spin > 0);
   s->spin = s->nspin ? s->spin + v - t->spin : 0; /* (no drift left once none spins) */
@@ -1502,6 +1567,16 @@ static bool lock_grant(Sim *s, SimLock *l, double now) {
   t->until = now + lat;
   spin_note(s, next);
   return (t->waking ? delayed(s, next) : work_push(s, next)) && notify(s, next);
+}
+
+/* ti out of l's queue. */
+static void lock_unqueue(SimLock *l, size_t ti) {
+  for (size_t k = 0; k < l->qn; k++)
+    if (l->q[(l->qh + k) % l->qcap] == ti) {
+      for (size_t j = k; j + 1 < l->qn; j++) l->q[(l->qh + j) % l->qcap] = l->q[(l->qh + j + 1) % l->qcap];
+      l->qn--;
+      return;
+    }
 }
 
 static bool lock_wait(Sim *s, SimLock *l, size_t ti) {
@@ -1547,6 +1622,33 @@ static bool round_done(Sim *s, size_t k) {
   return true;
 }
 
+static bool tl_note(Sim *s, size_t ti, double now);
+
+/* Thread ti has ended: the threads its end ends (Rec.tied) end now,
+ * whatever they were doing: out of the heaps and the lock queues, their
+ * locks handed on, those waiting for them told. */
+static bool end_tied(Sim *s, size_t ti, double now) {
+  const Rec *r = s->r;
+  for (size_t k = r->tied_at[ti]; k < r->tied_at[ti + 1]; k++) {
+    size_t i = r->tied[k];
+    SimThr *t = &s->th[i];
+    if (t->state == TS_DONE) continue;
+    if (t->state == TS_RUN) heap_remove(&s->run, i);
+    if (t->state == TS_DELAY) heap_remove(&s->delay, i);
+    if (t->state == TS_BLOCKED && t->pc < t->n && t->ops[t->pc].kind == OP_ACQ)
+      lock_unqueue(&s->locks[t->ops[t->pc].x], i);
+    t->state = TS_DONE;
+    t->end = now;
+    t->waking = false;
+    s->ndone++;
+    spin_note(s, i);
+    for (size_t l = 0; l < r->nlocks; l++)
+      if (s->locks[l].owner == (int64_t)i && !lock_grant(s, &s->locks[l], now)) return false;
+    if (!notify(s, i) || !tl_note(s, i, now)) return false;
+  }
+  return true;
+}
+
 /* Run t's operations that take no time until it must wait, run or is done. */
 static bool step(Sim *s, size_t ti, double now) {
   SimThr *t = &s->th[ti];
@@ -1555,7 +1657,7 @@ static bool step(Sim *s, size_t ti, double now) {
       t->state = TS_DONE;
       t->end = now;
       s->ndone++;
-      return true;
+      return end_tied(s, ti, now);
     }
     const Op *o = &t->ops[t->pc];
     if (o->kind == OP_RUN || o->kind == OP_DELAY) {
@@ -1635,15 +1737,7 @@ static bool unstick(Sim *s) {
   if (i != SIZE_MAX) {
     SimThr *t = &s->th[i];
     const Op *o = &t->ops[t->pc];
-    if (o->kind == OP_ACQ) { /* out of the lock's queue */
-      SimLock *l = &s->locks[o->x];
-      for (size_t k = 0; k < l->qn; k++)
-        if (l->q[(l->qh + k) % l->qcap] == i) {
-          for (size_t j = k; j + 1 < l->qn; j++) l->q[(l->qh + j) % l->qcap] = l->q[(l->qh + j + 1) % l->qcap];
-          l->qn--;
-          break;
-        }
-    }
+    if (o->kind == OP_ACQ) lock_unqueue(&s->locks[o->x], i);
     t->arrived = false;
     t->pc++;
     t->state = TS_READY;
@@ -1651,14 +1745,6 @@ static bool unstick(Sim *s) {
     return work_push(s, i);
   }
   return false;
-}
-
-/* When thread i ended in the replay (now: not yet): its own end, or its
- * process's, if the exit ended it (RThread.ender) and came first. */
-static double thread_end(const Sim *s, size_t i, double now) {
-  double e = s->th[i].state == TS_DONE ? s->th[i].end : now;
-  ptrdiff_t k = s->r->t[i].ender;
-  return k >= 0 && s->th[k].state == TS_DONE ? fmin(e, s->th[k].end) : e;
 }
 
 /* The share of a CPU each of k threads with work gets, with waits that
@@ -1728,13 +1814,6 @@ static bool tl_keep(Sim *s, double now, WeftReplayTimeline *out) {
   for (size_t i = 0; i < s->r->n; i++) {
     SimThr *t = &s->th[i];
     if (!tl_switch(s, t, TL_NONE, now)) return false;
-    int64_t cut = s->r->start + llround(thread_end(s, i, now)); /* (its process's exit ended it) */
-    while (t->ntl && t->tl[t->ntl - 1].start_ns >= cut) t->ntl--;
-    if (t->ntl && t->tl[t->ntl - 1].end_ns > cut) {
-      WeftReplayInterval *v = &t->tl[t->ntl - 1];
-      v->end_ns = cut;
-      v->oncpu_ns = min64(v->oncpu_ns, cut - v->start_ns);
-    }
     WeftReplayThread *x = &out->threads[i];
     x->utid = s->r->t[i].utid;
     x->v = t->ntl ? pool_calloc(s->c->pool, t->ntl, sizeof *x->v) : NULL;
@@ -1760,9 +1839,9 @@ static bool drain(Sim *s, double now) {
 }
 
 /* The replay's length (ns from the first thread's start to the last one's
- * end; a thread its process's exit ended ends there). Processor sharing:
- * the k threads with work and bg always ready each get cpu_share(k + bg,
- * waits that spin, cpus) of a CPU. */
+ * end). Processor sharing: the k threads with work (and those spinning on a
+ * spin lock) and bg always ready each get cpu_share(k + bg, the waits that
+ * spin yielding their CPU, cpus) of a CPU. */
 static double simulate(Sim *s, double cpus, double bg, double *last) {
   size_t n = s->r->n;
   double now = 0;
@@ -1774,7 +1853,7 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
   for (;;) {
     if (!drain(s, now)) return -1;
     if (s->ndone == n) break;
-    double rate = cpu_share((double)s->run.n + bg, s->spin, cpus);
+    double rate = cpu_share((double)(s->run.n + s->busy) + bg, s->spin, cpus);
     double t_run = s->run.n ? now + (s->run.key[0] - s->vnow) / rate : INFINITY;
     double t_delay = s->delay.n ? s->delay.key[0] : INFINITY;
     double next = fmin(t_run, t_delay);
@@ -1802,7 +1881,7 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
     }
   }
   double end = 0;
-  for (size_t i = 0; i < n; i++) end = fmax(end, thread_end(s, i, now));
+  for (size_t i = 0; i < n; i++) end = fmax(end, s->th[i].state == TS_DONE ? s->th[i].end : now);
   *last = now;
   return end;
 }
@@ -1826,14 +1905,21 @@ static void sim_free(Sim *s) {
 }
 
 /* Other work on the machine as threads always ready to run, sharing the
- * CPUs with the program's: b such that the program's threads running (on a
- * CPU or runnable outside waits), D of them at a time with the waits that
- * spin then, each getting cpu_share(D + b, spin, cpus) of a CPU, got the
- * CPU time they had on a CPU outside waits; none when the CPUs were enough
- * for them. Taken over time, not from the run's averages: a program whose
- * demand varies (three threads wanting a CPU at times, one at others) got
- * less than its average demand asked for without sharing the CPUs with
- * anything. */
+ * CPUs with the program's, estimated two ways and the smaller kept:
+ * - over time: b such that the program's threads running (on a CPU or
+ *   runnable outside waits, or spinning on a spin lock), D of them at a
+ *   time with the MPI waits that spin then, each getting cpu_share(D + b,
+ *   spin, cpus) of a CPU, got the CPU time they had;
+ * - from the averages: b such that nd threads wanting a CPU on average
+ *   (their CPU and runnable time over the range) got the share of it they
+ *   had, cpus / (nd + b).
+ * The first is right where the demand varies (three threads wanting a CPU
+ * at times, one at others, got less than their average demand asked for
+ * without sharing the CPUs with anything), the second where it does not and
+ * the CPUs were never all wanted (a thread's wake-ups, runnable a moment on
+ * an idle machine, which the first could only explain by others taking
+ * every free CPU); each overstates it where the other is right. None when
+ * the CPUs were enough for the threads' demand. */
 typedef struct {
   int64_t ns;
   double d, sp; /* threads running, waits that spin */
@@ -1855,13 +1941,17 @@ static bool background(Ctx *c, Rec *r, double cpus) {
   if (cpus <= 0) return true;
   DemandStep *ev = NULL;
   size_t nev = 0, capev = 0;
-  double had = 0;
+  double had = 0, want = 0;
   for (size_t i = 0; i < r->n; i++) {
     const RThread *t = &r->t[i];
-    had += (double)c->m->threads[i].time.oncpu_ns;
+    const WeftThreadMetrics *tm = &c->m->threads[i];
+    had += (double)tm->time.oncpu_ns + t->busy_cpu;
+    /* runnable outside waits: its running time neither on a CPU nor off one */
+    want += (double)tm->state_ns[WEFT_ST_RUNNING] * (1.0 - t->off_ratio) + t->busy_cpu;
     for (size_t k = 0; k < t->nst; k++) {
       const RState *w = &t->st[k];
-      double d = w->st == WEFT_ST_RUNNING ? 1.0 - t->off_ratio : 0, sp = w->st == WEFT_ST_RUNNING ? 0 : w->spin;
+      bool busy = w->st == WEFT_ST_SPIN_WAIT;
+      double d = w->st == WEFT_ST_RUNNING ? 1.0 - t->off_ratio : busy ? 1.0 : 0, sp = d > 0 ? 0 : w->spin;
       int64_t a = max64(w->s, c->a), b = min64(w->e, c->b);
       if ((d <= 0 && sp <= 0) || b <= a) continue;
       if (VEC_PUSH(ev, nev, capev, ((DemandStep){a, d, sp})) != 0 ||
@@ -1898,6 +1988,8 @@ static bool background(Ctx *c, Rec *r, double cpus) {
     }
     r->bg = (lo + hi) / 2;
   }
+  double span = (double)(c->b - c->a), nd = span > 0 ? want / span : 0;
+  if (had > 0 && nd > 0) r->bg = fmin(r->bg, fmax(0, cpus * want / had - fmax(nd, cpus)));
   free(dt);
   free(dl);
   free(ds);

@@ -587,17 +587,50 @@ static int imp_import(Imp *im) {
   return 0;
 }
 
+/* The CPUs the program could run on: the most any image could, leaving out
+ * launchers that start with CPUs they take from the program: an image that
+ * exec'd into another (taskset, numactl, env), and one that forked a single
+ * child below which an image had fewer CPUs (timeout, sh -c, nohup before
+ * a taskset); not one whose fewer-CPU descendants are MPI ranks (mpirun
+ * binds each rank to its own CPUs). 0: no image said. */
+static uint32_t program_ncpus(const Imp *im) {
+  guint n = im->procs->len;
+  uint32_t best = 0;
+  uint8_t *out = g_new0(uint8_t, n + 1); /* by upid: 1 left out */
+  int *children = g_new0(int, n + 1);    /* by upid: the processes it forked */
+  for (guint i = 0; i < n; i++) {
+    const Proc *p = im->procs->pdata[i];
+    if (p->end_how && !strcmp(p->end_how, "exec")) out[p->upid] = 1;
+    if (!p->exec_from_upid && p->parent_upid > 0 && p->parent_upid <= (int64_t)n) children[p->parent_upid]++;
+  }
+  for (guint i = 0; i < n; i++) {
+    const Proc *y = im->procs->pdata[i];
+    if (y->mpi_rank >= 0 || !y->ncpus) continue;
+    int64_t up = y->parent_upid;
+    for (guint hops = 0; up > 0 && up <= (int64_t)n && hops < n; hops++) {
+      const Proc *a = im->procs->pdata[up - 1];
+      if (a->ncpus > y->ncpus && children[up] == 1) out[up] = 1;
+      up = a->parent_upid;
+    }
+  }
+  for (guint i = 0; i < n; i++) {
+    const Proc *p = im->procs->pdata[i];
+    if (!out[p->upid] && p->ncpus > best) best = p->ncpus;
+  }
+  g_free(out);
+  g_free(children);
+  return best;
+}
+
 /* What the recording is, for the readers of the database. */
 static void write_meta(Imp *im, const char *dir) {
   int64_t end = 0;
   char *cmd = NULL;
   uint64_t lost = 0;
   int64_t incomplete = 0;
-  uint32_t ncpus = 0; /* the most any image could use that did not exec into another: a launcher (taskset,
-                       * numactl, env) can start with CPUs it takes from the program it execs */
+  uint32_t ncpus = program_ncpus(im);
   for (guint i = 0; i < im->procs->len; i++) {
     Proc *p = im->procs->pdata[i];
-    if ((!p->end_how || strcmp(p->end_how, "exec") != 0) && p->ncpus > ncpus) ncpus = p->ncpus;
     /* killed: what its threads counted since they last wrote their counts is gone */
     if (p->counters && !strcmp(p->end_how, "killed")) incomplete++;
     if (p->end_ns > end) end = p->end_ns;

@@ -292,6 +292,12 @@ def t_record_taskset(ctx):
     ok(ncpus and int(ncpus[0]) == 1, "record: taskset -c %d: the recording has 1 CPU" % cpu, ncpus)
     out = text(ctx.weft("report", db).stdout)
     ok("  recording  1 CPU, " in out, "record: taskset: the report says 1 CPU", out[:600])
+    # behind a launcher that forks (timeout forks the taskset, which execs the program)
+    db = ctx.path("timeout-taskset.db")
+    r = ctx.record(db, shutil.which("timeout") or "timeout", "60", taskset, "-c", str(cpu), ctx.fx["contended"], "20")
+    ncpus = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'ncpus'").fetchone()
+    ok(r.returncode == 0 and ncpus and int(ncpus[0]) == 1,
+       "record: timeout 60 taskset -c %d: the recording has 1 CPU, not timeout's" % cpu, ncpus)
 
 
 def is_static_elf(path):

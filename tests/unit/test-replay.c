@@ -627,6 +627,113 @@ static void test_background(void) {
   sqlite3_close(d);
 }
 
+/* A review's cases. (1) One thread on 2 CPUs, running 0..10 ms, runnable 10
+ * us of it (a wake-up): no other work to speak of, so one CPU changes
+ * nothing (the estimate over time alone made it a whole thread of other
+ * work, and one CPU twice as slow). */
+static void test_idle_background(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+  dbb_thread_cpu(&bd, 1, 10 * MS - 10000, 10000);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+  const char *specs[] = {"cpus=1"};
+  char err[512];
+  WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
+  const WeftReplayResult *x = m ? result(m, "cpus=1") : NULL;
+  ok(m && m->replay && m->replay->background < 0.01 && x && x->predicted_ns < 10100000,
+     "idle: 10 us runnable in 10 ms is no other work (%g threads); one CPU: %.3f ms (10 ms)",
+     m && m->replay ? m->replay->background : -1, x ? (double)x->predicted_ns / MS : -1);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* (2) Two processes on 2 CPUs. Process 1: A (its main thread) runs 0..4 ms,
+ * H spins in MPI 0..4 (on a CPU or runnable all of it), both ended by the
+ * process's exit at 4. Process 2: B and C run 0..7.6. Until 4 ms three
+ * threads work and one spins: each working one gets 1 / (1 + 2 x (4/2 - 1)
+ * / 3) = 0.6 of a CPU (2.4 ms of CPU in 4 ms); then B and C a CPU each (3.6
+ * ms more). With A's work halved A ends at 2 ms, and H with it: B and C
+ * have 1.2 ms done and run alone to 2 + 4.8 = 6.8 ms (H still spinning to
+ * 4 ms would have made it 7.2). */
+static void test_tied(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 4 * MS, "mpiapp", NULL);
+  dbb_process(&bd, 2, 200, 0, 76 * MS / 10, "other", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 4 * MS);
+  dbb_thread(&bd, 2, 1, 101, "H", 1, 0, 4 * MS);
+  dbb_thread(&bd, 3, 2, 200, "B", -1, 0, 76 * MS / 10);
+  dbb_thread(&bd, 4, 2, 201, "C", 3, 0, 76 * MS / 10);
+  dbb_exec(&bd, "UPDATE thread SET end_how = 'process_exit' WHERE utid IN (1, 2)");
+  dbb_thread_cpu(&bd, 1, 24 * MS / 10, 16 * MS / 10);
+  dbb_thread_cpu(&bd, 2, 16 * MS / 10, 24 * MS / 10);
+  dbb_thread_cpu(&bd, 3, 6 * MS, 16 * MS / 10);
+  dbb_thread_cpu(&bd, 4, 6 * MS, 16 * MS / 10);
+  dbb_state(&bd, 1, 0, 4 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 4 * MS, WEFT_ST_MPI_WAIT, -1, -1);
+  dbb_state(&bd, 3, 0, 76 * MS / 10, 0, -1, -1);
+  dbb_state(&bd, 4, 0, 76 * MS / 10, 0, -1, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 76 * MS / 10, 2, "mpiapp");
+  const char *specs[] = {"thread:A=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 76 * MS / 10, "tied");
+  if (m) {
+    check(m, "thread:A=-50%", 68 * MS / 10, "H ends with A at 2 ms; B and C alone after");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* (3) spin_db from 5 ms on: C's spinning is measured in the range, as
+ * before (the whole wait's length made it half, and the rest other work). */
+static void test_spin_range(void) {
+  sqlite3 *d = spin_db();
+  const char *specs[] = {"cpus=1"};
+  char err[512];
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.whatifs = specs;
+  q.nwhatifs = 1;
+  q.start_ns = 5 * MS;
+  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  const WeftReplayResult *x = m ? result(m, "cpus=1") : NULL;
+  ok(m && m->replay && m->replay->background < 1e-6 && x && near_ns(x->predicted_ns, 16 * MS),
+     "spin from 5 ms: no background (%g threads), one CPU 16 ms (%.3f ms)", m && m->replay ? m->replay->background : -1,
+     x ? (double)x->predicted_ns / MS : -1);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* (4) A spin lock's waiter works its CPU. On 2 CPUs A holds spin lock S
+ * 0..10 ms; B runs 0..1 and spins for S 1..10; B holds it 10..20. On one
+ * CPU A and B share it, B spinning from 2 ms: A's 10 ms take 20, and B's
+ * hold 10 more: 30 ms (a waiter that gave its CPU up would make it 21). */
+static void test_spin_lock(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 20 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 20 * MS);
+  dbb_thread_cpu(&bd, 1, 10 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 20 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_SPIN, 0x1000, "S", -1, -1, 2);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 1 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 1 * MS, 10 * MS, WEFT_ST_SPIN_WAIT, 7, -1);
+  dbb_state(&bd, 2, 10 * MS, 20 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 1, 0);
+  dbb_hold(&bd, 7, 2, 10 * MS, 20 * MS, 0, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 10 * MS, 2, 10 * MS, 7);
+  sqlite3 *d = dbb_finish_reopen(&bd, 20 * MS, 2, "app");
+  const char *specs[] = {"cpus=1"};
+  WeftMetrics *m = replayed(d, specs, 1, 20 * MS, "spin lock");
+  if (m) {
+    ok(m->replay->background < 1e-6, "spin lock: no background (%g threads)", m->replay->background);
+    check(m, "cpus=1", 30 * MS, "the spinning waiter shares the CPU");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -640,6 +747,10 @@ int main(void) {
   test_timeline();
   test_spin();
   test_background();
+  test_idle_background();
+  test_tied();
+  test_spin_range();
+  test_spin_lock();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
