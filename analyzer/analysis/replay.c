@@ -69,8 +69,9 @@ static int wait_class(double pre_ns) {
 /* ---- the recording, loaded once ---- */
 typedef struct {
   int64_t s, e;
-  int st;
-  float spin; /* a wait that spins: the share of a CPU it wants (spin_demand), else 0 */
+  int16_t st;
+  bool timed_out; /* a wait its timeout ended (ETIMEDOUT): it got nothing */
+  float spin;     /* a wait that spins: the share of a CPU it wants (spin_demand), else 0 */
   int64_t obj;
 } RState;
 
@@ -397,15 +398,19 @@ static bool load_threads(Ctx *c, Rec *r) {
     r->end = max64(r->end, t->end);
   }
   if (!tie_threads(c, r)) return false;
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns, state, object_id FROM thread_state "
-                                              "ORDER BY utid, start_ns");
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns, state, object_id, result "
+                                              "FROM thread_state ORDER BY utid, start_ns");
   RThread *t = NULL;
   while (q && weft_sql_step(&c->sql, q)) {
     int64_t utid = sqlite3_column_int64(q, 0);
     if (!t || t->utid != utid) t = rthread(r, utid);
     if (!t) continue;
-    RState s = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 1) + sqlite3_column_int64(q, 2),
-                sqlite3_column_int(q, 3), 0, sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
+    RState s = {sqlite3_column_int64(q, 1),
+                sqlite3_column_int64(q, 1) + sqlite3_column_int64(q, 2),
+                (int16_t)sqlite3_column_int(q, 3),
+                sqlite3_column_int(q, 5) == ETIMEDOUT,
+                0,
+                sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
     if (s.st == WEFT_ST_MPI_WAIT || s.st == WEFT_ST_SPIN_WAIT) spin_demand(c, (size_t)(t - r->t), t, &s);
     if (VEC_PUSH(t->st, t->nst, t->capst, s) != 0) return sqlite3_finalize(q), rfail(c);
     if (s.st == WEFT_ST_GIL_WAIT && s.obj && (!r->ngil || r->gil_ids[r->ngil - 1] != s.obj) &&
@@ -1180,13 +1185,22 @@ static double work_factor(const Sim *s, const RThread *t, const int *held, int64
 }
 
 /* A wait state of t: the operation that replays it. */
+/* Wait w as a delay: as long as it was. */
+static bool op_delay(Sim *s, SimThr *st, const RState *w) {
+  if (!op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s))) return false;
+  st->ops[st->n - 1].st = (uint8_t)w->st;
+  st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
+  return true;
+}
+
 static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *held_now) {
   const Rec *r = s->r;
   if (s->ch && s->ch->kind == WEFT_REPLAY_NO_GIL && (w->st == WEFT_ST_GIL_WAIT || is_gil(r, w->obj))) return true;
   ptrdiff_t l = lock_of(r, w->obj);
   if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT)) {
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
-    bool held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
+    if (w->timed_out) return op_delay(s, st, w); /* it never got the lock: its timeout, as long as it was */
+    bool held = hold_at(t, w->obj, w->e);        /* its hold: released where it ended; else at once */
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
     st->ops[st->n - 1].st = (uint8_t)w->st;
     st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
@@ -1212,10 +1226,7 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
       return true;
     }
   }
-  if (!op_push(s, st, OP_DELAY, 0, w->e, (double)(w->e - w->s))) return false;
-  st->ops[st->n - 1].st = (uint8_t)w->st;
-  st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
-  return true;
+  return op_delay(s, st, w);
 }
 
 /* ---- a loop's interruptions, spread ----

@@ -734,6 +734,35 @@ static void test_spin_lock(void) {
   sqlite3_close(d);
 }
 
+/* A lock wait its timeout ended got nothing: on 2 CPUs A holds hot 0..20
+ * ms (and ends); B runs 0..2, waits for hot with a 10 ms timeout 2..12
+ * (ETIMEDOUT), runs 18 ms more: 30 ms. Replayed, the wait is its timeout
+ * (not an acquisition that would last to A's release at 20, and B's end to
+ * 38); without hot it is gone: B 2 + 18, A 20. */
+static void test_timed_out(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 30 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 30 * MS);
+  dbb_thread_cpu(&bd, 1, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 20 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 2 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 2 * MS, 12 * MS, WEFT_ST_LOCK_WAIT, 7, -1);
+  dbb_state(&bd, 2, 12 * MS, 30 * MS, 0, -1, -1);
+  dbb_exec(&bd, "UPDATE thread_state SET result = 110 WHERE utid = 2 AND state = %d", WEFT_ST_LOCK_WAIT);
+  dbb_hold(&bd, 7, 1, 0, 20 * MS, 1, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 30 * MS, 2, "app");
+  const char *specs[] = {"lock:hot"};
+  WeftMetrics *m = replayed(d, specs, 1, 30 * MS, "timed out");
+  if (m) {
+    check(m, "lock:hot", 20 * MS, "the timed-out wait gone with the lock");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -751,6 +780,7 @@ int main(void) {
   test_tied();
   test_spin_range();
   test_spin_lock();
+  test_timed_out();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
