@@ -652,13 +652,16 @@ WEFT_HIDDEN void _weft_release_late(WeftThread *t, unsigned kind, const volatile
 WEFT_HIDDEN void _weft_release_publish(WeftRelease *r, int err, int called);
 WEFT_HIDDEN void _weft_pending_abandon(WeftThread *t);
 
+static inline int weft_shared_waiters(unsigned kind, const volatile void *obj);
+
 static inline void weft_release_pre(unsigned kind, const volatile void *obj, WeftRelease *r) {
   WeftThread *t = &_weft_tls;
   r->bucket = weft_bucket(obj);
   r->done = 0;
   r->p = NULL;
   r->bw = atomic_load_explicit(&r->bucket->word, memory_order_seq_cst);
-  if (WEFT_UNLIKELY(t->nheld != 0) || WEFT_UNLIKELY((uint32_t)r->bw != 0))
+  if (WEFT_UNLIKELY(t->nheld != 0) || WEFT_UNLIKELY((uint32_t)r->bw != 0) ||
+      WEFT_UNLIKELY(weft_shared_waiters(kind, obj)))
     _weft_release_slow(t, kind, obj, r);
   else
     r->start = 0;
@@ -764,6 +767,41 @@ static inline int weft_pshared(unsigned kind, const volatile void *obj) {
     case WEFT_KIND_COND:
       return (__atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED) & 1) != 0;
     case WEFT_KIND_SEM: return __atomic_load_n(&((const int *)obj)[2], __ATOMIC_RELAXED) != 0;
+    default: return 0;
+  }
+#else
+  (void)kind;
+  (void)obj;
+  return 0;
+#endif
+}
+
+/* Does someone in another process wait for obj? Its waiters announce
+ * themselves in their own process's buckets, so a process-shared object
+ * says it itself, as glibc keeps it (read before the release; a waiter that
+ * left may leave the sign behind: then a release is recorded that nobody
+ * waited for, never the other way round): a mutex's lock word (2: locked
+ * with waiters; robust and PI mutexes: FUTEX_WAITERS; PP mutexes: taken as
+ * waited for), a semaphore's waiter count (the high half of its value word),
+ * a condvar's waiter references (__wrefs above bit 2). 0 for objects of this
+ * process, and rwlocks (not read). */
+static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
+#if defined(__GLIBC__) && defined(__x86_64__)
+  switch (kind) {
+    case WEFT_KIND_MUTEX: {
+      const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
+      int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+      if (WEFT_LIKELY(!(k & 128))) return 0;
+      unsigned lock = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+      return (k & 64) ? 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
+    }
+    case WEFT_KIND_SEM:
+      return __atomic_load_n(&((const int *)obj)[2], __ATOMIC_RELAXED) != 0 &&
+             (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
+    case WEFT_KIND_COND: {
+      unsigned w = __atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED);
+      return (w & 1) && (w >> 3) != 0;
+    }
     default: return 0;
   }
 #else

@@ -384,7 +384,7 @@ void _weft_release_publish(WeftRelease *r, int err, int called) {
  * did not contend are not. Other objects (and robust, PI and PP mutexes,
  * whose word holds the owner's tid): whenever waiters are announced. */
 static int someone_waited(unsigned kind, const volatile void *obj, const WeftHeld *h, uint64_t bw) {
-  if ((uint32_t)bw == 0) return 0;
+  if ((uint32_t)bw == 0) return weft_shared_waiters(kind, obj);
 #ifdef __GLIBC__
   if (kind == WEFT_KIND_MUTEX) {
     const pthread_mutex_t *m = (const pthread_mutex_t *)obj;

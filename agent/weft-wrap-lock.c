@@ -230,7 +230,7 @@ WEFT_PUBLIC int pthread_mutex_unlock(pthread_mutex_t *m) {
   if (WEFT_LIKELY(atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) && WEFT_LIKELY(t->busy_nheld == 0)) {
     WeftBucket *b = weft_bucket(m);
     uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
-    if (WEFT_LIKELY((uint32_t)bw == 0)) {
+    if (WEFT_LIKELY((uint32_t)bw == 0) && WEFT_LIKELY(!weft_shared_waiters(WEFT_KIND_MUTEX, m))) {
       int r = REAL_HOT(pthread_mutex_unlock)(m);
       if (WEFT_UNLIKELY(weft_arrived(b, bw)) && r == 0) {
         WeftRelease rel = {.bucket = b, .bw = bw};

@@ -232,6 +232,19 @@ typedef struct {
   uint64_t bias, start, end;
 } ProcMod;
 
+/* A release (unlock, post) of a process-shared object, and a wait on one that
+ * no release of the waiter's own process ended: linked across processes once
+ * every file is read (link_shared). obj: the object's id (one for all the
+ * processes' parts). */
+typedef struct {
+  int64_t obj, ns, utid;
+} SharedRel;
+
+typedef struct {
+  int64_t obj, utid, begin, end;
+  int kind; /* the flow: WEFT_FLOW_LOCK_HANDOFF, WEFT_FLOW_SEM_POST */
+} SharedWait;
+
 typedef struct Proc {
   int64_t upid;
   uint32_t pid, ppid, image;
@@ -425,6 +438,8 @@ typedef struct {
    * (these, pipes, MPI, TCP) and of hosts.c's */
   size_t sort_rows;
   GArray *shared_holds; /* HoldRow: the holds of process-shared objects, from every file */
+  GArray *shared_rels;  /* SharedRel: the releases and posts of process-shared objects, from every file */
+  GArray *shared_waits; /* SharedWait: waits on them no release of the waiter's own process ended */
   int no_symbols;       /* WeftImportOptions.no_symbols: no symbol tables read (no GIL either) */
   /* statements */
   Batch states, summaries, flows, count_rows, unlock_rows, sock_rows;
@@ -728,6 +743,9 @@ void pipe_write_add(Imp *im, uint64_t chan, int64_t ns, int64_t utid);
 void pipe_wait_add(Imp *im, const ChanWait *w);
 /* Their sorts, made on first use. */
 void pipes_free(Imp *im);
+/* waits on process-shared mutexes and semaphores to the releases (posts) of
+ * other processes that ended them. */
+int link_shared(Imp *im);
 
 /* ---- mpi.c: MPI across processes (trace v6) ---- */
 /* Pass 2: an MPI_RANK, MPI_MSG or MPI_COLL record; the end of an MPI wait. */

@@ -490,6 +490,8 @@ void *imp_sort_row(Imp *im, WeftSpill **sp, size_t row, WeftSpillCmp cmp, const 
 static int imp_begin(Imp *im, const char *db_path) {
   sqlite3_exec(im->db, "BEGIN", NULL, NULL, NULL);
   im->shared_holds = g_array_new(FALSE, FALSE, sizeof(HoldRow));
+  im->shared_rels = g_array_new(FALSE, FALSE, sizeof(SharedRel));
+  im->shared_waits = g_array_new(FALSE, FALSE, sizeof(SharedWait));
   /* WEFT_IMPORT_HOLD_SPILL, WEFT_IMPORT_STATE_SPILL: rows in memory before a
    * run goes to disk (tests make them small) */
   const char *hs = getenv("WEFT_IMPORT_HOLD_SPILL"), *ss = getenv("WEFT_IMPORT_STATE_SPILL");
@@ -572,8 +574,8 @@ static int imp_import(Imp *im) {
   weft_spill_free(im->hold_spill);
   im->state_spill = im->hold_spill = NULL;
   if (!im->sql.failed) shared_holds_to_blocks(im);
-  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_mpi(im) != 0 ||
-      link_sockets(im) != 0)
+  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_shared(im) != 0 ||
+      link_mpi(im) != 0 || link_sockets(im) != 0)
     return -1;
   imp_batch_flush(im, &im->flows);
   /* 64 MiB for the index sorts: SQLite's sorter takes as much again as the
@@ -699,6 +701,8 @@ static void imp_close(Imp *im) {
   sock_xfers_free(im);
   hosts_free(im);
   if (im->shared_holds) g_array_free(im->shared_holds, TRUE);
+  if (im->shared_rels) g_array_free(im->shared_rels, TRUE);
+  if (im->shared_waits) g_array_free(im->shared_waits, TRUE);
   if (im->procs) g_ptr_array_free(im->procs, TRUE);
   if (im->shared) g_hash_table_destroy(im->shared);
   if (im->db) sqlite3_close(im->db);

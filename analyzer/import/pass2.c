@@ -208,6 +208,10 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   const uint64_t *w = ev->w;
   Obj *o = obj_find(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
   if (!o || res != 0) return;
+  if (o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) { /* for waits in other processes */
+    SharedRel x = {o->id, ns, t->utid};
+    g_array_append_val(im->shared_rels, x);
+  }
   if (!hold_end(im, t, o, ns) && im->v3) {
     int late;
     uint64_t len = weft_rel_len1(ev->aux, ev->nwords, w, &late);
@@ -248,6 +252,10 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   if (t->wkind == WEFT_KIND_MPI) mpi_wait_end(im, t, t->wbegin, ns);
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
+  if (!waker && o && ok && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) {
+    SharedWait x = {o->id, t->utid, t->wbegin, ns, is_lock(o->kind) ? WEFT_FLOW_LOCK_HANDOFF : WEFT_FLOW_SEM_POST};
+    g_array_append_val(im->shared_waits, x); /* another process's release ended it: link_shared */
+  }
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
     ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0, 0, t->wkind == WEFT_KIND_POLL};
     pipe_wait_add(im, &cw); /* linked once every file is read */
