@@ -781,10 +781,10 @@ static inline int weft_pshared(unsigned kind, const volatile void *obj) {
  * says it itself, as glibc keeps it (read before the release; a waiter that
  * left may leave the sign behind: then a release is recorded that nobody
  * waited for, never the other way round): a mutex's lock word (2: locked
- * with waiters; robust and PI mutexes: FUTEX_WAITERS; PP mutexes: taken as
- * waited for), a semaphore's waiter count (the high half of its value word),
- * a condvar's waiter references (__wrefs above bit 2). 0 for objects of this
- * process, and rwlocks (not read). */
+ * with waiters; robust and PI mutexes: FUTEX_WAITERS; PP mutexes: the same
+ * below the ceiling's bits), a semaphore's waiter count (the high half of its
+ * value word). 0 for objects of this process, and for condvars and rwlocks
+ * (not read: the import links no signal across processes). */
 static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
 #if defined(__GLIBC__) && defined(__x86_64__)
   switch (kind) {
@@ -793,15 +793,12 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
       int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
       if (WEFT_LIKELY(!(k & 128))) return 0;
       unsigned lock = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
-      return (k & 64) ? 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
+      /* PP: the ceiling in the high bits (glibc's PTHREAD_MUTEX_PRIO_CEILING_MASK) */
+      return (k & 64) ? (lock & 0x7ffffu) > 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
     }
     case WEFT_KIND_SEM:
       return __atomic_load_n(&((const int *)obj)[2], __ATOMIC_RELAXED) != 0 &&
              (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
-    case WEFT_KIND_COND: {
-      unsigned w = __atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED);
-      return (w & 1) && (w >> 3) != 0;
-    }
     default: return 0;
   }
 #else

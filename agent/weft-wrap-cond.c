@@ -50,7 +50,7 @@ static int signal_wrap(pthread_cond_t *c, unsigned op) {
   int done = 0;
   WeftBucket *b = weft_bucket(c);
   uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
-  if ((uint32_t)bw != 0 || weft_shared_waiters(WEFT_KIND_COND, c)) {
+  if ((uint32_t)bw != 0) {
     weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), 0);
     done = 1;
   }

@@ -70,8 +70,8 @@ static int wait_class(double pre_ns) {
 typedef struct {
   int64_t s, e;
   int16_t st;
-  bool timed_out; /* a wait its timeout ended (ETIMEDOUT): it got nothing */
-  float spin;     /* a wait that spins: the share of a CPU it wants (spin_demand), else 0 */
+  bool failed; /* a lock wait that did not acquire (its timeout, ENOTRECOVERABLE): it got nothing */
+  float spin;  /* a wait that spins: the share of a CPU it wants (spin_demand), else 0 */
   int64_t obj;
 } RState;
 
@@ -408,7 +408,7 @@ static bool load_threads(Ctx *c, Rec *r) {
     RState s = {sqlite3_column_int64(q, 1),
                 sqlite3_column_int64(q, 1) + sqlite3_column_int64(q, 2),
                 (int16_t)sqlite3_column_int(q, 3),
-                sqlite3_column_int(q, 5) == ETIMEDOUT,
+                sqlite3_column_int(q, 5) != 0 && sqlite3_column_int(q, 5) != EOWNERDEAD,
                 0,
                 sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4)};
     if (s.st == WEFT_ST_MPI_WAIT || s.st == WEFT_ST_SPIN_WAIT) spin_demand(c, (size_t)(t - r->t), t, &s);
@@ -1199,8 +1199,8 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
   ptrdiff_t l = lock_of(r, w->obj);
   if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT)) {
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
-    if (w->timed_out) return op_delay(s, st, w); /* it never got the lock: its timeout, as long as it was */
-    bool held = hold_at(t, w->obj, w->e);        /* its hold: released where it ended; else at once */
+    if (w->failed) return op_delay(s, st, w); /* it never got the lock: its timeout, as long as it was */
+    bool held = hold_at(t, w->obj, w->e);     /* its hold: released where it ended; else at once */
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
     st->ops[st->n - 1].st = (uint8_t)w->st;
     st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);

@@ -232,16 +232,17 @@ typedef struct {
   uint64_t bias, start, end;
 } ProcMod;
 
-/* A release (unlock, post) of a process-shared object, and a wait on one that
- * no release of the waiter's own process ended: linked across processes once
- * every file is read (link_shared). obj: the object's id (one for all the
+/* A release (unlock, post) of a process-shared mutex or semaphore, and a
+ * wait on one that acquired it: linked once every file is read, across the
+ * processes of a host (link_shared). obj: the object's id (one for all the
  * processes' parts). */
 typedef struct {
-  int64_t obj, ns, utid;
+  int64_t host, obj, ns, utid;
+  int late; /* written after the call (a waiter came during it) */
 } SharedRel;
 
 typedef struct {
-  int64_t obj, utid, begin, end;
+  int64_t host, obj, utid, begin, end;
   int kind; /* the flow: WEFT_FLOW_LOCK_HANDOFF, WEFT_FLOW_SEM_POST */
 } SharedWait;
 

@@ -324,42 +324,50 @@ int link_pipes(Imp *im) {
 /* ---- process-shared objects ---- */
 static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
   const SharedRel *a = x, *b = y;
+  if (a->host != b->host) return a->host < b->host ? -1 : 1;
   if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
   return (a->ns > b->ns) - (a->ns < b->ns);
 }
 
-/* A wait on a process-shared mutex or semaphore that no release of its own
- * process ended was ended by the last release of the object by another
- * thread, of any process, before the wait's end (and, as pass 2 has it for
- * a process's own, no longer than SHARED_LATE_NS before the wait began: a
- * release is recorded only when someone waits): a flow from it, and the
- * wait's waker. */
+/* A wait that acquired a process-shared mutex or semaphore was ended by the
+ * last release (post) of it by another thread of any process of its host
+ * before the wait's end, no longer than SHARED_LATE_NS before the wait began
+ * (a release is recorded only when someone waits), else by one written late
+ * (a waiter came during the call) within SHARED_LATE_NS after it, as pass 2
+ * has it for the objects of one process: a flow from it, and the wait's
+ * waker. A wait with neither counts as a release missing. */
 #define SHARED_LATE_NS 1000000
+static const SharedRel *shared_release(const SharedRel *r, guint n, const SharedWait *w) {
+  guint a = 0, b = n; /* the first release after (host, obj, end) */
+  while (a < b) {
+    guint m = a + (b - a) / 2;
+    SharedRel key = {w->host, w->obj, w->end, 0, 0};
+    if (cmp_shared_rel(&r[m], &key) <= 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  for (guint k = a; k-- > 0 && r[k].host == w->host && r[k].obj == w->obj && r[k].ns >= w->begin - SHARED_LATE_NS;)
+    if (r[k].utid != w->utid) return &r[k];
+  for (guint k = a; k < n && r[k].host == w->host && r[k].obj == w->obj && r[k].ns <= w->end + SHARED_LATE_NS; k++)
+    if (r[k].late && r[k].utid != w->utid) return &r[k];
+  return NULL;
+}
+
 int link_shared(Imp *im) {
   GArray *rv = im->shared_rels, *wv = im->shared_waits;
-  if (!rv || !wv || !rv->len || !wv->len) return 0;
+  if (!wv || !wv->len) return 0;
   g_array_sort(rv, cmp_shared_rel);
-  const SharedRel *r = (const SharedRel *)rv->data;
   sqlite3_stmt *up =
       weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
   for (guint i = 0; up && i < wv->len && !im->sql.failed; i++) {
     const SharedWait *w = &g_array_index(wv, SharedWait, i);
-    guint a = 0, b = rv->len; /* the first release after (obj, end) */
-    while (a < b) {
-      guint m = a + (b - a) / 2;
-      if (r[m].obj < w->obj || (r[m].obj == w->obj && r[m].ns <= w->end))
-        a = m + 1;
-      else
-        b = m;
+    const SharedRel *from = shared_release((const SharedRel *)rv->data, rv->len, w);
+    if (!from) {
+      im->releases_missing++;
+      continue;
     }
-    const SharedRel *from = NULL;
-    for (guint k = a; k-- > 0 && r[k].obj == w->obj && r[k].ns >= w->begin - SHARED_LATE_NS;)
-      if (r[k].utid != w->utid) {
-        from = &r[k];
-        break;
-      }
-    if (!from) continue;
-    imp_flow(im, w->kind, from->utid, from->ns, w->utid, w->end, w->obj);
+    imp_flow(im, w->kind, from->utid, from->ns < w->end ? from->ns : w->end, w->utid, w->end, w->obj);
     sqlite3_bind_int64(up, 1, from->utid);
     sqlite3_bind_int64(up, 2, w->utid);
     sqlite3_bind_int64(up, 3, w->begin);

@@ -208,8 +208,9 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   const uint64_t *w = ev->w;
   Obj *o = obj_find(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
   if (!o || res != 0) return;
-  if (o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) { /* for waits in other processes */
-    SharedRel x = {o->id, ns, t->utid};
+  if (o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) { /* for the waits of every process */
+    SharedRel x = {im->p->host, o->id, ns, t->utid, 0};
+    (void)weft_rel_len1(ev->aux, ev->nwords, w, &x.late);
     g_array_append_val(im->shared_rels, x);
   }
   if (!hold_end(im, t, o, ns) && im->v3) {
@@ -244,7 +245,10 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   int64_t from_ns = 0;
   int fk = 0;
   int ok = res == 0 || res == EOWNERDEAD;
-  int64_t waker = wait_waker(im, t, o, ok, ns, &from_ns, &fk);
+  /* a process-shared mutex's or semaphore's waits: the release that ended one may be another
+   * process's, later than the last of this one's: once every file is read (link_shared) */
+  int shared = o && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM);
+  int64_t waker = shared ? 0 : wait_waker(im, t, o, ok, ns, &from_ns, &fk);
   if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
   if (ev->nwords >= 5 && (uint32_t)w[4] && !t->wstack) /* trace v4: written after it ended, a Python */
@@ -252,9 +256,10 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   if (t->wkind == WEFT_KIND_MPI) mpi_wait_end(im, t, t->wbegin, ns);
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
-  if (!waker && o && ok && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) {
-    SharedWait x = {o->id, t->utid, t->wbegin, ns, is_lock(o->kind) ? WEFT_FLOW_LOCK_HANDOFF : WEFT_FLOW_SEM_POST};
-    g_array_append_val(im->shared_waits, x); /* another process's release ended it: link_shared */
+  if (shared && res == 0) { /* (EOWNERDEAD: no release ended it, its holder died) */
+    SharedWait x = {im->p->host, o->id, t->utid,
+                    t->wbegin,   ns,    is_lock(o->kind) ? WEFT_FLOW_LOCK_HANDOFF : WEFT_FLOW_SEM_POST};
+    g_array_append_val(im->shared_waits, x);
   }
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
     ChanWait cw = {w[3], t->wbegin, ns, t->utid, o ? o->id : 0, 0, t->wkind == WEFT_KIND_POLL};

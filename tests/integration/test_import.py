@@ -283,6 +283,35 @@ def t_pshared(ctx, n=20):
        [w for w in waits if w not in linked])
 
 
+def t_pshared_threads(ctx, n=20):
+    """fx-pshared N 2: the 4 children's 2 threads each take turns on the process-shared mutex with the
+    threads of their own process and of the others: a wait is linked to the last release before its end,
+    whichever process made it (not the last of its own process's: a hand-off goes to one waiter)."""
+    con, info, _ = ctx.imported("pshared", [n, 2])
+    obj = one(con, "SELECT object_id FROM sync_object WHERE kind = 1 AND addr = ?", addr(info, "mutex"))
+    eq(one(con, "SELECT acquisitions FROM sync_object WHERE object_id = ?", obj), 8 * n + 1,
+       "pshared 2 threads: acquired 8n + 1 times")
+    waits = con.execute("SELECT utid, start_ns + dur_ns FROM thread_state WHERE object_id = ? AND state = 1 "
+                        "AND result = 0", (obj,)).fetchall()
+    flows = con.execute("SELECT from_utid, from_ns, to_utid, to_ns FROM flow WHERE kind = 1 AND object_id = ?",
+                        (obj,)).fetchall()
+    by_wait = {(f[2], f[3]): f for f in flows}
+    rels = sorted({(f[1], f[0]) for f in flows})
+    stale = [w for w in waits if (w[0], w[1]) in by_wait and
+             any(by_wait[(w[0], w[1])][1] < ns < w[1] and u not in (w[0], by_wait[(w[0], w[1])][0]) for ns, u in rels)]
+    linked = [w for w in waits if (w[0], w[1]) in by_wait]
+    ok(waits and len(linked) >= len(waits) - len(waits) // 10 and not stale,
+       "pshared 2 threads: %d of %d waits linked, none to a release another one's came after (%d)"
+       % (len(linked), len(waits), len(stale)), stale[:5])
+    cross = sum(1 for f in flows if ctx_upid(con, f[0]) != ctx_upid(con, f[2]))
+    ok(0 < cross < len(flows), "pshared 2 threads: hand-offs within a process and across (%d of %d across)"
+       % (cross, len(flows)))
+
+
+def ctx_upid(con, utid):
+    return one(con, "SELECT upid FROM thread WHERE utid = ?", utid)
+
+
 def t_vfork(ctx):
     # vfork is not wrapped: the exec'd child's image has no FORK record of the
     # parent's; the import still links it with a fork flow from the parent's
@@ -1007,7 +1036,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

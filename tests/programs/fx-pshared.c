@@ -2,13 +2,15 @@
  * taken by 4 forked children.
  * SPDX-License-Identifier: MIT
  *
- * usage: fx-pshared [N=50]
+ * usage: fx-pshared [N=50 [T=1]]
  * The parent locks the mutex, forks 4 children and unlocks it only once all
  * 4 are blocked on it (each one's thread in a futex wait, read from
  * /proc/PID/syscall), so every child's first lock waits. Each child then
  * locks it N times in all, adding to a shared counter inside. The mutex is
- * acquired 4N + 1 times; each child waits at least once.
- * stdout: pshared children=4 n=N counter=4N
+ * acquired 4N + 1 times; each child waits at least once. With T > 1 each
+ * child's T threads (at most 8) do that each: 4TN + 1 acquisitions, threads
+ * of one process and of others taking turns.
+ * stdout: pshared children=4 n=N counter=4N (with T > 1: ... threads=T counter=4TN)
  * stderr: fx: mutex=ADDR
  */
 #include "fx-common.h"
@@ -35,9 +37,25 @@ static int blocked(pid_t pid) {
   return !strncmp(buf, "202 ", 4);
 }
 
+static Shared *s;
+static long n;
+
+static void *rounds(void *arg) {
+  (void)arg;
+  for (long i = 0; i < n; i++) {
+    fx_ok(pthread_mutex_lock(&s->m), "child lock");
+    s->counter++;
+    fx_sleep_us(200); /* the work, inside the lock */
+    fx_ok(pthread_mutex_unlock(&s->m), "child unlock");
+  }
+  return NULL;
+}
+
 int main(int argc, char **argv) {
-  long n = fx_arg(argc, argv, 1, 50);
-  Shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  n = fx_arg(argc, argv, 1, 50);
+  long nt = fx_arg(argc, argv, 2, 1);
+  if (nt < 1 || nt > 8) fx_die("threads (1..8)", EINVAL);
+  s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s == MAP_FAILED) fx_die("mmap", errno);
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
@@ -50,12 +68,10 @@ int main(int argc, char **argv) {
     kids[k] = fork();
     if (kids[k] < 0) fx_die("fork", errno);
     if (kids[k] == 0) {
-      for (long i = 0; i < n; i++) {
-        fx_ok(pthread_mutex_lock(&s->m), "child lock");
-        s->counter++;
-        fx_sleep_us(200); /* the work, inside the lock */
-        fx_ok(pthread_mutex_unlock(&s->m), "child unlock");
-      }
+      pthread_t th[8];
+      for (long t = 1; t < nt; t++) fx_ok(pthread_create(&th[t], NULL, rounds, NULL), "pthread_create");
+      rounds(NULL);
+      for (long t = 1; t < nt; t++) fx_ok(pthread_join(th[t], NULL), "pthread_join");
       _exit(0);
     }
   }
@@ -66,6 +82,9 @@ int main(int argc, char **argv) {
     int st;
     if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fx_die("child", ECHILD);
   }
-  printf("pshared children=4 n=%ld counter=%ld\n", n, s->counter);
+  if (nt > 1)
+    printf("pshared children=4 n=%ld threads=%ld counter=%ld\n", n, nt, s->counter);
+  else
+    printf("pshared children=4 n=%ld counter=%ld\n", n, s->counter);
   return 0;
 }
