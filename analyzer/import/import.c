@@ -573,9 +573,9 @@ static int imp_import(Imp *im) {
   im->sum_spill = NULL;
   weft_spill_free(im->hold_spill);
   im->state_spill = im->hold_spill = NULL;
-  if (!im->sql.failed) shared_holds_to_blocks(im);
-  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_shared(im) != 0 ||
-      link_mpi(im) != 0 || link_sockets(im) != 0)
+  if (!im->sql.failed && link_shared(im) == 0) shared_holds_to_blocks(im); /* (link_shared moves their starts) */
+  if (im->sql.failed || check_span(im) != 0 || link_processes(im) != 0 || link_pipes(im) != 0 || link_mpi(im) != 0 ||
+      link_sockets(im) != 0)
     return -1;
   imp_batch_flush(im, &im->flows);
   /* 64 MiB for the index sorts: SQLite's sorter takes as much again as the

@@ -354,10 +354,76 @@ static const SharedRel *shared_release(const SharedRel *r, guint n, const Shared
   return NULL;
 }
 
+static gint cmp_shared_wait(gconstpointer x, gconstpointer y) {
+  const SharedWait *a = x, *b = y;
+  if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
+  return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+/* A hold of a process-shared mutex whose start was not timed starts at the
+ * first wait for it (pass 2: hold_untimed), but pass 2 sees only its own
+ * process's waits: one that only other processes waited for came out as
+ * starting at its release. Here it starts at the first wait by another
+ * thread, of any process, that began after the object's previous release
+ * (waits in *wv sorted by (obj, begin); releases in r by (host, obj, ns)),
+ * and its object's total grows by as much. */
+static gint cmp_rel_obj(gconstpointer x, gconstpointer y) {
+  const SharedRel *a = x, *b = y;
+  if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
+  return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+static void shared_hold_starts(Imp *im, const SharedRel *rel, guint nr, const GArray *wv) {
+  const SharedWait *w = (const SharedWait *)wv->data;
+  SharedRel *r = g_memdup2(rel, (gsize)nr * sizeof *r); /* by (obj, ns), the hosts together (holds name none) */
+  if (nr) qsort(r, nr, sizeof *r, cmp_rel_obj);
+  sqlite3_stmt *up = NULL;
+  for (guint i = 0; i < im->shared_holds->len && !im->sql.failed; i++) {
+    HoldRow *h = &g_array_index(im->shared_holds, HoldRow, i);
+    int64_t obj = h->obj, end = h->start + h->dur, utid = h->utid_flags >> 3, prev = INT64_MIN;
+    if (!(h->utid_flags & 4)) continue; /* (its start was timed, or a wait's end) */
+    guint a = 0, b = nr;                /* the object's last release before this one */
+    while (a < b) {
+      guint m = a + (b - a) / 2;
+      if (r[m].obj < obj || (r[m].obj == obj && r[m].ns <= end))
+        a = m + 1;
+      else
+        b = m;
+    }
+    while (a > 0 && r[a - 1].obj == obj && r[a - 1].ns == end && r[a - 1].utid == utid) a--;
+    if (a > 0 && r[a - 1].obj == obj) prev = r[a - 1].ns;
+    a = 0, b = wv->len; /* the first wait on it that began after prev */
+    while (a < b) {
+      guint m = a + (b - a) / 2;
+      if (w[m].obj < obj || (w[m].obj == obj && w[m].begin <= prev))
+        a = m + 1;
+      else
+        b = m;
+    }
+    for (; a < wv->len && w[a].obj == obj && w[a].begin < h->start; a++) {
+      if (w[a].utid == utid) continue;
+      int64_t grow = h->start - w[a].begin;
+      h->start = w[a].begin;
+      h->dur += grow;
+      if (h->dur > im->max_hold_ns) im->max_hold_ns = h->dur;
+      if (!up) up = weft_sql_prepare(&im->sql, "UPDATE sync_object SET hold_ns = hold_ns + ?1 WHERE object_id = ?2");
+      if (!up) break;
+      sqlite3_bind_int64(up, 1, grow);
+      sqlite3_bind_int64(up, 2, obj);
+      imp_step(im, up);
+      break;
+    }
+  }
+  if (up) sqlite3_finalize(up);
+  g_free(r);
+}
+
 int link_shared(Imp *im) {
   GArray *rv = im->shared_rels, *wv = im->shared_waits;
   if (!wv || !wv->len) return 0;
   g_array_sort(rv, cmp_shared_rel);
+  g_array_sort(wv, cmp_shared_wait);
+  shared_hold_starts(im, (const SharedRel *)rv->data, rv->len, wv);
   sqlite3_stmt *up =
       weft_sql_prepare(&im->sql, "UPDATE thread_state SET waker_utid = ?1 WHERE utid = ?2 AND start_ns = ?3");
   for (guint i = 0; up && i < wv->len && !im->sql.failed; i++) {

@@ -276,6 +276,15 @@ def t_pshared(ctx, n=20):
         "SELECT to_utid, to_ns, from_utid FROM flow WHERE kind = 1 AND object_id = ?", (obj,))}
     upid = dict(con.execute("SELECT utid, upid FROM thread"))
     linked = [w for w in waits if flows.get((w[0], w[2])) == w[3] and w[3] is not None and upid.get(w[3]) != w[1]]
+    # the parent holds the mutex from before the forks until all 4 children wait: its hold (its start
+    # not timed: taken without a wait) starts no later than the first child's wait, which only the
+    # children's processes saw (it used to start at its release: zero long)
+    parent = one(con, "SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE p.parent_upid IS NULL "
+                 "AND t.is_main")
+    first = one(con, "SELECT min(start_ns) FROM thread_state WHERE object_id = ? AND state = 1", obj)
+    ph = [h for h in weftholds.holds(con) if h[0] == obj and h[1] == parent]
+    ok(len(ph) == 1 and ph[0][2] <= first < ph[0][2] + ph[0][3],
+       "pshared: the parent's hold starts by the first child's wait (%s), not at its release" % first, ph)
     # (a waiter whose lock was released between its failed try and its sleep on the lock word waited
     # with no release to see: a race of microseconds against the holders' 200 us holds, allowed)
     ok(waits and len(linked) >= len(waits) - len(waits) // 10,
