@@ -786,26 +786,18 @@ static inline int weft_pshared(unsigned kind, const volatile void *obj) {
  * value word). 0 for objects of this process, and for condvars and rwlocks
  * (not read: the import links no signal across processes). */
 static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
+  if (WEFT_LIKELY(!weft_pshared(kind, obj))) return 0;
 #if defined(__GLIBC__) && defined(__x86_64__)
-  switch (kind) {
-    case WEFT_KIND_MUTEX: {
-      const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
-      int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
-      if (WEFT_LIKELY(!(k & 128))) return 0;
-      unsigned lock = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
-      /* PP: the ceiling in the high bits (glibc's PTHREAD_MUTEX_PRIO_CEILING_MASK) */
-      return (k & 64) ? (lock & 0x7ffffu) > 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
-    }
-    case WEFT_KIND_SEM:
-      return __atomic_load_n(&((const int *)obj)[2], __ATOMIC_RELAXED) != 0 &&
-             (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
-    default: return 0;
+  if (kind == WEFT_KIND_MUTEX) {
+    const pthread_mutex_t *m = (const pthread_mutex_t *)obj;
+    int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+    unsigned lock = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+    /* PP: the ceiling in the high bits (glibc's PTHREAD_MUTEX_PRIO_CEILING_MASK) */
+    return (k & 64) ? (lock & 0x7ffffu) > 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
   }
-#else
-  (void)kind;
-  (void)obj;
-  return 0;
+  if (kind == WEFT_KIND_SEM) return (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
 #endif
+  return 0;
 }
 
 /* A SHARED record for obj, once per process, if it is process-shared. */

@@ -251,6 +251,8 @@ int64_t span_sum(const RunList *rl, int64_t x, int64_t y);
 /* Useful time of selected thread ti (index into m->threads) inside [x, y). */
 int64_t run_useful(const Ctx *c, size_t ti, int64_t x, int64_t y);
 void wait_demand(const Ctx *c, size_t ti, int64_t x, int64_t y, double *cpu, double *runnable);
+/* The range's and each process's POP figures, the MPI library's threads left out of their teams. */
+bool summary_pops(Ctx *c);
 
 /* ---- the analyses on top of the model ---- */
 

@@ -1189,8 +1189,6 @@ static bool build_summary(Ctx *c) {
     m->other_cpu_ns = max64(m->machine_busy_ns - own, 0);
   }
 
-  int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
-  if (!useful) return oom(c);
   s->nprocesses = m->nprocesses;
   s->nthreads = m->nthreads;
   s->span_ns = c->b - c->a;
@@ -1204,7 +1202,6 @@ static bool build_summary(Ctx *c) {
     time_add(&s->time, &t->time);
     if (t->cpu_ns >= 0) s->cpu_ns = max64(s->cpu_ns, 0) + t->cpu_ns;
     if (t->runq_ns >= 0) s->runq_ns = max64(s->runq_ns, 0) + t->runq_ns;
-    useful[i] = t->useful_ns;
     size_t pi;
     if (weft_hmap_get(&c->proc_by_upid, t->upid, 0, &pi) && c->procs[pi].idx >= 0) {
       WeftProcessMetrics *p = &m->processes[c->procs[pi].idx];
@@ -1218,13 +1215,31 @@ static bool build_summary(Ctx *c) {
       if (t->runq_ns >= 0) p->runq_ns = max64(p->runq_ns, 0) + t->runq_ns;
     }
   }
-  weft_pop(useful, m->nthreads, s->span_ns, &s->pop);
-  /* per process: its threads over its lifetime in the range */
+  return summary_pops(c);
+}
+
+/* The POP figures of the range (its threads over b - a) and of each process
+ * (its threads over its lifetime in the range), their teams without the MPI
+ * library's threads (they poll from MPI_Init to MPI_Finalize and do none of
+ * the program's work: two a rank would make a team's load balance a third of
+ * the ranks'). build_summary has no MPI library threads yet; build_mpi,
+ * which finds them, calls it again. */
+bool summary_pops(Ctx *c) {
+  WeftMetrics *m = c->m;
+  WeftSummary *s = &m->summary;
+  int64_t *useful = malloc((m->nthreads ? m->nthreads : 1) * sizeof *useful);
+  if (!useful) return oom(c);
+  size_t n = 0;
+  for (size_t i = 0; i < m->nthreads; i++)
+    if (!weft_mpi_library_thread(m, m->threads[i].utid)) useful[n++] = m->threads[i].useful_ns;
+  s->pop_left_out = m->nthreads - n;
+  weft_pop(useful, n, s->span_ns, &s->pop);
   for (size_t pi = 0; pi < m->nprocesses; pi++) {
     WeftProcessMetrics *p = &m->processes[pi];
-    size_t n = 0;
+    n = 0;
     for (size_t i = 0; i < m->nthreads; i++)
-      if (m->threads[i].upid == p->upid) useful[n++] = m->threads[i].useful_ns;
+      if (m->threads[i].upid == p->upid && !weft_mpi_library_thread(m, m->threads[i].utid))
+        useful[n++] = m->threads[i].useful_ns;
     weft_pop(useful, n, p->lifetime_ns, &p->pop);
   }
   free(useful);

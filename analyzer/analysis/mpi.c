@@ -41,7 +41,6 @@ static int64_t flows_in_range(Ctx *c, int k, bool distinct) {
 
 static bool library_threads(Ctx *c);
 static int64_t mpi_cpu(const Ctx *c, int64_t upid);
-static bool summary_without_library(Ctx *c);
 
 /* By rank, then the process that called MPI first, then the first started. */
 static int cmp_rank_candidate(const void *x, const void *y) {
@@ -57,7 +56,7 @@ bool build_mpi(Ctx *c) {
   size_t n = 0;
   for (size_t i = 0; i < m->nprocesses; i++) n += m->processes[i].mpi_rank >= 0;
   if (n && !library_threads(c)) return false;
-  if (m->nmpi_lib && !summary_without_library(c)) return false;
+  if (m->nmpi_lib && !summary_pops(c)) return false; /* (their teams without them) */
   if (n < 2) return true;
   WeftMpi *mpi = calloc(1, sizeof *mpi);
   WeftMpiRank *r = calloc(n, sizeof *r);
@@ -155,32 +154,6 @@ static int64_t mpi_cpu(const Ctx *c, int64_t upid) {
     }
   }
   return (int64_t)(sum + 0.5);
-}
-
-/* The Summary's team without the MPI library's threads: they poll from
- * MPI_Init to MPI_Finalize and do no work of the program's, and as team
- * members they would make its load balance the library's (a third of what
- * the ranks' is, with two such threads a rank). The processes' own figures
- * leave them out too. */
-static bool summary_without_library(Ctx *c) {
-  WeftMetrics *m = c->m;
-  int64_t *useful = calloc(m->nthreads ? m->nthreads : 1, sizeof *useful);
-  if (!useful) return oom(c);
-  size_t n = 0;
-  for (size_t i = 0; i < m->nthreads; i++)
-    if (!weft_mpi_library_thread(m, m->threads[i].utid)) useful[n++] = m->threads[i].useful_ns;
-  m->summary.pop_left_out = m->nthreads - n;
-  weft_pop(useful, n, m->summary.pop.span_ns, &m->summary.pop);
-  for (size_t pi = 0; pi < m->nprocesses; pi++) {
-    WeftProcessMetrics *p = &m->processes[pi];
-    n = 0;
-    for (size_t i = 0; i < m->nthreads; i++)
-      if (m->threads[i].upid == p->upid && !weft_mpi_library_thread(m, m->threads[i].utid))
-        useful[n++] = m->threads[i].useful_ns;
-    weft_pop(useful, n, p->pop.span_ns, &p->pop);
-  }
-  free(useful);
-  return true;
 }
 
 /* The threads MPI_Init started (Open MPI's progress and event threads): a

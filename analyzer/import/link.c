@@ -322,11 +322,30 @@ int link_pipes(Imp *im) {
 }
 
 /* ---- process-shared objects ---- */
-static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
+/* The first of n elements (size bytes each, sorted by cmp) that comes after
+ * key: the one binary search of these sorted arrays. */
+static guint upper_bound(const void *base, guint n, size_t size, const void *key, GCompareFunc cmp) {
+  guint a = 0, b = n;
+  while (a < b) {
+    guint m = a + (b - a) / 2;
+    if (cmp((const char *)base + (size_t)m * size, key) <= 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  return a;
+}
+
+/* Releases by (obj, ns), and by (host, obj, ns). */
+static gint cmp_rel_obj(gconstpointer x, gconstpointer y) {
   const SharedRel *a = x, *b = y;
-  if (a->host != b->host) return a->host < b->host ? -1 : 1;
   if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
   return (a->ns > b->ns) - (a->ns < b->ns);
+}
+
+static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
+  const SharedRel *a = x, *b = y;
+  return a->host != b->host ? (a->host < b->host ? -1 : 1) : cmp_rel_obj(x, y);
 }
 
 /* A wait that acquired a process-shared mutex or semaphore was ended by the
@@ -338,15 +357,8 @@ static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
  * waker. A wait with neither counts as a release missing. */
 #define SHARED_LATE_NS 1000000
 static const SharedRel *shared_release(const SharedRel *r, guint n, const SharedWait *w) {
-  guint a = 0, b = n; /* the first release after (host, obj, end) */
-  while (a < b) {
-    guint m = a + (b - a) / 2;
-    SharedRel key = {w->host, w->obj, w->end, 0, 0};
-    if (cmp_shared_rel(&r[m], &key) <= 0)
-      a = m + 1;
-    else
-      b = m;
-  }
+  SharedRel key = {w->host, w->obj, w->end, 0, 0};
+  guint a = upper_bound(r, n, sizeof *r, &key, cmp_shared_rel); /* the first release after (host, obj, end) */
   for (guint k = a; k-- > 0 && r[k].host == w->host && r[k].obj == w->obj && r[k].ns >= w->begin - SHARED_LATE_NS;)
     if (r[k].utid != w->utid) return &r[k];
   for (guint k = a; k < n && r[k].host == w->host && r[k].obj == w->obj && r[k].ns <= w->end + SHARED_LATE_NS; k++)
@@ -367,12 +379,6 @@ static gint cmp_shared_wait(gconstpointer x, gconstpointer y) {
  * thread, of any process, that began after the object's previous release
  * (waits in *wv sorted by (obj, begin); releases in r by (host, obj, ns)),
  * and its object's total grows by as much. */
-static gint cmp_rel_obj(gconstpointer x, gconstpointer y) {
-  const SharedRel *a = x, *b = y;
-  if (a->obj != b->obj) return a->obj < b->obj ? -1 : 1;
-  return (a->ns > b->ns) - (a->ns < b->ns);
-}
-
 static void shared_hold_starts(Imp *im, const SharedRel *rel, guint nr, const GArray *wv) {
   const SharedWait *w = (const SharedWait *)wv->data;
   SharedRel *r = g_memdup2(rel, (gsize)nr * sizeof *r); /* by (obj, ns), the hosts together (holds name none) */
@@ -382,24 +388,12 @@ static void shared_hold_starts(Imp *im, const SharedRel *rel, guint nr, const GA
     HoldRow *h = &g_array_index(im->shared_holds, HoldRow, i);
     int64_t obj = h->obj, end = h->start + h->dur, utid = h->utid_flags >> 3, prev = INT64_MIN;
     if (!(h->utid_flags & 4)) continue; /* (its start was timed, or a wait's end) */
-    guint a = 0, b = nr;                /* the object's last release before this one */
-    while (a < b) {
-      guint m = a + (b - a) / 2;
-      if (r[m].obj < obj || (r[m].obj == obj && r[m].ns <= end))
-        a = m + 1;
-      else
-        b = m;
-    }
+    SharedRel rk = {0, obj, end, 0, 0}; /* the object's last release before this one */
+    guint a = upper_bound(r, nr, sizeof *r, &rk, cmp_rel_obj);
     while (a > 0 && r[a - 1].obj == obj && r[a - 1].ns == end && r[a - 1].utid == utid) a--;
     if (a > 0 && r[a - 1].obj == obj) prev = r[a - 1].ns;
-    a = 0, b = wv->len; /* the first wait on it that began after prev */
-    while (a < b) {
-      guint m = a + (b - a) / 2;
-      if (w[m].obj < obj || (w[m].obj == obj && w[m].begin <= prev))
-        a = m + 1;
-      else
-        b = m;
-    }
+    SharedWait wk = {0, obj, 0, prev, 0, 0}; /* the first wait on it that began after prev */
+    a = upper_bound(w, wv->len, sizeof *w, &wk, cmp_shared_wait);
     for (; a < wv->len && w[a].obj == obj && w[a].begin < h->start; a++) {
       if (w[a].utid == utid) continue;
       int64_t grow = h->start - w[a].begin;

@@ -208,14 +208,13 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   const uint64_t *w = ev->w;
   Obj *o = obj_find(im, weft_rel_addr(ev->aux, w[1]), (int)kind, ns);
   if (!o || res != 0) return;
+  int late;
+  uint64_t len = weft_rel_len1(ev->aux, ev->nwords, w, &late);
   if (o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM)) { /* for the waits of every process */
-    SharedRel x = {im->p->host, o->id, ns, t->utid, 0};
-    (void)weft_rel_len1(ev->aux, ev->nwords, w, &x.late);
+    SharedRel x = {im->p->host, o->id, ns, t->utid, late};
     g_array_append_val(im->shared_rels, x);
   }
   if (!hold_end(im, t, o, ns) && im->v3) {
-    int late;
-    uint64_t len = weft_rel_len1(ev->aux, ev->nwords, w, &late);
     int64_t len_ns =
         len ? (int64_t)(ev->ns - weft_trace_ticks_to_ns_near(im->tr, ev->tsc - (len - 1), &im->tick_hint)) : -1;
     hold_untimed(im, t, o, ns, len_ns, kind == WEFT_KIND_RWLOCK_RD);

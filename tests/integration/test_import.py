@@ -20,7 +20,7 @@ import tempfile
 import time
 
 import weftholds
-from weftlib import results, ok, eq, one, skip
+from weftlib import results, ok, eq, one, skip, linked_waits
 
 
 class Ctx:
@@ -269,13 +269,7 @@ def t_pshared(ctx, n=20):
     eq(per, [(1, 1)] + [(0, n)] * 4, "pshared: the counts of each process on it")
     # every wait was ended by a release in another process (the holder sees the other processes'
     # waiters in glibc's lock word): a hand-off from a thread of another process, and its waker
-    waits = con.execute("SELECT ts.utid, t.upid, ts.start_ns + ts.dur_ns, ts.waker_utid FROM thread_state ts "
-                        "JOIN thread t USING (utid) WHERE ts.object_id = ? AND ts.state = 1 AND ts.result = 0",
-                        (obj,)).fetchall()
-    flows = {(f[0], f[1]): f[2] for f in con.execute(
-        "SELECT to_utid, to_ns, from_utid FROM flow WHERE kind = 1 AND object_id = ?", (obj,))}
-    upid = dict(con.execute("SELECT utid, upid FROM thread"))
-    linked = [w for w in waits if flows.get((w[0], w[2])) == w[3] and w[3] is not None and upid.get(w[3]) != w[1]]
+    waits, linked = linked_waits(con, obj, 1, 1)  # lock_wait, lock_handoff
     # the parent holds the mutex from before the forks until all 4 children wait: its hold (its start
     # not timed: taken without a wait) starts no later than the first child's wait, which only the
     # children's processes saw (it used to start at its release: zero long)

@@ -71,7 +71,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from weftlib import attempt, cleanup, marked_lines, ok, plan, pyenv_pythons, skip
+from weftlib import attempt, cleanup, linked_waits, marked_lines, ok, plan, pyenv_pythons, skip
 
 TIMEOUT = 120
 
@@ -500,13 +500,7 @@ def t_mp_lock(c, method):
     # a wait on it is ended by a post in another process (the poster sees the waiters in the semaphore's
     # own value word, not in its process's): a sem_post flow from there, and the wait's waker (but for a
     # waiter whose post came between its failed try and its sleep, a race of microseconds)
-    waits = con.execute("SELECT ts.utid, t.upid, ts.start_ns + ts.dur_ns, ts.waker_utid FROM thread_state ts "
-                        "JOIN thread t USING (utid) WHERE ts.object_id = ? AND ts.state = 6 AND ts.result = 0",
-                        (obj,)).fetchall()
-    posts = {(x[0], x[1]): x[2] for x in con.execute(
-        "SELECT to_utid, to_ns, from_utid FROM flow WHERE kind = 4 AND object_id = ?", (obj,))}
-    upid = dict(con.execute("SELECT utid, upid FROM thread"))
-    linked = [w for w in waits if w[3] is not None and posts.get((w[0], w[2])) == w[3] and upid.get(w[3]) != w[1]]
+    waits, linked = linked_waits(con, obj, 6, 4)  # sem_wait, sem_post
     ok(waits and len(linked) >= len(waits) - len(waits) // 10,
        "%s: %d of the %d waits on it have a post from another process, their waker" % (tag, len(linked), len(waits)),
        [w for w in waits if w not in linked])

@@ -81,6 +81,18 @@ def one(con, sql, *params):
     return row[0] if row else None
 
 
+def linked_waits(con, obj, state, flow_kind):
+    """The waits on object obj (thread state `state`) that acquired it, and of them those its waker
+    ended from another process: a flow of flow_kind from the waker to the wait's end."""
+    waits = con.execute("SELECT ts.utid, t.upid, ts.start_ns + ts.dur_ns, ts.waker_utid FROM thread_state ts "
+                        "JOIN thread t USING (utid) WHERE ts.object_id = ? AND ts.state = ? AND ts.result = 0",
+                        (obj, state)).fetchall()
+    flows = {(f[0], f[1]): f[2] for f in con.execute(
+        "SELECT to_utid, to_ns, from_utid FROM flow WHERE kind = ? AND object_id = ?", (flow_kind, obj))}
+    upid = dict(con.execute("SELECT utid, upid FROM thread"))
+    return waits, [w for w in waits if w[3] is not None and flows.get((w[0], w[2])) == w[3] and upid.get(w[3]) != w[1]]
+
+
 def path_args(*names):
     """Parse the required options --NAME PATH, made absolute (meson passes
     paths relative to the build directory; the tests run elsewhere)."""
