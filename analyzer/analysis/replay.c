@@ -1220,9 +1220,12 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     int32_t v = tindex(r, f->from_utid);
     if (v >= 0) { /* a time: made a point later */
       if (!op_push(s, st, OP_WAITFOR, v, w->e, (double)f->from_ns)) return false;
-      st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns);
       st->ops[st->n - 1].st = (uint8_t)w->st;
       st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
+      /* a wait that began after its event (a thread joined after its end, a message already there) was the
+       * call's own time, blocked or not here: a delay after the wait for */
+      if (f->from_ns < w->s) return op_delay(s, st, w);
+      st->ops[st->n - 1].lat = (double)max64(0, f->to_ns - f->from_ns); /* its wake-up's, when it blocks */
       return true;
     }
   }
@@ -1386,6 +1389,15 @@ static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
   return ok;
 }
 
+/* When a thread or process started at ns was made by thread v: ns, or the
+ * start of the wait v was in then (a vfork, whose parent is held until its
+ * child execs and then waits: the import dates it at the child's start). Its
+ * start's latency (the kernel's, the loader's, the agent's) runs from there. */
+static int64_t made_at(const RThread *v, int64_t ns) {
+  size_t a = FIRST_FROM(v->st, v->nst, e, ns);
+  return a < v->nst && v->st[a].s < ns && v->st[a].st != WEFT_ST_RUNNING ? v->st[a].s : ns;
+}
+
 static bool build_thread(Sim *s, size_t ti, int *held) {
   const Rec *r = s->r;
   const RThread *t = &r->t[ti];
@@ -1395,6 +1407,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
   if (v >= 0 && (f->kind == WEFT_FLOW_CREATE || f->kind == WEFT_FLOW_FORK || f->kind == WEFT_FLOW_EXEC)) {
     if (!op_push(s, st, OP_WAITFOR, v, t->start, (double)f->from_ns)) return false;
     st->ops[0].st = TL_NONE; /* (not started yet) */
+    st->ops[0].lat = (double)max64(0, t->start - made_at(&r->t[v], f->from_ns));
   } else if (!op_push(s, st, OP_START_AT, 0, t->start, (double)(t->start - r->start))) {
     return false;
   }

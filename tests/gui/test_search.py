@@ -88,7 +88,7 @@ def check_example(args, tmp, db):
         ok(d["highlight_label"] == "function record" and d["highlight_waits"] == want and want > 0,
            "the function record: its %d waits highlighted" % want, (d["highlight_label"], d["highlight_waits"]))
         ok(d["details"] and "record" in d["details"]["text"] and d["search"]["note"]
-           and ("the %d waits" % want) in d["search"]["note"],
+           and ("the %d wait%s " % (want, "" if want == 1 else "s")) in d["search"]["note"],
            "the longest of them shown, the page says how many", (d["details"], d["search"]["note"]))
     p = gui(args, tmp, db, ["--screenshot", out, "--search", "record", "--pick", "1"])
     if ok(p.returncode == 0, "--screenshot --search record --pick 1", p.stderr):

@@ -763,6 +763,46 @@ static void test_timed_out(void) {
   sqlite3_close(d);
 }
 
+/* Starts and waits after their event. M (utid 1) runs 0..10 ms and makes W
+ * at 2 ms, which starts at 3 (1 ms of the kernel's and the agent's start) and
+ * runs 5 ms; M joins W at 10, 2 ms after W ended: the call takes 0.1 ms. M
+ * runs to 12.5 and waits for its child C, which the import dated at its start,
+ * 14 ms (a vfork: M was in that wait then); C runs 1.5 ms, M sees its end 0.5
+ * ms later (16) and runs 1 ms: 17 ms. */
+static void test_starts(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 17 * MS, "app", NULL);
+  dbb_process(&bd, 2, 101, 14 * MS, 31 * MS / 2, "child", NULL);
+  dbb_process_parent(&bd, 2, 1);
+  dbb_thread(&bd, 1, 1, 100, "M", -1, 0, 17 * MS);
+  dbb_thread(&bd, 2, 1, 102, "W", 1, 3 * MS, 8 * MS);
+  dbb_thread(&bd, 3, 2, 101, "C", -1, 14 * MS, 31 * MS / 2);
+  dbb_thread_cpu(&bd, 1, 134 * MS / 10, 0);
+  dbb_thread_cpu(&bd, 2, 5 * MS, 0);
+  dbb_thread_cpu(&bd, 3, 3 * MS / 2, 0);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 1, 10 * MS, 101 * MS / 10, WEFT_ST_JOIN_WAIT, -1, -1);
+  dbb_state(&bd, 1, 101 * MS / 10, 25 * MS / 2, 0, -1, -1);
+  dbb_state(&bd, 1, 25 * MS / 2, 16 * MS, WEFT_ST_CHILD_WAIT, -1, -1);
+  dbb_state(&bd, 1, 16 * MS, 17 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 3 * MS, 8 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 14 * MS, 31 * MS / 2, 0, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 2 * MS, 2, 3 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 8 * MS, 1, 101 * MS / 10, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 14 * MS, 3, 14 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_WAIT, 3, 31 * MS / 2, 1, 16 * MS, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 17 * MS, 2, "app");
+  const char *specs[] = {"thread:M=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 17 * MS, "starts");
+  if (m) {
+    /* M: create at 1, to its join at 5; W starts at 2, ends at 7; the join ends at 7.1; M runs 1.2
+     * ms to its wait at 8.3; C starts 1.5 ms after (9.8), ends at 11.3; M runs from 11.8 to 12.3 */
+    check(m, "thread:M=-50%", 123 * MS / 10, "every start and wake-up as long as it was");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -781,6 +821,7 @@ int main(void) {
   test_spin_range();
   test_spin_lock();
   test_timed_out();
+  test_starts();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
