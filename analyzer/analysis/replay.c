@@ -173,9 +173,11 @@ typedef struct {
   uint16_t spin; /* a wait: the share of a CPU it wants while waiting, in 1/SPIN_ONE (RState.spin) */
   int32_t x;     /* lock, thread (index) or round */
   int64_t rec;   /* when it was done in the recording (a wait: its end) */
-  double v;      /* run: work; delay: length; start at: time; wait for: the point (ops done) */
+  double v;      /* run: work; delay: length; start at: time; wait for: the point (ops done); a lock wait:
+                  * when the release that ended it was recorded (0: none) */
   double lat;    /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
-                  * its waking costs; run: the work before the change (spread_interruptions) */
+                  * its waking costs; run: the work before the change (spread_interruptions); a lock
+                  * wait: when it began in the recording */
 } Op;
 
 typedef struct {
@@ -1201,7 +1203,10 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
     if (w->failed) return op_delay(s, st, w); /* it never got the lock: its timeout, as long as it was */
     bool held = hold_at(t, w->obj, w->e);     /* its hold: released where it ended; else at once */
-    if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, 0)) return false;
+    const RFlow *f = flow_into(r, t, w->s, w->e);
+    bool handed = f && f->kind == WEFT_FLOW_LOCK_HANDOFF && f->from_ns > w->s;
+    if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, handed ? (double)f->from_ns : 0)) return false;
+    st->ops[st->n - 1].lat = (double)w->s;
     st->ops[st->n - 1].st = (uint8_t)w->st;
     st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
     if (held) held_now[l]++; /* its release is a mark */
@@ -1570,14 +1575,39 @@ static void spin_note(Sim *s, size_t ti) {
   t->spin = v;
 }
 
-static bool lock_grant(Sim *s, SimLock *l, double now) {
+/* Whether t's next operation on a lock, after the release it is at, takes
+ * lock l again (work and delays between). */
+static bool takes_again(const SimThr *t, int32_t l) {
+  for (size_t k = t->pc + 1; k < t->n; k++)
+    if (t->ops[k].kind != OP_RUN && t->ops[k].kind != OP_DELAY) return t->ops[k].kind == OP_ACQ && t->ops[k].x == l;
+  return false;
+}
+
+/* Whether a release recorded at rec may hand the lock to waiter ti: not
+ * one its recorded wait went on through (the releaser, or another thread,
+ * took the lock again before the waiter ran: a mutex is not fair). */
+static bool may_hand(const Sim *s, size_t ti, int64_t rec) {
+  const Op *o = &s->th[ti].ops[s->th[ti].pc];
+  return !(o->v > 0 && (double)rec >= o->lat && (double)rec < o->v);
+}
+
+/* The first of l's waiters a release recorded at rec may hand it to (an index into its queue), l->qn if none. */
+static size_t lock_next(const Sim *s, const SimLock *l, int64_t rec) {
+  size_t k = 0;
+  while (k < l->qn && !may_hand(s, l->q[(l->qh + k) % l->qcap], rec)) k++;
+  return k;
+}
+
+static void lock_unqueue(SimLock *l, size_t ti);
+
+/* l to the k-th of its waiters (free if none). */
+static bool lock_grant(Sim *s, SimLock *l, double now, size_t qi) {
   if (!l->qn) {
     l->owner = -1;
     return true;
   }
-  size_t next = l->q[l->qh];
-  l->qh = (l->qh + 1) % l->qcap;
-  l->qn--;
+  size_t next = l->q[(l->qh + qi) % l->qcap];
+  lock_unqueue(l, next);
   l->owner = (int64_t)next;
   SimThr *t = &s->th[next];
   /* its acquire is done; it runs after the hand-off's latency: as recorded
@@ -1667,7 +1697,7 @@ static bool end_tied(Sim *s, size_t ti, double now) {
     s->ndone++;
     spin_note(s, i);
     for (size_t l = 0; l < r->nlocks; l++)
-      if (s->locks[l].owner == (int64_t)i && !lock_grant(s, &s->locks[l], now)) return false;
+      if (s->locks[l].owner == (int64_t)i && !lock_grant(s, &s->locks[l], now, 0)) return false;
     if (!notify(s, i) || !tl_note(s, i, now)) return false;
   }
   return true;
@@ -1715,13 +1745,19 @@ static bool step(Sim *s, size_t ti, double now) {
       l->owner = (int64_t)ti;
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
-      bool wakes = l->owner == (int64_t)ti && l->qn > 0;
+      bool mine = l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
+      size_t q = wakes ? lock_next(s, l, o->rec) : 0;
+      if (q == l->qn && wakes && takes_again(t, o->x)) { /* as recorded: it takes the lock again first */
+        t->pc++;
+        continue;
+      }
+      if (q == l->qn) q = 0;
       /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
        * what this release took in the recording, else the lock's mean */
-      int k = wakes ? wait_class(now - s->th[l->q[l->qh]].wait_since) : 0;
+      int k = wakes ? wait_class(now - s->th[l->q[(l->qh + q) % l->qcap]].wait_since) : 0;
       double cost = wakes ? draw(s, s->r->cost_rg[o->x][k], s->r->cost_by[o->x][k]) : NAN;
       if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
-      if (l->owner == (int64_t)ti && !lock_grant(s, l, now)) return false;
+      if (mine && !lock_grant(s, l, now, q)) return false;
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */
         t->pc++;
         t->state = TS_RUN;

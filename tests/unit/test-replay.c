@@ -803,6 +803,39 @@ static void test_starts(void) {
   sqlite3_close(d);
 }
 
+/* A mutex is not fair. A (utid 1) holds hot three times, 0..10, 10.5..20.5
+ * and 21..31 ms, taking it again each time before B, waiting since 4 ms, ran;
+ * A's release at 31 reaches B at 32 (1 ms), which holds it to 40. A replay
+ * that handed hot to B at 10 would let B in 11..19. */
+static void test_barging(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 31 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 40 * MS);
+  dbb_thread_cpu(&bd, 1, 31 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 12 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 31 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 4 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 4 * MS, 32 * MS, WEFT_ST_LOCK_WAIT, 7, -1);
+  dbb_state(&bd, 2, 32 * MS, 40 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 0, 0);
+  dbb_hold(&bd, 7, 1, 21 * MS / 2, 41 * MS / 2, 0, 0);
+  dbb_hold(&bd, 7, 1, 21 * MS, 31 * MS, 0, 0);
+  dbb_hold(&bd, 7, 2, 32 * MS, 40 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 31 * MS, 2, 32 * MS, 7);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 2, "app");
+  const char *specs[] = {"thread:A=-50%", "lock:hot"};
+  WeftMetrics *m = replayed(d, specs, 2, 40 * MS, "barging");
+  if (m) {
+    /* A's holds 0..5, 5.25..10.25, 10.5..15.5, again before B each time; B gets it at 16.5 */
+    check(m, "thread:A=-50%", 245 * MS / 10, "A takes hot again twice, as recorded; B holds 16.5..24.5");
+    check(m, "lock:hot", 31 * MS, "B does not wait: A's 31 ms");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -822,6 +855,7 @@ int main(void) {
   test_spin_lock();
   test_timed_out();
   test_starts();
+  test_barging();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
