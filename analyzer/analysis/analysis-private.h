@@ -322,8 +322,9 @@ bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
  * loops, distributed's nanny, profiler and AsyncProcess watchers): never a
  * stage of the program's own pipeline. */
 bool py_machinery_thread(const char *name);
-const char *py_fix_processes(WeftPython *py);                      /* CPU-bound Python on threads: use processes */
-const char *py_fix_smaller_tasks(WeftPython *py);                  /* a pool's unequal tasks */
+const char *py_fix_processes(WeftPython *py);     /* CPU-bound Python on threads: use processes */
+bool py_turns_on(const WeftObjectMetrics *o);     /* processes took turns on it (a multiprocessing lock) */
+const char *py_fix_smaller_tasks(WeftPython *py); /* a pool's unequal tasks */
 const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */
 const char *py_processes_short(WeftPython *py);                    /* "dask.config.set(scheduler=\"processes\")" ... */
 const char *py_tasks_short(WeftPython *py);                        /* "pool.map(f, items, chunksize=1)" ... */

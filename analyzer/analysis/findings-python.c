@@ -107,7 +107,15 @@ static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const W
   add_verdict(fv, WEFT_FIND_IO_OVERLAP, "io_overlap", 0, title, evidence, fix, -1);
 }
 
-/* A pool whose straggler finished long after the others: unequal tasks. */
+/* Whether processes took turns on o: waited on by two or more processes,
+ * for results or tasks (by design) less than half of it: a multiprocessing
+ * lock, a Manager's. */
+bool py_turns_on(const WeftObjectMetrics *o) {
+  return o->processes >= 2 && 2 * (o->py_result_wait_ns + o->py_ipc_wait_ns) < o->wait_ns;
+}
+
+/* A pool whose straggler finished long after the others: unequal tasks, or
+ * the workers took turns on a lock (the one that got it last ends last). */
 static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const WeftPyPool *pl, int64_t min_cost) {
   char b1[32], b2[32], p1[16], p2[16];
   int64_t cost = pl->straggler_lag_ns * (int64_t)(pl->nworkers - 1);
@@ -122,19 +130,27 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
   for (size_t i = 0; i < m->nthreads; i++)
     if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
       wname = m->threads[i].name;
-  const char *title =
-      python_strf(py,
-                  "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the "
-                  "pool): its tasks were longer",
-                  idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
-                  weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share));
+  const WeftObjectMetrics *turns = NULL; /* the lock they took turns on, waited for longer than the lag */
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (py_turns_on(&m->objects[i]) && m->objects[i].wait_ns >= pl->straggler_lag_ns &&
+        (!turns || m->objects[i].wait_ns > turns->wait_ns))
+      turns = &m->objects[i];
+  const char *title = python_strf(
+      py, "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the pool): %s%s",
+      idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+      weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share),
+      turns ? "they took turns on " : "its tasks were longer", turns ? turns->label : "");
   const char *evidence =
       python_strf(py,
                   "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
                   "meanwhile; the parent waited %s (%s of the pool's span) for results",
                   pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
                   weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
-  const char *fix = py_fix_smaller_tasks(py);
+  const char *fix = turns ? python_strf(py,
+                                        "the workers ran one at a time while one held %s, so the last to get it "
+                                        "finished last: make the lock's critical sections shorter (its finding)",
+                                        turns->name)
+                          : py_fix_smaller_tasks(py);
   add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
 }
 

@@ -144,6 +144,14 @@ static const WeftPyPool *lone_pool(const WeftMetrics *m, const WeftFinding *f) {
 
 /* When the last worker of pl was ready for its first task: the end of the
  * pool's start-up (its start for forked workers). */
+/* The object of a contention finding when the processes took turns on it. */
+static const WeftObjectMetrics *shared_lock(const WeftMetrics *m, const WeftFinding *f) {
+  if (f->kind != WEFT_FIND_CONTENTION || f->by_design) return NULL;
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (m->objects[i].object_id == f->object_id) return py_turns_on(&m->objects[i]) ? &m->objects[i] : NULL;
+  return NULL;
+}
+
 static int64_t startup_end(const WeftPyPool *pl) {
   int64_t e = pl->start_ns;
   for (size_t k = 0; k < pl->nworkers; k++) e = max64(e, pl->workers[k].start_ns + pl->workers[k].startup_ns);
@@ -408,6 +416,16 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             "a time (average parallelism %.2f): this is CPU-bound Python. Use %s, or native code "
                             "that releases the GIL.",
                             pct(p1, sizeof p1, v->gil_wait_share), m->parallelism.average, py_processes_short(py));
+    } else if (shared_lock(m, f)) {
+      const WeftObjectMetrics *o = shared_lock(m, f);
+      v->choice = "processes", v->reason = "shared_lock";
+      v->text = pool_printf(c->pool,
+                            "Processes, as used, but one at a time: %lld processes took turns on %s, waiting %s for "
+                            "it (%s of all waiting), so only the one holding it ran. Threads would take turns on a "
+                            "lock the same way: hold it around less (only the update of the shared state, not the "
+                            "computation), or give each process its own part of the data and combine the results.",
+                            (long long)o->processes, o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
+                            pct(p1, sizeof p1, o->wait_share));
     } else if (cost_pool(m, f)) {
       pool_cost_verdict(c, v, f->kind, cost_pool(m, f));
     } else if (lone_pool(m, f)) {

@@ -529,6 +529,15 @@ def t_mp_lock(c, method):
     ahead = [x["kind"] for x in r["findings"][:rank - 1] if x["kind"] not in GOOD_SIGNS]
     ok(all(k in ("serial", "oversubscribed", "machine_load") or (k == "startup" and "spawn" in tag) for k in ahead),
        "%s: ... ranked %d, after no other cause" % (tag, rank), ahead)
+    # the verdict is the lock's (unless the spawned interpreters' start-up came first), and a straggler
+    # among the 4 is the order they got the lock in, not longer tasks
+    v = r.get("verdict") or {}
+    if "startup" not in ahead:
+        ok(v.get("reason") == "shared_lock" and name in v.get("text", "") and "one at a time" in v.get("text", ""),
+           "%s: the verdict: the 4 processes took turns on the lock" % tag, v)
+    strag = [x["title"] for x in r["findings"] if x["kind"] == "imbalance" and " finished " in x["title"]]
+    ok(all(("took turns on " + name) in t and "tasks were longer" not in t for t in strag),
+       "%s: a straggler (%d) finished last for the lock, not for longer tasks" % (tag, len(strag)), strag)
 
 
 def t_manager_lock(c):
