@@ -79,6 +79,7 @@ typedef struct {
   int64_t obj, s, e;
   bool placed;    /* counted, not recorded: placed by place_counted_holds */
   bool estimated; /* its start was not timed (hold_block): s is where estimate_starts put it */
+  bool shared;    /* a rwlock's read hold */
 } RHold;
 
 typedef struct {
@@ -135,8 +136,9 @@ typedef struct {
   WeftHMap by_utid;
   RFlow *in; /* flows to selected threads, by (to_utid, to_ns) */
   size_t nin, capin;
-  int64_t *lock_ids; /* mutex and spin objects: their index is the lock's number */
-  size_t nlocks, caplocks;
+  int64_t *lock_ids; /* mutex, spin and rwlock objects: their index is the lock's number */
+  bool *lock_rw;     /* by lock: a rwlock (read holds share it) */
+  size_t nlocks, caplocks, caprw;
   double *lock_wake; /* each lock's mean unlock cost (0: none recorded) */
   double *lock_lat;  /* each lock's mean hand-off latency, release to the waiter running (0: none) */
   double *lock_hold; /* each lock's mean hold nobody waited for: sampled, else its recorded holds' (0: none) */
@@ -169,15 +171,16 @@ enum { OP_RUN, OP_DELAY, OP_ACQ, OP_REL, OP_WAITFOR, OP_BARRIER, OP_START_AT };
 
 typedef struct {
   uint8_t kind;
-  uint8_t st;    /* its timeline state (WEFT_ST_*, TL_*) */
-  uint16_t spin; /* a wait: the share of a CPU it wants while waiting, in 1/SPIN_ONE (RState.spin) */
-  int32_t x;     /* lock, thread (index) or round */
-  int64_t rec;   /* when it was done in the recording (a wait: its end) */
-  double v;      /* run: work; delay: length; start at: time; wait for: the point (ops done); a lock wait:
-                  * when the release that ended it was recorded (0: none) */
-  double lat;    /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
-                  * its waking costs; run: the work before the change (spread_interruptions); a lock
-                  * wait: when it began in the recording */
+  uint8_t st;           /* its timeline state (WEFT_ST_*, TL_*) */
+  uint16_t spin   : 15; /* a wait: the share of a CPU it wants while waiting, in 1/SPIN_ONE (RState.spin) */
+  uint16_t shared : 1;  /* a lock's acquire or release: a rwlock's read hold */
+  int32_t x;            /* lock, thread (index) or round */
+  int64_t rec;          /* when it was done in the recording (a wait: its end) */
+  double v;             /* run: work; delay: length; start at: time; wait for: the point (ops done); a lock wait:
+                         * when the release that ended it was recorded (0: none) */
+  double lat;           /* wait for, barrier: the wake-up's latency when it had to wait (recorded); release: what
+                         * its waking costs; run: the work before the change (spread_interruptions); a lock
+                         * wait: when it began in the recording */
 } Op;
 
 typedef struct {
@@ -212,12 +215,13 @@ typedef struct { /* a binary min-heap of threads by a time */
 } Heap;
 
 enum { TS_READY, TS_RUN, TS_DELAY, TS_BLOCKED, TS_DONE };
-#define SPIN_ONE 65535.0
+#define SPIN_ONE 32767.0
 
 typedef struct {
-  double lat;    /* a hand-off's latency: from the release to the waiter running (recorded mean) */
-  int64_t owner; /* thread index, -1 free */
-  size_t *q;     /* waiting threads, FIFO */
+  double lat;      /* a hand-off's latency: from the release to the waiter running (recorded mean) */
+  int64_t owner;   /* thread index, -1 free (a rwlock: its writer) */
+  int64_t readers; /* a rwlock: its read holds now */
+  size_t *q;       /* waiting threads, FIFO */
   size_t qh, qn, qcap;
 } SimLock;
 
@@ -306,7 +310,7 @@ static int hold_cb(const WeftHold *h, void *user) {
   Ctx *c = ((void **)user)[1];
   RThread *t = rthread(r, h->utid);
   if (!t) return 0;
-  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns, false, h->estimated != 0};
+  RHold x = {h->object_id, h->start_ns, h->start_ns + h->dur_ns, false, h->estimated != 0, h->shared != 0};
   if (VEC_PUSH(t->holds, t->nholds, t->capholds, x) != 0) return rfail(c), 1;
   return 0;
 }
@@ -429,8 +433,10 @@ static bool load_objects(Ctx *c, Rec *r) {
   while (q && weft_sql_step(&c->sql, q)) {
     int64_t id = sqlite3_column_int64(q, 0);
     int kind = sqlite3_column_int(q, 1);
-    if (kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_SPIN) {
-      if (weft_hmap_put(&r->lock_by_id, id, 0, r->nlocks) != 0 ||
+    bool rw = kind == WEFT_KIND_RWLOCK || kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR;
+    if (kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_SPIN || rw) {
+      size_t n = r->nlocks;
+      if (weft_hmap_put(&r->lock_by_id, id, 0, r->nlocks) != 0 || VEC_PUSH(r->lock_rw, n, r->caprw, rw) != 0 ||
           VEC_PUSH(r->lock_ids, r->nlocks, r->caplocks, id) != 0)
         return sqlite3_finalize(q), rfail(c);
     }
@@ -469,7 +475,15 @@ static bool load_flows(Ctx *c, Rec *r) {
   return true;
 }
 
-/* unlock_cost (trace v6): each release's own, and each lock's mean; and
+/* A release that wakes a waiter takes a system call, a few microseconds;
+ * one recorded longer had its thread preempted inside it (on a machine with
+ * more threads than CPUs the woken thread often runs first, for its whole
+ * time slice): time runnable, not work, which the replay's sharing of the
+ * CPUs makes itself. Taken as the work after the release and charged again,
+ * it took 80 ms of 165 out of two threads on one CPU. */
+#define UNLOCK_COST_MAX 50000
+
+/* unlock_cost (trace v6): each release's own (at most UNLOCK_COST_MAX), and each lock's mean; and
  * each lock's mean hand-off latency (from its hand-off flows). Once per
  * recording: every replay of it reads them. */
 static bool load_costs(Ctx *c, Rec *r) {
@@ -494,6 +508,7 @@ static bool load_costs(Ctx *c, Rec *r) {
     RCost x = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3)};
     ptrdiff_t l = lock_of(r, x.obj);
     if (!t || l < 0 || x.cost < 0) continue;
+    x.cost = min64(x.cost, UNLOCK_COST_MAX);
     if (VEC_PUSH(t->costs, t->ncosts, t->capcosts, x) != 0) return sqlite3_finalize(q), free(n), rfail(c);
     r->lock_wake[l] += (double)x.cost;
     n[l]++;
@@ -674,6 +689,7 @@ static void rec_free(Rec *r) {
   free(r->t);
   free(r->in);
   free(r->lock_ids);
+  free(r->lock_rw);
   free(r->gil_ids);
   free(r->tied);
   free(r->tied_at);
@@ -752,6 +768,7 @@ typedef struct {
   int kind; /* 0 release, 1 acquire, 2 a point, 3 a barrier arrival, 4 a release the change removed */
   int64_t x;
   double cost; /* a release: what its call took (its unlock_cost, 0 none) */
+  bool shared; /* an acquire or release of a rwlock's read hold */
 } Mark;
 
 static int cmp_mark(const void *x, const void *y) {
@@ -766,7 +783,7 @@ typedef struct {
 } Marks;
 
 static bool mark(Sim *s, Marks *mk, int64_t ns, int kind, int64_t x) {
-  Mark m = {ns, kind, x, 0};
+  Mark m = {ns, kind, x, 0, false};
   return VEC_PUSH(mk->v, mk->n, mk->cap, m) == 0 || rfail(s->c);
 }
 
@@ -777,10 +794,10 @@ static const RState *state_before(const RThread *t, int64_t ns) {
 }
 
 /* Has t a hold of obj beginning within SAME_NS of ns? */
-static bool hold_at(const RThread *t, int64_t obj, int64_t ns) {
+static const RHold *hold_at(const RThread *t, int64_t obj, int64_t ns) {
   for (size_t a = FIRST_FROM(t->holds, t->nholds, s, ns - SAME_NS); a < t->nholds && t->holds[a].s <= ns + SAME_NS; a++)
-    if (t->holds[a].obj == obj && !t->holds[a].placed) return true;
-  return false;
+    if (t->holds[a].obj == obj && !t->holds[a].placed) return &t->holds[a];
+  return NULL;
 }
 
 /* Does a flow leave t at ns (within SAME_NS)? */
@@ -927,6 +944,20 @@ static int cmp_cand(const void *x, const void *y) {
   return (a->s > b->s) - (a->s < b->s);
 }
 
+static int cmp_cand_thread(const void *x, const void *y) {
+  const Cand *a = x, *b = y;
+  return (a->ti > b->ti) - (a->ti < b->ti);
+}
+
+/* Into votes (by lock), t's recorded holds of each rwlock: read +1, write
+ * -1 (on); back to 0 (off). */
+static void rw_votes(const Rec *r, const RThread *t, ptrdiff_t *votes, bool on) {
+  for (size_t i = 0; i < t->nholds; i++) {
+    ptrdiff_t l = lock_of(r, t->holds[i].obj);
+    if (l >= 0 && r->lock_rw[l] && !t->holds[i].placed) votes[l] = on ? votes[l] + (t->holds[i].shared ? 1 : -1) : 0;
+  }
+}
+
 /* A hold of lock l by another thread than ti overlapping [s, e): recorded
  * (rec: lock l's, by start) or placed before (the last few of done). */
 static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size_t ndone, size_t ti, int64_t s,
@@ -987,6 +1018,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       if (handoffs[x->l] >= WAIT_CLASS_MIN && r->lock_hold[x->l] > 0) total += x->n;
     }
   Cands rec = {0}, cand = {0};
+  ptrdiff_t *votes = NULL;
   Gap *g = NULL;
   size_t cap = 0;
   for (size_t i = 0; i < r->n && total <= PLACE_MAX; i++) {
@@ -1010,20 +1042,31 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       deconflict(cand.v + a, b - a, rec.v + ra, rb - ra);
     }
     r->nplaced = (int64_t)cand.n;
-    for (size_t k = 0; k < cand.n; k++) {
-      RThread *t = &r->t[cand.v[k].ti];
-      RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true, false};
-      if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
+    qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand_thread);
+    votes = calloc(r->nlocks, sizeof *votes);
+    if (!votes) goto fail;
+    for (size_t a = 0, b; a < cand.n; a = b) { /* each thread's */
+      RThread *t = &r->t[cand.v[a].ti];
+      for (b = a; b < cand.n && cand.v[b].ti == cand.v[a].ti; b++) {}
+      rw_votes(r, t, votes, 1);
+      for (size_t k = a; k < b; k++) {
+        ptrdiff_t l = cand.v[k].l; /* a rwlock's: read, unless the thread's recorded holds of it are writes */
+        RHold h = {r->lock_ids[l], cand.v[k].s, cand.v[k].e, true, false, r->lock_rw[l] && votes[l] >= 0};
+        if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
+      }
+      rw_votes(r, t, votes, 0);
     }
     for (size_t i = 0; i < r->n; i++)
       if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);
   }
   free(g);
+  free(votes);
   free(rec.v);
   free(cand.v);
   free(handoffs);
   return true;
 fail:
+  free(votes);
   free(g);
   free(rec.v);
   free(cand.v);
@@ -1131,7 +1174,9 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     const RState *w = state_before(t, h->s);
     bool after_wait = w && w->obj == h->obj && w->st != WEFT_ST_RUNNING && llabs(w->e - h->s) <= SAME_NS;
     if (!gone && !after_wait && !mark(s, mk, h->s, 1, l)) return false;
+    if (!gone && !after_wait) mk->v[mk->n - 1].shared = h->shared;
     if (!mark(s, mk, h->e, gone ? 4 : 0, l)) return false;
+    mk->v[mk->n - 1].shared = h->shared;
     /* a release that handed the lock over (a flow leaves it then): its waking is in the work after it */
     mk->v[mk->n - 1].cost = !h->placed && has_point(t, h->e) ? unlock_cost(t, h->obj, h->e) : 0;
   }
@@ -1199,18 +1244,23 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
   const Rec *r = s->r;
   if (s->ch && s->ch->kind == WEFT_REPLAY_NO_GIL && (w->st == WEFT_ST_GIL_WAIT || is_gil(r, w->obj))) return true;
   ptrdiff_t l = lock_of(r, w->obj);
-  if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT)) {
+  if (l >= 0 && (w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT || w->st == WEFT_ST_RWLOCK_WAIT)) {
     if (s->ch && s->ch->kind == WEFT_REPLAY_LOCK_FREE && w->obj == s->ch->lock_obj) return true;
-    if (w->failed) return op_delay(s, st, w); /* it never got the lock: its timeout, as long as it was */
-    bool held = hold_at(t, w->obj, w->e);     /* its hold: released where it ended; else at once */
+    if (w->failed) return op_delay(s, st, w);     /* it never got the lock: its timeout, as long as it was */
+    const RHold *held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
+    bool shared = held && held->shared;           /* (a rwlock's wait without a hold: taken as a write) */
     const RFlow *f = flow_into(r, t, w->s, w->e);
     bool handed = f && f->kind == WEFT_FLOW_LOCK_HANDOFF && f->from_ns > w->s;
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, handed ? (double)f->from_ns : 0)) return false;
     st->ops[st->n - 1].lat = (double)w->s;
     st->ops[st->n - 1].st = (uint8_t)w->st;
     st->ops[st->n - 1].spin = (uint16_t)lround(w->spin * SPIN_ONE);
+    st->ops[st->n - 1].shared = shared;
     if (held) held_now[l]++; /* its release is a mark */
-    return held || op_push(s, st, OP_REL, (int32_t)l, w->e, 0);
+    if (held) return true;
+    if (!op_push(s, st, OP_REL, (int32_t)l, w->e, 0)) return false;
+    st->ops[st->n - 1].shared = shared;
+    return true;
   }
   const RFlow *f = flow_into(r, t, w->s, w->e);
   if (f && f->kind == WEFT_FLOW_BARRIER) {
@@ -1435,6 +1485,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
       if (m->kind == 1 || m->kind == 0) {
         held[m->x] += m->kind == 1 ? 1 : -1;
         if (!op_push(s, st, m->kind == 1 ? OP_ACQ : OP_REL, (int32_t)m->x, m->ns, 0)) break;
+        st->ops[st->n - 1].shared = m->shared;
         st->ops[st->n - 1].lat = m->cost; /* a release: what its waking costs, if it wakes someone */
       } else if (m->kind == 3 && !op_push(s, st, OP_BARRIER, (int32_t)m->x, m->ns, 0)) {
         break;
@@ -1601,14 +1652,16 @@ static size_t lock_next(const Sim *s, const SimLock *l, int64_t rec) {
 static void lock_unqueue(SimLock *l, size_t ti);
 
 /* l to the k-th of its waiters (free if none). */
-static bool lock_grant(Sim *s, SimLock *l, double now, size_t qi) {
-  if (!l->qn) {
-    l->owner = -1;
-    return true;
-  }
-  size_t next = l->q[(l->qh + qi) % l->qcap];
+/* Whether thread ti's operation (an acquire) takes a rwlock's read hold. */
+static bool op_shared(const Sim *s, size_t ti) { return s->th[ti].ops[s->th[ti].pc].shared; }
+
+/* l to its waiter next (out of the queue). */
+static bool lock_to(Sim *s, SimLock *l, size_t next, double now) {
   lock_unqueue(l, next);
-  l->owner = (int64_t)next;
+  if (op_shared(s, next))
+    l->readers++;
+  else
+    l->owner = (int64_t)next;
   SimThr *t = &s->th[next];
   /* its acquire is done; it runs after the hand-off's latency: as recorded
    * for waiters that had waited as long, else the lock's mean */
@@ -1621,6 +1674,23 @@ static bool lock_grant(Sim *s, SimLock *l, double now, size_t qi) {
   t->until = now + lat;
   spin_note(s, next);
   return (t->waking ? delayed(s, next) : work_push(s, next)) && notify(s, next);
+}
+
+/* l, free now, to the qi-th of its waiters, and with a reader every other
+ * reader a release recorded at rec may hand it to (they share it). */
+static bool lock_grant(Sim *s, SimLock *l, double now, size_t qi, int64_t rec) {
+  if (!l->qn) return true;
+  size_t next = l->q[(l->qh + qi) % l->qcap];
+  bool shared = op_shared(s, next);
+  if (!lock_to(s, l, next, now)) return false;
+  for (size_t k = 0; shared && k < l->qn;) {
+    size_t i = l->q[(l->qh + k) % l->qcap];
+    if (!op_shared(s, i) || !may_hand(s, i, rec))
+      k++;
+    else if (!lock_to(s, l, i, now))
+      return false;
+  }
+  return true;
 }
 
 /* ti out of l's queue. */
@@ -1697,7 +1767,10 @@ static bool end_tied(Sim *s, size_t ti, double now) {
     s->ndone++;
     spin_note(s, i);
     for (size_t l = 0; l < r->nlocks; l++)
-      if (s->locks[l].owner == (int64_t)i && !lock_grant(s, &s->locks[l], now, 0)) return false;
+      if (s->locks[l].owner == (int64_t)i) {
+        s->locks[l].owner = -1;
+        if (!lock_grant(s, &s->locks[l], now, 0, INT64_MIN)) return false;
+      }
     if (!notify(s, i) || !tl_note(s, i, now)) return false;
   }
   return true;
@@ -1737,17 +1810,22 @@ static bool step(Sim *s, size_t ti, double now) {
     } else if (o->kind == OP_ACQ) {
       SimLock *l = &s->locks[o->x];
       if (t->state == TS_BLOCKED) return true; /* queued: lock_grant moves it on */
-      if (l->owner >= 0 && l->owner != (int64_t)ti) {
+      if ((l->owner >= 0 && l->owner != (int64_t)ti) || (!o->shared && l->readers > 0)) {
         t->state = TS_BLOCKED;
         t->wait_since = now;
         return lock_wait(s, l, ti);
       }
-      l->owner = (int64_t)ti;
+      if (o->shared)
+        l->readers++; /* (readers go in while a writer waits, as glibc's default) */
+      else
+        l->owner = (int64_t)ti;
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
-      bool mine = l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
+      if (o->shared && l->readers > 0) l->readers--;
+      /* does it free the lock (a read hold: the last of them) */
+      bool mine = o->shared ? l->readers == 0 && l->owner < 0 : l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
       size_t q = wakes ? lock_next(s, l, o->rec) : 0;
-      if (q == l->qn && wakes && takes_again(t, o->x)) { /* as recorded: it takes the lock again first */
+      if (q == l->qn && wakes && !o->shared && takes_again(t, o->x)) { /* as recorded: it takes it again first */
         t->pc++;
         continue;
       }
@@ -1757,7 +1835,8 @@ static bool step(Sim *s, size_t ti, double now) {
       int k = wakes ? wait_class(now - s->th[l->q[(l->qh + q) % l->qcap]].wait_since) : 0;
       double cost = wakes ? draw(s, s->r->cost_rg[o->x][k], s->r->cost_by[o->x][k]) : NAN;
       if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
-      if (mine && !lock_grant(s, l, now, q)) return false;
+      if (mine) l->owner = -1;
+      if (mine && !lock_grant(s, l, now, q, o->rec)) return false;
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */
         t->pc++;
         t->state = TS_RUN;
@@ -2125,7 +2204,7 @@ static bool resolve_lock(const WeftMetrics *m, const Rec *r, const char *name, i
     snprintf(id, sizeof id, "#%lld", (long long)o->object_id);
     if (!(name_matches(o->label, name) || !strcmp(id, name))) continue;
     if (lock_of(r, o->object_id) < 0) {
-      snprintf(err, len, "%s is a %s, not a mutex or spin lock", name, o->kind_name);
+      snprintf(err, len, "%s is a %s, not a mutex, rwlock or spin lock", name, o->kind_name);
       return false;
     }
     if (hit) {

@@ -38,6 +38,11 @@ def cases(rounds):
         ("a straggler's work halved", ["imbalance", "2", r, "10", "10"], "thread:worker-1=-50%",
          ["sharded", "2", r, "10", "10"], None),
         ("one CPU instead of two", ["sharded", "2", r, "10", "10"], "cpus=1", ["sharded", "2", r, "10", "10"], "0"),
+        # a rwlock: worker-0 writes, worker-1 reads (they exclude each other)
+        ("rwlock removed (sharded)", ["rwlock", "2", r, "20", "20"], "lock:hotrw", ["sharded", "2", r, "20", "20"],
+         None),
+        ("rwlock's sections halved", ["rwlock", "2", r, "20", "20"], "lock:hotrw=-50%",
+         ["rwlock", "2", r, "10", "20"], None),
     ]
 
 

@@ -12,6 +12,8 @@
  *             thread:NAME=-50% predicts of thread 0, named "worker-0")
  *   imbalance like sharded, thread i doing (i + 1) times the units, then
  *             all join: a fork-join whose last thread is the straggler
+ *   rwlock    one rwlock, `hotrw`: thread 0 write-locks it, the others
+ *             read-lock it (they share it with each other, not with 0)
  * Threads are named worker-0, worker-1, ...
  * stdout: "whatif MODE threads=N rounds=R in=I out=O" and a checksum.
  */
@@ -20,6 +22,7 @@
 #include <string.h>
 
 static pthread_mutex_t hot = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t hotrw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t shards[64];
 static long rounds, in_units, out_units;
 static const char *mode;
@@ -35,6 +38,16 @@ static void *worker(void *arg) {
   if (!strcmp(mode, "imbalance")) in *= i + 1, out *= i + 1;
   pthread_mutex_t *m = !strcmp(mode, "sharded") || !strcmp(mode, "imbalance") ? &shards[i] : &hot;
   uint64_t s = 0;
+  if (!strcmp(mode, "rwlock")) {
+    for (long r = 0; r < rounds; r++) {
+      fx_ok(i ? pthread_rwlock_rdlock(&hotrw) : pthread_rwlock_wrlock(&hotrw), "rwlock");
+      s ^= fx_scale_work(in);
+      fx_ok(pthread_rwlock_unlock(&hotrw), "rwlock unlock");
+      s ^= fx_scale_work(out);
+    }
+    sums[i] = s;
+    return NULL;
+  }
   for (long r = 0; r < rounds; r++) {
     fx_ok(pthread_mutex_lock(m), "lock");
     s ^= fx_scale_work(in);
@@ -52,8 +65,9 @@ int main(int argc, char **argv) {
   in_units = fx_arg(argc, argv, 4, 20);
   out_units = fx_arg(argc, argv, 5, 20);
   if (n < 1 || n > 64 || rounds < 1 || in_units < 0 || out_units < 0 ||
-      (strcmp(mode, "lock") && strcmp(mode, "sharded") && strcmp(mode, "t0fast") && strcmp(mode, "imbalance"))) {
-    fprintf(stderr, "fx: error: usage: fx-whatif lock|sharded|t0fast|imbalance THREADS(1-64) ROUNDS IN OUT\n");
+      (strcmp(mode, "lock") && strcmp(mode, "sharded") && strcmp(mode, "t0fast") && strcmp(mode, "imbalance") &&
+       strcmp(mode, "rwlock"))) {
+    fprintf(stderr, "fx: error: usage: fx-whatif lock|sharded|t0fast|imbalance|rwlock THREADS(1-64) ROUNDS IN OUT\n");
     return 2;
   }
   for (long i = 0; i < n; i++) pthread_mutex_init(&shards[i], NULL);

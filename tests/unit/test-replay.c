@@ -59,10 +59,11 @@ static void check(const WeftMetrics *m, const char *spec, int64_t want, const ch
 /* A (utid 1) runs 30 ms, holding hot from 10 to 20. B (utid 2) runs 12 ms,
  * waits for hot from 12 ms until A's release at 20 ms reaches it at 21 ms
  * (a hand-off latency of 1 ms), holds it 10 ms, runs 10 ms more: 41 ms.
- * 2 CPUs, both threads on a CPU whenever they run. costs: with what the
- * releases took (unlock_cost): A's at 20 ms woke B and took 2 ms of A's
- * running time after it; B's at 31 ms woke no one (0.5 ms, the call itself). */
-static sqlite3 *lock_db(int costs, int counted) {
+ * 2 CPUs, both threads on a CPU whenever they run. cost (ns, 0: none):
+ * what the releases took (unlock_cost): A's at 20 ms woke B and took cost
+ * of A's running time after it; B's at 31 ms woke no one (a quarter of it,
+ * the call itself). */
+static sqlite3 *lock_db(int64_t cost, int counted) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
@@ -77,9 +78,9 @@ static sqlite3 *lock_db(int costs, int counted) {
   dbb_hold(&bd, 7, 1, 10 * MS, 20 * MS, 1, 0);
   dbb_hold(&bd, 7, 2, 21 * MS, 31 * MS, 0, 0);
   dbb_flow(&bd, 1, 1, 20 * MS, 2, 21 * MS, 7);
-  if (costs)
-    dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, 2 * MS, 31 * MS,
-             MS / 2);
+  if (cost)
+    dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, %lld), (2, %lld, 7, %lld)", 20 * MS, (long long)cost,
+             31 * MS, (long long)cost / 4);
   if (counted) dbb_counts(&bd, 7, 1, 0, 10 * MS, 5, 0, 2, 2 * MS, MS);
   return dbb_finish_reopen(&bd, 41 * MS, 2, "app");
 }
@@ -289,18 +290,23 @@ static void test_wait_classes(void) {
 
 /* The same with what the releases took (lock_db). */
 static void test_unlock_cost(void) {
-  sqlite3 *d = lock_db(1, 0);
-  const char *specs[] = {"thread:B=-50%", "lock:hot"};
-  WeftMetrics *m = replayed(d, specs, 2, 41 * MS, "unlock cost");
-  if (m) {
-    /* B takes hot at 6 and hands it to A at 11 (A runs at 12; B pays the lock's mean waking); A's
-     * own release at 22 wakes no one either, so the 2 ms it took in the recording are gone: A runs
-     * 12..22 in the hold and 8 ms after it: 30 (32 without the cost) */
-    check(m, "thread:B=-50%", 30 * MS, "A's release no longer wakes anyone");
-    check(m, "lock:hot", 32 * MS, "B never waits; A's 2 ms of waking gone");
-    weft_metrics_free(m);
+  /* 40 us: a wake call. B takes hot at 6 and hands it to A at 11 (A runs at 12; B pays the lock's mean
+   * waking); A's own release at 22 wakes no one either, so the 40 us it took in the recording are
+   * gone: A runs 12..22 in the hold and 9.96 ms after it: 31.96 (32 without the cost). 2 ms: A was
+   * preempted in the call (the woken thread ran first); of it only 50 us (UNLOCK_COST_MAX) is the
+   * call's, the rest time A was runnable, which the replay's CPU sharing makes itself: 31.95 */
+  const int64_t cost[] = {40000, 2 * MS}, want[] = {31960000, 31950000};
+  for (int i = 0; i < 2; i++) {
+    sqlite3 *d = lock_db(cost[i], 0);
+    const char *specs[] = {"thread:B=-50%", "lock:hot"};
+    WeftMetrics *m = replayed(d, specs, 2, 41 * MS, "unlock cost");
+    if (m) {
+      check(m, "thread:B=-50%", want[i], "A's release no longer wakes anyone");
+      check(m, "lock:hot", 32 * MS, "B never waits: its 32 ms");
+      weft_metrics_free(m);
+    }
+    sqlite3_close(d);
   }
-  sqlite3_close(d);
 }
 
 /* A barrier: T1 arrives at 10 ms, T2 at 20, T3 last at 30; each runs 5 ms
@@ -342,7 +348,7 @@ static void test_barrier(void) {
   const char *lock_on_barrier = "lock:gate";
   char err[512];
   m = replay(d, &lock_on_barrier, 1, err, sizeof err);
-  ok(!m && strstr(err, "gate is a barrier, not a mutex or spin lock"), "lock:gate: %s", m ? "accepted" : err);
+  ok(!m && strstr(err, "gate is a barrier, not a mutex, rwlock or spin lock"), "lock:gate: %s", m ? "accepted" : err);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -836,6 +842,41 @@ static void test_barging(void) {
   sqlite3_close(d);
 }
 
+/* A rwlock: W (utid 1) write-holds rw 0..10 ms and runs to 20; R1 and R2
+ * wait for it from 2 and 3 ms, both read-hold it 10.5..20.5 (W's release
+ * reaches each 0.5 ms later), at once: a read hold shares the lock. 4 CPUs.
+ * Replayed as a mutex, R2 would wait for R1 to 30.5. */
+static void test_rwlock(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 41 * MS / 2, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "W", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "R1", 1, 0, 41 * MS / 2);
+  dbb_thread(&bd, 3, 1, 102, "R2", 1, 0, 41 * MS / 2);
+  dbb_thread_cpu(&bd, 1, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 12 * MS, 0);
+  dbb_thread_cpu(&bd, 3, 13 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 3);
+  dbb_state(&bd, 1, 0, 20 * MS, 0, -1, -1);
+  for (int64_t u = 2; u <= 3; u++) {
+    dbb_state(&bd, u, 0, u * MS, 0, -1, -1);
+    dbb_state(&bd, u, u * MS, 21 * MS / 2, WEFT_ST_RWLOCK_WAIT, 7, -1);
+    dbb_state(&bd, u, 21 * MS / 2, 41 * MS / 2, 0, -1, -1);
+    dbb_hold(&bd, 7, u, 21 * MS / 2, 41 * MS / 2, 1, 1);
+    dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 10 * MS, u, 21 * MS / 2, 7);
+  }
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 0, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 41 * MS / 2, 4, "app");
+  const char *specs[] = {"lock:rw", "lock:rw=-50%", "thread:W=-50%"};
+  WeftMetrics *m = replayed(d, specs, 3, 41 * MS / 2, "rwlock");
+  if (m) {
+    check(m, "lock:rw", 20 * MS, "no wait: W's 20 ms");
+    check(m, "lock:rw=-50%", 15 * MS, "W holds 0..5; both readers hold 5.5..10.5; W runs to 15");
+    check(m, "thread:W=-50%", 31 * MS / 2, "W's release at 5 reaches both readers at 5.5; they hold 10 ms");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -856,6 +897,7 @@ int main(void) {
   test_timed_out();
   test_starts();
   test_barging();
+  test_rwlock();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
