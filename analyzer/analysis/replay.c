@@ -9,15 +9,17 @@
  *             any wait (page faults, unrecorded calls) as a fixed delay;
  *   delay     a wait nothing in the recording ended (a sleep, a timeout,
  *             I/O from outside): as long as it was;
- *   acquire,  a mutex or spin lock: taken where the thread began to wait
- *   release   for it, or where a recorded hold began, and given back where
- *             the hold ended (a waiter's hold nobody waited for is given
- *             back at once: no one was kept out by it); waiters get it in
- *             the order they came;
+ *   acquire,  a mutex, spin lock or rwlock (whose read holds share it):
+ *   release   taken where the thread began to wait for it, or where a
+ *             recorded hold began, and given back where the hold ended (a
+ *             waiter's hold nobody waited for is given back at once: no one
+ *             was kept out by it); waiters get it in the order they came,
+ *             but for a release the recording says did not hand it to one
+ *             (its thread took it again first: may_hand);
  *   wait for  a wait another thread ended (a condition signalled, a
  *             semaphore posted, a thread or child that ended, a pipe
- *             written, a read-write lock handed over): until that thread
- *             has got as far as it had then;
+ *             written): until that thread has got as far as it had then
+ *             (a thread's start too, plus its start's latency);
  *   barrier   a round of a barrier: until every member has arrived (the
  *             last arrival is whoever comes last in the replay);
  *   start at  a thread nothing in the recording started: at its time.
@@ -1250,7 +1252,8 @@ static bool wait_op(Sim *s, SimThr *st, const RThread *t, const RState *w, int *
     const RHold *held = hold_at(t, w->obj, w->e); /* its hold: released where it ended; else at once */
     bool shared = held && held->shared;           /* (a rwlock's wait without a hold: taken as a write) */
     const RFlow *f = flow_into(r, t, w->s, w->e);
-    bool handed = f && f->kind == WEFT_FLOW_LOCK_HANDOFF && f->from_ns > w->s;
+    /* (the import's fallback flow from a blocker starts at the wait's end: no release to go by) */
+    bool handed = f && f->kind == WEFT_FLOW_LOCK_HANDOFF && f->from_ns > w->s && f->from_ns < w->e;
     if (!op_push(s, st, OP_ACQ, (int32_t)l, w->e, handed ? (double)f->from_ns : 0)) return false;
     st->ops[st->n - 1].lat = (double)w->s;
     st->ops[st->n - 1].st = (uint8_t)w->st;
@@ -1449,7 +1452,7 @@ static bool spread_interruptions(Sim *s, SimThr *st, size_t ti) {
  * child execs and then waits: the import dates it at the child's start). Its
  * start's latency (the kernel's, the loader's, the agent's) runs from there. */
 static int64_t made_at(const RThread *v, int64_t ns) {
-  size_t a = FIRST_FROM(v->st, v->nst, e, ns);
+  size_t a = FIRST_FROM(v->st, v->nst, e, ns + 1); /* (the state ns falls in, not one ending at it) */
   return a < v->nst && v->st[a].s < ns && v->st[a].st != WEFT_ST_RUNNING ? v->st[a].s : ns;
 }
 
@@ -1626,11 +1629,22 @@ static void spin_note(Sim *s, size_t ti) {
   t->spin = v;
 }
 
-/* Whether t's next operation on a lock, after the release it is at, takes
- * lock l again (work and delays between). */
-static bool takes_again(const SimThr *t, int32_t l) {
-  for (size_t k = t->pc + 1; k < t->n; k++)
-    if (t->ops[k].kind != OP_RUN && t->ops[k].kind != OP_DELAY) return t->ops[k].kind == OP_ACQ && t->ops[k].x == l;
+/* Whether t, at a write (or mutex) release of lock l, takes l again as
+ * it did in the recording before any of l's waiters was handed it: its
+ * next operation but work (and that work's time off a CPU) an acquire of l
+ * (a read one: it keeps l until then, and goes on reading) recorded before
+ * the earliest release that handed l to one of them. */
+static bool takes_again(const Sim *s, const SimThr *t, const SimLock *l, int32_t li) {
+  double before = INFINITY;
+  for (size_t k = 0; k < l->qn; k++) {
+    const SimThr *w = &s->th[l->q[(l->qh + k) % l->qcap]];
+    if (w->ops[w->pc].v > 0) before = fmin(before, w->ops[w->pc].v);
+  }
+  for (size_t k = t->pc + 1; k < t->n; k++) {
+    const Op *o = &t->ops[k];
+    if (o->kind == OP_RUN || (o->kind == OP_DELAY && o->st == TL_OFF)) continue;
+    return o->kind == OP_ACQ && o->x == li && (double)o->rec < before;
+  }
   return false;
 }
 
@@ -1651,7 +1665,7 @@ static size_t lock_next(const Sim *s, const SimLock *l, int64_t rec) {
 
 static void lock_unqueue(SimLock *l, size_t ti);
 
-/* l to the k-th of its waiters (free if none). */
+/* l to its waiter next (out of the queue). */
 /* Whether thread ti's operation (an acquire) takes a rwlock's read hold. */
 static bool op_shared(const Sim *s, size_t ti) { return s->th[ti].ops[s->th[ti].pc].shared; }
 
@@ -1748,6 +1762,14 @@ static bool round_done(Sim *s, size_t k) {
 
 static bool tl_note(Sim *s, size_t ti, double now);
 
+/* The read holds of rwlock l thread t has now (its done acquires less releases). */
+static int64_t read_holds(const SimThr *t, int32_t l) {
+  int64_t n = 0;
+  for (size_t k = 0; k < t->pc && k < t->n; k++)
+    if (t->ops[k].x == l && t->ops[k].shared) n += t->ops[k].kind == OP_ACQ ? 1 : t->ops[k].kind == OP_REL ? -1 : 0;
+  return n > 0 ? n : 0;
+}
+
 /* Thread ti has ended: the threads its end ends (Rec.tied) end now,
  * whatever they were doing: out of the heaps and the lock queues, their
  * locks handed on, those waiting for them told. */
@@ -1766,11 +1788,14 @@ static bool end_tied(Sim *s, size_t ti, double now) {
     t->waking = false;
     s->ndone++;
     spin_note(s, i);
-    for (size_t l = 0; l < r->nlocks; l++)
-      if (s->locks[l].owner == (int64_t)i) {
-        s->locks[l].owner = -1;
-        if (!lock_grant(s, &s->locks[l], now, 0, INT64_MIN)) return false;
-      }
+    for (size_t l = 0; l < r->nlocks; l++) {
+      SimLock *x = &s->locks[l];
+      int64_t rd = read_holds(t, (int32_t)l); /* (a granted reader in its hand-off's latency too) */
+      bool held = rd > 0 || x->owner == (int64_t)i;
+      x->readers = rd < x->readers ? x->readers - rd : 0;
+      if (x->owner == (int64_t)i) x->owner = -1;
+      if (held && x->owner < 0 && !x->readers && !lock_grant(s, x, now, 0, INT64_MIN)) return false;
+    }
     if (!notify(s, i) || !tl_note(s, i, now)) return false;
   }
   return true;
@@ -1806,7 +1831,8 @@ static bool step(Sim *s, size_t ti, double now) {
     } else if (o->kind == OP_WAITFOR) {
       const SimThr *v = &s->th[o->x];
       if (v->pc < (size_t)o->v && v->state != TS_DONE) return wait_for(s, ti, o->x);
-      if (t->state == TS_BLOCKED && o->lat > EPS) return wake(t, now, o->lat), delayed(s, ti);
+      /* (a thread's start takes its latency however late its creator gets there) */
+      if ((t->state == TS_BLOCKED || o->st == TL_NONE) && o->lat > EPS) return wake(t, now, o->lat), delayed(s, ti);
     } else if (o->kind == OP_ACQ) {
       SimLock *l = &s->locks[o->x];
       if (t->state == TS_BLOCKED) return true; /* queued: lock_grant moves it on */
@@ -1815,17 +1841,19 @@ static bool step(Sim *s, size_t ti, double now) {
         t->wait_since = now;
         return lock_wait(s, l, ti);
       }
-      if (o->shared)
-        l->readers++; /* (readers go in while a writer waits, as glibc's default) */
-      else
+      if (o->shared) {
+        if (l->owner == (int64_t)ti) l->owner = -1; /* (a write hold kept for it: takes_again) */
+        l->readers++;                               /* (readers go in while a writer waits, as glibc's default) */
+      } else {
         l->owner = (int64_t)ti;
+      }
     } else if (o->kind == OP_REL) {
       SimLock *l = &s->locks[o->x];
       if (o->shared && l->readers > 0) l->readers--;
       /* does it free the lock (a read hold: the last of them) */
       bool mine = o->shared ? l->readers == 0 && l->owner < 0 : l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
       size_t q = wakes ? lock_next(s, l, o->rec) : 0;
-      if (q == l->qn && wakes && !o->shared && takes_again(t, o->x)) { /* as recorded: it takes it again first */
+      if (q == l->qn && wakes && !o->shared && takes_again(s, t, l, o->x)) { /* as recorded: it takes it again first */
         t->pc++;
         continue;
       }

@@ -877,6 +877,132 @@ static void test_rwlock(void) {
   sqlite3_close(d);
 }
 
+/* A write release kept (takes_again) before a read acquire of the same
+ * rwlock. T (utid 1) write-holds rw 0..10, read-holds it 12..20, runs to 30.
+ * W (utid 2) runs to 5, waits to write from 5 until T's read release at 20
+ * reaches it at 21, holds 21..25 and runs to 40. The replay keeps rw for T
+ * from 10 to 12 (it took it again before W ran), then as a read hold, which
+ * gives it up at 20: 40 ms, rw never left owned. */
+static void test_keep_then_read(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "T", -1, 0, 30 * MS);
+  dbb_thread(&bd, 2, 1, 101, "W", 1, 0, 40 * MS);
+  dbb_thread_cpu(&bd, 1, 30 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 24 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 30 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 5 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 5 * MS, 21 * MS, WEFT_ST_RWLOCK_WAIT, 7, -1);
+  dbb_state(&bd, 2, 21 * MS, 40 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 0, 0);
+  dbb_hold(&bd, 7, 1, 12 * MS, 20 * MS, 0, 1);
+  dbb_hold(&bd, 7, 2, 21 * MS, 25 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 20 * MS, 2, 21 * MS, 7);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 2, "app");
+  const char *specs[] = {"cpus=4"};
+  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "kept, then read");
+  if (m) {
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* A tied thread ended while it read-holds a rwlock. M (utid 1, main)
+ * runs 0..20 and exits the process; R (utid 2) runs 0..20, read-holding rw
+ * 5..15, ended by the exit; V (utid 3) runs to 16, write-holds rw 16..18 and
+ * returns; X, in another process, runs to 30. M twice as fast: M ends at 10
+ * with R inside its read hold, which ends with it: V takes rw at 16. */
+static void test_tied_reader(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 20 * MS, "app", NULL);
+  dbb_process(&bd, 2, 200, 0, 30 * MS, "other", NULL);
+  dbb_thread(&bd, 4, 2, 200, "X", -1, 0, 30 * MS);
+  dbb_thread_cpu(&bd, 4, 30 * MS, 0);
+  dbb_state(&bd, 4, 0, 30 * MS, 0, -1, -1);
+  dbb_thread(&bd, 1, 1, 100, "M", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "R", 1, 0, 20 * MS);
+  dbb_thread(&bd, 3, 1, 102, "V", 1, 0, 18 * MS);
+  dbb_exec(&bd, "UPDATE thread SET end_how = 'process_exit' WHERE utid IN (1, 2)");
+  dbb_thread_cpu(&bd, 1, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 3, 18 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 18 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 2, 5 * MS, 15 * MS, 0, 1);
+  dbb_hold(&bd, 7, 3, 16 * MS, 18 * MS, 0, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, 30 * MS, 4, "app");
+  const char *specs[] = {"thread:M=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 30 * MS, "tied reader");
+  if (m) {
+    check(m, "thread:M=-50%", 30 * MS, "V takes rw at 16: R's read hold ended with the process at 10");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* A thread made right where its creator's sleep ended. A sleeps 0..5 ms,
+ * runs 5..10 and makes B at 5 (the flow's from_ns), which starts at 5.1 and
+ * runs to 8: its start's latency is 0.1 ms from the create, not 5.1 from the
+ * sleep's start (made_at). */
+static void test_made_at_edge(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 51 * MS / 10, 8 * MS);
+  dbb_thread_cpu(&bd, 1, 5 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 29 * MS / 10, 0);
+  dbb_state(&bd, 1, 0, 5 * MS, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 1, 5 * MS, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 51 * MS / 10, 8 * MS, 0, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 5 * MS, 2, 51 * MS / 10, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+  const char *specs[] = {"cpus=4"};
+  WeftMetrics *m = replayed(d, specs, 1, 10 * MS, "made as a sleep ended");
+  if (m) {
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* Another thread barges, the releaser sleeps before its next hold. A holds
+ * hot 0..10, sleeps 10..50, holds 50..60. W runs to 5, waits from 5; C takes
+ * hot at 11 (no wait) and holds it to 20, its release reaching W at 21; W
+ * holds 21..25, runs to 30; C runs to 30. A must not keep hot through its
+ * sleep (its next hold was recorded after W's hand-off): 60 ms. */
+static void test_keep_across_sleep(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 60 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 60 * MS);
+  dbb_thread(&bd, 2, 1, 101, "W", 1, 0, 30 * MS);
+  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 30 * MS);
+  dbb_thread_cpu(&bd, 1, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 14 * MS, 0);
+  dbb_thread_cpu(&bd, 3, 30 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 1, 10 * MS, 50 * MS, WEFT_ST_SLEEP, -1, -1);
+  dbb_state(&bd, 1, 50 * MS, 60 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 5 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 5 * MS, 21 * MS, WEFT_ST_LOCK_WAIT, 7, -1);
+  dbb_state(&bd, 2, 21 * MS, 30 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 30 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 0, 0);
+  dbb_hold(&bd, 7, 1, 50 * MS, 60 * MS, 0, 0);
+  dbb_hold(&bd, 7, 3, 11 * MS, 20 * MS, 0, 0);
+  dbb_hold(&bd, 7, 2, 21 * MS, 25 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 3, 20 * MS, 2, 21 * MS, 7);
+  sqlite3 *d = dbb_finish_reopen(&bd, 60 * MS, 4, "app");
+  const char *specs[] = {"cpus=8"};
+  WeftMetrics *m = replayed(d, specs, 1, 60 * MS, "no keeping across a sleep");
+  if (m) {
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -898,6 +1024,10 @@ int main(void) {
   test_starts();
   test_barging();
   test_rwlock();
+  test_keep_then_read();
+  test_tied_reader();
+  test_made_at_edge();
+  test_keep_across_sleep();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
