@@ -322,16 +322,17 @@ bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
  * loops, distributed's nanny, profiler and AsyncProcess watchers): never a
  * stage of the program's own pipeline. */
 bool py_machinery_thread(const char *name);
-const char *py_fix_processes(WeftPython *py);     /* CPU-bound Python on threads: use processes */
-bool py_turns_on(const WeftObjectMetrics *o);     /* processes took turns on it (a multiprocessing lock) */
-const char *py_fix_smaller_tasks(WeftPython *py); /* a pool's unequal tasks */
-const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound); /* a pipeline's bottleneck thread */
-const char *py_processes_short(WeftPython *py);                    /* "dask.config.set(scheduler=\"processes\")" ... */
-const char *py_tasks_short(WeftPython *py);                        /* "pool.map(f, items, chunksize=1)" ... */
-const char *py_fix_send_less(WeftPython *py);                      /* a pool's data moved costs as much as its work */
-const char *py_send_less_short(WeftPython *py);                    /* "shared memory or an initializer" ... */
-const char *py_startup_short(WeftPython *py, const char *method);  /* "one pool reused for the whole program" ... */
-const char *py_startup_what(const char *method);                   /* what a worker's start is, by start method */
+const char *py_fix_processes(WeftPython *py); /* CPU-bound Python on threads: use processes */
+bool py_turns_on(const WeftObjectMetrics *o); /* processes took turns on it (a multiprocessing lock) */
+const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl); /* its straggler's, or NULL */
+const char *py_fix_smaller_tasks(WeftPython *py);                                   /* a pool's unequal tasks */
+const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound);                  /* a pipeline's bottleneck thread */
+const char *py_processes_short(WeftPython *py);                   /* "dask.config.set(scheduler=\"processes\")" ... */
+const char *py_tasks_short(WeftPython *py);                       /* "pool.map(f, items, chunksize=1)" ... */
+const char *py_fix_send_less(WeftPython *py);                     /* a pool's data moved costs as much as its work */
+const char *py_send_less_short(WeftPython *py);                   /* "shared memory or an initializer" ... */
+const char *py_startup_short(WeftPython *py, const char *method); /* "one pool reused for the whole program" ... */
+const char *py_startup_what(const char *method);                  /* what a worker's start is, by start method */
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap); /* "the 2 workers of the pool of ..." */
 bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py);      /* dask.c: py->dask */
 void python_dask_free(WeftDask *d);

@@ -109,9 +109,21 @@ static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const W
 
 /* Whether processes took turns on o: waited on by two or more processes,
  * for results or tasks (by design) less than half of it: a multiprocessing
- * lock, a Manager's. */
+ * lock (a Manager's is waited on by its server's threads, in one process). */
 bool py_turns_on(const WeftObjectMetrics *o) {
   return o->processes >= 2 && 2 * (o->py_result_wait_ns + o->py_ipc_wait_ns) < o->wait_ns;
+}
+
+/* The lock pl's straggler finished last for: the most waited-for one
+ * processes took turns on, waited for longer than the straggler's lag; NULL
+ * if none. */
+const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl) {
+  const WeftObjectMetrics *turns = NULL;
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (py_turns_on(&m->objects[i]) && m->objects[i].wait_ns >= pl->straggler_lag_ns &&
+        (!turns || m->objects[i].wait_ns > turns->wait_ns))
+      turns = &m->objects[i];
+  return turns;
 }
 
 /* A pool whose straggler finished long after the others: unequal tasks, or
@@ -130,26 +142,23 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
   for (size_t i = 0; i < m->nthreads; i++)
     if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
       wname = m->threads[i].name;
-  const WeftObjectMetrics *turns = NULL; /* the lock they took turns on, waited for longer than the lag */
-  for (size_t i = 0; i < m->nobjects; i++)
-    if (py_turns_on(&m->objects[i]) && m->objects[i].wait_ns >= pl->straggler_lag_ns &&
-        (!turns || m->objects[i].wait_ns > turns->wait_ns))
-      turns = &m->objects[i];
+  const WeftObjectMetrics *turns = py_turns_lock(m, pl);
   const char *title = python_strf(
-      py, "worker %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the pool): %s%s",
-      idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+      py, "%s %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the %s): %s%s",
+      pl->plain ? "process" : "worker", idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
       weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share),
-      turns ? "they took turns on " : "its tasks were longer", turns ? turns->label : "");
-  const char *evidence =
-      python_strf(py,
-                  "%zu workers (%s); load balance of their useful time %.2f; the others sat idle "
-                  "meanwhile; the parent waited %s (%s of the pool's span) for results",
-                  pl->nworkers, *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
-                  weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share));
+      pl->plain ? "team" : "pool", turns ? "they took turns on " : "its tasks were longer", turns ? turns->label : "");
+  const char *evidence = python_strf(py,
+                                     "%zu %s (%s); load balance of their useful time %.2f; the others sat idle "
+                                     "meanwhile; the parent waited %s (%s of %s span) for results",
+                                     pl->nworkers, pl->plain ? "processes" : "workers",
+                                     *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
+                                     weft_format_ns(b2, sizeof b2, pl->parent_wait_ns),
+                                     py_pct(p2, sizeof p2, pl->parent_wait_share), pl->plain ? "their" : "the pool's");
   const char *fix = turns ? python_strf(py,
-                                        "the workers ran one at a time while one held %s, so the last to get it "
+                                        "the %s ran one at a time while one held %s, so the last to get it "
                                         "finished last: make the lock's critical sections shorter (its finding)",
-                                        turns->name)
+                                        pl->plain ? "processes" : "workers", turns->name)
                           : py_fix_smaller_tasks(py);
   add_verdict(fv, WEFT_FIND_IMBALANCE, "imbalance", cost, title, evidence, fix, mu);
 }
@@ -166,10 +175,10 @@ static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, co
                                   py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
                                   py_pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their",
                                   py_startup_what(meth), strcmp(meth, "fork") ? ", before the first task" : "");
-  const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of the pool's %s)",
+  const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of %s %s)",
                                      *meth ? meth : "unknown", weft_format_ns(b2, sizeof b2, pl->startup_ns),
                                      py_pct(p2, sizeof p2, span > 0 ? (double)pl->startup_ns / span : 0),
-                                     weft_format_ns(b3, sizeof b3, span));
+                                     pl->plain ? "their" : "the pool's", weft_format_ns(b3, sizeof b3, span));
   add_verdict(fv, WEFT_FIND_STARTUP, "startup", pl->startup_run_ns, title, evidence, py_fix_startup(py, meth),
               main_utid(m, pl->parent_upid));
 }
@@ -235,6 +244,21 @@ static void one_worker_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m,
               main_utid(m, pl->parent_upid));
 }
 
+/* A program whose children are multiprocessing.Process'es of its own (no
+ * pool library) has no pool: its "pools" are its child processes. */
+static void plain_processes(WeftPython *py) {
+  bool plain = false;
+  for (size_t i = 0; i < py->nlibraries; i++) plain |= py->libraries[i].kind == WEFT_PYLIB_MP_PROCESS;
+  for (size_t k = 0; plain && k < py->npools; k++) {
+    WeftPyPool *pl = &py->pools[k];
+    for (size_t i = 0; i < py->nprocesses; i++)
+      if (py->processes[i].upid == pl->parent_upid) {
+        pl->plain = true;
+        pl->label = python_strf(py, "child process%s of %s", pl->nworkers == 1 ? "" : "es", py->processes[i].label);
+      }
+  }
+}
+
 WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_cost, int *failed, char *err,
                                 size_t errlen) {
   WeftPython *py = python_model(db, m, failed, err, errlen);
@@ -246,6 +270,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     weft_python_free(py);
     return NULL;
   }
+  plain_processes(py);
   GArray *fv = g_array_new(FALSE, TRUE, sizeof(WeftFinding));
   for (size_t pi = 0; pi < py->nprocesses; pi++) {
     const WeftPyProcess *pp = &py->processes[pi];

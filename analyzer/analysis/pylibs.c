@@ -202,6 +202,12 @@ const char *py_fix_smaller_tasks(WeftPython *py) {
                        "the tasks are unequal: hand them out one at a time so idle workers take the rest "
                        "(executor.map(f, items, chunksize=1), or executor.submit per task with as_completed)%s",
                        first);
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
+    return python_strf(py,
+                       "the processes' shares of the work are unequal: split it evenly, or hand it out through a "
+                       "multiprocessing.Queue that each process takes its next piece from (or a Pool: "
+                       "pool.imap_unordered(f, items, chunksize=1))%s",
+                       first);
   return python_strf(py,
                      "the tasks are unequal: hand them out in smaller pieces so idle workers take the rest "
                      "(a smaller chunksize, e.g. pool.map(f, items, chunksize=1), or imap_unordered; "
@@ -236,6 +242,7 @@ const char *py_tasks_short(WeftPython *py) {
   if (l && l->kind == WEFT_PYLIB_JOBLIB) return "Parallel(n_jobs=..., batch_size=1)";
   if (l && l->kind == WEFT_PYLIB_DASK) return "more, smaller tasks";
   if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "executor.map(f, items, chunksize=1)";
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS) return "a Queue each process takes its next piece from, or a Pool";
   return "pool.map(f, items, chunksize=1) or imap_unordered";
 }
 
@@ -288,6 +295,13 @@ const char *py_send_less_short(WeftPython *py) {
   return "an initializer or fork-inherited globals, shared memory, bigger tasks";
 }
 
+/* multiprocessing.Process children of the program's own, started too often or too dear */
+#define PROCESS_STARTUP_FIX                                                                                     \
+  "start fewer processes and give each more of the work (or one Pool reused for the whole program), do the "    \
+  "setup they all repeat once in the parent before starting them (forked children inherit it), use the fork "   \
+  "start method where the program allows it (multiprocessing.get_context(\"fork\")), and keep the main module " \
+  "light (a spawned process imports it again: heavy imports under if __name__ == \"__main__\":)"
+
 const char *py_fix_startup(WeftPython *py, const char *method) {
   const WeftPyLibrary *l = main_lib(py);
   if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "distributed"))
@@ -303,6 +317,7 @@ const char *py_fix_startup(WeftPython *py, const char *method) {
                            "dask.config.set(pool=ProcessPoolExecutor(N, mp_context=...)) or a distributed "
                            "LocalCluster, and keep the main module light (a spawned worker imports it again: heavy "
                            "imports under if __name__ == \"__main__\": or inside the functions that need them)");
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS) return python_strf(py, "%s", PROCESS_STARTUP_FIX);
   return python_strf(
       py, "%s",
       !strcmp(method, "loky")
@@ -335,6 +350,7 @@ const char *py_startup_short(WeftPython *py, const char *method) {
   if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes") && strcmp(method, "fork"))
     return "dask.config.set({\"multiprocessing.context\": \"forkserver\"}), one pool for all compute() calls "
            "(dask.config.set(pool=...)), and a light main module";
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS) return PROCESS_STARTUP_FIX;
   if (!strcmp(method, "fork"))
     return "do the setup each worker repeats once in the parent, before the pool starts: the forked workers "
            "inherit it";
@@ -348,6 +364,8 @@ const char *py_startup_short(WeftPython *py, const char *method) {
 }
 
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap) {
+  if (pl->plain && pl->nworkers == 1) return python_strf(py, "%s one %s", cap ? "The" : "the", pl->label);
+  if (pl->plain) return python_strf(py, "%s %zu %s", cap ? "The" : "the", pl->nworkers, pl->label);
   if (pl->nworkers == 1) return python_strf(py, "%s one worker of the %s", cap ? "The" : "the", pl->label);
   return python_strf(py, "%s %zu workers of the %s", cap ? "The" : "the", pl->nworkers, pl->label);
 }

@@ -94,7 +94,8 @@ typedef struct {
 
 typedef struct {
   int64_t parent_upid;
-  const char *label;        /* "pool of pid N" */
+  const char *label;        /* "pool of pid N"; plain: "child processes of pid N" */
+  bool plain;               /* multiprocessing.Process children, no pool library (python_libraries) */
   const char *start_method; /* "fork", "spawn", "forkserver", "loky" (joblib), or "" */
   int64_t start_ns, end_ns;
   size_t nworkers;

@@ -373,6 +373,19 @@ static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, co
                   py_send_less_short(py));
 }
 
+/* Processes that took turns on lock o. */
+static void shared_lock_verdict(Ctx *c, WeftPyVerdict *v, const WeftObjectMetrics *o) {
+  char b1[32], p1[16];
+  v->choice = "processes", v->reason = "shared_lock";
+  v->text = pool_printf(c->pool,
+                        "Processes, as used, but one at a time: %lld processes took turns on %s, waiting %s for "
+                        "it (%s of all waiting), so only the one holding it ran. Threads would take turns on a "
+                        "lock the same way: hold it around less (only the update of the shared state, not the "
+                        "computation), or give each process its own part of the data and combine the results.",
+                        (long long)o->processes, o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
+                        pct(p1, sizeof p1, o->wait_share));
+}
+
 /* The verdict when a finding decides it (NULL text: none does). */
 static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
   WeftMetrics *m = c->m;
@@ -417,15 +430,7 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             "that releases the GIL.",
                             pct(p1, sizeof p1, v->gil_wait_share), m->parallelism.average, py_processes_short(py));
     } else if (shared_lock(m, f)) {
-      const WeftObjectMetrics *o = shared_lock(m, f);
-      v->choice = "processes", v->reason = "shared_lock";
-      v->text = pool_printf(c->pool,
-                            "Processes, as used, but one at a time: %lld processes took turns on %s, waiting %s for "
-                            "it (%s of all waiting), so only the one holding it ran. Threads would take turns on a "
-                            "lock the same way: hold it around less (only the update of the shared state, not the "
-                            "computation), or give each process its own part of the data and combine the results.",
-                            (long long)o->processes, o->label, weft_format_ns(b1, sizeof b1, o->wait_ns),
-                            pct(p1, sizeof p1, o->wait_share));
+      shared_lock_verdict(c, v, shared_lock(m, f));
     } else if (cost_pool(m, f)) {
       pool_cost_verdict(c, v, f->kind, cost_pool(m, f));
     } else if (lone_pool(m, f)) {
@@ -437,15 +442,16 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
                             "parallel. Give it work for every CPU: %s.",
                             pl->label, weft_format_ns(b1, sizeof b1, pl->workers[0].running_ns),
                             (long long)(m->ncpus - 1), (long long)m->ncpus, py_one_worker_short(py));
+    } else if (straggler_pool(m, f) && py_turns_lock(m, straggler_pool(m, f))) { /* last to get a lock */
+      shared_lock_verdict(c, v, py_turns_lock(m, straggler_pool(m, f)));
     } else if (straggler_pool(m, f)) {
       const WeftPyPool *pl = straggler_pool(m, f);
       v->choice = "processes", v->reason = "straggler", v->straggler_lag_ns = pl->straggler_lag_ns;
       v->text = pool_printf(c->pool,
-                            "Processes, as used: the %zu workers of the %s ran without a GIL between them, but one "
-                            "finished %s after the others (load balance %.2f). Keep processes and hand out smaller "
-                            "tasks: %s.",
-                            pl->nworkers, pl->label, weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), pl->pop.lb,
-                            py_tasks_short(py));
+                            "Processes, as used: %s ran without a GIL between them, but one finished %s after the "
+                            "others (load balance %.2f). Keep processes and hand out smaller tasks: %s.",
+                            py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns),
+                            pl->pop.lb, py_tasks_short(py));
     }
   }
 }
@@ -505,9 +511,9 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
     const WeftPyPool *pl = &py->pools[0];
     v->choice = "processes", v->reason = "pool";
     v->text = pool_printf(c->pool,
-                          "Processes, as used: the %zu workers of the %s ran in parallel without a GIL between them "
-                          "(load balance %.2f of their useful time). Keep them busy with enough work per task.",
-                          pl->nworkers, pl->label, pl->pop.lb);
+                          "Processes, as used: %s ran in parallel without a GIL between them (load balance %.2f of "
+                          "their useful time). Keep them busy with enough work per task.",
+                          py_workers_of(py, pl, false), pl->pop.lb);
   } else if (nthreads >= 2 && py->nprocesses == 1 && cpu_bound_threads(m, p1, sizeof p1)) {
     /* (on a machine busy with other load the GIL finding stays out: the holder waits for a CPU too) */
     v->choice = "processes", v->reason = "gil";
