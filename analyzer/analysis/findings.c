@@ -117,6 +117,13 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   "releases it takes it again before the waiter it woke gets to run), so let go for longer between "     \
   "acquisitions (do the work outside the lock), or hand it over in turn (a ticket or queue lock)"
 
+#define READERS_FIX                                                                                           \
+  "readers kept taking the rwlock while a writer waited: glibc's rwlock lets readers in while a writer "      \
+  "waits (its default, PTHREAD_RWLOCK_PREFER_READER_NP), so a steady stream of readers starves the writers; " \
+  "let waiting writers go first (pthread_rwlockattr_setkind_np(&attr, "                                       \
+  "PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) before pthread_rwlock_init), or shorten the read-locked "    \
+  "sections"
+
 /* Locks, semaphores and condition variables: one finding each. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
@@ -184,12 +191,14 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     /* a waiter that waited while another thread took the lock again and again: an unfair lock */
     char unfair[400] = "";
     bool retaken = o->wait_max_retaken >= RETAKEN_FINDING && o->wait_max_retaken_utid >= 0;
+    bool readers = retaken && 2 * o->wait_max_retaken_reads > o->wait_max_retaken; /* a writer kept out */
     if (retaken) {
       char w1[160], w2[160];
       ctx_thread_label(c, o->wait_max_utid, w1, sizeof w1);
       ctx_thread_label(c, o->wait_max_retaken_utid, w2, sizeof w2);
-      snprintf(unfair, sizeof unfair, "; during the longest wait (%s, %s) %s took it %lld times", w1,
-               weft_format_ns(b1, sizeof b1, o->wait_max_ns), w2, (long long)o->wait_max_retaken);
+      snprintf(unfair, sizeof unfair, "; during the longest wait (%s, %s) %s took it %lld times%s", w1,
+               weft_format_ns(b1, sizeof b1, o->wait_max_ns), w2, (long long)o->wait_max_retaken,
+               readers ? " to read" : "");
     }
     char *evidence =
         pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s%s", acq,
@@ -199,7 +208,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     /* a wait on the critical path costs the run time too: its share counts twice */
     if (add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
                     title, evidence,
-                    retaken ? pool_printf(pl, "%s; %s", object_fix(o, pylock), UNFAIR_FIX)
+                    retaken ? pool_printf(pl, "%s; %s", object_fix(o, pylock), readers ? READERS_FIX : UNFAIR_FIX)
                             : pool_strdup(pl, manager  ? MANAGER_FIX
                                               : mplock ? MPLOCK_FIX
                                                        : object_fix(o, pylock)),

@@ -218,12 +218,13 @@ typedef struct {
    * more, the holds one other thread began during it (the most of any: the
    * lock taken again and again while the waiter waited) and by whom (-1) */
   int64_t wait_max_utid, wait_max_retaken, wait_max_retaken_utid;
-  int py_manager;    /* made by a multiprocessing Manager's server (Server.create): a Manager().Lock()
-                      * or the like, which the server threads take for the clients */
-  int64_t processes; /* distinct processes whose threads waited on it (in the whole recording):
-                      * 2 or more for a process-shared object (a multiprocessing lock) */
-  double wait_share; /* wait_ns / all waiting in the range except join_wait and
-                      * child_wait (waiting for threads or children to end); 0 if none */
+  int64_t wait_max_retaken_reads; /* of those holds, a rwlock's read holds (readers kept a writer out) */
+  int py_manager;                 /* made by a multiprocessing Manager's server (Server.create): a Manager().Lock()
+                                   * or the like, which the server threads take for the clients */
+  int64_t processes;              /* distinct processes whose threads waited on it (in the whole recording):
+                                   * 2 or more for a process-shared object (a multiprocessing lock) */
+  double wait_share;              /* wait_ns / all waiting in the range except join_wait and
+                                   * child_wait (waiting for threads or children to end); 0 if none */
   WeftCallSite sites[WEFT_TOP_SITES];
   size_t nsites;             /* entries in sites (top by wait_ns) */
   size_t nsites_total;       /* distinct call sites */

@@ -236,7 +236,7 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
 
 typedef struct {
   int64_t s, e, waiter;
-  int64_t utid[RETAKEN_THREADS], n[RETAKEN_THREADS];
+  int64_t utid[RETAKEN_THREADS], n[RETAKEN_THREADS], reads[RETAKEN_THREADS];
 } Retaken;
 
 static int retaken_hold(const WeftHold *h, void *user) {
@@ -246,6 +246,7 @@ static int retaken_hold(const WeftHold *h, void *user) {
     if (r->n[i] == 0 || r->utid[i] == h->utid) {
       r->utid[i] = h->utid;
       r->n[i]++;
+      r->reads[i] += h->shared != 0;
       break;
     }
   return 0;
@@ -267,7 +268,7 @@ static void retaken(Ctx *c, WeftObjectMetrics *om, const ObjAcc *o, sqlite3_stmt
   for (int i = 0; i < RETAKEN_THREADS; i++)
     if (r.n[i] > om->wait_max_retaken ||
         (r.n[i] && r.n[i] == om->wait_max_retaken && r.utid[i] < om->wait_max_retaken_utid))
-      om->wait_max_retaken = r.n[i], om->wait_max_retaken_utid = r.utid[i];
+      om->wait_max_retaken = r.n[i], om->wait_max_retaken_utid = r.utid[i], om->wait_max_retaken_reads = r.reads[i];
 }
 
 /* om's waits, holds and acquisitions from its accumulator o; so_acq: the
@@ -284,6 +285,7 @@ static void object_counts(Ctx *c, WeftObjectMetrics *om, ObjAcc *o, int64_t so_a
   om->wait_max_utid = o->wmax_utid;
   om->wait_max_retaken = 0;
   om->wait_max_retaken_utid = -1;
+  om->wait_max_retaken_reads = 0;
   if (kind_is_lockish(om->kind) && o->wmax_utid >= 0 && o->wmax_e - o->wmax_s >= RETAKEN_MIN_WAIT)
     retaken(c, om, o, x->qr);
   om->waiters = o->waiters;

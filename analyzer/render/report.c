@@ -1012,6 +1012,7 @@ static void json_object(Json *j, const WeftMetrics *m, const WeftObjectMetrics *
   j_opt(j, "wait_max_utid", o->wait_max_utid);
   j_int(j, "wait_max_retaken", o->wait_max_retaken);
   j_opt(j, "wait_max_retaken_utid", o->wait_max_retaken_utid);
+  j_int(j, "wait_max_retaken_reads", o->wait_max_retaken_reads);
   j_num(j, "wait_share", o->wait_share);
   j_int(j, "holds", o->holds);
   j_int(j, "hold_ns", o->hold_ns);

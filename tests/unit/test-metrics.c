@@ -1128,22 +1128,24 @@ static void test_critpath_chain(void) {
  * held by A 12 times during B's wait [10, 40) ms (1 ms each, from 11 ms
  * every 2 ms), then by B [40, 41); lk2 waited on 0.5 ms by A while B took it
  * 3 times (a wait under 1 ms is not looked into). B's wait is lk's longest:
- * 12 holds by A in it, and the finding says so. */
-static void test_retaken(void) {
+ * 12 holds by A in it, and the finding says so. rw: lk is a rwlock, A's 12
+ * holds read it and B waits to write (glibc lets readers in while a writer
+ * waits): the finding says they were reads, and how to let writers first. */
+static void test_retaken(int rw) {
   db_new();
   dbb_process(&bd, 1, 700, 0, 50 * MS, "unfair", NULL);
   dbb_thread(&bd, 1, 1, 700, "A", -1, 0, 50 * MS);
   dbb_thread(&bd, 2, 1, 701, "B", 1, 0, 50 * MS);
-  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
+  dbb_object(&bd, 1, 1, rw ? WEFT_KIND_RWLOCK : WEFT_KIND_MUTEX, 0x1000, "lk", -1, -1, 1);
   dbb_object(&bd, 2, 1, WEFT_KIND_MUTEX, 0x2000, "lk2", -1, -1, 1);
   dbb_state(&bd, 1, 0, 45 * MS, WEFT_ST_RUNNING, -1, -1);
   dbb_state(&bd, 1, 45 * MS, 45 * MS + MS / 2, WEFT_ST_LOCK_WAIT, 2, -1);
   dbb_state(&bd, 1, 45 * MS + MS / 2, 50 * MS, WEFT_ST_RUNNING, -1, -1);
   dbb_state(&bd, 2, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
-  dbb_state(&bd, 2, 10 * MS, 40 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
+  dbb_state(&bd, 2, 10 * MS, 40 * MS, rw ? WEFT_ST_RWLOCK_WAIT : WEFT_ST_LOCK_WAIT, 1, -1);
   dbb_state(&bd, 2, 40 * MS, 50 * MS, WEFT_ST_RUNNING, -1, -1);
-  dbb_hold(&bd, 1, 1, 9 * MS, 10 * MS + MS / 2, 0, 0);
-  for (int k = 0; k < 12; k++) dbb_hold(&bd, 1, 1, 11 * MS + 2 * k * MS, 12 * MS + 2 * k * MS, 0, 0);
+  dbb_hold(&bd, 1, 1, 9 * MS, 10 * MS + MS / 2, 0, rw);
+  for (int k = 0; k < 12; k++) dbb_hold(&bd, 1, 1, 11 * MS + 2 * k * MS, 12 * MS + 2 * k * MS, 0, rw);
   dbb_hold(&bd, 1, 2, 40 * MS, 41 * MS, 1, 0);
   for (int k = 0; k < 3; k++) dbb_hold(&bd, 2, 2, 44 * MS + k * MS / 2 + MS / 10, 44 * MS + k * MS / 2 + MS / 5, 0, 0);
   dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 39 * MS, 2, 40 * MS, 1);
@@ -1151,17 +1153,22 @@ static void test_retaken(void) {
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftObjectMetrics *lk = object(m, 1), *lk2 = object(m, 2);
   ok(lk && lk->wait_max_ns == 30 * MS && lk->wait_max_utid == 2 && lk->wait_max_retaken == 12 &&
-         lk->wait_max_retaken_utid == 1,
-     "retaken: lk's longest wait is B's 30 ms, A took it 12 times meanwhile (%lld by %lld)",
-     lk ? (long long)lk->wait_max_retaken : -1, lk ? (long long)lk->wait_max_retaken_utid : -1);
+         lk->wait_max_retaken_utid == 1 && lk->wait_max_retaken_reads == (rw ? 12 : 0),
+     "retaken%s: lk's longest wait is B's 30 ms, A took it 12 times meanwhile (%lld by %lld, %lld to read)",
+     rw ? " (rwlock)" : "", lk ? (long long)lk->wait_max_retaken : -1, lk ? (long long)lk->wait_max_retaken_utid : -1,
+     lk ? (long long)lk->wait_max_retaken_reads : -1);
   ok(lk2 && lk2->wait_max_utid == 1 && lk2->wait_max_retaken == 0 && lk2->wait_max_retaken_utid == -1,
      "retaken: a wait under 1 ms is not looked into (lk2: %lld)", lk2 ? (long long)lk2->wait_max_retaken : -1);
   const WeftFinding *f = NULL;
   for (size_t i = 0; i < m->nfindings; i++)
     if (m->findings[i].object_id == 1) f = &m->findings[i];
-  ok(f && strstr(f->evidence, "during the longest wait (B [701], 30.0 ms) A [700] took it 12 times") &&
-         strstr(f->fix, "a mutex is not fair"),
-     "retaken: lk's finding says who took it how often, and what to do (%s)", f ? f->evidence : "no finding");
+  ok(f &&
+         strstr(f->evidence, rw ? "during the longest wait (B [701], 30.0 ms) A [700] took it 12 times to read"
+                                : "during the longest wait (B [701], 30.0 ms) A [700] took it 12 times") &&
+         (rw ? strstr(f->fix, "PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP") && !strstr(f->fix, "a mutex is not fair")
+             : strstr(f->fix, "a mutex is not fair") && !strstr(f->evidence, "to read")),
+     "retaken%s: lk's finding says who took it how often, and what to do (%s | %s)", rw ? " (rwlock)" : "",
+     f ? f->evidence : "no finding", f ? f->fix : "");
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -1451,7 +1458,8 @@ int main(void) {
   test_corrupt();
   test_critpath_chain();
   test_critpath_timeout();
-  test_retaken();
+  test_retaken(0);
+  test_retaken(1);
   test_critpath_barrier();
   test_many_sites();
   test_python_names();
