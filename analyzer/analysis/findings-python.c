@@ -107,22 +107,25 @@ static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const W
   add_verdict(fv, WEFT_FIND_IO_OVERLAP, "io_overlap", 0, title, evidence, fix, -1);
 }
 
-/* Whether processes took turns on o: waited on by two or more processes,
- * for results or tasks (by design) less than half of it: a multiprocessing
- * lock (a Manager's is waited on by its server's threads, in one process). */
-bool py_turns_on(const WeftObjectMetrics *o) {
-  return o->processes >= 2 && 2 * (o->py_result_wait_ns + o->py_ipc_wait_ns) < o->wait_ns;
-}
+/* Whether processes took turns on o: a multiprocessing lock of the
+ * program's own, waited on by two or more processes (a Manager's is waited
+ * on by its server's threads, in one process). (Not py_result_wait_ns: a
+ * Pool task's every wait is under the pool's worker frame.) */
+bool py_turns_on(const WeftObjectMetrics *o) { return py_shared_user_lock(o); }
 
 /* The lock pl's straggler finished last for: the most waited-for one
- * processes took turns on, waited for longer than the straggler's lag; NULL
- * if none. */
+ * processes took turns on whose longest wait was a worker's of pl, waited
+ * for longer than the straggler's lag; NULL if none. */
 const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl) {
   const WeftObjectMetrics *turns = NULL;
-  for (size_t i = 0; i < m->nobjects; i++)
-    if (py_turns_on(&m->objects[i]) && m->objects[i].wait_ns >= pl->straggler_lag_ns &&
-        (!turns || m->objects[i].wait_ns > turns->wait_ns))
-      turns = &m->objects[i];
+  for (size_t i = 0; i < m->nobjects; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    const WeftThreadMetrics *w = weft_metrics_thread(m, o->wait_max_utid);
+    bool ours = false;
+    for (size_t k = 0; w && k < pl->nworkers; k++) ours |= pl->workers[k].upid == w->upid;
+    if (ours && py_turns_on(o) && o->wait_ns >= pl->straggler_lag_ns && (!turns || o->wait_ns > turns->wait_ns))
+      turns = o;
+  }
   return turns;
 }
 
@@ -143,18 +146,19 @@ static void pool_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const
     if (m->threads[i].utid == mu && m->threads[i].name && strncmp(m->threads[i].name, "python", 6))
       wname = m->threads[i].name;
   const WeftObjectMetrics *turns = py_turns_lock(m, pl);
-  const char *title = python_strf(
-      py, "%s %zu (%s%spid %lld) of the %s finished %s after the others (%s of its time in the %s): %s%s",
-      pl->plain ? "process" : "worker", idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
-      weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share),
-      pl->plain ? "team" : "pool", turns ? "they took turns on " : "its tasks were longer", turns ? turns->label : "");
-  const char *evidence = python_strf(py,
-                                     "%zu %s (%s); load balance of their useful time %.2f; the others sat idle "
-                                     "meanwhile; the parent waited %s (%s of %s span) for results",
-                                     pl->nworkers, pl->plain ? "processes" : "workers",
-                                     *pl->start_method ? pl->start_method : "unknown start method", pl->pop.lb,
-                                     weft_format_ns(b2, sizeof b2, pl->parent_wait_ns),
-                                     py_pct(p2, sizeof p2, pl->parent_wait_share), pl->plain ? "their" : "the pool's");
+  const char *title =
+      python_strf(py, "%s %zu (%s%spid %lld) of the %s finished %s after the others (%s of its %s): %s%s",
+                  pl->plain ? "process" : "worker", idx + 1, wname, *wname ? ", " : "", (long long)sw->pid, pl->label,
+                  weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), py_pct(p1, sizeof p1, pl->straggler_lag_share),
+                  pl->plain ? "life" : "time in the pool", turns ? "they took turns on " : "its tasks were longer",
+                  turns ? turns->label : "");
+  const char *evidence = python_strf(
+      py,
+      "%zu %s (%s); load balance of their useful time %.2f; the others sat idle "
+      "meanwhile; the parent waited %s (%s of %s span) for %s",
+      pl->nworkers, pl->plain ? "processes" : "workers", *pl->start_method ? pl->start_method : "unknown start method",
+      pl->pop.lb, weft_format_ns(b2, sizeof b2, pl->parent_wait_ns), py_pct(p2, sizeof p2, pl->parent_wait_share),
+      pl->plain ? "their" : "the pool's", pl->plain ? "them" : "results");
   const char *fix = turns ? python_strf(py,
                                         "the %s ran one at a time while one held %s, so the last to get it "
                                         "finished last: make the lock's critical sections shorter (its finding)",
@@ -244,14 +248,19 @@ static void one_worker_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m,
               main_utid(m, pl->parent_upid));
 }
 
-/* A program whose children are multiprocessing.Process'es of its own (no
- * pool library) has no pool: its "pools" are its child processes. */
-static void plain_processes(WeftPython *py) {
-  bool plain = false;
-  for (size_t i = 0; i < py->nlibraries; i++) plain |= py->libraries[i].kind == WEFT_PYLIB_MP_PROCESS;
-  for (size_t k = 0; plain && k < py->npools; k++) {
+/* A pool that is the program's own multiprocessing.Process children: the
+ * library found is multiprocessing.Process, not a pool (Pool, an executor,
+ * joblib, Dask come first), and none of its workers is a pool's. */
+static void plain_processes(WeftPython *py, const WeftMetrics *m) {
+  if (!py->nlibraries || py->libraries[0].kind != WEFT_PYLIB_MP_PROCESS) return;
+  for (size_t k = 0; k < py->npools; k++) {
     WeftPyPool *pl = &py->pools[k];
-    for (size_t i = 0; i < py->nprocesses; i++)
+    bool pooled = false;
+    for (size_t w = 0; w < pl->nworkers; w++) {
+      const WeftThreadMetrics *t = weft_metrics_thread(m, main_utid(m, pl->workers[w].upid));
+      pooled |= t && t->name && (strstr(t->name, "PoolWorker") || strstr(t->name, "Loky"));
+    }
+    for (size_t i = 0; !pooled && i < py->nprocesses; i++)
       if (py->processes[i].upid == pl->parent_upid) {
         pl->plain = true;
         pl->label = python_strf(py, "child process%s of %s", pl->nworkers == 1 ? "" : "es", py->processes[i].label);
@@ -270,7 +279,7 @@ WeftPython *weft_python_compute(sqlite3 *db, const WeftMetrics *m, int64_t min_c
     weft_python_free(py);
     return NULL;
   }
-  plain_processes(py);
+  plain_processes(py, m);
   GArray *fv = g_array_new(FALSE, TRUE, sizeof(WeftFinding));
   for (size_t pi = 0; pi < py->nprocesses; pi++) {
     const WeftPyProcess *pp = &py->processes[pi];

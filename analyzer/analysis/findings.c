@@ -196,9 +196,13 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
       char w1[160], w2[160];
       ctx_thread_label(c, o->wait_max_utid, w1, sizeof w1);
       ctx_thread_label(c, o->wait_max_retaken_utid, w2, sizeof w2);
+      char reads[48] = "";
+      if (readers)
+        snprintf(reads, sizeof reads,
+                 o->wait_max_retaken_reads == o->wait_max_retaken ? " to read" : " (%lld of them to read)",
+                 (long long)o->wait_max_retaken_reads);
       snprintf(unfair, sizeof unfair, "; during the longest wait (%s, %s) %s took it %lld times%s", w1,
-               weft_format_ns(b1, sizeof b1, o->wait_max_ns), w2, (long long)o->wait_max_retaken,
-               readers ? " to read" : "");
+               weft_format_ns(b1, sizeof b1, o->wait_max_ns), w2, (long long)o->wait_max_retaken, reads);
     }
     char *evidence =
         pool_printf(pl, "%swait p50 %s, p99 %s, max %s%s; %lld thread%s waited; top site %s%s%s", acq,

@@ -295,11 +295,14 @@ const char *py_send_less_short(WeftPython *py) {
   return "an initializer or fork-inherited globals, shared memory, bigger tasks";
 }
 
-/* multiprocessing.Process children of the program's own, started too often or too dear */
-#define PROCESS_STARTUP_FIX                                                                                     \
-  "start fewer processes and give each more of the work (or one Pool reused for the whole program), do the "    \
-  "setup they all repeat once in the parent before starting them (forked children inherit it), use the fork "   \
-  "start method where the program allows it (multiprocessing.get_context(\"fork\")), and keep the main module " \
+/* multiprocessing.Process children of the program's own, started too often or too dear: forked ones
+ * repeat a setup, spawned ones an interpreter and the main module's imports */
+#define PROCESS_FORK_STARTUP_FIX                                                                               \
+  "forked processes start at once: the time is the setup each does before its work; do it once in the parent " \
+  "before starting them (they inherit it), or start fewer processes and give each more of the work"
+#define PROCESS_STARTUP_FIX                                                                                        \
+  "start fewer processes and give each more of the work (or one Pool reused for the whole program), use the fork " \
+  "start method where the program allows it (multiprocessing.get_context(\"fork\")), and keep the main module "    \
   "light (a spawned process imports it again: heavy imports under if __name__ == \"__main__\":)"
 
 const char *py_fix_startup(WeftPython *py, const char *method) {
@@ -317,7 +320,8 @@ const char *py_fix_startup(WeftPython *py, const char *method) {
                            "dask.config.set(pool=ProcessPoolExecutor(N, mp_context=...)) or a distributed "
                            "LocalCluster, and keep the main module light (a spawned worker imports it again: heavy "
                            "imports under if __name__ == \"__main__\": or inside the functions that need them)");
-  if (l && l->kind == WEFT_PYLIB_MP_PROCESS) return python_strf(py, "%s", PROCESS_STARTUP_FIX);
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
+    return python_strf(py, "%s", !strcmp(method, "fork") ? PROCESS_FORK_STARTUP_FIX : PROCESS_STARTUP_FIX);
   return python_strf(
       py, "%s",
       !strcmp(method, "loky")
@@ -350,7 +354,8 @@ const char *py_startup_short(WeftPython *py, const char *method) {
   if (l && l->kind == WEFT_PYLIB_DASK && variant_is(l, "processes") && strcmp(method, "fork"))
     return "dask.config.set({\"multiprocessing.context\": \"forkserver\"}), one pool for all compute() calls "
            "(dask.config.set(pool=...)), and a light main module";
-  if (l && l->kind == WEFT_PYLIB_MP_PROCESS) return PROCESS_STARTUP_FIX;
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
+    return !strcmp(method, "fork") ? PROCESS_FORK_STARTUP_FIX : PROCESS_STARTUP_FIX;
   if (!strcmp(method, "fork"))
     return "do the setup each worker repeats once in the parent, before the pool starts: the forked workers "
            "inherit it";

@@ -142,8 +142,6 @@ static const WeftPyPool *lone_pool(const WeftMetrics *m, const WeftFinding *f) {
   return pl && pl->nworkers == 1 ? pl : NULL;
 }
 
-/* When the last worker of pl was ready for its first task: the end of the
- * pool's start-up (its start for forked workers). */
 /* The object of a contention finding when the processes took turns on it. */
 static const WeftObjectMetrics *shared_lock(const WeftMetrics *m, const WeftFinding *f) {
   if (f->kind != WEFT_FIND_CONTENTION || f->by_design) return NULL;
@@ -152,6 +150,8 @@ static const WeftObjectMetrics *shared_lock(const WeftMetrics *m, const WeftFind
   return NULL;
 }
 
+/* When the last worker of pl was ready for its first task: the end of the
+ * pool's start-up (its start for forked workers). */
 static int64_t startup_end(const WeftPyPool *pl) {
   int64_t e = pl->start_ns;
   for (size_t k = 0; k < pl->nworkers; k++) e = max64(e, pl->workers[k].start_ns + pl->workers[k].startup_ns);

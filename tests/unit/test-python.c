@@ -544,6 +544,70 @@ static void test_ipc_pool(void) {
   sqlite3_close(d);
 }
 
+/* A lock the workers take turns on. pid 600 (upid 1) starts three workers
+ * (fork) and waits for them 100..900 (semaphore 10); they share its lock 20
+ * (made by the parent: a multiprocessing lock), whose waits are in work()
+ * at app.py:10:
+ *   A (upid 3) runs 100..300, waits for lock 20 300..500, runs 500..600:
+ *     95% of its 300 ms of running reached at 585;
+ *   B (upid 4) runs 100..150, waits for it 150..400 (its longest wait),
+ *     runs 400..600: 95% of 250 reached at 587.5;
+ *   C (upid 5) runs 100..900: at 860, 275 ms after A.
+ * pool: the workers are a multiprocessing.Pool's (ForkPoolWorker-N, a Pool
+ * task's frames under pool.py's worker()), else the program's own
+ * multiprocessing.Process children (ForkProcess-N): not a pool's workers.
+ * Either way the lock (450 ms of waits, B's the longest) explains the
+ * straggler, and the verdict is the lock's. */
+static void test_shared_lock(int pool) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 600, 0, 1000 * MS, "python3 app.py", PY);
+  for (int u = 3; u <= 5; u++) {
+    dbb_process(&bd, u, 600 + u - 1, 100 * MS, (u == 5 ? 900 : 600) * MS, "python3 app.py", PY);
+    dbb_process_parent(&bd, u, 1);
+    char name[32];
+    snprintf(name, sizeof name, pool ? "ForkPoolWorker-%d" : "ForkProcess-%d", u - 2);
+    dbb_thread(&bd, u, u, 600 + u - 1, name, -1, 100 * MS, (u == 5 ? 900 : 600) * MS);
+  }
+  dbb_thread(&bd, 1, 1, 600, "python3.11", -1, 0, 1000 * MS);
+  dbb_frame(&bd, 1, -1, -1, 0, "work", "/home/u/app.py", 10);
+  dbb_frame(&bd, 2, -2, -1, 0, pool ? "worker" : "BaseProcess._bootstrap",
+            pool ? "/usr/lib/python3.11/multiprocessing/pool.py" : "/usr/lib/python3.11/multiprocessing/process.py",
+            125);
+  dbb_stack(&bd, 1, 1, 2);
+  dbb_object(&bd, 10, 1, WEFT_KIND_SEM, 0x7f0000001000, NULL, -1, -1, 1);
+  dbb_object(&bd, 20, 1, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, 1, 5);
+  const int R = WEFT_ST_RUNNING, W = WEFT_ST_SEM_WAIT;
+  st(1, 0, 100, R, -1);
+  st(1, 100, 900, W, 10);
+  st(1, 900, 1000, R, -1);
+  st(3, 100, 300, R, -1);
+  dbb_state(&bd, 3, 300 * MS, 500 * MS, W, 20, 1);
+  st(3, 500, 600, R, -1);
+  st(4, 100, 150, R, -1);
+  dbb_state(&bd, 4, 150 * MS, 400 * MS, W, 20, 1);
+  st(4, 400, 600, R, -1);
+  st(5, 100, 900, R, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 1000 * MS, 2, "python3 app.py");
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  const char *what = pool ? "Pool tasks' lock" : "Process children's lock";
+  const WeftPyPool *pl = py && py->npools == 1 ? &py->pools[0] : NULL;
+  ok(pl && pl->plain == !pool &&
+         !strcmp(pl->label, pool ? "pool of pid 600 (python3.11)" : "child processes of pid 600 (python3.11)"),
+     "%s: the workers are %s: %s", what, pool ? "a pool's" : "the program's child processes", pl ? pl->label : "none");
+  const WeftFinding *f = finding(m, WEFT_FIND_IMBALANCE, -1), *lk = finding(m, WEFT_FIND_CONTENTION, 20);
+  ok(lk && f && has(f->title, "finished 275 ms after the others") && has(f->title, "they took turns on ") &&
+         !has(f->title, "tasks were longer") && has(f->title, pool ? "worker 3 (" : "process 3 (") &&
+         (pool || (!has(f->title, "pool") && !has(f->evidence, "pool") && !has(f->evidence, "workers"))),
+     "%s: the straggler finished last for the lock: %s | %s", what, f ? f->title : "none", f ? f->evidence : "");
+  ok(py && py->verdict.reason && !strcmp(py->verdict.reason, "shared_lock") &&
+         has(py->verdict.text, "3 processes") == 0 && has(py->verdict.text, "2 processes took turns on") &&
+         has(py->verdict.text, "one at a time"),
+     "%s: the verdict is the lock's: %s", what, py && py->verdict.text ? py->verdict.text : "none");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-python");
   test_fork_pool();
@@ -552,6 +616,8 @@ int main(void) {
   test_io_threads();
   test_pipeline();
   test_ipc_pool();
+  test_shared_lock(0);
+  test_shared_lock(1);
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
