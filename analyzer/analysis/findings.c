@@ -189,7 +189,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                weft_format_ns(b1, sizeof b1, o->critical_share_ns),
                pct(p1, sizeof p1, (double)o->critical_share_ns / (double)m->critical_path->length_ns));
     /* a waiter that waited while another thread took the lock again and again: an unfair lock */
-    char unfair[400] = "";
+    char unfair[512] = "";
     bool retaken = o->wait_max_retaken >= RETAKEN_FINDING && o->wait_max_retaken_utid >= 0;
     bool readers = retaken && 2 * o->wait_max_retaken_reads > o->wait_max_retaken; /* a writer kept out */
     if (retaken) {
