@@ -446,6 +446,11 @@ def main():
                 w, h, rows = read_png(out3)
                 # (in the label column: a collapsed header's timeline part summarises its threads)
                 hb = bands([r[:200] for r in rows], lambda px: px == PROCESS_HEADER, 60)
+                # (a header's label text can leave a pixel row of it with fewer header pixels: one band
+                # across a gap of a row or two)
+                for k in range(len(hb) - 1, 0, -1):
+                    if hb[k][0] - hb[k - 1][1] <= 2:
+                        hb[k - 1:k + 1] = [(hb[k - 1][0], hb[k][1])]
                 PROC_H = 22
                 heights = [round((b - a) / PROC_H) for a, b in hb]
                 # under the headers (the program's is the last: it started last), one thread
