@@ -323,7 +323,6 @@ bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
  * stage of the program's own pipeline. */
 bool py_machinery_thread(const char *name);
 const char *py_fix_processes(WeftPython *py); /* CPU-bound Python on threads: use processes */
-bool py_turns_on(const WeftObjectMetrics *o); /* processes took turns on it (a multiprocessing lock) */
 const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl); /* its straggler's, or NULL */
 const char *py_fix_smaller_tasks(WeftPython *py);                                   /* a pool's unequal tasks */
 const char *py_fix_more_consumers(WeftPython *py, bool cpu_bound);                  /* a pipeline's bottleneck thread */

@@ -107,15 +107,10 @@ static void io_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const W
   add_verdict(fv, WEFT_FIND_IO_OVERLAP, "io_overlap", 0, title, evidence, fix, -1);
 }
 
-/* Whether processes took turns on o: a multiprocessing lock of the
- * program's own, waited on by two or more processes (a Manager's is waited
- * on by its server's threads, in one process). (Not py_result_wait_ns: a
- * Pool task's every wait is under the pool's worker frame.) */
-bool py_turns_on(const WeftObjectMetrics *o) { return py_shared_user_lock(o); }
-
 /* The lock pl's straggler finished last for: the most waited-for one
- * processes took turns on whose longest wait was a worker's of pl, waited
- * for longer than the straggler's lag; NULL if none. */
+ * processes took turns on (py_shared_user_lock: a multiprocessing lock of the
+ * program's own) whose longest wait was a worker's of pl, waited for longer
+ * than the straggler's lag; NULL if none. */
 const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl) {
   const WeftObjectMetrics *turns = NULL;
   for (size_t i = 0; i < m->nobjects; i++) {
@@ -123,7 +118,7 @@ const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *p
     const WeftThreadMetrics *w = weft_metrics_thread(m, o->wait_max_utid);
     bool ours = false;
     for (size_t k = 0; w && k < pl->nworkers; k++) ours |= pl->workers[k].upid == w->upid;
-    if (ours && py_turns_on(o) && o->wait_ns >= pl->straggler_lag_ns && (!turns || o->wait_ns > turns->wait_ns))
+    if (ours && py_shared_user_lock(o) && o->wait_ns >= pl->straggler_lag_ns && (!turns || o->wait_ns > turns->wait_ns))
       turns = o;
   }
   return turns;
@@ -260,11 +255,11 @@ static void plain_processes(WeftPython *py, const WeftMetrics *m) {
       const WeftThreadMetrics *t = weft_metrics_thread(m, main_utid(m, pl->workers[w].upid));
       pooled |= t && t->name && (strstr(t->name, "PoolWorker") || strstr(t->name, "Loky"));
     }
-    for (size_t i = 0; !pooled && i < py->nprocesses; i++)
-      if (py->processes[i].upid == pl->parent_upid) {
-        pl->plain = true;
-        pl->label = python_strf(py, "child process%s of %s", pl->nworkers == 1 ? "" : "es", py->processes[i].label);
-      }
+    const WeftPyProcess *parent = weft_python_process(py, pl->parent_upid);
+    if (!pooled && parent) {
+      pl->plain = true;
+      pl->label = python_strf(py, "child process%s of %s", pl->nworkers == 1 ? "" : "es", parent->label);
+    }
   }
 }
 

@@ -1665,7 +1665,6 @@ static size_t lock_next(const Sim *s, const SimLock *l, int64_t rec) {
 
 static void lock_unqueue(SimLock *l, size_t ti);
 
-/* l to its waiter next (out of the queue). */
 /* Whether thread ti's operation (an acquire) takes a rwlock's read hold. */
 static bool op_shared(const Sim *s, size_t ti) { return s->th[ti].ops[s->th[ti].pc].shared; }
 
@@ -1790,7 +1789,8 @@ static bool end_tied(Sim *s, size_t ti, double now) {
     spin_note(s, i);
     for (size_t l = 0; l < r->nlocks; l++) {
       SimLock *x = &s->locks[l];
-      int64_t rd = read_holds(t, (int32_t)l); /* (a granted reader in its hand-off's latency too) */
+      /* (a granted reader in its hand-off's latency too; only a rwlock has read holds) */
+      int64_t rd = r->lock_rw[l] ? read_holds(t, (int32_t)l) : 0;
       bool held = rd > 0 || x->owner == (int64_t)i;
       x->readers = rd < x->readers ? x->readers - rd : 0;
       if (x->owner == (int64_t)i) x->owner = -1;

@@ -142,11 +142,12 @@ static const WeftPyPool *lone_pool(const WeftMetrics *m, const WeftFinding *f) {
   return pl && pl->nworkers == 1 ? pl : NULL;
 }
 
-/* The object of a contention finding when the processes took turns on it. */
+/* The object of a contention finding when the processes took turns on it
+ * (py_shared_user_lock: a multiprocessing lock of the program's own). */
 static const WeftObjectMetrics *shared_lock(const WeftMetrics *m, const WeftFinding *f) {
   if (f->kind != WEFT_FIND_CONTENTION || f->by_design) return NULL;
   for (size_t i = 0; i < m->nobjects; i++)
-    if (m->objects[i].object_id == f->object_id) return py_turns_on(&m->objects[i]) ? &m->objects[i] : NULL;
+    if (m->objects[i].object_id == f->object_id) return py_shared_user_lock(&m->objects[i]) ? &m->objects[i] : NULL;
   return NULL;
 }
 
