@@ -128,8 +128,19 @@ def check_python(args, tmp, pydir):
            "choosing it highlights the %d wait(s) of take" % want, d["highlight_waits"])
 
 
+def contended(db):
+    """The checks need waits on hist_lock (their stacks have a frame of record): how many threads
+    collided on it depends on the scheduler; which objects the waits were on, when there were none."""
+    con = sqlite3.connect(db)
+    n = frame_waits(db, "f.symbol = 'record'")
+    per = con.execute("SELECT coalesce(o.name, '?'), count(*) FROM thread_state ts LEFT JOIN sync_object o "
+                      "ON o.object_id = ts.object_id WHERE ts.state <> 0 GROUP BY 1").fetchall()
+    con.close()
+    return n > 0, "waits with a frame of record: %d; waits by object: %s" % (n, per)
+
+
 def main():
-    return test_gui.run_example_checks("weft-gui-search-", check_example, check_python, TIMEOUT)
+    return test_gui.run_example_checks("weft-gui-search-", check_example, check_python, TIMEOUT, ready=contended)
 
 
 if __name__ == "__main__":
