@@ -322,6 +322,9 @@ bool python_libraries(WeftSql *sql, const WeftMetrics *m, WeftPython *py);
  * loops, distributed's nanny, profiler and AsyncProcess watchers): never a
  * stage of the program's own pipeline. */
 bool py_machinery_thread(const char *name);
+bool py_thread_runs(const char *name, const char *fn); /* the name says it runs fn (3.10's "(fn)", 3.8's "(Cls.fn)") */
+bool py_pool_manager_thread(const char *name);         /* a Pool's _handle_workers, an executor's manager */
+bool py_ipc_thread(const char *name); /* moves a pool's data: task/result handlers, feeder, manager (ipc_helper_ns) */
 const char *py_fix_processes(WeftPython *py); /* CPU-bound Python on threads: use processes */
 const WeftObjectMetrics *py_turns_lock(const WeftMetrics *m, const WeftPyPool *pl); /* its straggler's, or NULL */
 const char *py_fix_smaller_tasks(WeftPython *py);                                   /* a pool's unequal tasks */
@@ -331,7 +334,7 @@ const char *py_tasks_short(WeftPython *py);                       /* "pool.map(f
 const char *py_fix_send_less(WeftPython *py);                     /* a pool's data moved costs as much as its work */
 const char *py_send_less_short(WeftPython *py);                   /* "shared memory or an initializer" ... */
 const char *py_startup_short(WeftPython *py, const char *method); /* "one pool reused for the whole program" ... */
-const char *py_startup_what(const char *method);                  /* what a worker's start is, by start method */
+const char *py_startup_what(const char *method, bool plain);      /* what a worker's start is, by start method */
 const char *py_workers_of(WeftPython *py, const WeftPyPool *pl, bool cap); /* "the 2 workers of the pool of ..." */
 bool python_dask(WeftSql *sql, const WeftMetrics *m, WeftPython *py);      /* dask.c: py->dask */
 void python_dask_free(WeftDask *d);

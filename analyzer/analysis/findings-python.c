@@ -170,10 +170,13 @@ static void startup_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, co
   if (pl->startup_share < STARTUP_SHARE || pl->startup_run_ns < min_cost || pl->startup_run_ns <= 0) return;
   const char *meth = pl->start_method;
   int64_t span = pl->end_ns - pl->start_ns;
-  const char *title = python_strf(py, "%s spent %s starting up (%s of %s time running): %s%s",
-                                  py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->startup_run_ns),
-                                  py_pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their",
-                                  py_startup_what(meth), strcmp(meth, "fork") ? ", before the first task" : "");
+  const char *title =
+      python_strf(py, "%s spent %s starting up (%s of %s time running): %s%s", py_workers_of(py, pl, false),
+                  weft_format_ns(b1, sizeof b1, pl->startup_run_ns), py_pct(p1, sizeof p1, pl->startup_share),
+                  pl->nworkers == 1 ? "its" : "their", py_startup_what(meth, pl->plain),
+                  !strcmp(meth, "fork") ? ""
+                  : pl->plain           ? ", before its target ran"
+                                        : ", before the first task");
   const char *evidence = python_strf(py, "start method %s; the longest start-up took %s (%s of %s %s)",
                                      *meth ? meth : "unknown", weft_format_ns(b2, sizeof b2, pl->startup_ns),
                                      py_pct(p2, sizeof p2, span > 0 ? (double)pl->startup_ns / span : 0),
@@ -193,15 +196,17 @@ static void ipc_verdict(GArray *fv, WeftPython *py, const WeftMetrics *m, const 
           ? python_strf(py, ": %s in %lld messages (%s/s), pickled, piped and unpickled",
                         weft_format_bytes(s1, sizeof s1, pl->ipc_bytes), (long long)pl->ipc_messages,
                         weft_format_bytes(r1, sizeof r1, (int64_t)((double)pl->ipc_bytes * 1e9 / (double)cost)))
-          : ": pickling, piping and unpickling task arguments and results";
+      : pl->plain ? ": pickling, piping and unpickling what they sent and received"
+                  : ": pickling, piping and unpickling task arguments and results";
   const char *title =
       python_strf(py, "moving data to and from %s took %s against %s of work in %s%s", py_workers_of(py, pl, false),
                   weft_format_ns(b1, sizeof b1, cost), weft_format_ns(p1, sizeof p1, pl->ipc_work_ns),
                   pl->nworkers == 1 ? "it" : "them", moved);
   const char *split = pl->ipc_bytes > 0
                           ? python_strf(py,
-                                        "; the parent sent %s of task arguments, the workers "
-                                        "returned %s of results",
+                                        pl->plain ? "; the parent sent %s, the child processes sent back %s"
+                                                  : "; the parent sent %s of task arguments, the workers "
+                                                    "returned %s of results",
                                         weft_format_bytes(s2, sizeof s2, pl->ipc_sent_bytes),
                                         weft_format_bytes(s3, sizeof s3, pl->ipc_bytes - pl->ipc_sent_bytes))
                           : "";

@@ -16,6 +16,7 @@
 #include "analysis-private.h"
 
 #include <glib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "python.h"
@@ -42,12 +43,40 @@ static bool ends_with(const char *s, const char *t) {
   return n >= k && !strcmp(s + n - k, t);
 }
 
+/* Whether thread name n says it runs fn: CPython 3.10 and later name a thread "Thread-N (fn)",
+ * weft's hook "NAME (fn)" or, for a method, "NAME (Class.fn)" (a Pool's threads on 3.8 and 3.9:
+ * "Thread-1 (Pool._handle_workers)"). */
+bool py_thread_runs(const char *n, const char *fn) {
+  const char *p = n ? strrchr(n, '(') : NULL, *e = p ? strchr(p, ')') : NULL;
+  if (!e) return false;
+  size_t k = strlen(fn), len = (size_t)(e - p - 1);
+  return len >= k && !strncmp(e - k, fn, k) && (len == k || e[-1 - (ptrdiff_t)k] == '.');
+}
+
+/* A concurrent.futures.ProcessPoolExecutor's manager thread: _ExecutorManagerThread (3.9 and
+ * later), the function _queue_management_worker on QueueManagerThread (3.8). */
+static bool ppe_manager(const char *n) {
+  return (strstr(n, "_ExecutorManagerThread") && !has_prefix(n, "ExecutorManagerThread")) ||
+         has_prefix(n, "QueueManagerThread") || py_thread_runs(n, "_queue_management_worker");
+}
+
+/* A multiprocessing.Pool's thread that starts its workers (_handle_workers), or a
+ * ProcessPoolExecutor's manager: a pool's parent has one. */
+bool py_pool_manager_thread(const char *n) { return n && (py_thread_runs(n, "_handle_workers") || ppe_manager(n)); }
+
+/* A thread of a pool's parent that moves its data: a Pool's task and result handlers, a Queue's
+ * feeder, an executor's manager. */
+bool py_ipc_thread(const char *n) {
+  return n && (py_thread_runs(n, "_handle_tasks") || py_thread_runs(n, "_handle_results") ||
+               strstr(n, "QueueFeederThread") || ppe_manager(n));
+}
+
 /* One thread's name (its process's CPython main thread: the process's name). */
 bool py_machinery_thread(const char *n) {
-  return n && (strstr(n, "(_handle_") || strstr(n, "QueueFeederThread") || strstr(n, "_ExecutorManagerThread") ||
-               strstr(n, "(monitor_parent)") || strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") ||
-               has_prefix(n, "IO loop") || has_prefix(n, "Profile") || has_prefix(n, "Nanny") ||
-               has_prefix(n, "Dask ") || has_prefix(n, "AsyncProcess "));
+  return n && (py_pool_manager_thread(n) || py_ipc_thread(n) || strstr(n, "(monitor_parent)") ||
+               strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") || has_prefix(n, "IO loop") ||
+               has_prefix(n, "Profile") || has_prefix(n, "Nanny") || has_prefix(n, "Dask ") ||
+               has_prefix(n, "AsyncProcess "));
 }
 
 static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
@@ -56,16 +85,17 @@ static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
     g->pool_proc |=
         has_prefix(n, "ForkPoolWorker-") || has_prefix(n, "SpawnPoolWorker-") || has_prefix(n, "ForkServerPoolWorker-");
     g->loky |= has_prefix(n, "LokyProcess-");
-    g->mp_proc |=
-        has_prefix(n, "ForkProcess-") || has_prefix(n, "SpawnProcess-") || has_prefix(n, "ForkServerProcess-");
+    /* (multiprocessing.Process under the default context is "Process-N", a context's "ForkProcess-N") */
+    g->mp_proc |= has_prefix(n, "ForkProcess-") || has_prefix(n, "SpawnProcess-") ||
+                  has_prefix(n, "ForkServerProcess-") || (has_prefix(n, "Process-") && isdigit((unsigned char)n[8]));
     return;
   }
   bool tpe = has_prefix(n, "ThreadPoolExecutor-"), dist = has_prefix(n, "Dask-");
   bool helper = py_machinery_thread(n);
   g->tpe |= tpe;
   g->dask_dist |= dist;
-  g->ppe |= strstr(n, "_ExecutorManagerThread") && !has_prefix(n, "ExecutorManagerThread");
-  g->pool_helper |= strstr(n, "(_handle_workers)") != NULL;
+  g->ppe |= ppe_manager(n);
+  g->pool_helper |= py_thread_runs(n, "_handle_workers");
   g->pool_thread |= ends_with(n, " (worker)");
   /* (without the hook a thread has the process's OS name, "python3.11": a thread all the same) */
   g->plain_thread |= !tpe && !dist && !helper && !ends_with(n, " (worker)") && !ends_with(n, " (_worker)");
@@ -292,6 +322,8 @@ const char *py_send_less_short(WeftPython *py) {
   if (l && l->kind == WEFT_PYLIB_DASK) return "client.scatter once, bigger tasks";
   if (l && l->kind == WEFT_PYLIB_CF_PROCESS) return "an initializer, shared memory, executor.map(..., chunksize=N)";
   if (l && l->kind == WEFT_PYLIB_MP_POOL) return "an initializer, shared memory, pool.imap(..., chunksize=N)";
+  if (l && l->kind == WEFT_PYLIB_MP_PROCESS)
+    return "the data as Process(target, args) with fork, shared memory, fewer and bigger messages";
   return "an initializer or fork-inherited globals, shared memory, bigger tasks";
 }
 
@@ -337,7 +369,8 @@ const char *py_fix_startup(WeftPython *py, const char *method) {
             "if __name__ == \"__main__\": or inside the functions that need them)");
 }
 
-const char *py_startup_what(const char *method) {
+const char *py_startup_what(const char *method, bool plain) {
+  if (plain && !strcmp(method, "fork")) return "the setup each does before its target runs";
   return !strcmp(method, "fork")         ? "the setup each does before its first task"
          : !strcmp(method, "forkserver") ? "each forked from one server, then the main module imported again"
                                          : "an interpreter and the main module's imports each";

@@ -267,7 +267,7 @@ static bool lone_pool_worker(PyCtx *c, ProcRow *r, int64_t parent) {
     if (c->py->threads[i].upid != parent) continue;
     const WeftThreadMetrics *t = weft_metrics_thread(m, c->py->threads[i].utid);
     const char *n = t && t->name ? t->name : "";
-    if (strstr(n, "ExecutorManagerThread") || strstr(n, "(_handle_workers)")) return true;
+    if (py_pool_manager_thread(n)) return true;
   }
   return false;
 }
@@ -643,12 +643,6 @@ static void ctx_free(PyCtx *c) {
   if (c->pools) g_array_free(c->pools, TRUE);
 }
 
-/* A thread of a pool's parent that moves its data (see WeftPyPool.ipc_helper_ns). */
-static bool ipc_helper(const char *name) {
-  return name && (strstr(name, "(_handle_tasks") || strstr(name, "(_handle_results") ||
-                  strstr(name, "QueueFeederThread") || strstr(name, "_ExecutorManagerThread"));
-}
-
 /* The bytes and messages the threads of process upid wrote to pipes, added to pl's. */
 static void pipe_traffic(PyCtx *c, sqlite3_stmt *q, WeftPyPool *pl, int64_t upid) {
   sqlite3_bind_int64(q, 1, upid);
@@ -673,7 +667,7 @@ static void pools_ipc(PyCtx *c) {
     GString *names = g_string_new(NULL);
     for (size_t i = 0; i < py->nthreads; i++) {
       const WeftThreadMetrics *tm = weft_metrics_thread(m, py->threads[i].utid);
-      if (py->threads[i].upid != pl->parent_upid || !tm || !ipc_helper(tm->name)) continue;
+      if (py->threads[i].upid != pl->parent_upid || !tm || !py_ipc_thread(tm->name)) continue;
       pl->ipc_helper_ns += py->threads[i].running_ns;
       g_string_append_printf(names, "%s%s %s", names->len ? ", " : "", tm->name,
                              weft_format_ns(b, sizeof b, py->threads[i].running_ns));

@@ -228,16 +228,18 @@ static bool fold_cost_straggler(Ctx *c, FindVec *fv, size_t s) {
     char b1[32], b2[32], b3[32];
     WeftFinding *sf = &fv->v[s];
     weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns);
-    sf->evidence =
-        startup ? pool_printf(c->pool,
-                              "%s; worker pid %lld finished %s after the others, but %s of its %s running was its "
-                              "start-up: that straggler is this start-up's",
-                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, sw->startup_run_ns),
-                              weft_format_ns(b3, sizeof b3, sw->running_ns))
-                : pool_printf(c->pool,
-                              "%s; worker pid %lld finished %s after the others but ran only %s more than them: it "
-                              "waited for its data, that straggler is this data moving's",
-                              sf->evidence, (long long)sw->pid, b1, weft_format_ns(b2, sizeof b2, max64(more, 0)));
+    sf->evidence = startup
+                       ? pool_printf(c->pool,
+                                     "%s; %s pid %lld finished %s after the others, but %s of its %s running was its "
+                                     "start-up: that straggler is this start-up's",
+                                     sf->evidence, pl->plain ? "process" : "worker", (long long)sw->pid, b1,
+                                     weft_format_ns(b2, sizeof b2, sw->startup_run_ns),
+                                     weft_format_ns(b3, sizeof b3, sw->running_ns))
+                       : pool_printf(c->pool,
+                                     "%s; %s pid %lld finished %s after the others but ran only %s more than them: it "
+                                     "waited for its data, that straggler is this data moving's",
+                                     sf->evidence, pl->plain ? "process" : "worker", (long long)sw->pid, b1,
+                                     weft_format_ns(b2, sizeof b2, max64(more, 0)));
     if (!sf->evidence) return oom(c);
     drop(fv, i);
     return true;
@@ -347,11 +349,11 @@ static void pool_cost_verdict(Ctx *c, WeftPyVerdict *v, WeftFindingKind kind, co
     v->text = pool_printf(
         c->pool,
         "Processes, started %s. %s spent %s starting up (start method %s: %s), %s of %s running time against %s "
-        "of tasks%s. Start them less and cheaper: %s.",
+        "of %s%s. Start them less and cheaper: %s.",
         strcmp(pl->start_method, "fork") ? "once" : "with less setup", py_workers_of(py, pl, true),
         weft_format_ns(b1, sizeof b1, pl->startup_run_ns), *pl->start_method ? pl->start_method : "unknown",
-        py_startup_what(pl->start_method), pct(p1, sizeof p1, pl->startup_share), pl->nworkers == 1 ? "its" : "their",
-        weft_format_ns(b2, sizeof b2, work),
+        py_startup_what(pl->start_method, pl->plain), pct(p1, sizeof p1, pl->startup_share),
+        pl->nworkers == 1 ? "its" : "their", weft_format_ns(b2, sizeof b2, work), pl->plain ? "work" : "tasks",
         pl->startup_run_ns > work ? ": as used, the processes cost more to start than the work they do" : "",
         py_startup_short(py, pl->start_method));
     return;

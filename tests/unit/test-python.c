@@ -99,8 +99,11 @@ static void db_threads_of(int64_t pid, const char *cmdline, int64_t main_ms) {
  * (the lower: 480) by 380, 380 / (860 - 100) = 50% of its time in the pool
  * >= 25%: an imbalance finding of cost 380 * (3 - 1) = 760. The parent's
  * main thread waits 800 of the span (100%). Semaphores of a pool's parent
- * and workers wait by design: no contention finding for objects 10-12. */
-static sqlite3 *db_fork_pool(void) {
+ * and workers wait by design: no contention finding for objects 10-12.
+ * py38: the parent also has the Pool's three threads as CPython 3.8 and 3.9
+ * name them ("Thread-1 (Pool._handle_workers)" ...), reading pipes
+ * 100..900: the pool's machinery, not threads of the program's own. */
+static sqlite3 *db_fork_pool(int py38) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 1000 * MS, "python3 pool.py", PY);
   dbb_process(&bd, 2, 101, 20 * MS, 1000 * MS, TRACKER, PY);
@@ -113,6 +116,12 @@ static sqlite3 *db_fork_pool(void) {
   dbb_thread(&bd, 3, 3, 102, "ForkPoolWorker-1", -1, 100 * MS, 600 * MS);
   dbb_thread(&bd, 4, 4, 103, "ForkPoolWorker-2", -1, 100 * MS, 600 * MS);
   dbb_thread(&bd, 5, 5, 104, "ForkPoolWorker-3", -1, 100 * MS, 900 * MS);
+  const char *helpers[] = {"Thread-1 (Pool._handle_workers)", "Thread-2 (Pool._handle_tasks)",
+                           "Thread-3 (Pool._handle_results)"};
+  for (int i = 0; py38 && i < 3; i++) {
+    dbb_thread(&bd, 6 + i, 1, 105 + i, helpers[i], 1, 100 * MS, 900 * MS);
+    st(6 + i, 100, 900, WEFT_ST_IO_WAIT, -1);
+  }
   dbb_object(&bd, 10, 1, WEFT_KIND_SEM, 0x7f0000001000, NULL, -1, -1, 1);
   dbb_object(&bd, 11, 3, WEFT_KIND_SEM, 0x7f0000002000, NULL, -1, -1, 1);
   dbb_object(&bd, 12, 4, WEFT_KIND_SEM, 0x7f0000002000, NULL, -1, -1, 2);
@@ -131,10 +140,13 @@ static sqlite3 *db_fork_pool(void) {
   return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 pool.py");
 }
 
-static void test_fork_pool(void) {
-  sqlite3 *d = db_fork_pool();
+static void test_fork_pool(int py38) {
+  sqlite3 *d = db_fork_pool(py38);
   WeftMetrics *m = compute_ok(d);
   const WeftPython *py = m->python;
+  ok(py && py->nlibraries == 1 && py->libraries[0].kind == WEFT_PYLIB_MP_POOL,
+     "fork pool%s: the library: multiprocessing.Pool, and no other (%zu)", py38 ? " (3.8 thread names)" : "",
+     py ? py->nlibraries : 0);
   ok(py && py->nprocesses == 5 && weft_python_process(py, 2) && weft_python_process(py, 5),
      "fork pool: 5 CPython processes, the resource tracker among them (%zu)", py ? py->nprocesses : 0);
   ok(py && py->npools == 1, "fork pool: one pool (%zu)", py ? py->npools : 0);
@@ -186,8 +198,11 @@ static void test_fork_pool(void) {
   ok(!finding(m, WEFT_FIND_CONTENTION, 10) && !finding(m, WEFT_FIND_CONTENTION, 11) &&
          !finding(m, WEFT_FIND_CONTENTION, 12),
      "no contention finding for the semaphores of the pool's parent and workers");
-  ok(py && py->io_ns == 980 * MS && !finding(m, WEFT_FIND_IO, -1) && !finding(m, WEFT_FIND_GIL, -1),
-     "the tracker's 980 ms of pipe reads are Python's (no io finding), no GIL finding");
+  ok(py && py->io_ns == (py38 ? 980 + 3 * 800 : 980) * MS && !finding(m, WEFT_FIND_IO, -1) &&
+         !finding(m, WEFT_FIND_GIL, -1),
+     "the tracker's 980 ms of pipe reads (and the Pool's threads' 3 x 800) are Python's (no io finding), no GIL "
+     "finding (%lld)",
+     py ? (long long)(py->io_ns / MS) : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -477,8 +492,11 @@ static void test_pipeline(void) {
  * its data, so the straggler is the ipc finding's. At most one thread runs
  * 0..200, 300..700, 820..1000: 780 ms serial; in the pool's span [100, 900)
  * 580 of it, which the ipc finding takes (cost 800 + 580); the serial
- * finding keeps 200 (>= 10% of the range). */
-static sqlite3 *db_ipc_pool(void) {
+ * finding keeps 200 (>= 10% of the range). py38: as CPython 3.8 names the
+ * manager thread (QueueManagerThread, running _queue_management_worker):
+ * the same pool, the same library, no "threading". (test_plain_ipc: no
+ * manager thread at all, the program's own Process children and a Queue.) */
+static sqlite3 *db_ipc_pool(int py38) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 200, 0, 1000 * MS, "python3 big.py", PY);
   dbb_process(&bd, 2, 201, 100 * MS, 900 * MS, "python3 big.py", PY);
@@ -486,9 +504,13 @@ static sqlite3 *db_ipc_pool(void) {
   for (int u = 2; u <= 3; u++) dbb_process_parent(&bd, u, 1);
   dbb_thread(&bd, 1, 1, 200, "python3.11", -1, 0, 1000 * MS);
   dbb_thread(&bd, 2, 1, 205, "QueueFeederThread (Queue._feed)", 1, 100 * MS, 900 * MS);
-  dbb_thread(&bd, 5, 1, 206, "Thread-1 (_ExecutorManagerThread.run)", 1, 100 * MS, 900 * MS);
-  dbb_thread(&bd, 3, 2, 201, "ForkProcess-1", -1, 100 * MS, 900 * MS);
-  dbb_thread(&bd, 4, 3, 202, "ForkProcess-2", -1, 100 * MS, 900 * MS);
+  if (py38 >= 0)
+    dbb_thread(&bd, 5, 1, 206,
+               py38 ? "QueueManagerThread (_queue_management_worker)" : "Thread-1 (_ExecutorManagerThread.run)", 1,
+               100 * MS, 900 * MS);
+  /* (the program's own children: multiprocessing.Process under the default context names them Process-N) */
+  dbb_thread(&bd, 3, 2, 201, py38 < 0 ? "Process-1" : "ForkProcess-1", -1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 4, 3, 202, py38 < 0 ? "Process-2" : "ForkProcess-2", -1, 100 * MS, 900 * MS);
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 64000000, pipe_writes = 16, pipe_messages = 8 WHERE utid = 2");
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 1000, pipe_writes = 4, pipe_messages = 4 WHERE utid IN (3, 4)");
   dbb_object(&bd, 20, 1, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
@@ -497,7 +519,7 @@ static sqlite3 *db_ipc_pool(void) {
   st(1, 100, 900, WEFT_ST_SEM_WAIT, 20);
   st(1, 900, 1000, R, -1);
   st(2, 100, 900, R, -1);
-  st(5, 100, 900, IO, -1);
+  if (py38 >= 0) st(5, 100, 900, IO, -1);
   st(3, 100, 200, IO, -1);
   st(3, 200, 300, R, -1);
   st(3, 300, 900, IO, -1);
@@ -507,10 +529,13 @@ static sqlite3 *db_ipc_pool(void) {
   return dbb_finish_reopen(&bd, 1000 * MS, 2, "python3 big.py");
 }
 
-static void test_ipc_pool(void) {
-  sqlite3 *d = db_ipc_pool();
+static void test_ipc_pool(int py38) {
+  sqlite3 *d = db_ipc_pool(py38);
   WeftMetrics *m = compute_ok(d);
   const WeftPython *py = m->python;
+  ok(py && py->nlibraries == 1 && py->libraries[0].kind == WEFT_PYLIB_CF_PROCESS,
+     "ipc pool%s: the library: concurrent.futures.ProcessPoolExecutor, and no other (%zu)", py38 ? " (3.8)" : "",
+     py ? py->nlibraries : 0);
   const WeftPyPool *pl = py && py->npools == 1 ? &py->pools[0] : NULL;
   ok(pl && pl->ipc_helper_ns == 800 * MS && pl->ipc_work_ns == 220 * MS && pl->ipc_bytes == 64002000 &&
          pl->ipc_sent_bytes == 64000000 && pl->ipc_messages == 16,
@@ -540,6 +565,38 @@ static void test_ipc_pool(void) {
          has(py->verdict.text, "took 800 ms (64.0 MB in 16 messages), 364% of the 220 ms of work they did: as used, "
                                "the processes spend more time receiving and returning data than working"),
      "ipc pool: the verdict rests on moving the data, with its share: %s", py ? py->verdict.text : "none");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
+/* db_ipc_pool without the executor's manager thread: the program's own two
+ * multiprocessing.Process children fed through a Queue. The same figures, in
+ * their words: child processes, not a pool's workers and its tasks. */
+static void test_plain_ipc(void) {
+  sqlite3 *d = db_ipc_pool(-1);
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  ok(py && py->nlibraries == 1 && py->libraries[0].kind == WEFT_PYLIB_MP_PROCESS && py->npools == 1 &&
+         py->pools[0].plain,
+     "plain ipc: multiprocessing.Process children, and no other library (%zu)", py ? py->nlibraries : 0);
+  const WeftFinding *f = m->nfindings ? &m->findings[0] : NULL;
+  ok(f && f->kind == WEFT_FIND_IPC && f->cost_ns == 1380 * MS &&
+         has(f->title, "moving data to and from the 2 child processes of pid 200 (python3.11) took 800 ms against "
+                       "220 ms of work in them") &&
+         has(f->evidence, "; the parent sent 64.0 MB, the child processes sent back 2.00 kB") &&
+         has(f->evidence, "; process pid 202 finished 519 ms after the others") && !has(f->evidence, "task") &&
+         !has(f->evidence, "worker") && !has(f->title, "worker"),
+     "plain ipc: the finding speaks of child processes, not of workers and tasks: %s / %s", f ? f->title : "none",
+     f ? f->evidence : "");
+  ok(f && has(f->fix, "Process(target, args)") && !has(f->fix, "Pool") && !has(f->fix, "executor"),
+     "plain ipc: the fix in multiprocessing.Process's words: %s", f ? f->fix : "none");
+  ok(py && !strcmp(py->verdict.reason, "ipc") &&
+         has(py->verdict.text, "Moving the data to and from the 2 child processes of pid 200 (python3.11) took 800 "
+                               "ms") &&
+         has(py->verdict.text, "Send less: the data as Process(target, args) with fork, shared memory, fewer and "
+                               "bigger messages.") &&
+         !has(py->verdict.text, "initializer") && !has(py->verdict.text, "worker"),
+     "plain ipc: the verdict too: %s", py ? py->verdict.text : "none");
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -610,12 +667,15 @@ static void test_shared_lock(int pool) {
 
 int main(void) {
   dbb_dir_init(&dir, "test-python");
-  test_fork_pool();
+  test_fork_pool(0);
+  test_fork_pool(1);
   test_two_pools();
   test_gil();
   test_io_threads();
   test_pipeline();
-  test_ipc_pool();
+  test_ipc_pool(0);
+  test_ipc_pool(1);
+  test_plain_ipc();
   test_shared_lock(0);
   test_shared_lock(1);
   dbb_dir_remove(&dir);
