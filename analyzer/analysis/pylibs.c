@@ -15,8 +15,8 @@
  */
 #include "analysis-private.h"
 
-#include <glib.h>
 #include <ctype.h>
+#include <glib.h>
 #include <string.h>
 
 #include "python.h"
@@ -53,28 +53,31 @@ bool py_thread_runs(const char *n, const char *fn) {
   return len >= k && !strncmp(e - k, fn, k) && (len == k || e[-1 - (ptrdiff_t)k] == '.');
 }
 
-/* A concurrent.futures.ProcessPoolExecutor's manager thread: _ExecutorManagerThread (3.9 and
- * later), the function _queue_management_worker on QueueManagerThread (3.8). */
-static bool ppe_manager(const char *n) {
-  return (strstr(n, "_ExecutorManagerThread") && !has_prefix(n, "ExecutorManagerThread")) ||
-         has_prefix(n, "QueueManagerThread") || py_thread_runs(n, "_queue_management_worker");
+/* An executor's manager thread: concurrent.futures' _ExecutorManagerThread (3.9 and later) or
+ * its function _queue_management_worker (3.8), or loky's (joblib), which the hook names
+ * "ExecutorManagerThread (_ExecutorManagerThread.run)". */
+static bool manager_thread(const char *n) {
+  return strstr(n, "_ExecutorManagerThread") || py_thread_runs(n, "_queue_management_worker");
 }
 
-/* A multiprocessing.Pool's thread that starts its workers (_handle_workers), or a
- * ProcessPoolExecutor's manager: a pool's parent has one. */
-bool py_pool_manager_thread(const char *n) { return n && (py_thread_runs(n, "_handle_workers") || ppe_manager(n)); }
+/* Of them, a ProcessPoolExecutor's: loky's is joblib's. */
+static bool ppe_manager(const char *n) { return manager_thread(n) && !has_prefix(n, "ExecutorManagerThread"); }
+
+/* A multiprocessing.Pool's thread that starts its workers (_handle_workers), or an executor's
+ * manager: a pool's parent has one. */
+bool py_pool_manager_thread(const char *n) { return n && (py_thread_runs(n, "_handle_workers") || manager_thread(n)); }
 
 /* A thread of a pool's parent that moves its data: a Pool's task and result handlers, a Queue's
  * feeder, an executor's manager. */
 bool py_ipc_thread(const char *n) {
   return n && (py_thread_runs(n, "_handle_tasks") || py_thread_runs(n, "_handle_results") ||
-               strstr(n, "QueueFeederThread") || ppe_manager(n));
+               strstr(n, "QueueFeederThread") || manager_thread(n));
 }
 
 /* One thread's name (its process's CPython main thread: the process's name). */
 bool py_machinery_thread(const char *n) {
-  return n && (py_pool_manager_thread(n) || py_ipc_thread(n) || strstr(n, "(monitor_parent)") ||
-               strstr(n, "(_do_shutdown)") || has_prefix(n, "asyncio_") || has_prefix(n, "IO loop") ||
+  return n && (py_pool_manager_thread(n) || py_ipc_thread(n) || py_thread_runs(n, "monitor_parent") ||
+               py_thread_runs(n, "_do_shutdown") || has_prefix(n, "asyncio_") || has_prefix(n, "IO loop") ||
                has_prefix(n, "Profile") || has_prefix(n, "Nanny") || has_prefix(n, "Dask ") ||
                has_prefix(n, "AsyncProcess "));
 }

@@ -450,11 +450,12 @@ static void verdict_from_findings(Ctx *c, WeftPyVerdict *v) {
     } else if (straggler_pool(m, f)) {
       const WeftPyPool *pl = straggler_pool(m, f);
       v->choice = "processes", v->reason = "straggler", v->straggler_lag_ns = pl->straggler_lag_ns;
-      v->text = pool_printf(c->pool,
-                            "Processes, as used: %s ran without a GIL between them, but one finished %s after the "
-                            "others (load balance %.2f). Keep processes and hand out smaller tasks: %s.",
-                            py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns),
-                            pl->pop.lb, py_tasks_short(py));
+      v->text =
+          pool_printf(c->pool,
+                      "Processes, as used: %s ran without a GIL between them, but one finished %s after the "
+                      "others (load balance %.2f). Keep processes and %s: %s.",
+                      py_workers_of(py, pl, false), weft_format_ns(b1, sizeof b1, pl->straggler_lag_ns), pl->pop.lb,
+                      pl->plain ? "split the work more evenly" : "hand out smaller tasks", py_tasks_short(py));
     }
   }
 }
@@ -515,8 +516,8 @@ static void verdict_otherwise(Ctx *c, WeftPyVerdict *v) {
     v->choice = "processes", v->reason = "pool";
     v->text = pool_printf(c->pool,
                           "Processes, as used: %s ran in parallel without a GIL between them (load balance %.2f of "
-                          "their useful time). Keep them busy with enough work per task.",
-                          py_workers_of(py, pl, false), pl->pop.lb);
+                          "their useful time). Keep them busy with enough work per %s.",
+                          py_workers_of(py, pl, false), pl->pop.lb, pl->plain ? "process" : "task");
   } else if (nthreads >= 2 && py->nprocesses == 1 && cpu_bound_threads(m, p1, sizeof p1)) {
     /* (on a machine busy with other load the GIL finding stays out: the holder waits for a CPU too) */
     v->choice = "processes", v->reason = "gil";

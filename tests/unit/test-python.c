@@ -222,7 +222,10 @@ static void test_fork_pool(int py38) {
  *   500 ms running each, 210..710 and 215..715). A worker is its last image
  *   (8, 10), with the fork image's time: starts 200 and 205, useful 510
  *   each. Span 200..715 (515); the parent waits on a semaphore (object 20)
- *   200..800, 515 of the span; finishes 210 + 475 = 685 and 690. */
+ *   200..800, 515 of the span; finishes 210 + 475 = 685 and 690. Its
+ *   manager thread (utid 11, "ExecutorManagerThread (_ExecutorManagerThread.run)",
+ *   as weft's hook names loky's) runs 200..300 and reads pipes 300..800: the
+ *   pool's data moving (100 ms), not a thread of the program's own. */
 static sqlite3 *db_two_pools(void) {
   dbb_dir_next(&dir, &bd);
   char loky1[200], loky2[200];
@@ -250,6 +253,7 @@ static sqlite3 *db_two_pools(void) {
                              {0, 1000}, {200, 210}, {210, 710}, {205, 215}, {215, 715}};
   for (int u = 1; u <= 10; u++)
     dbb_thread(&bd, u, u, 500 + u, "python3.11", -1, life[u - 1][0] * MS, life[u - 1][1] * MS);
+  dbb_thread(&bd, 11, 6, 611, "ExecutorManagerThread (_ExecutorManagerThread.run)", 6, 200 * MS, 800 * MS);
   dbb_object(&bd, 20, 6, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
   const int R = WEFT_ST_RUNNING, L = WEFT_ST_LOCK_WAIT;
   st(1, 0, 1000, R, -1);
@@ -266,6 +270,8 @@ static sqlite3 *db_two_pools(void) {
   st(8, 210, 710, R, -1);
   st(9, 205, 215, R, -1);
   st(10, 215, 715, R, -1);
+  st(11, 200, 300, R, -1);
+  st(11, 300, 800, WEFT_ST_IO_WAIT, -1);
   return dbb_finish_reopen(&bd, 1000 * MS, 4, "python3 app.py");
 }
 
@@ -296,6 +302,11 @@ static void test_two_pools(void) {
      "loky executor: span 200..715 ms, the parent waited all 515 ms of it, lag 5 ms");
   ok(!finding(m, WEFT_FIND_IMBALANCE, -1), "balanced pools: no imbalance finding");
   ok(!finding(m, WEFT_FIND_CONTENTION, 20), "the executor's parent waiting for results: no contention finding");
+  bool threading = false;
+  for (size_t i = 0; py && i < py->nlibraries; i++) threading |= py->libraries[i].kind == WEFT_PYLIB_THREADING;
+  ok(py && !threading && lk && lk->ipc_helper_ns == 100 * MS,
+     "loky's manager thread is the pool's: no threading, 100 ms of its data moving (%lld)",
+     lk ? (long long)(lk->ipc_helper_ns / MS) : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
