@@ -3,7 +3,8 @@
 #
 # It names Python threads in the recording after threading's name and the
 # function they run ("ThreadPoolExecutor-0_0 (_worker)"), and a
-# multiprocessing child's main thread after its process ("ForkPoolWorker-1"),
+# multiprocessing child's main thread after its process ("ForkPoolWorker-1";
+# "ForkProcess-1 (crunch)" when it runs the program's own function),
 # through the agent's weft_name_thread: only the recording sees the names, not
 # the OS or the program. It imports nothing at start-up (threading and
 # multiprocessing.process are patched when the program imports them; ctypes
@@ -60,13 +61,28 @@ def _weft_setup():
         threading.Thread._bootstrap_inner = _bootstrap_inner
 
     # a multiprocessing child's main thread is named after its process when
-    # it starts (BaseProcess._bootstrap runs in the child)
+    # it starts (BaseProcess._bootstrap runs in the child), and, when it runs
+    # the program's own code, after that too, as a thread is: "Process-1
+    # (crunch)", "Worker-2 (Worker.run)" for a subclass with its own run. A
+    # pool's workers (their target is the library's) keep the process's name.
+    library = ("multiprocessing.", "concurrent.", "joblib.", "loky.", "dask.", "distributed.")
+
     def patch_process(module):
         boot = module.BaseProcess._bootstrap
+        base_run = module.BaseProcess.run
 
         def _bootstrap(self, *args, **kwargs):
             try:
-                name(self.name)
+                label, what, cls = self.name, None, type(self)
+                if cls.run is not base_run:
+                    what, where = getattr(cls, "__qualname__", cls.__name__) + ".run", cls.__module__
+                else:
+                    target = getattr(self, "_target", None)
+                    what = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+                    where = getattr(target, "__module__", None)
+                if what and not ((where or "") + ".").startswith(library):
+                    label = "%s (%s)" % (label, what)
+                name(label)
             except Exception:
                 pass
             return boot(self, *args, **kwargs)

@@ -88,9 +88,12 @@ static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
     g->pool_proc |=
         has_prefix(n, "ForkPoolWorker-") || has_prefix(n, "SpawnPoolWorker-") || has_prefix(n, "ForkServerPoolWorker-");
     g->loky |= has_prefix(n, "LokyProcess-");
-    /* (multiprocessing.Process under the default context is "Process-N", a context's "ForkProcess-N") */
+    /* (multiprocessing.Process under the default context is "Process-N", a context's "ForkProcess-N";
+     * the hook adds the program's own function a child runs, or its class's run: "Worker-1
+     * (Worker.run)", never to a pool's worker) */
     g->mp_proc |= has_prefix(n, "ForkProcess-") || has_prefix(n, "SpawnProcess-") ||
-                  has_prefix(n, "ForkServerProcess-") || (has_prefix(n, "Process-") && isdigit((unsigned char)n[8]));
+                  has_prefix(n, "ForkServerProcess-") || (has_prefix(n, "Process-") && isdigit((unsigned char)n[8])) ||
+                  (ends_with(n, ")") && strstr(n, " ("));
     return;
   }
   bool tpe = has_prefix(n, "ThreadPoolExecutor-"), dist = has_prefix(n, "Dask-");

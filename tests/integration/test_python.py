@@ -20,7 +20,9 @@
 #              --io, the "io_overlap" verdict, no "gil" finding.
 # unbalanced   a Pool(2) with one chunk of long tasks: the "imbalance" finding
 #              names the worker that ran the longest.
-# mp_lock      one multiprocessing.Lock held around the work of 4 processes (fork and spawn): one
+# mp_lock      one multiprocessing.Lock held around the work of 4 processes (fork with
+#              Process(target=work), spawn with a Process subclass: the children named
+#              "ForkProcess-N (work)", "Worker-N (Worker.run)"): one
 #              object, waited on from all 4, acquired exactly 4 x ROUNDS + 1 times, a contention
 #              finding naming the with line, after no other cause; the lock named
 #              "mp.Lock() at mp_lock.py:N", the line that made it.
@@ -472,25 +474,33 @@ def t_unbalanced(c):
        "(%.0f%% of it in one)" % (c.tag, 100 * best / total if total else 0), (workers, busiest, on))
 
 
-def t_mp_lock(c, method):
+def t_mp_lock(c, method, subclass=False):
     """mp_lock.py: one multiprocessing.Lock held around the work of 4 processes is one object, waited on
-    from all 4, acquired ROUNDS times by each (and once by the parent), and a finding naming the line."""
+    from all 4, acquired ROUNDS times by each (and once by the parent), and a finding naming the line.
+    subclass: the 4 are instances of a Process subclass with its own run (Worker-1..4)."""
     rounds = 10
     script = os.path.join(c.pydir, "mp_lock.py")
     lines = marked_lines(script)
-    tag = "%s mp_lock %s" % (c.tag, method)
+    tag = "%s mp_lock %s%s" % (c.tag, method, " subclass" if subclass else "")
     # On a busy machine (the report says so: machine_load) the 4 children may start so far apart that
     # they hardly meet at the lock, and its finding goes: record again (at most three times); the counts
     # below are exact in any recording, the finding is checked only in an undisturbed one.
     for attempt in range(3):
         db, _ = record(c, "mp_lock-" + method + ("-again%d" % attempt if attempt else ""),
-                       [script, method, str(rounds), "20000"])
+                       [script, method, str(rounds), "20000"] + (["subclass"] if subclass else []))
         r = report(c, db) if db else None
         if not r:
             return
         if "contention" in kinds(r) or "machine_load" not in kinds(r):
             break
     con = sqlite3.connect(db)
+    # the children are named after their process and the program's code they run (the hook)
+    names = sorted(n for (n,) in con.execute("SELECT t.name FROM thread t JOIN process p USING (upid) WHERE t.is_main "
+                                             "AND p.parent_upid IN (SELECT upid FROM thread WHERE name LIKE "
+                                             "'python%' AND is_main) AND t.name NOT LIKE 'python%'"))
+    want = ["Worker-%d (Worker.run)" % i if subclass else "%sProcess-%d (work)" % (method.capitalize(), i)
+            for i in range(1, 5)]
+    ok(names == want, "%s: the children are named %s .. %s" % (tag, want[0], want[-1]), names)
     # the objects waited on from more than one process: exactly one, from the 4 children
     shared = con.execute("SELECT ts.object_id, count(DISTINCT t.upid) FROM thread_state ts JOIN thread t "
                          "USING (utid) WHERE ts.state = 6 GROUP BY ts.object_id HAVING count(DISTINCT t.upid) > 1"
@@ -975,7 +985,7 @@ def main():
             c.weft, c.pydir, c.tmp, c.py, c.tag = os.path.abspath(args.weft), args.python_dir, tmp, exe, tag
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
-                     t_numpy, t_dask, t_dask_local, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn"),
+                     t_numpy, t_dask, t_dask_local, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn", True),
                      t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]

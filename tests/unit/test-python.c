@@ -519,9 +519,18 @@ static sqlite3 *db_ipc_pool(int py38) {
     dbb_thread(&bd, 5, 1, 206,
                py38 ? "QueueManagerThread (_queue_management_worker)" : "Thread-1 (_ExecutorManagerThread.run)", 1,
                100 * MS, 900 * MS);
-  /* (the program's own children: multiprocessing.Process under the default context names them Process-N) */
-  dbb_thread(&bd, 3, 2, 201, py38 < 0 ? "Process-1" : "ForkProcess-1", -1, 100 * MS, 900 * MS);
-  dbb_thread(&bd, 4, 3, 202, py38 < 0 ? "Process-2" : "ForkProcess-2", -1, 100 * MS, 900 * MS);
+  /* (the program's own children: multiprocessing.Process under the default context names them Process-N;
+   * -2: a Process subclass with its own run, which the hook names after it) */
+  dbb_thread(&bd, 3, 2, 201,
+             py38 == -2 ? "Worker-1 (Worker.run)"
+             : py38 < 0 ? "Process-1"
+                        : "ForkProcess-1",
+             -1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 4, 3, 202,
+             py38 == -2 ? "Worker-2 (Worker.run)"
+             : py38 < 0 ? "Process-2"
+                        : "ForkProcess-2",
+             -1, 100 * MS, 900 * MS);
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 64000000, pipe_writes = 16, pipe_messages = 8 WHERE utid = 2");
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 1000, pipe_writes = 4, pipe_messages = 4 WHERE utid IN (3, 4)");
   dbb_object(&bd, 20, 1, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
@@ -583,13 +592,14 @@ static void test_ipc_pool(int py38) {
 /* db_ipc_pool without the executor's manager thread: the program's own two
  * multiprocessing.Process children fed through a Queue. The same figures, in
  * their words: child processes, not a pool's workers and its tasks. */
-static void test_plain_ipc(void) {
-  sqlite3 *d = db_ipc_pool(-1);
+static void test_plain_ipc(int subclass) {
+  sqlite3 *d = db_ipc_pool(subclass ? -2 : -1);
   WeftMetrics *m = compute_ok(d);
   const WeftPython *py = m->python;
   ok(py && py->nlibraries == 1 && py->libraries[0].kind == WEFT_PYLIB_MP_PROCESS && py->npools == 1 &&
          py->pools[0].plain,
-     "plain ipc: multiprocessing.Process children, and no other library (%zu)", py ? py->nlibraries : 0);
+     "plain ipc%s: multiprocessing.Process children, and no other library (%zu)",
+     subclass ? " (a Process subclass's)" : "", py ? py->nlibraries : 0);
   const WeftFinding *f = m->nfindings ? &m->findings[0] : NULL;
   ok(f && f->kind == WEFT_FIND_IPC && f->cost_ns == 1380 * MS &&
          has(f->title, "moving data to and from the 2 child processes of pid 200 (python3.11) took 800 ms against "
@@ -686,7 +696,8 @@ int main(void) {
   test_pipeline();
   test_ipc_pool(0);
   test_ipc_pool(1);
-  test_plain_ipc();
+  test_plain_ipc(0);
+  test_plain_ipc(1);
   test_shared_lock(0);
   test_shared_lock(1);
   dbb_dir_remove(&dir);

@@ -3,9 +3,11 @@
 # hot, whose waits come from all 4.
 # SPDX-License-Identifier: MIT
 #
-# Usage: mp_lock.py [METHOD [ROUNDS [N]]]  (start method, default fork; each
-# process takes the lock ROUNDS times, default 30, and runs N iterations of a
-# loop inside it, default 20000)
+# Usage: mp_lock.py [METHOD [ROUNDS [N [subclass]]]]  (start method, default
+# fork; each process takes the lock ROUNDS times, default 30, and runs N
+# iterations of a loop inside it, default 20000; with "subclass" the children
+# are instances of a Process subclass with its own run, Worker-1..4, rather
+# than Process(target=work))
 # The parent takes the lock first and lets go only once all 4 children are
 # blocked on it (their main thread in a futex wait, read from /proc), so each
 # child's first acquisition waits, however the machine schedules them: the
@@ -30,6 +32,15 @@ def work(lock, rounds, n):
             crunch(n)
 
 
+class Worker(mp.Process):
+    def __init__(self, lock, rounds, n):
+        super().__init__()
+        self.job = (lock, rounds, n)
+
+    def run(self):
+        work(*self.job)
+
+
 def blocked(pid):
     """The process is blocked in a futex wait (syscall 202 on x86-64)."""
     try:
@@ -44,10 +55,16 @@ def main():
     method = sys.argv[1] if len(sys.argv) > 1 else "fork"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
-    ctx = mp.get_context(method)
+    subclass = len(sys.argv) > 4 and sys.argv[4] == "subclass"
+    if subclass:  # (Worker is the default context's Process: its start method is the default's)
+        mp.set_start_method(method)
+    ctx = mp if subclass else mp.get_context(method)
     lock = ctx.Lock()  # LOCK-MADE
     lock.acquire()
-    procs = [ctx.Process(target=work, args=(lock, rounds, n)) for _ in range(4)]
+    if subclass:
+        procs = [Worker(lock, rounds, n) for _ in range(4)]
+    else:
+        procs = [ctx.Process(target=work, args=(lock, rounds, n)) for _ in range(4)]
     for p in procs:
         p.start()
     while not all(blocked(p.pid) for p in procs):
