@@ -783,8 +783,9 @@ static inline int weft_pshared(unsigned kind, const volatile void *obj) {
  * waited for, never the other way round): a mutex's lock word (2: locked
  * with waiters; robust and PI mutexes: FUTEX_WAITERS; PP mutexes: the same
  * below the ceiling's bits), a semaphore's waiter count (the high half of its
- * value word). 0 for objects of this process, and for condvars and rwlocks
- * (not read: the import links no signal across processes). */
+ * value word), a condition variable's (__wrefs / 8: its waiters, signalled or
+ * not). 0 for objects of this process, and for rwlocks (not read: their waits
+ * are linked within a process only). */
 static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
   if (WEFT_LIKELY(!weft_pshared(kind, obj))) return 0;
 #if defined(__GLIBC__) && defined(__x86_64__)
@@ -796,6 +797,8 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
     return (k & 64) ? (lock & 0x7ffffu) > 1 : (k & (16 | 32)) ? (lock & 0x80000000u) != 0 : lock > 1;
   }
   if (kind == WEFT_KIND_SEM) return (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
+  if (kind == WEFT_KIND_COND) /* __wrefs: 8 a waiter (glibc 2.25 and later), the low 3 bits flags */
+    return (__atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
 #endif
   return 0;
 }

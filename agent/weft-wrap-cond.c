@@ -42,7 +42,8 @@ static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op
   _weft_acquired_recorded(WEFT_KIND_MUTEX, m, at);
 }
 
-/* SIGNAL when someone waits on c (announced), before the call or, for a
+/* SIGNAL when someone waits on c (announced; for a process-shared c, a
+ * waiter of any process, as glibc counts them), before the call or, for a
  * waiter that announced itself meanwhile, after it. */
 static int signal_wrap(pthread_cond_t *c, unsigned op) {
   int (*fn)(pthread_cond_t *) = op == WEFT_OP_SIGNAL ? REAL(pthread_cond_signal) : REAL(pthread_cond_broadcast);
@@ -50,7 +51,9 @@ static int signal_wrap(pthread_cond_t *c, unsigned op) {
   int done = 0;
   WeftBucket *b = weft_bucket(c);
   uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
-  if ((uint32_t)bw != 0) {
+  int shared = weft_shared_waiters(WEFT_KIND_COND, c);
+  if (WEFT_UNLIKELY(shared)) weft_shared_check(WEFT_KIND_COND, c); /* (its identity in this process) */
+  if ((uint32_t)bw != 0 || shared) {
     weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), 0);
     done = 1;
   }

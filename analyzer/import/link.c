@@ -354,12 +354,14 @@ static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
  * (a release is recorded only when someone waits), else by one written late
  * (a waiter came during the call) within SHARED_LATE_NS after it, as pass 2
  * has it for the objects of one process: a flow from it, and the wait's
- * waker. A wait with neither counts as a release missing. */
+ * waker. A wait on a process-shared condition variable, by the last signal
+ * since it began. A wait with neither counts as a release missing. */
 #define SHARED_LATE_NS 1000000
 static const SharedRel *shared_release(const SharedRel *r, guint n, const SharedWait *w) {
   SharedRel key = {w->host, w->obj, w->end, 0, 0};
   guint a = upper_bound(r, n, sizeof *r, &key, cmp_shared_rel); /* the first release after (host, obj, end) */
-  for (guint k = a; k-- > 0 && r[k].host == w->host && r[k].obj == w->obj && r[k].ns >= w->begin - SHARED_LATE_NS;)
+  int64_t lo = w->kind == WEFT_FLOW_WAKEUP ? w->begin : w->begin - SHARED_LATE_NS;
+  for (guint k = a; k-- > 0 && r[k].host == w->host && r[k].obj == w->obj && r[k].ns >= lo;)
     if (r[k].utid != w->utid) return &r[k];
   for (guint k = a; k < n && r[k].host == w->host && r[k].obj == w->obj && r[k].ns <= w->end + SHARED_LATE_NS; k++)
     if (r[k].late && r[k].utid != w->utid) return &r[k];
@@ -424,7 +426,7 @@ int link_shared(Imp *im) {
     const SharedWait *w = &g_array_index(wv, SharedWait, i);
     const SharedRel *from = shared_release((const SharedRel *)rv->data, rv->len, w);
     if (!from) {
-      im->releases_missing++;
+      im->releases_missing += w->kind != WEFT_FLOW_WAKEUP; /* (a condition variable's may wake spuriously) */
       continue;
     }
     imp_flow(im, w->kind, from->utid, from->ns < w->end ? from->ns : w->end, w->utid, w->end, w->obj);

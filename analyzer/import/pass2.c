@@ -221,6 +221,14 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   }
 }
 
+/* A signal of a process-shared condition variable: for the waits of every process (link_shared). */
+static void on_signal(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  Obj *o = obj_find(im, ev->w[1], (int)kind, ns);
+  if (!o || !o->shared || o->kind != WEFT_KIND_COND) return;
+  SharedRel x = {im->p->host, o->id, ns, t->utid, im->v3 && ev->nwords >= 3 && (ev->w[2] & WEFT_REL_LATE)};
+  g_array_append_val(im->shared_rels, x);
+}
+
 static void on_wait_begin(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsigned op, int64_t ns) {
   const uint64_t *w = ev->w;
   if (t->st != WEFT_ST_RUNNING) set_state(im, t, ns, WEFT_ST_RUNNING, 0, 0);
@@ -244,9 +252,10 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   int64_t from_ns = 0;
   int fk = 0;
   int ok = res == 0 || res == EOWNERDEAD;
-  /* a process-shared mutex's or semaphore's waits: the release that ended one may be another
-   * process's, later than the last of this one's: once every file is read (link_shared) */
-  int shared = o && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM);
+  /* a process-shared mutex's, semaphore's or condition variable's waits: the release or signal that
+   * ended one may be another process's, later than the last of this one's: once every file is read
+   * (link_shared) */
+  int shared = o && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM || o->kind == WEFT_KIND_COND);
   int64_t waker = shared ? 0 : wait_waker(im, t, o, ok, ns, &from_ns, &fk);
   if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
@@ -256,8 +265,14 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
   if (shared && res == 0) { /* (EOWNERDEAD: no release ended it, its holder died) */
-    SharedWait x = {im->p->host, o->id, t->utid,
-                    t->wbegin,   ns,    is_lock(o->kind) ? WEFT_FLOW_LOCK_HANDOFF : WEFT_FLOW_SEM_POST};
+    SharedWait x = {im->p->host,
+                    o->id,
+                    t->utid,
+                    t->wbegin,
+                    ns,
+                    is_lock(o->kind)            ? WEFT_FLOW_LOCK_HANDOFF
+                    : o->kind == WEFT_KIND_COND ? WEFT_FLOW_WAKEUP
+                                                : WEFT_FLOW_SEM_POST};
     g_array_append_val(im->shared_waits, x);
   }
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
@@ -292,6 +307,7 @@ int imp_pass2(const WeftEvent *ev, void *user) {
       break;
     }
     case WEFT_EV_REL: on_release(im, t, ev, kind, res, ns); break;
+    case WEFT_EV_SIGNAL: on_signal(im, t, ev, kind, ns); break;
     case WEFT_EV_WAIT_BEGIN: on_wait_begin(im, t, ev, kind, op, ns); break;
     case WEFT_EV_WAIT_END: on_wait_end(im, t, ev, res, ns); break;
     case WEFT_EV_MPI_RANK:
