@@ -64,8 +64,19 @@ def _weft_setup():
     # it starts (BaseProcess._bootstrap runs in the child), and, when it runs
     # the program's own code, after that too, as a thread is: "Process-1
     # (crunch)", "Worker-2 (Worker.run)" for a subclass with its own run. A
-    # pool's workers (their target is the library's) keep the process's name.
-    library = ("multiprocessing.", "concurrent.", "joblib.", "loky.", "dask.", "distributed.")
+    # pool's workers (their target or class is a library's: the standard
+    # library's or an installed package's) keep the process's name.
+    stdlib = os.path.dirname(getattr(os, "__file__", None) or "")
+
+    def own_code(where):
+        if not isinstance(where, str):
+            return False
+        if where in ("__main__", "__mp_main__"):
+            return True
+        path = getattr(sys.modules.get(where), "__file__", None)
+        if not isinstance(path, str):
+            return False  # (a built-in module)
+        return not ("site-packages" in path or "dist-packages" in path or (stdlib and path.startswith(stdlib + os.sep)))
 
     def patch_process(module):
         boot = module.BaseProcess._bootstrap
@@ -73,15 +84,19 @@ def _weft_setup():
 
         def _bootstrap(self, *args, **kwargs):
             try:
-                label, what, cls = self.name, None, type(self)
-                if cls.run is not base_run:
-                    what, where = getattr(cls, "__qualname__", cls.__name__) + ".run", cls.__module__
-                else:
-                    target = getattr(self, "_target", None)
-                    what = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
-                    where = getattr(target, "__module__", None)
-                if what and not ((where or "") + ".").startswith(library):
-                    label = "%s (%s)" % (label, what)
+                label = self.name
+                try:
+                    cls = type(self)
+                    if cls.run is not base_run:
+                        what, where = getattr(cls, "__qualname__", cls.__name__) + ".run", cls.__module__
+                    else:
+                        target = getattr(self, "_target", None)
+                        what = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+                        where = getattr(target, "__module__", None)
+                    if isinstance(what, str) and what and " " not in what and own_code(where):
+                        label = "%s (%s)" % (label, what)
+                except Exception:
+                    pass
                 name(label)
             except Exception:
                 pass

@@ -82,6 +82,15 @@ bool py_machinery_thread(const char *n) {
                has_prefix(n, "AsyncProcess "));
 }
 
+/* A process's name as the hook gives a multiprocessing child that runs the program's code:
+ * "CLASS-N (QUALNAME)", one word before the number and none but the function's in the parentheses. */
+static bool hook_process_name(const char *n) {
+  const char *sp = strchr(n, ' '), *dash = sp ? sp : n;
+  while (dash > n && isdigit((unsigned char)dash[-1])) dash--;
+  if (!sp || dash == sp || dash == n || dash[-1] != '-' || sp[1] != '(' || !ends_with(n, ")")) return false;
+  return !strchr(sp + 2, ' ') && !strchr(sp + 2, '(') && strchr(sp + 2, ')') == n + strlen(n) - 1 && sp[2] != ')';
+}
+
 static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
   const char *n = t->name ? t->name : "";
   if (t->is_main) {
@@ -93,7 +102,7 @@ static void thread_signals(Signals *g, const WeftThreadMetrics *t) {
      * (Worker.run)", never to a pool's worker) */
     g->mp_proc |= has_prefix(n, "ForkProcess-") || has_prefix(n, "SpawnProcess-") ||
                   has_prefix(n, "ForkServerProcess-") || (has_prefix(n, "Process-") && isdigit((unsigned char)n[8])) ||
-                  (ends_with(n, ")") && strstr(n, " ("));
+                  hook_process_name(n);
     return;
   }
   bool tpe = has_prefix(n, "ThreadPoolExecutor-"), dist = has_prefix(n, "Dask-");

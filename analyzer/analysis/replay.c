@@ -2256,13 +2256,21 @@ static bool resolve_lock(const WeftMetrics *m, const Rec *r, const char *name, i
   return true;
 }
 
+/* A thread's name, or the name without the function the Python hook adds to it ("Thread-1" for
+ * "Thread-1 (crunch)"). */
+static bool thread_named(const char *tn, const char *name) {
+  size_t k = strlen(name), n = strlen(tn);
+  return !strcmp(tn, name) ||
+         (n > k + 3 && !strncmp(tn, name, k) && tn[k] == ' ' && tn[k + 1] == '(' && tn[n - 1] == ')');
+}
+
 static bool resolve_thread(const WeftMetrics *m, const char *name, int64_t *utid, char *err, size_t len) {
   char *end;
   long long tid = strtoll(name, &end, 10);
   const WeftThreadMetrics *hit = NULL;
   for (size_t i = 0; i < m->nthreads; i++) {
     const WeftThreadMetrics *t = &m->threads[i];
-    if (!((*end == '\0' && t->tid == tid) || (t->name && !strcmp(t->name, name)))) continue;
+    if (!((*end == '\0' && t->tid == tid) || (t->name && thread_named(t->name, name)))) continue;
     if (hit && *end != '\0') {
       snprintf(err, len, "%s names more than one thread: give its tid", name);
       return false;

@@ -520,17 +520,15 @@ static sqlite3 *db_ipc_pool(int py38) {
                py38 ? "QueueManagerThread (_queue_management_worker)" : "Thread-1 (_ExecutorManagerThread.run)", 1,
                100 * MS, 900 * MS);
   /* (the program's own children: multiprocessing.Process under the default context names them Process-N;
-   * -2: a Process subclass with its own run, which the hook names after it) */
-  dbb_thread(&bd, 3, 2, 201,
-             py38 == -2 ? "Worker-1 (Worker.run)"
-             : py38 < 0 ? "Process-1"
-                        : "ForkProcess-1",
-             -1, 100 * MS, 900 * MS);
-  dbb_thread(&bd, 4, 3, 202,
-             py38 == -2 ? "Worker-2 (Worker.run)"
-             : py38 < 0 ? "Process-2"
-                        : "ForkProcess-2",
-             -1, 100 * MS, 900 * MS);
+   * -2: a Process subclass with its own run, which the hook names after it; -3: os.fork children that
+   * named themselves) */
+  const char *kid[][2] = {{"ForkProcess-1", "ForkProcess-2"},
+                          {"Process-1", "Process-2"},
+                          {"Worker-1 (Worker.run)", "Worker-2 (Worker.run)"},
+                          {"srv (child)", "srv (child)"}}; /* -3: names of its own (prctl), no multiprocessing */
+  int v = py38 < 0 ? -py38 : 0;
+  dbb_thread(&bd, 3, 2, 201, kid[v][0], -1, 100 * MS, 900 * MS);
+  dbb_thread(&bd, 4, 3, 202, kid[v][1], -1, 100 * MS, 900 * MS);
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 64000000, pipe_writes = 16, pipe_messages = 8 WHERE utid = 2");
   dbb_exec(&bd, "UPDATE thread SET pipe_bytes = 1000, pipe_writes = 4, pipe_messages = 4 WHERE utid IN (3, 4)");
   dbb_object(&bd, 20, 1, WEFT_KIND_SEM, 0x7f0000003000, NULL, -1, -1, 1);
@@ -622,6 +620,21 @@ static void test_plain_ipc(int subclass) {
   sqlite3_close(d);
 }
 
+/* db_ipc_pool's children named by the program itself ("srv (child)": prctl after os.fork), with
+ * the parent's QueueFeederThread: no multiprocessing.Process children for a name in parentheses. */
+static void test_own_names(void) {
+  sqlite3 *d = db_ipc_pool(-3);
+  WeftMetrics *m = compute_ok(d);
+  const WeftPython *py = m->python;
+  bool mp = false;
+  for (size_t i = 0; py && i < py->nlibraries; i++) mp |= py->libraries[i].kind == WEFT_PYLIB_MP_PROCESS;
+  ok(py && !mp && py->npools == 1 && !py->pools[0].plain,
+     "own names: \"srv (child)\" is not the hook's name of a multiprocessing child (%zu libraries)",
+     py ? py->nlibraries : 0);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* A lock the workers take turns on. pid 600 (upid 1) starts three workers
  * (fork) and waits for them 100..900 (semaphore 10); they share its lock 20
  * (made by the parent: a multiprocessing lock), whose waits are in work()
@@ -698,6 +711,7 @@ int main(void) {
   test_ipc_pool(1);
   test_plain_ipc(0);
   test_plain_ipc(1);
+  test_own_names();
   test_shared_lock(0);
   test_shared_lock(1);
   dbb_dir_remove(&dir);

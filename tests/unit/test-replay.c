@@ -63,11 +63,13 @@ static void check(const WeftMetrics *m, const char *spec, int64_t want, const ch
  * what the releases took (unlock_cost): A's at 20 ms woke B and took cost
  * of A's running time after it; B's at 31 ms woke no one (a quarter of it,
  * the call itself). */
+static const char *lock_b_name = "B"; /* (test_lock: a name as the Python hook gives one) */
+
 static sqlite3 *lock_db(int64_t cost, int counted) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 41 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
-  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 41 * MS);
+  dbb_thread(&bd, 2, 1, 101, lock_b_name, 1, 0, 41 * MS);
   dbb_thread_cpu(&bd, 1, 30 * MS, 0);
   dbb_thread_cpu(&bd, 2, 32 * MS, 0);
   dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 2);
@@ -120,6 +122,24 @@ static void test_lock(void) {
     ok(!m && strstr(err, bad[i][0]) && strstr(err, bad[i][1]), "bad spec %s: %s", bad[i][0], m ? "accepted" : err);
     weft_metrics_free(m);
   }
+  sqlite3_close(d);
+  /* a thread the Python hook named after its function is also its name without it */
+  lock_b_name = "B (crunch)";
+  d = lock_db(0, 0);
+  lock_b_name = "B";
+  const char *named[] = {"thread:B=-50%", "thread:B (crunch)=-50%"};
+  m = replay(d, named, 2, err, sizeof err);
+  ok(m && m->replay, "thread:B names \"B (crunch)\" (%s)", m ? "" : err);
+  if (m && m->replay) {
+    check(m, "thread:B=-50%", 32 * MS, "B (crunch) by its name without the function");
+    check(m, "thread:B (crunch)=-50%", 32 * MS, "and by its whole name");
+  }
+  weft_metrics_free(m);
+  const char *partial[] = {"thread:B (cr=-50%"};
+  m = replay(d, partial, 1, err, sizeof err);
+  ok(!m && strstr(err, "no thread named B (cr"), "a part of the function's name names nothing: %s",
+     m ? "accepted" : err);
+  weft_metrics_free(m);
   sqlite3_close(d);
 }
 
