@@ -784,8 +784,7 @@ static inline int weft_pshared(unsigned kind, const volatile void *obj) {
  * with waiters; robust and PI mutexes: FUTEX_WAITERS; PP mutexes: the same
  * below the ceiling's bits), a semaphore's waiter count (the high half of its
  * value word), a condition variable's (__wrefs / 8: its waiters, signalled or
- * not). 0 for objects of this process, and for rwlocks (not read: their waits
- * are linked within a process only). */
+ * not), a rwlock's (below). 0 for objects of this process. */
 static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
   if (WEFT_LIKELY(!weft_pshared(kind, obj))) return 0;
 #if defined(__GLIBC__) && defined(__x86_64__)
@@ -799,6 +798,17 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
   if (kind == WEFT_KIND_SEM) return (__atomic_load_n((const uint64_t *)obj, __ATOMIC_RELAXED) >> 32) != 0;
   if (kind == WEFT_KIND_COND) /* __wrefs: 8 a waiter (glibc 2.25 and later), the low 3 bits flags */
     return (__atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
+  if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR || kind == WEFT_KIND_RWLOCK) {
+    /* glibc 2.25 and later, read conservatively: readers waiting (RWAITING in __readers), a futex
+     * waited on (FUTEX_USED in __wrphase_futex or __writers_futex), or writers counted in __writers
+     * (waiting or taking it: the holder itself may be one, then a release is recorded that nobody
+     * waited for) */
+    const pthread_rwlock_t *l = (const pthread_rwlock_t *)obj;
+    return (__atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED) & 4) != 0 ||
+           (__atomic_load_n(&l->__data.__wrphase_futex, __ATOMIC_RELAXED) & 2) != 0 ||
+           (__atomic_load_n(&l->__data.__writers_futex, __ATOMIC_RELAXED) & 2) != 0 ||
+           (__atomic_load_n(&l->__data.__writers, __ATOMIC_RELAXED) & 0x7fffffffu) != 0;
+  }
 #endif
   return 0;
 }

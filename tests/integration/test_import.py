@@ -286,6 +286,25 @@ def t_pshared(ctx, n=20):
        [w for w in waits if w not in linked])
 
 
+def t_pshared_rwlock(ctx, n=20):
+    """fx-pshared N 1 rwlock: the 4 children write-lock a process-shared rwlock the parent write-locked
+    before forking them: the parent's release (its hold taken without a wait, with waiters only in
+    other processes) is recorded from glibc's own word and hands the rwlock to one of them, and every
+    wait is linked to a release of another process."""
+    con, info, _ = ctx.imported("pshared", [n, 1, "rwlock"])
+    obj = one(con, "SELECT object_id FROM sync_object WHERE kind = 4 AND addr = ?", addr(info, "rwlock"))
+    eq(one(con, "SELECT acquisitions FROM sync_object WHERE object_id = ?", obj), 4 * n + 1,
+       "pshared rwlock: acquired 4n + 1 times, in all processes")
+    parent = one(con, "SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE p.parent_upid IS NULL "
+                 "AND t.is_main")
+    eq(one(con, "SELECT count(*) FROM flow WHERE kind = 1 AND object_id = ? AND from_utid = ?", obj, parent), 1,
+       "pshared rwlock: the parent's release hands it to a child")
+    waits, linked = linked_waits(con, obj, 2, 1)  # rwlock_wait, lock_handoff
+    ok(waits and len(linked) >= len(waits) - len(waits) // 10,
+       "pshared rwlock: %d of the %d waits have a hand-off from another process, their waker"
+       % (len(linked), len(waits)), [w for w in waits if w not in linked])
+
+
 def t_pshared_cond(ctx, r=20):
     """fx-pshared-cond: a parent and its forked child take turns through a process-shared condition
     variable: one object for both, and each wait on it (2r - 1 at least) ended by the other process's
@@ -294,16 +313,9 @@ def t_pshared_cond(ctx, r=20):
     obj = one(con, "SELECT object_id FROM sync_object WHERE kind = 6 AND addr = ?", addr(info, "cond"))
     eq(one(con, "SELECT count(*) FROM sync_object WHERE kind = 6 AND addr = ?", addr(info, "cond")), 1,
        "pshared-cond: one row for the condition variable of both processes")
-    waits = con.execute("SELECT ts.utid, ts.start_ns, ts.start_ns + ts.dur_ns, ts.waker_utid, t.upid FROM "
-                        "thread_state ts JOIN thread t USING (utid) WHERE ts.object_id = ? AND ts.state = 4 AND "
-                        "ts.result = 0", (obj,)).fetchall()
-    ok(len(waits) >= 2 * r - 1 and len({w[4] for w in waits}) == 2,
+    waits, linked = linked_waits(con, obj, 4, 2)  # cond_wait, wakeup
+    ok(len(waits) >= 2 * r - 1 and len({w[1] for w in waits}) == 2,
        "pshared-cond: %d waits on it (at least %d), from both processes" % (len(waits), 2 * r - 1))
-    upid = {u: p for (u, p) in con.execute("SELECT utid, upid FROM thread")}
-    flows = {(f[2], f[3]): f for f in con.execute("SELECT from_utid, from_ns, to_utid, to_ns FROM flow WHERE "
-                                                  "kind = 2 AND object_id = ?", (obj,))}
-    linked = [w for w in waits if w[3] is not None and upid.get(w[3]) != w[4] and (w[0], w[2]) in flows
-              and flows[(w[0], w[2])][0] == w[3] and w[1] <= flows[(w[0], w[2])][1] <= w[2]]
     # (glibc may wake a waiter with no signal: such a wait has none to link, allowed for a tenth)
     ok(waits and len(linked) >= len(waits) - len(waits) // 10,
        "pshared-cond: %d of the %d waits have a wakeup flow from the other process's signal, their waker"
@@ -1063,7 +1075,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

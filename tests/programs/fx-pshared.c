@@ -2,16 +2,17 @@
  * taken by 4 forked children.
  * SPDX-License-Identifier: MIT
  *
- * usage: fx-pshared [N=50 [T=1]]
+ * usage: fx-pshared [N=50 [T=1 [rwlock]]]
  * The parent locks the mutex, forks 4 children and unlocks it only once all
  * 4 are blocked on it (each one's thread in a futex wait, read from
  * /proc/PID/syscall), so every child's first lock waits. Each child then
  * locks it N times in all, adding to a shared counter inside. The mutex is
  * acquired 4N + 1 times; each child waits at least once. With T > 1 each
  * child's T threads (at most 8) do that each: 4TN + 1 acquisitions, threads
- * of one process and of others taking turns.
+ * of one process and of others taking turns. With "rwlock" the lock is a
+ * PTHREAD_PROCESS_SHARED rwlock instead, write-locked the same way.
  * stdout: pshared children=4 n=N counter=4N (with T > 1: ... threads=T counter=4TN)
- * stderr: fx: mutex=ADDR
+ * stderr: fx: mutex=ADDR (rwlock: fx: rwlock=ADDR)
  */
 #include "fx-common.h"
 
@@ -21,6 +22,7 @@
 
 typedef struct {
   pthread_mutex_t m;
+  pthread_rwlock_t rw;
   long counter;
 } Shared;
 
@@ -39,14 +41,18 @@ static int blocked(pid_t pid) {
 
 static Shared *s;
 static long n;
+static int rw;
+
+static void take(void) { fx_ok(rw ? pthread_rwlock_wrlock(&s->rw) : pthread_mutex_lock(&s->m), "lock"); }
+static void give(void) { fx_ok(rw ? pthread_rwlock_unlock(&s->rw) : pthread_mutex_unlock(&s->m), "unlock"); }
 
 static void *rounds(void *arg) {
   (void)arg;
   for (long i = 0; i < n; i++) {
-    fx_ok(pthread_mutex_lock(&s->m), "child lock");
+    take();
     s->counter++;
     fx_sleep_us(200); /* the work, inside the lock */
-    fx_ok(pthread_mutex_unlock(&s->m), "child unlock");
+    give();
   }
   return NULL;
 }
@@ -61,8 +67,17 @@ int main(int argc, char **argv) {
   pthread_mutexattr_init(&a);
   fx_ok(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED), "setpshared");
   fx_ok(pthread_mutex_init(&s->m, &a), "mutex init");
-  fx_info("mutex=%p", (void *)&s->m);
-  fx_ok(pthread_mutex_lock(&s->m), "parent lock");
+  rw = argc > 3 && !strcmp(argv[3], "rwlock");
+  if (rw) {
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    fx_ok(pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED), "rwlock setpshared");
+    fx_ok(pthread_rwlock_init(&s->rw, &ra), "rwlock init");
+    fx_info("rwlock=%p", (void *)&s->rw);
+  } else {
+    fx_info("mutex=%p", (void *)&s->m);
+  }
+  take();
   pid_t kids[4];
   for (int k = 0; k < 4; k++) {
     kids[k] = fork();
@@ -77,7 +92,7 @@ int main(int argc, char **argv) {
   }
   for (int k = 0; k < 4; k++)
     while (!blocked(kids[k])) fx_sleep_us(1000);
-  fx_ok(pthread_mutex_unlock(&s->m), "parent unlock");
+  give();
   for (int k = 0; k < 4; k++) {
     int st;
     if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fx_die("child", ECHILD);
