@@ -799,12 +799,13 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
   if (kind == WEFT_KIND_COND) /* __wrefs: 8 a waiter (glibc 2.25 and later), the low 3 bits flags */
     return (__atomic_load_n(&((const pthread_cond_t *)obj)->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
   if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR || kind == WEFT_KIND_RWLOCK) {
-    /* glibc 2.25 and later, read conservatively: readers waiting (RWAITING in __readers), a futex
-     * waited on (FUTEX_USED in __wrphase_futex or __writers_futex), or writers counted in __writers
-     * (waiting or taking it: the holder itself may be one, then a release is recorded that nobody
-     * waited for) */
+    /* glibc 2.25 and later, read conservatively: in __readers, readers waiting (RWAITING), readers
+     * registered in a write phase (WRPHASE: they wait for it to end) or a writer registered in a read
+     * phase (WRLOCKED: it waits for the readers to leave), before either sleeps; a futex waited on
+     * (FUTEX_USED in __wrphase_futex or __writers_futex); writers waiting (__writers) */
     const pthread_rwlock_t *l = (const pthread_rwlock_t *)obj;
-    return (__atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED) & 4) != 0 ||
+    unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+    return (r & 4) != 0 || ((r & 1) ? (r >> 3) != 0 : (r & 2) != 0) ||
            (__atomic_load_n(&l->__data.__wrphase_futex, __ATOMIC_RELAXED) & 2) != 0 ||
            (__atomic_load_n(&l->__data.__writers_futex, __ATOMIC_RELAXED) & 2) != 0 ||
            (__atomic_load_n(&l->__data.__writers, __ATOMIC_RELAXED) & 0x7fffffffu) != 0;

@@ -58,7 +58,13 @@ static int signal_wrap(pthread_cond_t *c, unsigned op) {
     done = 1;
   }
   int r = fn(c);
-  if (!done && weft_arrived(b, bw)) weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
+  if (!done && weft_arrived(b, bw)) {
+    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
+  } else if (!done && WEFT_UNLIKELY(weft_shared_waiters(WEFT_KIND_COND, c))) {
+    /* a waiter of another process came between our reading and glibc's own */
+    weft_shared_check(WEFT_KIND_COND, c);
+    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
+  }
   return r;
 }
 

@@ -360,7 +360,8 @@ static gint cmp_shared_rel(gconstpointer x, gconstpointer y) {
 static const SharedRel *shared_release(const SharedRel *r, guint n, const SharedWait *w) {
   SharedRel key = {w->host, w->obj, w->end, 0, 0};
   guint a = upper_bound(r, n, sizeof *r, &key, cmp_shared_rel); /* the first release after (host, obj, end) */
-  int64_t lo = w->kind == WEFT_FLOW_WAKEUP ? w->begin : w->begin - SHARED_LATE_NS;
+  /* (a signal's and a wait's times come from two files' conversions of one clock: a microsecond apart) */
+  int64_t lo = w->kind == WEFT_FLOW_WAKEUP ? w->begin - 1000 : w->begin - SHARED_LATE_NS;
   for (guint k = a; k-- > 0 && r[k].host == w->host && r[k].obj == w->obj && r[k].ns >= lo;)
     if (r[k].utid != w->utid) return &r[k];
   for (guint k = a; k < n && r[k].host == w->host && r[k].obj == w->obj && r[k].ns <= w->end + SHARED_LATE_NS; k++)

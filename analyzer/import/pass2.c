@@ -264,7 +264,9 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   if (t->wkind == WEFT_KIND_MPI) mpi_wait_end(im, t, t->wbegin, ns);
   set_state(im, t, ns, WEFT_ST_RUNNING, (int)res, waker);
   if (fk && from_ns <= ns) imp_flow(im, fk, waker, from_ns, t->utid, ns, o ? o->id : 0);
-  if (shared && res == 0) { /* (EOWNERDEAD: no release ended it, its holder died) */
+  /* (EOWNERDEAD: no release ended a lock wait, its holder died; a condition variable's wait was
+   * ended by a signal all the same, its mutex's holder died) */
+  if (shared && (res == 0 || (res == EOWNERDEAD && o->kind == WEFT_KIND_COND))) {
     SharedWait x = {im->p->host,
                     o->id,
                     t->utid,
