@@ -379,8 +379,17 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
   }
   char *title = pool_printf(pl, "threads were runnable but waiting for a CPU for %s (%s of the thread time)",
                             weft_format_ns(b1, sizeof b1, rq), pct(p1, sizeof p1, (double)rq / (double)s->thread_ns));
+  /* the runnable threads of several processes (a process pool, forked workers): workers either way */
+  size_t busy = 0;
+  for (size_t i = 0; i < m->nprocesses; i++)
+    busy += (double)m->processes[i].time.oncpu_ns >= 0.05 * (double)s->time.oncpu_ns;
   char *fix;
-  if (cpus > 0)
+  if (cpus > 0 && busy >= 2)
+    fix = pool_printf(pl,
+                      "more runnable threads than CPUs, in %zu processes: run at most %g worker%s at once, "
+                      "threads or processes (the CPUs this program may use), or fewer that each do more",
+                      busy, cpus, cpus == 1 ? "" : "s");
+  else if (cpus > 0)
     fix = pool_printf(pl,
                       "more runnable threads than CPUs: use at most %g worker thread%s (the CPUs this program "
                       "may use), or fewer threads that each do more",

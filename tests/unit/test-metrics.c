@@ -333,6 +333,37 @@ static void test_oversubscribed(void) {
   sqlite3_close(d);
 }
 
+/* Two forked workers (pids 401, 402, a process each, a child of 400) on 1 CPU, each running
+ * 0..1000 ms: on a CPU 500 ms and runnable 500 ms each. The runnable time is the program's own
+ * (2 running on 1 CPU all the time), in 2 processes: the fix speaks of workers, threads or
+ * processes, not of worker threads. */
+static void test_oversubscribed_procs(void) {
+  db_new();
+  dbb_process(&bd, 1, 400, 0, 1000 * MS, "over", NULL);
+  for (int u = 2; u <= 3; u++) {
+    dbb_process(&bd, u, 399 + u, 0, 1000 * MS, "over", NULL);
+    dbb_process_parent(&bd, u, 1);
+    dbb_thread(&bd, u, u, 399 + u, "over", -1, 0, 1000 * MS);
+    dbb_state(&bd, u, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_thread_cpu(&bd, u, 500 * MS, 500 * MS);
+  }
+  dbb_thread(&bd, 1, 1, 400, "over", -1, 0, 1000 * MS);
+  dbb_object(&bd, 9, 1, WEFT_KIND_CHILD, 0x191, NULL, -1, -1, 0);
+  dbb_state(&bd, 1, 0, 1000 * MS, WEFT_ST_CHILD_WAIT, 9, -1);
+  sqlite3 *d = dbb_finish_reopen(&bd, 1000 * MS, 1, "over");
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftFinding *f = NULL;
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_OVERSUBSCRIBED) f = &m->findings[i];
+  ok(f && f->cost_ns == 1000 * MS &&
+         has(f->fix, "in 2 processes: run at most 1 worker at once, threads or processes") &&
+         !has(f->fix, "worker thread"),
+     "2 processes on 1 CPU: runnable 1 s is the program's own, its fix names workers, threads or processes (%s)",
+     f ? f->fix : "none");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* A lock with ten waits of 1..10 ms, a condvar with one 45 ms wait, and an
  * unnamed lock only held. Three threads over 100 ms.
  *   object 1 mutex "queue_lock", init stack 1 (init_pool, pool.c:80)
@@ -1444,6 +1475,7 @@ int main(void) {
   test_units();
   test_two_threads();
   test_oversubscribed();
+  test_oversubscribed_procs();
   test_lock();
   test_jobs();
   test_parallelism();
