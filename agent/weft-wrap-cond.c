@@ -45,26 +45,23 @@ static inline void cond_after(pthread_cond_t *c, pthread_mutex_t *m, unsigned op
 /* SIGNAL when someone waits on c (announced; for a process-shared c, a
  * waiter of any process, as glibc counts them), before the call or, for a
  * waiter that announced itself meanwhile, after it. */
+static void signal_emit(pthread_cond_t *c, unsigned op, uint64_t late) {
+  weft_shared_check(WEFT_KIND_COND, c); /* (a process-shared one's identity in this process) */
+  weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), late);
+}
+
 static int signal_wrap(pthread_cond_t *c, unsigned op) {
   int (*fn)(pthread_cond_t *) = op == WEFT_OP_SIGNAL ? REAL(pthread_cond_signal) : REAL(pthread_cond_broadcast);
   if (!weft_on()) return fn(c);
-  int done = 0;
   WeftBucket *b = weft_bucket(c);
   uint64_t bw = atomic_load_explicit(&b->word, memory_order_seq_cst);
-  int shared = weft_shared_waiters(WEFT_KIND_COND, c);
-  if (WEFT_UNLIKELY(shared)) weft_shared_check(WEFT_KIND_COND, c); /* (its identity in this process) */
-  if ((uint32_t)bw != 0 || shared) {
-    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), 0);
-    done = 1;
-  }
+  int done = (uint32_t)bw != 0 || weft_shared_waiters(WEFT_KIND_COND, c);
+  if (done) signal_emit(c, op, 0);
   int r = fn(c);
-  if (!done && weft_arrived(b, bw)) {
-    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
-  } else if (!done && WEFT_UNLIKELY(weft_shared_waiters(WEFT_KIND_COND, c))) {
-    /* a waiter of another process came between our reading and glibc's own */
-    weft_shared_check(WEFT_KIND_COND, c);
-    weft_emit2(WEFT_EV_SIGNAL, WEFT_AUX(WEFT_KIND_COND, op, 0), OBJ(c), WEFT_REL_LATE);
-  }
+  /* (late: a waiter of this process announced itself meanwhile, or one of another process came
+   * between our reading of glibc's count and glibc's own) */
+  if (!done && (weft_arrived(b, bw) || WEFT_UNLIKELY(weft_shared_waiters(WEFT_KIND_COND, c))))
+    signal_emit(c, op, WEFT_REL_LATE);
   return r;
 }
 

@@ -221,6 +221,15 @@ static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsi
   }
 }
 
+/* The flow that links a wait on a process-shared object of kind k to the release, post or signal
+ * that ended it, of any process (link_shared). */
+static int shared_flow(int k) {
+  return is_lock(k)            ? WEFT_FLOW_LOCK_HANDOFF
+         : k == WEFT_KIND_SEM  ? WEFT_FLOW_SEM_POST
+         : k == WEFT_KIND_COND ? WEFT_FLOW_WAKEUP
+                               : 0;
+}
+
 /* A signal of a process-shared condition variable: for the waits of every process (link_shared). */
 static void on_signal(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, int64_t ns) {
   Obj *o = obj_find(im, ev->w[1], (int)kind, ns);
@@ -255,7 +264,7 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   /* a process-shared mutex's, semaphore's or condition variable's waits: the release or signal that
    * ended one may be another process's, later than the last of this one's: once every file is read
    * (link_shared) */
-  int shared = o && o->shared && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM || o->kind == WEFT_KIND_COND);
+  int shared = o && o->shared ? shared_flow(o->kind) : 0;
   int64_t waker = shared ? 0 : wait_waker(im, t, o, ok, ns, &from_ns, &fk);
   if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
@@ -267,14 +276,7 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
   /* (EOWNERDEAD: no release ended a lock wait, its holder died; a condition variable's wait was
    * ended by a signal all the same, its mutex's holder died) */
   if (shared && (res == 0 || (res == EOWNERDEAD && o->kind == WEFT_KIND_COND))) {
-    SharedWait x = {im->p->host,
-                    o->id,
-                    t->utid,
-                    t->wbegin,
-                    ns,
-                    is_lock(o->kind)            ? WEFT_FLOW_LOCK_HANDOFF
-                    : o->kind == WEFT_KIND_COND ? WEFT_FLOW_WAKEUP
-                                                : WEFT_FLOW_SEM_POST};
+    SharedWait x = {im->p->host, o->id, t->utid, t->wbegin, ns, shared};
     g_array_append_val(im->shared_waits, x);
   }
   if ((t->wkind == WEFT_KIND_READ || t->wkind == WEFT_KIND_POLL) && ok && ev->nwords >= 4 && w[3]) {
