@@ -32,6 +32,12 @@
 #include <cpuid.h>
 #endif
 
+/* glibc's functions behind pthread_atfork and atexit (LSB; theirs live in
+ * libc_nonshared.a), and this object's handle for them */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso);
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+extern void *__dso_handle __attribute__((visibility("hidden")));
+
 __thread WeftThread _weft_tls __attribute__((tls_model("initial-exec")));
 /* (within one page: a fork child's writes to it are one page copy) */
 WeftProcess _weft_proc __attribute__((aligned(512))) = {.fd = -1};
@@ -50,7 +56,8 @@ WeftStartState _weft_start __attribute__((section(".data")));
 #define WEFT_POPULATE_MIN        (256u << 10)
 static uint32_t chunk_max = 1u << 20;
 static pthread_key_t exit_key;
-static int exit_key_ok;
+static _Atomic int exit_key_state; /* 0 not made yet, 1 made, -1 could not be */
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 /* ---- live thread registry: tid and pthread_t of every thread we know ---- */
 #define WEFT_REG_SLOTS 4096
@@ -499,7 +506,9 @@ WEFT_START_CODE static int map_chunks_at(uint32_t size, void **m, int fresh) {
   if (fd < 0 || !r) return -1;
   grow_lock_take(r);
   uint64_t off = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
-  int rc = reserve_space(fd, off, size);
+  /* space a parent allocated ahead for the processes it starts (_weft_reserve_ahead) needs no fallocate */
+  uint64_t ahead = (uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12;
+  int rc = off + size <= ahead ? 0 : reserve_space(fd, off, size);
   if (rc == 0) __atomic_store_n(&r->alloc_end, off + size, __ATOMIC_RELAXED);
   __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
   if (rc != 0) return -1; /* nothing mapped, the end where it was: the caller counts the records as lost */
@@ -507,6 +516,34 @@ WEFT_START_CODE static int map_chunks_at(uint32_t size, void **m, int fresh) {
   long a = weft_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (long)off);
   *m = (void *)a;
   return a < 0 && a > -4096 ? -1 : 0;
+}
+
+/* Before this process starts another (fork, spawn, exec): room at the
+ * file's end for two more processes' sections, allocated ahead in steps of a
+ * quarter of the file (4 sections to 1 MiB), so that a new process takes its
+ * section without a fallocate (20-40 us on ext4 here). The end of that space
+ * is in the root header (reserve_end, writers only); a recording that ends
+ * with some of it unused has zero pages at its end, which readers skip. */
+void _weft_reserve_ahead(void) {
+  WeftFileHeader *r = _weft_proc.root;
+  const uint64_t section = WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST;
+  if (!r || !atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed))
+    return; /* (a parent: not a vfork child) */
+  uint64_t at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
+  if (((uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12) >= at + 2 * section) return;
+  int fd = trace_fd();
+  if (fd < 0) return;
+  grow_lock_take(r);
+  at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
+  uint64_t end = (uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12;
+  if (end < at) end = (at + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+  if (end < at + 2 * section) {
+    uint64_t step = at / 4 < 4 * section ? 4 * section : at / 4 > (1u << 20) ? (1u << 20) : at / 4;
+    step = (step + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+    if ((end + step) >> 12 <= UINT32_MAX && reserve_space(fd, end, step) == 0)
+      __atomic_store_n(&r->reserve_end, (uint32_t)((end + step) >> 12), __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
@@ -625,7 +662,9 @@ WEFT_START_CODE static void sample(WeftThread *t, uint32_t tid, unsigned aux) {
   /* schedstat shows a running thread's CPU time as of its last tick or
    * switch (up to a tick behind); its own CPU clock is exact */
   struct timespec cts;
-  if (have && tid == t->tid && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cts) == 0) {
+  if (have && tid == t->tid &&
+      weft_sys6(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, (long)(uintptr_t)&cts, 0, 0, 0, 0) == 0) {
+    /* (a system call of our own: the vDSO makes one for this clock, through a page of libc) */
     uint64_t c = (uint64_t)cts.tv_sec * 1000000000u + (uint64_t)cts.tv_nsec;
     if (c > v[0]) v[0] = c;
   }
@@ -774,8 +813,10 @@ WEFT_START_CODE static void thread_activate(WeftThread *t) {
      * 50 ms of activity, and at the thread's end) */
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->slot = registry_add(t);
-    if (exit_key_ok && !t->key_set) /* (a fork child's is set: its parent's thread's copied) */
-      t->key_set = pthread_setspecific(exit_key, t) == 0;
+    /* a main thread's ends with its process unless it calls pthread_exit (the wrapper sets it then,
+     * and pthread_create's); a fork child's is set: its parent's thread's copied */
+    if (t->tid != (uint32_t)_weft_proc.pid || atomic_load_explicit(&exit_key_state, memory_order_relaxed) == 1)
+      _weft_exit_key_set(t);
   }
 }
 
@@ -814,6 +855,21 @@ static void exit_key_destructor(void *p) {
   _weft_stack_cache_reset(t, 1);
   t->state = WEFT_T_DONE;
   t->key_set = 0; /* (glibc cleared it) */
+}
+
+static void exit_key_make(void) {
+  atomic_store(&exit_key_state, pthread_key_create(&exit_key, exit_key_destructor) == 0 ? 1 : -1);
+}
+
+/* The key whose destructor ends a thread that returns, calls pthread_exit or
+ * is cancelled, made when the process first has a second thread (a process
+ * that never has one does not pay for it: a page of libc's data), and t's
+ * value in it. */
+void _weft_exit_key_set(WeftThread *t) {
+  if (t->key_set) return;
+  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 0) pthread_once(&exit_key_once, exit_key_make);
+  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 1)
+    t->key_set = pthread_setspecific(exit_key, t) == 0;
 }
 
 /* ---- process exit ---- */
@@ -856,7 +912,10 @@ WEFT_START_CODE int _weft_is_vfork_child(void) {
   return _weft_proc.pid != 0 && (pid_t)weft_sys0(SYS_getpid) != _weft_proc.pid;
 }
 
-WEFT_START_CODE static void at_exit_handler(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
+WEFT_START_CODE static void at_exit_handler(void *unused) {
+  (void)unused;
+  _weft_process_exit(WEFT_PEXIT_RETURN, 0);
+}
 
 /* ---- process start ---- */
 WEFT_START_CODE static void process_info(void) {
@@ -991,6 +1050,15 @@ WEFT_START_CODE static int joinable(const WeftFileHeader *v) {
          v->alloc_end >= WEFT_FILE_HEADER_SIZE;
 }
 
+/* fstat by a system call where the kernel's struct stat is libc's */
+WEFT_START_CODE static int weft_fstat(int fd, struct stat *st) {
+#if defined(__x86_64__) || defined(__aarch64__)
+  return weft_sys4(SYS_fstat, fd, st, 0, 0) == 0 ? 0 : -1;
+#else
+  return fstat(fd, st);
+#endif
+}
+
 /* An exec'd image (or any process started with the agent) whose
  * environment names the file of the process tree it is in, WEFT_FILE=PID.N
  * (set by the tree's first process, in our directory): it writes a section
@@ -1008,20 +1076,24 @@ WEFT_START_CODE static int file_join(pid_t ppid) {
   char path[WEFT_PATH_MAX];
   _weft_proc.file_pid = (pid_t)pid;
   trace_path(path, (uint32_t)image);
-  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  /* (system calls of our own: a new image that has not called open, fstat or
+   * mmap yet would fault in a page of libc's code for each) */
+  int fd = (int)weft_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd < 0) return -1;
-  int hfd = fcntl(fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
+  int hfd = (int)weft_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 700); /* out of the program's way */
   if (hfd >= 0) {
-    close(fd);
+    weft_sys3(SYS_close, fd, 0, 0);
     fd = hfd;
   }
   struct stat st;
   WeftFileHeader v, *h = MAP_FAILED;
   /* checked in a copy (one read): the mapped page is then first touched by a write, one page fault,
    * not a read's and then a write's */
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE &&
-      weft_sys4(SYS_pread64, fd, &v, sizeof v, 0) == (long)sizeof v && joinable(&v))
-    h = mmap(NULL, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (weft_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE &&
+      weft_sys4(SYS_pread64, fd, &v, sizeof v, 0) == (long)sizeof v && joinable(&v)) {
+    long a = weft_sys6(SYS_mmap, 0, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!(a < 0 && a > -4096)) h = (WeftFileHeader *)a;
+  }
   if (h != MAP_FAILED) {
     _weft_proc.root = h;
     _weft_proc.fd = fd;
@@ -1032,7 +1104,7 @@ WEFT_START_CODE static int file_join(pid_t ppid) {
     _weft_proc.root = NULL;
   }
   if (h != MAP_FAILED) munmap(h, WEFT_FILE_HEADER_SIZE);
-  close(fd);
+  weft_sys3(SYS_close, fd, 0, 0);
   _weft_proc.fd = -1;
   return -1;
 }
@@ -1187,11 +1259,7 @@ WEFT_START_CODE static void weft_agent_init(void) {
 }
 
 static void agent_init_body(void) {
-  /* the fast paths' functions (REAL_HOT) before anything is traced */
-  if (!REAL(pthread_mutex_trylock) || !REAL(pthread_mutex_unlock)) {
-    say_untraced("cannot find pthread_mutex_trylock and pthread_mutex_unlock; running untraced", "", "");
-    return;
-  }
+  _weft_lock_hot_init(); /* the fast paths' functions (REAL_HOT) before anything is traced */
   WeftThread *t = &_weft_tls;
   t->slot = -1;
   const char *dir = getenv("WEFT_OUTPUT");
@@ -1257,9 +1325,10 @@ static void agent_init_body(void) {
       say("WEFT_BUFFER_KB=", s, " is not a number of KiB from 64 to 65536; using 1024");
   }
   dl_iterate_phdr(self_range_cb, (void *)(uintptr_t)&weft_agent_init);
-  if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
-  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-  atexit(at_exit_handler);
+  /* what pthread_atfork and atexit do (libc_nonshared.a links them into our
+   * code, on a page of their own: a page fault at each start) */
+  __register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
+  __cxa_atexit(at_exit_handler, NULL, __dso_handle);
   process_start((pid_t)syscall(SYS_getppid), 0, 0);
   if (!atomic_load(&_weft_proc.enabled)) return;
   /* after process_start: WEFT_FILE is one of the variables put back at an exec */
@@ -1279,3 +1348,10 @@ static void agent_init_body(void) {
 }
 
 __attribute__((destructor)) static void weft_agent_fini(void) { _weft_process_exit(WEFT_PEXIT_RETURN, 0); }
+
+/* DT_FINI (-Wl,-fini in agent/meson.build), which the loader calls at exit:
+ * the toolchain's _fini does nothing, on the last page of our code, alone;
+ * this does nothing on the start's page, which every process has run (a page
+ * fault less at each exit). */
+void _weft_dt_fini(void);
+WEFT_START_CODE void _weft_dt_fini(void) {}

@@ -49,10 +49,15 @@ static int versioned(unsigned idx) {
 }
 
 void *_weft_resolve(unsigned idx) {
+  void *f = idx < WEFT_REAL_COUNT ? __atomic_load_n((void **)&_weft_start.real + idx, __ATOMIC_ACQUIRE) : NULL;
+  return f || idx >= WEFT_REAL_COUNT ? f : _weft_resolve_now(idx);
+}
+
+void *_weft_resolve_now(unsigned idx) {
   WeftThread *t = &_weft_tls;
   void **slot = (void **)&_weft_start.real + idx;
-  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-  if (f || t->resolving || idx >= WEFT_REAL_COUNT) return f;
+  void *f = NULL;
+  if (t->resolving || idx >= WEFT_REAL_COUNT) return NULL;
   t->resolving = 1;
   t->busy++; /* wrappers dlsym calls into (an interposed malloc's locks) record nothing */
   int saved = errno;

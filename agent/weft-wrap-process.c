@@ -151,7 +151,10 @@ static char *const *env_fix(char *const envp[], char **out, size_t cap, char *bu
 
 WEFT_START_CODE WEFT_PUBLIC pid_t fork(void) {
   _weft_resolve_for_children();
-  if (weft_on()) _weft_stacks_prepare(); /* the wait for the child will want it (see wait_begin) */
+  if (weft_on()) {
+    _weft_stacks_prepare(); /* the wait for the child will want it (see wait_begin) */
+    _weft_reserve_ahead();
+  }
   pid_t pid = REAL(fork)();
   if (pid != 0 && weft_on()) {
     int e = errno;
@@ -164,7 +167,10 @@ WEFT_START_CODE WEFT_PUBLIC pid_t fork(void) {
 static int spawn_common(int usepath, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                         const posix_spawnattr_t *at, char *const argv[], char *const envp[]) {
   pid_t child = -1;
-  if (weft_on()) _weft_stacks_prepare();
+  if (weft_on()) {
+    _weft_stacks_prepare();
+    _weft_reserve_ahead();
+  }
   WITH_ENV(envp, env);
   int r = usepath ? REAL(posix_spawnp)(&child, path, fa, at, argv, env)
                   : REAL(posix_spawn)(&child, path, fa, at, argv, env);
@@ -197,6 +203,7 @@ static int exec_before(const char *path) {
    * after EXEC: if the exec fails (EXEC_FAILED), the importer drops them
    * and the threads go on counting. */
   _weft_sched_sample(_weft_tls.tid ? _weft_tls.tid : (uint32_t)_weft_gettid());
+  _weft_reserve_ahead(); /* the new image's section */
   _weft_counts_flush(&_weft_tls, WEFT_FLUSH_OWN);
   _weft_emit_str(WEFT_EV_EXEC, 0, NULL, 0, path ? path : "", NULL);
   _weft_counts_flush_all(WEFT_FLUSH_SNAPSHOT);

@@ -123,7 +123,7 @@ typedef struct {
   char host_name[64];   /*112 v6: its node name, NUL-padded */
   uint64_t alloc_end;   /*176 v7: end of the space handed out so far (writers; readers ignore it) */
   uint32_t grow_lock;   /*184 v7: 0, or the tid of the thread extending the file (writers only) */
-  uint32_t reserved;    /*188 0 */
+  uint32_t reserve_end; /*188 v7: writers only: the file's space allocated ahead, its end in 4 KiB pages (0: none) */
 } WeftFileHeader;       /* 192 bytes used; zero to WEFT_FILE_HEADER_SIZE */
 
 typedef struct {

@@ -30,6 +30,7 @@ import random
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -1138,6 +1139,22 @@ def t_exitthreads(ctx, chk):
            selfs)
 
 
+def reserve_checks(chk, path, starts):
+    """A parent allocates its children's space in the file ahead of them (reserve_end, in pages): the
+    file ends where that space or the space handed out ends, with no hole"""
+    with open(path, "rb") as fh:
+        head = fh.read(192)
+    alloc_end, = struct.unpack_from("<Q", head, 176)
+    reserve_end = struct.unpack_from("<I", head, 188)[0] * 4096
+    st = os.stat(path)
+    chk.true("%s: space allocated ahead for the %d processes started (reserve_end %d, alloc_end %d)"
+             % (os.path.basename(path), starts, reserve_end, alloc_end), reserve_end > 0)
+    chk.eq("%s: the file ends where its space ends" % os.path.basename(path), st.st_size,
+           max(alloc_end, reserve_end))
+    chk.true("%s: no hole (%d blocks of 512 for %d bytes)" % (os.path.basename(path), st.st_blocks, st.st_size),
+             st.st_blocks * 512 >= st.st_size)
+
+
 def t_forktree(ctx, chk):
     env = {"WEFT_SESSION": "5eed0123abcd"}
     argv = [ctx.fixture("forktree")]
@@ -1152,6 +1169,7 @@ def t_forktree(ctx, chk):
     chk.eq("trace files", rec.disk_files(), ["%d.0.wtrace" % p])
     chk.eq("sections (pid, image)", sorted((int(h["pid"]), int(h["image"])) for h in rec.sections()),
            sorted([(c1, 0), (c1, 1), (c2, 0)]))
+    reserve_checks(chk, os.path.join(tr.outdir, "%d.0.wtrace" % p), 3)
     me = os.getpid()
     for (pid, img), ppid in {(p, 0): me, (c1, 0): p, (c1, 1): p, (c2, 0): p}.items():
         h = rec.file(pid, img)
@@ -1285,6 +1303,7 @@ def t_spawn(ctx, chk):
     validate(chk, rec, exits={pf: 1, cf: 1})
     chk.eq("trace images: the parent's file, the spawned child's section in it",
            sorted((int(h["pid"]), "@" in h["name"]) for h in rec.files), sorted([(p, False), (c, True)]))
+    reserve_checks(chk, os.path.join(tr.outdir, "%d.0.wtrace" % p), 1)
     forks = rec.sel("FORK", in_file=pf)
     chk.eq("FORK records", [(r.get("how"), r.i("child"), r.get("res")) for r in forks],
            [("spawn", c, "0"), ("spawn", -1, str(errno.ENOENT))])
