@@ -557,17 +557,32 @@ static int cmp_lock_end(const void *x, const void *y) {
   return (a->e > b->e) - (a->e < b->e);
 }
 
+/* The end of the last hold in v (n, by lock and end) of lock l to end at or before ns, or lb. */
+static int64_t last_end(const LockEnd *v, size_t n, ptrdiff_t l, int64_t ns, int64_t lb) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t m = lo + (hi - lo) / 2;
+    if (v[m].l < l || (v[m].l == l && v[m].e <= ns))
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  return lo > 0 && v[lo - 1].l == l ? max64(lb, v[lo - 1].e) : lb;
+}
+
 static bool estimate_starts(Ctx *c, Rec *r) {
-  size_t n = 0, cap = 0, nest = 0;
-  LockEnd *v = NULL;
+  size_t n = 0, cap = 0, nest = 0, nw = 0, capw = 0;
+  LockEnd *v = NULL, *w = NULL; /* every hold's end; the exclusive ones' (a read hold shares a rwlock with reads) */
   for (size_t i = 0; i < r->n; i++)
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       LockEnd x = {lock_of(r, r->t[i].holds[a].obj), r->t[i].holds[a].e};
       nest += r->t[i].holds[a].estimated;
-      if (x.l >= 0 && VEC_PUSH(v, n, cap, x) != 0) return free(v), rfail(c);
+      if (x.l >= 0 && (VEC_PUSH(v, n, cap, x) != 0 || (!r->t[i].holds[a].shared && VEC_PUSH(w, nw, capw, x) != 0)))
+        return free(v), free(w), rfail(c);
     }
-  if (!nest || !n) return free(v), true;
+  if (!nest || !n) return free(v), free(w), true;
   qsort(v, n, sizeof *v, cmp_lock_end);
+  if (nw) qsort(w, nw, sizeof *w, cmp_lock_end);
   for (size_t i = 0; i < r->n; i++) {
     RThread *t = &r->t[i];
     bool moved = false;
@@ -579,17 +594,10 @@ static bool estimate_starts(Ctx *c, Rec *r) {
       if (b >= t->nst || t->st[b].s > h->s || t->st[b].st != WEFT_ST_RUNNING) continue;
       int64_t lb = t->st[b].s;
       /* the last hold of the lock to end at or before it began (not itself: a hold stored without a
-       * waiter's arrival to start from begins and ends at its release) */
+       * waiter's arrival to start from begins and ends at its release); a read hold's, the last write
+       * hold's (other reads may have held the lock with it) */
       int64_t before = min64(h->s, h->e - 1);
-      size_t lo = 0, hi = n;
-      while (lo < hi) {
-        size_t m = lo + (hi - lo) / 2;
-        if (v[m].l < l || (v[m].l == l && v[m].e <= before))
-          lo = m + 1;
-        else
-          hi = m;
-      }
-      if (lo > 0 && v[lo - 1].l == l) lb = max64(lb, v[lo - 1].e);
+      lb = h->shared ? last_end(w, nw, l, before, lb) : last_end(v, n, l, before, lb);
       int64_t s0 = h->s;
       h->s = min64(h->s, max64(lb, h->e - llround(r->lock_hold[l])));
       moved |= h->s != s0;
@@ -597,6 +605,7 @@ static bool estimate_starts(Ctx *c, Rec *r) {
     if (moved) qsort(t->holds, t->nholds, sizeof(RHold), cmp_hold); /* (load sorted them by their stored starts) */
   }
   free(v);
+  free(w);
   return true;
 }
 

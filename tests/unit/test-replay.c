@@ -897,6 +897,50 @@ static void test_rwlock(void) {
   sqlite3_close(d);
 }
 
+/* A read hold's estimated start (its acquisition untimed, a writer waited
+ * for it later) is not held back by another reader's hold: reads share a
+ * rwlock. R1 (utid 1) runs to 8, read-holding rw 2..6, and took it once
+ * more untimed (one hold of 8 ms sampled: rw's mean hold); R2 (utid 2) runs
+ * to 20, read-holding rw untimed until 12, stored from W's arrival at 10;
+ * W (utid 3) runs to 10, waits to write until R2's release reaches it at
+ * 12.5, holds rw to 14.5 and runs to 20. 4 CPUs. R2's hold begins 8 ms
+ * before its release, at 4 (R1's read hold ending at 6 does not keep it
+ * out; as if it did: at 6). Halving rw's critical sections: R2 runs 4,
+ * holds 4 and runs 8 more (16); W takes rw free at 10, holds 1 and runs
+ * 5.5 (16.5); R1 ends before 8: 16.5 ms (17 with R2's hold from 6). */
+static void test_read_estimated(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 20 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "R1", -1, 0, 8 * MS);
+  dbb_thread(&bd, 2, 1, 101, "R2", 1, 0, 20 * MS);
+  dbb_thread(&bd, 3, 1, 102, "W", 1, 0, 20 * MS);
+  dbb_thread_cpu(&bd, 1, 8 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 20 * MS, 0);
+  dbb_thread_cpu(&bd, 3, 35 * MS / 2, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 4);
+  dbb_state(&bd, 1, 0, 8 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 10 * MS, 25 * MS / 2, WEFT_ST_RWLOCK_WAIT, 7, -1);
+  dbb_state(&bd, 3, 25 * MS / 2, 20 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 2 * MS, 6 * MS, 0, 1);
+  dbb_exec(&bd,
+           "INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, estimated, shared) "
+           "VALUES (7, 2, %lld, %lld, 0, 1, 1)",
+           10 * MS, 2 * MS);
+  dbb_hold(&bd, 7, 3, 25 * MS / 2, 29 * MS / 2, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 12 * MS, 3, 25 * MS / 2, 7);
+  dbb_counts(&bd, 7, 1, 0, 8 * MS, 1, 0, 1, 8 * MS, 8 * MS);
+  sqlite3 *d = dbb_finish_reopen(&bd, 20 * MS, 4, "app");
+  const char *specs[] = {"lock:rw=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 20 * MS, "estimated read hold");
+  if (m) {
+    check(m, "lock:rw=-50%", 33 * MS / 2, "R2's read hold from 4 ms (R1's read hold does not keep it out), halved");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 /* A write release kept (takes_again) before a read acquire of the same
  * rwlock. T (utid 1) write-holds rw 0..10, read-holds it 12..20, runs to 30.
  * W (utid 2) runs to 5, waits to write from 5 until T's read release at 20
@@ -1044,6 +1088,7 @@ int main(void) {
   test_starts();
   test_barging();
   test_rwlock();
+  test_read_estimated();
   test_keep_then_read();
   test_tied_reader();
   test_made_at_edge();
