@@ -224,19 +224,15 @@ extern WeftStartState _weft_start WEFT_HIDDEN;
 /* Resolve function idx, store it and return it; NULL while this thread is
  * inside a resolution already (dlsym called back into a wrapper). */
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
-/* The same whatever the slot holds (the fast paths' first-call functions below). */
-WEFT_HIDDEN void *_weft_resolve_now(unsigned idx);
-/* The slots REAL_HOT reads, set to functions that resolve them at their first call. */
-WEFT_HIDDEN void _weft_lock_hot_init(void);
 WEFT_HIDDEN void _weft_resolve_for_children(void);
+WEFT_HIDDEN void _weft_resolve_for_threads(void);
 
 #define REAL(name)                                                                \
   (WEFT_LIKELY(__atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED) != NULL) \
        ? __atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED)                \
        : (__typeof__(_weft_start.real.name))_weft_resolve(WEFT_REAL_##name))
-/* The few that the lock and unlock fast paths call, with no check: before
- * tracing starts (weft_agent_init) their slots get functions that resolve
- * them at their first call (weft-wrap-lock.c). */
+/* The few that the lock and unlock fast paths call: resolved before tracing
+ * starts (weft_agent_init), so no check there. */
 #define REAL_HOT(name) (__atomic_load_n(&_weft_start.real.name, __ATOMIC_RELAXED))
 
 /* ---- clock ---- */
@@ -432,8 +428,6 @@ WEFT_HIDDEN uint32_t _weft_stack_id_signal_safe(void);
 WEFT_HIDDEN void _weft_stacks_prepare(void);
 /* Before a process starts (fork, spawn, exec): its section's space allocated ahead in the file. */
 WEFT_HIDDEN void _weft_reserve_ahead(void);
-/* t's value in the key that ends threads (made at the first call that needs it). */
-WEFT_HIDDEN void _weft_exit_key_set(WeftThread *t);
 WEFT_HIDDEN void _weft_stacks_reset(void);
 WEFT_HIDDEN void _weft_stack_cache_reset(WeftThread *t, int unmap);
 WEFT_HIDDEN void _weft_modules_scan(int again);

@@ -56,8 +56,7 @@ WeftStartState _weft_start __attribute__((section(".data")));
 #define WEFT_POPULATE_MIN        (256u << 10)
 static uint32_t chunk_max = 1u << 20;
 static pthread_key_t exit_key;
-static _Atomic int exit_key_state; /* 0 not made yet, 1 made, -1 could not be */
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static int exit_key_ok;
 
 /* ---- live thread registry: tid and pthread_t of every thread we know ---- */
 #define WEFT_REG_SLOTS 4096
@@ -523,7 +522,9 @@ WEFT_START_CODE static int map_chunks_at(uint32_t size, void **m, int fresh) {
  * quarter of the file (4 sections to 1 MiB), so that a new process takes its
  * section without a fallocate (20-40 us on ext4 here). The end of that space
  * is in the root header (reserve_end, writers only); a recording that ends
- * with some of it unused has zero pages at its end, which readers skip. */
+ * with some of it unused has zero pages at its end, which readers skip. Only
+ * an optimization: nothing is waited for (the grow lock taken if free), and
+ * errno is the program's. */
 void _weft_reserve_ahead(void) {
   WeftFileHeader *r = _weft_proc.root;
   const uint64_t section = WEFT_FILE_HEADER_SIZE + WEFT_CHUNK_FIRST;
@@ -531,19 +532,24 @@ void _weft_reserve_ahead(void) {
     return; /* (a parent: not a vfork child) */
   uint64_t at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
   if (((uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12) >= at + 2 * section) return;
+  int saved = errno;
+  weft_busy_enter(); /* (a signal handler's wrappers record nothing while we hold the lock) */
   int fd = trace_fd();
-  if (fd < 0) return;
-  grow_lock_take(r);
-  at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
-  uint64_t end = (uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12;
-  if (end < at) end = (at + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
-  if (end < at + 2 * section) {
-    uint64_t step = at / 4 < 4 * section ? 4 * section : at / 4 > (1u << 20) ? (1u << 20) : at / 4;
-    step = (step + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
-    if ((end + step) >> 12 <= UINT32_MAX && reserve_space(fd, end, step) == 0)
-      __atomic_store_n(&r->reserve_end, (uint32_t)((end + step) >> 12), __ATOMIC_RELAXED);
+  uint32_t me = (uint32_t)weft_sys0(SYS_gettid), free_ = 0;
+  if (fd >= 0 && __atomic_compare_exchange_n(&r->grow_lock, &free_, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
+    uint64_t end = (uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12;
+    if (end < at) end = (at + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+    if (end < at + 2 * section) {
+      uint64_t step = at / 4 < 4 * section ? 4 * section : at / 4 > (1u << 20) ? (1u << 20) : at / 4;
+      step = (step + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+      if ((end + step) >> 12 <= UINT32_MAX && reserve_space(fd, end, step) == 0)
+        __atomic_store_n(&r->reserve_end, (uint32_t)((end + step) >> 12), __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
   }
-  __atomic_store_n(&r->grow_lock, 0, __ATOMIC_RELEASE);
+  weft_busy_leave();
+  errno = saved;
 }
 
 /* Give t a fresh chunk. Returns 0, or -1 (disk full, file gone). */
@@ -813,10 +819,8 @@ WEFT_START_CODE static void thread_activate(WeftThread *t) {
      * 50 ms of activity, and at the thread's end) */
     t->next_sample = weft_ticks() + _weft_proc.sample_ticks;
     t->slot = registry_add(t);
-    /* a main thread's ends with its process unless it calls pthread_exit (the wrapper sets it then,
-     * and pthread_create's); a fork child's is set: its parent's thread's copied */
-    if (t->tid != (uint32_t)_weft_proc.pid || atomic_load_explicit(&exit_key_state, memory_order_relaxed) == 1)
-      _weft_exit_key_set(t);
+    if (exit_key_ok && !t->key_set) /* (a fork child's is set: its parent's thread's copied) */
+      t->key_set = pthread_setspecific(exit_key, t) == 0;
   }
 }
 
@@ -855,21 +859,6 @@ static void exit_key_destructor(void *p) {
   _weft_stack_cache_reset(t, 1);
   t->state = WEFT_T_DONE;
   t->key_set = 0; /* (glibc cleared it) */
-}
-
-static void exit_key_make(void) {
-  atomic_store(&exit_key_state, pthread_key_create(&exit_key, exit_key_destructor) == 0 ? 1 : -1);
-}
-
-/* The key whose destructor ends a thread that returns, calls pthread_exit or
- * is cancelled, made when the process first has a second thread (a process
- * that never has one does not pay for it: a page of libc's data), and t's
- * value in it. */
-void _weft_exit_key_set(WeftThread *t) {
-  if (t->key_set) return;
-  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 0) pthread_once(&exit_key_once, exit_key_make);
-  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 1)
-    t->key_set = pthread_setspecific(exit_key, t) == 0;
 }
 
 /* ---- process exit ---- */
@@ -1050,10 +1039,11 @@ WEFT_START_CODE static int joinable(const WeftFileHeader *v) {
          v->alloc_end >= WEFT_FILE_HEADER_SIZE;
 }
 
-/* fstat by a system call where the kernel's struct stat is libc's */
+/* fstat by a system call where the kernel's struct stat is libc's (newfstatat,
+ * as glibc calls it: a seccomp filter made from what glibc calls allows it) */
 WEFT_START_CODE static int weft_fstat(int fd, struct stat *st) {
-#if defined(__x86_64__) || defined(__aarch64__)
-  return weft_sys4(SYS_fstat, fd, st, 0, 0) == 0 ? 0 : -1;
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(SYS_newfstatat)
+  return weft_sys4(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH) == 0 ? 0 : -1;
 #else
   return fstat(fd, st);
 #endif
@@ -1259,7 +1249,11 @@ WEFT_START_CODE static void weft_agent_init(void) {
 }
 
 static void agent_init_body(void) {
-  _weft_lock_hot_init(); /* the fast paths' functions (REAL_HOT) before anything is traced */
+  /* the fast paths' functions (REAL_HOT) before anything is traced */
+  if (!REAL(pthread_mutex_trylock) || !REAL(pthread_mutex_unlock)) {
+    say_untraced("cannot find pthread_mutex_trylock and pthread_mutex_unlock; running untraced", "", "");
+    return;
+  }
   WeftThread *t = &_weft_tls;
   t->slot = -1;
   const char *dir = getenv("WEFT_OUTPUT");
@@ -1325,6 +1319,7 @@ static void agent_init_body(void) {
       say("WEFT_BUFFER_KB=", s, " is not a number of KiB from 64 to 65536; using 1024");
   }
   dl_iterate_phdr(self_range_cb, (void *)(uintptr_t)&weft_agent_init);
+  if (pthread_key_create(&exit_key, exit_key_destructor) == 0) exit_key_ok = 1;
   /* what pthread_atfork and atexit do (libc_nonshared.a links them into our
    * code, on a page of their own: a page fault at each start) */
   __register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);

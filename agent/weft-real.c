@@ -49,15 +49,10 @@ static int versioned(unsigned idx) {
 }
 
 void *_weft_resolve(unsigned idx) {
-  void *f = idx < WEFT_REAL_COUNT ? __atomic_load_n((void **)&_weft_start.real + idx, __ATOMIC_ACQUIRE) : NULL;
-  return f || idx >= WEFT_REAL_COUNT ? f : _weft_resolve_now(idx);
-}
-
-void *_weft_resolve_now(unsigned idx) {
   WeftThread *t = &_weft_tls;
   void **slot = (void **)&_weft_start.real + idx;
-  void *f = NULL;
-  if (t->resolving || idx >= WEFT_REAL_COUNT) return NULL;
+  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (f || t->resolving || idx >= WEFT_REAL_COUNT) return f;
   t->resolving = 1;
   t->busy++; /* wrappers dlsym calls into (an interposed malloc's locks) record nothing */
   int saved = errno;
@@ -80,5 +75,18 @@ void _weft_resolve_for_children(void) {
   static const unsigned idx[] = {WEFT_REAL__exit, WEFT_REAL_exit,   WEFT_REAL__Exit,  WEFT_REAL_execve,
                                  WEFT_REAL_execv, WEFT_REAL_execvp, WEFT_REAL_execvpe};
   for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) _weft_resolve(idx[i]);
+  atomic_store_explicit(&done, 1, memory_order_relaxed);
+}
+
+/* Before the first thread is made: every function a wrapper calls, resolved
+ * while this is the process's only thread. A lookup takes the loader's lock,
+ * and a wrapper may be called with a lock of the program held (a condition
+ * wait always is): later, with another thread inside dlopen running a
+ * constructor that wants that lock, the lookup would wait for the loader and
+ * the loader for the lock. */
+void _weft_resolve_for_threads(void) {
+  static _Atomic int done;
+  if (atomic_load_explicit(&done, memory_order_relaxed)) return;
+  for (unsigned i = 0; i < WEFT_REAL_COUNT; i++) _weft_resolve(i);
   atomic_store_explicit(&done, 1, memory_order_relaxed);
 }

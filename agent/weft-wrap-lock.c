@@ -41,32 +41,6 @@ __asm__(".symver weft_compat_init,__pthread_mutex_init@GLIBC_2.2.5");
 
 #define REAL_OR(name, fallback) (REAL(name) ? REAL(name) : (fallback))
 
-/* The fast paths' functions until their first call: it resolves the real one
- * (glibc's alias while dlsym is already resolving on this thread), which
- * replaces this in the slot. A process that never locks a mutex looks nothing
- * up: a process's first dlsym runs pages of libc and ld.so it would not run
- * otherwise (20-40 us at start on some VMs). */
-static int first_trylock(pthread_mutex_t *m) {
-  int (*fb)(pthread_mutex_t *) = __pthread_mutex_trylock;
-  int (*f)(pthread_mutex_t *) = (int (*)(pthread_mutex_t *))_weft_resolve_now(WEFT_REAL_pthread_mutex_trylock);
-  return (f ? f : fb)(m);
-}
-
-static int first_unlock(pthread_mutex_t *m) {
-  int (*fb)(pthread_mutex_t *) = __pthread_mutex_unlock;
-  int (*f)(pthread_mutex_t *) = (int (*)(pthread_mutex_t *))_weft_resolve_now(WEFT_REAL_pthread_mutex_unlock);
-  return (f ? f : fb)(m);
-}
-
-void _weft_lock_hot_init(void) {
-  __typeof__(_weft_start.real.pthread_mutex_trylock) none = NULL;
-  __atomic_compare_exchange_n(&_weft_start.real.pthread_mutex_trylock, &none, first_trylock, 0, __ATOMIC_RELEASE,
-                              __ATOMIC_RELAXED);
-  none = NULL;
-  __atomic_compare_exchange_n(&_weft_start.real.pthread_mutex_unlock, &none, first_unlock, 0, __ATOMIC_RELEASE,
-                              __ATOMIC_RELAXED);
-}
-
 /* The outcome of an acquisition that did not wait. 0: counted (and timed if
  * need be); EBUSY of a try: counted as a failed try; EOWNERDEAD: a hold that
  * must be recorded (ACQ); any other error: an ACQ record with it. With

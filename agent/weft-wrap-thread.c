@@ -33,12 +33,12 @@ static void *weft_trampoline(void *p) {
 
 WEFT_PUBLIC int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
   if (!weft_on()) return REAL(pthread_create)(th, attr, fn, arg);
+  _weft_resolve_for_threads();
   WeftStart *s = malloc(sizeof *s);
   if (!s) return REAL(pthread_create)(th, attr, fn, arg);
   s->fn = fn;
   s->arg = arg;
   s->creator = _weft_tls.tid ? _weft_tls.tid : (uint32_t)_weft_gettid();
-  _weft_exit_key_set(&_weft_tls); /* the key exists before the thread does (and the creator's value is set) */
   int r = REAL(pthread_create)(th, attr, weft_trampoline, s);
   if (r != 0) free(s);
   uint32_t st = _weft_proc.stacks == WEFT_STACKS_ALL ? _weft_stack_id() : 0;
@@ -48,7 +48,6 @@ WEFT_PUBLIC int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *
 
 WEFT_PUBLIC void pthread_exit(void *ret) {
   _weft_tls.exit_how = WEFT_EXIT_PTHREAD_EXIT;
-  if (weft_on() && _weft_tls.state == WEFT_T_ACTIVE) _weft_exit_key_set(&_weft_tls); /* (a main thread's) */
   REAL(pthread_exit)(ret);
   __builtin_unreachable();
 }

@@ -1113,6 +1113,15 @@ def t_early(ctx, chk, n=5):
     chk.eq("PROCESS_INFO", rec.count("PROCESS_INFO"), 1)
 
 
+def t_dlopen(ctx, chk):
+    """A thread holding a lock of the program makes its first condition call while another thread is
+    inside dlopen, whose plugin's constructor waits for that lock (fx-dlopen.c): the agent looks
+    nothing up there (a lookup would wait for the loader, and the loader for the lock), and the program
+    ends as natively. A hang fails at the timeout."""
+    nat, tr = ctx.compare(chk, [ctx.fixture("dlopen")], timeout=30)
+    chk.eq("stdout", tr.out, b"dlopen ok registered=1\n")
+
+
 def t_exitthreads(ctx, chk):
     argv = [ctx.fixture("exitthreads")]
     nat, tr = ctx.compare(chk, argv, rc=3)
@@ -1831,7 +1840,7 @@ GROUPS = {
     "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach), ("detach-many", t_detach_many),
                 ("detach-more", t_detach_more),
                 ("longjmp", t_longjmp),
-                ("exitthreads", t_exitthreads), ("early", t_early)],
+                ("exitthreads", t_exitthreads), ("early", t_early), ("dlopen", t_dlopen)],
     "process": [("forktree", t_forktree), ("vfork", t_vfork), ("spawn", t_spawn), ("execfail", t_execfail),
                 ("sigchld", t_sigchld)],
     "crash": [("killme", t_killme), ("segv", t_segv)],

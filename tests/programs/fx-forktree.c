@@ -52,6 +52,7 @@ int main(int argc, char **argv) {
   errno = ENOTTY; /* a successful fork leaves errno alone, in the child too (agent included) */
   pid_t c2 = fork();
   if (c2 < 0) fx_die("fork", errno);
+  if (c2 > 0 && errno != ENOTTY) fx_die("errno changed by a successful fork, in the parent", errno);
   if (c2 == 0) {
     if (errno != ENOTTY) _exit(9);
     lock_pairs(2);
