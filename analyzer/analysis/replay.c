@@ -846,6 +846,7 @@ typedef struct {
   int64_t s, e, lo, hi;
   size_t ti;
   ptrdiff_t l;
+  bool shared; /* a rwlock's read hold: other read holds do not keep it out */
 } Cand;
 
 typedef struct {
@@ -942,7 +943,7 @@ static int place_count(Ctx *c, Rec *r, size_t ti, size_t nrec, const RCount *x, 
       double off = y->cost + (double)j * out + (double)(j - 1) * hold;
       int64_t end, hs = run_to_ns(t, y->a, y->b, off, &end), unused;
       /* (within one running state: a hold never spans a wait) */
-      Cand h = {hs, min64(end, run_to_ns(t, y->a, y->b, off + hold, &unused)), y->a, end, ti, x->l};
+      Cand h = {hs, min64(end, run_to_ns(t, y->a, y->b, off + hold, &unused)), y->a, end, ti, x->l, false};
       if (h.e > h.s && VEC_PUSH(cands->v, cands->n, cands->cap, h) != 0) return rfail(c), -1;
     }
   }
@@ -955,11 +956,6 @@ static int cmp_cand(const void *x, const void *y) {
   return (a->s > b->s) - (a->s < b->s);
 }
 
-static int cmp_cand_thread(const void *x, const void *y) {
-  const Cand *a = x, *b = y;
-  return (a->ti > b->ti) - (a->ti < b->ti);
-}
-
 /* Into votes (by lock), t's recorded holds of each rwlock: read +1, write
  * -1 (on); back to 0 (off). */
 static void rw_votes(const Rec *r, const RThread *t, ptrdiff_t *votes, bool on) {
@@ -969,15 +965,16 @@ static void rw_votes(const Rec *r, const RThread *t, ptrdiff_t *votes, bool on) 
   }
 }
 
-/* A hold of lock l by another thread than ti overlapping [s, e): recorded
- * (rec: lock l's, by start) or placed before (the last few of done). */
-static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size_t ndone, size_t ti, int64_t s,
-                            int64_t e) {
-  size_t a = FIRST_FROM(rec, nrec, s, e);      /* the first to begin at or after e */
+/* A hold of lock l by another thread than h's overlapping h that keeps it
+ * out (a read hold keeps only a write hold out): recorded (rec: lock l's, by
+ * start) or placed before (the last few of done). */
+static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size_t ndone, const Cand *h) {
+  size_t a = FIRST_FROM(rec, nrec, s, h->e);   /* the first to begin at or after its end */
   for (size_t k = 0; a > 0 && k < 8; k++, a--) /* (holds of a lock do not overlap: a few before are enough) */
-    if (rec[a - 1].ti != ti && rec[a - 1].e > s) return &rec[a - 1];
+    if (rec[a - 1].ti != h->ti && rec[a - 1].e > h->s && !(h->shared && rec[a - 1].shared)) return &rec[a - 1];
   for (size_t k = ndone; k > 0 && k + 8 > ndone; k--)
-    if (done[k - 1].ti != ti && done[k - 1].s < e && done[k - 1].e > s) return &done[k - 1];
+    if (done[k - 1].ti != h->ti && done[k - 1].s < h->e && done[k - 1].e > h->s && !(h->shared && done[k - 1].shared))
+      return &done[k - 1];
   return NULL;
 }
 
@@ -988,7 +985,7 @@ static void deconflict(Cand *v, size_t n, const Cand *rec, size_t nrec) {
     Cand *h = &v[i];
     int64_t d = h->e - h->s;
     for (int tries = 0; tries < 4; tries++) {
-      const Cand *o = conflict(rec, nrec, v, i, h->ti, h->s, h->e);
+      const Cand *o = conflict(rec, nrec, v, i, h);
       if (!o) break;
       if (o->e + d <= h->hi) /* after it */
         h->s = o->e, h->e = o->e + d;
@@ -1007,7 +1004,7 @@ static bool recorded_holds(const Rec *r, Cands *rec) {
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       const RHold *h = &r->t[i].holds[a];
       ptrdiff_t l = lock_of(r, h->obj);
-      Cand x = {h->s, h->e, 0, 0, i, l};
+      Cand x = {h->s, h->e, 0, 0, i, l, h->shared};
       if (l >= 0 && VEC_PUSH(rec->v, rec->n, rec->cap, x) != 0) return false;
     }
   if (rec->n) qsort(rec->v, rec->n, sizeof *rec->v, cmp_cand);
@@ -1043,6 +1040,16 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
     }
   }
   if (cand.n) {
+    votes = calloc(r->nlocks, sizeof *votes);
+    if (!votes) goto fail;
+    for (size_t a = 0, b; a < cand.n; a = b) { /* each thread's (made in the threads' order) */
+      RThread *t = &r->t[cand.v[a].ti];
+      for (b = a; b < cand.n && cand.v[b].ti == cand.v[a].ti; b++) {}
+      rw_votes(r, t, votes, 1);
+      for (size_t k = a; k < b; k++) /* a rwlock's: read, unless the thread's recorded holds of it are writes */
+        cand.v[k].shared = r->lock_rw[cand.v[k].l] && votes[cand.v[k].l] >= 0;
+      rw_votes(r, t, votes, 0);
+    }
     if (!recorded_holds(r, &rec)) goto fail;
     qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand);
     for (size_t a = 0, b, ra = 0; a < cand.n; a = b) { /* each lock's */
@@ -1053,19 +1060,10 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       deconflict(cand.v + a, b - a, rec.v + ra, rb - ra);
     }
     r->nplaced = (int64_t)cand.n;
-    qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand_thread);
-    votes = calloc(r->nlocks, sizeof *votes);
-    if (!votes) goto fail;
-    for (size_t a = 0, b; a < cand.n; a = b) { /* each thread's */
-      RThread *t = &r->t[cand.v[a].ti];
-      for (b = a; b < cand.n && cand.v[b].ti == cand.v[a].ti; b++) {}
-      rw_votes(r, t, votes, 1);
-      for (size_t k = a; k < b; k++) {
-        ptrdiff_t l = cand.v[k].l; /* a rwlock's: read, unless the thread's recorded holds of it are writes */
-        RHold h = {r->lock_ids[l], cand.v[k].s, cand.v[k].e, true, false, r->lock_rw[l] && votes[l] >= 0};
-        if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
-      }
-      rw_votes(r, t, votes, 0);
+    for (size_t k = 0; k < cand.n; k++) {
+      RThread *t = &r->t[cand.v[k].ti];
+      RHold h = {r->lock_ids[cand.v[k].l], cand.v[k].s, cand.v[k].e, true, false, cand.v[k].shared};
+      if (VEC_PUSH(t->holds, t->nholds, t->capholds, h) != 0) goto fail;
     }
     for (size_t i = 0; i < r->n; i++)
       if (r->t[i].nholds) qsort(r->t[i].holds, r->t[i].nholds, sizeof(RHold), cmp_hold);

@@ -207,6 +207,29 @@ static void test_estimated_start(void) {
   }
 }
 
+/* C (utid 3) and D (utid 4) hand lock 7 over 20 times in [0, 2) ms: C holds
+ * it 40 us every 100 us, D waits for it (wait_state) from 20 us into each
+ * hold and runs 10 us after the release (counted holds are placed only for a
+ * lock handed over that often). */
+static void handoff_rounds(int wait_state) {
+  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 2 * MS);
+  dbb_thread(&bd, 4, 1, 103, "D", 1, 0, 2 * MS);
+  dbb_state(&bd, 3, 0, 2 * MS, 0, -1, -1);
+  int64_t d_at = 0, us = MS / 1000;
+  for (int k = 0; k < 20; k++) {
+    int64_t c0 = 100 * us * k, rel = c0 + 40 * us;
+    dbb_hold(&bd, 7, 3, c0, rel, 0, 0);
+    dbb_state(&bd, 4, d_at, c0 + 20 * us, 0, -1, -1);
+    dbb_state(&bd, 4, c0 + 20 * us, rel + 10 * us, wait_state, 7, -1);
+    dbb_hold(&bd, 7, 4, rel + 10 * us, rel + 30 * us, 1, 0);
+    dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 3, rel, 4, rel + 10 * us, 7);
+    d_at = rel + 10 * us;
+  }
+  dbb_state(&bd, 4, d_at, 2 * MS, 0, -1, -1);
+  dbb_thread_cpu(&bd, 3, 2 * MS, 0);
+  dbb_thread_cpu(&bd, 4, 2 * MS - 20 * 30 * us, 0);
+}
+
 /* Counted holds placed where the lock was free. A (utid 1) runs, waits for
  * hot from 12.5 ms until B's release at 13 reaches it at 13.01, holds it to
  * 15 and runs to 20; it took hot once more before, nobody waiting (a
@@ -236,27 +259,53 @@ static void test_placed_holds(void) {
   dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
   dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
   dbb_thread_cpu(&bd, 2, 40 * MS, 0);
-  dbb_thread(&bd, 3, 1, 102, "C", 1, 0, 2 * MS);
-  dbb_thread(&bd, 4, 1, 103, "D", 1, 0, 2 * MS);
-  dbb_state(&bd, 3, 0, 2 * MS, 0, -1, -1);
-  int64_t d_at = 0, us = MS / 1000;
-  for (int k = 0; k < 20; k++) {
-    int64_t c0 = 100 * us * k, rel = c0 + 40 * us;
-    dbb_hold(&bd, 7, 3, c0, rel, 0, 0);
-    dbb_state(&bd, 4, d_at, c0 + 20 * us, 0, -1, -1);
-    dbb_state(&bd, 4, c0 + 20 * us, rel + 10 * us, 1, 7, -1);
-    dbb_hold(&bd, 7, 4, rel + 10 * us, rel + 30 * us, 1, 0);
-    dbb_flow(&bd, 1, 3, rel, 4, rel + 10 * us, 7);
-    d_at = rel + 10 * us;
-  }
-  dbb_state(&bd, 4, d_at, 2 * MS, 0, -1, -1);
-  dbb_thread_cpu(&bd, 3, 2 * MS, 0);
-  dbb_thread_cpu(&bd, 4, 2 * MS - 20 * 30 * us, 0);
+  handoff_rounds(1);
   sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 4, "app");
   const char *specs[] = {"thread:B=-50%"};
   WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed holds");
   if (m) {
     check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted hold, placed at 4.25..8.25");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* Counted read holds placed beside another reader's: reads share a rwlock.
+ * test_placed_holds with rw a rwlock: A (utid 1) read-holds it (its
+ * recorded hold after its wait is a read, so its counted one is too), B
+ * (utid 2) write-holds it [9, 13); R (utid 5) read-holds it [3.5, 4.4) and
+ * ends at 5. A's counted read hold goes at [4.25, 8.25), beside R's (moved
+ * off it, as if R's kept it out, it would be [4.4, 8.4)). With B twice as
+ * fast, B comes to write at 4.5, waits for A's read hold to end at 8.25,
+ * runs at 8.26, holds 2 ms and runs 13.5: 23.76 ms (23.91 with the hold
+ * moved). C and D hand rw over 20 times in [0, 2) ms, as there; 5 CPUs
+ * (R runs beside the four). */
+static void test_placed_reads(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 40 * MS);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 2);
+  dbb_state(&bd, 1, 0, 25 * MS / 2, 0, -1, -1);
+  dbb_state(&bd, 1, 25 * MS / 2, 1301 * MS / 100, WEFT_ST_RWLOCK_WAIT, 7, -1);
+  dbb_state(&bd, 1, 1301 * MS / 100, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 40 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, 1);
+  dbb_hold(&bd, 7, 2, 9 * MS, 13 * MS, 0, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 13 * MS, 1, 1301 * MS / 100, 7);
+  dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
+  dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
+  dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+  dbb_thread(&bd, 5, 1, 104, "R", 1, 0, 5 * MS);
+  dbb_state(&bd, 5, 0, 5 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 5, 7 * MS / 2, 44 * MS / 10, 0, 1);
+  dbb_thread_cpu(&bd, 5, 5 * MS, 0);
+  handoff_rounds(WEFT_ST_RWLOCK_WAIT);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 5, "app");
+  const char *specs[] = {"thread:B=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed read holds");
+  if (m) {
+    check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted read hold, placed at 4.25..8.25 beside R's");
     weft_metrics_free(m);
   }
   sqlite3_close(d);
@@ -1074,6 +1123,7 @@ int main(void) {
   test_counted_holds();
   test_estimated_start();
   test_placed_holds();
+  test_placed_reads();
   test_wait_classes();
   test_barrier();
   test_interruptions();
