@@ -11,6 +11,8 @@
  *   create        one pthread_create + pthread_join            1 (+ the short-lived thread)
  *   fork          one fork + child _exit(0) + waitpid          1 (+ the child process)
  *   spawn         one posix_spawn of this program (mode noop) + waitpid: process start-up
+ *   forkexec      one fork whose child execs this program (mode noop) + waitpid: a
+ *                 shell's command (bash forks; dash and make use vfork or posix_spawn)
  *   noop          nothing (the program spawn starts)
  *
  * Prints one line:
@@ -146,7 +148,7 @@ static void join_threads(pthread_t *tid, int t) {
 
 static void usage(const char *me) {
   fprintf(stderr,
-          "usage: %s uncontended|contended|condvar|barrier|create|fork|spawn [N] [T]\n"
+          "usage: %s uncontended|contended|condvar|barrier|create|fork|spawn|forkexec [N] [T]\n"
           "  N operations (default 1000000), T threads for contended and barrier (default 2)\n",
           me);
   exit(2);
@@ -222,17 +224,20 @@ int main(int argc, char **argv) {
       if ((long)ret == i) counter++;
     }
     t1 = now_ns();
-  } else if (!strcmp(mode, "fork") || !strcmp(mode, "spawn")) {
-    int is_fork = !strcmp(mode, "fork");
+  } else if (!strcmp(mode, "fork") || !strcmp(mode, "spawn") || !strcmp(mode, "forkexec")) {
+    int is_fork = !strcmp(mode, "fork"), is_exec = !strcmp(mode, "forkexec");
     char *child_argv[] = {argv[0], "noop", NULL};
     t = 1;
     t0 = now_ns();
     for (long i = 0; i < n; i++) {
       pid_t pid;
-      if (is_fork) {
+      if (is_fork || is_exec) {
         pid = fork();
         if (pid < 0) die("fork", errno);
-        if (pid == 0) _exit(0);
+        if (pid == 0) {
+          if (is_exec) execv("/proc/self/exe", child_argv);
+          _exit(is_exec ? 127 : 0);
+        }
       } else {
         int r = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, child_argv, environ);
         if (r) die("posix_spawn", r);

@@ -7,7 +7,7 @@ For every lockbench mode the native and the traced run (LD_PRELOAD=agent,
 WEFT_OUTPUT=a fresh directory, every other WEFT_* variable unset, so default
 settings) alternate, R repetitions each, and the order within a repetition
 rotates. Times are lockbench's own (CLOCK_MONOTONIC inside the process).
-condvar, barrier, create, fork and spawn run pinned to CPU 0 (taskset -c 0):
+condvar, barrier, create, fork, spawn and forkexec run pinned to CPU 0 (taskset -c 0):
 on this kind of 2-vCPU VM a blocking hand-off costs ~3 us on one vCPU and
 20-60 us to an idle one, which swamps any tracer cost.
 
@@ -49,6 +49,7 @@ MODES = {
     "create": (["create", "{n}"], 20_000, 5_000, True),
     "fork": (["fork", "{n}"], 2_000, 500, True),
     "spawn": (["spawn", "{n}"], 500, 200, True),
+    "forkexec": (["forkexec", "{n}"], 500, 200, True),
 }
 OP_NAME = {
     "uncontended": "lock+unlock pair, 1 thread working, 2 alive",
@@ -58,6 +59,7 @@ OP_NAME = {
     "create": "pthread_create + pthread_join",
     "fork": "fork + child _exit(0) + waitpid",
     "spawn": "posix_spawn(lockbench noop) + waitpid",
+    "forkexec": "fork, the child execs lockbench noop, + waitpid",
 }
 
 
