@@ -966,12 +966,15 @@ static void rw_votes(const Rec *r, const RThread *t, ptrdiff_t *votes, bool on) 
 }
 
 /* A hold of lock l by another thread than h's overlapping h that keeps it
- * out (a read hold keeps only a write hold out): recorded (rec: lock l's, by
- * start) or placed before (the last few of done). */
-static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size_t ndone, const Cand *h) {
-  size_t a = FIRST_FROM(rec, nrec, s, h->e);   /* the first to begin at or after its end */
-  for (size_t k = 0; a > 0 && k < 8; k++, a--) /* (holds of a lock do not overlap: a few before are enough) */
-    if (rec[a - 1].ti != h->ti && rec[a - 1].e > h->s && !(h->shared && rec[a - 1].shared)) return &rec[a - 1];
+ * out: recorded (rec: lock l's, by start; recw: its write holds, for a read
+ * hold, which only they keep out) or placed before (the last few of done). */
+static const Cand *conflict(const Cands *rec, const Cands *recw, const Cand *done, size_t ndone, const Cand *h) {
+  const Cands *in = h->shared ? recw : rec;
+  size_t a = FIRST_FROM(in->v, in->n, s, h->e);  /* the first to begin at or after its end */
+  for (size_t k = 0; a > 0 && k < 8; k++, a--) { /* (write holds do not overlap: a few before are enough) */
+    const Cand *o = &in->v[a - 1];
+    if (o->ti != h->ti && o->e > h->s) return o;
+  }
   for (size_t k = ndone; k > 0 && k + 8 > ndone; k--)
     if (done[k - 1].ti != h->ti && done[k - 1].s < h->e && done[k - 1].e > h->s && !(h->shared && done[k - 1].shared))
       return &done[k - 1];
@@ -980,12 +983,12 @@ static const Cand *conflict(const Cand *rec, size_t nrec, const Cand *done, size
 
 /* The candidates of one lock (by start) moved off the holds of other
  * threads where their room allows: the lock was free when they took it. */
-static void deconflict(Cand *v, size_t n, const Cand *rec, size_t nrec) {
+static void deconflict(Cand *v, size_t n, const Cands *rec, const Cands *recw) {
   for (size_t i = 0; i < n; i++) {
     Cand *h = &v[i];
     int64_t d = h->e - h->s;
     for (int tries = 0; tries < 4; tries++) {
-      const Cand *o = conflict(rec, nrec, v, i, h);
+      const Cand *o = conflict(rec, recw, v, i, h);
       if (!o) break;
       if (o->e + d <= h->hi) /* after it */
         h->s = o->e, h->e = o->e + d;
@@ -997,18 +1000,37 @@ static void deconflict(Cand *v, size_t n, const Cand *rec, size_t nrec) {
   }
 }
 
-/* Lock l's recorded holds of every thread into rec (by start, as candidates
- * that do not move). */
-static bool recorded_holds(const Rec *r, Cands *rec) {
+/* The locks' recorded holds of every thread into rec, their write holds
+ * (a mutex's: all) into recw (by lock and start, as candidates that do not
+ * move). */
+static bool recorded_holds(const Rec *r, Cands *rec, Cands *recw) {
   for (size_t i = 0; i < r->n; i++)
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       const RHold *h = &r->t[i].holds[a];
       ptrdiff_t l = lock_of(r, h->obj);
       Cand x = {h->s, h->e, 0, 0, i, l, h->shared};
-      if (l >= 0 && VEC_PUSH(rec->v, rec->n, rec->cap, x) != 0) return false;
+      if (l >= 0 &&
+          (VEC_PUSH(rec->v, rec->n, rec->cap, x) != 0 || (!h->shared && VEC_PUSH(recw->v, recw->n, recw->cap, x) != 0)))
+        return false;
     }
   if (rec->n) qsort(rec->v, rec->n, sizeof *rec->v, cmp_cand);
+  if (recw->n) qsort(recw->v, recw->n, sizeof *recw->v, cmp_cand);
   return true;
+}
+
+/* The part of v (by lock) that is lock l's. */
+static Cands lock_slice(const Cands *v, ptrdiff_t l) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) { /* the first of lock l or later */
+    size_t m = lo + (hi - lo) / 2;
+    if (v->v[m].l < l)
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  size_t b = lo;
+  while (b < v->n && v->v[b].l == l) b++;
+  return (Cands){v->v + lo, b - lo, b - lo};
 }
 
 static bool place_counted_holds(Ctx *c, Rec *r) {
@@ -1025,7 +1047,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
       const RCount *x = &r->t[i].counts[a];
       if (handoffs[x->l] >= WAIT_CLASS_MIN && r->lock_hold[x->l] > 0) total += x->n;
     }
-  Cands rec = {0}, cand = {0};
+  Cands rec = {0}, recw = {0}, cand = {0};
   ptrdiff_t *votes = NULL;
   Gap *g = NULL;
   size_t cap = 0;
@@ -1050,14 +1072,12 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
         cand.v[k].shared = r->lock_rw[cand.v[k].l] && votes[cand.v[k].l] >= 0;
       rw_votes(r, t, votes, 0);
     }
-    if (!recorded_holds(r, &rec)) goto fail;
+    if (!recorded_holds(r, &rec, &recw)) goto fail;
     qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand);
-    for (size_t a = 0, b, ra = 0; a < cand.n; a = b) { /* each lock's */
+    for (size_t a = 0, b; a < cand.n; a = b) { /* each lock's */
       for (b = a; b < cand.n && cand.v[b].l == cand.v[a].l; b++) {}
-      while (ra < rec.n && rec.v[ra].l < cand.v[a].l) ra++;
-      size_t rb = ra;
-      while (rb < rec.n && rec.v[rb].l == cand.v[a].l) rb++;
-      deconflict(cand.v + a, b - a, rec.v + ra, rb - ra);
+      Cands lr = lock_slice(&rec, cand.v[a].l), lw = lock_slice(&recw, cand.v[a].l);
+      deconflict(cand.v + a, b - a, &lr, &lw);
     }
     r->nplaced = (int64_t)cand.n;
     for (size_t k = 0; k < cand.n; k++) {
@@ -1071,6 +1091,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
   free(g);
   free(votes);
   free(rec.v);
+  free(recw.v);
   free(cand.v);
   free(handoffs);
   return true;
@@ -1078,6 +1099,7 @@ fail:
   free(votes);
   free(g);
   free(rec.v);
+  free(recw.v);
   free(cand.v);
   free(handoffs);
   return c->sql.failed ? false : rfail(c);

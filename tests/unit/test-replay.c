@@ -311,6 +311,54 @@ static void test_placed_reads(void) {
   sqlite3_close(d);
 }
 
+/* A counted read hold placed off a write hold that nine read holds follow
+ * (they begin after it and before the counted hold would end: the last few
+ * holds before its end are all reads). test_placed_reads' A, B, C and D;
+ * W (utid 6) write-holds rw [4, 4.45); readers (utids 7..15) read-hold it
+ * [4.55 + k/100, 4.65 + k/100) ms, k = 0..8; 16 CPUs. A's counted read hold,
+ * at [4.25, 8.25), overlaps W's write: it moves after it, [4.45, 8.45). With
+ * B twice as fast, B comes to write at 4.5, waits for A's read hold to end at
+ * 8.45, runs at 8.46, holds 2 ms and runs 13.5: 23.96 ms (left on top of W's
+ * write, A's hold would wait for it in the replay: [4.46, 8.46), 23.97). */
+static void test_placed_past_reads(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 40 * MS);
+  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 2);
+  dbb_state(&bd, 1, 0, 25 * MS / 2, 0, -1, -1);
+  dbb_state(&bd, 1, 25 * MS / 2, 1301 * MS / 100, WEFT_ST_RWLOCK_WAIT, 7, -1);
+  dbb_state(&bd, 1, 1301 * MS / 100, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 40 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, 1);
+  dbb_hold(&bd, 7, 2, 9 * MS, 13 * MS, 0, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 13 * MS, 1, 1301 * MS / 100, 7);
+  dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
+  dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
+  dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+  dbb_thread(&bd, 6, 1, 105, "W", 1, 0, 5 * MS);
+  dbb_state(&bd, 6, 0, 5 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 6, 4 * MS, 445 * MS / 100, 0, 0);
+  dbb_thread_cpu(&bd, 6, 5 * MS, 0);
+  for (int k = 0; k < 9; k++) {
+    char name[8];
+    snprintf(name, sizeof name, "R%d", k);
+    dbb_thread(&bd, 7 + k, 1, 106 + k, name, 1, 0, 5 * MS);
+    dbb_state(&bd, 7 + k, 0, 5 * MS, 0, -1, -1);
+    dbb_hold(&bd, 7, 7 + k, (455 + k) * MS / 100, (465 + k) * MS / 100, 0, 1);
+    dbb_thread_cpu(&bd, 7 + k, 5 * MS, 0);
+  }
+  handoff_rounds(WEFT_ST_RWLOCK_WAIT);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 16, "app");
+  const char *specs[] = {"thread:B=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed past reads");
+  if (m) {
+    check(m, "thread:B=-50%", 2396 * MS / 100, "A's counted read hold moved after W's write, to 4.45..8.45");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 /* Hand-off latency by how long the waiter had waited. Forty rounds on lock
  * cal: A holds it [a, a + 1 ms) (a = 2.5 ms r + 1 ms); B begins to wait
  * 200 ns before A's release in the first twenty (the latency 1 us: it had
@@ -1124,6 +1172,7 @@ int main(void) {
   test_estimated_start();
   test_placed_holds();
   test_placed_reads();
+  test_placed_past_reads();
   test_wait_classes();
   test_barrier();
   test_interruptions();
