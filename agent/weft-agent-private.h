@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>

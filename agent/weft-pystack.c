@@ -35,6 +35,7 @@
 #include "weft-pystack-layout.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -117,13 +118,30 @@ static int detect(void) {
   return PY_ON;
 }
 
+static int libpython_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  return info->dlpi_name && strstr(info->dlpi_name, "libpython") != NULL;
+}
+
 /* Is CPython here, its layout known? Detects once; after "absent", again
- * when the loader has loaded more (a program that loads libpython itself). */
+ * when the loader has loaded more and a libpython is among the objects (a
+ * program that loads libpython itself). The look is a dl_iterate_phdr, not a
+ * dlsym: it is taken on a stack's path, under the program's lock, and dlsym
+ * waits for the loader's lock, which a dlopen in another thread holds while
+ * its constructors run (one may want the program's lock). */
 static int py_on(void) {
   int st = atomic_load_explicit(&py.state, memory_order_acquire);
   if (WEFT_LIKELY(st == PY_ON)) return 1;
   if (st == PY_OFF || st == PY_DETECTING) return 0; /* another thread is detecting: no Python stack this once */
-  if (st == PY_ABSENT && atomic_load_explicit(&py.adds, memory_order_relaxed) == _weft_modules_adds()) return 0;
+  if (st == PY_ABSENT) {
+    unsigned long long adds = _weft_modules_adds();
+    if (atomic_load_explicit(&py.adds, memory_order_relaxed) == adds) return 0;
+    if (!dl_iterate_phdr(libpython_cb, NULL)) {
+      atomic_store_explicit(&py.adds, adds, memory_order_relaxed);
+      return 0;
+    }
+  }
   if (!atomic_compare_exchange_strong(&py.state, &st, PY_DETECTING)) return 0;
   int now = detect();
   atomic_store_explicit(&py.adds, _weft_modules_adds(), memory_order_relaxed);

@@ -1,8 +1,11 @@
 /* weft-real.c - resolving the real libc functions behind the wrappers.
  * SPDX-License-Identifier: MIT
  *
- * Each is resolved once, the first time a wrapper calls it (a short process
- * resolves the few it uses, not the ~90 the agent wraps). dlsym may itself
+ * Each is resolved once, the first time a wrapper calls it, and all of them
+ * when the process makes its first thread (_weft_resolve_for_threads: a
+ * single-threaded process resolves the few it uses, not the ~90 the agent
+ * wraps; a lookup under a lock of the program, with other threads, could wait
+ * for the loader while a dlopen waits for that lock). dlsym may itself
  * call wrapped functions (through an interposed malloc, say): a call that
  * re-enters while this thread resolves gets NULL, and the mutex wrappers are
  * then served by glibc's __pthread_mutex_* aliases, which need no lookup.
@@ -86,7 +89,10 @@ void _weft_resolve_for_children(void) {
  * the loader for the lock. */
 void _weft_resolve_for_threads(void) {
   static _Atomic int done;
-  if (atomic_load_explicit(&done, memory_order_relaxed)) return;
+  if (atomic_load_explicit(&done, memory_order_relaxed) || _weft_tls.resolving) return;
   for (unsigned i = 0; i < WEFT_REAL_COUNT; i++) _weft_resolve(i);
+  /* and what a stack needs (libunwind loaded, CPython looked for): a wait's stack is taken under the
+   * program's lock (a condition wait's always) */
+  if (atomic_load_explicit(&_weft_proc.enabled, memory_order_relaxed)) _weft_stacks_prepare();
   atomic_store_explicit(&done, 1, memory_order_relaxed);
 }

@@ -32,8 +32,9 @@ static void *weft_trampoline(void *p) {
 }
 
 WEFT_PUBLIC int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
-  if (!weft_on()) return REAL(pthread_create)(th, attr, fn, arg);
-  _weft_resolve_for_threads();
+  int on = weft_on();
+  _weft_resolve_for_threads(); /* (untraced too: the wrappers still look their functions up) */
+  if (!on) return REAL(pthread_create)(th, attr, fn, arg);
   WeftStart *s = malloc(sizeof *s);
   if (!s) return REAL(pthread_create)(th, attr, fn, arg);
   s->fn = fn;
@@ -44,6 +45,14 @@ WEFT_PUBLIC int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *
   uint32_t st = _weft_proc.stacks == WEFT_STACKS_ALL ? _weft_stack_id() : 0;
   weft_emit3(WEFT_EV_THREAD_CREATE, (unsigned)r, r == 0 ? (uint64_t)*th : 0, OBJ(fn), st);
   return r;
+}
+
+/* C11 threads: glibc's thrd_create makes its thread without pthread_create's
+ * symbol, so this is where a program of them first has a second thread (the
+ * thread is traced from its first record, as one we did not see start). */
+WEFT_PUBLIC int thrd_create(thrd_t *th, thrd_start_t fn, void *arg) {
+  _weft_resolve_for_threads();
+  return REAL(thrd_create)(th, fn, arg);
 }
 
 WEFT_PUBLIC void pthread_exit(void *ret) {

@@ -1114,12 +1114,19 @@ def t_early(ctx, chk, n=5):
 
 
 def t_dlopen(ctx, chk):
-    """A thread holding a lock of the program makes its first condition call while another thread is
-    inside dlopen, whose plugin's constructor waits for that lock (fx-dlopen.c): the agent looks
-    nothing up there (a lookup would wait for the loader, and the loader for the lock), and the program
-    ends as natively. A hang fails at the timeout."""
-    nat, tr = ctx.compare(chk, [ctx.fixture("dlopen")], timeout=30)
-    chk.eq("stdout", tr.out, b"dlopen ok registered=1\n")
+    """A thread holding a lock of the program calls into the agent while another thread is inside
+    dlopen, whose plugin's constructor waits for that lock (fx-dlopen.c): its first condition call, two
+    condition waits whose stacks are taken after the plugin was loaded, a thread made by C11's
+    thrd_create; traced and untraced (the agent loaded, WEFT_OUTPUT unset). The agent makes no lookup
+    and loads nothing there (either would wait for the loader, and the loader for the lock), and the
+    program ends as natively. A hang fails at the timeout."""
+    for mode in ("broadcast", "wait", "c11"):
+        nat, tr = ctx.compare(chk, [ctx.fixture("dlopen"), mode], timeout=30)
+        chk.eq("%s: stdout" % mode, tr.out, b"dlopen %s ok registered=1\n" % mode.encode())
+    e = ctx.base_env()
+    e["LD_PRELOAD"] = ctx.agent
+    un = ctx.run([ctx.fixture("dlopen"), "broadcast"], e, timeout=30)
+    chk.eq("untraced: exit status and stdout", (un.rc, un.out), (0, b"dlopen broadcast ok registered=1\n"))
 
 
 def t_exitthreads(ctx, chk):
