@@ -270,17 +270,10 @@ static void test_placed_holds(void) {
   sqlite3_close(d);
 }
 
-/* Counted read holds placed beside another reader's: reads share a rwlock.
- * test_placed_holds with rw a rwlock: A (utid 1) read-holds it (its
- * recorded hold after its wait is a read, so its counted one is too), B
- * (utid 2) write-holds it [9, 13); R (utid 5) read-holds it [3.5, 4.4) and
- * ends at 5. A's counted read hold goes at [4.25, 8.25), beside R's (moved
- * off it, as if R's kept it out, it would be [4.4, 8.4)). With B twice as
- * fast, B comes to write at 4.5, waits for A's read hold to end at 8.25,
- * runs at 8.26, holds 2 ms and runs 13.5: 23.76 ms (23.91 with the hold
- * moved). C and D hand rw over 20 times in [0, 2) ms, as there; 5 CPUs
- * (R runs beside the four). */
-static void test_placed_reads(void) {
+/* test_placed_holds' A and B with rw a rwlock: A (utid 1) read-holds it after
+ * its wait (so its counted hold is a read too), B (utid 2) write-holds it
+ * [9, 13). */
+static void placed_reads_ab(void) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
@@ -296,6 +289,20 @@ static void test_placed_reads(void) {
   dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
   dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
   dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+}
+
+/* Counted read holds placed beside another reader's: reads share a rwlock.
+ * test_placed_holds with rw a rwlock: A (utid 1) read-holds it (its
+ * recorded hold after its wait is a read, so its counted one is too), B
+ * (utid 2) write-holds it [9, 13); R (utid 5) read-holds it [3.5, 4.4) and
+ * ends at 5. A's counted read hold goes at [4.25, 8.25), beside R's (moved
+ * off it, as if R's kept it out, it would be [4.4, 8.4)). With B twice as
+ * fast, B comes to write at 4.5, waits for A's read hold to end at 8.25,
+ * runs at 8.26, holds 2 ms and runs 13.5: 23.76 ms (23.91 with the hold
+ * moved). C and D hand rw over 20 times in [0, 2) ms, as there; 5 CPUs
+ * (R runs beside the four). */
+static void test_placed_reads(void) {
+  placed_reads_ab();
   dbb_thread(&bd, 5, 1, 104, "R", 1, 0, 5 * MS);
   dbb_state(&bd, 5, 0, 5 * MS, 0, -1, -1);
   dbb_hold(&bd, 7, 5, 7 * MS / 2, 44 * MS / 10, 0, 1);
@@ -321,21 +328,7 @@ static void test_placed_reads(void) {
  * 8.45, runs at 8.46, holds 2 ms and runs 13.5: 23.96 ms (left on top of W's
  * write, A's hold would wait for it in the replay: [4.46, 8.46), 23.97). */
 static void test_placed_past_reads(void) {
-  dbb_dir_next(&dir, &bd);
-  dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
-  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
-  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 40 * MS);
-  dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 2);
-  dbb_state(&bd, 1, 0, 25 * MS / 2, 0, -1, -1);
-  dbb_state(&bd, 1, 25 * MS / 2, 1301 * MS / 100, WEFT_ST_RWLOCK_WAIT, 7, -1);
-  dbb_state(&bd, 1, 1301 * MS / 100, 20 * MS, 0, -1, -1);
-  dbb_state(&bd, 2, 0, 40 * MS, 0, -1, -1);
-  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, 1);
-  dbb_hold(&bd, 7, 2, 9 * MS, 13 * MS, 0, 0);
-  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 13 * MS, 1, 1301 * MS / 100, 7);
-  dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
-  dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
-  dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+  placed_reads_ab();
   dbb_thread(&bd, 6, 1, 105, "W", 1, 0, 5 * MS);
   dbb_state(&bd, 6, 0, 5 * MS, 0, -1, -1);
   dbb_hold(&bd, 7, 6, 4 * MS, 445 * MS / 100, 0, 0);
