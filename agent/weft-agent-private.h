@@ -322,6 +322,8 @@ static inline long weft_sys6(long nr, long a, long b, long c, long d, long e, lo
   return r == -1 ? -errno : r;
 #endif
 }
+/* Whether r, a result of weft_sys6 that may be an address (mmap), is an error. */
+static inline int weft_sys_failed(long r) { return r < 0 && r > -4096; }
 #define weft_sys3(nr, a, b, c)    weft_sys6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define weft_sys4(nr, a, b, c, d) weft_sys6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 

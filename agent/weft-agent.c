@@ -514,7 +514,7 @@ WEFT_START_CODE static int map_chunks_at(uint32_t size, void **m, int fresh) {
   /* a failed mmap leaves reserved zero pages, which readers skip */
   long a = weft_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (long)off);
   *m = (void *)a;
-  return a < 0 && a > -4096 ? -1 : 0;
+  return weft_sys_failed(a) ? -1 : 0;
 }
 
 /* Before this process starts another (fork, spawn, exec): room at the
@@ -539,10 +539,10 @@ void _weft_reserve_ahead(void) {
   if (fd >= 0 && __atomic_compare_exchange_n(&r->grow_lock, &free_, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
     at = __atomic_load_n(&r->alloc_end, __ATOMIC_RELAXED);
     uint64_t end = (uint64_t)__atomic_load_n(&r->reserve_end, __ATOMIC_RELAXED) << 12;
-    if (end < at) end = (at + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+    if (end < at) end = at; /* (both multiples of WEFT_CHUNK_ALIGN, as every size handed out is) */
     if (end < at + 2 * section) {
-      uint64_t step = at / 4 < 4 * section ? 4 * section : at / 4 > (1u << 20) ? (1u << 20) : at / 4;
-      step = (step + WEFT_CHUNK_ALIGN - 1) & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+      uint64_t step = at / 4 & ~(uint64_t)(WEFT_CHUNK_ALIGN - 1);
+      step = step < 4 * section ? 4 * section : step > (1u << 20) ? (1u << 20) : step;
       if ((end + step) >> 12 <= UINT32_MAX && reserve_space(fd, end, step) == 0)
         __atomic_store_n(&r->reserve_end, (uint32_t)((end + step) >> 12), __ATOMIC_RELAXED);
     }
@@ -1082,7 +1082,7 @@ WEFT_START_CODE static int file_join(pid_t ppid) {
   if (weft_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)WEFT_FILE_HEADER_SIZE &&
       weft_sys4(SYS_pread64, fd, &v, sizeof v, 0) == (long)sizeof v && joinable(&v)) {
     long a = weft_sys6(SYS_mmap, 0, WEFT_FILE_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (!(a < 0 && a > -4096)) h = (WeftFileHeader *)a;
+    if (!weft_sys_failed(a)) h = (WeftFileHeader *)a;
   }
   if (h != MAP_FAILED) {
     _weft_proc.root = h;
