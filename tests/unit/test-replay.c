@@ -230,6 +230,29 @@ static void handoff_rounds(int wait_state) {
   dbb_thread_cpu(&bd, 4, 2 * MS - 20 * 30 * us, 0);
 }
 
+/* The placed holds' tests, after their threads: C and D's hand-offs (D waiting
+ * in wait_state), then the replay with B twice as fast (ncpus CPUs; the
+ * unchanged replay is the recording's 40 ms), which should take want. */
+static void placed_b_halved(int wait_state, int ncpus, const char *what, int64_t want, const char *why) {
+  handoff_rounds(wait_state);
+  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, ncpus, "app");
+  const char *specs[] = {"thread:B=-50%"};
+  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, what);
+  if (m) {
+    check(m, "thread:B=-50%", want, why);
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
+/* A thread (utid, tid) of process 1 that runs 0..5 ms holding rw (7) once, [s, e). */
+static void rw_holder(int64_t utid, int64_t tid, const char *name, int64_t s, int64_t e, int shared) {
+  dbb_thread(&bd, utid, 1, tid, name, 1, 0, 5 * MS);
+  dbb_state(&bd, utid, 0, 5 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, utid, s, e, 0, shared);
+  dbb_thread_cpu(&bd, utid, 5 * MS, 0);
+}
+
 /* Counted holds placed where the lock was free. A (utid 1) runs, waits for
  * hot from 12.5 ms until B's release at 13 reaches it at 13.01, holds it to
  * 15 and runs to 20; it took hot once more before, nobody waiting (a
@@ -259,15 +282,7 @@ static void test_placed_holds(void) {
   dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
   dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
   dbb_thread_cpu(&bd, 2, 40 * MS, 0);
-  handoff_rounds(1);
-  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 4, "app");
-  const char *specs[] = {"thread:B=-50%"};
-  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed holds");
-  if (m) {
-    check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted hold, placed at 4.25..8.25");
-    weft_metrics_free(m);
-  }
-  sqlite3_close(d);
+  placed_b_halved(1, 4, "placed holds", 2376 * MS / 100, "B waits for A's counted hold, placed at 4.25..8.25");
 }
 
 /* test_placed_holds' A and B with rw a rwlock: A (utid 1) read-holds it after
@@ -303,19 +318,9 @@ static void placed_reads_ab(void) {
  * (R runs beside the four). */
 static void test_placed_reads(void) {
   placed_reads_ab();
-  dbb_thread(&bd, 5, 1, 104, "R", 1, 0, 5 * MS);
-  dbb_state(&bd, 5, 0, 5 * MS, 0, -1, -1);
-  dbb_hold(&bd, 7, 5, 7 * MS / 2, 44 * MS / 10, 0, 1);
-  dbb_thread_cpu(&bd, 5, 5 * MS, 0);
-  handoff_rounds(WEFT_ST_RWLOCK_WAIT);
-  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 5, "app");
-  const char *specs[] = {"thread:B=-50%"};
-  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed read holds");
-  if (m) {
-    check(m, "thread:B=-50%", 2376 * MS / 100, "B waits for A's counted read hold, placed at 4.25..8.25 beside R's");
-    weft_metrics_free(m);
-  }
-  sqlite3_close(d);
+  rw_holder(5, 104, "R", 7 * MS / 2, 44 * MS / 10, 1);
+  placed_b_halved(WEFT_ST_RWLOCK_WAIT, 5, "placed read holds", 2376 * MS / 100,
+                  "B waits for A's counted read hold, placed at 4.25..8.25 beside R's");
 }
 
 /* A counted read hold placed off a write hold that nine read holds follow
@@ -329,27 +334,14 @@ static void test_placed_reads(void) {
  * write, A's hold would wait for it in the replay: [4.46, 8.46), 23.97). */
 static void test_placed_past_reads(void) {
   placed_reads_ab();
-  dbb_thread(&bd, 6, 1, 105, "W", 1, 0, 5 * MS);
-  dbb_state(&bd, 6, 0, 5 * MS, 0, -1, -1);
-  dbb_hold(&bd, 7, 6, 4 * MS, 445 * MS / 100, 0, 0);
-  dbb_thread_cpu(&bd, 6, 5 * MS, 0);
+  rw_holder(6, 105, "W", 4 * MS, 445 * MS / 100, 0);
   for (int k = 0; k < 9; k++) {
     char name[8];
     snprintf(name, sizeof name, "R%d", k);
-    dbb_thread(&bd, 7 + k, 1, 106 + k, name, 1, 0, 5 * MS);
-    dbb_state(&bd, 7 + k, 0, 5 * MS, 0, -1, -1);
-    dbb_hold(&bd, 7, 7 + k, (455 + k) * MS / 100, (465 + k) * MS / 100, 0, 1);
-    dbb_thread_cpu(&bd, 7 + k, 5 * MS, 0);
+    rw_holder(7 + k, 106 + k, name, (455 + k) * MS / 100, (465 + k) * MS / 100, 1);
   }
-  handoff_rounds(WEFT_ST_RWLOCK_WAIT);
-  sqlite3 *d = dbb_finish_reopen(&bd, 40 * MS, 16, "app");
-  const char *specs[] = {"thread:B=-50%"};
-  WeftMetrics *m = replayed(d, specs, 1, 40 * MS, "placed past reads");
-  if (m) {
-    check(m, "thread:B=-50%", 2396 * MS / 100, "A's counted read hold moved after W's write, to 4.45..8.45");
-    weft_metrics_free(m);
-  }
-  sqlite3_close(d);
+  placed_b_halved(WEFT_ST_RWLOCK_WAIT, 16, "placed past reads", 2396 * MS / 100,
+                  "A's counted read hold moved after W's write, to 4.45..8.45");
 }
 
 /* Hand-off latency by how long the waiter had waited. Forty rounds on lock
