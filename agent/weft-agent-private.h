@@ -41,6 +41,10 @@
  * none of its parent's page table entries for our code and faults each page
  * it runs in, 10 us and more each on some VMs (docs/performance.md). */
 #define WEFT_START_CODE  __attribute__((section(".text.hot.weft_start")))
+/* And the small variables they write: in .data, whose pages the loader has
+ * written already (relocations, the zeroed start of .bss), not on a page of
+ * .bss of their own, another fault each. */
+#define WEFT_START_DATA  __attribute__((section(".data.weft_start")))
 
 /* ---- configuration (read once in the constructor) ---- */
 enum { WEFT_STACKS_NONE = 0, WEFT_STACKS_CONTENDED = 1, WEFT_STACKS_ALL = 2 };

@@ -55,8 +55,8 @@ WeftStartState _weft_start __attribute__((section(".data")));
 #define WEFT_HOLD_SAMPLE_DEFAULT 64u
 #define WEFT_POPULATE_MIN        (256u << 10)
 static uint32_t chunk_max = 1u << 20;
-static pthread_key_t exit_key;
-static int exit_key_ok;
+static pthread_key_t exit_key WEFT_START_DATA;
+static int exit_key_ok WEFT_START_DATA;
 
 /* ---- live thread registry: tid and pthread_t of every thread we know ---- */
 #define WEFT_REG_SLOTS 4096
@@ -65,16 +65,22 @@ typedef struct {
   _Atomic uint64_t self;
   WeftThread *t;
 } WeftRegSlot;
-static WeftRegSlot registry[WEFT_REG_SLOTS];
-static _Atomic int registry_hi; /* slots at and above are unused */
+/* (the first few, the main thread's among them, in .data: WEFT_START_DATA) */
+#define WEFT_REG_NEAR 4
+static WeftRegSlot registry_near[WEFT_REG_NEAR] WEFT_START_DATA;
+static WeftRegSlot registry_far[WEFT_REG_SLOTS - WEFT_REG_NEAR];
+static inline WeftRegSlot *reg_at(int i) {
+  return i < WEFT_REG_NEAR ? &registry_near[i] : &registry_far[i - WEFT_REG_NEAR];
+}
+static _Atomic int registry_hi WEFT_START_DATA; /* slots at and above are unused */
 
 WEFT_START_CODE static int registry_add(WeftThread *t) {
   for (int i = 0; i < WEFT_REG_SLOTS; i++) {
     uint32_t expect = 0;
-    if (atomic_load_explicit(&registry[i].tid, memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_strong(&registry[i].tid, &expect, t->tid)) {
-      registry[i].t = t;
-      atomic_store(&registry[i].self, t->self);
+    if (atomic_load_explicit(&reg_at(i)->tid, memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong(&reg_at(i)->tid, &expect, t->tid)) {
+      reg_at(i)->t = t;
+      atomic_store(&reg_at(i)->self, t->self);
       int hi = atomic_load(&registry_hi);
       while (hi < i + 1 && !atomic_compare_exchange_weak(&registry_hi, &hi, i + 1)) {}
       return i;
@@ -85,8 +91,8 @@ WEFT_START_CODE static int registry_add(WeftThread *t) {
 
 static void registry_del(WeftThread *t) {
   if (t->slot >= 0) {
-    atomic_store(&registry[t->slot].self, 0);
-    atomic_store(&registry[t->slot].tid, 0);
+    atomic_store(&reg_at(t->slot)->self, 0);
+    atomic_store(&reg_at(t->slot)->tid, 0);
     t->slot = -1;
   }
 }
@@ -94,8 +100,8 @@ static void registry_del(WeftThread *t) {
 uint32_t _weft_tid_of(pthread_t th) {
   int hi = atomic_load_explicit(&registry_hi, memory_order_relaxed);
   for (int i = 0; i < hi; i++)
-    if (atomic_load_explicit(&registry[i].self, memory_order_relaxed) == (uint64_t)th)
-      return atomic_load_explicit(&registry[i].tid, memory_order_relaxed);
+    if (atomic_load_explicit(&reg_at(i)->self, memory_order_relaxed) == (uint64_t)th)
+      return atomic_load_explicit(&reg_at(i)->tid, memory_order_relaxed);
   return 0;
 }
 
@@ -109,8 +115,8 @@ WEFT_START_CODE void _weft_counts_flush_all(int how) {
   _weft_counts_flush(me, WEFT_FLUSH_OWN);
   int hi = atomic_load(&registry_hi);
   for (int i = 0; i < hi; i++) {
-    WeftThread *o = registry[i].t;
-    if (atomic_load(&registry[i].tid) && o && o != me) _weft_counts_flush(o, how);
+    WeftThread *o = reg_at(i)->t;
+    if (atomic_load(&reg_at(i)->tid) && o && o != me) _weft_counts_flush(o, how);
   }
 }
 
@@ -157,7 +163,7 @@ static void say(const char *a, const char *b, const char *c) {
  * first image to say it leaves WEFT_UNTRACED_NOTED in its environment (only
  * from weft_agent_init, where setenv is safe), and its descendants stay
  * quiet. */
-static int init_running;
+static int init_running WEFT_START_DATA;
 static void say_untraced(const char *a, const char *b, const char *c) {
   const char *noted = getenv("WEFT_UNTRACED_NOTED");
   if (noted && *noted) return;
@@ -167,14 +173,16 @@ static void say_untraced(const char *a, const char *b, const char *c) {
 
 /* The executable's path (readlink of /proc/self/exe, once per process image). */
 WEFT_START_CODE const char *_weft_self_exe(size_t *len) {
-  static char exe[1024];
-  static size_t n;
-  static int have;
-  if (!have) {
-    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  /* (a usual path in .data, a long one read again into .bss: WEFT_START_DATA) */
+  static char near[256] WEFT_START_DATA, far[1024];
+  static char *exe WEFT_START_DATA;
+  static size_t n WEFT_START_DATA;
+  if (!exe) {
+    ssize_t r = readlink("/proc/self/exe", near, sizeof near - 1);
+    exe = near;
+    if (r >= (ssize_t)sizeof near - 1) r = readlink("/proc/self/exe", exe = far, sizeof far - 1);
     n = r > 0 ? (size_t)r : 0;
     exe[n] = 0;
-    have = 1;
   }
   if (len) *len = n;
   return exe;
@@ -280,7 +288,7 @@ WEFT_START_CODE static int reserve_space(int fd, uint64_t off, uint64_t len) {
 /* Create PID.N.wtrace with the first free N; map its header. */
 /* The main thread's first chunk, reserved and mapped with the header (one
  * fallocate and one mmap at start-up instead of two each). */
-static void *spare_chunk;
+static void *spare_chunk WEFT_START_DATA;
 
 /* The fields of a header (a file's, or a fork child's PROCESS page) but the
  * magic and image. */
@@ -604,7 +612,7 @@ WEFT_START_CODE static uint64_t *raw_reserve(WeftThread *t, unsigned n, uint64_t
  * program that closes or reuses the descriptor makes openat fail: it is
  * opened again. */
 static int task_dirfd = -1;
-static pid_t task_dir_pid;
+static pid_t task_dir_pid WEFT_START_DATA;
 
 static int open_task_dir(void) {
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -792,7 +800,7 @@ WEFT_START_CODE static void thread_reset(WeftThread *t) {
  * gettid() twice (the first two threads to start), never after a mismatch:
  * a system call less per thread. */
 #define WEFT_PTHREAD_TID_OFF 720
-static int tid_trust; /* 0, 1: matches so far; 2: trusted; -1: not to be used */
+static int tid_trust WEFT_START_DATA; /* 0, 1: matches so far; 2: trusted; -1: not to be used */
 
 WEFT_START_CODE static uint32_t self_tid(uint64_t self) {
 #if defined(__x86_64__) && defined(__GLIBC__)
@@ -875,10 +883,10 @@ WEFT_START_CODE void _weft_process_exit(unsigned how, int status) {
   _weft_counts_flush_all(WEFT_FLUSH_FOR_GOOD);
   int hi = atomic_load(&registry_hi);
   for (int i = 0; i < hi; i++) {
-    uint32_t tid = atomic_load(&registry[i].tid);
-    uint64_t self = atomic_load(&registry[i].self);
+    uint32_t tid = atomic_load(&reg_at(i)->tid);
+    uint64_t self = atomic_load(&reg_at(i)->self);
     if (!tid || tid == t->tid) continue;
-    WeftThread *o = registry[i].t;
+    WeftThread *o = reg_at(i)->t;
     /* the records it could not write (disk full): it will not end to count them itself */
     uint64_t lost = o ? __atomic_exchange_n(&o->lost, 0, __ATOMIC_RELAXED) : 0;
     if (lost && _weft_proc.hdr) __atomic_fetch_add(&_weft_proc.hdr->lost, lost, __ATOMIC_RELAXED);
@@ -1152,9 +1160,9 @@ WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
    * mapped, unused: unmapping them would cost the child a system call each. */
   int hi = atomic_load_explicit(&registry_hi, memory_order_relaxed);
   for (int i = 0; i < hi; i++) { /* one thread here: plain stores, only the slots in use */
-    atomic_store_explicit(&registry[i].tid, 0, memory_order_relaxed);
-    atomic_store_explicit(&registry[i].self, 0, memory_order_relaxed);
-    registry[i].t = NULL;
+    atomic_store_explicit(&reg_at(i)->tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&reg_at(i)->self, 0, memory_order_relaxed);
+    reg_at(i)->t = NULL;
   }
   atomic_store_explicit(&registry_hi, 0, memory_order_relaxed);
   /* The stores below only where the value changes: a child's first write to

@@ -392,13 +392,18 @@ typedef struct {
   uint32_t idlen;
   uint8_t id[20];
 } WeftModule;
-static WeftModule mods[WEFT_MOD_MAX];
-static int mod_n;
+/* The first few (a program's usual objects) in .data, written at start on
+ * pages written already; the rest in .bss, touched only when there are more. */
+#define WEFT_MOD_NEAR 8
+static WeftModule mods_near[WEFT_MOD_NEAR] WEFT_START_DATA;
+static WeftModule mods_far[WEFT_MOD_MAX - WEFT_MOD_NEAR];
+static int mod_n WEFT_START_DATA;
+static inline WeftModule *mod_at(int i) { return i < WEFT_MOD_NEAR ? &mods_near[i] : &mods_far[i - WEFT_MOD_NEAR]; }
 static unsigned long long mod_adds = ~0ull; /* the loader's count of loads when the table was made */
 
 unsigned long long _weft_modules_adds(void) { return __atomic_load_n(&mod_adds, __ATOMIC_RELAXED); }
-static _Atomic int mod_scanning;
-static uintptr_t mod_sig; /* map_sig() when the table was last found up to date (0: never) */
+static _Atomic int mod_scanning WEFT_START_DATA;
+static uintptr_t mod_sig WEFT_START_DATA; /* map_sig() when the table was last found up to date (0: never) */
 
 /* A signature of the loader's list of objects (its base namespace): read
  * under the loader's lock (dl_iterate_phdr's callback), or where no other
@@ -469,10 +474,10 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data) {
   }
   if (hi == 0) return 0;
   for (int i = 0; i < mod_n; i++)
-    if (mods[i].lo == lo) return 0;
+    if (mod_at(i)->lo == lo) return 0;
   WeftModule m = {(uintptr_t)info->dlpi_addr, lo, hi, info->dlpi_name, 0, {0}};
   build_id(info, &m);
-  if (mod_n < WEFT_MOD_MAX) mods[mod_n++] = m;
+  if (mod_n < WEFT_MOD_MAX) *mod_at(mod_n++) = m;
   emit_module(&m);
   return 0;
 }
@@ -502,7 +507,7 @@ WEFT_START_CODE void _weft_modules_scan(int again) {
   if (!atomic_compare_exchange_strong(&mod_scanning, &expect, 1)) return;
   if (again) {
     if (adds == mod_adds) {
-      for (int i = 0; i < mod_n; i++) emit_module(&mods[i]);
+      for (int i = 0; i < mod_n; i++) emit_module(mod_at(i));
       atomic_store(&mod_scanning, 0);
       return;
     }

@@ -36,17 +36,28 @@ static const char *const env_keys[WEFT_ENV_KEYS] = {
     "WEFT_SESSION=", "WEFT_BUFFER_KB=", "WEFT_HOLDS=",  "WEFT_HOLD_SAMPLE=", "WEFT_FILE="};
 #define WEFT_ENV_VAL_MAX    1100
 #define WEFT_AGENT_PATH_MAX 1024
-/* "KEY=value" strings and the agent's path, packed one after the other into
- * one buffer: start-up writes the pages it uses (one, usually), not one per
- * variable (every first write to a page is a page fault, 10 us on some VMs). */
+/* "KEY=value" strings and the agent's path, packed one after the other: the
+ * usual few hundred bytes in .data (start-up writes no page of its own for
+ * them), longer ones past it in .bss, touched only then (every first write to
+ * a page is a page fault, 10 us on some VMs). */
+#define WEFT_ENV_NEAR       640
 static struct {
-  const char *vals[WEFT_ENV_KEYS]; /* into buf, or NULL */
-  char buf[WEFT_ENV_KEYS * WEFT_ENV_VAL_MAX + WEFT_AGENT_PATH_MAX];
-} captured;
+  const char *vals[WEFT_ENV_KEYS]; /* into near or far, or NULL */
+  size_t used, far_used;           /* of near, of captured_far */
+  char near[WEFT_ENV_NEAR];
+} captured WEFT_START_DATA;
+static char captured_far[WEFT_ENV_KEYS * WEFT_ENV_VAL_MAX + WEFT_AGENT_PATH_MAX];
 static const char *agent_path = "";
 
+/* Room for len bytes of a captured string (their total is bounded: far
+ * holds every value at its largest). */
+WEFT_START_CODE static char *capture_room(size_t len) {
+  if (captured.used + len <= WEFT_ENV_NEAR) return captured.near + (captured.used += len) - len;
+  return captured_far + (captured.far_used += len) - len;
+}
+
 WEFT_START_CODE void _weft_env_capture(const char *self_path) {
-  size_t used = 0;
+  captured.used = captured.far_used = 0;
   for (int i = 0; i < WEFT_ENV_KEYS; i++) {
     size_t kl = strlen(env_keys[i]);
     char key[32];
@@ -56,16 +67,16 @@ WEFT_START_CODE void _weft_env_capture(const char *self_path) {
     captured.vals[i] = NULL;
     size_t vl = v ? strlen(v) : 0;
     if (v && vl + kl < WEFT_ENV_VAL_MAX) {
-      char *d = captured.buf + used;
+      char *d = capture_room(kl + vl + 1);
       memcpy(d, env_keys[i], kl);
       memcpy(d + kl, v, vl + 1);
       captured.vals[i] = d;
-      used += kl + vl + 1;
     }
   }
   if (self_path && strlen(self_path) < WEFT_AGENT_PATH_MAX) {
-    memcpy(captured.buf + used, self_path, strlen(self_path) + 1);
-    agent_path = captured.buf + used;
+    char *d = capture_room(strlen(self_path) + 1);
+    memcpy(d, self_path, strlen(self_path) + 1);
+    agent_path = d;
   }
 }
 

@@ -1641,6 +1641,22 @@ def t_env_settings(ctx, chk):
            [k for k in got if not k.startswith("WEFT_")], ["LD_PRELOAD", "ONLY"])
     chk.true("env -i ONLY=1: WEFT_OUTPUT put back", "WEFT_OUTPUT" in got, str(got))
     chk.eq("env -i ONLY=1: env and printenv are both traced", trace_images(ctx, r.outdir), 2)
+    # paths longer than what the agent keeps on the pages it writes at start anyway (a WEFT_OUTPUT
+    # past 640 bytes of captured variables, an executable's past 255): kept whole all the same
+    deep = ctx.new_dir("long")
+    for part in "abcde":
+        deep = os.path.join(deep, part * 120)
+        os.mkdir(deep)
+    prog = os.path.join(deep, "fx-uncontended")
+    shutil.copy(ctx.fixture("uncontended"), prog)
+    out = os.path.join(deep, "out")
+    os.mkdir(out)
+    r = ctx.traced(["/usr/bin/env", "-i", "ONLY=1", "/usr/bin/printenv", "WEFT_OUTPUT"], outdir=out)
+    chk.eq("env -i, a %d-byte WEFT_OUTPUT: put back whole" % len(out), r.out.decode().strip(), out)
+    chk.eq("env -i, a %d-byte WEFT_OUTPUT: env and printenv both traced" % len(out), trace_images(ctx, out), 2)
+    r = ctx.traced([prog, "30"])
+    mods = [m.get("path") for m in Recording(ctx, r.outdir).sel("MODULE") if m.get("path", "").endswith("/fx-uncontended")]
+    chk.eq("a %d-byte executable path: its MODULE has it whole" % len(prog), mods, [prog])
 
 
 def t_env_clock_umask(ctx, chk):
