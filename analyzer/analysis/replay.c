@@ -852,6 +852,7 @@ typedef struct {
 typedef struct {
   Cand *v;
   size_t n, cap;
+  const Cand **latest; /* (recorded holds: of v[0..k] of k's lock, the one that ends last; or NULL) */
 } Cands;
 
 typedef struct {
@@ -975,6 +976,9 @@ static const Cand *conflict(const Cands *rec, const Cands *recw, const Cand *don
     const Cand *o = &in->v[a - 1];
     if (o->ti != h->ti && o->e > h->s) return o;
   }
+  /* before those, of a write's (read holds overlap: one begun before the last eight may still be held),
+   * the one that ends last */
+  if (a > 0 && in->latest && in->latest[a - 1]->ti != h->ti && in->latest[a - 1]->e > h->s) return in->latest[a - 1];
   for (size_t k = ndone; k > 0 && k + 8 > ndone; k--)
     if (done[k - 1].ti != h->ti && done[k - 1].s < h->e && done[k - 1].e > h->s && !(h->shared && done[k - 1].shared))
       return &done[k - 1];
@@ -1018,6 +1022,18 @@ static bool recorded_holds(const Rec *r, Cands *rec, Cands *recw) {
   return true;
 }
 
+/* v->latest made: for each hold of v (by lock and start), of its lock's up
+ * to it the one that ends last. */
+static bool latest_ends(Cands *v) {
+  if (!v->n) return true;
+  if (!(v->latest = malloc(v->n * sizeof *v->latest))) return false;
+  for (size_t k = 0; k < v->n; k++) {
+    const Cand *p = k && v->v[k - 1].l == v->v[k].l ? v->latest[k - 1] : NULL;
+    v->latest[k] = p && p->e >= v->v[k].e ? p : &v->v[k];
+  }
+  return true;
+}
+
 /* The part of v (by lock) that is lock l's. */
 static Cands lock_slice(const Cands *v, ptrdiff_t l) {
   size_t lo = 0, hi = v->n;
@@ -1030,7 +1046,7 @@ static Cands lock_slice(const Cands *v, ptrdiff_t l) {
   }
   size_t b = lo;
   while (b < v->n && v->v[b].l == l) b++;
-  return (Cands){v->v + lo, b - lo, b - lo};
+  return (Cands){v->v + lo, b - lo, b - lo, v->latest ? v->latest + lo : NULL};
 }
 
 static bool place_counted_holds(Ctx *c, Rec *r) {
@@ -1072,7 +1088,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
         cand.v[k].shared = r->lock_rw[cand.v[k].l] && votes[cand.v[k].l] >= 0;
       rw_votes(r, t, votes, 0);
     }
-    if (!recorded_holds(r, &rec, &recw)) goto fail;
+    if (!recorded_holds(r, &rec, &recw) || !latest_ends(&rec)) goto fail;
     qsort(cand.v, cand.n, sizeof *cand.v, cmp_cand);
     for (size_t a = 0, b; a < cand.n; a = b) { /* each lock's */
       for (b = a; b < cand.n && cand.v[b].l == cand.v[a].l; b++) {}
@@ -1091,6 +1107,7 @@ static bool place_counted_holds(Ctx *c, Rec *r) {
   free(g);
   free(votes);
   free(rec.v);
+  free(rec.latest);
   free(recw.v);
   free(cand.v);
   free(handoffs);
@@ -1099,6 +1116,7 @@ fail:
   free(votes);
   free(g);
   free(rec.v);
+  free(rec.latest);
   free(recw.v);
   free(cand.v);
   free(handoffs);

@@ -286,9 +286,9 @@ static void test_placed_holds(void) {
 }
 
 /* test_placed_holds' A and B with rw a rwlock: A (utid 1) read-holds it after
- * its wait (so its counted hold is a read too), B (utid 2) write-holds it
- * [9, 13). */
-static void placed_reads_ab(void) {
+ * its wait (so its counted hold is a read too; a_shared 0: write-holds), B
+ * (utid 2) write-holds it [9, 13). */
+static void placed_rw_ab(int a_shared) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 40 * MS, "app", NULL);
   dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 20 * MS);
@@ -298,13 +298,14 @@ static void placed_reads_ab(void) {
   dbb_state(&bd, 1, 25 * MS / 2, 1301 * MS / 100, WEFT_ST_RWLOCK_WAIT, 7, -1);
   dbb_state(&bd, 1, 1301 * MS / 100, 20 * MS, 0, -1, -1);
   dbb_state(&bd, 2, 0, 40 * MS, 0, -1, -1);
-  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, 1);
+  dbb_hold(&bd, 7, 1, 1301 * MS / 100, 15 * MS, 1, a_shared);
   dbb_hold(&bd, 7, 2, 9 * MS, 13 * MS, 0, 0);
   dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 13 * MS, 1, 1301 * MS / 100, 7);
   dbb_counts(&bd, 7, 1, 0, 20 * MS, 2, 0, 1, 4 * MS, 4 * MS);
   dbb_thread_cpu(&bd, 1, 1949 * MS / 100, 0);
   dbb_thread_cpu(&bd, 2, 40 * MS, 0);
 }
+static void placed_reads_ab(void) { placed_rw_ab(1); }
 
 /* Counted read holds placed beside another reader's: reads share a rwlock.
  * test_placed_holds with rw a rwlock: A (utid 1) read-holds it (its
@@ -342,6 +343,31 @@ static void test_placed_past_reads(void) {
   }
   placed_b_halved(WEFT_ST_RWLOCK_WAIT, 16, "placed past reads", 2396 * MS / 100,
                   "A's counted read hold moved after W's write, to 4.45..8.45");
+}
+
+/* A counted write hold placed off a long read hold that nine shorter read
+ * holds follow (begun after it, ended before the counted hold would begin:
+ * the last few holds before its end do not overlap it, the long one does).
+ * test_placed_reads' A (a writer here), B, C and D; L (utid 6) read-holds rw
+ * [2.5, 4.6); readers (utids 7..15) read-hold it [2.6 + 0.15k, 2.65 +
+ * 0.15k) ms, k = 0..8; 16 CPUs. A's counted write hold, at [4.25, 8.25),
+ * overlaps L's read: it moves after it, [4.6, 8.6) (the lock was free when
+ * A took it). With B twice as fast, B comes to write at 4.5, waits for L's
+ * read to end at 4.6, holds 2 ms from 4.61 and ends at 20.11; A comes at
+ * 4.6, waits for B, holds from 6.62 to 10.62 and ends 2.02 ms late, less
+ * its recorded wait for B at 12.5 (gone): 21.51 ms. (Left on top of L's
+ * read, A's hold would wait there from 4.25, ahead of B, and hold [4.61,
+ * 8.61): B last, 24.12.) */
+static void test_placed_write_past_long_read(void) {
+  placed_rw_ab(0);
+  rw_holder(6, 105, "L", 5 * MS / 2, 46 * MS / 10, 1);
+  for (int k = 0; k < 9; k++) {
+    char name[8];
+    snprintf(name, sizeof name, "R%d", k);
+    rw_holder(7 + k, 106 + k, name, (260 + 15 * k) * MS / 100, (265 + 15 * k) * MS / 100, 1);
+  }
+  placed_b_halved(WEFT_ST_RWLOCK_WAIT, 16, "placed write past a long read", 2151 * MS / 100,
+                  "A's counted write hold moved after L's long read, to 4.6..8.6; B first");
 }
 
 /* Hand-off latency by how long the waiter had waited. Forty rounds on lock
@@ -1158,6 +1184,7 @@ int main(void) {
   test_placed_holds();
   test_placed_reads();
   test_placed_past_reads();
+  test_placed_write_past_long_read();
   test_wait_classes();
   test_barrier();
   test_interruptions();
