@@ -177,15 +177,18 @@ WEFT_START_CODE const char *_weft_self_exe(size_t *len) {
   static char near[256] WEFT_START_DATA, far[1024];
   static char *exe WEFT_START_DATA;
   static size_t n WEFT_START_DATA;
-  if (!exe) {
+  char *p = __atomic_load_n(&exe, __ATOMIC_ACQUIRE);
+  if (!p) { /* (published last: a signal handler meanwhile reads the link itself) */
+    p = near;
     ssize_t r = readlink("/proc/self/exe", near, sizeof near - 1);
-    exe = near;
-    if (r >= (ssize_t)sizeof near - 1) r = readlink("/proc/self/exe", exe = far, sizeof far - 1);
-    n = r > 0 ? (size_t)r : 0;
-    exe[n] = 0;
+    if (r >= (ssize_t)sizeof near - 1) r = readlink("/proc/self/exe", p = far, sizeof far - 1);
+    size_t k = r > 0 ? (size_t)r : 0;
+    p[k] = 0;
+    n = k;
+    __atomic_store_n(&exe, p, __ATOMIC_RELEASE);
   }
   if (len) *len = n;
-  return exe;
+  return p;
 }
 
 /* ---- the trace file ---- */

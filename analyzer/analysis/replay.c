@@ -978,7 +978,8 @@ static const Cand *conflict(const Cands *rec, const Cands *recw, const Cand *don
   }
   /* before those, of a write's (read holds overlap: one begun before the last eight may still be held),
    * the one that ends last */
-  if (a > 0 && in->latest && in->latest[a - 1]->ti != h->ti && in->latest[a - 1]->e > h->s) return in->latest[a - 1];
+  if (!h->shared && a > 0 && in->latest && in->latest[a - 1]->ti != h->ti && in->latest[a - 1]->e > h->s)
+    return in->latest[a - 1];
   for (size_t k = ndone; k > 0 && k + 8 > ndone; k--)
     if (done[k - 1].ti != h->ti && done[k - 1].s < h->e && done[k - 1].e > h->s && !(h->shared && done[k - 1].shared))
       return &done[k - 1];
@@ -1023,7 +1024,9 @@ static bool recorded_holds(const Rec *r, Cands *rec, Cands *recw) {
 }
 
 /* v->latest made: for each hold of v (by lock and start), of its lock's up
- * to it the one that ends last. */
+ * to it the one that ends last (the earlier of two that end together; one
+ * of h's own thread hides another's that ends before it, but a thread's
+ * counted holds go in gaps between its recorded ones). */
 static bool latest_ends(Cands *v) {
   if (!v->n) return true;
   if (!(v->latest = malloc(v->n * sizeof *v->latest))) return false;

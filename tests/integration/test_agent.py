@@ -1654,9 +1654,18 @@ def t_env_settings(ctx, chk):
     r = ctx.traced(["/usr/bin/env", "-i", "ONLY=1", "/usr/bin/printenv", "WEFT_OUTPUT"], outdir=out)
     chk.eq("env -i, a %d-byte WEFT_OUTPUT: put back whole" % len(out), r.out.decode().strip(), out)
     chk.eq("env -i, a %d-byte WEFT_OUTPUT: env and printenv both traced" % len(out), trace_images(ctx, out), 2)
-    r = ctx.traced([prog, "30"])
-    mods = [m.get("path") for m in Recording(ctx, r.outdir).sel("MODULE") if m.get("path", "").endswith("/fx-uncontended")]
-    chk.eq("a %d-byte executable path: its MODULE has it whole" % len(prog), mods, [prog])
+    progs = [prog]
+    for want in (255, 256):  # (the first read's room is 255 bytes and its end)
+        base = ctx.new_dir("exact%d" % want)
+        pad = os.path.join(base, "p" * (want - len(base) - len("/p/fx-uncontended")))
+        os.mkdir(pad)
+        progs.append(os.path.join(pad, "fx-uncontended"))
+        shutil.copy(ctx.fixture("uncontended"), progs[-1])
+    for p in progs:
+        r = ctx.traced([p, "30"])
+        mods = [m.get("path") for m in Recording(ctx, r.outdir).sel("MODULE")
+                if m.get("path", "").endswith("/fx-uncontended")]
+        chk.eq("a %d-byte executable path: its MODULE has it whole" % len(p), mods, [p])
 
 
 def t_env_clock_umask(ctx, chk):
