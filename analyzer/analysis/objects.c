@@ -197,9 +197,10 @@ static bool scratch_init(Ctx *c, ObjScratch *x) {
   return true;
 }
 
-/* om's name and label: sync_object.name (so_name), else its Python name
- * (naming.h: made in Python), else its init (else first) stack's frame, told apart from others of the same site, else
- * "kind@0xaddr". *namer is made on first use. */
+/* om's name and label: sync_object.name (so_name), else, for a fork child's object made before the fork, the
+ * parent's object's name (weft_object_namer_inherited), else its Python name (naming.h: made in Python), else its
+ * init (else first) stack's frame, told apart from others of the same site, else "kind@0xaddr". *namer is made on
+ * first use. */
 static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int64_t init_stack, int64_t first_stack,
                         WeftObjectNamer **namer) {
   /* copies: the second call may grow (move) the vector the first one points into */
@@ -211,10 +212,13 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
   om->py_manager = fl >= 27 && !strcmp(si->file + fl - 27, "multiprocessing/managers.py") && sl >= 6 &&
                    !strcmp(si->symbol + sl - 6, "create");
   char nb[1024];
-  if (!so_name && si->known && !*namer) *namer = weft_object_namer_new(c->sql.db);
+  if (!so_name && (si->known || init_stack < 0) && !*namer) *namer = weft_object_namer_new(c->sql.db);
+  int64_t inherited = !so_name && init_stack < 0 ? weft_object_namer_inherited(*namer, om->object_id) : -1;
   if (so_name) {
     om->name = so_name;
     om->named = 1;
+  } else if (inherited >= 0) { /* a fork child's object made by its parent: the parent's name */
+    om->name = pool_strdup(c->pool, weft_object_namer_name(*namer, inherited, nb, sizeof nb));
   } else if (si->known && weft_object_namer_python(*namer, om->object_id, nb, sizeof nb)) {
     om->name = pool_strdup(c->pool, nb); /* made in Python: "threading.Lock() at app.py:17" */
   } else if (si->known || sf->known) {

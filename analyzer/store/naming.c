@@ -60,7 +60,7 @@ typedef struct {
 
 struct WeftObjectNamer {
   sqlite3 *db;
-  sqlite3_stmt *qo, *qf, *qg, *qid, *qpf, *qpp;
+  sqlite3_stmt *qo, *qf, *qg, *qid, *qpf, *qpp, *qproc, *qanc;
   GHashTable *py_procs; /* upid -> PyProc: read once per process (py_proc) */
   MgrCall *calls;       /* read on first use (calls_read), by start_ns */
   size_t ncalls;
@@ -110,7 +110,19 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
                          "SELECT o.init_stack_id, o.object_id, sf.frame_id FROM sync_object o "
                          "JOIN stack_frame sf ON sf.stack_id = o.init_stack_id "
                          "WHERE o.upid = ?1 AND (o.name IS NULL OR o.name = '') ORDER BY o.object_id",
-                         -1, &n->qpp, NULL) != SQLITE_OK) {
+                         -1, &n->qpp, NULL) != SQLITE_OK ||
+      /* a process image begun by a fork (its first, not exec'd into, running its parent's executable) and
+       * that parent */
+      sqlite3_prepare_v2(db,
+                         "SELECT c.parent_upid, c.start_ns FROM process c JOIN process p ON p.upid = c.parent_upid "
+                         "WHERE c.upid = ?1 AND c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe",
+                         -1, &n->qproc, NULL) != SQLITE_OK ||
+      /* the object of process ?1 at an address, of a kind, made there before ?4 */
+      sqlite3_prepare_v2(
+          db,
+          "SELECT object_id, init_stack_id IS NOT NULL OR coalesce(name, '') != '' FROM sync_object "
+          "WHERE upid = ?1 AND addr = ?2 AND kind = ?3 AND first_ns <= ?4 ORDER BY first_ns DESC LIMIT 1",
+          -1, &n->qanc, NULL) != SQLITE_OK) {
     weft_object_namer_free(n);
     return NULL;
   }
@@ -125,6 +137,8 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   sqlite3_finalize(n->qid);
   sqlite3_finalize(n->qpf);
   sqlite3_finalize(n->qpp);
+  sqlite3_finalize(n->qproc);
+  sqlite3_finalize(n->qanc);
   if (n->py_procs) g_hash_table_destroy(n->py_procs);
   free(n->calls);
   free(n->by_site);
@@ -169,7 +183,10 @@ static bool sites_read(WeftObjectNamer *n) {
   n->sites_read = true;
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(n->db,
-                         "SELECT o.upid, sf0.frame_id, coalesce(sf1.frame_id, -1), o.object_id FROM sync_object o "
+                         "SELECT o.upid, sf0.frame_id, coalesce(sf1.frame_id, -1), o.object_id, "
+                         "o.init_stack_id IS NULL AND o.upid IN (SELECT c.upid FROM process c JOIN process p ON "
+                         "p.upid = c.parent_upid WHERE c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe) "
+                         "FROM sync_object o "
                          "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
                          "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
                          "AND sf1.depth = 1 WHERE o.name IS NULL OR o.name = ''",
@@ -179,6 +196,8 @@ static bool sites_read(WeftObjectNamer *n) {
   }
   size_t cap = 0;
   while (sqlite3_step(q) == SQLITE_ROW) {
+    /* (a fork child's object that is its parent's is named by it, not by a site here) */
+    if (sqlite3_column_int(q, 4) && weft_object_namer_inherited(n, sqlite3_column_int64(q, 3)) >= 0) continue;
     if (n->nsites == cap) {
       size_t nc = cap ? cap * 2 : 256;
       SiteRow *v = realloc(n->by_site, nc * sizeof *v);
@@ -610,8 +629,43 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   return true;
 }
 
+int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
+  if (!n) return -1;
+  sqlite3_bind_int64(n->qo, 1, object_id);
+  bool row = sqlite3_step(n->qo) == SQLITE_ROW;
+  const char *name = row ? (const char *)sqlite3_column_text(n->qo, 0) : NULL;
+  bool own = row && ((name && *name) || sqlite3_column_type(n->qo, 3) != SQLITE_NULL);
+  int64_t kind = row ? sqlite3_column_int64(n->qo, 1) : 0, addr = row ? sqlite3_column_int64(n->qo, 2) : 0;
+  int64_t upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
+  sqlite3_reset(n->qo);
+  if (!row || own) return -1;
+  /* up the forks (a fork child's memory is its parent's at the fork): the first ancestor with an object
+   * there made before the fork that led down here, if it has a name or an init stack (one without was
+   * inherited too: further up) */
+  for (int depth = 0; depth < 32; depth++) {
+    sqlite3_bind_int64(n->qproc, 1, upid);
+    bool forked = sqlite3_step(n->qproc) == SQLITE_ROW;
+    int64_t parent = forked ? sqlite3_column_int64(n->qproc, 0) : -1,
+            start = forked ? sqlite3_column_int64(n->qproc, 1) : 0;
+    sqlite3_reset(n->qproc);
+    if (!forked) return -1;
+    sqlite3_bind_int64(n->qanc, 1, parent);
+    sqlite3_bind_int64(n->qanc, 2, addr);
+    sqlite3_bind_int64(n->qanc, 3, kind);
+    sqlite3_bind_int64(n->qanc, 4, start);
+    int64_t id = -1;
+    if (sqlite3_step(n->qanc) == SQLITE_ROW && sqlite3_column_int(n->qanc, 1)) id = sqlite3_column_int64(n->qanc, 0);
+    sqlite3_reset(n->qanc);
+    if (id >= 0) return id;
+    upid = parent;
+  }
+  return -1;
+}
+
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len) {
   snprintf(buf, len, "object %lld", (long long)object_id);
+  int64_t inherited = weft_object_namer_inherited(n, object_id);
+  if (inherited >= 0) object_id = inherited; /* (its parent's object: its name) */
   if (!n || weft_object_namer_python(n, object_id, buf, len)) return buf;
   sqlite3_bind_int64(n->qo, 1, object_id);
   if (sqlite3_step(n->qo) == SQLITE_ROW) {

@@ -42,6 +42,14 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db); /* NULL on failure */
 const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
 void weft_object_namer_free(WeftObjectNamer *n);
 
+/* The object a fork child's object is, when it has no name and no init
+ * stack of its own: the same address and kind in the nearest forking
+ * ancestor (a first image running its parent's executable, not exec'd),
+ * made there before the fork, that has either (a multiprocessing.Lock()
+ * made by the parent, taken only by its children); -1 if none.
+ * weft_object_namer_name names such an object by it. */
+int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id);
+
 /* The name of an object made by Python code, from its creation (init)
  * stack: "X() at file.py:N", the user's line (the innermost Python frame
  * outside the standard library) and what the standard library call it made

@@ -1334,6 +1334,66 @@ static void test_many_sites(void) {
   sqlite3_close(d);
 }
 
+/* A fork child's object with no init of its own is its parent's, made
+ * before the fork (a multiprocessing.Lock() the parent made and only its
+ * children took): named as the parent names it. app (upid 1, /bin/app)
+ * makes lock 0x5000 at 5 ms (make_lock, app.c:10) and 0x6000 at 50 ms
+ * (make_later, app.c:30);
+ * at 10 ms it forks upid 2 (/bin/app) and spawns upid 3 (/bin/other), upid
+ * 2 forks upid 5 at 20 ms and execs /bin/app again (upid 4). Each waits on
+ * what it has at 0x5000 (wait_here, app.c:20), upid 2 on 0x6000 too. */
+static void test_inherited_names(void) {
+  db_new();
+  dbb_process(&bd, 1, 100, 0, 100 * MS, "app", "/bin/app");
+  dbb_process(&bd, 2, 101, 10 * MS, 60 * MS, "app", "/bin/app");
+  dbb_process_parent(&bd, 2, 1);
+  dbb_process(&bd, 3, 102, 10 * MS, 90 * MS, "other", "/bin/other");
+  dbb_process_parent(&bd, 3, 1);
+  dbb_process(&bd, 4, 101, 60 * MS, 90 * MS, "app", "/bin/app");
+  dbb_process_exec(&bd, 4, 2, 1);
+  dbb_process(&bd, 5, 104, 20 * MS, 90 * MS, "app", "/bin/app");
+  dbb_process_parent(&bd, 5, 2);
+  for (int i = 1; i <= 5; i++) dbb_thread(&bd, i, i, 100 + i, "app", -1, i == 1 ? 0 : 10 * MS, 90 * MS);
+  dbb_frame(&bd, 1, 0x1001, -1, 0, "make_lock", "/src/app.c", 10);
+  dbb_frame(&bd, 2, 0x1002, -1, 0, "wait_here", "/src/app.c", 20);
+  dbb_frame(&bd, 3, 0x1003, -1, 0, "make_later", "/src/app.c", 30);
+  dbb_stack(&bd, 100, 1, -1);
+  dbb_stack(&bd, 200, 2, -1);
+  dbb_stack(&bd, 300, 3, -1);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x5000, NULL, 100, -1, 1);
+  dbb_object(&bd, 6, 1, WEFT_KIND_MUTEX, 0x6000, NULL, 300, -1, 1);
+  for (int u = 2; u <= 5; u++) dbb_object(&bd, u, u, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
+  dbb_object(&bd, 7, 2, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 200, 1);
+  dbb_exec(&bd, "UPDATE sync_object SET first_ns = CASE object_id WHEN 1 THEN %lld WHEN 6 THEN %lld ELSE %lld END",
+           (long long)(5 * MS), (long long)(50 * MS), (long long)(15 * MS));
+  dbb_state(&bd, 2, 10 * MS, 30 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 30 * MS, 31 * MS, WEFT_ST_LOCK_WAIT, 2, 200);
+  dbb_state(&bd, 2, 31 * MS, 60 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(100 * MS);
+  static const struct {
+    int64_t id;
+    const char *want, *why;
+  } c[] = {
+      {2, "make_lock (app.c:10)", "a fork child's: its parent's, made before the fork"},
+      {5, "make_lock (app.c:10)", "a fork child's fork child's: past its parent's, which had none of its own either"},
+      {3, "wait_here (app.c:20)", "a spawned child's (another executable): its own"},
+      {4, "wait_here (app.c:20)", "an exec'd image's: its own"},
+      {7, "wait_here (app.c:20)",
+       "a fork child's, where the parent's was made after the fork: its own, the only one named by that site"},
+  };
+  char buf[256];
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+    ok(!strcmp(weft_object_display_name(d, c[i].id, buf, sizeof buf), c[i].want), "%s: '%s'", c[i].why, buf);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftObjectMetrics *o = NULL;
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (m->objects[i].object_id == 2) o = &m->objects[i];
+  ok(o && o->name && !strcmp(o->name, "make_lock (app.c:10)"), "the report's name of the fork child's lock: '%s'",
+     o && o->name ? o->name : "(none)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* Objects made in Python are named by the call and the line that made them
  * (naming.h): Python frames (negative ip) first, then C frames. */
 static void test_python_names(void) {
@@ -1495,6 +1555,7 @@ int main(void) {
   test_critpath_barrier();
   test_many_sites();
   test_python_names();
+  test_inherited_names();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
