@@ -62,6 +62,7 @@ struct WeftObjectNamer {
   sqlite3 *db;
   sqlite3_stmt *qo, *qf, *qg, *qid, *qpf, *qpp, *qproc, *qanc;
   GHashTable *py_procs; /* upid -> PyProc: read once per process (py_proc) */
+  GHashTable *forked;   /* upid -> ForkOf: read once per process (fork_of) */
   MgrCall *calls;       /* read on first use (calls_read), by start_ns */
   size_t ncalls;
   bool calls_read;
@@ -140,6 +141,7 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   sqlite3_finalize(n->qproc);
   sqlite3_finalize(n->qanc);
   if (n->py_procs) g_hash_table_destroy(n->py_procs);
+  if (n->forked) g_hash_table_destroy(n->forked);
   free(n->calls);
   free(n->by_site);
   free(n->by_caller);
@@ -629,6 +631,27 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   return true;
 }
 
+/* A process image begun by a fork: its parent and start (parent -1: not
+ * one, or unknown). */
+typedef struct {
+  int64_t upid, parent, start;
+} ForkOf;
+
+static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
+  ForkOf *f = n->forked ? g_hash_table_lookup(n->forked, &upid) : NULL;
+  if (f) return *f;
+  ForkOf r = {upid, -1, 0};
+  sqlite3_bind_int64(n->qproc, 1, upid);
+  if (sqlite3_step(n->qproc) == SQLITE_ROW)
+    r.parent = sqlite3_column_int64(n->qproc, 0), r.start = sqlite3_column_int64(n->qproc, 1);
+  sqlite3_reset(n->qproc);
+  if (!n->forked) n->forked = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+  f = g_new(ForkOf, 1);
+  *f = r;
+  g_hash_table_insert(n->forked, &f->upid, f);
+  return r;
+}
+
 int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
   if (!n) return -1;
   sqlite3_bind_int64(n->qo, 1, object_id);
@@ -643,12 +666,9 @@ int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
    * there made before the fork that led down here, if it has a name or an init stack (one without was
    * inherited too: further up) */
   for (int depth = 0; depth < 32; depth++) {
-    sqlite3_bind_int64(n->qproc, 1, upid);
-    bool forked = sqlite3_step(n->qproc) == SQLITE_ROW;
-    int64_t parent = forked ? sqlite3_column_int64(n->qproc, 0) : -1,
-            start = forked ? sqlite3_column_int64(n->qproc, 1) : 0;
-    sqlite3_reset(n->qproc);
-    if (!forked) return -1;
+    ForkOf f = fork_of(n, upid);
+    int64_t parent = f.parent, start = f.start;
+    if (parent < 0) return -1;
     sqlite3_bind_int64(n->qanc, 1, parent);
     sqlite3_bind_int64(n->qanc, 2, addr);
     sqlite3_bind_int64(n->qanc, 3, kind);
