@@ -293,6 +293,12 @@ bool weft_py_stdlib_file(const char *file) {
   return lib && strchr(lib + 13, '/') && !strstr(file, "-packages/");
 }
 
+/* The import machinery's code: a module being imported (and what it
+ * makes) is no part of what the call that imported it makes. */
+static bool py_import_file(const char *file) {
+  return file && (!strncmp(file, "<frozen importlib._bootstrap", 28) || strstr(file, "/importlib/_bootstrap"));
+}
+
 /* What a standard library function makes when user code calls it: the
  * file (a suffix of its path), the function as Python 3.11+ names it
  * (qualified) and the name shown. bare: the function's own name is unique
@@ -402,8 +408,11 @@ static bool py_interpreter(const char *path) {
  * threading.Lock() when the user's frame itself called the builtin that made
  * a lock (PyThread_allocate_lock under a _thread.lock's maker; in a stripped
  * interpreter, where these have no names, any function of the interpreter).
- * Writes into buf, the user frame's id into *fuser and the innermost
- * frame's into *f0; false if the stack has no such name. manager: a
+ * Not an object a module made while the call imported it (importlib's
+ * frames between the two: a module lock, a module's own globals): that is
+ * no part of what the call makes. Writes into buf, the user frame's id into
+ * *fuser and the innermost frame's into *f0; false if the stack has no such
+ * name. manager: a
  * Manager's server making an object for a client, where Server.create
  * (managers.py) stands for the user's frame; *what gets X. */
 static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, bool manager, const char **what, char *buf, size_t len,
@@ -411,6 +420,7 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, bool manager, co
   const char *maker = NULL;
   char site[512] = "";
   int depth = 0, user = -1, cdepth = 0;
+  bool imported = false; /* made while the call imported a module (importlib's frames inside it) */
   sqlite3_bind_int64(n->qpf, 1, stack_id);
   for (; sqlite3_step(n->qpf) == SQLITE_ROW; depth++) {
     const char *sym = (const char *)sqlite3_column_text(n->qpf, 0);
@@ -430,6 +440,7 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, bool manager, co
     } else if (user < 0 && weft_py_stdlib_file(file) && !(manager && py_manager_create(file, sym))) {
       const char *m = weft_py_maker(file, sym);
       if (m) maker = m; /* the outermost wins */
+      imported |= py_import_file(file);
     } else if (user < 0) {
       user = depth;
       *fuser = sqlite3_column_int64(n->qpf, 4);
@@ -438,7 +449,7 @@ static bool py_maker_name(WeftObjectNamer *n, int64_t stack_id, bool manager, co
     }
   }
   sqlite3_reset(n->qpf);
-  if (!maker || user < 0 || !*site) return false;
+  if (!maker || user < 0 || !*site || imported) return false;
   if (what) *what = maker;
   snprintf(buf, len, "%s at %s", maker, site);
   return true;

@@ -1422,8 +1422,12 @@ static void test_python_names(void) {
   dbb_frame(&bd, 52, -52, -1, 0, "main", "/app/mp.py", 9);
   dbb_frame(&bd, 53, -53, -1, 0, "__init__", "/usr/lib/python3.9/queue.py", 35);
   dbb_frame(&bd, 60, -60, -1, 0, "helper", "/usr/lib/python3/dist-packages/lib.py", 5);
+  /* a module lock made while mp.Lock() at mp.py:9 imported a module */
+  dbb_frame(&bd, 54, -54, -1, 0, "_ModuleLock.__init__", "<frozen importlib._bootstrap>", 72);
+  dbb_frame(&bd, 55, -55, -1, 0, "_find_and_load", "<frozen importlib._bootstrap>", 1173);
   static const int64_t lock[] = {10, 11, 12}, queue[] = {20, 21}, get[] = {30, 31, 32}, cmade[] = {40},
-                       mp[] = {50, 51, 52}, q39[] = {53, 21}, pkg[] = {60, 11, 12}, buffered[] = {10, 11, 13};
+                       mp[] = {50, 51, 52}, q39[] = {53, 21}, pkg[] = {60, 11, 12}, buffered[] = {10, 11, 13},
+                       imported[] = {54, 55, 51, 52};
   dbb_stack_frames(&bd, 100, lock, 3);
   dbb_stack_frames(&bd, 101, queue, 2);
   dbb_stack_frames(&bd, 102, get, 3);
@@ -1432,6 +1436,7 @@ static void test_python_names(void) {
   dbb_stack_frames(&bd, 105, q39, 2);
   dbb_stack_frames(&bd, 106, pkg, 3);
   dbb_stack_frames(&bd, 107, buffered, 3);
+  dbb_stack_frames(&bd, 108, imported, 4);
   dbb_object(&bd, 1, 1, WEFT_KIND_SEM, 0x1000, NULL, 100, -1, 1);
   dbb_object(&bd, 2, 1, WEFT_KIND_SEM, 0x2000, NULL, 101, -1, 1);
   dbb_object(&bd, 3, 1, WEFT_KIND_SEM, 0x3000, NULL, 102, -1, 1);
@@ -1442,6 +1447,7 @@ static void test_python_names(void) {
   dbb_object(&bd, 8, 1, WEFT_KIND_SEM, 0x8000, NULL, 105, -1, 1);
   dbb_object(&bd, 9, 1, WEFT_KIND_SEM, 0x9000, NULL, 106, -1, 1);
   dbb_object(&bd, 10, 1, WEFT_KIND_SEM, 0xa000, NULL, 107, -1, 1);
+  dbb_object(&bd, 11, 1, WEFT_KIND_MUTEX, 0xb000, NULL, 108, -1, 1);
   dbb_state(&bd, 1, 500 * MS, 600 * MS, WEFT_ST_SEM_WAIT, 1, -1);
   dbb_state(&bd, 1, 600 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
   sqlite3 *d = db_finish(1000 * MS);
@@ -1454,7 +1460,8 @@ static void test_python_names(void) {
                                      "mp.Lock() at mp.py:9",
                                      "__init__ (queue.py:35)",
                                      "threading.Lock() at lib.py:5",
-                                     "<module> (app.py:17) #2"};
+                                     "<module> (app.py:17) #2",
+                                     "_ModuleLock.__init__ (<frozen importlib._bootstrap>:72)"};
   static const char *const why[] = {
       "a threading.Lock() made at the user's line",
       "a queue.Queue()'s mutex",
@@ -1465,9 +1472,10 @@ static void test_python_names(void) {
       "3.9's bare names: mp.Lock() through context.py's Lock",
       "3.9's bare __init__ in queue.py: not a known maker, the frame's name",
       "a dist-packages file is the user's code",
-      "a lock made by another builtin (a buffered file) is no threading.Lock() (#2: the frame is shared)"};
+      "a lock made by another builtin (a buffered file) is no threading.Lock() (#2: the frame is shared)",
+      "a module lock made while mp.Lock() imported a module is none of it (nor does it mark mp.Lock() 'via')"};
   char buf[256];
-  for (int i = 0; i < 10; i++)
+  for (int i = 0; i < 11; i++)
     ok(!strcmp(weft_object_display_name(d, i + 1, buf, sizeof buf), want[i]), "%s: '%s'", why[i], buf);
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
   const WeftObjectMetrics *o = m->nobjects ? &m->objects[0] : NULL;
