@@ -124,6 +124,19 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   "PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) before pthread_rwlock_init), or shorten the read-locked "    \
   "sections"
 
+/* A condition variable one thread waited on while the others worked (a
+ * thread collecting their results, or waiting for its next input), and
+ * whose waits held up the run little (a tenth of them or less on the
+ * critical path): waiting by design. */
+static bool collector_wait(const WeftObjectMetrics *o, bool cond, bool pylock) {
+  return cond && !pylock && o->waiters == 1 && o->critical_share_ns * 10 <= o->wait_ns;
+}
+
+#define COLLECTOR_FIX                                                                                        \
+  "one thread waited here while the others worked (it collects their results or waits for its next input), " \
+  "and its waits held up the run little (their share of the critical path): nothing to fix here; to make "   \
+  "the run faster, make faster the threads it waits for (the critical path names them)"
+
 /* Locks, semaphores and condition variables: one finding each. */
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
@@ -213,12 +226,13 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     if (add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
                     title, evidence,
                     retaken ? pool_printf(pl, "%s; %s", object_fix(o, pylock), readers ? READERS_FIX : UNFAIR_FIX)
-                            : pool_strdup(pl, manager  ? MANAGER_FIX
-                                              : mplock ? MPLOCK_FIX
-                                                       : object_fix(o, pylock)),
+                            : pool_strdup(pl, manager                          ? MANAGER_FIX
+                                              : mplock                         ? MPLOCK_FIX
+                                              : collector_wait(o, cond, false) ? COLLECTOR_FIX
+                                                                               : object_fix(o, pylock)),
                     o->object_id, -1, -1))
-      fv->v[fv->n - 1].by_design =
-          pylock && !mplock && !manager && py_result_object(o); /* a wait for results or tasks */
+      fv->v[fv->n - 1].by_design = (pylock && !mplock && !manager && py_result_object(o)) || /* results or tasks */
+                                   collector_wait(o, cond, pylock);
   }
   return !c->sql.failed;
 }

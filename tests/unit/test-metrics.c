@@ -413,6 +413,46 @@ static sqlite3 *db_lock(void) {
   return db_finish(100 * MS);
 }
 
+/* A condition variable one thread waits on while the others work, off the
+ * critical path, is waited on by design; one two threads wait on is not.
+ * main waits on cond A [10, 90) ms until w1 signals it at 90 and ends at
+ * 95; w1 waits on cond B [30, 40) and ends at 98, w2 waits on it [50, 60)
+ * and ends at 100. The critical path: w2's, its B wait on it (nobody ended
+ * it). */
+static void test_collector_wait(void) {
+  db_new();
+  dbb_process(&bd, 1, 300, 0, 100 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 300, "main", -1, 0, 95 * MS);
+  dbb_thread(&bd, 2, 1, 301, "w1", 1, 0, 98 * MS);
+  dbb_thread(&bd, 3, 1, 302, "w2", 1, 0, 100 * MS);
+  dbb_object(&bd, 10, 1, WEFT_KIND_COND, 0x1000, "results", -1, -1, 0);
+  dbb_object(&bd, 11, 1, WEFT_KIND_COND, 0x2000, "work", -1, -1, 0);
+  const int R = WEFT_ST_RUNNING, C = WEFT_ST_COND_WAIT;
+  static const long long st[][5] = {{1, 0, 10, R, -1}, {1, 10, 90, C, 10}, {1, 90, 95, R, -1},
+                                    {2, 0, 30, R, -1}, {2, 30, 40, C, 11}, {2, 40, 98, R, -1},
+                                    {3, 0, 50, R, -1}, {3, 50, 60, C, 11}, {3, 60, 100, R, -1}};
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+    dbb_state(&bd, st[i][0], st[i][1] * MS, st[i][2] * MS, (int)st[i][3], st[i][4], -1);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 2, 90 * MS, 1, 90 * MS, 10);
+  dbb_state_link(&bd, 1, 10 * MS, -1, 2);
+  sqlite3 *d = db_finish(100 * MS);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftFinding *a = NULL, *b = NULL;
+  for (size_t i = 0; i < m->nfindings; i++) {
+    if (m->findings[i].object_id == 10) a = &m->findings[i];
+    if (m->findings[i].object_id == 11) b = &m->findings[i];
+  }
+  const WeftObjectMetrics *oa = object(m, 10), *ob = object(m, 11);
+  ok(oa && ob && oa->critical_share_ns == 0 && ob->critical_share_ns == 10 * MS,
+     "critical shares: results 0 (main's waits are off the path), work 10 ms (w2's wait on it)");
+  ok(a && a->by_design && has(a->fix, "nothing to fix here") && a > b,
+     "one thread waiting on results off the path: by design, after the others: %s", a ? a->fix : "(none)");
+  ok(b && !b->by_design && has(b->fix, "the producer is the bottleneck"),
+     "two threads waiting for work: not by design: %s", b ? b->fix : "(none)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 static void test_lock(void) {
   sqlite3 *d = db_lock();
   WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
@@ -469,6 +509,8 @@ static void test_lock(void) {
      m->nfindings ? m->findings[0].evidence : "");
   ok(o && o->critical_share_ns == 0 && cv && cv->critical_share_ns == 45 * MS,
      "critical share: condvar 45 ms, lock 0 (main never waits for it)");
+  ok(m->nfindings >= 1 && !m->findings[0].by_design,
+     "the condvar one thread waited on, on the critical path: not by design");
   weft_metrics_free(m);
 
   /* clipped to [0, 35 ms): t2 waits 1 2 3; t3 waits 6 7 and 5 of its 8 */
@@ -1545,6 +1587,7 @@ int main(void) {
   test_oversubscribed();
   test_oversubscribed_procs();
   test_lock();
+  test_collector_wait();
   test_jobs();
   test_parallelism();
   test_io_overlap();
