@@ -268,6 +268,12 @@ static inline bool py_join_object(const WeftObjectMetrics *o) { return o->py_joi
 /* Are o's waits mostly waits for results or tasks (py_result)? Idle by
  * design: a finding ranked after the others, and no what-if. */
 static inline bool py_result_object(const WeftObjectMetrics *o) { return o->py_result_wait_ns * 2 > o->wait_ns; }
+/* A condition variable one thread waited on while the others worked (a
+ * thread collecting their results, or waiting for its next input), and whose
+ * waits held up the run little (a tenth of them or less on the critical path
+ * of path_ns, and at most 5 % of it): waiting by design (findings.c). Never
+ * without a critical path (path_ns 0). */
+bool collector_wait(const WeftObjectMetrics *o, int64_t path_ns);
 
 /* A file of Python's standard library: under .../lib/python3.N/ but not in
  * site-packages or dist-packages, or a frozen module (as stack_site). */

@@ -124,12 +124,9 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   "PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) before pthread_rwlock_init), or shorten the read-locked "    \
   "sections"
 
-/* A condition variable one thread waited on while the others worked (a
- * thread collecting their results, or waiting for its next input), and
- * whose waits held up the run little (a tenth of them or less on the
- * critical path): waiting by design. */
-static bool collector_wait(const WeftObjectMetrics *o, bool cond, bool pylock) {
-  return cond && !pylock && o->waiters == 1 && o->critical_share_ns * 10 <= o->wait_ns;
+bool collector_wait(const WeftObjectMetrics *o, int64_t path_ns) {
+  return o->kind == WEFT_KIND_COND && o->waiters == 1 && path_ns > 0 && o->critical_share_ns * 10 <= o->wait_ns &&
+         o->critical_share_ns * 20 <= path_ns;
 }
 
 #define COLLECTOR_FIX                                                                                        \
@@ -141,6 +138,7 @@ static bool collector_wait(const WeftObjectMetrics *o, bool cond, bool pylock) {
 bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   WeftMetrics *m = c->m;
   Pool *pl = c->pool;
+  int64_t path_ns = m->critical_path ? m->critical_path->length_ns : 0;
   for (size_t i = 0; i < m->nobjects && !c->sql.failed; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
     if (grouped[i]) continue;
@@ -226,13 +224,13 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
     if (add_finding(c, fv, cond ? WEFT_FIND_CONDVAR : WEFT_FIND_CONTENTION, sat_add(o->wait_ns, o->critical_share_ns),
                     title, evidence,
                     retaken ? pool_printf(pl, "%s; %s", object_fix(o, pylock), readers ? READERS_FIX : UNFAIR_FIX)
-                            : pool_strdup(pl, manager                          ? MANAGER_FIX
-                                              : mplock                         ? MPLOCK_FIX
-                                              : collector_wait(o, cond, false) ? COLLECTOR_FIX
-                                                                               : object_fix(o, pylock)),
+                            : pool_strdup(pl, manager                      ? MANAGER_FIX
+                                              : mplock                     ? MPLOCK_FIX
+                                              : collector_wait(o, path_ns) ? COLLECTOR_FIX
+                                                                           : object_fix(o, pylock)),
                     o->object_id, -1, -1))
       fv->v[fv->n - 1].by_design = (pylock && !mplock && !manager && py_result_object(o)) || /* results or tasks */
-                                   collector_wait(o, cond, pylock);
+                                   collector_wait(o, path_ns);
   }
   return !c->sql.failed;
 }

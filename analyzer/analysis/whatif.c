@@ -30,8 +30,16 @@ static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
   return false;
 }
 
+/* Whether object_id is a condition variable waited on by design
+ * (collector_wait): no what-if, as for its finding. */
+static bool collector(const WeftMetrics *m, int64_t object_id, int64_t path_ns) {
+  for (size_t i = 0; i < m->nobjects; i++)
+    if (m->objects[i].object_id == object_id) return collector_wait(&m->objects[i], path_ns);
+  return false;
+}
+
 /* The objects: the top by critical share, and the top contended lock if it
- * is another. */
+ * is another (none waited on by design). */
 static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   int64_t wid[2] = {-1, -1};
   const char *wlabel[2] = {NULL, NULL};
@@ -39,7 +47,8 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   for (size_t i = 0; i < cp->nobjects; i++) {
     const WeftPathObject *po = &cp->objects[i];
     /* (one that caused under 1% of the path is not worth a line) */
-    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id)) {
+    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id) &&
+        !collector(m, po->object_id, cp->length_ns)) {
       wid[0] = po->object_id;
       wlabel[0] = po->label;
       wsave[0] = po->cause_ns;
@@ -48,7 +57,8 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   }
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *om = &m->objects[i];
-    if (!whatif_object(m, om->object_id) || om->wait_ns <= 0) continue;
+    /* (nor a wait by design: one thread collecting results) */
+    if (!whatif_object(m, om->object_id) || om->wait_ns <= 0 || collector_wait(om, cp->length_ns)) continue;
     if (om->wait_ns * 100 < m->summary.wait_ns) break; /* under 1% of all waiting: not worth a line */
     if (om->object_id != wid[0]) {
       wid[1] = om->object_id;

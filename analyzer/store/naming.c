@@ -45,6 +45,15 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
   return buf;
 }
 
+/* Process image c (with its parent p) began by a fork: its first image, not
+ * exec'd into, running its parent's executable at the parent's address (a
+ * posix_spawn or vfork child of the same executable is an exec'd image:
+ * mapped anew, elsewhere). SQL, over aliases c and p. */
+#define FORK_CHILD_SQL                                                                                     \
+  "c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe AND EXISTS (SELECT 1 FROM module mc "        \
+  "JOIN module mp ON mp.upid = p.upid AND mp.path = mc.path AND mp.bias = mc.bias WHERE mc.upid = c.upid " \
+  "AND mc.path = c.exe)"
+
 /* A client's call that made an object in a multiprocessing Manager's
  * process: one of its waits in BaseManager._create (connecting, then the
  * request and the answer). */
@@ -112,11 +121,12 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
                          "JOIN stack_frame sf ON sf.stack_id = o.init_stack_id "
                          "WHERE o.upid = ?1 AND (o.name IS NULL OR o.name = '') ORDER BY o.object_id",
                          -1, &n->qpp, NULL) != SQLITE_OK ||
-      /* a process image begun by a fork (its first, not exec'd into, running its parent's executable) and
-       * that parent */
+      /* a process image begun by a fork, its parent and the fork's time (the fork flow's; the child's start
+       * comes milliseconds later, and the parent goes on meanwhile) */
       sqlite3_prepare_v2(db,
-                         "SELECT c.parent_upid, c.start_ns FROM process c JOIN process p ON p.upid = c.parent_upid "
-                         "WHERE c.upid = ?1 AND c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe",
+                         "SELECT c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t ON "
+                         "t.utid = f.to_utid WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) FROM process c "
+                         "JOIN process p ON p.upid = c.parent_upid WHERE c.upid = ?1 AND " FORK_CHILD_SQL,
                          -1, &n->qproc, NULL) != SQLITE_OK ||
       /* the object of process ?1 at an address, of a kind, made there before ?4 */
       sqlite3_prepare_v2(
@@ -187,7 +197,7 @@ static bool sites_read(WeftObjectNamer *n) {
   if (sqlite3_prepare_v2(n->db,
                          "SELECT o.upid, sf0.frame_id, coalesce(sf1.frame_id, -1), o.object_id, "
                          "o.init_stack_id IS NULL AND o.upid IN (SELECT c.upid FROM process c JOIN process p ON "
-                         "p.upid = c.parent_upid WHERE c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe) "
+                         "p.upid = c.parent_upid WHERE " FORK_CHILD_SQL ") "
                          "FROM sync_object o "
                          "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
                          "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
@@ -672,7 +682,9 @@ int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
   int64_t kind = row ? sqlite3_column_int64(n->qo, 1) : 0, addr = row ? sqlite3_column_int64(n->qo, 2) : 0;
   int64_t upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
   sqlite3_reset(n->qo);
-  if (!row || own) return -1;
+  /* (memory a child inherits: locks, condition variables, barriers, semaphores; not a file descriptor, a
+   * pid, a thread or an MPI call) */
+  if (!row || own || kind < WEFT_KIND_MUTEX || kind > WEFT_KIND_SEM) return -1;
   /* up the forks (a fork child's memory is its parent's at the fork): the first ancestor with an object
    * there made before the fork that led down here, if it has a name or an init stack (one without was
    * inherited too: further up) */

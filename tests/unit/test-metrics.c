@@ -449,6 +449,12 @@ static void test_collector_wait(void) {
      "one thread waiting on results off the path: by design, after the others: %s", a ? a->fix : "(none)");
   ok(b && !b->by_design && has(b->fix, "the producer is the bottleneck"),
      "two threads waiting for work: not by design: %s", b ? b->fix : "(none)");
+  int wa = 0, wb = 0;
+  for (size_t i = 0; m->critical_path && i < m->critical_path->nwhatifs; i++) {
+    wa += m->critical_path->whatifs[i].object_id == 10;
+    wb += m->critical_path->whatifs[i].object_id == 11;
+  }
+  ok(m->critical_path && !wa && wb == 1, "a what-if without the waits on work, none on results (%d, %d)", wa, wb);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -1378,12 +1384,14 @@ static void test_many_sites(void) {
 
 /* A fork child's object with no init of its own is its parent's, made
  * before the fork (a multiprocessing.Lock() the parent made and only its
- * children took): named as the parent names it. app (upid 1, /bin/app)
- * makes lock 0x5000 at 5 ms (make_lock, app.c:10) and 0x6000 at 50 ms
- * (make_later, app.c:30);
- * at 10 ms it forks upid 2 (/bin/app) and spawns upid 3 (/bin/other), upid
- * 2 forks upid 5 at 20 ms and execs /bin/app again (upid 4). Each waits on
- * what it has at 0x5000 (wait_here, app.c:20), upid 2 on 0x6000 too. */
+ * children took): named as the parent names it. app (upid 1, /bin/app at
+ * bias 0x1000) makes lock 0x5000 at 5 ms (make_lock, app.c:10), 0x7000 at
+ * 9 ms (make_soon, app.c:40) and 0x6000 at 50 ms (make_later, app.c:30);
+ * it forks upid 2 at 8 ms (which starts at 10), spawns upid 3 (/bin/other)
+ * and upid 6 (/bin/app again, mapped at 0x3000) at 9; upid 2 forks upid 5
+ * at 19 ms and execs /bin/app again (upid 4). Each waits on what it has at
+ * 0x5000 (wait_here, app.c:20), upid 2 on 0x6000 too and on 0x7000
+ * (wait_soon, app.c:50). */
 static void test_inherited_names(void) {
   db_new();
   dbb_process(&bd, 1, 100, 0, 100 * MS, "app", "/bin/app");
@@ -1395,19 +1403,33 @@ static void test_inherited_names(void) {
   dbb_process_exec(&bd, 4, 2, 1);
   dbb_process(&bd, 5, 104, 20 * MS, 90 * MS, "app", "/bin/app");
   dbb_process_parent(&bd, 5, 2);
-  for (int i = 1; i <= 5; i++) dbb_thread(&bd, i, i, 100 + i, "app", -1, i == 1 ? 0 : 10 * MS, 90 * MS);
-  dbb_frame(&bd, 1, 0x1001, -1, 0, "make_lock", "/src/app.c", 10);
-  dbb_frame(&bd, 2, 0x1002, -1, 0, "wait_here", "/src/app.c", 20);
-  dbb_frame(&bd, 3, 0x1003, -1, 0, "make_later", "/src/app.c", 30);
-  dbb_stack(&bd, 100, 1, -1);
-  dbb_stack(&bd, 200, 2, -1);
-  dbb_stack(&bd, 300, 3, -1);
+  dbb_process(&bd, 6, 106, 10 * MS, 90 * MS, "app", "/bin/app");
+  dbb_process_parent(&bd, 6, 1);
+  for (int i = 1; i <= 6; i++) dbb_thread(&bd, i, i, 100 + i, "app", -1, i == 1 ? 0 : 10 * MS, 90 * MS);
+  static const long long bias[] = {0, 0x1000, 0x1000, 0x2000, 0x4000, 0x1000, 0x3000};
+  for (int i = 1; i <= 6; i++)
+    dbb_exec(&bd, "INSERT INTO module(module_id, upid, path, bias, start, end) VALUES (%d, %d, %Q, %lld, 0, 0)", i, i,
+             i == 3 ? "/bin/other" : "/bin/app", bias[i]);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 8 * MS, 2, 10 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 3, 10 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 6, 10 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 2, 19 * MS, 5, 20 * MS, -1);
+  static const char *const fn[] = {"", "make_lock", "wait_here", "make_later", "make_soon", "wait_soon"};
+  for (int i = 1; i <= 5; i++) {
+    dbb_frame(&bd, i, 0x1000 + i, -1, 0, fn[i], "/src/app.c", 10 * i);
+    dbb_stack(&bd, 100 * i, i, -1);
+  }
   dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x5000, NULL, 100, -1, 1);
   dbb_object(&bd, 6, 1, WEFT_KIND_MUTEX, 0x6000, NULL, 300, -1, 1);
+  dbb_object(&bd, 8, 1, WEFT_KIND_MUTEX, 0x7000, NULL, 400, -1, 1);
   for (int u = 2; u <= 5; u++) dbb_object(&bd, u, u, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
   dbb_object(&bd, 7, 2, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 200, 1);
-  dbb_exec(&bd, "UPDATE sync_object SET first_ns = CASE object_id WHEN 1 THEN %lld WHEN 6 THEN %lld ELSE %lld END",
-           (long long)(5 * MS), (long long)(50 * MS), (long long)(15 * MS));
+  dbb_object(&bd, 9, 2, WEFT_KIND_MUTEX, 0x7000, NULL, -1, 500, 1);
+  dbb_object(&bd, 10, 6, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
+  dbb_exec(&bd,
+           "UPDATE sync_object SET first_ns = CASE object_id WHEN 1 THEN %lld WHEN 6 THEN %lld WHEN 8 THEN %lld "
+           "ELSE %lld END",
+           (long long)(5 * MS), (long long)(50 * MS), (long long)(9 * MS), (long long)(25 * MS));
   dbb_state(&bd, 2, 10 * MS, 30 * MS, WEFT_ST_RUNNING, -1, -1);
   dbb_state(&bd, 2, 30 * MS, 31 * MS, WEFT_ST_LOCK_WAIT, 2, 200);
   dbb_state(&bd, 2, 31 * MS, 60 * MS, WEFT_ST_RUNNING, -1, -1);
@@ -1419,9 +1441,12 @@ static void test_inherited_names(void) {
       {2, "make_lock (app.c:10)", "a fork child's: its parent's, made before the fork"},
       {5, "make_lock (app.c:10)", "a fork child's fork child's: past its parent's, which had none of its own either"},
       {3, "wait_here (app.c:20)", "a spawned child's (another executable): its own"},
+      {10, "wait_here (app.c:20)", "a spawned child's of the same executable (mapped elsewhere): its own"},
       {4, "wait_here (app.c:20)", "an exec'd image's: its own"},
       {7, "wait_here (app.c:20)",
        "a fork child's, where the parent's was made after the fork: its own, the only one named by that site"},
+      {9, "wait_soon (app.c:50)",
+       "a fork child's, where the parent's was made after the fork call, before the child ran"},
   };
   char buf[256];
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
