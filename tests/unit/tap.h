@@ -15,12 +15,15 @@ static int ntest, nfail;
 
 static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
 static int ok(int cond, const char *fmt, ...) {
+  char msg[8192];
   va_list ap;
   va_start(ap, fmt);
-  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-  vprintf(fmt, ap);
-  printf("\n");
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  printf("%sok %d - ", cond ? "" : "not ", ++ntest);
+  for (const char *p = msg; *p; p++) /* (a message's further lines as TAP comments) */
+    fputs(*p == '\n' ? "\n# " : (char[]){*p, 0}, stdout);
+  printf("\n");
   if (!cond) nfail++;
   fflush(stdout);
   return cond;
