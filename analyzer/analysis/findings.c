@@ -237,6 +237,33 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
 
 static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) { ctx_thread_label(c, utid, buf, len); }
 
+/* The condition variable two or more of r's team waited on inside it, the
+ * most waited on: a shared work queue they take their work from (NULL:
+ * none). */
+static const WeftObjectMetrics *team_queue(Ctx *c, const WeftRegion *r) {
+  const WeftMetrics *m = c->m;
+  sqlite3_stmt *q = NULL;
+  const WeftObjectMetrics *best = NULL;
+  for (size_t i = 0; i < m->nobjects && !c->sql.failed; i++) {
+    const WeftObjectMetrics *o = &m->objects[i];
+    if (o->kind != WEFT_KIND_COND || o->waiters < 2 || (best && o->waits <= best->waits)) continue;
+    if (!q && !(q = weft_sql_prepare(&c->sql, "SELECT DISTINCT utid FROM thread_state WHERE object_id = ?1 AND "
+                                              "state = ?4 AND start_ns < ?3 AND start_ns + dur_ns > ?2")))
+      break;
+    sqlite3_bind_int64(q, 1, o->object_id);
+    sqlite3_bind_int64(q, 2, r->start_ns);
+    sqlite3_bind_int64(q, 3, r->end_ns);
+    sqlite3_bind_int(q, 4, WEFT_ST_COND_WAIT);
+    size_t members = 0;
+    while (weft_sql_step(&c->sql, q))
+      for (size_t k = 0; k < r->nteam; k++) members += r->team_utid[k] == sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (members >= 2) best = o;
+  }
+  sqlite3_finalize(q);
+  return best;
+}
+
 bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
   WeftMetrics *m = c->m;
   Pool *pl = c->pool;
@@ -267,8 +294,16 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
                     weft_format_ns(b2, sizeof b2, r->pop.span_ns), weft_format_ns(b3, sizeof b3, mn),
                     weft_format_ns(b4, sizeof b4, r->pop.sum_useful_ns / (int64_t)r->nteam),
                     weft_format_ns(b5, sizeof b5, r->pop.max_useful_ns), r->pop.pe);
-    char *fix = pool_strdup(pl, "split the work into smaller chunks handed out dynamically (a shared work queue, "
-                                "OpenMP schedule(dynamic)) instead of one equal share per thread");
+    /* (threads that already take their work from a shared queue: the items, or the CPU each got) */
+    const WeftObjectMetrics *queue = r->kind == WEFT_REGION_FORK_JOIN ? team_queue(c, r) : NULL;
+    char *fix = queue ? pool_printf(pl,
+                                    "the threads already take their work from a shared queue (they wait on %s for "
+                                    "it): what is uneven is the items or the CPU each thread got: hand out smaller "
+                                    "items (split the big ones), start the longest first, and run at most as many "
+                                    "threads as there are CPUs",
+                                    queue->label)
+                      : pool_strdup(pl, "split the work into smaller chunks handed out dynamically (a shared work "
+                                        "queue, OpenMP schedule(dynamic)) instead of one equal share per thread");
     add_finding(c, fv, WEFT_FIND_IMBALANCE, r->pop.imbalance_ns, title, evidence, fix, -1, r->straggler_utid,
                 (int64_t)i);
   }

@@ -842,6 +842,51 @@ static void test_forkjoin(void) {
   sqlite3_close(d);
 }
 
+/* A fork-join team that takes its work from a shared queue: its imbalance
+ * is in the items or the CPU, not in equal shares. main creates w1 and w2
+ * at 100 and joins them; w1 runs [100,200), waits on queue [200,210), runs
+ * [210,400); w2 runs [100,250), waits on queue [250,260), runs [260,900):
+ * useful 290 and 790, LB 540/790. With the waits on a condvar only w1
+ * waits on (alone), the fix is the one for equal shares. */
+static void forkjoin_queue(bool shared) {
+  db_new();
+  dbb_process(&bd, 1, 510, 0, 1000, "fjq", NULL);
+  dbb_thread(&bd, 1, 1, 510, "main", -1, 0, 1000);
+  dbb_thread(&bd, 2, 1, 511, "w1", 1, 100, 400);
+  dbb_thread(&bd, 3, 1, 512, "w2", 1, 100, 900);
+  dbb_object(&bd, 20, 1, WEFT_KIND_JOIN, 0xa, NULL, -1, -1, 0);
+  dbb_object(&bd, 21, 1, WEFT_KIND_JOIN, 0xb, NULL, -1, -1, 0);
+  dbb_object(&bd, 30, 1, WEFT_KIND_COND, 0x3000, "queue", -1, -1, 0);
+  dbb_object(&bd, 31, 1, WEFT_KIND_COND, 0x3100, "other", -1, -1, 0);
+  dbb_state(&bd, 1, 0, 100, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 100, 400, WEFT_ST_JOIN_WAIT, 20, -1);
+  dbb_state(&bd, 1, 400, 900, WEFT_ST_JOIN_WAIT, 21, -1);
+  dbb_state(&bd, 1, 900, 1000, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 100, 200, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, 200, 210, WEFT_ST_COND_WAIT, 30, -1);
+  dbb_state(&bd, 2, 210, 400, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, 100, 250, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, 250, 260, WEFT_ST_COND_WAIT, shared ? 30 : 31, -1);
+  dbb_state(&bd, 3, 260, 900, WEFT_ST_RUNNING, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 100, 2, 100, -1);
+  dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 100, 3, 100, -1);
+  dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 400, 1, 400, 20);
+  dbb_flow(&bd, WEFT_FLOW_JOIN, 3, 900, 1, 900, 21);
+  sqlite3 *d = db_finish(1000);
+  WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+  const WeftFinding *f = NULL;
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_IMBALANCE) f = &m->findings[i];
+  if (shared)
+    ok(f && has(f->fix, "already take their work from a shared queue (they wait on queue for it)"),
+       "fork-join team waiting on one condvar: its imbalance is in the items or the CPU: %s", f ? f->fix : "(none)");
+  else
+    ok(f && has(f->fix, "split the work into smaller chunks handed out dynamically"),
+       "fork-join team each waiting on its own condvar: the fix for equal shares: %s", f ? f->fix : "(none)");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* Two processes; the pid filter; the report renders all formats. */
 static void test_filter_and_render(void) {
   db_new();
@@ -1613,6 +1658,8 @@ int main(void) {
   test_oversubscribed_procs();
   test_lock();
   test_collector_wait();
+  forkjoin_queue(true);
+  forkjoin_queue(false);
   test_jobs();
   test_parallelism();
   test_io_overlap();
