@@ -237,30 +237,47 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
 
 static void thread_name(const Ctx *c, int64_t utid, char *buf, size_t len) { ctx_thread_label(c, utid, buf, len); }
 
-/* The condition variable two or more of r's team waited on inside it, the
- * most waited on: a shared work queue they take their work from (NULL:
- * none). */
+/* The condition variable a fork-join team takes its work from, a queue: two
+ * or more members waited on it inside the region once they had been going
+ * a while (a twentieth of the region: not a start gate), in waits someone
+ * outside the team ended (a producer; a barrier's end with the last member
+ * to arrive); of those, the one most members did (NULL: none). One query per
+ * member, over its own waits in the region. */
 static const WeftObjectMetrics *team_queue(Ctx *c, const WeftRegion *r) {
   const WeftMetrics *m = c->m;
-  sqlite3_stmt *q = NULL;
-  const WeftObjectMetrics *best = NULL;
-  for (size_t i = 0; i < m->nobjects && !c->sql.failed; i++) {
-    const WeftObjectMetrics *o = &m->objects[i];
-    if (o->kind != WEFT_KIND_COND || o->waiters < 2 || (best && o->waits <= best->waits)) continue;
-    if (!q && !(q = weft_sql_prepare(&c->sql, "SELECT DISTINCT utid FROM thread_state WHERE object_id = ?1 AND "
-                                              "state = ?4 AND start_ns < ?3 AND start_ns + dur_ns > ?2")))
-      break;
-    sqlite3_bind_int64(q, 1, o->object_id);
-    sqlite3_bind_int64(q, 2, r->start_ns);
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT object_id, coalesce(waker_utid, -1) FROM thread_state WHERE "
+                                              "utid = ?1 AND start_ns >= ?2 AND start_ns < ?3 AND state = ?4");
+  if (!q) return NULL;
+  struct {
+    int64_t obj, members, last;
+  } v[16];
+  size_t nv = 0;
+  for (size_t k = 0; k < r->nteam && !c->sql.failed; k++) {
+    const WeftThreadMetrics *t = weft_metrics_thread(m, r->team_utid[k]);
+    int64_t from = max64(r->start_ns, t ? t->start_ns : r->start_ns) + (r->end_ns - r->start_ns) / 20;
+    sqlite3_bind_int64(q, 1, r->team_utid[k]);
+    sqlite3_bind_int64(q, 2, from);
     sqlite3_bind_int64(q, 3, r->end_ns);
     sqlite3_bind_int(q, 4, WEFT_ST_COND_WAIT);
-    size_t members = 0;
-    while (weft_sql_step(&c->sql, q))
-      for (size_t k = 0; k < r->nteam; k++) members += r->team_utid[k] == sqlite3_column_int64(q, 0);
+    while (weft_sql_step(&c->sql, q)) {
+      int64_t obj = sqlite3_column_int64(q, 0), waker = sqlite3_column_int64(q, 1);
+      bool inside = false;
+      for (size_t j = 0; j < r->nteam; j++) inside |= waker == r->team_utid[j];
+      if (inside) continue;
+      size_t i = 0;
+      while (i < nv && v[i].obj != obj) i++;
+      if (i == nv && nv < sizeof v / sizeof v[0]) v[nv++] = (__typeof__(v[0])){obj, 0, -1};
+      if (i < nv && v[i].last != r->team_utid[k]) v[i].members++, v[i].last = r->team_utid[k];
+    }
     sqlite3_reset(q);
-    if (members >= 2) best = o;
   }
   sqlite3_finalize(q);
+  const WeftObjectMetrics *best = NULL;
+  int64_t most = 1;
+  for (size_t i = 0; i < nv; i++)
+    for (size_t j = 0; v[i].members > most && j < m->nobjects; j++)
+      if (m->objects[j].object_id == v[i].obj && m->objects[j].kind == WEFT_KIND_COND)
+        best = &m->objects[j], most = v[i].members;
   return best;
 }
 

@@ -69,9 +69,9 @@ typedef struct {
 
 struct WeftObjectNamer {
   sqlite3 *db;
-  sqlite3_stmt *qo, *qf, *qg, *qid, *qpf, *qpp, *qproc, *qanc;
+  sqlite3_stmt *qo, *qf, *qg, *qid, *qpf, *qpp, *qanc;
   GHashTable *py_procs; /* upid -> PyProc: read once per process (py_proc) */
-  GHashTable *forked;   /* upid -> ForkOf: read once per process (fork_of) */
+  GHashTable *forked;   /* upid -> ForkOf: the fork children, read once (fork_of) */
   MgrCall *calls;       /* read on first use (calls_read), by start_ns */
   size_t ncalls;
   bool calls_read;
@@ -121,13 +121,6 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
                          "JOIN stack_frame sf ON sf.stack_id = o.init_stack_id "
                          "WHERE o.upid = ?1 AND (o.name IS NULL OR o.name = '') ORDER BY o.object_id",
                          -1, &n->qpp, NULL) != SQLITE_OK ||
-      /* a process image begun by a fork, its parent and the fork's time (the fork flow's; the child's start
-       * comes milliseconds later, and the parent goes on meanwhile) */
-      sqlite3_prepare_v2(db,
-                         "SELECT c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t ON "
-                         "t.utid = f.to_utid WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) FROM process c "
-                         "JOIN process p ON p.upid = c.parent_upid WHERE c.upid = ?1 AND " FORK_CHILD_SQL,
-                         -1, &n->qproc, NULL) != SQLITE_OK ||
       /* the object of process ?1 at an address, of a kind, made there before ?4 */
       sqlite3_prepare_v2(
           db,
@@ -148,7 +141,6 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   sqlite3_finalize(n->qid);
   sqlite3_finalize(n->qpf);
   sqlite3_finalize(n->qpp);
-  sqlite3_finalize(n->qproc);
   sqlite3_finalize(n->qanc);
   if (n->py_procs) g_hash_table_destroy(n->py_procs);
   if (n->forked) g_hash_table_destroy(n->forked);
@@ -659,18 +651,24 @@ typedef struct {
 } ForkOf;
 
 static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
-  ForkOf *f = n->forked ? g_hash_table_lookup(n->forked, &upid) : NULL;
-  if (f) return *f;
-  ForkOf r = {upid, -1, 0};
-  sqlite3_bind_int64(n->qproc, 1, upid);
-  if (sqlite3_step(n->qproc) == SQLITE_ROW)
-    r.parent = sqlite3_column_int64(n->qproc, 0), r.start = sqlite3_column_int64(n->qproc, 1);
-  sqlite3_reset(n->qproc);
-  if (!n->forked) n->forked = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
-  f = g_new(ForkOf, 1);
-  *f = r;
-  g_hash_table_insert(n->forked, &f->upid, f);
-  return r;
+  if (!n->forked) { /* every fork child, its parent and the fork's time (its main thread's fork flow; the child's
+                     * start comes milliseconds later, and the parent goes on meanwhile): one statement */
+    n->forked = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(n->db,
+                           "SELECT c.upid, c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t "
+                           "ON t.utid = f.to_utid AND t.is_main WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) "
+                           "FROM process c JOIN process p ON p.upid = c.parent_upid WHERE " FORK_CHILD_SQL,
+                           -1, &q, NULL) == SQLITE_OK)
+      while (sqlite3_step(q) == SQLITE_ROW) {
+        ForkOf *f = g_new(ForkOf, 1);
+        *f = (ForkOf){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
+        g_hash_table_insert(n->forked, &f->upid, f);
+      }
+    sqlite3_finalize(q);
+  }
+  ForkOf *f = g_hash_table_lookup(n->forked, &upid);
+  return f ? *f : (ForkOf){upid, -1, 0};
 }
 
 int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {

@@ -18,11 +18,12 @@ static int ok(int cond, const char *fmt, ...) {
   char msg[8192];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int len = vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   printf("%sok %d - ", cond ? "" : "not ", ++ntest);
   for (const char *p = msg; *p; p++) /* (a message's further lines as TAP comments) */
     fputs(*p == '\n' ? "\n# " : (char[]){*p, 0}, stdout);
+  if (len >= (int)sizeof msg) printf("\n# (the message went on past %zu bytes)", sizeof msg - 1);
   printf("\n");
   if (!cond) nfail++;
   fflush(stdout);

@@ -844,11 +844,14 @@ static void test_forkjoin(void) {
 
 /* A fork-join team that takes its work from a shared queue: its imbalance
  * is in the items or the CPU, not in equal shares. main creates w1 and w2
- * at 100 and joins them; w1 runs [100,200), waits on queue [200,210), runs
- * [210,400); w2 runs [100,250), waits on queue [250,260), runs [260,900):
- * useful 290 and 790, LB 540/790. With the waits on a condvar only w1
- * waits on (alone), the fix is the one for equal shares. */
-static void forkjoin_queue(bool shared) {
+ * at 100 and joins them; w1 runs [100,200), waits on a condvar [200,210),
+ * runs [210,400); w2 runs [100,250), waits [250,260), runs [260,900):
+ * useful 290 and 790, LB 540/790. mode: 'q' both wait on queue, main
+ * signals them (a queue); 's' each on a condvar of its own; 'g' both on
+ * queue at their start, [100,110) and [100,105) (a start gate, not a
+ * queue); 'b' both on queue, each wait ended by the other (a barrier of
+ * their own). Only 'q' gets the queue's fix. */
+static void forkjoin_queue(char mode) {
   db_new();
   dbb_process(&bd, 1, 510, 0, 1000, "fjq", NULL);
   dbb_thread(&bd, 1, 1, 510, "main", -1, 0, 1000);
@@ -862,12 +865,16 @@ static void forkjoin_queue(bool shared) {
   dbb_state(&bd, 1, 100, 400, WEFT_ST_JOIN_WAIT, 20, -1);
   dbb_state(&bd, 1, 400, 900, WEFT_ST_JOIN_WAIT, 21, -1);
   dbb_state(&bd, 1, 900, 1000, WEFT_ST_RUNNING, -1, -1);
-  dbb_state(&bd, 2, 100, 200, WEFT_ST_RUNNING, -1, -1);
-  dbb_state(&bd, 2, 200, 210, WEFT_ST_COND_WAIT, 30, -1);
-  dbb_state(&bd, 2, 210, 400, WEFT_ST_RUNNING, -1, -1);
-  dbb_state(&bd, 3, 100, 250, WEFT_ST_RUNNING, -1, -1);
-  dbb_state(&bd, 3, 250, 260, WEFT_ST_COND_WAIT, shared ? 30 : 31, -1);
-  dbb_state(&bd, 3, 260, 900, WEFT_ST_RUNNING, -1, -1);
+  bool gate = mode == 'g';
+  int64_t w1[] = {gate ? 100 : 200, gate ? 110 : 210}, w2[] = {gate ? 100 : 250, gate ? 105 : 260};
+  if (!gate) dbb_state(&bd, 2, 100, w1[0], WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 2, w1[0], w1[1], WEFT_ST_COND_WAIT, 30, -1);
+  dbb_state(&bd, 2, w1[1], 400, WEFT_ST_RUNNING, -1, -1);
+  if (!gate) dbb_state(&bd, 3, 100, w2[0], WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 3, w2[0], w2[1], WEFT_ST_COND_WAIT, mode == 's' ? 31 : 30, -1);
+  dbb_state(&bd, 3, w2[1], 900, WEFT_ST_RUNNING, -1, -1);
+  dbb_state_link(&bd, 2, w1[0], -1, mode == 'b' ? 3 : 1);
+  dbb_state_link(&bd, 3, w2[0], -1, mode == 'b' ? 2 : 1);
   dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 100, 2, 100, -1);
   dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 100, 3, 100, -1);
   dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 400, 1, 400, 20);
@@ -877,12 +884,16 @@ static void forkjoin_queue(bool shared) {
   const WeftFinding *f = NULL;
   for (size_t i = 0; i < m->nfindings; i++)
     if (m->findings[i].kind == WEFT_FIND_IMBALANCE) f = &m->findings[i];
-  if (shared)
+  static const char *const why[] = {"q: both waited for items main signalled: a shared queue",
+                                    "s: each waited on a condvar of its own", "g: both waited on one at their start",
+                                    "b: each wait ended by the other member"};
+  const char *w = why[mode == 'q' ? 0 : mode == 's' ? 1 : mode == 'g' ? 2 : 3];
+  if (mode == 'q')
     ok(f && has(f->fix, "already take their work from a shared queue (they wait on queue for it)"),
-       "fork-join team waiting on one condvar: its imbalance is in the items or the CPU: %s", f ? f->fix : "(none)");
+       "fork-join imbalance, %s: the items or the CPU: %s", w, f ? f->fix : "(none)");
   else
     ok(f && has(f->fix, "split the work into smaller chunks handed out dynamically"),
-       "fork-join team each waiting on its own condvar: the fix for equal shares: %s", f ? f->fix : "(none)");
+       "fork-join imbalance, %s: the fix for equal shares: %s", w, f ? f->fix : "(none)");
   weft_metrics_free(m);
   sqlite3_close(d);
 }
@@ -1658,8 +1669,10 @@ int main(void) {
   test_oversubscribed_procs();
   test_lock();
   test_collector_wait();
-  forkjoin_queue(true);
-  forkjoin_queue(false);
+  forkjoin_queue('q');
+  forkjoin_queue('s');
+  forkjoin_queue('g');
+  forkjoin_queue('b');
   test_jobs();
   test_parallelism();
   test_io_overlap();
