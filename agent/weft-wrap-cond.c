@@ -261,8 +261,12 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
     /* a semaphore this call made gets the creator's stack, as sem_init's does: the
      * line that made a multiprocessing lock names it (an open of one that exists,
      * as a spawned child's, is no creation) */
-    if (s != SEM_FAILED && (oflag & O_CREAT))
+    if (s != SEM_FAILED && (oflag & O_CREAT)) {
       weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), w, value, weft_stack_init());
+      /* and its identity (the file it lives in): a creator that never takes it, as a program whose
+       * multiprocessing.Lock() only its children take, is still the one object with them */
+      weft_shared_check(WEFT_KIND_SEM, s);
+    }
     errno = e;
   }
   return s;

@@ -26,6 +26,8 @@
 #              object, waited on from all 4, acquired exactly 4 x ROUNDS + 1 times, a contention
 #              finding naming the with line, after no other cause; the lock named
 #              "mp.Lock() at mp_lock.py:N", the line that made it.
+# mp_untouched a mp.Lock() the parent makes and never takes, taken by 2 children (fork, spawn): one
+#              object, acquired 2 x ROUNDS times, named "mp.Lock() at mp_untouched.py:N".
 # manager_lock a Manager().Lock() held around the work of 4 processes: the lock of the SyncManager-1
 #              process, acquired 4 x ROUNDS + 1 times, waited on by its 4 server threads, a "Manager
 #              lock" contention finding; the lock named "mp.Manager().Lock() at manager_lock.py:N",
@@ -568,6 +570,24 @@ def t_mp_lock(c, method, subclass=False):
     ok(not pooled, "%s: nothing calls the 4 processes a pool's workers" % tag, pooled)
 
 
+def t_mp_untouched(c, method):
+    """mp_untouched.py: a mp.Lock() the parent made and never took, taken only by its 2 children (forked, or
+    spawned: they open it by name), is one object, acquired 2 x ROUNDS times, named where it was made."""
+    rounds = 5
+    script = os.path.join(c.pydir, "mp_untouched.py")
+    db, _ = record(c, "mp_untouched-" + method, [script, method, str(rounds)])
+    if not db:
+        return
+    tag = "%s mp_untouched %s" % (c.tag, method)
+    r = report(c, db)
+    if not r:
+        return
+    name = "mp.Lock() at mp_untouched.py:%d" % marked_lines(script)["LOCK-MADE"][0]
+    objs = [(o["name"], o["acquisitions"]) for o in r["sync_objects"] if o["name"].startswith(name)]
+    ok(objs == [(name, 2 * rounds)], "%s: one object, named %s, acquired 2 x %d times" % (tag, name, rounds),
+       objs)
+
+
 def t_manager_lock(c):
     """manager_lock.py: a Manager().Lock() taken by 4 processes is a threading.Lock in the manager's
     process, acquired 4 x ROUNDS times by its server threads for the clients: a finding."""
@@ -989,7 +1009,7 @@ def main():
             tests = [t_gil, lambda c: t_pool(c, "fork"), lambda c: t_pool(c, "spawn"),
                      lambda c: t_pool(c, "forkserver"), t_io, t_unbalanced, t_joblib, t_names, t_slow_consumer,
                      t_numpy, t_dask, t_dask_local, t_dask_processes, lambda c: t_mp_lock(c, "fork"), lambda c: t_mp_lock(c, "spawn", True),
-                     t_manager_lock, t_startup, t_big_args]
+                     lambda c: t_mp_untouched(c, "fork"), lambda c: t_mp_untouched(c, "spawn"), t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
             for t in tests:
