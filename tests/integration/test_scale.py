@@ -20,7 +20,7 @@
 # CPU-bound processes take > 1.3x as long as one), or the last attempt's own
 # traced point shows its threads waiting for a CPU 5 % of the time or more
 # (as many threads as CPUs: other work took them), or its weft scale JSON's
-# noise says other work took 15 % or more of the CPU time the timing runs'
+# noise says other work took 10 % or more of the CPU time the timing runs'
 # threads needed (`competing`, measured during every run: load that comes
 # and goes between the probes; about 5 % on the quiet project machine), they
 # are reported as TAP skips, never as passes.
@@ -47,7 +47,8 @@ collector = None  # the checks of the scenario being run: (cond, what, detail, s
 run_busy = 0.0
 RUN_BUSY = 0.05
 run_competing = 0.0
-RUN_COMPETING = 0.15  # a quiet machine's own background is about 0.05 here
+RUN_COMPETING = 0.10  # a quiet machine's own background is about 0.05 here (0.15 let a CI run fail the
+# serial scenario's 1.25x three times over: 1.06x with the other test of a parallel run on the second CPU)
 
 
 def ok(cond, what, detail="", sensitive=False):
