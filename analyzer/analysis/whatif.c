@@ -15,11 +15,13 @@
 /* An object whose waits a what-if may take away: a lock, condition variable,
  * barrier or semaphore, not a pipe read or poll (waiting for data: the
  * writer's time is already on the path), nor a Python pool's queues (its
- * parent and workers wait by design). */
-static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
+ * parent and workers wait by design), nor a condition variable one thread
+ * collecting results waited on (collector_wait, over a path of path_ns). */
+static bool whatif_object(const WeftMetrics *m, int64_t object_id, int64_t path_ns) {
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *om = &m->objects[i];
     if (om->object_id != object_id) continue;
+    if (collector_wait(om, path_ns)) return false; /* a condvar waited on by design, as its finding says */
     if (!(kind_is_lockish(om->kind) || om->kind == WEFT_KIND_COND || om->kind == WEFT_KIND_BARRIER)) return false;
     if (py_join_object(om)) return false; /* Thread.join(): no wait to take away */
     /* nor is a Python wait for results or tasks: the work it waits for is */
@@ -27,14 +29,6 @@ static bool whatif_object(const WeftMetrics *m, int64_t object_id) {
     return !(om->kind == WEFT_KIND_SEM && weft_python_process(m->python, om->upid) &&
              weft_python_pool_of(m->python, om->upid));
   }
-  return false;
-}
-
-/* Whether object_id is a condition variable waited on by design
- * (collector_wait): no what-if, as for its finding. */
-static bool collector(const WeftMetrics *m, int64_t object_id, int64_t path_ns) {
-  for (size_t i = 0; i < m->nobjects; i++)
-    if (m->objects[i].object_id == object_id) return collector_wait(&m->objects[i], path_ns);
   return false;
 }
 
@@ -47,8 +41,7 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   for (size_t i = 0; i < cp->nobjects; i++) {
     const WeftPathObject *po = &cp->objects[i];
     /* (one that caused under 1% of the path is not worth a line) */
-    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id) &&
-        !collector(m, po->object_id, cp->length_ns)) {
+    if (po->cause_ns > 0 && po->cause_ns * 100 >= cp->length_ns && whatif_object(m, po->object_id, cp->length_ns)) {
       wid[0] = po->object_id;
       wlabel[0] = po->label;
       wsave[0] = po->cause_ns;
@@ -57,8 +50,7 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
   }
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *om = &m->objects[i];
-    /* (nor a wait by design: one thread collecting results) */
-    if (!whatif_object(m, om->object_id) || om->wait_ns <= 0 || collector_wait(om, cp->length_ns)) continue;
+    if (!whatif_object(m, om->object_id, cp->length_ns) || om->wait_ns <= 0) continue;
     if (om->wait_ns * 100 < m->summary.wait_ns) break; /* under 1% of all waiting: not worth a line */
     if (om->object_id != wid[0]) {
       wid[1] = om->object_id;

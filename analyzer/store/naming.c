@@ -45,15 +45,6 @@ const char *weft_frame_label(const char *symbol, const char *file, int64_t line,
   return buf;
 }
 
-/* Process image c (with its parent p) began by a fork: its first image, not
- * exec'd into, running its parent's executable at the parent's address (a
- * posix_spawn or vfork child of the same executable is an exec'd image:
- * mapped anew, elsewhere). SQL, over aliases c and p. */
-#define FORK_CHILD_SQL                                                                                     \
-  "c.image = 0 AND c.exec_from_upid IS NULL AND c.exe = p.exe AND EXISTS (SELECT 1 FROM module mc "        \
-  "JOIN module mp ON mp.upid = p.upid AND mp.path = mc.path AND mp.bias = mc.bias WHERE mc.upid = c.upid " \
-  "AND mc.path = c.exe)"
-
 /* A client's call that made an object in a multiprocessing Manager's
  * process: one of its waits in BaseManager._create (connecting, then the
  * request and the answer). */
@@ -180,6 +171,38 @@ static int cmp_caller(const void *x, const void *y) {
   return c ? c : cmp_i64s(a->object_id, b->object_id);
 }
 
+/* A process image begun by a fork: its parent and start (parent -1: not
+ * one, or unknown). A fork child is a first image, not exec'd into, running
+ * its parent's executable at the parent's address (a posix_spawn or vfork
+ * child of the same executable is an exec'd image: mapped anew, elsewhere). */
+typedef struct {
+  int64_t upid, parent, start;
+} ForkOf;
+
+static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
+  if (!n->forked) { /* every fork child, its parent and the fork's time (its main thread's fork flow; the child's
+                     * start comes milliseconds later, and the parent goes on meanwhile): one statement */
+    n->forked = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(n->db,
+                           "SELECT c.upid, c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t "
+                           "ON t.utid = f.to_utid AND t.is_main WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) "
+                           "FROM process c JOIN process p ON p.upid = c.parent_upid WHERE c.image = 0 AND "
+                           "c.exec_from_upid IS NULL AND c.exe = p.exe AND EXISTS (SELECT 1 FROM module mc JOIN "
+                           "module mp ON mp.upid = p.upid AND mp.path = mc.path AND mp.bias = mc.bias WHERE "
+                           "mc.upid = c.upid AND mc.path = c.exe)",
+                           -1, &q, NULL) == SQLITE_OK)
+      while (sqlite3_step(q) == SQLITE_ROW) {
+        ForkOf *f = g_new(ForkOf, 1);
+        *f = (ForkOf){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
+        g_hash_table_insert(n->forked, &f->upid, f);
+      }
+    sqlite3_finalize(q);
+  }
+  ForkOf *f = g_hash_table_lookup(n->forked, &upid);
+  return f ? *f : (ForkOf){upid, -1, 0};
+}
+
 /* n->by_site and n->by_caller: every object without a name of its own,
  * with the frames that name it. */
 static bool sites_read(WeftObjectNamer *n) {
@@ -188,9 +211,7 @@ static bool sites_read(WeftObjectNamer *n) {
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(n->db,
                          "SELECT o.upid, sf0.frame_id, coalesce(sf1.frame_id, -1), o.object_id, "
-                         "o.init_stack_id IS NULL AND o.upid IN (SELECT c.upid FROM process c JOIN process p ON "
-                         "p.upid = c.parent_upid WHERE " FORK_CHILD_SQL ") "
-                         "FROM sync_object o "
+                         "o.init_stack_id IS NULL FROM sync_object o "
                          "JOIN stack_frame sf0 ON sf0.stack_id = coalesce(o.init_stack_id, o.first_stack_id) "
                          "AND sf0.depth = 0 LEFT JOIN stack_frame sf1 ON sf1.stack_id = sf0.stack_id "
                          "AND sf1.depth = 1 WHERE o.name IS NULL OR o.name = ''",
@@ -201,7 +222,9 @@ static bool sites_read(WeftObjectNamer *n) {
   size_t cap = 0;
   while (sqlite3_step(q) == SQLITE_ROW) {
     /* (a fork child's object that is its parent's is named by it, not by a site here) */
-    if (sqlite3_column_int(q, 4) && weft_object_namer_inherited(n, sqlite3_column_int64(q, 3)) >= 0) continue;
+    if (sqlite3_column_int(q, 4) && fork_of(n, sqlite3_column_int64(q, 0)).parent >= 0 &&
+        weft_object_namer_inherited(n, sqlite3_column_int64(q, 3)) >= 0)
+      continue;
     if (n->nsites == cap) {
       size_t nc = cap ? cap * 2 : 256;
       SiteRow *v = realloc(n->by_site, nc * sizeof *v);
@@ -642,33 +665,6 @@ bool weft_object_namer_python(WeftObjectNamer *n, int64_t object_id, char *buf, 
   }
   if (same_f0 >= 2 && used < len) snprintf(buf + used, len - used, " #%lld", (long long)before + 1);
   return true;
-}
-
-/* A process image begun by a fork: its parent and start (parent -1: not
- * one, or unknown). */
-typedef struct {
-  int64_t upid, parent, start;
-} ForkOf;
-
-static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
-  if (!n->forked) { /* every fork child, its parent and the fork's time (its main thread's fork flow; the child's
-                     * start comes milliseconds later, and the parent goes on meanwhile): one statement */
-    n->forked = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(n->db,
-                           "SELECT c.upid, c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t "
-                           "ON t.utid = f.to_utid AND t.is_main WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) "
-                           "FROM process c JOIN process p ON p.upid = c.parent_upid WHERE " FORK_CHILD_SQL,
-                           -1, &q, NULL) == SQLITE_OK)
-      while (sqlite3_step(q) == SQLITE_ROW) {
-        ForkOf *f = g_new(ForkOf, 1);
-        *f = (ForkOf){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2)};
-        g_hash_table_insert(n->forked, &f->upid, f);
-      }
-    sqlite3_finalize(q);
-  }
-  ForkOf *f = g_hash_table_lookup(n->forked, &upid);
-  return f ? *f : (ForkOf){upid, -1, 0};
 }
 
 int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
