@@ -262,6 +262,7 @@ typedef struct Proc {
   int64_t parent_upid, exec_from_upid;
   int64_t main_utid;
   int has_fork_flow;     /* a FORK record of its parent's was matched to it */
+  int started_by;        /* that record's call, WEFT_FORK_* (-1: none) */
   int counters;          /* trace v3: lock operations counted (lost with a kill since the last flush) */
   GArray *forks, *waits; /* ForkEv, WaitEv */
   GArray *mods;          /* ProcMod */

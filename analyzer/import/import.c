@@ -168,7 +168,7 @@ static const struct {
     {offsetof(Imp, find_frame), "SELECT frame_id FROM frame WHERE upid = ? AND ip = ?"},
     {offsetof(Imp, ins_pyframe), "INSERT INTO frame VALUES (?,?,?,NULL,NULL,?,?,?)"},
     {offsetof(Imp, ins_module), "INSERT INTO module VALUES (?,?,?,?,?,?,?)"},
-    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+    {offsetof(Imp, ins_proc), "INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_sched), "INSERT INTO sched_sample VALUES (?,?,?,?,?)"},
     {offsetof(Imp, ins_mark), "INSERT INTO mark VALUES (?,?,?,?,?)"},
 };
@@ -216,6 +216,7 @@ static Proc *proc_new(Imp *im, WeftTrace *tr) {
   p->last_ns = p->start_ns;
   p->exec_ns = -1;
   p->mpi_rank = -1;
+  p->started_by = -1;
   p->lost = (int64_t)h->lost;
   p->ncpus = h->ncpus;
   p->file = g_strdup(weft_trace_name(tr));

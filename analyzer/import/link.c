@@ -92,6 +92,7 @@ static void link_forks(Imp *im, Proc *p) {
     if (c && c->image == 0) {
       imp_flow(im, WEFT_FLOW_FORK, f->utid, f->ns < c->start_ns ? f->ns : c->start_ns, c->main_utid, c->start_ns, 0);
       c->has_fork_flow = 1;
+      c->started_by = f->how;
     }
   }
 }
@@ -170,6 +171,14 @@ static int procs_write(Imp *im) {
     else
       sqlite3_bind_null(q, 15);
     sqlite3_bind_int64(q, 16, p->host);
+    const char *by = p->started_by == WEFT_FORK_FORK    ? "fork"
+                     : p->started_by == WEFT_FORK_VFORK ? "vfork"
+                     : p->started_by == WEFT_FORK_SPAWN ? "spawn"
+                                                        : NULL;
+    if (by)
+      sqlite3_bind_text(q, 17, by, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(q, 17);
     if (imp_step(im, q)) return -1;
   }
   return 0;

@@ -172,9 +172,11 @@ static int cmp_caller(const void *x, const void *y) {
 }
 
 /* A process image begun by a fork: its parent and start (parent -1: not
- * one, or unknown). A fork child is a first image, not exec'd into, running
- * its parent's executable at the parent's address (a posix_spawn or vfork
- * child of the same executable is an exec'd image: mapped anew, elsewhere). */
+ * one, or unknown). A fork child is a first image, not exec'd into, that its
+ * parent's FORK record says fork() made (started_by). The executable and its
+ * address are no proof: a posix_spawn or vfork child of the same executable
+ * is mapped at the parent's address too when the executable is not
+ * position-independent (Debian's python3) or ASLR is off. */
 typedef struct {
   int64_t upid, parent, start;
 } ForkOf;
@@ -188,9 +190,7 @@ static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
                            "SELECT c.upid, c.parent_upid, coalesce((SELECT min(f.from_ns) FROM flow f JOIN thread t "
                            "ON t.utid = f.to_utid AND t.is_main WHERE f.kind = 7 AND t.upid = c.upid), c.start_ns) "
                            "FROM process c JOIN process p ON p.upid = c.parent_upid WHERE c.image = 0 AND "
-                           "c.exec_from_upid IS NULL AND c.exe = p.exe AND EXISTS (SELECT 1 FROM module mc JOIN "
-                           "module mp ON mp.upid = p.upid AND mp.path = mc.path AND mp.bias = mc.bias WHERE "
-                           "mc.upid = c.upid AND mc.path = c.exe)",
+                           "c.exec_from_upid IS NULL AND c.started_by = 'fork' AND c.exe = p.exe",
                            -1, &q, NULL) == SQLITE_OK)
       while (sqlite3_step(q) == SQLITE_ROW) {
         ForkOf *f = g_new(ForkOf, 1);

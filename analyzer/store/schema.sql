@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -51,7 +51,8 @@ CREATE TABLE process (
   lost           INTEGER NOT NULL DEFAULT 0,
   file           TEXT NOT NULL,       -- the trace file it came from
   mpi_rank       INTEGER,             -- its rank in MPI_COMM_WORLD (schema 4); NULL: not an MPI process
-  host           INTEGER NOT NULL DEFAULT 0 -- host.host (schema 5): the machine it ran on
+  host           INTEGER NOT NULL DEFAULT 0, -- host.host (schema 5): the machine it ran on
+  started_by     TEXT                 -- (schema 6) the parent's recorded call: fork | vfork | spawn; NULL: none (an unwrapped vfork or clone, the root)
 );
 
 -- The machines of the recording (schema 5), each mapped onto the first's

@@ -71,6 +71,10 @@ void dbb_process_parent(WeftDbBuild *b, int64_t upid, int64_t parent) {
   dbb_exec(b, "UPDATE process SET parent_upid = %lld WHERE upid = %lld", (long long)parent, (long long)upid);
 }
 
+void dbb_process_started_by(WeftDbBuild *b, int64_t upid, const char *how) {
+  dbb_exec(b, "UPDATE process SET started_by = %Q WHERE upid = %lld", how, (long long)upid);
+}
+
 void dbb_process_exec(WeftDbBuild *b, int64_t upid, int64_t from, int64_t image) {
   dbb_exec(b, "UPDATE process SET image = %lld, exec_from_upid = %lld WHERE upid = %lld", (long long)image,
            (long long)from, (long long)upid);

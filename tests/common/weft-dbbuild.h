@@ -45,6 +45,8 @@ void dbb_process(WeftDbBuild *b, int64_t upid, int64_t pid, int64_t start_ns, in
                  const char *exe);
 /* upid was forked or spawned by parent. */
 void dbb_process_parent(WeftDbBuild *b, int64_t upid, int64_t parent);
+/* The parent's recorded call that made upid: "fork", "vfork", "spawn" (NULL: none). */
+void dbb_process_started_by(WeftDbBuild *b, int64_t upid, const char *how);
 /* upid is image `image` of its pid, which from exec'd into (from ends with 'exec'). */
 void dbb_process_exec(WeftDbBuild *b, int64_t upid, int64_t from, int64_t image);
 /* upid is rank `rank` of MPI_COMM_WORLD. */

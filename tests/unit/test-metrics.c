@@ -1461,15 +1461,26 @@ static void test_inherited_names(void) {
   dbb_process_parent(&bd, 5, 2);
   dbb_process(&bd, 6, 106, 10 * MS, 90 * MS, "app", "/bin/app");
   dbb_process_parent(&bd, 6, 1);
-  for (int i = 1; i <= 6; i++) dbb_thread(&bd, i, i, 100 + i, "app", -1, i == 1 ? 0 : 10 * MS, 90 * MS);
-  static const long long bias[] = {0, 0x1000, 0x1000, 0x2000, 0x4000, 0x1000, 0x3000};
-  for (int i = 1; i <= 6; i++)
+  /* 7: posix_spawn'd, 8: no record of the call (vfork), both of the same executable at the parent's address
+   * (not position-independent, or ASLR off) */
+  dbb_process(&bd, 7, 107, 10 * MS, 90 * MS, "app", "/bin/app");
+  dbb_process_parent(&bd, 7, 1);
+  dbb_process(&bd, 8, 108, 10 * MS, 90 * MS, "app", "/bin/app");
+  dbb_process_parent(&bd, 8, 1);
+  static const char *const by[] = {NULL, NULL, "fork", "spawn", NULL, "fork", "spawn", "spawn", NULL};
+  for (int i = 1; i <= 8; i++)
+    if (by[i]) dbb_process_started_by(&bd, i, by[i]);
+  for (int i = 1; i <= 8; i++) dbb_thread(&bd, i, i, 100 + i, "app", -1, i == 1 ? 0 : 10 * MS, 90 * MS);
+  static const long long bias[] = {0, 0x1000, 0x1000, 0x2000, 0x4000, 0x1000, 0x3000, 0x1000, 0x1000};
+  for (int i = 1; i <= 8; i++)
     dbb_exec(&bd, "INSERT INTO module(module_id, upid, path, bias, start, end) VALUES (%d, %d, %Q, %lld, 0, 0)", i, i,
              i == 3 ? "/bin/other" : "/bin/app", bias[i]);
   dbb_flow(&bd, WEFT_FLOW_FORK, 1, 8 * MS, 2, 10 * MS, -1);
   dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 3, 10 * MS, -1);
   dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 6, 10 * MS, -1);
   dbb_flow(&bd, WEFT_FLOW_FORK, 2, 19 * MS, 5, 20 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 7, 10 * MS, -1);
+  dbb_flow(&bd, WEFT_FLOW_FORK, 1, 10 * MS, 8, 10 * MS, -1);
   static const char *const fn[] = {"", "make_lock", "wait_here", "make_later", "make_soon", "wait_soon"};
   for (int i = 1; i <= 5; i++) {
     dbb_frame(&bd, i, 0x1000 + i, -1, 0, fn[i], "/src/app.c", 10 * i);
@@ -1482,6 +1493,8 @@ static void test_inherited_names(void) {
   dbb_object(&bd, 7, 2, WEFT_KIND_MUTEX, 0x6000, NULL, -1, 200, 1);
   dbb_object(&bd, 9, 2, WEFT_KIND_MUTEX, 0x7000, NULL, -1, 500, 1);
   dbb_object(&bd, 10, 6, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
+  dbb_object(&bd, 11, 7, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
+  dbb_object(&bd, 12, 8, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
   dbb_exec(&bd,
            "UPDATE sync_object SET first_ns = CASE object_id WHEN 1 THEN %lld WHEN 6 THEN %lld WHEN 8 THEN %lld "
            "ELSE %lld END",
@@ -1498,6 +1511,8 @@ static void test_inherited_names(void) {
       {5, "make_lock (app.c:10)", "a fork child's fork child's: past its parent's, which had none of its own either"},
       {3, "wait_here (app.c:20)", "a spawned child's (another executable): its own"},
       {10, "wait_here (app.c:20)", "a spawned child's of the same executable (mapped elsewhere): its own"},
+      {11, "wait_here (app.c:20)", "a posix_spawn'd child's of the same executable at the same address: its own"},
+      {12, "wait_here (app.c:20)", "a child's that no FORK record made (vfork), at the same address: its own"},
       {4, "wait_here (app.c:20)", "an exec'd image's: its own"},
       {7, "wait_here (app.c:20)",
        "a fork child's, where the parent's was made after the fork: its own, the only one named by that site"},
