@@ -522,8 +522,12 @@ static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *
     thread_label(m, w->utid, who, sizeof who);
     snprintf(what, sizeof what, "with the work of %s in %s spread evenly over its team", who, w->label);
   }
-  snprintf(buf, len, "%s: %s instead of %s (-%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
-           P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0));
+  if (w->saving_ns * 1000 < cp->length_ns) /* under 0.1 %: say so, not "-0.0%" */
+    snprintf(buf, len, "%s: no shorter (%s; %s off the critical path)", what, D(bf, cp->length_ns),
+             w->kind == WEFT_WHATIF_OBJECT ? "its waits were" : "the excess work was");
+  else
+    snprintf(buf, len, "%s: %s instead of %s (-%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
+             P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0));
   return buf;
 }
 
