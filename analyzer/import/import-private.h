@@ -124,6 +124,7 @@ typedef struct Obj {
   uint64_t addr;
   int kind; /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
   int64_t init_stack, first_stack, first_ns;
+  int64_t destroyed_ns; /* its DESTROY record's time (-1: none) */
   int64_t acquisitions, contended, wait_ns, hold_ns;
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;

@@ -62,6 +62,8 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   o->addr = addr;
   o->kind = k;
   o->first_ns = ns;
+  GArray *d = im->ocache[slot].destroys; /* its epoch ends at the epoch-th destroy */
+  o->destroyed_ns = d && epoch < d->len ? g_array_index(d, int64_t, epoch) : -1;
   epochs->pdata[epoch] = o;
   g_ptr_array_add(im->objlist, o);
   return o;
@@ -197,6 +199,7 @@ void objs_write(Imp *im) {
     sqlite3_bind_int64(q, 15, o->samples);
     sqlite3_bind_int64(q, 16, o->sample_ns);
     sqlite3_bind_int64(q, 17, o->sample_max);
+    imp_bind_opt(q, 18, o->destroyed_ns);
     imp_step(im, q);
   }
 }

@@ -112,12 +112,13 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
                          "JOIN stack_frame sf ON sf.stack_id = o.init_stack_id "
                          "WHERE o.upid = ?1 AND (o.name IS NULL OR o.name = '') ORDER BY o.object_id",
                          -1, &n->qpp, NULL) != SQLITE_OK ||
-      /* the object of process ?1 at an address, of a kind, made there before ?4 */
-      sqlite3_prepare_v2(
-          db,
-          "SELECT object_id, init_stack_id IS NOT NULL OR coalesce(name, '') != '' FROM sync_object "
-          "WHERE upid = ?1 AND addr = ?2 AND kind = ?3 AND first_ns <= ?4 ORDER BY first_ns DESC LIMIT 1",
-          -1, &n->qanc, NULL) != SQLITE_OK) {
+      /* the object of process ?1 at an address, of a kind, made there before ?4 and not destroyed by then
+       * (memory freed and reused for another object is not inherited) */
+      sqlite3_prepare_v2(db,
+                         "SELECT object_id, init_stack_id IS NOT NULL OR coalesce(name, '') != '' FROM sync_object "
+                         "WHERE upid = ?1 AND addr = ?2 AND kind = ?3 AND first_ns <= ?4 AND (destroyed_ns IS NULL "
+                         "OR destroyed_ns > ?4) ORDER BY first_ns DESC LIMIT 1",
+                         -1, &n->qanc, NULL) != SQLITE_OK) {
     weft_object_namer_free(n);
     return NULL;
   }

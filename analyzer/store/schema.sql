@@ -123,7 +123,8 @@ CREATE TABLE sync_object (
   releases      INTEGER NOT NULL DEFAULT 0, -- sem_post calls (counted; 0 for locks)
   hold_samples  INTEGER NOT NULL DEFAULT 0, -- meta holds = 'contended': timed uncontended holds (a sample)
   hold_sample_ns INTEGER NOT NULL DEFAULT 0, --   their total
-  hold_sample_max_ns INTEGER NOT NULL DEFAULT 0 -- the longest
+  hold_sample_max_ns INTEGER NOT NULL DEFAULT 0, -- the longest
+  destroyed_ns  INTEGER               -- (schema 6) when it was destroyed; NULL: never (its address may be another object's after)
 );
 
 -- The counts of one thread on one object between two of its COUNTS records

@@ -1481,8 +1481,9 @@ static void test_inherited_names(void) {
   dbb_flow(&bd, WEFT_FLOW_FORK, 2, 19 * MS, 5, 20 * MS, -1);
   dbb_flow(&bd, WEFT_FLOW_FORK, 1, 9 * MS, 7, 10 * MS, -1);
   dbb_flow(&bd, WEFT_FLOW_FORK, 1, 10 * MS, 8, 10 * MS, -1);
-  static const char *const fn[] = {"", "make_lock", "wait_here", "make_later", "make_soon", "wait_soon"};
-  for (int i = 1; i <= 5; i++) {
+  static const char *const fn[] = {"",          "make_lock", "wait_here", "make_later", "make_soon",
+                                   "wait_soon", "make_old",  "wait_old",  "make_kept"};
+  for (int i = 1; i <= 8; i++) {
     dbb_frame(&bd, i, 0x1000 + i, -1, 0, fn[i], "/src/app.c", 10 * i);
     dbb_stack(&bd, 100 * i, i, -1);
   }
@@ -1495,10 +1496,19 @@ static void test_inherited_names(void) {
   dbb_object(&bd, 10, 6, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
   dbb_object(&bd, 11, 7, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
   dbb_object(&bd, 12, 8, WEFT_KIND_MUTEX, 0x5000, NULL, -1, 200, 1);
+  /* the parent's lock at 0x8000 destroyed before the fork (its memory reused), at 0x9000 after it */
+  dbb_object(&bd, 13, 1, WEFT_KIND_MUTEX, 0x8000, NULL, 600, -1, 1);
+  dbb_object(&bd, 14, 2, WEFT_KIND_MUTEX, 0x8000, NULL, -1, 700, 1);
+  dbb_object(&bd, 15, 1, WEFT_KIND_MUTEX, 0x9000, NULL, 800, -1, 1);
+  dbb_object(&bd, 16, 2, WEFT_KIND_MUTEX, 0x9000, NULL, -1, 700, 1);
   dbb_exec(&bd,
            "UPDATE sync_object SET first_ns = CASE object_id WHEN 1 THEN %lld WHEN 6 THEN %lld WHEN 8 THEN %lld "
            "ELSE %lld END",
            (long long)(5 * MS), (long long)(50 * MS), (long long)(9 * MS), (long long)(25 * MS));
+  dbb_exec(&bd, "UPDATE sync_object SET first_ns = %lld, destroyed_ns = %lld WHERE object_id = 13", (long long)(5 * MS),
+           (long long)(7 * MS));
+  dbb_exec(&bd, "UPDATE sync_object SET first_ns = %lld, destroyed_ns = %lld WHERE object_id = 15", (long long)(5 * MS),
+           (long long)(50 * MS));
   dbb_state(&bd, 2, 10 * MS, 30 * MS, WEFT_ST_RUNNING, -1, -1);
   dbb_state(&bd, 2, 30 * MS, 31 * MS, WEFT_ST_LOCK_WAIT, 2, 200);
   dbb_state(&bd, 2, 31 * MS, 60 * MS, WEFT_ST_RUNNING, -1, -1);
@@ -1513,6 +1523,8 @@ static void test_inherited_names(void) {
       {10, "wait_here (app.c:20)", "a spawned child's of the same executable (mapped elsewhere): its own"},
       {11, "wait_here (app.c:20)", "a posix_spawn'd child's of the same executable at the same address: its own"},
       {12, "wait_here (app.c:20)", "a child's that no FORK record made (vfork), at the same address: its own"},
+      {14, "wait_old (app.c:70)", "a fork child's, where the parent's was destroyed before the fork: its own"},
+      {16, "make_kept (app.c:80)", "a fork child's, where the parent's was destroyed after the fork: the parent's"},
       {4, "wait_here (app.c:20)", "an exec'd image's: its own"},
       {7, "wait_here (app.c:20)",
        "a fork child's, where the parent's was made after the fork: its own, the only one named by that site"},
