@@ -824,7 +824,8 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
   return 0;
 }
 
-/* A SHARED record for obj, once per process, if it is process-shared. */
+/* A SHARED record for obj, once per process, if it is process-shared (errno
+ * kept). Called at a wait, a count's first entry and after an INIT. */
 static inline void weft_shared_check(unsigned kind, const volatile void *obj) {
   if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj);
 }

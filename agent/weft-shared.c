@@ -11,7 +11,8 @@
  * object and process, found in /proc/self/maps the first time a thread of
  * the process counts the object or waits on it (never on the uncontended fast
  * path, which only counts: a count's entry begins once per thread and flush),
- * and when sem_open creates a semaphore (its creator may never take it).
+ * and after the INIT of one (pthread_*_init, sem_init, a sem_open that
+ * creates it: its creator may never take it).
  * Only objects glibc marks process-shared are looked up; a table of those
  * done (per process life: a fork child starts over) keeps it to once. No
  * stdio, no lock: the file is read with open/read/close while the thread is

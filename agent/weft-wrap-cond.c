@@ -67,7 +67,10 @@ static int signal_wrap(pthread_cond_t *c, unsigned op) {
 
 WEFT_PUBLIC int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
   int r = REAL(pthread_cond_init)(c, a);
-  if (r == 0 && weft_on()) weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c), 0, weft_stack_init());
+  if (r == 0 && weft_on()) {
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c), 0, weft_stack_init());
+    weft_shared_check(WEFT_KIND_COND, c);
+  }
   return r;
 }
 
@@ -143,6 +146,7 @@ WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
   if (r == 0 && weft_on()) {
     int e = errno;
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s), value, weft_stack_init());
+    weft_shared_check(WEFT_KIND_SEM, s);
     errno = e;
   }
   return r;
@@ -263,9 +267,7 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
      * as a spawned child's, is no creation) */
     if (s != SEM_FAILED && (oflag & O_CREAT)) {
       weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), w, value, weft_stack_init());
-      /* and its identity (the file it lives in): a creator that never takes it, as a program whose
-       * multiprocessing.Lock() only its children take, is still the one object with them */
-      weft_shared_check(WEFT_KIND_SEM, s);
+      weft_shared_check(WEFT_KIND_SEM, s); /* (a multiprocessing.Lock() only the children take) */
     }
     errno = e;
   }

@@ -133,6 +133,7 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
   if (r == 0 && weft_on()) {
     uint32_t st = weft_stack_init();
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m, mutex_attr_bits(a), st);
+    weft_shared_check(WEFT_KIND_MUTEX, m);
   }
   return r;
 }
@@ -256,6 +257,7 @@ WEFT_PUBLIC int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockatt
   if (r == 0 && weft_on()) {
     uint32_t st = weft_stack_init();
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l, 0, st);
+    weft_shared_check(WEFT_KIND_RWLOCK, l);
   }
   return r;
 }

@@ -305,6 +305,25 @@ def t_pshared_rwlock(ctx, n=20):
        % (len(linked), len(waits)), [w for w in waits if w not in linked])
 
 
+def t_pshared_untouched(ctx, n=10):
+    """fx-pshared N 1 untouched: the parent makes the process-shared mutex and never takes it; its 4
+    forked children take it n times each. The agent writes the mutex's identity when it is made, so
+    the parent's row, with its init stack, is the one object of all 5 processes (the parent's used to
+    stay a row of its own, the children's named by their first wait)."""
+    import json
+    con, info, _ = ctx.imported("pshared", [n, 1, "untouched"])
+    rows = con.execute("SELECT object_id, upid, acquisitions, init_stack_id IS NOT NULL FROM sync_object "
+                       "WHERE kind = 1 AND addr = ?", (addr(info, "mutex"),)).fetchall()
+    root = one(con, "SELECT upid FROM process WHERE parent_upid IS NULL")
+    ok(len(rows) == 1 and rows[0][1:] == (root, 4 * n, 1),
+       "pshared untouched: one row at its address, the parent's, with its init stack, acquired 4n times", rows)
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "programs", "fx-pshared.c")).read()
+    line = 1 + src[: src.index('pthread_mutex_init(&s->m, &a), "mutex init"')].count("\n")
+    r = ctx.weft("report", con.execute("PRAGMA database_list").fetchone()[2], "--format", "json")
+    objs = [o for o in json.loads(r.stdout.decode())["sync_objects"] if o["addr"] == addr(info, "mutex")]
+    eq([o["name"] for o in objs], ["main (fx-pshared.c:%d)" % line], "pshared untouched: named where it was made")
+
+
 def t_pshared_cond(ctx, r=20):
     """fx-pshared-cond: a parent and its forked child take turns through a process-shared condition
     variable: one object for both, and each wait on it (2r - 1 at least) ended by the other process's
@@ -1075,7 +1094,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

@@ -10,7 +10,9 @@
  * acquired 4N + 1 times; each child waits at least once. With T > 1 each
  * child's T threads (at most 8) do that each: 4TN + 1 acquisitions, threads
  * of one process and of others taking turns. With "rwlock" the lock is a
- * PTHREAD_PROCESS_SHARED rwlock instead, write-locked the same way.
+ * PTHREAD_PROCESS_SHARED rwlock instead, write-locked the same way. With
+ * "untouched" the parent only makes the mutex: the children take it 4N times
+ * (the parent never does).
  * stdout: pshared children=4 n=N counter=4N (with T > 1: ... threads=T counter=4TN)
  * stderr: fx: mutex=ADDR (rwlock: fx: rwlock=ADDR)
  */
@@ -68,6 +70,7 @@ int main(int argc, char **argv) {
   fx_ok(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED), "setpshared");
   fx_ok(pthread_mutex_init(&s->m, &a), "mutex init");
   rw = argc > 3 && !strcmp(argv[3], "rwlock");
+  int untouched = argc > 3 && !strcmp(argv[3], "untouched");
   if (rw) {
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
@@ -77,7 +80,7 @@ int main(int argc, char **argv) {
   } else {
     fx_info("mutex=%p", (void *)&s->m);
   }
-  take();
+  if (!untouched) take();
   pid_t kids[4];
   for (int k = 0; k < 4; k++) {
     kids[k] = fork();
@@ -90,9 +93,11 @@ int main(int argc, char **argv) {
       _exit(0);
     }
   }
-  for (int k = 0; k < 4; k++)
-    while (!blocked(kids[k])) fx_sleep_us(1000);
-  give();
+  if (!untouched) {
+    for (int k = 0; k < 4; k++)
+      while (!blocked(kids[k])) fx_sleep_us(1000);
+    give();
+  }
   for (int k = 0; k < 4; k++) {
     int st;
     if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fx_die("child", ECHILD);
