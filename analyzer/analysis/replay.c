@@ -2446,6 +2446,18 @@ static bool same_change(const Change *a, const Change *b) {
 #define REPLAY_DEFAULT_MAX_STATES 400000
 #define REPLAY_DEFAULTS           4
 
+/* Did threads wait for the GIL on object_id (a part of CPython's GIL)? */
+static bool is_gil_object(Ctx *c, int64_t object_id) {
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT EXISTS (SELECT 1 FROM thread_state WHERE object_id = ? AND state = ?)");
+  if (!q) return false;
+  sqlite3_bind_int64(q, 1, object_id);
+  sqlite3_bind_int(q, 2, WEFT_ST_GIL_WAIT);
+  bool gil = weft_sql_step(&c->sql, q) && sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  return gil;
+}
+
 static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
   WeftCriticalPath *cp = c->m->critical_path;
   if (!cp || !cp->nwhatifs || !c->m->whole) return 0; /* a replay is of the whole recording */
@@ -2463,6 +2475,7 @@ static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
       if (o->object_id == w->object_id && (o->kind == WEFT_KIND_MUTEX || o->kind == WEFT_KIND_SPIN))
         sp = pool_printf(c->pool, "lock:#%lld", (long long)o->object_id);
     }
+    if (!sp && w->kind == WEFT_WHATIF_OBJECT && is_gil_object(c, w->object_id)) sp = "gil=off"; /* its waits */
     if (!sp) continue;
     of[n] = i;
     specs[n++] = sp;
