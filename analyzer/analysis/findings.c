@@ -19,9 +19,10 @@
 #include "python.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
-#define FIND_MIN_COST_DIV 100  /* a finding costs >= 1/100 of the thread time in the range */
-#define FIND_IMBALANCE_LB 0.90 /* regions with LB below this are imbalanced */
-#define FIND_RUNQ_SHARE   0.10 /* runq >= 10% of the thread time */
+#define FIND_MIN_COST_DIV     100  /* a finding costs >= 1/100 of the thread time in the range */
+#define FIND_IMBALANCE_LB     0.90 /* regions with LB below this are imbalanced */
+#define FIND_RUNQ_SHARE       0.10 /* runq >= 10% of the thread time */
+#define FIND_UNRECORDED_SHARE 0.10 /* off a CPU outside recorded waits >= 10% of the thread time */
 
 int64_t findings_min_cost(const WeftMetrics *m) {
   return (m->summary.thread_ns + FIND_MIN_COST_DIV - 1) / FIND_MIN_COST_DIV; /* rounded up */
@@ -54,6 +55,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_IPC: return "ipc";
     case WEFT_FIND_MPI_IMBALANCE: return "mpi_imbalance";
     case WEFT_FIND_ONE_WORKER: return "one_worker";
+    case WEFT_FIND_UNRECORDED: return "unrecorded";
   }
   return "other";
 }
@@ -463,6 +465,35 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
   return add_finding(c, fv, WEFT_FIND_OVERSUBSCRIBED, rq, title, evidence, fix, -1, -1, -1);
 }
 
+/* Threads off a CPU outside every recorded wait (the scheduler's readings
+ * say so, at least this much) for FIND_UNRECORDED_SHARE of the thread time:
+ * blocked in a call the agent does not wrap, which no other finding can
+ * explain; the finding says which calls those are. */
+static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
+  const WeftMetrics *m = c->m;
+  int64_t v = m->summary.time.offcpu_ns, thread_ns = m->summary.thread_ns;
+  if (v <= 0 || v < min_cost || thread_ns <= 0 || (double)v < FIND_UNRECORDED_SHARE * (double)thread_ns) return true;
+  int64_t top = -1, topv = -1;
+  for (size_t k = 0; k < m->nthreads; k++)
+    if (m->threads[k].time.offcpu_ns > topv) topv = m->threads[k].time.offcpu_ns, top = m->threads[k].utid;
+  char who[160], b1[32], b2[32], p1[16];
+  thread_name(c, top, who, sizeof who);
+  char *title =
+      pool_printf(c->pool, "threads were off a CPU for %s outside every wait weft records (%s of thread time)",
+                  weft_format_ns(b1, sizeof b1, v), pct(p1, sizeof p1, (double)v / (double)thread_ns));
+  char *evidence = pool_printf(c->pool,
+                               "most of it in %s (%s); the scheduler's readings show the time, no recorded wait "
+                               "covers it: weft records pthread locks, condition variables, barriers and "
+                               "semaphores, joins, child waits, sleeps, poll/select/epoll, read/recv and write/send",
+                               who, weft_format_ns(b2, sizeof b2, topv));
+  const char *fix = "the threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
+                    "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
+                    "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
+                    "accept or connect, io_uring, or page faults that read a mapped file. The timeline shows "
+                    "where in each thread; `perf trace -s -p PID` or bcc's offcputime names the call";
+  return add_finding(c, fv, WEFT_FIND_UNRECORDED, v, title, evidence, pool_strdup(c->pool, fix), -1, top, -1);
+}
+
 bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   WeftMetrics *m = c->m;
   const WeftSummary *s = &m->summary;
@@ -536,7 +567,7 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
     char *evidence = pool_printf(pl, "most of it in %s (%s)", who, weft_format_ns(b2, sizeof b2, topv));
     add_finding(c, fv, st[i].kind, v, title, evidence, pool_strdup(pl, st[i].fix), -1, top, -1);
   }
-  return !c->sql.failed;
+  return find_unrecorded(c, fv, min_cost);
 }
 /* Good signs (threads are the right choice) first, warnings about the
  * measurement last, and idle-by-design waits after the findings that are

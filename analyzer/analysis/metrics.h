@@ -293,6 +293,7 @@ typedef enum {
   WEFT_FIND_IPC = 14,           /* a Python pool's data moved between processes cost as much as its work */
   WEFT_FIND_MPI_IMBALANCE = 15, /* MPI ranks waited in MPI for a slower rank (LB across ranks < 0.9) */
   WEFT_FIND_ONE_WORKER = 16,    /* a Python pool ran all its tasks on one worker while CPUs sat idle */
+  WEFT_FIND_UNRECORDED = 17,    /* threads off a CPU outside any recorded wait (a call weft does not wrap) */
 } WeftFindingKind;
 
 typedef struct {

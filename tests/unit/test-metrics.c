@@ -337,6 +337,42 @@ static void test_oversubscribed(void) {
  * 0..1000 ms: on a CPU 500 ms and runnable 500 ms each. The runnable time is the program's own
  * (2 running on 1 CPU all the time), in 2 processes: the fix speaks of workers, threads or
  * processes, not of worker threads. */
+/* A thread running 1000 ms by its records, on a CPU cpu ms by the scheduler
+ * and never runnable: off a CPU 1000 - cpu ms outside any recorded wait. */
+static sqlite3 *db_unrecorded(int64_t cpu) {
+  db_new();
+  dbb_process(&bd, 1, 400, 0, 1000 * MS, "cxx", NULL);
+  dbb_thread(&bd, 1, 1, 400, "main", -1, 0, 1000 * MS);
+  dbb_state(&bd, 1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_thread_cpu(&bd, 1, cpu, 0);
+  dbb_sched(&bd, 1, 500 * MS, cpu / 2, 0, 10);
+  return db_finish(1000 * MS);
+}
+
+/* Off a CPU outside every recorded wait for 10 % of the thread time or more:
+ * the unrecorded finding, its cost that time, naming the calls weft cannot see. */
+static void test_unrecorded(void) {
+  static const struct {
+    int64_t cpu, want;
+  } c[] = {{880 * MS, 120 * MS}, {920 * MS, 0}};
+  for (size_t k = 0; k < 2; k++) {
+    sqlite3 *d = db_unrecorded(c[k].cpu);
+    WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+    const WeftFinding *f = NULL;
+    for (size_t i = 0; i < m->nfindings; i++)
+      if (m->findings[i].kind == WEFT_FIND_UNRECORDED) f = &m->findings[i];
+    if (c[k].want)
+      ok(f && f->cost_ns == c[k].want && f->utid == 1 && !strcmp(f->kind_name, "unrecorded") &&
+             has(f->fix, "std::barrier") && has(f->title, "120 ms"),
+         "off a CPU 120 ms of 1000 outside recorded waits: an unrecorded finding of that cost (%s)",
+         f ? f->title : "none");
+    else
+      ok(!f, "off a CPU 80 ms of 1000: under a tenth, no unrecorded finding (%s)", f ? f->title : "none");
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
+}
+
 static void test_oversubscribed_procs(void) {
   db_new();
   dbb_process(&bd, 1, 400, 0, 1000 * MS, "over", NULL);
@@ -1693,6 +1729,7 @@ int main(void) {
   test_units();
   test_two_threads();
   test_oversubscribed();
+  test_unrecorded();
   test_oversubscribed_procs();
   test_lock();
   test_collector_wait();
