@@ -763,7 +763,8 @@ static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint
  * Does glibc mark obj process-shared? Read while the caller uses obj (it is
  * mapped): a mutex's __kind bit 7, an rwlock's __shared, a condvar's __wrefs
  * bit 0, a semaphore's `private` word (glibc's FUTEX_SHARED, 128; FUTEX_PRIVATE is 0). */
-WEFT_HIDDEN void _weft_shared_note(unsigned kind, const volatile void *obj);
+WEFT_HIDDEN void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init);
+WEFT_HIDDEN void _weft_shared_forget(unsigned kind, const volatile void *obj);
 
 static inline int weft_pshared(unsigned kind, const volatile void *obj) {
 #if defined(__GLIBC__) && defined(__x86_64__)
@@ -827,7 +828,16 @@ static inline int weft_shared_waiters(unsigned kind, const volatile void *obj) {
 /* A SHARED record for obj, once per process, if it is process-shared (errno
  * kept). Called at a wait, a count's first entry and after an INIT. */
 static inline void weft_shared_check(unsigned kind, const volatile void *obj) {
-  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj);
+  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 0);
+}
+
+/* The same after its INIT (a creator may never take it; bounded per process),
+ * and before its destroy (an object made there again is another one). */
+static inline void weft_shared_init(unsigned kind, const volatile void *obj) {
+  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 1);
+}
+static inline void weft_shared_forget(unsigned kind, const volatile void *obj) {
+  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_forget(kind, obj);
 }
 
 /* Mark the agent busy for the span of internal work (stack capture, chunk

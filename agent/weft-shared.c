@@ -12,7 +12,8 @@
  * the process counts the object or waits on it (never on the uncontended fast
  * path, which only counts: a count's entry begins once per thread and flush),
  * and after the INIT of one (pthread_*_init, sem_init, a sem_open that
- * creates it: its creator may never take it).
+ * creates it: its creator may never take it; the first SHARED_INIT_MAX of a
+ * process). A destroy frees its slot: an object made again there is new.
  * Only objects glibc marks process-shared are looked up; a table of those
  * done (per process life: a fork child starts over) keeps it to once. No
  * stdio, no lock: the file is read with open/read/close while the thread is
@@ -23,15 +24,24 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define SHARED_SLOTS 1024u /* objects identified per process; past that, no more */
-#define SHARED_PROBE 16u
+#define SHARED_SLOTS    1024u /* objects identified per process; past that, no more */
+#define SHARED_PROBE    16u
+#define SHARED_INIT_MAX 256u /* of them, identified at their init (the rest when first used) */
 
 static _Atomic uint64_t shared_done[SHARED_SLOTS];
+static _Atomic uint32_t shared_inits; /* identified at their init, this process life */
+static _Atomic uint32_t shared_inits_gen;
+
+static uint64_t shared_key(uint64_t obj, unsigned kind) {
+  return obj | (uint64_t)(_weft_proc.gen & 0xff) << 48 | (uint64_t)kind << 56;
+}
+
+static uint32_t shared_hash(uint64_t obj) { return (uint32_t)((obj >> 3) * 0x9e3779b97f4a7c15ull >> 40); }
 
 /* 1 the first time (obj, kind) is claimed in this process life, else 0. */
 static int shared_claim(uint64_t obj, unsigned kind) {
-  uint64_t key = obj | (uint64_t)(_weft_proc.gen & 0xff) << 48 | (uint64_t)kind << 56;
-  uint32_t h = (uint32_t)((obj >> 3) * 0x9e3779b97f4a7c15ull >> 40);
+  uint64_t key = shared_key(obj, kind);
+  uint32_t h = shared_hash(obj);
   for (uint32_t i = 0; i < SHARED_PROBE; i++) {
     _Atomic uint64_t *s = &shared_done[(h + i) & (SHARED_SLOTS - 1)];
     uint64_t cur = atomic_load_explicit(s, memory_order_relaxed);
@@ -112,9 +122,23 @@ static int maps_find(uint64_t addr, uint64_t *dev, uint64_t *ino, uint64_t *off)
   return found;
 }
 
-void _weft_shared_note(unsigned kind, const volatile void *obj) {
+/* May one more object be identified at its init? At most SHARED_INIT_MAX a
+ * process life: a program that makes many process-shared objects (a lock per
+ * bucket of a shared table) pays one /proc/self/maps read for each of those
+ * only, and leaves the table's other slots to the objects it uses. */
+static int shared_init_room(void) {
+  uint32_t gen = (uint32_t)_weft_proc.gen;
+  if (atomic_load_explicit(&shared_inits_gen, memory_order_relaxed) != gen) { /* a fork child starts over */
+    atomic_store_explicit(&shared_inits, 0, memory_order_relaxed);
+    atomic_store_explicit(&shared_inits_gen, gen, memory_order_relaxed);
+  }
+  return atomic_fetch_add_explicit(&shared_inits, 1, memory_order_relaxed) < SHARED_INIT_MAX;
+}
+
+void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init) {
   uint64_t o = (uint64_t)(uintptr_t)obj;
   if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
+  if (at_init && !shared_init_room()) return;
   if (!shared_claim(o, kind)) return;
   WeftThread *t = &_weft_tls;
   int saved = errno;
@@ -129,4 +153,18 @@ void _weft_shared_note(unsigned kind, const volatile void *obj) {
   if (!p) return;
   weft_enc_shared(p, o, dev, ino, off);
   weft_publish(t, p, WEFT_EV_SHARED, 5, WEFT_AUX(kind, 0, 0), now);
+}
+
+/* obj destroyed: its slot is free, so an object made again at its address
+ * is identified anew. (A later claim of another object that probed past this
+ * slot may then write its record again: a duplicate the importer ignores.) */
+void _weft_shared_forget(unsigned kind, const volatile void *obj) {
+  uint64_t o = (uint64_t)(uintptr_t)obj;
+  if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
+  uint64_t key = shared_key(o, kind);
+  uint32_t h = shared_hash(o);
+  for (uint32_t i = 0; i < SHARED_PROBE; i++) {
+    uint64_t cur = key;
+    if (atomic_compare_exchange_strong(&shared_done[(h + i) & (SHARED_SLOTS - 1)], &cur, 0)) return;
+  }
 }

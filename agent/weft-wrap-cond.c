@@ -69,13 +69,16 @@ WEFT_PUBLIC int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a
   int r = REAL(pthread_cond_init)(c, a);
   if (r == 0 && weft_on()) {
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c), 0, weft_stack_init());
-    weft_shared_check(WEFT_KIND_COND, c);
+    weft_shared_init(WEFT_KIND_COND, c);
   }
   return r;
 }
 
 WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
-  if (weft_on()) weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c));
+  if (weft_on()) {
+    weft_shared_forget(WEFT_KIND_COND, c);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c));
+  }
   return REAL(pthread_cond_destroy)(c);
 }
 
@@ -146,7 +149,7 @@ WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
   if (r == 0 && weft_on()) {
     int e = errno;
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s), value, weft_stack_init());
-    weft_shared_check(WEFT_KIND_SEM, s);
+    weft_shared_init(WEFT_KIND_SEM, s);
     errno = e;
   }
   return r;
@@ -155,6 +158,7 @@ WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
 WEFT_PUBLIC int sem_destroy(sem_t *s) {
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_SEM, s);
+    weft_shared_forget(WEFT_KIND_SEM, s);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
   }
   return REAL(sem_destroy)(s);
@@ -267,7 +271,7 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
      * as a spawned child's, is no creation) */
     if (s != SEM_FAILED && (oflag & O_CREAT)) {
       weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_SEM, 0, 0), w, value, weft_stack_init());
-      weft_shared_check(WEFT_KIND_SEM, s); /* (a multiprocessing.Lock() only the children take) */
+      weft_shared_init(WEFT_KIND_SEM, s); /* (a multiprocessing.Lock() only the children take) */
     }
     errno = e;
   }
@@ -277,6 +281,7 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
 WEFT_PUBLIC int sem_close(sem_t *s) {
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_SEM, s);
+    weft_shared_forget(WEFT_KIND_SEM, s);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
   }
   return REAL(sem_close)(s);

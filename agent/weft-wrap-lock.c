@@ -133,7 +133,7 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
   if (r == 0 && weft_on()) {
     uint32_t st = weft_stack_init();
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m, mutex_attr_bits(a), st);
-    weft_shared_check(WEFT_KIND_MUTEX, m);
+    weft_shared_init(WEFT_KIND_MUTEX, m);
   }
   return r;
 }
@@ -141,6 +141,7 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
 WEFT_PUBLIC int pthread_mutex_destroy(pthread_mutex_t *m) {
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_MUTEX, m);
+    weft_shared_forget(WEFT_KIND_MUTEX, m);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
   }
   return REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m);
@@ -257,7 +258,7 @@ WEFT_PUBLIC int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockatt
   if (r == 0 && weft_on()) {
     uint32_t st = weft_stack_init();
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l, 0, st);
-    weft_shared_check(WEFT_KIND_RWLOCK, l);
+    weft_shared_init(WEFT_KIND_RWLOCK, l);
   }
   return r;
 }
@@ -265,6 +266,7 @@ WEFT_PUBLIC int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockatt
 WEFT_PUBLIC int pthread_rwlock_destroy(pthread_rwlock_t *l) {
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_RWLOCK, l);
+    weft_shared_forget(WEFT_KIND_RWLOCK, l);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l);
   }
   return REAL(pthread_rwlock_destroy)(l);

@@ -118,19 +118,28 @@ void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns) {
   o->sh_off = ev->w[4];
 }
 
+/* The object that holds a shared identity: its id and destroy (-1: none). */
+typedef struct {
+  int64_t id, destroyed_ns;
+} SharedHolder;
+
 /* o is a part of the process-shared object an earlier process (or an
- * earlier mapping in this one) had: it takes that one's id. */
+ * earlier mapping in this one) had: it takes that one's id; unless that one
+ * was destroyed before o was first seen (made again at the same place: a
+ * new object, which holds the identity from now on). */
 static void obj_share(Imp *im, Obj *o) {
   char *key = g_strdup_printf("%d:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, o->kind, o->sh_dev,
                               o->sh_ino, o->sh_off);
-  gpointer id;
-  if (g_hash_table_lookup_extended(im->shared, key, NULL, &id)) {
-    o->id = (int64_t)GPOINTER_TO_SIZE(id);
+  SharedHolder *h = g_hash_table_lookup(im->shared, key);
+  if (h && !(h->destroyed_ns >= 0 && h->destroyed_ns <= o->first_ns)) {
+    o->id = h->id;
     o->merged = 1;
     g_free(key);
-  } else {
-    g_hash_table_insert(im->shared, key, GSIZE_TO_POINTER((gsize)o->id));
+    return;
   }
+  SharedHolder *n = g_new(SharedHolder, 1);
+  *n = (SharedHolder){o->id, o->destroyed_ns};
+  g_hash_table_insert(im->shared, key, n); /* (replaces a destroyed holder) */
 }
 
 void objs_prepare_pass2(Imp *im) {
@@ -199,7 +208,10 @@ void objs_write(Imp *im) {
     sqlite3_bind_int64(q, 15, o->samples);
     sqlite3_bind_int64(q, 16, o->sample_ns);
     sqlite3_bind_int64(q, 17, o->sample_max);
-    imp_bind_opt(q, 18, o->destroyed_ns);
+    if (o->destroyed_ns >= 0)
+      sqlite3_bind_int64(q, 18, o->destroyed_ns);
+    else
+      sqlite3_bind_null(q, 18);
     imp_step(im, q);
   }
 }

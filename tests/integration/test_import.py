@@ -324,6 +324,18 @@ def t_pshared_untouched(ctx, n=10):
     eq([o["name"] for o in objs], ["main (fx-pshared.c:%d)" % line], "pshared untouched: named where it was made")
 
 
+def t_pshared_remade(ctx, n=10):
+    """fx-pshared N 1 remade: the parent makes the process-shared mutex, destroys it and makes it again
+    at the same place, then it and 4 forked children take it: two objects, the first destroyed and
+    never taken, the second the one object of all 5 processes (the agent identifies the new one anew
+    after the destroy, and the importer does not merge it into the destroyed one)."""
+    con, info, _ = ctx.imported("pshared", [n, 1, "remade"])
+    rows = con.execute("SELECT acquisitions, destroyed_ns IS NOT NULL FROM sync_object WHERE kind = 1 AND addr = ? "
+                       "ORDER BY first_ns", (addr(info, "mutex"),)).fetchall()
+    eq(rows, [(0, 1), (4 * n + 1, 0)],
+       "pshared remade: the destroyed mutex untaken, the one made again acquired 4n + 1 times by all")
+
+
 def t_pshared_cond(ctx, r=20):
     """fx-pshared-cond: a parent and its forked child take turns through a process-shared condition
     variable: one object for both, and each wait on it (2r - 1 at least) ended by the other process's
@@ -1094,7 +1106,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

@@ -12,7 +12,8 @@
  * of one process and of others taking turns. With "rwlock" the lock is a
  * PTHREAD_PROCESS_SHARED rwlock instead, write-locked the same way. With
  * "untouched" the parent only makes the mutex: the children take it 4N times
- * (the parent never does).
+ * (the parent never does). With "remade" the parent makes it, destroys it and
+ * makes it again at the same place before all that.
  * stdout: pshared children=4 n=N counter=4N (with T > 1: ... threads=T counter=4TN)
  * stderr: fx: mutex=ADDR (rwlock: fx: rwlock=ADDR)
  */
@@ -69,6 +70,10 @@ int main(int argc, char **argv) {
   pthread_mutexattr_init(&a);
   fx_ok(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED), "setpshared");
   fx_ok(pthread_mutex_init(&s->m, &a), "mutex init");
+  if (argc > 3 && !strcmp(argv[3], "remade")) {
+    fx_ok(pthread_mutex_destroy(&s->m), "mutex destroy");
+    fx_ok(pthread_mutex_init(&s->m, &a), "mutex init again");
+  }
   rw = argc > 3 && !strcmp(argv[3], "rwlock");
   int untouched = argc > 3 && !strcmp(argv[3], "untouched");
   if (rw) {
