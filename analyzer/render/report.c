@@ -522,9 +522,11 @@ static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *
     thread_label(m, w->utid, who, sizeof who);
     snprintf(what, sizeof what, "with the work of %s in %s spread evenly over its team", who, w->label);
   }
-  if (w->saving_ns * 1000 < cp->length_ns) /* under 0.1 %: say so, not "-0.0%" */
+  if (w->saving_ns <= 0) /* say so, not "-0.0%" */
     snprintf(buf, len, "%s: no shorter (%s; %s off the critical path)", what, D(bf, cp->length_ns),
              w->kind == WEFT_WHATIF_OBJECT ? "its waits were" : "the excess work was");
+  else if (w->saving_ns * 1000 < cp->length_ns)
+    snprintf(buf, len, "%s: %s instead of %s (under 0.1%%)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns));
   else
     snprintf(buf, len, "%s: %s instead of %s (-%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
              P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0));
@@ -620,6 +622,11 @@ static void text_verdict(FILE *f, const WeftMetrics *m) {
 static const char *replay_line(const WeftReplay *rp, const WeftReplayResult *x, Bufs *bf, char *buf, size_t len) {
   double frac = rp->recorded_ns > 0 ? (double)x->saving_ns / (double)rp->recorded_ns : 0;
   bool within = rp->error != 0 && fabs(frac) <= fabs(rp->error);
+  if (x->saving_ns == 0 && rp->error == 0) { /* (no error bar to be within: not "-0.0%") */
+    snprintf(buf, len, "%s: no shorter (%s)%s", x->description, D(bf, rp->recorded_ns),
+             x->forced ? " (some waits no one ended were skipped)" : "");
+    return buf;
+  }
   snprintf(buf, len, "%s: %s instead of %s (%s%s%s)%s", x->description, D(bf, x->predicted_ns), D(bf, rp->recorded_ns),
            frac >= 0 ? "-" : "+", P(bf, frac >= 0 ? frac : -frac), within ? ", within the error bar" : "",
            x->forced ? " (some waits no one ended were skipped)" : "");
