@@ -192,6 +192,7 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   m->machine_steal_ns = weft_db_meta_get_int(c->sql.db, "machine_steal_ns", -1);
   m->other_cpu_ns = -1;
   m->lost_events = weft_db_meta_get_int(c->sql.db, "lost_events", 0);
+  m->io_waits = weft_db_meta_get_int(c->sql.db, "io_waits", -1);
   m->salvaged_files = weft_db_meta_get_int(c->sql.db, "salvaged_files", 0);
   char *holds = weft_db_meta_get(c->sql.db, "holds");
   m->holds_all = !holds || strcmp(holds, "contended") != 0;
