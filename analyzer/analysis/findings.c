@@ -472,33 +472,43 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
  * says which calls those are. */
 static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
   const WeftMetrics *m = c->m;
-  int64_t v = m->summary.time.offcpu_ns, thread_ns = m->summary.thread_ns;
+  int64_t v = 0, thread_ns = m->summary.thread_ns, top = -1, topv = -1;
+  for (size_t k = 0; k < m->nthreads; k++) { /* (an MPI library's own threads idle by design, as for I/O) */
+    const WeftThreadMetrics *t = &m->threads[k];
+    if (weft_mpi_library_thread(m, t->utid)) continue;
+    v += t->time.offcpu_ns;
+    if (t->time.offcpu_ns > topv) topv = t->time.offcpu_ns, top = t->utid;
+  }
   if (v <= 0 || v < min_cost || thread_ns <= 0 || (double)v < FIND_UNRECORDED_SHARE * (double)thread_ns) return true;
-  int64_t top = -1, topv = -1;
-  for (size_t k = 0; k < m->nthreads; k++)
-    if (m->threads[k].time.offcpu_ns > topv) topv = m->threads[k].time.offcpu_ns, top = m->threads[k].utid;
   char who[160], b1[32], b2[32], p1[16];
   thread_name(c, top, who, sizeof who);
-  char *title = pool_printf(
-      c->pool, "measurement: threads were off a CPU for %s outside every wait weft records (%s of thread time)",
-      weft_format_ns(b1, sizeof b1, v), pct(p1, sizeof p1, (double)v / (double)thread_ns));
-  bool io = m->io_waits != 0; /* (unknown: say nothing of it) */
+  char *title = pool_printf(c->pool,
+                            "measurement: threads were off a CPU for %s outside every wait weft records (%s of "
+                            "thread time)",
+                            weft_format_ns(b1, sizeof b1, v), pct(p1, sizeof p1, (double)v / (double)thread_ns));
+  /* WEFT_IO: waits in poll, select and reads were timed (1), not (0), not known (-1: an older database) */
+  const char *io = m->io_waits > 0    ? ", and waits in poll, select, epoll and reads of pipes and sockets"
+                   : m->io_waits == 0 ? "; waits in poll, select, epoll and reads were not recorded (WEFT_IO was off)"
+                                      : "";
   char *evidence = pool_printf(c->pool,
                                "most of it in %s (%s); the scheduler's readings show the time, no recorded wait "
                                "covers it: weft records pthread locks, condition variables, barriers and "
                                "semaphores, joins, child waits and sleeps%s",
-                               who, weft_format_ns(b2, sizeof b2, topv),
-                               io ? ", and waits in poll, select, epoll and reads of pipes and sockets"
-                                  : "; waits in poll, select, epoll and reads were not recorded (WEFT_IO was off)");
-  char *fix = pool_printf(c->pool,
-                          "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
-                          "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
-                          "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
-                          "accept or connect, io_uring, or page faults that read a mapped file. The timeline shows "
-                          "where in each thread; `perf trace -s -p PID` or bcc's offcputime names the call",
-                          io ? ""
-                             : "record again with `weft record --io` (WEFT_IO=1) to see waits in poll, select, "
-                               "epoll and reads of pipes and sockets as such; the rest is where ");
+                               who, weft_format_ns(b2, sizeof b2, topv), io);
+  char *fix =
+      pool_printf(c->pool,
+                  "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
+                  "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
+                  "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
+                  "accept or connect, io_uring, reads of files and terminals, or page faults that read a "
+                  "mapped file. The timeline shows where in each thread; `perf trace -s -p PID` or bcc's "
+                  "offcputime names the call",
+                  m->io_waits > 0    ? ""
+                  : m->io_waits == 0 ? "record again with `weft record --io` (WEFT_IO=1) to see waits in poll, "
+                                       "select, epoll and reads of pipes and sockets as such; the rest is where "
+                                     : "if WEFT_IO was off, record again with `weft record --io` to see waits "
+                                       "in poll, select, epoll and reads of pipes and sockets as such; the "
+                                       "rest is where ");
   /* a blind spot of the measurement, not a cost weft can rank against the others (a server's thread idle in
    * accept by design would outrank them): cost 0, listed with the warnings */
   return add_finding(c, fv, WEFT_FIND_UNRECORDED, 0, title, evidence, fix, -1, top, -1);
@@ -584,7 +594,7 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
  * not: a wait for results never leads. */
 static int find_class(const WeftFinding *f) {
   if (f->kind == WEFT_FIND_IO_OVERLAP || f->kind == WEFT_FIND_GIL_RELEASED) return 0;
-  if (f->kind == WEFT_FIND_MACHINE_LOAD) return 3;
+  if (f->kind == WEFT_FIND_MACHINE_LOAD || f->kind == WEFT_FIND_UNRECORDED) return 3; /* warnings, last */
   return f->by_design ? 2 : 1;
 }
 

@@ -245,7 +245,8 @@ def t_gil(c):
         # too, it may come out within the error bar)
         wi = [w for w in (r.get("replay") or {}).get("what_if", []) if w["spec"] == "gil=off"]
         ok(len(wi) == 1 and not wi[0]["asked"] and 0 < wi[0]["predicted_fraction"] < (1 if on_cpu >= 0.5 else 1.1),
-           "%s gil_threads: the default what-ifs replay no GIL once, a shorter run" % c.tag, r.get("replay"))
+           "%s gil_threads: the default what-ifs replay no GIL once, a shorter run (on a quiet machine)" % c.tag,
+           r.get("replay"))
         v = check_verdict(c, "gil_threads", r, "processes", ("threading", ""))
         ok("ProcessPoolExecutor" in v.get("text", ""), "%s gil_threads: the verdict names ProcessPoolExecutor"
            % c.tag, v.get("text"))
