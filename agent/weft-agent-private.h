@@ -831,14 +831,13 @@ static inline void weft_shared_check(unsigned kind, const volatile void *obj) {
   if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 0);
 }
 
-/* The same after its INIT (a creator may never take it; bounded per process),
- * and before its destroy (an object made there again is another one). */
+/* The same after its INIT (a creator may never take it; bounded per process).
+ * A destroy that succeeded calls _weft_shared_forget (an object made there
+ * again is another one). */
 static inline void weft_shared_init(unsigned kind, const volatile void *obj) {
   if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 1);
 }
-static inline void weft_shared_forget(unsigned kind, const volatile void *obj) {
-  if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_forget(kind, obj);
-}
+
 
 /* Mark the agent busy for the span of internal work (stack capture, chunk
  * allocation): wrapped calls made from inside go straight to libc. */

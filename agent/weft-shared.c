@@ -38,10 +38,22 @@ static uint64_t shared_key(uint64_t obj, unsigned kind) {
 
 static uint32_t shared_hash(uint64_t obj) { return (uint32_t)((obj >> 3) * 0x9e3779b97f4a7c15ull >> 40); }
 
-/* 1 the first time (obj, kind) is claimed in this process life, else 0. */
+/* Is key in its probe window? */
+static int shared_present(uint64_t key, uint32_t h) {
+  for (uint32_t i = 0; i < SHARED_PROBE; i++)
+    if (atomic_load_explicit(&shared_done[(h + i) & (SHARED_SLOTS - 1)], memory_order_relaxed) == key) return 1;
+  return 0;
+}
+
+/* 1 the first time (obj, kind) is claimed in this process life, else 0. The
+ * whole window is searched for it before a free slot is taken: a destroy
+ * frees slots, so an object can sit past a free one (two threads claiming one
+ * object at once may both take a slot: a duplicate record, which readers
+ * ignore, and _weft_shared_forget clears every copy). */
 static int shared_claim(uint64_t obj, unsigned kind) {
   uint64_t key = shared_key(obj, kind);
   uint32_t h = shared_hash(obj);
+  if (shared_present(key, h)) return 0;
   for (uint32_t i = 0; i < SHARED_PROBE; i++) {
     _Atomic uint64_t *s = &shared_done[(h + i) & (SHARED_SLOTS - 1)];
     uint64_t cur = atomic_load_explicit(s, memory_order_relaxed);
@@ -138,7 +150,8 @@ static int shared_init_room(void) {
 void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init) {
   uint64_t o = (uint64_t)(uintptr_t)obj;
   if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
-  if (at_init && !shared_init_room()) return;
+  /* (at an init, an object identified already spends none of the budget) */
+  if (at_init && (shared_present(shared_key(o, kind), shared_hash(o)) || !shared_init_room())) return;
   if (!shared_claim(o, kind)) return;
   WeftThread *t = &_weft_tls;
   int saved = errno;
@@ -155,9 +168,8 @@ void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init) {
   weft_publish(t, p, WEFT_EV_SHARED, 5, WEFT_AUX(kind, 0, 0), now);
 }
 
-/* obj destroyed: its slot is free, so an object made again at its address
- * is identified anew. (A later claim of another object that probed past this
- * slot may then write its record again: a duplicate the importer ignores.) */
+/* obj destroyed: its slots are free (every copy), so an object made again at
+ * its address is identified anew. */
 void _weft_shared_forget(unsigned kind, const volatile void *obj) {
   uint64_t o = (uint64_t)(uintptr_t)obj;
   if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
@@ -165,6 +177,6 @@ void _weft_shared_forget(unsigned kind, const volatile void *obj) {
   uint32_t h = shared_hash(o);
   for (uint32_t i = 0; i < SHARED_PROBE; i++) {
     uint64_t cur = key;
-    if (atomic_compare_exchange_strong(&shared_done[(h + i) & (SHARED_SLOTS - 1)], &cur, 0)) return;
+    atomic_compare_exchange_strong(&shared_done[(h + i) & (SHARED_SLOTS - 1)], &cur, 0);
   }
 }

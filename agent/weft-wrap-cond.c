@@ -75,11 +75,14 @@ WEFT_PUBLIC int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a
 }
 
 WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
+  int shared = 0;
   if (weft_on()) {
-    weft_shared_forget(WEFT_KIND_COND, c);
+    shared = weft_pshared(WEFT_KIND_COND, c);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c));
   }
-  return REAL(pthread_cond_destroy)(c);
+  int r = REAL(pthread_cond_destroy)(c);
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_COND, c);
+  return r;
 }
 
 static int cond_call(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -156,12 +159,15 @@ WEFT_PUBLIC int sem_init(sem_t *s, int pshared, unsigned value) {
 }
 
 WEFT_PUBLIC int sem_destroy(sem_t *s) {
+  int shared = 0;
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_SEM, s);
-    weft_shared_forget(WEFT_KIND_SEM, s);
+    shared = weft_pshared(WEFT_KIND_SEM, s);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
   }
-  return REAL(sem_destroy)(s);
+  int r = REAL(sem_destroy)(s);
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_SEM, s);
+  return r;
 }
 
 static int sem_call(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -279,10 +285,13 @@ WEFT_PUBLIC sem_t *sem_open(const char *name, int oflag, ...) {
 }
 
 WEFT_PUBLIC int sem_close(sem_t *s) {
+  int shared = 0;
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_SEM, s);
-    weft_shared_forget(WEFT_KIND_SEM, s);
-    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
+    shared = weft_pshared(WEFT_KIND_SEM, s); /* (read before the mapping goes) */
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_CLOSE, 0), OBJ(s));
   }
-  return REAL(sem_close)(s);
+  int r = REAL(sem_close)(s);
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_SEM, s); /* (another may be mapped there) */
+  return r;
 }

@@ -139,12 +139,15 @@ WEFT_PUBLIC int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t
 }
 
 WEFT_PUBLIC int pthread_mutex_destroy(pthread_mutex_t *m) {
+  int shared = 0;
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_MUTEX, m);
-    weft_shared_forget(WEFT_KIND_MUTEX, m);
+    shared = weft_pshared(WEFT_KIND_MUTEX, m);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
   }
-  return REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m);
+  int r = REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m);
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_MUTEX, m); /* (EBUSY: it lives on) */
+  return r;
 }
 
 static inline int mutex_call(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -264,12 +267,15 @@ WEFT_PUBLIC int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockatt
 }
 
 WEFT_PUBLIC int pthread_rwlock_destroy(pthread_rwlock_t *l) {
+  int shared = 0;
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_RWLOCK, l);
-    weft_shared_forget(WEFT_KIND_RWLOCK, l);
+    shared = weft_pshared(WEFT_KIND_RWLOCK, l);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l);
   }
-  return REAL(pthread_rwlock_destroy)(l);
+  int r = REAL(pthread_rwlock_destroy)(l);
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_RWLOCK, l);
+  return r;
 }
 
 /* kind is RWLOCK_RD or RWLOCK_WR; op LOCK, TIMED or CLOCK */

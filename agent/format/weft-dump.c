@@ -188,7 +188,10 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
     case WEFT_EV_SIGNAL:
     case WEFT_EV_DESTROY:
       put_kind(kind);
-      put_op(op);
+      if (ev->type == WEFT_EV_DESTROY && op == WEFT_OP_CLOSE)
+        printf(" op=close");
+      else
+        put_op(op);
       printf(" res=%u obj=0x%" PRIx64, res, ev->type == WEFT_EV_REL ? weft_rel_addr(aux, w[1]) : w[1]);
       if (ev->type == WEFT_EV_REL && (n > 2 || op == WEFT_OP_HELD)) { /* version 3 */
         int late;

@@ -216,6 +216,9 @@ enum WeftOp {
  * (bits 0..47) | (hold length in ticks + 1) << 48, for a timed hold shorter
  * than 65534 ticks released on time (the 3-word form says the rest). */
 #define WEFT_OP_HELD     7
+/* DESTROY with op = WEFT_OP_CLOSE: sem_close, one process's handle of a named
+ * semaphore closed (the semaphore lives on in the processes that have it open). */
+#define WEFT_OP_CLOSE    1
 static inline uint64_t weft_rel_addr(unsigned aux, uint64_t w1) {
   return ((aux >> 5) & 7) == WEFT_OP_HELD ? w1 & ((1ull << 48) - 1) : w1;
 }

@@ -125,6 +125,7 @@ typedef struct Obj {
   int kind; /* class: MUTEX, RWLOCK, SPIN, COND, BARRIER, SEM, POLL, READ */
   int64_t init_stack, first_stack, first_ns;
   int64_t destroyed_ns; /* its DESTROY record's time (-1: none) */
+  int closed;           /* that DESTROY was a sem_close (the semaphore lives on elsewhere) */
   int64_t acquisitions, contended, wait_ns, hold_ns;
   int64_t failed, releases, samples, sample_ns, sample_max; /* trace v3 COUNTS */
   int64_t barrier_count;
@@ -547,6 +548,7 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create);
 static inline Obj *obj_get(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 1); }
 static inline Obj *obj_find(Imp *im, uint64_t addr, int kind, int64_t ns) { return obj_lookup(im, addr, kind, ns, 0); }
 void obj_free(gpointer p);
+void shared_versions_free(gpointer p); /* im->shared's values */
 /* Pass 0: when the file's objects were destroyed (im->destroys). */
 void objs_read_destroys(Imp *im, WeftTrace *tr);
 /* The COUNTS records (trace v3) into their objects' totals. */

@@ -507,7 +507,7 @@ static int imp_begin(Imp *im, const char *db_path) {
   if (!im->hold_spill || !im->state_spill || !im->sum_spill) return imp_fail(im, "out of memory");
   if (statements_prepare(im, db_path) != 0) return -1;
   im->procs = g_ptr_array_new_with_free_func(proc_free);
-  im->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  im->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, shared_versions_free);
   return 0;
 }
 

@@ -19,14 +19,18 @@
 /* An object destroyed and created again at the same address is a new object:
  * its epoch at ns is the number of DESTROY records on that address before ns
  * (collected by pass 0 from every thread, so the order of the file's chunks
- * does not matter). */
+ * does not matter). Each is its time << 1 | 1 for a sem_close (a handle of a
+ * named semaphore closed: the semaphore lives on in other processes). */
+#define DESTROY_NS(v)    ((v) >> 1)
+#define DESTROY_CLOSE(v) ((v)&1)
+
 static guint obj_epoch(GArray *d, int64_t ns) {
   if (!d) return 0;
   const int64_t *v = (const int64_t *)d->data;
   guint a = 0, b = d->len;
   while (a < b) { /* count of destroy times < ns */
     guint m = (a + b) / 2;
-    if (v[m] < ns)
+    if (DESTROY_NS(v[m]) < ns)
       a = m + 1;
     else
       b = m;
@@ -63,7 +67,8 @@ Obj *obj_lookup(Imp *im, uint64_t addr, int kind, int64_t ns, int create) {
   o->kind = k;
   o->first_ns = ns;
   GArray *d = im->ocache[slot].destroys; /* its epoch ends at the epoch-th destroy */
-  o->destroyed_ns = d && epoch < d->len ? g_array_index(d, int64_t, epoch) : -1;
+  o->destroyed_ns = d && epoch < d->len ? DESTROY_NS(g_array_index(d, int64_t, epoch)) : -1;
+  o->closed = d && epoch < d->len && DESTROY_CLOSE(g_array_index(d, int64_t, epoch));
   epochs->pdata[epoch] = o;
   g_ptr_array_add(im->objlist, o);
   return o;
@@ -80,7 +85,7 @@ static int pass0(const WeftEvent *ev, void *user) {
     *kp = key;
     g_hash_table_insert(im->destroys, kp, d);
   }
-  int64_t ns = rel_ns(im, ev->ns);
+  int64_t ns = rel_ns(im, ev->ns) * 2 + (((ev->aux >> 5) & 7) == WEFT_OP_CLOSE); /* (DESTROY_NS, DESTROY_CLOSE) */
   g_array_append_val(d, ns);
   return 0;
 }
@@ -101,6 +106,8 @@ void objs_read_destroys(Imp *im, WeftTrace *tr) {
   while (g_hash_table_iter_next(&it, &k, &v)) g_array_sort(v, cmp_i64);
 }
 
+void shared_versions_free(gpointer p) { g_array_free(p, TRUE); }
+
 void obj_free(gpointer p) {
   Obj *o = p;
   g_free(o->name);
@@ -118,28 +125,43 @@ void obj_read_shared(Imp *im, const WeftEvent *ev, int64_t ns) {
   o->sh_off = ev->w[4];
 }
 
-/* The object that holds a shared identity: its id and destroy (-1: none). */
+/* A version of a shared identity: the object that holds it, from its first
+ * record to its destroy (-1: none; a sem_close ends no version: the
+ * semaphore lives on in the processes that keep it open). */
 typedef struct {
-  int64_t id, destroyed_ns;
-} SharedHolder;
+  int64_t id, first_ns, end_ns;
+} SharedVersion;
 
-/* o is a part of the process-shared object an earlier process (or an
- * earlier mapping in this one) had: it takes that one's id; unless that one
- * was destroyed before o was first seen (made again at the same place: a
- * new object, which holds the identity from now on). */
+/* o is a part of the process-shared object at its identity that was alive
+ * when o was first seen (an earlier process's, or an earlier mapping's in
+ * this one): it takes that one's id. Otherwise o begins a version of its
+ * own: the identity's object made again after a destroy is a new object,
+ * whichever order the objects are met in. */
 static void obj_share(Imp *im, Obj *o) {
   char *key = g_strdup_printf("%d:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, o->kind, o->sh_dev,
                               o->sh_ino, o->sh_off);
-  SharedHolder *h = g_hash_table_lookup(im->shared, key);
-  if (h && !(h->destroyed_ns >= 0 && h->destroyed_ns <= o->first_ns)) {
-    o->id = h->id;
+  GArray *vs = g_hash_table_lookup(im->shared, key);
+  const SharedVersion *alive = NULL;
+  for (guint i = 0; vs && i < vs->len; i++) {
+    const SharedVersion *v = &g_array_index(vs, SharedVersion, i);
+    if (v->first_ns <= o->first_ns && (v->end_ns < 0 || v->end_ns > o->first_ns) &&
+        (!alive || v->first_ns > alive->first_ns))
+      alive = v;
+  }
+  if (alive) {
+    o->id = alive->id;
     o->merged = 1;
     g_free(key);
     return;
   }
-  SharedHolder *n = g_new(SharedHolder, 1);
-  *n = (SharedHolder){o->id, o->destroyed_ns};
-  g_hash_table_insert(im->shared, key, n); /* (replaces a destroyed holder) */
+  if (!vs) {
+    vs = g_array_new(FALSE, FALSE, sizeof(SharedVersion));
+    g_hash_table_insert(im->shared, key, vs);
+  } else {
+    g_free(key);
+  }
+  SharedVersion v = {o->id, o->first_ns, o->closed ? -1 : o->destroyed_ns};
+  g_array_append_val(vs, v);
 }
 
 void objs_prepare_pass2(Imp *im) {

@@ -336,6 +336,17 @@ def t_pshared_remade(ctx, n=10):
        "pshared remade: the destroyed mutex untaken, the one made again acquired 4n + 1 times by all")
 
 
+def t_pshared_generations(ctx, n=5):
+    """fx-pshared N 1 generations: a first forked child takes the process-shared mutex n times, the
+    parent destroys it and makes it again, a second child takes the new one 2n times: two objects at
+    the address, each with its own child's acquisitions (the first child's, imported after the parent
+    made the second, used to join the second)."""
+    con, info, _ = ctx.imported("pshared", [n, 1, "generations"])
+    rows = con.execute("SELECT acquisitions, destroyed_ns IS NOT NULL FROM sync_object WHERE kind = 1 AND addr = ? "
+                       "ORDER BY first_ns", (addr(info, "mutex"),)).fetchall()
+    eq(rows, [(n, 1), (2 * n, 0)], "pshared generations: the destroyed mutex n times, the one made again 2n")
+
+
 def t_pshared_cond(ctx, r=20):
     """fx-pshared-cond: a parent and its forked child take turns through a process-shared condition
     variable: one object for both, and each wait on it (2r - 1 at least) ended by the other process's
@@ -1106,7 +1117,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_generations, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

@@ -13,7 +13,10 @@
  * PTHREAD_PROCESS_SHARED rwlock instead, write-locked the same way. With
  * "untouched" the parent only makes the mutex: the children take it 4N times
  * (the parent never does). With "remade" the parent makes it, destroys it and
- * makes it again at the same place before all that.
+ * makes it again at the same place before all that. With "generations" one
+ * forked child takes it N times and exits, the parent destroys it, makes it
+ * again and a second child takes that one 2N times (nothing else happens):
+ * stdout "pshared generations n=N".
  * stdout: pshared children=4 n=N counter=4N (with T > 1: ... threads=T counter=4TN)
  * stderr: fx: mutex=ADDR (rwlock: fx: rwlock=ADDR)
  */
@@ -73,6 +76,26 @@ int main(int argc, char **argv) {
   if (argc > 3 && !strcmp(argv[3], "remade")) {
     fx_ok(pthread_mutex_destroy(&s->m), "mutex destroy");
     fx_ok(pthread_mutex_init(&s->m, &a), "mutex init again");
+  }
+  if (argc > 3 && !strcmp(argv[3], "generations")) {
+    fx_info("mutex=%p", (void *)&s->m);
+    for (int g = 0; g < 2; g++) {
+      if (g) {
+        fx_ok(pthread_mutex_destroy(&s->m), "mutex destroy");
+        fx_ok(pthread_mutex_init(&s->m, &a), "mutex init again");
+      }
+      pid_t kid = fork();
+      if (kid < 0) fx_die("fork", errno);
+      if (kid == 0) {
+        n *= g + 1;
+        rounds(NULL);
+        _exit(0);
+      }
+      int st;
+      if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) fx_die("child", ECHILD);
+    }
+    printf("pshared generations n=%ld\n", n);
+    return 0;
   }
   rw = argc > 3 && !strcmp(argv[3], "rwlock");
   int untouched = argc > 3 && !strcmp(argv[3], "untouched");
