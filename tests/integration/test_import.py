@@ -347,6 +347,17 @@ def t_pshared_generations(ctx, n=5):
     eq(rows, [(n, 1), (2 * n, 0)], "pshared generations: the destroyed mutex n times, the one made again 2n")
 
 
+def t_shared_slots(ctx):
+    """fx-shared-slots: process-shared semaphores x, y, z of one slot window of the agent's table; y is
+    identified twice (made, then waited on after x's slot was freed), destroyed and made again: the new
+    y is one object of the parent and its child, acquired 3 + 5 times (a copy of y's old entry left in
+    the table used to keep the new one from being identified: two rows)."""
+    con, info, _ = ctx.imported("shared-slots", [])
+    rows = con.execute("SELECT acquisitions FROM sync_object WHERE kind = 8 AND addr = ? ORDER BY first_ns",
+                       (addr(info, "y"),)).fetchall()
+    eq([r[0] for r in rows], [0, 8], "shared slots: y made again is one object of both processes, 8 acquisitions")
+
+
 def t_pshared_cond(ctx, r=20):
     """fx-pshared-cond: a parent and its forked child take turns through a process-shared condition
     variable: one object for both, and each wait on it (2r - 1 at least) ended by the other process's
@@ -1117,7 +1128,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_generations, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_generations, t_shared_slots, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,
