@@ -831,13 +831,18 @@ static inline void weft_shared_check(unsigned kind, const volatile void *obj) {
   if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 0);
 }
 
-/* The same after its INIT (a creator may never take it; bounded per process).
- * A destroy that succeeded calls _weft_shared_forget (an object made there
- * again is another one). */
+/* The same after its INIT (a creator may never take it; bounded per process). */
 static inline void weft_shared_init(unsigned kind, const volatile void *obj) {
   if (WEFT_UNLIKELY(weft_pshared(kind, obj))) _weft_shared_note(kind, obj, 1);
 }
 
+/* After the real destroy of obj returned r (shared: weft_pshared read before
+ * the call, while obj was alive): a destroy that succeeded frees its place in
+ * the table (an object made there again is another one); EBUSY: it lives on. */
+static inline int weft_shared_destroyed(unsigned kind, const volatile void *obj, int shared, int r) {
+  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(kind, obj);
+  return r;
+}
 
 /* Mark the agent busy for the span of internal work (stack capture, chunk
  * allocation): wrapped calls made from inside go straight to libc. */

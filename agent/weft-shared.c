@@ -45,15 +45,30 @@ static int shared_present(uint64_t key, uint32_t h) {
   return 0;
 }
 
-/* 1 the first time (obj, kind) is claimed in this process life, else 0. The
- * whole window is searched for it before a free slot is taken: a destroy
- * frees slots, so an object can sit past a free one (two threads claiming one
- * object at once may both take a slot: a duplicate record, which readers
- * ignore, and _weft_shared_forget clears every copy). */
-static int shared_claim(uint64_t obj, unsigned kind) {
+/* May one more object be identified at its init? At most SHARED_INIT_MAX a
+ * process life: a program that makes many process-shared objects (a lock per
+ * bucket of a shared table) pays one /proc/self/maps read for each of those
+ * only, and leaves the table's other slots to the objects it uses. */
+static int shared_init_room(void) {
+  uint32_t gen = (uint32_t)_weft_proc.gen;
+  if (atomic_load_explicit(&shared_inits_gen, memory_order_relaxed) != gen) { /* a fork child starts over */
+    atomic_store_explicit(&shared_inits, 0, memory_order_relaxed);
+    atomic_store_explicit(&shared_inits_gen, gen, memory_order_relaxed);
+  }
+  return atomic_fetch_add_explicit(&shared_inits, 1, memory_order_relaxed) < SHARED_INIT_MAX;
+}
+
+/* 1 the first time (obj, kind) is claimed in this process life, else 0 (and
+ * 0 at an init past the budget: shared_init_room). The whole window is
+ * searched for it before a free slot is taken: a destroy frees slots, so an
+ * object can sit past a free one (two threads claiming one object at once
+ * may both take a slot: a duplicate record, which readers ignore, and
+ * _weft_shared_forget clears every copy). */
+static int shared_claim(uint64_t obj, unsigned kind, int at_init) {
   uint64_t key = shared_key(obj, kind);
   uint32_t h = shared_hash(obj);
-  if (shared_present(key, h)) return 0;
+  /* (at an init, an object identified already spends none of the budget) */
+  if (shared_present(key, h) || (at_init && !shared_init_room())) return 0;
   for (uint32_t i = 0; i < SHARED_PROBE; i++) {
     _Atomic uint64_t *s = &shared_done[(h + i) & (SHARED_SLOTS - 1)];
     uint64_t cur = atomic_load_explicit(s, memory_order_relaxed);
@@ -134,25 +149,16 @@ static int maps_find(uint64_t addr, uint64_t *dev, uint64_t *ino, uint64_t *off)
   return found;
 }
 
-/* May one more object be identified at its init? At most SHARED_INIT_MAX a
- * process life: a program that makes many process-shared objects (a lock per
- * bucket of a shared table) pays one /proc/self/maps read for each of those
- * only, and leaves the table's other slots to the objects it uses. */
-static int shared_init_room(void) {
-  uint32_t gen = (uint32_t)_weft_proc.gen;
-  if (atomic_load_explicit(&shared_inits_gen, memory_order_relaxed) != gen) { /* a fork child starts over */
-    atomic_store_explicit(&shared_inits, 0, memory_order_relaxed);
-    atomic_store_explicit(&shared_inits_gen, gen, memory_order_relaxed);
-  }
-  return atomic_fetch_add_explicit(&shared_inits, 1, memory_order_relaxed) < SHARED_INIT_MAX;
+
+/* An rwlock's read and write operations are on one object. */
+static unsigned shared_kind(unsigned kind) {
+  return kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR ? WEFT_KIND_RWLOCK : kind;
 }
 
 void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init) {
   uint64_t o = (uint64_t)(uintptr_t)obj;
-  if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
-  /* (at an init, an object identified already spends none of the budget) */
-  if (at_init && (shared_present(shared_key(o, kind), shared_hash(o)) || !shared_init_room())) return;
-  if (!shared_claim(o, kind)) return;
+  kind = shared_kind(kind);
+  if (!shared_claim(o, kind, at_init)) return;
   WeftThread *t = &_weft_tls;
   int saved = errno;
   uint64_t dev = 0, ino = 0, off = 0;
@@ -172,8 +178,7 @@ void _weft_shared_note(unsigned kind, const volatile void *obj, int at_init) {
  * its address is identified anew. */
 void _weft_shared_forget(unsigned kind, const volatile void *obj) {
   uint64_t o = (uint64_t)(uintptr_t)obj;
-  if (kind == WEFT_KIND_RWLOCK_RD || kind == WEFT_KIND_RWLOCK_WR) kind = WEFT_KIND_RWLOCK;
-  uint64_t key = shared_key(o, kind);
+  uint64_t key = shared_key(o, shared_kind(kind));
   uint32_t h = shared_hash(o);
   for (uint32_t i = 0; i < SHARED_PROBE; i++) {
     uint64_t cur = key;

@@ -80,9 +80,7 @@ WEFT_PUBLIC int pthread_cond_destroy(pthread_cond_t *c) {
     shared = weft_pshared(WEFT_KIND_COND, c);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_COND, 0, 0), OBJ(c));
   }
-  int r = REAL(pthread_cond_destroy)(c);
-  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_COND, c);
-  return r;
+  return weft_shared_destroyed(WEFT_KIND_COND, c, shared, REAL(pthread_cond_destroy)(c));
 }
 
 static int cond_call(pthread_cond_t *c, pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -165,9 +163,7 @@ WEFT_PUBLIC int sem_destroy(sem_t *s) {
     shared = weft_pshared(WEFT_KIND_SEM, s);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, 0, 0), OBJ(s));
   }
-  int r = REAL(sem_destroy)(s);
-  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_SEM, s);
-  return r;
+  return weft_shared_destroyed(WEFT_KIND_SEM, s, shared, REAL(sem_destroy)(s));
 }
 
 static int sem_call(sem_t *s, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -291,7 +287,5 @@ WEFT_PUBLIC int sem_close(sem_t *s) {
     shared = weft_pshared(WEFT_KIND_SEM, s); /* (read before the mapping goes) */
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_SEM, WEFT_OP_CLOSE, 0), OBJ(s));
   }
-  int r = REAL(sem_close)(s);
-  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_SEM, s); /* (another may be mapped there) */
-  return r;
+  return weft_shared_destroyed(WEFT_KIND_SEM, s, shared, REAL(sem_close)(s)); /* (another may be mapped there) */
 }

@@ -145,9 +145,7 @@ WEFT_PUBLIC int pthread_mutex_destroy(pthread_mutex_t *m) {
     shared = weft_pshared(WEFT_KIND_MUTEX, m);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)m);
   }
-  int r = REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m);
-  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_MUTEX, m); /* (EBUSY: it lives on) */
-  return r;
+  return weft_shared_destroyed(WEFT_KIND_MUTEX, m, shared, REAL_OR(pthread_mutex_destroy, __pthread_mutex_destroy)(m));
 }
 
 static inline int mutex_call(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct timespec *ts) {
@@ -273,9 +271,7 @@ WEFT_PUBLIC int pthread_rwlock_destroy(pthread_rwlock_t *l) {
     shared = weft_pshared(WEFT_KIND_RWLOCK, l);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_RWLOCK, 0, 0), (uint64_t)(uintptr_t)l);
   }
-  int r = REAL(pthread_rwlock_destroy)(l);
-  if (WEFT_UNLIKELY(shared) && r == 0) _weft_shared_forget(WEFT_KIND_RWLOCK, l);
-  return r;
+  return weft_shared_destroyed(WEFT_KIND_RWLOCK, l, shared, REAL(pthread_rwlock_destroy)(l));
 }
 
 /* kind is RWLOCK_RD or RWLOCK_WR; op LOCK, TIMED or CLOCK */

@@ -66,6 +66,14 @@ const char *weft_kind_name(unsigned kind) {
 /* The name of a WeftOp ("timed"), or NULL if op is not known. */
 const char *weft_op_name(unsigned op) { return op < sizeof op_names / sizeof op_names[0] ? op_names[op] : NULL; }
 
+static const char *const fork_how_names[] = {
+    [WEFT_FORK_FORK] = "fork", [WEFT_FORK_VFORK] = "vfork", [WEFT_FORK_SPAWN] = "spawn"};
+
+/* The name of a FORK record's call ("spawn"), or NULL if how is not known. */
+const char *weft_fork_how_name(unsigned how) {
+  return how < sizeof fork_how_names / sizeof fork_how_names[0] ? fork_how_names[how] : NULL;
+}
+
 static const char *const mpi_call_names[WEFT_MPI_CALL_COUNT] = {
 #define WEFT_MPI_NAME(name, id, str) [id] = str,
     WEFT_MPI_CALLS(WEFT_MPI_NAME)

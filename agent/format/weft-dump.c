@@ -145,7 +145,6 @@ static void put_enum(const char *key, unsigned v, const char *const *names, unsi
 static void put_record(const Dump *d, const WeftEvent *ev) {
   static const char *const thread_exit[] = {"return", "pthread_exit", "at_process_exit"};
   static const char *const pexit[] = {"exit", "_exit", "return"};
-  static const char *const fork_how[] = {"fork", "vfork", "spawn"};
   static const char *const mark_how[] = {"instant", "begin", "end"};
   const uint64_t *w = ev->w;
   const unsigned n = ev->nwords, aux = ev->aux;
@@ -263,7 +262,10 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
              w[2] & 0xffffffffu, w[3], w[4]);
       break;
     case WEFT_EV_FORK:
-      put_enum("how", aux & 0xff, fork_how, 3);
+      if (weft_fork_how_name(aux & 0xff))
+        printf(" how=%s", weft_fork_how_name(aux & 0xff));
+      else
+        printf(" how=%u", aux & 0xff);
       printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);
       break;
     case WEFT_EV_EXEC: put_string("path", ev, 1); break;

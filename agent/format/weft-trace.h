@@ -320,5 +320,6 @@ int weft_record_check(unsigned type, unsigned aux, unsigned nwords, const uint64
 int weft_header_check(const WeftFileHeader *h, char *why, size_t whylen);
 const char *weft_kind_name(unsigned kind);
 const char *weft_op_name(unsigned op);
+const char *weft_fork_how_name(unsigned how);
 
 #endif /* WEFT_TRACE_H */

@@ -487,28 +487,29 @@ static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
                             "thread time)",
                             weft_format_ns(b1, sizeof b1, v), pct(p1, sizeof p1, (double)v / (double)thread_ns));
   /* WEFT_IO: waits in poll, select and reads were timed (1), not (0), not known (-1: an older database) */
-  const char *io = m->io_waits > 0    ? ", and waits in poll, select, epoll and reads of pipes and sockets"
-                   : m->io_waits == 0 ? "; waits in poll, select, epoll and reads were not recorded (WEFT_IO was off)"
-                                      : "";
+  const char *io_waits = "waits in poll, select, epoll and reads of pipes and sockets";
   char *evidence = pool_printf(c->pool,
                                "most of it in %s (%s); the scheduler's readings show the time, no recorded wait "
                                "covers it: weft records pthread locks, condition variables, barriers and "
-                               "semaphores, joins, child waits and sleeps%s",
-                               who, weft_format_ns(b2, sizeof b2, topv), io);
-  char *fix =
-      pool_printf(c->pool,
-                  "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
-                  "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
-                  "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
-                  "accept or connect, io_uring, reads of files and terminals, or page faults that read a "
-                  "mapped file. The timeline shows where in each thread; `perf trace -s -p PID` or bcc's "
-                  "offcputime names the call",
-                  m->io_waits > 0    ? ""
-                  : m->io_waits == 0 ? "record again with `weft record --io` (WEFT_IO=1) to see waits in poll, "
-                                       "select, epoll and reads of pipes and sockets as such; the rest is where "
-                                     : "if WEFT_IO was off, record again with `weft record --io` to see waits "
-                                       "in poll, select, epoll and reads of pipes and sockets as such; the "
-                                       "rest is where ");
+                               "semaphores, joins, child waits and sleeps%s%s%s",
+                               who, weft_format_ns(b2, sizeof b2, topv), m->io_waits > 0 ? ", and " : "",
+                               m->io_waits > 0 ? io_waits : "",
+                               m->io_waits == 0 ? "; waits in poll, select, epoll and reads were not recorded (WEFT_IO "
+                                                  "was off)"
+                                                : "");
+  char *again = m->io_waits > 0 ? pool_strdup(c->pool, "")
+                                : pool_printf(c->pool,
+                                              "%srecord again with `weft record --io` (WEFT_IO=1) to see %s as such; "
+                                              "the rest is where ",
+                                              m->io_waits < 0 ? "if WEFT_IO was off, " : "", io_waits);
+  char *fix = pool_printf(c->pool,
+                          "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
+                          "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
+                          "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
+                          "accept or connect, io_uring, reads of files and terminals, or page faults that read a "
+                          "mapped file. The timeline shows where in each thread; `perf trace -s -p PID` or bcc's "
+                          "offcputime names the call",
+                          again);
   /* a blind spot of the measurement, not a cost weft can rank against the others (a server's thread idle in
    * accept by design would outrank them): cost 0, listed with the warnings */
   return add_finding(c, fv, WEFT_FIND_UNRECORDED, 0, title, evidence, fix, -1, top, -1);

@@ -171,10 +171,7 @@ static int procs_write(Imp *im) {
     else
       sqlite3_bind_null(q, 15);
     sqlite3_bind_int64(q, 16, p->host);
-    const char *by = p->started_by == WEFT_FORK_FORK    ? "fork"
-                     : p->started_by == WEFT_FORK_VFORK ? "vfork"
-                     : p->started_by == WEFT_FORK_SPAWN ? "spawn"
-                                                        : NULL;
+    const char *by = p->started_by >= 0 ? weft_fork_how_name((unsigned)p->started_by) : NULL;
     if (by)
       sqlite3_bind_text(q, 17, by, -1, SQLITE_STATIC);
     else

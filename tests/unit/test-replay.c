@@ -1175,40 +1175,38 @@ static void test_keep_across_sleep(void) {
   sqlite3_close(d);
 }
 
+/* CPython process upid (pid 100 upid, threads 3 upid - 2 .. 3 upid, its GIL
+ * object 10 upid): main runs to a ms, then spins to main_end; the second
+ * thread waits for the GIL until a and runs to b; the third waits until b
+ * and runs to end. */
+static void gil_process(int64_t upid, int64_t a, int64_t b, int64_t main_end, int64_t end) {
+  int64_t u = 3 * upid - 2, pid = 100 * upid, gil = 10 * upid;
+  char cmd[32], name[3][16];
+  snprintf(cmd, sizeof cmd, "python3 p%lld.py", (long long)upid);
+  dbb_process(&bd, upid, pid, 0, end * MS, cmd, NULL);
+  for (int k = 0; k < 3; k++) snprintf(name[k], sizeof name[k], "p%lldt%d", (long long)upid, k);
+  dbb_thread(&bd, u, upid, pid, name[0], -1, 0, main_end * MS);
+  dbb_thread(&bd, u + 1, upid, pid + 1, name[1], u, 0, b * MS);
+  dbb_thread(&bd, u + 2, upid, pid + 2, name[2], u, 0, end * MS);
+  dbb_object(&bd, gil, upid, WEFT_KIND_COND, 0x1000, "GIL", -1, -1, 0);
+  dbb_state(&bd, u, 0, a * MS, 0, -1, -1);
+  dbb_state(&bd, u, a * MS, main_end * MS, WEFT_ST_SPIN_WAIT, -1, -1);
+  dbb_state(&bd, u + 1, 0, a * MS, WEFT_ST_GIL_WAIT, gil, -1);
+  dbb_state(&bd, u + 1, a * MS, b * MS, 0, -1, -1);
+  dbb_state(&bd, u + 2, 0, b * MS, WEFT_ST_GIL_WAIT, gil, -1);
+  dbb_state(&bd, u + 2, b * MS, end * MS, 0, -1, -1);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, u, a * MS, u + 1, a * MS, gil);
+  dbb_flow(&bd, WEFT_FLOW_WAKEUP, u + 1, b * MS, u + 2, b * MS, gil);
+}
+
 /* Two CPython processes, each with its GIL (a condvar named "GIL") waited on
- * by two threads in turn: the critical path's what-ifs are both GILs, and
- * weft's own replay of them is one gil=off (no GIL in any process), both
- * marked replayed. P1: main runs 10 ms; t2 waits for the GIL until 10, runs
- * to 20; t3 waits until 20, runs to 50. No GIL: t3 runs 0..30, the run 45
- * ms (P1's main, 45 ms of running time to the end). */
+ * by two threads in turn (gil_process: 10, 20, 45, 50 ms and 30, 35, 38, 40
+ * ms): the critical path's what-ifs are both GILs, and weft's own replay of
+ * them is one gil=off (no GIL in any process), both marked replayed. */
 static void test_two_gils(void) {
   dbb_dir_next(&dir, &bd);
-  dbb_process(&bd, 1, 100, 0, 50 * MS, "python3 a.py", NULL);
-  dbb_process(&bd, 2, 200, 0, 40 * MS, "python3 b.py", NULL);
-  dbb_thread(&bd, 1, 1, 100, "p1main", -1, 0, 45 * MS);
-  dbb_thread(&bd, 2, 1, 101, "p1t2", 1, 0, 20 * MS);
-  dbb_thread(&bd, 3, 1, 102, "p1t3", 1, 0, 50 * MS);
-  dbb_thread(&bd, 4, 2, 200, "p2main", -1, 0, 38 * MS);
-  dbb_thread(&bd, 5, 2, 201, "p2t5", 4, 0, 35 * MS);
-  dbb_thread(&bd, 6, 2, 202, "p2t6", 4, 0, 40 * MS);
-  dbb_object(&bd, 10, 1, WEFT_KIND_COND, 0x1000, "GIL", -1, -1, 0);
-  dbb_object(&bd, 20, 2, WEFT_KIND_COND, 0x1000, "GIL", -1, -1, 0);
-  dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
-  dbb_state(&bd, 1, 10 * MS, 45 * MS, WEFT_ST_SPIN_WAIT, -1, -1);
-  dbb_state(&bd, 2, 0, 10 * MS, WEFT_ST_GIL_WAIT, 10, -1);
-  dbb_state(&bd, 2, 10 * MS, 20 * MS, 0, -1, -1);
-  dbb_state(&bd, 3, 0, 20 * MS, WEFT_ST_GIL_WAIT, 10, -1);
-  dbb_state(&bd, 3, 20 * MS, 50 * MS, 0, -1, -1);
-  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 1, 10 * MS, 2, 10 * MS, 10);
-  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 2, 20 * MS, 3, 20 * MS, 10);
-  dbb_state(&bd, 4, 0, 30 * MS, 0, -1, -1);
-  dbb_state(&bd, 4, 30 * MS, 38 * MS, WEFT_ST_SPIN_WAIT, -1, -1);
-  dbb_state(&bd, 5, 0, 30 * MS, WEFT_ST_GIL_WAIT, 20, -1);
-  dbb_state(&bd, 5, 30 * MS, 35 * MS, 0, -1, -1);
-  dbb_state(&bd, 6, 0, 35 * MS, WEFT_ST_GIL_WAIT, 20, -1);
-  dbb_state(&bd, 6, 35 * MS, 40 * MS, 0, -1, -1);
-  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 4, 30 * MS, 5, 30 * MS, 20);
-  dbb_flow(&bd, WEFT_FLOW_WAKEUP, 5, 35 * MS, 6, 35 * MS, 20);
+  gil_process(1, 10, 20, 45, 50);
+  gil_process(2, 30, 35, 38, 40);
   sqlite3 *d = dbb_finish_reopen(&bd, 50 * MS, 8, "python3 x.py");
   char err[512];
   WeftMetrics *m = replay(d, NULL, 0, err, sizeof err);
