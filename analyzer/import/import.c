@@ -679,6 +679,7 @@ static void imp_commit(Imp *im, const char *db_path) {
   if (!im->no_symbols) {
     char e2[512];
     if (weft_sym_fill_frames(im->db, im->warn, e2, sizeof e2) < 0) imp_warn(im, "symbols: %s", e2);
+    if (weft_sym_trim_stacks(im->db, e2, sizeof e2) < 0) imp_warn(im, "stacks: %s", e2);
     if (weft_sym_name_objects(im->db, e2, sizeof e2) < 0) imp_warn(im, "object names: %s", e2);
   }
   weft_db_meta_set(im->db, "import_complete", "1");

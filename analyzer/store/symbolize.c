@@ -20,6 +20,8 @@
 #include "weft-hmap.h"
 
 #include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <gelf.h>
@@ -314,9 +316,8 @@ static void normalize_path(char *p) {
  * compilation directory allows (libdw joins only the line table's own
  * directory entry, which is relative when the compiler was given a
  * relative path, as meson does). */
-static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *src) {
+static const char *joined_path(WeftSymbolizer *sym, const char *dir, const char *src) {
   if (src[0] == '/') return src;
-  const char *dir = dwfl_line_comp_dir(ln);
   if (!dir || dir[0] != '/') return src;
   size_t ld = strlen(dir), ls = strlen(src);
   char *joined = malloc(ld + ls + 2);
@@ -328,6 +329,62 @@ static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *s
   const char *kept = intern(sym->strings, joined);
   free(joined);
   return kept;
+}
+
+static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *src) {
+  return joined_path(sym, src[0] == '/' ? NULL : dwfl_line_comp_dir(ln), src);
+}
+
+/* A header of the compiler's or the system's: C++'s standard library
+ * (/usr/include/c++/12/bits/std_mutex.h, its gthr-default.h), libc's,
+ * GCC's own (/usr/lib/gcc/...), Rust's standard library (/rustc/HASH/...). */
+static bool system_source(const char *path) {
+  static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/local/include/", "/rustc/"};
+  for (size_t i = 0; path && i < sizeof dirs / sizeof dirs[0]; i++)
+    if (!strncmp(path, dirs[i], strlen(dirs[i]))) return true;
+  return false;
+}
+
+/* The code at addr was inlined from a system header (std::mutex::lock, the
+ * lock_guard that called it: a C++ program's every lock call site reads
+ * gthr-default.h:749): the innermost call site of its chain of inlined
+ * calls that lies in the program's own source, into *file and *line. False
+ * when there is none (no DWARF scopes, or the whole chain is the system's). */
+static bool user_call_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const char **file, int *line) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = dwfl_module_addrdie(f->mod, (Dwarf_Addr)addr, &bias);
+  Dwarf_Files *files = NULL;
+  size_t nfiles = 0;
+  if (!cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return false;
+  /* the innermost scope at addr, then every DIE it lies in (dwarf_getscopes would go on from an inlined
+   * subroutine to its abstract definition's scopes, not to the code it was inlined into) */
+  Dwarf_Die *scopes = NULL, inner;
+  int n = dwarf_getscopes(cu, (Dwarf_Addr)addr - bias, &scopes);
+  if (n > 0) {
+    inner = scopes[0];
+    free(scopes);
+    scopes = NULL;
+    n = dwarf_getscopes_die(&inner, &scopes);
+  }
+  Dwarf_Attribute at;
+  const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &at));
+  bool found = false;
+  for (int i = 0; i < n && !found; i++) { /* innermost first: each one's call site is in the next */
+    Dwarf_Word fi, ln;
+    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine ||
+        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &at), &fi) != 0 ||
+        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &at), &ln) != 0 || ln == 0 || ln > INT32_MAX)
+      continue;
+    const char *src = fi < nfiles ? dwarf_filesrc(files, fi, NULL, NULL) : NULL;
+    if (!src) continue;
+    src = joined_path(sym, dir, src);
+    if (system_source(src)) continue;
+    *file = src;
+    *line = (int)ln;
+    found = true;
+  }
+  free(scopes);
+  return found;
 }
 
 /* ---- function symbols ----
@@ -478,6 +535,7 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
       out->line = lineno;
     }
   }
+  if (out->file && system_source(out->file)) user_call_site(sym, f, addr, &out->file, &out->line);
   memo_put(sym, f->index, addr, out);
 }
 
@@ -638,6 +696,72 @@ out:
 }
 
 /* ---- data symbols: naming locks that are global or static variables ---- */
+
+/* weft_system_source(file): system_source() for SQL (NULL: not) */
+static void sql_system_source(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_result_int(cx, system_source((const char *)sqlite3_value_text(argv[0])));
+}
+
+long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
+  /* each stack whose innermost frame is a system header's, with the depth of its first frame that is not (a
+   * frame without a file, unsymbolised, is not) */
+  static const char select_sql[] =
+      "SELECT sf.stack_id, (SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 ON f2.frame_id = s2.frame_id "
+      "WHERE s2.stack_id = sf.stack_id AND NOT weft_system_source(f2.file)) "
+      "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id WHERE sf.depth = 0 AND weft_system_source(f.file)";
+  /* the frames above depth d out, the rest moved up by d (through negative depths: the key stays unique) */
+  static const char *const trim_sql[] = {"DELETE FROM stack_frame WHERE stack_id = ?1 AND depth < ?2",
+                                         "UPDATE stack_frame SET depth = -1 - (depth - ?2) WHERE stack_id = ?1",
+                                         "UPDATE stack_frame SET depth = -1 - depth WHERE stack_id = ?1",
+                                         "UPDATE stack SET depth = depth - ?2 WHERE stack_id = ?1"};
+  enum { NTRIM = sizeof trim_sql / sizeof trim_sql[0] };
+  if (err && errlen) err[0] = '\0';
+  sqlite3_stmt *q = NULL, *u[NTRIM] = {0};
+  int64_t(*v)[2] = NULL;
+  size_t n = 0, cap = 0;
+  long result = -1;
+  bool ok = sqlite3_create_function(db, "weft_system_source", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                    sql_system_source, NULL, NULL) == SQLITE_OK &&
+            sqlite3_exec(db, "SAVEPOINT weft_trim", NULL, NULL, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, select_sql, -1, &q, NULL) == SQLITE_OK;
+  for (int k = 0; ok && k < NTRIM; k++) ok = sqlite3_prepare_v2(db, trim_sql[k], -1, &u[k], NULL) == SQLITE_OK;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(q)) == SQLITE_ROW) { /* (read first: not updated under a running SELECT) */
+    if (sqlite3_column_type(q, 1) == SQLITE_NULL || sqlite3_column_int64(q, 1) <= 0) continue;
+    if (n == cap) {
+      size_t nc = cap ? 2 * cap : 256;
+      int64_t(*nv)[2] = realloc(v, nc * sizeof *nv);
+      if (!nv) {
+        set_err(err, errlen, "out of memory", NULL);
+        goto out;
+      }
+      v = nv;
+      cap = nc;
+    }
+    v[n][0] = sqlite3_column_int64(q, 0);
+    v[n++][1] = sqlite3_column_int64(q, 1);
+  }
+  ok = ok && rc == SQLITE_DONE;
+  for (size_t i = 0; ok && i < n; i++)
+    for (int k = 0; ok && k < NTRIM; k++) {
+      sqlite3_bind_int64(u[k], 1, v[i][0]);
+      sqlite3_bind_int64(u[k], 2, v[i][1]);
+      ok = sqlite3_step(u[k]) == SQLITE_DONE;
+      sqlite3_reset(u[k]);
+    }
+  if (!ok) {
+    set_err(err, errlen, "trimming the stacks' system frames", db);
+    goto out;
+  }
+  result = (long)n;
+out:
+  sqlite3_finalize(q);
+  for (int k = 0; k < NTRIM; k++) sqlite3_finalize(u[k]);
+  free(v);
+  sqlite3_exec(db, result >= 0 ? "RELEASE weft_trim" : "ROLLBACK TO weft_trim; RELEASE weft_trim", NULL, NULL, NULL);
+  return result;
+}
 
 const char *weft_sym_object(WeftSymbolizer *sym, const char *module_path, const char *build_id, uint64_t rel_addr,
                             uint64_t *offset) {

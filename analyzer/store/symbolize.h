@@ -80,6 +80,16 @@ const char *weft_sym_last_error(const WeftSymbolizer *sym);
  * message in err (the database is then left as it was). */
 long weft_sym_fill_frames(sqlite3 *db, FILE *warn, char *err, size_t errlen);
 
+/* Once frames are filled: every stack whose innermost frames are code of a
+ * system header (a C++ program built without optimisation calls
+ * pthread_mutex_lock from __gthread_mutex_lock, called from std::mutex::lock
+ * and the std::lock_guard constructor, all in /usr/include/c++) begins at its
+ * first frame that is not: depth 0 is the program's call site, which the
+ * report's call sites and object names take. A stack all of whose frames are
+ * such code is left whole. Returns the number of stacks trimmed, or -1 with a
+ * message in err. */
+long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen);
+
 /* The data symbol (STT_OBJECT or TLS) containing rel_addr of module_path: a
  * global or static variable. *offset gets the address's offset inside it.
  * NULL if none (a heap or stack address, an unreadable module). */

@@ -38,6 +38,12 @@
 #   difference 0; a missing or foreign second database is one line naming it,
 #   exit 1.
 #
+# stdmutex (fx-stdmutex, C++: std::lock_guard on a std::mutex, 5 contended
+#   acquisitions by handshake; built -O2 and -O0): the lock and its waits are
+#   named by the program's line, not by libstdc++'s gthr-default.h: inlined,
+#   through the inline chain's call site; not inlined, the stack begins at the
+#   program's frame (the library's frames trimmed).
+#
 # machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
 #   process): the time it waited for the CPU is a warning about the
 #   measurement (machine_load, cost 0, other processes' CPU time shown), not
@@ -435,6 +441,38 @@ def t_compare(weft, fx, tmp):
            "compare: a %s second database: one line naming it, exit 1" % why, err)
 
 
+def t_stdmutex(weft, fx, tmp):
+    if "stdmutex" not in fx:
+        ok(True, "# SKIP stdmutex: no C++ compiler built fx-stdmutex")
+        return
+    for name in ("stdmutex", "stdmutex-O0"):
+        db = os.path.join(tmp, name + ".db")
+        p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx[name], "5"], env=env(tmp), timeout=TIMEOUT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = p.stderr.decode("utf-8", "replace")
+        line = [int(x.split("=")[1]) for x in err.split() if x.startswith("wait_line=")]
+        if not ok(p.returncode == 0 and line, "%s: weft record exits 0, the fixture says its line" % name, err):
+            continue
+        site = "fx-stdmutex.cc:%d" % line[0]
+        rep = report_json(weft, tmp, db)
+        hot = [o for o in rep["sync_objects"] if o["name"] == "hot"] if rep else []
+        o = hot[0] if hot else {}
+        cs = o.get("call_sites", [])
+        ok(len(hot) == 1 and o["contended"] == 5 and o["site"] == site and o["label"] == "hot (%s)" % site
+           and len(cs) == 1 and cs[0]["line"] == line[0] and cs[0]["file"].endswith("/fx-stdmutex.cc")
+           and cs[0]["label"].endswith("(%s)" % site) and cs[0]["waits"] == 5,
+           "%s: hot is named and waited for at %s, 5 contended waits (not gthr-default.h)" % (name, site),
+           hot or (rep or {}).get("sync_objects"))
+        con = sqlite3.connect(db)
+        try:
+            top = con.execute("SELECT count(*) FROM thread_state ts JOIN stack_frame sf ON sf.stack_id = ts.stack_id "
+                              "AND sf.depth = 0 JOIN frame f ON f.frame_id = sf.frame_id "
+                              "WHERE f.file GLOB '/usr/include/*'").fetchone()[0]
+        finally:
+            con.close()
+        ok(top == 0, "%s: no wait's stack begins in a system header (%d do)" % (name, top))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -449,7 +487,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load):
+        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load, t_stdmutex):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

@@ -74,6 +74,17 @@ TEST_NOIPA int probe_caller(void **ra) {
 }
 /* clang-format on */
 
+/* The same through an inline function of a "system header": the line is this file's, where it was inlined. */
+#include "sys-inline-probe.h"
+TEST_NOIPA int probe_sys_caller(void **ra);
+/* clang-format off */
+TEST_NOIPA int probe_sys_caller(void **ra) {
+  int line = __LINE__; *ra = sys_inline_probe(); /* one line: the call's line is `line` */
+  __asm__ volatile("" ::: "memory");
+  return line;
+}
+/* clang-format on */
+
 static const int probe_entry_line = __LINE__ + 1;
 TEST_NOIPA int probe_entry(int x) { return x * 7; } /* one line: its entry's line at any -O */
 
@@ -178,6 +189,14 @@ static void test_self(const SelfModule *self) {
   ok(rc == 0 && streq(si.symbol, "probe_caller"), "self: return address is in probe_caller (%d, %s)", rc,
      str(si.symbol));
   ok(si.line == call_line && ends_with(si.file, "test-symbolize.c"), "self: call line %d (%s:%d)", call_line,
+     str(si.file), si.line);
+
+  /* code inlined from a system header (std::mutex::lock in a C++ program): its call site in the program */
+  call_line = probe_sys_caller(&ra);
+  rel = (uint64_t)(uintptr_t)ra - self->bias;
+  rc = weft_sym_lookup(sym, self->path, self->bid, rel, 1, &si);
+  ok(rc == 0 && streq(si.symbol, "probe_sys_caller") && si.line == call_line && ends_with(si.file, "test-symbolize.c"),
+     "self: code inlined from a system header is at its call site, line %d (%s, %s:%d)", call_line, str(si.symbol),
      str(si.file), si.line);
 
   uint64_t entry = (uint64_t)(uintptr_t)&probe_entry - self->bias;
