@@ -296,6 +296,15 @@ static inline uint64_t weft_sync_pair(uint64_t *tick, int *raw_out) {
   return best_ns;
 }
 
+/* syscall(SYS_futex, ...) waits and wakes recorded (weft-wrap-futex.c): where
+ * the wrapper can make every other system call itself, without libc's
+ * syscall(), which the agent calls too. */
+#if defined(__x86_64__)
+#define WEFT_AGENT_FEAT_FUTEX WEFT_FEAT_FUTEX
+#else
+#define WEFT_AGENT_FEAT_FUTEX 0
+#endif
+
 /* A system call of no arguments without a call into libc (getpid, gettid): a
  * fork child and every exit ask them, and in a fork child the first call into
  * a page of libc's code is a page fault (10 us on some VMs). gettid this way

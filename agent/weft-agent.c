@@ -301,7 +301,8 @@ WEFT_START_CODE static void header_fill(WeftFileHeader *h, pid_t ppid, uint64_t 
                  : _weft_proc.stacks == WEFT_STACKS_CONTENDED ? WEFT_FEAT_STACKS_CONTENDED
                                                               : 0) |
                 (_weft_proc.io ? WEFT_FEAT_IO_WAITS : 0) | WEFT_FEAT_SCHEDSTAT | WEFT_FEAT_SCHED_BASE |
-                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | features;
+                WEFT_FEAT_COUNTERS | (_weft_proc.holds_all ? WEFT_FEAT_HOLDS_ALL : 0) | WEFT_AGENT_FEAT_FUTEX |
+                features;
   h->pid = (uint32_t)_weft_proc.pid;
   h->ppid = (uint32_t)ppid;
   /* the CPUs this process may run on (one system call; sysconf reads a file), unless known: a fork

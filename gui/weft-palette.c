@@ -23,7 +23,7 @@
     [WEFT_ST_SPIN_WAIT] = RGB(0xcc79a7), [WEFT_ST_COND_WAIT] = RGB(0x0072b2), [WEFT_ST_BARRIER_WAIT] = RGB(0x56b4e9), \
     [WEFT_ST_SEM_WAIT] = RGB(0xf0e442), [WEFT_ST_JOIN_WAIT] = RGB(0x999999), [WEFT_ST_CHILD_WAIT] = RGB(0x666666),    \
     [WEFT_ST_IO_WAIT] = RGB(0xa6d8f5), [WEFT_ST_SLEEP] = RGB(0xd4d4d4), [WEFT_ST_GIL_WAIT] = RGB(gil),                \
-    [WEFT_ST_MPI_WAIT] = RGB(0x8c6bb1),                                                                               \
+    [WEFT_ST_MPI_WAIT] = RGB(0x8c6bb1), [WEFT_ST_FUTEX_WAIT] = RGB(0x7b2d5b),                                         \
   }
 
 /* clang-format off */

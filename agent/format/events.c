@@ -49,6 +49,7 @@ static const char *const kind_names[] = {
     [WEFT_KIND_COND] = "cond",           [WEFT_KIND_BARRIER] = "barrier", [WEFT_KIND_SEM] = "sem",
     [WEFT_KIND_JOIN] = "join",           [WEFT_KIND_CHILD] = "child",     [WEFT_KIND_POLL] = "poll",
     [WEFT_KIND_READ] = "read",           [WEFT_KIND_SLEEP] = "sleep",     [WEFT_KIND_MPI] = "mpi",
+    [WEFT_KIND_FUTEX] = "futex",
 };
 _Static_assert(sizeof kind_names / sizeof kind_names[0] == WEFT_KIND_COUNT, "every WeftKind needs a name");
 
@@ -251,8 +252,9 @@ int weft_header_check(const WeftFileHeader *h, char *why, size_t whylen) {
   if (h->pid == 0 || h->pid > WEFT_PID_MAX) return bad(why, whylen, "bad pid %" PRIu32, h->pid);
   if (h->ppid > WEFT_PID_MAX) return bad(why, whylen, "bad parent pid %" PRIu32, h->ppid);
   if (h->ncpus > WEFT_NCPUS_MAX) return bad(why, whylen, "implausible CPU count %" PRIu32, h->ncpus);
-  /* bit 9 came with version 7: in an older file it is as unknown as it was then */
-  const uint64_t known = h->version >= 7 ? WEFT_FEAT_KNOWN : WEFT_FEAT_KNOWN & ~WEFT_FEAT_SHARED_FILE;
+  /* bit 9 came with version 7, bit 10 with version 8: in an older file each is as unknown as it was then */
+  const uint64_t known = WEFT_FEAT_KNOWN & ~(h->version < 7 ? WEFT_FEAT_SHARED_FILE : 0) &
+                         ~(h->version < 8 ? WEFT_FEAT_FUTEX : 0);
   if (h->features & ~known)
     return bad(why, whylen, "unknown feature bits 0x%" PRIx64, (uint64_t)(h->features & ~known));
   if (h->clock == WEFT_CLOCK_MONOTONIC && h->tsc_hz != 0 && h->tsc_hz != 1000000000ull)

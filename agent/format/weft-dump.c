@@ -444,10 +444,11 @@ static int dump_one(Dump *d, WeftTrace *t, const char *name, char *err, size_t e
            name, h->pid, h->ppid, h->image, h->version, h->clock == WEFT_CLOCK_TSC ? "tsc" : "monotonic", h->session,
            h->lost);
   if (!d->stats && (h->features & WEFT_FEAT_COUNTERS))
-    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s%s\n",
+    printf("#   holds=%s sample=%" PRIu32 " flush_ms=%" PRIu32 "%s%s%s\n",
            (h->features & WEFT_FEAT_HOLDS_ALL) ? "all" : "contended", h->hold_sample, h->flush_ms,
            (h->features & WEFT_FEAT_PY_FRAMES) ? " python=frames" : "",
-           (h->features & WEFT_FEAT_MODULES_INHERITED) ? " modules=parent's" : "");
+           (h->features & WEFT_FEAT_MODULES_INHERITED) ? " modules=parent's" : "",
+           (h->features & WEFT_FEAT_FUTEX) ? " futex=recorded" : "");
   if (!d->stats && h->host_id)
     printf("#   host=%.*s host_id=%016" PRIx64 "\n", (int)strnlen(h->host_name, sizeof h->host_name), h->host_name,
            h->host_id);

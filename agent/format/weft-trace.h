@@ -34,8 +34,9 @@
  * hold's length, hold_sample); 4 Python frames (PY_FRAME, and STACK words that name them); 5 SHARED (the
  * identity of a process-shared object); 6 MPI (kind mpi, MPI_MSG, MPI_COLL, MPI_RANK) and the bytes of a
  * PIPE_WRITE; 7 fork children's sections in their parent's file (WEFT_FEAT_SHARED_FILE, PROCESS and CHILD
- * chunks, the header's alloc_end and grow_lock). */
-#define WEFT_TRACE_VERSION     7u
+ * chunks, the header's alloc_end and grow_lock); 8 futex waits (kind futex: WAIT_BEGIN/WAIT_END and SIGNAL of a
+ * word a program waits on through syscall(SYS_futex), WEFT_FEAT_FUTEX). */
+#define WEFT_TRACE_VERSION     8u
 #define WEFT_TRACE_MIN_VERSION 1u /* the oldest one readers still read */
 #define WEFT_ENDIAN_MARK       0x01020304u
 #define WEFT_FILE_HEADER_SIZE  4096u
@@ -58,7 +59,7 @@
 #define WEFT_NCPUS_MAX  65536u
 #define WEFT_TSC_HZ_MIN 1000000ull      /* a tick rate hint below 1 MHz ... */
 #define WEFT_TSC_HZ_MAX 100000000000ull /* ... or above 100 GHz is no clock */
-#define WEFT_FEAT_KNOWN ((1ull << 10) - 1)
+#define WEFT_FEAT_KNOWN ((1ull << 11) - 1)
 
 /* File header clock field */
 enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
@@ -92,6 +93,9 @@ enum { WEFT_CLOCK_TSC = 1, WEFT_CLOCK_MONOTONIC = 2 };
  * that did not exec, and theirs): PROCESS and CHILD chunks. A file of an
  * older version with this bit is corrupt (the bit was unknown then). */
 #define WEFT_FEAT_SHARED_FILE       (1ull << 9)
+/* Version 8: the agent recorded the futex waits and wakes made through
+ * syscall(SYS_futex, ...) (kind futex); without it they were not looked at. */
+#define WEFT_FEAT_FUTEX             (1ull << 10)
 
 /* A STACK word with bit 63 set is no return address (user space has none up
  * there) but a Python frame: the low 32 bits are a PY_FRAME record's id. */
@@ -195,6 +199,8 @@ enum WeftKind {
   WEFT_KIND_READ = 12,  /* read/recv on a pipe or socket; object = fd */
   WEFT_KIND_SLEEP = 13, /* nanosleep and friends */
   WEFT_KIND_MPI = 14,   /* version 6: a blocking or completing MPI call; object = WEFT_MPI_OBJ(call, comm) */
+  WEFT_KIND_FUTEX =
+      15, /* version 8: a futex word waited on or woken through syscall(SYS_futex); object = its address */
   WEFT_KIND_COUNT
 };
 enum WeftOp {
@@ -202,8 +208,8 @@ enum WeftOp {
   WEFT_OP_TRY = 1,       /* try variant */
   WEFT_OP_TIMED = 2,     /* timed variant (CLOCK_REALTIME deadline) */
   WEFT_OP_CLOCK = 3,     /* clock variant (explicit clock) */
-  WEFT_OP_SIGNAL = 4,    /* cond signal */
-  WEFT_OP_BROADCAST = 5, /* cond broadcast */
+  WEFT_OP_SIGNAL = 4,    /* cond signal; a futex wake of one waiter */
+  WEFT_OP_BROADCAST = 5, /* cond broadcast; a futex wake of more */
   WEFT_OP_SERIAL = 6     /* barrier: this thread got PTHREAD_BARRIER_SERIAL_THREAD */
 };
 /* REL w2 (version 3): the hold's length in ticks plus one (0: its start was not

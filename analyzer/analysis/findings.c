@@ -95,6 +95,11 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   if (o->kind == WEFT_KIND_SEM)
     return "the semaphore's count limits concurrency: raise it if the resource allows, or hold it for less "
            "time";
+  if (o->kind == WEFT_KIND_FUTEX)
+    return "threads blocked on this word (a C++20 std::barrier, std::latch, semaphore or std::atomic::wait, a "
+           "Rust lock, condition variable or park, or a lock of the program's own): for a barrier or latch, the "
+           "threads that came first waited for the last (balance the work between them); for a lock, hold it for "
+           "less time or shard it; for a queue or a flag, the thread that sets it is the bottleneck";
   return "threads wait for work or a state change: the producer is the bottleneck or the tasks are too "
          "small; hand out work in bigger batches, or add producers";
 }
@@ -144,8 +149,9 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
   for (size_t i = 0; i < m->nobjects && !c->sql.failed; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
     if (grouped[i]) continue;
-    bool cond = o->kind == WEFT_KIND_COND;
-    if (!(kind_is_lockish(o->kind) || cond) || o->wait_ns < min_cost || o->wait_ns <= 0) continue;
+    bool cond = o->kind == WEFT_KIND_COND; /* (a futex's finding is a contention one: most are locks) */
+    if (!(kind_is_lockish(o->kind) || cond || o->kind == WEFT_KIND_FUTEX) || o->wait_ns < min_cost || o->wait_ns <= 0)
+      continue;
     if (weft_python_is_gil_object(m->python, o->object_id)) continue; /* the GIL: findings-python.c's verdict */
     bool pylock = o->kind == WEFT_KIND_SEM && weft_python_process(m->python, o->upid);
     /* a pool's parent waiting for results and its workers waiting for tasks
@@ -164,6 +170,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                        : kind_is_rwlock(o->kind)    ? "rwlock"
                        : o->kind == WEFT_KIND_SPIN  ? "spinlock"
                        : o->kind == WEFT_KIND_SEM   ? "semaphore"
+                       : o->kind == WEFT_KIND_FUTEX ? "futex"
                                                     : "condition variable";
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
     char procs[48] = "";
@@ -491,9 +498,10 @@ static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
   char *evidence = pool_printf(c->pool,
                                "most of it in %s (%s); the scheduler's readings show the time, no recorded wait "
                                "covers it: weft records pthread locks, condition variables, barriers and "
-                               "semaphores, joins, child waits and sleeps%s%s%s",
-                               who, weft_format_ns(b2, sizeof b2, topv), m->io_waits > 0 ? ", and " : "",
-                               m->io_waits > 0 ? io_waits : "",
+                               "semaphores, %sjoins, child waits and sleeps%s%s%s",
+                               who, weft_format_ns(b2, sizeof b2, topv),
+                               m->futex_waits > 0 ? "futex waits made through syscall(), " : "",
+                               m->io_waits > 0 ? ", and " : "", m->io_waits > 0 ? io_waits : "",
                                m->io_waits == 0 ? "; waits in poll, select, epoll and reads were not recorded (WEFT_IO "
                                                   "was off)"
                                                 : "");
@@ -503,13 +511,16 @@ static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
                                               "the rest is where ",
                                               m->io_waits < 0 ? "if WEFT_IO was off, " : "", io_waits);
   char *fix = pool_printf(c->pool,
-                          "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: a futex used "
-                          "directly (C++20 std::barrier, std::latch, std::counting_semaphore and std::atomic::wait in "
-                          "libstdc++, Rust's std::sync, a hand-made lock), a file lock (flock, fcntl F_SETLKW), "
-                          "accept or connect, io_uring, reads of files and terminals, or page faults that read a "
-                          "mapped file. The timeline shows where in each thread; `perf trace -s -p PID` or bcc's "
-                          "offcputime names the call",
-                          again);
+                          "%sthe threads blocked in calls weft does not wrap, so it cannot say on what: %s, a file "
+                          "lock (flock, fcntl F_SETLKW), accept or connect, io_uring, reads of files and terminals, "
+                          "or page faults that read a mapped file. The timeline shows where in each thread; `perf "
+                          "trace -s -p PID` or bcc's offcputime names the call",
+                          again,
+                          m->futex_waits > 0
+                              ? "a futex waited on without libc's syscall() (inline assembly, a statically linked "
+                                "runtime)"
+                              : "a futex used directly (C++20 std::barrier, std::latch, std::counting_semaphore and "
+                                "std::atomic::wait in libstdc++, Rust's std::sync, a hand-made lock)");
   /* a blind spot of the measurement, not a cost weft can rank against the others (a server's thread idle in
    * accept by design would outrank them): cost 0, listed with the warnings */
   return add_finding(c, fv, WEFT_FIND_UNRECORDED, 0, title, evidence, fix, -1, top, -1);

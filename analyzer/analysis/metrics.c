@@ -193,6 +193,7 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   m->other_cpu_ns = -1;
   m->lost_events = weft_db_meta_get_int(c->sql.db, "lost_events", 0);
   m->io_waits = weft_db_meta_get_int(c->sql.db, "io_waits", -1);
+  m->futex_waits = weft_db_meta_get_int(c->sql.db, "futex_waits", -1);
   m->salvaged_files = weft_db_meta_get_int(c->sql.db, "salvaged_files", 0);
   char *holds = weft_db_meta_get(c->sql.db, "holds");
   m->holds_all = !holds || strcmp(holds, "contended") != 0;
@@ -531,10 +532,11 @@ static ObjAcc *obj_acc(Ctx *c, int64_t object_id, size_t *index) {
 }
 
 /* A wait in state st can time out (ETIMEDOUT is its call's result, not an
- * I/O or MPI call's error code): the timed lock, rwlock, condition and
- * semaphore waits. */
+ * I/O or MPI call's error code): the timed lock, rwlock, condition,
+ * semaphore and futex waits. */
 static bool timed_state(int st) {
-  return st == WEFT_ST_LOCK_WAIT || st == WEFT_ST_RWLOCK_WAIT || st == WEFT_ST_COND_WAIT || st == WEFT_ST_SEM_WAIT;
+  return st == WEFT_ST_LOCK_WAIT || st == WEFT_ST_RWLOCK_WAIT || st == WEFT_ST_COND_WAIT || st == WEFT_ST_SEM_WAIT ||
+         st == WEFT_ST_FUTEX_WAIT;
 }
 
 /* Is the wait [s, s + len) of utid the object's longest so far (ties: the

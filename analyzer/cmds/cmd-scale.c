@@ -347,8 +347,8 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     usum += th->useful_ns;
     runq += th->time.runnable_ns;
     lockw += w[WEFT_ST_LOCK_WAIT] + w[WEFT_ST_RWLOCK_WAIT] + w[WEFT_ST_SPIN_WAIT] + w[WEFT_ST_SEM_WAIT];
-    otherw +=
-        w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] + w[WEFT_ST_GIL_WAIT];
+    otherw += w[WEFT_ST_COND_WAIT] + w[WEFT_ST_BARRIER_WAIT] + w[WEFT_ST_IO_WAIT] + w[WEFT_ST_SLEEP] +
+              w[WEFT_ST_GIL_WAIT] + w[WEFT_ST_FUTEX_WAIT]; /* (a futex: a barrier's, a latch's as often as a lock's) */
     gilw += w[WEFT_ST_GIL_WAIT];
   }
   g_free(order);

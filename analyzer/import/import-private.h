@@ -533,7 +533,8 @@ static inline int has_object(int kind) {
     case WEFT_KIND_SEM:
     case WEFT_KIND_POLL:
     case WEFT_KIND_READ:
-    case WEFT_KIND_MPI: return 1;
+    case WEFT_KIND_MPI:
+    case WEFT_KIND_FUTEX: return 1;
     default: return 0;
   }
 }

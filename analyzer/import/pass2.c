@@ -33,6 +33,7 @@ static int wait_state(int kind) {
     case WEFT_KIND_READ: return WEFT_ST_IO_WAIT;
     case WEFT_KIND_SLEEP: return WEFT_ST_SLEEP;
     case WEFT_KIND_MPI: return WEFT_ST_MPI_WAIT;
+    case WEFT_KIND_FUTEX: return WEFT_ST_FUTEX_WAIT;
     default: return WEFT_ST_LOCK_WAIT;
   }
 }
@@ -173,6 +174,13 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
     }
   } else if (o && ok && o->kind == WEFT_KIND_COND) {
     if (release_for(im, &o->sig, t->wbegin, ns, t->utid, from_ns, &s)) {
+      waker = s.utid;
+      *fk = WEFT_FLOW_WAKEUP;
+    }
+  } else if (o && ok && o->kind == WEFT_KIND_FUTEX) {
+    /* the wake that woke it: the last that woke someone since its wait began (a wake is timed before its
+     * call, which may come a little before the waiter's WAIT_BEGIN) */
+    if (release_for(im, &o->sig, t->wbegin - LATE_NS, ns, t->utid, from_ns, &s)) {
       waker = s.utid;
       *fk = WEFT_FLOW_WAKEUP;
     }

@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,

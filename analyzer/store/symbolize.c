@@ -345,17 +345,41 @@ static bool system_source(const char *path) {
   return false;
 }
 
-/* The code at addr was inlined from a system header (std::mutex::lock, the
- * lock_guard that called it: a C++ program's every lock call site reads
- * gthr-default.h:749): the innermost call site of its chain of inlined
- * calls that lies in the program's own source, into *file and *line. False
- * when there is none (no DWARF scopes, or the whole chain is the system's). */
-static bool user_call_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const char **file, int *line) {
+/* A function of C++'s or Rust's standard library (std::thread's _M_run, into
+ * which a thread's lambda is inlined; core::ops::function::FnOnce::call_once). */
+static bool library_function(const char *symbol) {
+  static const char *const ns[] = {"std::", "__gnu_cxx::", "core::", "alloc::"};
+  for (size_t i = 0; symbol && i < sizeof ns / sizeof ns[0]; i++)
+    if (!strncmp(symbol, ns[i], strlen(ns[i]))) return true;
+  return false;
+}
+
+/* The function a DIE of an inlined call's code belongs to: its linkage name
+ * demangled ("main::{lambda()#1}::operator()() const"), else its DWARF name. */
+static const char *inlined_function(WeftSymbolizer *sym, Dwarf_Die *die) {
+  Dwarf_Attribute at;
+  const char *ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &at));
+  if (!ln) ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at));
+  return ln ? demangle(sym, ln) : dwarf_diename(die);
+}
+
+/* The location of addr in the program's own source and the function it is
+ * in, where inlining says more than the line table's row and the ELF symbol
+ * (*file and *line: that row, *symbol: the function the code lies in):
+ * - a row in a system header (std::mutex::lock and the lock_guard that
+ *   called it, inlined: a C++ program's every lock call site read
+ *   gthr-default.h:749) is replaced by the innermost call site of the chain
+ *   of inlined calls that lies in the program's own source, if there is one;
+ * - the function is the one that location is in: an inlined one's own name
+ *   where it was inlined (a lambda inlined into std::thread's _M_run is
+ *   "operator()", a helper inlined into its caller is the helper). */
+static void inline_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const char **file, int *line,
+                        const char **symbol) {
   Dwarf_Addr bias = 0;
   Dwarf_Die *cu = dwfl_module_addrdie(f->mod, (Dwarf_Addr)addr, &bias);
   Dwarf_Files *files = NULL;
   size_t nfiles = 0;
-  if (!cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return false;
+  if (!cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return;
   /* the innermost scope at addr, then every DIE it lies in (dwarf_getscopes would go on from an inlined
    * subroutine to its abstract definition's scopes, not to the code it was inlined into) */
   Dwarf_Die *scopes = NULL, inner;
@@ -368,23 +392,31 @@ static bool user_call_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const
   }
   Dwarf_Attribute at;
   const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &at));
-  bool found = false;
-  for (int i = 0; i < n && !found; i++) { /* innermost first: each one's call site is in the next */
-    Dwarf_Word fi, ln;
-    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine ||
-        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &at), &fi) != 0 ||
-        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &at), &ln) != 0 || ln == 0 || ln > INT32_MAX)
-      continue;
-    const char *src = fi < nfiles ? dwarf_filesrc(files, fi, NULL, NULL) : NULL;
-    if (!src) continue;
-    src = joined_path(sym, dir, src);
-    if (system_source(src)) continue;
-    *file = src;
-    *line = (int)ln;
-    found = true;
+  int from = 0; /* the scopes the location lies in begin here */
+  if (*file && system_source(*file)) {
+    from = -1;
+    for (int i = 0; i < n && from < 0; i++) { /* innermost first: each one's call site is in the next */
+      Dwarf_Word fi, ln;
+      if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine ||
+          dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &at), &fi) != 0 ||
+          dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &at), &ln) != 0 || ln == 0 || ln > INT32_MAX)
+        continue;
+      const char *src = fi < nfiles ? dwarf_filesrc(files, fi, NULL, NULL) : NULL;
+      if (!src || system_source(src = joined_path(sym, dir, src))) continue;
+      *file = src;
+      *line = (int)ln;
+      from = i + 1;
+    }
+  }
+  for (int k = from; from >= 0 && k < n; k++) { /* the function out from there: inlined, or the ELF symbol's */
+    int tag = dwarf_tag(&scopes[k]);
+    if (tag == DW_TAG_subprogram) break;
+    if (tag != DW_TAG_inlined_subroutine) continue;
+    const char *fn = inlined_function(sym, &scopes[k]);
+    if (fn && *fn) *symbol = fn;
+    break;
   }
   free(scopes);
-  return found;
 }
 
 /* ---- function symbols ----
@@ -535,7 +567,10 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
       out->line = lineno;
     }
   }
-  if (out->file && system_source(out->file)) user_call_site(sym, f, addr, &out->file, &out->line);
+  /* (the DIE walk costs tens of microseconds: only where it changes something, a row in a system
+   * header, or the program's code in a function of the standard library's, where it was inlined) */
+  if (out->file && (system_source(out->file) || library_function(out->symbol)))
+    inline_site(sym, f, addr, &out->file, &out->line, &out->symbol);
   memo_put(sym, f->index, addr, out);
 }
 
@@ -808,7 +843,9 @@ long weft_sym_name_objects(sqlite3 *db, char *err, size_t errlen) {
       uint64_t bias = (uint64_t)sqlite3_column_int64(mods, 2);
       uint64_t off = 0;
       const char *name = path ? weft_sym_object(sym, path, bid, addr - bias, &off) : NULL;
-      if (!name) continue;
+      /* (a name the C++ library reserves for itself says nothing: libstdc++'s pool of words that
+       * std::atomic<T>::wait and std::barrier sleep on, std::__detail::__waiter_pool_base::_S_for::__w) */
+      if (!name || !strncmp(name, "std::__", 7) || !strncmp(name, "__gnu_cxx::__", 13)) continue;
       char buf[512];
       if (off)
         snprintf(buf, sizeof buf, "%s+%#" PRIx64, name, off);

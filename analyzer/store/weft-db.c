@@ -20,7 +20,7 @@ extern const char weft_schema_sql[];
 
 static const char *const state_names[WEFT_ST_COUNT] = {
     "running",   "lock_wait",  "rwlock_wait", "spin_wait", "cond_wait", "barrier_wait", "sem_wait",
-    "join_wait", "child_wait", "io_wait",     "sleep",     "gil_wait",  "mpi_wait"};
+    "join_wait", "child_wait", "io_wait",     "sleep",     "gil_wait",  "mpi_wait",     "futex_wait"};
 
 static const char *const flow_names[WEFT_FLOW_COUNT] = {
     NULL,   "lock_handoff", "wakeup", "barrier", "sem_post",    "create",         "join",

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_SCHEMA_VERSION    6
+#define WEFT_SCHEMA_VERSION    7
 #define WEFT_DB_APPLICATION_ID 0x57454654 /* "WEFT" */
 
 /* thread_state.state */
@@ -29,15 +29,16 @@ typedef enum {
   WEFT_ST_CHILD_WAIT = 8,
   WEFT_ST_IO_WAIT = 9, /* poll/select/epoll, read/recv on pipes and sockets */
   WEFT_ST_SLEEP = 10,
-  WEFT_ST_GIL_WAIT = 11, /* CPython's GIL (issue 6) */
-  WEFT_ST_MPI_WAIT = 12, /* a blocking or completing MPI call (schema 4) */
+  WEFT_ST_GIL_WAIT = 11,   /* CPython's GIL (issue 6) */
+  WEFT_ST_MPI_WAIT = 12,   /* a blocking or completing MPI call (schema 4) */
+  WEFT_ST_FUTEX_WAIT = 13, /* a futex word waited on through syscall() (schema 7) */
   WEFT_ST_COUNT
 } WeftState;
 
 /* flow.kind */
 typedef enum {
   WEFT_FLOW_LOCK_HANDOFF = 1,    /* release -> the waiter acquires */
-  WEFT_FLOW_WAKEUP = 2,          /* cond signal/broadcast -> the waiter wakes */
+  WEFT_FLOW_WAKEUP = 2,          /* cond signal/broadcast, futex wake -> the waiter wakes */
   WEFT_FLOW_BARRIER = 3,         /* the last arrival -> each waiter leaves */
   WEFT_FLOW_SEM_POST = 4,        /* sem_post -> the waiter acquires */
   WEFT_FLOW_CREATE = 5,          /* pthread_create -> the thread starts */

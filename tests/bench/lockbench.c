@@ -7,6 +7,9 @@
  *   uncontended   one mutex lock+unlock pair                   1 working, 1 more alive (blocked)
  *   contended     one lock+unlock pair of one shared mutex     T share the N pairs
  *   condvar       one ping-pong round trip (2 hand-offs)       2
+ *   futex         the same on a futex word of its own, through 2
+ *                 syscall(SYS_futex) (C++20's std::barrier and
+ *                 std::atomic::wait, Rust's locks wait so)
  *   barrier       one pthread_barrier_wait round               T
  *   create        one pthread_create + pthread_join            1 (+ the short-lived thread)
  *   fork          one fork + child _exit(0) + waitpid          1 (+ the child process)
@@ -34,6 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +113,24 @@ static void *pingpong(void *arg) {
   return NULL;
 }
 
+/* futex: whose turn, 0 or 1; each thread sleeps on the word until it is its turn, hands the turn over and wakes */
+static uint32_t fturn;
+
+static void *futex_pingpong(void *arg) {
+  uint32_t me = (uint32_t)(long)arg;
+  gate_wait();
+  for (long i = 0; i < per_thread; i++) {
+    uint32_t v;
+    while ((v = __atomic_load_n(&fturn, __ATOMIC_ACQUIRE)) != me)
+      if (syscall(SYS_futex, &fturn, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0) != 0 && errno != EAGAIN && errno != EINTR)
+        die("FUTEX_WAIT", errno);
+    if (me == 0) counter++;
+    __atomic_store_n(&fturn, !me, __ATOMIC_RELEASE);
+    if (syscall(SYS_futex, &fturn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0) die("FUTEX_WAKE", errno);
+  }
+  return NULL;
+}
+
 static void *barrier_loop(void *arg) {
   long me = (long)arg;
   gate_wait();
@@ -148,7 +171,7 @@ static void join_threads(pthread_t *tid, int t) {
 
 static void usage(const char *me) {
   fprintf(stderr,
-          "usage: %s uncontended|contended|condvar|barrier|create|fork|spawn|forkexec [N] [T]\n"
+          "usage: %s uncontended|contended|condvar|futex|barrier|create|fork|spawn|forkexec [N] [T]\n"
           "  N operations (default 1000000), T threads for contended and barrier (default 2)\n",
           me);
   exit(2);
@@ -188,16 +211,17 @@ int main(int argc, char **argv) {
     t1 = now_ns();
     if (write(idle_pipe[1], "x", 1) != 1) die("write", errno);
     pthread_join(idle, NULL);
-  } else if (!strcmp(mode, "contended") || !strcmp(mode, "condvar") || !strcmp(mode, "barrier")) {
+  } else if (!strcmp(mode, "contended") || !strcmp(mode, "condvar") || !strcmp(mode, "futex") ||
+             !strcmp(mode, "barrier")) {
     void *(*fn)(void *);
     if (!strcmp(mode, "contended")) {
       per_thread = n / t;
       n = expect = per_thread * t;
       fn = lock_loop;
-    } else if (!strcmp(mode, "condvar")) {
+    } else if (!strcmp(mode, "condvar") || !strcmp(mode, "futex")) {
       t = 2;
       per_thread = n;
-      fn = pingpong;
+      fn = !strcmp(mode, "futex") ? futex_pingpong : pingpong;
     } else {
       per_thread = n;
       int r = pthread_barrier_init(&bar, NULL, (unsigned)t);

@@ -390,7 +390,7 @@ def validate(chk, rec, allow_open=(), exits=None):
         chk.eq("%s header pid" % h["name"], int(h["pid"]), int(m.group(1)))
         if int(h["pid"]) not in sectioned:
             chk.eq("%s header image" % h["name"], int(h["image"]), int(m.group(2)))
-        chk.eq("%s header version" % h["name"], h.get("version"), "7")
+        chk.eq("%s header version" % h["name"], h.get("version"), "8")
         chk.true("%s header holds" % h["name"], h.get("holds") in ("contended", "all"), repr(h))
         chk.eq("%s header lost" % h["name"], h.get("lost"), "0")
         chk.true("%s header clock" % h["name"], h.get("clock") in ("tsc", "monotonic"))
@@ -938,6 +938,27 @@ def t_sem(ctx, chk, n=200):
     chk.eq("the named semaphore is gone", os.path.exists("/dev/shm/sem." + name.lstrip("/")), False)
 
 
+def t_futex(ctx, chk, k=10):
+    """fx-futex: K futex waits woken by main, one that returns EAGAIN, one wake of nobody."""
+    rec, info, tr = traced_fixture(ctx, chk, "futex", [k])
+    chk.eq("stdout", tr.out, b"fx-futex rounds=%d eagain=yes unwoken=0\n" % k)
+    word, main, waiter = to_int(info["word"]), int(info["main_tid"]), int(info["waiter_tid"])
+    chk.eq("futex WAIT_BEGIN of the waiter on the word", [(r.tid, r.i("obj")) for r in
+                                                          rec.sel("WAIT_BEGIN", kind="futex")], [(waiter, word)] * (k + 1))
+    chk.eq("futex WAIT_END results: K woken, then EAGAIN", [r.get("res") for r in rec.sel("WAIT_END", kind="futex")],
+           ["0"] * k + [str(errno.EAGAIN)])
+    sigs = rec.sel("SIGNAL", kind="futex")
+    chk.eq("futex SIGNALs: K wakes of one waiter by main (the wake of nobody writes none)",
+           [(r.tid, r.i("obj"), r.get("op")) for r in sigs], [(main, word, "signal")] * k)
+    # each wait that ended with 0 has its wake between its begin and its end
+    recs = rec.thread_records(waiter)
+    for i, b in enumerate(recs[:-1]):
+        e = recs[i + 1]
+        if b.name == "WAIT_BEGIN" and b.get("kind") == "futex" and e.get("res") == "0":
+            chk.true("the futex wait at %d has its wake" % b.ns, any(b.ns - 1000000 <= x.ns <= e.ns for x in sigs))
+    chk.eq("header: futex waits recorded", [h.get("futex") for h in rec.files], ["recorded"] * len(rec.files))
+
+
 def t_io(ctx, chk):
     rec, info, tr = traced_fixture(ctx, chk, "io", env={"WEFT_IO": "1"})
     chk.eq("stdout", tr.out, b"io poll=0 read=5 data=hello\n")
@@ -1455,7 +1476,7 @@ def t_env_untraced_identical(ctx, chk):
     cases = [("contended", ["10"], 1), ("condvar", ["50"], 1), ("barrier", ["3", "20"], 1),
              ("rwlock", ["2", "50", "2", "50", "3"], 1), ("sem", ["100"], 1), ("mutextypes", [], 1),
              ("names", [], 1), ("threadexit", [], 1), ("detach", ["4"], 1), ("exitthreads", [], 1),
-             ("forktree", [], 2), ("vfork", [], 2), ("spawn", [], 2), ("segv", ["100"], 1)]
+             ("forktree", [], 2), ("vfork", [], 2), ("spawn", [], 2), ("segv", ["100"], 1), ("futex", ["5"], 1)]
     for name, args, images in cases:
         untraced_case(ctx, chk, name, None, argv=[ctx.fixture(name)] + args, images=images)
     untraced_case(ctx, chk, "io with WEFT_IO=1", None, argv=[ctx.fixture("io")])
@@ -1868,7 +1889,7 @@ GROUPS = {
               ("mutextypes-holds-all", lambda c, k: t_mutextypes(c, k, env=HOLDS_ALL)),
               ("rwlock", t_rwlock), ("rwlock-holds-all", lambda c, k: t_rwlock(c, k, env=HOLDS_ALL))],
     "sync": [("condvar", t_condvar), ("condvar-holds-all", lambda c, k: t_condvar(c, k, env=HOLDS_ALL)),
-             ("barrier", t_barrier), ("sem", t_sem), ("io", t_io)],
+             ("barrier", t_barrier), ("sem", t_sem), ("futex", t_futex), ("io", t_io)],
     "threads": [("names", t_names), ("threadexit", t_threadexit), ("detach", t_detach), ("detach-many", t_detach_many),
                 ("detach-more", t_detach_more),
                 ("longjmp", t_longjmp),

@@ -44,6 +44,11 @@
 #   through the inline chain's call site; not inlined, the stack begins at the
 #   program's frame (the library's frames trimmed).
 #
+# stdbarrier (fx-stdbarrier, C++20: two threads meet at a std::barrier 4 times, the early
+#   one asleep each time before main arrives): its 4 waits are futex waits (libstdc++ sleeps
+#   through syscall(SYS_futex)), each woken by main, the word named by the line of the
+#   arrive_and_wait in the lambda (not by libstdc++'s pool of words, nor std::thread's _M_run).
+#
 # machine_load (fx-scale-par 1 on one CPU shared with a busy loop of another
 #   process): the time it waited for the CPU is a warning about the
 #   measurement (machine_load, cost 0, other processes' CPU time shown), not
@@ -473,6 +478,35 @@ def t_stdmutex(weft, fx, tmp):
         ok(top == 0, "%s: no wait's stack begins in a system header (%d do)" % (name, top))
 
 
+def t_stdbarrier(weft, fx, tmp):
+    if "stdbarrier" not in fx:
+        ok(True, "# SKIP stdbarrier: no C++ compiler built fx-stdbarrier")
+        return
+    db = os.path.join(tmp, "stdbarrier.db")
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["stdbarrier"], "4"], env=env(tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = p.stderr.decode("utf-8", "replace")
+    info = dict(x.split("=", 1) for x in err.split() if "=" in x)
+    if not ok(p.returncode == 0 and "arrive_line" in info, "stdbarrier: weft record exits 0", err):
+        return
+    con = sqlite3.connect(db)
+    try:
+        early = con.execute("SELECT utid FROM thread WHERE tid = ?", (int(info["early_tid"]),)).fetchone()[0]
+        main = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE t.tid = p.pid").fetchone()[0]
+        waits = con.execute("SELECT utid, result, waker_utid FROM thread_state WHERE state = 13").fetchall()
+    finally:
+        con.close()
+    ok(waits == [(early, 0, main)] * 4, "stdbarrier: 4 futex waits of the early thread, each woken by main", waits)
+    rep = report_json(weft, tmp, db)
+    site = "fx-stdbarrier.cc:%s" % info["arrive_line"]
+    objs = [o for o in (rep or {}).get("sync_objects", []) if o["kind"] == "futex"]
+    ok(len(objs) == 1 and objs[0]["waits"] == 4 and objs[0]["label"] == "operator() (%s)" % site
+       and [(c["symbol"], c["line"]) for c in objs[0]["call_sites"]] == [("operator()", int(info["arrive_line"]))],
+       "stdbarrier: the barrier's word is named by the lambda's line, %s" % site, objs)
+    ok(not [f for f in (rep or {}).get("findings", []) if f["kind"] == "unrecorded"],
+       "stdbarrier: no unrecorded warning", (rep or {}).get("findings"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -487,7 +521,7 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load, t_stdmutex):
+        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load, t_stdmutex, t_stdbarrier):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

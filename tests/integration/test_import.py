@@ -227,6 +227,35 @@ def t_condvar(ctx, n=50):
        "condvar: every wait has its waker")
 
 
+def t_futex(ctx, k=8):
+    """fx-futex: K futex waits woken by main and one EAGAIN: futex_wait states, wake-up flows, the report."""
+    import json
+    d, info, rc = ctx.record("futex", [k])
+    db = d + ".db"
+    ok(ctx.weft("import", d, "-o", db, "--quiet").returncode == 0, "futex: import")
+    con = sqlite3.connect(db)
+    w = one(con, "SELECT object_id FROM sync_object WHERE addr = ? AND kind = 15", addr(info, "word"))
+    main, waiter = utid_of(con, info["main_tid"]), utid_of(con, info["waiter_tid"])
+    eq(con.execute("SELECT utid, result, waker_utid FROM thread_state WHERE state = 13 AND object_id = ? "
+                   "ORDER BY start_ns", (w,)).fetchall(),
+       [(waiter, 0, main)] * k + [(waiter, errno.EAGAIN, None)],
+       "futex: the waiter's K futex waits woken by main, then one EAGAIN")
+    eq(con.execute("SELECT from_utid, to_utid, count(*) FROM flow WHERE kind = 2 AND object_id = ? GROUP BY 1, 2",
+                   (w,)).fetchall(), [(main, waiter, k)], "futex: K wake-up flows from main to the waiter")
+    eq(one(con, "SELECT value FROM meta WHERE key = 'futex_waits'"), "1", "futex: meta futex_waits = 1")
+    eq(one(con, "SELECT name FROM kind_name WHERE kind = 15"), "futex", "futex: kind 15 is futex")
+    con.close()
+    r = ctx.weft("report", db, "--format", "json")
+    rep = json.loads(r.stdout.decode()) if r.returncode == 0 else {}
+    objs = [o for o in rep.get("sync_objects", []) if o["addr"] == addr(info, "word")]
+    site = "fx-futex.c:%s" % info["wait_line"]
+    ok(len(objs) == 1 and objs[0]["kind"] == "futex" and objs[0]["label"] == "word (%s)" % site
+       and objs[0]["waits"] == k + 1 and objs[0]["timeouts"] == 0
+       and [(c["symbol"], c["waits"]) for c in objs[0]["call_sites"]] == [("waiter", k), ("waiter", 1)]
+       and objs[0]["call_sites"][0]["line"] == int(info["wait_line"]),
+       "futex: the report names the word and its waits' site, %s" % site, objs or rep.get("sync_objects"))
+
+
 def t_forktree(ctx):
     con, info, _ = ctx.imported("forktree")
     p, c1, c2 = int(info["parent"]), int(info["child1"]), int(info["child2"])
@@ -1128,7 +1157,7 @@ def main():
     ap.add_argument("fixtures", nargs="*")
     args = ap.parse_args()
     ctx = Ctx(args)
-    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_generations, t_shared_slots, t_pshared_cond, t_vfork,
+    tests = [t_contended, t_create_flows, t_fork_child_symbols, t_report_site, t_report_timeouts, t_barrier, t_condvar, t_futex, t_forktree, t_pshared, t_pshared_threads, t_pshared_rwlock, t_pshared_untouched, t_pshared_remade, t_pshared_generations, t_shared_slots, t_pshared_cond, t_vfork,
              t_killed, t_io_pipe, t_annotate, t_reuse, t_execfail, t_lost, t_hold_spill, t_stamp_spill, t_wait_spill,
              t_all_fixtures_check,
              t_file_modes, t_bad_input, t_fifo, t_empty_trace,

@@ -447,16 +447,20 @@ static void test_errors(void) {
   free(b.buf);
 
   good_trace(&b);
-  /* the older versions still read: version 1 to 6 files */
-  for (uint32_t ver = 1; ver <= 6; ver++) {
+  /* the older versions still read: version 1 to 7 files */
+  for (uint32_t ver = 1; ver <= 7; ver++) {
     char err[512];
     Events e;
     tb_hdr(&b)->version = ver;
     int rc = open_scan(&b, b.len, "old.wtrace", &e, NULL, err, sizeof err);
     ok(rc == 0 && e.n == 3, "a version %u trace reads (%d, %zu records)", ver, rc, e.n);
   }
-  tb_hdr(&b)->version = 8;
-  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 8 (this reader knows 1 to 7)", 1, 0});
+  tb_hdr(&b)->version = 9;
+  expect_fail(&b, b.len, (Expect){"wrong version", "unsupported trace version 9 (this reader knows 1 to 8)", 1, 0});
+  /* the futex bit came with version 8: in a version 7 file it is unknown */
+  tb_hdr(&b)->version = 7;
+  tb_hdr(&b)->features |= WEFT_FEAT_FUTEX;
+  expect_fail(&b, b.len, (Expect){"the futex bit in a version-7 file", "unknown feature bits 0x400", 1, 0});
   free(b.buf);
 
   good_trace(&b);
@@ -1240,7 +1244,7 @@ static void test_sections_read(void) {
   ok(s[2].rc == 0 && records_are(&s[2].e, 102, c102, 2) && s[2].e.ev[1].type == WEFT_EV_EXIT,
      "the grandchild's section: its records (%s)", s[2].err);
   const WeftFileHeader *h1 = weft_trace_header(sec[0]), *h2 = weft_trace_header(sec[1]);
-  ok(h1->pid == 101 && h1->ppid == 100 && h1->image == 0 && h1->version == 7 && h1->start_ns == 1200 &&
+  ok(h1->pid == 101 && h1->ppid == 100 && h1->image == 0 && h1->version == WEFT_TRACE_VERSION && h1->start_ns == 1200 &&
          memcmp(h1->magic, WEFT_TRACE_MAGIC, 8) == 0 && h2->pid == 102 && h2->ppid == 101 && h2->start_ns == 1500,
      "section headers: the PROCESS pages, with the file magic");
   ok(weft_trace_section_at(sec[0]) == at.proc101 && weft_trace_section_at(sec[1]) == at.proc102 &&
@@ -1384,7 +1388,7 @@ static void test_sections_errors(void) {
     int field; /* 0 size, 1 version, 2 clock, 3 pid 0, 4 pid too big, 5 start far, 6 session, 7 header size */
   } bad_proc[] = {
       {"process chunk size", "bad process chunk: size 8192 (expected 4096)", 0},
-      {"process chunk version", "bad process chunk: version 6 in a version-7 file", 1},
+      {"process chunk version", "bad process chunk: version 6 in a version-8 file", 1},
       {"process chunk clock", "bad process chunk: clock 2, the file's is 1", 2},
       {"process chunk pid 0", "bad process chunk: bad pid 0", 3},
       {"process chunk pid too big", "bad process chunk: bad pid 4194305", 4},
