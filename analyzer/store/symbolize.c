@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <glib.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <inttypes.h>
 #include <string.h>
@@ -66,7 +67,17 @@ typedef struct {
   Dwfl_Module *mod;
   int bid_len; /* on-disk build-id, 0 if none */
   unsigned char bid[64];
+  /* the compile units' address ranges, read on first need (cu_at): clang writes no .debug_aranges, and
+   * libdw then finds no unit for an address */
+  struct CuRange *cus;
+  size_t ncus;
+  int cus_state; /* 0 not read, 1 read, -1 no DWARF */
 } SymFile;
+
+typedef struct CuRange {
+  Dwarf_Addr lo, hi; /* [lo, hi), DWARF addresses */
+  Dwarf_Off die;     /* its unit's DIE */
+} CuRange;
 
 /* ---- memoised results, keyed by (file index, address) ---- */
 
@@ -121,6 +132,7 @@ static void free_file(void *p) {
   if (!f) return;
   if (f->dwfl) dwfl_end(f->dwfl);
   free(f->syms);
+  free(f->cus);
   free(f->error);
   free(f);
 }
@@ -336,12 +348,94 @@ static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *s
 }
 
 /* A header of the compiler's or the system's: C++'s standard library
- * (/usr/include/c++/12/bits/std_mutex.h, its gthr-default.h), libc's,
- * GCC's own (/usr/lib/gcc/...), Rust's standard library (/rustc/HASH/...). */
+ * (/usr/include/c++/12/bits/std_mutex.h, its gthr-default.h; libc++'s
+ * .../include/c++/v1/...), libc's, GCC's and LLVM's own (/usr/lib/gcc/...,
+ * /usr/lib/llvm-15/...), Rust's standard library (/rustc/HASH/...). A path
+ * with "." or ".." in it is looked at as it resolves (clang++ names
+ * libstdc++'s headers /usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/...). */
 static bool system_source(const char *path) {
-  static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/local/include/", "/rustc/"};
-  for (size_t i = 0; path && i < sizeof dirs / sizeof dirs[0]; i++)
+  static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/lib/llvm-", "/usr/local/include/",
+                                     "/rustc/"};
+  if (!path || path[0] != '/') return false;
+  char buf[1024];
+  if (strstr(path, "/./") || strstr(path, "/../")) {
+    if (strlen(path) >= sizeof buf) return false;
+    strcpy(buf, path);
+    normalize_path(buf);
+    path = buf;
+  }
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     if (!strncmp(path, dirs[i], strlen(dirs[i]))) return true;
+  return strstr(path, "/include/c++/") != NULL;
+}
+
+/* In v (n elements of stride bytes, sorted by the uint64_t at offset off), the first whose key is above
+ * key (n: none). */
+static size_t upper_bound_u64(const void *v, size_t n, size_t stride, size_t off, uint64_t key) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uint64_t k;
+    memcpy(&k, (const char *)v + mid * stride + off, sizeof k);
+    if (k <= key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static int cmp_cu_range(const void *x, const void *y) {
+  const CuRange *a = x, *b = y;
+  return (a->lo > b->lo) - (a->lo < b->lo);
+}
+
+/* f's units' ranges, sorted (every unit's, from its DW_AT_ranges or low and high pc). */
+static void load_cu_ranges(SymFile *f) {
+  Dwarf_Addr bias;
+  Dwarf *dw = dwfl_module_getdwarf(f->mod, &bias);
+  f->cus_state = -1;
+  if (!dw) return;
+  size_t cap = 0;
+  Dwarf_Off off = 0, next;
+  size_t hsize;
+  while (dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
+    Dwarf_Die cu;
+    if (dwarf_offdie(dw, off + hsize, &cu)) {
+      Dwarf_Addr base, lo, hi;
+      for (ptrdiff_t o = 0; (o = dwarf_ranges(&cu, o, &base, &lo, &hi)) > 0;) {
+        if (hi <= lo) continue;
+        if (f->ncus == cap) {
+          size_t nc = cap ? 2 * cap : 64;
+          CuRange *nv = realloc(f->cus, nc * sizeof *nv);
+          if (!nv) return;
+          f->cus = nv;
+          cap = nc;
+        }
+        f->cus[f->ncus++] = (CuRange){lo, hi, off + hsize};
+      }
+    }
+    off = next;
+  }
+  if (f->ncus) qsort(f->cus, f->ncus, sizeof *f->cus, cmp_cu_range);
+  f->cus_state = 1;
+}
+
+/* The unit of f whose code holds addr (a Dwfl address) into *cu, and the bias of its DWARF addresses;
+ * libdw's own lookup first, then the units' ranges. */
+static bool cu_at(SymFile *f, uint64_t addr, Dwarf_Die *cu, Dwarf_Addr *bias) {
+  Dwarf_Die *d = dwfl_module_addrdie(f->mod, (Dwarf_Addr)addr, bias);
+  if (d) {
+    *cu = *d;
+    return true;
+  }
+  if (!f->cus_state) load_cu_ranges(f);
+  Dwarf *dw = f->cus_state > 0 ? dwfl_module_getdwarf(f->mod, bias) : NULL;
+  if (!dw || !f->ncus) return false;
+  Dwarf_Addr a = (Dwarf_Addr)addr - *bias;
+  size_t lo = upper_bound_u64(f->cus, f->ncus, sizeof *f->cus, offsetof(CuRange, lo), a);
+  for (size_t i = lo; i-- > 0 && lo - i <= 8;) /* the last ranges starting at or before a (they may nest) */
+    if (a < f->cus[i].hi) return dwarf_offdie(dw, f->cus[i].die, cu) != NULL;
   return false;
 }
 
@@ -376,10 +470,10 @@ static const char *inlined_function(WeftSymbolizer *sym, Dwarf_Die *die) {
 static void inline_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const char **file, int *line,
                         const char **symbol) {
   Dwarf_Addr bias = 0;
-  Dwarf_Die *cu = dwfl_module_addrdie(f->mod, (Dwarf_Addr)addr, &bias);
+  Dwarf_Die cudie, *cu = &cudie;
   Dwarf_Files *files = NULL;
   size_t nfiles = 0;
-  if (!cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return;
+  if (!cu_at(f, addr, cu, &bias) || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return;
   /* the innermost scope at addr, then every DIE it lies in (dwarf_getscopes would go on from an inlined
    * subroutine to its abstract definition's scopes, not to the code it was inlined into) */
   Dwarf_Die *scopes = NULL, inner;
@@ -412,8 +506,10 @@ static void inline_site(WeftSymbolizer *sym, SymFile *f, uint64_t addr, const ch
     int tag = dwarf_tag(&scopes[k]);
     if (tag == DW_TAG_subprogram) break;
     if (tag != DW_TAG_inlined_subroutine) continue;
+    /* (only the program's own: in a library function with debug info, code inlined from another of the
+     * library's, std::condition_variable::wait's __gthread_cond_wait, keeps the function's name) */
     const char *fn = inlined_function(sym, &scopes[k]);
-    if (fn && *fn) *symbol = fn;
+    if (fn && *fn && !library_function(fn) && strncmp(fn, "__", 2)) *symbol = fn;
     break;
   }
   free(scopes);
@@ -511,14 +607,7 @@ static void load_syms(WeftSymbolizer *sym, SymFile *f) {
 /* The function symbol containing addr, or NULL. Nested symbols: the
  * innermost (the closest start) that contains it. */
 static const char *find_func(const SymFile *f, uint64_t addr) {
-  size_t lo = 0, hi = f->nsyms; /* first index with v[i].lo > addr */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (f->syms[mid].lo <= addr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = upper_bound_u64(f->syms, f->nsyms, sizeof *f->syms, offsetof(FuncSym, lo), addr);
   for (size_t i = lo, tries = 0; i > 0 && tries < 16; i--, tries++)
     if (addr < f->syms[i - 1].hi) return f->syms[i - 1].name;
   return NULL;
@@ -559,11 +648,22 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
   out->file = NULL;
   out->line = 0;
   Dwfl_Line *ln = dwfl_module_getsrc(f->mod, (Dwarf_Addr)addr);
+  Dwarf_Die cu;
+  Dwarf_Addr bias;
   if (ln) {
     int lineno = 0;
     const char *src = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
     if (src && lineno > 0) {
       out->file = source_path(sym, ln, src);
+      out->line = lineno;
+    }
+  } else if (cu_at(f, addr, &cu, &bias)) { /* (a unit libdw did not find: clang's, without .debug_aranges) */
+    Dwarf_Line *dl = dwarf_getsrc_die(&cu, (Dwarf_Addr)addr - bias);
+    int lineno = 0;
+    const char *src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+    Dwarf_Attribute at;
+    if (src && dwarf_lineno(dl, &lineno) == 0 && lineno > 0) {
+      out->file = joined_path(sym, dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at)), src);
       out->line = lineno;
     }
   }
