@@ -12,11 +12,13 @@
  * object its address): WAIT_BEGIN with the call's stack before the call,
  * WAIT_END with its result after (0 woken, EAGAIN the word had changed
  * already, ETIMEDOUT, EINTR), as a lock's wait (the thread's counts go out
- * first: the wait may be long). FUTEX_WAKE and FUTEX_WAKE_BITSET, and
- * FUTEX_REQUEUE, FUTEX_CMP_REQUEUE and FUTEX_WAKE_OP on their first word,
- * that woke someone are a SIGNAL of the word at the time before the call (so
- * that it comes before the end of every wait it ended), which the importer
- * links to those waits. A wake that woke no one writes nothing.
+ * first: the wait may be long). FUTEX_WAKE and FUTEX_WAKE_BITSET that woke
+ * someone are a SIGNAL of the word at the time before the call (so that it
+ * comes before the end of every wait it ended; flagged late where writing it
+ * had to move its time), which the importer links to those waits; so are
+ * FUTEX_REQUEUE and FUTEX_CMP_REQUEUE that asked to wake some (their result
+ * counts the waiters moved to the second word too, and those are linked to
+ * nothing). A wake that woke no one writes nothing, nor does FUTEX_WAKE_OP.
  *
  * Every other system call, and every one while the agent is off or busy,
  * goes straight to the kernel without a call into libc: the agent's own
@@ -32,26 +34,33 @@
 #include <stdarg.h>
 
 static long futex_wait(long a, long b, long c, long d, long e, long f) {
+  /* the thread's counts first (the wait may be long); a stack only once libunwind is loaded: a futex
+   * wait may come from inside an allocator's lock or a signal handler, where loading it is not safe
+   * (a threaded program has it from its first pthread_create) */
   WeftWaitStart w;
-  weft_wait_start(&w, 1);
+  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
+  w.stack = _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_signal_safe() : 0;
+  w.at = weft_ticks();
   weft_wait_begin_at(&w, WEFT_AUX(WEFT_KIND_FUTEX, WEFT_OP_LOCK, 0), (uint64_t)a, 0, 0);
   long r = weft_sys6(SYS_futex, a, b, c, d, e, f);
   weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_FUTEX, WEFT_OP_LOCK, r < 0 ? (unsigned)-r : 0), (uint64_t)a);
   return r;
 }
 
-static long futex_wake(int cmd, long a, long b, long c, long d, long e, long f) {
+static long futex_wake(long a, long b, long c, long d, long e, long f) {
   WeftThread *t = &_weft_tls;
-  uint64_t at = weft_ticks();
+  uint64_t at = weft_ticks(), asked = at;
   long r = weft_sys6(SYS_futex, a, b, c, d, e, f);
   if (r > 0) {
-    /* asked to wake one (FUTEX_WAKE 1, FUTEX_WAKE_OP's first word 1): a signal; else a broadcast */
-    unsigned op = (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_WAKE_OP) && c == 1 ? WEFT_OP_SIGNAL
-                                                                                                    : WEFT_OP_BROADCAST;
+    /* asked to wake one: a signal; else a broadcast ((int): the count is an int argument, the upper half
+     * of its register undefined) */
+    unsigned op = (int)c == 1 ? WEFT_OP_SIGNAL : WEFT_OP_BROADCAST;
     uint64_t *p = weft_reserve(t, 3, &at);
     if (p) {
       p[1] = (uint64_t)a;
-      p[2] = 0;
+      /* a reservation that had work to do (a scheduler reading, a new chunk) moved the time past the
+       * wake, maybe past the end of a wait it ended: late, as a REL written after its call */
+      p[2] = at != asked ? WEFT_REL_LATE : 0;
       weft_publish(t, p, WEFT_EV_SIGNAL, 3, WEFT_AUX(WEFT_KIND_FUTEX, op, 0), at);
     }
   }
@@ -71,9 +80,9 @@ WEFT_PUBLIC long syscall(long nr, ...) {
     int saved = errno, cmd = (int)b & FUTEX_CMD_MASK;
     if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)
       r = futex_wait(a, b, c, d, e, f);
-    else if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE ||
-             cmd == FUTEX_WAKE_OP)
-      r = futex_wake(cmd, a, b, c, d, e, f);
+    else if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET ||
+             ((cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE) && (int)c > 0))
+      r = futex_wake(a, b, c, d, e, f);
     else
       r = weft_sys6(nr, a, b, c, d, e, f);
     errno = saved;

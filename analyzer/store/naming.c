@@ -677,9 +677,9 @@ int64_t weft_object_namer_inherited(WeftObjectNamer *n, int64_t object_id) {
   int64_t kind = row ? sqlite3_column_int64(n->qo, 1) : 0, addr = row ? sqlite3_column_int64(n->qo, 2) : 0;
   int64_t upid = row ? sqlite3_column_int64(n->qo, 5) : -1;
   sqlite3_reset(n->qo);
-  /* (memory a child inherits: locks, condition variables, barriers, semaphores; not a file descriptor, a
-   * pid, a thread or an MPI call) */
-  if (!row || own || kind < WEFT_KIND_MUTEX || kind > WEFT_KIND_SEM) return -1;
+  /* (memory a child inherits: locks, condition variables, barriers, semaphores, futex words; not a file
+   * descriptor, a pid, a thread or an MPI call) */
+  if (!row || own || ((kind < WEFT_KIND_MUTEX || kind > WEFT_KIND_SEM) && kind != WEFT_KIND_FUTEX)) return -1;
   /* up the forks (a fork child's memory is its parent's at the fork): the first ancestor with an object
    * there made before the fork that led down here, if it has a name or an init stack (one without was
    * inherited too: further up) */
