@@ -137,6 +137,7 @@ static void compute_thread(GTask *task, gpointer source, gpointer data, GCancell
     WeftFindingItem *it = g_new0(WeftFindingItem, 1);
     it->kind = g_strdup(f->kind_name ? f->kind_name : "");
     it->cost_ns = f->cost_ns;
+    it->warning = weft_finding_is_warning(f);
     it->title = g_strdup(f->title ? f->title : "");
     it->evidence = g_strdup(f->evidence ? f->evidence : "");
     it->fix = g_strdup(f->fix ? f->fix : "");
@@ -190,8 +191,10 @@ static GtkWidget *item_row(guint rank, const WeftFindingItem *it) {
                    : it->object_id >= 0                  ? "click: highlight the object, show its longest wait"
                    : it->utid >= 0                       ? "click: show the thread"
                                                          : NULL;
-  t = g_markup_printf_escaped("<small>%s · cost %s%s%s</small>", it->kind,
-                              weft_format_ns(cost, sizeof cost, it->cost_ns), go ? " · " : "", go ? go : "");
+  /* a warning about the measurement is no cost */
+  t = g_markup_printf_escaped("<small>%s · %s%s%s%s</small>", it->kind, it->warning ? "a warning, not a cost" : "cost ",
+                              it->warning ? "" : weft_format_ns(cost, sizeof cost, it->cost_ns), go ? " · " : "",
+                              go ? go : "");
   gtk_box_append(GTK_BOX(box), wrapped_label(t, "dim-label"));
   g_free(t);
   t = g_markup_printf_escaped("%s", it->evidence);

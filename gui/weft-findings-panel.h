@@ -18,6 +18,7 @@ G_DECLARE_FINAL_TYPE(WeftFindingsPanel, weft_findings_panel, WEFT, FINDINGS_PANE
 typedef struct {
   char *kind; /* WeftFinding.kind_name */
   int64_t cost_ns;
+  gboolean warning; /* a warning about the measurement, no cost (weft_finding_is_warning) */
   char *title, *evidence, *fix;
   int64_t object_id;                      /* -1: none */
   int64_t utid;                           /* -1: none */

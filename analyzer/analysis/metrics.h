@@ -310,6 +310,12 @@ typedef struct {
                           * design, ranked after the findings that are not */
 } WeftFinding;
 
+/* A warning about the measurement, not a cost of the program's (machine_load's warning, unrecorded):
+ * cost 0, listed after the findings. */
+static inline bool weft_finding_is_warning(const WeftFinding *f) {
+  return f->cost_ns == 0 && (f->kind == WEFT_FIND_MACHINE_LOAD || f->kind == WEFT_FIND_UNRECORDED);
+}
+
 typedef struct {
   size_t nprocesses, nthreads;
   int64_t span_ns;   /* T = b - a */

@@ -319,8 +319,12 @@ static void text_findings(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
     char num[16], line[1024];
     int w = snprintf(num, sizeof num, "  %zu. ", i + 1);
     wrap(f, num, (size_t)w, fd->title);
-    snprintf(line, sizeof line, "cost %s%s; %s", D(bf, fd->cost_ns), fd->by_design ? " (idle by design)" : "",
-             fd->evidence);
+    /* a warning about the measurement (machine_load's or unrecorded's, listed last) is no cost */
+    if (weft_finding_is_warning(fd))
+      snprintf(line, sizeof line, "not a cost (a warning about the measurement); %s", fd->evidence);
+    else
+      snprintf(line, sizeof line, "cost %s%s; %s", D(bf, fd->cost_ns), fd->by_design ? " (idle by design)" : "",
+               fd->evidence);
     wrap(f, "", (size_t)w, line);
     snprintf(line, sizeof line, "fix: %s", fd->fix);
     wrap(f, "", (size_t)w, line);

@@ -258,6 +258,8 @@ def t_machine_load(weft, fx, tmp):
     out = subprocess.run([weft, "report", db], env=env(tmp), timeout=TIMEOUT, stdout=subprocess.PIPE).stdout.decode()
     ok("  warning    measurement: threads waited" in out and "  machine    other processes used" in out,
        "machine_load: the text report's header shows the warning and the other load", out[:800])
+    ok("not a cost (a warning about the measurement); up to" in out and "cost 0 ns" not in out,
+       "machine_load: the finding says it is a warning, not a cost of 0 ns", out[:3000])
 
 
 def t_whatif(weft, fx, tmp):
