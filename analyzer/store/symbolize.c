@@ -296,6 +296,10 @@ static const char *demangle(WeftSymbolizer *sym, const char *name) {
     free(d);
     return name;
   }
+  /* Rust's legacy mangling ends a path with the hash of its crate's contents, "::h" and 16 hex digits
+   * (std::sys::backtrace::__rust_begin_short_backtrace::h5b1b3861380dfdb1): said nothing, dropped */
+  size_t n = strlen(d);
+  if (n > 19 && !strncmp(d + n - 19, "::h", 3) && strspn(d + n - 16, "0123456789abcdef") == 16) d[n - 19] = '\0';
   g_hash_table_insert(sym->demangled, g_strdup(name), d);
   return d;
 }

@@ -85,6 +85,10 @@ TEST_NOIPA int probe_sys_caller(void **ra) {
 }
 /* clang-format on */
 
+/* A function under a name as Rust's legacy mangling makes it: its crate's hash ends the path. */
+TEST_NOIPA int rust_probe(int x) __asm__("_ZN4core3ops8function6FnOnce9call_once17h0123456789abcdefE");
+TEST_NOIPA int rust_probe(int x) { return x + 3; }
+
 static const int probe_entry_line = __LINE__ + 1;
 TEST_NOIPA int probe_entry(int x) { return x * 7; } /* one line: its entry's line at any -O */
 
@@ -198,6 +202,11 @@ static void test_self(const SelfModule *self) {
   ok(rc == 0 && streq(si.symbol, "probe_sys_caller") && si.line == call_line && ends_with(si.file, "test-symbolize.c"),
      "self: code inlined from a system header is at its call site, line %d (%s, %s:%d)", call_line, str(si.symbol),
      str(si.file), si.line);
+
+  /* a Rust name without its hash */
+  rc = weft_sym_lookup(sym, self->path, self->bid, (uint64_t)(uintptr_t)&rust_probe - self->bias, 0, &si);
+  ok(rc == 0 && streq(si.symbol, "core::ops::function::FnOnce::call_once"),
+     "self: a Rust name is demangled without its hash (%s)", str(si.symbol));
 
   uint64_t entry = (uint64_t)(uintptr_t)&probe_entry - self->bias;
   rc = weft_sym_lookup(sym, self->path, self->bid, entry, 0, &si);
