@@ -441,6 +441,9 @@ static inline uint32_t _weft_stack_id(void) { return _weft_stack_id_at(0); }
  * it first, in the parent, where a conforming program runs no handler that
  * interrupted its malloc. */
 WEFT_HIDDEN uint32_t _weft_stack_id_signal_safe(void);
+/* The same, but 0 unless libunwind is loaded already (never loads it: a futex wait may come from
+ * inside an allocator's lock, where dlopen's allocations would wait for it). */
+WEFT_HIDDEN uint32_t _weft_stack_id_if_loaded(void);
 WEFT_HIDDEN void _weft_stacks_prepare(void);
 /* Before a process starts (fork, spawn, exec): its section's space allocated ahead in the file. */
 WEFT_HIDDEN void _weft_reserve_ahead(void);

@@ -366,6 +366,13 @@ uint32_t _weft_stack_id_signal_safe(void) {
   return _weft_stack_id_at(0);
 }
 
+uint32_t _weft_stack_id_if_loaded(void) {
+#if HAVE_LIBUNWIND
+  if (atomic_load_explicit(&unw_state, memory_order_acquire) != 1) return 0;
+#endif
+  return _weft_stack_id_at(0);
+}
+
 void _weft_stacks_prepare(void) {
 #if HAVE_LIBUNWIND
   if (_weft_proc.stacks < WEFT_STACKS_CONTENDED || atomic_load_explicit(&unw_state, memory_order_relaxed) != 0) return;

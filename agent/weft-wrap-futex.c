@@ -39,7 +39,7 @@ static long futex_wait(long a, long b, long c, long d, long e, long f) {
    * (a threaded program has it from its first pthread_create) */
   WeftWaitStart w;
   if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
-  w.stack = _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_signal_safe() : 0;
+  w.stack = _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_if_loaded() : 0;
   w.at = weft_ticks();
   weft_wait_begin_at(&w, WEFT_AUX(WEFT_KIND_FUTEX, WEFT_OP_LOCK, 0), (uint64_t)a, 0, 0);
   long r = weft_sys6(SYS_futex, a, b, c, d, e, f);
@@ -59,8 +59,9 @@ static long futex_wake(long a, long b, long c, long d, long e, long f) {
     if (p) {
       p[1] = (uint64_t)a;
       /* a reservation that had work to do (a scheduler reading, a new chunk) moved the time past the
-       * wake, maybe past the end of a wait it ended: late, as a REL written after its call */
-      p[2] = at != asked ? WEFT_REL_LATE : 0;
+       * wake, or a signal handler wrote a record during the call (the record is then stamped at its):
+       * maybe past the end of a wait it ended: late, as a REL written after its call */
+      p[2] = at != asked || at < t->last ? WEFT_REL_LATE : 0;
       weft_publish(t, p, WEFT_EV_SIGNAL, 3, WEFT_AUX(WEFT_KIND_FUTEX, op, 0), at);
     }
   }

@@ -132,7 +132,8 @@ static void hold_untimed(Imp *im, Thr *t, Obj *o, int64_t ns, int64_t len_ns, in
  * lo > INT64_MIN, at or after lo), else in trace v3 the first one written
  * just after the call returned (late, within LATE_NS after ns): 1 and *s,
  * whose time *at is, no later than ns; 0 none. */
-#define LATE_NS 1000000
+#define LATE_NS        1000000
+#define FUTEX_EARLY_NS 20000 /* a futex wake before the wait's WAIT_BEGIN: its time read before its call */
 static int release_for(Imp *im, Stamps *v, int64_t lo, int64_t ns, int64_t utid, int64_t *at, Stamp *s) {
   if (last_before(im, v, lo, ns, utid, s)) {
     *at = s->ns;
@@ -178,9 +179,11 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
       *fk = WEFT_FLOW_WAKEUP;
     }
   } else if (o && ok && o->kind == WEFT_KIND_FUTEX) {
-    /* the wake that woke it: the last that woke someone since its wait began (a wake is timed before its
-     * call, which may come a little before the waiter's WAIT_BEGIN) */
-    if (release_for(im, &o->sig, t->wbegin - LATE_NS, ns, t->utid, from_ns, &s)) {
+    /* the wake that woke it: the last that woke someone since its wait began, else one written late (its
+     * record's time moved past the wake), else one a little before the wait began (a wake is timed before
+     * its call: it can precede the waiter's WAIT_BEGIN); not the wake of a round before */
+    if (release_for(im, &o->sig, t->wbegin, ns, t->utid, from_ns, &s) ||
+        release_for(im, &o->sig, t->wbegin - FUTEX_EARLY_NS, ns, t->utid, from_ns, &s)) {
       waker = s.utid;
       *fk = WEFT_FLOW_WAKEUP;
     }

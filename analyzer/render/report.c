@@ -866,6 +866,7 @@ static void json_findings(Json *j, const WeftMetrics *m, long top) {
     j_opt(j, "utid", fd->utid);
     j_opt(j, "region", fd->region);
     j_bool(j, "by_design", fd->by_design);
+    j_bool(j, "warning", weft_finding_is_warning(fd));
     j_close(j, '}');
   }
   j_close(j, ']');

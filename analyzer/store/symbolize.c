@@ -19,6 +19,7 @@
 #include "symbolize.h"
 #include "weft-hmap.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -362,15 +363,16 @@ static bool system_source(const char *path) {
                                      "/rustc/"};
   if (!path || path[0] != '/') return false;
   char buf[1024];
-  if (strstr(path, "/./") || strstr(path, "/../")) {
-    if (strlen(path) >= sizeof buf) return false;
+  if ((strstr(path, "/./") || strstr(path, "/../")) && strlen(path) < sizeof buf) {
     strcpy(buf, path);
     normalize_path(buf);
     path = buf;
   }
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     if (!strncmp(path, dirs[i], strlen(dirs[i]))) return true;
-  return strstr(path, "/include/c++/") != NULL;
+  /* a C++ library's headers anywhere: include/c++/ and its version (12, v1), not a project's own include/c++ */
+  const char *cxx = strstr(path, "/include/c++/");
+  return cxx && (isdigit((unsigned char)cxx[13]) || (cxx[13] == 'v' && isdigit((unsigned char)cxx[14])));
 }
 
 /* In v (n elements of stride bytes, sorted by the uint64_t at offset off), the first whose key is above
