@@ -11,14 +11,18 @@
  * shard appeared as one row of two objects (3 ms), q is on both (+2 ms);
  * the serial finding matches without its numbers, the contention is gone,
  * the imbalance appeared. The figures are after - before and after / before.
+ * Then a warning about the measurement (unrecorded, cost 0) that appeared: the
+ * text table says "-" before and "warning" after, not a cost of 0 ns.
  */
 #include "config.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compare.h"
+#include "report.h"
 #include "tap.h"
 
 #define MS 1000000LL
@@ -101,6 +105,32 @@ int main(void) {
          c->findings[2].cost_ns.before == 20 * MS && c->findings[2].cost_ns.after == 6 * MS,
      "findings: the imbalance appeared, the contention is gone, serial on both (numbers aside)");
   weft_compare_free(c);
+
+  /* a warning about the measurement (cost 0, unrecorded) that appeared after: "warning" in the text
+   * table after the change, not a cost of "0 ns"; nothing before */
+  WeftFinding fw[] = {fa[0], fa[1], finding("unrecorded", "measurement: threads were off a CPU for 9 ms", 0, -1)};
+  fw[2].kind = WEFT_FIND_UNRECORDED;
+  a.findings = fw;
+  a.nfindings = 3;
+  c = weft_compare(&b, &a);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mf = open_memstream(&text, &len);
+  if (mf) {
+    weft_report_compare_text(mf, c, "before.db", "after.db", -1);
+    fclose(mf);
+  }
+  const char *row = text ? strstr(text, "unrecorded") : NULL;
+  const char *eol = row ? strchr(row, '\n') : NULL;
+  char line[512] = "";
+  if (row && eol && (size_t)(eol - row) < sizeof line) memcpy(line, row, (size_t)(eol - row));
+  size_t ln = strlen(line);
+  ok(ln > 7 && !strcmp(line + ln - 7, "warning") && strstr(line, " -  ") && !strstr(line, "0 ns"),
+     "compare text: the warning that appeared: \"-\" before, \"warning\" after, no 0 ns (%s)", line);
+  free(text);
+  weft_compare_free(c);
+  a.findings = fa;
+  a.nfindings = 2;
 
   /* one more process before that nothing pairs: its object is gone, not merged with after's */
   WeftProcessMetrics pb2[] = {pb, {.upid = 2, .pid = 11, .cmdline = "gzip", .exe = "/bin/gzip"}};
