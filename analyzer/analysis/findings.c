@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "naming.h"
 #include "python.h"
 
 /* Finding thresholds (docs/report-json.md, "Findings"). */
@@ -56,6 +57,7 @@ static const char *find_kind_name(WeftFindingKind k) {
     case WEFT_FIND_MPI_IMBALANCE: return "mpi_imbalance";
     case WEFT_FIND_ONE_WORKER: return "one_worker";
     case WEFT_FIND_UNRECORDED: return "unrecorded";
+    case WEFT_FIND_OPENMP: return "openmp";
   }
   return "other";
 }
@@ -526,6 +528,35 @@ static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
   return add_finding(c, fv, WEFT_FIND_UNRECORDED, 0, title, evidence, fix, -1, top, -1);
 }
 
+/* An OpenMP runtime among a recorded process's modules (GCC's libgomp, LLVM's libomp, Intel's libiomp5):
+ * its threads wait at its barriers and for work spinning, then sleeping through system calls of its own,
+ * none of it recorded; the load balance and parallel efficiency count a spinning thread as busy. A
+ * warning about the measurement (cost 0), with what to do meanwhile. */
+static bool find_openmp(Ctx *c, FindVec *fv) {
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT path FROM module WHERE path GLOB '*/libgomp.so*' OR path GLOB "
+                                "'*/libomp.so*' OR path GLOB '*/libiomp5.so*' ORDER BY module_id LIMIT 1");
+  char lib[160] = "";
+  if (q && weft_sql_step(&c->sql, q))
+    snprintf(lib, sizeof lib, "%s", weft_base_name((const char *)sqlite3_column_text(q, 0)));
+  sqlite3_finalize(q);
+  if (!*lib || c->sql.failed) return !c->sql.failed;
+  char *title = pool_printf(c->pool,
+                            "measurement: the program runs OpenMP (%s), whose parallel regions and barriers weft "
+                            "does not record",
+                            lib);
+  char *evidence =
+      pool_printf(c->pool, "an OpenMP thread that waits at a barrier or for work spins first (counted here as "
+                           "running: busy) and then sleeps in the runtime's own system calls (off a CPU); the "
+                           "load balance, parallel efficiency and findings above see neither as waiting");
+  char *fix =
+      pool_strdup(c->pool, "a warning about this measurement: record with OMP_WAIT_POLICY=passive (GOMP_SPINCOUNT=0 "
+                           "for libgomp) so that waiting threads sleep at once; their idle time then shows as off a "
+                           "CPU, and the difference between the team's CPU times is the imbalance of the work. A "
+                           "tool that reads the runtime itself (OMPT, with LLVM's libomp) names the regions");
+  return add_finding(c, fv, WEFT_FIND_OPENMP, 0, title, evidence, fix, -1, -1, -1);
+}
+
 bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
   WeftMetrics *m = c->m;
   const WeftSummary *s = &m->summary;
@@ -599,14 +630,14 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
     char *evidence = pool_printf(pl, "most of it in %s (%s)", who, weft_format_ns(b2, sizeof b2, topv));
     add_finding(c, fv, st[i].kind, v, title, evidence, pool_strdup(pl, st[i].fix), -1, top, -1);
   }
-  return find_unrecorded(c, fv, min_cost);
+  return find_unrecorded(c, fv, min_cost) && find_openmp(c, fv);
 }
 /* Good signs (threads are the right choice) first, warnings about the
  * measurement last, and idle-by-design waits after the findings that are
  * not: a wait for results never leads. */
 static int find_class(const WeftFinding *f) {
   if (f->kind == WEFT_FIND_IO_OVERLAP || f->kind == WEFT_FIND_GIL_RELEASED) return 0;
-  if (f->kind == WEFT_FIND_MACHINE_LOAD || f->kind == WEFT_FIND_UNRECORDED) return 3; /* warnings, last */
+  if (weft_finding_is_warning(f)) return 3; /* warnings about the measurement, last */
   return f->by_design ? 2 : 1;
 }
 

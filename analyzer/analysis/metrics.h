@@ -294,6 +294,7 @@ typedef enum {
   WEFT_FIND_MPI_IMBALANCE = 15, /* MPI ranks waited in MPI for a slower rank (LB across ranks < 0.9) */
   WEFT_FIND_ONE_WORKER = 16,    /* a Python pool ran all its tasks on one worker while CPUs sat idle */
   WEFT_FIND_UNRECORDED = 17,    /* threads off a CPU outside any recorded wait (a call weft does not wrap) */
+  WEFT_FIND_OPENMP = 18,        /* a warning: an OpenMP runtime whose regions and barriers weft does not record */
 } WeftFindingKind;
 
 typedef struct {
@@ -313,7 +314,8 @@ typedef struct {
 /* A warning about the measurement, not a cost of the program's (machine_load's warning, unrecorded):
  * cost 0, listed after the findings. */
 static inline bool weft_finding_is_warning(const WeftFinding *f) {
-  return f->cost_ns == 0 && (f->kind == WEFT_FIND_MACHINE_LOAD || f->kind == WEFT_FIND_UNRECORDED);
+  return f->cost_ns == 0 &&
+         (f->kind == WEFT_FIND_MACHINE_LOAD || f->kind == WEFT_FIND_UNRECORDED || f->kind == WEFT_FIND_OPENMP);
 }
 
 typedef struct {

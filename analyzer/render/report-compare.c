@@ -82,7 +82,8 @@ void report_compare_findings_table(Table *t, const WeftCompare *c, long top) {
   for (size_t i = 0; i < cut(top, c->nfindings); i++) {
     const WeftCompareFinding *f = &c->findings[i];
     /* a side it is not on: "-"; a warning about the measurement has no cost (its 0 ns said otherwise) */
-    bool warning = !strcmp(f->kind_name, "machine_load") || !strcmp(f->kind_name, "unrecorded");
+    bool warning =
+        !strcmp(f->kind_name, "machine_load") || !strcmp(f->kind_name, "unrecorded") || !strcmp(f->kind_name, "openmp");
     const char *before = f->change == WEFT_COMPARE_APPEARED ? "-"
                          : warning                          ? "warning"
                                                             : num(&cs, WEFT_COMPARE_NS, f->cost_ns.before, false);

@@ -373,6 +373,36 @@ static void test_unrecorded(void) {
   }
 }
 
+/* A process that loaded an OpenMP runtime (libgomp): a warning that its regions and barriers are not
+ * recorded (cost 0, last, kind openmp) with the way to record it meanwhile; none without one. */
+static void test_openmp(void) {
+  for (int with = 0; with < 2; with++) {
+    sqlite3 *d = NULL;
+    db_new();
+    dbb_process(&bd, 1, 400, 0, 1000 * MS, "omp", NULL);
+    dbb_thread(&bd, 1, 1, 400, "main", -1, 0, 1000 * MS);
+    dbb_state(&bd, 1, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_thread_cpu(&bd, 1, 1000 * MS, 0);
+    dbb_exec(&bd, "INSERT INTO module VALUES (1, 1, '/usr/lib/x86_64-linux-gnu/libc.so.6', NULL, 0, 0, 1)");
+    if (with)
+      dbb_exec(&bd, "INSERT INTO module VALUES (2, 1, '/usr/lib/x86_64-linux-gnu/libgomp.so.1', NULL, 0, 0, 1)");
+    d = db_finish(1000 * MS);
+    WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+    const WeftFinding *f = NULL;
+    for (size_t i = 0; i < m->nfindings; i++)
+      if (m->findings[i].kind == WEFT_FIND_OPENMP) f = &m->findings[i];
+    if (with)
+      ok(f && f->cost_ns == 0 && weft_finding_is_warning(f) && !strcmp(f->kind_name, "openmp") &&
+             has(f->title, "runs OpenMP (libgomp.so.1)") && has(f->fix, "OMP_WAIT_POLICY=passive") &&
+             f == &m->findings[m->nfindings - 1],
+         "libgomp loaded: an openmp warning, listed last (%s)", f ? f->title : "none");
+    else
+      ok(!f, "no OpenMP runtime: no openmp warning (%s)", f ? f->title : "none");
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
+}
+
 static void test_oversubscribed_procs(void) {
   db_new();
   dbb_process(&bd, 1, 400, 0, 1000 * MS, "over", NULL);
@@ -1730,6 +1760,7 @@ int main(void) {
   test_two_threads();
   test_oversubscribed();
   test_unrecorded();
+  test_openmp();
   test_oversubscribed_procs();
   test_lock();
   test_collector_wait();
