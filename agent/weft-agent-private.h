@@ -752,14 +752,17 @@ typedef struct {
   uint32_t stack;
 } WeftWaitStart;
 
-static inline void weft_wait_start(WeftWaitStart *w, int idle) {
+static inline void weft_wait_start_with(WeftWaitStart *w, int idle, uint32_t (*stack)(void)) {
   /* idle: the wait may be long (a semaphore): write the counts first. A
    * lock wait is short and, under contention, frequent: the periodic flush
    * is enough */
   if (idle && WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
-  w->stack = weft_stack_contended();
+  w->stack = _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? stack() : 0;
   w->at = weft_ticks();
 }
+
+/* The stack captured as a contended wait's (weft_stack_contended). */
+static inline void weft_wait_start(WeftWaitStart *w, int idle) { weft_wait_start_with(w, idle, _weft_stack_id); }
 
 static inline void weft_wait_begin_at(const WeftWaitStart *w, unsigned aux, uint64_t obj, uint32_t holder,
                                       uint64_t obj2) {

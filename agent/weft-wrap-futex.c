@@ -38,9 +38,7 @@ static long futex_wait(long a, long b, long c, long d, long e, long f) {
    * wait may come from inside an allocator's lock or a signal handler, where loading it is not safe
    * (a threaded program has it from its first pthread_create) */
   WeftWaitStart w;
-  if (WEFT_UNLIKELY(_weft_tls.dirty)) _weft_wait_flush(&_weft_tls);
-  w.stack = _weft_proc.stacks >= WEFT_STACKS_CONTENDED ? _weft_stack_id_if_loaded() : 0;
-  w.at = weft_ticks();
+  weft_wait_start_with(&w, 1, _weft_stack_id_if_loaded);
   weft_wait_begin_at(&w, WEFT_AUX(WEFT_KIND_FUTEX, WEFT_OP_LOCK, 0), (uint64_t)a, 0, 0);
   long r = weft_sys6(SYS_futex, a, b, c, d, e, f);
   weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_FUTEX, WEFT_OP_LOCK, r < 0 ? (unsigned)-r : 0), (uint64_t)a);

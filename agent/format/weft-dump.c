@@ -261,13 +261,15 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       printf(" obj=0x%" PRIx64 " dev=%" PRIu64 ":%" PRIu64 " ino=%" PRIu64 " off=%" PRIu64, w[1], w[2] >> 32,
              w[2] & 0xffffffffu, w[3], w[4]);
       break;
-    case WEFT_EV_FORK:
-      if (weft_fork_how_name(aux & 0xff))
-        printf(" how=%s", weft_fork_how_name(aux & 0xff));
+    case WEFT_EV_FORK: {
+      const char *how = weft_fork_how_name(aux & 0xff);
+      if (how)
+        printf(" how=%s", how);
       else
         printf(" how=%u", aux & 0xff);
       printf(" child=%" PRId64 " res=%u", (int64_t)w[1], aux >> 8);
       break;
+    }
     case WEFT_EV_EXEC: put_string("path", ev, 1); break;
     case WEFT_EV_EXEC_FAILED: printf(" errno=%u", aux); break;
     case WEFT_EV_EXIT:

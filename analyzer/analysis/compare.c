@@ -263,7 +263,8 @@ static void compare_findings(WeftCompare *c) {
     const WeftFinding *f = &a->findings[i];
     char *k = finding_key(a, f);
     GSList *l = g_hash_table_lookup(open, k);
-    WeftCompareFinding r = {f->kind_name, f->title, WEFT_COMPARE_APPEARED, value(0, (double)f->cost_ns)};
+    WeftCompareFinding r = {f->kind_name, f->title, WEFT_COMPARE_APPEARED, value(0, (double)f->cost_ns),
+                            weft_finding_is_warning(f)};
     if (l) {
       size_t j = GPOINTER_TO_SIZE(l->data);
       used[j] = TRUE;
@@ -279,7 +280,8 @@ static void compare_findings(WeftCompare *c) {
   for (size_t j = 0; j < b->nfindings; j++) {
     if (used[j]) continue;
     const WeftFinding *f = &b->findings[j];
-    WeftCompareFinding r = {f->kind_name, f->title, WEFT_COMPARE_GONE, value((double)f->cost_ns, 0)};
+    WeftCompareFinding r = {f->kind_name, f->title, WEFT_COMPARE_GONE, value((double)f->cost_ns, 0),
+                            weft_finding_is_warning(f)};
     g_array_append_val(out, r);
   }
   g_array_append_vals(out, both->data, both->len);

@@ -73,6 +73,7 @@ typedef struct {
   const char *title; /* after's title when on both, else the side's own */
   WeftCompareChange change;
   WeftCompareValue cost_ns;
+  bool warning; /* a warning about the measurement (weft_finding_is_warning): no cost */
 } WeftCompareFinding;
 
 typedef struct {

@@ -82,13 +82,11 @@ void report_compare_findings_table(Table *t, const WeftCompare *c, long top) {
   for (size_t i = 0; i < cut(top, c->nfindings); i++) {
     const WeftCompareFinding *f = &c->findings[i];
     /* a side it is not on: "-"; a warning about the measurement has no cost (its 0 ns said otherwise) */
-    bool warning =
-        !strcmp(f->kind_name, "machine_load") || !strcmp(f->kind_name, "unrecorded") || !strcmp(f->kind_name, "openmp");
     const char *before = f->change == WEFT_COMPARE_APPEARED ? "-"
-                         : warning                          ? "warning"
+                         : f->warning                       ? "warning"
                                                             : num(&cs, WEFT_COMPARE_NS, f->cost_ns.before, false);
     const char *after = f->change == WEFT_COMPARE_GONE ? "-"
-                        : warning                      ? "warning"
+                        : f->warning                   ? "warning"
                                                        : num(&cs, WEFT_COMPARE_NS, f->cost_ns.after, false);
     table_row(t, f->change == WEFT_COMPARE_BOTH ? "still" : weft_compare_change_name(f->change), f->kind_name, f->title,
               before, after);
