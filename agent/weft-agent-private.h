@@ -131,6 +131,10 @@ typedef struct WeftThread {
   uint64_t *pending_end;                       /* the chunk's real end meanwhile */
   uint64_t pending_at, pending_w1, pending_w2; /* its tick and words */
   uint32_t pending_n, pending_aux;             /* its length, and aux with result 0 */
+  /* OpenMP (weft-wrap-omp.c): the barrier of the region it runs in (0: none), of the region whose end
+   * it waits for since its function returned (a worker: until its next region; the master: until
+   * GOMP_parallel returns), and its dock's INIT written (its address is the dock) */
+  uint64_t omp_cur, omp_open, omp_ending, omp_dock;
   WeftHeld held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;
@@ -230,6 +234,12 @@ extern WeftStartState _weft_start WEFT_HIDDEN;
  * inside a resolution already (dlsym called back into a wrapper). */
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
 WEFT_HIDDEN void _weft_resolve_for_children(void);
+/* A library the program calls that RTLD_NEXT does not see (loaded with
+ * RTLD_LOCAL, as Python extensions are): the loaded object that defines sym
+ * (NULL: RTLD_NEXT sees it, or none does); a function from RTLD_NEXT, else
+ * from lib. */
+WEFT_HIDDEN void *_weft_lib_defining(const char *sym);
+WEFT_HIDDEN void *_weft_lib_sym(void *lib, const char *name);
 WEFT_HIDDEN void _weft_resolve_for_threads(void);
 
 #define REAL(name)                                                                \

@@ -105,41 +105,20 @@ static _Atomic int inited;   /* MPI_Init returned: world_comm and the rank are k
 static WComm world_comm;     /* &ompi_mpi_comm_world */
 static int world_rank = -1, world_size;
 
-/* The object that defines PMPI_Init, when RTLD_NEXT does not see it (a
- * library loaded with RTLD_LOCAL, as Python extensions are). */
-static int find_mpi_cb(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  if (!info->dlpi_name || !info->dlpi_name[0]) return 0;
-  void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-  if (!h) return 0;
-  if (dlsym(h, "PMPI_Init")) {
-    *(void **)data = h; /* kept open: libmpi stays loaded while MPI is used anyway */
-    return 1;
-  }
-  dlclose(h);
-  return 0;
-}
-
-static void *mpi_sym(void *lib, const char *name) {
-  void *f = dlsym(RTLD_NEXT, name);
-  return f || !lib ? f : dlsym(lib, name);
-}
-
 /* Resolve every PMPI function once (a racing thread stores the same
  * pointers). A wrapper is only called when some loaded object calls MPI, so
  * an MPI library is there. */
 static void mpi_resolve(void) {
   int saved = errno;
   weft_busy_enter();
-  void *lib = NULL;
-  if (!dlsym(RTLD_NEXT, "PMPI_Init")) dl_iterate_phdr(find_mpi_cb, &lib);
-#define PMPI_RESOLVE(name, args) pm.name = (int(*) args)mpi_sym(lib, "PMPI_" #name);
+  void *lib = _weft_lib_defining("PMPI_Init");
+#define PMPI_RESOLVE(name, args) pm.name = (int(*) args)_weft_lib_sym(lib, "PMPI_" #name);
   PMPI_FUNCS(PMPI_RESOLVE)
 #undef PMPI_RESOLVE
   /* MPI_COMM_WORLD is &ompi_mpi_comm_world as libmpi itself sees it: a
    * program linked with libmpi has its own copy (a copy relocation), which
    * libmpi uses; ompi_mpi_comm_world_addr holds the one in use */
-  WComm *addr = mpi_sym(lib, "ompi_mpi_comm_world_addr");
+  WComm *addr = _weft_lib_sym(lib, "ompi_mpi_comm_world_addr");
   world_comm = addr ? *addr : NULL;
   ompi = world_comm != NULL && pm.Comm_rank && pm.Comm_size && pm.Comm_test_inter && pm.Comm_group &&
          pm.Group_translate_ranks && pm.Group_free && pm.Type_size;

@@ -13,6 +13,7 @@
 #include "weft-agent-private.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -66,6 +67,38 @@ void *_weft_resolve(unsigned idx) {
   t->resolving = 0;
   if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE); /* racing threads store the same pointer */
   return f;
+}
+
+/* ---- libraries the agent wraps beyond libc (weft-mpi.c, weft-wrap-omp.c) ---- */
+typedef struct {
+  const char *sym;
+  void *handle;
+} LibFind;
+
+static int lib_find_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  LibFind *f = data;
+  if (!info->dlpi_name || !info->dlpi_name[0]) return 0;
+  void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+  if (!h) return 0;
+  if (dlsym(h, f->sym)) {
+    f->handle = h; /* kept open: the library stays loaded while the program uses it anyway */
+    return 1;
+  }
+  dlclose(h);
+  return 0;
+}
+
+void *_weft_lib_defining(const char *sym) {
+  if (dlsym(RTLD_NEXT, sym)) return NULL;
+  LibFind f = {sym, NULL};
+  dl_iterate_phdr(lib_find_cb, &f);
+  return f.handle;
+}
+
+void *_weft_lib_sym(void *lib, const char *name) {
+  void *f = dlsym(RTLD_NEXT, name);
+  return f || !lib ? f : dlsym(lib, name);
 }
 
 /* Before the first fork: what a child calls first (exit, exec), resolved

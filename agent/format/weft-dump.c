@@ -249,6 +249,7 @@ static void put_record(const Dump *d, const WeftEvent *ev) {
       break;
     case WEFT_EV_INIT:
       put_kind(kind);
+      if (WEFT_AUX_OP(aux) == WEFT_OP_OMP) printf(" runtime=openmp");
       printf(" obj=0x%" PRIx64 " attr=0x%" PRIx64, w[1], w[2]);
       if (n > 3) printf(" stack=%" PRIu64, w[3]);
       break;

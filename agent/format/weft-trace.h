@@ -225,6 +225,11 @@ enum WeftOp {
 /* DESTROY with op = WEFT_OP_CLOSE: sem_close, one process's handle of a named
  * semaphore closed (the semaphore lives on in the processes that have it open). */
 #define WEFT_OP_CLOSE    1
+/* INIT with op = WEFT_OP_OMP: an object of the OpenMP runtime (libgomp): a
+ * parallel region's team barrier (kind barrier, w2 the team's size) or a
+ * team master's dock, where its pool's threads wait between regions (kind
+ * cond); readers that do not know it see a barrier and a condition variable. */
+#define WEFT_OP_OMP      1
 static inline uint64_t weft_rel_addr(unsigned aux, uint64_t w1) {
   return ((aux >> 5) & 7) == WEFT_OP_HELD ? w1 & ((1ull << 48) - 1) : w1;
 }

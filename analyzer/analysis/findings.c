@@ -97,6 +97,11 @@ static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
   if (o->kind == WEFT_KIND_SEM)
     return "the semaphore's count limits concurrency: raise it if the resource allows, or hold it for less "
            "time";
+  if (o->omp)
+    return "an OpenMP team's threads wait here between parallel regions while the thread that starts them runs the "
+           "code between: parallelise that code too, or make one parallel region of several (its loops with nowait "
+           "where they allow, `#pragma omp single` for the serial steps) so that the team is not started again and "
+           "again";
   if (o->kind == WEFT_KIND_FUTEX)
     return "threads blocked on this word (a C++20 std::barrier, std::latch, semaphore or std::atomic::wait, a "
            "Rust lock, condition variable or park, or a lock of the program's own): for a barrier or latch, the "
@@ -173,6 +178,7 @@ bool find_objects(Ctx *c, FindVec *fv, int64_t min_cost, const bool *grouped) {
                        : o->kind == WEFT_KIND_SPIN  ? "spinlock"
                        : o->kind == WEFT_KIND_SEM   ? "semaphore"
                        : o->kind == WEFT_KIND_FUTEX ? "futex"
+                       : o->omp                     ? "OpenMP team between parallel regions,"
                                                     : "condition variable";
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], p1[16], p2[16];
     char procs[48] = "";
@@ -382,17 +388,24 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     weft_hmap_free(&cnt);
     if (c->sql.failed) break;
     thread_name(c, best, who, sizeof who);
+    const char *rl = o->omp && !strncmp(o->label, "omp parallel ", 13) ? o->label + 13 : o->label;
     char *title = pool_printf(pl,
-                              "load imbalance between the rounds of barrier %s: LB %.2f over %lld round%s; "
+                              "load imbalance %s %s%s: LB %.2f over %lld round%s; "
                               "%s was the straggler in %lld; %s of thread time idle",
-                              o->label, lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
+                              o->omp ? "in the" : "between the rounds of barrier", o->omp ? "OpenMP region " : "", rl,
+                              lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
                               weft_format_ns(b1, sizeof b1, idle));
     char *evidence =
         pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
                     weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label, m->regions[worst].pop.lb,
                     weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
-    char *fix = pool_strdup(pl, "balance the work of each phase (smaller chunks, work stealing), or let fast "
-                                "threads take other work instead of waiting at the barrier");
+    char *fix = pool_strdup(
+        pl, o->omp ? "the team's threads that finished first waited for the straggler at the region's barriers: "
+                     "give its loops schedule(dynamic) or schedule(guided) (or smaller chunks) so that threads that "
+                     "finish early take more iterations; split work that is not a loop into tasks (`#pragma omp "
+                     "taskloop`, `#pragma omp task`); or give the straggler less of it"
+                   : "balance the work of each phase (smaller chunks, work stealing), or let fast "
+                     "threads take other work instead of waiting at the barrier");
     add_finding(c, fv, WEFT_FIND_IMBALANCE, cost, title, evidence, fix, o->object_id, best, worst);
   }
   return !c->sql.failed;
@@ -534,8 +547,10 @@ static bool find_unrecorded(Ctx *c, FindVec *fv, int64_t min_cost) {
  * warning about the measurement (cost 0), with what to do meanwhile. */
 static bool find_openmp(Ctx *c, FindVec *fv) {
   sqlite3_stmt *q =
-      weft_sql_prepare(&c->sql, "SELECT path FROM module WHERE path GLOB '*/libgomp.so*' OR path GLOB "
-                                "'*/libomp.so*' OR path GLOB '*/libiomp5.so*' ORDER BY module_id LIMIT 1");
+      /* (libgomp's regions are recorded when the agent wrapped them: its objects say so) */
+      weft_sql_prepare(&c->sql, "SELECT path FROM module WHERE (path GLOB '*/libgomp.so*' AND NOT EXISTS (SELECT 1 "
+                                "FROM sync_object WHERE runtime = 'openmp')) OR path GLOB '*/libomp.so*' OR path "
+                                "GLOB '*/libiomp5.so*' ORDER BY module_id LIMIT 1");
   char lib[160] = "";
   if (q && weft_sql_step(&c->sql, q))
     snprintf(lib, sizeof lib, "%s", weft_base_name((const char *)sqlite3_column_text(q, 0)));

@@ -196,6 +196,7 @@ typedef struct {
   const char *site;           /* "file.c:88" of the init (else first) stack, or NULL */
   const char *label;          /* name plus " (site)" when named and the site is known */
   int named;                  /* name came from sync_object.name */
+  int omp;                    /* an object of the OpenMP runtime (sync_object.runtime): a region's barrier, a dock */
   int64_t acquisitions;       /* successful acquisitions in the range; -1 unknown */
   int acquisitions_estimated; /* the range cuts a flush interval of the counts: prorated */
   int64_t failed_tries;       /* trylock/trywait that failed (EBUSY, EAGAIN); -1 unknown (before v3) */

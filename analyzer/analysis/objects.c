@@ -225,7 +225,9 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
     snprintf(nb, sizeof nb, "%s", si->known ? si->label : sf->label);
     if (!*namer) *namer = weft_object_namer_new(c->sql.db);
     weft_object_namer_disambiguate(*namer, om->object_id, nb, sizeof nb);
-    om->name = pool_strdup(c->pool, nb);
+    /* an OpenMP parallel region's barrier: named by the region's call (naming.c does the same) */
+    om->name = om->omp && om->kind == WEFT_KIND_BARRIER ? pool_printf(c->pool, "omp parallel %s", nb)
+                                                        : pool_strdup(c->pool, nb);
   } else {
     om->name = pool_printf(c->pool, "%s@0x%llx", om->kind_name, (unsigned long long)om->addr);
   }
@@ -379,7 +381,7 @@ bool build_objects(Ctx *c) {
   if (!scratch_init(c, &x)) return false;
 
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT upid, addr, kind, name, init_stack_id, first_stack_id, "
-                                              "acquisitions FROM sync_object WHERE object_id = ?1");
+                                              "acquisitions, runtime = 'openmp' FROM sync_object WHERE object_id = ?1");
   sqlite3_stmt *qh = weft_sql_prepare(&c->sql, "SELECT 1 FROM hold_block WHERE object_id = ?1 LIMIT 1");
   /* the blocks whose holds may begin in (?2, ?3): a block's holds begin in order, after its start and
    * before the next block's start, so from the last block that starts at or before ?2 */
@@ -411,6 +413,7 @@ bool build_objects(Ctx *c) {
       init_stack = weft_sql_i64(q, 4, -1);
       first_stack = weft_sql_i64(q, 5, -1);
       so_acq = weft_sql_i64(q, 6, 0);
+      om->omp = (int)weft_sql_i64(q, 7, 0);
     }
     sqlite3_reset(q);
     if (c->sql.failed) break;

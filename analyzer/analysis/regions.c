@@ -106,10 +106,36 @@ static int cmp_member_start(const void *x, const void *y) {
  * spans from the end of round k-1 to the end of round k (region 0 from when
  * the last of its team started); its team is round k's threads; the last to
  * arrive is the latest start. */
+/* An OpenMP region's round that follows its team's idle time: it starts when
+ * its master woke the team (the latest wake-up at an OpenMP dock of one of
+ * its threads after lo, whose wait ended by hi), not at the round before
+ * (another region's end, the master's serial code between). lo otherwise. */
+static int64_t omp_round_start(Ctx *c, sqlite3_stmt *q, const Member *w, size_t n, int64_t lo, int64_t hi) {
+  int64_t start = lo;
+  for (size_t k = 0; k < n && q; k++) {
+    sqlite3_bind_int64(q, 1, w[k].utid);
+    sqlite3_bind_int64(q, 2, lo);
+    sqlite3_bind_int64(q, 3, hi);
+    if (weft_sql_step(&c->sql, q) && sqlite3_column_type(q, 0) != SQLITE_NULL)
+      start = max64(start, sqlite3_column_int64(q, 0));
+    sqlite3_reset(q);
+  }
+  return start;
+}
+
 static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) {
+  sqlite3_stmt *qd = om->omp ? weft_sql_prepare(&c->sql, "SELECT max(f.from_ns) FROM flow f WHERE f.to_utid = ?1 "
+                                                         "AND f.to_ns BETWEEN ?2 AND ?3 AND f.object_id IN (SELECT "
+                                                         "object_id FROM sync_object WHERE runtime = 'openmp' AND "
+                                                         "kind = 6)")
+                             : NULL;
+  if (om->omp && !qd) return false;
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, start_ns, dur_ns FROM thread_state "
                                               "WHERE object_id = ?1 AND state = 5");
-  if (!q) return false;
+  if (!q) {
+    sqlite3_finalize(qd);
+    return false;
+  }
   Member *w = NULL;
   size_t n = 0, cap = 0;
   sqlite3_bind_int64(q, 1, om->object_id);
@@ -124,12 +150,14 @@ static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) 
   sqlite3_finalize(q);
   if (c->sql.failed) {
     free(w);
+    sqlite3_finalize(qd);
     return false;
   }
   if (n) qsort(w, n, sizeof *w, cmp_member_start);
   int64_t *utids = malloc((n ? n : 1) * sizeof *utids);
   if (!utids) {
     free(w);
+    sqlite3_finalize(qd);
     return oom(c);
   }
   int64_t prev_end = INT64_MIN, round = 0;
@@ -148,7 +176,7 @@ static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) 
         last_utid = w[j].utid;
       }
     }
-    int64_t start = prev_end;
+    int64_t start = qd ? omp_round_start(c, qd, w + i, j - i, prev_end, w[i].s) : prev_end;
     if (start == INT64_MIN)
       for (size_t k = i; k < j; k++) {
         const ThreadInfo *ti = thread_info(c, w[k].utid);
@@ -182,6 +210,7 @@ static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) 
   }
   free(utids);
   free(w);
+  sqlite3_finalize(qd);
   return !c->sql.failed;
 }
 

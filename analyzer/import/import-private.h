@@ -135,6 +135,7 @@ typedef struct Obj {
   int64_t arr_n, arr_serial; /* barrier waits, and those that returned the serial thread's value */
   int64_t untimed;           /* trace v3: its releases of holds whose start was not timed (pass 1) */
   int gil;                   /* GIL_*: part of CPython's GIL (gil_detect) */
+  int omp;                   /* an object of the OpenMP runtime (INIT op WEFT_OP_OMP): a region's barrier, a dock */
   /* trace v5 SHARED: the object lies in a shared mapping of a file, at offset
    * sh_off of (sh_dev, sh_ino): one object of the recording in every process
    * that maps it (its first process's row; merged: a later process's part) */

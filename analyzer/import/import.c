@@ -152,8 +152,8 @@ static const struct {
     {offsetof(Imp, ins_thread), "INSERT INTO thread VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     {offsetof(Imp, ins_obj), "INSERT INTO sync_object (object_id, upid, addr, kind, init_stack_id, first_stack_id, "
                              "first_ns, acquisitions, contended, wait_ns, hold_ns, name, failed_tries, releases, "
-                             "hold_samples, hold_sample_ns, hold_sample_max_ns, destroyed_ns) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+                             "hold_samples, hold_sample_ns, hold_sample_max_ns, destroyed_ns, runtime) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
     /* a process-shared object's part in a later process: added to its row */
     {offsetof(Imp, upd_obj), "UPDATE sync_object SET acquisitions = acquisitions + ?2, contended = contended + ?3, "
                              "wait_ns = wait_ns + ?4, hold_ns = hold_ns + ?5, failed_tries = failed_tries + ?6, "

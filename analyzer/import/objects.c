@@ -234,6 +234,10 @@ void objs_write(Imp *im) {
       sqlite3_bind_int64(q, 18, o->destroyed_ns);
     else
       sqlite3_bind_null(q, 18);
+    if (o->omp)
+      sqlite3_bind_text(q, 19, "openmp", -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(q, 19);
     imp_step(im, q);
   }
 }

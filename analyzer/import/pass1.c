@@ -104,6 +104,15 @@ static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
   }
 }
 
+/* An OpenMP team's dock: named by its master ("omp idle", the main thread's). */
+static void omp_dock_name(Imp *im, const WeftEvent *ev, uint64_t addr) {
+  gpointer key = GSIZE_TO_POINTER((gsize)addr);
+  if (g_hash_table_contains(im->names, key)) return;
+  g_hash_table_insert(im->names, key,
+                      ev->tid == im->p->pid ? g_strdup("omp idle")
+                                            : g_strdup_printf("omp idle (team of thread %u)", ev->tid));
+}
+
 static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
   Obj *o = obj_get(im, ev->w[1], (int)kind, ns);
   if (o) {
@@ -111,6 +120,8 @@ static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
     if (ns < o->first_ns) o->first_ns = ns;
     if (ev->nwords > 3 && ev->w[3]) o->init_stack = stack_global(im, ev->w[3]);
     if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)ev->w[2];
+    if (WEFT_AUX_OP(ev->aux) == WEFT_OP_OMP && (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND)) o->omp = 1;
+    if (o->omp && o->kind == WEFT_KIND_COND) omp_dock_name(im, ev, o->addr);
   }
 }
 

@@ -214,6 +214,40 @@ static int64_t wait_waker(Imp *im, Thr *t, Obj *o, int ok, int64_t ns, int64_t *
   return waker;
 }
 
+/* An OpenMP worker's wait since its region's function returned (w3 its team's
+ * dock), ending at ns (its next region, or its end): the region's barrier
+ * until the round's last arrival, where the region ended, then a wait at
+ * the dock (a cond wait, woken by the master's signal at its next region).
+ * The barrier part's flow is written here; *waker, *from_ns and *fk are for
+ * what ends at ns. 0: not such a wait (or its round unknown). */
+static int omp_wait_end(Imp *im, Thr *t, int ok, int64_t ns, int64_t *waker, int64_t *from_ns, int *fk) {
+  Obj *o = t->wobj;
+  int64_t rel_utid, rel_at;
+  if (!o || !o->omp || o->kind != WEFT_KIND_BARRIER || !t->wobj2) return 0;
+  if (!barrier_round(im, t, o, t->wbegin, &rel_utid, &rel_at)) return 0;
+  /* (the last to arrive: a barrier wait of 1 ns, so that the round has its whole team) */
+  if (rel_at <= t->wbegin) rel_at = t->wbegin + 1;
+  Obj *dock = rel_at < ns ? obj_find(im, t->wobj2, WEFT_KIND_COND, rel_at) : NULL;
+  int64_t by = rel_utid != t->utid ? rel_utid : 0;
+  if (!dock) { /* no time at the dock: the barrier's wait alone */
+    *waker = by;
+    *from_ns = rel_at;
+    *fk = by ? WEFT_FLOW_BARRIER : 0;
+    return 1;
+  }
+  set_state(im, t, rel_at, WEFT_ST_COND_WAIT, 0, by);
+  if (by) imp_flow(im, WEFT_FLOW_BARRIER, by, rel_at, t->utid, rel_at, o->id);
+  t->wobj = dock;
+  t->wkind = WEFT_KIND_COND;
+  t->waddr = t->wobj2;
+  t->wobj2 = 0;
+  t->blocker_tid = 0;
+  t->wstack = 0;
+  t->wbegin = rel_at;
+  *waker = wait_waker(im, t, dock, ok, ns, from_ns, fk);
+  return 1;
+}
+
 /* ---- the records ---- */
 static void on_release(Imp *im, Thr *t, const WeftEvent *ev, unsigned kind, unsigned res, int64_t ns) {
   const uint64_t *w = ev->w;
@@ -276,7 +310,11 @@ static void on_wait_end(Imp *im, Thr *t, const WeftEvent *ev, unsigned res, int6
    * ended one may be another process's, later than the last of this one's: once every file is read
    * (link_shared) */
   int shared = o && o->shared ? shared_flow(o->kind) : 0;
-  int64_t waker = shared ? 0 : wait_waker(im, t, o, ok, ns, &from_ns, &fk);
+  int64_t waker = 0;
+  if (!shared && omp_wait_end(im, t, ok, ns, &waker, &from_ns, &fk))
+    o = t->wobj; /* (the dock, when split) */
+  else if (!shared)
+    waker = wait_waker(im, t, o, ok, ns, &from_ns, &fk);
   if (o && ok && (is_lock(o->kind) || o->kind == WEFT_KIND_SEM))
     hold_begin(im, t, o, ns, 1, t->wkind == WEFT_KIND_RWLOCK_RD);
   if (ev->nwords >= 5 && (uint32_t)w[4] && !t->wstack) /* trace v4: written after it ended, a Python */
@@ -340,6 +378,10 @@ void thread_close(Imp *im, Proc *p, Thr *t) {
   if (t->st != WEFT_ST_RUNNING && t->end_ns > t->st_start && t->end_how &&
       (!strcmp(t->end_how, "return") || !strcmp(t->end_how, "pthread_exit")))
     imp_warn(im, "%s: thread %u ends inside a %s wait", p->file, t->tid, weft_state_name(t->st));
+  int64_t waker, from_ns;
+  int fk;
+  /* an OpenMP worker at its team's dock since its last region when the process ended: split there */
+  if (t->st != WEFT_ST_RUNNING) omp_wait_end(im, t, 0, t->end_ns, &waker, &from_ns, &fk);
   set_state(im, t, t->end_ns, WEFT_ST_RUNNING, 0, 0);
   for (guint j = 0; j < t->holds->len; j++) hold_emit(im, t, &g_array_index(t->holds, Hold, j), t->end_ns);
   t->holds->len = 0;

@@ -80,10 +80,11 @@ WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
   WeftObjectNamer *n = calloc(1, sizeof *n);
   if (!n) return NULL;
   n->db = db;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT name, kind, addr, init_stack_id, first_stack_id, upid, first_ns FROM sync_object "
-                         "WHERE object_id = ?1",
-                         -1, &n->qo, NULL) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(
+          db,
+          "SELECT name, kind, addr, init_stack_id, first_stack_id, upid, first_ns, runtime FROM sync_object "
+          "WHERE object_id = ?1",
+          -1, &n->qo, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db,
                          "SELECT f.symbol, f.file, f.line, f.ip, f.rel_pc, m.path FROM stack_frame sf "
                          "JOIN frame f ON f.frame_id = sf.frame_id "
@@ -716,8 +717,15 @@ const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *
       snprintf(buf, len, "%s@0x%llx", kn ? kn : "object", (unsigned long long)sqlite3_column_int64(n->qo, 2));
       sqlite3_reset(n->qo);
     } else {
+      const char *rt = (const char *)sqlite3_column_text(n->qo, 7);
+      bool region = rt && !strcmp(rt, "openmp") && sqlite3_column_int(n->qo, 1) == WEFT_KIND_BARRIER;
       sqlite3_reset(n->qo);
       weft_object_namer_disambiguate(n, object_id, buf, len);
+      if (region) { /* an OpenMP parallel region's barrier, named by the region's call */
+        char site[512];
+        snprintf(site, sizeof site, "%s", buf);
+        snprintf(buf, len, "omp parallel %s", site);
+      }
     }
   }
   sqlite3_reset(n->qo);

@@ -13,7 +13,7 @@
 -- reused). Every id is an INTEGER PRIMARY KEY (a rowid alias).
 
 PRAGMA application_id = 1464157780;  -- 0x57454654 "WEFT": marks a weft database
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -124,7 +124,8 @@ CREATE TABLE sync_object (
   hold_samples  INTEGER NOT NULL DEFAULT 0, -- meta holds = 'contended': timed uncontended holds (a sample)
   hold_sample_ns INTEGER NOT NULL DEFAULT 0, --   their total
   hold_sample_max_ns INTEGER NOT NULL DEFAULT 0, -- the longest
-  destroyed_ns  INTEGER               -- (schema 6) when it was destroyed; NULL: never (its address may be another object's after)
+  destroyed_ns  INTEGER,              -- (schema 6) when it was destroyed; NULL: never (its address may be another object's after)
+  runtime       TEXT                  -- (schema 8) 'openmp': a parallel region's team barrier, or a team's idle dock; NULL: the program's own
 );
 
 -- The counts of one thread on one object between two of its COUNTS records

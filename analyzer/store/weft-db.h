@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_SCHEMA_VERSION    7
+#define WEFT_SCHEMA_VERSION    8
 #define WEFT_DB_APPLICATION_ID 0x57454654 /* "WEFT" */
 
 /* thread_state.state */

@@ -510,6 +510,56 @@ def t_stdbarrier(weft, fx, tmp):
        "stdbarrier: no unrecorded warning", (rep or {}).get("findings"))
 
 
+def t_openmp(weft, fx, tmp, r=4):
+    """fx-openmp (gcc -fopenmp): R unbalanced regions of a team of 2, then a loop region with two barriers
+    inside: the regions' barriers, the team's idle time between regions, the imbalance and its straggler."""
+    if "openmp" not in fx:
+        ok(True, "# SKIP openmp: the compiler built no fx-openmp (no OpenMP)")
+        return
+    db = os.path.join(tmp, "openmp.db")
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["openmp"], str(r), "20000"], env=env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = p.stderr.decode("utf-8", "replace")
+    info = dict(x.split("=", 1) for x in err.split() if "=" in x)
+    if not ok(p.returncode == 0 and "unbalanced_line" in info, "openmp: weft record exits 0", err):
+        return
+    con = sqlite3.connect(db)
+    try:
+        main = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE t.tid = p.pid").fetchone()[0]
+        worker = con.execute("SELECT utid FROM thread WHERE utid != ?", (main,)).fetchone()[0]
+        objs = con.execute("SELECT object_id, kind, name FROM sync_object WHERE runtime = 'openmp' "
+                           "ORDER BY kind, first_ns").fetchall()
+        ok([(k, n) for _, k, n in objs] == [(6, "omp idle"), (7, None), (7, None)],
+           "openmp: the team's dock and the two regions' barriers, of the OpenMP runtime", objs)
+        if len(objs) != 3:
+            return
+        dock, unbalanced, loop = objs[0][0], objs[1][0], objs[2][0]
+        per = con.execute("SELECT object_id, utid, count(*) FROM thread_state WHERE state = 5 GROUP BY 1, 2 "
+                          "ORDER BY 1, 2").fetchall()
+        ok(per == sorted([(unbalanced, main, r), (unbalanced, worker, r), (loop, main, 3), (loop, worker, 3)]),
+           "openmp: each thread waits once a region at the unbalanced one's end, 3 times in the loop region", per)
+        idle = con.execute("SELECT utid, count(*), count(waker_utid) FROM thread_state WHERE state = 4 AND "
+                           "object_id = ? GROUP BY 1", (dock,)).fetchall()
+        ok(idle == [(worker, r + 1, r)],
+           "openmp: the worker idles after each region (R + 1 times), woken by main for the next R", idle)
+        wake = con.execute("SELECT from_utid, to_utid, count(*) FROM flow WHERE kind = 2 AND object_id = ? "
+                           "GROUP BY 1, 2", (dock,)).fetchall()
+        ok(wake == [(main, worker, r)], "openmp: R wake-up flows from main to the worker", wake)
+    finally:
+        con.close()
+    rep = report_json(weft, tmp, db) or {}
+    labels = sorted(o["label"] for o in rep.get("sync_objects", []) if o["kind"] in ("barrier", "cond"))
+    ok(len(labels) == 3 and labels[0] == "omp idle" and all(x.startswith("omp parallel main (fx-openmp.c:")
+                                                              for x in labels[1:]),
+       "openmp: the regions named by their calls in main, the dock 'omp idle'", labels)
+    finds = rep.get("findings", [])
+    ok(not [f for f in finds if f["kind"] == "openmp"], "openmp: no warning that the regions are not recorded",
+       [f["kind"] for f in finds])
+    imb = [f for f in finds if f["kind"] == "imbalance" and "OpenMP region" in f["title"]]
+    ok(len(imb) >= 1 and "schedule(dynamic)" in imb[0]["fix"],
+       "openmp: the unbalanced region's imbalance, with OpenMP's fix", [f["title"] for f in finds])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
@@ -524,7 +574,8 @@ def main():
     weft = os.path.abspath(args.weft)
     tmp = tempfile.mkdtemp(prefix="weft-analysis-test-")
     try:
-        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load, t_stdmutex, t_stdbarrier):
+        for t in (t_chain, t_oversub, t_forkcpu, t_whatif, t_compare, t_machine_load, t_stdmutex, t_stdbarrier,
+                  t_openmp):
             attempt(t, weft, fx, tmp)
     finally:
         cleanup(tmp, args.keep)

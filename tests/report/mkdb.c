@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
   dbb_mark(&b, 1, 100 * MS, 700 * MS, 2, "compute");
 
   dbb_meta(&b, "weft_version", "0.1.0");
-  dbb_meta(&b, "schema_version", "7");
+  dbb_meta(&b, "schema_version", "8");
   dbb_meta(&b, "origin_ns", "5000000000000");
   dbb_meta_int(&b, "end_ns", 1000 * MS);
   dbb_meta(&b, "command", "./pool --threads 3");

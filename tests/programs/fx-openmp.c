@@ -1,0 +1,58 @@
+/* fx-openmp.c - OpenMP parallel regions (gcc -fopenmp, libgomp) with known
+ * structure: an unbalanced team, a serial phase between regions, a
+ * worksharing loop and an explicit barrier.
+ * SPDX-License-Identifier: MIT
+ *
+ * usage: fx-openmp [REGIONS=4] [UNITS=20000]
+ * Each of REGIONS rounds: main runs UNITS of serial work (fx_scale_work,
+ * about 20 ms by default), then the unbalanced region (`#pragma omp
+ * parallel num_threads(2)`, the line marked UNBALANCED): thread 0 (main)
+ * does UNITS of work, thread 1 does 3 * UNITS, so main waits at the end of
+ * the region for about two thirds of it. Then once, the loop region (marked
+ * LOOP): 2 threads, 8 iterations of UNITS / 4 work with schedule(dynamic),
+ * the loop's implicit barrier (GOMP_loop_end), an explicit `#pragma omp
+ * barrier`, then the region's end.
+ * Expected, under the agent: the unbalanced region's barrier (its outlined
+ * function's address) has 2 * REGIONS waits, a round of 2 each, thread 1
+ * the last to arrive; the loop region's barrier 6 waits (3 rounds of 2); the
+ * dock of main's team: REGIONS + 1 broadcasts, and thread 1 waits there
+ * between the regions (REGIONS waits, the last one until the exit).
+ * stdout: "fx-openmp regions=R threads=2 loop=8"
+ * stderr: "fx: main_tid=T unbalanced_line=N loop_line=N"
+ */
+#include <omp.h>
+
+#include "fx-scale-common.h"
+
+static volatile uint64_t sink;
+static int unbalanced_line, loop_line;
+
+int main(int argc, char **argv) {
+  long regions = fx_arg(argc, argv, 1, 4);
+  long units = fx_arg(argc, argv, 2, 20000);
+  int threads = 0;
+  for (long r = 0; r < regions; r++) {
+    sink += fx_scale_work(units); /* the serial phase */
+    unbalanced_line = __LINE__ + 1;
+#pragma omp parallel num_threads(2) /* UNBALANCED */
+    {
+      int me = omp_get_thread_num();
+      sink += fx_scale_work(me == 0 ? units : 3 * units);
+      if (me == 0) threads = omp_get_num_threads();
+    }
+  }
+  int done = 0;
+  loop_line = __LINE__ + 1;
+#pragma omp parallel num_threads(2) /* LOOP */
+  {
+#pragma omp for schedule(dynamic) reduction(+ : done)
+    for (int i = 0; i < 8; i++) {
+      sink += fx_scale_work(units / 4);
+      done++;
+    }
+#pragma omp barrier
+  }
+  fx_info("main_tid=%d unbalanced_line=%d loop_line=%d", (int)fx_tid(), unbalanced_line, loop_line);
+  printf("fx-openmp regions=%ld threads=%d loop=%d\n", regions, threads, done);
+  return 0;
+}
