@@ -235,11 +235,13 @@ extern WeftStartState _weft_start WEFT_HIDDEN;
 WEFT_HIDDEN void *_weft_resolve(unsigned idx);
 WEFT_HIDDEN void _weft_resolve_for_children(void);
 /* A library the program calls that RTLD_NEXT does not see (loaded with
- * RTLD_LOCAL, as Python extensions are): the loaded object that defines sym
- * (NULL: RTLD_NEXT sees it, or none does); a function from RTLD_NEXT, else
- * from lib. */
-WEFT_HIDDEN void *_weft_lib_defining(const char *sym);
+ * RTLD_LOCAL, as Python extensions are): the first loaded object whose scope
+ * defines sym (NULL: RTLD_NEXT sees it, or none does), *several set when
+ * another object's scope has another sym; a function from RTLD_NEXT, else
+ * from lib. Never the agent's own definitions (its wrappers). */
+WEFT_HIDDEN void *_weft_lib_defining(const char *sym, int *several);
 WEFT_HIDDEN void *_weft_lib_sym(void *lib, const char *name);
+WEFT_HIDDEN int _weft_in_agent(const void *p); /* p is in the agent's own object */
 WEFT_HIDDEN void _weft_resolve_for_threads(void);
 
 #define REAL(name)                                                                \
@@ -651,6 +653,19 @@ static inline void weft_acquired(unsigned kind, const volatile void *obj) {
 
 /* With WEFT_HOLDS=all: counted, and every hold timed and recorded. */
 WEFT_HIDDEN void _weft_acquired_all(unsigned kind, const volatile void *obj);
+
+/* The outcome r of an acquisition (op) that did not wait (weft-wrap-lock.c).
+ * 0: counted (and timed if need be); EBUSY of a try: counted as a failed
+ * try; EOWNERDEAD: a hold that must be recorded (ACQ); any other error: an
+ * ACQ record with it. With WEFT_STACKS=all every successful acquisition is
+ * recorded with its stack. */
+WEFT_HIDDEN void _weft_acq_other(unsigned kind, unsigned op, int r, const volatile void *obj);
+static inline void weft_acq(unsigned kind, unsigned op, int r, const volatile void *obj) {
+  if (WEFT_LIKELY(r == 0) && WEFT_LIKELY(!_weft_proc.acq_record))
+    weft_acquired(kind, obj);
+  else
+    _weft_acq_other(kind, op, r, obj);
+}
 
 /* A try that failed (EBUSY, EAGAIN): counted. */
 static inline void weft_try_failed(unsigned kind, const volatile void *obj) {

@@ -111,7 +111,7 @@ static int world_rank = -1, world_size;
 static void mpi_resolve(void) {
   int saved = errno;
   weft_busy_enter();
-  void *lib = _weft_lib_defining("PMPI_Init");
+  void *lib = _weft_lib_defining("PMPI_Init", NULL);
 #define PMPI_RESOLVE(name, args) pm.name = (int(*) args)_weft_lib_sym(lib, "PMPI_" #name);
   PMPI_FUNCS(PMPI_RESOLVE)
 #undef PMPI_RESOLVE

@@ -72,8 +72,18 @@ void *_weft_resolve(unsigned idx) {
 /* ---- libraries the agent wraps beyond libc (weft-mpi.c, weft-wrap-omp.c) ---- */
 typedef struct {
   const char *sym;
-  void *handle;
+  void *handle, *fn; /* the first object whose scope defines sym, and its sym */
+  int several;       /* another one's scope defines another */
 } LibFind;
+
+int _weft_in_agent(const void *p) {
+  static const void *_Atomic base;
+  Dl_info di;
+  const void *b = atomic_load_explicit(&base, memory_order_relaxed);
+  if (!b && dladdr((const void *)_weft_in_agent, &di))
+    atomic_store_explicit(&base, b = di.dli_fbase, memory_order_relaxed);
+  return p && b && dladdr(p, &di) && di.dli_fbase == b;
+}
 
 static int lib_find_cb(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -81,24 +91,34 @@ static int lib_find_cb(struct dl_phdr_info *info, size_t size, void *data) {
   if (!info->dlpi_name || !info->dlpi_name[0]) return 0;
   void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
   if (!h) return 0;
-  if (dlsym(h, f->sym)) {
-    f->handle = h; /* kept open: the library stays loaded while the program uses it anyway */
-    return 1;
+  void *fn = dlsym(h, f->sym);
+  if (fn && !_weft_in_agent(fn)) { /* (not the agent's own definition of it: a wrapper) */
+    if (!f->handle) {
+      f->handle = h; /* kept open: the library stays loaded while the program uses it anyway */
+      f->fn = fn;
+      return 0;
+    }
+    if (fn != f->fn) f->several = 1;
   }
   dlclose(h);
   return 0;
 }
 
-void *_weft_lib_defining(const char *sym) {
-  if (dlsym(RTLD_NEXT, sym)) return NULL;
-  LibFind f = {sym, NULL};
+void *_weft_lib_defining(const char *sym, int *several) {
+  void *next = dlsym(RTLD_NEXT, sym);
+  if (several) *several = 0;
+  if (next && !_weft_in_agent(next)) return NULL;
+  LibFind f = {sym, NULL, NULL, 0};
   dl_iterate_phdr(lib_find_cb, &f);
+  if (several) *several = f.several;
   return f.handle;
 }
 
 void *_weft_lib_sym(void *lib, const char *name) {
   void *f = dlsym(RTLD_NEXT, name);
-  return f || !lib ? f : dlsym(lib, name);
+  if (f && _weft_in_agent(f)) f = NULL;
+  if (!f && lib) f = dlsym(lib, name);
+  return f && !_weft_in_agent(f) ? f : NULL;
 }
 
 /* Before the first fork: what a child calls first (exit, exec), resolved

@@ -41,20 +41,8 @@ __asm__(".symver weft_compat_init,__pthread_mutex_init@GLIBC_2.2.5");
 
 #define REAL_OR(name, fallback) (REAL(name) ? REAL(name) : (fallback))
 
-/* The outcome of an acquisition that did not wait. 0: counted (and timed if
- * need be); EBUSY of a try: counted as a failed try; EOWNERDEAD: a hold that
- * must be recorded (ACQ); any other error: an ACQ record with it. With
- * WEFT_STACKS=all every successful acquisition is recorded with its stack. */
-static void __attribute__((noinline)) acq_other(unsigned kind, unsigned op, int r, const volatile void *obj);
-
-static inline void acq(unsigned kind, unsigned op, int r, const volatile void *obj) {
-  if (WEFT_LIKELY(r == 0) && WEFT_LIKELY(!_weft_proc.acq_record))
-    weft_acquired(kind, obj);
-  else
-    acq_other(kind, op, r, obj);
-}
-
-static void acq_other(unsigned kind, unsigned op, int r, const volatile void *obj) {
+/* (weft_acq's other outcomes: weft-agent-private.h) */
+void __attribute__((noinline)) _weft_acq_other(unsigned kind, unsigned op, int r, const volatile void *obj) {
   if (r == 0 && _weft_proc.stacks != WEFT_STACKS_ALL) {
     _weft_acquired_all(kind, obj); /* WEFT_HOLDS=all */
     return;
@@ -162,14 +150,14 @@ mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct tim
   if (r != EBUSY) {
     /* EOWNERDEAD, or an error trylock and lock agree on */
     if (r != EOWNERDEAD) r = mutex_call(m, op, clk, ts);
-    acq(WEFT_KIND_MUTEX, op, r, m);
+    weft_acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
   uint32_t owner = mutex_owner(m);
   if (WEFT_UNLIKELY(owner != 0 && owner == _weft_tls.tid && mutex_errorcheck(m))) {
     /* relocking an owned error-checking mutex fails at once: not a wait */
     r = mutex_call(m, op, clk, ts);
-    acq(WEFT_KIND_MUTEX, op, r, m);
+    weft_acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
   weft_shared_check(WEFT_KIND_MUTEX, m); /* before the wait's time is read: records stay in order */
@@ -179,7 +167,7 @@ mutex_contended(pthread_mutex_t *m, unsigned op, clockid_t clk, const struct tim
   r = REAL(pthread_mutex_trylock)(m);
   if (r == 0 || r == EOWNERDEAD) {
     weft_unannounce(m);
-    acq(WEFT_KIND_MUTEX, op, r, m);
+    weft_acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
   wait_begin(&w, WEFT_KIND_MUTEX, op, m, mutex_owner(m));
@@ -192,7 +180,7 @@ WEFT_PUBLIC int pthread_mutex_lock(pthread_mutex_t *m) {
   if (!weft_on()) return REAL_OR(pthread_mutex_lock, __pthread_mutex_lock)(m);
   int r = REAL_HOT(pthread_mutex_trylock)(m);
   if (WEFT_LIKELY(r == 0)) {
-    acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, m);
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, m);
     return 0;
   }
   return mutex_contended(m, WEFT_OP_LOCK, 0, NULL, r);
@@ -200,7 +188,7 @@ WEFT_PUBLIC int pthread_mutex_lock(pthread_mutex_t *m) {
 
 WEFT_PUBLIC int pthread_mutex_trylock(pthread_mutex_t *m) {
   int r = REAL_OR(pthread_mutex_trylock, __pthread_mutex_trylock)(m);
-  if (weft_on()) acq(WEFT_KIND_MUTEX, WEFT_OP_TRY, r, m);
+  if (weft_on()) weft_acq(WEFT_KIND_MUTEX, WEFT_OP_TRY, r, m);
   return r;
 }
 
@@ -208,7 +196,7 @@ static int mutex_timed(pthread_mutex_t *m, unsigned op, clockid_t clk, const str
   if (!weft_on()) return mutex_call(m, op, clk, ts);
   int r = REAL(pthread_mutex_trylock)(m);
   if (r == 0) {
-    acq(WEFT_KIND_MUTEX, op, r, m);
+    weft_acq(WEFT_KIND_MUTEX, op, r, m);
     return r;
   }
   return mutex_contended(m, op, clk, ts, r);
@@ -291,18 +279,18 @@ static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t
   if (!weft_on()) return rw_call(l, rd, op, clk, ts);
   int r = rw_try(l, rd);
   if (WEFT_LIKELY(r == 0)) {
-    acq(kind, op, 0, l);
+    weft_acq(kind, op, 0, l);
     return 0;
   }
   if (r != EBUSY) {
     r = rw_call(l, rd, op, clk, ts); /* EDEADLK, EAGAIN: let the real call decide and report */
-    acq(kind, op, r, l);
+    weft_acq(kind, op, r, l);
     return r;
   }
   uint32_t writer = rwlock_writer(l);
   if (WEFT_UNLIKELY(writer != 0 && writer == _weft_tls.tid)) {
     r = rw_call(l, rd, op, clk, ts); /* we hold it for writing: EDEADLK at once, not a wait */
-    acq(kind, op, r, l);
+    weft_acq(kind, op, r, l);
     return r;
   }
   weft_shared_check(kind, l);
@@ -312,7 +300,7 @@ static int rw_acquire(pthread_rwlock_t *l, unsigned kind, unsigned op, clockid_t
   r = rw_try(l, rd);
   if (r == 0) {
     weft_unannounce(l);
-    acq(kind, op, 0, l);
+    weft_acq(kind, op, 0, l);
     return 0;
   }
   wait_begin(&w, kind, op, l, rwlock_writer(l));
@@ -342,13 +330,13 @@ WEFT_PUBLIC int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, con
 
 WEFT_PUBLIC int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   int r = REAL(pthread_rwlock_tryrdlock)(l);
-  if (weft_on()) acq(WEFT_KIND_RWLOCK_RD, WEFT_OP_TRY, r, l);
+  if (weft_on()) weft_acq(WEFT_KIND_RWLOCK_RD, WEFT_OP_TRY, r, l);
   return r;
 }
 
 WEFT_PUBLIC int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   int r = REAL(pthread_rwlock_trywrlock)(l);
-  if (weft_on()) acq(WEFT_KIND_RWLOCK_WR, WEFT_OP_TRY, r, l);
+  if (weft_on()) weft_acq(WEFT_KIND_RWLOCK_WR, WEFT_OP_TRY, r, l);
   return r;
 }
 
@@ -380,7 +368,7 @@ WEFT_PUBLIC int pthread_spin_lock(pthread_spinlock_t *s) {
   if (!weft_on()) return REAL(pthread_spin_lock)(s);
   int r = REAL(pthread_spin_trylock)(s);
   if (WEFT_LIKELY(r == 0)) {
-    acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
+    weft_acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
     return 0;
   }
   WeftWaitStart w;
@@ -389,7 +377,7 @@ WEFT_PUBLIC int pthread_spin_lock(pthread_spinlock_t *s) {
   r = REAL(pthread_spin_trylock)(s);
   if (r == 0) {
     weft_unannounce(s);
-    acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
+    weft_acq(WEFT_KIND_SPIN, WEFT_OP_LOCK, 0, s);
     return 0;
   }
   wait_begin(&w, WEFT_KIND_SPIN, WEFT_OP_LOCK, s, 0);
@@ -400,7 +388,7 @@ WEFT_PUBLIC int pthread_spin_lock(pthread_spinlock_t *s) {
 
 WEFT_PUBLIC int pthread_spin_trylock(pthread_spinlock_t *s) {
   int r = REAL(pthread_spin_trylock)(s);
-  if (weft_on()) acq(WEFT_KIND_SPIN, WEFT_OP_TRY, r, s);
+  if (weft_on()) weft_acq(WEFT_KIND_SPIN, WEFT_OP_TRY, r, s);
   return r;
 }
 

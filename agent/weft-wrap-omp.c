@@ -8,7 +8,12 @@
  * variants) and the team's barriers inside one (GOMP_barrier, GOMP_loop_end,
  * GOMP_sections_end), and calls libgomp's behind them, resolved once at the
  * first call (RTLD_NEXT, else from whichever loaded object defines
- * GOMP_parallel: a library loaded with RTLD_LOCAL).
+ * GOMP_parallel: a library loaded with RTLD_LOCAL). Where several loaded
+ * objects have runtimes of their own (Python extensions that each bring a
+ * libgomp), each call site is sent to the runtime its object would bind to
+ * (looked up once a site). The critical sections' lock word is read only in
+ * GCC's libgomp itself: the GOMP_* entry points of LLVM's and Intel's
+ * runtimes pass through unrecorded.
  *
  * A region's outlined function runs on every thread of its team through a
  * trampoline (its context on the starting thread's stack, which waits in
@@ -17,8 +22,9 @@
  *   cond, an object of its own: the place its pool's threads wait between
  *   regions) before the region starts, a broadcast;
  * - each thread of the team, when the function returns, begins a wait on the
- *   region's barrier (kind barrier, the object the function's address, or
- *   that address with the team's size in bits 48 and up for a second size;
+ *   region's barrier (kind barrier, the object the function's address for
+ *   its first team, by (master, size), that address with a number in bits
+ *   48 and up for another team: rounds of one team's size each, never mixed;
  *   w3 of a worker's WAIT_BEGIN names the dock); the master's ends when
  *   GOMP_parallel returns, a worker's when it enters its next region (its
  *   time at the dock included: the importer splits it at the round's last
@@ -26,19 +32,29 @@
  *   the dock);
  * - the team's barriers inside the region are waits on the same barrier,
  *   a round of the team's size each, as the end of the region is;
- * - the first time a region runs with a team size, an INIT of kind barrier
- *   with op WEFT_OP_OMP and the size; a master's first region, an INIT of
- *   its dock (kind cond, op WEFT_OP_OMP).
- * Not recorded: critical sections, OpenMP locks, tasks and taskwait, the
+ * - the first time a region runs with a team, an INIT of kind barrier with
+ *   op WEFT_OP_OMP, the size and the stack of the function's first call; a
+ *   master's first region, an INIT of its dock (kind cond, op WEFT_OP_OMP).
+ * Critical sections (GOMP_critical_start and _end, named or not) are a
+ * mutex's: counted, a wait and the hold it waited for recorded (the object
+ * the name's lock word; the unnamed one's, a word of the agent's), INIT op
+ * WEFT_OP_OMP at the first use.
+ * OpenMP's simple locks (omp_init_lock, omp_set_lock, omp_test_lock,
+ * omp_unset_lock, omp_destroy_lock) are a mutex of the program's, the same
+ * way (the try: libgomp's omp_test_lock).
+ * Not recorded: nested locks (omp_set_nest_lock), tasks and taskwait (a
+ * task a thread runs inside a barrier counts as its wait there), the
  * regions of GOMP_parallel_reductions and GOMP_teams, LLVM's and Intel's
  * runtimes (libomp, libiomp5), and libgomp's own ABI before GCC 4.9
  * (GOMP_parallel_start). Return values and errno are the program's.
  */
 #include "weft-agent-private.h"
 
+#include <dlfcn.h>
 #include <stdbool.h>
 
 typedef void (*OmpFn)(void *);
+typedef struct OmpLock OmpLock; /* omp_lock_t (libgomp: an int), only passed on */
 
 /* clang-format off */
 #define OMP_FUNCS(X) \
@@ -53,53 +69,128 @@ typedef void (*OmpFn)(void *);
   X(void, GOMP_parallel_loop_maybe_nonmonotonic_runtime, (OmpFn, void *, unsigned, long, long, long, unsigned)) \
   X(void, GOMP_parallel_sections, (OmpFn, void *, unsigned, unsigned, unsigned)) \
   X(void, GOMP_barrier, (void)) X(void, GOMP_loop_end, (void)) X(void, GOMP_sections_end, (void)) \
+  X(void, GOMP_critical_start, (void)) X(void, GOMP_critical_end, (void)) \
+  X(void, GOMP_critical_name_start, (void **)) X(void, GOMP_critical_name_end, (void **)) \
+  X(void, omp_init_lock, (OmpLock *)) X(void, omp_destroy_lock, (OmpLock *)) X(void, omp_set_lock, (OmpLock *)) \
+  X(void, omp_unset_lock, (OmpLock *)) X(int, omp_test_lock, (OmpLock *)) \
   X(int, omp_get_num_threads, (void))
 /* clang-format on */
 
-/* the entry points defined here, as libgomp declares them (and omp_get_num_threads, not defined) */
+/* the entry points defined here, as libgomp declares them (and the two it
+ * only calls: omp_get_num_threads; __kmpc_critical, LLVM's and Intel's) */
 #define OMP_PROTO(ret, name, args) WEFT_PUBLIC ret name args;
 OMP_FUNCS(OMP_PROTO)
 #undef OMP_PROTO
 
-static struct {
+/* ---- the runtimes ---- */
+typedef struct {
 #define OMP_FIELD(ret, name, args) ret(*name) args;
   OMP_FUNCS(OMP_FIELD)
 #undef OMP_FIELD
-} og;
-static _Atomic int resolved;
+  void *kmpc; /* __kmpc_critical: LLVM's or Intel's runtime, whose locks are not libgomp's */
+} Runtime;
 
-/* Every libgomp function once (a racing thread stores the same pointers). A
- * wrapper is only called when a loaded object calls libgomp, so it is there. */
+#define RT_MAX 4
+static Runtime rts[RT_MAX]; /* rts[0]: the first found (RTLD_NEXT's) */
+static int nrt;             /* how many are filled (under rt_lock) */
+static int several;         /* call sites may bind to different runtimes: looked up per site */
+static _Atomic int resolved;
+static atomic_flag rt_lock = ATOMIC_FLAG_INIT;
+
+static void rt_fill(Runtime *r, void *(*sym)(void *, const char *), void *lib) {
+#define OMP_RESOLVE(ret, name, args) r->name = (ret(*) args)sym(lib, #name);
+  OMP_FUNCS(OMP_RESOLVE)
+#undef OMP_RESOLVE
+  r->kmpc = sym(lib, "__kmpc_critical");
+}
+
+/* dlsym in lib's own scope, never the agent's definition */
+static void *scope_sym(void *lib, const char *name) {
+  void *f = dlsym(lib, name);
+  return f && !_weft_in_agent(f) ? f : NULL;
+}
+
+/* Every function once (a racing thread stores the same pointers). A wrapper
+ * is only called when a loaded object calls the runtime, so one is there. */
 static void omp_resolve(void) {
   int saved = errno;
   weft_busy_enter();
-  void *lib = _weft_lib_defining("GOMP_parallel");
-#define OMP_RESOLVE(ret, name, args) og.name = (ret(*) args)_weft_lib_sym(lib, #name);
-  OMP_FUNCS(OMP_RESOLVE)
-#undef OMP_RESOLVE
+  while (atomic_flag_test_and_set_explicit(&rt_lock, memory_order_acquire)) {}
+  if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
+    int sev = 0;
+    void *lib = _weft_lib_defining("GOMP_parallel", &sev);
+    rt_fill(&rts[0], _weft_lib_sym, lib);
+    nrt = 1;
+    several = sev;
+    atomic_store_explicit(&resolved, 1, memory_order_release);
+  }
+  atomic_flag_clear_explicit(&rt_lock, memory_order_release);
   weft_busy_leave();
   errno = saved;
-  atomic_store_explicit(&resolved, 1, memory_order_release);
 }
 
-/* The libgomp function (the program calls it, so its runtime defines it). */
-#define OG(name) (omp_resolved(), og.name)
-static inline void omp_resolved(void) {
-  if (WEFT_UNLIKELY(!atomic_load_explicit(&resolved, memory_order_acquire))) omp_resolve();
+/* The runtime of the object at pc (a call site), when there are several:
+ * the one its own scope has, looked up with the loader (once a site). */
+static int rt_lookup(const void *pc) {
+  Dl_info di;
+  int idx = 0;
+  void *h = dladdr(pc, &di) && di.dli_fname ? dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+  void *f = h ? scope_sym(h, "GOMP_parallel") : NULL;
+  if (f) {
+    while (atomic_flag_test_and_set_explicit(&rt_lock, memory_order_acquire)) {}
+    for (idx = 0; idx < nrt && rts[idx].GOMP_parallel != f; idx++) {}
+    if (idx == nrt && nrt < RT_MAX)
+      rt_fill(&rts[nrt++], scope_sym, h);
+    else if (idx == nrt)
+      idx = 0; /* (more runtimes than the table: the first) */
+    atomic_flag_clear_explicit(&rt_lock, memory_order_release);
+  }
+  if (h) dlclose(h);
+  return idx;
 }
+
+#define SITES 512
+static _Atomic uintptr_t site_pc[SITES];
+static _Atomic int site_rt[SITES];
+
+static const Runtime *rt_of(const void *pc) {
+  if (WEFT_UNLIKELY(!atomic_load_explicit(&resolved, memory_order_acquire))) omp_resolve();
+  if (WEFT_LIKELY(!several)) return &rts[0];
+  uintptr_t key = (uintptr_t)pc;
+  uint64_t h = _weft_fnv1a(1469598103934665603ull, &key, sizeof key);
+  for (unsigned i = 0; i < 8; i++) {
+    size_t k = (h + i) % SITES;
+    uintptr_t v = atomic_load_explicit(&site_pc[k], memory_order_acquire);
+    if (v == key) return &rts[atomic_load_explicit(&site_rt[k], memory_order_relaxed)];
+    if (v) continue;
+    weft_busy_enter();
+    int idx = rt_lookup(pc);
+    weft_busy_leave();
+    uintptr_t zero = 0;
+    if (atomic_compare_exchange_strong(&site_pc[k], &zero, (uintptr_t)1)) { /* (1: being written) */
+      atomic_store_explicit(&site_rt[k], idx, memory_order_relaxed);
+      atomic_store_explicit(&site_pc[k], key, memory_order_release);
+    }
+    return &rts[idx];
+  }
+  weft_busy_enter();
+  int idx = rt_lookup(pc); /* (a full neighbourhood: looked up every time) */
+  weft_busy_leave();
+  return &rts[idx];
+}
+
+#define CALLER() (__builtin_return_address(0))
 
 /* ---- the regions' objects ---- */
-/* Keys seen, for their INIT: (function, team size) pairs, and functions
- * alone (whose first region takes a stack at its call). A full table only
- * means INITs and stacks written again. */
-#define OMP_SEEN 256
-static _Atomic uint64_t seen[OMP_SEEN], fns_seen[OMP_SEEN];
+#define OMP_TAB   4096 /* open addressing; a full neighbourhood only means INITs and stacks written again */
+#define OMP_PROBE 32
+static _Atomic uint64_t seen[OMP_TAB]; /* critical sections whose INIT is written */
 
 /* Was key in the table already? (It is now.) */
 static bool seen_before(_Atomic uint64_t *tab, uint64_t key) {
   uint64_t h = _weft_fnv1a(1469598103934665603ull, &key, sizeof key);
-  for (unsigned i = 0; i < 16; i++) {
-    _Atomic uint64_t *s = &tab[(h + i) % OMP_SEEN];
+  for (unsigned i = 0; i < OMP_PROBE; i++) {
+    _Atomic uint64_t *s = &tab[(h + i) % OMP_TAB];
     uint64_t v = atomic_load_explicit(s, memory_order_relaxed);
     if (!v && atomic_compare_exchange_strong(s, &v, key)) return false;
     if (v == key) return true;
@@ -107,47 +198,113 @@ static bool seen_before(_Atomic uint64_t *tab, uint64_t key) {
   return false;
 }
 
+/* A region function's stack (its first call's), by function. */
+static _Atomic uint64_t fn_key[OMP_TAB];
+static _Atomic uint32_t fn_stack[OMP_TAB];
+
+static uint32_t region_stack(uint64_t fn) {
+  uint64_t h = _weft_fnv1a(1469598103934665603ull, &fn, sizeof fn);
+  for (unsigned i = 0; i < OMP_PROBE; i++) {
+    size_t k = (h + i) % OMP_TAB;
+    uint64_t v = atomic_load_explicit(&fn_key[k], memory_order_acquire);
+    if (v == fn) return atomic_load_explicit(&fn_stack[k], memory_order_relaxed);
+    if (v) continue;
+    uint32_t st = weft_stack_init(); /* (the wrapper's caller: the program's call) */
+    uint64_t zero = 0;
+    if (atomic_compare_exchange_strong(&fn_key[k], &zero, (uint64_t)1)) {
+      atomic_store_explicit(&fn_stack[k], st, memory_order_relaxed);
+      atomic_store_explicit(&fn_key[k], fn, memory_order_release);
+    }
+    return st;
+  }
+  return weft_stack_init();
+}
+
+/* A team's barrier, by (function, master, size): the function's address for
+ * its first team, another number in bits 48-63 for each other one. *made:
+ * this call made it (its INIT is the caller's to write). */
+typedef struct {
+  _Atomic uint64_t fn; /* 0 free, 1 being written */
+  uint32_t master, n;
+  uint64_t obj;
+} TeamKey;
+static TeamKey teams[OMP_TAB];
+static _Atomic uint64_t fn_teams[OMP_TAB]; /* by function: teams made (a count in bits 48-63) */
+static atomic_flag team_lock = ATOMIC_FLAG_INIT;
+
+static uint64_t team_number(uint64_t fn) { /* (under team_lock) */
+  uint64_t h = _weft_fnv1a(1469598103934665603ull, &fn, sizeof fn);
+  for (unsigned i = 0; i < OMP_PROBE; i++) {
+    _Atomic uint64_t *s = &fn_teams[(h + i) % OMP_TAB];
+    uint64_t v = atomic_load_explicit(s, memory_order_relaxed);
+    if (!v) {
+      atomic_store_explicit(s, fn | 1ull << 48, memory_order_relaxed);
+      return 0;
+    }
+    if ((v & ((1ull << 48) - 1)) == fn) {
+      atomic_store_explicit(s, v + (1ull << 48), memory_order_relaxed);
+      return v >> 48;
+    }
+  }
+  return 0xffff; /* (a full table: one number for the rest) */
+}
+
+static TeamKey *team_find(uint64_t h, uint64_t fn, uint32_t master, uint32_t n, TeamKey **free_e) {
+  *free_e = NULL;
+  for (unsigned i = 0; i < OMP_PROBE; i++) {
+    TeamKey *e = &teams[(h + i) % OMP_TAB];
+    uint64_t v = atomic_load_explicit(&e->fn, memory_order_acquire);
+    if (v == fn && e->master == master && e->n == n) return e;
+    if (!v && !*free_e) *free_e = e;
+  }
+  return NULL;
+}
+
+static uint64_t team_obj(uint64_t fn, uint32_t master, uint32_t n, bool *made) {
+  uint64_t key[2] = {fn, (uint64_t)master << 32 | n};
+  uint64_t h = _weft_fnv1a(1469598103934665603ull, key, sizeof key);
+  TeamKey *free_e, *e = team_find(h, fn, master, n, &free_e);
+  *made = false;
+  if (e) return e->obj;
+  while (atomic_flag_test_and_set_explicit(&team_lock, memory_order_acquire)) {}
+  uint64_t obj = fn;                        /* (a full neighbourhood: the function's) */
+  e = team_find(h, fn, master, n, &free_e); /* (another thread may have made it meanwhile) */
+  if (e) {
+    obj = e->obj;
+  } else if (free_e) {
+    uint64_t num = team_number(fn);
+    free_e->master = master;
+    free_e->n = n;
+    free_e->obj = obj = num ? (fn & ((1ull << 48) - 1)) | (num & 0xffff) << 48 : fn;
+    atomic_store_explicit(&free_e->fn, fn, memory_order_release);
+    *made = true;
+  }
+  atomic_flag_clear_explicit(&team_lock, memory_order_release);
+  return obj;
+}
+
 /* ---- regions ---- */
 typedef struct {
   OmpFn fn;
   void *data;
+  const Runtime *rt;
   uint64_t dock;   /* the master's dock (a cond of the master's own) */
   uint32_t master; /* its tid */
-  uint32_t stack;  /* the call's stack, taken at a function's first region */
+  uint32_t stack;  /* the function's first call's stack */
   _Atomic int on;  /* recorded: tracing was on when it began */
 } Region;
-
-/* A function's team size in its first region, by function (0: none yet). */
-static _Atomic uint64_t first_size[OMP_SEEN];
-static uint32_t fn_first_size(uint64_t fn, unsigned n) {
-  uint64_t h = _weft_fnv1a(1469598103934665603ull, &fn, sizeof fn);
-  for (unsigned i = 0; i < 16; i++) {
-    _Atomic uint64_t *s = &first_size[(h + i) % OMP_SEEN];
-    uint64_t v = atomic_load_explicit(s, memory_order_relaxed), want = fn | (uint64_t)(n & 0xffffu) << 48;
-    if (!v && atomic_compare_exchange_strong(s, &v, want)) return n;
-    if ((v & ((1ull << 48) - 1)) == fn) return (uint32_t)(v >> 48);
-  }
-  return n;
-}
 
 static void trampoline(void *p) {
   Region *rg = p;
   WeftThread *t = &_weft_tls;
-  if (!atomic_load_explicit(&rg->on, memory_order_relaxed) || !weft_on()) {
+  if (!atomic_load_explicit(&rg->on, memory_order_relaxed) || !weft_on() || !rg->rt->omp_get_num_threads) {
     rg->fn(rg->data);
     return;
   }
-  bool master = t->tid == rg->master;
-  unsigned n = (unsigned)og.omp_get_num_threads();
-  uint64_t fn = (uint64_t)(uintptr_t)rg->fn, obj = fn;
-  if (master) {
-    uint32_t n0 = fn_first_size(fn, n);
-    if (n0 != n) obj = fn | (uint64_t)(n & 0xffffu) << 48;
-    if (!seen_before(seen, obj))
-      weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_OMP, 0), obj, n, rg->stack);
-  } else if (fn_first_size(fn, n) != n) { /* (whichever thread of the first team comes first sets it) */
-    obj = fn | (uint64_t)(n & 0xffffu) << 48;
-  }
+  bool master = t->tid == rg->master, made;
+  unsigned n = (unsigned)rg->rt->omp_get_num_threads();
+  uint64_t obj = team_obj((uint64_t)(uintptr_t)rg->fn, rg->master, n, &made);
+  if (made) weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_OMP, 0), obj, n, rg->stack);
   if (!master && t->omp_open) { /* its time since its last region: ended (the importer splits it) */
     weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), t->omp_open);
     t->omp_open = 0;
@@ -157,7 +314,7 @@ static void trampoline(void *p) {
   rg->fn(rg->data);
   t->omp_cur = outer;
   if (!weft_on()) return;
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj, 0, master ? 0 : rg->dock);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj, 0, master ? 0 : rg->dock);
   if (master)
     t->omp_ending = obj;
   else
@@ -165,15 +322,13 @@ static void trampoline(void *p) {
 }
 
 /* Before the real call: the region's context, the dock signalled. */
-static bool region_begin(Region *rg, OmpFn fn, void *data) {
-  *rg = (Region){.fn = fn, .data = data};
-  omp_resolved();
-  if (!weft_on() || !og.omp_get_num_threads) return false;
+static bool region_begin(Region *rg, OmpFn fn, void *data, const void *pc) {
+  *rg = (Region){.fn = fn, .data = data, .rt = rt_of(pc)};
+  if (!weft_on()) return false;
   WeftThread *t = &_weft_tls;
   rg->master = t->tid;
   rg->dock = (uint64_t)(uintptr_t)&t->omp_dock;
-  uint64_t f = (uint64_t)(uintptr_t)fn;
-  rg->stack = seen_before(fns_seen, f) ? 0 : weft_stack_init(); /* (here: the program's call is the caller's) */
+  rg->stack = region_stack((uint64_t)(uintptr_t)fn);
   if (!t->omp_dock) {
     t->omp_dock = 1;
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_OMP, 0), rg->dock, 0, 0); /* (named by its master) */
@@ -194,16 +349,16 @@ static void region_end(bool on) {
 
 WEFT_PUBLIC void GOMP_parallel(OmpFn fn, void *data, unsigned nthr, unsigned flags) {
   Region rg;
-  bool on = region_begin(&rg, fn, data);
-  og.GOMP_parallel(on ? trampoline : fn, on ? (void *)&rg : data, nthr, flags);
+  bool on = region_begin(&rg, fn, data, CALLER());
+  rg.rt->GOMP_parallel(on ? trampoline : fn, on ? (void *)&rg : data, nthr, flags);
   region_end(on);
 }
 
 #define LOOP_WRAP(name)                                                                                    \
   WEFT_PUBLIC void name(OmpFn fn, void *data, unsigned nthr, long s, long e, long i, long c, unsigned f) { \
     Region rg;                                                                                             \
-    bool on = region_begin(&rg, fn, data);                                                                 \
-    og.name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, c, f);                           \
+    bool on = region_begin(&rg, fn, data, CALLER());                                                       \
+    rg.rt->name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, c, f);                       \
     region_end(on);                                                                                        \
   }
 LOOP_WRAP(GOMP_parallel_loop_static)
@@ -215,8 +370,8 @@ LOOP_WRAP(GOMP_parallel_loop_nonmonotonic_guided)
 #define RUNTIME_WRAP(name)                                                                         \
   WEFT_PUBLIC void name(OmpFn fn, void *data, unsigned nthr, long s, long e, long i, unsigned f) { \
     Region rg;                                                                                     \
-    bool on = region_begin(&rg, fn, data);                                                         \
-    og.name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, f);                      \
+    bool on = region_begin(&rg, fn, data, CALLER());                                               \
+    rg.rt->name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, f);                  \
     region_end(on);                                                                                \
   }
 RUNTIME_WRAP(GOMP_parallel_loop_runtime)
@@ -225,8 +380,8 @@ RUNTIME_WRAP(GOMP_parallel_loop_maybe_nonmonotonic_runtime)
 
 WEFT_PUBLIC void GOMP_parallel_sections(OmpFn fn, void *data, unsigned nthr, unsigned count, unsigned flags) {
   Region rg;
-  bool on = region_begin(&rg, fn, data);
-  og.GOMP_parallel_sections(on ? trampoline : fn, on ? (void *)&rg : data, nthr, count, flags);
+  bool on = region_begin(&rg, fn, data, CALLER());
+  rg.rt->GOMP_parallel_sections(on ? trampoline : fn, on ? (void *)&rg : data, nthr, count, flags);
   region_end(on);
 }
 
@@ -238,11 +393,159 @@ static void team_barrier(void (*real)(void)) {
     real();
     return;
   }
-  weft_emit3(WEFT_EV_WAIT_BEGIN, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj, 0, 0);
+  weft_wait_begin(WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj, 0, 0);
   real();
   weft_wait_ended(weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj));
 }
 
-WEFT_PUBLIC void GOMP_barrier(void) { team_barrier(OG(GOMP_barrier)); }
-WEFT_PUBLIC void GOMP_loop_end(void) { team_barrier(OG(GOMP_loop_end)); }
-WEFT_PUBLIC void GOMP_sections_end(void) { team_barrier(OG(GOMP_sections_end)); }
+WEFT_PUBLIC void GOMP_barrier(void) { team_barrier(rt_of(CALLER())->GOMP_barrier); }
+WEFT_PUBLIC void GOMP_loop_end(void) { team_barrier(rt_of(CALLER())->GOMP_loop_end); }
+WEFT_PUBLIC void GOMP_sections_end(void) { team_barrier(rt_of(CALLER())->GOMP_sections_end); }
+
+/* ---- critical sections and locks: a mutex's records ---- */
+/* A wait for obj (announced since w was read) in call(rt, arg), recorded. */
+static void lock_waited(const WeftWaitStart *w, void *obj, void (*call)(const Runtime *, void *), const Runtime *rt,
+                        void *arg) {
+  weft_wait_begin_at(w, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), (uint64_t)(uintptr_t)obj, 0, 0);
+  call(rt, arg);
+  uint64_t at = weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0), (uint64_t)(uintptr_t)obj);
+  weft_unannounce(obj);
+  _weft_acquired_recorded(WEFT_KIND_MUTEX, obj, at);
+}
+
+/* A release of obj by call(rt, arg): a REL when someone waits. */
+static void lock_release(void *obj, void (*call)(const Runtime *, void *), const Runtime *rt, void *arg) {
+  WeftRelease rel;
+  weft_release_pre(WEFT_KIND_MUTEX, obj, &rel);
+  call(rt, arg);
+  int e = errno;
+  weft_release_post(WEFT_KIND_MUTEX, obj, &rel, 0);
+  errno = e;
+}
+
+static void crit_start(const Runtime *rt, void *pp) { rt->GOMP_critical_name_start(pp); }
+static void crit_end(const Runtime *rt, void *pp) { rt->GOMP_critical_name_end(pp); }
+static void lock_set(const Runtime *rt, void *l) { rt->omp_set_lock(l); }
+static void lock_unset(const Runtime *rt, void *l) { rt->omp_unset_lock(l); }
+
+/* The unnamed critical section's lock: libgomp's is a static of its own, out
+ * of reach, so every unnamed one goes to libgomp's named critical section on
+ * this word instead (the same exclusion: all unnamed ones share it, and
+ * nothing else of libgomp took the static one). */
+static void *default_critical;
+
+/* libgomp's compare-and-swap of the critical section's word, 0 to 1 (its mutex's fast path) */
+static inline bool crit_try(void **pp) {
+  int free_word = 0;
+  return __atomic_compare_exchange_n((int *)pp, &free_word, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* A critical section's lock is libgomp's mutex in the name's pointer-sized
+ * word (an int: 0 free, 1 held, -1 held with sleepers; GOMP_critical_name_start's
+ * own layout on Linux), which libgomp takes with a compare-and-swap of 0 to 1
+ * first. The agent makes that try itself, as libgomp would: taken, the
+ * acquisition is counted; else the thread announces itself and tries once
+ * more (a holder that left before the announcement could not see it), then
+ * it is a wait, recorded as a mutex's around libgomp's call, which tries
+ * again and then spins and sleeps. libgomp's GOMP_critical_name_end releases
+ * it either way. */
+static void critical_enter(const Runtime *rt, void **pp) {
+  if (!rt->GOMP_critical_name_start) return; /* (not reached: a runtime has it) */
+  if (!weft_on() || rt->kmpc) {
+    rt->GOMP_critical_name_start(pp);
+    return;
+  }
+  if (!seen_before(seen, (uint64_t)(uintptr_t)pp)) /* (w2 1: the unnamed one) */
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)pp,
+               pp == &default_critical, weft_stack_init());
+  if (WEFT_LIKELY(crit_try(pp))) {
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, pp);
+    return;
+  }
+  WeftWaitStart w;
+  weft_wait_start(&w, 0);
+  weft_announce(pp);
+  if (crit_try(pp)) {
+    weft_unannounce(pp);
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, pp);
+    return;
+  }
+  lock_waited(&w, pp, crit_start, rt, pp);
+}
+
+static void critical_leave(const Runtime *rt, void **pp) {
+  if (!weft_on() || rt->kmpc)
+    rt->GOMP_critical_name_end(pp);
+  else
+    lock_release(pp, crit_end, rt, pp);
+}
+
+/* (LLVM's and Intel's runtimes: their own unnamed critical section) */
+WEFT_PUBLIC void GOMP_critical_start(void) {
+  const Runtime *rt = rt_of(CALLER());
+  if (rt->kmpc)
+    rt->GOMP_critical_start();
+  else
+    critical_enter(rt, &default_critical);
+}
+WEFT_PUBLIC void GOMP_critical_end(void) {
+  const Runtime *rt = rt_of(CALLER());
+  if (rt->kmpc)
+    rt->GOMP_critical_end();
+  else
+    critical_leave(rt, &default_critical);
+}
+WEFT_PUBLIC void GOMP_critical_name_start(void **pp) { critical_enter(rt_of(CALLER()), pp); }
+WEFT_PUBLIC void GOMP_critical_name_end(void **pp) { critical_leave(rt_of(CALLER()), pp); }
+
+/* ---- OpenMP locks (omp_lock_t): a mutex of the program's, as pthread's ---- */
+WEFT_PUBLIC void omp_init_lock(OmpLock *l) {
+  rt_of(CALLER())->omp_init_lock(l);
+  if (weft_on())
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l, 0, weft_stack_init());
+}
+
+WEFT_PUBLIC void omp_destroy_lock(OmpLock *l) {
+  const Runtime *rt = rt_of(CALLER());
+  if (weft_on()) {
+    _weft_count_destroy(WEFT_KIND_MUTEX, l);
+    weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l);
+  }
+  rt->omp_destroy_lock(l);
+}
+
+WEFT_PUBLIC int omp_test_lock(OmpLock *l) {
+  int r = rt_of(CALLER())->omp_test_lock(l);
+  if (weft_on()) weft_acq(WEFT_KIND_MUTEX, WEFT_OP_TRY, r ? 0 : EBUSY, l);
+  return r;
+}
+
+/* A try first (the runtime's own omp_test_lock): taken, counted; else a wait, as a mutex's. */
+WEFT_PUBLIC void omp_set_lock(OmpLock *l) {
+  const Runtime *rt = rt_of(CALLER());
+  if (!weft_on()) {
+    rt->omp_set_lock(l);
+    return;
+  }
+  if (WEFT_LIKELY(rt->omp_test_lock(l))) {
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
+    return;
+  }
+  WeftWaitStart w;
+  weft_wait_start(&w, 0);
+  weft_announce(l);
+  if (rt->omp_test_lock(l)) { /* (released before the announcement: no wait) */
+    weft_unannounce(l);
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
+    return;
+  }
+  lock_waited(&w, l, lock_set, rt, l);
+}
+
+WEFT_PUBLIC void omp_unset_lock(OmpLock *l) {
+  const Runtime *rt = rt_of(CALLER());
+  if (!weft_on())
+    rt->omp_unset_lock(l);
+  else
+    lock_release(l, lock_unset, rt, l);
+}

@@ -80,6 +80,10 @@ bool add_finding(Ctx *c, FindVec *fv, WeftFindingKind kind, int64_t cost, char *
 
 /* What to do about waits on o (pylock: a CPython lock or semaphore). */
 static const char *object_fix(const WeftObjectMetrics *o, bool pylock) {
+  if (o->omp && o->kind == WEFT_KIND_MUTEX)
+    return "the team takes turns in this OpenMP critical section: move work out of it; a single update can be "
+           "`#pragma omp atomic`, a sum or a maximum a reduction clause (each thread its own copy, combined at the "
+           "end); unrelated critical sections can each have a name, `critical (name)`, instead of sharing one lock";
   if (o->kind == WEFT_KIND_MUTEX)
     return "shorten the critical section (move work out of it) or shard the lock (one per bucket or per "
            "thread, merged at the end)";

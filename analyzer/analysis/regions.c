@@ -108,8 +108,9 @@ static int cmp_member_start(const void *x, const void *y) {
  * arrive is the latest start. */
 /* An OpenMP region's round that follows its team's idle time: it starts when
  * its master woke the team (the latest wake-up at an OpenMP dock of one of
- * its threads after lo, whose wait ended by hi), not at the round before
- * (another region's end, the master's serial code between). lo otherwise. */
+ * its threads after lo, whose wait ended by hi, the round's end: a worker
+ * may wake after the master arrived), not at the round before (another
+ * region's end, the master's serial code between). lo otherwise. */
 static int64_t omp_round_start(Ctx *c, sqlite3_stmt *q, const Member *w, size_t n, int64_t lo, int64_t hi) {
   int64_t start = lo;
   for (size_t k = 0; k < n && q; k++) {
@@ -176,7 +177,7 @@ static bool barrier_regions(Ctx *c, RegionVec *rv, const WeftObjectMetrics *om) 
         last_utid = w[j].utid;
       }
     }
-    int64_t start = qd ? omp_round_start(c, qd, w + i, j - i, prev_end, w[i].s) : prev_end;
+    int64_t start = qd ? omp_round_start(c, qd, w + i, j - i, prev_end, max_end) : prev_end;
     if (start == INT64_MIN)
       for (size_t k = i; k < j; k++) {
         const ThreadInfo *ti = thread_info(c, w[k].utid);

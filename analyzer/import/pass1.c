@@ -120,8 +120,13 @@ static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
     if (ns < o->first_ns) o->first_ns = ns;
     if (ev->nwords > 3 && ev->w[3]) o->init_stack = stack_global(im, ev->w[3]);
     if (o->kind == WEFT_KIND_BARRIER) o->barrier_count = (int64_t)ev->w[2];
-    if (WEFT_AUX_OP(ev->aux) == WEFT_OP_OMP && (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND)) o->omp = 1;
+    if (WEFT_AUX_OP(ev->aux) == WEFT_OP_OMP &&
+        (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND || o->kind == WEFT_KIND_MUTEX))
+      o->omp = 1;
     if (o->omp && o->kind == WEFT_KIND_COND) omp_dock_name(im, ev, o->addr);
+    gpointer key = GSIZE_TO_POINTER((gsize)o->addr); /* the unnamed critical section's lock (the agent's word) */
+    if (o->omp && o->kind == WEFT_KIND_MUTEX && (ev->w[2] & 1) && !g_hash_table_contains(im->names, key))
+      g_hash_table_insert(im->names, key, g_strdup("omp critical"));
   }
 }
 

@@ -375,7 +375,8 @@ void thread_close(Imp *im, Proc *p, Thr *t) {
   /* a thread still blocked when its process exits, execs or is killed is
    * normal (a pool's parked workers); one that returned from inside a wait
    * is not */
-  if (t->st != WEFT_ST_RUNNING && t->end_ns > t->st_start && t->end_how &&
+  /* (nor is an OpenMP worker that ends after its region: a nested team's, or one of a pool that shrank) */
+  if (t->st != WEFT_ST_RUNNING && t->end_ns > t->st_start && t->end_how && !(t->wobj && t->wobj->omp) &&
       (!strcmp(t->end_how, "return") || !strcmp(t->end_how, "pthread_exit")))
     imp_warn(im, "%s: thread %u ends inside a %s wait", p->file, t->tid, weft_state_name(t->st));
   int64_t waker, from_ns;

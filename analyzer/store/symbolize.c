@@ -953,7 +953,9 @@ long weft_sym_name_objects(sqlite3 *db, char *err, size_t errlen) {
        * std::atomic<T>::wait and std::barrier sleep on, std::__detail::__waiter_pool_base::_S_for::__w) */
       if (!name || !strncmp(name, "std::__", 7) || !strncmp(name, "__gnu_cxx::__", 13)) continue;
       char buf[512];
-      if (off)
+      if (!strncmp(name, ".gomp_critical_user_", 20) && !off) /* `#pragma omp critical (NAME)`'s lock */
+        snprintf(buf, sizeof buf, "omp critical (%s)", name + 20);
+      else if (off)
         snprintf(buf, sizeof buf, "%s+%#" PRIx64, name, off);
       else
         snprintf(buf, sizeof buf, "%s", name);

@@ -510,46 +510,59 @@ def t_stdbarrier(weft, fx, tmp):
        "stdbarrier: no unrecorded warning", (rep or {}).get("findings"))
 
 
-def t_openmp(weft, fx, tmp, r=4):
-    """fx-openmp (gcc -fopenmp): R unbalanced regions of a team of 2, then a loop region with two barriers
-    inside: the regions' barriers, the team's idle time between regions, the imbalance and its straggler."""
+def t_openmp(weft, fx, tmp, r=4, k=50):
+    """fx-openmp (gcc -fopenmp): R unbalanced regions of a team of 2, a loop region with two barriers inside,
+    a region whose threads enter two critical sections K times each: the regions' barriers, the team's idle
+    time between regions, the critical sections' exact acquisitions, the imbalance and its straggler."""
     if "openmp" not in fx:
         ok(True, "# SKIP openmp: the compiler built no fx-openmp (no OpenMP)")
         return
     db = os.path.join(tmp, "openmp.db")
-    p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["openmp"], str(r), "20000"], env=env(tmp),
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["openmp"], str(r), "20000", str(k)], env=env(tmp),
                        timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     err = p.stderr.decode("utf-8", "replace")
     info = dict(x.split("=", 1) for x in err.split() if "=" in x)
     if not ok(p.returncode == 0 and "unbalanced_line" in info, "openmp: weft record exits 0", err):
         return
+    out = p.stdout.decode()
+    ok("threads=2 loop=8 critical=%d,%d lock=%d" % (2 * k, 2 * k, 2 * k) in out,
+       "openmp: the program's own counts under the agent (its critical sections and lock excluded)", out)
     con = sqlite3.connect(db)
     try:
         main = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE t.tid = p.pid").fetchone()[0]
         worker = con.execute("SELECT utid FROM thread WHERE utid != ?", (main,)).fetchone()[0]
-        objs = con.execute("SELECT object_id, kind, name FROM sync_object WHERE runtime = 'openmp' "
+        objs = con.execute("SELECT object_id, kind, name, acquisitions FROM sync_object WHERE runtime = 'openmp' "
                            "ORDER BY kind, first_ns").fetchall()
-        ok([(k, n) for _, k, n in objs] == [(6, "omp idle"), (7, None), (7, None)],
-           "openmp: the team's dock and the two regions' barriers, of the OpenMP runtime", objs)
-        if len(objs) != 3:
+        ok([(kd, n, a) for _, kd, n, a in objs] == [(1, "omp critical", 2 * k), (1, "omp critical (hot)", 2 * k),
+                                                  (6, "omp idle", 0), (7, None, 0), (7, None, 0), (7, None, 0)],
+           "openmp: the critical sections (each taken 2K times), the team's dock and the three regions' barriers, "
+           "of the OpenMP runtime", objs)
+        if len(objs) != 6:
             return
-        dock, unbalanced, loop = objs[0][0], objs[1][0], objs[2][0]
+        dock, unbalanced, loop, crit = objs[2][0], objs[3][0], objs[4][0], objs[5][0]
         per = con.execute("SELECT object_id, utid, count(*) FROM thread_state WHERE state = 5 GROUP BY 1, 2 "
                           "ORDER BY 1, 2").fetchall()
-        ok(per == sorted([(unbalanced, main, r), (unbalanced, worker, r), (loop, main, 3), (loop, worker, 3)]),
+        ok(per == sorted([(unbalanced, main, r), (unbalanced, worker, r), (loop, main, 3), (loop, worker, 3),
+                          (crit, main, 1), (crit, worker, 1)]),
            "openmp: each thread waits once a region at the unbalanced one's end, 3 times in the loop region", per)
         idle = con.execute("SELECT utid, count(*), count(waker_utid) FROM thread_state WHERE state = 4 AND "
                            "object_id = ? GROUP BY 1", (dock,)).fetchall()
-        ok(idle == [(worker, r + 1, r)],
-           "openmp: the worker idles after each region (R + 1 times), woken by main for the next R", idle)
+        ok(idle == [(worker, r + 2, r + 1)],
+           "openmp: the worker idles after each region (R + 2 times), woken by main for the next R + 1", idle)
         wake = con.execute("SELECT from_utid, to_utid, count(*) FROM flow WHERE kind = 2 AND object_id = ? "
                            "GROUP BY 1, 2", (dock,)).fetchall()
-        ok(wake == [(main, worker, r)], "openmp: R wake-up flows from main to the worker", wake)
+        ok(wake == [(main, worker, r + 1)], "openmp: R + 1 wake-up flows from main to the worker", wake)
+        bad = con.execute("SELECT count(*) FROM thread_state WHERE state = 1 AND object_id IN (?, ?) AND "
+                          "waker_utid IS NULL", (objs[0][0], objs[1][0])).fetchone()[0]
+        ok(bad == 0, "openmp: every wait for a critical section knows who left it", bad)
+        lk = con.execute("SELECT name, runtime, acquisitions FROM sync_object WHERE kind = 1 AND runtime IS NULL "
+                         "AND acquisitions > 0").fetchall()
+        ok(lk == [("lk", None, 2 * k)], "openmp: the OpenMP lock lk, a lock of the program's, taken 2K times", lk)
     finally:
         con.close()
     rep = report_json(weft, tmp, db) or {}
     labels = sorted(o["label"] for o in rep.get("sync_objects", []) if o["kind"] in ("barrier", "cond"))
-    ok(len(labels) == 3 and labels[0] == "omp idle" and all(x.startswith("omp parallel main (fx-openmp.c:")
+    ok(len(labels) == 4 and labels[0] == "omp idle" and all(x.startswith("omp parallel main (fx-openmp.c:")
                                                               for x in labels[1:]),
        "openmp: the regions named by their calls in main, the dock 'omp idle'", labels)
     finds = rep.get("findings", [])
