@@ -135,6 +135,7 @@ typedef struct WeftThread {
    * it waits for since its function returned (a worker: until its next region; the master: until
    * GOMP_parallel returns), and its dock's INIT written (its address is the dock) */
   uint64_t omp_cur, omp_open, omp_ending, omp_dock;
+  void *omp_crit; /* the critical section it entered last (its INIT written) */
   WeftHeld held[WEFT_HELD_MAX];
   WeftCount cinline[WEFT_COUNT_INLINE];
 } WeftThread;

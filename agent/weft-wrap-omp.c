@@ -455,9 +455,13 @@ static void critical_enter(const Runtime *rt, void **pp) {
     rt->GOMP_critical_name_start(pp);
     return;
   }
-  if (!seen_before(seen, (uint64_t)(uintptr_t)pp)) /* (w2 1: the unnamed one) */
-    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)pp,
-               pp == &default_critical, weft_stack_init());
+  WeftThread *t = &_weft_tls;
+  if (WEFT_UNLIKELY(t->omp_crit != pp)) { /* (the thread's last one: no look in the table) */
+    t->omp_crit = pp;
+    if (!seen_before(seen, (uint64_t)(uintptr_t)pp)) /* (w2 1: the unnamed one) */
+      weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)pp,
+                 pp == &default_critical, weft_stack_init());
+  }
   if (WEFT_LIKELY(crit_try(pp))) {
     weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, pp);
     return;

@@ -4,7 +4,8 @@
 # window-dark.png: the lock and flows picture under GTK_THEME=Adwaita:dark; window-search.png:
 # the function record found and its waits highlighted; window-critpath.png: the critical path;
 # window-whatif.png: hist_lock chosen and replayed without its waits;
-# window-waits.png: the Waits page zoomed to the workers' function worker, the box record chosen)
+# window-waits.png: the Waits page zoomed to the workers' function worker, the box record chosen;
+# window-openmp.png: tests/programs/fx-openmp, an OpenMP program, and its findings)
 # from a new recording of the bundled example, and print what the text around
 # them quotes: the report's summary and findings, the Selection page's numbers,
 # and the longest wait on hist_lock.
@@ -46,3 +47,10 @@ xvfb-run -a "$G" --dump - --select 20ms..70ms "$T/example.db" |
 echo "== hist_lock (--lock $lock): the longest wait"
 xvfb-run -a "$G" --dump - --lock "$lock" "$T/example.db" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["details"]["text"])'
+
+# window-openmp.png: an OpenMP program (tests/programs/fx-openmp: 4 unbalanced regions with serial
+# code between, a loop region, critical sections) and its findings
+if [ -x "$B/tests/programs/fx-openmp" ]; then
+  "$W" record -q -f -o "$T/openmp.db" -- "$B/tests/programs/fx-openmp" 4 20000 50 >/dev/null
+  xvfb-run -a "$G" --screenshot docs/images/window-openmp.png --window --size 1500x600 --page findings "$T/openmp.db"
+fi
