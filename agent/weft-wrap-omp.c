@@ -43,7 +43,10 @@
  * omp_unset_lock, omp_destroy_lock) are a mutex of the program's, the same
  * way (the try: libgomp's omp_test_lock).
  * Not recorded: nested locks (omp_set_nest_lock), tasks and taskwait (a
- * task a thread runs inside a barrier counts as its wait there), the
+ * task a thread runs inside a barrier counts as its wait there: GOMP_task
+ * and GOMP_taskloop pass through, and the first task a process makes is said with an INIT
+ * of the making thread's dock with w2 1, so that the report can say the
+ * barrier waits may hold task work), the
  * regions of GOMP_parallel_reductions and GOMP_teams, LLVM's and Intel's
  * runtimes (libomp, libiomp5), and libgomp's own ABI before GCC 4.9
  * (GOMP_parallel_start). Return values and errno are the program's.
@@ -73,6 +76,11 @@ typedef struct OmpLock OmpLock; /* omp_lock_t (libgomp: an int), only passed on 
   X(void, GOMP_critical_name_start, (void **)) X(void, GOMP_critical_name_end, (void **)) \
   X(void, omp_init_lock, (OmpLock *)) X(void, omp_destroy_lock, (OmpLock *)) X(void, omp_set_lock, (OmpLock *)) \
   X(void, omp_unset_lock, (OmpLock *)) X(int, omp_test_lock, (OmpLock *)) \
+  X(void, GOMP_task, (OmpFn, void *, void (*)(void *, void *), long, long, bool, unsigned, void **, int, void *)) \
+  X(void, GOMP_taskloop, (OmpFn, void *, void (*)(void *, void *), long, long, unsigned, unsigned long, int, long, \
+                          long, long)) \
+  X(void, GOMP_taskloop_ull, (OmpFn, void *, void (*)(void *, void *), long, long, unsigned, unsigned long, int, \
+                              unsigned long long, unsigned long long, unsigned long long)) \
   X(int, omp_get_num_threads, (void))
 /* clang-format on */
 
@@ -401,6 +409,40 @@ static void team_barrier(void (*real)(void)) {
 WEFT_PUBLIC void GOMP_barrier(void) { team_barrier(rt_of(CALLER())->GOMP_barrier); }
 WEFT_PUBLIC void GOMP_loop_end(void) { team_barrier(rt_of(CALLER())->GOMP_loop_end); }
 WEFT_PUBLIC void GOMP_sections_end(void) { team_barrier(rt_of(CALLER())->GOMP_sections_end); }
+
+/* ---- tasks: passed through, their existence said once ---- */
+static _Atomic int tasks_said;
+
+static inline void tasks_made(void) {
+  if (WEFT_UNLIKELY(!atomic_load_explicit(&tasks_said, memory_order_relaxed)) && weft_on() &&
+      !atomic_exchange(&tasks_said, 1)) {
+    WeftThread *t = &_weft_tls;
+    if (!t->omp_dock) t->omp_dock = 1; /* (this INIT is its dock's: a later one would repeat it) */
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)&t->omp_dock, 1, 0);
+  }
+}
+
+WEFT_PUBLIC void GOMP_task(OmpFn fn, void *data, void (*cpyfn)(void *, void *), long size, long align, bool if_clause,
+                           unsigned flags, void **depend, int priority, void *detach) {
+  const Runtime *rt = rt_of(CALLER());
+  tasks_made();
+  rt->GOMP_task(fn, data, cpyfn, size, align, if_clause, flags, depend, priority, detach);
+}
+
+WEFT_PUBLIC void GOMP_taskloop(OmpFn fn, void *data, void (*cpyfn)(void *, void *), long size, long align,
+                               unsigned flags, unsigned long ntasks, int priority, long start, long end, long step) {
+  const Runtime *rt = rt_of(CALLER());
+  tasks_made();
+  rt->GOMP_taskloop(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
+}
+
+WEFT_PUBLIC void GOMP_taskloop_ull(OmpFn fn, void *data, void (*cpyfn)(void *, void *), long size, long align,
+                                   unsigned flags, unsigned long ntasks, int priority, unsigned long long start,
+                                   unsigned long long end, unsigned long long step) {
+  const Runtime *rt = rt_of(CALLER());
+  tasks_made();
+  rt->GOMP_taskloop_ull(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
+}
 
 /* ---- critical sections and locks: a mutex's records ---- */
 /* A wait for obj (announced since w was read) in call(rt, arg), recorded. */

@@ -400,9 +400,13 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
                               lb, (long long)rounds, rounds == 1 ? "" : "s", who, (long long)best_n,
                               weft_format_ns(b1, sizeof b1, idle));
     char *evidence =
-        pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)",
+        pool_printf(pl, "threads waited %s at the barrier; the worst round is %s (LB %.2f, %s)%s",
                     weft_format_ns(b2, sizeof b2, o->wait_ns), m->regions[worst].label, m->regions[worst].pop.lb,
-                    weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns));
+                    weft_format_ns(b3, sizeof b3, m->regions[worst].pop.span_ns),
+                    o->omp && m->omp_tasks ? "; the program makes OpenMP tasks, which the runtime runs in threads "
+                                             "waiting at a barrier: weft counts that work as waiting, so the team "
+                                             "may be better balanced than this reads"
+                                           : "");
     char *fix = pool_strdup(
         pl, o->omp ? "the team's threads that finished first waited for the straggler at the region's barriers: "
                      "give its loops schedule(dynamic) or schedule(guided) (or smaller chunks) so that threads that "

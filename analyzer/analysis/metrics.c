@@ -194,6 +194,7 @@ static bool load_meta(Ctx *c, int64_t *end_ns) {
   m->lost_events = weft_db_meta_get_int(c->sql.db, "lost_events", 0);
   m->io_waits = weft_db_meta_get_int(c->sql.db, "io_waits", -1);
   m->futex_waits = weft_db_meta_get_int(c->sql.db, "futex_waits", -1);
+  m->omp_tasks = weft_db_meta_get_int(c->sql.db, "omp_tasks", 0);
   m->salvaged_files = weft_db_meta_get_int(c->sql.db, "salvaged_files", 0);
   char *holds = weft_db_meta_get(c->sql.db, "holds");
   m->holds_all = !holds || strcmp(holds, "contended") != 0;

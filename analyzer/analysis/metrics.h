@@ -515,6 +515,7 @@ typedef struct {
   int64_t lost_events;
   int io_waits;    /* meta io_waits: 1 the agent timed waits in poll, select and reads (WEFT_IO), 0 not, -1 unknown */
   int futex_waits; /* meta futex_waits: 1 the agent recorded syscall(SYS_futex) waits, 0 not, -1 unknown */
+  int omp_tasks;   /* meta omp_tasks: the program made OpenMP tasks (its barrier waits may hold their work) */
   int64_t recording_end_ns;  /* meta end_ns */
   int holds_all;             /* every lock hold was recorded (meta holds = all: traces before version 3,
                               * or WEFT_HOLDS=all); 0: those someone waited for, counts and a sample

@@ -458,6 +458,7 @@ typedef struct {
   struct PyFrames *py;      /* the file's Python frames (pyframes.c; NULL: none) */
   int64_t holds_estimated;  /* holds whose start was not timed (meta) */
   int64_t releases_missing; /* v3 waits with no recorded release (meta: a hand-off from the holder) */
+  int omp_tasks;            /* a process made OpenMP tasks (meta omp_tasks) */
   int salvage;              /* opt->salvage */
   char *salvage_first;      /* the first corruption salvaged past (meta salvaged) */
 } Imp;

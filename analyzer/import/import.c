@@ -668,6 +668,7 @@ static void write_meta(Imp *im, const char *dir) {
   weft_db_meta_set_int(db, "hold_sample", h && (feat & WEFT_FEAT_COUNTERS) ? h->hold_sample : 1);
   weft_db_meta_set_int(db, "io_waits", (feat & WEFT_FEAT_IO_WAITS) != 0); /* WEFT_IO: poll, select, reads timed */
   weft_db_meta_set_int(db, "futex_waits", (feat & WEFT_FEAT_FUTEX) != 0); /* syscall(SYS_futex) waits recorded */
+  weft_db_meta_set_int(db, "omp_tasks", im->omp_tasks); /* OpenMP tasks made: barrier waits may hold their work */
   weft_db_meta_set_int(db, "counts_flush_ms", h && (feat & WEFT_FEAT_COUNTERS) ? h->flush_ms : 0);
   weft_db_meta_set_int(db, "holds_estimated", im->holds_estimated);
   weft_db_meta_set_int(db, "releases_missing", im->releases_missing);

@@ -124,6 +124,7 @@ static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
         (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND || o->kind == WEFT_KIND_MUTEX))
       o->omp = 1;
     if (o->omp && o->kind == WEFT_KIND_COND) omp_dock_name(im, ev, o->addr);
+    if (o->omp && o->kind == WEFT_KIND_COND && (ev->w[2] & 1)) im->omp_tasks = 1; /* the process made tasks */
     gpointer key = GSIZE_TO_POINTER((gsize)o->addr); /* the unnamed critical section's lock (the agent's word) */
     if (o->omp && o->kind == WEFT_KIND_MUTEX && (ev->w[2] & 1) && !g_hash_table_contains(im->names, key))
       g_hash_table_insert(im->names, key, g_strdup("omp critical"));

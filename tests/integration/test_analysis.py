@@ -558,6 +558,8 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
         lk = con.execute("SELECT name, runtime, acquisitions FROM sync_object WHERE kind = 1 AND runtime IS NULL "
                          "AND acquisitions > 0").fetchall()
         ok(lk == [("lk", None, 2 * k)], "openmp: the OpenMP lock lk, a lock of the program's, taken 2K times", lk)
+        tasks = con.execute("SELECT value FROM meta WHERE key = 'omp_tasks'").fetchone()
+        ok(tasks == ("1",), "openmp: meta omp_tasks says the program made tasks", tasks)
     finally:
         con.close()
     rep = report_json(weft, tmp, db) or {}
@@ -569,7 +571,7 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
     ok(not [f for f in finds if f["kind"] == "openmp"], "openmp: no warning that the regions are not recorded",
        [f["kind"] for f in finds])
     imb = [f for f in finds if f["kind"] == "imbalance" and "OpenMP region" in f["title"]]
-    ok(len(imb) >= 1 and "schedule(dynamic)" in imb[0]["fix"],
+    ok(len(imb) >= 1 and "schedule(dynamic)" in imb[0]["fix"] and "OpenMP tasks" in imb[0]["evidence"],
        "openmp: the unbalanced region's imbalance, with OpenMP's fix", [f["title"] for f in finds])
 
 

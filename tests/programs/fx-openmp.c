@@ -15,7 +15,7 @@
  * of 2 threads that each enter an unnamed `#pragma omp critical` K times
  * and `#pragma omp critical (hot)` K times and take the OpenMP lock `lk` K
  * times, with UNITS / 100 of work inside each (so they wait for each
- * other: how often depends on the machine).
+ * other: how often depends on the machine); one of them makes one task.
  * Expected, under the agent: the unbalanced region's barrier (its outlined
  * function's address) has 2 * REGIONS waits, a round of 2 each, thread 1
  * the last to arrive; the loop region's barrier 6 waits (3 rounds of 2); the
@@ -62,22 +62,29 @@ int main(int argc, char **argv) {
   long in_default = 0, in_hot = 0, in_lk = 0;
   if (crit > 0) {
     omp_init_lock(&lk);
+    long tasks = 0;
 #pragma omp parallel num_threads(2)
-    for (long k = 0; k < crit; k++) {
+    {
+      /* one task (made by one thread, no barrier after it): the report says tasks were made */
+#pragma omp single nowait
+#pragma omp task shared(tasks)
+      tasks++;
+      for (long k = 0; k < crit; k++) {
 #pragma omp critical
-      {
-        sink += fx_scale_work(units / 100);
-        in_default++;
-      }
+        {
+          sink += fx_scale_work(units / 100);
+          in_default++;
+        }
 #pragma omp critical(hot)
-      {
+        {
+          sink += fx_scale_work(units / 100);
+          in_hot++;
+        }
+        omp_set_lock(&lk);
         sink += fx_scale_work(units / 100);
-        in_hot++;
+        in_lk++;
+        omp_unset_lock(&lk);
       }
-      omp_set_lock(&lk);
-      sink += fx_scale_work(units / 100);
-      in_lk++;
-      omp_unset_lock(&lk);
     }
     omp_destroy_lock(&lk);
   }
