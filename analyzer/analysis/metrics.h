@@ -398,7 +398,8 @@ typedef enum {
   WEFT_REPLAY_THREAD_FASTER = 3, /* thread:NAME=-X%: its work X % faster */
   WEFT_REPLAY_NO_GIL = 4,        /* gil=off */
   WEFT_REPLAY_CPUS = 5,          /* cpus=N */
-  WEFT_REPLAY_BALANCE = 6,       /* balance: the most imbalanced region's work spread evenly */
+  WEFT_REPLAY_BALANCE =
+      6, /* balance: the most imbalanced region's work spread evenly; balance:NAME: every round of a barrier */
   WEFT_REPLAY_REGION_FASTER = 7, /* region:NAME=-X%: every thread's work inside the region X % faster */
 } WeftReplayKind;
 

@@ -241,6 +241,10 @@ typedef struct {
   int64_t utid;
   int64_t cpus;
   const WeftRegion *rg; /* balance: the region whose team's work is spread evenly */
+  /* balance:NAME: every round of that barrier, by start (malloc'd), each spread evenly over its team */
+  const WeftRegion **rounds;
+  size_t nrounds;
+  int64_t bal_obj;
 } Change;
 
 typedef struct {
@@ -1236,10 +1240,12 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
   for (size_t k = 0; k < s->nrounds; k++) /* the barrier rounds it arrived at last */
     if (s->rounds[k].from_utid == t->utid && !mark(s, mk, s->rounds[k].from_ns, 3, (int64_t)k)) return false;
-  if (s->ch && (s->ch->kind == WEFT_REPLAY_BALANCE || s->ch->kind == WEFT_REPLAY_REGION_FASTER) &&
+  if (s->ch && (s->ch->kind == WEFT_REPLAY_BALANCE || s->ch->kind == WEFT_REPLAY_REGION_FASTER) && s->ch->rg &&
       /* its work in the region is another's share, or faster */
       (!mark(s, mk, s->ch->rg->start_ns, 2, 0) || !mark(s, mk, s->ch->rg->end_ns, 2, 0)))
     return false;
+  for (size_t k = 0; s->ch && s->ch->kind == WEFT_REPLAY_BALANCE && k < s->ch->nrounds; k++)
+    if (!mark(s, mk, s->ch->rounds[k]->start_ns, 2, 0) || !mark(s, mk, s->ch->rounds[k]->end_ns, 2, 0)) return false;
   if (mk->n) qsort(mk->v, mk->n, sizeof *mk->v, cmp_mark);
   return true;
 }
@@ -1269,9 +1275,23 @@ static double unrecorded_factor(const Rec *r, const RThread *t, ptrdiff_t l, int
   return 1;
 }
 
+/* balance:NAME: the round of the barrier at x (the last that starts at or before it), spread evenly */
+static double rounds_factor(const Change *ch, int64_t utid, int64_t x) {
+  size_t lo = 0, hi = ch->nrounds;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ch->rounds[mid]->start_ns <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo ? balance_factor(ch->rounds[lo - 1], utid, x) : 1;
+}
+
 static double work_factor(const Sim *s, const RThread *t, const int *held, int64_t x) {
   if (!s->ch) return 1;
-  if (s->ch->kind == WEFT_REPLAY_BALANCE) return balance_factor(s->ch->rg, t->utid, x);
+  if (s->ch->kind == WEFT_REPLAY_BALANCE)
+    return s->ch->nrounds ? rounds_factor(s->ch, t->utid, x) : balance_factor(s->ch->rg, t->utid, x);
   if (s->ch->kind == WEFT_REPLAY_REGION_FASTER) /* every thread's work inside it */
     return x >= s->ch->rg->start_ns && x < s->ch->rg->end_ns ? s->ch->factor : 1;
   if (s->ch->kind == WEFT_REPLAY_THREAD_FASTER && t->utid == s->ch->utid) return s->ch->factor;
@@ -2335,6 +2355,41 @@ static bool resolve_thread(const WeftMetrics *m, const char *name, int64_t *utid
   return true;
 }
 
+static int cmp_round_start(const void *x, const void *y) {
+  const WeftRegion *a = *(const WeftRegion *const *)x, *b = *(const WeftRegion *const *)y;
+  return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
+}
+
+/* balance:NAME: every round of barrier NAME (its label, or #ID) spread evenly over its team. */
+static bool parse_balance(const WeftMetrics *m, const char *name, const char *val, Change *ch, char *err, size_t len) {
+  const WeftObjectMetrics *o = NULL;
+  char *end;
+  long long id = name[0] == '#' ? strtoll(name + 1, &end, 10) : -1;
+  for (size_t i = 0; !o && i < m->nobjects; i++)
+    if (m->objects[i].kind == WEFT_KIND_BARRIER &&
+        (id >= 0 ? m->objects[i].object_id == id : name_matches(m->objects[i].label, name)))
+      o = &m->objects[i];
+  if (!o)
+    return snprintf(err, len, "balance:%s: no barrier of that name (a label as the report prints it, or #ID)", name),
+           false;
+  if (*val) return snprintf(err, len, "balance:NAME takes no value"), false;
+  size_t n = 0;
+  for (size_t i = 0; i < m->nregions; i++)
+    n += m->regions[i].kind == WEFT_REGION_BARRIER && m->regions[i].object_id == o->object_id &&
+         m->regions[i].nteam >= 2;
+  if (!n) return snprintf(err, len, "balance:%s: no round of a team of two or more", name), false;
+  ch->rounds = malloc(n * sizeof *ch->rounds);
+  if (!ch->rounds) return snprintf(err, len, "out of memory"), false;
+  for (size_t i = 0; i < m->nregions; i++)
+    if (m->regions[i].kind == WEFT_REGION_BARRIER && m->regions[i].object_id == o->object_id &&
+        m->regions[i].nteam >= 2)
+      ch->rounds[ch->nrounds++] = &m->regions[i];
+  qsort(ch->rounds, ch->nrounds, sizeof *ch->rounds, cmp_round_start);
+  ch->kind = WEFT_REPLAY_BALANCE;
+  ch->bal_obj = o->object_id;
+  return true;
+}
+
 static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, Change *ch, char *err, size_t len) {
   memset(ch, 0, sizeof *ch);
   ch->factor = 1;
@@ -2367,6 +2422,7 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     ch->rg = worst;
     return true;
   }
+  if (!strncmp(key, "balance:", 8) && key[8]) return parse_balance(m, key + 8, val, ch, err, len);
   if (!strncmp(key, "region:", 7) && key[7]) { /* by its label as the report prints it, or #N (regions[N]) */
     const WeftRegion *hit = NULL;
     char *end;
@@ -2408,7 +2464,8 @@ static bool parse_change(const WeftMetrics *m, const Rec *r, const char *spec, C
     return true;
   }
   snprintf(err, len,
-           "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, region:NAME=-X%%, balance, cpus=N, "
+           "not a change weft can replay (lock:NAME[=free|=-X%%], thread:NAME=-X%%, region:NAME=-X%%, balance[:NAME], "
+           "cpus=N, "
            "gil=off)");
   return false;
 }
@@ -2427,7 +2484,14 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
       return pool_printf(pl, "the work of %s %.0f %% faster", t, 100 * (1 - ch->factor));
     }
     case WEFT_REPLAY_NO_GIL: return pool_printf(pl, "no GIL (free-threaded Python)");
-    case WEFT_REPLAY_BALANCE: return pool_printf(pl, "the work in %s spread evenly over its team", ch->rg->label);
+    case WEFT_REPLAY_BALANCE:
+      if (ch->nrounds) {
+        const char *bl = "";
+        for (size_t i = 0; i < m->nobjects; i++)
+          if (m->objects[i].object_id == ch->bal_obj) bl = m->objects[i].label;
+        return pool_printf(pl, "the work in each of the %zu rounds of %s spread evenly over its team", ch->nrounds, bl);
+      }
+      return pool_printf(pl, "the work in %s spread evenly over its team", ch->rg->label);
     case WEFT_REPLAY_REGION_FASTER:
       return pool_printf(pl, "the work in %s %.0f %% faster", ch->rg->label, 100 * (1 - ch->factor));
     default: return pool_printf(pl, "%lld CPU%s", (long long)ch->cpus, ch->cpus == 1 ? "" : "s");
@@ -2436,7 +2500,7 @@ static const char *describe(Pool *pl, const WeftMetrics *m, const Change *ch) {
 
 static bool same_change(const Change *a, const Change *b) {
   return a->kind == b->kind && a->lock_obj == b->lock_obj && a->factor == b->factor && a->utid == b->utid &&
-         a->cpus == b->cpus && a->rg == b->rg;
+         a->cpus == b->cpus && a->rg == b->rg && a->bal_obj == b->bal_obj && a->nrounds == b->nrounds;
 }
 
 /* The default what-ifs: the critical path's (an object's waits gone, if it
@@ -2458,6 +2522,12 @@ static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
     const WeftWhatIf *w = &cp->whatifs[i];
     const char *sp = NULL;
     if (w->kind == WEFT_WHATIF_BALANCE) sp = "balance";
+    /* an OpenMP region's round: every round of the region balanced (what schedule(dynamic) would do) */
+    if (w->kind == WEFT_WHATIF_BALANCE && w->region >= 0 && (size_t)w->region < c->m->nregions &&
+        c->m->regions[w->region].kind == WEFT_REGION_BARRIER)
+      for (size_t k = 0; k < c->m->nobjects; k++)
+        if (c->m->objects[k].object_id == c->m->regions[w->region].object_id && c->m->objects[k].omp)
+          sp = pool_printf(c->pool, "balance:#%lld", (long long)c->m->objects[k].object_id);
     /* a part of CPython's GIL (its condvar or one of its mutexes): its waits gone is no GIL */
     if (w->kind == WEFT_WHATIF_OBJECT && weft_python_is_gil_object(c->m->python, w->object_id)) sp = "gil=off";
     for (size_t k = 0; !sp && w->kind == WEFT_WHATIF_OBJECT && k < c->m->nobjects; k++) {
@@ -2573,6 +2643,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     m->replay = rp;
   }
   free(specs);
+  for (size_t i = 0; ch && i < nspecs; i++) free((void *)ch[i].rounds);
   free(ch);
   rec_free(&r);
   return ok && !c->sql.failed;

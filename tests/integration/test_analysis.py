@@ -570,6 +570,17 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
     finds = rep.get("findings", [])
     ok(not [f for f in finds if f["kind"] == "openmp"], "openmp: no warning that the regions are not recorded",
        [f["kind"] for f in finds])
+    # every round of the unbalanced region spread evenly: each round's span becomes its team's mean work, so the
+    # run shortens by the sum over its rounds of (the straggler's work - the mean), computed from the regions
+    rounds = [g for g in rep.get("regions", []) if g["kind"] == "barrier" and g["object_id"] == unbalanced]
+    want = sum(g["max_useful_ns"] - sum(m["useful_ns"] for m in g["team"]) / len(g["team"]) for g in rounds)
+    p = subprocess.run([weft, "report", "--format", "json", "--what-if", "balance:#%d" % unbalanced, db], env=env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wi = [w for w in (json.loads(p.stdout.decode()) if p.returncode == 0 else {}).get("replay", {}).get("what_if", [])
+          if w["spec"] == "balance:#%d" % unbalanced]
+    ok(len(rounds) == r and len(wi) == 1 and abs(wi[0]["saving_ns"] - want) <= 0.1 * want,
+       "openmp: balance:#ID, every round of the region balanced, saves the rounds' straggler work over the mean "
+       "(%.1f ms)" % (want / 1e6), (len(rounds), wi, p.stderr.decode()[-300:]))
     imb = [f for f in finds if f["kind"] == "imbalance" and "OpenMP region" in f["title"]]
     ok(len(imb) >= 1 and "schedule(dynamic)" in imb[0]["fix"] and "OpenMP tasks" in imb[0]["evidence"],
        "openmp: the unbalanced region's imbalance, with OpenMP's fix", [f["title"] for f in finds])
