@@ -243,6 +243,7 @@ WEFT_HIDDEN void _weft_resolve_for_children(void);
 WEFT_HIDDEN void *_weft_lib_defining(const char *sym, int *several);
 WEFT_HIDDEN void *_weft_lib_sym(void *lib, const char *name);
 WEFT_HIDDEN int _weft_in_agent(const void *p); /* p is in the agent's own object */
+WEFT_HIDDEN void _weft_omp_atfork_child(void); /* weft-wrap-omp.c: its locks free in a fork child */
 WEFT_HIDDEN void _weft_resolve_for_threads(void);
 
 #define REAL(name)                                                                \

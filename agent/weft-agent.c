@@ -1181,6 +1181,7 @@ WEFT_START_CODE static void atfork_child_work(WeftThread *t) {
   t->chunk = NULL;
   t->pos = t->end = NULL;
   t->omp_open = t->omp_ending = 0;   /* no team of the parent's waits here */
+  _weft_omp_atfork_child();
   uint32_t ncpus = _weft_proc.ncpus; /* the affinity is inherited (not read from the header: a fault) */
   WeftFileHeader *parent_hdr = _weft_proc.hdr;
   _weft_proc.hdr = NULL; /* the descriptor and the file's header (root) stay: we write into that file */

@@ -44,9 +44,10 @@
  * way (the try: libgomp's omp_test_lock).
  * Not recorded: nested locks (omp_set_nest_lock), tasks and taskwait (a
  * task a thread runs inside a barrier counts as its wait there: GOMP_task
- * and GOMP_taskloop pass through, and the first task a process makes is said with an INIT
- * of the making thread's dock with w2 1, so that the report can say the
- * barrier waits may hold task work), the
+ * and GOMP_taskloop pass through, and the first task a process makes is
+ * said with an INIT of kind cond, op WEFT_OP_OMP and w2 1 on a word of the
+ * agent's, which the importer keeps as meta omp_tasks, not as an object, so
+ * that the report can say the barrier waits may hold task work), the
  * regions of GOMP_parallel_reductions and GOMP_teams, LLVM's and Intel's
  * runtimes (libomp, libiomp5), and libgomp's own ABI before GCC 4.9
  * (GOMP_parallel_start). Return values and errno are the program's.
@@ -55,6 +56,7 @@
 
 #include <dlfcn.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 typedef void (*OmpFn)(void *);
 typedef struct OmpLock OmpLock; /* omp_lock_t (libgomp: an int), only passed on */
@@ -98,12 +100,12 @@ typedef struct {
   void *kmpc; /* __kmpc_critical: LLVM's or Intel's runtime, whose locks are not libgomp's */
 } Runtime;
 
-#define RT_MAX 4
-static Runtime rts[RT_MAX]; /* rts[0]: the first found (RTLD_NEXT's) */
-static int nrt;             /* how many are filled (under rt_lock) */
-static int several;         /* call sites may bind to different runtimes: looked up per site */
+#define RT_MAX 16
+static Runtime rts[RT_MAX]; /* rts[0]: RTLD_NEXT's, else the first found */
+static _Atomic int nrt;     /* how many are published */
+static int local;           /* rts[0] is not in the global scope: each call site to its object's runtime */
 static _Atomic int resolved;
-static atomic_flag rt_lock = ATOMIC_FLAG_INIT;
+static atomic_flag rt_lock = ATOMIC_FLAG_INIT; /* (held only to publish: never across a call into the loader) */
 
 static void rt_fill(Runtime *r, void *(*sym)(void *, const char *), void *lib) {
 #define OMP_RESOLVE(ret, name, args) r->name = (ret(*) args)sym(lib, #name);
@@ -118,18 +120,24 @@ static void *scope_sym(void *lib, const char *name) {
   return f && !_weft_in_agent(f) ? f : NULL;
 }
 
-/* Every function once (a racing thread stores the same pointers). A wrapper
- * is only called when a loaded object calls the runtime, so one is there. */
+static void rt_lock_take(void) {
+  while (atomic_flag_test_and_set_explicit(&rt_lock, memory_order_acquire)) {}
+}
+
+/* The runtime of the global scope, else of the first loaded object that has one
+ * (racing threads: the first to publish wins, the others' copies are dropped). A
+ * wrapper is only called when a loaded object calls the runtime, so one is there. */
 static void omp_resolve(void) {
   int saved = errno;
   weft_busy_enter();
-  while (atomic_flag_test_and_set_explicit(&rt_lock, memory_order_acquire)) {}
+  void *lib = _weft_lib_defining("GOMP_parallel", NULL);
+  Runtime r;
+  rt_fill(&r, lib ? scope_sym : _weft_lib_sym, lib); /* (a local runtime's functions all from its scope) */
+  rt_lock_take();
   if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
-    int sev = 0;
-    void *lib = _weft_lib_defining("GOMP_parallel", &sev);
-    rt_fill(&rts[0], _weft_lib_sym, lib);
-    nrt = 1;
-    several = sev;
+    rts[0] = r;
+    local = lib != NULL;
+    atomic_store_explicit(&nrt, 1, memory_order_relaxed);
     atomic_store_explicit(&resolved, 1, memory_order_release);
   }
   atomic_flag_clear_explicit(&rt_lock, memory_order_release);
@@ -137,36 +145,49 @@ static void omp_resolve(void) {
   errno = saved;
 }
 
-/* The runtime of the object at pc (a call site), when there are several:
- * the one its own scope has, looked up with the loader (once a site). */
+/* The runtime of the object at pc (a call site), when the runtimes are not
+ * global: the one its own scope has (a runtime loaded after the first one
+ * is found too), looked up with the loader, without a lock of ours held. */
 static int rt_lookup(const void *pc) {
   Dl_info di;
-  int idx = 0;
+  int idx = 0, saved = errno;
   void *h = dladdr(pc, &di) && di.dli_fname ? dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD) : NULL;
   void *f = h ? scope_sym(h, "GOMP_parallel") : NULL;
   if (f) {
-    while (atomic_flag_test_and_set_explicit(&rt_lock, memory_order_acquire)) {}
-    for (idx = 0; idx < nrt && rts[idx].GOMP_parallel != f; idx++) {}
-    if (idx == nrt && nrt < RT_MAX)
-      rt_fill(&rts[nrt++], scope_sym, h);
-    else if (idx == nrt)
-      idx = 0; /* (more runtimes than the table: the first) */
-    atomic_flag_clear_explicit(&rt_lock, memory_order_release);
+    int n = atomic_load_explicit(&nrt, memory_order_acquire);
+    for (idx = 0; idx < n && rts[idx].GOMP_parallel != f; idx++) {}
+    if (idx == n) {
+      Runtime r;
+      rt_fill(&r, scope_sym, h);
+      rt_lock_take();
+      n = atomic_load_explicit(&nrt, memory_order_relaxed);
+      for (idx = 0; idx < n && rts[idx].GOMP_parallel != f; idx++) {}
+      if (idx == n && n < RT_MAX) {
+        rts[n] = r;
+        atomic_store_explicit(&nrt, n + 1, memory_order_release);
+      } else if (idx == n) {
+        idx = 0; /* (more runtimes than the table: the first) */
+      }
+      atomic_flag_clear_explicit(&rt_lock, memory_order_release);
+    }
   }
   if (h) dlclose(h);
+  dlerror(); /* (a failed dlopen's message is not the program's to read) */
+  errno = saved;
   return idx;
 }
 
-#define SITES 512
+#define SITES      4096
+#define SITE_PROBE 16
 static _Atomic uintptr_t site_pc[SITES];
 static _Atomic int site_rt[SITES];
 
 static const Runtime *rt_of(const void *pc) {
   if (WEFT_UNLIKELY(!atomic_load_explicit(&resolved, memory_order_acquire))) omp_resolve();
-  if (WEFT_LIKELY(!several)) return &rts[0];
+  if (WEFT_LIKELY(!local)) return &rts[0];
   uintptr_t key = (uintptr_t)pc;
   uint64_t h = _weft_fnv1a(1469598103934665603ull, &key, sizeof key);
-  for (unsigned i = 0; i < 8; i++) {
+  for (unsigned i = 0; i < SITE_PROBE; i++) {
     size_t k = (h + i) % SITES;
     uintptr_t v = atomic_load_explicit(&site_pc[k], memory_order_acquire);
     if (v == key) return &rts[atomic_load_explicit(&site_rt[k], memory_order_relaxed)];
@@ -186,6 +207,18 @@ static const Runtime *rt_of(const void *pc) {
   weft_busy_leave();
   return &rts[idx];
 }
+
+/* A runtime's function the program called, which a runtime must have: a
+ * runtime without it (a weak reference into none) ends the process with a
+ * message rather than a call through NULL. */
+static void *need(void *f, const char *name) {
+  if (WEFT_UNLIKELY(!f)) {
+    _weft_say(name, ": called, but no loaded OpenMP runtime defines it", "");
+    abort();
+  }
+  return f;
+}
+#define NEED(rt, name) ((__typeof__((rt)->name))need((void *)(rt)->name, #name))
 
 #define CALLER() (__builtin_return_address(0))
 
@@ -358,7 +391,7 @@ static void region_end(bool on) {
 WEFT_PUBLIC void GOMP_parallel(OmpFn fn, void *data, unsigned nthr, unsigned flags) {
   Region rg;
   bool on = region_begin(&rg, fn, data, CALLER());
-  rg.rt->GOMP_parallel(on ? trampoline : fn, on ? (void *)&rg : data, nthr, flags);
+  NEED(rg.rt, GOMP_parallel)(on ? trampoline : fn, on ? (void *)&rg : data, nthr, flags);
   region_end(on);
 }
 
@@ -366,7 +399,7 @@ WEFT_PUBLIC void GOMP_parallel(OmpFn fn, void *data, unsigned nthr, unsigned fla
   WEFT_PUBLIC void name(OmpFn fn, void *data, unsigned nthr, long s, long e, long i, long c, unsigned f) { \
     Region rg;                                                                                             \
     bool on = region_begin(&rg, fn, data, CALLER());                                                       \
-    rg.rt->name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, c, f);                       \
+    NEED(rg.rt, name)(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, c, f);                 \
     region_end(on);                                                                                        \
   }
 LOOP_WRAP(GOMP_parallel_loop_static)
@@ -379,7 +412,7 @@ LOOP_WRAP(GOMP_parallel_loop_nonmonotonic_guided)
   WEFT_PUBLIC void name(OmpFn fn, void *data, unsigned nthr, long s, long e, long i, unsigned f) { \
     Region rg;                                                                                     \
     bool on = region_begin(&rg, fn, data, CALLER());                                               \
-    rg.rt->name(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, f);                  \
+    NEED(rg.rt, name)(on ? trampoline : fn, on ? (void *)&rg : data, nthr, s, e, i, f);            \
     region_end(on);                                                                                \
   }
 RUNTIME_WRAP(GOMP_parallel_loop_runtime)
@@ -389,7 +422,7 @@ RUNTIME_WRAP(GOMP_parallel_loop_maybe_nonmonotonic_runtime)
 WEFT_PUBLIC void GOMP_parallel_sections(OmpFn fn, void *data, unsigned nthr, unsigned count, unsigned flags) {
   Region rg;
   bool on = region_begin(&rg, fn, data, CALLER());
-  rg.rt->GOMP_parallel_sections(on ? trampoline : fn, on ? (void *)&rg : data, nthr, count, flags);
+  NEED(rg.rt, GOMP_parallel_sections)(on ? trampoline : fn, on ? (void *)&rg : data, nthr, count, flags);
   region_end(on);
 }
 
@@ -406,9 +439,9 @@ static void team_barrier(void (*real)(void)) {
   weft_wait_ended(weft_emit1(WEFT_EV_WAIT_END, WEFT_AUX(WEFT_KIND_BARRIER, WEFT_OP_LOCK, 0), obj));
 }
 
-WEFT_PUBLIC void GOMP_barrier(void) { team_barrier(rt_of(CALLER())->GOMP_barrier); }
-WEFT_PUBLIC void GOMP_loop_end(void) { team_barrier(rt_of(CALLER())->GOMP_loop_end); }
-WEFT_PUBLIC void GOMP_sections_end(void) { team_barrier(rt_of(CALLER())->GOMP_sections_end); }
+WEFT_PUBLIC void GOMP_barrier(void) { team_barrier(NEED(rt_of(CALLER()), GOMP_barrier)); }
+WEFT_PUBLIC void GOMP_loop_end(void) { team_barrier(NEED(rt_of(CALLER()), GOMP_loop_end)); }
+WEFT_PUBLIC void GOMP_sections_end(void) { team_barrier(NEED(rt_of(CALLER()), GOMP_sections_end)); }
 
 /* ---- tasks: passed through, their existence said once ---- */
 static _Atomic int tasks_said;
@@ -416,9 +449,8 @@ static _Atomic int tasks_said;
 static inline void tasks_made(void) {
   if (WEFT_UNLIKELY(!atomic_load_explicit(&tasks_said, memory_order_relaxed)) && weft_on() &&
       !atomic_exchange(&tasks_said, 1)) {
-    WeftThread *t = &_weft_tls;
-    if (!t->omp_dock) t->omp_dock = 1; /* (this INIT is its dock's: a later one would repeat it) */
-    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)&t->omp_dock, 1, 0);
+    /* (on a word of its own: the importer keeps it as meta omp_tasks, no object) */
+    weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_COND, WEFT_OP_OMP, 0), (uint64_t)(uintptr_t)&tasks_said, 1, 0);
   }
 }
 
@@ -426,14 +458,14 @@ WEFT_PUBLIC void GOMP_task(OmpFn fn, void *data, void (*cpyfn)(void *, void *), 
                            unsigned flags, void **depend, int priority, void *detach) {
   const Runtime *rt = rt_of(CALLER());
   tasks_made();
-  rt->GOMP_task(fn, data, cpyfn, size, align, if_clause, flags, depend, priority, detach);
+  NEED(rt, GOMP_task)(fn, data, cpyfn, size, align, if_clause, flags, depend, priority, detach);
 }
 
 WEFT_PUBLIC void GOMP_taskloop(OmpFn fn, void *data, void (*cpyfn)(void *, void *), long size, long align,
                                unsigned flags, unsigned long ntasks, int priority, long start, long end, long step) {
   const Runtime *rt = rt_of(CALLER());
   tasks_made();
-  rt->GOMP_taskloop(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
+  NEED(rt, GOMP_taskloop)(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
 }
 
 WEFT_PUBLIC void GOMP_taskloop_ull(OmpFn fn, void *data, void (*cpyfn)(void *, void *), long size, long align,
@@ -441,7 +473,7 @@ WEFT_PUBLIC void GOMP_taskloop_ull(OmpFn fn, void *data, void (*cpyfn)(void *, v
                                    unsigned long long end, unsigned long long step) {
   const Runtime *rt = rt_of(CALLER());
   tasks_made();
-  rt->GOMP_taskloop_ull(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
+  NEED(rt, GOMP_taskloop_ull)(fn, data, cpyfn, size, align, flags, ntasks, priority, start, end, step);
 }
 
 /* ---- critical sections and locks: a mutex's records ---- */
@@ -465,10 +497,10 @@ static void lock_release(void *obj, void (*call)(const Runtime *, void *), const
   errno = e;
 }
 
-static void crit_start(const Runtime *rt, void *pp) { rt->GOMP_critical_name_start(pp); }
-static void crit_end(const Runtime *rt, void *pp) { rt->GOMP_critical_name_end(pp); }
-static void lock_set(const Runtime *rt, void *l) { rt->omp_set_lock(l); }
-static void lock_unset(const Runtime *rt, void *l) { rt->omp_unset_lock(l); }
+static void crit_start(const Runtime *rt, void *pp) { NEED(rt, GOMP_critical_name_start)(pp); }
+static void crit_end(const Runtime *rt, void *pp) { NEED(rt, GOMP_critical_name_end)(pp); }
+static void lock_set(const Runtime *rt, void *l) { NEED(rt, omp_set_lock)(l); }
+static void lock_unset(const Runtime *rt, void *l) { NEED(rt, omp_unset_lock)(l); }
 
 /* The unnamed critical section's lock: libgomp's is a static of its own, out
  * of reach, so every unnamed one goes to libgomp's named critical section on
@@ -492,9 +524,8 @@ static inline bool crit_try(void **pp) {
  * again and then spins and sleeps. libgomp's GOMP_critical_name_end releases
  * it either way. */
 static void critical_enter(const Runtime *rt, void **pp) {
-  if (!rt->GOMP_critical_name_start) return; /* (not reached: a runtime has it) */
   if (!weft_on() || rt->kmpc) {
-    rt->GOMP_critical_name_start(pp);
+    NEED(rt, GOMP_critical_name_start)(pp);
     return;
   }
   WeftThread *t = &_weft_tls;
@@ -521,7 +552,7 @@ static void critical_enter(const Runtime *rt, void **pp) {
 
 static void critical_leave(const Runtime *rt, void **pp) {
   if (!weft_on() || rt->kmpc)
-    rt->GOMP_critical_name_end(pp);
+    NEED(rt, GOMP_critical_name_end)(pp);
   else
     lock_release(pp, crit_end, rt, pp);
 }
@@ -530,14 +561,14 @@ static void critical_leave(const Runtime *rt, void **pp) {
 WEFT_PUBLIC void GOMP_critical_start(void) {
   const Runtime *rt = rt_of(CALLER());
   if (rt->kmpc)
-    rt->GOMP_critical_start();
+    NEED(rt, GOMP_critical_start)();
   else
     critical_enter(rt, &default_critical);
 }
 WEFT_PUBLIC void GOMP_critical_end(void) {
   const Runtime *rt = rt_of(CALLER());
   if (rt->kmpc)
-    rt->GOMP_critical_end();
+    NEED(rt, GOMP_critical_end)();
   else
     critical_leave(rt, &default_critical);
 }
@@ -546,7 +577,7 @@ WEFT_PUBLIC void GOMP_critical_name_end(void **pp) { critical_leave(rt_of(CALLER
 
 /* ---- OpenMP locks (omp_lock_t): a mutex of the program's, as pthread's ---- */
 WEFT_PUBLIC void omp_init_lock(OmpLock *l) {
-  rt_of(CALLER())->omp_init_lock(l);
+  NEED(rt_of(CALLER()), omp_init_lock)(l);
   if (weft_on())
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l, 0, weft_stack_init());
 }
@@ -557,11 +588,11 @@ WEFT_PUBLIC void omp_destroy_lock(OmpLock *l) {
     _weft_count_destroy(WEFT_KIND_MUTEX, l);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l);
   }
-  rt->omp_destroy_lock(l);
+  NEED(rt, omp_destroy_lock)(l);
 }
 
 WEFT_PUBLIC int omp_test_lock(OmpLock *l) {
-  int r = rt_of(CALLER())->omp_test_lock(l);
+  int r = NEED(rt_of(CALLER()), omp_test_lock)(l);
   if (weft_on()) weft_acq(WEFT_KIND_MUTEX, WEFT_OP_TRY, r ? 0 : EBUSY, l);
   return r;
 }
@@ -570,17 +601,17 @@ WEFT_PUBLIC int omp_test_lock(OmpLock *l) {
 WEFT_PUBLIC void omp_set_lock(OmpLock *l) {
   const Runtime *rt = rt_of(CALLER());
   if (!weft_on()) {
-    rt->omp_set_lock(l);
+    NEED(rt, omp_set_lock)(l);
     return;
   }
-  if (WEFT_LIKELY(rt->omp_test_lock(l))) {
+  if (WEFT_LIKELY(NEED(rt, omp_test_lock)(l))) {
     weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
     return;
   }
   WeftWaitStart w;
   weft_wait_start(&w, 0);
   weft_announce(l);
-  if (rt->omp_test_lock(l)) { /* (released before the announcement: no wait) */
+  if (NEED(rt, omp_test_lock)(l)) { /* (released before the announcement: no wait) */
     weft_unannounce(l);
     weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
     return;
@@ -591,7 +622,13 @@ WEFT_PUBLIC void omp_set_lock(OmpLock *l) {
 WEFT_PUBLIC void omp_unset_lock(OmpLock *l) {
   const Runtime *rt = rt_of(CALLER());
   if (!weft_on())
-    rt->omp_unset_lock(l);
+    NEED(rt, omp_unset_lock)(l);
   else
     lock_release(l, lock_unset, rt, l);
+}
+
+/* After fork: the child's only thread may have been forked while another held a lock of ours. */
+void _weft_omp_atfork_child(void) {
+  atomic_flag_clear_explicit(&rt_lock, memory_order_relaxed);
+  atomic_flag_clear_explicit(&team_lock, memory_order_relaxed);
 }

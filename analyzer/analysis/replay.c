@@ -1244,8 +1244,12 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
       /* its work in the region is another's share, or faster */
       (!mark(s, mk, s->ch->rg->start_ns, 2, 0) || !mark(s, mk, s->ch->rg->end_ns, 2, 0)))
     return false;
-  for (size_t k = 0; s->ch && s->ch->kind == WEFT_REPLAY_BALANCE && k < s->ch->nrounds; k++)
-    if (!mark(s, mk, s->ch->rounds[k]->start_ns, 2, 0) || !mark(s, mk, s->ch->rounds[k]->end_ns, 2, 0)) return false;
+  for (size_t k = 0; s->ch && s->ch->kind == WEFT_REPLAY_BALANCE && k < s->ch->nrounds; k++) {
+    const WeftRegion *rg = s->ch->rounds[k];
+    bool member = false; /* (only a member's work changes: the others' runs are not cut there) */
+    for (size_t i = 0; i < rg->nteam && !member; i++) member = rg->team_utid[i] == t->utid;
+    if (member && (!mark(s, mk, rg->start_ns, 2, 0) || !mark(s, mk, rg->end_ns, 2, 0))) return false;
+  }
   if (mk->n) qsort(mk->v, mk->n, sizeof *mk->v, cmp_mark);
   return true;
 }
@@ -2363,9 +2367,10 @@ static int cmp_round_start(const void *x, const void *y) {
 /* balance:NAME: every round of barrier NAME (its label, or #ID) spread evenly over its team. */
 static bool parse_balance(const WeftMetrics *m, const char *name, const char *val, Change *ch, char *err, size_t len) {
   const WeftObjectMetrics *o = NULL;
-  char *end;
+  char *end = NULL;
   long long id = name[0] == '#' ? strtoll(name + 1, &end, 10) : -1;
-  for (size_t i = 0; !o && i < m->nobjects; i++)
+  if (name[0] == '#' && (!name[1] || *end || id < 0)) id = -2; /* (#ID wants a number: matches nothing) */
+  for (size_t i = 0; !o && id != -2 && i < m->nobjects; i++)
     if (m->objects[i].kind == WEFT_KIND_BARRIER &&
         (id >= 0 ? m->objects[i].object_id == id : name_matches(m->objects[i].label, name)))
       o = &m->objects[i];

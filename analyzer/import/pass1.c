@@ -114,6 +114,10 @@ static void omp_dock_name(Imp *im, const WeftEvent *ev, uint64_t addr) {
 }
 
 static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
+  if (kind == WEFT_KIND_COND && WEFT_AUX_OP(ev->aux) == WEFT_OP_OMP && (ev->w[2] & 1)) {
+    im->omp_tasks = 1; /* the process made OpenMP tasks (not an object) */
+    return;
+  }
   Obj *o = obj_get(im, ev->w[1], (int)kind, ns);
   if (o) {
     /* its first_ns is its init, which another thread's record read before may follow */
@@ -124,7 +128,6 @@ static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
         (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND || o->kind == WEFT_KIND_MUTEX))
       o->omp = 1;
     if (o->omp && o->kind == WEFT_KIND_COND) omp_dock_name(im, ev, o->addr);
-    if (o->omp && o->kind == WEFT_KIND_COND && (ev->w[2] & 1)) im->omp_tasks = 1; /* the process made tasks */
     gpointer key = GSIZE_TO_POINTER((gsize)o->addr); /* the unnamed critical section's lock (the agent's word) */
     if (o->omp && o->kind == WEFT_KIND_MUTEX && (ev->w[2] & 1) && !g_hash_table_contains(im->names, key))
       g_hash_table_insert(im->names, key, g_strdup("omp critical"));
