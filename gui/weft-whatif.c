@@ -168,10 +168,14 @@ static void offer(WeftWhatIfBar *self, const char *title, const char *l0, char *
   gtk_widget_set_visible(GTK_WIDGET(self), self->session != NULL);
 }
 
-void weft_whatif_bar_set_object(WeftWhatIfBar *self, int64_t object_id, const char *label) {
+void weft_whatif_bar_set_object(WeftWhatIfBar *self, int64_t object_id, const char *label, const char *kind) {
   char *title = g_strdup_printf("What if %s…", label ? label : "it");
-  offer(self, title, "kept no one waiting", g_strdup_printf("lock:#%" G_GINT64_FORMAT, object_id),
-        "had critical sections half as long", g_strdup_printf("lock:#%" G_GINT64_FORMAT "=-50%%", object_id));
+  if (kind && !strcmp(kind, "barrier")) /* (an OpenMP region's: what schedule(dynamic) would give) */
+    offer(self, title, "had every round's work spread evenly", g_strdup_printf("balance:#%" G_GINT64_FORMAT, object_id),
+          NULL, NULL);
+  else
+    offer(self, title, "kept no one waiting", g_strdup_printf("lock:#%" G_GINT64_FORMAT, object_id),
+          "had critical sections half as long", g_strdup_printf("lock:#%" G_GINT64_FORMAT "=-50%%", object_id));
   g_free(title);
 }
 

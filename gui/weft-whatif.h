@@ -25,7 +25,9 @@ WeftWhatIfBar *weft_whatif_bar_new(void);
 /* The recording the changes are replayed on (NULL: none; the bar hides). */
 void weft_whatif_bar_set_session(WeftWhatIfBar *self, WeftSession *session);
 /* The changes offered: of a sync object (its lock changes), or of a thread (tid). */
-void weft_whatif_bar_set_object(WeftWhatIfBar *self, int64_t object_id, const char *label);
+/* kind: the object's kind name (barrier: its rounds balanced; a lock: its waits gone, its holds
+ * halved; NULL: as a lock) */
+void weft_whatif_bar_set_object(WeftWhatIfBar *self, int64_t object_id, const char *label, const char *kind);
 void weft_whatif_bar_set_thread(WeftWhatIfBar *self, int tid, const char *label);
 /* Replay with spec (as weft report --what-if takes it), on a worker. */
 void weft_whatif_bar_run(WeftWhatIfBar *self, const char *spec);

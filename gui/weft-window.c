@@ -58,6 +58,8 @@ struct _WeftWindow {
   GtkWidget *objects_table;
   WeftWhatIfBar *threads_whatif; /* under the tables: the chosen row's changes, replayed */
   WeftWhatIfBar *objects_whatif;
+  GHashTable *object_kinds; /* object_id -> its kind's name (interned): the what-ifs to offer */
+  GHashTable *object_names; /* object_id -> its name (owned), for the what-if's title */
   WeftSession *session;
   gboolean quiet_errors;      /* headless: errors go to stderr, not a dialog */
   gboolean no_findings;       /* headless without the side panel or a dump: nothing shows them */
@@ -267,7 +269,9 @@ static void on_object_row(GtkWidget *table, int64_t id, gpointer data) {
     const WeftSessionLock *l = lane >= 0 ? weft_session_get_lock(self->session, (guint)lane) : NULL;
     char fallback[32];
     g_snprintf(fallback, sizeof fallback, "#%" G_GINT64_FORMAT, id);
-    weft_whatif_bar_set_object(self->objects_whatif, id, l && l->name ? l->name : fallback);
+    const char *kind = self->object_kinds ? g_hash_table_lookup(self->object_kinds, GSIZE_TO_POINTER((gsize)id)) : NULL;
+    const char *name = self->object_names ? g_hash_table_lookup(self->object_names, GSIZE_TO_POINTER((gsize)id)) : NULL;
+    weft_whatif_bar_set_object(self->objects_whatif, id, l && l->name ? l->name : name ? name : fallback, kind);
   }
 }
 
@@ -535,6 +539,10 @@ static void fill_threads(WeftWindow *self, const GArray *totals) {
 }
 
 static void fill_objects(WeftWindow *self, GArray *objs) {
+  if (!self->object_kinds) self->object_kinds = g_hash_table_new(g_direct_hash, g_direct_equal);
+  if (!self->object_names) self->object_names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  g_hash_table_remove_all(self->object_kinds);
+  g_hash_table_remove_all(self->object_names);
   for (guint i = 0; i < objs->len; i++) {
     const WeftSessionObject *o = &g_array_index(objs, WeftSessionObject, i);
     char b[9][160];
@@ -551,6 +559,9 @@ static void fill_objects(WeftWindow *self, GArray *objs) {
     weft_format_ns(b[8], sizeof b[8], o->row.hold_ns), nums[8] = (double)o->row.hold_ns;
     for (int c = 0; c < 9; c++) cells[c] = b[c];
     weft_table_append(self->objects_table, o->row.object_id, cells, nums);
+    g_hash_table_insert(self->object_kinds, GSIZE_TO_POINTER((gsize)o->row.object_id),
+                        (gpointer)g_intern_string(o->row.kind));
+    g_hash_table_insert(self->object_names, GSIZE_TO_POINTER((gsize)o->row.object_id), g_strdup(o->name));
   }
   weft_table_sort(self->objects_table, 3, TRUE);
 }
@@ -928,6 +939,8 @@ static void weft_window_finalize(GObject *object) {
   if (self->critpath_cancel) g_cancellable_cancel(self->critpath_cancel);
   g_clear_object(&self->critpath_cancel);
   weft_session_free(self->session);
+  if (self->object_kinds) g_hash_table_destroy(self->object_kinds);
+  if (self->object_names) g_hash_table_destroy(self->object_names);
   G_OBJECT_CLASS(weft_window_parent_class)->finalize(object);
 }
 

@@ -61,6 +61,8 @@ WeftMetrics *weft_metrics_compute(sqlite3 *db, const WeftMetricsQuery *query, ch
   unsigned what = query->what ? query->what : WEFT_METRICS_ALL;
   if (what & WEFT_METRICS_FINDINGS) what |= WEFT_METRICS_OBJECTS | WEFT_METRICS_REGIONS | WEFT_METRICS_PARALLELISM;
   if (what & WEFT_METRICS_CRITICAL_PATH) what |= WEFT_METRICS_OBJECTS; /* names and per-object shares */
+  /* an asked what-if may name a region or balance one (the GUI asks with the critical path alone) */
+  if ((what & WEFT_METRICS_CRITICAL_PATH) && query->nwhatifs) what |= WEFT_METRICS_REGIONS;
   what &= WEFT_METRICS_ALL;
   Ctx c;
   if (!metrics_begin(&c, db, query, what, err, errlen)) return NULL;

@@ -114,11 +114,32 @@ def replayed_rows(args, tmp, db):
        "without replay-rows: the replay's rows kept, not drawn")
 
 
+def balanced_rounds(args, tmp):
+    """balance:#ID from the GUI (which replays with the critical path's metrics: the barrier's rounds must be
+    made for it too): the report's prediction, to the ns."""
+    db = os.path.join(tmp, "barrier.db")
+    p = subprocess.run([args.weft, "record", "-q", "-o", db, "--", args.barrier, "3", "20"], env=gui_env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "weft record fx-barrier", p.stderr):
+        return
+    bid = sqlite3.connect(db).execute("SELECT object_id FROM sync_object WHERE kind = 7").fetchone()[0]
+    spec = "balance:#%d" % bid
+    rep = json.loads(subprocess.run([args.weft, "report", "--format", "json", "--what-if", spec, db],
+                                    stdout=subprocess.PIPE, timeout=TIMEOUT).stdout)["replay"]
+    p = gui(args, tmp, db, ["--dump", "-", "--what-if", spec])
+    w = (json.loads(p.stdout) if p.returncode == 0 else {}).get("what_if") or {}
+    want = (rep["recorded_ns"], rep["what_if"][0]["predicted_ns"])
+    ok(w.get("message") is None and (w.get("recorded_ns"), w.get("predicted_ns")) == want and
+       "each of the 20 rounds" in (w.get("description") or ""),
+       "--what-if %s: every round of the barrier balanced, the report's prediction %s" % (spec, want), w)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weft", required=True)
     ap.add_argument("--gui", required=True)
     ap.add_argument("--fx", required=True)
+    ap.add_argument("--barrier", help="fx-barrier: balance:#ID, every round of a barrier balanced")
     args = ap.parse_args()
     if not shutil.which("xvfb-run"):
         print("1..0 # SKIP xvfb-run is not installed")
@@ -161,6 +182,8 @@ def main():
                        if sum(px[y][x][:3]) < 3 * 110)
             ok(dark > 200, "choosing the lock offers its changes under the table (%d dark pixels)" % dark)
         replayed_rows(args, tmp, db)
+        if args.barrier:
+            balanced_rounds(args, tmp)
     print("1..%d" % len(test_gui.results))
     return 0 if all(test_gui.results) else 1
 

@@ -532,7 +532,7 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
         main = con.execute("SELECT t.utid FROM thread t JOIN process p USING (upid) WHERE t.tid = p.pid").fetchone()[0]
         worker = con.execute("SELECT utid FROM thread WHERE utid != ?", (main,)).fetchone()[0]
         objs = con.execute("SELECT object_id, kind, name, acquisitions FROM sync_object WHERE runtime = 'openmp' "
-                           "ORDER BY kind, first_ns").fetchall()
+                           "ORDER BY kind, name, first_ns").fetchall()  # (the regions in program order)
         ok([(kd, n, a) for _, kd, n, a in objs] == [(1, "omp critical", 2 * k), (1, "omp critical (hot)", 2 * k),
                                                   (6, "omp idle", 0), (7, None, 0), (7, None, 0), (7, None, 0)],
            "openmp: the critical sections (each taken 2K times), the team's dock and the three regions' barriers, "
