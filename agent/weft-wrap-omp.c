@@ -39,10 +39,11 @@
  * mutex's: counted, a wait and the hold it waited for recorded (the object
  * the name's lock word; the unnamed one's, a word of the agent's), INIT op
  * WEFT_OP_OMP at the first use.
- * OpenMP's simple locks (omp_init_lock, omp_set_lock, omp_test_lock,
- * omp_unset_lock, omp_destroy_lock) are a mutex of the program's, the same
- * way (the try: libgomp's omp_test_lock).
- * Not recorded: nested locks (omp_set_nest_lock), tasks and taskwait (a
+ * OpenMP's locks (omp_init_lock, omp_set_lock, omp_test_lock,
+ * omp_unset_lock, omp_destroy_lock, and the nested ones: a recursive mutex)
+ * are a mutex of the program's, the same way (the try: the runtime's
+ * omp_test_lock, omp_test_nest_lock).
+ * Not recorded: tasks and taskwait (a
  * task a thread runs inside a barrier counts as its wait there: GOMP_task
  * and GOMP_taskloop pass through, and the first task a process makes is
  * said with an INIT of kind cond, op WEFT_OP_OMP and w2 1 on a word of the
@@ -59,7 +60,8 @@
 #include <stdlib.h>
 
 typedef void (*OmpFn)(void *);
-typedef struct OmpLock OmpLock; /* omp_lock_t (libgomp: an int), only passed on */
+typedef struct OmpLock OmpLock;         /* omp_lock_t (libgomp: an int), only passed on */
+typedef struct OmpNestLock OmpNestLock; /* omp_nest_lock_t, only passed on */
 
 /* clang-format off */
 #define OMP_FUNCS(X) \
@@ -78,6 +80,9 @@ typedef struct OmpLock OmpLock; /* omp_lock_t (libgomp: an int), only passed on 
   X(void, GOMP_critical_name_start, (void **)) X(void, GOMP_critical_name_end, (void **)) \
   X(void, omp_init_lock, (OmpLock *)) X(void, omp_destroy_lock, (OmpLock *)) X(void, omp_set_lock, (OmpLock *)) \
   X(void, omp_unset_lock, (OmpLock *)) X(int, omp_test_lock, (OmpLock *)) \
+  X(void, omp_init_nest_lock, (OmpNestLock *)) X(void, omp_destroy_nest_lock, (OmpNestLock *)) \
+  X(void, omp_set_nest_lock, (OmpNestLock *)) X(void, omp_unset_nest_lock, (OmpNestLock *)) \
+  X(int, omp_test_nest_lock, (OmpNestLock *)) \
   X(void, GOMP_task, (OmpFn, void *, void (*)(void *, void *), long, long, bool, unsigned, void **, int, void *)) \
   X(void, GOMP_taskloop, (OmpFn, void *, void (*)(void *, void *), long, long, unsigned, unsigned long, int, long, \
                           long, long)) \
@@ -575,19 +580,61 @@ WEFT_PUBLIC void GOMP_critical_end(void) {
 WEFT_PUBLIC void GOMP_critical_name_start(void **pp) { critical_enter(rt_of(CALLER()), pp); }
 WEFT_PUBLIC void GOMP_critical_name_end(void **pp) { critical_leave(rt_of(CALLER()), pp); }
 
-/* ---- OpenMP locks (omp_lock_t): a mutex of the program's, as pthread's ---- */
-WEFT_PUBLIC void omp_init_lock(OmpLock *l) {
-  NEED(rt_of(CALLER()), omp_init_lock)(l);
+/* ---- OpenMP locks (omp_lock_t, omp_nest_lock_t): a mutex of the program's, as pthread's ---- */
+static int lock_try(const Runtime *rt, void *l) { return NEED(rt, omp_test_lock)(l); }
+static int nest_try(const Runtime *rt, void *l) { return NEED(rt, omp_test_nest_lock)(l); }
+static void nest_set(const Runtime *rt, void *l) { NEED(rt, omp_set_nest_lock)(l); }
+static void nest_unset(const Runtime *rt, void *l) { NEED(rt, omp_unset_nest_lock)(l); }
+
+static void lock_made(void *l) {
   if (weft_on())
     weft_emit3(WEFT_EV_INIT, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l, 0, weft_stack_init());
 }
 
-WEFT_PUBLIC void omp_destroy_lock(OmpLock *l) {
-  const Runtime *rt = rt_of(CALLER());
+static void lock_unmade(void *l) {
   if (weft_on()) {
     _weft_count_destroy(WEFT_KIND_MUTEX, l);
     weft_emit1(WEFT_EV_DESTROY, WEFT_AUX(WEFT_KIND_MUTEX, 0, 0), (uint64_t)(uintptr_t)l);
   }
+}
+
+/* A try first (the runtime's own test): taken, counted; else a wait, as a mutex's. */
+static void lock_take(const Runtime *rt, void *l, int (*try)(const Runtime *, void *),
+                      void (*set)(const Runtime *, void *)) {
+  if (!weft_on()) {
+    set(rt, l);
+    return;
+  }
+  if (WEFT_LIKELY(try(rt, l))) {
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
+    return;
+  }
+  WeftWaitStart w;
+  weft_wait_start(&w, 0);
+  weft_announce(l);
+  if (try(rt, l)) { /* (released before the announcement: no wait) */
+    weft_unannounce(l);
+    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
+    return;
+  }
+  lock_waited(&w, l, set, rt, l);
+}
+
+static void lock_give(const Runtime *rt, void *l, void (*unset)(const Runtime *, void *)) {
+  if (!weft_on())
+    unset(rt, l);
+  else
+    lock_release(l, unset, rt, l);
+}
+
+WEFT_PUBLIC void omp_init_lock(OmpLock *l) {
+  NEED(rt_of(CALLER()), omp_init_lock)(l);
+  lock_made(l);
+}
+
+WEFT_PUBLIC void omp_destroy_lock(OmpLock *l) {
+  const Runtime *rt = rt_of(CALLER());
+  lock_unmade(l);
   NEED(rt, omp_destroy_lock)(l);
 }
 
@@ -597,35 +644,29 @@ WEFT_PUBLIC int omp_test_lock(OmpLock *l) {
   return r;
 }
 
-/* A try first (the runtime's own omp_test_lock): taken, counted; else a wait, as a mutex's. */
-WEFT_PUBLIC void omp_set_lock(OmpLock *l) {
-  const Runtime *rt = rt_of(CALLER());
-  if (!weft_on()) {
-    NEED(rt, omp_set_lock)(l);
-    return;
-  }
-  if (WEFT_LIKELY(NEED(rt, omp_test_lock)(l))) {
-    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
-    return;
-  }
-  WeftWaitStart w;
-  weft_wait_start(&w, 0);
-  weft_announce(l);
-  if (NEED(rt, omp_test_lock)(l)) { /* (released before the announcement: no wait) */
-    weft_unannounce(l);
-    weft_acq(WEFT_KIND_MUTEX, WEFT_OP_LOCK, 0, l);
-    return;
-  }
-  lock_waited(&w, l, lock_set, rt, l);
+WEFT_PUBLIC void omp_set_lock(OmpLock *l) { lock_take(rt_of(CALLER()), l, lock_try, lock_set); }
+WEFT_PUBLIC void omp_unset_lock(OmpLock *l) { lock_give(rt_of(CALLER()), l, lock_unset); }
+
+WEFT_PUBLIC void omp_init_nest_lock(OmpNestLock *l) {
+  NEED(rt_of(CALLER()), omp_init_nest_lock)(l);
+  lock_made(l);
 }
 
-WEFT_PUBLIC void omp_unset_lock(OmpLock *l) {
+WEFT_PUBLIC void omp_destroy_nest_lock(OmpNestLock *l) {
   const Runtime *rt = rt_of(CALLER());
-  if (!weft_on())
-    NEED(rt, omp_unset_lock)(l);
-  else
-    lock_release(l, lock_unset, rt, l);
+  lock_unmade(l);
+  NEED(rt, omp_destroy_nest_lock)(l);
 }
+
+/* (the nesting count it returns: 0 not taken) */
+WEFT_PUBLIC int omp_test_nest_lock(OmpNestLock *l) {
+  int r = NEED(rt_of(CALLER()), omp_test_nest_lock)(l);
+  if (weft_on()) weft_acq(WEFT_KIND_MUTEX, WEFT_OP_TRY, r ? 0 : EBUSY, l);
+  return r;
+}
+
+WEFT_PUBLIC void omp_set_nest_lock(OmpNestLock *l) { lock_take(rt_of(CALLER()), l, nest_try, nest_set); }
+WEFT_PUBLIC void omp_unset_nest_lock(OmpNestLock *l) { lock_give(rt_of(CALLER()), l, nest_unset); }
 
 /* After fork: the child's only thread may have been forked while another held a lock of ours. */
 void _weft_omp_atfork_child(void) {

@@ -525,7 +525,7 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
     if not ok(p.returncode == 0 and "unbalanced_line" in info, "openmp: weft record exits 0", err):
         return
     out = p.stdout.decode()
-    ok("threads=2 loop=8 critical=%d,%d lock=%d" % (2 * k, 2 * k, 2 * k) in out,
+    ok("threads=2 loop=8 critical=%d,%d lock=%d nest=%d" % (2 * k, 2 * k, 2 * k, 2 * k) in out,
        "openmp: the program's own counts under the agent (its critical sections and lock excluded)", out)
     con = sqlite3.connect(db)
     try:
@@ -556,8 +556,9 @@ def t_openmp(weft, fx, tmp, r=4, k=50):
                           "waker_utid IS NULL", (objs[0][0], objs[1][0])).fetchone()[0]
         ok(bad == 0, "openmp: every wait for a critical section knows who left it", bad)
         lk = con.execute("SELECT name, runtime, acquisitions FROM sync_object WHERE kind = 1 AND runtime IS NULL "
-                         "AND acquisitions > 0").fetchall()
-        ok(lk == [("lk", None, 2 * k)], "openmp: the OpenMP lock lk, a lock of the program's, taken 2K times", lk)
+                         "AND acquisitions > 0 ORDER BY name").fetchall()
+        ok(lk == [("lk", None, 2 * k), ("nl", None, 4 * k)],
+           "openmp: the OpenMP locks lk (taken 2K times) and nl (nested: 4K), locks of the program's", lk)
         tasks = con.execute("SELECT value FROM meta WHERE key = 'omp_tasks'").fetchone()
         ok(tasks == ("1",), "openmp: meta omp_tasks says the program made tasks", tasks)
     finally:

@@ -15,14 +15,15 @@
  * of 2 threads that each enter an unnamed `#pragma omp critical` K times
  * and `#pragma omp critical (hot)` K times and take the OpenMP lock `lk` K
  * times, with UNITS / 100 of work inside each (so they wait for each
- * other: how often depends on the machine); one of them makes one task.
+ * other: how often depends on the machine), and the nested lock `nl`
+ * twice (a second time while they hold it) K times; one of them makes one task.
  * Expected, under the agent: the unbalanced region's barrier (its outlined
  * function's address) has 2 * REGIONS waits, a round of 2 each, thread 1
  * the last to arrive; the loop region's barrier 6 waits (3 rounds of 2); the
  * dock of main's team: REGIONS + 1 broadcasts, and thread 1 waits there
  * between the regions (REGIONS waits, the last one until the exit); with
- * CRITICAL = K, each critical section and `lk` acquired exactly 2 * K times.
- * stdout: "fx-openmp regions=R threads=2 loop=8 critical=2K,2K lock=2K"
+ * CRITICAL = K, each critical section and `lk` acquired exactly 2 * K times, `nl` 4 * K times.
+ * stdout: "fx-openmp regions=R threads=2 loop=8 critical=2K,2K lock=2K nest=2K"
  * stderr: "fx: main_tid=T unbalanced_line=N loop_line=N"
  */
 #include <omp.h>
@@ -32,6 +33,7 @@
 static volatile uint64_t sink;
 static int unbalanced_line, loop_line;
 static omp_lock_t lk;
+static omp_nest_lock_t nl;
 
 int main(int argc, char **argv) {
   long regions = fx_arg(argc, argv, 1, 4);
@@ -59,9 +61,10 @@ int main(int argc, char **argv) {
     }
 #pragma omp barrier
   }
-  long in_default = 0, in_hot = 0, in_lk = 0;
+  long in_default = 0, in_hot = 0, in_lk = 0, in_nl = 0;
   if (crit > 0) {
     omp_init_lock(&lk);
+    omp_init_nest_lock(&nl);
     long tasks = 0;
 #pragma omp parallel num_threads(2)
     {
@@ -84,12 +87,18 @@ int main(int argc, char **argv) {
         sink += fx_scale_work(units / 100);
         in_lk++;
         omp_unset_lock(&lk);
+        omp_set_nest_lock(&nl); /* twice: its owner takes it again */
+        omp_set_nest_lock(&nl);
+        in_nl++;
+        omp_unset_nest_lock(&nl);
+        omp_unset_nest_lock(&nl);
       }
     }
     omp_destroy_lock(&lk);
+    omp_destroy_nest_lock(&nl);
   }
   fx_info("main_tid=%d unbalanced_line=%d loop_line=%d", (int)fx_tid(), unbalanced_line, loop_line);
-  printf("fx-openmp regions=%ld threads=%d loop=%d critical=%ld,%ld lock=%ld\n", regions, threads, done, in_default,
-         in_hot, in_lk);
+  printf("fx-openmp regions=%ld threads=%d loop=%d critical=%ld,%ld lock=%ld nest=%ld\n", regions, threads, done,
+         in_default, in_hot, in_lk, in_nl);
   return 0;
 }
