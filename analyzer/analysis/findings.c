@@ -392,7 +392,8 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
     weft_hmap_free(&cnt);
     if (c->sql.failed) break;
     thread_name(c, best, who, sizeof who);
-    const char *rl = o->omp && !strncmp(o->label, "omp parallel ", 13) ? o->label + 13 : o->label;
+    size_t pl_len = strlen(WEFT_OMP_REGION_PREFIX);
+    const char *rl = o->omp && !strncmp(o->label, WEFT_OMP_REGION_PREFIX, pl_len) ? o->label + pl_len : o->label;
     char *title = pool_printf(pl,
                               "load imbalance %s %s%s: LB %.2f over %lld round%s; "
                               "%s was the straggler in %lld; %s of thread time idle",

@@ -225,9 +225,8 @@ static bool object_name(Ctx *c, WeftObjectMetrics *om, const char *so_name, int6
     snprintf(nb, sizeof nb, "%s", si->known ? si->label : sf->label);
     if (!*namer) *namer = weft_object_namer_new(c->sql.db);
     weft_object_namer_disambiguate(*namer, om->object_id, nb, sizeof nb);
-    /* an OpenMP parallel region's barrier: named by the region's call (naming.c does the same) */
-    om->name = om->omp && om->kind == WEFT_KIND_BARRIER ? pool_printf(c->pool, "omp parallel %s", nb)
-                                                        : pool_strdup(c->pool, nb);
+    if (om->omp && om->kind == WEFT_KIND_BARRIER) weft_omp_region_name(nb, sizeof nb); /* (as naming.c names it) */
+    om->name = pool_strdup(c->pool, nb);
   } else {
     om->name = pool_printf(c->pool, "%s@0x%llx", om->kind_name, (unsigned long long)om->addr);
   }

@@ -2359,6 +2359,10 @@ static bool resolve_thread(const WeftMetrics *m, const char *name, int64_t *utid
   return true;
 }
 
+static bool is_round_of(const WeftRegion *rg, int64_t obj) {
+  return rg->kind == WEFT_REGION_BARRIER && rg->object_id == obj && rg->nteam >= 2;
+}
+
 static int cmp_round_start(const void *x, const void *y) {
   const WeftRegion *a = *(const WeftRegion *const *)x, *b = *(const WeftRegion *const *)y;
   return (a->start_ns > b->start_ns) - (a->start_ns < b->start_ns);
@@ -2379,16 +2383,12 @@ static bool parse_balance(const WeftMetrics *m, const char *name, const char *va
            false;
   if (*val) return snprintf(err, len, "balance:NAME takes no value"), false;
   size_t n = 0;
-  for (size_t i = 0; i < m->nregions; i++)
-    n += m->regions[i].kind == WEFT_REGION_BARRIER && m->regions[i].object_id == o->object_id &&
-         m->regions[i].nteam >= 2;
+  for (size_t i = 0; i < m->nregions; i++) n += is_round_of(&m->regions[i], o->object_id);
   if (!n) return snprintf(err, len, "balance:%s: no round of a team of two or more", name), false;
   ch->rounds = malloc(n * sizeof *ch->rounds);
   if (!ch->rounds) return snprintf(err, len, "out of memory"), false;
   for (size_t i = 0; i < m->nregions; i++)
-    if (m->regions[i].kind == WEFT_REGION_BARRIER && m->regions[i].object_id == o->object_id &&
-        m->regions[i].nteam >= 2)
-      ch->rounds[ch->nrounds++] = &m->regions[i];
+    if (is_round_of(&m->regions[i], o->object_id)) ch->rounds[ch->nrounds++] = &m->regions[i];
   qsort(ch->rounds, ch->nrounds, sizeof *ch->rounds, cmp_round_start);
   ch->kind = WEFT_REPLAY_BALANCE;
   ch->bal_obj = o->object_id;

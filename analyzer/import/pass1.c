@@ -104,13 +104,13 @@ static void read_thread_name(Imp *im, Thr *t, const WeftEvent *ev, int64_t ns) {
   }
 }
 
-/* An OpenMP team's dock: named by its master ("omp idle", the main thread's). */
-static void omp_dock_name(Imp *im, const WeftEvent *ev, uint64_t addr) {
+/* An object of the OpenMP runtime named by the importer (name: owned), unless it has a name. */
+static void omp_name(Imp *im, uint64_t addr, char *name) {
   gpointer key = GSIZE_TO_POINTER((gsize)addr);
-  if (g_hash_table_contains(im->names, key)) return;
-  g_hash_table_insert(im->names, key,
-                      ev->tid == im->p->pid ? g_strdup("omp idle")
-                                            : g_strdup_printf("omp idle (team of thread %u)", ev->tid));
+  if (g_hash_table_contains(im->names, key))
+    g_free(name);
+  else
+    g_hash_table_insert(im->names, key, name);
 }
 
 static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
@@ -127,10 +127,11 @@ static void read_init(Imp *im, const WeftEvent *ev, unsigned kind, int64_t ns) {
     if (WEFT_AUX_OP(ev->aux) == WEFT_OP_OMP &&
         (o->kind == WEFT_KIND_BARRIER || o->kind == WEFT_KIND_COND || o->kind == WEFT_KIND_MUTEX))
       o->omp = 1;
-    if (o->omp && o->kind == WEFT_KIND_COND) omp_dock_name(im, ev, o->addr);
-    gpointer key = GSIZE_TO_POINTER((gsize)o->addr); /* the unnamed critical section's lock (the agent's word) */
-    if (o->omp && o->kind == WEFT_KIND_MUTEX && (ev->w[2] & 1) && !g_hash_table_contains(im->names, key))
-      g_hash_table_insert(im->names, key, g_strdup("omp critical"));
+    if (o->omp && o->kind == WEFT_KIND_COND) /* a team's dock: named by its master, "omp idle" the main thread's */
+      omp_name(im, o->addr,
+               ev->tid == im->p->pid ? g_strdup("omp idle") : g_strdup_printf("omp idle (team of thread %u)", ev->tid));
+    if (o->omp && o->kind == WEFT_KIND_MUTEX && (ev->w[2] & 1)) /* the unnamed critical section's (the agent's word) */
+      omp_name(im, o->addr, g_strdup("omp critical"));
   }
 }
 

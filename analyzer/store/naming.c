@@ -721,15 +721,17 @@ const char *weft_object_namer_name(WeftObjectNamer *n, int64_t object_id, char *
       bool region = rt && !strcmp(rt, "openmp") && sqlite3_column_int(n->qo, 1) == WEFT_KIND_BARRIER;
       sqlite3_reset(n->qo);
       weft_object_namer_disambiguate(n, object_id, buf, len);
-      if (region) { /* an OpenMP parallel region's barrier, named by the region's call */
-        char site[512];
-        snprintf(site, sizeof site, "%s", buf);
-        snprintf(buf, len, "omp parallel %s", site);
-      }
+      if (region) weft_omp_region_name(buf, len);
     }
   }
   sqlite3_reset(n->qo);
   return buf;
+}
+
+void weft_omp_region_name(char *buf, size_t len) {
+  char site[512];
+  snprintf(site, sizeof site, "%s", buf);
+  snprintf(buf, len, "%s%s", WEFT_OMP_REGION_PREFIX, site);
 }
 
 const char *weft_object_display_name(sqlite3 *db, int64_t object_id, char *buf, size_t len) {

@@ -81,4 +81,10 @@ const char *weft_py_maker(const char *file, const char *func);
  * is added). */
 void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char *buf, size_t len);
 
+/* An OpenMP parallel region's barrier (sync_object.runtime 'openmp', kind
+ * barrier) is named by the region's call, its site name after this prefix. */
+#define WEFT_OMP_REGION_PREFIX "omp parallel "
+/* buf (a site name) made a region's name in place. */
+void weft_omp_region_name(char *buf, size_t len);
+
 #endif /* WEFT_NAMING_H */
