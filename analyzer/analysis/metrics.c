@@ -1255,7 +1255,11 @@ bool summary_pops(Ctx *c) {
  * Called after load_processes (which clipped them to the recording). */
 static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) {
   WeftMetrics *m = c->m;
+  m->whole_program = m->whole;
   if ((m->pid < 0 && !m->launchers) || !m->nprocesses) return true;
+  /* launchers left out (not an MPI job's, which run beside the ranks): the program's threads are replayed
+   * alone, from its first start */
+  bool program = m->whole && m->pid < 0 && !m->mpi_launchers;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (size_t i = 0; i < c->nprocs; i++)
     if (c->procs[i].sel) {
@@ -1268,6 +1272,7 @@ static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) 
   c->a = m->range_start_ns = a;
   c->b = m->range_end_ns = b;
   m->whole = a == 0 && b == end;
+  m->whole_program = m->whole || program;
   for (size_t i = 0; i < m->nprocesses; i++) {
     int64_t cs, ce;
     clip(m->processes[i].start_ns, m->processes[i].end_ns, a, b, &cs, &ce);

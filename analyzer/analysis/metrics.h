@@ -527,6 +527,8 @@ typedef struct {
   /* the query, resolved */
   int64_t range_start_ns, range_end_ns;
   int whole;            /* the range is the whole recording */
+  int whole_program;    /* the range is the program's whole life: the whole recording, or (launchers left
+                         * out, no pid or time asked for) its processes' first start to their last end */
   int64_t pid;          /* -1: all processes */
   unsigned what;        /* what was computed */
   int64_t program_upid; /* the program image when launchers were left out, else -1 */

@@ -2517,7 +2517,7 @@ static bool same_change(const Change *a, const Change *b) {
 
 static size_t default_specs(Ctx *c, const char **specs, size_t *of) {
   WeftCriticalPath *cp = c->m->critical_path;
-  if (!cp || !cp->nwhatifs || !c->m->whole) return 0; /* a replay is of the whole recording */
+  if (!cp || !cp->nwhatifs || !c->m->whole_program) return 0; /* a replay is of the program's whole life */
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT count(*) FROM thread_state");
   int64_t states = q && weft_sql_step(&c->sql, q) ? sqlite3_column_int64(q, 0) : -1;
   sqlite3_finalize(q);

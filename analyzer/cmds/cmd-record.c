@@ -150,7 +150,7 @@ static int print_summary(const char *db_path, const WeftImportStats *st) {
   char err[512], a[32], b[32];
   sqlite3 *db = weft_db_open(db_path, 0, err, sizeof err);
   if (!db) {
-    fprintf(stderr, "weft record: %s\n", err);
+    fprintf(stderr, "weft record: the recording was written but cannot be read back: %s\n", err);
     return -1;
   }
   WeftDbTotals t;
@@ -460,7 +460,8 @@ int weft_cmd_record(int argc, char **argv) {
   if (r.private_dir && weft_run_remove_trace_dir(r.dir) != 0)
     fprintf(stderr, "weft record: could not remove the trace directory %s: %s\n", r.dir, strerror(errno));
   if (!r.quiet) {
-    print_summary(r.out, &stats);
+    /* (a database written but not readable back is not a recording to point the user at) */
+    if (print_summary(r.out, &stats) != 0) return status ? status : 1;
     struct stat st;
     char sz[32];
     off_t bytes = stat(r.out, &st) == 0 ? st.st_size : 0;

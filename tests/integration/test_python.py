@@ -260,6 +260,30 @@ def t_gil(c):
                "%s gil_threads: the gil finding is finding 1 (the serial time is its)" % c.tag, k)
 
 
+def t_gil_launched(c):
+    """gil_threads started by a shell that first runs a child of its own (a launcher, as pyenv's shims
+    are): the report leaves the shell out, and its default what-ifs are still replayed, over the
+    program's life alone (the launchers' 300 ms are not in the recorded length)"""
+    db = os.path.join(c.tmp, "%s-gil-launched.db" % c.tag)
+    p = subprocess.run([c.weft, "record", "-q", "-o", db, "--", "/bin/sh", "-c", 'sleep 0.3; exec "$0" "$@"', c.py,
+                        os.path.join(c.pydir, "gil_threads.py"), "300000"], env=env(c.tmp), timeout=TIMEOUT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "%s gil launched: weft record exits 0" % c.tag, p.stderr.decode("utf-8", "replace")):
+        return
+    r = report(c, db)
+    if not r:
+        return
+    rg, rp = r["range"], r.get("replay") or {}
+    ok(rg["launchers"] >= 2 and not rg["whole"], "%s gil launched: the shell and its sleep are left out" % c.tag, rg)
+    wi = [w for w in rp.get("what_if", []) if w["spec"] == "gil=off"]
+    ok(rp.get("defaults") and len(wi) == 1 and not wi[0]["asked"] and wi[0]["predicted_fraction"] > 0,
+       "%s gil launched: the default what-ifs are replayed (gil=off)" % c.tag, rp)
+    rec = rp.get("recorded_ns") or 0
+    ok(0.8 * rg["duration_ns"] <= rec <= rg["duration_ns"] and rg["start_ns"] >= 300000000,
+       "%s gil launched: the replay is of the program's %d ns, not the recording's %d ns"
+       % (c.tag, rg["duration_ns"], r["recording"]["end_ns"]), rp)
+
+
 def t_pool(c, method):
     db, _ = record(c, "proc_pool-" + method, [os.path.join(c.pydir, "proc_pool.py"), method, "150000"])
     if not db:
@@ -1020,6 +1044,8 @@ def main():
                      lambda c: t_mp_untouched(c, "fork"), lambda c: t_mp_untouched(c, "spawn"), t_manager_lock, t_startup, t_big_args]
             if tag == "other":  # keep the suite short: the GIL and one pool
                 tests = tests[:2]
+            else:
+                tests.insert(1, t_gil_launched)
             for t in tests:
                 attempt(t, c)
         # the Python stacks of waits, with every CPython 3.8-3.13 there is
