@@ -276,6 +276,76 @@ static int resolve(WeftSymbolizer *sym, const char *path, const char *build_id, 
   return MOD_OK;
 }
 
+/* Rust's legacy mangling, demangled as C++ (its crate hash dropped): its
+ * escapes decoded in place ("call_once$u7b$$u7b$vtable.shim$u7d$$u7d$" is
+ * "call_once{{vtable.shim}}", "_$LT$T$GT$" "<T>", ".." "::"), as
+ * rustc-demangle's legacy rules read them. None is longer than its text. */
+static void rust_unescape(char *d) {
+  static const struct {
+    const char *esc, *to;
+  } named[] = {{"$SP$", "@"}, {"$BP$", "*"}, {"$RF$", "&"}, {"$LT$", "<"},
+               {"$GT$", ">"}, {"$LP$", "("}, {"$RP$", ")"}, {"$C$", ","}};
+  char *out = d;
+  for (const char *in = d; *in;) {
+    if (in[0] == '_' && in[1] == '$' && (in == d || in[-1] == ':')) { /* a component that begins with '$' */
+      in++;
+      continue;
+    }
+    if (in[0] == '.' && in[1] == '.') {
+      *out++ = ':', *out++ = ':', in += 2;
+      continue;
+    }
+    if (*in == '$') {
+      size_t k = 0, nn = sizeof named / sizeof named[0];
+      while (k < nn && strncmp(in, named[k].esc, strlen(named[k].esc))) k++;
+      if (k < nn) {
+        *out++ = named[k].to[0];
+        in += strlen(named[k].esc);
+        continue;
+      }
+      unsigned v = 0;
+      int nd = 0;
+      if (in[1] == 'u')
+        while (nd < 6 && isxdigit((unsigned char)in[2 + nd])) {
+          int c = in[2 + nd];
+          v = v * 16 + (unsigned)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+          nd++;
+        }
+      if (nd > 0 && in[2 + nd] == '$' && v >= 0x20 && v < 0x7f) { /* (ASCII only: one byte for 5 or more) */
+        *out++ = (char)v;
+        in += 3 + nd;
+        continue;
+      }
+    }
+    *out++ = *in++;
+  }
+  *out = '\0';
+}
+
+/* The callable a std::thread runs, from the thread's entry function into
+ * which libstdc++ inlined it ("std::thread::_State_impl<std::thread::_Invoker<
+ * std::tuple<main::{lambda()#1}> > >::_M_run()": "main::{lambda()#1}"; a
+ * function object's type likewise), into d in place; a function pointer
+ * ("void (*)(int)") says nothing of the function and leaves d as it is. */
+static void thread_callable(char *d) {
+  static const char head[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<";
+  static const char tail[] = "::_M_run()";
+  size_t n = strlen(d), h = sizeof head - 1, t = sizeof tail - 1;
+  if (n <= h + t || strncmp(d, head, h) || strcmp(d + n - t, tail)) return;
+  int depth = 0;
+  size_t e = h;
+  for (; e < n - t; e++) { /* the tuple's first element: up to a top-level ',' or the tuple's '>' */
+    if (d[e] == '<' || d[e] == '(' || d[e] == '{') depth++;
+    if ((d[e] == '>' || d[e] == ')' || d[e] == '}') && --depth < 0) break;
+    if (d[e] == ',' && depth == 0) break;
+  }
+  if (e >= n - t || e == h) return;
+  while (e > h && d[e - 1] == ' ') e--;
+  if (memmem(d + h, e - h, "(*)", 3) || memmem(d + h, e - h, "(&)", 3)) return;
+  memmove(d, d + h, e - h);
+  d[e - h] = '\0';
+}
+
 /* name demangled if it is a mangled C++ name and libstdc++ can be loaded,
  * else name itself. */
 static const char *demangle(WeftSymbolizer *sym, const char *name) {
@@ -292,15 +362,23 @@ static const char *demangle(WeftSymbolizer *sym, const char *name) {
   }
   if (!sym->cxa_demangle) return name;
   int status = -1;
-  char *d = sym->cxa_demangle(name, NULL, NULL, &status);
+  /* (LLVM's ".llvm.N" after a function it made local: not C++'s, demangled without it) */
+  const char *llvm = strstr(name, ".llvm.");
+  char *bare = llvm ? g_strndup(name, (gsize)(llvm - name)) : NULL;
+  char *d = sym->cxa_demangle(bare ? bare : name, NULL, NULL, &status);
+  g_free(bare);
   if (status != 0 || !d) {
     free(d);
     return name;
   }
   /* Rust's legacy mangling ends a path with the hash of its crate's contents, "::h" and 16 hex digits
-   * (std::sys::backtrace::__rust_begin_short_backtrace::h5b1b3861380dfdb1): said nothing, dropped */
+   * (std::sys::backtrace::__rust_begin_short_backtrace::h5b1b3861380dfdb1): said nothing, dropped, and its
+   * escapes decoded */
   size_t n = strlen(d);
-  if (n > 19 && !strncmp(d + n - 19, "::h", 3) && strspn(d + n - 16, "0123456789abcdef") == 16) d[n - 19] = '\0';
+  if (n > 19 && !strncmp(d + n - 19, "::h", 3) && strspn(d + n - 16, "0123456789abcdef") == 16) {
+    d[n - 19] = '\0';
+    rust_unescape(d);
+  }
   g_hash_table_insert(sym->demangled, g_strdup(name), d);
   return d;
 }
@@ -677,6 +755,18 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
    * header, or the program's code in a function of the standard library's, where it was inlined) */
   if (out->file && (system_source(out->file) || library_function(out->symbol)))
     inline_site(sym, f, addr, &out->file, &out->line, &out->symbol);
+  if (out->symbol && !strncmp(out->symbol, "std::thread::_State_impl<", 25)) { /* (not inlined code's: by lambda) */
+    char key[4096];
+    snprintf(key, sizeof key, "\1%s", out->symbol);
+    const char *done = g_hash_table_lookup(sym->demangled, key);
+    char *d = done ? NULL : strdup(out->symbol); /* (freed with free: the table's values are) */
+    if (d) {
+      thread_callable(d);
+      g_hash_table_insert(sym->demangled, g_strdup(key), d);
+      done = d;
+    }
+    if (done) out->symbol = done;
+  }
   memo_put(sym, f->index, addr, out);
 }
 
@@ -838,10 +928,25 @@ out:
 
 /* ---- data symbols: naming locks that are global or static variables ---- */
 
-/* weft_system_source(file): system_source() for SQL (NULL: not) */
-static void sql_system_source(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+/* A function of the C++ library's own, named as reserved for it
+ * ("std::__detail::__platform_wait<int>(...)", "void
+ * std::__atomic_wait_address<...>(...)" after its return type,
+ * "__gnu_cxx::__..."): the machinery a wait in a program built without
+ * debug information went through (std::barrier, std::latch, std::atomic's
+ * wait, inlined into the program), no part of where the program waited. */
+static bool cxx_internal(const char *symbol) {
+  if (!symbol) return false;
+  size_t skip = strspn(symbol, "abcdefghijklmnopqrstuvwxyz_ "); /* a return type: "void ", "unsigned long " */
+  while (skip && symbol[skip - 1] != ' ') skip--;
+  return !strncmp(symbol + skip, "std::__", 7) || !strncmp(symbol + skip, "__gnu_cxx::__", 13);
+}
+
+/* weft_system_frame(file, symbol): a frame in a system header (system_source), or without one in a
+ * function of the C++ library's own (cxx_internal); for SQL (NULL: not) */
+static void sql_system_frame(sqlite3_context *cx, int argc, sqlite3_value **argv) {
   (void)argc;
-  sqlite3_result_int(cx, system_source((const char *)sqlite3_value_text(argv[0])));
+  const char *file = (const char *)sqlite3_value_text(argv[0]);
+  sqlite3_result_int(cx, file ? system_source(file) : cxx_internal((const char *)sqlite3_value_text(argv[1])));
 }
 
 long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
@@ -849,8 +954,9 @@ long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
    * frame without a file, unsymbolised, is not) */
   static const char select_sql[] =
       "SELECT sf.stack_id, (SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 ON f2.frame_id = s2.frame_id "
-      "WHERE s2.stack_id = sf.stack_id AND NOT weft_system_source(f2.file)) "
-      "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id WHERE sf.depth = 0 AND weft_system_source(f.file)";
+      "WHERE s2.stack_id = sf.stack_id AND NOT weft_system_frame(f2.file, f2.symbol)) "
+      "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id WHERE sf.depth = 0 AND "
+      "weft_system_frame(f.file, f.symbol)";
   /* the frames above depth d out, the rest moved up by d (through negative depths: the key stays unique) */
   static const char *const trim_sql[] = {"DELETE FROM stack_frame WHERE stack_id = ?1 AND depth < ?2",
                                          "UPDATE stack_frame SET depth = -1 - (depth - ?2) WHERE stack_id = ?1",
@@ -862,8 +968,8 @@ long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
   int64_t(*v)[2] = NULL;
   size_t n = 0, cap = 0;
   long result = -1;
-  bool ok = sqlite3_create_function(db, "weft_system_source", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                    sql_system_source, NULL, NULL) == SQLITE_OK &&
+  bool ok = sqlite3_create_function(db, "weft_system_frame", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                    sql_system_frame, NULL, NULL) == SQLITE_OK &&
             sqlite3_exec(db, "SAVEPOINT weft_trim", NULL, NULL, NULL) == SQLITE_OK &&
             sqlite3_prepare_v2(db, select_sql, -1, &q, NULL) == SQLITE_OK;
   for (int k = 0; ok && k < NTRIM; k++) ok = sqlite3_prepare_v2(db, trim_sql[k], -1, &u[k], NULL) == SQLITE_OK;

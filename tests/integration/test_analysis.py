@@ -56,6 +56,7 @@
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -508,6 +509,19 @@ def t_stdbarrier(weft, fx, tmp):
        "stdbarrier: the barrier's word is named by the lambda's line, %s" % site, objs)
     ok(not [f for f in (rep or {}).get("findings", []) if f["kind"] == "unrecorded"],
        "stdbarrier: no unrecorded warning", (rep or {}).get("findings"))
+    if "stdbarrier-nodebug" not in fx:
+        return
+    # built without debug information: named by the lambda that std::thread runs (its entry function,
+    # into which the lambda and the barrier's wait were inlined), not by libstdc++'s own functions
+    db = os.path.join(tmp, "stdbarrier-nodebug.db")
+    p = subprocess.run([weft, "record", "-q", "-o", db, "--", fx["stdbarrier-nodebug"], "4"], env=env(tmp),
+                       timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not ok(p.returncode == 0, "stdbarrier-nodebug: weft record exits 0", p.stderr.decode("utf-8", "replace")):
+        return
+    rep = report_json(weft, tmp, db)
+    objs = [o for o in (rep or {}).get("sync_objects", []) if o["kind"] == "futex"]
+    ok(len(objs) == 1 and objs[0]["waits"] == 4 and re.fullmatch(r"main::\{lambda\(\)#\d+\}", objs[0]["label"]),
+       "stdbarrier-nodebug: the barrier's word is named by main's lambda", objs)
 
 
 def t_openmp(weft, fx, tmp, r=4, k=50):

@@ -89,6 +89,21 @@ TEST_NOIPA int probe_sys_caller(void **ra) {
 TEST_NOIPA int rust_probe(int x) __asm__("_ZN4core3ops8function6FnOnce9call_once17h0123456789abcdefE");
 TEST_NOIPA int rust_probe(int x) { return x + 3; }
 
+/* Rust's legacy escapes ({{vtable.shim}}, a component that begins with one), LLVM's ".llvm.N" suffix. */
+TEST_NOIPA int rust_shim(int x) __asm__("\"_ZN4core3ops8function6FnOnce40call_once$u7b$$u7b$vtable.shim$u7d$$u7d$"
+                                        "17h7dd5558d6fccb611E\"");
+TEST_NOIPA int rust_shim(int x) { return x + 4; }
+TEST_NOIPA int rust_closure(int x) __asm__("\"_ZN3std4sync4once4Once9call_once28_$u7b$$u7b$closure$u7d$$u7d$"
+                                           "17hf2395b1f72f83e05E.llvm.11443004749823260333\"");
+TEST_NOIPA int rust_closure(int x) { return x + 5; }
+/* std::thread's entry function, into which libstdc++ inlines the callable: a lambda of main's, and a
+ * function pointer (which says nothing of the function) */
+TEST_NOIPA int
+cxx_thread_lambda(int x) __asm__("_ZNSt6thread11_State_implINS_8_InvokerISt5tupleIJZ4mainEUlvE_EEEEE6_M_runEv");
+TEST_NOIPA int cxx_thread_lambda(int x) { return x + 6; }
+TEST_NOIPA int cxx_thread_fnptr(int x) __asm__("_ZNSt6thread11_State_implINS_8_InvokerISt5tupleIJPFviEiEEEEE6_M_runEv");
+TEST_NOIPA int cxx_thread_fnptr(int x) { return x + 8; }
+
 static const int probe_entry_line = __LINE__ + 1;
 TEST_NOIPA int probe_entry(int x) { return x * 7; } /* one line: its entry's line at any -O */
 
@@ -207,6 +222,21 @@ static void test_self(const SelfModule *self) {
   rc = weft_sym_lookup(sym, self->path, self->bid, (uint64_t)(uintptr_t)&rust_probe - self->bias, 0, &si);
   ok(rc == 0 && streq(si.symbol, "core::ops::function::FnOnce::call_once"),
      "self: a Rust name is demangled without its hash (%s)", str(si.symbol));
+
+  static const struct {
+    int (*fn)(int);
+    const char *want, *what;
+  } names[] = {
+      {rust_shim, "core::ops::function::FnOnce::call_once{{vtable.shim}}", "Rust's escapes decoded"},
+      {rust_closure, "std::sync::once::Once::call_once::{{closure}}", "a Rust name with LLVM's .llvm.N suffix"},
+      {cxx_thread_lambda, "main::{lambda()#1}", "std::thread's entry named by the lambda it runs"},
+      {cxx_thread_fnptr, "std::thread::_State_impl<std::thread::_Invoker<std::tuple<void (*)(int), int> > >::_M_run()",
+       "std::thread's entry with a function pointer left as it is"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    rc = weft_sym_lookup(sym, self->path, self->bid, (uint64_t)(uintptr_t)names[i].fn - self->bias, 0, &si);
+    ok(rc == 0 && streq(si.symbol, names[i].want), "self: %s (%s)", names[i].what, str(si.symbol));
+  }
 
   uint64_t entry = (uint64_t)(uintptr_t)&probe_entry - self->bias;
   rc = weft_sym_lookup(sym, self->path, self->bid, entry, 0, &si);
