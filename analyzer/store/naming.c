@@ -52,8 +52,9 @@ typedef struct {
   int64_t start_ns, end_ns, stack_id, upid;
 } MgrCall;
 
-/* An object named by its site (no name of its own): its process, the
- * innermost frame of its naming stack and its caller's (-1 none). */
+/* An object named by its site (no name of its own): its process, the keys
+ * of the labels of the innermost frame of its naming stack and of its
+ * caller's (frame_key; -1 none). */
 typedef struct {
   int64_t upid, f0, f1, object_id;
 } SiteRow;
@@ -74,6 +75,10 @@ struct WeftObjectNamer {
   SiteRow *by_site, *by_caller;
   size_t nsites;
   bool sites_read, sites_failed;
+  /* a site is its frame's label, not the frame: two return addresses in one function of a program built
+   * without -g (or on one line) read the same, and are told apart (frame_key) */
+  GHashTable *key_of_frame; /* frame_id -> key */
+  GHashTable *key_of_label; /* label -> key */
 };
 
 WeftObjectNamer *weft_object_namer_new(sqlite3 *db) {
@@ -140,6 +145,8 @@ void weft_object_namer_free(WeftObjectNamer *n) {
   free(n->calls);
   free(n->by_site);
   free(n->by_caller);
+  if (n->key_of_frame) g_hash_table_destroy(n->key_of_frame);
+  if (n->key_of_label) g_hash_table_destroy(n->key_of_label);
   free(n);
 }
 
@@ -205,6 +212,34 @@ static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
   return f ? *f : (ForkOf){upid, -1, 0};
 }
 
+/* The key of frame_id's label (-1: none, or out of memory): one for every
+ * frame that reads the same. */
+static int64_t frame_key(WeftObjectNamer *n, int64_t frame_id) {
+  if (frame_id < 0) return -1;
+  if (!n->key_of_frame) {
+    n->key_of_frame = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    n->key_of_label = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  }
+  int64_t *k = g_hash_table_lookup(n->key_of_frame, &frame_id);
+  if (k) return *k;
+  char label[512] = "";
+  sqlite3_bind_int64(n->qid, 1, frame_id);
+  if (sqlite3_step(n->qid) == SQLITE_ROW)
+    weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
+                     weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5),
+                     weft_sql_i64(n->qid, 4, 0), weft_sql_i64(n->qid, 3, 0), label, sizeof label);
+  sqlite3_reset(n->qid);
+  if (!*label) snprintf(label, sizeof label, "#%lld", (long long)frame_id);
+  int64_t *lk = g_hash_table_lookup(n->key_of_label, label);
+  if (!lk) {
+    lk = g_new(int64_t, 1);
+    *lk = (int64_t)g_hash_table_size(n->key_of_label);
+    g_hash_table_insert(n->key_of_label, g_strdup(label), lk);
+  }
+  g_hash_table_insert(n->key_of_frame, g_memdup2(&frame_id, sizeof frame_id), g_memdup2(lk, sizeof *lk));
+  return *lk;
+}
+
 /* n->by_site and n->by_caller: every object without a name of its own,
  * with the frames that name it. */
 static bool sites_read(WeftObjectNamer *n) {
@@ -236,8 +271,8 @@ static bool sites_read(WeftObjectNamer *n) {
       }
       n->by_site = v, cap = nc;
     }
-    n->by_site[n->nsites++] = (SiteRow){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-                                        sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3)};
+    n->by_site[n->nsites++] = (SiteRow){sqlite3_column_int64(q, 0), frame_key(n, sqlite3_column_int64(q, 1)),
+                                        frame_key(n, sqlite3_column_int64(q, 2)), sqlite3_column_int64(q, 3)};
   }
   sqlite3_finalize(q);
   if (!n->sites_failed && n->nsites && !(n->by_caller = malloc(n->nsites * sizeof *n->by_caller)))
@@ -294,7 +329,7 @@ void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char 
   sqlite3_reset(n->qg);
   if (!sites_read(n)) return;
   int64_t same = 0, rank = 0, same_caller = 0, rank_caller = 0;
-  site_counts(n, upid, f0, f1, object_id, &same, &rank, &same_caller, &rank_caller);
+  site_counts(n, upid, frame_key(n, f0), frame_key(n, f1), object_id, &same, &rank, &same_caller, &rank_caller);
   if (same < 2) return;
   size_t used = strlen(buf);
   if (has_caller && same_caller < same) { /* the caller tells some of them apart */

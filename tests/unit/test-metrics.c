@@ -1504,6 +1504,35 @@ static void test_many_sites(void) {
   sqlite3_close(d);
 }
 
+/* A program built without -g: two futex words first waited on at two
+ * return addresses in one function read the same ("worker"), and are told
+ * apart by an ordinal; a third, in a function of its own, is not. */
+static void test_same_function_sites(void) {
+  db_new();
+  dbb_process(&bd, 1, 700, 0, 100 * MS, "rel", NULL);
+  dbb_thread(&bd, 1, 1, 700, "main", -1, 0, 100 * MS);
+  dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_frame(&bd, 1, 0x1100, -1, 0, "worker", NULL, 0);
+  dbb_frame(&bd, 2, 0x1180, -1, 0, "worker", NULL, 0); /* the same function, another call */
+  dbb_frame(&bd, 3, 0x1200, -1, 0, "main", NULL, 0);
+  dbb_frame(&bd, 9, 0x1900, -1, 0, "start_thread", NULL, 0);
+  dbb_stack(&bd, 10, 1, 9);
+  dbb_stack(&bd, 11, 2, 9);
+  dbb_stack(&bd, 12, 3, -1);
+  for (int i = 0; i < 3; i++) {
+    dbb_object(&bd, 1 + i, 1, WEFT_KIND_FUTEX, 0x8000 + 64 * i, NULL, -1, 10 + i, 0);
+    dbb_state(&bd, 1, (10 + 10 * i) * MS, (20 + 10 * i) * MS, WEFT_ST_FUTEX_WAIT, 1 + i, 10 + i);
+  }
+  dbb_state(&bd, 1, 40 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(100 * MS);
+  char buf[256];
+  static const char *const want[] = {"worker #1", "worker #2", "main"};
+  for (int i = 0; i < 3; i++)
+    ok(!strcmp(weft_object_display_name(d, 1 + i, buf, sizeof buf), want[i]),
+       "release build: object %d, at a site that reads like another's or not: '%s'", 1 + i, buf);
+  sqlite3_close(d);
+}
+
 /* A fork child's object with no init of its own is its parent's, made
  * before the fork (a multiprocessing.Lock() the parent made and only its
  * children took): named as the parent names it. app (upid 1, /bin/app at
@@ -1785,6 +1814,7 @@ int main(void) {
   test_retaken(1);
   test_critpath_barrier();
   test_many_sites();
+  test_same_function_sites();
   test_python_names();
   test_inherited_names();
   dbb_dir_remove(&dir);
