@@ -121,6 +121,7 @@ typedef struct WeftThread {
                            (so nheld != 0 whenever it is set) */
   _Atomic int flushing; /* 1: writing its counters; 2: taken for good by the process's end */
   uint32_t dirty;       /* some counter counted since the last flush */
+  uint32_t fast_walked; /* weft-unwind.c: a fast walk ran in this thread (libunwind's thread-local state made) */
   void *stack_cache;    /* weft-unwind.c: stacks by call path (NULL until the first) */
   uint64_t last_flush;  /* tick of the last flush of its own counters */
   /* A REL reserved before an unlock and written after it (weft-count.c).
@@ -441,8 +442,13 @@ static inline int weft_on(void) {
 }
 
 /* ---- stacks (weft-unwind.c) ---- */
-#define WEFT_STACK_C_MAX   64u /* C frames in a stack */
-#define WEFT_PY_MAX_FRAMES 64u /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
+#define WEFT_STACK_C_MAX    64u /* C frames in a stack */
+/* C frames in a stack that has Python frames: the native code the Python
+ * code called (an extension's function, the lock it took) and the first
+ * levels of the interpreter; its deeper levels (some 5-8 C frames a Python
+ * call) add nothing the Python frames do not say. */
+#define WEFT_STACK_C_MAX_PY 16u
+#define WEFT_PY_MAX_FRAMES  64u /* Python frames before them (WEFT_STACK_MAX_DEPTH holds both) */
 /* Capture the caller's stack, define it in the trace if new, return its id
  * (0: none). tick: the time of the records that define it (0: now), for a
  * wait written after it ended, whose WAIT_BEGIN must not follow later ones. */

@@ -3,14 +3,15 @@
  *
  * libunwind is loaded (dlopen) when the first stack is wanted, and a walk
  * is skipped when a per-thread cache proves the stack is one walked before
- * (see StackCache).
+ * (see StackCache). Under Python frames, whose stacks seldom repeat, the walk
+ * is libunwind's fast trace instead (walk_fast).
  *
  * A stack is defined once per process by a STACK record (id, return addresses)
  * written just before the first record that refers to it. In a thread that
  * runs Python, the stack begins with its Python frames (weft-pystack.c),
- * innermost first, and goes on with the C frames: the words the per-thread
- * cache keeps are the C frames only, so a call path reached from different
- * Python code is one cache entry and as many stacks. Deduplication uses a
+ * innermost first, and goes on with at most WEFT_STACK_C_MAX_PY C frames,
+ * walked fast and never cached (its Python frames differ from one stack to
+ * the next far more often than its C ones repeat). Deduplication uses a
  * lock-free open-addressing table keyed by a 64-bit hash of the addresses: a
  * slot is claimed with CAS; a racing thread that finds a claimed slot whose id
  * is not yet published simply defines its own copy (harmless duplicate).
@@ -148,6 +149,7 @@ static struct {
   int (*step)(unw_cursor_t *);
   int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
   int (*get_save_loc)(unw_cursor_t *, int, unw_save_loc_t *);
+  int (*backtrace)(void **, int);
 } unw;
 static _Atomic int unw_state; /* 0 not tried, 1 loaded, -1 unavailable, 2 loading */
 
@@ -171,7 +173,8 @@ static int unw_load(void) {
     unw.step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
     unw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");
     unw.get_save_loc = (int (*)(unw_cursor_t *, int, unw_save_loc_t *))dlsym(h, "_ULx86_64_get_save_loc");
-    ok = unw.getcontext && unw.init_local && unw.step && unw.get_reg && unw.get_save_loc;
+    unw.backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+    ok = unw.getcontext && unw.init_local && unw.step && unw.get_reg && unw.get_save_loc && unw.backtrace;
   }
   atomic_store_explicit(&unw_state, ok ? 1 : -1, memory_order_release);
   return ok;
@@ -189,7 +192,7 @@ static int unw_load(void) {
  * miss and a fresh walk. Per thread: no locks, and its stack's addresses stay
  * mapped. */
 #define SC_ENTRIES 8u
-#define SC_WORDS   128u
+#define SC_WORDS   (2u * (WEFT_STACK_C_MAX + 8u)) /* a return address and a frame pointer a frame, 64 and ours */
 
 typedef struct {
   uint64_t sp, bp, pc; /* the key: capture point's stack and frame pointers, the agent's call site */
@@ -267,9 +270,39 @@ static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, S
   }
   return n;
 }
+
+/* The frames that lead to ours in a fast walk: libunwind's own
+ * (unw_backtrace's) and the agent's (walk_fast, the capture, the wrapper). */
+#define WALK_LEAD 16
+
+/* The C frames from the agent's caller outwards into ips (at most max), as
+ * walk() finds them, by libunwind's fast trace: per thread it keeps how each
+ * return address's frame unwinds (found once by the DWARF rules), and a step
+ * after that reads two words. walk()'s unw_step takes 2-5 us a frame on this
+ * VM (two signal-mask system calls around each frame's lookup in libunwind's
+ * global cache), paid again at every stack that StackCache has not seen: in a
+ * thread running Python, at nearly every one (a Python program made 165
+ * stacks, each of a lock, in its first 50 ms, 13 ms of them walking). Where
+ * the fast trace cannot go on, libunwind finishes the slow way itself. It
+ * says nothing of the words it read: no StackCache entry. */
+static int __attribute__((noinline)) walk_fast(uint64_t *ips, int max) {
+  void *buf[WEFT_STACK_C_MAX + WALK_LEAD];
+  int cap = (int)(sizeof buf / sizeof *buf), want = max + WALK_LEAD < cap ? max + WALK_LEAD : cap;
+  int got = unw.backtrace(buf, want), i = 0, n = 0;
+  while (i < got && !in_agent((uint64_t)(uintptr_t)buf[i])) i++; /* libunwind's */
+  while (i < got && in_agent((uint64_t)(uintptr_t)buf[i])) i++;  /* ours */
+  while (i < got && n < max && buf[i]) ips[n++] = (uint64_t)(uintptr_t)buf[i++];
+  return n;
+}
 #endif
 
-uint32_t _weft_stack_id_at(uint64_t tick) {
+#if HAVE_LIBUNWIND
+static int no_handler_running(void);
+#endif
+
+/* careful: the caller may be a signal handler (_weft_stack_id_signal_safe);
+ * pc: the agent's call site (the cache's key, with the stack's registers). */
+static uint32_t capture(uint64_t tick, int careful, uint64_t pc) {
 #if HAVE_LIBUNWIND
   WeftThread *t = &_weft_tls;
   int saved = errno;
@@ -283,13 +316,26 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
   sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
   bp = 0;
 #endif
-  uint64_t pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
   uint64_t w[WEFT_STACK_MAX_DEPTH];
   int np = _weft_py_stack(w, (int)WEFT_PY_MAX_FRAMES, tick), n = 0; /* the Python frames first */
   if (np < 0) { /* a Python frame could not be defined at tick: no stack this time */
     weft_busy_leave();
     errno = saved;
     return 0;
+  }
+  if (np > 0) { /* Python's: the fast walk, and fewer C frames */
+    /* (a thread's first fast walk makes libunwind's thread-local state, which the loader allocates with
+     * malloc: not in a handler that may have interrupted the program's malloc, where the Python frames
+     * alone are the stack) */
+    if (unw_load() && (t->fast_walked || !careful || no_handler_running())) {
+      _weft_modules_scan(0);
+      n = walk_fast(w + np, (int)WEFT_STACK_C_MAX_PY);
+      t->fast_walked = 1;
+    }
+    id = stack_define(w, np + n, tick);
+    weft_busy_leave();
+    errno = saved;
+    return id;
   }
   StackCache *sc = cache_of(t);
   StackCacheEntry *ce = NULL;
@@ -303,10 +349,10 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
     }
   if (ce) {
     n = (int)ce->nips;
-    if (!np && ce->id)
+    if (ce->id)
       id = ce->id;
     else
-      memcpy(w + np, ce->ips, (size_t)n * sizeof *w);
+      memcpy(w, ce->ips, (size_t)n * sizeof *w);
   } else if (unw_load()) {
     ce = sc ? &sc->e[sc->next++ % SC_ENTRIES] : NULL;
     if (ce) {
@@ -317,24 +363,28 @@ uint32_t _weft_stack_id_at(uint64_t tick) {
       ce->pc = pc;
     }
     _weft_modules_scan(0);
-    n = walk(sp, w + np, (int)WEFT_STACK_C_MAX, ce);
+    n = walk(sp, w, (int)WEFT_STACK_C_MAX, ce);
     if (ce) {
       ce->nips = (uint32_t)n;
-      memcpy(ce->ips, w + np, (size_t)n * sizeof *w);
+      memcpy(ce->ips, w, (size_t)n * sizeof *w);
     }
   }
   if (!id) {
-    id = stack_define(w, np + n, tick);
-    if (!np && ce) ce->id = id;
+    id = stack_define(w, n, tick);
+    if (ce) ce->id = id;
   }
   weft_busy_leave();
   errno = saved;
   return id;
 #else
   (void)tick;
+  (void)careful;
+  (void)pc;
   return 0;
 #endif
 }
+
+uint32_t _weft_stack_id_at(uint64_t tick) { return capture(tick, 0, (uint64_t)(uintptr_t)__builtin_return_address(0)); }
 
 #if HAVE_LIBUNWIND
 /* Can no signal handler be running in this thread? A handler runs with its
@@ -363,7 +413,7 @@ uint32_t _weft_stack_id_signal_safe(void) {
   errno = saved;
   if (!ok) return 0;
 #endif
-  return _weft_stack_id_at(0);
+  return capture(0, 1, (uint64_t)(uintptr_t)__builtin_return_address(0));
 }
 
 uint32_t _weft_stack_id_if_loaded(void) {

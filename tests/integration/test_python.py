@@ -971,6 +971,15 @@ def t_stacks(c):
             [("dive", PY_STACKS, lines["DIVE"][0])] * 20
         ok(deep and all(fr[:22] == want for fr in deep),
            "%s py_stacks deep: the 22 innermost frames of a wait 20 calls deep" % c.tag, deep[:1])
+        # under Python frames a stack's C part is the native code the Python code called and the first
+        # levels of the interpreter (at most 16 frames: walking the interpreter's every level, 5-8 C frames
+        # a Python call, cost a Python program's start-up a quarter of its time)
+        cparts = con.execute("SELECT s.stack_id, sum(f.ip >= 0), sum(f.ip < 0) FROM stack s "
+                             "JOIN stack_frame sf USING (stack_id) JOIN frame f USING (frame_id) "
+                             "GROUP BY s.stack_id HAVING sum(f.ip < 0) > 0").fetchall()
+        ok(cparts and all(1 <= nc <= 16 for _, nc, _ in cparts) and max(np for _, _, np in cparts) >= 22,
+           "%s py_stacks deep: 1 to 16 C frames under a stack's Python frames" % c.tag,
+           sorted(set((nc, np) for _, nc, np in cparts))[-5:])
 
 
 def py_minor(exe):
