@@ -121,7 +121,6 @@ typedef struct WeftThread {
                            (so nheld != 0 whenever it is set) */
   _Atomic int flushing; /* 1: writing its counters; 2: taken for good by the process's end */
   uint32_t dirty;       /* some counter counted since the last flush */
-  uint32_t fast_walked; /* weft-unwind.c: a fast walk ran in this thread (libunwind's thread-local state made) */
   void *stack_cache;    /* weft-unwind.c: stacks by call path (NULL until the first) */
   uint64_t last_flush;  /* tick of the last flush of its own counters */
   /* A REL reserved before an unlock and written after it (weft-count.c).

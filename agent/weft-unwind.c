@@ -291,16 +291,14 @@ static int __attribute__((noinline)) walk_fast(uint64_t *ips, int max) {
   int got = unw.backtrace(buf, want), i = 0, n = 0;
   while (i < got && !in_agent((uint64_t)(uintptr_t)buf[i])) i++; /* libunwind's */
   while (i < got && in_agent((uint64_t)(uintptr_t)buf[i])) i++;  /* ours */
+  /* (a caller's frame as its return address, as walk() has it: checked against unw_step, libunwind 1.6) */
   while (i < got && n < max && buf[i]) ips[n++] = (uint64_t)(uintptr_t)buf[i++];
   return n;
 }
 #endif
 
-#if HAVE_LIBUNWIND
-static int no_handler_running(void);
-#endif
-
-/* careful: the caller may be a signal handler (_weft_stack_id_signal_safe);
+/* careful: the caller may be a signal handler or inside an allocator
+ * (_weft_stack_id_signal_safe, _weft_stack_id_if_loaded);
  * pc: the agent's call site (the cache's key, with the stack's registers). */
 static uint32_t capture(uint64_t tick, int careful, uint64_t pc) {
 #if HAVE_LIBUNWIND
@@ -324,13 +322,12 @@ static uint32_t capture(uint64_t tick, int careful, uint64_t pc) {
     return 0;
   }
   if (np > 0) { /* Python's: the fast walk, and fewer C frames */
-    /* (a thread's first fast walk makes libunwind's thread-local state, which the loader allocates with
-     * malloc: not in a handler that may have interrupted the program's malloc, where the Python frames
-     * alone are the stack) */
-    if (unw_load() && (t->fast_walked || !careful || no_handler_running())) {
+    /* (the fast trace keeps its state in libunwind's thread-local storage, which the loader allocates
+     * with malloc at a thread's first use and may again after a dlopen: where the caller may be a signal
+     * handler or inside an allocator (careful), the walk that allocates nothing) */
+    if (unw_load()) {
       _weft_modules_scan(0);
-      n = walk_fast(w + np, (int)WEFT_STACK_C_MAX_PY);
-      t->fast_walked = 1;
+      n = careful ? walk(sp, w + np, (int)WEFT_STACK_C_MAX_PY, NULL) : walk_fast(w + np, (int)WEFT_STACK_C_MAX_PY);
     }
     id = stack_define(w, np + n, tick);
     weft_busy_leave();
@@ -420,7 +417,7 @@ uint32_t _weft_stack_id_if_loaded(void) {
 #if HAVE_LIBUNWIND
   if (atomic_load_explicit(&unw_state, memory_order_acquire) != 1) return 0;
 #endif
-  return _weft_stack_id_at(0);
+  return capture(0, 1, (uint64_t)(uintptr_t)__builtin_return_address(0));
 }
 
 void _weft_stacks_prepare(void) {

@@ -1257,8 +1257,9 @@ static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) 
   WeftMetrics *m = c->m;
   m->whole_program = m->whole;
   if ((m->pid < 0 && !m->launchers) || !m->nprocesses) return true;
-  /* launchers left out (not an MPI job's, which run beside the ranks): the program's threads are replayed
-   * alone, from its first start */
+  /* launchers left out, every one ended when the program began (not an MPI job's, which run beside the
+   * ranks, nor a daemon a launcher left running): the program's threads are replayed alone, from its
+   * first start */
   bool program = m->whole && m->pid < 0 && !m->mpi_launchers;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (size_t i = 0; i < c->nprocs; i++)
@@ -1266,6 +1267,8 @@ static bool narrow_to_processes(Ctx *c, const WeftMetricsQuery *q, int64_t end) 
       lo = min64(lo, c->procs[i].start);
       hi = max64(hi, c->procs[i].end);
     }
+  for (size_t i = 0; i < c->nprocs; i++)
+    if (!c->procs[i].sel && c->procs[i].end > lo) program = false;
   int64_t a = q->start_ns == WEFT_TIME_OPEN_START ? max64(lo, c->a) : c->a;
   int64_t b = q->end_ns == WEFT_TIME_OPEN_END ? min64(hi, c->b) : c->b;
   if (a >= b) return true; /* a process of no duration: keep the range */

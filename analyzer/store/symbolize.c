@@ -325,25 +325,20 @@ static void rust_unescape(char *d) {
 /* The callable a std::thread runs, from the thread's entry function into
  * which libstdc++ inlined it ("std::thread::_State_impl<std::thread::_Invoker<
  * std::tuple<main::{lambda()#1}> > >::_M_run()": "main::{lambda()#1}"; a
- * function object's type likewise), into d in place; a function pointer
- * ("void (*)(int)") says nothing of the function and leaves d as it is. */
+ * function object's type likewise), into d in place. Only a tuple of one
+ * element, a lambda or a type without a parameter list: a function pointer
+ * ("void (*)(int)"), a member function's, a bound call or arguments passed
+ * ("std::tuple<void (*)(int), int>") leave d as it is. */
 static void thread_callable(char *d) {
   static const char head[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<";
-  static const char tail[] = "::_M_run()";
+  static const char tail[] = "> > >::_M_run()";
   size_t n = strlen(d), h = sizeof head - 1, t = sizeof tail - 1;
   if (n <= h + t || strncmp(d, head, h) || strcmp(d + n - t, tail)) return;
-  int depth = 0;
-  size_t e = h;
-  for (; e < n - t; e++) { /* the tuple's first element: up to a top-level ',' or the tuple's '>' */
-    if (d[e] == '<' || d[e] == '(' || d[e] == '{') depth++;
-    if ((d[e] == '>' || d[e] == ')' || d[e] == '}') && --depth < 0) break;
-    if (d[e] == ',' && depth == 0) break;
-  }
-  if (e >= n - t || e == h) return;
-  while (e > h && d[e - 1] == ' ') e--;
-  if (memmem(d + h, e - h, "(*)", 3) || memmem(d + h, e - h, "(&)", 3)) return;
-  memmove(d, d + h, e - h);
-  d[e - h] = '\0';
+  size_t len = n - t - h;
+  const char *x = d + h;
+  if (memmem(x, len, ", ", 2) || (!memmem(x, len, "{lambda", 7) && memchr(x, '(', len))) return;
+  memmove(d, x, len);
+  d[len] = '\0';
 }
 
 /* name demangled if it is a mangled C++ name and libstdc++ can be loaded,
@@ -756,15 +751,16 @@ static void lookup_in(WeftSymbolizer *sym, SymFile *f, uint64_t addr, WeftSymInf
   if (out->file && (system_source(out->file) || library_function(out->symbol)))
     inline_site(sym, f, addr, &out->file, &out->line, &out->symbol);
   if (out->symbol && !strncmp(out->symbol, "std::thread::_State_impl<", 25)) { /* (not inlined code's: by lambda) */
-    char key[4096];
-    snprintf(key, sizeof key, "\1%s", out->symbol);
+    char *key = g_strconcat("\1", out->symbol, NULL);
     const char *done = g_hash_table_lookup(sym->demangled, key);
     char *d = done ? NULL : strdup(out->symbol); /* (freed with free: the table's values are) */
     if (d) {
       thread_callable(d);
-      g_hash_table_insert(sym->demangled, g_strdup(key), d);
+      g_hash_table_insert(sym->demangled, key, d); /* (the table frees its keys with g_free) */
+      key = NULL;
       done = d;
     }
+    g_free(key);
     if (done) out->symbol = done;
   }
   memo_put(sym, f->index, addr, out);
@@ -933,12 +929,23 @@ out:
  * std::__atomic_wait_address<...>(...)" after its return type,
  * "__gnu_cxx::__..."): the machinery a wait in a program built without
  * debug information went through (std::barrier, std::latch, std::atomic's
- * wait, inlined into the program), no part of where the program waited. */
+ * wait, inlined into the program), no part of where the program waited.
+ * The function's name is what follows the last space outside brackets
+ * before its parameter list: a return type, which a function template's
+ * demangled name begins with ("std::__cxx11::basic_string<...> fmt<int>(int)"),
+ * is not its name. */
 static bool cxx_internal(const char *symbol) {
   if (!symbol) return false;
-  size_t skip = strspn(symbol, "abcdefghijklmnopqrstuvwxyz_ "); /* a return type: "void ", "unsigned long " */
-  while (skip && symbol[skip - 1] != ' ') skip--;
-  return !strncmp(symbol + skip, "std::__", 7) || !strncmp(symbol + skip, "__gnu_cxx::__", 13);
+  size_t name = 0;
+  int depth = 0;
+  for (size_t i = 0; symbol[i]; i++) {
+    char ch = symbol[i];
+    if (ch == '(' && depth == 0 && !(i >= 8 && !strncmp(symbol + i - 8, "operator", 8))) break; /* its parameters */
+    if (ch == '<' || ch == '(' || ch == '[' || ch == '{') depth++;
+    if ((ch == '>' || ch == ')' || ch == ']' || ch == '}') && depth > 0) depth--;
+    if (ch == ' ' && depth == 0) name = i + 1;
+  }
+  return !strncmp(symbol + name, "std::__", 7) || !strncmp(symbol + name, "__gnu_cxx::__", 13);
 }
 
 /* weft_system_frame(file, symbol): a frame in a system header (system_source), or without one in a

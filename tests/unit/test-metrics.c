@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "naming.h"
 #include "report.h"
+#include "symbolize.h"
 #include "weft-db.h"
 #include "weft-dbbuild.h"
 #include "weft-trace.h"
@@ -1533,6 +1534,77 @@ static void test_same_function_sites(void) {
   sqlite3_close(d);
 }
 
+/* A release build's stacks trimmed of the C++ library's own frames at
+ * their top (weft_sym_trim_stacks): libstdc++'s wait machinery goes, the
+ * program's function templates whose return types are the library's
+ * ("std::__cxx11::basic_string<...> fmt<int>(int)") stay. */
+static void test_trim_cxx_internal(void) {
+  db_new();
+  dbb_process(&bd, 1, 700, 0, 100 * MS, "rel", NULL);
+  dbb_thread(&bd, 1, 1, 700, "main", -1, 0, 100 * MS);
+  dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
+  static const char *const top[] = {
+      "void std::__detail::__platform_wait<int>(int const*, int)",
+      "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > fmt_locked<int>(int)",
+      "__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > > find_slot(int)",
+      "bool std::__atomic_semaphore::_M_try_acquire()",
+  };
+  static const char *const want[] = {
+      /* (the two trimmed ones share worker's frame: one site, told apart by an ordinal) */
+      "worker #1",
+      "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > fmt_locked<int>(int)",
+      "__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > > find_slot(int)",
+      "worker #2",
+  };
+  dbb_frame(&bd, 9, 0x1900, -1, 0, "worker", NULL, 0);
+  for (int i = 0; i < 4; i++) {
+    dbb_frame(&bd, 1 + i, 0x1100 + 0x10 * i, -1, 0, top[i], NULL, 0);
+    dbb_stack(&bd, 10 + i, 1 + i, 9);
+    dbb_object(&bd, 1 + i, 1, WEFT_KIND_FUTEX, 0x8000 + 64 * i, NULL, -1, 10 + i, 0);
+    dbb_state(&bd, 1, (10 + 10 * i) * MS, (20 + 10 * i) * MS, WEFT_ST_FUTEX_WAIT, 1 + i, 10 + i);
+  }
+  dbb_state(&bd, 1, 50 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(100 * MS);
+  char err[512], buf[256];
+  sqlite3 *w = weft_db_open(bd.path, 1, err, sizeof err);
+  long trimmed = w ? weft_sym_trim_stacks(w, err, sizeof err) : -1;
+  if (w) sqlite3_close(w);
+  ok(trimmed == 2, "release build: two stacks trimmed of libstdc++'s frames (%ld)", trimmed);
+  for (int i = 0; i < 4; i++)
+    ok(!strcmp(weft_object_display_name(d, 1 + i, buf, sizeof buf), want[i]),
+       "release build: a wait whose top frame is %s is named '%s'",
+       i == 0 || i == 3 ? "the library's" : "the program's", buf);
+  sqlite3_close(d);
+}
+
+/* A program behind a launcher (a shell that runs a command, then execs
+ * the program): the report leaves the launchers out, and the range is the
+ * program's whole life, which a replay may take alone, unless a launcher's
+ * child still runs beside the program (a daemon it left behind). */
+static void test_launched_program(void) {
+  for (int daemon = 0; daemon < 2; daemon++) {
+    db_new();
+    dbb_process(&bd, 1, 700, 0, 30 * MS, "sh -c 'cmd; exec prog'", "/bin/sh");
+    dbb_process(&bd, 2, 701, 5 * MS, daemon ? 90 * MS : 20 * MS, "cmd", "/bin/cmd");
+    dbb_process_parent(&bd, 2, 1);
+    dbb_process(&bd, 3, 700, 30 * MS, 100 * MS, "prog", "/bin/prog");
+    dbb_process_exec(&bd, 3, 1, 1);
+    dbb_thread(&bd, 1, 1, 700, "sh", -1, 0, 30 * MS);
+    dbb_thread(&bd, 2, 2, 701, "cmd", -1, 5 * MS, daemon ? 90 * MS : 20 * MS);
+    dbb_thread(&bd, 3, 3, 700, "prog", -1, 30 * MS, 100 * MS);
+    dbb_state(&bd, 1, 0, 30 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 2, 5 * MS, daemon ? 90 * MS : 20 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 3, 30 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+    sqlite3 *d = db_finish(100 * MS);
+    WeftMetrics *m = compute_ok(d, WEFT_TIME_OPEN_START, WEFT_TIME_OPEN_END);
+    ok(m && m->launchers == 2 && !m->whole && m->range_start_ns == 30 * MS && m->whole_program == !daemon,
+       "launched program%s: the launchers left out, the range the program's, %s its whole life to replay (%d)",
+       daemon ? " with a launcher's child still running" : "", daemon ? "not" : "", m ? m->whole_program : -1);
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
+}
+
 /* A fork child's object with no init of its own is its parent's, made
  * before the fork (a multiprocessing.Lock() the parent made and only its
  * children took): named as the parent names it. app (upid 1, /bin/app at
@@ -1815,6 +1887,8 @@ int main(void) {
   test_critpath_barrier();
   test_many_sites();
   test_same_function_sites();
+  test_trim_cxx_internal();
+  test_launched_program();
   test_python_names();
   test_inherited_names();
   dbb_dir_remove(&dir);

@@ -103,6 +103,9 @@ cxx_thread_lambda(int x) __asm__("_ZNSt6thread11_State_implINS_8_InvokerISt5tupl
 TEST_NOIPA int cxx_thread_lambda(int x) { return x + 6; }
 TEST_NOIPA int cxx_thread_fnptr(int x) __asm__("_ZNSt6thread11_State_implINS_8_InvokerISt5tupleIJPFviEiEEEEE6_M_runEv");
 TEST_NOIPA int cxx_thread_fnptr(int x) { return x + 8; }
+TEST_NOIPA int
+cxx_thread_args(int x) __asm__("_ZNSt6thread11_State_implINS_8_InvokerISt5tupleIJZ4mainEUliE_iEEEEE6_M_runEv");
+TEST_NOIPA int cxx_thread_args(int x) { return x + 9; }
 
 static const int probe_entry_line = __LINE__ + 1;
 TEST_NOIPA int probe_entry(int x) { return x * 7; } /* one line: its entry's line at any -O */
@@ -232,6 +235,9 @@ static void test_self(const SelfModule *self) {
       {cxx_thread_lambda, "main::{lambda()#1}", "std::thread's entry named by the lambda it runs"},
       {cxx_thread_fnptr, "std::thread::_State_impl<std::thread::_Invoker<std::tuple<void (*)(int), int> > >::_M_run()",
        "std::thread's entry with a function pointer left as it is"},
+      {cxx_thread_args,
+       "std::thread::_State_impl<std::thread::_Invoker<std::tuple<main::{lambda(int)#1}, int> > >::_M_run()",
+       "std::thread's entry with arguments passed left as it is"},
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     rc = weft_sym_lookup(sym, self->path, self->bid, (uint64_t)(uintptr_t)names[i].fn - self->bias, 0, &si);
