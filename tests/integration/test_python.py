@@ -980,6 +980,14 @@ def t_stacks(c):
         ok(cparts and all(1 <= nc <= 16 for _, nc, _ in cparts) and max(np for _, _, np in cparts) >= 22,
            "%s py_stacks deep: 1 to 16 C frames under a stack's Python frames" % c.tag,
            sorted(set((nc, np) for _, nc, np in cparts))[-5:])
+        # and the first of them is the interpreter's call that waited (PyThread_acquire_lock_timed; 3.13's
+        # PyMutex: _PySemaphore_Wait), not a frame of libunwind's or the agent's
+        first = con.execute("SELECT f.symbol FROM thread_state ts JOIN stack_frame sf ON sf.stack_id = ts.stack_id "
+                            "JOIN frame f USING (frame_id) WHERE ts.state IN (1, 6) AND f.ip >= 0 AND sf.depth = "
+                            "(SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 USING (frame_id) "
+                            "WHERE s2.stack_id = ts.stack_id AND f2.ip >= 0)").fetchall()
+        ok(first and all(sym and re.match(r"_?Py", sym) for sym, in first),
+           "%s py_stacks deep: a lock wait's innermost C frame is the interpreter's" % c.tag, sorted(set(first)))
 
 
 def py_minor(exe):
