@@ -212,8 +212,20 @@ static ForkOf fork_of(WeftObjectNamer *n, int64_t upid) {
   return f ? *f : (ForkOf){upid, -1, 0};
 }
 
-/* The key of frame_id's label (-1: none, or out of memory): one for every
- * frame that reads the same. */
+/* frame_id's label into buf (weft_frame_label); false if there is no such frame. */
+static bool frame_label(WeftObjectNamer *n, int64_t frame_id, char *buf, size_t len) {
+  sqlite3_bind_int64(n->qid, 1, frame_id);
+  bool found = sqlite3_step(n->qid) == SQLITE_ROW;
+  if (found)
+    weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
+                     weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5),
+                     weft_sql_i64(n->qid, 4, 0), weft_sql_i64(n->qid, 3, 0), buf, len);
+  sqlite3_reset(n->qid);
+  return found;
+}
+
+/* The key of frame_id's label (-1: no frame): one for every frame that
+ * reads the same. */
 static int64_t frame_key(WeftObjectNamer *n, int64_t frame_id) {
   if (frame_id < 0) return -1;
   if (!n->key_of_frame) {
@@ -223,13 +235,8 @@ static int64_t frame_key(WeftObjectNamer *n, int64_t frame_id) {
   int64_t *k = g_hash_table_lookup(n->key_of_frame, &frame_id);
   if (k) return *k;
   char label[512] = "";
-  sqlite3_bind_int64(n->qid, 1, frame_id);
-  if (sqlite3_step(n->qid) == SQLITE_ROW)
-    weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
-                     weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5),
-                     weft_sql_i64(n->qid, 4, 0), weft_sql_i64(n->qid, 3, 0), label, sizeof label);
-  sqlite3_reset(n->qid);
-  if (!*label) snprintf(label, sizeof label, "#%lld", (long long)frame_id);
+  if (!frame_label(n, frame_id, label, sizeof label) || !*label)
+    snprintf(label, sizeof label, "#%lld", (long long)frame_id);
   int64_t *lk = g_hash_table_lookup(n->key_of_label, label);
   if (!lk) {
     lk = g_new(int64_t, 1);
@@ -332,17 +339,10 @@ void weft_object_namer_disambiguate(WeftObjectNamer *n, int64_t object_id, char 
   site_counts(n, upid, frame_key(n, f0), frame_key(n, f1), object_id, &same, &rank, &same_caller, &rank_caller);
   if (same < 2) return;
   size_t used = strlen(buf);
-  if (has_caller && same_caller < same) { /* the caller tells some of them apart */
-    sqlite3_bind_int64(n->qid, 1, f1);
-    if (sqlite3_step(n->qid) == SQLITE_ROW) {
-      char caller[512];
-      weft_frame_label((const char *)sqlite3_column_text(n->qid, 0), (const char *)sqlite3_column_text(n->qid, 1),
-                       weft_sql_i64(n->qid, 2, 0), (const char *)sqlite3_column_text(n->qid, 5),
-                       weft_sql_i64(n->qid, 4, 0), weft_sql_i64(n->qid, 3, 0), caller, sizeof caller);
-      if (used < len) snprintf(buf + used, len - used, " from %s", caller);
-      used = strlen(buf);
-    }
-    sqlite3_reset(n->qid);
+  char caller[512];
+  if (has_caller && same_caller < same && frame_label(n, f1, caller, sizeof caller)) { /* the caller tells some apart */
+    if (used < len) snprintf(buf + used, len - used, " from %s", caller);
+    used = strlen(buf);
   }
   if (same_caller >= 2 || !has_caller)
     if (used < len) snprintf(buf + used, len - used, " #%lld", (long long)(has_caller ? rank_caller : rank) + 1);
