@@ -549,7 +549,10 @@ static int64_t run_outside_holds(const RThread *t, int64_t obj, int64_t s, int64
  * shorten, and the lock looks free then. Its start is taken at the lock's
  * mean hold before its release, where that is earlier, but not before the
  * running state it is in began nor before the lock's previous hold (any
- * thread's) ended. */
+ * thread's; a read hold's, the previous write hold's or its own thread's
+ * previous hold's) ended: two holds of one thread that overlapped would
+ * lose count of what the thread holds, and with it what a shorter critical
+ * section shortens. */
 typedef struct {
   ptrdiff_t l;
   int64_t e;
@@ -559,6 +562,18 @@ static int cmp_lock_end(const void *x, const void *y) {
   const LockEnd *a = x, *b = y;
   if (a->l != b->l) return a->l < b->l ? -1 : 1;
   return (a->e > b->e) - (a->e < b->e);
+}
+
+/* The latest end at or before ns of t's holds of obj before its a-th (by
+ * stored start), or lb; a few holds back (a thread's holds of one lock follow
+ * each other, and those of other locks between them are few). */
+static int64_t own_last_end(const RThread *t, size_t a, int64_t obj, int64_t ns, int64_t lb) {
+  for (size_t k = a, n = 0; k-- > 0 && n < 16;)
+    if (t->holds[k].obj == obj) {
+      n++;
+      if (t->holds[k].e <= ns) lb = max64(lb, t->holds[k].e);
+    }
+  return lb;
 }
 
 /* The end of the last hold in v (n, by lock and end) of lock l to end at or before ns, or lb. */
@@ -601,7 +616,8 @@ static bool estimate_starts(Ctx *c, Rec *r) {
        * waiter's arrival to start from begins and ends at its release); a read hold's, the last write
        * hold's (other reads may have held the lock with it) */
       int64_t before = min64(h->s, h->e - 1);
-      lb = h->shared ? last_end(w, nw, l, before, lb) : last_end(v, n, l, before, lb);
+      lb = h->shared ? own_last_end(t, a, h->obj, before, last_end(w, nw, l, before, lb))
+                     : last_end(v, n, l, before, lb);
       int64_t s0 = h->s;
       h->s = min64(h->s, max64(lb, h->e - llround(r->lock_hold[l])));
       moved |= h->s != s0;
@@ -616,33 +632,39 @@ static bool estimate_starts(Ctx *c, Rec *r) {
 /* The acquisitions of each lock nobody waited for (lock_count), and the
  * mean hold of each lock that had them timed one in N (else the mean of its
  * recorded holds whose start was timed): what a shorter critical section
- * takes out of the running time between the recorded holds. After the holds
- * are loaded; their estimated starts are placed before the counts' running
- * time is measured. */
+ * takes out of the running time between the recorded holds. A sample more
+ * than twice the mean of the others is left out of it: one hold the
+ * scheduler interrupted (69 us of a lock held 10 us) made the mean of two
+ * samples 40 us. After the holds are loaded; their estimated starts are
+ * placed before the counts' running time is measured. */
 static bool load_counts(Ctx *c, Rec *r) {
   size_t nl = r->nlocks ? r->nlocks : 1;
-  double *ns = calloc(nl, sizeof *ns);
+  double *ns = calloc(nl, sizeof *ns), *top = calloc(nl, sizeof *top);
   int64_t *n = calloc(nl, sizeof *n);
   r->lock_hold = calloc(nl, sizeof *r->lock_hold);
-  if (!ns || !n || !r->lock_hold) return free(ns), free(n), rfail(c);
-  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT object_id, utid, start_ns, end_ns, acquisitions, hold_samples, "
-                                              "hold_sample_ns FROM lock_count ORDER BY utid, start_ns");
+  if (!ns || !top || !n || !r->lock_hold) return free(ns), free(top), free(n), rfail(c);
+  sqlite3_stmt *q =
+      weft_sql_prepare(&c->sql, "SELECT object_id, utid, start_ns, end_ns, acquisitions, hold_samples, "
+                                "hold_sample_ns, hold_sample_max_ns FROM lock_count ORDER BY utid, start_ns");
   while (q && weft_sql_step(&c->sql, q)) {
     ptrdiff_t l = lock_of(r, sqlite3_column_int64(q, 0));
     RThread *t = rthread(r, sqlite3_column_int64(q, 1));
     if (l < 0 || !t) continue;
     ns[l] += (double)sqlite3_column_int64(q, 6);
     n[l] += sqlite3_column_int64(q, 5);
+    top[l] = fmax(top[l], (double)sqlite3_column_int64(q, 7));
     RCount x = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), l, sqlite3_column_int64(q, 4), 0, false};
     if (x.n > 0 && VEC_PUSH(t->counts, t->ncounts, t->capcounts, x) != 0)
-      return sqlite3_finalize(q), free(ns), free(n), rfail(c);
+      return sqlite3_finalize(q), free(ns), free(top), free(n), rfail(c);
   }
   sqlite3_finalize(q);
   for (size_t l = 0; l < r->nlocks; l++) {
-    r->lock_hold[l] = n[l] > 0 ? ns[l] / (double)n[l] : 0;
+    double rest = n[l] > 1 ? (ns[l] - top[l]) / (double)(n[l] - 1) : 0;
+    r->lock_hold[l] = n[l] > 1 && top[l] > 2 * rest ? rest : n[l] > 0 ? ns[l] / (double)n[l] : 0;
     ns[l] = 0;
     n[l] = 0;
   }
+  free(top);
   for (size_t i = 0; i < r->n; i++) /* none sampled: the mean of its recorded holds */
     for (size_t a = 0; a < r->t[i].nholds; a++) {
       ptrdiff_t l = lock_of(r, r->t[i].holds[a].obj);
@@ -1560,7 +1582,7 @@ static bool build_thread(Sim *s, size_t ti, int *held) {
       }
       debt += m->kind == 0 || m->kind == 4 ? m->cost : 0;
       if (m->kind == 1 || m->kind == 0) {
-        held[m->x] += m->kind == 1 ? 1 : -1;
+        held[m->x] += m->kind == 1 ? 1 : held[m->x] > 0 ? -1 : 0; /* (a release of no hold counted: not below 0) */
         if (!op_push(s, st, m->kind == 1 ? OP_ACQ : OP_REL, (int32_t)m->x, m->ns, 0)) break;
         st->ops[st->n - 1].shared = m->shared;
         st->ops[st->n - 1].lat = m->cost; /* a release: what its waking costs, if it wakes someone */

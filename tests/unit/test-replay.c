@@ -1049,6 +1049,63 @@ static void test_read_estimated(void) {
   sqlite3_close(d);
 }
 
+/* A read hold's estimated start is not put before its own thread's
+ * previous hold of the lock ended (glibc's rwlock lets a reader in again
+ * while a writer waits). W (utid 2) write-holds rw 0..10 and runs to 30,
+ * waits to write until R's release at 35, holds rw to 40 and runs to 45; R
+ * (utid 1) runs 2, waits to read until W's release at 10, read-holds rw
+ * 10..20 (it waited: timed) and again untimed to 35, stored from W's
+ * arrival at 30, and runs to 60. With one sample of 30 ms (a hold the
+ * scheduler interrupted) the second hold would start at 10, beside the
+ * first: the replay would count R's holds wrong and not halve 20..35. It
+ * starts where the first ended, at 20. Halved: W releases at 5, R holds
+ * 5..10 and 10..17.5 and runs 25 more: 42.5 (50 with the holds
+ * overlapping). With two samples, 10 ms and 30 ms, the 30 (more than twice
+ * the other) is left out of the mean hold: the hold starts 10 ms before its
+ * release, at 25; halved, R holds 5..10, runs 5, holds 5 more and runs 25:
+ * 45 (42.5 with the mean of both, 20 ms, from 20). */
+static void test_read_own_previous(void) {
+  for (int k = 0; k < 2; k++) {
+    dbb_dir_next(&dir, &bd);
+    dbb_process(&bd, 1, 100, 0, 60 * MS, "app", NULL);
+    dbb_thread(&bd, 1, 1, 100, "R", -1, 0, 60 * MS);
+    dbb_thread(&bd, 2, 1, 101, "W", 1, 0, 45 * MS);
+    dbb_thread_cpu(&bd, 1, 52 * MS, 0);
+    dbb_thread_cpu(&bd, 2, 40 * MS, 0);
+    dbb_object(&bd, 7, 1, WEFT_KIND_RWLOCK, 0x1000, "rw", -1, -1, 4);
+    dbb_state(&bd, 1, 0, 2 * MS, 0, -1, -1);
+    dbb_state(&bd, 1, 2 * MS, 10 * MS, WEFT_ST_RWLOCK_WAIT, 7, -1);
+    dbb_state(&bd, 1, 10 * MS, 60 * MS, 0, -1, -1);
+    dbb_state(&bd, 2, 0, 30 * MS, 0, -1, -1);
+    dbb_state(&bd, 2, 30 * MS, 35 * MS, WEFT_ST_RWLOCK_WAIT, 7, -1);
+    dbb_state(&bd, 2, 35 * MS, 45 * MS, 0, -1, -1);
+    dbb_hold(&bd, 7, 2, 0, 10 * MS, 0, 0);
+    dbb_hold(&bd, 7, 1, 10 * MS, 20 * MS, 1, 1);
+    dbb_exec(&bd,
+             "INSERT INTO lock_hold(object_id, utid, start_ns, dur_ns, contended, estimated, shared) "
+             "VALUES (7, 1, %lld, %lld, 0, 1, 1)",
+             30 * MS, 5 * MS);
+    dbb_hold(&bd, 7, 2, 35 * MS, 40 * MS, 1, 0);
+    dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 10 * MS, 1, 10 * MS, 7);
+    dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 35 * MS, 2, 35 * MS, 7);
+    if (k == 0)
+      dbb_counts(&bd, 7, 1, 0, 60 * MS, 1, 0, 1, 30 * MS, 30 * MS);
+    else
+      dbb_counts(&bd, 7, 1, 0, 60 * MS, 2, 0, 2, 40 * MS, 30 * MS);
+    sqlite3 *d = dbb_finish_reopen(&bd, 60 * MS, 4, "app");
+    const char *specs[] = {"lock:rw=-50%"};
+    WeftMetrics *m = replayed(d, specs, 1, 60 * MS, k ? "own read hold, two samples" : "own read hold, one sample");
+    if (m) {
+      if (k == 0)
+        check(m, "lock:rw=-50%", 85 * MS / 2, "R's second hold from the end of its first, 20 ms, halved");
+      else
+        check(m, "lock:rw=-50%", 45 * MS, "the 30 ms sample left out: R's second hold from 25 ms, halved");
+      weft_metrics_free(m);
+    }
+    sqlite3_close(d);
+  }
+}
+
 /* A write release kept (takes_again) before a read acquire of the same
  * rwlock. T (utid 1) write-holds rw 0..10, read-holds it 12..20, runs to 30.
  * W (utid 2) runs to 5, waits to write from 5 until T's read release at 20
@@ -1247,6 +1304,7 @@ int main(void) {
   test_barging();
   test_rwlock();
   test_read_estimated();
+  test_read_own_previous();
   test_keep_then_read();
   test_tied_reader();
   test_made_at_edge();
