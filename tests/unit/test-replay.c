@@ -416,6 +416,43 @@ static void test_wait_classes(void) {
   sqlite3_close(d);
 }
 
+/* A class of hand-offs too few for figures of its own, shorter than every
+ * class with figures, keeps its own: twenty rounds on cal as in
+ * test_wait_classes with B waiting 800 us (100 us latency), then eight
+ * with B coming 200 ns before A's release (1 us: it had not slept). B ends
+ * 1 ms after its last hold. Taking the 800 us class's 100 us for the
+ * eight (as the analyzer did before), B's first short wait ended 99 us
+ * late, and B came late (no wait) to the rest: 71.092 ms, not 71.001. */
+static void test_few_short_waits(void) {
+  dbb_dir_next(&dir, &bd);
+  int64_t b = 0, waited = 0, end = 0; /* B's time so far, its waits, the recording's end */
+  for (int r = 0; r < 28; r++) {
+    int64_t a = 5 * MS * r / 2 + MS, rel = a + MS, pre = r < 20 ? 800000 : 200, lat = r < 20 ? 100000 : 1000;
+    int64_t e = rel + lat;
+    dbb_hold(&bd, 8, 1, a, rel, 1, 0);
+    dbb_state(&bd, 2, b, rel - pre, 0, -1, -1);
+    dbb_state(&bd, 2, rel - pre, e, 1, 8, -1);
+    dbb_hold(&bd, 8, 2, e, e + MS / 2, 0, 0);
+    dbb_flow(&bd, 1, 1, rel, 2, e, 8);
+    waited += e - (rel - pre);
+    b = e;
+    end = e + 3 * MS / 2;
+  }
+  dbb_process(&bd, 1, 100, 0, end, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 71 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, end);
+  dbb_object(&bd, 8, 1, WEFT_KIND_MUTEX, 0x2000, "cal", -1, -1, 28);
+  dbb_state(&bd, 1, 0, 71 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, b, end, 0, -1, -1);
+  dbb_thread_cpu(&bd, 1, 71 * MS, 0);
+  dbb_thread_cpu(&bd, 2, end - waited, 0);
+  sqlite3 *d = dbb_finish_reopen(&bd, end, 2, "app");
+  const char *specs[] = {"cpus=4"};
+  WeftMetrics *m = replayed(d, specs, 1, end, "eight short waits");
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* The same with what the releases took (lock_db). */
 static void test_unlock_cost(void) {
   /* 40 us: a wake call. B takes hot at 6 and hands it to A at 11 (A runs at 12; B pays the lock's mean
@@ -1290,6 +1327,7 @@ int main(void) {
   test_placed_past_reads();
   test_placed_write_past_long_read();
   test_wait_classes();
+  test_few_short_waits();
   test_barrier();
   test_interruptions();
   test_timeline();
