@@ -2200,7 +2200,8 @@ static void sim_free(Sim *s) {
  * the CPUs were never all wanted (a thread's wake-ups, runnable a moment on
  * an idle machine, which the first could only explain by others taking
  * every free CPU); each overstates it where the other is right. None when
- * the CPUs were enough for the threads' demand. */
+ * the CPUs were enough for the threads' demand. Either at most what other
+ * processes used, where the recording measured it. */
 typedef struct {
   int64_t ns;
   double d, sp; /* threads running, waits that spin */
@@ -2271,6 +2272,12 @@ static bool background(Ctx *c, Rec *r, double cpus) {
   }
   double span = (double)(c->b - c->a), nd = span > 0 ? want / span : 0;
   if (had > 0 && nd > 0) r->bg = fmin(r->bg, fmax(0, cpus * want / had - fmax(nd, cpus)));
+  /* no more than other processes used (weft record's reading of the machine, the recording's own
+   * threads taken out), as threads over the run: run-queue time beyond it is the program's own
+   * scheduling (a woken thread kept on its waker's CPU: 8-21 ms a thread in some recordings of two
+   * threads handing a lock over), which a change need not keep as other work */
+  if (c->m->other_cpu_ns >= 0 && c->m->recording_end_ns > 0)
+    r->bg = fmin(r->bg, (double)c->m->other_cpu_ns / (double)c->m->recording_end_ns);
   free(dt);
   free(dl);
   free(ds);

@@ -820,6 +820,40 @@ static void test_idle_background(void) {
   sqlite3_close(d);
 }
 
+/* (3) The background at most what other processes used. A and B run 0..10
+ * ms on 2 CPUs, 8 ms on a CPU and 2 ms runnable each: the CPUs shared with
+ * 0.5 threads of other work (2 / 2.5 = 0.8 of a CPU each), the unchanged
+ * replay the recording. Where weft record read the machine busy 17 ms
+ * (other processes 1 ms: 0.1 threads over the 10 ms run), the rest of the
+ * queueing was the program's own (two threads on one CPU): 0.1 threads,
+ * each thread 2 / 2.1 of a CPU, 8.4 ms replayed. */
+static void test_other_processes(void) {
+  for (int k = 0; k < 2; k++) {
+    dbb_dir_next(&dir, &bd);
+    dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
+    dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
+    dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 10 * MS);
+    dbb_thread_cpu(&bd, 1, 8 * MS, 2 * MS);
+    dbb_thread_cpu(&bd, 2, 8 * MS, 2 * MS);
+    dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
+    dbb_state(&bd, 2, 0, 10 * MS, 0, -1, -1);
+    if (k) dbb_meta_int(&bd, "machine_busy_ns", 17 * MS);
+    sqlite3 *d = dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+    const char *specs[] = {"cpus=4"};
+    char err[512];
+    WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
+    const WeftReplay *rp = m ? m->replay : NULL;
+    double want_bg = k ? 0.1 : 0.5;
+    int64_t want = k ? 8 * MS * 21 / 20 : 10 * MS;
+    ok(rp && rp->background > want_bg - 1e-3 && rp->background < want_bg + 1e-3 && near_ns(rp->replayed_ns, want),
+       "%s: %.3f threads of other work (%.1f), unchanged %.3f ms (%.3f)",
+       k ? "other processes 1 ms" : "other processes unknown", rp ? rp->background : -1, want_bg,
+       rp ? (double)rp->replayed_ns / MS : -1, (double)want / MS);
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
+}
+
 /* (2) Two processes on 2 CPUs. Process 1: A (its main thread) runs 0..4 ms,
  * H spins in MPI 0..4 (on a CPU or runnable all of it), both ended by the
  * process's exit at 4. Process 2: B and C run 0..7.6. Until 4 ms three
@@ -1334,6 +1368,7 @@ int main(void) {
   test_spin();
   test_background();
   test_idle_background();
+  test_other_processes();
   test_tied();
   test_spin_range();
   test_spin_lock();
