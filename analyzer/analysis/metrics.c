@@ -1192,6 +1192,8 @@ static bool build_summary(Ctx *c) {
     for (size_t i = 0; i < c->nthr; i++) own += max64(c->thr[i].cpu, 0);
     m->other_cpu_ns = max64(m->machine_busy_ns - own, 0);
   }
+  for (size_t i = 0; i < c->nthr; i++)
+    if (c->thr[i].idx < 0) m->unselected_cpu_ns += max64(c->thr[i].cpu, 0);
 
   s->nprocesses = m->nprocesses;
   s->nthreads = m->nthreads;

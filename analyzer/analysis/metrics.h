@@ -504,15 +504,17 @@ typedef struct WeftMpi {
 typedef struct {
   /* the recording (meta) */
   const char *command, *weft_version, *clock; /* "" when unknown */
-  const char *salvaged;     /* meta salvaged: the first corruption weft import --salvage read past; "" */
-  int64_t salvaged_files;   /* corrupt trace files imported only up to their fault */
-  int64_t ncpus;            /* the CPUs the first process may use (affinity); -1 unknown */
-  int64_t cpu_limit_milli;  /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
-  int64_t machine_busy_ns;  /* the machine's busy CPU time during the run, all CPUs (weft record,
-                             * /proc/stat); -1 unknown */
-  int64_t machine_steal_ns; /* of it, taken by the hypervisor; -1 unknown */
-  int64_t other_cpu_ns;     /* CPU time other processes used during the run: machine_busy_ns less
-                             * the program's (every thread's schedstat); -1 unknown */
+  const char *salvaged;      /* meta salvaged: the first corruption weft import --salvage read past; "" */
+  int64_t salvaged_files;    /* corrupt trace files imported only up to their fault */
+  int64_t ncpus;             /* the CPUs the first process may use (affinity); -1 unknown */
+  int64_t cpu_limit_milli;   /* its cgroup's CPU limit in thousandths of a CPU (weft record); -1 none */
+  int64_t machine_busy_ns;   /* the machine's busy CPU time during the run, all CPUs (weft record,
+                              * /proc/stat); -1 unknown */
+  int64_t machine_steal_ns;  /* of it, taken by the hypervisor; -1 unknown */
+  int64_t other_cpu_ns;      /* CPU time other processes used during the run: machine_busy_ns less
+                              * the program's (every thread's schedstat); -1 unknown */
+  int64_t unselected_cpu_ns; /* the CPU time of the recording's threads outside the selection (their
+                              * whole lives): other work for the selected ones; 0 all selected */
   int64_t lost_events;
   int io_waits;    /* meta io_waits: 1 the agent timed waits in poll, select and reads (WEFT_IO), 0 not, -1 unknown */
   int futex_waits; /* meta futex_waits: 1 the agent recorded syscall(SYS_futex) waits, 0 not, -1 unknown */

@@ -51,9 +51,10 @@
 
 #include "holds.h"
 
-#define REPLAY_MAX_OPS 6000000 /* beyond: no replay (say so): 32 bytes an operation */
-#define EPS            1e-6    /* ns */
-#define SAME_NS        1000    /* a hold that begins within this of a wait's end is that wait's */
+#define REPLAY_MAX_OPS  6000000  /* beyond: no replay (say so): 32 bytes an operation */
+#define EPS             1e-6     /* ns */
+#define SAME_NS         1000     /* a hold that begins within this of a wait's end is that wait's */
+#define OTHER_CPU_SLACK 20000000 /* ns: other processes' CPU time is read from /proc/stat in 10 ms ticks */
 
 /* How long a waiter had waited when its lock was released, in classes
  * 0.5 us << k: a waiter that has not gone to sleep yet runs again within a
@@ -660,7 +661,7 @@ static bool load_counts(Ctx *c, Rec *r) {
   sqlite3_finalize(q);
   for (size_t l = 0; l < r->nlocks; l++) {
     double rest = n[l] > 1 ? (ns[l] - top[l]) / (double)(n[l] - 1) : 0;
-    r->lock_hold[l] = n[l] > 1 && top[l] > 2 * rest ? rest : n[l] > 0 ? ns[l] / (double)n[l] : 0;
+    r->lock_hold[l] = n[l] > 1 && rest > 0 && top[l] > 2 * rest ? rest : n[l] > 0 ? ns[l] / (double)n[l] : 0;
     ns[l] = 0;
     n[l] = 0;
   }
@@ -2273,11 +2274,15 @@ static bool background(Ctx *c, Rec *r, double cpus) {
   double span = (double)(c->b - c->a), nd = span > 0 ? want / span : 0;
   if (had > 0 && nd > 0) r->bg = fmin(r->bg, fmax(0, cpus * want / had - fmax(nd, cpus)));
   /* no more than other processes used (weft record's reading of the machine, the recording's own
-   * threads taken out), as threads over the run: run-queue time beyond it is the program's own
-   * scheduling (a woken thread kept on its waker's CPU: 8-21 ms a thread in some recordings of two
-   * threads handing a lock over), which a change need not keep as other work */
-  if (c->m->other_cpu_ns >= 0 && c->m->recording_end_ns > 0)
-    r->bg = fmin(r->bg, (double)c->m->other_cpu_ns / (double)c->m->recording_end_ns);
+   * threads taken out; with the recording's threads the replay leaves out, and two of /proc/stat's
+   * 10 ms ticks for its rounding), as threads over the range: run-queue time beyond it is the
+   * program's own scheduling (a woken thread kept on its waker's CPU: 8-21 ms a thread in some
+   * recordings of two threads handing a lock over), which a change need not keep as other work. Not
+   * under a CPU quota (cgroup) below the CPUs: its throttling is run-queue time too. */
+  const WeftMetrics *m = c->m;
+  bool quota = m->cpu_limit_milli > 0 && m->cpu_limit_milli < 1000 * (int64_t)cpus;
+  if (m->other_cpu_ns >= 0 && span > 0 && !quota)
+    r->bg = fmin(r->bg, (double)(m->other_cpu_ns + m->unselected_cpu_ns + OTHER_CPU_SLACK) / span);
   free(dt);
   free(dl);
   free(ds);

@@ -820,35 +820,54 @@ static void test_idle_background(void) {
   sqlite3_close(d);
 }
 
-/* (3) The background at most what other processes used. A and B run 0..10
- * ms on 2 CPUs, 8 ms on a CPU and 2 ms runnable each: the CPUs shared with
- * 0.5 threads of other work (2 / 2.5 = 0.8 of a CPU each), the unchanged
- * replay the recording. Where weft record read the machine busy 17 ms
- * (other processes 1 ms: 0.1 threads over the 10 ms run), the rest of the
- * queueing was the program's own (two threads on one CPU): 0.1 threads,
- * each thread 2 / 2.1 of a CPU, 8.4 ms replayed. */
+/* (3) The background at most what other processes used. A and B run
+ * 0..1000 ms on 2 CPUs, 800 ms on a CPU and 200 ms runnable each: the CPUs
+ * shared with 0.5 threads of other work (2 / 2.5 = 0.8 of a CPU each), the
+ * unchanged replay the recording. Cases: (0) the machine not read; (1)
+ * weft record read it busy 1,610 ms, other processes 10 ms: with 20 ms for
+ * /proc/stat's ticks, (10 + 20) / 1000 = 0.03 threads, the rest of the
+ * queueing the program's own (two threads kept on one CPU); each thread
+ * gets 2 / 2.03 of a CPU: 812 ms; (2) the same under a cgroup quota of 1.5
+ * CPUs: its throttling is queueing too, no cap: 0.5; (3) C, a thread of
+ * another recorded process, ran 400 ms of CPU (busy 2,010 ms: other
+ * processes 10 ms), and only A and B's process is replayed: C is other
+ * work for them, (10 + 400 + 20) / 1000 = 0.43 threads: 800 x 2.43 / 2 =
+ * 972 ms. */
 static void test_other_processes(void) {
-  for (int k = 0; k < 2; k++) {
+  const double want_bg[] = {0.5, 0.03, 0.5, 0.43};
+  const int64_t want[] = {1000 * MS, 812 * MS, 1000 * MS, 972 * MS};
+  const char *what[] = {"machine not read", "other processes 10 ms", "a CPU quota", "another process"};
+  for (int k = 0; k < 4; k++) {
     dbb_dir_next(&dir, &bd);
-    dbb_process(&bd, 1, 100, 0, 10 * MS, "app", NULL);
-    dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 10 * MS);
-    dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 10 * MS);
-    dbb_thread_cpu(&bd, 1, 8 * MS, 2 * MS);
-    dbb_thread_cpu(&bd, 2, 8 * MS, 2 * MS);
-    dbb_state(&bd, 1, 0, 10 * MS, 0, -1, -1);
-    dbb_state(&bd, 2, 0, 10 * MS, 0, -1, -1);
-    if (k) dbb_meta_int(&bd, "machine_busy_ns", 17 * MS);
-    sqlite3 *d = dbb_finish_reopen(&bd, 10 * MS, 2, "app");
+    dbb_process(&bd, 1, 100, 0, 1000 * MS, "app", NULL);
+    dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 1000 * MS);
+    dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 1000 * MS);
+    dbb_thread_cpu(&bd, 1, 800 * MS, 200 * MS);
+    dbb_thread_cpu(&bd, 2, 800 * MS, 200 * MS);
+    dbb_state(&bd, 1, 0, 1000 * MS, 0, -1, -1);
+    dbb_state(&bd, 2, 0, 1000 * MS, 0, -1, -1);
+    if (k == 3) {
+      dbb_process(&bd, 2, 200, 0, 1000 * MS, "other", NULL);
+      dbb_thread(&bd, 3, 2, 200, "C", -1, 0, 1000 * MS);
+      dbb_thread_cpu(&bd, 3, 400 * MS, 0);
+      dbb_state(&bd, 3, 0, 1000 * MS, 7, -1, -1);
+    }
+    if (k) dbb_meta_int(&bd, "machine_busy_ns", (k == 3 ? 2010 : 1610) * MS);
+    if (k == 2) dbb_meta_int(&bd, "cpu_limit_milli", 1500);
+    sqlite3 *d = dbb_finish_reopen(&bd, 1000 * MS, 2, "app");
     const char *specs[] = {"cpus=4"};
     char err[512];
-    WeftMetrics *m = replay(d, specs, 1, err, sizeof err);
+    WeftMetricsQuery q;
+    weft_metrics_query_init(&q);
+    q.whatifs = specs;
+    q.nwhatifs = 1;
+    if (k == 3) q.pid = 100;
+    WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
     const WeftReplay *rp = m ? m->replay : NULL;
-    double want_bg = k ? 0.1 : 0.5;
-    int64_t want = k ? 8 * MS * 21 / 20 : 10 * MS;
-    ok(rp && rp->background > want_bg - 1e-3 && rp->background < want_bg + 1e-3 && near_ns(rp->replayed_ns, want),
-       "%s: %.3f threads of other work (%.1f), unchanged %.3f ms (%.3f)",
-       k ? "other processes 1 ms" : "other processes unknown", rp ? rp->background : -1, want_bg,
-       rp ? (double)rp->replayed_ns / MS : -1, (double)want / MS);
+    ok(rp && rp->background > want_bg[k] - 1e-3 && rp->background < want_bg[k] + 1e-3 &&
+           near_ns(rp->replayed_ns, want[k]),
+       "%s: %.3f threads of other work (%.2f), unchanged %.3f ms (%.3f; %s)", what[k], rp ? rp->background : -1,
+       want_bg[k], rp ? (double)rp->replayed_ns / MS : -1, (double)want[k] / MS, m ? "" : err);
     weft_metrics_free(m);
     sqlite3_close(d);
   }
