@@ -17,6 +17,9 @@
  *   forkexec      one fork whose child execs this program (mode noop) + waitpid: a
  *                 shell's command (bash forks; dash and make use vfork or posix_spawn)
  *   noop          nothing (the program spawn starts)
+ *   stacks        one sem_init + sem_destroy made T calls deep     1
+ *                 (the agent takes a stack at every init: a
+ *                 repeated call site's, cached)
  *
  * Prints one line:
  *   mode=M threads=T n=N total_ms=X ns_per_op=Y
@@ -32,6 +35,7 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,10 +173,28 @@ static void join_threads(pthread_t *tid, int t) {
   }
 }
 
+/* stacks: n semaphores made and destroyed depth calls deep (not tail calls). */
+static long __attribute__((noinline)) deep_inits(int depth, long n) {
+  if (depth > 1) {
+    long r = deep_inits(depth - 1, n);
+    __asm__ volatile("" ::: "memory");
+    return r;
+  }
+  long done = 0;
+  for (long i = 0; i < n; i++) {
+    sem_t s;
+    if (sem_init(&s, 0, 1) != 0) die("sem_init", errno);
+    if (sem_destroy(&s) != 0) die("sem_destroy", errno);
+    done++;
+  }
+  return done;
+}
+
 static void usage(const char *me) {
   fprintf(stderr,
-          "usage: %s uncontended|contended|condvar|futex|barrier|create|fork|spawn|forkexec [N] [T]\n"
-          "  N operations (default 1000000), T threads for contended and barrier (default 2)\n",
+          "usage: %s uncontended|contended|condvar|futex|barrier|create|fork|spawn|forkexec|stacks [N] [T]\n"
+          "  N operations (default 1000000), T threads for contended and barrier, calls deep for stacks\n"
+          "  (default 2)\n",
           me);
   exit(2);
 }
@@ -271,6 +293,13 @@ int main(int argc, char **argv) {
       if (WIFEXITED(status) && WEXITSTATUS(status) == 0) counter++;
     }
     t1 = now_ns();
+  } else if (!strcmp(mode, "stacks")) {
+    int depth = t;
+    t = 1;
+    t0 = now_ns();
+    counter = deep_inits(depth, n);
+    t1 = now_ns();
+    printf("depth=%d ", depth);
   } else {
     usage(argv[0]);
   }

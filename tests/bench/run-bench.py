@@ -51,6 +51,8 @@ MODES = {
     "fork": (["fork", "{n}"], 2_000, 500, True),
     "spawn": (["spawn", "{n}"], 500, 200, True),
     "forkexec": (["forkexec", "{n}"], 500, 200, True),
+    "stacks5": (["stacks", "{n}", "5"], 200_000, 50_000, False),
+    "stacks60": (["stacks", "{n}", "60"], 200_000, 50_000, False),
 }
 OP_NAME = {
     "uncontended": "lock+unlock pair, 1 thread working, 2 alive",
@@ -62,6 +64,8 @@ OP_NAME = {
     "fork": "fork + child _exit(0) + waitpid",
     "spawn": "posix_spawn(lockbench noop) + waitpid",
     "forkexec": "fork, the child execs lockbench noop, + waitpid",
+    "stacks5": "sem_init + sem_destroy 5 calls deep (a stack at each init)",
+    "stacks60": "sem_init + sem_destroy 60 calls deep (a stack at each init)",
 }
 
 
