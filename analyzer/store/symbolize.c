@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <inttypes.h>
+#include <libiberty/demangle.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -342,11 +343,22 @@ static void thread_callable(char *d) {
 }
 
 /* name demangled if it is a mangled C++ name and libstdc++ can be loaded,
- * else name itself. */
+ * or a Rust symbol of the v0 mangling (_R..., std's own since Rust 1.7x:
+ * "<std::sys::sync::mutex::futex::Mutex>::lock_contended"; libiberty reads
+ * it), else name itself. */
 static const char *demangle(WeftSymbolizer *sym, const char *name) {
-  if (strncmp(name, "_Z", 2) != 0) return name;
+  bool v0 = !strncmp(name, "_R", 2);
+  if (strncmp(name, "_Z", 2) != 0 && !v0) return name;
   const char *done = g_hash_table_lookup(sym->demangled, name);
   if (done) return done;
+  if (v0) {
+    char *bare = g_strndup(name, strcspn(name, ".")); /* (".llvm.N": not the mangling's) */
+    char *d = rust_demangle(bare, DMGL_PARAMS);
+    g_free(bare);
+    if (!d) return name;
+    g_hash_table_insert(sym->demangled, g_strdup(name), d); /* (malloc'd: the table frees values with free) */
+    return d;
+  }
   if (!sym->cxxabi_tried) {
     sym->cxxabi_tried = 1;
     sym->cxxabi = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
@@ -956,14 +968,31 @@ static void sql_system_frame(sqlite3_context *cx, int argc, sqlite3_value **argv
   sqlite3_result_int(cx, file ? system_source(file) : cxx_internal((const char *)sqlite3_value_text(argv[1])));
 }
 
+/* A shared library of the system's (libc, libstdc++): /lib/..., /lib64/..., /usr/lib/... */
+static bool system_library(const char *path) {
+  return path && (!strncmp(path, "/lib/", 5) || !strncmp(path, "/lib64/", 7) || !strncmp(path, "/usr/lib/", 9) ||
+                  !strncmp(path, "/usr/lib64/", 11));
+}
+
+/* weft_system_library(path): system_library for SQL (NULL: not) */
+static void sql_system_library(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_result_int(cx, system_library((const char *)sqlite3_value_text(argv[0])));
+}
+
 long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
   /* each stack whose innermost frame is a system header's, with the depth of its first frame that is not (a
-   * frame without a file, unsymbolised, is not) */
+   * frame without a file, unsymbolised, is not), unless that frame is a system library's: a stack whose
+   * every frame of the program lies in its language's library (a Rust program built with -g, whose
+   * closures are inlined into std's thread start, libdw finding no inlined scopes in its units) would be
+   * trimmed down to libc's start_thread, which says less than the frames it took away */
   static const char select_sql[] =
-      "SELECT sf.stack_id, (SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 ON f2.frame_id = s2.frame_id "
-      "WHERE s2.stack_id = sf.stack_id AND NOT weft_system_frame(f2.file, f2.symbol)) "
+      "SELECT t.stack_id, t.d FROM (SELECT sf.stack_id, (SELECT min(s2.depth) FROM stack_frame s2 JOIN frame f2 ON "
+      "f2.frame_id = s2.frame_id WHERE s2.stack_id = sf.stack_id AND NOT weft_system_frame(f2.file, f2.symbol)) d "
       "FROM stack_frame sf JOIN frame f ON f.frame_id = sf.frame_id WHERE sf.depth = 0 AND "
-      "weft_system_frame(f.file, f.symbol)";
+      "weft_system_frame(f.file, f.symbol)) t WHERE NOT EXISTS (SELECT 1 FROM stack_frame s3 JOIN frame f3 ON "
+      "f3.frame_id = s3.frame_id JOIN module m ON m.module_id = f3.module_id WHERE s3.stack_id = t.stack_id AND "
+      "s3.depth = t.d AND weft_system_library(m.path))";
   /* the frames above depth d out, the rest moved up by d (through negative depths: the key stays unique) */
   static const char *const trim_sql[] = {"DELETE FROM stack_frame WHERE stack_id = ?1 AND depth < ?2",
                                          "UPDATE stack_frame SET depth = -1 - (depth - ?2) WHERE stack_id = ?1",
@@ -977,6 +1006,8 @@ long weft_sym_trim_stacks(sqlite3 *db, char *err, size_t errlen) {
   long result = -1;
   bool ok = sqlite3_create_function(db, "weft_system_frame", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                     sql_system_frame, NULL, NULL) == SQLITE_OK &&
+            sqlite3_create_function(db, "weft_system_library", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                    sql_system_library, NULL, NULL) == SQLITE_OK &&
             sqlite3_exec(db, "SAVEPOINT weft_trim", NULL, NULL, NULL) == SQLITE_OK &&
             sqlite3_prepare_v2(db, select_sql, -1, &q, NULL) == SQLITE_OK;
   for (int k = 0; ok && k < NTRIM; k++) ok = sqlite3_prepare_v2(db, trim_sql[k], -1, &u[k], NULL) == SQLITE_OK;

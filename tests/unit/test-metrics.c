@@ -1577,6 +1577,51 @@ static void test_trim_cxx_internal(void) {
   sqlite3_close(d);
 }
 
+/* A stack trimmed of its system frames only down to the program's: a Rust
+ * program's futex wait whose every frame of the program is in its standard
+ * library's source (a -g build whose closure libdw cannot see inlined) keeps
+ * them, where the first frame that is not a system header's is libc's
+ * (start_thread); a C++ one's (/usr/include/c++) trimmed to the program's. */
+static void test_trim_to_library(void) {
+  db_new();
+  dbb_process(&bd, 1, 710, 0, 100 * MS, "rs", NULL);
+  dbb_thread(&bd, 1, 1, 710, "main", -1, 0, 100 * MS);
+  dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_exec(
+      &bd,
+      "INSERT INTO module(module_id, upid, path, build_id, bias, start, end) VALUES "
+      "(1, 1, '/home/u/rs', NULL, 0, 0, 65536), (2, 1, '/lib/x86_64-linux-gnu/libc.so.6', NULL, 0, 65536, 131072)");
+  dbb_frame(&bd, 1, 0x1100, 1, 0x1100, "<std::sys::sync::mutex::futex::Mutex>::lock_contended",
+            "/rustc/0123/library/std/src/sys/pal/unix/futex.rs", 73);
+  dbb_frame(&bd, 2, 0x1200, 1, 0x1200, "std::sys::backtrace::__rust_begin_short_backtrace",
+            "/rustc/0123/library/std/src/sys/sync/mutex/futex.rs", 33);
+  dbb_frame(&bd, 3, 0x11000, 2, 0x1000, "start_thread", "./nptl/pthread_create.c", 442);
+  dbb_frame(&bd, 4, 0x1300, 1, 0x1300, "std::mutex::lock", "/usr/include/c++/12/bits/std_mutex.h", 100);
+  dbb_frame(&bd, 5, 0x1400, 1, 0x1400, "worker", "/home/u/w.cc", 7);
+  const int64_t rust[] = {1, 2, 3}, cxx[] = {4, 5, 3};
+  dbb_stack_frames(&bd, 10, rust, 3);
+  dbb_stack_frames(&bd, 11, cxx, 3);
+  for (int i = 0; i < 2; i++) {
+    dbb_object(&bd, 1 + i, 1, WEFT_KIND_FUTEX, 0x8000 + 64 * i, NULL, -1, 10 + i, 0);
+    dbb_state(&bd, 1, (10 + 10 * i) * MS, (20 + 10 * i) * MS, WEFT_ST_FUTEX_WAIT, 1 + i, 10 + i);
+  }
+  dbb_state(&bd, 1, 30 * MS, 100 * MS, WEFT_ST_RUNNING, -1, -1);
+  sqlite3 *d = db_finish(100 * MS);
+  char err[512];
+  sqlite3 *w = weft_db_open(bd.path, 1, err, sizeof err);
+  long trimmed = w ? weft_sym_trim_stacks(w, err, sizeof err) : -1;
+  if (w) sqlite3_close(w);
+  sqlite3_stmt *q = NULL;
+  int64_t depth[2] = {-1, -1};
+  if (sqlite3_prepare_v2(d, "SELECT stack_id, depth FROM stack WHERE stack_id IN (10, 11)", -1, &q, NULL) == SQLITE_OK)
+    while (sqlite3_step(q) == SQLITE_ROW) depth[sqlite3_column_int64(q, 0) - 10] = sqlite3_column_int64(q, 1);
+  sqlite3_finalize(q);
+  ok(trimmed == 1 && depth[0] == 3 && depth[1] == 2,
+     "trim: the Rust stack kept whole (%lld frames), the C++ one trimmed to the program's (%lld; %ld trimmed; %s)",
+     (long long)depth[0], (long long)depth[1], trimmed, trimmed < 0 ? err : "");
+  sqlite3_close(d);
+}
+
 /* A program behind a launcher (a shell that runs a command, then execs
  * the program): the report leaves the launchers out, and the range is the
  * program's whole life, which a replay may take alone, unless a launcher's
@@ -1888,6 +1933,7 @@ int main(void) {
   test_many_sites();
   test_same_function_sites();
   test_trim_cxx_internal();
+  test_trim_to_library();
   test_launched_program();
   test_python_names();
   test_inherited_names();

@@ -96,6 +96,12 @@ TEST_NOIPA int rust_shim(int x) { return x + 4; }
 TEST_NOIPA int rust_closure(int x) __asm__("\"_ZN3std4sync4once4Once9call_once28_$u7b$$u7b$closure$u7d$$u7d$"
                                            "17hf2395b1f72f83e05E.llvm.11443004749823260333\"");
 TEST_NOIPA int rust_closure(int x) { return x + 5; }
+/* Rust's v0 mangling (std's own symbols: a std::sync::Mutex's contended wait), one with ".llvm.N". */
+TEST_NOIPA int
+rust_v0(int x) __asm__("_RNvMNtNtNtNtCsjrHSEGnQ3l9_3std3sys4sync5mutex5futexNtB2_5Mutex14lock_contended");
+TEST_NOIPA int rust_v0(int x) { return x + 6; }
+TEST_NOIPA int rust_v0_llvm(int x) __asm__("\"_RNvNtCsjrHSEGnQ3l9_3std2rt19lang_start_internal.llvm.42\"");
+TEST_NOIPA int rust_v0_llvm(int x) { return x + 7; }
 /* std::thread's entry function, into which libstdc++ inlines the callable: a lambda of main's, and a
  * function pointer (which says nothing of the function) */
 TEST_NOIPA int
@@ -232,6 +238,8 @@ static void test_self(const SelfModule *self) {
   } names[] = {
       {rust_shim, "core::ops::function::FnOnce::call_once{{vtable.shim}}", "Rust's escapes decoded"},
       {rust_closure, "std::sync::once::Once::call_once::{{closure}}", "a Rust name with LLVM's .llvm.N suffix"},
+      {rust_v0, "<std::sys::sync::mutex::futex::Mutex>::lock_contended", "a Rust name of the v0 mangling"},
+      {rust_v0_llvm, "std::rt::lang_start_internal", "a v0 name with LLVM's .llvm.N suffix"},
       {cxx_thread_lambda, "main::{lambda()#1}", "std::thread's entry named by the lambda it runs"},
       {cxx_thread_fnptr, "std::thread::_State_impl<std::thread::_Invoker<std::tuple<void (*)(int), int> > >::_M_run()",
        "std::thread's entry with a function pointer left as it is"},
