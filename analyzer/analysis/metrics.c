@@ -1187,13 +1187,12 @@ static bool build_summary(Ctx *c) {
   if (c->sql.failed) return false;
   /* other processes' CPU time during the run: the machine's less every
    * thread of the recording (the whole run, whatever the range) */
-  if (m->machine_busy_ns >= 0) {
-    int64_t own = 0;
-    for (size_t i = 0; i < c->nthr; i++) own += max64(c->thr[i].cpu, 0);
-    m->other_cpu_ns = max64(m->machine_busy_ns - own, 0);
-  }
-  for (size_t i = 0; i < c->nthr; i++)
+  int64_t own = 0;
+  for (size_t i = 0; i < c->nthr; i++) {
+    own += max64(c->thr[i].cpu, 0);
     if (c->thr[i].idx < 0) m->unselected_cpu_ns += max64(c->thr[i].cpu, 0);
+  }
+  if (m->machine_busy_ns >= 0) m->other_cpu_ns = max64(m->machine_busy_ns - own, 0);
 
   s->nprocesses = m->nprocesses;
   s->nthreads = m->nthreads;

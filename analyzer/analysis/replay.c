@@ -1177,6 +1177,14 @@ static int cmp_class_val(const void *x, const void *y) {
  * recording with 11 and 16 hand-offs to waiters that had waited under 0.5
  * and 1 us, 0.4-2 us each, gave those classes the next class's 12 us). */
 #define WAIT_CLASS_FEW 5
+
+/* The mean of the figures v[r.a .. r.a + r.n). */
+static double range_mean(const ClassVal *v, ClassRange r) {
+  double sum = 0;
+  for (uint32_t x = 0; x < r.n; x++) sum += v[r.a + x].v;
+  return sum / (double)r.n;
+}
+
 static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WAIT_CLASSES],
                           ClassRange (*rg)[WAIT_CLASSES]) {
   for (size_t i = 0; i <= nlocks; i++)
@@ -1184,12 +1192,11 @@ static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WA
   qsort(v, n, sizeof *v, cmp_class_val);
   for (size_t a = 0, b; a < n; a = b) {
     for (b = a; b < n && v[b].key == v[a].key; b++) {}
-    double sum = 0;
-    for (size_t i = a; i < b; i++) sum += v[i].v;
     if (b - a < WAIT_CLASS_FEW) continue;
     /* (a class with fewer than WAIT_CLASS_MIN: its range only, its mean NAN, until the choice below) */
-    med[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = b - a >= WAIT_CLASS_MIN ? sum / (double)(b - a) : NAN;
-    rg[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = (ClassRange){(uint32_t)a, (uint32_t)(b - a)};
+    ClassRange r = {(uint32_t)a, (uint32_t)(b - a)};
+    med[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = b - a >= WAIT_CLASS_MIN ? range_mean(v, r) : NAN;
+    rg[v[a].key / WAIT_CLASSES][v[a].key % WAIT_CLASSES] = r;
   }
   for (size_t j = 0; j <= nlocks; j++) {
     size_t i = j ? j - 1 : nlocks; /* every lock's first: a lock's empty classes take from it */
@@ -1207,9 +1214,7 @@ static void class_medians(ClassVal *v, size_t n, size_t nlocks, double (*med)[WA
       if (i < nlocks && !isnan(med[nlocks][k])) {
         med[i][k] = med[nlocks][k], rg[i][k] = rg[nlocks][k];
       } else if (shorter && ownrg[k].n) { /* its own few */
-        double sum = 0;
-        for (uint32_t x = 0; x < ownrg[k].n; x++) sum += v[ownrg[k].a + x].v;
-        med[i][k] = sum / (double)ownrg[k].n, rg[i][k] = ownrg[k];
+        med[i][k] = range_mean(v, ownrg[k]), rg[i][k] = ownrg[k];
       } else if (i < nlocks) {
         int from = -1;
         for (int d = 1; d <= k && from < 0; d++) /* the nearest shorter wait's first */

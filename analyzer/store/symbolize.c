@@ -443,6 +443,13 @@ static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *s
  * /usr/lib/llvm-15/...), Rust's standard library (/rustc/HASH/...). A path
  * with "." or ".." in it is looked at as it resolves (clang++ names
  * libstdc++'s headers /usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/...). */
+/* Does path begin with one of the n prefixes in dirs? */
+static bool under_any(const char *path, const char *const *dirs, size_t n) {
+  for (size_t i = 0; path && i < n; i++)
+    if (!strncmp(path, dirs[i], strlen(dirs[i]))) return true;
+  return false;
+}
+
 static bool system_source(const char *path) {
   static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/lib/llvm-", "/usr/local/include/",
                                      "/rustc/"};
@@ -453,8 +460,7 @@ static bool system_source(const char *path) {
     normalize_path(buf);
     path = buf;
   }
-  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-    if (!strncmp(path, dirs[i], strlen(dirs[i]))) return true;
+  if (under_any(path, dirs, sizeof dirs / sizeof dirs[0])) return true;
   /* a C++ library's headers anywhere: include/c++/ and its version (12, v1), not a project's own include/c++ */
   const char *cxx = strstr(path, "/include/c++/");
   return cxx && (isdigit((unsigned char)cxx[13]) || (cxx[13] == 'v' && isdigit((unsigned char)cxx[14])));
@@ -970,8 +976,8 @@ static void sql_system_frame(sqlite3_context *cx, int argc, sqlite3_value **argv
 
 /* A shared library of the system's (libc, libstdc++): /lib/..., /lib64/..., /usr/lib/... */
 static bool system_library(const char *path) {
-  return path && (!strncmp(path, "/lib/", 5) || !strncmp(path, "/lib64/", 7) || !strncmp(path, "/usr/lib/", 9) ||
-                  !strncmp(path, "/usr/lib64/", 11));
+  static const char *const dirs[] = {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"};
+  return under_any(path, dirs, sizeof dirs / sizeof dirs[0]);
 }
 
 /* weft_system_library(path): system_library for SQL (NULL: not) */
