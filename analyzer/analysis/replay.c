@@ -92,6 +92,7 @@ typedef struct {
 
 typedef struct {
   int64_t ns, obj, cost;
+  bool woke; /* another thread waited for the lock then: the call woke one (else it is the call's own) */
 } RCost;
 
 /* A lock_count row (contention first): the acquisitions of a lock by a
@@ -490,6 +491,56 @@ static bool load_flows(Ctx *c, Rec *r) {
  * it took 80 ms of 165 out of two threads on one CPU. */
 #define UNLOCK_COST_MAX 50000
 
+/* A lock's waits, every thread's, by start, with the latest end of
+ * those up to each (mark_wakes). */
+typedef struct {
+  int64_t s, e, max_e;
+  ptrdiff_t l;
+} LockWait;
+
+static int cmp_lock_wait(const void *x, const void *y) {
+  const LockWait *a = x, *b = y;
+  if (a->l != b->l) return a->l < b->l ? -1 : 1;
+  return (a->s > b->s) - (a->s < b->s);
+}
+
+/* Which releases woke a waiter (RCost.woke): another thread waited for the
+ * lock when it was released. Only such a release's cost is the
+ * contention's (a futex wake, on a VM an interrupt to another CPU): it is
+ * taken out of the work after it and paid where a replayed release has a
+ * waiter; the call's own cost, without one, stays work. */
+static bool mark_wakes(Ctx *c, Rec *r) {
+  LockWait *v = NULL;
+  size_t n = 0, cap = 0;
+  for (size_t i = 0; i < r->n; i++)
+    for (size_t k = 0; k < r->t[i].nst; k++) {
+      const RState *w = &r->t[i].st[k];
+      ptrdiff_t l = w->st == WEFT_ST_LOCK_WAIT || w->st == WEFT_ST_SPIN_WAIT || w->st == WEFT_ST_RWLOCK_WAIT
+                        ? lock_of(r, w->obj)
+                        : -1;
+      LockWait x = {w->s, w->e, 0, l};
+      if (l >= 0 && VEC_PUSH(v, n, cap, x) != 0) return free(v), rfail(c);
+    }
+  if (n) qsort(v, n, sizeof *v, cmp_lock_wait);
+  for (size_t k = 0; k < n; k++) v[k].max_e = k && v[k - 1].l == v[k].l ? max64(v[k - 1].max_e, v[k].e) : v[k].e;
+  for (size_t i = 0; i < r->n; i++)
+    for (size_t k = 0; k < r->t[i].ncosts; k++) {
+      RCost *x = &r->t[i].costs[k];
+      LockWait key = {x->ns, 0, 0, lock_of(r, x->obj)};
+      size_t a = 0, b = n; /* the first wait of the lock that begins at the release or later */
+      while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (cmp_lock_wait(&v[mid], &key) < 0)
+          a = mid + 1;
+        else
+          b = mid;
+      }
+      x->woke = a > 0 && v[a - 1].l == key.l && v[a - 1].max_e > x->ns;
+    }
+  free(v);
+  return true;
+}
+
 /* unlock_cost (trace v6): each release's own (at most UNLOCK_COST_MAX), and each lock's mean; and
  * each lock's mean hand-off latency (from its hand-off flows). Once per
  * recording: every replay of it reads them. */
@@ -512,7 +563,7 @@ static bool load_costs(Ctx *c, Rec *r) {
   sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, ns, object_id, cost_ns FROM unlock_cost ORDER BY utid, ns");
   while (q && weft_sql_step(&c->sql, q)) {
     RThread *t = rthread(r, sqlite3_column_int64(q, 0));
-    RCost x = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3)};
+    RCost x = {sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), false};
     ptrdiff_t l = lock_of(r, x.obj);
     if (!t || l < 0 || x.cost < 0) continue;
     x.cost = min64(x.cost, UNLOCK_COST_MAX);
@@ -524,7 +575,7 @@ static bool load_costs(Ctx *c, Rec *r) {
   for (size_t i = 0; i < r->nlocks; i++)
     if (n[i]) r->lock_wake[i] /= (double)n[i];
   free(n);
-  return !c->sql.failed;
+  return !c->sql.failed && mark_wakes(c, r);
 }
 
 /* t's running time in [s, e] outside its holds of obj, and how many of
@@ -838,19 +889,16 @@ static const RHold *hold_at(const RThread *t, int64_t obj, int64_t ns) {
   return NULL;
 }
 
-/* Does a flow leave t at ns (within SAME_NS)? */
-static bool has_point(const RThread *t, int64_t ns) {
-  size_t a = first_from(t->points, t->npoints, sizeof *t->points, 0, ns - SAME_NS);
-  return a < t->npoints && t->points[a] <= ns + SAME_NS;
-}
-
-/* What t's release of obj at ns took (its unlock_cost; 0 none). */
-static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) {
+/* What t's release of obj at ns took (its unlock_cost; 0 none); woke:
+ * only if it woke a waiter (RCost.woke). */
+static double unlock_cost_of(const RThread *t, int64_t obj, int64_t ns, bool woke) {
   for (size_t a = FIRST_FROM(t->costs, t->ncosts, ns, ns - SAME_NS); a < t->ncosts && t->costs[a].ns <= ns + SAME_NS;
        a++)
-    if (t->costs[a].obj == obj) return (double)t->costs[a].cost;
+    if (t->costs[a].obj == obj) return !woke || t->costs[a].woke ? (double)t->costs[a].cost : 0;
   return 0;
 }
+
+static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) { return unlock_cost_of(t, obj, ns, false); }
 
 /* ---- the holds nobody waited for, placed ----
  * Contention first records a hold only when someone waited for it; the other
@@ -1279,8 +1327,9 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!gone && !after_wait) mk->v[mk->n - 1].shared = h->shared;
     if (!mark(s, mk, h->e, gone ? 4 : 0, l)) return false;
     mk->v[mk->n - 1].shared = h->shared;
-    /* a release that handed the lock over (a flow leaves it then): its waking is in the work after it */
-    mk->v[mk->n - 1].cost = !h->placed && has_point(t, h->e) ? unlock_cost(t, h->obj, h->e) : 0;
+    /* a release that woke a waiter (handed the lock over, or woke one that found it taken again): its
+     * waking is in the work after it, taken out there and paid where a replayed release has a waiter */
+    mk->v[mk->n - 1].cost = !h->placed ? unlock_cost_of(t, h->obj, h->e, true) : 0;
   }
   for (size_t i = 0; i < t->npoints; i++)
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
@@ -1973,16 +2022,24 @@ static bool step(Sim *s, size_t ti, double now) {
       /* does it free the lock (a read hold: the last of them) */
       bool mine = o->shared ? l->readers == 0 && l->owner < 0 : l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
       size_t q = wakes ? lock_next(s, l, o->rec) : 0;
-      if (q == l->qn && wakes && !o->shared && takes_again(s, t, l, o->x)) { /* as recorded: it takes it again first */
-        t->pc++;
-        continue;
-      }
+      /* as recorded: it takes it again first (the waiter it woke found it taken) */
+      bool again = q == l->qn && wakes && !o->shared && takes_again(s, t, l, o->x);
       if (q == l->qn) q = 0;
       /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
        * what this release took in the recording, else the lock's mean */
       int k = wakes ? wait_class(now - s->th[l->q[(l->qh + q) % l->qcap]].wait_since) : 0;
       double cost = wakes ? draw(s, s->r->cost_rg[o->x][k], s->r->cost_by[o->x][k]) : NAN;
       if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
+      if (again && cost > EPS) { /* the waking is paid all the same, the lock kept */
+        t->pc++;
+        t->state = TS_RUN;
+        t->waking = true;
+        return heap_push(s, &s->run, s->vnow + cost, ti);
+      }
+      if (again) {
+        t->pc++;
+        continue;
+      }
       if (mine) l->owner = -1;
       if (mine && !lock_grant(s, l, now, q, o->rec)) return false;
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */

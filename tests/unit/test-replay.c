@@ -474,6 +474,48 @@ static void test_unlock_cost(void) {
   }
 }
 
+/* A wake-up that did not hand the lock over. A (utid 1) runs 0..30 ms,
+ * holding hot 0..10 and 12..20; B waits for it from 2 ms. A's release at 10
+ * woke B (40 us, its unlock_cost) but A took hot again at 12, before B ran;
+ * its release at 20 woke B again (40 us) and handed it over: B runs at 21,
+ * holds 21..26, runs to 30. A's two wakings are the contention's, and each
+ * is paid where a replayed release has a waiter:
+ * - unchanged: A pays both as recorded (B waits through the first: A
+ *   takes hot again first), 30 ms;
+ * - lock:hot: nobody waits, nobody is woken: A's 30 ms less 2 x 40 us,
+ *   29.92 ms (29.96 when only the handing release's cost went);
+ * - lock:hot=-50%: A holds 0..5, pays 40 us, runs 1.96 ms, holds 7..11
+ *   (its second hold halved), hands hot to B (1 ms, the recorded
+ *   latency) and pays 40 us, runs 9.96 ms: 21 ms; B holds 12..14.5, runs 4
+ *   ms: 18.5. */
+static void test_missed_wake(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 30 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "A", -1, 0, 30 * MS);
+  dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 30 * MS);
+  dbb_thread_cpu(&bd, 1, 30 * MS, 0);
+  dbb_thread_cpu(&bd, 2, 11 * MS, 0);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_state(&bd, 1, 0, 30 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 0, 2 * MS, 0, -1, -1);
+  dbb_state(&bd, 2, 2 * MS, 21 * MS, WEFT_ST_LOCK_WAIT, 7, -1);
+  dbb_state(&bd, 2, 21 * MS, 30 * MS, 0, -1, -1);
+  dbb_hold(&bd, 7, 1, 0, 10 * MS, 0, 0);
+  dbb_hold(&bd, 7, 1, 12 * MS, 20 * MS, 0, 0);
+  dbb_hold(&bd, 7, 2, 21 * MS, 26 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 1, 20 * MS, 2, 21 * MS, 7);
+  dbb_exec(&bd, "INSERT INTO unlock_cost VALUES (1, %lld, 7, 40000), (1, %lld, 7, 40000)", 10 * MS, 20 * MS);
+  sqlite3 *d = dbb_finish_reopen(&bd, 30 * MS, 2, "app");
+  const char *specs[] = {"lock:hot", "lock:hot=-50%"};
+  WeftMetrics *m = replayed(d, specs, 2, 30 * MS, "missed wake");
+  if (m) {
+    check(m, "lock:hot", 29920000, "no one to wake: both wakings gone");
+    check(m, "lock:hot=-50%", 21 * MS, "A wakes B twice, as recorded");
+    weft_metrics_free(m);
+  }
+  sqlite3_close(d);
+}
+
 /* A barrier: T1 arrives at 10 ms, T2 at 20, T3 last at 30; each runs 5 ms
  * more: 35 ms. With T3 twice as fast it arrives at 15, so T2 is the last
  * (20) and everyone ends at 25. */
@@ -1373,6 +1415,7 @@ int main(void) {
   dbb_dir_init(&dir, "test-replay");
   test_lock();
   test_unlock_cost();
+  test_missed_wake();
   test_counted_holds();
   test_estimated_start();
   test_placed_holds();
