@@ -491,6 +491,12 @@ static bool load_flows(Ctx *c, Rec *r) {
  * it took 80 ms of 165 out of two threads on one CPU. */
 #define UNLOCK_COST_MAX 50000
 
+/* Does a flow leave t at ns (within SAME_NS)? */
+static bool has_point(const RThread *t, int64_t ns) {
+  size_t a = first_from(t->points, t->npoints, sizeof *t->points, 0, ns - SAME_NS);
+  return a < t->npoints && t->points[a] <= ns + SAME_NS;
+}
+
 /* A lock's waits, every thread's, by start, with the latest end of
  * those up to each (mark_wakes). */
 typedef struct {
@@ -505,7 +511,8 @@ static int cmp_lock_wait(const void *x, const void *y) {
 }
 
 /* Which releases woke a waiter (RCost.woke): another thread waited for the
- * lock when it was released. Only such a release's cost is the
+ * lock when it was released, or it handed the lock over (a flow leaves it:
+ * the waiter may have come during the call). Only such a release's cost is the
  * contention's (a futex wake, on a VM an interrupt to another CPU): it is
  * taken out of the work after it and paid where a replayed release has a
  * waiter; the call's own cost, without one, stays work. */
@@ -535,7 +542,7 @@ static bool mark_wakes(Ctx *c, Rec *r) {
         else
           b = mid;
       }
-      x->woke = a > 0 && v[a - 1].l == key.l && v[a - 1].max_e > x->ns;
+      x->woke = (a > 0 && v[a - 1].l == key.l && v[a - 1].max_e > x->ns) || has_point(&r->t[i], x->ns);
     }
   free(v);
   return true;
@@ -892,10 +899,11 @@ static const RHold *hold_at(const RThread *t, int64_t obj, int64_t ns) {
 /* What t's release of obj at ns took (its unlock_cost; 0 none); woke:
  * only if it woke a waiter (RCost.woke). */
 static double unlock_cost_of(const RThread *t, int64_t obj, int64_t ns, bool woke) {
+  const RCost *x = NULL; /* the release's own row (at ns), else the first within SAME_NS */
   for (size_t a = FIRST_FROM(t->costs, t->ncosts, ns, ns - SAME_NS); a < t->ncosts && t->costs[a].ns <= ns + SAME_NS;
        a++)
-    if (t->costs[a].obj == obj) return !woke || t->costs[a].woke ? (double)t->costs[a].cost : 0;
-  return 0;
+    if (t->costs[a].obj == obj && (!x || t->costs[a].ns == ns)) x = &t->costs[a];
+  return x && (!woke || x->woke) ? (double)x->cost : 0;
 }
 
 static double unlock_cost(const RThread *t, int64_t obj, int64_t ns) { return unlock_cost_of(t, obj, ns, false); }
@@ -1329,7 +1337,10 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     mk->v[mk->n - 1].shared = h->shared;
     /* a release that woke a waiter (handed the lock over, or woke one that found it taken again): its
      * waking is in the work after it, taken out there and paid where a replayed release has a waiter */
-    mk->v[mk->n - 1].cost = !h->placed ? unlock_cost_of(t, h->obj, h->e, true) : 0;
+    mk->v[mk->n - 1].cost = h->placed            ? 0
+                            : !h->shared         ? unlock_cost_of(t, h->obj, h->e, true)
+                            : has_point(t, h->e) ? unlock_cost(t, h->obj, h->e)
+                                                 : 0; /* (a read release pays only as the last reader) */
   }
   for (size_t i = 0; i < t->npoints; i++)
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
@@ -2022,24 +2033,21 @@ static bool step(Sim *s, size_t ti, double now) {
       /* does it free the lock (a read hold: the last of them) */
       bool mine = o->shared ? l->readers == 0 && l->owner < 0 : l->owner == (int64_t)ti, wakes = mine && l->qn > 0;
       size_t q = wakes ? lock_next(s, l, o->rec) : 0;
-      /* as recorded: it takes it again first (the waiter it woke found it taken) */
-      bool again = q == l->qn && wakes && !o->shared && takes_again(s, t, l, o->x);
+      if (q == l->qn && wakes && !o->shared && takes_again(s, t, l, o->x)) {
+        /* as recorded: it takes it again first (the waiter it woke found it taken), paying the waking
+         * the recording took out of its work after it (0: none) */
+        t->pc++;
+        if (o->lat <= EPS) continue;
+        t->state = TS_RUN;
+        t->waking = true;
+        return heap_push(s, &s->run, s->vnow + o->lat, ti);
+      }
       if (q == l->qn) q = 0;
       /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
        * what this release took in the recording, else the lock's mean */
       int k = wakes ? wait_class(now - s->th[l->q[(l->qh + q) % l->qcap]].wait_since) : 0;
       double cost = wakes ? draw(s, s->r->cost_rg[o->x][k], s->r->cost_by[o->x][k]) : NAN;
       if (isnan(cost)) cost = o->lat > 0 ? o->lat : s->r->lock_wake[o->x];
-      if (again && cost > EPS) { /* the waking is paid all the same, the lock kept */
-        t->pc++;
-        t->state = TS_RUN;
-        t->waking = true;
-        return heap_push(s, &s->run, s->vnow + cost, ti);
-      }
-      if (again) {
-        t->pc++;
-        continue;
-      }
       if (mine) l->owner = -1;
       if (mine && !lock_grant(s, l, now, q, o->rec)) return false;
       if (wakes && cost > EPS) { /* waking the next owner takes the releaser's CPU */

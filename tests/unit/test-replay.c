@@ -495,7 +495,7 @@ static void test_missed_wake(void) {
   dbb_thread(&bd, 2, 1, 101, "B", 1, 0, 30 * MS);
   dbb_thread_cpu(&bd, 1, 30 * MS, 0);
   dbb_thread_cpu(&bd, 2, 11 * MS, 0);
-  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 1);
+  dbb_object(&bd, 7, 1, WEFT_KIND_MUTEX, 0x1000, "hot", -1, -1, 3);
   dbb_state(&bd, 1, 0, 30 * MS, 0, -1, -1);
   dbb_state(&bd, 2, 0, 2 * MS, 0, -1, -1);
   dbb_state(&bd, 2, 2 * MS, 21 * MS, WEFT_ST_LOCK_WAIT, 7, -1);
