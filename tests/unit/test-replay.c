@@ -910,6 +910,21 @@ static void test_other_processes(void) {
            near_ns(rp->replayed_ns, want[k]),
        "%s: %.3f threads of other work (%.2f), unchanged %.3f ms (%.3f; %s)", what[k], rp ? rp->background : -1,
        want_bg[k], rp ? (double)rp->replayed_ns / MS : -1, (double)want[k] / MS, m ? "" : err);
+    if (m && k < 2) { /* 1000 ms replayed as recorded, and 812 ms: 18.8 % off, beyond 15 % */
+      char *txt = NULL;
+      size_t len = 0;
+      FILE *f = open_memstream(&txt, &len);
+      if (f) {
+        WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
+        weft_report_write(f, m, &opt);
+        fclose(f);
+      }
+      bool rough =
+          txt && strstr(txt, "the replay misses this recording by more than 15%: take these predictions as rough");
+      ok(txt && strstr(txt, k ? "-18.8% off" : "+0.0% off") && rough == (k == 1), "%s: the predictions %s rough",
+         what[k], k ? "said to be" : "not said to be");
+      free(txt);
+    }
     weft_metrics_free(m);
     sqlite3_close(d);
   }
