@@ -437,12 +437,6 @@ static const char *source_path(WeftSymbolizer *sym, Dwfl_Line *ln, const char *s
   return joined_path(sym, src[0] == '/' ? NULL : dwfl_line_comp_dir(ln), src);
 }
 
-/* A header of the compiler's or the system's: C++'s standard library
- * (/usr/include/c++/12/bits/std_mutex.h, its gthr-default.h; libc++'s
- * .../include/c++/v1/...), libc's, GCC's and LLVM's own (/usr/lib/gcc/...,
- * /usr/lib/llvm-15/...), Rust's standard library (/rustc/HASH/...). A path
- * with "." or ".." in it is looked at as it resolves (clang++ names
- * libstdc++'s headers /usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/...). */
 /* Does path begin with one of the n prefixes in dirs? */
 static bool under_any(const char *path, const char *const *dirs, size_t n) {
   for (size_t i = 0; path && i < n; i++)
@@ -450,6 +444,12 @@ static bool under_any(const char *path, const char *const *dirs, size_t n) {
   return false;
 }
 
+/* A header of the compiler's or the system's: C++'s standard library
+ * (/usr/include/c++/12/bits/std_mutex.h, its gthr-default.h; libc++'s
+ * .../include/c++/v1/...), libc's, GCC's and LLVM's own (/usr/lib/gcc/...,
+ * /usr/lib/llvm-15/...), Rust's standard library (/rustc/HASH/...). A path
+ * with "." or ".." in it is looked at as it resolves (clang++ names
+ * libstdc++'s headers /usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/...). */
 static bool system_source(const char *path) {
   static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/lib/llvm-", "/usr/local/include/",
                                      "/rustc/"};

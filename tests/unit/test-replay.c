@@ -43,6 +43,18 @@ static WeftMetrics *replayed(sqlite3 *d, const char *const *specs, size_t n, int
   return m;
 }
 
+/* m's text report (malloc'd; NULL without m or memory). */
+static char *text_report(const WeftMetrics *m) {
+  char *txt = NULL;
+  size_t len = 0;
+  FILE *f = m ? open_memstream(&txt, &len) : NULL;
+  if (!f) return NULL;
+  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
+  weft_report_write(f, m, &opt);
+  fclose(f);
+  return txt;
+}
+
 static const WeftReplayResult *result(const WeftMetrics *m, const char *spec) {
   for (size_t i = 0; m->replay && i < m->replay->nresults; i++)
     if (!strcmp(m->replay->results[i].spec, spec)) return &m->replay->results[i];
@@ -727,14 +739,7 @@ static void test_interruptions(void) {
   const char *small = "thread:A=-1%";
   m = replay(d, &small, 1, err, sizeof err);
   r = m ? result(m, small) : NULL;
-  char *txt = NULL;
-  size_t len = 0;
-  FILE *f = m ? open_memstream(&txt, &len) : NULL;
-  if (f) {
-    WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
-    weft_report_write(f, m, &opt);
-    fclose(f);
-  }
+  char *txt = text_report(m);
   ok(r && near_ns(r->replayed_ns, 4800 * us) && txt &&
          strstr(txt, "the work of A [300] 1 % faster: 4.82 ms instead of 4.82 ms (-0.0%, within the error bar)"),
      "interruptions: %s predicted %.3f ms, said to be within the error bar", small,
@@ -911,14 +916,7 @@ static void test_other_processes(void) {
        "%s: %.3f threads of other work (%.2f), unchanged %.3f ms (%.3f; %s)", what[k], rp ? rp->background : -1,
        want_bg[k], rp ? (double)rp->replayed_ns / MS : -1, (double)want[k] / MS, m ? "" : err);
     if (m && k < 2) { /* 1000 ms replayed as recorded, and 812 ms: 18.8 % off, beyond 15 % */
-      char *txt = NULL;
-      size_t len = 0;
-      FILE *f = open_memstream(&txt, &len);
-      if (f) {
-        WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
-        weft_report_write(f, m, &opt);
-        fclose(f);
-      }
+      char *txt = text_report(m);
       bool rough =
           txt && strstr(txt, "the replay misses this recording by more than 15%: take these predictions as rough");
       ok(txt && strstr(txt, k ? "-18.8% off" : "+0.0% off") && rough == (k == 1), "%s: the predictions %s rough",
