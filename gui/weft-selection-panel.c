@@ -225,8 +225,15 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
   summary_row(self, 1, "load balance", buf, "mean useful / max useful over the threads alive in the range");
   g_snprintf(buf, sizeof buf, "%.2f", s->pop.synce);
   summary_row(self, 2, "sync efficiency", buf, "max useful / T");
-  g_snprintf(buf, sizeof buf, "%.2f (max %zu)", m->parallelism.average, m->parallelism.kmax);
-  summary_row(self, 3, "avg parallelism", buf, "threads running on average; the most at once");
+  const WeftParallelism *p = &m->parallelism;
+  if (p->oversubscribed)
+    g_snprintf(buf, sizeof buf, "%.2f of %g CPUs (%.2f, max %zu)", p->cpus_used, p->cpus, p->average, p->kmax);
+  else
+    g_snprintf(buf, sizeof buf, "%.2f (max %zu)", p->average, p->kmax);
+  summary_row(self, 3, "avg parallelism", buf,
+              p->oversubscribed ? "more threads running or runnable than CPUs: the CPUs busy on average (in "
+                                  "brackets: the threads running or runnable on average; the most at once)"
+                                : "threads running on average; the most at once");
   g_snprintf(buf, sizeof buf, "%zu in %zu process%s", s->nthreads, s->nprocesses, s->nprocesses == 1 ? "" : "es");
   summary_row(self, 4, "threads", buf, NULL);
   summary_row(self, 5, "thread time", fmt_ns(a, sizeof a, s->thread_ns),

@@ -299,6 +299,8 @@ static inline bool py_pool_bookkeeping(const WeftMetrics *m, const WeftObjectMet
 /* regions.c */
 bool build_regions(Ctx *c);
 bool build_parallelism(Ctx *c);
+/* CPUs the program may use: its affinity, or its cgroup's limit if lower; 0 unknown. */
+double usable_cpus(const WeftMetrics *m);
 /* The wall time in [x, y) (clipped to the range) with at most one thread
  * running: the serial time of a window, as the serial finding counts it
  * over the range (less its I/O overlap). */

@@ -420,13 +420,6 @@ bool find_imbalance(Ctx *c, FindVec *fv, int64_t min_cost) {
   return !c->sql.failed;
 }
 
-/* CPUs the program may use: its affinity, or its cgroup's limit if lower; 0 unknown. */
-static double usable_cpus(const WeftMetrics *m) {
-  double n = m->ncpus > 0 ? (double)m->ncpus : 0;
-  double lim = m->cpu_limit_milli > 0 ? (double)m->cpu_limit_milli / 1000 : 0;
-  return n > 0 && lim > 0 ? (lim < n ? lim : n) : n > 0 ? n : lim;
-}
-
 /* Time runnable but waiting for a CPU (compared with the thread time, not
  * the running time: a woken waiter waits for its CPU inside its wait).
  * The program's own doing when it kept the CPUs busy itself (its on-CPU
@@ -457,11 +450,12 @@ static bool find_runnable(Ctx *c, FindVec *fv, int64_t min_cost) {
       snprintf(other + n, sizeof other - (size_t)n, ", the hypervisor took %s",
                weft_format_ns(b3, sizeof b3, m->machine_steal_ns));
   }
-  char *evidence = pool_printf(pl,
-                               "up to %zu thread%s running at once, on %s CPU%s; the program used %.2f CPUs on "
-                               "average (on-CPU time %s)%s",
-                               p->kmax, p->kmax == 1 ? "" : "s", ncpu, cpus == 1 ? "" : "s", used,
-                               weft_format_ns(b2, sizeof b2, s->time.oncpu_ns), other);
+  char *evidence =
+      pool_printf(pl,
+                  "up to %zu thread%s running or runnable at once, on %s CPU%s; the program used %.2f CPUs on "
+                  "average (on-CPU time %s)%s",
+                  p->kmax, p->kmax == 1 ? "" : "s", ncpu, cpus == 1 ? "" : "s", used,
+                  weft_format_ns(b2, sizeof b2, s->time.oncpu_ns), other);
   if (!own) {
     char *title = pool_printf(pl,
                               "measurement: threads waited %s for a CPU (%s of the thread time) that other load "

@@ -267,13 +267,19 @@ typedef struct {
   const int64_t *team_useful_ns;
 } WeftRegion;
 
+/* "Running" here is outside any wait: on a CPU or runnable (ready, waiting
+ * for one). With more such threads than CPUs (oversubscribed) the histogram
+ * counts threads the CPUs could not all run; cpus_used says what they did. */
 typedef struct {
   int64_t span_ns;       /* T of the range */
-  size_t kmax;           /* most threads running at once */
-  int64_t *ns;           /* kmax + 1 entries: time with exactly k threads running */
+  size_t kmax;           /* most threads running (or runnable) at once */
+  int64_t *ns;           /* kmax + 1 entries: time with exactly k threads running (or runnable) */
   double *fraction;      /* ns[k] / T */
-  double average;        /* sum k * fraction[k] (= total useful / T) */
+  double average;        /* sum k * fraction[k] (= total running time / T) */
   int64_t io_overlap_ns; /* of ns[0]: time when 2+ threads were blocked in I/O at once */
+  double cpus;           /* the CPUs the program may use (affinity, CPU limit); 0 unknown */
+  double cpus_used;      /* the threads' time on a CPU outside waits / T: the CPUs they kept busy */
+  bool oversubscribed;   /* kmax > cpus: more threads running or runnable at once than CPUs */
 } WeftParallelism;
 
 typedef enum {

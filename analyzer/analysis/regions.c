@@ -519,6 +519,12 @@ int64_t serial_in(Ctx *c, int64_t x, int64_t y) {
   return sum + (y - last);
 }
 
+double usable_cpus(const WeftMetrics *m) {
+  double n = m->ncpus > 0 ? (double)m->ncpus : 0;
+  double lim = m->cpu_limit_milli > 0 ? (double)m->cpu_limit_milli / 1000 : 0;
+  return n > 0 && lim > 0 ? (lim < n ? lim : n) : n > 0 ? n : lim;
+}
+
 bool build_parallelism(Ctx *c) {
   WeftMetrics *m = c->m;
   WeftParallelism *p = &m->parallelism;
@@ -579,5 +585,8 @@ bool build_parallelism(Ctx *c) {
     p->fraction[q] = T > 0 ? (double)hist[q] / (double)T : 0;
     p->average += (double)q * p->fraction[q];
   }
+  p->cpus = usable_cpus(m);
+  p->cpus_used = T > 0 ? (double)m->summary.time.oncpu_ns / (double)T : 0;
+  p->oversubscribed = p->cpus > 0 && (double)kmax > p->cpus;
   return true;
 }

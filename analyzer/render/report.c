@@ -227,8 +227,13 @@ static void text_summary(FILE *f, const WeftMetrics *m, Bufs *bf) {
     table_row(&t, "", buf);
   }
   if (m->what & WEFT_METRICS_PARALLELISM) {
-    snprintf(buf, sizeof buf, "%.2f  (at most %zu thread%s running at once)", m->parallelism.average,
-             m->parallelism.kmax, m->parallelism.kmax == 1 ? "" : "s");
+    const WeftParallelism *p = &m->parallelism;
+    if (p->oversubscribed) /* more threads ran than CPUs: what the CPUs did, then what the threads asked */
+      snprintf(buf, sizeof buf, "%.2f  on a CPU, of %g CPU%s (%.2f threads running or runnable, at most %zu at once)",
+               p->cpus_used, p->cpus, p->cpus == 1 ? "" : "s", p->average, p->kmax);
+    else
+      snprintf(buf, sizeof buf, "%.2f  (at most %zu thread%s running at once)", p->average, p->kmax,
+               p->kmax == 1 ? "" : "s");
     table_row(&t, "average parallelism", buf);
   }
   double tt = s->thread_ns > 0 ? (double)s->thread_ns : 1;
@@ -498,10 +503,14 @@ static void text_regions(FILE *f, const WeftMetrics *m, long top, Bufs *bf) {
 static void text_parallelism(FILE *f, const WeftMetrics *m, Bufs *bf) {
   if (!(m->what & WEFT_METRICS_PARALLELISM)) return;
   const WeftParallelism *p = &m->parallelism;
-  fprintf(f, "\nParallelism (average %.2f threads running)\n", p->average);
+  if (p->oversubscribed)
+    fprintf(f, "\nParallelism (average %.2f threads running or runnable on %g CPU%s; %.2f on a CPU)\n", p->average,
+            p->cpus, p->cpus == 1 ? "" : "s", p->cpus_used);
+  else
+    fprintf(f, "\nParallelism (average %.2f threads running)\n", p->average);
   Table t;
   table_init(&t, "rrrl");
-  table_row(&t, "RUNNING", "TIME", "SHARE", "");
+  table_row(&t, p->oversubscribed ? "RUNNING OR RUNNABLE" : "RUNNING", "TIME", "SHARE", "");
   for (size_t k = 0; k <= p->kmax; k++) {
     if (!p->ns[k]) continue;
     char bar[48];
@@ -854,6 +863,7 @@ static void json_summary(Json *j, const WeftMetrics *m) {
   if (m->what & WEFT_METRICS_PARALLELISM) {
     j_num(j, "average_parallelism", m->parallelism.average);
     j_int(j, "max_parallelism", (int64_t)m->parallelism.kmax);
+    j_num(j, "cpus_used", m->parallelism.cpus_used);
   }
   j_states(j, s->state_ns);
   j_close(j, '}');
@@ -1233,6 +1243,9 @@ static void json_parallelism(Json *j, const WeftParallelism *p) {
   j_num(j, "average", p->average);
   j_int(j, "max", (int64_t)p->kmax);
   j_int(j, "io_overlap_ns", p->io_overlap_ns);
+  j_num(j, "cpus", p->cpus);
+  j_num(j, "cpus_used", p->cpus_used);
+  j_bool(j, "oversubscribed", p->oversubscribed);
   j_open(j, "histogram", '[');
   for (size_t k = 0; k <= p->kmax; k++) {
     j_open(j, NULL, '{');
@@ -1329,7 +1342,11 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
   fputs("\n\n", f);
   fprintf(f, "**Parallel efficiency %.2f** (load balance %.2f × synchronisation efficiency %.2f%s)", s->pop.pe,
           s->pop.lb, s->pop.synce, s->pop_left_out ? "; the MPI library's threads left out" : "");
-  if (m->what & WEFT_METRICS_PARALLELISM)
+  if ((m->what & WEFT_METRICS_PARALLELISM) && m->parallelism.oversubscribed)
+    fprintf(f, " · average parallelism %.2f on a CPU, of %g CPU%s (%.2f threads running or runnable, max %zu)",
+            m->parallelism.cpus_used, m->parallelism.cpus, m->parallelism.cpus == 1 ? "" : "s", m->parallelism.average,
+            m->parallelism.kmax);
+  else if (m->what & WEFT_METRICS_PARALLELISM)
     fprintf(f, " · average parallelism %.2f (max %zu)", m->parallelism.average, m->parallelism.kmax);
   fprintf(f, " · %zu process%s, %zu thread%s", s->nprocesses, s->nprocesses == 1 ? "" : "es", s->nthreads,
           s->nthreads == 1 ? "" : "s");
@@ -1456,7 +1473,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
   if (m->what & WEFT_METRICS_PARALLELISM) {
     const WeftParallelism *p = &m->parallelism;
     fputs("\n#### Parallelism\n\n", f);
-    fputs("| threads running |", f);
+    fputs(p->oversubscribed ? "| threads running or runnable |" : "| threads running |", f);
     for (size_t k = 0; k <= p->kmax; k++)
       if (p->ns[k]) fprintf(f, " %zu |", k);
     fputs("\n| ---: |", f);

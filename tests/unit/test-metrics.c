@@ -250,6 +250,17 @@ static void test_two_threads(void) {
   sqlite3_close(d);
 }
 
+/* The text report of m (free it). */
+static char *text_report(const WeftMetrics *m) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
+  weft_report_write(f, m, &opt);
+  fclose(f);
+  return buf;
+}
+
 /* More runnable threads than CPUs: a thread whose lock waits end long after
  * its wake-up, and one that sleeps without a recorded wait. Over 1 s:
  *   utid 1 "worker": running [0, 200), lock_wait [200, 700), running [700, 1000) ms;
@@ -304,6 +315,16 @@ static void test_oversubscribed(void) {
       f = &m->findings[i];
   ok(f && f->kind == WEFT_FIND_MACHINE_LOAD && f->cost_ns == 0, "4 CPUs: runnable 300 ms is other load (%s)",
      f ? f->kind_name : "none");
+  /* running (or runnable): both [0, 200) and [700, 1000), the sleeper alone [200, 700) */
+  const WeftParallelism *p = &m->parallelism;
+  ok(p->kmax == 2 && p->ns[2] == 500 * MS && near(p->average, 1.5) && p->cpus == 4 && !p->oversubscribed &&
+         near(p->cpus_used, 0.405),
+     "4 CPUs: parallelism 1.5, at most 2, not oversubscribed; 0.405 CPUs used (%.4f)", p->cpus_used);
+  char *txt = text_report(m);
+  ok(has(txt, "average parallelism  1.50  (at most 2 threads running at once)") &&
+         has(txt, "Parallelism (average 1.50 threads running)"),
+     "4 CPUs: the report's parallelism as the threads ran");
+  free(txt);
   weft_metrics_free(m);
   sqlite3_close(d);
   /* 1 CPU: 500 ms with both threads running: the program's own threads */
@@ -320,6 +341,16 @@ static void test_oversubscribed(void) {
       f = &m->findings[i];
   ok(f && f->kind == WEFT_FIND_OVERSUBSCRIBED && f->cost_ns == 300 * MS && has(f->fix, "use at most 1 worker"),
      "1 CPU: runnable 300 ms is the program's own oversubscription, cost 300 ms (%s)", f ? f->fix : "none");
+  /* 2 threads running or runnable for 500 ms on 1 CPU: the CPU ran 405 ms of them */
+  p = &m->parallelism;
+  ok(p->oversubscribed && p->cpus == 1 && near(p->average, 1.5) && near(p->cpus_used, 0.405),
+     "1 CPU: oversubscribed, 1.5 threads running or runnable, 0.405 on the CPU (%.4f)", p->cpus_used);
+  txt = text_report(m);
+  ok(has(txt, "average parallelism  0.41  on a CPU, of 1 CPU (1.50 threads running or runnable, at most 2 at once)") &&
+         has(txt, "Parallelism (average 1.50 threads running or runnable on 1 CPU; 0.41 on a CPU)") &&
+         has(txt, "RUNNING OR RUNNABLE") && has(txt, "up to 2 threads running or runnable at once, on 1 CPU;"),
+     "1 CPU: the report says what the CPU ran, not 1.5 threads at once on it");
+  free(txt);
   weft_metrics_free(m);
   m = compute_ok(d, 0, 250 * MS);
   w = &m->threads[0].time;
@@ -1024,17 +1055,6 @@ static void test_filter_and_render(void) {
   }
   weft_metrics_free(m);
   sqlite3_close(d);
-}
-
-/* The text report of m (free it). */
-static char *text_report(const WeftMetrics *m) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  WeftReportOptions opt = {.format = WEFT_REPORT_TEXT, .top = 0, .database = "t.db"};
-  weft_report_write(f, m, &opt);
-  fclose(f);
-  return buf;
 }
 
 /* mpirun (never exec'd) forks two children that exec into ranks 0 and 1
