@@ -356,6 +356,23 @@ bool build_critical_path(Ctx *c);
 
 /* whatif.c: m->critical_path->whatifs (none when no path was walked). */
 bool build_whatifs(Ctx *c);
+/* The least a change that keeps the work can make the range (WeftWorkFloor,
+ * into *f): the threads' time on a CPU less the waking done by the releases
+ * of object_id (>= 0: the object whose waits the change takes away, and its
+ * wake-ups with them), over cpus CPUs (0: unknown; and none across several
+ * hosts, each with CPUs of its own), or one thread's, the larger. With more
+ * threads than CPUs the time a lock's waiters waited was largely time
+ * runnable, which no change to the lock gives back; and a thread's own work
+ * does not overlap itself. */
+int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, WeftWorkFloor *f);
+
+/* A release that wakes a waiter takes a system call, a few microseconds;
+ * one recorded longer had its thread preempted inside it (on a machine with
+ * more threads than CPUs the woken thread often runs first, for its whole
+ * time slice): time runnable, not work, which the replay's sharing of the
+ * CPUs makes itself. Taken as the work after the release and charged again,
+ * it took 80 ms of 165 out of two threads on one CPU. */
+#define UNLOCK_COST_MAX 50000
 /* replay.c: m->replay, the recording replayed unchanged, with each change
  * asked for (an error names a spec that does not parse) and, with defaults,
  * with the critical path's what-ifs (marked replayed; only for a small

@@ -380,6 +380,17 @@ typedef struct {
   int64_t object_id; /* that flow's object, or -1 */
 } WeftPathSegment;
 
+/* The least a change that keeps the work leaves: the threads' work on the
+ * CPUs (their time on one, less the wake-ups of a lock whose waits go)
+ * spread over the CPUs, or one thread's own work, which it does in turn
+ * whatever the others do (a thread someone joined, or a main thread: the
+ * run waits for all of it). A prediction below it is raised to it. */
+typedef struct {
+  double cpus;     /* > 0: the prediction is this floor: work_ns over this many CPUs; 0: not raised */
+  int64_t work_ns; /* the work */
+  int64_t utid;    /* >= 0: one thread's work (cpus 1); -1: every thread's */
+} WeftWorkFloor;
+
 typedef enum {
   WEFT_WHATIF_OBJECT = 1,  /* an object's waits removed */
   WEFT_WHATIF_BALANCE = 2, /* a region's straggler's work spread evenly over its team */
@@ -395,6 +406,7 @@ typedef struct {
   int64_t saving_ns;     /* the predicted reduction of the range's length */
   int64_t predicted_ns;  /* length_ns - saving_ns */
   int replayed;          /* replayed as well (WeftMetrics.replay): the replay's prediction is the one to trust */
+  WeftWorkFloor floor;   /* floor.cpus > 0: the prediction is that floor, not the path's */
 } WeftWhatIf;
 
 /* What-if by replay (replay.c): the recording re-run with a change applied. */
@@ -440,6 +452,7 @@ typedef struct {
   int64_t predicted_ns;        /* recorded_ns * replayed_ns / the unchanged replay's length */
   int64_t saving_ns;           /* recorded_ns - predicted_ns (negative: slower) */
   int64_t forced;              /* operations skipped to get past a wait no one ended */
+  WeftWorkFloor floor;         /* floor.cpus > 0: predicted_ns raised to it (a change that keeps the work) */
   WeftReplayTimeline timeline; /* with WeftMetricsQuery.replay_timeline; else empty */
 } WeftReplayResult;
 

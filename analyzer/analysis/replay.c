@@ -483,14 +483,6 @@ static bool load_flows(Ctx *c, Rec *r) {
   return true;
 }
 
-/* A release that wakes a waiter takes a system call, a few microseconds;
- * one recorded longer had its thread preempted inside it (on a machine with
- * more threads than CPUs the woken thread often runs first, for its whole
- * time slice): time runnable, not work, which the replay's sharing of the
- * CPUs makes itself. Taken as the work after the release and charged again,
- * it took 80 ms of 165 out of two threads on one CPU. */
-#define UNLOCK_COST_MAX 50000
-
 /* Does a flow leave t at ns (within SAME_NS)? */
 static bool has_point(const RThread *t, int64_t ns) {
   size_t a = first_from(t->points, t->npoints, sizeof *t->points, 0, ns - SAME_NS);
@@ -2678,6 +2670,18 @@ static int cmp_saving(const void *x, const void *y) {
  * not) and, with defaults, the critical path's what-ifs not among them, each
  * replayed; the asked ones' results first, in their order, then weft's own
  * by saving. A WeftWhatIf whose change was replayed is marked. */
+/* The least ch can make the recorded length (of recorded_ns) where it keeps
+ * the work (a lock's waits, the GIL's, a region's balance, the CPUs): the
+ * recorded work on the CPUs it leaves (cpu_floor_ns); 0 for a change of the
+ * work itself. */
+static int64_t work_floor(Ctx *c, const Change *ch, int64_t recorded_ns, WeftWorkFloor *f) {
+  *f = (WeftWorkFloor){0, 0, -1};
+  if (ch->kind == WEFT_REPLAY_CPUS) return work_floor_ns(c, (double)ch->cpus, -1, f); /* (fewer: maybe longer) */
+  if (ch->kind != WEFT_REPLAY_LOCK_FREE && ch->kind != WEFT_REPLAY_NO_GIL && ch->kind != WEFT_REPLAY_BALANCE) return 0;
+  int64_t obj = ch->kind == WEFT_REPLAY_LOCK_FREE ? ch->lock_obj : -1;
+  return min64(work_floor_ns(c, usable_cpus(c->m), obj, f), recorded_ns);
+}
+
 bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults, bool timeline) {
   WeftMetrics *m = c->m;
   const char *own[REPLAY_DEFAULTS];
@@ -2757,6 +2761,10 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->replayed_ns = (int64_t)llround(len);
         /* the change's effect on the replay, applied to the recorded length */
         x->predicted_ns = base > 0 ? (int64_t)llround((double)rp->recorded_ns * len / base) : x->replayed_ns;
+        /* no shorter than the CPUs can run the work, where the change keeps it */
+        WeftWorkFloor f;
+        int64_t floor_ns = work_floor(c, &ch[i], rp->recorded_ns, &f);
+        if (x->predicted_ns < floor_ns) x->predicted_ns = floor_ns, x->floor = f;
         x->saving_ns = rp->recorded_ns - x->predicted_ns;
         x->forced = forced;
         rp->nresults++;

@@ -12,6 +12,63 @@
 
 #include "python.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, WeftWorkFloor *f) {
+  const WeftMetrics *m = c->m;
+  *f = (WeftWorkFloor){0, 0, -1};
+  if (cpus <= 0 || m->nhosts > 1 || !m->nthreads) return 0;
+  double *waking = calloc(m->nthreads, sizeof *waking), all = 0; /* by thread: its releases' waking */
+  bool *needed = calloc(m->nthreads, sizeof *needed); /* the run waits for all its work: joined, or a main thread */
+  if (!waking || !needed) return free(waking), free(needed), oom(c), 0;
+  sqlite3_stmt *jq = weft_sql_prepare(&c->sql, "SELECT DISTINCT from_utid FROM flow WHERE kind = ?1");
+  if (jq) sqlite3_bind_int(jq, 1, WEFT_FLOW_JOIN);
+  while (jq && weft_sql_step(&c->sql, jq)) {
+    const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(jq, 0));
+    if (ti && ti->idx >= 0) needed[ti->idx] = true;
+  }
+  sqlite3_finalize(jq);
+  if (object_id >= 0) {
+    sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, TOTAL(MIN(cost_ns, ?1)) FROM unlock_cost "
+                                                "WHERE object_id = ?2 AND ns >= ?3 AND ns <= ?4 AND cost_ns > 0 "
+                                                "GROUP BY utid");
+    if (q) {
+      sqlite3_bind_int64(q, 1, UNLOCK_COST_MAX);
+      sqlite3_bind_int64(q, 2, object_id);
+      sqlite3_bind_int64(q, 3, c->a);
+      sqlite3_bind_int64(q, 4, c->b);
+    }
+    while (q && weft_sql_step(&c->sql, q)) {
+      const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q, 0));
+      if (ti && ti->idx >= 0) waking[ti->idx] = sqlite3_column_double(q, 1), all += waking[ti->idx];
+    }
+    sqlite3_finalize(q);
+  }
+  int64_t work = (int64_t)llround(fmax(0, (double)m->summary.time.oncpu_ns - all));
+  *f = (WeftWorkFloor){cpus, work, -1};
+  int64_t best = (int64_t)llround((double)work / cpus);
+  for (size_t i = 0; i < m->nthreads; i++) {
+    const WeftThreadMetrics *t = &m->threads[i];
+    int64_t own = (int64_t)llround(fmax(0, (double)t->time.oncpu_ns - waking[i]));
+    if ((needed[i] || t->is_main) && own > best) best = own, *f = (WeftWorkFloor){1, own, t->utid};
+  }
+  free(waking);
+  free(needed);
+  return best;
+}
+
+/* w's prediction no shorter than the floor of the work it keeps. */
+static void whatif_floor(Ctx *c, const WeftCriticalPath *cp, WeftWhatIf *w) {
+  WeftWorkFloor f;
+  int64_t floor_ns = min64(work_floor_ns(c, usable_cpus(c->m), w->object_id, &f), cp->length_ns);
+  if (w->predicted_ns >= floor_ns) return;
+  w->predicted_ns = floor_ns;
+  w->saving_ns = cp->length_ns - floor_ns;
+  w->floor = f;
+}
+
 /* An object whose waits a what-if may take away: a lock, condition variable,
  * barrier or semaphore, not a pipe read or poll (waiting for data: the
  * writer's time is already on the path), nor a Python pool's queues (its
@@ -34,7 +91,8 @@ static bool whatif_object(const WeftMetrics *m, int64_t object_id, int64_t path_
 
 /* The objects: the top by critical share, and the top contended lock if it
  * is another (none waited on by design). */
-static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
+static void whatif_objects(Ctx *c, WeftCriticalPath *cp) {
+  const WeftMetrics *m = c->m;
   int64_t wid[2] = {-1, -1};
   const char *wlabel[2] = {NULL, NULL};
   int64_t wsave[2] = {0, 0};
@@ -69,11 +127,13 @@ static void whatif_objects(const WeftMetrics *m, WeftCriticalPath *cp) {
                                                  .utid = -1,
                                                  .saving_ns = wsave[k],
                                                  .predicted_ns = cp->length_ns - wsave[k]};
+  for (size_t i = 0; i < cp->nwhatifs; i++) whatif_floor(c, cp, &cp->whatifs[i]);
 }
 
 /* The most imbalanced region: its straggler's excess over the mean, as far
  * as the straggler is on the path during it. */
-static void whatif_balance(const WeftMetrics *m, WeftCriticalPath *cp) {
+static void whatif_balance(Ctx *c, WeftCriticalPath *cp) {
+  const WeftMetrics *m = c->m;
   ptrdiff_t worst = -1;
   for (size_t i = 0; i < m->nregions; i++) {
     const WeftRegion *rg = &m->regions[i];
@@ -98,6 +158,7 @@ static void whatif_balance(const WeftMetrics *m, WeftCriticalPath *cp) {
                                              .utid = rg->straggler_utid,
                                              .saving_ns = save,
                                              .predicted_ns = cp->length_ns - save};
+  whatif_floor(c, cp, &cp->whatifs[cp->nwhatifs - 1]);
 }
 
 bool build_whatifs(Ctx *c) {
@@ -105,7 +166,7 @@ bool build_whatifs(Ctx *c) {
   if (!cp || cp->end_utid < 0) return true; /* no path walked: nothing to predict */
   cp->whatifs = pool_calloc(c->pool, 3, sizeof *cp->whatifs);
   if (!cp->whatifs) return oom(c);
-  whatif_objects(c->m, cp);
-  whatif_balance(c->m, cp);
-  return true;
+  whatif_objects(c, cp);
+  whatif_balance(c, cp);
+  return !c->sql.failed;
 }

@@ -524,6 +524,20 @@ static void text_parallelism(FILE *f, const WeftMetrics *m, Bufs *bf) {
   table_free(&t);
 }
 
+/* "; no less: the threads' 1.87 s of work on a CPU over 2 CPUs" (or "B's
+ * 60.0 ms of work on a CPU") into buf for a prediction raised to the floor
+ * of the work it keeps (f->cpus 0: not raised, nothing). */
+static void floor_note(const WeftMetrics *m, const WeftWorkFloor *f, Bufs *bf, char *buf, size_t len) {
+  if (f->cpus > 0 && f->utid >= 0) {
+    char who[160];
+    thread_label(m, f->utid, who, sizeof who);
+    snprintf(buf, len, "; no less: %s's %s of work on a CPU", who, D(bf, f->work_ns));
+  } else if (f->cpus > 0) {
+    snprintf(buf, len, "; no less: the threads' %s of work on a CPU over %g CPU%s", D(bf, f->work_ns), f->cpus,
+             f->cpus == 1 ? "" : "s");
+  }
+}
+
 /* "without the waits on X: 24.0 ms instead of 100 ms (-76%)" into buf. */
 static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *bf, char *buf, size_t len) {
   const WeftCriticalPath *cp = m->critical_path;
@@ -535,14 +549,19 @@ static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *
     thread_label(m, w->utid, who, sizeof who);
     snprintf(what, sizeof what, "with the work of %s in %s spread evenly over its team", who, w->label);
   }
+  char floor[240] = "";
+  floor_note(m, &w->floor, bf, floor, sizeof floor);
   if (w->saving_ns <= 0) /* say so, not "-0.0%" */
-    snprintf(buf, len, "%s: no shorter (%s; %s off the critical path)", what, D(bf, cp->length_ns),
-             w->kind == WEFT_WHATIF_OBJECT ? "its waits were" : "the excess work was");
+    snprintf(buf, len, "%s: no shorter (%s; %s)", what, D(bf, cp->length_ns),
+             w->floor.cpus > 0               ? floor + 2
+             : w->kind == WEFT_WHATIF_OBJECT ? "its waits were off the critical path"
+                                             : "the excess work was off the critical path");
   else if (w->saving_ns * 1000 < cp->length_ns)
-    snprintf(buf, len, "%s: %s instead of %s (under 0.1%%)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns));
+    snprintf(buf, len, "%s: %s instead of %s (under 0.1%%%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
+             floor);
   else
-    snprintf(buf, len, "%s: %s instead of %s (-%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
-             P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0));
+    snprintf(buf, len, "%s: %s instead of %s (-%s%s)", what, D(bf, w->predicted_ns), D(bf, cp->length_ns),
+             P(bf, cp->length_ns > 0 ? (double)w->saving_ns / (double)cp->length_ns : 0), floor);
   return buf;
 }
 
@@ -632,17 +651,20 @@ static void text_verdict(FILE *f, const WeftMetrics *m) {
 /* "hot keeps no one waiting: 41.0 ms instead of 80.2 ms (-49 %)" into buf;
  * a change no larger than the unchanged replay's own error says so: the
  * model cannot tell it from no change. */
-static const char *replay_line(const WeftReplay *rp, const WeftReplayResult *x, Bufs *bf, char *buf, size_t len) {
+static const char *replay_line(const WeftMetrics *m, const WeftReplayResult *x, Bufs *bf, char *buf, size_t len) {
+  const WeftReplay *rp = m->replay;
   double frac = rp->recorded_ns > 0 ? (double)x->saving_ns / (double)rp->recorded_ns : 0;
   bool within = rp->error != 0 && fabs(frac) <= fabs(rp->error);
+  char floor[240] = "";
+  floor_note(m, &x->floor, bf, floor, sizeof floor);
   if (x->saving_ns == 0 && rp->error == 0) { /* (no error bar to be within: not "-0.0%") */
-    snprintf(buf, len, "%s: no shorter (%s)%s", x->description, D(bf, rp->recorded_ns),
+    snprintf(buf, len, "%s: no shorter (%s%s)%s", x->description, D(bf, rp->recorded_ns), floor,
              x->forced ? " (some waits no one ended were skipped)" : "");
     return buf;
   }
-  snprintf(buf, len, "%s: %s instead of %s (%s%s%s)%s", x->description, D(bf, x->predicted_ns), D(bf, rp->recorded_ns),
-           frac >= 0 ? "-" : "+", P(bf, frac >= 0 ? frac : -frac), within ? ", within the error bar" : "",
-           x->forced ? " (some waits no one ended were skipped)" : "");
+  snprintf(buf, len, "%s: %s instead of %s (%s%s%s%s)%s", x->description, D(bf, x->predicted_ns),
+           D(bf, rp->recorded_ns), frac >= 0 ? "-" : "+", P(bf, frac >= 0 ? frac : -frac),
+           within ? ", within the error bar" : "", floor, x->forced ? " (some waits no one ended were skipped)" : "");
   return buf;
 }
 
@@ -700,7 +722,7 @@ static void text_replay(FILE *f, const WeftMetrics *m, Bufs *bf) {
     if (!rp->defaults && !rp->results[i].asked && (!i || rp->results[i - 1].asked))
       fprintf(f, "  and the critical path's changes:\n");
     fprintf(f, "  %s%s\n", rp->defaults || rp->results[i].asked ? "" : "  ",
-            replay_line(rp, &rp->results[i], bf, line, sizeof line));
+            replay_line(m, &rp->results[i], bf, line, sizeof line));
   }
   fprintf(f, "  %s\n", replay_error_line(rp, bf, line, sizeof line));
   if (replay_rough_line(rp, line, sizeof line)) wrap(f, "", 2, line);
@@ -766,6 +788,13 @@ static void j_opt(Json *j, const char *key, int64_t v) {
 static void j_num(Json *j, const char *key, double v) {
   weft_json_key(j, key);
   weft_json_double(j, "%.6g", v == 0 ? 0.0 : v);
+}
+
+/* The floor's JSON fields (WeftWorkFloor): cpus 0 when not raised. */
+static void j_floor(Json *j, const WeftWorkFloor *f) {
+  j_num(j, "floor_cpus", f->cpus);
+  j_int(j, "floor_work_ns", f->work_ns);
+  j_opt(j, "floor_utid", f->utid);
 }
 
 /* s, or null when there is none */
@@ -1166,6 +1195,7 @@ static void json_critical_path(Json *j, const WeftCriticalPath *cp, long top) {
     j_int(j, "predicted_ns", w->predicted_ns);
     j_num(j, "predicted_fraction", cp->length_ns > 0 ? (double)w->predicted_ns / (double)cp->length_ns : 1.0);
     j_bool(j, "replayed", w->replayed);
+    j_floor(j, &w->floor);
     j_close(j, '}');
   }
   j_close(j, ']');
@@ -1197,6 +1227,7 @@ static void json_replay(Json *j, const WeftReplay *rp) {
     j_int(j, "replayed_ns", x->replayed_ns);
     j_num(j, "error", rp->error);
     j_int(j, "forced", x->forced);
+    j_floor(j, &x->floor);
     j_close(j, '}');
   }
   j_close(j, ']');
@@ -1408,7 +1439,7 @@ static void write_markdown(FILE *f, const WeftMetrics *m, const WeftReportOption
     for (size_t i = 0; !rp->unavailable && i < rp->nresults; i++) {
       fputs("- ", f);
       if (!rp->defaults && !rp->results[i].asked) fputs("(the critical path's) ", f);
-      md_text(f, replay_line(rp, &rp->results[i], &bf, line, sizeof line));
+      md_text(f, replay_line(m, &rp->results[i], &bf, line, sizeof line));
       fputc('\n', f);
     }
     if (!rp->unavailable) {

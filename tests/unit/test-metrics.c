@@ -1314,9 +1314,30 @@ static void test_critpath_chain(void) {
          cp->segments[2].flow_kind == WEFT_FLOW_LOCK_HANDOFF && cp->segments[2].object_id == 2 &&
          cp->segments[3].utid == 1 && cp->segments[3].end_ns == 100 * MS && cp->segments[3].object_id == 1,
      "chain: segments main 0..2, B 2..80 (create), A 80..84 (hand-off of L2), main 84..100 (hand-off of L1)");
+  /* the path less L2's 76 ms would be 24 ms, but the threads ran 114 ms (main 25, A 12, B 77), which
+   * 4 CPUs take 28.5 ms to run at the least */
   ok(cp && cp->nwhatifs >= 1 && cp->whatifs[0].kind == WEFT_WHATIF_OBJECT && cp->whatifs[0].object_id == 2 &&
-         cp->whatifs[0].saving_ns == 76 * MS && cp->whatifs[0].predicted_ns == 24 * MS,
-     "chain: what-if without L2's waits: 24 ms");
+         cp->whatifs[0].saving_ns == 71500 * 1000 && cp->whatifs[0].predicted_ns == 28500 * 1000 &&
+         cp->whatifs[0].floor.cpus == 4 && cp->whatifs[0].floor.work_ns == 114 * MS,
+     "chain: what-if without L2's waits: 28.5 ms, the CPUs' floor, not the path's 24 ms (%lld)",
+     cp && cp->nwhatifs ? (long long)cp->whatifs[0].predicted_ns : -1);
+  /* (the replay re-runs it: 80 ms, B's own work; the estimate is printed where the replay is not) */
+  char *txt = text_report(m);
+  ok(has(txt, "L2 (chain.c:20) keeps no one waiting (sharded or removed): 80.0 ms instead of 100 ms (-20.0%)") &&
+         cp->whatifs[0].replayed,
+     "chain: the replay of L2's what-if, above the CPUs' floor: 80 ms");
+  free(txt);
+  weft_metrics_free(m);
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.no_replay = 1;
+  char err[256] = "";
+  m = weft_metrics_compute(d, &q, err, sizeof err);
+  txt = m ? text_report(m) : NULL;
+  ok(txt && has(txt, "without the waits on L2 (chain.c:20): 28.5 ms instead of 100 ms (-71.5%; no less: the "
+                     "threads' 114 ms of work on a CPU over 4 CPUs)"),
+     "chain, not replayed: the estimate says the floor and why %s", err);
+  free(txt);
   weft_metrics_free(m);
   /* a range: [50, 100 ms) starts the walk at main's end and stops at 50 */
   m = compute_ok(d, 50 * MS, 100 * MS);
@@ -1393,6 +1414,56 @@ static void test_retaken(int rw) {
      f ? f->evidence : "no finding", f ? f->fix : "");
   weft_metrics_free(m);
   sqlite3_close(d);
+}
+
+/* A joined worker's own work floors a what-if (WeftWorkFloor): W runs
+ * [0, 60) holding L from 1 ms; main runs [0, 5), waits for L [5, 60) (W
+ * hands it over at 60), runs [60, 70), then joins W (ended at 60: no wait).
+ * The path less L's 55 ms would be 15 ms, and the threads' 75 ms over 4
+ * CPUs 18.75, but W's 60 ms are done before the join whatever the lock:
+ * 60 ms. Unjoined, W's work floors nothing of its own (the run need not
+ * wait for it): 18.75 ms. */
+static void test_floor_thread(void) {
+  for (int joined = 1; joined >= 0; joined--) {
+    db_new();
+    dbb_process(&bd, 1, 500, 0, 70 * MS, "floor", NULL);
+    dbb_thread(&bd, 1, 1, 500, "main", -1, 0, 70 * MS);
+    dbb_thread(&bd, 2, 1, 501, "W", 1, 0, 60 * MS);
+    dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "L", -1, -1, 2);
+    dbb_state(&bd, 1, 0, 5 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 1, 5 * MS, 60 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
+    dbb_state(&bd, 1, 60 * MS, 70 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_state(&bd, 2, 0, 60 * MS, WEFT_ST_RUNNING, -1, -1);
+    dbb_hold(&bd, 1, 2, 1 * MS, 60 * MS, 0, 0);
+    dbb_hold(&bd, 1, 1, 60 * MS, 61 * MS, 1, 0);
+    dbb_flow(&bd, WEFT_FLOW_CREATE, 1, 0, 2, 0, -1);
+    dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 60 * MS, 1, 60 * MS, 1);
+    if (joined) dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 60 * MS, 1, 70 * MS, -1);
+    sqlite3 *d = db_finish(70 * MS);
+    WeftMetricsQuery q;
+    weft_metrics_query_init(&q);
+    q.no_replay = 1;
+    char err[256] = "";
+    WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+    const WeftCriticalPath *cp = m ? m->critical_path : NULL;
+    const WeftWhatIf *w = cp && cp->nwhatifs ? &cp->whatifs[0] : NULL;
+    char *txt = m ? text_report(m) : NULL;
+    if (joined)
+      ok(w && w->object_id == 1 && w->predicted_ns == 60 * MS && w->floor.utid == 2 && w->floor.cpus == 1 &&
+             w->floor.work_ns == 60 * MS &&
+             has(txt, "without the waits on L: 60.0 ms instead of 70.0 ms (-14.3%; no less: W [501]'s 60.0 ms of "
+                      "work on a CPU)"),
+         "floor, W joined: without L's waits 60 ms, W's own work, not the path's 15 ms (%lld) %s",
+         w ? (long long)w->predicted_ns : -1, err);
+    else
+      ok(w && w->object_id == 1 && w->predicted_ns == 18750 * 1000 && w->floor.utid == -1 && w->floor.cpus == 4 &&
+             w->floor.work_ns == 75 * MS,
+         "floor, W not joined: without L's waits 18.75 ms, the threads' 75 ms over 4 CPUs (%lld) %s",
+         w ? (long long)w->predicted_ns : -1, err);
+    free(txt);
+    weft_metrics_free(m);
+    sqlite3_close(d);
+  }
 }
 
 static void test_critpath_timeout(void) {
@@ -1936,6 +2007,7 @@ int main(void) {
   forkjoin_queue('b');
   test_jobs();
   test_parallelism();
+  test_floor_thread();
   test_io_overlap();
   test_barrier();
   test_barrier_last_arrival();
