@@ -227,7 +227,8 @@ static void show_metrics(WeftSelectionPanel *self, const WeftMetrics *m) {
   summary_row(self, 2, "sync efficiency", buf, "max useful / T");
   const WeftParallelism *p = &m->parallelism;
   if (p->oversubscribed)
-    g_snprintf(buf, sizeof buf, "%.2f of %g CPUs (%.2f, max %zu)", p->cpus_used, p->cpus, p->average, p->kmax);
+    g_snprintf(buf, sizeof buf, "%.2f of %g CPU%s (%.2f, max %zu)", p->cpus_used, p->cpus, p->cpus == 1 ? "" : "s",
+               p->average, p->kmax);
   else
     g_snprintf(buf, sizeof buf, "%.2f (max %zu)", p->average, p->kmax);
   summary_row(self, 3, "avg parallelism", buf,

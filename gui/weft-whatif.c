@@ -80,7 +80,8 @@ static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data,
     r->predicted_ns = rp->results[0].predicted_ns;
     r->replayed_ns = rp->results[0].replayed_ns;
     r->floor = rp->results[0].floor;
-    if (r->floor.utid >= 0) weft_metrics_thread_label(m, r->floor.utid, r->floor_who, sizeof r->floor_who);
+    if (r->floor.cpus > 0 && r->floor.utid >= 0)
+      weft_metrics_thread_label(m, r->floor.utid, r->floor_who, sizeof r->floor_who);
     r->error = rp->error;
     r->rows = weft_replay_rows_new(rp, spec);
   }

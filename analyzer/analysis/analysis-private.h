@@ -223,6 +223,7 @@ typedef struct {
   sqlite3_stmt *stack_q; /* stack_frame_info's read, prepared once */
 
   int64_t share_base; /* waiting in the range but for threads or children to end */
+  bool *floor_needed; /* parallel to m->threads, once read (work_floor_ns): the run waits for its work */
 } Ctx;
 
 static inline bool oom(Ctx *c) { return weft_sql_fail(&c->sql, "out of memory"); }
@@ -360,11 +361,12 @@ bool build_whatifs(Ctx *c);
  * into *f): the threads' time on a CPU less the waking done by the releases
  * of object_id (>= 0: the object whose waits the change takes away, and its
  * wake-ups with them), over cpus CPUs (0: unknown; and none across several
- * hosts, each with CPUs of its own), or one thread's, the larger. With more
+ * hosts, each with CPUs of its own), or (per_thread: not for a change that
+ * moves work between threads) one thread's, the larger. With more
  * threads than CPUs the time a lock's waiters waited was largely time
  * runnable, which no change to the lock gives back; and a thread's own work
  * does not overlap itself. */
-int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, WeftWorkFloor *f);
+int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, bool per_thread, WeftWorkFloor *f);
 
 /* A release that wakes a waiter takes a system call, a few microseconds;
  * one recorded longer had its thread preempted inside it (on a machine with

@@ -1321,6 +1321,7 @@ static void ctx_free(Ctx *c) {
   free(c->runs);
   free(c->ios);
   free(c->joins);
+  free(c->floor_needed);
   free(c->waits);
   free(c->cpu);
   acc_free(c);

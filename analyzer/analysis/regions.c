@@ -585,8 +585,11 @@ bool build_parallelism(Ctx *c) {
     p->fraction[q] = T > 0 ? (double)hist[q] / (double)T : 0;
     p->average += (double)q * p->fraction[q];
   }
-  p->cpus = usable_cpus(m);
+  /* (several hosts: one host's CPUs say nothing of the rest; time assumed on a CPU, without scheduler
+   * readings, may be runnable: never more than the CPUs) */
+  p->cpus = m->nhosts > 1 ? 0 : usable_cpus(m);
   p->cpus_used = T > 0 ? (double)m->summary.time.oncpu_ns / (double)T : 0;
+  if (p->cpus > 0 && p->cpus_used > p->cpus) p->cpus_used = p->cpus;
   p->oversubscribed = p->cpus > 0 && (double)kmax > p->cpus;
   return true;
 }

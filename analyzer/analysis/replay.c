@@ -2676,10 +2676,11 @@ static int cmp_saving(const void *x, const void *y) {
  * work itself. */
 static int64_t work_floor(Ctx *c, const Change *ch, int64_t recorded_ns, WeftWorkFloor *f) {
   *f = (WeftWorkFloor){0, 0, -1};
-  if (ch->kind == WEFT_REPLAY_CPUS) return work_floor_ns(c, (double)ch->cpus, -1, f); /* (fewer: maybe longer) */
+  if (ch->kind == WEFT_REPLAY_CPUS) return work_floor_ns(c, (double)ch->cpus, -1, true, f); /* (fewer: maybe longer) */
   if (ch->kind != WEFT_REPLAY_LOCK_FREE && ch->kind != WEFT_REPLAY_NO_GIL && ch->kind != WEFT_REPLAY_BALANCE) return 0;
   int64_t obj = ch->kind == WEFT_REPLAY_LOCK_FREE ? ch->lock_obj : -1;
-  return min64(work_floor_ns(c, usable_cpus(c->m), obj, f), recorded_ns);
+  /* (balance moves the straggler's work to its team: its own is no floor) */
+  return min64(work_floor_ns(c, usable_cpus(c->m), obj, ch->kind != WEFT_REPLAY_BALANCE, f), recorded_ns);
 }
 
 bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults, bool timeline) {
@@ -2759,6 +2760,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->asked = mine;
         x->description = describe(c->pool, m, &ch[i]);
         x->replayed_ns = (int64_t)llround(len);
+        x->floor = (WeftWorkFloor){0, 0, -1};
         /* the change's effect on the replay, applied to the recorded length */
         x->predicted_ns = base > 0 ? (int64_t)llround((double)rp->recorded_ns * len / base) : x->replayed_ns;
         /* no shorter than the CPUs can run the work, where the change keeps it */

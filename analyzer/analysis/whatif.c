@@ -16,20 +16,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, WeftWorkFloor *f) {
+/* c->floor_needed: the threads the run waits for to the end of their work
+ * (WeftWorkFloor): joined in the range (a join flow from them), or a main
+ * thread; read once. */
+static bool floor_needed(Ctx *c) {
+  const WeftMetrics *m = c->m;
+  if (c->floor_needed) return true;
+  c->floor_needed = calloc(m->nthreads ? m->nthreads : 1, sizeof *c->floor_needed);
+  if (!c->floor_needed) return oom(c);
+  for (size_t i = 0; i < m->nthreads; i++) c->floor_needed[i] = m->threads[i].is_main;
+  sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT DISTINCT from_utid FROM flow WHERE kind = ?1 AND to_ns <= ?2");
+  if (q) {
+    sqlite3_bind_int(q, 1, WEFT_FLOW_JOIN);
+    sqlite3_bind_int64(q, 2, c->b);
+  }
+  while (q && weft_sql_step(&c->sql, q)) {
+    const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q, 0));
+    if (ti && ti->idx >= 0) c->floor_needed[ti->idx] = true;
+  }
+  sqlite3_finalize(q);
+  return !c->sql.failed;
+}
+
+/* A thread's time on a CPU that is work: measured (not assumed where it
+ * had no scheduler readings: a floor must err low), and not an MPI
+ * library's polling. */
+static double floor_work(const WeftMetrics *m, const WeftThreadMetrics *t) {
+  if (weft_mpi_library_thread(m, t->utid)) return 0;
+  return (double)max64(0, t->time.oncpu_ns - t->time.assumed_ns);
+}
+
+int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, bool per_thread, WeftWorkFloor *f) {
   const WeftMetrics *m = c->m;
   *f = (WeftWorkFloor){0, 0, -1};
-  if (cpus <= 0 || m->nhosts > 1 || !m->nthreads) return 0;
-  double *waking = calloc(m->nthreads, sizeof *waking), all = 0; /* by thread: its releases' waking */
-  bool *needed = calloc(m->nthreads, sizeof *needed); /* the run waits for all its work: joined, or a main thread */
-  if (!waking || !needed) return free(waking), free(needed), oom(c), 0;
-  sqlite3_stmt *jq = weft_sql_prepare(&c->sql, "SELECT DISTINCT from_utid FROM flow WHERE kind = ?1");
-  if (jq) sqlite3_bind_int(jq, 1, WEFT_FLOW_JOIN);
-  while (jq && weft_sql_step(&c->sql, jq)) {
-    const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(jq, 0));
-    if (ti && ti->idx >= 0) needed[ti->idx] = true;
-  }
-  sqlite3_finalize(jq);
+  if (cpus <= 0 || m->nhosts > 1 || !m->nthreads || !floor_needed(c)) return 0;
+  double *waking = calloc(m->nthreads, sizeof *waking); /* by thread: its releases' waking */
+  if (!waking) return oom(c), 0;
   if (object_id >= 0) {
     sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, TOTAL(MIN(cost_ns, ?1)) FROM unlock_cost "
                                                 "WHERE object_id = ?2 AND ns >= ?3 AND ns <= ?4 AND cost_ns > 0 "
@@ -42,27 +64,28 @@ int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, WeftWorkFloor *f) 
     }
     while (q && weft_sql_step(&c->sql, q)) {
       const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q, 0));
-      if (ti && ti->idx >= 0) waking[ti->idx] = sqlite3_column_double(q, 1), all += waking[ti->idx];
+      if (ti && ti->idx >= 0) waking[ti->idx] = sqlite3_column_double(q, 1);
     }
     sqlite3_finalize(q);
   }
-  int64_t work = (int64_t)llround(fmax(0, (double)m->summary.time.oncpu_ns - all));
+  double all = 0;
+  for (size_t i = 0; i < m->nthreads; i++) all += fmax(0, floor_work(m, &m->threads[i]) - waking[i]);
+  int64_t work = (int64_t)llround(all), best = (int64_t)llround(all / cpus);
   *f = (WeftWorkFloor){cpus, work, -1};
-  int64_t best = (int64_t)llround((double)work / cpus);
-  for (size_t i = 0; i < m->nthreads; i++) {
-    const WeftThreadMetrics *t = &m->threads[i];
-    int64_t own = (int64_t)llround(fmax(0, (double)t->time.oncpu_ns - waking[i]));
-    if ((needed[i] || t->is_main) && own > best) best = own, *f = (WeftWorkFloor){1, own, t->utid};
+  for (size_t i = 0; per_thread && i < m->nthreads; i++) {
+    int64_t own = (int64_t)llround(fmax(0, floor_work(m, &m->threads[i]) - waking[i]));
+    if (c->floor_needed[i] && own > best) best = own, *f = (WeftWorkFloor){1, own, m->threads[i].utid};
   }
   free(waking);
-  free(needed);
   return best;
 }
 
 /* w's prediction no shorter than the floor of the work it keeps. */
 static void whatif_floor(Ctx *c, const WeftCriticalPath *cp, WeftWhatIf *w) {
   WeftWorkFloor f;
-  int64_t floor_ns = min64(work_floor_ns(c, usable_cpus(c->m), w->object_id, &f), cp->length_ns);
+  /* (a balance what-if moves the straggler's work to its team: its own is no floor) */
+  int64_t floor_ns =
+      min64(work_floor_ns(c, usable_cpus(c->m), w->object_id, w->kind != WEFT_WHATIF_BALANCE, &f), cp->length_ns);
   if (w->predicted_ns >= floor_ns) return;
   w->predicted_ns = floor_ns;
   w->saving_ns = cp->length_ns - floor_ns;
@@ -126,7 +149,8 @@ static void whatif_objects(Ctx *c, WeftCriticalPath *cp) {
                                                  .region = -1,
                                                  .utid = -1,
                                                  .saving_ns = wsave[k],
-                                                 .predicted_ns = cp->length_ns - wsave[k]};
+                                                 .predicted_ns = cp->length_ns - wsave[k],
+                                                 .floor = {0, 0, -1}};
   for (size_t i = 0; i < cp->nwhatifs; i++) whatif_floor(c, cp, &cp->whatifs[i]);
 }
 
@@ -157,7 +181,8 @@ static void whatif_balance(Ctx *c, WeftCriticalPath *cp) {
                                              .region = (int64_t)worst,
                                              .utid = rg->straggler_utid,
                                              .saving_ns = save,
-                                             .predicted_ns = cp->length_ns - save};
+                                             .predicted_ns = cp->length_ns - save,
+                                             .floor = {0, 0, -1}};
   whatif_floor(c, cp, &cp->whatifs[cp->nwhatifs - 1]);
 }
 

@@ -794,7 +794,7 @@ static void j_num(Json *j, const char *key, double v) {
 static void j_floor(Json *j, const WeftWorkFloor *f) {
   j_num(j, "floor_cpus", f->cpus);
   j_int(j, "floor_work_ns", f->work_ns);
-  j_opt(j, "floor_utid", f->utid);
+  j_opt(j, "floor_utid", f->cpus > 0 ? f->utid : -1);
 }
 
 /* s, or null when there is none */
