@@ -62,6 +62,21 @@ static WeftMetrics *compute_ok(sqlite3 *d, long long a, long long b) {
   return m;
 }
 
+/* The whole recording without the replay: the critical path's estimates as printed where it is not. */
+static WeftMetrics *compute_no_replay(sqlite3 *d) {
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.no_replay = 1;
+  char err[256] = "";
+  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  if (!m) {
+    printf("Bail out! weft_metrics_compute: %s\n", err);
+    exit(99);
+  }
+  return m;
+}
+
+
 static const WeftObjectMetrics *object(const WeftMetrics *m, long long id) {
   for (size_t i = 0; i < m->nobjects; i++)
     if (m->objects[i].object_id == id) return &m->objects[i];
@@ -1332,15 +1347,11 @@ static void test_critpath_chain(void) {
      "chain: the replay of L2's what-if, above the CPUs' floor: 80 ms");
   free(txt);
   weft_metrics_free(m);
-  WeftMetricsQuery q;
-  weft_metrics_query_init(&q);
-  q.no_replay = 1;
-  char err[256] = "";
-  m = weft_metrics_compute(d, &q, err, sizeof err);
-  txt = m ? text_report(m) : NULL;
+  m = compute_no_replay(d);
+  txt = text_report(m);
   ok(txt && has(txt, "without the waits on L2 (chain.c:20): 28.5 ms instead of 100 ms (-71.5%; no less: the "
                      "threads' 114 ms of work on a CPU over 4 CPUs)"),
-     "chain, not replayed: the estimate says the floor and why %s", err);
+     "chain, not replayed: the estimate says the floor and why");
   free(txt);
   weft_metrics_free(m);
   /* a range: [50, 100 ms) starts the walk at main's end and stops at 50 */
@@ -1449,27 +1460,23 @@ static void test_floor_thread(void) {
     dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 60 * MS, 1, 60 * MS, 1);
     if (joined) dbb_flow(&bd, WEFT_FLOW_JOIN, 2, 60 * MS, 1, 70 * MS, -1);
     sqlite3 *d = db_finish(70 * MS);
-    WeftMetricsQuery q;
-    weft_metrics_query_init(&q);
-    q.no_replay = 1;
-    char err[256] = "";
-    WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
-    const WeftCriticalPath *cp = m ? m->critical_path : NULL;
+    WeftMetrics *m = compute_no_replay(d);
+    const WeftCriticalPath *cp = m->critical_path;
     const WeftWhatIf *w = cp && cp->nwhatifs ? &cp->whatifs[0] : NULL;
-    char *txt = m ? text_report(m) : NULL;
+    char *txt = text_report(m);
     /* W's work less its wake-ups of L: 60 ms - 70 us */
     if (joined)
       ok(w && w->object_id == 1 && w->predicted_ns == 59930 * 1000 && w->floor.utid == 2 && w->floor.cpus == 1 &&
              w->floor.work_ns == 59930 * 1000 &&
              has(txt, "without the waits on L: 59.9 ms instead of 70.0 ms (-14.4%; no less: W [501]'s 59.9 ms of "
                       "work on a CPU)"),
-         "floor, W joined: without L's waits 59.93 ms, W's own work less its wake-ups, not the path's 15 ms (%lld) %s",
-         w ? (long long)w->predicted_ns : -1, err);
+         "floor, W joined: without L's waits 59.93 ms, W's own work less its wake-ups, not the path's 15 ms (%lld)",
+         w ? (long long)w->predicted_ns : -1);
     else
       ok(w && w->object_id == 1 && w->predicted_ns == 18732500 && w->floor.utid == -1 && w->floor.cpus == 4 &&
              w->floor.work_ns == 74930 * 1000,
-         "floor, W not joined: without L's waits 18.73 ms, the threads' 74.93 ms over 4 CPUs (%lld) %s",
-         w ? (long long)w->predicted_ns : -1, err);
+         "floor, W not joined: without L's waits 18.73 ms, the threads' 74.93 ms over 4 CPUs (%lld)",
+         w ? (long long)w->predicted_ns : -1);
     free(txt);
     weft_metrics_free(m);
     sqlite3_close(d);
@@ -1501,18 +1508,14 @@ static void test_floor_balance(void) {
     dbb_flow(&bd, WEFT_FLOW_JOIN, k, end, 1, 101 * MS, -1);
   }
   sqlite3 *d = db_finish(102 * MS);
-  WeftMetricsQuery q;
-  weft_metrics_query_init(&q);
-  q.no_replay = 1;
-  char err[256] = "";
-  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
-  const WeftCriticalPath *cp = m ? m->critical_path : NULL;
+  WeftMetrics *m = compute_no_replay(d);
+  const WeftCriticalPath *cp = m->critical_path;
   const WeftWhatIf *w = NULL;
   for (size_t i = 0; cp && i < cp->nwhatifs; i++)
     if (cp->whatifs[i].kind == WEFT_WHATIF_BALANCE) w = &cp->whatifs[i];
   ok(w && w->predicted_ns == 64500 * 1000 && w->floor.cpus == 0 && w->floor.utid == -1,
-     "floor, balance: the straggler's work spread, 64.5 ms, not floored by its own 100 ms (%lld, floor %g) %s",
-     w ? (long long)w->predicted_ns : -1, w ? w->floor.cpus : -1, err);
+     "floor, balance: the straggler's work spread, 64.5 ms, not floored by its own 100 ms (%lld, floor %g)",
+     w ? (long long)w->predicted_ns : -1, w ? w->floor.cpus : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
