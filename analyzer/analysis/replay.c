@@ -111,6 +111,7 @@ typedef struct {
 typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
+  int64_t run_ns;              /* its running time (state running) */
   double busy_cpu;             /* its time on a CPU in spin lock waits, in the range (spin_demand) */
   RState *st;
   size_t nst, capst;
@@ -161,6 +162,7 @@ typedef struct {
   int64_t start, end; /* of the selected threads */
   int64_t nplaced;    /* counted holds placed */
   double bg;          /* other work on the machine, as threads always ready (background) */
+  double run_wall;    /* the last replay's Sim.run_wall */
   /* the threads each thread's end ends (its process's exit: tie_threads), tied[tied_at[i] .. tied_at[i + 1]) */
   size_t *tied, *tied_at;
 } Rec;
@@ -264,8 +266,9 @@ typedef struct {
   size_t *work;
   size_t nwork, capwork;
   Heap run, delay;
-  double vnow; /* virtual time */
-  double spin; /* the threads waiting that spin yielding the CPU, as the CPUs they want (SimThr.spin) */
+  double vnow;     /* virtual time */
+  double run_wall; /* the threads' time running so far (with work, on a CPU or sharing one), summed */
+  double spin;     /* the threads waiting that spin yielding the CPU, as the CPUs they want (SimThr.spin) */
   size_t nspin;
   size_t busy; /* the threads spinning on a spin lock (SimThr.busy) */
   size_t ndone;
@@ -404,6 +407,7 @@ static bool load_threads(Ctx *c, Rec *r) {
     t->start = tm->start_ns;
     t->end = tm->end_ns;
     int64_t run = tm->state_ns[WEFT_ST_RUNNING];
+    t->run_ns = run;
     t->cpu_ratio = run > 0 ? fmin(1.0, (double)tm->time.oncpu_ns / (double)run) : 1.0;
     t->off_ratio = run > 0 ? fmin(1.0 - t->cpu_ratio, (double)tm->time.offcpu_ns / (double)run) : 0.0;
     if (weft_hmap_put(&r->by_utid, t->utid, 0, r->n) != 0) return rfail(c);
@@ -2207,6 +2211,7 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
     }
     if (next < now) next = now;
     s->vnow += (next - now) * rate;
+    s->run_wall += (next - now) * (double)s->run.n;
     now = next;
     while (s->run.n && s->run.key[0] <= s->vnow + EPS) {
       size_t i = heap_pop(&s->run);
@@ -2387,6 +2392,7 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, bool placed, int64_t
   double cpus = ch && ch->kind == WEFT_REPLAY_CPUS ? (double)ch->cpus : c->m->ncpus > 0 ? (double)c->m->ncpus : 0;
   double last = 0;
   len = simulate(&s, cpus, r->bg, &last);
+  r->run_wall = s.run_wall;
   *forced = s.forced;
   if (len >= 0 && tl && !tl_keep(&s, last, tl)) len = -1;
 out:
@@ -2670,6 +2676,29 @@ static int cmp_saving(const void *x, const void *y) {
  * not) and, with defaults, the critical path's what-ifs not among them, each
  * replayed; the asked ones' results first, in their order, then weft's own
  * by saving. A WeftWhatIf whose change was replayed is marked. */
+/* What a replay with ch is scaled by for its prediction: the unchanged
+ * replay's error, recorded / unchanged (err), as far as the change keeps
+ * it. Of that error, the part in the threads' running (the recording's
+ * running time outside off-CPU stretches over the unchanged replay's,
+ * base_run: the CPUs' sharing, other load) stays with any change; the rest
+ * is the waits' dynamics. A lock that keeps no one waiting takes its share
+ * of those with it, the share of the waiting that was on it: a convoy is
+ * where the replay errs most (two threads whose one lock is all their
+ * waiting, 13 recordings: unchanged replays 29 % short to 20 % long, the
+ * lock removed 0.39-0.47 of the recording, scaled by the whole error
+ * 0.39-0.57; the program with the lock sharded takes 0.40-0.42). Every other
+ * change keeps all of it. */
+static double kept_error(const WeftMetrics *m, const Rec *r, const Change *ch, double err, double base_run) {
+  double share = 0;
+  for (size_t i = 0; ch->kind == WEFT_REPLAY_LOCK_FREE && i < m->nobjects; i++)
+    if (m->objects[i].object_id == ch->lock_obj) share = fmin(1.0, fmax(0.0, m->objects[i].wait_share));
+  if (share <= 0 || base_run <= 0) return err;
+  double run = 0;
+  for (size_t i = 0; i < r->n; i++) run += (double)r->t[i].run_ns * (1 - r->t[i].off_ratio);
+  double cpu = run > 0 ? run / base_run : 1; /* the running's part of the error */
+  return cpu * pow(err / cpu, 1 - share);
+}
+
 /* The least ch can make the recorded length (of recorded_ns) where it keeps
  * the work (a lock's waits, the GIL's, a region's balance, the CPUs): the
  * recorded work on the CPUs it leaves (cpu_floor_ns); 0 for a change of the
@@ -2732,12 +2761,13 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
      * chosen one is run again only for its timeline. */
     bool placed = r.nplaced > 0;
     double base = replay_once(c, &r, NULL, false, &rp->forced, &nops, timeline && !placed ? &rp->timeline : NULL);
+    double base_run = r.run_wall;
     if (placed && !c->sql.failed) {
       int64_t forced = 0;
       size_t n = 0;
       double a = replay_once(c, &r, NULL, true, &forced, &n, NULL), rec = (double)rp->recorded_ns;
       placed = a >= 0 && (base < 0 || fabs(a - rec) <= PLACED_OFF * rec || fabs(a - rec) <= fabs(base - rec));
-      if (placed) base = a, rp->forced = forced, nops = n;
+      if (placed) base = a, base_run = r.run_wall, rp->forced = forced, nops = n;
       if (timeline && !c->sql.failed) base = replay_once(c, &r, NULL, placed, &rp->forced, &nops, &rp->timeline);
     }
     rp->placed_holds = placed ? r.nplaced : 0;
@@ -2761,8 +2791,10 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->description = describe(c->pool, m, &ch[i]);
         x->replayed_ns = (int64_t)llround(len);
         x->floor = (WeftWorkFloor){0, 0, -1};
-        /* the change's effect on the replay, applied to the recorded length */
-        x->predicted_ns = base > 0 ? (int64_t)llround((double)rp->recorded_ns * len / base) : x->replayed_ns;
+        /* the change's effect on the replay, applied to the recorded length: the changed replay less the
+         * unchanged one's error, but for the part of that error the change takes away (kept_error) */
+        double keep = base > 0 ? kept_error(m, &r, &ch[i], (double)rp->recorded_ns / base, base_run) : 1;
+        x->predicted_ns = base > 0 ? (int64_t)llround(len * keep) : x->replayed_ns;
         /* no shorter than the CPUs can run the work, where the change keeps it */
         WeftWorkFloor f;
         int64_t floor_ns = work_floor(c, &ch[i], rp->recorded_ns, &f);

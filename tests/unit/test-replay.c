@@ -928,6 +928,53 @@ static void test_other_processes(void) {
   }
 }
 
+/* The unchanged replay's error, kept as far as a change keeps it. Two
+ * threads on 2 CPUs, each 800 ms on a CPU and 200 ms runnable in a second,
+ * other processes 10 ms (0.03 threads of other work: each thread gets
+ * 0.98546 of a CPU in the replay, which misses the rest of the runnable
+ * time). A holds L from 0 (its first 8 ms of work, 10 ms recorded), B waits
+ * for it 0..10 ms and runs to 1000. Unchanged: A's 8 ms alone at a full CPU,
+ * then the two share: A ends at 8 + 792 / 0.98546 = 811.7, B at 8 + 800 /
+ * 0.98546 = 819.8 ms (B: 800 ms on a CPU in its 990 running). With L
+ * keeping no one out both run from 0: 811.8 ms.
+ * The error is the running's (1990 ms recorded running against the replay's
+ * 1623.5), none of it L's dynamics: kept whole, 811.8 x 1990 / 1623.5 = 995
+ * ms, not the changed replay alone (812 ms, 19 % short). */
+static void test_kept_error(void) {
+  dbb_dir_next(&dir, &bd);
+  dbb_process(&bd, 1, 100, 0, 1000 * MS, "app", NULL);
+  dbb_thread(&bd, 1, 1, 100, "B", -1, 0, 1000 * MS); /* (A first in the replay's first step: it takes L) */
+  dbb_thread(&bd, 2, 1, 101, "A", 1, 0, 1000 * MS);
+  dbb_thread_cpu(&bd, 2, 800 * MS, 200 * MS);
+  dbb_thread_cpu(&bd, 1, 800 * MS, 190 * MS);
+  dbb_object(&bd, 1, 1, WEFT_KIND_MUTEX, 0x1000, "L", -1, -1, 2);
+  dbb_state(&bd, 2, 0, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_state(&bd, 1, 0, 10 * MS, WEFT_ST_LOCK_WAIT, 1, -1);
+  dbb_state(&bd, 1, 10 * MS, 1000 * MS, WEFT_ST_RUNNING, -1, -1);
+  dbb_hold(&bd, 1, 2, 0, 10 * MS, 0, 0);
+  dbb_hold(&bd, 1, 1, 10 * MS, 11 * MS, 1, 0);
+  dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 10 * MS, 1, 10 * MS, 1);
+  dbb_meta_int(&bd, "machine_busy_ns", 1610 * MS);
+  sqlite3 *d = dbb_finish_reopen(&bd, 1000 * MS, 2, "app");
+  const char *specs[] = {"lock:L"};
+  char err[512];
+  WeftMetricsQuery q;
+  weft_metrics_query_init(&q);
+  q.whatifs = specs;
+  q.nwhatifs = 1;
+  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  const WeftReplay *rp = m ? m->replay : NULL;
+  const WeftReplayResult *x = rp && rp->nresults ? &rp->results[0] : NULL;
+  ok(x && llabs(rp->replayed_ns - 819800 * 1000) < 500 * 1000 && llabs(x->replayed_ns - 811800 * 1000) < 500 * 1000 &&
+         llabs(x->predicted_ns - 995 * MS) < MS,
+     "kept error: unchanged %.1f ms (819.8), L free %.1f ms (811.8), predicted %.1f ms (995: the running's error "
+     "kept) %s",
+     rp ? (double)rp->replayed_ns / MS : -1, x ? (double)x->replayed_ns / MS : -1,
+     x ? (double)x->predicted_ns / MS : -1, m ? "" : err);
+  weft_metrics_free(m);
+  sqlite3_close(d);
+}
+
 /* (2) Two processes on 2 CPUs. Process 1: A (its main thread) runs 0..4 ms,
  * H spins in MPI 0..4 (on a CPU or runnable all of it), both ended by the
  * process's exit at 4. Process 2: B and C run 0..7.6. Until 4 ms three
@@ -1444,6 +1491,7 @@ int main(void) {
   test_background();
   test_idle_background();
   test_other_processes();
+  test_kept_error();
   test_tied();
   test_spin_range();
   test_spin_lock();
