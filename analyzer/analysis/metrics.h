@@ -449,7 +449,9 @@ typedef struct {
   WeftReplayKind kind;
   const char *description;     /* "hot (fx.c:12) keeps no one waiting (sharded or removed)" */
   int64_t replayed_ns;         /* the replay's length with the change */
-  int64_t predicted_ns;        /* recorded_ns * replayed_ns / the unchanged replay's length */
+  double kept;                 /* the unchanged replay's error (recorded / unchanged) as far as the change keeps it:
+                                  its running's part always, of the rest all but a removed lock's share */
+  int64_t predicted_ns;        /* replayed_ns * kept, raised to the floor (below) */
   int64_t saving_ns;           /* recorded_ns - predicted_ns (negative: slower) */
   int64_t forced;              /* operations skipped to get past a wait no one ended */
   WeftWorkFloor floor;         /* floor.cpus > 0: predicted_ns raised to it (a change that keeps the work) */

@@ -112,6 +112,7 @@ typedef struct {
   int64_t utid, start, end;
   double cpu_ratio, off_ratio; /* of its running time: on a CPU, off a CPU outside waits */
   int64_t run_ns;              /* its running time (state running) */
+  bool tied;                   /* its process's exit (or the MPI library's end) ends it (tie_threads) */
   double busy_cpu;             /* its time on a CPU in spin lock waits, in the range (spin_demand) */
   RState *st;
   size_t nst, capst;
@@ -162,7 +163,7 @@ typedef struct {
   int64_t start, end; /* of the selected threads */
   int64_t nplaced;    /* counted holds placed */
   double bg;          /* other work on the machine, as threads always ready (background) */
-  double run_wall;    /* the last replay's Sim.run_wall */
+  double run_wall;    /* the last replay's running time (SimThr.run_wall) of the threads not tied */
   /* the threads each thread's end ends (its process's exit: tie_threads), tied[tied_at[i] .. tied_at[i + 1]) */
   size_t *tied, *tied_at;
 } Rec;
@@ -199,6 +200,8 @@ typedef struct {
   double rem, until, end;
   bool arrived;       /* at its barrier op */
   bool waking;        /* its delay is a wake-up's latency: the op is done already */
+  double run_since;   /* in the run heap: since when */
+  double run_wall;    /* its time in the run heap so far, less its wake-ups' (a release's waking) */
   double wait_since;  /* blocked on a lock: since when */
   double spin;        /* the share of a CPU it wants waiting now, yielding it (Op.spin; counted in Sim.spin) */
   bool busy;          /* waiting on a spin lock now: working a CPU (counted in Sim.busy) */
@@ -266,9 +269,8 @@ typedef struct {
   size_t *work;
   size_t nwork, capwork;
   Heap run, delay;
-  double vnow;     /* virtual time */
-  double run_wall; /* the threads' time running so far (with work, on a CPU or sharing one), summed */
-  double spin;     /* the threads waiting that spin yielding the CPU, as the CPUs they want (SimThr.spin) */
+  double vnow; /* virtual time */
+  double spin; /* the threads waiting that spin yielding the CPU, as the CPUs they want (SimThr.spin) */
   size_t nspin;
   size_t busy; /* the threads spinning on a spin lock (SimThr.busy) */
   size_t ndone;
@@ -379,7 +381,7 @@ static bool tie_threads(Ctx *c, Rec *r) {
     if (x->is_main || !weft_hmap_get(&mains, x->upid, 0, &i)) continue;
     if ((!strcmp(m->threads[i].end_how, "process_exit") && !strcmp(x->end_how, "process_exit")) ||
         weft_mpi_library_thread(m, x->utid))
-      of[k] = i, r->tied_at[i + 1]++;
+      of[k] = i, r->tied_at[i + 1]++, r->t[k].tied = true;
   }
   for (size_t i = 0; good && i < n; i++) r->tied_at[i + 1] += r->tied_at[i];
   if (good) {
@@ -1752,6 +1754,18 @@ static void heap_free(Heap *h) {
 }
 
 /* Thread ti to be stepped. */
+/* ti into the run heap for work w at now. */
+static bool run_push(Sim *s, size_t ti, double w, double now) {
+  s->th[ti].run_since = now;
+  return heap_push(s, &s->run, s->vnow + w, ti);
+}
+
+/* ti out of the run heap at now: its time there counted, but a wake-up's. */
+static void run_left(Sim *s, size_t ti, double now) {
+  SimThr *t = &s->th[ti];
+  if (!t->waking) t->run_wall += now - t->run_since;
+}
+
 static bool work_push(Sim *s, size_t ti) {
   if (s->th[ti].queued) return true;
   if (VEC_PUSH(s->work, s->nwork, s->capwork, ti) != 0) return rfail(s->c);
@@ -1954,7 +1968,7 @@ static bool end_tied(Sim *s, size_t ti, double now) {
     size_t i = r->tied[k];
     SimThr *t = &s->th[i];
     if (t->state == TS_DONE) continue;
-    if (t->state == TS_RUN) heap_remove(&s->run, i);
+    if (t->state == TS_RUN) heap_remove(&s->run, i), run_left(s, i, now);
     if (t->state == TS_DELAY) heap_remove(&s->delay, i);
     if (t->state == TS_BLOCKED && t->pc < t->n && t->ops[t->pc].kind == OP_ACQ)
       lock_unqueue(&s->locks[t->ops[t->pc].x], i);
@@ -1996,7 +2010,7 @@ static bool step(Sim *s, size_t ti, double now) {
       }
       t->state = o->kind == OP_RUN ? TS_RUN : TS_DELAY;
       t->until = now + o->v;
-      return o->kind == OP_RUN ? heap_push(s, &s->run, s->vnow + o->v, ti) : delayed(s, ti);
+      return o->kind == OP_RUN ? run_push(s, ti, o->v, now) : delayed(s, ti);
     }
     if (o->kind == OP_START_AT) {
       if (now + EPS < o->v) {
@@ -2036,7 +2050,7 @@ static bool step(Sim *s, size_t ti, double now) {
         if (o->lat <= EPS) continue;
         t->state = TS_RUN;
         t->waking = true;
-        return heap_push(s, &s->run, s->vnow + o->lat, ti);
+        return run_push(s, ti, o->lat, now);
       }
       if (q == l->qn) q = 0;
       /* what waking the next owner costs: as recorded for waiters that had waited as long as it, else
@@ -2050,7 +2064,7 @@ static bool step(Sim *s, size_t ti, double now) {
         t->pc++;
         t->state = TS_RUN;
         t->waking = true;
-        return heap_push(s, &s->run, s->vnow + cost, ti);
+        return run_push(s, ti, cost, now);
       }
     } else if (o->kind == OP_BARRIER) {
       Round *rd = &s->rounds[o->x];
@@ -2211,10 +2225,10 @@ static double simulate(Sim *s, double cpus, double bg, double *last) {
     }
     if (next < now) next = now;
     s->vnow += (next - now) * rate;
-    s->run_wall += (next - now) * (double)s->run.n;
     now = next;
     while (s->run.n && s->run.key[0] <= s->vnow + EPS) {
       size_t i = heap_pop(&s->run);
+      run_left(s, i, now);
       if (!s->th[i].waking) s->th[i].pc++; /* (a wake-up's cost: its op is done) */
       s->th[i].waking = false;
       s->th[i].state = TS_READY;
@@ -2392,7 +2406,8 @@ static double replay_once(Ctx *c, Rec *r, const Change *ch, bool placed, int64_t
   double cpus = ch && ch->kind == WEFT_REPLAY_CPUS ? (double)ch->cpus : c->m->ncpus > 0 ? (double)c->m->ncpus : 0;
   double last = 0;
   len = simulate(&s, cpus, r->bg, &last);
-  r->run_wall = s.run_wall;
+  r->run_wall = 0;
+  for (size_t i = 0; i < r->n; i++) r->run_wall += r->t[i].tied ? 0 : s.th[i].run_wall;
   *forced = s.forced;
   if (len >= 0 && tl && !tl_keep(&s, last, tl)) len = -1;
 out:
@@ -2672,30 +2687,36 @@ static int cmp_saving(const void *x, const void *y) {
   return (a->saving_ns < b->saving_ns) - (a->saving_ns > b->saving_ns);
 }
 
-/* The changes asked for (each must parse: an error names the one that does
- * not) and, with defaults, the critical path's what-ifs not among them, each
- * replayed; the asked ones' results first, in their order, then weft's own
- * by saving. A WeftWhatIf whose change was replayed is marked. */
 /* What a replay with ch is scaled by for its prediction: the unchanged
- * replay's error, recorded / unchanged (err), as far as the change keeps
- * it. Of that error, the part in the threads' running (the recording's
- * running time outside off-CPU stretches over the unchanged replay's,
- * base_run: the CPUs' sharing, other load) stays with any change; the rest
- * is the waits' dynamics. A lock that keeps no one waiting takes its share
- * of those with it, the share of the waiting that was on it: a convoy is
- * where the replay errs most (two threads whose one lock is all their
- * waiting, 13 recordings: unchanged replays 29 % short to 20 % long, the
- * lock removed 0.39-0.47 of the recording, scaled by the whole error
- * 0.39-0.57; the program with the lock sharded takes 0.40-0.42). Every other
- * change keeps all of it. */
+ * replay's error err (recorded / unchanged) as far as the change keeps it.
+ * Of that error, the part in the threads' running, cpu (their recorded
+ * running time, off-CPU stretches and the wake-ups of their releases left
+ * out, over the unchanged replay's, base_run: the CPUs' sharing, other
+ * load; no more than err, nor of the other sign), stays with any change;
+ * the rest, err / cpu, is the waits'
+ * dynamics, and a lock that keeps no one waiting takes the share of it
+ * that was that lock's waiting (its wait_share) with it:
+ *   kept = cpu * (err / cpu)^(1 - share),  share 0 for every other change.
+ * Threads their process's exit ends are left out of both sides (the replay
+ * ends them where their main thread ends). A convoy is where the replay errs
+ * most: two threads whose one lock is all their waiting, 13 recordings:
+ * unchanged replays 29 % short to 20 % long, the lock removed 0.39-0.47 of
+ * the recording, scaled by the whole error 0.39-0.57; the program with the
+ * lock sharded takes 0.40-0.42 of the time. */
 static double kept_error(const WeftMetrics *m, const Rec *r, const Change *ch, double err, double base_run) {
   double share = 0;
   for (size_t i = 0; ch->kind == WEFT_REPLAY_LOCK_FREE && i < m->nobjects; i++)
     if (m->objects[i].object_id == ch->lock_obj) share = fmin(1.0, fmax(0.0, m->objects[i].wait_share));
   if (share <= 0 || base_run <= 0) return err;
   double run = 0;
-  for (size_t i = 0; i < r->n; i++) run += (double)r->t[i].run_ns * (1 - r->t[i].off_ratio);
-  double cpu = run > 0 ? run / base_run : 1; /* the running's part of the error */
+  for (size_t i = 0; i < r->n; i++) {
+    const RThread *t = &r->t[i];
+    if (t->tied) continue;
+    run += (double)t->run_ns * (1 - t->off_ratio);
+    for (size_t k = 0; k < t->ncosts; k++) run -= (double)t->costs[k].cost; /* (each at most UNLOCK_COST_MAX) */
+  }
+  /* the running's part of the error: no more than all of it, nor of the other sign */
+  double cpu = fmin(fmax(run > 0 ? run / base_run : 1, fmin(1.0, err)), fmax(1.0, err));
   return cpu * pow(err / cpu, 1 - share);
 }
 
@@ -2712,6 +2733,10 @@ static int64_t work_floor(Ctx *c, const Change *ch, int64_t recorded_ns, WeftWor
   return min64(work_floor_ns(c, usable_cpus(c->m), obj, ch->kind != WEFT_REPLAY_BALANCE, f), recorded_ns);
 }
 
+/* The changes asked for (each must parse: an error names the one that does
+ * not) and, with defaults, the critical path's what-ifs not among them, each
+ * replayed; the asked ones' results first, in their order, then weft's own
+ * by saving. A WeftWhatIf whose change was replayed is marked. */
 bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults, bool timeline) {
   WeftMetrics *m = c->m;
   const char *own[REPLAY_DEFAULTS];
@@ -2756,7 +2781,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     /* the counted holds placed: a change to a lock is replayed on the acquisitions the program made.
      * Spread (none placed) only where the replay with them placed is more than PLACED_OFF off the
      * recording and the spread one comes closer: guessed places that met though the real holds did
-     * not. (A prediction is a ratio of two replays, so a replay a little off in both moves it
+     * not. (A prediction rests on two replays, so a replay a little off in both moves it
      * little; spread, a lock's counted holds never hold it up.) A replay is deterministic: the
      * chosen one is run again only for its timeline. */
     bool placed = r.nplaced > 0;
@@ -2793,8 +2818,8 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->floor = (WeftWorkFloor){0, 0, -1};
         /* the change's effect on the replay, applied to the recorded length: the changed replay less the
          * unchanged one's error, but for the part of that error the change takes away (kept_error) */
-        double keep = base > 0 ? kept_error(m, &r, &ch[i], (double)rp->recorded_ns / base, base_run) : 1;
-        x->predicted_ns = base > 0 ? (int64_t)llround(len * keep) : x->replayed_ns;
+        x->kept = base > 0 ? kept_error(m, &r, &ch[i], (double)rp->recorded_ns / base, base_run) : 1;
+        x->predicted_ns = (int64_t)llround(len * x->kept);
         /* no shorter than the CPUs can run the work, where the change keeps it */
         WeftWorkFloor f;
         int64_t floor_ns = work_floor(c, &ch[i], rp->recorded_ns, &f);

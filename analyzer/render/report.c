@@ -683,9 +683,10 @@ static const char *replay_error_line(const WeftReplay *rp, Bufs *bf, char *buf, 
 }
 
 /* An unchanged replay further off than this from the recording: its
- * predictions are said to be rough (a ratio of two replays carries the
- * model's miss into each; on a VM whose wake-ups took 20 us, convoys
- * replayed 12-33 % short and predictions were off by as much). */
+ * predictions are said to be rough (a prediction is the changed replay
+ * with as much of that miss as the change keeps; on a VM whose wake-ups
+ * took 20 us, convoys replayed 12-33 % short and predictions that kept it
+ * were off by as much). */
 #define REPLAY_ROUGH 0.15
 
 static const char *replay_rough_line(const WeftReplay *rp, char *buf, size_t len) {
@@ -1227,6 +1228,7 @@ static void json_replay(Json *j, const WeftReplay *rp) {
     j_int(j, "replayed_ns", x->replayed_ns);
     j_num(j, "error", rp->error);
     j_int(j, "forced", x->forced);
+    j_num(j, "error_kept", x->kept);
     j_floor(j, &x->floor);
     j_close(j, '}');
   }

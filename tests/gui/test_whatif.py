@@ -12,8 +12,8 @@
 #   screenshot under the table: not the panel's background there);
 # - the replayed rows (issue 17 item 4, --actions replay-rows as Shift+R): a row per thread for the
 #   change and for the recording replayed unchanged, under the recorded rows; each group ends where
-#   the report's replay does (to the ns), the change's before the unchanged replay's as the report's
-#   replays do; the unchanged replay ends as far off the recording as the report's error bar; and
+#   the report's replay does (to the ns), the prediction is the change's rows' length times the error
+#   the change keeps; the unchanged replay ends as far off the recording as the report's error bar; and
 #   in the screenshot each replayed row's bar ends at the x of its end on the shared time axis.
 # Exit 0 on success, 1 on a failure, 77 (skip) without xvfb-run.
 import argparse
@@ -75,13 +75,13 @@ def replayed_rows(args, tmp, db):
        abs(base["end_ns"] - start - rep["replayed_ns"]) <= 2,
        "%s: the groups end where the report's replays do (%d, %d ns from the start)" %
        (spec, rep["what_if"][0]["replayed_ns"], rep["replayed_ns"]), sets)
-    # the change's rows end before the unchanged ones as its replay does, and the bar's prediction is
-    # the report's (the changed replay less the error the change keeps: not the rows' own ratio)
-    wi = d.get("what_if") or {}
-    ok((chg["end_ns"] < base["end_ns"]) == (rep["what_if"][0]["replayed_ns"] < rep["replayed_ns"]) and
-       wi.get("predicted_ns") == rep["what_if"][0]["predicted_ns"] and wi.get("recorded_ns") == rep["recorded_ns"],
-       "%s: the change's rows end %.1f ms before the unchanged ones; the bar predicts the report's %.1f ms"
-       % (spec, (base["end_ns"] - chg["end_ns"]) / 1e6, rep["what_if"][0]["predicted_ns"] / 1e6), wi)
+    # the prediction is the change's rows' length times the unchanged replay's error as far as the change
+    # keeps it (error_kept), unless raised to the floor of the work it keeps
+    x = rep["what_if"][0]
+    want = round((chg["end_ns"] - start) * x["error_kept"])
+    ok(x["floor_cpus"] > 0 or abs(x["predicted_ns"] - want) <= 1,
+       "%s: the prediction, %.3f ms, is the change's rows' %.3f ms x the error kept, %.4f"
+       % (spec, x["predicted_ns"] / 1e6, (chg["end_ns"] - start) / 1e6, x["error_kept"]), x)
     err = (base["end_ns"] - start - rep["recorded_ns"]) / rep["recorded_ns"]
     # (how far off the model is depends on the machine's load while recording: the rows must say
     # what the report says, whatever it is)

@@ -5,6 +5,7 @@
  * of specs that name nothing.
  * SPDX-License-Identifier: MIT
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -936,10 +937,12 @@ static void test_other_processes(void) {
  * for it 0..10 ms and runs to 1000. Unchanged: A's 8 ms alone at a full CPU,
  * then the two share: A ends at 8 + 792 / 0.98546 = 811.7, B at 8 + 800 /
  * 0.98546 = 819.8 ms (B: 800 ms on a CPU in its 990 running). With L
- * keeping no one out both run from 0: 811.8 ms.
- * The error is the running's (1990 ms recorded running against the replay's
- * 1623.5), none of it L's dynamics: kept whole, 811.8 x 1990 / 1623.5 = 995
- * ms, not the changed replay alone (812 ms, 19 % short). */
+ * keeping no one out both run from 0: 811.8 ms. All of the error is the
+ * running's (1990 ms recorded running against the replay's 1623.5: more
+ * than the whole error, 1000 / 819.8), none of it L's waits, although all
+ * the waiting was on L: the lock's removal keeps the whole error, 811.8 x
+ * 1000 / 819.8 = 990 ms, not the changed replay alone (812 ms, 19 % short);
+ * and halving L's sections, which keeps every error, the same way. */
 static void test_kept_error(void) {
   dbb_dir_next(&dir, &bd);
   dbb_process(&bd, 1, 100, 0, 1000 * MS, "app", NULL);
@@ -956,21 +959,25 @@ static void test_kept_error(void) {
   dbb_flow(&bd, WEFT_FLOW_LOCK_HANDOFF, 2, 10 * MS, 1, 10 * MS, 1);
   dbb_meta_int(&bd, "machine_busy_ns", 1610 * MS);
   sqlite3 *d = dbb_finish_reopen(&bd, 1000 * MS, 2, "app");
-  const char *specs[] = {"lock:L"};
-  char err[512];
+  const char *specs[] = {"lock:L", "lock:L=-50%"};
+  char err_s[512];
   WeftMetricsQuery q;
   weft_metrics_query_init(&q);
   q.whatifs = specs;
-  q.nwhatifs = 1;
-  WeftMetrics *m = weft_metrics_compute(d, &q, err, sizeof err);
+  q.nwhatifs = 2;
+  WeftMetrics *m = weft_metrics_compute(d, &q, err_s, sizeof err_s);
   const WeftReplay *rp = m ? m->replay : NULL;
-  const WeftReplayResult *x = rp && rp->nresults ? &rp->results[0] : NULL;
+  const WeftReplayResult *x = rp && rp->nresults == 2 ? &rp->results[0] : NULL, *h = x ? &rp->results[1] : NULL;
+  double err = rp && rp->replayed_ns ? (double)rp->recorded_ns / (double)rp->replayed_ns : 0;
   ok(x && llabs(rp->replayed_ns - 819800 * 1000) < 500 * 1000 && llabs(x->replayed_ns - 811800 * 1000) < 500 * 1000 &&
-         llabs(x->predicted_ns - 995 * MS) < MS,
-     "kept error: unchanged %.1f ms (819.8), L free %.1f ms (811.8), predicted %.1f ms (995: the running's error "
-     "kept) %s",
+         llabs(x->predicted_ns - llround((double)x->replayed_ns * err)) <= 1 && llabs(x->predicted_ns - 990 * MS) < MS,
+     "kept error: unchanged %.1f ms (819.8), L free %.1f ms (811.8), predicted %.1f ms (990: the running's error "
+     "kept whole, not 812) %s",
      rp ? (double)rp->replayed_ns / MS : -1, x ? (double)x->replayed_ns / MS : -1,
-     x ? (double)x->predicted_ns / MS : -1, m ? "" : err);
+     x ? (double)x->predicted_ns / MS : -1, m ? "" : err_s);
+  ok(h && llabs(h->predicted_ns - llround((double)h->replayed_ns * err)) <= 1,
+     "kept error: L's sections halved keep the whole error: %.3f ms predicted for %.3f replayed",
+     h ? (double)h->predicted_ns / MS : -1, h ? (double)h->replayed_ns / MS : -1);
   weft_metrics_free(m);
   sqlite3_close(d);
 }
