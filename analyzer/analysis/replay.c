@@ -1317,6 +1317,17 @@ static bool load_wait_classes(Ctx *c, Rec *r) {
   return true;
 }
 
+/* What the release ending hold h took that is taken out of the work after
+ * it: a release that woke a waiter (handed the lock over, or woke one that
+ * found it taken again), paid again where a replayed release has a waiter;
+ * a read release only as the last reader; a placed hold nothing. */
+static double taken_cost(const RThread *t, const RHold *h) {
+  return h->placed            ? 0
+         : !h->shared         ? unlock_cost_of(t, h->obj, h->e, true)
+         : has_point(t, h->e) ? unlock_cost(t, h->obj, h->e)
+                              : 0;
+}
+
 /* t's marks: its holds (those that begin where a wait of its for that lock
  * ended are taken at the wait's start instead), the points waited for, and
  * its arrivals as the last of a barrier round. */
@@ -1333,12 +1344,7 @@ static bool thread_marks(Sim *s, const RThread *t, Marks *mk) {
     if (!gone && !after_wait) mk->v[mk->n - 1].shared = h->shared;
     if (!mark(s, mk, h->e, gone ? 4 : 0, l)) return false;
     mk->v[mk->n - 1].shared = h->shared;
-    /* a release that woke a waiter (handed the lock over, or woke one that found it taken again): its
-     * waking is in the work after it, taken out there and paid where a replayed release has a waiter */
-    mk->v[mk->n - 1].cost = h->placed            ? 0
-                            : !h->shared         ? unlock_cost_of(t, h->obj, h->e, true)
-                            : has_point(t, h->e) ? unlock_cost(t, h->obj, h->e)
-                                                 : 0; /* (a read release pays only as the last reader) */
+    mk->v[mk->n - 1].cost = taken_cost(t, h);
   }
   for (size_t i = 0; i < t->npoints; i++)
     if (!mark(s, mk, t->points[i], 2, 0)) return false;
@@ -1753,7 +1759,6 @@ static void heap_free(Heap *h) {
   free(h->idx);
 }
 
-/* Thread ti to be stepped. */
 /* ti into the run heap for work w at now. */
 static bool run_push(Sim *s, size_t ti, double w, double now) {
   s->th[ti].run_since = now;
@@ -1766,6 +1771,7 @@ static void run_left(Sim *s, size_t ti, double now) {
   if (!t->waking) t->run_wall += now - t->run_since;
 }
 
+/* Thread ti to be stepped. */
 static bool work_push(Sim *s, size_t ti) {
   if (s->th[ti].queued) return true;
   if (VEC_PUSH(s->work, s->nwork, s->capwork, ti) != 0) return rfail(s->c);
@@ -2692,7 +2698,7 @@ static int cmp_saving(const void *x, const void *y) {
  * Of that error, the part in the threads' running, cpu (their recorded
  * running time, off-CPU stretches and the wake-ups of their releases left
  * out, over the unchanged replay's, base_run: the CPUs' sharing, other
- * load; no more than err, nor of the other sign), stays with any change;
+ * load; between 1 and err), stays with any change;
  * the rest, err / cpu, is the waits'
  * dynamics, and a lock that keeps no one waiting takes the share of it
  * that was that lock's waiting (its wait_share) with it:
@@ -2713,7 +2719,8 @@ static double kept_error(const WeftMetrics *m, const Rec *r, const Change *ch, d
     const RThread *t = &r->t[i];
     if (t->tied) continue;
     run += (double)t->run_ns * (1 - t->off_ratio);
-    for (size_t k = 0; k < t->ncosts; k++) run -= (double)t->costs[k].cost; /* (each at most UNLOCK_COST_MAX) */
+    for (size_t k = 0; k < t->nholds; k++) /* (what the replay takes out of the work: its own wake-ups) */
+      if (lock_of(r, t->holds[k].obj) >= 0) run -= taken_cost(t, &t->holds[k]);
   }
   /* the running's part of the error: no more than all of it, nor of the other sign */
   double cpu = fmin(fmax(run > 0 ? run / base_run : 1, fmin(1.0, err)), fmax(1.0, err));

@@ -79,7 +79,8 @@ def replayed_rows(args, tmp, db):
     # keeps it (error_kept), unless raised to the floor of the work it keeps
     x = rep["what_if"][0]
     want = round((chg["end_ns"] - start) * x["error_kept"])
-    ok(x["floor_cpus"] > 0 or abs(x["predicted_ns"] - want) <= 1,
+    # (error_kept has 6 significant digits in the JSON; the rows end within 2 ns of the replay)
+    ok(x["floor_cpus"] > 0 or abs(x["predicted_ns"] - want) <= 2 + 1e-5 * x["predicted_ns"],
        "%s: the prediction, %.3f ms, is the change's rows' %.3f ms x the error kept, %.4f"
        % (spec, x["predicted_ns"] / 1e6, (chg["end_ns"] - start) / 1e6, x["error_kept"]), x)
     err = (base["end_ns"] - start - rep["recorded_ns"]) / rep["recorded_ns"]
