@@ -305,6 +305,7 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   double span = (double)m->summary.span_ns * 1e-9;
   t->ok = 1;
   t->wall_s = wall_s;
+  t->other_cpus = m->other_cpu_ns > 0 && span > 0 ? (double)m->other_cpu_ns * 1e-9 / span : 0;
   t->capacity_ts = p->threads * span;
   /* The team the thread count asks for: the N busiest threads (a program
    * may have more, e.g. a reader and a writer besides N workers). The budget

@@ -121,6 +121,7 @@ static void read_trace(Ctx *c, JsonObject *t, WeftScalePoint *p, const char *whe
   WeftScaleTrace *tr = &p->trace;
   char *w = g_strdup_printf("%strace.", where);
   tr->wall_s = get_num(c, t, "wall_s", w, 0);
+  tr->other_cpus = json_object_has_member(t, "other_cpus") ? get_num(c, t, "other_cpus", w, 0) : 0;
   tr->lb = get_num(c, t, "lb", w, 1);
   tr->sync_e = get_num(c, t, "sync_e", w, 1);
   tr->pe = get_num(c, t, "pe", w, 1);

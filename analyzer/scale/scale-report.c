@@ -164,6 +164,7 @@ static void json_trace(WeftJsonWriter *j, const WeftScaleTrace *t) {
   }
   weft_json_begin_object(j);
   j_num(j, "wall_s", t->wall_s);
+  j_num(j, "other_cpus", t->other_cpus);
   j_num(j, "overhead", t->overhead);
   j_num(j, "lb", t->lb);
   j_num(j, "sync_e", t->sync_e);

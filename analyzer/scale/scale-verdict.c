@@ -72,6 +72,8 @@ static void noise_check(WeftScale *s) {
       s->noise_runq = p->trace.runq_ts / p->trace.capacity_ts;
       runq_at = p->threads;
     }
+    /* (the traced run's own: other load may come and go between it and the timing runs) */
+    if (p->trace.ok && p->trace.other_cpus > s->noise_other_cpus) s->noise_other_cpus = p->trace.other_cpus;
     if (!p->other_s || wall <= 0) continue;
     double other = sum(p->other_s, p->nsamples) / wall; /* CPUs busy with other work, on average */
     double free_cpus = cpus > p->threads ? cpus - p->threads : 0;

@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
   int ok;                        /* 0: not traced (or the trace could not be read) */
   double wall_s;                 /* the traced run's wall time */
+  double other_cpus;             /* CPUs other processes kept busy during it, on average (0: not read) */
   double overhead;               /* wall_s / median timing - 1: the agent's cost at this point */
   double lb, sync_e, comp_s, pe; /* POP: weft_pop() of the N busiest threads; comp_s = U(ref) / U(N) */
   double capacity_ts;            /* N x the recording's span */

@@ -225,6 +225,13 @@ static void test_noise(void) {
   judge(&w);
   ok(!w.s.noisy, "20 %% runnable with no other work: not noise (the program's own wake-ups)");
   done(&w);
+  /* the same with the other work during the traced run only (it came after the timing runs) */
+  sweep(&w, 2, 1.2, 1.1, 1.3);
+  w.p[1].trace = (WeftScaleTrace){.ok = 1, .capacity_ts = 2.0, .useful_ts = 1.0, .runq_ts = 0.4, .other_cpus = 0.6};
+  judge(&w);
+  ok(w.s.noisy && strstr(w.s.noise_why, "waited for a CPU 20 %") && fabs(w.s.noise_other_cpus - 0.6) < 1e-9,
+     "20 %% runnable while 0.6 CPU of other work ran beside the traced run alone: noisy (%s)", w.s.noise_why);
+  done(&w);
   /* an old baseline without the measurements: quiet */
   sweep(&w, 2, 1.2, 1.1, 1.3);
   w.p[0].other_s = w.p[1].other_s = w.p[0].steal_s = w.p[1].steal_s = NULL;
