@@ -596,11 +596,17 @@ bool find_global(Ctx *c, FindVec *fv, int64_t min_cost) {
       if (p->io_overlap_ns > 0)
         snprintf(io, sizeof io, " (not counted: %s of it with 2 or more threads blocked in I/O at once)",
                  weft_format_ns(b4, sizeof b4, p->io_overlap_ns));
-      char *evidence = pool_printf(pl,
-                                   "no thread running %s%s, one thread %s; up to %zu threads ran at once; "
-                                   "average parallelism %.2f",
-                                   weft_format_ns(b2, sizeof b2, p->ns[0]), io, weft_format_ns(b3, sizeof b3, p->ns[1]),
-                                   p->kmax, p->average);
+      char par[160];
+      if (p->oversubscribed) /* (more ran or waited to run than the CPUs: what they ran first) */
+        snprintf(par, sizeof par,
+                 "up to %zu threads running or runnable at once, on %g CPU%s; average parallelism %.2f on a CPU "
+                 "(%.2f running or runnable)",
+                 p->kmax, p->cpus, p->cpus == 1 ? "" : "s", p->cpus_used, p->average);
+      else
+        snprintf(par, sizeof par, "up to %zu threads ran at once; average parallelism %.2f", p->kmax, p->average);
+      char *evidence =
+          pool_printf(pl, "no thread running %s%s, one thread %s; %s", weft_format_ns(b2, sizeof b2, p->ns[0]), io,
+                      weft_format_ns(b3, sizeof b3, p->ns[1]), par);
       char *fix = pool_printf(pl,
                               "parallelise the serial part or overlap it with parallel work: with %s of the "
                               "time serial, no number of threads can make this range more than %.1fx faster "

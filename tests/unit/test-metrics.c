@@ -367,6 +367,12 @@ static void test_oversubscribed(void) {
          has(txt, "RUNNING OR RUNNABLE") && has(txt, "up to 2 threads running or runnable at once, on 1 CPU;"),
      "1 CPU: the report says what the CPU ran, not 1.5 threads at once on it");
   free(txt);
+  f = NULL;
+  for (size_t i = 0; i < m->nfindings; i++)
+    if (m->findings[i].kind == WEFT_FIND_SERIAL) f = &m->findings[i];
+  ok(f && has(f->evidence, "up to 2 threads running or runnable at once, on 1 CPU; average parallelism 0.41 on a "
+                           "CPU (1.50 running or runnable)"),
+     "1 CPU: the serial phases' evidence says the same (%s)", f ? f->evidence : "no finding");
   weft_metrics_free(m);
   m = compute_ok(d, 0, 250 * MS);
   w = &m->threads[0].time;
