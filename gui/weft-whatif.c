@@ -21,8 +21,7 @@
 typedef struct {
   char *spec, *description, *message; /* message: the error, or NULL */
   int64_t recorded_ns, predicted_ns, replayed_ns;
-  WeftWorkFloor floor;
-  char floor_who[160]; /* floor.utid's name */
+  char floor[240]; /* weft_work_floor_note: a prediction raised to the floor of its work says so */
   double error;
   WeftReplayRows *rows; /* the replayed timelines, or NULL */
 } Result;
@@ -79,9 +78,7 @@ static gpointer replay_work(WeftQuery *q, const WeftReadEnv *env, gpointer data,
     r->recorded_ns = rp->recorded_ns;
     r->predicted_ns = rp->results[0].predicted_ns;
     r->replayed_ns = rp->results[0].replayed_ns;
-    r->floor = rp->results[0].floor;
-    if (r->floor.cpus > 0 && r->floor.utid >= 0)
-      weft_metrics_thread_label(m, r->floor.utid, r->floor_who, sizeof r->floor_who);
+    weft_work_floor_note(m, &rp->results[0].floor, r->floor, sizeof r->floor);
     r->error = rp->error;
     r->rows = weft_replay_rows_new(rp, spec);
   }
@@ -101,19 +98,13 @@ static void show(WeftWhatIfBar *self) {
   if (r->message) {
     text = g_strdup_printf("%s: %s", r->spec, r->message);
   } else {
-    char a[32], b[32], c[32], floor[240] = "";
+    char a[32], b[32];
     double frac = r->recorded_ns > 0 ? (double)(r->recorded_ns - r->predicted_ns) / (double)r->recorded_ns : 0;
-    if (r->floor.cpus > 0 && r->floor.utid >= 0)
-      g_snprintf(floor, sizeof floor, "; no less: %s's %s of work on a CPU", r->floor_who,
-                 weft_format_ns(c, sizeof c, r->floor.work_ns));
-    else if (r->floor.cpus > 0)
-      g_snprintf(floor, sizeof floor, "; no less: the threads' %s of work on a CPU over %g CPU%s",
-                 weft_format_ns(c, sizeof c, r->floor.work_ns), r->floor.cpus, r->floor.cpus == 1 ? "" : "s");
     text = g_strdup_printf("If %s: %s instead of %s (%s%.1f %%%s), replayed; the replay of the recording as it is "
                            "is %.1f %% off it",
                            r->description, weft_format_ns(a, sizeof a, r->predicted_ns),
-                           weft_format_ns(b, sizeof b, r->recorded_ns), frac >= 0 ? "-" : "+", 100 * fabs(frac), floor,
-                           100 * fabs(r->error));
+                           weft_format_ns(b, sizeof b, r->recorded_ns), frac >= 0 ? "-" : "+", 100 * fabs(frac),
+                           r->floor, 100 * fabs(r->error));
   }
   gtk_label_set_text(self->result, text);
   g_free(text);

@@ -618,4 +618,10 @@ const WeftProcessMetrics *weft_metrics_process(const WeftMetrics *m, int64_t upi
 /* "name [tid]" of a thread of m into buf (utid not in m: "utid N"). */
 const char *weft_metrics_thread_label(const WeftMetrics *m, int64_t utid, char *buf, size_t len);
 
+/* "; no less: the threads' 1.87 s of work on a CPU over 2 CPUs" (or "; no
+ * less: W [501]'s 59.9 ms of work on a CPU") into buf for a prediction
+ * raised to floor f (f->cpus 0: not raised, ""): what a report or the GUI
+ * adds after a what-if's figures. */
+const char *weft_work_floor_note(const WeftMetrics *m, const WeftWorkFloor *f, char *buf, size_t len);
+
 #endif /* WEFT_METRICS_H */

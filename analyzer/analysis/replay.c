@@ -2695,12 +2695,9 @@ static int cmp_saving(const void *x, const void *y) {
 
 /* What a replay with ch is scaled by for its prediction: the unchanged
  * replay's error err (recorded / unchanged) as far as the change keeps it.
- * Of that error, the part in the threads' running, cpu (their recorded
- * running time, off-CPU stretches and the wake-ups of their releases left
- * out, over the unchanged replay's, base_run: the CPUs' sharing, other
- * load; between 1 and err), stays with any change;
- * the rest, err / cpu, is the waits'
- * dynamics, and a lock that keeps no one waiting takes the share of it
+ * Of that error, the part in the threads' running, cpu (running_error:
+ * the CPUs' sharing, other load), stays with any change; the rest, err /
+ * cpu, is the waits' dynamics, and a lock that keeps no one waiting takes the share of it
  * that was that lock's waiting (its wait_share) with it:
  *   kept = cpu * (err / cpu)^(1 - share),  share 0 for every other change.
  * Threads their process's exit ends are left out of both sides (the replay
@@ -2709,27 +2706,33 @@ static int cmp_saving(const void *x, const void *y) {
  * unchanged replays 29 % short to 20 % long, the lock removed 0.39-0.47 of
  * the recording, scaled by the whole error 0.39-0.57; the program with the
  * lock sharded takes 0.40-0.42 of the time. */
-static double kept_error(const WeftMetrics *m, const Rec *r, const Change *ch, double err, double base_run) {
+static double kept_error(const WeftMetrics *m, const Change *ch, double err, double cpu) {
   double share = 0;
   for (size_t i = 0; ch->kind == WEFT_REPLAY_LOCK_FREE && i < m->nobjects; i++)
     if (m->objects[i].object_id == ch->lock_obj) share = fmin(1.0, fmax(0.0, m->objects[i].wait_share));
-  if (share <= 0 || base_run <= 0) return err;
+  return share > 0 ? cpu * pow(err / cpu, 1 - share) : err;
+}
+
+/* kept_error's cpu: the recording's running time (off-CPU stretches and what
+ * the replay takes out of the work, its own wake-ups, left out) over the
+ * unchanged replay's (base_run), both of the threads not tied; no more than
+ * all of err, nor of the other sign (all of it when base_run is unknown). */
+static double running_error(const Rec *r, double err, double base_run) {
+  if (base_run <= 0) return err;
   double run = 0;
   for (size_t i = 0; i < r->n; i++) {
     const RThread *t = &r->t[i];
     if (t->tied) continue;
     run += (double)t->run_ns * (1 - t->off_ratio);
-    for (size_t k = 0; k < t->nholds; k++) /* (what the replay takes out of the work: its own wake-ups) */
+    for (size_t k = 0; k < t->nholds; k++)
       if (lock_of(r, t->holds[k].obj) >= 0) run -= taken_cost(t, &t->holds[k]);
   }
-  /* the running's part of the error: no more than all of it, nor of the other sign */
-  double cpu = fmin(fmax(run > 0 ? run / base_run : 1, fmin(1.0, err)), fmax(1.0, err));
-  return cpu * pow(err / cpu, 1 - share);
+  return fmin(fmax(run > 0 ? run / base_run : 1, fmin(1.0, err)), fmax(1.0, err));
 }
 
 /* The least ch can make the recorded length (of recorded_ns) where it keeps
  * the work (a lock's waits, the GIL's, a region's balance, the CPUs): the
- * recorded work on the CPUs it leaves (cpu_floor_ns); 0 for a change of the
+ * recorded work on the CPUs it leaves (work_floor_ns); 0 for a change of the
  * work itself. */
 static int64_t work_floor(Ctx *c, const Change *ch, int64_t recorded_ns, WeftWorkFloor *f) {
   *f = (WeftWorkFloor){0, 0, -1};
@@ -2809,6 +2812,8 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
     } else if (base >= 0) {
       rp->replayed_ns = (int64_t)llround(base);
       rp->error = rp->recorded_ns > 0 ? (base - (double)rp->recorded_ns) / (double)rp->recorded_ns : 0;
+      /* the unchanged replay's error, and its running's part: the recording's, computed once */
+      double err = base > 0 ? (double)rp->recorded_ns / base : 1, cpu_err = running_error(&r, err, base_run);
       size_t nasked_done = 0;
       for (size_t i = 0; i < nspecs && !c->sql.failed; i++) {
         if (!ch[i].kind) continue;
@@ -2825,7 +2830,7 @@ bool build_replay(Ctx *c, const char *const *asked, size_t nasked, bool defaults
         x->floor = (WeftWorkFloor){0, 0, -1};
         /* the change's effect on the replay, applied to the recorded length: the changed replay less the
          * unchanged one's error, but for the part of that error the change takes away (kept_error) */
-        x->kept = base > 0 ? kept_error(m, &r, &ch[i], (double)rp->recorded_ns / base, base_run) : 1;
+        x->kept = base > 0 ? kept_error(m, &ch[i], err, cpu_err) : 1;
         x->predicted_ns = (int64_t)llround(len * x->kept);
         /* no shorter than the CPUs can run the work, where the change keeps it */
         WeftWorkFloor f;

@@ -13,6 +13,7 @@
 #include "python.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,8 @@ int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, bool per_thread, W
   const WeftMetrics *m = c->m;
   *f = (WeftWorkFloor){0, 0, -1};
   if (cpus <= 0 || m->nhosts > 1 || !m->nthreads || !floor_needed(c)) return 0;
-  double *waking = calloc(m->nthreads, sizeof *waking); /* by thread: its releases' waking */
-  if (!waking) return oom(c), 0;
+  double *own = calloc(m->nthreads, sizeof *own); /* by thread: its releases' waking, then its work less it */
+  if (!own) return oom(c), 0;
   if (object_id >= 0) {
     sqlite3_stmt *q = weft_sql_prepare(&c->sql, "SELECT utid, TOTAL(MIN(cost_ns, ?1)) FROM unlock_cost "
                                                 "WHERE object_id = ?2 AND ns >= ?3 AND ns <= ?4 AND cost_ns > 0 "
@@ -64,20 +65,32 @@ int64_t work_floor_ns(Ctx *c, double cpus, int64_t object_id, bool per_thread, W
     }
     while (q && weft_sql_step(&c->sql, q)) {
       const ThreadInfo *ti = thread_info(c, sqlite3_column_int64(q, 0));
-      if (ti && ti->idx >= 0) waking[ti->idx] = sqlite3_column_double(q, 1);
+      if (ti && ti->idx >= 0) own[ti->idx] = sqlite3_column_double(q, 1);
     }
     sqlite3_finalize(q);
   }
   double all = 0;
-  for (size_t i = 0; i < m->nthreads; i++) all += fmax(0, floor_work(m, &m->threads[i]) - waking[i]);
+  for (size_t i = 0; i < m->nthreads; i++) all += own[i] = fmax(0, floor_work(m, &m->threads[i]) - own[i]);
   int64_t work = (int64_t)llround(all), best = (int64_t)llround(all / cpus);
   *f = (WeftWorkFloor){cpus, work, -1};
   for (size_t i = 0; per_thread && i < m->nthreads; i++) {
-    int64_t own = (int64_t)llround(fmax(0, floor_work(m, &m->threads[i]) - waking[i]));
-    if (c->floor_needed[i] && own > best) best = own, *f = (WeftWorkFloor){1, own, m->threads[i].utid};
+    int64_t w = (int64_t)llround(own[i]);
+    if (c->floor_needed[i] && w > best) best = w, *f = (WeftWorkFloor){1, w, m->threads[i].utid};
   }
-  free(waking);
+  free(own);
   return best;
+}
+
+const char *weft_work_floor_note(const WeftMetrics *m, const WeftWorkFloor *f, char *buf, size_t len) {
+  char work[32], who[160];
+  if (len) buf[0] = '\0';
+  if (f->cpus > 0 && f->utid >= 0)
+    snprintf(buf, len, "; no less: %s's %s of work on a CPU", weft_metrics_thread_label(m, f->utid, who, sizeof who),
+             weft_format_ns(work, sizeof work, f->work_ns));
+  else if (f->cpus > 0)
+    snprintf(buf, len, "; no less: the threads' %s of work on a CPU over %g CPU%s",
+             weft_format_ns(work, sizeof work, f->work_ns), f->cpus, f->cpus == 1 ? "" : "s");
+  return buf;
 }
 
 /* w's prediction no shorter than the floor of the work it keeps. */

@@ -524,20 +524,6 @@ static void text_parallelism(FILE *f, const WeftMetrics *m, Bufs *bf) {
   table_free(&t);
 }
 
-/* "; no less: the threads' 1.87 s of work on a CPU over 2 CPUs" (or "B's
- * 60.0 ms of work on a CPU") into buf for a prediction raised to the floor
- * of the work it keeps (f->cpus 0: not raised, nothing). */
-static void floor_note(const WeftMetrics *m, const WeftWorkFloor *f, Bufs *bf, char *buf, size_t len) {
-  if (f->cpus > 0 && f->utid >= 0) {
-    char who[160];
-    thread_label(m, f->utid, who, sizeof who);
-    snprintf(buf, len, "; no less: %s's %s of work on a CPU", who, D(bf, f->work_ns));
-  } else if (f->cpus > 0) {
-    snprintf(buf, len, "; no less: the threads' %s of work on a CPU over %g CPU%s", D(bf, f->work_ns), f->cpus,
-             f->cpus == 1 ? "" : "s");
-  }
-}
-
 /* "without the waits on X: 24.0 ms instead of 100 ms (-76%)" into buf. */
 static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *bf, char *buf, size_t len) {
   const WeftCriticalPath *cp = m->critical_path;
@@ -549,8 +535,8 @@ static const char *whatif_line(const WeftMetrics *m, const WeftWhatIf *w, Bufs *
     thread_label(m, w->utid, who, sizeof who);
     snprintf(what, sizeof what, "with the work of %s in %s spread evenly over its team", who, w->label);
   }
-  char floor[240] = "";
-  floor_note(m, &w->floor, bf, floor, sizeof floor);
+  char floor[240];
+  weft_work_floor_note(m, &w->floor, floor, sizeof floor);
   if (w->saving_ns <= 0) /* say so, not "-0.0%" */
     snprintf(buf, len, "%s: no shorter (%s; %s)", what, D(bf, cp->length_ns),
              w->floor.cpus > 0               ? floor + 2
@@ -655,8 +641,8 @@ static const char *replay_line(const WeftMetrics *m, const WeftReplayResult *x, 
   const WeftReplay *rp = m->replay;
   double frac = rp->recorded_ns > 0 ? (double)x->saving_ns / (double)rp->recorded_ns : 0;
   bool within = rp->error != 0 && fabs(frac) <= fabs(rp->error);
-  char floor[240] = "";
-  floor_note(m, &x->floor, bf, floor, sizeof floor);
+  char floor[240];
+  weft_work_floor_note(m, &x->floor, floor, sizeof floor);
   if (x->saving_ns == 0 && rp->error == 0) { /* (no error bar to be within: not "-0.0%") */
     snprintf(buf, len, "%s: no shorter (%s%s)%s", x->description, D(bf, rp->recorded_ns), floor,
              x->forced ? " (some waits no one ended were skipped)" : "");
