@@ -424,8 +424,10 @@ def t_pshared_threads(ctx, n=20):
     ok(waits and len(linked) >= len(waits) - len(waits) // 10 and not stale,
        "pshared 2 threads: %d of %d waits linked, none to a release another one's came after (%d)"
        % (len(linked), len(waits), len(stale)), stale[:5])
+    # (which waiter the kernel wakes is the scheduler's: on a loaded machine the futex queue can settle
+    # into an order where every hand-off crosses processes, so only the crossing ones are certain)
     cross = sum(1 for f in flows if ctx_upid(con, f[0]) != ctx_upid(con, f[2]))
-    ok(0 < cross < len(flows), "pshared 2 threads: hand-offs within a process and across (%d of %d across)"
+    ok(0 < cross <= len(flows), "pshared 2 threads: hand-offs across processes (%d of %d across)"
        % (cross, len(flows)))
 
 

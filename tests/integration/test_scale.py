@@ -353,7 +353,9 @@ def t_noise(a, fx, tmp):
         return
     r = load(js)
     n, sc = r["noise"], r["summary"]["scaling"]
-    ok(n["noisy"] and n["other_cpus"] > 1.0 and "other work kept" in n["why"] and "--repeat" in n["why"],
+    # (two hogs beside a program of 1 or 2 threads on 2 CPUs keep 1.0 to 1.33 CPUs busy; less on a
+    # machine with other load still: 0.75 is well above an idle machine's few hundredths)
+    ok(n["noisy"] and n["other_cpus"] > 0.75 and "other work kept" in n["why"] and "--repeat" in n["why"],
        "noise: two hogs are seen: %.1f other CPUs busy (%s)" % (n["other_cpus"], n["why"]))
     ok((sc["verdict"], rc) == ("INCONCLUSIVE", 3) or sc["raw"] == "SCALES",
        "noise: the gate is INCONCLUSIVE, exit 3 (got %s, %d; raw %s)" % (sc["verdict"], rc, sc["raw"]))
