@@ -190,13 +190,27 @@ static int unw_load(void) {
  * words, the walk would read the same frames, so the cached stack is the one
  * a walk would find. Anything else (another caller, a changed frame) is a
  * miss and a fresh walk. Per thread: no locks, and its stack's addresses stay
- * mapped. */
+ * mapped.
+ * Code built without frame pointers (-O2, most distributions) keeps anything
+ * in rbp, a loop counter say, and a callee that uses the register saves it:
+ * the saved "frame pointers" then change at every call, and the cache missed
+ * every time (mutexbench: a walk, two signal-mask system calls a frame, at
+ * each of 200,000 waits a second). rbp's values matter to a walk only where a
+ * frame's CFA is computed from rbp (a frame pointer, or libunwind's fallback
+ * for code without unwind information); such a frame's rbp points into the
+ * frame itself (between its stack pointer and its CFA, 16 below the CFA for
+ * the usual push-rbp frame). A walk in which no frame at or above the capture
+ * point looks like that, and that ended normally, drops the saved rbp words
+ * and the capture point's bp from its key: its frames follow from the stack
+ * pointer and the return addresses alone. A frame that might use rbp keeps
+ * them all (the old key, never a wrong stack). */
 #define SC_ENTRIES 8u
 #define SC_WORDS   (2u * (WEFT_STACK_C_MAX + 8u)) /* a return address and a frame pointer a frame, 64 and ours */
 
 typedef struct {
   uint64_t sp, bp, pc; /* the key: capture point's stack and frame pointers, the agent's call site */
   uint32_t valid;      /* 0: free, or a walk that cannot be cached */
+  uint32_t fp;         /* a frame's CFA may come from rbp as it was at the capture point: bp in the key */
   uint32_t id;         /* the id of the stack of its C frames alone (0: not defined yet) */
   uint32_t nwords, nips;
   uint32_t off[SC_WORDS]; /* word addresses - sp */
@@ -229,18 +243,40 @@ WEFT_START_CODE void _weft_stack_cache_reset(WeftThread *t, int unmap) {
 
 static int in_agent(uint64_t ip) { return ip >= _weft_proc.self_lo && ip < _weft_proc.self_hi; }
 
+/* Whether the frame at cursor c, whose rbp is rbp and stack pointer spk, may
+ * have its CFA from rbp: after the step, c's stack pointer is that CFA. */
+static int frame_may_use_rbp(unw_cursor_t *c, unw_word_t rbp, unw_word_t spk) {
+  unw_word_t cfa;
+  if (unw.get_reg(c, UNW_X86_64_RSP, &cfa) != 0) return 1;
+  return (rbp >= spk && rbp <= cfa) || cfa - rbp == 16;
+}
+
+/* The words of e but the saved rbp ones no frame's CFA came from (WORD_RBP). */
+enum { WORD_RIP = 0, WORD_RBP = 1, WORD_RBP_USED = 2 };
+static void drop_rbp_words(StackCacheEntry *e, const uint8_t *what) {
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < e->nwords; i++)
+    if (what[i] != WORD_RBP) e->off[j] = e->off[i], e->val[j] = e->val[i], j++;
+  e->nwords = j;
+}
+
 /* Walk from the capture point (whose stack pointer is sp), write the frames
  * outside the agent into ips, and the words the walk read at or above sp into
- * the entry (if any). Returns the number of frames. */
+ * the entry (if any): the saved return addresses, and the saved rbp values
+ * that a frame's CFA may have come from (each frame's rbp as the walk had it:
+ * a word at or above sp, else the capture point's bp, the entry's fp).
+ * Returns the number of frames. */
 static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, StackCacheEntry *ce) {
   unw_context_t uc;
   unw_cursor_t cur;
   if (unw.getcontext(&uc) != 0 || unw.init_local(&cur, &uc) != 0) return 0;
-  int n = 0, user = 0;
+  int n = 0, user = 0, st = 0;
   uint32_t nw = 0;
-  int overflow = 0;
-  do {
-    unw_word_t ip = 0;
+  int overflow = 0, fp = 0, keep_all = 0; /* keep_all: a frame's rbp or stack pointer unknown */
+  uint8_t what[SC_WORDS];
+  for (;;) {
+    unw_word_t ip = 0, rbp = 0, spk = 0;
+    int bpw = -1; /* the word this frame's rbp came from */
     if (unw.get_reg(&cur, UNW_REG_IP, &ip) != 0 || !ip) break;
     if (!user && !in_agent(ip)) user = 1;
     if (user) {
@@ -260,13 +296,32 @@ static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, S
         }
         ce->off[nw] = (uint32_t)(a - sp);
         ce->val[nw] = *(const uint64_t *)(uintptr_t)a;
+        what[nw] = k ? WORD_RBP : WORD_RIP;
+        if (k) bpw = (int)nw;
         nw++;
       }
+      if (unw.get_reg(&cur, UNW_X86_64_RBP, &rbp) != 0 || unw.get_reg(&cur, UNW_X86_64_RSP, &spk) != 0) keep_all = 1;
     }
-  } while (unw.step(&cur) > 0);
+    st = unw.step(&cur);
+    if (st <= 0) break;
+    /* (frames below the capture point are the miss path's, laid out from sp by the agent's code) */
+    if (ce && !keep_all && spk >= sp && frame_may_use_rbp(&cur, rbp, spk)) {
+      if (bpw >= 0)
+        what[bpw] = WORD_RBP_USED;
+      else
+        fp = 1;
+    }
+  }
   if (ce) {
     ce->nwords = nw;
     if (overflow) ce->valid = 0; /* not cacheable */
+    if (keep_all || st < 0) {    /* (a step that failed may have tried rbp): every rbp word kept, and bp */
+      fp = 1;
+      for (uint32_t i = 0; i < nw; i++)
+        if (what[i] == WORD_RBP) what[i] = WORD_RBP_USED;
+    }
+    ce->fp = (uint32_t)fp;
+    drop_rbp_words(ce, what);
   }
   return n;
 }
@@ -339,7 +394,7 @@ static uint32_t capture(uint64_t tick, int careful, uint64_t pc) {
   if (sc) /* a hit: the same key and every word the walk read unchanged */
     for (uint32_t k = 0; k < SC_ENTRIES && !ce; k++) {
       StackCacheEntry *e = &sc->e[k];
-      if (!e->valid || e->sp != sp || e->bp != bp || e->pc != pc) continue;
+      if (!e->valid || e->sp != sp || (e->fp && e->bp != bp) || e->pc != pc) continue;
       uint32_t i = 0;
       while (i < e->nwords && *(const uint64_t *)(uintptr_t)(sp + e->off[i]) == e->val[i]) i++;
       if (i == e->nwords) ce = e;

@@ -1537,6 +1537,41 @@ def t_stack_cache(ctx, chk, k=20):
     chk.eq("two stacks: one per caller", len({r.i("stack") for r in wb}), 2)
 
 
+def t_stack_cache_rbp(ctx, chk, ks=(20, 200)):
+    """Waits from one call site whose stack holds a word that changes every time (the round number in
+    rbp, saved by the agent's own frames, as code built without frame pointers leaves it) are walked
+    once, not at every wait: the stack cache keys only the saved rbp values a frame's CFA may come
+    from. Walks are counted by libunwind's signal-mask calls (two a frame it steps; strace -c): in
+    rbp mode they do not grow with the waits; in depth mode (12 call paths in turn, more than the
+    cache holds) they do, which shows the count sees walks."""
+    if not shutil.which("strace"):
+        chk.true("strace is installed (.ci/deps)", False)
+        return
+    calls = {}
+    for mode in ("rbp", "depth"):
+        for k in ks:
+            d = ctx.new_dir("sc-%s-%d" % (mode, k))
+            out = os.path.join(ctx.tmp, "strace-%s-%d.txt" % (mode, k))
+            env = ctx.base_env()
+            agent_env = ["-E", "LD_PRELOAD=" + ctx.agent, "-E", "WEFT_OUTPUT=" + d]
+            r = ctx.run(["strace", "-f", "-c", "-e", "trace=rt_sigprocmask", "-o", out] + agent_env +
+                        [ctx.fixture("stacks"), str(k), mode], env)
+            chk.eq("%s %d: stdout" % (mode, k), r.out, b"stacks rounds=%d taken=%d\n" % (k, k))
+            with open(out) as f:
+                m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+rt_sigprocmask", f.read(), re.M)
+            calls[(mode, k)] = int(m.group(1)) if m else 0
+            rec = Recording(ctx, d)
+            wb = [r for r in rec.sel("WAIT_BEGIN", kind="mutex") if r.i("stack")]
+            chk.eq("%s %d: a wait with a stack in every round" % (mode, k), len(wb), k)
+            if mode == "rbp":
+                chk.eq("%s %d: one stack for the one call path" % (mode, k), len({r.i("stack") for r in wb}), 1)
+    more = {mode: calls[(mode, ks[1])] - calls[(mode, ks[0])] for mode in ("rbp", "depth")}
+    chk.true("depth: the %d more waits walked (%d more signal-mask calls; the count sees walks)"
+             % (ks[1] - ks[0], more["depth"]), more["depth"] >= 2 * (ks[1] - ks[0]), str(calls))
+    chk.true("rbp: the %d more waits from one call site not walked (%d more signal-mask calls)"
+             % (ks[1] - ks[0], more["rbp"]), more["rbp"] < 20, str(calls))
+
+
 def t_env_grow_lock_dead(ctx, chk):
     """The lock that extends a tree's file (the header's grow_lock, a thread id) held by a thread that
     died holding it (killed while extending the file) is taken over: the next process of the tree
@@ -1898,7 +1933,7 @@ GROUPS = {
                 ("sigchld", t_sigchld)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
-            ("stacks", t_env_stacks), ("stack-cache", t_stack_cache),
+            ("stacks", t_env_stacks), ("stack-cache", t_stack_cache), ("stack-cache-rbp", t_stack_cache_rbp),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
             ("file-join", t_env_file_join), ("grow-lock-dead", t_env_grow_lock_dead),
             ("no-room", t_env_no_room)],

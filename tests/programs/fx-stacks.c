@@ -13,6 +13,15 @@
  * round i holds a return address into via_a (i even) or via_b (i odd), and
  * not into the other.
  * stderr: fx: mutex=ADDR waiter_tid=T via_a=ADDR via_b=ADDR
+ *
+ * usage: fx-stacks K rbp|depth (x86-64)
+ * rbp: every round goes through via_a, called with the round's number in rbp
+ * (as code built without frame pointers keeps anything there, a loop counter
+ * say): the agent's frames that use rbp save that number, a word that
+ * changes at every wait from the one call site. The stack cache must still
+ * hit: one walk for the K waits. depth: round i waits (i % 12) + 1 calls
+ * deeper, 12 call paths in turn (more than the cache holds): a walk at every
+ * wait (the control).
  */
 #include "fx-common.h"
 
@@ -44,12 +53,50 @@ __attribute__((noinline)) void via_b(void) {
   __asm__ volatile("" ::: "memory");
 }
 
+/* fn() called with v in rbp; its own frame's CFA is rsp-based (CFI below). */
+void fx_call_with_rbp(long v, void (*fn)(void));
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl fx_call_with_rbp\n"
+        ".type fx_call_with_rbp,@function\n"
+        "fx_call_with_rbp:\n"
+        ".cfi_startproc\n"
+        "push %rbp\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset %rbp, -16\n"
+        "mov %rdi, %rbp\n"
+        "call *%rsi\n"
+        "pop %rbp\n"
+        ".cfi_def_cfa_offset 8\n"
+        ".cfi_restore %rbp\n"
+        "ret\n"
+        ".cfi_endproc\n"
+        ".size fx_call_with_rbp, .-fx_call_with_rbp\n");
+#endif
+
+__attribute__((noinline)) static void deeper(long d) {
+  if (d > 0)
+    deeper(d - 1);
+  else
+    take_lock();
+  __asm__ volatile("" ::: "memory"); /* not a tail call */
+}
+
+static const char *mode = "";
+
 static void *waiter(void *arg) {
   (void)arg;
   atomic_store(&waiter_tid, fx_tid());
   for (long i = 0; i < k_rounds; i++) {
     while (sem_wait(&go) != 0) {}
-    if (i % 2 == 0)
+#if defined(__x86_64__)
+    if (!strcmp(mode, "rbp"))
+      fx_call_with_rbp(i, via_a);
+    else
+#endif
+        if (!strcmp(mode, "depth"))
+      deeper(i % 12 + 1);
+    else if (i % 2 == 0)
       via_a();
     else
       via_b();
@@ -60,6 +107,10 @@ static void *waiter(void *arg) {
 
 int main(int argc, char **argv) {
   k_rounds = fx_arg(argc, argv, 1, 20);
+  if (argc > 2) mode = argv[2];
+#if !defined(__x86_64__)
+  if (!strcmp(mode, "rbp")) fx_die("rbp: x86-64 only", ENOSYS);
+#endif
   pthread_t th;
   if (sem_init(&go, 0, 0) != 0 || sem_init(&done, 0, 0) != 0) fx_die("sem_init", errno);
   fx_ok(pthread_create(&th, NULL, waiter, NULL), "pthread_create");
