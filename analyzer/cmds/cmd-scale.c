@@ -271,6 +271,13 @@ static int timing_run(Sweep *w, size_t idx, const char *phase, int run) {
   return 0;
 }
 
+/* A lock's label without the " in pid N" that tells processes apart in a
+ * report: pids differ from run to run, and the same lock of several
+ * workers is one lock for the sweep (their waits add up). */
+static char *scale_lock_label(const WeftObjectMetrics *o) {
+  return o->named && o->site ? g_strdup_printf("%s (%s)", o->name, o->site) : g_strdup(o->name);
+}
+
 static int lock_kind(int kind) {
   return kind == WEFT_KIND_MUTEX || kind == WEFT_KIND_RWLOCK || kind == WEFT_KIND_SPIN || kind == WEFT_KIND_SEM;
 }
@@ -366,14 +373,13 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
   t->lb = pop.lb;
   t->sync_e = pop.synce;
   t->pe = pop.pe;
+  const WeftObjectMetrics *held = NULL;
   for (size_t i = 0; i < m->nobjects; i++) {
     const WeftObjectMetrics *o = &m->objects[i];
+    if (lock_kind(o->kind) && o->hold_est_ns > 0 && (!held || o->hold_est_ns > held->hold_est_ns)) held = o;
     const double *w = g_hash_table_lookup(team_wait, &o->object_id);
     if (!lock_kind(o->kind) || !w || *w <= 0) continue;
-    /* the label without the " in pid N" that tells processes apart in a
-     * report: pids differ from run to run, and the same lock of several
-     * workers is one lock for the sweep (their waits add up) */
-    char *label = o->named && o->site ? g_strdup_printf("%s (%s)", o->name, o->site) : g_strdup(o->name);
+    char *label = scale_lock_label(o);
     WeftScaleLock *l = NULL;
     for (size_t k = 0; k < t->nlocks && !l; k++)
       if (!strcmp(t->locks[k].label, label)) l = &t->locks[k];
@@ -387,6 +393,10 @@ static void explain_point(WeftScalePoint *p, sqlite3 *db, const WeftMetrics *m, 
     l->wait_ts += *w * 1e-9;
   }
   if (t->nlocks > 1) qsort(t->locks, t->nlocks, sizeof *t->locks, cmp_lock_wait);
+  if (held && m->summary.span_ns > 0 && (double)held->hold_est_ns >= 0.5 * (double)m->summary.span_ns) {
+    t->held_lock = scale_lock_label(held);
+    t->held_share = (double)held->hold_est_ns / (double)m->summary.span_ns;
+  }
   g_hash_table_destroy(team_wait);
   for (size_t k = 0; m->python && k < m->python->npools; k++) { /* as the report's ipc and startup findings */
     const WeftPyPool *pl = &m->python->pools[k];

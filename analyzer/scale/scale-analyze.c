@@ -64,6 +64,7 @@ void weft_scale_free(WeftScale *s) {
       g_free(p->trace.locks[k].kind);
     }
     g_free(p->trace.locks);
+    g_free(p->trace.held_lock);
   }
   g_free(s->points);
   g_free(s->preferred_why);

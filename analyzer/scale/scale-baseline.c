@@ -156,6 +156,15 @@ static void read_trace(Ctx *c, JsonObject *t, WeftScalePoint *p, const char *whe
     }
     g_free(wl);
   }
+  JsonObject *hl = json_object_has_member(t, "held_lock") && !json_object_get_null_member(t, "held_lock")
+                       ? get_obj(c, t, "held_lock", w, 0)
+                       : NULL;
+  if (hl) {
+    char *wh = g_strdup_printf("%sheld_lock.", w);
+    tr->held_lock = get_str(c, hl, "label", wh);
+    tr->held_share = get_num(c, hl, "share", wh, 0);
+    g_free(wh);
+  }
   tr->ok = !c->failed;
   g_free(wb);
   g_free(w);

@@ -198,6 +198,15 @@ static void json_trace(WeftJsonWriter *j, const WeftScaleTrace *t) {
     weft_json_end_object(j);
   }
   weft_json_end_array(j);
+  weft_json_key(j, "held_lock");
+  if (t->held_lock) {
+    weft_json_begin_object(j);
+    j_str(j, "label", t->held_lock);
+    j_num(j, "share", t->held_share);
+    weft_json_end_object(j);
+  } else {
+    weft_json_null(j);
+  }
   weft_json_end_object(j);
 }
 

@@ -130,6 +130,21 @@ static char *loss_text(const WeftScale *s, const WeftScalePoint *hi, int k, doub
       return g_strdup_printf("its threads wait %.0f %% of the time on condition variables, barriers, I/O or sleeps",
                              share);
     case 3:
+      /* CPUs enough and little other load: the scheduler ran the threads on fewer CPUs (a woken thread is
+       * put where its waker runs) or took long to wake them (a VM's idle vCPU), as with threads that take
+       * turns: fx-scale-lock's two threads on 2 CPUs, traced, one run in three here, 42 % runnable and
+       * 2 % waiting on its one lock (the others: 25 % waiting on it, runnable 0.3 %) */
+      if (hi->threads <= s->machine.usable_cpus && t->other_cpus < NOISE_RUNQ_BY) {
+        char on[512] = "";
+        if (t->nlocks)
+          snprintf(on, sizeof on, " (here on `%s`)", t->locks[0].label);
+        else if (t->held_lock)
+          snprintf(on, sizeof on, " (here on `%s`, held %.0f %% of the time)", t->held_lock, 100 * t->held_share);
+        return g_strdup_printf("its threads wait for a CPU %.0f %% of the time though there were %d CPUs for %d "
+                               "threads: the scheduler ran them on fewer or was slow to wake them, as happens to "
+                               "threads that take turns%s",
+                               share, s->machine.usable_cpus, hi->threads, on);
+      }
       return g_strdup_printf("its threads wait for a CPU %.0f %% of the time (%d threads, %d usable CPUs)", share,
                              hi->threads, s->machine.usable_cpus);
     case 4: return g_strdup_printf("%.0f %% of the thread time is idle: serial parts or unequal work", share);

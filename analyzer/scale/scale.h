@@ -61,7 +61,10 @@ typedef struct {
   double ipc_bytes;   /* the bytes the pools' processes wrote to pipes */
   double startup_ts;  /* the workers' start-up in state running (spawn, forkserver, loky) */
   WeftScaleLock *locks;
-  size_t nlocks; /* by wait_ts desc */
+  size_t nlocks;     /* by wait_ts desc */
+  char *held_lock;   /* the lock held longest, when held half the run or more (NULL: none): threads that
+                      * take turns on it may not wait on it at all when the scheduler runs them on one CPU */
+  double held_share; /* its held time (estimated where counted) over the run's span */
 } WeftScaleTrace;
 
 typedef struct {

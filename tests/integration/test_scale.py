@@ -264,7 +264,9 @@ def t_verdict_lock(a, fx, tmp):
     want = (3, "INCONCLUSIVE") if noisy else (4, sc["raw"])
     ok((rc, sc["verdict"]) == want and r["summary"]["exit_code"] == rc,
        "verdict lock: exit %d and verdict %s (noisy: %s)" % (rc, sc["verdict"], noisy), r["noise"]["why"])
-    # (on a noisy machine the largest loss may be the wait for a CPU, and the reason says that)
+    # (on a noisy machine the largest loss may be the wait for a CPU, and the reason says that; on a quiet
+    # one the scheduler may keep the two threads on one CPU, and the reason names the lock they take
+    # turns on with it)
     ok("global_lock" in sc["reason"] or noisy, "verdict lock: the reason names global_lock: %s" % sc["reason"],
        sensitive=True)
     with open(md, encoding="utf-8") as f:

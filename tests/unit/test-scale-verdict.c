@@ -109,6 +109,17 @@ static void test_thresholds(void) {
   done(&w);
 }
 
+/* A 2-thread sweep that does not scale whose traced run at 2 threads was 42 % runnable. */
+static WeftScaleTrace *runnable_trace(Sweep *w) {
+  sweep(w, 2, 0.49, 0.47, 0.51);
+  WeftScaleTrace *t = &w->p[1].trace;
+  t->ok = 1;
+  t->capacity_ts = 2.0;
+  t->useful_ts = 1.0;
+  t->runq_ts = 0.84;
+  return t;
+}
+
 /* The cause named from the traced run at the largest N. */
 static void test_cause(void) {
   Sweep w;
@@ -170,6 +181,35 @@ static void test_cause(void) {
   ok(strstr(w.s.scaling_why, ": its worker processes spend 30 % of the thread time starting up") != NULL &&
          !strstr(w.s.scaling_why, "; "),
      "a pool whose workers start slowly: the reason names the start-up alone: %s", w.s.scaling_why);
+  done(&w);
+  /* fx-scale-lock's traced run with its two threads kept on one of the CPUs: 42 % runnable, 2 % waiting
+   * on its lock; CPUs enough (4 for 2) and no other load: not a shortage of CPUs, and the lock named */
+  t = runnable_trace(&w);
+  t->lock_wait_ts = 0.04;
+  WeftScaleLock gl = {"global_lock (fx-scale-lock.c:21)", "mutex", 0.04};
+  t->locks = &gl;
+  t->nlocks = 1;
+  judge(&w);
+  ok(strstr(w.s.scaling_why, ": its threads wait for a CPU 42 % of the time though there were 4 CPUs for 2 threads: "
+                             "the scheduler ran them on fewer or was slow to wake them, as happens to threads that "
+                             "take turns (here on `global_lock (fx-scale-lock.c:21)`)") != NULL,
+     "runnable with CPUs enough, no other load: the scheduler's doing, and the lock named: %s", w.s.scaling_why);
+  done(&w);
+  /* the same with no wait on any lock in the traced run: the lock held longest named, with its share */
+  t = runnable_trace(&w);
+  t->held_lock = "global_lock (fx-scale-lock.c:21)";
+  t->held_share = 0.97;
+  judge(&w);
+  ok(strstr(w.s.scaling_why, "as happens to threads that take turns (here on `global_lock (fx-scale-lock.c:21)`, "
+                             "held 97 % of the time)") != NULL,
+     "runnable with CPUs enough, no lock waited on: the lock held longest named: %s", w.s.scaling_why);
+  done(&w);
+  /* the same with other work beside the traced run: a wait for a CPU as such */
+  t = runnable_trace(&w);
+  t->other_cpus = 1.5;
+  judge(&w);
+  ok(strstr(w.s.scaling_why, ": its threads wait for a CPU 42 % of the time (2 threads, 4 usable CPUs)") != NULL,
+     "runnable while other work kept 1.5 CPUs busy: a wait for a CPU (%s)", w.s.scaling_why);
   done(&w);
 }
 
