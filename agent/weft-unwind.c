@@ -197,13 +197,18 @@ static int unw_load(void) {
  * every time (mutexbench: a walk, two signal-mask system calls a frame, at
  * each of 200,000 waits a second). rbp's values matter to a walk only where a
  * frame's CFA is computed from rbp (a frame pointer, or libunwind's fallback
- * for code without unwind information); such a frame's rbp points into the
- * frame itself (between its stack pointer and its CFA, 16 below the CFA for
- * the usual push-rbp frame). A walk in which no frame at or above the capture
- * point looks like that, and that ended normally, drops the saved rbp words
- * and the capture point's bp from its key: its frames follow from the stack
- * pointer and the return addresses alone. A frame that might use rbp keeps
- * them all (the old key, never a wrong stack). */
+ * for code without unwind information, which reads the return address at
+ * rbp + 8). A frame unwound by a DWARF rule on rbp has its rbp within the
+ * frame (between its stack pointer and its CFA, 16 below the CFA for the
+ * usual push-rbp frame); one unwound by the fallback has its return address
+ * elsewhere than just below its CFA (frame_may_use_rbp). The key keeps the
+ * rbp word (or the capture point's bp) each such frame took its rbp from,
+ * and leaves out the other saved rbp words: those frames follow from the
+ * stack pointer and the return addresses alone. A step that failed, or a
+ * register libunwind could not give, keeps them all. (Not keyed, as
+ * before: a DRAP frame's saved CFA word, a signal frame's saved registers
+ * on an alternate signal stack, a CFA on another register in hand-written
+ * unwind information.) */
 #define SC_ENTRIES 8u
 #define SC_WORDS   (2u * (WEFT_STACK_C_MAX + 8u)) /* a return address and a frame pointer a frame, 64 and ours */
 
@@ -243,11 +248,19 @@ WEFT_START_CODE void _weft_stack_cache_reset(WeftThread *t, int unmap) {
 
 static int in_agent(uint64_t ip) { return ip >= _weft_proc.self_lo && ip < _weft_proc.self_hi; }
 
-/* Whether the frame at cursor c, whose rbp is rbp and stack pointer spk, may
- * have its CFA from rbp: after the step, c's stack pointer is that CFA. */
+/* Whether the frame just stepped from (its rbp rbp, its stack pointer spk)
+ * may have been unwound with rbp: c is the cursor after the step, whose
+ * stack pointer is that frame's CFA. A DWARF rule on rbp has rbp within the
+ * frame; libunwind's fallback for code without unwind information reads the
+ * return address at rbp + 8 (and sets the CFA to spk + 16), so a return
+ * address anywhere but just below the CFA says the step went by rbp, as does
+ * a step that read none (the walk's end). */
 static int frame_may_use_rbp(unw_cursor_t *c, unw_word_t rbp, unw_word_t spk) {
   unw_word_t cfa;
-  if (unw.get_reg(c, UNW_X86_64_RSP, &cfa) != 0) return 1;
+  unw_save_loc_t loc;
+  if (unw.get_reg(c, UNW_X86_64_RSP, &cfa) != 0 || unw.get_save_loc(c, UNW_X86_64_RIP, &loc) != 0 ||
+      loc.type != UNW_SLT_MEMORY || loc.u.addr != cfa - 8)
+    return 1;
   return (rbp >= spk && rbp <= cfa) || cfa - rbp == 16;
 }
 
@@ -269,7 +282,10 @@ static void drop_rbp_words(StackCacheEntry *e, const uint8_t *what) {
 static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, StackCacheEntry *ce) {
   unw_context_t uc;
   unw_cursor_t cur;
-  if (unw.getcontext(&uc) != 0 || unw.init_local(&cur, &uc) != 0) return 0;
+  if (unw.getcontext(&uc) != 0 || unw.init_local(&cur, &uc) != 0) {
+    if (ce) ce->valid = 0, ce->nwords = 0;
+    return 0;
+  }
   int n = 0, user = 0, st = 0;
   uint32_t nw = 0;
   int overflow = 0, fp = 0, keep_all = 0; /* keep_all: a frame's rbp or stack pointer unknown */
@@ -277,13 +293,8 @@ static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, S
   for (;;) {
     unw_word_t ip = 0, rbp = 0, spk = 0;
     int bpw = -1; /* the word this frame's rbp came from */
-    if (unw.get_reg(&cur, UNW_REG_IP, &ip) != 0 || !ip) break;
-    if (!user && !in_agent(ip)) user = 1;
-    if (user) {
-      if (n >= max) break;
-      ips[n++] = (uint64_t)ip;
-    }
-    if (ce) { /* where this frame's return address and frame pointer came from */
+    if (ce) {     /* where this frame's return address and frame pointer came from (the last frame's too: the
+                   * return address that ended the walk) */
       static const int regs[2] = {UNW_X86_64_RIP, UNW_X86_64_RBP};
       for (int k = 0; k < 2; k++) {
         unw_save_loc_t loc;
@@ -302,15 +313,22 @@ static int __attribute__((noinline)) walk(uint64_t sp, uint64_t *ips, int max, S
       }
       if (unw.get_reg(&cur, UNW_X86_64_RBP, &rbp) != 0 || unw.get_reg(&cur, UNW_X86_64_RSP, &spk) != 0) keep_all = 1;
     }
+    if (unw.get_reg(&cur, UNW_REG_IP, &ip) != 0 || !ip) break;
+    if (!user && !in_agent(ip)) user = 1;
+    if (user) {
+      if (n >= max) break;
+      ips[n++] = (uint64_t)ip;
+    }
     st = unw.step(&cur);
-    if (st <= 0) break;
-    /* (frames below the capture point are the miss path's, laid out from sp by the agent's code) */
-    if (ce && !keep_all && spk >= sp && frame_may_use_rbp(&cur, rbp, spk)) {
+    /* (frames below the capture point are the miss path's, laid out from sp by the agent's code; a step
+     * that ended the walk is checked too: whether it ended may have depended on rbp) */
+    if (ce && st >= 0 && !keep_all && spk >= sp && frame_may_use_rbp(&cur, rbp, spk)) {
       if (bpw >= 0)
         what[bpw] = WORD_RBP_USED;
       else
         fp = 1;
     }
+    if (st <= 0) break;
   }
   if (ce) {
     ce->nwords = nw;

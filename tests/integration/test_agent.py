@@ -1572,6 +1572,24 @@ def t_stack_cache_rbp(ctx, chk, ks=(20, 200)):
              % (ks[1] - ks[0], more["rbp"]), more["rbp"] < 20, str(calls))
 
 
+def t_stack_cache_fallback(ctx, chk, k=12):
+    """A frame libunwind unwinds by rbp (no unwind information: its fallback reads the return address at
+    rbp + 8) whose rbp alone tells two stacks apart: fx-stacks fallback points rbp at one of two frames it
+    lays out (B in even rounds, A in odd), both written every round. The cache must key that rbp: each
+    wait's stack goes through fx_fake_ret_b or fx_fake_ret_a as its round says (a key without it gave
+    every wait the first round's stack)."""
+    rec, info, tr = traced_fixture(ctx, chk, "stacks", [k, "fallback"])
+    chk.eq("stdout", tr.out, b"stacks rounds=%d taken=%d\n" % (k, k))
+    m, waiter = to_int(info["mutex"]), int(info["waiter_tid"])
+    fake = {"a": to_int(info["fake_a"]), "b": to_int(info["fake_b"])}
+    stacks = {r.i("id"): [to_int(x) for x in r.get("ips", "").split(",") if x] for r in rec.sel("STACK")}
+    got = []
+    for r in rec.sel("WAIT_BEGIN", kind="mutex", obj=m, at_tid=waiter):
+        ips = stacks.get(r.i("stack"), [])
+        got.append("".join(name for name, a in sorted(fake.items()) if a in ips) or "?")
+    chk.eq("the fake frame in each wait's stack (B, A in turn)", got, ["b", "a"] * (k // 2))
+
+
 def t_env_grow_lock_dead(ctx, chk):
     """The lock that extends a tree's file (the header's grow_lock, a thread id) held by a thread that
     died holding it (killed while extending the file) is taken over: the next process of the tree
@@ -1933,7 +1951,7 @@ GROUPS = {
                 ("sigchld", t_sigchld)],
     "crash": [("killme", t_killme), ("segv", t_segv)],
     "env": [("output-unusable", t_env_output), ("untraced-identical", t_env_untraced_identical),
-            ("stacks", t_env_stacks), ("stack-cache", t_stack_cache), ("stack-cache-rbp", t_stack_cache_rbp),
+            ("stacks", t_env_stacks), ("stack-cache", t_stack_cache), ("stack-cache-rbp", t_stack_cache_rbp), ("stack-cache-fallback", t_stack_cache_fallback),
             ("clock-monotonic-umask0", t_env_clock_umask), ("settings", t_env_settings),
             ("file-join", t_env_file_join), ("grow-lock-dead", t_env_grow_lock_dead),
             ("no-room", t_env_no_room)],
