@@ -208,7 +208,8 @@ static int unw_load(void) {
  * register libunwind could not give, keeps them all. (Not keyed, as
  * before: a DRAP frame's saved CFA word, a signal frame's saved registers
  * on an alternate signal stack, a CFA on another register in hand-written
- * unwind information.) */
+ * unwind information; and now a DWARF rule that puts the CFA on rbp while
+ * rbp lies outside its frame, which no compiler emits.) */
 #define SC_ENTRIES 8u
 #define SC_WORDS   (2u * (WEFT_STACK_C_MAX + 8u)) /* a return address and a frame pointer a frame, 64 and ours */
 
